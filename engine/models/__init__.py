@@ -1,10 +1,21 @@
-"""Architectures. Importing this package registers every variant in the registry."""
+"""Architectures. Importing this package registers every variant in the registry.
+
+Each architecture lives in its own module of this package and registers its variants at import
+time; every module here except ``registry`` and ``layers`` is imported below, so adding an
+architecture is adding a file.
+"""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 from engine.models.registry import create_model, get_spec, list_models, register_model
 
-# Architecture files register their variants on import; keep this list in sync with the folder.
-from engine.models import crfd_net  # noqa: E402,F401,I001
+_NOT_ARCHITECTURES = {"registry", "layers"}
+
+for _info in pkgutil.iter_modules(__path__):
+    if _info.name not in _NOT_ARCHITECTURES and not _info.name.startswith("_"):
+        importlib.import_module(f"{__name__}.{_info.name}")
 
 __all__ = ["create_model", "get_spec", "list_models", "register_model"]
