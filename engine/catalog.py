@@ -1,0 +1,117 @@
+"""Where checkpoints are found, and how a model is named on the command line.
+
+A model argument (``--model X``) is resolved in this order:
+
+1. a path to an existing file (``.safetensors``, or ``.pt``/``.pth`` with ``arch:path``);
+2. the name of a checkpoint in a search folder: its file stem or the ``name`` in its header.
+   Search folders: ``resources/models`` (bundled), the user folder
+   (``$FORENSIC_VIEWER_MODELS``, else ``~/.local/share/forensic-viewer/models``), and any
+   extra folders given;
+3. an ensemble file (``*.ensemble.json``) in those folders, by stem or name.
+
+A registered architecture name with no trained checkpoint is refused with
+:class:`ModelNotTrainedError`: the output of a randomly initialised network is never shown as a
+finding.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.checkpoints import CheckpointMeta, read_meta
+from engine.errors import CheckpointError, ModelNotTrainedError
+from engine.models.registry import list_models
+
+RESOURCES = Path(os.environ.get("FORENSIC_VIEWER_RESOURCES", Path(__file__).resolve().parents[1] / "resources"))
+BUNDLED_MODELS = RESOURCES / "models"
+SAMPLES = RESOURCES / "samples"
+
+
+def user_models_dir() -> Path:
+    env = os.environ.get("FORENSIC_VIEWER_MODELS")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "forensic-viewer" / "models"
+
+
+def search_dirs(extra: Iterable[str | Path] = ()) -> list[Path]:
+    return [BUNDLED_MODELS, user_models_dir(), *(Path(p) for p in extra)]
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    """A checkpoint found on disk, with its header (no weights loaded)."""
+
+    name: str
+    path: Path
+    meta: CheckpointMeta
+    origin: str  # "bundled", "user" or "extra"
+
+
+def discover(extra: Iterable[str | Path] = ()) -> tuple[list[CatalogEntry], list[str]]:
+    """Every readable checkpoint in the search folders, and one line per unreadable file."""
+    entries: list[CatalogEntry] = []
+    problems: list[str] = []
+    seen: set[Path] = set()
+    dirs = search_dirs(extra)
+    for i, folder in enumerate(dirs):
+        origin = "bundled" if i == 0 else "user" if i == 1 else "extra"
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.glob("*.safetensors")):
+            real = path.resolve()
+            if real in seen:
+                continue
+            seen.add(real)
+            try:
+                meta = read_meta(path)
+            except CheckpointError as e:
+                problems.append(str(e))
+                continue
+            entries.append(CatalogEntry(meta.name or path.stem, path, meta, origin))
+    return entries, problems
+
+
+def discover_ensembles(extra: Iterable[str | Path] = ()) -> list[Path]:
+    out: list[Path] = []
+    for folder in search_dirs(extra):
+        if folder.is_dir():
+            out.extend(sorted(folder.glob("*.ensemble.json")))
+    return out
+
+
+def resolve(spec: str, extra: Iterable[str | Path] = ()) -> Path:
+    """The checkpoint file that ``spec`` names (see module docstring)."""
+    path = Path(spec)
+    if path.is_file():
+        return path
+    entries, _ = discover(extra)
+    for e in entries:
+        if spec in (e.name, e.path.stem, e.path.name):
+            return e.path
+    for p in discover_ensembles(extra):
+        if spec in (p.name, p.name.removesuffix(".ensemble.json")):
+            return p
+    if spec in list_models():
+        raise ModelNotTrainedError(
+            None,
+            f"'{spec}' is an architecture with no trained checkpoint here; train one with "
+            f"`forensic-train fit --arch {spec} --data DIR --out FILE.safetensors`, "
+            f"or pass a checkpoint file with --model PATH",
+        )
+    names = sorted({e.name for e in entries})
+    raise CheckpointError(
+        spec,
+        "no such checkpoint file or model name"
+        + (f"; known models: {', '.join(names)}" if names else "; no checkpoints are installed"),
+    )
+
+
+def default_models(extra: Iterable[str | Path] = ()) -> list[Path]:
+    """The bundled checkpoints (what ``analyze``/``scan`` use when no --model is given)."""
+    entries, _ = discover(extra)
+    return [e.path for e in entries if e.origin == "bundled"]

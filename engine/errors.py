@@ -1,0 +1,50 @@
+"""Typed errors a user can cause. Each carries the file and a one-line reason.
+
+``str(error)`` is the message shown to the analyst: ``"<file>: <reason>"``. No traceback is
+needed to understand it, and the GUI, the command line and reports all print it as it is.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class ForensicError(Exception):
+    """Base class: a problem with a file or an argument that the user can fix."""
+
+    def __init__(self, path: str | Path | None, reason: str) -> None:
+        self.path = None if path is None else str(path)
+        self.reason = " ".join(str(reason).split())  # always one line
+        super().__init__(self.reason if self.path is None else f"{self.path}: {self.reason}")
+
+
+class EvidenceError(ForensicError):
+    """The evidence file cannot be analysed."""
+
+
+class EmptyFileError(EvidenceError):
+    """The file has no bytes."""
+
+
+class UnsupportedFormatError(EvidenceError):
+    """The bytes are not one of the allowed image formats (whatever the file name says)."""
+
+
+class CorruptImageError(EvidenceError):
+    """The format is allowed but the data cannot be decoded (truncated, bad checksum, ...)."""
+
+
+class ImageTooLargeError(EvidenceError):
+    """The declared pixel count is beyond the configured limit (decompression-bomb guard)."""
+
+
+class InvalidImageError(EvidenceError):
+    """Decoded, but unusable: zero width or height, or an unsupported pixel layout."""
+
+
+class CheckpointError(ForensicError):
+    """A model file cannot be used: wrong format, wrong architecture, damaged tensors."""
+
+
+class ModelNotTrainedError(ForensicError):
+    """An architecture was asked for analysis without a trained checkpoint."""

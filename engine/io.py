@@ -1,0 +1,289 @@
+"""Safe decoding of untrusted evidence files.
+
+Policy, applied to every file the same way:
+
+- **Read-only, hashed.** The file is opened for reading only and read once; the SHA-256 is of
+  exactly those bytes, and the pixels are decoded from the same bytes (no second read that
+  could see a different file).
+- **Format by content, from an allow-list.** JPEG, PNG, TIFF, WebP, BMP, GIF, recognised by
+  their magic bytes whatever the file name says; Pillow is restricted to those decoders, so a
+  PostScript/EPS file (which would run Ghostscript) is never handed to it.
+- **Pixel limit.** The declared width x height is checked against ``max_pixels`` before any
+  pixel is decoded (a decompression-bomb guard); beyond it a clear error, never a warning.
+- **Orientation.** The EXIF orientation tag is applied to the pixels (as cameras and viewers
+  show the photograph), so heatmaps, masks and layers computed on those pixels line up with
+  what the analyst sees. The tag found and the fact that it was applied are recorded.
+- **Modes to RGB.** 8-bit modes convert with Pillow. Alpha is dropped with the colour values
+  kept as stored (a warning says transparency was present). 16-bit and 32-bit integer data
+  map linearly from their full range (0..65535 -> 0..255); float data in [0, 1] scale by 255;
+  data outside those ranges is min-max rescaled and a warning says so: nothing is silently
+  clipped. CMYK converts with Pillow's formula (a warning notes it ignores colour profiles).
+- **Frames.** Multi-frame files (GIF, TIFF, WebP): the first frame is analysed; the frame count
+  is recorded.
+- **Metadata** (EXIF and text chunks) is kept as untrusted text, each value capped at 1,000
+  characters and the whole at 64 KiB.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+
+from engine.errors import (
+    CorruptImageError,
+    EmptyFileError,
+    EvidenceError,
+    ImageTooLargeError,
+    InvalidImageError,
+    UnsupportedFormatError,
+)
+from engine.types import Evidence
+
+DEFAULT_MAX_PIXELS = 100_000_000  # 100 MP: above any current camera's still, far below a bomb
+MAX_FILE_BYTES = 2 << 30
+METADATA_VALUE_CAP = 1000
+METADATA_TOTAL_CAP = 64 * 1024
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp", ".gif")
+
+# Pillow format names of the allow-list (what Image.open(formats=...) accepts).
+ALLOWED_FORMATS = ("JPEG", "PNG", "TIFF", "WEBP", "BMP", "GIF")
+
+
+def sniff_format(head: bytes) -> str | None:
+    """The allowed format whose magic bytes start ``head``, or None."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "JPEG"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "PNG"
+    if head[:4] in (b"II*\x00", b"MM\x00*"):
+        return "TIFF"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WEBP"
+    if head[:2] == b"BM":
+        return "BMP"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "GIF"
+    return None
+
+
+def _describe_unknown(head: bytes) -> str:
+    if head.startswith(b"%!PS") or head.startswith(b"\xc5\xd0\xd3\xc6"):
+        return "PostScript/EPS content, which is never decoded"
+    if head.startswith(b"%PDF"):
+        return "a PDF document"
+    try:
+        head[:512].decode("utf-8")
+        if all(32 <= b < 127 or b in (9, 10, 13) for b in head[:512]):
+            return "plain text"
+    except UnicodeDecodeError:
+        pass
+    return "unrecognised bytes"
+
+
+def load_evidence(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Evidence:
+    """Decode the evidence file at ``path`` by the policy in the module docstring.
+
+    Raises a subclass of :class:`engine.errors.EvidenceError` naming the file and the reason.
+    """
+    path = Path(path)
+    data = _read_bytes(path)
+    sha256 = hashlib.sha256(data).hexdigest()
+    fmt = sniff_format(data[:16])
+    if fmt is None:
+        raise UnsupportedFormatError(
+            path,
+            f"not an image of an allowed format ({', '.join(ALLOWED_FORMATS)}): "
+            f"{_describe_unknown(data[:512])}",
+        )
+    img = _open(path, data, fmt, max_pixels)
+    frames = int(getattr(img, "n_frames", 1) or 1)
+    warns: list[str] = []
+    if frames > 1:
+        warns.append(f"{frames} frames: only the first is analysed")
+    mode = img.mode
+    metadata = _metadata(img)
+    orientation = _orientation(img)
+    try:
+        img.seek(0)
+        img.load()
+        rgb = _to_rgb(img, warns)
+        if orientation != 1:
+            rgb = _apply_orientation(rgb, orientation)
+    except EvidenceError:
+        raise
+    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as e:
+        raise CorruptImageError(path, f"damaged {fmt} data ({_short(e)})") from e
+    h, w = rgb.shape[:2]
+    return Evidence(
+        path=str(path),
+        sha256=sha256,
+        file_size=len(data),
+        format=fmt,
+        width=w,
+        height=h,
+        mode=mode,
+        frames=frames,
+        orientation=orientation,
+        orientation_applied=orientation != 1,
+        metadata=metadata,
+        warnings=warns,
+        pixels=rgb,
+    )
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        if path.is_dir():
+            raise EvidenceError(path, "is a folder, not an image file")
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ImageTooLargeError(path, f"file is {size} bytes, beyond the {MAX_FILE_BYTES} limit")
+        # O_RDONLY: the evidence is never opened for writing.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        with os.fdopen(fd, "rb") as f:
+            data = f.read()
+    except EvidenceError:
+        raise
+    except FileNotFoundError as e:
+        raise EvidenceError(path, "no such file") from e
+    except PermissionError as e:
+        raise EvidenceError(path, "permission denied") from e
+    except OSError as e:
+        raise EvidenceError(path, f"cannot be read ({e.strerror or e})") from e
+    if not data:
+        raise EmptyFileError(path, "file is empty (0 bytes)")
+    return data
+
+
+def _short(e: BaseException) -> str:
+    text = " ".join(str(e).split()) or type(e).__name__
+    return text[:160]
+
+
+def _open(path: Path, data: bytes, fmt: str, max_pixels: int) -> Image.Image:
+    Image.MAX_IMAGE_PIXELS = max_pixels  # Pillow's own guard stays on, at our limit
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data), formats=[fmt])
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise ImageTooLargeError(path, f"declared size is beyond the {max_pixels}-pixel limit") from e
+    except UnidentifiedImageError as e:
+        raise CorruptImageError(path, f"{fmt} header cannot be decoded") from e
+    except (OSError, SyntaxError, ValueError, EOFError) as e:
+        raise CorruptImageError(path, f"damaged {fmt} data ({_short(e)})") from e
+    w, h = img.size
+    if w <= 0 or h <= 0:
+        raise InvalidImageError(path, f"image has zero width or height ({w}x{h})")
+    if w * h > max_pixels:
+        raise ImageTooLargeError(
+            path, f"declared size {w}x{h} is beyond the {max_pixels}-pixel limit"
+        )
+    return img
+
+
+def _to_rgb(img: Image.Image, warns: list[str]) -> NDArray[np.uint8]:
+    mode = img.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        return _wide_to_rgb(img, warns)
+    if mode == "P" and "transparency" in img.info:
+        img = img.convert("RGBA")
+        mode = "RGBA"
+    if mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        warns.append("transparency present: alpha discarded, colour values kept as stored")
+    if mode == "CMYK":
+        warns.append("CMYK converted to RGB without colour management")
+    rgb = np.asarray(img.convert("RGB"), dtype=np.uint8)
+    return np.ascontiguousarray(rgb)
+
+
+def _wide_to_rgb(img: Image.Image, warns: list[str]) -> NDArray[np.uint8]:
+    arr = np.asarray(img)
+    if arr.dtype.kind == "f":
+        a = arr.astype(np.float64)
+        if not np.isfinite(a).all():
+            warns.append("float image holds NaN/inf: those pixels set to 0")
+            a = np.nan_to_num(a, nan=0.0, posinf=0.0, neginf=0.0)
+        lo, hi = float(a.min()), float(a.max())
+        if lo >= 0.0 and hi <= 1.0:
+            out = a * 255.0
+        else:
+            warns.append(f"float data in [{lo:.4g}, {hi:.4g}] min-max rescaled to 0..255")
+            out = (a - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros_like(a)
+    else:
+        a = arr.astype(np.int64)
+        lo, hi = int(a.min()), int(a.max())
+        if lo >= 0 and hi <= 65535:
+            out = a * (255.0 / 65535.0)
+            warns.append("16-bit data mapped linearly 0..65535 -> 0..255")
+        else:
+            warns.append(f"integer data in [{lo}, {hi}] min-max rescaled to 0..255")
+            out = (a - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros(a.shape)
+    gray = np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(np.repeat(gray[..., None], 3, axis=2))
+
+
+def _orientation(img: Image.Image) -> int:
+    try:
+        value = int(img.getexif().get(0x0112, 1))
+    except Exception:  # noqa: BLE001 - malformed EXIF must not stop the analysis
+        return 1
+    return value if 1 <= value <= 8 else 1
+
+
+def _apply_orientation(rgb: NDArray[np.uint8], orientation: int) -> NDArray[np.uint8]:
+    """Rotate/flip ``rgb`` as EXIF ``orientation`` says (same transform as Pillow's)."""
+    img = Image.fromarray(rgb)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    img.info["exif"] = exif.tobytes()
+    out = ImageOps.exif_transpose(img)
+    return np.ascontiguousarray(np.asarray(out.convert("RGB"), dtype=np.uint8))
+
+
+def _metadata(img: Image.Image) -> dict[str, str]:
+    out: dict[str, str] = {}
+    total = 0
+
+    def put(key: str, value: object) -> None:
+        nonlocal total
+        if isinstance(value, bytes):
+            text = value[:METADATA_VALUE_CAP].decode("utf-8", errors="replace")
+        else:
+            text = str(value)
+        text = text.replace("\x00", "")[:METADATA_VALUE_CAP]
+        if total + len(key) + len(text) > METADATA_TOTAL_CAP:
+            return
+        out[key] = text
+        total += len(key) + len(text)
+
+    try:
+        exif = img.getexif()
+        for tag, value in exif.items():
+            put(f"EXIF:{ExifTags.TAGS.get(tag, hex(tag))}", value)
+        for ifd_id in (ExifTags.IFD.Exif, ExifTags.IFD.GPSInfo):
+            for tag, value in exif.get_ifd(ifd_id).items():
+                names = ExifTags.GPSTAGS if ifd_id == ExifTags.IFD.GPSInfo else ExifTags.TAGS
+                put(f"EXIF:{names.get(tag, hex(tag))}", value)
+    except Exception:  # noqa: BLE001 - malformed EXIF is reported, not fatal
+        out["EXIF:error"] = "EXIF block could not be parsed"
+    for key, value in img.info.items():
+        if key in ("exif", "icc_profile", "transparency", "dpi", "duration", "loop"):
+            continue
+        if isinstance(value, str | bytes | int | float):
+            put(f"info:{key}", value)
+    if "icc_profile" in img.info:
+        out["info:icc_profile"] = f"{len(img.info['icc_profile'])} bytes"
+    return out
+
+
+def is_image_name(path: str | Path) -> bool:
+    """Whether a file name has one of the image suffixes a folder scan picks up."""
+    return Path(path).suffix.lower() in IMAGE_SUFFIXES

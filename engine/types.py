@@ -1,0 +1,125 @@
+"""Plain data passed between the engine, the viewer, the command line and reports.
+
+Arrays (pixels, heatmaps, masks) live on the objects for in-process use; ``to_dict`` gives the
+JSON-safe figures without them. The same :class:`Analysis` feeds the GUI, the CLI and reports.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+@dataclass
+class Evidence:
+    """An image file under examination, decoded. The file itself is never written to.
+
+    pixels: [H, W, 3] uint8 RGB after the orientation policy (see ``engine.io``).
+    sha256: of the exact bytes on disk at load time.
+    orientation: the EXIF orientation tag found (1 when absent); ``orientation_applied`` says
+        whether the pixels (and so every heatmap and layer) were rotated/flipped by it.
+    metadata: EXIF and text chunks as untrusted, size-capped text.
+    warnings: conversions and oddities worth showing to the analyst.
+    """
+
+    path: str
+    sha256: str
+    file_size: int
+    format: str
+    width: int
+    height: int
+    mode: str
+    frames: int
+    orientation: int
+    orientation_applied: bool
+    metadata: dict[str, str]
+    warnings: list[str]
+    pixels: NDArray[np.uint8] = field(repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "pixels"}
+        d["metadata"] = dict(self.metadata)
+        d["warnings"] = list(self.warnings)
+        return d
+
+
+@dataclass
+class FaceRegion:
+    """A detected face: box in image pixels (x, y, w, h), detector confidence, per-model scores."""
+
+    box: tuple[int, int, int, int]
+    confidence: float
+    scores: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"box": list(self.box), "confidence": self.confidence, "scores": dict(self.scores)}
+
+
+@dataclass
+class ModelResult:
+    """One model's findings on one evidence file.
+
+    heatmap: [H, W] float32 in [0, 1] at the evidence's full resolution.
+    mask: heatmap > pixel_threshold.
+    score: image-level probability of manipulation in [0, 1] (see ``engine.decision``).
+    """
+
+    name: str
+    architecture: str
+    checkpoint: str
+    checkpoint_sha256: str
+    rule: str
+    score: float
+    verdict: str
+    forged_fraction: float
+    threshold: float
+    pixel_threshold: float
+    threshold_provenance: str
+    input_policy: dict[str, Any]
+    device: str
+    precision: str
+    seconds: float
+    heatmap: NDArray[np.float32] | None = field(default=None, repr=False)
+    mask: NDArray[np.bool_] | None = field(default=None, repr=False)
+    image_logit: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        skip = {"heatmap", "mask"}
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in skip}
+
+
+@dataclass
+class Analysis:
+    """Everything found about one evidence file."""
+
+    evidence: Evidence
+    results: dict[str, ModelResult]
+    faces: list[FaceRegion] = field(default_factory=list)
+    ensemble: ModelResult | None = None
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "evidence": self.evidence.to_dict(),
+            "models": {k: v.to_dict() for k, v in self.results.items()},
+            "ensemble": None if self.ensemble is None else self.ensemble.to_dict(),
+            "faces": [f.to_dict() for f in self.faces],
+            "seconds": self.seconds,
+        }
+
+
+@dataclass
+class Progress:
+    """Progress of one analysis: ``done`` of ``total`` units (windows) for ``stage``."""
+
+    stage: str
+    done: int
+    total: int
+
+    @property
+    def fraction(self) -> float:
+        return 1.0 if self.total <= 0 else min(1.0, self.done / self.total)
