@@ -121,6 +121,7 @@ def load_evidence(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> 
     except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as e:
         raise CorruptImageError(path, f"damaged {fmt} data ({_short(e)})") from e
     h, w = rgb.shape[:2]
+    rgb.setflags(write=False)  # evidence pixels are never modified, in memory either
     return Evidence(
         path=str(path),
         sha256=sha256,

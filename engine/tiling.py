@@ -18,6 +18,7 @@ product of two 1-D counts (windows and the Gaussian both separate into rows and 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from enum import StrEnum
 
@@ -59,6 +60,13 @@ def gaussian_weights(window: int, sigma_scale: float = 0.125) -> NDArray[np.floa
     sigma = max(window * sigma_scale, 1e-6)
     x = np.arange(window, dtype=np.float64) - (window - 1) / 2.0
     return np.maximum(np.exp(-0.5 * (x / sigma) ** 2), 1e-3)
+
+
+def _as_tensor_readonly(image: NDArray[np.uint8]) -> torch.Tensor:
+    """A tensor view of ``image`` without a copy; evidence pixels are read-only and never written."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        return torch.from_numpy(np.ascontiguousarray(image))
 
 
 def _pad_to_window(image: torch.Tensor, window: int) -> torch.Tensor:
@@ -103,7 +111,7 @@ def sliding_window_inference(
     if isinstance(image, np.ndarray):
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise ValueError(f"expected an [H, W, 3] uint8 array, got {image.shape} {image.dtype}")
-        source = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)  # 3, H, W uint8
+        source = _as_tensor_readonly(image).permute(2, 0, 1)  # 3, H, W uint8
         scale = True
     else:
         if image.ndim != 3:
@@ -174,7 +182,7 @@ def naive_sliding_window(
     Kept as the reference that the batched :func:`sliding_window_inference` is measured and
     tested against (``make bench``).
     """
-    source = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)
+    source = _as_tensor_readonly(image).permute(2, 0, 1)
     h, w = source.shape[-2:]
     padded = _pad_to_window(source, window)
     hp, wp = padded.shape[-2:]
