@@ -1,0 +1,310 @@
+"""``forensic-viewer``: the GUI, and every analysis it can do, headless.
+
+    forensic-viewer [IMAGE_OR_FOLDER ...] [--model M ...] [--device D]   open the viewer
+    forensic-viewer analyze IMAGE ... --out DIR [--model M ...] [--device D] [--window P --stride S]
+    forensic-viewer scan FOLDER --out DIR [--model M ...] [--recursive]
+    forensic-viewer models [NAME]
+
+Exit codes: 0 when every file was analysed, 1 when some failed (they are listed at the end),
+2 on a usage error (bad arguments, no usable model, unreadable output folder).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from engine import catalog
+from engine.errors import ForensicError
+from engine.types import Progress
+
+COMMANDS = ("analyze", "scan", "models")
+
+
+class UsageError(Exception):
+    """Bad arguments: printed as one line, exit code 2."""
+
+
+def _add_model_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--model",
+        action="append",
+        metavar="NAME_OR_FILE",
+        help="checkpoint name or file, or an ensemble file; repeat for several "
+        "(default: every bundled model)",
+    )
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda | mps (default: auto)")
+    p.add_argument("--window", type=int, help="sliding-window size P (default: the checkpoint's)")
+    p.add_argument("--stride", type=int, help="sliding-window step S (default: the checkpoint's)")
+    p.add_argument("--batch-size", type=int, default=8, help="windows per forward pass")
+    p.add_argument("--no-faces", action="store_true", help="skip face detection")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="forensic-viewer", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    a = sub.add_parser("analyze", help="analyse image files")
+    a.add_argument("images", nargs="+", type=Path)
+    a.add_argument("--out", type=Path, required=True, help="output folder")
+    _add_model_args(a)
+    s = sub.add_parser("scan", help="analyse every image in a folder (resumable)")
+    s.add_argument("folder", type=Path)
+    s.add_argument("--out", type=Path, required=True, help="output folder")
+    s.add_argument("--recursive", action="store_true", help="descend into sub-folders")
+    _add_model_args(s)
+    m = sub.add_parser("models", help="list architectures and checkpoints, or print a model card")
+    m.add_argument("name", nargs="?")
+    m.add_argument("--extra", action="append", default=[], help="another folder of checkpoints")
+    return p
+
+
+def build_analyzer(args: argparse.Namespace):  # -> Analyzer, imported lazily (torch start-up)
+    from engine.ensemble import Ensemble
+    from engine.pipeline import Analyzer
+
+    if args.window is not None and args.window < 1:
+        raise UsageError(f"--window must be >= 1, got {args.window}")
+    if args.stride is not None and args.stride < 1:
+        raise UsageError(f"--stride must be >= 1, got {args.stride}")
+    if args.window and args.stride and args.stride > args.window:
+        raise UsageError(f"--stride ({args.stride}) must not exceed --window ({args.window})")
+    specs = args.model or [str(p) for p in catalog.default_models()]
+    ensembles = [] if args.model else catalog.discover_ensembles()
+    if not specs:
+        raise UsageError(
+            "no trained model is installed; train one with `forensic-train fit ...` "
+            "or pass a checkpoint with --model FILE"
+        )
+    paths: list[str] = []
+    ensemble = None
+    for spec in specs:
+        path = catalog.resolve(spec)
+        if path.name.endswith(".ensemble.json"):
+            ensembles.append(path)
+        elif str(path) not in paths:
+            paths.append(str(path))
+    if ensembles:
+        ensemble = Ensemble.load(ensembles[0])
+        for ref in ensemble.member_paths():
+            member = catalog.resolve(ref)
+            if str(member) not in paths:
+                paths.append(str(member))
+    from engine.checkpoints import load_checkpoint
+
+    loaded = [load_checkpoint(p) for p in paths]
+    if ensemble is not None:
+        by_path = {str(lm.path): lm.name for lm in loaded}
+        for member, ref in zip(ensemble.members, ensemble.member_paths(), strict=True):
+            ensemble.resolved[member.model] = by_path[str(catalog.resolve(ref))]
+    faces = None
+    if not args.no_faces:
+        try:
+            from engine.faces import FaceDetector
+
+            faces = FaceDetector()
+        except ImportError:
+            faces = None
+    return Analyzer(
+        loaded,
+        device=args.device,
+        window=args.window,
+        stride=args.stride,
+        batch_size=args.batch_size,
+        ensemble=ensemble,
+        faces=faces,
+    )
+
+
+class ProgressBar:
+    """One status line on stderr: files done, rate, ETA, and the window progress of the current file."""
+
+    def __init__(self, total: int, enabled: bool) -> None:
+        self.total = total
+        self.enabled = enabled
+        self.t0 = time.perf_counter()
+        self.files = 0
+        self.analysed = 0
+        self.last = 0.0
+
+    def file_done(self, index: int, analysed: bool) -> None:
+        self.files = index + 1
+        self.analysed += int(analysed)
+        self._draw("", force=True)
+
+    def windows(self, p: Progress) -> None:
+        self._draw(f" | {p.stage} {p.done}/{p.total}")
+
+    def _draw(self, extra: str, force: bool = False) -> None:
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        if not force and now - self.last < 0.2:
+            return
+        self.last = now
+        elapsed = now - self.t0
+        rate = self.analysed / elapsed if elapsed > 0 and self.analysed else 0.0
+        left = self.total - self.files
+        eta = f"{left / rate:.0f}s" if rate > 0 else "?"
+        sys.stderr.write(
+            f"\r[{self.files}/{self.total}] {rate:.2f} files/s ETA {eta}{extra}".ljust(78)[:120]
+        )
+        sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\n")
+
+
+def _print_table(records: list[dict[str, Any]]) -> None:
+    for r in records:
+        if r["status"] != "ok":
+            print(f"{r['path']}: ERROR {r['error']}")
+            continue
+        items = dict(r["models"])
+        if "ensemble" in r:
+            items[r["ensemble"]["name"] + " (ensemble)"] = r["ensemble"]
+        for name, d in items.items():
+            print(
+                f"{r['path']}\t{name}\t{d['verdict']:<11}\tscore {d['score']:.3f}\t"
+                f"forged {100 * d['forged_fraction']:.2f}%\tθ {d['threshold']:.4g}"
+            )
+
+
+def _run_files(args: argparse.Namespace, files: list[tuple[Path, str]], source: str) -> int:
+    from forensic_viewer.scanning import run_scan
+
+    analyzer = build_analyzer(args)
+    bar = ProgressBar(len(files), sys.stderr.isatty())
+    records: list[dict[str, Any]] = []
+
+    def on_file(i: int, total: int, rec: dict[str, Any]) -> None:
+        records.append(rec)
+        bar.file_done(i, rec.get("status") == "ok")
+
+    summary = run_scan(
+        files, analyzer, args.out, source=source, on_file=on_file, progress=bar.windows
+    )
+    bar.close()
+    _print_table(records)
+    print(
+        f"{summary.done} analysed, {summary.skipped} already done, {len(summary.failed)} failed "
+        f"of {summary.total} in {summary.seconds:.1f} s; results in {args.out}"
+    )
+    if summary.failed:
+        print("failed:", file=sys.stderr)
+        for key, msg in summary.failed:
+            print(f"  {msg}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    files: list[tuple[Path, str]] = []
+    used: set[str] = set()
+    for p in args.images:
+        key = p.name
+        n = 2
+        while key in used:  # same file name from two folders
+            key = f"{p.stem}-{n}{p.suffix}"
+            n += 1
+        used.add(key)
+        files.append((p, key))
+    return _run_files(args, files, source="analyze")
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    from forensic_viewer.scanning import iter_images, rel_key
+
+    folder: Path = args.folder
+    if not folder.is_dir():
+        raise UsageError(f"{folder}: not a folder")
+    files = [(p, rel_key(p, folder)) for p in iter_images(folder, args.recursive)]
+    if not files:
+        print(f"{folder}: no image files found", file=sys.stderr)
+    return _run_files(args, files, source=str(folder.resolve()))
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from engine.models import get_spec, list_models
+
+    entries, problems = catalog.discover(args.extra)
+    if args.name:
+        for e in entries:
+            if args.name in (e.name, e.path.stem):
+                card = e.path.with_suffix(".md")
+                if card.exists():
+                    print(card.read_text(encoding="utf-8"))
+                else:
+                    print(json.dumps(json.loads(e.meta.to_json()), indent=2))
+                return 0
+        raise UsageError(f"no checkpoint named '{args.name}'")
+    print("Architectures:")
+    for name in list_models():
+        print(f"  {name:<24} {get_spec(name).description}")
+    print("\nCheckpoints:")
+    if not entries:
+        print("  (none installed: train one with `forensic-train fit`)")
+    for e in entries:
+        metrics = e.meta.metrics
+        figs = ", ".join(
+            f"{k} {v:.3f}" for k, v in metrics.items() if isinstance(v, float | int)
+        )
+        print(f"  {e.name:<24} {e.meta.architecture:<20} {e.origin:<8} {e.path}")
+        print(f"  {'':<24} θ {e.meta.decision.threshold:.4g} ({e.meta.decision.provenance})")
+        if figs:
+            print(f"  {'':<24} {figs}")
+    ensembles = catalog.discover_ensembles(args.extra)
+    if ensembles:
+        print("\nEnsembles:")
+        for p in ensembles:
+            print(f"  {p.name.removesuffix('.ensemble.json'):<24} {p}")
+    for line in problems:
+        print(f"  unreadable: {line}", file=sys.stderr)
+    return 0
+
+
+def gui_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="forensic-viewer",
+        description="Open the viewer (or run: forensic-viewer {analyze,scan,models} --help).",
+    )
+    p.add_argument("images", nargs="*", help="image files or folders to open")
+    p.add_argument("--model", action="append", metavar="NAME_OR_FILE")
+    p.add_argument("--device", default="auto")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv and argv[0] in COMMANDS:
+            args = build_parser().parse_args(argv)
+            return {"analyze": cmd_analyze, "scan": cmd_scan, "models": cmd_models}[args.command](
+                args
+            )
+        args = gui_parser().parse_args(argv)
+        from forensic_viewer.app import run_gui
+
+        return run_gui(args.images, args.model, args.device)
+    except UsageError as e:
+        print(f"forensic-viewer: error: {e}", file=sys.stderr)
+        return 2
+    except ForensicError as e:
+        print(f"forensic-viewer: error: {e}", file=sys.stderr)
+        return 2
+    except ValueError as e:  # bad device and similar argument values
+        print(f"forensic-viewer: error: {e}", file=sys.stderr)
+        return 2
+    except SystemExit as e:  # argparse: usage errors exit 2 by themselves
+        return int(e.code or 0)
+    except KeyboardInterrupt:
+        print("\ninterrupted; results so far are kept (re-run to resume)", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

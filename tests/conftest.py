@@ -1,0 +1,45 @@
+"""Shared fixtures. Qt runs offscreen in every test; torch uses few threads so tests stay
+predictable on 2-core machines."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+torch.set_num_threads(min(2, torch.get_num_threads()))
+
+
+@pytest.fixture
+def tiny_checkpoint(tmp_path: Path) -> Path:
+    """A small CRFD-Net checkpoint with random weights: for plumbing, never for findings."""
+    from engine.checkpoints import CheckpointMeta, DecisionRule, InputPolicy, save_checkpoint
+    from engine.models import create_model
+    from engine.models.registry import config_to_dict
+
+    torch.manual_seed(0)
+    model = create_model("crfd-net-compact", channels=(8, 16, 32))
+    meta = CheckpointMeta(
+        architecture="crfd-net-compact",
+        config=config_to_dict(model.config),
+        input_policy=InputPolicy(window=64, stride=32),
+        decision=DecisionRule(threshold=0.1, provenance="test fixture, random weights"),
+        name="tiny",
+    )
+    return save_checkpoint(tmp_path / "tiny.safetensors", model, meta)
+
+
+def write_rgb(path: Path, h: int = 80, w: int = 96, seed: int = 0, fmt: str | None = None) -> Path:
+    """Write a random-texture RGB image and return its path."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    arr = rng.integers(0, 256, size=(h, w, 3), dtype=np.uint8)
+    Image.fromarray(arr).save(path, format=fmt)
+    return path
