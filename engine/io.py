@@ -30,6 +30,7 @@ import hashlib
 import io
 import os
 import warnings
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -102,6 +103,8 @@ def load_evidence(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> 
             f"not an image of an allowed format ({', '.join(ALLOWED_FORMATS)}): "
             f"{_describe_unknown(data[:512])}",
         )
+    if fmt == "PNG":
+        _check_png_chunks(path, data)
     img = _open(path, data, fmt, max_pixels)
     frames = int(getattr(img, "n_frames", 1) or 1)
     warns: list[str] = []
@@ -161,6 +164,24 @@ def _read_bytes(path: Path) -> bytes:
     if not data:
         raise EmptyFileError(path, "file is empty (0 bytes)")
     return data
+
+
+def _check_png_chunks(path: Path, data: bytes) -> None:
+    """Verify every PNG chunk's CRC (Pillow skips the CRC of image data chunks)."""
+    pos, n = 8, len(data)
+    while pos + 8 <= n:
+        length = int.from_bytes(data[pos : pos + 4], "big")
+        kind = data[pos + 4 : pos + 8]
+        end = pos + 8 + length
+        if end + 4 > n:
+            raise CorruptImageError(path, f"damaged PNG data (chunk {kind!r} is truncated)")
+        crc = int.from_bytes(data[end : end + 4], "big")
+        if zlib.crc32(data[pos + 4 : end]) != crc:
+            name = kind.decode("latin-1", errors="replace")
+            raise CorruptImageError(path, f"damaged PNG data (chunk {name} fails its CRC check)")
+        if kind == b"IEND":
+            return
+        pos = end + 4
 
 
 def _short(e: BaseException) -> str:

@@ -54,13 +54,20 @@ class CRFDNetConfig:
 def contrastive_enhancement(x: torch.Tensor, factor: int = 2, scale: float = 4.0) -> torch.Tensor:
     """CEM, equation (1): ``scale * (x - Upsample(Downsample(x)))``, nearest both ways.
 
-    x: [B, C, H, W]. Sizes that are not multiples of ``factor`` are handled by up-sampling to
-    the exact input size, so the output is always [B, C, H, W].
+    x: [B, C, H, W] -> [B, C, H, W]. Nearest down-sampling by ``factor`` keeps the top-left pixel
+    of every factor x factor block and nearest up-sampling copies it back over the block, so the
+    residual is each pixel minus its block's top-left pixel. Sizes that are not multiples of
+    ``factor`` are padded (replicate) at the bottom/right first and cropped after, so the blocks
+    stay aligned to the image origin whatever the size (a window cut anywhere at an even offset
+    sees the same residual as the whole image).
     """
     h, w = x.shape[-2:]
-    down = F.interpolate(x, scale_factor=1.0 / factor, mode="nearest")
-    up = F.interpolate(down, size=(h, w), mode="nearest")
-    return scale * (x - up)
+    ph, pw = (-h) % factor, (-w) % factor
+    if ph or pw:
+        x = F.pad(x, (0, pw, 0, ph), mode="replicate")
+    down = F.interpolate(x, scale_factor=1.0 / factor, mode="nearest")  # B, C, H/f, W/f
+    up = F.interpolate(down, size=x.shape[-2:], mode="nearest")  # B, C, H, W
+    return (scale * (x - up))[..., :h, :w]
 
 
 class CEM(nn.Module):

@@ -1,0 +1,87 @@
+"""Decision rules and the weighted ensemble (paper 2, equation 6)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.decision import decide, fraction_score, midpoint_threshold
+from engine.ensemble import Ensemble, Member, fuse_heatmaps, weighted_mean
+from engine.types import ModelResult
+
+
+def test_forged_fraction_rule() -> None:
+    mask = np.zeros((10, 10), bool)
+    mask[:2, :3] = True  # p = 0.06
+    d = decide("forged_fraction", mask, threshold=0.05)
+    assert d.verdict == "manipulated" and d.forged_fraction == pytest.approx(0.06)
+    assert d.score == pytest.approx(0.06 / 0.11)
+    assert decide("forged_fraction", mask, threshold=0.06).verdict == "authentic"  # p > θ strictly
+    assert fraction_score(0.05, 0.05) == 0.5
+
+
+def test_logit_rule() -> None:
+    mask = np.zeros((4, 4), bool)
+    assert decide("logit", mask, 0.5, image_logit=0.1).verdict == "manipulated"
+    assert decide("logit", mask, 0.5, image_logit=-0.1).verdict == "authentic"
+    with pytest.raises(ValueError, match="image logit"):
+        decide("logit", mask, 0.5)
+    with pytest.raises(ValueError, match="rule must be"):
+        decide("vote", mask, 0.5)
+
+
+def test_midpoint_threshold() -> None:
+    t = midpoint_threshold(np.array([0.0, 0.02, 0.01]), np.array([0.3, 0.08, 0.5]))
+    assert t == {"p_real_max": 0.02, "p_fake_min": 0.08, "theta": pytest.approx(0.05)}
+    with pytest.raises(ValueError, match="needs authentic and forged"):
+        midpoint_threshold(np.array([]), np.array([0.1]))
+
+
+def test_equation_6() -> None:
+    assert weighted_mean([0.2, 0.8], [1.0, 2.5]) == pytest.approx((0.2 + 2.5 * 0.8) / 3.5)
+    a = np.full((2, 2), 0.2, np.float32)
+    b = np.full((2, 2), 0.9, np.float32)
+    np.testing.assert_allclose(fuse_heatmaps([a, b], [1.0, 0.0]), a)
+    np.testing.assert_allclose(fuse_heatmaps([a, None], [3.0, 0.0]), a)
+    np.testing.assert_allclose(fuse_heatmaps([a, b], [1.0, 1.0]), 0.55, rtol=1e-6)
+    with pytest.raises(ValueError):
+        fuse_heatmaps([a, b], [0.0, 0.0])
+
+
+def _result(name: str, score: float, heat: float) -> ModelResult:
+    h = np.full((3, 3), heat, np.float32)
+    return ModelResult(name, "x", "", "", "logit", score, "", 0.0, 0.5, 0.5, "", {}, "cpu", "fp32",
+                       0.1, heatmap=h, mask=h > 0.5)
+
+
+def test_paper_final_configuration(tmp_path: Path) -> None:
+    p = tmp_path / "paper.ensemble.json"
+    p.write_text(json.dumps({
+        "members": [
+            {"model": "t", "detection_weight": 1.0, "localization_weight": 1.0},
+            {"model": "s", "detection_weight": 2.5, "localization_weight": 0.0},
+        ]
+    }))
+    ens = Ensemble.load(p)
+    assert ens.name == "paper"
+    out = ens.combine({"t": _result("t", 0.2, 0.7), "s": _result("s", 0.7, 0.1)})
+    assert out.score == pytest.approx((0.2 + 2.5 * 0.7) / 3.5)
+    assert out.verdict == "manipulated"
+    np.testing.assert_allclose(out.heatmap, 0.7)  # localization from Swin-T alone
+    assert out.forged_fraction == 1.0
+    with pytest.raises(KeyError, match="needs a result"):
+        ens.combine({"t": _result("t", 0.2, 0.7)})
+
+
+def test_bad_ensembles(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="no members"):
+        Ensemble("e", [])
+    with pytest.raises(ValueError, match=">= 0"):
+        Ensemble("e", [Member("a", -1.0)])
+    p = tmp_path / "bad.ensemble.json"
+    p.write_text("{nope")
+    with pytest.raises(Exception, match="malformed ensemble"):
+        Ensemble.load(p)

@@ -1,0 +1,264 @@
+"""Evidence decoding: every bad-input category gets its typed error and a one-line message."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine.errors import (
+    CorruptImageError,
+    EmptyFileError,
+    EvidenceError,
+    ImageTooLargeError,
+    InvalidImageError,
+    UnsupportedFormatError,
+)
+from engine.io import load_evidence
+from tests.conftest import write_rgb
+
+
+def _one_line(e: Exception, path: Path) -> str:
+    msg = str(e)
+    assert "\n" not in msg
+    assert str(path) in msg
+    return msg
+
+
+def test_sha256_is_of_the_bytes_on_disk_and_file_is_untouched(tmp_path: Path) -> None:
+    p = write_rgb(tmp_path / "a.png")
+    before = p.read_bytes()
+    mtime = os.stat(p).st_mtime_ns
+    ev = load_evidence(p)
+    assert ev.sha256 == hashlib.sha256(before).hexdigest()
+    assert p.read_bytes() == before and os.stat(p).st_mtime_ns == mtime
+    assert ev.pixels.shape == (80, 96, 3) and ev.pixels.dtype == np.uint8
+    assert not ev.pixels.flags.writeable
+    assert ev.format == "PNG" and (ev.width, ev.height) == (96, 80)
+
+
+def test_pixels_equal_the_file(tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    arr = rng.integers(0, 256, size=(20, 30, 3), dtype=np.uint8)
+    p = tmp_path / "x.png"
+    Image.fromarray(arr).save(p)
+    assert np.array_equal(load_evidence(p).pixels, arr)
+
+
+def test_empty_file(tmp_path: Path) -> None:
+    p = tmp_path / "empty.jpg"
+    p.write_bytes(b"")
+    with pytest.raises(EmptyFileError) as e:
+        load_evidence(p)
+    assert "empty" in _one_line(e.value, p)
+
+
+def test_random_bytes_named_jpg(tmp_path: Path) -> None:
+    p = tmp_path / "noise.jpg"
+    p.write_bytes(np.random.default_rng(1).integers(0, 256, 4096, dtype=np.uint8).tobytes())
+    with pytest.raises(UnsupportedFormatError) as e:
+        load_evidence(p)
+    assert "not an image of an allowed format" in _one_line(e.value, p)
+
+
+def test_text_file_named_jpg(tmp_path: Path) -> None:
+    p = tmp_path / "notes.jpg"
+    p.write_text("just some notes\nnot an image\n")
+    with pytest.raises(UnsupportedFormatError) as e:
+        load_evidence(p)
+    assert "plain text" in _one_line(e.value, p)
+
+
+def test_postscript_named_png_is_never_decoded(tmp_path: Path) -> None:
+    p = tmp_path / "evil.png"
+    p.write_bytes(b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n")
+    with pytest.raises(UnsupportedFormatError) as e:
+        load_evidence(p)
+    assert "PostScript" in _one_line(e.value, p)
+
+
+def test_truncated_jpeg(tmp_path: Path) -> None:
+    full = write_rgb(tmp_path / "full.jpg", 200, 200, fmt="JPEG").read_bytes()
+    p = tmp_path / "cut.jpg"
+    p.write_bytes(full[: len(full) // 2])
+    with pytest.raises(CorruptImageError) as e:
+        load_evidence(p)
+    assert "damaged JPEG" in _one_line(e.value, p)
+
+
+def test_png_with_broken_checksum(tmp_path: Path) -> None:
+    data = bytearray(write_rgb(tmp_path / "ok.png", 16, 16).read_bytes())
+    # Corrupt one byte inside the first IDAT chunk's data (after its length and type).
+    idat = data.index(b"IDAT")
+    data[idat + 6] ^= 0xFF
+    p = tmp_path / "crc.png"
+    p.write_bytes(bytes(data))
+    with pytest.raises(CorruptImageError) as e:
+        load_evidence(p)
+    _one_line(e.value, p)
+
+
+def _png_header_only(w: int, h: int) -> bytes:
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    ihdr = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
+
+
+def test_declared_size_beyond_the_limit(tmp_path: Path) -> None:
+    p = tmp_path / "bomb.png"
+    p.write_bytes(_png_header_only(100_000, 100_000))
+    with pytest.raises(ImageTooLargeError) as e:
+        load_evidence(p)
+    assert "limit" in _one_line(e.value, p)
+
+
+def test_configurable_pixel_limit(tmp_path: Path) -> None:
+    p = write_rgb(tmp_path / "a.png", 50, 50)
+    with pytest.raises(ImageTooLargeError):
+        load_evidence(p, max_pixels=2000)
+    assert load_evidence(p, max_pixels=2500).width == 50
+
+
+def test_zero_width(tmp_path: Path) -> None:
+    p = tmp_path / "zero.png"
+    p.write_bytes(_png_header_only(0, 10))
+    with pytest.raises((InvalidImageError, CorruptImageError)) as e:
+        load_evidence(p)
+    _one_line(e.value, p)
+
+
+def test_zero_height_bmp(tmp_path: Path) -> None:
+    # A BMP header that declares 10 x 0 pixels.
+    header = b"BM" + struct.pack("<IHHI", 54, 0, 0, 54)
+    info = struct.pack("<IiiHHIIiiII", 40, 10, 0, 1, 24, 0, 0, 2835, 2835, 0, 0)
+    p = tmp_path / "zero.bmp"
+    p.write_bytes(header + info)
+    with pytest.raises((InvalidImageError, CorruptImageError)) as e:
+        load_evidence(p)
+    _one_line(e.value, p)
+
+
+@pytest.mark.parametrize("name", ["ünïcødé 証拠.png", "a" * 200 + ".png", "&<>\"'.png"])
+def test_awkward_file_names(tmp_path: Path, name: str) -> None:
+    p = write_rgb(tmp_path / name, 10, 12)
+    ev = load_evidence(p)
+    assert ev.path == str(p) and ev.width == 12
+
+
+def test_awkward_name_in_error_message(tmp_path: Path) -> None:
+    p = tmp_path / "&<>\"' ü.jpg"
+    p.write_bytes(b"")
+    with pytest.raises(EmptyFileError) as e:
+        load_evidence(p)
+    _one_line(e.value, p)
+
+
+def test_extreme_aspect_ratio_and_tiny_image(tmp_path: Path) -> None:
+    assert load_evidence(write_rgb(tmp_path / "tall.png", 4097, 127)).pixels.shape == (4097, 127, 3)
+    assert load_evidence(write_rgb(tmp_path / "dot.png", 1, 1)).pixels.shape == (1, 1, 3)
+
+
+def test_folder_and_missing_file(tmp_path: Path) -> None:
+    d = tmp_path / "looks.jpg"
+    d.mkdir()
+    with pytest.raises(EvidenceError, match="folder"):
+        load_evidence(d)
+    with pytest.raises(EvidenceError, match="no such file"):
+        load_evidence(tmp_path / "missing.jpg")
+
+
+def test_format_by_content_not_name(tmp_path: Path) -> None:
+    p = tmp_path / "really_png.jpg"
+    Image.fromarray(np.zeros((5, 5, 3), np.uint8)).save(p, format="PNG")
+    assert load_evidence(p).format == "PNG"
+
+
+def test_exif_orientation_applied_and_recorded(tmp_path: Path) -> None:
+    arr = np.zeros((20, 40, 3), np.uint8)
+    arr[:, :10] = 255  # white band on the left
+    img = Image.fromarray(arr)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise to display
+    p = tmp_path / "rot.jpg"
+    img.save(p, exif=exif.tobytes(), quality=95)
+    ev = load_evidence(p)
+    assert ev.orientation == 6 and ev.orientation_applied
+    assert (ev.width, ev.height) == (20, 40)
+    assert ev.pixels[:10].mean() > 200  # the band is now at the top
+    assert ev.pixels[-10:].mean() < 50
+
+
+def test_sixteen_bit_maps_full_range_without_clipping(tmp_path: Path) -> None:
+    arr = np.array([[0, 257, 65535, 30000]], dtype=np.uint16)
+    p = tmp_path / "g16.png"
+    Image.fromarray(arr).save(p)
+    ev = load_evidence(p)
+    assert ev.pixels[0, :, 0].tolist() == [0, 1, 255, round(30000 * 255 / 65535)]
+    assert any("16-bit" in w for w in ev.warnings)
+
+
+def test_float_tiff_out_of_range_rescaled_with_warning(tmp_path: Path) -> None:
+    arr = np.array([[-2.0, 0.0, 2.0]], dtype=np.float32)
+    p = tmp_path / "f.tif"
+    Image.fromarray(arr, mode="F").save(p)
+    ev = load_evidence(p)
+    assert ev.pixels[0, :, 0].tolist() == [0, 128, 255]
+    assert any("rescaled" in w for w in ev.warnings)
+
+
+@pytest.mark.parametrize("mode", ["CMYK", "LA", "RGBA", "1", "L", "P"])
+def test_modes_convert_to_rgb(tmp_path: Path, mode: str) -> None:
+    img = Image.fromarray(np.random.default_rng(0).integers(0, 256, (8, 9, 3), np.uint8)).convert(mode)
+    p = tmp_path / f"m.{'tif' if mode == 'CMYK' else 'png'}"
+    img.save(p)
+    ev = load_evidence(p)
+    assert ev.pixels.shape == (8, 9, 3) and ev.mode == mode
+
+
+def test_palette_with_transparency(tmp_path: Path) -> None:
+    img = Image.new("P", (4, 4), 0)
+    img.putpalette([255, 0, 0, 0, 255, 0] + [0] * 762)
+    p = tmp_path / "t.png"
+    img.save(p, transparency=0)
+    ev = load_evidence(p)
+    assert ev.pixels[0, 0].tolist() == [255, 0, 0]
+    assert any("transparency" in w for w in ev.warnings)
+
+
+def test_multi_frame_first_frame_and_count(tmp_path: Path) -> None:
+    frames = [Image.new("RGB", (6, 6), c) for c in ((255, 0, 0), (0, 0, 255), (0, 255, 0))]
+    p = tmp_path / "anim.gif"
+    frames[0].save(p, save_all=True, append_images=frames[1:])
+    ev = load_evidence(p)
+    assert ev.frames == 3
+    assert ev.pixels[0, 0, 0] > 200 and ev.pixels[0, 0, 2] < 50
+
+
+def test_metadata_is_capped_untrusted_text(tmp_path: Path) -> None:
+    exif = Image.Exif()
+    exif[0x010E] = "<script>alert(1)</script>" + "x" * 5000  # ImageDescription
+    p = tmp_path / "m.jpg"
+    Image.new("RGB", (8, 8)).save(p, exif=exif.tobytes())
+    ev = load_evidence(p)
+    desc = ev.metadata["EXIF:ImageDescription"]
+    assert desc.startswith("<script>") and len(desc) <= 1000
+
+
+def test_webp_and_bmp_and_tiff(tmp_path: Path) -> None:
+    buf = io.BytesIO()
+    Image.new("RGB", (5, 7), (10, 20, 30)).save(buf, format="WEBP", lossless=True)
+    (tmp_path / "w.webp").write_bytes(buf.getvalue())
+    assert load_evidence(tmp_path / "w.webp").pixels[0, 0].tolist() == [10, 20, 30]
+    for fmt, ext in (("BMP", "bmp"), ("TIFF", "tif")):
+        p = tmp_path / f"x.{ext}"
+        Image.new("RGB", (5, 7), (1, 2, 3)).save(p, format=fmt)
+        assert load_evidence(p).format == fmt

@@ -1,0 +1,121 @@
+"""Sliding-window fusion reconstructs exactly, covers every pixel, and batching changes nothing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from engine.preprocess import normalize
+from engine.tiling import (
+    Cancelled,
+    naive_sliding_window,
+    sliding_window_inference,
+    window_starts,
+)
+
+
+@pytest.mark.parametrize(
+    ("h", "w", "window", "stride"),
+    [(64, 64, 64, 32), (50, 70, 64, 32), (100, 130, 32, 16), (97, 33, 32, 32), (5, 300, 64, 48),
+     (128, 128, 48, 7)],
+)
+@pytest.mark.parametrize("weighting", ["constant", "gaussian"])
+def test_reconstructs_2x_exactly(h: int, w: int, window: int, stride: int, weighting: str) -> None:
+    torch.manual_seed(0)
+    img = torch.rand(2, h, w)
+    out = sliding_window_inference(img, lambda b: 2 * b, window, stride, batch_size=3, weighting=weighting)
+    assert out.shape == (2, h, w)
+    torch.testing.assert_close(out, 2 * img, atol=1e-5, rtol=0)
+
+
+def test_every_pixel_covered_and_last_window_on_border() -> None:
+    for length, window, stride in [(100, 32, 16), (101, 32, 32), (32, 32, 8), (10, 32, 16), (257, 64, 50)]:
+        starts = window_starts(length, window, stride)
+        covered = np.zeros(max(length, window), bool)
+        for s in starts:
+            covered[s : s + window] = True
+        assert covered[:length].all()
+        assert starts[-1] + window == max(length, window)
+        assert starts == sorted(set(starts))
+
+
+def test_count_map_matches_explicit_count() -> None:
+    # A predictor of ones: with the constant weighting, A counts windows and M must be exactly 1.
+    img = torch.zeros(1, 77, 91)
+    out = sliding_window_inference(img, lambda b: torch.ones_like(b), 32, 12)
+    assert torch.equal(out, torch.ones_like(out))
+
+
+def test_window_position_dependent_predictor_matches_naive_average() -> None:
+    # Predict each window's mean input value everywhere in the window: fusion must average the
+    # overlapping windows' constants exactly as an explicit A / C computation does.
+    rng = np.random.default_rng(1)
+    img = rng.integers(0, 256, size=(70, 90, 3), dtype=np.uint8)
+
+    def predictor(b: torch.Tensor) -> torch.Tensor:
+        return b.mean(dim=(1, 2, 3), keepdim=True).expand(-1, 1, *b.shape[-2:])
+
+    out = sliding_window_inference(img, predictor, 32, 20, batch_size=5)
+    ref = naive_sliding_window(img, predictor, 32, 20)
+    torch.testing.assert_close(out, ref, atol=1e-5, rtol=0)
+    # The explicit computation, written out independently.
+    x = normalize(torch.from_numpy(img).permute(2, 0, 1)[None].float() / 255)[0]
+    a = torch.zeros(70, 90)
+    c = torch.zeros(70, 90)
+    for y in window_starts(70, 32, 20):
+        for xx in window_starts(90, 32, 20):
+            a[y : y + 32, xx : xx + 32] += x[:, y : y + 32, xx : xx + 32].mean()
+            c[y : y + 32, xx : xx + 32] += 1
+    torch.testing.assert_close(out[0], a / c, atol=1e-5, rtol=0)
+
+
+def test_batched_equals_unbatched_with_a_network() -> None:
+    from engine.models import create_model
+
+    torch.manual_seed(0)
+    net = create_model("crfd-net-compact", channels=(8, 16, 32)).eval()
+    img = np.random.default_rng(2).integers(0, 256, size=(90, 75, 3), dtype=np.uint8)
+
+    def pred(b: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(net(b))
+
+    one = sliding_window_inference(img, pred, 32, 16, batch_size=1)
+    many = sliding_window_inference(img, pred, 32, 16, batch_size=16)
+    naive = naive_sliding_window(img, pred, 32, 16)
+    torch.testing.assert_close(one, many, atol=1e-5, rtol=0)
+    torch.testing.assert_close(one, naive, atol=1e-5, rtol=0)
+
+
+def test_uint8_input_is_normalised_per_window() -> None:
+    img = np.full((40, 40, 3), 255, np.uint8)
+    out = sliding_window_inference(img, lambda b: b[:, :1], 32, 16)
+    expected = (1.0 - 0.485) / 0.229
+    torch.testing.assert_close(out, torch.full((1, 40, 40), expected), atol=1e-5, rtol=0)
+
+
+def test_progress_and_cancel() -> None:
+    img = torch.rand(1, 64, 64)
+    seen: list[tuple[int, int]] = []
+    sliding_window_inference(img, lambda b: b, 16, 16, batch_size=4, progress=lambda d, t: seen.append((d, t)))
+    assert seen == [(4, 16), (8, 16), (12, 16), (16, 16)]
+    calls = {"n": 0}
+
+    def cancel() -> bool:
+        calls["n"] += 1
+        return calls["n"] > 2
+
+    with pytest.raises(Cancelled):
+        sliding_window_inference(img, lambda b: b, 16, 16, batch_size=4, cancel=cancel)
+    assert calls["n"] == 3
+
+
+@pytest.mark.parametrize(("window", "stride"), [(0, 1), (16, 0), (16, 17)])
+def test_bad_window_or_stride(window: int, stride: int) -> None:
+    with pytest.raises(ValueError, match="must be"):
+        sliding_window_inference(torch.rand(1, 20, 20), lambda b: b, window, stride)
+
+
+def test_predictor_with_wrong_output_shape_is_explained() -> None:
+    with pytest.raises(ValueError, match="predictor must return"):
+        sliding_window_inference(torch.rand(1, 20, 20), lambda b: b[:, :, :4], 16, 8)
