@@ -1,0 +1,135 @@
+"""``forensic-viewer analyze`` / ``scan`` / ``models`` end to end on a tiny checkpoint.
+
+The checkpoint has random weights: these tests check plumbing (files, figures, resume, errors),
+never that a finding is right.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from forensic_viewer.cli import main
+from tests.conftest import write_rgb
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    d = tmp_path / "evidence"
+    (d / "sub" / "deeper").mkdir(parents=True)
+    write_rgb(d / "a.png", 70, 90, seed=1)
+    write_rgb(d / "b.jpg", 40, 50, seed=2, fmt="JPEG")
+    write_rgb(d / "sub" / "c ü&.png", 30, 20, seed=3)
+    write_rgb(d / "sub" / "deeper" / "d.png", 64, 64, seed=4)
+    (d / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 40)
+    (d / "notes.png").write_text("hello")
+    (d / "dir.jpg").mkdir()  # a folder named like an image
+    os.symlink(d, d / "sub" / "loop")  # a symbolic-link loop
+    return d
+
+
+def _records(out: Path) -> dict[str, dict]:
+    return {
+        r["path"]: r
+        for r in map(json.loads, (out / "results.jsonl").read_text().splitlines())
+    }
+
+
+def test_scan_mixed_folder_recursive(folder: Path, tmp_path: Path, tiny_checkpoint: Path, capsys) -> None:
+    out = tmp_path / "out"
+    code = main(["scan", str(folder), "--out", str(out), "--model", str(tiny_checkpoint),
+                 "--recursive", "--no-faces"])
+    assert code == 1  # two bad files
+    recs = _records(out)
+    assert set(recs) == {"a.png", "b.jpg", "broken.jpg", "notes.png", "sub/c ü&.png", "sub/deeper/d.png"}
+    bad = {k for k, r in recs.items() if r["status"] == "error"}
+    assert bad == {"broken.jpg", "notes.png"}
+    assert "broken.jpg" in recs["broken.jpg"]["error"] and recs["notes.png"]["sha256"] is None
+    ok = recs["sub/c ü&.png"]
+    tiny = ok["models"]["tiny"]
+    assert 0.0 <= tiny["score"] <= 1.0 and tiny["verdict"] in ("manipulated", "authentic")
+    assert tiny["threshold"] == 0.1
+    heat = np.asarray(Image.open(out / tiny["heatmap"]))
+    assert heat.shape == (30, 20) and heat.dtype == np.uint8  # full resolution, 8-bit
+    # forged fraction is the share of pixels above the pixel threshold, as the PNG shows it
+    frac = float((heat / 255.0 > 0.5).mean())
+    assert abs(frac - tiny["forged_fraction"]) < 0.05
+    rows = list(csv.DictReader(open(out / "results.csv", encoding="utf-8")))
+    assert {r["path"] for r in rows} == set(recs)
+    assert float(next(r for r in rows if r["path"] == "a.png")["tiny.score"]) == pytest.approx(
+        recs["a.png"]["models"]["tiny"]["score"], abs=1e-6)
+    err = capsys.readouterr().err
+    assert "broken.jpg" in err and "notes.png" in err
+
+
+def test_scan_not_recursive_and_resume(folder: Path, tmp_path: Path, tiny_checkpoint: Path, capsys) -> None:
+    out = tmp_path / "out"
+    args = ["scan", str(folder), "--out", str(out), "--model", str(tiny_checkpoint), "--no-faces"]
+    assert main(args) == 1
+    recs = _records(out)
+    assert set(recs) == {"a.png", "b.jpg", "broken.jpg", "notes.png"}
+    stamp = (out / "maps" / "a.png.tiny.png").stat().st_mtime_ns
+    capsys.readouterr()
+    (folder / "broken.jpg").unlink()
+    (folder / "notes.png").unlink()
+    write_rgb(folder / "new.png", 33, 33, seed=9)
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "1 analysed, 2 already done" in text
+    assert (out / "maps" / "a.png.tiny.png").stat().st_mtime_ns == stamp  # not redone
+    assert "new.png" in _records(out)
+
+
+def test_resume_with_other_settings_is_refused(folder: Path, tmp_path: Path, tiny_checkpoint: Path) -> None:
+    out = tmp_path / "out"
+    base = ["scan", str(folder), "--out", str(out), "--model", str(tiny_checkpoint), "--no-faces"]
+    main(base)
+    assert main([*base, "--window", "32", "--stride", "16"]) == 2
+
+
+def test_analyze_files(tmp_path: Path, tiny_checkpoint: Path, capsys) -> None:
+    (tmp_path / "x").mkdir()
+    (tmp_path / "y").mkdir()
+    a = write_rgb(tmp_path / "x" / "same.png", 40, 40, seed=1)
+    b = write_rgb(tmp_path / "y" / "same.png", 40, 40, seed=2)
+    out = tmp_path / "out"
+    assert main(["analyze", str(a), str(b), "--out", str(out), "--model", str(tiny_checkpoint),
+                 "--window", "32", "--stride", "16", "--no-faces"]) == 0
+    recs = _records(out)
+    assert set(recs) == {"same.png", "same-2.png"}
+    assert recs["same.png"]["sha256"] != recs["same-2.png"]["sha256"]
+    d = recs["same.png"]["details"]["tiny"]
+    assert d["input_policy"]["window"] == 32 and d["input_policy"]["stride"] == 16
+    assert d["threshold_provenance"] == "test fixture, random weights"
+    assert "same.png\ttiny" in capsys.readouterr().out
+
+
+def test_usage_errors(tmp_path: Path, tiny_checkpoint: Path, capsys) -> None:
+    img = write_rgb(tmp_path / "a.png")
+    assert main(["analyze", str(img), "--out", str(tmp_path / "o"), "--model", "crfd-net"]) == 2
+    assert "no trained checkpoint" in capsys.readouterr().err
+    assert main(["analyze", str(img), "--out", str(tmp_path / "o"), "--model", "nope.safetensors"]) == 2
+    assert main(["scan", str(tmp_path / "missing"), "--out", str(tmp_path / "o"),
+                 "--model", str(tiny_checkpoint)]) == 2
+    assert main(["analyze", str(img), "--out", str(tmp_path / "o"), "--model", str(tiny_checkpoint),
+                 "--device", "tpu"]) == 2
+    assert main(["analyze", str(img), "--out", str(tmp_path / "o"), "--model", str(tiny_checkpoint),
+                 "--window", "16", "--stride", "32"]) == 2
+    assert main(["analyze"]) == 2
+
+
+def test_models_lists_architectures_and_checkpoints(tmp_path: Path, tiny_checkpoint: Path, capsys) -> None:
+    assert main(["models", "--extra", str(tiny_checkpoint.parent)]) == 0
+    out = capsys.readouterr().out
+    assert "crfd-net-compact" in out and "tiny" in out and "test fixture" in out
+    capsys.readouterr()
+    assert main(["models", "tiny", "--extra", str(tiny_checkpoint.parent)]) == 0
+    header = json.loads(capsys.readouterr().out)  # no model card: the checkpoint header
+    assert header["architecture"] == "crfd-net-compact" and header["decision"]["threshold"] == 0.1
+    assert main(["models", "nope", "--extra", str(tiny_checkpoint.parent)]) == 2
