@@ -90,9 +90,16 @@ def merge_share(n: int = 4096) -> dict:
     sliding_window_inference(img, lambda b: b[:, :1], WINDOW, STRIDE, batch_size=BATCH)
     overhead = time.perf_counter() - t0
     share = overhead / total
-    print(f"4096² merge/cut share: {100 * share:.1f} % ({overhead:.1f} s of {total:.1f} s)", flush=True)
-    return {"size": n, "total_s": round(total, 2), "outside_network_s": round(overhead, 2),
-            "share": round(share, 4)}
+    print(
+        f"4096² merge/cut share: {100 * share:.1f} % ({overhead:.1f} s of {total:.1f} s)",
+        flush=True,
+    )
+    return {
+        "size": n,
+        "total_s": round(total, 2),
+        "outside_network_s": round(overhead, 2),
+        "share": round(share, 4),
+    }
 
 
 _CHILD = r"""
@@ -110,16 +117,22 @@ print(json.dumps({"base_mb": base / 1024, "peak_mb": peak / 1024, "shape": list(
 
 
 def peak_memory(n: int = 8192) -> dict:
-    res = subprocess.run([sys.executable, "-c", _CHILD, str(n)], capture_output=True, text=True,
-                         check=True)
+    res = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(n)], capture_output=True, text=True, check=True
+    )
     d = json.loads(res.stdout.strip().splitlines()[-1])
     added = d["peak_mb"] - d["base_mb"]
-    print(f"8192² peak memory added: {added:.0f} MB (image {n * n * 3 / 2**20:.0f} MB, "
-          f"fused map {n * n * 4 / 2**20:.0f} MB)", flush=True)
+    print(
+        f"8192² peak memory added: {added:.0f} MB (image {n * n * 3 / 2**20:.0f} MB, "
+        f"fused map {n * n * 4 / 2**20:.0f} MB)",
+        flush=True,
+    )
     return {"size": n, "added_mb": round(added, 1), **d}
 
 
 def run() -> dict:
-    print(f"torch threads: {torch.get_num_threads()}; window {WINDOW}, stride {STRIDE}, batch {BATCH}")
+    print(
+        f"torch threads: {torch.get_num_threads()}; window {WINDOW}, stride {STRIDE}, batch {BATCH}"
+    )
     rows = [compare(name, n) for name in ("crfd-net-compact", "crfd-net") for n in (1024, 2048)]
     return {"compare": rows, "merge_share": merge_share(), "peak_memory": peak_memory()}

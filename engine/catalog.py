@@ -25,7 +25,9 @@ from engine.checkpoints import CheckpointMeta, read_meta
 from engine.errors import CheckpointError, ModelNotTrainedError
 from engine.models.registry import list_models
 
-RESOURCES = Path(os.environ.get("FORENSIC_VIEWER_RESOURCES", Path(__file__).resolve().parents[1] / "resources"))
+RESOURCES = Path(
+    os.environ.get("FORENSIC_VIEWER_RESOURCES", Path(__file__).resolve().parents[1] / "resources")
+)
 BUNDLED_MODELS = RESOURCES / "models"
 SAMPLES = RESOURCES / "samples"
 

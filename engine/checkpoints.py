@@ -236,7 +236,11 @@ def load_checkpoint(
             ) from e
         except (RuntimeError, EOFError, OSError, ValueError) as e:
             raise CheckpointError(path, f"not a readable PyTorch state dict ({e})") from e
-        if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
+        if (
+            isinstance(state, dict)
+            and "state_dict" in state
+            and isinstance(state["state_dict"], dict)
+        ):
             state = state["state_dict"]
         if not isinstance(state, dict) or not all(
             isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
@@ -297,7 +301,5 @@ def _load_state(model: nn.Module, state: dict[str, torch.Tensor], path: Path) ->
             )
         if v.is_floating_point() and not torch.isfinite(v).all():
             raise CheckpointError(path, f"tensor '{k}' holds NaN or infinite values")
-    fixed = {
-        k: v.to(expected[k].dtype) if v.is_floating_point() else v for k, v in state.items()
-    }
+    fixed = {k: v.to(expected[k].dtype) if v.is_floating_point() else v for k, v in state.items()}
     model.load_state_dict(fixed, strict=True)

@@ -65,10 +65,14 @@ def decide(
         manipulated = score > threshold
     else:
         raise ValueError(f"rule must be one of {RULES}, got {rule!r}")
-    return Decision(score=score, verdict=MANIPULATED if manipulated else AUTHENTIC, forged_fraction=p)
+    return Decision(
+        score=score, verdict=MANIPULATED if manipulated else AUTHENTIC, forged_fraction=p
+    )
 
 
-def midpoint_threshold(p_real: NDArray[np.floating], p_fake: NDArray[np.floating]) -> dict[str, float]:
+def midpoint_threshold(
+    p_real: NDArray[np.floating], p_fake: NDArray[np.floating]
+) -> dict[str, float]:
     """θ candidates of CRFD-Net Table 3 from forged fractions of authentic and forged images.
 
     p_real: forged fractions of authentic (training) images; p_fake: of forged (validation)

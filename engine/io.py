@@ -148,7 +148,9 @@ def _read_bytes(path: Path) -> bytes:
             raise EvidenceError(path, "is a folder, not an image file")
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise ImageTooLargeError(path, f"file is {size} bytes, beyond the {MAX_FILE_BYTES} limit")
+            raise ImageTooLargeError(
+                path, f"file is {size} bytes, beyond the {MAX_FILE_BYTES} limit"
+            )
         # O_RDONLY: the evidence is never opened for writing.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
         with os.fdopen(fd, "rb") as f:
@@ -196,7 +198,9 @@ def _open(path: Path, data: bytes, fmt: str, max_pixels: int) -> Image.Image:
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(data), formats=[fmt])
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-        raise ImageTooLargeError(path, f"declared size is beyond the {max_pixels}-pixel limit") from e
+        raise ImageTooLargeError(
+            path, f"declared size is beyond the {max_pixels}-pixel limit"
+        ) from e
     except UnidentifiedImageError as e:
         raise CorruptImageError(path, f"{fmt} header cannot be decoded") from e
     except (OSError, SyntaxError, ValueError, EOFError) as e:
@@ -255,7 +259,7 @@ def _wide_to_rgb(img: Image.Image, warns: list[str]) -> NDArray[np.uint8]:
 def _orientation(img: Image.Image) -> int:
     try:
         value = int(img.getexif().get(0x0112, 1))
-    except Exception:  # noqa: BLE001 - malformed EXIF must not stop the analysis
+    except Exception:
         return 1
     return value if 1 <= value <= 8 else 1
 
@@ -294,7 +298,7 @@ def _metadata(img: Image.Image) -> dict[str, str]:
             for tag, value in exif.get_ifd(ifd_id).items():
                 names = ExifTags.GPSTAGS if ifd_id == ExifTags.IFD.GPSInfo else ExifTags.TAGS
                 put(f"EXIF:{names.get(tag, hex(tag))}", value)
-    except Exception:  # noqa: BLE001 - malformed EXIF is reported, not fatal
+    except Exception:
         out["EXIF:error"] = "EXIF block could not be parsed"
     for key, value in img.info.items():
         if key in ("exif", "icc_profile", "transparency", "dpi", "duration", "loop"):

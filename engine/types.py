@@ -89,7 +89,9 @@ class ModelResult:
 
     def to_dict(self) -> dict[str, Any]:
         skip = {"heatmap", "mask"}
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in skip}
+        return {
+            f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in skip
+        }
 
 
 @dataclass

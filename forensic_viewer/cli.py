@@ -196,7 +196,7 @@ def _run_files(args: argparse.Namespace, files: list[tuple[Path, str]], source: 
     )
     if summary.failed:
         print("failed:", file=sys.stderr)
-        for key, msg in summary.failed:
+        for _key, msg in summary.failed:
             print(f"  {msg}", file=sys.stderr)
         return 1
     return 0
@@ -250,9 +250,7 @@ def cmd_models(args: argparse.Namespace) -> int:
         print("  (none installed: train one with `forensic-train fit`)")
     for e in entries:
         metrics = e.meta.metrics
-        figs = ", ".join(
-            f"{k} {v:.3f}" for k, v in metrics.items() if isinstance(v, float | int)
-        )
+        figs = ", ".join(f"{k} {v:.3f}" for k, v in metrics.items() if isinstance(v, float | int))
         print(f"  {e.name:<24} {e.meta.architecture:<20} {e.origin:<8} {e.path}")
         print(f"  {'':<24} θ {e.meta.decision.threshold:.4g} ({e.meta.decision.provenance})")
         if figs:

@@ -130,7 +130,10 @@ def result_record(key: str, analysis: Analysis, out: Path) -> dict[str, Any]:
     if analysis.ensemble is not None:
         rel = map_name(key, analysis.ensemble.name)
         save_heatmap_png(analysis.ensemble.heatmap, out / rel)
-        record["ensemble"] = {"name": analysis.ensemble.name, **_model_record(analysis.ensemble, rel)}
+        record["ensemble"] = {
+            "name": analysis.ensemble.name,
+            **_model_record(analysis.ensemble, rel),
+        }
     return record
 
 
@@ -158,7 +161,13 @@ def write_csv(out: Path, records: list[dict[str, Any]], models: list[str]) -> No
     has_ens = any("ensemble" in r for r in records)
     names = [*models, *(["ensemble"] if has_ens else [])]
     for m in names:
-        cols += [f"{m}.score", f"{m}.verdict", f"{m}.forged_fraction", f"{m}.threshold", f"{m}.heatmap"]
+        cols += [
+            f"{m}.score",
+            f"{m}.verdict",
+            f"{m}.forged_fraction",
+            f"{m}.threshold",
+            f"{m}.heatmap",
+        ]
     cols.append("faces")
     tmp = out / (CSV_NAME + ".tmp")
     with open(tmp, "w", newline="", encoding="utf-8") as f:
@@ -169,8 +178,13 @@ def write_csv(out: Path, records: list[dict[str, Any]], models: list[str]) -> No
             for m in names:
                 d = r.get("ensemble") if m == "ensemble" else r.get("models", {}).get(m)
                 if d:
-                    row += [f"{d['score']:.6f}", d["verdict"], f"{d['forged_fraction']:.6f}",
-                            f"{d['threshold']:.6f}", d["heatmap"]]
+                    row += [
+                        f"{d['score']:.6f}",
+                        d["verdict"],
+                        f"{d['forged_fraction']:.6f}",
+                        f"{d['threshold']:.6f}",
+                        d["heatmap"],
+                    ]
                 else:
                     row += ["", "", "", "", ""]
             row.append(len(r.get("faces") or []))

@@ -129,5 +129,7 @@ def config_from_dict(name: str, data: dict[str, Any]) -> Any:
         if key not in fields:
             raise ValueError(f"config field '{key}' is not known to model '{name}'")
         default = getattr(spec.defaults, key)
-        clean[key] = tuple(value) if isinstance(default, tuple) and isinstance(value, list) else value
+        clean[key] = (
+            tuple(value) if isinstance(default, tuple) and isinstance(value, list) else value
+        )
     return spec.make_config(**clean)

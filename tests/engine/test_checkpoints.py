@@ -33,7 +33,9 @@ def _meta(model) -> CheckpointMeta:
         architecture="crfd-net-compact",
         config=config_to_dict(model.config),
         input_policy=InputPolicy(window=96, stride=48, gaussian=True),
-        decision=DecisionRule(threshold=0.037, provenance="unit test", details={"p_real_max": 0.01}),
+        decision=DecisionRule(
+            threshold=0.037, provenance="unit test", details={"p_real_max": 0.01}
+        ),
         name="unit",
         training={"epochs": 3},
         metrics={"pixel_f1": 0.5},
@@ -44,7 +46,9 @@ def test_round_trip_restores_weights_and_metadata(tmp_path: Path) -> None:
     m = _model()
     path = save_checkpoint(tmp_path / "m.safetensors", m, _meta(m))
     loaded = load_checkpoint(path)
-    for (k, a), (_, b) in zip(m.state_dict().items(), loaded.model.state_dict().items(), strict=True):
+    for (k, a), (_, b) in zip(
+        m.state_dict().items(), loaded.model.state_dict().items(), strict=True
+    ):
         assert torch.equal(a, b), k
     meta = loaded.meta
     assert meta.architecture == "crfd-net-compact" and meta.name == "unit"
@@ -145,15 +149,21 @@ def test_metadata_problems(tmp_path: Path) -> None:
     meta = json.loads(_meta(m).to_json())
     meta["architecture"] = "no-such-net"
     p2 = tmp_path / "arch.safetensors"
-    save_file({k: v.clone() for k, v in m.state_dict().items()}, str(p2),
-              metadata={"forensic_viewer": json.dumps(meta)})
+    save_file(
+        {k: v.clone() for k, v in m.state_dict().items()},
+        str(p2),
+        metadata={"forensic_viewer": json.dumps(meta)},
+    )
     with pytest.raises(CheckpointError, match="unknown model 'no-such-net'"):
         load_checkpoint(p2)
     meta = json.loads(_meta(m).to_json())
     meta["format_version"] = 99
     p3 = tmp_path / "future.safetensors"
-    save_file({k: v.clone() for k, v in m.state_dict().items()}, str(p3),
-              metadata={"forensic_viewer": json.dumps(meta)})
+    save_file(
+        {k: v.clone() for k, v in m.state_dict().items()},
+        str(p3),
+        metadata={"forensic_viewer": json.dumps(meta)},
+    )
     with pytest.raises(CheckpointError, match="newer"):
         load_checkpoint(p3)
     with pytest.raises(CheckpointError, match="no such checkpoint"):

@@ -22,7 +22,11 @@ def test_cem_equals_its_formula_elementwise() -> None:
             ref[..., i, j] = 4.0 * (x[..., i, j] - x[..., si, sj])
     torch.testing.assert_close(out, ref)
     # the top-left pixel of each 2x2 block is its own source: residual exactly 0 there
-    assert torch.all(out[..., 0, 0] == 0) and torch.all(out[..., 2, 2] == 0) and torch.all(out[..., 4, 6] == 0)
+    assert (
+        torch.all(out[..., 0, 0] == 0)
+        and torch.all(out[..., 2, 2] == 0)
+        and torch.all(out[..., 4, 6] == 0)
+    )
 
 
 def test_cem_removes_nearest_upsampled_content() -> None:

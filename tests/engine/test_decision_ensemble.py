@@ -53,18 +53,39 @@ def test_equation_6() -> None:
 
 def _result(name: str, score: float, heat: float) -> ModelResult:
     h = np.full((3, 3), heat, np.float32)
-    return ModelResult(name, "x", "", "", "logit", score, "", 0.0, 0.5, 0.5, "", {}, "cpu", "fp32",
-                       0.1, heatmap=h, mask=h > 0.5)
+    return ModelResult(
+        name,
+        "x",
+        "",
+        "",
+        "logit",
+        score,
+        "",
+        0.0,
+        0.5,
+        0.5,
+        "",
+        {},
+        "cpu",
+        "fp32",
+        0.1,
+        heatmap=h,
+        mask=h > 0.5,
+    )
 
 
 def test_paper_final_configuration(tmp_path: Path) -> None:
     p = tmp_path / "paper.ensemble.json"
-    p.write_text(json.dumps({
-        "members": [
-            {"model": "t", "detection_weight": 1.0, "localization_weight": 1.0},
-            {"model": "s", "detection_weight": 2.5, "localization_weight": 0.0},
-        ]
-    }))
+    p.write_text(
+        json.dumps(
+            {
+                "members": [
+                    {"model": "t", "detection_weight": 1.0, "localization_weight": 1.0},
+                    {"model": "s", "detection_weight": 2.5, "localization_weight": 0.0},
+                ]
+            }
+        )
+    )
     ens = Ensemble.load(p)
     assert ens.name == "paper"
     out = ens.combine({"t": _result("t", 0.2, 0.7), "s": _result("s", 0.7, 0.1)})

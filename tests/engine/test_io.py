@@ -107,7 +107,9 @@ def test_png_with_broken_checksum(tmp_path: Path) -> None:
 
 def _png_header_only(w: int, h: int) -> bytes:
     def chunk(kind: bytes, body: bytes) -> bytes:
-        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        return (
+            struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+        )
 
     ihdr = struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
@@ -217,7 +219,9 @@ def test_float_tiff_out_of_range_rescaled_with_warning(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("mode", ["CMYK", "LA", "RGBA", "1", "L", "P"])
 def test_modes_convert_to_rgb(tmp_path: Path, mode: str) -> None:
-    img = Image.fromarray(np.random.default_rng(0).integers(0, 256, (8, 9, 3), np.uint8)).convert(mode)
+    img = Image.fromarray(np.random.default_rng(0).integers(0, 256, (8, 9, 3), np.uint8)).convert(
+        mode
+    )
     p = tmp_path / f"m.{'tif' if mode == 'CMYK' else 'png'}"
     img.save(p)
     ev = load_evidence(p)

@@ -17,20 +17,34 @@ from engine.tiling import (
 
 @pytest.mark.parametrize(
     ("h", "w", "window", "stride"),
-    [(64, 64, 64, 32), (50, 70, 64, 32), (100, 130, 32, 16), (97, 33, 32, 32), (5, 300, 64, 48),
-     (128, 128, 48, 7)],
+    [
+        (64, 64, 64, 32),
+        (50, 70, 64, 32),
+        (100, 130, 32, 16),
+        (97, 33, 32, 32),
+        (5, 300, 64, 48),
+        (128, 128, 48, 7),
+    ],
 )
 @pytest.mark.parametrize("weighting", ["constant", "gaussian"])
 def test_reconstructs_2x_exactly(h: int, w: int, window: int, stride: int, weighting: str) -> None:
     torch.manual_seed(0)
     img = torch.rand(2, h, w)
-    out = sliding_window_inference(img, lambda b: 2 * b, window, stride, batch_size=3, weighting=weighting)
+    out = sliding_window_inference(
+        img, lambda b: 2 * b, window, stride, batch_size=3, weighting=weighting
+    )
     assert out.shape == (2, h, w)
     torch.testing.assert_close(out, 2 * img, atol=1e-5, rtol=0)
 
 
 def test_every_pixel_covered_and_last_window_on_border() -> None:
-    for length, window, stride in [(100, 32, 16), (101, 32, 32), (32, 32, 8), (10, 32, 16), (257, 64, 50)]:
+    for length, window, stride in [
+        (100, 32, 16),
+        (101, 32, 32),
+        (32, 32, 8),
+        (10, 32, 16),
+        (257, 64, 50),
+    ]:
         starts = window_starts(length, window, stride)
         covered = np.zeros(max(length, window), bool)
         for s in starts:
@@ -97,7 +111,9 @@ def test_uint8_input_is_normalised_per_window() -> None:
 def test_progress_and_cancel() -> None:
     img = torch.rand(1, 64, 64)
     seen: list[tuple[int, int]] = []
-    sliding_window_inference(img, lambda b: b, 16, 16, batch_size=4, progress=lambda d, t: seen.append((d, t)))
+    sliding_window_inference(
+        img, lambda b: b, 16, 16, batch_size=4, progress=lambda d, t: seen.append((d, t))
+    )
     assert seen == [(4, 16), (8, 16), (12, 16), (16, 16)]
     calls = {"n": 0}
 

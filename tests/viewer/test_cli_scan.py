@@ -35,19 +35,35 @@ def folder(tmp_path: Path) -> Path:
 
 
 def _records(out: Path) -> dict[str, dict]:
-    return {
-        r["path"]: r
-        for r in map(json.loads, (out / "results.jsonl").read_text().splitlines())
-    }
+    return {r["path"]: r for r in map(json.loads, (out / "results.jsonl").read_text().splitlines())}
 
 
-def test_scan_mixed_folder_recursive(folder: Path, tmp_path: Path, tiny_checkpoint: Path, capsys) -> None:
+def test_scan_mixed_folder_recursive(
+    folder: Path, tmp_path: Path, tiny_checkpoint: Path, capsys
+) -> None:
     out = tmp_path / "out"
-    code = main(["scan", str(folder), "--out", str(out), "--model", str(tiny_checkpoint),
-                 "--recursive", "--no-faces"])
+    code = main(
+        [
+            "scan",
+            str(folder),
+            "--out",
+            str(out),
+            "--model",
+            str(tiny_checkpoint),
+            "--recursive",
+            "--no-faces",
+        ]
+    )
     assert code == 1  # two bad files
     recs = _records(out)
-    assert set(recs) == {"a.png", "b.jpg", "broken.jpg", "notes.png", "sub/c ü&.png", "sub/deeper/d.png"}
+    assert set(recs) == {
+        "a.png",
+        "b.jpg",
+        "broken.jpg",
+        "notes.png",
+        "sub/c ü&.png",
+        "sub/deeper/d.png",
+    }
     bad = {k for k, r in recs.items() if r["status"] == "error"}
     assert bad == {"broken.jpg", "notes.png"}
     assert "broken.jpg" in recs["broken.jpg"]["error"] and recs["notes.png"]["sha256"] is None
@@ -63,12 +79,15 @@ def test_scan_mixed_folder_recursive(folder: Path, tmp_path: Path, tiny_checkpoi
     rows = list(csv.DictReader(open(out / "results.csv", encoding="utf-8")))
     assert {r["path"] for r in rows} == set(recs)
     assert float(next(r for r in rows if r["path"] == "a.png")["tiny.score"]) == pytest.approx(
-        recs["a.png"]["models"]["tiny"]["score"], abs=1e-6)
+        recs["a.png"]["models"]["tiny"]["score"], abs=1e-6
+    )
     err = capsys.readouterr().err
     assert "broken.jpg" in err and "notes.png" in err
 
 
-def test_scan_not_recursive_and_resume(folder: Path, tmp_path: Path, tiny_checkpoint: Path, capsys) -> None:
+def test_scan_not_recursive_and_resume(
+    folder: Path, tmp_path: Path, tiny_checkpoint: Path, capsys
+) -> None:
     out = tmp_path / "out"
     args = ["scan", str(folder), "--out", str(out), "--model", str(tiny_checkpoint), "--no-faces"]
     assert main(args) == 1
@@ -86,7 +105,9 @@ def test_scan_not_recursive_and_resume(folder: Path, tmp_path: Path, tiny_checkp
     assert "new.png" in _records(out)
 
 
-def test_resume_with_other_settings_is_refused(folder: Path, tmp_path: Path, tiny_checkpoint: Path) -> None:
+def test_resume_with_other_settings_is_refused(
+    folder: Path, tmp_path: Path, tiny_checkpoint: Path
+) -> None:
     out = tmp_path / "out"
     base = ["scan", str(folder), "--out", str(out), "--model", str(tiny_checkpoint), "--no-faces"]
     main(base)
@@ -99,8 +120,25 @@ def test_analyze_files(tmp_path: Path, tiny_checkpoint: Path, capsys) -> None:
     a = write_rgb(tmp_path / "x" / "same.png", 40, 40, seed=1)
     b = write_rgb(tmp_path / "y" / "same.png", 40, 40, seed=2)
     out = tmp_path / "out"
-    assert main(["analyze", str(a), str(b), "--out", str(out), "--model", str(tiny_checkpoint),
-                 "--window", "32", "--stride", "16", "--no-faces"]) == 0
+    assert (
+        main(
+            [
+                "analyze",
+                str(a),
+                str(b),
+                "--out",
+                str(out),
+                "--model",
+                str(tiny_checkpoint),
+                "--window",
+                "32",
+                "--stride",
+                "16",
+                "--no-faces",
+            ]
+        )
+        == 0
+    )
     recs = _records(out)
     assert set(recs) == {"same.png", "same-2.png"}
     assert recs["same.png"]["sha256"] != recs["same-2.png"]["sha256"]
@@ -114,17 +152,61 @@ def test_usage_errors(tmp_path: Path, tiny_checkpoint: Path, capsys) -> None:
     img = write_rgb(tmp_path / "a.png")
     assert main(["analyze", str(img), "--out", str(tmp_path / "o"), "--model", "crfd-net"]) == 2
     assert "no trained checkpoint" in capsys.readouterr().err
-    assert main(["analyze", str(img), "--out", str(tmp_path / "o"), "--model", "nope.safetensors"]) == 2
-    assert main(["scan", str(tmp_path / "missing"), "--out", str(tmp_path / "o"),
-                 "--model", str(tiny_checkpoint)]) == 2
-    assert main(["analyze", str(img), "--out", str(tmp_path / "o"), "--model", str(tiny_checkpoint),
-                 "--device", "tpu"]) == 2
-    assert main(["analyze", str(img), "--out", str(tmp_path / "o"), "--model", str(tiny_checkpoint),
-                 "--window", "16", "--stride", "32"]) == 2
+    assert (
+        main(["analyze", str(img), "--out", str(tmp_path / "o"), "--model", "nope.safetensors"])
+        == 2
+    )
+    assert (
+        main(
+            [
+                "scan",
+                str(tmp_path / "missing"),
+                "--out",
+                str(tmp_path / "o"),
+                "--model",
+                str(tiny_checkpoint),
+            ]
+        )
+        == 2
+    )
+    assert (
+        main(
+            [
+                "analyze",
+                str(img),
+                "--out",
+                str(tmp_path / "o"),
+                "--model",
+                str(tiny_checkpoint),
+                "--device",
+                "tpu",
+            ]
+        )
+        == 2
+    )
+    assert (
+        main(
+            [
+                "analyze",
+                str(img),
+                "--out",
+                str(tmp_path / "o"),
+                "--model",
+                str(tiny_checkpoint),
+                "--window",
+                "16",
+                "--stride",
+                "32",
+            ]
+        )
+        == 2
+    )
     assert main(["analyze"]) == 2
 
 
-def test_models_lists_architectures_and_checkpoints(tmp_path: Path, tiny_checkpoint: Path, capsys) -> None:
+def test_models_lists_architectures_and_checkpoints(
+    tmp_path: Path, tiny_checkpoint: Path, capsys
+) -> None:
     assert main(["models", "--extra", str(tiny_checkpoint.parent)]) == 0
     out = capsys.readouterr().out
     assert "crfd-net-compact" in out and "tiny" in out and "test fixture" in out
