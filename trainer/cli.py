@@ -1,0 +1,248 @@
+"""``forensic-train``: train, evaluate and calibrate the networks; make synthetic forgeries.
+
+    forensic-train fit --arch NAME --data DIR[:WEIGHT] ... --out RUN_DIR [options]
+    forensic-train pretrain --arch diffforensics-... --data DIR ... --out RUN_DIR [options]
+    forensic-train eval --model CKPT --data DIR [--split val|train|all] [--json OUT.json]
+    forensic-train calibrate --model CKPT --data DIR [--out CKPT2]
+    forensic-train synth SRC_DIR --out DIR [--count N]
+
+Every command checks its inputs before any long work and says in one line what is wrong (exit
+status 2). Images that cannot be decoded are skipped, counted, and listed at the end. Progress
+of ``fit`` goes to stdout as JSON lines and to stderr as a bar; an interrupted run continues with
+the same command plus ``--resume``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from engine.errors import ForensicError
+from trainer.errors import UsageError
+
+EXIT_USAGE = 2
+EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130
+
+
+def _add_data_args(p: argparse.ArgumentParser, *, training: bool) -> None:
+    p.add_argument(
+        "--data",
+        action="append",
+        required=True,
+        metavar="DIR_OR_JSON[:WEIGHT]",
+        help="a Tp/+Gt/(+Au/) folder or a JSON list of [image, mask] pairs; repeat to combine, "
+        "optionally with a sampling weight",
+    )
+    p.add_argument(
+        "--split-by",
+        default="auto",
+        choices=("auto", "source", "scene", "seed"),
+        help="how train and validation are separated (auto: by source photograph when the "
+        "names carry ids, else by seed)",
+    )
+    p.add_argument(
+        "--val-fraction", type=float, default=0.15, help="share of images for validation"
+    )
+    p.add_argument(
+        "--seed", type=int, default=0, help="seed of the split, weights and augmentation"
+    )
+    p.add_argument(
+        "--device", default="auto" if training else "cpu", help="auto | cpu | cuda | mps"
+    )
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+
+
+def _add_fit_args(p: argparse.ArgumentParser) -> None:
+    _add_data_args(p, training=True)
+    p.add_argument("--arch", required=True, help="registered architecture (forensic-viewer models)")
+    p.add_argument("--out", type=Path, required=True, help="run folder for checkpoints and logs")
+    p.add_argument(
+        "--model-config",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a field of the architecture's config, e.g. channels=16,32,64",
+    )
+    p.add_argument(
+        "--init", type=Path, help="initialise from this checkpoint (fine-tuning, stage 2)"
+    )
+    p.add_argument("--val-data", action="append", help="separate validation data (no split then)")
+    p.add_argument("--window", type=int, default=128, help="training window / crop size P")
+    p.add_argument(
+        "--stride", type=int, help="inference stride stored in the checkpoint (default P/2)"
+    )
+    p.add_argument("--epochs", type=int, default=100)
+    p.add_argument(
+        "--batch-size", type=int, help="samples per step (default: the objective's, 4 for CRFD-Net)"
+    )
+    p.add_argument("--lr", type=float, help="peak learning rate (default: the objective's)")
+    p.add_argument("--weight-decay", type=float, help="(default: the objective's)")
+    p.add_argument(
+        "--optimizer", choices=("adam", "adamw", "sgd"), help="(default: the objective's)"
+    )
+    p.add_argument(
+        "--schedule", choices=("cosine", "poly", "constant"), help="(default: the objective's)"
+    )
+    p.add_argument("--warmup", type=int, default=100, help="warm-up steps")
+    p.add_argument("--clip-grad", type=float, default=1.0, help="max gradient norm (0: off)")
+    p.add_argument("--amp", action="store_true", help="fp16 mixed precision (CUDA only)")
+    p.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
+    p.add_argument(
+        "--aug",
+        choices=("none", "light", "full"),
+        help="augmentation preset (default: light for "
+        "window sampling, full for whole images; see trainer.data.augment)",
+    )
+    p.add_argument(
+        "--authentic-share",
+        type=float,
+        default=0.5,
+        help="CRFD-Net: clean windows per forged window in each epoch (paper: 0)",
+    )
+    p.add_argument(
+        "--val-max-images", type=int, default=0, help="cap validation images per epoch (0: all)"
+    )
+    p.add_argument("--no-val", action="store_true", help="skip validation")
+    p.add_argument(
+        "--checkpoint-minutes", type=float, default=5.0, help="checkpoint interval (minutes)"
+    )
+    p.add_argument("--checkpoint-steps", type=int, default=0, help="also every N steps (0: off)")
+    p.add_argument(
+        "--max-steps", type=int, default=0, help="stop after N steps in total (0: epochs)"
+    )
+    p.add_argument("--name", default="", help="model name stored in the checkpoint")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="forensic-train", description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    _add_fit_args(sub.add_parser("fit", help="train a network on masks"))
+    _add_fit_args(sub.add_parser("pretrain", help="DiffForensics stage 1 (masks ignored)"))
+
+    e = sub.add_parser("eval", help="metrics of a checkpoint on a data set")
+    e.add_argument("--model", type=Path, required=True, help="checkpoint (.safetensors)")
+    _add_data_args(e, training=False)
+    e.add_argument(
+        "--split", choices=("val", "train", "all"), default="all", help="which images to use"
+    )
+    e.add_argument("--json", type=Path, help="write metrics and per-image results here")
+    e.add_argument("--inverted", action="store_true", help="pixel figures as max(map, 1 - map)")
+    e.add_argument("--limit", type=int, default=0, help="at most this many images (0: all)")
+    e.add_argument("--batch-size", type=int, default=8, help="windows per forward pass")
+
+    c = sub.add_parser("calibrate", help="set θ of the forged-fraction rule (CRFD-Net §3.4)")
+    c.add_argument("--model", type=Path, required=True, help="checkpoint (.safetensors)")
+    _add_data_args(c, training=False)
+    c.add_argument(
+        "--out", type=Path, help="write the calibrated checkpoint here (default: in place)"
+    )
+    c.add_argument(
+        "--choose",
+        choices=("midpoint", "real-max", "fake-min"),
+        default="midpoint",
+        help="which Table-3 threshold to store (default: the paper's midpoint)",
+    )
+    c.add_argument("--json", type=Path, help="write the calibration figures here")
+    c.add_argument(
+        "--limit", type=int, default=0, help="at most this many images per side (0: all)"
+    )
+    c.add_argument("--batch-size", type=int, default=8, help="windows per forward pass")
+
+    s = sub.add_parser("synth", help="make synthetic forgeries with exact masks")
+    s.add_argument("src", type=Path, help="folder of authentic photographs")
+    s.add_argument("--out", type=Path, required=True, help="output folder (Tp/, Gt/, Au/)")
+    s.add_argument(
+        "--count", type=int, default=0, help="forgeries to make (0: one per source image)"
+    )
+    s.add_argument(
+        "--kinds",
+        default="splice,copymove,resample,inpaint,local",
+        help="comma-separated kinds of forgery",
+    )
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--no-authentic", action="store_true", help="do not copy the sources to Au/")
+    return p
+
+
+def _cmd_fit(args: argparse.Namespace, stage: str) -> int:
+    from trainer.commands import run_fit
+
+    return run_fit(args, stage, " ".join(shlex.quote(a) for a in sys.argv))
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from trainer.commands import run_eval
+
+    return run_eval(args)
+
+
+def _cmd_calibrate(args: argparse.Namespace) -> int:
+    from trainer.commands import run_calibrate
+
+    return run_calibrate(args)
+
+
+def _cmd_synth(args: argparse.Namespace) -> int:
+    from trainer.commands import run_synth
+
+    return run_synth(args)
+
+
+def _is_oom(e: BaseException) -> bool:
+    return isinstance(e, MemoryError) or "out of memory" in str(e).lower()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit status (0 ok, 1 failed, 2 usage or data error)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # argparse printed its message already
+        return int(e.code or 0)
+    t0 = time.monotonic()
+    try:
+        if args.command in ("fit", "pretrain"):
+            return _cmd_fit(args, args.command)
+        if args.command == "eval":
+            return _cmd_eval(args)
+        if args.command == "calibrate":
+            return _cmd_calibrate(args)
+        return _cmd_synth(args)
+    except (ForensicError, UsageError) as e:
+        print(f"forensic-train {args.command}: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(
+            f"forensic-train {args.command}: interrupted after {time.monotonic() - t0:.0f} s",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+    except (RuntimeError, MemoryError) as e:
+        if _is_oom(e):
+            print(
+                f"forensic-train {args.command}: error: out of memory; try a smaller --batch-size "
+                "or --window",
+                file=sys.stderr,
+            )
+            return EXIT_FAILED
+        raise
+    except FloatingPointError as e:
+        print(f"forensic-train {args.command}: error: {e}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def print_json(obj: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,342 @@
+"""The commands behind ``forensic-train``: argument checks first, then the work.
+
+Imported lazily by ``trainer.cli`` so that ``--help`` and argument errors answer without
+loading torch. Every check that can fail on user input runs before any image is decoded or any
+weight is trained, and fails with a :class:`~trainer.errors.UsageError` or
+:class:`~trainer.errors.DataError` (one line, exit status 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import cv2
+import torch
+
+from engine.checkpoints import CheckpointMeta, LoadedModel, load_checkpoint
+from trainer.data.augment import preset
+from trainer.data.datasets import ImageDataset, WindowConfig, WindowDataset, load_items
+from trainer.data.records import SkipLog
+from trainer.errors import DataError, UsageError
+from trainer.evaluate import evaluate
+from trainer.loops import RESUME_NAME, FitConfig, fit
+from trainer.objectives import objective_for
+from trainer.progress import Reporter
+from trainer.setup import (
+    base_meta,
+    build_model,
+    init_from,
+    parse_data_spec,
+    parse_overrides,
+    read_and_split,
+    subset_for_validation,
+)
+
+RUN_RECORD = "run.json"
+
+
+def _check(cond: bool, message: str) -> None:
+    if not cond:
+        raise UsageError(None, message)
+
+
+def _set_threads(n: int) -> None:
+    if n > 0:
+        torch.set_num_threads(n)
+        cv2.setNumThreads(n)
+
+
+def _finish(skipped: SkipLog) -> None:
+    if len(skipped):
+        print(skipped.summary(), file=sys.stderr)
+
+
+def run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
+    """``fit`` and ``pretrain``: validate, load the data, build the model, run the loop."""
+    _check(args.window >= 16, f"--window must be >= 16, got {args.window}")
+    stride = args.stride or args.window // 2
+    _check(
+        1 <= stride <= args.window, f"--stride must be in [1, window={args.window}], got {stride}"
+    )
+    _check(args.epochs >= 1, f"--epochs must be >= 1, got {args.epochs}")
+    _check(
+        0.0 < args.val_fraction < 1.0, f"--val-fraction must be in (0, 1), got {args.val_fraction}"
+    )
+    _check(
+        args.authentic_share >= 0.0, f"--authentic-share must be >= 0, got {args.authentic_share}"
+    )
+    _check(args.batch_size is None or args.batch_size >= 1, "--batch-size must be >= 1")
+    _check(args.lr is None or args.lr > 0, "--lr must be positive")
+    _check(args.threads >= 0, "--threads must be >= 0")
+    try:
+        objective = objective_for(args.arch, stage)
+    except ValueError as e:
+        raise UsageError(None, str(e)) from None
+    out: Path = args.out
+    resume_file = out / RESUME_NAME
+    if args.resume:
+        _check(
+            resume_file.is_file(),
+            f"{out}: nothing to resume (no {RESUME_NAME}); start without --resume",
+        )
+    else:
+        _check(
+            not resume_file.exists(),
+            f"{out} already holds a run; add --resume to continue it or choose another --out",
+        )
+    if args.init is not None and not args.init.is_file():
+        raise UsageError(args.init, "no such checkpoint file for --init")
+    overrides = parse_overrides(args.model_config)
+    model, config = build_model(args.arch, overrides, args.seed)
+    record = json.loads(
+        json.dumps({"stage": stage, "arch": args.arch, "config": config, "window": args.window})
+    )
+    if args.resume and (out / RUN_RECORD).is_file():
+        before = json.loads((out / RUN_RECORD).read_text(encoding="utf-8"))
+        for key in ("stage", "arch", "config", "window"):
+            _check(
+                before.get(key) == record[key],
+                f"{out}: --resume with another {key} than the run was started with "
+                f"({before.get(key)!r}); use the original command",
+            )
+    uses_masks = bool(getattr(objective, "uses_masks", True))
+    specs = [parse_data_spec(d) for d in args.data]
+    val_specs = [parse_data_spec(d) for d in args.val_data] if args.val_data else None
+    bundle = read_and_split(
+        specs,
+        val_specs=val_specs,
+        split_by=args.split_by,
+        val_fraction=args.val_fraction,
+        seed=args.seed,
+        need_masks=uses_masks,
+    )
+    _set_threads(args.threads)
+    init_info = init_from(model, args.init) if args.init is not None else None
+    optim = {
+        "optimizer": "adam",
+        "lr": 1e-4,
+        "weight_decay": 0.0,
+        "schedule": "cosine",
+        "batch_size": 4,
+    }
+    optim.update(getattr(objective, "default_optim", {}) or {})
+    for key in ("optimizer", "lr", "weight_decay", "schedule", "batch_size"):
+        if getattr(args, key) is not None:
+            optim[key] = getattr(args, key)
+
+    reporter = Reporter(enabled=not args.quiet)
+    skipped = SkipLog()
+    reporter.message(f"decoding {len(bundle.train)} training images ...")
+    items = load_items(bundle.train, skipped, bundle.train_weights)
+    if not items:
+        raise DataError(specs[0].path, "empty data set: no training image could be decoded")
+    sampling = getattr(objective, "sampling", "images")
+    if sampling == "windows":
+        aug = preset(args.aug or "light")
+        wcfg = WindowConfig(window=args.window, authentic_share=args.authentic_share)
+        train_set: WindowDataset | ImageDataset = WindowDataset(items, wcfg, aug, seed=args.seed)
+    else:
+        aug = preset(args.aug or "full")
+        train_set = ImageDataset(items, args.window, aug, seed=args.seed)
+    counts = train_set.counts()
+    if uses_masks and sampling == "windows" and counts.get("forged_windows", 0) == 0:
+        raise DataError(
+            specs[0].path, f"no {args.window}x{args.window} window contains a tampered pixel"
+        )
+    val_samples = subset_for_validation(bundle.val, args.val_max_images, args.seed)
+    reporter.event(
+        "data",
+        train_images=len(items),
+        val_images=len(val_samples),
+        split=bundle.split,
+        sampling=sampling,
+        **counts,
+    )
+
+    cfg = FitConfig(
+        epochs=args.epochs,
+        batch_size=int(optim["batch_size"]),
+        lr=float(optim["lr"]),
+        weight_decay=float(optim["weight_decay"]),
+        optimizer=str(optim["optimizer"]),
+        schedule=str(optim["schedule"]),
+        warmup_steps=args.warmup,
+        clip_grad=args.clip_grad,
+        seed=args.seed,
+        amp=args.amp,
+        device=args.device,
+        threads=args.threads,
+        num_workers=args.workers,
+        checkpoint_minutes=args.checkpoint_minutes,
+        checkpoint_steps=args.checkpoint_steps,
+        max_steps=args.max_steps,
+        extra={
+            "stage": stage,
+            "data": [{"path": str(s.path), "weight": s.weight} for s in specs],
+            "val_data": [str(s.path) for s in val_specs or []],
+            "split": bundle.split,
+            "sampling": sampling,
+            "sample_counts": counts,
+            "augmentation": aug.__dict__,
+            "authentic_share": args.authentic_share if sampling == "windows" else None,
+            "train_window": args.window,
+            "init": str(args.init) if args.init else None,
+            "init_tensors": init_info,
+            "command": command,
+            "skipped_images": len(skipped),
+        },
+    )
+    name = args.name or out.name
+    template = base_meta(args.arch, config, args.window, stride, name)
+
+    def meta_fn(summary: dict[str, Any]) -> CheckpointMeta:
+        meta = CheckpointMeta.from_json(template.to_json())
+        meta.training = summary
+        meta.metrics = {"validation": summary.get("metrics", {})} if summary.get("metrics") else {}
+        return meta
+
+    validate = None
+    if val_samples and not args.no_val and uses_masks:
+
+        def validate(m: torch.nn.Module) -> dict[str, Any]:
+            meta = meta_fn({})
+            loaded = LoadedModel(model=m, meta=meta, path=None, sha256="")
+            return evaluate(
+                loaded, val_samples, device=args.device, batch_size=16, skipped=skipped
+            ).metrics
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / RUN_RECORD).write_text(
+        json.dumps({**record, "command": command}, indent=2), encoding="utf-8"
+    )
+    result = fit(
+        model,
+        objective,
+        train_set,
+        cfg,
+        out,
+        meta_fn,
+        validate=validate,
+        resume=args.resume,
+        reporter=reporter,
+    )
+    _finish(skipped)
+    if result.interrupted:
+        return 130
+    reporter.message(
+        f"done: {result.steps} steps in {result.wall_seconds / 60:.1f} min; checkpoints in {out}"
+    )
+    return 0
+
+
+def _eval_samples(args: argparse.Namespace, which: str) -> list:
+    specs = [parse_data_spec(d) for d in args.data]
+    bundle = (
+        read_and_split(
+            specs,
+            split_by=args.split_by,
+            val_fraction=args.val_fraction,
+            seed=args.seed,
+            need_masks=False,
+        )
+        if which != "all"
+        else None
+    )
+    if bundle is None:
+        from trainer.data.records import read_dataset, validate
+
+        samples = []
+        for s in specs:
+            part = read_dataset(s.path)
+            validate(part)
+            samples += part
+        return samples
+    return bundle.val if which == "val" else bundle.train
+
+
+def _load_model(path: Path, device: str) -> LoadedModel:
+    if not path.is_file():
+        raise UsageError(path, "no such checkpoint file")
+    return load_checkpoint(path, device="cpu")
+
+
+def run_eval(args: argparse.Namespace) -> int:
+    from trainer.metrics import summarize
+
+    model = _load_model(args.model, args.device)
+    samples = _eval_samples(args, args.split)
+    if args.limit > 0:
+        samples = subset_for_validation(samples, args.limit, args.seed)
+    _set_threads(args.threads)
+    skipped = SkipLog()
+    reporter = Reporter(interval=10.0)
+    result = evaluate(
+        model,
+        samples,
+        device=args.device,
+        batch_size=args.batch_size,
+        inverted=args.inverted,
+        skipped=skipped,
+        progress=lambda d, t: reporter.bar(d, t, f"{d}/{t} images"),
+    )
+    m = result.metrics
+    print(format_table(m, model, args.split))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        payload = {
+            "checkpoint": str(args.model),
+            "checkpoint_sha256": model.sha256,
+            "data": args.data,
+            "split": args.split,
+            "split_by": args.split_by,
+            "seed": args.seed,
+            "decision": model.meta.decision.__dict__,
+            "metrics": m,
+            "conventions": summarize(m, args.inverted),
+            "images": [r.to_dict() for r in result.records],
+            "skipped": skipped.entries,
+        }
+        args.json.write_text(json.dumps(payload, indent=2), encoding="utf-8")
+    _finish(skipped)
+    return 0
+
+
+def format_table(m: dict[str, Any], model: LoadedModel, split: str) -> str:
+    """A plain-text table of the figures with their conventions."""
+    from trainer.metrics import CONVENTIONS
+
+    rule = model.meta.decision
+    lines = [
+        f"{model.name} ({model.meta.architecture}) on {m['images']} images "
+        f"({m['tampered']} tampered, {m['authentic']} authentic), split: {split}",
+        f"decision: {rule.rule}, θ = {rule.threshold:.4g}, pixel threshold {rule.pixel_threshold:.3g} "
+        f"({rule.provenance})",
+        "",
+        f"{'metric':<15} {'value':>8}  convention",
+    ]
+    for key, conv in CONVENTIONS.items():
+        if key in m:
+            v = m[key]
+            text = "n/a" if v != v else f"{v:.4f}"
+            lines.append(f"{key:<15} {text:>8}  {conv}")
+    if m.get("empty_masks"):
+        lines.append(
+            f"({m['empty_masks']} tampered image(s) with an empty mask left out of pixel figures)"
+        )
+    return "\n".join(lines)
+
+
+def run_calibrate(args: argparse.Namespace) -> int:
+    from trainer.calibrate import run as calibrate_run
+
+    return calibrate_run(args)
+
+
+def run_synth(args: argparse.Namespace) -> int:
+    from trainer.data.synth import run as synth_run
+
+    return synth_run(args)

@@ -1,0 +1,1 @@
+"""Data sets, splits, augmentation, training samples and the synthetic forgery generator."""

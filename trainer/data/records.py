@@ -1,0 +1,236 @@
+"""Data set records: which images, which masks, which label, and how they are read.
+
+Two formats, as IMDL-BenCo:
+
+- **Folder** (``ManiDataset`` plus authentic images): ``Tp/`` tampered images, ``Gt/`` their
+  masks with the same stem (0 = authentic, 255 = tampered; any extension), optional ``Au/``
+  authentic images (label 0, no mask: an all-zero mask is implied).
+- **JSON list** (``JsonDataset``): ``[[image, mask], ...]`` where ``mask`` is ``"Negative"`` for
+  an authentic image; relative paths are relative to the JSON file.
+
+Everything is validated before any long work starts (:func:`validate`): missing folders, empty
+data sets, tampered images without a mask and masks of another size than their image are
+errors with a one-line message. Images that cannot be decoded are not errors: they are skipped
+when loaded, counted, and listed at the end of the command (:class:`SkipLog`).
+
+Pixels are decoded with :func:`engine.io.load_evidence`, the same call the viewer and
+``forensic-viewer scan`` use, so training, evaluation and analysis see identical pixels
+(including the EXIF orientation policy).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image, UnidentifiedImageError
+
+from engine.errors import EvidenceError
+from engine.io import IMAGE_SUFFIXES, load_evidence
+from trainer.errors import DataError
+
+NEGATIVE = "Negative"  # the JSON format's mask entry for an authentic image
+MASK_SUFFIXES = (".png", ".bmp", ".tif", ".tiff", ".jpg", ".jpeg", ".gif", ".webp")
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One image of a data set.
+
+    image: path of the image file.
+    mask: path of its mask (tampered images) or None (authentic: all zero).
+    label: 1 = manipulated, 0 = authentic.
+    dataset: name of the data set it came from (for combined data sets and reports).
+    """
+
+    image: Path
+    mask: Path | None
+    label: int
+    dataset: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.image.name
+
+
+@dataclass
+class SkipLog:
+    """Images skipped because they could not be read, with the reason; listed at the end."""
+
+    entries: list[tuple[str, str]] = field(default_factory=list)
+
+    def add(self, path: str | Path, reason: str) -> None:
+        self.entries.append((str(path), reason))
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def summary(self) -> str:
+        """Lines for the end of a command: the count, then one line per skipped file."""
+        if not self.entries:
+            return ""
+        lines = [f"{len(self.entries)} unreadable image(s) skipped:"]
+        lines += [f"  {p}: {r}" for p, r in self.entries]
+        return "\n".join(lines)
+
+
+def _images_in(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def read_folder(root: str | Path) -> list[Sample]:
+    """Samples of a ``Tp/`` + ``Gt/`` (+ ``Au/``) folder; raises :class:`DataError` on misfit."""
+    root = Path(root)
+    if not root.is_dir():
+        raise DataError(root, "no such data folder")
+    tp, gt, au = root / "Tp", root / "Gt", root / "Au"
+    if not tp.is_dir() and not au.is_dir():
+        raise DataError(
+            root, "not a data folder: it has neither Tp/ (tampered) nor Au/ (authentic)"
+        )
+    if tp.is_dir() and not gt.is_dir():
+        raise DataError(root, "Tp/ has no Gt/ folder of masks next to it")
+    name = root.name
+    samples: list[Sample] = []
+    if tp.is_dir():
+        masks: dict[str, Path] = {}
+        for p in sorted(gt.iterdir()):
+            if p.is_file() and p.suffix.lower() in MASK_SUFFIXES:
+                masks.setdefault(p.stem, p)
+        missing: list[Path] = []
+        for img in _images_in(tp):
+            m = masks.get(img.stem) or masks.get(img.stem + "_gt")
+            if m is None:
+                missing.append(img)
+            else:
+                samples.append(Sample(img, m, 1, name))
+        if missing:
+            more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
+            raise DataError(
+                missing[0], f"tampered image has no mask in {gt} (same stem expected){more}"
+            )
+    if au.is_dir():
+        samples += [Sample(p, None, 0, name) for p in _images_in(au)]
+    if not samples:
+        raise DataError(root, "empty data set: no images in Tp/ or Au/")
+    return samples
+
+
+def read_json_list(path: str | Path) -> list[Sample]:
+    """Samples of a JSON list of ``[image, mask]`` pairs (``mask`` may be ``"Negative"``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(path, "no such JSON data set file")
+    try:
+        pairs = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise DataError(path, f"not a readable JSON list ({e})") from e
+    if not isinstance(pairs, list):
+        raise DataError(path, "a JSON data set must be a list of [image, mask] pairs")
+    base = path.parent
+    samples: list[Sample] = []
+    for i, pair in enumerate(pairs):
+        if not (
+            isinstance(pair, list | tuple)
+            and len(pair) == 2
+            and all(isinstance(s, str) for s in pair)
+        ):
+            raise DataError(path, f"entry {i} is not an [image, mask] pair of strings: {pair!r}")
+        img = Path(pair[0]) if Path(pair[0]).is_absolute() else base / pair[0]
+        if not img.is_file():
+            raise DataError(img, f"image of entry {i} does not exist")
+        if pair[1] == NEGATIVE:
+            samples.append(Sample(img, None, 0, path.stem))
+            continue
+        mask = Path(pair[1]) if Path(pair[1]).is_absolute() else base / pair[1]
+        if not mask.is_file():
+            raise DataError(img, f"tampered image has no mask: {mask} does not exist")
+        samples.append(Sample(img, mask, 1, path.stem))
+    if not samples:
+        raise DataError(path, "empty data set: the JSON list has no entries")
+    return samples
+
+
+def read_dataset(path: str | Path) -> list[Sample]:
+    """A folder (format a) or a ``.json`` file (format b)."""
+    path = Path(path)
+    if path.suffix.lower() == ".json":
+        return read_json_list(path)
+    return read_folder(path)
+
+
+def _oriented_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) after the EXIF orientation, from the header only; None if unreadable."""
+    try:
+        with Image.open(path) as im:
+            w, h = im.size
+            orientation = im.getexif().get(0x0112, 1)
+    except (OSError, UnidentifiedImageError, ValueError):
+        return None
+    return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
+
+
+def validate(samples: list[Sample]) -> None:
+    """Check every mask against its image's size before training starts.
+
+    Reads headers only (fast). An unreadable image is left to the loader (skipped and listed);
+    an unreadable mask or one of another size is a :class:`DataError` naming the first file and
+    how many more there are.
+    """
+    bad: list[tuple[Path, str]] = []
+    for s in samples:
+        if s.mask is None:
+            continue
+        isize = _oriented_size(s.image)
+        if isize is None:
+            continue
+        msize = _oriented_size(s.mask)
+        if msize is None:
+            bad.append((s.mask, "mask cannot be read"))
+        elif msize != isize:
+            bad.append(
+                (
+                    s.mask,
+                    f"mask is {msize[0]}x{msize[1]} but its image {s.image.name} is "
+                    f"{isize[0]}x{isize[1]}",
+                )
+            )
+    if bad:
+        more = f" ({len(bad) - 1} more mask(s) with problems)" if len(bad) > 1 else ""
+        raise DataError(bad[0][0], bad[0][1] + more)
+
+
+def load_image(sample: Sample) -> NDArray[np.uint8]:
+    """RGB [H, W, 3] uint8 exactly as the viewer decodes it; raises EvidenceError if unreadable."""
+    return load_evidence(sample.image).pixels
+
+
+def load_mask(sample: Sample, shape: tuple[int, int]) -> NDArray[np.uint8]:
+    """Mask [H, W] uint8 in {0, 1} (values > 127 are tampered); zeros for an authentic image."""
+    if sample.mask is None:
+        return np.zeros(shape, dtype=np.uint8)
+    try:
+        with Image.open(sample.mask) as im:
+            m = np.asarray(im.convert("L"))
+    except (OSError, UnidentifiedImageError, ValueError) as e:
+        raise DataError(sample.mask, f"mask cannot be read ({e})") from e
+    if m.shape != shape:
+        raise DataError(
+            sample.mask, f"mask is {m.shape[1]}x{m.shape[0]} but its image is {shape[1]}x{shape[0]}"
+        )
+    return (m > 127).astype(np.uint8)
+
+
+def load_pair(
+    sample: Sample, skipped: SkipLog
+) -> tuple[NDArray[np.uint8], NDArray[np.uint8]] | None:
+    """(image, mask) or None after logging the image in ``skipped`` when it cannot be decoded."""
+    try:
+        rgb = load_image(sample)
+    except EvidenceError as e:
+        skipped.add(sample.image, e.reason)
+        return None
+    return rgb, load_mask(sample, rgb.shape[:2])

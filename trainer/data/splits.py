@@ -1,0 +1,181 @@
+"""Deterministic, leak-free train/validation splits.
+
+A forgery and the photographs it was made from must not sit on both sides of a split: the
+network would be validated on pixels it was trained on (a splice's background *is* its source
+photograph). So images are grouped by the source photographs they contain and whole groups are
+assigned to one side:
+
+- **source** (default when names carry ids): CASIA names carry them. A tampered image
+  ``Sp_D_CNN_A_ani0049_ani0084_0266.jpg`` contains sources ``ani0049`` and ``ani0084``; the
+  authentic ``Au_ani_0049.jpg`` is source ``ani0049``. CASIA v2 (``Tp_D_NRN_S_N_ani00018_...``,
+  ``Au_ani_00018.jpg``) works the same. A ``sources.json`` next to ``Tp/`` (written by
+  ``forensic-train synth``) maps file names to source ids for any other naming. Groups are the
+  connected components of "shares a source" (union-find), so a chain of splices through
+  shared photographs stays on one side.
+- **scene**: the same with the scene category (``ani``, ``art``, ...) as the id, so that no
+  category is on both sides; with cross-category splices the components can merge into one,
+  which is reported as an error rather than a silent one-sided split.
+- **seed**: images without ids are their own group; the split is then a seeded shuffle.
+
+Group order is a hash of (seed, group key), so the split does not depend on file order, the
+machine, or which other data sets are combined with it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from trainer.data.records import Sample
+from trainer.errors import DataError
+
+SPLIT_MODES = ("auto", "source", "scene", "seed")
+
+# CASIA v1 "Sp_D_CNN_A_ani0049_ani0084_0266", CASIA v2 "Tp_D_NRN_S_N_ani00018_ani00017_10093".
+_TAMPERED = re.compile(
+    r"^(?:Sp|Tp)_[DS]_[A-Z]{3}_[A-Z](?:_[A-Z])?_([a-z]{3})(\d+)_([a-z]{3})(\d+)_"
+)
+_AUTHENTIC = re.compile(r"^Au_([a-z]{3})_?(\d+)")
+
+
+def source_ids(sample: Sample, table: dict[str, list[str]] | None = None) -> list[str]:
+    """Source photograph ids of ``sample`` (empty when its name carries none).
+
+    Ids are normalised to ``cat:number`` so that ``ani0049`` and ``Au_ani_0049`` agree.
+    """
+    if table is not None and sample.image.name in table:
+        return [str(s) for s in table[sample.image.name]]
+    stem = sample.image.stem
+    m = _TAMPERED.match(stem)
+    if m:
+        return [f"{m.group(1)}:{int(m.group(2))}", f"{m.group(3)}:{int(m.group(4))}"]
+    m = _AUTHENTIC.match(stem)
+    if m:
+        return [f"{m.group(1)}:{int(m.group(2))}"]
+    return []
+
+
+def _sources_table(samples: list[Sample]) -> dict[str, list[str]]:
+    """Merge every ``sources.json`` found next to the data sets' ``Tp/``/``Au/`` folders."""
+    table: dict[str, list[str]] = {}
+    seen: set[Path] = set()
+    for s in samples:
+        f = s.image.parent.parent / "sources.json"
+        if f in seen:
+            continue
+        seen.add(f)
+        if f.is_file():
+            try:
+                table.update(json.loads(f.read_text(encoding="utf-8")))
+            except (OSError, ValueError) as e:
+                raise DataError(f, f"sources.json is not readable JSON ({e})") from e
+    return table
+
+
+@dataclass
+class Split:
+    """A train/validation split and how it was made (recorded in checkpoints)."""
+
+    train: list[Sample]
+    val: list[Sample]
+    by: str  # "source", "scene" or "seed"
+    seed: int
+    val_fraction: float
+    groups: int  # number of leak-free groups the images fell into
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "by": self.by,
+            "seed": self.seed,
+            "val_fraction": self.val_fraction,
+            "groups": self.groups,
+            "train_images": len(self.train),
+            "val_images": len(self.val),
+        }
+
+
+class _UnionFind:
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def find(self, x: str) -> str:
+        self.parent.setdefault(x, x)
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def union(self, a: str, b: str) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def _key_hash(seed: int, key: str) -> str:
+    return hashlib.sha256(f"{seed}/{key}".encode()).hexdigest()
+
+
+def split_samples(
+    samples: list[Sample], val_fraction: float = 0.15, by: str = "auto", seed: int = 0
+) -> Split:
+    """Split ``samples`` into train and validation by ``by`` (see module docstring).
+
+    ``auto`` is ``source`` when at least half of the images carry source ids, else ``seed``.
+    """
+    if by not in SPLIT_MODES:
+        raise ValueError(f"split must be one of {SPLIT_MODES}, got {by!r}")
+    if not 0.0 < val_fraction < 1.0:
+        raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction}")
+    table = _sources_table(samples)
+    ids = [source_ids(s, table) for s in samples]
+    if by == "auto":
+        by = "source" if sum(1 for i in ids if i) * 2 >= len(samples) else "seed"
+    uf = _UnionFind()
+    keys: list[str] = []
+    for s, sid in zip(samples, ids, strict=True):
+        own = f"image:{s.dataset}/{s.image.name}"
+        if by == "seed" or not sid:
+            keys.append(own)
+            uf.find(own)
+            continue
+        tokens = [t.split(":")[0] for t in sid] if by == "scene" else sid
+        tokens = [f"{by}:{t}" for t in tokens]
+        for t in tokens[1:]:
+            uf.union(tokens[0], t)
+        keys.append(tokens[0])
+    members: dict[str, list[int]] = {}
+    for i, k in enumerate(keys):
+        members.setdefault(uf.find(k), []).append(i)
+    if len(members) < 2:
+        raise DataError(
+            None,
+            f"cannot split by {by}: all {len(samples)} images share sources and form one group; "
+            "use --split source or --split seed",
+        )
+    order = sorted(members, key=lambda k: _key_hash(seed, k))
+    target = val_fraction * len(samples)
+    val_idx: set[int] = set()
+    for k in order:
+        if len(val_idx) >= target:
+            break
+        if len(val_idx) + len(members[k]) > 2 * target and val_idx:
+            continue  # a giant group would overshoot; later groups fill the share
+        val_idx.update(members[k])
+    if len(val_idx) == len(samples):
+        raise DataError(None, f"cannot split by {by}: every group landed in validation")
+    train = [s for i, s in enumerate(samples) if i not in val_idx]
+    val = [s for i, s in enumerate(samples) if i in val_idx]
+    return Split(train, val, by, seed, val_fraction, len(members))
+
+
+def group_of(samples: list[Sample], by: str = "source") -> dict[str, list[str]]:
+    """Source (or scene) ids of every image, by file name: what leakage tests compare."""
+    table = _sources_table(samples)
+    out: dict[str, list[str]] = {}
+    for s in samples:
+        sid = source_ids(s, table)
+        out[s.image.name] = [t.split(":")[0] for t in sid] if by == "scene" else sid
+    return out

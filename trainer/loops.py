@@ -1,0 +1,385 @@
+"""The training loop: one function, :func:`fit`, for every architecture and stage.
+
+Read top to bottom: set up (device, DDP, optimizer, resume) -> for each epoch: draw the epoch's
+samples, for each batch: objective -> backward -> clip -> step -> log; at intervals write a
+checkpoint; at the end of the epoch validate and write a checkpoint; at the end write the final
+checkpoint.
+
+- **Objectives** (``trainer.objectives``) compute the loss from the model's own outputs; the
+  loop never looks at outputs, so CRFD-Net (a tensor), Mask2Former and DiffForensics (dicts),
+  and DiffForensics pre-training all run through it.
+- **Devices.** Correct on the CPU (fp32). On CUDA, ``amp`` turns on fp16 autocast with a
+  gradient scaler. Started under ``torchrun`` (``WORLD_SIZE`` > 1) the model is wrapped in
+  DistributedDataParallel, each rank takes every ``world``-th sample of the epoch's plan, and
+  only rank 0 validates, logs and writes files.
+- **Schedule.** Linear warm-up over ``warmup_steps``, then cosine or poly (power 0.9) decay to
+  ``min_lr_ratio`` x lr, or constant. The learning rate is a pure function of the step, so
+  nothing but the step needs saving for it.
+- **Determinism and resume.** The epoch's plan and each sample's augmentation are functions of
+  (seed, epoch, position) (see ``trainer.data.datasets``). The resume file holds the weights,
+  the optimizer, the scaler, the step and the position in the epoch, so ``--resume`` continues
+  with exactly the batches an uninterrupted run would have used and loses at most the steps
+  since the last interval. SIGTERM and Ctrl-C write both files before stopping.
+- **Files** in the output folder: ``last.safetensors`` (engine format, written every
+  ``checkpoint_minutes``/``checkpoint_steps``, each epoch and at the end), ``best.safetensors``
+  (best validation ``best_metric``), ``last.resume.pt`` (optimizer, step; read with
+  ``weights_only=True``), ``history.jsonl`` (the validation events).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import signal
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Dataset
+
+from engine.checkpoints import CheckpointMeta, save_checkpoint
+from engine.devices import resolve_device
+from trainer.objectives import trainable_parameters
+from trainer.progress import Reporter, format_seconds
+
+ValidateFn = Callable[[nn.Module], dict[str, Any]]
+MetaFn = Callable[[dict[str, Any]], CheckpointMeta]
+RESUME_NAME = "last.resume.pt"
+
+
+@dataclass
+class FitConfig:
+    epochs: int = 100  # passes over the epoch plan (paper: 100)
+    batch_size: int = 4  # samples per optimizer step (paper: 4)
+    lr: float = 1e-4  # peak learning rate (paper: Adam 1e-4)
+    weight_decay: float = 0.0  # decoupled for adamw, L2 for adam/sgd
+    optimizer: str = "adam"  # adam | adamw | sgd
+    schedule: str = "cosine"  # cosine | poly | constant, after the warm-up
+    warmup_steps: int = 100  # linear warm-up from lr/100: avoids early BatchNorm blow-ups
+    min_lr_ratio: float = 0.01  # floor of the decay as a share of lr
+    clip_grad: float = 1.0  # max global gradient norm (0 = off); guards rare huge batches
+    seed: int = 0  # seeds the weights, epoch plans and augmentation
+    amp: bool = False  # fp16 autocast + gradient scaler; CUDA only (ignored on the CPU)
+    device: str = "auto"  # auto | cpu | cuda | mps
+    threads: int = 0  # torch intra-op threads (0 = torch's default); 1 keeps a laptop usable
+    num_workers: int = 0  # DataLoader workers (0: samples are cheap crops of decoded images)
+    checkpoint_minutes: float = 5.0  # wall-clock interval of last.safetensors + resume file
+    checkpoint_steps: int = 0  # also every this many steps (0 = off); tests use it
+    max_steps: int = 0  # stop after this many optimizer steps in total (0 = epochs decide)
+    log_every: int = 10  # a JSON step event every this many steps
+    best_metric: str = "pixel_f1"  # validation figure (higher is better) that picks best
+    extra: dict[str, Any] = field(default_factory=dict)  # recorded in the checkpoint as given
+
+
+def lr_at(step: int, total: int, cfg: FitConfig) -> float:
+    """Learning rate at optimizer step ``step`` (0-based) of ``total``."""
+    if cfg.warmup_steps and step < cfg.warmup_steps:
+        return cfg.lr * (0.01 + 0.99 * (step + 1) / cfg.warmup_steps)
+    if cfg.schedule == "constant":
+        return cfg.lr
+    span = max(1, total - cfg.warmup_steps)
+    t = min(1.0, max(0.0, (step - cfg.warmup_steps) / span))
+    floor = cfg.lr * cfg.min_lr_ratio
+    if cfg.schedule == "cosine":
+        return floor + (cfg.lr - floor) * 0.5 * (1.0 + math.cos(math.pi * t))
+    if cfg.schedule == "poly":
+        return floor + (cfg.lr - floor) * (1.0 - t) ** 0.9
+    raise ValueError(f"schedule must be cosine, poly or constant, got {cfg.schedule!r}")
+
+
+def make_optimizer(params: list[nn.Parameter], cfg: FitConfig) -> torch.optim.Optimizer:
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay)
+    raise ValueError(f"optimizer must be adam, adamw or sgd, got {cfg.optimizer!r}")
+
+
+@dataclass
+class FitResult:
+    steps: int
+    epochs_done: int
+    wall_seconds: float
+    interrupted: bool
+    best: float | None
+    last_metrics: dict[str, Any]
+    out_dir: Path
+
+
+class _Stop(Exception):
+    """SIGTERM arrived: stop after writing the checkpoint and resume file."""
+
+
+@contextlib.contextmanager
+def _sigterm_stops() -> Iterator[None]:
+    def handler(signum: int, frame: object) -> None:
+        raise _Stop()
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _dist_info() -> tuple[int, int, int]:
+    """(rank, world size, local rank) from torchrun's environment; (0, 1, 0) otherwise."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    return int(os.environ.get("RANK", "0")), world, int(os.environ.get("LOCAL_RANK", "0"))
+
+
+def _unwrap(model: nn.Module) -> nn.Module:
+    return model.module if isinstance(model, nn.parallel.DistributedDataParallel) else model
+
+
+def _batches(n: int, start: int, batch_size: int, rank: int, world: int) -> list[list[int]]:
+    """This rank's batches of the epoch from batch ``start`` on (plan order, no shuffle here)."""
+    mine = list(range(n))[rank::world]
+    chunks = [mine[i : i + batch_size] for i in range(0, len(mine), batch_size)]
+    return chunks[start:]
+
+
+def steps_per_epoch(n: int, batch_size: int, world: int = 1) -> int:
+    return math.ceil(math.ceil(n / world) / batch_size)
+
+
+def fit(
+    model: nn.Module,
+    objective: Any,
+    train_set: Dataset,
+    cfg: FitConfig,
+    out_dir: str | Path,
+    meta_fn: MetaFn,
+    *,
+    validate: ValidateFn | None = None,
+    resume: bool = False,
+    reporter: Reporter | None = None,
+) -> FitResult:
+    """Train ``model`` with ``objective`` on ``train_set`` (see the module docstring).
+
+    train_set: yields (image [3,H,W], mask [1,H,W], label []) and has ``set_epoch(epoch)``.
+    meta_fn(summary) -> the CheckpointMeta to write (summary: step, epoch, wall time, metrics).
+    validate(model) -> metrics dict, called on rank 0 after every epoch with the unwrapped model.
+    """
+    out_dir = Path(out_dir)
+    reporter = reporter or Reporter()
+    rank, world, local_rank = _dist_info()
+    main = rank == 0
+    if cfg.threads > 0:
+        torch.set_num_threads(cfg.threads)
+    device = resolve_device(cfg.device)
+    if world > 1:
+        import torch.distributed as dist
+
+        if not dist.is_initialized():
+            dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        if device.type == "cuda":
+            device = torch.device("cuda", local_rank)
+            torch.cuda.set_device(device)
+    use_amp = cfg.amp and device.type == "cuda"
+    model.to(device).train()
+    params = trainable_parameters(objective, model)
+    optimizer = make_optimizer(params, cfg)
+    scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
+    net: nn.Module = model
+    if world > 1:
+        net = nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None
+        )
+
+    step, epoch, start_batch, wall0 = 0, 0, 0, 0.0
+    best: float | None = None
+    last_metrics: dict[str, Any] = {}
+    resume_path = out_dir / RESUME_NAME
+    if resume:
+        if not resume_path.is_file():
+            raise FileNotFoundError(f"{resume_path}: no resume file to continue from")
+        state = torch.load(resume_path, map_location="cpu", weights_only=True)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        if use_amp and state.get("scaler"):
+            scaler.load_state_dict(state["scaler"])
+        step, epoch, start_batch = int(state["step"]), int(state["epoch"]), int(state["batch"])
+        wall0 = float(state["wall_seconds"])
+        best = state.get("best")
+        last_metrics = json.loads(state.get("last_metrics", "{}"))
+        reporter.event("resume", step=step, epoch=epoch, batch=start_batch)
+
+    # Epoch plans vary a little in length (jitter, weights), so the total is estimated from the
+    # first epoch; it shapes the schedule and the ETA, while epochs (or max_steps) end the run.
+    train_set.set_epoch(0)  # type: ignore[attr-defined]
+    per_epoch = steps_per_epoch(len(train_set), cfg.batch_size, world)  # type: ignore[arg-type]
+    if per_epoch == 0:
+        raise ValueError("the training set yields no samples (no windows or images to train on)")
+    total = per_epoch * cfg.epochs
+    if cfg.max_steps:
+        total = min(total, cfg.max_steps)
+
+    def more_steps() -> bool:
+        return cfg.max_steps <= 0 or step < cfg.max_steps
+
+    t_start = time.monotonic()
+    last_ckpt_time, samples_seen, t_rate = t_start, 0, t_start
+
+    def wall() -> float:
+        return wall0 + time.monotonic() - t_start
+
+    def summary() -> dict[str, Any]:
+        return {
+            "step": step,
+            "epoch": epoch,
+            "epochs": cfg.epochs,
+            "wall_seconds": round(wall(), 1),
+            "metrics": last_metrics,
+            "best": best,
+            "fit_config": {k: v for k, v in asdict(cfg).items() if k != "extra"},
+            **cfg.extra,
+        }
+
+    saved_at = [-1]
+
+    def save(batch_in_epoch: int, tags: tuple[str, ...] = ("last",)) -> None:
+        if not main or (saved_at[0] == step and tags == ("last",)):
+            return
+        saved_at[0] = step
+        out_dir.mkdir(parents=True, exist_ok=True)
+        meta = meta_fn(summary())
+        for tag in tags:
+            save_checkpoint(out_dir / f"{tag}.safetensors", model, meta)
+        tmp = resume_path.with_suffix(".tmp")
+        torch.save(
+            {
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "scaler": scaler.state_dict() if use_amp else {},
+                "step": step,
+                "epoch": epoch,
+                "batch": batch_in_epoch,
+                "wall_seconds": wall(),
+                "best": best,
+                "last_metrics": json.dumps(last_metrics),
+            },
+            tmp,
+        )
+        tmp.replace(resume_path)
+        reporter.event(
+            "checkpoint", step=step, epoch=epoch, path=str(out_dir / f"{tags[0]}.safetensors")
+        )
+
+    interrupted = False
+    batch_index = start_batch
+    with _sigterm_stops():
+        try:
+            while epoch < cfg.epochs and more_steps():
+                train_set.set_epoch(epoch)  # type: ignore[attr-defined]
+                n = len(train_set)  # type: ignore[arg-type]
+                batches = _batches(n, start_batch, cfg.batch_size, rank, world)
+                loader = DataLoader(train_set, batch_sampler=batches, num_workers=cfg.num_workers)
+                batch_index = start_batch
+                for images, masks, labels in loader:
+                    lr = lr_at(step, total, cfg)
+                    for group in optimizer.param_groups:
+                        group["lr"] = lr
+                    images, masks = images.to(device, non_blocking=True), masks.to(device)
+                    labels = labels.to(device)
+                    with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
+                        loss, terms = objective(net, images, masks, labels)
+                    if not torch.isfinite(loss):
+                        raise FloatingPointError(
+                            f"loss became {float(loss)} at step {step}; lower --lr or check the data"
+                        )
+                    optimizer.zero_grad(set_to_none=True)
+                    scaler.scale(loss).backward()
+                    if cfg.clip_grad > 0:
+                        scaler.unscale_(optimizer)
+                        grad_norm = float(torch.nn.utils.clip_grad_norm_(params, cfg.clip_grad))
+                    else:
+                        grad_norm = float("nan")
+                    scaler.step(optimizer)
+                    scaler.update()
+                    step += 1
+                    batch_index += 1
+                    loss_value = float(loss.detach())
+                    samples_seen += images.shape[0] * world
+                    if main and (step % cfg.log_every == 0 or step == 1):
+                        now = time.monotonic()
+                        rate = samples_seen / max(now - t_rate, 1e-9)
+                        eta = max(0, total - step) * cfg.batch_size * world / max(rate, 1e-9)
+                        reporter.event(
+                            "step",
+                            step=step,
+                            epoch=epoch,
+                            loss=loss_value,
+                            **terms,
+                            lr=lr,
+                            grad_norm=grad_norm,
+                            samples_per_s=rate,
+                            eta_s=eta,
+                        )
+                        reporter.bar(
+                            step,
+                            total,
+                            f"epoch {epoch + 1}/{cfg.epochs} step {step}/{total} "
+                            f"loss {loss_value:.4f} {rate:.1f}/s ETA {format_seconds(eta)}",
+                        )
+                        samples_seen, t_rate = 0, now
+                    due_steps = cfg.checkpoint_steps and step % cfg.checkpoint_steps == 0
+                    due_time = time.monotonic() - last_ckpt_time >= 60.0 * cfg.checkpoint_minutes
+                    if due_steps or (cfg.checkpoint_minutes > 0 and due_time):
+                        save(batch_index)
+                        last_ckpt_time = time.monotonic()
+                    if not more_steps():
+                        break
+                if not more_steps() and batch_index < len(batches) + start_batch:
+                    break  # max_steps reached inside the epoch: no end-of-epoch work
+                epoch += 1
+                start_batch = 0
+                batch_index = 0
+                tags: tuple[str, ...] = ("last",)
+                if validate is not None and main:
+                    t_val = time.monotonic()
+                    last_metrics = validate(model)
+                    model.train()
+                    score = last_metrics.get(cfg.best_metric)
+                    if score is not None and (best is None or score > best):
+                        best = float(score)
+                        tags = ("last", "best")
+                    reporter.event(
+                        "val",
+                        epoch=epoch,
+                        step=step,
+                        seconds=time.monotonic() - t_val,
+                        **last_metrics,
+                    )
+                    with open(out_dir / "history.jsonl", "a", encoding="utf-8") as f:
+                        f.write(json.dumps({"epoch": epoch, "step": step, **last_metrics}) + "\n")
+                    t_rate, samples_seen = time.monotonic(), 0
+                save(0, tags)
+                last_ckpt_time = time.monotonic()
+        except (KeyboardInterrupt, _Stop):
+            interrupted = True
+            save(batch_index)
+            reporter.message(f"interrupted at step {step}; continue with --resume")
+    if not interrupted:
+        save(batch_index)
+        reporter.event("done", step=step, epoch=epoch, wall_seconds=wall(), best=best)
+    return FitResult(step, epoch, wall(), interrupted, best, last_metrics, out_dir)
+
+
+def seed_everything(seed: int) -> None:
+    """Seed torch and numpy's global generators (weights are initialised from torch's)."""
+    torch.manual_seed(seed)
+    np.random.seed(seed % (2**32))

@@ -1,0 +1,220 @@
+"""Building what a command needs from its arguments: data, model, checkpoint metadata.
+
+Kept apart from ``cli.py`` so that tests and other programs can assemble a training run
+without argparse, and so that the CLI stays a thin layer of validation and printing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file
+from torch import nn
+
+from engine.checkpoints import CheckpointMeta, DecisionRule, InputPolicy, read_meta
+from engine.errors import CheckpointError
+from engine.models.registry import config_to_dict, create_model, get_spec
+from trainer.data.records import Sample, read_dataset, validate
+from trainer.data.splits import Split, split_samples
+from trainer.errors import DataError, UsageError
+
+
+@dataclass(frozen=True)
+class DataSpec:
+    """One data set of a (possibly combined) training set."""
+
+    path: Path  # folder (format a) or .json list (format b)
+    weight: float = 1.0  # sampling weight relative to the other data sets
+
+
+def parse_data_spec(text: str) -> DataSpec:
+    """``PATH`` or ``PATH:WEIGHT`` (the weight is taken only when it parses as a number)."""
+    head, sep, tail = text.rpartition(":")
+    if sep and head:
+        try:
+            w = float(tail)
+        except ValueError:
+            return DataSpec(Path(text))
+        if not np.isfinite(w) or w <= 0:
+            raise UsageError(
+                None, f"data set weight must be a positive number, got {tail!r} in {text!r}"
+            )
+        return DataSpec(Path(head), w)
+    return DataSpec(Path(text))
+
+
+@dataclass
+class DataBundle:
+    """Train and validation samples with per-sample weights and how they were split."""
+
+    train: list[Sample]
+    train_weights: list[float]
+    val: list[Sample]
+    split: dict[str, Any]  # describe() of each data set's split, by data set path
+
+
+def read_and_split(
+    specs: list[DataSpec],
+    *,
+    val_specs: list[DataSpec] | None = None,
+    split_by: str = "auto",
+    val_fraction: float = 0.15,
+    seed: int = 0,
+    need_masks: bool = True,
+) -> DataBundle:
+    """Read and validate every data set, then split each one (unless validation is given).
+
+    Each data set is split on its own, so that a weight or another data set added to the mix
+    never moves an image across the split.
+    """
+    train: list[Sample] = []
+    weights: list[float] = []
+    val: list[Sample] = []
+    split_info: dict[str, Any] = {}
+    for spec in specs:
+        samples = read_dataset(spec.path)
+        validate(samples)
+        if need_masks and not any(s.label == 1 for s in samples):
+            raise DataError(
+                spec.path,
+                "no tampered images (Tp/ is empty or missing): nothing to learn masks from",
+            )
+        if val_specs:
+            train += samples
+            weights += [spec.weight] * len(samples)
+            split_info[str(spec.path)] = {
+                "by": "separate validation data",
+                "train_images": len(samples),
+            }
+            continue
+        sp: Split = split_samples(samples, val_fraction, split_by, seed)
+        train += sp.train
+        weights += [spec.weight] * len(sp.train)
+        val += sp.val
+        split_info[str(spec.path)] = sp.describe()
+    for spec in val_specs or []:
+        samples = read_dataset(spec.path)
+        validate(samples)
+        val += samples
+        split_info[f"val:{spec.path}"] = {
+            "by": "separate validation data",
+            "val_images": len(samples),
+        }
+    return DataBundle(train, weights, val, split_info)
+
+
+def subset_for_validation(samples: list[Sample], limit: int, seed: int) -> list[Sample]:
+    """At most ``limit`` samples, tampered and authentic in their proportions, seeded."""
+    if limit <= 0 or len(samples) <= limit:
+        return list(samples)
+    rng = np.random.default_rng([seed, 7])
+    out: list[Sample] = []
+    for label in (1, 0):
+        group = [s for s in samples if s.label == label]
+        k = round(limit * len(group) / len(samples))
+        idx = sorted(rng.choice(len(group), size=min(k, len(group)), replace=False))
+        out += [group[i] for i in idx]
+    return out
+
+
+def parse_overrides(items: list[str]) -> dict[str, Any]:
+    """``key=value`` model config overrides; values are JSON-ish (``8,16,32`` is a tuple)."""
+    import json
+
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise UsageError(None, f"model config override must be key=value, got {item!r}")
+        if "," in value and not value.startswith("["):
+            out[key] = tuple(json.loads(v) if v.strip() else v for v in value.split(","))
+            continue
+        try:
+            out[key] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key] = value
+    return out
+
+
+def build_model(
+    arch: str, overrides: dict[str, Any], seed: int
+) -> tuple[nn.Module, dict[str, Any]]:
+    """A freshly initialised ``arch`` (seeded) and its full config as a JSON-safe dict."""
+    try:
+        spec = get_spec(arch)
+    except KeyError as e:
+        raise UsageError(None, str(e.args[0])) from None
+    try:
+        config = spec.make_config(**overrides)
+    except (ValueError, TypeError) as e:
+        raise UsageError(None, str(e)) from None
+    torch.manual_seed(seed)
+    model = create_model(arch, **dataclasses.asdict(config))
+    return model, config_to_dict(config)
+
+
+def init_from(model: nn.Module, path: Path) -> dict[str, int]:
+    """Copy every tensor of checkpoint ``path`` whose name and shape fit ``model``.
+
+    For DiffForensics stage 2 (the stage-1 file holds part of the network) and for
+    fine-tuning. Refuses a file that fits nothing. Returns counts for the log.
+    """
+    if path.suffix != ".safetensors":
+        raise UsageError(path, "--init needs a .safetensors checkpoint")
+    read_meta(path)  # one-line CheckpointError when it is not one of ours
+    try:
+        state = load_file(str(path), device="cpu")
+    except (SafetensorError, OSError, ValueError) as e:
+        raise CheckpointError(path, f"damaged safetensors file ({e})") from e
+    own = model.state_dict()
+    fit = {k: v.to(own[k].dtype) for k, v in state.items() if k in own and own[k].shape == v.shape}
+    if not fit:
+        raise CheckpointError(
+            path, "no tensor of this checkpoint fits the architecture being trained"
+        )
+    for k, v in fit.items():
+        if v.is_floating_point() and not torch.isfinite(v).all():
+            raise CheckpointError(path, f"tensor '{k}' holds NaN or infinite values")
+    model.load_state_dict(fit, strict=False)
+    return {
+        "loaded": len(fit),
+        "skipped": len(state) - len(fit),
+        "left_initialised": len(own) - len(fit),
+    }
+
+
+def base_meta(
+    arch: str, config: dict[str, Any], window: int, stride: int, name: str
+) -> CheckpointMeta:
+    """Metadata of a freshly trained checkpoint, before calibration."""
+    spec = get_spec(arch)
+    if spec.input_policy == "window":
+        policy = InputPolicy(mode="window", window=window, stride=stride)
+    else:
+        policy = InputPolicy(mode="resize")
+    if spec.outputs == "mask+image":
+        rule = DecisionRule(
+            rule="logit",
+            threshold=0.5,
+            provenance="default: image probability > 0.5, not calibrated",
+        )
+    else:
+        rule = DecisionRule(
+            rule="forged_fraction",
+            threshold=0.01,
+            provenance="default θ = 0.01 (1% of the image), not calibrated; run forensic-train calibrate",
+        )
+    return CheckpointMeta(
+        architecture=arch, config=config, input_policy=policy, decision=rule, name=name
+    )
+
+
+def today() -> str:
+    return time.strftime("%Y-%m-%d")
