@@ -1,0 +1,66 @@
+"""Analyzer: full-resolution heatmaps, decisions with provenance, progress, cancel, resize policy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from engine.checkpoints import load_checkpoint
+from engine.io import load_evidence
+from engine.pipeline import Analyzer, Cancelled
+from engine.tiling import sliding_window_inference
+from engine.types import Progress
+from tests.conftest import write_rgb
+
+
+def test_analysis_matches_direct_fusion(tmp_path: Path, tiny_checkpoint: Path) -> None:
+    ev = load_evidence(write_rgb(tmp_path / "e.png", 90, 70))
+    analyzer = Analyzer([str(tiny_checkpoint)], device="cpu")
+    res = analyzer.analyze(ev).results["tiny"]
+    assert res.heatmap.shape == (90, 70) and res.heatmap.dtype == np.float32
+    assert 0.0 <= res.heatmap.min() and res.heatmap.max() <= 1.0
+    model = load_checkpoint(tiny_checkpoint).model
+    ref = sliding_window_inference(ev.pixels, lambda b: torch.sigmoid(model(b)), 64, 32)[0]
+    np.testing.assert_allclose(res.heatmap, ref.numpy(), atol=1e-5)
+    assert np.array_equal(res.mask, res.heatmap > 0.5)
+    assert res.forged_fraction == pytest.approx(res.mask.mean())
+    assert res.verdict == ("manipulated" if res.forged_fraction > 0.1 else "authentic")
+    assert res.threshold_provenance == "test fixture, random weights"
+    assert res.device == "cpu" and res.precision == "fp32" and res.seconds > 0
+    d = analyzer.analyze(ev).to_dict()
+    assert d["evidence"]["sha256"] == ev.sha256 and "pixels" not in d["evidence"]
+
+
+def test_progress_reaches_total_and_cancel_stops(tmp_path: Path, tiny_checkpoint: Path) -> None:
+    ev = load_evidence(write_rgb(tmp_path / "e.png", 200, 200))
+    analyzer = Analyzer([str(tiny_checkpoint)], device="cpu", batch_size=2)
+    seen: list[Progress] = []
+    analyzer.analyze(ev, progress=seen.append)
+    assert seen[-1].done == seen[-1].total == 36 and seen[-1].stage == "tiny"
+    assert [p.done for p in seen] == sorted(p.done for p in seen)
+    calls = []
+    with pytest.raises(Cancelled):
+        analyzer.analyze(ev, progress=calls.append, cancel=lambda: len(calls) >= 3)
+    assert len(calls) == 3  # stopped within one window batch of the request
+
+
+def test_window_override_and_resize_policy(tmp_path: Path, tiny_checkpoint: Path) -> None:
+    ev = load_evidence(write_rgb(tmp_path / "e.png", 50, 120))
+    res = Analyzer([str(tiny_checkpoint)], window=32, stride=8).analyze(ev).results["tiny"]
+    assert res.input_policy["window"] == 32 and res.input_policy["stride"] == 8
+    loaded = load_checkpoint(tiny_checkpoint)
+    loaded.meta.input_policy.mode = "resize"
+    loaded.meta.input_policy.size = (64, 32)
+    res = Analyzer([loaded]).analyze(ev).results["tiny"]
+    assert res.heatmap.shape == (50, 120)  # resized back to the evidence
+
+
+def test_unknown_device_is_refused(tiny_checkpoint: Path) -> None:
+    with pytest.raises(ValueError, match="device must be one of"):
+        Analyzer([str(tiny_checkpoint)], device="tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="no CUDA device"):
+            Analyzer([str(tiny_checkpoint)], device="cuda")
