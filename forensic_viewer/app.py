@@ -1,0 +1,157 @@
+"""Starting the desktop application, and the one exception hook.
+
+:func:`run_gui` is what ``forensic-viewer [IMAGES...]`` calls. Errors a user can cause (a file
+that cannot be read, a checkpoint that does not fit) are caught where they happen and shown as
+one line naming the file. Anything else is a bug: :class:`ExceptionHook`, installed once as
+``sys.excepthook`` and ``threading.excepthook`` (worker threads report through it too), writes
+the traceback to the log file and shows a short non-blocking dialog that points to it; the
+window carries on.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from pathlib import Path
+from types import TracebackType
+
+from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+
+from engine.catalog import default_models, discover_ensembles, resolve
+from engine.devices import available_devices
+from engine.errors import ForensicError
+
+log = logging.getLogger("forensic_viewer")
+
+
+def log_path() -> Path:
+    """Where the viewer's log goes: ``$XDG_STATE_HOME/forensic-viewer/viewer.log``."""
+    base = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
+    return Path(base) / "forensic-viewer" / "viewer.log"
+
+
+def setup_logging(path: Path | None = None) -> Path:
+    """Log to a file (INFO and up) and to stderr (WARNING and up); returns the file's path."""
+    path = path or log_path()
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(threadName)s]: %(message)s")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError:
+        handler = logging.StreamHandler()
+    handler.setFormatter(fmt)
+    root.addHandler(handler)
+    console = logging.StreamHandler()
+    console.setLevel(logging.WARNING)
+    console.setFormatter(fmt)
+    root.addHandler(console)
+    return path
+
+
+class ExceptionHook(QObject):
+    """Logs unexpected exceptions with their traceback and tells the analyst, once per error.
+
+    Callable as ``sys.excepthook``; safe from any thread (the dialog is raised on the GUI
+    thread through a queued signal).
+    """
+
+    show = Signal(str)
+
+    def __init__(self, log_file: Path, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.log_file = log_file
+        self.dialogs: list[QMessageBox] = []
+        self.show.connect(self._dialog)
+
+    def __call__(
+        self,
+        exc_type: type[BaseException],
+        exc: BaseException,
+        tb: TracebackType | None,
+    ) -> None:
+        if issubclass(exc_type, KeyboardInterrupt):
+            sys.__excepthook__(exc_type, exc, tb)
+            return
+        log.error("unexpected error", exc_info=(exc_type, exc, tb))
+        if isinstance(exc, ForensicError):
+            text = str(exc)
+        else:
+            text = f"{exc_type.__name__}: {' '.join(str(exc).split())[:300]}"
+        self.show.emit(text)
+
+    def _threading_hook(self, args: threading.ExceptHookArgs) -> None:
+        if args.exc_value is not None:
+            self(args.exc_type, args.exc_value, args.exc_traceback)
+
+    def install(self) -> None:
+        sys.excepthook = self
+        threading.excepthook = self._threading_hook
+
+    def _dialog(self, text: str) -> None:
+        parent = QApplication.activeWindow()
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Unexpected error",
+            f"Something went wrong inside the viewer:\n\n{text}\n\n"
+            f"The details are in {self.log_file}. Work already done is kept.",
+            QMessageBox.StandardButton.Ok,
+            parent if isinstance(parent, QWidget) else None,
+        )
+        box.setModal(False)
+        box.finished.connect(
+            lambda _r, b=box: self.dialogs.remove(b) if b in self.dialogs else None
+        )
+        self.dialogs.append(box)
+        box.show()
+
+
+def resolve_models(models: list[str] | None) -> tuple[list[str], list[str]]:
+    """Checkpoint (and ensemble) files for ``models``, names or paths, and one line per model
+    that cannot be used. None: the bundled checkpoints and the first ensemble found, as the
+    command line's ``analyze`` does."""
+    if models is None:
+        ensembles = discover_ensembles()[:1]
+        return [str(p) for p in default_models()] + [str(p) for p in ensembles], []
+    paths: list[str] = []
+    problems: list[str] = []
+    for spec in models:
+        try:
+            paths.append(str(resolve(spec)))
+        except ForensicError as e:
+            problems.append(str(e))
+    return paths, problems
+
+
+def run_gui(paths: list[str], models: list[str] | None, device: str) -> int:
+    """Open the main window on ``paths`` (files or folders) with ``models`` (names or files;
+    None: the bundled models) on ``device`` (auto, cpu, cuda, mps). Returns the exit code."""
+    from forensic_viewer.main_window import MainWindow
+
+    log_file = setup_logging()
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("forensic-viewer")
+    app.setOrganizationName("forensic-viewer")
+    QThread.currentThread().setObjectName("gui")
+    hook = ExceptionHook(log_file, app)
+    hook.install()
+    problems: list[str] = []
+    if device not in available_devices():
+        problems.append(
+            f"device '{device}' is not available here ({', '.join(available_devices())}); using auto"
+        )
+        device = "auto"
+    model_paths, model_problems = resolve_models(models)
+    problems += model_problems
+    window = MainWindow(models=model_paths, device=device)
+    window.show()
+    if paths:
+        window.open_paths(paths)
+    for problem in problems:
+        log.warning(problem)
+        window.show_error(problem)
+    return int(app.exec())

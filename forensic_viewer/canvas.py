@@ -1,0 +1,312 @@
+"""The canvas: a pyqtgraph view of the evidence with its layers drawn on top.
+
+One :class:`Canvas` shows the layers of a :class:`~forensic_viewer.layers.LayerList` that pass
+its filter (the compare panes show one model's layers each). Each layer gets a visual that
+subscribes to the layer's events and only moves data into graphics items: rasters arrive
+rendered (see ``forensic_viewer.workers.LayerRenderer``) and are wrapped in a QImage without a
+copy; outlines are polylines drawn with cosmetic pens so they stay one or two screen pixels
+wide at any zoom.
+
+Navigation: the mouse wheel zooms about the cursor, dragging pans (pyqtgraph's ViewBox),
+:meth:`Canvas.fit` shows the whole evidence and :meth:`Canvas.actual_size` one evidence pixel
+per screen pixel. ``hovered`` gives the scene point under the cursor for the pixel read-out and
+the magnifier. Scene coordinates are evidence pixels: pixel (col, row) covers
+[col, col + 1] x [row, row + 1], y downwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QPen
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QWidget
+
+from forensic_viewer.layers import (
+    Event,
+    EventEmitter,
+    FacesLayer,
+    Layer,
+    LayerList,
+    MaskLayer,
+)
+from forensic_viewer.overlays import Polylines, Raster
+
+BACKGROUND = QColor(40, 42, 46)
+FACE_COLOR = QColor(80, 220, 255)
+
+
+class RasterItem(pg.GraphicsObject):
+    """Draws a premultiplied BGRA array [H, W, 4] over (0, 0)-(W, H), without copying it.
+
+    Pixels are drawn sharp (nearest neighbour) when zoomed in, so the analyst sees the real
+    pixels, and smoothed when zoomed out.
+    """
+
+    def __init__(self, width: int = 0, height: int = 0) -> None:
+        super().__init__()
+        self._array: Raster | None = None
+        self._image: QImage | None = None
+        self._rect = QRectF(0, 0, width, height)
+
+    def set_array(self, array: Raster | None) -> None:
+        if array is None:
+            self._array, self._image = None, None
+        else:
+            array = np.ascontiguousarray(array)
+            h, w = array.shape[:2]
+            if (w, h) != (self._rect.width(), self._rect.height()):
+                self.prepareGeometryChange()
+                self._rect = QRectF(0, 0, w, h)
+            self._array = array  # the QImage below borrows this memory
+            self._image = QImage(array.data, w, h, 4 * w, QImage.Format.Format_ARGB32_Premultiplied)
+        self.update()
+
+    @property
+    def array(self) -> Raster | None:
+        return self._array
+
+    def boundingRect(self) -> QRectF:  # Qt override
+        return QRectF(self._rect)
+
+    def paint(self, painter: QPainter, *_args: Any) -> None:
+        if self._image is None:
+            return
+        zoomed_out = abs(painter.transform().m11()) < 1.0
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, zoomed_out)
+        painter.drawImage(self._rect, self._image)
+
+
+class LayerVisual:
+    """Graphics items that draw one layer in one view, following the layer's events."""
+
+    def __init__(self, layer: Layer, view: pg.ViewBox) -> None:
+        self.layer = layer
+        self.view = view
+        self.items: list[QGraphicsItem] = []
+        self._connections: list[tuple[EventEmitter, Callable[[Event], None]]] = []
+        self._on("visible", self._update_visibility)
+        self._on("opacity", self._on_opacity)
+
+    def _on(self, name: str, callback: Callable[[Event], None]) -> None:
+        emitter = self.layer.events[name]
+        emitter.connect(callback)
+        self._connections.append((emitter, callback))
+
+    def _add(self, item: QGraphicsItem, *, bounds: bool = False) -> None:
+        self.view.addItem(item, ignoreBounds=not bounds)
+        self.items.append(item)
+
+    def set_z(self, z: float) -> None:
+        for item in self.items:
+            item.setZValue(z)
+
+    def refresh(self) -> None:
+        """Bring the items in line with the layer (after creation)."""
+        self._on_opacity(None)
+        self._update_visibility(None)
+
+    def _on_opacity(self, _event: Event | None) -> None:
+        for item in self.items:
+            item.setOpacity(self.layer.opacity)
+
+    def _update_visibility(self, _event: Event | None) -> None:
+        for item in self.items:
+            item.setVisible(self.layer.visible)
+
+    def close(self) -> None:
+        """Stop following the layer and take the items out of the view."""
+        for emitter, callback in self._connections:
+            emitter.disconnect(callback)
+        self._connections.clear()
+        for item in self.items:
+            self.view.removeItem(item)
+        self.items.clear()
+
+
+class RasterVisual(LayerVisual):
+    """Image, heatmap and agreement layers: one raster."""
+
+    def __init__(self, layer: Layer, view: pg.ViewBox, shape: tuple[int, int]) -> None:
+        super().__init__(layer, view)
+        self.raster = RasterItem(shape[1], shape[0])
+        self._add(self.raster, bounds=layer.kind == "image")
+        self._on("rendered", self._on_rendered)
+        self.raster.set_array(layer.raster())
+
+    def _on_rendered(self, _event: Event) -> None:
+        self.raster.set_array(self.layer.raster())
+
+
+class MaskVisual(LayerVisual):
+    """A mask: its fill, the contours and the bounding boxes of its largest regions."""
+
+    layer: MaskLayer
+
+    def __init__(self, layer: MaskLayer, view: pg.ViewBox, shape: tuple[int, int]) -> None:
+        super().__init__(layer, view)
+        color = QColor(*layer.color)
+        self.fill = RasterItem(shape[1], shape[0])
+        self.contours = pg.PlotCurveItem(pen=pg.mkPen(color, width=2), antialias=False)
+        box_pen = pg.mkPen(color, width=1.5, style=Qt.PenStyle.DashLine)
+        self.boxes = pg.PlotCurveItem(pen=box_pen, antialias=False)
+        for item in (self.fill, self.contours, self.boxes):
+            self._add(item)
+        for name in ("fill", "contours", "boxes"):
+            self._on(name, self._update_visibility)
+        self._on("rendered", self._on_rendered)
+        self._on_rendered(None)
+
+    def _on_rendered(self, _event: Event | None) -> None:
+        stats = self.layer.stats
+        self.fill.set_array(None if stats is None else stats.fill)
+        _set_polylines(self.contours, None if stats is None else stats.contours)
+        _set_polylines(self.boxes, None if stats is None else stats.boxes)
+
+    def _update_visibility(self, _event: Event | None) -> None:
+        shown = self.layer.visible
+        self.fill.setVisible(shown and self.layer.fill)
+        self.contours.setVisible(shown and self.layer.contours)
+        self.boxes.setVisible(shown and self.layer.boxes)
+
+
+def _set_polylines(curve: pg.PlotCurveItem, lines: Polylines | None) -> None:
+    if lines is None or len(lines) == 0:
+        curve.setData([], [])
+    else:
+        curve.setData(lines.x, lines.y, connect=lines.connect)
+
+
+class FacesVisual(LayerVisual):
+    """Face boxes with a label: detector confidence and each model's score."""
+
+    layer: FacesLayer
+
+    def __init__(self, layer: FacesLayer, view: pg.ViewBox) -> None:
+        super().__init__(layer, view)
+        pen = QPen(FACE_COLOR, 2)
+        pen.setCosmetic(True)
+        for face in layer.faces:
+            x, y, w, h = face.box
+            rect = QGraphicsRectItem(QRectF(x, y, w, h))
+            rect.setPen(pen)
+            self._add(rect)
+            label = pg.TextItem(FacesLayer.label(face), color=FACE_COLOR, anchor=(0, 1))
+            label.setPos(QPointF(x, y))
+            self._add(label)
+
+
+def make_visual(layer: Layer, view: pg.ViewBox, shape: tuple[int, int]) -> LayerVisual:
+    """The visual that draws ``layer`` (``shape``: the evidence's height and width)."""
+    if isinstance(layer, MaskLayer):
+        return MaskVisual(layer, view, shape)
+    if isinstance(layer, FacesLayer):
+        return FacesVisual(layer, view)
+    return RasterVisual(layer, view, shape)
+
+
+class Canvas(pg.GraphicsView):
+    """A zoomable, pannable view of a layer list (or of the layers that pass ``accept``)."""
+
+    hovered = Signal(float, float)  # scene point under the cursor, in evidence pixels
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent, background=BACKGROUND)
+        self.view = pg.ViewBox(lockAspect=True, invertY=True, enableMenu=False)
+        self.view.setDefaultPadding(0.0)
+        self.setCentralItem(self.view)
+        self.setMinimumSize(160, 120)
+        self._layers: LayerList | None = None
+        self._accept: Callable[[Layer], bool] | None = None
+        self._visuals: dict[int, LayerVisual] = {}
+        self._shape: tuple[int, int] | None = None
+        self.scene().sigMouseMoved.connect(self._on_mouse_moved)
+
+    @property
+    def layers(self) -> LayerList | None:
+        return self._layers
+
+    @property
+    def visuals(self) -> list[LayerVisual]:
+        return list(self._visuals.values())
+
+    def set_layers(
+        self, layers: LayerList | None, accept: Callable[[Layer], bool] | None = None
+    ) -> None:
+        """Show ``layers`` (only those ``accept`` returns True for); None empties the view.
+        A new evidence size fits the view to it."""
+        if self._layers is not None:
+            self._layers.events.inserted.disconnect(self._on_inserted)
+            self._layers.events.removed.disconnect(self._on_removed)
+        for visual in self._visuals.values():
+            visual.close()
+        self._visuals.clear()
+        self._layers, self._accept = layers, accept
+        if layers is None or layers.image is None:
+            self._shape = None
+            return
+        layers.events.inserted.connect(self._on_inserted)
+        layers.events.removed.connect(self._on_removed)
+        shape = layers.image.shape
+        for layer in layers:
+            self._add_visual(layer)
+        if shape != self._shape:
+            self._shape = shape
+            self.fit()
+
+    def _add_visual(self, layer: Layer) -> None:
+        if self._accept is not None and not self._accept(layer):
+            return
+        assert self._layers is not None and self._layers.image is not None
+        visual = make_visual(layer, self.view, self._layers.image.shape)
+        self._visuals[id(layer)] = visual
+        visual.refresh()
+        self._restack()
+
+    def _restack(self) -> None:
+        assert self._layers is not None
+        for z, layer in enumerate(self._layers):
+            visual = self._visuals.get(id(layer))
+            if visual is not None:
+                visual.set_z(z)
+
+    def _on_inserted(self, event: Event) -> None:
+        self._add_visual(event.value)
+
+    def _on_removed(self, event: Event) -> None:
+        visual = self._visuals.pop(id(event.value), None)
+        if visual is not None:
+            visual.close()
+
+    # navigation
+
+    def fit(self) -> None:
+        """Show the whole evidence."""
+        if self._shape is not None:
+            h, w = self._shape
+            self.view.setRange(QRectF(0, 0, w, h), padding=0.0)
+
+    def actual_size(self) -> None:
+        """One evidence pixel per screen pixel, about the centre of the view."""
+        if self._shape is None:
+            return
+        (x0, x1), (y0, y1) = self.view.viewRange()
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        size = self.view.size()
+        w, h = size.width(), size.height()
+        self.view.setRange(
+            xRange=(cx - w / 2, cx + w / 2), yRange=(cy - h / 2, cy + h / 2), padding=0.0
+        )
+
+    def zoom(self, factor: float) -> None:
+        """Zoom in (factor > 1) or out about the centre of the view."""
+        self.view.scaleBy((1.0 / factor, 1.0 / factor))
+
+    def _on_mouse_moved(self, pos: QPointF) -> None:
+        if self._shape is None:
+            return
+        point = self.view.mapSceneToView(pos)
+        self.hovered.emit(point.x(), point.y())

@@ -1,0 +1,700 @@
+"""The viewer's model: layers drawn over the evidence, in plain Python with events (no Qt).
+
+As in napari, a layer holds what is drawn and how (visibility, opacity, colormap, threshold)
+and announces every change through ``layer.events.<name>``; Qt widgets subscribe to those
+events and only call setters in their slots. The canvas, the layer controls and the compare
+panes all watch the same layer objects, so one change shows everywhere.
+
+Drawing a layer means computing a raster (and, for masks, statistics and outlines) from a
+heatmap. That takes up to a second for a 4096 x 4096 evidence file, so it never happens in a
+setter: a change that alters the picture bumps ``layer.version`` and emits ``invalidated``;
+whoever renders (``forensic_viewer.workers.LayerRenderer``, on a worker thread) takes a
+:meth:`Layer.render_job` — a function over a snapshot of the settings — runs it, and hands the
+result back with :meth:`Layer.apply_render`, which emits ``rendered``. Changes that Qt applies
+for free (visibility, opacity, which outlines to show) never re-render.
+
+Layers (bottom to top): the evidence image; a heatmap per model and for the ensemble; a mask
+per model (heatmap > a live threshold, starting at the model's calibrated pixel threshold); the
+model agreement (per pixel, the share of models whose mask is on); the detected faces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from engine.types import Analysis, Evidence, FaceRegion
+from forensic_viewer import overlays
+from forensic_viewer.overlays import MaskRender, Raster
+
+MODEL_COLORS: tuple[tuple[int, int, int], ...] = (
+    (255, 64, 64),
+    (64, 200, 255),
+    (255, 200, 0),
+    (170, 100, 255),
+    (80, 230, 120),
+)
+ENSEMBLE_COLOR = (255, 80, 230)
+
+
+# --- events ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Event:
+    """What a callback receives: the event's name, the object that emitted it and a value."""
+
+    type: str
+    source: object
+    value: Any = None
+    index: int | None = None
+
+
+Callback = Callable[[Event], None]
+
+
+class EventEmitter:
+    """One named event; callbacks run in connection order, on the thread that emits."""
+
+    def __init__(self, source: object, type_: str) -> None:
+        self.source = source
+        self.type = type_
+        self._callbacks: list[Callback] = []
+
+    def connect(self, callback: Callback) -> Callback:
+        if callback not in self._callbacks:
+            self._callbacks.append(callback)
+        return callback
+
+    def disconnect(self, callback: Callback) -> None:
+        """Remove ``callback``; removing one that is not connected is not an error."""
+        if callback in self._callbacks:
+            self._callbacks.remove(callback)
+
+    @property
+    def callbacks(self) -> tuple[Callback, ...]:
+        return tuple(self._callbacks)
+
+    def __call__(self, value: Any = None, index: int | None = None) -> None:
+        event = Event(self.type, self.source, value, index)
+        for callback in list(self._callbacks):
+            callback(event)
+
+
+class EmitterGroup:
+    """The events of one object, as attributes: ``obj.events.opacity.connect(cb)``."""
+
+    def __init__(self, source: object, names: Iterable[str]) -> None:
+        self._emitters: dict[str, EventEmitter] = {}
+        for name in names:
+            emitter = EventEmitter(source, name)
+            self._emitters[name] = emitter
+            setattr(self, name, emitter)
+
+    def __getitem__(self, name: str) -> EventEmitter:
+        return self._emitters[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._emitters
+
+
+# --- layers ------------------------------------------------------------------------------
+
+
+def _unit(value: float, what: str) -> float:
+    value = float(value)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"{what} must be in [0, 1], got {value}")
+    return value
+
+
+def _colormap(name: str) -> str:
+    if name not in overlays.COLORMAPS:
+        raise ValueError(f"unknown colormap {name!r}; choose from {sorted(overlays.COLORMAPS)}")
+    return name
+
+
+@dataclass(frozen=True)
+class RenderJob:
+    """A layer's drawing at one ``version``: call ``fn`` (on any thread), then hand the result
+    to ``layer.apply_render(version, result)`` on the thread that owns the layers."""
+
+    layer: Layer
+    version: int
+    fn: Callable[[], Any]
+
+
+class Layer:
+    """Something drawn over the evidence. ``model`` names the model it belongs to, if any."""
+
+    kind: ClassVar[str] = "layer"
+    EVENTS: ClassVar[tuple[str, ...]] = ("name", "visible", "opacity", "invalidated", "rendered")
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        model: str | None = None,
+        visible: bool = True,
+        opacity: float = 1.0,
+    ) -> None:
+        self.events = EmitterGroup(self, self.EVENTS)
+        self.model = model
+        self._name = name
+        self._visible = bool(visible)
+        self._opacity = _unit(opacity, "opacity")
+        self._version = 0
+        self._rendered: Any = None
+        self._rendered_version = -1
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._name!r})"
+
+    def _set(self, attr: str, value: Any, *, invalidate: bool = False) -> None:
+        """Store ``value`` as ``self._<attr>``; emit ``<attr>`` (and invalidate) if it changed."""
+        if getattr(self, "_" + attr) == value:
+            return
+        setattr(self, "_" + attr, value)
+        self.events[attr](value)
+        if invalidate:
+            self.invalidate()
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @name.setter
+    def name(self, value: str) -> None:
+        self._set("name", str(value))
+
+    @property
+    def visible(self) -> bool:
+        return self._visible
+
+    @visible.setter
+    def visible(self, value: bool) -> None:
+        self._set("visible", bool(value))
+
+    @property
+    def opacity(self) -> float:
+        return self._opacity
+
+    @opacity.setter
+    def opacity(self, value: float) -> None:
+        self._set("opacity", _unit(value, "opacity"))
+
+    # rendering
+
+    @property
+    def version(self) -> int:
+        """Bumped by every change that alters what :meth:`render_job` computes."""
+        return self._version
+
+    @property
+    def rendered(self) -> Any:
+        """The latest render result applied (None before the first)."""
+        return self._rendered
+
+    @property
+    def is_current(self) -> bool:
+        """Whether the render result applied is that of the current settings."""
+        return self._rendered_version == self._version
+
+    def invalidate(self) -> None:
+        self._version += 1
+        self.events.invalidated(self._version)
+
+    def render_job(self) -> RenderJob | None:
+        """A job computing this layer's drawing for the current settings, or None if the layer
+        draws straight from its data (faces)."""
+        fn = self._render_fn()
+        return None if fn is None else RenderJob(self, self._version, fn)
+
+    def _render_fn(self) -> Callable[[], Any] | None:
+        return None
+
+    def apply_render(self, version: int, result: Any) -> bool:
+        """Take the result of the job made at ``version``; results older than the one shown are
+        dropped. Emits ``rendered``. Returns whether the result was taken."""
+        if version <= self._rendered_version:
+            return False
+        self._rendered_version = version
+        self._rendered = result
+        self.events.rendered(result)
+        return True
+
+    def raster(self) -> Raster | None:
+        """The raster drawn for this layer (None when not rendered yet or not raster-drawn)."""
+        return None
+
+
+class ImageLayer(Layer):
+    """The evidence pixels [H, W, 3] RGB, opaque, at the bottom."""
+
+    kind = "image"
+
+    def __init__(self, pixels: NDArray[np.uint8], *, name: str = "evidence") -> None:
+        super().__init__(name)
+        self.pixels = pixels
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (int(self.pixels.shape[0]), int(self.pixels.shape[1]))
+
+    def _render_fn(self) -> Callable[[], Any]:
+        pixels = self.pixels
+        return lambda: overlays.image_raster(pixels)
+
+    def raster(self) -> Raster | None:
+        return self._rendered
+
+
+class HeatmapLayer(Layer):
+    """One model's heatmap [H, W] float32 in [0, 1], coloured by a colormap."""
+
+    kind = "heatmap"
+    EVENTS = (*Layer.EVENTS, "colormap")
+
+    def __init__(
+        self,
+        name: str,
+        heatmap: NDArray[np.float32],
+        *,
+        model: str,
+        colormap: str = "inferno",
+        visible: bool = True,
+        opacity: float = 0.5,
+    ) -> None:
+        super().__init__(name, model=model, visible=visible, opacity=opacity)
+        self.heatmap = heatmap
+        self._colormap = _colormap(colormap)
+
+    @property
+    def colormap(self) -> str:
+        return self._colormap
+
+    @colormap.setter
+    def colormap(self, value: str) -> None:
+        self._set("colormap", _colormap(value), invalidate=True)
+
+    def _render_fn(self) -> Callable[[], Any]:
+        heatmap, colormap = self.heatmap, self._colormap
+        return lambda: overlays.heatmap_raster(heatmap, colormap)
+
+    def raster(self) -> Raster | None:
+        return self._rendered
+
+    def value_at(self, x: int, y: int) -> float:
+        return float(self.heatmap[y, x])
+
+
+class MaskLayer(Layer):
+    """heatmap > threshold, with a live threshold that starts at the model's calibrated one.
+
+    After each render, :attr:`stats` holds the forged fraction and the number of regions at
+    the threshold rendered, and the outlines (contours and boxes) of the largest regions.
+    ``fill``, ``contours`` and ``boxes`` choose what is drawn without re-rendering.
+    """
+
+    kind = "mask"
+    EVENTS = (*Layer.EVENTS, "threshold", "fill", "contours", "boxes")
+
+    def __init__(
+        self,
+        name: str,
+        heatmap: NDArray[np.float32],
+        *,
+        model: str,
+        calibrated_threshold: float,
+        color: tuple[int, int, int] = MODEL_COLORS[0],
+        threshold: float | None = None,
+        visible: bool = True,
+        opacity: float = 1.0,
+        fill: bool = True,
+        contours: bool = True,
+        boxes: bool = True,
+    ) -> None:
+        super().__init__(name, model=model, visible=visible, opacity=opacity)
+        self.heatmap = heatmap
+        self.calibrated_threshold = _unit(calibrated_threshold, "calibrated threshold")
+        self._threshold = _unit(
+            calibrated_threshold if threshold is None else threshold, "threshold"
+        )
+        self.color = color
+        self._fill = fill
+        self._contours = contours
+        self._boxes = boxes
+
+    @property
+    def threshold(self) -> float:
+        return self._threshold
+
+    @threshold.setter
+    def threshold(self, value: float) -> None:
+        self._set("threshold", _unit(value, "threshold"), invalidate=True)
+
+    def reset_threshold(self) -> None:
+        """Back to the model's calibrated pixel threshold."""
+        self.threshold = self.calibrated_threshold
+
+    @property
+    def fill(self) -> bool:
+        return self._fill
+
+    @fill.setter
+    def fill(self, value: bool) -> None:
+        self._set("fill", bool(value))
+
+    @property
+    def contours(self) -> bool:
+        return self._contours
+
+    @contours.setter
+    def contours(self, value: bool) -> None:
+        self._set("contours", bool(value))
+
+    @property
+    def boxes(self) -> bool:
+        return self._boxes
+
+    @boxes.setter
+    def boxes(self, value: bool) -> None:
+        self._set("boxes", bool(value))
+
+    @property
+    def stats(self) -> MaskRender | None:
+        return self._rendered
+
+    def _render_fn(self) -> Callable[[], Any]:
+        heatmap, threshold, color = self.heatmap, self._threshold, self.color
+        return lambda: overlays.mask_render(heatmap, threshold, color)
+
+    def raster(self) -> Raster | None:
+        return None if self._rendered is None or not self._fill else self._rendered.fill
+
+
+class AgreementLayer(Layer):
+    """Per pixel, the share of models whose mask is on, following each mask's live threshold."""
+
+    kind = "agreement"
+    EVENTS = (*Layer.EVENTS, "colormap")
+
+    def __init__(
+        self,
+        masks: Sequence[MaskLayer],
+        *,
+        name: str = "model agreement",
+        colormap: str = "viridis",
+        visible: bool = False,
+        opacity: float = 0.7,
+    ) -> None:
+        if not masks:
+            raise ValueError("model agreement needs at least one mask layer")
+        super().__init__(name, visible=visible, opacity=opacity)
+        self.masks = list(masks)
+        self._colormap = _colormap(colormap)
+        for mask in self.masks:
+            mask.events.threshold.connect(self._on_threshold)
+
+    def _on_threshold(self, _event: Event) -> None:
+        self.invalidate()
+
+    @property
+    def colormap(self) -> str:
+        return self._colormap
+
+    @colormap.setter
+    def colormap(self, value: str) -> None:
+        self._set("colormap", _colormap(value), invalidate=True)
+
+    def _render_fn(self) -> Callable[[], Any]:
+        heatmaps = [m.heatmap for m in self.masks]
+        thresholds = [m.threshold for m in self.masks]
+        colormap = self._colormap
+        return lambda: overlays.agreement_raster(
+            overlays.agreement_share(heatmaps, thresholds), colormap
+        )
+
+    def raster(self) -> Raster | None:
+        return self._rendered
+
+    def share_at(self, x: int, y: int) -> float:
+        """Share of models whose mask is on at pixel (x, y), at the current thresholds."""
+        on = sum(1 for m in self.masks if m.heatmap[y, x] > m.threshold)
+        return on / len(self.masks)
+
+
+class FacesLayer(Layer):
+    """Detected faces: boxes with the detector's confidence and each model's score."""
+
+    kind = "faces"
+
+    def __init__(self, faces: Sequence[FaceRegion], *, name: str = "faces") -> None:
+        super().__init__(name)
+        self.faces = list(faces)
+
+    @staticmethod
+    def label(face: FaceRegion) -> str:
+        """One line per face: detection confidence, then each model's mean heatmap in the box."""
+        parts = [f"face {face.confidence:.2f}"]
+        parts += [f"{name} {score:.2f}" for name, score in face.scores.items()]
+        return " · ".join(parts)
+
+
+# --- the list --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PixelReadout:
+    """What is under one evidence pixel."""
+
+    x: int
+    y: int
+    rgb: tuple[int, int, int]
+    heat: dict[str, float]
+    agreement: float | None = None
+
+    def text(self) -> str:
+        r, g, b = self.rgb
+        parts = [f"x {self.x}  y {self.y}", f"RGB {r} {g} {b}"]
+        parts += [f"{name} {value:.3f}" for name, value in self.heat.items()]
+        if self.agreement is not None:
+            parts.append(f"agreement {self.agreement:.0%}")
+        return "   ".join(parts)
+
+
+class LayerList:
+    """The ordered layers of one evidence file (index 0 at the bottom) and the selected one.
+
+    Events: ``inserted`` and ``removed`` (value: the layer, index: its position) and
+    ``selected`` (value: the layer or None).
+    """
+
+    def __init__(self, layers: Iterable[Layer] = ()) -> None:
+        self.events = EmitterGroup(self, ("inserted", "removed", "selected"))
+        self._layers: list[Layer] = []
+        self._selected: Layer | None = None
+        self._unlinks: list[Callable[[], None]] = []
+        self.extend(layers)
+
+    def __iter__(self) -> Iterator[Layer]:
+        return iter(list(self._layers))
+
+    def __len__(self) -> int:
+        return len(self._layers)
+
+    def __getitem__(self, key: int | str) -> Layer:
+        if isinstance(key, int):
+            return self._layers[key]
+        for layer in self._layers:
+            if layer.name == key:
+                return layer
+        raise KeyError(f"no layer named {key!r}; layers: {[la.name for la in self._layers]}")
+
+    def __contains__(self, layer: object) -> bool:
+        return layer in self._layers
+
+    def index(self, layer: Layer) -> int:
+        return self._layers.index(layer)
+
+    def append(self, layer: Layer) -> None:
+        self.insert(len(self._layers), layer)
+
+    def extend(self, layers: Iterable[Layer]) -> None:
+        for layer in layers:
+            self.append(layer)
+
+    def insert(self, index: int, layer: Layer) -> None:
+        if layer in self._layers:
+            raise ValueError(f"{layer!r} is already in the list")
+        self._layers.insert(index, layer)
+        self.events.inserted(layer, index=index)
+
+    def remove(self, layer: Layer) -> None:
+        index = self._layers.index(layer)
+        if self._selected is layer:
+            self.selected = None
+        del self._layers[index]
+        self.events.removed(layer, index=index)
+
+    def clear(self) -> None:
+        for unlink in self._unlinks:
+            unlink()
+        self._unlinks.clear()
+        for layer in reversed(list(self._layers)):
+            self.remove(layer)
+
+    def of_kind(self, kind: str) -> list[Layer]:
+        return [la for la in self._layers if la.kind == kind]
+
+    def of_model(self, model: str) -> list[Layer]:
+        return [la for la in self._layers if la.model == model]
+
+    @property
+    def image(self) -> ImageLayer | None:
+        found = self.of_kind("image")
+        return found[0] if found else None  # type: ignore[return-value]
+
+    @property
+    def selected(self) -> Layer | None:
+        return self._selected
+
+    @selected.setter
+    def selected(self, layer: Layer | None) -> None:
+        if layer is not None and layer not in self._layers:
+            raise ValueError(f"{layer!r} is not in the list")
+        if layer is not self._selected:
+            self._selected = layer
+            self.events.selected(layer)
+
+    def link(self, layers: Sequence[Layer], attributes: Sequence[str]) -> None:
+        """Keep ``attributes`` equal across ``layers`` (see :func:`link_layers`) while listed."""
+        self._unlinks.append(link_layers(layers, attributes))
+
+    def align_visibility_by_kind(
+        self, kinds: Sequence[str] = ("heatmap", "mask")
+    ) -> dict[Layer, bool]:
+        """For each kind, show every layer of it if any is shown (so side-by-side panes, one
+        per model, all draw the kinds the analyst has switched on). Returns the visibility
+        before, for :meth:`restore_visibility`."""
+        before = {la: la.visible for la in self._layers}
+        for kind in kinds:
+            layers = self.of_kind(kind)
+            if any(la.visible for la in layers):
+                for la in layers:
+                    la.visible = True
+        return before
+
+    def restore_visibility(self, before: dict[Layer, bool]) -> None:
+        """Undo :meth:`align_visibility_by_kind` for the layers still listed."""
+        for layer, visible in before.items():
+            if layer in self._layers:
+                layer.visible = visible
+
+    def readout(self, x: float, y: float) -> PixelReadout | None:
+        """What is under scene point (x, y), or None outside the evidence."""
+        image = self.image
+        if image is None:
+            return None
+        col, row = int(np.floor(x)), int(np.floor(y))
+        h, w = image.shape
+        if not (0 <= col < w and 0 <= row < h):
+            return None
+        rgb = tuple(int(v) for v in image.pixels[row, col])
+        heat = {
+            la.model or la.name: la.value_at(col, row)
+            for la in self.of_kind("heatmap")
+            if isinstance(la, HeatmapLayer)
+        }
+        agreement = next(
+            (la.share_at(col, row) for la in self._layers if isinstance(la, AgreementLayer)),
+            None,
+        )
+        return PixelReadout(col, row, rgb, heat, agreement)  # type: ignore[arg-type]
+
+    def magnify(self, x: float, y: float, radius: int) -> NDArray[np.uint8] | None:
+        """RGB [2r+1, 2r+1, 3] of the visible layers around scene point (x, y) (for a
+        magnifier), or None without an image."""
+        image = self.image
+        if image is None:
+            return None
+        overlays_drawn = [
+            (raster, la.opacity)
+            for la in self._layers
+            if la.visible and la.kind != "image" and (raster := la.raster()) is not None
+        ]
+        return overlays.composite_patch(
+            image.pixels, overlays_drawn, int(np.floor(x)), int(np.floor(y)), radius
+        )
+
+
+def link_layers(layers: Sequence[Layer], attributes: Sequence[str]) -> Callable[[], None]:
+    """Make a change of any of ``attributes`` on one layer apply to all ``layers`` (as napari's
+    ``link_layers``). Returns a function that undoes the link."""
+    connections: list[tuple[EventEmitter, Callback]] = []
+    for attr in attributes:
+        for layer in layers:
+            if attr not in layer.events:
+                raise ValueError(f"{layer!r} has no attribute {attr!r} to link")
+
+            def follow(event: Event, attr: str = attr) -> None:
+                for other in layers:
+                    if other is not event.source:
+                        setattr(other, attr, event.value)
+
+            emitter = layer.events[attr]
+            emitter.connect(follow)
+            connections.append((emitter, follow))
+
+    def unlink() -> None:
+        for emitter, callback in connections:
+            emitter.disconnect(callback)
+
+    return unlink
+
+
+# --- from an analysis ----------------------------------------------------------------------
+
+
+def build_layers(evidence: Evidence, analysis: Analysis | None = None) -> LayerList:
+    """The layers for one evidence file: the image, and with an analysis its layers."""
+    layers = LayerList([ImageLayer(evidence.pixels)])
+    if analysis is not None:
+        add_analysis_layers(layers, analysis)
+    return layers
+
+
+def add_analysis_layers(layers: LayerList, analysis: Analysis) -> None:
+    """Add the heatmap, mask, agreement and face layers of ``analysis`` to ``layers``.
+
+    Shown at first: the ensemble's heatmap and mask when there is an ensemble, else the first
+    model's; the faces. Heatmaps share opacity and colormap, masks their opacity and what they
+    draw (so every model, and every side-by-side pane, is seen the same way); each mask keeps
+    its own threshold, since each model has its own calibration.
+    """
+    sources = [
+        (name, r, MODEL_COLORS[i % len(MODEL_COLORS)])
+        for i, (name, r) in enumerate(analysis.results.items())
+        if r.heatmap is not None
+    ]
+    if analysis.ensemble is not None and analysis.ensemble.heatmap is not None:
+        sources.append((analysis.ensemble.name, analysis.ensemble, ENSEMBLE_COLOR))
+    if not sources and not analysis.faces:
+        return
+    shown = sources[-1][0] if analysis.ensemble is not None and sources else None
+    if shown is None and sources:
+        shown = sources[0][0]
+    heatmaps: list[Layer] = []
+    masks: list[MaskLayer] = []
+    for name, result, color in sources:
+        assert result.heatmap is not None
+        heatmaps.append(
+            HeatmapLayer(f"{name} heatmap", result.heatmap, model=name, visible=name == shown)
+        )
+        masks.append(
+            MaskLayer(
+                f"{name} mask",
+                result.heatmap,
+                model=name,
+                calibrated_threshold=result.pixel_threshold,
+                color=color,
+                visible=name == shown,
+            )
+        )
+    layers.extend(heatmaps)
+    layers.extend(masks)
+    model_masks = [m for m in masks if m.model in analysis.results]
+    if len(model_masks) >= 2:
+        layers.append(AgreementLayer(model_masks))
+    if analysis.faces:
+        layers.append(FacesLayer(analysis.faces))
+    if len(heatmaps) > 1:
+        layers.link(heatmaps, ("opacity", "colormap"))
+        layers.link(masks, ("opacity", "fill", "contours", "boxes"))
+    top = next((la for la in heatmaps if la.visible), None)
+    if top is not None:
+        layers.selected = top

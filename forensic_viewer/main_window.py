@@ -1,0 +1,547 @@
+"""The main window: evidence list, canvas or side-by-side panes, layer, verdict, metadata,
+model and magnifier panels, and a status bar with progress, cancel and the pixel read-out.
+
+The window is a thin shell: files go to the :class:`~forensic_viewer.workers.AnalysisWorker`
+(decoding and analysis off the GUI thread), results become a
+:class:`~forensic_viewer.layers.LayerList` that the canvas, the compare panes and the panels
+all watch, and layer drawings are computed by the
+:class:`~forensic_viewer.workers.LayerRenderer`. Errors a user can cause arrive as one line
+that names the file and go to the status bar and the evidence list; the window carries on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QListWidgetItem,
+    QMainWindow,
+    QMenu,
+    QProgressBar,
+    QPushButton,
+    QStackedWidget,
+    QWidget,
+)
+
+from engine.io import IMAGE_SUFFIXES, is_image_name
+from engine.types import Analysis, Evidence
+from forensic_viewer.canvas import Canvas
+from forensic_viewer.compare import CompareView
+from forensic_viewer.layers import LayerList, add_analysis_layers, build_layers
+from forensic_viewer.panels import (
+    BADGE_CANCELLED,
+    BADGE_ERROR,
+    BADGE_LOADING,
+    Badge,
+    EvidenceList,
+    LayerPanel,
+    Magnifier,
+    MetadataPanel,
+    ModelPanel,
+    VerdictPanel,
+    no_model_hint,
+    plain,
+    verdict_badge,
+)
+from forensic_viewer.workers import AnalysisWorker, LayerRenderer
+
+MAX_RECENT = 10
+PROGRESS_STEPS = 1000
+
+
+@dataclass
+class Entry:
+    """One opened evidence file and what is known about it."""
+
+    path: str
+    job: int | None = None
+    evidence: Evidence | None = None
+    analysis: Analysis | None = None
+    error: str = ""
+    running: bool = False
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[str]:
+    """Files as given; folders replaced by the image files directly inside them, sorted."""
+    out: list[str] = []
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            out += [str(f) for f in sorted(path.iterdir()) if f.is_file() and is_image_name(f)]
+        else:
+            out.append(str(path))
+    return out
+
+
+class MainWindow(QMainWindow):
+    """The analyst's window. ``models``: checkpoint files to load; ``settings``: where the
+    recent-files list lives (the user's settings when None)."""
+
+    def __init__(
+        self,
+        *,
+        models: list[str] | None = None,
+        device: str = "auto",
+        settings: QSettings | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Forensic viewer")
+        self.setAcceptDrops(True)
+        self.settings = settings or QSettings("forensic-viewer", "forensic-viewer")
+        self.entries: dict[str, Entry] = {}
+        self._job_paths: dict[int, str] = {}
+        self.current: str | None = None
+        self.layers: LayerList | None = None
+        self.model_names: list[str] = []
+        self._models_known = False
+        self._visibility_before: tuple[LayerList, dict] | None = None
+
+        self.worker = AnalysisWorker(self)
+        self.worker.loaded.connect(self._on_loaded)
+        self.worker.progress.connect(self._on_progress)
+        self.worker.succeeded.connect(self._on_succeeded)
+        self.worker.failed.connect(self._on_failed)
+        self.worker.cancelled.connect(self._on_cancelled)
+        self.worker.modelsReady.connect(self._on_models_ready)
+        self.worker.modelsFailed.connect(self._on_models_failed)
+        self.renderer = LayerRenderer(self)
+
+        self._build_central()
+        self._build_docks()
+        self._build_status()
+        self._build_actions()
+        self.worker.start()
+        self.set_models(models or [], device)
+        self.resize(1400, 900)
+
+    # --- construction ---
+
+    def _build_central(self) -> None:
+        self.canvas = Canvas()
+        self.compare = CompareView()
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.canvas)
+        self.stack.addWidget(self.compare)
+        self.setCentralWidget(self.stack)
+        self.canvas.hovered.connect(self._on_hover)
+        self.compare.hovered.connect(self._on_hover)
+
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(title)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_docks(self) -> None:
+        left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+        self.evidence_list = EvidenceList()
+        self.evidence_list.currentItemChanged.connect(self._on_evidence_selected)
+        self.model_panel = ModelPanel()
+        self.model_panel.apply.connect(self._on_models_chosen)
+        self.model_panel.problem.connect(self.show_error)
+        self.layer_panel = LayerPanel()
+        self.verdict_panel = VerdictPanel()
+        self.metadata_panel = MetadataPanel()
+        self.magnifier = Magnifier()
+        evidence_dock = self._dock("Evidence", self.evidence_list, left)
+        models_dock = self._dock("Models", self.model_panel, left)
+        self.splitDockWidget(evidence_dock, models_dock, Qt.Orientation.Vertical)
+        layers_dock = self._dock("Layers", self.layer_panel, right)
+        verdict_dock = self._dock("Verdict", self.verdict_panel, right)
+        metadata_dock = self._dock("Metadata", self.metadata_panel, right)
+        magnifier_dock = self._dock("Magnifier", self.magnifier, left)
+        self.tabifyDockWidget(verdict_dock, metadata_dock)
+        verdict_dock.raise_()
+        self.splitDockWidget(layers_dock, verdict_dock, Qt.Orientation.Vertical)
+        self.resizeDocks([evidence_dock, layers_dock], [260, 360], Qt.Orientation.Horizontal)
+        self.docks = {
+            d.objectName(): d
+            for d in (evidence_dock, models_dock, layers_dock, verdict_dock, metadata_dock)
+        }
+        self.docks["Magnifier"] = magnifier_dock
+
+    def _build_status(self) -> None:
+        bar = self.statusBar()
+        self.readout = QLabel()
+        self.readout.setTextFormat(Qt.TextFormat.PlainText)
+        self.progress = QProgressBar()
+        self.progress.setRange(0, PROGRESS_STEPS)
+        self.progress.setMaximumWidth(220)
+        self.progress.setVisible(False)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        bar.addPermanentWidget(self.readout)
+        bar.addPermanentWidget(self.progress)
+        bar.addPermanentWidget(self.cancel_button)
+
+    def _action(
+        self, text: str, slot: object, shortcut: str | QKeySequence | None = None
+    ) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(self._action("&Open…", self.open_dialog, QKeySequence.StandardKey.Open))
+        self.recent_menu = QMenu("Open &Recent", self)
+        file_menu.addMenu(self.recent_menu)
+        file_menu.addSeparator()
+        file_menu.addAction(self._action("&Quit", self.close, QKeySequence.StandardKey.Quit))
+        analysis_menu = self.menuBar().addMenu("&Analysis")
+        self.analyse_action = self._action("&Analyse again", lambda: self.analyse(), "Ctrl+R")
+        self.cancel_action = self._action("&Cancel", self.cancel, "Esc")
+        analysis_menu.addAction(self.analyse_action)
+        analysis_menu.addAction(self.cancel_action)
+        view_menu = self.menuBar().addMenu("&View")
+        view_menu.addAction(self._action("&Fit", self.fit, "Ctrl+0"))
+        view_menu.addAction(self._action("&100 %", self.actual_size, "Ctrl+1"))
+        view_menu.addAction(self._action("Zoom &in", lambda: self.zoom(1.25), "Ctrl+="))
+        view_menu.addAction(self._action("Zoom &out", lambda: self.zoom(0.8), "Ctrl+-"))
+        view_menu.addSeparator()
+        self.compare_action = self._action("&Compare side by side", self.set_compare, "Ctrl+K")
+        self.compare_action.setCheckable(True)
+        self.original_action = self._action(
+            "Show the &original in the comparison", self._refresh_compare
+        )
+        self.original_action.setCheckable(True)
+        self.original_action.setChecked(True)
+        view_menu.addAction(self.compare_action)
+        view_menu.addAction(self.original_action)
+        view_menu.addSeparator()
+        for dock in self.docks.values():
+            view_menu.addAction(dock.toggleViewAction())
+        self._rebuild_recent_menu()
+
+    # --- opening ---
+
+    def open_dialog(self) -> None:
+        patterns = " ".join(f"*{s}" for s in IMAGE_SUFFIXES)
+        paths, _ = QFileDialog.getOpenFileNames(
+            self, "Open evidence", "", f"Images ({patterns});;All files (*)"
+        )
+        if paths:
+            self.open_paths(paths)
+
+    def open_paths(self, paths: Iterable[str | Path]) -> None:
+        """Open files (folders: the images inside), analyse each, show the first."""
+        files = expand_paths(paths)
+        if not files:
+            self.statusBar().showMessage("no image files to open")
+            return
+        for path in files:
+            self.analyse(path)
+        self.show_entry(files[0])
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # Qt override
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # Qt override
+        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.open_paths(paths)
+
+    def recent_files(self) -> list[str]:
+        value = self.settings.value("recent_files", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in value or []]
+
+    def _remember(self, path: str) -> None:
+        recent = [path] + [p for p in self.recent_files() if p != path]
+        self.settings.setValue("recent_files", recent[:MAX_RECENT])
+        self._rebuild_recent_menu()
+
+    def _rebuild_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = self.recent_files()
+        for path in recent:
+            action = self.recent_menu.addAction(plain(path))
+            action.triggered.connect(lambda _=False, p=path: self.open_paths([p]))
+        if recent:
+            self.recent_menu.addSeparator()
+            self.recent_menu.addAction("Clear the list", self._clear_recent)
+        self.recent_menu.setEnabled(bool(recent))
+
+    def _clear_recent(self) -> None:
+        self.settings.setValue("recent_files", [])
+        self._rebuild_recent_menu()
+
+    # --- models ---
+
+    def set_models(self, paths: list[str], device: str = "auto") -> None:
+        """Use these checkpoint files on ``device`` from the next analysis on."""
+        self.model_panel.set_checked(set())
+        for path in paths:
+            self.model_panel.add_file(path)
+        self.model_panel.set_device(device)
+        self._models_known = False
+        self.worker.configure(list(paths), device)
+
+    def _on_models_chosen(self, paths: list[str], device: str) -> None:
+        self._models_known = False
+        self.worker.configure(paths, device)
+        if self.current is not None:
+            self.analyse(self.current)
+
+    def _on_models_ready(self, names: list[str], device: str) -> None:
+        self.model_names = names
+        self._models_known = True
+        if names:
+            self.statusBar().showMessage(f"models: {', '.join(names)} on {device}")
+        else:
+            self.statusBar().showMessage(
+                "No trained model is installed: images are shown, not analysed (see the Verdict panel)"
+            )
+            if self.current is None:
+                self.verdict_panel.show_message(no_model_hint())
+
+    def _on_models_failed(self, message: str) -> None:
+        self.show_error(message)
+
+    # --- analysis ---
+
+    def analyse(self, path: str | None = None) -> None:
+        """(Re-)analyse ``path`` (the current file when None) with the models in use."""
+        path = path or self.current
+        if path is None:
+            return
+        entry = self.entries.get(path) or Entry(path)
+        self.entries[path] = entry
+        entry.job = self.worker.submit(path)
+        entry.running = True
+        entry.error = ""
+        self._job_paths[entry.job] = path
+        self.evidence_list.set_badge(self.evidence_list.entry(path), BADGE_LOADING)
+        self._update_busy()
+
+    def cancel(self) -> None:
+        """Stop the running analysis (within one window batch) and drop the queued ones."""
+        if any(e.running for e in self.entries.values()):
+            self.worker.cancel()
+            self.statusBar().showMessage("cancelling…")
+
+    def _entry_for(self, job: int) -> Entry | None:
+        path = self._job_paths.get(job)
+        entry = None if path is None else self.entries.get(path)
+        return entry if entry is not None and entry.job == job else None
+
+    def _on_loaded(self, job: int, evidence: Evidence) -> None:
+        entry = self._entry_for(job)
+        if entry is None:
+            return
+        entry.evidence = evidence
+        entry.analysis = None
+        self._remember(entry.path)
+        if entry.path == self.current:
+            self.show_entry(entry.path)
+
+    def _on_progress(
+        self, job: int, model: str, index: int, count: int, done: int, total: int
+    ) -> None:
+        entry = self._entry_for(job)
+        if entry is None:
+            return
+        fraction = (index + (done / total if total else 1.0)) / max(1, count)
+        self.progress.setValue(round(fraction * PROGRESS_STEPS))
+        self.progress.setVisible(True)
+        name = Path(entry.path).name
+        self.statusBar().showMessage(
+            f"analysing {name}: {model} ({index + 1}/{count}), {done}/{total} windows"
+        )
+        self.evidence_list.set_badge(
+            self.evidence_list.entry(entry.path),
+            Badge(f"… analysing {fraction:.0%}", BADGE_LOADING.color),
+        )
+
+    def _on_succeeded(self, job: int, analysis: Analysis) -> None:
+        entry = self._entry_for(job)
+        if entry is None:
+            return
+        entry.analysis = analysis
+        entry.evidence = analysis.evidence
+        entry.running = False
+        badge = verdict_badge(analysis)
+        self.evidence_list.set_badge(self.evidence_list.entry(entry.path), badge)
+        if analysis.results:
+            self.statusBar().showMessage(
+                f"{Path(entry.path).name}: {badge.text} in {analysis.seconds:.1f} s"
+            )
+        if entry.path == self.current:
+            if (
+                self.layers is not None
+                and self.layers.image is not None
+                and (self.layers.image.pixels is analysis.evidence.pixels)
+            ):
+                add_analysis_layers(self.layers, analysis)
+                self._align_for_compare()
+            else:
+                self._show_layers(build_layers(analysis.evidence, analysis))
+            self.verdict_panel.set_analysis(analysis)
+            self._refresh_compare()
+        self._update_busy()
+
+    def _on_failed(self, job: int, message: str) -> None:
+        entry = self._entry_for(job)
+        if entry is None:
+            return
+        entry.running = False
+        entry.error = message
+        self.evidence_list.set_badge(self.evidence_list.entry(entry.path), BADGE_ERROR, message)
+        self.show_error(message)
+        if entry.path == self.current and entry.evidence is None:
+            self.verdict_panel.show_message(message)
+        self._update_busy()
+
+    def _on_cancelled(self, job: int) -> None:
+        entry = self._entry_for(job)
+        if entry is None:
+            return
+        entry.running = False
+        self.evidence_list.set_badge(self.evidence_list.entry(entry.path), BADGE_CANCELLED)
+        self.statusBar().showMessage(f"{Path(entry.path).name}: analysis cancelled")
+        if entry.path == self.current:
+            self.verdict_panel.show_message("analysis cancelled: Analysis ▸ Analyse again (Ctrl+R)")
+        self._update_busy()
+
+    def _update_busy(self) -> None:
+        busy = any(e.running for e in self.entries.values())
+        self.cancel_button.setEnabled(busy)
+        self.progress.setVisible(busy)
+        if not busy:
+            self.progress.setValue(0)
+
+    def show_error(self, message: str) -> None:
+        """A user-caused problem, in one line that names the file; the window carries on."""
+        self.statusBar().showMessage(message.replace("\n", "  |  "))
+
+    # --- showing ---
+
+    def _on_evidence_selected(self, item: QListWidgetItem | None, _prev: object = None) -> None:
+        path = self.evidence_list.path_of(item)
+        if path is not None and path != self.current:
+            self.show_entry(path)
+
+    def show_entry(self, path: str) -> None:
+        """Show the evidence file ``path`` (its image as soon as it is decoded)."""
+        self.current = path
+        entry = self.entries.get(path)
+        item = self.evidence_list.entry(path)
+        if self.evidence_list.currentItem() is not item:
+            blocked = self.evidence_list.blockSignals(True)
+            self.evidence_list.setCurrentItem(item)
+            self.evidence_list.blockSignals(blocked)
+        evidence = None if entry is None else entry.evidence
+        analysis = None if entry is None else entry.analysis
+        self._show_layers(None if evidence is None else build_layers(evidence, analysis))
+        self.metadata_panel.set_evidence(evidence)
+        self.setWindowTitle(f"Forensic viewer — {Path(path).name}")
+        if analysis is not None:
+            self.verdict_panel.set_analysis(analysis)
+        elif entry is not None and entry.error:
+            self.verdict_panel.show_message(entry.error)
+        elif self._models_known and not self.model_names:
+            self.verdict_panel.show_message(no_model_hint())
+        else:
+            self.verdict_panel.show_message("analysing…" if entry and entry.running else "")
+        self._refresh_compare()
+
+    def _show_layers(self, layers: LayerList | None) -> None:
+        if self.layers is not None:
+            self.renderer.unwatch(self.layers)
+        self.layers = layers
+        if layers is not None:
+            self.renderer.watch(layers)
+            self._align_for_compare()
+        self.canvas.set_layers(layers)
+        self.layer_panel.set_layers(layers)
+
+    def current_analysis(self) -> Analysis | None:
+        entry = self.entries.get(self.current) if self.current else None
+        return None if entry is None else entry.analysis
+
+    # --- view ---
+
+    def set_compare(self, on: bool) -> None:
+        """Side-by-side panes (one per model, the ensemble, the original) or the single canvas.
+
+        Entering shows, in every pane, the layer kinds (heatmap, mask) shown now; leaving
+        puts the layers' visibility back as it was."""
+        if self.compare_action.isChecked() != on:
+            self.compare_action.setChecked(on)
+        was_on = self.stack.currentWidget() is self.compare
+        self.stack.setCurrentWidget(self.compare if on else self.canvas)
+        if on and not was_on:
+            self._align_for_compare()
+        elif not on and was_on and self._visibility_before is not None:
+            layers, before = self._visibility_before
+            if layers is self.layers:
+                layers.restore_visibility(before)
+            self._visibility_before = None
+        self._refresh_compare()
+
+    def _align_for_compare(self) -> None:
+        """In compare mode, show every model's layers of the kinds shown (remembering what was
+        shown before, for leaving compare mode)."""
+        if self.layers is None or self.stack.currentWidget() is not self.compare:
+            return
+        before = self.layers.align_visibility_by_kind()
+        if self._visibility_before is not None and self._visibility_before[0] is self.layers:
+            before.update(self._visibility_before[1])
+        self._visibility_before = (self.layers, before)
+
+    def _refresh_compare(self) -> None:
+        if self.stack.currentWidget() is not self.compare:
+            self.compare.set_content(None, None)
+            return
+        self.compare.set_content(
+            self.layers, self.current_analysis(), original=self.original_action.isChecked()
+        )
+
+    def _active_canvas(self) -> Canvas | None:
+        if self.stack.currentWidget() is self.compare:
+            return self.compare.panes[0].canvas if self.compare.panes else None
+        return self.canvas
+
+    def fit(self) -> None:
+        canvas = self._active_canvas()
+        if canvas is not None:
+            canvas.fit()
+
+    def actual_size(self) -> None:
+        canvas = self._active_canvas()
+        if canvas is not None:
+            canvas.actual_size()
+
+    def zoom(self, factor: float) -> None:
+        canvas = self._active_canvas()
+        if canvas is not None:
+            canvas.zoom(factor)
+
+    def _on_hover(self, x: float, y: float) -> None:
+        readout = None if self.layers is None else self.layers.readout(x, y)
+        self.readout.setText("" if readout is None else readout.text())
+        patch = None if readout is None else self.layers.magnify(x, y, Magnifier.RADIUS)  # type: ignore[union-attr]
+        self.magnifier.set_patch(patch)
+
+    # --- closing ---
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # Qt override
+        self.worker.stop()
+        self.renderer.stop()
+        super().closeEvent(event)

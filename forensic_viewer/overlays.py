@@ -1,0 +1,237 @@
+"""What the layers draw, computed from heatmaps and masks with numpy and OpenCV (no Qt).
+
+Every raster here is ``[H, W, 4]`` uint8 in the byte order of Qt's
+``QImage.Format_ARGB32_Premultiplied`` on little-endian machines (B, G, R, A with colour already
+multiplied by alpha): the canvas wraps the array in a QImage without a copy, and that format
+is the one Qt's raster painter draws without converting. The functions run on a worker thread
+(OpenCV and numpy release the GIL in the heavy parts), so the GUI thread only wraps and paints.
+
+The mask is ``heatmap > threshold`` (strict), as ``engine.pipeline`` makes it, so at a model's
+calibrated pixel threshold the forged fraction here equals the one of the analysis.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+Raster = NDArray[np.uint8]  # [H, W, 4] B, G, R, A premultiplied
+
+# Colormaps offered for heatmaps; values are OpenCV's (perceptual ones first), "gray" is linear.
+COLORMAPS: dict[str, int | None] = {
+    "inferno": cv2.COLORMAP_INFERNO,
+    "magma": cv2.COLORMAP_MAGMA,
+    "viridis": cv2.COLORMAP_VIRIDIS,
+    "turbo": cv2.COLORMAP_TURBO,
+    "hot": cv2.COLORMAP_HOT,
+    "jet": cv2.COLORMAP_JET,
+    "gray": None,
+}
+MAX_OUTLINED = 500  # regions whose contour and box are drawn; the largest ones, by area
+
+
+@functools.cache
+def colormap_lut(name: str) -> NDArray[np.uint8]:
+    """[256, 3] uint8 RGB of colormap ``name`` for heatmap values 0/255 .. 255/255."""
+    if name not in COLORMAPS:
+        raise ValueError(f"unknown colormap {name!r}; choose from {sorted(COLORMAPS)}")
+    ramp = np.arange(256, dtype=np.uint8).reshape(256, 1)
+    code = COLORMAPS[name]
+    if code is None:
+        rgb = np.repeat(ramp, 3, axis=1)
+    else:
+        rgb = cv2.cvtColor(cv2.applyColorMap(ramp, code), cv2.COLOR_BGR2RGB).reshape(256, 3)
+    rgb = np.ascontiguousarray(rgb)
+    rgb.setflags(write=False)
+    return rgb
+
+
+def _bgra_lut(rgb: NDArray[np.uint8], alpha: NDArray[np.uint8]) -> NDArray[np.uint8]:
+    """[1, 256, 4] premultiplied B, G, R, A lookup table for ``cv2.LUT``."""
+    a = alpha.astype(np.float32)[:, None] / 255.0
+    bgr = np.rint(rgb[:, ::-1].astype(np.float32) * a).astype(np.uint8)
+    return np.concatenate([bgr, alpha[:, None]], axis=1).reshape(1, 256, 4)
+
+
+def _to_u8(values: NDArray[np.float32]) -> NDArray[np.uint8]:
+    """[0, 1] floats to 0..255 (rounded, saturated), on OpenCV's threads."""
+    return cv2.convertScaleAbs(np.ascontiguousarray(values, dtype=np.float32), alpha=255.0)
+
+
+def _apply_lut(index: NDArray[np.uint8], lut: NDArray[np.uint8]) -> Raster:
+    return cv2.LUT(cv2.merge([index, index, index, index]), lut)
+
+
+def image_raster(pixels: NDArray[np.uint8]) -> Raster:
+    """The evidence pixels [H, W, 3] RGB as an opaque raster."""
+    return cv2.cvtColor(np.ascontiguousarray(pixels), cv2.COLOR_RGB2BGRA)
+
+
+def heatmap_raster(heatmap: NDArray[np.float32], colormap: str) -> Raster:
+    """A heatmap [H, W] in [0, 1] coloured by ``colormap``, opaque (the layer has the opacity)."""
+    lut = _bgra_lut(colormap_lut(colormap), np.full(256, 255, np.uint8))
+    return _apply_lut(_to_u8(heatmap), lut)
+
+
+def threshold_mask(heatmap: NDArray[np.float32], threshold: float) -> NDArray[np.uint8]:
+    """``heatmap > threshold`` as uint8 0/1 (strict, like ``engine.pipeline``)."""
+    _, out = cv2.threshold(
+        np.ascontiguousarray(heatmap, np.float32), threshold, 1, cv2.THRESH_BINARY
+    )
+    return out.astype(np.uint8)
+
+
+@dataclass
+class Polylines:
+    """Many polylines as one point list: ``connect[i]`` joins point i to point i + 1.
+
+    x, y are scene coordinates (pixel (col, row) covers [col, col + 1] x [row, row + 1]).
+    """
+
+    x: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    y: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    connect: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+
+def polylines(shapes: list[NDArray[np.floating]], *, closed: bool) -> Polylines:
+    """Join ``shapes`` ([N, 2] x, y each) into one :class:`Polylines`."""
+    parts = [np.asarray(s, np.float64).reshape(-1, 2) for s in shapes if len(s)]
+    if closed:
+        parts = [np.vstack([p, p[:1]]) for p in parts]
+    if not parts:
+        return Polylines()
+    pts = np.vstack(parts)
+    connect = np.ones(len(pts), bool)
+    ends = np.cumsum([len(p) for p in parts]) - 1
+    connect[ends] = False  # the last point of each shape is not joined to the next shape
+    return Polylines(pts[:, 0], pts[:, 1], connect)
+
+
+@dataclass
+class MaskRender:
+    """A mask at one threshold: its fill, statistics and the outlines of its largest regions.
+
+    fraction: share of mask pixels (the forged fraction at ``threshold``).
+    regions: connected regions (8-connectivity).
+    outlined: how many of them have their contour and box in ``contours`` / ``boxes``.
+    """
+
+    threshold: float
+    fraction: float
+    regions: int
+    outlined: int
+    fill: Raster
+    contours: Polylines
+    boxes: Polylines
+    box_list: NDArray[np.int32]  # [outlined, 4] x, y, w, h
+
+
+def mask_render(
+    heatmap: NDArray[np.float32],
+    threshold: float,
+    color: tuple[int, int, int],
+    *,
+    fill_alpha: float = 0.45,
+    max_outlined: int = MAX_OUTLINED,
+) -> MaskRender:
+    """Mask ``heatmap > threshold``: fill in ``color`` (RGB), statistics, contours and boxes.
+
+    Only the ``max_outlined`` largest regions are outlined: a noisy mask can hold 10^5 specks,
+    whose outlines would hide the image and cost seconds to draw.
+    """
+    mask = threshold_mask(heatmap, threshold)
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    regions = n - 1
+    fraction = cv2.countNonZero(mask) / mask.size if mask.size else 0.0
+    alpha = np.zeros(256, np.uint8)
+    alpha[1] = round(255 * fill_alpha)
+    rgb = np.zeros((256, 3), np.uint8)
+    rgb[1] = color
+    fill = _apply_lut(mask, _bgra_lut(rgb, alpha))
+    if regions > max_outlined:
+        areas = stats[1:, cv2.CC_STAT_AREA]
+        keep = np.argpartition(-areas, max_outlined - 1)[:max_outlined] + 1
+        keep_lut = np.zeros(n, np.uint8)
+        keep_lut[keep] = 1
+        outline_src = keep_lut[labels]
+    else:
+        keep = np.arange(1, n)
+        outline_src = mask
+    contours, _ = cv2.findContours(outline_src, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    box_list = stats[keep][:, :4].astype(np.int32)
+    corners = [
+        np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]], np.float64)
+        for x, y, w, h in box_list
+    ]
+    return MaskRender(
+        threshold=float(threshold),
+        fraction=fraction,
+        regions=int(regions),
+        outlined=len(keep),
+        fill=fill,
+        contours=polylines([c.reshape(-1, 2) + 0.5 for c in contours], closed=True),
+        boxes=polylines(corners, closed=True),
+        box_list=box_list,
+    )
+
+
+def agreement_share(
+    heatmaps: list[NDArray[np.float32]], thresholds: list[float]
+) -> NDArray[np.float32]:
+    """Per pixel, the share of models whose mask (heatmap > its threshold) is on: [H, W] in [0, 1]."""
+    if not heatmaps or len(heatmaps) != len(thresholds):
+        raise ValueError(
+            f"need one threshold per heatmap, got {len(heatmaps)} and {len(thresholds)}"
+        )
+    count = np.zeros(heatmaps[0].shape, np.float32)
+    for heat, t in zip(heatmaps, thresholds, strict=True):
+        cv2.add(count, threshold_mask(heat, t).astype(np.float32), dst=count)
+    return count * np.float32(1.0 / len(heatmaps))
+
+
+def agreement_raster(share: NDArray[np.float32], colormap: str) -> Raster:
+    """Agreement share coloured by ``colormap``; pixels no model marks stay transparent."""
+    alpha = np.full(256, 255, np.uint8)
+    alpha[0] = 0
+    return _apply_lut(_to_u8(share), _bgra_lut(colormap_lut(colormap), alpha))
+
+
+def legend(colormap: str, width: int = 256, height: int = 14) -> NDArray[np.uint8]:
+    """[height, width, 3] RGB ramp of ``colormap`` from 0 (left) to 1 (right)."""
+    idx = np.rint(np.linspace(0, 255, width)).astype(np.intp)
+    row = colormap_lut(colormap)[idx]
+    return np.ascontiguousarray(np.broadcast_to(row, (height, width, 3)))
+
+
+def composite_patch(
+    base: NDArray[np.uint8],
+    overlays: list[tuple[Raster, float]],
+    x: int,
+    y: int,
+    radius: int,
+) -> NDArray[np.uint8]:
+    """RGB [2r+1, 2r+1, 3] around pixel (x, y): ``base`` RGB with premultiplied ``overlays``
+    (raster, opacity) blended on top in order; outside the image is black. For the magnifier.
+    """
+    size = 2 * radius + 1
+    h, w = base.shape[:2]
+    out = np.zeros((size, size, 3), np.float32)
+    x0, y0 = x - radius, y - radius
+    sx0, sy0, sx1, sy1 = max(0, x0), max(0, y0), min(w, x0 + size), min(h, y0 + size)
+    if sx1 <= sx0 or sy1 <= sy0:
+        return out.astype(np.uint8)
+    dst = (slice(sy0 - y0, sy1 - y0), slice(sx0 - x0, sx1 - x0))
+    out[dst] = base[sy0:sy1, sx0:sx1]
+    for raster, opacity in overlays:
+        patch = raster[sy0:sy1, sx0:sx1].astype(np.float32) * opacity
+        rgb = patch[..., 2::-1]  # B, G, R -> R, G, B, premultiplied
+        a = patch[..., 3:4] / 255.0
+        out[dst] = rgb + out[dst] * (1.0 - a)
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)

@@ -1,0 +1,709 @@
+"""Side panels: evidence list, layer list and controls, verdicts, metadata, models, magnifier.
+
+Widgets here show the model (layers, analyses) and write user changes back to it through
+setters; they compute nothing themselves. Every text that comes from a file (EXIF, names) goes
+into plain-text items, never into a label that would interpret it as rich text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QImage, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QScrollArea,
+    QSlider,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.catalog import BUNDLED_MODELS, discover, discover_ensembles, user_models_dir
+from engine.checkpoints import read_meta
+from engine.devices import available_devices
+from engine.errors import ForensicError
+from engine.types import Analysis, Evidence, ModelResult
+from forensic_viewer import overlays
+from forensic_viewer.layers import (
+    AgreementLayer,
+    Event,
+    EventEmitter,
+    FacesLayer,
+    HeatmapLayer,
+    Layer,
+    LayerList,
+    MaskLayer,
+)
+
+THRESHOLD_STEPS = 1000  # threshold slider resolution: 0.001
+
+NO_MODEL_HINT = (
+    "No trained model is installed, so nothing is analysed: the image and its metadata are "
+    "shown. To analyse, add a checkpoint (.safetensors): copy it into {bundled} or {user}, or "
+    "pick the file with “Add checkpoint…” in the Models panel. To train one: "
+    "forensic-train fit --arch crfd-net-compact --data DIR --out FILE.safetensors"
+)
+
+
+def plain(text: object, limit: int = 1000) -> str:
+    """``text`` as one printable line: control characters escaped, length capped."""
+    s = str(text)
+    out = "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in s[:limit])
+    return out + ("…" if len(s) > limit else "")
+
+
+def no_model_hint() -> str:
+    return NO_MODEL_HINT.format(bundled=BUNDLED_MODELS, user=user_models_dir())
+
+
+class _Bindings:
+    """Connections from layer events to a widget's callbacks, undone together."""
+
+    def __init__(self) -> None:
+        self._items: list[tuple[EventEmitter, Callable[[Event], None]]] = []
+
+    def on(self, emitter: EventEmitter, callback: Callable[[Event], None]) -> None:
+        emitter.connect(callback)
+        self._items.append((emitter, callback))
+
+    def clear(self) -> None:
+        for emitter, callback in self._items:
+            emitter.disconnect(callback)
+        self._items.clear()
+
+
+# --- evidence list ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Badge:
+    """A verdict badge: short text and a colour."""
+
+    text: str
+    color: QColor
+
+
+BADGE_LOADING = Badge("… loading", QColor(150, 150, 150))
+BADGE_CANCELLED = Badge("■ cancelled", QColor(150, 150, 150))
+BADGE_ERROR = Badge("✗ cannot be read", QColor(200, 60, 60))
+RED, GREEN, GREY = QColor(230, 80, 70), QColor(70, 170, 90), QColor(140, 140, 140)
+
+
+def verdict_badge(analysis: Analysis) -> Badge:
+    """The badge of an analysis: the ensemble's verdict, else how many models say manipulated."""
+    if analysis.ensemble is not None:
+        manipulated = analysis.ensemble.verdict == "manipulated"
+        return Badge(
+            f"{'⚠' if manipulated else '✓'} {analysis.ensemble.verdict} (ensemble)",
+            RED if manipulated else GREEN,
+        )
+    if not analysis.results:
+        return Badge("○ no model", GREY)
+    n = len(analysis.results)
+    k = sum(r.verdict == "manipulated" for r in analysis.results.values())
+    if k:
+        return Badge(f"⚠ manipulated ({k}/{n} models)", RED)
+    return Badge(f"✓ authentic ({n}/{n} models)", GREEN)
+
+
+class EvidenceList(QListWidget):
+    """Opened evidence files, one row each, with a verdict badge."""
+
+    def entry(self, path: str) -> QListWidgetItem:
+        """The row of ``path``, created when new."""
+        for i in range(self.count()):
+            item = self.item(i)
+            if item.data(Qt.ItemDataRole.UserRole) == path:
+                return item
+        item = QListWidgetItem(Path(path).name)
+        item.setData(Qt.ItemDataRole.UserRole, path)
+        item.setToolTip(plain(path))
+        self.addItem(item)
+        return item
+
+    def set_badge(self, item: QListWidgetItem, badge: Badge, detail: str = "") -> None:
+        path = item.data(Qt.ItemDataRole.UserRole)
+        item.setText(f"{Path(path).name}\n    {badge.text}")
+        item.setForeground(QBrush(badge.color))
+        item.setToolTip(plain(path) + (f"\n{plain(detail)}" if detail else ""))
+
+    def path_of(self, item: QListWidgetItem | None) -> str | None:
+        return None if item is None else item.data(Qt.ItemDataRole.UserRole)
+
+    def badge_text(self, path: str) -> str:
+        return self.entry(path).text().split("\n", 1)[-1].strip()
+
+
+# --- layers ----------------------------------------------------------------------------------
+
+
+def _pixmap_from_rgb(rgb: NDArray[np.uint8]) -> QPixmap:
+    rgb = np.ascontiguousarray(rgb)
+    h, w = rgb.shape[:2]
+    return QPixmap.fromImage(QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy())
+
+
+class LayerControls(QWidget):
+    """Controls of one layer: opacity; colormap and legend; threshold and mask statistics."""
+
+    def __init__(self, layer: Layer, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.layer = layer
+        self._bind = _Bindings()
+        form = QFormLayout(self)
+        form.setContentsMargins(4, 4, 4, 4)
+        self.opacity = QSlider(Qt.Orientation.Horizontal)
+        self.opacity.setRange(0, 100)
+        self.opacity.setValue(round(layer.opacity * 100))
+        self.opacity.valueChanged.connect(self._set_opacity)
+        self._bind.on(layer.events.opacity, self._on_opacity)
+        form.addRow("opacity", self.opacity)
+        self.colormap: QComboBox | None = None
+        self.legend: QLabel | None = None
+        if isinstance(layer, HeatmapLayer | AgreementLayer):
+            self.colormap = QComboBox()
+            self.colormap.addItems(list(overlays.COLORMAPS))
+            self.colormap.setCurrentText(layer.colormap)
+            self.colormap.currentTextChanged.connect(self._set_colormap)
+            self._bind.on(layer.events.colormap, self._on_colormap)
+            form.addRow("colormap", self.colormap)
+            self.legend = QLabel()
+            self.legend.setScaledContents(True)
+            self.legend.setFixedHeight(14)
+            low, high = ("0", "1") if isinstance(layer, HeatmapLayer) else ("no model", "all")
+            legend_row = QHBoxLayout()
+            legend_row.addWidget(QLabel(low))
+            legend_row.addWidget(self.legend, 1)
+            legend_row.addWidget(QLabel(high))
+            form.addRow("legend", legend_row)
+            self._on_colormap(None)
+        self.threshold: QSlider | None = None
+        self.threshold_spin: QDoubleSpinBox | None = None
+        self.stats: QLabel | None = None
+        self.show_fill = self.show_contours = self.show_boxes = None
+        if isinstance(layer, MaskLayer):
+            self._build_mask(form, layer)
+        if isinstance(layer, FacesLayer):
+            text = "\n".join(
+                f"{i + 1}. {FacesLayer.label(f)}  at {f.box}" for i, f in enumerate(layer.faces)
+            )
+            faces = QLabel(text or "no face found")
+            faces.setTextFormat(Qt.TextFormat.PlainText)
+            faces.setWordWrap(True)
+            form.addRow("faces", faces)
+            note = QLabel("score: mean heatmap inside the box")
+            note.setTextFormat(Qt.TextFormat.PlainText)
+            form.addRow("", note)
+
+    def _build_mask(self, form: QFormLayout, layer: MaskLayer) -> None:
+        self.threshold = QSlider(Qt.Orientation.Horizontal)
+        self.threshold.setRange(0, THRESHOLD_STEPS)
+        self.threshold_spin = QDoubleSpinBox()
+        self.threshold_spin.setRange(0.0, 1.0)
+        self.threshold_spin.setDecimals(3)
+        self.threshold_spin.setSingleStep(1.0 / THRESHOLD_STEPS)
+        reset = QPushButton(f"calibrated {layer.calibrated_threshold:.3g}")
+        reset.setToolTip("back to the model's calibrated pixel threshold")
+        reset.clicked.connect(layer.reset_threshold)
+        row = QHBoxLayout()
+        row.addWidget(self.threshold, 1)
+        row.addWidget(self.threshold_spin)
+        form.addRow("threshold", row)
+        form.addRow("", reset)
+        self.stats = QLabel()
+        self.stats.setTextFormat(Qt.TextFormat.PlainText)
+        self.stats.setWordWrap(True)
+        form.addRow("mask", self.stats)
+        self.show_fill = QCheckBox("fill")
+        self.show_contours = QCheckBox("contours")
+        self.show_boxes = QCheckBox("boxes")
+        draw = QHBoxLayout()
+        for box, attr in (
+            (self.show_fill, "fill"),
+            (self.show_contours, "contours"),
+            (self.show_boxes, "boxes"),
+        ):
+            box.setChecked(getattr(layer, attr))
+            box.toggled.connect(lambda on, attr=attr: setattr(layer, attr, on))
+            self._bind.on(
+                layer.events[attr], lambda e, box=box: _quietly(box, box.setChecked, e.value)
+            )
+            draw.addWidget(box)
+        form.addRow("draw", draw)
+        self.threshold.valueChanged.connect(self._set_threshold_from_slider)
+        self.threshold_spin.valueChanged.connect(self._set_threshold)
+        self._bind.on(layer.events.threshold, self._on_threshold)
+        self._bind.on(layer.events.rendered, self._on_rendered)
+        self._on_threshold(None)
+        self._on_rendered(None)
+
+    # user -> layer
+
+    def _set_opacity(self, value: int) -> None:
+        self.layer.opacity = value / 100.0
+
+    def _set_colormap(self, name: str) -> None:
+        self.layer.colormap = name  # type: ignore[attr-defined]
+
+    def _set_threshold_from_slider(self, value: int) -> None:
+        self.layer.threshold = value / THRESHOLD_STEPS  # type: ignore[attr-defined]
+
+    def _set_threshold(self, value: float) -> None:
+        self.layer.threshold = value  # type: ignore[attr-defined]
+
+    # layer -> widgets
+
+    def _on_opacity(self, _event: Event | None) -> None:
+        _quietly(self.opacity, self.opacity.setValue, round(self.layer.opacity * 100))
+
+    def _on_colormap(self, _event: Event | None) -> None:
+        name = self.layer.colormap  # type: ignore[attr-defined]
+        assert self.colormap is not None and self.legend is not None
+        _quietly(self.colormap, self.colormap.setCurrentText, name)
+        self.legend.setPixmap(_pixmap_from_rgb(overlays.legend(name)))
+
+    def _on_threshold(self, _event: Event | None) -> None:
+        layer = self.layer
+        assert isinstance(layer, MaskLayer) and self.threshold and self.threshold_spin
+        _quietly(self.threshold, self.threshold.setValue, round(layer.threshold * THRESHOLD_STEPS))
+        _quietly(self.threshold_spin, self.threshold_spin.setValue, layer.threshold)
+        self._on_rendered(None)
+
+    def _on_rendered(self, _event: Event | None) -> None:
+        layer = self.layer
+        assert isinstance(layer, MaskLayer) and self.stats is not None
+        self.stats.setText(mask_summary(layer))
+
+    def close_bindings(self) -> None:
+        self._bind.clear()
+
+
+def mask_summary(layer: MaskLayer) -> str:
+    """Forged fraction and regions of the mask as last rendered, and at which threshold."""
+    s = layer.stats
+    if s is None:
+        return "computing…"
+    text = f"forged fraction {s.fraction:.2%} · {s.regions} region{'s' if s.regions != 1 else ''}"
+    if s.outlined < s.regions:
+        text += f" (largest {s.outlined} outlined)"
+    if abs(s.threshold - layer.threshold) > 1e-9:
+        text += f"  [at {s.threshold:.3f}, updating…]"
+    return text
+
+
+def _quietly(widget: QWidget, setter: Callable[..., object], value: object) -> None:
+    """Set a widget's value without echoing it back to the layer."""
+    blocked = widget.blockSignals(True)
+    try:
+        setter(value)
+    finally:
+        widget.blockSignals(blocked)
+
+
+class LayerPanel(QWidget):
+    """napari-style layer list (top layer first, checkbox = visibility) and the selected
+    layer's controls."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.list = QListWidget()
+        self.list.setMaximumHeight(220)
+        self._controls_box = QVBoxLayout()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.list)
+        layout.addLayout(self._controls_box)
+        layout.addStretch(1)
+        self.controls: LayerControls | None = None
+        self._layers: LayerList | None = None
+        self._bind = _Bindings()
+        self._bind_rows = _Bindings()
+        self.list.itemChanged.connect(self._on_item_changed)
+        self.list.currentRowChanged.connect(self._on_row)
+
+    def set_layers(self, layers: LayerList | None) -> None:
+        self._bind.clear()
+        self._layers = layers
+        self._rebuild()
+        if layers is not None:
+            self._bind.on(layers.events.inserted, lambda _e: self._rebuild())
+            self._bind.on(layers.events.removed, lambda _e: self._rebuild())
+            self._bind.on(layers.events.selected, self._on_selected)
+
+    def _rows(self) -> list[Layer]:
+        return [] if self._layers is None else list(self._layers)[::-1]
+
+    def _rebuild(self) -> None:
+        self._bind_rows.clear()
+        blocked = self.list.blockSignals(True)
+        self.list.clear()
+        for layer in self._rows():
+            item = QListWidgetItem(layer.name)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if layer.visible else Qt.CheckState.Unchecked)
+            self.list.addItem(item)
+            self._bind_rows.on(layer.events.visible, self._on_visible)
+        self.list.blockSignals(blocked)
+        self._on_selected(None)
+
+    def item_of(self, layer: Layer) -> QListWidgetItem:
+        return self.list.item(self._rows().index(layer))
+
+    def _on_item_changed(self, item: QListWidgetItem) -> None:
+        layer = self._rows()[self.list.row(item)]
+        layer.visible = item.checkState() == Qt.CheckState.Checked
+
+    def _on_visible(self, event: Event) -> None:
+        layer: Layer = event.source  # type: ignore[assignment]
+        item = self.item_of(layer)
+        state = Qt.CheckState.Checked if layer.visible else Qt.CheckState.Unchecked
+        _quietly(self.list, item.setCheckState, state)
+
+    def _on_row(self, row: int) -> None:
+        rows = self._rows()
+        if self._layers is not None and 0 <= row < len(rows):
+            self._layers.selected = rows[row]
+
+    def _on_selected(self, _event: Event | None) -> None:
+        selected = None if self._layers is None else self._layers.selected
+        if self.controls is not None:
+            self.controls.close_bindings()
+            self._controls_box.removeWidget(self.controls)
+            self.controls.deleteLater()
+            self.controls = None
+        if selected is None:
+            return
+        _quietly(self.list, self.list.setCurrentRow, self._rows().index(selected))
+        self.controls = LayerControls(selected)
+        self._controls_box.addWidget(self.controls)
+
+
+# --- verdicts --------------------------------------------------------------------------------
+
+
+def threshold_text(r: ModelResult) -> str:
+    """θ and where it came from, as the analyst reads it."""
+    return f"θ = {r.threshold:.3g}: {r.threshold_provenance}"
+
+
+def decision_text(r: ModelResult) -> str:
+    """The image-level rule as applied: what was compared with θ."""
+    op = ">" if r.verdict == "manipulated" else "≤"
+    if r.rule == "ensemble":
+        return f"weighted member score {r.score:.3f} {op} θ"
+    if r.rule == "forged_fraction":
+        return (
+            f"forged fraction {r.forged_fraction:.2%} {op} θ "
+            f"(mask: heatmap > {r.pixel_threshold:.3g})"
+        )
+    return f"image probability {r.score:.3f} {op} θ"
+
+
+class VerdictPanel(QScrollArea):
+    """Per model (and the ensemble) a card: verdict and score, the decision, θ and where it came
+    from, timing, device and precision, window policy, checkpoint. Plain text, wrapped."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        body = QWidget()
+        self._layout = QVBoxLayout(body)
+        self._layout.setContentsMargins(4, 4, 4, 4)
+        self.message = self._label("")
+        self._layout.addWidget(self.message)
+        self._layout.addStretch(1)
+        self.setWidget(body)
+        self.cards: list[tuple[QLabel, QLabel]] = []
+
+    @staticmethod
+    def _label(text: str) -> QLabel:
+        label = QLabel(text)
+        label.setTextFormat(Qt.TextFormat.PlainText)
+        label.setWordWrap(True)
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        return label
+
+    def _clear_cards(self) -> None:
+        for title, body in self.cards:
+            for label in (title, body):
+                self._layout.removeWidget(label)
+                label.deleteLater()
+        self.cards = []
+
+    def show_message(self, text: str) -> None:
+        self._clear_cards()
+        self.message.setText(text)
+
+    def set_analysis(self, analysis: Analysis | None) -> None:
+        if analysis is None:
+            self.show_message("")
+            return
+        if not analysis.results:
+            self.show_message(no_model_hint())
+            return
+        self.show_message(f"analysis took {analysis.seconds:.2f} s")
+        results = list(analysis.results.values())
+        if analysis.ensemble is not None:
+            results.append(analysis.ensemble)
+        for r in results:
+            title = self._label(f"{plain(r.name)} — {r.verdict} · score {r.score:.3f}")
+            color = RED if r.verdict == "manipulated" else GREEN
+            title.setStyleSheet(f"font-weight: bold; color: {color.name()}; margin-top: 6px;")
+            body = self._label(
+                "\n".join(
+                    plain(line)
+                    for line in (
+                        decision_text(r),
+                        threshold_text(r),
+                        f"{r.seconds:.2f} s on {r.device} ({r.precision}) · "
+                        + _policy_text(r.input_policy),
+                        f"checkpoint {Path(r.checkpoint).name} · "
+                        f"sha256 {r.checkpoint_sha256[:16]}…",
+                    )
+                )
+            )
+            body.setToolTip(plain(r.checkpoint))
+            index = self._layout.count() - 1  # before the stretch
+            self._layout.insertWidget(index, title)
+            self._layout.insertWidget(index + 1, body)
+            self.cards.append((title, body))
+
+    def text(self) -> str:
+        """Everything shown, as text (for tests and copying)."""
+        lines = [self.message.text()] if self.message.text() else []
+        for title, body in self.cards:
+            lines += [title.text(), body.text()]
+        return "\n".join(lines)
+
+
+def _policy_text(policy: dict[str, object]) -> str:
+    if policy.get("mode") == "resize":
+        return f"whole image resized to fit {policy.get('size')}"
+    return f"window {policy.get('window')} · stride {policy.get('stride')}"
+
+
+# --- metadata -----------------------------------------------------------------------------
+
+
+class MetadataPanel(QTreeWidget):
+    """File facts, the SHA-256 of the bytes on disk, and EXIF shown as untrusted text."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setHeaderLabels(["", "value"])
+        self.setColumnWidth(0, 150)
+
+    def set_evidence(self, evidence: Evidence | None) -> None:
+        self.clear()
+        if evidence is None:
+            return
+        e = evidence
+        orientation = f"EXIF tag {e.orientation}: " + (
+            "applied to the pixels" if e.orientation_applied else "none needed"
+        )
+        rows = [
+            ("file", e.path),
+            ("size", f"{e.file_size:,} bytes"),
+            ("format", f"{e.format} ({e.mode})"),
+            ("dimensions", f"{e.width} × {e.height} pixels"),
+            ("frames", str(e.frames)),
+            ("orientation", orientation),
+            ("SHA-256", e.sha256),
+        ]
+        facts = QTreeWidgetItem(["file"])
+        for key, value in rows:
+            facts.addChild(self._row(key, value))
+        self.addTopLevelItem(facts)
+        if e.warnings:
+            warn = QTreeWidgetItem(["warnings"])
+            for w in e.warnings:
+                warn.addChild(self._row("", w))
+            self.addTopLevelItem(warn)
+        exif = QTreeWidgetItem(["EXIF (untrusted)"])
+        exif.setToolTip(0, "as written in the file: anyone can edit these values")
+        for key, value in e.metadata.items():
+            exif.addChild(self._row(key, value))
+        if not e.metadata:
+            exif.addChild(self._row("", "none"))
+        self.addTopLevelItem(exif)
+        self.expandAll()
+
+    @staticmethod
+    def _row(key: str, value: str) -> QTreeWidgetItem:
+        item = QTreeWidgetItem([plain(key, 100), plain(value)])
+        item.setToolTip(1, plain(value))
+        return item
+
+    def value(self, key: str) -> str | None:
+        """The value shown for ``key`` (for tests)."""
+        for i in range(self.topLevelItemCount()):
+            top = self.topLevelItem(i)
+            for j in range(top.childCount()):
+                if top.child(j).text(0) == key:
+                    return top.child(j).text(1)
+        return None
+
+
+# --- models ----------------------------------------------------------------------------------
+
+
+class ModelPanel(QWidget):
+    """Choose the checkpoints (bundled, user, or a file) and the device; ``apply`` asks for them."""
+
+    apply = Signal(list, str)  # checkpoint paths, device
+    problem = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.list = QListWidget()
+        self.device = QComboBox()
+        self.device.addItems(available_devices())
+        add = QPushButton("Add checkpoint…")
+        add.clicked.connect(self._pick_file)
+        use = QPushButton("Use checked models")
+        use.clicked.connect(self._apply)
+        self.status = QLabel()
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
+        self.status.setWordWrap(True)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("device"))
+        row.addWidget(self.device, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.list, 1)
+        layout.addLayout(row)
+        layout.addWidget(add)
+        layout.addWidget(use)
+        layout.addWidget(self.status)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """List the checkpoints found in the bundled and user folders (checks are kept)."""
+        checked = set(self.checked_paths())
+        extra = [self.list.item(i) for i in range(self.list.count())]
+        extra_paths = [
+            it.data(Qt.ItemDataRole.UserRole)
+            for it in extra
+            if it.data(Qt.ItemDataRole.UserRole + 1)
+        ]
+        self.list.clear()
+        entries, problems = discover()
+        for path in discover_ensembles():
+            self._add(str(path), f"{path.name.removesuffix('.ensemble.json')}  [ensemble]", "")
+        for e in entries:
+            self._add(
+                str(e.path),
+                f"{e.name}  [{e.origin}, {e.meta.architecture}]",
+                e.meta.decision.provenance,
+            )
+        for path in extra_paths:
+            self.add_file(path)
+        self.set_checked(checked)
+        self.status.setText("\n".join(problems))
+
+    def _add(self, path: str, text: str, provenance: str, *, picked: bool = False) -> None:
+        path = str(Path(path).resolve())
+        item = QListWidgetItem(plain(text))
+        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+        item.setCheckState(Qt.CheckState.Unchecked)
+        item.setData(Qt.ItemDataRole.UserRole, path)
+        item.setData(Qt.ItemDataRole.UserRole + 1, picked)
+        item.setToolTip(plain(f"{path}\nθ: {provenance}"))
+        self.list.addItem(item)
+
+    def add_file(self, path: str) -> bool:
+        """Add a checkpoint file to the list (checked); a bad file is reported, not added."""
+        path = str(Path(path).resolve())
+        if path in self.paths():
+            self.set_checked(set(self.checked_paths()) | {path})
+            return True
+        if path.endswith(".ensemble.json"):
+            name = Path(path).name.removesuffix(".ensemble.json")
+            self._add(path, f"{name}  [ensemble file]", "", picked=True)
+        else:
+            try:
+                meta = read_meta(path)
+            except ForensicError as e:
+                self.problem.emit(str(e))
+                return False
+            name = meta.name or Path(path).stem
+            self._add(
+                path, f"{name}  [file, {meta.architecture}]", meta.decision.provenance, picked=True
+            )
+        self.set_checked(set(self.checked_paths()) | {path})
+        return True
+
+    def _pick_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Add a checkpoint", str(user_models_dir()), "Checkpoints (*.safetensors)"
+        )
+        if path:
+            self.add_file(path)
+
+    def paths(self) -> list[str]:
+        return [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())]
+
+    def checked_paths(self) -> list[str]:
+        return [
+            self.list.item(i).data(Qt.ItemDataRole.UserRole)
+            for i in range(self.list.count())
+            if self.list.item(i).checkState() == Qt.CheckState.Checked
+        ]
+
+    def set_checked(self, paths: set[str]) -> None:
+        wanted = {str(Path(p).resolve()) for p in paths}
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            on = str(Path(item.data(Qt.ItemDataRole.UserRole)).resolve()) in wanted
+            item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+
+    def set_device(self, device: str) -> None:
+        index = self.device.findText(device)
+        if index >= 0:
+            self.device.setCurrentIndex(index)
+
+    def _apply(self) -> None:
+        self.apply.emit(self.checked_paths(), self.device.currentText())
+
+
+# --- magnifier -----------------------------------------------------------------------------
+
+
+class Magnifier(QLabel):
+    """A close-up of the pixels around the cursor, with the visible layers, enlarged sharp."""
+
+    RADIUS = 15
+    ZOOM = 8
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        side = (2 * self.RADIUS + 1) * self.ZOOM
+        self.setFixedSize(side, side)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setStyleSheet("background: #222;")
+
+    def set_patch(self, rgb: NDArray[np.uint8] | None) -> None:
+        if rgb is None:
+            self.clear()
+            return
+        big = np.repeat(np.repeat(rgb, self.ZOOM, axis=0), self.ZOOM, axis=1)
+        c = self.RADIUS * self.ZOOM
+        big[c - 1 : c + self.ZOOM + 1, [c - 1, c + self.ZOOM]] = (255, 255, 0)  # cursor pixel
+        big[[c - 1, c + self.ZOOM], c - 1 : c + self.ZOOM + 1] = (255, 255, 0)
+        self.setPixmap(_pixmap_from_rgb(big))

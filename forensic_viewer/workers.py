@@ -1,0 +1,355 @@
+"""Threads that keep the GUI thread free: the analysis worker and the layer renderer.
+
+:class:`AnalysisWorker` is one long-lived ``QThread`` that owns the :class:`Analyzer`: models
+are loaded once (on the worker, since loading takes seconds) and kept until other models or
+another device are asked for. Evidence files are decoded there too. Jobs run one at a time in
+the order submitted; each reports through typed signals: ``loaded`` (the decoded evidence,
+shown at once), ``progress`` (per model, a few times a second), then exactly one of
+``succeeded``, ``failed`` (a one-line message naming the file) or ``cancelled``.
+
+Cancelling: :meth:`AnalysisWorker.cancel` marks every job submitted so far as cancelled; the
+running one stops at its next window batch (the engine checks between batches), the queued
+ones are dropped. ``requestInterruption()`` (from :meth:`AnalysisWorker.stop`) ends the thread
+the same way.
+
+:class:`LayerRenderer` computes layer drawings (colormaps, masks with their statistics and
+outlines, agreement) on its own thread; requests for the same layer coalesce, so a threshold
+slider dragged across many values renders the latest value next rather than every value.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QThread, Signal
+
+from engine.errors import ForensicError
+from engine.types import Analysis, Progress
+from forensic_viewer.layers import Event, Layer, LayerList, RenderJob
+
+log = logging.getLogger(__name__)
+
+ENSEMBLE_SUFFIX = ".ensemble.json"
+PROGRESS_INTERVAL = 0.05  # seconds between progress signals (the last one always goes out)
+
+
+@dataclass(frozen=True)
+class _Analyze:
+    job: int
+    path: str
+
+
+@dataclass(frozen=True)
+class _Configure:
+    models: tuple[str, ...]
+    device: str
+
+
+_STOP = object()
+
+
+class AnalysisWorker(QThread):
+    """Decodes evidence and runs the models on it, one job at a time, off the GUI thread."""
+
+    loaded = Signal(int, object)  # job, engine.types.Evidence
+    progress = Signal(int, str, int, int, int, int)  # job, model, model index, models, done, total
+    succeeded = Signal(int, object)  # job, engine.types.Analysis (no results without models)
+    failed = Signal(int, str)  # job, one-line message naming the file
+    cancelled = Signal(int)  # job
+    modelsReady = Signal(list, str)  # model names, device the models run on
+    modelsFailed = Signal(str)  # one line per checkpoint that could not be used
+
+    def __init__(self, parent: QObject | None = None, *, faces: bool = True) -> None:
+        super().__init__(parent)
+        self._queue: queue.Queue[object] = queue.Queue()
+        self._lock = threading.Lock()
+        self._next_job = 1
+        self._cancel_before = 0  # every job with an id below this is cancelled
+        self._want_faces = faces
+        self._analyzer: object | None = None  # engine.pipeline.Analyzer, owned by this thread
+        self._detector: object | None = None  # engine.faces.FaceDetector, owned by this thread
+        self.model_names: list[str] = []
+        self.device = "cpu"
+
+    # --- called from the GUI thread ---
+
+    def configure(self, models: list[str], device: str = "auto") -> None:
+        """Load these checkpoint files on ``device`` before the next job (models are kept).
+        An ``.ensemble.json`` among them adds its members and fuses their results."""
+        self._queue.put(_Configure(tuple(models), device))
+
+    def submit(self, path: str | Path) -> int:
+        """Queue the evidence file ``path``; returns the job id its signals carry."""
+        with self._lock:
+            job = self._next_job
+            self._next_job += 1
+        self._queue.put(_Analyze(job, str(path)))
+        return job
+
+    def cancel(self) -> None:
+        """Cancel the running job (at its next window batch) and every queued one."""
+        with self._lock:
+            self._cancel_before = self._next_job
+
+    def stop(self, timeout_ms: int = 10_000) -> None:
+        """End the thread: cancel what runs, drop what waits, and wait for it to finish."""
+        self.cancel()
+        self.requestInterruption()
+        self._queue.put(_STOP)
+        self.wait(timeout_ms)
+
+    # --- the worker thread ---
+
+    def _is_cancelled(self, job: int) -> bool:
+        return job < self._cancel_before or self.isInterruptionRequested()
+
+    def run(self) -> None:
+        while not self.isInterruptionRequested():
+            item = self._queue.get()
+            if item is _STOP:
+                break
+            try:
+                if isinstance(item, _Configure):
+                    self._configure(item)
+                elif isinstance(item, _Analyze):
+                    self._analyze(item)
+            except Exception:  # a bug must not kill the worker; the hook logs it
+                sys.excepthook(*sys.exc_info())  # type: ignore[arg-type]
+                if isinstance(item, _Analyze):
+                    err = sys.exc_info()[1]
+                    self.failed.emit(
+                        item.job, f"{item.path}: unexpected error ({type(err).__name__}: {err})"
+                    )
+
+    def _configure(self, item: _Configure) -> None:
+        from engine.checkpoints import load_checkpoint
+        from engine.pipeline import Analyzer
+
+        self._analyzer = None
+        self.model_names = []
+        problems: list[str] = []
+        paths = [p for p in item.models if not p.endswith(ENSEMBLE_SUFFIX)]
+        ensemble, members = self._ensemble(item.models, problems)
+        paths += [m for m in members if m not in paths]
+        loaded = []
+        for path in paths:
+            try:
+                loaded.append(load_checkpoint(path))
+            except ForensicError as e:
+                problems.append(str(e))
+        if ensemble is not None:
+            by_path = {str(Path(m.path).resolve()): m.name for m in loaded if m.path}
+            for member, ref in zip(ensemble.members, members, strict=True):
+                name = by_path.get(str(Path(ref).resolve()))
+                if name is None:
+                    problems.append(
+                        f"{ensemble.path}: member '{member.model}' is not loaded; no ensemble"
+                    )
+                    ensemble = None
+                    break
+                ensemble.resolved[member.model] = name
+        try:
+            detector = self._face_detector()
+            analyzer = (
+                Analyzer(loaded, device=item.device, ensemble=ensemble, faces=detector)
+                if loaded
+                else None
+            )
+        except (ValueError, ForensicError) as e:
+            problems.append(str(e))
+            analyzer, loaded = None, []
+        self._analyzer = analyzer
+        self.model_names = [m.name for m in loaded]
+        self.device = str(analyzer.device) if analyzer is not None else "cpu"
+        if problems:
+            self.modelsFailed.emit("\n".join(problems))
+        self.modelsReady.emit(list(self.model_names), self.device)
+
+    @staticmethod
+    def _ensemble(specs: tuple[str, ...], problems: list[str]) -> tuple[Any, list[str]]:
+        """The first ensemble file among ``specs`` (loaded) and its members' checkpoint files."""
+        from engine import catalog
+        from engine.ensemble import Ensemble
+
+        files = [p for p in specs if p.endswith(ENSEMBLE_SUFFIX)]
+        if not files:
+            return None, []
+        if len(files) > 1:
+            problems.append(f"one ensemble at a time: using {files[0]}")
+        try:
+            ensemble = Ensemble.load(files[0])
+            return ensemble, [str(catalog.resolve(ref)) for ref in ensemble.member_paths()]
+        except (ForensicError, ValueError) as e:
+            problems.append(str(e))
+            return None, []
+
+    def _face_detector(self) -> object | None:
+        if self._detector is None and self._want_faces:
+            from engine.faces import FaceDetector
+
+            try:
+                self._detector = FaceDetector()
+            except RuntimeError as e:
+                self._want_faces = False
+                self.modelsFailed.emit(f"face detection is off: {e}")
+        return self._detector
+
+    def _analyze(self, item: _Analyze) -> None:
+        from engine.io import load_evidence
+        from engine.tiling import Cancelled
+
+        job = item.job
+        if self._is_cancelled(job):
+            self.cancelled.emit(job)
+            return
+        try:
+            evidence = load_evidence(item.path)
+        except ForensicError as e:
+            self.failed.emit(job, str(e))
+            return
+        self.loaded.emit(job, evidence)
+        analyzer = self._analyzer
+        names = list(self.model_names)
+        last = [0.0]
+
+        def on_progress(p: Progress) -> None:
+            now = time.perf_counter()
+            if p.done < p.total and now - last[0] < PROGRESS_INTERVAL:
+                return
+            last[0] = now
+            index = names.index(p.stage) if p.stage in names else 0
+            self.progress.emit(job, p.stage, index, len(names), p.done, p.total)
+
+        try:
+            if analyzer is None:
+                detector = self._face_detector()
+                faces = detector.find(evidence, {}) if detector is not None else []  # type: ignore[attr-defined]
+                analysis = Analysis(evidence=evidence, results={}, faces=faces)
+            else:
+                analysis = analyzer.analyze(  # type: ignore[attr-defined]
+                    evidence, progress=on_progress, cancel=lambda: self._is_cancelled(job)
+                )
+        except Cancelled:
+            self.cancelled.emit(job)
+            return
+        except ForensicError as e:
+            self.failed.emit(job, str(e))
+            return
+        if self._is_cancelled(job):
+            self.cancelled.emit(job)
+            return
+        self.succeeded.emit(job, analysis)
+
+
+class _RenderThread(QThread):
+    """Runs :class:`RenderJob` functions; the newest job per layer replaces a waiting one."""
+
+    done = Signal(object, int, object)  # layer, version, result (None when the job failed)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._cond = threading.Condition()
+        self._pending: dict[int, RenderJob] = {}  # id(layer) -> job, in request order
+
+    def request(self, job: RenderJob) -> None:
+        with self._cond:
+            self._pending.pop(id(job.layer), None)
+            self._pending[id(job.layer)] = job
+            self._cond.notify()
+
+    def stop(self) -> None:
+        self.requestInterruption()
+        with self._cond:
+            self._pending.clear()
+            self._cond.notify()
+        self.wait(10_000)
+
+    def run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._pending and not self.isInterruptionRequested():
+                    self._cond.wait()
+                if self.isInterruptionRequested():
+                    return
+                key = next(iter(self._pending))
+                job = self._pending.pop(key)
+            try:
+                result = job.fn()
+            except Exception:  # logged by the one hook; other layers still draw
+                sys.excepthook(*sys.exc_info())  # type: ignore[arg-type]
+                result = None
+            self.done.emit(job.layer, job.version, result)
+
+
+class LayerRenderer(QObject):
+    """Keeps the layers of the lists it watches rendered, on a worker thread.
+
+    Watches layers being inserted and ``invalidated``; results come back to the GUI thread and
+    go to ``layer.apply_render``, which tells every view through the layer's ``rendered`` event.
+    ``idle`` says when nothing is pending (for tests and screenshots).
+    """
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._thread = _RenderThread(self)
+        self._thread.done.connect(self._on_done)
+        self._watched: list[LayerList] = []
+        self._pending: dict[int, int] = {}  # id(layer) -> version requested
+        self._thread.start()
+
+    def watch(self, layers: LayerList) -> None:
+        """Render every layer of ``layers`` now and whenever one changes."""
+        self._watched.append(layers)
+        layers.events.inserted.connect(self._on_inserted)
+        layers.events.removed.connect(self._on_removed)
+        for layer in layers:
+            self._attach(layer)
+
+    def unwatch(self, layers: LayerList) -> None:
+        if layers in self._watched:
+            self._watched.remove(layers)
+            layers.events.inserted.disconnect(self._on_inserted)
+            layers.events.removed.disconnect(self._on_removed)
+            for layer in layers:
+                layer.events.invalidated.disconnect(self._on_invalidated)
+                self._pending.pop(id(layer), None)
+
+    @property
+    def idle(self) -> bool:
+        return not self._pending
+
+    def stop(self) -> None:
+        self._thread.stop()
+
+    def _on_inserted(self, event: Event) -> None:
+        self._attach(event.value)
+
+    def _on_removed(self, event: Event) -> None:
+        event.value.events.invalidated.disconnect(self._on_invalidated)
+        self._pending.pop(id(event.value), None)
+
+    def _attach(self, layer: Layer) -> None:
+        layer.events.invalidated.connect(self._on_invalidated)
+        self._request(layer)
+
+    def _on_invalidated(self, event: Event) -> None:
+        self._request(event.source)  # type: ignore[arg-type]
+
+    def _request(self, layer: Layer) -> None:
+        job = layer.render_job()
+        if job is not None:
+            self._pending[id(layer)] = job.version
+            self._thread.request(job)
+
+    def _on_done(self, layer: Layer, version: int, result: object) -> None:
+        if self._pending.get(id(layer)) == version:
+            del self._pending[id(layer)]
+        if result is not None:
+            layer.apply_render(version, result)

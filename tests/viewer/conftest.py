@@ -1,0 +1,32 @@
+"""Fixtures for the viewer tests: evidence files written on the fly and a ready main window."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+
+def write_image(path: Path, h: int = 96, w: int = 128, seed: int = 0) -> Path:
+    """A smooth RGB image with some texture (so heatmaps vary), written as PNG."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:h, 0:w]
+    base = np.stack([xx * 255 / max(1, w - 1), yy * 255 / max(1, h - 1), (xx + yy) % 256], -1)
+    noise = rng.integers(-40, 41, size=(h, w, 3))
+    pixels = np.clip(base + noise, 0, 255).astype(np.uint8)
+    Image.fromarray(pixels).save(path, format="PNG")
+    return path
+
+
+@pytest.fixture
+def image_path(tmp_path: Path) -> Path:
+    return write_image(tmp_path / "evidence.png")
+
+
+@pytest.fixture
+def corrupt_path(tmp_path: Path) -> Path:
+    path = tmp_path / "broken.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"garbage" * 8)
+    return path

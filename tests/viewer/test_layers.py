@@ -1,0 +1,231 @@
+"""The layer model and its drawings, without Qt: events, links, masks, agreement, read-out."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.decision import forged_fraction
+from engine.types import Analysis, Evidence, FaceRegion, ModelResult
+from forensic_viewer import overlays
+from forensic_viewer.layers import (
+    AgreementLayer,
+    FacesLayer,
+    HeatmapLayer,
+    ImageLayer,
+    LayerList,
+    MaskLayer,
+    build_layers,
+    link_layers,
+)
+
+
+def _evidence(h: int = 40, w: int = 60) -> Evidence:
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+    return Evidence(
+        path="mem.png", sha256="0" * 64, file_size=1, format="PNG", width=w, height=h,
+        mode="RGB", frames=1, orientation=1, orientation_applied=False, metadata={},
+        warnings=[], pixels=pixels,
+    )  # fmt: skip
+
+
+def _result(name: str, heatmap: np.ndarray, pixel_threshold: float = 0.5) -> ModelResult:
+    mask = heatmap > pixel_threshold
+    return ModelResult(
+        name=name, architecture="crfd-net-compact", checkpoint=f"{name}.safetensors",
+        checkpoint_sha256="f" * 64, rule="forged_fraction", score=0.5, verdict="manipulated",
+        forged_fraction=forged_fraction(mask), threshold=0.05, pixel_threshold=pixel_threshold,
+        threshold_provenance="test", input_policy={"mode": "window", "window": 64, "stride": 32},
+        device="cpu", precision="fp32", seconds=0.1, heatmap=heatmap, mask=mask,
+    )  # fmt: skip
+
+
+def _two_blobs(h: int = 40, w: int = 60) -> np.ndarray:
+    heat = np.full((h, w), 0.1, np.float32)
+    heat[5:15, 5:20] = 0.9  # 150 px
+    heat[25:35, 40:50] = 0.7  # 100 px
+    return heat
+
+
+def _render(layer) -> object:
+    job = layer.render_job()
+    assert job is not None
+    assert layer.apply_render(job.version, job.fn())
+    return layer.rendered
+
+
+def test_setters_emit_once_per_change_and_validate() -> None:
+    layer = HeatmapLayer("h", np.zeros((4, 4), np.float32), model="m")
+    seen: list[tuple[str, object]] = []
+    for name in ("opacity", "visible", "colormap", "invalidated"):
+        layer.events[name].connect(lambda e: seen.append((e.type, e.value)))
+    layer.opacity = 0.3
+    layer.opacity = 0.3  # unchanged: no event
+    layer.visible = False
+    layer.colormap = "viridis"
+    assert seen == [
+        ("opacity", 0.3),
+        ("visible", False),
+        ("colormap", "viridis"),
+        ("invalidated", 1),
+    ]
+    with pytest.raises(ValueError, match="opacity"):
+        layer.opacity = 1.5
+    with pytest.raises(ValueError, match="colormap"):
+        layer.colormap = "rainbow-unicorn"
+
+
+def test_opacity_and_visibility_do_not_invalidate_but_threshold_does() -> None:
+    mask = MaskLayer("m", _two_blobs(), model="m", calibrated_threshold=0.5)
+    v = mask.version
+    mask.opacity, mask.visible, mask.contours = 0.2, False, False
+    assert mask.version == v
+    mask.threshold = 0.8
+    assert mask.version == v + 1
+
+
+def test_stale_render_results_are_dropped() -> None:
+    mask = MaskLayer("m", _two_blobs(), model="m", calibrated_threshold=0.5)
+    old = mask.render_job()
+    mask.threshold = 0.8
+    new = mask.render_job()
+    assert old is not None and new is not None
+    assert mask.apply_render(new.version, new.fn())
+    assert not mask.apply_render(old.version, old.fn())
+    assert mask.stats is not None and mask.stats.threshold == pytest.approx(0.8)
+    assert mask.is_current
+
+
+def test_mask_statistics_match_the_engine_at_the_calibrated_threshold() -> None:
+    heat = np.random.default_rng(1).random((50, 70)).astype(np.float32)
+    result = _result("m", heat, pixel_threshold=0.62)
+    mask = MaskLayer("m", heat, model="m", calibrated_threshold=result.pixel_threshold)
+    stats = _render(mask)
+    assert stats.fraction == pytest.approx(result.forged_fraction, abs=1e-12)
+
+
+def test_threshold_changes_fraction_regions_and_outlines() -> None:
+    mask = MaskLayer("m", _two_blobs(), model="m", calibrated_threshold=0.5)
+    low = _render(mask)
+    assert low.regions == 2 and low.fraction == pytest.approx(250 / 2400)
+    assert sorted(map(tuple, low.box_list.tolist())) == [(5, 5, 15, 10), (40, 25, 10, 10)]
+    assert len(low.contours) > 0 and len(low.boxes) == 10  # two closed 4-corner boxes
+    mask.threshold = 0.8
+    high = _render(mask)
+    assert high.regions == 1 and high.fraction == pytest.approx(150 / 2400)
+    assert not np.array_equal(low.fill, high.fill)
+    mask.threshold = 0.95
+    none = _render(mask)
+    assert none.regions == 0 and none.fraction == 0.0 and len(none.contours) == 0
+
+
+def test_only_the_largest_regions_are_outlined() -> None:
+    heat = np.zeros((40, 40), np.float32)
+    heat[::4, ::4] = 1.0  # 100 specks
+    heat[20:30, 20:30] = 1.0  # one big region
+    r = overlays.mask_render(heat, 0.5, (255, 0, 0), max_outlined=3)
+    assert r.regions > 3 and r.outlined == 3
+    assert (20, 20, 10, 10) in map(tuple, r.box_list.tolist())
+
+
+def test_heatmap_raster_follows_the_colormap() -> None:
+    heat = np.linspace(0, 1, 256, dtype=np.float32).reshape(16, 16)
+    a = overlays.heatmap_raster(heat, "inferno")
+    b = overlays.heatmap_raster(heat, "gray")
+    assert a.shape == (16, 16, 4) and a.dtype == np.uint8
+    assert (a[..., 3] == 255).all()
+    assert not np.array_equal(a, b)
+    assert tuple(b[0, 0, :3]) == (0, 0, 0) and tuple(b[-1, -1, :3]) == (255, 255, 255)
+
+
+def test_agreement_is_the_share_of_masks_on_and_follows_thresholds() -> None:
+    h1 = np.array([[0.9, 0.9, 0.1]], np.float32)
+    h2 = np.array([[0.9, 0.1, 0.1]], np.float32)
+    m1 = MaskLayer("a", h1, model="a", calibrated_threshold=0.5)
+    m2 = MaskLayer("b", h2, model="b", calibrated_threshold=0.5)
+    agreement = AgreementLayer([m1, m2])
+    assert [agreement.share_at(x, 0) for x in range(3)] == [1.0, 0.5, 0.0]
+    np.testing.assert_allclose(overlays.agreement_share([h1, h2], [0.5, 0.5]), [[1.0, 0.5, 0.0]])
+    v = agreement.version
+    m1.threshold = 0.95
+    assert agreement.version == v + 1  # a mask's threshold re-renders the agreement
+    assert agreement.share_at(0, 0) == 0.5
+    raster = _render(agreement)
+    assert raster[0, 2, 3] == 0 and raster[0, 0, 3] == 255  # no model: transparent
+
+
+def test_linked_layers_follow_each_other_until_unlinked() -> None:
+    a = HeatmapLayer("a", np.zeros((2, 2), np.float32), model="a")
+    b = HeatmapLayer("b", np.zeros((2, 2), np.float32), model="b")
+    unlink = link_layers([a, b], ["opacity", "colormap"])
+    a.opacity = 0.25
+    b.colormap = "turbo"
+    assert (b.opacity, a.colormap) == (0.25, "turbo")
+    unlink()
+    a.opacity = 0.9
+    assert b.opacity == 0.25
+
+
+def test_layer_list_events_and_selection() -> None:
+    layers = LayerList()
+    seen: list[tuple[str, str, int | None]] = []
+    layers.events.inserted.connect(lambda e: seen.append(("in", e.value.name, e.index)))
+    layers.events.removed.connect(lambda e: seen.append(("out", e.value.name, e.index)))
+    image = ImageLayer(np.zeros((2, 2, 3), np.uint8))
+    heat = HeatmapLayer("h", np.zeros((2, 2), np.float32), model="m")
+    layers.extend([image, heat])
+    layers.selected = heat
+    layers.remove(heat)
+    assert seen == [("in", "evidence", 0), ("in", "h", 1), ("out", "h", 1)]
+    assert layers.selected is None and layers["evidence"] is image
+    with pytest.raises(KeyError, match="no layer named"):
+        layers["h"]
+
+
+def test_build_layers_from_an_analysis() -> None:
+    ev = _evidence()
+    a, b = _two_blobs(), np.full((40, 60), 0.2, np.float32)
+    face = FaceRegion(box=(1, 2, 10, 10), confidence=0.8, scores={"a": 0.5, "b": 0.2})
+    analysis = Analysis(ev, {"a": _result("a", a), "b": _result("b", b)}, faces=[face])
+    layers = build_layers(ev, analysis)
+    assert [la.name for la in layers] == [
+        "evidence", "a heatmap", "b heatmap", "a mask", "b mask", "model agreement", "faces",
+    ]  # fmt: skip
+    visible = {la.name for la in layers if la.visible}
+    assert visible == {"evidence", "a heatmap", "a mask", "faces"}
+    assert layers.selected is layers["a heatmap"]
+    layers["a heatmap"].opacity = 0.8  # heatmaps share their settings ...
+    assert layers["b heatmap"].opacity == 0.8
+    layers["a mask"].threshold = 0.3  # ... masks keep their own threshold
+    assert layers["b mask"].threshold == 0.5
+    assert FacesLayer.label(face) == "face 0.80 · a 0.50 · b 0.20"
+
+
+def test_align_visibility_by_kind_and_restore() -> None:
+    ev = _evidence()
+    analysis = Analysis(ev, {"a": _result("a", _two_blobs()), "b": _result("b", _two_blobs())})
+    layers = build_layers(ev, analysis)
+    before = layers.align_visibility_by_kind()
+    assert layers["b heatmap"].visible and layers["b mask"].visible
+    layers.restore_visibility(before)
+    assert not layers["b heatmap"].visible and not layers["b mask"].visible
+
+
+def test_readout_and_magnifier() -> None:
+    ev = _evidence()
+    heat = _two_blobs()
+    layers = build_layers(ev, Analysis(ev, {"a": _result("a", heat)}))
+    r = layers.readout(7.5, 6.2)
+    assert r is not None and (r.x, r.y) == (7, 6)
+    assert r.rgb == tuple(int(v) for v in ev.pixels[6, 7])
+    assert r.heat == {"a": pytest.approx(0.9)}
+    assert "RGB" in r.text() and "a 0.900" in r.text()
+    assert layers.readout(-1, 3) is None and layers.readout(60, 3) is None
+    plain = layers.magnify(7, 6, 3)
+    assert plain is not None and plain.shape == (7, 7, 3)
+    np.testing.assert_array_equal(plain[3, 3], ev.pixels[6, 7])  # nothing rendered yet
+    _render(layers["a heatmap"])
+    assert not np.array_equal(layers.magnify(7, 6, 3), plain)
+    corner = layers.magnify(0, 0, 3)
+    assert corner is not None and (corner[:3, :3] == 0).all()  # outside the image: black

@@ -1,0 +1,225 @@
+"""The main window end to end (offscreen): open, analyse on the worker, layers, compare, cancel."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, QRectF, QSettings, Qt, QUrl
+from PySide6.QtGui import QDropEvent, QImage
+from PySide6.QtWidgets import QWidget
+
+from forensic_viewer.layers import HeatmapLayer, MaskLayer
+from forensic_viewer.main_window import MainWindow
+from tests.viewer.conftest import write_image
+
+pytestmark = pytest.mark.gui
+
+
+def _window(qtbot, tmp_path: Path, models: list[str]) -> MainWindow:
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(models=models, device="cpu", settings=settings)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window._models_known, timeout=60_000)
+    return window
+
+
+@pytest.fixture
+def window(qtbot, tmp_path: Path, tiny_checkpoint: Path) -> Iterator[MainWindow]:
+    yield _window(qtbot, tmp_path, [str(tiny_checkpoint)])
+
+
+def _settled(window: MainWindow) -> bool:
+    return window.renderer.idle and all(
+        la.is_current for la in window.layers or [] if la.render_job() is not None
+    )
+
+
+def open_and_wait(qtbot, window: MainWindow, path: Path) -> None:
+    window.open_paths([path])
+    entry = window.entries[str(path)]
+    qtbot.waitUntil(lambda: not entry.running, timeout=60_000)
+    qtbot.waitUntil(lambda: _settled(window), timeout=30_000)
+
+
+def pixels(widget: QWidget) -> np.ndarray:
+    image = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    arr = np.frombuffer(image.constBits(), np.uint8, image.sizeInBytes())
+    return arr.reshape(image.height(), image.bytesPerLine() // 4, 4)[:, : image.width()].copy()
+
+
+def test_open_analyse_and_fill_the_panels(qtbot, window: MainWindow, image_path: Path) -> None:
+    open_and_wait(qtbot, window, image_path)
+    analysis = window.current_analysis()
+    assert analysis is not None and set(analysis.results) == {"tiny"}
+    verdict = window.verdict_panel.text()
+    result = analysis.results["tiny"]
+    assert f"tiny — {result.verdict} · score {result.score:.3f}" in verdict
+    assert "θ = 0.1: test fixture, random weights" in verdict
+    assert "on cpu (fp32)" in verdict
+    meta = window.metadata_panel
+    assert meta.value("SHA-256") == hashlib.sha256(image_path.read_bytes()).hexdigest()
+    assert meta.value("dimensions") == "128 × 96 pixels"
+    assert meta.value("size") == f"{image_path.stat().st_size:,} bytes"
+    assert "models)" in window.evidence_list.badge_text(str(image_path))
+    names = [la.name for la in window.layers]
+    assert names[:3] == ["evidence", "tiny heatmap", "tiny mask"]
+    assert str(image_path) in window.recent_files()
+
+
+def test_layer_visibility_and_opacity_change_the_rendered_pixels(
+    qtbot, window: MainWindow, image_path: Path
+) -> None:
+    open_and_wait(qtbot, window, image_path)
+    window.layers["tiny mask"].visible = False
+    heat = window.layers["tiny heatmap"]
+    assert isinstance(heat, HeatmapLayer) and heat.visible
+    shown = pixels(window.canvas)
+    item = window.layer_panel.item_of(heat)
+    item.setCheckState(Qt.CheckState.Unchecked)  # as the analyst clicks the checkbox
+    assert not heat.visible
+    hidden = pixels(window.canvas)
+    assert np.abs(shown.astype(int) - hidden.astype(int)).sum() > 0
+    heat.visible = True
+    np.testing.assert_array_equal(pixels(window.canvas), shown)
+    window.layers.selected = heat
+    window.layer_panel.controls.opacity.setValue(100)
+    assert heat.opacity == 1.0
+    opaque = pixels(window.canvas)
+    assert np.abs(opaque.astype(int) - shown.astype(int)).sum() > 0
+    window.layer_panel.controls.colormap.setCurrentText("gray")
+    qtbot.waitUntil(lambda: _settled(window), timeout=10_000)
+    assert np.abs(pixels(window.canvas).astype(int) - opaque.astype(int)).sum() > 0
+
+
+def test_threshold_slider_changes_the_mask_and_the_forged_fraction(
+    qtbot, window: MainWindow, image_path: Path
+) -> None:
+    open_and_wait(qtbot, window, image_path)
+    mask = window.layers["tiny mask"]
+    assert isinstance(mask, MaskLayer)
+    result = window.current_analysis().results["tiny"]
+    assert mask.threshold == result.pixel_threshold
+    assert mask.stats.fraction == pytest.approx(result.forged_fraction, abs=1e-12)
+    window.layers.selected = mask
+    controls = window.layer_panel.controls
+    assert controls.threshold.value() == round(result.pixel_threshold * 1000)
+    heat = mask.heatmap
+    target = float(np.quantile(heat, 0.25))  # about 75 % of the pixels above it
+    before_fill = mask.stats.fill.copy()
+    before_text = controls.stats.text()
+    controls.threshold.setValue(round(target * 1000))
+    assert mask.threshold == pytest.approx(round(target * 1000) / 1000)
+    qtbot.waitUntil(lambda: _settled(window), timeout=10_000)
+    expected = float((heat > mask.threshold).mean())
+    assert mask.stats.fraction == pytest.approx(expected, abs=1e-12)
+    assert mask.stats.fraction != pytest.approx(result.forged_fraction)
+    assert not np.array_equal(mask.stats.fill, before_fill)
+    assert controls.stats.text() != before_text and f"{expected:.2%}" in controls.stats.text()
+    assert controls.threshold_spin.value() == pytest.approx(mask.threshold)
+
+
+def test_compare_mode_links_zoom_and_shows_each_verdict(
+    qtbot, window: MainWindow, image_path: Path
+) -> None:
+    open_and_wait(qtbot, window, image_path)
+    window.set_compare(True)
+    panes = window.compare.panes
+    assert [p.title.text().split(" — ")[0] for p in panes] == ["original", "tiny"]
+    result = window.current_analysis().results["tiny"]
+    assert f"score {result.score:.3f}" in panes[1].title.text()
+    assert [type(v).__name__ for v in panes[0].canvas.visuals] == ["RasterVisual"]
+    assert len(panes[1].canvas.visuals) == 3  # image, heatmap, mask
+    panes[1].canvas.view.setRange(QRectF(10, 20, 30, 15), padding=0.0)
+    qtbot.waitUntil(
+        lambda: np.allclose(panes[0].canvas.view.viewRange(), panes[1].canvas.view.viewRange()),
+        timeout=5_000,
+    )
+    (x0, x1), _ = panes[0].canvas.view.viewRange()
+    assert x1 - x0 < 60  # zoomed in, not the whole 128-pixel width
+    window.set_compare(False)
+    assert window.stack.currentWidget() is window.canvas
+    assert window.compare.panes == []
+
+
+def test_cancel_button_stops_the_analysis(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    big = write_image(tmp_path / "big.png", 512, 512)
+    with qtbot.waitSignal(window.worker.progress, timeout=60_000):
+        window.open_paths([big])
+    assert window.cancel_button.isEnabled()
+    with qtbot.waitSignal(window.worker.cancelled, timeout=30_000):
+        qtbot.mouseClick(window.cancel_button, Qt.MouseButton.LeftButton)
+    entry = window.entries[str(big)]
+    assert not entry.running and entry.analysis is None
+    assert "cancelled" in window.evidence_list.badge_text(str(big))
+    assert "cancelled" in window.statusBar().currentMessage()
+    assert not window.cancel_button.isEnabled()
+    assert window.layers is not None and window.layers.image is not None  # image still shown
+
+
+def test_a_corrupt_file_shows_an_error_and_the_app_carries_on(
+    qtbot, window: MainWindow, corrupt_path: Path, image_path: Path
+) -> None:
+    open_and_wait(qtbot, window, corrupt_path)
+    message = window.statusBar().currentMessage()
+    assert message.startswith(str(corrupt_path)) and "PNG" in message
+    assert "cannot be read" in window.evidence_list.badge_text(str(corrupt_path))
+    assert str(corrupt_path) in window.verdict_panel.text()
+    open_and_wait(qtbot, window, image_path)
+    assert window.current_analysis() is not None
+    assert window.evidence_list.count() == 2
+
+
+def test_without_models_the_image_and_metadata_show_with_a_hint(
+    qtbot, tmp_path: Path, image_path: Path
+) -> None:
+    window = _window(qtbot, tmp_path, [])
+    open_and_wait(qtbot, window, image_path)
+    assert [la.kind for la in window.layers] == ["image"]
+    assert window.layers.image.rendered is not None
+    assert "No trained model is installed" in window.verdict_panel.text()
+    assert "forensic-train fit" in window.verdict_panel.text()
+    assert window.metadata_panel.value("SHA-256") is not None
+    assert "no model" in window.evidence_list.badge_text(str(image_path))
+
+
+def test_drop_opens_files_and_the_recent_menu_lists_them(
+    qtbot, window: MainWindow, image_path: Path
+) -> None:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(image_path))])
+    event = QDropEvent(
+        QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )  # fmt: skip
+    window.dropEvent(event)
+    assert window.current == str(image_path)
+    entry = window.entries[str(image_path)]
+    qtbot.waitUntil(lambda: not entry.running, timeout=60_000)
+    actions = [a.text() for a in window.recent_menu.actions()]
+    assert str(image_path) in actions
+
+
+def test_pixel_readout_magnifier_and_zoom(qtbot, window: MainWindow, image_path: Path) -> None:
+    open_and_wait(qtbot, window, image_path)
+    window._on_hover(10.5, 20.5)
+    text = window.readout.text()
+    value = window.current_analysis().results["tiny"].heatmap[20, 10]
+    assert text.startswith("x 10  y 20") and f"tiny {value:.3f}" in text
+    assert not window.magnifier.pixmap().isNull()
+    window._on_hover(-5, -5)
+    assert window.readout.text() == ""
+    window.actual_size()
+    sx, sy = window.canvas.view.viewPixelSize()
+    assert sx == pytest.approx(1.0, rel=0.02) and sy == pytest.approx(1.0, rel=0.02)
+    window.fit()
+    (x0, x1), (y0, y1) = window.canvas.view.viewRange()
+    assert x0 <= 0.5 and x1 >= 127.5 and y0 <= 0.5 and y1 >= 95.5
+    # a real mouse move reaches the read-out through the canvas
+    centre = window.canvas.mapFromScene(window.canvas.view.mapViewToScene(QPointF(64, 48)))
+    qtbot.mouseMove(window.canvas.viewport(), QPoint(centre.x(), centre.y()))
+    qtbot.waitUntil(lambda: window.readout.text().startswith("x 6"), timeout=5_000)

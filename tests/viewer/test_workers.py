@@ -1,0 +1,128 @@
+"""The analysis worker and the layer renderer: off the GUI thread, typed signals, cancel."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from forensic_viewer.layers import HeatmapLayer, LayerList, MaskLayer
+from forensic_viewer.workers import AnalysisWorker, LayerRenderer
+from tests.viewer.conftest import write_image
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def worker(qtbot) -> Iterator[AnalysisWorker]:
+    w = AnalysisWorker()
+    w.start()
+    yield w
+    w.stop()
+
+
+def _configure(qtbot, worker: AnalysisWorker, models: list[str]) -> list:
+    with qtbot.waitSignal(worker.modelsReady, timeout=60_000) as ready:
+        worker.configure(models, "cpu")
+    return list(ready.args)
+
+
+def test_analysis_loads_then_succeeds_and_keeps_the_models(
+    qtbot, worker: AnalysisWorker, tiny_checkpoint: Path, image_path: Path
+) -> None:
+    assert _configure(qtbot, worker, [str(tiny_checkpoint)]) == [["tiny"], "cpu"]
+    analyzer = worker._analyzer
+    progress: list[tuple] = []
+    events: list[tuple] = []
+    worker.progress.connect(lambda *a: progress.append(a))
+    worker.loaded.connect(lambda *a: events.append(("loaded", *a)))
+    worker.succeeded.connect(lambda *a: events.append(("succeeded", *a)))
+    with qtbot.waitSignal(worker.succeeded, timeout=60_000):
+        job = worker.submit(image_path)
+    assert [(e[0], e[1]) for e in events] == [("loaded", job), ("succeeded", job)]
+    evidence, analysis = events[0][2], events[1][2]
+    assert evidence.path == str(image_path) and len(evidence.sha256) == 64
+    assert set(analysis.results) == {"tiny"}
+    assert analysis.results["tiny"].heatmap.shape == (96, 128)
+    assert progress and progress[-1][1:] == ("tiny", 0, 1, progress[-1][4], progress[-1][4])
+    with qtbot.waitSignal(worker.succeeded, timeout=60_000):
+        worker.submit(image_path)
+    assert worker._analyzer is analyzer  # models loaded once, kept across jobs
+
+
+def test_cancel_stops_a_running_analysis(
+    qtbot, worker: AnalysisWorker, tiny_checkpoint: Path, tmp_path: Path
+) -> None:
+    _configure(qtbot, worker, [str(tiny_checkpoint)])
+    big = write_image(tmp_path / "big.png", 512, 512)
+    succeeded: list[int] = []
+    cancelled: list[int] = []
+    worker.succeeded.connect(lambda job, _a: succeeded.append(job))
+    worker.cancelled.connect(cancelled.append)
+    with qtbot.waitSignal(worker.progress, timeout=60_000):
+        job = worker.submit(big)
+        queued = worker.submit(big)
+    worker.cancel()
+    qtbot.waitUntil(lambda: len(cancelled) == 2, timeout=30_000)
+    assert cancelled == [job, queued]
+    assert succeeded == []
+    with qtbot.waitSignal(worker.succeeded, timeout=60_000):  # later jobs run normally
+        worker.submit(write_image(tmp_path / "small.png"))
+
+
+def test_unreadable_evidence_fails_with_one_line_naming_the_file(
+    qtbot, worker: AnalysisWorker, corrupt_path: Path, tmp_path: Path
+) -> None:
+    _configure(qtbot, worker, [])
+    for path in (corrupt_path, tmp_path / "missing.jpg"):
+        with qtbot.waitSignal(worker.failed, timeout=30_000) as blocker:
+            job = worker.submit(path)
+        assert blocker.args[0] == job
+        message = blocker.args[1]
+        assert message.startswith(f"{path}: ") and "\n" not in message
+        assert "Traceback" not in message
+
+
+def test_no_models_still_decodes_the_evidence(
+    qtbot, worker: AnalysisWorker, image_path: Path
+) -> None:
+    assert _configure(qtbot, worker, []) == [[], "cpu"]
+    with qtbot.waitSignal(worker.succeeded, timeout=30_000) as blocker:
+        worker.submit(image_path)
+    analysis = blocker.args[1]
+    assert analysis.results == {} and analysis.evidence.width == 128
+
+
+def test_a_bad_checkpoint_is_reported_and_the_others_load(
+    qtbot, worker: AnalysisWorker, tiny_checkpoint: Path, tmp_path: Path
+) -> None:
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"not a checkpoint at all")
+    with qtbot.waitSignal(worker.modelsFailed, timeout=60_000) as failed:
+        worker.configure([str(bad), str(tiny_checkpoint)], "cpu")
+    assert str(bad) in failed.args[0]
+    qtbot.waitUntil(lambda: worker.model_names == ["tiny"], timeout=60_000)
+
+
+def test_renderer_renders_layers_off_thread_and_coalesces(qtbot) -> None:
+    heat = np.random.default_rng(0).random((64, 64)).astype(np.float32)
+    heatmap = HeatmapLayer("h", heat, model="m")
+    mask = MaskLayer("m", heat, model="m", calibrated_threshold=0.5)
+    layers = LayerList([heatmap, mask])
+    renderer = LayerRenderer()
+    try:
+        renderer.watch(layers)
+        qtbot.waitUntil(lambda: renderer.idle and mask.stats is not None, timeout=10_000)
+        assert heatmap.rendered.shape == (64, 64, 4)
+        applied: list[float] = []
+        mask.events.rendered.connect(lambda e: applied.append(e.value.threshold))
+        for t in np.linspace(0.1, 0.9, 30):
+            mask.threshold = float(t)
+        qtbot.waitUntil(lambda: renderer.idle, timeout=10_000)
+        assert mask.is_current and mask.stats.threshold == pytest.approx(0.9)
+        assert applied == sorted(applied) and len(applied) <= 30
+        assert mask.stats.fraction == pytest.approx(float((heat > 0.9).mean()))
+    finally:
+        renderer.stop()
