@@ -615,6 +615,8 @@ class ModelPanel(QWidget):
         for path in extra_paths:
             self.add_file(path)
         self.set_checked(checked)
+        if not entries:
+            problems.insert(0, f"no checkpoints in {BUNDLED_MODELS} or {user_models_dir()}")
         self.status.setText("\n".join(problems))
 
     def _add(self, path: str, text: str, provenance: str, *, picked: bool = False) -> None:

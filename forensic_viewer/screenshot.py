@@ -1,0 +1,88 @@
+"""``python -m forensic_viewer.screenshot OUT.png``: open the real window and save a picture of it.
+
+``make screenshot`` runs this under Xvfb (``xvfb-run -a``) to refresh ``docs/screenshot.png``.
+It opens what ``make run`` opens (the bundled sample images with the default models, unless
+images or ``--model`` are given), waits until every file is analysed and every layer drawn, puts
+the cursor read-out and the magnifier on the middle of the image, and grabs the window. The
+user's recent-files list is left alone (a temporary settings file is used).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QApplication
+
+from engine.catalog import SAMPLES
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m forensic_viewer.screenshot", description=__doc__)
+    p.add_argument("out", type=Path, help="PNG file to write")
+    p.add_argument("images", nargs="*", help=f"evidence files or folders (default: {SAMPLES})")
+    p.add_argument("--model", action="append", help="checkpoint name or file (repeat)")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--size", default="1600x1000", help="window size, WIDTHxHEIGHT")
+    p.add_argument("--show", type=int, default=0, help="which opened file to show (index)")
+    p.add_argument("--compare", action="store_true", help="side-by-side panes")
+    p.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for analyses")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    from forensic_viewer.app import resolve_models
+    from forensic_viewer.main_window import MainWindow, expand_paths
+
+    args = _parse(argv)
+    width, height = (int(v) for v in args.size.lower().split("x"))
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    models, problems = resolve_models(args.model)
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat)
+        window = MainWindow(models=models, device=args.device, settings=settings)
+        window.resize(width, height)
+        window.show()
+        files = expand_paths(args.images or [SAMPLES])
+        if files:
+            window.open_paths(files)
+        deadline = time.monotonic() + args.timeout
+        while time.monotonic() < deadline:
+            app.processEvents()
+            busy = any(e.running for e in window.entries.values())
+            if window._models_known and not busy and window.renderer.idle:
+                break
+            time.sleep(0.02)
+        else:
+            print(f"gave up waiting after {args.timeout:.0f} s", file=sys.stderr)
+        if files:
+            window.show_entry(files[min(args.show, len(files) - 1)])
+        window.set_compare(args.compare)
+        for _ in range(200):  # let the new layers render and paint
+            app.processEvents()
+            if window.renderer.idle:
+                break
+            time.sleep(0.02)
+        layers = window.layers
+        if layers is not None and layers.image is not None:
+            h, w = layers.image.shape
+            window._on_hover(w * 0.5, h * 0.5)
+        for problem in problems:
+            window.show_error(problem)
+        app.processEvents()
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        ok = window.grab().save(str(args.out))
+        window.close()
+    if not ok:
+        print(f"{args.out}: could not write the PNG", file=sys.stderr)
+        return 1
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

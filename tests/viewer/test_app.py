@@ -1,0 +1,72 @@
+"""Start-up pieces: the one exception hook, model resolution for run_gui, folder expansion."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+import pytest
+
+from engine.errors import CorruptImageError
+from forensic_viewer.app import ExceptionHook, resolve_models
+from forensic_viewer.main_window import expand_paths
+from tests.viewer.conftest import write_image
+
+
+@pytest.mark.gui
+def test_hook_logs_the_traceback_and_shows_a_dialog_from_any_thread(
+    qtbot, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    hook = ExceptionHook(tmp_path / "viewer.log")
+
+    def fail() -> None:
+        try:
+            raise ValueError("boom\nsecond line")
+        except ValueError as e:
+            hook(type(e), e, e.__traceback__)
+
+    with caplog.at_level(logging.ERROR):
+        thread = threading.Thread(target=fail)
+        thread.start()
+        thread.join()
+        qtbot.waitUntil(lambda: len(hook.dialogs) == 1, timeout=5_000)
+    box = hook.dialogs[0]
+    assert "ValueError: boom second line" in box.text()
+    assert str(tmp_path / "viewer.log") in box.text()
+    assert not box.isModal()
+    record = next(r for r in caplog.records if r.message == "unexpected error")
+    assert record.exc_info is not None and record.exc_info[0] is ValueError
+    box.close()
+    qtbot.waitUntil(lambda: not hook.dialogs, timeout=5_000)
+
+
+@pytest.mark.gui
+def test_hook_shows_a_user_error_as_its_one_line(qtbot, tmp_path: Path) -> None:
+    hook = ExceptionHook(tmp_path / "viewer.log")
+    err = CorruptImageError(tmp_path / "x.jpg", "damaged JPEG data")
+    hook(type(err), err, None)
+    qtbot.waitUntil(lambda: bool(hook.dialogs), timeout=5_000)
+    assert f"{tmp_path / 'x.jpg'}: damaged JPEG data" in hook.dialogs[0].text()
+    hook.dialogs[0].close()
+
+
+def test_resolve_models_reports_each_unusable_model(tiny_checkpoint: Path) -> None:
+    paths, problems = resolve_models([str(tiny_checkpoint), "no-such-model", "crfd-net"])
+    assert paths == [str(tiny_checkpoint)]
+    assert len(problems) == 2
+    assert problems[0].startswith("no-such-model: ")
+    assert "no trained checkpoint" in problems[1]
+
+
+def test_folders_expand_to_their_images(tmp_path: Path) -> None:
+    write_image(tmp_path / "b.png")
+    write_image(tmp_path / "a.png")
+    (tmp_path / "notes.txt").write_text("not evidence")
+    (tmp_path / "sub").mkdir()
+    single = tmp_path / "elsewhere.jpg"
+    assert expand_paths([tmp_path, single]) == [
+        str(tmp_path / "a.png"),
+        str(tmp_path / "b.png"),
+        str(single),
+    ]
