@@ -43,6 +43,7 @@ from PIL import Image
 from engine.errors import EvidenceError, ForensicError
 from engine.io import is_image_name, load_evidence
 from engine.types import Analysis, Evidence, ModelResult, Progress
+from forensic_viewer.environment import environment
 
 if TYPE_CHECKING:  # torch loads only when a scan runs, not when results are read
     from engine.pipeline import Analyzer
@@ -417,7 +418,13 @@ def scan_settings(analyzer: Analyzer, source: str) -> dict[str, Any]:
     }
 
 
-def check_settings(out: Path, settings: dict[str, Any]) -> None:
+def check_settings(
+    out: Path, settings: dict[str, Any], extra: dict[str, Any] | None = None
+) -> None:
+    """Refuse an output folder made with other settings, then record ``settings`` in scan.json.
+
+    extra: written along (e.g. the program's environment) but never compared.
+    """
     info = out / SCAN_INFO
     if info.exists():
         try:
@@ -430,7 +437,7 @@ def check_settings(out: Path, settings: dict[str, Any]) -> None:
                 "holds results made with other models or settings; use another --out folder",
             )
     out.mkdir(parents=True, exist_ok=True)
-    info.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
+    info.write_text(json.dumps({**(extra or {}), **settings}, indent=2) + "\n", encoding="utf-8")
 
 
 @dataclass
@@ -606,7 +613,11 @@ def run_scan(
     from engine.tiling import Cancelled
 
     t0 = time.perf_counter()
-    check_settings(out, scan_settings(analyzer, source))
+    check_settings(
+        out,
+        scan_settings(analyzer, source),
+        {"environment": environment(), "device": str(getattr(analyzer, "device", ""))},
+    )
     if total is None:
         total = len(files) if isinstance(files, Sized) else 0
     log = _ResultLog(out)
