@@ -1,0 +1,248 @@
+"""One report, every format: the two passes that feed the writers.
+
+Pass 1 (:func:`overview`) reads every item once: it re-verifies each evidence file's SHA-256
+against the one recorded at load, builds the summary (triage) rows and the table of models,
+and collects the alerts that go on the first page. Pass 2 (:func:`item_figures`, driven by
+``write_report``) draws each item's figures once and hands them to every writer, then drops
+them, so memory does not grow with the number of files.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from engine.types import Progress
+from forensic_viewer.environment import environment
+from forensic_viewer.report.figures import FigureStyle, annotated_figure, encode, evidence_figure
+from forensic_viewer.report.model import (
+    CaseInfo,
+    Integrity,
+    ModelCard,
+    ReportItem,
+    ReportSource,
+    verify_integrity,
+)
+from forensic_viewer.triage import TriageRow
+
+FigurePolicy = Literal["all", "flagged", "none"]
+ProgressFn = Callable[[Progress], None]
+CancelFn = Callable[[], bool]
+
+
+class ReportCancelled(Exception):
+    """The report was cancelled; no partial report file is left behind."""
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    """How a report is drawn.
+
+    figures: annotated figures for every item, only for flagged items (any check found a
+        manipulation), or none (tables only: quick reports of very large scans).
+    jpeg_quality: of the embedded figures.
+    """
+
+    style: FigureStyle = field(default_factory=FigureStyle)
+    figures: FigurePolicy = "all"
+    jpeg_quality: int = 88
+
+
+@dataclass
+class ModelSummary:
+    """A model that ran in the report, with its checkpoint and model card (one per checkpoint)."""
+
+    name: str
+    role: str
+    architecture: str
+    checkpoint: str
+    checkpoint_sha256: str
+    rule: str
+    threshold: float | None
+    pixel_threshold: float | None
+    provenance: str
+    input_policy: dict[str, Any]
+    devices: set[str]
+    precisions: set[str]
+    card: ModelCard | None
+    files: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "role": self.role,
+            "architecture": self.architecture,
+            "checkpoint": self.checkpoint,
+            "checkpoint_sha256": self.checkpoint_sha256,
+            "rule": self.rule,
+            "threshold": self.threshold,
+            "pixel_threshold": self.pixel_threshold,
+            "threshold_provenance": self.provenance,
+            "input_policy": self.input_policy,
+            "devices": sorted(self.devices),
+            "precisions": sorted(self.precisions),
+            "model_card": None if self.card is None else self.card.to_dict(),
+            "files_analysed": self.files,
+        }
+
+
+@dataclass
+class Overview:
+    """Everything the first page needs, from pass 1."""
+
+    source: ReportSource
+    case: CaseInfo
+    rows: list[TriageRow]
+    integrity: list[Integrity]
+    models: list[ModelSummary]
+    generated: str
+    export_environment: dict[str, Any]
+    options: ReportOptions
+
+    @property
+    def alerts(self) -> list[str]:
+        """Loud first-page messages: evidence changed or unreadable at export."""
+        return [i.message for i in self.integrity if i.status in ("mismatch", "unreadable")]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {
+            "files": len(self.rows),
+            "analysed": sum(r.status == "ok" for r in self.rows),
+            "failed": sum(r.status != "ok" for r in self.rows),
+            "flagged": sum(r.flagged for r in self.rows),
+            "evidence_changed": sum(i.status == "mismatch" for i in self.integrity),
+            "evidence_unreadable": sum(i.status == "unreadable" for i in self.integrity),
+        }
+
+
+@dataclass
+class Figure:
+    """One encoded figure and what it shows."""
+
+    caption: str
+    data: bytes
+    mime: str
+    width: int
+    height: int
+
+
+@dataclass
+class ItemFigures:
+    """The figures of one item: the evidence, then one per model and the ensemble (by name)."""
+
+    evidence: Figure | None = None
+    entries: dict[str, Figure] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def _check(cancel: CancelFn | None) -> None:
+    if cancel is not None and cancel():
+        raise ReportCancelled("report cancelled")
+
+
+def overview(
+    source: ReportSource,
+    case: CaseInfo,
+    options: ReportOptions,
+    progress: ProgressFn | None = None,
+    cancel: CancelFn | None = None,
+) -> Overview:
+    """Pass 1: integrity of every evidence file, summary rows and the models that ran."""
+    rows: list[TriageRow] = []
+    integrity: list[Integrity] = []
+    models: dict[tuple[str, str], ModelSummary] = {}
+    for i, item in enumerate(source.items()):
+        _check(cancel)
+        integrity.append(verify_integrity(item.file, item.sha256))
+        rows.append(item.triage())
+        for e in item.entries():
+            if not e.ran:
+                continue
+            f = e.figures
+            k = (e.name, str(f.get("checkpoint_sha256", "")))
+            if k not in models:
+                models[k] = ModelSummary(
+                    name=e.name,
+                    role=e.role,
+                    architecture=str(f.get("architecture", "")),
+                    checkpoint=str(f.get("checkpoint", "")),
+                    checkpoint_sha256=str(f.get("checkpoint_sha256", "")),
+                    rule=str(f.get("rule", "")),
+                    threshold=f.get("threshold"),
+                    pixel_threshold=f.get("pixel_threshold"),
+                    provenance=str(f.get("threshold_provenance", "")),
+                    input_policy=dict(f.get("input_policy") or {}),
+                    devices=set(),
+                    precisions=set(),
+                    card=e.card,
+                )
+            m = models[k]
+            m.files += 1
+            if f.get("device"):
+                m.devices.add(str(f["device"]))
+            if f.get("precision"):
+                m.precisions.add(str(f["precision"]))
+        if progress is not None:
+            progress(Progress("verifying evidence", i + 1, source.count))
+    return Overview(
+        source=source,
+        case=case,
+        rows=rows,
+        integrity=integrity,
+        models=list(models.values()),
+        generated=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        export_environment=environment(),
+        options=options,
+    )
+
+
+def item_figures(item: ReportItem, row: TriageRow, options: ReportOptions) -> ItemFigures:
+    """Pass 2 for one item: the evidence and one annotated figure per model that ran."""
+    out = ItemFigures()
+    if item.status != "ok" or options.figures == "none":
+        return out
+    if options.figures == "flagged" and not row.flagged:
+        out.notes.append("figures are drawn for flagged files only in this report")
+        return out
+    style, q = options.style, options.jpeg_quality
+    pixels, why = item.load_pixels()
+    if why:
+        out.notes.append(why)
+    if pixels is not None:
+        fig = evidence_figure(pixels, item.faces, style)
+        out.evidence = Figure(
+            "The evidence as analysed (orientation applied), with the face boxes.",
+            encode(fig, "JPEG", q),
+            "image/jpeg",
+            fig.shape[1],
+            fig.shape[0],
+        )
+    for e in item.entries():
+        if not e.ran:
+            continue
+        heat = e.load_heatmap()
+        if heat is None:
+            out.notes.append(f"{e.name}: the heatmap file is missing; no figure")
+            continue
+        base = pixels
+        if base is not None and base.shape[:2] != heat.shape[:2]:
+            out.notes.append(
+                f"{e.name}: heatmap {heat.shape[1]}x{heat.shape[0]} does not match the "
+                f"evidence {base.shape[1]}x{base.shape[0]}; drawn without the evidence"
+            )
+            base = None
+        pt = float(e.figures.get("pixel_threshold", 0.5))
+        fig = annotated_figure(base, heat, pt, item.faces, style)
+        what = "the ensemble" if e.role == "ensemble" else f"model {e.name}"
+        out.entries[e.name] = Figure(
+            f"Heatmap of {what} ({e.heatmap_precision}); outline: mask (heatmap > {pt:.2f})"
+            + ("" if base is not None else "; evidence not shown"),
+            encode(fig, "JPEG", q),
+            "image/jpeg",
+            fig.shape[1],
+            fig.shape[0],
+        )
+    return out

@@ -1,0 +1,217 @@
+"""Annotated figures for reports, drawn with numpy and OpenCV only (no Qt, no display).
+
+One figure per model and for the ensemble: the evidence, downscaled so its long side is at most
+``max_side`` pixels, with the heatmap blended over it through a colormap (transparent where the
+heatmap is 0, ``opacity`` where it is 1), the mask's outline (heatmap > pixel threshold) and
+the face boxes, above a legend bar that maps colours to probabilities and marks the pixel
+threshold. When the evidence cannot be shown (changed since the analysis, unreadable) the
+heatmap is drawn alone on black, so no layer is ever drawn over pixels it was not computed on.
+
+All images here are [H, W, 3] uint8 RGB.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+
+COLORMAPS = {
+    "inferno": cv2.COLORMAP_INFERNO,
+    "viridis": cv2.COLORMAP_VIRIDIS,
+    "turbo": cv2.COLORMAP_TURBO,
+    "jet": cv2.COLORMAP_JET,
+}
+MAX_SIDE = 1024
+LEGEND_HEIGHT = 46
+
+
+@dataclass(frozen=True)
+class FigureStyle:
+    """How figures are drawn.
+
+    colormap: one of :data:`COLORMAPS` (perceptually uniform ``inferno`` by default, so equal
+        steps in probability look like equal steps in colour).
+    opacity: heatmap opacity where the heatmap is 1 (it scales with the probability).
+    contour_rgb / face_rgb: colours of the mask outline and of face boxes; chosen to stand out
+        from every colour of the colormaps above.
+    max_side: long side of a figure in pixels (reports stay small; the maps are in the scan).
+    """
+
+    colormap: str = "inferno"
+    opacity: float = 0.6
+    contour_rgb: tuple[int, int, int] = (0, 255, 255)
+    face_rgb: tuple[int, int, int] = (0, 255, 0)
+    max_side: int = MAX_SIDE
+
+    def __post_init__(self) -> None:
+        if self.colormap not in COLORMAPS:
+            raise ValueError(f"colormap must be one of {sorted(COLORMAPS)}, got {self.colormap!r}")
+        if not 0.0 <= self.opacity <= 1.0:
+            raise ValueError(f"opacity must be in [0, 1], got {self.opacity}")
+        if self.max_side < 16:
+            raise ValueError(f"max_side must be >= 16, got {self.max_side}")
+
+
+def fit_size(height: int, width: int, max_side: int) -> tuple[int, int]:
+    """(h, w) scaled so the long side is at most ``max_side``; never enlarged."""
+    scale = min(1.0, max_side / max(height, width))
+    return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+def resize_to(img: NDArray[Any], size: tuple[int, int]) -> NDArray[Any]:
+    """``img`` resized to ``size`` = (h, w); area interpolation when shrinking."""
+    h, w = size
+    if img.shape[:2] == (h, w):
+        return img
+    interp = cv2.INTER_AREA if h <= img.shape[0] else cv2.INTER_LINEAR
+    return cv2.resize(img, (w, h), interpolation=interp)
+
+
+def colorize(heat: NDArray[np.floating], colormap: str = "inferno") -> NDArray[np.uint8]:
+    """Heatmap [H, W] in [0, 1] -> RGB through ``colormap``."""
+    u8 = np.rint(np.clip(heat, 0.0, 1.0) * 255.0).astype(np.uint8)
+    bgr = cv2.applyColorMap(u8, COLORMAPS[colormap])
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+def blend(
+    rgb: NDArray[np.uint8], heat: NDArray[np.floating], colormap: str, opacity: float
+) -> NDArray[np.uint8]:
+    """Heatmap over ``rgb``: alpha = opacity x probability, so low values leave the evidence
+    visible and high values show their colour."""
+    colour = colorize(heat, colormap).astype(np.float32)
+    alpha = (opacity * np.clip(heat, 0.0, 1.0)).astype(np.float32)[..., None]
+    out = rgb.astype(np.float32) * (1.0 - alpha) + colour * alpha
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+def draw_mask_outline(
+    rgb: NDArray[np.uint8], mask: NDArray[np.bool_], colour: tuple[int, int, int]
+) -> NDArray[np.uint8]:
+    """Outline of the mask's regions (external and hole contours) on a copy of ``rgb``."""
+    out = np.ascontiguousarray(rgb.copy())
+    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    thickness = max(1, round(max(rgb.shape[:2]) / 400))
+    # Crisp lines in the exact colour (no anti-aliasing): an outline pixel is never a blend
+    # that could be read as a heatmap colour.
+    cv2.drawContours(out, contours, -1, colour, thickness, lineType=cv2.LINE_8)
+    return out
+
+
+def draw_face_boxes(
+    rgb: NDArray[np.uint8],
+    faces: Sequence[dict[str, Any]],
+    scale: float,
+    colour: tuple[int, int, int],
+) -> NDArray[np.uint8]:
+    """Face boxes (``{"box": [x, y, w, h]}`` in evidence pixels) drawn at ``scale``, numbered
+    from 1 in the order of the report's face table."""
+    out = np.ascontiguousarray(rgb.copy())
+    thickness = max(1, round(max(rgb.shape[:2]) / 300))
+    for i, face in enumerate(faces, start=1):
+        x, y, w, h = (float(v) * scale for v in face["box"])
+        p0, p1 = (round(x), round(y)), (round(x + w), round(y + h))
+        cv2.rectangle(out, p0, p1, colour, thickness, lineType=cv2.LINE_8)
+        cv2.putText(
+            out,
+            str(i),
+            (p0[0] + 2, max(12, p0[1] - 4)),
+            cv2.FONT_HERSHEY_SIMPLEX,
+            0.45,
+            colour,
+            1,
+            cv2.LINE_AA,
+        )
+    return out
+
+
+def legend_bar(
+    width: int,
+    colormap: str = "inferno",
+    pixel_threshold: float | None = None,
+    contour_rgb: tuple[int, int, int] = (0, 255, 255),
+) -> NDArray[np.uint8]:
+    """A colour scale from probability 0 (left) to 1 (right) with ticks at 0, .25, .5, .75, 1
+    below it and, when given, a marker at the pixel threshold (labelled above the scale) in
+    the mask outline's colour."""
+    width = max(width, 160)
+    out = np.full((LEGEND_HEIGHT, width, 3), 255, np.uint8)
+    x0, x1, y0, y1 = 8, width - 8, 16, 28
+    ramp = np.linspace(0.0, 1.0, x1 - x0, dtype=np.float32)[None, :].repeat(y1 - y0, 0)
+    out[y0:y1, x0:x1] = colorize(ramp, colormap)
+    font, black = cv2.FONT_HERSHEY_SIMPLEX, (0, 0, 0)
+
+    def text(label: str, x: int, y: int, centred: bool = True) -> None:
+        (tw, _), _ = cv2.getTextSize(label, font, 0.38, 1)
+        tx = min(max(x - tw // 2 if centred else x, 0), width - tw)
+        cv2.putText(out, label, (tx, y), font, 0.38, black, 1, cv2.LINE_AA)
+
+    for v in (0.0, 0.25, 0.5, 0.75, 1.0):
+        x = round(x0 + v * (x1 - x0 - 1))
+        cv2.line(out, (x, y1), (x, y1 + 3), black, 1)
+        text(f"{v:g}", x, y1 + 14)
+    if pixel_threshold is not None and 0.0 <= pixel_threshold <= 1.0:
+        x = round(x0 + pixel_threshold * (x1 - x0 - 1))
+        cv2.rectangle(out, (x - 2, y0 - 3), (x + 1, y1 + 1), black, 1)
+        cv2.line(out, (x, y0 - 2), (x, y1), contour_rgb, 2)
+        text(f"mask > {pixel_threshold:.2f}", x, y0 - 5)
+    return out
+
+
+def evidence_figure(
+    rgb: NDArray[np.uint8], faces: Sequence[dict[str, Any]], style: FigureStyle = FigureStyle()
+) -> NDArray[np.uint8]:
+    """The evidence alone (downscaled) with its face boxes: the reference for every layer."""
+    size = fit_size(rgb.shape[0], rgb.shape[1], style.max_side)
+    small = resize_to(rgb, size)
+    return draw_face_boxes(small, faces, size[0] / rgb.shape[0], style.face_rgb)
+
+
+def annotated_figure(
+    rgb: NDArray[np.uint8] | None,
+    heat: NDArray[np.floating],
+    pixel_threshold: float,
+    faces: Sequence[dict[str, Any]] = (),
+    style: FigureStyle = FigureStyle(),
+) -> NDArray[np.uint8]:
+    """Evidence + heatmap + mask outline + face boxes, above the legend bar.
+
+    rgb: the analysed pixels [H, W, 3] (the heatmap's resolution), or None to draw the
+        heatmap on black (evidence not shown).
+    heat: [H, W] probabilities; the mask is taken as heat > ``pixel_threshold`` after
+        downscaling (area average), which is what the eye sees at the figure's size.
+    """
+    h, w = heat.shape[:2]
+    if rgb is not None and rgb.shape[:2] != (h, w):
+        raise ValueError(f"evidence is {rgb.shape[1]}x{rgb.shape[0]}, the heatmap {w}x{h}")
+    size = fit_size(h, w, style.max_side)
+    small_heat = resize_to(np.asarray(heat, dtype=np.float32), size)
+    base = np.zeros((*size, 3), np.uint8) if rgb is None else resize_to(rgb, size)
+    opacity = 1.0 if rgb is None else style.opacity
+    out = blend(base, small_heat, style.colormap, opacity)
+    out = draw_mask_outline(out, small_heat > pixel_threshold, style.contour_rgb)
+    out = draw_face_boxes(out, faces, size[0] / h, style.face_rgb)
+    legend = legend_bar(size[1], style.colormap, pixel_threshold, style.contour_rgb)
+    if legend.shape[1] != out.shape[1]:  # figures narrower than the legend: pad with white
+        pad = np.full((out.shape[0], legend.shape[1], 3), 255, np.uint8)
+        pad[:, : out.shape[1]] = out
+        out = pad
+    return np.vstack([out, legend])
+
+
+def encode(rgb: NDArray[np.uint8], fmt: str = "JPEG", quality: int = 88) -> bytes:
+    """``rgb`` as JPEG (photographs and heatmaps) or PNG bytes."""
+    buf = io.BytesIO()
+    img = Image.fromarray(rgb)
+    if fmt.upper() == "JPEG":
+        img.save(buf, format="JPEG", quality=quality, optimize=True)
+    else:
+        img.save(buf, format="PNG", optimize=True)
+    return buf.getvalue()

@@ -1,0 +1,211 @@
+"""The HTML report: one self-contained file.
+
+- Images are embedded as ``data:`` URIs; the only links are in-page anchors; no script; a
+  Content-Security-Policy forbids every fetch but ``data:`` images, so the file opens offline
+  and tells no server that it was opened.
+- Every string that comes from a file name, metadata, a checkpoint or the examiner goes through
+  :func:`esc` (``html.escape`` with quotes), in text and in attributes alike.
+- Written item by item to a temporary file that replaces the target at the end.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from pathlib import Path
+from typing import TextIO
+
+from forensic_viewer.report import text as T
+from forensic_viewer.report.build import Figure, ItemFigures, Overview
+from forensic_viewer.report.model import ReportItem
+
+CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; form-action 'none'"
+STYLE = """
+body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1100px;
+       color: #1a1a1a; padding: 0 1em; }
+h1 { font-size: 1.6em; margin-bottom: 0.2em; }
+h2 { border-bottom: 2px solid #444; padding-bottom: 0.2em; margin-top: 2em; }
+h3 { margin: 1.2em 0 0.4em; }
+table { border-collapse: collapse; margin: 0.5em 0; }
+th, td { border: 1px solid #bbb; padding: 3px 7px; text-align: left; vertical-align: top; }
+th { background: #eee; }
+table.kv th { width: 15em; font-weight: normal; color: #444; background: #f6f6f6; }
+td.mono, .mono { font-family: ui-monospace, monospace; font-size: 0.9em; word-break: break-all; }
+.alert { border: 4px solid #b00000; background: #ffe5e5; color: #700; padding: 0.8em 1em;
+         margin: 1em 0; }
+.alert h2 { border: none; margin: 0 0 0.4em; color: #b00000; }
+.ok { color: #176317; }
+.bad, .notrun { color: #b00000; font-weight: bold; }
+.error { border: 2px solid #b00000; background: #fff0f0; padding: 0.5em 1em; }
+.figure { margin: 1em 0; }
+.figure img { max-width: 100%; border: 1px solid #999; }
+.caption { color: #444; font-size: 0.9em; }
+.entry { display: flex; gap: 1.2em; flex-wrap: wrap; align-items: flex-start; }
+.entry .figure { flex: 1 1 420px; margin: 0; }
+.entry table { flex: 1 1 380px; }
+.notes { white-space: pre-wrap; }
+td.manipulated { background: #ffe0e0; }
+td.thumb img { max-height: 64px; max-width: 96px; }
+"""
+
+
+def esc(value: object) -> str:
+    """Text for HTML content or a quoted attribute: & < > " ' escaped."""
+    return html.escape(str(value), quote=True)
+
+
+def data_uri(data: bytes, mime: str) -> str:
+    return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def _kv(rows: T.Rows, css: str = "kv") -> str:
+    """A two-column table of label and value; hashes in monospace, notes keep their lines."""
+    out = []
+    for k, v in rows:
+        cls = "mono" if T.is_digest(v) else "notes" if k == "Notes" else ""
+        td = f'<td class="{cls}">' if cls else "<td>"
+        out.append(f'<tr><th scope="row">{esc(k)}</th>{td}{esc(v)}</td></tr>')
+    return f'<table class="{css}">{"".join(out)}</table>'
+
+
+def _figure(fig: Figure, alt: str) -> str:
+    return (
+        f'<div class="figure"><img src="{data_uri(fig.data, fig.mime)}" alt="{esc(alt)}" '
+        f'width="{fig.width}" height="{fig.height}">'
+        f'<div class="caption">{esc(fig.caption)}</div></div>'
+    )
+
+
+class HtmlWriter:
+    """Writes ``path`` from an :class:`Overview` and then one item at a time."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.tmp = path.with_name(path.name + ".tmp")
+        self._f: TextIO | None = None
+
+    def _w(self, s: str) -> None:
+        assert self._f is not None
+        self._f.write(s)
+
+    def begin(self, ov: Overview, thumbnails: list[bytes | None]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._f = open(self.tmp, "w", encoding="utf-8")  # closed by finish()/abort()
+        title = f"Forensic examination report: {ov.source.title}"
+        self._w(
+            '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            f'<meta http-equiv="Content-Security-Policy" content="{esc(CSP)}">\n'
+            '<meta name="referrer" content="no-referrer">\n'
+            f"<title>{esc(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
+            f"<h1>Forensic examination report</h1>\n<p>{esc(ov.source.title)}</p>\n"
+        )
+        alerts = ov.alerts
+        if alerts:
+            items = "".join(f"<li>{esc(a)}</li>" for a in alerts)
+            self._w(
+                '<section class="alert" id="integrity-alert">'
+                "<h2>WARNING: evidence integrity check failed at export</h2>"
+                "<p>The SHA-256 of these evidence files, read again now, is not the one "
+                "recorded when they were analysed (or they could not be read). Findings below "
+                "describe the files as they were at analysis, not as they are now.</p>"
+                f"<ul>{items}</ul></section>\n"
+            )
+        self._w(f'<section id="case"><h2>Case</h2>{_kv(T.case_rows(ov))}</section>\n')
+        self._summary(ov, thumbnails)
+        self._w('<section id="models"><h2>Models</h2>')
+        if not ov.models:
+            self._w("<p>No model ran on any file of this report.</p>")
+        for m in ov.models:
+            self._w(f"<h3>{esc(m.name)}</h3>{_kv(T.model_rows(m))}")
+        self._w("</section>\n")
+        self._w(
+            '<section id="environment"><h2>Environment and parameters</h2>'
+            f"{_kv(T.environment_rows(ov))}</section>\n"
+        )
+        self._w('<section id="items"><h2>Evidence files</h2>')
+        self._w(f'<p class="caption">{esc(T.LEGEND_TEXT)}</p>\n')
+
+    def _summary(self, ov: Overview, thumbnails: list[bytes | None]) -> None:
+        header = T.summary_header(ov)
+        self._w(f'<section id="summary"><h2>Summary</h2><p>{esc(T.counts_text(ov))}</p>')
+        self._w('<table class="summary"><thead><tr><th></th>')
+        self._w("".join(f'<th scope="col">{esc(h)}</th>' for h in header))
+        self._w("</tr></thead><tbody>\n")
+        for i, row in enumerate(ov.rows):
+            cells = T.summary_cells(ov, i)
+            thumb = thumbnails[i] if i < len(thumbnails) else None
+            img = f'<img src="{data_uri(thumb, "image/jpeg")}" alt="thumbnail">' if thumb else ""
+            tds = [f'<td class="thumb">{img}</td>', f"<td>{esc(cells[0])}</td>"]
+            tds.append(f'<td><a href="#item-{i + 1}">{esc(cells[1])}</a></td>')
+            status_css = "" if row.status == "ok" else ' class="bad"'
+            tds.append(f"<td{status_css}>{esc(cells[2])}</td>")
+            for c in cells[3:-1]:
+                css = ' class="manipulated"' if c.startswith("manipulated") else ""
+                css = ' class="notrun"' if c == "not run" else css
+                tds.append(f"<td{css}>{esc(c)}</td>")
+            integ = ov.integrity[i]
+            css = "ok" if integ.ok else "bad"
+            tds.append(f'<td class="{css}">{esc(cells[-1])}</td>')
+            self._w(f'<tr id="row-{i + 1}">{"".join(tds)}</tr>\n')
+        self._w("</tbody></table></section>\n")
+
+    def item(self, index: int, item: ReportItem, ov: Overview, figs: ItemFigures) -> None:
+        n = index + 1
+        integ = ov.integrity[index]
+        status = "ok" if item.status == "ok" else "error"
+        self._w(f'<section class="item status-{status}" id="item-{n}">')
+        self._w(f"<h2>{n}. {esc(item.key)}</h2>")
+        if item.status != "ok":
+            self._w(
+                f'<div class="error"><p class="bad">NOT ANALYSED: {esc(item.error)}</p>'
+                "<p>No check ran on this file.</p></div>"
+            )
+        css = "alert" if integ.status in ("mismatch", "unreadable") else "ok"
+        self._w(f'<div class="{css}">{_kv(T.integrity_rows(integ))}</div>')
+        self._w(f"<h3>Evidence</h3>{_kv(T.evidence_rows(item))}")
+        meta = T.metadata_rows(item)
+        if meta:
+            self._w(
+                f"<details><summary>Metadata ({len(meta)} fields, untrusted text from the "
+                f"file)</summary>{_kv(meta)}</details>"
+            )
+        for note in [*item.notes, *figs.notes]:
+            self._w(f'<p class="bad">{esc(note)}</p>')
+        if figs.evidence is not None:
+            self._w(_figure(figs.evidence, f"evidence {item.key}"))
+        for e in item.entries():
+            label = f"Ensemble {e.name}" if e.role == "ensemble" else f"Model {e.name}"
+            if not e.ran:
+                self._w(
+                    f'<h3>{esc(label)}: <span class="notrun">NOT RUN</span></h3>'
+                    f"{_kv(T.entry_rows(e))}"
+                )
+                continue
+            self._w(f'<h3>{esc(label)}</h3><div class="entry">')
+            fig = figs.entries.get(e.name)
+            if fig is not None:
+                self._w(_figure(fig, f"{label} on {item.key}"))
+            self._w(f"{_kv(T.entry_rows(e))}</div>")
+        self._w(f"<h3>Faces</h3><p>{esc(T.faces_text(item))}</p>")
+        faces = T.face_rows(item)
+        if faces:
+            head = "".join(f"<th>{h}</th>" for h in ("#", "Box", "Confidence", "Scores"))
+            body = "".join(
+                "<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>" for r in faces
+            )
+            self._w(f"<table><tr>{head}</tr>{body}</table>")
+        self._w("</section>\n")
+
+    def finish(self) -> Path:
+        self._w("</section>\n<footer><p>End of report.</p></footer>\n</body>\n</html>\n")
+        assert self._f is not None
+        self._f.close()
+        self._f = None
+        self.tmp.replace(self.path)
+        return self.path
+
+    def abort(self) -> None:
+        if self._f is not None:
+            self._f.close()
+            self._f = None
+        self.tmp.unlink(missing_ok=True)

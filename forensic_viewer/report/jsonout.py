@@ -1,0 +1,99 @@
+"""The JSON sidecar: every figure of the report, for machines and for later comparison.
+
+Same content as the HTML and PDF (case, alerts, environment, settings, models with their
+model cards, the summary rows, and per file the evidence facts, the SHA-256 check, every
+model's figures or the reason it did not run, faces, timings), without the images. Written
+item by item, so a 10,000-file report is never all in memory.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any, TextIO
+
+from forensic_viewer.report.build import ItemFigures, Overview
+from forensic_viewer.report.model import ReportItem
+
+FORMAT = "forensic-viewer report"
+FORMAT_VERSION = 1
+
+
+def _clean(v: Any) -> Any:
+    """JSON-safe: NaN/inf become None (strict JSON has no such numbers), tuples lists."""
+    if isinstance(v, float):
+        return v if math.isfinite(v) else None
+    if isinstance(v, dict):
+        return {str(k): _clean(x) for k, x in v.items()}
+    if isinstance(v, list | tuple | set):
+        return [_clean(x) for x in v]
+    return v
+
+
+def dumps(v: Any) -> str:
+    return json.dumps(_clean(v), ensure_ascii=False, allow_nan=False)
+
+
+class JsonWriter:
+    """Writes ``path``: the header from an :class:`Overview`, then ``items`` one at a time."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.tmp = path.with_name(path.name + ".tmp")
+        self._f: TextIO | None = None
+        self._first = True
+
+    def begin(self, ov: Overview, thumbnails: list[bytes | None]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._f = open(self.tmp, "w", encoding="utf-8")  # closed by finish()/abort()
+        head = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "title": ov.source.title,
+            "kind": ov.source.kind,
+            "generated": ov.generated,
+            "case": ov.case.to_dict(),
+            "alerts": ov.alerts,
+            "counts": ov.counts,
+            "environment": {
+                "export": ov.export_environment,
+                "scan": ov.source.settings.get("environment"),
+            },
+            "settings": {k: v for k, v in ov.source.settings.items() if k != "environment"},
+            "figures": ov.options.figures,
+            "models": [m.to_dict() for m in ov.models],
+            "summary": [
+                {**row.to_dict(), "integrity": integ.status}
+                for row, integ in zip(ov.rows, ov.integrity, strict=True)
+            ],
+        }
+        text = dumps(head)
+        self._f.write(text[:-1] + ', "items": [\n')
+
+    def item(self, index: int, item: ReportItem, ov: Overview, figs: ItemFigures) -> None:
+        assert self._f is not None
+        d = item.to_dict()
+        d["index"] = index + 1
+        d["integrity"] = ov.integrity[index].to_dict()
+        d["figure_notes"] = figs.notes
+        d["figures_drawn"] = [
+            *(["evidence"] if figs.evidence is not None else []),
+            *figs.entries,
+        ]
+        self._f.write(("" if self._first else ",\n") + dumps(d))
+        self._first = False
+
+    def finish(self) -> Path:
+        assert self._f is not None
+        self._f.write("\n]}\n")
+        self._f.close()
+        self._f = None
+        self.tmp.replace(self.path)
+        return self.path
+
+    def abort(self) -> None:
+        if self._f is not None:
+            self._f.close()
+            self._f = None
+        self.tmp.unlink(missing_ok=True)

@@ -1,0 +1,566 @@
+"""The report's data: what was examined, what ran on it, what it found, and with what.
+
+A :class:`ReportItem` is one evidence file. It is built either from an in-memory
+:class:`~engine.types.Analysis` (the viewer: one image, full-precision heatmaps, the decoded
+pixels at hand) or from a scan output folder (a results.jsonl record and its 8-bit heatmap
+files; the evidence is decoded again at export). Writers (HTML, PDF, JSON) read only these
+objects, so the three formats always show the same figures.
+
+Honesty rules encoded here rather than in each writer:
+
+- a model, the ensemble or face detection that did not run on a file is a :data:`NOT_RUN`
+  entry with the reason, never an empty result that could read as a pass;
+- the SHA-256 recorded at load is compared with the file's bytes at export
+  (:func:`verify_integrity`, read-only); every outcome other than a match is an alert;
+- model-card figures are taken from a checkpoint file only when its SHA-256 is the one the
+  analysis used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+
+from engine.errors import CheckpointError, EvidenceError, ForensicError
+from engine.io import load_evidence
+from engine.types import Analysis, ModelResult
+from forensic_viewer.environment import environment
+from forensic_viewer.scanning import ResultIndex
+from forensic_viewer.triage import NOT_RUN, RAN, TriageRow, scan_info, triage_row
+
+if TYPE_CHECKING:  # reading a checkpoint header needs no torch; engine.checkpoints imports it
+    from engine.checkpoints import CheckpointMeta
+
+IntegrityStatus = Literal["match", "mismatch", "unreadable", "not recorded"]
+HEATMAP_FULL = "float32 at full resolution (in memory)"
+HEATMAP_8BIT = "8-bit map file (value = round(255 x probability))"
+
+
+@dataclass
+class CaseInfo:
+    """Case fields typed by the examiner; printed on the first page of every report."""
+
+    examiner: str = ""
+    case_id: str = ""
+    notes: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return {"examiner": self.examiner, "case_id": self.case_id, "notes": self.notes}
+
+
+@dataclass
+class ModelCard:
+    """What a checkpoint says about itself: measured metrics, the figures behind θ, training.
+
+    source: where these came from, in words (e.g. that the checkpoint's SHA-256 matched, or why
+        no card is shown).
+    """
+
+    source: str
+    metrics: dict[str, Any] = field(default_factory=dict)
+    threshold_details: dict[str, Any] = field(default_factory=dict)
+    training: dict[str, Any] = field(default_factory=dict)
+    created: str = ""
+
+    @classmethod
+    def from_meta(cls, meta: CheckpointMeta, source: str) -> ModelCard:
+        return cls(
+            source=source,
+            metrics=dict(meta.metrics),
+            threshold_details=dict(meta.decision.details),
+            training=dict(meta.training),
+            created=meta.created,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "metrics": self.metrics,
+            "threshold_details": self.threshold_details,
+            "training": self.training,
+            "created": self.created,
+        }
+
+
+def card_from_checkpoint(path: str | Path, expected_sha256: str) -> ModelCard:
+    """The model card in the header of checkpoint ``path``, if it is still the file analysed."""
+    path = Path(path)
+    if not expected_sha256:
+        return ModelCard(source="no checkpoint SHA-256 was recorded: no model card shown")
+    try:
+        actual = sha256_of_file(path)
+    except OSError:
+        return ModelCard(source=f"checkpoint {path} cannot be read at export: no model card")
+    if actual != expected_sha256:
+        return ModelCard(
+            source=f"checkpoint {path} has changed since the analysis (SHA-256 {actual}): "
+            "its model card is not shown"
+        )
+    from engine.checkpoints import read_meta
+
+    try:
+        meta = read_meta(path)
+    except CheckpointError as e:
+        return ModelCard(source=f"checkpoint header unreadable: {e}")
+    return ModelCard.from_meta(meta, "checkpoint header; file SHA-256 matches the analysis")
+
+
+class CardCache:
+    """Model cards by (checkpoint, SHA-256), read once per report."""
+
+    def __init__(self, known: Mapping[str, ModelCard] | None = None) -> None:
+        self.known = dict(known or {})
+        self._cache: dict[tuple[str, str], ModelCard] = {}
+
+    def get(self, name: str, checkpoint: str, sha256: str) -> ModelCard | None:
+        if name in self.known:
+            return self.known[name]
+        if not checkpoint:
+            return None
+        k = (checkpoint, sha256)
+        if k not in self._cache:
+            self._cache[k] = card_from_checkpoint(checkpoint, sha256)
+        return self._cache[k]
+
+
+def cards_from_analyzer(analyzer: Any) -> dict[str, ModelCard]:
+    """Model cards of the checkpoints an :class:`~engine.pipeline.Analyzer` holds in memory
+    (the viewer's case: the headers it loaded are the ones that ran)."""
+    return {
+        m.name: ModelCard.from_meta(m.meta, "checkpoint header as loaded for the analysis")
+        for m in analyzer.models
+    }
+
+
+@dataclass
+class ModelEntry:
+    """One model's (or the ensemble's) part in one item.
+
+    status: :data:`RAN` or :data:`NOT_RUN`; ``note`` says why it did not run.
+    figures: every field of :class:`~engine.types.ModelResult` but the arrays (RAN only).
+    heatmap / heatmap_file: the heatmap in memory (viewer) or its 8-bit file (scan).
+    """
+
+    name: str
+    role: Literal["model", "ensemble"]
+    status: str
+    note: str = ""
+    figures: dict[str, Any] = field(default_factory=dict)
+    card: ModelCard | None = None
+    heatmap: NDArray[np.float32] | None = field(default=None, repr=False)
+    heatmap_file: Path | None = None
+
+    @property
+    def ran(self) -> bool:
+        return self.status == RAN
+
+    @property
+    def heatmap_precision(self) -> str:
+        return HEATMAP_FULL if self.heatmap is not None else HEATMAP_8BIT
+
+    def load_heatmap(self) -> NDArray[np.float32] | None:
+        """[H, W] float32 in [0, 1], from memory or from the 8-bit map file."""
+        if self.heatmap is not None:
+            return self.heatmap
+        if self.heatmap_file is None or not self.heatmap_file.is_file():
+            return None
+        with Image.open(self.heatmap_file, formats=["PNG"]) as im:
+            return np.asarray(im.convert("L"), dtype=np.float32) / 255.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "role": self.role,
+            "status": self.status,
+            "note": self.note,
+            "figures": self.figures,
+            "model_card": None if self.card is None else self.card.to_dict(),
+            "heatmap_source": self.heatmap_precision if self.ran else None,
+        }
+
+
+@dataclass
+class Integrity:
+    """The evidence file's SHA-256 at load against its bytes at export."""
+
+    status: IntegrityStatus
+    recorded: str | None
+    current: str | None
+    checked_at: str
+    message: str
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "match"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "sha256_at_load": self.recorded,
+            "sha256_at_export": self.current,
+            "checked_at": self.checked_at,
+            "message": self.message,
+        }
+
+
+def sha256_of_file(path: str | Path) -> str:
+    """SHA-256 of the file's bytes, read in chunks through a read-only descriptor."""
+    h = hashlib.sha256()
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    with os.fdopen(fd, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def verify_integrity(path: str | Path | None, recorded: str | None) -> Integrity:
+    """Read the evidence file now and compare its SHA-256 with the one recorded at load."""
+    now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    if not recorded:
+        return Integrity(
+            "not recorded",
+            None,
+            None,
+            now,
+            "no SHA-256 was recorded (the file could not be loaded)",
+        )
+    if not path:
+        return Integrity(
+            "unreadable", recorded, None, now, "the evidence file's path was not recorded"
+        )
+    try:
+        current = sha256_of_file(path)
+    except FileNotFoundError:
+        return Integrity(
+            "unreadable", recorded, None, now, f"{path}: the evidence file no longer exists"
+        )
+    except OSError as e:
+        return Integrity(
+            "unreadable", recorded, None, now, f"{path}: cannot be read ({e.strerror or e})"
+        )
+    if current != recorded:
+        return Integrity(
+            "mismatch",
+            recorded,
+            current,
+            now,
+            f"{path}: THE EVIDENCE FILE HAS CHANGED since it was analysed "
+            f"(SHA-256 at load {recorded}, now {current})",
+        )
+    return Integrity("match", recorded, current, now, "SHA-256 at export matches the one at load")
+
+
+@dataclass
+class ReportItem:
+    """One evidence file in a report.
+
+    key: its name in the report (path relative to the scanned folder, or the file name).
+    file: the evidence path as analysed (absolute).
+    evidence: every fact of :class:`~engine.types.Evidence` but the pixels (may be partial for
+        a file that failed to load).
+    faces_checked: whether face detection ran (None: not recorded).
+    pixels: the analysed pixels when in memory (viewer); a scan decodes the file at export.
+    integrity: set by :func:`verify_integrity` when the report is written.
+    """
+
+    key: str
+    file: str | None
+    status: str
+    error: str | None
+    sha256: str | None
+    evidence: dict[str, Any]
+    models: list[ModelEntry]
+    ensemble: ModelEntry | None = None
+    faces: list[dict[str, Any]] = field(default_factory=list)
+    faces_checked: bool | None = None
+    seconds: float | None = None
+    pixels: NDArray[np.uint8] | None = field(default=None, repr=False)
+    thumbnail_file: Path | None = None
+    integrity: Integrity | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def entries(self) -> list[ModelEntry]:
+        return [*self.models, *([self.ensemble] if self.ensemble is not None else [])]
+
+    def summary_record(self) -> dict[str, Any]:
+        """The fields of a results.jsonl record that :func:`triage_row` reads."""
+
+        def short(e: ModelEntry) -> dict[str, Any] | None:
+            if not e.ran:
+                return None
+            return {
+                k: e.figures.get(k) for k in ("score", "verdict", "forged_fraction", "threshold")
+            }
+
+        rec: dict[str, Any] = {
+            "path": self.key,
+            "file": self.file,
+            "status": self.status,
+            "error": self.error,
+            "sha256": self.sha256,
+            "models": {e.name: short(e) for e in self.models if e.ran},
+            "faces": self.faces,
+            "faces_checked": self.faces_checked,
+        }
+        if self.ensemble is not None and self.ensemble.ran:
+            rec["ensemble"] = {"name": self.ensemble.name, **(short(self.ensemble) or {})}
+        return rec
+
+    def triage(self) -> TriageRow:
+        return triage_row(
+            self.summary_record(),
+            [m.name for m in self.models],
+            None if self.ensemble is None else self.ensemble.name,
+        )
+
+    def load_pixels(self) -> tuple[NDArray[np.uint8] | None, str]:
+        """The analysed pixels and a note: from memory, or decoded again from the evidence
+        file when its bytes still hash to the recorded SHA-256 (else None and why)."""
+        if self.pixels is not None:
+            return self.pixels, ""
+        if self.status != "ok" or not self.file:
+            return None, "the evidence was not decoded"
+        if self.integrity is not None and not self.integrity.ok:
+            return None, "the evidence is not shown: " + self.integrity.message
+        try:
+            ev = load_evidence(self.file)
+        except (EvidenceError, ForensicError) as e:
+            return None, f"the evidence cannot be decoded at export: {e}"
+        except MemoryError:
+            return None, f"{self.file}: out of memory while decoding at export"
+        if ev.sha256 != self.sha256:
+            # changed between the check and this read: flag it like any other mismatch
+            self.integrity = verify_integrity(self.file, self.sha256)
+            if self.integrity.ok:
+                self.integrity = Integrity(
+                    "mismatch",
+                    self.sha256,
+                    ev.sha256,
+                    time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                    f"{self.file}: THE EVIDENCE FILE CHANGED during the export",
+                )
+            return None, "the evidence is not shown: " + self.integrity.message
+        return ev.pixels, ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.key,
+            "file": self.file,
+            "status": self.status,
+            "error": self.error,
+            "sha256_at_load": self.sha256,
+            "integrity": None if self.integrity is None else self.integrity.to_dict(),
+            "evidence": self.evidence,
+            "models": [e.to_dict() for e in self.models],
+            "ensemble": None if self.ensemble is None else self.ensemble.to_dict(),
+            "face_detection": _faces_state(self.faces_checked),
+            "faces": self.faces,
+            "seconds": self.seconds,
+            "notes": self.notes,
+        }
+
+
+def _faces_state(checked: bool | None) -> str:
+    return {True: RAN, False: NOT_RUN, None: "not recorded"}[checked]
+
+
+def _entry_from_result(
+    r: ModelResult, role: Literal["model", "ensemble"], cards: CardCache
+) -> ModelEntry:
+    figures = r.to_dict()
+    card = None if role == "ensemble" else cards.get(r.name, r.checkpoint, r.checkpoint_sha256)
+    return ModelEntry(r.name, role, RAN, figures=figures, card=card, heatmap=r.heatmap)
+
+
+def item_from_analysis(
+    analysis: Analysis,
+    *,
+    key: str | None = None,
+    cards: Mapping[str, ModelCard] | None = None,
+    faces_checked: bool | None = None,
+    not_run: Mapping[str, str] | None = None,
+) -> ReportItem:
+    """The report item of an analysis done in this process (the viewer's single image).
+
+    cards: model cards by model name (see :func:`cards_from_analyzer`); models without one get
+        theirs from the checkpoint file when its SHA-256 still matches.
+    faces_checked: whether face detection was part of the analysis.
+    not_run: models (by name) that were asked for but did not run, with the reason: they are
+        listed as not run instead of being left out.
+    """
+    ev = analysis.evidence
+    cache = CardCache(cards)
+    models = [_entry_from_result(r, "model", cache) for r in analysis.results.values()]
+    for name, why in (not_run or {}).items():
+        if name not in analysis.results:
+            models.append(ModelEntry(name, "model", NOT_RUN, note=why))
+    ens = None
+    if analysis.ensemble is not None:
+        ens = _entry_from_result(analysis.ensemble, "ensemble", cache)
+    return ReportItem(
+        key=key or Path(ev.path).name,
+        file=os.path.abspath(ev.path),
+        status="ok",
+        error=None,
+        sha256=ev.sha256,
+        evidence=ev.to_dict(),
+        models=models,
+        ensemble=ens,
+        faces=[f.to_dict() for f in analysis.faces],
+        faces_checked=faces_checked,
+        seconds=analysis.seconds,
+        pixels=ev.pixels,
+    )
+
+
+def item_from_record(
+    record: Mapping[str, Any],
+    out: Path,
+    models: Sequence[str],
+    ensemble: str | None,
+    cards: CardCache,
+) -> ReportItem:
+    """The report item of one results.jsonl ``record`` of the scan output folder ``out``.
+
+    models / ensemble: what the scan ran (scan.json), so absent results show as not run.
+    """
+    status = str(record.get("status"))
+    found: Mapping[str, Any] = record.get("models") or {}
+    details: Mapping[str, Any] = record.get("details") or {}
+    why = (
+        "the file could not be analysed: " + str(record.get("error"))
+        if status != "ok"
+        else "no result was recorded for this model"
+    )
+    entries: list[ModelEntry] = []
+    for name in [*models, *(n for n in found if n not in models)]:
+        short = found.get(name)
+        if not short:
+            entries.append(ModelEntry(name, "model", NOT_RUN, note=why))
+            continue
+        figures = {**dict(details.get(name) or {}), **short}
+        figures.pop("heatmap", None)
+        card = cards.get(name, figures.get("checkpoint", ""), figures.get("checkpoint_sha256", ""))
+        entries.append(
+            ModelEntry(
+                name,
+                "model",
+                RAN,
+                figures=figures,
+                card=card,
+                heatmap_file=out / short["heatmap"] if short.get("heatmap") else None,
+            )
+        )
+    ens = None
+    ens_rec = record.get("ensemble")
+    if ens_rec:
+        figures = {**dict(record.get("ensemble_details") or {}), **ens_rec}
+        figures.pop("heatmap", None)
+        ens = ModelEntry(
+            str(ens_rec.get("name")),
+            "ensemble",
+            RAN,
+            figures=figures,
+            heatmap_file=out / ens_rec["heatmap"] if ens_rec.get("heatmap") else None,
+        )
+    elif ensemble:
+        ens = ModelEntry(ensemble, "ensemble", NOT_RUN, note=why)
+    evidence = dict(record.get("evidence") or {})
+    for k in ("width", "height", "warnings"):
+        if k in record and k not in evidence:
+            evidence[k] = record[k]
+    thumb = record.get("thumbnail")
+    return ReportItem(
+        key=str(record["path"]),
+        file=record.get("file"),
+        status=status,
+        error=record.get("error"),
+        sha256=record.get("sha256"),
+        evidence=evidence,
+        models=entries,
+        ensemble=ens,
+        faces=list(record.get("faces") or []),
+        faces_checked=record.get("faces_checked"),
+        seconds=record.get("seconds"),
+        thumbnail_file=out / thumb if thumb else None,
+    )
+
+
+@dataclass
+class ReportSource:
+    """What one report covers.
+
+    kind: ``"image"`` (one evidence file from the viewer) or ``"scan"`` (a scan output folder).
+    items: makes a fresh iterator over the items (a report reads them twice: the summary and
+        the alerts first, then each item), so a 10,000-file scan is never all in memory.
+    settings: the scan's settings (scan.json: folder, models and their SHA-256, window, stride,
+        and the environment at scan time); empty for a viewer report.
+    """
+
+    kind: Literal["image", "scan"]
+    title: str
+    items: Callable[[], Iterator[ReportItem]]
+    count: int
+    settings: dict[str, Any] = field(default_factory=dict)
+    environment: dict[str, Any] = field(default_factory=environment)
+
+    @classmethod
+    def from_items(
+        cls, items: Sequence[ReportItem], *, title: str = "", settings: dict[str, Any] | None = None
+    ) -> ReportSource:
+        """A report over items already in memory (the viewer: usually one analysis)."""
+        kind: Literal["image", "scan"] = "image" if len(items) == 1 else "scan"
+        return cls(
+            kind=kind,
+            title=title or (items[0].key if len(items) == 1 else f"{len(items)} evidence files"),
+            items=lambda: iter(items),
+            count=len(items),
+            settings=dict(settings or {}),
+        )
+
+
+def scan_source(
+    out: Path,
+    keys: Sequence[str] | None = None,
+    *,
+    cards: Mapping[str, ModelCard] | None = None,
+    title: str = "",
+) -> ReportSource:
+    """A report over the scan output folder ``out`` (default: every file it holds; ``keys``:
+    those files, in that order). Raises :class:`ForensicError` when ``out`` holds no results."""
+    index = ResultIndex(out)
+    if not len(index):
+        raise ForensicError(out, "holds no scan results (results.jsonl is missing or empty)")
+    info = scan_info(out)
+    models = list(info.get("models") or {})
+    ensemble = info.get("ensemble")
+    cache = CardCache(cards)
+    chosen = [k for k in (keys if keys is not None else index.keys()) if k in index]
+
+    def items() -> Iterator[ReportItem]:
+        for rec in index.iter_records(chosen):
+            yield item_from_record(rec, out, models, ensemble, cache)
+
+    source = str(info.get("source") or out)
+    if not title:
+        title = (
+            f"Analysis of {len(chosen)} evidence file(s)"
+            if source == "analyze"
+            else f"Scan of {source}"
+        )
+    return ReportSource(
+        kind="scan",
+        title=title,
+        items=items,
+        count=len(chosen),
+        settings=info,
+    )

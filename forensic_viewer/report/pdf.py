@@ -1,0 +1,418 @@
+"""The PDF report, laid out with reportlab.
+
+Same content and words as the HTML report (from :mod:`forensic_viewer.report.text`). Every
+string is XML-escaped before it reaches a reportlab ``Paragraph`` (whose text is markup), so a
+file name such as ``<script>&.jpg`` prints as it is. Text uses a Unicode TrueType font found on
+the system (DejaVu Sans, else reportlab's bundled Vera) embedded in the file; a character the
+font cannot draw is printed as its code point (``[U+03B8]``) rather than silently dropped.
+Figures go to a temporary folder as JPEG files and are read when their page is drawn, so
+memory does not grow with the number of files. Every page carries the case ID and page number.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_LEFT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import cm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import (
+    CondPageBreak,
+    Flowable,
+    Image,
+    KeepTogether,
+    PageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from forensic_viewer.report import text as T
+from forensic_viewer.report.build import Figure, ItemFigures, Overview
+from forensic_viewer.report.model import ReportItem
+
+FONT_CANDIDATES = (
+    # (regular, bold, mono) file names, searched in the folders below
+    ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSansMono.ttf"),
+    ("Vera.ttf", "VeraBd.ttf", "VeraMono.ttf"),
+)
+FONT_DIRS = (
+    Path("/usr/share/fonts/truetype/dejavu"),
+    Path("/usr/share/fonts/dejavu"),
+    Path("/usr/share/fonts/TTF"),
+    Path("/usr/local/share/fonts"),
+    Path("/Library/Fonts"),
+    Path.home() / ".fonts",
+)
+RED = colors.HexColor("#b00000")
+PAGE_MARGIN = 1.5 * cm
+
+
+@dataclass(frozen=True)
+class Fonts:
+    regular: str
+    bold: str
+    mono: str
+    coverage: frozenset[int] | None  # code points the regular font draws (None: cp1252)
+
+
+_FONTS: Fonts | None = None
+
+
+def _find(name: str) -> Path | None:
+    import reportlab
+
+    for d in (*FONT_DIRS, Path(reportlab.__file__).parent / "fonts"):
+        p = d / name
+        if p.is_file():
+            return p
+    return None
+
+
+def fonts() -> Fonts:
+    """Register the report fonts once: a Unicode TTF family when one exists, else Helvetica."""
+    global _FONTS
+    if _FONTS is not None:
+        return _FONTS
+    for regular, bold, mono in FONT_CANDIDATES:
+        r, b = _find(regular), _find(bold)
+        if r is None:
+            continue
+        try:
+            pdfmetrics.registerFont(TTFont("ReportSans", str(r)))
+            pdfmetrics.registerFont(TTFont("ReportSans-Bold", str(b or r)))
+            m = _find(mono)
+            mono_name = "Courier"
+            if m is not None:
+                pdfmetrics.registerFont(TTFont("ReportMono", str(m)))
+                mono_name = "ReportMono"
+        except Exception:  # a damaged font file: try the next family
+            continue
+        face = pdfmetrics.getFont("ReportSans").face
+        coverage = frozenset(face.charToGlyph)
+        _FONTS = Fonts("ReportSans", "ReportSans-Bold", mono_name, coverage)
+        return _FONTS
+    _FONTS = Fonts("Helvetica", "Helvetica-Bold", "Courier", None)
+    return _FONTS
+
+
+def _drawable(s: str, f: Fonts) -> str:
+    out = []
+    for ch in s:
+        cp = ord(ch)
+        if ch in "\n\t":
+            out.append(ch)
+        elif cp < 32 or 0x7F <= cp < 0xA0:
+            out.append(f"[U+{cp:04X}]")
+        elif f.coverage is None:
+            try:
+                ch.encode("cp1252")
+                out.append(ch)
+            except UnicodeEncodeError:
+                out.append(f"[U+{cp:04X}]")
+        else:
+            out.append(ch if cp in f.coverage else f"[U+{cp:04X}]")
+    return "".join(out)
+
+
+def para_text(value: object, f: Fonts) -> str:
+    """Plain text -> Paragraph markup: drawable characters, XML-escaped, line breaks kept."""
+    return escape(_drawable(str(value), f)).replace("\n", "<br/>")
+
+
+class _Styles:
+    def __init__(self, f: Fonts) -> None:
+        base = ParagraphStyle("base", fontName=f.regular, fontSize=8.5, leading=10.5)
+        self.body = base
+        self.small = ParagraphStyle("small", parent=base, fontSize=7, leading=8.5)
+        self.mono = ParagraphStyle("mono", parent=base, fontName=f.mono, fontSize=6.8, leading=8.2)
+        self.label = ParagraphStyle("label", parent=self.small, textColor=colors.HexColor("#444"))
+        self.h1 = ParagraphStyle("h1", parent=base, fontName=f.bold, fontSize=17, leading=21)
+        self.h2 = ParagraphStyle(
+            "h2",
+            parent=base,
+            fontName=f.bold,
+            fontSize=12.5,
+            leading=15,
+            spaceBefore=10,
+            spaceAfter=4,
+        )
+        self.h3 = ParagraphStyle(
+            "h3",
+            parent=base,
+            fontName=f.bold,
+            fontSize=10,
+            leading=12.5,
+            spaceBefore=7,
+            spaceAfter=3,
+        )
+        self.alert = ParagraphStyle(
+            "alert",
+            parent=base,
+            fontName=f.bold,
+            textColor=RED,
+            fontSize=9.5,
+            leading=12,
+            alignment=TA_LEFT,
+        )
+        self.alert_h = ParagraphStyle(
+            "alert_h", parent=self.alert, fontSize=13, leading=16, spaceAfter=4
+        )
+        self.bad = ParagraphStyle("bad", parent=base, fontName=f.bold, textColor=RED)
+
+
+class PdfWriter:
+    """Builds ``path`` from an :class:`Overview` and then one item at a time."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.tmp = path.with_name(path.name + ".tmp")
+        self.f = fonts()
+        self.s = _Styles(self.f)
+        self.story: list[Flowable] = []
+        self.figdir: Path | None = None
+        self.figcount = 0
+        self.ov: Overview | None = None
+        self.width = A4[0] - 2 * PAGE_MARGIN
+
+    # -- helpers --------------------------------------------------------------------------
+    def p(self, value: object, style: ParagraphStyle | None = None) -> Paragraph:
+        return Paragraph(para_text(value, self.f), style or self.s.body)
+
+    def kv(self, rows: T.Rows, label_width: float = 4.2 * cm, width: float | None = None) -> Table:
+        width = width or self.width
+        data = [
+            [
+                self.p(k, self.s.label),
+                self.p(v, self.s.mono if T.is_digest(v) else self.s.small),
+            ]
+            for k, v in rows
+        ]
+        t = Table(data, colWidths=[label_width, width - label_width], hAlign="LEFT")
+        t.setStyle(
+            TableStyle(
+                [
+                    ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb")),
+                    ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#f4f4f4")),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+                ]
+            )
+        )
+        return t
+
+    def image(self, fig: Figure, max_w: float, max_h: float = 16 * cm) -> Image:
+        assert self.figdir is not None
+        self.figcount += 1
+        path = self.figdir / f"{self.figcount}.jpg"
+        path.write_bytes(fig.data)
+        scale = min(max_w / fig.width, max_h / fig.height)
+        return Image(str(path), width=fig.width * scale, height=fig.height * scale, lazy=2)
+
+    def alert_box(self, title: str, lines: list[str]) -> Table:
+        cell = [self.p(title, self.s.alert_h), *[self.p(x, self.s.alert) for x in lines]]
+        t = Table([[cell]], colWidths=[self.width])
+        t.setStyle(
+            TableStyle(
+                [
+                    ("BOX", (0, 0), (-1, -1), 3, RED),
+                    ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#ffe5e5")),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 8),
+                    ("TOPPADDING", (0, 0), (-1, -1), 6),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
+                ]
+            )
+        )
+        return t
+
+    # -- writer interface -----------------------------------------------------------------
+    def begin(self, ov: Overview, thumbnails: list[bytes | None]) -> None:
+        self.ov = ov
+        self.figdir = Path(tempfile.mkdtemp(prefix="report-figures-"))
+        s, add = self.s, self.story.append
+        add(self.p("Forensic examination report", s.h1))
+        add(self.p(ov.source.title, s.body))
+        add(Spacer(1, 6))
+        if ov.alerts:
+            add(
+                self.alert_box(
+                    "WARNING: evidence integrity check failed at export",
+                    [
+                        "The SHA-256 of these evidence files, read again now, is not the one "
+                        "recorded when they were analysed (or they could not be read). "
+                        "Findings describe the files as they were at analysis.",
+                        *ov.alerts,
+                    ],
+                )
+            )
+            add(Spacer(1, 6))
+        add(self.p("Case", s.h2))
+        add(self.kv(T.case_rows(ov)))
+        add(self.p("Summary", s.h2))
+        add(self.p(T.counts_text(ov), s.body))
+        add(Spacer(1, 3))
+        add(self._summary_table(ov))
+        add(self.p("Models", s.h2))
+        if not ov.models:
+            add(self.p("No model ran on any file of this report.", s.body))
+        for m in ov.models:
+            add(KeepTogether([self.p(m.name, s.h3), self.kv(T.model_rows(m))]))
+        add(self.p("Environment and parameters", s.h2))
+        add(self.kv(T.environment_rows(ov)))
+        add(self.p(T.LEGEND_TEXT, s.small))
+
+    def _summary_table(self, ov: Overview) -> Table:
+        header = T.summary_header(ov)
+        data: list[list[Any]] = [[self.p(h, self.s.label) for h in header]]
+        style: list[tuple[Any, ...]] = [
+            ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb")),
+            ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+            ("LEFTPADDING", (0, 0), (-1, -1), 2.5),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 2.5),
+        ]
+        for i in range(len(ov.rows)):
+            cells = T.summary_cells(ov, i)
+            data.append([self.p(c, self.s.small) for c in cells])
+            for j, c in enumerate(cells):
+                if c.startswith("manipulated"):
+                    style.append(("BACKGROUND", (j, i + 1), (j, i + 1), colors.HexColor("#ffe0e0")))
+                elif (
+                    c == "not run"
+                    or c.startswith("ERROR")
+                    or (j == len(cells) - 1 and not ov.integrity[i].ok)
+                ):
+                    style.append(("TEXTCOLOR", (j, i + 1), (j, i + 1), RED))
+        n = len(header)
+        fixed = {0: 0.7 * cm}
+        rest = (self.width - sum(fixed.values())) / (n - 1)
+        file_w = min(4.0 * cm, rest * 1.6)
+        other = (self.width - fixed[0] - file_w) / (n - 2)
+        widths = [fixed[0], file_w, *([other] * (n - 2))]
+        t = Table(data, colWidths=widths, repeatRows=1, hAlign="LEFT")
+        t.setStyle(TableStyle(style))
+        return t
+
+    def item(self, index: int, item: ReportItem, ov: Overview, figs: ItemFigures) -> None:
+        s, add = self.s, self.story.append
+        n = index + 1
+        integ = ov.integrity[index]
+        add(PageBreak())
+        add(self.p(f"{n}. {item.key}", s.h2))
+        if item.status != "ok":
+            add(self.alert_box(f"NOT ANALYSED: {item.error}", ["No check ran on this file."]))
+            add(Spacer(1, 4))
+        if integ.status in ("match", "not recorded"):
+            add(self.kv(T.integrity_rows(integ)))
+        else:
+            add(
+                self.alert_box(
+                    "EVIDENCE INTEGRITY: " + T.INTEGRITY_WORDS[integ.status], [integ.message]
+                )
+            )
+        add(self.p("Evidence", s.h3))
+        add(self.kv(T.evidence_rows(item)))
+        meta = T.metadata_rows(item)
+        if meta:
+            add(self.p(f"Metadata ({len(meta)} fields, untrusted text from the file)", s.h3))
+            add(self.kv(meta))
+        for note in [*item.notes, *figs.notes]:
+            add(self.p(note, s.bad))
+        if figs.evidence is not None:
+            add(CondPageBreak(8 * cm))
+            add(self.image(figs.evidence, self.width, 11 * cm))
+            add(self.p(figs.evidence.caption, s.small))
+        half = self.width / 2 - 0.2 * cm
+        for e in item.entries():
+            label = f"Ensemble {e.name}" if e.role == "ensemble" else f"Model {e.name}"
+            if not e.ran:
+                add(KeepTogether([self.p(f"{label}: NOT RUN", s.bad), self.kv(T.entry_rows(e))]))
+                continue
+            fig = figs.entries.get(e.name)
+            table = self.kv(T.entry_rows(e), label_width=3.2 * cm, width=half)
+            if fig is None:
+                add(KeepTogether([self.p(label, s.h3), table]))
+                continue
+            img = self.image(fig, half, 12 * cm)
+            left = [img, self.p(fig.caption, s.small)]
+            row = Table([[left, table]], colWidths=[half + 0.4 * cm, half], hAlign="LEFT")
+            row.setStyle(
+                TableStyle(
+                    [
+                        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                        ("RIGHTPADDING", (0, 0), (0, 0), 0.4 * cm),
+                    ]
+                )
+            )
+            add(KeepTogether([self.p(label, s.h3), row]))
+        add(self.p("Faces", s.h3))
+        add(self.p(T.faces_text(item), s.body))
+        faces = T.face_rows(item)
+        if faces:
+            data = [[self.p(h, s.label) for h in ("#", "Box", "Confidence", "Scores")]]
+            data += [[self.p(c, s.small) for c in r] for r in faces]
+            t = Table(data, hAlign="LEFT")
+            t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb"))]))
+            add(t)
+
+    def _on_page(self, canvas: Any, doc: Any) -> None:
+        assert self.ov is not None
+        canvas.saveState()
+        canvas.setFont(self.f.regular, 7)
+        case = self.ov.case.case_id or "no case ID"
+        canvas.drawString(
+            PAGE_MARGIN, 0.8 * cm, _drawable(f"Case {case} · {self.ov.generated}", self.f)
+        )
+        canvas.drawRightString(A4[0] - PAGE_MARGIN, 0.8 * cm, f"page {doc.page}")
+        if self.ov.alerts:
+            canvas.setFillColor(RED)
+            canvas.drawCentredString(A4[0] / 2, 0.8 * cm, "EVIDENCE INTEGRITY ALERT: see page 1")
+        canvas.restoreState()
+
+    def finish(self) -> Path:
+        assert self.ov is not None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        case = self.ov.case
+        doc = SimpleDocTemplate(
+            str(self.tmp),
+            pagesize=A4,
+            leftMargin=PAGE_MARGIN,
+            rightMargin=PAGE_MARGIN,
+            topMargin=PAGE_MARGIN,
+            bottomMargin=PAGE_MARGIN,
+            title=_drawable(f"Forensic examination report: {self.ov.source.title}", self.f),
+            author=_drawable(case.examiner, self.f),
+            subject=_drawable(f"Case {case.case_id}" if case.case_id else "", self.f),
+            creator="forensic-viewer",
+        )
+        try:
+            doc.build(self.story, onFirstPage=self._on_page, onLaterPages=self._on_page)
+            self.tmp.replace(self.path)
+        finally:
+            self._cleanup()
+        return self.path
+
+    def _cleanup(self) -> None:
+        self.story = []
+        if self.figdir is not None:
+            shutil.rmtree(self.figdir, ignore_errors=True)
+            self.figdir = None
+
+    def abort(self) -> None:
+        self._cleanup()
+        self.tmp.unlink(missing_ok=True)

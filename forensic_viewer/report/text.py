@@ -1,0 +1,310 @@
+"""The words and numbers of a report, as (label, value) rows shared by the HTML and PDF writers.
+
+Writers only lay these rows out (and escape them), so both formats say the same thing in the
+same words. Values are plain text, never markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from forensic_viewer.report.build import ModelSummary, Overview
+from forensic_viewer.report.model import Integrity, ModelEntry, ReportItem
+from forensic_viewer.triage import RAN, Cell, TriageRow
+
+Rows = list[tuple[str, str]]
+
+INTEGRITY_WORDS = {
+    "match": "verified: unchanged since the analysis",
+    "mismatch": "CHANGED SINCE THE ANALYSIS",
+    "unreadable": "NOT VERIFIED: unreadable at export",
+    "not recorded": "no SHA-256 recorded",
+}
+SUMMARY_HEADER = ("#", "File", "Status")
+LEGEND_TEXT = (
+    "Colours: heatmap probability of manipulation from 0 (left of the scale) to 1 (right); "
+    "the heatmap is more opaque where it is higher. Cyan outline: the mask (heatmap above the "
+    "pixel threshold marked on the scale). Green numbered boxes: faces."
+)
+
+
+def is_digest(v: str) -> bool:
+    """Whether ``v`` is a SHA-256 in hex (printed in a fixed-width font)."""
+    return len(v) == 64 and all(c in "0123456789abcdef" for c in v)
+
+
+def num(v: Any, digits: int = 4) -> str:
+    """A number for people: ``digits`` significant figures; "—" for none."""
+    if v is None:
+        return "—"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return f"{v:.{digits}g}"
+    return str(v)
+
+
+def percent(v: float | None) -> str:
+    return "—" if v is None else f"{100.0 * v:.2f} %"
+
+
+def size_bytes(n: int | None) -> str:
+    if n is None:
+        return "—"
+    for unit, div in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= div:
+            return f"{n} bytes ({n / div:.1f} {unit})"
+    return f"{n} bytes"
+
+
+def case_rows(ov: Overview) -> Rows:
+    c = ov.case
+    return [
+        ("Examiner", c.examiner or "(not given)"),
+        ("Case ID", c.case_id or "(not given)"),
+        ("Notes", c.notes or "(none)"),
+        ("Report generated", ov.generated),
+        ("Covers", f"{ov.source.title}: {ov.source.count} evidence file(s)"),
+    ]
+
+
+def counts_text(ov: Overview) -> str:
+    c = ov.counts
+    return (
+        f"{c['files']} file(s): {c['analysed']} analysed, {c['failed']} failed; "
+        f"{c['flagged']} flagged as manipulated by at least one check; "
+        f"{c['evidence_changed']} changed and {c['evidence_unreadable']} unreadable at export."
+    )
+
+
+def cell_text(c: Cell | None) -> str:
+    if c is None:
+        return "—"
+    return c.text
+
+
+def summary_header(ov: Overview) -> list[str]:
+    """Columns of the summary table: fixed ones, one per model, then the rest."""
+    names = _model_columns(ov)
+    ens = _ensemble_column(ov)
+    return [
+        *SUMMARY_HEADER,
+        *names,
+        *([f"{ens} (ensemble)"] if ens else []),
+        "Forged fraction",
+        "Faces",
+        "Disagreement",
+        "SHA-256 at export",
+    ]
+
+
+def _model_columns(ov: Overview) -> list[str]:
+    names: list[str] = []
+    for r in ov.rows:
+        for c in r.cells:
+            if c.name not in names:
+                names.append(c.name)
+    return names
+
+
+def _ensemble_column(ov: Overview) -> str | None:
+    for r in ov.rows:
+        if r.ensemble is not None:
+            return r.ensemble.name
+    return None
+
+
+def summary_cells(ov: Overview, i: int) -> list[str]:
+    """The summary-table cells of item ``i`` (same order as :func:`summary_header`)."""
+    r = ov.rows[i]
+    status = "analysed" if r.status == "ok" else f"ERROR: {r.error}"
+    cells = [str(i + 1), r.key, status]
+    cells += [cell_text(r.cell(n)) for n in _model_columns(ov)]
+    if _ensemble_column(ov):
+        cells.append(cell_text(r.ensemble))
+    cells += [
+        percent(r.forged_fraction),
+        "not run" if r.faces is None else str(r.faces),
+        disagreement_text(r),
+        INTEGRITY_WORDS[ov.integrity[i].status],
+    ]
+    return cells
+
+
+def disagreement_text(r: TriageRow) -> str:
+    if r.disagreement is None:
+        return "—"
+    return f"{r.disagreement:.2f}" + (" (verdicts differ)" if r.verdicts_disagree else "")
+
+
+def integrity_rows(integ: Integrity) -> Rows:
+    return [
+        ("SHA-256 check at export", INTEGRITY_WORDS[integ.status]),
+        ("SHA-256 at load", integ.recorded or "—"),
+        ("SHA-256 at export", integ.current or "—"),
+        ("Checked at", integ.checked_at),
+        ("Detail", integ.message),
+    ]
+
+
+def evidence_rows(item: ReportItem) -> Rows:
+    ev = item.evidence
+    w, h = ev.get("width"), ev.get("height")
+    orientation = ev.get("orientation")
+    if orientation is None:
+        orient = "—"
+    elif ev.get("orientation_applied"):
+        orient = f"EXIF orientation {orientation}: applied to the pixels (and every layer)"
+    else:
+        orient = f"EXIF orientation {orientation}: nothing to apply"
+    rows: Rows = [
+        ("Path", item.file or "—"),
+        ("Name in this report", item.key),
+        ("File size", size_bytes(ev.get("file_size"))),
+        ("Format (by content)", str(ev.get("format") or "—")),
+        ("Dimensions", f"{w} x {h} pixels" if w and h else "—"),
+        ("Pixel mode as stored", str(ev.get("mode") or "—")),
+        ("Frames", num(ev.get("frames"))),
+        ("Orientation", orient),
+        ("Analysis time", "—" if item.seconds is None else f"{item.seconds:.2f} s"),
+    ]
+    for wtext in ev.get("warnings") or []:
+        rows.append(("Decoding note", str(wtext)))
+    return rows
+
+
+def metadata_rows(item: ReportItem) -> Rows:
+    meta: Mapping[str, Any] = item.evidence.get("metadata") or {}
+    return [(str(k), str(v)) for k, v in meta.items()]
+
+
+def entry_rows(e: ModelEntry) -> Rows:
+    """One model's (or the ensemble's) figures on one file; for a check that did not run, only
+    that fact and why."""
+    if e.status != RAN:
+        return [("Status", "NOT RUN"), ("Why", e.note or "—")]
+    f = e.figures
+    policy = f.get("input_policy") or {}
+    rows: Rows = [
+        ("Verdict", str(f.get("verdict"))),
+        ("Score", num(f.get("score"))),
+        ("Forged fraction", f"{percent(f.get('forged_fraction'))} of the pixels"),
+        ("θ (threshold)", f"{num(f.get('threshold'))}, rule {f.get('rule', '—')}"),
+        ("θ provenance", str(f.get("threshold_provenance") or "—")),
+        ("Pixel threshold (mask)", num(f.get("pixel_threshold"))),
+    ]
+    if f.get("image_logit") is not None:
+        rows.append(("Image logit", num(f.get("image_logit"))))
+    if e.role == "ensemble":
+        rows.append(("Members", ", ".join(map(str, policy.get("members") or [])) or "—"))
+    else:
+        rows += [
+            ("Architecture", str(f.get("architecture") or "—")),
+            ("Checkpoint", str(f.get("checkpoint") or "—")),
+            ("Checkpoint SHA-256", str(f.get("checkpoint_sha256") or "—")),
+            ("Input", policy_text(policy)),
+        ]
+    rows += [
+        ("Device, precision", f"{f.get('device', '—')}, {f.get('precision', '—')}"),
+        ("Time", "—" if f.get("seconds") is None else f"{float(f['seconds']):.2f} s"),
+        ("Heatmap used for the figure", e.heatmap_precision),
+    ]
+    return rows
+
+
+def policy_text(policy: Mapping[str, Any]) -> str:
+    mode = policy.get("mode")
+    if mode == "window":
+        g = ", Gaussian weighting" if policy.get("gaussian") else ""
+        return f"sliding window {policy.get('window')}, stride {policy.get('stride')}{g}"
+    if mode == "resize":
+        size = policy.get("size") or ()
+        return f"whole image resized to fit {' x '.join(map(str, size))}"
+    return "—"
+
+
+def model_rows(m: ModelSummary) -> Rows:
+    rows: Rows = [
+        ("Role", m.role),
+        ("Architecture", m.architecture or "—"),
+        ("Checkpoint", m.checkpoint or "—"),
+        ("Checkpoint SHA-256", m.checkpoint_sha256 or "—"),
+        ("Decision rule, θ", f"{m.rule}, θ = {num(m.threshold)}"),
+        ("θ provenance", m.provenance or "—"),
+        ("Pixel threshold", num(m.pixel_threshold)),
+        ("Input", policy_text(m.input_policy) if m.role == "model" else "—"),
+        (
+            "Device, precision",
+            f"{', '.join(sorted(m.devices)) or '—'}, {', '.join(sorted(m.precisions)) or '—'}",
+        ),
+        ("Files analysed", str(m.files)),
+    ]
+    card = m.card
+    if m.role == "model":
+        if card is None:
+            rows.append(("Model card", "not available"))
+        else:
+            rows.append(("Model card", card.source))
+            rows += [(f"Metric: {k}", num(v)) for k, v in card.metrics.items()]
+            rows += [(f"θ detail: {k}", num(v)) for k, v in card.threshold_details.items()]
+            if card.created:
+                rows.append(("Checkpoint created", card.created))
+    return rows
+
+
+def faces_text(item: ReportItem) -> str:
+    if item.status != "ok":
+        return "Face detection: NOT RUN (the file was not analysed)."
+    if item.faces_checked is None:
+        return "Face detection: not recorded for this file."
+    if not item.faces_checked:
+        return "Face detection: NOT RUN on this file."
+    if not item.faces:
+        return "Face detection ran and found no face."
+    return f"Face detection ran and found {len(item.faces)} face(s)."
+
+
+def face_rows(item: ReportItem) -> list[list[str]]:
+    """[#, box, detector confidence, per-model face scores] per face."""
+    out = []
+    for i, f in enumerate(item.faces, start=1):
+        x, y, w, h = f.get("box", [0, 0, 0, 0])
+        scores = ", ".join(f"{k} {num(v, 3)}" for k, v in (f.get("scores") or {}).items())
+        out.append([str(i), f"x {x}, y {y}, {w} x {h}", num(f.get("confidence"), 3), scores or "—"])
+    return out
+
+
+def environment_rows(ov: Overview) -> Rows:
+    env = ov.export_environment
+    rows: Rows = [
+        ("Application", f"{env.get('app')} {env.get('app_version')}"),
+        ("Python", str(env.get("python"))),
+        ("Platform", str(env.get("platform"))),
+    ]
+    rows += [(f"Library: {k}", str(v)) for k, v in (env.get("libraries") or {}).items()]
+    s = ov.source.settings
+    if s:
+        rows.append(("Scan source", str(s.get("source"))))
+        rows.append(("Scan device", str(s.get("device") or "—")))
+        w, st = s.get("window"), s.get("stride")
+        rows.append(
+            (
+                "Window / stride override",
+                "none (each checkpoint's own)" if w is None and st is None else f"{w} / {st}",
+            )
+        )
+        rows.append(("Ensemble", str(s.get("ensemble") or "none")))
+        scan_env = s.get("environment") or {}
+        if scan_env:
+            rows.append(
+                (
+                    "At scan time",
+                    f"{scan_env.get('app')} {scan_env.get('app_version')}, Python "
+                    f"{scan_env.get('python')}, torch "
+                    f"{(scan_env.get('libraries') or {}).get('torch')}, {scan_env.get('time')}",
+                )
+            )
+    return rows

@@ -1,0 +1,228 @@
+"""Triage rows: one line per evidence file of a scan, for the batch table and report summaries.
+
+A row holds, per model and for the ensemble, the verdict and score, or "not run" when that
+check did not run on the file (a failed file, a model without a result): a missing check is
+never shown as a pass. Qt-free; the batch dialog turns rows into table items.
+
+Model disagreement is the spread of the image-level scores of the models that ran on the file
+(largest minus smallest; needs two models, else None), with a separate flag for verdicts that
+differ. A spread near 1 means one model is sure of a manipulation that another rules out:
+such files deserve a look whatever the ensemble says.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+
+from engine.decision import MANIPULATED
+from engine.errors import EvidenceError, ForensicError
+from engine.io import load_evidence
+from forensic_viewer.scanning import SCAN_INFO, THUMB_SIDE, ResultIndex, thumb_name, thumbnail
+
+RAN = "ran"
+NOT_RUN = "not run"
+
+# (column id, header) of the triage table; per-model columns come from the row's cells.
+COLUMNS = (
+    ("thumbnail", ""),
+    ("file", "File"),
+    ("models", "Verdict and score per model"),
+    ("ensemble", "Ensemble"),
+    ("forged_fraction", "Forged fraction"),
+    ("faces", "Faces"),
+    ("disagreement", "Model disagreement"),
+    ("status", "Status"),
+)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One model's (or the ensemble's) findings on one file, or the fact that it did not run."""
+
+    name: str
+    status: str  # RAN or NOT_RUN
+    score: float | None = None
+    verdict: str | None = None
+    forged_fraction: float | None = None
+    threshold: float | None = None
+
+    @property
+    def text(self) -> str:
+        """``"manipulated 0.93"``, ``"authentic 0.12"`` or ``"not run"``."""
+        if self.status != RAN or self.score is None:
+            return NOT_RUN
+        return f"{self.verdict} {self.score:.2f}"
+
+
+@dataclass(frozen=True)
+class TriageRow:
+    """One evidence file of a scan.
+
+    forged_fraction: the ensemble's when it ran, else the largest of the models that ran.
+    faces: number of faces found; None when face detection did not run (or was not recorded).
+    disagreement: score spread of the models that ran (None with fewer than two).
+    thumbnail: path of the thumbnail relative to the scan output folder, when one was made.
+    """
+
+    key: str
+    file: str | None
+    status: str
+    error: str | None
+    sha256: str | None
+    cells: tuple[Cell, ...]
+    ensemble: Cell | None
+    forged_fraction: float | None
+    faces: int | None
+    disagreement: float | None
+    verdicts_disagree: bool
+    thumbnail: str | None
+
+    @property
+    def flagged(self) -> bool:
+        """Whether any check that ran (a model or the ensemble) found a manipulation."""
+        cells = [*self.cells, *([self.ensemble] if self.ensemble else [])]
+        return any(c.status == RAN and c.verdict == MANIPULATED for c in cells)
+
+    def cell(self, name: str) -> Cell | None:
+        for c in self.cells:
+            if c.name == name:
+                return c
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        def cell(c: Cell) -> dict[str, Any]:
+            return {
+                "status": c.status,
+                "score": c.score,
+                "verdict": c.verdict,
+                "forged_fraction": c.forged_fraction,
+                "threshold": c.threshold,
+            }
+
+        return {
+            "path": self.key,
+            "file": self.file,
+            "status": self.status,
+            "error": self.error,
+            "sha256": self.sha256,
+            "models": {c.name: cell(c) for c in self.cells},
+            "ensemble": None
+            if self.ensemble is None
+            else {"name": self.ensemble.name, **cell(self.ensemble)},
+            "forged_fraction": self.forged_fraction,
+            "faces": self.faces,
+            "disagreement": self.disagreement,
+            "verdicts_disagree": self.verdicts_disagree,
+            "flagged": self.flagged,
+        }
+
+
+def _cell(name: str, d: Mapping[str, Any] | None) -> Cell:
+    if not d or d.get("score") is None:
+        return Cell(name, NOT_RUN)
+    return Cell(
+        name,
+        RAN,
+        score=float(d["score"]),
+        verdict=str(d.get("verdict")),
+        forged_fraction=None if d.get("forged_fraction") is None else float(d["forged_fraction"]),
+        threshold=None if d.get("threshold") is None else float(d["threshold"]),
+    )
+
+
+def triage_row(
+    record: Mapping[str, Any],
+    models: Sequence[str] | None = None,
+    ensemble: str | None = None,
+) -> TriageRow:
+    """The triage row of one results.jsonl ``record``.
+
+    models: every model the scan ran, in column order (from scan.json; default: the record's
+        own), so that a model with no result on this file shows as "not run".
+    ensemble: the ensemble the scan was configured with, if any (shown "not run" when absent).
+    """
+    found: Mapping[str, Any] = record.get("models") or {}
+    names = list(models) if models is not None else list(found)
+    names += [n for n in found if n not in names]
+    cells = tuple(_cell(n, found.get(n)) for n in names)
+    ens_rec = record.get("ensemble")
+    ens_name = (ens_rec or {}).get("name") or ensemble
+    ens = None if ens_name is None else _cell(str(ens_name), ens_rec)
+    ran = [c for c in cells if c.status == RAN]
+    scores = [c.score for c in ran if c.score is not None]
+    spread = float(max(scores) - min(scores)) if len(scores) >= 2 else None
+    if ens is not None and ens.status == RAN:
+        fraction = ens.forged_fraction
+    else:
+        fracs = [c.forged_fraction for c in ran if c.forged_fraction is not None]
+        fraction = max(fracs) if fracs else None
+    faces_checked = record.get("faces_checked")
+    faces = len(record.get("faces") or []) if faces_checked else None
+    return TriageRow(
+        key=str(record["path"]),
+        file=record.get("file"),
+        status=str(record.get("status")),
+        error=record.get("error"),
+        sha256=record.get("sha256"),
+        cells=cells,
+        ensemble=ens,
+        forged_fraction=fraction,
+        faces=faces,
+        disagreement=spread,
+        verdicts_disagree=len({c.verdict for c in ran}) > 1,
+        thumbnail=record.get("thumbnail"),
+    )
+
+
+def scan_info(out: Path) -> dict[str, Any]:
+    """The scan.json of an output folder ({} when absent or unreadable)."""
+    try:
+        return json.loads((out / SCAN_INFO).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def triage_rows(out: Path, keys: Iterable[str] | None = None) -> Iterator[TriageRow]:
+    """Rows of a scan output folder, one record read at a time (default: every file)."""
+    info = scan_info(out)
+    models = list(info.get("models") or {}) or None
+    index = ResultIndex(out)
+    if not len(index):
+        return
+    for rec in index.iter_records(keys):
+        yield triage_row(rec, models, info.get("ensemble"))
+
+
+def read_thumbnail(path: Path, max_side: int = THUMB_SIDE) -> NDArray[np.uint8] | None:
+    """A thumbnail file written by a scan, as [h, w, 3] uint8 RGB (None when unreadable)."""
+    try:
+        with Image.open(path, formats=["JPEG"]) as im:
+            return thumbnail(np.asarray(im.convert("RGB")), max_side)
+    except (OSError, ValueError):
+        return None
+
+
+def load_thumbnail(
+    out: Path, row: TriageRow, *, max_side: int = THUMB_SIDE, from_evidence: bool = True
+) -> NDArray[np.uint8] | None:
+    """Thumbnail [h, w, 3] uint8 RGB of a row: the one the scan wrote, else (when
+    ``from_evidence``) decoded again from the evidence file; None when neither works."""
+    path = out / (row.thumbnail or thumb_name(row.key))
+    if path.is_file():
+        img = read_thumbnail(path, max_side)
+        if img is not None:
+            return img
+    if from_evidence and row.file and row.status == "ok":
+        try:
+            return thumbnail(load_evidence(row.file).pixels, max_side)
+        except (EvidenceError, ForensicError, MemoryError):
+            return None
+    return None
