@@ -3,6 +3,8 @@
     forensic-viewer [IMAGE_OR_FOLDER ...] [--model M ...] [--device D]   open the viewer
     forensic-viewer analyze IMAGE ... --out DIR [--model M ...] [--device D] [--window P --stride S]
     forensic-viewer scan FOLDER --out DIR [--model M ...] [--recursive]
+        analyze and scan also take [--report html,pdf] [--examiner NAME] [--case-id ID]
+        [--notes TEXT]: reports (with a JSON sidecar) of the files analysed, written to --out
     forensic-viewer models [NAME]
 
 Exit codes: 0 when every file was analysed, 1 when some failed (they are listed at the end),
@@ -44,6 +46,19 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-faces", action="store_true", help="skip face detection")
 
 
+def _add_report_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("report")
+    g.add_argument(
+        "--report",
+        metavar="FORMATS",
+        help="write a report of the files to --out: html, pdf and/or json, comma-separated "
+        "(a JSON sidecar always comes along)",
+    )
+    g.add_argument("--examiner", default="", help="examiner's name, printed in the report")
+    g.add_argument("--case-id", default="", help="case identifier, printed on every report page")
+    g.add_argument("--notes", default="", help="case notes for the report")
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="forensic-viewer", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
@@ -51,11 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("images", nargs="+", type=Path)
     a.add_argument("--out", type=Path, required=True, help="output folder")
     _add_model_args(a)
+    _add_report_args(a)
     s = sub.add_parser("scan", help="analyse every image in a folder (resumable)")
     s.add_argument("folder", type=Path)
     s.add_argument("--out", type=Path, required=True, help="output folder")
     s.add_argument("--recursive", action="store_true", help="descend into sub-folders")
     _add_model_args(s)
+    _add_report_args(s)
     m = sub.add_parser("models", help="list architectures and checkpoints, or print a model card")
     m.add_argument("name", nargs="?")
     m.add_argument("--extra", action="append", default=[], help="another folder of checkpoints")
@@ -177,6 +194,7 @@ def _print_table(records: list[dict[str, Any]]) -> None:
 def _run_files(args: argparse.Namespace, files: list[tuple[Path, str]], source: str) -> int:
     from forensic_viewer.scanning import run_scan
 
+    formats = _report_formats(args)
     analyzer = build_analyzer(args)
     bar = ProgressBar(len(files), sys.stderr.isatty())
     records: list[dict[str, Any]] = []
@@ -194,12 +212,42 @@ def _run_files(args: argparse.Namespace, files: list[tuple[Path, str]], source: 
         f"{summary.done} analysed, {summary.skipped} already done, {len(summary.failed)} failed "
         f"of {summary.total} in {summary.seconds:.1f} s; results in {args.out}"
     )
+    if formats and records:
+        if not _write_reports(args, formats, [r["path"] for r in records]):
+            return 2
     if summary.failed:
         print("failed:", file=sys.stderr)
         for _key, msg in summary.failed:
             print(f"  {msg}", file=sys.stderr)
         return 1
     return 0
+
+
+def _report_formats(args: argparse.Namespace) -> tuple[str, ...]:
+    """The --report formats, checked before any analysis so a typo costs no time."""
+    if not getattr(args, "report", None):
+        return ()
+    from forensic_viewer.report import parse_formats
+
+    try:
+        return parse_formats(args.report)
+    except ValueError as e:
+        raise UsageError(f"--report: {e}") from e
+
+
+def _write_reports(args: argparse.Namespace, formats: tuple[str, ...], keys: list[str]) -> bool:
+    """Reports of the files of this run (done, resumed or failed) into --out."""
+    from forensic_viewer.report import CaseInfo, scan_source, write_report
+
+    case = CaseInfo(examiner=args.examiner, case_id=args.case_id, notes=args.notes)
+    try:
+        paths = write_report(scan_source(args.out, keys), args.out, formats, case=case)
+    except (OSError, ForensicError) as e:
+        print(f"forensic-viewer: error: cannot write the report ({e})", file=sys.stderr)
+        return False
+    for fmt, path in paths.items():
+        print(f"report ({fmt}): {path}")
+    return True
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:

@@ -1,0 +1,439 @@
+"""Reports: self-contained strict HTML, a PDF that opens, a JSON sidecar, escaping, the
+SHA-256 re-check at export, failed files and checks that did not run, triage rows, figures.
+
+The checkpoint has random weights: these tests check what the report says about the analysis,
+never that a finding is right.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from pypdf import PdfReader
+
+from engine.checkpoints import load_checkpoint, save_checkpoint
+from engine.io import load_evidence
+from forensic_viewer.cli import main
+from forensic_viewer.report import (
+    CaseInfo,
+    ReportCancelled,
+    ReportOptions,
+    cards_from_analyzer,
+    item_from_analysis,
+    parse_formats,
+    scan_source,
+    write_report,
+)
+from forensic_viewer.report.figures import FigureStyle, annotated_figure, legend_bar
+from forensic_viewer.triage import NOT_RUN, triage_row, triage_rows
+from tests.conftest import write_rgb
+
+EVIL_NAME = "<script>&\"q'.jpg"
+EVIL_EXIF = "desc <script>alert(\"x\")</script> & 'q'"
+EXAMINER = 'Eve <b>Smith</b> & "co"'
+VOID = {"meta", "img", "br", "hr", "input", "link", "col", "area", "base", "wbr", "source"}
+
+
+class StrictHtml(HTMLParser):
+    """Fails on any tag closed out of order or left open; collects references and text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[str] = []
+        self.tags: list[str] = []
+        self.refs: list[tuple[str, str, str]] = []  # (tag, attribute, value)
+        self.ids: set[str] = set()
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        for k, v in attrs:
+            if k in (
+                "src",
+                "href",
+                "action",
+                "srcset",
+                "poster",
+                "data",
+                "formaction",
+                "xlink:href",
+            ):
+                self.refs.append((tag, k, v or ""))
+            if k == "id":
+                self.ids.add(v or "")
+            if k.startswith("on"):
+                raise AssertionError(f"event handler attribute {k} on <{tag}>")
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.handle_starttag(tag, attrs)
+        if tag not in VOID:
+            self.stack.pop()
+
+    def handle_endtag(self, tag: str) -> None:
+        assert self.stack and self.stack[-1] == tag, f"</{tag}> closes <{self.stack[-1:]}>"
+        self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+def check_html(path: Path) -> StrictHtml:
+    raw = path.read_text(encoding="utf-8")
+    assert raw.startswith("<!DOCTYPE html>")
+    p = StrictHtml()
+    p.feed(raw)
+    p.close()
+    assert p.stack == [], f"unclosed tags {p.stack}"
+    assert not re.search(r"https?://", raw, re.IGNORECASE), "an external address in the report"
+    assert not {"script", "link", "iframe", "object", "embed", "base", "form"} & set(p.tags)
+    assert "url(" not in raw
+    for tag, attr, value in p.refs:
+        if attr == "href":
+            assert value.startswith("#") and value[1:] in p.ids, (tag, value)
+        else:
+            assert value.startswith("data:image/"), (tag, attr, value[:40])
+    return p
+
+
+def pdf_text(path: Path) -> tuple[int, str]:
+    reader = PdfReader(str(path))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    return len(reader.pages), text
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def make_evidence(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    write_rgb(folder / "a.png", 48, 40, seed=1)
+    write_rgb(folder / "b.jpg", 40, 56, seed=2, fmt="JPEG")
+    rng = np.random.default_rng(3)
+    exif = Image.Exif()
+    exif[0x010E] = EVIL_EXIF  # ImageDescription
+    Image.fromarray(rng.integers(0, 256, (44, 36, 3), dtype=np.uint8)).save(
+        folder / EVIL_NAME, format="JPEG", exif=exif
+    )
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 40)
+    return folder
+
+
+def scan(folder: Path, out: Path, ckpt: Path, *extra: str) -> int:
+    return main(
+        ["scan", str(folder), "--out", str(out), "--model", str(ckpt), "--no-faces", *extra]
+    )
+
+
+@pytest.fixture
+def scanned(tmp_path: Path, tiny_checkpoint: Path, capsys) -> Path:
+    folder = make_evidence(tmp_path / "evidence")
+    out = tmp_path / "out"
+    code = scan(
+        folder,
+        out,
+        tiny_checkpoint,
+        "--report",
+        "html,pdf",
+        "--examiner",
+        EXAMINER,
+        "--case-id",
+        "C-42/7",
+        "--notes",
+        "first line\nsecond line",
+    )
+    assert code == 1  # broken.jpg failed; the report is written all the same
+    printed = capsys.readouterr().out
+    assert f"report (pdf): {out / 'report.pdf'}" in printed
+    return out
+
+
+def test_scan_report_html_is_strict_self_contained_and_opens_with_the_summary(
+    scanned: Path,
+) -> None:
+    html = scanned / "report.html"
+    p = check_html(html)
+    raw = html.read_text(encoding="utf-8")
+    # every file is in the summary table, which comes before the first file's section
+    summary_at = raw.index('<section id="summary">')
+    assert summary_at < raw.index('<section class="item')
+    for n in range(1, 5):
+        assert f'href="#item-{n}"' in raw and f"item-{n}" in p.ids
+    assert sum(1 for _tag, attr, _v in p.refs if attr == "src") >= 3 * 2  # thumbs + figures
+    text = flat(" ".join(p.text))
+    assert "C-42/7" in text and "first line" in text
+    assert "Scan of" in text and "sliding window 64, stride 32" in text
+    assert "test fixture, random weights" in text  # θ provenance
+    assert not (scanned / "report.html.tmp").exists()
+
+
+def test_failed_file_is_in_the_table_and_the_report_and_no_check_reads_as_a_pass(
+    scanned: Path,
+) -> None:
+    raw = (scanned / "report.html").read_text(encoding="utf-8")
+    n = re.search(r'href="#item-(\d+)">broken\.jpg</a>', raw).group(1)
+    row = raw[raw.index(f'href="#item-{n}"') :]
+    row = row[: row.index("</tr>")]
+    assert "ERROR" in row and "cannot be decoded" in row and "not run" in row
+    section = raw[raw.index(f'id="item-{n}"') :]
+    section = section[: section.index("</section>")]
+    assert "NOT ANALYSED" in section and "cannot be decoded" in section
+    assert "NOT RUN" in section
+    assert "authentic" not in section and "manipulated" not in section and "<img" not in section
+    doc = json.loads((scanned / "report.json").read_text(encoding="utf-8"))
+    broken = next(i for i in doc["items"] if i["path"] == "broken.jpg")
+    assert broken["status"] == "error" and "cannot be decoded" in broken["error"]
+    assert [m["status"] for m in broken["models"]] == [NOT_RUN] and broken["models"][0][
+        "figures"
+    ] == {}
+    assert broken["face_detection"] == NOT_RUN or broken["status"] == "error"
+    summary = {r["path"]: r for r in doc["summary"]}
+    assert summary["broken.jpg"]["models"]["tiny"]["status"] == NOT_RUN
+    assert summary["broken.jpg"]["flagged"] is False
+    assert doc["counts"]["failed"] == 1 and doc["counts"]["analysed"] == 3
+    _, text = pdf_text(scanned / "report.pdf")
+    assert "NOT ANALYSED" in text and "broken.jpg" in text
+
+
+def test_file_names_exif_and_case_fields_are_escaped(scanned: Path) -> None:
+    raw = (scanned / "report.html").read_text(encoding="utf-8")
+    assert "<script" not in raw.lower()
+    assert "&lt;script&gt;&amp;&quot;q&#x27;.jpg" in raw
+    assert "desc &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#x27;q&#x27;" in raw
+    assert "Eve &lt;b&gt;Smith&lt;/b&gt; &amp; &quot;co&quot;" in raw and "<b>" not in raw
+    p = check_html(scanned / "report.html")
+    text = "".join(p.text)
+    assert EVIL_NAME in text and EVIL_EXIF in text and EXAMINER in text  # shown as written
+    doc = json.loads((scanned / "report.json").read_text(encoding="utf-8"))
+    evil = next(i for i in doc["items"] if i["path"] == EVIL_NAME)
+    assert evil["evidence"]["metadata"]["EXIF:ImageDescription"] == EVIL_EXIF
+    assert doc["case"]["examiner"] == EXAMINER
+    pages, ptext = pdf_text(scanned / "report.pdf")
+    assert pages >= 5  # first pages, then one section per file
+    assert EVIL_NAME in ptext and EVIL_EXIF in flat(ptext) and EXAMINER in ptext
+
+
+def test_pdf_opens_with_case_summary_models_and_environment(scanned: Path) -> None:
+    reader = PdfReader(str(scanned / "report.pdf"))
+    first = flat(reader.pages[0].extract_text())
+    assert "Forensic examination report" in first and "C-42/7" in first
+    assert "Summary" in first and "a.png" in first and "broken.jpg" in first
+    assert "WARNING" not in first  # nothing changed since the scan
+    _, text = pdf_text(scanned / "report.pdf")
+    text = flat(text)
+    sha = json.loads((scanned / "scan.json").read_text())["models"]["tiny"]
+    assert sha in text.replace(" ", "")
+    for word in ("θ provenance", "Library: torch", "Device, precision", "cpu, fp32", "Model card"):
+        assert word in text
+    assert reader.metadata.author == EXAMINER
+
+
+def test_evidence_changed_after_the_scan_is_flagged_on_the_first_page(
+    scanned: Path, tmp_path: Path
+) -> None:
+    evidence = tmp_path / "evidence" / "b.jpg"
+    evidence.write_bytes(evidence.read_bytes() + b"tampered")  # decodes the same, hashes not
+    paths = write_report(scan_source(scanned), tmp_path / "again", case=CaseInfo(case_id="C"))
+    raw = paths["html"].read_text(encoding="utf-8")
+    alert = raw.index('id="integrity-alert"')
+    assert alert < raw.index('<section id="summary">')
+    alert_text = raw[alert : raw.index("</section>", alert)]
+    assert "b.jpg" in alert_text and "HAS CHANGED" in alert_text and "a.png" not in alert_text
+    doc = json.loads(paths["json"].read_text(encoding="utf-8"))
+    states = {i["path"]: i["integrity"]["status"] for i in doc["items"]}
+    assert states == {
+        "a.png": "match",
+        "b.jpg": "mismatch",
+        EVIL_NAME: "match",
+        "broken.jpg": "not recorded",
+    }
+    b = next(i for i in doc["items"] if i["path"] == "b.jpg")
+    assert b["integrity"]["sha256_at_export"] != b["sha256_at_load"]
+    assert "evidence" not in b["figures_drawn"]  # never draw layers over other pixels
+    first = flat(PdfReader(str(paths["pdf"])).pages[0].extract_text())
+    assert "WARNING: evidence integrity check failed at export" in first and "b.jpg" in first
+    evidence.unlink()
+    doc = json.loads(
+        write_report(scan_source(scanned), tmp_path / "gone", ["json"])["json"].read_text(
+            encoding="utf-8"
+        )
+    )
+    assert {i["path"]: i["integrity"]["status"] for i in doc["items"]}["b.jpg"] == "unreadable"
+
+
+def test_single_image_report_from_an_in_memory_analysis(
+    tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    from engine.pipeline import Analyzer
+
+    loaded = load_checkpoint(tiny_checkpoint)
+    loaded.meta.metrics = {"auc": 0.8765, "f1": 0.5}
+    card_ckpt = save_checkpoint(tmp_path / "carded.safetensors", loaded.model, loaded.meta)
+    analyzer = Analyzer([str(card_ckpt)], device="cpu")
+    # EXIF orientation 6: the pixels are turned upright, and the report must say so
+    rng = np.random.default_rng(5)
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    path = tmp_path / "rotated.jpg"
+    Image.fromarray(rng.integers(0, 256, (40, 60, 3), dtype=np.uint8)).save(path, exif=exif)
+    analysis = analyzer.analyze(load_evidence(path))
+    item = item_from_analysis(
+        analysis,
+        cards=cards_from_analyzer(analyzer),
+        faces_checked=False,
+        not_run={"m2f-swin-t": "not selected by the analyst"},
+    )
+    paths = write_report([item], tmp_path / "report", case=CaseInfo("E. X.", "C-1", ""))
+    assert set(paths) == {"html", "pdf", "json"}
+    p = check_html(paths["html"])
+    text = flat(" ".join(p.text))
+    assert "EXIF orientation 6: applied" in text and "60 x 40" not in text and "40 x 60" in text
+    assert "m2f-swin-t: NOT RUN" in text and "not selected by the analyst" in text
+    assert "auc 0.8765" in text.replace("Metric: auc ", "auc ") and "float32 at full" in text
+    assert "Face detection: NOT RUN" in text
+    doc = json.loads(paths["json"].read_text(encoding="utf-8"))
+    (one,) = doc["items"]
+    ran = one["models"][0]
+    r = analysis.results["tiny"]
+    assert ran["figures"]["score"] == r.score and ran["figures"]["threshold"] == r.threshold
+    assert ran["model_card"]["metrics"] == {"auc": 0.8765, "f1": 0.5}
+    assert one["models"][1] == {**one["models"][1], "status": NOT_RUN, "figures": {}}
+    assert one["integrity"]["status"] == "match" and one["evidence"]["orientation_applied"]
+    pages, ptext = pdf_text(paths["pdf"])
+    assert pages >= 2 and "NOT RUN" in ptext and "0.8765" in ptext
+    # the evidence changes after the analysis: the viewer's report flags it too
+    path.write_bytes(path.read_bytes()[:-2] + b"\x00\x00")
+    again = write_report([item], tmp_path / "again", ["html"])
+    assert 'id="integrity-alert"' in again["html"].read_text(encoding="utf-8")
+
+
+def test_resume_with_a_report_does_not_redo_finished_files(
+    tmp_path: Path, tiny_checkpoint: Path, capsys
+) -> None:
+    folder = make_evidence(tmp_path / "evidence")
+    out = tmp_path / "out"
+    assert scan(folder, out, tiny_checkpoint) == 1
+    stamp = (out / "maps" / "a.png.tiny.png").stat().st_mtime_ns
+    capsys.readouterr()
+    (folder / "broken.jpg").unlink()
+    assert scan(folder, out, tiny_checkpoint, "--report", "json") == 0
+    assert "0 analysed, 3 already done" in capsys.readouterr().out
+    assert (out / "maps" / "a.png.tiny.png").stat().st_mtime_ns == stamp
+    doc = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert sorted(i["path"] for i in doc["items"]) == sorted(["a.png", "b.jpg", EVIL_NAME])
+    assert not (out / "report.html").exists()
+
+
+def test_bad_report_format_is_a_usage_error_before_any_analysis(
+    tmp_path: Path, tiny_checkpoint: Path, capsys
+) -> None:
+    img = write_rgb(tmp_path / "a.png", 32, 32)
+    out = tmp_path / "o"
+    args = ["analyze", str(img), "--out", str(out), "--model", str(tiny_checkpoint)]
+    assert main([*args, "--report", "html,docx"]) == 2
+    assert "docx" in capsys.readouterr().err and not (out / "results.jsonl").exists()
+    assert parse_formats("pdf") == ("pdf", "json")
+    with pytest.raises(ValueError):
+        parse_formats("")
+
+
+def test_cancelled_report_leaves_no_file(scanned: Path, tmp_path: Path) -> None:
+    calls = []
+
+    def cancel() -> bool:
+        calls.append(1)
+        return len(calls) > 6
+
+    dest = tmp_path / "cancelled"
+    with pytest.raises(ReportCancelled):
+        write_report(scan_source(scanned), dest, cancel=cancel)
+    assert not dest.exists() or list(dest.iterdir()) == []
+
+
+def test_flagged_only_figures(scanned: Path, tmp_path: Path) -> None:
+    opts = ReportOptions(figures="none")
+    paths = write_report(scan_source(scanned), tmp_path / "r", ["html"], options=opts)
+    raw = paths["html"].read_text(encoding="utf-8")
+    assert 'class="figure"' not in raw and 'class="thumb"><img' in raw
+
+
+def test_triage_rows_define_disagreement_and_never_pass_a_missing_check() -> None:
+    rec = {
+        "path": "x.png",
+        "status": "ok",
+        "models": {
+            "a": {"score": 0.9, "verdict": "manipulated", "forged_fraction": 0.2, "threshold": 0.1},
+            "b": {"score": 0.2, "verdict": "authentic", "forged_fraction": 0.01, "threshold": 0.1},
+        },
+        "ensemble": {
+            "name": "ens",
+            "score": 0.6,
+            "verdict": "manipulated",
+            "forged_fraction": 0.05,
+            "threshold": 0.5,
+        },
+        "faces": [{"box": [0, 0, 4, 4]}],
+        "faces_checked": True,
+    }
+    row = triage_row(rec, ["a", "b", "c"])
+    assert row.disagreement == pytest.approx(0.7) and row.verdicts_disagree
+    assert row.cell("c").status == NOT_RUN and row.cell("c").text == "not run"
+    assert row.forged_fraction == 0.05 and row.faces == 1 and row.flagged
+    one = triage_row({**rec, "models": {"a": rec["models"]["b"]}, "faces_checked": False}, ["a"])
+    assert one.disagreement is None and not one.verdicts_disagree and one.faces is None
+    err = triage_row({"path": "e", "status": "error", "error": "bad", "models": {}}, ["a"], "ens")
+    assert err.cell("a").status == NOT_RUN and err.ensemble.status == NOT_RUN
+    assert not err.flagged and err.forged_fraction is None
+
+
+def test_triage_rows_of_a_scan_folder(scanned: Path) -> None:
+    rows = {r.key: r for r in triage_rows(scanned)}
+    assert set(rows) == {"a.png", "b.jpg", EVIL_NAME, "broken.jpg"}
+    assert rows["broken.jpg"].status == "error" and rows["broken.jpg"].thumbnail is None
+    assert rows["a.png"].thumbnail and (scanned / rows["a.png"].thumbnail).is_file()
+    assert rows["a.png"].faces is None  # --no-faces: not "0 faces"
+
+
+def test_annotated_figure_draws_overlay_outline_faces_and_legend() -> None:
+    style = FigureStyle(max_side=200)
+    rgb = np.full((200, 300, 3), 128, np.uint8)
+    heat = np.zeros((200, 300), np.float32)
+    heat[50:150, 100:200] = 1.0
+    fig = annotated_figure(rgb, heat, 0.5, [{"box": [10, 10, 40, 40]}], style)
+    legend = legend_bar(200, style.colormap, 0.5)
+    assert fig.shape == (133 + legend.shape[0], 200, 3)  # long side 200, legend below
+    img = fig[:133]
+    cyan = np.all(img == style.contour_rgb, axis=-1)
+    ys, xs = np.nonzero(cyan)  # the mask's outline: rows 50..150, columns 100..200 scaled 2/3
+    assert 31 <= ys.min() <= 35 and 98 <= ys.max() <= 102 and 64 <= xs.min() <= 68
+    assert np.all(img[2, 150] == 128)  # heatmap 0 leaves the evidence as it is
+    assert not np.all(img[66, 100] == 128)  # heatmap 1 colours it
+    green = np.all(img == style.face_rgb, axis=-1)
+    assert green[3:37, 3:37].any() and not green[60:, 60:].any()
+    with pytest.raises(ValueError):
+        annotated_figure(rgb[:10], heat, 0.5)
+    on_black = annotated_figure(None, heat, 0.5, style=style)
+    assert np.all(on_black[2, 2] == 0)
+
+
+def test_reports_and_scans_import_no_qt() -> None:
+    """Headless scans and reports must work without a display: no Qt behind these imports."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, forensic_viewer.report, forensic_viewer.report.html, "
+        "forensic_viewer.report.pdf, forensic_viewer.report.jsonout, forensic_viewer.triage, "
+        "forensic_viewer.scanning; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph')))"
+    )
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert res.stdout.strip() == "[]"
