@@ -155,7 +155,7 @@ def test_deep_supervision_matches_every_layer() -> None:
     images, masks, labels = _one_region_batch()
     deep, _ = Mask2FormerObjective()(model, images, masks, labels)
     shallow, _ = Mask2FormerObjective(deep_supervision=False)(model, images, masks, labels)
-    assert torch.isfinite(deep) and float(deep) > float(shallow) > 0.0
+    assert torch.isfinite(deep) and float(deep.detach()) > float(shallow.detach()) > 0.0
     deep.backward()
     assert all(p.grad is not None for p in model.transformer_decoder.parameters())
 
@@ -220,23 +220,23 @@ def _pixel_f1(model: nn.Module, images: torch.Tensor, masks: torch.Tensor) -> fl
 
 
 def test_compact_model_overfits_a_few_synthetic_forgeries() -> None:
-    """60 AdamW steps on 3 forged + 1 authentic 64x64 images: the loss falls below a quarter
-    of its start, pixel F1 (heatmap > 0.5) rises from ~0 to >= 0.8, and the image logits
-    separate the authentic image from the forged ones."""
+    """50 AdamW steps on 2 forged + 1 authentic 64x64 images: the loss falls below a quarter
+    of its start, pixel F1 (heatmap > 0.5) rises from ~0 to >= 0.8 (~0.9 is typical), and the
+    image logits put the authentic image below both forged ones."""
     torch.manual_seed(0)
-    images, masks = _synthetic_forgeries(4, 64, seed=0)
-    labels = torch.tensor([1.0, 1.0, 1.0, 0.0])
+    images, masks = _synthetic_forgeries(3, 64, seed=0)
+    labels = torch.tensor([1.0, 1.0, 0.0])
     model = create_model("m2f-swin-nano")
     objective = Mask2FormerObjective()
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.0)
     f1_before = _pixel_f1(model, images, masks)
     losses = []
-    for _ in range(60):
+    for _ in range(50):
         loss, _ = objective(model, images, masks, labels)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
     f1_after = _pixel_f1(model, images, masks)
     model.eval()
     with torch.no_grad():
@@ -244,4 +244,4 @@ def test_compact_model_overfits_a_few_synthetic_forgeries() -> None:
     assert f1_before < 0.2
     assert losses[-1] < 0.25 * losses[0]
     assert f1_after >= 0.8, f"pixel F1 {f1_after:.3f} after training"
-    assert float(image_logits[3]) < float(image_logits[:3].min())
+    assert float(image_logits[2]) < float(image_logits[:2].min())
