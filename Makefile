@@ -4,9 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-export QT_QPA_PLATFORM ?= $(if $(DISPLAY),,offscreen)
 
-.PHONY: setup run test test-all lint format bench screenshot weights clean
+.PHONY: setup run test test-all lint format bench screenshot samples clean
 
 setup: $(STAMP)
 
@@ -16,8 +15,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
+# Opens the viewer; on a machine with no display, analyses the samples headless instead.
 run: $(STAMP)
-	$(BIN)/forensic-viewer resources/samples
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ] || [ -n "$$QT_QPA_PLATFORM" ]; then \
+		$(BIN)/forensic-viewer resources/samples; \
+	else \
+		echo "no display: analysing the samples headless (results in out/samples)"; \
+		$(BIN)/forensic-viewer analyze resources/samples/*.jpg --out out/samples; \
+	fi
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -26,16 +31,25 @@ test-all: $(STAMP)
 	$(BIN)/python -m pytest -q -m ''
 
 lint: $(STAMP)
-	$(BIN)/ruff check engine trainer forensic_viewer tests bench
-	$(BIN)/ruff format --check engine trainer forensic_viewer tests bench
+	$(BIN)/ruff check engine trainer forensic_viewer tests bench packaging
+	$(BIN)/ruff format --check engine trainer forensic_viewer tests bench packaging
 	$(BIN)/lint-imports
 
 format: $(STAMP)
-	$(BIN)/ruff format engine trainer forensic_viewer tests bench
-	$(BIN)/ruff check --fix engine trainer forensic_viewer tests bench
+	$(BIN)/ruff format engine trainer forensic_viewer tests bench packaging
+	$(BIN)/ruff check --fix engine trainer forensic_viewer tests bench packaging
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# A real window under Xvfb (Debian's xvfb is installed when missing), saved to docs/screenshot.png.
+screenshot: $(STAMP)
+	command -v xvfb-run >/dev/null || (apt-get update -qq && apt-get install -y -qq xvfb xauth)
+	env -u QT_QPA_PLATFORM xvfb-run -a -s "-screen 0 1600x1000x24" $(BIN)/python -m forensic_viewer.screenshot docs/screenshot.png
+
+# Regenerate the bundled sample images (the project's own synthetic forgeries + masks).
+samples: $(STAMP)
+	$(BIN)/python packaging/make_samples.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

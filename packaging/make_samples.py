@@ -1,0 +1,76 @@
+"""Make the bundled sample images: the project's own synthetic forgeries, each with its mask.
+
+The photographs come from scikit-image's bundled data (public-domain or CC0 images that ship
+inside the installed package), so nothing is downloaded. Each forgery is made by
+``trainer.data.synth`` (the same generator ``forensic-train synth`` uses) and written as
+``resources/samples/<name>.jpg`` (quality 92: evidence as an analyst would receive it) with its
+exact mask in ``resources/samples/masks/<name>.png`` (255 = manipulated). One photograph is left
+authentic. Re-run with ``python packaging/make_samples.py``; the output is deterministic.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = ROOT / "resources" / "samples"
+
+# (name, kind, host photograph, donor photograph, seed)
+SAMPLES = (
+    ("astronaut-splice", "splice", "astronaut", "rocket", 3),
+    ("coffee-copymove", "copymove", "coffee", None, 1),
+    ("chelsea-resample", "resample", "chelsea", None, 2),
+    ("rocket-inpaint", "inpaint", "rocket", None, 4),
+)
+AUTHENTIC = ("hubble-authentic", "hubble_deep_field")
+
+
+def photo(name: str) -> np.ndarray:
+    import skimage.data
+
+    img = getattr(skimage.data, name)()
+    if img.ndim == 2:
+        img = np.repeat(img[..., None], 3, axis=2)
+    return np.ascontiguousarray(img[..., :3].astype(np.uint8))
+
+
+def write_jpeg(path: Path, rgb: np.ndarray, quality: int = 92) -> None:
+    ok = cv2.imwrite(
+        str(path), cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality]
+    )
+    if not ok:
+        raise OSError(f"cannot write {path}")
+
+
+def main() -> int:
+    from trainer.data.synth import SynthConfig, make_forgery
+
+    (OUT / "masks").mkdir(parents=True, exist_ok=True)
+    cfg = SynthConfig(area=(0.04, 0.12))
+    manifest = {}
+    for name, kind, host, donor, seed in SAMPLES:
+        rng = np.random.default_rng(seed)
+        image, mask = make_forgery(kind, photo(host), photo(donor) if donor else None, cfg, rng)
+        write_jpeg(OUT / f"{name}.jpg", image)
+        cv2.imwrite(str(OUT / "masks" / f"{name}.png"), (mask > 0).astype(np.uint8) * 255)
+        manifest[f"{name}.jpg"] = {
+            "kind": kind,
+            "photographs": [host] + ([donor] if donor else []),
+            "mask": f"masks/{name}.png",
+            "manipulated_fraction": round(float((mask > 0).mean()), 4),
+        }
+    name, host = AUTHENTIC
+    write_jpeg(OUT / f"{name}.jpg", photo(host))
+    manifest[f"{name}.jpg"] = {"kind": "authentic", "photographs": [host], "mask": None}
+    (OUT / "samples.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {len(manifest)} samples to {OUT}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
