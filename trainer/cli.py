@@ -114,7 +114,10 @@ def _add_fit_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--checkpoint-steps", type=int, default=0, help="also every N steps (0: off)")
     p.add_argument(
-        "--max-steps", type=int, default=0, help="stop after N steps in total (0: epochs)"
+        "--max-steps",
+        type=int,
+        default=0,
+        help="stop after N steps in total (0: epochs); the schedule still spans --epochs",
     )
     p.add_argument("--name", default="", help="model name stored in the checkpoint")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")

@@ -72,7 +72,8 @@ class FitConfig:
     num_workers: int = 0  # DataLoader workers (0: samples are cheap crops of decoded images)
     checkpoint_minutes: float = 5.0  # wall-clock interval of last.safetensors + resume file
     checkpoint_steps: int = 0  # also every this many steps (0 = off); tests use it
-    max_steps: int = 0  # stop after this many optimizer steps in total (0 = epochs decide)
+    max_steps: int = 0  # stop after this many steps in total (0 = epochs); the schedule stays
+    # laid out over all epochs, so a run stopped here and resumed matches an unstopped one
     log_every: int = 10  # a JSON step event every this many steps
     best_metric: str = "pixel_f1"  # validation figure (higher is better) that picks best
     extra: dict[str, Any] = field(default_factory=dict)  # recorded in the checkpoint as given
@@ -224,9 +225,7 @@ def fit(
     per_epoch = steps_per_epoch(len(train_set), cfg.batch_size, world)  # type: ignore[arg-type]
     if per_epoch == 0:
         raise ValueError("the training set yields no samples (no windows or images to train on)")
-    total = per_epoch * cfg.epochs
-    if cfg.max_steps:
-        total = min(total, cfg.max_steps)
+    total = per_epoch * cfg.epochs  # max_steps stops early but does not reshape the schedule
 
     def more_steps() -> bool:
         return cfg.max_steps <= 0 or step < cfg.max_steps

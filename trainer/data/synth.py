@@ -93,6 +93,7 @@ def _feathered(mask: U8, sigma: float) -> NDArray[np.float32]:
     if sigma > 0:
         alpha = cv2.GaussianBlur(alpha, (0, 0), sigma)
         alpha = np.where(mask > 0, np.maximum(alpha, 0.5), np.minimum(alpha, 0.499))
+        alpha[alpha < 0.02] = 0.0  # cut the Gaussian's far tail: the rim stays a few pixels wide
     return alpha
 
 

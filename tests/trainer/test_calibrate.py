@@ -1,0 +1,79 @@
+"""θ calibration: the arithmetic of §3.4 / Table 3, and what is written into the checkpoint."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from engine.checkpoints import read_meta
+from tests.trainer.conftest import make_folder
+from tests.trainer.test_cli import tiny_checkpoint
+from trainer import cli
+from trainer.calibrate import calibration_table, provenance, score_threshold
+
+pytestmark = pytest.mark.usefixtures("seeded_single_thread")
+
+
+def test_midpoint_and_table3_alternatives() -> None:
+    p_real_train = [0.0, 0.01, 0.04]  # p_real_max = 0.04
+    p_fake_val = [0.5, 0.1, 0.3]  # p_fake_min = 0.1
+    p_real_val = [0.0, 0.05, 0.08]
+    t = calibration_table(p_real_train, p_fake_val, p_real_val)
+    assert t["p_real_max"] == 0.04 and t["p_fake_min"] == 0.1
+    assert t["theta"] == pytest.approx(0.07)
+    assert not t["overlap"]
+    mid = t["strategies"]["midpoint"]
+    # θ = 0.07: every fake above (3 TP), real 0.08 above (1 FP), 0.0 and 0.05 below.
+    assert mid["threshold"] == pytest.approx(0.07)
+    assert mid["accuracy"] == pytest.approx(5 / 6)
+    assert mid["precision"] == pytest.approx(3 / 4) and mid["recall"] == 1.0
+    assert mid["balanced_accuracy"] == pytest.approx((1.0 + 2 / 3) / 2)
+    real_max = t["strategies"]["real-max"]  # θ = 0.04: reals 0.05 and 0.08 are false alarms
+    assert real_max["accuracy"] == pytest.approx(4 / 6)
+    fake_min = t["strategies"]["fake-min"]  # θ = 0.1: p > θ is strict, so the fake at 0.1 is missed
+    assert fake_min["recall"] == pytest.approx(2 / 3) and fake_min["precision"] == 1.0
+    assert t["validation_auc"] == 1.0  # every fake fraction is above every real one
+
+
+def test_overlap_is_flagged() -> None:
+    t = calibration_table([0.3], [0.1, 0.4], [0.2])
+    assert t["overlap"] and t["theta"] == pytest.approx(0.2)
+
+
+def test_score_threshold_is_strict_like_the_decision_rule() -> None:
+    s = score_threshold(0.2, real=[0.2], fake=[0.2])
+    assert s["recall"] == 0.0 and s["accuracy"] == 0.5
+
+
+def test_provenance_sentence() -> None:
+    text = provenance(0.0371, "midpoint", "casia1-dev", "source", "2026-11-22")
+    assert text == (
+        "θ = 0.0371: midpoint of max real / min fake forged fraction, casia1-dev validation split "
+        "(source), 2026-11-22"
+    )
+
+
+def test_calibrate_writes_theta_and_keeps_the_weights(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_folder(tmp_path / "d", 12, 12, seed=5)
+    src = tiny_checkpoint(tmp_path / "m.safetensors")
+    dst = tmp_path / "cal.safetensors"
+    argv = ["calibrate", "--model", str(src), "--data", str(root), "--out", str(dst),
+            "--split-by", "seed", "--val-fraction", "0.4"]  # fmt: skip
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "midpoint" in out and "real-max" in out and "fake-min" in out
+    rule = read_meta(dst).decision
+    d = rule.details
+    assert rule.threshold == pytest.approx((d["p_real_max"] + d["p_fake_min"]) / 2)
+    assert rule.provenance.startswith(f"θ = {rule.threshold:.4g}: midpoint")
+    assert "d validation split (seed)" in rule.provenance
+    assert d["counts"]["train_authentic"] > 0 and d["counts"]["val_tampered"] > 0
+    a, b = load_file(str(src)), load_file(str(dst))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    assert np.isfinite(d["strategies"]["midpoint"]["accuracy"])

@@ -1,0 +1,136 @@
+"""The command line: every input error is one line with exit status 2, before any long work."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.checkpoints import save_checkpoint
+from tests.trainer.conftest import TINY, make_folder, save_mask
+from trainer import cli
+from trainer.setup import base_meta, build_model
+
+pytestmark = pytest.mark.usefixtures("seeded_single_thread")
+
+
+def _run(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, str, str]:
+    code = cli.main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _fit(data: Path, out: Path, *extra: str) -> list[str]:
+    return ["fit", "--arch", "crfd-net-compact", "--data", str(data), "--out", str(out), *extra]
+
+
+def _one_error_line(err: str) -> str:
+    lines = [ln for ln in err.strip().splitlines() if ln]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def tiny_checkpoint(path: Path) -> Path:
+    model, config = build_model("crfd-net-compact", dict(TINY), seed=0)
+    return save_checkpoint(path, model, base_meta("crfd-net-compact", config, 32, 16, "tiny"))
+
+
+def test_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(capsys, _fit(tmp_path / "nope", tmp_path / "run"))
+    assert code == 2
+    assert _one_error_line(err).endswith("nope: no such data folder")
+
+
+def test_empty_data_set(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for sub in ("Tp", "Gt", "Au"):
+        (tmp_path / "d" / sub).mkdir(parents=True)
+    code, _, err = _run(capsys, _fit(tmp_path / "d", tmp_path / "run"))
+    assert code == 2
+    assert "empty data set" in _one_error_line(err)
+
+
+def test_tampered_image_without_mask(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = make_folder(tmp_path / "d", 3, 1, seed=0)
+    (root / "Gt" / "t001.png").unlink()
+    code, _, err = _run(capsys, _fit(root, tmp_path / "run"))
+    assert code == 2
+    line = _one_error_line(err)
+    assert "t001.png: tampered image has no mask" in line
+
+
+def test_mask_of_another_size(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = make_folder(tmp_path / "d", 3, 1, seed=0)
+    save_mask(root / "Gt" / "t002.png", np.ones((20, 30), np.uint8))
+    code, _, err = _run(capsys, _fit(root, tmp_path / "run"))
+    assert code == 2
+    assert "t002.png: mask is 30x20 but its image t002.png is 64x64" in _one_error_line(err)
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--window", "8"], "--window must be >= 16"),
+        (["--val-fraction", "1.5"], "--val-fraction must be in (0, 1)"),
+        (["--resume"], "nothing to resume"),
+        (["--model-config", "widths=3"], "unknown config field(s) ['widths']"),
+    ],
+)
+def test_bad_arguments(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], message: str
+) -> None:
+    root = make_folder(tmp_path / "d", 2, 1, seed=0)
+    code, _, err = _run(capsys, _fit(root, tmp_path / "run", *extra))
+    assert code == 2
+    assert message in _one_error_line(err)
+
+
+def test_unknown_architecture(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = make_folder(tmp_path / "d", 2, 1, seed=0)
+    argv = ["fit", "--arch", "resnet-9000", "--data", str(root), "--out", str(tmp_path / "r")]
+    code, _, err = _run(capsys, argv)
+    assert code == 2
+    assert "no training objective for architecture 'resnet-9000'" in _one_error_line(err)
+
+
+def test_out_of_memory_suggests_smaller_batch_or_window(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import trainer.commands
+
+    def boom(*args: object) -> int:
+        raise RuntimeError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(trainer.commands, "run_fit", boom)
+    root = make_folder(tmp_path / "d", 2, 1, seed=0)
+    code, _, err = _run(capsys, _fit(root, tmp_path / "run"))
+    assert code == 1
+    assert "try a smaller --batch-size or --window" in _one_error_line(err)
+
+
+def test_unreadable_images_are_skipped_counted_and_listed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_folder(tmp_path / "d", 2, 2, seed=0)
+    (root / "Au" / "zz_broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 32)
+    ckpt = tiny_checkpoint(tmp_path / "m.safetensors")
+    report = tmp_path / "ev.json"
+    code, out, err = _run(
+        capsys, ["eval", "--model", str(ckpt), "--data", str(root), "--json", str(report)]
+    )
+    assert code == 0
+    assert "1 unreadable image(s) skipped:" in err
+    assert "zz_broken.png" in err
+    data = json.loads(report.read_text())
+    assert data["metrics"]["images"] == 4 and len(data["skipped"]) == 1
+    assert "pixel_f1" in out
+
+
+def test_synth_rejects_unknown_kinds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = make_folder(tmp_path / "d", 0, 2, seed=0)
+    argv = ["synth", str(root), "--out", str(tmp_path / "s"), "--kinds", "splice,teleport"]
+    code, _, err = _run(capsys, argv)
+    assert code == 2
+    assert "--kinds must be a comma-separated subset" in _one_error_line(err)

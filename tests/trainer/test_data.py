@@ -1,0 +1,158 @@
+"""Data sets, splits, augmentation and CRFD-Net window sampling."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.trainer.conftest import make_folder, save_mask, texture
+from trainer.data.augment import augment_image, jpeg, preset
+from trainer.data.datasets import ImageDataset, WindowConfig, WindowDataset, load_items
+from trainer.data.records import Sample, SkipLog, read_folder, read_json_list, validate
+from trainer.data.splits import group_of, source_ids, split_samples
+from trainer.errors import DataError
+
+pytestmark = pytest.mark.usefixtures("seeded_single_thread")
+
+
+def test_folder_and_json_formats_read_the_same_samples(tmp_path: Path) -> None:
+    root = make_folder(tmp_path / "d", 3, 2, seed=0)
+    folder = read_folder(root)
+    assert [s.label for s in folder] == [1, 1, 1, 0, 0]
+    pairs = [[f"d/Tp/{s.image.name}", f"d/Gt/{s.mask.name}"] for s in folder if s.mask] + [
+        [f"d/Au/{s.image.name}", "Negative"] for s in folder if s.mask is None
+    ]
+    (tmp_path / "list.json").write_text(json.dumps(pairs))
+    listed = read_json_list(tmp_path / "list.json")
+    assert [(s.image.resolve(), s.label) for s in listed] == [
+        (s.image.resolve(), s.label) for s in folder
+    ]
+
+
+def test_validate_catches_a_mask_of_another_size(tmp_path: Path) -> None:
+    root = make_folder(tmp_path / "d", 2, 0, seed=0)
+    save_mask(root / "Gt" / "t001.png", np.zeros((10, 12), np.uint8))
+    with pytest.raises(DataError, match=r"t001.png: mask is 12x10 but its image t001.png is 64x64"):
+        validate(read_folder(root))
+
+
+def test_casia_source_ids() -> None:
+    s = Sample(Path("Sp_D_CNN_A_ani0049_ani0084_0266.jpg"), Path("m.png"), 1)
+    assert source_ids(s) == ["ani:49", "ani:84"]
+    assert source_ids(Sample(Path("Au_ani_0049.jpg"), None, 0)) == ["ani:49"]
+    v2 = Sample(Path("Tp_D_NRN_S_N_ani00018_art00017_10093.tif"), Path("m.png"), 1)
+    assert source_ids(v2) == ["ani:18", "art:17"]
+    assert source_ids(Sample(Path("IMG_1234.jpg"), None, 0)) == []
+
+
+def _casia_like(n: int, rng: np.random.Generator) -> list[Sample]:
+    """Tampered images whose two sources are drawn from a pool, plus the pool's authentic images."""
+    out = []
+    for i in range(n):
+        a, b = rng.integers(1, 3 * n, 2)
+        cat = ["ani", "art", "pla"][i % 3]
+        out.append(
+            Sample(Path(f"Sp_D_NNN_A_{cat}{a:04d}_{cat}{b:04d}_{i:04d}.jpg"), Path("m.png"), 1)
+        )
+    for j in range(1, 3 * n, 2):
+        out.append(Sample(Path(f"Au_{['ani', 'art', 'pla'][j % 3]}_{j:04d}.jpg"), None, 0))
+    return out
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_source_split_has_no_source_on_both_sides(seed: int) -> None:
+    samples = _casia_like(120, np.random.default_rng(seed))
+    sp = split_samples(samples, 0.2, "auto", seed)
+    assert sp.by == "source"
+    ids = group_of(samples)
+    train_ids = {t for s in sp.train for t in ids[s.image.name]}
+    val_ids = {t for s in sp.val for t in ids[s.image.name]}
+    assert train_ids and val_ids
+    assert not train_ids & val_ids
+    assert 0.1 * len(samples) <= len(sp.val) <= 0.35 * len(samples)
+    again = split_samples(list(reversed(samples)), 0.2, "auto", seed)
+    assert {s.image.name for s in again.val} == {s.image.name for s in sp.val}
+
+
+def test_scene_split_refuses_when_categories_are_chained() -> None:
+    samples = [
+        Sample(Path("Sp_D_NNN_A_ani0001_art0002_0001.jpg"), Path("m"), 1),
+        Sample(Path("Sp_D_NNN_A_art0003_pla0004_0002.jpg"), Path("m"), 1),
+    ]
+    with pytest.raises(DataError, match="cannot split by scene"):
+        split_samples(samples, 0.5, "scene")
+
+
+def test_seed_split_for_names_without_ids() -> None:
+    samples = [Sample(Path(f"img{i}.png"), None, 0) for i in range(40)]
+    sp = split_samples(samples, 0.25, "auto", 3)
+    assert sp.by == "seed" and len(sp.val) == 10
+    assert {s.image.name for s in split_samples(samples, 0.25, "auto", 3).val} == {
+        s.image.name for s in sp.val
+    }
+    assert {s.image.name for s in split_samples(samples, 0.25, "auto", 4).val} != {
+        s.image.name for s in sp.val
+    }
+
+
+def test_augmentation_moves_image_and_mask_together() -> None:
+    rng = np.random.default_rng(0)
+    img = texture(rng, 80)
+    mask = np.zeros((80, 80), np.uint8)
+    mask[10:30, 40:70] = 1
+    img[mask > 0] = (255, 0, 0)  # the mask is painted into the image
+    cfg = preset("full", jpeg_prob=0.0, brightness=0.0, contrast=0.0)
+    for seed in range(20):
+        out, m = augment_image(img, mask, 64, cfg, np.random.default_rng(seed))
+        assert out.shape == (64, 64, 3) and m.shape == (64, 64)
+        red = (out[..., 0] > 200) & (out[..., 1] < 60) & (out[..., 2] < 60)
+        # Interpolated edges may differ by a pixel; the interiors must coincide.
+        assert (red & (m == 0)).sum() <= 0.1 * max(1, m.sum()) + 8
+        assert (~red & (m == 1)).sum() <= 0.1 * max(1, m.sum()) + 8
+
+
+def test_jpeg_roundtrip_keeps_colour_order() -> None:
+    img = np.zeros((32, 32, 3), np.uint8)
+    img[..., 0] = 200
+    out = jpeg(img, 95)
+    assert out[..., 0].mean() > 180 and out[..., 2].mean() < 20
+
+
+def test_windows_keep_foreground_and_a_share_of_clean_windows(tmp_path: Path) -> None:
+    root = make_folder(tmp_path / "d", 6, 4, seed=1)
+    items = load_items(read_folder(root), SkipLog())
+    ds = WindowDataset(
+        items, WindowConfig(window=32, authentic_share=0.5, jitter=False), preset("none")
+    )
+    c = ds.counts()
+    assert c["forged_windows"] > 0
+    assert c["clean_windows"] == round(0.5 * c["forged_windows"])
+    x, m, label = ds[0]
+    assert x.shape == (3, 32, 32) and m.shape == (1, 32, 32) and float(label) == float(m.max() > 0)
+    only = WindowDataset(items, WindowConfig(window=32, authentic_share=0.0), preset("none"))
+    assert all(float(only[i][1].max()) == 1.0 for i in range(len(only)))
+    ds.set_epoch(3)
+    first = [ds[i][0] for i in range(3)]
+    ds.set_epoch(3)
+    assert all((a == ds[i][0]).all() for i, a in enumerate(first))
+
+
+def test_weights_change_each_data_sets_share(tmp_path: Path) -> None:
+    a = load_items(read_folder(make_folder(tmp_path / "a", 4, 0, seed=2)), SkipLog(), [2.0] * 4)
+    b = load_items(read_folder(make_folder(tmp_path / "b", 4, 0, seed=3)), SkipLog(), [0.5] * 4)
+    ds = ImageDataset(a + b, 48, preset("none"))
+    counts = np.bincount(ds.plan, minlength=8)
+    assert (counts[:4] == 2).all()
+    assert counts[4:].sum() <= 4
+
+
+def test_unreadable_image_is_skipped_and_listed(tmp_path: Path) -> None:
+    root = make_folder(tmp_path / "d", 2, 1, seed=0)
+    (root / "Au" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 20)
+    skipped = SkipLog()
+    items = load_items(read_folder(root), skipped)
+    assert len(items) == 3 and len(skipped) == 1
+    assert "broken.png" in skipped.summary()

@@ -1,0 +1,56 @@
+"""``forensic-train eval`` gives the figures ``forensic-viewer scan`` gives for the same checkpoint.
+
+Both go through engine.io.load_evidence and engine.pipeline.Analyzer; this test holds the two
+command lines to it, image by image, and checks the pixel figures against the scan's heatmaps.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.trainer.conftest import make_folder
+from tests.trainer.test_cli import tiny_checkpoint
+from trainer import cli
+from trainer.metrics import pixel_scores
+
+pytestmark = pytest.mark.usefixtures("seeded_single_thread")
+
+
+def test_eval_equals_scan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from forensic_viewer import cli as viewer_cli
+
+    root = make_folder(tmp_path / "d", 3, 2, seed=7)
+    ckpt = tiny_checkpoint(tmp_path / "m.safetensors")
+    report = tmp_path / "eval.json"
+    assert cli.main(["eval", "--model", str(ckpt), "--data", str(root), "--json", str(report)]) == 0
+    ours = {Path(r["image"]).name: r for r in json.loads(report.read_text())["images"]}
+
+    scan_out = tmp_path / "scan"
+    for sub in ("Tp", "Au"):
+        argv = ["scan", str(root / sub), "--out", str(scan_out / sub), "--model", str(ckpt),
+                "--device", "cpu", "--no-faces"]  # fmt: skip
+        assert viewer_cli.main(argv) == 0
+    capsys.readouterr()
+    seen = 0
+    for sub in ("Tp", "Au"):
+        for line in (scan_out / sub / "results.jsonl").read_text().splitlines():
+            rec = json.loads(line)
+            (model,) = rec["models"].values()
+            mine = ours[Path(rec["path"]).name]
+            assert mine["score"] == pytest.approx(model["score"], abs=1e-12)
+            assert mine["verdict"] == model["verdict"]
+            assert mine["forged_fraction"] == pytest.approx(model["forged_fraction"], abs=1e-12)
+            if sub == "Tp":
+                heat = np.asarray(Image.open(scan_out / sub / model["heatmap"]), np.float64) / 255
+                gt = np.asarray(Image.open(root / "Gt" / Path(rec["path"]).name)) > 127
+                ps = pixel_scores(heat, gt)
+                assert ps is not None
+                # The scan stores heatmaps as 8-bit PNG, so allow its rounding.
+                assert mine["pixel"]["auc"] == pytest.approx(ps.auc, abs=0.02)
+            seen += 1
+    assert seen == len(ours) == 5
