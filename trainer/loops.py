@@ -52,6 +52,10 @@ from trainer.progress import Reporter, format_seconds
 ValidateFn = Callable[[nn.Module], dict[str, Any]]
 MetaFn = Callable[[dict[str, Any]], CheckpointMeta]
 RESUME_NAME = "last.resume.pt"
+# Fields of the step event; an objective's term of the same name is logged as term_<name>.
+_RESERVED = frozenset(
+    {"event", "step", "epoch", "loss", "lr", "grad_norm", "samples_per_s", "eta_s"}
+)
 
 
 @dataclass
@@ -322,7 +326,7 @@ def fit(
                             step=step,
                             epoch=epoch,
                             loss=loss_value,
-                            **terms,
+                            **{(f"term_{k}" if k in _RESERVED else k): v for k, v in terms.items()},
                             lr=lr,
                             grad_norm=grad_norm,
                             samples_per_s=rate,

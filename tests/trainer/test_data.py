@@ -156,3 +156,14 @@ def test_unreadable_image_is_skipped_and_listed(tmp_path: Path) -> None:
     items = load_items(read_folder(root), skipped)
     assert len(items) == 3 and len(skipped) == 1
     assert "broken.png" in skipped.summary()
+
+
+def test_a_group_larger_than_the_share_stays_in_training() -> None:
+    chain = [
+        Sample(Path(f"Sp_D_NNN_A_ani{i:04d}_ani{i + 1:04d}_{i:04d}.jpg"), Path("m"), 1)
+        for i in range(1, 30)
+    ]  # one chained component of 29 images
+    loose = [Sample(Path(f"Au_pla_{i:04d}.jpg"), None, 0) for i in range(1, 21)]
+    sp = split_samples(chain + loose, 0.2, "source", 0)
+    assert all(s in sp.train for s in chain)
+    assert 5 <= len(sp.val) <= 15

@@ -6,6 +6,7 @@ import itertools
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -127,3 +128,40 @@ def test_schedule_warms_up_then_decays(schedule: str) -> None:
         assert lrs[-1] == 1.0
     else:
         assert lrs[-1] < 0.1 and all(b <= a + 1e-12 for a, b in itertools.pairwise(lrs[10:]))
+
+
+@pytest.mark.parametrize(
+    ("arch", "stage"),
+    [
+        ("m2f-swin-nano", "fit"),
+        ("diffforensics-compact", "pretrain"),
+        ("diffforensics-compact", "fit"),
+    ],
+)
+@pytest.mark.filterwarnings("ignore:DiffForensics stage 1 with a frozen encoder")
+def test_the_loop_drives_every_family(tmp_path: Path, arch: str, stage: str) -> None:
+    """Dict-returning networks and the pre-training stage run through the same loop."""
+    from trainer.data.datasets import ImageDataset
+
+    items = load_items(read_folder(make_folder(tmp_path / "d", 3, 1, seed=6)), SkipLog())
+    model, config = build_model(arch, {}, seed=0)
+    meta = base_meta(arch, config, 64, 32, "family")
+    objective = objective_for(arch, stage)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    cfg = FitConfig(
+        epochs=1, batch_size=2, lr=1e-3, warmup_steps=0, checkpoint_minutes=0, max_steps=2
+    )
+    rep = _Collect()
+    result = fit(
+        model,
+        objective,
+        ImageDataset(items, 64, preset("none")),
+        cfg,
+        tmp_path / "run",
+        lambda s: meta,
+        reporter=rep,
+    )
+    assert result.steps == 2
+    assert all(np.isfinite(e["loss"]) for e in rep.events if e["event"] == "step")
+    assert any(not torch.equal(before[k], v) for k, v in model.state_dict().items())
+    assert load_checkpoint(tmp_path / "run" / "last.safetensors").meta.architecture == arch

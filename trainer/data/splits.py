@@ -161,9 +161,11 @@ def split_samples(
     for k in order:
         if len(val_idx) >= target:
             break
-        if len(val_idx) + len(members[k]) > 2 * target and val_idx:
-            continue  # a giant group would overshoot; later groups fill the share
+        if len(val_idx) + len(members[k]) > 1.5 * target:
+            continue  # a group this large would overshoot; later, smaller groups fill the share
         val_idx.update(members[k])
+    if not val_idx:  # every group is larger than the share: take the smallest
+        val_idx.update(members[min(order, key=lambda k: len(members[k]))])
     if len(val_idx) == len(samples):
         raise DataError(None, f"cannot split by {by}: every group landed in validation")
     train = [s for i, s in enumerate(samples) if i not in val_idx]
