@@ -151,8 +151,12 @@ def _unwrap(model: nn.Module) -> nn.Module:
 
 
 def _batches(n: int, start: int, batch_size: int, rank: int, world: int) -> list[list[int]]:
-    """This rank's batches of the epoch from batch ``start`` on (plan order, no shuffle here)."""
-    mine = list(range(n))[rank::world]
+    """This rank's batches of the epoch from batch ``start`` on (plan order, no shuffle here).
+
+    Under DDP every rank must take the same number of steps (a rank with one batch more would
+    wait forever in its all-reduce), so the plan is cut to a multiple of the world size.
+    """
+    mine = list(range(n - n % world))[rank::world]
     chunks = [mine[i : i + batch_size] for i in range(0, len(mine), batch_size)]
     return chunks[start:]
 
