@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -229,3 +232,12 @@ def test_readout_and_magnifier() -> None:
     assert not np.array_equal(layers.magnify(7, 6, 3), plain)
     corner = layers.magnify(0, 0, 3)
     assert corner is not None and (corner[:3, :3] == 0).all()  # outside the image: black
+
+
+def test_the_layer_model_does_not_import_qt() -> None:
+    code = (
+        "import sys, forensic_viewer.layers, forensic_viewer.overlays; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
