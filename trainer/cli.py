@@ -136,7 +136,12 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument(
         "--split", choices=("val", "train", "all"), default="all", help="which images to use"
     )
-    e.add_argument("--json", type=Path, help="write metrics and per-image results here")
+    e.add_argument(
+        "--json",
+        type=Path,
+        help="write metrics and per-image results here (default: next to the checkpoint, "
+        "CKPT.eval-DATA-SPLIT.json)",
+    )
     e.add_argument("--inverted", action="store_true", help="pixel figures as max(map, 1 - map)")
     e.add_argument("--limit", type=int, default=0, help="at most this many images (0: all)")
     e.add_argument("--batch-size", type=int, default=8, help="windows per forward pass")

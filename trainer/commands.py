@@ -103,6 +103,7 @@ def run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
                 f"{out}: --resume with another {key} than the run was started with "
                 f"({before.get(key)!r}); use the original command",
             )
+    _writable_dir(out)
     uses_masks = bool(getattr(objective, "uses_masks", True))
     specs = [parse_data_spec(d) for d in args.data]
     val_specs = [parse_data_spec(d) for d in args.val_data] if args.val_data else None
@@ -264,11 +265,26 @@ def _load_model(path: Path, device: str) -> LoadedModel:
     return load_checkpoint(path, device="cpu")
 
 
+def _writable_dir(folder: Path) -> None:
+    """Fail now, in one line, when results could not be written at the end."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".forensic-train-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        raise UsageError(folder, f"cannot write here ({e.strerror or e})") from None
+
+
 def run_eval(args: argparse.Namespace) -> int:
     from trainer.metrics import summarize
 
     model = _load_model(args.model, args.device)
     samples = _eval_samples(args, args.split)
+    if args.json is None:
+        data_name = "+".join(parse_data_spec(d).path.stem for d in args.data)
+        args.json = args.model.with_name(f"{args.model.stem}.eval-{data_name}-{args.split}.json")
+    _writable_dir(args.json.parent)
     if args.limit > 0:
         samples = subset_for_validation(samples, args.limit, args.seed)
     _set_threads(args.threads)
@@ -286,7 +302,6 @@ def run_eval(args: argparse.Namespace) -> int:
     m = result.metrics
     print(format_table(m, model, args.split))
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
         payload = {
             "checkpoint": str(args.model),
             "checkpoint_sha256": model.sha256,
@@ -301,6 +316,7 @@ def run_eval(args: argparse.Namespace) -> int:
             "skipped": skipped.entries,
         }
         args.json.write_text(json.dumps(payload, indent=2), encoding="utf-8")
+        print(f"wrote {args.json}")
     _finish(skipped)
     return 0
 
