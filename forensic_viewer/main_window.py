@@ -159,9 +159,8 @@ class MainWindow(QMainWindow):
         verdict_dock = self._dock("Verdict", self.verdict_panel, right)
         metadata_dock = self._dock("Metadata", self.metadata_panel, right)
         magnifier_dock = self._dock("Magnifier", self.magnifier, left)
-        self.tabifyDockWidget(verdict_dock, metadata_dock)
-        verdict_dock.raise_()
         self.splitDockWidget(layers_dock, verdict_dock, Qt.Orientation.Vertical)
+        self.splitDockWidget(verdict_dock, metadata_dock, Qt.Orientation.Vertical)
         self.resizeDocks([evidence_dock, layers_dock], [260, 360], Qt.Orientation.Horizontal)
         self.docks = {
             d.objectName(): d
