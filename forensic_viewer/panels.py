@@ -493,6 +493,8 @@ class VerdictPanel(QScrollArea):
 
 
 def _policy_text(policy: dict[str, object]) -> str:
+    if "members" in policy:
+        return "members " + ", ".join(str(m) for m in policy["members"])  # type: ignore[attr-defined]
     if policy.get("mode") == "resize":
         return f"whole image resized to fit {policy.get('size')}"
     return f"window {policy.get('window')} · stride {policy.get('stride')}"

@@ -223,3 +223,43 @@ def test_pixel_readout_magnifier_and_zoom(qtbot, window: MainWindow, image_path:
     centre = window.canvas.mapFromScene(window.canvas.view.mapViewToScene(QPointF(64, 48)))
     qtbot.mouseMove(window.canvas.viewport(), QPoint(centre.x(), centre.y()))
     qtbot.waitUntil(lambda: window.readout.text().startswith("x 6"), timeout=5_000)
+
+
+def test_two_models_and_an_ensemble(qtbot, tmp_path: Path, tiny_checkpoint: Path) -> None:
+    import json
+
+    from engine.checkpoints import load_checkpoint, save_checkpoint
+
+    loaded = load_checkpoint(tiny_checkpoint)
+    loaded.meta.name = "tiny2"
+    second = save_checkpoint(tmp_path / "tiny2.safetensors", loaded.model, loaded.meta)
+    ensemble = tmp_path / "duo.ensemble.json"
+    ensemble.write_text(
+        json.dumps(
+            {
+                "name": "duo",
+                "members": [{"model": "tiny.safetensors"}, {"model": "tiny2.safetensors"}],
+            }
+        )
+    )
+    models = [str(tiny_checkpoint), str(second), str(ensemble)]
+    window = _window(qtbot, tmp_path, models)
+    assert window.model_names == ["tiny", "tiny2"]
+    image = write_image(tmp_path / "two.png", seed=3)
+    open_and_wait(qtbot, window, image)
+    analysis = window.current_analysis()
+    assert analysis.ensemble is not None and analysis.ensemble.name == "duo"
+    names = [la.name for la in window.layers]
+    assert "model agreement" in names and "duo heatmap" in names and "duo mask" in names
+    assert window.layers["duo heatmap"].visible and not window.layers["tiny heatmap"].visible
+    assert "(ensemble)" in window.evidence_list.badge_text(str(image))
+    verdict = window.verdict_panel.text()
+    assert "duo — " in verdict and "members tiny, tiny2" in verdict
+    window._on_hover(3.5, 4.5)
+    assert "agreement" in window.readout.text() and "duo " in window.readout.text()
+    window.set_compare(True)
+    titles = [p.title.text().split(" — ")[0] for p in window.compare.panes]
+    assert titles == ["original", "tiny", "tiny2", "duo (ensemble)"]
+    assert all(window.layers[f"{m} heatmap"].visible for m in ("tiny", "tiny2", "duo"))
+    window.set_compare(False)
+    assert not window.layers["tiny heatmap"].visible  # restored on leaving compare mode
