@@ -33,8 +33,9 @@ Choices where the paper is vague, and why:
   encoder and keeps it in eval mode during the step (no stochastic depth: a frozen feature
   extractor should give the features it was trained to give). Models whose encoder was never
   loaded from weights (``model.encoder_source is None``) have random encoder features; freezing
-  them is allowed but warned about: train them with ``freeze_encoder=False`` (the paper's
-  "DDPM/DDPM" setting of Table 4), as the bundled models do.
+  them is allowed but warned about: pre-train them with ``freeze_encoder=False`` (the paper's
+  "DDPM/DDPM" setting of Table 4), which is how models without ADE20K weights (all that can be
+  trained offline here) should be pre-trained.
 - **``parameters(model)`` also sets ``requires_grad``**: True on what it returns, False on the
   rest (stage 1: encoder when frozen, ECEM convs, mask and image heads; stage 2: the noise
   head). Autograd then skips the unused parts and DistributedDataParallel, built after this
@@ -76,7 +77,6 @@ from torch import nn
 from trainer.noise import simplex_noise
 
 PAPER_T = 1000  # diffusion steps (§4.1)
-PAPER_T_F = 5  # fixed fine-tuning time embedding (§4.1, Table 6)
 
 
 def _unwrap(model: nn.Module) -> nn.Module:
