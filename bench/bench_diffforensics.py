@@ -1,0 +1,96 @@
+"""DiffForensics: CPU seconds per 512² image, and the cost of stage-1 Simplex noise.
+
+Figures (issue: DiffForensics model): for ``diffforensics-compact``, ``-b0`` and ``-b1``, fp32,
+batch 1, eval mode under ``torch.inference_mode``, after two warm-up passes, the median of five
+``forward`` calls on a 512 x 512 input (the window the pipeline feeds), split into the MiT
+encoder alone and the rest (time-conditioned decoder, ECEM, heads). Target: <= 0.5 s per 512²
+image for the B0/B1-size encoders. Also the seconds to draw one stage-1 batch of Simplex noise
+(16 x 3 x 512 x 512, the paper's batch), which the pre-training step adds to the model's cost.
+
+Other processes compete for the CPU on a shared machine, so the 1-minute load average before
+and after is recorded next to the figures; numbers taken at a load above the core count are
+upper bounds.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from collections.abc import Callable
+
+import torch
+
+from engine.models import create_model
+from trainer.noise import simplex_noise
+
+SIZE = 512
+WARMUP, RUNS = 2, 5
+VARIANTS = ("diffforensics-compact", "diffforensics-b0", "diffforensics-b1")
+TARGET_S = 0.5
+
+
+def _median_seconds(fn: Callable[[], object], warmup: int = WARMUP, runs: int = RUNS) -> float:
+    with torch.inference_mode():
+        for _ in range(warmup):
+            fn()
+        times = []
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def measure(name: str) -> dict:
+    torch.manual_seed(0)
+    model = create_model(name).eval()
+    x = torch.randn(1, 3, SIZE, SIZE)
+    whole = _median_seconds(lambda: model(x))
+    encoder = _median_seconds(lambda: model.encode(x))
+    return {
+        "model": name,
+        "params_m": round(sum(p.numel() for p in model.parameters()) / 1e6, 2),
+        "encoder_params_m": round(sum(p.numel() for p in model.encoder.parameters()) / 1e6, 2),
+        "seconds": round(whole, 3),
+        "encoder_seconds": round(encoder, 3),
+        "decoder_heads_seconds": round(whole - encoder, 3),
+        "target_s": TARGET_S,
+        "meets_target": whole <= TARGET_S,
+    }
+
+
+def run() -> dict:
+    load_before = os.getloadavg()[0]
+    print(f"{SIZE}² fp32 batch 1, {torch.get_num_threads()} threads, median of {RUNS} runs")
+    print(f"{'model':<24}{'params M':>10}{'total s':>10}{'encoder s':>11}{'decoder s':>11}")
+    rows = []
+    for name in VARIANTS:
+        row = measure(name)
+        rows.append(row)
+        verdict = "met" if row["meets_target"] else "MISSED"
+        print(
+            f"{name:<24}{row['params_m']:>10}{row['seconds']:>10.3f}"
+            f"{row['encoder_seconds']:>11.3f}{row['decoder_heads_seconds']:>11.3f}"
+            f"  (target <= {TARGET_S} s: {verdict})",
+            flush=True,
+        )
+    gen = torch.Generator().manual_seed(0)
+    noise_s = _median_seconds(
+        lambda: simplex_noise((16, 3, SIZE, SIZE), generator=gen), warmup=1, runs=3
+    )
+    print(f"Simplex noise, 16 x 3 x {SIZE}²: {noise_s:.2f} s per batch", flush=True)
+    load_after = os.getloadavg()[0]
+    print(f"load average (1 min): {load_before:.2f} before, {load_after:.2f} after")
+    return {
+        "size": SIZE,
+        "threads": torch.get_num_threads(),
+        "load_avg_before": round(load_before, 2),
+        "load_avg_after": round(load_after, 2),
+        "rows": rows,
+        "simplex_noise_batch16_seconds": round(noise_s, 3),
+    }
+
+
+if __name__ == "__main__":
+    run()
