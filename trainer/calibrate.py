@@ -200,6 +200,19 @@ def run(args: argparse.Namespace) -> int:
         "pixel_threshold": meta.decision.pixel_threshold,
         **table,
     }
+    chosen = table["strategies"][args.choose]
+    vm = val_res.metrics
+    meta.metrics = {
+        **{
+            f"val_{k}": vm[k]
+            for k in ("pixel_f1", "pixel_iou", "pixel_auc", "pixel_f1_best")
+            if k in vm
+        },
+        "val_image_auc": table["validation_auc"],
+        "val_image_acc": chosen["accuracy"],
+        "val_image_bacc": chosen["balanced_accuracy"],
+        "val_images": vm["images"],
+    }
     write_decision(src, dst, meta)
     print(format_calibration(table, args.choose, meta.decision.provenance))
     if table["overlap"]:

@@ -197,7 +197,11 @@ def run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
     def meta_fn(summary: dict[str, Any]) -> CheckpointMeta:
         meta = CheckpointMeta.from_json(template.to_json())
         meta.training = summary
-        meta.metrics = {"validation": summary.get("metrics", {})} if summary.get("metrics") else {}
+        meta.metrics = {
+            f"val_{k}": v
+            for k, v in (summary.get("metrics") or {}).items()
+            if isinstance(v, int | float) and k.startswith(("image_", "pixel_"))
+        }
         return meta
 
     validate = None

@@ -77,3 +77,6 @@ def test_calibrate_writes_theta_and_keeps_the_weights(
     a, b = load_file(str(src)), load_file(str(dst))
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     assert np.isfinite(d["strategies"]["midpoint"]["accuracy"])
+    metrics = read_meta(dst).metrics
+    assert metrics["val_image_acc"] == d["strategies"]["midpoint"]["accuracy"]
+    assert 0.0 <= metrics["val_pixel_f1"] <= 1.0
