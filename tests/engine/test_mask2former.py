@@ -251,6 +251,17 @@ def test_inference_shortcut_equals_the_training_path() -> None:
     torch.testing.assert_close(fast["image"], full["image"])
 
 
+def test_mixed_precision_forward_stays_finite() -> None:
+    torch.manual_seed(0)
+    model = create_model("m2f-swin-nano").eval()
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        out = model(x)
+        aux = model(x, return_aux=True)
+    assert out["mask"].shape == (1, 1, 64, 64) and torch.isfinite(out["mask"]).all()
+    assert torch.isfinite(out["image"]).all() and torch.isfinite(aux["pred_masks"]).all()
+
+
 def test_detection_branch_is_independent_of_the_localization_branch() -> None:
     torch.manual_seed(0)
     model = create_model("m2f-swin-nano")
