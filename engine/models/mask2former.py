@@ -46,10 +46,12 @@ Choices where the paper is vague, and why:
   a CPU we feed native-resolution windows instead: (i) training sees 512 x 512 crops, so a
   512 window shows the network the statistics it learnt; (ii) resizing resamples the image and
   wipes out the low-level traces that splicing and copy-move detection rely on (CASIA-style
-  data, unlike the paper's face images); (iii) the cost per window is bounded and known
-  (a 4000 x 3000 photograph resized to the base scale would still be ~680 x 512, while a
-  ~384 x 256 CASIA image fits into one window at its own scale). ``base_scale`` is kept in the
-  config for a pipeline that wants the paper's resize policy.
+  data, unlike the paper's face images); (iii) cost: a ~384 x 256 CASIA image is one window
+  at its own scale, while the base scale would enlarge it to 768 x 512 (1.5x the pixels of a
+  512 window, spent on interpolated ones). The price is paid on large photographs, which
+  take many windows where a resize would take one ~680 x 512 pass; the pipeline reports
+  progress and can be cancelled. A pipeline that wants the paper's policy can still resize
+  (``InputPolicy(mode="resize", size=(2048, 512))``): the network takes any size.
 - **Arbitrary input sizes.** timm's Swin is built for ``img_size=window`` with
   ``strict_img_size=False`` (shift masks are built per input), and the input is zero-padded
   (zero = the ImageNet mean after normalisation) at the bottom/right to a multiple of 32 so
@@ -103,9 +105,7 @@ SCORE_PRIOR = 0.01  # initial foreground probability of every query (Deformable 
 class Mask2FormerConfig:
     backbone: str = "swin_tiny_patch4_window7_224"  # timm Swin architecture of the shared backbone
     embed_dim: int | None = None  # Swin width override (None: the architecture's own, 96 for T/S)
-    depths: tuple[int, ...] | None = (
-        None  # Swin blocks per stage override (None: T 2-2-6-2, S 2-2-18-2)
-    )
+    depths: tuple[int, ...] | None = None  # Swin blocks per stage (None: T 2-2-6-2, S 2-2-18-2)
     num_heads: tuple[int, ...] | None = None  # Swin heads per stage override (None: 3-6-12-24)
     swin_window: int = 7  # Swin attention window; 7 fits ImageNet checkpoints' position tables
     drop_path_rate: float = 0.3  # Swin stochastic depth; 0.3 is Mask2Former's Swin-T/S setting
@@ -121,8 +121,7 @@ class Mask2FormerConfig:
     decoder_heads: int = 8  # attention heads in the decoder (Mask2Former: 8)
     decoder_ffn: int = 2048  # FFN width in the decoder (Mask2Former: 2048)
     mask_threshold: float = 0.5  # eq. (2): attend where the previous mask probability > this
-    window: int = 512  # sliding-window size the pipeline feeds (= training crop, paper §4.1)
-    base_scale: tuple[int, int] = (2048, 512)  # paper's resize scale (long, short), resize only
+    window: int = 512  # pipeline window = training crop (§4.1); Swin img_size (keep >= 224)
 
 
 # --------------------------------------------------------------------------------------------
@@ -487,7 +486,7 @@ class MSDeformAttnPixelDecoder(nn.Module):
             ],
             dim=0,
         )[None]  # 1, S, C
-        reference = grid_reference_points(shapes, device=dev, dtype=dt)[None]  # 1, S, 2
+        reference = grid_reference_points(shapes, device=dev, dtype=torch.float32)[None]  # 1, S, 2
         for layer in self.encoder:
             src = layer(src, pos, reference, shapes)
         b = src.shape[0]
