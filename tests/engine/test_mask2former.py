@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -282,23 +283,35 @@ def _plain_swin(**overrides: object) -> torch.nn.Module:
     return timm.create_model("swin_tiny_patch4_window7_224", pretrained=False, **kw)
 
 
-@pytest.mark.parametrize("suffix", [".safetensors", ".pth"])
-def test_backbone_weights_load_from_an_imagenet_file(tmp_path: Path, suffix: str) -> None:
+@pytest.mark.parametrize("layout", ["timm.safetensors", "timm.pth", "microsoft.pth"])
+def test_backbone_weights_load_from_an_imagenet_file(tmp_path: Path, layout: str) -> None:
     from safetensors.torch import save_file
 
     torch.manual_seed(1)
-    plain = _plain_swin()
-    state = {k: v.contiguous() for k, v in plain.state_dict().items()}
-    path = tmp_path / f"swin{suffix}"
-    if suffix == ".safetensors":
-        save_file(state, str(path))
+    state = {k: v.contiguous() for k, v in _plain_swin().state_dict().items()}
+    saved = dict(state)
+    if layout.startswith("microsoft"):
+        # the original release: patch merging at the end of a stage, a bare head, and the
+        # relative position index stored as a tensor
+        saved = {
+            re.sub(
+                r"layers\.(\d+)\.downsample", lambda m: f"layers.{int(m[1]) - 1}.downsample", k
+            ).replace("head.fc.", "head."): v
+            for k, v in state.items()
+        }
+        saved["layers.0.blocks.0.attn.relative_position_index"] = torch.zeros(49, 49).long()
+    path = tmp_path / f"swin.{layout}"
+    if path.suffix == ".safetensors":
+        save_file(saved, str(path))
     else:
-        torch.save({"model": state}, path)
+        torch.save({"model": saved}, path)
     model = create_model("m2f-swin-nano", backbone_weights=str(path))
-    body = model.backbone.body
-    for key in ("patch_embed.proj.weight", "layers.2.blocks.1.attn.qkv.weight"):
-        ours = body.state_dict()[key.replace("layers.2", "layers_2")]
-        torch.testing.assert_close(ours, state[key], rtol=0, atol=0)
+    ours = model.backbone.body.state_dict()
+    keys = ["patch_embed.proj.weight", "layers.2.blocks.1.attn.qkv.weight"]
+    keys += ["layers.3.downsample.reduction.weight", "layers.1.downsample.norm.bias"]
+    for key in keys:
+        mine = ours[re.sub(r"^layers\.(\d)", r"layers_\1", key)]
+        torch.testing.assert_close(mine, state[key], rtol=0, atol=0)
 
 
 def test_backbone_weights_of_another_architecture_are_refused(tmp_path: Path) -> None:
