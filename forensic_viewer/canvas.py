@@ -27,11 +27,11 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QWidget
 
 from forensic_viewer.layers import (
     Event,
-    EventEmitter,
     FacesLayer,
     Layer,
     LayerList,
     MaskLayer,
+    Subscriptions,
 )
 from forensic_viewer.overlays import Polylines, Raster
 
@@ -87,14 +87,12 @@ class LayerVisual:
         self.layer = layer
         self.view = view
         self.items: list[QGraphicsItem] = []
-        self._connections: list[tuple[EventEmitter, Callable[[Event], None]]] = []
+        self._subscriptions = Subscriptions()
         self._on("visible", self._update_visibility)
         self._on("opacity", self._on_opacity)
 
     def _on(self, name: str, callback: Callable[[Event], None]) -> None:
-        emitter = self.layer.events[name]
-        emitter.connect(callback)
-        self._connections.append((emitter, callback))
+        self._subscriptions.on(self.layer.events[name], callback)
 
     def _add(self, item: QGraphicsItem, *, bounds: bool = False) -> None:
         self.view.addItem(item, ignoreBounds=not bounds)
@@ -119,9 +117,7 @@ class LayerVisual:
 
     def close(self) -> None:
         """Stop following the layer and take the items out of the view."""
-        for emitter, callback in self._connections:
-            emitter.disconnect(callback)
-        self._connections.clear()
+        self._subscriptions.clear()
         for item in self.items:
             self.view.removeItem(item)
         self.items.clear()

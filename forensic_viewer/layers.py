@@ -85,6 +85,23 @@ class EventEmitter:
             callback(event)
 
 
+class Subscriptions:
+    """Callbacks a subscriber connected, disconnected together when it goes away (a widget
+    or a visual must not be called after it is deleted)."""
+
+    def __init__(self) -> None:
+        self._items: list[tuple[EventEmitter, Callback]] = []
+
+    def on(self, emitter: EventEmitter, callback: Callback) -> None:
+        emitter.connect(callback)
+        self._items.append((emitter, callback))
+
+    def clear(self) -> None:
+        for emitter, callback in self._items:
+            emitter.disconnect(callback)
+        self._items.clear()
+
+
 class EmitterGroup:
     """The events of one object, as attributes: ``obj.events.opacity.connect(cb)``."""
 
@@ -615,7 +632,7 @@ class LayerList:
 def link_layers(layers: Sequence[Layer], attributes: Sequence[str]) -> Callable[[], None]:
     """Make a change of any of ``attributes`` on one layer apply to all ``layers`` (as napari's
     ``link_layers``). Returns a function that undoes the link."""
-    connections: list[tuple[EventEmitter, Callback]] = []
+    links = Subscriptions()
     for attr in attributes:
         for layer in layers:
             if attr not in layer.events:
@@ -626,15 +643,8 @@ def link_layers(layers: Sequence[Layer], attributes: Sequence[str]) -> Callable[
                     if other is not event.source:
                         setattr(other, attr, event.value)
 
-            emitter = layer.events[attr]
-            emitter.connect(follow)
-            connections.append((emitter, follow))
-
-    def unlink() -> None:
-        for emitter, callback in connections:
-            emitter.disconnect(callback)
-
-    return unlink
+            links.on(layer.events[attr], follow)
+    return links.clear
 
 
 # --- from an analysis ----------------------------------------------------------------------

@@ -43,12 +43,12 @@ from forensic_viewer import overlays
 from forensic_viewer.layers import (
     AgreementLayer,
     Event,
-    EventEmitter,
     FacesLayer,
     HeatmapLayer,
     Layer,
     LayerList,
     MaskLayer,
+    Subscriptions,
 )
 
 THRESHOLD_STEPS = 1000  # threshold slider resolution: 0.001
@@ -70,22 +70,6 @@ def plain(text: object, limit: int = 1000) -> str:
 
 def no_model_hint() -> str:
     return NO_MODEL_HINT.format(bundled=BUNDLED_MODELS, user=user_models_dir())
-
-
-class _Bindings:
-    """Connections from layer events to a widget's callbacks, undone together."""
-
-    def __init__(self) -> None:
-        self._items: list[tuple[EventEmitter, Callable[[Event], None]]] = []
-
-    def on(self, emitter: EventEmitter, callback: Callable[[Event], None]) -> None:
-        emitter.connect(callback)
-        self._items.append((emitter, callback))
-
-    def clear(self) -> None:
-        for emitter, callback in self._items:
-            emitter.disconnect(callback)
-        self._items.clear()
 
 
 # --- evidence list ---------------------------------------------------------------------------
@@ -165,7 +149,7 @@ class LayerControls(QWidget):
     def __init__(self, layer: Layer, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.layer = layer
-        self._bind = _Bindings()
+        self._bind = Subscriptions()
         form = QFormLayout(self)
         form.setContentsMargins(4, 4, 4, 4)
         self.opacity = QSlider(Qt.Orientation.Horizontal)
@@ -332,8 +316,8 @@ class LayerPanel(QWidget):
         layout.addStretch(1)
         self.controls: LayerControls | None = None
         self._layers: LayerList | None = None
-        self._bind = _Bindings()
-        self._bind_rows = _Bindings()
+        self._bind = Subscriptions()
+        self._bind_rows = Subscriptions()
         self.list.itemChanged.connect(self._on_item_changed)
         self.list.currentRowChanged.connect(self._on_row)
 
