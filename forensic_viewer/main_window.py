@@ -172,6 +172,7 @@ class MainWindow(QMainWindow):
         bar = self.statusBar()
         self.readout = QLabel()
         self.readout.setTextFormat(Qt.TextFormat.PlainText)
+        self.readout.setMinimumWidth(440)  # coordinates, RGB and a few heatmap values
         self.progress = QProgressBar()
         self.progress.setRange(0, PROGRESS_STEPS)
         self.progress.setMaximumWidth(220)

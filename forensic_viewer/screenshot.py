@@ -1,7 +1,8 @@
 """``python -m forensic_viewer.screenshot OUT.png``: open the real window and save a picture of it.
 
 ``make screenshot`` runs this under Xvfb (``xvfb-run -a``) to refresh ``docs/screenshot.png``.
-It opens what ``make run`` opens (the bundled sample images with the default models, unless
+With a display (Xvfb) the window is shown on it and the picture is taken from the X server;
+without one it falls back to rendering the window offscreen. It opens what ``make run`` opens (the bundled sample images with the default models, unless
 images or ``--model`` are given), waits until every file is analysed and every layer drawn, puts
 the cursor read-out and the magnifier on the middle of the image, and grabs the window. The
 user's recent-files list is left alone (a temporary settings file is used).
@@ -10,6 +11,7 @@ user's recent-files list is left alone (a temporary settings file is used).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -27,7 +29,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("images", nargs="*", help=f"evidence files or folders (default: {SAMPLES})")
     p.add_argument("--model", action="append", help="checkpoint name or file (repeat)")
     p.add_argument("--device", default="auto")
-    p.add_argument("--size", default="1600x1000", help="window size, WIDTHxHEIGHT")
+    p.add_argument(
+        "--size", default="1600x1000", help="window size, WIDTHxHEIGHT (at most the screen's)"
+    )
     p.add_argument("--show", type=int, default=0, help="which opened file to show (index)")
     p.add_argument("--compare", action="store_true", help="side-by-side panes")
     p.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for analyses")
@@ -40,12 +44,17 @@ def main(argv: list[str] | None = None) -> int:
 
     args = _parse(argv)
     width, height = (int(v) for v in args.size.lower().split("x"))
+    if os.environ.get("DISPLAY") and os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+        # make exports offscreen when it starts without a display; under xvfb-run there is one.
+        os.environ["QT_QPA_PLATFORM"] = "xcb"
     app = QApplication.instance() or QApplication(sys.argv[:1])
     models, problems = resolve_models(args.model)
     with tempfile.TemporaryDirectory() as tmp:
         settings = QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat)
         window = MainWindow(models=models, device=args.device, settings=settings)
-        window.resize(width, height)
+        screen = app.primaryScreen().availableGeometry()  # xvfb-run's screen is 1280 x 1024
+        window.resize(min(width, screen.width()), min(height, screen.height()))
+        window.move(screen.topLeft())
         window.show()
         files = expand_paths(args.images or [SAMPLES])
         if files:
@@ -75,7 +84,11 @@ def main(argv: list[str] | None = None) -> int:
             window.show_error(problem)
         app.processEvents()
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        ok = window.grab().save(str(args.out))
+        if app.platformName() == "xcb":  # what the X server shows: the window really mapped
+            picture = window.screen().grabWindow(window.winId())
+        else:
+            picture = window.grab()
+        ok = picture.save(str(args.out))
         window.close()
     if not ok:
         print(f"{args.out}: could not write the PNG", file=sys.stderr)
