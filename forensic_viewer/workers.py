@@ -264,6 +264,11 @@ class _RenderThread(QThread):
             self._pending[id(job.layer)] = job
             self._cond.notify()
 
+    def discard(self, layer: Layer) -> None:
+        """Drop the waiting job of ``layer``, if any (a running one finishes)."""
+        with self._cond:
+            self._pending.pop(id(layer), None)
+
     def stop(self) -> None:
         self.requestInterruption()
         with self._cond:
@@ -318,8 +323,7 @@ class LayerRenderer(QObject):
             layers.events.inserted.disconnect(self._on_inserted)
             layers.events.removed.disconnect(self._on_removed)
             for layer in layers:
-                layer.events.invalidated.disconnect(self._on_invalidated)
-                self._pending.pop(id(layer), None)
+                self._forget(layer)
 
     @property
     def idle(self) -> bool:
@@ -332,8 +336,12 @@ class LayerRenderer(QObject):
         self._attach(event.value)
 
     def _on_removed(self, event: Event) -> None:
-        event.value.events.invalidated.disconnect(self._on_invalidated)
-        self._pending.pop(id(event.value), None)
+        self._forget(event.value)
+
+    def _forget(self, layer: Layer) -> None:
+        layer.events.invalidated.disconnect(self._on_invalidated)
+        self._pending.pop(id(layer), None)
+        self._thread.discard(layer)
 
     def _attach(self, layer: Layer) -> None:
         layer.events.invalidated.connect(self._on_invalidated)
