@@ -353,7 +353,7 @@ def test_encoder_weights_errors_name_the_file(tmp_path: Path) -> None:
 
     unsafe = tmp_path / "unsafe.pth"
     with open(unsafe, "wb") as f:
-        pickle.dump({"state_dict": _Unsafe()}, f)
+        pickle.dump({"state_dict": _Unsafe()}, f, protocol=2)
     with pytest.raises(CheckpointError, match="cannot read encoder weights"):
         build(unsafe)
 
