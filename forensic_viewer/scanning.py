@@ -259,13 +259,14 @@ class ResultIndex:
         try:
             rec = json.loads(line)
             key = rec["path"]
-            status = str(rec.get("status"))
         except (ValueError, KeyError, TypeError):
             return
-        if not isinstance(key, str):
-            return
-        self._offsets[key] = offset
-        self._status[key] = status
+        if isinstance(key, str):
+            self._add(rec, offset)
+
+    def _add(self, rec: dict[str, Any], offset: int) -> None:
+        self._offsets[rec["path"]] = offset
+        self._status[rec["path"]] = str(rec.get("status"))
         self.has_ensemble |= "ensemble" in rec
 
     def __contains__(self, key: object) -> bool:
@@ -312,13 +313,14 @@ class _ResultLog(ResultIndex):
         if self.ends_torn:  # the torn line stays unparseable; the next record starts clean
             self._log.write(b"\n")
             self._log.flush()
+        self._end = self._log.tell()
 
     def append(self, record: dict[str, Any]) -> None:
-        offset = self._log.tell()
         line = (json.dumps(record) + "\n").encode("utf-8")
         self._log.write(line)
         self._log.flush()
-        self._add_line(line, offset)
+        self._add(record, self._end)
+        self._end += len(line)
 
     def close(self) -> None:
         self._log.close()
@@ -337,6 +339,7 @@ class _ResultLog(ResultIndex):
         tmp.replace(self.file)
         self._offsets = offsets
         self._log = open(self.file, "ab")  # closed by close()
+        self._end = self._log.tell()
 
 
 def read_records(out: Path) -> dict[str, dict[str, Any]]:
@@ -612,6 +615,8 @@ def run_scan(
     """
     from engine.tiling import Cancelled
 
+    if prefetch < 0:
+        raise ValueError(f"prefetch must be >= 0, got {prefetch}")
     t0 = time.perf_counter()
     check_settings(
         out,
