@@ -14,7 +14,7 @@ worker thread (``progress`` and ``cancel`` are the hooks for its dialog).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from engine.types import Progress
@@ -93,9 +93,9 @@ def _writer(fmt: str, path: Path):  # -> HtmlWriter | PdfWriter | JsonWriter
     return JsonWriter(path)
 
 
-def _thumbnails(source: ReportSource, cancel: CancelFn | None) -> list[bytes | None]:
-    """Summary-table thumbnails (JPEG): from pixels in memory, or the scan's thumbnail files."""
-    out: list[bytes | None] = []
+def _thumbnails(source: ReportSource, cancel: CancelFn | None) -> Iterator[bytes | None]:
+    """Summary-table thumbnails (JPEG), one per item as the table is written: from pixels in
+    memory, or the scan's thumbnail files."""
     for item in source.items():
         if cancel is not None and cancel():
             raise ReportCancelled("report cancelled")
@@ -104,8 +104,7 @@ def _thumbnails(source: ReportSource, cancel: CancelFn | None) -> list[bytes | N
             img = thumbnail(item.pixels, THUMB_SIDE)
         elif item.thumbnail_file is not None:
             img = read_thumbnail(item.thumbnail_file, THUMB_SIDE)
-        out.append(None if img is None else encode(img, "JPEG", 80))
-    return out
+        yield None if img is None else encode(img, "JPEG", 80)
 
 
 def write_report(
@@ -137,18 +136,17 @@ def write_report(
         if isinstance(items, ReportSource)
         else ReportSource.from_items(list(items), title=title)
     )
-    fmts = [f for f in FORMATS if f in {x.lower() for x in formats}]
-    unknown = {x.lower() for x in formats} - set(FORMATS)
-    if unknown or not fmts:
-        raise ValueError(f"report formats are {', '.join(FORMATS)}, got {sorted(formats)}")
+    asked = {str(x).lower() for x in formats}
+    fmts = [f for f in FORMATS if f in asked]
+    if asked - set(FORMATS) or not fmts:
+        raise ValueError(f"report formats are {', '.join(FORMATS)}, got {sorted(asked)}")
     options = options or ReportOptions()
     out = Path(out_dir)
     ov: Overview = overview(source, case or CaseInfo(), options, progress, cancel)
-    thumbs = _thumbnails(source, cancel) if "html" in fmts else []
     writers = {f: _writer(f, out / f"{basename}{SUFFIX[f]}") for f in fmts}
     try:
-        for w in writers.values():
-            w.begin(ov, thumbs)
+        for f, w in writers.items():
+            w.begin(ov, _thumbnails(source, cancel) if f == "html" else ())
         for i, item in enumerate(source.items()):
             if cancel is not None and cancel():
                 raise ReportCancelled("report cancelled")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import html
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
@@ -88,7 +89,7 @@ class HtmlWriter:
         assert self._f is not None
         self._f.write(s)
 
-    def begin(self, ov: Overview, thumbnails: list[bytes | None]) -> None:
+    def begin(self, ov: Overview, thumbnails: Iterable[bytes | None]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._f = open(self.tmp, "w", encoding="utf-8")  # closed by finish()/abort()
         title = f"Forensic examination report: {ov.source.title}"
@@ -125,15 +126,16 @@ class HtmlWriter:
         self._w('<section id="items"><h2>Evidence files</h2>')
         self._w(f'<p class="caption">{esc(T.LEGEND_TEXT)}</p>\n')
 
-    def _summary(self, ov: Overview, thumbnails: list[bytes | None]) -> None:
+    def _summary(self, ov: Overview, thumbnails: Iterable[bytes | None]) -> None:
         header = T.summary_header(ov)
         self._w(f'<section id="summary"><h2>Summary</h2><p>{esc(T.counts_text(ov))}</p>')
         self._w('<table class="summary"><thead><tr><th></th>')
         self._w("".join(f'<th scope="col">{esc(h)}</th>' for h in header))
         self._w("</tr></thead><tbody>\n")
+        thumbs = iter(thumbnails)
         for i, row in enumerate(ov.rows):
             cells = T.summary_cells(ov, i)
-            thumb = thumbnails[i] if i < len(thumbnails) else None
+            thumb = next(thumbs, None)
             img = f'<img src="{data_uri(thumb, "image/jpeg")}" alt="thumbnail">' if thumb else ""
             tds = [f'<td class="thumb">{img}</td>', f"<td>{esc(cells[0])}</td>"]
             tds.append(f'<td><a href="#item-{i + 1}">{esc(cells[1])}</a></td>')

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -44,7 +45,7 @@ class JsonWriter:
         self._f: TextIO | None = None
         self._first = True
 
-    def begin(self, ov: Overview, thumbnails: list[bytes | None]) -> None:
+    def begin(self, ov: Overview, thumbnails: Iterable[bytes | None]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._f = open(self.tmp, "w", encoding="utf-8")  # closed by finish()/abort()
         head = {

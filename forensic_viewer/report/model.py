@@ -428,11 +428,16 @@ def item_from_record(
     models: Sequence[str],
     ensemble: str | None,
     cards: CardCache,
+    source: str | None = None,
 ) -> ReportItem:
     """The report item of one results.jsonl ``record`` of the scan output folder ``out``.
 
     models / ensemble: what the scan ran (scan.json), so absent results show as not run.
+    source: the scanned folder (scan.json), for records written before they held ``file``.
     """
+    file = record.get("file")
+    if not file and source and source != "analyze":
+        file = str(Path(source) / str(record["path"]))
     status = str(record.get("status"))
     found: Mapping[str, Any] = record.get("models") or {}
     details: Mapping[str, Any] = record.get("details") or {}
@@ -481,7 +486,7 @@ def item_from_record(
     thumb = record.get("thumbnail")
     return ReportItem(
         key=str(record["path"]),
-        file=record.get("file"),
+        file=file,
         status=status,
         error=record.get("error"),
         sha256=record.get("sha256"),
@@ -548,7 +553,7 @@ def scan_source(
 
     def items() -> Iterator[ReportItem]:
         for rec in index.iter_records(chosen):
-            yield item_from_record(rec, out, models, ensemble, cache)
+            yield item_from_record(rec, out, models, ensemble, cache, info.get("source"))
 
     source = str(info.get("source") or out)
     if not title:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -238,7 +239,7 @@ class PdfWriter:
         return t
 
     # -- writer interface -----------------------------------------------------------------
-    def begin(self, ov: Overview, thumbnails: list[bytes | None]) -> None:
+    def begin(self, ov: Overview, thumbnails: Iterable[bytes | None]) -> None:
         self.ov = ov
         self.figdir = Path(tempfile.mkdtemp(prefix="report-figures-"))
         s, add = self.s, self.story.append
@@ -259,7 +260,12 @@ class PdfWriter:
             )
             add(Spacer(1, 6))
         add(self.p("Case", s.h2))
-        add(self.kv(T.case_rows(ov)))
+        # Notes go below the table, one paragraph per line: a table row cannot break across
+        # pages, and notes can be long.
+        add(self.kv([(k, v) for k, v in T.case_rows(ov) if k != "Notes"]))
+        add(self.p("Notes", s.h3))
+        for line in (ov.case.notes or "(none)").splitlines() or [""]:
+            add(self.p(line, s.body))
         add(self.p("Summary", s.h2))
         add(self.p(T.counts_text(ov), s.body))
         add(Spacer(1, 3))

@@ -358,7 +358,7 @@ def test_cancelled_report_leaves_no_file(scanned: Path, tmp_path: Path) -> None:
     assert not dest.exists() or list(dest.iterdir()) == []
 
 
-def test_flagged_only_figures(scanned: Path, tmp_path: Path) -> None:
+def test_report_without_figures_keeps_tables_and_thumbnails(scanned: Path, tmp_path: Path) -> None:
     opts = ReportOptions(figures="none")
     paths = write_report(scan_source(scanned), tmp_path / "r", ["html"], options=opts)
     raw = paths["html"].read_text(encoding="utf-8")
@@ -437,3 +437,24 @@ def test_reports_and_scans_import_no_qt() -> None:
     )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert res.stdout.strip() == "[]"
+
+
+def test_long_notes_and_a_hand_built_item_fit_the_pdf(tmp_path: Path) -> None:
+    """Notes longer than a page must flow across pages (a table row could not)."""
+    from forensic_viewer.report import ReportItem
+    from forensic_viewer.report.model import ModelEntry
+
+    evidence = write_rgb(tmp_path / "e.png", 16, 16)
+    item = ReportItem(
+        key="e.png",
+        file=str(evidence),
+        status="error",
+        error=f"{evidence}: cannot be decoded",
+        sha256=None,
+        evidence={},
+        models=[ModelEntry("m", "model", NOT_RUN, note="the file could not be analysed")],
+    )
+    notes = "\n".join(f"note line {i} " + "x" * 80 for i in range(400))
+    paths = write_report([item], tmp_path / "r", ["pdf"], case=CaseInfo(notes=notes))
+    pages, text = pdf_text(paths["pdf"])
+    assert pages >= 6 and "note line 399" in text and "NOT RUN" in text
