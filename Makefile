@@ -44,7 +44,7 @@ bench: $(STAMP)
 
 # A real window under Xvfb (Debian's xvfb is installed when missing), saved to docs/screenshot.png.
 screenshot: $(STAMP)
-	command -v xvfb-run >/dev/null || (apt-get update -qq && apt-get install -y -qq xvfb xauth)
+	command -v xvfb-run >/dev/null || (apt-get update -qq && apt-get install -y -qq xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0)
 	env -u QT_QPA_PLATFORM xvfb-run -a -s "-screen 0 1600x1000x24" $(BIN)/python -m forensic_viewer.screenshot docs/screenshot.png
 
 # Regenerate the bundled sample images (the project's own synthetic forgeries + masks).
