@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Xvfb and the xcb libraries Qt's X11 plugin needs (for make screenshot).
+XVFB_PKGS := xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0
 
 .PHONY: setup run test test-all lint format bench screenshot samples clean
 
@@ -44,7 +46,7 @@ bench: $(STAMP)
 
 # A real window under Xvfb (Debian's xvfb is installed when missing), saved to docs/screenshot.png.
 screenshot: $(STAMP)
-	command -v xvfb-run >/dev/null || (apt-get update -qq && apt-get install -y -qq xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0)
+	dpkg -s $(XVFB_PKGS) >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq $(XVFB_PKGS))
 	env -u QT_QPA_PLATFORM xvfb-run -a -s "-screen 0 1600x1000x24" $(BIN)/python -m forensic_viewer.screenshot docs/screenshot.png
 
 # Regenerate the bundled sample images (the project's own synthetic forgeries + masks).
