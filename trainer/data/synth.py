@@ -129,14 +129,17 @@ def _shifted(mask: U8, rng: np.random.Generator) -> tuple[int, int]:
     return int(rng.integers(-y0, h - y1)), int(rng.integers(-x0, w - x1))
 
 
-def _translate(img: np.ndarray, dy: int, dx: int) -> np.ndarray:
+def _translate(img: np.ndarray, dy: int, dx: int, *, is_mask: bool = False) -> np.ndarray:
+    """Shift by (dy, dx). Pixel content is reflected in from the border; a mask is not (a
+    reflected copy of the region would add manipulated blobs the generator never meant)."""
     m = np.float32([[1, 0, dx], [0, 1, dy]])
     return cv2.warpAffine(
         img,
         m,
         (img.shape[1], img.shape[0]),
         flags=cv2.INTER_NEAREST,
-        borderMode=cv2.BORDER_REFLECT_101,
+        borderMode=cv2.BORDER_CONSTANT if is_mask else cv2.BORDER_REFLECT_101,
+        borderValue=0,
     )
 
 
@@ -150,7 +153,7 @@ def splice(host: U8, donor: U8, cfg: SynthConfig, rng: np.random.Generator) -> t
     src_region = random_region((h, w), cfg, rng)
     dy, dx = _shifted(src_region, rng)
     content = _translate(donor, dy, dx)
-    region = _translate(src_region, dy, dx)
+    region = _translate(src_region, dy, dx, is_mask=True)
     content = _match_colour(content, host, region, cv2.dilate(region, np.ones((15, 15), np.uint8)))
     alpha = _feathered(region, rng.uniform(*cfg.feather))
     return _blend(host, content, alpha), (alpha >= 0.5).astype(np.uint8)
@@ -173,7 +176,7 @@ def copymove(host: U8, cfg: SynthConfig, rng: np.random.Generator) -> tuple[U8, 
         src = host
     dy, dx = _shifted(region, rng)
     content = _translate(src, dy, dx)
-    target = _translate(region, dy, dx)
+    target = _translate(region, dy, dx, is_mask=True)
     alpha = _feathered(target, rng.uniform(0.0, 1.5))
     return _blend(host, content, alpha), (alpha >= 0.5).astype(np.uint8)
 
