@@ -5,6 +5,7 @@
     forensic-train eval --model CKPT --data DIR [--split val|train|all] [--json OUT.json]
     forensic-train calibrate --model CKPT --data DIR [--out CKPT2]
     forensic-train synth SRC_DIR --out DIR [--count N]
+    forensic-train check --data DIR ... [--json]   (counts and problems, before a run)
 
 Every command checks its inputs before any long work and says in one line what is wrong (exit
 status 2). Images that cannot be decoded are skipped, counted, and listed at the end. Progress
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import ForensicError
+from trainer.check import add_check_parser
 from trainer.errors import UsageError
 
 EXIT_USAGE = 2
@@ -177,6 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--no-authentic", action="store_true", help="do not copy the sources to Au/")
+    add_check_parser(sub)
     return p
 
 
@@ -223,6 +226,10 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_eval(args)
         if args.command == "calibrate":
             return _cmd_calibrate(args)
+        if args.command == "check":
+            from trainer.check import run as run_check
+
+            return run_check(args)
         return _cmd_synth(args)
     except (ForensicError, UsageError) as e:
         print(f"forensic-train {args.command}: error: {e}", file=sys.stderr)
