@@ -1,0 +1,1270 @@
+"""The training dialog: train a network on the analyst's data from the viewer, with live curves.
+
+Training runs only in child processes (``python -m trainer.cli ...`` through ``QProcess``), so a
+crash or an out-of-memory in training never takes the viewer down, and the viewer never imports
+torch training code. The steps of a run, each its own process:
+
+1. ``forensic-train check --json`` whenever the data list or the split changes: counts of
+   tampered images, masks and authentic images, problems and warnings. Start stays disabled
+   until it passes.
+2. One training stage (``fit``), or DiffForensics' two: stage 1 ``pretrain`` in
+   ``RUN/stage1``, then stage 2 ``fit --init RUN/stage1/last.safetensors`` in ``RUN/stage2``.
+   Their JSON-lines progress (``trainer.progress``) becomes curves of each loss term, the
+   learning rate and the validation figures per epoch, a progress bar with ETA, and a log.
+3. ``forensic-train calibrate`` on the stage's best (else last) checkpoint when the split has
+   authentic training images and tampered validation images, so θ is measured, not assumed.
+4. The checkpoint is copied into :func:`engine.catalog.user_models_dir` as ``NAME.safetensors``
+   and :attr:`TrainingDialog.modelInstalled` tells the main window to refresh its model list.
+
+Stop sends SIGTERM (``QProcess.terminate``): the trainer writes ``last.safetensors`` and
+``last.resume.pt`` and exits; Resume runs the same command with ``--resume`` in the same run
+folder. The run folder also holds ``training-dialog.json`` (the configuration and which stages
+are done), so a run can be resumed after the viewer was closed, and each stage folder a
+``progress.jsonl`` copy of the events, so the curves come back with it.
+
+The first half of this module is plain Python (configuration, plan, progress state), tested
+without Qt; the widgets only call it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import pyqtgraph as pg
+from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.catalog import user_models_dir
+from engine.devices import available_devices
+from engine.models.registry import list_models
+
+RUN_STATE = "training-dialog.json"  # configuration and finished stages, in the run folder
+PROGRESS_LOG = "progress.jsonl"  # the events of a stage as received, in the stage folder
+RESUME_FILE = "last.resume.pt"  # trainer.loops.RESUME_NAME (the viewer does not import it)
+CALIBRATED = "calibrated.safetensors"
+EXIT_INTERRUPTED = 130  # trainer.cli: stopped by SIGTERM or Ctrl-C after writing a checkpoint
+EXIT_CRASHED = -1  # the process died without an exit status (killed, segfault)
+EXIT_NOT_STARTED = -2
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+STOP_GRACE_MS = 120_000  # after Stop, how long the trainer may take to write its checkpoint
+CHECK_TIMEOUT_MS = 120_000  # a data check that takes longer is killed and reported
+# Fields of a step event that are not loss terms (trainer.loops._RESERVED minus "loss").
+STEP_FIELDS = frozenset({"event", "step", "epoch", "lr", "grad_norm", "samples_per_s", "eta_s"})
+# Default batch size of each architecture family's objective (shown, then always passed).
+FAMILY_BATCH = {"crfd-net": 4, "m2f-": 8, "diffforensics": 16}
+
+
+def default_threads() -> int:
+    """Half the cores, at least one: on a shared CPU one thread is often the fastest choice
+    for small networks (docs/TRAINING.md), and the viewer stays responsive."""
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
+def default_runs_dir() -> Path:
+    """Run folders live next to the user's models folder: ``.../forensic-viewer/runs``."""
+    return user_models_dir().parent / "runs"
+
+
+def two_stages(arch: str) -> bool:
+    """DiffForensics is pre-trained (stage 1) before it is fitted on masks (stage 2)."""
+    return arch.startswith("diffforensics")
+
+
+def family_batch_size(arch: str) -> int:
+    for prefix, batch in FAMILY_BATCH.items():
+        if arch.startswith(prefix):
+            return batch
+    return 4
+
+
+# --- configuration and plan (plain Python) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One training process of a run."""
+
+    command: str  # "fit" or "pretrain"
+    title: str  # shown in the dialog
+    out: Path  # the trainer's --out folder
+    init: Path | None = None  # --init checkpoint (stage 2: stage 1's last checkpoint)
+
+
+@dataclass
+class TrainingConfig:
+    """Everything the dialog asks for; the arguments of every command of the run follow."""
+
+    name: str  # output name: the run folder's and the installed checkpoint's
+    arch: str  # registered architecture
+    data: list[str]  # data sets as DIR_OR_JSON[:WEIGHT]
+    runs_dir: str  # parent folder of the run folder
+    model_config: list[str] = field(default_factory=list)  # KEY=VALUE overrides
+    window: int = 128  # training window / crop size
+    epochs: int = 100
+    max_steps: int = 0  # 0: run all epochs
+    batch_size: int = 4
+    val_fraction: float = 0.15
+    split_by: str = "auto"
+    seed: int = 0
+    validate: bool = True  # validation after every epoch (--no-val when False)
+    device: str = "auto"
+    threads: int = 1
+    extra: list[str] = field(default_factory=list)  # further fit/pretrain arguments
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.runs_dir) / self.name
+
+    def stages(self) -> list[Stage]:
+        if not two_stages(self.arch):
+            return [Stage("fit", "training", self.run_dir)]
+        one, two = self.run_dir / "stage1", self.run_dir / "stage2"
+        return [
+            Stage("pretrain", "stage 1: pre-training (pretrain)", one),
+            Stage(
+                "fit",
+                "stage 2: fitting on masks (fit --init stage 1)",
+                two,
+                one / "last.safetensors",
+            ),
+        ]
+
+    def _data_args(self) -> list[str]:
+        out: list[str] = []
+        for d in self.data:
+            out += ["--data", d]
+        out += ["--val-fraction", f"{self.val_fraction:g}", "--split-by", self.split_by]
+        return [*out, "--seed", str(self.seed)]
+
+    def check_argv(self) -> list[str]:
+        return ["check", *self._data_args(), "--json"]
+
+    def stage_argv(self, stage: Stage, resume: bool) -> list[str]:
+        argv = [stage.command, "--arch", self.arch, "--out", str(stage.out), *self._data_args()]
+        for item in self.model_config:
+            argv += ["--model-config", item]
+        argv += ["--window", str(self.window), "--epochs", str(self.epochs)]
+        argv += ["--batch-size", str(self.batch_size), "--device", self.device]
+        argv += ["--threads", str(self.threads), "--name", self.name]
+        if self.max_steps > 0:
+            argv += ["--max-steps", str(self.max_steps)]
+        if not self.validate:
+            argv.append("--no-val")
+        if stage.init is not None:
+            argv += ["--init", str(stage.init)]
+        if resume:
+            argv.append("--resume")
+        return argv + list(self.extra)
+
+    def final_checkpoint(self) -> Path:
+        """The last stage's best checkpoint (validation pixel F1), else its last one."""
+        out = self.stages()[-1].out
+        best = out / "best.safetensors"
+        return best if best.is_file() else out / "last.safetensors"
+
+    def calibrate_argv(self, model: Path) -> list[str]:
+        return [
+            "calibrate",
+            "--model",
+            str(model),
+            "--out",
+            str(self.run_dir / CALIBRATED),
+            *self._data_args(),
+            "--threads",
+            str(self.threads),
+        ]
+
+    def installed_path(self) -> Path:
+        return user_models_dir() / f"{self.name}.safetensors"
+
+    def problems(self) -> list[str]:
+        """What stops this configuration from starting, one line each (empty: fine)."""
+        out = []
+        if not NAME_PATTERN.match(self.name):
+            out.append(
+                "output name: letters, digits, '.', '_' or '-' (up to 64), "
+                f"starting with a letter or digit; got {self.name!r}"
+            )
+        if not self.data:
+            out.append("add at least one data folder or JSON list")
+        if self.arch not in list_models():
+            out.append(f"unknown architecture {self.arch!r}")
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> TrainingConfig:
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in obj.items() if k in known})
+
+
+@dataclass
+class RunState:
+    """What the dialog remembers in the run folder: the configuration and finished stages."""
+
+    config: TrainingConfig
+    done: list[str] = field(default_factory=list)  # stage out folders whose process ended 0
+    calibrate: bool = False  # the data check said θ can be calibrated on this split
+
+    def save(self) -> None:
+        self.config.run_dir.mkdir(parents=True, exist_ok=True)
+        path = self.config.run_dir / RUN_STATE
+        tmp = path.with_suffix(".tmp")
+        payload = {"config": self.config.to_json(), "done": self.done, "calibrate": self.calibrate}
+        tmp.write_text(json.dumps(payload, indent=2), encoding="utf-8")
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, run_dir: Path) -> RunState | None:
+        """The state of ``run_dir``, or None when it holds none (or an unreadable one)."""
+        try:
+            obj = json.loads((run_dir / RUN_STATE).read_text(encoding="utf-8"))
+            return cls(
+                TrainingConfig.from_json(obj["config"]),
+                list(obj.get("done", [])),
+                bool(obj.get("calibrate")),
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def has_progress(self) -> bool:
+        """Whether a stage finished or left a checkpoint to resume from."""
+        return bool(self.done) or any((s.out / RESUME_FILE).is_file() for s in self.config.stages())
+
+    def next_stage(self) -> tuple[Stage, bool] | None:
+        """The first unfinished stage and whether it resumes; None when all are done."""
+        for stage in self.config.stages():
+            if str(stage.out) not in self.done:
+                return stage, (stage.out / RESUME_FILE).is_file()
+        return None
+
+
+def readiness(
+    config: TrainingConfig, check: dict[str, Any] | None, state: RunState | None
+) -> tuple[bool, bool, str]:
+    """(can start, can resume, the reason shown when the run cannot start).
+
+    Start needs a valid configuration, a passed data check of the data as listed now, no
+    model of that name installed, and a run folder without progress (else Resume continues
+    it).
+    """
+    problems = config.problems()
+    if problems:
+        return False, False, problems[0]
+    if config.installed_path().exists():
+        return (
+            False,
+            False,
+            (
+                f"a model named {config.name} is installed already ({config.installed_path()}); "
+                "choose another output name"
+            ),
+        )
+    if state is not None and state.has_progress():
+        return (
+            False,
+            True,
+            (
+                f"{config.run_dir} holds a stopped run: Resume continues it (with its own "
+                "settings), or choose another output name"
+            ),
+        )
+    if check is None:
+        return False, False, "checking the data…"
+    if not check.get("ok"):
+        return False, False, "the data cannot be used: see the problems listed"
+    return True, False, "ready"
+
+
+# --- progress stream (plain Python) ----------------------------------------------------------
+
+
+class LineSplitter:
+    """Bytes arriving in arbitrary chunks -> complete text lines (the last one on flush)."""
+
+    def __init__(self) -> None:
+        self._rest = b""
+
+    def feed(self, data: bytes) -> list[str]:
+        *lines, self._rest = (self._rest + data).split(b"\n")
+        return [ln.decode("utf-8", "replace").rstrip("\r") for ln in lines]
+
+    def flush(self) -> list[str]:
+        rest, self._rest = self._rest, b""
+        return [rest.decode("utf-8", "replace").rstrip("\r")] if rest.strip() else []
+
+
+def parse_event(line: str) -> dict[str, Any] | None:
+    """The JSON event a stdout line holds, or None for any other line."""
+    line = line.strip()
+    if not line.startswith("{"):
+        return None
+    try:
+        obj = json.loads(line)
+    except ValueError:
+        return None
+    return obj if isinstance(obj, dict) and isinstance(obj.get("event"), str) else None
+
+
+def is_bar_line(line: str) -> bool:
+    """The trainer's stderr progress bar (``[###...] 12.3% ...``), not a message."""
+    return bool(re.match(r"^\[[#.]+\]\s+\d", line.strip()))
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+@dataclass
+class Series:
+    """Points of one curve."""
+
+    x: list[float] = field(default_factory=list)
+    y: list[float] = field(default_factory=list)
+
+    def add(self, x: float, y: float) -> None:
+        self.x.append(x)
+        self.y.append(y)
+
+    def drop_after(self, x: float) -> None:
+        keep = [i for i, v in enumerate(self.x) if v <= x]
+        self.x = [self.x[i] for i in keep]
+        self.y = [self.y[i] for i in keep]
+
+
+class TrainingProgress:
+    """One stage's state, built from its events: curves, step, ETA, last checkpoint.
+
+    ``batch_size`` and ``max_steps`` are the run's, so the fraction done and the ETA can be
+    taken from the step events' ``eta_s`` (which counts to the end of all epochs) and
+    ``samples_per_s``.
+    """
+
+    def __init__(self, batch_size: int, max_steps: int = 0) -> None:
+        self.batch_size = max(1, batch_size)
+        self.max_steps = max_steps
+        self.losses: dict[str, Series] = {}  # "loss" and each term, by step
+        self.lr = Series()  # by step
+        self.val: dict[str, Series] = {}  # validation figures (image_*, pixel_*), by epoch
+        self.step = 0
+        self.epoch = 0
+        self.samples_per_s: float | None = None
+        self.eta_s: float | None = None
+        self.data: dict[str, Any] | None = None
+        self.checkpoint: str | None = None
+        self.done = False
+
+    def apply(self, event: dict[str, Any]) -> None:
+        kind = event.get("event")
+        if kind == "step":
+            self._on_step(event)
+        elif kind == "val":
+            epoch = _number(event.get("epoch")) or 0.0
+            for key, value in event.items():
+                v = _number(value)
+                if (
+                    v is not None
+                    and key.startswith(("image_", "pixel_"))
+                    and not key.endswith("images")
+                ):
+                    self.val.setdefault(key, Series()).add(epoch, v)
+        elif kind == "checkpoint":
+            self.checkpoint = str(event.get("path") or "") or self.checkpoint
+            self.step = int(_number(event.get("step")) or self.step)
+        elif kind == "data":
+            self.data = event
+        elif kind == "resume":
+            step, epoch = _number(event.get("step")) or 0.0, _number(event.get("epoch")) or 0.0
+            for s in [*self.losses.values(), self.lr]:
+                s.drop_after(step)
+            for s in self.val.values():
+                s.drop_after(epoch)
+            self.step, self.epoch = int(step), int(epoch)
+        elif kind == "done":
+            self.done = True
+            self.step = int(_number(event.get("step")) or self.step)
+
+    def _on_step(self, event: dict[str, Any]) -> None:
+        step = _number(event.get("step"))
+        if step is None:
+            return
+        self.step = int(step)
+        self.epoch = int(_number(event.get("epoch")) or 0)
+        for key, value in event.items():
+            v = _number(value)
+            if key not in STEP_FIELDS and v is not None:
+                self.losses.setdefault(key, Series()).add(step, v)
+        lr = _number(event.get("lr"))
+        if lr is not None:
+            self.lr.add(step, lr)
+        self.samples_per_s = _number(event.get("samples_per_s"))
+        self.eta_s = _number(event.get("eta_s"))
+
+    def total_steps(self) -> int | None:
+        """Steps this stage will take, estimated from the last step event."""
+        total: int | None = None
+        if self.eta_s is not None and self.samples_per_s:
+            total = self.step + round(self.eta_s * self.samples_per_s / self.batch_size)
+        if self.max_steps > 0:
+            total = self.max_steps if total is None else min(total, self.max_steps)
+        return total
+
+    def fraction(self) -> float:
+        if self.done:
+            return 1.0
+        total = self.total_steps()
+        return min(1.0, self.step / total) if total else 0.0
+
+    def eta(self) -> float | None:
+        """Seconds left, or None before the first step event."""
+        if self.done:
+            return 0.0
+        total = self.total_steps()
+        if total is None or not self.samples_per_s:
+            return None
+        return max(0, total - self.step) * self.batch_size / self.samples_per_s
+
+    def replay(self, path: Path) -> None:
+        """Apply the events saved in ``path`` (a resumed stage gets its curves back)."""
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            return
+        for line in lines:
+            event = parse_event(line)
+            if event is not None:
+                self.apply(event)
+        self.done = False
+
+
+def format_eta(seconds: float | None) -> str:
+    if seconds is None:
+        return "ETA —"
+    s = max(0, int(seconds))
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    return f"ETA {h}:{m:02d}:{sec:02d}" if h else f"ETA {m:02d}:{sec:02d}"
+
+
+def summarize_check(result: dict[str, Any]) -> str:
+    """One paragraph of counts from a ``forensic-train check --json`` answer."""
+    lines = [
+        f"{result.get('tampered', 0)} tampered images, {result.get('masks', 0)} masks, "
+        f"{result.get('authentic', 0)} authentic images"
+        + (f", {result['unreadable']} unreadable" if result.get("unreadable") else "")
+    ]
+    for d in result.get("datasets", []):
+        lines.append(
+            f"  {Path(d['path']).name}: {d['tampered']} tampered, {d['masks']} masks, "
+            f"{d['authentic']} authentic"
+        )
+    split = result.get("split")
+    if split:
+        lines.append(
+            f"split: training {split['train_tampered']} tampered + {split['train_authentic']} "
+            f"authentic, validation {split['val_tampered']} tampered + "
+            f"{split['val_authentic']} authentic"
+        )
+        lines.append(
+            "θ will be calibrated after training"
+            if result.get("calibration")
+            else "θ cannot be calibrated on this split (the default θ is kept)"
+        )
+    return "\n".join(lines)
+
+
+def install_checkpoint(src: Path, dst: Path) -> Path:
+    """Copy ``src`` to ``dst`` through a temporary file, so the catalog never sees half a file."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(dst.name + ".part")
+    shutil.copyfile(src, tmp)
+    tmp.replace(dst)
+    return dst
+
+
+# --- the child process -----------------------------------------------------------------------
+
+
+class TrainerProcess(QObject):
+    """One ``forensic-train`` child process: events from stdout, text lines, one exit report.
+
+    ``finished`` carries the exit status (``EXIT_CRASHED`` when the process died without one,
+    ``EXIT_NOT_STARTED`` when it could not start) and the trainer's last message on stderr
+    (progress bars left out), which is what the dialog shows on an error.
+    """
+
+    event = Signal(dict)
+    text = Signal(str)  # any other line of stdout or stderr
+    finished = Signal(int, str)  # exit status, last message
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.process = QProcess(self)
+        env = QProcessEnvironment.systemEnvironment()
+        env.insert("PYTHONUNBUFFERED", "1")
+        env.insert("PYTHONIOENCODING", "utf-8")
+        self.process.setProcessEnvironment(env)
+        self.process.readyReadStandardOutput.connect(self._read_stdout)
+        self.process.readyReadStandardError.connect(self._read_stderr)
+        self.process.finished.connect(self._on_finished)
+        self.process.errorOccurred.connect(self._on_error)
+        self._out = LineSplitter()
+        self._err = LineSplitter()
+        self.last_message = ""
+        self.argv: list[str] = []
+        self._reported = True
+
+    @property
+    def running(self) -> bool:
+        return self.process.state() != QProcess.ProcessState.NotRunning
+
+    def start(self, argv: list[str]) -> None:
+        """Run ``python -m trainer.cli ARGV`` with this interpreter (the viewer's own)."""
+        self.argv = list(argv)
+        self.last_message = ""
+        self._out, self._err = LineSplitter(), LineSplitter()
+        self._reported = False
+        self.process.start(sys.executable, ["-m", "trainer.cli", *argv])
+
+    def terminate(self) -> None:
+        """SIGTERM: the trainer writes a checkpoint and its resume file, then exits."""
+        if self.running:
+            self.process.terminate()
+
+    def kill(self) -> None:
+        if self.running:
+            self.process.kill()
+
+    def _lines(self, lines: list[str], stderr: bool) -> None:
+        for line in lines:
+            event = None if stderr else parse_event(line)
+            if event is not None:
+                self.event.emit(event)
+                continue
+            if not line.strip():
+                continue
+            if stderr and not is_bar_line(line):
+                self.last_message = line.strip()
+            self.text.emit(line)
+
+    def _read_stdout(self) -> None:
+        self._lines(self._out.feed(bytes(self.process.readAllStandardOutput().data())), False)
+
+    def _read_stderr(self) -> None:
+        self._lines(self._err.feed(bytes(self.process.readAllStandardError().data())), True)
+
+    def _on_finished(self, code: int, status: QProcess.ExitStatus) -> None:
+        self._read_stdout()
+        self._read_stderr()
+        self._lines(self._out.flush(), False)
+        self._lines(self._err.flush(), True)
+        crashed = status == QProcess.ExitStatus.CrashExit
+        self._report(EXIT_CRASHED if crashed else code)
+
+    def _on_error(self, error: QProcess.ProcessError) -> None:
+        if error == QProcess.ProcessError.FailedToStart:
+            self.last_message = f"cannot start {sys.executable}: {self.process.errorString()}"
+            self._report(EXIT_NOT_STARTED)
+
+    def _report(self, code: int) -> None:
+        if not self._reported:
+            self._reported = True
+            self.finished.emit(code, self.last_message)
+
+
+# --- the dialog ------------------------------------------------------------------------------
+
+
+def _spin(low: int, high: int, value: int, special: str = "") -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(low, high)
+    box.setValue(value)
+    if special:
+        box.setSpecialValueText(special)
+    return box
+
+
+class TrainingDialog(QDialog):
+    """Choose architecture, data and settings; run, watch, stop, resume; install the model.
+
+    Closing the dialog hides it; a run goes on in the background (the main window keeps the
+    dialog). :meth:`shutdown` stops a run gracefully when the viewer quits.
+    """
+
+    modelInstalled = Signal(str)  # path of the checkpoint copied into the user models folder
+
+    def __init__(self, parent: QWidget | None = None, *, runs_dir: Path | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Train a model")
+        self.check_result: dict[str, Any] | None = None
+        self._checked_args: list[str] | None = None  # check_argv of check_result
+        self.state: RunState | None = None  # of the run being trained (or last trained)
+        self.progress: TrainingProgress | None = None
+        self.installed: Path | None = None
+        self._phase = "idle"  # idle | train | calibrate
+        self._stage: Stage | None = None
+        self._stop_requested = False
+        self._events_file: IO[str] | None = None
+        self._dirty = False
+
+        self._check_lines: list[str] = []  # what the running data check printed
+        self.checker = TrainerProcess(self)
+        self.checker.text.connect(self._check_lines.append)
+        self.checker.finished.connect(self._on_check_finished)
+        self.runner = TrainerProcess(self)
+        self.runner.event.connect(self._on_event)
+        self.runner.text.connect(self._log)
+        self.runner.finished.connect(self._on_run_finished)
+        self._check_timer = QTimer(self, singleShot=True, interval=300)
+        self._check_timer.timeout.connect(self.validate_data)
+        self._check_deadline = QTimer(self, singleShot=True, interval=CHECK_TIMEOUT_MS)
+        self._check_deadline.timeout.connect(self.checker.kill)
+        self._kill_timer = QTimer(self, singleShot=True, interval=STOP_GRACE_MS)
+        self._kill_timer.timeout.connect(self._kill_after_grace)
+        self._redraw_timer = QTimer(self, interval=250)
+        self._redraw_timer.timeout.connect(self._redraw)
+        self._redraw_timer.start()
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self._build_settings(runs_dir or default_runs_dir()))
+        splitter.addWidget(self._build_live())
+        splitter.setStretchFactor(1, 1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(splitter)
+        self.resize(1200, 800)
+        self._on_arch_changed(self.arch.currentText())
+        self._update_buttons()
+
+    # --- construction ---
+
+    def _build_settings(self, runs_dir: Path) -> QWidget:
+        form = QFormLayout()
+        self.arch = QComboBox()
+        self.arch.addItems(list_models())
+        self.arch.setCurrentText("crfd-net-compact")
+        self.arch.currentTextChanged.connect(self._on_arch_changed)
+        form.addRow("architecture", self.arch)
+        self.stages_label = QLabel()
+        self.stages_label.setWordWrap(True)
+        form.addRow("", self.stages_label)
+        self.model_config = QLineEdit()
+        self.model_config.setPlaceholderText("KEY=VALUE … e.g. channels=16,32,64")
+        form.addRow("configuration", self.model_config)
+
+        self.data_list = QListWidget()
+        self.data_list.setMaximumHeight(110)
+        self.data_list.model().rowsInserted.connect(self._data_changed)
+        self.data_list.model().rowsRemoved.connect(self._data_changed)
+        self.data_list.itemChanged.connect(self._data_changed)
+        add_folder, add_json, remove = (
+            QPushButton("Add folder…"),
+            QPushButton("Add JSON…"),
+            QPushButton("Remove"),
+        )
+        add_folder.clicked.connect(self._pick_folder)
+        add_json.clicked.connect(self._pick_json)
+        remove.clicked.connect(self._remove_data)
+        buttons = QHBoxLayout()
+        for b in (add_folder, add_json, remove):
+            buttons.addWidget(b)
+        data_box = QVBoxLayout()
+        data_box.addWidget(self.data_list)
+        data_box.addLayout(buttons)
+        form.addRow("data", data_box)
+        self.data_summary = QLabel(
+            "add a Tp/+Gt/(+Au/) folder or a JSON list; FOLDER:0.5 weighs it"
+        )
+        self.data_summary.setTextFormat(Qt.TextFormat.PlainText)
+        self.data_summary.setWordWrap(True)
+        form.addRow("", self.data_summary)
+        self.data_problems = QListWidget()
+        self.data_problems.setMaximumHeight(90)
+        form.addRow("problems", self.data_problems)
+
+        self.val_fraction = QDoubleSpinBox()
+        self.val_fraction.setRange(0.01, 0.9)
+        self.val_fraction.setSingleStep(0.05)
+        self.val_fraction.setValue(0.15)
+        self.val_fraction.valueChanged.connect(self._data_changed)
+        self.split_by = QComboBox()
+        self.split_by.addItems(["auto", "source", "scene", "seed"])
+        self.split_by.currentTextChanged.connect(self._data_changed)
+        self.seed = _spin(0, 2**31 - 1, 0)
+        self.seed.valueChanged.connect(self._data_changed)
+        self.validate_each_epoch = QCheckBox("validate after every epoch")
+        self.validate_each_epoch.setChecked(True)
+        split_row = QHBoxLayout()
+        split_row.addWidget(self.val_fraction)
+        split_row.addWidget(QLabel("by"))
+        split_row.addWidget(self.split_by)
+        split_row.addWidget(QLabel("seed"))
+        split_row.addWidget(self.seed)
+        form.addRow("validation share", split_row)
+        form.addRow("", self.validate_each_epoch)
+
+        self.epochs = _spin(1, 100_000, 100)
+        self.max_steps = _spin(0, 100_000_000, 0, "no limit (all epochs)")
+        self.batch_size = _spin(1, 4096, 4)
+        self.window = _spin(16, 8192, 128)
+        self.device = QComboBox()
+        self.device.addItems(available_devices())
+        self.threads = _spin(1, max(1, os.cpu_count() or 1), default_threads())
+        form.addRow("epochs", self.epochs)
+        form.addRow("max steps", self.max_steps)
+        form.addRow("batch size", self.batch_size)
+        form.addRow("window", self.window)
+        form.addRow("device", self.device)
+        form.addRow("CPU threads", self.threads)
+        self.extra = QLineEdit()
+        self.extra.setPlaceholderText("more fit arguments, e.g. --lr 2e-4 --aug full")
+        form.addRow("more arguments", self.extra)
+
+        self.name = QLineEdit("my-model")
+        self.name.textChanged.connect(self._on_name_changed)
+        form.addRow("output name", self.name)
+        self.runs_dir = QLineEdit(str(runs_dir))
+        self.runs_dir.textChanged.connect(self._on_name_changed)
+        pick_runs = QPushButton("…")
+        pick_runs.clicked.connect(self._pick_runs_dir)
+        runs_row = QHBoxLayout()
+        runs_row.addWidget(self.runs_dir, 1)
+        runs_row.addWidget(pick_runs)
+        form.addRow("runs folder", runs_row)
+
+        self.start_button = QPushButton("Start")
+        self.stop_button = QPushButton("Stop")
+        self.resume_button = QPushButton("Resume")
+        self.start_button.clicked.connect(self.start)
+        self.stop_button.clicked.connect(self.stop)
+        self.resume_button.clicked.connect(self.resume)
+        run_row = QHBoxLayout()
+        for b in (self.start_button, self.stop_button, self.resume_button):
+            run_row.addWidget(b)
+        self.readiness_label = QLabel()
+        self.readiness_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.readiness_label.setWordWrap(True)
+
+        inner = QWidget()
+        box = QVBoxLayout(inner)
+        box.addLayout(form)
+        box.addLayout(run_row)
+        box.addWidget(self.readiness_label)
+        box.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(inner)
+        scroll.setMinimumWidth(430)
+        return scroll
+
+    def _build_live(self) -> QWidget:
+        self.stage_label = QLabel("no run")
+        self.stage_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setRange(0, 1000)
+        self.eta_label = QLabel(format_eta(None))
+        bar_row = QHBoxLayout()
+        bar_row.addWidget(self.progress_bar, 1)
+        bar_row.addWidget(self.eta_label)
+        self.loss_plot = pg.PlotWidget(title="loss terms (by step)")
+        self.lr_plot = pg.PlotWidget(title="learning rate (by step)")
+        self.val_plot = pg.PlotWidget(title="validation (by epoch)")
+        for plot in (self.loss_plot, self.val_plot):
+            plot.addLegend(offset=(-10, 10))
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        self.lr_curve = self.lr_plot.plot(pen=pg.mkPen("y", width=2))
+        self.status = QLabel()
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
+        self.status.setWordWrap(True)
+        self.log = QPlainTextEdit()
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(5000)
+        plots = QSplitter(Qt.Orientation.Vertical)
+        for w in (self.loss_plot, self.lr_plot, self.val_plot, self.log):
+            plots.addWidget(w)
+        live = QWidget()
+        box = QVBoxLayout(live)
+        box.addWidget(self.stage_label)
+        box.addLayout(bar_row)
+        box.addWidget(self.status)
+        box.addWidget(plots, 1)
+        return live
+
+    # --- settings ---
+
+    def config(self) -> TrainingConfig:
+        """The configuration the widgets show now."""
+        try:
+            extra = shlex.split(self.extra.text())
+        except ValueError:
+            extra = self.extra.text().split()
+        return TrainingConfig(
+            name=self.name.text().strip(),
+            arch=self.arch.currentText(),
+            data=self.data_paths(),
+            runs_dir=self.runs_dir.text().strip(),
+            model_config=self.model_config.text().split(),
+            window=self.window.value(),
+            epochs=self.epochs.value(),
+            max_steps=self.max_steps.value(),
+            batch_size=self.batch_size.value(),
+            val_fraction=round(self.val_fraction.value(), 4),
+            split_by=self.split_by.currentText(),
+            seed=self.seed.value(),
+            validate=self.validate_each_epoch.isChecked(),
+            device=self.device.currentText(),
+            threads=self.threads.value(),
+            extra=extra,
+        )
+
+    def set_config(self, c: TrainingConfig) -> None:
+        """Show ``c`` in the widgets (a resumed run's own settings)."""
+        self.arch.setCurrentText(c.arch)
+        self.set_data(c.data)
+        self.model_config.setText(" ".join(c.model_config))
+        self.window.setValue(c.window)
+        self.epochs.setValue(c.epochs)
+        self.max_steps.setValue(c.max_steps)
+        self.batch_size.setValue(c.batch_size)
+        self.val_fraction.setValue(c.val_fraction)
+        self.split_by.setCurrentText(c.split_by)
+        self.seed.setValue(c.seed)
+        self.validate_each_epoch.setChecked(c.validate)
+        self.device.setCurrentText(c.device)
+        self.threads.setValue(c.threads)
+        self.extra.setText(shlex.join(c.extra))
+        self.runs_dir.setText(c.runs_dir)
+        self.name.setText(c.name)
+
+    def data_paths(self) -> list[str]:
+        items = (self.data_list.item(i).text().strip() for i in range(self.data_list.count()))
+        return [t for t in items if t]
+
+    def set_data(self, paths: list[str | Path]) -> None:
+        self.data_list.clear()
+        for p in paths:
+            self._add_data(str(p))
+
+    def _add_data(self, path: str) -> None:
+        item = QListWidgetItem(path)
+        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsEditable)
+        self.data_list.addItem(item)
+
+    def _pick_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Data folder (Tp/, Gt/, Au/)")
+        if path:
+            self._add_data(path)
+
+    def _pick_json(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Data set list", "", "JSON (*.json)")
+        if path:
+            self._add_data(path)
+
+    def _pick_runs_dir(self) -> None:
+        path = QFileDialog.getExistingDirectory(
+            self, "Folder for run folders", self.runs_dir.text()
+        )
+        if path:
+            self.runs_dir.setText(path)
+
+    def _remove_data(self) -> None:
+        for item in self.data_list.selectedItems():
+            self.data_list.takeItem(self.data_list.row(item))
+
+    def _on_arch_changed(self, arch: str) -> None:
+        self.batch_size.setValue(family_batch_size(arch))
+        if two_stages(arch):
+            self.stages_label.setText(
+                "two stages, run one after the other: 1. pretrain (masks ignored), "
+                "2. fit --init <stage 1 checkpoint>"
+            )
+        else:
+            self.stages_label.setText("one stage: fit")
+
+    def _data_changed(self, *_args: object) -> None:
+        self.check_result = None
+        self._check_timer.start()
+        self._update_buttons()
+
+    def _on_name_changed(self, *_args: object) -> None:
+        self._update_buttons()
+
+    # --- data check ---
+
+    def validate_data(self) -> None:
+        """Run ``forensic-train check`` on the data as listed now (a running one is replaced)."""
+        config = self.config()
+        if not config.data:
+            self.data_problems.clear()
+            self.data_summary.setText("add a data folder or JSON list")
+            return
+        if self.checker.running:
+            self.checker.finished.disconnect(self._on_check_finished)
+            self.checker.kill()
+            self.checker.process.waitForFinished(2000)
+            self.checker.finished.connect(self._on_check_finished)
+        self._checked_args = config.check_argv()
+        self._check_lines.clear()
+        self.data_summary.setText("checking the data…")
+        self.data_problems.clear()
+        self.checker.start(self._checked_args)
+        self._check_deadline.start()
+
+    def _on_check_finished(self, code: int, message: str) -> None:
+        self._check_deadline.stop()
+        result = None
+        for line in reversed(self._check_lines):
+            try:
+                result = json.loads(line)
+                break
+            except ValueError:
+                continue
+        if not isinstance(result, dict) or code not in (0, 2):
+            why = message or f"exit status {code}"
+            result = {"ok": False, "problems": [f"the data check failed: {why}"], "warnings": []}
+        self.check_result = result if self._checked_args == self.config().check_argv() else None
+        self.data_summary.setText(summarize_check(result))
+        self.data_problems.clear()
+        for p in result.get("problems", []):
+            item = QListWidgetItem(f"✗ {p}")
+            item.setForeground(Qt.GlobalColor.red)
+            self.data_problems.addItem(item)
+        for w in result.get("warnings", []):
+            self.data_problems.addItem(QListWidgetItem(f"• {w}"))
+        if self.check_result is None and self.config().data:
+            self._check_timer.start()  # the list changed while checking
+        self._update_buttons()
+
+    # --- running ---
+
+    def start(self) -> None:
+        """Start a new run with the settings shown (after the data check passed)."""
+        config = self.config()
+        state = RunState.load(config.run_dir)
+        can_start, _, reason = readiness(config, self.check_result, state)
+        if not can_start or self.busy:
+            self._set_status(reason, error=True)
+            return
+        self.state = RunState(
+            config, [], bool(self.check_result and self.check_result.get("calibration"))
+        )
+        try:
+            self.state.save()
+        except OSError as e:
+            self._set_status(
+                f"{config.run_dir}: cannot write the run folder ({e.strerror or e})", error=True
+            )
+            return
+        self.log.clear()
+        self._log(f"run folder: {config.run_dir}")
+        self._launch_next()
+
+    def resume(self) -> None:
+        """Continue the stopped run of the output name shown, with its own settings."""
+        config = self.config()
+        state = RunState.load(config.run_dir)
+        _, can_resume, reason = readiness(config, self.check_result, state)
+        if not can_resume or state is None or self.busy:
+            self._set_status(reason, error=True)
+            return
+        self.state = state
+        self.set_config(state.config)
+        self._log(f"resuming the run in {config.run_dir}")
+        self._launch_next()
+
+    def stop(self) -> None:
+        """Ask the running step to stop: the trainer writes a checkpoint, then exits."""
+        if not self.runner.running:
+            return
+        self._stop_requested = True
+        self.runner.terminate()
+        self._kill_timer.start()
+        self._set_status("stopping: the trainer is writing a checkpoint…")
+        self._update_buttons()
+
+    def shutdown(self, timeout_ms: int = 60_000) -> None:
+        """Stop any child process before the viewer quits (blocks up to ``timeout_ms``)."""
+        self.checker.kill()
+        if self.runner.running:
+            self._stop_requested = True
+            self.runner.terminate()
+            if not self.runner.process.waitForFinished(timeout_ms):
+                self.runner.kill()
+                self.runner.process.waitForFinished(5000)
+
+    @property
+    def busy(self) -> bool:
+        return self._phase != "idle"
+
+    def _launch_next(self) -> None:
+        assert self.state is not None
+        config = self.state.config
+        nxt = self.state.next_stage()
+        if nxt is None:
+            self._calibrate_or_install()
+            return
+        stage, resume = nxt
+        self._stage = stage
+        self._phase = "train"
+        self._stop_requested = False
+        self.progress = TrainingProgress(config.batch_size, config.max_steps)
+        events = stage.out / PROGRESS_LOG
+        if resume:
+            self.progress.replay(events)
+        stage.out.mkdir(parents=True, exist_ok=True)
+        self._close_events()
+        self._events_file = open(events, "a" if resume else "w", encoding="utf-8")
+        self._reset_curves()
+        stages = config.stages()
+        index = stages.index(stage) + 1
+        self.stage_label.setText(
+            f"{config.name}: {stage.title}"
+            + (f" — stage {index} of {len(stages)}" if len(stages) > 1 else "")
+            + (" (resumed)" if resume else "")
+        )
+        argv = config.stage_argv(stage, resume)
+        self._log("$ forensic-train " + shlex.join(argv))
+        self._set_status(f"{stage.title}: starting (loading the data and the network)…")
+        self.runner.start(argv)
+        self._dirty = True
+        self._update_buttons()
+
+    def _calibrate_or_install(self) -> None:
+        assert self.state is not None
+        config = self.state.config
+        model = config.final_checkpoint()
+        if not model.is_file():
+            self._fail(f"{model}: the training left no checkpoint to install")
+            return
+        if self.state.calibrate:
+            self._phase = "calibrate"
+            self.stage_label.setText(f"{config.name}: calibrating θ on the validation split")
+            argv = config.calibrate_argv(model)
+            self._log("$ forensic-train " + shlex.join(argv))
+            self._set_status("calibrating θ…")
+            self.runner.start(argv)
+            self._update_buttons()
+            return
+        self._install(
+            model, "θ not calibrated (no authentic training or tampered validation images)"
+        )
+
+    def _install(self, model: Path, note: str) -> None:
+        assert self.state is not None
+        dst = self.state.config.installed_path()
+        try:
+            install_checkpoint(model, dst)
+        except OSError as e:
+            self._fail(
+                f"{dst}: cannot install the checkpoint ({e.strerror or e}); it stays in {model}"
+            )
+            return
+        self.installed = dst
+        self._phase = "idle"
+        self._set_status(
+            f"installed {dst.name} in {dst.parent}; {note}. It is listed in the Models panel."
+        )
+        self._log(f"installed {model} as {dst}")
+        self._update_buttons()
+        self.modelInstalled.emit(str(dst))
+
+    def _on_run_finished(self, code: int, message: str) -> None:
+        self._kill_timer.stop()
+        self._close_events()
+        if self._phase == "calibrate":
+            assert self.state is not None
+            calibrated = self.state.config.run_dir / CALIBRATED
+            if code == 0 and calibrated.is_file():
+                self._install(calibrated, "θ calibrated on the validation split")
+            elif self._stop_requested:
+                self._idle("calibration stopped; Resume calibrates and installs the model")
+            else:
+                self._log(f"calibration failed: {message}")
+                self._install(
+                    self.state.config.final_checkpoint(), f"θ not calibrated ({message or code})"
+                )
+            return
+        if self._phase != "train" or self.state is None or self._stage is None:
+            return
+        self._redraw()
+        stage = self._stage
+        if code == 0:
+            self.state.done.append(str(stage.out))
+            self.state.save()
+            self._log(f"{stage.title}: finished")
+            self._launch_next()
+            return
+        checkpoint = stage.out / "last.safetensors"
+        resumable = (stage.out / RESUME_FILE).is_file()
+        if code == EXIT_INTERRUPTED or (self._stop_requested and resumable):
+            step = self.progress.step if self.progress else 0
+            self._idle(
+                f"stopped at step {step}; checkpoint {checkpoint}"
+                + ("; Resume continues the run" if resumable else "")
+            )
+        elif self._stop_requested:
+            self._idle("stopped before the first checkpoint; Start begins again")
+        else:
+            self._fail(self._failure_text(code, message))
+
+    @staticmethod
+    def _failure_text(code: int, message: str) -> str:
+        last = f": {message}" if message else ""
+        if code == EXIT_CRASHED:
+            return (
+                "the trainer stopped unexpectedly (killed or crashed, perhaps out of memory)" + last
+            )
+        if code == EXIT_NOT_STARTED:
+            return "the trainer could not be started" + last
+        if code == 2:
+            return "the trainer refused the data or settings" + last
+        return f"training failed (exit status {code})" + last
+
+    def _kill_after_grace(self) -> None:
+        if self.runner.running:
+            self._log(f"the trainer did not stop within {STOP_GRACE_MS // 1000} s: killed")
+            self.runner.kill()
+
+    def _idle(self, text: str) -> None:
+        self._phase = "idle"
+        self._set_status(text)
+        self._update_buttons()
+
+    def _fail(self, text: str) -> None:
+        self._phase = "idle"
+        self._log(text)
+        self._set_status(text, error=True)
+        self._update_buttons()
+
+    def _close_events(self) -> None:
+        if self._events_file is not None:
+            self._events_file.close()
+            self._events_file = None
+
+    # --- progress ---
+
+    def _on_event(self, event: dict[str, Any]) -> None:
+        if self._events_file is not None:
+            self._events_file.write(json.dumps(event) + "\n")
+            self._events_file.flush()
+        if self.progress is not None and self._phase == "train":
+            self.progress.apply(event)
+            self._dirty = True
+        kind = event.get("event")
+        if kind == "val":
+            figures = ", ".join(
+                f"{k} {v:.4g}"
+                for k, v in event.items()
+                if k.startswith(("pixel_f1", "image_auc")) and isinstance(v, int | float)
+            )
+            self._log(f"validation after epoch {event.get('epoch')}: {figures}")
+        elif kind in ("checkpoint", "data", "resume", "done"):
+            fields = {k: v for k, v in event.items() if k not in ("event", "split")}
+            self._log(f"{kind}: {json.dumps(fields)}")
+
+    def _redraw(self) -> None:
+        p = self.progress
+        if not self._dirty or p is None:
+            return
+        self._dirty = False
+        for name, series in p.losses.items():
+            self._curve(self.loss_plot, f"loss:{name}", name).setData(series.x, series.y)
+        self.lr_curve.setData(p.lr.x, p.lr.y)
+        for name, series in p.val.items():
+            curve = self._curve(self.val_plot, f"val:{name}", name, symbol=True)
+            curve.setData(series.x, series.y)
+        self.progress_bar.setValue(round(1000 * p.fraction()))
+        speed = f", {p.samples_per_s:.1f} samples/s" if p.samples_per_s else ""
+        self.eta_label.setText(format_eta(p.eta()))
+        if self._phase == "train" and p.step and not self._stop_requested:
+            self._set_status(f"step {p.step}, epoch {p.epoch + 1}{speed}")
+
+    def _curve(
+        self, plot: pg.PlotWidget, key: str, name: str, symbol: bool = False
+    ) -> pg.PlotDataItem:
+        curve = self.curves.get(key)
+        if curve is None:
+            pen = pg.mkPen(pg.intColor(len(self.curves), hues=9), width=2)
+            curve = plot.plot(name=name, pen=pen, symbol="o" if symbol else None, symbolSize=5)
+            self.curves[key] = curve
+        return curve
+
+    def _reset_curves(self) -> None:
+        for plot in (self.loss_plot, self.val_plot):
+            plot.clear()
+            legend = plot.plotItem.legend
+            if legend is not None:
+                legend.clear()
+        self.curves.clear()
+        self.lr_curve.setData([], [])
+        self.progress_bar.setValue(0)
+        self.eta_label.setText(format_eta(None))
+
+    def plotted(self) -> dict[str, int]:
+        """Points drawn per curve (``loss:NAME``, ``val:NAME`` and ``lr``), for tests and logs."""
+        out = {
+            k: len(c.getData()[0] if c.getData()[0] is not None else [])
+            for k, c in self.curves.items()
+        }
+        x = self.lr_curve.getData()[0]
+        out["lr"] = 0 if x is None else len(x)
+        return out
+
+    # --- state shown ---
+
+    def _update_buttons(self) -> None:
+        config = self.config()
+        state = RunState.load(config.run_dir) if config.name else None
+        can_start, can_resume, reason = readiness(config, self.check_result, state)
+        busy = self.busy
+        self.start_button.setEnabled(can_start and not busy)
+        self.resume_button.setEnabled(can_resume and not busy)
+        self.stop_button.setEnabled(self.runner.running and not self._stop_requested)
+        if busy:
+            self.readiness_label.setText(
+                f"running in {self.state.config.run_dir if self.state else ''}"
+            )
+        else:
+            self.readiness_label.setText(f"run folder: {config.run_dir}\n{reason}")
+
+    def _set_status(self, text: str, error: bool = False) -> None:
+        self.status.setStyleSheet("color: #d04040;" if error else "")
+        self.status.setText(text)
+
+    def _log(self, text: str) -> None:
+        self.log.appendPlainText(text)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # Qt override
+        """Closing hides the dialog; a run goes on (Stop ends it)."""
+        self.hide()
+        event.ignore()

@@ -1,0 +1,311 @@
+"""The training dialog: the progress stream and run plan in plain Python, then real tiny runs of
+``forensic-train`` launched from the dialog (offscreen): complete and install, stop, bad data,
+trainer errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+
+from engine.checkpoints import read_meta
+from forensic_viewer.training import (
+    RESUME_FILE,
+    LineSplitter,
+    RunState,
+    TrainingConfig,
+    TrainingDialog,
+    TrainingProgress,
+    is_bar_line,
+    parse_event,
+    readiness,
+)
+from tests.trainer.conftest import make_folder
+
+# --- plain Python ----------------------------------------------------------------------------
+
+
+def test_line_splitter_joins_chunks_into_lines() -> None:
+    s = LineSplitter()
+    assert s.feed(b'{"event": "st') == []
+    assert s.feed(b'ep"}\nhalf') == ['{"event": "step"}']
+    assert s.feed(b" line\r\n") == ["half line"]
+    assert s.feed(b"tail") == []
+    assert s.flush() == ["tail"]
+
+
+def test_parse_event_takes_only_json_objects_with_an_event() -> None:
+    assert parse_event('{"event": "step", "step": 1}') == {"event": "step", "step": 1}
+    assert parse_event('{"ok": true}') is None
+    assert parse_event("decoding 5 training images ...") is None
+    assert parse_event("{broken") is None
+    assert is_bar_line("[####....]  16.7% epoch 1/2 step 1/6 loss 0.7186")
+    assert not is_bar_line("forensic-train fit: error: out of memory")
+
+
+def _step(step: int, loss: float, eta: float = 10.0, rate: float = 8.0) -> dict:
+    return {
+        "event": "step",
+        "step": step,
+        "epoch": 0,
+        "loss": loss,
+        "bce": loss,
+        "forged_share": 0.5,
+        "lr": 1e-4 * step,
+        "grad_norm": 0.3,
+        "samples_per_s": rate,
+        "eta_s": eta,
+    }
+
+
+def test_progress_curves_fraction_and_eta() -> None:
+    p = TrainingProgress(batch_size=4)
+    p.apply({"event": "data", "train_images": 5})
+    p.apply(_step(1, 0.9, eta=45.0, rate=8.0))  # 45 s * 8/s / 4 = 90 steps left
+    p.apply(_step(10, 0.7, eta=40.0, rate=8.0))  # 80 steps left of 90
+    assert set(p.losses) == {"loss", "bce", "forged_share"}
+    assert p.losses["loss"].x == [1, 10] and p.losses["loss"].y == [0.9, 0.7]
+    assert p.lr.x == [1, 10]
+    assert p.fraction() == pytest.approx(10 / 90)
+    assert p.eta() == pytest.approx(40.0)
+    p.apply(
+        {
+            "event": "val",
+            "epoch": 1,
+            "step": 10,
+            "seconds": 0.1,
+            "images": 3,
+            "pixel_f1": 0.2,
+            "pixel_images": 3,
+            "image_auc": None,
+        }
+    )
+    assert set(p.val) == {"pixel_f1"}  # counts, timings and undefined figures are not curves
+    p.apply({"event": "done", "step": 12})
+    assert p.fraction() == 1.0 and p.eta() == 0.0
+
+
+def test_progress_with_max_steps_and_resume_drops_the_redone_steps() -> None:
+    p = TrainingProgress(batch_size=2, max_steps=20)
+    for step in (1, 10, 20):
+        p.apply(_step(step, 1.0 / step, eta=1000.0, rate=2.0))
+    assert p.total_steps() == 20  # max_steps comes before the end of the schedule
+    p.apply({"event": "val", "epoch": 1, "step": 10, "pixel_f1": 0.1})
+    p.apply({"event": "val", "epoch": 2, "step": 20, "pixel_f1": 0.2})
+    p.apply({"event": "resume", "step": 10, "epoch": 1, "batch": 0})
+    assert p.losses["loss"].x == [1, 10]
+    assert p.val["pixel_f1"].x == [1]
+    assert p.step == 10
+
+
+def _config(tmp_path: Path, arch: str = "crfd-net-compact", **kw: object) -> TrainingConfig:
+    return TrainingConfig(
+        name="run1", arch=arch, data=["/d/a", "/d/b:0.5"], runs_dir=str(tmp_path), **kw
+    )
+
+
+def test_one_stage_command_lines(tmp_path: Path) -> None:
+    c = _config(tmp_path, model_config=["channels=8,16,32"], max_steps=5, validate=False)
+    (stage,) = c.stages()
+    assert stage.out == tmp_path / "run1"
+    argv = c.stage_argv(stage, resume=False)
+    assert argv[:5] == ["fit", "--arch", "crfd-net-compact", "--out", str(tmp_path / "run1")]
+    for pair in (
+        ["--data", "/d/a"],
+        ["--data", "/d/b:0.5"],
+        ["--model-config", "channels=8,16,32"],
+        ["--max-steps", "5"],
+        ["--threads", "1"],
+        ["--name", "run1"],
+    ):
+        assert any(argv[i : i + 2] == pair for i in range(len(argv))), (pair, argv)
+    assert "--no-val" in argv and "--resume" not in argv and "--init" not in argv
+    assert c.stage_argv(stage, resume=True)[-1] == "--resume"
+    assert c.check_argv()[0] == "check" and c.check_argv()[-1] == "--json"
+    cal = c.calibrate_argv(tmp_path / "run1" / "best.safetensors")
+    assert cal[:3] == ["calibrate", "--model", str(tmp_path / "run1" / "best.safetensors")]
+    assert cal[cal.index("--val-fraction") + 1] == "0.15"  # the split fit used
+
+
+def test_diffforensics_runs_two_stages_the_second_from_the_first(tmp_path: Path) -> None:
+    c = _config(tmp_path, arch="diffforensics-compact")
+    one, two = c.stages()
+    assert one.command == "pretrain" and one.out == tmp_path / "run1" / "stage1"
+    assert two.command == "fit" and two.init == one.out / "last.safetensors"
+    argv = c.stage_argv(two, resume=False)
+    assert argv[0] == "fit" and argv[argv.index("--init") + 1] == str(one.out / "last.safetensors")
+    assert c.stage_argv(one, resume=False)[0] == "pretrain"
+
+
+def test_run_state_next_stage_and_readiness(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FORENSIC_VIEWER_MODELS", str(tmp_path / "models"))
+    c = _config(tmp_path, arch="diffforensics-compact")
+    ok = {"ok": True}
+    assert readiness(c, ok, None)[:2] == (True, False)
+    assert readiness(c, {"ok": False}, None)[:2] == (False, False)
+    assert readiness(c, None, None)[:2] == (False, False)
+    state = RunState(c)
+    state.save()
+    assert RunState.load(c.run_dir).config == c
+    assert not state.has_progress() and readiness(c, ok, state)[:2] == (True, False)
+    one, two = c.stages()
+    one.out.mkdir(parents=True)
+    (one.out / RESUME_FILE).write_bytes(b"")
+    assert state.next_stage() == (one, True)
+    assert readiness(c, ok, state)[:2] == (False, True)
+    state.done.append(str(one.out))
+    assert state.next_stage() == (two, False)
+    state.done.append(str(two.out))
+    assert state.next_stage() is None
+    c.installed_path().parent.mkdir(parents=True)
+    c.installed_path().write_bytes(b"")
+    can_start, can_resume, reason = readiness(c, ok, state)
+    assert not can_start and not can_resume and "installed already" in reason
+    bad = _config(tmp_path, arch="crfd-net-compact")
+    bad.name = "../escape"
+    assert "output name" in readiness(bad, ok, None)[2]
+
+
+# --- the dialog with real child processes ----------------------------------------------------
+
+
+@pytest.fixture
+def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The user models folder of the test: the analyst's own is never touched."""
+    folder = tmp_path / "models"
+    monkeypatch.setenv("FORENSIC_VIEWER_MODELS", str(folder))
+    return folder
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    """Six 48x48 forgeries with masks and two authentic images."""
+    return make_folder(tmp_path / "data", 6, 2, seed=0, size=48)
+
+
+def _configure(
+    dialog: TrainingDialog, data: Path, *, name: str, epochs: int, max_steps: int
+) -> None:
+    dialog.arch.setCurrentText("crfd-net-compact")
+    dialog.model_config.setText("channels=8,16,32")
+    dialog.window.setValue(32)
+    dialog.epochs.setValue(epochs)
+    dialog.max_steps.setValue(max_steps)
+    dialog.val_fraction.setValue(0.3)  # 3 tampered validation images, 2 authentic training ones
+    dialog.split_by.setCurrentText("seed")
+    dialog.device.setCurrentText("cpu")
+    dialog.threads.setValue(1)
+    dialog.name.setText(name)
+    dialog.set_data([data])
+
+
+def _new_dialog(qtbot, tmp_path: Path) -> TrainingDialog:
+    dialog = TrainingDialog(runs_dir=tmp_path / "runs")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    return dialog
+
+
+def _problems(dialog: TrainingDialog) -> str:
+    return "\n".join(
+        dialog.data_problems.item(i).text() for i in range(dialog.data_problems.count())
+    )
+
+
+@pytest.mark.gui
+def test_tiny_run_completes_and_the_model_appears_in_the_selector(
+    qtbot, tmp_path: Path, models_dir: Path, data: Path
+) -> None:
+    from forensic_viewer.main_window import MainWindow
+
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(models=[], device="cpu", settings=settings)
+    qtbot.addWidget(window)
+    dialog = window.open_training()
+    _configure(dialog, data, name="tiny-run", epochs=2, max_steps=0)
+    qtbot.waitUntil(dialog.start_button.isEnabled, timeout=30_000)
+    assert "6 tampered images, 6 masks, 2 authentic images" in dialog.data_summary.text()
+    assert "θ will be calibrated" in dialog.data_summary.text()
+
+    with qtbot.waitSignal(dialog.modelInstalled, timeout=240_000) as installed:
+        qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+        assert dialog.busy and not dialog.start_button.isEnabled()
+    path = Path(installed.args[0])
+    assert path == models_dir / "tiny-run.safetensors"
+    meta = read_meta(path)
+    assert meta.name == "tiny-run" and meta.architecture == "crfd-net-compact"
+    assert meta.decision.details["strategy"] == "midpoint"  # θ measured by calibrate
+    assert "val_pixel_f1" in meta.metrics
+    plotted = dialog.plotted()
+    assert plotted["loss:loss"] >= 1 and plotted["loss:bce"] >= 1 and plotted["lr"] >= 1
+    assert plotted["val:pixel_f1"] == 2  # one point per epoch
+    assert dialog.progress_bar.value() == dialog.progress_bar.maximum()
+    assert str(path.resolve()) in window.model_panel.paths()
+    assert "installed tiny-run.safetensors" in dialog.status.text()
+    events = (tmp_path / "runs" / "tiny-run" / "progress.jsonl").read_text().splitlines()
+    assert json.loads(events[-1])["event"] == "done"
+    assert not dialog.start_button.isEnabled() and not dialog.resume_button.isEnabled()
+
+
+@pytest.mark.gui
+def test_stop_saves_a_checkpoint_and_offers_resume(
+    qtbot, tmp_path: Path, models_dir: Path, data: Path
+) -> None:
+    dialog = _new_dialog(qtbot, tmp_path)
+    _configure(dialog, data, name="long-run", epochs=100_000, max_steps=0)
+    qtbot.waitUntil(dialog.start_button.isEnabled, timeout=30_000)
+    dialog.start()
+    qtbot.waitUntil(
+        lambda: dialog.progress is not None and dialog.progress.step >= 1, timeout=120_000
+    )
+    assert dialog.stop_button.isEnabled()
+    qtbot.mouseClick(dialog.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.busy, timeout=60_000)
+    run = tmp_path / "runs" / "long-run"
+    assert not dialog.runner.running
+    assert (run / "last.safetensors").is_file() and (run / RESUME_FILE).is_file()
+    assert "stopped at step" in dialog.status.text() and "Resume" in dialog.status.text()
+    assert dialog.resume_button.isEnabled() and not dialog.start_button.isEnabled()
+    assert not models_dir.exists() or not any(models_dir.iterdir())
+    argv = dialog.state.config.stage_argv(dialog.state.config.stages()[0], resume=True)
+    assert argv[-1] == "--resume" and argv[argv.index("--out") + 1] == str(run)
+
+
+@pytest.mark.gui
+def test_bad_folder_shows_the_problem_and_never_starts(
+    qtbot, tmp_path: Path, models_dir: Path, data: Path
+) -> None:
+    (data / "Gt" / "t001.png").unlink()
+    dialog = _new_dialog(qtbot, tmp_path)
+    _configure(dialog, data, name="bad", epochs=1, max_steps=1)
+    qtbot.waitUntil(lambda: dialog.data_problems.count() > 0, timeout=30_000)
+    assert "t001.png: tampered image has no mask" in _problems(dialog)
+    assert "6 tampered images, 5 masks, 2 authentic images" in dialog.data_summary.text()
+    assert not dialog.start_button.isEnabled()
+    dialog.start()
+    assert not dialog.busy and not dialog.runner.running
+    assert not (tmp_path / "runs" / "bad").exists()
+
+    dialog.set_data([tmp_path / "nowhere"])
+    qtbot.waitUntil(lambda: "no such data folder" in _problems(dialog), timeout=30_000)
+    assert not dialog.start_button.isEnabled()
+
+
+@pytest.mark.gui
+def test_a_trainer_error_is_shown_with_its_last_message(
+    qtbot, tmp_path: Path, models_dir: Path, data: Path
+) -> None:
+    dialog = _new_dialog(qtbot, tmp_path)
+    _configure(dialog, data, name="refused", epochs=1, max_steps=1)
+    dialog.extra.setText("--no-such-option")
+    qtbot.waitUntil(dialog.start_button.isEnabled, timeout=30_000)
+    dialog.start()
+    qtbot.waitUntil(lambda: not dialog.busy, timeout=60_000)
+    text = dialog.status.text()
+    assert "the trainer refused the data or settings" in text
+    assert "unrecognized arguments: --no-such-option" in text
+    assert dialog.start_button.isEnabled()  # nothing was trained: a corrected run can start
