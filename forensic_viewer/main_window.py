@@ -50,6 +50,7 @@ from forensic_viewer.panels import (
     plain,
     verdict_badge,
 )
+from forensic_viewer.training import TrainingDialog
 from forensic_viewer.workers import AnalysisWorker, LayerRenderer
 
 MAX_RECENT = 10
@@ -103,6 +104,7 @@ class MainWindow(QMainWindow):
         self.model_names: list[str] = []
         self._models_known = False
         self._visibility_before: tuple[LayerList, dict] | None = None
+        self.training: TrainingDialog | None = None  # made when first opened, kept while running
 
         self.worker = AnalysisWorker(self)
         self.worker.loaded.connect(self._on_loaded)
@@ -206,6 +208,8 @@ class MainWindow(QMainWindow):
         self.cancel_action = self._action("&Cancel", self.cancel, "Esc")
         analysis_menu.addAction(self.analyse_action)
         analysis_menu.addAction(self.cancel_action)
+        models_menu = self.menuBar().addMenu("&Models")
+        models_menu.addAction(self._action("&Train a model…", self.open_training))
         view_menu = self.menuBar().addMenu("&View")
         view_menu.addAction(self._action("&Fit", self.fit, "Ctrl+0"))
         view_menu.addAction(self._action("&100 %", self.actual_size, "Ctrl+1"))
@@ -313,6 +317,21 @@ class MainWindow(QMainWindow):
 
     def _on_models_failed(self, message: str) -> None:
         self.show_error(message)
+
+    def open_training(self) -> TrainingDialog:
+        """Show the training dialog; a run goes on while it is hidden."""
+        if self.training is None:
+            self.training = TrainingDialog(self)
+            self.training.modelInstalled.connect(self._on_model_installed)
+        self.training.show()
+        self.training.raise_()
+        return self.training
+
+    def _on_model_installed(self, path: str) -> None:
+        self.model_panel.refresh()
+        self.statusBar().showMessage(
+            f"new model {Path(path).stem} installed: check it in the Models panel to use or compare it"
+        )
 
     # --- analysis ---
 
@@ -542,6 +561,8 @@ class MainWindow(QMainWindow):
     # --- closing ---
 
     def closeEvent(self, event: QCloseEvent) -> None:  # Qt override
+        if self.training is not None:
+            self.training.shutdown()
         self.worker.stop()
         self.renderer.stop()
         super().closeEvent(event)
