@@ -1,0 +1,74 @@
+"""``forensic-train check``: counts, problems, split and exit status, before any training."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.trainer.conftest import make_folder, save_mask
+from trainer import cli
+from trainer.check import check, split_weight
+from trainer.setup import parse_data_spec
+
+
+def _run(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, dict]:
+    code = cli.main(["check", *argv, "--json"])
+    out, _ = capsys.readouterr()
+    lines = out.strip().splitlines()
+    assert len(lines) == 1, out
+    return code, json.loads(lines[0])
+
+
+def test_counts_split_and_calibration(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    root = make_folder(tmp_path / "d", 6, 2, seed=0, size=48)
+    code, r = _run(capsys, ["--data", str(root), "--val-fraction", "0.3", "--split-by", "seed"])
+    assert code == 0 and r["ok"]
+    assert (r["tampered"], r["masks"], r["authentic"], r["unreadable"]) == (6, 6, 2, 0)
+    split = r["split"]
+    assert sum(split.values()) == 8
+    assert split["val_tampered"] + split["val_authentic"] >= 2
+    assert r["calibration"] == (split["train_authentic"] > 0 and split["val_tampered"] > 0)
+    assert r["problems"] == []
+
+
+def test_problems_exit_2_and_keep_the_counts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_folder(tmp_path / "d", 3, 1, seed=0, size=48)
+    (root / "Gt" / "t001.png").unlink()
+    code, r = _run(capsys, ["--data", str(root), "--data", str(tmp_path / "nope")])
+    assert code == 2 and not r["ok"]
+    assert (r["tampered"], r["masks"], r["authentic"]) == (3, 2, 1)
+    assert any("t001.png: tampered image has no mask" in p for p in r["problems"])
+    assert any(p.endswith("nope: no such data folder") for p in r["problems"])
+    assert r["split"] is None
+
+
+def test_misfit_mask_and_missing_tampered_images(tmp_path: Path) -> None:
+    root = make_folder(tmp_path / "d", 3, 1, seed=0, size=48)
+    save_mask(root / "Gt" / "t002.png", np.ones((20, 30), np.uint8))
+    r = check([str(root)])
+    assert not r["ok"] and "mask is 30x20 but its image t002.png is 48x48" in r["problems"][0]
+    au_only = make_folder(tmp_path / "au", 0, 3, seed=1, size=48)
+    assert "nothing to learn masks from" in check([str(au_only)])["problems"][0]
+    assert check([str(au_only)], stage="pretrain")["ok"]  # stage 1 ignores masks
+
+
+def test_unreadable_images_and_missing_authentic_are_warnings(tmp_path: Path) -> None:
+    root = make_folder(tmp_path / "d", 4, 0, seed=0, size=48)
+    (root / "Au").mkdir()
+    (root / "Au" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 16)
+    r = check([str(root)], val_fraction=0.3, split_by="seed")
+    assert r["ok"] and r["unreadable"] == 1
+    assert any("broken.png: cannot be read and will be skipped" in w for w in r["warnings"])
+    assert not r["calibration"]
+    assert any("θ cannot be calibrated" in w for w in r["warnings"])
+
+
+@pytest.mark.parametrize("text", ["/d/x", "/d/x:0.5", "C:/data", "/d/x:abc", "rel:2"])
+def test_weights_read_as_fit_reads_them(text: str) -> None:
+    spec = parse_data_spec(text)
+    assert split_weight(text) == (spec.path, spec.weight)
