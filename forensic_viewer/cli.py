@@ -191,6 +191,9 @@ def _print_table(records: list[dict[str, Any]]) -> None:
             )
 
 
+_TABLE_FIELDS = ("path", "status", "error", "models", "ensemble")
+
+
 def _run_files(args: argparse.Namespace, files: list[tuple[Path, str]], source: str) -> int:
     from forensic_viewer.scanning import run_scan
 
@@ -200,7 +203,9 @@ def _run_files(args: argparse.Namespace, files: list[tuple[Path, str]], source: 
     records: list[dict[str, Any]] = []
 
     def on_file(i: int, total: int, rec: dict[str, Any]) -> None:
-        records.append(rec)
+        # only what the closing table prints: records also hold evidence facts and EXIF text,
+        # and a 10,000-file scan must not keep them all
+        records.append({k: rec[k] for k in _TABLE_FIELDS if k in rec})
         bar.file_done(i, rec.get("status") == "ok")
 
     summary = run_scan(
