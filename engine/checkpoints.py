@@ -269,12 +269,24 @@ def _spec_defaults(name: str, path: Path) -> Any:
         raise CheckpointError(path, str(e.args[0])) from e
 
 
+INIT_WEIGHT_SUFFIX = "_weights"
+
+
 def build_model(meta: CheckpointMeta, path: str | Path | None = None) -> nn.Module:
-    """An untrained network with the architecture and config of ``meta``."""
+    """An untrained network with the architecture and config of ``meta``.
+
+    Config fields named ``*_weights`` (``backbone_weights``, ``encoder_weights``) point at files
+    that *initialise* a part of the network before training. The checkpoint's own tensors
+    replace them, so they are not opened here: a checkpoint rebuilt on another machine must not
+    depend on a file that only existed where it was trained.
+    """
     try:
         config = config_from_dict(meta.architecture, meta.config)
-        get_spec(meta.architecture)
-        return create_model(meta.architecture, **dataclasses.asdict(config))
+        fields = {
+            f.name: None if f.name.endswith(INIT_WEIGHT_SUFFIX) else getattr(config, f.name)
+            for f in dataclasses.fields(config)
+        }
+        return create_model(meta.architecture, **fields)
     except KeyError as e:
         raise CheckpointError(path, str(e.args[0])) from e
     except (ValueError, TypeError) as e:

@@ -168,3 +168,18 @@ def test_metadata_problems(tmp_path: Path) -> None:
         load_checkpoint(p3)
     with pytest.raises(CheckpointError, match="no such checkpoint"):
         load_checkpoint(tmp_path / "absent.safetensors")
+
+
+def test_initialisation_weight_files_are_not_needed_to_rebuild(tmp_path: Path) -> None:
+    # A checkpoint trained from a backbone weight file that no longer exists still loads: its
+    # own tensors replace the initialisation.
+    from engine.checkpoints import build_model
+    from engine.models.registry import get_spec
+
+    spec = get_spec("m2f-swin-nano")
+    meta = CheckpointMeta(
+        architecture="m2f-swin-nano",
+        config=config_to_dict(spec.make_config(backbone_weights=str(tmp_path / "gone.pth"))),
+    )
+    model = build_model(meta)
+    assert model is not None
