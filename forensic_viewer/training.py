@@ -199,6 +199,8 @@ class TrainingConfig:
             "--out",
             str(self.run_dir / CALIBRATED),
             *self._data_args(),
+            "--device",
+            self.device,
             "--threads",
             str(self.threads),
         ]
@@ -289,6 +291,15 @@ def readiness(
             (
                 f"a model named {config.name} is installed already ({config.installed_path()}); "
                 "choose another output name"
+            ),
+        )
+    if state is None and any((s.out / RESUME_FILE).exists() for s in config.stages()):
+        return (
+            False,
+            False,
+            (
+                f"{config.run_dir} holds a run started outside this dialog; continue it with "
+                "forensic-train ... --resume, or choose another output name"
             ),
         )
     if state is not None and state.has_progress():

@@ -12,6 +12,7 @@ from PySide6.QtCore import QSettings, Qt
 
 from engine.checkpoints import read_meta
 from forensic_viewer.training import (
+    EXIT_CRASHED,
     RESUME_FILE,
     LineSplitter,
     RunState,
@@ -170,6 +171,24 @@ def test_run_state_next_stage_and_readiness(
     assert "output name" in readiness(bad, ok, None)[2]
 
 
+def test_failure_texts_carry_the_trainers_last_message() -> None:
+    crashed = TrainingDialog._failure_text(EXIT_CRASHED, "")
+    assert "stopped unexpectedly" in crashed and "out of memory" in crashed
+    oom = "forensic-train fit: error: out of memory; try a smaller --batch-size or --window"
+    assert TrainingDialog._failure_text(1, oom) == f"training failed (exit status 1): {oom}"
+
+
+def test_a_run_folder_made_outside_the_dialog_is_not_overwritten(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FORENSIC_VIEWER_MODELS", str(tmp_path / "models"))
+    c = _config(tmp_path)
+    c.run_dir.mkdir()
+    (c.run_dir / RESUME_FILE).write_bytes(b"")
+    can_start, can_resume, reason = readiness(c, {"ok": True}, RunState.load(c.run_dir))
+    assert not can_start and not can_resume and "outside this dialog" in reason
+
+
 # --- the dialog with real child processes ----------------------------------------------------
 
 
@@ -244,7 +263,10 @@ def test_tiny_run_completes_and_the_model_appears_in_the_selector(
     assert plotted["loss:loss"] >= 1 and plotted["loss:bce"] >= 1 and plotted["lr"] >= 1
     assert plotted["val:pixel_f1"] == 2  # one point per epoch
     assert dialog.progress_bar.value() == dialog.progress_bar.maximum()
-    assert str(path.resolve()) in window.model_panel.paths()
+    panel = window.model_panel
+    row = panel.paths().index(str(path.resolve()))  # listed, so it can be checked and compared
+    tooltip = panel.list.item(row).toolTip()
+    assert "θ = " in tooltip and "\nvalidation: " in tooltip and "pixel_f1 " in tooltip
     assert "installed tiny-run.safetensors" in dialog.status.text()
     events = (tmp_path / "runs" / "tiny-run" / "progress.jsonl").read_text().splitlines()
     assert json.loads(events[-1])["event"] == "done"
