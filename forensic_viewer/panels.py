@@ -597,6 +597,7 @@ class ModelPanel(QWidget):
                 str(e.path),
                 f"{e.name}  [{e.origin}, {e.meta.architecture}]",
                 e.meta.decision.provenance,
+                metrics=e.meta.metrics,
             )
         for path in extra_paths:
             self.add_file(path)
@@ -605,14 +606,31 @@ class ModelPanel(QWidget):
             problems.insert(0, f"no checkpoints in {BUNDLED_MODELS} or {user_models_dir()}")
         self.status.setText("\n".join(problems))
 
-    def _add(self, path: str, text: str, provenance: str, *, picked: bool = False) -> None:
+    def _add(
+        self,
+        path: str,
+        text: str,
+        provenance: str,
+        *,
+        picked: bool = False,
+        metrics: dict[str, object] | None = None,
+    ) -> None:
+        """One row; its tooltip holds the file, θ's provenance and the measured figures."""
         path = str(Path(path).resolve())
+        figures = ", ".join(
+            f"{k.removeprefix('val_')} {v:.3g}"
+            for k, v in (metrics or {}).items()
+            if isinstance(v, float) and v == v
+        )
         item = QListWidgetItem(plain(text))
         item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
         item.setCheckState(Qt.CheckState.Unchecked)
         item.setData(Qt.ItemDataRole.UserRole, path)
         item.setData(Qt.ItemDataRole.UserRole + 1, picked)
-        item.setToolTip(plain(f"{path}\nθ: {provenance}"))
+        item.setToolTip(
+            f"{plain(path)}\nθ: {plain(provenance)}"
+            + (f"\nvalidation: {plain(figures)}" if figures else "")
+        )
         self.list.addItem(item)
 
     def add_file(self, path: str) -> bool:
