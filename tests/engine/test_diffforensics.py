@@ -370,3 +370,29 @@ def test_device_follows_the_input() -> None:
         out = model(x)
         eps = model.predict_noise(x, torch.tensor([4], device="cuda"))
     assert out["mask"].is_cuda and out["image"].is_cuda and eps.is_cuda
+
+
+def test_checkpoint_round_trip_and_sliding_window_analysis(tmp_path: Path) -> None:
+    import numpy as np
+
+    from engine.checkpoints import CheckpointMeta, InputPolicy, load_checkpoint, save_checkpoint
+    from engine.pipeline import Analyzer
+
+    torch.manual_seed(0)
+    model = create_model("diffforensics-compact").eval()
+    meta = CheckpointMeta(
+        architecture="diffforensics-compact",
+        config=config_to_dict(model.config),
+        input_policy=InputPolicy(mode="window", window=64, stride=32),
+    )
+    path = save_checkpoint(tmp_path / "df.safetensors", model, meta)
+    loaded = load_checkpoint(path)
+    assert loaded.model.encoder_source == "state dict"  # no warning about a random encoder
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        assert torch.equal(loaded.model(x)["mask"], model(x)["mask"])
+    rgb = np.random.default_rng(0).integers(0, 256, size=(70, 90, 3), dtype=np.uint8)
+    heat, logit = Analyzer([loaded], device="cpu").heatmap(loaded, rgb)
+    assert heat.shape == (70, 90) and heat.dtype == np.float32
+    assert 0.0 <= float(heat.min()) <= float(heat.max()) <= 1.0
+    assert logit is not None and np.isfinite(logit)
