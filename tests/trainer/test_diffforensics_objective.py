@@ -1,4 +1,4 @@
-"""DiffForensics objectives: stage-1 denoising with a frozen encoder, stage-2 losses, overfitting."""
+"""DiffForensics objectives: stage-1 denoising, frozen encoder, stage-2 losses, overfitting."""
 
 from __future__ import annotations
 
