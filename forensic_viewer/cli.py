@@ -80,8 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def build_analyzer(args: argparse.Namespace):  # -> Analyzer, imported lazily (torch start-up)
-    from engine.ensemble import Ensemble
-    from engine.pipeline import Analyzer
+    """The Analyzer of ``--model``/``--device``/``--window``/``--stride``/``--no-faces``
+    (assembled as the batch dialog does: :func:`forensic_viewer.assembly.assemble_analyzer`)."""
+    from forensic_viewer.assembly import NoModelError, assemble_analyzer
 
     if args.window is not None and args.window < 1:
         raise UsageError(f"--window must be >= 1, got {args.window}")
@@ -89,51 +90,17 @@ def build_analyzer(args: argparse.Namespace):  # -> Analyzer, imported lazily (t
         raise UsageError(f"--stride must be >= 1, got {args.stride}")
     if args.window and args.stride and args.stride > args.window:
         raise UsageError(f"--stride ({args.stride}) must not exceed --window ({args.window})")
-    specs = args.model or [str(p) for p in catalog.default_models()]
-    ensembles = [] if args.model else catalog.discover_ensembles()
-    if not specs:
-        raise UsageError(
-            "no trained model is installed; train one with `forensic-train fit ...` "
-            "or pass a checkpoint with --model FILE"
+    try:
+        return assemble_analyzer(
+            args.model,
+            device=args.device,
+            window=args.window,
+            stride=args.stride,
+            batch_size=args.batch_size,
+            faces=not args.no_faces,
         )
-    paths: list[str] = []
-    ensemble = None
-    for spec in specs:
-        path = catalog.resolve(spec)
-        if path.name.endswith(".ensemble.json"):
-            ensembles.append(path)
-        elif str(path) not in paths:
-            paths.append(str(path))
-    if ensembles:
-        ensemble = Ensemble.load(ensembles[0])
-        for ref in ensemble.member_paths():
-            member = catalog.resolve(ref)
-            if str(member) not in paths:
-                paths.append(str(member))
-    from engine.checkpoints import load_checkpoint
-
-    loaded = [load_checkpoint(p) for p in paths]
-    if ensemble is not None:
-        by_path = {str(lm.path): lm.name for lm in loaded}
-        for member, ref in zip(ensemble.members, ensemble.member_paths(), strict=True):
-            ensemble.resolved[member.model] = by_path[str(catalog.resolve(ref))]
-    faces = None
-    if not args.no_faces:
-        try:
-            from engine.faces import FaceDetector
-
-            faces = FaceDetector()
-        except ImportError:
-            faces = None
-    return Analyzer(
-        loaded,
-        device=args.device,
-        window=args.window,
-        stride=args.stride,
-        batch_size=args.batch_size,
-        ensemble=ensemble,
-        faces=faces,
-    )
+    except NoModelError as e:
+        raise UsageError(str(e)) from e
 
 
 class ProgressBar:
