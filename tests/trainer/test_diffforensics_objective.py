@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 
 import pytest
 import torch
@@ -32,19 +33,31 @@ TINY = DiffForensicsConfig(
 )
 
 
+@pytest.fixture(autouse=True)
+def _one_thread() -> Iterator[None]:
+    """Run on one thread: these tensors are tiny, and on a shared 2-core machine two threads
+    wait on each other whenever another process holds a core (measured 4x slower)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def _gen(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-def _synthetic(n: int = 4, size: int = 64, seed: int = 0) -> tuple[torch.Tensor, ...]:
-    """Smooth random textures; all but the last image get a pasted square of fine noise."""
+def _synthetic(
+    n: int = 4, size: int = 64, seed: int = 0, authentic: int = 1
+) -> tuple[torch.Tensor, ...]:
+    """Smooth random textures; all but the last ``authentic`` get a pasted square of fine noise."""
     g = _gen(seed)
     coarse = torch.randn(n, 3, size // 8, size // 8, generator=g)
     background = F.interpolate(coarse, size=(size, size), mode="bilinear", align_corners=False)
     pasted = torch.randn(n, 3, size, size, generator=g) * 0.9
     masks = torch.zeros(n, 1, size, size)
     labels = torch.zeros(n)
-    for i in range(n - 1):
+    for i in range(n - authentic):
         side = int(torch.randint(size // 4, size // 2, (1,), generator=g))
         y, x = (int(v) for v in torch.randint(0, size - side, (2,), generator=g))
         masks[i, :, y : y + side, x : x + side] = 1.0
@@ -108,14 +121,16 @@ def test_stage1_warns_when_freezing_a_random_encoder_and_can_train_it() -> None:
     )
 
 
-def test_stage1_loss_falls() -> None:
+@pytest.mark.parametrize("freeze", [True, False])
+def test_stage1_loss_falls(freeze: bool) -> None:
     model = _tiny_model(1)
+    model.encoder_source = "test"  # frozen or not, no warning about a random encoder
     images, _, _ = _synthetic(3, 48, seed=1)
-    train = DiffForensicsPretrainObjective(freeze_encoder=False, generator=_gen(1))
+    train = DiffForensicsPretrainObjective(freeze_encoder=freeze, generator=_gen(1))
     optimizer = torch.optim.AdamW(train.parameters(model), lr=2e-3, foreach=True)
 
     def held_out_loss() -> float:
-        fixed = DiffForensicsPretrainObjective(freeze_encoder=False, generator=_gen(99))
+        fixed = DiffForensicsPretrainObjective(freeze_encoder=freeze, generator=_gen(99))
         with torch.no_grad():
             return float(fixed(model, images)[0])
 
@@ -223,29 +238,34 @@ def test_the_shared_loop_finds_both_stages() -> None:
 
 
 def test_stage2_overfits_synthetic_forgeries() -> None:
-    """A few textures with a pasted square: the loss falls and pixel F1 passes 0.85."""
+    """Six textures, four with a pasted square: the loss falls to under 40 %, pixel F1 passes
+    0.9 (from about 0.1-0.2 untrained) and the image logits separate forged from authentic."""
     torch.manual_seed(0)
     model = create_model("diffforensics-compact", drop_path_rate=0.0).train()
-    images, masks, labels = _synthetic(4, 64)
+    images, masks, labels = _synthetic(6, 64, authentic=2)
     objective = DiffForensicsFinetuneObjective()
     optimizer = torch.optim.AdamW(objective.parameters(model), lr=3e-3, foreach=True)
 
-    def pixel_f1() -> float:
+    def evaluate() -> tuple[float, torch.Tensor]:
         model.eval()
         with torch.no_grad():
-            pred = torch.sigmoid(model(images)["mask"]) > 0.5
+            out = model(images)
         model.train()
-        truth = masks > 0.5
+        pred, truth = torch.sigmoid(out["mask"]) > 0.5, masks > 0.5
         tp = int((pred & truth).sum())
-        return 2 * tp / max(1, 2 * tp + int((pred & ~truth).sum()) + int((~pred & truth).sum()))
+        f1 = 2 * tp / max(1, 2 * tp + int((pred & ~truth).sum()) + int((~pred & truth).sum()))
+        return f1, torch.sigmoid(out["image"])
 
-    f1_start = pixel_f1()
+    f1_start, _ = evaluate()
     losses = []
-    for _ in range(30):
+    for _ in range(60):
         loss, _ = objective(model, images, masks, labels)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
         losses.append(float(loss.detach()))
-    assert sum(losses[-3:]) / 3 < 0.5 * losses[0]
-    assert pixel_f1() > max(0.85, f1_start + 0.2)
+    f1, scores = evaluate()
+    assert sum(losses[-3:]) / 3 < 0.4 * losses[0]
+    assert f1 > max(0.9, f1_start + 0.5)
+    forged, authentic = scores[labels == 1], scores[labels == 0]
+    assert float(forged.min()) > 0.5 > float(authentic.max())
