@@ -14,6 +14,8 @@ count are upper bounds. A second figure does not depend on the load: the CPU tim
 ``forward`` run on a single thread (``time.thread_time``, median of five). Uncontended, one
 thread's wall time equals its CPU time, and two threads are not slower than one, so it bounds
 the quiet two-core time from above; the target counts as met when either figure is within it.
+(On the 2-vCPU development machine, one busy process elsewhere is enough to make two threads
+about 4x slower than one: each parallel region waits for the thread that lost its core.)
 """
 
 from __future__ import annotations
