@@ -1052,9 +1052,13 @@ class TrainingDialog(QDialog):
         events = stage.out / PROGRESS_LOG
         if resume:
             self.progress.replay(events)
-        stage.out.mkdir(parents=True, exist_ok=True)
         self._close_events()
-        self._events_file = open(events, "a" if resume else "w", encoding="utf-8")
+        try:
+            stage.out.mkdir(parents=True, exist_ok=True)
+            self._events_file = open(events, "a" if resume else "w", encoding="utf-8")
+        except OSError as e:
+            self._fail(f"{events}: cannot write the run folder ({e.strerror or e})")
+            return
         self._reset_curves()
         stages = config.stages()
         index = stages.index(stage) + 1
@@ -1079,6 +1083,7 @@ class TrainingDialog(QDialog):
             return
         if self.state.calibrate:
             self._phase = "calibrate"
+            self._stop_requested = False
             self.stage_label.setText(f"{config.name}: calibrating θ on the validation split")
             argv = config.calibrate_argv(model)
             self._log("$ forensic-train " + shlex.join(argv))
@@ -1131,7 +1136,11 @@ class TrainingDialog(QDialog):
         stage = self._stage
         if code == 0:
             self.state.done.append(str(stage.out))
-            self.state.save()
+            try:
+                self.state.save()
+            except OSError as e:
+                self._fail(f"{stage.out}: cannot record the finished stage ({e.strerror or e})")
+                return
             self._log(f"{stage.title}: finished")
             self._launch_next()
             return
