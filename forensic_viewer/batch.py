@@ -1,0 +1,1043 @@
+"""The batch dialog: scan a folder off the GUI thread, with pause, cancel, resume and triage.
+
+:class:`ScanWorker` is a ``QThread`` that lists the folder, builds its own
+:class:`~engine.pipeline.Analyzer` (:func:`~forensic_viewer.assembly.assemble_analyzer`, as the
+command line does) and runs :func:`~forensic_viewer.scanning.run_scan` into the output folder,
+so a scan started here and one started with ``forensic-viewer scan`` write the same files and
+can resume each other. Pause and cancel go through the ``cancel`` hook that ``run_scan`` polls
+between files and between window batches: pausing blocks the scan there (the file in progress
+keeps its place; nothing is lost), resuming lets it go on, cancelling ends it with every
+finished record kept. Starting again into the same output folder skips the finished files.
+
+The triage table is a :class:`TriageModel` (one :class:`~forensic_viewer.triage.TriageRow` per
+file, thumbnails as decoration) behind a :class:`TriageFilter` (sorting, filter text, "flagged
+only"). Rows and thumbnails are made on the worker thread; slots only insert them.
+
+Double-clicking a row opens the file in the viewer *with the scan's result*: a
+:class:`ResultLoader` thread decodes the evidence, checks that its SHA-256 is the one the scan
+recorded, and rebuilds the :class:`~engine.types.Analysis` from the record's figures and the
+scan's heatmap PNGs (:func:`analysis_from_record`). Nothing is analysed again. The heatmaps are
+the scan's 8-bit maps (value = round(255 x p)), so the layers drawn from them are within 1/255
+of the live ones; the verdicts, scores and forged fractions shown are the recorded figures.
+A file that changed since the scan, or a record without figures, is opened as a new file
+instead (the viewer analyses it with its own models) and the dialog says why.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    QThread,
+    Signal,
+)
+from PySide6.QtGui import QBrush, QColor, QImage, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.errors import ForensicError
+from engine.io import IMAGE_SUFFIXES
+from engine.types import Analysis, Evidence, FaceRegion, ModelResult, Progress
+from forensic_viewer.scanning import (
+    ResultIndex,
+    ScanSettingsMismatch,
+    ScanSummary,
+    iter_images,
+    rel_key,
+)
+from forensic_viewer.triage import NOT_RUN, RAN, TriageRow, load_thumbnail, triage_row
+
+TABLE_THUMB = 64  # px, long side of a thumbnail in the table
+PROGRESS_INTERVAL = 0.1  # seconds between window-progress signals
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+RED = QColor(200, 40, 40)
+GREY = QColor(130, 130, 130)
+
+
+# --- plain helpers (no widgets) ---------------------------------------------------------------
+
+
+def parse_types(text: str) -> tuple[str, ...]:
+    """``"jpg, .PNG tif"`` -> (".jpg", ".png", ".tif"); empty text: every image type.
+
+    Raises ValueError naming the valid choices for a type a scan cannot read.
+    """
+    parts = [p.strip().lower().lstrip("*").lstrip(".") for p in text.replace(",", " ").split()]
+    wanted = [f".{p}" for p in parts if p]
+    if not wanted:
+        return IMAGE_SUFFIXES
+    bad = [w for w in wanted if w not in IMAGE_SUFFIXES]
+    if bad:
+        valid = " ".join(s.lstrip(".") for s in IMAGE_SUFFIXES)
+        raise ValueError(f"file types are {valid}; got {' '.join(bad)}")
+    return tuple(dict.fromkeys(wanted))
+
+
+def scan_files(
+    folder: Path,
+    recursive: bool,
+    suffixes: Sequence[str] = IMAGE_SUFFIXES,
+    exclude: Path | None = None,
+) -> list[tuple[Path, str]]:
+    """(path, key) of the images to scan below ``folder`` with one of ``suffixes``.
+
+    exclude: a folder whose files are never scanned: the output folder, when it sits inside the
+    scanned one, holds heatmap PNGs and thumbnails that must not become evidence.
+    """
+    skip = exclude.resolve() if exclude is not None else None
+    files = []
+    for p in iter_images(folder, recursive):
+        if p.suffix.lower() not in suffixes:
+            continue
+        if skip is not None and p.resolve().is_relative_to(skip):
+            continue
+        files.append((p, rel_key(p, folder)))
+    return files
+
+
+class RateMeter:
+    """Files per second over the time the scan actually ran (pauses excluded), and the ETA.
+
+    Only analysed files count toward the rate: files skipped on resume take no time and would
+    make the estimate optimistic.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._elapsed = 0.0
+        self._since: float | None = None
+        self.analysed = 0
+
+    def start(self) -> None:
+        if self._since is None:
+            self._since = self._clock()
+
+    def pause(self) -> None:
+        if self._since is not None:
+            self._elapsed += self._clock() - self._since
+            self._since = None
+
+    def file_done(self, analysed: bool) -> None:
+        self.analysed += int(analysed)
+
+    @property
+    def seconds(self) -> float:
+        running = 0.0 if self._since is None else self._clock() - self._since
+        return self._elapsed + running
+
+    @property
+    def rate(self) -> float:
+        """Analysed files per second (0 until one is done)."""
+        s = self.seconds
+        return self.analysed / s if s > 0 and self.analysed else 0.0
+
+    def eta(self, remaining: int) -> float | None:
+        """Seconds left for ``remaining`` files; None while the rate is unknown."""
+        r = self.rate
+        return remaining / r if r > 0 else None
+
+
+def format_seconds(seconds: float | None) -> str:
+    if seconds is None:
+        return "?"
+    s = round(seconds)
+    return (
+        f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+    )
+
+
+@dataclass
+class ScanAnalysis(Analysis):
+    """An :class:`Analysis` rebuilt from a scan's record, for display and reports.
+
+    scan_out / scan_key: the scan output folder and the file's key in it, so a report of this
+    image is written from the scan's record (:func:`~forensic_viewer.report.scan_source`),
+    which says its heatmaps are the 8-bit files.
+    """
+
+    scan_out: Path = field(default_factory=Path)
+    scan_key: str = ""
+
+
+def _result(figures: dict[str, Any], heatmap: NDArray[np.float32]) -> ModelResult:
+    names = {f.name for f in dataclasses.fields(ModelResult)} - {"heatmap", "mask"}
+    kw = {k: v for k, v in figures.items() if k in names}
+    r = ModelResult(**kw, heatmap=heatmap)
+    r.mask = heatmap > r.pixel_threshold
+    return r
+
+
+def _read_map(path: Path, evidence: Evidence) -> NDArray[np.float32]:
+    from PIL import Image
+
+    try:
+        with Image.open(path, formats=["PNG"]) as im:
+            heat = np.asarray(im.convert("L"), dtype=np.float32) / np.float32(255.0)
+    except (OSError, ValueError) as e:
+        raise ForensicError(path, f"heatmap cannot be read ({e})") from e
+    if heat.shape != (evidence.height, evidence.width):
+        raise ForensicError(
+            path,
+            f"heatmap is {heat.shape[1]}×{heat.shape[0]}, the evidence is "
+            f"{evidence.width}×{evidence.height}",
+        )
+    return heat
+
+
+def analysis_from_record(record: dict[str, Any], out: Path, evidence: Evidence) -> ScanAnalysis:
+    """The analysis a scan recorded for ``evidence`` (decoded again by the caller).
+
+    Raises :class:`ForensicError` (naming the file) when the evidence is not the file the scan
+    analysed (SHA-256), the record has no figures (not a finished analysis, or written by an
+    older version), or a heatmap file is missing or of another size.
+    """
+    key = str(record.get("path"))
+    if record.get("status") != "ok":
+        raise ForensicError(evidence.path, f"the scan could not analyse it: {record.get('error')}")
+    if record.get("sha256") != evidence.sha256:
+        raise ForensicError(
+            evidence.path,
+            "changed since the scan (SHA-256 differs); the scan's result is not shown",
+        )
+    details = record.get("details") or {}
+    results: dict[str, ModelResult] = {}
+    for name, short in (record.get("models") or {}).items():
+        if name not in details or not short.get("heatmap"):
+            raise ForensicError(evidence.path, f"the scan record of {name} has no figures")
+        results[name] = _result(details[name], _read_map(out / short["heatmap"], evidence))
+    ensemble = None
+    ens = record.get("ensemble")
+    if ens:
+        if not record.get("ensemble_details") or not ens.get("heatmap"):
+            raise ForensicError(evidence.path, "the scan record of the ensemble has no figures")
+        ensemble = _result(record["ensemble_details"], _read_map(out / ens["heatmap"], evidence))
+    faces = [
+        FaceRegion(
+            box=tuple(int(v) for v in f["box"]),  # type: ignore[arg-type]
+            confidence=float(f["confidence"]),
+            scores={str(k): float(v) for k, v in (f.get("scores") or {}).items()},
+        )
+        for f in record.get("faces") or []
+    ]
+    return ScanAnalysis(
+        evidence=evidence,
+        results=results,
+        faces=faces,
+        ensemble=ensemble,
+        seconds=float(record.get("seconds") or 0.0),
+        scan_out=out,
+        scan_key=key,
+    )
+
+
+def to_qimage(rgb: NDArray[np.uint8]) -> QImage:
+    """[h, w, 3] uint8 RGB as a QImage that owns its pixels (safe to hand to another thread)."""
+    rgb = np.ascontiguousarray(rgb)
+    h, w = rgb.shape[:2]
+    return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+
+
+# --- threads ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScanJob:
+    """What the dialog asks for. models: checkpoint/ensemble files (empty: every installed)."""
+
+    folder: Path
+    out: Path
+    recursive: bool = False
+    suffixes: tuple[str, ...] = IMAGE_SUFFIXES
+    models: tuple[str, ...] = ()
+    device: str = "auto"
+    faces: bool = True
+
+
+class ScanWorker(QThread):
+    """Runs one scan (listing, model loading, analysis) off the GUI thread.
+
+    Signals, in order: ``listed`` (files found), ``ready`` (models loaded), ``fileDone`` after
+    every file (done, skipped because finished earlier, or failed), ``windows`` (progress within
+    the current file), ``pausedChanged`` when the scan really stops or goes on, and at the end
+    exactly one of ``succeeded`` (the summary, ``cancelled`` set when stopped) or ``failed``
+    (one line naming the file or folder).
+    """
+
+    listed = Signal(int)  # number of files to scan
+    ready = Signal(list, object, str)  # model names, ensemble name or None, device
+    fileDone = Signal(int, int, bool, object, object)  # index, total, analysed, TriageRow, QImage
+    windows = Signal(str, int, int)  # model, windows done, total
+    pausedChanged = Signal(bool)
+    succeeded = Signal(object)  # ScanSummary
+    failed = Signal(str)
+
+    def __init__(self, job: ScanJob, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.job = job
+        self._go = threading.Event()
+        self._go.set()
+        self._last = 0.0
+        self._names: list[str] = []
+        self._ensemble: str | None = None
+        self._done_before: frozenset[str] = frozenset()
+
+    # --- called from any thread ---
+
+    def pause(self) -> None:
+        """Stop at the next window batch or file boundary (``pausedChanged(True)`` then)."""
+        self._go.clear()
+
+    def resume(self) -> None:
+        self._go.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._go.is_set()
+
+    def cancel(self) -> None:
+        """End the scan at the next window batch; finished files are kept for a resume."""
+        self.requestInterruption()
+        self._go.set()
+
+    # --- the worker thread ---
+
+    def _should_stop(self) -> bool:
+        if not self._go.is_set() and not self.isInterruptionRequested():
+            self.pausedChanged.emit(True)
+            while not self._go.wait(0.1):
+                if self.isInterruptionRequested():
+                    break
+            self.pausedChanged.emit(False)
+        return self.isInterruptionRequested()
+
+    def _on_progress(self, p: Progress) -> None:
+        now = time.perf_counter()
+        if p.done < p.total and now - self._last < PROGRESS_INTERVAL:
+            return
+        self._last = now
+        self.windows.emit(p.stage, p.done, p.total)
+
+    def _on_file(self, index: int, total: int, record: dict[str, Any]) -> None:
+        row = triage_row(record, self._names, self._ensemble)
+        thumb = load_thumbnail(self.job.out, row, max_side=TABLE_THUMB, from_evidence=False)
+        image = None if thumb is None else to_qimage(thumb)
+        analysed = row.key not in self._done_before
+        self.fileDone.emit(index, total, analysed, row, image)
+
+    def run(self) -> None:
+        from forensic_viewer.assembly import assemble_analyzer
+        from forensic_viewer.scanning import run_scan
+
+        job = self.job
+        try:
+            if not job.folder.is_dir():
+                raise ForensicError(job.folder, "not a folder")
+            files = scan_files(job.folder, job.recursive, job.suffixes, exclude=job.out)
+            self.listed.emit(len(files))
+            analyzer = assemble_analyzer(list(job.models), device=job.device, faces=job.faces)
+            self._names = analyzer.names
+            self._ensemble = getattr(analyzer.ensemble, "name", None)
+            self.ready.emit(list(self._names), self._ensemble, str(analyzer.device))
+            self._done_before = ResultIndex(job.out).done_keys()
+            summary = run_scan(
+                files,
+                analyzer,
+                job.out,
+                source=str(job.folder.resolve()),
+                total=len(files),
+                on_file=self._on_file,
+                progress=self._on_progress,
+                cancel=self._should_stop,
+            )
+        except ScanSettingsMismatch:
+            self.failed.emit(
+                f"{job.out}: holds results of a scan of another folder or with other models; "
+                "choose another output folder"
+            )
+        except (ForensicError, ValueError, OSError) as e:
+            self.failed.emit(str(e))
+        except Exception as e:  # a bug: logged by the one hook, the dialog carries on
+            sys.excepthook(*sys.exc_info())  # type: ignore[arg-type]
+            self.failed.emit(f"{job.folder}: unexpected error ({type(e).__name__}: {e})")
+        else:
+            self.succeeded.emit(summary)
+
+
+class ResultLoader(QThread):
+    """Decodes one scanned file and rebuilds its :class:`ScanAnalysis` (see the module doc).
+
+    Emits ``loaded`` with the analysis, or ``failed`` with the evidence path ("" when unknown)
+    and a one-line reason.
+    """
+
+    loaded = Signal(object)  # ScanAnalysis
+    failed = Signal(str, str)  # evidence path, message
+
+    def __init__(self, out: Path, key: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.out = out
+        self.key = key
+
+    def run(self) -> None:
+        from engine.io import load_evidence
+
+        file = ""
+        try:
+            index = ResultIndex(self.out)
+            if self.key not in index:
+                raise ForensicError(self.out, f"holds no result for {self.key}")
+            record = index.get(self.key)
+            file = str(record.get("file") or "")
+            if not file:
+                raise ForensicError(self.key, "the scan did not record where the file is")
+            evidence = load_evidence(file)
+            analysis = analysis_from_record(record, self.out, evidence)
+        except (ForensicError, OSError, ValueError) as e:
+            self.failed.emit(file, str(e))
+        except Exception as e:
+            sys.excepthook(*sys.exc_info())  # type: ignore[arg-type]
+            self.failed.emit(file, f"{self.key}: unexpected error ({type(e).__name__}: {e})")
+        else:
+            self.loaded.emit(analysis)
+
+
+# --- table -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    id: str  # thumbnail, file, model, ensemble, forged_fraction, faces, disagreement, status
+    header: str
+    model: str | None = None
+
+
+def _cell_sort(cell: Any) -> float:
+    return (
+        cell.score if cell is not None and cell.status == RAN and cell.score is not None else -1.0
+    )
+
+
+class TriageModel(QAbstractTableModel):
+    """The rows of a scan, one per file (a file scanned again replaces its row).
+
+    Columns: thumbnail, file, one per model, the ensemble (when the scan has one), forged
+    fraction, faces, model disagreement, status. ``SORT_ROLE`` gives numbers for the figure
+    columns (-1 for "not run", so those sort below every score).
+    """
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[TriageRow] = []
+        self._thumbs: list[QImage | None] = []
+        self._pixmaps: dict[int, QPixmap] = {}
+        self._where: dict[str, int] = {}
+        self.columns: list[Column] = self._make_columns([], None)
+
+    @staticmethod
+    def _make_columns(models: Sequence[str], ensemble: str | None) -> list[Column]:
+        cols = [Column("thumbnail", ""), Column("file", "File")]
+        cols += [Column("model", m, m) for m in models]
+        if ensemble:
+            cols.append(Column("ensemble", f"{ensemble} (ensemble)", ensemble))
+        cols += [
+            Column("forged_fraction", "Forged fraction"),
+            Column("faces", "Faces"),
+            Column("disagreement", "Model disagreement"),
+            Column("status", "Status"),
+        ]
+        return cols
+
+    def set_models(self, models: Sequence[str], ensemble: str | None) -> None:
+        """Columns for these models; rows stay when they are the same, else the table empties."""
+        cols = self._make_columns(models, ensemble)
+        if cols == self.columns:
+            return
+        self.beginResetModel()
+        self.columns = cols
+        self._rows, self._thumbs, self._pixmaps, self._where = [], [], {}, {}
+        self.endResetModel()
+
+    def clear(self) -> None:
+        self.beginResetModel()
+        self._rows, self._thumbs, self._pixmaps, self._where = [], [], {}, {}
+        self.endResetModel()
+
+    def upsert(self, row: TriageRow, thumb: QImage | None) -> None:
+        i = self._where.get(row.key)
+        if i is None:
+            i = len(self._rows)
+            self.beginInsertRows(QModelIndex(), i, i)
+            self._rows.append(row)
+            self._thumbs.append(thumb)
+            self._where[row.key] = i
+            self.endInsertRows()
+            return
+        self._rows[i] = row
+        self._thumbs[i] = thumb
+        self._pixmaps.pop(i, None)
+        self.dataChanged.emit(self.index(i, 0), self.index(i, len(self.columns) - 1))
+
+    def row_at(self, i: int) -> TriageRow:
+        return self._rows[i]
+
+    def rows(self) -> list[TriageRow]:
+        return list(self._rows)
+
+    def column_of(self, id_: str, model: str | None = None) -> int:
+        for i, c in enumerate(self.columns):
+            if c.id == id_ and (model is None or c.model == model):
+                return i
+        raise KeyError(id_)
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.columns)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.columns[section].header
+        return None
+
+    def _cell(self, row: TriageRow, col: Column) -> Any:
+        if col.id == "ensemble":
+            return row.ensemble
+        return row.cell(col.model or "")
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
+        if not index.isValid():
+            return None
+        row = self._rows[index.row()]
+        col = self.columns[index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(row, col)
+        if role == SORT_ROLE:
+            return self._sort_value(row, col)
+        if role == Qt.ItemDataRole.DecorationRole and col.id == "thumbnail":
+            return self._pixmap(index.row())
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if col.id == "status" and row.error:
+                return _plain(row.error)
+            if col.id in ("file", "thumbnail"):
+                return _plain(row.file or row.key)
+            return None
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return self._color(row, col)
+        return None
+
+    def _pixmap(self, i: int) -> QPixmap | None:
+        if i not in self._pixmaps and self._thumbs[i] is not None:
+            self._pixmaps[i] = QPixmap.fromImage(self._thumbs[i])
+        return self._pixmaps.get(i)
+
+    def _text(self, row: TriageRow, col: Column) -> str:
+        if col.id == "thumbnail":
+            return ""
+        if col.id == "file":
+            return _plain(row.key)
+        if col.id in ("model", "ensemble"):
+            cell = self._cell(row, col)
+            return NOT_RUN if cell is None else cell.text
+        if col.id == "forged_fraction":
+            return "—" if row.forged_fraction is None else f"{100 * row.forged_fraction:.1f} %"
+        if col.id == "faces":
+            return "not checked" if row.faces is None else str(row.faces)
+        if col.id == "disagreement":
+            if row.disagreement is None:
+                return "—"
+            return f"{row.disagreement:.2f}" + (
+                "  verdicts differ" if row.verdicts_disagree else ""
+            )
+        if row.status == "ok":
+            return "ok"
+        return _plain(f"error: {row.error}")
+
+    def _sort_value(self, row: TriageRow, col: Column) -> Any:
+        if col.id in ("thumbnail", "file"):
+            return row.key.lower()
+        if col.id in ("model", "ensemble"):
+            return _cell_sort(self._cell(row, col))
+        if col.id == "forged_fraction":
+            return -1.0 if row.forged_fraction is None else row.forged_fraction
+        if col.id == "faces":
+            return -1.0 if row.faces is None else float(row.faces)
+        if col.id == "disagreement":
+            return -1.0 if row.disagreement is None else row.disagreement
+        return f"{row.status} {row.error or ''}".lower()
+
+    def _color(self, row: TriageRow, col: Column) -> QBrush | None:
+        if col.id == "status" and row.status != "ok":
+            return QBrush(RED)
+        if col.id in ("model", "ensemble"):
+            cell = self._cell(row, col)
+            if cell is None or cell.status == NOT_RUN:
+                return QBrush(GREY)
+            if cell.verdict == "manipulated":
+                return QBrush(RED)
+        return None
+
+
+def _plain(text: object) -> str:
+    from forensic_viewer.panels import plain
+
+    return plain(text)
+
+
+class TriageFilter(QSortFilterProxyModel):
+    """Sorts on :data:`SORT_ROLE`; shows rows whose file, status, error or verdicts contain the
+    filter text (case-insensitive), and only flagged rows when ``flagged_only``."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.setSortRole(SORT_ROLE)
+        self._text = ""
+        self._flagged_only = False
+
+    def set_text(self, text: str) -> None:
+        self._refilter(lambda: setattr(self, "_text", text.strip().lower()))
+
+    def set_flagged_only(self, on: bool) -> None:
+        self._refilter(lambda: setattr(self, "_flagged_only", bool(on)))
+
+    def _refilter(self, change: Callable[[], None]) -> None:
+        if hasattr(self, "beginFilterChange"):  # Qt >= 6.9; invalidateFilter is deprecated
+            self.beginFilterChange()
+            change()
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            change()
+            self.invalidateFilter()
+
+    def filterAcceptsRow(
+        self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex
+    ) -> bool:
+        model = self.sourceModel()
+        if not isinstance(model, TriageModel):
+            return True
+        row = model.row_at(source_row)
+        if self._flagged_only and not row.flagged:
+            return False
+        if not self._text:
+            return True
+        cells = [*row.cells, *([row.ensemble] if row.ensemble else [])]
+        hay = " ".join([row.key, row.status, row.error or "", *(c.text for c in cells)])
+        return self._text in hay.lower()
+
+    def row_at(self, proxy_row: int) -> TriageRow:
+        model = self.sourceModel()
+        assert isinstance(model, TriageModel)
+        return model.row_at(self.mapToSource(self.index(proxy_row, 0)).row())
+
+
+# --- dialog ----------------------------------------------------------------------------------
+
+
+class _ModelList(QListWidget):
+    """Installed checkpoints and ensembles, checkable; files passed in are added and checked."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+
+    def fill(self, checked: Sequence[str]) -> None:
+        from engine.catalog import discover, discover_ensembles
+
+        self.clear()
+        entries, _problems = discover()
+        rows = [
+            (str(p), f"{p.name.removesuffix('.ensemble.json')}  [ensemble]")
+            for p in discover_ensembles()
+        ]
+        rows += [(str(e.path), f"{e.name}  [{e.origin}, {e.meta.architecture}]") for e in entries]
+        wanted = {str(Path(p).resolve()) for p in checked}
+        known = {str(Path(p).resolve()) for p, _ in rows}
+        rows += [(p, Path(p).name) for p in checked if str(Path(p).resolve()) not in known]
+        for path, text in rows:
+            item = QListWidgetItem(_plain(text))
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            on = str(Path(path).resolve()) in wanted
+            item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+            item.setData(Qt.ItemDataRole.UserRole, path)
+            item.setToolTip(_plain(path))
+            self.addItem(item)
+
+    def checked_paths(self) -> list[str]:
+        return [
+            self.item(i).data(Qt.ItemDataRole.UserRole)
+            for i in range(self.count())
+            if self.item(i).checkState() == Qt.CheckState.Checked
+        ]
+
+
+class BatchDialog(QDialog):
+    """Scan a folder into an output folder and triage the results (see the module doc).
+
+    models / device: the viewer's current choice, checked here at first.
+    Signals: ``openAnalysis(ScanAnalysis)`` when a double-clicked file's result is ready for the
+    viewer; ``openFile(path)`` when the file is to be opened as a new one (no usable result).
+    A scan goes on while the dialog is hidden; :meth:`shutdown` ends it (the viewer quits).
+    """
+
+    openAnalysis = Signal(object)
+    openFile = Signal(str)
+
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        models: Sequence[str] = (),
+        device: str = "auto",
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Scan a folder")
+        self.worker: ScanWorker | None = None
+        self.summary: ScanSummary | None = None
+        self.meter = RateMeter()
+        self._loaders: list[ResultLoader] = []
+        self._total = 0
+        self._done = 0
+        self._current = ""
+        self._report: QDialog | None = None
+        self._build(models, device)
+        self.resize(1100, 760)
+
+    def _build(self, models: Sequence[str], device: str) -> None:
+        from engine.devices import available_devices
+
+        self.folder = QLineEdit()
+        self.out = QLineEdit()
+        self.out.setPlaceholderText("default: next to the folder, <folder>-scan")
+        browse_in = QPushButton("Browse…")
+        browse_in.clicked.connect(self._pick_folder)
+        browse_out = QPushButton("Browse…")
+        browse_out.clicked.connect(self._pick_out)
+        self.recursive = QCheckBox("include sub-folders")
+        self.types = QLineEdit()
+        self.types.setPlaceholderText("all image types, or e.g. jpg png")
+        self.model_list = _ModelList()
+        self.model_list.fill(list(models))
+        self.model_list.setMaximumHeight(110)
+        self.device = QComboBox()
+        self.device.addItems(available_devices())
+        if self.device.findText(device) >= 0:
+            self.device.setCurrentText(device)
+        form = QFormLayout()
+        row_in = QHBoxLayout()
+        row_in.addWidget(self.folder, 1)
+        row_in.addWidget(browse_in)
+        row_in.addWidget(self.recursive)
+        row_out = QHBoxLayout()
+        row_out.addWidget(self.out, 1)
+        row_out.addWidget(browse_out)
+        form.addRow("Folder", row_in)
+        form.addRow("File types", self.types)
+        form.addRow("Models", self.model_list)
+        form.addRow("Device", self.device)
+        form.addRow("Output folder", row_out)
+
+        self.start_button = QPushButton("Start")
+        self.start_button.clicked.connect(self.start)
+        self.pause_button = QPushButton("Pause")
+        self.pause_button.setEnabled(False)
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.report_button = QPushButton("Write report…")
+        self.report_button.setEnabled(False)
+        self.report_button.clicked.connect(self.open_report)
+        buttons = QHBoxLayout()
+        for b in (self.start_button, self.pause_button, self.cancel_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        buttons.addWidget(self.report_button)
+
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress_text = QLabel()
+        self.progress_text.setTextFormat(Qt.TextFormat.PlainText)
+        self.message = QLabel()
+        self.message.setTextFormat(Qt.TextFormat.PlainText)
+        self.message.setWordWrap(True)
+
+        self.filter_text = QLineEdit()
+        self.filter_text.setPlaceholderText("filter: file name, verdict, error…")
+        self.flagged_only = QCheckBox("flagged only")
+        self.table_model = TriageModel(self)
+        self.proxy = TriageFilter(self)
+        self.proxy.setSourceModel(self.table_model)
+        self.filter_text.textChanged.connect(self.proxy.set_text)
+        self.flagged_only.toggled.connect(self.proxy.set_flagged_only)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setDefaultSectionSize(TABLE_THUMB + 4)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setColumnWidth(0, TABLE_THUMB + 8)
+        self.table.doubleClicked.connect(self._on_double_click)
+        filters = QHBoxLayout()
+        filters.addWidget(self.filter_text, 1)
+        filters.addWidget(self.flagged_only)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.progress)
+        layout.addWidget(self.progress_text)
+        layout.addWidget(self.message)
+        layout.addLayout(filters)
+        layout.addWidget(self.table, 1)
+
+    # --- choosing ---
+
+    def _pick_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Folder to scan", self.folder.text())
+        if path:
+            self.folder.setText(path)
+
+    def _pick_out(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Output folder", self.out.text())
+        if path:
+            self.out.setText(path)
+
+    def output_folder(self) -> Path | None:
+        """The output folder typed, else ``<folder>-scan`` next to the scanned folder."""
+        if self.out.text().strip():
+            return Path(self.out.text().strip()).expanduser()
+        folder = self.folder.text().strip()
+        if not folder:
+            return None
+        f = Path(folder).expanduser()
+        return f.parent / f"{f.name}-scan"
+
+    @property
+    def running(self) -> bool:
+        return self.worker is not None and self.worker.isRunning()
+
+    # --- running ---
+
+    def start(self) -> None:
+        """Start a scan, or resume one into the same output folder (finished files skipped)."""
+        if self.running:
+            return
+        folder = self.folder.text().strip()
+        if not folder:
+            self.show_message("choose a folder to scan")
+            return
+        try:
+            suffixes = parse_types(self.types.text())
+        except ValueError as e:
+            self.show_message(str(e))
+            return
+        models = self.model_list.checked_paths()
+        if not models:
+            self.show_message("check at least one model")
+            return
+        out = self.output_folder()
+        assert out is not None
+        self.out.setText(str(out))
+        job = ScanJob(
+            folder=Path(folder).expanduser(),
+            out=out,
+            recursive=self.recursive.isChecked(),
+            suffixes=suffixes,
+            models=tuple(models),
+            device=self.device.currentText(),
+        )
+        self.summary = None
+        self.meter = RateMeter()
+        self._total = self._done = 0
+        self._current = ""
+        self.worker = ScanWorker(job, self)
+        self.worker.listed.connect(self._on_listed)
+        self.worker.ready.connect(self._on_ready)
+        self.worker.fileDone.connect(self._on_file)
+        self.worker.windows.connect(self._on_windows)
+        self.worker.pausedChanged.connect(self._on_paused)
+        self.worker.succeeded.connect(self._on_succeeded)
+        self.worker.failed.connect(self._on_failed)
+        self.worker.finished.connect(self._on_finished)
+        self._set_running(True)
+        self.show_message(f"listing {job.folder}…")
+        self.worker.start()
+
+    def toggle_pause(self) -> None:
+        if self.worker is None or not self.running:
+            return
+        if self.worker.paused:
+            self.worker.resume()
+            self.pause_button.setText("Pause")
+            self.show_message("resuming…")
+        else:
+            self.worker.pause()
+            self.pause_button.setText("Resume")
+            self.show_message("pausing after the current window batch…")
+
+    def cancel(self) -> None:
+        if self.worker is not None and self.running:
+            self.worker.cancel()
+            self.show_message("cancelling…")
+
+    def shutdown(self, timeout_ms: int = 30_000) -> None:
+        """Cancel a running scan and wait for it and any result loader (the viewer quits)."""
+        if self.worker is not None:
+            self.worker.cancel()
+            self.worker.wait(timeout_ms)
+        for loader in list(self._loaders):
+            loader.wait(timeout_ms)
+
+    def _set_running(self, on: bool) -> None:
+        self.start_button.setEnabled(not on)
+        self.pause_button.setEnabled(on)
+        self.pause_button.setText("Pause")
+        self.cancel_button.setEnabled(on)
+        for w in (self.folder, self.out, self.types, self.recursive, self.model_list, self.device):
+            w.setEnabled(not on)
+
+    def show_message(self, text: str) -> None:
+        self.message.setText(_plain(text))
+
+    def _on_listed(self, total: int) -> None:
+        self._total = total
+        self.progress.setRange(0, max(1, total))
+        self.progress.setValue(0)
+        self.show_message(
+            f"{total} files to scan; loading models…" if total else "no image files found"
+        )
+
+    def _on_ready(self, names: list[str], ensemble: str | None, device: str) -> None:
+        self.table_model.set_models(names, ensemble)
+        self.meter.start()
+        self.show_message(f"scanning with {', '.join(names)} on {device}")
+
+    def _on_file(
+        self, index: int, total: int, analysed: bool, row: TriageRow, thumb: QImage | None
+    ) -> None:
+        self.table_model.upsert(row, thumb)
+        self.meter.file_done(analysed)
+        self._done = index + 1
+        self._total = total
+        self.progress.setValue(self._done)
+        self._update_text()
+        self.report_button.setEnabled(True)
+
+    def _on_windows(self, model: str, done: int, total: int) -> None:
+        self._current = f"{model} {done}/{total} windows"
+        self._update_text()
+
+    def _update_text(self) -> None:
+        eta = self.meter.eta(self._total - self._done)
+        parts = [
+            f"{self._done} / {self._total} files",
+            f"{self.meter.rate:.2f} files/s",
+            f"ETA {format_seconds(eta)}",
+        ]
+        if self._current and self.running:
+            parts.append(self._current)
+        self.progress_text.setText(" · ".join(parts))
+
+    def _on_paused(self, paused: bool) -> None:
+        self.pause_button.setText("Resume" if paused else "Pause")
+        if paused:
+            self.meter.pause()
+            self.show_message("paused: Resume goes on where the scan stopped")
+        else:
+            self.meter.start()
+            self.show_message("scanning")
+
+    def _on_succeeded(self, summary: ScanSummary) -> None:
+        self.summary = summary
+        self.meter.pause()
+        failed = f", {len(summary.failed)} failed" if summary.failed else ""
+        head = "cancelled: Start resumes" if summary.cancelled else "done"
+        self.show_message(
+            f"{head} — {summary.done} analysed, {summary.skipped} already done{failed} "
+            f"of {summary.total} in {summary.seconds:.1f} s; results in {self.output_folder()}"
+        )
+        self.start_button.setText("Resume" if summary.cancelled else "Start")
+
+    def _on_failed(self, message: str) -> None:
+        self.meter.pause()
+        self.show_message(message)
+
+    def _on_finished(self) -> None:
+        self._current = ""
+        self._set_running(False)
+        self._update_text()
+
+    # --- results ---
+
+    def _on_double_click(self, index: QModelIndex) -> None:
+        if not index.isValid():
+            return
+        self.open_row(self.proxy.row_at(index.row()))
+
+    def open_row(self, row: TriageRow) -> None:
+        """Open the file of ``row`` in the viewer with the scan's result (see the module doc)."""
+        out = self.output_folder()
+        if row.status != "ok" or out is None:
+            if row.file:
+                self.openFile.emit(row.file)
+            return
+        loader = ResultLoader(out, row.key, self)
+        loader.loaded.connect(self.openAnalysis)
+        loader.failed.connect(self._on_load_failed)
+        loader.finished.connect(lambda: self._loaders.remove(loader))
+        self._loaders.append(loader)
+        self.show_message(f"opening {row.key}…")
+        loader.start()
+
+    def _on_load_failed(self, file: str, message: str) -> None:
+        self.show_message(f"{message}; opened as a new file" if file else message)
+        if file:
+            self.openFile.emit(file)
+
+    def open_report(self) -> QDialog | None:
+        """The report dialog over this scan's output folder (written off the GUI thread)."""
+        out = self.output_folder()
+        if out is None:
+            return None
+        from forensic_viewer.report_dialog import ReportDialog, scan_report_job
+
+        self._report = ReportDialog(scan_report_job(out), self, default_dir=out)
+        self._report.show()
+        return self._report

@@ -1,0 +1,311 @@
+"""The batch dialog (offscreen): a scan to completion, the triage table, pause, cancel and resume,
+double-click into the viewer with the scan's result, and report export from the viewer.
+
+The checkpoint has random weights: these tests check plumbing (rows, files, states), never that a
+finding is right.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QSettings, Qt
+
+from forensic_viewer.batch import (
+    BatchDialog,
+    RateMeter,
+    ScanAnalysis,
+    ScanWorker,
+    parse_types,
+    scan_files,
+)
+from forensic_viewer.layers import HeatmapLayer
+from forensic_viewer.main_window import MainWindow
+from tests.viewer.conftest import write_image
+
+pytestmark = pytest.mark.gui
+
+GOOD = ["a.png", "b.png", "c.png", "d.png"]
+CORRUPT = "broken.png"
+TIMEOUT = 60_000
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    d = tmp_path / "evidence"
+    d.mkdir()
+    for i, name in enumerate(GOOD):
+        write_image(d / name, 64 + 8 * i, 80, seed=i)
+    (d / CORRUPT).write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"garbage" * 8)
+    (d / "notes.txt").write_text("not an image")
+    return d
+
+
+def _dialog(qtbot, folder: Path, out: Path, checkpoint: Path) -> BatchDialog:
+    dialog = BatchDialog(models=[str(checkpoint)], device="cpu")
+    qtbot.addWidget(dialog)
+    dialog.folder.setText(str(folder))
+    dialog.out.setText(str(out))
+    dialog.show()
+    return dialog
+
+
+def _finish(qtbot, dialog: BatchDialog) -> None:
+    qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=TIMEOUT)
+
+
+def _records(out: Path) -> list[dict]:
+    return [json.loads(line) for line in (out / "results.jsonl").read_text().splitlines()]
+
+
+def _visible_keys(dialog: BatchDialog) -> list[str]:
+    return [dialog.proxy.row_at(i).key for i in range(dialog.proxy.rowCount())]
+
+
+def test_scan_to_completion_fills_a_sortable_filterable_table(
+    qtbot, folder: Path, tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    out = tmp_path / "out"
+    dialog = _dialog(qtbot, folder, out, tiny_checkpoint)
+    qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    assert dialog.running and not dialog.start_button.isEnabled()
+    _finish(qtbot, dialog)
+    summary = dialog.summary
+    assert summary is not None and not summary.cancelled
+    assert (summary.done, summary.skipped, len(summary.failed)) == (4, 0, 1)
+    model = dialog.table_model
+    assert sorted(r.key for r in model.rows()) == sorted([*GOOD, CORRUPT])
+    assert [c.header for c in model.columns][2] == "tiny"  # one column per model
+    status_col = model.column_of("status")
+    broken = next(i for i, r in enumerate(model.rows()) if r.key == CORRUPT)
+    text = model.index(broken, status_col).data()
+    assert text.startswith("error: ") and CORRUPT in text
+    assert model.index(broken, model.column_of("model", "tiny")).data() == "not run"
+    ok = next(i for i, r in enumerate(model.rows()) if r.key == "a.png")
+    thumb = model.index(ok, 0).data(Qt.ItemDataRole.DecorationRole)
+    assert thumb is not None and max(thumb.width(), thumb.height()) == 64
+    assert model.index(broken, 0).data(Qt.ItemDataRole.DecorationRole) is None
+    assert "5 / 5 files" in dialog.progress_text.text() and "ETA" in dialog.progress_text.text()
+    assert dialog.progress.value() == dialog.progress.maximum() == 5
+
+    # sorting: by file name descending, then by the model's score
+    dialog.table.sortByColumn(model.column_of("file"), Qt.SortOrder.DescendingOrder)
+    assert _visible_keys(dialog) == sorted([*GOOD, CORRUPT], reverse=True)
+    dialog.table.sortByColumn(model.column_of("model", "tiny"), Qt.SortOrder.DescendingOrder)
+    scores = [
+        -1.0 if (c := dialog.proxy.row_at(i).cell("tiny")).score is None else c.score
+        for i in range(dialog.proxy.rowCount())
+    ]
+    assert scores == sorted(scores, reverse=True) and scores[-1] == -1.0  # not run sorts last
+
+    # filtering: text, then flagged only (a file that could not be analysed is never flagged)
+    qtbot.keyClicks(dialog.filter_text, "BROKEN")
+    assert _visible_keys(dialog) == [CORRUPT]
+    dialog.filter_text.setText("d.p")
+    assert _visible_keys(dialog) == ["d.png"]
+    dialog.filter_text.clear()
+    assert dialog.proxy.rowCount() == 5
+    dialog.flagged_only.setChecked(True)
+    flagged = {r.key for r in model.rows() if r.flagged}
+    assert set(_visible_keys(dialog)) == flagged and CORRUPT not in flagged
+    dialog.flagged_only.setChecked(False)
+    assert dialog.proxy.rowCount() == 5
+
+
+def test_pause_blocks_the_scan_and_resume_completes_it(
+    qtbot, folder: Path, tmp_path: Path, tiny_checkpoint: Path, monkeypatch
+) -> None:
+    original = ScanWorker._on_file
+
+    def pause_after_first(self: ScanWorker, index: int, total: int, record: dict) -> None:
+        original(self, index, total, record)
+        if index == 0:  # on the scan thread: the next poll of run_scan blocks
+            self.pause()
+
+    monkeypatch.setattr(ScanWorker, "_on_file", pause_after_first)
+    out = tmp_path / "out"
+    dialog = _dialog(qtbot, folder, out, tiny_checkpoint)
+    dialog.start()
+    qtbot.waitUntil(lambda: dialog.pause_button.text() == "Resume", timeout=TIMEOUT)
+    assert "paused" in dialog.message.text()
+    first = out / "maps" / "a.png.tiny.png"
+    mtime = first.stat().st_mtime_ns
+    assert [r["path"] for r in _records(out)] == ["a.png"]
+    time.sleep(0.5)  # paused means paused: nothing more is written
+    qtbot.wait(50)
+    assert len(_records(out)) == 1 and dialog.running
+    assert dialog.table_model.rowCount() == 1
+    qtbot.mouseClick(dialog.pause_button, Qt.MouseButton.LeftButton)
+    _finish(qtbot, dialog)
+    assert dialog.summary is not None and not dialog.summary.cancelled
+    assert (dialog.summary.done, len(dialog.summary.failed)) == (4, 1)
+    keys = [r["path"] for r in _records(out)]
+    assert sorted(keys) == sorted([*GOOD, CORRUPT])  # one record per file: none redone
+    assert first.stat().st_mtime_ns == mtime
+    assert dialog.table_model.rowCount() == 5
+
+
+def test_cancel_stops_and_start_again_resumes_into_the_same_folder(
+    qtbot, folder: Path, tmp_path: Path, tiny_checkpoint: Path, monkeypatch
+) -> None:
+    original = ScanWorker._on_file
+
+    def cancel_after_second(self: ScanWorker, index: int, total: int, record: dict) -> None:
+        original(self, index, total, record)
+        if index == 1:
+            self.cancel()
+
+    monkeypatch.setattr(ScanWorker, "_on_file", cancel_after_second)
+    out = tmp_path / "out"
+    dialog = _dialog(qtbot, folder, out, tiny_checkpoint)
+    dialog.start()
+    _finish(qtbot, dialog)
+    assert dialog.summary is not None and dialog.summary.cancelled
+    assert [r["path"] for r in _records(out)] == ["a.png", "b.png"]
+    assert dialog.start_button.text() == "Resume" and dialog.start_button.isEnabled()
+    assert "cancelled" in dialog.message.text()
+    mtimes = {k: (out / "maps" / f"{k}.tiny.png").stat().st_mtime_ns for k in ("a.png", "b.png")}
+
+    monkeypatch.setattr(ScanWorker, "_on_file", original)
+    qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    _finish(qtbot, dialog)
+    summary = dialog.summary
+    assert summary is not None and not summary.cancelled
+    assert (summary.skipped, summary.done, len(summary.failed)) == (2, 2, 1)
+    assert sorted(r["path"] for r in _records(out)) == sorted([*GOOD, CORRUPT])
+    for k, m in mtimes.items():
+        assert (out / "maps" / f"{k}.tiny.png").stat().st_mtime_ns == m
+    assert dialog.table_model.rowCount() == 5  # skipped files keep one row each
+
+
+def test_a_scan_with_other_models_into_the_same_folder_is_refused(
+    qtbot, folder: Path, tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "scan.json").write_text(json.dumps({"source": "elsewhere", "models": {}}))
+    dialog = _dialog(qtbot, folder, out, tiny_checkpoint)
+    dialog.start()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=TIMEOUT)
+    assert dialog.summary is None
+    assert "choose another output folder" in dialog.message.text()
+    assert not (out / "results.jsonl").exists()
+
+
+def test_helpers_types_rate_and_output_folder_inside_the_scanned_one(tmp_path: Path) -> None:
+    assert parse_types("") == (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp", ".gif")
+    assert parse_types("JPG, *.png png") == (".jpg", ".png")
+    with pytest.raises(ValueError, match="file types are"):
+        parse_types("png eps")
+    now = [0.0]
+    meter = RateMeter(clock=lambda: now[0])
+    meter.start()
+    now[0] = 2.0
+    meter.file_done(True)
+    meter.file_done(False)  # skipped on resume: no time, not counted
+    meter.pause()
+    now[0] = 100.0  # paused time is not scanning time
+    assert meter.rate == pytest.approx(0.5) and meter.eta(3) == pytest.approx(6.0)
+    d = tmp_path / "ev"
+    (d / "out" / "maps").mkdir(parents=True)
+    write_image(d / "x.png")
+    write_image(d / "out" / "maps" / "x.png.tiny.png")
+    write_image(d / "y.png")
+    Image.new("RGB", (8, 8)).save(d / "z.jpg")
+    assert [k for _, k in scan_files(d, True, exclude=d / "out")] == ["x.png", "y.png", "z.jpg"]
+    assert [k for _, k in scan_files(d, True, (".jpg",), exclude=d / "out")] == ["z.jpg"]
+
+
+# --- with the main window -----------------------------------------------------------------
+
+
+@pytest.fixture
+def window(qtbot, tmp_path: Path, tiny_checkpoint: Path) -> Iterator[MainWindow]:
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    w = MainWindow(models=[str(tiny_checkpoint)], device="cpu", settings=settings)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitUntil(lambda: w._models_known, timeout=TIMEOUT)
+    yield w
+
+
+def test_double_click_opens_the_file_with_the_scans_result_without_analysing_again(
+    qtbot, window: MainWindow, folder: Path, tmp_path: Path
+) -> None:
+    assert not window.export_action.isEnabled()
+    dialog = window.open_batch()
+    assert dialog.model_list.checked_paths() == window.model_paths
+    dialog.device.setCurrentText("cpu")
+    dialog.folder.setText(str(folder))
+    out = tmp_path / "out"
+    dialog.out.setText(str(out))
+    dialog.start()
+    _finish(qtbot, dialog)
+    analysed: list[int] = []
+    window.worker.loaded.connect(lambda job, ev: analysed.append(job))
+    dialog.table.sortByColumn(dialog.table_model.column_of("file"), Qt.SortOrder.AscendingOrder)
+    row = _visible_keys(dialog).index("b.png")
+    index = dialog.proxy.index(row, dialog.table_model.column_of("file"))
+    rect = dialog.table.visualRect(index)
+    # a view emits doubleClicked only for the index pressed first, as a real double-click does
+    qtbot.mouseClick(dialog.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(dialog.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    path = str(folder / "b.png")
+    qtbot.waitUntil(
+        lambda: window.current == path and window.current_analysis() is not None, timeout=TIMEOUT
+    )
+    analysis = window.current_analysis()
+    assert isinstance(analysis, ScanAnalysis) and analysis.scan_key == "b.png"
+    heat = window.layers["tiny heatmap"]
+    assert isinstance(heat, HeatmapLayer)
+    saved = np.asarray(Image.open(out / "maps" / "b.png.tiny.png"), dtype=np.float32) / 255
+    np.testing.assert_array_equal(analysis.results["tiny"].heatmap, saved)
+    record = next(r for r in _records(out) if r["path"] == "b.png")
+    assert analysis.results["tiny"].score == record["models"]["tiny"]["score"]
+    assert f"score {record['models']['tiny']['score']:.3f}" in window.verdict_panel.text()
+    assert window.export_action.isEnabled()
+    qtbot.wait(200)
+    assert analysed == []  # the viewer's worker never decoded nor analysed the file
+
+    # the corrupt file has no result: it opens as a new file and the viewer says why
+    broken = _visible_keys(dialog).index(CORRUPT)
+    dialog.open_row(dialog.proxy.row_at(broken))
+    qtbot.waitUntil(lambda: window.entries.get(str(folder / CORRUPT)) is not None, timeout=5000)
+    entry = window.entries[str(folder / CORRUPT)]
+    qtbot.waitUntil(lambda: not entry.running, timeout=TIMEOUT)
+    assert CORRUPT in entry.error
+
+
+def test_export_report_of_the_current_image_writes_three_files(
+    qtbot, window: MainWindow, tmp_path: Path
+) -> None:
+    name = 'case <b>&"x".png'
+    path = write_image(tmp_path / name)
+    window.open_paths([path])
+    qtbot.waitUntil(lambda: window.current_analysis() is not None, timeout=TIMEOUT)
+    assert window.export_action.isEnabled()
+    dialog = window.export_report()
+    assert dialog is not None
+    dest = tmp_path / "reports"
+    dialog.dest.setText(str(dest))
+    dialog.examiner.setText("A. Examiner")
+    dialog.case_id.setText("C-17")
+    dialog.notes.setPlainText("seized laptop, folder DCIM")
+    qtbot.mouseClick(dialog.write_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(dialog.paths), timeout=TIMEOUT)
+    assert set(dialog.paths) == {"html", "pdf", "json"}
+    for p in dialog.paths.values():
+        assert Path(p).is_file() and Path(p).parent == dest
+    text = Path(dialog.paths["html"]).read_text(encoding="utf-8")
+    assert html.escape(name, quote=True) in text and "<b>&" not in text
+    assert "C-17" in text and "A. Examiner" in text
+    sidecar = json.loads(Path(dialog.paths["json"]).read_text(encoding="utf-8"))
+    assert "C-17" in json.dumps(sidecar)
+    assert dialog.write_button.isEnabled() and not dialog.cancel_button.isEnabled()
