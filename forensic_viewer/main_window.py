@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from engine.io import IMAGE_SUFFIXES, is_image_name
 from engine.types import Analysis, Evidence
+from forensic_viewer.batch import BatchDialog
 from forensic_viewer.canvas import Canvas
 from forensic_viewer.compare import CompareView
 from forensic_viewer.layers import LayerList, add_analysis_layers, build_layers
@@ -50,6 +51,7 @@ from forensic_viewer.panels import (
     plain,
     verdict_badge,
 )
+from forensic_viewer.report_dialog import ReportDialog, image_report_job
 from forensic_viewer.training import TrainingDialog
 from forensic_viewer.workers import AnalysisWorker, LayerRenderer
 
@@ -105,6 +107,9 @@ class MainWindow(QMainWindow):
         self._models_known = False
         self._visibility_before: tuple[LayerList, dict] | None = None
         self.training: TrainingDialog | None = None  # made when first opened, kept while running
+        self.batch: BatchDialog | None = None  # made when first opened, kept while scanning
+        self.report_dialog: ReportDialog | None = None
+        self.model_paths: list[str] = []  # checkpoint files in use (for scans and reports)
 
         self.worker = AnalysisWorker(self)
         self.worker.loaded.connect(self._on_loaded)
@@ -202,6 +207,11 @@ class MainWindow(QMainWindow):
         self.recent_menu = QMenu("Open &Recent", self)
         file_menu.addMenu(self.recent_menu)
         file_menu.addSeparator()
+        file_menu.addAction(self._action("&Scan a folder…", self.open_batch, "Ctrl+Shift+O"))
+        self.export_action = self._action("&Export report…", self.export_report, "Ctrl+E")
+        self.export_action.setEnabled(False)
+        file_menu.addAction(self.export_action)
+        file_menu.addSeparator()
         file_menu.addAction(self._action("&Quit", self.close, QKeySequence.StandardKey.Quit))
         analysis_menu = self.menuBar().addMenu("&Analysis")
         self.analyse_action = self._action("&Analyse again", lambda: self.analyse(), "Ctrl+R")
@@ -295,10 +305,12 @@ class MainWindow(QMainWindow):
             self.model_panel.add_file(path)
         self.model_panel.set_device(device)
         self._models_known = False
+        self.model_paths = list(paths)
         self.worker.configure(list(paths), device)
 
     def _on_models_chosen(self, paths: list[str], device: str) -> None:
         self._models_known = False
+        self.model_paths = list(paths)
         self.worker.configure(paths, device)
         if self.current is not None:
             self.analyse(self.current)
@@ -326,6 +338,54 @@ class MainWindow(QMainWindow):
         self.training.show()
         self.training.raise_()
         return self.training
+
+    def open_batch(self) -> BatchDialog:
+        """File ▸ Scan a folder…: the batch dialog, first with the models and device in use.
+        A double-clicked row comes back here with the scan's result (:meth:`show_analysis`)."""
+        if self.batch is None:
+            self.batch = BatchDialog(
+                self, models=self.model_paths, device=self.model_panel.device.currentText()
+            )
+            self.batch.openAnalysis.connect(self.show_analysis)
+            self.batch.openFile.connect(lambda path: self.open_paths([path]))
+        self.batch.show()
+        self.batch.raise_()
+        return self.batch
+
+    def show_analysis(self, analysis: Analysis) -> None:
+        """Show an analysis finished elsewhere (a scan's result), without analysing again."""
+        path = analysis.evidence.path
+        entry = self.entries.get(path) or Entry(path)
+        self.entries[path] = entry
+        entry.job, entry.running, entry.error = None, False, ""  # a queued job's result is dropped
+        entry.evidence, entry.analysis = analysis.evidence, analysis
+        self.evidence_list.set_badge(self.evidence_list.entry(path), verdict_badge(analysis))
+        self._remember(path)
+        self.show_entry(path)
+        self._update_busy()
+
+    def export_report(self) -> ReportDialog | None:
+        """File ▸ Export report…: the report of the current image (written off the GUI thread)."""
+        analysis = self.current_analysis()
+        if analysis is None:
+            return None
+        analyzer = self.worker._analyzer  # read only: its checkpoint headers become model cards
+        faces = getattr(analyzer, "faces", None) if analyzer else self.worker._detector
+        job = image_report_job(
+            analysis,
+            analyzer=analyzer,
+            model_paths=self.model_paths,
+            faces_checked=faces is not None,
+        )
+        if self.report_dialog is not None and not self.report_dialog.running:
+            self.report_dialog.deleteLater()
+            self.report_dialog = None
+        if self.report_dialog is None:
+            folder = Path(analysis.evidence.path).parent
+            self.report_dialog = ReportDialog(job, self, default_dir=folder)
+        self.report_dialog.show()
+        self.report_dialog.raise_()
+        return self.report_dialog
 
     def _on_model_installed(self, path: str) -> None:
         self.model_panel.refresh()
@@ -439,6 +499,7 @@ class MainWindow(QMainWindow):
         self._update_busy()
 
     def _update_busy(self) -> None:
+        self.export_action.setEnabled(self.current_analysis() is not None)
         busy = any(e.running for e in self.entries.values())
         self.cancel_button.setEnabled(busy)
         self.progress.setVisible(busy)
@@ -470,6 +531,7 @@ class MainWindow(QMainWindow):
         self._show_layers(None if evidence is None else build_layers(evidence, analysis))
         self.metadata_panel.set_evidence(evidence)
         self.setWindowTitle(f"Forensic viewer — {Path(path).name}")
+        self.export_action.setEnabled(analysis is not None)
         if analysis is not None:
             self.verdict_panel.set_analysis(analysis)
         elif entry is not None and entry.error:
@@ -563,6 +625,9 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # Qt override
         if self.training is not None:
             self.training.shutdown()
+        for dialog in (self.batch, self.report_dialog):
+            if dialog is not None:
+                dialog.shutdown()
         self.worker.stop()
         self.renderer.stop()
         super().closeEvent(event)
