@@ -29,6 +29,7 @@ import dataclasses
 import sys
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,7 +47,7 @@ from PySide6.QtCore import (
     QThread,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QImage, QPixmap
+from PySide6.QtGui import QBrush, QColor, QHideEvent, QImage, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -80,6 +81,7 @@ from forensic_viewer.scanning import (
 from forensic_viewer.triage import NOT_RUN, RAN, TriageRow, load_thumbnail, triage_row
 
 TABLE_THUMB = 64  # px, long side of a thumbnail in the table
+THUMB_CACHE = 500  # table thumbnails kept in memory (about 12 kB each)
 PROGRESS_INTERVAL = 0.1  # seconds between window-progress signals
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 RED = QColor(200, 40, 40)
@@ -297,7 +299,7 @@ class ScanWorker(QThread):
 
     listed = Signal(int)  # number of files to scan
     ready = Signal(list, object, str)  # model names, ensemble name or None, device
-    fileDone = Signal(int, int, bool, object, object)  # index, total, analysed, TriageRow, QImage
+    fileDone = Signal(int, int, bool, object)  # index, total, analysed, TriageRow
     windows = Signal(str, int, int)  # model, windows done, total
     pausedChanged = Signal(bool)
     succeeded = Signal(object)  # ScanSummary
@@ -351,10 +353,7 @@ class ScanWorker(QThread):
 
     def _on_file(self, index: int, total: int, record: dict[str, Any]) -> None:
         row = triage_row(record, self._names, self._ensemble)
-        thumb = load_thumbnail(self.job.out, row, max_side=TABLE_THUMB, from_evidence=False)
-        image = None if thumb is None else to_qimage(thumb)
-        analysed = row.key not in self._done_before
-        self.fileDone.emit(index, total, analysed, row, image)
+        self.fileDone.emit(index, total, row.key not in self._done_before, row)
 
     def run(self) -> None:
         from forensic_viewer.assembly import assemble_analyzer
@@ -433,6 +432,54 @@ class ResultLoader(QThread):
             self.loaded.emit(analysis)
 
 
+class ThumbnailLoader(QThread):
+    """Reads the scan's thumbnails for the table on demand, newest request first.
+
+    Only rows the view paints ask for a thumbnail, and the model keeps a bounded number, so a
+    10,000-file scan costs what is on screen. The thread ends when nothing waits and starts
+    again with the next request. Emits ``loaded(key, QImage or None)``.
+    """
+
+    loaded = Signal(str, object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._lock = threading.Lock()
+        self._wanted: dict[str, tuple[Path, TriageRow]] = {}
+        self._idle = True
+
+    def request(self, out: Path, row: TriageRow) -> None:
+        with self._lock:
+            self._wanted.pop(row.key, None)
+            self._wanted[row.key] = (out, row)
+            start, self._idle = self._idle, False
+        if start:
+            self.wait()  # a run that just found nothing to do is returning
+            self.start()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._wanted.clear()
+
+    def run(self) -> None:
+        while not self.isInterruptionRequested():
+            with self._lock:
+                if not self._wanted:
+                    self._idle = True
+                    return
+                key = next(reversed(self._wanted))
+                out, row = self._wanted.pop(key)
+            thumb = load_thumbnail(out, row, max_side=TABLE_THUMB, from_evidence=False)
+            self.loaded.emit(key, None if thumb is None else to_qimage(thumb))
+        with self._lock:
+            self._idle = True
+
+    def stop(self) -> None:
+        self.clear()
+        self.requestInterruption()
+        self.wait()
+
+
 # --- table -----------------------------------------------------------------------------------
 
 
@@ -454,15 +501,20 @@ class TriageModel(QAbstractTableModel):
 
     Columns: thumbnail, file, one per model, the ensemble (when the scan has one), forged
     fraction, faces, model disagreement, status. ``SORT_ROLE`` gives numbers for the figure
-    columns (-1 for "not run", so those sort below every score).
+    columns (-1 for "not run", so those sort below every score). Thumbnails come from the scan
+    output folder ``out`` through a :class:`ThumbnailLoader` when a view first asks for them;
+    at most :data:`THUMB_CACHE` are kept.
     """
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._rows: list[TriageRow] = []
-        self._thumbs: list[QImage | None] = []
-        self._pixmaps: dict[int, QPixmap] = {}
         self._where: dict[str, int] = {}
+        self._pixmaps: OrderedDict[str, QPixmap | None] = OrderedDict()
+        self._asked: set[str] = set()
+        self.out: Path | None = None
+        self.thumbnails = ThumbnailLoader(self)
+        self.thumbnails.loaded.connect(self._on_thumbnail)
         self.columns: list[Column] = self._make_columns([], None)
 
     @staticmethod
@@ -486,27 +538,36 @@ class TriageModel(QAbstractTableModel):
             return
         self.beginResetModel()
         self.columns = cols
-        self._rows, self._thumbs, self._pixmaps, self._where = [], [], {}, {}
+        self._forget()
         self.endResetModel()
+
+    def set_out(self, out: Path) -> None:
+        """The scan output folder the rows come from; another folder empties the table."""
+        if out != self.out:
+            self.clear()
+            self.out = out
 
     def clear(self) -> None:
         self.beginResetModel()
-        self._rows, self._thumbs, self._pixmaps, self._where = [], [], {}, {}
+        self._forget()
         self.endResetModel()
 
-    def upsert(self, row: TriageRow, thumb: QImage | None) -> None:
+    def _forget(self) -> None:
+        self.thumbnails.clear()
+        self._rows, self._where = [], {}
+        self._pixmaps.clear()
+        self._asked.clear()
+
+    def upsert(self, row: TriageRow) -> None:
         i = self._where.get(row.key)
         if i is None:
             i = len(self._rows)
             self.beginInsertRows(QModelIndex(), i, i)
             self._rows.append(row)
-            self._thumbs.append(thumb)
             self._where[row.key] = i
             self.endInsertRows()
             return
         self._rows[i] = row
-        self._thumbs[i] = thumb
-        self._pixmaps.pop(i, None)
         self.dataChanged.emit(self.index(i, 0), self.index(i, len(self.columns) - 1))
 
     def row_at(self, i: int) -> TriageRow:
@@ -549,7 +610,7 @@ class TriageModel(QAbstractTableModel):
         if role == SORT_ROLE:
             return self._sort_value(row, col)
         if role == Qt.ItemDataRole.DecorationRole and col.id == "thumbnail":
-            return self._pixmap(index.row())
+            return self._thumbnail(row)
         if role == Qt.ItemDataRole.ToolTipRole:
             if col.id == "status" and row.error:
                 return _plain(row.error)
@@ -560,10 +621,26 @@ class TriageModel(QAbstractTableModel):
             return self._color(row, col)
         return None
 
-    def _pixmap(self, i: int) -> QPixmap | None:
-        if i not in self._pixmaps and self._thumbs[i] is not None:
-            self._pixmaps[i] = QPixmap.fromImage(self._thumbs[i])
-        return self._pixmaps.get(i)
+    def _thumbnail(self, row: TriageRow) -> QPixmap | None:
+        if row.key in self._pixmaps:
+            self._pixmaps.move_to_end(row.key)
+            return self._pixmaps[row.key]
+        if self.out is not None and row.key not in self._asked:
+            self._asked.add(row.key)
+            self.thumbnails.request(self.out, row)
+        return None
+
+    def _on_thumbnail(self, key: str, image: QImage | None) -> None:
+        if key not in self._asked:  # asked before the table was emptied
+            return
+        self._asked.discard(key)
+        self._pixmaps[key] = None if image is None else QPixmap.fromImage(image)
+        while len(self._pixmaps) > THUMB_CACHE:
+            self._pixmaps.popitem(last=False)
+        i = self._where.get(key)
+        if i is not None:
+            index = self.index(i, 0)
+            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
 
     def _text(self, row: TriageRow, col: Column) -> str:
         if col.id == "thumbnail":
@@ -884,6 +961,7 @@ class BatchDialog(QDialog):
             device=self.device.currentText(),
         )
         self.summary = None
+        self.table_model.set_out(out)
         self.meter = RateMeter()
         self._total = self._done = 0
         self._current = ""
@@ -918,12 +996,21 @@ class BatchDialog(QDialog):
             self.show_message("cancelling…")
 
     def shutdown(self, timeout_ms: int = 30_000) -> None:
-        """Cancel a running scan and wait for it and any result loader (the viewer quits)."""
+        """Cancel a running scan and wait for it, the result loaders and the thumbnail reader
+        (the viewer quits)."""
         if self.worker is not None:
             self.worker.cancel()
             self.worker.wait(timeout_ms)
         for loader in list(self._loaders):
             loader.wait(timeout_ms)
+        self.table_model.thumbnails.stop()
+        if self._report is not None:
+            self._report.shutdown()  # type: ignore[attr-defined]
+
+    def hideEvent(self, event: QHideEvent) -> None:  # Qt override
+        """A scan goes on while hidden; reading thumbnails for the table does not."""
+        self.table_model.thumbnails.stop()
+        super().hideEvent(event)
 
     def _set_running(self, on: bool) -> None:
         self.start_button.setEnabled(not on)
@@ -949,10 +1036,8 @@ class BatchDialog(QDialog):
         self.meter.start()
         self.show_message(f"scanning with {', '.join(names)} on {device}")
 
-    def _on_file(
-        self, index: int, total: int, analysed: bool, row: TriageRow, thumb: QImage | None
-    ) -> None:
-        self.table_model.upsert(row, thumb)
+    def _on_file(self, index: int, total: int, analysed: bool, row: TriageRow) -> None:
+        self.table_model.upsert(row)
         self.meter.file_done(analysed)
         self._done = index + 1
         self._total = total

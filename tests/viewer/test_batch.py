@@ -18,6 +18,7 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import QSettings, Qt
 
+from engine.errors import ForensicError
 from forensic_viewer.batch import (
     BatchDialog,
     RateMeter,
@@ -89,8 +90,12 @@ def test_scan_to_completion_fills_a_sortable_filterable_table(
     assert text.startswith("error: ") and CORRUPT in text
     assert model.index(broken, model.column_of("model", "tiny")).data() == "not run"
     ok = next(i for i, r in enumerate(model.rows()) if r.key == "a.png")
+    # thumbnails are read off the GUI thread when first asked for
+    qtbot.waitUntil(
+        lambda: model.index(ok, 0).data(Qt.ItemDataRole.DecorationRole) is not None, timeout=5000
+    )
     thumb = model.index(ok, 0).data(Qt.ItemDataRole.DecorationRole)
-    assert thumb is not None and max(thumb.width(), thumb.height()) == 64
+    assert max(thumb.width(), thumb.height()) == 64
     assert model.index(broken, 0).data(Qt.ItemDataRole.DecorationRole) is None
     assert "5 / 5 files" in dialog.progress_text.text() and "ETA" in dialog.progress_text.text()
     assert dialog.progress.value() == dialog.progress.maximum() == 5
@@ -309,3 +314,77 @@ def test_export_report_of_the_current_image_writes_three_files(
     sidecar = json.loads(Path(dialog.paths["json"]).read_text(encoding="utf-8"))
     assert "C-17" in json.dumps(sidecar)
     assert dialog.write_button.isEnabled() and not dialog.cancel_button.isEnabled()
+
+
+def test_scan_report_from_the_dialog_is_written_off_the_gui_thread_and_can_be_cancelled(
+    qtbot, folder: Path, tmp_path: Path, tiny_checkpoint: Path, monkeypatch
+) -> None:
+    from forensic_viewer.report_dialog import ReportWorker
+
+    out = tmp_path / "out"
+    dialog = _dialog(qtbot, folder, out, tiny_checkpoint)
+    dialog.start()
+    _finish(qtbot, dialog)
+    assert dialog.report_button.isEnabled()
+    report = dialog.open_report()
+    assert report is not None and Path(report.dest.text()) == out
+    report.case_id.setText("C-9")
+
+    # cancelled on its first progress step (on the report thread): no report file is left
+    original = ReportWorker._on_progress
+    monkeypatch.setattr(ReportWorker, "_on_progress", lambda self, p: self.requestInterruption())
+    report.write()
+    assert report.running and not report.write_button.isEnabled()
+    qtbot.waitUntil(lambda: not report.running, timeout=TIMEOUT)
+    assert "cancelled" in report.message.text() and report.paths == {}
+    assert not any(out.glob("report.*"))
+
+    monkeypatch.setattr(ReportWorker, "_on_progress", original)
+    report.write()
+    qtbot.waitUntil(lambda: bool(report.paths), timeout=TIMEOUT)
+    assert set(report.paths) == {"html", "pdf", "json"}
+    sidecar = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    text = json.dumps(sidecar)
+    assert "C-9" in text
+    for name in [*GOOD, CORRUPT]:
+        assert name in text
+    assert "not run" in text  # the corrupt file: no model ran on it, and the report says so
+
+
+def test_image_report_jobs_list_models_that_did_not_run_and_use_the_scan_record(
+    qtbot, folder: Path, tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    from engine.checkpoints import load_checkpoint, save_checkpoint
+    from engine.io import load_evidence
+    from engine.pipeline import Analyzer
+    from forensic_viewer.batch import analysis_from_record
+    from forensic_viewer.report_dialog import image_report_job
+
+    loaded = load_checkpoint(tiny_checkpoint)
+    loaded.meta.name = "other"
+    other = save_checkpoint(tmp_path / "other.safetensors", loaded.model, loaded.meta)
+    analyzer = Analyzer([str(tiny_checkpoint)], device="cpu")
+    analysis = analyzer.analyze(load_evidence(folder / "a.png"))
+    job = image_report_job(
+        analysis, analyzer=analyzer, model_paths=[str(tiny_checkpoint), str(other)]
+    )
+    (item,) = job.source()
+    by_name = {m.name: m for m in item.models}
+    assert by_name["tiny"].ran and by_name["tiny"].card is not None
+    assert not by_name["other"].ran and "not run on this image" in by_name["other"].note
+    assert job.basename == "a.png.report"
+
+    out = tmp_path / "out"
+    dialog = _dialog(qtbot, folder, out, tiny_checkpoint)
+    dialog.start()
+    _finish(qtbot, dialog)
+    record = next(r for r in _records(out) if r["path"] == "a.png")
+    from_scan = analysis_from_record(record, out, load_evidence(folder / "a.png"))
+    job = image_report_job(from_scan, model_paths=[str(tiny_checkpoint)])
+    source = job.source()
+    (item,) = list(source.items())
+    assert source.kind == "scan" and item.key == "a.png"
+    assert item.models[0].heatmap_file == out / "maps" / "a.png.tiny.png"  # the 8-bit map
+    changed = load_evidence(folder / "b.png")
+    with pytest.raises(ForensicError, match="changed since the scan"):
+        analysis_from_record(record, out, changed)
