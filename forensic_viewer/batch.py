@@ -827,7 +827,7 @@ class BatchDialog(QDialog):
         self.types.setPlaceholderText("all image types, or e.g. jpg png")
         self.model_list = _ModelList()
         self.model_list.fill(list(models))
-        self.model_list.setMaximumHeight(110)
+        self.model_list.setMaximumHeight(90)
         self.device = QComboBox()
         self.device.addItems(available_devices())
         if self.device.findText(device) >= 0:
@@ -1033,6 +1033,13 @@ class BatchDialog(QDialog):
 
     def _on_ready(self, names: list[str], ensemble: str | None, device: str) -> None:
         self.table_model.set_models(names, ensemble)
+        if not self.table_model.rowCount():  # sized by the headers: no rows to measure yet
+            self.table.resizeColumnsToContents()
+            self.table.setColumnWidth(0, TABLE_THUMB + 8)
+            self.table.setColumnWidth(1, max(self.table.columnWidth(1), 220))
+            for i, col in enumerate(self.table_model.columns):
+                if col.model is not None:  # room for "manipulated 0.93"
+                    self.table.setColumnWidth(i, max(self.table.columnWidth(i), 140))
         self.meter.start()
         self.show_message(f"scanning with {', '.join(names)} on {device}")
 
