@@ -961,6 +961,8 @@ class BatchDialog(QDialog):
             device=self.device.currentText(),
         )
         self.summary = None
+        if self.worker is not None:
+            self.worker.deleteLater()  # finished: self.running was False
         self.table_model.set_out(out)
         self.meter = RateMeter()
         self._total = self._done = 0
@@ -1114,6 +1116,7 @@ class BatchDialog(QDialog):
         loader.loaded.connect(self.openAnalysis)
         loader.failed.connect(self._on_load_failed)
         loader.finished.connect(lambda: self._loaders.remove(loader))
+        loader.finished.connect(loader.deleteLater)
         self._loaders.append(loader)
         self.show_message(f"opening {row.key}…")
         loader.start()

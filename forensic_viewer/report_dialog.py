@@ -279,6 +279,14 @@ class ReportDialog(QDialog):
         if path:
             self.dest.setText(path)
 
+    def case(self) -> CaseInfo:
+        """The case fields as typed."""
+        return CaseInfo(
+            examiner=self.examiner.text(),
+            case_id=self.case_id.text(),
+            notes=self.notes.toPlainText(),
+        )
+
     def formats(self) -> list[str]:
         return [f for f, box in self.format_boxes.items() if box.isChecked()]
 
@@ -297,11 +305,7 @@ class ReportDialog(QDialog):
             self.job,
             Path(self.dest.text().strip()).expanduser(),
             self.formats(),
-            CaseInfo(
-                examiner=self.examiner.text(),
-                case_id=self.case_id.text(),
-                notes=self.notes.toPlainText(),
-            ),
+            self.case(),
             ReportOptions(figures=self.figures.currentText()),  # type: ignore[arg-type]
             safe_basename(self.basename.text()),
             self,

@@ -388,3 +388,18 @@ def test_image_report_jobs_list_models_that_did_not_run_and_use_the_scan_record(
     changed = load_evidence(folder / "b.png")
     with pytest.raises(ForensicError, match="changed since the scan"):
         analysis_from_record(record, out, changed)
+
+
+def test_a_second_export_keeps_the_case_fields_and_folder(
+    qtbot, window: MainWindow, tmp_path: Path
+) -> None:
+    for name in ("one.png", "two.png"):
+        window.open_paths([write_image(tmp_path / name)])
+        qtbot.waitUntil(lambda: window.current_analysis() is not None, timeout=TIMEOUT)
+        dialog = window.export_report()
+        assert dialog is not None and dialog.basename.text() == f"{name}.report"
+        if name == "one.png":
+            assert Path(dialog.dest.text()) != tmp_path  # never next to the evidence by default
+            dialog.case_id.setText("C-3")
+            dialog.dest.setText(str(tmp_path / "reports"))
+    assert dialog.case_id.text() == "C-3" and dialog.dest.text() == str(tmp_path / "reports")
