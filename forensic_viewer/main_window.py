@@ -377,12 +377,14 @@ class MainWindow(QMainWindow):
             model_paths=self.model_paths,
             faces_checked=faces is not None,
         )
-        if self.report_dialog is not None and not self.report_dialog.running:
-            self.report_dialog.deleteLater()
-            self.report_dialog = None
-        if self.report_dialog is None:
-            folder = Path(analysis.evidence.path).parent
-            self.report_dialog = ReportDialog(job, self, default_dir=folder)
+        old = self.report_dialog
+        if old is not None and not old.running:  # a new one for this image, same case fields
+            self.report_dialog = ReportDialog(
+                job, self, default_dir=Path(old.dest.text()), case=old.case()
+            )
+            old.deleteLater()
+        if self.report_dialog is None:  # never next to the evidence by default
+            self.report_dialog = ReportDialog(job, self)
         self.report_dialog.show()
         self.report_dialog.raise_()
         return self.report_dialog
