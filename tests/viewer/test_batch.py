@@ -403,3 +403,48 @@ def test_a_second_export_keeps_the_case_fields_and_folder(
             dialog.case_id.setText("C-3")
             dialog.dest.setText(str(tmp_path / "reports"))
     assert dialog.case_id.text() == "C-3" and dialog.dest.text() == str(tmp_path / "reports")
+
+
+def test_two_models_and_an_ensemble_columns_disagreement_and_layers_from_the_scan(
+    qtbot, folder: Path, tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    import torch
+
+    from engine.checkpoints import load_checkpoint, save_checkpoint
+    from engine.io import load_evidence
+    from forensic_viewer.batch import analysis_from_record
+    from forensic_viewer.layers import build_layers
+
+    loaded = load_checkpoint(tiny_checkpoint)
+    loaded.meta.name = "tiny2"
+    with torch.no_grad():  # other weights, so the two models disagree a little
+        for p in loaded.model.parameters():
+            p.mul_(0.5)
+    second = save_checkpoint(tmp_path / "tiny2.safetensors", loaded.model, loaded.meta)
+    ensemble = tmp_path / "duo.ensemble.json"
+    members = [{"model": "tiny.safetensors"}, {"model": "tiny2.safetensors"}]
+    ensemble.write_text(json.dumps({"name": "duo", "members": members}))
+    out = tmp_path / "out"
+    dialog = BatchDialog(models=[str(ensemble)], device="cpu")  # the members come along
+    qtbot.addWidget(dialog)
+    dialog.folder.setText(str(folder))
+    dialog.out.setText(str(out))
+    dialog.start()
+    _finish(qtbot, dialog)
+    model = dialog.table_model
+    assert [c.header for c in model.columns[2:5]] == ["tiny", "tiny2", "duo (ensemble)"]
+    a = next(i for i, r in enumerate(model.rows()) if r.key == "a.png")
+    row = model.row_at(a)
+    assert row.disagreement is not None and row.disagreement > 0
+    text = model.index(a, model.column_of("disagreement")).data()
+    assert text.startswith(f"{row.disagreement:.2f}")
+    broken = next(i for i, r in enumerate(model.rows()) if r.key == CORRUPT)
+    assert model.index(broken, model.column_of("ensemble")).data() == "not run"
+
+    record = next(r for r in _records(out) if r["path"] == "a.png")
+    analysis = analysis_from_record(record, out, load_evidence(folder / "a.png"))
+    assert analysis.ensemble is not None and analysis.ensemble.name == "duo"
+    assert analysis.ensemble.score == record["ensemble"]["score"]
+    names = [la.name for la in build_layers(analysis.evidence, analysis)]
+    assert {"tiny heatmap", "tiny2 heatmap", "duo heatmap", "model agreement"} <= set(names)
+    assert str(second) not in dialog.model_list.checked_paths()  # only what was checked
