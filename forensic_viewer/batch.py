@@ -809,6 +809,7 @@ class BatchDialog(QDialog):
         self._done = 0
         self._current = ""
         self._report: QDialog | None = None
+        self._busy = False
         self._build(models, device)
         self.resize(1100, 760)
 
@@ -928,7 +929,8 @@ class BatchDialog(QDialog):
 
     @property
     def running(self) -> bool:
-        return self.worker is not None and self.worker.isRunning()
+        """From Start until the GUI thread has handled the scan thread's end (buttons follow)."""
+        return self._busy
 
     # --- running ---
 
@@ -962,7 +964,8 @@ class BatchDialog(QDialog):
         )
         self.summary = None
         if self.worker is not None:
-            self.worker.deleteLater()  # finished: self.running was False
+            self.worker.wait()  # its end was handled (not running), so this returns at once
+            self.worker.deleteLater()
         self.table_model.set_out(out)
         self.meter = RateMeter()
         self._total = self._done = 0
@@ -1015,6 +1018,7 @@ class BatchDialog(QDialog):
         super().hideEvent(event)
 
     def _set_running(self, on: bool) -> None:
+        self._busy = on
         self.start_button.setEnabled(not on)
         self.pause_button.setEnabled(on)
         self.pause_button.setText("Pause")

@@ -218,6 +218,7 @@ class ReportDialog(QDialog):
         self.job = job
         self.worker: ReportWorker | None = None
         self.paths: dict[str, str] = {}
+        self._busy = False
         self.setWindowTitle(f"Report: {_plain(job.title)}")
         case = case or CaseInfo()
         self.examiner = QLineEdit(case.examiner)
@@ -292,7 +293,8 @@ class ReportDialog(QDialog):
 
     @property
     def running(self) -> bool:
-        return self.worker is not None and self.worker.isRunning()
+        """From Write until the GUI thread has handled the report thread's end."""
+        return self._busy
 
     def write(self) -> None:
         if self.running:
@@ -301,6 +303,10 @@ class ReportDialog(QDialog):
             self.message.setText("choose a folder for the report")
             return
         self.paths = {}
+        if self.worker is not None:
+            self.worker.wait()  # its end was handled, so this returns at once
+            self.worker.deleteLater()
+        self._busy = True
         self.worker = ReportWorker(
             self.job,
             Path(self.dest.text().strip()).expanduser(),
@@ -341,6 +347,7 @@ class ReportDialog(QDialog):
         self.written.emit(dict(paths))
 
     def _on_finished(self) -> None:
+        self._busy = False
         self.write_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
 
