@@ -304,7 +304,7 @@ def test_export_report_of_the_current_image_writes_three_files(
     dialog.case_id.setText("C-17")
     dialog.notes.setPlainText("seized laptop, folder DCIM")
     qtbot.mouseClick(dialog.write_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: bool(dialog.paths), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: bool(dialog.paths) and not dialog.running, timeout=TIMEOUT)
     assert set(dialog.paths) == {"html", "pdf", "json"}
     for p in dialog.paths.values():
         assert Path(p).is_file() and Path(p).parent == dest
