@@ -244,6 +244,9 @@ def window(qtbot, tmp_path: Path, tiny_checkpoint: Path) -> Iterator[MainWindow]
 def test_double_click_opens_the_file_with_the_scans_result_without_analysing_again(
     qtbot, window: MainWindow, folder: Path, tmp_path: Path
 ) -> None:
+    file_menu = window.menuBar().actions()[0].menu()
+    entries = [a.text() for a in file_menu.actions()]
+    assert "&Scan a folder…" in entries and "&Export report…" in entries
     assert not window.export_action.isEnabled()
     dialog = window.open_batch()
     assert dialog.model_list.checked_paths() == window.model_paths
