@@ -71,6 +71,7 @@ from PySide6.QtWidgets import (
 from engine.errors import ForensicError
 from engine.io import IMAGE_SUFFIXES
 from engine.types import Analysis, Evidence, FaceRegion, ModelResult, Progress
+from forensic_viewer.mailbox import Mailbox
 from forensic_viewer.scanning import (
     ResultIndex,
     ScanSettingsMismatch,
@@ -290,24 +291,19 @@ class ScanJob:
 class ScanWorker(QThread):
     """Runs one scan (listing, model loading, analysis) off the GUI thread.
 
-    Signals, in order: ``listed`` (files found), ``ready`` (models loaded), ``fileDone`` after
-    every file (done, skipped because finished earlier, or failed), ``windows`` (progress within
-    the current file), ``pausedChanged`` when the scan really stops or goes on, and at the end
-    exactly one of ``succeeded`` (the summary, ``cancelled`` set when stopped) or ``failed``
-    (one line naming the file or folder).
+    Messages (through :attr:`mailbox`, see :mod:`forensic_viewer.mailbox` for why not signals),
+    in order: ``listed(total)`` (files found), ``ready(names, ensemble or None, device)``
+    (models loaded), ``file(index, total, analysed, TriageRow)`` after every file (done, skipped
+    because finished earlier, or failed), ``windows(model, done, total)`` (progress within the
+    current file), ``paused(bool)`` when the scan really stops or goes on, and at the end
+    exactly one of ``succeeded(ScanSummary)`` (``cancelled`` set when stopped) or
+    ``failed(message)`` (one line naming the file or folder). ``finished`` (Qt's) comes last.
     """
-
-    listed = Signal(int)  # number of files to scan
-    ready = Signal(list, object, str)  # model names, ensemble name or None, device
-    fileDone = Signal(int, int, bool, object)  # index, total, analysed, TriageRow
-    windows = Signal(str, int, int)  # model, windows done, total
-    pausedChanged = Signal(bool)
-    succeeded = Signal(object)  # ScanSummary
-    failed = Signal(str)
 
     def __init__(self, job: ScanJob, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.job = job
+        self.mailbox = Mailbox(self)
         self._go = threading.Event()
         self._go.set()
         self._last = 0.0
@@ -337,11 +333,11 @@ class ScanWorker(QThread):
 
     def _should_stop(self) -> bool:
         if not self._go.is_set() and not self.isInterruptionRequested():
-            self.pausedChanged.emit(True)
+            self.mailbox.post("paused", True)
             while not self._go.wait(0.1):
                 if self.isInterruptionRequested():
                     break
-            self.pausedChanged.emit(False)
+            self.mailbox.post("paused", False)
         return self.isInterruptionRequested()
 
     def _on_progress(self, p: Progress) -> None:
@@ -349,11 +345,11 @@ class ScanWorker(QThread):
         if p.done < p.total and now - self._last < PROGRESS_INTERVAL:
             return
         self._last = now
-        self.windows.emit(p.stage, p.done, p.total)
+        self.mailbox.post("windows", p.stage, p.done, p.total)
 
     def _on_file(self, index: int, total: int, record: dict[str, Any]) -> None:
         row = triage_row(record, self._names, self._ensemble)
-        self.fileDone.emit(index, total, row.key not in self._done_before, row)
+        self.mailbox.post("file", index, total, row.key not in self._done_before, row)
 
     def run(self) -> None:
         from forensic_viewer.assembly import assemble_analyzer
@@ -364,11 +360,11 @@ class ScanWorker(QThread):
             if not job.folder.is_dir():
                 raise ForensicError(job.folder, "not a folder")
             files = scan_files(job.folder, job.recursive, job.suffixes, exclude=job.out)
-            self.listed.emit(len(files))
+            self.mailbox.post("listed", len(files))
             analyzer = assemble_analyzer(list(job.models), device=job.device, faces=job.faces)
             self._names = analyzer.names
             self._ensemble = getattr(analyzer.ensemble, "name", None)
-            self.ready.emit(list(self._names), self._ensemble, str(analyzer.device))
+            self.mailbox.post("ready", list(self._names), self._ensemble, str(analyzer.device))
             self._done_before = ResultIndex(job.out).done_keys()
             summary = run_scan(
                 files,
@@ -381,17 +377,18 @@ class ScanWorker(QThread):
                 cancel=self._should_stop,
             )
         except ScanSettingsMismatch:
-            self.failed.emit(
+            self.mailbox.post(
+                "failed",
                 f"{job.out}: holds results of a scan of another folder or with other models; "
-                "choose another output folder"
+                "choose another output folder",
             )
         except (ForensicError, ValueError, OSError) as e:
-            self.failed.emit(str(e))
+            self.mailbox.post("failed", str(e))
         except Exception as e:  # a bug: logged by the one hook, the dialog carries on
             sys.excepthook(*sys.exc_info())  # type: ignore[arg-type]
-            self.failed.emit(f"{job.folder}: unexpected error ({type(e).__name__}: {e})")
+            self.mailbox.post("failed", f"{job.folder}: unexpected error ({type(e).__name__}: {e})")
         else:
-            self.succeeded.emit(summary)
+            self.mailbox.post("succeeded", summary)
 
 
 class ResultLoader(QThread):
@@ -437,18 +434,20 @@ class ThumbnailLoader(QThread):
 
     Only rows the view paints ask for a thumbnail, and the model keeps a bounded number, so a
     10,000-file scan costs what is on screen. The thread ends when nothing waits and starts
-    again with the next request. Emits ``loaded(key, QImage or None)``.
+    again with the next request. Posts ``thumb(key, QImage or None)`` to :attr:`mailbox`.
     """
 
-    loaded = Signal(str, object)
-
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(
+        self, parent: QObject | None = None, after: Callable[[], None] | None = None
+    ) -> None:
         super().__init__(parent)
+        self.mailbox = Mailbox(self, after=after)
         self._lock = threading.Lock()
         self._wanted: dict[str, tuple[Path, TriageRow]] = {}
         self._idle = True
 
     def request(self, out: Path, row: TriageRow) -> None:
+        self.mailbox.start()
         with self._lock:
             self._wanted.pop(row.key, None)
             self._wanted[row.key] = (out, row)
@@ -470,7 +469,7 @@ class ThumbnailLoader(QThread):
                 key = next(reversed(self._wanted))
                 out, row = self._wanted.pop(key)
             thumb = load_thumbnail(out, row, max_side=TABLE_THUMB, from_evidence=False)
-            self.loaded.emit(key, None if thumb is None else to_qimage(thumb))
+            self.mailbox.post("thumb", key, None if thumb is None else to_qimage(thumb))
         with self._lock:
             self._idle = True
 
@@ -478,6 +477,7 @@ class ThumbnailLoader(QThread):
         self.clear()
         self.requestInterruption()
         self.wait()
+        self.mailbox.stop()
 
 
 # --- table -----------------------------------------------------------------------------------
@@ -513,8 +513,9 @@ class TriageModel(QAbstractTableModel):
         self._pixmaps: OrderedDict[str, QPixmap | None] = OrderedDict()
         self._asked: set[str] = set()
         self.out: Path | None = None
-        self.thumbnails = ThumbnailLoader(self)
-        self.thumbnails.loaded.connect(self._on_thumbnail)
+        self._dirty: set[int] = set()  # rows changed since the last flush()
+        self.thumbnails = ThumbnailLoader(self, after=self.flush)
+        self.thumbnails.mailbox.on("thumb", self._on_thumbnail)
         self.columns: list[Column] = self._make_columns([], None)
 
     @staticmethod
@@ -554,6 +555,7 @@ class TriageModel(QAbstractTableModel):
 
     def _forget(self) -> None:
         self.thumbnails.clear()
+        self._dirty.clear()
         self._rows, self._where = [], {}
         self._pixmaps.clear()
         self._asked.clear()
@@ -568,7 +570,18 @@ class TriageModel(QAbstractTableModel):
             self.endInsertRows()
             return
         self._rows[i] = row
-        self.dataChanged.emit(self.index(i, 0), self.index(i, len(self.columns) - 1))
+        self._dirty.add(i)
+
+    def flush(self) -> None:
+        """Tell the views about the rows changed since the last call, in one ``dataChanged``
+        (each emit from Python costs a reference to ``True``: see :mod:`.mailbox`)."""
+        if not self._dirty:
+            if not self._asked:
+                self.thumbnails.mailbox.rest()
+            return
+        first, last = min(self._dirty), max(self._dirty)
+        self._dirty.clear()
+        self.dataChanged.emit(self.index(first, 0), self.index(last, len(self.columns) - 1))
 
     def row_at(self, i: int) -> TriageRow:
         return self._rows[i]
@@ -639,8 +652,7 @@ class TriageModel(QAbstractTableModel):
             self._pixmaps.popitem(last=False)
         i = self._where.get(key)
         if i is not None:
-            index = self.index(i, 0)
-            self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+            self._dirty.add(i)
 
     def _text(self, row: TriageRow, col: Column) -> str:
         if col.id == "thumbnail":
@@ -971,14 +983,20 @@ class BatchDialog(QDialog):
         self._total = self._done = 0
         self._current = ""
         self.worker = ScanWorker(job, self)
-        self.worker.listed.connect(self._on_listed)
-        self.worker.ready.connect(self._on_ready)
-        self.worker.fileDone.connect(self._on_file)
-        self.worker.windows.connect(self._on_windows)
-        self.worker.pausedChanged.connect(self._on_paused)
-        self.worker.succeeded.connect(self._on_succeeded)
-        self.worker.failed.connect(self._on_failed)
+        mail = self.worker.mailbox
+        mail.after = self.table_model.flush
+        for kind, handler in (
+            ("listed", self._on_listed),
+            ("ready", self._on_ready),
+            ("file", self._on_file),
+            ("windows", self._on_windows),
+            ("paused", self._on_paused),
+            ("succeeded", self._on_succeeded),
+            ("failed", self._on_failed),
+        ):
+            mail.on(kind, handler)
         self.worker.finished.connect(self._on_finished)
+        mail.start()
         self._set_running(True)
         self.show_message(f"listing {job.folder}…")
         self.worker.start()
@@ -1098,6 +1116,8 @@ class BatchDialog(QDialog):
         self.show_message(message)
 
     def _on_finished(self) -> None:
+        if self.worker is not None:
+            self.worker.mailbox.stop()  # what the thread posted last
         self._current = ""
         self._set_running(False)
         self._update_text()

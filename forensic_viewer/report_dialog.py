@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
 
 from engine.errors import ForensicError
 from engine.types import Analysis, Progress
+from forensic_viewer.mailbox import Mailbox
 from forensic_viewer.report import (
     FORMATS,
     CaseInfo,
@@ -146,13 +147,10 @@ def not_run_models(analysis: Analysis, model_paths: Sequence[str]) -> dict[str, 
 
 
 class ReportWorker(QThread):
-    """Writes one report; ``progress`` (stage, done, total), then ``succeeded`` (format ->
-    path), ``cancelled`` or ``failed`` (one line)."""
-
-    progress = Signal(str, int, int)
-    succeeded = Signal(dict)
-    cancelled = Signal()
-    failed = Signal(str)
+    """Writes one report. Posts to :attr:`mailbox` (not signals: a scan report makes two
+    progress steps per file, see :mod:`forensic_viewer.mailbox`) ``progress(stage, done,
+    total)``, then one of ``succeeded(format -> path)``, ``cancelled()`` or ``failed(message)``.
+    """
 
     def __init__(
         self,
@@ -165,6 +163,7 @@ class ReportWorker(QThread):
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
+        self.mailbox = Mailbox(self)
         self.job = job
         self.dest = dest
         self.formats = tuple(formats)
@@ -173,7 +172,7 @@ class ReportWorker(QThread):
         self.basename = basename or job.basename
 
     def _on_progress(self, p: Progress) -> None:
-        self.progress.emit(p.stage, p.done, p.total)
+        self.mailbox.post("progress", p.stage, p.done, p.total)
 
     def run(self) -> None:
         try:
@@ -190,14 +189,16 @@ class ReportWorker(QThread):
                 cancel=self.isInterruptionRequested,
             )
         except ReportCancelled:
-            self.cancelled.emit()
+            self.mailbox.post("cancelled")
         except (ForensicError, OSError, ValueError) as e:
-            self.failed.emit(f"cannot write the report: {e}")
+            self.mailbox.post("failed", f"cannot write the report: {e}")
         except Exception as e:  # a bug: logged by the one hook, the dialog carries on
             sys.excepthook(*sys.exc_info())  # type: ignore[arg-type]
-            self.failed.emit(f"cannot write the report: unexpected error ({type(e).__name__}: {e})")
+            self.mailbox.post(
+                "failed", f"cannot write the report: unexpected error ({type(e).__name__}: {e})"
+            )
         else:
-            self.succeeded.emit({k: str(v) for k, v in paths.items()})
+            self.mailbox.post("succeeded", {k: str(v) for k, v in paths.items()})
 
 
 class ReportDialog(QDialog):
@@ -316,11 +317,13 @@ class ReportDialog(QDialog):
             safe_basename(self.basename.text()),
             self,
         )
-        self.worker.progress.connect(self._on_progress)
-        self.worker.succeeded.connect(self._on_succeeded)
-        self.worker.cancelled.connect(lambda: self.message.setText("cancelled: no report written"))
-        self.worker.failed.connect(self.message.setText)
+        mail = self.worker.mailbox
+        mail.on("progress", self._on_progress)
+        mail.on("succeeded", self._on_succeeded)
+        mail.on("cancelled", lambda: self.message.setText("cancelled: no report written"))
+        mail.on("failed", self.message.setText)
         self.worker.finished.connect(self._on_finished)
+        mail.start()
         self.write_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.progress.setValue(0)
@@ -347,6 +350,8 @@ class ReportDialog(QDialog):
         self.written.emit(dict(paths))
 
     def _on_finished(self) -> None:
+        if self.worker is not None:
+            self.worker.mailbox.stop()  # what the thread posted last
         self._busy = False
         self.write_button.setEnabled(True)
         self.cancel_button.setEnabled(False)

@@ -451,3 +451,36 @@ def test_two_models_and_an_ensemble_columns_disagreement_and_layers_from_the_sca
     names = [la.name for la in build_layers(analysis.evidence, analysis)]
     assert {"tiny heatmap", "tiny2 heatmap", "duo heatmap", "model agreement"} <= set(names)
     assert str(second) not in dialog.model_list.checked_paths()  # only what was checked
+
+
+def test_mailbox_delivers_in_order_on_the_gui_thread_once_per_round(qtbot) -> None:
+    import threading
+
+    from forensic_viewer.mailbox import Mailbox
+
+    got: list[tuple[str, int, bool]] = []
+    rounds: list[int] = []
+    box = Mailbox(interval_ms=10, after=lambda: rounds.append(len(got)))
+    gui = threading.get_ident()
+    box.on("n", lambda i: got.append(("n", i, threading.get_ident() == gui)))
+    box.on("end", lambda: got.append(("end", -1, threading.get_ident() == gui)))
+
+    def worker() -> None:
+        for i in range(100):
+            box.post("n", i)
+        box.post("unknown kind", 1)  # no handler: dropped
+        box.post("end")
+
+    t = threading.Thread(target=worker)
+    t.start()
+    t.join()
+    assert got == []  # nothing is delivered before the GUI thread runs a round
+    box.start()
+    qtbot.waitUntil(lambda: len(got) == 101, timeout=5000)
+    assert [g[1] for g in got] == [*range(100), -1] and all(g[2] for g in got)
+    assert rounds == [101]  # one round took them all, and `after` ran once
+    box.stop()
+    box.post("n", 7)
+    assert len(got) == 101  # stopped: waits for drain()
+    box.drain()
+    assert got[-1][:2] == ("n", 7) and rounds == [101, 102]
