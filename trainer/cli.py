@@ -130,7 +130,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="forensic-train", description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="command", required=True)
     _add_fit_args(sub.add_parser("fit", help="train a network on masks"))
-    _add_fit_args(sub.add_parser("pretrain", help="DiffForensics stage 1 (masks ignored)"))
+    pre = sub.add_parser("pretrain", help="DiffForensics stage 1 (masks ignored)")
+    _add_fit_args(pre)
+    pre.add_argument(
+        "--encoder",
+        choices=("auto", "frozen", "trained"),
+        default="auto",
+        help="stage-1 encoder: frozen (the paper, for pretrained weights) or trained; auto "
+        "freezes it only when --model-config encoder_weights=FILE is given",
+    )
 
     e = sub.add_parser("eval", help="metrics of a checkpoint on a data set")
     e.add_argument("--model", type=Path, required=True, help="checkpoint (.safetensors)")

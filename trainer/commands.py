@@ -55,6 +55,25 @@ def _finish(skipped: SkipLog) -> None:
         print(skipped.summary(), file=sys.stderr)
 
 
+def _stage_options(args: argparse.Namespace, stage: str) -> dict[str, Any]:
+    """Objective options from the command line.
+
+    DiffForensics stage 1 freezes the encoder as the paper does only when it starts from
+    pretrained weights (``--model-config encoder_weights=FILE``); a randomly initialised encoder
+    is trained too (the paper's DDPM/DDPM row), since frozen random features teach nothing.
+    ``--encoder frozen|trained`` overrides that choice.
+    """
+    if stage != "pretrain":
+        return {}
+    choice = getattr(args, "encoder", "auto")
+    if choice == "auto":
+        has_weights = any(
+            kv.split("=", 1)[0].strip() == "encoder_weights" for kv in args.model_config
+        )
+        return {"freeze_encoder": has_weights}
+    return {"freeze_encoder": choice == "frozen"}
+
+
 def run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
     """``fit`` and ``pretrain``: validate, load the data, build the model, run the loop."""
     _check(args.window >= 16, f"--window must be >= 16, got {args.window}")
@@ -73,7 +92,7 @@ def run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
     _check(args.lr is None or args.lr > 0, "--lr must be positive")
     _check(args.threads >= 0, "--threads must be >= 0")
     try:
-        objective = objective_for(args.arch, stage)
+        objective = objective_for(args.arch, stage, **_stage_options(args, stage))
     except ValueError as e:
         raise UsageError(None, str(e)) from None
     out: Path = args.out

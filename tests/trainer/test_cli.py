@@ -134,3 +134,21 @@ def test_synth_rejects_unknown_kinds(tmp_path: Path, capsys: pytest.CaptureFixtu
     code, _, err = _run(capsys, argv)
     assert code == 2
     assert "--kinds must be a comma-separated subset" in _one_error_line(err)
+
+
+def test_pretrain_freezes_the_encoder_only_when_it_starts_from_weights() -> None:
+    from trainer.cli import build_parser
+    from trainer.commands import _stage_options
+    from trainer.objectives import objective_for
+
+    base = ["pretrain", "--arch", "diffforensics-compact", "--data", "d", "--out", "o"]
+    p = build_parser()
+    auto = _stage_options(p.parse_args(base), "pretrain")
+    assert auto == {"freeze_encoder": False}
+    weights = p.parse_args([*base, "--model-config", "encoder_weights=/x/mit_b0.pth"])
+    assert _stage_options(weights, "pretrain") == {"freeze_encoder": True}
+    forced = p.parse_args([*base, "--encoder", "frozen"])
+    assert objective_for(
+        "diffforensics-compact", "pretrain", **_stage_options(forced, "pretrain")
+    ).freeze_encoder
+    assert _stage_options(p.parse_args(["fit", *base[1:]]), "fit") == {}
