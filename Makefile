@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Xvfb and the xcb libraries Qt's X11 plugin needs (for make screenshot).
 XVFB_PKGS := xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0
 
-.PHONY: setup run test test-all lint format bench screenshot samples clean
+.PHONY: setup run test test-all lint format bench screenshot samples weights clean
 
 setup: $(STAMP)
 
@@ -52,6 +52,10 @@ screenshot: $(STAMP)
 # Regenerate the bundled sample images (the project's own synthetic forgeries + masks).
 samples: $(STAMP)
 	$(BIN)/python packaging/make_samples.py
+
+# Retrain the bundled models from a data folder: make weights DATA=../shared/data/casia1-dev
+weights: $(STAMP)
+	DATA=$(DATA) PY=$(BIN)/python bash packaging/recipes/crfd-net-compact.sh
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
