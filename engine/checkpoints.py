@@ -30,6 +30,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from engine.errors import CheckpointError
+from engine.models.layers import state_mismatch
 from engine.models.registry import config_from_dict, config_to_dict, create_model, get_spec
 
 FORMAT_VERSION = 1
@@ -295,22 +296,10 @@ def build_model(meta: CheckpointMeta, path: str | Path | None = None) -> nn.Modu
 
 def _load_state(model: nn.Module, state: dict[str, torch.Tensor], path: Path) -> None:
     expected = model.state_dict()
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
-    if missing or unexpected:
-        parts = []
-        if missing:
-            parts.append(f"{len(missing)} missing (e.g. {missing[0]})")
-        if unexpected:
-            parts.append(f"{len(unexpected)} unexpected (e.g. {unexpected[0]})")
-        raise CheckpointError(path, "weights do not fit the architecture: " + ", ".join(parts))
+    problem = state_mismatch(expected, state)
+    if problem:
+        raise CheckpointError(path, f"weights do not fit the architecture: {problem}")
     for k, v in state.items():
-        if tuple(v.shape) != tuple(expected[k].shape):
-            raise CheckpointError(
-                path,
-                f"tensor '{k}' has shape {tuple(v.shape)}, the architecture needs "
-                f"{tuple(expected[k].shape)}",
-            )
         if v.is_floating_point() and not torch.isfinite(v).all():
             raise CheckpointError(path, f"tensor '{k}' holds NaN or infinite values")
     fixed = {k: v.to(expected[k].dtype) if v.is_floating_point() else v for k, v in state.items()}

@@ -125,6 +125,7 @@ from timm.models.pvt_v2 import PyramidVisionTransformerV2
 from torch import nn
 
 from engine.errors import CheckpointError
+from engine.models.layers import state_mismatch
 from engine.models.registry import register_model
 
 MIN_SIDE = 32  # smallest side the four stride/spatial-reduction stages accept
@@ -460,24 +461,11 @@ def load_encoder_weights(encoder: nn.Module, path: str | Path) -> None:
     if not state:
         first = ", ".join(list(raw)[:3])
         raise CheckpointError(path, f"no MiT/SegFormer encoder tensors found (keys start: {first})")
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
-    if missing or unexpected:
-        parts = []
-        if missing:
-            parts.append(f"{len(missing)} encoder tensors missing (e.g. {missing[0]})")
-        if unexpected:
-            parts.append(f"{len(unexpected)} not in this configuration (e.g. {unexpected[0]})")
+    problem = state_mismatch(expected, state)
+    if problem:
         raise CheckpointError(
-            path, "encoder weights do not fit the MiT configuration: " + ", ".join(parts)
+            path, f"encoder weights do not fit the MiT configuration (another MiT size?): {problem}"
         )
-    for k, v in state.items():
-        if tuple(v.shape) != tuple(expected[k].shape):
-            raise CheckpointError(
-                path,
-                f"encoder tensor '{k}' has shape {tuple(v.shape)}, the configuration needs "
-                f"{tuple(expected[k].shape)} (weights of another MiT size?)",
-            )
     encoder.load_state_dict({k: v.to(expected[k].dtype) for k, v in state.items()}, strict=True)
 
 

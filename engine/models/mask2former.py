@@ -95,6 +95,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from engine.models.layers import state_mismatch
 from engine.models.registry import register_model
 
 HEATMAP_EPS = 1e-6  # heatmap probabilities are clamped to [eps, 1 - eps]: logits stay finite
@@ -867,20 +868,10 @@ def load_backbone_weights(backbone: SwinBackbone, path: str | Path) -> None:
             continue
         mapped[re.sub(r"^layers\.(\d+)\.", r"layers_\1.", key)] = value
     expected = body.state_dict()
-    missing = sorted(set(expected) - set(mapped))
-    unexpected = sorted(set(mapped) - set(expected))
-    wrong = sorted(
-        f"{k} {tuple(mapped[k].shape)} vs {tuple(expected[k].shape)}"
-        for k in set(mapped) & set(expected)
-        if mapped[k].shape != expected[k].shape
-    )
-    if missing or unexpected or wrong:
-        problems = []
-        for label, keys in (("missing", missing), ("unexpected", unexpected), ("shape", wrong)):
-            if keys:
-                problems.append(f"{len(keys)} {label} (e.g. {', '.join(keys[:3])})")
+    problem = state_mismatch(expected, mapped)
+    if problem:
         raise ValueError(
-            f"backbone weights in {path} do not fit this Swin backbone: {'; '.join(problems)}. "
+            f"backbone weights in {path} do not fit this Swin backbone: {problem}. "
             "Pass ImageNet weights of the same architecture (e.g. timm's "
             "swin_tiny_patch4_window7_224 for m2f-swin-t)."
         )

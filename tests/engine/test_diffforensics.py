@@ -349,7 +349,7 @@ def test_encoder_weights_errors_name_the_file(tmp_path: Path) -> None:
     save_file({k: v.contiguous() for k, v in ref.items()}, str(wide))
     with pytest.raises(CheckpointError, match=r"wide\.safetensors.*shape"):
         build(wide, embed_dims=(32, 64, 160, 256))
-    with pytest.raises(CheckpointError, match="not in this configuration"):
+    with pytest.raises(CheckpointError, match="unexpected"):
         build(wide, depths=(1, 1, 1, 0))
 
     partial = tmp_path / "partial.safetensors"
