@@ -382,7 +382,10 @@ class LayerPanel(QWidget):
 
 
 def threshold_text(r: ModelResult) -> str:
-    """θ and where it came from, as the analyst reads it."""
+    """θ and where it came from, as the analyst reads it (calibrated provenances already
+    open with "θ = ...", and saying it twice reads like two thresholds)."""
+    if r.threshold_provenance.lstrip().startswith("θ"):
+        return r.threshold_provenance
     return f"θ = {r.threshold:.3g}: {r.threshold_provenance}"
 
 

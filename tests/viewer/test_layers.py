@@ -241,3 +241,33 @@ def test_the_layer_model_does_not_import_qt() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_threshold_text_states_theta_once() -> None:
+    from engine.types import ModelResult
+    from forensic_viewer.panels import threshold_text
+
+    def result(provenance: str) -> ModelResult:
+        return ModelResult(
+            "m",
+            "a",
+            "",
+            "",
+            "forged_fraction",
+            0.5,
+            "authentic",
+            0.1,
+            0.0375,
+            0.5,
+            provenance,
+            {},
+            "cpu",
+            "fp32",
+            1.0,
+        )
+
+    calibrated = "θ = 0.0375: midpoint of max real / min fake forged fraction, casia1-dev"
+    assert threshold_text(result(calibrated)) == calibrated
+    assert (
+        threshold_text(result("default, not calibrated")) == "θ = 0.0375: default, not calibrated"
+    )
