@@ -106,3 +106,12 @@ def test_bad_ensembles(tmp_path: Path) -> None:
     p.write_text("{nope")
     with pytest.raises(Exception, match="malformed ensemble"):
         Ensemble.load(p)
+
+
+def test_shipped_paper_ensemble_is_the_papers_final_configuration() -> None:
+    path = (
+        Path(__file__).resolve().parents[2] / "packaging" / "ensembles" / "m2f-paper.ensemble.json"
+    )
+    ens = Ensemble.load(path)
+    weights = {m.model: (m.detection_weight, m.localization_weight) for m in ens.members}
+    assert weights == {"m2f-swin-t": (1.0, 1.0), "m2f-swin-s": (2.5, 0.0)}
