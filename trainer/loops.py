@@ -99,13 +99,38 @@ def lr_at(step: int, total: int, cfg: FitConfig) -> float:
     raise ValueError(f"schedule must be cosine, poly or constant, got {cfg.schedule!r}")
 
 
-def make_optimizer(params: list[nn.Parameter], cfg: FitConfig) -> torch.optim.Optimizer:
+def optimizer_groups(objective: object, model: nn.Module, cfg: FitConfig) -> list[dict[str, Any]]:
+    """Parameter groups: the objective's own (``param_groups(model)``: per-group ``lr_mult`` and
+    no weight decay where its group says 0, as Mask2Former trains Swin) or one group of
+    :func:`trainable_parameters`. The run's lr schedule and weight decay apply to every group,
+    scaled by ``lr_mult``; a group the objective exempts from weight decay stays exempt."""
+    fn = getattr(objective, "param_groups", None)
+    if not callable(fn):
+        return [
+            {
+                "params": trainable_parameters(objective, model),
+                "lr_mult": 1.0,
+                "weight_decay": cfg.weight_decay,
+            }
+        ]
+    groups = []
+    for g in fn(model):
+        params = [p for p in g["params"] if p.requires_grad]
+        if params:
+            decay = cfg.weight_decay if g.get("weight_decay", 1.0) != 0 else 0.0
+            groups.append(
+                {"params": params, "lr_mult": float(g.get("lr_mult", 1.0)), "weight_decay": decay}
+            )
+    return groups
+
+
+def make_optimizer(groups: list[dict[str, Any]], cfg: FitConfig) -> torch.optim.Optimizer:
     if cfg.optimizer == "adam":
-        return torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        return torch.optim.Adam(groups, lr=cfg.lr)
     if cfg.optimizer == "adamw":
-        return torch.optim.AdamW(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        return torch.optim.AdamW(groups, lr=cfg.lr)
     if cfg.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay)
+        return torch.optim.SGD(groups, lr=cfg.lr, momentum=0.9)
     raise ValueError(f"optimizer must be adam, adamw or sgd, got {cfg.optimizer!r}")
 
 
@@ -200,8 +225,9 @@ def fit(
             torch.cuda.set_device(device)
     use_amp = cfg.amp and device.type == "cuda"
     model.to(device).train()
-    params = trainable_parameters(objective, model)
-    optimizer = make_optimizer(params, cfg)
+    groups = optimizer_groups(objective, model, cfg)
+    params = [p for g in groups for p in g["params"]]
+    optimizer = make_optimizer(groups, cfg)
     scaler = torch.amp.GradScaler("cuda", enabled=use_amp)
     net: nn.Module = model
     if world > 1:
@@ -299,7 +325,7 @@ def fit(
                 for images, masks, labels in loader:
                     lr = lr_at(step, total, cfg)
                     for group in optimizer.param_groups:
-                        group["lr"] = lr
+                        group["lr"] = lr * group["lr_mult"]
                     images, masks = images.to(device, non_blocking=True), masks.to(device)
                     labels = labels.to(device)
                     with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
