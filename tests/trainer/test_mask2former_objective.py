@@ -247,20 +247,28 @@ def test_compact_model_overfits_a_few_synthetic_forgeries() -> None:
     assert float(image_logits[2]) < float(image_logits[:2].min())
 
 
-def test_loop_uses_the_objectives_groups_backbone_at_a_tenth_of_the_lr() -> None:
+@pytest.mark.parametrize("pretrained", [False, True])
+def test_loop_uses_the_objectives_groups_backbone_slowed_only_when_pretrained(
+    pretrained: bool,
+) -> None:
+    import dataclasses
+
     from engine.models import create_model
     from trainer.loops import FitConfig, make_optimizer, optimizer_groups
     from trainer.objectives.mask2former import Mask2FormerObjective
 
     model = create_model("m2f-swin-nano")
+    if pretrained:  # as if built with an ImageNet Swin file (the file itself is not needed here)
+        model.config = dataclasses.replace(model.config, backbone_weights="swin.safetensors")
     cfg = FitConfig(optimizer="adamw", lr=1e-4, weight_decay=0.05)
     groups = optimizer_groups(Mask2FormerObjective(), model, cfg)
     opt = make_optimizer(groups, cfg)
     backbone = {id(p) for n, p in model.named_parameters() if n.startswith("backbone.")}
+    slow = 0.1 if pretrained else 1.0
     for g in opt.param_groups:
         in_backbone = {id(p) in backbone for p in g["params"]}
         assert len(in_backbone) == 1  # a group is all backbone or all head
-        assert g["lr_mult"] == (0.1 if in_backbone.pop() else 1.0)
+        assert g["lr_mult"] == (slow if in_backbone.pop() else 1.0)
         assert g["weight_decay"] in (0.0, 0.05)
     assert any(g["weight_decay"] == 0.0 for g in opt.param_groups)  # norms, embeddings
     n_params = sum(p.numel() for g in opt.param_groups for p in g["params"])

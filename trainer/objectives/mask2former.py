@@ -206,9 +206,16 @@ class Mask2FormerObjective:
     )
 
     def param_groups(self, model: nn.Module) -> list[dict[str, Any]]:
-        """:func:`param_groups` with ``default_optim``'s lr, weight decay and multiplier."""
+        """:func:`param_groups` with ``default_optim``'s lr, weight decay and multiplier.
+
+        The 0.1x backbone multiplier is Mask2Former's rule for an ImageNet-initialised Swin; a
+        backbone built without ``backbone_weights`` (random init, as the bundled models must
+        start here) learns at the full rate, since slowing a random backbone only starves it.
+        """
         o = self.default_optim
-        return param_groups(model, o["lr"], o["weight_decay"], o["backbone_lr_mult"])
+        pretrained = getattr(getattr(model, "config", None), "backbone_weights", None)
+        mult = o["backbone_lr_mult"] if pretrained else 1.0
+        return param_groups(model, o["lr"], o["weight_decay"], mult)
 
     def targets(self, masks: torch.Tensor, size: tuple[int, int]) -> list[torch.Tensor]:
         """masks [B, 1, H, W] -> per image [T_b, h, w] soft region targets at ``size``."""
