@@ -174,6 +174,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     c.add_argument("--batch-size", type=int, default=8, help="windows per forward pass")
 
+    n = sub.add_parser(
+        "ensemble", help="choose an ensemble's weights (equation 6) on validation data"
+    )
+    n.add_argument(
+        "--model",
+        type=Path,
+        action="append",
+        required=True,
+        help="member checkpoint (.safetensors); repeat for each member",
+    )
+    _add_data_args(n, training=False)
+    n.add_argument(
+        "--split", choices=("val", "train", "all"), default="val", help="which images to use"
+    )
+    n.add_argument("--out", type=Path, required=True, help="the NAME.ensemble.json to write")
+    n.add_argument("--name", help="ensemble name (default: from --out)")
+    n.add_argument("--json", type=Path, help="write the chosen weights and all figures here")
+    n.add_argument("--limit", type=int, default=0, help="at most this many images (0: all)")
+    n.add_argument("--batch-size", type=int, default=8, help="windows per forward pass")
+
     s = sub.add_parser("synth", help="make synthetic forgeries with exact masks")
     s.add_argument("src", type=Path, help="folder of authentic photographs")
     s.add_argument("--out", type=Path, required=True, help="output folder (Tp/, Gt/, Au/)")
@@ -234,6 +254,10 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_eval(args)
         if args.command == "calibrate":
             return _cmd_calibrate(args)
+        if args.command == "ensemble":
+            from trainer.commands import run_ensemble
+
+            return run_ensemble(args)
         if args.command == "check":
             from trainer.check import run as run_check
 

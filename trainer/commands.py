@@ -344,6 +344,24 @@ def run_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_ensemble(args: argparse.Namespace) -> int:
+    from trainer import ensemble
+
+    if len(args.model) < 2:
+        raise UsageError(args.model[0], "an ensemble needs at least two --model checkpoints")
+    if not args.out.name.endswith(".ensemble.json"):
+        raise UsageError(args.out, "the ensemble file's name must end in .ensemble.json")
+    models = [_load_model(p, args.device) for p in args.model]
+    samples = _eval_samples(args, args.split)
+    _writable_dir(args.out.parent)
+    if args.json:
+        _writable_dir(args.json.parent)
+    if args.limit > 0:
+        samples = subset_for_validation(samples, args.limit, args.seed)
+    _set_threads(args.threads)
+    return ensemble.run(args, samples, models)
+
+
 def format_table(m: dict[str, Any], model: LoadedModel, split: str) -> str:
     """A plain-text table of the figures with their conventions."""
     from trainer.metrics import CONVENTIONS

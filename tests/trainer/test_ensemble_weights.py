@@ -1,0 +1,158 @@
+"""``forensic-train ensemble``: weights chosen on validation results, file readable by the engine."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.decision import AUTHENTIC, MANIPULATED
+from engine.ensemble import Ensemble
+from engine.types import ModelResult
+from trainer.ensemble import Cached, _shrink, choose_detection, choose_localization, measure
+
+
+def _result(name: str, score: float, heat: np.ndarray) -> ModelResult:
+    return ModelResult(
+        name=name,
+        architecture="test",
+        checkpoint="",
+        checkpoint_sha256="",
+        rule="logit",
+        score=score,
+        verdict=MANIPULATED if score > 0.5 else AUTHENTIC,
+        forged_fraction=float((heat > 0.5).mean()),
+        threshold=0.5,
+        pixel_threshold=0.5,
+        threshold_provenance="test",
+        input_policy={},
+        device="cpu",
+        precision="fp32",
+        seconds=0.0,
+        heatmap=heat.astype(np.float32),
+        mask=heat > 0.5,
+    )
+
+
+def _cached(n: int = 24, seed: int = 0) -> list[Cached]:
+    """'good' localizes exactly but cannot tell real from fake; 'det' detects but maps noise."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        label = i % 2
+        gt = np.zeros((40, 60), bool)
+        if label:
+            y, x = rng.integers(0, 20), rng.integers(0, 30)
+            gt[y : y + 15, x : x + 20] = True
+        good = np.where(gt, 0.9, 0.1) + rng.normal(0, 0.02, gt.shape)
+        noise = rng.uniform(0, 1, gt.shape)
+        results = {
+            "good": _result("good", float(rng.uniform(0.3, 0.7)), np.clip(good, 0, 1)),
+            "det": _result("det", 0.8 if label else 0.2, noise),
+        }
+        item = Cached(f"img{i}.png", label, gt if label else None, results)
+        _shrink(item)
+        out.append(item)
+    return out
+
+
+def test_weights_follow_what_each_member_is_good_at() -> None:
+    cached = _cached()
+    det, threshold, det_figs = choose_detection(cached, ["good", "det"])
+    loc, pixel_t, f1 = choose_localization(cached, ["good", "det"])
+    assert det[0] == 0 and det[1] > 0, det  # the noisy localizer's score carries no signal
+    assert det_figs["image_auc"] == pytest.approx(1.0)
+    assert loc[0] > 0 and loc[1] == 0, loc  # the detector's map is noise
+    assert f1 > 0.95
+    assert 0.2 <= threshold <= 0.8 and 0.2 <= pixel_t <= 0.8
+
+
+def test_full_resolution_figures_of_the_chosen_ensemble_beat_each_member_alone() -> None:
+    from trainer.ensemble import build
+
+    cached = _cached(seed=1)
+    names = ["good", "det"]
+    det, threshold, _ = choose_detection(cached, names)
+    loc, pixel_t, _ = choose_localization(cached, names)
+    ens = build("both", names, det, loc, threshold, pixel_t, "test")
+    fused = measure(cached, lambda c: ens.combine(c.results))
+    good = measure(cached, lambda c: c.results["good"])
+    noisy = measure(cached, lambda c: c.results["det"])
+    assert fused["pixel_f1"] >= good["pixel_f1"] - 1e-6
+    assert fused["image_auc"] >= noisy["image_auc"] > good["image_auc"]
+    assert fused["pixel_f1"] > noisy["pixel_f1"] + 0.5
+
+
+def test_command_writes_an_ensemble_the_engine_loads(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    import shutil
+
+    import cv2
+
+    from engine.checkpoints import load_checkpoint
+    from tests.conftest import write_rgb
+    from trainer.cli import main
+
+    # a second member: the same weights under another name
+    second = tmp_path / "tiny2.safetensors"
+    shutil.copy(tiny_checkpoint, second)
+    from engine.checkpoints import save_checkpoint
+
+    loaded = load_checkpoint(second)
+    loaded.meta.name = "tiny2"
+    save_checkpoint(second, loaded.model, loaded.meta)
+    data = tmp_path / "data"
+    for sub in ("Tp", "Gt", "Au"):
+        (data / sub).mkdir(parents=True)
+    for i in range(4):
+        write_rgb(data / "Tp" / f"t{i}.png", seed=i)
+        m = np.zeros((80, 96), np.uint8)
+        m[10:40, 20:60] = 255
+        cv2.imwrite(str(data / "Gt" / f"t{i}.png"), m)
+        write_rgb(data / "Au" / f"a{i}.png", seed=10 + i)
+    out = tmp_path / "models" / "pair.ensemble.json"
+    report = tmp_path / "pair.json"
+    code = main(
+        [
+            "ensemble",
+            "--model",
+            str(tiny_checkpoint),
+            "--model",
+            str(second),
+            "--data",
+            str(data),
+            "--split",
+            "all",
+            "--out",
+            str(out),
+            "--json",
+            str(report),
+        ]
+    )
+    assert code == 0
+    ens = Ensemble.load(out)
+    assert ens.name == "pair"
+    assert {m.model for m in ens.members} <= {"tiny", "tiny2"}
+    payload = json.loads(report.read_text())
+    assert payload["metrics"]["images"] == 8
+    assert set(payload["member_metrics"]) == {"tiny", "tiny2"}
+    assert "optimistic" in ens.description
+
+
+def test_command_refuses_a_single_member(tiny_checkpoint: Path, tmp_path: Path, capsys) -> None:
+    from trainer.cli import main
+
+    code = main(
+        [
+            "ensemble",
+            "--model",
+            str(tiny_checkpoint),
+            "--data",
+            str(tmp_path),
+            "--out",
+            str(tmp_path / "x.ensemble.json"),
+        ]
+    )
+    assert code == 2
+    assert "at least two" in capsys.readouterr().err
