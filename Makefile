@@ -53,9 +53,14 @@ screenshot: $(STAMP)
 samples: $(STAMP)
 	$(BIN)/python packaging/make_samples.py
 
-# Retrain the bundled models from a data folder: make weights DATA=../shared/data/casia1-dev
+# Retrain the bundled models and their ensemble from a data folder (hours on a CPU; each
+# recipe resumes when run again): make weights DATA=../shared/data/casia1-dev
+# One model only: make weights DATA=... MODELS=m2f-swin-nano
+MODELS ?= crfd-net-compact m2f-swin-nano diffforensics-compact
 weights: $(STAMP)
-	DATA=$(DATA) PY=$(BIN)/python bash packaging/recipes/crfd-net-compact.sh
+	@test -n "$(DATA)" || { echo "make weights: set DATA to a Tp/Gt/Au folder, e.g. DATA=../shared/data/casia1-dev"; exit 2; }
+	for m in $(MODELS); do DATA=$(DATA) PY=$(BIN)/python bash packaging/recipes/$$m.sh || exit 1; done
+	DATA=$(DATA) PY=$(BIN)/python bash packaging/recipes/bundled-ensemble.sh
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

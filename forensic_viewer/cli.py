@@ -261,7 +261,12 @@ def cmd_models(args: argparse.Namespace) -> int:
                 else:
                     print(json.dumps(json.loads(e.meta.to_json()), indent=2))
                 return 0
-        raise UsageError(f"no checkpoint named '{args.name}'")
+        for p in catalog.discover_ensembles(args.extra):
+            if args.name in (p.name, p.name.removesuffix(".ensemble.json")):
+                card = p.with_name(p.name.removesuffix(".ensemble.json") + ".md")
+                print(card.read_text(encoding="utf-8") if card.exists() else p.read_text())
+                return 0
+        raise UsageError(f"no checkpoint or ensemble named '{args.name}'")
     print("Architectures:")
     for name in list_models():
         print(f"  {name:<24} {get_spec(name).description}")

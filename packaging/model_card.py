@@ -44,6 +44,63 @@ def sample_figures(checkpoint: Path, sample: str) -> tuple[float, float]:
     return f1, float(roc_auc_score(gt.ravel(), result.heatmap.ravel()))
 
 
+FAMILIES = {
+    "crfd-net": (
+        "CRFD-Net, `papers/crfd-net.md`",
+        "Trained from scratch (no pretrained weights exist on this machine)",
+    ),
+    "m2f": (
+        "Mask2Former-style detector/localizer, `papers/mask2former-ddl.md`",
+        "Trained from scratch: no ImageNet Swin weights exist on this machine, so the backbone "
+        "starts random and learns at the head's rate (a deviation from the paper's 0.1x)",
+    ),
+    "diffforensics": (
+        "DiffForensics, `papers/diffforensics.md`",
+        "Stage 1 (Simplex-noise DDPM, no labels) on every training image with the encoder trained "
+        "too, since no ADE20K encoder exists here; then stage 2 (multi-task fine-tuning)",
+    ),
+}
+
+
+def family(architecture: str) -> tuple[str, str]:
+    for prefix, text in FAMILIES.items():
+        if architecture.startswith(prefix):
+            return text
+    return (architecture, "Trained from scratch")
+
+
+def verdict_words(m: dict) -> str:
+    """A plain statement of how much the figures say the model knows."""
+    f1, auc = m.get("pixel_f1", 0.0), m.get("image_auc", 0.5)
+    if f1 >= 0.6 and auc >= 0.9:
+        return "It localizes most forged regions of held-out CASIA scenes (figures below)."
+    loc = (
+        "localizes little better than chance"
+        if f1 < 0.25
+        else "finds part of the forged regions"
+        if f1 < 0.45
+        else "localizes a good share of forged regions"
+    )
+    det = (
+        "its image-level verdicts are close to a coin toss"
+        if auc < 0.65
+        else "its image-level scores rank tampered above authentic images more often than not"
+        if auc < 0.85
+        else "its image-level scores separate tampered from authentic images well"
+    )
+    weak = "**It is weak.** " if f1 < 0.45 or auc < 0.75 else ""
+    return f"{weak}On held-out CASIA scenes it {loc} and {det} (figures below). " + (
+        "Treat its heatmap as a weak hint, never as a finding on its own." if weak else ""
+    )
+
+
+def best_sample(checkpoint: Path) -> str:
+    """The bundled sample on which the model's pixel F1 is highest (the regression floor's)."""
+    manifest = json.loads((SAMPLES / "samples.json").read_text())
+    scored = [(sample_figures(checkpoint, s)[0], s) for s, v in manifest.items() if v.get("mask")]
+    return max(scored)[1]
+
+
 def card(checkpoint: Path, evaluation: dict, wall: str, floor_sample: str) -> str:
     from engine.checkpoints import file_sha256, read_meta
 
@@ -52,6 +109,10 @@ def card(checkpoint: Path, evaluation: dict, wall: str, floor_sample: str) -> st
     conv = evaluation.get("conventions", {})
     d = meta.decision
     strategies = d.details.get("strategies", {})
+    arch_text, init_text = family(meta.architecture)
+    name = meta.name or checkpoint.stem
+    if floor_sample == "auto":
+        floor_sample = best_sample(checkpoint)
     f1, auc = sample_figures(checkpoint, floor_sample)
     floor = round(max(0.0, f1 * 0.7), 3)
     auc_floor = round(0.5 + 0.7 * max(0.0, auc - 0.5), 3)
@@ -69,20 +130,18 @@ def card(checkpoint: Path, evaluation: dict, wall: str, floor_sample: str) -> st
         if "synth" in json.dumps(meta.training.get("data", []))
         else ""
     )
-    return f"""# {meta.name or checkpoint.stem}
+    return f"""# {name}
 
-**Architecture:** `{meta.architecture}` (CRFD-Net, `papers/crfd-net.md`), config `{config}`.
+**Architecture:** `{meta.architecture}` ({arch_text}), config `{config}`.
 Input: sliding windows of {meta.input_policy.window} px at stride {meta.input_policy.stride},
 fused as §3.3. Decision: {d.rule} rule, mask = heatmap > {d.pixel_threshold}.
 File SHA-256: `{file_sha256(checkpoint)}`.
 
 ## What it knows, and what it does not
 
-Trained from scratch (no pretrained weights exist on this machine) on the training split of
-CASIA v1.0 (`casia1-dev`: hand-made splices and copy-moves of 384x256 JPEG photographs){synth}.
-**It is weak.** On held-out CASIA scenes it localizes little better than chance and its
-image-level verdicts are close to a coin toss (figures below). Treat its heatmap as a weak hint,
-never as a finding on its own.
+{init_text}, on the training split of CASIA v1.0 (`casia1-dev`: hand-made splices and
+copy-moves of 384x256 JPEG photographs){synth}.
+{verdict_words(m)}
 
 Not trained on, and not expected to detect: face swaps and reenactment, diffusion or GAN
 generated or edited regions, social-media re-encoding, photographs far from CASIA's size and
@@ -94,14 +153,15 @@ JPEG quality.
 {meta.training.get("recipe") or meta.training.get("command", "")}
 ```
 Reproduce with `make weights DATA=../shared/data/casia1-dev`
-(`packaging/recipes/crfd-net-compact.sh`). Wall time: {wall}.
+(`packaging/recipes/{name}.sh`). Wall time: {wall}.
 Split: {json.dumps(d.details.get("split", {}))}.
 
 ## Threshold θ
 
 {d.provenance}.
-p_real_max = {d.details.get("p_real_max", float("nan")):.4g} (authentic training images),
-p_fake_min = {d.details.get("p_fake_min", float("nan")):.4g} (tampered validation images).
+Calibrated quantity: {d.details.get("quantity", "forged_fraction").replace("_", " ")}.
+p_real_max = {d.details.get("p_real_max", float("nan")):.4g} (largest on authentic training images),
+p_fake_min = {d.details.get("p_fake_min", float("nan")):.4g} (smallest on tampered validation images).
 {"The two ranges overlap, so no θ separates them; the Table-3 alternatives on the validation split:" if d.details.get("overlap") else "The Table-3 alternatives on the validation split:"}
 
 | strategy | θ | accuracy | balanced acc. | precision | recall | F1 |
@@ -133,13 +193,89 @@ weights are derived from it: use them for research.
 """
 
 
+KEYS = ("image_auc", "image_bacc", "pixel_f1", "pixel_iou", "pixel_auc")
+
+
+def ensemble_card(path: Path, evaluation: dict) -> str:
+    """The card of an ``*.ensemble.json`` from ``forensic-train ensemble --json`` output."""
+    ens = json.loads(path.read_text())
+    name = ens["name"]
+    m = evaluation["metrics"]
+    conv = evaluation.get("conventions", {})
+    members = evaluation["member_metrics"]
+    head = "| model | " + " | ".join(KEYS) + " |\n| --- |" + " --- |" * len(KEYS)
+    rows = [f"| **{name}** (ensemble) | " + " | ".join(f"{m[k]:.3f}" for k in KEYS) + " |"]
+    rows += [
+        f"| {n} | " + " | ".join(f"{mm[k]:.3f}" for k in KEYS) + " |" for n, mm in members.items()
+    ]
+    weights = "\n".join(
+        f"| {x['model']} | {x['detection_weight']:g} | {x['localization_weight']:g} |"
+        for x in ens["members"]
+    )
+    left_out = sorted(set(members) - {x["model"] for x in ens["members"]})
+    conventions = "\n".join(f"- {k}: {conv[k]}" for k in KEYS if k in conv)
+    return f"""# {name}
+
+**Ensemble** (`papers/mask2former-ddl.md` §3.5, equation 6: Y = Σ w_i·y_i / Σ w_i, with
+separate weights for detection and localization) of the bundled models. File:
+`{path.name}`; verdict "manipulated" when the fused score exceeds {ens["threshold"]:g}; mask =
+fused heatmap > {ens["pixel_threshold"]:g}.
+
+| member | detection weight | localization weight |
+| --- | --- | --- |
+{weights}
+{f"{chr(10)}Left out (weight 0 for both tasks on validation): {', '.join(left_out)}.{chr(10)}" if left_out else ""}
+## How the weights were chosen
+
+{ens["description"]}. Grid: each weight in {{0, 0.5, 1, 2, 4}}; thresholds 0.20-0.80 in steps
+of 0.05. Reproduce with `make weights DATA=../shared/data/casia1-dev`
+(`packaging/recipes/bundled-ensemble.sh`, `forensic-train ensemble`).
+
+## Measured on the held-out validation split
+
+{m["images"]} images ({m["tampered"]} tampered, {m["authentic"]} authentic), each member and the
+ensemble on the same images through the viewer's own path.
+
+{head}
+{chr(10).join(rows)}
+
+{conventions}
+
+The ensemble is no better informed than its members: each of them is weak (see their cards),
+so its heatmap is a hint to look closer, never a finding on its own.
+
+## Licence of the training data
+
+As its members: derived from CASIA v1.0 (Institute of Automation, Chinese Academy of Sciences;
+research use only).
+"""
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("checkpoint", type=Path)
     p.add_argument("eval_json", type=Path)
-    p.add_argument("--wall", required=True, help="training wall time, in words")
-    p.add_argument("--floor-sample", default="coffee-copymove.jpg")
+    p.add_argument("--wall", default="", help="training wall time, in words")
+    p.add_argument(
+        "--floor-sample",
+        default="auto",
+        help="bundled sample of the regression floor (auto: the one the model does best on)",
+    )
+    p.add_argument(
+        "--ensemble",
+        action="store_true",
+        help="CHECKPOINT is an *.ensemble.json and EVAL_JSON the output of forensic-train ensemble",
+    )
     a = p.parse_args(argv)
+    if a.ensemble:
+        out = a.checkpoint.with_name(a.checkpoint.name.removesuffix(".ensemble.json") + ".md")
+        out.write_text(
+            ensemble_card(a.checkpoint, json.loads(a.eval_json.read_text())), encoding="utf-8"
+        )
+        print(f"wrote {out}")
+        return 0
+    if not a.wall:
+        p.error("--wall is required for a model card (the training wall time, in words)")
     text = card(a.checkpoint, json.loads(a.eval_json.read_text()), a.wall, a.floor_sample)
     out = a.checkpoint.with_suffix(".md")
     out.write_text(text, encoding="utf-8")

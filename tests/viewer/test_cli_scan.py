@@ -215,3 +215,15 @@ def test_models_lists_architectures_and_checkpoints(
     header = json.loads(capsys.readouterr().out)  # no model card: the checkpoint header
     assert header["architecture"] == "crfd-net-compact" and header["decision"]["threshold"] == 0.1
     assert main(["models", "nope", "--extra", str(tiny_checkpoint.parent)]) == 2
+
+
+def test_models_prints_an_ensembles_card(tmp_path: Path, tiny_checkpoint: Path, capsys) -> None:
+    folder = tiny_checkpoint.parent
+    (folder / "pair.ensemble.json").write_text(
+        json.dumps({"name": "pair", "members": [{"model": "tiny"}]}), encoding="utf-8"
+    )
+    assert main(["models", "pair", "--extra", str(folder)]) == 0
+    assert json.loads(capsys.readouterr().out)["name"] == "pair"  # no card: the file itself
+    (folder / "pair.md").write_text("# pair\n\nweights chosen on validation\n", encoding="utf-8")
+    assert main(["models", "pair", "--extra", str(folder)]) == 0
+    assert "weights chosen on validation" in capsys.readouterr().out
