@@ -117,6 +117,51 @@ def write_decision(src: Path, dst: Path, meta: CheckpointMeta) -> None:
     tmp.replace(dst)
 
 
+PIXEL_GRID = tuple(float(t) for t in np.round(np.arange(0.05, 0.96, 0.05), 2))
+
+
+def choose_pixel_threshold(
+    loaded: Any,
+    samples: list,
+    *,
+    device: str,
+    batch_size: int,
+    skipped: SkipLog,
+    progress: Any = None,
+) -> tuple[float, dict[str, float]]:
+    """The heatmap threshold (grid 0.05..0.95) with the best mean per-image pixel F1 on the
+    tampered ``samples``; also the whole curve. Ties go to the threshold nearest 0.5."""
+    from engine.errors import EvidenceError
+    from engine.io import load_evidence
+    from engine.pipeline import Analyzer
+    from trainer.data.records import load_mask
+    from trainer.metrics import f1_iou
+
+    analyzer = Analyzer([loaded], device=device, batch_size=batch_size)
+    grid = np.asarray(PIXEL_GRID)
+    sums = np.zeros(grid.size)
+    n = 0
+    tampered = [s for s in samples if s.label == 1]
+    for i, s in enumerate(tampered):
+        try:
+            evidence = load_evidence(s.image)
+        except EvidenceError as e:
+            skipped.add(s.image, e.reason)
+            continue
+        heat = analyzer.analyze(evidence).results[loaded.name].heatmap
+        gt = load_mask(s, heat.shape).astype(bool)
+        if gt.any():
+            sums += [f1_iou(heat > t, gt)[0] for t in grid]
+            n += 1
+        if progress is not None:
+            progress(i + 1, len(tampered))
+    if n == 0:
+        raise DataError(samples[0].image, "no tampered image with a non-empty mask to choose from")
+    means = sums / n
+    best = max(range(grid.size), key=lambda i: (round(means[i], 6), -abs(grid[i] - 0.5)))
+    return float(grid[best]), {f"{t:.2f}": float(m) for t, m in zip(grid, means, strict=True)}
+
+
 def _quantity(records: list, label: int, rule: str) -> np.ndarray:
     key = "forged_fraction" if rule == "forged_fraction" else "score"
     return np.array([getattr(r, key) for r in records if r.label == label], dtype=np.float64)
@@ -132,6 +177,15 @@ def run(args: argparse.Namespace) -> int:
     dst: Path = args.out or src
     if dst.suffix != ".safetensors":
         raise UsageError(dst, "--out must end in .safetensors")
+    if args.pixel_threshold not in ("keep", "auto"):
+        try:
+            ok = 0.0 < float(args.pixel_threshold) < 1.0
+        except ValueError:
+            ok = False
+        if not ok:
+            raise UsageError(
+                args.pixel_threshold, "--pixel-threshold must be keep, auto or a number in (0, 1)"
+            )
     meta = read_meta(src)
     rule = meta.decision.rule
     specs = [parse_data_spec(d) for d in args.data]
@@ -160,6 +214,22 @@ def run(args: argparse.Namespace) -> int:
     loaded = load_checkpoint(src, device="cpu")
     skipped = SkipLog()
     reporter = Reporter(interval=10.0)
+    pixel_curve: dict[str, float] = {}
+    if args.pixel_threshold == "auto":
+        pixel_t, pixel_curve = choose_pixel_threshold(
+            loaded,
+            val,
+            device=args.device,
+            batch_size=args.batch_size,
+            skipped=skipped,
+            progress=lambda d, t: reporter.bar(d, t, f"pixel threshold: {d}/{t} images"),
+        )
+        print(f"pixel threshold {pixel_t:.2f}: mean pixel F1 {pixel_curve[f'{pixel_t:.2f}']:.4f}")
+    elif args.pixel_threshold != "keep":
+        pixel_t = float(args.pixel_threshold)
+    else:
+        pixel_t = meta.decision.pixel_threshold
+    meta.decision.pixel_threshold = loaded.meta.decision.pixel_threshold = pixel_t
     done = [0]
     total = len(train_real) + len(val)
 
@@ -191,6 +261,10 @@ def run(args: argparse.Namespace) -> int:
     date = today()
     meta.decision.threshold = theta
     meta.decision.provenance = provenance(theta, args.choose, names, split_by, date)
+    if pixel_curve:
+        meta.decision.provenance += (
+            f"; pixel threshold {pixel_t:.2f}: best mean pixel F1 of the same validation split"
+        )
     meta.decision.details = {
         "strategy": args.choose,
         "quantity": "forged_fraction" if rule == "forged_fraction" else "image score",
@@ -198,6 +272,8 @@ def run(args: argparse.Namespace) -> int:
         "split": bundle.split,
         "date": date,
         "pixel_threshold": meta.decision.pixel_threshold,
+        "pixel_threshold_choice": args.pixel_threshold,
+        "pixel_f1_by_threshold": pixel_curve,
         **table,
     }
     chosen = table["strategies"][args.choose]

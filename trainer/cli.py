@@ -168,6 +168,12 @@ def build_parser() -> argparse.ArgumentParser:
         default="midpoint",
         help="which Table-3 threshold to store (default: the paper's midpoint)",
     )
+    c.add_argument(
+        "--pixel-threshold",
+        default="keep",
+        help="heatmap threshold of the mask (and so of the forged fraction): keep the "
+        "checkpoint's, a number, or auto (best mean pixel F1 on the validation split)",
+    )
     c.add_argument("--json", type=Path, help="write the calibration figures here")
     c.add_argument(
         "--limit", type=int, default=0, help="at most this many images per side (0: all)"

@@ -19,6 +19,7 @@ mkdir -p "$DATA_RUN"
 finish() {
     local name=$1 best=$2 run=$3
     $PY -m trainer.cli calibrate --model "$best" --data "$DATA" --threads "$THREADS" \
+        --pixel-threshold auto \
         --out "resources/models/$name.safetensors" --json "$run/calibration.json"
     $PY -m trainer.cli eval --model "resources/models/$name.safetensors" --data "$DATA" \
         --threads "$THREADS" --split val --json "$run/eval-val.json"

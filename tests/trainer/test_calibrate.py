@@ -80,3 +80,32 @@ def test_calibrate_writes_theta_and_keeps_the_weights(
     metrics = read_meta(dst).metrics
     assert metrics["val_image_acc"] == d["strategies"]["midpoint"]["accuracy"]
     assert 0.0 <= metrics["val_pixel_f1"] <= 1.0
+
+
+def test_calibrate_chooses_the_pixel_threshold_that_drives_the_mask(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_folder(tmp_path / "d", 12, 12, seed=5)
+    src = tiny_checkpoint(tmp_path / "m.safetensors")
+    dst = tmp_path / "cal.safetensors"
+    argv = ["calibrate", "--model", str(src), "--data", str(root), "--out", str(dst),
+            "--split-by", "seed", "--val-fraction", "0.4", "--pixel-threshold", "auto"]  # fmt: skip
+    assert cli.main(argv) == 0
+    meta = read_meta(dst)
+    rule = meta.decision
+    curve = rule.details["pixel_f1_by_threshold"]
+    assert len(curve) == 19
+    assert curve[f"{rule.pixel_threshold:.2f}"] == pytest.approx(max(curve.values()))
+    assert f"pixel threshold {rule.pixel_threshold:.2f}: best mean pixel F1" in rule.provenance
+    # the validation figures were measured with the chosen threshold, not the old one
+    assert meta.metrics["val_pixel_f1"] == pytest.approx(curve[f"{rule.pixel_threshold:.2f}"])
+
+
+def test_calibrate_refuses_a_pixel_threshold_outside_0_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_folder(tmp_path / "d", 4, 4, seed=5)
+    src = tiny_checkpoint(tmp_path / "m.safetensors")
+    argv = ["calibrate", "--model", str(src), "--data", str(root), "--pixel-threshold", "1.5"]
+    assert cli.main(argv) == 2
+    assert "--pixel-threshold must be" in capsys.readouterr().err
