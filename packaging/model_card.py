@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -125,6 +126,11 @@ def card(checkpoint: Path, evaluation: dict, wall: str, floor_sample: str) -> st
         for name, s in strategies.items()
     )
     config = json.dumps(meta.config)
+    command = re.sub(
+        r"(^|; )\S*(trainer/cli\.py|-m trainer\.cli|forensic-train)",
+        r"\1forensic-train",
+        meta.training.get("recipe") or meta.training.get("command", ""),
+    )
     synth = (
         ", plus the project's synthetic forgeries of the training split's authentic photographs"
         if "synth" in json.dumps(meta.training.get("data", []))
@@ -150,7 +156,7 @@ JPEG quality.
 ## How it was made
 
 ```
-{meta.training.get("recipe") or meta.training.get("command", "")}
+{command}
 ```
 Reproduce with `make weights DATA=../shared/data/casia1-dev`
 (`packaging/recipes/{name}.sh`). Wall time: {wall}.

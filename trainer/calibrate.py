@@ -99,9 +99,16 @@ def calibration_table(
     }
 
 
-def provenance(theta: float, choose: str, datasets: str, split_by: str, date: str) -> str:
-    """The sentence the viewer shows next to a verdict."""
-    what = STRATEGIES[choose][1]
+def provenance(
+    theta: float,
+    choose: str,
+    datasets: str,
+    split_by: str,
+    date: str,
+    quantity: str = "forged fraction",
+) -> str:
+    """The sentence the viewer shows next to a verdict (``quantity``: what θ thresholds)."""
+    what = STRATEGIES[choose][1].replace("forged fraction", quantity)
     return f"θ = {theta:.4g}: {what}, {datasets} validation split ({split_by}), {date}"
 
 
@@ -260,7 +267,8 @@ def run(args: argparse.Namespace) -> int:
     split_by = ",".join(sorted({str(v.get("by")) for v in bundle.split.values()}))
     date = today()
     meta.decision.threshold = theta
-    meta.decision.provenance = provenance(theta, args.choose, names, split_by, date)
+    quantity = "forged fraction" if rule == "forged_fraction" else "image score"
+    meta.decision.provenance = provenance(theta, args.choose, names, split_by, date, quantity)
     if pixel_curve:
         meta.decision.provenance += (
             f"; pixel threshold {pixel_t:.2f}: best mean pixel F1 of the same validation split"

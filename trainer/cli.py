@@ -220,7 +220,8 @@ def build_parser() -> argparse.ArgumentParser:
 def _cmd_fit(args: argparse.Namespace, stage: str) -> int:
     from trainer.commands import run_fit
 
-    return run_fit(args, stage, " ".join(shlex.quote(a) for a in sys.argv))
+    # recorded in the checkpoint as the user would type it, whatever path launched it
+    return run_fit(args, stage, " ".join(["forensic-train", *map(shlex.quote, sys.argv[1:])]))
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:

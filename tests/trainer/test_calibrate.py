@@ -55,6 +55,8 @@ def test_provenance_sentence() -> None:
         "θ = 0.0371: midpoint of max real / min fake forged fraction, casia1-dev validation split "
         "(source), 2026-11-22"
     )
+    logit = provenance(0.83, "fake-min", "casia1-dev", "source", "2026-11-22", "image score")
+    assert logit.startswith("θ = 0.83: min image score of tampered validation images")
 
 
 def test_calibrate_writes_theta_and_keeps_the_weights(
