@@ -202,9 +202,36 @@ weights are derived from it: use them for research.
 KEYS = ("image_auc", "image_bacc", "pixel_f1", "pixel_iou", "pixel_auc")
 
 
+def ensemble_sample_figures(path: Path) -> tuple[str, float, float]:
+    """(sample, pixel F1, pixel AUC) of the ensemble on the bundled sample it does best on."""
+    from sklearn.metrics import roc_auc_score
+
+    from engine.catalog import resolve
+    from engine.ensemble import Ensemble
+    from engine.io import load_evidence
+    from engine.pipeline import Analyzer
+
+    ens = Ensemble.load(path)
+    analyzer = Analyzer([str(resolve(m)) for m in ens.member_paths()], device="cpu", ensemble=ens)
+    manifest = json.loads((SAMPLES / "samples.json").read_text())
+    best = ("", -1.0, 0.5)
+    for sample, v in manifest.items():
+        if not v.get("mask"):
+            continue
+        gt = cv2.imread(str(SAMPLES / v["mask"]), cv2.IMREAD_GRAYSCALE) > 127
+        r = analyzer.analyze(load_evidence(SAMPLES / sample)).ensemble
+        f1 = 2 * float((r.mask & gt).sum()) / float(r.mask.sum() + gt.sum())
+        if f1 > best[1]:
+            best = (sample, f1, float(roc_auc_score(gt.ravel(), r.heatmap.ravel())))
+    return best
+
+
 def ensemble_card(path: Path, evaluation: dict) -> str:
     """The card of an ``*.ensemble.json`` from ``forensic-train ensemble --json`` output."""
     ens = json.loads(path.read_text())
+    sample, f1, auc = ensemble_sample_figures(path)
+    floor = round(max(0.0, f1 * 0.7), 3)
+    auc_floor = round(0.5 + 0.7 * max(0.0, auc - 0.5), 3)
     name = ens["name"]
     m = evaluation["metrics"]
     conv = evaluation.get("conventions", {})
@@ -246,6 +273,12 @@ ensemble on the same images through the viewer's own path.
 {chr(10).join(rows)}
 
 {conventions}
+
+## Regression floor
+
+regression-floor: {sample} pixel-f1 {floor} pixel-auc {auc_floor}
+
+(measured F1 {f1:.3f} and AUC {auc:.3f} on that bundled sample when the card was written.)
 
 The ensemble is no better informed than its members: each of them is weak (see their cards),
 so its heatmap is a hint to look closer, never a finding on its own.

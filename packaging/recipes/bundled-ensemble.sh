@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
-# Recipe of the bundled ensemble (equation 6 over the three bundled models): run after the
-# three model recipes. Weights and thresholds are chosen on the CASIA validation split (see
+# Recipe of the bundled ensemble (equation 6 over every bundled model): run after the model
+# recipes. Weights and thresholds are chosen on the CASIA validation split (see
 # trainer/ensemble.py) and written to resources/models/bundled-ensemble.ensemble.json, the
 # figures to runs/casia/ensemble-eval.json (copied into the ensemble's card by model_card.py).
 set -euo pipefail
 source "$(dirname "$0")/casia_data.sh"
-$PY -m trainer.cli ensemble \
-    --model resources/models/crfd-net-compact.safetensors \
-    --model resources/models/m2f-swin-nano.safetensors \
-    --model resources/models/diffforensics-compact.safetensors \
+members=()
+for f in resources/models/*.safetensors; do members+=(--model "$f"); done
+$PY -m trainer.cli ensemble "${members[@]}" \
     --data "$DATA" --split val --threads "$THREADS" \
     --out resources/models/bundled-ensemble.ensemble.json --json "$DATA_RUN/ensemble-eval.json"
+$PY packaging/model_card.py --ensemble resources/models/bundled-ensemble.ensemble.json \
+    "$DATA_RUN/ensemble-eval.json"

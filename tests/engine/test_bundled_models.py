@@ -46,3 +46,29 @@ def test_bundled_model_matches_its_card_and_floor(path: Path) -> None:
     assert f1 >= floor, f"{path.name}: pixel F1 {f1:.3f} on {sample} is below the card's {floor}"
     auc = roc_auc_score(gt.ravel(), r.heatmap.ravel())
     assert auc >= auc_floor, f"{path.name}: pixel AUC {auc:.3f} on {sample} < {auc_floor}"
+
+
+ENSEMBLES = sorted(BUNDLED_MODELS.glob("*.ensemble.json"))
+
+
+@pytest.mark.parametrize("path", ENSEMBLES, ids=lambda p: p.name)
+def test_bundled_ensemble_uses_bundled_members_and_stays_above_its_floor(path: Path) -> None:
+    from engine.catalog import resolve
+    from engine.ensemble import Ensemble
+
+    ens = Ensemble.load(path)
+    members = [resolve(m) for m in ens.member_paths()]
+    assert all(p.parent == BUNDLED_MODELS for p in members), members
+    card = path.with_name(path.name.removesuffix(".ensemble.json") + ".md").read_text()
+    m = re.search(r"regression-floor: (\S+) pixel-f1 ([0-9.]+) pixel-auc ([0-9.]+)", card)
+    assert m, "the ensemble's card states no regression floor"
+    sample, floor, auc_floor = m.group(1), float(m.group(2)), float(m.group(3))
+    manifest = json.loads((SAMPLES / "samples.json").read_text())
+    gt = cv2.imread(str(SAMPLES / manifest[sample]["mask"]), cv2.IMREAD_GRAYSCALE) > 127
+    analysis = Analyzer([str(p) for p in members], device="cpu", ensemble=ens).analyze(
+        load_evidence(SAMPLES / sample)
+    )
+    r = analysis.ensemble
+    f1 = 2 * float((r.mask & gt).sum()) / float(r.mask.sum() + gt.sum())
+    assert f1 >= floor, f"{path.name}: pixel F1 {f1:.3f} on {sample} is below the card's {floor}"
+    assert roc_auc_score(gt.ravel(), r.heatmap.ravel()) >= auc_floor
