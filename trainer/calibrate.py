@@ -35,7 +35,7 @@ from engine.decision import midpoint_threshold
 from engine.errors import CheckpointError
 from trainer.data.records import SkipLog
 from trainer.errors import DataError, UsageError
-from trainer.evaluate import evaluate
+from trainer.evaluate import analysed, evaluate
 from trainer.metrics import roc_auc
 from trainer.progress import Reporter
 from trainer.setup import parse_data_spec, read_and_split, subset_for_validation, today
@@ -138,8 +138,6 @@ def choose_pixel_threshold(
 ) -> tuple[float, dict[str, float]]:
     """The heatmap threshold (grid 0.05..0.95) with the best mean per-image pixel F1 on the
     tampered ``samples``; also the whole curve. Ties go to the threshold nearest 0.5."""
-    from engine.errors import EvidenceError
-    from engine.io import load_evidence
     from engine.pipeline import Analyzer
     from trainer.data.records import load_mask
     from trainer.metrics import f1_iou
@@ -149,13 +147,8 @@ def choose_pixel_threshold(
     sums = np.zeros(grid.size)
     n = 0
     tampered = [s for s in samples if s.label == 1]
-    for i, s in enumerate(tampered):
-        try:
-            evidence = load_evidence(s.image)
-        except EvidenceError as e:
-            skipped.add(s.image, e.reason)
-            continue
-        heat = analyzer.analyze(evidence).results[loaded.name].heatmap
+    for i, s, analysis in analysed(analyzer, tampered, skipped):
+        heat = analysis.results[loaded.name].heatmap
         gt = load_mask(s, heat.shape).astype(bool)
         if gt.any():
             sums += [f1_iou(heat > t, gt)[0] for t in grid]

@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import sys
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -37,11 +38,10 @@ import numpy as np
 from engine.checkpoints import LoadedModel
 from engine.decision import MANIPULATED
 from engine.ensemble import Ensemble, Member
-from engine.errors import EvidenceError
-from engine.io import load_evidence
 from engine.pipeline import Analyzer
 from engine.types import ModelResult
 from trainer.data.records import Sample, SkipLog, load_mask
+from trainer.evaluate import analysed
 from trainer.metrics import MetricAccumulator, balanced_accuracy, f1_iou, roc_auc, summarize
 
 WEIGHT_GRID = (0.0, 0.5, 1.0, 2.0, 4.0)
@@ -74,13 +74,8 @@ def analyse_all(
     """Every member on every sample (unreadable images go to ``skipped``)."""
     analyzer = Analyzer(models, device=device, batch_size=batch_size)
     out: list[Cached] = []
-    for i, s in enumerate(samples):
-        try:
-            evidence = load_evidence(s.image)
-        except EvidenceError as e:
-            skipped.add(s.image, e.reason)
-            continue
-        results = analyzer.analyze(evidence).results
+    for i, s, analysis in analysed(analyzer, samples, skipped):
+        results = analysis.results
         shape = next(iter(results.values())).heatmap.shape
         gt = load_mask(s, shape).astype(bool) if s.label == 1 else None
         item = Cached(str(s.image), s.label, gt, results)
@@ -259,8 +254,6 @@ def run(args: argparse.Namespace, samples: list[Sample], models: list[LoadedMode
     print(format_comparison(name, fused, members))
     print(f"wrote {args.out}" + (f" and {args.json}" if args.json else ""))
     if len(skipped):
-        import sys
-
         print(skipped.summary(), file=sys.stderr)
     return 0
 

@@ -9,7 +9,7 @@ on the same folder, and validation during training measures the network as it wi
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +20,7 @@ from engine.decision import MANIPULATED
 from engine.errors import EvidenceError
 from engine.io import load_evidence
 from engine.pipeline import Analyzer
+from engine.types import Analysis
 from trainer.data.records import Sample, SkipLog, load_mask
 from trainer.metrics import MetricAccumulator
 
@@ -56,6 +57,19 @@ class EvalResult:
         return np.array([r.forged_fraction for r in self.records if r.label == label])
 
 
+def analysed(
+    analyzer: Analyzer, samples: list[Sample], skipped: SkipLog
+) -> Iterator[tuple[int, Sample, Analysis]]:
+    """(index, sample, analysis) for each readable sample; unreadable ones go to ``skipped``."""
+    for i, s in enumerate(samples):
+        try:
+            evidence = load_evidence(s.image)
+        except EvidenceError as e:
+            skipped.add(s.image, e.reason)
+            continue
+        yield i, s, analyzer.analyze(evidence)
+
+
 def evaluate(
     loaded: LoadedModel,
     samples: list[Sample],
@@ -74,13 +88,8 @@ def evaluate(
     analyzer = Analyzer([loaded], device=device, batch_size=batch_size)
     acc = MetricAccumulator(inverted=inverted)
     records: list[ImageRecord] = []
-    for i, s in enumerate(samples):
-        try:
-            evidence = load_evidence(s.image)
-        except EvidenceError as e:
-            skipped.add(s.image, e.reason)
-            continue
-        result = analyzer.analyze(evidence).results[loaded.name]
+    for i, s, analysis in analysed(analyzer, samples, skipped):
+        result = analysis.results[loaded.name]
         gt = load_mask(s, result.heatmap.shape).astype(bool) if s.label == 1 else None
         ps = acc.add(
             s.label,
