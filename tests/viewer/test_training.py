@@ -140,6 +140,36 @@ def test_diffforensics_runs_two_stages_the_second_from_the_first(tmp_path: Path)
     assert c.stage_argv(one, resume=False)[0] == "pretrain"
 
 
+def test_pretrained_weights_reach_the_first_stage_only(tmp_path: Path) -> None:
+    c = _config(tmp_path, arch="diffforensics-effl0", pretrained="imagenet")
+    assert c.problems() == []
+    one, two = c.stages()
+    argv = c.stage_argv(one, resume=False)
+    assert argv[argv.index("--model-config") + 1] == "encoder_weights=imagenet"
+    assert "encoder_weights=imagenet" not in c.stage_argv(two, resume=False)  # --init has them
+    swin = tmp_path / "swin.safetensors"
+    swin.write_bytes(b"")
+    m2f = _config(tmp_path, arch="m2f-swin-nano", pretrained=str(swin))
+    (stage,) = m2f.stages()
+    assert f"backbone_weights={swin}" in m2f.stage_argv(stage, resume=False)
+
+
+@pytest.mark.parametrize(
+    ("arch", "pretrained", "model_config", "expected"),
+    [
+        ("crfd-net-compact", "imagenet", [], "crfd-net-compact takes none"),
+        ("diffforensics-compact", "imagenet", [], "only known for EfficientNet-Lite0"),
+        ("m2f-swin-nano", "/nowhere/swin.pth", [], "/nowhere/swin.pth: no such file"),
+        ("diffforensics-effl0", "imagenet", ["encoder_weights=x"], "not both"),
+    ],
+)
+def test_pretrained_weights_problems(
+    tmp_path: Path, arch: str, pretrained: str, model_config: list[str], expected: str
+) -> None:
+    c = _config(tmp_path, arch=arch, pretrained=pretrained, model_config=model_config)
+    assert any(expected in p for p in c.problems()), c.problems()
+
+
 def test_run_state_next_stage_and_readiness(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -227,6 +257,18 @@ def _new_dialog(qtbot, tmp_path: Path) -> TrainingDialog:
     qtbot.addWidget(dialog)
     dialog.show()
     return dialog
+
+
+@pytest.mark.gui
+def test_pretrained_field_follows_the_architecture(qtbot, tmp_path: Path) -> None:
+    dialog = _new_dialog(qtbot, tmp_path)
+    dialog.arch.setCurrentText("diffforensics-effl0")
+    assert dialog.pretrained.isEnabled() and dialog.pretrained.text() == "imagenet"
+    assert dialog.config().pretrained == "imagenet"
+    dialog.arch.setCurrentText("crfd-net-compact")
+    assert not dialog.pretrained.isEnabled() and dialog.config().pretrained == ""
+    dialog.arch.setCurrentText("m2f-swin-nano")
+    assert dialog.pretrained.isEnabled() and dialog.pretrained.text() == ""  # no Swin shorthand
 
 
 def _problems(dialog: TrainingDialog) -> str:
