@@ -32,7 +32,7 @@ from trainer.noise import simplex_noise
 
 SIZE = 512
 WARMUP, RUNS = 2, 5
-VARIANTS = ("diffforensics-compact", "diffforensics-b0", "diffforensics-b1")
+VARIANTS = ("diffforensics-compact", "diffforensics-b0", "diffforensics-b1", "diffforensics-effl0")
 TARGET_S = 0.5
 
 
