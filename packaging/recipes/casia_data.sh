@@ -28,3 +28,32 @@ finish() {
     $PY -m trainer.cli eval --model "$MODELS_OUT/$name.safetensors" --data "$DATA" \
         --threads "$THREADS" --split val --json "$run/eval-val.json"
 }
+
+# DiffForensics in two resumable stages, then finish: stage 1 `pretrain` (Simplex-noise DDPM,
+# no labels) on every training image, CASIA and synthetic; stage 2 `fit --init` stage 1 on the
+# same images with their masks, validated on the CASIA validation split. Each stage resumes
+# when the recipe is run again; logs are appended to RUN/pretrain.jsonl and RUN/fit.jsonl.
+# usage: diffforensics_two_stage NAME RUN EPOCHS1 STEPS1 LR1 EPOCHS2 LR2 WARMUP [PRETRAIN_ARG...]
+# (STEPS1 > 0 stops stage 1 after that many steps; PRETRAIN_ARGs go to stage 1 only.)
+diffforensics_two_stage() {
+    local name=$1 run=$2 epochs1=$3 steps1=$4 lr1=$5 epochs2=$6 lr2=$7 warmup=$8
+    shift 8
+    local common=(--arch "$name" --data "$SPLIT/train.json" --data "$SYNTH" --threads "$THREADS"
+        --window "${WINDOW:-256}" --checkpoint-minutes 5 --name "$name" --batch-size 8
+        --warmup "$warmup")
+    local resume=()
+    mkdir -p "$run"
+    if [ ! -f "$run/pretrain/done" ]; then
+        [ -f "$run/pretrain/last.resume.pt" ] && resume=(--resume)
+        $PY -m trainer.cli pretrain "${common[@]}" "$@" --out "$run/pretrain" \
+            --epochs "$epochs1" --max-steps "$steps1" --lr "$lr1" --no-val "${resume[@]}" \
+            >> "$run/pretrain.jsonl"
+        touch "$run/pretrain/done"
+    fi
+    resume=()
+    [ -f "$run/fit/last.resume.pt" ] && resume=(--resume)
+    $PY -m trainer.cli fit "${common[@]}" --init "$run/pretrain/last.safetensors" \
+        --val-data "$SPLIT/val.json" --out "$run/fit" --epochs "$epochs2" --lr "$lr2" \
+        --val-max-images 100 "${resume[@]}" >> "$run/fit.jsonl"
+    finish "$name" "$run/fit/best.safetensors" "$run"
+}
