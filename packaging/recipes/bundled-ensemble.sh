@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Recipe of the bundled ensemble (equation 6 over every bundled model): run after the model
 # recipes. Weights and thresholds are chosen on the CASIA validation split (see
-# trainer/ensemble.py) and written to resources/models/bundled-ensemble.ensemble.json, the
-# figures to runs/casia/ensemble-eval.json (copied into the ensemble's card by model_card.py).
+# trainer/ensemble.py) and written to MODELS_OUT/bundled-ensemble.ensemble.json (default
+# resources/models), the figures to runs/casia/ensemble-eval.json (copied into the ensemble's
+# card by model_card.py). The members are every checkpoint in MODELS_OUT.
 set -euo pipefail
 source "$(dirname "$0")/casia_data.sh"
 members=()
-for f in resources/models/*.safetensors; do members+=(--model "$f"); done
+for f in "$MODELS_OUT"/*.safetensors; do members+=(--model "$f"); done
 $PY -m trainer.cli ensemble "${members[@]}" \
     --data "$DATA" --split val --threads "$THREADS" \
-    --out resources/models/bundled-ensemble.ensemble.json --json "$DATA_RUN/ensemble-eval.json"
-$PY packaging/model_card.py --ensemble resources/models/bundled-ensemble.ensemble.json \
+    --out "$MODELS_OUT/bundled-ensemble.ensemble.json" --json "$DATA_RUN/ensemble-eval.json"
+$PY packaging/model_card.py --ensemble "$MODELS_OUT/bundled-ensemble.ensemble.json" \
     "$DATA_RUN/ensemble-eval.json"
