@@ -16,5 +16,5 @@ $PY -m trainer.cli fit --arch crfd-net-compact \
     --data "$SPLIT/train.json" --data "$SYNTH" --val-data "$SPLIT/val.json" \
     --out "$RUN/fit" --threads "$THREADS" --window 128 --epochs "$EPOCHS" --lr 3e-4 --warmup 200 \
     --authentic-share 1.0 --val-max-images 100 --checkpoint-minutes 5 --name crfd-net-compact \
-    "${resume[@]}" > "$RUN/fit.jsonl"
+    "${resume[@]}" >> "$RUN/fit.jsonl"
 finish crfd-net-compact "$RUN/fit/best.safetensors" "$RUN"

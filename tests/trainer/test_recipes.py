@@ -1,0 +1,124 @@
+"""The model recipes (``packaging/recipes/*.sh``, ``make weights``) assemble the commands their
+model cards claim: run with a stand-in interpreter that records its arguments and creates what
+each command would write, so the order, the arguments, the resume logic and the output folder
+are checked without training anything."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+RECIPES = ROOT / "packaging" / "recipes"
+
+# Records argv, then creates each --out (a file when it has a suffix, else a folder).
+FAKE_PY = """#!/usr/bin/env bash
+printf '%s\\n' "$*" >> "$FAKE_LOG"
+prev=""
+for a in "$@"; do
+    if [ "$prev" = "--out" ]; then
+        case "$a" in
+            *.safetensors|*.json) mkdir -p "$(dirname "$a")"; : > "$a" ;;
+            *) mkdir -p "$a" ;;
+        esac
+    fi
+    prev=$a
+done
+"""
+
+
+def _run(tmp_path: Path, recipe: str, **env: str) -> list[list[str]]:
+    fake = tmp_path / "fake-python"
+    fake.write_text(FAKE_PY)
+    fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
+    log = tmp_path / "calls.log"
+    log.unlink(missing_ok=True)
+    full = {
+        **os.environ,
+        "PY": str(fake),
+        "FAKE_LOG": str(log),
+        "DATA": "/data/casia",
+        "DATA_RUN": str(tmp_path / "casia"),
+        "MODELS_OUT": str(tmp_path / "models"),
+        "THREADS": "1",
+        **env,
+    }
+    done = subprocess.run(
+        ["bash", str(RECIPES / f"{recipe}.sh")],
+        cwd=tmp_path,
+        env=full,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return [shlex.split(line) for line in log.read_text().splitlines()]
+
+
+def _value(argv: list[str], flag: str) -> str:
+    return argv[argv.index(flag) + 1]
+
+
+def _commands(calls: list[list[str]]) -> list[str]:
+    """The trainer sub-command (or script) of each call."""
+    return [c[2] if c[:2] == ["-m", "trainer.cli"] else Path(c[0]).name for c in calls]
+
+
+def test_effl0_recipe_two_stages_from_imagenet_then_calibrated_into_models_out(
+    tmp_path: Path,
+) -> None:
+    run = tmp_path / "run"
+    calls = _run(tmp_path, "diffforensics-effl0", RUN=str(run))
+    assert _commands(calls) == ["split_casia.py", "synth", "pretrain", "fit", "calibrate", "eval"]
+    pre, fit, cal, ev = calls[2:]
+    assert "encoder_weights=imagenet" in pre and _value(pre, "--max-steps") == "131"
+    assert "encoder_weights=imagenet" not in fit  # stage 2 starts from stage 1's checkpoint
+    assert _value(fit, "--init") == f"{run}/pretrain/last.safetensors"
+    assert _value(fit, "--epochs") == "8" and "--resume" not in fit
+    synth = _value(calls[1], "--out")
+    assert [_value(c, "--data") for c in (pre, fit)] == [f"{tmp_path}/casia/split/train.json"] * 2
+    assert all(synth in c for c in (pre, fit))
+    assert _value(cal, "--model") == f"{run}/fit/best.safetensors"
+    assert _value(cal, "--pixel-threshold") == "auto"
+    out = f"{tmp_path}/models/diffforensics-effl0.safetensors"
+    assert _value(cal, "--out") == out and _value(ev, "--model") == out
+
+    # Run again after an interruption of stage 2: stage 1 is done, stage 2 resumes, the data
+    # split and the synthetic forgeries are reused.
+    (run / "fit" / "last.resume.pt").write_bytes(b"")
+    (tmp_path / "casia" / "split").mkdir(parents=True)
+    (tmp_path / "casia" / "split" / "train.json").write_text("[]")
+    (tmp_path / "casia" / "synth" / "Tp").mkdir(parents=True)
+    again = _run(tmp_path, "diffforensics-effl0", RUN=str(run))
+    assert _commands(again) == ["fit", "calibrate", "eval"]
+    assert again[0][-1] == "--resume"
+
+
+@pytest.mark.parametrize(("recipe", "epochs"), [("crfd-net-compact", "8"), ("m2f-swin-nano", "7")])
+def test_one_stage_recipes(tmp_path: Path, recipe: str, epochs: str) -> None:
+    calls = _run(tmp_path, recipe, RUN=str(tmp_path / "run"))
+    assert _commands(calls) == ["split_casia.py", "synth", "fit", "calibrate", "eval"]
+    fit = calls[2]
+    assert _value(fit, "--arch") == recipe and _value(fit, "--name") == recipe
+    assert _value(fit, "--epochs") == epochs
+    assert _value(fit, "--val-data") == f"{tmp_path}/casia/split/val.json"
+    assert _value(calls[3], "--out") == f"{tmp_path}/models/{recipe}.safetensors"
+
+
+def test_ensemble_recipe_takes_every_model_in_models_out(tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    models.mkdir()
+    for name in ("a", "b"):
+        (models / f"{name}.safetensors").write_bytes(b"")
+    calls = _run(tmp_path, "bundled-ensemble")
+    ens = next(c for c in calls if c[:3] == ["-m", "trainer.cli", "ensemble"])
+    members = [ens[i + 1] for i, a in enumerate(ens) if a == "--model"]
+    assert members == [f"{models}/a.safetensors", f"{models}/b.safetensors"]
+    assert _value(ens, "--out") == f"{models}/bundled-ensemble.ensemble.json"
+    card = calls[-1]
+    assert Path(card[0]).name == "model_card.py" and card[1] == "--ensemble"
