@@ -39,7 +39,10 @@ class Analyzer:
     models: loaded checkpoints, or paths to load.
     device: ``auto`` | ``cpu`` | ``cuda`` | ``mps``.
     window, stride: override every window-policy checkpoint's own window/stride.
-    batch_size: windows per forward pass.
+    batch_size: windows per forward pass (the most, when ``max_batch_seconds`` is given).
+    max_batch_seconds: adapt window batches to about this long, so that ``cancel`` is answered
+        within about that time (see :func:`engine.tiling.sliding_window_inference`); the
+        viewer sets it, batch scans leave it None for throughput.
     mixed_precision: fp16 autocast on CUDA only (recorded with every result).
     """
 
@@ -51,6 +54,7 @@ class Analyzer:
         window: int | None = None,
         stride: int | None = None,
         batch_size: int = 8,
+        max_batch_seconds: float | None = None,
         mixed_precision: bool = False,
         ensemble: object | None = None,
         faces: object | None = None,
@@ -60,6 +64,7 @@ class Analyzer:
         self.window = window
         self.stride = stride
         self.batch_size = batch_size
+        self.max_batch_seconds = max_batch_seconds
         self.models: list[LoadedModel] = []
         for m in models:
             loaded = m if isinstance(m, LoadedModel) else load_checkpoint(m)
@@ -141,6 +146,7 @@ class Analyzer:
                 device=self.device,
                 progress=progress,
                 cancel=cancel,
+                max_batch_seconds=self.max_batch_seconds,
             )
             heat = fused[0].numpy()
         logit = None

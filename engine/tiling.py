@@ -18,6 +18,7 @@ product of two 1-D counts (windows and the Gaussian both separate into rows and 
 
 from __future__ import annotations
 
+import time
 import warnings
 from collections.abc import Callable
 from enum import StrEnum
@@ -93,6 +94,7 @@ def sliding_window_inference(
     device: torch.device | str | None = None,
     progress: Callable[[int, int], None] | None = None,
     cancel: Callable[[], bool] | None = None,
+    max_batch_seconds: float | None = None,
 ) -> torch.Tensor:
     """Fused prediction over the whole image.
 
@@ -104,9 +106,16 @@ def sliding_window_inference(
     Returns M = A / C as float32 ``[K, H, W]`` on the CPU.
     progress(done, total) is called after each batch; cancel() is checked before each batch and
     raises :class:`Cancelled` when it returns True.
+    max_batch_seconds: when given, batches start at one window and adapt so that one batch
+        takes about this long (halved or shrunk when slower, doubled up to ``batch_size`` when
+        under half of it): cancel() is then answered within about that time, whatever the
+        model and the machine's load, at a small cost in throughput. The result does not
+        depend on the batch sizes (windows are independent in eval mode).
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    if max_batch_seconds is not None and max_batch_seconds <= 0:
+        raise ValueError(f"max_batch_seconds must be > 0, got {max_batch_seconds}")
     weighting = Weighting(weighting)
     if isinstance(image, np.ndarray):
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
@@ -132,10 +141,13 @@ def sliding_window_inference(
     w2d = torch.from_numpy(np.outer(g, g).astype(np.float32))  # P, P
 
     acc: torch.Tensor | None = None
-    for i in range(0, total, batch_size):
+    n = batch_size if max_batch_seconds is None else 1  # windows in the next batch
+    i = 0
+    while i < total:
         if cancel is not None and cancel():
             raise Cancelled(f"cancelled after {i} of {total} windows")
-        chunk = origins[i : i + batch_size]
+        chunk = origins[i : i + n]
+        started = time.perf_counter()
         batch = torch.stack([padded[:, y : y + window, x : x + window] for y, x in chunk])
         batch = batch.to(device, non_blocking=True)
         if scale:
@@ -147,21 +159,34 @@ def sliding_window_inference(
                 f"predictor must return [B, K, {window}, {window}] for B={len(chunk)}, "
                 f"got {tuple(pred.shape)}"
             )
-        pred = pred.float().cpu()
+        pred = pred.float().cpu()  # waits for the device: the batch's time is complete
         if acc is None:
             acc = torch.zeros((pred.shape[1], hp, wp), dtype=torch.float32)
         if weighting is Weighting.GAUSSIAN:
             pred = pred * w2d
         for (y, x), p in zip(chunk, pred, strict=True):
             acc[:, y : y + window, x : x + window] += p
+        i += len(chunk)
         if progress is not None:
-            progress(min(i + batch_size, total), total)
+            progress(i, total)
+        if max_batch_seconds is not None:
+            n = _next_batch(n, time.perf_counter() - started, max_batch_seconds, batch_size)
     assert acc is not None
     count = torch.from_numpy(
         np.outer(_axis_count(hp, ys, g), _axis_count(wp, xs, g)).astype(np.float32)
     )
     acc /= count  # M = A / C
     return acc[:, :h, :w].contiguous()
+
+
+def _next_batch(n: int, took: float, target: float, largest: int) -> int:
+    """The next batch size: shrink in proportion when a batch took longer than ``target``,
+    double (up to ``largest``) when it took under half of it."""
+    if took > target:
+        return max(1, min(n - 1, int(n * target / took))) if n > 1 else 1
+    if took < target / 2:
+        return min(largest, 2 * n)
+    return n
 
 
 def _axis_count(length: int, starts: list[int], g: NDArray[np.float64]) -> NDArray[np.float64]:

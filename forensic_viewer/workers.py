@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 
 ENSEMBLE_SUFFIX = ".ensemble.json"
 PROGRESS_INTERVAL = 0.05  # seconds between progress signals (the last one always goes out)
+# Window batches are sized to take about this long, so Cancel is answered within about that
+# (plus the slowest single window); the cancel-latency target is 0.3 s (bench/bench_gui.py).
+BATCH_SECONDS = 0.15
 
 
 @dataclass(frozen=True)
@@ -158,7 +161,13 @@ class AnalysisWorker(QThread):
         try:
             detector = self._face_detector()
             analyzer = (
-                Analyzer(loaded, device=item.device, ensemble=ensemble, faces=detector)
+                Analyzer(
+                    loaded,
+                    device=item.device,
+                    max_batch_seconds=BATCH_SECONDS,
+                    ensemble=ensemble,
+                    faces=detector,
+                )
                 if loaded
                 else None
             )

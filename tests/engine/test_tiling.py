@@ -126,6 +126,46 @@ def test_progress_and_cancel() -> None:
     assert calls["n"] == 3
 
 
+def test_time_bounded_batches_adapt_and_change_nothing() -> None:
+    """With max_batch_seconds, batches start at one window; a slow predictor keeps them at one
+    (cancel is then checked after every window), a fast one doubles them up to batch_size; the
+    fused map is the same either way."""
+    import time
+
+    img = torch.rand(1, 64, 64)  # 16 windows of 16
+    sizes: list[int] = []
+
+    def slow(b: torch.Tensor) -> torch.Tensor:
+        sizes.append(b.shape[0])
+        time.sleep(0.02 * b.shape[0])
+        return b * 2
+
+    out = sliding_window_inference(img, slow, 16, 16, batch_size=8, max_batch_seconds=0.005)
+    assert sizes == [1] * 16
+    torch.testing.assert_close(out, img * 2)
+    sizes.clear()
+
+    def fast(b: torch.Tensor) -> torch.Tensor:
+        sizes.append(b.shape[0])
+        return b * 2
+
+    out = sliding_window_inference(img, fast, 16, 16, batch_size=4, max_batch_seconds=60.0)
+    assert sizes == [1, 2, 4, 4, 4, 1]
+    torch.testing.assert_close(out, img * 2)
+    with pytest.raises(ValueError, match="max_batch_seconds"):
+        sliding_window_inference(img, fast, 16, 16, max_batch_seconds=0.0)
+
+
+def test_next_batch_size_rule() -> None:
+    from engine.tiling import _next_batch
+
+    assert _next_batch(8, 0.6, 0.15, 8) == 2  # four times too slow: a quarter
+    assert _next_batch(2, 0.16, 0.15, 8) == 1  # a little too slow: at least one fewer
+    assert _next_batch(1, 5.0, 0.15, 8) == 1  # one window is the floor
+    assert _next_batch(2, 0.05, 0.15, 8) == 4 and _next_batch(8, 0.01, 0.15, 8) == 8
+    assert _next_batch(4, 0.1, 0.15, 8) == 4  # between half and the target: kept
+
+
 @pytest.mark.parametrize(("window", "stride"), [(0, 1), (16, 0), (16, 17)])
 def test_bad_window_or_stride(window: int, stride: int) -> None:
     with pytest.raises(ValueError, match="must be"):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from forensic_viewer.layers import HeatmapLayer, LayerList, MaskLayer
-from forensic_viewer.workers import AnalysisWorker, LayerRenderer
+from forensic_viewer.workers import BATCH_SECONDS, AnalysisWorker, LayerRenderer
 from tests.viewer.conftest import write_image
 
 pytestmark = pytest.mark.gui
@@ -34,6 +34,7 @@ def test_analysis_loads_then_succeeds_and_keeps_the_models(
 ) -> None:
     assert _configure(qtbot, worker, [str(tiny_checkpoint)]) == [["tiny"], "cpu"]
     analyzer = worker._analyzer
+    assert analyzer.max_batch_seconds == BATCH_SECONDS  # batches sized for a prompt Cancel
     progress: list[tuple] = []
     events: list[tuple] = []
     worker.progress.connect(lambda *a: progress.append(a))
