@@ -108,8 +108,14 @@ def evaluate(
                 result.verdict,
                 result.forged_fraction,
                 None
-                if ps is None
-                else {"f1": ps.f1, "iou": ps.iou, "auc": ps.auc, "f1_best": ps.f1_best},
+                if ps is None or gt is None
+                else {
+                    "f1": ps.f1,
+                    "iou": ps.iou,
+                    "auc": ps.auc,
+                    "f1_best": ps.f1_best,
+                    "mask_share": float(gt.mean()),  # of the image: the forged region's size
+                },
             )
         )
         if progress is not None:

@@ -52,5 +52,6 @@ def test_eval_equals_scan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
                 assert ps is not None
                 # The scan stores heatmaps as 8-bit PNG, so allow its rounding.
                 assert mine["pixel"]["auc"] == pytest.approx(ps.auc, abs=0.02)
+                assert mine["pixel"]["mask_share"] == pytest.approx(gt.mean())
             seen += 1
     assert seen == len(ours) == 5

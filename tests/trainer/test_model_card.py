@@ -1,0 +1,49 @@
+"""packaging/model_card.py: the per-kind and per-size breakdown written into every model card."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _module():
+    spec = importlib.util.spec_from_file_location("model_card", ROOT / "packaging/model_card.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _rec(name: str, label: int, verdict: str, f1: float = 0.0, share: float = 0.0) -> dict:
+    pixel = {"f1": f1, "iou": f1 / 2, "auc": 0.5 + f1 / 2, "f1_best": f1, "mask_share": share}
+    return {"image": f"/d/Tp/{name}", "label": label, "verdict": verdict,
+            "pixel": pixel if label else None}  # fmt: skip
+
+
+def test_breakdown_groups_by_kind_and_region_size_and_counts_false_alarms() -> None:
+    evaluation = {
+        "images": [
+            _rec("Sp_D_a.jpg", 1, "manipulated", 0.6, 0.20),
+            _rec("Sp_D_b.jpg", 1, "authentic", 0.2, 0.03),
+            _rec("Sp_S_c.jpg", 1, "authentic", 0.1, 0.10),
+            _rec("Au_d.jpg", 0, "manipulated"),
+            _rec("Au_e.jpg", 0, "authentic"),
+        ]
+    }
+    rows = {
+        line.split(" | ")[0].lstrip("| "): line
+        for line in _module().breakdown(evaluation).split("\n")
+    }
+    splices = rows["splices (CASIA `Sp_D`: from another photograph)"]
+    assert "| 2 | 0.400 | 0.700 | 1/2 |" in splices
+    assert "| 1 | 0.100 | 0.550 | 0/1 |" in rows["copy-moves (CASIA `Sp_S`: within the photograph)"]
+    assert "| 1 | 0.200 |" in rows["forged region < 5 % of the image"]
+    assert "| 1 | 0.100 |" in rows["forged region 5-15 %"]
+    assert "| 1 | 0.600 |" in rows["forged region > 15 %"]
+    assert rows["authentic photographs (false alarms)"].endswith("| 2 | | | 1/2 |")
+
+
+def test_breakdown_without_records_is_empty() -> None:
+    assert _module().breakdown({"metrics": {}}) == ""
