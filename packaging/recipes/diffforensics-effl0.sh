@@ -11,5 +11,5 @@
 set -euo pipefail
 source "$(dirname "$0")/casia_data.sh"
 diffforensics_two_stage diffforensics-effl0 "${RUN:-runs/diffforensics-effl0}" \
-    "${EPOCHS1:-1}" "${STEPS1:-131}" 3e-4 "${EPOCHS2:-8}" 2e-4 50 \
+    "${EPOCHS1:-1}" "${STEPS1:-131}" 3e-4 "${EPOCHS2:-7}" 2e-4 50 \
     --model-config encoder_weights=imagenet

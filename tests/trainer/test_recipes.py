@@ -79,7 +79,7 @@ def test_effl0_recipe_two_stages_from_imagenet_then_calibrated_into_models_out(
     assert "encoder_weights=imagenet" in pre and _value(pre, "--max-steps") == "131"
     assert "encoder_weights=imagenet" not in fit  # stage 2 starts from stage 1's checkpoint
     assert _value(fit, "--init") == f"{run}/pretrain/last.safetensors"
-    assert _value(fit, "--epochs") == "8" and "--resume" not in fit
+    assert _value(fit, "--epochs") == "7" and "--resume" not in fit
     synth = _value(calls[1], "--out")
     assert [_value(c, "--data") for c in (pre, fit)] == [f"{tmp_path}/casia/split/train.json"] * 2
     assert all(synth in c for c in (pre, fit))
