@@ -1,20 +1,27 @@
 #!/usr/bin/env bash
 # Recipe of the bundled crfd-net-compact model: `make weights DATA=../shared/data/casia1-dev`.
 #
-# CRFD-Net compact trained on the CASIA training split + the synthetic forgeries (see
-# casia_data.sh), validated on the CASIA validation split, resumable (re-run the same command
-# after an interruption); θ calibrated on the same split; the result written to resources/models.
-# Set THREADS (default 2) and EPOCHS (default 8). Wall time is written into the model card.
+# The two runs recorded in the bundled file's card, on the CASIA data folder alone (fit makes
+# the same split as casia_data.sh: by source photograph, 15 %, seed 0): 6 epochs from scratch,
+# then 4 epochs at half the lr from the first run's best checkpoint; θ and the pixel threshold
+# calibrated on the validation split; written to MODELS_OUT. Each run resumes when the recipe
+# is run again. (A single 6-epoch run on CASIA + the synthetic forgeries was tried and was
+# worse on validation: pixel F1 0.159, image AUC 0.528.) Set THREADS, EPOCHS1 and EPOCHS2.
 set -euo pipefail
 source "$(dirname "$0")/casia_data.sh"
 RUN=${RUN:-runs/crfd-net-compact}
 mkdir -p "$RUN"
-EPOCHS=${EPOCHS:-8}
+common=(--arch crfd-net-compact --data "$DATA" --threads "$THREADS" --window 128
+    --authentic-share 1.0 --val-max-images 80 --checkpoint-minutes 5 --name crfd-net-compact)
+if [ ! -f "$RUN/run1/done" ]; then
+    resume=()
+    [ -f "$RUN/run1/last.resume.pt" ] && resume=(--resume)
+    $PY -m trainer.cli fit "${common[@]}" --out "$RUN/run1" --epochs "${EPOCHS1:-6}" --lr 3e-4 \
+        --warmup 200 "${resume[@]}" >> "$RUN/run1.jsonl"
+    touch "$RUN/run1/done"
+fi
 resume=()
-[ -f "$RUN/fit/last.resume.pt" ] && resume=(--resume)
-$PY -m trainer.cli fit --arch crfd-net-compact \
-    --data "$SPLIT/train.json" --data "$SYNTH" --val-data "$SPLIT/val.json" \
-    --out "$RUN/fit" --threads "$THREADS" --window 128 --epochs "$EPOCHS" --lr 3e-4 --warmup 200 \
-    --authentic-share 1.0 --val-max-images 100 --checkpoint-minutes 5 --name crfd-net-compact \
-    "${resume[@]}" >> "$RUN/fit.jsonl"
-finish crfd-net-compact "$RUN/fit/best.safetensors" "$RUN"
+[ -f "$RUN/run2/last.resume.pt" ] && resume=(--resume)
+$PY -m trainer.cli fit "${common[@]}" --init "$RUN/run1/best.safetensors" --out "$RUN/run2" \
+    --epochs "${EPOCHS2:-4}" --lr 1.5e-4 --warmup 50 "${resume[@]}" >> "$RUN/run2.jsonl"
+finish crfd-net-compact "$RUN/run2/best.safetensors" "$RUN"

@@ -11,8 +11,6 @@ import stat
 import subprocess
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 RECIPES = ROOT / "packaging" / "recipes"
 
@@ -99,15 +97,28 @@ def test_effl0_recipe_two_stages_from_imagenet_then_calibrated_into_models_out(
     assert again[0][-1] == "--resume"
 
 
-@pytest.mark.parametrize(("recipe", "epochs"), [("crfd-net-compact", "8"), ("m2f-swin-nano", "7")])
-def test_one_stage_recipes(tmp_path: Path, recipe: str, epochs: str) -> None:
-    calls = _run(tmp_path, recipe, RUN=str(tmp_path / "run"))
+def test_m2f_recipe_one_stage(tmp_path: Path) -> None:
+    calls = _run(tmp_path, "m2f-swin-nano", RUN=str(tmp_path / "run"))
     assert _commands(calls) == ["split_casia.py", "synth", "fit", "calibrate", "eval"]
     fit = calls[2]
-    assert _value(fit, "--arch") == recipe and _value(fit, "--name") == recipe
-    assert _value(fit, "--epochs") == epochs
+    assert _value(fit, "--arch") == "m2f-swin-nano" and _value(fit, "--name") == "m2f-swin-nano"
+    assert _value(fit, "--epochs") == "7"
     assert _value(fit, "--val-data") == f"{tmp_path}/casia/split/val.json"
-    assert _value(calls[3], "--out") == f"{tmp_path}/models/{recipe}.safetensors"
+    assert _value(calls[3], "--out") == f"{tmp_path}/models/m2f-swin-nano.safetensors"
+
+
+def test_crfd_recipe_is_the_two_runs_of_its_card(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    calls = _run(tmp_path, "crfd-net-compact", RUN=str(run))
+    assert _commands(calls) == ["split_casia.py", "synth", "fit", "fit", "calibrate", "eval"]
+    one, two = calls[2:4]
+    assert [_value(c, "--data") for c in (one, two)] == ["/data/casia"] * 2  # CASIA alone
+    assert [_value(c, "--epochs") for c in (one, two)] == ["6", "4"]
+    assert [_value(c, "--lr") for c in (one, two)] == ["3e-4", "1.5e-4"]
+    assert "--init" not in one and _value(two, "--init") == f"{run}/run1/best.safetensors"
+    assert _value(calls[4], "--model") == f"{run}/run2/best.safetensors"
+    again = _commands(_run(tmp_path, "crfd-net-compact", RUN=str(run)))
+    assert again[-3:] == ["fit", "calibrate", "eval"] and again.count("fit") == 1  # run 1 done
 
 
 def test_ensemble_recipe_takes_every_model_in_models_out(tmp_path: Path) -> None:
