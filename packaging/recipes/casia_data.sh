@@ -15,6 +15,10 @@ mkdir -p "$DATA_RUN"
 [ -f "$SPLIT/train.json" ] || $PY packaging/recipes/split_casia.py "$DATA" "$SPLIT"
 [ -d "$SYNTH/Tp" ] || $PY -m trainer.cli synth "$SPLIT/au-train" --out "$SYNTH" --count 1500 --seed 1
 
+# The --resume flag when the trainer's --out folder OUT holds an interrupted run (else nothing);
+# used unquoted: $(resume_flag OUT).
+resume_flag() { if [ -f "$1/last.resume.pt" ]; then echo --resume; fi; }
+
 # Calibrate θ on the validation split, write the checkpoint to MODELS_OUT (default
 # resources/models; point it elsewhere to compare a candidate before replacing a bundled file),
 # evaluate it.
@@ -41,19 +45,15 @@ diffforensics_two_stage() {
     local common=(--arch "$name" --data "$SPLIT/train.json" --data "$SYNTH" --threads "$THREADS"
         --window "${WINDOW:-256}" --checkpoint-minutes 5 --name "$name" --batch-size 8
         --warmup "$warmup")
-    local resume=()
     mkdir -p "$run"
     if [ ! -f "$run/pretrain/done" ]; then
-        [ -f "$run/pretrain/last.resume.pt" ] && resume=(--resume)
         $PY -m trainer.cli pretrain "${common[@]}" "$@" --out "$run/pretrain" \
-            --epochs "$epochs1" --max-steps "$steps1" --lr "$lr1" --no-val "${resume[@]}" \
-            >> "$run/pretrain.jsonl"
+            --epochs "$epochs1" --max-steps "$steps1" --lr "$lr1" --no-val \
+            $(resume_flag "$run/pretrain") >> "$run/pretrain.jsonl"
         touch "$run/pretrain/done"
     fi
-    resume=()
-    [ -f "$run/fit/last.resume.pt" ] && resume=(--resume)
     $PY -m trainer.cli fit "${common[@]}" --init "$run/pretrain/last.safetensors" \
         --val-data "$SPLIT/val.json" --out "$run/fit" --epochs "$epochs2" --lr "$lr2" \
-        --val-max-images 100 "${resume[@]}" >> "$run/fit.jsonl"
+        --val-max-images 100 $(resume_flag "$run/fit") >> "$run/fit.jsonl"
     finish "$name" "$run/fit/best.safetensors" "$run"
 }

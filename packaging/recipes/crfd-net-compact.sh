@@ -14,14 +14,10 @@ mkdir -p "$RUN"
 common=(--arch crfd-net-compact --data "$DATA" --threads "$THREADS" --window 128
     --authentic-share 1.0 --val-max-images 80 --checkpoint-minutes 5 --name crfd-net-compact)
 if [ ! -f "$RUN/run1/done" ]; then
-    resume=()
-    [ -f "$RUN/run1/last.resume.pt" ] && resume=(--resume)
     $PY -m trainer.cli fit "${common[@]}" --out "$RUN/run1" --epochs "${EPOCHS1:-6}" --lr 3e-4 \
-        --warmup 200 "${resume[@]}" >> "$RUN/run1.jsonl"
+        --warmup 200 $(resume_flag "$RUN/run1") >> "$RUN/run1.jsonl"
     touch "$RUN/run1/done"
 fi
-resume=()
-[ -f "$RUN/run2/last.resume.pt" ] && resume=(--resume)
 $PY -m trainer.cli fit "${common[@]}" --init "$RUN/run1/best.safetensors" --out "$RUN/run2" \
-    --epochs "${EPOCHS2:-4}" --lr 1.5e-4 --warmup 50 "${resume[@]}" >> "$RUN/run2.jsonl"
+    --epochs "${EPOCHS2:-4}" --lr 1.5e-4 --warmup 50 $(resume_flag "$RUN/run2") >> "$RUN/run2.jsonl"
 finish crfd-net-compact "$RUN/run2/best.safetensors" "$RUN"

@@ -117,8 +117,11 @@ def test_crfd_recipe_is_the_two_runs_of_its_card(tmp_path: Path) -> None:
     assert [_value(c, "--lr") for c in (one, two)] == ["3e-4", "1.5e-4"]
     assert "--init" not in one and _value(two, "--init") == f"{run}/run1/best.safetensors"
     assert _value(calls[4], "--model") == f"{run}/run2/best.safetensors"
-    again = _commands(_run(tmp_path, "crfd-net-compact", RUN=str(run)))
+    (run / "run2" / "last.resume.pt").write_bytes(b"")
+    calls = _run(tmp_path, "crfd-net-compact", RUN=str(run))
+    again = _commands(calls)
     assert again[-3:] == ["fit", "calibrate", "eval"] and again.count("fit") == 1  # run 1 done
+    assert calls[-3][-1] == "--resume" and "--resume" not in one  # run 2 continues
 
 
 def test_ensemble_recipe_takes_every_model_in_models_out(tmp_path: Path) -> None:
