@@ -103,8 +103,11 @@ def verdict_words(m: dict) -> str:
 
 # Rows of the breakdown: (label, test on an eval record). CASIA names say the forgery's kind.
 KINDS = (
-    ("splices (CASIA `Sp_D`: from another photograph)", lambda r: _stem(r).startswith("Sp_D")),
-    ("copy-moves (CASIA `Sp_S`: within the photograph)", lambda r: _stem(r).startswith("Sp_S")),
+    ("splices (CASIA `Sp_D`: from another photograph)", lambda r: _file_name(r).startswith("Sp_D")),
+    (
+        "copy-moves (CASIA `Sp_S`: within the photograph)",
+        lambda r: _file_name(r).startswith("Sp_S"),
+    ),
 )
 SIZES = (
     ("forged region < 5 % of the image", 0.0, 0.05),
@@ -113,7 +116,7 @@ SIZES = (
 )
 
 
-def _stem(record: dict) -> str:
+def _file_name(record: dict) -> str:
     return Path(record["image"]).name
 
 
