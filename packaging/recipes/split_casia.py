@@ -25,7 +25,12 @@ def main(data: str, out: str) -> int:
     (out_dir / "au-train").mkdir(parents=True, exist_ok=True)
     split = split_samples(read_dataset(data), 0.15, "auto", 0)
     for name, samples in (("train", split.train), ("val", split.val)):
-        pairs = [[str(s.image), str(s.mask) if s.mask else "Negative"] for s in samples]
+        # Absolute paths: the JSON's relative entries would be read against its own folder, so
+        # a relative DATA (the documented ../shared/data/casia1-dev) would point nowhere.
+        pairs = [
+            [str(s.image.resolve()), str(s.mask.resolve()) if s.mask else "Negative"]
+            for s in samples
+        ]
         (out_dir / f"{name}.json").write_text(json.dumps(pairs, indent=0), encoding="utf-8")
     linked = 0
     for s in split.train:

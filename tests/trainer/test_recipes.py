@@ -9,6 +9,7 @@ import os
 import shlex
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -136,3 +137,32 @@ def test_ensemble_recipe_takes_every_model_in_models_out(tmp_path: Path) -> None
     assert _value(ens, "--out") == f"{models}/bundled-ensemble.ensemble.json"
     card = calls[-1]
     assert Path(card[0]).name == "model_card.py" and card[1] == "--ensemble"
+
+
+def test_split_script_with_a_relative_data_folder_writes_lists_readable_from_anywhere(
+    tmp_path: Path,
+) -> None:
+    # The recipes are documented with DATA=../shared/data/casia1-dev: a relative folder. The
+    # JSON lists must still name the images wherever they are read from (their entries are read
+    # against the JSON's own folder, which is not where the relative path started).
+    from tests.trainer.conftest import make_folder
+    from trainer.data.records import read_dataset
+
+    make_folder(tmp_path / "shared" / "casia", n_tp=12, n_au=8, seed=0, casia_names=True)
+    work = tmp_path / "project"
+    work.mkdir()
+    done = subprocess.run(
+        [sys.executable, str(RECIPES / "split_casia.py"), "../shared/casia", "runs/split"],
+        cwd=work,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    train = read_dataset(work / "runs" / "split" / "train.json")
+    val = read_dataset(work / "runs" / "split" / "val.json")
+    assert len(train) + len(val) == 20 and val
+    for s in train + val:
+        assert s.image.is_file(), s.image
+        assert s.mask is None or s.mask.is_file(), s.mask
