@@ -4,6 +4,7 @@
     forensic-train pretrain --arch diffforensics-... --data DIR ... --out RUN_DIR [options]
     forensic-train eval --model CKPT --data DIR [--split val|train|all] [--json OUT.json]
     forensic-train calibrate --model CKPT --data DIR [--out CKPT2]
+    forensic-train average CKPT CKPT ... --out CKPT   (mean weights: a model soup; then calibrate)
     forensic-train synth SRC_DIR --out DIR [--count N]
     forensic-train check --data DIR ... [--json]   (counts and problems, before a run)
 
@@ -116,6 +117,11 @@ def _add_fit_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--checkpoint-steps", type=int, default=0, help="also every N steps (0: off)")
     p.add_argument(
+        "--keep-epochs",
+        action="store_true",
+        help="also keep each epoch's weights as epoch-N.safetensors (for forensic-train average)",
+    )
+    p.add_argument(
         "--max-steps",
         type=int,
         default=0,
@@ -200,6 +206,14 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--limit", type=int, default=0, help="at most this many images (0: all)")
     n.add_argument("--batch-size", type=int, default=8, help="windows per forward pass")
 
+    a = sub.add_parser(
+        "average",
+        help="average the weights of checkpoints of one configuration (a model soup); "
+        "calibrate the result",
+    )
+    a.add_argument("checkpoints", type=Path, nargs="+", help="checkpoints (.safetensors)")
+    a.add_argument("--out", type=Path, required=True, help="the averaged .safetensors to write")
+
     s = sub.add_parser("synth", help="make synthetic forgeries with exact masks")
     s.add_argument("src", type=Path, help="folder of authentic photographs")
     s.add_argument("--out", type=Path, required=True, help="output folder (Tp/, Gt/, Au/)")
@@ -221,7 +235,7 @@ def _cmd_fit(args: argparse.Namespace, stage: str) -> int:
     from trainer.commands import run_fit
 
     # recorded in the checkpoint as the user would type it, whatever path launched it
-    return run_fit(args, stage, " ".join(["forensic-train", *map(shlex.quote, sys.argv[1:])]))
+    return run_fit(args, stage, args.command_line)
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
@@ -253,6 +267,9 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as e:  # argparse printed its message already
         return int(e.code or 0)
+    # recorded in checkpoints: the arguments given, also when called as main([...])
+    given = sys.argv[1:] if argv is None else argv
+    args.command_line = " ".join(["forensic-train", *map(shlex.quote, given)])
     t0 = time.monotonic()
     try:
         if args.command in ("fit", "pretrain"):
@@ -265,6 +282,11 @@ def main(argv: list[str] | None = None) -> int:
             from trainer.commands import run_ensemble
 
             return run_ensemble(args)
+        if args.command == "average":
+            from trainer.average import run_average
+
+            print(run_average(args.checkpoints, args.out, args.command_line))
+            return 0
         if args.command == "check":
             from trainer.check import run as run_check
 

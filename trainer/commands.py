@@ -193,6 +193,7 @@ def run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
         num_workers=args.workers,
         checkpoint_minutes=args.checkpoint_minutes,
         checkpoint_steps=args.checkpoint_steps,
+        keep_epochs=args.keep_epochs,
         max_steps=args.max_steps,
         extra={
             "stage": stage,

@@ -22,7 +22,8 @@ checkpoint.
   since the last interval. SIGTERM and Ctrl-C write both files before stopping.
 - **Files** in the output folder: ``last.safetensors`` (engine format, written every
   ``checkpoint_minutes``/``checkpoint_steps``, each epoch and at the end), ``best.safetensors``
-  (best validation ``best_metric``), ``last.resume.pt`` (optimizer, step; read with
+  (best validation ``best_metric``), with ``keep_epochs`` ``epoch-N.safetensors`` (the weights
+  at the end of epoch N, for ``forensic-train average``), ``last.resume.pt`` (optimizer, step; read with
   ``weights_only=True``), ``history.jsonl`` (the validation events).
 """
 
@@ -80,6 +81,7 @@ class FitConfig:
     # laid out over all epochs, so a run stopped here and resumed matches an unstopped one
     log_every: int = 10  # a JSON step event every this many steps
     best_metric: str = "pixel_f1"  # validation figure (higher is better) that picks best
+    keep_epochs: bool = False  # also keep each epoch's end as epoch-N.safetensors (for averaging)
     extra: dict[str, Any] = field(default_factory=dict)  # recorded in the checkpoint as given
 
 
@@ -382,6 +384,8 @@ def fit(
                 start_batch = 0
                 batch_index = 0
                 tags: tuple[str, ...] = ("last",)
+                if cfg.keep_epochs:
+                    tags += (f"epoch-{epoch}",)
                 if validate is not None and main:
                     t_val = time.monotonic()
                     last_metrics = validate(model)
@@ -389,7 +393,7 @@ def fit(
                     score = last_metrics.get(cfg.best_metric)
                     if score is not None and (best is None or score > best):
                         best = float(score)
-                        tags = ("last", "best")
+                        tags += ("best",)
                     reporter.event(
                         "val",
                         epoch=epoch,
