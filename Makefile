@@ -56,7 +56,7 @@ samples: $(STAMP)
 # Retrain the bundled models and their ensemble from a data folder (hours on a CPU; each
 # recipe resumes when run again): make weights DATA=../shared/data/casia1-dev
 # One model only: make weights DATA=... MODELS=m2f-swin-nano
-MODELS ?= crfd-net-compact m2f-swin-nano diffforensics-effl0
+MODELS ?= crfd-net-compact m2f-swin-nano m2f-effl0 diffforensics-effl0
 weights: $(STAMP)
 	@test -n "$(DATA)" || { echo "make weights: set DATA to a Tp/Gt/Au folder, e.g. DATA=../shared/data/casia1-dev"; exit 2; }
 	for m in $(MODELS); do DATA=$(DATA) PY=$(BIN)/python bash packaging/recipes/$$m.sh || exit 1; done

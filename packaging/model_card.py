@@ -204,6 +204,14 @@ def card(checkpoint: Path, evaluation: dict, wall: str, floor_sample: str) -> st
     if sources:
         trained = list(dict.fromkeys(_forensic_train(x.get("command", "")) for x in sources))
         command += "\n\n# its sources were made by:\n" + "\n".join(c for c in trained if c)
+    averaged = (
+        f"\nIts weights are the uniform average (`forensic-train average`, trainer/average.py) of "
+        f"{len(sources)} checkpoints of that training: "
+        + ", ".join(f"`{Path(x['path']).parent.name}/{Path(x['path']).name}`" for x in sources)
+        + "."
+        if sources
+        else ""
+    )
     synth = (
         ", plus the project's synthetic forgeries of the training split's authentic photographs"
         if "synth" in json.dumps(meta.training.get("data", []))
@@ -219,7 +227,7 @@ File SHA-256: `{file_sha256(checkpoint)}`.
 ## What it knows, and what it does not
 
 {init_text}, on the training split of CASIA v1.0 (`casia1-dev`: hand-made splices and
-copy-moves of 384x256 JPEG photographs){synth}.
+copy-moves of 384x256 JPEG photographs){synth}.{averaged}
 {verdict_words(m)}
 
 Not trained on, and not expected to detect: face swaps and reenactment, diffusion or GAN

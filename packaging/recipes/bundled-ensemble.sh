@@ -13,3 +13,15 @@ $PY -m trainer.cli ensemble "${members[@]}" \
     --out "$MODELS_OUT/bundled-ensemble.ensemble.json" --json "$DATA_RUN/ensemble-eval.json"
 $PY packaging/model_card.py --ensemble "$MODELS_OUT/bundled-ensemble.ensemble.json" \
     "$DATA_RUN/ensemble-eval.json"
+
+# The paper's own ensemble (§3.5: two Mask2Former-style models with different backbones, weights
+# for detection and localization chosen apart) when both are in MODELS_OUT: m2f-ensemble, an
+# alternative an analyst can pick (`--model m2f-ensemble`); the default stays bundled-ensemble.
+pair=("$MODELS_OUT/m2f-swin-nano.safetensors" "$MODELS_OUT/m2f-effl0.safetensors")
+if [ -f "${pair[0]}" ] && [ -f "${pair[1]}" ]; then
+    $PY -m trainer.cli ensemble --model "${pair[0]}" --model "${pair[1]}" \
+        --data "$DATA" --split val --threads "$THREADS" \
+        --out "$MODELS_OUT/m2f-ensemble.ensemble.json" --json "$DATA_RUN/m2f-ensemble-eval.json"
+    $PY packaging/model_card.py --ensemble "$MODELS_OUT/m2f-ensemble.ensemble.json" \
+        "$DATA_RUN/m2f-ensemble-eval.json"
+fi

@@ -33,10 +33,11 @@ finish() {
         --threads "$THREADS" --split val --json "$run/eval-val.json"
 }
 
-# DiffForensics in two resumable stages, then finish: stage 1 `pretrain` (Simplex-noise DDPM,
+# DiffForensics in two resumable stages: stage 1 `pretrain` (Simplex-noise DDPM,
 # no labels) on every training image, CASIA and synthetic; stage 2 `fit --init` stage 1 on the
 # same images with their masks, validated on the CASIA validation split. Each stage resumes
 # when the recipe is run again; logs are appended to RUN/pretrain.jsonl and RUN/fit.jsonl.
+# The result is RUN/fit/best.safetensors (the recipe then calls finish on it, or refines it).
 # usage: diffforensics_two_stage NAME RUN EPOCHS1 STEPS1 LR1 EPOCHS2 LR2 WARMUP [PRETRAIN_ARG...]
 # (STEPS1 > 0 stops stage 1 after that many steps; PRETRAIN_ARGs go to stage 1 only.)
 diffforensics_two_stage() {
@@ -55,5 +56,20 @@ diffforensics_two_stage() {
     $PY -m trainer.cli fit "${common[@]}" --init "$run/pretrain/last.safetensors" \
         --val-data "$SPLIT/val.json" --out "$run/fit" --epochs "$epochs2" --lr "$lr2" \
         --val-max-images 100 $(resume_flag "$run/fit") >> "$run/fit.jsonl"
-    finish "$name" "$run/fit/best.safetensors" "$run"
+}
+
+# Refine a checkpoint by weight averaging (trainer/average.py): fine-tune INIT for EPOCHS at a
+# constant LR with light augmentation (no resizing), keeping each epoch's weights, then average
+# INIT and every epoch into RUN/average.safetensors, with no epoch chosen on validation.
+# usage: light_average NAME RUN INIT EPOCHS LR
+light_average() {
+    local name=$1 run=$2 init=$3 epochs=$4 lr=$5
+    $PY -m trainer.cli fit --arch "$name" --data "$SPLIT/train.json" --data "$SYNTH" \
+        --threads "$THREADS" --window "${WINDOW:-256}" --checkpoint-minutes 5 --name "$name" \
+        --batch-size 8 --warmup 20 --init "$init" --val-data "$SPLIT/val.json" \
+        --out "$run/light" --epochs "$epochs" --lr "$lr" --schedule constant --aug light \
+        --keep-epochs --val-max-images 100 $(resume_flag "$run/light") >> "$run/light.jsonl"
+    local snapshots=()
+    for ((i = 1; i <= epochs; i++)); do snapshots+=("$run/light/epoch-$i.safetensors"); done
+    $PY -m trainer.cli average "$init" "${snapshots[@]}" --out "$run/average.safetensors"
 }

@@ -10,5 +10,6 @@
 # Resumes when run again. Set THREADS, EPOCHS1 and EPOCHS2.
 set -euo pipefail
 source "$(dirname "$0")/casia_data.sh"
-diffforensics_two_stage diffforensics-compact "${RUN:-runs/diffforensics-compact}" \
-    "${EPOCHS1:-2}" 0 3e-4 "${EPOCHS2:-6}" 3e-4 100
+RUN=${RUN:-runs/diffforensics-compact}
+diffforensics_two_stage diffforensics-compact "$RUN" "${EPOCHS1:-2}" 0 3e-4 "${EPOCHS2:-6}" 3e-4 100
+finish diffforensics-compact "$RUN/fit/best.safetensors" "$RUN"

