@@ -2,7 +2,7 @@
 
 Figures (issue: Mask2Former model): for each ``m2f-*`` variant, fp32, batch 1, eval mode under
 ``torch.inference_mode``, after two warm-up passes, the median of five ``forward`` calls on a
-512 x 512 input, and the same for the Swin backbone alone (the floor any head adds to).
+512 x 512 input, and the same for the backbone alone (the floor any head adds to).
 Target: ``m2f-swin-t`` <= 1.0 s per 512² image.
 
 Two figures per model: wall seconds with torch's default threads (what a user waits), and
@@ -24,7 +24,7 @@ from engine.models import create_model
 
 SIZE = 512
 WARMUP, RUNS = 2, 5
-VARIANTS = ("m2f-swin-t", "m2f-swin-s", "m2f-swin-t-compact", "m2f-swin-nano")
+VARIANTS = ("m2f-swin-t", "m2f-swin-s", "m2f-swin-t-compact", "m2f-swin-nano", "m2f-effl0")
 TARGET_S = {"m2f-swin-t": 1.0}
 
 
