@@ -1014,6 +1014,19 @@ def m2f_swin_t_compact(cfg: Mask2FormerConfig) -> Mask2FormerDDL:
     return build_mask2former(cfg)
 
 
+_NANO_HEAD: dict[str, Any] = {
+    "hidden_dim": 64,
+    "mask_dim": 64,
+    "pixel_decoder_layers": 1,
+    "pixel_decoder_heads": 4,
+    "pixel_decoder_ffn": 256,
+    "num_queries": 10,
+    "decoder_layers": 3,
+    "decoder_heads": 4,
+    "decoder_ffn": 256,
+}
+
+
 @register_model(
     "m2f-swin-nano",
     Mask2FormerConfig(
@@ -1021,15 +1034,7 @@ def m2f_swin_t_compact(cfg: Mask2FormerConfig) -> Mask2FormerDDL:
         depths=(1, 1, 2, 1),
         num_heads=(1, 2, 4, 8),
         drop_path_rate=0.0,
-        hidden_dim=64,
-        mask_dim=64,
-        pixel_decoder_layers=1,
-        pixel_decoder_heads=4,
-        pixel_decoder_ffn=256,
-        num_queries=10,
-        decoder_layers=3,
-        decoder_heads=4,
-        decoder_ffn=256,
+        **_NANO_HEAD,
     ),
     outputs="mask+image",
     input_policy="window",
@@ -1044,15 +1049,7 @@ def m2f_swin_nano(cfg: Mask2FormerConfig) -> Mask2FormerDDL:
     Mask2FormerConfig(
         backbone="efficientnet_lite0",
         drop_path_rate=0.0,
-        hidden_dim=64,
-        mask_dim=64,
-        pixel_decoder_layers=1,
-        pixel_decoder_heads=4,
-        pixel_decoder_ffn=256,
-        num_queries=10,
-        decoder_layers=3,
-        decoder_heads=4,
-        decoder_ffn=256,
+        **_NANO_HEAD,
     ),
     outputs="mask+image",
     input_policy="window",
