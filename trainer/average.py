@@ -6,8 +6,8 @@ in one basin of the loss, and their average is usually better and steadier than 
 them, without choosing an epoch on validation data (the bundled ``diffforensics-effl0`` is such
 an average, see its recipe).
 
-Rules: every checkpoint must have the same architecture and configuration (else the first one
-that differs is named); floating tensors are averaged in fp32 (BatchNorm running statistics
+Rules: every checkpoint must have the same architecture and configuration, ``*_weights``
+initialisation fields aside (else the first one that differs is named); floating tensors are averaged in fp32 (BatchNorm running statistics
 too: an approximation SWA refines by re-estimating them, which needs no labels but a pass over
 data, left out here); integer tensors (BatchNorm's step counters) are taken from the last
 checkpoint. The metadata is the last checkpoint's, with ``training.averaged_from`` listing every
@@ -20,8 +20,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from engine.checkpoints import CheckpointMeta, LoadedModel, load_checkpoint, save_checkpoint
+from engine.checkpoints import (
+    INIT_WEIGHT_SUFFIX,
+    CheckpointMeta,
+    LoadedModel,
+    load_checkpoint,
+    save_checkpoint,
+)
 from trainer.errors import UsageError
+
+
+def _shape(config: dict[str, Any]) -> dict[str, Any]:
+    """The configuration without the ``*_weights`` fields: those name what initialised a part
+    before training (an ImageNet file, or none when fine-tuned with --init), not the network."""
+    return {k: v for k, v in config.items() if not k.endswith(INIT_WEIGHT_SUFFIX)}
 
 
 def _source(path: Path, loaded: LoadedModel) -> dict[str, Any]:
@@ -43,9 +55,9 @@ def average_checkpoints(paths: list[Path]) -> LoadedModel:
     last = first
     for path in paths[1:]:
         other = load_checkpoint(path, device="cpu")
-        if (other.meta.architecture, other.meta.config) != (
+        if (other.meta.architecture, _shape(other.meta.config)) != (
             first.meta.architecture,
-            first.meta.config,
+            _shape(first.meta.config),
         ):
             raise UsageError(
                 path,

@@ -13,6 +13,7 @@ from trainer.cli import main
 from trainer.data.augment import preset
 from trainer.data.datasets import WindowConfig, WindowDataset, load_items
 from trainer.data.records import SkipLog, read_folder
+from trainer.errors import UsageError
 from trainer.loops import FitConfig, fit
 from trainer.objectives import objective_for
 from trainer.progress import Reporter
@@ -78,3 +79,27 @@ def test_average_refuses_checkpoints_of_another_configuration_naming_the_file(
     assert "tiny.safetensors" in err and "configuration" in err and "\n" not in err
     assert not out.exists()
     assert main(["average", str(ours), "--out", str(out)]) == 2  # one is not an average
+
+
+def test_average_ignores_what_initialised_a_part_but_not_the_network_shape(tmp_path: Path) -> None:
+    """An ImageNet-initialised run and a fine-tune of it (--init: no weights file in its config)
+    are one network: they average. A different width is refused."""
+    from engine.checkpoints import CheckpointMeta, save_checkpoint
+    from engine.models import create_model
+    from engine.models.registry import config_to_dict
+    from trainer.average import average_checkpoints
+
+    torch.manual_seed(0)
+    paths = []
+    for i, weights in enumerate(["imagenet", None]):
+        model = create_model("m2f-effl0")
+        config = {**config_to_dict(model.config), "backbone_weights": weights}
+        meta = CheckpointMeta(architecture="m2f-effl0", config=config, name="m")
+        paths.append(save_checkpoint(tmp_path / f"m{i}.safetensors", model, meta))
+    averaged = average_checkpoints(paths)
+    assert [s["path"] for s in averaged.meta.training["averaged_from"]] == list(map(str, paths))
+    wide = create_model("m2f-effl0", hidden_dim=96)
+    meta = CheckpointMeta("m2f-effl0", config_to_dict(wide.config), name="wide")
+    other = save_checkpoint(tmp_path / "wide.safetensors", wide, meta)
+    with pytest.raises(UsageError, match=r"wide\.safetensors.*configuration"):
+        average_checkpoints([paths[0], other])
