@@ -59,16 +59,17 @@ diffforensics_two_stage() {
 }
 
 # Refine a checkpoint by weight averaging (trainer/average.py): fine-tune INIT for EPOCHS at a
-# constant LR with light augmentation (no resizing), keeping each epoch's weights, then average
-# INIT and every epoch into RUN/average.safetensors, with no epoch chosen on validation.
-# usage: light_average NAME RUN INIT EPOCHS LR
+# constant LR (the FIT_ARGs give the data, window and augmentation), keeping each epoch's
+# weights, then average INIT and every epoch into RUN/average.safetensors, with no epoch chosen
+# on validation. Resumes when run again; the log is appended to RUN/light.jsonl.
+# usage: light_average NAME RUN INIT EPOCHS LR FIT_ARG...
 light_average() {
     local name=$1 run=$2 init=$3 epochs=$4 lr=$5
-    $PY -m trainer.cli fit --arch "$name" --data "$SPLIT/train.json" --data "$SYNTH" \
-        --threads "$THREADS" --window "${WINDOW:-256}" --checkpoint-minutes 5 --name "$name" \
-        --batch-size 8 --warmup 20 --init "$init" --val-data "$SPLIT/val.json" \
-        --out "$run/light" --epochs "$epochs" --lr "$lr" --schedule constant --aug light \
-        --keep-epochs --val-max-images 100 $(resume_flag "$run/light") >> "$run/light.jsonl"
+    shift 5
+    $PY -m trainer.cli fit --arch "$name" --name "$name" --init "$init" "$@" \
+        --threads "$THREADS" --checkpoint-minutes 5 --warmup 20 --out "$run/light" \
+        --epochs "$epochs" --lr "$lr" --schedule constant --keep-epochs \
+        $(resume_flag "$run/light") >> "$run/light.jsonl"
     local snapshots=()
     for ((i = 1; i <= epochs; i++)); do snapshots+=("$run/light/epoch-$i.safetensors"); done
     $PY -m trainer.cli average "$init" "${snapshots[@]}" --out "$run/average.safetensors"
