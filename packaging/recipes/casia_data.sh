@@ -14,6 +14,9 @@ SYNTH=$DATA_RUN/synth
 mkdir -p "$DATA_RUN"
 [ -f "$SPLIT/train.json" ] || $PY packaging/recipes/split_casia.py "$DATA" "$SPLIT"
 [ -d "$SYNTH/Tp" ] || $PY -m trainer.cli synth "$SPLIT/au-train" --out "$SYNTH" --count 1500 --seed 1
+# Training data (CASIA training split + synthetic forgeries) and validation data, as fit args.
+TRAIN_DATA=(--data "$SPLIT/train.json" --data "$SYNTH")
+TRAIN_VAL=("${TRAIN_DATA[@]}" --val-data "$SPLIT/val.json")
 
 # The --resume flag when the trainer's --out folder OUT holds an interrupted run (else nothing);
 # used unquoted: $(resume_flag OUT).
@@ -43,7 +46,7 @@ finish() {
 diffforensics_two_stage() {
     local name=$1 run=$2 epochs1=$3 steps1=$4 lr1=$5 epochs2=$6 lr2=$7 warmup=$8
     shift 8
-    local common=(--arch "$name" --data "$SPLIT/train.json" --data "$SYNTH" --threads "$THREADS"
+    local common=(--arch "$name" "${TRAIN_DATA[@]}" --threads "$THREADS"
         --window "${WINDOW:-256}" --checkpoint-minutes 5 --name "$name" --batch-size 8
         --warmup "$warmup")
     mkdir -p "$run"

@@ -18,6 +18,6 @@ diffforensics_two_stage diffforensics-effl0 "$RUN" \
     "${EPOCHS1:-1}" "${STEPS1:-131}" 3e-4 "${EPOCHS2:-7}" 2e-4 50 \
     --model-config encoder_weights=imagenet
 light_average diffforensics-effl0 "$RUN" "$RUN/fit/best.safetensors" "${EPOCHS3:-3}" 1e-4 \
-    --data "$SPLIT/train.json" --data "$SYNTH" --val-data "$SPLIT/val.json" --window 256 \
+    "${TRAIN_VAL[@]}" --window 256 \
     --batch-size 8 --aug light --val-max-images 100
 finish diffforensics-effl0 "$RUN/average.safetensors" "$RUN"

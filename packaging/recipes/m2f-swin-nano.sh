@@ -12,7 +12,7 @@ mkdir -p "$RUN"
 EPOCHS=${EPOCHS:-7}
 WINDOW=${WINDOW:-256}
 $PY -m trainer.cli fit --arch m2f-swin-nano \
-    --data "$SPLIT/train.json" --data "$SYNTH" --val-data "$SPLIT/val.json" \
+    "${TRAIN_VAL[@]}" \
     --out "$RUN/fit" --threads "$THREADS" --window "$WINDOW" --epochs "$EPOCHS" \
     --batch-size 8 --lr 2e-4 --clip-grad 1.0 --warmup 100 --val-max-images 100 --checkpoint-minutes 5 \
     --name m2f-swin-nano $(resume_flag "$RUN/fit") >> "$RUN/fit.jsonl"
