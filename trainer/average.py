@@ -7,10 +7,10 @@ them, without choosing an epoch on validation data (the bundled ``diffforensics-
 an average, see its recipe).
 
 Rules: every checkpoint must have the same architecture and configuration, ``*_weights``
-initialisation fields aside (else the first one that differs is named); floating tensors are averaged in fp32 (BatchNorm running statistics
-too: an approximation SWA refines by re-estimating them, which needs no labels but a pass over
-data, left out here); integer tensors (BatchNorm's step counters) are taken from the last
-checkpoint. The metadata is the last checkpoint's, with ``training.averaged_from`` listing every
+initialisation fields aside (else the first one that differs is named); floating tensors are
+averaged in fp32 (BatchNorm running statistics too: an approximation SWA refines by
+re-estimating them, which needs no labels but a pass over data, left out here); integer tensors
+(BatchNorm's step counters) are taken from the last checkpoint. The metadata is the last checkpoint's, with ``training.averaged_from`` listing every
 source with its SHA-256, and the decision rule marked for re-calibration: θ and the pixel
 threshold of a member do not carry over to the average (run ``forensic-train calibrate``).
 """
@@ -61,7 +61,7 @@ def average_checkpoints(paths: list[Path]) -> LoadedModel:
         ):
             raise UsageError(
                 path,
-                f"is a {other.meta.architecture} with another configuration than {paths[0].name} "
+                f"{other.meta.architecture} with another configuration than {paths[0].name} "
                 f"({first.meta.architecture}); only checkpoints of one configuration average",
             )
         for k, v in other.model.state_dict().items():
