@@ -4,8 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# Xvfb and the xcb libraries Qt's X11 plugin needs (for make screenshot).
-XVFB_PKGS := xvfb xauth libxcb-icccm4 libxcb-keysyms1 libxcb-cursor0
+# Xvfb (for make screenshot); the xcb libraries Qt needs come from packaging/qt-system-libs.sh.
+XVFB_PKGS := xvfb xauth
 
 .PHONY: setup run test test-all lint format bench screenshot samples weights clean
 
@@ -17,8 +17,13 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-# Opens the viewer; on a machine with no display, analyses the samples headless instead.
+# Opens the viewer; on a machine with no display, analyses the samples headless instead. On X11
+# the system libraries Qt's xcb plugin needs are installed first when missing (Debian/Ubuntu), or
+# the one command that would install them is printed.
 run: $(STAMP)
+	@if [ -n "$$DISPLAY" ] && { [ -z "$$QT_QPA_PLATFORM" ] || [ "$$QT_QPA_PLATFORM" = xcb ]; }; then \
+		bash packaging/qt-system-libs.sh $(BIN)/python || exit 1; \
+	fi
 	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ] || [ -n "$$QT_QPA_PLATFORM" ]; then \
 		$(BIN)/forensic-viewer resources/samples; \
 	else \
@@ -47,7 +52,8 @@ bench: $(STAMP)
 # A real window under Xvfb (Debian's xvfb is installed when missing), saved to docs/screenshot.png.
 screenshot: $(STAMP)
 	dpkg -s $(XVFB_PKGS) >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq $(XVFB_PKGS))
-	env -u QT_QPA_PLATFORM xvfb-run -a -s "-screen 0 1600x1000x24" $(BIN)/python -m forensic_viewer.screenshot docs/screenshot.png
+	bash packaging/qt-system-libs.sh $(BIN)/python
+	env -u QT_QPA_PLATFORM xvfb-run -a -s "-screen 0 1600x1000x24" $(BIN)/python -m forensic_viewer.gui.screenshot docs/screenshot.png
 
 # Regenerate the bundled sample images (the project's own synthetic forgeries + masks).
 samples: $(STAMP)

@@ -8,7 +8,7 @@ reported for the analysis (open → result) and for the display of the result th
 cancel request (the Cancel button's slot) to the worker's ``cancelled`` signal, with the
 analysis about a fifth done; measured three times. The engine checks for cancel between window
 batches, so the latency is at most one batch plus a signal hop; the viewer sizes its batches to
-take about ``forensic_viewer.workers.BATCH_SECONDS`` (from one window, doubling up to the
+take about ``forensic_viewer.gui.workers.BATCH_SECONDS`` (from one window, doubling up to the
 Analyzer's batch size), so the latency stays near that figure when other processes share the
 cores. The seconds per window are reported alongside.
 
@@ -66,7 +66,7 @@ def run() -> dict:
     from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, Qt, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from forensic_viewer.main_window import MainWindow
+    from forensic_viewer.gui.main_window import MainWindow
 
     app = QApplication.instance() or QApplication([])
     with tempfile.TemporaryDirectory() as tmp_name:

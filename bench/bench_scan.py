@@ -36,7 +36,8 @@ from engine.io import load_evidence
 from engine.models import create_model
 from engine.models.registry import config_to_dict
 from engine.pipeline import Analyzer
-from forensic_viewer.scanning import rel_key, run_scan
+from forensic_viewer.scan.run import run_scan
+from forensic_viewer.scan.walk import rel_key
 
 N_FILES, SIZE, WINDOW, STRIDE = 16, 512, 128, 128
 N_SMALL, SMALL = 2000, 32
@@ -137,7 +138,8 @@ _CHILD = r"""
 import json, os, resource, sys, threading, time
 from pathlib import Path
 from engine.pipeline import Analyzer
-from forensic_viewer.scanning import iter_images, rel_key, run_scan
+from forensic_viewer.scan.walk import iter_images, rel_key
+from forensic_viewer.scan.run import run_scan
 
 folder, out, ckpt = map(Path, sys.argv[1:4])
 marks = {100, 250, 500, 1000, 1500, 2000}

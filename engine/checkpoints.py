@@ -30,6 +30,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from engine.errors import CheckpointError
+from engine.files import AtomicFile
 from engine.models.layers import state_mismatch
 from engine.models.registry import config_from_dict, config_to_dict, create_model, get_spec
 
@@ -167,10 +168,8 @@ def save_checkpoint(
         if half and v.is_floating_point():
             v = v.half()
         tensors[k] = v.clone()  # safetensors refuses shared storage
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".safetensors.tmp")
-    save_file(tensors, str(tmp), metadata={META_KEY: meta.to_json()})
-    tmp.replace(path)
+    with AtomicFile(path, mode=None) as out:
+        save_file(tensors, str(out.tmp), metadata={META_KEY: meta.to_json()})
     return path
 
 

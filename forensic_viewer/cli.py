@@ -162,7 +162,7 @@ _TABLE_FIELDS = ("path", "status", "error", "models", "ensemble")
 
 
 def _run_files(args: argparse.Namespace, files: list[tuple[Path, str]], source: str) -> int:
-    from forensic_viewer.scanning import run_scan
+    from forensic_viewer.scan.run import run_scan
 
     formats = _report_formats(args)
     analyzer = build_analyzer(args)
@@ -237,7 +237,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    from forensic_viewer.scanning import iter_images, rel_key
+    from forensic_viewer.scan.walk import iter_images, rel_key
 
     folder: Path = args.folder
     if not folder.is_dir():
@@ -310,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
                 args
             )
         args = gui_parser().parse_args(argv)
-        from forensic_viewer.app import run_gui
+        from forensic_viewer.gui.app import run_gui
 
         return run_gui(args.images, args.model, args.device)
     except UsageError as e:

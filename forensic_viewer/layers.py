@@ -8,7 +8,7 @@ panes all watch the same layer objects, so one change shows everywhere.
 Drawing a layer means computing a raster (and, for masks, statistics and outlines) from a
 heatmap. That takes up to a second for a 4096 x 4096 evidence file, so it never happens in a
 setter: a change that alters the picture bumps ``layer.version`` and emits ``invalidated``;
-whoever renders (``forensic_viewer.workers.LayerRenderer``, on a worker thread) takes a
+whoever renders (``forensic_viewer.gui.workers.LayerRenderer``, on a worker thread) takes a
 :meth:`Layer.render_job` — a function over a snapshot of the settings — runs it, and hands the
 result back with :meth:`Layer.apply_render`, which emits ``rendered``. Changes that Qt applies
 for free (visibility, opacity, which outlines to show) never re-render.

@@ -33,6 +33,7 @@ from safetensors.torch import load_file, save_file
 from engine.checkpoints import META_KEY, CheckpointMeta, load_checkpoint, read_meta
 from engine.decision import midpoint_threshold
 from engine.errors import CheckpointError
+from engine.files import AtomicFile
 from trainer.data.records import SkipLog
 from trainer.errors import DataError, UsageError
 from trainer.evaluate import analysed, evaluate
@@ -118,10 +119,8 @@ def write_decision(src: Path, dst: Path, meta: CheckpointMeta) -> None:
         tensors = load_file(str(src), device="cpu")
     except (SafetensorError, OSError, ValueError) as e:
         raise CheckpointError(src, f"damaged safetensors file ({e})") from e
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dst.with_suffix(".safetensors.tmp")
-    save_file(tensors, str(tmp), metadata={META_KEY: meta.to_json()})
-    tmp.replace(dst)
+    with AtomicFile(dst, mode=None) as out:
+        save_file(tensors, str(out.tmp), metadata={META_KEY: meta.to_json()})
 
 
 PIXEL_GRID = tuple(float(t) for t in np.round(np.arange(0.05, 0.96, 0.05), 2))

@@ -47,8 +47,10 @@ from torch.utils.data import DataLoader, Dataset
 
 from engine.checkpoints import CheckpointMeta, save_checkpoint
 from engine.devices import resolve_device
+from engine.files import AtomicFile
+from engine.formatting import format_duration
 from trainer.objectives import trainable_parameters
-from trainer.progress import Reporter, format_seconds
+from trainer.progress import Reporter
 
 ValidateFn = Callable[[nn.Module], dict[str, Any]]
 MetaFn = Callable[[dict[str, Any]], CheckpointMeta]
@@ -294,22 +296,21 @@ def fit(
         meta = meta_fn(summary())
         for tag in tags:
             save_checkpoint(out_dir / f"{tag}.safetensors", model, meta)
-        tmp = resume_path.with_suffix(".tmp")
-        torch.save(
-            {
-                "model": model.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "scaler": scaler.state_dict() if use_amp else {},
-                "step": step,
-                "epoch": epoch,
-                "batch": batch_in_epoch,
-                "wall_seconds": wall(),
-                "best": best,
-                "last_metrics": json.dumps(last_metrics),
-            },
-            tmp,
-        )
-        tmp.replace(resume_path)
+        with AtomicFile(resume_path, mode=None) as resume:
+            torch.save(
+                {
+                    "model": model.state_dict(),
+                    "optimizer": optimizer.state_dict(),
+                    "scaler": scaler.state_dict() if use_amp else {},
+                    "step": step,
+                    "epoch": epoch,
+                    "batch": batch_in_epoch,
+                    "wall_seconds": wall(),
+                    "best": best,
+                    "last_metrics": json.dumps(last_metrics),
+                },
+                resume.tmp,
+            )
         reporter.event(
             "checkpoint", step=step, epoch=epoch, path=str(out_dir / f"{tags[0]}.safetensors")
         )
@@ -368,7 +369,7 @@ def fit(
                             step,
                             total,
                             f"epoch {epoch + 1}/{cfg.epochs} step {step}/{total} "
-                            f"loss {loss_value:.4f} {rate:.1f}/s ETA {format_seconds(eta)}",
+                            f"loss {loss_value:.4f} {rate:.1f}/s ETA {format_duration(eta)}",
                         )
                         samples_seen, t_rate = 0, now
                     due_steps = cfg.checkpoint_steps and step % cfg.checkpoint_steps == 0

@@ -25,13 +25,6 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def format_seconds(s: float) -> str:
-    s = max(0, int(s))
-    h, rem = divmod(s, 3600)
-    m, sec = divmod(rem, 60)
-    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m:02d}:{sec:02d}"
-
-
 class Reporter:
     """Writes events as JSON lines and keeps a progress bar; silent when ``enabled`` is False."""
 

@@ -40,8 +40,8 @@ from forensic_viewer.report.model import (
     scan_source,
     verify_integrity,
 )
-from forensic_viewer.scanning import thumbnail
-from forensic_viewer.triage import read_thumbnail
+from forensic_viewer.scan.records import thumbnail
+from forensic_viewer.scan.triage import read_thumbnail
 
 FORMATS = ("html", "pdf", "json")
 SUFFIX = {"html": ".html", "pdf": ".pdf", "json": ".json"}

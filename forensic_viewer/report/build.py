@@ -25,7 +25,7 @@ from forensic_viewer.report.model import (
     ReportSource,
     verify_integrity,
 )
-from forensic_viewer.triage import TriageRow
+from forensic_viewer.scan.triage import TriageRow
 
 FigurePolicy = Literal["all", "flagged", "none"]
 ProgressFn = Callable[[Progress], None]

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
 
+from engine.files import AtomicFile
 from forensic_viewer.report import text as T
 from forensic_viewer.report.build import Figure, ItemFigures, Overview
 from forensic_viewer.report.model import ReportItem
@@ -82,7 +83,7 @@ class HtmlWriter:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.tmp = path.with_name(path.name + ".tmp")
+        self._out: AtomicFile | None = None
         self._f: TextIO | None = None
 
     def _w(self, s: str) -> None:
@@ -90,8 +91,8 @@ class HtmlWriter:
         self._f.write(s)
 
     def begin(self, ov: Overview, thumbnails: Iterable[bytes | None]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._f = open(self.tmp, "w", encoding="utf-8")  # closed by finish()/abort()
+        self._out = AtomicFile(self.path, "w", encoding="utf-8")  # ends in finish()/abort()
+        self._f = self._out.file
         title = f"Forensic examination report: {ov.source.title}"
         self._w(
             '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -201,13 +202,11 @@ class HtmlWriter:
     def finish(self) -> Path:
         self._w("</section>\n<footer><p>End of report.</p></footer>\n</body>\n</html>\n")
         assert self._f is not None
-        self._f.close()
+        assert self._out is not None
         self._f = None
-        self.tmp.replace(self.path)
-        return self.path
+        return self._out.commit()
 
     def abort(self) -> None:
-        if self._f is not None:
-            self._f.close()
-            self._f = None
-        self.tmp.unlink(missing_ok=True)
+        if self._out is not None:
+            self._out.abort()
+        self._f = None

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, TextIO
 
+from engine.files import AtomicFile
 from forensic_viewer.report.build import ItemFigures, Overview
 from forensic_viewer.report.model import ReportItem
 
@@ -41,13 +42,13 @@ class JsonWriter:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.tmp = path.with_name(path.name + ".tmp")
+        self._out: AtomicFile | None = None
         self._f: TextIO | None = None
         self._first = True
 
     def begin(self, ov: Overview, thumbnails: Iterable[bytes | None]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._f = open(self.tmp, "w", encoding="utf-8")  # closed by finish()/abort()
+        self._out = AtomicFile(self.path, "w", encoding="utf-8")  # ends in finish()/abort()
+        self._f = self._out.file
         head = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -88,13 +89,11 @@ class JsonWriter:
     def finish(self) -> Path:
         assert self._f is not None
         self._f.write("\n]}\n")
-        self._f.close()
+        assert self._out is not None
         self._f = None
-        self.tmp.replace(self.path)
-        return self.path
+        return self._out.commit()
 
     def abort(self) -> None:
-        if self._f is not None:
-            self._f.close()
-            self._f = None
-        self.tmp.unlink(missing_ok=True)
+        if self._out is not None:
+            self._out.abort()
+        self._f = None

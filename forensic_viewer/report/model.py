@@ -34,8 +34,8 @@ from engine.errors import CheckpointError, EvidenceError, ForensicError
 from engine.io import load_evidence
 from engine.types import Analysis, ModelResult
 from forensic_viewer.environment import environment
-from forensic_viewer.scanning import ResultIndex
-from forensic_viewer.triage import NOT_RUN, RAN, TriageRow, scan_info, triage_row
+from forensic_viewer.scan.records import ResultIndex
+from forensic_viewer.scan.triage import NOT_RUN, RAN, TriageRow, scan_info, triage_row
 
 if TYPE_CHECKING:  # reading a checkpoint header needs no torch; engine.checkpoints imports it
     from engine.checkpoints import CheckpointMeta

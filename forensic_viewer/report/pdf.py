@@ -39,6 +39,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from engine.files import AtomicFile, temp_path
 from forensic_viewer.report import text as T
 from forensic_viewer.report.build import Figure, ItemFigures, Overview
 from forensic_viewer.report.model import ReportItem
@@ -178,7 +179,7 @@ class PdfWriter:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.tmp = path.with_name(path.name + ".tmp")
+        self.tmp = temp_path(path)  # reportlab writes by file name
         self.f = fonts()
         self.s = _Styles(self.f)
         self.story: list[Flowable] = []
@@ -392,7 +393,7 @@ class PdfWriter:
 
     def finish(self) -> Path:
         assert self.ov is not None
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        out = AtomicFile(self.path, mode=None)
         case = self.ov.case
         doc = SimpleDocTemplate(
             str(self.tmp),
@@ -408,7 +409,10 @@ class PdfWriter:
         )
         try:
             doc.build(self.story, onFirstPage=self._on_page, onLaterPages=self._on_page)
-            self.tmp.replace(self.path)
+            out.commit()
+        except BaseException:
+            out.abort()
+            raise
         finally:
             self._cleanup()
         return self.path

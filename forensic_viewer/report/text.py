@@ -11,7 +11,7 @@ from typing import Any
 
 from forensic_viewer.report.build import ModelSummary, Overview
 from forensic_viewer.report.model import Integrity, ModelEntry, ReportItem
-from forensic_viewer.triage import RAN, Cell, TriageRow
+from forensic_viewer.scan.triage import RAN, Cell, TriageRow
 
 Rows = list[tuple[str, str]]
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from engine.errors import CorruptImageError
-from forensic_viewer.app import ExceptionHook, resolve_models
-from forensic_viewer.main_window import expand_paths
+from forensic_viewer.gui.app import ExceptionHook, resolve_models
+from forensic_viewer.gui.main_window import expand_paths
 from tests.viewer.conftest import write_image
 
 

@@ -19,16 +19,12 @@ from PIL import Image
 from PySide6.QtCore import QSettings, Qt
 
 from engine.errors import ForensicError
-from forensic_viewer.batch import (
-    BatchDialog,
-    RateMeter,
-    ScanAnalysis,
-    ScanWorker,
-    parse_types,
-    scan_files,
-)
+from forensic_viewer.gui.batch_dialog import BatchDialog, ScanWorker
+from forensic_viewer.gui.main_window import MainWindow
 from forensic_viewer.layers import HeatmapLayer
-from forensic_viewer.main_window import MainWindow
+from forensic_viewer.scan.records import ScanAnalysis
+from forensic_viewer.scan.run import RateMeter
+from forensic_viewer.scan.walk import parse_types, scan_files
 from tests.viewer.conftest import write_image
 
 pytestmark = pytest.mark.gui
@@ -322,7 +318,7 @@ def test_export_report_of_the_current_image_writes_three_files(
 def test_scan_report_from_the_dialog_is_written_off_the_gui_thread_and_can_be_cancelled(
     qtbot, folder: Path, tmp_path: Path, tiny_checkpoint: Path, monkeypatch
 ) -> None:
-    from forensic_viewer.report_dialog import ReportWorker
+    from forensic_viewer.gui.report_dialog import ReportWorker
 
     out = tmp_path / "out"
     dialog = _dialog(qtbot, folder, out, tiny_checkpoint)
@@ -360,8 +356,8 @@ def test_image_report_jobs_list_models_that_did_not_run_and_use_the_scan_record(
     from engine.checkpoints import load_checkpoint, save_checkpoint
     from engine.io import load_evidence
     from engine.pipeline import Analyzer
-    from forensic_viewer.batch import analysis_from_record
-    from forensic_viewer.report_dialog import image_report_job
+    from forensic_viewer.gui.report_dialog import image_report_job
+    from forensic_viewer.scan.records import analysis_from_record
 
     loaded = load_checkpoint(tiny_checkpoint)
     loaded.meta.name = "other"
@@ -415,8 +411,8 @@ def test_two_models_and_an_ensemble_columns_disagreement_and_layers_from_the_sca
 
     from engine.checkpoints import load_checkpoint, save_checkpoint
     from engine.io import load_evidence
-    from forensic_viewer.batch import analysis_from_record
     from forensic_viewer.layers import build_layers
+    from forensic_viewer.scan.records import analysis_from_record
 
     loaded = load_checkpoint(tiny_checkpoint)
     loaded.meta.name = "tiny2"
@@ -456,7 +452,7 @@ def test_two_models_and_an_ensemble_columns_disagreement_and_layers_from_the_sca
 def test_mailbox_delivers_in_order_on_the_gui_thread_once_per_round(qtbot) -> None:
     import threading
 
-    from forensic_viewer.mailbox import Mailbox
+    from forensic_viewer.gui.mailbox import Mailbox
 
     got: list[tuple[str, int, bool]] = []
     rounds: list[int] = []

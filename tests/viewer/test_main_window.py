@@ -12,8 +12,8 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, QRectF, QSettings, Qt, QU
 from PySide6.QtGui import QDropEvent, QImage
 from PySide6.QtWidgets import QWidget
 
+from forensic_viewer.gui.main_window import MainWindow
 from forensic_viewer.layers import HeatmapLayer, MaskLayer
-from forensic_viewer.main_window import MainWindow
 from tests.viewer.conftest import write_image
 
 pytestmark = pytest.mark.gui

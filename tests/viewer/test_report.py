@@ -31,7 +31,7 @@ from forensic_viewer.report import (
     write_report,
 )
 from forensic_viewer.report.figures import FigureStyle, annotated_figure, legend_bar
-from forensic_viewer.triage import NOT_RUN, triage_row, triage_rows
+from forensic_viewer.scan.triage import NOT_RUN, triage_row, triage_rows
 from tests.conftest import write_rgb
 
 EVIL_NAME = "<script>&\"q'.jpg"
@@ -431,8 +431,8 @@ def test_reports_and_scans_import_no_qt() -> None:
 
     code = (
         "import sys, forensic_viewer.report, forensic_viewer.report.html, "
-        "forensic_viewer.report.pdf, forensic_viewer.report.jsonout, forensic_viewer.triage, "
-        "forensic_viewer.scanning; "
+        "forensic_viewer.report.pdf, forensic_viewer.report.jsonout, forensic_viewer.scan.triage, "
+        "forensic_viewer.scan.run; "
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph')))"
     )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

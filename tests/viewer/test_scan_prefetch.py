@@ -16,16 +16,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-import forensic_viewer.scanning as scanning
+import forensic_viewer.scan.run as scanning
 from engine.types import Analysis, Evidence, ModelResult
-from forensic_viewer.scanning import (
-    Prefetcher,
-    ResultIndex,
-    iter_images,
-    read_records,
-    rel_key,
-    run_scan,
-)
+from forensic_viewer.scan.records import ResultIndex, read_records
+from forensic_viewer.scan.run import Prefetcher, run_scan
+from forensic_viewer.scan.walk import iter_images, rel_key
 from tests.conftest import write_rgb
 
 

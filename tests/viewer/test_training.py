@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 
 from engine.checkpoints import read_meta
-from forensic_viewer.training import (
+from forensic_viewer.gui.training_dialog import (
     EXIT_CRASHED,
     RESUME_FILE,
     LineSplitter,
@@ -287,7 +287,7 @@ def _problems(dialog: TrainingDialog) -> str:
 def test_tiny_run_completes_and_the_model_appears_in_the_selector(
     qtbot, tmp_path: Path, models_dir: Path, data: Path
 ) -> None:
-    from forensic_viewer.main_window import MainWindow
+    from forensic_viewer.gui.main_window import MainWindow
 
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     window = MainWindow(models=[], device="cpu", settings=settings)

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from forensic_viewer.gui.workers import BATCH_SECONDS, AnalysisWorker, LayerRenderer
 from forensic_viewer.layers import HeatmapLayer, LayerList, MaskLayer
-from forensic_viewer.workers import BATCH_SECONDS, AnalysisWorker, LayerRenderer
 from tests.viewer.conftest import write_image
 
 pytestmark = pytest.mark.gui

@@ -130,7 +130,7 @@ def resolve_models(models: list[str] | None) -> tuple[list[str], list[str]]:
 def run_gui(paths: list[str], models: list[str] | None, device: str) -> int:
     """Open the main window on ``paths`` (files or folders) with ``models`` (names or files;
     None: the bundled models) on ``device`` (auto, cpu, cuda, mps). Returns the exit code."""
-    from forensic_viewer.main_window import MainWindow
+    from forensic_viewer.gui.main_window import MainWindow
 
     log_file = setup_logging()
     app = QApplication.instance() or QApplication(sys.argv[:1])

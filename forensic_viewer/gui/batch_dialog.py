@@ -2,14 +2,14 @@
 
 :class:`ScanWorker` is a ``QThread`` that lists the folder, builds its own
 :class:`~engine.pipeline.Analyzer` (:func:`~forensic_viewer.assembly.assemble_analyzer`, as the
-command line does) and runs :func:`~forensic_viewer.scanning.run_scan` into the output folder,
+command line does) and runs :func:`~forensic_viewer.scan.run.run_scan` into the output folder,
 so a scan started here and one started with ``forensic-viewer scan`` write the same files and
 can resume each other. Pause and cancel go through the ``cancel`` hook that ``run_scan`` polls
 between files and between window batches: pausing blocks the scan there (the file in progress
 keeps its place; nothing is lost), resuming lets it go on, cancelling ends it with every
 finished record kept. Starting again into the same output folder skips the finished files.
 
-The triage table is a :class:`TriageModel` (one :class:`~forensic_viewer.triage.TriageRow` per
+The triage table is a :class:`TriageModel` (one :class:`~forensic_viewer.scan.triage.TriageRow` per
 file, thumbnails as decoration) behind a :class:`TriageFilter` (sorting, filter text, "flagged
 only"). Rows and thumbnails are made on the worker thread; slots only insert them.
 
@@ -25,29 +25,22 @@ instead (the viewer analyses it with its own models) and the dialog says why.
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-from numpy.typing import NDArray
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QObject,
-    QPersistentModelIndex,
-    QSortFilterProxyModel,
     Qt,
     QThread,
     Signal,
 )
-from PySide6.QtGui import QBrush, QColor, QHideEvent, QImage, QPixmap
+from PySide6.QtGui import QHideEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -69,207 +62,18 @@ from PySide6.QtWidgets import (
 )
 
 from engine.errors import ForensicError
+from engine.formatting import format_duration
 from engine.io import IMAGE_SUFFIXES
-from engine.types import Analysis, Evidence, FaceRegion, ModelResult, Progress
-from forensic_viewer.mailbox import Mailbox
-from forensic_viewer.scanning import (
-    ResultIndex,
-    ScanSettingsMismatch,
-    ScanSummary,
-    iter_images,
-    rel_key,
-)
-from forensic_viewer.triage import NOT_RUN, RAN, TriageRow, load_thumbnail, triage_row
+from engine.types import Progress
+from forensic_viewer.gui.mailbox import Mailbox
+from forensic_viewer.gui.panels import plain
+from forensic_viewer.gui.triage_table import TABLE_THUMB, TriageFilter, TriageModel
+from forensic_viewer.scan.records import ResultIndex, analysis_from_record
+from forensic_viewer.scan.run import RateMeter, ScanSettingsMismatch, ScanSummary
+from forensic_viewer.scan.triage import TriageRow, triage_row
+from forensic_viewer.scan.walk import parse_types, scan_files
 
-TABLE_THUMB = 64  # px, long side of a thumbnail in the table
-THUMB_CACHE = 500  # table thumbnails kept in memory (about 12 kB each)
 PROGRESS_INTERVAL = 0.1  # seconds between window-progress signals
-SORT_ROLE = Qt.ItemDataRole.UserRole + 1
-RED = QColor(200, 40, 40)
-GREY = QColor(130, 130, 130)
-
-
-# --- plain helpers (no widgets) ---------------------------------------------------------------
-
-
-def parse_types(text: str) -> tuple[str, ...]:
-    """``"jpg, .PNG tif"`` -> (".jpg", ".png", ".tif"); empty text: every image type.
-
-    Raises ValueError naming the valid choices for a type a scan cannot read.
-    """
-    parts = [p.strip().lower().lstrip("*").lstrip(".") for p in text.replace(",", " ").split()]
-    wanted = [f".{p}" for p in parts if p]
-    if not wanted:
-        return IMAGE_SUFFIXES
-    bad = [w for w in wanted if w not in IMAGE_SUFFIXES]
-    if bad:
-        valid = " ".join(s.lstrip(".") for s in IMAGE_SUFFIXES)
-        raise ValueError(f"file types are {valid}; got {' '.join(bad)}")
-    return tuple(dict.fromkeys(wanted))
-
-
-def scan_files(
-    folder: Path,
-    recursive: bool,
-    suffixes: Sequence[str] = IMAGE_SUFFIXES,
-    exclude: Path | None = None,
-) -> list[tuple[Path, str]]:
-    """(path, key) of the images to scan below ``folder`` with one of ``suffixes``.
-
-    exclude: a folder whose files are never scanned: the output folder, when it sits inside the
-    scanned one, holds heatmap PNGs and thumbnails that must not become evidence.
-    """
-    skip = exclude.resolve() if exclude is not None else None
-    files = []
-    for p in iter_images(folder, recursive):
-        if p.suffix.lower() not in suffixes:
-            continue
-        if skip is not None and p.resolve().is_relative_to(skip):
-            continue
-        files.append((p, rel_key(p, folder)))
-    return files
-
-
-class RateMeter:
-    """Files per second over the time the scan actually ran (pauses excluded), and the ETA.
-
-    Only analysed files count toward the rate: files skipped on resume take no time and would
-    make the estimate optimistic.
-    """
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._clock = clock
-        self._elapsed = 0.0
-        self._since: float | None = None
-        self.analysed = 0
-
-    def start(self) -> None:
-        if self._since is None:
-            self._since = self._clock()
-
-    def pause(self) -> None:
-        if self._since is not None:
-            self._elapsed += self._clock() - self._since
-            self._since = None
-
-    def file_done(self, analysed: bool) -> None:
-        self.analysed += int(analysed)
-
-    @property
-    def seconds(self) -> float:
-        running = 0.0 if self._since is None else self._clock() - self._since
-        return self._elapsed + running
-
-    @property
-    def rate(self) -> float:
-        """Analysed files per second (0 until one is done)."""
-        s = self.seconds
-        return self.analysed / s if s > 0 and self.analysed else 0.0
-
-    def eta(self, remaining: int) -> float | None:
-        """Seconds left for ``remaining`` files; None while the rate is unknown."""
-        r = self.rate
-        return remaining / r if r > 0 else None
-
-
-def format_seconds(seconds: float | None) -> str:
-    if seconds is None:
-        return "?"
-    s = round(seconds)
-    return (
-        f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
-    )
-
-
-@dataclass
-class ScanAnalysis(Analysis):
-    """An :class:`Analysis` rebuilt from a scan's record, for display and reports.
-
-    scan_out / scan_key: the scan output folder and the file's key in it, so a report of this
-    image is written from the scan's record (:func:`~forensic_viewer.report.scan_source`),
-    which says its heatmaps are the 8-bit files.
-    """
-
-    scan_out: Path = field(default_factory=Path)
-    scan_key: str = ""
-
-
-def _result(figures: dict[str, Any], heatmap: NDArray[np.float32]) -> ModelResult:
-    names = {f.name for f in dataclasses.fields(ModelResult)} - {"heatmap", "mask"}
-    kw = {k: v for k, v in figures.items() if k in names}
-    r = ModelResult(**kw, heatmap=heatmap)
-    r.mask = heatmap > r.pixel_threshold
-    return r
-
-
-def _read_map(path: Path, evidence: Evidence) -> NDArray[np.float32]:
-    from PIL import Image
-
-    try:
-        with Image.open(path, formats=["PNG"]) as im:
-            heat = np.asarray(im.convert("L"), dtype=np.float32) / np.float32(255.0)
-    except (OSError, ValueError) as e:
-        raise ForensicError(path, f"heatmap cannot be read ({e})") from e
-    if heat.shape != (evidence.height, evidence.width):
-        raise ForensicError(
-            path,
-            f"heatmap is {heat.shape[1]}×{heat.shape[0]}, the evidence is "
-            f"{evidence.width}×{evidence.height}",
-        )
-    return heat
-
-
-def analysis_from_record(record: dict[str, Any], out: Path, evidence: Evidence) -> ScanAnalysis:
-    """The analysis a scan recorded for ``evidence`` (decoded again by the caller).
-
-    Raises :class:`ForensicError` (naming the file) when the evidence is not the file the scan
-    analysed (SHA-256), the record has no figures (not a finished analysis, or written by an
-    older version), or a heatmap file is missing or of another size.
-    """
-    key = str(record.get("path"))
-    if record.get("status") != "ok":
-        raise ForensicError(evidence.path, f"the scan could not analyse it: {record.get('error')}")
-    if record.get("sha256") != evidence.sha256:
-        raise ForensicError(
-            evidence.path,
-            "changed since the scan (SHA-256 differs); the scan's result is not shown",
-        )
-    details = record.get("details") or {}
-    results: dict[str, ModelResult] = {}
-    for name, short in (record.get("models") or {}).items():
-        if name not in details or not short.get("heatmap"):
-            raise ForensicError(evidence.path, f"the scan record of {name} has no figures")
-        results[name] = _result(details[name], _read_map(out / short["heatmap"], evidence))
-    ensemble = None
-    ens = record.get("ensemble")
-    if ens:
-        if not record.get("ensemble_details") or not ens.get("heatmap"):
-            raise ForensicError(evidence.path, "the scan record of the ensemble has no figures")
-        ensemble = _result(record["ensemble_details"], _read_map(out / ens["heatmap"], evidence))
-    faces = [
-        FaceRegion(
-            box=tuple(int(v) for v in f["box"]),  # type: ignore[arg-type]
-            confidence=float(f["confidence"]),
-            scores={str(k): float(v) for k, v in (f.get("scores") or {}).items()},
-        )
-        for f in record.get("faces") or []
-    ]
-    return ScanAnalysis(
-        evidence=evidence,
-        results=results,
-        faces=faces,
-        ensemble=ensemble,
-        seconds=float(record.get("seconds") or 0.0),
-        scan_out=out,
-        scan_key=key,
-    )
-
-
-def to_qimage(rgb: NDArray[np.uint8]) -> QImage:
-    """[h, w, 3] uint8 RGB as a QImage that owns its pixels (safe to hand to another thread)."""
-    rgb = np.ascontiguousarray(rgb)
-    h, w = rgb.shape[:2]
-    return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
 
 
 # --- threads ---------------------------------------------------------------------------------
@@ -291,7 +95,7 @@ class ScanJob:
 class ScanWorker(QThread):
     """Runs one scan (listing, model loading, analysis) off the GUI thread.
 
-    Messages (through :attr:`mailbox`, see :mod:`forensic_viewer.mailbox` for why not signals),
+    Messages (through :attr:`mailbox`, see :mod:`forensic_viewer.gui.mailbox` for why not signals),
     in order: ``listed(total)`` (files found), ``ready(names, ensemble or None, device)``
     (models loaded), ``file(index, total, analysed, TriageRow)`` after every file (done, skipped
     because finished earlier, or failed), ``windows(model, done, total)`` (progress within the
@@ -353,7 +157,7 @@ class ScanWorker(QThread):
 
     def run(self) -> None:
         from forensic_viewer.assembly import assemble_analyzer
-        from forensic_viewer.scanning import run_scan
+        from forensic_viewer.scan.run import run_scan
 
         job = self.job
         try:
@@ -429,330 +233,6 @@ class ResultLoader(QThread):
             self.loaded.emit(analysis)
 
 
-class ThumbnailLoader(QThread):
-    """Reads the scan's thumbnails for the table on demand, newest request first.
-
-    Only rows the view paints ask for a thumbnail, and the model keeps a bounded number, so a
-    10,000-file scan costs what is on screen. The thread ends when nothing waits and starts
-    again with the next request. Posts ``thumb(key, QImage or None)`` to :attr:`mailbox`.
-    """
-
-    def __init__(
-        self, parent: QObject | None = None, after: Callable[[], None] | None = None
-    ) -> None:
-        super().__init__(parent)
-        self.mailbox = Mailbox(self, after=after)
-        self._lock = threading.Lock()
-        self._wanted: dict[str, tuple[Path, TriageRow]] = {}
-        self._idle = True
-
-    def request(self, out: Path, row: TriageRow) -> None:
-        self.mailbox.start()
-        with self._lock:
-            self._wanted.pop(row.key, None)
-            self._wanted[row.key] = (out, row)
-            start, self._idle = self._idle, False
-        if start:
-            self.wait()  # a run that just found nothing to do is returning
-            self.start()
-
-    def clear(self) -> None:
-        with self._lock:
-            self._wanted.clear()
-
-    def run(self) -> None:
-        while not self.isInterruptionRequested():
-            with self._lock:
-                if not self._wanted:
-                    self._idle = True
-                    return
-                key = next(reversed(self._wanted))
-                out, row = self._wanted.pop(key)
-            thumb = load_thumbnail(out, row, max_side=TABLE_THUMB, from_evidence=False)
-            self.mailbox.post("thumb", key, None if thumb is None else to_qimage(thumb))
-        with self._lock:
-            self._idle = True
-
-    def stop(self) -> None:
-        self.clear()
-        self.requestInterruption()
-        self.wait()
-        self.mailbox.stop()
-
-
-# --- table -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Column:
-    id: str  # thumbnail, file, model, ensemble, forged_fraction, faces, disagreement, status
-    header: str
-    model: str | None = None
-
-
-def _cell_sort(cell: Any) -> float:
-    return (
-        cell.score if cell is not None and cell.status == RAN and cell.score is not None else -1.0
-    )
-
-
-class TriageModel(QAbstractTableModel):
-    """The rows of a scan, one per file (a file scanned again replaces its row).
-
-    Columns: thumbnail, file, one per model, the ensemble (when the scan has one), forged
-    fraction, faces, model disagreement, status. ``SORT_ROLE`` gives numbers for the figure
-    columns (-1 for "not run", so those sort below every score). Thumbnails come from the scan
-    output folder ``out`` through a :class:`ThumbnailLoader` when a view first asks for them;
-    at most :data:`THUMB_CACHE` are kept.
-    """
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self._rows: list[TriageRow] = []
-        self._where: dict[str, int] = {}
-        self._pixmaps: OrderedDict[str, QPixmap | None] = OrderedDict()
-        self._asked: set[str] = set()
-        self.out: Path | None = None
-        self._dirty: set[int] = set()  # rows changed since the last flush()
-        self.thumbnails = ThumbnailLoader(self, after=self.flush)
-        self.thumbnails.mailbox.on("thumb", self._on_thumbnail)
-        self.columns: list[Column] = self._make_columns([], None)
-
-    @staticmethod
-    def _make_columns(models: Sequence[str], ensemble: str | None) -> list[Column]:
-        cols = [Column("thumbnail", ""), Column("file", "File")]
-        cols += [Column("model", m, m) for m in models]
-        if ensemble:
-            cols.append(Column("ensemble", f"{ensemble} (ensemble)", ensemble))
-        cols += [
-            Column("forged_fraction", "Forged fraction"),
-            Column("faces", "Faces"),
-            Column("disagreement", "Model disagreement"),
-            Column("status", "Status"),
-        ]
-        return cols
-
-    def set_models(self, models: Sequence[str], ensemble: str | None) -> None:
-        """Columns for these models; rows stay when they are the same, else the table empties."""
-        cols = self._make_columns(models, ensemble)
-        if cols == self.columns:
-            return
-        self.beginResetModel()
-        self.columns = cols
-        self._forget()
-        self.endResetModel()
-
-    def set_out(self, out: Path) -> None:
-        """The scan output folder the rows come from; another folder empties the table."""
-        if out != self.out:
-            self.clear()
-            self.out = out
-
-    def clear(self) -> None:
-        self.beginResetModel()
-        self._forget()
-        self.endResetModel()
-
-    def _forget(self) -> None:
-        self.thumbnails.clear()
-        self._dirty.clear()
-        self._rows, self._where = [], {}
-        self._pixmaps.clear()
-        self._asked.clear()
-
-    def upsert(self, row: TriageRow) -> None:
-        i = self._where.get(row.key)
-        if i is None:
-            i = len(self._rows)
-            self.beginInsertRows(QModelIndex(), i, i)
-            self._rows.append(row)
-            self._where[row.key] = i
-            self.endInsertRows()
-            return
-        self._rows[i] = row
-        self._dirty.add(i)
-
-    def flush(self) -> None:
-        """Tell the views about the rows changed since the last call, in one ``dataChanged``
-        (each emit from Python costs a reference to ``True``: see :mod:`.mailbox`)."""
-        if not self._dirty:
-            if not self._asked:
-                self.thumbnails.mailbox.rest()
-            return
-        first, last = min(self._dirty), max(self._dirty)
-        self._dirty.clear()
-        self.dataChanged.emit(self.index(first, 0), self.index(last, len(self.columns) - 1))
-
-    def row_at(self, i: int) -> TriageRow:
-        return self._rows[i]
-
-    def rows(self) -> list[TriageRow]:
-        return list(self._rows)
-
-    def column_of(self, id_: str, model: str | None = None) -> int:
-        for i, c in enumerate(self.columns):
-            if c.id == id_ and (model is None or c.model == model):
-                return i
-        raise KeyError(id_)
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.columns)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.columns[section].header
-        return None
-
-    def _cell(self, row: TriageRow, col: Column) -> Any:
-        if col.id == "ensemble":
-            return row.ensemble
-        return row.cell(col.model or "")
-
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
-        if not index.isValid():
-            return None
-        row = self._rows[index.row()]
-        col = self.columns[index.column()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._text(row, col)
-        if role == SORT_ROLE:
-            return self._sort_value(row, col)
-        if role == Qt.ItemDataRole.DecorationRole and col.id == "thumbnail":
-            return self._thumbnail(row)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if col.id == "status" and row.error:
-                return _plain(row.error)
-            if col.id in ("file", "thumbnail"):
-                return _plain(row.file or row.key)
-            return None
-        if role == Qt.ItemDataRole.ForegroundRole:
-            return self._color(row, col)
-        return None
-
-    def _thumbnail(self, row: TriageRow) -> QPixmap | None:
-        if row.key in self._pixmaps:
-            self._pixmaps.move_to_end(row.key)
-            return self._pixmaps[row.key]
-        if self.out is not None and row.key not in self._asked:
-            self._asked.add(row.key)
-            self.thumbnails.request(self.out, row)
-        return None
-
-    def _on_thumbnail(self, key: str, image: QImage | None) -> None:
-        if key not in self._asked:  # asked before the table was emptied
-            return
-        self._asked.discard(key)
-        self._pixmaps[key] = None if image is None else QPixmap.fromImage(image)
-        while len(self._pixmaps) > THUMB_CACHE:
-            self._pixmaps.popitem(last=False)
-        i = self._where.get(key)
-        if i is not None:
-            self._dirty.add(i)
-
-    def _text(self, row: TriageRow, col: Column) -> str:
-        if col.id == "thumbnail":
-            return ""
-        if col.id == "file":
-            return _plain(row.key)
-        if col.id in ("model", "ensemble"):
-            cell = self._cell(row, col)
-            return NOT_RUN if cell is None else cell.text
-        if col.id == "forged_fraction":
-            return "—" if row.forged_fraction is None else f"{100 * row.forged_fraction:.1f} %"
-        if col.id == "faces":
-            return "not checked" if row.faces is None else str(row.faces)
-        if col.id == "disagreement":
-            if row.disagreement is None:
-                return "—"
-            return f"{row.disagreement:.2f}" + (
-                "  verdicts differ" if row.verdicts_disagree else ""
-            )
-        if row.status == "ok":
-            return "ok"
-        return _plain(f"error: {row.error}")
-
-    def _sort_value(self, row: TriageRow, col: Column) -> Any:
-        if col.id in ("thumbnail", "file"):
-            return row.key.lower()
-        if col.id in ("model", "ensemble"):
-            return _cell_sort(self._cell(row, col))
-        if col.id == "forged_fraction":
-            return -1.0 if row.forged_fraction is None else row.forged_fraction
-        if col.id == "faces":
-            return -1.0 if row.faces is None else float(row.faces)
-        if col.id == "disagreement":
-            return -1.0 if row.disagreement is None else row.disagreement
-        return f"{row.status} {row.error or ''}".lower()
-
-    def _color(self, row: TriageRow, col: Column) -> QBrush | None:
-        if col.id == "status" and row.status != "ok":
-            return QBrush(RED)
-        if col.id in ("model", "ensemble"):
-            cell = self._cell(row, col)
-            if cell is None or cell.status == NOT_RUN:
-                return QBrush(GREY)
-            if cell.verdict == "manipulated":
-                return QBrush(RED)
-        return None
-
-
-def _plain(text: object) -> str:
-    from forensic_viewer.panels import plain
-
-    return plain(text)
-
-
-class TriageFilter(QSortFilterProxyModel):
-    """Sorts on :data:`SORT_ROLE`; shows rows whose file, status, error or verdicts contain the
-    filter text (case-insensitive), and only flagged rows when ``flagged_only``."""
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.setSortRole(SORT_ROLE)
-        self._text = ""
-        self._flagged_only = False
-
-    def set_text(self, text: str) -> None:
-        self._refilter(lambda: setattr(self, "_text", text.strip().lower()))
-
-    def set_flagged_only(self, on: bool) -> None:
-        self._refilter(lambda: setattr(self, "_flagged_only", bool(on)))
-
-    def _refilter(self, change: Callable[[], None]) -> None:
-        if hasattr(self, "beginFilterChange"):  # Qt >= 6.9; invalidateFilter is deprecated
-            self.beginFilterChange()
-            change()
-            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-        else:
-            change()
-            self.invalidateFilter()
-
-    def filterAcceptsRow(
-        self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex
-    ) -> bool:
-        model = self.sourceModel()
-        if not isinstance(model, TriageModel):
-            return True
-        row = model.row_at(source_row)
-        if self._flagged_only and not row.flagged:
-            return False
-        if not self._text:
-            return True
-        cells = [*row.cells, *([row.ensemble] if row.ensemble else [])]
-        hay = " ".join([row.key, row.status, row.error or "", *(c.text for c in cells)])
-        return self._text in hay.lower()
-
-    def row_at(self, proxy_row: int) -> TriageRow:
-        model = self.sourceModel()
-        assert isinstance(model, TriageModel)
-        return model.row_at(self.mapToSource(self.index(proxy_row, 0)).row())
-
-
 # --- dialog ----------------------------------------------------------------------------------
 
 
@@ -776,12 +256,12 @@ class _ModelList(QListWidget):
         known = {str(Path(p).resolve()) for p, _ in rows}
         rows += [(p, Path(p).name) for p in checked if str(Path(p).resolve()) not in known]
         for path, text in rows:
-            item = QListWidgetItem(_plain(text))
+            item = QListWidgetItem(plain(text))
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             on = str(Path(path).resolve()) in wanted
             item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
             item.setData(Qt.ItemDataRole.UserRole, path)
-            item.setToolTip(_plain(path))
+            item.setToolTip(plain(path))
             self.addItem(item)
 
     def checked_paths(self) -> list[str]:
@@ -1045,7 +525,7 @@ class BatchDialog(QDialog):
             w.setEnabled(not on)
 
     def show_message(self, text: str) -> None:
-        self.message.setText(_plain(text))
+        self.message.setText(plain(text))
 
     def _on_listed(self, total: int) -> None:
         self._total = total
@@ -1085,7 +565,7 @@ class BatchDialog(QDialog):
         parts = [
             f"{self._done} / {self._total} files",
             f"{self.meter.rate:.2f} files/s",
-            f"ETA {format_seconds(eta)}",
+            f"ETA {format_duration(eta)}",
         ]
         if self._current and self.running:
             parts.append(self._current)
@@ -1155,7 +635,7 @@ class BatchDialog(QDialog):
         out = self.output_folder()
         if out is None:
             return None
-        from forensic_viewer.report_dialog import ReportDialog, scan_report_job
+        from forensic_viewer.gui.report_dialog import ReportDialog, scan_report_job
 
         self._report = ReportDialog(scan_report_job(out), self, default_dir=out)
         self._report.show()

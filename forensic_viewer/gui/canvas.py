@@ -3,7 +3,7 @@
 One :class:`Canvas` shows the layers of a :class:`~forensic_viewer.layers.LayerList` that pass
 its filter (the compare panes show one model's layers each). Each layer gets a visual that
 subscribes to the layer's events and only moves data into graphics items: rasters arrive
-rendered (see ``forensic_viewer.workers.LayerRenderer``) and are wrapped in a QImage without a
+rendered (see ``forensic_viewer.gui.workers.LayerRenderer``) and are wrapped in a QImage without a
 copy; outlines are polylines drawn with cosmetic pens so they stay one or two screen pixels
 wide at any zoom.
 

@@ -7,7 +7,7 @@ Two kinds of report come through here, both written by
 - one image from the viewer (:func:`image_report_job`): the analysis in memory, with the model
   cards of the checkpoints that produced it, faces reported as checked or not, and every model
   in use that has no result on the image listed as *not run* (never left out). An image that was
-  opened from a scan (:class:`~forensic_viewer.batch.ScanAnalysis`) is reported from the scan's
+  opened from a scan (:class:`~forensic_viewer.gui.batch_dialog.ScanAnalysis`) is reported from the scan's
   record instead, whose heatmaps are the scan's 8-bit files, so the report says so;
 - a whole scan from the batch dialog (:func:`scan_report_job`).
 
@@ -45,7 +45,7 @@ from PySide6.QtWidgets import (
 
 from engine.errors import ForensicError
 from engine.types import Analysis, Progress
-from forensic_viewer.mailbox import Mailbox
+from forensic_viewer.gui.mailbox import Mailbox
 from forensic_viewer.report import (
     FORMATS,
     CaseInfo,
@@ -95,7 +95,7 @@ def image_report_job(
     model_paths: checkpoint files in use in the viewer; any of them with no result on this image
         is reported as not run, with the reason.
     """
-    from forensic_viewer.batch import ScanAnalysis
+    from forensic_viewer.scan.records import ScanAnalysis
 
     stem = safe_basename(f"{Path(analysis.evidence.path).name}.report")
     if isinstance(analysis, ScanAnalysis):
@@ -148,7 +148,7 @@ def not_run_models(analysis: Analysis, model_paths: Sequence[str]) -> dict[str, 
 
 class ReportWorker(QThread):
     """Writes one report. Posts to :attr:`mailbox` (not signals: a scan report makes two
-    progress steps per file, see :mod:`forensic_viewer.mailbox`) ``progress(stage, done,
+    progress steps per file, see :mod:`forensic_viewer.gui.mailbox`) ``progress(stage, done,
     total)``, then one of ``succeeded(format -> path)``, ``cancelled()`` or ``failed(message)``.
     """
 
@@ -363,6 +363,6 @@ class ReportDialog(QDialog):
 
 
 def _plain(text: object) -> str:
-    from forensic_viewer.panels import plain
+    from forensic_viewer.gui.panels import plain
 
     return plain(text)

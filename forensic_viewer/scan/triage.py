@@ -25,7 +25,7 @@ from PIL import Image
 from engine.decision import MANIPULATED
 from engine.errors import EvidenceError, ForensicError
 from engine.io import load_evidence
-from forensic_viewer.scanning import SCAN_INFO, THUMB_SIDE, ResultIndex, thumb_name, thumbnail
+from forensic_viewer.scan.records import SCAN_INFO, THUMB_SIDE, ResultIndex, thumb_name, thumbnail
 
 RAN = "ran"
 NOT_RUN = "not run"

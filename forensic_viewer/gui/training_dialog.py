@@ -67,6 +67,8 @@ from PySide6.QtWidgets import (
 from engine.catalog import user_models_dir
 from engine.devices import available_devices
 from engine.errors import CheckpointError
+from engine.files import atomic_write
+from engine.formatting import format_duration
 from engine.models.diffforensics import IMAGENET, IMAGENET_ENCODERS, imagenet_effnet_file
 from engine.models.registry import get_spec, list_models
 
@@ -305,12 +307,8 @@ class RunState:
     calibrate: bool = False  # the data check said θ can be calibrated on this split
 
     def save(self) -> None:
-        self.config.run_dir.mkdir(parents=True, exist_ok=True)
-        path = self.config.run_dir / RUN_STATE
-        tmp = path.with_suffix(".tmp")
         payload = {"config": self.config.to_json(), "done": self.done, "calibrate": self.calibrate}
-        tmp.write_text(json.dumps(payload, indent=2), encoding="utf-8")
-        tmp.replace(path)
+        atomic_write(self.config.run_dir / RUN_STATE, json.dumps(payload, indent=2))
 
     @classmethod
     def load(cls, run_dir: Path) -> RunState | None:
@@ -542,15 +540,6 @@ class TrainingProgress:
             if event is not None:
                 self.apply(event)
         self.done = False
-
-
-def format_eta(seconds: float | None) -> str:
-    if seconds is None:
-        return "ETA —"
-    s = max(0, int(seconds))
-    h, rem = divmod(s, 3600)
-    m, sec = divmod(rem, 60)
-    return f"ETA {h}:{m:02d}:{sec:02d}" if h else f"ETA {m:02d}:{sec:02d}"
 
 
 def summarize_check(result: dict[str, Any]) -> str:
@@ -876,7 +865,7 @@ class TrainingDialog(QDialog):
         self.stage_label.setTextFormat(Qt.TextFormat.PlainText)
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 1000)
-        self.eta_label = QLabel(format_eta(None))
+        self.eta_label = QLabel(f"ETA {format_duration(None)}")
         bar_row = QHBoxLayout()
         bar_row.addWidget(self.progress_bar, 1)
         bar_row.addWidget(self.eta_label)
@@ -1322,7 +1311,7 @@ class TrainingDialog(QDialog):
             curve.setData(series.x, series.y)
         self.progress_bar.setValue(round(1000 * p.fraction()))
         speed = f", {p.samples_per_s:.1f} samples/s" if p.samples_per_s else ""
-        self.eta_label.setText(format_eta(p.eta()))
+        self.eta_label.setText(f"ETA {format_duration(p.eta())}")
         if self._phase == "train" and p.step and not self._stop_requested:
             self._set_status(f"step {p.step}, epoch {p.epoch + 1}{speed}")
 
@@ -1345,7 +1334,7 @@ class TrainingDialog(QDialog):
         self.curves.clear()
         self.lr_curve.setData([], [])
         self.progress_bar.setValue(0)
-        self.eta_label.setText(format_eta(None))
+        self.eta_label.setText(f"ETA {format_duration(None)}")
 
     def plotted(self) -> dict[str, int]:
         """Points drawn per curve (``loss:NAME``, ``val:NAME`` and ``lr``), for tests and logs."""

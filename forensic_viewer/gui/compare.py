@@ -1,6 +1,6 @@
 """Side-by-side comparison: one pane per model, the ensemble and optionally the original.
 
-Every pane is a :class:`~forensic_viewer.canvas.Canvas` over the same layer list, filtered to
+Every pane is a :class:`~forensic_viewer.gui.canvas.Canvas` over the same layer list, filtered to
 its model's layers (plus the faces), so the panes share the layer settings by construction;
 zoom and pan are linked through pyqtgraph's view linking, so moving one moves all. Each pane's
 title gives the model's score and verdict.
@@ -15,9 +15,9 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from engine.types import Analysis, ModelResult
-from forensic_viewer.canvas import Canvas
+from forensic_viewer.gui.canvas import Canvas
+from forensic_viewer.gui.panels import GREEN, RED, plain
 from forensic_viewer.layers import Layer, LayerList
-from forensic_viewer.panels import GREEN, RED, plain
 
 
 def pane_title(name: str, result: ModelResult | None) -> str:

@@ -1,4 +1,4 @@
-"""``python -m forensic_viewer.screenshot OUT.png``: open the real window and save a picture of it.
+"""``python -m forensic_viewer.gui.screenshot OUT.png``: open the real window and save a picture of it.
 
 ``make screenshot`` runs this under Xvfb (``xvfb-run -a``) to refresh ``docs/screenshot.png``.
 With a display (Xvfb) the window is shown on it and the picture is taken from the X server;
@@ -24,7 +24,9 @@ from engine.catalog import SAMPLES
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m forensic_viewer.screenshot", description=__doc__)
+    p = argparse.ArgumentParser(
+        prog="python -m forensic_viewer.gui.screenshot", description=__doc__
+    )
     p.add_argument("out", type=Path, help="PNG file to write")
     p.add_argument("images", nargs="*", help=f"evidence files or folders (default: {SAMPLES})")
     p.add_argument("--model", action="append", help="checkpoint name or file (repeat)")
@@ -39,8 +41,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from forensic_viewer.app import resolve_models
-    from forensic_viewer.main_window import MainWindow, expand_paths
+    from forensic_viewer.gui.app import resolve_models
+    from forensic_viewer.gui.main_window import MainWindow, expand_paths
 
     args = _parse(argv)
     width, height = (int(v) for v in args.size.lower().split("x"))

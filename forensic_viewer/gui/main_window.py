@@ -1,11 +1,11 @@
 """The main window: evidence list, canvas or side-by-side panes, layer, verdict, metadata,
 model and magnifier panels, and a status bar with progress, cancel and the pixel read-out.
 
-The window is a thin shell: files go to the :class:`~forensic_viewer.workers.AnalysisWorker`
+The window is a thin shell: files go to the :class:`~forensic_viewer.gui.workers.AnalysisWorker`
 (decoding and analysis off the GUI thread), results become a
 :class:`~forensic_viewer.layers.LayerList` that the canvas, the compare panes and the panels
 all watch, and layer drawings are computed by the
-:class:`~forensic_viewer.workers.LayerRenderer`. Errors a user can cause arrive as one line
+:class:`~forensic_viewer.gui.workers.LayerRenderer`. Errors a user can cause arrive as one line
 that names the file and go to the status bar and the evidence list; the window carries on.
 """
 
@@ -32,11 +32,10 @@ from PySide6.QtWidgets import (
 
 from engine.io import IMAGE_SUFFIXES, is_image_name
 from engine.types import Analysis, Evidence
-from forensic_viewer.batch import BatchDialog
-from forensic_viewer.canvas import Canvas
-from forensic_viewer.compare import CompareView
-from forensic_viewer.layers import LayerList, add_analysis_layers, build_layers
-from forensic_viewer.panels import (
+from forensic_viewer.gui.batch_dialog import BatchDialog
+from forensic_viewer.gui.canvas import Canvas
+from forensic_viewer.gui.compare import CompareView
+from forensic_viewer.gui.panels import (
     BADGE_CANCELLED,
     BADGE_ERROR,
     BADGE_LOADING,
@@ -51,9 +50,10 @@ from forensic_viewer.panels import (
     plain,
     verdict_badge,
 )
-from forensic_viewer.report_dialog import ReportDialog, image_report_job
-from forensic_viewer.training import TrainingDialog
-from forensic_viewer.workers import AnalysisWorker, LayerRenderer
+from forensic_viewer.gui.report_dialog import ReportDialog, image_report_job
+from forensic_viewer.gui.training_dialog import TrainingDialog
+from forensic_viewer.gui.workers import AnalysisWorker, LayerRenderer
+from forensic_viewer.layers import LayerList, add_analysis_layers, build_layers
 
 MAX_RECENT = 10
 PROGRESS_STEPS = 1000

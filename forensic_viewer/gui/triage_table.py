@@ -1,0 +1,369 @@
+"""The triage table of a scan: one row per file, sortable and filterable, thumbnails on demand.
+
+:class:`TriageModel` holds one :class:`~forensic_viewer.scan.triage.TriageRow` per file (made
+on the scan's thread; slots only insert them) with thumbnails as decoration, read by a
+:class:`ThumbnailLoader` thread and kept in a bounded cache. :class:`TriageFilter` sorts, filters
+by text and can show flagged files only. Used by the batch dialog.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    QThread,
+)
+from PySide6.QtGui import QBrush, QColor, QImage, QPixmap
+
+from forensic_viewer.gui.mailbox import Mailbox
+from forensic_viewer.gui.panels import plain
+from forensic_viewer.scan.triage import NOT_RUN, RAN, TriageRow, load_thumbnail
+
+TABLE_THUMB = 64  # px, long side of a thumbnail in the table
+
+
+THUMB_CACHE = 500  # table thumbnails kept in memory (about 12 kB each)
+
+
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+RED = QColor(200, 40, 40)
+
+
+GREY = QColor(130, 130, 130)
+
+
+def to_qimage(rgb: NDArray[np.uint8]) -> QImage:
+    """[h, w, 3] uint8 RGB as a QImage that owns its pixels (safe to hand to another thread)."""
+    rgb = np.ascontiguousarray(rgb)
+    h, w = rgb.shape[:2]
+    return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+
+
+class ThumbnailLoader(QThread):
+    """Reads the scan's thumbnails for the table on demand, newest request first.
+
+    Only rows the view paints ask for a thumbnail, and the model keeps a bounded number, so a
+    10,000-file scan costs what is on screen. The thread ends when nothing waits and starts
+    again with the next request. Posts ``thumb(key, QImage or None)`` to :attr:`mailbox`.
+    """
+
+    def __init__(
+        self, parent: QObject | None = None, after: Callable[[], None] | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.mailbox = Mailbox(self, after=after)
+        self._lock = threading.Lock()
+        self._wanted: dict[str, tuple[Path, TriageRow]] = {}
+        self._idle = True
+
+    def request(self, out: Path, row: TriageRow) -> None:
+        self.mailbox.start()
+        with self._lock:
+            self._wanted.pop(row.key, None)
+            self._wanted[row.key] = (out, row)
+            start, self._idle = self._idle, False
+        if start:
+            self.wait()  # a run that just found nothing to do is returning
+            self.start()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._wanted.clear()
+
+    def run(self) -> None:
+        while not self.isInterruptionRequested():
+            with self._lock:
+                if not self._wanted:
+                    self._idle = True
+                    return
+                key = next(reversed(self._wanted))
+                out, row = self._wanted.pop(key)
+            thumb = load_thumbnail(out, row, max_side=TABLE_THUMB, from_evidence=False)
+            self.mailbox.post("thumb", key, None if thumb is None else to_qimage(thumb))
+        with self._lock:
+            self._idle = True
+
+    def stop(self) -> None:
+        self.clear()
+        self.requestInterruption()
+        self.wait()
+        self.mailbox.stop()
+
+
+@dataclass(frozen=True)
+class Column:
+    id: str  # thumbnail, file, model, ensemble, forged_fraction, faces, disagreement, status
+    header: str
+    model: str | None = None
+
+
+def _cell_sort(cell: Any) -> float:
+    return (
+        cell.score if cell is not None and cell.status == RAN and cell.score is not None else -1.0
+    )
+
+
+class TriageModel(QAbstractTableModel):
+    """The rows of a scan, one per file (a file scanned again replaces its row).
+
+    Columns: thumbnail, file, one per model, the ensemble (when the scan has one), forged
+    fraction, faces, model disagreement, status. ``SORT_ROLE`` gives numbers for the figure
+    columns (-1 for "not run", so those sort below every score). Thumbnails come from the scan
+    output folder ``out`` through a :class:`ThumbnailLoader` when a view first asks for them;
+    at most :data:`THUMB_CACHE` are kept.
+    """
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._rows: list[TriageRow] = []
+        self._where: dict[str, int] = {}
+        self._pixmaps: OrderedDict[str, QPixmap | None] = OrderedDict()
+        self._asked: set[str] = set()
+        self.out: Path | None = None
+        self._dirty: set[int] = set()  # rows changed since the last flush()
+        self.thumbnails = ThumbnailLoader(self, after=self.flush)
+        self.thumbnails.mailbox.on("thumb", self._on_thumbnail)
+        self.columns: list[Column] = self._make_columns([], None)
+
+    @staticmethod
+    def _make_columns(models: Sequence[str], ensemble: str | None) -> list[Column]:
+        cols = [Column("thumbnail", ""), Column("file", "File")]
+        cols += [Column("model", m, m) for m in models]
+        if ensemble:
+            cols.append(Column("ensemble", f"{ensemble} (ensemble)", ensemble))
+        cols += [
+            Column("forged_fraction", "Forged fraction"),
+            Column("faces", "Faces"),
+            Column("disagreement", "Model disagreement"),
+            Column("status", "Status"),
+        ]
+        return cols
+
+    def set_models(self, models: Sequence[str], ensemble: str | None) -> None:
+        """Columns for these models; rows stay when they are the same, else the table empties."""
+        cols = self._make_columns(models, ensemble)
+        if cols == self.columns:
+            return
+        self.beginResetModel()
+        self.columns = cols
+        self._forget()
+        self.endResetModel()
+
+    def set_out(self, out: Path) -> None:
+        """The scan output folder the rows come from; another folder empties the table."""
+        if out != self.out:
+            self.clear()
+            self.out = out
+
+    def clear(self) -> None:
+        self.beginResetModel()
+        self._forget()
+        self.endResetModel()
+
+    def _forget(self) -> None:
+        self.thumbnails.clear()
+        self._dirty.clear()
+        self._rows, self._where = [], {}
+        self._pixmaps.clear()
+        self._asked.clear()
+
+    def upsert(self, row: TriageRow) -> None:
+        i = self._where.get(row.key)
+        if i is None:
+            i = len(self._rows)
+            self.beginInsertRows(QModelIndex(), i, i)
+            self._rows.append(row)
+            self._where[row.key] = i
+            self.endInsertRows()
+            return
+        self._rows[i] = row
+        self._dirty.add(i)
+
+    def flush(self) -> None:
+        """Tell the views about the rows changed since the last call, in one ``dataChanged``
+        (each emit from Python costs a reference to ``True``: see :mod:`.mailbox`)."""
+        if not self._dirty:
+            if not self._asked:
+                self.thumbnails.mailbox.rest()
+            return
+        first, last = min(self._dirty), max(self._dirty)
+        self._dirty.clear()
+        self.dataChanged.emit(self.index(first, 0), self.index(last, len(self.columns) - 1))
+
+    def row_at(self, i: int) -> TriageRow:
+        return self._rows[i]
+
+    def rows(self) -> list[TriageRow]:
+        return list(self._rows)
+
+    def column_of(self, id_: str, model: str | None = None) -> int:
+        for i, c in enumerate(self.columns):
+            if c.id == id_ and (model is None or c.model == model):
+                return i
+        raise KeyError(id_)
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.columns)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.columns[section].header
+        return None
+
+    def _cell(self, row: TriageRow, col: Column) -> Any:
+        if col.id == "ensemble":
+            return row.ensemble
+        return row.cell(col.model or "")
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
+        if not index.isValid():
+            return None
+        row = self._rows[index.row()]
+        col = self.columns[index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._text(row, col)
+        if role == SORT_ROLE:
+            return self._sort_value(row, col)
+        if role == Qt.ItemDataRole.DecorationRole and col.id == "thumbnail":
+            return self._thumbnail(row)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if col.id == "status" and row.error:
+                return plain(row.error)
+            if col.id in ("file", "thumbnail"):
+                return plain(row.file or row.key)
+            return None
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return self._color(row, col)
+        return None
+
+    def _thumbnail(self, row: TriageRow) -> QPixmap | None:
+        if row.key in self._pixmaps:
+            self._pixmaps.move_to_end(row.key)
+            return self._pixmaps[row.key]
+        if self.out is not None and row.key not in self._asked:
+            self._asked.add(row.key)
+            self.thumbnails.request(self.out, row)
+        return None
+
+    def _on_thumbnail(self, key: str, image: QImage | None) -> None:
+        if key not in self._asked:  # asked before the table was emptied
+            return
+        self._asked.discard(key)
+        self._pixmaps[key] = None if image is None else QPixmap.fromImage(image)
+        while len(self._pixmaps) > THUMB_CACHE:
+            self._pixmaps.popitem(last=False)
+        i = self._where.get(key)
+        if i is not None:
+            self._dirty.add(i)
+
+    def _text(self, row: TriageRow, col: Column) -> str:
+        if col.id == "thumbnail":
+            return ""
+        if col.id == "file":
+            return plain(row.key)
+        if col.id in ("model", "ensemble"):
+            cell = self._cell(row, col)
+            return NOT_RUN if cell is None else cell.text
+        if col.id == "forged_fraction":
+            return "—" if row.forged_fraction is None else f"{100 * row.forged_fraction:.1f} %"
+        if col.id == "faces":
+            return "not checked" if row.faces is None else str(row.faces)
+        if col.id == "disagreement":
+            if row.disagreement is None:
+                return "—"
+            return f"{row.disagreement:.2f}" + (
+                "  verdicts differ" if row.verdicts_disagree else ""
+            )
+        if row.status == "ok":
+            return "ok"
+        return plain(f"error: {row.error}")
+
+    def _sort_value(self, row: TriageRow, col: Column) -> Any:
+        if col.id in ("thumbnail", "file"):
+            return row.key.lower()
+        if col.id in ("model", "ensemble"):
+            return _cell_sort(self._cell(row, col))
+        if col.id == "forged_fraction":
+            return -1.0 if row.forged_fraction is None else row.forged_fraction
+        if col.id == "faces":
+            return -1.0 if row.faces is None else float(row.faces)
+        if col.id == "disagreement":
+            return -1.0 if row.disagreement is None else row.disagreement
+        return f"{row.status} {row.error or ''}".lower()
+
+    def _color(self, row: TriageRow, col: Column) -> QBrush | None:
+        if col.id == "status" and row.status != "ok":
+            return QBrush(RED)
+        if col.id in ("model", "ensemble"):
+            cell = self._cell(row, col)
+            if cell is None or cell.status == NOT_RUN:
+                return QBrush(GREY)
+            if cell.verdict == "manipulated":
+                return QBrush(RED)
+        return None
+
+
+class TriageFilter(QSortFilterProxyModel):
+    """Sorts on :data:`SORT_ROLE`; shows rows whose file, status, error or verdicts contain the
+    filter text (case-insensitive), and only flagged rows when ``flagged_only``."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.setSortRole(SORT_ROLE)
+        self._text = ""
+        self._flagged_only = False
+
+    def set_text(self, text: str) -> None:
+        self._refilter(lambda: setattr(self, "_text", text.strip().lower()))
+
+    def set_flagged_only(self, on: bool) -> None:
+        self._refilter(lambda: setattr(self, "_flagged_only", bool(on)))
+
+    def _refilter(self, change: Callable[[], None]) -> None:
+        if hasattr(self, "beginFilterChange"):  # Qt >= 6.9; invalidateFilter is deprecated
+            self.beginFilterChange()
+            change()
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            change()
+            self.invalidateFilter()
+
+    def filterAcceptsRow(
+        self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex
+    ) -> bool:
+        model = self.sourceModel()
+        if not isinstance(model, TriageModel):
+            return True
+        row = model.row_at(source_row)
+        if self._flagged_only and not row.flagged:
+            return False
+        if not self._text:
+            return True
+        cells = [*row.cells, *([row.ensemble] if row.ensemble else [])]
+        hay = " ".join([row.key, row.status, row.error or "", *(c.text for c in cells)])
+        return self._text in hay.lower()
+
+    def row_at(self, proxy_row: int) -> TriageRow:
+        model = self.sourceModel()
+        assert isinstance(model, TriageModel)
+        return model.row_at(self.mapToSource(self.index(proxy_row, 0)).row())
