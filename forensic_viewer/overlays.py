@@ -1,5 +1,9 @@
 """What the layers draw, computed from heatmaps and masks with numpy and OpenCV (no Qt).
 
+The one renderer of heatmaps, masks and colormaps: the canvas draws these rasters on screen
+and the reports' figures (:mod:`forensic_viewer.report.figures`) colour heatmaps and cut masks
+with the same tables and rules, so a figure in a report shows what the analyst saw.
+
 Every raster here is ``[H, W, 4]`` uint8 in the byte order of Qt's
 ``QImage.Format_ARGB32_Premultiplied`` on little-endian machines (B, G, R, A with colour already
 multiplied by alpha): the canvas wraps the array in a QImage without a copy, and that format
@@ -57,7 +61,7 @@ def _bgra_lut(rgb: NDArray[np.uint8], alpha: NDArray[np.uint8]) -> NDArray[np.ui
     return np.concatenate([bgr, alpha[:, None]], axis=1).reshape(1, 256, 4)
 
 
-def _to_u8(values: NDArray[np.float32]) -> NDArray[np.uint8]:
+def to_u8(values: NDArray[np.floating]) -> NDArray[np.uint8]:
     """[0, 1] floats to 0..255 (rounded, saturated), on OpenCV's threads."""
     return cv2.convertScaleAbs(np.ascontiguousarray(values, dtype=np.float32), alpha=255.0)
 
@@ -71,10 +75,15 @@ def image_raster(pixels: NDArray[np.uint8]) -> Raster:
     return cv2.cvtColor(np.ascontiguousarray(pixels), cv2.COLOR_RGB2BGRA)
 
 
+def colorize(heatmap: NDArray[np.floating], colormap: str) -> NDArray[np.uint8]:
+    """A heatmap [H, W] in [0, 1] as RGB [H, W, 3] through ``colormap`` (for figures)."""
+    return colormap_lut(colormap)[to_u8(heatmap)]
+
+
 def heatmap_raster(heatmap: NDArray[np.float32], colormap: str) -> Raster:
     """A heatmap [H, W] in [0, 1] coloured by ``colormap``, opaque (the layer has the opacity)."""
     lut = _bgra_lut(colormap_lut(colormap), np.full(256, 255, np.uint8))
-    return _apply_lut(_to_u8(heatmap), lut)
+    return _apply_lut(to_u8(heatmap), lut)
 
 
 def threshold_mask(heatmap: NDArray[np.float32], threshold: float) -> NDArray[np.uint8]:
@@ -200,7 +209,7 @@ def agreement_raster(share: NDArray[np.float32], colormap: str) -> Raster:
     """Agreement share coloured by ``colormap``; pixels no model marks stay transparent."""
     alpha = np.full(256, 255, np.uint8)
     alpha[0] = 0
-    return _apply_lut(_to_u8(share), _bgra_lut(colormap_lut(colormap), alpha))
+    return _apply_lut(to_u8(share), _bgra_lut(colormap_lut(colormap), alpha))
 
 
 def legend(colormap: str, width: int = 256, height: int = 14) -> NDArray[np.uint8]:

@@ -7,7 +7,8 @@ the face boxes, above a legend bar that maps colours to probabilities and marks 
 threshold. When the evidence cannot be shown (changed since the analysis, unreadable) the
 heatmap is drawn alone on black, so no layer is ever drawn over pixels it was not computed on.
 
-All images here are [H, W, 3] uint8 RGB.
+All images here are [H, W, 3] uint8 RGB. Colormaps and the mask rule (heatmap > threshold) are
+the screen's (:mod:`forensic_viewer.overlays`), so a figure shows what the viewer showed.
 """
 
 from __future__ import annotations
@@ -22,12 +23,8 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-COLORMAPS = {
-    "inferno": cv2.COLORMAP_INFERNO,
-    "viridis": cv2.COLORMAP_VIRIDIS,
-    "turbo": cv2.COLORMAP_TURBO,
-    "jet": cv2.COLORMAP_JET,
-}
+from forensic_viewer.overlays import COLORMAPS, colorize, threshold_mask
+
 MAX_SIDE = 1024
 LEGEND_HEIGHT = 46
 
@@ -74,13 +71,6 @@ def resize_to(img: NDArray[Any], size: tuple[int, int]) -> NDArray[Any]:
     return cv2.resize(img, (w, h), interpolation=interp)
 
 
-def colorize(heat: NDArray[np.floating], colormap: str = "inferno") -> NDArray[np.uint8]:
-    """Heatmap [H, W] in [0, 1] -> RGB through ``colormap``."""
-    u8 = np.rint(np.clip(heat, 0.0, 1.0) * 255.0).astype(np.uint8)
-    bgr = cv2.applyColorMap(u8, COLORMAPS[colormap])
-    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-
-
 def blend(
     rgb: NDArray[np.uint8], heat: NDArray[np.floating], colormap: str, opacity: float
 ) -> NDArray[np.uint8]:
@@ -93,11 +83,15 @@ def blend(
 
 
 def draw_mask_outline(
-    rgb: NDArray[np.uint8], mask: NDArray[np.bool_], colour: tuple[int, int, int]
+    rgb: NDArray[np.uint8],
+    mask: NDArray[np.bool_] | NDArray[np.uint8],
+    colour: tuple[int, int, int],
 ) -> NDArray[np.uint8]:
     """Outline of the mask's regions (external and hole contours) on a copy of ``rgb``."""
     out = np.ascontiguousarray(rgb.copy())
-    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    contours, _ = cv2.findContours(
+        np.ascontiguousarray(mask, np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE
+    )
     thickness = max(1, round(max(rgb.shape[:2]) / 400))
     # Crisp lines in the exact colour (no anti-aliasing): an outline pixel is never a blend
     # that could be read as a heatmap colour.
@@ -196,7 +190,7 @@ def annotated_figure(
     base = np.zeros((*size, 3), np.uint8) if rgb is None else resize_to(rgb, size)
     opacity = 1.0 if rgb is None else style.opacity
     out = blend(base, small_heat, style.colormap, opacity)
-    out = draw_mask_outline(out, small_heat > pixel_threshold, style.contour_rgb)
+    out = draw_mask_outline(out, threshold_mask(small_heat, pixel_threshold), style.contour_rgb)
     out = draw_face_boxes(out, faces, size[0] / h, style.face_rgb)
     legend = legend_bar(size[1], style.colormap, pixel_threshold, style.contour_rgb)
     if legend.shape[1] != out.shape[1]:  # figures narrower than the legend: pad with white
