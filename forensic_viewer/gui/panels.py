@@ -50,6 +50,7 @@ from forensic_viewer.layers import (
     MaskLayer,
     Subscriptions,
 )
+from forensic_viewer.report.text import policy_text
 
 THRESHOLD_STEPS = 1000  # threshold slider resolution: 0.001
 
@@ -459,7 +460,7 @@ class VerdictPanel(QScrollArea):
                         decision_text(r),
                         threshold_text(r),
                         f"{r.seconds:.2f} s on {r.device} ({r.precision}) · "
-                        + _policy_text(r.input_policy),
+                        + policy_text(r.input_policy),
                         f"checkpoint {Path(r.checkpoint).name} · "
                         f"sha256 {r.checkpoint_sha256[:16]}…",
                     )
@@ -477,14 +478,6 @@ class VerdictPanel(QScrollArea):
         for title, body in self.cards:
             lines += [title.text(), body.text()]
         return "\n".join(lines)
-
-
-def _policy_text(policy: dict[str, object]) -> str:
-    if "members" in policy:
-        return "members " + ", ".join(str(m) for m in policy["members"])  # type: ignore[attr-defined]
-    if policy.get("mode") == "resize":
-        return f"whole image resized to fit {policy.get('size')}"
-    return f"window {policy.get('window')} · stride {policy.get('stride')}"
 
 
 # --- metadata -----------------------------------------------------------------------------

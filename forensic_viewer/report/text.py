@@ -216,6 +216,10 @@ def entry_rows(e: ModelEntry) -> Rows:
 
 
 def policy_text(policy: Mapping[str, Any]) -> str:
+    """How a model saw the evidence, in the words of both the viewer's panel and reports (an
+    ensemble's policy names its members)."""
+    if "members" in policy:
+        return "members " + ", ".join(str(m) for m in policy["members"])
     mode = policy.get("mode")
     if mode == "window":
         g = ", Gaussian weighting" if policy.get("gaussian") else ""
