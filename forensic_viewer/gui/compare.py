@@ -16,8 +16,9 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from engine.types import Analysis, ModelResult
 from forensic_viewer.gui.canvas import Canvas
-from forensic_viewer.gui.panels import GREEN, RED, plain
+from forensic_viewer.gui.panels import GREEN, RED
 from forensic_viewer.layers import Layer, LayerList
+from forensic_viewer.wording import plain
 
 
 def pane_title(name: str, result: ModelResult | None) -> str:

@@ -50,7 +50,7 @@ from forensic_viewer.layers import (
     MaskLayer,
     Subscriptions,
 )
-from forensic_viewer.report.text import policy_text
+from forensic_viewer.wording import plain, policy_text
 
 THRESHOLD_STEPS = 1000  # threshold slider resolution: 0.001
 
@@ -60,13 +60,6 @@ NO_MODEL_HINT = (
     "pick the file with “Add checkpoint…” in the Models panel. To train one: "
     "forensic-train fit --arch crfd-net-compact --data DIR --out FILE.safetensors"
 )
-
-
-def plain(text: object, limit: int = 1000) -> str:
-    """``text`` as one printable line: control characters escaped, length capped."""
-    s = str(text)
-    out = "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in s[:limit])
-    return out + ("…" if len(s) > limit else "")
 
 
 def no_model_hint() -> str:

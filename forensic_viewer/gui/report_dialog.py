@@ -55,6 +55,7 @@ from forensic_viewer.report import (
     ReportSource,
     write_report,
 )
+from forensic_viewer.wording import plain
 
 PROGRESS_STEPS = 1000
 
@@ -220,7 +221,7 @@ class ReportDialog(QDialog):
         self.worker: ReportWorker | None = None
         self.paths: dict[str, str] = {}
         self._busy = False
-        self.setWindowTitle(f"Report: {_plain(job.title)}")
+        self.setWindowTitle(f"Report: {plain(job.title)}")
         case = case or CaseInfo()
         self.examiner = QLineEdit(case.examiner)
         self.case_id = QLineEdit(case.case_id)
@@ -346,7 +347,7 @@ class ReportDialog(QDialog):
     def _on_succeeded(self, paths: Mapping[str, str]) -> None:
         self.paths = dict(paths)
         self.progress.setValue(PROGRESS_STEPS)
-        self.message.setText("written: " + ", ".join(_plain(p) for p in paths.values()))
+        self.message.setText("written: " + ", ".join(plain(p) for p in paths.values()))
         self.written.emit(dict(paths))
 
     def _on_finished(self) -> None:
@@ -360,9 +361,3 @@ class ReportDialog(QDialog):
         if self.worker is not None:
             self.worker.requestInterruption()
             self.worker.wait(timeout_ms)
-
-
-def _plain(text: object) -> str:
-    from forensic_viewer.gui.panels import plain
-
-    return plain(text)

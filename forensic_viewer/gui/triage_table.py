@@ -29,8 +29,8 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QImage, QPixmap
 
 from forensic_viewer.gui.mailbox import Mailbox
-from forensic_viewer.gui.panels import plain
 from forensic_viewer.scan.triage import NOT_RUN, RAN, TriageRow, load_thumbnail
+from forensic_viewer.wording import plain
 
 TABLE_THUMB = 64  # px, long side of a thumbnail in the table
 

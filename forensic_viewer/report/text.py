@@ -7,11 +7,14 @@ same words. Values are plain text, never markup.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from forensic_viewer.report.build import ModelSummary, Overview
 from forensic_viewer.report.model import Integrity, ModelEntry, ReportItem
 from forensic_viewer.scan.triage import RAN, Cell, TriageRow
+from forensic_viewer.wording import policy_text
+
+if TYPE_CHECKING:  # annotations only: the text of a report does not build it
+    from forensic_viewer.report.build import ModelSummary, Overview
 
 Rows = list[tuple[str, str]]
 
@@ -213,21 +216,6 @@ def entry_rows(e: ModelEntry) -> Rows:
         ("Heatmap used for the figure", e.heatmap_precision),
     ]
     return rows
-
-
-def policy_text(policy: Mapping[str, Any]) -> str:
-    """How a model saw the evidence, in the words of both the viewer's panel and reports (an
-    ensemble's policy names its members)."""
-    if "members" in policy:
-        return "members " + ", ".join(str(m) for m in policy["members"])
-    mode = policy.get("mode")
-    if mode == "window":
-        g = ", Gaussian weighting" if policy.get("gaussian") else ""
-        return f"sliding window {policy.get('window')}, stride {policy.get('stride')}{g}"
-    if mode == "resize":
-        size = policy.get("size") or ()
-        return f"whole image resized to fit {' x '.join(map(str, size))}"
-    return "—"
 
 
 def model_rows(m: ModelSummary) -> Rows:
