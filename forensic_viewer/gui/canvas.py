@@ -25,14 +25,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QWidget
 
-from forensic_viewer.layers import (
-    Event,
-    FacesLayer,
-    Layer,
-    LayerList,
-    MaskLayer,
-    Subscriptions,
-)
+from forensic_viewer.events import Event, Subscriptions
+from forensic_viewer.layers import FacesLayer, Layer, LayerList, MaskLayer
 from forensic_viewer.overlays import Polylines, Raster
 
 BACKGROUND = QColor(40, 42, 46)

@@ -40,15 +40,14 @@ from engine.devices import available_devices
 from engine.errors import ForensicError
 from engine.types import Analysis, Evidence, ModelResult
 from forensic_viewer import overlays
+from forensic_viewer.events import Event, Subscriptions
 from forensic_viewer.layers import (
     AgreementLayer,
-    Event,
     FacesLayer,
     HeatmapLayer,
     Layer,
     LayerList,
     MaskLayer,
-    Subscriptions,
 )
 from forensic_viewer.wording import plain, policy_text
 

@@ -32,7 +32,8 @@ from PySide6.QtCore import QObject, QThread, Signal
 
 from engine.errors import ForensicError
 from engine.types import Analysis, Progress
-from forensic_viewer.layers import Event, Layer, LayerList, RenderJob
+from forensic_viewer.events import Event
+from forensic_viewer.layers import Layer, LayerList, RenderJob
 
 log = logging.getLogger(__name__)
 
