@@ -50,15 +50,11 @@ from engine.devices import resolve_device
 from engine.files import AtomicFile
 from engine.formatting import format_duration
 from trainer.objectives import trainable_parameters
-from trainer.progress import Reporter
+from trainer.progress import STEP_FIELDS, Reporter
 
 ValidateFn = Callable[[nn.Module], dict[str, Any]]
 MetaFn = Callable[[dict[str, Any]], CheckpointMeta]
 RESUME_NAME = "last.resume.pt"
-# Fields of the step event; an objective's term of the same name is logged as term_<name>.
-_RESERVED = frozenset(
-    {"event", "step", "epoch", "loss", "lr", "grad_norm", "samples_per_s", "eta_s"}
-)
 
 
 @dataclass
@@ -359,7 +355,10 @@ def fit(
                             step=step,
                             epoch=epoch,
                             loss=loss_value,
-                            **{(f"term_{k}" if k in _RESERVED else k): v for k, v in terms.items()},
+                            **{
+                                (f"term_{k}" if k in STEP_FIELDS else k): v
+                                for k, v in terms.items()
+                            },
                             lr=lr,
                             grad_norm=grad_norm,
                             samples_per_s=rate,

@@ -1,6 +1,6 @@
-"""The training dialog: the progress stream and run plan in plain Python, then real tiny runs of
-``forensic-train`` launched from the dialog (offscreen): complete and install, stop, bad data,
-trainer errors."""
+"""The training dialog: the run plan in plain Python, then real tiny runs of ``forensic-train``
+launched from the dialog (offscreen): complete and install, stop, bad data, trainer errors. The
+progress stream is tested in tests/trainer/test_progress.py."""
 
 from __future__ import annotations
 
@@ -14,91 +14,14 @@ from engine.checkpoints import read_meta
 from forensic_viewer.gui.training_dialog import (
     EXIT_CRASHED,
     RESUME_FILE,
-    LineSplitter,
     RunState,
     TrainingConfig,
     TrainingDialog,
-    TrainingProgress,
-    is_bar_line,
-    parse_event,
     readiness,
 )
 from tests.trainer.conftest import make_folder
 
 # --- plain Python ----------------------------------------------------------------------------
-
-
-def test_line_splitter_joins_chunks_into_lines() -> None:
-    s = LineSplitter()
-    assert s.feed(b'{"event": "st') == []
-    assert s.feed(b'ep"}\nhalf') == ['{"event": "step"}']
-    assert s.feed(b" line\r\n") == ["half line"]
-    assert s.feed(b"tail") == []
-    assert s.flush() == ["tail"]
-
-
-def test_parse_event_takes_only_json_objects_with_an_event() -> None:
-    assert parse_event('{"event": "step", "step": 1}') == {"event": "step", "step": 1}
-    assert parse_event('{"ok": true}') is None
-    assert parse_event("decoding 5 training images ...") is None
-    assert parse_event("{broken") is None
-    assert is_bar_line("[####....]  16.7% epoch 1/2 step 1/6 loss 0.7186")
-    assert not is_bar_line("forensic-train fit: error: out of memory")
-
-
-def _step(step: int, loss: float, eta: float = 10.0, rate: float = 8.0) -> dict:
-    return {
-        "event": "step",
-        "step": step,
-        "epoch": 0,
-        "loss": loss,
-        "bce": loss,
-        "forged_share": 0.5,
-        "lr": 1e-4 * step,
-        "grad_norm": 0.3,
-        "samples_per_s": rate,
-        "eta_s": eta,
-    }
-
-
-def test_progress_curves_fraction_and_eta() -> None:
-    p = TrainingProgress(batch_size=4)
-    p.apply({"event": "data", "train_images": 5})
-    p.apply(_step(1, 0.9, eta=45.0, rate=8.0))  # 45 s * 8/s / 4 = 90 steps left
-    p.apply(_step(10, 0.7, eta=40.0, rate=8.0))  # 80 steps left of 90
-    assert set(p.losses) == {"loss", "bce", "forged_share"}
-    assert p.losses["loss"].x == [1, 10] and p.losses["loss"].y == [0.9, 0.7]
-    assert p.lr.x == [1, 10]
-    assert p.fraction() == pytest.approx(10 / 90)
-    assert p.eta() == pytest.approx(40.0)
-    p.apply(
-        {
-            "event": "val",
-            "epoch": 1,
-            "step": 10,
-            "seconds": 0.1,
-            "images": 3,
-            "pixel_f1": 0.2,
-            "pixel_images": 3,
-            "image_auc": None,
-        }
-    )
-    assert set(p.val) == {"pixel_f1"}  # counts, timings and undefined figures are not curves
-    p.apply({"event": "done", "step": 12})
-    assert p.fraction() == 1.0 and p.eta() == 0.0
-
-
-def test_progress_with_max_steps_and_resume_drops_the_redone_steps() -> None:
-    p = TrainingProgress(batch_size=2, max_steps=20)
-    for step in (1, 10, 20):
-        p.apply(_step(step, 1.0 / step, eta=1000.0, rate=2.0))
-    assert p.total_steps() == 20  # max_steps comes before the end of the schedule
-    p.apply({"event": "val", "epoch": 1, "step": 10, "pixel_f1": 0.1})
-    p.apply({"event": "val", "epoch": 2, "step": 20, "pixel_f1": 0.2})
-    p.apply({"event": "resume", "step": 10, "epoch": 1, "batch": 0})
-    assert p.losses["loss"].x == [1, 10]
-    assert p.val["pixel_f1"].x == [1]
-    assert p.step == 10
 
 
 def _config(tmp_path: Path, arch: str = "crfd-net-compact", **kw: object) -> TrainingConfig:
