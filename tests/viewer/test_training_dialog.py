@@ -1,6 +1,6 @@
-"""The training dialog: the run plan in plain Python, then real tiny runs of ``forensic-train``
-launched from the dialog (offscreen): complete and install, stop, bad data, trainer errors. The
-progress stream is tested in tests/trainer/test_progress.py."""
+"""The training dialog: real tiny runs of ``forensic-train`` launched from the dialog (offscreen):
+complete and install, stop, bad data, trainer errors. The plan of a run and the progress stream
+are plain Python, tested without Qt in tests/trainer/test_plan.py and test_progress.py."""
 
 from __future__ import annotations
 
@@ -11,121 +11,9 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 
 from engine.checkpoints import read_meta
-from forensic_viewer.gui.training_dialog import (
-    EXIT_CRASHED,
-    RESUME_FILE,
-    RunState,
-    TrainingConfig,
-    TrainingDialog,
-    readiness,
-)
+from forensic_viewer.gui.training_dialog import EXIT_CRASHED, TrainingDialog
 from tests.trainer.conftest import make_folder
-
-# --- plain Python ----------------------------------------------------------------------------
-
-
-def _config(tmp_path: Path, arch: str = "crfd-net-compact", **kw: object) -> TrainingConfig:
-    return TrainingConfig(
-        name="run1", arch=arch, data=["/d/a", "/d/b:0.5"], runs_dir=str(tmp_path), **kw
-    )
-
-
-def test_one_stage_command_lines(tmp_path: Path) -> None:
-    c = _config(tmp_path, model_config=["channels=8,16,32"], max_steps=5, validate=False)
-    (stage,) = c.stages()
-    assert stage.out == tmp_path / "run1"
-    argv = c.stage_argv(stage, resume=False)
-    assert argv[:5] == ["fit", "--arch", "crfd-net-compact", "--out", str(tmp_path / "run1")]
-    for pair in (
-        ["--data", "/d/a"],
-        ["--data", "/d/b:0.5"],
-        ["--model-config", "channels=8,16,32"],
-        ["--max-steps", "5"],
-        ["--threads", "1"],
-        ["--name", "run1"],
-    ):
-        assert any(argv[i : i + 2] == pair for i in range(len(argv))), (pair, argv)
-    assert "--no-val" in argv and "--resume" not in argv and "--init" not in argv
-    assert c.stage_argv(stage, resume=True)[-1] == "--resume"
-    assert c.check_argv()[0] == "check" and c.check_argv()[-1] == "--json"
-    cal = c.calibrate_argv(tmp_path / "run1" / "best.safetensors")
-    assert cal[:3] == ["calibrate", "--model", str(tmp_path / "run1" / "best.safetensors")]
-    assert cal[cal.index("--val-fraction") + 1] == "0.15"  # the split fit used
-
-
-def test_diffforensics_runs_two_stages_the_second_from_the_first(tmp_path: Path) -> None:
-    c = _config(tmp_path, arch="diffforensics-compact")
-    one, two = c.stages()
-    assert one.command == "pretrain" and one.out == tmp_path / "run1" / "stage1"
-    assert two.command == "fit" and two.init == one.out / "last.safetensors"
-    argv = c.stage_argv(two, resume=False)
-    assert argv[0] == "fit" and argv[argv.index("--init") + 1] == str(one.out / "last.safetensors")
-    assert c.stage_argv(one, resume=False)[0] == "pretrain"
-
-
-def test_pretrained_weights_reach_the_first_stage_only(tmp_path: Path) -> None:
-    c = _config(tmp_path, arch="diffforensics-effl0", pretrained="imagenet")
-    assert c.problems() == []
-    one, two = c.stages()
-    argv = c.stage_argv(one, resume=False)
-    assert argv[argv.index("--model-config") + 1] == "encoder_weights=imagenet"
-    assert "encoder_weights=imagenet" not in c.stage_argv(two, resume=False)  # --init has them
-    swin = tmp_path / "swin.safetensors"
-    swin.write_bytes(b"")
-    m2f = _config(tmp_path, arch="m2f-swin-nano", pretrained=str(swin))
-    (stage,) = m2f.stages()
-    assert f"backbone_weights={swin}" in m2f.stage_argv(stage, resume=False)
-    cnn = _config(tmp_path, arch="m2f-effl0", pretrained="imagenet")  # Mask2Former, CNN backbone
-    assert cnn.problems() == []
-    (stage,) = cnn.stages()
-    assert "backbone_weights=imagenet" in cnn.stage_argv(stage, resume=False)
-
-
-@pytest.mark.parametrize(
-    ("arch", "pretrained", "model_config", "expected"),
-    [
-        ("crfd-net-compact", "imagenet", [], "crfd-net-compact takes none"),
-        ("diffforensics-compact", "imagenet", [], "only known for EfficientNet-Lite0"),
-        ("m2f-swin-nano", "/nowhere/swin.pth", [], "/nowhere/swin.pth: no such file"),
-        ("diffforensics-effl0", "imagenet", ["encoder_weights=x"], "not both"),
-    ],
-)
-def test_pretrained_weights_problems(
-    tmp_path: Path, arch: str, pretrained: str, model_config: list[str], expected: str
-) -> None:
-    c = _config(tmp_path, arch=arch, pretrained=pretrained, model_config=model_config)
-    assert any(expected in p for p in c.problems()), c.problems()
-
-
-def test_run_state_next_stage_and_readiness(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("FORENSIC_VIEWER_MODELS", str(tmp_path / "models"))
-    c = _config(tmp_path, arch="diffforensics-compact")
-    ok = {"ok": True}
-    assert readiness(c, ok, None)[:2] == (True, False)
-    assert readiness(c, {"ok": False}, None)[:2] == (False, False)
-    assert readiness(c, None, None)[:2] == (False, False)
-    state = RunState(c)
-    state.save()
-    assert RunState.load(c.run_dir).config == c
-    assert not state.has_progress() and readiness(c, ok, state)[:2] == (True, False)
-    one, two = c.stages()
-    one.out.mkdir(parents=True)
-    (one.out / RESUME_FILE).write_bytes(b"")
-    assert state.next_stage() == (one, True)
-    assert readiness(c, ok, state)[:2] == (False, True)
-    state.done.append(str(one.out))
-    assert state.next_stage() == (two, False)
-    state.done.append(str(two.out))
-    assert state.next_stage() is None
-    c.installed_path().parent.mkdir(parents=True)
-    c.installed_path().write_bytes(b"")
-    can_start, can_resume, reason = readiness(c, ok, state)
-    assert not can_start and not can_resume and "installed already" in reason
-    bad = _config(tmp_path, arch="crfd-net-compact")
-    bad.name = "../escape"
-    assert "output name" in readiness(bad, ok, None)[2]
+from trainer.plan import RESUME_NAME
 
 
 def test_failure_texts_carry_the_trainers_last_message() -> None:
@@ -133,17 +21,6 @@ def test_failure_texts_carry_the_trainers_last_message() -> None:
     assert "stopped unexpectedly" in crashed and "out of memory" in crashed
     oom = "forensic-train fit: error: out of memory; try a smaller --batch-size or --window"
     assert TrainingDialog._failure_text(1, oom) == f"training failed (exit status 1): {oom}"
-
-
-def test_a_run_folder_made_outside_the_dialog_is_not_overwritten(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("FORENSIC_VIEWER_MODELS", str(tmp_path / "models"))
-    c = _config(tmp_path)
-    c.run_dir.mkdir()
-    (c.run_dir / RESUME_FILE).write_bytes(b"")
-    can_start, can_resume, reason = readiness(c, {"ok": True}, RunState.load(c.run_dir))
-    assert not can_start and not can_resume and "outside this dialog" in reason
 
 
 # --- the dialog with real child processes ----------------------------------------------------
@@ -260,7 +137,7 @@ def test_stop_saves_a_checkpoint_and_offers_resume(
     qtbot.waitUntil(lambda: not dialog.busy, timeout=60_000)
     run = tmp_path / "runs" / "long-run"
     assert not dialog.runner.running
-    assert (run / "last.safetensors").is_file() and (run / RESUME_FILE).is_file()
+    assert (run / "last.safetensors").is_file() and (run / RESUME_NAME).is_file()
     assert "stopped at step" in dialog.status.text() and "Resume" in dialog.status.text()
     assert dialog.resume_button.isEnabled() and not dialog.start_button.isEnabled()
     assert not models_dir.exists() or not any(models_dir.iterdir())
