@@ -26,6 +26,18 @@ writes :data:`RESUME_NAME`, :data:`LAST_CHECKPOINT`, :data:`BEST_CHECKPOINT`), s
 cannot disagree. The few functions that look an architecture up in the model registry (which
 imports torch) import it when they are called. What the trainer says while it runs (events,
 bar, exit statuses) is ``trainer.progress``.
+
+**The recipes** (``packaging/recipes/*.sh``, ``make weights``) stay plain bash that spells out
+each command, because the model cards quote those commands and every recipe adds its own
+flags, refinements and folder names (``pretrain``/``fit`` rather than ``stage1``/``stage2``).
+What they share with the dialog is the stage sequence of an architecture, and that comes from
+here: ``tests/trainer/test_recipes.py`` builds a :class:`TrainingConfig` for each recipe's
+architecture and checks that the recipe runs :meth:`TrainingConfig.stages` in order with the
+same sub-commands, the second stage ``--init`` the first stage's :data:`LAST_CHECKPOINT`,
+pretrained weights on the first stage only, and ``--resume`` exactly when the stage folder
+holds :data:`RESUME_NAME`. (Having bash ask Python for the sequence at run time was
+considered and left out: it would add a command to every recipe, and the part it could
+supply is two sub-command names.)
 """
 
 from __future__ import annotations
