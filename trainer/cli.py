@@ -27,10 +27,7 @@ from typing import Any
 from engine.errors import ForensicError
 from trainer.check import add_check_parser
 from trainer.errors import UsageError
-
-EXIT_USAGE = 2
-EXIT_FAILED = 1
-EXIT_INTERRUPTED = 130
+from trainer.progress import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
 
 
 def _add_data_args(p: argparse.ArgumentParser, *, training: bool) -> None:

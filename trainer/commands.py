@@ -25,7 +25,7 @@ from trainer.errors import DataError, UsageError
 from trainer.evaluate import evaluate
 from trainer.loops import RESUME_NAME, FitConfig, fit
 from trainer.objectives import objective_for
-from trainer.progress import Reporter
+from trainer.progress import EXIT_INTERRUPTED, Reporter
 from trainer.setup import (
     base_meta,
     build_model,
@@ -251,7 +251,7 @@ def run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
     )
     _finish(skipped)
     if result.interrupted:
-        return 130
+        return EXIT_INTERRUPTED
     reporter.message(
         f"done: {result.steps} steps in {result.wall_seconds / 60:.1f} min; checkpoints in {out}"
     )

@@ -50,15 +50,11 @@ from engine.devices import resolve_device
 from engine.files import AtomicFile
 from engine.formatting import format_duration
 from trainer.objectives import trainable_parameters
-from trainer.progress import Reporter
+from trainer.plan import BEST_CHECKPOINT, LAST_CHECKPOINT, RESUME_NAME
+from trainer.progress import STEP_FIELDS, Reporter
 
 ValidateFn = Callable[[nn.Module], dict[str, Any]]
 MetaFn = Callable[[dict[str, Any]], CheckpointMeta]
-RESUME_NAME = "last.resume.pt"
-# Fields of the step event; an objective's term of the same name is logged as term_<name>.
-_RESERVED = frozenset(
-    {"event", "step", "epoch", "loss", "lr", "grad_norm", "samples_per_s", "eta_s"}
-)
 
 
 @dataclass
@@ -288,14 +284,14 @@ def fit(
 
     saved_at = [-1]
 
-    def save(batch_in_epoch: int, tags: tuple[str, ...] = ("last",)) -> None:
-        if not main or (saved_at[0] == step and tags == ("last",)):
+    def save(batch_in_epoch: int, names: tuple[str, ...] = (LAST_CHECKPOINT,)) -> None:
+        if not main or (saved_at[0] == step and names == (LAST_CHECKPOINT,)):
             return
         saved_at[0] = step
         out_dir.mkdir(parents=True, exist_ok=True)
         meta = meta_fn(summary())
-        for tag in tags:
-            save_checkpoint(out_dir / f"{tag}.safetensors", model, meta)
+        for name in names:
+            save_checkpoint(out_dir / name, model, meta)
         with AtomicFile(resume_path, mode=None) as resume:
             torch.save(
                 {
@@ -311,9 +307,7 @@ def fit(
                 },
                 resume.tmp,
             )
-        reporter.event(
-            "checkpoint", step=step, epoch=epoch, path=str(out_dir / f"{tags[0]}.safetensors")
-        )
+        reporter.event("checkpoint", step=step, epoch=epoch, path=str(out_dir / names[0]))
 
     interrupted = False
     batch_index = start_batch
@@ -359,7 +353,10 @@ def fit(
                             step=step,
                             epoch=epoch,
                             loss=loss_value,
-                            **{(f"term_{k}" if k in _RESERVED else k): v for k, v in terms.items()},
+                            **{
+                                (f"term_{k}" if k in STEP_FIELDS else k): v
+                                for k, v in terms.items()
+                            },
                             lr=lr,
                             grad_norm=grad_norm,
                             samples_per_s=rate,
@@ -384,9 +381,9 @@ def fit(
                 epoch += 1
                 start_batch = 0
                 batch_index = 0
-                tags: tuple[str, ...] = ("last",)
+                names: tuple[str, ...] = (LAST_CHECKPOINT,)
                 if cfg.keep_epochs:
-                    tags += (f"epoch-{epoch}",)
+                    names += (f"epoch-{epoch}.safetensors",)
                 if validate is not None and main:
                     t_val = time.monotonic()
                     last_metrics = validate(model)
@@ -394,7 +391,7 @@ def fit(
                     score = last_metrics.get(cfg.best_metric)
                     if score is not None and (best is None or score > best):
                         best = float(score)
-                        tags += ("best",)
+                        names += (BEST_CHECKPOINT,)
                     reporter.event(
                         "val",
                         epoch=epoch,
@@ -405,7 +402,7 @@ def fit(
                     with open(out_dir / "history.jsonl", "a", encoding="utf-8") as f:
                         f.write(json.dumps({"epoch": epoch, "step": step, **last_metrics}) + "\n")
                     t_rate, samples_seen = time.monotonic(), 0
-                save(0, tags)
+                save(0, names)
                 last_ckpt_time = time.monotonic()
         except (KeyboardInterrupt, _Stop):
             interrupted = True

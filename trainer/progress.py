@@ -1,18 +1,36 @@
-"""Progress reporting: JSON lines on stdout (for the GUI and logs), a human bar on stderr.
+"""What a trainer process tells its parent: JSON events, a progress bar and an exit status.
 
 Every event is one JSON object on one line of stdout, flushed at once, so a parent process
 (the viewer's training dialog) can plot it as it arrives. The stderr bar is redrawn in place on
 a terminal and printed at most every ``interval`` seconds otherwise (a log file then gets a
 readable line now and then instead of thousands of carriage returns).
+
+Both sides of that conversation live here, so the writer and its readers cannot drift apart:
+:class:`Reporter` writes it (``trainer.loops`` and the commands), and :class:`LineSplitter`,
+:func:`parse_event`, :func:`is_bar_line` and :class:`TrainingProgress` read it (the training
+dialog, which shows it as curves, a bar with ETA and a log). The module imports no torch.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 import time
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TextIO
+
+# Exit statuses of ``forensic-train`` (besides 0): what a parent process tells apart.
+EXIT_FAILED = 1  # the command failed (out of memory, a loss that became NaN)
+EXIT_USAGE = 2  # the command refused its inputs (bad data, settings or checkpoint), said why
+EXIT_INTERRUPTED = 130  # stopped by SIGTERM or Ctrl-C; ``fit`` wrote a checkpoint and resume file
+# The fixed fields of a ``step`` event: ``loss`` is the total, any other number a loss term (an
+# objective's term named like one of these is logged as ``term_<name>``, so it cannot hide it).
+STEP_FIELDS = frozenset(
+    {"event", "step", "epoch", "loss", "lr", "grad_norm", "samples_per_s", "eta_s"}
+)
 
 
 def _clean(value: Any) -> Any:
@@ -72,3 +90,165 @@ class Reporter:
             self.err.write("\r" + " " * 160 + "\r")
         self.err.write(text + "\n")
         self.err.flush()
+
+
+# --- the reading side ------------------------------------------------------------------------
+
+
+class LineSplitter:
+    """Bytes arriving in arbitrary chunks -> complete text lines (the last one on flush)."""
+
+    def __init__(self) -> None:
+        self._rest = b""
+
+    def feed(self, data: bytes) -> list[str]:
+        *lines, self._rest = (self._rest + data).split(b"\n")
+        return [ln.decode("utf-8", "replace").rstrip("\r") for ln in lines]
+
+    def flush(self) -> list[str]:
+        rest, self._rest = self._rest, b""
+        return [rest.decode("utf-8", "replace").rstrip("\r")] if rest.strip() else []
+
+
+def parse_event(line: str) -> dict[str, Any] | None:
+    """The event a stdout line holds (as :meth:`Reporter.event` wrote it), or None for any
+    other line."""
+    line = line.strip()
+    if not line.startswith("{"):
+        return None
+    try:
+        obj = json.loads(line)
+    except ValueError:
+        return None
+    return obj if isinstance(obj, dict) and isinstance(obj.get("event"), str) else None
+
+
+def is_bar_line(line: str) -> bool:
+    """A line of :meth:`Reporter.bar` (``[###...] 12.3% ...``), not a message."""
+    return bool(re.match(r"^\[[#.]+\]\s+\d", line.strip()))
+
+
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+@dataclass
+class Series:
+    """Points of one curve."""
+
+    x: list[float] = field(default_factory=list)
+    y: list[float] = field(default_factory=list)
+
+    def add(self, x: float, y: float) -> None:
+        self.x.append(x)
+        self.y.append(y)
+
+    def drop_after(self, x: float) -> None:
+        keep = [i for i, v in enumerate(self.x) if v <= x]
+        self.x = [self.x[i] for i in keep]
+        self.y = [self.y[i] for i in keep]
+
+
+class TrainingProgress:
+    """One stage's state, built from its events: curves, step, ETA, last checkpoint.
+
+    ``batch_size`` and ``max_steps`` are the run's, so the fraction done and the ETA can be
+    taken from the step events' ``eta_s`` (which counts to the end of all epochs) and
+    ``samples_per_s``.
+    """
+
+    def __init__(self, batch_size: int, max_steps: int = 0) -> None:
+        self.batch_size = max(1, batch_size)
+        self.max_steps = max_steps
+        self.losses: dict[str, Series] = {}  # "loss" and each term, by step
+        self.lr = Series()  # by step
+        self.val: dict[str, Series] = {}  # validation figures (image_*, pixel_*), by epoch
+        self.step = 0
+        self.epoch = 0
+        self.samples_per_s: float | None = None
+        self.eta_s: float | None = None
+        self.data: dict[str, Any] | None = None
+        self.checkpoint: str | None = None
+        self.done = False
+
+    def apply(self, event: dict[str, Any]) -> None:
+        kind = event.get("event")
+        if kind == "step":
+            self._on_step(event)
+        elif kind == "val":
+            epoch = _number(event.get("epoch")) or 0.0
+            for key, value in event.items():
+                v = _number(value)
+                if (
+                    v is not None
+                    and key.startswith(("image_", "pixel_"))
+                    and not key.endswith("images")
+                ):
+                    self.val.setdefault(key, Series()).add(epoch, v)
+        elif kind == "checkpoint":
+            self.checkpoint = str(event.get("path") or "") or self.checkpoint
+            self.step = int(_number(event.get("step")) or self.step)
+        elif kind == "data":
+            self.data = event
+        elif kind == "resume":
+            step, epoch = _number(event.get("step")) or 0.0, _number(event.get("epoch")) or 0.0
+            for s in [*self.losses.values(), self.lr]:
+                s.drop_after(step)
+            for s in self.val.values():
+                s.drop_after(epoch)
+            self.step, self.epoch = int(step), int(epoch)
+        elif kind == "done":
+            self.done = True
+            self.step = int(_number(event.get("step")) or self.step)
+
+    def _on_step(self, event: dict[str, Any]) -> None:
+        step = _number(event.get("step"))
+        if step is None:
+            return
+        self.step = int(step)
+        self.epoch = int(_number(event.get("epoch")) or 0)
+        for key, value in event.items():
+            v = _number(value)
+            if (key == "loss" or key not in STEP_FIELDS) and v is not None:
+                self.losses.setdefault(key, Series()).add(step, v)
+        lr = _number(event.get("lr"))
+        if lr is not None:
+            self.lr.add(step, lr)
+        self.samples_per_s = _number(event.get("samples_per_s"))
+        self.eta_s = _number(event.get("eta_s"))
+
+    def total_steps(self) -> int | None:
+        """Steps this stage will take, estimated from the last step event."""
+        total: int | None = None
+        if self.eta_s is not None and self.samples_per_s:
+            total = self.step + round(self.eta_s * self.samples_per_s / self.batch_size)
+        if self.max_steps > 0:
+            total = self.max_steps if total is None else min(total, self.max_steps)
+        return total
+
+    def fraction(self) -> float:
+        if self.done:
+            return 1.0
+        total = self.total_steps()
+        return min(1.0, self.step / total) if total else 0.0
+
+    def eta(self) -> float | None:
+        """Seconds left, or None before the first step event."""
+        if self.done:
+            return 0.0
+        total = self.total_steps()
+        if total is None or not self.samples_per_s:
+            return None
+        return max(0, total - self.step) * self.batch_size / self.samples_per_s
+
+    def replay(self, path: Path) -> None:
+        """Apply the events saved in ``path`` (a resumed stage gets its curves back)."""
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            return
+        for line in lines:
+            event = parse_event(line)
+            if event is not None:
+                self.apply(event)
+        self.done = False

@@ -19,7 +19,7 @@ TRAIN_DATA=(--data "$SPLIT/train.json" --data "$SYNTH")
 TRAIN_VAL=("${TRAIN_DATA[@]}" --val-data "$SPLIT/val.json")
 
 # The --resume flag when the trainer's --out folder OUT holds an interrupted run (else nothing);
-# used unquoted: $(resume_flag OUT).
+# used unquoted: $(resume_flag OUT). last.resume.pt is trainer.plan.RESUME_NAME.
 resume_flag() { if [ -f "$1/last.resume.pt" ]; then echo --resume; fi; }
 
 # Calibrate θ on the validation split, write the checkpoint to MODELS_OUT (default
@@ -41,6 +41,8 @@ finish() {
 # same images with their masks, validated on the CASIA validation split. Each stage resumes
 # when the recipe is run again; logs are appended to RUN/pretrain.jsonl and RUN/fit.jsonl.
 # The result is RUN/fit/best.safetensors (the recipe then calls finish on it, or refines it).
+# The stage sequence is the one trainer/plan.py gives DiffForensics (the training dialog's, in
+# RUN/stage1 and RUN/stage2 there); tests/trainer/test_recipes.py checks every recipe against it.
 # usage: diffforensics_two_stage NAME RUN EPOCHS1 STEPS1 LR1 EPOCHS2 LR2 WARMUP [PRETRAIN_ARG...]
 # (STEPS1 > 0 stops stage 1 after that many steps; PRETRAIN_ARGs go to stage 1 only.)
 diffforensics_two_stage() {

@@ -1,7 +1,8 @@
 """The model recipes (``packaging/recipes/*.sh``, ``make weights``) assemble the commands their
 model cards claim: run with a stand-in interpreter that records its arguments and creates what
 each command would write, so the order, the arguments, the resume logic and the output folder
-are checked without training anything."""
+are checked without training anything. Each recipe also runs the stages that the plan of a run
+(``trainer.plan``, which the training dialog runs) gives its architecture."""
 
 from __future__ import annotations
 
@@ -11,6 +12,10 @@ import stat
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
+
+from trainer.plan import RESUME_NAME, TrainingConfig, known_architectures, pretrained_field
 
 ROOT = Path(__file__).resolve().parents[2]
 RECIPES = ROOT / "packaging" / "recipes"
@@ -63,9 +68,72 @@ def _value(argv: list[str], flag: str) -> str:
     return argv[argv.index(flag) + 1]
 
 
+def _training(calls: list[list[str]]) -> list[list[str]]:
+    """The training commands (``fit``, ``pretrain``) among ``calls``, from the sub-command on."""
+    return [c[2:] for c in calls if c[:2] == ["-m", "trainer.cli"] and c[2] in ("fit", "pretrain")]
+
+
 def _commands(calls: list[list[str]]) -> list[str]:
     """The trainer sub-command (or script) of each call."""
     return [c[2] if c[:2] == ["-m", "trainer.cli"] else Path(c[0]).name for c in calls]
+
+
+# The recipes of one model each, named after its architecture (casia_data.sh is sourced by them).
+MODEL_RECIPES = sorted(
+    p.stem for p in RECIPES.glob("*.sh") if p.stem not in ("casia_data", "bundled-ensemble")
+)
+
+
+def _pretrained(argv: list[str], key: str | None) -> list[str]:
+    """The pretrained-weights settings among ``argv``'s --model-config items."""
+    items = [argv[i + 1] for i, a in enumerate(argv) if a == "--model-config"]
+    return [item for item in items if key and item.startswith(f"{key}=")]
+
+
+@pytest.mark.parametrize("recipe", MODEL_RECIPES)
+def test_recipe_runs_the_stages_the_plan_gives_its_architecture(
+    tmp_path: Path, recipe: str
+) -> None:
+    # The plan (what the training dialog runs) and the recipe agree on the stage sequence: the
+    # same sub-commands in order, a later stage --init the earlier stage's checkpoint of the
+    # same name, pretrained weights where the plan puts them, and --resume exactly when the
+    # stage folder holds the trainer's resume file. What follows the planned stages (a second
+    # run, an averaged refinement) is the recipe's own.
+    assert recipe in known_architectures()
+    run = tmp_path / "run"
+    calls = _run(tmp_path, recipe, RUN=str(run))
+    training = _training(calls)
+    key = pretrained_field(recipe)
+    given = [item.split("=", 1)[1] for item in _pretrained(training[0], key)]
+    plan = TrainingConfig(
+        name=recipe,
+        arch=recipe,
+        data=["/data/casia"],
+        runs_dir=str(tmp_path / "dialog"),
+        pretrained=given[0] if given else "",
+    )
+    stages = plan.stages()
+    assert len(training) >= len(stages)
+    recipe_out: dict[Path, Path] = {}  # the plan's stage folder -> the recipe's
+    for stage, argv in zip(stages, training, strict=False):
+        planned = plan.stage_argv(stage, resume=False)
+        assert argv[0] == planned[0] == stage.command
+        assert _value(argv, "--arch") == _value(planned, "--arch")
+        assert _pretrained(argv, key) == _pretrained(planned, key)
+        if stage.init is None:
+            assert "--init" not in argv
+        else:
+            earlier = recipe_out[stage.init.parent]
+            assert Path(_value(argv, "--init")) == earlier / stage.init.name
+        recipe_out[stage.out] = Path(_value(argv, "--out"))
+        assert "--resume" not in argv
+
+    # Run again after an interruption of the last training command: it continues (as the plan
+    # resumes a stage whose folder holds the resume file); the others start anew or are done.
+    stopped = Path(_value(training[-1], "--out"))
+    (stopped / RESUME_NAME).write_bytes(b"")
+    again = _training(_run(tmp_path, recipe, RUN=str(run)))
+    assert [Path(_value(a, "--out")) for a in again if "--resume" in a] == [stopped]
 
 
 def test_effl0_recipe_two_stages_from_imagenet_then_averaged_and_calibrated_into_models_out(
@@ -98,7 +166,7 @@ def test_effl0_recipe_two_stages_from_imagenet_then_averaged_and_calibrated_into
 
     # Run again after an interruption of stage 2: stage 1 is done, stage 2 resumes, the data
     # split and the synthetic forgeries are reused.
-    (run / "fit" / "last.resume.pt").write_bytes(b"")
+    (run / "fit" / RESUME_NAME).write_bytes(b"")
     (tmp_path / "casia" / "split").mkdir(parents=True)
     (tmp_path / "casia" / "split" / "train.json").write_text("[]")
     (tmp_path / "casia" / "synth" / "Tp").mkdir(parents=True)
@@ -152,7 +220,7 @@ def test_crfd_recipe_is_the_two_runs_of_its_card(tmp_path: Path) -> None:
     assert [_value(c, "--lr") for c in (one, two)] == ["3e-4", "1.5e-4"]
     assert "--init" not in one and _value(two, "--init") == f"{run}/run1/best.safetensors"
     assert _value(calls[4], "--model") == f"{run}/run2/best.safetensors"
-    (run / "run2" / "last.resume.pt").write_bytes(b"")
+    (run / "run2" / RESUME_NAME).write_bytes(b"")
     calls = _run(tmp_path, "crfd-net-compact", RUN=str(run))
     again = _commands(calls)
     assert again[-3:] == ["fit", "calibrate", "eval"] and again.count("fit") == 1  # run 1 done

@@ -1,0 +1,215 @@
+"""The plan of a training run (``trainer.plan``), without Qt: the command of every step, the
+stage folders, resume, the run state in the run folder, readiness, the data check's answer and
+the pretrained-weights setting."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from trainer.plan import (
+    RESUME_NAME,
+    RunState,
+    TrainingConfig,
+    check_answer,
+    default_pretrained,
+    imagenet_available,
+    install_checkpoint,
+    readiness,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_plan_and_the_progress_protocol_import_without_torch() -> None:
+    # The viewer's training dialog and `forensic-train --help` read these; torch would cost
+    # seconds and is not needed to describe a run or read its events.
+    code = (
+        "import sys, trainer.plan, trainer.progress, trainer.cli; "
+        "loaded = sorted(m for m in ('torch', 'PySide6') if m in sys.modules); "
+        "assert not loaded, loaded"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def _config(tmp_path: Path, arch: str = "crfd-net-compact", **kw: object) -> TrainingConfig:
+    return TrainingConfig(
+        name="run1", arch=arch, data=["/d/a", "/d/b:0.5"], runs_dir=str(tmp_path), **kw
+    )
+
+
+def test_one_stage_command_lines(tmp_path: Path) -> None:
+    c = _config(tmp_path, model_config=["channels=8,16,32"], max_steps=5, validate=False)
+    (stage,) = c.stages()
+    assert stage.out == tmp_path / "run1"
+    argv = c.stage_argv(stage, resume=False)
+    assert argv[:5] == ["fit", "--arch", "crfd-net-compact", "--out", str(tmp_path / "run1")]
+    for pair in (
+        ["--data", "/d/a"],
+        ["--data", "/d/b:0.5"],
+        ["--model-config", "channels=8,16,32"],
+        ["--max-steps", "5"],
+        ["--threads", "1"],
+        ["--name", "run1"],
+    ):
+        assert any(argv[i : i + 2] == pair for i in range(len(argv))), (pair, argv)
+    assert "--no-val" in argv and "--resume" not in argv and "--init" not in argv
+    assert c.stage_argv(stage, resume=True)[-1] == "--resume"
+    assert c.check_argv()[0] == "check" and c.check_argv()[-1] == "--json"
+    cal = c.calibrate_argv(tmp_path / "run1" / "best.safetensors")
+    assert cal[:3] == ["calibrate", "--model", str(tmp_path / "run1" / "best.safetensors")]
+    assert cal[cal.index("--val-fraction") + 1] == "0.15"  # the split fit used
+    assert cal[cal.index("--out") + 1] == str(c.calibrated_path())
+
+
+def test_the_extra_arguments_come_last_so_they_override(tmp_path: Path) -> None:
+    c = _config(tmp_path, extra=["--lr", "2e-4", "--epochs", "3"])
+    argv = c.stage_argv(c.stages()[0], resume=True)
+    assert argv[-5:] == ["--resume", "--lr", "2e-4", "--epochs", "3"]
+
+
+def test_diffforensics_runs_two_stages_the_second_from_the_first(tmp_path: Path) -> None:
+    c = _config(tmp_path, arch="diffforensics-compact")
+    one, two = c.stages()
+    assert one.command == "pretrain" and one.out == tmp_path / "run1" / "stage1"
+    assert two.command == "fit" and two.init == one.out / "last.safetensors"
+    argv = c.stage_argv(two, resume=False)
+    assert argv[0] == "fit" and argv[argv.index("--init") + 1] == str(one.out / "last.safetensors")
+    assert c.stage_argv(one, resume=False)[0] == "pretrain"
+
+
+def test_the_final_checkpoint_is_the_last_stages_best_else_its_last(tmp_path: Path) -> None:
+    c = _config(tmp_path, arch="diffforensics-compact")
+    out = c.stages()[-1].out
+    assert c.final_checkpoint() == out / "last.safetensors"
+    out.mkdir(parents=True)
+    (out / "best.safetensors").write_bytes(b"")
+    assert c.final_checkpoint() == out / "best.safetensors"
+
+
+def test_pretrained_weights_reach_the_first_stage_only(tmp_path: Path) -> None:
+    c = _config(tmp_path, arch="diffforensics-effl0", pretrained="imagenet")
+    assert c.problems() == []
+    one, two = c.stages()
+    argv = c.stage_argv(one, resume=False)
+    assert argv[argv.index("--model-config") + 1] == "encoder_weights=imagenet"
+    assert "encoder_weights=imagenet" not in c.stage_argv(two, resume=False)  # --init has them
+    swin = tmp_path / "swin.safetensors"
+    swin.write_bytes(b"")
+    m2f = _config(tmp_path, arch="m2f-swin-nano", pretrained=str(swin))
+    (stage,) = m2f.stages()
+    assert f"backbone_weights={swin}" in m2f.stage_argv(stage, resume=False)
+    cnn = _config(tmp_path, arch="m2f-effl0", pretrained="imagenet")  # Mask2Former, CNN backbone
+    assert cnn.problems() == []
+    (stage,) = cnn.stages()
+    assert "backbone_weights=imagenet" in cnn.stage_argv(stage, resume=False)
+
+
+@pytest.mark.parametrize(
+    ("arch", "pretrained", "model_config", "expected"),
+    [
+        ("crfd-net-compact", "imagenet", [], "crfd-net-compact takes none"),
+        ("diffforensics-compact", "imagenet", [], "only known for EfficientNet-Lite0"),
+        ("m2f-swin-nano", "/nowhere/swin.pth", [], "/nowhere/swin.pth: no such file"),
+        ("diffforensics-effl0", "imagenet", ["encoder_weights=x"], "not both"),
+    ],
+)
+def test_pretrained_weights_problems(
+    tmp_path: Path, arch: str, pretrained: str, model_config: list[str], expected: str
+) -> None:
+    c = _config(tmp_path, arch=arch, pretrained=pretrained, model_config=model_config)
+    assert any(expected in p for p in c.problems()), c.problems()
+
+
+def test_the_pretrained_setting_follows_the_architecture() -> None:
+    if imagenet_available():
+        assert default_pretrained("diffforensics-effl0", "") == "imagenet"
+        assert default_pretrained("m2f-effl0", "") == "imagenet"
+    assert default_pretrained("diffforensics-effl0", "/w/enc.pth") == "/w/enc.pth"
+    assert default_pretrained("m2f-swin-nano", "imagenet") == ""  # no Swin shorthand
+    assert default_pretrained("m2f-swin-nano", "/w/swin.pth") == "/w/swin.pth"
+    assert default_pretrained("m2f-swin-nano", "") == ""
+    assert default_pretrained("crfd-net-compact", "imagenet") == "imagenet"  # ignored, not lost
+
+
+def test_run_state_next_stage_and_readiness(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FORENSIC_VIEWER_MODELS", str(tmp_path / "models"))
+    c = _config(tmp_path, arch="diffforensics-compact")
+    ok = {"ok": True}
+    assert readiness(c, ok, None)[:2] == (True, False)
+    assert readiness(c, {"ok": False}, None)[:2] == (False, False)
+    assert readiness(c, None, None)[:2] == (False, False)
+    state = RunState(c)
+    state.save()
+    assert RunState.load(c.run_dir).config == c
+    assert not state.has_progress() and readiness(c, ok, state)[:2] == (True, False)
+    one, two = c.stages()
+    one.out.mkdir(parents=True)
+    (one.out / RESUME_NAME).write_bytes(b"")
+    assert state.next_stage() == (one, True)
+    assert readiness(c, ok, state)[:2] == (False, True)
+    state.done.append(str(one.out))
+    assert state.next_stage() == (two, False)
+    state.done.append(str(two.out))
+    assert state.next_stage() is None
+    c.installed_path().parent.mkdir(parents=True)
+    c.installed_path().write_bytes(b"")
+    assert c.installed_path() == tmp_path / "models" / "run1.safetensors"
+    can_start, can_resume, reason = readiness(c, ok, state)
+    assert not can_start and not can_resume and "installed already" in reason
+    bad = _config(tmp_path, arch="crfd-net-compact")
+    bad.name = "../escape"
+    assert "output name" in readiness(bad, ok, None)[2]
+
+
+def test_run_state_survives_a_round_trip_and_refuses_a_broken_file(tmp_path: Path) -> None:
+    c = _config(tmp_path, pretrained="", extra=["--lr", "1e-3"])
+    RunState(c, ["x"], calibrate=True).save()
+    loaded = RunState.load(c.run_dir)
+    assert loaded == RunState(c, ["x"], calibrate=True)
+    (c.run_dir / "training-dialog.json").write_text("{not json")
+    assert RunState.load(c.run_dir) is None
+    assert RunState.load(tmp_path / "nowhere") is None
+
+
+def test_a_run_folder_made_outside_the_dialog_is_not_overwritten(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FORENSIC_VIEWER_MODELS", str(tmp_path / "models"))
+    c = _config(tmp_path)
+    c.run_dir.mkdir()
+    (c.run_dir / RESUME_NAME).write_bytes(b"")
+    can_start, can_resume, reason = readiness(c, {"ok": True}, RunState.load(c.run_dir))
+    assert not can_start and not can_resume and "outside this dialog" in reason
+
+
+def test_check_answer_takes_the_last_json_line_and_reports_a_failed_check() -> None:
+    lines = ["decoding ...", '{"ok": false, "problems": ["t1.png: no mask"], "warnings": []}']
+    assert check_answer(2, lines)["problems"] == ["t1.png: no mask"]  # refused: still an answer
+    assert check_answer(0, ['{"ok": true}'])["ok"] is True
+    crashed = check_answer(-1, lines[:1], "MemoryError")
+    assert crashed["ok"] is False and crashed["problems"] == ["the data check failed: MemoryError"]
+    silent = check_answer(1, [])
+    assert silent["problems"] == ["the data check failed: exit status 1"]
+
+
+def test_install_copies_whole_and_leaves_no_partial_file(tmp_path: Path) -> None:
+    src = tmp_path / "run" / "best.safetensors"
+    src.parent.mkdir()
+    src.write_bytes(b"weights")
+    dst = install_checkpoint(src, tmp_path / "models" / "mine.safetensors")
+    assert dst.read_bytes() == b"weights"
+    assert [p.name for p in dst.parent.iterdir()] == ["mine.safetensors"]

@@ -1,0 +1,123 @@
+"""The trainer's progress protocol (``trainer.progress``): what :class:`Reporter` writes is what
+the readers (line splitting, event parsing, the bar test, :class:`TrainingProgress`) take."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from trainer.progress import (
+    LineSplitter,
+    Reporter,
+    TrainingProgress,
+    is_bar_line,
+    parse_event,
+)
+
+
+def test_line_splitter_joins_chunks_into_lines() -> None:
+    s = LineSplitter()
+    assert s.feed(b'{"event": "st') == []
+    assert s.feed(b'ep"}\nhalf') == ['{"event": "step"}']
+    assert s.feed(b" line\r\n") == ["half line"]
+    assert s.feed(b"tail") == []
+    assert s.flush() == ["tail"]
+
+
+def test_parse_event_takes_only_json_objects_with_an_event() -> None:
+    assert parse_event('{"event": "step", "step": 1}') == {"event": "step", "step": 1}
+    assert parse_event('{"ok": true}') is None
+    assert parse_event("decoding 5 training images ...") is None
+    assert parse_event("{broken") is None
+    assert is_bar_line("[####....]  16.7% epoch 1/2 step 1/6 loss 0.7186")
+    assert not is_bar_line("forensic-train fit: error: out of memory")
+
+
+def test_what_the_reporter_writes_the_readers_take() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    r = Reporter(out=out, err=err)
+    r.event("step", step=1, epoch=0, loss=0.5, bce=0.5, lr=1e-4, samples_per_s=4.0, eta_s=9.0)
+    r.event("val", epoch=1, step=1, pixel_f1=float("nan"), image_auc=0.75)
+    r.bar(1, 3, "epoch 1/1 step 1/3", force=True)
+    r.message("decoding 5 training images")
+    split = LineSplitter()
+    stdout = split.feed(out.getvalue().encode()) + split.flush()
+    events = [parse_event(line) for line in stdout]
+    assert all(e is not None for e in events) and len(events) == 2
+    bar, message = err.getvalue().splitlines()
+    assert is_bar_line(bar) and not is_bar_line(message)
+    p = TrainingProgress(batch_size=2)
+    for e in events:
+        p.apply(e)  # type: ignore[arg-type]
+    assert set(p.losses) == {"loss", "bce"} and p.lr.y == [1e-4]
+    assert set(p.val) == {"image_auc"}  # NaN is written as null: not a point
+    assert p.total_steps() == 1 + round(9.0 * 4.0 / 2)
+
+
+def _step(step: int, loss: float, eta: float = 10.0, rate: float = 8.0) -> dict:
+    return {
+        "event": "step",
+        "step": step,
+        "epoch": 0,
+        "loss": loss,
+        "bce": loss,
+        "forged_share": 0.5,
+        "lr": 1e-4 * step,
+        "grad_norm": 0.3,
+        "samples_per_s": rate,
+        "eta_s": eta,
+    }
+
+
+def test_progress_curves_fraction_and_eta() -> None:
+    p = TrainingProgress(batch_size=4)
+    p.apply({"event": "data", "train_images": 5})
+    p.apply(_step(1, 0.9, eta=45.0, rate=8.0))  # 45 s * 8/s / 4 = 90 steps left
+    p.apply(_step(10, 0.7, eta=40.0, rate=8.0))  # 80 steps left of 90
+    assert set(p.losses) == {"loss", "bce", "forged_share"}
+    assert p.losses["loss"].x == [1, 10] and p.losses["loss"].y == [0.9, 0.7]
+    assert p.lr.x == [1, 10]
+    assert p.fraction() == pytest.approx(10 / 90)
+    assert p.eta() == pytest.approx(40.0)
+    p.apply(
+        {
+            "event": "val",
+            "epoch": 1,
+            "step": 10,
+            "seconds": 0.1,
+            "images": 3,
+            "pixel_f1": 0.2,
+            "pixel_images": 3,
+            "image_auc": None,
+        }
+    )
+    assert set(p.val) == {"pixel_f1"}  # counts, timings and undefined figures are not curves
+    p.apply({"event": "done", "step": 12})
+    assert p.fraction() == 1.0 and p.eta() == 0.0
+
+
+def test_progress_with_max_steps_and_resume_drops_the_redone_steps() -> None:
+    p = TrainingProgress(batch_size=2, max_steps=20)
+    for step in (1, 10, 20):
+        p.apply(_step(step, 1.0 / step, eta=1000.0, rate=2.0))
+    assert p.total_steps() == 20  # max_steps comes before the end of the schedule
+    p.apply({"event": "val", "epoch": 1, "step": 10, "pixel_f1": 0.1})
+    p.apply({"event": "val", "epoch": 2, "step": 20, "pixel_f1": 0.2})
+    p.apply({"event": "resume", "step": 10, "epoch": 1, "batch": 0})
+    assert p.losses["loss"].x == [1, 10]
+    assert p.val["pixel_f1"].x == [1]
+    assert p.step == 10
+
+
+def test_a_resumed_stage_gets_its_curves_back_from_the_saved_events(tmp_path) -> None:
+    log = tmp_path / "progress.jsonl"
+    lines = [json.dumps(_step(s, 1.0 / s)) for s in (1, 10)] + ["not an event", ""]
+    log.write_text("\n".join([*lines, json.dumps({"event": "done", "step": 10})]) + "\n")
+    p = TrainingProgress(batch_size=4)
+    p.replay(log)
+    assert p.losses["loss"].x == [1, 10] and p.step == 10
+    assert not p.done  # the stage goes on: its fraction comes from the next step events
+    p.replay(tmp_path / "missing.jsonl")  # a stage with no saved events starts empty
+    assert p.step == 10

@@ -1,0 +1,181 @@
+"""The training dialog: real tiny runs of ``forensic-train`` launched from the dialog (offscreen):
+complete and install, stop, bad data, trainer errors. The plan of a run and the progress stream
+are plain Python, tested without Qt in tests/trainer/test_plan.py and test_progress.py."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+
+from engine.checkpoints import read_meta
+from forensic_viewer.gui.training_dialog import EXIT_CRASHED, TrainingDialog
+from tests.trainer.conftest import make_folder
+from trainer.plan import RESUME_NAME
+
+
+def test_failure_texts_carry_the_trainers_last_message() -> None:
+    crashed = TrainingDialog._failure_text(EXIT_CRASHED, "")
+    assert "stopped unexpectedly" in crashed and "out of memory" in crashed
+    oom = "forensic-train fit: error: out of memory; try a smaller --batch-size or --window"
+    assert TrainingDialog._failure_text(1, oom) == f"training failed (exit status 1): {oom}"
+
+
+# --- the dialog with real child processes ----------------------------------------------------
+
+
+@pytest.fixture
+def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The user models folder of the test: the analyst's own is never touched."""
+    folder = tmp_path / "models"
+    monkeypatch.setenv("FORENSIC_VIEWER_MODELS", str(folder))
+    return folder
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    """Six 48x48 forgeries with masks and two authentic images."""
+    return make_folder(tmp_path / "data", 6, 2, seed=0, size=48)
+
+
+def _configure(
+    dialog: TrainingDialog, data: Path, *, name: str, epochs: int, max_steps: int
+) -> None:
+    dialog.arch.setCurrentText("crfd-net-compact")
+    dialog.model_config.setText("channels=8,16,32")
+    dialog.window.setValue(32)
+    dialog.epochs.setValue(epochs)
+    dialog.max_steps.setValue(max_steps)
+    dialog.val_fraction.setValue(0.3)  # 3 tampered validation images, 2 authentic training ones
+    dialog.split_by.setCurrentText("seed")
+    dialog.device.setCurrentText("cpu")
+    dialog.threads.setValue(1)
+    dialog.name.setText(name)
+    dialog.set_data([data])
+
+
+def _new_dialog(qtbot, tmp_path: Path) -> TrainingDialog:
+    dialog = TrainingDialog(runs_dir=tmp_path / "runs")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    return dialog
+
+
+@pytest.mark.gui
+def test_pretrained_field_follows_the_architecture(qtbot, tmp_path: Path) -> None:
+    dialog = _new_dialog(qtbot, tmp_path)
+    dialog.arch.setCurrentText("diffforensics-effl0")
+    assert dialog.pretrained.isEnabled() and dialog.pretrained.text() == "imagenet"
+    assert dialog.config().pretrained == "imagenet"
+    dialog.arch.setCurrentText("crfd-net-compact")
+    assert not dialog.pretrained.isEnabled() and dialog.config().pretrained == ""
+    dialog.arch.setCurrentText("m2f-swin-nano")
+    assert dialog.pretrained.isEnabled() and dialog.pretrained.text() == ""  # no Swin shorthand
+    dialog.arch.setCurrentText("m2f-effl0")
+    assert dialog.pretrained.text() == "imagenet"
+
+
+def _problems(dialog: TrainingDialog) -> str:
+    return "\n".join(
+        dialog.data_problems.item(i).text() for i in range(dialog.data_problems.count())
+    )
+
+
+@pytest.mark.gui
+def test_tiny_run_completes_and_the_model_appears_in_the_selector(
+    qtbot, tmp_path: Path, models_dir: Path, data: Path
+) -> None:
+    from forensic_viewer.gui.main_window import MainWindow
+
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(models=[], device="cpu", settings=settings)
+    qtbot.addWidget(window)
+    dialog = window.open_training()
+    _configure(dialog, data, name="tiny-run", epochs=2, max_steps=0)
+    qtbot.waitUntil(dialog.start_button.isEnabled, timeout=30_000)
+    assert "6 tampered images, 6 masks, 2 authentic images" in dialog.data_summary.text()
+    assert "θ will be calibrated" in dialog.data_summary.text()
+
+    with qtbot.waitSignal(dialog.modelInstalled, timeout=240_000) as installed:
+        qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+        assert dialog.busy and not dialog.start_button.isEnabled()
+    path = Path(installed.args[0])
+    assert path == models_dir / "tiny-run.safetensors"
+    meta = read_meta(path)
+    assert meta.name == "tiny-run" and meta.architecture == "crfd-net-compact"
+    assert meta.decision.details["strategy"] == "midpoint"  # θ measured by calibrate
+    assert "val_pixel_f1" in meta.metrics
+    plotted = dialog.plotted()
+    assert plotted["loss:loss"] >= 1 and plotted["loss:bce"] >= 1 and plotted["lr"] >= 1
+    assert plotted["val:pixel_f1"] == 2  # one point per epoch
+    assert dialog.progress_bar.value() == dialog.progress_bar.maximum()
+    panel = window.model_panel
+    row = panel.paths().index(str(path.resolve()))  # listed, so it can be checked and compared
+    tooltip = panel.list.item(row).toolTip()
+    assert "θ = " in tooltip and "\nvalidation: " in tooltip and "pixel_f1 " in tooltip
+    assert "installed tiny-run.safetensors" in dialog.status.text()
+    events = (tmp_path / "runs" / "tiny-run" / "progress.jsonl").read_text().splitlines()
+    assert json.loads(events[-1])["event"] == "done"
+    assert not dialog.start_button.isEnabled() and not dialog.resume_button.isEnabled()
+
+
+@pytest.mark.gui
+def test_stop_saves_a_checkpoint_and_offers_resume(
+    qtbot, tmp_path: Path, models_dir: Path, data: Path
+) -> None:
+    dialog = _new_dialog(qtbot, tmp_path)
+    _configure(dialog, data, name="long-run", epochs=100_000, max_steps=0)
+    qtbot.waitUntil(dialog.start_button.isEnabled, timeout=30_000)
+    dialog.start()
+    qtbot.waitUntil(
+        lambda: dialog.progress is not None and dialog.progress.step >= 1, timeout=120_000
+    )
+    assert dialog.stop_button.isEnabled()
+    qtbot.mouseClick(dialog.stop_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.busy, timeout=60_000)
+    run = tmp_path / "runs" / "long-run"
+    assert not dialog.runner.running
+    assert (run / "last.safetensors").is_file() and (run / RESUME_NAME).is_file()
+    assert "stopped at step" in dialog.status.text() and "Resume" in dialog.status.text()
+    assert dialog.resume_button.isEnabled() and not dialog.start_button.isEnabled()
+    assert not models_dir.exists() or not any(models_dir.iterdir())
+    argv = dialog.state.config.stage_argv(dialog.state.config.stages()[0], resume=True)
+    assert argv[-1] == "--resume" and argv[argv.index("--out") + 1] == str(run)
+
+
+@pytest.mark.gui
+def test_bad_folder_shows_the_problem_and_never_starts(
+    qtbot, tmp_path: Path, models_dir: Path, data: Path
+) -> None:
+    (data / "Gt" / "t001.png").unlink()
+    dialog = _new_dialog(qtbot, tmp_path)
+    _configure(dialog, data, name="bad", epochs=1, max_steps=1)
+    qtbot.waitUntil(lambda: dialog.data_problems.count() > 0, timeout=30_000)
+    assert "t001.png: tampered image has no mask" in _problems(dialog)
+    assert "6 tampered images, 5 masks, 2 authentic images" in dialog.data_summary.text()
+    assert not dialog.start_button.isEnabled()
+    dialog.start()
+    assert not dialog.busy and not dialog.runner.running
+    assert not (tmp_path / "runs" / "bad").exists()
+
+    dialog.set_data([tmp_path / "nowhere"])
+    qtbot.waitUntil(lambda: "no such data folder" in _problems(dialog), timeout=30_000)
+    assert not dialog.start_button.isEnabled()
+
+
+@pytest.mark.gui
+def test_a_trainer_error_is_shown_with_its_last_message(
+    qtbot, tmp_path: Path, models_dir: Path, data: Path
+) -> None:
+    dialog = _new_dialog(qtbot, tmp_path)
+    _configure(dialog, data, name="refused", epochs=1, max_steps=1)
+    dialog.extra.setText("--no-such-option")
+    qtbot.waitUntil(dialog.start_button.isEnabled, timeout=30_000)
+    dialog.start()
+    qtbot.waitUntil(lambda: not dialog.busy, timeout=60_000)
+    text = dialog.status.text()
+    assert "the trainer refused the data or settings" in text
+    assert "unrecognized arguments: --no-such-option" in text
+    assert dialog.start_button.isEnabled()  # nothing was trained: a corrected run can start

