@@ -13,11 +13,11 @@ Stop sends SIGTERM (``QProcess.terminate``): the trainer writes its last checkpo
 file and exits; Resume runs the same command with ``--resume`` in the same run folder, also
 after the viewer was closed. Closing the dialog hides it; a run goes on.
 
-Why about 900 lines, not the 700 the restructure aimed at: everything left is Qt. The settings
-form and its mapping to and from :class:`~trainer.plan.TrainingConfig` take ~290 lines, the
-child process ~90, the sequencing of a run's processes on their ``finished`` signals (with the
-status, log and buttons each step updates) ~220, the curves ~70. Cutting further would spread
-one dialog's widgets over several files without making any of it usable without Qt.
+Long file: about 900 lines, not the 700 the restructure aimed at, because everything left is Qt.
+The settings form and its mapping to and from :class:`~trainer.plan.TrainingConfig` take ~290
+lines, the child process ~90, the sequencing of a run's processes on their ``finished`` signals
+(with the status, log and buttons each step updates) ~220, the curves ~70. Cutting further would
+spread one dialog's widgets over several files without making any of it usable without Qt.
 """
 
 from __future__ import annotations
