@@ -435,8 +435,8 @@ def record_to_json(record: ScanRecord) -> dict[str, Any]:
     """The results.jsonl row of ``record`` (a JSON object; field order is part of the format).
 
     Fields a record read from an early version's row lacks (None) are left out rather than
-    written as null, except the error row's ``file`` and ``sha256`` and ``faces_checked``,
-    for which null is a value.
+    written as null, so such a row is written back as it was; in an error row, ``file`` and
+    ``sha256`` are always written (null: not known).
     """
     if isinstance(record, ErrorRecord):
         return {
@@ -456,7 +456,10 @@ def record_to_json(record: ScanRecord) -> dict[str, Any]:
         "error": None,
         "models": {m.name: m.summary_json() for m in record.models},
         "faces": [f.to_json() for f in record.faces],
-        "faces_checked": record.faces_checked,
+    }
+    if record.faces_checked is not None:
+        row["faces_checked"] = record.faces_checked
+    row |= {
         "width": record.width,
         "height": record.height,
         "warnings": list(record.warnings),
