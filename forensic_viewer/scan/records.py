@@ -34,6 +34,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal, TypeAlias
 
+import numpy as np
+from numpy.typing import NDArray
+
 from engine.errors import ForensicError
 from engine.files import atomic_write
 from engine.types import Analysis, Evidence, FaceRegion, ModelResult
@@ -170,7 +173,7 @@ class ModelFigures:
             image_logit=o.number("image_logit", None, nullable=True),
         )
 
-    def to_result(self, heatmap: Any) -> ModelResult:
+    def to_result(self, heatmap: NDArray[np.float32]) -> ModelResult:
         """The :class:`ModelResult` with ``heatmap`` [H, W] float32 and its mask."""
         r = ModelResult(**self.to_json(), heatmap=heatmap)
         r.mask = heatmap > r.pixel_threshold
