@@ -67,7 +67,8 @@ from engine.io import IMAGE_SUFFIXES
 from engine.types import Progress
 from forensic_viewer.gui.mailbox import Mailbox
 from forensic_viewer.gui.triage_table import TABLE_THUMB, TriageFilter, TriageModel
-from forensic_viewer.scan.records import ResultIndex, analysis_from_record
+from forensic_viewer.scan.records import analysis_from_record
+from forensic_viewer.scan.results import ResultIndex
 from forensic_viewer.scan.run import RateMeter, ScanSettingsMismatch, ScanSummary
 from forensic_viewer.scan.triage import TriageRow, triage_row
 from forensic_viewer.scan.walk import parse_types, scan_files

@@ -40,8 +40,7 @@ from forensic_viewer.report.model import (
     scan_source,
     verify_integrity,
 )
-from forensic_viewer.scan.records import thumbnail
-from forensic_viewer.scan.triage import read_thumbnail
+from forensic_viewer.scan.maps import read_thumbnail, thumbnail
 
 FORMATS = ("html", "pdf", "json")
 SUFFIX = {"html": ".html", "pdf": ".pdf", "json": ".json"}

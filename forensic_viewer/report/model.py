@@ -18,6 +18,7 @@ Honesty rules encoded here rather than in each writer:
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import time
@@ -34,7 +35,15 @@ from engine.errors import CheckpointError, EvidenceError, ForensicError
 from engine.io import load_evidence
 from engine.types import Analysis, ModelResult
 from forensic_viewer.environment import environment
-from forensic_viewer.scan.records import ResultIndex
+from forensic_viewer.scan.records import (
+    SUMMARY_FIELDS,
+    ErrorRecord,
+    FaceRecord,
+    FileRecord,
+    ModelRecord,
+    ScanRecord,
+)
+from forensic_viewer.scan.results import ResultIndex
 from forensic_viewer.scan.triage import NOT_RUN, RAN, TriageRow, scan_info, triage_row
 
 if TYPE_CHECKING:  # reading a checkpoint header needs no torch; engine.checkpoints imports it
@@ -268,6 +277,9 @@ class ReportItem:
     evidence: every fact of :class:`~engine.types.Evidence` but the pixels (may be partial for
         a file that failed to load).
     faces_checked: whether face detection ran (None: not recorded).
+    record: the scan record this item shows (for a viewer analysis, the record a scan would
+        have written, without map files); its triage row is made from it. An item built by
+        hand without one gets a record made from its own fields.
     pixels: the analysed pixels when in memory (viewer); a scan decodes the file at export.
     integrity: set by :func:`verify_integrity` when the report is written.
     """
@@ -287,39 +299,41 @@ class ReportItem:
     thumbnail_file: Path | None = None
     integrity: Integrity | None = None
     notes: list[str] = field(default_factory=list)
+    record: ScanRecord | None = field(default=None, repr=False)
 
     def entries(self) -> list[ModelEntry]:
         return [*self.models, *([self.ensemble] if self.ensemble is not None else [])]
 
-    def summary_record(self) -> dict[str, Any]:
-        """The fields of a results.jsonl record that :func:`triage_row` reads."""
-
-        def short(e: ModelEntry) -> dict[str, Any] | None:
-            if not e.ran:
-                return None
-            return {
-                k: e.figures.get(k) for k in ("score", "verdict", "forged_fraction", "threshold")
-            }
-
-        rec: dict[str, Any] = {
-            "path": self.key,
-            "file": self.file,
-            "status": self.status,
-            "error": self.error,
-            "sha256": self.sha256,
-            "models": {e.name: short(e) for e in self.models if e.ran},
-            "faces": self.faces,
-            "faces_checked": self.faces_checked,
-        }
-        if self.ensemble is not None and self.ensemble.ran:
-            rec["ensemble"] = {"name": self.ensemble.name, **(short(self.ensemble) or {})}
-        return rec
-
     def triage(self) -> TriageRow:
+        """The item's triage row: its record, with every model and the ensemble asked for (a
+        check that did not run shows as such) and the evidence path the report uses."""
+        record = self.record if self.record is not None else self._own_record()
         return triage_row(
-            self.summary_record(),
+            dataclasses.replace(record, file=self.file),
             [m.name for m in self.models],
             None if self.ensemble is None else self.ensemble.name,
+        )
+
+    def _own_record(self) -> ScanRecord:
+        """A record from this item's fields (items built by hand carry none)."""
+        if self.status != "ok":
+            return ErrorRecord(self.key, self.error or "", file=self.file, sha256=self.sha256)
+
+        def summary(e: ModelEntry) -> ModelRecord | None:
+            if not e.ran or any(e.figures.get(k) is None for k in SUMMARY_FIELDS):
+                return None
+            return ModelRecord(e.name, *(e.figures[k] for k in SUMMARY_FIELDS))
+
+        found = [m for m in map(summary, self.models) if m is not None]
+        return FileRecord(
+            path=self.key,
+            sha256=self.sha256 or "",
+            width=int(self.evidence.get("width") or 0),
+            height=int(self.evidence.get("height") or 0),
+            models=tuple(found),
+            ensemble=None if self.ensemble is None else summary(self.ensemble),
+            faces=tuple(FaceRecord.from_json(f, f"faces[{i}]") for i, f in enumerate(self.faces)),
+            faces_checked=self.faces_checked,
         )
 
     def load_pixels(self) -> tuple[NDArray[np.uint8] | None, str]:
@@ -398,6 +412,7 @@ def item_from_analysis(
         listed as not run instead of being left out.
     """
     ev = analysis.evidence
+    key = key or Path(ev.path).name
     cache = CardCache(cards)
     models = [_entry_from_result(r, "model", cache) for r in analysis.results.values()]
     for name, why in (not_run or {}).items():
@@ -407,13 +422,14 @@ def item_from_analysis(
     if analysis.ensemble is not None:
         ens = _entry_from_result(analysis.ensemble, "ensemble", cache)
     return ReportItem(
-        key=key or Path(ev.path).name,
+        key=key,
         file=os.path.abspath(ev.path),
         status="ok",
         error=None,
         sha256=ev.sha256,
         evidence=ev.to_dict(),
         models=models,
+        record=FileRecord.from_analysis(key, analysis, faces_checked=faces_checked, heatmaps=False),
         ensemble=ens,
         faces=[f.to_dict() for f in analysis.faces],
         faces_checked=faces_checked,
@@ -423,80 +439,71 @@ def item_from_analysis(
 
 
 def item_from_record(
-    record: Mapping[str, Any],
+    record: ScanRecord,
     out: Path,
     models: Sequence[str],
     ensemble: str | None,
     cards: CardCache,
     source: str | None = None,
 ) -> ReportItem:
-    """The report item of one results.jsonl ``record`` of the scan output folder ``out``.
+    """The report item of one ``record`` of the scan output folder ``out``.
 
     models / ensemble: what the scan ran (scan.json), so absent results show as not run.
     source: the scanned folder (scan.json), for records written before they held ``file``.
     """
-    file = record.get("file")
+    file = record.file
     if not file and source and source != "analyze":
-        file = str(Path(source) / str(record["path"]))
-    status = str(record.get("status"))
-    found: Mapping[str, Any] = record.get("models") or {}
-    details: Mapping[str, Any] = record.get("details") or {}
+        file = str(Path(source) / record.path)
     why = (
-        "the file could not be analysed: " + str(record.get("error"))
-        if status != "ok"
+        f"the file could not be analysed: {record.error}"
+        if isinstance(record, ErrorRecord)
         else "no result was recorded for this model"
     )
-    entries: list[ModelEntry] = []
-    for name in [*models, *(n for n in found if n not in models)]:
-        short = found.get(name)
-        if not short:
-            entries.append(ModelEntry(name, "model", NOT_RUN, note=why))
-            continue
-        figures = {**dict(details.get(name) or {}), **short}
-        figures.pop("heatmap", None)
-        card = cards.get(name, figures.get("checkpoint", ""), figures.get("checkpoint_sha256", ""))
-        entries.append(
-            ModelEntry(
-                name,
-                "model",
-                RAN,
-                figures=figures,
-                card=card,
-                heatmap_file=out / short["heatmap"] if short.get("heatmap") else None,
+
+    def ran(m: ModelRecord, role: Literal["model", "ensemble"]) -> ModelEntry:
+        figures = m.all_figures() if role == "model" else {"name": m.name, **m.all_figures()}
+        card = None
+        if role == "model":
+            fig = m.figures
+            card = cards.get(
+                m.name, *((fig.checkpoint, fig.checkpoint_sha256) if fig else ("", ""))
             )
+        heatmap_file = out / m.heatmap if m.heatmap else None
+        return ModelEntry(m.name, role, RAN, figures=figures, card=card, heatmap_file=heatmap_file)
+
+    entries: list[ModelEntry] = []
+    found = {m.name: m for m in record.models}
+    for name in [*models, *(n for n in found if n not in models)]:
+        m = found.get(name)
+        entries.append(
+            ModelEntry(name, "model", NOT_RUN, note=why) if m is None else ran(m, "model")
         )
     ens = None
-    ens_rec = record.get("ensemble")
-    if ens_rec:
-        figures = {**dict(record.get("ensemble_details") or {}), **ens_rec}
-        figures.pop("heatmap", None)
-        ens = ModelEntry(
-            str(ens_rec.get("name")),
-            "ensemble",
-            RAN,
-            figures=figures,
-            heatmap_file=out / ens_rec["heatmap"] if ens_rec.get("heatmap") else None,
-        )
+    if record.ensemble is not None:
+        ens = ran(record.ensemble, "ensemble")
     elif ensemble:
         ens = ModelEntry(ensemble, "ensemble", NOT_RUN, note=why)
-    evidence = dict(record.get("evidence") or {})
-    for k in ("width", "height", "warnings"):
-        if k in record and k not in evidence:
-            evidence[k] = record[k]
-    thumb = record.get("thumbnail")
+    evidence: dict[str, Any] = {}
+    if isinstance(record, FileRecord):
+        if record.evidence is not None:
+            evidence = record.evidence.to_json()
+        else:  # rows of early versions: the facts they held
+            evidence = {"width": record.width, "height": record.height}
+            evidence["warnings"] = list(record.warnings)
     return ReportItem(
-        key=str(record["path"]),
+        key=record.path,
         file=file,
-        status=status,
-        error=record.get("error"),
-        sha256=record.get("sha256"),
+        status=record.status,
+        error=record.error,
+        sha256=record.sha256,
         evidence=evidence,
         models=entries,
+        record=record,
         ensemble=ens,
-        faces=list(record.get("faces") or []),
-        faces_checked=record.get("faces_checked"),
-        seconds=record.get("seconds"),
-        thumbnail_file=out / thumb if thumb else None,
+        faces=[f.to_json() for f in record.faces],
+        faces_checked=record.faces_checked,
+        seconds=record.seconds if isinstance(record, FileRecord) else None,
+        thumbnail_file=out / record.thumbnail if record.thumbnail else None,
     )
 
 

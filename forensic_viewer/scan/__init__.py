@@ -1,2 +1,3 @@
-"""Headless folder scans: which files (walk), the run loop (run), the results format (records),
-the triage rows (triage). No Qt."""
+"""Headless folder scans: which files (walk), the run loop (run), the results rows both ways
+(records), the results files (results), heatmap and thumbnail files (maps), the triage rows
+(triage). No Qt."""

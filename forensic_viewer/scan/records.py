@@ -1,105 +1,490 @@
 """The results format of a scan, in both directions (no Qt).
 
-Output folder layout (the contract reports, the triage table and evaluations rely on):
+Users script against ``results.jsonl``, so its rows are a public contract: published as a JSON
+Schema in ``docs/results.schema.json``, with the folder layout in ``docs/RESULTS.md``. This
+module is the one place that knows the rows' fields:
 
-- ``results.jsonl``: one JSON object per file (see :func:`result_record`), appended and flushed
-  as each file finishes, so an interrupted scan loses at most the file in progress;
-- ``results.csv``: the same figures, rewritten from ``results.jsonl`` at the end;
-- ``maps/<relative path>.<model>.png``: each heatmap as 8-bit grayscale at the evidence's full
-  (orientation-corrected) resolution, value = round(255 x probability);
-- ``thumbs/<relative path>.jpg``: a small thumbnail of the evidence (long side
-  :data:`THUMB_SIDE`) for triage tables, made while the file was decoded anyway;
-- ``scan.json``: what produced the results (folder, models and their SHA-256, window, stride),
-  so a resume with other settings is refused instead of mixing results.
+- typed records: :class:`FileRecord` (a file that was analysed: :class:`ModelRecord` per model
+  and for the ensemble, with their :class:`ModelFigures`; :class:`FaceRecord`;
+  :class:`EvidenceFacts`) and :class:`ErrorRecord` (a file that could not be analysed);
+- one writer, :func:`record_to_json` (one row; :func:`result_record` also writes the maps);
+- one reader, :func:`record_from_json` (raises :class:`RecordError`; :func:`parse_line` gives
+  None for a line that is not a record, which readers skip). Rows of earlier versions read:
+  the fields added since the first version (``file``, ``faces_checked``, ``evidence``,
+  ``seconds``, ``ensemble_details``, ``thumbnail``) get defaults, and so do ``details``,
+  ``faces`` and ``warnings``, which the other readers never required. A row without a field
+  every version wrote, or with a field of another type, is not a record.
 
-Writing: :func:`result_record` / :func:`error_record` and the append-only log. Reading:
-:class:`ResultIndex` (byte offsets, one record at a time), :func:`read_records`, and
-:func:`analysis_from_record`, which rebuilds the :class:`~engine.types.Analysis` a scan
-recorded (for the viewer and reports; nothing is analysed again).
+The writer writes exactly what earlier versions wrote, field for field and in the same order,
+so ``record_to_json(record_from_json(row)) == row`` for every row this version writes.
+
+Everything else reads through them: the results files (:mod:`forensic_viewer.scan.results`:
+index, append log, CSV), :func:`analysis_from_record` (the :class:`~engine.types.Analysis` a
+scan recorded, rebuilt for the viewer and reports), the triage rows and the report items.
+Heatmap and thumbnail files: :mod:`forensic_viewer.scan.maps`.
 """
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, ClassVar, Literal, TypeAlias
 
-import cv2
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image
 
 from engine.errors import ForensicError
-from engine.files import AtomicFile, atomic_write
+from engine.files import atomic_write
 from engine.types import Analysis, Evidence, FaceRegion, ModelResult
-
-RESULTS = "results.jsonl"
-
-
-CSV_NAME = "results.csv"
+from forensic_viewer.scan.maps import map_name, read_heatmap_png, save_heatmap_png, thumb_name
 
 
-MAPS = "maps"
+class RecordError(ValueError):
+    """A JSON value that is not a results row of this format; the message says which field."""
 
 
-THUMBS = "thumbs"
+# --- reading JSON values with the field named in every error --------------------------------
+
+_MISSING: Any = object()
 
 
-SCAN_INFO = "scan.json"
+def _kind(value: object) -> str:
+    return "null" if value is None else type(value).__name__
 
 
-THUMB_SIDE = 160  # px, long side of a triage thumbnail
+def _is_num(v: object) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
 
 
-def map_name(key: str, model: str) -> str:
-    return f"{MAPS}/{key}.{model}.png"
+def _is_int(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
 
 
-def save_heatmap_png(heatmap: np.ndarray, path: Path) -> None:
-    """8-bit grayscale, value = round(255 x probability).
+class _Obj:
+    """A JSON object being read. Getters check the type of a field and name it when it is
+    missing or of another type; ``default`` makes a field optional, ``nullable`` accepts null."""
 
-    zlib level 1: a third of the CPU time of Pillow's default level 6 for files about half
-    again as large; encoding is the largest cost of a scan besides the network.
+    def __init__(self, value: object, where: str) -> None:
+        if not isinstance(value, dict):
+            raise RecordError(f"{where}: expected an object, got {_kind(value)}")
+        self.raw: dict[str, Any] = value
+        self.where = where
+
+    def _get(
+        self, key: str, ok: Callable[[Any], bool], what: str, default: Any, nullable: bool
+    ) -> Any:
+        v = self.raw.get(key, _MISSING)
+        if v is _MISSING:
+            if default is _MISSING:
+                raise RecordError(f"{self.where}.{key}: missing")
+            return default
+        if v is None and nullable:
+            return None
+        if not ok(v):
+            raise RecordError(f"{self.where}.{key}: expected {what}, got {_kind(v)}")
+        return v
+
+    def text(self, key: str, default: Any = _MISSING, nullable: bool = False) -> Any:
+        return self._get(key, lambda v: isinstance(v, str), "a string", default, nullable)
+
+    def number(self, key: str, default: Any = _MISSING, nullable: bool = False) -> Any:
+        return self._get(key, _is_num, "a number", default, nullable)
+
+    def integer(self, key: str, default: Any = _MISSING) -> Any:
+        return self._get(key, _is_int, "an integer", default, False)
+
+    def flag(self, key: str, default: Any = _MISSING, nullable: bool = False) -> Any:
+        return self._get(key, lambda v: isinstance(v, bool), "true or false", default, nullable)
+
+    def mapping(self, key: str, default: Any = _MISSING, nullable: bool = False) -> Any:
+        return self._get(key, lambda v: isinstance(v, dict), "an object", default, nullable)
+
+    def array(self, key: str, default: Any = _MISSING) -> Any:
+        return self._get(key, lambda v: isinstance(v, list), "a list", default, False)
+
+    def strings(self, key: str, default: Any = _MISSING) -> tuple[str, ...]:
+        items = self.array(key, default)
+        if items is default:
+            return items
+        for i, v in enumerate(items):
+            if not isinstance(v, str):
+                raise RecordError(f"{self.where}.{key}[{i}]: expected a string, got {_kind(v)}")
+        return tuple(items)
+
+
+# --- typed records -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelFigures:
+    """Every figure of one :class:`~engine.types.ModelResult` but its arrays: a row's
+    ``details`` (or ``ensemble_details``) entry. The fields are ModelResult's, in its order."""
+
+    name: str
+    architecture: str
+    checkpoint: str
+    checkpoint_sha256: str
+    rule: str
+    score: float
+    verdict: str
+    forged_fraction: float
+    threshold: float
+    pixel_threshold: float
+    threshold_provenance: str
+    input_policy: Mapping[str, Any]
+    device: str
+    precision: str
+    seconds: float
+    image_logit: float | None = None
+
+    @classmethod
+    def from_result(cls, r: ModelResult) -> ModelFigures:
+        kw = {f.name: getattr(r, f.name) for f in dataclasses.fields(cls)}
+        return cls(**{**kw, "input_policy": dict(r.input_policy)})
+
+    def to_json(self) -> dict[str, Any]:
+        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        d["input_policy"] = dict(self.input_policy)
+        return d
+
+    @classmethod
+    def from_json(cls, value: object, where: str) -> ModelFigures:
+        o = _Obj(value, where)
+        return cls(
+            name=o.text("name"),
+            architecture=o.text("architecture"),
+            checkpoint=o.text("checkpoint"),
+            checkpoint_sha256=o.text("checkpoint_sha256"),
+            rule=o.text("rule"),
+            score=o.number("score"),
+            verdict=o.text("verdict"),
+            forged_fraction=o.number("forged_fraction"),
+            threshold=o.number("threshold"),
+            pixel_threshold=o.number("pixel_threshold"),
+            threshold_provenance=o.text("threshold_provenance"),
+            input_policy=o.mapping("input_policy"),
+            device=o.text("device"),
+            precision=o.text("precision"),
+            seconds=o.number("seconds"),
+            image_logit=o.number("image_logit", None, nullable=True),
+        )
+
+    def to_result(self, heatmap: NDArray[np.float32]) -> ModelResult:
+        """The :class:`ModelResult` with ``heatmap`` [H, W] float32 and its mask."""
+        r = ModelResult(**self.to_json(), heatmap=heatmap)
+        r.mask = heatmap > r.pixel_threshold
+        return r
+
+
+# the figures of a model that its results row, the CSV and the triage table show
+SUMMARY_FIELDS = ("score", "verdict", "forged_fraction", "threshold")
+
+
+@dataclass(frozen=True)
+class ModelRecord:
+    """One model's (or the ensemble's) result on one file: the figures a triage table shows,
+    its heatmap file and, when the row holds them, the full :class:`ModelFigures`.
+
+    heatmap: the 8-bit map, relative to the output folder (None: no file, e.g. a viewer
+        analysis that was never written).
     """
-    u8 = np.rint(np.clip(heatmap, 0.0, 1.0) * 255.0).astype(np.uint8)
-    with AtomicFile(path) as out:
-        Image.fromarray(u8, mode="L").save(out.file, format="PNG", compress_level=1)
+
+    name: str
+    score: float
+    verdict: str
+    forged_fraction: float
+    threshold: float
+    heatmap: str | None = None
+    figures: ModelFigures | None = None
+
+    @classmethod
+    def from_result(cls, name: str, r: ModelResult, heatmap: str | None) -> ModelRecord:
+        return cls(
+            name=name,
+            score=r.score,
+            verdict=r.verdict,
+            forged_fraction=r.forged_fraction,
+            threshold=r.threshold,
+            heatmap=heatmap,
+            figures=ModelFigures.from_result(r),
+        )
+
+    def summary_json(self) -> dict[str, Any]:
+        """The row's ``models`` entry (no name: the key gives it)."""
+        d: dict[str, Any] = {k: getattr(self, k) for k in SUMMARY_FIELDS}
+        if self.heatmap is not None:
+            d["heatmap"] = self.heatmap
+        return d
+
+    def all_figures(self) -> dict[str, Any]:
+        """Every figure recorded (the full figures when the row has them, else the summary)."""
+        base = self.figures.to_json() if self.figures is not None else {}
+        return {**base, **{k: getattr(self, k) for k in SUMMARY_FIELDS}}
+
+    @classmethod
+    def from_json(
+        cls, name: str, value: object, figures: ModelFigures | None, where: str
+    ) -> ModelRecord:
+        o = _Obj(value, where)
+        return cls(
+            name=name,
+            score=o.number("score"),
+            verdict=o.text("verdict"),
+            forged_fraction=o.number("forged_fraction"),
+            threshold=o.number("threshold"),
+            heatmap=o.text("heatmap", None, nullable=True),
+            figures=figures,
+        )
 
 
-def _model_record(r: ModelResult, heatmap_rel: str) -> dict[str, Any]:
-    return {
-        "score": r.score,
-        "verdict": r.verdict,
-        "forged_fraction": r.forged_fraction,
-        "threshold": r.threshold,
-        "heatmap": heatmap_rel,
+@dataclass(frozen=True)
+class FaceRecord:
+    """A face found in the evidence: box (x, y, w, h) in image pixels, detector confidence,
+    and the mean heatmap inside the box per model."""
+
+    box: tuple[int, int, int, int]
+    confidence: float
+    scores: Mapping[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def from_region(cls, f: FaceRegion) -> FaceRecord:
+        return cls(tuple(f.box), f.confidence, dict(f.scores))  # type: ignore[arg-type]
+
+    def to_region(self) -> FaceRegion:
+        return FaceRegion(
+            box=tuple(int(v) for v in self.box),  # type: ignore[arg-type]
+            confidence=float(self.confidence),
+            scores={k: float(v) for k, v in self.scores.items()},
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {"box": list(self.box), "confidence": self.confidence, "scores": dict(self.scores)}
+
+    @classmethod
+    def from_json(cls, value: object, where: str) -> FaceRecord:
+        o = _Obj(value, where)
+        box = o.array("box")
+        if len(box) != 4 or not all(_is_int(v) for v in box):
+            raise RecordError(f"{where}.box: expected 4 integers, got {box!r}")
+        scores = o.mapping("scores", {})
+        bad = [k for k, v in scores.items() if not _is_num(v)]
+        if bad:
+            raise RecordError(f"{where}.scores.{bad[0]}: expected a number")
+        return cls(tuple(box), o.number("confidence"), dict(scores))  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class EvidenceFacts:
+    """Every fact of :class:`~engine.types.Evidence` but the pixels: a row's ``evidence``."""
+
+    path: str
+    sha256: str
+    file_size: int
+    format: str
+    width: int
+    height: int
+    mode: str
+    frames: int
+    orientation: int
+    orientation_applied: bool
+    metadata: Mapping[str, str]
+    warnings: tuple[str, ...]
+
+    @classmethod
+    def from_evidence(cls, ev: Evidence) -> EvidenceFacts:
+        kw = {f.name: getattr(ev, f.name) for f in dataclasses.fields(cls)}
+        return cls(**{**kw, "metadata": dict(ev.metadata), "warnings": tuple(ev.warnings)})
+
+    def to_json(self) -> dict[str, Any]:
+        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        d["metadata"] = dict(self.metadata)
+        d["warnings"] = list(self.warnings)
+        return d
+
+    @classmethod
+    def from_json(cls, value: object, where: str) -> EvidenceFacts:
+        o = _Obj(value, where)
+        metadata = o.mapping("metadata")
+        bad = [k for k, v in metadata.items() if not isinstance(v, str)]
+        if bad:
+            raise RecordError(f"{where}.metadata.{bad[0]}: expected a string")
+        return cls(
+            path=o.text("path"),
+            sha256=o.text("sha256"),
+            file_size=o.integer("file_size"),
+            format=o.text("format"),
+            width=o.integer("width"),
+            height=o.integer("height"),
+            mode=o.text("mode"),
+            frames=o.integer("frames"),
+            orientation=o.integer("orientation"),
+            orientation_applied=o.flag("orientation_applied"),
+            metadata=dict(metadata),
+            warnings=o.strings("warnings"),
+        )
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """The row of a file every model ran on (``status`` ``"ok"``).
+
+    path: the key of the file (relative to the scanned folder, forward slashes).
+    file: the evidence path as analysed (absolute; None in rows of early versions).
+    sha256: of the file's bytes when it was decoded.
+    width / height / warnings: of the evidence as decoded (orientation applied).
+    models: one entry per model, in the order they ran.
+    ensemble: the ensemble's entry when one was configured.
+    faces_checked: whether face detection ran at all; an empty ``faces`` means "none found"
+        only when it is True (None: not recorded).
+    evidence: every fact of the evidence but the pixels (None in rows of early versions).
+    seconds: the whole analysis of this file (None: not recorded).
+    thumbnail: the thumbnail file relative to the output folder, when one was made.
+    """
+
+    path: str
+    sha256: str
+    width: int
+    height: int
+    models: tuple[ModelRecord, ...] = ()
+    file: str | None = None
+    ensemble: ModelRecord | None = None
+    faces: tuple[FaceRecord, ...] = ()
+    faces_checked: bool | None = None
+    warnings: tuple[str, ...] = ()
+    evidence: EvidenceFacts | None = None
+    seconds: float | None = None
+    thumbnail: str | None = None
+
+    status: ClassVar[Literal["ok"]] = "ok"
+    error: ClassVar[None] = None
+
+    def model(self, name: str) -> ModelRecord | None:
+        return next((m for m in self.models if m.name == name), None)
+
+    @classmethod
+    def from_analysis(
+        cls,
+        key: str,
+        analysis: Analysis,
+        *,
+        faces_checked: bool | None = None,
+        heatmaps: bool = True,
+        thumbnail: str | None = None,
+    ) -> FileRecord:
+        """The record of ``analysis`` under ``key`` (no file is written here).
+
+        heatmaps: whether the maps are (to be) written under their :func:`map_name`; False for
+            an analysis that stays in memory.
+        """
+
+        def entry(name: str, r: ModelResult) -> ModelRecord:
+            return ModelRecord.from_result(name, r, map_name(key, name) if heatmaps else None)
+
+        ev = analysis.evidence
+        ens = analysis.ensemble
+        return cls(
+            path=key,
+            file=os.path.abspath(ev.path),
+            sha256=ev.sha256,
+            width=ev.width,
+            height=ev.height,
+            warnings=tuple(ev.warnings),
+            models=tuple(entry(name, r) for name, r in analysis.results.items()),
+            ensemble=None if ens is None else entry(ens.name, ens),
+            faces=tuple(FaceRecord.from_region(f) for f in analysis.faces),
+            faces_checked=faces_checked,
+            evidence=EvidenceFacts.from_evidence(ev),
+            seconds=analysis.seconds,
+            thumbnail=thumbnail,
+        )
+
+
+@dataclass(frozen=True)
+class ErrorRecord:
+    """The row of a file that could not be analysed (``status`` ``"error"``; no model ran).
+
+    error: why, in one sentence that names the file.
+    sha256: None when the file could not even be decoded.
+    The class attributes give it the read interface of :class:`FileRecord` (nothing ran).
+    """
+
+    path: str
+    error: str
+    file: str | None = None
+    sha256: str | None = None
+
+    status: ClassVar[Literal["error"]] = "error"
+    models: ClassVar[tuple[ModelRecord, ...]] = ()
+    ensemble: ClassVar[None] = None
+    faces: ClassVar[tuple[FaceRecord, ...]] = ()
+    faces_checked: ClassVar[None] = None
+    thumbnail: ClassVar[None] = None
+
+    def model(self, name: str) -> None:
+        return None
+
+
+ScanRecord: TypeAlias = FileRecord | ErrorRecord
+
+
+# --- the writer ----------------------------------------------------------------------------------
+
+
+def record_to_json(record: ScanRecord) -> dict[str, Any]:
+    """The results.jsonl row of ``record`` (a JSON object; field order is part of the format).
+
+    Fields a record read from an early version's row lacks (None) are left out rather than
+    written as null, so such a row is written back as it was; in an error row, ``file`` and
+    ``sha256`` are always written (null: not known).
+    """
+    if isinstance(record, ErrorRecord):
+        return {
+            "path": record.path,
+            "file": record.file,
+            "sha256": record.sha256,
+            "status": "error",
+            "error": record.error,
+            "models": {},
+        }
+    row: dict[str, Any] = {"path": record.path}
+    if record.file is not None:
+        row["file"] = record.file
+    row |= {
+        "sha256": record.sha256,
+        "status": "ok",
+        "error": None,
+        "models": {m.name: m.summary_json() for m in record.models},
+        "faces": [f.to_json() for f in record.faces],
     }
+    if record.faces_checked is not None:
+        row["faces_checked"] = record.faces_checked
+    row |= {
+        "width": record.width,
+        "height": record.height,
+        "warnings": list(record.warnings),
+    }
+    if record.evidence is not None:
+        row["evidence"] = record.evidence.to_json()
+    row["details"] = {m.name: m.figures.to_json() for m in record.models if m.figures}
+    if record.seconds is not None:
+        row["seconds"] = record.seconds
+    ens = record.ensemble
+    if ens is not None:
+        row["ensemble"] = {"name": ens.name, **ens.summary_json()}
+        if ens.figures is not None:
+            row["ensemble_details"] = ens.figures.to_json()
+    if record.thumbnail is not None:
+        row["thumbnail"] = record.thumbnail
+    return row
 
 
-def thumb_name(key: str) -> str:
-    return f"{THUMBS}/{key}.jpg"
-
-
-def thumbnail(rgb: NDArray[np.uint8], max_side: int = THUMB_SIDE) -> NDArray[np.uint8]:
-    """``rgb`` [H, W, 3] scaled (area interpolation) so its long side is at most ``max_side``."""
-    h, w = rgb.shape[:2]
-    scale = max_side / max(h, w)
-    if scale >= 1.0:
-        return np.ascontiguousarray(rgb)
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-
-
-def encode_jpeg(rgb: NDArray[np.uint8], quality: int = 85) -> bytes:
-    buf = io.BytesIO()
-    Image.fromarray(rgb).save(buf, format="JPEG", quality=quality)
-    return buf.getvalue()
+def record_line(record: ScanRecord) -> bytes:
+    """``record`` as one line of results.jsonl (UTF-8, newline-terminated)."""
+    return (json.dumps(record_to_json(record)) + "\n").encode("utf-8")
 
 
 def result_record(
@@ -109,230 +494,109 @@ def result_record(
     *,
     faces_checked: bool | None = None,
     thumb: bytes | None = None,
-) -> dict[str, Any]:
-    """Write the heatmaps (and thumbnail) of ``analysis`` under ``out``; its results.jsonl object.
-
-    Fields: ``path`` (key relative to the scanned folder), ``file`` (the evidence path as
-    analysed), ``sha256`` (of the bytes at load), ``status`` ``"ok"``, ``error`` None,
-    ``models`` (score, verdict, forged fraction, threshold, heatmap file per model),
-    ``ensemble`` (same, when configured), ``faces``, ``faces_checked`` (whether face detection
-    ran at all: an empty ``faces`` list means "none found" only when it is true), ``width``,
-    ``height``, ``warnings``, ``evidence`` (every fact of :class:`Evidence` but the pixels),
-    ``details`` (the full :class:`ModelResult` figures per model), ``seconds`` and
-    ``thumbnail``.
-    """
-    models: dict[str, Any] = {}
+) -> FileRecord:
+    """Write the heatmaps (and the ``thumb`` JPEG bytes) of ``analysis`` under ``out``; its
+    record. Files first, so a row never names a map that was not written."""
     for name, r in analysis.results.items():
-        rel = map_name(key, name)
-        save_heatmap_png(r.heatmap, out / rel)
-        models[name] = _model_record(r, rel)
-    ev = analysis.evidence
-    record: dict[str, Any] = {
-        "path": key,
-        "file": os.path.abspath(ev.path),
-        "sha256": ev.sha256,
-        "status": "ok",
-        "error": None,
-        "models": models,
-        "faces": [f.to_dict() for f in analysis.faces],
-        "faces_checked": faces_checked,
-        "width": ev.width,
-        "height": ev.height,
-        "warnings": ev.warnings,
-        "evidence": ev.to_dict(),
-        "details": {name: r.to_dict() for name, r in analysis.results.items()},
-        "seconds": analysis.seconds,
-    }
+        save_heatmap_png(r.heatmap, out / map_name(key, name))
     if analysis.ensemble is not None:
-        rel = map_name(key, analysis.ensemble.name)
-        save_heatmap_png(analysis.ensemble.heatmap, out / rel)
-        record["ensemble"] = {
-            "name": analysis.ensemble.name,
-            **_model_record(analysis.ensemble, rel),
-        }
-        record["ensemble_details"] = analysis.ensemble.to_dict()
+        save_heatmap_png(analysis.ensemble.heatmap, out / map_name(key, analysis.ensemble.name))
     if thumb is not None:
         atomic_write(out / thumb_name(key), thumb)
-        record["thumbnail"] = thumb_name(key)
-    return record
+    return FileRecord.from_analysis(
+        key,
+        analysis,
+        faces_checked=faces_checked,
+        thumbnail=None if thumb is None else thumb_name(key),
+    )
 
 
 def error_record(
     key: str, sha256: str | None, message: str, *, file: str | Path | None = None
-) -> dict[str, Any]:
-    """The results.jsonl object of a file that could not be analysed (no model ran on it)."""
-    return {
-        "path": key,
-        "file": None if file is None else os.path.abspath(file),
-        "sha256": sha256,
-        "status": "error",
-        "error": message,
-        "models": {},
-    }
+) -> ErrorRecord:
+    """The record of a file that could not be analysed (``file``: made absolute)."""
+    return ErrorRecord(
+        path=key, error=message, file=None if file is None else os.path.abspath(file), sha256=sha256
+    )
 
 
-class ResultIndex:
-    """Where the last record of each path sits in ``results.jsonl`` (byte offsets only).
-
-    Reading a record back costs one seek, so resume, CSV and reports work on 10,000-file
-    folders without holding every record in memory. The last record of a path wins (a retried
-    file appends a second one); lines that do not parse (a torn last line) are ignored.
-    """
-
-    def __init__(self, out: Path) -> None:
-        self.file = out / RESULTS
-        self._offsets: dict[str, int] = {}
-        self._status: dict[str, str] = {}
-        self.has_ensemble = False
-        self.ends_torn = False
-        if not self.file.exists():
-            return
-        with open(self.file, "rb") as f:
-            offset = 0
-            line = b""
-            for line in f:
-                self._add_line(line, offset)
-                offset += len(line)
-            self.ends_torn = bool(line) and not line.endswith(b"\n")
-
-    def _add_line(self, line: bytes, offset: int) -> None:
-        try:
-            rec = json.loads(line)
-            key = rec["path"]
-        except (ValueError, KeyError, TypeError):
-            return
-        if isinstance(key, str):
-            self._add(rec, offset)
-
-    def _add(self, rec: dict[str, Any], offset: int) -> None:
-        self._offsets[rec["path"]] = offset
-        self._status[rec["path"]] = str(rec.get("status"))
-        self.has_ensemble |= "ensemble" in rec
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._offsets
-
-    def __len__(self) -> int:
-        return len(self._offsets)
-
-    def keys(self) -> list[str]:
-        """Paths in the order they were first recorded."""
-        return list(self._offsets)
-
-    def status(self, key: str) -> str | None:
-        return self._status.get(key)
-
-    def done_keys(self) -> frozenset[str]:
-        """Paths whose last record is a finished analysis (a resume skips them)."""
-        return frozenset(k for k, s in self._status.items() if s == "ok")
-
-    def get(self, key: str) -> dict[str, Any]:
-        with open(self.file, "rb") as f:
-            return self._read_at(f, self._offsets[key])
-
-    def iter_records(self, keys: Iterable[str] | None = None) -> Iterator[dict[str, Any]]:
-        """Records of ``keys`` (default: every path) one at a time, in that order."""
-        with open(self.file, "rb") as f:
-            for key in self.keys() if keys is None else keys:
-                offset = self._offsets.get(key)
-                if offset is not None:
-                    yield self._read_at(f, offset)
-
-    @staticmethod
-    def _read_at(f: BinaryIO, offset: int) -> dict[str, Any]:
-        f.seek(offset)
-        return json.loads(f.readline())
+# --- the reader ----------------------------------------------------------------------------------
 
 
-class _ResultLog(ResultIndex):
-    """``results.jsonl`` opened for appending; every record is flushed as it is written."""
-
-    def __init__(self, out: Path) -> None:
-        super().__init__(out)
-        self._log = open(self.file, "ab")  # closed by close()
-        if self.ends_torn:  # the torn line stays unparseable; the next record starts clean
-            self._log.write(b"\n")
-            self._log.flush()
-        self._end = self._log.tell()
-
-    def append(self, record: dict[str, Any]) -> None:
-        line = (json.dumps(record) + "\n").encode("utf-8")
-        self._log.write(line)
-        self._log.flush()
-        self._add(record, self._end)
-        self._end += len(line)
-
-    def close(self) -> None:
-        self._log.close()
-
-    def compact(self) -> None:
-        """Rewrite results.jsonl with one record per path (retried files appended a second)."""
-        self._log.flush()
-        offsets: dict[str, int] = {}
-        with open(self.file, "rb") as src, AtomicFile(self.file) as out:
-            dst = out.file
-            assert dst is not None
-            for key, offset in self._offsets.items():
-                src.seek(offset)
-                offsets[key] = dst.tell()
-                dst.write(src.readline())
-            self._log.close()
-        self._offsets = offsets
-        self._log = open(self.file, "ab")  # closed by close()
-        self._end = self._log.tell()
+def record_from_json(value: object) -> ScanRecord:
+    """The record of one results.jsonl row (a parsed JSON value), from this version or an
+    earlier one. Raises :class:`RecordError` naming the row's path and the field at fault."""
+    o = _Obj(value, "row")
+    path = o.text("path")
+    try:
+        status = o.text("status")
+        if status == "error":
+            return ErrorRecord(
+                path=path,
+                error=o.text("error"),
+                file=o.text("file", None, nullable=True),
+                sha256=o.text("sha256", None, nullable=True),
+            )
+        if status != "ok":
+            raise RecordError(f'row.status: expected "ok" or "error", got {status!r}')
+        return _file_record(o, path)
+    except RecordError as e:
+        raise RecordError(f"{path}: not a results record ({e})") from None
 
 
-def read_records(out: Path) -> dict[str, dict[str, Any]]:
-    """Every record by path, in memory (the last record of a path wins; a torn line is ignored).
+def _file_record(o: _Obj, path: str) -> FileRecord:
+    details = _Obj(o.mapping("details", {}), "row.details")
+    models = []
+    for name, value in o.mapping("models").items():
+        where = f"row.details.{name}"
+        fig = details.raw.get(name)
+        figures = None if fig is None else ModelFigures.from_json(fig, where)
+        models.append(ModelRecord.from_json(name, value, figures, f"row.models.{name}"))
+    ensemble = None
+    ens = o.mapping("ensemble", None, nullable=True)
+    if ens is not None:
+        fig = o.mapping("ensemble_details", None, nullable=True)
+        figures = None if fig is None else ModelFigures.from_json(fig, "row.ensemble_details")
+        name = _Obj(ens, "row.ensemble").text("name")
+        ensemble = ModelRecord.from_json(name, ens, figures, "row.ensemble")
+    evidence = o.mapping("evidence", None, nullable=True)
+    return FileRecord(
+        path=path,
+        file=o.text("file", None, nullable=True),
+        sha256=o.text("sha256"),
+        width=o.integer("width"),
+        height=o.integer("height"),
+        warnings=o.strings("warnings", ()),
+        models=tuple(models),
+        ensemble=ensemble,
+        faces=tuple(
+            FaceRecord.from_json(f, f"row.faces[{i}]") for i, f in enumerate(o.array("faces", []))
+        ),
+        faces_checked=o.flag("faces_checked", None, nullable=True),
+        evidence=None if evidence is None else EvidenceFacts.from_json(evidence, "row.evidence"),
+        seconds=o.number("seconds", None, nullable=True),
+        thumbnail=o.text("thumbnail", None, nullable=True),
+    )
 
-    For large folders prefer :class:`ResultIndex`, which reads records one at a time.
-    """
-    index = ResultIndex(out)
-    return {r["path"]: r for r in index.iter_records()} if len(index) else {}
+
+def parse_line(line: bytes | str) -> ScanRecord | None:
+    """The record of one line of results.jsonl; None for a line that is not one (a torn last
+    line, a row of another format), which readers skip."""
+    try:
+        return record_from_json(json.loads(line))
+    except ValueError:  # JSONDecodeError, RecordError, UnicodeDecodeError
+        return None
 
 
-def write_csv(
-    out: Path,
-    records: Iterable[dict[str, Any]],
-    models: list[str],
-    *,
-    ensemble: bool | None = None,
-) -> None:
-    """results.csv from ``records``, streamed. ``ensemble``: whether to add the ensemble
-    columns (None: look at the records, which then must be a list)."""
-    if ensemble is None:
-        records = list(records)
-        ensemble = any("ensemble" in r for r in records)
-    cols = ["path", "sha256", "status", "error"]
-    names = [*models, *(["ensemble"] if ensemble else [])]
-    for m in names:
-        cols += [
-            f"{m}.score",
-            f"{m}.verdict",
-            f"{m}.forged_fraction",
-            f"{m}.threshold",
-            f"{m}.heatmap",
-        ]
-    cols.append("faces")
-    with AtomicFile(out / CSV_NAME, "w", newline="", encoding="utf-8") as dst:
-        w = csv.writer(dst.file)
-        w.writerow(cols)
-        for r in records:
-            row = [r["path"], r.get("sha256") or "", r["status"], r.get("error") or ""]
-            for m in names:
-                d = r.get("ensemble") if m == "ensemble" else r.get("models", {}).get(m)
-                if d:
-                    row += [
-                        f"{d['score']:.6f}",
-                        d["verdict"],
-                        f"{d['forged_fraction']:.6f}",
-                        f"{d['threshold']:.6f}",
-                        d["heatmap"],
-                    ]
-                else:
-                    row += ["", "", "", "", ""]
-            row.append(len(r.get("faces") or []))
-            w.writerow(row)
+def as_record(record: ScanRecord | Mapping[str, Any]) -> ScanRecord:
+    """``record`` typed: a row as written (e.g. handed to a scan's ``on_file`` callback) goes
+    through :func:`record_from_json`; a typed record is returned as it is."""
+    if isinstance(record, FileRecord | ErrorRecord):
+        return record
+    return record_from_json(dict(record))
+
+
+# --- back to an Analysis -------------------------------------------------------------------------
 
 
 @dataclass
@@ -348,72 +612,38 @@ class ScanAnalysis(Analysis):
     scan_key: str = ""
 
 
-def _result(figures: dict[str, Any], heatmap: NDArray[np.float32]) -> ModelResult:
-    names = {f.name for f in dataclasses.fields(ModelResult)} - {"heatmap", "mask"}
-    kw = {k: v for k, v in figures.items() if k in names}
-    r = ModelResult(**kw, heatmap=heatmap)
-    r.mask = heatmap > r.pixel_threshold
-    return r
-
-
-def _read_map(path: Path, evidence: Evidence) -> NDArray[np.float32]:
-    from PIL import Image
-
-    try:
-        with Image.open(path, formats=["PNG"]) as im:
-            heat = np.asarray(im.convert("L"), dtype=np.float32) / np.float32(255.0)
-    except (OSError, ValueError) as e:
-        raise ForensicError(path, f"heatmap cannot be read ({e})") from e
-    if heat.shape != (evidence.height, evidence.width):
-        raise ForensicError(
-            path,
-            f"heatmap is {heat.shape[1]}×{heat.shape[0]}, the evidence is "
-            f"{evidence.width}×{evidence.height}",
-        )
-    return heat
-
-
-def analysis_from_record(record: dict[str, Any], out: Path, evidence: Evidence) -> ScanAnalysis:
+def analysis_from_record(
+    record: ScanRecord | Mapping[str, Any], out: Path, evidence: Evidence
+) -> ScanAnalysis:
     """The analysis a scan recorded for ``evidence`` (decoded again by the caller).
 
+    record: typed, or a row as written (read through :func:`record_from_json`).
     Raises :class:`ForensicError` (naming the file) when the evidence is not the file the scan
     analysed (SHA-256), the record has no figures (not a finished analysis, or written by an
-    older version), or a heatmap file is missing or of another size.
+    older version), or a heatmap file is missing or of another size; :class:`RecordError` when
+    a row is not a record.
     """
-    key = str(record.get("path"))
-    if record.get("status") != "ok":
-        raise ForensicError(evidence.path, f"the scan could not analyse it: {record.get('error')}")
-    if record.get("sha256") != evidence.sha256:
+    rec = as_record(record)
+    if not isinstance(rec, FileRecord):
+        raise ForensicError(evidence.path, f"the scan could not analyse it: {rec.error}")
+    if rec.sha256 != evidence.sha256:
         raise ForensicError(
             evidence.path,
             "changed since the scan (SHA-256 differs); the scan's result is not shown",
         )
-    details = record.get("details") or {}
-    results: dict[str, ModelResult] = {}
-    for name, short in (record.get("models") or {}).items():
-        if name not in details or not short.get("heatmap"):
-            raise ForensicError(evidence.path, f"the scan record of {name} has no figures")
-        results[name] = _result(details[name], _read_map(out / short["heatmap"], evidence))
-    ensemble = None
-    ens = record.get("ensemble")
-    if ens:
-        if not record.get("ensemble_details") or not ens.get("heatmap"):
-            raise ForensicError(evidence.path, "the scan record of the ensemble has no figures")
-        ensemble = _result(record["ensemble_details"], _read_map(out / ens["heatmap"], evidence))
-    faces = [
-        FaceRegion(
-            box=tuple(int(v) for v in f["box"]),  # type: ignore[arg-type]
-            confidence=float(f["confidence"]),
-            scores={str(k): float(v) for k, v in (f.get("scores") or {}).items()},
-        )
-        for f in record.get("faces") or []
-    ]
+    size = (evidence.height, evidence.width)
+
+    def rebuilt(m: ModelRecord, what: str) -> ModelResult:
+        if m.figures is None or not m.heatmap:
+            raise ForensicError(evidence.path, f"the scan record of {what} has no figures")
+        return m.figures.to_result(read_heatmap_png(out / m.heatmap, size))
+
     return ScanAnalysis(
         evidence=evidence,
-        results=results,
-        faces=faces,
-        ensemble=ensemble,
-        seconds=float(record.get("seconds") or 0.0),
+        results={m.name: rebuilt(m, m.name) for m in rec.models},
+        faces=[f.to_region() for f in rec.faces],
+        ensemble=None if rec.ensemble is None else rebuilt(rec.ensemble, "the ensemble"),
+        seconds=float(rec.seconds or 0.0),
         scan_out=out,
-        scan_key=key,
+        scan_key=rec.path,
     )

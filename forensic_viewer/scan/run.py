@@ -25,15 +25,9 @@ from engine.errors import EvidenceError, ForensicError
 from engine.io import load_evidence
 from engine.types import Evidence, Progress
 from forensic_viewer.environment import environment
-from forensic_viewer.scan.records import (
-    SCAN_INFO,
-    _ResultLog,
-    encode_jpeg,
-    error_record,
-    result_record,
-    thumbnail,
-    write_csv,
-)
+from forensic_viewer.scan.maps import encode_jpeg, thumbnail
+from forensic_viewer.scan.records import ErrorRecord, ScanRecord, error_record, result_record
+from forensic_viewer.scan.results import SCAN_INFO, ResultLog, write_csv
 
 if TYPE_CHECKING:  # torch loads only when a scan runs, not when results are read
     from engine.pipeline import Analyzer
@@ -252,9 +246,11 @@ def run_scan(
 
     ``files`` may be a lazy iterable (e.g. from :func:`iter_images`); ``total`` is then the
     count to report (``len(files)`` when it has one, else 0 for "unknown"). A bad file becomes
-    an error record and the scan goes on. ``on_file(index, total, record)`` is called after
-    every file (done, skipped or failed). ``cancel()`` is polled between files and between
-    window batches; a cancelled scan keeps every finished record and can be resumed.
+    an error record and the scan goes on. ``on_file(index, total, row)`` is called after
+    every file (done, skipped or failed) with its results.jsonl row as written (a JSON
+    object; :func:`~forensic_viewer.scan.records.as_record` types it). ``cancel()`` is polled
+    between files and between window batches; a cancelled scan keeps every finished record and
+    can be resumed.
     ``prefetch``: files decoded ahead of the one being analysed (0: no background thread).
     """
     from engine.tiling import Cancelled
@@ -269,7 +265,7 @@ def run_scan(
     )
     if total is None:
         total = len(files) if isinstance(files, Sized) else 0
-    log = _ResultLog(out)
+    log = ResultLog(out)
     summary = ScanSummary(total=total)
     keys: list[str] = []
     faces_checked = analyzer.faces is not None
@@ -292,13 +288,13 @@ def run_scan(
                 break
             finally:
                 loader.release(item)
-            if record["status"] == "ok":
-                summary.done += 1
+            if isinstance(record, ErrorRecord):
+                summary.failed.append((item.key, record.error))
             else:
-                summary.failed.append((item.key, record["error"]))
-            log.append(record)
+                summary.done += 1
+            row = log.append(record)
             if on_file is not None:
-                on_file(item.index, total, record)
+                on_file(item.index, total, row)
     finally:
         loader.close()
         log.compact()
@@ -322,7 +318,7 @@ def _analyse(
     faces_checked: bool,
     progress: Callable[[Progress], None] | None,
     cancel: Callable[[], bool] | None,
-) -> dict[str, Any]:
+) -> ScanRecord:
     """The record of one loaded file: analysed, or an error record naming the file."""
     if item.evidence is None:
         return error_record(item.key, None, item.error or "not loaded", file=item.path)

@@ -20,12 +20,13 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image
 
 from engine.decision import MANIPULATED
 from engine.errors import EvidenceError, ForensicError
 from engine.io import load_evidence
-from forensic_viewer.scan.records import SCAN_INFO, THUMB_SIDE, ResultIndex, thumb_name, thumbnail
+from forensic_viewer.scan.maps import THUMB_SIDE, read_thumbnail, thumb_name, thumbnail
+from forensic_viewer.scan.records import ModelRecord, ScanRecord, as_record
+from forensic_viewer.scan.results import SCAN_INFO, ResultIndex
 
 RAN = "ran"
 NOT_RUN = "not run"
@@ -125,37 +126,38 @@ class TriageRow:
         }
 
 
-def _cell(name: str, d: Mapping[str, Any] | None) -> Cell:
-    if not d or d.get("score") is None:
+def _cell(name: str, m: ModelRecord | None) -> Cell:
+    if m is None:
         return Cell(name, NOT_RUN)
     return Cell(
         name,
         RAN,
-        score=float(d["score"]),
-        verdict=str(d.get("verdict")),
-        forged_fraction=None if d.get("forged_fraction") is None else float(d["forged_fraction"]),
-        threshold=None if d.get("threshold") is None else float(d["threshold"]),
+        score=float(m.score),
+        verdict=m.verdict,
+        forged_fraction=float(m.forged_fraction),
+        threshold=float(m.threshold),
     )
 
 
 def triage_row(
-    record: Mapping[str, Any],
+    record: ScanRecord | Mapping[str, Any],
     models: Sequence[str] | None = None,
     ensemble: str | None = None,
 ) -> TriageRow:
-    """The triage row of one results.jsonl ``record``.
+    """The triage row of one scan ``record`` (typed, or a results.jsonl row as written).
 
     models: every model the scan ran, in column order (from scan.json; default: the record's
         own), so that a model with no result on this file shows as "not run".
     ensemble: the ensemble the scan was configured with, if any (shown "not run" when absent).
+    Raises :class:`~forensic_viewer.scan.records.RecordError` for a row that is not a record.
     """
-    found: Mapping[str, Any] = record.get("models") or {}
+    rec = as_record(record)
+    found = {m.name: m for m in rec.models}
     names = list(models) if models is not None else list(found)
     names += [n for n in found if n not in names]
     cells = tuple(_cell(n, found.get(n)) for n in names)
-    ens_rec = record.get("ensemble")
-    ens_name = (ens_rec or {}).get("name") or ensemble
-    ens = None if ens_name is None else _cell(str(ens_name), ens_rec)
+    ens_name = rec.ensemble.name if rec.ensemble is not None else ensemble
+    ens = None if ens_name is None else _cell(ens_name, rec.ensemble)
     ran = [c for c in cells if c.status == RAN]
     scores = [c.score for c in ran if c.score is not None]
     spread = float(max(scores) - min(scores)) if len(scores) >= 2 else None
@@ -164,21 +166,19 @@ def triage_row(
     else:
         fracs = [c.forged_fraction for c in ran if c.forged_fraction is not None]
         fraction = max(fracs) if fracs else None
-    faces_checked = record.get("faces_checked")
-    faces = len(record.get("faces") or []) if faces_checked else None
     return TriageRow(
-        key=str(record["path"]),
-        file=record.get("file"),
-        status=str(record.get("status")),
-        error=record.get("error"),
-        sha256=record.get("sha256"),
+        key=rec.path,
+        file=rec.file,
+        status=rec.status,
+        error=rec.error,
+        sha256=rec.sha256,
         cells=cells,
         ensemble=ens,
         forged_fraction=fraction,
-        faces=faces,
+        faces=len(rec.faces) if rec.faces_checked else None,
         disagreement=spread,
         verdicts_disagree=len({c.verdict for c in ran}) > 1,
-        thumbnail=record.get("thumbnail"),
+        thumbnail=rec.thumbnail,
     )
 
 
@@ -199,15 +199,6 @@ def triage_rows(out: Path, keys: Iterable[str] | None = None) -> Iterator[Triage
         return
     for rec in index.iter_records(keys):
         yield triage_row(rec, models, info.get("ensemble"))
-
-
-def read_thumbnail(path: Path, max_side: int = THUMB_SIDE) -> NDArray[np.uint8] | None:
-    """A thumbnail file written by a scan, as [h, w, 3] uint8 RGB (None when unreadable)."""
-    try:
-        with Image.open(path, formats=["JPEG"]) as im:
-            return thumbnail(np.asarray(im.convert("RGB")), max_side)
-    except (OSError, ValueError):
-        return None
 
 
 def load_thumbnail(

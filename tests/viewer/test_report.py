@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from forensic_viewer.report import (
     write_report,
 )
 from forensic_viewer.report.figures import FigureStyle, annotated_figure, legend_bar
+from forensic_viewer.scan.records import ErrorRecord, FaceRecord, FileRecord, ModelRecord
 from forensic_viewer.scan.triage import NOT_RUN, triage_row, triage_rows
 from tests.conftest import write_rgb
 
@@ -366,30 +368,25 @@ def test_report_without_figures_keeps_tables_and_thumbnails(scanned: Path, tmp_p
 
 
 def test_triage_rows_define_disagreement_and_never_pass_a_missing_check() -> None:
-    rec = {
-        "path": "x.png",
-        "status": "ok",
-        "models": {
-            "a": {"score": 0.9, "verdict": "manipulated", "forged_fraction": 0.2, "threshold": 0.1},
-            "b": {"score": 0.2, "verdict": "authentic", "forged_fraction": 0.01, "threshold": 0.1},
-        },
-        "ensemble": {
-            "name": "ens",
-            "score": 0.6,
-            "verdict": "manipulated",
-            "forged_fraction": 0.05,
-            "threshold": 0.5,
-        },
-        "faces": [{"box": [0, 0, 4, 4]}],
-        "faces_checked": True,
-    }
+    a = ModelRecord("a", 0.9, "manipulated", 0.2, 0.1)
+    b = ModelRecord("b", 0.2, "authentic", 0.01, 0.1)
+    rec = FileRecord(
+        path="x.png",
+        sha256="0" * 64,
+        width=4,
+        height=4,
+        models=(a, b),
+        ensemble=ModelRecord("ens", 0.6, "manipulated", 0.05, 0.5),
+        faces=(FaceRecord((0, 0, 4, 4), 0.9),),
+        faces_checked=True,
+    )
     row = triage_row(rec, ["a", "b", "c"])
     assert row.disagreement == pytest.approx(0.7) and row.verdicts_disagree
     assert row.cell("c").status == NOT_RUN and row.cell("c").text == "not run"
     assert row.forged_fraction == 0.05 and row.faces == 1 and row.flagged
-    one = triage_row({**rec, "models": {"a": rec["models"]["b"]}, "faces_checked": False}, ["a"])
+    one = triage_row(replace(rec, models=(replace(b, name="a"),), faces_checked=False), ["a"])
     assert one.disagreement is None and not one.verdicts_disagree and one.faces is None
-    err = triage_row({"path": "e", "status": "error", "error": "bad", "models": {}}, ["a"], "ens")
+    err = triage_row(ErrorRecord("e", "bad"), ["a"], "ens")
     assert err.cell("a").status == NOT_RUN and err.ensemble.status == NOT_RUN
     assert not err.flagged and err.forged_fraction is None
 

@@ -18,7 +18,8 @@ import pytest
 
 import forensic_viewer.scan.run as scanning
 from engine.types import Analysis, Evidence, ModelResult
-from forensic_viewer.scan.records import ResultIndex, read_records
+from forensic_viewer.scan.records import ErrorRecord, FileRecord
+from forensic_viewer.scan.results import ResultIndex, read_records
 from forensic_viewer.scan.run import Prefetcher, run_scan
 from forensic_viewer.scan.walk import iter_images, rel_key
 from tests.conftest import write_rgb
@@ -178,11 +179,12 @@ def test_a_corrupt_file_travels_as_an_error_record_in_order(tmp_path: Path) -> N
     assert seen[2] == (2, "f002.png", "error")
     assert summary.done == 4 and [k for k, _ in summary.failed] == ["f002.png"]
     rec = read_records(out)["f002.png"]
-    assert "f002.png" in rec["error"] and rec["models"] == {}
-    assert rec["file"] == str((folder / "f002.png").resolve())
+    assert isinstance(rec, ErrorRecord) and "f002.png" in rec.error and rec.models == ()
+    assert rec.file == str((folder / "f002.png").resolve())
     ok = read_records(out)["f001.png"]
-    assert ok["evidence"]["format"] == "PNG" and ok["faces_checked"] is False
-    assert (out / ok["thumbnail"]).is_file()
+    assert isinstance(ok, FileRecord) and ok.evidence is not None
+    assert ok.evidence.format == "PNG" and ok.faces_checked is False
+    assert ok.thumbnail is not None and (out / ok.thumbnail).is_file()
 
 
 def test_cancel_stops_the_thread_and_resume_finishes_without_redoing(tmp_path: Path) -> None:
@@ -246,16 +248,20 @@ def test_torn_last_line_is_ignored_and_the_next_record_starts_clean(tmp_path: Pa
 
 
 def test_result_index_last_record_wins_and_reads_in_the_asked_order(tmp_path: Path) -> None:
+    ok = {"status": "ok", "sha256": "0" * 64, "width": 1, "height": 1, "models": {}}
+    ens = {"name": "e", "score": 0.5, "verdict": "authentic", "forged_fraction": 0.0}
     recs = [
-        {"path": "a", "status": "error", "models": {}},
-        {"path": "b", "status": "ok", "models": {}},
-        {"path": "a", "status": "ok", "models": {}, "ensemble": {}},
+        {"path": "a", "status": "error", "error": "bad", "models": {}},
+        {"path": "b", **ok},
+        {"path": "a", **ok, "ensemble": {**ens, "threshold": 0.5}},
+        {"path": "c", **ok, "ensemble": ens},  # not a record (no threshold): skipped
     ]
     (tmp_path / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs))
     index = ResultIndex(tmp_path)
     assert index.keys() == ["a", "b"] and index.done_keys() == {"a", "b"}
     assert index.get("a")["status"] == "ok" and index.has_ensemble
-    assert [r["path"] for r in index.iter_records(["b", "zz", "a"])] == ["b", "a"]
+    assert index.record("a").ensemble.name == "e"
+    assert [r.path for r in index.iter_records(["b", "zz", "a"])] == ["b", "a"]
 
 
 def test_real_analyzer_gives_the_same_records_with_and_without_prefetch(
@@ -268,12 +274,13 @@ def test_real_analyzer_gives_the_same_records_with_and_without_prefetch(
     for i in range(3):
         write_rgb(folder / f"r{i}.jpg", 48, 40, seed=i, fmt="JPEG")
     an = Analyzer([str(tiny_checkpoint)], device="cpu")
-    out: dict[int, dict[str, dict]] = {}
+    out: dict[int, dict[str, FileRecord]] = {}
     for depth in (0, 2):
         run_scan(files_of(folder), an, tmp_path / f"o{depth}", source="t", prefetch=depth)
-        out[depth] = read_records(tmp_path / f"o{depth}")
+        out[depth] = read_records(tmp_path / f"o{depth}")  # type: ignore[assignment]
     assert set(out[0]) == set(out[2]) == {"r0.jpg", "r1.jpg", "r2.jpg"}
     for key in out[0]:
-        a, b = out[0][key]["models"]["tiny"], out[2][key]["models"]["tiny"]
-        assert a["score"] == b["score"] and a["forged_fraction"] == b["forged_fraction"]
-        assert out[0][key]["sha256"] == out[2][key]["sha256"]
+        a, b = out[0][key].model("tiny"), out[2][key].model("tiny")
+        assert a is not None and b is not None
+        assert a.score == b.score and a.forged_fraction == b.forged_fraction
+        assert out[0][key].sha256 == out[2][key].sha256

@@ -1,0 +1,97 @@
+"""The image files of a scan output folder: 8-bit heatmap PNGs and triage thumbnails (no Qt).
+
+The results rows (:mod:`forensic_viewer.scan.records`) name these files by paths relative to
+the output folder; this module decides those names and reads and writes the pixels:
+
+- ``maps/<relative path>.<model>.png``: each heatmap as 8-bit grayscale at the evidence's full
+  (orientation-corrected) resolution, value = round(255 x probability);
+- ``thumbs/<relative path>.jpg``: a small JPEG of the evidence (long side :data:`THUMB_SIDE`)
+  for triage tables, made while the file was decoded anyway.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+
+from engine.errors import ForensicError
+from engine.files import AtomicFile
+
+MAPS = "maps"
+
+
+THUMBS = "thumbs"
+
+
+THUMB_SIDE = 160  # px, long side of a triage thumbnail
+
+
+def map_name(key: str, model: str) -> str:
+    """Where the heatmap of ``model`` on the file ``key`` goes, relative to the output folder."""
+    return f"{MAPS}/{key}.{model}.png"
+
+
+def thumb_name(key: str) -> str:
+    """Where the thumbnail of the file ``key`` goes, relative to the output folder."""
+    return f"{THUMBS}/{key}.jpg"
+
+
+def save_heatmap_png(heatmap: NDArray[np.floating], path: Path) -> None:
+    """``heatmap`` [H, W] in [0, 1] as 8-bit grayscale, value = round(255 x probability).
+
+    zlib level 1: a third of the CPU time of Pillow's default level 6 for files about half
+    again as large; encoding is the largest cost of a scan besides the network.
+    """
+    u8 = np.rint(np.clip(heatmap, 0.0, 1.0) * 255.0).astype(np.uint8)
+    with AtomicFile(path) as out:
+        Image.fromarray(u8, mode="L").save(out.file, format="PNG", compress_level=1)
+
+
+def read_heatmap_png(path: Path, size: tuple[int, int]) -> NDArray[np.float32]:
+    """The 8-bit heatmap file ``path`` as [H, W] float32 in [0, 1].
+
+    size: the evidence's (height, width); a map of another size belongs to another file.
+    Raises :class:`ForensicError` naming the file when it cannot be read or its size differs.
+    """
+    try:
+        with Image.open(path, formats=["PNG"]) as im:
+            heat = np.asarray(im.convert("L"), dtype=np.float32) / np.float32(255.0)
+    except (OSError, ValueError) as e:
+        raise ForensicError(path, f"heatmap cannot be read ({e})") from e
+    if heat.shape != size:
+        raise ForensicError(
+            path,
+            f"heatmap is {heat.shape[1]}×{heat.shape[0]}, the evidence is {size[1]}×{size[0]}",
+        )
+    return heat
+
+
+def thumbnail(rgb: NDArray[np.uint8], max_side: int = THUMB_SIDE) -> NDArray[np.uint8]:
+    """``rgb`` [H, W, 3] scaled (area interpolation) so its long side is at most ``max_side``."""
+    h, w = rgb.shape[:2]
+    scale = max_side / max(h, w)
+    if scale >= 1.0:
+        return np.ascontiguousarray(rgb)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+
+
+def encode_jpeg(rgb: NDArray[np.uint8], quality: int = 85) -> bytes:
+    """``rgb`` [H, W, 3] as JPEG bytes (the thumbnail file's content)."""
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="JPEG", quality=quality)
+    return buf.getvalue()
+
+
+def read_thumbnail(path: Path, max_side: int = THUMB_SIDE) -> NDArray[np.uint8] | None:
+    """A thumbnail file written by a scan, as [h, w, 3] uint8 RGB (None when unreadable)."""
+    try:
+        with Image.open(path, formats=["JPEG"]) as im:
+            return thumbnail(np.asarray(im.convert("RGB")), max_side)
+    except (OSError, ValueError):
+        return None
