@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.checkpoints import CheckpointMeta, read_meta
+from engine.ensemble import ENSEMBLE_SUFFIX
 from engine.errors import CheckpointError, ModelNotTrainedError
 from engine.models.registry import list_models
 
@@ -82,7 +83,7 @@ def discover_ensembles(extra: Iterable[str | Path] = ()) -> list[Path]:
     out: list[Path] = []
     for folder in search_dirs(extra):
         if folder.is_dir():
-            out.extend(sorted(folder.glob("*.ensemble.json")))
+            out.extend(sorted(folder.glob(f"*{ENSEMBLE_SUFFIX}")))
     return out
 
 
@@ -96,7 +97,7 @@ def resolve(spec: str, extra: Iterable[str | Path] = ()) -> Path:
         if spec in (e.name, e.path.stem, e.path.name):
             return e.path
     for p in discover_ensembles(extra):
-        if spec in (p.name, p.name.removesuffix(".ensemble.json")):
+        if spec in (p.name, p.name.removesuffix(ENSEMBLE_SUFFIX)):
             return p
     if spec in list_models():
         raise ModelNotTrainedError(
