@@ -42,7 +42,26 @@ def user_models_dir() -> Path:
 
 
 def search_dirs(extra: Iterable[str | Path] = ()) -> list[Path]:
-    return [BUNDLED_MODELS, user_models_dir(), *(Path(p) for p in extra)]
+    return [folder for folder, _origin in _labelled_dirs(extra)]
+
+
+def _labelled_dirs(extra: Iterable[str | Path]) -> list[tuple[Path, str]]:
+    """The search folders in search order, each with the origin its models are listed under."""
+    return [
+        (BUNDLED_MODELS, "bundled"),
+        (user_models_dir(), "user"),
+        *((Path(p), "extra") for p in extra),
+    ]
+
+
+def origin_of(path: str | Path, extra: Iterable[str | Path] = ()) -> str:
+    """``"bundled"``, ``"user"`` or ``"extra"``: the search folder that holds ``path``;
+    ``"file"`` when none does."""
+    parent = Path(path).resolve().parent
+    for folder, origin in _labelled_dirs(extra):
+        if folder.resolve() == parent:
+            return origin
+    return "file"
 
 
 @dataclass(frozen=True)
@@ -60,9 +79,7 @@ def discover(extra: Iterable[str | Path] = ()) -> tuple[list[CatalogEntry], list
     entries: list[CatalogEntry] = []
     problems: list[str] = []
     seen: set[Path] = set()
-    dirs = search_dirs(extra)
-    for i, folder in enumerate(dirs):
-        origin = "bundled" if i == 0 else "user" if i == 1 else "extra"
+    for folder, origin in _labelled_dirs(extra):
         if not folder.is_dir():
             continue
         for path in sorted(folder.glob("*.safetensors")):
