@@ -69,7 +69,7 @@ from engine.devices import available_devices
 from engine.errors import CheckpointError
 from engine.files import atomic_write
 from engine.formatting import format_duration
-from engine.models.diffforensics import IMAGENET, IMAGENET_ENCODERS, imagenet_effnet_file
+from engine.models.backbones import IMAGENET, IMAGENET_ENCODERS, imagenet_effnet_file
 from engine.models.registry import get_spec, list_models
 
 RUN_STATE = "training-dialog.json"  # configuration and finished stages, in the run folder
