@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.checkpoints import CheckpointMeta, read_meta
+from engine.ensemble import ENSEMBLE_SUFFIX
 from engine.errors import CheckpointError, ModelNotTrainedError
 from engine.models.registry import list_models
 
@@ -41,7 +42,26 @@ def user_models_dir() -> Path:
 
 
 def search_dirs(extra: Iterable[str | Path] = ()) -> list[Path]:
-    return [BUNDLED_MODELS, user_models_dir(), *(Path(p) for p in extra)]
+    return [folder for folder, _origin in _labelled_dirs(extra)]
+
+
+def _labelled_dirs(extra: Iterable[str | Path]) -> list[tuple[Path, str]]:
+    """The search folders in search order, each with the origin its models are listed under."""
+    return [
+        (BUNDLED_MODELS, "bundled"),
+        (user_models_dir(), "user"),
+        *((Path(p), "extra") for p in extra),
+    ]
+
+
+def origin_of(path: str | Path, extra: Iterable[str | Path] = ()) -> str:
+    """``"bundled"``, ``"user"`` or ``"extra"``: the search folder that holds ``path``;
+    ``"file"`` when none does."""
+    parent = Path(path).resolve().parent
+    for folder, origin in _labelled_dirs(extra):
+        if folder.resolve() == parent:
+            return origin
+    return "file"
 
 
 @dataclass(frozen=True)
@@ -59,9 +79,7 @@ def discover(extra: Iterable[str | Path] = ()) -> tuple[list[CatalogEntry], list
     entries: list[CatalogEntry] = []
     problems: list[str] = []
     seen: set[Path] = set()
-    dirs = search_dirs(extra)
-    for i, folder in enumerate(dirs):
-        origin = "bundled" if i == 0 else "user" if i == 1 else "extra"
+    for folder, origin in _labelled_dirs(extra):
         if not folder.is_dir():
             continue
         for path in sorted(folder.glob("*.safetensors")):
@@ -82,7 +100,7 @@ def discover_ensembles(extra: Iterable[str | Path] = ()) -> list[Path]:
     out: list[Path] = []
     for folder in search_dirs(extra):
         if folder.is_dir():
-            out.extend(sorted(folder.glob("*.ensemble.json")))
+            out.extend(sorted(folder.glob(f"*{ENSEMBLE_SUFFIX}")))
     return out
 
 
@@ -96,7 +114,7 @@ def resolve(spec: str, extra: Iterable[str | Path] = ()) -> Path:
         if spec in (e.name, e.path.stem, e.path.name):
             return e.path
     for p in discover_ensembles(extra):
-        if spec in (p.name, p.name.removesuffix(".ensemble.json")):
+        if spec in (p.name, p.name.removesuffix(ENSEMBLE_SUFFIX)):
             return p
     if spec in list_models():
         raise ModelNotTrainedError(

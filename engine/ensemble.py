@@ -31,6 +31,8 @@ from engine.decision import AUTHENTIC, MANIPULATED, forged_fraction
 from engine.errors import CheckpointError
 from engine.types import ModelResult
 
+ENSEMBLE_SUFFIX = ".ensemble.json"  # every ensemble file's name ends so; checkpoints never do
+
 
 @dataclass(frozen=True)
 class Member:
@@ -67,7 +69,7 @@ class Ensemble:
             data = json.loads(path.read_text(encoding="utf-8"))
             members = [Member(**m) for m in data["members"]]
             return cls(
-                name=str(data.get("name") or path.name.removesuffix(".ensemble.json")),
+                name=str(data.get("name") or path.name.removesuffix(ENSEMBLE_SUFFIX)),
                 members=members,
                 threshold=float(data.get("threshold", 0.5)),
                 pixel_threshold=float(data.get("pixel_threshold", 0.5)),

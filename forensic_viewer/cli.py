@@ -20,7 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from engine import catalog
+from engine.assembly import available_models
+from engine.ensemble import ENSEMBLE_SUFFIX
 from engine.errors import ForensicError
 from engine.types import Progress
 
@@ -81,8 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def build_analyzer(args: argparse.Namespace):  # -> Analyzer, imported lazily (torch start-up)
     """The Analyzer of ``--model``/``--device``/``--window``/``--stride``/``--no-faces``
-    (assembled as the batch dialog does: :func:`forensic_viewer.assembly.assemble_analyzer`)."""
-    from forensic_viewer.assembly import NoModelError, assemble_analyzer
+    (assembled as the batch dialog does: :func:`engine.assembly.assemble_analyzer`)."""
+    from engine.assembly import NoModelError, assemble_analyzer
 
     if args.window is not None and args.window < 1:
         raise UsageError(f"--window must be >= 1, got {args.window}")
@@ -251,41 +252,42 @@ def cmd_scan(args: argparse.Namespace) -> int:
 def cmd_models(args: argparse.Namespace) -> int:
     from engine.models import get_spec, list_models
 
-    entries, problems = catalog.discover(args.extra)
+    listing = available_models(args.extra)
     if args.name:
-        for e in entries:
+        for e in listing.checkpoints:
             if args.name in (e.name, e.path.stem):
                 card = e.path.with_suffix(".md")
                 if card.exists():
                     print(card.read_text(encoding="utf-8"))
-                else:
+                elif e.meta is not None:
                     print(json.dumps(json.loads(e.meta.to_json()), indent=2))
                 return 0
-        for p in catalog.discover_ensembles(args.extra):
-            if args.name in (p.name, p.name.removesuffix(".ensemble.json")):
-                card = p.with_name(p.name.removesuffix(".ensemble.json") + ".md")
-                print(card.read_text(encoding="utf-8") if card.exists() else p.read_text())
+        for e in listing.ensembles:
+            if args.name in (e.path.name, e.name):
+                card = e.path.with_name(e.path.name.removesuffix(ENSEMBLE_SUFFIX) + ".md")
+                print(card.read_text(encoding="utf-8") if card.exists() else e.path.read_text())
                 return 0
         raise UsageError(f"no checkpoint or ensemble named '{args.name}'")
     print("Architectures:")
     for name in list_models():
         print(f"  {name:<24} {get_spec(name).description}")
     print("\nCheckpoints:")
-    if not entries:
+    if not listing.checkpoints:
         print("  (none installed: train one with `forensic-train fit`)")
-    for e in entries:
+    for e in listing.checkpoints:
+        if e.meta is None:
+            continue
         metrics = e.meta.metrics
         figs = ", ".join(f"{k} {v:.3f}" for k, v in metrics.items() if isinstance(v, float | int))
         print(f"  {e.name:<24} {e.meta.architecture:<20} {e.origin:<8} {e.path}")
         print(f"  {'':<24} θ {e.meta.decision.threshold:.4g} ({e.meta.decision.provenance})")
         if figs:
             print(f"  {'':<24} {figs}")
-    ensembles = catalog.discover_ensembles(args.extra)
-    if ensembles:
+    if listing.ensembles:
         print("\nEnsembles:")
-        for p in ensembles:
-            print(f"  {p.name.removesuffix('.ensemble.json'):<24} {p}")
-    for line in problems:
+        for e in listing.ensembles:
+            print(f"  {e.name:<24} {e.path}")
+    for line in listing.problems:
         print(f"  unreadable: {line}", file=sys.stderr)
     return 0
 

@@ -393,7 +393,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     a = p.parse_args(argv)
     if a.ensemble:
-        out = a.checkpoint.with_name(a.checkpoint.name.removesuffix(".ensemble.json") + ".md")
+        from engine.ensemble import ENSEMBLE_SUFFIX
+
+        out = a.checkpoint.with_name(a.checkpoint.name.removesuffix(ENSEMBLE_SUFFIX) + ".md")
         out.write_text(
             ensemble_card(a.checkpoint, json.loads(a.eval_json.read_text())), encoding="utf-8"
         )

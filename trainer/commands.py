@@ -18,6 +18,7 @@ import cv2
 import torch
 
 from engine.checkpoints import CheckpointMeta, LoadedModel, load_checkpoint
+from engine.ensemble import ENSEMBLE_SUFFIX
 from trainer.data.augment import preset
 from trainer.data.datasets import ImageDataset, WindowConfig, WindowDataset, load_items
 from trainer.data.records import SkipLog
@@ -350,8 +351,8 @@ def run_ensemble(args: argparse.Namespace) -> int:
 
     if len(args.model) < 2:
         raise UsageError(args.model[0], "an ensemble needs at least two --model checkpoints")
-    if not args.out.name.endswith(".ensemble.json"):
-        raise UsageError(args.out, "the ensemble file's name must end in .ensemble.json")
+    if not args.out.name.endswith(ENSEMBLE_SUFFIX):
+        raise UsageError(args.out, f"the ensemble file's name must end in {ENSEMBLE_SUFFIX}")
     models = [_load_model(p, args.device) for p in args.model]
     samples = _eval_samples(args, args.split)
     _writable_dir(args.out.parent)

@@ -37,7 +37,7 @@ import numpy as np
 
 from engine.checkpoints import LoadedModel
 from engine.decision import MANIPULATED
-from engine.ensemble import Ensemble, Member
+from engine.ensemble import ENSEMBLE_SUFFIX, Ensemble, Member
 from engine.pipeline import Analyzer
 from engine.types import ModelResult
 from trainer.data.records import Sample, SkipLog, load_mask
@@ -221,7 +221,7 @@ def run(args: argparse.Namespace, samples: list[Sample], models: list[LoadedMode
     )
     det, threshold, _ = choose_detection(cached, names)
     loc, pixel_threshold, _ = choose_localization(cached, names)
-    name = args.name or args.out.name.removesuffix(".ensemble.json")
+    name = args.name or args.out.name.removesuffix(ENSEMBLE_SUFFIX)
     data = ", ".join(str(d) for d in args.data)
     provenance = (
         f"weights and thresholds chosen on {len(cached)} images ({args.split} split of {data}, "

@@ -125,7 +125,7 @@ def pretrained_field(arch: str) -> str | None:
 def _imagenet() -> tuple[str, tuple[str, ...], Callable[[], Path]]:
     """The ``imagenet`` shorthand, the encoders it is known for, and the finder of its weights
     (from the architectures' module, which imports torch)."""
-    from engine.models.diffforensics import IMAGENET, IMAGENET_ENCODERS, imagenet_effnet_file
+    from engine.models.backbones import IMAGENET, IMAGENET_ENCODERS, imagenet_effnet_file
 
     return IMAGENET, IMAGENET_ENCODERS, imagenet_effnet_file
 

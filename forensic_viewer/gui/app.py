@@ -20,7 +20,7 @@ from types import TracebackType
 from PySide6.QtCore import QObject, QThread, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
-from engine.catalog import default_models, discover_ensembles, resolve
+from engine.assembly import resolve_models
 from engine.devices import available_devices
 from engine.errors import ForensicError
 
@@ -108,23 +108,6 @@ class ExceptionHook(QObject):
         )
         self.dialogs.append(box)
         box.show()
-
-
-def resolve_models(models: list[str] | None) -> tuple[list[str], list[str]]:
-    """Checkpoint (and ensemble) files for ``models``, names or paths, and one line per model
-    that cannot be used. None: the bundled checkpoints and the first ensemble found, as the
-    command line's ``analyze`` does."""
-    if models is None:
-        ensembles = discover_ensembles()[:1]
-        return [str(p) for p in default_models()] + [str(p) for p in ensembles], []
-    paths: list[str] = []
-    problems: list[str] = []
-    for spec in models:
-        try:
-            paths.append(str(resolve(spec)))
-        except ForensicError as e:
-            problems.append(str(e))
-    return paths, problems
 
 
 def run_gui(paths: list[str], models: list[str] | None, device: str) -> int:

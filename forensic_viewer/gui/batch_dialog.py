@@ -1,7 +1,7 @@
 """The batch dialog: scan a folder off the GUI thread, with pause, cancel, resume and triage.
 
 :class:`ScanWorker` is a ``QThread`` that lists the folder, builds its own
-:class:`~engine.pipeline.Analyzer` (:func:`~forensic_viewer.assembly.assemble_analyzer`, as the
+:class:`~engine.pipeline.Analyzer` (:func:`~engine.assembly.assemble_analyzer`, as the
 command line does) and runs :func:`~forensic_viewer.scan.run.run_scan` into the output folder,
 so a scan started here and one started with ``forensic-viewer scan`` write the same files and
 can resume each other. Pause and cancel go through the ``cancel`` hook that ``run_scan`` polls
@@ -66,6 +66,7 @@ from engine.formatting import format_duration
 from engine.io import IMAGE_SUFFIXES
 from engine.types import Progress
 from forensic_viewer.gui.mailbox import Mailbox
+from forensic_viewer.gui.panels import model_label
 from forensic_viewer.gui.triage_table import TABLE_THUMB, TriageFilter, TriageModel
 from forensic_viewer.scan.records import analysis_from_record
 from forensic_viewer.scan.results import ResultIndex
@@ -157,7 +158,7 @@ class ScanWorker(QThread):
         self.mailbox.post("file", index, total, row.key not in self._done_before, row)
 
     def run(self) -> None:
-        from forensic_viewer.assembly import assemble_analyzer
+        from engine.assembly import assemble_analyzer
         from forensic_viewer.scan.run import run_scan
 
         job = self.job
@@ -244,15 +245,11 @@ class _ModelList(QListWidget):
         super().__init__(parent)
 
     def fill(self, checked: Sequence[str]) -> None:
-        from engine.catalog import discover, discover_ensembles
+        from engine.assembly import available_models
 
         self.clear()
-        entries, _problems = discover()
-        rows = [
-            (str(p), f"{p.name.removesuffix('.ensemble.json')}  [ensemble]")
-            for p in discover_ensembles()
-        ]
-        rows += [(str(e.path), f"{e.name}  [{e.origin}, {e.meta.architecture}]") for e in entries]
+        listing = available_models()
+        rows = [(str(e.path), model_label(e)) for e in (*listing.ensembles, *listing.checkpoints)]
         wanted = {str(Path(p).resolve()) for p in checked}
         known = {str(Path(p).resolve()) for p, _ in rows}
         rows += [(p, Path(p).name) for p in checked if str(Path(p).resolve()) not in known]

@@ -34,8 +34,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.catalog import BUNDLED_MODELS, discover, discover_ensembles, user_models_dir
-from engine.checkpoints import read_meta
+from engine.assembly import ModelEntry, available_models, describe_model
+from engine.catalog import BUNDLED_MODELS, user_models_dir
 from engine.devices import available_devices
 from engine.errors import ForensicError
 from engine.types import Analysis, Evidence, ModelResult
@@ -537,6 +537,14 @@ class MetadataPanel(QTreeWidget):
 # --- models ----------------------------------------------------------------------------------
 
 
+def model_label(entry: ModelEntry) -> str:
+    """A model list row: the name, then where it comes from and, for a checkpoint, its
+    architecture (``tiny  [user, crfd-net-compact]``, ``duo  [ensemble]``)."""
+    if entry.meta is None:
+        return f"{entry.name}  [ensemble{' file' if entry.origin == 'file' else ''}]"
+    return f"{entry.name}  [{entry.origin}, {entry.meta.architecture}]"
+
+
 class ModelPanel(QWidget):
     """Choose the checkpoints (bundled, user, or a file) and the device; ``apply`` asks for them."""
 
@@ -577,40 +585,28 @@ class ModelPanel(QWidget):
             if it.data(Qt.ItemDataRole.UserRole + 1)
         ]
         self.list.clear()
-        entries, problems = discover()
-        for path in discover_ensembles():
-            self._add(str(path), f"{path.name.removesuffix('.ensemble.json')}  [ensemble]", "")
-        for e in entries:
-            self._add(
-                str(e.path),
-                f"{e.name}  [{e.origin}, {e.meta.architecture}]",
-                e.meta.decision.provenance,
-                metrics=e.meta.metrics,
-            )
+        listing = available_models()
+        for entry in (*listing.ensembles, *listing.checkpoints):
+            self._add(entry)
         for path in extra_paths:
             self.add_file(path)
         self.set_checked(checked)
-        if not entries:
+        problems = list(listing.problems)
+        if not listing.checkpoints:
             problems.insert(0, f"no checkpoints in {BUNDLED_MODELS} or {user_models_dir()}")
         self.status.setText("\n".join(problems))
 
-    def _add(
-        self,
-        path: str,
-        text: str,
-        provenance: str,
-        *,
-        picked: bool = False,
-        metrics: dict[str, object] | None = None,
-    ) -> None:
+    def _add(self, entry: ModelEntry, *, picked: bool = False) -> None:
         """One row; its tooltip holds the file, θ's provenance and the measured figures."""
-        path = str(Path(path).resolve())
+        path = str(entry.path.resolve())
+        meta = entry.meta
+        provenance = meta.decision.provenance if meta is not None else ""
         figures = ", ".join(
             f"{k.removeprefix('val_')} {v:.3g}"
-            for k, v in (metrics or {}).items()
+            for k, v in (meta.metrics if meta is not None else {}).items()
             if isinstance(v, float) and v == v
         )
-        item = QListWidgetItem(plain(text))
+        item = QListWidgetItem(plain(model_label(entry)))
         item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
         item.setCheckState(Qt.CheckState.Unchecked)
         item.setData(Qt.ItemDataRole.UserRole, path)
@@ -627,19 +623,12 @@ class ModelPanel(QWidget):
         if path in self.paths():
             self.set_checked(set(self.checked_paths()) | {path})
             return True
-        if path.endswith(".ensemble.json"):
-            name = Path(path).name.removesuffix(".ensemble.json")
-            self._add(path, f"{name}  [ensemble file]", "", picked=True)
-        else:
-            try:
-                meta = read_meta(path)
-            except ForensicError as e:
-                self.problem.emit(str(e))
-                return False
-            name = meta.name or Path(path).stem
-            self._add(
-                path, f"{name}  [file, {meta.architecture}]", meta.decision.provenance, picked=True
-            )
+        try:
+            entry = describe_model(path)
+        except ForensicError as e:
+            self.problem.emit(str(e))
+            return False
+        self._add(entry, picked=True)
         self.set_checked(set(self.checked_paths()) | {path})
         return True
 

@@ -131,10 +131,11 @@ def image_report_job(
 def not_run_models(analysis: Analysis, model_paths: Sequence[str]) -> dict[str, str]:
     """Models in use (checkpoint files) that have no result on ``analysis``, with the reason."""
     from engine.checkpoints import read_meta
+    from engine.ensemble import ENSEMBLE_SUFFIX
 
     out: dict[str, str] = {}
     for path in model_paths:
-        if path.endswith(".ensemble.json"):
+        if path.endswith(ENSEMBLE_SUFFIX):
             continue
         try:
             meta = read_meta(path)

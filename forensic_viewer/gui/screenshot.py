@@ -41,7 +41,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from forensic_viewer.gui.app import resolve_models
+    from engine.assembly import resolve_models
     from forensic_viewer.gui.main_window import MainWindow, expand_paths
 
     args = _parse(argv)

@@ -26,7 +26,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QThread, Signal
 
@@ -35,9 +35,12 @@ from engine.types import Analysis, Progress
 from forensic_viewer.events import Event
 from forensic_viewer.layers import Layer, LayerList, RenderJob
 
+if TYPE_CHECKING:
+    from engine.faces import FaceDetector
+    from engine.pipeline import Analyzer
+
 log = logging.getLogger(__name__)
 
-ENSEMBLE_SUFFIX = ".ensemble.json"
 PROGRESS_INTERVAL = 0.05  # seconds between progress signals (the last one always goes out)
 # Window batches are sized to take about this long, so Cancel is answered within about that
 # (plus the slowest single window); the cancel-latency target is 0.3 s (bench/bench_gui.py).
@@ -77,16 +80,18 @@ class AnalysisWorker(QThread):
         self._next_job = 1
         self._cancel_before = 0  # every job with an id below this is cancelled
         self._want_faces = faces
-        self._analyzer: object | None = None  # engine.pipeline.Analyzer, owned by this thread
-        self._detector: object | None = None  # engine.faces.FaceDetector, owned by this thread
+        self._analyzer: Analyzer | None = None  # owned by this thread
+        self._detector: FaceDetector | None = None  # owned by this thread
         self.model_names: list[str] = []
         self.device = "cpu"
 
     # --- called from the GUI thread ---
 
     def configure(self, models: list[str], device: str = "auto") -> None:
-        """Load these checkpoint files on ``device`` before the next job (models are kept).
-        An ``.ensemble.json`` among them adds its members and fuses their results."""
+        """Load these checkpoints (files or names) on ``device`` before the next job (models
+        are kept), as :func:`engine.assembly.assemble_lenient` does: an ``.ensemble.json``
+        among them adds its members and fuses their results, and what cannot be used is
+        reported through ``modelsFailed``."""
         self._queue.put(_Configure(tuple(models), device))
 
     def submit(self, path: str | Path) -> int:
@@ -133,74 +138,25 @@ class AnalysisWorker(QThread):
                     )
 
     def _configure(self, item: _Configure) -> None:
-        from engine.checkpoints import load_checkpoint
-        from engine.pipeline import Analyzer
+        from engine.assembly import assemble_lenient
 
         self._analyzer = None
         self.model_names = []
-        problems: list[str] = []
-        paths = [p for p in item.models if not p.endswith(ENSEMBLE_SUFFIX)]
-        ensemble, members = self._ensemble(item.models, problems)
-        paths += [m for m in members if m not in paths]
-        loaded = []
-        for path in paths:
-            try:
-                loaded.append(load_checkpoint(path))
-            except ForensicError as e:
-                problems.append(str(e))
-        if ensemble is not None:
-            by_path = {str(Path(m.path).resolve()): m.name for m in loaded if m.path}
-            for member, ref in zip(ensemble.members, members, strict=True):
-                name = by_path.get(str(Path(ref).resolve()))
-                if name is None:
-                    problems.append(
-                        f"{ensemble.path}: member '{member.model}' is not loaded; no ensemble"
-                    )
-                    ensemble = None
-                    break
-                ensemble.resolved[member.model] = name
-        try:
-            detector = self._face_detector()
-            analyzer = (
-                Analyzer(
-                    loaded,
-                    device=item.device,
-                    max_batch_seconds=BATCH_SECONDS,
-                    ensemble=ensemble,
-                    faces=detector,
-                )
-                if loaded
-                else None
-            )
-        except (ValueError, ForensicError) as e:
-            problems.append(str(e))
-            analyzer, loaded = None, []
-        self._analyzer = analyzer
-        self.model_names = [m.name for m in loaded]
-        self.device = str(analyzer.device) if analyzer is not None else "cpu"
-        if problems:
-            self.modelsFailed.emit("\n".join(problems))
+        detector = self._face_detector()
+        assembly = assemble_lenient(
+            item.models,
+            device=item.device,
+            max_batch_seconds=BATCH_SECONDS,
+            faces=detector if detector is not None else False,
+        )
+        self._analyzer = assembly.analyzer
+        self.model_names = assembly.names
+        self.device = str(assembly.analyzer.device) if assembly.analyzer is not None else "cpu"
+        if assembly.problems:
+            self.modelsFailed.emit("\n".join(assembly.problems))
         self.modelsReady.emit(list(self.model_names), self.device)
 
-    @staticmethod
-    def _ensemble(specs: tuple[str, ...], problems: list[str]) -> tuple[Any, list[str]]:
-        """The first ensemble file among ``specs`` (loaded) and its members' checkpoint files."""
-        from engine import catalog
-        from engine.ensemble import Ensemble
-
-        files = [p for p in specs if p.endswith(ENSEMBLE_SUFFIX)]
-        if not files:
-            return None, []
-        if len(files) > 1:
-            problems.append(f"one ensemble at a time: using {files[0]}")
-        try:
-            ensemble = Ensemble.load(files[0])
-            return ensemble, [str(catalog.resolve(ref)) for ref in ensemble.member_paths()]
-        except (ForensicError, ValueError) as e:
-            problems.append(str(e))
-            return None, []
-
-    def _face_detector(self) -> object | None:
+    def _face_detector(self) -> FaceDetector | None:
         if self._detector is None and self._want_faces:
             from engine.faces import FaceDetector
 
@@ -240,10 +196,10 @@ class AnalysisWorker(QThread):
         try:
             if analyzer is None:
                 detector = self._face_detector()
-                faces = detector.find(evidence, {}) if detector is not None else []  # type: ignore[attr-defined]
+                faces = detector.find(evidence, {}) if detector is not None else []
                 analysis = Analysis(evidence=evidence, results={}, faces=faces)
             else:
-                analysis = analyzer.analyze(  # type: ignore[attr-defined]
+                analysis = analyzer.analyze(
                     evidence, progress=on_progress, cancel=lambda: self._is_cancelled(job)
                 )
         except Cancelled:

@@ -16,6 +16,7 @@ from sklearn.metrics import roc_auc_score
 
 from engine.catalog import BUNDLED_MODELS, SAMPLES
 from engine.checkpoints import file_sha256, load_checkpoint
+from engine.ensemble import ENSEMBLE_SUFFIX
 from engine.io import load_evidence
 from engine.pipeline import Analyzer
 
@@ -48,7 +49,7 @@ def test_bundled_model_matches_its_card_and_floor(path: Path) -> None:
     assert auc >= auc_floor, f"{path.name}: pixel AUC {auc:.3f} on {sample} < {auc_floor}"
 
 
-ENSEMBLES = sorted(BUNDLED_MODELS.glob("*.ensemble.json"))
+ENSEMBLES = sorted(BUNDLED_MODELS.glob(f"*{ENSEMBLE_SUFFIX}"))
 
 
 @pytest.mark.parametrize("path", ENSEMBLES, ids=lambda p: p.name)
@@ -59,7 +60,7 @@ def test_bundled_ensemble_uses_bundled_members_and_stays_above_its_floor(path: P
     ens = Ensemble.load(path)
     members = [resolve(m) for m in ens.member_paths()]
     assert all(p.parent == BUNDLED_MODELS for p in members), members
-    card = path.with_name(path.name.removesuffix(".ensemble.json") + ".md").read_text()
+    card = path.with_name(path.name.removesuffix(ENSEMBLE_SUFFIX) + ".md").read_text()
     m = re.search(r"regression-floor: (\S+) pixel-f1 ([0-9.]+) pixel-auc ([0-9.]+)", card)
     assert m, "the ensemble's card states no regression floor"
     sample, floor, auc_floor = m.group(1), float(m.group(2)), float(m.group(3))

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from engine.decision import decide, fraction_score, midpoint_threshold
-from engine.ensemble import Ensemble, Member, fuse_heatmaps, weighted_mean
+from engine.ensemble import ENSEMBLE_SUFFIX, Ensemble, Member, fuse_heatmaps, weighted_mean
 from engine.types import ModelResult
 
 
@@ -75,7 +75,7 @@ def _result(name: str, score: float, heat: float) -> ModelResult:
 
 
 def test_paper_final_configuration(tmp_path: Path) -> None:
-    p = tmp_path / "paper.ensemble.json"
+    p = tmp_path / f"paper{ENSEMBLE_SUFFIX}"
     p.write_text(
         json.dumps(
             {
@@ -102,7 +102,7 @@ def test_bad_ensembles(tmp_path: Path) -> None:
         Ensemble("e", [])
     with pytest.raises(ValueError, match=">= 0"):
         Ensemble("e", [Member("a", -1.0)])
-    p = tmp_path / "bad.ensemble.json"
+    p = tmp_path / f"bad{ENSEMBLE_SUFFIX}"
     p.write_text("{nope")
     with pytest.raises(Exception, match="malformed ensemble"):
         Ensemble.load(p)

@@ -430,7 +430,7 @@ def test_imagenet_effnet_weights_load_offline_and_recognise_a_cat() -> None:
     from skimage import data
 
     from engine.models import create_model
-    from engine.models.diffforensics import imagenet_effnet_file
+    from engine.models.backbones import imagenet_effnet_file
 
     model = create_model("diffforensics-effl0", encoder_weights="imagenet").eval()
     assert model.encoder_source == "imagenet"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import pickle
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,7 @@ import timm
 import torch
 import torch.nn.functional as F
 
+from engine.errors import CheckpointError
 from engine.models import create_model, get_spec, list_models
 from engine.models.mask2former import (
     HEATMAP_EPS,
@@ -314,7 +316,9 @@ def test_backbone_weights_load_from_an_imagenet_file(tmp_path: Path, layout: str
         torch.testing.assert_close(mine, state[key], rtol=0, atol=0)
 
 
-def test_backbone_weights_of_another_architecture_are_refused(tmp_path: Path) -> None:
+def test_backbone_weights_that_do_not_fit_or_cannot_be_read_are_refused_naming_the_file(
+    tmp_path: Path,
+) -> None:
     from safetensors.torch import save_file
 
     path = tmp_path / "other.safetensors"
@@ -322,10 +326,18 @@ def test_backbone_weights_of_another_architecture_are_refused(tmp_path: Path) ->
         {k: v.contiguous() for k, v in _plain_swin(depths=(1, 1, 1, 1)).state_dict().items()},
         str(path),
     )
-    with pytest.raises(ValueError, match=r"other\.safetensors.*missing"):
+    with pytest.raises(CheckpointError, match=r"other\.safetensors: .*missing"):
         create_model("m2f-swin-nano", backbone_weights=str(path))
-    with pytest.raises(FileNotFoundError, match="nowhere"):
+    with pytest.raises(CheckpointError, match=r"nowhere\.pth: no such backbone weights file"):
         create_model("m2f-swin-nano", backbone_weights=str(tmp_path / "nowhere.pth"))
+    unsafe = tmp_path / "unsafe.pth"
+    unsafe.write_bytes(pickle.dumps({"model": _Unsafe()}, protocol=2))
+    with pytest.raises(CheckpointError, match=r"unsafe\.pth: cannot read backbone weights"):
+        create_model("m2f-swin-nano", backbone_weights=str(unsafe))
+
+
+class _Unsafe:
+    """A pickled object that weights_only loading must refuse."""
 
 
 def test_effl0_backbone_loads_the_wheels_imagenet_weights_and_trains_at_a_tenth() -> None:
@@ -333,7 +345,7 @@ def test_effl0_backbone_loads_the_wheels_imagenet_weights_and_trains_at_a_tenth(
     EfficientNet-Lite0 tensors into the backbone, the four maps have the widths and strides the
     pixel decoder expects, and the objective slows the pretrained backbone to 0.1x while a
     random one learns at the full rate."""
-    from engine.models.diffforensics import imagenet_effnet_file
+    from engine.models.backbones import imagenet_effnet_file
     from trainer.objectives.mask2former import Mask2FormerObjective
 
     model = create_model("m2f-effl0", backbone_weights="imagenet")

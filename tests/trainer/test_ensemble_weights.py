@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from engine.decision import AUTHENTIC, MANIPULATED
-from engine.ensemble import Ensemble
+from engine.ensemble import ENSEMBLE_SUFFIX, Ensemble
 from engine.types import ModelResult
 from trainer.ensemble import Cached, _shrink, choose_detection, choose_localization, measure
 
@@ -111,7 +111,7 @@ def test_command_writes_an_ensemble_the_engine_loads(tiny_checkpoint: Path, tmp_
         m[10:40, 20:60] = 255
         cv2.imwrite(str(data / "Gt" / f"t{i}.png"), m)
         write_rgb(data / "Au" / f"a{i}.png", seed=10 + i)
-    out = tmp_path / "models" / "pair.ensemble.json"
+    out = tmp_path / "models" / f"pair{ENSEMBLE_SUFFIX}"
     report = tmp_path / "pair.json"
     code = main(
         [
@@ -151,7 +151,7 @@ def test_command_refuses_a_single_member(tiny_checkpoint: Path, tmp_path: Path, 
             "--data",
             str(tmp_path),
             "--out",
-            str(tmp_path / "x.ensemble.json"),
+            str(tmp_path / f"x{ENSEMBLE_SUFFIX}"),
         ]
     )
     assert code == 2

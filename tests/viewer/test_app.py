@@ -1,4 +1,5 @@
-"""Start-up pieces: the one exception hook, model resolution for run_gui, folder expansion."""
+"""Start-up pieces: the one exception hook and folder expansion (model resolution for run_gui
+is engine.assembly.resolve_models, tested in tests/engine/test_assembly.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from engine.errors import CorruptImageError
-from forensic_viewer.gui.app import ExceptionHook, resolve_models
+from forensic_viewer.gui.app import ExceptionHook
 from forensic_viewer.gui.main_window import expand_paths
 from tests.viewer.conftest import write_image
 
@@ -49,14 +50,6 @@ def test_hook_shows_a_user_error_as_its_one_line(qtbot, tmp_path: Path) -> None:
     qtbot.waitUntil(lambda: bool(hook.dialogs), timeout=5_000)
     assert f"{tmp_path / 'x.jpg'}: damaged JPEG data" in hook.dialogs[0].text()
     hook.dialogs[0].close()
-
-
-def test_resolve_models_reports_each_unusable_model(tiny_checkpoint: Path) -> None:
-    paths, problems = resolve_models([str(tiny_checkpoint), "no-such-model", "crfd-net"])
-    assert paths == [str(tiny_checkpoint)]
-    assert len(problems) == 2
-    assert problems[0].startswith("no-such-model: ")
-    assert "no trained checkpoint" in problems[1]
 
 
 def test_folders_expand_to_their_images(tmp_path: Path) -> None:

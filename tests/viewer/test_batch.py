@@ -18,6 +18,7 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import QSettings, Qt
 
+from engine.ensemble import ENSEMBLE_SUFFIX
 from engine.errors import ForensicError
 from forensic_viewer.gui.batch_dialog import BatchDialog, ScanWorker
 from forensic_viewer.gui.main_window import MainWindow
@@ -420,7 +421,7 @@ def test_two_models_and_an_ensemble_columns_disagreement_and_layers_from_the_sca
         for p in loaded.model.parameters():
             p.mul_(0.5)
     second = save_checkpoint(tmp_path / "tiny2.safetensors", loaded.model, loaded.meta)
-    ensemble = tmp_path / "duo.ensemble.json"
+    ensemble = tmp_path / f"duo{ENSEMBLE_SUFFIX}"
     members = [{"model": "tiny.safetensors"}, {"model": "tiny2.safetensors"}]
     ensemble.write_text(json.dumps({"name": "duo", "members": members}))
     out = tmp_path / "out"

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from engine.ensemble import ENSEMBLE_SUFFIX
 from forensic_viewer.cli import main
 from tests.conftest import write_rgb
 
@@ -219,7 +220,7 @@ def test_models_lists_architectures_and_checkpoints(
 
 def test_models_prints_an_ensembles_card(tmp_path: Path, tiny_checkpoint: Path, capsys) -> None:
     folder = tiny_checkpoint.parent
-    (folder / "pair.ensemble.json").write_text(
+    (folder / f"pair{ENSEMBLE_SUFFIX}").write_text(
         json.dumps({"name": "pair", "members": [{"model": "tiny"}]}), encoding="utf-8"
     )
     assert main(["models", "pair", "--extra", str(folder)]) == 0

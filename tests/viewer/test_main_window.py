@@ -12,6 +12,7 @@ from PySide6.QtCore import QMimeData, QPoint, QPointF, QRectF, QSettings, Qt, QU
 from PySide6.QtGui import QDropEvent, QImage
 from PySide6.QtWidgets import QWidget
 
+from engine.ensemble import ENSEMBLE_SUFFIX
 from forensic_viewer.gui.main_window import MainWindow
 from forensic_viewer.layers import HeatmapLayer, MaskLayer
 from tests.viewer.conftest import write_image
@@ -233,7 +234,7 @@ def test_two_models_and_an_ensemble(qtbot, tmp_path: Path, tiny_checkpoint: Path
     loaded = load_checkpoint(tiny_checkpoint)
     loaded.meta.name = "tiny2"
     second = save_checkpoint(tmp_path / "tiny2.safetensors", loaded.model, loaded.meta)
-    ensemble = tmp_path / "duo.ensemble.json"
+    ensemble = tmp_path / f"duo{ENSEMBLE_SUFFIX}"
     ensemble.write_text(
         json.dumps(
             {

@@ -107,6 +107,29 @@ def test_a_bad_checkpoint_is_reported_and_the_others_load(
     qtbot.waitUntil(lambda: worker.model_names == ["tiny"], timeout=60_000)
 
 
+def test_an_ensemble_with_a_member_that_does_not_load_is_dropped_with_its_reasons(
+    qtbot, worker: AnalysisWorker, tiny_checkpoint: Path, tmp_path: Path
+) -> None:
+    import json
+
+    from engine.ensemble import ENSEMBLE_SUFFIX
+
+    (tmp_path / "broken.safetensors").write_bytes(b"not a checkpoint at all")
+    half = tmp_path / f"half{ENSEMBLE_SUFFIX}"
+    members = [{"model": "tiny.safetensors"}, {"model": "broken.safetensors"}]
+    half.write_text(json.dumps({"name": "half", "members": members}))
+    other = tmp_path / f"other{ENSEMBLE_SUFFIX}"
+    other.write_text(json.dumps({"name": "other", "members": [{"model": "tiny.safetensors"}]}))
+    with qtbot.waitSignal(worker.modelsFailed, timeout=60_000) as failed:
+        worker.configure([str(half), str(other)], "cpu")
+    lines = failed.args[0].split("\n")
+    assert lines[0] == f"one ensemble at a time: using {half}"
+    assert lines[1].startswith(f"{tmp_path / 'broken.safetensors'}: ")
+    assert lines[2] == f"{half}: member 'broken.safetensors' is not loaded; no ensemble"
+    qtbot.waitUntil(lambda: worker.model_names == ["tiny"], timeout=60_000)
+    assert worker._analyzer.ensemble is None
+
+
 def test_renderer_renders_layers_off_thread_and_coalesces(qtbot) -> None:
     heat = np.random.default_rng(0).random((64, 64)).astype(np.float32)
     heatmap = HeatmapLayer("h", heat, model="m")

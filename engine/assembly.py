@@ -1,0 +1,361 @@
+"""Model assembly: the one way from model names or files to an :class:`~engine.pipeline.Analyzer`.
+
+The command line (``analyze``/``scan``), the batch dialog's scan thread and the viewer's
+analysis worker all build their analyzer here, and the viewer's model lists come from
+:func:`available_models`. So a model chosen anywhere is found the same way (bundled folder,
+user folder, explicit file; see :mod:`engine.catalog`), an ensemble binds its members to the
+loaded checkpoints the same way, and a scan started from either front end records the same
+models (scan.json holds their SHA-256; a resume with other models is refused).
+
+Two modes, because the callers need two different things from the same steps:
+
+- :func:`assemble_analyzer` is *strict*: a batch run must not quietly analyse with fewer models
+  than asked for, so the first unusable checkpoint or ensemble raises, and
+  :class:`NoModelError` says when nothing was chosen and nothing is installed.
+- :func:`assemble_lenient` is for the viewer: an analyst who picked five models and has one
+  damaged file still wants the other four, so it loads what it can and returns an
+  :class:`Assembly`: the analyzer (None when nothing loaded) and one line per problem. An
+  ensemble with a member that did not load is dropped (fusing fewer members would be another
+  ensemble than the one its weights were chosen for).
+
+Both use one ensemble at a time (the first one chosen; the lenient mode says so).
+:class:`Assembly` is a small frozen dataclass rather than a tuple so that its two parts have
+names at every call site. The choice ``None`` means the bundled checkpoints and the first
+ensemble found (:func:`default_choice`); the strict mode reads an empty choice the same way
+(an analyzer without models is of no use to a batch run), the lenient one returns no analyzer
+(the viewer still decodes and shows evidence without models).
+
+torch-heavy modules (the pipeline, face detection) are imported only when an analyzer is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from engine import catalog
+from engine.checkpoints import CheckpointMeta, read_meta
+from engine.ensemble import ENSEMBLE_SUFFIX
+from engine.errors import ForensicError
+
+if TYPE_CHECKING:
+    from engine.checkpoints import LoadedModel
+    from engine.ensemble import Ensemble
+    from engine.faces import FaceDetector
+    from engine.pipeline import Analyzer
+
+__all__ = [
+    "Assembly",
+    "ModelEntry",
+    "ModelListing",
+    "NoModelError",
+    "assemble_analyzer",
+    "assemble_lenient",
+    "available_models",
+    "default_choice",
+    "describe_model",
+    "resolve_models",
+]
+
+
+class NoModelError(ForensicError):
+    """No checkpoint was chosen and none is installed."""
+
+
+# --- what can be chosen ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """A model that can be chosen: a checkpoint (its header, no weights) or an ensemble file.
+
+    origin: ``"bundled"``, ``"user"``, ``"extra"`` (found in that search folder) or ``"file"``
+        (named by its path, e.g. picked in a file dialog).
+    meta: the checkpoint's header; None for an ensemble (its file is read when assembled).
+    """
+
+    name: str
+    path: Path
+    origin: str
+    meta: CheckpointMeta | None = field(default=None, compare=False)
+
+    @property
+    def is_ensemble(self) -> bool:
+        return self.path.name.endswith(ENSEMBLE_SUFFIX)
+
+
+@dataclass(frozen=True)
+class ModelListing:
+    """Every model in the search folders, and one line per checkpoint file that cannot be read."""
+
+    checkpoints: tuple[ModelEntry, ...]
+    ensembles: tuple[ModelEntry, ...]
+    problems: tuple[str, ...]
+
+
+def available_models(extra: Iterable[str | Path] = ()) -> ModelListing:
+    """The checkpoints (headers read, in search order) and ensembles of the search folders."""
+    extra = list(extra)
+    entries, problems = catalog.discover(extra)
+    return ModelListing(
+        checkpoints=tuple(ModelEntry(e.name, e.path, e.origin, e.meta) for e in entries),
+        ensembles=tuple(
+            ModelEntry(p.name.removesuffix(ENSEMBLE_SUFFIX), p, catalog.origin_of(p, extra))
+            for p in catalog.discover_ensembles(extra)
+        ),
+        problems=tuple(problems),
+    )
+
+
+def describe_model(path: str | Path) -> ModelEntry:
+    """The entry of one file named by its path. A checkpoint's header is read (a
+    :class:`~engine.errors.CheckpointError` names a file that is not one); an ensemble file is
+    only read when assembled."""
+    path = Path(path)
+    if path.name.endswith(ENSEMBLE_SUFFIX):
+        return ModelEntry(path.name.removesuffix(ENSEMBLE_SUFFIX), path, "file")
+    meta = read_meta(path)
+    return ModelEntry(meta.name or path.stem, path, "file", meta)
+
+
+def default_choice(extra: Iterable[str | Path] = ()) -> list[Path]:
+    """What is used when nothing is chosen: every bundled checkpoint and the first ensemble
+    found in the search folders."""
+    extra = list(extra)
+    return catalog.default_models(extra) + catalog.discover_ensembles(extra)[:1]
+
+
+def resolve_models(specs: Sequence[str] | None) -> tuple[list[str], list[str]]:
+    """The checkpoint and ensemble files that ``specs`` (names or paths) name, and one line per
+    spec that names nothing usable. None: :func:`default_choice`."""
+    if specs is None:
+        return [str(p) for p in default_choice()], []
+    paths: list[str] = []
+    problems: list[str] = []
+    for spec in specs:
+        try:
+            paths.append(str(catalog.resolve(spec)))
+        except ForensicError as e:
+            problems.append(str(e))
+    return paths, problems
+
+
+# --- assembly --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Assembly:
+    """What :func:`assemble_lenient` made: the analyzer (None when no checkpoint could be
+    used) and one line per problem, each naming its file."""
+
+    analyzer: Analyzer | None
+    problems: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> list[str]:
+        """The names of the models that will run (none without an analyzer)."""
+        return self.analyzer.names if self.analyzer is not None else []
+
+
+def assemble_analyzer(
+    specs: Sequence[str] | None,
+    *,
+    device: str = "auto",
+    window: int | None = None,
+    stride: int | None = None,
+    batch_size: int = 8,
+    max_batch_seconds: float | None = None,
+    faces: bool | FaceDetector = True,
+) -> Analyzer:
+    """An Analyzer over ``specs`` (checkpoint names or files, ensemble files), or an error.
+
+    specs: None or empty: :func:`default_choice`. An ensemble adds its members (each loaded
+        once) and fuses their results; only the first ensemble is used.
+    faces: True: run face detection when the detector is available (it is simply left out when
+        not: results then record that faces were not checked); False: never; a detector: use it.
+    The other keywords go to :class:`~engine.pipeline.Analyzer`.
+    Raises :class:`NoModelError` when nothing is chosen or installed,
+    :class:`~engine.errors.ForensicError` for a checkpoint or ensemble that cannot be used,
+    ValueError for a bad device.
+    """
+    chosen = list(specs or [])
+    if not chosen:
+        chosen = [str(p) for p in default_choice()]
+        if all(p.endswith(ENSEMBLE_SUFFIX) for p in chosen):  # no bundled checkpoint
+            raise NoModelError(
+                None,
+                "no trained model is installed; train one with `forensic-train fit ...` "
+                "or pass a checkpoint with --model FILE",
+            )
+    analyzer, _problems = _assemble(
+        chosen,
+        strict=True,
+        faces=faces,
+        device=device,
+        window=window,
+        stride=stride,
+        batch_size=batch_size,
+        max_batch_seconds=max_batch_seconds,
+    )
+    if analyzer is None:  # unreachable: strict mode raised for whatever did not load
+        raise NoModelError(None, "no checkpoint was chosen")
+    return analyzer
+
+
+def assemble_lenient(
+    specs: Sequence[str] | None,
+    *,
+    device: str = "auto",
+    window: int | None = None,
+    stride: int | None = None,
+    batch_size: int = 8,
+    max_batch_seconds: float | None = None,
+    faces: bool | FaceDetector = True,
+) -> Assembly:
+    """What :func:`assemble_analyzer` builds, made of whatever can be used; never raises for
+    a file or argument the user chose.
+
+    Each unusable spec, checkpoint or ensemble is left out with a one-line problem; an
+    ensemble whose member did not load is dropped; a second ensemble is ignored (with a line);
+    a bad device gives no analyzer. specs: None: :func:`default_choice`; empty: no analyzer.
+    faces: as :func:`assemble_analyzer`, and a detector that cannot be made is a problem line.
+    """
+    if specs is None:
+        specs = [str(p) for p in default_choice()]
+    analyzer, problems = _assemble(
+        list(specs),
+        strict=False,
+        faces=faces,
+        device=device,
+        window=window,
+        stride=stride,
+        batch_size=batch_size,
+        max_batch_seconds=max_batch_seconds,
+    )
+    return Assembly(analyzer, tuple(problems))
+
+
+def _assemble(
+    specs: list[str],
+    *,
+    strict: bool,
+    faces: bool | FaceDetector,
+    device: str,
+    window: int | None,
+    stride: int | None,
+    batch_size: int,
+    max_batch_seconds: float | None,
+) -> tuple[Analyzer | None, list[str]]:
+    """The steps of both modes: resolve, read the ensemble, load, bind, build. In strict mode
+    the first ForensicError (or ValueError from the Analyzer) propagates; otherwise each
+    becomes a line of the returned problems."""
+    problems: list[str] = []
+
+    def problem(e: ForensicError | ValueError) -> None:
+        if strict:
+            raise e
+        problems.append(str(e))
+
+    paths: list[Path] = []
+    ensembles: list[Path] = []
+    for spec in specs:
+        try:
+            path = catalog.resolve(spec)
+        except ForensicError as e:
+            problem(e)
+            continue
+        (ensembles if path.name.endswith(ENSEMBLE_SUFFIX) else paths).append(path)
+
+    ensemble: Ensemble | None = None
+    members: list[Path] = []
+    if ensembles:
+        if len(ensembles) > 1 and not strict:
+            problems.append(f"one ensemble at a time: using {ensembles[0]}")
+        try:
+            ensemble, members = _read_ensemble(ensembles[0])
+        except ForensicError as e:
+            problem(e)
+    loaded = _load_all(_unique(paths + members), problem)
+    if ensemble is not None:
+        missing = _bind(ensemble, members, loaded)
+        if missing is not None:
+            problems.append(f"{ensemble.path}: member '{missing}' is not loaded; no ensemble")
+            ensemble = None
+    if not loaded:
+        return None, problems
+    try:
+        from engine.pipeline import Analyzer
+
+        analyzer = Analyzer(
+            loaded,
+            device=device,
+            window=window,
+            stride=stride,
+            batch_size=batch_size,
+            max_batch_seconds=max_batch_seconds,
+            ensemble=ensemble,
+            faces=_face_detector(faces, problems),
+        )
+    except (ValueError, ForensicError) as e:
+        problem(e)
+        return None, problems
+    return analyzer, problems
+
+
+def _read_ensemble(path: Path) -> tuple[Ensemble, list[Path]]:
+    """The ensemble in ``path`` and its members' checkpoint files (by name or relative path)."""
+    from engine.ensemble import Ensemble
+
+    ensemble = Ensemble.load(path)
+    return ensemble, [catalog.resolve(ref) for ref in ensemble.member_paths()]
+
+
+def _unique(paths: list[Path]) -> list[Path]:
+    """``paths`` without a second mention of the same file (a member also chosen by itself)."""
+    seen: set[Path] = set()
+    out: list[Path] = []
+    for p in paths:
+        if p.resolve() not in seen:
+            seen.add(p.resolve())
+            out.append(p)
+    return out
+
+
+def _load_all(paths: list[Path], problem: Callable[[ForensicError], None]) -> list[LoadedModel]:
+    from engine.checkpoints import load_checkpoint
+
+    loaded = []
+    for path in paths:
+        try:
+            loaded.append(load_checkpoint(path))
+        except ForensicError as e:
+            problem(e)
+    return loaded
+
+
+def _bind(ensemble: Ensemble, members: list[Path], loaded: list[LoadedModel]) -> str | None:
+    """Point every member of ``ensemble`` at the result name of its loaded checkpoint; the
+    first member whose checkpoint is not among ``loaded``, if any."""
+    by_file = {lm.path.resolve(): lm.name for lm in loaded if lm.path is not None}
+    for member, path in zip(ensemble.members, members, strict=True):
+        name = by_file.get(path.resolve())
+        if name is None:
+            return member.model
+        ensemble.resolved[member.model] = name
+    return None
+
+
+def _face_detector(faces: bool | FaceDetector, problems: list[str]) -> FaceDetector | None:
+    if faces is False:
+        return None
+    if faces is not True:
+        return faces
+    try:
+        from engine.faces import FaceDetector
+
+        return FaceDetector()
+    except (ImportError, RuntimeError) as e:
+        problems.append(f"face detection is off: {e}")
+        return None

