@@ -6,6 +6,10 @@ Top-down: tensor helpers (timestep embedding, the ECEM edge cue of eq. 2), block
 conditioned U-Net decoder block, ECEM, heads), the Mix Transformer encoder with its weight
 loader, the network, and the registered variants.
 
+Long file: one architecture, one file, as timm keeps its model families (the MiT encoder and its
+weight loader serve this network only; encoders shared with another architecture live in
+``engine.models.backbones``).
+
 ``forward(x, t=None)`` returns logits only, always::
 
     {"mask": [B, 1, H, W] mask logits, "image": [B] detection logit,

@@ -9,7 +9,7 @@ and a foreground score (forged region vs no-object).
 Top-down: the config, tensor helpers (sine positions, deformable sampling, attention masks,
 the heatmap rule), blocks (backbone wrapper, MSDeformAttn, pixel decoder, masked decoder), the
 composite network, backbone weight loading, the builder, and the registered variants.
-The architecture is one file of about a thousand lines on purpose, as timm keeps one file per
+Long file: the architecture is one file of about a thousand lines on purpose, as timm keeps one file per
 model family (``timm/models/swin_transformer.py``): every block here serves this network only,
 and its forward path reads top to bottom in one place. What another architecture shares lives
 in :mod:`engine.models.backbones` (the EfficientNet-Lite0 backbone, weight-file reading) and
