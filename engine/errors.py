@@ -38,6 +38,11 @@ class ImageTooLargeError(EvidenceError):
     """The declared pixel count is beyond the configured limit (decompression-bomb guard)."""
 
 
+class NotEnoughMemoryError(EvidenceError):
+    """The machine ran out of memory while reading or decoding (the file may be sound: free
+    memory, or lower the decode limit so such files are refused before decoding)."""
+
+
 class InvalidImageError(EvidenceError):
     """Decoded, but unusable: zero width or height, or an unsupported pixel layout."""
 

@@ -4,7 +4,8 @@ Policy, applied to every file the same way:
 
 - **Read-only, hashed.** The file is opened for reading only and read once; the SHA-256 is of
   exactly those bytes, and the pixels are decoded from the same bytes (no second read that
-  could see a different file).
+  could see a different file). Only regular files are read (never a device or a pipe, which
+  could stream forever), up to ``MAX_FILE_BYTES``.
 - **Format by content, from an allow-list.** JPEG, PNG, TIFF, WebP, BMP, GIF, recognised by
   their magic bytes whatever the file name says; Pillow is restricted to those decoders, so a
   PostScript/EPS file (which would run Ghostscript) is never handed to it.
@@ -29,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import stat
 import warnings
 import zlib
 from pathlib import Path
@@ -43,6 +45,7 @@ from engine.errors import (
     EvidenceError,
     ImageTooLargeError,
     InvalidImageError,
+    NotEnoughMemoryError,
     UnsupportedFormatError,
 )
 from engine.types import Evidence
@@ -146,23 +149,35 @@ def _read_bytes(path: Path) -> bytes:
     try:
         if path.is_dir():
             raise EvidenceError(path, "is a folder, not an image file")
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ImageTooLargeError(
-                path, f"file is {size} bytes, beyond the {MAX_FILE_BYTES} limit"
-            )
-        # O_RDONLY: the evidence is never opened for writing.
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        # O_RDONLY: the evidence is never opened for writing. O_NONBLOCK: opening a named pipe
+        # must not wait for a writer (it is refused below, like any file that is not regular).
+        flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
+        fd = os.open(path, flags)
         with os.fdopen(fd, "rb") as f:
-            data = f.read()
+            st = os.fstat(fd)
+            if stat.S_ISDIR(st.st_mode):
+                raise EvidenceError(path, "is a folder, not an image file")
+            if not stat.S_ISREG(st.st_mode):
+                raise EvidenceError(path, "is not a regular file (a device, pipe or socket)")
+            if st.st_size > MAX_FILE_BYTES:
+                raise ImageTooLargeError(
+                    path, f"file is {st.st_size} bytes, beyond the {MAX_FILE_BYTES} limit"
+                )
+            data = f.read(st.st_size)
+            if f.read(1):  # bounded even if the file grows meanwhile
+                raise EvidenceError(path, "file grew while being read (still being written?)")
     except EvidenceError:
         raise
+    except MemoryError:
+        raise NotEnoughMemoryError(path, "not enough memory to read the file") from None
     except FileNotFoundError as e:
         raise EvidenceError(path, "no such file") from e
     except PermissionError as e:
         raise EvidenceError(path, "permission denied") from e
     except OSError as e:
         raise EvidenceError(path, f"cannot be read ({e.strerror or e})") from e
+    except ValueError as e:  # e.g. a NUL byte in the name
+        raise EvidenceError(path, f"is not a usable file name ({_short(e)})") from e
     if not data:
         raise EmptyFileError(path, "file is empty (0 bytes)")
     return data

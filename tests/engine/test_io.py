@@ -266,3 +266,15 @@ def test_webp_and_bmp_and_tiff(tmp_path: Path) -> None:
         p = tmp_path / f"x.{ext}"
         Image.new("RGB", (5, 7), (1, 2, 3)).save(p, format=fmt)
         assert load_evidence(p).format == fmt
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_pipes_and_devices_are_refused_not_read(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.jpg"
+    os.mkfifo(fifo)  # opening it would wait for a writer; reading it could stream forever
+    with pytest.raises(EvidenceError, match="not a regular file"):
+        load_evidence(fifo)
+    link = tmp_path / "zero.jpg"
+    link.symlink_to("/dev/zero")
+    with pytest.raises(EvidenceError, match="not a regular file"):
+        load_evidence(link)
