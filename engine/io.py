@@ -14,7 +14,8 @@ Policy, applied to every file the same way:
 - **Orientation.** The EXIF orientation tag is applied to the pixels (as cameras and viewers
   show the photograph), so heatmaps, masks and layers computed on those pixels line up with
   what the analyst sees. The tag found and the fact that it was applied are recorded.
-- **Modes to RGB.** 8-bit modes convert with Pillow. Alpha is dropped with the colour values
+- **Modes to RGB**, in row bands (the only whole-image arrays are the decoded raster and the
+  RGB result). 8-bit modes convert with Pillow. Alpha is dropped with the colour values
   kept as stored (a warning says transparency was present). 16-bit and 32-bit integer data
   map linearly from their full range (0..65535 -> 0..255); float data in [0, 1] scale by 255;
   data outside those ranges is min-max rescaled and a warning says so: nothing is silently
@@ -33,11 +34,12 @@ import os
 import stat
 import warnings
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
-from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, UnidentifiedImageError
 
 from engine.errors import (
     CorruptImageError,
@@ -55,9 +57,13 @@ MAX_FILE_BYTES = 2 << 30
 METADATA_VALUE_CAP = 1000
 METADATA_TOTAL_CAP = 64 * 1024
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp", ".gif")
+BAND_PIXELS = 1 << 18  # pixels per band when converting to RGB: bounds every temporary array
 
 # Pillow format names of the allow-list (what Image.open(formats=...) accepts).
 ALLOWED_FORMATS = ("JPEG", "PNG", "TIFF", "WEBP", "BMP", "GIF")
+
+_WIDE_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")
+_ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
 
 
 def sniff_format(head: bytes) -> str | None:
@@ -119,7 +125,8 @@ def load_evidence(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> 
     try:
         img.seek(0)
         img.load()
-        rgb = _to_rgb(img, warns)
+        rgb = _to_rgb(path, img, warns)
+        img.close()  # frees the decoded raster before the orientation copy
         if orientation != 1:
             rgb = _apply_orientation(rgb, orientation)
     except EvidenceError:
@@ -230,45 +237,94 @@ def _open(path: Path, data: bytes, fmt: str, max_pixels: int) -> Image.Image:
     return img
 
 
-def _to_rgb(img: Image.Image, warns: list[str]) -> NDArray[np.uint8]:
+def _bands(img: Image.Image) -> Iterator[tuple[int, int, Image.Image]]:
+    """Row bands of ``img`` of about ``BAND_PIXELS`` pixels: (first row, end row, band)."""
+    w, h = img.size
+    rows = max(1, BAND_PIXELS // w)
+    for y0 in range(0, h, rows):
+        y1 = min(h, y0 + rows)
+        yield y0, y1, img.crop((0, y0, w, y1))
+
+
+def _to_rgb(path: Path, img: Image.Image, warns: list[str]) -> NDArray[np.uint8]:
+    """[H, W, 3] uint8 RGB from ``img``, converted band by band."""
     mode = img.mode
-    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+    if mode in _WIDE_MODES:
         return _wide_to_rgb(img, warns)
+    via = None
     if mode == "P" and "transparency" in img.info:
-        img = img.convert("RGBA")
-        mode = "RGBA"
-    if mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        via = "RGBA"
+    if via or mode in _ALPHA_MODES:
         warns.append("transparency present: alpha discarded, colour values kept as stored")
     if mode == "CMYK":
         warns.append("CMYK converted to RGB without colour management")
-    rgb = np.asarray(img.convert("RGB"), dtype=np.uint8)
-    return np.ascontiguousarray(rgb)
+    w, h = img.size
+    out = np.empty((h, w, 3), np.uint8)  # H, W, 3
+    for y0, y1, band in _bands(img):
+        try:
+            if via:
+                band = band.convert(via)
+            if band.mode != "RGB":
+                band = band.convert("RGB")
+        except ValueError as e:
+            raise InvalidImageError(path, f"pixel mode {mode} cannot be converted to RGB") from e
+        out[y0:y1] = np.asarray(band)
+    return out
 
 
 def _wide_to_rgb(img: Image.Image, warns: list[str]) -> NDArray[np.uint8]:
-    arr = np.asarray(img)
-    if arr.dtype.kind == "f":
-        a = arr.astype(np.float64)
-        if not np.isfinite(a).all():
-            warns.append("float image holds NaN/inf: those pixels set to 0")
-            a = np.nan_to_num(a, nan=0.0, posinf=0.0, neginf=0.0)
-        lo, hi = float(a.min()), float(a.max())
+    """Map 16/32-bit integer or float data to 8-bit gray RGB in two passes over row bands:
+    the range first, then the mapping, each band in float64 (exact for 32-bit integers)."""
+    w, h = img.size
+    is_float = img.mode == "F"
+    lo, hi, nonfinite = np.inf, -np.inf, False
+    for _, _, band in _bands(img):
+        a = np.asarray(band)
+        if is_float:
+            finite = np.isfinite(a)
+            if not finite.all():
+                nonfinite = True
+                a = a[finite]
+        if a.size:
+            lo, hi = min(lo, float(a.min())), max(hi, float(a.max()))
+    if nonfinite:
+        warns.append("float image holds NaN/inf: those pixels set to 0")
+        lo, hi = min(lo, 0.0), max(hi, 0.0)  # they count as 0 in the range, as before
+    linear16 = not is_float and lo >= 0 and hi <= 65535
+    if is_float:
         if lo >= 0.0 and hi <= 1.0:
-            out = a * 255.0
+            offset, scale = 0.0, 255.0
         else:
             warns.append(f"float data in [{lo:.4g}, {hi:.4g}] min-max rescaled to 0..255")
-            out = (a - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros_like(a)
+            offset, scale = lo, (255.0 / (hi - lo) if hi > lo else 0.0)
+    elif linear16:
+        offset, scale = 0.0, 255.0 / 65535.0
+        warns.append("16-bit data mapped linearly 0..65535 -> 0..255")
     else:
-        a = arr.astype(np.int64)
-        lo, hi = int(a.min()), int(a.max())
-        if lo >= 0 and hi <= 65535:
-            out = a * (255.0 / 65535.0)
-            warns.append("16-bit data mapped linearly 0..65535 -> 0..255")
+        warns.append(f"integer data in [{int(lo)}, {int(hi)}] min-max rescaled to 0..255")
+        offset, scale = lo, (255.0 / (hi - lo) if hi > lo else 0.0)
+    # Integers in 0..65535 map through a table of the same formula (one lookup per pixel).
+    lut = _to_uint8(np.arange(65536, dtype=np.float64) * scale) if linear16 else None
+    out = np.empty((h, w, 3), np.uint8)  # H, W, 3
+    for y0, y1, band in _bands(img):
+        a = np.asarray(band)
+        if lut is not None:
+            gray = np.take(lut, a)
         else:
-            warns.append(f"integer data in [{lo}, {hi}] min-max rescaled to 0..255")
-            out = (a - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros(a.shape)
-    gray = np.clip(np.rint(out), 0, 255).astype(np.uint8)
-    return np.ascontiguousarray(np.repeat(gray[..., None], 3, axis=2))
+            a = a.astype(np.float64)
+            if nonfinite:
+                a[~np.isfinite(a)] = 0.0
+            a -= offset
+            a *= scale
+            gray = _to_uint8(a)
+        for c in range(3):  # channel by channel: several times faster than broadcasting
+            out[y0:y1, :, c] = gray
+    return out
+
+
+def _to_uint8(a: NDArray[np.float64]) -> NDArray[np.uint8]:
+    """Round to the nearest integer and clip to 0..255, in place in ``a``."""
+    return np.clip(np.rint(a, out=a), 0, 255, out=a).astype(np.uint8)
 
 
 def _orientation(img: Image.Image) -> int:
@@ -280,13 +336,18 @@ def _orientation(img: Image.Image) -> int:
 
 
 def _apply_orientation(rgb: NDArray[np.uint8], orientation: int) -> NDArray[np.uint8]:
-    """Rotate/flip ``rgb`` as EXIF ``orientation`` says (same transform as Pillow's)."""
-    img = Image.fromarray(rgb)
-    exif = Image.Exif()
-    exif[0x0112] = orientation
-    img.info["exif"] = exif.tobytes()
-    out = ImageOps.exif_transpose(img)
-    return np.ascontiguousarray(np.asarray(out.convert("RGB"), dtype=np.uint8))
+    """Rotate/flip ``rgb`` [H, W, 3] as EXIF ``orientation`` says (Pillow's exif_transpose)."""
+    t = rgb.transpose(1, 0, 2)  # W, H, 3
+    view = {
+        2: rgb[:, ::-1],  # mirror left-right
+        3: rgb[::-1, ::-1],  # rotate 180
+        4: rgb[::-1],  # mirror top-bottom
+        5: t,  # transpose
+        6: t[:, ::-1],  # rotate 90 clockwise
+        7: t[::-1, ::-1],  # transverse
+        8: t[::-1],  # rotate 90 counter-clockwise
+    }[orientation]
+    return np.ascontiguousarray(view)
 
 
 def _metadata(img: Image.Image) -> dict[str, str]:

@@ -6,13 +6,15 @@ import hashlib
 import io
 import os
 import struct
+import tracemalloc
 import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
+import engine.io as engine_io
 from engine.errors import (
     CorruptImageError,
     EmptyFileError,
@@ -22,6 +24,7 @@ from engine.errors import (
     UnsupportedFormatError,
 )
 from engine.io import load_evidence
+from engine.types import Evidence
 from tests.conftest import write_rgb
 
 
@@ -278,3 +281,67 @@ def test_pipes_and_devices_are_refused_not_read(tmp_path: Path) -> None:
     link.symlink_to("/dev/zero")
     with pytest.raises(EvidenceError, match="not a regular file"):
         load_evidence(link)
+
+
+def _peak_bytes(path: Path) -> tuple[int, Evidence]:
+    tracemalloc.start()
+    try:
+        ev = load_evidence(path)
+        return tracemalloc.get_traced_memory()[1], ev
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("kind", ["uint16", "float32"])
+def test_wide_tiff_decodes_in_bounded_memory(tmp_path: Path, kind: str) -> None:
+    # The old conversion held float64 copies of the whole image: 12x the RGB result.
+    h, w = 1500, 2000
+    yy, xx = np.mgrid[0:h, 0:w]
+    if kind == "uint16":
+        img = Image.fromarray((xx * 7 + yy * 11).astype(np.uint16))
+    else:
+        img = Image.fromarray((xx * 0.001 + yy * 0.002 - 1).astype(np.float32), mode="F")
+    p = tmp_path / f"{kind}.tif"
+    img.save(p, compression="tiff_adobe_deflate")
+    peak, ev = _peak_bytes(p)
+    out = ev.pixels.nbytes
+    assert ev.pixels.shape == (h, w, 3)
+    assert peak < 2 * out + p.stat().st_size, f"peak {peak / 1e6:.1f} MB for {out / 1e6:.0f} MB"
+
+
+def test_wide_conversion_is_unchanged_by_bands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = np.random.default_rng(5)
+    arr = rng.normal(0.5, 0.3, (37, 23)).astype(np.float32)
+    arr[3, 4], arr[10, 0] = np.nan, np.inf
+    p = tmp_path / "f.tif"
+    Image.fromarray(arr, mode="F").save(p)
+    monkeypatch.setattr(engine_io, "BAND_PIXELS", 50)  # bands of 2 rows
+    ev = load_evidence(p)
+    a = np.nan_to_num(arr.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    lo, hi = a.min(), a.max()
+    want = np.clip(np.rint((a - lo) * (255.0 / (hi - lo))), 0, 255).astype(np.uint8)
+    assert np.array_equal(ev.pixels[..., 0], want) and np.array_equal(ev.pixels[..., 2], want)
+    assert any("NaN" in w for w in ev.warnings) and any("rescaled" in w for w in ev.warnings)
+
+
+def test_32_bit_integers_beyond_16_bits_are_rescaled(tmp_path: Path) -> None:
+    arr = np.array([[0, 50_000, 100_000, 7]], dtype=np.int32)  # from 0: no 16-bit table
+    p = tmp_path / "i32.tif"
+    Image.fromarray(arr, mode="I").save(p)
+    ev = load_evidence(p)
+    assert ev.pixels[0, :, 0].tolist() == [0, 128, 255, 0]  # v * 255 / 100000, rounded
+    assert any("[0, 100000] min-max rescaled" in w for w in ev.warnings)
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_orientation_matches_pillow(tmp_path: Path, orientation: int) -> None:
+    arr = np.random.default_rng(orientation).integers(0, 256, (5, 7, 3), np.uint8)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    p = tmp_path / "o.png"
+    Image.fromarray(arr).save(p, exif=exif.tobytes())
+    want = np.asarray(ImageOps.exif_transpose(Image.open(p)).convert("RGB"))
+    ev = load_evidence(p)
+    assert ev.orientation == orientation and np.array_equal(ev.pixels, want)
