@@ -35,7 +35,13 @@ class CorruptImageError(EvidenceError):
 
 
 class ImageTooLargeError(EvidenceError):
-    """The declared pixel count is beyond the configured limit (decompression-bomb guard)."""
+    """The declared pixel count, or the memory its decoding would take, is beyond the
+    configured limit (decompression-bomb guard); or the file itself is beyond the size limit."""
+
+
+class NotEnoughMemoryError(EvidenceError):
+    """The machine ran out of memory while reading or decoding (the file may be sound: free
+    memory, or lower the decode limit so such files are refused before decoding)."""
 
 
 class InvalidImageError(EvidenceError):

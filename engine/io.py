@@ -1,27 +1,53 @@
 """Safe decoding of untrusted evidence files.
 
-Policy, applied to every file the same way:
+Policy, applied to every file the same way (the limits and how to raise them: docs/LIMITS.md):
 
 - **Read-only, hashed.** The file is opened for reading only and read once; the SHA-256 is of
   exactly those bytes, and the pixels are decoded from the same bytes (no second read that
-  could see a different file).
+  could see a different file). Only regular files are read (never a device or a pipe, which
+  could stream forever), up to ``MAX_FILE_BYTES``.
 - **Format by content, from an allow-list.** JPEG, PNG, TIFF, WebP, BMP, GIF, recognised by
-  their magic bytes whatever the file name says; Pillow is restricted to those decoders, so a
-  PostScript/EPS file (which would run Ghostscript) is never handed to it.
-- **Pixel limit.** The declared width x height is checked against ``max_pixels`` before any
-  pixel is decoded (a decompression-bomb guard); beyond it a clear error, never a warning.
+  their magic bytes whatever the file name says; only those Pillow plugins are ever called, so
+  a PostScript/EPS file (which would run Ghostscript) is never handed to Pillow.
+- **Any failure is a clear error.** Everything from the header parse to the RGB array runs in
+  one guarded step: whatever Pillow or numpy raises (``OSError``, ``SyntaxError``,
+  ``struct.error``, ``KeyError``, ``ZeroDivisionError``, ...) becomes a
+  :class:`~engine.errors.CorruptImageError` naming the file, the exception type and a short
+  message; ``MemoryError`` becomes :class:`~engine.errors.NotEnoughMemoryError`.
+  ``KeyboardInterrupt`` and ``SystemExit`` pass through.
+- **Limits before any pixel is decoded** (decompression-bomb guards; beyond them a clear error,
+  never a warning):
+
+  - *pixels*: the declared width x height against ``max_pixels``;
+  - *bytes*: the memory the decode will take, estimated from the header (decoded raster +
+    decoder working buffers + the RGB result, see :func:`decode_bytes_estimate`), against
+    ``max_bytes`` (else ``$FORENSIC_VIEWER_MAX_DECODE_BYTES``, else
+    ``DEFAULT_MAX_DECODE_BYTES``);
+  - *impossible compression*: a format whose coding has a ceiling on its compression ratio
+    cannot hold more pixels than its bytes allow. A PNG's image data inflates at most 1032:1
+    (deflate's limit), and a baseline/extended JPEG spends at least 2 bits on every 8x8 block
+    (a Huffman code for the DC difference and one for end-of-block; a progressive one at least
+    1 bit, its DC scans), so a file declaring more pixels than that is truncated or a bomb, and
+    is refused before its raster is allocated. Arithmetic-coded JPEG, TIFF, WebP, BMP and GIF
+    have no such ceiling (arithmetic and fax coding, run lengths and frame offsets can describe
+    any area in a few bytes): for them the byte limit alone applies.
 - **Orientation.** The EXIF orientation tag is applied to the pixels (as cameras and viewers
   show the photograph), so heatmaps, masks and layers computed on those pixels line up with
-  what the analyst sees. The tag found and the fact that it was applied are recorded.
-- **Modes to RGB.** 8-bit modes convert with Pillow. Alpha is dropped with the colour values
-  kept as stored (a warning says transparency was present). 16-bit and 32-bit integer data
-  map linearly from their full range (0..65535 -> 0..255); float data in [0, 1] scale by 255;
+  what the analyst sees. The tag found and the fact that it was applied are recorded; an EXIF
+  block that cannot be parsed leaves the pixels as stored, with a warning.
+- **Modes to RGB**, in row bands (the only whole-image arrays are the decoded raster and the
+  RGB result). 8-bit modes convert with Pillow. Alpha is dropped with the colour values kept
+  as stored (a warning says transparency was present). 16-bit and 32-bit integer data map
+  linearly from their full range (0..65535 -> 0..255); float data in [0, 1] scale by 255;
   data outside those ranges is min-max rescaled and a warning says so: nothing is silently
   clipped. CMYK converts with Pillow's formula (a warning notes it ignores colour profiles).
-- **Frames.** Multi-frame files (GIF, TIFF, WebP): the first frame is analysed; the frame count
-  is recorded.
-- **Metadata** (EXIF and text chunks) is kept as untrusted text, each value capped at 1,000
-  characters and the whole at 64 KiB.
+- **Frames.** Multi-frame files (GIF, TIFF, WebP, APNG): the first frame is analysed; the
+  frame count is recorded, counted up to ``MAX_FRAMES`` (TIFF and GIF by walking their
+  structure, never by decoding frames). When a later frame's header is damaged, or the count
+  cannot be read, the file is still analysed: ``frames`` is the number of frames found before
+  the damage (at least 1) and a warning says why counting stopped.
+- **Metadata** (EXIF and text chunks) is kept as untrusted text, each value capped at
+  ``METADATA_VALUE_CAP`` characters and the whole at ``METADATA_TOTAL_CAP``.
 """
 
 from __future__ import annotations
@@ -29,32 +55,65 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import warnings
-import zlib
+import re
+import stat
+import traceback
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
-from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+from PIL import (
+    BmpImagePlugin,
+    ExifTags,
+    GifImagePlugin,
+    Image,
+    JpegImagePlugin,
+    PngImagePlugin,
+    TiffImagePlugin,
+    WebPImagePlugin,
+)
 
+from engine import containers
 from engine.errors import (
     CorruptImageError,
     EmptyFileError,
     EvidenceError,
+    ForensicError,
     ImageTooLargeError,
     InvalidImageError,
+    NotEnoughMemoryError,
     UnsupportedFormatError,
 )
 from engine.types import Evidence
 
 DEFAULT_MAX_PIXELS = 100_000_000  # 100 MP: above any current camera's still, far below a bomb
+# 1.5 GiB: every layout the default pixel limit admits fits, the costliest being a 100 MP
+# progressive CMYK JPEG (raster 4 + coefficients 8 + RGB 3 bytes per pixel = 1.5 GB); a
+# 100 MP baseline RGB JPEG or 8-bit PNG needs 0.7 GB.
+DEFAULT_MAX_DECODE_BYTES = 3 << 29
+MAX_DECODE_BYTES_ENV = "FORENSIC_VIEWER_MAX_DECODE_BYTES"
 MAX_FILE_BYTES = 2 << 30
+MAX_FRAMES = 100_000  # frames counted; beyond, the count stops (with a warning)
 METADATA_VALUE_CAP = 1000
 METADATA_TOTAL_CAP = 64 * 1024
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp", ".gif")
+BAND_PIXELS = 1 << 18  # pixels per band when converting to RGB: bounds every temporary array
 
-# Pillow format names of the allow-list (what Image.open(formats=...) accepts).
-ALLOWED_FORMATS = ("JPEG", "PNG", "TIFF", "WEBP", "BMP", "GIF")
+# The allow-list: format name -> the Pillow opener used for it, and nothing else.
+_OPENERS: dict[str, Callable[[io.BytesIO], Image.Image]] = {
+    "JPEG": JpegImagePlugin.jpeg_factory,
+    "PNG": PngImagePlugin.PngImageFile,
+    "TIFF": TiffImagePlugin.TiffImageFile,
+    "WEBP": WebPImagePlugin.WebPImageFile,
+    "BMP": BmpImagePlugin.BmpImageFile,
+    "GIF": GifImagePlugin.GifImageFile,
+}
+ALLOWED_FORMATS = tuple(_OPENERS)
+
+_WIDE_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")
+_ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
+_PNG_MAX_INFLATION = 1032  # deflate: at most 258 bytes per 2 bits (RFC 1951)
 
 
 def sniff_format(head: bytes) -> str | None:
@@ -88,12 +147,46 @@ def _describe_unknown(head: bytes) -> str:
     return "unrecognised bytes"
 
 
-def load_evidence(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Evidence:
+def decode_byte_limit(max_bytes: int | None = None) -> int:
+    """The decode-memory limit in bytes: ``max_bytes`` when given, else the environment
+    variable ``FORENSIC_VIEWER_MAX_DECODE_BYTES`` (bytes, or a number with a K/M/G/T suffix in
+    powers of 1024, e.g. ``4G``), else ``DEFAULT_MAX_DECODE_BYTES``.
+
+    Raises ``ValueError`` for a bad ``max_bytes`` (a programming error) and
+    :class:`~engine.errors.ForensicError` for a bad environment value (the user's to fix).
+    """
+    if max_bytes is not None:
+        if max_bytes <= 0:
+            raise ValueError(f"max_bytes must be a positive number of bytes, got {max_bytes}")
+        return int(max_bytes)
+    raw = os.environ.get(MAX_DECODE_BYTES_ENV, "").strip()
+    if not raw:
+        return DEFAULT_MAX_DECODE_BYTES
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?", raw.replace("_", ""), re.IGNORECASE)
+    value = 0 if m is None else int(float(m[1]) * 1024 ** " KMGT".index(m[2].upper() or " "))
+    if value <= 0:
+        raise ForensicError(
+            None,
+            f"{MAX_DECODE_BYTES_ENV}={containers.printable(raw[:40].encode())} is not a positive "
+            "size in bytes (examples: 4000000000, 4G)",
+        )
+    return value
+
+
+def load_evidence(
+    path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS, max_bytes: int | None = None
+) -> Evidence:
     """Decode the evidence file at ``path`` by the policy in the module docstring.
 
-    Raises a subclass of :class:`engine.errors.EvidenceError` naming the file and the reason.
+    max_pixels: refuse a declared width x height beyond this.
+    max_bytes: refuse a decode estimated to need more memory than this (None: the environment
+        variable ``FORENSIC_VIEWER_MAX_DECODE_BYTES``, else ``DEFAULT_MAX_DECODE_BYTES``).
+
+    Raises a subclass of :class:`engine.errors.EvidenceError` naming the file and the reason,
+    whatever the file holds; for a bad limit, what :func:`decode_byte_limit` raises.
     """
     path = Path(path)
+    byte_limit = decode_byte_limit(max_bytes)
     data = _read_bytes(path)
     sha256 = hashlib.sha256(data).hexdigest()
     fmt = sniff_format(data[:16])
@@ -103,26 +196,59 @@ def load_evidence(path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> 
             f"not an image of an allowed format ({', '.join(ALLOWED_FORMATS)}): "
             f"{_describe_unknown(data[:512])}",
         )
-    if fmt == "PNG":
-        _check_png_chunks(path, data)
-    img = _open(path, data, fmt, max_pixels)
-    frames = int(getattr(img, "n_frames", 1) or 1)
-    warns: list[str] = []
-    if frames > 1:
-        warns.append(f"{frames} frames: only the first is analysed")
-    mode = img.mode
-    metadata = _metadata(img)
-    orientation = _orientation(img)
+    failure: EvidenceError
     try:
-        img.seek(0)
-        img.load()
-        rgb = _to_rgb(img, warns)
-        if orientation != 1:
-            rgb = _apply_orientation(rgb, orientation)
+        return _decode(path, data, fmt, sha256, max_pixels, byte_limit)
     except EvidenceError:
         raise
-    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as e:
-        raise CorruptImageError(path, f"damaged {fmt} data ({_short(e)})") from e
+    except Exception as e:
+        # The frames of the failed decode may hold large buffers (a partly decoded raster):
+        # release them now, keeping the traceback's lines for whoever logs the cause.
+        traceback.clear_frames(e.__traceback__)
+        if isinstance(e, MemoryError):
+            failure = NotEnoughMemoryError(
+                path, f"not enough memory to decode this {fmt} image ({_short(e)})"
+            )
+        elif isinstance(e, Image.DecompressionBombError):
+            failure = ImageTooLargeError(path, f"{fmt} frame beyond the pixel limit ({_short(e)})")
+        elif isinstance(e, containers.StructureError):
+            failure = CorruptImageError(path, f"damaged {fmt} data ({_short(e)})")
+        else:
+            failure = CorruptImageError(
+                path, f"damaged {fmt} data ({type(e).__name__}: {_short(e)})"
+            )
+        failure.__cause__ = e
+    raise failure
+
+
+def _decode(
+    path: Path, data: bytes, fmt: str, sha256: str, max_pixels: int, byte_limit: int
+) -> Evidence:
+    """The guarded step of :func:`load_evidence`: header, limits, frames, pixels, metadata."""
+    png = containers.png_layout(data) if fmt == "PNG" else None
+    img = _open(path, data, fmt, max_pixels)
+    try:
+        _check_compression(path, data, fmt, img, png)
+        need = decode_bytes_estimate(img, fmt, len(data))
+        if need > byte_limit:
+            w, h = img.size
+            raise ImageTooLargeError(
+                path,
+                f"decoding this {w}x{h} {img.mode} {fmt} would take about {_mb(need)} of "
+                f"memory, beyond the {_mb(byte_limit)} limit (raise it with "
+                f"{MAX_DECODE_BYTES_ENV})",
+            )
+        warns: list[str] = []
+        frames = _count_frames(data, fmt, img, warns)
+        mode = img.mode
+        metadata = _metadata(img)
+        orientation = _orientation(img, warns)
+        img.load()
+        rgb = _to_rgb(path, img, warns)
+    finally:
+        img.close()  # frees the decoded raster before the orientation copy
+    if orientation != 1:
+        rgb = _apply_orientation(rgb, orientation)
     h, w = rgb.shape[:2]
     rgb.setflags(write=False)  # evidence pixels are never modified, in memory either
     return Evidence(
@@ -146,65 +272,59 @@ def _read_bytes(path: Path) -> bytes:
     try:
         if path.is_dir():
             raise EvidenceError(path, "is a folder, not an image file")
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise ImageTooLargeError(
-                path, f"file is {size} bytes, beyond the {MAX_FILE_BYTES} limit"
-            )
-        # O_RDONLY: the evidence is never opened for writing.
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        # O_RDONLY: the evidence is never opened for writing. O_NONBLOCK: opening a named pipe
+        # must not wait for a writer (it is refused below, like any file that is not regular).
+        flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
+        fd = os.open(path, flags)
         with os.fdopen(fd, "rb") as f:
-            data = f.read()
+            st = os.fstat(fd)
+            if stat.S_ISDIR(st.st_mode):
+                raise EvidenceError(path, "is a folder, not an image file")
+            if not stat.S_ISREG(st.st_mode):
+                raise EvidenceError(path, "is not a regular file (a device, pipe or socket)")
+            if st.st_size > MAX_FILE_BYTES:
+                raise ImageTooLargeError(
+                    path, f"file is {st.st_size} bytes, beyond the {MAX_FILE_BYTES} limit"
+                )
+            data = f.read(st.st_size)
+            if f.read(1):  # bounded even if the file grows meanwhile
+                raise EvidenceError(path, "file grew while being read (still being written?)")
     except EvidenceError:
         raise
+    except MemoryError:
+        raise NotEnoughMemoryError(path, "not enough memory to read the file") from None
     except FileNotFoundError as e:
         raise EvidenceError(path, "no such file") from e
     except PermissionError as e:
         raise EvidenceError(path, "permission denied") from e
     except OSError as e:
         raise EvidenceError(path, f"cannot be read ({e.strerror or e})") from e
+    except ValueError as e:  # e.g. a NUL byte in the name
+        raise EvidenceError(path, f"is not a usable file name ({_short(e)})") from e
     if not data:
         raise EmptyFileError(path, "file is empty (0 bytes)")
     return data
 
 
-def _check_png_chunks(path: Path, data: bytes) -> None:
-    """Verify every PNG chunk's CRC (Pillow skips the CRC of image data chunks)."""
-    pos, n = 8, len(data)
-    while pos + 8 <= n:
-        length = int.from_bytes(data[pos : pos + 4], "big")
-        kind = data[pos + 4 : pos + 8]
-        end = pos + 8 + length
-        if end + 4 > n:
-            raise CorruptImageError(path, f"damaged PNG data (chunk {kind!r} is truncated)")
-        crc = int.from_bytes(data[end : end + 4], "big")
-        if zlib.crc32(data[pos + 4 : end]) != crc:
-            name = kind.decode("latin-1", errors="replace")
-            raise CorruptImageError(path, f"damaged PNG data (chunk {name} fails its CRC check)")
-        if kind == b"IEND":
-            return
-        pos = end + 4
-
-
 def _short(e: BaseException) -> str:
-    text = " ".join(str(e).split()) or type(e).__name__
-    return text[:160]
+    """A decoder's message as one short line of plain text.
+
+    Bytes reprs (``b'IHDR'``) lose their quotes, control characters become ``\\xNN``.
+    """
+    text = " ".join(str(e).split())
+    text = re.sub(r"""\bb(['"])(.*?)\1""", r"\2", text)
+    text = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text[:400])
+    return text[:160] or type(e).__name__
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:,.0f} MB" if n >= 10**7 else f"{n / 1e6:.1f} MB"
 
 
 def _open(path: Path, data: bytes, fmt: str, max_pixels: int) -> Image.Image:
-    Image.MAX_IMAGE_PIXELS = max_pixels  # Pillow's own guard stays on, at our limit
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data), formats=[fmt])
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-        raise ImageTooLargeError(
-            path, f"declared size is beyond the {max_pixels}-pixel limit"
-        ) from e
-    except UnidentifiedImageError as e:
-        raise CorruptImageError(path, f"{fmt} header cannot be decoded") from e
-    except (OSError, SyntaxError, ValueError, EOFError) as e:
-        raise CorruptImageError(path, f"damaged {fmt} data ({_short(e)})") from e
+    # Pillow's own guard (in the TIFF and GIF plugins) stays on, at our limit.
+    Image.MAX_IMAGE_PIXELS = max_pixels
+    img = _OPENERS[fmt](io.BytesIO(data))
     w, h = img.size
     if w <= 0 or h <= 0:
         raise InvalidImageError(path, f"image has zero width or height ({w}x{h})")
@@ -215,63 +335,255 @@ def _open(path: Path, data: bytes, fmt: str, max_pixels: int) -> Image.Image:
     return img
 
 
-def _to_rgb(img: Image.Image, warns: list[str]) -> NDArray[np.uint8]:
+def _check_compression(
+    path: Path, data: bytes, fmt: str, img: Image.Image, png: containers.PngLayout | None
+) -> None:
+    """Refuse a file that declares more pixels than its format could code in its bytes."""
+    w, h = img.size
+    if fmt == "PNG" and png is not None and png.channels and (png.width, png.height) == (w, h):
+        need = _ceil_div(png.raw_bytes, _PNG_MAX_INFLATION)
+        have, what = png.idat_bytes, "image data"
+        rule = "deflate inflates at most 1032:1"
+    elif fmt == "JPEG":
+        frame = containers.jpeg_frame(data)
+        bits = 0 if frame is None else containers.HUFFMAN_BITS_PER_BLOCK.get(frame.marker, 0)
+        if (
+            frame is None
+            or not bits
+            or (frame.width, frame.height) != (w, h)
+            or not all(1 <= f <= 4 for pair in frame.sampling for f in pair)
+        ):
+            return
+        need = _jpeg_blocks(w, h, frame.sampling) * bits // 8
+        have, what = len(data), "data"
+        style = "baseline" if bits == 2 else "progressive"
+        rule = f"a {style} JPEG spends at least {bits} bit{'s' * (bits > 1)} on every 8x8 block"
+    else:
+        return
+    if have < need:
+        raise CorruptImageError(
+            path,
+            f"declares {w}x{h} pixels but has {have:,} bytes of {what}, fewer than the "
+            f"{need:,} any complete {fmt} of that size needs ({rule}): truncated, or a "
+            "decompression bomb",
+        )
+
+
+def _ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def _jpeg_blocks(w: int, h: int, sampling: tuple[tuple[int, int], ...]) -> int:
+    """8x8 blocks of a w x h JPEG whose components have these (h, v) sampling factors."""
+    hmax = max(hs for hs, _ in sampling)
+    vmax = max(vs for _, vs in sampling)
+    return sum(
+        _ceil_div(_ceil_div(w * hs, hmax), 8) * _ceil_div(_ceil_div(h * vs, vmax), 8)
+        for hs, vs in sampling
+    )
+
+
+def _as_int(value: object, default: int) -> int:
+    """A TIFF tag value as a positive int (the first of a tuple), else ``default``."""
+    if isinstance(value, tuple):
+        value = value[0] if value else default
+    try:
+        n = int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError, OverflowError, ZeroDivisionError):
+        return default
+    return n if n > 0 else default
+
+
+def _tag_int(tags: object, key: int, default: int) -> int:
+    return _as_int(tags.get(key, default), default)  # type: ignore[attr-defined]
+
+
+def _storage_bytes(mode: str) -> int:
+    """Bytes per pixel of Pillow's raster for ``mode``."""
+    if mode in ("1", "L", "P"):
+        return 1
+    return 2 if mode.startswith("I;16") else 4
+
+
+def decode_bytes_estimate(img: Image.Image, fmt: str, file_size: int) -> int:
+    """Bytes :func:`load_evidence` will hold at its peak, from the header of ``img`` alone.
+
+    raster (Pillow's: 1, 2 or 4 bytes per pixel by mode) + the decoder's working buffers +
+    the RGB result (3 bytes per pixel); or twice the RGB result when that is more (the
+    orientation copy, made after the raster is freed). Working buffers, per format:
+
+    - JPEG, progressive: libjpeg keeps every DCT coefficient (2 bytes per sample of each
+      component at its sampling);
+    - TIFF: libtiff's strip or tile buffer (at least 4 bytes per pixel of one strip/tile) and
+      a copy of the file (Pillow hands libtiff the whole file);
+    - WebP: libwebp's decoded frame (4 bytes per pixel);
+    - BMP with run-length coding: Pillow's Python decoder builds the pixels twice (2 bytes per
+      pixel);
+    - PNG, GIF, baseline JPEG, plain BMP: rows only (none counted).
+    """
+    w, h = img.size
+    n = w * h
+    work = 0
+    if fmt == "JPEG" and img.info.get("progressive"):
+        layers = getattr(img, "layer", None) or [(0, 1, 1, 0)] * len(img.getbands())
+        sampling = tuple((max(int(lay[1]), 1), max(int(lay[2]), 1)) for lay in layers)
+        work = _jpeg_blocks(w, h, sampling) * 64 * 2  # one 16-bit coefficient per sample
+    elif fmt == "TIFF":
+        tags = getattr(img, "tag_v2", {})
+        bps = tags.get(258, (1,))
+        bps = bps if isinstance(bps, tuple) else (bps,)
+        spp = _tag_int(tags, 277, 1)
+        bits = sum(_as_int(b, 1) for b in bps) if len(bps) > 1 else _as_int(bps[0], 1) * spp
+        if 322 in tags and 323 in tags:  # tiled: TileWidth x TileLength
+            unit = _tag_int(tags, 322, w) * _tag_int(tags, 323, h)
+        else:  # stripped: RowsPerStrip rows
+            unit = w * min(_tag_int(tags, 278, h), h)
+        work = unit * max(_ceil_div(bits, 8), 4) + file_size
+    elif fmt == "WEBP":
+        work = 4 * n
+    elif fmt == "BMP" and img.info.get("compression") in (1, 2):
+        work = 2 * n
+    return max(n * _storage_bytes(img.mode) + work + 3 * n, 6 * n)
+
+
+def _count_frames(data: bytes, fmt: str, img: Image.Image, warns: list[str]) -> int:
+    """The number of frames, by the frames policy in the module docstring."""
+    note: str | None = None
+    if fmt == "TIFF":
+        frames, note = containers.tiff_frame_count(data, MAX_FRAMES)
+    elif fmt == "GIF":
+        frames, note = containers.gif_frame_count(data, MAX_FRAMES)
+    else:
+        # WebP, APNG and MPO (multi-picture JPEG) know their count from the header: reading it
+        # seeks nowhere, so the frame about to be decoded stays as it is.
+        try:
+            frames = int(getattr(img, "n_frames", 1))
+        except Exception as e:
+            frames, note = 1, f"frame count cannot be read ({type(e).__name__}: {_short(e)})"
+        if frames > MAX_FRAMES:
+            frames, note = MAX_FRAMES, f"declares {frames} frames: counted as {MAX_FRAMES}"
+    frames = max(frames, 1)
+    if note is not None:
+        warns.append(f"{note}; {frames} frame(s) counted, only the first is analysed")
+    elif frames > 1:
+        warns.append(f"{frames} frames: only the first is analysed")
+    return frames
+
+
+def _bands(img: Image.Image) -> Iterator[tuple[int, int, Image.Image]]:
+    """Row bands of ``img`` of about ``BAND_PIXELS`` pixels: (first row, end row, band)."""
+    w, h = img.size
+    rows = max(1, BAND_PIXELS // w)
+    for y0 in range(0, h, rows):
+        y1 = min(h, y0 + rows)
+        yield y0, y1, img.crop((0, y0, w, y1))
+
+
+def _to_rgb(path: Path, img: Image.Image, warns: list[str]) -> NDArray[np.uint8]:
+    """[H, W, 3] uint8 RGB from ``img``, converted band by band."""
     mode = img.mode
-    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+    if mode in _WIDE_MODES:
         return _wide_to_rgb(img, warns)
+    via = None
     if mode == "P" and "transparency" in img.info:
-        img = img.convert("RGBA")
-        mode = "RGBA"
-    if mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        via = "RGBA"
+    if via or mode in _ALPHA_MODES:
         warns.append("transparency present: alpha discarded, colour values kept as stored")
     if mode == "CMYK":
         warns.append("CMYK converted to RGB without colour management")
-    rgb = np.asarray(img.convert("RGB"), dtype=np.uint8)
-    return np.ascontiguousarray(rgb)
+    w, h = img.size
+    out = np.empty((h, w, 3), np.uint8)  # H, W, 3
+    for y0, y1, band in _bands(img):
+        try:
+            if via:
+                band = band.convert(via)
+            if band.mode != "RGB":
+                band = band.convert("RGB")
+        except ValueError as e:
+            raise InvalidImageError(path, f"pixel mode {mode} cannot be converted to RGB") from e
+        out[y0:y1] = np.asarray(band)
+    return out
 
 
 def _wide_to_rgb(img: Image.Image, warns: list[str]) -> NDArray[np.uint8]:
-    arr = np.asarray(img)
-    if arr.dtype.kind == "f":
-        a = arr.astype(np.float64)
-        if not np.isfinite(a).all():
-            warns.append("float image holds NaN/inf: those pixels set to 0")
-            a = np.nan_to_num(a, nan=0.0, posinf=0.0, neginf=0.0)
-        lo, hi = float(a.min()), float(a.max())
+    """Map 16/32-bit integer or float data to 8-bit gray RGB in two passes over row bands:
+    the range first, then the mapping, each band in float64 (exact for 32-bit integers)."""
+    w, h = img.size
+    is_float = img.mode == "F"
+    lo, hi, nonfinite = np.inf, -np.inf, False
+    for _, _, band in _bands(img):
+        a = np.asarray(band)
+        if is_float:
+            finite = np.isfinite(a)
+            if not finite.all():
+                nonfinite = True
+                a = a[finite]
+        if a.size:
+            lo, hi = min(lo, float(a.min())), max(hi, float(a.max()))
+    if nonfinite:
+        warns.append("float image holds NaN/inf: those pixels set to 0")
+        lo, hi = min(lo, 0.0), max(hi, 0.0)  # they count as 0 in the range, as before
+    linear16 = not is_float and lo >= 0 and hi <= 65535
+    if is_float:
         if lo >= 0.0 and hi <= 1.0:
-            out = a * 255.0
+            offset, scale = 0.0, 255.0
         else:
             warns.append(f"float data in [{lo:.4g}, {hi:.4g}] min-max rescaled to 0..255")
-            out = (a - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros_like(a)
+            offset, scale = lo, (255.0 / (hi - lo) if hi > lo else 0.0)
+    elif linear16:
+        offset, scale = 0.0, 255.0 / 65535.0
+        warns.append("16-bit data mapped linearly 0..65535 -> 0..255")
     else:
-        a = arr.astype(np.int64)
-        lo, hi = int(a.min()), int(a.max())
-        if lo >= 0 and hi <= 65535:
-            out = a * (255.0 / 65535.0)
-            warns.append("16-bit data mapped linearly 0..65535 -> 0..255")
+        warns.append(f"integer data in [{int(lo)}, {int(hi)}] min-max rescaled to 0..255")
+        offset, scale = lo, (255.0 / (hi - lo) if hi > lo else 0.0)
+    # Integers in 0..65535 map through a table of the same formula (one lookup per pixel).
+    lut = _to_uint8(np.arange(65536, dtype=np.float64) * scale) if linear16 else None
+    out = np.empty((h, w, 3), np.uint8)  # H, W, 3
+    for y0, y1, band in _bands(img):
+        a = np.asarray(band)
+        if lut is not None:
+            gray = np.take(lut, a)
         else:
-            warns.append(f"integer data in [{lo}, {hi}] min-max rescaled to 0..255")
-            out = (a - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros(a.shape)
-    gray = np.clip(np.rint(out), 0, 255).astype(np.uint8)
-    return np.ascontiguousarray(np.repeat(gray[..., None], 3, axis=2))
+            a = a.astype(np.float64)
+            if nonfinite:
+                a[~np.isfinite(a)] = 0.0
+            a -= offset
+            a *= scale
+            gray = _to_uint8(a)
+        for c in range(3):  # channel by channel: several times faster than broadcasting
+            out[y0:y1, :, c] = gray
+    return out
 
 
-def _orientation(img: Image.Image) -> int:
+def _to_uint8(a: NDArray[np.float64]) -> NDArray[np.uint8]:
+    """Round to the nearest integer and clip to 0..255, in place in ``a``."""
+    return np.clip(np.rint(a, out=a), 0, 255, out=a).astype(np.uint8)
+
+
+def _orientation(img: Image.Image, warns: list[str]) -> int:
     try:
         value = int(img.getexif().get(0x0112, 1))
-    except Exception:
+    except Exception as e:
+        warns.append(
+            f"EXIF cannot be parsed ({type(e).__name__}): orientation unknown, pixels as stored"
+        )
         return 1
     return value if 1 <= value <= 8 else 1
 
 
 def _apply_orientation(rgb: NDArray[np.uint8], orientation: int) -> NDArray[np.uint8]:
-    """Rotate/flip ``rgb`` as EXIF ``orientation`` says (same transform as Pillow's)."""
-    img = Image.fromarray(rgb)
-    exif = Image.Exif()
-    exif[0x0112] = orientation
-    img.info["exif"] = exif.tobytes()
-    out = ImageOps.exif_transpose(img)
-    return np.ascontiguousarray(np.asarray(out.convert("RGB"), dtype=np.uint8))
+    """Rotate/flip ``rgb`` [H, W, 3] as EXIF ``orientation`` says (Pillow's exif_transpose)."""
+    t = rgb.transpose(1, 0, 2)  # W, H, 3
+    view = {
+        2: rgb[:, ::-1],  # mirror left-right
+        3: rgb[::-1, ::-1],  # rotate 180
+        4: rgb[::-1],  # mirror top-bottom
+        5: t,  # transpose
+        6: t[:, ::-1],  # rotate 90 clockwise
+        7: t[::-1, ::-1],  # transverse
+        8: t[::-1],  # rotate 90 counter-clockwise
+    }[orientation]
+    return np.ascontiguousarray(view)
 
 
 def _metadata(img: Image.Image) -> dict[str, str]:
@@ -282,6 +594,8 @@ def _metadata(img: Image.Image) -> dict[str, str]:
         nonlocal total
         if isinstance(value, bytes):
             text = value[:METADATA_VALUE_CAP].decode("utf-8", errors="replace")
+        elif isinstance(value, tuple | list) and len(value) > METADATA_VALUE_CAP:
+            text = str(value[:METADATA_VALUE_CAP])  # never format a huge tag whole
         else:
             text = str(value)
         text = text.replace("\x00", "")[:METADATA_VALUE_CAP]

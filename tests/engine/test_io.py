@@ -6,22 +6,32 @@ import hashlib
 import io
 import os
 import struct
+import tracemalloc
 import zlib
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
+import engine.io as engine_io
 from engine.errors import (
     CorruptImageError,
     EmptyFileError,
     EvidenceError,
+    ForensicError,
     ImageTooLargeError,
     InvalidImageError,
+    NotEnoughMemoryError,
     UnsupportedFormatError,
 )
-from engine.io import load_evidence
+from engine.io import (
+    DEFAULT_MAX_DECODE_BYTES,
+    MAX_DECODE_BYTES_ENV,
+    decode_byte_limit,
+    load_evidence,
+)
+from engine.types import Evidence
 from tests.conftest import write_rgb
 
 
@@ -266,3 +276,317 @@ def test_webp_and_bmp_and_tiff(tmp_path: Path) -> None:
         p = tmp_path / f"x.{ext}"
         Image.new("RGB", (5, 7), (1, 2, 3)).save(p, format=fmt)
         assert load_evidence(p).format == fmt
+
+
+# --- any file becomes a clear error (issue 16) -------------------------------------------------
+
+
+def _three_frames() -> list[Image.Image]:
+    return [Image.new("RGB", (6, 6), c) for c in ((255, 0, 0), (0, 0, 255), (0, 255, 0))]
+
+
+def _tiff_pages() -> bytearray:
+    buf = io.BytesIO()
+    frames = _three_frames()
+    frames[0].save(buf, "TIFF", save_all=True, append_images=frames[1:])
+    return bytearray(buf.getvalue())
+
+
+def _ifds(d: bytes) -> list[tuple[int, int]]:
+    """(offset, entry count) of each directory of a little-endian TIFF."""
+    out, offset = [], struct.unpack_from("<I", d, 4)[0]
+    while offset:
+        n = struct.unpack_from("<H", d, offset)[0]
+        out.append((offset, n))
+        offset = struct.unpack_from("<I", d, offset + 2 + 12 * n)[0]
+    return out
+
+
+def _set_entry(
+    d: bytearray,
+    ifd: tuple[int, int],
+    tag: int,
+    *,
+    typ: int | None = None,
+    value: int | None = None,
+) -> None:
+    offset, n = ifd
+    for i in range(n):
+        e = offset + 2 + 12 * i
+        if struct.unpack_from("<H", d, e)[0] == tag:
+            if typ is not None:
+                struct.pack_into("<H", d, e + 2, typ)
+            if value is not None:
+                struct.pack_into("<I", d, e + 8, value)
+            return
+    raise AssertionError(f"tag {tag} not in the directory")
+
+
+def test_tiff_whose_later_directory_is_damaged_is_analysed(tmp_path: Path) -> None:
+    # Pillow's frame count raised TypeError/SyntaxError here, outside any error handling.
+    d = _tiff_pages()
+    _set_entry(d, _ifds(d)[2], 256, typ=0x99)  # frame 3's width of an unknown type
+    _set_entry(d, _ifds(d)[1], 262, value=77)  # frame 2's photometric interpretation
+    p = tmp_path / "pages.tif"
+    p.write_bytes(bytes(d))
+    ev = load_evidence(p)
+    assert ev.frames == 3 and ev.pixels[0, 0].tolist() == [255, 0, 0]
+
+
+def test_tiff_whose_directory_chain_breaks_counts_the_frames_before(tmp_path: Path) -> None:
+    d = _tiff_pages()
+    offset, n = _ifds(d)[1]
+    struct.pack_into("<I", d, offset + 2 + 12 * n, len(d) + 1000)  # frame 3 beyond the end
+    p = tmp_path / "broken_chain.tif"
+    p.write_bytes(bytes(d))
+    ev = load_evidence(p)
+    assert ev.frames == 2 and ev.pixels[0, 0].tolist() == [255, 0, 0]
+    assert any("frame 3" in w and "beyond the end" in w for w in ev.warnings)
+
+
+def test_gif_whose_last_frame_is_cut_counts_the_frames_before(tmp_path: Path) -> None:
+    buf = io.BytesIO()
+    frames = _three_frames()
+    frames[0].save(buf, "GIF", save_all=True, append_images=frames[1:])
+    d = buf.getvalue()
+    last = d.rindex(b"\x2c\x00\x00\x00\x00")  # the third image descriptor
+    p = tmp_path / "cut.gif"
+    p.write_bytes(d[: last + 5])  # was struct.error from Pillow's frame count
+    ev = load_evidence(p)
+    assert ev.frames == 2 and ev.pixels[0, 0, 0] > 200
+    assert any("frame 3" in w and "truncated" in w for w in ev.warnings)
+
+
+def test_frame_count_stops_at_the_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine_io, "MAX_FRAMES", 2)
+    p = tmp_path / "pages.tif"
+    p.write_bytes(bytes(_tiff_pages()))
+    ev = load_evidence(p)
+    assert ev.frames == 2 and any("more than 2 frames" in w for w in ev.warnings)
+
+
+def _png_chunk(kind: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+
+def test_png_chunk_errors_name_the_chunk_as_text(tmp_path: Path) -> None:
+    png = write_rgb(tmp_path / "ok.png", 8, 8).read_bytes()
+    after_ihdr = 8 + 25
+    # A chunk type that is not four letters, with a valid CRC: Pillow says "chunk b'AB\\x00D'".
+    p = tmp_path / "bad_name.png"
+    p.write_bytes(png[:after_ihdr] + _png_chunk(b"AB\x00D", b"x") + png[after_ihdr:])
+    with pytest.raises(CorruptImageError) as e:
+        load_evidence(p)
+    msg = _one_line(e.value, p)
+    assert "chunk AB\\x00D" in msg and "b'" not in msg and 'b"' not in msg
+    # A truncated chunk whose name is not text: shown escaped, never as a bytes repr.
+    p = tmp_path / "cut.png"
+    p.write_bytes(png[:after_ihdr] + struct.pack(">I", 1000) + b"\x00\x01AB" + b"x" * 8)
+    with pytest.raises(CorruptImageError) as e:
+        load_evidence(p)
+    msg = _one_line(e.value, p)
+    assert "chunk \\x00\\x01AB is truncated" in msg and "b'" not in msg
+
+
+def _tiny_jpeg_declaring(w: int, h: int, *, progressive: bool = False) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (16, 16), (90, 120, 200)).save(buf, "JPEG", progressive=progressive)
+    d = bytearray(buf.getvalue())
+    sof = d.index(b"\xff\xc2" if progressive else b"\xff\xc0")
+    struct.pack_into(">HH", d, sof + 5, h, w)
+    return bytes(d)
+
+
+@pytest.fixture
+def decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Records every pixel decode Pillow starts (to prove a refusal came before it)."""
+    from PIL import ImageFile, TiffImagePlugin
+
+    calls: list[str] = []
+    for cls in (ImageFile.ImageFile, TiffImagePlugin.TiffImageFile):
+        original = cls.load
+
+        def spy(self: Image.Image, _original=original) -> object:  # type: ignore[no-untyped-def]
+            calls.append(type(self).__name__)
+            return _original(self)
+
+        monkeypatch.setattr(cls, "load", spy)
+    return calls
+
+
+@pytest.mark.parametrize("progressive", [False, True])
+def test_tiny_jpeg_declaring_100_mp_is_refused_before_decoding(
+    tmp_path: Path, decodes: list[str], progressive: bool
+) -> None:
+    # 10000 x 10000 is within the pixel limit; the old code decoded it (1.3 GB peak RSS).
+    p = tmp_path / "bomb.jpg"
+    p.write_bytes(_tiny_jpeg_declaring(10000, 10000, progressive=progressive))
+    assert p.stat().st_size < 1200
+    tracemalloc.start()
+    try:
+        with pytest.raises(CorruptImageError) as e:
+            load_evidence(p)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    msg = _one_line(e.value, p)
+    assert "10000x10000" in msg and "decompression bomb" in msg
+    assert decodes == [] and peak < 1_000_000
+
+
+def _gif_screen(w: int, h: int) -> bytes:
+    """A valid GIF: a w x h logical screen holding one 1 x 1 frame (about 40 bytes)."""
+    screen = b"GIF89a" + struct.pack("<HHBBB", w, h, 0x80, 0, 0) + b"\x00\x00\x00\xff\xff\xff"
+    frame = b"\x2c" + struct.pack("<HHHHB", 0, 0, 1, 1, 0) + b"\x02\x02\x44\x01\x00"
+    return screen + frame + b"\x3b"
+
+
+def test_byte_limit_refuses_before_decoding(tmp_path: Path, decodes: list[str]) -> None:
+    # No compression ceiling helps here: a GIF frame may be far smaller than its screen.
+    small = tmp_path / "small.gif"
+    small.write_bytes(_gif_screen(100, 80))
+    assert load_evidence(small).pixels.shape == (80, 100, 3)  # a valid file
+    decodes.clear()
+    p = tmp_path / "screen.gif"
+    p.write_bytes(_gif_screen(10000, 10000))
+    with pytest.raises(ImageTooLargeError) as e:
+        load_evidence(p, max_bytes=500_000_000)
+    msg = _one_line(e.value, p)
+    assert "10000x10000" in msg and "500 MB limit" in msg and MAX_DECODE_BYTES_ENV in msg
+    assert decodes == []
+
+
+def test_byte_limit_from_argument_and_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    p = write_rgb(tmp_path / "a.png", 64, 64)  # needs 7 bytes per pixel: 28,672
+    monkeypatch.delenv(MAX_DECODE_BYTES_ENV, raising=False)
+    assert decode_byte_limit() == DEFAULT_MAX_DECODE_BYTES
+    with pytest.raises(ImageTooLargeError):
+        load_evidence(p, max_bytes=28_000)
+    assert load_evidence(p, max_bytes=29_000).width == 64
+    monkeypatch.setenv(MAX_DECODE_BYTES_ENV, "28000")
+    with pytest.raises(ImageTooLargeError):
+        load_evidence(p)
+    monkeypatch.setenv(MAX_DECODE_BYTES_ENV, "4G")
+    assert decode_byte_limit() == 4 << 30
+    assert load_evidence(p).width == 64
+    with pytest.raises(ImageTooLargeError):  # the argument wins over the environment
+        load_evidence(p, max_bytes=28_000)
+    monkeypatch.setenv(MAX_DECODE_BYTES_ENV, "lots\nof bytes")
+    with pytest.raises(ForensicError) as e:
+        load_evidence(p)
+    assert MAX_DECODE_BYTES_ENV in str(e.value) and "\n" not in str(e.value)
+    with pytest.raises(ValueError, match="max_bytes"):
+        load_evidence(p, max_bytes=0)
+
+
+def _peak_bytes(path: Path) -> tuple[int, Evidence]:
+    tracemalloc.start()
+    try:
+        ev = load_evidence(path)
+        return tracemalloc.get_traced_memory()[1], ev
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("kind", ["uint16", "float32"])
+def test_wide_tiff_decodes_in_bounded_memory(tmp_path: Path, kind: str) -> None:
+    # The old conversion held float64 copies of the whole image: 12x the RGB result.
+    h, w = 1500, 2000
+    yy, xx = np.mgrid[0:h, 0:w]
+    if kind == "uint16":
+        img = Image.fromarray((xx * 7 + yy * 11).astype(np.uint16))
+    else:
+        img = Image.fromarray((xx * 0.001 + yy * 0.002 - 1).astype(np.float32), mode="F")
+    p = tmp_path / f"{kind}.tif"
+    img.save(p, compression="tiff_adobe_deflate")
+    peak, ev = _peak_bytes(p)
+    out = ev.pixels.nbytes
+    assert ev.pixels.shape == (h, w, 3)
+    assert peak < 2 * out + p.stat().st_size, f"peak {peak / 1e6:.1f} MB for {out / 1e6:.0f} MB"
+
+
+def test_wide_conversion_is_unchanged_by_bands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rng = np.random.default_rng(5)
+    arr = rng.normal(0.5, 0.3, (37, 23)).astype(np.float32)
+    arr[3, 4], arr[10, 0] = np.nan, np.inf
+    p = tmp_path / "f.tif"
+    Image.fromarray(arr, mode="F").save(p)
+    monkeypatch.setattr(engine_io, "BAND_PIXELS", 50)  # bands of 2 rows
+    ev = load_evidence(p)
+    a = np.nan_to_num(arr.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    lo, hi = a.min(), a.max()
+    want = np.clip(np.rint((a - lo) * (255.0 / (hi - lo))), 0, 255).astype(np.uint8)
+    assert np.array_equal(ev.pixels[..., 0], want) and np.array_equal(ev.pixels[..., 2], want)
+    assert any("NaN" in w for w in ev.warnings) and any("rescaled" in w for w in ev.warnings)
+
+
+def test_32_bit_integers_beyond_16_bits_are_rescaled(tmp_path: Path) -> None:
+    arr = np.array([[0, 50_000, 100_000, 7]], dtype=np.int32)  # from 0: no 16-bit table
+    p = tmp_path / "i32.tif"
+    Image.fromarray(arr, mode="I").save(p)
+    ev = load_evidence(p)
+    assert ev.pixels[0, :, 0].tolist() == [0, 128, 255, 0]  # v * 255 / 100000, rounded
+    assert any("[0, 100000] min-max rescaled" in w for w in ev.warnings)
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_orientation_matches_pillow(tmp_path: Path, orientation: int) -> None:
+    arr = np.random.default_rng(orientation).integers(0, 256, (5, 7, 3), np.uint8)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    p = tmp_path / "o.png"
+    Image.fromarray(arr).save(p, exif=exif.tobytes())
+    want = np.asarray(ImageOps.exif_transpose(Image.open(p)).convert("RGB"))
+    ev = load_evidence(p)
+    assert ev.orientation == orientation and np.array_equal(ev.pixels, want)
+
+
+@pytest.mark.parametrize(
+    ("exc", "expected"),
+    [
+        (ZeroDivisionError("division by zero"), CorruptImageError),
+        (KeyError(("MM", 2)), CorruptImageError),
+        (MemoryError(), NotEnoughMemoryError),
+    ],
+)
+def test_any_exception_while_decoding_becomes_an_evidence_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exc: Exception, expected: type
+) -> None:
+    def boom(*args: object) -> None:
+        raise exc
+
+    monkeypatch.setattr(engine_io, "_to_rgb", boom)
+    p = write_rgb(tmp_path / "a.png", 8, 8)
+    with pytest.raises(expected) as e:
+        load_evidence(p)
+    msg = _one_line(e.value, p)
+    assert type(exc).__name__ in msg or "not enough memory" in msg
+    assert e.value.__cause__ is exc
+
+
+@pytest.mark.parametrize("exc", [KeyboardInterrupt, SystemExit])
+def test_interrupts_are_never_swallowed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exc: type[BaseException]
+) -> None:
+    def boom(*args: object) -> None:
+        raise exc
+
+    monkeypatch.setattr(engine_io, "_metadata", boom)
+    with pytest.raises(exc):
+        load_evidence(write_rgb(tmp_path / "a.png", 8, 8))
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_pipes_and_devices_are_refused_not_read(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.jpg"
+    os.mkfifo(fifo)  # opening it would wait for a writer; reading it could stream forever
+    with pytest.raises(EvidenceError, match="not a regular file"):
+        load_evidence(fifo)
+    link = tmp_path / "zero.jpg"
+    link.symlink_to("/dev/zero")
+    with pytest.raises(EvidenceError, match="not a regular file"):
+        load_evidence(link)

@@ -1,0 +1,217 @@
+"""The container structure of the allowed image formats, read from the bytes without decoding.
+
+``engine.io`` asks these questions of an untrusted file before Pillow decodes any pixel: are
+the PNG chunks intact and how much image data do they hold, what does the JPEG frame header
+declare, how many frames does a TIFF or GIF hold. Each walk reads only the bytes it is given,
+visits each structure once (loops in a TIFF IFD chain end it) and stops at a frame cap, so a
+hostile file costs time in proportion to its size at most. A damaged structure raises
+:class:`StructureError` with a one-line reason in plain text (no Python reprs).
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass
+
+
+class StructureError(Exception):
+    """The container structure is damaged; the message is a one-line plain-text reason."""
+
+
+def printable(raw: bytes) -> str:
+    """Bytes from a file as text: printable ASCII as is, any other byte as ``\\xNN``."""
+    return "".join(chr(b) if 32 <= b < 127 else f"\\x{b:02x}" for b in raw)
+
+
+# --- PNG ---------------------------------------------------------------------------------------
+
+# Channels per PNG colour type (IHDR): grey, -, RGB, palette, grey+alpha, -, RGBA.
+_PNG_CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+
+
+@dataclass(frozen=True)
+class PngLayout:
+    """What the chunks of a PNG declare and hold.
+
+    width, height, bit_depth, channels: from IHDR (channels 0 when the colour type is unknown).
+    idat_bytes: total length of the IDAT chunks, the compressed image data.
+    """
+
+    width: int
+    height: int
+    bit_depth: int
+    channels: int
+    idat_bytes: int
+
+    @property
+    def raw_bytes(self) -> int:
+        """The smallest inflated size of the image data (rows without their filter bytes)."""
+        return self.height * ((self.width * self.bit_depth * self.channels + 7) // 8)
+
+
+def png_layout(data: bytes) -> PngLayout | None:
+    """Walk the chunks of ``data`` (a PNG) checking every CRC; None when IHDR is missing.
+
+    Pillow skips the CRC of image data chunks, so a flipped bit there would otherwise decode
+    silently into wrong pixels. The walk ends at IEND or at the end of the data.
+    """
+    pos, n = 8, len(data)
+    ihdr: bytes | None = None
+    idat = 0
+    while pos + 8 <= n:
+        length = int.from_bytes(data[pos : pos + 4], "big")
+        kind = data[pos + 4 : pos + 8]
+        end = pos + 8 + length
+        if end + 4 > n:
+            raise StructureError(f"chunk {printable(kind)} is truncated")
+        crc = int.from_bytes(data[end : end + 4], "big")
+        if zlib.crc32(data[pos + 4 : end]) != crc:
+            raise StructureError(f"chunk {printable(kind)} fails its CRC check")
+        if kind == b"IHDR" and ihdr is None and length >= 13:
+            ihdr = data[pos + 8 : pos + 8 + 13]
+        elif kind == b"IDAT":
+            idat += length
+        elif kind == b"IEND":
+            break
+        pos = end + 4
+    if ihdr is None:
+        return None
+    width, height, depth, colour = struct.unpack(">IIBB", ihdr[:10])
+    return PngLayout(width, height, depth, _PNG_CHANNELS.get(colour, 0), idat)
+
+
+# --- JPEG --------------------------------------------------------------------------------------
+
+# Start-of-frame markers (C0..CF less DHT C4, JPG C8 and DAC CC).
+_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
+# The fewest bits a complete Huffman-coded JPEG spends on each 8x8 block, by SOF marker.
+# Sequential (baseline, extended): a code for the DC difference and one for end-of-block, each
+# at least 1 bit. Progressive: the DC scans code every block's DC difference (at least 1 bit;
+# the AC scans can skip thousands of blocks with one end-of-band run). Arithmetic coding can
+# spend less than a bit on a likely symbol, so it has no floor.
+HUFFMAN_BITS_PER_BLOCK = {0xC0: 2, 0xC1: 2, 0xC2: 1}
+
+
+@dataclass(frozen=True)
+class JpegFrame:
+    """The first frame header (SOFn) of a JPEG.
+
+    marker: the SOF marker's second byte (0xC0 baseline, 0xC2 progressive, ...).
+    sampling: (horizontal, vertical) sampling factors of each component.
+    """
+
+    marker: int
+    width: int
+    height: int
+    sampling: tuple[tuple[int, int], ...]
+
+
+def jpeg_frame(data: bytes) -> JpegFrame | None:
+    """The frame header of ``data`` (a JPEG), or None when none precedes the first scan."""
+    pos, n = 2, len(data)
+    while pos + 4 <= n:
+        if data[pos] != 0xFF:
+            return None  # not at a marker: the decoder will say what is wrong
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker in (0x01, 0xD8) or 0xD0 <= marker <= 0xD7:  # markers without a length
+            pos += 2
+            continue
+        if marker in (0xD9, 0xDA):  # end of image, start of scan: no frame header first
+            return None
+        length = int.from_bytes(data[pos + 2 : pos + 4], "big")
+        if marker in _SOF:
+            seg = data[pos + 4 : pos + 2 + length]
+            if len(seg) < 6:
+                return None
+            height, width, count = int.from_bytes(seg[1:3], "big"), seg[3:5], seg[5]
+            comps = seg[6 : 6 + 3 * count]
+            if count == 0 or len(comps) < 3 * count:
+                return None
+            sampling = tuple((c >> 4, c & 15) for c in comps[1::3])
+            return JpegFrame(marker, int.from_bytes(width, "big"), height, sampling)
+        pos += 2 + length
+    return None
+
+
+# --- TIFF --------------------------------------------------------------------------------------
+
+
+def tiff_frame_count(data: bytes, cap: int) -> tuple[int, str | None]:
+    """Count the image file directories (frames) of ``data`` (a classic TIFF), up to ``cap``.
+
+    Returns the count and None when the chain ends cleanly (a next offset of 0, or one seen
+    before: Pillow treats a loop as the end too), or the frames found so far and the reason
+    the walk stopped (an offset outside the file, a truncated directory, the cap).
+    """
+    order = "<" if data[:2] == b"II" else ">"
+    n = len(data)
+    if n < 8:
+        return 0, "header is truncated"
+    offset = struct.unpack(order + "I", data[4:8])[0]
+    seen: set[int] = set()
+    count = 0
+    while offset and offset not in seen:
+        if count >= cap:
+            return count, f"more than {cap} frames: counting stopped there"
+        if offset + 2 > n:
+            return count, f"directory of frame {count + 1} lies beyond the end of the file"
+        entries = struct.unpack(order + "H", data[offset : offset + 2])[0]
+        end = offset + 2 + 12 * entries
+        if end + 4 > n:
+            return count, f"directory of frame {count + 1} is truncated"
+        seen.add(offset)
+        count += 1
+        offset = struct.unpack(order + "I", data[end : end + 4])[0]
+    return count, None
+
+
+# --- GIF ---------------------------------------------------------------------------------------
+
+
+def _skip_sub_blocks(data: bytes, pos: int) -> int:
+    """The position after the data sub-blocks starting at ``pos`` (or the end of the data)."""
+    n = len(data)
+    while pos < n:
+        size = data[pos]
+        pos += 1 + size
+        if size == 0:
+            return pos
+    return n
+
+
+def gif_frame_count(data: bytes, cap: int) -> tuple[int, str | None]:
+    """Count the image descriptors (frames) of ``data`` (a GIF), up to ``cap``.
+
+    Follows Pillow's reading: extensions are skipped, an unknown byte between blocks is
+    skipped, the trailer or the end of the data ends the file. Returns the count and None,
+    or the frames found so far and the reason the walk stopped.
+    """
+    n = len(data)
+    pos = 13  # signature (6) and logical screen descriptor (7)
+    if n >= 13 and data[10] & 0x80:
+        pos += 3 << ((data[10] & 7) + 1)  # global colour table
+    count = 0
+    while pos < n:
+        tag = data[pos]
+        if tag == 0x3B:  # trailer
+            break
+        if tag == 0x21:  # extension: label, then sub-blocks
+            pos = _skip_sub_blocks(data, pos + 2)
+        elif tag == 0x2C:  # image descriptor
+            if count >= cap:
+                return count, f"more than {cap} frames: counting stopped there"
+            if pos + 10 > n:
+                return count, f"descriptor of frame {count + 1} is truncated"
+            flags = data[pos + 9]
+            pos += 10
+            if flags & 0x80:
+                pos += 3 << ((flags & 7) + 1)  # local colour table
+            count += 1
+            pos = _skip_sub_blocks(data, pos + 1)  # LZW minimum code size, then the data
+        else:
+            pos += 1
+    return count, None
