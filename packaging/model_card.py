@@ -292,13 +292,11 @@ def ensemble_sample_figures(path: Path) -> tuple[str, float, float]:
     """(sample, pixel F1, pixel AUC) of the ensemble on the bundled sample it does best on."""
     from sklearn.metrics import roc_auc_score
 
-    from engine.catalog import resolve
-    from engine.ensemble import Ensemble
+    from engine.assembly import assemble_analyzer
     from engine.io import load_evidence
-    from engine.pipeline import Analyzer
 
-    ens = Ensemble.load(path)
-    analyzer = Analyzer([str(resolve(m)) for m in ens.member_paths()], device="cpu", ensemble=ens)
+    # the ensemble file alone: assembly adds its members and binds them, as analyze/scan do
+    analyzer = assemble_analyzer([str(path)], device="cpu", faces=False)
     manifest = json.loads((SAMPLES / "samples.json").read_text())
     best = ("", -1.0, 0.5)
     for sample, v in manifest.items():
