@@ -230,7 +230,7 @@ def verify_integrity(path: str | Path | None, recorded: str | None) -> Integrity
             None,
             None,
             now,
-            "no SHA-256 was recorded (the file could not be loaded)",
+            "no SHA-256 was recorded (the file could not be read when it was analysed)",
         )
     if not path:
         return Integrity(
