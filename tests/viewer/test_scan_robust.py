@@ -20,6 +20,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 import forensic_viewer.scan.run as scanning
@@ -104,6 +105,41 @@ def test_an_unexpected_exception_in_one_file_becomes_its_error_row(
 
     again = run_scan(files_of(folder), an, out, source="t")  # the rerun does not die there
     assert (again.skipped, len(again.failed)) == (2, 1)
+
+
+def _mutants(folder: Path, n: int) -> None:
+    """``n`` multi-frame TIFF and GIF files with a few random bytes changed (seeded): the kind
+    of file that made Pillow raise TypeError, SyntaxError or KeyError from the loader."""
+    import io
+    import random
+
+    from PIL import Image
+
+    rng = np.random.default_rng(1)
+    frames = [Image.fromarray(rng.integers(0, 256, (32, 32, 3), np.uint8)) for _ in range(3)]
+    seeds = []
+    for fmt in ("TIFF", "GIF"):
+        buf = io.BytesIO()
+        frames[0].save(buf, fmt, save_all=True, append_images=frames[1:])
+        seeds.append(buf.getvalue())
+    pick = random.Random(0)
+    folder.mkdir()
+    for i in range(n):
+        data = bytearray(seeds[i % 2])
+        for _ in range(pick.randint(1, 6)):
+            data[pick.randrange(len(data))] = pick.randrange(256)
+        (folder / f"m{i:03d}.{'gif' if i % 2 == 0 else 'tif'}").write_bytes(bytes(data))
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_a_folder_of_mutated_multi_frame_files_gives_one_row_per_file(tmp_path: Path) -> None:
+    folder = tmp_path / "ev"
+    _mutants(folder, 200)
+    out = tmp_path / "out"
+    summary = run_scan(files_of(folder), StubAnalyzer(), out, source="t")
+    rows = _rows(out)
+    assert len(rows) == 200 == summary.done + len(summary.failed)
+    assert all(r["error"] and r["path"] in r["error"] for r in rows.values() if r["error"])
 
 
 def test_cli_one_bad_file_of_three_exit_1_with_the_csv_and_no_traceback(
