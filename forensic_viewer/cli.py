@@ -7,8 +7,11 @@
         [--notes TEXT]: reports (with a JSON sidecar) of the files analysed, written to --out
     forensic-viewer models [NAME]
 
-Exit codes: 0 when every file was analysed, 1 when some failed (they are listed at the end),
-2 on a usage error (bad arguments, no usable model, unreadable output folder).
+Exit codes: 0 when every file was analysed, 1 when some failed (they are listed at the end;
+the others are analysed anyway), 2 on a usage error (bad arguments, no usable model, an
+output folder holding results made with other settings), 3 when the scan itself failed (the
+output folder is locked by another scan, cannot be written or filled up; finished results
+are kept and a rerun resumes).
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import argparse
 import json
 import sys
 import time
+import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,12 +29,25 @@ from engine.assembly import available_models
 from engine.ensemble import ENSEMBLE_SUFFIX
 from engine.errors import ForensicError
 from engine.types import Progress
+from forensic_viewer.scan.lock import OutputLock, ScanFailed
+from forensic_viewer.wording import plain
 
 COMMANDS = ("analyze", "scan", "models")
+
+EXIT_OK = 0  # every file analysed
+EXIT_FILES_FAILED = 1  # some files could not be analysed; the others were
+EXIT_USAGE = 2  # the command cannot run as given
+EXIT_SCAN_FAILED = 3  # the scan itself failed (output folder locked, unwritable, full)
 
 
 class UsageError(Exception):
     """Bad arguments: printed as one line, exit code 2."""
+
+
+def _error(message: object) -> None:
+    """One line on stderr; names from evidence files are shown, never obeyed (control and
+    bidi characters escaped)."""
+    print(f"forensic-viewer: error: {plain(message)}", file=sys.stderr)
 
 
 def _add_model_args(p: argparse.ArgumentParser) -> None:
@@ -146,15 +164,16 @@ class ProgressBar:
 
 def _print_table(records: list[dict[str, Any]]) -> None:
     for r in records:
+        path = plain(r["path"])
         if r["status"] != "ok":
-            print(f"{r['path']}: ERROR {r['error']}")
+            print(f"{path}: ERROR {plain(r['error'])}")
             continue
         items = dict(r["models"])
         if "ensemble" in r:
             items[r["ensemble"]["name"] + " (ensemble)"] = r["ensemble"]
         for name, d in items.items():
             print(
-                f"{r['path']}\t{name}\t{d['verdict']:<11}\tscore {d['score']:.3f}\t"
+                f"{path}\t{plain(name)}\t{d['verdict']:<11}\tscore {d['score']:.3f}\t"
                 f"forged {100 * d['forged_fraction']:.2f}%\tθ {d['threshold']:.4g}"
             )
 
@@ -162,11 +181,53 @@ def _print_table(records: list[dict[str, Any]]) -> None:
 _TABLE_FIELDS = ("path", "status", "error", "models", "ensemble")
 
 
-def _run_files(args: argparse.Namespace, files: list[tuple[Path, str]], source: str) -> int:
-    from forensic_viewer.scan.run import run_scan
+def _run_files(
+    args: argparse.Namespace,
+    list_files: Callable[[Any], list[tuple[Path, str]]],
+    source: str,
+) -> int:
+    """Lock --out, list the files (``list_files(index of --out)``), load the models, scan,
+    write the reports; the exit code. The lock is taken first, so a second scan into the same
+    folder is refused before any model is loaded, and held until the last report is written."""
+    from forensic_viewer.scan.results import ResultIndex
 
     formats = _report_formats(args)
-    analyzer = build_analyzer(args)
+    with OutputLock(args.out, command=f"forensic-viewer {args.command}") as lock:
+        files = list_files(ResultIndex(args.out))
+        analyzer = build_analyzer(args)
+        try:
+            return _scan_and_report(args, files, source, analyzer, formats, lock)
+        except (UsageError, ForensicError, OSError, KeyboardInterrupt):
+            raise
+        except Exception as e:  # a bug in the scan itself: one line here, the rest in scan.log
+            where = _log_traceback(args.out, f"the scan failed: {type(e).__name__}: {e}")
+            _error(f"the scan failed: unexpected {type(e).__name__}: {e}{where}")
+            return EXIT_SCAN_FAILED
+
+
+def _log_traceback(out: Path, message: str) -> str:
+    """Append the traceback being handled to OUT/scan.log; " (traceback in ...)" or ""."""
+    from forensic_viewer.scan.run import SCAN_LOG
+
+    try:
+        with open(out / SCAN_LOG, "a", encoding="utf-8") as f:
+            f.write(f"--- {time.strftime('%Y-%m-%dT%H:%M:%S%z')} {message}\n")
+            f.write(traceback.format_exc())
+    except OSError:
+        return ""
+    return f" (traceback in {out / SCAN_LOG})"
+
+
+def _scan_and_report(
+    args: argparse.Namespace,
+    files: list[tuple[Path, str]],
+    source: str,
+    analyzer: Any,
+    formats: tuple[str, ...],
+    lock: OutputLock,
+) -> int:
+    from forensic_viewer.scan.run import run_scan
+
     bar = ProgressBar(len(files), sys.stderr.isatty())
     records: list[dict[str, Any]] = []
 
@@ -176,24 +237,36 @@ def _run_files(args: argparse.Namespace, files: list[tuple[Path, str]], source: 
         records.append({k: rec[k] for k in _TABLE_FIELDS if k in rec})
         bar.file_done(i, rec.get("status") == "ok")
 
-    summary = run_scan(
-        files, analyzer, args.out, source=source, on_file=on_file, progress=bar.windows
-    )
-    bar.close()
+    try:
+        summary = run_scan(
+            files,
+            analyzer,
+            args.out,
+            source=source,
+            on_file=on_file,
+            progress=bar.windows,
+            lock=lock,
+        )
+    finally:
+        bar.close()
     _print_table(records)
+    changed = f", {len(summary.changed)} changed since analysed" if summary.changed else ""
     print(
-        f"{summary.done} analysed, {summary.skipped} already done, {len(summary.failed)} failed "
-        f"of {summary.total} in {summary.seconds:.1f} s; results in {args.out}"
+        f"{summary.done} analysed, {summary.skipped} already done{changed}, "
+        f"{len(summary.failed)} failed of {summary.total} in {summary.seconds:.1f} s; "
+        f"results in {plain(args.out)}"
     )
     if formats and records:
         if not _write_reports(args, formats, [r["path"] for r in records]):
-            return 2
+            return EXIT_SCAN_FAILED
     if summary.failed:
         print("failed:", file=sys.stderr)
         for _key, msg in summary.failed:
-            print(f"  {msg}", file=sys.stderr)
-        return 1
-    return 0
+            print(f"  {plain(msg)}", file=sys.stderr)
+        if summary.log is not None:
+            print(f"tracebacks of unexpected errors: {plain(summary.log)}", file=sys.stderr)
+        return EXIT_FILES_FAILED
+    return EXIT_OK
 
 
 def _report_formats(args: argparse.Namespace) -> tuple[str, ...]:
@@ -216,37 +289,36 @@ def _write_reports(args: argparse.Namespace, formats: tuple[str, ...], keys: lis
     try:
         paths = write_report(scan_source(args.out, keys), args.out, formats, case=case)
     except (OSError, ForensicError) as e:
-        print(f"forensic-viewer: error: cannot write the report ({e})", file=sys.stderr)
+        _error(f"cannot write the report ({e})")
         return False
     for fmt, path in paths.items():
-        print(f"report ({fmt}): {path}")
+        print(f"report ({fmt}): {plain(path)}")
     return True
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    files: list[tuple[Path, str]] = []
-    used: set[str] = set()
-    for p in args.images:
-        key = p.name
-        n = 2
-        while key in used:  # same file name from two folders
-            key = f"{p.stem}-{n}{p.suffix}"
-            n += 1
-        used.add(key)
-        files.append((p, key))
-    return _run_files(args, files, source="analyze")
+    """Files keyed by resolved path against what --out already holds (see
+    :func:`~forensic_viewer.scan.walk.file_keys`): never another file's row."""
+    from forensic_viewer.scan.walk import file_keys
+
+    return _run_files(args, lambda index: file_keys(args.images, index), source="analyze")
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
-    from forensic_viewer.scan.walk import iter_images, rel_key
+    from forensic_viewer.scan.walk import scan_files
 
     folder: Path = args.folder
     if not folder.is_dir():
-        raise UsageError(f"{folder}: not a folder")
-    files = [(p, rel_key(p, folder)) for p in iter_images(folder, args.recursive)]
-    if not files:
-        print(f"{folder}: no image files found", file=sys.stderr)
-    return _run_files(args, files, source=str(folder.resolve()))
+        raise UsageError(f"{plain(folder)}: not a folder")
+
+    def listing(_index: Any) -> list[tuple[Path, str]]:
+        # the output folder, when inside the scanned one, holds maps that are not evidence
+        files = scan_files(folder, args.recursive, exclude=args.out)
+        if not files:
+            print(f"{plain(folder)}: no image files found", file=sys.stderr)
+        return files
+
+    return _run_files(args, listing, source=str(folder.resolve()))
 
 
 def cmd_models(args: argparse.Namespace) -> int:
@@ -316,14 +388,20 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_gui(args.images, args.model, args.device)
     except UsageError as e:
-        print(f"forensic-viewer: error: {e}", file=sys.stderr)
-        return 2
+        _error(e)
+        return EXIT_USAGE
+    except ScanFailed as e:  # the output folder locked or unusable
+        _error(e)
+        return EXIT_SCAN_FAILED
     except ForensicError as e:
-        print(f"forensic-viewer: error: {e}", file=sys.stderr)
-        return 2
+        _error(e)
+        return EXIT_USAGE
     except ValueError as e:  # bad device and similar argument values
-        print(f"forensic-viewer: error: {e}", file=sys.stderr)
-        return 2
+        _error(e)
+        return EXIT_USAGE
+    except OSError as e:  # writing results: the disk is full, the folder went away
+        _error(f"the scan failed: {e}; finished results are kept, run again to resume")
+        return EXIT_SCAN_FAILED
     except SystemExit as e:  # argparse: usage errors exit 2 by themselves
         return int(e.code or 0)
     except KeyboardInterrupt:

@@ -8,12 +8,40 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+# Characters that reorder the text around them without showing themselves: a file named
+# "photo\u202egpj.exe" displays as "photoexe.jpg". Python's str.isprintable() already rejects
+# them (category Cf); they are listed so that the rule does not hang on that detail.
+BIDI_CONTROLS = frozenset(
+    chr(c) for c in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+)
+
+
+def hidden(ch: str) -> bool:
+    """Whether ``ch`` would not show as itself: control and format characters (bidi controls
+    among them), separators other than the space, unassigned code points."""
+    return ch in BIDI_CONTROLS or not ch.isprintable()
+
+
+def _code(ch: str) -> str:
+    cp = ord(ch)
+    return f"\\x{cp:02x}" if cp <= 0xFF else f"\\u{cp:04x}" if cp <= 0xFFFF else f"\\U{cp:08x}"
+
 
 def plain(text: object, limit: int = 1000) -> str:
-    """``text`` as one printable line: control characters escaped, length capped."""
+    """``text`` as one printable line for a terminal or a widget: every :func:`hidden`
+    character (line breaks, escape sequences, bidi controls) written as its Python escape
+    (``\\x1b``, ``\\u202e``), length capped."""
     s = str(text)
-    out = "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in s[:limit])
+    out = "".join(_code(ch) if hidden(ch) else ch for ch in s[:limit])
     return out + ("…" if len(s) > limit else "")
+
+
+def marked(text: object, keep: str = "\n\t") -> str:
+    """``text`` with every :func:`hidden` character but those in ``keep`` shown as
+    ``[U+XXXX]``: how the reports (HTML and PDF alike) print file names, metadata and notes."""
+    return "".join(
+        f"[U+{ord(ch):04X}]" if hidden(ch) and ch not in keep else ch for ch in str(text)
+    )
 
 
 def policy_text(policy: Mapping[str, Any]) -> str:

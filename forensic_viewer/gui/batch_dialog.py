@@ -21,6 +21,10 @@ the scan's 8-bit maps (value = round(255 x p)), so the layers drawn from them ar
 of the live ones; the verdicts, scores and forged fractions shown are the recorded figures.
 A file that changed since the scan, or a record without figures, is opened as a new file
 instead (the viewer analyses it with its own models) and the dialog says why.
+
+The scan holds its output folder's lock (:class:`~forensic_viewer.scan.lock.OutputLock`) from
+before the listing to its last file: Start into a folder that another scan (the command line,
+another dialog) is writing fails at once with a message naming that scan's PID and start time.
 """
 
 from __future__ import annotations
@@ -68,6 +72,7 @@ from engine.types import Progress
 from forensic_viewer.gui.mailbox import Mailbox
 from forensic_viewer.gui.panels import model_label
 from forensic_viewer.gui.triage_table import TABLE_THUMB, TriageFilter, TriageModel
+from forensic_viewer.scan.lock import OutputLock
 from forensic_viewer.scan.records import analysis_from_record
 from forensic_viewer.scan.results import ResultIndex
 from forensic_viewer.scan.run import RateMeter, ScanSettingsMismatch, ScanSummary
@@ -155,7 +160,9 @@ class ScanWorker(QThread):
 
     def _on_file(self, index: int, total: int, record: dict[str, Any]) -> None:
         row = triage_row(record, self._names, self._ensemble)
-        self.mailbox.post("file", index, total, row.key not in self._done_before, row)
+        # analysed now: new, retried, or finished before but changed since (``replaces``)
+        analysed = row.key not in self._done_before or "replaces" in record
+        self.mailbox.post("file", index, total, analysed, row)
 
     def run(self) -> None:
         from engine.assembly import assemble_analyzer
@@ -165,23 +172,27 @@ class ScanWorker(QThread):
         try:
             if not job.folder.is_dir():
                 raise ForensicError(job.folder, "not a folder")
-            files = scan_files(job.folder, job.recursive, job.suffixes, exclude=job.out)
-            self.mailbox.post("listed", len(files))
-            analyzer = assemble_analyzer(list(job.models), device=job.device, faces=job.faces)
-            self._names = analyzer.names
-            self._ensemble = getattr(analyzer.ensemble, "name", None)
-            self.mailbox.post("ready", list(self._names), self._ensemble, str(analyzer.device))
-            self._done_before = ResultIndex(job.out).done_keys()
-            summary = run_scan(
-                files,
-                analyzer,
-                job.out,
-                source=str(job.folder.resolve()),
-                total=len(files),
-                on_file=self._on_file,
-                progress=self._on_progress,
-                cancel=self._should_stop,
-            )
+            # the output folder first: a scan already writing there is named at once, before
+            # the listing and the models take their time
+            with OutputLock(job.out, command="the viewer's batch scan") as lock:
+                files = scan_files(job.folder, job.recursive, job.suffixes, exclude=job.out)
+                self.mailbox.post("listed", len(files))
+                analyzer = assemble_analyzer(list(job.models), device=job.device, faces=job.faces)
+                self._names = analyzer.names
+                self._ensemble = getattr(analyzer.ensemble, "name", None)
+                self.mailbox.post("ready", list(self._names), self._ensemble, str(analyzer.device))
+                self._done_before = ResultIndex(job.out).done_keys()
+                summary = run_scan(
+                    files,
+                    analyzer,
+                    job.out,
+                    source=str(job.folder.resolve()),
+                    total=len(files),
+                    on_file=self._on_file,
+                    progress=self._on_progress,
+                    cancel=self._should_stop,
+                    lock=lock,
+                )
         except ScanSettingsMismatch:
             self.mailbox.post(
                 "failed",

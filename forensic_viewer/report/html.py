@@ -4,7 +4,9 @@
   Content-Security-Policy forbids every fetch but ``data:`` images, so the file opens offline
   and tells no server that it was opened.
 - Every string that comes from a file name, metadata, a checkpoint or the examiner goes through
-  :func:`esc` (``html.escape`` with quotes), in text and in attributes alike.
+  :func:`esc` (``html.escape`` with quotes), in text and in attributes alike; control and bidi
+  control characters in it are shown as ``[U+202E]`` (as in the PDF), so a file name cannot
+  reorder what is printed around it.
 - Written item by item to a temporary file that replaces the target at the end.
 """
 
@@ -20,6 +22,7 @@ from engine.files import AtomicFile
 from forensic_viewer.report import text as T
 from forensic_viewer.report.build import Figure, ItemFigures, Overview
 from forensic_viewer.report.model import ReportItem
+from forensic_viewer.wording import marked
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; form-action 'none'"
 STYLE = """
@@ -52,8 +55,9 @@ td.thumb img { max-height: 64px; max-width: 96px; }
 
 
 def esc(value: object) -> str:
-    """Text for HTML content or a quoted attribute: & < > " ' escaped."""
-    return html.escape(str(value), quote=True)
+    """Text for HTML content or a quoted attribute: hidden characters marked
+    (:func:`~forensic_viewer.wording.marked`; line breaks and tabs kept), & < > " ' escaped."""
+    return html.escape(marked(value), quote=True)
 
 
 def data_uri(data: bytes, mime: str) -> str:

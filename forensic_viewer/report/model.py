@@ -19,7 +19,6 @@ Honesty rules encoded here rather than in each writer:
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -45,6 +44,7 @@ from forensic_viewer.scan.records import (
 )
 from forensic_viewer.scan.results import ResultIndex
 from forensic_viewer.scan.triage import NOT_RUN, RAN, TriageRow, scan_info, triage_row
+from forensic_viewer.scan.walk import sha256_of_file
 
 if TYPE_CHECKING:  # reading a checkpoint header needs no torch; engine.checkpoints imports it
     from engine.checkpoints import CheckpointMeta
@@ -221,16 +221,6 @@ class Integrity:
         }
 
 
-def sha256_of_file(path: str | Path) -> str:
-    """SHA-256 of the file's bytes, read in chunks through a read-only descriptor."""
-    h = hashlib.sha256()
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-    with os.fdopen(fd, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def verify_integrity(path: str | Path | None, recorded: str | None) -> Integrity:
     """Read the evidence file now and compare its SHA-256 with the one recorded at load."""
     now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
@@ -240,7 +230,7 @@ def verify_integrity(path: str | Path | None, recorded: str | None) -> Integrity
             None,
             None,
             now,
-            "no SHA-256 was recorded (the file could not be loaded)",
+            "no SHA-256 was recorded (the file could not be read when it was analysed)",
         )
     if not path:
         return Integrity(

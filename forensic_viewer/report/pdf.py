@@ -4,7 +4,8 @@ Same content and words as the HTML report (from :mod:`forensic_viewer.report.tex
 string is XML-escaped before it reaches a reportlab ``Paragraph`` (whose text is markup), so a
 file name such as ``<script>&.jpg`` prints as it is. Text uses a Unicode TrueType font found on
 the system (DejaVu Sans, else reportlab's bundled Vera) embedded in the file; a character the
-font cannot draw is printed as its code point (``[U+03B8]``) rather than silently dropped.
+font cannot draw, and a control or bidi-control character (:func:`~forensic_viewer.wording.hidden`),
+is printed as its code point (``[U+03B8]``, ``[U+202E]``) rather than dropped or obeyed.
 Figures go to a temporary folder as JPEG files and are read when their page is drawn, so
 memory does not grow with the number of files. Every page carries the case ID and page number.
 """
@@ -43,6 +44,7 @@ from engine.files import AtomicFile, temp_path
 from forensic_viewer.report import text as T
 from forensic_viewer.report.build import Figure, ItemFigures, Overview
 from forensic_viewer.report.model import ReportItem
+from forensic_viewer.wording import hidden
 
 FONT_CANDIDATES = (
     # (regular, bold, mono) file names, searched in the folders below
@@ -115,7 +117,7 @@ def _drawable(s: str, f: Fonts) -> str:
         cp = ord(ch)
         if ch in "\n\t":
             out.append(ch)
-        elif cp < 32 or 0x7F <= cp < 0xA0:
+        elif hidden(ch):  # controls, bidi controls: shown, never obeyed
             out.append(f"[U+{cp:04X}]")
         elif f.coverage is None:
             try:

@@ -11,12 +11,15 @@ module is the one place that knows the rows' fields:
 - one reader, :func:`record_from_json` (raises :class:`RecordError`; :func:`parse_line` gives
   None for a line that is not a record, which readers skip). Rows of earlier versions read:
   the fields added since the first version (``file``, ``faces_checked``, ``evidence``,
-  ``seconds``, ``ensemble_details``, ``thumbnail``) get defaults, and so do ``details``,
-  ``faces`` and ``warnings``, which the other readers never required. A row without a field
-  every version wrote, or with a field of another type, is not a record.
+  ``seconds``, ``ensemble_details``, ``thumbnail``, ``replaces``) get defaults, and so do
+  ``details``, ``faces`` and ``warnings``, which the other readers never required. A row
+  without a field every version wrote, or with a field of another type, is not a record.
 
 The writer writes exactly what earlier versions wrote, field for field and in the same order,
-so ``record_to_json(record_from_json(row)) == row`` for every row this version writes.
+so ``record_to_json(record_from_json(row)) == row`` for every row this version writes; a field
+added since (``replaces``) is written only when it says something, after the others. It never
+writes NaN or Infinity (not JSON): :func:`check_finite` turns a result holding one into an
+error naming the model, and :func:`record_line` refuses what slipped through.
 
 Everything else reads through them: the results files (:mod:`forensic_viewer.scan.results`:
 index, append log, CSV), :func:`analysis_from_record` (the :class:`~engine.types.Analysis` a
@@ -28,8 +31,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal, TypeAlias
@@ -343,6 +347,8 @@ class FileRecord:
     evidence: every fact of the evidence but the pixels (None in rows of early versions).
     seconds: the whole analysis of this file (None: not recorded).
     thumbnail: the thumbnail file relative to the output folder, when one was made.
+    replaces: the SHA-256 of the earlier row of this path when the file's bytes have changed
+        since (a resume analysed it again); None otherwise.
     """
 
     path: str
@@ -358,6 +364,7 @@ class FileRecord:
     evidence: EvidenceFacts | None = None
     seconds: float | None = None
     thumbnail: str | None = None
+    replaces: str | None = None
 
     status: ClassVar[Literal["ok"]] = "ok"
     error: ClassVar[None] = None
@@ -374,6 +381,7 @@ class FileRecord:
         faces_checked: bool | None = None,
         heatmaps: bool = True,
         thumbnail: str | None = None,
+        replaces: str | None = None,
     ) -> FileRecord:
         """The record of ``analysis`` under ``key`` (no file is written here).
 
@@ -400,6 +408,7 @@ class FileRecord:
             evidence=EvidenceFacts.from_evidence(ev),
             seconds=analysis.seconds,
             thumbnail=thumbnail,
+            replaces=replaces,
         )
 
 
@@ -408,7 +417,8 @@ class ErrorRecord:
     """The row of a file that could not be analysed (``status`` ``"error"``; no model ran).
 
     error: why, in one sentence that names the file.
-    sha256: None when the file could not even be decoded.
+    sha256: of the file's bytes as read; None when they could not be read at all.
+    replaces: as in :class:`FileRecord`.
     The class attributes give it the read interface of :class:`FileRecord` (nothing ran).
     """
 
@@ -416,6 +426,7 @@ class ErrorRecord:
     error: str
     file: str | None = None
     sha256: str | None = None
+    replaces: str | None = None
 
     status: ClassVar[Literal["error"]] = "error"
     models: ClassVar[tuple[ModelRecord, ...]] = ()
@@ -442,7 +453,7 @@ def record_to_json(record: ScanRecord) -> dict[str, Any]:
     ``sha256`` are always written (null: not known).
     """
     if isinstance(record, ErrorRecord):
-        return {
+        failed: dict[str, Any] = {
             "path": record.path,
             "file": record.file,
             "sha256": record.sha256,
@@ -450,6 +461,9 @@ def record_to_json(record: ScanRecord) -> dict[str, Any]:
             "error": record.error,
             "models": {},
         }
+        if record.replaces is not None:
+            failed["replaces"] = {"sha256": record.replaces}
+        return failed
     row: dict[str, Any] = {"path": record.path}
     if record.file is not None:
         row["file"] = record.file
@@ -479,12 +493,50 @@ def record_to_json(record: ScanRecord) -> dict[str, Any]:
             row["ensemble_details"] = ens.figures.to_json()
     if record.thumbnail is not None:
         row["thumbnail"] = record.thumbnail
+    if record.replaces is not None:
+        row["replaces"] = {"sha256": record.replaces}
     return row
 
 
 def record_line(record: ScanRecord) -> bytes:
-    """``record`` as one line of results.jsonl (UTF-8, newline-terminated)."""
-    return (json.dumps(record_to_json(record)) + "\n").encode("utf-8")
+    """``record`` as one line of results.jsonl (UTF-8, newline-terminated). Raises
+    ValueError for a non-finite number (NaN is not JSON; :func:`check_finite` says which)."""
+    return (json.dumps(record_to_json(record), allow_nan=False) + "\n").encode("utf-8")
+
+
+class NonFiniteResult(ForensicError):
+    """A result holds NaN or an infinity: not a finding, and not writable as JSON."""
+
+
+def _non_finite(value: object, where: str) -> Iterator[tuple[str, float]]:
+    if isinstance(value, float) and not math.isfinite(value):
+        yield where, value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _non_finite(v, f"{where}.{k}" if where else str(k))
+    elif isinstance(value, list | tuple):
+        for i, v in enumerate(value):
+            yield from _non_finite(v, f"{where}[{i}]")
+
+
+def check_finite(record: ScanRecord) -> None:
+    """Raise :class:`NonFiniteResult` naming the file, the model and the field when a figure
+    of ``record`` is NaN or infinite."""
+    row = record_to_json(record)
+    for where, value in _non_finite(row, ""):
+        parts = where.replace("[", ".").split(".")
+        if parts[0] in ("models", "details") and len(parts) > 1:
+            who = f"model '{parts[1]}'"
+        elif parts[0] in ("ensemble", "ensemble_details") and record.ensemble is not None:
+            who = f"ensemble '{record.ensemble.name}'"
+        elif parts[0] == "faces" and "scores" in parts and parts.index("scores") + 1 < len(parts):
+            who = f"model '{parts[parts.index('scores') + 1]}'"
+        else:
+            who = "the analysis"
+        raise NonFiniteResult(
+            record.file or record.path,
+            f"{who} gave a non-finite figure ({where} = {value}); the result is not recorded",
+        )
 
 
 def result_record(
@@ -494,29 +546,44 @@ def result_record(
     *,
     faces_checked: bool | None = None,
     thumb: bytes | None = None,
+    replaces: str | None = None,
 ) -> FileRecord:
     """Write the heatmaps (and the ``thumb`` JPEG bytes) of ``analysis`` under ``out``; its
-    record. Files first, so a row never names a map that was not written."""
+    record. Files first, so a row never names a map that was not written; but before them the
+    figures are checked (:class:`NonFiniteResult` when one is NaN or infinite: nothing is
+    written). ``replaces``: see :class:`FileRecord`."""
+    record = FileRecord.from_analysis(
+        key,
+        analysis,
+        faces_checked=faces_checked,
+        thumbnail=None if thumb is None else thumb_name(key),
+        replaces=replaces,
+    )
+    check_finite(record)
     for name, r in analysis.results.items():
         save_heatmap_png(r.heatmap, out / map_name(key, name))
     if analysis.ensemble is not None:
         save_heatmap_png(analysis.ensemble.heatmap, out / map_name(key, analysis.ensemble.name))
     if thumb is not None:
         atomic_write(out / thumb_name(key), thumb)
-    return FileRecord.from_analysis(
-        key,
-        analysis,
-        faces_checked=faces_checked,
-        thumbnail=None if thumb is None else thumb_name(key),
-    )
+    return record
 
 
 def error_record(
-    key: str, sha256: str | None, message: str, *, file: str | Path | None = None
+    key: str,
+    sha256: str | None,
+    message: str,
+    *,
+    file: str | Path | None = None,
+    replaces: str | None = None,
 ) -> ErrorRecord:
     """The record of a file that could not be analysed (``file``: made absolute)."""
     return ErrorRecord(
-        path=key, error=message, file=None if file is None else os.path.abspath(file), sha256=sha256
+        path=key,
+        error=message,
+        file=None if file is None else os.path.abspath(file),
+        sha256=sha256,
+        replaces=replaces,
     )
 
 
@@ -536,6 +603,7 @@ def record_from_json(value: object) -> ScanRecord:
                 error=o.text("error"),
                 file=o.text("file", None, nullable=True),
                 sha256=o.text("sha256", None, nullable=True),
+                replaces=_replaces(o),
             )
         if status != "ok":
             raise RecordError(f'row.status: expected "ok" or "error", got {status!r}')
@@ -576,7 +644,13 @@ def _file_record(o: _Obj, path: str) -> FileRecord:
         evidence=None if evidence is None else EvidenceFacts.from_json(evidence, "row.evidence"),
         seconds=o.number("seconds", None, nullable=True),
         thumbnail=o.text("thumbnail", None, nullable=True),
+        replaces=_replaces(o),
     )
+
+
+def _replaces(o: _Obj) -> str | None:
+    value = o.mapping("replaces", None, nullable=True)
+    return None if value is None else _Obj(value, "row.replaces").text("sha256")
 
 
 def parse_line(line: bytes | str) -> ScanRecord | None:

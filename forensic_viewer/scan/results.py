@@ -15,9 +15,11 @@ from typing import Any, BinaryIO
 from engine.files import AtomicFile
 from forensic_viewer.scan.records import (
     SUMMARY_FIELDS,
+    RecordError,
     ScanRecord,
     parse_line,
     record_from_json,
+    record_line,
     record_to_json,
 )
 
@@ -31,17 +33,26 @@ SCAN_INFO = "scan.json"
 
 
 class ResultIndex:
-    """Where the last record of each path sits in ``results.jsonl`` (byte offsets only).
+    """Where the last record of each path sits in ``results.jsonl`` (byte offsets), with each
+    path's status, SHA-256 and evidence file.
 
     Reading a record back costs one seek, so resume, CSV and reports work on 10,000-file
     folders without holding every record in memory. The last record of a path wins (a retried
-    file appends a second one); lines that are not records (a torn last line) are ignored.
+    file appends a second one); lines that are not records (a torn or half-written last line)
+    are ignored. A reader may run while a scan writes the folder: when the file was rewritten
+    under it (the scan's compaction moves rows), a read that no longer finds its row at the
+    indexed offset indexes the file again once.
     """
 
     def __init__(self, out: Path) -> None:
         self.file = out / RESULTS
+        self._load()
+
+    def _load(self) -> None:
         self._offsets: dict[str, int] = {}
         self._status: dict[str, str] = {}
+        self._sha256: dict[str, str | None] = {}
+        self._files: dict[str, str | None] = {}
         self.has_ensemble = False
         self.ends_torn = False
         if not self.file.exists():
@@ -59,6 +70,8 @@ class ResultIndex:
     def _add(self, record: ScanRecord, offset: int) -> None:
         self._offsets[record.path] = offset
         self._status[record.path] = record.status
+        self._sha256[record.path] = record.sha256
+        self._files[record.path] = record.file
         self.has_ensemble |= record.ensemble is not None
 
     def __contains__(self, key: object) -> bool:
@@ -74,6 +87,14 @@ class ResultIndex:
     def status(self, key: str) -> str | None:
         return self._status.get(key)
 
+    def sha256(self, key: str) -> str | None:
+        """The SHA-256 the last record of ``key`` holds (None: no record, or not known)."""
+        return self._sha256.get(key)
+
+    def evidence_file(self, key: str) -> str | None:
+        """The evidence path the last record of ``key`` names (None in early versions' rows)."""
+        return self._files.get(key)
+
     def done_keys(self) -> frozenset[str]:
         """Paths whose last record is a finished analysis (a resume skips them)."""
         return frozenset(k for k, s in self._status.items() if s == "ok")
@@ -81,9 +102,12 @@ class ResultIndex:
     def get(self, key: str) -> dict[str, Any]:
         """The last row of ``key`` as written (a JSON object, what ``on_file`` callbacks get);
         :meth:`record` gives it typed."""
-        with open(self.file, "rb") as f:
-            f.seek(self._offsets[key])
-            return json.loads(f.readline())
+        f = open(self.file, "rb")
+        try:
+            row, f = self._read(f, key)
+        finally:
+            f.close()
+        return row
 
     def record(self, key: str) -> ScanRecord:
         """The last record of ``key``."""
@@ -91,16 +115,38 @@ class ResultIndex:
 
     def iter_records(self, keys: Iterable[str] | None = None) -> Iterator[ScanRecord]:
         """Records of ``keys`` (default: every path) one at a time, in that order."""
-        with open(self.file, "rb") as f:
+        f = open(self.file, "rb")
+        try:
             for key in self.keys() if keys is None else keys:
-                offset = self._offsets.get(key)
-                if offset is not None:
-                    yield self._read_at(f, offset)
+                if key in self._offsets:
+                    row, f = self._read(f, key)
+                    yield record_from_json(row)
+        finally:
+            f.close()
+
+    def _read(self, f: BinaryIO, key: str) -> tuple[dict[str, Any], BinaryIO]:
+        """The row of ``key`` and the file to go on reading. When another row (or half of
+        one) sits at the indexed offset, the file was rewritten since it was indexed: index
+        it again and read from the new file (RecordError if the row is still not found)."""
+        row = self._row_at(f, self._offsets[key])
+        if row is None or row.get("path") != key:
+            f.close()
+            self._load()
+            f = open(self.file, "rb")
+            offset = self._offsets.get(key)
+            row = None if offset is None else self._row_at(f, offset)
+            if row is None or row.get("path") != key:
+                raise RecordError(f"{key}: its row changed while {self.file} was read")
+        return row, f
 
     @staticmethod
-    def _read_at(f: BinaryIO, offset: int) -> ScanRecord:
+    def _row_at(f: BinaryIO, offset: int) -> dict[str, Any] | None:
         f.seek(offset)
-        return record_from_json(json.loads(f.readline()))
+        try:
+            row = json.loads(f.readline())
+        except ValueError:  # torn, or the middle of another row
+            return None
+        return row if isinstance(row, dict) else None
 
 
 class ResultLog(ResultIndex):
@@ -115,9 +161,10 @@ class ResultLog(ResultIndex):
         self._end = self._log.tell()
 
     def append(self, record: ScanRecord) -> dict[str, Any]:
-        """Write ``record`` as the last row; returns the row as written."""
+        """Write ``record`` as the last row; returns the row as written. Raises ValueError
+        (nothing written) for a record holding NaN or an infinity."""
         row = record_to_json(record)
-        line = (json.dumps(row) + "\n").encode("utf-8")
+        line = record_line(record)
         self._log.write(line)
         self._log.flush()
         self._add(record, self._end)

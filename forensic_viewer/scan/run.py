@@ -1,4 +1,4 @@
-"""The run loop of a headless scan: settings check, prefetch, analysis, resume.
+"""The run loop of a headless scan: lock, settings check, prefetch, analysis, resume.
 
 Used by ``forensic-viewer analyze`` / ``scan`` and by the viewer's batch dialog, so that both
 write the same files with the same figures (the format: :mod:`forensic_viewer.scan.records`).
@@ -8,41 +8,69 @@ Throughput and memory: while one file is analysed, a background thread decodes a
 next ones (at most ``prefetch`` files ahead), so reading the disk overlaps inference. Nothing
 grows with the number of files except an index of byte offsets into ``results.jsonl``: records
 are written as they finish and read back one at a time when needed (resume, CSV, reports).
+
+What stops a scan and what does not:
+
+- **One file never stops it.** Whatever goes wrong while one file is read, decoded, analysed or
+  turned into a record (a damaged file, a decoder bug, a model giving NaN) becomes that file's
+  error row, naming the file and the reason; an unexpected exception's traceback goes to
+  ``scan.log`` in the output folder (and one line to the program's log), never to the terminal.
+- **Only the scan itself failing stops it**: the output folder locked by another scan, not
+  writable or full (:class:`OSError` while writing results), the file list failing. Finished
+  records are kept and a later run resumes.
+
+Resume: a file whose last row is a finished analysis is skipped only when its bytes still hash
+to that row's SHA-256 (the prefetch thread hashes it); otherwise it is analysed again and the
+new row's ``replaces`` holds the old SHA-256. Files whose last row is an error are retried.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import os
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sized
+import traceback
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sized
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from engine.errors import EvidenceError, ForensicError
-from engine.io import load_evidence
+from engine.files import atomic_write
+from engine.io import MAX_FILE_BYTES, load_evidence
 from engine.types import Evidence, Progress
 from forensic_viewer.environment import environment
+from forensic_viewer.scan.lock import OutputLock
 from forensic_viewer.scan.maps import encode_jpeg, thumbnail
 from forensic_viewer.scan.records import ErrorRecord, ScanRecord, error_record, result_record
 from forensic_viewer.scan.results import SCAN_INFO, ResultLog, write_csv
+from forensic_viewer.scan.walk import sha256_of_file
 
 if TYPE_CHECKING:  # torch loads only when a scan runs, not when results are read
     from engine.pipeline import Analyzer
 
 DEFAULT_PREFETCH = 2  # files decoded ahead of the one being analysed
+SCAN_LOG = "scan.log"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
 class ScanSummary:
+    """What a run did. changed: keys analysed again because their bytes no longer hash to
+    their finished row's SHA-256. log: ``scan.log`` when this run wrote tracebacks into it."""
+
     total: int = 0
     done: int = 0
     skipped: int = 0
     failed: list[tuple[str, str]] = field(default_factory=list)
     cancelled: bool = False
     seconds: float = 0.0
+    changed: list[str] = field(default_factory=list)
+    log: Path | None = None
 
 
 class ScanSettingsMismatch(ForensicError):
@@ -62,7 +90,8 @@ def scan_settings(analyzer: Analyzer, source: str) -> dict[str, Any]:
 def check_settings(
     out: Path, settings: dict[str, Any], extra: dict[str, Any] | None = None
 ) -> None:
-    """Refuse an output folder made with other settings, then record ``settings`` in scan.json.
+    """Refuse an output folder made with other settings, then record ``settings`` in scan.json
+    (written aside and renamed: a reader never sees half of it).
 
     extra: written along (e.g. the program's environment) but never compared.
     """
@@ -72,22 +101,24 @@ def check_settings(
             old = json.loads(info.read_text(encoding="utf-8"))
         except ValueError:
             old = None
-        if old is not None and {k: old.get(k) for k in settings} != settings:
+        if isinstance(old, dict) and {k: old.get(k) for k in settings} != settings:
             raise ScanSettingsMismatch(
                 out,
                 "holds results made with other models or settings; use another --out folder",
             )
     out.mkdir(parents=True, exist_ok=True)
-    info.write_text(json.dumps({**(extra or {}), **settings}, indent=2) + "\n", encoding="utf-8")
+    atomic_write(info, json.dumps({**(extra or {}), **settings}, indent=2) + "\n")
 
 
 @dataclass
 class Prefetched:
     """One file of a scan as the prefetcher hands it over, in the order of the file list.
 
-    Exactly one of: ``skip`` (finished in an earlier run, not read again), ``error`` (could not
-    be loaded; the message names the file), ``evidence`` (decoded and hashed, with ``thumb``
-    JPEG bytes when thumbnails are on).
+    Exactly one of: ``skip`` (finished in an earlier run and its bytes unchanged, not decoded
+    again), ``error`` (could not be loaded; the message names the file; ``sha256`` of its bytes
+    when they could be read, ``trace`` the traceback of an unexpected exception), ``evidence``
+    (decoded and hashed, with ``thumb`` JPEG bytes when thumbnails are on).
+    previous: the SHA-256 the path's last row recorded (None: no row, or none recorded).
     """
 
     index: int
@@ -96,13 +127,25 @@ class Prefetched:
     evidence: Evidence | None = None
     thumb: bytes | None = None
     error: str | None = None
+    sha256: str | None = None
+    trace: str | None = None
     skip: bool = False
+    previous: str | None = None
     held: bool = field(default=False, repr=False)  # holds a prefetch slot until released
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What the output folder already says about a path: its last row's status and SHA-256."""
+
+    status: str
+    sha256: str | None
 
 
 @dataclass
 class _Crash:
-    """An unexpected exception in the prefetch thread, re-raised in the scanning thread."""
+    """An exception from the file list in the prefetch thread, re-raised in the scanning
+    thread (the list failing is a failure of the scan, not of one file)."""
 
     exc: BaseException
 
@@ -110,17 +153,44 @@ class _Crash:
 _END = object()
 
 
+def unexpected(path: Path | str, e: BaseException, stage: str) -> str:
+    """The one-line message of an exception nobody planned for, naming the file."""
+    text = " ".join(str(e).split())[:200]
+    return f"{path}: unexpected {type(e).__name__} while {stage}" + (f": {text}" if text else "")
+
+
+def sha256_if_read(path: Path) -> str | None:
+    """SHA-256 of a file that failed to load, when its bytes can be read (None: missing,
+    unreadable, a folder, or beyond the size the loader reads)."""
+    try:
+        if os.stat(path).st_size > MAX_FILE_BYTES:
+            return None
+        return sha256_of_file(path)
+    except (OSError, ValueError):
+        return None
+
+
 def load_for_scan(index: int, path: Path, key: str, *, thumbnails: bool = True) -> Prefetched:
-    """Decode and hash one file for a scan; a file the user can fix becomes an error item."""
+    """Decode and hash one file for a scan. Never raises for the file: whatever goes wrong
+    becomes an error item naming it (the traceback of an unexpected exception in ``trace``)."""
     item = Prefetched(index, path, key)
     try:
         item.evidence = load_evidence(path)
-        if thumbnails:
-            item.thumb = encode_jpeg(thumbnail(item.evidence.pixels))
     except (EvidenceError, ForensicError) as e:
-        item.evidence, item.error = None, str(e)
+        item.error = str(e)
     except MemoryError:
-        item.evidence, item.error = None, f"{path}: out of memory while decoding"
+        item.error = f"{path}: out of memory while decoding"
+    except Exception as e:  # a decoder bug on a crafted file must not end the scan
+        item.error, item.trace = unexpected(path, e, "decoding"), traceback.format_exc()
+    if item.evidence is None:
+        item.sha256 = sha256_if_read(path)
+        return item
+    item.sha256 = item.evidence.sha256
+    if thumbnails:
+        try:
+            item.thumb = encode_jpeg(thumbnail(item.evidence.pixels))
+        except Exception:  # no thumbnail is no reason to lose the analysis
+            log.info("%s: no thumbnail", path, exc_info=True)
     return item
 
 
@@ -133,20 +203,23 @@ class Prefetcher:
     Call :meth:`release` when done with an item that holds evidence and :meth:`close` at the
     end (also on cancel or error: it stops the thread and waits for it to end).
     Decoding (Pillow) and hashing (hashlib) release the GIL, so they overlap inference.
+
+    recorded: what the output folder holds per key. A key whose last row is a finished
+    analysis is hashed first and skipped when the SHA-256 is the recorded one.
     """
 
     def __init__(
         self,
         files: Iterable[tuple[Path, str]],
         *,
-        skip: frozenset[str] = frozenset(),
+        recorded: Mapping[str, Recorded] | None = None,
         depth: int = DEFAULT_PREFETCH,
         thumbnails: bool = True,
     ) -> None:
         if depth < 0:
             raise ValueError(f"prefetch depth must be >= 0, got {depth}")
         self._files = files
-        self._skip = skip
+        self._recorded = dict(recorded or {})
         self._thumbnails = thumbnails
         self._queue: queue.Queue[object] = queue.Queue()
         # one slot per decoded file not yet released: the one being analysed and `depth` ahead
@@ -157,30 +230,45 @@ class Prefetcher:
             self._thread = threading.Thread(target=self._run, name="scan-prefetch", daemon=True)
             self._thread.start()
 
+    def _unchanged(self, i: int, path: Path, key: str) -> Prefetched | None:
+        """A skip item when ``key`` is finished and its bytes still hash to the record."""
+        rec = self._recorded.get(key)
+        if rec is None or rec.status != "ok" or not rec.sha256:
+            return None
+        try:
+            now = sha256_of_file(path)
+        except (OSError, ValueError):
+            return None  # cannot be verified: analysed again, which says why
+        return Prefetched(i, path, key, skip=True) if now == rec.sha256 else None
+
+    def _load(self, i: int, path: Path, key: str) -> Prefetched:
+        item = load_for_scan(i, path, key, thumbnails=self._thumbnails)
+        rec = self._recorded.get(key)
+        item.previous = None if rec is None else rec.sha256
+        return item
+
     def _items(self) -> Iterator[Prefetched]:
         for i, (path, key) in enumerate(self._files):
-            if key in self._skip:
-                yield Prefetched(i, path, key, skip=True)
-            else:
-                yield load_for_scan(i, path, key, thumbnails=self._thumbnails)
+            yield self._unchanged(i, path, key) or self._load(i, path, key)
 
     def _run(self) -> None:
         try:
             for i, (path, key) in enumerate(self._files):
                 if self._stop.is_set():
                     return
-                if key in self._skip:
-                    self._queue.put(Prefetched(i, path, key, skip=True))
+                skip = self._unchanged(i, path, key)
+                if skip is not None:
+                    self._queue.put(skip)
                     continue
                 while not self._slots.acquire(timeout=0.1):
                     if self._stop.is_set():
                         return
                 if self._stop.is_set():
                     return
-                item = load_for_scan(i, path, key, thumbnails=self._thumbnails)
+                item = self._load(i, path, key)
                 item.held = True
                 self._queue.put(item)
-        except BaseException as e:  # a bug must reach the scanning thread, not hang it
+        except BaseException as e:  # the file list failed: the scanning thread must hear it
             self._queue.put(_Crash(e))
         finally:
             self._queue.put(_END)
@@ -229,6 +317,32 @@ class Prefetcher:
         self.close()
 
 
+class ScanLog:
+    """``scan.log`` in the output folder: the traceback of every unexpected per-file error
+    (opened on the first one, appended to across runs), so the terminal and the results show
+    one line and the detail is kept. One line also goes to the program's log (INFO)."""
+
+    def __init__(self, out: Path) -> None:
+        self.path = out / SCAN_LOG
+        self._f: IO[str] | None = None
+
+    @property
+    def written(self) -> bool:
+        return self._f is not None
+
+    def problem(self, message: str, trace: str) -> None:
+        log.info("%s (traceback in %s)", message, self.path)
+        if self._f is None:
+            self._f = open(self.path, "a", encoding="utf-8")  # closed by close()
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        self._f.write(f"--- {stamp} {message}\n{trace.rstrip()}\n")
+        self._f.flush()
+
+    def close(self) -> None:
+        if self._f is not None:
+            self._f.close()
+
+
 def run_scan(
     files: Iterable[tuple[Path, str]],
     analyzer: Analyzer,
@@ -241,22 +355,51 @@ def run_scan(
     cancel: Callable[[], bool] | None = None,
     prefetch: int = DEFAULT_PREFETCH,
     thumbnails: bool = True,
+    lock: OutputLock | None = None,
 ) -> ScanSummary:
     """Analyse ``files`` ((path, key) pairs) into ``out``, skipping keys already done.
 
     ``files`` may be a lazy iterable (e.g. from :func:`iter_images`); ``total`` is then the
     count to report (``len(files)`` when it has one, else 0 for "unknown"). A bad file becomes
-    an error record and the scan goes on. ``on_file(index, total, row)`` is called after
-    every file (done, skipped or failed) with its results.jsonl row as written (a JSON
-    object; :func:`~forensic_viewer.scan.records.as_record` types it). ``cancel()`` is polled
-    between files and between window batches; a cancelled scan keeps every finished record and
-    can be resumed.
+    an error record and the scan goes on (see the module doc). ``on_file(index, total, row)``
+    is called after every file (done, skipped or failed) with its results.jsonl row as written
+    (a JSON object; :func:`~forensic_viewer.scan.records.as_record` types it). ``cancel()`` is
+    polled between files and between window batches; a cancelled scan keeps every finished
+    record and can be resumed.
     ``prefetch``: files decoded ahead of the one being analysed (0: no background thread).
+    ``lock``: the :class:`OutputLock` of ``out``, already held by the caller (who then keeps
+    the folder for what it does after the scan, e.g. reports); None: taken here for the run.
+    Raises :class:`~forensic_viewer.scan.lock.OutputLocked` when another scan holds ``out``,
+    :class:`ScanSettingsMismatch`, OSError when the output folder cannot be written.
     """
-    from engine.tiling import Cancelled
-
     if prefetch < 0:
         raise ValueError(f"prefetch must be >= 0, got {prefetch}")
+    if lock is not None:
+        if not lock.held or lock.out.resolve() != Path(out).resolve():
+            raise ValueError(f"the lock given to run_scan is not held on {out}")
+        return _run_locked(
+            files, analyzer, out, source, total, on_file, progress, cancel, prefetch, thumbnails
+        )
+    with OutputLock(out, command="scan"):
+        return _run_locked(
+            files, analyzer, out, source, total, on_file, progress, cancel, prefetch, thumbnails
+        )
+
+
+def _run_locked(
+    files: Iterable[tuple[Path, str]],
+    analyzer: Analyzer,
+    out: Path,
+    source: str,
+    total: int | None,
+    on_file: Callable[[int, int, dict[str, Any]], None] | None,
+    progress: Callable[[Progress], None] | None,
+    cancel: Callable[[], bool] | None,
+    prefetch: int,
+    thumbnails: bool,
+) -> ScanSummary:
+    from engine.tiling import Cancelled
+
     t0 = time.perf_counter()
     check_settings(
         out,
@@ -265,11 +408,14 @@ def run_scan(
     )
     if total is None:
         total = len(files) if isinstance(files, Sized) else 0
-    log = ResultLog(out)
+    results = ResultLog(out)
+    problems = ScanLog(out)
     summary = ScanSummary(total=total)
     keys: list[str] = []
     faces_checked = analyzer.faces is not None
-    loader = Prefetcher(files, skip=log.done_keys(), depth=prefetch, thumbnails=thumbnails)
+    recorded = {k: Recorded(results.status(k) or "", results.sha256(k)) for k in results.keys()}
+    loader = Prefetcher(files, recorded=recorded, depth=prefetch, thumbnails=thumbnails)
+    finished = False
     try:
         for item in loader:
             if cancel is not None and cancel():
@@ -279,33 +425,55 @@ def run_scan(
             if item.skip:
                 summary.skipped += 1
                 if on_file is not None:
-                    on_file(item.index, total, log.get(item.key))
+                    on_file(item.index, total, results.get(item.key))
                 continue
             try:
-                record = _analyse(item, analyzer, out, faces_checked, progress, cancel)
+                record = _analyse(item, analyzer, out, faces_checked, progress, cancel, problems)
             except Cancelled:
                 summary.cancelled = True
                 break
             finally:
                 loader.release(item)
+            try:
+                row = results.append(record)
+            except ValueError as e:  # NaN past the checks: the file's error, not the scan's
+                problems.problem(unexpected(item.path, e, "recording"), traceback.format_exc())
+                record = error_record(
+                    item.key,
+                    record.sha256,
+                    f"{item.path}: its result holds a non-finite number and is not recorded",
+                    file=item.path,
+                    replaces=record.replaces,
+                )
+                row = results.append(record)
+            if record.replaces is not None:
+                summary.changed.append(item.key)
             if isinstance(record, ErrorRecord):
                 summary.failed.append((item.key, record.error))
             else:
                 summary.done += 1
-            row = log.append(record)
             if on_file is not None:
                 on_file(item.index, total, row)
+        finished = True
     finally:
         loader.close()
-        log.compact()
-        log.close()
+        problems.close()
+        try:
+            results.compact()
+        except OSError:
+            if finished:  # else the failure already on its way says more
+                raise
+        finally:
+            results.close()
+    if problems.written:
+        summary.log = problems.path
     if not isinstance(files, Sized):
         summary.total = max(total, len(keys))
     write_csv(
         out,
-        log.iter_records(keys),
+        results.iter_records(keys),
         analyzer.names,
-        ensemble=log.has_ensemble or analyzer.ensemble is not None,
+        ensemble=results.has_ensemble or analyzer.ensemble is not None,
     )
     summary.seconds = time.perf_counter() - t0
     return summary
@@ -318,20 +486,64 @@ def _analyse(
     faces_checked: bool,
     progress: Callable[[Progress], None] | None,
     cancel: Callable[[], bool] | None,
+    problems: ScanLog,
 ) -> ScanRecord:
-    """The record of one loaded file: analysed, or an error record naming the file."""
+    """The record of one loaded file: analysed, or an error record naming the file.
+
+    Only :class:`~engine.tiling.Cancelled` and an OSError from the file system while writing
+    the file's maps (the output folder is full or gone: the scan's failure, not the file's)
+    propagate.
+    """
+    from engine.tiling import Cancelled
+
     if item.evidence is None:
-        return error_record(item.key, None, item.error or "not loaded", file=item.path)
+        if item.trace is not None:
+            problems.problem(item.error or "", item.trace)
+        replaces = item.previous if item.previous and item.sha256 != item.previous else None
+        return error_record(
+            item.key, item.sha256, item.error or "not loaded", file=item.path, replaces=replaces
+        )
     sha = item.evidence.sha256
+    replaces = item.previous if item.previous and sha != item.previous else None
+
+    def failed(message: str) -> ErrorRecord:
+        return error_record(item.key, sha, message, file=item.path, replaces=replaces)
+
     try:
         analysis = analyzer.analyze(item.evidence, progress=progress, cancel=cancel)
-        return result_record(item.key, analysis, out, faces_checked=faces_checked, thumb=item.thumb)
+    except Cancelled:
+        raise
     except (EvidenceError, ForensicError) as e:
-        return error_record(item.key, sha, str(e), file=item.path)
+        return failed(str(e))
     except MemoryError:
-        return error_record(
-            item.key, sha, f"{item.path}: out of memory while analysing", file=item.path
+        return failed(f"{item.path}: out of memory while analysing")
+    except Exception as e:  # a model or engine bug on this input: the file's error row
+        message = unexpected(item.path, e, "analysing")
+        problems.problem(message, traceback.format_exc())
+        return failed(message)
+    try:
+        return result_record(
+            item.key,
+            analysis,
+            out,
+            faces_checked=faces_checked,
+            thumb=item.thumb,
+            replaces=replaces,
         )
+    except OSError as e:
+        if e.errno is not None:  # the file system said no: the output folder, not this file
+            raise
+        message = unexpected(item.path, e, "writing its heatmaps")  # an encoder's complaint
+        problems.problem(message, traceback.format_exc())
+        return failed(message)
+    except ForensicError as e:  # NonFiniteResult: names the model
+        return failed(str(e))
+    except MemoryError:
+        return failed(f"{item.path}: out of memory while writing its heatmaps")
+    except Exception as e:
+        message = unexpected(item.path, e, "recording its result")
+        problems.problem(message, traceback.format_exc())
+        return failed(message)
 
 
 class RateMeter:

@@ -1,15 +1,18 @@
-"""Which files a scan reads: walking folders, the file-type filter, each file's key.
+"""Which files a scan reads: walking folders, the file-type filter, each file's key, and the
+SHA-256 of a file's bytes as they are now (read-only).
 
-No Qt; used by ``forensic-viewer scan`` and the batch dialog alike.
+No Qt; used by ``forensic-viewer scan``, the batch dialog and reports alike.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from engine.io import IMAGE_SUFFIXES, is_image_name
+from forensic_viewer.scan.results import ResultIndex
 
 
 def iter_images(folder: Path, recursive: bool) -> Iterator[Path]:
@@ -57,6 +60,40 @@ def rel_key(path: Path, root: Path | None) -> str:
     return path.relative_to(root).as_posix()
 
 
+def file_keys(paths: Iterable[Path], index: ResultIndex) -> list[tuple[Path, str]]:
+    """(path, key) of files given one by one (``analyze``), into an output folder whose
+    results are ``index``.
+
+    A file the folder already holds a row of (same resolved path) gets that row's key, so a
+    second run resumes it (and re-analyses it if its bytes changed since: the resume rule);
+    any other file gets its name, made unique with ``-2``, ``-3``, ... against every key of
+    the folder and of this run, so ``A/x.jpg`` and ``B/x.jpg`` never share a row, whichever
+    run saw them. A file given twice is analysed once.
+    """
+    known: dict[str, str] = {}
+    for key in index.keys():
+        file = index.evidence_file(key)
+        if file:
+            known.setdefault(os.path.realpath(file), key)
+    used = set(index.keys())
+    seen: set[str] = set()
+    out: list[tuple[Path, str]] = []
+    for p in paths:
+        real = os.path.realpath(p)
+        if real in seen:
+            continue
+        seen.add(real)
+        key = known.get(real)
+        if key is None:
+            key, n = p.name, 2
+            while key in used:
+                key = f"{p.stem}-{n}{p.suffix}"
+                n += 1
+        used.add(key)
+        out.append((p, key))
+    return out
+
+
 def parse_types(text: str) -> tuple[str, ...]:
     """``"jpg, .PNG tif"`` -> (".jpg", ".png", ".tif"); empty text: every image type.
 
@@ -93,3 +130,14 @@ def scan_files(
             continue
         files.append((p, rel_key(p, folder)))
     return files
+
+
+def sha256_of_file(path: str | Path) -> str:
+    """SHA-256 of the file's bytes, read in chunks through a read-only descriptor (the
+    evidence is never opened for writing). Raises OSError when it cannot be read."""
+    h = hashlib.sha256()
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    with os.fdopen(fd, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()

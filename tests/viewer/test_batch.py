@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +24,7 @@ from engine.errors import ForensicError
 from forensic_viewer.gui.batch_dialog import BatchDialog, ScanWorker
 from forensic_viewer.gui.main_window import MainWindow
 from forensic_viewer.layers import HeatmapLayer
+from forensic_viewer.scan.lock import OutputLock, read_holder
 from forensic_viewer.scan.records import ScanAnalysis
 from forensic_viewer.scan.run import RateMeter
 from forensic_viewer.scan.walk import parse_types, scan_files
@@ -198,6 +200,27 @@ def test_a_scan_with_other_models_into_the_same_folder_is_refused(
     qtbot.waitUntil(lambda: not dialog.running, timeout=TIMEOUT)
     assert dialog.summary is None
     assert "choose another output folder" in dialog.message.text()
+    assert not (out / "results.jsonl").exists()
+
+
+def test_a_folder_another_scan_is_writing_is_refused_at_once_naming_it(
+    qtbot, folder: Path, tmp_path: Path, tiny_checkpoint: Path, monkeypatch
+) -> None:
+    import engine.assembly
+
+    def no_models(*a: object, **kw: object) -> None:
+        raise AssertionError("models loaded although the folder is locked")
+
+    monkeypatch.setattr(engine.assembly, "assemble_analyzer", no_models)
+    out = tmp_path / "out"
+    dialog = _dialog(qtbot, folder, out, tiny_checkpoint)
+    with OutputLock(out, command="forensic-viewer scan"):
+        started = read_holder(out)["started"]
+        dialog.start()
+        qtbot.waitUntil(lambda: not dialog.running, timeout=TIMEOUT)
+    text = dialog.message.text()
+    assert dialog.summary is None
+    assert f"PID {os.getpid()}" in text and started in text and "forensic-viewer scan" in text
     assert not (out / "results.jsonl").exists()
 
 

@@ -7,6 +7,7 @@ never that a finding is right.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -67,7 +68,9 @@ def test_scan_mixed_folder_recursive(
     }
     bad = {k for k, r in recs.items() if r["status"] == "error"}
     assert bad == {"broken.jpg", "notes.png"}
-    assert "broken.jpg" in recs["broken.jpg"]["error"] and recs["notes.png"]["sha256"] is None
+    assert "broken.jpg" in recs["broken.jpg"]["error"]
+    # read but not decoded: the SHA-256 of the bytes read is recorded all the same
+    assert recs["notes.png"]["sha256"] == hashlib.sha256(b"hello").hexdigest()
     ok = recs["sub/c ü&.png"]
     tiny = ok["models"]["tiny"]
     assert 0.0 <= tiny["score"] <= 1.0 and tiny["verdict"] in ("manipulated", "authentic")

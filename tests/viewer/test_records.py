@@ -114,7 +114,10 @@ def test_every_row_of_a_real_scan_matches_the_schema(
     assert set(rows) == {"face.jpg", "sub/plain.png", "broken.png", "notes.png"}
     face = rows["face.jpg"]  # the scan covered what the schema describes
     assert face["faces_checked"] is True and face["faces"] and face["ensemble"]["name"] == "pair"
-    assert rows["broken.png"]["status"] == "error" and rows["broken.png"]["sha256"] is None
+    broken = rows["broken.png"]
+    assert broken["status"] == "error"
+    # the bytes were read though not decoded: their SHA-256 is recorded
+    assert broken["sha256"] == _sha256(scanned.parent / "evidence" / "broken.png")
     for row in rows.values():
         errors = [f"{e.json_path}: {e.message}" for e in validator.iter_errors(row)]
         assert errors == [], row["path"]
@@ -407,3 +410,27 @@ def test_an_error_record_is_never_rebuilt_as_an_analysis(tmp_path: Path) -> None
     assert row.cell("m").status == NOT_RUN and row.ensemble is not None
     assert row.ensemble.status == NOT_RUN and not row.flagged and row.faces is None
     assert record_from_json(record_to_json(record)) == record
+
+
+def test_replaces_is_written_last_only_when_it_applies_and_reads_back(
+    old_folder: tuple[Path, Path, dict[str, Any]], validator: Draft202012Validator
+) -> None:
+    """The one field added since the previous version: absent from rows it does not apply to
+    (so those are written exactly as before), after every other field when it does."""
+    _ev, _out, old = old_folder
+    record = record_from_json(old)
+    assert record.replaces is None and record_to_json(record) == old
+    changed = {**old, "replaces": {"sha256": "1" * 64}}
+    assert validator.is_valid(changed)
+    again = record_to_json(record_from_json(changed))
+    assert again == changed and list(again) == [*old, "replaces"]
+    error = {"path": "e.png", "file": None, "sha256": "2" * 64, "status": "error",
+             "error": "e.png: damaged", "models": {}}  # fmt: skip
+    error_changed = {**error, "replaces": {"sha256": "1" * 64}}
+    for row in (error, error_changed):
+        assert validator.is_valid(row)
+        assert list(record_to_json(record_from_json(row))) == list(row)
+    assert not validator.is_valid({**changed, "replaces": {"sha256": "not a hash"}})
+    assert not validator.is_valid({**changed, "replaces": "1" * 64})
+    with pytest.raises(RecordError, match=r"row\.replaces: expected an object"):
+        record_from_json({**changed, "replaces": "1" * 64})
