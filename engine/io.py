@@ -324,7 +324,14 @@ def _mb(n: int) -> str:
 def _open(path: Path, data: bytes, fmt: str, max_pixels: int) -> Image.Image:
     # Pillow's own guard (in the TIFF and GIF plugins) stays on, at our limit.
     Image.MAX_IMAGE_PIXELS = max_pixels
-    img = _OPENERS[fmt](io.BytesIO(data))
+    try:
+        img = _OPENERS[fmt](io.BytesIO(data))
+    except (MemoryError, Image.DecompressionBombError):
+        raise  # the guard in load_evidence words these
+    except Exception as e:  # the plugin refused the header: say so, not which parser step
+        raise CorruptImageError(
+            path, f"{fmt} header cannot be decoded ({type(e).__name__}: {_short(e)})"
+        ) from e
     w, h = img.size
     if w <= 0 or h <= 0:
         raise InvalidImageError(path, f"image has zero width or height ({w}x{h})")

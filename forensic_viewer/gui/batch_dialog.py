@@ -73,7 +73,7 @@ from forensic_viewer.gui.mailbox import Mailbox
 from forensic_viewer.gui.panels import model_label
 from forensic_viewer.gui.triage_table import TABLE_THUMB, TriageFilter, TriageModel
 from forensic_viewer.scan.lock import OutputLock
-from forensic_viewer.scan.records import analysis_from_record
+from forensic_viewer.scan.replay import analysis_from_record
 from forensic_viewer.scan.results import ResultIndex
 from forensic_viewer.scan.run import RateMeter, ScanSettingsMismatch, ScanSummary
 from forensic_viewer.scan.triage import TriageRow, triage_row

@@ -96,7 +96,7 @@ def image_report_job(
     model_paths: checkpoint files in use in the viewer; any of them with no result on this image
         is reported as not run, with the reason.
     """
-    from forensic_viewer.scan.records import ScanAnalysis
+    from forensic_viewer.scan.replay import ScanAnalysis
 
     stem = safe_basename(f"{Path(analysis.evidence.path).name}.report")
     if isinstance(analysis, ScanAnalysis):

@@ -22,7 +22,7 @@ writes NaN or Infinity (not JSON): :func:`check_finite` turns a result holding o
 error naming the model, and :func:`record_line` refuses what slipped through.
 
 Everything else reads through them: the results files (:mod:`forensic_viewer.scan.results`:
-index, append log, CSV), :func:`analysis_from_record` (the :class:`~engine.types.Analysis` a
+index, append log, CSV), :mod:`forensic_viewer.scan.replay` (the :class:`~engine.types.Analysis` a
 scan recorded, rebuilt for the viewer and reports), the triage rows and the report items.
 Heatmap and thumbnail files: :mod:`forensic_viewer.scan.maps`.
 """
@@ -44,7 +44,7 @@ from numpy.typing import NDArray
 from engine.errors import ForensicError
 from engine.files import atomic_write
 from engine.types import Analysis, Evidence, FaceRegion, ModelResult
-from forensic_viewer.scan.maps import map_name, read_heatmap_png, save_heatmap_png, thumb_name
+from forensic_viewer.scan.maps import map_name, save_heatmap_png, thumb_name
 
 
 class RecordError(ValueError):
@@ -668,56 +668,3 @@ def as_record(record: ScanRecord | Mapping[str, Any]) -> ScanRecord:
     if isinstance(record, FileRecord | ErrorRecord):
         return record
     return record_from_json(dict(record))
-
-
-# --- back to an Analysis -------------------------------------------------------------------------
-
-
-@dataclass
-class ScanAnalysis(Analysis):
-    """An :class:`Analysis` rebuilt from a scan's record, for display and reports.
-
-    scan_out / scan_key: the scan output folder and the file's key in it, so a report of this
-    image is written from the scan's record (:func:`~forensic_viewer.report.scan_source`),
-    which says its heatmaps are the 8-bit files.
-    """
-
-    scan_out: Path = field(default_factory=Path)
-    scan_key: str = ""
-
-
-def analysis_from_record(
-    record: ScanRecord | Mapping[str, Any], out: Path, evidence: Evidence
-) -> ScanAnalysis:
-    """The analysis a scan recorded for ``evidence`` (decoded again by the caller).
-
-    record: typed, or a row as written (read through :func:`record_from_json`).
-    Raises :class:`ForensicError` (naming the file) when the evidence is not the file the scan
-    analysed (SHA-256), the record has no figures (not a finished analysis, or written by an
-    older version), or a heatmap file is missing or of another size; :class:`RecordError` when
-    a row is not a record.
-    """
-    rec = as_record(record)
-    if not isinstance(rec, FileRecord):
-        raise ForensicError(evidence.path, f"the scan could not analyse it: {rec.error}")
-    if rec.sha256 != evidence.sha256:
-        raise ForensicError(
-            evidence.path,
-            "changed since the scan (SHA-256 differs); the scan's result is not shown",
-        )
-    size = (evidence.height, evidence.width)
-
-    def rebuilt(m: ModelRecord, what: str) -> ModelResult:
-        if m.figures is None or not m.heatmap:
-            raise ForensicError(evidence.path, f"the scan record of {what} has no figures")
-        return m.figures.to_result(read_heatmap_png(out / m.heatmap, size))
-
-    return ScanAnalysis(
-        evidence=evidence,
-        results={m.name: rebuilt(m, m.name) for m in rec.models},
-        faces=[f.to_region() for f in rec.faces],
-        ensemble=None if rec.ensemble is None else rebuilt(rec.ensemble, "the ensemble"),
-        seconds=float(rec.seconds or 0.0),
-        scan_out=out,
-        scan_key=rec.path,
-    )

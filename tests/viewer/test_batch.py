@@ -25,7 +25,7 @@ from forensic_viewer.gui.batch_dialog import BatchDialog, ScanWorker
 from forensic_viewer.gui.main_window import MainWindow
 from forensic_viewer.layers import HeatmapLayer
 from forensic_viewer.scan.lock import OutputLock, read_holder
-from forensic_viewer.scan.records import ScanAnalysis
+from forensic_viewer.scan.replay import ScanAnalysis
 from forensic_viewer.scan.run import RateMeter
 from forensic_viewer.scan.walk import parse_types, scan_files
 from tests.viewer.conftest import write_image
@@ -381,7 +381,7 @@ def test_image_report_jobs_list_models_that_did_not_run_and_use_the_scan_record(
     from engine.io import load_evidence
     from engine.pipeline import Analyzer
     from forensic_viewer.gui.report_dialog import image_report_job
-    from forensic_viewer.scan.records import analysis_from_record
+    from forensic_viewer.scan.replay import analysis_from_record
 
     loaded = load_checkpoint(tiny_checkpoint)
     loaded.meta.name = "other"
@@ -436,7 +436,7 @@ def test_two_models_and_an_ensemble_columns_disagreement_and_layers_from_the_sca
     from engine.checkpoints import load_checkpoint, save_checkpoint
     from engine.io import load_evidence
     from forensic_viewer.layers import build_layers
-    from forensic_viewer.scan.records import analysis_from_record
+    from forensic_viewer.scan.replay import analysis_from_record
 
     loaded = load_checkpoint(tiny_checkpoint)
     loaded.meta.name = "tiny2"

@@ -32,13 +32,13 @@ from forensic_viewer.scan.records import (
     FileRecord,
     ModelFigures,
     RecordError,
-    analysis_from_record,
     as_record,
     parse_line,
     record_from_json,
     record_line,
     record_to_json,
 )
+from forensic_viewer.scan.replay import analysis_from_record
 from forensic_viewer.scan.results import ResultIndex, read_records
 from forensic_viewer.scan.run import run_scan
 from forensic_viewer.scan.triage import NOT_RUN, RAN, triage_row, triage_rows

@@ -1,0 +1,68 @@
+"""A scan's result shown again: the :class:`~engine.types.Analysis` a record describes.
+
+Double-clicking a triage row or writing a report from a scan rebuilds the analysis from the
+typed record (:mod:`forensic_viewer.scan.records`) and the scan's 8-bit heatmaps
+(:mod:`forensic_viewer.scan.maps`); nothing is analysed again. No Qt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.errors import ForensicError
+from engine.types import Analysis, Evidence, ModelResult
+from forensic_viewer.scan.maps import read_heatmap_png
+from forensic_viewer.scan.records import FileRecord, ModelRecord, ScanRecord, as_record
+
+
+@dataclass
+class ScanAnalysis(Analysis):
+    """An :class:`Analysis` rebuilt from a scan's record, for display and reports.
+
+    scan_out / scan_key: the scan output folder and the file's key in it, so a report of this
+    image is written from the scan's record (:func:`~forensic_viewer.report.scan_source`),
+    which says its heatmaps are the 8-bit files.
+    """
+
+    scan_out: Path = field(default_factory=Path)
+    scan_key: str = ""
+
+
+def analysis_from_record(
+    record: ScanRecord | Mapping[str, Any], out: Path, evidence: Evidence
+) -> ScanAnalysis:
+    """The analysis a scan recorded for ``evidence`` (decoded again by the caller).
+
+    record: typed, or a row as written (read through :func:`record_from_json`).
+    Raises :class:`ForensicError` (naming the file) when the evidence is not the file the scan
+    analysed (SHA-256), the record has no figures (not a finished analysis, or written by an
+    older version), or a heatmap file is missing or of another size; :class:`RecordError` when
+    a row is not a record.
+    """
+    rec = as_record(record)
+    if not isinstance(rec, FileRecord):
+        raise ForensicError(evidence.path, f"the scan could not analyse it: {rec.error}")
+    if rec.sha256 != evidence.sha256:
+        raise ForensicError(
+            evidence.path,
+            "changed since the scan (SHA-256 differs); the scan's result is not shown",
+        )
+    size = (evidence.height, evidence.width)
+
+    def rebuilt(m: ModelRecord, what: str) -> ModelResult:
+        if m.figures is None or not m.heatmap:
+            raise ForensicError(evidence.path, f"the scan record of {what} has no figures")
+        return m.figures.to_result(read_heatmap_png(out / m.heatmap, size))
+
+    return ScanAnalysis(
+        evidence=evidence,
+        results={m.name: rebuilt(m, m.name) for m in rec.models},
+        faces=[f.to_region() for f in rec.faces],
+        ensemble=None if rec.ensemble is None else rebuilt(rec.ensemble, "the ensemble"),
+        seconds=float(rec.seconds or 0.0),
+        scan_out=out,
+        scan_key=rec.path,
+    )
