@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import torch
 
@@ -27,8 +28,9 @@ from engine.checkpoints import (
     save_checkpoint,
 )
 from engine.ensemble import ENSEMBLE_SUFFIX, Ensemble
-from engine.errors import CheckpointError
+from engine.errors import CheckpointError, ForensicError, ModelOutputError
 from engine.models.registry import get_spec, list_models
+from engine.types import Evidence
 
 Header = dict[str, Any]
 
@@ -351,6 +353,48 @@ def test_every_registered_default_config_is_within_the_parameter_limit() -> None
 
         meta = CheckpointMeta(architecture=name, config=config_to_dict(get_spec(name).defaults))
         assert 0 < check_size(meta).parameters <= sizing.MAX_PARAMETERS, name
+
+
+# --- analysis: a non-finite output is an error, never "authentic, score 0.0" -----------------
+
+
+def _evidence(tmp_path: Path) -> Evidence:
+    from engine.io import load_evidence
+    from tests.conftest import write_rgb
+
+    return load_evidence(write_rgb(tmp_path / "photo.png", 70, 90))
+
+
+def test_a_model_producing_nan_is_an_error_naming_evidence_and_model(
+    tiny_checkpoint: Path, tmp_path: Path
+) -> None:
+    from engine.pipeline import Analyzer
+
+    loaded = load_checkpoint(tiny_checkpoint)
+    with torch.no_grad():
+        loaded.model.encoder.stem[0].weight.fill_(math.nan)  # what relabelled bytes once gave
+    evidence = _evidence(tmp_path)
+    with pytest.raises(ModelOutputError) as e:
+        Analyzer([loaded], device="cpu").analyze(evidence)
+    assert isinstance(e.value, ForensicError)
+    message = str(e.value)
+    assert message.startswith(f"{evidence.path}: model 'tiny' produced NaN or infinite values")
+    assert "heatmap" in message and str(tiny_checkpoint) in message
+
+
+def test_a_nan_image_logit_is_an_error_too(
+    tiny_checkpoint: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from engine.pipeline import Analyzer
+
+    analyzer = Analyzer([str(tiny_checkpoint)], device="cpu")
+
+    def nan_logit(*_a: object, **_k: object) -> tuple[np.ndarray, float]:
+        return np.zeros((70, 90), np.float32), math.nan
+
+    monkeypatch.setattr(analyzer, "heatmap", nan_logit)
+    with pytest.raises(ModelOutputError, match="in its image logit"):
+        analyzer.analyze(_evidence(tmp_path))
 
 
 # --- ensembles -------------------------------------------------------------------------------
