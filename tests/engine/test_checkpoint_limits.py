@@ -9,6 +9,7 @@ byte is read; a bad file in a models folder is left out and the others still loa
 from __future__ import annotations
 
 import json
+import logging
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +20,7 @@ import pytest
 import torch
 
 from engine import catalog, checkpoints, sizing
+from engine.assembly import assemble_analyzer, assemble_lenient, available_models, default_choice
 from engine.checkpoints import (
     CheckpointMeta,
     check_activation,
@@ -395,6 +397,92 @@ def test_a_nan_image_logit_is_an_error_too(
     monkeypatch.setattr(analyzer, "heatmap", nan_logit)
     with pytest.raises(ModelOutputError, match="in its image logit"):
         analyzer.analyze(_evidence(tmp_path))
+
+
+# --- models folders: one bad file is left out, the others load -------------------------------
+
+
+@pytest.fixture
+def folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
+    bundled, user = tmp_path / "bundled", tmp_path / "user"
+    bundled.mkdir()
+    user.mkdir()
+    monkeypatch.setattr(catalog, "BUNDLED_MODELS", bundled)
+    monkeypatch.setenv("FORENSIC_VIEWER_MODELS", str(user))
+    return bundled, user
+
+
+def _renamed(source: Path, out: Path, name: str) -> Path:
+    return _variant(source, out, meta=lambda m: m.update(name=name))
+
+
+def test_a_hostile_header_in_the_models_folder_is_listed_as_a_problem_and_not_chosen(
+    folders: tuple[Path, Path], tiny_checkpoint: Path, tmp_path: Path
+) -> None:
+    bundled, _user = folders
+    good = _renamed(tiny_checkpoint, bundled / "good.safetensors", "good")
+    huge = _variant(
+        good,
+        bundled / "huge.safetensors",
+        meta=lambda m: m.update(name="huge", config={**m["config"], "channels": [200000] * 3}),
+    )
+    listing = available_models()
+    assert [e.name for e in listing.checkpoints] == ["good"]
+    assert len(listing.problems) == 1 and listing.problems[0].startswith(f"{huge}: ")
+    assert default_choice() == [good]
+    assert assemble_analyzer(None, device="cpu", faces=False).names == ["good"]
+
+
+def test_a_default_checkpoint_that_fails_to_load_is_left_out_with_a_warning(
+    folders: tuple[Path, Path],
+    tiny_checkpoint: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    bundled, _user = folders
+    good = _renamed(tiny_checkpoint, bundled / "good.safetensors", "good")
+
+    def relabel(h: Header) -> None:
+        h["encoder.stem.0.weight"]["dtype"] = "I32"
+        m = json.loads(h["__metadata__"]["forensic_viewer"])
+        h["__metadata__"]["forensic_viewer"] = json.dumps({**m, "name": "liar"})
+
+    liar = _variant(good, bundled / "liar.safetensors", header=relabel)
+    pair = bundled / f"pair{ENSEMBLE_SUFFIX}"
+    pair.write_text(json.dumps({"members": [{"model": "good"}, {"model": "liar"}]}))
+    assert default_choice() == [good, liar, pair]  # the header alone looks fine
+
+    with caplog.at_level(logging.WARNING, logger="engine.assembly"):
+        analyzer = assemble_analyzer(None, device="cpu", faces=False)
+    assert analyzer.names == ["good"] and analyzer.ensemble is None
+    warnings = [r.getMessage() for r in caplog.records]
+    assert any(
+        w.startswith(f"{liar}: tensor 'encoder.stem.0.weight' is stored as I32") for w in warnings
+    )
+    assert any(w.startswith(f"{pair}: member 'liar' is not loaded") for w in warnings)
+    assert all("\n" not in w for w in warnings)
+
+    # Named explicitly, it is refused with its own message (a batch run analyses what it was
+    # asked to, or nothing).
+    with pytest.raises(CheckpointError, match="stored as I32") as e:
+        assemble_analyzer(["liar"], device="cpu", faces=False)
+    assert str(e.value).startswith(f"{liar}: ")
+    lenient = assemble_lenient(None, device="cpu", faces=False)
+    assert lenient.names == ["good"] and lenient.problems[0].startswith(f"{liar}: ")
+
+
+def test_when_no_default_loads_the_error_says_why(
+    folders: tuple[Path, Path], tiny_checkpoint: Path
+) -> None:
+    from engine.assembly import NoModelError
+
+    bundled, _user = folders
+
+    def relabel(h: Header) -> None:
+        h["encoder.stem.0.weight"]["dtype"] = "I32"
+
+    liar = _variant(tiny_checkpoint, bundled / "liar.safetensors", header=relabel)
+    with pytest.raises(NoModelError, match=f"no default model could be loaded: {liar}: "):
+        assemble_analyzer(None, device="cpu", faces=False)
 
 
 # --- ensembles -------------------------------------------------------------------------------
