@@ -16,7 +16,9 @@ Two modes, because the callers need two different things from the same steps:
   default checkpoint that cannot be used (a damaged or hostile file in the models folder) is
   left out with a warning (one line naming the file, logged on the ``engine.assembly``
   logger, which prints it on stderr when logging is not configured), as is the default
-  ensemble when one of its members is left out; the others still load.
+  ensemble when one of its members is left out; the others still load. A checkpoint in a
+  search folder whose header is refused (:func:`engine.catalog.discover`) is never chosen, and
+  gets the same warning.
 - :func:`assemble_lenient` is for the viewer: an analyst who picked five models and has one
   damaged file still wants the other four, so it loads what it can and returns an
   :class:`Assembly`: the analyzer (None when nothing loaded) and one line per problem. An
@@ -195,14 +197,17 @@ def assemble_analyzer(
     """
     chosen = list(specs or [])
     mode: Mode = "strict"
+    unreadable: list[str] = []
     if not chosen:
-        chosen = [str(p) for p in default_choice()]
         mode = "defaults"
+        _entries, unreadable = catalog.discover()  # headers out of bounds: never chosen
+        chosen = [str(p) for p in default_choice()]
         if all(p.endswith(ENSEMBLE_SUFFIX) for p in chosen):  # no bundled checkpoint
             raise NoModelError(
                 None,
                 "no trained model is installed; train one with `forensic-train fit ...` "
-                "or pass a checkpoint with --model FILE",
+                "or pass a checkpoint with --model FILE"
+                + "".join(f"; {line}" for line in unreadable),
             )
     analyzer, skipped = _assemble(
         chosen,
@@ -214,8 +219,8 @@ def assemble_analyzer(
         batch_size=batch_size,
         max_batch_seconds=max_batch_seconds,
     )
-    for line in skipped:
-        log.warning("%s (left out of the default models)", line)
+    for line in unreadable + skipped:
+        log.warning("%s (not used)", line)
     if analyzer is None:  # only when no default loaded: strict mode raises for a chosen file
         raise NoModelError(None, "no default model could be loaded: " + "; ".join(skipped))
     return analyzer

@@ -417,7 +417,7 @@ def _renamed(source: Path, out: Path, name: str) -> Path:
 
 
 def test_a_hostile_header_in_the_models_folder_is_listed_as_a_problem_and_not_chosen(
-    folders: tuple[Path, Path], tiny_checkpoint: Path, tmp_path: Path
+    folders: tuple[Path, Path], tiny_checkpoint: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     bundled, _user = folders
     good = _renamed(tiny_checkpoint, bundled / "good.safetensors", "good")
@@ -430,7 +430,9 @@ def test_a_hostile_header_in_the_models_folder_is_listed_as_a_problem_and_not_ch
     assert [e.name for e in listing.checkpoints] == ["good"]
     assert len(listing.problems) == 1 and listing.problems[0].startswith(f"{huge}: ")
     assert default_choice() == [good]
-    assert assemble_analyzer(None, device="cpu", faces=False).names == ["good"]
+    with caplog.at_level(logging.WARNING, logger="engine.assembly"):
+        assert assemble_analyzer(None, device="cpu", faces=False).names == ["good"]
+    assert [r.getMessage() for r in caplog.records] == [f"{listing.problems[0]} (not used)"]
 
 
 def test_a_default_checkpoint_that_fails_to_load_is_left_out_with_a_warning(
