@@ -8,12 +8,12 @@ checkpoints refer to: a checkpoint stores the variant name and the full config a
 
 A config read from a checkpoint is untrusted: a header of a few kilobytes can ask for layers of
 200,000 channels. So every config dataclass declares the bounds of each numeric field in a
-``LIMITS`` class variable (``{"channels": (1, 4096), "mlp_ratio": (0.5, 16.0)}``: integer
-bounds for integer fields), registration refuses a config class with a numeric field that has
-none, and :meth:`ModelSpec.make_config` checks every config it makes (types, tuple lengths,
+``LIMITS`` class variable (``{"channels": (1, 4096), "mlp_ratio": (0.25, 16.0)}``, inclusive;
+the annotation says whether a field holds integers), registration refuses a config class with a
+numeric field that has none, and :meth:`ModelSpec.make_config` checks every config it makes (types, tuple lengths,
 finiteness, bounds) before any builder runs. The bounds are wide enough for every published
 size of the architecture; what they cannot see (the product of widths and depths) is bounded
-by the parameter count in :mod:`engine.checkpoints`.
+by the parameter count that :mod:`engine.checkpoints` measures (:mod:`engine.sizing`).
 """
 
 from __future__ import annotations
