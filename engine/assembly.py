@@ -11,7 +11,14 @@ Two modes, because the callers need two different things from the same steps:
 
 - :func:`assemble_analyzer` is *strict*: a batch run must not quietly analyse with fewer models
   than asked for, so the first unusable checkpoint or ensemble raises, and
-  :class:`NoModelError` says when nothing was chosen and nothing is installed.
+  :class:`NoModelError` says when nothing was chosen and nothing is installed. What nobody
+  asked for is not held to that: when nothing is chosen, the default set is used, and a
+  default checkpoint that cannot be used (a damaged or hostile file in the models folder) is
+  left out with a warning (one line naming the file, logged on the ``engine.assembly``
+  logger, which prints it on stderr when logging is not configured), as is the default
+  ensemble when one of its members is left out; the others still load. A checkpoint in a
+  search folder whose header is refused (:func:`engine.catalog.discover`) is never chosen, and
+  gets the same warning.
 - :func:`assemble_lenient` is for the viewer: an analyst who picked five models and has one
   damaged file still wants the other four, so it loads what it can and returns an
   :class:`Assembly`: the analyzer (None when nothing loaded) and one line per problem. An
@@ -30,10 +37,11 @@ torch-heavy modules (the pipeline, face detection) are imported only when an ana
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from engine import catalog
 from engine.checkpoints import CheckpointMeta, read_meta
@@ -58,6 +66,11 @@ __all__ = [
     "describe_model",
     "resolve_models",
 ]
+
+
+log = logging.getLogger(__name__)
+
+Mode = Literal["strict", "defaults", "lenient"]
 
 
 class NoModelError(ForensicError):
@@ -171,8 +184,10 @@ def assemble_analyzer(
 ) -> Analyzer:
     """An Analyzer over ``specs`` (checkpoint names or files, ensemble files), or an error.
 
-    specs: None or empty: :func:`default_choice`. An ensemble adds its members (each loaded
-        once) and fuses their results; only the first ensemble is used.
+    specs: None or empty: :func:`default_choice`, where a checkpoint or ensemble that cannot
+        be used is left out with a logged warning (see the module docstring). An ensemble adds
+        its members (each loaded once) and fuses their results; only the first ensemble is
+        used.
     faces: True: run face detection when the detector is available (it is simply left out when
         not: results then record that faces were not checked); False: never; a detector: use it.
     The other keywords go to :class:`~engine.pipeline.Analyzer`.
@@ -181,17 +196,22 @@ def assemble_analyzer(
     ValueError for a bad device.
     """
     chosen = list(specs or [])
+    mode: Mode = "strict"
+    unreadable: list[str] = []
     if not chosen:
+        mode = "defaults"
+        _entries, unreadable = catalog.discover()  # headers out of bounds: never chosen
         chosen = [str(p) for p in default_choice()]
         if all(p.endswith(ENSEMBLE_SUFFIX) for p in chosen):  # no bundled checkpoint
             raise NoModelError(
                 None,
                 "no trained model is installed; train one with `forensic-train fit ...` "
-                "or pass a checkpoint with --model FILE",
+                "or pass a checkpoint with --model FILE"
+                + "".join(f"; {line}" for line in unreadable),
             )
-    analyzer, _problems = _assemble(
+    analyzer, skipped = _assemble(
         chosen,
-        strict=True,
+        mode=mode,
         faces=faces,
         device=device,
         window=window,
@@ -199,8 +219,10 @@ def assemble_analyzer(
         batch_size=batch_size,
         max_batch_seconds=max_batch_seconds,
     )
-    if analyzer is None:  # unreachable: strict mode raised for whatever did not load
-        raise NoModelError(None, "no checkpoint was chosen")
+    for line in unreadable + skipped:
+        log.warning("%s (not used)", line)
+    if analyzer is None:  # only when no default loaded: strict mode raises for a chosen file
+        raise NoModelError(None, "no default model could be loaded: " + "; ".join(skipped))
     return analyzer
 
 
@@ -226,7 +248,7 @@ def assemble_lenient(
         specs = [str(p) for p in default_choice()]
     analyzer, problems = _assemble(
         list(specs),
-        strict=False,
+        mode="lenient",
         faces=faces,
         device=device,
         window=window,
@@ -240,7 +262,7 @@ def assemble_lenient(
 def _assemble(
     specs: list[str],
     *,
-    strict: bool,
+    mode: Mode,
     faces: bool | FaceDetector,
     device: str,
     window: int | None,
@@ -248,9 +270,14 @@ def _assemble(
     batch_size: int,
     max_batch_seconds: float | None,
 ) -> tuple[Analyzer | None, list[str]]:
-    """The steps of both modes: resolve, read the ensemble, load, bind, build. In strict mode
-    the first ForensicError (or ValueError from the Analyzer) propagates; otherwise each
-    becomes a line of the returned problems."""
+    """The steps of every mode: resolve, read the ensemble, load, bind, build.
+
+    ``"strict"``: the first ForensicError (or ValueError from the Analyzer) propagates.
+    ``"defaults"``: a file that cannot be used becomes a line of the returned problems (and so
+    does a dropped ensemble); an Analyzer error (a bad device) propagates; face detection
+    adds no line. ``"lenient"``: every problem becomes a line.
+    """
+    strict = mode == "strict"
     problems: list[str] = []
 
     def problem(e: ForensicError | ValueError) -> None:
@@ -271,7 +298,7 @@ def _assemble(
     ensemble: Ensemble | None = None
     members: list[Path] = []
     if ensembles:
-        if len(ensembles) > 1 and not strict:
+        if len(ensembles) > 1 and mode == "lenient":
             problems.append(f"one ensemble at a time: using {ensembles[0]}")
         try:
             ensemble, members = _read_ensemble(ensembles[0])
@@ -296,9 +323,11 @@ def _assemble(
             batch_size=batch_size,
             max_batch_seconds=max_batch_seconds,
             ensemble=ensemble,
-            faces=_face_detector(faces, problems),
+            faces=_face_detector(faces, problems if mode == "lenient" else []),
         )
     except (ValueError, ForensicError) as e:
+        if mode != "lenient":
+            raise
         problem(e)
         return None, problems
     return analyzer, problems

@@ -2,7 +2,7 @@
 
 A model argument (``--model X``) is resolved in this order:
 
-1. a path to an existing file (``.safetensors``, or ``.pt``/``.pth`` with ``arch:path``);
+1. a path to an existing file: a ``.safetensors`` checkpoint or an ensemble file;
 2. the name of a checkpoint in a search folder: its file stem or the ``name`` in its header.
    Search folders: ``resources/models`` (bundled), the user folder
    (``$FORENSIC_VIEWER_MODELS``, else ``~/.local/share/forensic-viewer/models``), and any
@@ -12,6 +12,21 @@ A model argument (``--model X``) is resolved in this order:
 A registered architecture name with no trained checkpoint is refused with
 :class:`ModelNotTrainedError`: the output of a randomly initialised network is never shown as a
 finding.
+
+Plain PyTorch state dicts (``.pt``/``.pth``) are not models the viewer analyses with, and there
+is no ``arch:path`` form that would name one with its architecture (an ``ARCH:FILE`` argument
+is refused with the reason). Every verdict is shown with its θ and where θ came from, and is
+computed with the window the network was trained at; a plain state dict holds none of that (no
+config beyond the architecture's defaults, no input policy, no calibrated θ), so the same
+honesty rule that refuses an untrained architecture refuses it: its verdicts would rest on a
+default θ of 0.5 that nothing measured. Networks come to the viewer as ``.safetensors``
+checkpoints written (and calibrated) by ``forensic-train``. For programs, the engine can still
+read a state dict (:func:`engine.checkpoints.load_checkpoint` with ``architecture=``; its θ is
+marked uncalibrated in its provenance).
+
+Headers are checked when folders are listed (:func:`engine.checkpoints.read_meta`), so a
+checkpoint whose header is out of bounds appears among the problems of :func:`discover`, one
+line naming the file, and is neither listed nor chosen by default; the others are unaffected.
 """
 
 from __future__ import annotations
@@ -116,6 +131,14 @@ def resolve(spec: str, extra: Iterable[str | Path] = ()) -> Path:
     for p in discover_ensembles(extra):
         if spec in (p.name, p.name.removesuffix(ENSEMBLE_SUFFIX)):
             return p
+    arch, sep, _file = spec.partition(":")
+    if sep and arch in list_models():
+        raise CheckpointError(
+            spec,
+            "the ARCH:FILE form is not supported; the viewer analyses only "
+            ".safetensors checkpoints, which carry their input policy and calibrated θ "
+            "(train or calibrate one with forensic-train)",
+        )
     if spec in list_models():
         raise ModelNotTrainedError(
             None,

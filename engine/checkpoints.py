@@ -7,18 +7,50 @@ input policy (window and stride, or whole-image resize), the decision rule with 
 and where the threshold came from, a training summary, measured metrics and the format version.
 
 Loading never executes code. Safetensors cannot carry code; a plain PyTorch state dict
-(``.pt``/``.pth``) is read only through ``torch.load(weights_only=True)``, with no fallback, and
-then needs the architecture named by the caller. Every tensor is checked for NaN/inf, and the
-state dict must fit the architecture exactly (no missing or unexpected keys, no shape
-mismatches); a model is returned only when all of it loaded.
+(``.pt``/``.pth``) is read only through :func:`engine.torchload.load_torch_file`
+(``torch.load(weights_only=True)``, no fallback) and then needs the architecture named by the
+caller (an API for programs: the viewer analyses only self-describing checkpoints, see
+:mod:`engine.catalog`).
+
+A checkpoint is untrusted input, and one that loads can still lie. So before anything is built
+or read beyond the header, in this order:
+
+1. the header (:func:`check_meta`, also run by :func:`read_meta`, so a model list already
+   skips a bad file): every config field of the right type, finite and within the bounds its
+   config class declares (``LIMITS``, see :mod:`engine.models.registry`); an input policy
+   with a window of :data:`MIN_WINDOW` to :data:`MAX_WINDOW` pixels and a stride of at least
+   an eighth of it (:data:`MIN_STRIDE_DIVISOR`) and at most the window, resize sides of
+   :data:`MIN_WINDOW` to :data:`MAX_RESIZE_SIDE`; a known decision rule whose θ and pixel
+   threshold are finite and in [0, 1];
+2. the network's size, from the network built on the ``meta`` device (no memory, see
+   :mod:`engine.sizing`): at most :data:`engine.sizing.MAX_PARAMETERS` parameters;
+3. the file's tensors as the header lists them (no bytes read): exactly the names and shapes of
+   the network's state dict, floating-point tensors stored as F32, F16 or BF16 and integer
+   buffers as integers (F32 bytes relabelled I32 would load as huge integers and make NaN
+   heatmaps);
+4. the activation memory of one window (or of the resize bound), from the meta network run on
+   a meta input: at most :data:`engine.sizing.MAX_ACTIVATION_BYTES`; a network that cannot run
+   on that input size is refused here too;
+5. the weights: no NaN or infinity in any floating-point tensor;
+
+and then the network is built and loaded all or nothing (no missing or unexpected keys). Every
+refusal is one :class:`CheckpointError` line naming the file. The limits and how to raise them
+are listed in ``docs/LIMITS.md``. Facts measured on the meta device are cached per
+architecture, config and input size for the life of the process.
+
+Non-finite numbers in the informational parts of the header (training summary, metrics, the
+details behind θ) mean "not measured" and are read and written as ``null``, so that nothing
+taken from a header puts NaN into a JSON file.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
-import pickle
+import math
+import numbers
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,13 +61,21 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from torch import nn
 
+from engine import sizing
+from engine.decision import RULES
 from engine.errors import CheckpointError
 from engine.files import AtomicFile
 from engine.models.layers import state_mismatch
 from engine.models.registry import config_from_dict, config_to_dict, create_model, get_spec
+from engine.torchload import load_torch_file
 
 FORMAT_VERSION = 1
 META_KEY = "forensic_viewer"
+
+MIN_WINDOW = 16  # smallest window and resize side (the trainer's smallest --window)
+MAX_WINDOW = 4096  # largest sliding window (16 times the bundled models' 256)
+MIN_STRIDE_DIVISOR = 8  # stride >= window / 8: at most 64 windows cover each pixel
+MAX_RESIZE_SIDE = 8192  # largest side an image is resized to (mode "resize")
 
 
 @dataclass
@@ -91,12 +131,19 @@ class CheckpointMeta:
     created: str = ""
 
     def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+        data = dataclasses.asdict(self)
+        for part in ("training", "metrics"):
+            data[part] = _finite_or_null(data[part])
+        data["decision"]["details"] = _finite_or_null(data["decision"]["details"])
+        return json.dumps(data, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str, path: str | Path | None = None) -> CheckpointMeta:
+        """Parse a header (no bounds checked: :func:`check_meta` does that)."""
         try:
             data = json.loads(text)
+            if not isinstance(data, dict):
+                raise TypeError("not a JSON object")
             version = int(data.get("format_version", -1))
             if version > FORMAT_VERSION:
                 raise CheckpointError(
@@ -107,21 +154,99 @@ class CheckpointMeta:
             policy = data.get("input_policy") or {}
             if "size" in policy:
                 policy["size"] = tuple(policy["size"])
+            decision = DecisionRule(**(data.get("decision") or {}))
+            decision.details = _finite_or_null(dict(decision.details))
             return cls(
                 architecture=str(data["architecture"]),
                 config=dict(data["config"]),
                 input_policy=InputPolicy(**policy),
-                decision=DecisionRule(**(data.get("decision") or {})),
+                decision=decision,
                 name=str(data.get("name", "")),
-                training=dict(data.get("training") or {}),
-                metrics=dict(data.get("metrics") or {}),
+                training=_finite_or_null(dict(data.get("training") or {})),
+                metrics=_finite_or_null(dict(data.get("metrics") or {})),
                 format_version=version,
                 created=str(data.get("created", "")),
             )
         except CheckpointError:
             raise
-        except (ValueError, KeyError, TypeError) as e:
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
             raise CheckpointError(path, f"checkpoint metadata is malformed ({e})") from e
+
+
+def _finite_or_null(value: Any) -> Any:
+    """``value`` with every NaN or infinite float (in nested dicts and lists) made None."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite_or_null(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite_or_null(v) for v in value]
+    return value
+
+
+# --------------------------------------------------------------------------- header bounds
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _is_int(x: Any) -> bool:
+    return isinstance(x, numbers.Integral) and not isinstance(x, bool)
+
+
+def policy_problem(policy: InputPolicy) -> str | None:
+    """Why ``policy`` is outside the bounds of the module docstring, or None."""
+    if policy.mode not in ("window", "resize"):
+        return f"input policy mode must be 'window' or 'resize', got {policy.mode!r}"
+    w, s = policy.window, policy.stride
+    if not _is_int(w) or not MIN_WINDOW <= w <= MAX_WINDOW:
+        return f"window must be an integer in [{MIN_WINDOW}, {MAX_WINDOW}], got {w!r}"
+    low = -(-w // MIN_STRIDE_DIVISOR)
+    if not _is_int(s) or not low <= s <= w:
+        return f"stride must be an integer in [{low}, {w}] for window {w}, got {s!r}"
+    if not isinstance(policy.gaussian, bool):
+        return f"input policy 'gaussian' must be true or false, got {policy.gaussian!r}"
+    size = policy.size
+    if (
+        not isinstance(size, tuple | list)
+        or len(size) != 2
+        or not all(_is_int(v) and MIN_WINDOW <= v <= MAX_RESIZE_SIDE for v in size)
+    ):
+        return (
+            f"resize size must be two integers in [{MIN_WINDOW}, {MAX_RESIZE_SIDE}], got {size!r}"
+        )
+    return None
+
+
+def decision_problem(rule: DecisionRule) -> str | None:
+    """Why ``rule`` cannot decide anything honestly (unknown rule, θ not a finite number in
+    [0, 1]), or None."""
+    if rule.rule not in RULES:
+        return f"decision rule must be one of {RULES}, got {rule.rule!r}"
+    for label, value in (
+        ("threshold θ", rule.threshold),
+        ("pixel threshold", rule.pixel_threshold),
+    ):
+        if not _is_number(value) or not 0.0 <= value <= 1.0:
+            return f"{label} must be a finite number in [0, 1], got {value!r}"
+    if not isinstance(rule.provenance, str) or not isinstance(rule.details, dict):
+        return "decision provenance must be text and its details an object"
+    return None
+
+
+def check_meta(meta: CheckpointMeta, path: str | Path | None = None) -> None:
+    """Refuse a header whose config, input policy or decision rule is out of bounds (step 1 of
+    the module docstring). Cheap: nothing is built."""
+    problem = policy_problem(meta.input_policy) or decision_problem(meta.decision)
+    if problem:
+        raise CheckpointError(path, problem)
+    try:
+        config_from_dict(meta.architecture, meta.config)
+    except KeyError as e:
+        raise CheckpointError(path, str(e.args[0])) from e
+    except (ValueError, TypeError) as e:
+        raise CheckpointError(path, f"config does not fit '{meta.architecture}': {e}") from e
 
 
 @dataclass
@@ -160,6 +285,7 @@ def save_checkpoint(
     path = Path(path)
     if path.suffix != ".safetensors":
         raise ValueError(f"checkpoint files end in .safetensors, got {path.name}")
+    check_meta(meta, path)  # what loading would refuse is not written
     if not meta.created:
         meta.created = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     tensors = {}
@@ -174,15 +300,22 @@ def save_checkpoint(
 
 
 def read_meta(path: str | Path) -> CheckpointMeta:
-    """Read only the JSON header of a safetensors checkpoint (no tensors)."""
+    """Read only the JSON header of a safetensors checkpoint (no tensors), checked by
+    :func:`check_meta`."""
     path = Path(path)
-    header = _read_safetensors_header(path)
-    text = (header.get("__metadata__") or {}).get(META_KEY)
-    if text is None:
+    return _meta_of(_read_safetensors_header(path), path)
+
+
+def _meta_of(header: dict[str, Any], path: Path) -> CheckpointMeta:
+    metadata = header.get("__metadata__") or {}
+    text = metadata.get(META_KEY) if isinstance(metadata, dict) else None
+    if not isinstance(text, str):
         raise CheckpointError(
             path, "safetensors file has no forensic_viewer metadata (not a checkpoint of ours)"
         )
-    return CheckpointMeta.from_json(text, path)
+    meta = CheckpointMeta.from_json(text, path)
+    check_meta(meta, path)
+    return meta
 
 
 def _read_safetensors_header(path: Path) -> dict[str, Any]:
@@ -195,7 +328,10 @@ def _read_safetensors_header(path: Path) -> dict[str, Any]:
             n = int.from_bytes(raw, "little")
             if n <= 0 or n > min(size - 8, 100 << 20):
                 raise CheckpointError(path, "not a safetensors file (bad header length)")
-            return json.loads(f.read(n))
+            header = json.loads(f.read(n))
+            if not isinstance(header, dict):
+                raise ValueError("header is not a JSON object")
+            return header
     except OSError as e:
         raise CheckpointError(path, f"cannot read the file ({e.strerror or e})") from e
     except (ValueError, UnicodeDecodeError) as e:
@@ -208,17 +344,28 @@ def load_checkpoint(
     architecture: str | None = None,
     device: str | torch.device = "cpu",
 ) -> LoadedModel:
-    """Rebuild the network stored in ``path`` and load its weights, all or nothing.
+    """Rebuild the network stored in ``path`` and load its weights, all or nothing, after the
+    checks of the module docstring.
 
     ``.safetensors`` files describe themselves. A plain state dict (``.pt``/``.pth``) is read
-    with ``weights_only=True`` and needs ``architecture`` (its default config is used).
+    with ``weights_only=True`` and needs ``architecture``; its default config and input policy
+    are used and its θ is the default, marked uncalibrated in its provenance.
     Raises :class:`CheckpointError` with a one-line reason for anything that does not fit.
     """
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(path, "no such checkpoint file")
     if path.suffix == ".safetensors":
-        meta = read_meta(path)
+        header = _read_safetensors_header(path)
+        meta = _meta_of(header, path)
+        if architecture is not None and architecture != meta.architecture:
+            raise CheckpointError(
+                path, f"checkpoint is a '{meta.architecture}' model, not '{architecture}'"
+            )
+        stored = _header_tensors(header, path)
+        blueprint = check_size(meta, path)
+        _check_tensors(blueprint.tensors, stored, path)
+        check_activation(meta, path)
         try:
             state = load_file(str(path), device="cpu")
         except (SafetensorError, OSError, ValueError) as e:
@@ -226,40 +373,45 @@ def load_checkpoint(
     else:
         if architecture is None:
             raise CheckpointError(
-                path, "a plain state dict does not say its architecture; pass --arch NAME"
+                path,
+                "a plain state dict does not say its architecture, input policy or calibrated "
+                "threshold; analyse with a .safetensors checkpoint written by forensic-train",
             )
-        try:
-            state = torch.load(str(path), map_location="cpu", weights_only=True)
-        except pickle.UnpicklingError as e:
-            raise CheckpointError(
-                path, "refused: the file holds objects other than tensors (it could run code)"
-            ) from e
-        except (RuntimeError, EOFError, OSError, ValueError) as e:
-            raise CheckpointError(path, f"not a readable PyTorch state dict ({e})") from e
-        if (
-            isinstance(state, dict)
-            and "state_dict" in state
-            and isinstance(state["state_dict"], dict)
-        ):
-            state = state["state_dict"]
-        if not isinstance(state, dict) or not all(
-            isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
-        ):
-            raise CheckpointError(path, "the file is not a state dict of named tensors")
-        spec_name = architecture
+        state = _plain_state_dict(load_torch_file(path, "state dict file"), path)
         meta = CheckpointMeta(
-            architecture=spec_name,
-            config=config_to_dict(_spec_defaults(spec_name, path)),
+            architecture=architecture,
+            config=config_to_dict(_spec_defaults(architecture, path)),
+            decision=DecisionRule(
+                provenance="default θ, not calibrated: a plain state dict loaded with the "
+                "default config and input policy of its architecture"
+            ),
             name=path.stem,
         )
-    if architecture is not None and architecture != meta.architecture:
-        raise CheckpointError(
-            path, f"checkpoint is a '{meta.architecture}' model, not '{architecture}'"
+        check_meta(meta, path)
+        blueprint = check_size(meta, path)
+        _check_tensors(
+            blueprint.tensors,
+            {
+                k: (_DTYPE_NAMES.get(v.dtype, str(v.dtype)), tuple(v.shape))
+                for k, v in state.items()
+            },
+            path,
         )
+        check_activation(meta, path)
     model = build_model(meta, path)
     _load_state(model, state, path)
     model.eval().to(device)
     return LoadedModel(model=model, meta=meta, path=path, sha256=file_sha256(path))
+
+
+def _plain_state_dict(obj: Any, path: Path) -> dict[str, torch.Tensor]:
+    if isinstance(obj, dict) and isinstance(obj.get("state_dict"), dict):
+        obj = obj["state_dict"]
+    if not isinstance(obj, dict) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in obj.items()
+    ):
+        raise CheckpointError(path, "the file is not a state dict of named tensors")
+    return obj
 
 
 def _spec_defaults(name: str, path: Path) -> Any:
@@ -272,6 +424,16 @@ def _spec_defaults(name: str, path: Path) -> Any:
 INIT_WEIGHT_SUFFIX = "_weights"
 
 
+def _create_kwargs(meta: CheckpointMeta) -> dict[str, Any]:
+    """The keyword arguments of :func:`create_model` for ``meta`` (``*_weights`` fields None,
+    see :func:`build_model`)."""
+    config = config_from_dict(meta.architecture, meta.config)
+    return {
+        f.name: None if f.name.endswith(INIT_WEIGHT_SUFFIX) else getattr(config, f.name)
+        for f in dataclasses.fields(config)
+    }
+
+
 def build_model(meta: CheckpointMeta, path: str | Path | None = None) -> nn.Module:
     """An untrained network with the architecture and config of ``meta``.
 
@@ -281,16 +443,172 @@ def build_model(meta: CheckpointMeta, path: str | Path | None = None) -> nn.Modu
     depend on a file that only existed where it was trained.
     """
     try:
-        config = config_from_dict(meta.architecture, meta.config)
-        fields = {
-            f.name: None if f.name.endswith(INIT_WEIGHT_SUFFIX) else getattr(config, f.name)
-            for f in dataclasses.fields(config)
-        }
-        return create_model(meta.architecture, **fields)
+        return create_model(meta.architecture, **_create_kwargs(meta))
     except KeyError as e:
         raise CheckpointError(path, str(e.args[0])) from e
     except (ValueError, TypeError) as e:
         raise CheckpointError(path, f"config does not fit '{meta.architecture}' ({e})") from e
+
+
+# --------------------------------------------------------------------------- size and tensors
+
+_FLOAT_DTYPES = ("F32", "F16", "BF16")  # how a floating-point tensor may be stored
+_INT_DTYPES = ("I64", "I32", "I16", "I8", "U8")  # how an integer buffer may be stored
+_DTYPE_NAMES = {
+    torch.float64: "F64",
+    torch.float32: "F32",
+    torch.float16: "F16",
+    torch.bfloat16: "BF16",
+    torch.int64: "I64",
+    torch.int32: "I32",
+    torch.int16: "I16",
+    torch.int8: "I8",
+    torch.uint8: "U8",
+    torch.bool: "BOOL",
+}
+
+
+@dataclass(frozen=True)
+class Blueprint:
+    """A network built on the meta device (no memory) and what it asks of a checkpoint file.
+
+    parameters: how many; tensors: name -> (dtype, shape) of its state dict.
+    """
+
+    model: nn.Module
+    parameters: int
+    tensors: dict[str, tuple[torch.dtype, tuple[int, ...]]]
+
+
+def _config_key(meta: CheckpointMeta) -> str:
+    return json.dumps(meta.config, sort_keys=True)
+
+
+@functools.lru_cache(maxsize=8)
+def _blueprint(architecture: str, config_json: str) -> Blueprint:
+    meta = CheckpointMeta(architecture=architecture, config=json.loads(config_json))
+    kwargs = _create_kwargs(meta)
+    model = sizing.build_on_meta(lambda: create_model(architecture, **kwargs)).eval()
+    tensors = {k: (v.dtype, tuple(v.shape)) for k, v in model.state_dict().items()}
+    return Blueprint(model, sizing.parameter_count(model), tensors)
+
+
+def check_size(meta: CheckpointMeta, path: str | Path | None = None) -> Blueprint:
+    """Step 2 of the module docstring: the network of ``meta`` built on the meta device, or a
+    :class:`CheckpointError` when it cannot be built or has too many parameters."""
+    try:
+        blueprint = _blueprint(meta.architecture, _config_key(meta))
+    except Exception as e:  # a builder refusing the config (ValueError, AssertionError, ...)
+        raise CheckpointError(
+            path, f"config does not fit '{meta.architecture}' ({type(e).__name__}: {e})"
+        ) from e
+    try:
+        limit = sizing.max_parameters()
+    except ValueError as e:
+        raise CheckpointError(path, str(e)) from e
+    if blueprint.parameters > limit:
+        raise CheckpointError(
+            path,
+            f"the network would have {blueprint.parameters:,} parameters, more than the limit "
+            f"of {limit:,} (raise it with {sizing.PARAMETERS_ENV})",
+        )
+    return blueprint
+
+
+def input_size(policy: InputPolicy) -> tuple[int, int]:
+    """(height, width) of the largest input the network gets under ``policy``: one window, or
+    the resize bound (its short side by its long side)."""
+    if policy.mode == "window":
+        return policy.window, policy.window
+    return min(policy.size), max(policy.size)
+
+
+@functools.lru_cache(maxsize=32)
+def _activation(architecture: str, config_json: str, height: int, width: int) -> int:
+    model = _blueprint(architecture, config_json).model
+    return sizing.peak_activation_bytes(model, height, width)
+
+
+def check_activation(meta: CheckpointMeta, path: str | Path | None = None) -> int:
+    """Step 4 of the module docstring: the activation bytes of one input of ``meta``'s policy,
+    or a :class:`CheckpointError` when the network cannot run on it or needs too much."""
+    height, width = input_size(meta.input_policy)
+    try:
+        need = _activation(meta.architecture, _config_key(meta), height, width)
+    except Exception as e:  # the network refuses this input size (shape errors, asserts, ...)
+        reason = str(e).strip().split("\n")[0][:200]
+        raise CheckpointError(
+            path,
+            f"the network cannot run on its {height}x{width} input ({type(e).__name__}: {reason})",
+        ) from e
+    try:
+        limit = sizing.max_activation_bytes()
+    except ValueError as e:
+        raise CheckpointError(path, str(e)) from e
+    if need > limit:
+        raise CheckpointError(
+            path,
+            f"one {height}x{width} input would need about {sizing.human_bytes(need)} of "
+            f"activations, more than the limit of {sizing.human_bytes(limit)} "
+            f"(raise it with {sizing.ACTIVATION_ENV})",
+        )
+    return need
+
+
+def _header_tensors(header: dict[str, Any], path: Path) -> dict[str, tuple[str, tuple[int, ...]]]:
+    """name -> (safetensors dtype, shape) of every tensor the header lists."""
+    out = {}
+    for name, entry in header.items():
+        if name == "__metadata__":
+            continue
+        shape = entry.get("shape") if isinstance(entry, dict) else None
+        dtype = entry.get("dtype") if isinstance(entry, dict) else None
+        if (
+            not isinstance(dtype, str)
+            or not isinstance(shape, list)
+            or not all(_is_int(n) and n >= 0 for n in shape)
+        ):
+            raise CheckpointError(path, f"damaged safetensors header (tensor '{name}')")
+        out[name] = (dtype, tuple(shape))
+    return out
+
+
+@dataclass(frozen=True)
+class _Declared:
+    """A tensor as a header declares it (for :func:`state_mismatch`; nothing allocated)."""
+
+    shape: tuple[int, ...]
+
+
+def _check_tensors(
+    expected: dict[str, tuple[torch.dtype, tuple[int, ...]]],
+    stored: dict[str, tuple[str, tuple[int, ...]]],
+    path: Path,
+) -> None:
+    """Step 3 of the module docstring: names and shapes as the network's, and each tensor
+    stored in a dtype of its kind."""
+    problem = state_mismatch(
+        {k: _Declared(shape) for k, (_, shape) in expected.items()},
+        {k: _Declared(shape) for k, (_, shape) in stored.items()},
+    )
+    if problem:
+        raise CheckpointError(path, f"weights do not fit the architecture: {problem}")
+    for name, (dtype, _shape) in expected.items():
+        found = stored[name][0]
+        allowed = (
+            _FLOAT_DTYPES
+            if dtype.is_floating_point
+            else ("BOOL",)
+            if dtype == torch.bool
+            else _INT_DTYPES
+        )
+        if found not in allowed:
+            kind = "floating-point" if dtype.is_floating_point else "integer"
+            raise CheckpointError(
+                path,
+                f"tensor '{name}' is stored as {found}, but the network holds {kind} values "
+                f"there ({', '.join(allowed)})",
+            )
 
 
 def _load_state(model: nn.Module, state: dict[str, torch.Tensor], path: Path) -> None:

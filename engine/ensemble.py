@@ -13,7 +13,8 @@ An ensemble is a small JSON file, ``NAME.ensemble.json``::
      "threshold": 0.5, "pixel_threshold": 0.5,
      "description": "..."}
 
-``model`` is a checkpoint name or a path relative to the ensemble file. The fused verdict is
+``model`` is a checkpoint name or a path relative to the ensemble file; weights are finite
+numbers in [0, 1e6] (:data:`MAX_WEIGHT`), thresholds finite numbers in [0, 1]. The fused verdict is
 "manipulated" when the fused score exceeds ``threshold``; every member's score is already on a
 scale where its own verdict flips at 0.5 or at its calibrated θ (see ``engine.decision``).
 """
@@ -21,6 +22,8 @@ scale where its own verdict flips at 0.5 or at its calibrated θ (see ``engine.d
 from __future__ import annotations
 
 import json
+import math
+import numbers
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +35,11 @@ from engine.errors import CheckpointError
 from engine.types import ModelResult
 
 ENSEMBLE_SUFFIX = ".ensemble.json"  # every ensemble file's name ends so; checkpoints never do
+MAX_WEIGHT = 1e6  # a member weight beyond this is a typo, and sums of such weights overflow
+
+
+def _finite_number(x: object) -> bool:
+    return isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(x)
 
 
 @dataclass(frozen=True)
@@ -55,8 +63,17 @@ class Ensemble:
         if not self.members:
             raise ValueError(f"ensemble '{self.name}' has no members")
         for m in self.members:
-            if m.detection_weight < 0 or m.localization_weight < 0:
-                raise ValueError(f"ensemble '{self.name}': weights must be >= 0 ({m})")
+            for w in (m.detection_weight, m.localization_weight):
+                if not _finite_number(w) or not 0 <= w <= MAX_WEIGHT:
+                    raise ValueError(
+                        f"ensemble '{self.name}': weights must be finite, >= 0 and "
+                        f"<= {MAX_WEIGHT:g} ({m})"
+                    )
+        for label, t in (("threshold", self.threshold), ("pixel_threshold", self.pixel_threshold)):
+            if not _finite_number(t) or not 0.0 <= t <= 1.0:
+                raise ValueError(
+                    f"ensemble '{self.name}': {label} must be a finite number in [0, 1], got {t!r}"
+                )
         if sum(m.detection_weight for m in self.members) <= 0:
             raise ValueError(f"ensemble '{self.name}': detection weights sum to 0")
         if sum(m.localization_weight for m in self.members) <= 0:

@@ -54,3 +54,9 @@ class CheckpointError(ForensicError):
 
 class ModelNotTrainedError(ForensicError):
     """An architecture was asked for analysis without a trained checkpoint."""
+
+
+class ModelOutputError(ForensicError):
+    """A model's output on one piece of evidence is unusable (NaN or infinite heatmap or image
+    logit): no result is reported for it rather than a verdict computed from NaN. The path is
+    the evidence's; the reason names the model."""

@@ -10,6 +10,7 @@ figures.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
@@ -22,6 +23,7 @@ from numpy.typing import NDArray
 from engine.checkpoints import LoadedModel, load_checkpoint
 from engine.decision import decide
 from engine.devices import autocast, precision_for, resolve_device
+from engine.errors import ModelOutputError
 from engine.models.registry import get_spec
 from engine.preprocess import to_tensor
 from engine.tiling import Cancelled, sliding_window_inference
@@ -87,7 +89,9 @@ class Analyzer:
         progress: ProgressFn | None = None,
         cancel: CancelFn | None = None,
     ) -> Analysis:
-        """All models on ``evidence``. Raises :class:`Cancelled` when ``cancel()`` turns True."""
+        """All models on ``evidence``. Raises :class:`Cancelled` when ``cancel()`` turns True,
+        :class:`~engine.errors.ModelOutputError` (naming the evidence and the model) when a
+        model's heatmap or image logit holds NaN or infinity."""
         t0 = time.perf_counter()
         results: dict[str, ModelResult] = {}
         for loaded in self.models:
@@ -170,6 +174,19 @@ class Analyzer:
                 progress(Progress(stage=stage, done=done, total=total))
 
         heat, logit = self.heatmap(loaded, evidence.pixels, on_windows, cancel)
+        nonfinite = (
+            "heatmap"
+            if not np.isfinite(heat).all()
+            else "image logit"
+            if logit is not None and not math.isfinite(logit)
+            else None
+        )
+        if nonfinite is not None:  # never a verdict computed from NaN ("authentic, score 0")
+            raise ModelOutputError(
+                evidence.path,
+                f"model '{loaded.name}' produced NaN or infinite values in its {nonfinite} "
+                f"({loaded.path or 'no file'}); no result is reported for it",
+            )
         rule = loaded.meta.decision
         mask = heat > rule.pixel_threshold
         decision = decide(rule.rule, mask, rule.threshold, logit)

@@ -17,7 +17,14 @@ from typing import Any
 import cv2
 import torch
 
-from engine.checkpoints import CheckpointMeta, LoadedModel, load_checkpoint
+from engine.checkpoints import (
+    MAX_WINDOW,
+    MIN_STRIDE_DIVISOR,
+    MIN_WINDOW,
+    CheckpointMeta,
+    LoadedModel,
+    load_checkpoint,
+)
 from engine.ensemble import ENSEMBLE_SUFFIX
 from trainer.data.augment import preset
 from trainer.data.datasets import ImageDataset, WindowConfig, WindowDataset, load_items
@@ -77,10 +84,16 @@ def _stage_options(args: argparse.Namespace, stage: str) -> dict[str, Any]:
 
 def run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
     """``fit`` and ``pretrain``: validate, load the data, build the model, run the loop."""
-    _check(args.window >= 16, f"--window must be >= 16, got {args.window}")
+    # The bounds every checkpoint's input policy is held to when it is loaded (so a run never
+    # ends with a checkpoint the viewer refuses).
+    _check(args.window >= MIN_WINDOW, f"--window must be >= {MIN_WINDOW}, got {args.window}")
+    _check(args.window <= MAX_WINDOW, f"--window must be <= {MAX_WINDOW}, got {args.window}")
     stride = args.stride or args.window // 2
+    low = -(-args.window // MIN_STRIDE_DIVISOR)
     _check(
-        1 <= stride <= args.window, f"--stride must be in [1, window={args.window}], got {stride}"
+        low <= stride <= args.window,
+        f"--stride must be in [{low}, window={args.window}] (at least window/"
+        f"{MIN_STRIDE_DIVISOR}), got {stride}",
     )
     _check(args.epochs >= 1, f"--epochs must be >= 1, got {args.epochs}")
     _check(

@@ -23,8 +23,9 @@ checkpoint.
 - **Files** in the output folder: ``last.safetensors`` (engine format, written every
   ``checkpoint_minutes``/``checkpoint_steps``, each epoch and at the end), ``best.safetensors``
   (best validation ``best_metric``), with ``keep_epochs`` ``epoch-N.safetensors`` (the weights
-  at the end of epoch N, for ``forensic-train average``), ``last.resume.pt`` (optimizer, step; read with
-  ``weights_only=True``), ``history.jsonl`` (the validation events).
+  at the end of epoch N, for ``forensic-train average``), ``last.resume.pt`` (optimizer, step;
+  read by :func:`engine.torchload.load_torch_file`, so a file that is not one is a one-line
+  refusal naming it), ``history.jsonl`` (the validation events).
 """
 
 from __future__ import annotations
@@ -47,8 +48,10 @@ from torch.utils.data import DataLoader, Dataset
 
 from engine.checkpoints import CheckpointMeta, save_checkpoint
 from engine.devices import resolve_device
+from engine.errors import CheckpointError
 from engine.files import AtomicFile
 from engine.formatting import format_duration
+from engine.torchload import load_torch_file
 from trainer.objectives import trainable_parameters
 from trainer.plan import BEST_CHECKPOINT, LAST_CHECKPOINT, RESUME_NAME
 from trainer.progress import STEP_FIELDS, Reporter
@@ -242,15 +245,24 @@ def fit(
     if resume:
         if not resume_path.is_file():
             raise FileNotFoundError(f"{resume_path}: no resume file to continue from")
-        state = torch.load(resume_path, map_location="cpu", weights_only=True)
-        model.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
-        if use_amp and state.get("scaler"):
-            scaler.load_state_dict(state["scaler"])
-        step, epoch, start_batch = int(state["step"]), int(state["epoch"]), int(state["batch"])
-        wall0 = float(state["wall_seconds"])
-        best = state.get("best")
-        last_metrics = json.loads(state.get("last_metrics", "{}"))
+        state = load_torch_file(resume_path, "resume file")
+        try:
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            if use_amp and state.get("scaler"):
+                scaler.load_state_dict(state["scaler"])
+            step, epoch = int(state["step"]), int(state["epoch"])
+            start_batch = int(state["batch"])
+            wall0 = float(state["wall_seconds"])
+            best = state.get("best")
+            last_metrics = json.loads(state.get("last_metrics", "{}"))
+        except (KeyError, TypeError, ValueError, AttributeError, RuntimeError) as e:
+            brief = " ".join(str(e).split())[:200]
+            raise CheckpointError(
+                resume_path,
+                f"not a resume file of this run ({type(e).__name__}: {brief}); "
+                "start again without --resume",
+            ) from e
         reporter.event("resume", step=step, epoch=epoch, batch=start_batch)
 
     # Epoch plans vary a little in length (jitter, weights), so the total is estimated from the

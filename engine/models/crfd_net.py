@@ -34,12 +34,13 @@ Choices where the paper is vague, and why:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.models.registry import register_model
+from engine.models.registry import Limits, register_model
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,15 @@ class CRFDNetConfig:
     cem_factor: int = 2  # CEM down-sampling factor: the 2x up-sampling neighbourhood
     cem_scale: float = 4.0  # residual gain: brings neighbour differences near unit scale
     input_mode: str = "cem"  # "cem" (paper) or "cem+rgb" (documented deviation, see module doc)
+
+    # What a checkpoint may ask for (engine.models.registry.check_config): 16x the paper's widths,
+    # 32x its depth.
+    LIMITS: ClassVar[Limits] = {
+        "channels": (1, 4096),
+        "blocks": (1, 64),
+        "cem_factor": (2, 64),
+        "cem_scale": (0.0, 1000.0),
+    }
 
 
 def contrastive_enhancement(x: torch.Tensor, factor: int = 2, scale: float = 4.0) -> torch.Tensor:

@@ -136,6 +136,7 @@ import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -150,7 +151,7 @@ from engine.models.backbones import (
     read_state_dict,
 )
 from engine.models.layers import state_mismatch
-from engine.models.registry import register_model
+from engine.models.registry import Limits, register_model
 
 MIN_SIDE = 32  # smallest side the four stride/spatial-reduction stages accept
 
@@ -175,6 +176,21 @@ class DiffForensicsConfig:
     # "mit" (the paper) or "efficientnet_lite0": an ImageNet-initialisable CNN encoder (see
     # "A pretrained encoder" in the module docstring); embed_dims must then be EFFNET_DIMS.
     encoder: str = "mit"
+
+    # What a checkpoint may ask for (engine.models.registry.check_config): 8x MiT-B5's widths,
+    # its deepest stage (40 blocks) and heads with room, any t of a 1000-step schedule.
+    LIMITS: ClassVar[Limits] = {
+        "embed_dims": (1, 4096),
+        "depths": (1, 64),
+        "num_heads": (1, 64),
+        "sr_ratios": (1, 64),
+        "mlp_ratio": (0.25, 16.0),
+        "drop_path_rate": (0.0, 1.0),
+        "decoder_channels": (1, 4096),
+        "time_embed_dim": (2, 4096),
+        "noise_channels": (1, 4096),
+        "t_finetune": (0, 1000),
+    }
 
 
 ENCODERS = ("mit", "efficientnet_lite0")

