@@ -5,8 +5,8 @@ Two detectors (backends), both offline: nothing is downloaded at run time.
 - ``mtcnn`` (the default): the three-stage MTCNN of Zhang et al. 2016 (P-Net, R-Net, O-Net)
   as implemented in ``facenet-pytorch`` 2.6.0, whose wheel ships the weights
   (``facenet_pytorch/data/{p,r,o}net.pt``). It gives five landmarks per face and a face
-  probability (O-Net's softmax) as its confidence. facenet-pytorch pins a torch from 2024, so
-  the Makefile installs it with ``--no-deps`` (see docs/FACES.md).
+  probability (O-Net's softmax) as its confidence. facenet-pytorch pins torch<2.3, so the
+  Makefile installs it with ``--no-deps`` (see docs/FACES.md).
 - ``haar``: OpenCV's Viola-Jones cascade ``haarcascade_frontalface_default.xml`` shipped inside
   ``opencv-python-headless`` 4.x. No landmarks. The fallback when facenet-pytorch is missing;
   :attr:`FaceDetector.note` then says so.
@@ -64,6 +64,7 @@ __all__ = [
     "RawFace",
     "face_score",
     "level_weight_to_confidence",
+    "make_backend",
 ]
 
 
