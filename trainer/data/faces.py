@@ -136,8 +136,8 @@ class SynthFaceConfig:
     jpeg_quality: tuple[int, int] = (60, 95)  # its quality range
     margin: float = 0.6  # face crop: box grown by this share of its size on every side
     max_crop: int = 512  # crops larger than this are downscaled (long side)
-    min_face: int = 64  # smaller faces (box short side, pixels) are not used
-    swap_candidates: int = 4  # donors tried per swap; the most similar face shape is used
+    min_face: int = 48  # smaller faces (box short side, pixels) are not used: too few pixels
+    swap_candidates: int = 8  # donors tried per swap; the most similar face layout is used
 
 
 # ---------------------------------------------------------------------------- the kinds ---
@@ -175,7 +175,11 @@ def swap(target: Face, donor: Face, cfg: SynthFaceConfig, rng: np.random.Generat
         np.ones(donor.image.shape[:2], np.uint8), m, (w, h), flags=cv2.INTER_NEAREST
     )
     valid = cv2.erode(valid, np.ones((5, 5), np.uint8))
-    region = face_region((h, w), target.landmarks) & valid
+    # the donor's own face, moved: the swap carries no hair or background of the donor's
+    donor_face = cv2.warpAffine(
+        face_region(donor.image.shape[:2], donor.landmarks), m, (w, h), flags=cv2.INTER_NEAREST
+    )
+    region = face_region((h, w), target.landmarks) & valid & donor_face
     region = morph(region, rng, max(1, round(0.06 * d)))
     region = clear_border(region & valid)
     if region.sum() < 64:
