@@ -11,10 +11,15 @@ XVFB_PKGS := xvfb xauth
 
 setup: $(STAMP)
 
+# The last step installs the MTCNN face detector, weights inside its wheel (engine/faces.py,
+# docs/FACES.md). facenet-pytorch 2.6.0 pins torch<2.3, numpy<2 and Pillow<10.3, none of which it
+# needs: with its pins pip would replace torch, hence --no-deps (the one import it needs beyond
+# ours, requests, is a project dependency). Without it, face detection falls back to Haar.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q --no-deps 'facenet-pytorch==2.6.0'
 	touch $(STAMP)
 
 # Opens the viewer; on a machine with no display, analyses the samples headless instead. On X11

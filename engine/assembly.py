@@ -384,7 +384,10 @@ def _face_detector(faces: bool | FaceDetector, problems: list[str]) -> FaceDetec
     try:
         from engine.faces import FaceDetector
 
-        return FaceDetector()
+        detector = FaceDetector()
+        if detector.note:  # fell back to the Haar cascade: say so
+            problems.append(detector.note)
+        return detector
     except (ImportError, RuntimeError) as e:
         problems.append(f"face detection is off: {e}")
         return None

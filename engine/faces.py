@@ -1,36 +1,45 @@
 """Face regions: detection with weights that ship inside an installed package, per-face scores.
 
-Detector: OpenCV's Viola-Jones Haar cascade ``haarcascade_frontalface_default.xml``, which ships
-inside ``opencv-python-headless`` 4.x (``cv2.data.haarcascades``); nothing is downloaded.
+Two detectors (backends), both offline: nothing is downloaded at run time.
 
-Detection confidence. ``detectMultiScale3(..., outputRejectLevels=True)`` reports, for each
-grouped detection, the *level weight*: the sum of the weak-classifier votes of the last cascade
-stage, a margin that grows with how face-like the window is. It is unbounded, so it is mapped to
+- ``mtcnn`` (the default): the three-stage MTCNN of Zhang et al. 2016 (P-Net, R-Net, O-Net)
+  as implemented in ``facenet-pytorch`` 2.6.0, whose wheel ships the weights
+  (``facenet_pytorch/data/{p,r,o}net.pt``). It gives five landmarks per face and a face
+  probability (O-Net's softmax) as its confidence. facenet-pytorch pins torch<2.3, so the
+  Makefile installs it with ``--no-deps`` (see docs/FACES.md).
+- ``haar``: OpenCV's Viola-Jones cascade ``haarcascade_frontalface_default.xml`` shipped inside
+  ``opencv-python-headless`` 4.x. No landmarks. The fallback when facenet-pytorch is missing;
+  :attr:`FaceDetector.note` then says so.
+
+docs/FACES.md has the measurements behind the choice (recall on 150 real faces, false faces per
+image on camera photographs and CASIA authentic images, seconds per image).
+
+Haar confidence. ``detectMultiScale3(..., outputRejectLevels=True)`` reports, for each grouped
+detection, the *level weight*: the sum of the weak-classifier votes of the last cascade stage,
+a margin that grows with how face-like the window is. It is unbounded, so it is mapped to
 [0, 1] by a logistic rule::
 
     confidence = 1 / (1 + exp(-(level_weight - WEIGHT_CENTER) / WEIGHT_SCALE))
 
-with ``WEIGHT_CENTER = 6.0`` and ``WEIGHT_SCALE = 1.6``. Those two numbers are a logistic
-regression of "is a face" on the level weight over the 148 detections this detector makes
-(``min_neighbors=3``, histogram-equalised grey) in 590 authentic CASIA v1 photographs, labelled
-by hand (28 faces): at confidence >= 0.5, 80 % of the detections kept were faces (43 % of the
-faces kept); at >= 0.25, 50 % (68 % of the faces kept, 19 of 120 false detections left).
-Haar cascades are weak (ROC AUC of the level weight 0.81 on that set); the confidence ranks
-detections, it is not a calibrated probability for other kinds of photographs.
+with ``WEIGHT_CENTER = 6.0`` and ``WEIGHT_SCALE = 1.6``: a logistic regression of "is a face" on
+the level weight over the 148 detections this cascade makes (``min_neighbors=3``,
+histogram-equalised grey) in 590 authentic CASIA v1 photographs, labelled by hand (28 faces).
 
 Per-face score. For each model, the score of a face is the **mean of that model's heatmap
 inside the face box**: the expected heatmap value of a face pixel, in [0, 1], comparable across
 models, and not thrown by a single hot pixel the way the maximum would be.
 
 Large evidence is downscaled for detection so its long side is at most ``max_side`` pixels (a
-cascade over 4096 x 4096 pixels takes seconds and finds nothing a 1024-pixel view misses at
-face sizes an analyst cares about); boxes are mapped back to evidence pixels.
+detector over 4096 x 4096 pixels takes seconds and finds nothing a 1024-pixel view misses at
+face sizes an analyst cares about); boxes and landmarks are mapped back to evidence pixels.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, Protocol
 
 import cv2
 import numpy as np
@@ -38,11 +47,45 @@ from numpy.typing import NDArray
 
 from engine.types import Evidence, FaceRegion, ModelResult
 
-WEIGHT_CENTER = 6.0  # level weight at confidence 0.5 (fitted, see module docstring)
+WEIGHT_CENTER = 6.0  # Haar level weight at confidence 0.5 (fitted, see module docstring)
 WEIGHT_SCALE = 1.6  # level-weight units per e-fold of the odds (fitted, see module docstring)
 CASCADE = "haarcascade_frontalface_default.xml"
+FACENET_PYTORCH = "facenet-pytorch==2.6.0"  # the release whose MTCNN code and weights we use
+HAAR_MIN_CONFIDENCE = 0.25  # see HaarCascade
+MTCNN_MIN_CONFIDENCE = 0.9  # see Mtcnn and docs/FACES.md
+MTCNN_MIN_SIZE = 20  # see Mtcnn and docs/FACES.md
 
-__all__ = ["FaceDetector", "face_score", "level_weight_to_confidence"]
+Backend = Literal["auto", "mtcnn", "haar"]
+
+__all__ = [
+    "FaceDetector",
+    "HaarCascade",
+    "Mtcnn",
+    "RawFace",
+    "face_score",
+    "level_weight_to_confidence",
+    "make_backend",
+]
+
+
+@dataclass(frozen=True)
+class RawFace:
+    """One detection in pixels of the image given to a backend.
+
+    box: (x0, y0, x1, y1) floats; confidence in [0, 1]; landmarks: [5, 2] (x, y) or None.
+    """
+
+    box: tuple[float, float, float, float]
+    confidence: float
+    landmarks: NDArray[np.float32] | None = None
+
+
+class FaceBackend(Protocol):
+    """A detector: RGB uint8 [H, W, 3] in, detections in the same pixels out."""
+
+    name: str
+
+    def __call__(self, rgb: NDArray[np.uint8]) -> list[RawFace]: ...
 
 
 def level_weight_to_confidence(weight: float) -> float:
@@ -62,6 +105,9 @@ def face_score(heatmap: NDArray[np.float32], box: tuple[int, int, int, int]) -> 
     return float(heatmap[y0:y1, x0:x1].mean(dtype=np.float64))
 
 
+# ---------------------------------------------------------------------------------- Haar ---
+
+
 def _cascade_path() -> Path:
     data = getattr(cv2, "data", None)
     folder = getattr(data, "haarcascades", None)
@@ -73,36 +119,33 @@ def _cascade_path() -> Path:
     return Path(folder) / CASCADE
 
 
-class FaceDetector:
-    """Finds faces in evidence and scores each one with every model's heatmap.
+class HaarCascade:
+    """OpenCV's frontal-face Haar cascade on histogram-equalised grey.
 
     min_confidence: detections below this confidence are dropped (at 0.25, on CASIA v1: 68 % of
         the faces kept, 84 % of the false detections dropped).
-    max_side: long side, in pixels, the evidence is downscaled to for detection.
-    min_size: smallest face, in pixels of the (downscaled) detection image.
+    min_size: smallest face, in pixels of the image given.
     min_neighbors: overlapping raw detections a face needs (OpenCV's grouping rule; the
-        confidence rule above was fitted with 3).
+        confidence rule was fitted with 3).
 
     One instance is used from one thread at a time (OpenCV cascades are not shared safely).
     """
 
+    name = "haar"
+
     def __init__(
         self,
         *,
-        min_confidence: float = 0.25,
-        max_side: int = 1024,
+        min_confidence: float = HAAR_MIN_CONFIDENCE,
         min_size: int = 24,
         min_neighbors: int = 3,
         scale_factor: float = 1.1,
     ) -> None:
         if not 0.0 <= min_confidence <= 1.0:
             raise ValueError(f"min_confidence must be in [0, 1], got {min_confidence}")
-        if max_side < 64:
-            raise ValueError(f"max_side must be >= 64, got {max_side}")
         if scale_factor <= 1.0:
             raise ValueError(f"scale_factor must be > 1, got {scale_factor}")
         self.min_confidence = min_confidence
-        self.max_side = max_side
         self.min_size = min_size
         self.min_neighbors = min_neighbors
         self.scale_factor = scale_factor
@@ -111,17 +154,10 @@ class FaceDetector:
         if self._cascade.empty():
             raise RuntimeError(f"{path}: OpenCV could not load the Haar cascade")
 
-    def detect(self, pixels: NDArray[np.uint8]) -> list[FaceRegion]:
-        """Faces in ``pixels`` [H, W, 3] RGB uint8, most confident first, without model scores."""
-        h, w = pixels.shape[:2]
-        scale = min(1.0, self.max_side / max(h, w))
-        gray = cv2.cvtColor(np.ascontiguousarray(pixels), cv2.COLOR_RGB2GRAY)
-        if scale < 1.0:
-            size = (max(1, round(w * scale)), max(1, round(h * scale)))
-            gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
-        if min(gray.shape) < self.min_size:
+    def __call__(self, rgb: NDArray[np.uint8]) -> list[RawFace]:
+        if min(rgb.shape[:2]) < self.min_size:
             return []
-        gray = cv2.equalizeHist(gray)
+        gray = cv2.equalizeHist(cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY))
         boxes, _levels, weights = self._cascade.detectMultiScale3(
             gray,
             scaleFactor=self.scale_factor,
@@ -129,14 +165,166 @@ class FaceDetector:
             minSize=(self.min_size, self.min_size),
             outputRejectLevels=True,
         )
-        faces: list[FaceRegion] = []
-        for box, weight in zip(
+        faces = []
+        for (x, y, w, h), weight in zip(
             np.asarray(boxes).reshape(-1, 4), np.asarray(weights).reshape(-1), strict=True
         ):
             confidence = level_weight_to_confidence(float(weight))
-            if confidence < self.min_confidence:
-                continue
-            faces.append(FaceRegion(box=_to_evidence(box, scale, w, h), confidence=confidence))
+            if confidence >= self.min_confidence:
+                faces.append(RawFace((float(x), float(y), float(x + w), float(y + h)), confidence))
+        return faces
+
+
+# --------------------------------------------------------------------------------- MTCNN ---
+
+
+class Mtcnn:
+    """MTCNN from facenet-pytorch on the CPU, weights from inside its wheel.
+
+    min_confidence: O-Net face probability a detection needs (see docs/FACES.md for the
+        figures behind the default).
+    min_size: smallest face, in pixels of the image given: the first level of the image
+        pyramid is scaled by 12 / min_size, so a smaller value costs time quadratically.
+    thresholds: P-Net and R-Net probabilities a candidate needs to reach the next stage
+        (facenet-pytorch's defaults).
+    factor: scale step of the image pyramid (the paper's 0.709: area halves per level).
+
+    Raises ImportError when facenet-pytorch (or its ``requests`` import) is missing.
+    """
+
+    name = "mtcnn"
+
+    def __init__(
+        self,
+        *,
+        min_confidence: float = MTCNN_MIN_CONFIDENCE,
+        min_size: int = MTCNN_MIN_SIZE,
+        thresholds: tuple[float, float] = (0.6, 0.7),
+        factor: float = 0.709,
+    ) -> None:
+        if not 0.0 <= min_confidence <= 1.0:
+            raise ValueError(f"min_confidence must be in [0, 1], got {min_confidence}")
+        if min_size < 12:
+            raise ValueError(f"min_size must be >= 12 (P-Net's window), got {min_size}")
+        if not 0.0 < factor < 1.0:
+            raise ValueError(f"factor must be in (0, 1), got {factor}")
+        from facenet_pytorch.models.mtcnn import ONet, PNet, RNet
+        from facenet_pytorch.models.utils.detect_face import detect_face
+
+        self._detect_face = detect_face
+        # the constructors read the weights from facenet_pytorch/data/*.pt: no download
+        self._nets = tuple(net().eval() for net in (PNet, RNet, ONet))
+        self.min_confidence = min_confidence
+        self.min_size = min_size
+        self.thresholds = (thresholds[0], thresholds[1], min(0.7, min_confidence))
+        self.factor = factor
+
+    def __call__(self, rgb: NDArray[np.uint8]) -> list[RawFace]:
+        import torch
+
+        if min(rgb.shape[:2]) < self.min_size:  # no level of the pyramid: nothing to find
+            return []
+        with torch.inference_mode():
+            boxes, points = self._detect_face(
+                np.ascontiguousarray(rgb),
+                self.min_size,
+                *self._nets,
+                list(self.thresholds),
+                self.factor,
+                torch.device("cpu"),
+            )
+        boxes = np.asarray(boxes[0], np.float64).reshape(-1, 5)  # x0, y0, x1, y1, probability
+        points = np.asarray(points[0], np.float32).reshape(-1, 5, 2)
+        return [
+            RawFace(tuple(float(v) for v in b[:4]), float(b[4]), p)  # type: ignore[arg-type]
+            for b, p in zip(boxes, points, strict=True)
+            if b[4] >= self.min_confidence and b[2] > b[0] and b[3] > b[1]
+        ]
+
+
+# ------------------------------------------------------------------------------ detector ---
+
+
+def make_backend(
+    backend: Backend = "auto", *, min_confidence: float | None = None, min_size: int | None = None
+) -> tuple[FaceBackend, str | None]:
+    """The backend named, and a note when ``auto`` had to fall back to the Haar cascade.
+
+    min_confidence, min_size: the backend's settings of those names; None keeps its default
+    (they differ: a Haar confidence and an O-Net probability are not on one scale).
+    ``mtcnn`` raises ImportError when facenet-pytorch is not installed; ``auto`` then uses
+    ``haar`` and says why in the note.
+    """
+    settings: dict[str, float] = {}
+    if min_confidence is not None:
+        settings["min_confidence"] = min_confidence
+    if min_size is not None:
+        settings["min_size"] = min_size
+    if backend == "haar":
+        return HaarCascade(**settings), None  # type: ignore[arg-type]
+    if backend == "mtcnn":
+        return Mtcnn(**settings), None  # type: ignore[arg-type]
+    if backend != "auto":
+        raise ValueError(f"backend must be one of auto, mtcnn, haar, got {backend!r}")
+    try:
+        return Mtcnn(**settings), None  # type: ignore[arg-type]
+    except ImportError as e:
+        note = (
+            f"face detection uses the weaker Haar cascade: the MTCNN detector needs "
+            f"{FACENET_PYTORCH} ({e}); `make setup` installs it"
+        )
+        return HaarCascade(**settings), note  # type: ignore[arg-type]
+
+
+class FaceDetector:
+    """Finds faces in evidence and scores each one with every model's heatmap.
+
+    backend: ``auto`` (MTCNN, or the Haar cascade when facenet-pytorch is missing), ``mtcnn``,
+        ``haar``, or a built backend (a callable with a ``name``, see :class:`FaceBackend`;
+        e.g. ``HaarCascade(min_neighbors=5)`` for the settings only one backend has).
+    max_side: long side, in pixels, the evidence is downscaled to for detection.
+    min_confidence, min_size: passed to a backend built by name (None: its default).
+
+    After construction, ``name`` is the backend used and ``note`` is None or the sentence that
+    says why the default was not available. One instance is used from one thread at a time.
+    """
+
+    def __init__(
+        self,
+        backend: Backend | FaceBackend = "auto",
+        *,
+        max_side: int = 1024,
+        min_confidence: float | None = None,
+        min_size: int | None = None,
+    ) -> None:
+        if max_side < 64:
+            raise ValueError(f"max_side must be >= 64, got {max_side}")
+        self.max_side = max_side
+        self.note: str | None = None
+        if isinstance(backend, str):
+            self.backend, self.note = make_backend(
+                backend,  # type: ignore[arg-type]
+                min_confidence=min_confidence,
+                min_size=min_size,
+            )
+        elif min_confidence is not None or min_size is not None:
+            raise ValueError("min_confidence and min_size are settings of a backend given built")
+        else:
+            self.backend = backend
+
+    @property
+    def name(self) -> str:
+        return self.backend.name
+
+    def detect(self, pixels: NDArray[np.uint8]) -> list[FaceRegion]:
+        """Faces in ``pixels`` [H, W, 3] RGB uint8, most confident first, without model scores."""
+        h, w = pixels.shape[:2]
+        scale = min(1.0, self.max_side / max(h, w))
+        small = np.ascontiguousarray(pixels)
+        if scale < 1.0:
+            size = (max(1, round(w * scale)), max(1, round(h * scale)))
+            small = cv2.resize(small, size, interpolation=cv2.INTER_AREA)
+        faces = [_to_evidence(raw, scale, w, h) for raw in self.backend(small)]
         faces.sort(key=lambda f: f.confidence, reverse=True)
         return faces
 
@@ -154,9 +342,16 @@ class FaceDetector:
         return faces
 
 
-def _to_evidence(box: NDArray[np.int32], scale: float, w: int, h: int) -> tuple[int, int, int, int]:
-    """A box of the detection image as (x, y, w, h) in evidence pixels, inside the image."""
-    x, y, bw, bh = (float(v) / scale for v in box)
-    x0, y0 = max(0, round(x)), max(0, round(y))
-    x1, y1 = min(w, round(x + bw)), min(h, round(y + bh))
-    return (x0, y0, max(1, x1 - x0), max(1, y1 - y0))
+def _to_evidence(raw: RawFace, scale: float, w: int, h: int) -> FaceRegion:
+    """A detection in the downscaled image as a FaceRegion in evidence pixels, box inside it."""
+    x0, y0, x1, y1 = (v / scale for v in raw.box)
+    bx0, by0 = min(w - 1, max(0, round(x0))), min(h - 1, max(0, round(y0)))
+    bx1, by1 = min(w, round(x1)), min(h, round(y1))
+    landmarks = None
+    if raw.landmarks is not None:
+        landmarks = tuple((float(x) / scale, float(y) / scale) for x, y in raw.landmarks)
+    return FaceRegion(
+        box=(bx0, by0, max(1, bx1 - bx0), max(1, by1 - by0)),
+        confidence=min(1.0, max(0.0, raw.confidence)),
+        landmarks=landmarks,  # type: ignore[arg-type]
+    )

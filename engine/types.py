@@ -49,14 +49,27 @@ class Evidence:
 
 @dataclass
 class FaceRegion:
-    """A detected face: box in image pixels (x, y, w, h), detector confidence, per-model scores."""
+    """A detected face: box in image pixels (x, y, w, h), detector confidence, per-model scores.
+
+    landmarks: None (a detector without them, e.g. the Haar cascade) or five (x, y) points in
+        image pixels, in MTCNN's order: the eye on the image's left, the other eye, the nose
+        tip, the mouth corner on the image's left, the other mouth corner.
+    """
 
     box: tuple[int, int, int, int]
     confidence: float
     scores: dict[str, float] = field(default_factory=dict)
+    landmarks: tuple[tuple[float, float], ...] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"box": list(self.box), "confidence": self.confidence, "scores": dict(self.scores)}
+        d: dict[str, Any] = {
+            "box": list(self.box),
+            "confidence": self.confidence,
+            "scores": dict(self.scores),
+        }
+        if self.landmarks is not None:  # only then: rows of detectors without them are unchanged
+            d["landmarks"] = [[x, y] for x, y in self.landmarks]
+        return d
 
 
 @dataclass

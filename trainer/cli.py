@@ -6,6 +6,7 @@
     forensic-train calibrate --model CKPT --data DIR [--out CKPT2]
     forensic-train average CKPT CKPT ... --out CKPT   (mean weights: a model soup; then calibrate)
     forensic-train synth SRC_DIR --out DIR [--count N]
+    forensic-train synth --kind faces --faces DIR [DIR ...] --out DIR [--count N] [--seed S]
     forensic-train check --data DIR ... [--json]   (counts and problems, before a run)
 
 Every command checks its inputs before any long work and says in one line what is wrong (exit
@@ -212,15 +213,28 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--out", type=Path, required=True, help="the averaged .safetensors to write")
 
     s = sub.add_parser("synth", help="make synthetic forgeries with exact masks")
-    s.add_argument("src", type=Path, help="folder of authentic photographs")
+    s.add_argument(
+        "src", type=Path, nargs="?", help="folder of authentic photographs (--kind photos)"
+    )
+    s.add_argument(
+        "--kind",
+        choices=("photos", "faces"),
+        default="photos",
+        help="photos: region forgeries of SRC's photographs; faces: face forgeries "
+        "(self-blended, swapped, attribute edits) of the faces found in --faces",
+    )
+    s.add_argument(
+        "--faces", type=Path, nargs="+", help="with --kind faces: folders of photographs of faces"
+    )
     s.add_argument("--out", type=Path, required=True, help="output folder (Tp/, Gt/, Au/)")
     s.add_argument(
-        "--count", type=int, default=0, help="forgeries to make (0: one per source image)"
+        "--count", type=int, default=0, help="forgeries to make (0: one per source image or face)"
     )
     s.add_argument(
         "--kinds",
-        default="splice,copymove,resample,inpaint,local",
-        help="comma-separated kinds of forgery",
+        default=None,
+        help="comma-separated kinds of forgery (photos: splice,copymove,resample,inpaint,local; "
+        "faces: selfblend,swap,eyes,mouth,skin; default: all of the --kind)",
     )
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--no-authentic", action="store_true", help="do not copy the sources to Au/")

@@ -409,6 +409,19 @@ def run_calibrate(args: argparse.Namespace) -> int:
 
 
 def run_synth(args: argparse.Namespace) -> int:
+    if args.kind == "faces":
+        if args.src is not None:
+            raise UsageError(args.src, "--kind faces takes its photographs from --faces, not SRC")
+        from trainer.data.faces import run as faces_run
+
+        return faces_run(args)
+    if args.faces:
+        raise UsageError(None, "--faces goes with --kind faces")
+    if args.src is None:
+        raise UsageError(None, "synth needs SRC_DIR, a folder of authentic photographs")
+    from trainer.data.synth import KINDS
     from trainer.data.synth import run as synth_run
 
+    if args.kinds is None:
+        args.kinds = ",".join(KINDS)
     return synth_run(args)
