@@ -215,6 +215,15 @@ def block_features(gray: NDArray[np.float32], block: int) -> NDArray[np.float32]
     return np.stack(out, axis=-1)
 
 
+def _scatter(i: NDArray[np.uint64]) -> NDArray[np.int64]:
+    """9 well-mixed bits of each integer (the splitmix64 finaliser): a repeatable shuffle."""
+    x = i * np.uint64(0x9E3779B97F4A7C15)
+    x ^= x >> np.uint64(31)
+    x *= np.uint64(0xBF58476D1CE4E5B9)
+    x ^= x >> np.uint64(27)
+    return (x >> np.uint64(55)).astype(np.int64)
+
+
 def block_candidates(gray: NDArray[np.float32], p: CloneParams) -> list[_Candidate]:
     """Translations voted for by many pairs of similar, far-apart, textured blocks."""
     h, w = gray.shape
@@ -233,9 +242,16 @@ def block_candidates(gray: NDArray[np.float32], p: CloneParams) -> list[_Candida
     ys, xs = np.nonzero(std >= p.block_min_std)
     if len(ys) < 2:
         return []
-    q = np.rint(feats[ys, xs] / p.block_quant).astype(np.int32)  # N, 6
-    order = np.lexsort(q.T[::-1])
-    q, ys, xs = q[order], ys[order], xs[order]
+    q = np.clip(np.rint(feats[ys, xs] / p.block_quant), -255, 255).astype(np.int64)  # N, 6
+    # One int64 key per block: six 9-bit features, then 9 bits of a position hash so that
+    # blocks with equal features sort in scattered order (in raster order every flat area
+    # would vote for the same small horizontal shifts).
+    key = np.zeros(len(ys), np.int64)
+    for j in range(q.shape[1]):
+        key = (key << 9) | (q[:, j] + 256)
+    key = (key << 9) | _scatter(ys.astype(np.uint64) * np.uint64(w) + xs.astype(np.uint64))
+    order = np.argsort(key)
+    q, ys, xs = q[order].astype(np.int16), ys[order], xs[order]
     dy_all, dx_all, src_idx = [], [], []
     for k in range(1, p.block_neighbours + 1):
         same = np.all(np.abs(q[k:] - q[:-k]) <= 1, axis=1)
@@ -256,30 +272,24 @@ def block_candidates(gray: NDArray[np.float32], p: CloneParams) -> list[_Candida
     src = np.concatenate(src_idx)
     if dy.size == 0:
         return []
-    span = int(max(h, w)) + 1  # shift (dx >= 0, dy) as one integer key: fast unique
-    keys, inverse, counts = np.unique(
-        dx.astype(np.int64) * (2 * span) + (dy.astype(np.int64) + span),
-        return_inverse=True,
-        return_counts=True,
-    )
-    shifts = np.stack([keys // (2 * span), keys % (2 * span) - span], axis=1)
+    # Votes in a shift histogram (dx >= 0, dy any); a copy's votes spread over neighbouring
+    # shifts after JPEG, so votes are summed over 3 x 3 shifts and peaks taken.
+    nx, ny = int(dx.max()) + 2, int(dy.max() - dy.min()) + 3
+    y0 = int(dy.min()) - 1
+    acc = np.bincount((dy - y0) * nx + dx, minlength=nx * ny).reshape(ny, nx).astype(np.float32)
+    votes = cv2.boxFilter(acc, -1, (3, 3), normalize=False, borderType=cv2.BORDER_CONSTANT)
+    peak = (votes >= p.block_min_votes) & (votes >= cv2.dilate(votes, np.ones((5, 5), np.uint8)))
+    py, px = np.nonzero(peak)
+    order = np.argsort(-votes[py, px], kind="stable")[: p.max_transforms]
     out: list[_Candidate] = []
-    taken: list[NDArray[np.int64]] = []
-    for si in np.argsort(-counts):
-        # Votes of the shift and its 8 neighbours (a copy after JPEG splits between them).
-        s = shifts[si]
-        near = np.abs(shifts - s).max(axis=1) <= 1
-        votes = int(counts[near].sum())
-        if votes < p.block_min_votes or len(out) >= p.max_transforms:
-            break
-        if any(np.abs(t - s).max() <= 2 for t in taken):
-            continue
-        taken.append(s)
-        members = np.isin(inverse, np.nonzero(near)[0])
-        half = p.block / 2.0
+    half = p.block / 2.0
+    for i in order:
+        sx, sy = int(px[i]), int(py[i]) + y0
+        members = (np.abs(dx - sx) <= 1) & (np.abs(dy - sy) <= 1)
         sp = np.stack([xs[src[members]] + half, ys[src[members]] + half], axis=1).astype(np.float32)
-        t = np.array([[1.0, 0.0, float(s[0])], [0.0, 1.0, float(s[1])]])
-        out.append(_Candidate(t=t, src=sp, dst=sp + s.astype(np.float32), detector="blocks"))
+        t = np.array([[1.0, 0.0, float(sx)], [0.0, 1.0, float(sy)]])
+        shift = np.array([sx, sy], np.float32)
+        out.append(_Candidate(t=t, src=sp, dst=sp + shift, detector="blocks"))
     return out
 
 
@@ -371,14 +381,22 @@ def _copy_region(
     ).astype(bool)
     if not region.any():
         return none
-    d = p.unique_shift
-    rival = np.max(
-        [
-            _match_map(gray, _shifted(t, dx, dy), p)[region]
-            for dx, dy in ((d, 0), (-d, 0), (0, d), (0, -d))
-        ],
-        axis=0,
+    # Rivals only around the region: warp the whole image, correlate inside its box.
+    ys, xs = np.nonzero(region)
+    m = int(3 * p.ncc_sigma) + 2
+    box = (
+        slice(max(ys.min() - m, 0), ys.max() + m + 1),
+        slice(max(xs.min() - m, 0), xs.max() + m + 1),
     )
+    sub = region[box]
+    d = p.unique_shift
+    rivals = []
+    for dx, dy in ((d, 0), (-d, 0), (0, d), (0, -d)):
+        warped = cv2.warpAffine(
+            gray, _shifted(t, dx, dy), (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
+        )
+        rivals.append(local_ncc(gray[box], warped[box], p.ncc_sigma, p.min_std)[sub])
+    rival = np.max(rivals, axis=0)
     at_t = ncc[region]
     return region, float(at_t.mean()), float((at_t - rival).mean())
 
