@@ -62,7 +62,7 @@ class CloneParams:
     g2nn_k: int = 8  # neighbours examined per keypoint
     min_distance: float = 12.0  # working px: matches and shifts closer than this are ignored
     ransac_threshold: float = 3.0  # working px: RANSAC inlier reprojection error
-    min_inliers: int = 4  # keypoint matches supporting a transform
+    min_inliers: int = 6  # keypoint matches supporting a transform (tuned on CASIA train)
     max_transforms: int = 8  # transforms tried per detector
     max_scale: float = 2.0  # accept scale factors in [1 / max_scale, max_scale]
     # blocks
@@ -79,7 +79,10 @@ class CloneParams:
     ncc_threshold: float = 0.8  # local correlation at which a pixel surely belongs to a copy
     grow_threshold: float = 0.5  # ... and to which a copy grows from those pixels
     unique_shift: float = 2.0  # px: the transform shifted by this must correlate clearly less
-    min_distinct: float = 0.2  # ... by this mean margin over the copy
+    min_distinct: float = 0.0  # ... by this mean margin over a keypoint transform's copies
+    block_min_distinct: float = 0.4  # ... and over a block shift's (flat areas and straight
+    # edges match themselves under many shifts: block proposals need a clear margin)
+    block_min_area: float = 0.01  # share of the working image each copy of a block shift covers
     min_std: float = 2.0  # pixels flatter than this (grey levels) in both copies cannot correlate
     min_area: float = 0.0015  # each copy must cover this share of the working image ...
     min_area_px: int = 120  # ... and at least this many working pixels
@@ -415,11 +418,15 @@ def verify(gray: NDArray[np.float32], cand: _Candidate, p: CloneParams) -> _Veri
     """Dense verification of one transform; None when either copy is too small."""
     h, w = gray.shape
     min_px = max(p.min_area_px, p.min_area * h * w)
+    min_u = p.min_distinct
+    if cand.detector == "blocks":
+        min_px = max(min_px, p.block_min_area * h * w)
+        min_u = p.block_min_distinct
     target, c_t, u_t = _copy_region(gray, cand.t, cand.dst, p)
-    if target.sum() < min_px or u_t < p.min_distinct:
+    if target.sum() < min_px or u_t < min_u:
         return None
     source, c_s, u_s = _copy_region(gray, _invert(cand.t), cand.src, p)
-    if source.sum() < min_px or u_s < p.min_distinct:
+    if source.sum() < min_px or u_s < min_u:
         return None
     return _Verified(
         cand=cand,
