@@ -429,39 +429,44 @@ def _hist_prob(values: NDArray[np.int64], lo: int, hi: int) -> NDArray[np.float6
     return h / h.sum()
 
 
+CALIBRATION_SAMPLES = 65536  # calibration coefficients used per frequency (a fixed subsample)
+
+
 def _fit_frequency(
     x: NDArray[np.int64], u: NDArray[np.float32], q2: int, p: DqParams
 ) -> tuple[int, float, float, NDArray[np.float64], NDArray[np.float64], int]:
     """Best Q1 for one coefficient: (q1, alpha, gain, log p0, log p1, lo) over the value range.
 
     x: the observed quantised values (one per block); u: calibration coefficients that stand
-    for the unquantised ones. The mixture weight is fitted by EM on the histogram of ``x``.
+    for the unquantised ones. The mixture weight is fitted by EM on the histogram of ``x``,
+    for every candidate Q1 at once.
     """
+    if u.size > CALIBRATION_SAMPLES:
+        u = u[:: -(-u.size // CALIBRATION_SAMPLES)]
     lim = int(max(np.abs(x).max(initial=0), 1))
     lo, hi = -lim, lim
     counts = np.bincount(np.clip(x, lo, hi) - lo, minlength=hi - lo + 1).astype(np.float64)
     n = float(counts.sum())
     p0 = _hist_prob(np.rint(u / q2).astype(np.int64), lo, hi)
     ll0 = float((counts * np.log(p0)).sum())
-    best = (q2, 0.0, 0.0, p0)
-    for q1 in range(1, p.q1_max + 1):
-        if q1 == q2:
-            continue
-        p1 = _hist_prob(np.rint(np.rint(u / q1) * (q1 / q2)).astype(np.int64), lo, hi)
-        alpha = 0.5
-        for _ in range(50):  # EM for the mixture weight alone
-            mix = alpha * p1 + (1 - alpha) * p0
-            new = float((counts * (alpha * p1 / mix)).sum() / n)
-            converged = abs(new - alpha) < 1e-5
-            alpha = new
-            if converged:
-                break
-        ll = float((counts * np.log(alpha * p1 + (1 - alpha) * p0)).sum())
-        gain = (ll - ll0) / math.log(max(n, 2.0))
-        if gain > best[2]:
-            best = (q1, alpha, gain, p1)
-    q1, alpha, gain, p1 = best
-    return q1, alpha, gain, np.log(p0), np.log(p1), lo
+    q1s = [q1 for q1 in range(1, p.q1_max + 1) if q1 != q2]
+    p1 = np.stack(
+        [_hist_prob(np.rint(np.rint(u / q1) * (q1 / q2)).astype(np.int64), lo, hi) for q1 in q1s]
+    )  # Q, bins
+    alpha = np.full((len(q1s), 1), 0.5)
+    for _ in range(50):  # EM for the mixture weights, one per candidate Q1
+        mix = alpha * p1 + (1 - alpha) * p0
+        new = (counts * (alpha * p1 / mix)).sum(axis=1, keepdims=True) / n
+        done = np.abs(new - alpha).max() < 1e-5
+        alpha = new
+        if done:
+            break
+    ll = (counts * np.log(alpha * p1 + (1 - alpha) * p0)).sum(axis=1)
+    gains = (ll - ll0) / math.log(max(n, 2.0))
+    best = int(np.argmax(gains))
+    if gains[best] <= 0.0:
+        return q2, 0.0, 0.0, np.log(p0), np.log(p0), lo
+    return q1s[best], float(alpha[best, 0]), float(gains[best]), np.log(p0), np.log(p1[best]), lo
 
 
 @register_analysis(
