@@ -440,8 +440,8 @@ def _copy_region(
     # Rivals only around the region.
     ys, xs = np.nonzero(part)
     m = int(3 * p.ncc_sigma) + 2
-    bx0, by0 = max(xs.min() - m, 0) + x0, max(ys.min() - m, 0) + y0
-    bx1, by1 = min(xs.max() + m + 1 + x0, w), min(ys.max() + m + 1 + y0, h)
+    bx0, by0 = max(xs.min() - m, 0) + x0, max(ys.min() - m, 0) + y0  # inside the window
+    bx1, by1 = min(xs.max() + m + 1, ww) + x0, min(ys.max() + m + 1, wh) + y0
     sub = part[by0 - y0 : by1 - y0, bx0 - x0 : bx1 - x0]
     d = p.unique_shift
     rivals = [

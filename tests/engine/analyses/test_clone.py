@@ -80,3 +80,16 @@ def test_a_flat_region_copied_by_translation_is_found_by_blocks(write_evidence) 
     iou = (found & truth).sum() / (found | truth).sum()
     assert iou >= 0.7, f"IoU {iou:.3f}"
     assert r.pairs[0].detector == "blocks"
+
+
+def test_a_copy_reaching_the_image_border_is_handled(write_evidence) -> None:
+    """Copies whose verification window or region touches the border (regression: the
+    distinctness box once ran past the verification window)."""
+    img = natural(H, W, 8)
+    img[H - 70 :, W - 90 :] = img[10:80, 20:110]
+    ev = write_evidence(jpeg_bytes(img, 92))
+    r = run_analysis("clone", ev)
+    truth = np.zeros((H, W), bool)
+    truth[H - 70 :, W - 90 :] = truth[10:80, 20:110] = True
+    found = r.map > 0.5
+    assert (found & truth).sum() / (found | truth).sum() >= 0.6
