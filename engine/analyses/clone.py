@@ -437,15 +437,10 @@ def _copy_region(
     if not part.any():
         return none
     at_t = ncc[part]
-    # Rivals only around the region.
-    ys, xs = np.nonzero(part)
-    m = int(3 * p.ncc_sigma) + 2
-    bx0, by0 = max(xs.min() - m, 0) + x0, max(ys.min() - m, 0) + y0  # inside the window
-    bx1, by1 = min(xs.max() + m + 1, ww) + x0, min(ys.max() + m + 1, wh) + y0
-    sub = part[by0 - y0 : by1 - y0, bx0 - x0 : bx1 - x0]
+    # Rivals over the same window (same box, same shape as ``ncc``), read inside the region.
     d = p.unique_shift
     rivals = [
-        _match_map(gray, _shifted(t, dx, dy), p, (bx0, by0, bx1, by1))[sub]
+        _match_map(gray, _shifted(t, dx, dy), p, (x0, y0, x1, y1))[part]
         for dx, dy in ((d, 0), (-d, 0), (0, d), (0, -d))
     ]
     rival = np.max(rivals, axis=0)
