@@ -398,6 +398,9 @@ class DqParams:
     n_freqs: int = 20  # AC coefficients (zig-zag order, DC excluded) examined
     q1_max: int = 40  # largest first quantisation step tried per coefficient
     min_gain: float = 8.0  # a frequency counts when its mixture beats H0 by min_gain x ln(N)
+    min_gain_per_block: float = 0.1  # ... and by this many nats per block: with 10^5 blocks
+    # tiny model mismatches pass any significance test (22 of 53 camera originals did; their
+    # best per-block gain was <= 0.064, true double compression gives 0.3-1)
     min_alpha: float = 0.2  # ... and at least this share of blocks follow the double model
     clip: float = 4.0  # each frequency's per-block log-likelihood ratio is clipped to +-clip
     neighbourhood: int = 3  # blocks per side over which the ratio is averaged (1 = none)
@@ -504,7 +507,9 @@ def jpeg_dq(evidence: Evidence, p: DqParams, ctx: Context) -> Output:
         q2 = int(q2t[r, c])
         x = np.rint(coef[:, :, r, c] / q2).astype(np.int64)
         q1, alpha, gain, lp0, lp1, lo = _fit_frequency(x.ravel(), calib[:, :, r, c].ravel(), q2, p)
-        used = gain >= p.min_gain and alpha >= p.min_alpha
+        n_blocks = x.size
+        per_block = gain * math.log(max(n_blocks, 2)) / max(n_blocks, 1)
+        used = gain >= p.min_gain and per_block >= p.min_gain_per_block and alpha >= p.min_alpha
         fits.append(_FreqFit(i + 1, q2, q1, round(alpha, 4), round(gain, 3), used))
         if used:
             idx = np.clip(x, lo, lo + lp0.size - 1) - lo
