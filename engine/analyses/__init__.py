@@ -1,0 +1,53 @@
+"""Classic forensic analyses (no networks): ELA, noise, JPEG history, copy-move, metadata.
+
+Importing this package registers every analysis module in it (every module not starting with
+an underscore, except ``base``), as ``engine.models`` does for architectures. Use
+:func:`run_analysis` or :func:`create_analysis`; :func:`list_analyses` names the choices.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+from engine.analyses.base import (
+    AnalysisMap,
+    AnalysisResult,
+    AnalysisSpec,
+    ClonePair,
+    ConfiguredAnalysis,
+    Finding,
+    Level,
+    MapMeaning,
+    MapScale,
+    Output,
+    Provenance,
+    create_analysis,
+    get_analysis_spec,
+    list_analyses,
+    register_analysis,
+    run_analysis,
+)
+
+for _info in pkgutil.iter_modules(__path__):
+    if _info.name != "base" and not _info.name.startswith("_"):
+        importlib.import_module(f"{__name__}.{_info.name}")
+
+__all__ = [
+    "AnalysisMap",
+    "AnalysisResult",
+    "AnalysisSpec",
+    "ClonePair",
+    "ConfiguredAnalysis",
+    "Finding",
+    "Level",
+    "MapMeaning",
+    "MapScale",
+    "Output",
+    "Provenance",
+    "create_analysis",
+    "get_analysis_spec",
+    "list_analyses",
+    "register_analysis",
+    "run_analysis",
+]

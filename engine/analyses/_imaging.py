@@ -1,0 +1,116 @@
+"""Pixel helpers shared by the classic analyses: luminance, JPEG round trips, orientation.
+
+Maps of JPEG analyses are computed on the pixels *as stored in the file* (the 8x8 grid of the
+JPEG starts at the stored top-left corner) and then turned by the EXIF orientation that
+``engine.io`` applied to the evidence, so every map lines up with ``evidence.pixels``.
+"""
+
+from __future__ import annotations
+
+import io
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+
+from engine.types import Evidence
+
+# PIL transposes for EXIF orientations 2..8, as ``ImageOps.exif_transpose`` applies them.
+_ORIENT = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def luminance(rgb: NDArray[np.uint8]) -> NDArray[np.float32]:
+    """[H, W, 3] uint8 RGB -> [H, W] float32 Y of JPEG's YCbCr (ITU-R BT.601, 0..255)."""
+    x = rgb.astype(np.float32)
+    return 0.299 * x[..., 0] + 0.587 * x[..., 1] + 0.114 * x[..., 2]
+
+
+def jpeg_roundtrip(image: NDArray[np.uint8], quality: int) -> NDArray[np.uint8]:
+    """Encode ``image`` ([H, W] grey or [H, W, 3] RGB uint8) as JPEG at ``quality`` and decode.
+
+    OpenCV's libjpeg(-turbo) with its defaults (IJG tables scaled to ``quality``, 4:2:0 chroma
+    for colour); nothing touches the disk.
+    """
+    params = [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
+    if image.ndim == 2:
+        ok, buf = cv2.imencode(".jpg", np.ascontiguousarray(image), params)
+        if not ok:
+            raise RuntimeError(f"JPEG encoding at quality {quality} failed")
+        return cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE)
+    ok, buf = cv2.imencode(".jpg", np.ascontiguousarray(image[..., ::-1]), params)
+    if not ok:
+        raise RuntimeError(f"JPEG encoding at quality {quality} failed")
+    return np.ascontiguousarray(cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1])
+
+
+def open_stored(data: bytes, fmt: str) -> Image.Image:
+    """The evidence bytes opened by Pillow, restricted to the format sniffed at load time."""
+    img = Image.open(io.BytesIO(data), formats=[fmt])
+    img.seek(0)
+    return img
+
+
+def stored_rgb(evidence: Evidence, data: bytes) -> NDArray[np.uint8]:
+    """The evidence pixels as stored in the file (no EXIF orientation), [h, w, 3] uint8."""
+    if not evidence.orientation_applied:
+        return evidence.pixels
+    img = open_stored(data, evidence.format)
+    return np.ascontiguousarray(np.asarray(img.convert("RGB"), dtype=np.uint8))
+
+
+def orient(values: NDArray[np.float32], orientation: int) -> NDArray[np.float32]:
+    """Turn a stored-orientation map [h, w] float32 as the evidence pixels were turned."""
+    if orientation not in _ORIENT:
+        return values
+    img = Image.fromarray(np.ascontiguousarray(values, dtype=np.float32), mode="F")
+    return np.ascontiguousarray(np.asarray(img.transpose(_ORIENT[orientation]), dtype=np.float32))
+
+
+def orient_rgb(rgb: NDArray[np.uint8], orientation: int) -> NDArray[np.uint8]:
+    """Turn a stored-orientation RGB picture as the evidence pixels were turned."""
+    if orientation not in _ORIENT:
+        return rgb
+    img = Image.fromarray(np.ascontiguousarray(rgb))
+    return np.ascontiguousarray(np.asarray(img.transpose(_ORIENT[orientation]), dtype=np.uint8))
+
+
+def block_mean(x: NDArray[np.float32], block: int) -> NDArray[np.float32]:
+    """Mean of each ``block`` x ``block`` cell of [H, W] (partial border cells averaged as they are)."""
+    h, w = x.shape
+    hb, wb = -(-h // block), -(-w // block)
+    pad = np.pad(x, ((0, hb * block - h), (0, wb * block - w)))
+    sums = pad.reshape(hb, block, wb, block).sum(axis=(1, 3), dtype=np.float64)
+    rows = np.full(hb, block, np.float64)
+    rows[-1] = h - (hb - 1) * block
+    cols = np.full(wb, block, np.float64)
+    cols[-1] = w - (wb - 1) * block
+    return (sums / np.outer(rows, cols)).astype(np.float32)
+
+
+def upsample_cells(cells: NDArray[np.float32], block: int, h: int, w: int) -> NDArray[np.float32]:
+    """Each cell of a blockwise map repeated over its ``block`` x ``block`` pixels, cut to h x w."""
+    out = np.repeat(np.repeat(cells, block, axis=0), block, axis=1)
+    return np.ascontiguousarray(out[:h, :w], dtype=np.float32)
+
+
+def colorize(values: NDArray[np.float32]) -> NDArray[np.uint8]:
+    """[H, W] in [0, 1] -> [H, W, 3] uint8 RGB with the perceptually ordered 'inferno' map."""
+    u8 = np.rint(np.clip(values, 0.0, 1.0) * 255.0).astype(np.uint8)
+    return np.ascontiguousarray(cv2.applyColorMap(u8, cv2.COLORMAP_INFERNO)[..., ::-1])
+
+
+def resize_to(values: NDArray[np.float32], h: int, w: int, *, nearest: bool = False) -> NDArray:
+    """Resize a 2-D map to h x w (bilinear, or nearest for region maps)."""
+    if values.shape == (h, w):
+        return values
+    interp = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
+    return cv2.resize(values, (w, h), interpolation=interp)

@@ -1,0 +1,576 @@
+"""JPEG compression history: quantisation tables, JPEG ghosts, aligned double quantisation.
+
+Three analyses registered here:
+
+``jpeg-tables``
+    The quantisation tables read from the file (Pillow's ``quantization``, natural order), the
+    IJG quality whose scaled Annex K tables they are (exact match) or come closest to, chroma
+    subsampling and coding. Known tables: only the standard IJG tables at each quality, which
+    libjpeg and the many programs built on it write ("libjpeg/IJG quality N (many programs)").
+    Camera makers and some editors use tables of their own; we hold no list of them that we
+    could justify, so other tables are reported as "not IJG" with the closest IJG quality.
+
+``jpeg-ghost``
+    H. Farid, "Exposing Digital Forgeries from JPEG Ghosts", IEEE Trans. Information Forensics
+    and Security 4(1), 2009. The luminance is recompressed at a range of qualities; at each
+    quality the squared difference is averaged over a sliding ``block`` and normalised per
+    location over the qualities (0 = the quality where the location differs least, 1 = most).
+    A region that was compressed at quality q before shows a dip (a "ghost") at q that the rest
+    of the image does not. The primary map is the ghost contrast at the quality q* where most of
+    the image shows such a dip (below the file's own last quality): the distance of each
+    location's normalised difference from the image's median there. Every quality's normalised
+    difference is kept as a layer. Only the stored 8x8 grid is tried (Farid also tries shifted
+    grids for a cropped region); luminance only, for speed (Farid averages the three colours).
+
+``jpeg-dq``
+    Aligned double quantisation (A-DJPG) in the spirit of T. Bianchi and A. Piva, "Image
+    Forgery Localization via Block-Grained Analysis of JPEG Artifacts", IEEE Trans. Information
+    Forensics and Security 7(3), 2012. DCT coefficients of the 8x8 blocks are computed from the
+    decoded luminance (the decoder's own Y, not the coefficients in the file: a +-0.5 rounding
+    error that matters only for quantisation steps of 1-2) and quantised with the file's luma
+    table Q2. For each of the first low-frequency AC coefficients, two models of the quantised
+    values are built from a calibration image (the same DCT on the grid shifted by 4 pixels,
+    which approximates the unquantised coefficients, J. Lukáš and J. Fridrich 2003): H0, compressed
+    once with Q2; H1, compressed with Q1 then Q2, for the Q1 that maximises the likelihood of a
+    mixture of both over the whole image. Frequencies whose best mixture beats H0 by a
+    BIC-style margin carry evidence of double compression. Per block, the log-likelihood ratio
+    summed over those frequencies (averaged over a small neighbourhood of blocks) gives the map:
+    the probability, with equal priors, that the block was compressed once while the image as a
+    whole was compressed twice. A pasted region from another source (or one saved at another
+    grid or quality) lacks the first compression's trace. When no frequency shows double
+    compression the question does not arise and the map is 0 everywhere.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image, JpegImagePlugin
+
+from engine.analyses._imaging import (
+    block_mean,
+    jpeg_roundtrip,
+    luminance,
+    open_stored,
+    orient,
+    stored_rgb,
+    upsample_cells,
+)
+from engine.analyses.base import (
+    AnalysisMap,
+    Context,
+    Finding,
+    Level,
+    MapMeaning,
+    MapScale,
+    Output,
+    register_analysis,
+)
+from engine.types import Evidence
+
+# ITU-T T.81 Annex K tables (natural order), scaled by libjpeg's jpeg_quality_scaling.
+IJG_LUMA = np.array(
+    [
+        [16, 11, 10, 16, 24, 40, 51, 61],
+        [12, 12, 14, 19, 26, 58, 60, 55],
+        [14, 13, 16, 24, 40, 57, 69, 56],
+        [14, 17, 22, 29, 51, 87, 80, 62],
+        [18, 22, 37, 56, 68, 109, 103, 77],
+        [24, 35, 55, 64, 81, 104, 113, 92],
+        [49, 64, 78, 87, 103, 121, 120, 101],
+        [72, 92, 95, 98, 112, 100, 103, 99],
+    ],
+    dtype=np.int64,
+)
+IJG_CHROMA = np.full((8, 8), 99, dtype=np.int64)
+IJG_CHROMA[:4, :4] = [[17, 18, 24, 47], [18, 21, 26, 66], [24, 26, 56, 99], [47, 66, 99, 99]]
+
+# Zig-zag scan order: ZIGZAG[i] = (row, col) of the i-th coefficient.
+ZIGZAG: list[tuple[int, int]] = sorted(
+    ((r, c) for r in range(8) for c in range(8)),
+    key=lambda rc: (rc[0] + rc[1], rc[0] if (rc[0] + rc[1]) % 2 else rc[1]),
+)
+
+
+def ijg_table(base: NDArray[np.int64], quality: int) -> NDArray[np.int64]:
+    """libjpeg's table for ``quality`` (1..100): base scaled, rounded, clamped to 1..255."""
+    q = min(max(int(quality), 1), 100)
+    scale = 5000 // q if q < 50 else 200 - 2 * q
+    return np.clip((base * scale + 50) // 100, 1, 255)
+
+
+def dct_matrix() -> NDArray[np.float64]:
+    """8x8 orthonormal DCT-II matrix C (block DCT = C @ B @ C.T, JPEG's FDCT scaling)."""
+    k = np.arange(8)
+    c = np.sqrt(2.0 / 8.0) * np.cos((2 * k[None, :] + 1) * k[:, None] * np.pi / 16.0)
+    c[0] /= np.sqrt(2.0)
+    return c
+
+
+def block_dct(y: NDArray[np.float32]) -> NDArray[np.float32]:
+    """[H, W] (level-shifted) -> [H//8, W//8, 8, 8] DCT of each aligned 8x8 block."""
+    h, w = (y.shape[0] // 8) * 8, (y.shape[1] // 8) * 8
+    blocks = y[:h, :w].reshape(h // 8, 8, w // 8, 8).transpose(0, 2, 1, 3)
+    c = dct_matrix().astype(np.float32)
+    return np.einsum("ij,abjk,lk->abil", c, blocks, c, optimize=True)
+
+
+# --- tables -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TableMatch:
+    """How the file's tables relate to IJG's: exact quality, or closest and how far."""
+
+    quality: int  # the IJG quality that matches, or the closest one
+    exact: bool
+    mean_abs_diff: float  # mean |file - IJG(quality)| over the compared entries
+
+    def describe(self) -> str:
+        if self.exact:
+            return f"libjpeg/IJG quality {self.quality} (many programs)"
+        return (
+            f"not the IJG tables: closest IJG quality {self.quality} "
+            f"(mean |Δ| {self.mean_abs_diff:.2f} per entry); cameras and some editors use "
+            "tables of their own"
+        )
+
+
+def match_ijg(tables: dict[int, NDArray[np.int64]]) -> TableMatch | None:
+    """Compare table 0 (luma) and, if present, table 1 (chroma) with IJG's at every quality."""
+    if 0 not in tables:
+        return None
+    best: tuple[float, int] | None = None
+    for q in range(1, 101):
+        diffs = [np.abs(tables[0] - ijg_table(IJG_LUMA, q))]
+        if 1 in tables:
+            diffs.append(np.abs(tables[1] - ijg_table(IJG_CHROMA, q)))
+        d = float(np.mean(np.concatenate([x.ravel() for x in diffs])))
+        if best is None or d < best[0]:
+            best = (d, q)
+    assert best is not None
+    return TableMatch(quality=best[1], exact=best[0] == 0.0, mean_abs_diff=round(best[0], 4))
+
+
+def read_tables(img: Image.Image) -> dict[int, NDArray[np.int64]]:
+    """Quantisation tables of an opened JPEG, natural order, as [8, 8] int arrays."""
+    out: dict[int, NDArray[np.int64]] = {}
+    for k, v in (getattr(img, "quantization", None) or {}).items():
+        a = np.asarray(list(v), dtype=np.int64)
+        if a.size == 64:
+            out[int(k)] = a.reshape(8, 8)
+    return out
+
+
+_SAMPLING = {0: "4:4:4", 1: "4:2:2", 2: "4:2:0"}
+
+
+@dataclass(frozen=True)
+class JpegTablesParams:
+    pass  # nothing to choose: the tables are read as they are
+
+
+@register_analysis(
+    "jpeg-tables",
+    JpegTablesParams(),
+    method="quantisation tables and IJG quality estimate",
+    source="ITU-T T.81 Annex K tables with libjpeg's quality scaling (IJG jcparam.c)",
+    version="1",
+    description="the file's quantisation tables, estimated quality, who writes such tables",
+    needs_file=True,
+)
+def jpeg_tables(evidence: Evidence, p: JpegTablesParams, ctx: Context) -> Output:
+    ctx.step(0, 1)
+    if evidence.format != "JPEG":
+        return Output(
+            extras={"jpeg": False},
+            warnings=(f"not a JPEG ({evidence.format}): no quantisation tables",),
+        )
+    img = open_stored(ctx.file_bytes(), "JPEG")
+    tables = read_tables(img)
+    match = match_ijg(tables)
+    sampling = _SAMPLING.get(JpegImagePlugin.get_sampling(img), "other")
+    progressive = bool(img.info.get("progressive") or img.info.get("progression"))
+    findings = [
+        Finding(
+            "jpeg",
+            "tables",
+            "none" if match is None else match.describe(),
+            Level.INFO,
+            "who writes such tables; an editor's tables on a file that claims to come "
+            "straight from a camera deserve a look",
+        ),
+        Finding("jpeg", "chroma subsampling", sampling, Level.INFO, ""),
+        Finding("jpeg", "coding", "progressive" if progressive else "baseline", Level.INFO, ""),
+    ]
+    ctx.step(1, 1)
+    return Output(
+        findings=tuple(findings),
+        extras={
+            "jpeg": True,
+            "tables": {str(k): v.ravel().tolist() for k, v in tables.items()},
+            "table_order": "natural (row-major 8x8)",
+            "ijg_quality": None if match is None else match.quality,
+            "ijg_exact": None if match is None else match.exact,
+            "ijg_mean_abs_diff": None if match is None else match.mean_abs_diff,
+            "described": None if match is None else match.describe(),
+            "subsampling": sampling,
+            "progressive": progressive,
+        },
+    )
+
+
+def _stored_luma(
+    evidence: Evidence, ctx: Context
+) -> tuple[NDArray[np.float32], Image.Image | None]:
+    """Luminance as stored in the file: the decoder's own Y for a JPEG, else from RGB."""
+    if evidence.format == "JPEG":
+        img = open_stored(ctx.file_bytes(), "JPEG")
+        if img.mode in ("RGB", "YCbCr"):
+            img.draft("YCbCr", img.size)
+            ycc = np.asarray(img.convert("YCbCr") if img.mode != "YCbCr" else img)
+            return ycc[..., 0].astype(np.float32), img
+        return luminance(np.asarray(img.convert("RGB"), dtype=np.uint8)), img
+    rgb = (
+        stored_rgb(evidence, ctx.file_bytes()) if evidence.orientation_applied else evidence.pixels
+    )
+    return luminance(rgb), None
+
+
+def _last_quality(img: Image.Image | None) -> TableMatch | None:
+    return None if img is None else match_ijg(read_tables(img))
+
+
+# --- ghost --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GhostParams:
+    q_min: int = 50  # lowest recompression quality tried
+    q_max: int = 95  # highest one
+    q_step: int = 5  # step between qualities (10 qualities by default)
+    block: int = (
+        16  # side of the sliding window the squared difference is averaged over (Farid: 16)
+    )
+    flat: float = (
+        1.0  # locations whose largest difference is below this (grey levels²) carry no ghost
+    )
+    min_dip_share: float = 0.02  # q* needs a dip in at least this share of informative cells
+    qualities: tuple[int, ...] = field(default=())  # explicit list instead of q_min..q_max
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.q_min < self.q_max <= 100 or self.q_step < 1:
+            raise ValueError(
+                f"need 1 <= q_min < q_max <= 100 and q_step >= 1, got "
+                f"{self.q_min}, {self.q_max}, {self.q_step}"
+            )
+        if self.block < 2:
+            raise ValueError(f"block must be >= 2, got {self.block}")
+
+    def quality_list(self) -> list[int]:
+        if self.qualities:
+            return sorted({int(q) for q in self.qualities})
+        return list(range(self.q_min, self.q_max + 1, self.q_step))
+
+
+GHOST_CELL = 8  # layers keep one value per 8x8 cell (the JPEG grid)
+
+
+def ghost_differences(
+    y: NDArray[np.float32], qualities: list[int], block: int, ctx: Context | None = None
+) -> NDArray[np.float32]:
+    """[Q, ceil(H/8), ceil(W/8)]: squared difference of ``y`` and its recompression at each
+    quality, averaged over a sliding ``block`` window, sampled per 8x8 cell."""
+    y8 = np.clip(np.rint(y), 0, 255).astype(np.uint8)
+    yf = y8.astype(np.float32)
+    out = []
+    for i, q in enumerate(qualities):
+        if ctx is not None:
+            ctx.step(i, len(qualities) + 1)
+        d = yf - jpeg_roundtrip(y8, q).astype(np.float32)
+        d = cv2.boxFilter(d * d, -1, (block, block), borderType=cv2.BORDER_REFLECT)
+        out.append(block_mean(d, GHOST_CELL))
+    return np.stack(out)
+
+
+def ghost_maps(
+    diffs: NDArray[np.float32], qualities: list[int], last_q: int | None, p: GhostParams
+) -> tuple[NDArray[np.float32], NDArray[np.float32], int | None, dict]:
+    """Normalised differences [Q, h, w], the ghost contrast [h, w], q* (or None), statistics."""
+    lo, hi = diffs.min(axis=0), diffs.max(axis=0)
+    informative = hi >= p.flat
+    norm = np.where(informative, (diffs - lo) / np.maximum(hi - lo, 1e-6), 0.0).astype(np.float32)
+    n_inf = int(informative.sum())
+    # Dips: a quality whose difference is below both neighbours' (Farid's ghost signature).
+    dips: dict[int, float] = {}
+    for i in range(1, len(qualities) - 1):
+        q = qualities[i]
+        if last_q is not None and q >= last_q - 2:
+            continue
+        depth = np.minimum(diffs[i - 1], diffs[i + 1]) - diffs[i]
+        dip = informative & (depth > 0.05 * (hi - lo))
+        dips[q] = float(dip.sum()) / max(n_inf, 1)
+    q_star = max(dips, key=lambda q: dips[q]) if dips else None
+    if q_star is not None and dips[q_star] < p.min_dip_share:
+        q_star = None
+    if q_star is None or n_inf == 0:
+        contrast = np.zeros(lo.shape, np.float32)
+    else:
+        at = norm[qualities.index(q_star)]
+        med = float(np.median(at[informative]))
+        contrast = np.where(informative, np.minimum(np.abs(at - med) * 2.0, 1.0), 0.0)
+    stats = {
+        "dip_share": {str(q): round(v, 4) for q, v in dips.items()},
+        "informative_share": round(n_inf / max(informative.size, 1), 4),
+    }
+    return norm, contrast.astype(np.float32), q_star, stats
+
+
+@register_analysis(
+    "jpeg-ghost",
+    GhostParams(),
+    method="JPEG ghosts: normalised recompression difference over a range of qualities",
+    source="H. Farid, 'Exposing Digital Forgeries from JPEG Ghosts', IEEE TIFS 4(1), 2009",
+    version="1",
+    description="JPEG ghost contrast at the image's dominant earlier quality; one layer per quality",
+    needs_file=True,
+)
+def jpeg_ghost(evidence: Evidence, p: GhostParams, ctx: Context) -> Output:
+    qualities = p.quality_list()
+    y, img = _stored_luma(evidence, ctx)
+    match = _last_quality(img)
+    last_q = None if match is None else match.quality
+    diffs = ghost_differences(y, qualities, p.block, ctx)
+    norm, contrast, q_star, stats = ghost_maps(diffs, qualities, last_q, p)
+    ctx.step(len(qualities), len(qualities) + 1)
+    sh, sw = y.shape
+    full = orient(upsample_cells(contrast, GHOST_CELL, sh, sw), evidence.orientation)
+    layers = tuple(
+        AnalysisMap(
+            name=f"ghost-q{q}",
+            meaning=MapMeaning(
+                scale=MapScale.RAW,
+                label=f"normalised recompression difference at quality {q}",
+                unit="0 = this location's smallest difference over the qualities, 1 = largest",
+                high="differs more from its recompression at this quality (low: a ghost)",
+            ),
+            values=_orient_cells(norm[i], evidence.orientation),
+            cell=GHOST_CELL,
+        )
+        for i, q in enumerate(qualities)
+    )
+    warnings = () if q_star is not None else ("no JPEG ghost found below the last quality",)
+    return Output(
+        map=full,
+        meaning=MapMeaning(
+            scale=MapScale.RAW,
+            label="JPEG ghost contrast"
+            + ("" if q_star is None else f" at quality {q_star}")
+            + ": |normalised difference - image median| x 2",
+            unit="0 = as the image's median location, 1 = half the normalised range or more",
+            high="differs from most of the image in its compression history at that quality",
+        ),
+        layers=layers,
+        extras={
+            "qualities": qualities,
+            "ghost_quality": q_star,
+            "last_quality": last_q,
+            "last_quality_exact": None if match is None else match.exact,
+            **stats,
+        },
+        warnings=warnings,
+    )
+
+
+def _orient_cells(cells: NDArray[np.float32], orientation: int) -> NDArray[np.float32]:
+    return orient(cells, orientation)
+
+
+# --- aligned double quantisation -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DqParams:
+    n_freqs: int = 20  # AC coefficients (zig-zag order, DC excluded) examined
+    q1_max: int = 40  # largest first quantisation step tried per coefficient
+    min_gain: float = 8.0  # a frequency counts when its mixture beats H0 by min_gain x ln(N)
+    min_gain_per_block: float = 0.1  # ... and by this many nats per block: with 10^5 blocks
+    # tiny model mismatches pass any significance test (22 of 53 camera originals did; their
+    # best per-block gain was <= 0.064, true double compression gives 0.3-1)
+    min_alpha: float = 0.2  # ... and at least this share of blocks follow the double model
+    clip: float = 4.0  # each frequency's per-block log-likelihood ratio is clipped to +-clip
+    neighbourhood: int = 3  # blocks per side over which the ratio is averaged (1 = none)
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.n_freqs <= 63:
+            raise ValueError(f"n_freqs must be in [1, 63], got {self.n_freqs}")
+        if self.q1_max < 2 or self.neighbourhood < 1 or self.clip <= 0:
+            raise ValueError("q1_max >= 2, neighbourhood >= 1 and clip > 0 are required")
+
+
+@dataclass(frozen=True)
+class _FreqFit:
+    index: int  # zig-zag index
+    q2: int
+    q1: int
+    alpha: float
+    gain: float  # log-likelihood gain of the mixture over H0, per ln(N)
+    used: bool
+
+
+_EPS = 1e-6
+
+
+def _hist_prob(values: NDArray[np.int64], lo: int, hi: int) -> NDArray[np.float64]:
+    """Probability of each integer lo..hi (outliers clipped to the ends), Laplace-smoothed."""
+    h = np.bincount(np.clip(values, lo, hi) - lo, minlength=hi - lo + 1).astype(np.float64)
+    h += 0.5
+    return h / h.sum()
+
+
+CALIBRATION_SAMPLES = 65536  # calibration coefficients used per frequency (a fixed subsample)
+
+
+def _fit_frequency(
+    x: NDArray[np.int64], u: NDArray[np.float32], q2: int, p: DqParams
+) -> tuple[int, float, float, NDArray[np.float64], NDArray[np.float64], int]:
+    """Best Q1 for one coefficient: (q1, alpha, gain, log p0, log p1, lo) over the value range.
+
+    x: the observed quantised values (one per block); u: calibration coefficients that stand
+    for the unquantised ones. The mixture weight is fitted by EM on the histogram of ``x``,
+    for every candidate Q1 at once.
+    """
+    if u.size > CALIBRATION_SAMPLES:
+        u = u[:: -(-u.size // CALIBRATION_SAMPLES)]
+    lim = int(max(np.abs(x).max(initial=0), 1))
+    lo, hi = -lim, lim
+    counts = np.bincount(np.clip(x, lo, hi) - lo, minlength=hi - lo + 1).astype(np.float64)
+    n = float(counts.sum())
+    p0 = _hist_prob(np.rint(u / q2).astype(np.int64), lo, hi)
+    ll0 = float((counts * np.log(p0)).sum())
+    q1s = [q1 for q1 in range(1, p.q1_max + 1) if q1 != q2]
+    p1 = np.stack(
+        [_hist_prob(np.rint(np.rint(u / q1) * (q1 / q2)).astype(np.int64), lo, hi) for q1 in q1s]
+    )  # Q, bins
+    alpha = np.full((len(q1s), 1), 0.5)
+    for _ in range(50):  # EM for the mixture weights, one per candidate Q1
+        mix = alpha * p1 + (1 - alpha) * p0
+        new = (counts * (alpha * p1 / mix)).sum(axis=1, keepdims=True) / n
+        done = np.abs(new - alpha).max() < 1e-5
+        alpha = new
+        if done:
+            break
+    ll = (counts * np.log(alpha * p1 + (1 - alpha) * p0)).sum(axis=1)
+    gains = (ll - ll0) / math.log(max(n, 2.0))
+    best = int(np.argmax(gains))
+    if gains[best] <= 0.0:
+        return q2, 0.0, 0.0, np.log(p0), np.log(p0), lo
+    return q1s[best], float(alpha[best, 0]), float(gains[best]), np.log(p0), np.log(p1[best]), lo
+
+
+@register_analysis(
+    "jpeg-dq",
+    DqParams(),
+    method="aligned double JPEG quantisation (A-DJPG), per-block likelihood ratio",
+    source="T. Bianchi, A. Piva, 'Image Forgery Localization via Block-Grained Analysis of "
+    "JPEG Artifacts', IEEE TIFS 7(3), 2012 (simplified: coefficients from decoded pixels)",
+    version="1",
+    description="probability that each 8x8 block was compressed once in a doubly compressed image",
+    needs_file=True,
+)
+def jpeg_dq(evidence: Evidence, p: DqParams, ctx: Context) -> Output:
+    total = p.n_freqs + 2
+    ctx.step(0, total)
+    if evidence.format != "JPEG":
+        return Output(
+            extras={"detected": False},
+            warnings=(f"not a JPEG ({evidence.format}): no quantisation table to test",),
+        )
+    y, img = _stored_luma(evidence, ctx)
+    assert img is not None
+    tables = read_tables(img)
+    sh, sw = y.shape
+    if 0 not in tables or sh < 16 or sw < 16:
+        return Output(extras={"detected": False}, warnings=("no luma table or image too small",))
+    q2t = tables[0]
+    coef = block_dct(y - 128.0)  # by, bx, 8, 8
+    calib = block_dct(y[4:, 4:] - 128.0)  # the grid shifted by 4: ~unquantised statistics
+    by, bx = coef.shape[:2]
+    ctx.step(1, total)
+    llr = np.zeros((by, bx), np.float64)
+    fits: list[_FreqFit] = []
+    for i, (r, c) in enumerate(ZIGZAG[1 : p.n_freqs + 1]):
+        q2 = int(q2t[r, c])
+        x = np.rint(coef[:, :, r, c] / q2).astype(np.int64)
+        q1, alpha, gain, lp0, lp1, lo = _fit_frequency(x.ravel(), calib[:, :, r, c].ravel(), q2, p)
+        n_blocks = x.size
+        per_block = gain * math.log(max(n_blocks, 2)) / max(n_blocks, 1)
+        used = gain >= p.min_gain and per_block >= p.min_gain_per_block and alpha >= p.min_alpha
+        fits.append(_FreqFit(i + 1, q2, q1, round(alpha, 4), round(gain, 3), used))
+        if used:
+            idx = np.clip(x, lo, lo + lp0.size - 1) - lo
+            llr += np.clip(lp1[idx] - lp0[idx], -p.clip, p.clip)
+        ctx.step(i + 2, total)
+    used = [f for f in fits if f.used]
+    if used:
+        if p.neighbourhood > 1:
+            llr = cv2.blur(llr, (p.neighbourhood, p.neighbourhood), borderType=cv2.BORDER_REFLECT)
+        prob_single = (1.0 / (1.0 + np.exp(np.clip(llr, -50, 50)))).astype(np.float32)
+    else:
+        prob_single = np.zeros((by, bx), np.float32)
+    cells = np.zeros((-(-sh // 8), -(-sw // 8)), np.float32)
+    cells[:by, :bx] = prob_single
+    if used:  # partial border blocks (outside the 8x8 grid) borrow their neighbour's value
+        cells[by:, :] = cells[by - 1 : by, :] if by > 0 else 0
+        cells[:, bx:] = cells[:, bx - 1 : bx] if bx > 0 else 0
+    full = orient(upsample_cells(cells, 8, sh, sw), evidence.orientation)
+    q1_quality = _q1_quality([(ZIGZAG[f.index], f.q1) for f in used])
+    ctx.step(total, total)
+    return Output(
+        map=full,
+        meaning=MapMeaning(
+            scale=MapScale.PROBABILITY,
+            label="probability that the 8x8 block was compressed once, in an image "
+            "compressed twice (equal priors); 0 everywhere when no double compression is found",
+            unit="probability",
+            high="lacks the trace of the first compression that the rest of the image shows",
+        ),
+        extras={
+            "detected": bool(used),
+            "frequencies_used": len(used),
+            "first_quality_estimate": q1_quality,
+            "last_quality": _describe(match_ijg(tables)),
+            "fits": [
+                {
+                    "zigzag": f.index,
+                    "q2": f.q2,
+                    "q1": f.q1,
+                    "alpha": f.alpha,
+                    "gain_per_ln_n": f.gain,
+                    "used": f.used,
+                }
+                for f in fits
+            ],
+        },
+    )
+
+
+def _describe(match: TableMatch | None) -> str | None:
+    return None if match is None else match.describe()
+
+
+def _q1_quality(steps: list[tuple[tuple[int, int], int]]) -> int | None:
+    """The IJG quality whose luma table has the estimated first steps at most positions."""
+    if not steps:
+        return None
+    best, best_hits = None, 0
+    for q in range(1, 101):
+        t = ijg_table(IJG_LUMA, q)
+        hits = sum(int(t[r, c] == q1) for (r, c), q1 in steps)
+        if hits > best_hits:
+            best, best_hits = q, hits
+    return best if best_hits >= max(2, len(steps) // 2) else None

@@ -1,0 +1,536 @@
+"""Metadata anomalies and the embedded EXIF thumbnail compared with the image.
+
+Findings (rows of :class:`Finding`, each with a level and a note saying why it matters):
+
+- **software**: EXIF Software / ProcessingSoftware / HostComputer, the JPEG comment, XMP
+  CreatorTool and history agents naming editing software (a fixed list of editors below);
+  camera firmware strings are shown as information only.
+- **dates**: EXIF DateTime (the file's last change) later than DateTimeOriginal (capture): a
+  camera writes both equal. XMP ModifyDate later than CreateDate likewise. Unparseable dates.
+- **camera**: EXIF present but no camera Make/Model; no EXIF at all (stripped or re-encoded).
+- **gps**: a GPS position present (a checkable claim; also a privacy matter).
+- **xmp**: an XMP packet with an edit history (xmpMM:History actions and agents), DerivedFrom or
+  DocumentAncestors; a Photoshop resource block (APP13).
+- **thumbnail**: the EXIF thumbnail (IFD1 JPEG) decoded, turned by the EXIF orientation like
+  the image, black letterbox bars cut away, and compared with the image reduced to the same
+  size: Pearson correlation of the luminance. A thumbnail that shows other content is strong
+  evidence that the picture was changed after the camera wrote it (editors that keep EXIF
+  often keep the old thumbnail). This is the comparison of E. Kee and H. Farid's thumbnail
+  work turned into a direct test ("Digital image authentication from thumbnails", SPIE 2010)
+  and of the thumbnail view of tools such as JPEGsnoop and FotoForensics.
+
+Map: where the image differs from its thumbnail (after matching mean and contrast of the two),
+at the thumbnail's resolution scaled up; None without a usable thumbnail.
+
+Hostile metadata: every value is untrusted text. It is decoded leniently, control and format
+characters (including bidirectional overrides) are written as ``\\uXXXX`` escapes, values are
+capped at ``VALUE_CAP`` characters and XMP at ``XMP_CAP`` bytes. Nothing is parsed as XML or
+otherwise interpreted: fields are found by pattern, in the capped text.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+from PIL import ExifTags, Image
+
+from engine.analyses._imaging import luminance, open_stored, orient_rgb
+from engine.analyses.base import (
+    Context,
+    Finding,
+    Level,
+    MapMeaning,
+    MapScale,
+    Output,
+    register_analysis,
+)
+from engine.types import Evidence
+
+VALUE_CAP = 200  # characters kept of one metadata value
+XMP_CAP = 256 * 1024  # bytes of an XMP packet searched
+MAX_HISTORY = 20  # XMP history entries listed
+THUMB_MAX_BYTES = 1 << 20  # an EXIF thumbnail larger than this is not decoded
+THUMB_MAX_SIDE = 1024
+
+# Substrings (lower case) of editing programs' names, as they write them in Software or
+# CreatorTool. Raw converters and editors alike: either way the file is not the camera's.
+EDITORS = (
+    "photoshop",
+    "lightroom",
+    "adobe",
+    "gimp",
+    "paint.net",
+    "paintshop",
+    "paint shop",
+    "pixelmator",
+    "affinity",
+    "snapseed",
+    "picasa",
+    "acdsee",
+    "corel",
+    "photoscape",
+    "fotor",
+    "picsart",
+    "facetune",
+    "luminar",
+    "capture one",
+    "darktable",
+    "rawtherapee",
+    "digikam",
+    "irfanview",
+    "xnview",
+    "photo editor",
+    "photopea",
+    "canva",
+    "krita",
+    "imagemagick",
+    "graphicsmagick",
+    "gd-jpeg",
+    "lead technologies",
+)
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def clean(value: object, cap: int = VALUE_CAP) -> str:
+    """Untrusted metadata as safe display text: escaped, one line, capped at ``cap`` chars."""
+    if isinstance(value, bytes):
+        text = value[: cap * 4].decode("utf-8", errors="replace")
+    elif isinstance(value, tuple | list):
+        text = ", ".join(str(v) for v in value[:16])
+    else:
+        text = str(value)
+        try:  # Pillow reads EXIF ASCII as Latin-1; most writers put UTF-8 there
+            text = text.encode("latin-1").decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            pass
+    n = len(text)
+    out = []
+    for ch in text[: cap * 2]:
+        cat = unicodedata.category(ch)
+        if ch in "\t\n\r":
+            out.append(" ")
+        elif cat[0] == "C" or cat in ("Zl", "Zp"):
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    safe = "".join(out).strip()
+    if len(safe) > cap or n > cap * 2:
+        safe = safe[:cap] + f"… [{n} characters, cut]"
+    return safe
+
+
+def editor_in(text: str) -> str | None:
+    low = text.lower()
+    return next((e for e in EDITORS if e in low), None)
+
+
+def parse_exif_date(text: str) -> datetime | None:
+    text = text.strip().rstrip("\x00")
+    for fmt in ("%Y:%m:%d %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"):
+        try:
+            return datetime.strptime(text[:19], fmt)
+        except ValueError:
+            continue
+    return None
+
+
+def _xmp_text(img: Image.Image) -> str | None:
+    raw = img.info.get("xmp") or img.info.get("XML:com.adobe.xmp")
+    if raw is None and img.format == "TIFF":
+        raw = img.getexif().get(700)
+    if raw is None:
+        return None
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8", errors="replace")
+    return bytes(raw[:XMP_CAP]).decode("utf-8", errors="replace")
+
+
+def _xmp_fields(xmp: str, name: str) -> list[str]:
+    """Values of ``name`` (e.g. ``xmp:CreatorTool``) as attribute or element, in order."""
+    esc = re.escape(name)
+    found = re.findall(rf'{esc}\s*=\s*"([^"]{{0,2000}})"', xmp)
+    found += re.findall(rf"<{esc}>([^<]{{0,2000}})</{esc}>", xmp)
+    return found
+
+
+@dataclass(frozen=True)
+class MetadataParams:
+    thumb_strong: float = 0.5  # thumbnail correlation below this: other content (strong)
+    thumb_notice: float = 0.85  # below this: differs (notice): crop, local edit, processing
+    date_tolerance_s: float = 60.0  # DateTime later than DateTimeOriginal by more: modified
+
+    def __post_init__(self) -> None:
+        if not -1.0 <= self.thumb_strong <= self.thumb_notice <= 1.0:
+            raise ValueError("need -1 <= thumb_strong <= thumb_notice <= 1")
+
+
+def _exif_findings(img: Image.Image, p: MetadataParams) -> tuple[list[Finding], dict]:
+    rows: list[Finding] = []
+    facts: dict = {}
+    try:
+        exif = img.getexif()
+        sub = dict(exif.get_ifd(ExifTags.IFD.Exif))
+        gps = dict(exif.get_ifd(ExifTags.IFD.GPSInfo))
+    except Exception:
+        rows.append(
+            Finding("exif", "EXIF", "unreadable", Level.NOTICE, "the EXIF block is damaged")
+        )
+        return rows, {"exif": "damaged"}
+    has_exif = len(exif) > 0 or bool(sub)
+    facts["exif"] = has_exif
+    make, model = exif.get(0x010F), exif.get(0x0110)
+    if not has_exif:
+        rows.append(
+            Finding(
+                "camera",
+                "EXIF",
+                "absent",
+                Level.NOTICE,
+                "camera files carry EXIF: it was stripped, or the file was re-encoded",
+            )
+        )
+    elif not make and not model:
+        rows.append(
+            Finding("camera", "Make/Model", "absent", Level.NOTICE, "EXIF without a camera")
+        )
+    else:
+        rows.append(
+            Finding("camera", "Make/Model", clean(f"{make or ''} {model or ''}"), Level.INFO, "")
+        )
+    for tag, key in (
+        (0x0131, "Software"),
+        (0x000B, "ProcessingSoftware"),
+        (0x013C, "HostComputer"),
+    ):
+        if tag in exif:
+            value = clean(exif[tag])
+            ed = editor_in(value)
+            rows.append(
+                Finding(
+                    "software",
+                    f"EXIF {key}",
+                    value,
+                    Level.NOTICE if ed else Level.INFO,
+                    f"names editing software ({ed})" if ed else "camera firmware or other",
+                )
+            )
+    shot = sub.get(0x9003)
+    changed = exif.get(0x0132)
+    for key, raw in (("DateTimeOriginal", shot), ("DateTime", changed)):
+        if raw is None or parse_exif_date(str(raw)) is not None:
+            continue
+        if set(str(raw).strip()) <= set("0: "):  # cameras whose clock was never set
+            rows.append(Finding("dates", f"EXIF {key}", clean(raw), Level.INFO, "clock not set"))
+        else:
+            rows.append(
+                Finding("dates", f"EXIF {key}", clean(raw), Level.NOTICE, "not a valid date")
+            )
+    if shot is not None and changed is not None:
+        t0, t1 = parse_exif_date(str(shot)), parse_exif_date(str(changed))
+        if t0 is not None and t1 is not None:
+            delta = (t1 - t0).total_seconds()
+            facts["modified_after_capture_s"] = delta
+            if delta > p.date_tolerance_s:
+                rows.append(
+                    Finding(
+                        "dates",
+                        "EXIF DateTime vs DateTimeOriginal",
+                        f"{clean(changed)} vs {clean(shot)}",
+                        Level.NOTICE,
+                        f"file changed {_span(delta)} after capture (a camera writes both equal)",
+                    )
+                )
+            elif delta < -p.date_tolerance_s:
+                rows.append(
+                    Finding(
+                        "dates",
+                        "EXIF DateTime vs DateTimeOriginal",
+                        f"{clean(changed)} vs {clean(shot)}",
+                        Level.NOTICE,
+                        "last change dated before the capture: clock or metadata edited",
+                    )
+                )
+    if gps:
+        lat, lon = gps.get(2), gps.get(4)
+        where = (
+            ""
+            if lat is None or lon is None
+            else f"{clean(lat)} {clean(gps.get(1, ''))}, {clean(lon)} {clean(gps.get(3, ''))}"
+        )
+        rows.append(
+            Finding(
+                "gps",
+                "GPS",
+                where or "present",
+                Level.INFO,
+                "a position claim that can be checked against the scene; also personal data",
+            )
+        )
+    return rows, facts
+
+
+def _span(seconds: float) -> str:
+    if seconds < 3600:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 86400 * 2:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.0f} days"
+
+
+def _other_findings(img: Image.Image) -> list[Finding]:
+    rows: list[Finding] = []
+    comment = img.info.get("comment")
+    if comment:
+        value = clean(comment)
+        ed = editor_in(value)
+        rows.append(
+            Finding(
+                "software",
+                "JPEG comment",
+                value,
+                Level.NOTICE if ed else Level.INFO,
+                f"names editing software ({ed})" if ed else "",
+            )
+        )
+    if "photoshop" in img.info:
+        rows.append(
+            Finding(
+                "xmp",
+                "Photoshop resources (APP13)",
+                "present",
+                Level.NOTICE,
+                "written by Adobe software and some others (also IPTC editors)",
+            )
+        )
+    xmp = _xmp_text(img)
+    if xmp is None:
+        return rows
+    for name in ("xmp:CreatorTool",):
+        for v in _xmp_fields(xmp, name)[:3]:
+            value = clean(v)
+            ed = editor_in(value)
+            rows.append(
+                Finding(
+                    "software",
+                    f"XMP {name}",
+                    value,
+                    Level.NOTICE if ed else Level.INFO,
+                    f"names editing software ({ed})" if ed else "",
+                )
+            )
+    actions = _xmp_fields(xmp, "stEvt:action")
+    agents = _xmp_fields(xmp, "stEvt:softwareAgent")
+    if actions or agents:
+        hist = "; ".join(
+            clean(f"{a} ({g})" if g else a, 60)
+            for a, g in zip(
+                actions[:MAX_HISTORY] + [""] * max(0, len(agents) - len(actions)),
+                agents[:MAX_HISTORY] + [""] * max(0, len(actions) - len(agents)),
+                strict=True,
+            )
+        )
+        rows.append(
+            Finding(
+                "xmp",
+                "XMP history",
+                clean(hist, 600),
+                Level.NOTICE,
+                f"{max(len(actions), len(agents))} recorded step(s) of an editing history",
+            )
+        )
+    for name, note in (
+        ("xmpMM:DerivedFrom", "the file says it was derived from another document"),
+        ("photoshop:DocumentAncestors", "Photoshop lists documents this one was made from"),
+    ):
+        if name in xmp:
+            rows.append(Finding("xmp", f"XMP {name}", "present", Level.NOTICE, note))
+    created, modified = _xmp_fields(xmp, "xmp:CreateDate"), _xmp_fields(xmp, "xmp:ModifyDate")
+    if created and modified:
+        t0, t1 = (
+            parse_exif_date(created[0].replace("T", " ")),
+            parse_exif_date(modified[0].replace("T", " ")),
+        )
+        if t0 and t1 and (t1 - t0).total_seconds() > 60:
+            rows.append(
+                Finding(
+                    "dates",
+                    "XMP ModifyDate vs CreateDate",
+                    f"{clean(modified[0])} vs {clean(created[0])}",
+                    Level.NOTICE,
+                    f"modified {_span((t1 - t0).total_seconds())} after creation",
+                )
+            )
+    return rows
+
+
+# --- thumbnail ----------------------------------------------------------------------------
+
+
+def exif_thumbnail(img: Image.Image) -> bytes | None:
+    """The JPEG bytes of the EXIF thumbnail (IFD1), or None when absent or implausible."""
+    raw = img.info.get("exif")
+    if not raw:
+        return None
+    try:
+        ifd1 = img.getexif().get_ifd(ExifTags.IFD.IFD1)
+    except Exception:
+        return None
+    off, length = ifd1.get(0x0201), ifd1.get(0x0202)
+    if not isinstance(off, int) or not isinstance(length, int):
+        return None
+    tiff = raw[6:] if raw[:6] == b"Exif\x00\x00" else raw
+    if off <= 0 or length <= 0 or length > THUMB_MAX_BYTES or off + length > len(tiff):
+        return None
+    data = bytes(tiff[off : off + length])
+    return data if data[:2] == b"\xff\xd8" else None
+
+
+def _trim_bars(rgb: NDArray[np.uint8]) -> tuple[slice, slice]:
+    """Rows/columns of black letterbox bars at the thumbnail's borders, cut away."""
+    y = luminance(rgb)
+    dark_rows = (y.mean(axis=1) < 16) & (y.std(axis=1) < 8)
+    dark_cols = (y.mean(axis=0) < 16) & (y.std(axis=0) < 8)
+
+    def span(dark: NDArray[np.bool_]) -> slice:
+        n = dark.size
+        a = 0
+        while a < n and dark[a]:
+            a += 1
+        b = n
+        while b > a and dark[b - 1]:
+            b -= 1
+        return slice(0, n) if b - a < n // 3 else slice(a, b)
+
+    return span(dark_rows), span(dark_cols)
+
+
+def compare_thumbnail(
+    image: NDArray[np.uint8], thumb: NDArray[np.uint8]
+) -> tuple[float, NDArray[np.float32], tuple[int, int]]:
+    """(correlation, difference map at the thumbnail content's size, content size (w, h)).
+
+    The image is reduced to the thumbnail's content; both luminances are blurred slightly and
+    standardised (thumbnails are sharpened and toned differently); correlation is Pearson's
+    over the pixels; the difference map is |z_image - z_thumb| / 4, clipped at 1. The content
+    is the whole thumbnail or the thumbnail without black letterbox bars, whichever agrees
+    better (a dark picture's own borders can look like bars).
+    """
+
+    def z(x: NDArray[np.uint8]) -> NDArray[np.float32]:
+        y = cv2.GaussianBlur(luminance(x), (0, 0), 1.0)
+        return (y - y.mean()) / max(float(y.std()), 1e-3)
+
+    best: tuple[float, NDArray[np.float32], tuple[int, int]] | None = None
+    rs, cs = _trim_bars(thumb)
+    for content in {(rs.start, rs.stop, cs.start, cs.stop), (0, thumb.shape[0], 0, thumb.shape[1])}:
+        part = thumb[content[0] : content[1], content[2] : content[3]]
+        h, w = part.shape[:2]
+        za = z(cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA))
+        zb = z(part)
+        corr = float((za * zb).mean())
+        if best is None or corr > best[0]:
+            diff = np.clip(np.abs(za - zb) / 4.0, 0.0, 1.0).astype(np.float32)
+            best = (corr, diff, (w, h))
+    assert best is not None
+    return best
+
+
+def _thumbnail(
+    evidence: Evidence, img: Image.Image, p: MetadataParams
+) -> tuple[list[Finding], NDArray[np.float32] | None, dict]:
+    data = exif_thumbnail(img)
+    if data is None:
+        return [], None, {"thumbnail": None}
+    try:
+        th = Image.open(io.BytesIO(data), formats=["JPEG"])
+        if max(th.size) > THUMB_MAX_SIDE:
+            raise ValueError(f"thumbnail of {th.size} is implausibly large")
+        thumb = np.asarray(th.convert("RGB"), dtype=np.uint8)
+    except Exception as e:
+        f = Finding(
+            "thumbnail",
+            "EXIF thumbnail",
+            "cannot be decoded",
+            Level.NOTICE,
+            f"a damaged thumbnail ({clean(str(e), 80)})",
+        )
+        return [f], None, {"thumbnail": "undecodable"}
+    thumb = orient_rgb(thumb, evidence.orientation)
+    if min(thumb.shape[:2]) < 8:
+        return [], None, {"thumbnail": "too small"}
+    corr, diff, (cw, ch) = compare_thumbnail(evidence.pixels, thumb)
+    facts = {
+        "thumbnail": {"width": int(thumb.shape[1]), "height": int(thumb.shape[0])},
+        "thumbnail_content": [cw, ch],
+        "thumbnail_correlation": round(corr, 4),
+        "thumbnail_mean_difference": round(float(diff.mean()), 4),
+    }
+    ar_img = evidence.width / evidence.height
+    ar_th = cw / ch
+    if abs(np.log(ar_img / ar_th)) > 0.1:
+        facts["thumbnail_aspect_mismatch"] = [round(ar_img, 4), round(ar_th, 4)]
+    if corr < p.thumb_strong:
+        level, note = (
+            Level.STRONG,
+            "the thumbnail shows other content than the image: the picture was changed "
+            "after the thumbnail was written",
+        )
+    elif corr < p.thumb_notice:
+        level, note = (
+            Level.NOTICE,
+            "the thumbnail differs from the image: a crop, a local edit or another processing",
+        )
+    else:
+        level, note = Level.INFO, "the thumbnail matches the image"
+    row = Finding("thumbnail", "EXIF thumbnail", f"correlation {corr:.3f}", level, note)
+    m = cv2.resize(diff, (evidence.width, evidence.height), interpolation=cv2.INTER_LINEAR)
+    return [row], np.clip(m, 0.0, 1.0).astype(np.float32), facts
+
+
+@register_analysis(
+    "metadata",
+    MetadataParams(),
+    method="EXIF/XMP anomalies and EXIF thumbnail versus image",
+    source="EXIF 2.3 (CIPA DC-008), XMP (ISO 16684-1) fields; thumbnail test as in JPEGsnoop / "
+    "FotoForensics and E. Kee, H. Farid, 'Digital image authentication from thumbnails', SPIE 2010",
+    version="1",
+    description="metadata findings (editing software, dates, camera, GPS, XMP history) and "
+    "the EXIF thumbnail compared with the image",
+    needs_file=True,
+)
+def metadata(evidence: Evidence, p: MetadataParams, ctx: Context) -> Output:
+    ctx.step(0, 2)
+    img = open_stored(ctx.file_bytes(), evidence.format)
+    rows, facts = _exif_findings(img, p)
+    rows += _other_findings(img)
+    ctx.step(1, 2)
+    thumb_rows, m, thumb_facts = _thumbnail(evidence, img, p)
+    rows += thumb_rows
+    facts.update(thumb_facts)
+    order = {Level.STRONG: 0, Level.NOTICE: 1, Level.INFO: 2}
+    rows.sort(key=lambda f: order[f.level])
+    facts["strong"] = sum(f.level == Level.STRONG for f in rows)
+    facts["notice"] = sum(f.level == Level.NOTICE for f in rows)
+    ctx.step(2, 2)
+    return Output(
+        map=m,
+        meaning=None
+        if m is None
+        else MapMeaning(
+            scale=MapScale.RAW,
+            label="difference between the image and its EXIF thumbnail (luminance, mean and "
+            "contrast matched, at the thumbnail's resolution)",
+            unit="|z-score difference| / 4, clipped at 1",
+            high="the image differs from what the thumbnail shows here",
+        ),
+        findings=tuple(rows),
+        extras=facts,
+    )

@@ -1,0 +1,79 @@
+"""JPEG history: tables and quality; ghosts and double quantisation localise a region with
+another compression history; a single-compressed original gives a flat DQ map."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.analyses import run_analysis
+from engine.analyses.jpeg import IJG_LUMA, ZIGZAG, ijg_table
+from tests.engine.analyses.conftest import decode, jpeg_bytes, natural
+from trainer.metrics import roc_auc
+
+H, W = 320, 448
+
+
+def composite(q1: int, q_region: int | None, q2: int) -> tuple[bytes, np.ndarray]:
+    """Background compressed at q1, a region from another photograph (uncompressed, or saved
+    at q_region) pasted in, the whole saved at q2: the background is double-compressed."""
+    bg = decode(jpeg_bytes(natural(H, W, 1), q1))
+    other = natural(H, W, 2)
+    if q_region is not None:
+        other = decode(jpeg_bytes(other, q_region))
+    truth = np.zeros((H, W), bool)
+    truth[80:208, 152:312] = True  # on the 8x8 grid, as a pasted region from a crop often is not
+    out = bg.copy()
+    out[truth] = other[truth]
+    return jpeg_bytes(out, q2), truth
+
+
+def test_ijg_tables_and_zigzag_are_right() -> None:
+    assert ijg_table(IJG_LUMA, 50).tolist() == IJG_LUMA.tolist()
+    assert ijg_table(IJG_LUMA, 100).max() == 1
+    assert ZIGZAG[:6] == [(0, 0), (0, 1), (1, 0), (2, 0), (1, 1), (0, 2)]
+    assert len(set(ZIGZAG)) == 64
+
+
+@pytest.mark.parametrize("quality", [60, 75, 93])
+def test_tables_give_the_ijg_quality(quality: int, write_evidence) -> None:
+    ev = write_evidence(jpeg_bytes(natural(64, 64, 0), quality))
+    r = run_analysis("jpeg-tables", ev)
+    assert r.extras["ijg_quality"] == quality and r.extras["ijg_exact"] is True
+    assert f"IJG quality {quality}" in r.findings[0].value
+    assert len(r.extras["tables"]["0"]) == 64
+
+
+def test_tables_of_a_png_are_absent(write_evidence) -> None:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(natural(32, 32, 0)).save(buf, "PNG")
+    r = run_analysis("jpeg-tables", write_evidence(buf.getvalue(), "x.png"))
+    assert r.extras["jpeg"] is False and r.warnings
+
+
+@pytest.mark.parametrize(("q1", "q_region", "q2"), [(60, None, 90), (70, 85, 95)])
+def test_ghost_and_dq_localise_the_region(q1, q_region, q2, write_evidence) -> None:
+    data, truth = composite(q1, q_region, q2)
+    ev = write_evidence(data)
+    ghost = run_analysis("jpeg-ghost", ev)
+    assert ghost.extras["ghost_quality"] == q1
+    dq = run_analysis("jpeg-dq", ev)
+    assert dq.extras["detected"] is True
+    assert dq.extras["first_quality_estimate"] in range(q1 - 2, q1 + 3)
+    for r in (ghost, dq):
+        m = r.map
+        assert roc_auc(truth, m) >= 0.8, r.analysis
+        assert m[truth].mean() > m[~truth].mean() + 0.4, r.analysis
+    assert len(ghost.layers) == 10 and ghost.layers[0].cell == 8
+
+
+@pytest.mark.parametrize("quality", [75, 90])
+def test_dq_map_of_a_single_compressed_original_is_flat(quality: int, write_evidence) -> None:
+    ev = write_evidence(jpeg_bytes(natural(H, W, 1), quality))
+    r = run_analysis("jpeg-dq", ev)
+    assert r.extras["detected"] is False
+    assert r.map.mean() < 0.05 and r.map.std() < 0.05

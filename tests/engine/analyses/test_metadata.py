@@ -1,0 +1,91 @@
+"""Metadata findings: editing software and a foreign thumbnail are flagged; a matching
+thumbnail is not; hostile values stay escaped and capped."""
+
+from __future__ import annotations
+
+import json
+
+from engine.analyses import Level, run_analysis
+from engine.analyses.metadata import VALUE_CAP, clean
+from tests.engine.analyses.conftest import jpeg_bytes, make_exif, natural
+
+
+def _photo(exif: bytes) -> bytes:
+    return jpeg_bytes(natural(240, 320, 1), 90, exif=exif)
+
+
+def test_editor_and_foreign_thumbnail_are_flagged(write_evidence) -> None:
+    other = jpeg_bytes(natural(120, 160, 9), 80)  # another scene
+    exif = make_exif(
+        {
+            0x010F: "Canon",
+            0x0110: "EOS",
+            0x0131: "Adobe Photoshop CS6 (Windows)",
+            0x0132: "2021:05:02 12:00:00",
+        },
+        {0x9003: "2021:05:01 09:30:00"},
+        thumbnail=other,
+    )
+    r = run_analysis("metadata", write_evidence(_photo(exif)))
+    by_topic = {(f.topic, f.level) for f in r.findings}
+    assert ("thumbnail", Level.STRONG) in by_topic
+    assert ("software", Level.NOTICE) in by_topic
+    assert ("dates", Level.NOTICE) in by_topic
+    assert r.findings[0].level == Level.STRONG  # strongest first
+    assert r.extras["thumbnail_correlation"] < 0.5
+    assert r.map is not None and r.map.shape == (240, 320)
+
+
+def test_matching_thumbnail_and_camera_software_are_information(write_evidence) -> None:
+    scene = natural(240, 320, 1)
+    import cv2
+
+    thumb = jpeg_bytes(cv2.resize(scene, (160, 120), interpolation=cv2.INTER_AREA), 75)
+    exif = make_exif(
+        {
+            0x010F: "Canon",
+            0x0110: "EOS",
+            0x0131: "Firmware Version 1.0.2",
+            0x0132: "2021:05:01 09:30:00",
+        },
+        {0x9003: "2021:05:01 09:30:00"},
+        thumbnail=thumb,
+    )
+    r = run_analysis("metadata", write_evidence(jpeg_bytes(scene, 92, exif=exif)))
+    assert all(f.level == Level.INFO for f in r.findings), r.findings
+    assert r.extras["thumbnail_correlation"] > 0.9
+
+
+def test_letterboxed_thumbnail_matches(write_evidence) -> None:
+    import cv2
+    import numpy as np
+
+    scene = natural(180, 320, 4)  # 16:9 in a 4:3 thumbnail with black bars
+    thumb = np.zeros((120, 160, 3), np.uint8)
+    thumb[15:105] = cv2.resize(scene, (160, 90), interpolation=cv2.INTER_AREA)
+    exif = make_exif({0x010F: "Cam", 0x0110: "One"}, thumbnail=jpeg_bytes(thumb, 85))
+    r = run_analysis("metadata", write_evidence(jpeg_bytes(scene, 92, exif=exif)))
+    assert r.extras["thumbnail_correlation"] > 0.9
+
+
+def test_missing_exif_is_a_notice(write_evidence) -> None:
+    r = run_analysis("metadata", write_evidence(jpeg_bytes(natural(64, 64, 0), 90)))
+    assert [(f.topic, f.level) for f in r.findings] == [("camera", Level.NOTICE)]
+
+
+def test_hostile_values_are_escaped_and_capped(write_evidence) -> None:
+    evil = "Photoshop\x1b[31m\u202eevil\x07" + "A" * 50_000
+    exif = make_exif({0x010F: "Cam\x00era", 0x0110: "M", 0x0131: evil})
+    r = run_analysis("metadata", write_evidence(_photo(exif)))
+    soft = next(f for f in r.findings if f.key == "EXIF Software")
+    assert "\x1b" not in soft.value and "\u202e" not in soft.value and "\x07" not in soft.value
+    assert "\\u001b" in soft.value and "\\u202e" in soft.value
+    assert len(soft.value) < VALUE_CAP + 60 and "cut" in soft.value
+    assert soft.level == Level.NOTICE  # still recognised as an editor
+    json.dumps(r.to_dict(), allow_nan=False)
+
+
+def test_clean_keeps_ordinary_text() -> None:
+    assert clean("Canon EOS 5D") == "Canon EOS 5D"
+    assert clean(b"caf\xc3\xa9 \xff") == "café \ufffd"
+    assert clean("a\nb") == "a b"
