@@ -82,6 +82,7 @@ from trainer.data.face_geometry import (
     zoom,
 )
 from trainer.data.records import SkipLog
+from trainer.data.synth import save_image
 from trainer.errors import DataError, UsageError
 
 if TYPE_CHECKING:
@@ -416,12 +417,6 @@ def _maybe_jpeg(image: U8, cfg: SynthFaceConfig, rng: np.random.Generator) -> U8
     return image
 
 
-def _save(path: Path, image: U8) -> None:
-    bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR) if image.ndim == 3 else image
-    if not cv2.imwrite(str(path), bgr):
-        raise OSError(f"cannot write {path}")
-
-
 def generate_faces(
     faces: Sequence[Face],
     out: Path,
@@ -462,15 +457,15 @@ def generate_faces(
         if not forgery.mask.any():
             continue
         stem = f"ff_{i:05d}_{kind}_{faces[fi].name}"
-        _save(out / "Tp" / f"{stem}.png", _maybe_jpeg(forgery.image, cfg, rng))
-        _save(out / "Gt" / f"{stem}.png", forgery.mask * 255)
+        save_image(out / "Tp" / f"{stem}.png", _maybe_jpeg(forgery.image, cfg, rng))
+        save_image(out / "Gt" / f"{stem}.png", forgery.mask * 255)
         table[f"{stem}.png"] = list(dict.fromkeys(forgery.sources))
         counts[kind] = counts.get(kind, 0) + 1
     if authentic:
         for j, face in enumerate(faces):
             rng = np.random.default_rng([seed, 1_000_003, j])
             name = f"au_{face.name}.png"
-            _save(out / "Au" / name, _maybe_jpeg(face.image, cfg, rng))
+            save_image(out / "Au" / name, _maybe_jpeg(face.image, cfg, rng))
             table[name] = [face.source]
     (out / "sources.json").write_text(json.dumps(table, indent=1), encoding="utf-8")
     return {

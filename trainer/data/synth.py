@@ -256,7 +256,8 @@ def maybe_jpeg(image: U8, cfg: SynthConfig, rng: np.random.Generator) -> tuple[U
     return image, False
 
 
-def _save(path: Path, image: U8) -> None:
+def save_image(path: Path, image: U8) -> None:
+    """An RGB or grey image as PNG (or JPEG at quality 100 for ``.jpg``), refusing silent failure."""
     params = [cv2.IMWRITE_JPEG_QUALITY, 100] if path.suffix == ".jpg" else []
     bgr = cv2.cvtColor(image, cv2.COLOR_RGB2BGR) if image.ndim == 3 else image
     if not cv2.imwrite(str(path), bgr, params):
@@ -317,8 +318,8 @@ def generate(
             continue
         image, _ = maybe_jpeg(image, cfg, rng)
         stem = f"sy_{i:05d}_{kind}"
-        _save(out / "Tp" / f"{stem}.png", image)
-        _save(out / "Gt" / f"{stem}.png", mask * 255)
+        save_image(out / "Tp" / f"{stem}.png", image)
+        save_image(out / "Gt" / f"{stem}.png", mask * 255)
         table[f"{stem}.png"] = [host_path.stem] + ([donor_path.stem] if donor_path else [])
         counts[kind] += 1
     if authentic:
@@ -326,7 +327,7 @@ def generate(
             rng = np.random.default_rng([seed, 1_000_003, j])
             img, _ = maybe_jpeg(px, cfg, rng)
             name = f"au_{p.stem}.png"
-            _save(out / "Au" / name, img)
+            save_image(out / "Au" / name, img)
             table[name] = [p.stem]
     (out / "sources.json").write_text(json.dumps(table, indent=1), encoding="utf-8")
     return {
