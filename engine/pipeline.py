@@ -216,6 +216,15 @@ class Analyzer:
             logit = float(torch.cat(image_logits).max())
         return np.clip(heat, 0.0, 1.0).astype(np.float32), logit
 
+    def prepare(self) -> None:
+        """Make every fast-path runner now (OpenVINO: read from the cache, or convert and
+        verify at first use, seconds to a minute per network) rather than in the first
+        analysis; a viewer calls it while it shows that models are loading."""
+        for loaded in self.models:
+            plan = self.plan(loaded)
+            if plan.tiling is Tiling.OVERLAP_CROP and loaded.meta.input_policy.mode == "window":
+                self._runner(loaded, None if plan.shrink else (plan.tile, plan.tile))
+
     def runtime_name(self, loaded: LoadedModel) -> str:
         """``torch`` or ``openvino``: what ran ``loaded`` last (``torch`` on the exact path)."""
         names = {r.name for (n, _), r in self._runners.items() if n == loaded.name}

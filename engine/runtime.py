@@ -284,8 +284,13 @@ def make_runner(
     choice = RuntimeChoice(choice)
     if choice is RuntimeChoice.AUTO:
         choice = RuntimeChoice(os.environ.get("FORENSIC_VIEWER_RUNTIME") or choice)
+    # ``auto`` converts only checkpoints read from a file (a SHA-256 names them): a model being
+    # trained changes between validations, and each conversion would cost seconds and a file.
     want_ov = choice is RuntimeChoice.OPENVINO or (
-        choice is RuntimeChoice.AUTO and device.type == "cpu" and openvino_available()
+        choice is RuntimeChoice.AUTO
+        and bool(sha256)
+        and device.type == "cpu"
+        and openvino_available()
     )
     if want_ov and device.type == "cpu" and precision == "fp32":
         try:

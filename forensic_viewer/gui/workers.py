@@ -172,6 +172,8 @@ class AnalysisWorker(QThread):
                 if loaded
                 else None
             )
+            if analyzer is not None:
+                analyzer.prepare()  # fast-path runtimes now, not in the first analysis
         except (ValueError, ForensicError) as e:
             problems.append(str(e))
             analyzer, loaded = None, []

@@ -47,6 +47,9 @@ def test_fast_path_against_exact_on_the_tiny_network(tmp_path: Path, tiny_checkp
     assert fast.heatmap.shape == exact.heatmap.shape == (300, 700)
     diff = np.abs(fast.heatmap - exact.heatmap)
     assert diff.mean() < 0.05, diff.mean()  # random weights: a loose bound; bundled: below
+    prepared = Analyzer([str(tiny_checkpoint)], device="cpu")
+    prepared.prepare()  # runners made before the first analysis give the same result
+    np.testing.assert_array_equal(prepared.analyze(ev).results["tiny"].heatmap, fast.heatmap)
     override = Analyzer([str(tiny_checkpoint)], window=64, stride=32).analyze(ev).results["tiny"]
     np.testing.assert_array_equal(override.heatmap, exact.heatmap)  # an override is exact
 
