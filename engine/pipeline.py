@@ -190,7 +190,7 @@ class Analyzer:
                 fast,
                 tile,
                 plan.margin,
-                batch_size=self.batch_size if self.device.type == "cuda" else 1,
+                batch_size=self.batch_size if self.device.type == "cuda" else runner.parallel,
                 device=self.device,
                 progress=progress,
                 cancel=cancel,

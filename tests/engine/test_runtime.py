@@ -59,8 +59,12 @@ def test_openvino_matches_torch_caches_and_cancels(tmp_path: Path, monkeypatch) 
         torch.testing.assert_close(mask, ref, atol=1e-4, rtol=1e-4)
     # A second runner reads the cached export: converting again would fail here.
     monkeypatch.setattr(OpenVINORunner, "_convert", staticmethod(lambda *a: 1 / 0))
-    again = OpenVINORunner(model, "0" * 64, None, threads=1, folder=tmp_path)
+    again = OpenVINORunner(model, "0" * 64, None, threads=2, folder=tmp_path)
+    assert again.parallel == 2  # two streams, each running its own tile
     torch.testing.assert_close(again(x)[0], mask)
+    three = torch.randn(3, 3, 48, 64)
+    with torch.inference_mode():
+        torch.testing.assert_close(again(three)[0], model(three), atol=1e-4, rtol=1e-4)
     with pytest.raises(Cancelled):
         again(x, lambda: True)
     # Cancelled while running: a large input, cancel turning True at the first poll.
