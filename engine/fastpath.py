@@ -13,14 +13,16 @@ network computes over its whole input, so the rule is written per architecture f
     pixels from a pixel, so 16 pixels of margin hold nearly all of it (m = 16 and m = 32 gave the
     same heatmaps to 1e-4); the context vector then averages over a 512 tile instead of a 128
     window. Cost: (512 / 480)² = 1.14 passes instead of 4.
-``diffforensics-*``, ``m2f-*``  T = P (the checkpoint's window), m = P / 8.
+``diffforensics-*``, ``m2f-*``  T = P (the checkpoint's window), m = P / 16.
     Not tileable beyond the window: DiffForensics normalises its decoder with GroupNorm over
     the whole input and pools its decoder maps for the image logit; Mask2Former's masked
     attention lets every query see every position of the input, its heatmap is the max over
     queries and its detection head averages the whole input. A tile therefore has to be the
     window the network was trained and calibrated on; what the fast path drops is the 50 %
-    overlap: tiles step by P - 2m = 3P / 4 and each pixel is taken from one window, at least
-    P / 8 from that window's border. Cost: (4 / 3)² = 1.78 passes instead of 4.
+    overlap: tiles step by P - 2m = 7P / 8 and each pixel is taken from one window, at least
+    P / 16 from that window's border. Cost: (8 / 7)² = 1.31 passes instead of 4. (m = P / 8,
+    1.78 passes, gave the same CASIA val figures and heatmaps about 10 % closer to the exact
+    path's on camera photographs; docs/BENCHMARKS.md.)
     The image logit keeps the exact path's rule (the largest window logit), over the tiles,
     which are windows of the same size on a sparser grid.
 
@@ -37,7 +39,7 @@ from engine.tiling import Tiling
 
 CRFD_TILE = 512  # px; larger tiles cost more per pixel on a CPU (cache), smaller ones more margin
 CRFD_MARGIN = 16  # px; the convolutional receptive field's reach is about 22 px (module doc)
-WINDOW_MARGIN_SHARE = 8  # m = P / 8 for networks whose tile must stay the window
+WINDOW_MARGIN_SHARE = 16  # m = P / 16 for networks whose tile must stay the window
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ the fast path is tested and measured against. Each result records which one made
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 
@@ -302,7 +303,9 @@ def normalized(rgb: NDArray[np.uint8]) -> torch.Tensor:
     model normalising each of its tiles."""
     h, w = rgb.shape[:2]
     out = torch.empty((3, h, w), dtype=torch.float32)
-    out.copy_(torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1))
+    with warnings.catch_warnings():  # evidence pixels are read-only; they are only read here
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        out.copy_(torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1))
     mean = torch.tensor(IMAGENET_MEAN).view(3, 1, 1)
     std = torch.tensor(IMAGENET_STD).view(3, 1, 1)
     return out.div_(255.0).sub_(mean).div_(std)  # in place: no second copy of the image

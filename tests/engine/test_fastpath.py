@@ -30,7 +30,7 @@ def test_plans_per_architecture() -> None:
     assert crfd.tile_for(50, 60, 128) == (128, 128)  # padded to the trained window at least
     for arch in ("m2f-swin-nano", "m2f-effl0", "diffforensics-effl0"):
         p = plan_for(arch, window)
-        assert (p.tiling, p.tile, p.margin, p.shrink) == (Tiling.OVERLAP_CROP, 256, 32, False)
+        assert (p.tiling, p.tile, p.margin, p.shrink) == (Tiling.OVERLAP_CROP, 256, 16, False)
         assert p.tile_for(100, 3000, 256) == (256, 256)
     assert plan_for("something-new", window).tiling is Tiling.SLIDING
     assert plan_for("crfd-net", window, exact=True).tiling is Tiling.SLIDING
