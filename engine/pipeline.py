@@ -6,12 +6,21 @@ the evidence's full resolution, the mask, the image-level decision with the thre
 provenance, timings, device and precision; the faces found and the ensemble when configured.
 The GUI worker, the command line and the reports all call this, so they all show the same
 figures.
+
+Two paths (issue 18). The **fast path** (the default) tiles each window-policy network as
+``engine.fastpath`` says (overlap-crop tiles, each pixel computed about once instead of four
+times) and runs it through ``engine.runtime`` (OpenVINO on the CPU when installed, PyTorch
+otherwise); the image is decoded, normalised and searched for faces once for all models. The
+**exact path** (``exact=True``) is the paper's sliding-window fusion on PyTorch, the reference
+the fast path is tested and measured against. Each result records which one made it
+(``input_policy["tiling"]``, ``["runtime"]``).
 """
 
 from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 
@@ -24,9 +33,11 @@ from engine.checkpoints import LoadedModel, load_checkpoint
 from engine.decision import decide
 from engine.devices import autocast, precision_for, resolve_device
 from engine.errors import ModelOutputError
+from engine.fastpath import TilePlan, plan_for
 from engine.models.registry import get_spec
-from engine.preprocess import to_tensor
-from engine.tiling import Cancelled, sliding_window_inference
+from engine.preprocess import IMAGENET_MEAN, IMAGENET_STD, to_tensor
+from engine.runtime import Runner, RuntimeChoice, cancel_hooks, make_runner
+from engine.tiling import Cancelled, Tiling, overlap_crop_inference, sliding_window_inference
 from engine.types import Analysis, Evidence, ModelResult, Progress
 
 ProgressFn = Callable[[Progress], None]
@@ -40,12 +51,18 @@ class Analyzer:
 
     models: loaded checkpoints, or paths to load.
     device: ``auto`` | ``cpu`` | ``cuda`` | ``mps``.
-    window, stride: override every window-policy checkpoint's own window/stride.
-    batch_size: windows per forward pass (the most, when ``max_batch_seconds`` is given).
-    max_batch_seconds: adapt window batches to about this long, so that ``cancel`` is answered
-        within about that time (see :func:`engine.tiling.sliding_window_inference`); the
-        viewer sets it, batch scans leave it None for throughput.
+    window, stride: override every window-policy checkpoint's own window/stride (the models
+        then run the exact sliding-window path at those settings).
+    batch_size: windows per forward pass on the exact path (the most, when
+        ``max_batch_seconds`` is given); tiles per pass on the fast path on CUDA (1 on a CPU).
+    max_batch_seconds: exact path only: adapt window batches to about this long (see
+        :func:`engine.tiling.sliding_window_inference`). Cancel no longer depends on it: it is
+        checked inside every forward pass (``engine.runtime``), on both paths.
     mixed_precision: fp16 autocast on CUDA only (recorded with every result).
+    exact: run the paper's sliding-window fusion on PyTorch for every model (the reference);
+        False runs the fast path (``engine.fastpath``).
+    runtime: fast path only: ``auto`` (OpenVINO on the CPU when installed), ``torch`` or
+        ``openvino`` (see ``engine.runtime``).
     """
 
     def __init__(
@@ -60,8 +77,13 @@ class Analyzer:
         mixed_precision: bool = False,
         ensemble: object | None = None,
         faces: object | None = None,
+        exact: bool = False,
+        runtime: str = "auto",
     ) -> None:
         self.device = resolve_device(device)
+        self.exact = exact
+        self.runtime = RuntimeChoice(runtime)
+        self._runners: dict[tuple[str, tuple[int, int] | None], Runner] = {}
         self.precision = precision_for(self.device, mixed_precision)
         self.window = window
         self.stride = stride
@@ -94,8 +116,11 @@ class Analyzer:
         model's heatmap or image logit holds NaN or infinity."""
         t0 = time.perf_counter()
         results: dict[str, ModelResult] = {}
+        shared = None
+        if any(self.plan(m).tiling is Tiling.OVERLAP_CROP for m in self.models):
+            shared = normalized(evidence.pixels)  # once for every fast-path model
         for loaded in self.models:
-            results[loaded.name] = self._run_one(loaded, evidence, progress, cancel)
+            results[loaded.name] = self._run_one(loaded, evidence, progress, cancel, shared)
         analysis = Analysis(evidence=evidence, results=results)
         if self.ensemble is not None:
             analysis.ensemble = self.ensemble.combine(results)  # type: ignore[attr-defined]
@@ -104,14 +129,30 @@ class Analyzer:
         analysis.seconds = time.perf_counter() - t0
         return analysis
 
+    def plan(self, loaded: LoadedModel) -> TilePlan:
+        """How ``loaded`` is tiled: the fast path's rule, or the exact path (``exact=True``,
+        an explicit window/stride override, or an architecture with no fast rule)."""
+        policy = loaded.meta.input_policy
+        if self.exact or self.window is not None or self.stride is not None:
+            window = self.window or policy.window
+            return TilePlan(
+                Tiling.SLIDING, window, stride=min(self.stride or policy.stride, window)
+            )
+        return plan_for(loaded.meta.architecture, policy)
+
     def heatmap(
         self,
         loaded: LoadedModel,
         rgb: NDArray[np.uint8],
         progress: Callable[[int, int], None] | None = None,
         cancel: CancelFn | None = None,
+        shared: torch.Tensor | None = None,
     ) -> tuple[NDArray[np.float32], float | None]:
-        """One model's heatmap [H, W] float32 in [0, 1] and image logit (or None) for ``rgb``."""
+        """One model's heatmap [H, W] float32 in [0, 1] and image logit (or None) for ``rgb``.
+
+        shared: ``rgb`` already normalised as ``[3, H, W]`` float32 (see :func:`normalized`),
+        reused by every fast-path model of one analysis.
+        """
         policy = loaded.meta.input_policy
         spec = get_spec(loaded.meta.architecture)
         model = loaded.model
@@ -119,13 +160,14 @@ class Analyzer:
         image_logits: list[torch.Tensor] = []
 
         def predictor(batch: torch.Tensor) -> torch.Tensor:
-            with autocast(self.device, self.precision):
+            with autocast(self.device, self.precision), cancel_hooks(model, cancel):
                 out = model(batch)
             if with_image:
                 image_logits.append(out["image"].float().reshape(-1).cpu())
                 out = out["mask"]
             return torch.sigmoid(out.float())
 
+        plan = self.plan(loaded)
         if policy.mode == "resize":
             if cancel is not None and cancel():
                 raise Cancelled("cancelled before the model ran")
@@ -137,14 +179,34 @@ class Analyzer:
             heat = prob[0, 0].cpu().numpy()
             if progress is not None:
                 progress(1, 1)
+        elif plan.tiling is Tiling.OVERLAP_CROP:
+            h, w = rgb.shape[:2]
+            tile = plan.tile_for(h, w, policy.window)
+            runner = self._runner(loaded, None if plan.shrink else tile)
+
+            def fast(batch: torch.Tensor) -> torch.Tensor:
+                mask, image = runner(batch, cancel)
+                if with_image and image is not None:
+                    image_logits.append(image.float().reshape(-1).cpu())
+                return torch.sigmoid(mask.float())
+
+            fused = overlap_crop_inference(
+                shared if shared is not None else rgb,
+                fast,
+                tile,
+                plan.margin,
+                batch_size=self.batch_size if self.device.type == "cuda" else runner.parallel,
+                device=self.device,
+                progress=progress,
+                cancel=cancel,
+            )
+            heat = fused[0].numpy()
         else:
-            window = self.window or policy.window
-            stride = self.stride or policy.stride
             fused = sliding_window_inference(
                 rgb,
                 predictor,
-                window,
-                min(stride, window),
+                plan.tile,
+                plan.stride,
                 batch_size=self.batch_size,
                 weighting="gaussian" if policy.gaussian else "constant",
                 device=self.device,
@@ -155,9 +217,36 @@ class Analyzer:
             heat = fused[0].numpy()
         logit = None
         if with_image and image_logits:
-            # Whole-image logit under sliding windows: the most suspicious window decides.
+            # Whole-image logit under windows or window-sized tiles: the most suspicious decides.
             logit = float(torch.cat(image_logits).max())
         return np.clip(heat, 0.0, 1.0).astype(np.float32), logit
+
+    def prepare(self) -> None:
+        """Make every fast-path runner now (OpenVINO: read from the cache, or convert and
+        verify at first use, seconds to a minute per network) rather than in the first
+        analysis; a viewer calls it while it shows that models are loading."""
+        for loaded in self.models:
+            plan = self.plan(loaded)
+            if plan.tiling is Tiling.OVERLAP_CROP and loaded.meta.input_policy.mode == "window":
+                self._runner(loaded, None if plan.shrink else (plan.tile, plan.tile))
+
+    def runtime_name(self, loaded: LoadedModel) -> str:
+        """``torch`` or ``openvino``: what ran ``loaded`` last (``torch`` on the exact path)."""
+        names = {r.name for (n, _), r in self._runners.items() if n == loaded.name}
+        return "openvino" if names == {"openvino"} else "torch"
+
+    def _runner(self, loaded: LoadedModel, shape: tuple[int, int] | None) -> Runner:
+        key = (loaded.name, shape)
+        if key not in self._runners:
+            self._runners[key] = make_runner(
+                loaded.model,
+                device=self.device,
+                precision=self.precision,
+                sha256=loaded.sha256,
+                shape=shape,
+                choice=self.runtime,
+            )
+        return self._runners[key]
 
     def _run_one(
         self,
@@ -165,6 +254,7 @@ class Analyzer:
         evidence: Evidence,
         progress: ProgressFn | None,
         cancel: CancelFn | None,
+        shared: torch.Tensor | None = None,
     ) -> ModelResult:
         t0 = time.perf_counter()
         stage = loaded.name
@@ -173,7 +263,7 @@ class Analyzer:
             if progress is not None:
                 progress(Progress(stage=stage, done=done, total=total))
 
-        heat, logit = self.heatmap(loaded, evidence.pixels, on_windows, cancel)
+        heat, logit = self.heatmap(loaded, evidence.pixels, on_windows, cancel, shared)
         nonfinite = (
             "heatmap"
             if not np.isfinite(heat).all()
@@ -192,8 +282,13 @@ class Analyzer:
         decision = decide(rule.rule, mask, rule.threshold, logit)
         policy = asdict(loaded.meta.input_policy)
         if policy["mode"] == "window":
-            policy["window"] = self.window or policy["window"]
-            policy["stride"] = min(self.stride or policy["stride"], policy["window"])
+            plan = self.plan(loaded)
+            if plan.tiling is Tiling.SLIDING:
+                policy["window"], policy["stride"] = plan.tile, plan.stride
+                policy["tiling"], policy["runtime"] = str(plan.tiling), "torch"
+            else:
+                policy["tiling"], policy["runtime"] = str(plan.tiling), self.runtime_name(loaded)
+                policy["tile"], policy["margin"] = plan.tile, plan.margin
         if self.device.type == "cuda":
             torch.cuda.synchronize()
         return ModelResult(
@@ -216,6 +311,21 @@ class Analyzer:
             mask=mask,
             image_logit=logit,
         )
+
+
+def normalized(rgb: NDArray[np.uint8]) -> torch.Tensor:
+    """``rgb: [H, W, 3] uint8`` -> ``[3, H, W]`` float32 scaled and normalised, on the CPU.
+
+    Made once per analysis and shared by the fast-path models (12 MP: 147 MB), instead of each
+    model normalising each of its tiles."""
+    h, w = rgb.shape[:2]
+    out = torch.empty((3, h, w), dtype=torch.float32)
+    with warnings.catch_warnings():  # evidence pixels are read-only; they are only read here
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        out.copy_(torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1))
+    mean = torch.tensor(IMAGENET_MEAN).view(3, 1, 1)
+    std = torch.tensor(IMAGENET_STD).view(3, 1, 1)
+    return out.div_(255.0).sub_(mean).div_(std)  # in place: no second copy of the image
 
 
 def _resize_to_fit(rgb: NDArray[np.uint8], size: tuple[int, int]) -> NDArray[np.uint8]:

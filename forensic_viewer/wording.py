@@ -50,6 +50,12 @@ def policy_text(policy: Mapping[str, Any]) -> str:
     if "members" in policy:
         return "members " + ", ".join(str(m) for m in policy["members"])
     mode = policy.get("mode")
+    if mode == "window" and policy.get("tiling") == "overlap-crop":
+        runtime = f", {policy['runtime']}" if policy.get("runtime") else ""
+        return (
+            f"fast path: tiles {policy.get('tile')} cropped by {policy.get('margin')} "
+            f"(trained window {policy.get('window')}{runtime})"
+        )
     if mode == "window":
         g = ", Gaussian weighting" if policy.get("gaussian") else ""
         return f"sliding window {policy.get('window')}, stride {policy.get('stride')}{g}"

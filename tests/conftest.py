@@ -7,6 +7,9 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("OMP_NUM_THREADS", "1")  # child processes (trainer runs) too
+# The fast path runs on PyTorch in tests: no OpenVINO conversion (seconds per network) and no
+# writes to the user cache; tests/engine/test_runtime.py tests OpenVINO in a temporary folder.
+os.environ.setdefault("FORENSIC_VIEWER_RUNTIME", "torch")
 
 from pathlib import Path
 

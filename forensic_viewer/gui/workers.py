@@ -150,6 +150,8 @@ class AnalysisWorker(QThread):
             faces=detector if detector is not None else False,
         )
         self._analyzer = assembly.analyzer
+        if self._analyzer is not None:
+            self._analyzer.prepare()  # fast-path runtimes now, not in the first analysis
         self.model_names = assembly.names
         self.device = str(assembly.analyzer.device) if assembly.analyzer is not None else "cpu"
         if assembly.problems:

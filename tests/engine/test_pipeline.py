@@ -18,7 +18,7 @@ from tests.conftest import write_rgb
 
 def test_analysis_matches_direct_fusion(tmp_path: Path, tiny_checkpoint: Path) -> None:
     ev = load_evidence(write_rgb(tmp_path / "e.png", 90, 70))
-    analyzer = Analyzer([str(tiny_checkpoint)], device="cpu")
+    analyzer = Analyzer([str(tiny_checkpoint)], device="cpu", exact=True)
     res = analyzer.analyze(ev).results["tiny"]
     assert res.heatmap.shape == (90, 70) and res.heatmap.dtype == np.float32
     assert 0.0 <= res.heatmap.min() and res.heatmap.max() <= 1.0
@@ -36,7 +36,7 @@ def test_analysis_matches_direct_fusion(tmp_path: Path, tiny_checkpoint: Path) -
 
 def test_progress_reaches_total_and_cancel_stops(tmp_path: Path, tiny_checkpoint: Path) -> None:
     ev = load_evidence(write_rgb(tmp_path / "e.png", 200, 200))
-    analyzer = Analyzer([str(tiny_checkpoint)], device="cpu", batch_size=2)
+    analyzer = Analyzer([str(tiny_checkpoint)], device="cpu", batch_size=2, exact=True)
     seen: list[Progress] = []
     analyzer.analyze(ev, progress=seen.append)
     assert seen[-1].done == seen[-1].total == 36 and seen[-1].stage == "tiny"

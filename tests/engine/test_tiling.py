@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -10,7 +12,9 @@ from engine.preprocess import normalize
 from engine.tiling import (
     Cancelled,
     naive_sliding_window,
+    overlap_crop_inference,
     sliding_window_inference,
+    tile_spans,
     window_starts,
 )
 
@@ -175,3 +179,82 @@ def test_bad_window_or_stride(window: int, stride: int) -> None:
 def test_predictor_with_wrong_output_shape_is_explained() -> None:
     with pytest.raises(ValueError, match="predictor must return"):
         sliding_window_inference(torch.rand(1, 20, 20), lambda b: b[:, :, :4], 16, 8)
+
+
+# --- overlap-crop tiling (the fast path) ---
+
+
+@pytest.mark.parametrize(
+    ("length", "tile", "margin"),
+    [(1000, 512, 16), (512, 512, 16), (300, 512, 16), (100, 32, 8), (97, 32, 0), (257, 64, 31)],
+)
+def test_tile_spans_partition_the_axis_and_keep_the_margin(
+    length: int, tile: int, margin: int
+) -> None:
+    spans = tile_spans(length, tile, margin)
+    assert spans[0][1] == 0 and spans[-1][2] == length
+    for (_, _, end), (_, start, _) in itertools.pairwise(spans):
+        assert end == start  # kept spans follow each other: every pixel exactly once
+    for s, a, b in spans:
+        assert s <= a < b <= s + tile
+        assert a == 0 or a - s >= margin  # context before, unless at the image border
+        assert b == length or s + tile - b >= margin  # context after, unless at the border
+
+
+def test_tile_spans_bad_margin() -> None:
+    with pytest.raises(ValueError, match="margin must be in"):
+        tile_spans(100, 32, 16)
+
+
+@pytest.mark.parametrize(
+    ("h", "w", "tile", "margin"),
+    [(64, 64, 64, 8), (50, 70, 64, 8), (100, 130, 32, 4), (5, 300, (16, 48), 6), (129, 33, 40, 0)],
+)
+def test_overlap_crop_reconstructs_2x_exactly(h: int, w: int, tile, margin: int) -> None:
+    torch.manual_seed(0)
+    img = torch.rand(2, h, w)
+    out = overlap_crop_inference(img, lambda b: 2 * b, tile, margin, batch_size=3)
+    assert out.shape == (2, h, w)
+    torch.testing.assert_close(out, 2 * img, atol=1e-6, rtol=0)
+
+
+def test_overlap_crop_equals_the_whole_image_for_a_local_network() -> None:
+    """A network whose output at a pixel depends on pixels within r of it gives, tiled with a
+    margin >= r, exactly what it gives on the whole image (the reason the mode exists)."""
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 8, 3, padding=1), torch.nn.ReLU(), torch.nn.Conv2d(8, 1, 5, padding=2)
+    ).eval()  # receptive field: 3 pixels each way
+    img = torch.rand(3, 150, 170)
+    with torch.inference_mode():
+        whole = net(img[None])[0]
+    tiled = overlap_crop_inference(img, net, 48, 3)
+    torch.testing.assert_close(tiled, whole, atol=1e-5, rtol=0)
+    loose = overlap_crop_inference(img, net, 48, 1)  # margin below the reach: seams differ
+    assert (loose - whole).abs().max() > 1e-3
+
+
+def test_overlap_crop_progress_cancel_and_shape_errors() -> None:
+    img = torch.rand(1, 64, 64)
+    seen: list[tuple[int, int]] = []
+    overlap_crop_inference(img, lambda b: b, 32, 8, progress=lambda d, t: seen.append((d, t)))
+    assert seen == [(i, 9) for i in range(1, 10)]  # 3 x 3 tiles of 32 at step 16
+    calls = {"n": 0}
+
+    def cancel() -> bool:
+        calls["n"] += 1
+        return calls["n"] > 2
+
+    with pytest.raises(Cancelled):
+        overlap_crop_inference(img, lambda b: b, 32, 8, cancel=cancel)
+    assert calls["n"] == 3
+    with pytest.raises(ValueError, match="predictor must return"):
+        overlap_crop_inference(img, lambda b: b[:, :, :4], 32, 8)
+
+
+def test_overlap_crop_normalises_uint8_like_sliding_windows() -> None:
+    rng = np.random.default_rng(2)
+    img = rng.integers(0, 256, size=(70, 90, 3), dtype=np.uint8)
+    a = overlap_crop_inference(img, lambda b: b, 48, 8)
+    b = sliding_window_inference(img, lambda b: b, 48, 24)
+    torch.testing.assert_close(a, b, atol=1e-5, rtol=0)

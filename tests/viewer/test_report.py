@@ -172,7 +172,7 @@ def test_scan_report_html_is_strict_self_contained_and_opens_with_the_summary(
     assert sum(1 for _tag, attr, _v in p.refs if attr == "src") >= 3 * 2  # thumbs + figures
     text = flat(" ".join(p.text))
     assert "C-42/7" in text and "first line" in text
-    assert "Scan of" in text and "sliding window 64, stride 32" in text
+    assert "Scan of" in text and "fast path: tiles 512 cropped by 16 (trained window 64" in text
     assert "test fixture, random weights" in text  # θ provenance
     assert not (scanned / "report.html.tmp").exists()
 

@@ -1,0 +1,225 @@
+"""Evidence-size analysis (issue 18): the default analysis, exact path against fast path.
+
+The default analysis is what ``forensic-viewer analyze`` runs with no ``--model``: every bundled
+checkpoint, the bundled ensemble and face detection. It runs on a 1 MP and a 12 MP camera
+photograph (``$FORENSIC_VIEWER_PHOTOS``, else ``../shared/data/camera-photos``), each run in a
+child process so that its peak RSS is its own. Figures per run: wall and CPU seconds (all
+threads) of the analysis, the seconds to load the models and prepare their runtimes (once per
+process: the viewer and a scan pay it once), per-model seconds, peak RSS, and against the
+exact run on the same pixels: mean and largest absolute heatmap difference, mask pixels that
+differ, verdicts that differ.
+
+Runs, in this order (fast and exact alternate, so load from other jobs hits both):
+- 1 MP: fast with an empty runtime cache (OpenVINO conversion included: the first analysis on
+  a machine; left out when ``$FORENSIC_VIEWER_CACHE`` names a filled cache), exact, fast on
+  PyTorch (the tiling lever alone), fast (warm cache).
+- 12 MP: fast; exact on a band of ``BAND_ROWS`` full-width rows through the middle (the exact
+  path's time is linear in the area, so the full image's is scaled from the band: a full exact
+  run takes over an hour on this machine), and fast on the same band for the heatmap check.
+Targets: 12 MP <= 60 s, 1 MP <= 5 s wall (2-core CPU), >= 10x the exact path, <= 4 GB RSS.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+ONE_MP = "FujiFilm_FinePix2650.jpg"  # 1280 x 960
+TWELVE_MP = "Nikon_D90.jpg"  # 4288 x 2848
+BAND_ROWS = 512
+
+_CHILD = r"""
+import json, resource, sys, time
+import numpy as np
+import torch
+from engine.io import load_evidence
+from forensic_viewer.assembly import assemble_analyzer
+
+path, exact, runtime, band, out = sys.argv[1], sys.argv[2] == "1", sys.argv[3], int(sys.argv[4]), sys.argv[5]
+t0, c0 = time.perf_counter(), time.process_time()
+ev = load_evidence(path)
+if band:
+    y = (ev.pixels.shape[0] - band) // 2
+    ev.pixels = np.ascontiguousarray(ev.pixels[y : y + band])
+    ev.height = band
+decode = time.perf_counter() - t0
+an = assemble_analyzer(None, device="cpu")
+an.exact, an.runtime = exact, runtime
+an.prepare()  # runtimes read from the cache and compiled: once per process, as in the viewer
+load = time.perf_counter() - t0
+t1, c1 = time.perf_counter(), time.process_time()
+a = an.analyze(ev)
+wall, cpu = time.perf_counter() - t1, time.process_time() - c1
+maps = {k: r.heatmap for k, r in a.results.items()}
+maps["ensemble"] = a.ensemble.heatmap
+np.savez_compressed(out, **maps)
+print(json.dumps({
+    "size": [ev.pixels.shape[1], ev.pixels.shape[0]],
+    "megapixels": round(ev.pixels.shape[0] * ev.pixels.shape[1] / 1e6, 2),
+    "decode_s": round(decode, 2),
+    "setup_s": round(load - decode, 2),
+    "wall_s": round(wall, 2),
+    "cpu_s": round(cpu, 2),
+    "threads": torch.get_num_threads(),
+    "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    "models": {k: {"seconds": round(r.seconds, 2), "verdict": r.verdict, "score": round(r.score, 4),
+                   "tiling": r.input_policy.get("tiling"), "runtime": r.input_policy.get("runtime")}
+               for k, r in a.results.items()},
+    "ensemble": {"verdict": a.ensemble.verdict, "score": round(a.ensemble.score, 4)},
+    "faces": len(a.faces),
+}))
+"""
+
+
+def photos_dir() -> Path | None:
+    env = os.environ.get("FORENSIC_VIEWER_PHOTOS")
+    for p in (
+        [env]
+        if env
+        else [
+            ROOT.parent / "shared/data/camera-photos",
+            ROOT.parents[1] / "shared/data/camera-photos",
+        ]
+    ):
+        if p and Path(p).is_dir():
+            return Path(p)
+    return None
+
+
+def run_child(path: Path, *, exact: bool, runtime: str, band: int, cache: str, tmp: Path) -> dict:
+    out = tmp / f"{path.stem}-{'exact' if exact else 'fast'}-{runtime}-{band}.npz"
+    env = dict(os.environ, FORENSIC_VIEWER_CACHE=cache, PYTHONPATH=str(ROOT))
+    env.pop("FORENSIC_VIEWER_RUNTIME", None)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _CHILD,
+            str(path),
+            "1" if exact else "0",
+            runtime,
+            str(band),
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    if res.returncode != 0:
+        raise RuntimeError(f"benchmark child failed:\n{res.stderr[-3000:]}")
+    row = json.loads(res.stdout.strip().splitlines()[-1])
+    row["maps"] = str(out)
+    label = f"{'exact' if exact else 'fast/' + runtime}{' band ' + str(band) if band else ''}"
+    print(
+        f"{path.name:<26} {label:<22} {row['megapixels']:5.2f} MP  wall {row['wall_s']:7.1f} s  "
+        f"cpu {row['cpu_s']:7.1f} s  rss {row['peak_rss_mb']:6.0f} MB  "
+        + " ".join(f"{k}={v['seconds']:.1f}" for k, v in row["models"].items()),
+        flush=True,
+    )
+    return row
+
+
+def compare(fast: dict, exact: dict) -> dict:
+    """Heatmap and verdict differences of a fast run against the exact run on the same pixels."""
+    a, b = np.load(fast["maps"]), np.load(exact["maps"])
+    out = {}
+    for k in b.files:
+        d = np.abs(a[k].astype(np.float64) - b[k])
+        thr = 0.35 if k == "ensemble" else None
+        verdict_same = (
+            fast["ensemble"]["verdict"] == exact["ensemble"]["verdict"]
+            if k == "ensemble"
+            else fast["models"][k]["verdict"] == exact["models"][k]["verdict"]
+        )
+        row = {
+            "mad": round(float(d.mean()), 4),
+            "max_abs": round(float(d.max()), 3),
+            "same_verdict": verdict_same,
+        }
+        if thr is not None:
+            row["mask_differs"] = round(float(((a[k] > thr) != (b[k] > thr)).mean()), 4)
+        out[k] = row
+    return out
+
+
+def run() -> dict:
+    photos = photos_dir()
+    if photos is None:
+        print("camera photographs not found (set FORENSIC_VIEWER_PHOTOS); skipped")
+        return {"skipped": "no camera-photos folder"}
+    one, twelve = photos / ONE_MP, photos / TWELVE_MP
+    with tempfile.TemporaryDirectory() as t:
+        tmp = Path(t)
+        # $FORENSIC_VIEWER_CACHE: a runtime cache that is already filled (no first-run figure).
+        given = os.environ.get("FORENSIC_VIEWER_CACHE")
+        cold = warm = given or str(tmp / "cache")
+        r = {}
+        if not given:
+            r["1mp_fast_cold"] = run_child(
+                one, exact=False, runtime="auto", band=0, cache=cold, tmp=tmp
+            )
+        r["1mp_exact"] = run_child(one, exact=True, runtime="torch", band=0, cache=warm, tmp=tmp)
+        r["1mp_fast_torch"] = run_child(
+            one, exact=False, runtime="torch", band=0, cache=warm, tmp=tmp
+        )
+        r["1mp_fast"] = run_child(one, exact=False, runtime="auto", band=0, cache=warm, tmp=tmp)
+        r["12mp_fast"] = run_child(twelve, exact=False, runtime="auto", band=0, cache=warm, tmp=tmp)
+        r["12mp_band_exact"] = run_child(
+            twelve, exact=True, runtime="torch", band=BAND_ROWS, cache=warm, tmp=tmp
+        )
+        r["12mp_band_fast"] = run_child(
+            twelve, exact=False, runtime="auto", band=BAND_ROWS, cache=warm, tmp=tmp
+        )
+        checks = {
+            "1mp_fast_vs_exact": compare(r["1mp_fast"], r["1mp_exact"]),
+            "1mp_fast_torch_vs_exact": compare(r["1mp_fast_torch"], r["1mp_exact"]),
+            "12mp_band_fast_vs_exact": compare(r["12mp_band_fast"], r["12mp_band_exact"]),
+        }
+        for v in r.values():
+            v.pop("maps")
+    scale = r["12mp_fast"]["megapixels"] / r["12mp_band_exact"]["megapixels"]
+    est_exact = {k: round(r["12mp_band_exact"][k] * scale, 1) for k in ("wall_s", "cpu_s")}
+    summary = {
+        "1mp": {
+            "fast_wall_s": r["1mp_fast"]["wall_s"],
+            "fast_cpu_s": r["1mp_fast"]["cpu_s"],
+            "exact_wall_s": r["1mp_exact"]["wall_s"],
+            "exact_cpu_s": r["1mp_exact"]["cpu_s"],
+            "speedup_cpu": round(r["1mp_exact"]["cpu_s"] / r["1mp_fast"]["cpu_s"], 1),
+            "speedup_wall": round(r["1mp_exact"]["wall_s"] / r["1mp_fast"]["wall_s"], 1),
+            "speedup_cpu_tiling_only": round(
+                r["1mp_exact"]["cpu_s"] / r["1mp_fast_torch"]["cpu_s"], 1
+            ),
+            "first_run_extra_s": None
+            if "1mp_fast_cold" not in r
+            else round(
+                r["1mp_fast_cold"]["setup_s"]
+                + r["1mp_fast_cold"]["wall_s"]
+                - r["1mp_fast"]["setup_s"]
+                - r["1mp_fast"]["wall_s"],
+                1,
+            ),
+        },
+        "12mp": {
+            "fast_wall_s": r["12mp_fast"]["wall_s"],
+            "fast_cpu_s": r["12mp_fast"]["cpu_s"],
+            "fast_peak_rss_mb": r["12mp_fast"]["peak_rss_mb"],
+            "exact_estimated_wall_s": est_exact["wall_s"],
+            "exact_estimated_cpu_s": est_exact["cpu_s"],
+            "speedup_cpu": round(est_exact["cpu_s"] / r["12mp_fast"]["cpu_s"], 1),
+            "band_speedup_cpu": round(
+                r["12mp_band_exact"]["cpu_s"] / r["12mp_band_fast"]["cpu_s"], 1
+            ),
+        },
+    }
+    print(json.dumps(summary, indent=1))
+    print(json.dumps(checks, indent=1))
+    return {"runs": r, "summary": summary, "checks": checks}

@@ -1,0 +1,96 @@
+"""How each architecture is tiled on the fast path, and why (issue 18: speed at evidence size).
+
+The exact path is the paper's: windows of P pixels at stride S = P / 2, fused as A / C
+(CRFD-Net §3.3), so every pixel is computed about four times. The fast path computes every
+pixel about once, with :func:`engine.tiling.overlap_crop_inference`: tiles of T pixels
+overlapping by 2m, each kept without its m-pixel border. What T may be depends on what the
+network computes over its whole input, so the rule is written per architecture family:
+
+``crfd-net*``  T = 512, m = 16 (a smaller image is one tile of its own size).
+    Convolutions, transposed convolutions and bilinear resizes only, apart from one global op:
+    the encoder's context vector, a 1x1 conv of the average of x3 over the input, added to every
+    position (``engine.models.crfd_net``). The convolutional receptive field reaches about 22
+    pixels from a pixel, so 16 pixels of margin hold nearly all of it (m = 16 and m = 32 gave the
+    same heatmaps to 1e-4); the context vector then averages over a 512 tile instead of a 128
+    window. Cost: (512 / 480)² = 1.14 passes instead of 4.
+``diffforensics-*``, ``m2f-*``  T = P (the checkpoint's window), m = P / 16.
+    Not tileable beyond the window: DiffForensics normalises its decoder with GroupNorm over
+    the whole input and pools its decoder maps for the image logit; Mask2Former's masked
+    attention lets every query see every position of the input, its heatmap is the max over
+    queries and its detection head averages the whole input. A tile therefore has to be the
+    window the network was trained and calibrated on; what the fast path drops is the 50 %
+    overlap: tiles step by P - 2m = 7P / 8 and each pixel is taken from one window, at least
+    P / 16 from that window's border. Cost: (8 / 7)² = 1.31 passes instead of 4. (m = P / 8,
+    1.78 passes, gave the same CASIA val figures and heatmaps about 10 % closer to the exact
+    path's on camera photographs; docs/BENCHMARKS.md.)
+    The image logit keeps the exact path's rule (the largest window logit), over the tiles,
+    which are windows of the same size on a sparser grid.
+
+Anything else (a new architecture, a resize policy, an explicit window/stride override) runs
+the exact path. ``Analyzer(exact=True)`` runs the exact path for every model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.checkpoints import InputPolicy
+from engine.tiling import Tiling
+
+CRFD_TILE = 512  # px; larger tiles cost more per pixel on a CPU (cache), smaller ones more margin
+CRFD_MARGIN = 16  # px; the convolutional receptive field's reach is about 22 px (module doc)
+WINDOW_MARGIN_SHARE = 16  # m = P / 16 for networks whose tile must stay the window
+
+
+@dataclass(frozen=True)
+class TilePlan:
+    """How one network is fed a whole image.
+
+    tiling: ``sliding`` (exact, windows ``tile`` at ``stride``) or ``overlap-crop``.
+    tile: window or tile size in pixels (T; for overlap-crop a smaller image is one tile of
+        its own size when ``shrink`` is set, padded to ``window`` at least).
+    stride: sliding-window step (sliding only).
+    margin: pixels cropped from tile sides that face another tile (overlap-crop only).
+    shrink: the tile may shrink to a small image (the network is fully convolutional apart
+        from documented global ops), so its input shape varies.
+    reason: one line for the record.
+    """
+
+    tiling: Tiling
+    tile: int
+    stride: int = 0
+    margin: int = 0
+    shrink: bool = False
+    reason: str = ""
+
+    def tile_for(self, h: int, w: int, window: int) -> tuple[int, int]:
+        """The tile shape used on an ``h`` x ``w`` image."""
+        if not self.shrink:
+            return self.tile, self.tile
+        return min(self.tile, max(h, window)), min(self.tile, max(w, window))
+
+
+def exact_plan(policy: InputPolicy) -> TilePlan:
+    return TilePlan(Tiling.SLIDING, policy.window, stride=min(policy.stride, policy.window))
+
+
+def plan_for(architecture: str, policy: InputPolicy, *, exact: bool = False) -> TilePlan:
+    """The tiling of a window-policy network on the fast path (or the exact one)."""
+    if exact or policy.mode != "window":
+        return exact_plan(policy)
+    if architecture.startswith("crfd-net"):
+        return TilePlan(
+            Tiling.OVERLAP_CROP,
+            max(CRFD_TILE, policy.window),
+            margin=CRFD_MARGIN,
+            shrink=True,
+            reason="fully convolutional but for a tile-wide context vector",
+        )
+    if architecture.startswith(("diffforensics", "m2f-")):
+        return TilePlan(
+            Tiling.OVERLAP_CROP,
+            policy.window,
+            margin=policy.window // WINDOW_MARGIN_SHARE,
+            reason="window-wide GroupNorm/attention/pooling: tiles are windows, less overlap",
+        )
+    return exact_plan(policy)
