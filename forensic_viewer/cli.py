@@ -63,6 +63,12 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stride", type=int, help="sliding-window step S (default: the checkpoint's)")
     p.add_argument("--batch-size", type=int, default=8, help="windows per forward pass")
     p.add_argument("--no-faces", action="store_true", help="skip face detection")
+    p.add_argument(
+        "--exact",
+        action="store_true",
+        help="the paper's sliding-window path on PyTorch (the slow reference) instead of the "
+        "fast path; recorded in scan.json",
+    )
 
 
 def _add_report_args(p: argparse.ArgumentParser) -> None:
@@ -99,8 +105,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def build_analyzer(args: argparse.Namespace):  # -> Analyzer, imported lazily (torch start-up)
-    """The Analyzer of ``--model``/``--device``/``--window``/``--stride``/``--no-faces``
-    (assembled as the batch dialog does: :func:`engine.assembly.assemble_analyzer`)."""
+    """The Analyzer of ``--model``/``--device``/``--window``/``--stride``/``--no-faces``/
+    ``--exact`` (assembled as the batch dialog does: :func:`engine.assembly.assemble_analyzer`)."""
     from engine.assembly import NoModelError, assemble_analyzer
 
     if args.window is not None and args.window < 1:
@@ -117,6 +123,7 @@ def build_analyzer(args: argparse.Namespace):  # -> Analyzer, imported lazily (t
             stride=args.stride,
             batch_size=args.batch_size,
             faces=not args.no_faces,
+            exact=args.exact,
         )
     except NoModelError as e:
         raise UsageError(str(e)) from e

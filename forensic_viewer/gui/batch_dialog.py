@@ -97,6 +97,7 @@ class ScanJob:
     models: tuple[str, ...] = ()
     device: str = "auto"
     faces: bool = True
+    exact: bool = False  # the paper's sliding-window path (the slow reference)
 
 
 class ScanWorker(QThread):
@@ -177,7 +178,9 @@ class ScanWorker(QThread):
             with OutputLock(job.out, command="the viewer's batch scan") as lock:
                 files = scan_files(job.folder, job.recursive, job.suffixes, exclude=job.out)
                 self.mailbox.post("listed", len(files))
-                analyzer = assemble_analyzer(list(job.models), device=job.device, faces=job.faces)
+                analyzer = assemble_analyzer(
+                    list(job.models), device=job.device, faces=job.faces, exact=job.exact
+                )
                 self._names = analyzer.names
                 self._ensemble = getattr(analyzer.ensemble, "name", None)
                 self.mailbox.post("ready", list(self._names), self._ensemble, str(analyzer.device))
@@ -196,8 +199,8 @@ class ScanWorker(QThread):
         except ScanSettingsMismatch:
             self.mailbox.post(
                 "failed",
-                f"{job.out}: holds results of a scan of another folder or with other models; "
-                "choose another output folder",
+                f"{job.out}: holds results of a scan of another folder, with other models or "
+                "on the other analysis path (exact or fast); choose another output folder",
             )
         except (ForensicError, ValueError, OSError) as e:
             self.mailbox.post("failed", str(e))
@@ -284,7 +287,7 @@ class _ModelList(QListWidget):
 class BatchDialog(QDialog):
     """Scan a folder into an output folder and triage the results (see the module doc).
 
-    models / device: the viewer's current choice, checked here at first.
+    models / device / exact: the viewer's current choice, checked here at first.
     Signals: ``openAnalysis(ScanAnalysis)`` when a double-clicked file's result is ready for the
     viewer; ``openFile(path)`` when the file is to be opened as a new one (no usable result).
     A scan goes on while the dialog is hidden; :meth:`shutdown` ends it (the viewer quits).
@@ -299,6 +302,7 @@ class BatchDialog(QDialog):
         *,
         models: Sequence[str] = (),
         device: str = "auto",
+        exact: bool = False,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Scan a folder")
@@ -311,10 +315,10 @@ class BatchDialog(QDialog):
         self._current = ""
         self._report: QDialog | None = None
         self._busy = False
-        self._build(models, device)
+        self._build(models, device, exact)
         self.resize(1100, 760)
 
-    def _build(self, models: Sequence[str], device: str) -> None:
+    def _build(self, models: Sequence[str], device: str, exact: bool) -> None:
         from engine.devices import available_devices
 
         self.folder = QLineEdit()
@@ -334,6 +338,12 @@ class BatchDialog(QDialog):
         self.device.addItems(available_devices())
         if self.device.findText(device) >= 0:
             self.device.setCurrentText(device)
+        self.exact = QCheckBox("exact sliding-window path (slow reference)")
+        self.exact.setChecked(exact)
+        self.exact.setToolTip(
+            "the paper's sliding-window fusion on PyTorch instead of the fast path; recorded "
+            "in scan.json, so a resume must use the same path"
+        )
         form = QFormLayout()
         row_in = QHBoxLayout()
         row_in.addWidget(self.folder, 1)
@@ -346,6 +356,7 @@ class BatchDialog(QDialog):
         form.addRow("File types", self.types)
         form.addRow("Models", self.model_list)
         form.addRow("Device", self.device)
+        form.addRow("", self.exact)
         form.addRow("Output folder", row_out)
 
         self.start_button = QPushButton("Start")
@@ -462,6 +473,7 @@ class BatchDialog(QDialog):
             suffixes=suffixes,
             models=tuple(models),
             device=self.device.currentText(),
+            exact=self.exact.isChecked(),
         )
         self.summary = None
         if self.worker is not None:
@@ -530,7 +542,15 @@ class BatchDialog(QDialog):
         self.pause_button.setEnabled(on)
         self.pause_button.setText("Pause")
         self.cancel_button.setEnabled(on)
-        for w in (self.folder, self.out, self.types, self.recursive, self.model_list, self.device):
+        for w in (
+            self.folder,
+            self.out,
+            self.types,
+            self.recursive,
+            self.model_list,
+            self.device,
+            self.exact,
+        ):
             w.setEnabled(not on)
 
     def show_message(self, text: str) -> None:

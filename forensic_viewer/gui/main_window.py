@@ -110,6 +110,7 @@ class MainWindow(QMainWindow):
         self.batch: BatchDialog | None = None  # made when first opened, kept while scanning
         self.report_dialog: ReportDialog | None = None
         self.model_paths: list[str] = []  # checkpoint files in use (for scans and reports)
+        self.device = device  # the device asked for with them
 
         self.worker = AnalysisWorker(self)
         self.worker.loaded.connect(self._on_loaded)
@@ -218,6 +219,16 @@ class MainWindow(QMainWindow):
         self.cancel_action = self._action("&Cancel", self.cancel, "Esc")
         analysis_menu.addAction(self.analyse_action)
         analysis_menu.addAction(self.cancel_action)
+        analysis_menu.addSeparator()
+        self.exact_action = self._action(
+            "&Exact sliding-window path (slow reference)", self._on_exact_toggled
+        )
+        self.exact_action.setCheckable(True)
+        self.exact_action.setToolTip(
+            "the paper's sliding-window fusion on PyTorch, which the fast path is measured "
+            "against; several times slower"
+        )
+        analysis_menu.addAction(self.exact_action)
         models_menu = self.menuBar().addMenu("&Models")
         models_menu.addAction(self._action("&Train a model…", self.open_training))
         view_menu = self.menuBar().addMenu("&View")
@@ -304,22 +315,32 @@ class MainWindow(QMainWindow):
         for path in paths:
             self.model_panel.add_file(path)
         self.model_panel.set_device(device)
+        self._configure(paths, device)
+
+    def _configure(self, paths: list[str], device: str) -> None:
+        """The worker loads ``paths`` on ``device``, on the path the Analysis menu says."""
         self._models_known = False
-        self.model_paths = list(paths)
-        self.worker.configure(list(paths), device)
+        self.model_paths, self.device = list(paths), device
+        self.worker.configure(list(paths), device, exact=self.exact_action.isChecked())
 
     def _on_models_chosen(self, paths: list[str], device: str) -> None:
-        self._models_known = False
-        self.model_paths = list(paths)
-        self.worker.configure(paths, device)
+        self._configure(paths, device)
         if self.current is not None:
             self.analyse(self.current)
+
+    def _on_exact_toggled(self, checked: bool) -> None:
+        """Analysis ▸ Exact sliding-window path: the same models again on the other path, and
+        the current image analysed again with them."""
+        self._on_models_chosen(self.model_paths, self.device)
+        path = "the exact sliding-window path" if checked else "the fast path"
+        self.statusBar().showMessage(f"loading the models for {path}…")
 
     def _on_models_ready(self, names: list[str], device: str) -> None:
         self.model_names = names
         self._models_known = True
         if names:
-            self.statusBar().showMessage(f"models: {', '.join(names)} on {device}")
+            path = ", exact sliding-window path" if self.exact_action.isChecked() else ""
+            self.statusBar().showMessage(f"models: {', '.join(names)} on {device}{path}")
         else:
             self.statusBar().showMessage(
                 "No trained model is installed: images are shown, not analysed (see the Verdict panel)"
@@ -344,7 +365,10 @@ class MainWindow(QMainWindow):
         A double-clicked row comes back here with the scan's result (:meth:`show_analysis`)."""
         if self.batch is None:
             self.batch = BatchDialog(
-                self, models=self.model_paths, device=self.model_panel.device.currentText()
+                self,
+                models=self.model_paths,
+                device=self.model_panel.device.currentText(),
+                exact=self.exact_action.isChecked(),
             )
             self.batch.openAnalysis.connect(self.show_analysis)
             self.batch.openFile.connect(lambda path: self.open_paths([path]))

@@ -78,12 +78,15 @@ class ScanSettingsMismatch(ForensicError):
 
 
 def scan_settings(analyzer: Analyzer, source: str) -> dict[str, Any]:
+    """What a resume must match. exact: the paper's sliding-window path (the reference) or
+    the fast path; a folder scanned before this was recorded is refused (it cannot say which)."""
     return {
         "source": source,
         "models": {m.name: m.sha256 for m in analyzer.models},
         "window": analyzer.window,
         "stride": analyzer.stride,
         "ensemble": getattr(analyzer.ensemble, "name", None),
+        "exact": bool(getattr(analyzer, "exact", False)),
     }
 
 
