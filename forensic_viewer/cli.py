@@ -2,7 +2,8 @@
 
     forensic-viewer [IMAGE_OR_FOLDER ...] [--model M ...] [--device D]   open the viewer
     forensic-viewer analyze IMAGE ... --out DIR [--model M ...] [--device D] [--window P --stride S]
-    forensic-viewer scan FOLDER --out DIR [--model M ...] [--recursive]
+    forensic-viewer scan FOLDER --out DIR [--model M ...] [--recursive] [--jobs N]
+        analyze and scan take [--exact]: the paper's sliding-window path (the slow reference)
         analyze and scan also take [--report html,pdf] [--examiner NAME] [--case-id ID]
         [--notes TEXT]: reports (with a JSON sidecar) of the files analysed, written to --out
     forensic-viewer models [NAME]
@@ -96,6 +97,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("folder", type=Path)
     s.add_argument("--out", type=Path, required=True, help="output folder")
     s.add_argument("--recursive", action="store_true", help="descend into sub-folders")
+    s.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="worker processes, each with its own models and cores // N threads (default: 1, "
+        "the scan runs in this process)",
+    )
     _add_model_args(s)
     _add_report_args(s)
     m = sub.add_parser("models", help="list architectures and checkpoints, or print a model card")
@@ -106,7 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def build_analyzer(args: argparse.Namespace):  # -> Analyzer, imported lazily (torch start-up)
     """The Analyzer of ``--model``/``--device``/``--window``/``--stride``/``--no-faces``/
-    ``--exact`` (assembled as the batch dialog does: :func:`engine.assembly.assemble_analyzer`)."""
+    ``--exact`` (assembled as the batch dialog does: :func:`engine.assembly.assemble_analyzer`);
+    with ``--jobs N`` > 1 the recipe each worker process assembles it from."""
     from engine.assembly import NoModelError, assemble_analyzer
 
     if args.window is not None and args.window < 1:
@@ -115,6 +125,21 @@ def build_analyzer(args: argparse.Namespace):  # -> Analyzer, imported lazily (t
         raise UsageError(f"--stride must be >= 1, got {args.stride}")
     if args.window and args.stride and args.stride > args.window:
         raise UsageError(f"--stride ({args.stride}) must not exceed --window ({args.window})")
+    jobs = getattr(args, "jobs", 1)
+    if jobs < 1:
+        raise UsageError(f"--jobs must be >= 1, got {jobs}")
+    if jobs > 1:  # each worker process assembles the same (forensic_viewer.scan.pool)
+        from forensic_viewer.scan.pool import AnalyzerRecipe
+
+        return AnalyzerRecipe(
+            models=None if args.model is None else tuple(args.model),
+            device=args.device,
+            window=args.window,
+            stride=args.stride,
+            batch_size=args.batch_size,
+            faces=not args.no_faces,
+            exact=args.exact,
+        )
     try:
         return assemble_analyzer(
             args.model,
@@ -245,15 +270,22 @@ def _scan_and_report(
         bar.file_done(i, rec.get("status") == "ok")
 
     try:
-        summary = run_scan(
-            files,
-            analyzer,
-            args.out,
-            source=source,
-            on_file=on_file,
-            progress=bar.windows,
-            lock=lock,
-        )
+        if getattr(args, "jobs", 1) > 1:
+            from forensic_viewer.scan.pool import run_pool_scan
+
+            summary = run_pool_scan(
+                files, analyzer, args.out, jobs=args.jobs, source=source, on_file=on_file, lock=lock
+            )
+        else:
+            summary = run_scan(
+                files,
+                analyzer,
+                args.out,
+                source=source,
+                on_file=on_file,
+                progress=bar.windows,
+                lock=lock,
+            )
     finally:
         bar.close()
     _print_table(records)
