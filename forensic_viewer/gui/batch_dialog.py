@@ -8,6 +8,10 @@ can resume each other. Pause and cancel go through the ``cancel`` hook that ``ru
 between files and between window batches: pausing blocks the scan there (the file in progress
 keeps its place; nothing is lost), resuming lets it go on, cancelling ends it with every
 finished record kept. Starting again into the same output folder skips the finished files.
+With "worker processes" N > 1 the thread runs :func:`~forensic_viewer.scan.pool.run_pool_scan`
+instead (N processes, each assembling the same models; the same files are written): Cancel
+stops the workers' analyses at once, Pause stops handing out files and lets the ones being
+analysed finish, and no window progress is shown.
 
 The triage table is a :class:`TriageModel` (one :class:`~forensic_viewer.scan.triage.TriageRow` per
 file, thumbnails as decoration) behind a :class:`TriageFilter` (sorting, filter text, "flagged
@@ -60,6 +64,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QProgressBar,
     QPushButton,
+    QSpinBox,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -73,6 +78,7 @@ from forensic_viewer.gui.mailbox import Mailbox
 from forensic_viewer.gui.panels import model_label
 from forensic_viewer.gui.triage_table import TABLE_THUMB, TriageFilter, TriageModel
 from forensic_viewer.scan.lock import OutputLock
+from forensic_viewer.scan.pool import cpu_cores
 from forensic_viewer.scan.replay import analysis_from_record
 from forensic_viewer.scan.results import ResultIndex
 from forensic_viewer.scan.run import RateMeter, ScanSettingsMismatch, ScanSummary
@@ -98,6 +104,7 @@ class ScanJob:
     device: str = "auto"
     faces: bool = True
     exact: bool = False  # the paper's sliding-window path (the slow reference)
+    jobs: int = 1  # worker processes (forensic_viewer.scan.pool); 1: this process
 
 
 class ScanWorker(QThread):
@@ -165,10 +172,12 @@ class ScanWorker(QThread):
         analysed = row.key not in self._done_before or "replaces" in record
         self.mailbox.post("file", index, total, analysed, row)
 
-    def run(self) -> None:
-        from engine.assembly import assemble_analyzer
-        from forensic_viewer.scan.run import run_scan
+    def _on_ready(self, names: list[str], ensemble: str | None, device: str) -> None:
+        self._names = list(names)
+        self._ensemble = ensemble
+        self.mailbox.post("ready", list(names), ensemble, device)
 
+    def run(self) -> None:
         job = self.job
         try:
             if not job.folder.is_dir():
@@ -178,24 +187,9 @@ class ScanWorker(QThread):
             with OutputLock(job.out, command="the viewer's batch scan") as lock:
                 files = scan_files(job.folder, job.recursive, job.suffixes, exclude=job.out)
                 self.mailbox.post("listed", len(files))
-                analyzer = assemble_analyzer(
-                    list(job.models), device=job.device, faces=job.faces, exact=job.exact
-                )
-                self._names = analyzer.names
-                self._ensemble = getattr(analyzer.ensemble, "name", None)
-                self.mailbox.post("ready", list(self._names), self._ensemble, str(analyzer.device))
                 self._done_before = ResultIndex(job.out).done_keys()
-                summary = run_scan(
-                    files,
-                    analyzer,
-                    job.out,
-                    source=str(job.folder.resolve()),
-                    total=len(files),
-                    on_file=self._on_file,
-                    progress=self._on_progress,
-                    cancel=self._should_stop,
-                    lock=lock,
-                )
+                scan = self._run_pool if job.jobs > 1 else self._run_here
+                summary = scan(files, lock)
         except ScanSettingsMismatch:
             self.mailbox.post(
                 "failed",
@@ -209,6 +203,51 @@ class ScanWorker(QThread):
             self.mailbox.post("failed", f"{job.folder}: unexpected error ({type(e).__name__}: {e})")
         else:
             self.mailbox.post("succeeded", summary)
+
+    def _run_here(self, files: list[tuple[Path, str]], lock: OutputLock) -> ScanSummary:
+        """The scan in this process, with the models assembled here."""
+        from engine.assembly import assemble_analyzer
+        from forensic_viewer.scan.run import run_scan
+
+        job = self.job
+        analyzer = assemble_analyzer(
+            list(job.models), device=job.device, faces=job.faces, exact=job.exact
+        )
+        self._on_ready(
+            analyzer.names, getattr(analyzer.ensemble, "name", None), str(analyzer.device)
+        )
+        return run_scan(
+            files,
+            analyzer,
+            job.out,
+            source=str(job.folder.resolve()),
+            total=len(files),
+            on_file=self._on_file,
+            progress=self._on_progress,
+            cancel=self._should_stop,
+            lock=lock,
+        )
+
+    def _run_pool(self, files: list[tuple[Path, str]], lock: OutputLock) -> ScanSummary:
+        """The scan with worker processes, each assembling what the one-process scan does."""
+        from forensic_viewer.scan.pool import AnalyzerRecipe, run_pool_scan
+
+        job = self.job
+        recipe = AnalyzerRecipe(
+            models=tuple(job.models), device=job.device, faces=job.faces, exact=job.exact
+        )
+        return run_pool_scan(
+            files,
+            recipe,
+            job.out,
+            jobs=job.jobs,
+            source=str(job.folder.resolve()),
+            total=len(files),
+            on_file=self._on_file,
+            on_ready=self._on_ready,
+            cancel=self._should_stop,
+            lock=lock,
+        )
 
 
 class ResultLoader(QThread):
@@ -357,6 +396,14 @@ class BatchDialog(QDialog):
         form.addRow("Models", self.model_list)
         form.addRow("Device", self.device)
         form.addRow("", self.exact)
+        self.jobs = QSpinBox()
+        self.jobs.setRange(1, cpu_cores())
+        self.jobs.setValue(1)
+        self.jobs.setToolTip(
+            "processes that analyse files side by side, each with its own copy of the models "
+            "(memory) and cores / N threads; 1: the scan runs in the viewer's process"
+        )
+        form.addRow("Worker processes", self.jobs)
         form.addRow("Output folder", row_out)
 
         self.start_button = QPushButton("Start")
@@ -474,6 +521,7 @@ class BatchDialog(QDialog):
             models=tuple(models),
             device=self.device.currentText(),
             exact=self.exact.isChecked(),
+            jobs=self.jobs.value(),
         )
         self.summary = None
         if self.worker is not None:
@@ -550,6 +598,7 @@ class BatchDialog(QDialog):
             self.model_list,
             self.device,
             self.exact,
+            self.jobs,
         ):
             w.setEnabled(not on)
 
