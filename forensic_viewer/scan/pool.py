@@ -396,6 +396,7 @@ def run_pool_scan(
     before this one; ``on_ready(names, ensemble, device)`` is called once the first worker has
     its models (before any ``on_file``); no window progress is reported.
     threads: torch threads per worker (default: :func:`cpu_cores` // ``jobs``, at least 1).
+    On a GPU (``device`` of the recipe) the workers share it, each with its own models.
     """
     if jobs < 1:
         raise ValueError(f"jobs must be >= 1, got {jobs}")
@@ -518,7 +519,7 @@ class _Pool:
                     if w.ready and w.task is None:
                         self._hand_out(w)
                 busy = any(w.task is not None for w in self.workers)
-                if not busy and (self.exhausted or self.cancelled):
+                if not busy and (self.cancelled or not self._left):
                     break
                 self._pump()
             finished = True
@@ -644,16 +645,23 @@ class _Pool:
             raise WorkerFailed(self.out, f"a worker process ended while loading the models ({how})")
         if w.task is not None:
             self._record_death(w.task, how, w.process.pid)
-        if not self.exhausted and not self.cancelled:
+        if self._left and not self.cancelled:
             self._start()
 
     # --- files ---
 
+    @property
+    def _left(self) -> bool:
+        """Whether files may be left to hand out."""
+        return bool(self.retry) or not self.exhausted
+
     def _next_task(self) -> _Task | None:
         """The next file to analyse; files finished earlier and unchanged are reported as
-        skipped on the way. None when the list is done."""
+        skipped on the way. None when none is left."""
         if self.retry:
             return self.retry.pop()
+        if self.exhausted:
+            return None
         assert self.results is not None
         for index, (path, key) in self.todo:
             self.keys.append(key)
@@ -663,14 +671,14 @@ class _Pool:
                 self._report(self.results.get(key))
                 continue
             return _Task(index, Path(path), key, None if rec is None else rec.sha256)
+        self.exhausted = True
         return None
 
     def _hand_out(self, w: _Worker) -> None:
-        if self.exhausted or self.cancelled or not w.ready:
+        if self.cancelled or not w.ready:
             return
         task = self._next_task()
         if task is None:
-            self.exhausted = True
             return
         try:
             w.conn.send(task)
