@@ -188,8 +188,7 @@ class ScanWorker(QThread):
                 files = scan_files(job.folder, job.recursive, job.suffixes, exclude=job.out)
                 self.mailbox.post("listed", len(files))
                 self._done_before = ResultIndex(job.out).done_keys()
-                scan = self._run_pool if job.jobs > 1 else self._run_here
-                summary = scan(files, lock)
+                summary = self._scan(files, lock)
         except ScanSettingsMismatch:
             self.mailbox.post(
                 "failed",
@@ -204,50 +203,31 @@ class ScanWorker(QThread):
         else:
             self.mailbox.post("succeeded", summary)
 
-    def _run_here(self, files: list[tuple[Path, str]], lock: OutputLock) -> ScanSummary:
-        """The scan in this process, with the models assembled here."""
-        from engine.assembly import assemble_analyzer
-        from forensic_viewer.scan.run import run_scan
-
-        job = self.job
-        analyzer = assemble_analyzer(
-            list(job.models), device=job.device, faces=job.faces, exact=job.exact
-        )
-        self._on_ready(
-            analyzer.names, getattr(analyzer.ensemble, "name", None), str(analyzer.device)
-        )
-        return run_scan(
-            files,
-            analyzer,
-            job.out,
-            source=str(job.folder.resolve()),
-            total=len(files),
-            on_file=self._on_file,
-            progress=self._on_progress,
-            cancel=self._should_stop,
-            lock=lock,
-        )
-
-    def _run_pool(self, files: list[tuple[Path, str]], lock: OutputLock) -> ScanSummary:
-        """The scan with worker processes, each assembling what the one-process scan does."""
+    def _scan(self, files: list[tuple[Path, str]], lock: OutputLock) -> ScanSummary:
+        """In this process, or with worker processes each assembling the same models."""
         from forensic_viewer.scan.pool import AnalyzerRecipe, run_pool_scan
+        from forensic_viewer.scan.run import run_scan
 
         job = self.job
         recipe = AnalyzerRecipe(
             models=tuple(job.models), device=job.device, faces=job.faces, exact=job.exact
         )
-        return run_pool_scan(
-            files,
-            recipe,
-            job.out,
-            jobs=job.jobs,
-            source=str(job.folder.resolve()),
-            total=len(files),
-            on_file=self._on_file,
-            on_ready=self._on_ready,
-            cancel=self._should_stop,
-            lock=lock,
+        common: dict[str, Any] = {
+            "source": str(job.folder.resolve()),
+            "total": len(files),
+            "on_file": self._on_file,
+            "cancel": self._should_stop,
+            "lock": lock,
+        }
+        if job.jobs > 1:
+            return run_pool_scan(
+                files, recipe, job.out, jobs=job.jobs, on_ready=self._on_ready, **common
+            )
+        analyzer = recipe.build()  # engine.assembly.assemble_analyzer, as the command line
+        self._on_ready(
+            analyzer.names, getattr(analyzer.ensemble, "name", None), str(analyzer.device)
         )
+        return run_scan(files, analyzer, job.out, progress=self._on_progress, **common)
 
 
 class ResultLoader(QThread):
@@ -590,16 +570,8 @@ class BatchDialog(QDialog):
         self.pause_button.setEnabled(on)
         self.pause_button.setText("Pause")
         self.cancel_button.setEnabled(on)
-        for w in (
-            self.folder,
-            self.out,
-            self.types,
-            self.recursive,
-            self.model_list,
-            self.device,
-            self.exact,
-            self.jobs,
-        ):
+        choices = (self.folder, self.out, self.types, self.recursive, self.model_list)
+        for w in (*choices, self.device, self.exact, self.jobs):
             w.setEnabled(not on)
 
     def show_message(self, text: str) -> None:

@@ -1,50 +1,41 @@
 """Folder scans with N worker processes: ``forensic-viewer scan --jobs N``, the batch dialog's
 "worker processes".
 
-Why processes: one process leaves cores idle for much of a file. Decoding, hashing, face
-detection, the resize-policy networks, the ensemble and the maps run on one thread, and a
-multi-threaded layer waits at every step for the thread that other work descheduled. N
-processes with ``cores // N`` threads each keep every core on whole files (issue 18 asks for
-at least 1.7x the files per second of one process at N = 2; ``bench/bench_scan_jobs.py``).
-
-Who does what:
+Why: one process leaves cores idle for much of a file (decoding, hashing, faces, the
+resize-policy networks, the ensemble and the maps run on one thread; a multi-threaded layer
+waits for whichever thread other work descheduled). N processes with ``cores // N`` threads
+each keep every core on whole files (issue 18; ``bench/bench_scan_jobs.py``).
 
 - **The parent** (:func:`run_pool_scan`) holds the output folder's lock, reads the file list
-  lazily, decides the skips of a resume (a finished row whose SHA-256 the file still has, as
-  :func:`~forensic_viewer.scan.run.run_scan` does) and alone writes the output folder:
-  ``scan.json``, ``results.jsonl``, the maps and thumbnails, ``scan.log`` and ``results.csv``,
-  through the functions a one-process scan uses (``check_settings``, ``record_outcome``,
-  ``append_record``, ``write_csv``). So the rows are those of a one-process scan; they are
-  written in the order files finish (``results.csv`` keeps the order of the file list).
-- **Each worker** (a fresh interpreter: the ``spawn`` start method, nothing inherited from the
-  parent's threads, locks or CUDA state) builds its Analyzer once from an
-  :class:`AnalyzerRecipe` (the arguments of :func:`engine.assembly.assemble_analyzer`, the call
-  of a one-process scan) with ``torch`` threads = cores // N, says which settings it runs, then
-  takes one file at a time: decoded, hashed and thumbnailed
-  (:func:`~forensic_viewer.scan.run.load_for_scan`), analysed
-  (:func:`~forensic_viewer.scan.run.analyse_item`), and sent back as the analysis without its
-  pixels and masks (the heatmaps and figures the record needs) or as the file's error record.
-- **Bounded work**: a worker holds one file at a time and the parent hands it the next one as
-  soon as it answers (before writing that answer's maps); at most N analyses wait in the parent.
+  lazily, decides the skips of a resume as :func:`~forensic_viewer.scan.run.run_scan` does,
+  and alone writes the output folder (``scan.json``, rows, maps, thumbnails, ``scan.log``,
+  CSV) through the one-process scan's own steps (``check_settings``, ``record_outcome``,
+  ``append_record``, ``write_csv``): the rows are those of a one-process scan, written in
+  the order files finish (the CSV keeps the file list's order).
+- **Each worker** (``spawn``: a fresh interpreter, none of the parent's threads, locks or
+  CUDA state) builds its Analyzer once from an :class:`AnalyzerRecipe` (the arguments of
+  :func:`engine.assembly.assemble_analyzer`, the one-process scan's call), says which settings
+  it runs, then takes one file at a time: ``load_for_scan``, ``analyse_item``, and back goes
+  the analysis without pixels and masks, or the file's error record.
+- **Bounded work**: a worker holds one file; the parent hands it the next as soon as it
+  answers (before writing that answer's maps), so at most N answers wait in the parent.
 
 What goes wrong, and what then:
 
 - A file whose decoding or analysis raises gets its error row, as in one process (the
-  worker's traceback goes to ``scan.log`` through the parent).
-- A worker that dies (killed, out of memory, a crash in native code) turns the file it held
-  into an error row that names the file and how the process ended, and is replaced; rows
-  already written stay. The file is tried again by the next run, like every error row.
-- A worker that cannot build its models fails the scan with the error a one-process scan
-  gives (:class:`~engine.assembly.NoModelError`, a :class:`~engine.errors.CheckpointError`,
-  ValueError for a bad device); one that dies while loading them raises :class:`WorkerFailed`.
+  worker's traceback reaches ``scan.log`` through the parent).
+- A worker that dies (killed, out of memory, a crash in native code) leaves an error row for
+  the file it held, naming the file and how the process ended, and is replaced; rows already
+  written stay, and the next run tries that file again.
+- A worker that cannot build its models fails the scan with the one-process scan's error
+  (:class:`~engine.assembly.NoModelError`, :class:`~engine.errors.CheckpointError`, ValueError
+  for a bad device); one that dies while loading them raises :class:`WorkerFailed`.
 - Cancel: ``cancel()`` is polled at least every :data:`POLL_SECONDS`; the workers' analyses
-  stop through a shared event (the Analyzer's cancel hook, inside the forward pass), files
-  not finished are not recorded, a rerun resumes. A ``cancel()`` that blocks (the batch
-  dialog's Pause) stops handing out files; the files being analysed finish first.
-- The parent killed (SIGKILL): the workers see their pipe close and exit after the file in
-  hand; the lock goes with the parent, and a rerun resumes.
-
-Window progress inside the workers' files is not reported, only finished files.
+  stop through a shared event (the Analyzer's cancel hook), unfinished files are not recorded.
+  A ``cancel()`` that blocks (the dialog's Pause) stops handing out files; those being
+  analysed finish. Window progress inside the workers is not reported, only files.
+- The parent killed: the workers see their pipe close and end after the file in hand; the
+  lock goes with the parent, and a rerun resumes.
 """
 
 from __future__ import annotations
@@ -256,21 +247,14 @@ def _travelling(outcome: Analysis | ErrorRecord) -> Analysis | ErrorRecord:
     )
 
 
-def _work(
-    conn: Connection,
-    recipe: AnalyzerRecipe,
-    source: str,
-    threads: int,
-    stop: Event,
-    thumbnails: bool,
-) -> None:
-    """A worker process: :func:`_serve`, then end at once. The interpreter's own teardown
-    of torch and its libraries took 3-5 s per process on the loaded 2-core machine, and there
-    is nothing to clean up: the parent writes every file."""
+def _work(*args: Any) -> None:
+    """A worker process: :func:`_serve` (``args`` are its arguments), then end at once. The
+    interpreter's own teardown of torch and its libraries took 3-5 s per process on the loaded
+    2-core machine, and there is nothing to clean up: the parent writes every file."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     code = 0
     try:
-        _serve(conn, recipe, source, threads, stop, thumbnails)
+        _serve(*args)
     except BaseException:  # a bug here: its traceback on stderr, the parent sees the exit code
         traceback.print_exc()
         code = 1
@@ -361,7 +345,7 @@ class _Worker:
     task: _Task | None = None  # the file it is analysing
 
 
-def _ended(code: int | None) -> str:
+def _how_ended(code: int | None) -> str:
     """How a process ended, in words."""
     if code is None:
         return "still running"
@@ -640,7 +624,7 @@ class _Pool:
         self.workers.remove(w)
         w.process.join(STOP_SECONDS)
         w.conn.close()
-        how = _ended(w.process.exitcode)
+        how = _how_ended(w.process.exitcode)
         if not w.ready:
             raise WorkerFailed(self.out, f"a worker process ended while loading the models ({how})")
         if w.task is not None:
