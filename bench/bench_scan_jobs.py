@@ -15,8 +15,10 @@ Figures per run: files per second over the whole run with model loading (what an
 waits for), files per second in steady state (between the first and the last finished file),
 CPU seconds per file (every thread and process), the peak RSS of the process (jobs 1) or of
 the largest worker (jobs 2; the parent holds no models), and the
-machine's load average before and after (other jobs share its two cores). Target: jobs 2 at
-least 1.7x the files per second of jobs 1. ``BENCH_SCAN_JOBS_FILES`` overrides ``N_FILES``.
+machine's load average before and after (other jobs share its two cores). The two alternate
+for ``ROUNDS`` rounds and the best run of each counts (other work only ever adds time).
+Target: jobs 2 at least 1.7x the files per second of jobs 1. ``BENCH_SCAN_JOBS_FILES`` and
+``BENCH_SCAN_JOBS_ROUNDS`` override ``N_FILES`` and ``ROUNDS``.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-N_FILES = int(os.environ.get("BENCH_SCAN_JOBS_FILES", "12"))
+N_FILES = int(os.environ.get("BENCH_SCAN_JOBS_FILES", "10"))
+ROUNDS = int(os.environ.get("BENCH_SCAN_JOBS_ROUNDS", "2"))
 SIZE = (1152, 864)  # width, height: 1.0 MP
 JOBS = 2
 
@@ -199,6 +202,19 @@ def pooled(folder: Path, files: list, out: Path, jobs: int) -> dict:
     return row
 
 
+def _line(name: str, row: dict) -> str:
+    extra = (
+        f"setup {row['setup_s']} s, {row['threads']} threads"
+        if "setup_s" in row
+        else f"first worker ready after {row['first_worker_ready_s']} s"
+    )
+    return (
+        f"{name}: {row['files_per_s']:.3f} files/s with model loading "
+        f"({row['steady_files_per_s']:.3f} steady, {row['cpu_s_per_file']} CPU s/file, {extra}, "
+        f"load {row['load_before'][0]} -> {row['load_after'][0]})"
+    )
+
+
 def run() -> dict:
     tmp = Path(tempfile.mkdtemp(prefix="bench-scan-jobs-"))
     try:
@@ -211,25 +227,25 @@ def run() -> dict:
 
         files = scan_files(folder, False)
         print(f"{N_FILES} JPEGs of {SIZE[0]} x {SIZE[1]}; load {load_average()}", flush=True)
-        one = one_process(folder, files, tmp / "out1", warmup)
+        runs: dict[str, list[dict]] = {"jobs_1": [], f"jobs_{JOBS}": []}
+        for r in range(ROUNDS):  # alternating, so that other jobs' load hits both
+            runs["jobs_1"].append(one_process(folder, files, tmp / f"out1-{r}", warmup))
+            print(_line(f"round {r + 1}, jobs 1", runs["jobs_1"][-1]), flush=True)
+            runs[f"jobs_{JOBS}"].append(pooled(folder, files, tmp / f"out2-{r}", JOBS))
+            print(_line(f"round {r + 1}, jobs {JOBS}", runs[f"jobs_{JOBS}"][-1]), flush=True)
+        # other work on a shared machine only ever adds time: the best run of each counts
+        best = {k: max(v, key=lambda row: row["steady_files_per_s"]) for k, v in runs.items()}
+        one, two = best["jobs_1"], best[f"jobs_{JOBS}"]
+        whole = max(r["files_per_s"] for r in runs[f"jobs_{JOBS}"]) / max(
+            r["files_per_s"] for r in runs["jobs_1"]
+        )
+        steady = two["steady_files_per_s"] / one["steady_files_per_s"]
         print(
-            f"jobs 1: {one['files_per_s']:.3f} files/s with model loading "
-            f"({one['steady_files_per_s']:.3f} steady, {one['cpu_s_per_file']} CPU s/file, "
-            f"setup {one['setup_s']} s, {one['threads']} threads, load {one['load_after']})",
+            f"best of {ROUNDS}: jobs {JOBS} / jobs 1 x{whole:.3f} with model loading, "
+            f"x{steady:.3f} in steady state; target x1.7",
             flush=True,
         )
-        two = pooled(folder, files, tmp / "out2", JOBS)
-        print(
-            f"jobs {JOBS}: {two['files_per_s']:.3f} files/s with model loading "
-            f"({two['steady_files_per_s']:.3f} steady, {two['cpu_s_per_file']} CPU s/file, "
-            f"first worker ready after {two['first_worker_ready_s']} s, "
-            f"load {two['load_after']})",
-            flush=True,
-        )
-        ratio = round(two["files_per_s"] / one["files_per_s"], 3)
-        steady = round(two["steady_files_per_s"] / one["steady_files_per_s"], 3)
-        print(f"ratio jobs {JOBS} / jobs 1: x{ratio} (steady state x{steady}); target x1.7")
-        return {"jobs_1": one, f"jobs_{JOBS}": two, "ratio": ratio, "steady_ratio": steady}
+        return {"runs": runs, "ratio": round(whole, 3), "steady_ratio": round(steady, 3)}
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
