@@ -382,11 +382,19 @@ def threshold_text(r: ModelResult) -> str:
     return f"θ = {r.threshold:.3g}: {r.threshold_provenance}"
 
 
+def confidence_text(r: ModelResult) -> str:
+    """``probability 0.81 (calibrated)``, or the uncalibrated score said as such."""
+    if r.probability is not None:
+        return f"probability {r.probability:.2f} (calibrated)"
+    return f"score {r.score:.3f} (not a probability: no calibration)"
+
+
 def decision_text(r: ModelResult) -> str:
     """The image-level rule as applied: what was compared with θ."""
     op = ">" if r.verdict == "manipulated" else "≤"
     if r.rule == "ensemble":
-        return f"weighted member score {r.score:.3f} {op} θ"
+        fused = "stacked" if "stacking" in r.threshold_provenance else "weighted member"
+        return f"{fused} score {r.score:.3f} {op} θ"
     if r.rule == "forged_fraction":
         return (
             f"forged fraction {r.forged_fraction:.2%} {op} θ "
@@ -439,10 +447,11 @@ class VerdictPanel(QScrollArea):
             return
         self.show_message(f"analysis took {analysis.seconds:.2f} s")
         results = list(analysis.results.values())
-        if analysis.ensemble is not None:
-            results.append(analysis.ensemble)
+        if analysis.ensemble is not None:  # the default verdict leads, the members follow
+            results.insert(0, analysis.ensemble)
         for r in results:
-            title = self._label(f"{plain(r.name)} — {r.verdict} · score {r.score:.3f}")
+            lead = "default verdict: " if r is analysis.ensemble else ""
+            title = self._label(f"{lead}{plain(r.name)} — {r.verdict} · {confidence_text(r)}")
             color = RED if r.verdict == "manipulated" else GREEN
             title.setStyleSheet(f"font-weight: bold; color: {color.name()}; margin-top: 6px;")
             body = self._label(
@@ -451,6 +460,7 @@ class VerdictPanel(QScrollArea):
                     for line in (
                         decision_text(r),
                         threshold_text(r),
+                        r.reliability or "reliability not measured for this model",
                         f"{r.seconds:.2f} s on {r.device} ({r.precision}) · "
                         + policy_text(r.input_policy),
                         f"checkpoint {Path(r.checkpoint).name} · "

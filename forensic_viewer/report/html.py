@@ -124,6 +124,10 @@ class HtmlWriter:
         for m in ov.models:
             self._w(f"<h3>{esc(m.name)}</h3>{_kv(T.model_rows(m))}")
         self._w("</section>\n")
+        self._w('<section id="limitations"><h2>Limitations</h2>')
+        for line in T.limitations_text(ov):
+            self._w(f"<p>{esc(line)}</p>")
+        self._w("</section>\n")
         self._w(
             '<section id="environment"><h2>Environment and parameters</h2>'
             f"{_kv(T.environment_rows(ov))}</section>\n"

@@ -278,6 +278,9 @@ class PdfWriter:
             add(self.p("No model ran on any file of this report.", s.body))
         for m in ov.models:
             add(KeepTogether([self.p(m.name, s.h3), self.kv(T.model_rows(m))]))
+        add(self.p("Limitations", s.h2))
+        for line in T.limitations_text(ov):
+            add(self.p(line, s.body))
         add(self.p("Environment and parameters", s.h2))
         add(self.kv(T.environment_rows(ov)))
         add(self.p(T.LEGEND_TEXT, s.small))

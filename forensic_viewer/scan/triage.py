@@ -54,12 +54,16 @@ class Cell:
     verdict: str | None = None
     forged_fraction: float | None = None
     threshold: float | None = None
+    probability: float | None = None  # calibrated (issue 17); None: the model has none
 
     @property
     def text(self) -> str:
-        """``"manipulated 0.93"``, ``"authentic 0.12"`` or ``"not run"``."""
+        """``"manipulated p=0.93"`` (calibrated probability), ``"authentic 0.12"`` (score of an
+        uncalibrated model) or ``"not run"``."""
         if self.status != RAN or self.score is None:
             return NOT_RUN
+        if self.probability is not None:
+            return f"{self.verdict} p={self.probability:.2f}"
         return f"{self.verdict} {self.score:.2f}"
 
 
@@ -88,6 +92,14 @@ class TriageRow:
 
     @property
     def flagged(self) -> bool:
+        """The default verdict: the ensemble's when it ran; without one, whether any model
+        that ran found a manipulation (one model: its verdict)."""
+        if self.ensemble is not None and self.ensemble.status == RAN:
+            return self.ensemble.verdict == MANIPULATED
+        return self.flagged_by_any
+
+    @property
+    def flagged_by_any(self) -> bool:
         """Whether any check that ran (a model or the ensemble) found a manipulation."""
         cells = [*self.cells, *([self.ensemble] if self.ensemble else [])]
         return any(c.status == RAN and c.verdict == MANIPULATED for c in cells)
@@ -106,6 +118,7 @@ class TriageRow:
                 "verdict": c.verdict,
                 "forged_fraction": c.forged_fraction,
                 "threshold": c.threshold,
+                "probability": c.probability,
             }
 
         return {
@@ -123,6 +136,7 @@ class TriageRow:
             "disagreement": self.disagreement,
             "verdicts_disagree": self.verdicts_disagree,
             "flagged": self.flagged,
+            "flagged_by_any": self.flagged_by_any,
         }
 
 
@@ -136,6 +150,7 @@ def _cell(name: str, m: ModelRecord | None) -> Cell:
         verdict=m.verdict,
         forged_fraction=float(m.forged_fraction),
         threshold=float(m.threshold),
+        probability=None if m.figures is None else m.figures.probability,
     )
 
 
