@@ -91,12 +91,9 @@ def model_section(name: str, c: dict[str, Any]) -> str:
         if c["at_chance"]
         else ""
     )
-    val = "; ".join(f"{k}: {_pct(v)}" for k, v in c["val_flagged"].items())
     return f"""## Verdict at evidence size (issue 17)
 
-Image statistic: {stat}. θ = {c["threshold"]:.4g}: the best balanced accuracy on the CASIA
-validation part among thresholds flagging at most 5 % of the camera photographs' validation half
-(flagged on validation: {val}). Validation image AUC {c["val_image_auc"]:.3f} (95 % interval
+Image statistic: {stat}. {c["provenance"]}. Validation image AUC {c["val_image_auc"]:.3f} (95 % interval
 {lo:.2f}-{hi:.2f}). Next to its verdict the viewer, scan rows and reports show a calibrated
 probability: Platt scaling of the statistic, fitted on {c["calibration"]["fitted_on"]}.
 

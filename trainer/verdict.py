@@ -354,7 +354,7 @@ def write_checkpoint(path: Path, choice: dict[str, Any], date: str) -> None:
         threshold=float(choice["threshold"]),
         aggregate=choice["aggregate"],
         calibration=choice["calibration"],
-        provenance=provenance_sentence(choice, date),
+        provenance=choice.get("provenance") or provenance_sentence(choice, date),
         details={
             **{k: v for k, v in meta.decision.details.items() if k != "evidence_size"},
             "evidence_size": {
@@ -480,6 +480,9 @@ def run(args: Any) -> int:
         print(
             f"{ens}: test AUC {d['test_image_auc']:.3f} bacc {d['test_balanced_accuracy']:.3f} camera-test {d['test_camera_false_alarms']}"
         )
+    for c in choices.values():
+        c["provenance"] = provenance_sentence(c, date)
+    args.json.write_text(json.dumps(report, indent=1), encoding="utf-8")
     if args.dry_run:
         return 0
     for name, path in paths.items():

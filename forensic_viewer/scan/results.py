@@ -216,7 +216,7 @@ def write_csv(
     cols = ["path", "sha256", "status", "error"]
     names = [*models, *(["ensemble"] if ensemble else [])]
     for m in names:
-        cols += [f"{m}.{c}" for c in (*SUMMARY_FIELDS, "heatmap")]
+        cols += [f"{m}.{c}" for c in (*SUMMARY_FIELDS, "probability", "heatmap")]
     cols.append("faces")
     with AtomicFile(out / CSV_NAME, "w", newline="", encoding="utf-8") as dst:
         w = csv.writer(dst.file)
@@ -226,13 +226,15 @@ def write_csv(
             for m in names:
                 d = r.ensemble if m == "ensemble" else r.model(m)
                 if d is None:
-                    row += ["", "", "", "", ""]
+                    row += ["", "", "", "", "", ""]
                     continue
+                p = d.figures.probability if d.figures is not None else None
                 row += [
                     f"{d.score:.6f}",
                     d.verdict,
                     f"{d.forged_fraction:.6f}",
                     f"{d.threshold:.6f}",
+                    "" if p is None else f"{p:.6f}",  # calibrated; empty: the model has none
                     d.heatmap or "",
                 ]
             row.append(len(r.faces))

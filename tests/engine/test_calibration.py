@@ -58,7 +58,8 @@ def test_reliability_sentence_bins_and_round_trip() -> None:
 
 
 @pytest.mark.parametrize(
-    "data", [None, {}, {"a": "x", "b": 0}, {"a": float("nan"), "b": 0}, {"a": 1, "b": 0, "method": "iso"}]
+    "data",
+    [None, {}, {"a": "x", "b": 0}, {"a": float("nan"), "b": 0}, {"a": 1, "b": 0, "method": "iso"}],
 )
 def test_unusable_calibrations_read_as_none(data: object) -> None:
     assert Calibration.from_dict(data) is None  # type: ignore[arg-type]

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import json
-from types import SimpleNamespace
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from engine.decision import decide, fraction_score, midpoint_threshold
-from engine.errors import CheckpointError
 from engine.ensemble import ENSEMBLE_SUFFIX, Ensemble, Member, fuse_heatmaps, weighted_mean
+from engine.errors import CheckpointError
 from engine.types import ModelResult
 
 

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.trainer.test_data import _casia_like
 from trainer.data.mask_audit import is_trusted, trusted_masks
 from trainer.data.records import Sample
 from trainer.data.splits import group_of, split_samples, three_way_split
 from trainer.verdict import choose_ensemble, choose_model, threshold_at_evidence_size
-from tests.trainer.test_data import _casia_like
 
 
 @pytest.mark.parametrize("seed", [0, 1])
