@@ -28,7 +28,15 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from forensic_viewer.overlays import COLORMAPS, colorize, threshold_mask
+from forensic_viewer.overlays import (
+    COLORMAPS,
+    PAIR_LINK_RGB,
+    PAIR_SOURCE_RGB,
+    PAIR_TARGET_RGB,
+    colorize,
+    pair_link,
+    threshold_mask,
+)
 
 MAX_SIDE = 1024
 LEGEND_HEIGHT = 46
@@ -205,29 +213,23 @@ def annotated_figure(
     return np.vstack([out, legend])
 
 
-PAIR_SOURCE_RGB = (0, 200, 255)
-PAIR_TARGET_RGB = (255, 0, 255)
-PAIR_LINK_RGB = (255, 255, 0)
-
-
 def draw_pairs(rgb: NDArray[np.uint8], pairs: Sequence[Any], scale: float) -> NDArray[np.uint8]:
     """Clone pairs (objects with ``source_box``/``target_box`` (x, y, w, h) in evidence
     pixels) drawn at ``scale``: both boxes, a line joining their centres, the pair's number."""
     out = np.ascontiguousarray(rgb.copy())
     thickness = max(1, round(max(rgb.shape[:2]) / 300))
     for i, pair in enumerate(pairs, start=1):
-        centres = []
         for box, colour in ((pair.source_box, PAIR_SOURCE_RGB), (pair.target_box, PAIR_TARGET_RGB)):
             x, y, w, h = (float(v) * scale for v in box)
             cv2.rectangle(
                 out, (round(x), round(y)), (round(x + w), round(y + h)), colour, thickness
             )
-            centres.append((round(x + w / 2), round(y + h / 2)))
             cv2.putText(
                 out, str(i), (round(x) + 2, round(y) + 12), cv2.FONT_HERSHEY_SIMPLEX, 0.45,
                 colour, 1, cv2.LINE_AA,
             )  # fmt: skip
-        cv2.line(out, centres[0], centres[1], PAIR_LINK_RGB, thickness, lineType=cv2.LINE_AA)
+        a, b = ((round(u * scale), round(v * scale)) for u, v in pair_link(pair))
+        cv2.line(out, a, b, PAIR_LINK_RGB, thickness, lineType=cv2.LINE_AA)
     return out
 
 

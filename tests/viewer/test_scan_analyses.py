@@ -227,7 +227,8 @@ def test_the_report_has_an_analysis_section_with_escaped_metadata(
 
 def test_the_report_figure_draws_each_pair_linked() -> None:
     from engine.analyses import ClonePair
-    from forensic_viewer.report.figures import PAIR_LINK_RGB, PAIR_TARGET_RGB, analysis_figure
+    from forensic_viewer.overlays import PAIR_LINK_RGB, PAIR_TARGET_RGB
+    from forensic_viewer.report.figures import analysis_figure
 
     pair = ClonePair((10, 10, 20, 20), (100, 60, 20, 20), (1, 0, 90, 0, 1, 50), 0.0, 1.0,
                      "keypoints", 12, 400, 0.99)  # fmt: skip
