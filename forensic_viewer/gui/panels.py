@@ -145,6 +145,11 @@ class LayerControls(QWidget):
         self._bind = Subscriptions()
         form = QFormLayout(self)
         form.setContentsMargins(4, 4, 4, 4)
+        self.about = QLabel(layer.about)  # what a classic analysis's values mean, if it is one
+        self.about.setTextFormat(Qt.TextFormat.PlainText)
+        self.about.setWordWrap(True)
+        if layer.about:
+            form.addRow("shows", self.about)
         self.opacity = QSlider(Qt.Orientation.Horizontal)
         self.opacity.setRange(0, 100)
         self.opacity.setValue(round(layer.opacity * 100))
