@@ -58,6 +58,34 @@ def result_summary(name: str, r: AnalysisResult) -> str:
     return f"{name} — {', '.join(parts)} · {r.seconds:.2f} s"
 
 
+class AnalysisChoices(QListWidget):
+    """The registered classic analyses, checkable, each with its method and source as tooltip
+    (the panel's list and the batch dialog's)."""
+
+    def __init__(self, checked: Sequence[str] | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        for name in list_analyses():
+            spec = get_analysis_spec(name)
+            item = QListWidgetItem(name)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setToolTip(f"{spec.description}\n{spec.provenance.source}")
+            self.addItem(item)
+        self.set_checked(list_analyses() if checked is None else checked)
+
+    def checked(self) -> list[str]:
+        return [
+            self.item(i).text()
+            for i in range(self.count())
+            if self.item(i).checkState() == Qt.CheckState.Checked
+        ]
+
+    def set_checked(self, names: Sequence[str]) -> None:
+        for i in range(self.count()):
+            item = self.item(i)
+            on = item.text() in names
+            item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+
+
 class AnalysisPanel(QWidget):
     """Checkable list of the classic analyses, Run and Cancel, and the results of the image.
 
@@ -75,15 +103,8 @@ class AnalysisPanel(QWidget):
         self._path: str | None = None
         self._evidence: Evidence | None = None
         self._jobs: dict[int, str] = {}  # job -> evidence path
-        self.choices = QListWidget()
+        self.choices = AnalysisChoices()
         self.choices.setMaximumHeight(150)
-        for name in list_analyses():
-            spec = get_analysis_spec(name)
-            item = QListWidgetItem(name)
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked)
-            item.setToolTip(f"{spec.description}\n{spec.provenance.source}")
-            self.choices.addItem(item)
         self.run_button = QPushButton("Run on this image")
         self.run_button.clicked.connect(lambda: self.run())
         self.cancel_button = QPushButton("Cancel")
@@ -113,17 +134,10 @@ class AnalysisPanel(QWidget):
     # --- choosing and running ---
 
     def checked(self) -> list[str]:
-        return [
-            self.choices.item(i).text()
-            for i in range(self.choices.count())
-            if self.choices.item(i).checkState() == Qt.CheckState.Checked
-        ]
+        return self.choices.checked()
 
     def set_checked(self, names: Sequence[str]) -> None:
-        for i in range(self.choices.count()):
-            item = self.choices.item(i)
-            on = item.text() in names
-            item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+        self.choices.set_checked(names)
 
     @property
     def running(self) -> bool:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings
+from PIL import Image
+from PySide6.QtCore import QSettings, Qt
 
 from forensic_viewer.gui.canvas import PairsVisual
 from forensic_viewer.gui.main_window import MainWindow
@@ -162,3 +163,43 @@ def test_cancel_stops_the_analyses_and_adds_no_layer(
     run_and_wait(qtbot, window, ["noise"])  # the worker carries on
     assert "noise map" in [la.name for la in window.layers]
     assert np.isfinite(window.current_analysis().analyses["noise"].map).all()
+
+
+def test_batch_scan_with_analyses_fills_their_columns_and_opens_with_their_layers(
+    qtbot, window: MainWindow, cloned: Path, tmp_path: Path
+) -> None:
+    folder = cloned.parent / "evidence"
+    folder.mkdir()
+    cloned.rename(folder / "cloned.jpg")
+    Image.fromarray(natural(96, 128, seed=4)).save(folder / "plain.png")
+    dialog = window.open_batch()
+    dialog.device.setCurrentText("cpu")
+    dialog.folder.setText(str(folder))
+    dialog.out.setText(str(tmp_path / "out"))
+    assert dialog.analyses.checked() == []  # a scan runs classic analyses only when asked
+    dialog.analyses.set_checked(["clone", "metadata"])
+    dialog.start()
+    assert not dialog.analyses.isEnabled()  # not changed under a running scan
+    qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=60_000)
+    assert dialog.summary.done == 2
+    model = dialog.table_model
+    headers = [c.header for c in model.columns]
+    assert "clone (analysis)" in headers and "metadata (analysis)" in headers
+    col = model.column_of("analysis", "clone")
+    texts = {r.key: model.index(i, col).data() for i, r in enumerate(model.rows())}
+    assert texts == {"cloned.jpg": "1 pair", "plain.png": "score 0.00"}
+    dialog.table.sortByColumn(col, Qt.SortOrder.DescendingOrder)
+    assert dialog.proxy.row_at(0).key == "cloned.jpg"
+    meta = model.index(0, model.column_of("analysis", "metadata")).data()
+    assert "notice" in meta or "strong" in meta
+
+    row = next(r for r in model.rows() if r.key == "cloned.jpg")
+    dialog.open_row(row)  # as a double-click: the scan's result, nothing analysed again
+    path = str(folder / "cloned.jpg")
+    qtbot.waitUntil(
+        lambda: window.current == path and window.current_analysis() is not None, timeout=60_000
+    )
+    names = [la.name for la in window.layers]
+    assert "clone map" in names and "clone pairs" in names
+    assert "clone — 1 pair of copies" in window.analysis_panel.text()
+    assert "\\u202e" in window.analysis_panel.text()
