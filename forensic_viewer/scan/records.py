@@ -777,6 +777,14 @@ def check_finite(record: ScanRecord) -> None:
             record.file or record.path,
             f"{who} gave a non-finite figure ({where} = {value}); the result is not recorded",
         )
+    for a in record.analyses:  # their JSON turned NaN into null already: look at the map
+        m = a.map
+        if m is not None and any(v is None for v in (m.mean, m.max, m.p99)):
+            raise NonFiniteResult(
+                record.file or record.path,
+                f"analysis '{a.name}' gave a map holding a non-finite value; the result is "
+                "not recorded",
+            )
 
 
 def result_record(

@@ -238,3 +238,19 @@ def test_the_report_figure_draws_each_pair_linked() -> None:
     assert tuple(fig[60, 105]) == PAIR_TARGET_RGB  # its top edge is
     mid = fig[45, 65]  # halfway between the centres (20, 20) and (110, 70)
     assert np.abs(mid.astype(int) - PAIR_LINK_RGB).max() < 90  # the link runs through it
+
+
+def test_an_analysis_map_holding_nan_makes_the_file_an_error_row(tmp_path: Path) -> None:
+    from engine.analyses import AnalysisResult, MapMeaning, MapScale, Output, Provenance
+    from engine.types import Analysis
+    from forensic_viewer.scan.records import NonFiniteResult, result_record
+
+    Image.fromarray(natural(64, 64, seed=1)).save(tmp_path / "e.png")
+    ev = load_evidence(tmp_path / "e.png")
+    bad = np.full((64, 64), np.nan, np.float32)
+    meaning = MapMeaning(MapScale.RAW, "x", "y", "z")
+    result = AnalysisResult("odd", Provenance("m", "s", "1"), {}, ev.sha256, 0.0,
+                            Output(map=bad, meaning=meaning))  # fmt: skip
+    with pytest.raises(NonFiniteResult, match="analysis 'odd'"):
+        result_record("e.png", Analysis(ev, {}, analyses={"odd": result}), tmp_path / "out")
+    assert not (tmp_path / "out").exists()  # nothing written
