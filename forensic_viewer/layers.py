@@ -407,8 +407,9 @@ class AnalysisLayer(HeatmapLayer):
 
     values: [h, w] float32 in [0, 1], one per ``cell`` x ``cell`` evidence pixels (1: full
         resolution). A map of regions (``meaning.scale`` region) is drawn transparent outside
-        them; raw values get another default colormap than probabilities, so they do not look
-        like a network's heatmap.
+        them (in the colormap's colour for 1: viridis' yellow); raw values and regions get
+        another default colormap than probabilities, so they do not look like a network's
+        heatmap.
     """
 
     kind = "analysis"
@@ -427,9 +428,7 @@ class AnalysisLayer(HeatmapLayer):
         opacity: float = 0.6,
     ) -> None:
         if colormap is None:
-            colormap = {MapScale.PROBABILITY: "inferno", MapScale.REGION: "magma"}.get(
-                meaning.scale, "viridis"
-            )
+            colormap = "inferno" if meaning.scale == MapScale.PROBABILITY else "viridis"
         super().__init__(
             name, values, model=None, colormap=colormap, visible=visible, opacity=opacity
         )

@@ -43,9 +43,11 @@ COLORMAPS: dict[str, int | None] = {
     "gray": None,
 }
 MAX_OUTLINED = 500  # regions whose contour and box are drawn; the largest ones, by area
-PAIR_SOURCE_RGB = (0, 200, 255)  # a clone pair's source box
-PAIR_TARGET_RGB = (255, 0, 255)  # ... its target box
-PAIR_LINK_RGB = (255, 255, 0)  # ... and the line joining them
+# A clone pair in one colour of its own (orange: not a model's, the ensemble's magenta, the faces'
+# cyan or green, nor the reports' cyan mask outline): the boxes solid, the joining line dashed.
+PAIR_SOURCE_RGB = (255, 140, 0)  # a clone pair's source box
+PAIR_TARGET_RGB = (255, 140, 0)  # ... its target box (which copy is the original is unknown)
+PAIR_LINK_RGB = (255, 140, 0)  # ... and the line joining them
 
 
 @functools.cache

@@ -216,9 +216,9 @@ class AnalysisPanel(QWidget):
         self.tree.clear()
         for name, r in results.items():
             top = QTreeWidgetItem([plain(result_summary(name, r), 300), ""])
-            top.setFirstColumnSpanned(True)
             top.setToolTip(0, plain(f"{r.provenance.method}\n{r.provenance.source}"))
             self.tree.addTopLevelItem(top)
+            top.setFirstColumnSpanned(True)  # only takes once the item is in the tree
             for key, value, color in self._rows(r):
                 item = QTreeWidgetItem([plain(key, 100), plain(value)])
                 item.setToolTip(1, plain(value))

@@ -18,7 +18,15 @@ from typing import Literal
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QComboBox, QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from engine.types import Analysis, ModelResult
 from forensic_viewer.gui.canvas import Canvas
@@ -94,7 +102,10 @@ class ComparePane(QWidget):
         super().__init__(parent)
         self.title = QLabel(plain(title))
         self.title.setTextFormat(Qt.TextFormat.PlainText)
-        self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.title.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        # a long title must not widen the pane (and the window): its end is cut, whole in the
+        # tooltip
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.chooser = QComboBox()
         self.chooser.setToolTip("show another model or analysis in this pane")
         self.canvas = Canvas()
@@ -124,6 +135,7 @@ class ComparePane(QWidget):
         """Draw ``source``'s layers in this pane (the views stay linked)."""
         self.source = source
         self.title.setText(plain(source.title))
+        self.title.setToolTip(plain(source.title))
         self.title.setStyleSheet("" if source.color is None else f"color: {source.color.name()};")
         self.canvas.set_layers(self._layers, source.accept())
 
