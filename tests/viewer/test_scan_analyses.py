@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from forensic_viewer.report import scan_source, write_report
 from forensic_viewer.scan.records import FileRecord, parse_line, record_line
 from forensic_viewer.scan.replay import analysis_from_record
 from forensic_viewer.scan.results import read_records
-from forensic_viewer.scan.triage import NOT_RUN, triage_rows
+from forensic_viewer.scan.triage import NOT_RUN, triage_row, triage_rows
 from tests.engine.analyses.conftest import jpeg_bytes, make_exif, natural
 
 SCHEMA = Path(__file__).resolve().parents[2] / "docs" / "results.schema.json"
@@ -148,6 +149,8 @@ def test_settings_record_the_analyses_and_a_resume_with_others_is_refused(
 ) -> None:
     out = tmp_path / "out"
     assert _scan(evidence, out, checkpoint, "--analyses", "ela") == 0
+    printed = capsys.readouterr().out.splitlines()  # one line per file and analysis
+    assert sum(bool(re.fullmatch(r"\S+\tela\tp99 [01]\.\d\d raw", x)) for x in printed) == 3
     info = json.loads((out / "scan.json").read_text("utf-8"))
     assert list(info["analyses"]) == ["ela"] and info["analyses"]["ela"]["params"]["quality"] == 90
     assert _scan(evidence, out, checkpoint, "--analyses", "ela,clone") == 2
@@ -190,10 +193,12 @@ def test_triage_rows_carry_one_cell_per_analysis(scanned: Path) -> None:
     assert ela is not None and ela.text.startswith("p99 ") and ela.text.endswith(" raw")
     meta = rows["hostile.jpg"].analysis("metadata")
     assert meta is not None and meta.notices + meta.strong >= 1
-    assert not rows["cloned.jpg"].flagged or rows["cloned.jpg"].cells[0].verdict == "manipulated"
+    cloned_row = rows["cloned.jpg"]  # a pair is a lead, not a verdict: flagged as before
+    assert cloned_row.flagged == (cloned_row.cells[0].verdict == "manipulated")
     assert [a.name for a in rows["plain.png"].analyses] == ["clone", "ela", "metadata"]
-    assert rows["plain.png"].analysis("noise") is None
-    assert NOT_RUN == "not run"
+    asked = triage_row(read_records(scanned)["plain.png"], None, None, ["noise", "clone"])
+    assert [a.name for a in asked.analyses] == ["noise", "clone", "ela", "metadata"]
+    assert asked.analyses[0].text == NOT_RUN and asked.analyses[0].sort == -1.0
 
 
 def test_the_scan_result_replays_with_its_analyses(scanned: Path, evidence: Path) -> None:
