@@ -78,7 +78,13 @@ class ModelResult:
 
     heatmap: [H, W] float32 in [0, 1] at the evidence's full resolution.
     mask: heatmap > pixel_threshold.
-    score: image-level probability of manipulation in [0, 1] (see ``engine.decision``).
+    score: image-level score in [0, 1], above 0.5 or θ when the verdict is "manipulated" (see
+        ``engine.decision``); it ranks images but is not a probability.
+    probability: the calibrated probability that the image was manipulated (see
+        ``engine.calibration``: Platt scaling on the validation part, under its mix of tampered
+        and authentic images), or None for a model without a calibration.
+    reliability: what the verdict's threshold does on the test part, in one sentence ("at this
+        threshold: 4 % of authentic camera photographs (1 of 26) ... are flagged"), or "".
     """
 
     name: str
@@ -99,6 +105,8 @@ class ModelResult:
     heatmap: NDArray[np.float32] | None = field(default=None, repr=False)
     mask: NDArray[np.bool_] | None = field(default=None, repr=False)
     image_logit: float | None = None
+    probability: float | None = None
+    reliability: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         skip = {"heatmap", "mask"}

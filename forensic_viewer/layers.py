@@ -720,28 +720,38 @@ def build_layers(
     classic: Mapping[str, AnalysisResult] | None = None,
 ) -> LayerList:
     """The layers for one evidence file: the image, and with an analysis its layers; then the
-    classic analyses' (``classic``; default: those the analysis carries)."""
+    classic analyses' (``classic``; default: those the analysis carries), their maps hidden."""
     layers = LayerList([ImageLayer(evidence.pixels)])
     if analysis is not None:
         add_analysis_layers(layers, analysis)
     if classic is None and analysis is not None:
         classic = analysis.analyses
     if classic:
-        add_classic_layers(layers, classic, select=False)
+        add_classic_layers(layers, classic, show=False)
     return layers
 
 
 def add_classic_layers(
-    layers: LayerList, results: Mapping[str, AnalysisResult], *, select: bool = True
+    layers: LayerList,
+    results: Mapping[str, AnalysisResult],
+    *,
+    show: bool = True,
+    replace: bool = True,
 ) -> list[Layer]:
-    """Add the layers of classic analysis ``results`` (replacing those of the same analyses).
+    """Add the layers of classic analysis ``results``.
 
     Per analysis: its map (:class:`AnalysisLayer`), its picture, its extra maps (hidden) and
-    its clone pairs (shown). The first map added is shown and, with ``select``, selected;
-    every other analysis map is hidden, so one analysis is seen at a time (the layer panel
-    and the compare panes show the others). Returns the layers added.
+    its clone pairs (shown). With ``show`` (the analyst just ran them), the first map added is
+    shown and selected and every other analysis map hidden, so one analysis is seen at a time
+    (the layer panel and the compare panes show the others); without, the maps wait hidden in
+    the list. ``replace``: layers of the same analyses already listed are replaced; without,
+    results already drawn are skipped. Returns the layers added.
     """
-    remove_classic_layers(layers, results)
+    if replace:
+        remove_classic_layers(layers, results)
+    else:
+        drawn = {la.analysis for la in layers}
+        results = {k: r for k, r in results.items() if k not in drawn}
     added: list[Layer] = []
     for name, r in results.items():
         if r.map is not None and r.meaning is not None:
@@ -761,13 +771,13 @@ def add_classic_layers(
             )
         if r.pairs:
             added.append(ClonePairsLayer(f"{name} pairs", r.pairs, analysis=name))
-    shown = next((la for la in added if la.kind == "analysis"), None)
+    shown = next((la for la in added if la.kind == "analysis"), None) if show else None
     if shown is not None:
         for la in layers.of_kind("analysis"):
             la.visible = False
         shown.visible = True
     layers.extend(added)
-    if select and shown is not None:
+    if shown is not None:
         layers.selected = shown
     return added
 

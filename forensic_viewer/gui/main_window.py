@@ -501,6 +501,7 @@ class MainWindow(QMainWindow):
                 and (self.layers.image.pixels is analysis.evidence.pixels)
             ):
                 add_analysis_layers(self.layers, analysis)
+                add_classic_layers(self.layers, analysis.analyses, show=False, replace=False)
                 self._align_for_compare()
             else:
                 self._show_layers(build_layers(analysis.evidence, analysis))

@@ -75,6 +75,7 @@ class ModelSummary:
     precisions: set[str]
     card: ModelCard | None
     files: int = 0
+    reliability: str = ""  # what its θ did on the test part, as a sentence ("" not measured)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -87,6 +88,7 @@ class ModelSummary:
             "threshold": self.threshold,
             "pixel_threshold": self.pixel_threshold,
             "threshold_provenance": self.provenance,
+            "reliability": self.reliability,
             "input_policy": self.input_policy,
             "devices": sorted(self.devices),
             "precisions": sorted(self.precisions),
@@ -146,6 +148,7 @@ class Overview:
             "analysed": sum(r.status == "ok" for r in self.rows),
             "failed": sum(r.status != "ok" for r in self.rows),
             "flagged": sum(r.flagged for r in self.rows),
+            "flagged_by_any": sum(r.flagged_by_any for r in self.rows),
             "evidence_changed": sum(i.status == "mismatch" for i in self.integrity),
             "evidence_unreadable": sum(i.status == "unreadable" for i in self.integrity),
         }
@@ -226,6 +229,7 @@ def overview(
                     devices=set(),
                     precisions=set(),
                     card=e.card,
+                    reliability=str(f.get("reliability", "")),
                 )
             m = models[k]
             m.files += 1

@@ -133,6 +133,10 @@ class HtmlWriter:
             for a in ov.analyses:
                 self._w(f"<h3>{esc(a.name)}</h3>{_kv(T.analysis_summary_rows(a))}")
             self._w("</section>\n")
+        self._w('<section id="limitations"><h2>Limitations</h2>')
+        for line in T.limitations_text(ov):
+            self._w(f"<p>{esc(line)}</p>")
+        self._w("</section>\n")
         self._w(
             '<section id="environment"><h2>Environment and parameters</h2>'
             f"{_kv(T.environment_rows(ov))}</section>\n"

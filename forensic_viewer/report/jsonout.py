@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from engine.files import AtomicFile
+from forensic_viewer.report import text as T
 from forensic_viewer.report.build import ItemFigures, Overview
 from forensic_viewer.report.model import ReportItem
 
@@ -66,6 +67,7 @@ class JsonWriter:
             "figures": ov.options.figures,
             "models": [m.to_dict() for m in ov.models],
             "analyses": [a.to_dict() for a in ov.analyses],
+            "limitations": T.limitations_text(ov),
             "summary": [
                 {**row.to_dict(), "integrity": integ.status}
                 for row, integ in zip(ov.rows, ov.integrity, strict=True)

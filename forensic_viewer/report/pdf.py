@@ -283,6 +283,9 @@ class PdfWriter:
             add(self.p(T.ANALYSES_TEXT, s.body))
             for a in ov.analyses:
                 add(KeepTogether([self.p(a.name, s.h3), self.kv(T.analysis_summary_rows(a))]))
+        add(self.p("Limitations", s.h2))
+        for line in T.limitations_text(ov):
+            add(self.p(line, s.body))
         add(self.p("Environment and parameters", s.h2))
         add(self.kv(T.environment_rows(ov)))
         add(self.p(T.LEGEND_TEXT, s.small))

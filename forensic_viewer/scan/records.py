@@ -160,6 +160,8 @@ class ModelFigures:
     precision: str
     seconds: float
     image_logit: float | None = None
+    probability: float | None = None
+    reliability: str = ""
 
     @classmethod
     def from_result(cls, r: ModelResult) -> ModelFigures:
@@ -169,6 +171,9 @@ class ModelFigures:
     def to_json(self) -> dict[str, Any]:
         d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         d["input_policy"] = dict(self.input_policy)
+        for key in ("probability", "reliability"):  # added by issue 17: absent when not known,
+            if d[key] is None or d[key] == "":  # so earlier rows are written back byte for byte
+                del d[key]
         return d
 
     @classmethod
@@ -191,6 +196,8 @@ class ModelFigures:
             precision=o.text("precision"),
             seconds=o.number("seconds"),
             image_logit=o.number("image_logit", None, nullable=True),
+            probability=o.number("probability", None, nullable=True),
+            reliability=o.text("reliability", ""),
         )
 
     def to_result(self, heatmap: NDArray[np.float32]) -> ModelResult:

@@ -530,9 +530,10 @@ def _analyse(
 
     try:
         analysis = analyzer.analyze(item.evidence, progress=progress, cancel=cancel)
-        if analyses:
-            analysis.analyses = run_analyses(
-                analyses, item.evidence, cancel=cancel, progress=progress
+        if analyses:  # besides those an ensemble had run already
+            todo = [n for n in analyses if n not in analysis.analyses]
+            analysis.analyses.update(
+                run_analyses(todo, item.evidence, cancel=cancel, progress=progress)
             )
     except Cancelled:
         raise

@@ -59,12 +59,16 @@ class Cell:
     verdict: str | None = None
     forged_fraction: float | None = None
     threshold: float | None = None
+    probability: float | None = None  # calibrated (issue 17); None: the model has none
 
     @property
     def text(self) -> str:
-        """``"manipulated 0.93"``, ``"authentic 0.12"`` or ``"not run"``."""
+        """``"manipulated p=0.93"`` (calibrated probability), ``"authentic 0.12"`` (score of an
+        uncalibrated model) or ``"not run"``."""
         if self.status != RAN or self.score is None:
             return NOT_RUN
+        if self.probability is not None:
+            return f"{self.verdict} p={self.probability:.2f}"
         return f"{self.verdict} {self.score:.2f}"
 
 
@@ -170,6 +174,14 @@ class TriageRow:
 
     @property
     def flagged(self) -> bool:
+        """The default verdict: the ensemble's when it ran; without one, whether any model
+        that ran found a manipulation (one model: its verdict)."""
+        if self.ensemble is not None and self.ensemble.status == RAN:
+            return self.ensemble.verdict == MANIPULATED
+        return self.flagged_by_any
+
+    @property
+    def flagged_by_any(self) -> bool:
         """Whether any check that ran (a model or the ensemble) found a manipulation."""
         cells = [*self.cells, *([self.ensemble] if self.ensemble else [])]
         return any(c.status == RAN and c.verdict == MANIPULATED for c in cells)
@@ -191,6 +203,7 @@ class TriageRow:
                 "verdict": c.verdict,
                 "forged_fraction": c.forged_fraction,
                 "threshold": c.threshold,
+                "probability": c.probability,
             }
 
         return {
@@ -208,6 +221,7 @@ class TriageRow:
             "disagreement": self.disagreement,
             "verdicts_disagree": self.verdicts_disagree,
             "flagged": self.flagged,
+            "flagged_by_any": self.flagged_by_any,
             "analyses": {a.name: a.to_dict() for a in self.analyses},
         }
 
@@ -222,6 +236,7 @@ def _cell(name: str, m: ModelRecord | None) -> Cell:
         verdict=m.verdict,
         forged_fraction=float(m.forged_fraction),
         threshold=float(m.threshold),
+        probability=None if m.figures is None else m.figures.probability,
     )
 
 

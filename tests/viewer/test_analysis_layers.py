@@ -129,4 +129,12 @@ def test_an_analysis_carries_its_classic_results_into_its_layers() -> None:
     analysis = Analysis(ev, {}, analyses={"clone": _clone()})
     layers = build_layers(ev, analysis)
     assert [la.name for la in layers] == ["evidence", "clone map", "clone pairs"]
+    assert not layers["clone map"].visible and layers["clone pairs"].visible  # not just run
+    assert layers.selected is None
     assert analysis.to_dict()["analyses"]["clone"]["pairs"][0]["detector"] == "blocks"
+    # results that arrive with a later analysis (an ensemble's) join without redrawing the others
+    before = layers["clone map"]
+    added = add_classic_layers(
+        layers, {"clone": _clone(), "ela": _ela()}, replace=False, show=False
+    )
+    assert added[0].name == "ela map" and layers["clone map"] is before
