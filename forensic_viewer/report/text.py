@@ -35,8 +35,9 @@ LEGEND_TEXT = (
 ANALYSES_TEXT = (
     "Classic analyses measure properties of the file and its pixels (error levels, noise, JPEG "
     "history, copies within the image, metadata). Their maps say what they measure, as stated "
-    "for each; none is a probability of manipulation, and none changes a model's verdict. "
-    "Metadata values are untrusted text from the file."
+    "for each; none is a probability of manipulation. An ensemble whose card says it uses an "
+    "analysis (e.g. the copy-move score) does so in its own verdict; otherwise they change no "
+    "verdict. Metadata values are untrusted text from the file."
 )
 FINDINGS_HEADER = ("Level", "Topic", "Field", "Value", "Note")
 

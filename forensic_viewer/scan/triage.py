@@ -5,9 +5,9 @@ check did not run on the file (a failed file, a model without a result): a missi
 never shown as a pass. Qt-free; the batch dialog turns rows into table items.
 
 Classic analyses (``engine.analyses``) get one :class:`AnalysisCell` each: pairs found, score,
-findings by level or the map's 99th percentile, whichever the analysis has. They never change
-the verdicts or ``flagged``: a clone pair or an editor's name in the EXIF is a lead for the
-analyst, not a decision (fusing them into the verdict is a calibrated rule's job).
+findings by level or the map's 99th percentile, whichever the analysis has. A cell changes no
+verdict nor ``flagged``: a clone pair or an editor's name in the EXIF is a lead for the analyst,
+not a decision (an ensemble that uses an analysis does so in its own, calibrated, verdict).
 
 Model disagreement is the spread of the image-level scores of the models that ran on the file
 (largest minus smallest; needs two models, else None), with a separate flag for verdicts that
