@@ -117,15 +117,18 @@ class ModelResult:
 
 @dataclass
 class Analysis:
-    """Everything found about one evidence file."""
+    """Everything found about one evidence file.
+
+    analyses: the classic analyses run on it, by name (``engine.analyses.AnalysisResult``;
+        typed ``Any`` here because that module imports this one), next to the networks'
+        ``results`` so that the viewer, scans and reports carry both in one object.
+    """
 
     evidence: Evidence
     results: dict[str, ModelResult]
     faces: list[FaceRegion] = field(default_factory=list)
     ensemble: ModelResult | None = None
     seconds: float = 0.0
-    # classic analyses run with the networks (those the ensemble needs), by analysis name:
-    # engine.analyses.AnalysisResult values (typed Any: engine.types imports no analysis code)
     analyses: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -135,6 +138,7 @@ class Analysis:
             "ensemble": None if self.ensemble is None else self.ensemble.to_dict(),
             "faces": [f.to_dict() for f in self.faces],
             "seconds": self.seconds,
+            "analyses": {k: v.to_dict() for k, v in self.analyses.items()},
         }
 
 

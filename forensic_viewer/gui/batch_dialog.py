@@ -69,6 +69,7 @@ from engine.errors import ForensicError
 from engine.formatting import format_duration
 from engine.io import IMAGE_SUFFIXES
 from engine.types import Progress
+from forensic_viewer.gui.analysis_panel import AnalysisChoices
 from forensic_viewer.gui.mailbox import Mailbox
 from forensic_viewer.gui.panels import model_label
 from forensic_viewer.gui.triage_table import TABLE_THUMB, TriageFilter, TriageModel
@@ -97,6 +98,7 @@ class ScanJob:
     models: tuple[str, ...] = ()
     device: str = "auto"
     faces: bool = True
+    analyses: tuple[str, ...] = ()  # classic analyses run on every file as well
 
 
 class ScanWorker(QThread):
@@ -159,7 +161,7 @@ class ScanWorker(QThread):
         self.mailbox.post("windows", p.stage, p.done, p.total)
 
     def _on_file(self, index: int, total: int, record: dict[str, Any]) -> None:
-        row = triage_row(record, self._names, self._ensemble)
+        row = triage_row(record, self._names, self._ensemble, self.job.analyses)
         # analysed now: new, retried, or finished before but changed since (``replaces``)
         analysed = row.key not in self._done_before or "replaces" in record
         self.mailbox.post("file", index, total, analysed, row)
@@ -192,6 +194,7 @@ class ScanWorker(QThread):
                     progress=self._on_progress,
                     cancel=self._should_stop,
                     lock=lock,
+                    analyses=job.analyses,
                 )
         except ScanSettingsMismatch:
             self.mailbox.post(
@@ -334,6 +337,8 @@ class BatchDialog(QDialog):
         self.device.addItems(available_devices())
         if self.device.findText(device) >= 0:
             self.device.setCurrentText(device)
+        self.analyses = AnalysisChoices(checked=())
+        self.analyses.setMaximumHeight(90)
         form = QFormLayout()
         row_in = QHBoxLayout()
         row_in.addWidget(self.folder, 1)
@@ -346,6 +351,7 @@ class BatchDialog(QDialog):
         form.addRow("File types", self.types)
         form.addRow("Models", self.model_list)
         form.addRow("Device", self.device)
+        form.addRow("Classic analyses", self.analyses)
         form.addRow("Output folder", row_out)
 
         self.start_button = QPushButton("Start")
@@ -462,6 +468,7 @@ class BatchDialog(QDialog):
             suffixes=suffixes,
             models=tuple(models),
             device=self.device.currentText(),
+            analyses=tuple(self.analyses.checked()),
         )
         self.summary = None
         if self.worker is not None:
@@ -530,7 +537,8 @@ class BatchDialog(QDialog):
         self.pause_button.setEnabled(on)
         self.pause_button.setText("Pause")
         self.cancel_button.setEnabled(on)
-        for w in (self.folder, self.out, self.types, self.recursive, self.model_list, self.device):
+        for w in (self.folder, self.out, self.types, self.recursive, self.model_list, self.device,
+                  self.analyses):  # fmt: skip
             w.setEnabled(not on)
 
     def show_message(self, text: str) -> None:
@@ -545,7 +553,9 @@ class BatchDialog(QDialog):
         )
 
     def _on_ready(self, names: list[str], ensemble: str | None, device: str) -> None:
-        self.table_model.set_models(names, ensemble)
+        self.table_model.set_models(
+            names, ensemble, self.worker.job.analyses if self.worker else ()
+        )
         if not self.table_model.rowCount():  # sized by the headers: no rows to measure yet
             self.table.resizeColumnsToContents()
             self.table.setColumnWidth(0, TABLE_THUMB + 8)

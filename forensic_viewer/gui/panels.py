@@ -130,6 +130,11 @@ class EvidenceList(QListWidget):
 # --- layers ----------------------------------------------------------------------------------
 
 
+def text_label(text: str) -> QLabel:
+    """A wrapped label that shows ``text`` as it is (never as rich text)."""
+    return QLabel(text, textFormat=Qt.TextFormat.PlainText, wordWrap=True)
+
+
 def _pixmap_from_rgb(rgb: NDArray[np.uint8]) -> QPixmap:
     rgb = np.ascontiguousarray(rgb)
     h, w = rgb.shape[:2]
@@ -145,6 +150,9 @@ class LayerControls(QWidget):
         self._bind = Subscriptions()
         form = QFormLayout(self)
         form.setContentsMargins(4, 4, 4, 4)
+        self.about = text_label(layer.about)  # what a classic analysis's values mean, if one
+        if layer.about:
+            form.addRow("shows", self.about)
         self.opacity = QSlider(Qt.Orientation.Horizontal)
         self.opacity.setRange(0, 100)
         self.opacity.setValue(round(layer.opacity * 100))
@@ -180,13 +188,8 @@ class LayerControls(QWidget):
             text = "\n".join(
                 f"{i + 1}. {FacesLayer.label(f)}  at {f.box}" for i, f in enumerate(layer.faces)
             )
-            faces = QLabel(text or "no face found")
-            faces.setTextFormat(Qt.TextFormat.PlainText)
-            faces.setWordWrap(True)
-            form.addRow("faces", faces)
-            note = QLabel("score: mean heatmap inside the box")
-            note.setTextFormat(Qt.TextFormat.PlainText)
-            form.addRow("", note)
+            form.addRow("faces", text_label(text or "no face found"))
+            form.addRow("", text_label("score: mean heatmap inside the box"))
 
     def _build_mask(self, form: QFormLayout, layer: MaskLayer) -> None:
         self.threshold = QSlider(Qt.Orientation.Horizontal)
@@ -203,9 +206,7 @@ class LayerControls(QWidget):
         row.addWidget(self.threshold_spin)
         form.addRow("threshold", row)
         form.addRow("", reset)
-        self.stats = QLabel()
-        self.stats.setTextFormat(Qt.TextFormat.PlainText)
-        self.stats.setWordWrap(True)
+        self.stats = text_label("")
         form.addRow("mask", self.stats)
         self.show_fill = QCheckBox("fill")
         self.show_contours = QCheckBox("contours")
@@ -421,9 +422,7 @@ class VerdictPanel(QScrollArea):
 
     @staticmethod
     def _label(text: str) -> QLabel:
-        label = QLabel(text)
-        label.setTextFormat(Qt.TextFormat.PlainText)
-        label.setWordWrap(True)
+        label = text_label(text)
         label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         return label
 
@@ -570,9 +569,7 @@ class ModelPanel(QWidget):
         add.clicked.connect(self._pick_file)
         use = QPushButton("Use checked models")
         use.clicked.connect(self._apply)
-        self.status = QLabel()
-        self.status.setTextFormat(Qt.TextFormat.PlainText)
-        self.status.setWordWrap(True)
+        self.status = text_label("")
         row = QHBoxLayout()
         row.addWidget(QLabel("device"))
         row.addWidget(self.device, 1)
