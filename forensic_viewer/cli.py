@@ -180,8 +180,10 @@ def _print_table(records: list[dict[str, Any]]) -> None:
         if "ensemble" in r:
             items[r["ensemble"]["name"] + " (ensemble)"] = r["ensemble"]
         for name, d in items.items():
+            p = r.get("probability", {}).get(name)
+            confidence = f"p {p:.2f} (calibrated)" if p is not None else f"score {d['score']:.3f}"
             print(
-                f"{path}\t{plain(name)}\t{d['verdict']:<11}\tscore {d['score']:.3f}\t"
+                f"{path}\t{plain(name)}\t{d['verdict']:<11}\t{confidence}\t"
                 f"forged {100 * d['forged_fraction']:.2f}%\tθ {d['threshold']:.4g}"
             )
         for name, text in r.get("analyses", {}).items():
@@ -259,6 +261,12 @@ def _scan_and_report(
         # only what the closing table prints: records also hold evidence facts and EXIF text,
         # and a 10,000-file scan must not keep them all
         records.append({k: rec[k] for k in _TABLE_FIELDS if k in rec})
+        details = dict(rec.get("details") or {})
+        if rec.get("ensemble_details") and rec.get("ensemble"):
+            details[rec["ensemble"]["name"] + " (ensemble)"] = rec["ensemble_details"]
+        records[-1]["probability"] = {
+            k: v["probability"] for k, v in details.items() if v.get("probability") is not None
+        }
         if rec.get("analyses"):  # one line each, as the triage table words it
             kept = as_record(rec)
             cells = (analysis_cell(a.name, a) for a in kept.analyses)

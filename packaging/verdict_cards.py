@@ -168,6 +168,87 @@ def write_section(card: Path, section: str) -> None:
     card.write_text(text, encoding="utf-8")
 
 
+def refresh_sha(card: Path, checkpoint: Path) -> None:
+    """The card's ``File SHA-256`` line after the header was rewritten (tensors unchanged)."""
+    from engine.checkpoints import file_sha256
+
+    text = card.read_text(encoding="utf-8")
+    text = re.sub(
+        r"File SHA-256: `[0-9a-f]{64}`", f"File SHA-256: `{file_sha256(checkpoint)}`", text
+    )
+    card.write_text(text, encoding="utf-8")
+
+
+def refresh_ensemble_floor(card: Path, ensemble: Path) -> None:
+    """A new regression floor: the ensemble's heatmap changed with its localization."""
+    sys.path.insert(0, str(ROOT / "packaging"))
+    from model_card import ensemble_sample_figures
+
+    sample, f1, auc = ensemble_sample_figures(ensemble)
+    floor = round(max(0.0, f1 * 0.7), 3)
+    auc_floor = round(0.5 + 0.7 * max(0.0, auc - 0.5), 3)
+    text = card.read_text(encoding="utf-8")
+    text = re.sub(
+        r"regression-floor: .*\n\n\(measured F1 [0-9.]+ and AUC [0-9.]+",
+        f"regression-floor: {sample} pixel-f1 {floor} pixel-auc {auc_floor}\n\n"
+        f"(measured F1 {f1:.3f} and AUC {auc:.3f}",
+        text,
+    )
+    card.write_text(text, encoding="utf-8")
+
+
+OLD_WEIGHTS = "## How the weights were chosen\n"
+OLD_WEIGHTS_NOW = (
+    "## How the weights were chosen before issue 17 (equation 6; replaced, kept for the record)\n"
+)
+
+
+def refresh_ensemble_head(card: Path, ensemble: Path) -> None:
+    """The card's opening paragraph and member table as the ensemble file now is."""
+    ens = json.loads(ensemble.read_text(encoding="utf-8"))
+    stack = ens.get("stacking")
+    rows = "\n".join(
+        f"| {m['model']} | "
+        + (
+            f"{stack['weights'].get(m['model'], 0.0):+.3g}"
+            if stack
+            else f"{m['detection_weight']:g}"
+        )
+        + f" | {m['localization_weight']:g} |"
+        for m in ens["members"]
+    )
+    if stack:
+        rows += "\n" + "\n".join(
+            f"| {k} (classic analysis) | {v:+.3g} | "
+            + (
+                "replaces the heatmap when it finds a pair"
+                if ens.get("localization_analyses")
+                else "0"
+            )
+            + " |"
+            for k, v in stack["weights"].items()
+            if k.startswith("analysis:")
+        )
+    how = (
+        "detection by logistic stacking (a deviation from §3.5's equation 6, see below), "
+        "localization by equation 6"
+        if stack
+        else "equation 6 (`papers/mask2former-ddl.md` §3.5) for detection and localization"
+    )
+    head = (
+        f"**Ensemble** of {len(ens['members'])} bundled networks: {how}. File: `{ensemble.name}`; "
+        f'verdict "manipulated" when the {"probability" if stack else "fused score"} exceeds '
+        f"{ens['threshold']:.4g}; mask = fused heatmap > {ens['pixel_threshold']:g}.\n\n"
+        f"| member | {'stacking weight' if stack else 'detection weight'} | localization weight |\n"
+        f"| --- | --- | --- |\n{rows}\n\n"
+    )
+    text = card.read_text(encoding="utf-8")
+    start = text.index("\n\n") + 2  # after the title
+    end = text.index("## How the weights")
+    text = text[:start] + head + text[end:]
+    card.write_text(text.replace(OLD_WEIGHTS, OLD_WEIGHTS_NOW), encoding="utf-8")
+
+
 def main(report_path: str) -> int:
     report = json.loads(Path(report_path).read_text(encoding="utf-8"))
     for name, c in report["models"].items():
@@ -175,12 +256,15 @@ def main(report_path: str) -> int:
         if card.is_file():
             extra = f"\n{DEVIATIONS[name]}\n" if name in DEVIATIONS else ""
             write_section(card, model_section(name, c) + extra)
+            refresh_sha(card, MODELS / f"{name}.safetensors")
             print(f"wrote the verdict section of {card}")
     for file_name, e in report["ensembles"].items():
         name = file_name.removesuffix(".ensemble.json")
         card = MODELS / f"{name}.md"
         if card.is_file():
             write_section(card, ensemble_section(name, e, report["models"]))
+            refresh_ensemble_floor(card, MODELS / file_name)
+            refresh_ensemble_head(card, MODELS / file_name)
             print(f"wrote the verdict section of {card}")
     return 0
 
