@@ -134,10 +134,24 @@ def describe_model(path: str | Path) -> ModelEntry:
 
 
 def default_choice(extra: Iterable[str | Path] = ()) -> list[Path]:
-    """What is used when nothing is chosen: every bundled checkpoint and the first ensemble
-    found in the search folders."""
+    """What is used when nothing is chosen: the first ensemble found in the search folders and
+    the bundled checkpoints it names; with no ensemble, every bundled checkpoint.
+
+    A bundled network the default ensemble leaves out (issue 17: one whose detection is at
+    chance on validation and whose heatmap does not help) is still installed and can be
+    chosen by name; it is just not run on every file. An ensemble file that cannot be read
+    keeps every bundled checkpoint (the assembly then reports the file).
+    """
     extra = list(extra)
-    return catalog.default_models(extra) + catalog.discover_ensembles(extra)[:1]
+    bundled = catalog.default_models(extra)
+    ensembles = catalog.discover_ensembles(extra)[:1]
+    if not ensembles:
+        return bundled
+    try:
+        wanted = {Path(p).resolve() for p in _read_ensemble(ensembles[0])[1]}
+    except (ForensicError, ValueError, KeyError):
+        return bundled + ensembles
+    return [p for p in bundled if p.resolve() in wanted] + ensembles
 
 
 def resolve_models(specs: Sequence[str] | None) -> tuple[list[str], list[str]]:

@@ -62,7 +62,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from engine import sizing
-from engine.decision import RULES
+from engine.decision import AGGREGATES, RULES
 from engine.errors import CheckpointError
 from engine.files import AtomicFile
 from engine.models.layers import state_mismatch
@@ -107,6 +107,12 @@ class DecisionRule:
     pixel_threshold: heatmap threshold that makes the mask.
     provenance: where θ came from, in words (shown to the analyst with every verdict).
     details: the figures behind θ (e.g. p_real_max, p_fake_min, data set, split, date).
+    aggregate: how the logit rule's per-window image logits become the image logit when the
+        image is larger than one window: ``max`` (the most suspicious window decides; grows
+        with the number of windows, so false alarms grow with image size) or ``mean`` (does not
+        grow with size; see docs/VERDICTS.md). Older checkpoints have ``max``.
+    calibration: a :class:`engine.calibration.Calibration` as a dict (Platt scaling of the
+        rule's statistic to a probability, and the measured reliability), or empty.
     """
 
     rule: str = "forged_fraction"
@@ -114,6 +120,8 @@ class DecisionRule:
     pixel_threshold: float = 0.5
     provenance: str = "default, not calibrated"
     details: dict[str, Any] = field(default_factory=dict)
+    aggregate: str = "max"
+    calibration: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -135,6 +143,7 @@ class CheckpointMeta:
         for part in ("training", "metrics"):
             data[part] = _finite_or_null(data[part])
         data["decision"]["details"] = _finite_or_null(data["decision"]["details"])
+        data["decision"]["calibration"] = _finite_or_null(data["decision"]["calibration"])
         return json.dumps(data, sort_keys=True)
 
     @classmethod
@@ -156,6 +165,7 @@ class CheckpointMeta:
                 policy["size"] = tuple(policy["size"])
             decision = DecisionRule(**(data.get("decision") or {}))
             decision.details = _finite_or_null(dict(decision.details))
+            decision.calibration = _finite_or_null(dict(decision.calibration))
             return cls(
                 architecture=str(data["architecture"]),
                 config=dict(data["config"]),
@@ -232,6 +242,10 @@ def decision_problem(rule: DecisionRule) -> str | None:
             return f"{label} must be a finite number in [0, 1], got {value!r}"
     if not isinstance(rule.provenance, str) or not isinstance(rule.details, dict):
         return "decision provenance must be text and its details an object"
+    if rule.aggregate not in AGGREGATES:
+        return f"image-logit aggregate must be one of {AGGREGATES}, got {rule.aggregate!r}"
+    if not isinstance(rule.calibration, dict):
+        return "decision calibration must be an object"
     return None
 
 

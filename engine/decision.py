@@ -9,7 +9,15 @@ Two rules, chosen per checkpoint (``DecisionRule.rule``):
   p / (p + θ): monotone in p (rankings and AUC are those of p), exactly 0.5 at the calibrated
   threshold, and above 0.5 exactly when the verdict is "manipulated".
 - ``logit``: the image is manipulated when sigmoid(image logit) > θ; the score is that
-  sigmoid.
+  sigmoid. On an image larger than one window the network gives one logit per window;
+  ``aggregate`` says how they become the image logit (:func:`aggregate_logits`): the largest
+  (``max``, what the bundled models did before issue 17) rises with the number of windows, so
+  an authentic 12 MP photograph of 165 windows scored far above the same camera's 1 MP one;
+  the mean (``mean``) does not, and ranked CASIA images as well (docs/VERDICTS.md).
+
+Each rule has a *statistic* (:func:`statistic`): the image logit, or the logit of the forged
+fraction. It is what a calibration (:mod:`engine.calibration`) turns into a probability and
+what a stacked ensemble weighs, because unlike the score it does not depend on θ.
 """
 
 from __future__ import annotations
@@ -22,6 +30,8 @@ from numpy.typing import NDArray
 MANIPULATED = "manipulated"
 AUTHENTIC = "authentic"
 RULES = ("forged_fraction", "logit")
+AGGREGATES = ("max", "mean")
+FRACTION_FLOOR = 1e-4  # forged fractions are clipped to [floor, 1 - floor] before their logit
 
 
 @dataclass(frozen=True)
@@ -68,6 +78,29 @@ def decide(
     return Decision(
         score=score, verdict=MANIPULATED if manipulated else AUTHENTIC, forged_fraction=p
     )
+
+
+def aggregate_logits(logits: NDArray[np.floating], how: str) -> float:
+    """The image logit from per-window logits (see module docstring)."""
+    values = np.asarray(logits, dtype=np.float64).ravel()
+    if values.size == 0:
+        raise ValueError("no window logits to aggregate")
+    if how == "max":
+        return float(values.max())
+    if how == "mean":
+        return float(values.mean())
+    raise ValueError(f"aggregate must be one of {AGGREGATES}, got {how!r}")
+
+
+def statistic(rule: str, forged: float, image_logit: float | None) -> float:
+    """The θ-free quantity behind a rule's score: the image logit (``logit``) or
+    logit(clip(forged fraction)) (``forged_fraction``)."""
+    if rule == "logit":
+        if image_logit is None:
+            raise ValueError("the 'logit' rule needs a network with an image logit")
+        return float(image_logit)
+    p = min(max(float(forged), FRACTION_FLOOR), 1.0 - FRACTION_FLOOR)
+    return float(np.log(p / (1.0 - p)))
 
 
 def midpoint_threshold(

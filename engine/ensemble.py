@@ -17,6 +17,24 @@ An ensemble is a small JSON file, ``NAME.ensemble.json``::
 numbers in [0, 1e6] (:data:`MAX_WEIGHT`), thresholds finite numbers in [0, 1]. The fused verdict is
 "manipulated" when the fused score exceeds ``threshold``; every member's score is already on a
 scale where its own verdict flips at 0.5 or at its calibrated θ (see ``engine.decision``).
+
+Two optional blocks go beyond the paper (issue 17 and 19; docs/VERDICTS.md says why):
+
+- ``"stacking": {"bias": b, "weights": {"crfd-net-compact": w1, "analysis:clone": w2, ...},
+  "fitted_on": "..."}``: detection by logistic regression instead of equation 6. The score is
+  σ(b + Σ w_k · x_k), where x_k is a member's θ-free statistic (its image logit, or the logit
+  of its forged fraction: :func:`engine.decision.statistic`) or a classic analysis's score
+  (``analysis:NAME``, :mod:`engine.analyses`). Fitted on the validation part, the score is then
+  itself a calibrated probability, and a weight says how much a member adds given the others
+  (equation 6's weights cannot: a member at chance still pulls the mean towards 0.5). The
+  members' ``detection_weight`` is not used when stacking is present.
+- ``"localization_analyses": {"clone": "replace"}``: when the copy-move analysis finds a pair,
+  its map of both copies replaces the fused heatmap (measured on the validation part: copy-move
+  pixel F1 up, splices unchanged); otherwise the fused heatmap stands.
+- ``"calibration"``: the measured reliability of the verdict (:mod:`engine.calibration`; for a
+  stacked ensemble a = 1, b = 0: the score is already the probability).
+
+The analyses an ensemble names are run by :class:`engine.pipeline.Analyzer` with the networks.
 """
 
 from __future__ import annotations
@@ -24,15 +42,21 @@ from __future__ import annotations
 import json
 import math
 import numbers
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from engine.decision import AUTHENTIC, MANIPULATED, forged_fraction
+from engine.calibration import Calibration, logit, sigmoid
+from engine.decision import AUTHENTIC, MANIPULATED, forged_fraction, statistic
 from engine.errors import CheckpointError
 from engine.types import ModelResult
+
+if TYPE_CHECKING:
+    from engine.analyses import AnalysisResult
 
 ENSEMBLE_SUFFIX = ".ensemble.json"  # every ensemble file's name ends so; checkpoints never do
 MAX_WEIGHT = 1e6  # a member weight beyond this is a typo, and sums of such weights overflow
@@ -49,6 +73,25 @@ class Member:
     localization_weight: float = 1.0
 
 
+ANALYSIS_PREFIX = "analysis:"  # a stacking weight on a classic analysis's score
+LOCALIZATION_MODES = ("replace",)
+
+
+@dataclass(frozen=True)
+class Stacking:
+    """Logistic detection over members' statistics and analyses' scores (module docstring)."""
+
+    bias: float
+    weights: dict[str, float]
+    fitted_on: str = ""
+
+    @property
+    def analyses(self) -> list[str]:
+        return [
+            k.removeprefix(ANALYSIS_PREFIX) for k in self.weights if k.startswith(ANALYSIS_PREFIX)
+        ]
+
+
 @dataclass
 class Ensemble:
     name: str
@@ -58,6 +101,17 @@ class Ensemble:
     description: str = ""
     path: Path | None = None
     resolved: dict[str, str] = field(default_factory=dict)  # member model -> result name
+    stacking: Stacking | None = None
+    localization_analyses: dict[str, str] = field(default_factory=dict)
+    calibration: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def analyses(self) -> list[str]:
+        """The classic analyses this ensemble needs, in a fixed order."""
+        names = set(self.localization_analyses)
+        if self.stacking is not None:
+            names.update(self.stacking.analyses)
+        return sorted(names)
 
     def __post_init__(self) -> None:
         if not self.members:
@@ -74,8 +128,25 @@ class Ensemble:
                 raise ValueError(
                     f"ensemble '{self.name}': {label} must be a finite number in [0, 1], got {t!r}"
                 )
-        if sum(m.detection_weight for m in self.members) <= 0:
+        if self.stacking is None and sum(m.detection_weight for m in self.members) <= 0:
             raise ValueError(f"ensemble '{self.name}': detection weights sum to 0")
+        if self.stacking is not None:
+            models = {m.model for m in self.members}
+            for key, w in self.stacking.weights.items():
+                if not _finite_number(w) or abs(w) > MAX_WEIGHT:
+                    raise ValueError(f"ensemble '{self.name}': stacking weight {key}={w!r}")
+                if not key.startswith(ANALYSIS_PREFIX) and key not in models:
+                    raise ValueError(
+                        f"ensemble '{self.name}': stacking weight on '{key}', not a member"
+                    )
+            if not _finite_number(self.stacking.bias) or abs(self.stacking.bias) > MAX_WEIGHT:
+                raise ValueError(f"ensemble '{self.name}': stacking bias {self.stacking.bias!r}")
+        for name, mode in self.localization_analyses.items():
+            if mode not in LOCALIZATION_MODES:
+                raise ValueError(
+                    f"ensemble '{self.name}': localization of '{name}' must be one of "
+                    f"{LOCALIZATION_MODES}, got {mode!r}"
+                )
         if sum(m.localization_weight for m in self.members) <= 0:
             raise ValueError(f"ensemble '{self.name}': localization weights sum to 0")
 
@@ -85,6 +156,7 @@ class Ensemble:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             members = [Member(**m) for m in data["members"]]
+            stack = data.get("stacking")
             return cls(
                 name=str(data.get("name") or path.name.removesuffix(ENSEMBLE_SUFFIX)),
                 members=members,
@@ -92,6 +164,17 @@ class Ensemble:
                 pixel_threshold=float(data.get("pixel_threshold", 0.5)),
                 description=str(data.get("description", "")),
                 path=path,
+                stacking=None
+                if stack is None
+                else Stacking(
+                    bias=float(stack["bias"]),
+                    weights={str(k): float(v) for k, v in dict(stack["weights"]).items()},
+                    fitted_on=str(stack.get("fitted_on", "")),
+                ),
+                localization_analyses={
+                    str(k): str(v) for k, v in dict(data.get("localization_analyses") or {}).items()
+                },
+                calibration=dict(data.get("calibration") or {}),
             )
         except OSError as e:
             raise CheckpointError(path, f"cannot read ensemble file ({e.strerror or e})") from e
@@ -108,20 +191,60 @@ class Ensemble:
             out.append(str(p) if p.is_file() else m.model)
         return out
 
-    def combine(self, results: dict[str, ModelResult]) -> ModelResult:
-        """Equation (6) over the members' results (keyed by result name)."""
+    def combine(
+        self,
+        results: dict[str, ModelResult],
+        analyses: Mapping[str, AnalysisResult] | None = None,
+    ) -> ModelResult:
+        """Equation (6) (or the stacking) over the members' results (keyed by result name)
+        and the classic analyses it names (keyed by analysis name)."""
+        analyses = analyses or {}
         picked: list[tuple[Member, ModelResult]] = []
         for m in self.members:
             key = self.resolved.get(m.model, m.model)
             if key not in results:
                 raise KeyError(f"ensemble '{self.name}' needs a result of model '{key}'")
             picked.append((m, results[key]))
-        score = weighted_mean([r.score for _, r in picked], [m.detection_weight for m, _ in picked])
+        for name in self.analyses:
+            if name not in analyses:
+                raise KeyError(f"ensemble '{self.name}' needs the '{name}' analysis")
+        if self.stacking is not None:
+            by_model = {m.model: r for m, r in picked}
+            z = self.stacking.bias
+            for key, w in self.stacking.weights.items():
+                if key.startswith(ANALYSIS_PREFIX):
+                    x = analyses[key.removeprefix(ANALYSIS_PREFIX)].output.score or 0.0
+                else:
+                    r = by_model[key]
+                    x = statistic(r.rule, r.forged_fraction, r.image_logit)
+                z += w * x
+            score = float(sigmoid(z))
+            how = (
+                f"logistic stacking of member statistics and analysis scores (bias "
+                f"{self.stacking.bias:.3g}; "
+                + ", ".join(f"{k} {w:+.3g}" for k, w in self.stacking.weights.items())
+                + ")"
+            )
+        else:
+            score = weighted_mean(
+                [r.score for _, r in picked], [m.detection_weight for m, _ in picked]
+            )
+            how = (
+                "weighted mean of member scores (detection weights "
+                + ", ".join(f"{r.name}={m.detection_weight:g}" for m, r in picked)
+                + ")"
+            )
         heat = fuse_heatmaps(
             [r.heatmap for _, r in picked], [m.localization_weight for m, _ in picked]
         )
+        replaced = ""
+        for name, _mode in self.localization_analyses.items():  # "replace", the one mode
+            out = analyses[name].output
+            if out.map is not None and (out.score or 0.0) > 0.0:
+                heat, replaced = out.map.astype(np.float32), name
         mask = heat > self.pixel_threshold
         first = picked[0][1]
+        calibration = Calibration.from_dict(self.calibration)
         return ModelResult(
             name=self.name,
             architecture="ensemble",
@@ -134,18 +257,26 @@ class Ensemble:
             threshold=self.threshold,
             pixel_threshold=self.pixel_threshold,
             threshold_provenance=(
-                "weighted mean of member scores (detection weights "
-                + ", ".join(f"{r.name}={m.detection_weight:g}" for m, r in picked)
-                + "; localization weights "
+                how
+                + "; heatmap: weighted mean (localization weights "
                 + ", ".join(f"{r.name}={m.localization_weight:g}" for m, r in picked)
                 + ")"
+                + (
+                    f"; the heatmap is the {replaced} analysis's map (it found a pair)"
+                    if replaced
+                    else ""
+                )
             ),
-            input_policy={"members": [r.name for _, r in picked]},
+            input_policy={"members": [r.name for _, r in picked], "analyses": self.analyses},
             device=first.device,
             precision=first.precision,
             seconds=sum(r.seconds for _, r in picked),
             heatmap=heat,
             mask=mask,
+            probability=None
+            if calibration is None
+            else calibration.probability(float(logit(score))),
+            reliability="" if calibration is None else calibration.reliability.sentence(),
         )
 
 

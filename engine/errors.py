@@ -9,6 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 
+class Cancelled(Exception):
+    """Raised between steps (window batches, analysis stages) when the cancel callback returns
+    True. Not a user's error: the work was asked to stop. Here, rather than in
+    ``engine.tiling`` (which re-exports it), so that torch-free code can catch it."""
+
+
 class ForensicError(Exception):
     """Base class: a problem with a file or an argument that the user can fix."""
 

@@ -23,14 +23,16 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
+from typing import Any
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from numpy.typing import NDArray
 
+from engine.calibration import Calibration
 from engine.checkpoints import LoadedModel, load_checkpoint
-from engine.decision import decide
+from engine.decision import aggregate_logits, decide, statistic
 from engine.devices import autocast, precision_for, resolve_device
 from engine.errors import ModelOutputError
 from engine.fastpath import TilePlan, plan_for
@@ -84,6 +86,9 @@ class Analyzer:
         self.exact = exact
         self.runtime = RuntimeChoice(runtime)
         self._runners: dict[tuple[str, tuple[int, int] | None], Runner] = {}
+        # Each window's (or tile's) image logit from the last heatmap() of each model, for
+        # studying image-level rules (trainer/verdict.py); not part of a result.
+        self.window_logits: dict[str, NDArray[np.float32]] = {}
         self.precision = precision_for(self.device, mixed_precision)
         self.window = window
         self.stride = stride
@@ -123,11 +128,22 @@ class Analyzer:
             results[loaded.name] = self._run_one(loaded, evidence, progress, cancel, shared)
         analysis = Analysis(evidence=evidence, results=results)
         if self.ensemble is not None:
-            analysis.ensemble = self.ensemble.combine(results)  # type: ignore[attr-defined]
+            for name in self.ensemble.analyses:  # type: ignore[attr-defined]
+                analysis.analyses[name] = self._run_analysis(name, evidence, progress, cancel)
+            analysis.ensemble = self.ensemble.combine(results, analysis.analyses)  # type: ignore[attr-defined]
         if self.faces is not None:
             analysis.faces = self.faces.find(evidence, results)  # type: ignore[attr-defined]
         analysis.seconds = time.perf_counter() - t0
         return analysis
+
+    @staticmethod
+    def _run_analysis(
+        name: str, evidence: Evidence, progress: ProgressFn | None, cancel: CancelFn | None
+    ) -> Any:
+        """One classic analysis the ensemble needs (e.g. ``clone``), with progress and Cancel."""
+        from engine.analyses import run_analysis
+
+        return run_analysis(name, evidence, cancel=cancel, progress=progress)
 
     def plan(self, loaded: LoadedModel) -> TilePlan:
         """How ``loaded`` is tiled: the fast path's rule, or the exact path (``exact=True``,
@@ -217,8 +233,9 @@ class Analyzer:
             heat = fused[0].numpy()
         logit = None
         if with_image and image_logits:
-            # Whole-image logit under windows or window-sized tiles: the most suspicious decides.
-            logit = float(torch.cat(image_logits).max())
+            windows = torch.cat(image_logits).numpy().astype(np.float32)
+            self.window_logits[loaded.name] = windows
+            logit = aggregate_logits(windows, loaded.meta.decision.aggregate)
         return np.clip(heat, 0.0, 1.0).astype(np.float32), logit
 
     def prepare(self) -> None:
@@ -280,7 +297,15 @@ class Analyzer:
         rule = loaded.meta.decision
         mask = heat > rule.pixel_threshold
         decision = decide(rule.rule, mask, rule.threshold, logit)
+        calibration = Calibration.from_dict(rule.calibration)
+        probability = (
+            None
+            if calibration is None
+            else calibration.probability(statistic(rule.rule, decision.forged_fraction, logit))
+        )
         policy = asdict(loaded.meta.input_policy)
+        if logit is not None:
+            policy["image_logit"] = rule.aggregate  # how window logits became the image's
         if policy["mode"] == "window":
             plan = self.plan(loaded)
             if plan.tiling is Tiling.SLIDING:
@@ -310,6 +335,8 @@ class Analyzer:
             heatmap=heat,
             mask=mask,
             image_logit=logit,
+            probability=probability,
+            reliability=calibration.reliability.sentence() if calibration is not None else "",
         )
 
 

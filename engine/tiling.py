@@ -41,13 +41,10 @@ import torch
 import torch.nn.functional as F
 from numpy.typing import NDArray
 
+from engine.errors import Cancelled
 from engine.preprocess import normalize
 
 Predictor = Callable[[torch.Tensor], torch.Tensor]
-
-
-class Cancelled(Exception):
-    """Raised between window batches when the cancel callback returns True."""
 
 
 class Weighting(StrEnum):

@@ -78,7 +78,13 @@ class ModelResult:
 
     heatmap: [H, W] float32 in [0, 1] at the evidence's full resolution.
     mask: heatmap > pixel_threshold.
-    score: image-level probability of manipulation in [0, 1] (see ``engine.decision``).
+    score: image-level score in [0, 1], above 0.5 or θ when the verdict is "manipulated" (see
+        ``engine.decision``); it ranks images but is not a probability.
+    probability: the calibrated probability that the image was manipulated (see
+        ``engine.calibration``: Platt scaling on the validation part, under its mix of tampered
+        and authentic images), or None for a model without a calibration.
+    reliability: what the verdict's threshold does on the test part, in one sentence ("at this
+        threshold: 4 % of authentic camera photographs (1 of 26) ... are flagged"), or "".
     """
 
     name: str
@@ -99,6 +105,8 @@ class ModelResult:
     heatmap: NDArray[np.float32] | None = field(default=None, repr=False)
     mask: NDArray[np.bool_] | None = field(default=None, repr=False)
     image_logit: float | None = None
+    probability: float | None = None
+    reliability: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         skip = {"heatmap", "mask"}
@@ -109,13 +117,19 @@ class ModelResult:
 
 @dataclass
 class Analysis:
-    """Everything found about one evidence file."""
+    """Everything found about one evidence file.
+
+    analyses: the classic analyses run on it, by name (``engine.analyses.AnalysisResult``;
+        typed ``Any`` here because that module imports this one), next to the networks'
+        ``results`` so that the viewer, scans and reports carry both in one object.
+    """
 
     evidence: Evidence
     results: dict[str, ModelResult]
     faces: list[FaceRegion] = field(default_factory=list)
     ensemble: ModelResult | None = None
     seconds: float = 0.0
+    analyses: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -124,6 +138,7 @@ class Analysis:
             "ensemble": None if self.ensemble is None else self.ensemble.to_dict(),
             "faces": [f.to_dict() for f in self.faces],
             "seconds": self.seconds,
+            "analyses": {k: v.to_dict() for k, v in self.analyses.items()},
         }
 
 

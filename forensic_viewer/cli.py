@@ -3,6 +3,7 @@
     forensic-viewer [IMAGE_OR_FOLDER ...] [--model M ...] [--device D]   open the viewer
     forensic-viewer analyze IMAGE ... --out DIR [--model M ...] [--device D] [--window P --stride S]
     forensic-viewer scan FOLDER --out DIR [--model M ...] [--recursive] [--jobs N]
+        analyze and scan take [--analyses ela,noise,clone,...|all]: classic analyses too
         analyze and scan take [--exact]: the paper's sliding-window path (the slow reference)
         analyze and scan also take [--report html,pdf] [--examiner NAME] [--case-id ID]
         [--notes TEXT]: reports (with a JSON sidecar) of the files analysed, written to --out
@@ -64,6 +65,13 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stride", type=int, help="sliding-window step S (default: the checkpoint's)")
     p.add_argument("--batch-size", type=int, default=8, help="windows per forward pass")
     p.add_argument("--no-faces", action="store_true", help="skip face detection")
+    p.add_argument(
+        "--analyses",
+        default="",
+        metavar="LIST",
+        help="classic analyses to run as well, comma-separated (clone, ela, jpeg-dq, "
+        "jpeg-ghost, jpeg-tables, metadata, noise) or 'all'; see docs/ANALYSES.md",
+    )
     p.add_argument(
         "--exact",
         action="store_true",
@@ -204,13 +212,27 @@ def _print_table(records: list[dict[str, Any]]) -> None:
         if "ensemble" in r:
             items[r["ensemble"]["name"] + " (ensemble)"] = r["ensemble"]
         for name, d in items.items():
+            p = r.get("probability", {}).get(name)
+            confidence = f"p {p:.2f} (calibrated)" if p is not None else f"score {d['score']:.3f}"
             print(
-                f"{path}\t{plain(name)}\t{d['verdict']:<11}\tscore {d['score']:.3f}\t"
+                f"{path}\t{plain(name)}\t{d['verdict']:<11}\t{confidence}\t"
                 f"forged {100 * d['forged_fraction']:.2f}%\tθ {d['threshold']:.4g}"
             )
+        for name, text in r.get("analyses", {}).items():
+            print(f"{path}\t{plain(name)}\t{plain(text)}")
 
 
 _TABLE_FIELDS = ("path", "status", "error", "models", "ensemble")
+
+
+def _analyses(args: argparse.Namespace) -> tuple[str, ...]:
+    """The --analyses names, checked before any model is loaded."""
+    from engine.analyses import parse_analyses
+
+    try:
+        return parse_analyses(getattr(args, "analyses", "") or "")
+    except ValueError as e:
+        raise UsageError(f"--analyses: {e}") from e
 
 
 def _run_files(
@@ -224,11 +246,12 @@ def _run_files(
     from forensic_viewer.scan.results import ResultIndex
 
     formats = _report_formats(args)
+    analyses = _analyses(args)
     with OutputLock(args.out, command=f"forensic-viewer {args.command}") as lock:
         files = list_files(ResultIndex(args.out))
         analyzer = build_analyzer(args)
         try:
-            return _scan_and_report(args, files, source, analyzer, formats, lock)
+            return _scan_and_report(args, files, source, analyzer, formats, lock, analyses)
         except (UsageError, ForensicError, OSError, KeyboardInterrupt):
             raise
         except Exception as e:  # a bug in the scan itself: one line here, the rest in scan.log
@@ -257,8 +280,11 @@ def _scan_and_report(
     analyzer: Any,
     formats: tuple[str, ...],
     lock: OutputLock,
+    analyses: tuple[str, ...] = (),
 ) -> int:
+    from forensic_viewer.scan.records import as_record
     from forensic_viewer.scan.run import run_scan
+    from forensic_viewer.scan.triage import analysis_cell
 
     bar = ProgressBar(len(files), sys.stderr.isatty())
     records: list[dict[str, Any]] = []
@@ -267,6 +293,16 @@ def _scan_and_report(
         # only what the closing table prints: records also hold evidence facts and EXIF text,
         # and a 10,000-file scan must not keep them all
         records.append({k: rec[k] for k in _TABLE_FIELDS if k in rec})
+        details = dict(rec.get("details") or {})
+        if rec.get("ensemble_details") and rec.get("ensemble"):
+            details[rec["ensemble"]["name"] + " (ensemble)"] = rec["ensemble_details"]
+        records[-1]["probability"] = {
+            k: v["probability"] for k, v in details.items() if v.get("probability") is not None
+        }
+        if rec.get("analyses"):  # one line each, as the triage table words it
+            kept = as_record(rec)
+            cells = (analysis_cell(a.name, a) for a in kept.analyses)
+            records[-1]["analyses"] = {c.name: c.text for c in cells}
         bar.file_done(i, rec.get("status") == "ok")
 
     try:
@@ -274,7 +310,14 @@ def _scan_and_report(
             from forensic_viewer.scan.pool import run_pool_scan
 
             summary = run_pool_scan(
-                files, analyzer, args.out, jobs=args.jobs, source=source, on_file=on_file, lock=lock
+                files,
+                analyzer,
+                args.out,
+                jobs=args.jobs,
+                source=source,
+                on_file=on_file,
+                lock=lock,
+                analyses=analyses,
             )
         else:
             summary = run_scan(
@@ -285,6 +328,7 @@ def _scan_and_report(
                 on_file=on_file,
                 progress=bar.windows,
                 lock=lock,
+                analyses=analyses,
             )
     finally:
         bar.close()

@@ -15,22 +15,31 @@ for free (visibility, opacity, which outlines to show) never re-render.
 
 Layers (bottom to top): the evidence image; a heatmap per model and for the ensemble; a mask
 per model (heatmap > a live threshold, starting at the model's calibrated pixel threshold); the
-model agreement (per pixel, the share of models whose mask is on); the detected faces.
+model agreement (per pixel, the share of models whose mask is on); the detected faces; then per
+classic analysis (``engine.analyses``, :func:`add_classic_layers`) its map, its picture for the
+analyst, its extra maps and its clone pairs. An analysis layer carries what its values mean
+(``meaning``): the panels, the read-out and the reports say "raw values" where they are, never
+"probability of manipulation".
+
+Long file: the layer types of networks and classic analyses live together, so that one list,
+one read-out and one set of visibility rules serve both (the point of treating them alike).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import NDArray
 
+from engine.analyses import AnalysisResult, ClonePair, MapMeaning, MapScale
 from engine.types import Analysis, Evidence, FaceRegion
 from forensic_viewer import overlays
 from forensic_viewer.events import EmitterGroup, Event, Subscriptions
 from forensic_viewer.overlays import MaskRender, Raster
+from forensic_viewer.wording import scale_words
 
 MODEL_COLORS: tuple[tuple[int, int, int], ...] = (
     (255, 64, 64),
@@ -171,6 +180,14 @@ class Layer:
         """The raster drawn for this layer (None when not rendered yet or not raster-drawn)."""
         return None
 
+    cell: int = 1  # the raster holds one value per cell x cell evidence pixels
+    analysis: str | None = None  # the classic analysis the layer shows, if any
+
+    @property
+    def about(self) -> str:
+        """What the layer shows, in words for its controls ("" when its name says it)."""
+        return ""
+
 
 class ImageLayer(Layer):
     """The evidence pixels [H, W, 3] RGB, opaque, at the bottom."""
@@ -204,7 +221,7 @@ class HeatmapLayer(Layer):
         name: str,
         heatmap: NDArray[np.float32],
         *,
-        model: str,
+        model: str | None,
         colormap: str = "inferno",
         visible: bool = True,
         opacity: float = 0.5,
@@ -385,6 +402,121 @@ class FacesLayer(Layer):
         return " · ".join(parts)
 
 
+class AnalysisLayer(HeatmapLayer):
+    """The main map of a classic analysis, coloured like a heatmap, with what its values mean.
+
+    values: [h, w] float32 in [0, 1], one per ``cell`` x ``cell`` evidence pixels (1: full
+        resolution). A map of regions (``meaning.scale`` region) is drawn transparent outside
+        them (in the colormap's colour for 1: viridis' yellow); raw values and regions get
+        another default colormap than probabilities, so they do not look like a network's
+        heatmap.
+    """
+
+    kind = "analysis"
+
+    def __init__(
+        self,
+        name: str,
+        values: NDArray[np.float32],
+        *,
+        analysis: str,
+        meaning: MapMeaning,
+        readout_name: str | None = None,
+        cell: int = 1,
+        colormap: str | None = None,
+        visible: bool = False,
+        opacity: float = 0.6,
+    ) -> None:
+        if colormap is None:
+            colormap = "inferno" if meaning.scale == MapScale.PROBABILITY else "viridis"
+        super().__init__(
+            name, values, model=None, colormap=colormap, visible=visible, opacity=opacity
+        )
+        self.analysis = analysis
+        self.meaning = meaning
+        self.cell = int(cell)
+        self.readout_name = readout_name or analysis
+
+    @property
+    def about(self) -> str:
+        m = self.meaning
+        return f"{m.label} ({scale_words(m.scale)}). Unit: {m.unit}. High: {m.high}."
+
+    def _render_fn(self) -> Callable[[], Any]:
+        values, colormap = self.heatmap, self._colormap
+        if self.meaning.scale == MapScale.REGION:
+            return lambda: overlays.region_raster(values, colormap)
+        return lambda: overlays.heatmap_raster(values, colormap)
+
+    def value_at(self, x: int, y: int) -> float:
+        h, w = self.heatmap.shape
+        return float(self.heatmap[min(y // self.cell, h - 1), min(x // self.cell, w - 1)])
+
+
+class AnalysisMapLayer(AnalysisLayer):
+    """An extra map of a classic analysis (e.g. the JPEG ghost at one quality), hidden at
+    first; in the read-out only while shown."""
+
+    kind = "analysis-map"
+
+
+class PictureLayer(Layer):
+    """A classic analysis's picture for the analyst [H, W, 3] RGB (e.g. amplified error
+    levels, the noise residual), opaque: a raw display, never a probability."""
+
+    kind = "analysis-picture"
+
+    def __init__(
+        self, name: str, pixels: NDArray[np.uint8], *, analysis: str, visible: bool = False
+    ) -> None:
+        super().__init__(name, visible=visible)
+        self.pixels = pixels
+        self.analysis = analysis
+
+    @property
+    def about(self) -> str:
+        return (
+            f"the {self.analysis} analysis's picture for the eye (raw values, amplified: "
+            "not a probability of manipulation)"
+        )
+
+    def _render_fn(self) -> Callable[[], Any]:
+        pixels = self.pixels
+        return lambda: overlays.image_raster(pixels)
+
+    def raster(self) -> Raster | None:
+        return self._rendered
+
+
+class ClonePairsLayer(Layer):
+    """Copy pairs found by a classic analysis: both boxes of each, joined by a line."""
+
+    kind = "pairs"
+
+    def __init__(
+        self, name: str, pairs: Sequence[ClonePair], *, analysis: str, visible: bool = True
+    ) -> None:
+        super().__init__(name, visible=visible)
+        self.pairs = list(pairs)
+        self.analysis = analysis
+
+    @property
+    def about(self) -> str:
+        n = len(self.pairs)
+        return (
+            f"{n} pair{'s' if n != 1 else ''} of copies: source box, target box and the line "
+            "joining them (which copy is the original cannot be told from the pixels)"
+        )
+
+    @staticmethod
+    def label(i: int, pair: ClonePair) -> str:
+        """One line per pair: number, transform and support."""
+        return (
+            f"pair {i}: rotation {pair.rotation_deg + 0.0:.1f}°, scale {pair.scale:.3f}, "
+            f"{pair.matches} {pair.detector} matches, correlation {pair.correlation:.2f}"
+        )
+
+
 # --- the list --------------------------------------------------------------------------
 
 
@@ -397,13 +529,17 @@ class PixelReadout:
     rgb: tuple[int, int, int]
     heat: dict[str, float]
     agreement: float | None = None
+    analyses: dict[str, tuple[float, str]] = field(default_factory=dict)  # value, map scale
 
     def text(self) -> str:
+        """Coordinates, RGB, each model's heatmap, the agreement, then each classic analysis's
+        value with its scale (``ela 0.125 raw``), so raw values never read as probabilities."""
         r, g, b = self.rgb
         parts = [f"x {self.x}  y {self.y}", f"RGB {r} {g} {b}"]
         parts += [f"{name} {value:.3f}" for name, value in self.heat.items()]
         if self.agreement is not None:
             parts.append(f"agreement {self.agreement:.0%}")
+        parts += [f"{name} {v:.3f} {scale}" for name, (v, scale) in self.analyses.items()]
         return "   ".join(parts)
 
 
@@ -496,11 +632,11 @@ class LayerList:
         self._unlinks.append(link_layers(layers, attributes))
 
     def align_visibility_by_kind(
-        self, kinds: Sequence[str] = ("heatmap", "mask")
+        self, kinds: Sequence[str] = ("heatmap", "mask", "analysis", "pairs")
     ) -> dict[Layer, bool]:
         """For each kind, show every layer of it if any is shown (so side-by-side panes, one
-        per model, all draw the kinds the analyst has switched on). Returns the visibility
-        before, for :meth:`restore_visibility`."""
+        per model or classic analysis, all draw the kinds the analyst has switched on).
+        Returns the visibility before, for :meth:`restore_visibility`."""
         before = {la: la.visible for la in self._layers}
         for kind in kinds:
             layers = self.of_kind(kind)
@@ -534,7 +670,12 @@ class LayerList:
             (la.share_at(col, row) for la in self._layers if isinstance(la, AgreementLayer)),
             None,
         )
-        return PixelReadout(col, row, rgb, heat, agreement)  # type: ignore[arg-type]
+        classic = {
+            la.readout_name: (la.value_at(col, row), str(la.meaning.scale))
+            for la in self._layers
+            if isinstance(la, AnalysisLayer) and (la.kind == "analysis" or la.visible)
+        }
+        return PixelReadout(col, row, rgb, heat, agreement, classic)  # type: ignore[arg-type]
 
     def magnify(self, x: float, y: float, radius: int) -> NDArray[np.uint8] | None:
         """RGB [2r+1, 2r+1, 3] of the visible layers around scene point (x, y) (for a
@@ -543,7 +684,7 @@ class LayerList:
         if image is None:
             return None
         overlays_drawn = [
-            (raster, la.opacity)
+            (raster, la.opacity, la.cell)
             for la in self._layers
             if la.visible and la.kind != "image" and (raster := la.raster()) is not None
         ]
@@ -573,12 +714,85 @@ def link_layers(layers: Sequence[Layer], attributes: Sequence[str]) -> Callable[
 # --- from an analysis ----------------------------------------------------------------------
 
 
-def build_layers(evidence: Evidence, analysis: Analysis | None = None) -> LayerList:
-    """The layers for one evidence file: the image, and with an analysis its layers."""
+def build_layers(
+    evidence: Evidence,
+    analysis: Analysis | None = None,
+    classic: Mapping[str, AnalysisResult] | None = None,
+) -> LayerList:
+    """The layers for one evidence file: the image, and with an analysis its layers; then the
+    classic analyses' (``classic``; default: those the analysis carries), their maps hidden."""
     layers = LayerList([ImageLayer(evidence.pixels)])
     if analysis is not None:
         add_analysis_layers(layers, analysis)
+    if classic is None and analysis is not None:
+        classic = analysis.analyses
+    if classic:
+        add_classic_layers(layers, classic, show=False)
     return layers
+
+
+def add_classic_layers(
+    layers: LayerList,
+    results: Mapping[str, AnalysisResult],
+    *,
+    show: bool = True,
+    replace: bool = True,
+) -> list[Layer]:
+    """Add the layers of classic analysis ``results``.
+
+    Per analysis: its map (:class:`AnalysisLayer`), its picture, its extra maps (hidden) and
+    its clone pairs (shown). With ``show`` (the analyst just ran them), the first map added is
+    shown and selected and every other analysis map hidden, so one analysis is seen at a time
+    (the layer panel and the compare panes show the others); without, the maps wait hidden in
+    the list. ``replace``: layers of the same analyses already listed are replaced; without,
+    results already drawn are skipped. Returns the layers added.
+    """
+    if replace:
+        remove_classic_layers(layers, results)
+    else:
+        drawn = {la.analysis for la in layers}
+        results = {k: r for k, r in results.items() if k not in drawn}
+    added: list[Layer] = []
+    for name, r in results.items():
+        if r.map is not None and r.meaning is not None:
+            added.append(AnalysisLayer(f"{name} map", r.map, analysis=name, meaning=r.meaning))
+        if r.display is not None:
+            added.append(PictureLayer(f"{name} picture", r.display, analysis=name))
+        for m in r.layers:
+            added.append(
+                AnalysisMapLayer(
+                    f"{name}: {m.name}",
+                    m.values,
+                    analysis=name,
+                    meaning=m.meaning,
+                    readout_name=m.name,
+                    cell=m.cell,
+                )
+            )
+        if r.pairs:
+            added.append(ClonePairsLayer(f"{name} pairs", r.pairs, analysis=name))
+    shown = next((la for la in added if la.kind == "analysis"), None) if show else None
+    if shown is not None:
+        for la in layers.of_kind("analysis"):
+            la.visible = False
+        shown.visible = True
+    layers.extend(added)
+    if shown is not None:
+        layers.selected = shown
+    return added
+
+
+def remove_classic_layers(layers: LayerList, names: Iterable[str]) -> None:
+    """Take the layers of the classic analyses ``names`` out of ``layers``."""
+    gone = set(names)
+    for la in layers:
+        if la.analysis is not None and la.analysis in gone:
+            layers.remove(la)
+
+
+def classic_sources(layers: LayerList) -> list[str]:
+    """The classic analyses with a map in ``layers``, in their order (for compare panes)."""
+    return [la.analysis for la in layers.of_kind("analysis") if la.analysis is not None]
 
 
 def add_analysis_layers(layers: LayerList, analysis: Analysis) -> None:

@@ -12,6 +12,13 @@ is the one Qt's raster painter draws without converting. The functions run on a 
 
 The mask is ``heatmap > threshold`` (strict), as ``engine.pipeline`` makes it, so at a model's
 calibrated pixel threshold the forged fraction here equals the one of the analysis.
+
+Classic analyses (``engine.analyses``) are drawn by the same rules: their maps through a
+colormap (:func:`heatmap_raster`; a map of regions transparent outside them,
+:func:`region_raster`), possibly one value per ``cell`` x ``cell`` pixels (the canvas stretches
+such a raster over the evidence, the magnifier indexes it per cell), and clone pairs as two
+boxes joined by a line between their centres (:func:`pair_link`, in the ``PAIR_*`` colours),
+on screen and in the reports' figures alike.
 """
 
 from __future__ import annotations
@@ -36,6 +43,11 @@ COLORMAPS: dict[str, int | None] = {
     "gray": None,
 }
 MAX_OUTLINED = 500  # regions whose contour and box are drawn; the largest ones, by area
+# A clone pair in one colour of its own (orange: not a model's, the ensemble's magenta, the faces'
+# cyan or green, nor the reports' cyan mask outline): the boxes solid, the joining line dashed.
+PAIR_SOURCE_RGB = (255, 140, 0)  # a clone pair's source box
+PAIR_TARGET_RGB = (255, 140, 0)  # ... its target box (which copy is the original is unknown)
+PAIR_LINK_RGB = (255, 140, 0)  # ... and the line joining them
 
 
 @functools.cache
@@ -84,6 +96,26 @@ def heatmap_raster(heatmap: NDArray[np.float32], colormap: str) -> Raster:
     """A heatmap [H, W] in [0, 1] coloured by ``colormap``, opaque (the layer has the opacity)."""
     lut = _bgra_lut(colormap_lut(colormap), np.full(256, 255, np.uint8))
     return _apply_lut(to_u8(heatmap), lut)
+
+
+def region_raster(values: NDArray[np.float32], colormap: str, alpha: float = 0.55) -> Raster:
+    """A map of regions (1 inside, 0 outside; values between as they come): the colormap's
+    colour at each value, transparent at 0 so the evidence shows around the regions."""
+    a = np.rint(np.linspace(0.0, 255.0 * alpha, 256)).astype(np.uint8)
+    a[1:] = np.maximum(a[1:], round(255 * alpha))  # any value above 0 shows fully
+    return _apply_lut(to_u8(values), _bgra_lut(colormap_lut(colormap), a))
+
+
+def box_centre(box: tuple[float, float, float, float]) -> tuple[float, float]:
+    """Centre of an (x, y, w, h) box in scene coordinates."""
+    x, y, w, h = box
+    return (x + w / 2.0, y + h / 2.0)
+
+
+def pair_link(pair: object) -> tuple[tuple[float, float], tuple[float, float]]:
+    """The line drawn between a clone pair's copies: from the centre of its ``source_box`` to
+    the centre of its ``target_box`` (``engine.analyses.ClonePair`` or anything with both)."""
+    return box_centre(pair.source_box), box_centre(pair.target_box)  # type: ignore[attr-defined]
 
 
 def threshold_mask(heatmap: NDArray[np.float32], threshold: float) -> NDArray[np.uint8]:
@@ -221,13 +253,14 @@ def legend(colormap: str, width: int = 256, height: int = 14) -> NDArray[np.uint
 
 def composite_patch(
     base: NDArray[np.uint8],
-    overlays: list[tuple[Raster, float]],
+    overlays: list[tuple[Raster, float]] | list[tuple[Raster, float, int]],
     x: int,
     y: int,
     radius: int,
 ) -> NDArray[np.uint8]:
     """RGB [2r+1, 2r+1, 3] around pixel (x, y): ``base`` RGB with premultiplied ``overlays``
-    (raster, opacity) blended on top in order; outside the image is black. For the magnifier.
+    (raster, opacity[, cell]) blended on top in order; outside the image is black. A raster
+    with a ``cell`` > 1 holds one value per cell x cell pixels. For the magnifier.
     """
     size = 2 * radius + 1
     h, w = base.shape[:2]
@@ -238,8 +271,14 @@ def composite_patch(
         return out.astype(np.uint8)
     dst = (slice(sy0 - y0, sy1 - y0), slice(sx0 - x0, sx1 - x0))
     out[dst] = base[sy0:sy1, sx0:sx1]
-    for raster, opacity in overlays:
-        patch = raster[sy0:sy1, sx0:sx1].astype(np.float32) * opacity
+    for raster, opacity, *rest in overlays:
+        cell = rest[0] if rest else 1
+        if cell == 1:
+            patch = raster[sy0:sy1, sx0:sx1].astype(np.float32) * opacity
+        else:
+            rows = np.minimum(np.arange(sy0, sy1) // cell, raster.shape[0] - 1)
+            cols = np.minimum(np.arange(sx0, sx1) // cell, raster.shape[1] - 1)
+            patch = raster[np.ix_(rows, cols)].astype(np.float32) * opacity
         rgb = patch[..., 2::-1]  # B, G, R -> R, G, B, premultiplied
         a = patch[..., 3:4] / 255.0
         out[dst] = rgb + out[dst] * (1.0 - a)

@@ -65,3 +65,14 @@ def policy_text(policy: Mapping[str, Any]) -> str:
         size = policy.get("size") or ()
         return f"whole image resized to fit {' x '.join(map(str, size))}"
     return "—"
+
+
+def scale_words(scale: object) -> str:
+    """How to read a classic analysis's map of this scale (``engine.analyses.MapScale``), in
+    the words of the viewer's panels and every report format: raw values and regions are
+    never a probability of manipulation."""
+    return {
+        "raw": "raw values, not a probability of manipulation",
+        "probability": "probability of the event named, not of manipulation",
+        "region": "1 inside the regions found, 0 elsewhere",
+    }.get(str(scale), str(scale))

@@ -212,6 +212,10 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("checkpoints", type=Path, nargs="+", help="checkpoints (.safetensors)")
     a.add_argument("--out", type=Path, required=True, help="the averaged .safetensors to write")
 
+    from trainer import verdict, verdict_features
+
+    verdict.add_parser(sub)
+    verdict_features.add_parser(sub)
     s = sub.add_parser("synth", help="make synthetic forgeries with exact masks")
     s.add_argument(
         "src", type=Path, nargs="?", help="folder of authentic photographs (--kind photos)"
@@ -302,6 +306,14 @@ def main(argv: list[str] | None = None) -> int:
             from trainer.check import run as run_check
 
             return run_check(args)
+        if args.command == "verdict":
+            from trainer.verdict import run as run_verdict
+
+            return run_verdict(args)
+        if args.command == "features":
+            from trainer.verdict_features import run as run_features
+
+            return run_features(args)
         return _cmd_synth(args)
     except (ForensicError, UsageError) as e:
         print(f"forensic-train {args.command}: error: {e}", file=sys.stderr)

@@ -11,6 +11,7 @@ import importlib
 import pkgutil
 
 from engine.analyses.base import (
+    ALL,
     AnalysisMap,
     AnalysisResult,
     AnalysisSpec,
@@ -22,10 +23,13 @@ from engine.analyses.base import (
     MapScale,
     Output,
     Provenance,
+    analysis_settings,
     create_analysis,
     get_analysis_spec,
     list_analyses,
+    parse_analyses,
     register_analysis,
+    run_analyses,
     run_analysis,
 )
 
@@ -34,6 +38,7 @@ for _info in pkgutil.iter_modules(__path__):
         importlib.import_module(f"{__name__}.{_info.name}")
 
 __all__ = [
+    "ALL",
     "AnalysisMap",
     "AnalysisResult",
     "AnalysisSpec",
@@ -45,9 +50,12 @@ __all__ = [
     "MapScale",
     "Output",
     "Provenance",
+    "analysis_settings",
     "create_analysis",
     "get_analysis_spec",
     "list_analyses",
+    "parse_analyses",
     "register_analysis",
+    "run_analyses",
     "run_analysis",
 ]

@@ -25,7 +25,7 @@ import hashlib
 import math
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -33,8 +33,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from engine.errors import EvidenceError
-from engine.tiling import Cancelled
+from engine.errors import Cancelled, EvidenceError
 from engine.types import Evidence, Progress
 
 ProgressFn = Callable[[Progress], None]
@@ -506,6 +505,60 @@ def run_analysis(
     return create_analysis(name, **dict(params or {})).run(
         evidence, data=data, cancel=cancel, progress=progress
     )
+
+
+ALL = "all"  # the word that chooses every registered analysis (``--analyses all``)
+
+
+def parse_analyses(text: str | Iterable[str]) -> tuple[str, ...]:
+    """``"ela,clone"`` -> ``("ela", "clone")``; ``"all"`` -> every registered analysis.
+
+    Names keep the order given (duplicates dropped); an empty choice is ``()``. Raises
+    ``ValueError`` naming the registered analyses for a name that is not one.
+    """
+    parts = text.split(",") if isinstance(text, str) else list(text)
+    names = [p.strip() for p in parts if p.strip()]
+    if ALL in names:
+        return tuple(list_analyses())
+    known = list_analyses()
+    bad = [n for n in names if n not in known]
+    if bad:
+        raise ValueError(
+            f"unknown analysis {', '.join(map(repr, bad))}; choose from {', '.join(known)} "
+            f"or '{ALL}'"
+        )
+    return tuple(dict.fromkeys(names))
+
+
+def analysis_settings(names: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Per analysis of ``names``: its implementation's version and default parameters (JSON):
+    what a scan records so that results of other analyses or settings are not mixed."""
+    out = {}
+    for n in names:
+        spec = get_analysis_spec(n)
+        params = json_safe(dataclasses.asdict(spec.defaults))
+        out[n] = {"version": spec.provenance.version, "params": params}
+    return out
+
+
+def run_analyses(
+    names: Iterable[str],
+    evidence: Evidence,
+    *,
+    data: bytes | None = None,
+    cancel: CancelFn | None = None,
+    progress: ProgressFn | None = None,
+) -> dict[str, AnalysisResult]:
+    """Run the analyses ``names`` (default parameters) on ``evidence`` one after the other.
+
+    The file's bytes are read (and their SHA-256 checked) once, when one of them needs them.
+    ``progress`` gets each analysis's own :class:`Progress` (``stage`` = its name). Raises
+    :class:`Cancelled` when ``cancel()`` turns True, ``EvidenceError`` when the file changed.
+    """
+    chosen = [create_analysis(n) for n in names]
+    if data is None and any(a.spec.needs_file for a in chosen):
+        data = Context(evidence, "reading the file", cancel=cancel).file_bytes()
+    return {a.name: a.run(evidence, data=data, cancel=cancel, progress=progress) for a in chosen}
 
 
 def _check_output(name: str, out: Output, evidence: Evidence) -> None:

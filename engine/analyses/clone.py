@@ -51,10 +51,10 @@ from engine.types import Evidence
 
 @dataclass(frozen=True)
 class CloneParams:
-    max_side: int = 1280  # working resolution: longest side in pixels (larger images shrink)
+    max_side: int = 1536  # working resolution: longest side in pixels (larger images shrink)
     # keypoints
     keypoints: bool = True  # run the SIFT detector
-    max_keypoints: int = 6000  # SIFT keeps the strongest this many
+    max_keypoints: int = 8000  # SIFT keeps the strongest this many
     sift_contrast: float = (
         0.02  # SIFT contrastThreshold (OpenCV default 0.04: too few on small images)
     )

@@ -74,6 +74,7 @@ from engine.errors import ForensicError
 from engine.formatting import format_duration
 from engine.io import IMAGE_SUFFIXES
 from engine.types import Progress
+from forensic_viewer.gui.analysis_panel import AnalysisChoices
 from forensic_viewer.gui.mailbox import Mailbox
 from forensic_viewer.gui.panels import model_label
 from forensic_viewer.gui.triage_table import TABLE_THUMB, TriageFilter, TriageModel
@@ -103,6 +104,7 @@ class ScanJob:
     models: tuple[str, ...] = ()
     device: str = "auto"
     faces: bool = True
+    analyses: tuple[str, ...] = ()  # classic analyses run on every file as well
     exact: bool = False  # the paper's sliding-window path (the slow reference)
     jobs: int = 1  # worker processes (forensic_viewer.scan.pool); 1: this process
 
@@ -167,7 +169,7 @@ class ScanWorker(QThread):
         self.mailbox.post("windows", p.stage, p.done, p.total)
 
     def _on_file(self, index: int, total: int, record: dict[str, Any]) -> None:
-        row = triage_row(record, self._names, self._ensemble)
+        row = triage_row(record, self._names, self._ensemble, self.job.analyses)
         # analysed now: new, retried, or finished before but changed since (``replaces``)
         analysed = row.key not in self._done_before or "replaces" in record
         self.mailbox.post("file", index, total, analysed, row)
@@ -218,6 +220,7 @@ class ScanWorker(QThread):
             "on_file": self._on_file,
             "cancel": self._should_stop,
             "lock": lock,
+            "analyses": job.analyses,
         }
         if job.jobs > 1:
             return run_pool_scan(
@@ -357,6 +360,8 @@ class BatchDialog(QDialog):
         self.device.addItems(available_devices())
         if self.device.findText(device) >= 0:
             self.device.setCurrentText(device)
+        self.analyses = AnalysisChoices(checked=())
+        self.analyses.setMaximumHeight(90)
         self.exact = QCheckBox("exact sliding-window path (slow reference)")
         self.exact.setChecked(exact)
         self.exact.setToolTip(
@@ -379,11 +384,9 @@ class BatchDialog(QDialog):
         self.jobs = QSpinBox()
         self.jobs.setRange(1, cpu_cores())
         self.jobs.setValue(1)
-        self.jobs.setToolTip(
-            "processes that analyse files side by side, each with its own copy of the models "
-            "(memory) and cores / N threads; 1: the scan runs in the viewer's process"
-        )
+        self.jobs.setToolTip("processes analysing files side by side, each with its own models")
         form.addRow("Worker processes", self.jobs)
+        form.addRow("Classic analyses", self.analyses)
         form.addRow("Output folder", row_out)
 
         self.start_button = QPushButton("Start")
@@ -500,6 +503,7 @@ class BatchDialog(QDialog):
             suffixes=suffixes,
             models=tuple(models),
             device=self.device.currentText(),
+            analyses=tuple(self.analyses.checked()),
             exact=self.exact.isChecked(),
             jobs=self.jobs.value(),
         )
@@ -571,7 +575,7 @@ class BatchDialog(QDialog):
         self.pause_button.setText("Pause")
         self.cancel_button.setEnabled(on)
         choices = (self.folder, self.out, self.types, self.recursive, self.model_list)
-        for w in (*choices, self.device, self.exact, self.jobs):
+        for w in (*choices, self.device, self.analyses, self.exact, self.jobs):
             w.setEnabled(not on)
 
     def show_message(self, text: str) -> None:
@@ -586,7 +590,9 @@ class BatchDialog(QDialog):
         )
 
     def _on_ready(self, names: list[str], ensemble: str | None, device: str) -> None:
-        self.table_model.set_models(names, ensemble)
+        self.table_model.set_models(
+            names, ensemble, self.worker.job.analyses if self.worker else ()
+        )
         if not self.table_model.rowCount():  # sized by the headers: no rows to measure yet
             self.table.resizeColumnsToContents()
             self.table.setColumnWidth(0, TABLE_THUMB + 8)

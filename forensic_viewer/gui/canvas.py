@@ -5,7 +5,8 @@ its filter (the compare panes show one model's layers each). Each layer gets a v
 subscribes to the layer's events and only moves data into graphics items: rasters arrive
 rendered (see ``forensic_viewer.gui.workers.LayerRenderer``) and are wrapped in a QImage without a
 copy; outlines are polylines drawn with cosmetic pens so they stay one or two screen pixels
-wide at any zoom.
+wide at any zoom. A classic analysis's map with one value per cell of pixels is drawn stretched
+over the evidence; clone pairs are drawn linked (:class:`PairsVisual`).
 
 Navigation: the mouse wheel zooms about the cursor, dragging pans (pyqtgraph's ViewBox),
 :meth:`Canvas.fit` shows the whole evidence and :meth:`Canvas.actual_size` one evidence pixel
@@ -23,11 +24,18 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
-from PySide6.QtWidgets import QGraphicsItem, QGraphicsRectItem, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QGraphicsLineItem, QGraphicsRectItem, QWidget
 
 from forensic_viewer.events import Event, Subscriptions
-from forensic_viewer.layers import FacesLayer, Layer, LayerList, MaskLayer
-from forensic_viewer.overlays import Polylines, Raster
+from forensic_viewer.layers import ClonePairsLayer, FacesLayer, Layer, LayerList, MaskLayer
+from forensic_viewer.overlays import (
+    PAIR_LINK_RGB,
+    PAIR_SOURCE_RGB,
+    PAIR_TARGET_RGB,
+    Polylines,
+    Raster,
+    pair_link,
+)
 
 BACKGROUND = QColor(40, 42, 46)
 FACE_COLOR = QColor(80, 220, 255)
@@ -37,14 +45,17 @@ class RasterItem(pg.GraphicsObject):
     """Draws a premultiplied BGRA array [H, W, 4] over (0, 0)-(W, H), without copying it.
 
     Pixels are drawn sharp (nearest neighbour) when zoomed in, so the analyst sees the real
-    pixels, and smoothed when zoomed out.
+    pixels, and smoothed when zoomed out. With ``stretch``, the array is drawn over the
+    (0, 0)-(width, height) given whatever its size (a classic analysis's map with one value
+    per cell of pixels).
     """
 
-    def __init__(self, width: int = 0, height: int = 0) -> None:
+    def __init__(self, width: int = 0, height: int = 0, *, stretch: bool = False) -> None:
         super().__init__()
         self._array: Raster | None = None
         self._image: QImage | None = None
         self._rect = QRectF(0, 0, width, height)
+        self._stretch = stretch
 
     def set_array(self, array: Raster | None) -> None:
         if array is None:
@@ -52,7 +63,7 @@ class RasterItem(pg.GraphicsObject):
         else:
             array = np.ascontiguousarray(array)
             h, w = array.shape[:2]
-            if (w, h) != (self._rect.width(), self._rect.height()):
+            if not self._stretch and (w, h) != (self._rect.width(), self._rect.height()):
                 self.prepareGeometryChange()
                 self._rect = QRectF(0, 0, w, h)
             self._array = array  # the QImage below borrows this memory
@@ -122,7 +133,7 @@ class RasterVisual(LayerVisual):
 
     def __init__(self, layer: Layer, view: pg.ViewBox, shape: tuple[int, int]) -> None:
         super().__init__(layer, view)
-        self.raster = RasterItem(shape[1], shape[0])
+        self.raster = RasterItem(shape[1], shape[0], stretch=layer.cell != 1)
         self._add(self.raster, bounds=layer.kind == "image")
         self._on("rendered", self._on_rendered)
         self.raster.set_array(layer.raster())
@@ -189,12 +200,56 @@ class FacesVisual(LayerVisual):
             self._add(label)
 
 
+class PairsVisual(LayerVisual):
+    """Clone pairs drawn linked: the source box, the target box, a line between their centres
+    and the pair's number at both boxes (colours of :mod:`forensic_viewer.overlays`, as in the
+    reports). The tooltip of each item gives the pair's transform and support."""
+
+    layer: ClonePairsLayer
+
+    def __init__(self, layer: ClonePairsLayer, view: pg.ViewBox) -> None:
+        super().__init__(layer, view)
+        self.links: list[QGraphicsLineItem] = []
+        self.boxes: list[tuple[QGraphicsRectItem, QGraphicsRectItem]] = []
+        for i, pair in enumerate(layer.pairs, start=1):
+            tip = ClonePairsLayer.label(i, pair)
+            rects = []
+            for box, rgb in (
+                (pair.source_box, PAIR_SOURCE_RGB),
+                (pair.target_box, PAIR_TARGET_RGB),
+            ):
+                x, y, w, h = box
+                rect = QGraphicsRectItem(QRectF(x, y, w, h))
+                rect.setPen(_cosmetic(QColor(*rgb), 2))
+                rect.setToolTip(tip)
+                self._add(rect)
+                rects.append(rect)
+                label = pg.TextItem(str(i), color=QColor(*rgb), anchor=(0, 1))
+                label.setPos(QPointF(x, y))
+                self._add(label)
+            (x0, y0), (x1, y1) = pair_link(pair)
+            line = QGraphicsLineItem(x0, y0, x1, y1)
+            line.setPen(_cosmetic(QColor(*PAIR_LINK_RGB), 2, Qt.PenStyle.DashLine))
+            line.setToolTip(tip)
+            self._add(line)
+            self.links.append(line)
+            self.boxes.append((rects[0], rects[1]))
+
+
+def _cosmetic(color: QColor, width: float, style: Qt.PenStyle = Qt.PenStyle.SolidLine) -> QPen:
+    pen = QPen(color, width, style)
+    pen.setCosmetic(True)  # the same screen width at any zoom
+    return pen
+
+
 def make_visual(layer: Layer, view: pg.ViewBox, shape: tuple[int, int]) -> LayerVisual:
     """The visual that draws ``layer`` (``shape``: the evidence's height and width)."""
     if isinstance(layer, MaskLayer):
         return MaskVisual(layer, view, shape)
     if isinstance(layer, FacesLayer):
         return FacesVisual(layer, view)
+    if isinstance(layer, ClonePairsLayer):
+        return PairsVisual(layer, view)
     return RasterVisual(layer, view, shape)
 
 

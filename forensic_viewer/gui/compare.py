@@ -1,24 +1,44 @@
-"""Side-by-side comparison: one pane per model, the ensemble and optionally the original.
+"""Side-by-side comparison: one pane per model, the ensemble, each classic analysis and
+optionally the original, each pane's content selectable.
 
 Every pane is a :class:`~forensic_viewer.gui.canvas.Canvas` over the same layer list, filtered to
-its model's layers (plus the faces), so the panes share the layer settings by construction;
-zoom and pan are linked through pyqtgraph's view linking, so moving one moves all. Each pane's
-title gives the model's score and verdict.
+one source's layers (a model's plus the faces, or a classic analysis's map and pairs), so the
+panes share the layer settings by construction; zoom and pan are linked through pyqtgraph's
+view linking, so moving one moves all. Each pane's title gives the model's score and verdict,
+or what the analysis's values are (raw values are called so); its chooser shows any other
+source in that pane instead.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from engine.types import Analysis, ModelResult
 from forensic_viewer.gui.canvas import Canvas
 from forensic_viewer.gui.panels import GREEN, RED
-from forensic_viewer.layers import Layer, LayerList
+from forensic_viewer.layers import AnalysisLayer, ClonePairsLayer, Layer, LayerList
 from forensic_viewer.wording import plain
+
+SCALE_SHORT = {
+    "raw": "raw values, not a probability",
+    "probability": "probability of its event, not of manipulation",
+    "region": "regions found",
+}
 
 
 def pane_title(name: str, result: ModelResult | None) -> str:
@@ -28,20 +48,104 @@ def pane_title(name: str, result: ModelResult | None) -> str:
     return f"{name} — {result.verdict} · score {result.score:.3f}"
 
 
+@dataclass(frozen=True)
+class Source:
+    """What one pane shows: the evidence alone, a model's (or the ensemble's) layers, or a
+    classic analysis's layers."""
+
+    kind: Literal["original", "model", "analysis"]
+    name: str
+    title: str
+    color: QColor | None = None
+
+    def accept(self) -> Callable[[Layer], bool]:
+        """Layers drawn in the pane: the image, plus the source's own (a model's with the faces)."""
+        kind, name = self.kind, self.name
+
+        def accept(layer: Layer) -> bool:
+            if layer.kind == "image":
+                return True
+            if kind == "model":
+                return layer.model == name or layer.kind == "faces"
+            return kind == "analysis" and layer.analysis == name
+
+        return accept
+
+
+def compare_sources(layers: LayerList, analysis: Analysis | None) -> list[Source]:
+    """Every source the panes can show: the original, each model, the ensemble, then each
+    classic analysis with a map in ``layers``."""
+    out = [Source("original", "original", "original")]
+    if analysis is not None:
+        results = list(analysis.results.items())
+        if analysis.ensemble is not None:
+            results.append((f"{analysis.ensemble.name} (ensemble)", analysis.ensemble))
+        for label, r in results:
+            color = RED if r.verdict == "manipulated" else GREEN
+            out.append(Source("model", r.name, pane_title(label, r), color))
+    for la in layers.of_kind("analysis"):
+        assert isinstance(la, AnalysisLayer) and la.analysis is not None
+        pairs = sum(
+            len(p.pairs) for p in layers.of_kind("pairs") if isinstance(p, ClonePairsLayer)
+            if p.analysis == la.analysis
+        )  # fmt: skip
+        extra = f" · {pairs} pair{'s' if pairs != 1 else ''}" if pairs else ""
+        title = f"{la.analysis} — {SCALE_SHORT.get(str(la.meaning.scale), '')}{extra}"
+        out.append(Source("analysis", la.analysis, title))
+    return out
+
+
 class ComparePane(QWidget):
-    """A titled canvas showing one model's layers (or only the evidence)."""
+    """A titled canvas showing one source's layers; the chooser switches to another source."""
 
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.title = QLabel(plain(title))
         self.title.setTextFormat(Qt.TextFormat.PlainText)
-        self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.title.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        # a long title must not widen the pane (and the window): its end is cut, whole in the
+        # tooltip
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.chooser = QComboBox()
+        self.chooser.setToolTip("show another model or analysis in this pane")
         self.canvas = Canvas()
+        self.source: Source | None = None
+        self._layers: LayerList | None = None
+        self._sources: list[Source] = []
+        header = QHBoxLayout()
+        header.addWidget(self.title, 1)
+        header.addWidget(self.chooser)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(1, 1, 1, 1)
         layout.setSpacing(1)
-        layout.addWidget(self.title)
+        layout.addLayout(header)
         layout.addWidget(self.canvas, 1)
+        self.chooser.currentIndexChanged.connect(self._on_chosen)
+
+    def set_sources(self, layers: LayerList, sources: list[Source], current: Source) -> None:
+        self._layers, self._sources = layers, sources
+        blocked = self.chooser.blockSignals(True)
+        self.chooser.clear()
+        self.chooser.addItems([plain(s.name) for s in sources])
+        self.chooser.setCurrentIndex(sources.index(current))
+        self.chooser.blockSignals(blocked)
+        self.show_source(current)
+
+    def show_source(self, source: Source) -> None:
+        """Draw ``source``'s layers in this pane (the views stay linked)."""
+        self.source = source
+        self.title.setText(plain(source.title))
+        self.title.setToolTip(plain(source.title))
+        self.title.setStyleSheet("" if source.color is None else f"color: {source.color.name()};")
+        self.canvas.set_layers(self._layers, source.accept())
+
+    def choose(self, name: str) -> None:
+        """Show the source called ``name`` (as the chooser does)."""
+        self.chooser.setCurrentIndex([s.name for s in self._sources].index(name))
+
+    def _on_chosen(self, index: int) -> None:
+        if 0 <= index < len(self._sources):
+            self.show_source(self._sources[index])
 
 
 class CompareView(QWidget):
@@ -62,28 +166,21 @@ class CompareView(QWidget):
     def set_content(
         self, layers: LayerList | None, analysis: Analysis | None, *, original: bool = True
     ) -> None:
-        """One pane per model of ``analysis`` (and its ensemble), plus the evidence alone when
-        ``original``; all showing ``layers``."""
+        """One pane per model of ``analysis`` (and its ensemble) and per classic analysis with
+        a map in ``layers``, plus the evidence alone when ``original``; all showing ``layers``."""
         for pane in self.panes:
             pane.canvas.set_layers(None)
             self._grid.removeWidget(pane)
             pane.deleteLater()
         self.panes = []
-        sources: list[tuple[str, ModelResult | None]] = []
-        if layers is not None and analysis is not None:
-            sources = list(analysis.results.items())
-            if analysis.ensemble is not None:
-                sources.append((f"{analysis.ensemble.name} (ensemble)", analysis.ensemble))
-        if layers is not None and (original or not sources):
-            sources.insert(0, ("original", None))
-        self.empty.setVisible(not sources)
-        columns = max(1, math.ceil(math.sqrt(len(sources))))
-        for i, (name, result) in enumerate(sources):
-            pane = ComparePane(pane_title(name, result))
-            if result is not None:
-                color = RED if result.verdict == "manipulated" else GREEN
-                pane.title.setStyleSheet(f"color: {color.name()};")
-            pane.canvas.set_layers(layers, _accept_for(None if result is None else result.name))
+        sources = [] if layers is None else compare_sources(layers, analysis)
+        shown = [s for s in sources if s.kind != "original" or original or len(sources) == 1]
+        self.empty.setVisible(not shown)
+        columns = max(1, math.ceil(math.sqrt(len(shown))))
+        for i, source in enumerate(shown):
+            assert layers is not None
+            pane = ComparePane(source.title)
+            pane.set_sources(layers, sources, source)
             pane.canvas.hovered.connect(self.hovered)
             self._grid.addWidget(pane, i // columns, i % columns)
             self.panes.append(pane)
@@ -100,16 +197,3 @@ class CompareView(QWidget):
     def fit(self) -> None:
         if self.panes:
             self.panes[0].canvas.fit()
-
-
-def _accept_for(model: str | None) -> Callable[[Layer], bool]:
-    """Layers drawn in a pane: the image and faces, plus ``model``'s own layers."""
-
-    def accept(layer: Layer) -> bool:
-        if layer.kind == "image":
-            return True
-        if model is None:
-            return False
-        return layer.model == model or layer.kind == "faces"
-
-    return accept

@@ -1,18 +1,24 @@
 """The main window: evidence list, canvas or side-by-side panes, layer, verdict, metadata,
-model and magnifier panels, and a status bar with progress, cancel and the pixel read-out.
+classic analyses, model and magnifier panels, and a status bar with progress, cancel and the
+pixel read-out.
 
 The window is a thin shell: files go to the :class:`~forensic_viewer.gui.workers.AnalysisWorker`
 (decoding and analysis off the GUI thread), results become a
 :class:`~forensic_viewer.layers.LayerList` that the canvas, the compare panes and the panels
 all watch, and layer drawings are computed by the
-:class:`~forensic_viewer.gui.workers.LayerRenderer`. Errors a user can cause arrive as one line
+:class:`~forensic_viewer.gui.workers.LayerRenderer`. Classic analyses run on the same worker
+from the :class:`~forensic_viewer.gui.analysis_panel.AnalysisPanel`; their results join the
+file's :class:`~engine.types.Analysis` (``analyses``) and its layers. Errors a user can cause arrive as one line
 that names the file and go to the status bar and the evidence list; the window carries on.
+
+Long file: the window is where every panel, dialog and worker meets; its handlers are short
+but many, and they share the one state the window owns (entries, the current file, layers).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
@@ -30,8 +36,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.analyses import AnalysisResult
 from engine.io import IMAGE_SUFFIXES, is_image_name
 from engine.types import Analysis, Evidence
+from forensic_viewer.gui.analysis_panel import AnalysisPanel
 from forensic_viewer.gui.batch_dialog import BatchDialog
 from forensic_viewer.gui.canvas import Canvas
 from forensic_viewer.gui.compare import CompareView
@@ -53,7 +61,12 @@ from forensic_viewer.gui.panels import (
 from forensic_viewer.gui.report_dialog import ReportDialog, image_report_job
 from forensic_viewer.gui.training_dialog import TrainingDialog
 from forensic_viewer.gui.workers import AnalysisWorker, LayerRenderer
-from forensic_viewer.layers import LayerList, add_analysis_layers, build_layers
+from forensic_viewer.layers import (
+    LayerList,
+    add_analysis_layers,
+    add_classic_layers,
+    build_layers,
+)
 
 MAX_RECENT = 10
 PROGRESS_STEPS = 1000
@@ -61,7 +74,8 @@ PROGRESS_STEPS = 1000
 
 @dataclass
 class Entry:
-    """One opened evidence file and what is known about it."""
+    """One opened evidence file and what is known about it. ``classic``: the classic analyses
+    run on it (the same dict as ``analysis.analyses`` once there is an analysis)."""
 
     path: str
     job: int | None = None
@@ -69,6 +83,16 @@ class Entry:
     analysis: Analysis | None = None
     error: str = ""
     running: bool = False
+    classic: dict[str, AnalysisResult] = field(default_factory=dict)
+
+    def join_classic(self) -> None:
+        """Keep only classic results of the evidence as decoded now, shared with the analysis."""
+        sha = None if self.evidence is None else self.evidence.sha256
+        kept = {k: r for k, r in self.classic.items() if r.evidence_sha256 == sha}
+        if self.analysis is not None:
+            self.analysis.analyses.update(kept)
+            kept = self.analysis.analyses
+        self.classic = kept
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[str]:
@@ -159,6 +183,10 @@ class MainWindow(QMainWindow):
         self.layer_panel = LayerPanel()
         self.verdict_panel = VerdictPanel()
         self.metadata_panel = MetadataPanel()
+        self.analysis_panel = AnalysisPanel(self.worker)
+        self.analysis_panel.on_results = self._on_classic_results
+        self.analysis_panel.on_progress = self._on_classic_progress
+        self.analysis_panel.on_finished = self._on_classic_finished
         self.magnifier = Magnifier()
         evidence_dock = self._dock("Evidence", self.evidence_list, left)
         models_dock = self._dock("Models", self.model_panel, left)
@@ -166,15 +194,13 @@ class MainWindow(QMainWindow):
         layers_dock = self._dock("Layers", self.layer_panel, right)
         verdict_dock = self._dock("Verdict", self.verdict_panel, right)
         metadata_dock = self._dock("Metadata", self.metadata_panel, right)
-        magnifier_dock = self._dock("Magnifier", self.magnifier, left)
+        self._dock("Magnifier", self.magnifier, left)
         self.splitDockWidget(layers_dock, verdict_dock, Qt.Orientation.Vertical)
         self.splitDockWidget(verdict_dock, metadata_dock, Qt.Orientation.Vertical)
+        analyses_dock = self._dock("Analyses", self.analysis_panel, right)
+        self.tabifyDockWidget(metadata_dock, analyses_dock)
         self.resizeDocks([evidence_dock, layers_dock], [260, 360], Qt.Orientation.Horizontal)
-        self.docks = {
-            d.objectName(): d
-            for d in (evidence_dock, models_dock, layers_dock, verdict_dock, metadata_dock)
-        }
-        self.docks["Magnifier"] = magnifier_dock
+        self.docks = {d.objectName(): d for d in self.findChildren(QDockWidget)}  # in made order
 
     def _build_status(self) -> None:
         bar = self.statusBar()
@@ -218,17 +244,17 @@ class MainWindow(QMainWindow):
         self.analyse_action = self._action("&Analyse again", lambda: self.analyse(), "Ctrl+R")
         self.cancel_action = self._action("&Cancel", self.cancel, "Esc")
         analysis_menu.addAction(self.analyse_action)
+        classic = self._action(
+            "Run the checked classic a&nalyses", self.run_classic, "Ctrl+Shift+A"
+        )
+        analysis_menu.addAction(classic)
         analysis_menu.addAction(self.cancel_action)
+        exact = self._action("&Exact sliding-window path (slow reference)", self._on_exact)
+        exact.setCheckable(True)
+        exact.setToolTip("the paper's sliding-window fusion on PyTorch: the reference, much slower")
         analysis_menu.addSeparator()
-        self.exact_action = self._action(
-            "&Exact sliding-window path (slow reference)", self._on_exact_toggled
-        )
-        self.exact_action.setCheckable(True)
-        self.exact_action.setToolTip(
-            "the paper's sliding-window fusion on PyTorch, which the fast path is measured "
-            "against; several times slower"
-        )
-        analysis_menu.addAction(self.exact_action)
+        analysis_menu.addAction(exact)
+        self.exact_action = exact
         models_menu = self.menuBar().addMenu("&Models")
         models_menu.addAction(self._action("&Train a model…", self.open_training))
         view_menu = self.menuBar().addMenu("&View")
@@ -328,12 +354,10 @@ class MainWindow(QMainWindow):
         if self.current is not None:
             self.analyse(self.current)
 
-    def _on_exact_toggled(self, checked: bool) -> None:
+    def _on_exact(self, checked: bool) -> None:
         """Analysis ▸ Exact sliding-window path: the same models again on the other path, and
-        the current image analysed again with them."""
+        the current image analysed again with them (the status bar names the path)."""
         self._on_models_chosen(self.model_paths, self.device)
-        path = "the exact sliding-window path" if checked else "the fast path"
-        self.statusBar().showMessage(f"loading the models for {path}…")
 
     def _on_models_ready(self, names: list[str], device: str) -> None:
         self.model_names = names
@@ -364,11 +388,9 @@ class MainWindow(QMainWindow):
         """File ▸ Scan a folder…: the batch dialog, first with the models and device in use.
         A double-clicked row comes back here with the scan's result (:meth:`show_analysis`)."""
         if self.batch is None:
+            device = self.model_panel.device.currentText()
             self.batch = BatchDialog(
-                self,
-                models=self.model_paths,
-                device=self.model_panel.device.currentText(),
-                exact=self.exact_action.isChecked(),
+                self, models=self.model_paths, device=device, exact=self.exact_action.isChecked()
             )
             self.batch.openAnalysis.connect(self.show_analysis)
             self.batch.openFile.connect(lambda path: self.open_paths([path]))
@@ -383,6 +405,7 @@ class MainWindow(QMainWindow):
         self.entries[path] = entry
         entry.job, entry.running, entry.error = None, False, ""  # a queued job's result is dropped
         entry.evidence, entry.analysis = analysis.evidence, analysis
+        entry.join_classic()
         self.evidence_list.set_badge(self.evidence_list.entry(path), verdict_badge(analysis))
         self._remember(path)
         self.show_entry(path)
@@ -436,8 +459,9 @@ class MainWindow(QMainWindow):
         self._update_busy()
 
     def cancel(self) -> None:
-        """Stop the running analysis (within one window batch) and drop the queued ones."""
-        if any(e.running for e in self.entries.values()):
+        """Stop the running analysis (within one window batch or analysis step) and drop the
+        queued ones, classic analyses included."""
+        if any(e.running for e in self.entries.values()) or self.analysis_panel.running:
             self.worker.cancel()
             self.statusBar().showMessage("cancelling…")
 
@@ -452,6 +476,7 @@ class MainWindow(QMainWindow):
             return
         entry.evidence = evidence
         entry.analysis = None
+        entry.join_classic()  # results of the bytes as they were before are dropped
         self._remember(entry.path)
         if entry.path == self.current:
             self.show_entry(entry.path)
@@ -481,6 +506,7 @@ class MainWindow(QMainWindow):
         entry.analysis = analysis
         entry.evidence = analysis.evidence
         entry.running = False
+        entry.join_classic()
         badge = verdict_badge(analysis)
         self.evidence_list.set_badge(self.evidence_list.entry(entry.path), badge)
         if analysis.results:
@@ -494,6 +520,7 @@ class MainWindow(QMainWindow):
                 and (self.layers.image.pixels is analysis.evidence.pixels)
             ):
                 add_analysis_layers(self.layers, analysis)
+                add_classic_layers(self.layers, analysis.analyses, show=False, replace=False)
                 self._align_for_compare()
             else:
                 self._show_layers(build_layers(analysis.evidence, analysis))
@@ -524,9 +551,37 @@ class MainWindow(QMainWindow):
             self.verdict_panel.show_message("analysis cancelled: Analysis ▸ Analyse again (Ctrl+R)")
         self._update_busy()
 
+    def run_classic(self) -> int | None:
+        """Analyses ▸ Run the checked classic analyses on the current image (worker thread)."""
+        job = self.analysis_panel.run()
+        self._update_busy()
+        return job
+
+    def _on_classic_progress(self, text: str, fraction: float) -> None:
+        self.progress.setValue(round(fraction * PROGRESS_STEPS))
+        self.progress.setVisible(True)
+        self.statusBar().showMessage(text)
+
+    def _on_classic_finished(self, message: str) -> None:
+        self.statusBar().showMessage(message)
+        self._update_busy()
+
+    def _on_classic_results(self, path: str, results: dict[str, AnalysisResult]) -> None:
+        entry = self.entries.get(path)
+        if entry is None or entry.evidence is None:
+            return
+        entry.classic.update(results)
+        entry.join_classic()  # drops results of bytes decoded since (the file changed)
+        if path == self.current and self.layers is not None:
+            shown = {k: r for k, r in results.items() if k in entry.classic}
+            add_classic_layers(self.layers, shown)
+            self._align_for_compare()
+            self.analysis_panel.set_target(path, entry.evidence, entry.classic)
+            self._refresh_compare()
+
     def _update_busy(self) -> None:
         self.export_action.setEnabled(self.current_analysis() is not None)
-        busy = any(e.running for e in self.entries.values())
+        busy = any(e.running for e in self.entries.values()) or self.analysis_panel.running
         self.cancel_button.setEnabled(busy)
         self.progress.setVisible(busy)
         if not busy:
@@ -554,8 +609,10 @@ class MainWindow(QMainWindow):
             self.evidence_list.blockSignals(blocked)
         evidence = None if entry is None else entry.evidence
         analysis = None if entry is None else entry.analysis
-        self._show_layers(None if evidence is None else build_layers(evidence, analysis))
+        classic = {} if entry is None else entry.classic
+        self._show_layers(None if evidence is None else build_layers(evidence, analysis, classic))
         self.metadata_panel.set_evidence(evidence)
+        self.analysis_panel.set_target(path, evidence, classic)
         self.setWindowTitle(f"Forensic viewer — {Path(path).name}")
         self.export_action.setEnabled(analysis is not None)
         if analysis is not None:

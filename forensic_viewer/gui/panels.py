@@ -130,6 +130,11 @@ class EvidenceList(QListWidget):
 # --- layers ----------------------------------------------------------------------------------
 
 
+def text_label(text: str) -> QLabel:
+    """A wrapped label that shows ``text`` as it is (never as rich text)."""
+    return QLabel(text, textFormat=Qt.TextFormat.PlainText, wordWrap=True)
+
+
 def _pixmap_from_rgb(rgb: NDArray[np.uint8]) -> QPixmap:
     rgb = np.ascontiguousarray(rgb)
     h, w = rgb.shape[:2]
@@ -145,6 +150,9 @@ class LayerControls(QWidget):
         self._bind = Subscriptions()
         form = QFormLayout(self)
         form.setContentsMargins(4, 4, 4, 4)
+        self.about = text_label(layer.about)  # what a classic analysis's values mean, if one
+        if layer.about:
+            form.addRow("shows", self.about)
         self.opacity = QSlider(Qt.Orientation.Horizontal)
         self.opacity.setRange(0, 100)
         self.opacity.setValue(round(layer.opacity * 100))
@@ -180,13 +188,8 @@ class LayerControls(QWidget):
             text = "\n".join(
                 f"{i + 1}. {FacesLayer.label(f)}  at {f.box}" for i, f in enumerate(layer.faces)
             )
-            faces = QLabel(text or "no face found")
-            faces.setTextFormat(Qt.TextFormat.PlainText)
-            faces.setWordWrap(True)
-            form.addRow("faces", faces)
-            note = QLabel("score: mean heatmap inside the box")
-            note.setTextFormat(Qt.TextFormat.PlainText)
-            form.addRow("", note)
+            form.addRow("faces", text_label(text or "no face found"))
+            form.addRow("", text_label("score: mean heatmap inside the box"))
 
     def _build_mask(self, form: QFormLayout, layer: MaskLayer) -> None:
         self.threshold = QSlider(Qt.Orientation.Horizontal)
@@ -203,9 +206,7 @@ class LayerControls(QWidget):
         row.addWidget(self.threshold_spin)
         form.addRow("threshold", row)
         form.addRow("", reset)
-        self.stats = QLabel()
-        self.stats.setTextFormat(Qt.TextFormat.PlainText)
-        self.stats.setWordWrap(True)
+        self.stats = text_label("")
         form.addRow("mask", self.stats)
         self.show_fill = QCheckBox("fill")
         self.show_contours = QCheckBox("contours")
@@ -382,11 +383,19 @@ def threshold_text(r: ModelResult) -> str:
     return f"θ = {r.threshold:.3g}: {r.threshold_provenance}"
 
 
+def confidence_text(r: ModelResult) -> str:
+    """``probability 0.81 (calibrated)``, or the uncalibrated score said as such."""
+    if r.probability is not None:
+        return f"probability {r.probability:.2f} (calibrated)"
+    return f"score {r.score:.3f} (not a probability: no calibration)"
+
+
 def decision_text(r: ModelResult) -> str:
     """The image-level rule as applied: what was compared with θ."""
     op = ">" if r.verdict == "manipulated" else "≤"
     if r.rule == "ensemble":
-        return f"weighted member score {r.score:.3f} {op} θ"
+        fused = "stacked" if "stacking" in r.threshold_provenance else "weighted member"
+        return f"{fused} score {r.score:.3f} {op} θ"
     if r.rule == "forged_fraction":
         return (
             f"forged fraction {r.forged_fraction:.2%} {op} θ "
@@ -413,9 +422,7 @@ class VerdictPanel(QScrollArea):
 
     @staticmethod
     def _label(text: str) -> QLabel:
-        label = QLabel(text)
-        label.setTextFormat(Qt.TextFormat.PlainText)
-        label.setWordWrap(True)
+        label = text_label(text)
         label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         return label
 
@@ -439,10 +446,11 @@ class VerdictPanel(QScrollArea):
             return
         self.show_message(f"analysis took {analysis.seconds:.2f} s")
         results = list(analysis.results.values())
-        if analysis.ensemble is not None:
-            results.append(analysis.ensemble)
+        if analysis.ensemble is not None:  # the default verdict leads, the members follow
+            results.insert(0, analysis.ensemble)
         for r in results:
-            title = self._label(f"{plain(r.name)} — {r.verdict} · score {r.score:.3f}")
+            lead = "default verdict: " if r is analysis.ensemble else ""
+            title = self._label(f"{lead}{plain(r.name)} — {r.verdict} · {confidence_text(r)}")
             color = RED if r.verdict == "manipulated" else GREEN
             title.setStyleSheet(f"font-weight: bold; color: {color.name()}; margin-top: 6px;")
             body = self._label(
@@ -451,6 +459,7 @@ class VerdictPanel(QScrollArea):
                     for line in (
                         decision_text(r),
                         threshold_text(r),
+                        r.reliability or "reliability not measured for this model",
                         f"{r.seconds:.2f} s on {r.device} ({r.precision}) · "
                         + policy_text(r.input_policy),
                         f"checkpoint {Path(r.checkpoint).name} · "
@@ -560,9 +569,7 @@ class ModelPanel(QWidget):
         add.clicked.connect(self._pick_file)
         use = QPushButton("Use checked models")
         use.clicked.connect(self._apply)
-        self.status = QLabel()
-        self.status.setTextFormat(Qt.TextFormat.PlainText)
-        self.status.setWordWrap(True)
+        self.status = text_label("")
         row = QHBoxLayout()
         row.addWidget(QLabel("device"))
         row.addWidget(self.device, 1)

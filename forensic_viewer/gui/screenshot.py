@@ -4,8 +4,10 @@
 With a display (Xvfb) the window is shown on it and the picture is taken from the X server;
 without one it falls back to rendering the window offscreen. It opens what ``make run`` opens (the bundled sample images with the default models, unless
 images or ``--model`` are given), waits until every file is analysed and every layer drawn, puts
-the cursor read-out and the magnifier on the middle of the image, and grabs the window. The
-user's recent-files list is left alone (a temporary settings file is used).
+the cursor read-out and the magnifier on the middle of the image, and grabs the window. With
+``--analyses``, those classic analyses are run on the file shown first (the Analyses panel
+raised, the first analysis's map shown, the networks' layers hidden). The user's recent-files list is left alone (a
+temporary settings file is used).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument("--show", type=int, default=0, help="which opened file to show (index)")
     p.add_argument("--compare", action="store_true", help="side-by-side panes")
+    p.add_argument("--analyses", default="", help="classic analyses to run on the file shown")
     p.add_argument("--timeout", type=float, default=900.0, help="seconds to wait for analyses")
     return p.parse_args(argv)
 
@@ -72,6 +75,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"gave up waiting after {args.timeout:.0f} s", file=sys.stderr)
         if files:
             window.show_entry(files[min(args.show, len(files) - 1)])
+        if args.analyses and window.analysis_panel.run(args.analyses.split(",")) is not None:
+            window.docks["Analyses"].raise_()
+            while time.monotonic() < deadline and window.analysis_panel.running:
+                app.processEvents()
+                time.sleep(0.02)
+            for layer in window.layers or []:  # the analyses' layers alone on the image
+                if layer.kind in ("heatmap", "mask", "agreement"):
+                    layer.visible = False
         window.set_compare(args.compare)
         for _ in range(200):  # let the new layers render and paint
             app.processEvents()

@@ -107,9 +107,9 @@ class ThumbnailLoader(QThread):
 
 @dataclass(frozen=True)
 class Column:
-    id: str  # thumbnail, file, model, ensemble, forged_fraction, faces, disagreement, status
+    id: str  # thumbnail, file, model, ensemble, analysis, forged_fraction, faces, ..., status
     header: str
-    model: str | None = None
+    model: str | None = None  # the model's, ensemble's or classic analysis's name
 
 
 def _cell_sort(cell: Any) -> float:
@@ -121,9 +121,9 @@ def _cell_sort(cell: Any) -> float:
 class TriageModel(QAbstractTableModel):
     """The rows of a scan, one per file (a file scanned again replaces its row).
 
-    Columns: thumbnail, file, one per model, the ensemble (when the scan has one), forged
-    fraction, faces, model disagreement, status. ``SORT_ROLE`` gives numbers for the figure
-    columns (-1 for "not run", so those sort below every score). Thumbnails come from the scan
+    Columns: thumbnail, file, one per model, the ensemble (when the scan has one), one per
+    classic analysis, forged fraction, faces, model disagreement, status. ``SORT_ROLE`` gives
+    numbers for the figure columns (-1 for "not run", so those sort below every score). Thumbnails come from the scan
     output folder ``out`` through a :class:`ThumbnailLoader` when a view first asks for them;
     at most :data:`THUMB_CACHE` are kept.
     """
@@ -141,11 +141,14 @@ class TriageModel(QAbstractTableModel):
         self.columns: list[Column] = self._make_columns([], None)
 
     @staticmethod
-    def _make_columns(models: Sequence[str], ensemble: str | None) -> list[Column]:
+    def _make_columns(
+        models: Sequence[str], ensemble: str | None, analyses: Sequence[str] = ()
+    ) -> list[Column]:
         cols = [Column("thumbnail", ""), Column("file", "File")]
         cols += [Column("model", m, m) for m in models]
         if ensemble:
             cols.append(Column("ensemble", f"{ensemble} (ensemble)", ensemble))
+        cols += [Column("analysis", f"{a} (analysis)", a) for a in analyses]
         cols += [
             Column("forged_fraction", "Forged fraction"),
             Column("faces", "Faces"),
@@ -154,9 +157,12 @@ class TriageModel(QAbstractTableModel):
         ]
         return cols
 
-    def set_models(self, models: Sequence[str], ensemble: str | None) -> None:
-        """Columns for these models; rows stay when they are the same, else the table empties."""
-        cols = self._make_columns(models, ensemble)
+    def set_models(
+        self, models: Sequence[str], ensemble: str | None, analyses: Sequence[str] = ()
+    ) -> None:
+        """Columns for these models and classic analyses; rows stay when they are the same,
+        else the table empties."""
+        cols = self._make_columns(models, ensemble, analyses)
         if cols == self.columns:
             return
         self.beginResetModel()
@@ -249,6 +255,8 @@ class TriageModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if col.id == "status" and row.error:
                 return plain(row.error)
+            if col.id == "analysis" and (a := row.analysis(col.model or "")) is not None:
+                return plain("\n".join(a.warnings)) or None
             if col.id in ("file", "thumbnail"):
                 return plain(row.file or row.key)
             return None
@@ -284,6 +292,9 @@ class TriageModel(QAbstractTableModel):
         if col.id in ("model", "ensemble"):
             cell = self._cell(row, col)
             return NOT_RUN if cell is None else cell.text
+        if col.id == "analysis":
+            a = row.analysis(col.model or "")
+            return NOT_RUN if a is None else a.text
         if col.id == "forged_fraction":
             return "—" if row.forged_fraction is None else f"{100 * row.forged_fraction:.1f} %"
         if col.id == "faces":
@@ -303,6 +314,9 @@ class TriageModel(QAbstractTableModel):
             return row.key.lower()
         if col.id in ("model", "ensemble"):
             return _cell_sort(self._cell(row, col))
+        if col.id == "analysis":
+            a = row.analysis(col.model or "")
+            return -1.0 if a is None else a.sort
         if col.id == "forged_fraction":
             return -1.0 if row.forged_fraction is None else row.forged_fraction
         if col.id == "faces":
@@ -319,6 +333,12 @@ class TriageModel(QAbstractTableModel):
             if cell is None or cell.status == NOT_RUN:
                 return QBrush(GREY)
             if cell.verdict == "manipulated":
+                return QBrush(RED)
+        if col.id == "analysis":
+            a = row.analysis(col.model or "")
+            if a is None or a.status == NOT_RUN:
+                return QBrush(GREY)
+            if a.pairs or a.strong:
                 return QBrush(RED)
         return None
 
@@ -359,7 +379,7 @@ class TriageFilter(QSortFilterProxyModel):
             return False
         if not self._text:
             return True
-        cells = [*row.cells, *([row.ensemble] if row.ensemble else [])]
+        cells = [*row.cells, *([row.ensemble] if row.ensemble else []), *row.analyses]
         hay = " ".join([row.key, row.status, row.error or "", *(c.text for c in cells)])
         return self._text in hay.lower()
 

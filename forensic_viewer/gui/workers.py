@@ -7,9 +7,17 @@ the order submitted; each reports through typed signals: ``loaded`` (the decoded
 shown at once), ``progress`` (per model, a few times a second), then exactly one of
 ``succeeded``, ``failed`` (a one-line message naming the file) or ``cancelled``.
 
+Classic analyses (``engine.analyses``) of an evidence file already decoded run as jobs of the
+same thread (:meth:`AnalysisWorker.submit_analyses`), one after the other with the networks'
+jobs, so they never compete with a network for the CPU. They report through :attr:`mail`, a
+:class:`~forensic_viewer.gui.mailbox.Mailbox` (no ``Signal.emit`` from Python, see there):
+``classic-progress(job, name, index, count, done, total)``, then exactly one of
+``classic-done(job, {name: AnalysisResult})``, ``classic-failed(job, message)`` or
+``classic-cancelled(job)``.
+
 Cancelling: :meth:`AnalysisWorker.cancel` marks every job submitted so far as cancelled; the
-running one stops at its next window batch (the engine checks between batches), the queued
-ones are dropped. ``requestInterruption()`` (from :meth:`AnalysisWorker.stop`) ends the thread
+running one stops at its next window batch or analysis step (the engine checks between them),
+the queued ones are dropped. ``requestInterruption()`` (from :meth:`AnalysisWorker.stop`) ends the thread
 the same way.
 
 :class:`LayerRenderer` computes layer drawings (colormaps, masks with their statistics and
@@ -31,8 +39,9 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QThread, Signal
 
 from engine.errors import ForensicError
-from engine.types import Analysis, Progress
+from engine.types import Analysis, Evidence, Progress
 from forensic_viewer.events import Event
+from forensic_viewer.gui.mailbox import Mailbox
 from forensic_viewer.layers import Layer, LayerList, RenderJob
 
 if TYPE_CHECKING:
@@ -51,6 +60,13 @@ BATCH_SECONDS = 0.15
 class _Analyze:
     job: int
     path: str
+
+
+@dataclass(frozen=True)
+class _Classic:
+    job: int
+    evidence: Evidence
+    names: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -85,6 +101,7 @@ class AnalysisWorker(QThread):
         self._detector: FaceDetector | None = None  # owned by this thread
         self.model_names: list[str] = []
         self.device = "cpu"
+        self.mail = Mailbox(self)  # the classic analyses' messages (see the module doc)
 
     # --- called from the GUI thread ---
 
@@ -104,6 +121,16 @@ class AnalysisWorker(QThread):
         self._queue.put(_Analyze(job, str(path)))
         return job
 
+    def submit_analyses(self, evidence: Evidence, names: list[str] | tuple[str, ...]) -> int:
+        """Queue the classic analyses ``names`` of ``evidence``; returns the job id of the
+        messages posted to :attr:`mail`."""
+        with self._lock:
+            job = self._next_job
+            self._next_job += 1
+        self.mail.start()
+        self._queue.put(_Classic(job, evidence, tuple(names)))
+        return job
+
     def cancel(self) -> None:
         """Cancel the running job (at its next window batch) and every queued one."""
         with self._lock:
@@ -115,6 +142,7 @@ class AnalysisWorker(QThread):
         self.requestInterruption()
         self._queue.put(_STOP)
         self.wait(timeout_ms)
+        self.mail.rest()  # what is left is not delivered: the window is going away
 
     # --- the worker thread ---
 
@@ -131,12 +159,20 @@ class AnalysisWorker(QThread):
                     self._configure(item)
                 elif isinstance(item, _Analyze):
                     self._analyze(item)
+                elif isinstance(item, _Classic):
+                    self._classic(item)
             except Exception:  # a bug must not kill the worker; the hook logs it
                 sys.excepthook(*sys.exc_info())  # type: ignore[arg-type]
+                err = sys.exc_info()[1]
                 if isinstance(item, _Analyze):
-                    err = sys.exc_info()[1]
                     self.failed.emit(
                         item.job, f"{item.path}: unexpected error ({type(err).__name__}: {err})"
+                    )
+                elif isinstance(item, _Classic):
+                    self.mail.post(
+                        "classic-failed",
+                        item.job,
+                        f"{item.evidence.path}: unexpected error ({type(err).__name__}: {err})",
                     )
 
     def _configure(self, item: _Configure) -> None:
@@ -217,6 +253,42 @@ class AnalysisWorker(QThread):
             self.cancelled.emit(job)
             return
         self.succeeded.emit(job, analysis)
+
+    def _classic(self, item: _Classic) -> None:
+        from engine.analyses import run_analyses
+        from engine.tiling import Cancelled
+
+        job, names = item.job, list(item.names)
+        if self._is_cancelled(job):
+            self.mail.post("classic-cancelled", job)
+            return
+        last = [0.0]
+
+        def on_progress(p: Progress) -> None:
+            now = time.perf_counter()
+            if p.done < p.total and now - last[0] < PROGRESS_INTERVAL:
+                return
+            last[0] = now
+            index = names.index(p.stage) if p.stage in names else 0
+            self.mail.post("classic-progress", job, p.stage, index, len(names), p.done, p.total)
+
+        try:
+            results = run_analyses(
+                names,
+                item.evidence,
+                cancel=lambda: self._is_cancelled(job),
+                progress=on_progress,
+            )
+        except Cancelled:
+            self.mail.post("classic-cancelled", job)
+            return
+        except ForensicError as e:
+            self.mail.post("classic-failed", job, str(e))
+            return
+        except MemoryError:
+            self.mail.post("classic-failed", job, f"{item.evidence.path}: out of memory")
+            return
+        self.mail.post("classic-done", job, results)
 
 
 class _RenderThread(QThread):

@@ -16,7 +16,13 @@ from typing import Any, Literal
 
 from engine.types import Progress
 from forensic_viewer.environment import environment
-from forensic_viewer.report.figures import FigureStyle, annotated_figure, encode, evidence_figure
+from forensic_viewer.report.figures import (
+    FigureStyle,
+    analysis_figure,
+    annotated_figure,
+    encode,
+    evidence_figure,
+)
 from forensic_viewer.report.model import (
     CaseInfo,
     Integrity,
@@ -26,6 +32,7 @@ from forensic_viewer.report.model import (
     verify_integrity,
 )
 from forensic_viewer.scan.triage import TriageRow
+from forensic_viewer.wording import scale_words
 
 FigurePolicy = Literal["all", "flagged", "none"]
 ProgressFn = Callable[[Progress], None]
@@ -68,6 +75,7 @@ class ModelSummary:
     precisions: set[str]
     card: ModelCard | None
     files: int = 0
+    reliability: str = ""  # what its θ did on the test part, as a sentence ("" not measured)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -80,11 +88,37 @@ class ModelSummary:
             "threshold": self.threshold,
             "pixel_threshold": self.pixel_threshold,
             "threshold_provenance": self.provenance,
+            "reliability": self.reliability,
             "input_policy": self.input_policy,
             "devices": sorted(self.devices),
             "precisions": sorted(self.precisions),
             "model_card": None if self.card is None else self.card.to_dict(),
             "files_analysed": self.files,
+        }
+
+
+@dataclass
+class AnalysisSummary:
+    """A classic analysis that ran in the report: method, source, version, parameters (the
+    first file's; ``varied`` when another file's differ), and on how many files."""
+
+    name: str
+    method: str
+    source: str
+    version: str
+    params: dict[str, Any]
+    files: int = 0
+    varied: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "method": self.method,
+            "source": self.source,
+            "version": self.version,
+            "params": self.params,
+            "files_analysed": self.files,
+            "params_varied": self.varied,
         }
 
 
@@ -100,6 +134,7 @@ class Overview:
     generated: str
     export_environment: dict[str, Any]
     options: ReportOptions
+    analyses: list[AnalysisSummary] = field(default_factory=list)
 
     @property
     def alerts(self) -> list[str]:
@@ -113,6 +148,7 @@ class Overview:
             "analysed": sum(r.status == "ok" for r in self.rows),
             "failed": sum(r.status != "ok" for r in self.rows),
             "flagged": sum(r.flagged for r in self.rows),
+            "flagged_by_any": sum(r.flagged_by_any for r in self.rows),
             "evidence_changed": sum(i.status == "mismatch" for i in self.integrity),
             "evidence_unreadable": sum(i.status == "unreadable" for i in self.integrity),
         }
@@ -131,10 +167,12 @@ class Figure:
 
 @dataclass
 class ItemFigures:
-    """The figures of one item: the evidence, then one per model and the ensemble (by name)."""
+    """The figures of one item: the evidence, then one per model and the ensemble (by name),
+    one per classic analysis with a map (by name)."""
 
     evidence: Figure | None = None
     entries: dict[str, Figure] = field(default_factory=dict)
+    analyses: dict[str, Figure] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
 
@@ -154,10 +192,23 @@ def overview(
     rows: list[TriageRow] = []
     integrity: list[Integrity] = []
     models: dict[tuple[str, str], ModelSummary] = {}
+    classic: dict[str, AnalysisSummary] = {}
     for i, item in enumerate(source.items()):
         _check(cancel)
         integrity.append(verify_integrity(item.file, item.sha256))
         rows.append(item.triage())
+        for a in item.analyses:
+            if a.record is None:
+                continue
+            r = a.record
+            if a.name not in classic:
+                p = r.provenance
+                classic[a.name] = AnalysisSummary(
+                    a.name, p.method, p.source, p.version, dict(r.params)
+                )
+            summary = classic[a.name]
+            summary.files += 1
+            summary.varied |= dict(r.params) != summary.params
         for e in item.entries():
             if not e.ran:
                 continue
@@ -178,6 +229,7 @@ def overview(
                     devices=set(),
                     precisions=set(),
                     card=e.card,
+                    reliability=str(f.get("reliability", "")),
                 )
             m = models[k]
             m.files += 1
@@ -196,6 +248,7 @@ def overview(
         generated=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         export_environment=environment(),
         options=options,
+        analyses=list(classic.values()),
     )
 
 
@@ -240,6 +293,25 @@ def item_figures(item: ReportItem, row: TriageRow, options: ReportOptions) -> It
         out.entries[e.name] = Figure(
             f"Heatmap of {what} ({e.heatmap_precision}); outline: mask (heatmap > {pt:.2f})"
             + ("" if base is not None else "; evidence not shown"),
+            encode(fig, "JPEG", q),
+            "image/jpeg",
+            fig.shape[1],
+            fig.shape[0],
+        )
+    for a in item.analyses:
+        if not a.ran or a.record is None or a.record.map is None:
+            continue
+        values = a.load_map()
+        if values is None:
+            out.notes.append(f"analysis {a.name}: the map file is missing; no figure")
+            continue
+        base = pixels if pixels is not None and pixels.shape[:2] == values.shape else None
+        kind = str(a.record.map.meaning.scale)
+        fig = analysis_figure(base, values, kind, a.record.pairs, style)
+        pairs = " Boxes: clone pairs, source and target joined by a line." if a.record.pairs else ""
+        out.analyses[a.name] = Figure(
+            f"Analysis {a.name}: {a.record.map.meaning.label} ({scale_words(kind)}; "
+            f"{a.map_precision}).{pairs}" + ("" if base is not None else " Evidence not shown."),
             encode(fig, "JPEG", q),
             "image/jpeg",
             fig.shape[1],

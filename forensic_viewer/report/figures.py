@@ -7,6 +7,11 @@ the face boxes, above a legend bar that maps colours to probabilities and marks 
 threshold. When the evidence cannot be shown (changed since the analysis, unreadable) the
 heatmap is drawn alone on black, so no layer is ever drawn over pixels it was not computed on.
 
+Classic analyses get a figure of their own (:func:`analysis_figure`): their map blended the same
+way over the evidence (the legend bar without a mask marker: their maps have no threshold),
+region maps outlined, and clone pairs drawn linked: the source box, the target box and a line
+between their centres, numbered as in the report's pair table.
+
 All images here are [H, W, 3] uint8 RGB. Colormaps and the mask rule (heatmap > threshold) are
 the screen's (:mod:`forensic_viewer.overlays`), so a figure shows what the viewer showed.
 """
@@ -23,7 +28,15 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
-from forensic_viewer.overlays import COLORMAPS, colorize, threshold_mask
+from forensic_viewer.overlays import (
+    COLORMAPS,
+    PAIR_LINK_RGB,
+    PAIR_SOURCE_RGB,
+    PAIR_TARGET_RGB,
+    colorize,
+    pair_link,
+    threshold_mask,
+)
 
 MAX_SIDE = 1024
 LEGEND_HEIGHT = 46
@@ -194,6 +207,56 @@ def annotated_figure(
     out = draw_face_boxes(out, faces, size[0] / h, style.face_rgb)
     legend = legend_bar(size[1], style.colormap, pixel_threshold, style.contour_rgb)
     if legend.shape[1] != out.shape[1]:  # figures narrower than the legend: pad with white
+        pad = np.full((out.shape[0], legend.shape[1], 3), 255, np.uint8)
+        pad[:, : out.shape[1]] = out
+        out = pad
+    return np.vstack([out, legend])
+
+
+def draw_pairs(rgb: NDArray[np.uint8], pairs: Sequence[Any], scale: float) -> NDArray[np.uint8]:
+    """Clone pairs (objects with ``source_box``/``target_box`` (x, y, w, h) in evidence
+    pixels) drawn at ``scale``: both boxes, a line joining their centres, the pair's number."""
+    out = np.ascontiguousarray(rgb.copy())
+    thickness = max(1, round(max(rgb.shape[:2]) / 300))
+    for i, pair in enumerate(pairs, start=1):
+        for box, colour in ((pair.source_box, PAIR_SOURCE_RGB), (pair.target_box, PAIR_TARGET_RGB)):
+            x, y, w, h = (float(v) * scale for v in box)
+            cv2.rectangle(
+                out, (round(x), round(y)), (round(x + w), round(y + h)), colour, thickness
+            )
+            cv2.putText(
+                out, str(i), (round(x) + 2, round(y) + 12), cv2.FONT_HERSHEY_SIMPLEX, 0.45,
+                colour, 1, cv2.LINE_AA,
+            )  # fmt: skip
+        a, b = ((round(u * scale), round(v * scale)) for u, v in pair_link(pair))
+        cv2.line(out, a, b, PAIR_LINK_RGB, thickness, lineType=cv2.LINE_AA)
+    return out
+
+
+def analysis_figure(
+    rgb: NDArray[np.uint8] | None,
+    values: NDArray[np.floating],
+    scale_kind: str,
+    pairs: Sequence[Any] = (),
+    style: FigureStyle = FigureStyle(),
+) -> NDArray[np.uint8]:
+    """A classic analysis's map over the evidence (or on black), above the legend bar.
+
+    scale_kind: the map's scale (``probability``, ``raw`` or ``region``); a region map is also
+    outlined. pairs: clone pairs, drawn linked (:func:`draw_pairs`).
+    """
+    h, w = values.shape[:2]
+    if rgb is not None and rgb.shape[:2] != (h, w):
+        raise ValueError(f"evidence is {rgb.shape[1]}x{rgb.shape[0]}, the map {w}x{h}")
+    size = fit_size(h, w, style.max_side)
+    small = resize_to(np.asarray(values, dtype=np.float32), size)
+    base = np.zeros((*size, 3), np.uint8) if rgb is None else resize_to(rgb, size)
+    out = blend(base, small, style.colormap, 1.0 if rgb is None else style.opacity)
+    if scale_kind == "region":
+        out = draw_mask_outline(out, small > 0.5, style.contour_rgb)
+    out = draw_pairs(out, pairs, size[0] / h)
+    legend = legend_bar(size[1], style.colormap, None, style.contour_rgb)
+    if legend.shape[1] != out.shape[1]:
         pad = np.full((out.shape[0], legend.shape[1], 3), 255, np.uint8)
         pad[:, : out.shape[1]] = out
         out = pad

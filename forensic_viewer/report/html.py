@@ -49,6 +49,9 @@ td.mono, .mono { font-family: ui-monospace, monospace; font-size: 0.9em; word-br
 .entry .figure { flex: 1 1 420px; margin: 0; }
 .entry table { flex: 1 1 380px; }
 .notes { white-space: pre-wrap; }
+.analysis { border-left: 3px solid #888; padding-left: 0.8em; margin: 0.8em 0; }
+td.level-strong { color: #b00000; font-weight: bold; }
+td.level-notice { color: #8a5a00; }
 td.manipulated { background: #ffe0e0; }
 td.thumb img { max-height: 64px; max-width: 96px; }
 """
@@ -124,6 +127,16 @@ class HtmlWriter:
         for m in ov.models:
             self._w(f"<h3>{esc(m.name)}</h3>{_kv(T.model_rows(m))}")
         self._w("</section>\n")
+        if ov.analyses:
+            self._w('<section id="analyses"><h2>Classic analyses</h2>')
+            self._w(f"<p>{esc(T.ANALYSES_TEXT)}</p>")
+            for a in ov.analyses:
+                self._w(f"<h3>{esc(a.name)}</h3>{_kv(T.analysis_summary_rows(a))}")
+            self._w("</section>\n")
+        self._w('<section id="limitations"><h2>Limitations</h2>')
+        for line in T.limitations_text(ov):
+            self._w(f"<p>{esc(line)}</p>")
+        self._w("</section>\n")
         self._w(
             '<section id="environment"><h2>Environment and parameters</h2>'
             f"{_kv(T.environment_rows(ov))}</section>\n"
@@ -193,6 +206,8 @@ class HtmlWriter:
             if fig is not None:
                 self._w(_figure(fig, f"{label} on {item.key}"))
             self._w(f"{_kv(T.entry_rows(e))}</div>")
+        if item.analyses:
+            self._analyses(n, item, figs)
         self._w(f"<h3>Faces</h3><p>{esc(T.faces_text(item))}</p>")
         faces = T.face_rows(item)
         if faces:
@@ -202,6 +217,32 @@ class HtmlWriter:
             )
             self._w(f"<table><tr>{head}</tr>{body}</table>")
         self._w("</section>\n")
+
+    def _analyses(self, n: int, item: ReportItem, figs: ItemFigures) -> None:
+        """Each classic analysis: its figure (map, clone pairs linked), figures and findings."""
+        self._w("<h3>Classic analyses</h3>")
+        for i, a in enumerate(item.analyses, start=1):
+            self._w(f'<div class="analysis" id="item-{n}-analysis-{i}">')
+            if not a.ran:
+                self._w(f'<h4>{esc(a.name)}: <span class="notrun">NOT RUN</span></h4>')
+                self._w(f"{_kv(T.analysis_rows(a))}</div>")
+                continue
+            self._w(f'<h4>{esc(a.name)}</h4><div class="entry">')
+            fig = figs.analyses.get(a.name)
+            if fig is not None:
+                self._w(_figure(fig, f"analysis {a.name} on {item.key}"))
+            self._w(f"{_kv(T.analysis_rows(a))}</div>")
+            findings = T.finding_rows(a)
+            if findings:
+                head = "".join(f"<th>{esc(h)}</th>" for h in T.FINDINGS_HEADER)
+                body = "".join(
+                    f'<tr><td class="level-{esc(r[0])}">'
+                    + "</td><td>".join(esc(c) for c in r)
+                    + "</td></tr>"
+                    for r in findings
+                )
+                self._w(f"<table><tr>{head}</tr>{body}</table>")
+            self._w("</div>")
 
     def finish(self) -> Path:
         self._w("</section>\n<footer><p>End of report.</p></footer>\n</body>\n</html>\n")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from engine.files import AtomicFile
+from forensic_viewer.report import text as T
 from forensic_viewer.report.build import ItemFigures, Overview
 from forensic_viewer.report.model import ReportItem
 
@@ -65,6 +66,8 @@ class JsonWriter:
             "settings": {k: v for k, v in ov.source.settings.items() if k != "environment"},
             "figures": ov.options.figures,
             "models": [m.to_dict() for m in ov.models],
+            "analyses": [a.to_dict() for a in ov.analyses],
+            "limitations": T.limitations_text(ov),
             "summary": [
                 {**row.to_dict(), "integrity": integ.status}
                 for row, integ in zip(ov.rows, ov.integrity, strict=True)
@@ -82,6 +85,7 @@ class JsonWriter:
         d["figures_drawn"] = [
             *(["evidence"] if figs.evidence is not None else []),
             *figs.entries,
+            *(f"analysis {name}" for name in figs.analyses),
         ]
         self._f.write(("" if self._first else ",\n") + dumps(d))
         self._first = False

@@ -13,7 +13,9 @@ Honesty rules encoded here rather than in each writer:
 - the SHA-256 recorded at load is compared with the file's bytes at export
   (:func:`verify_integrity`, read-only); every outcome other than a match is an alert;
 - model-card figures are taken from a checkpoint file only when its SHA-256 is the one the
-  analysis used.
+  analysis used;
+- a classic analysis (:class:`AnalysisEntry`) says what its map means in its own words: raw
+  values and regions are never called a probability of manipulation.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from engine.types import Analysis, ModelResult
 from forensic_viewer.environment import environment
 from forensic_viewer.scan.records import (
     SUMMARY_FIELDS,
+    AnalysisRecord,
     ErrorRecord,
     FaceRecord,
     FileRecord,
@@ -198,6 +201,67 @@ class ModelEntry:
 
 
 @dataclass
+class AnalysisEntry:
+    """One classic analysis's part in one item.
+
+    status: :data:`RAN` or :data:`NOT_RUN` (``note`` says why).
+    record: its figures, pairs and findings (RAN only).
+    map / map_file: its map in memory (viewer) or its 8-bit file (scan); None without a map.
+    """
+
+    name: str
+    status: str
+    note: str = ""
+    record: AnalysisRecord | None = None
+    map: NDArray[np.float32] | None = field(default=None, repr=False)
+    map_file: Path | None = None
+
+    @property
+    def ran(self) -> bool:
+        return self.status == RAN and self.record is not None
+
+    @property
+    def map_precision(self) -> str:
+        return (
+            "float32 at full resolution (in memory)" if self.map is not None else "8-bit map file"
+        )
+
+    def load_map(self) -> NDArray[np.float32] | None:
+        """[H, W] float32 in [0, 1], from memory or from the 8-bit map file (None: no map)."""
+        if self.map is not None:
+            return self.map
+        if self.map_file is None or not self.map_file.is_file():
+            return None
+        with Image.open(self.map_file, formats=["PNG"]) as im:
+            return np.asarray(im.convert("L"), dtype=np.float32) / 255.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "status": self.status,
+            "note": self.note,
+            "record": None if self.record is None else self.record.to_json(),
+            "map_source": self.map_precision if self.ran and self.record.map else None,  # type: ignore[union-attr]
+        }
+
+
+def _analysis_entries(
+    found: Sequence[AnalysisRecord], asked: Sequence[str], why: str, out: Path | None
+) -> list[AnalysisEntry]:
+    """One entry per analysis asked for (not run: ``why``) and per one found besides."""
+    by_name = {a.name: a for a in found}
+    entries = []
+    for name in [*asked, *(n for n in by_name if n not in asked)]:
+        a = by_name.get(name)
+        if a is None:
+            entries.append(AnalysisEntry(name, NOT_RUN, note=why))
+            continue
+        file = None if out is None or a.map is None or not a.map.file else out / a.map.file
+        entries.append(AnalysisEntry(name, RAN, record=a, map_file=file))
+    return entries
+
+
+@dataclass
 class Integrity:
     """The evidence file's SHA-256 at load against its bytes at export."""
 
@@ -290,6 +354,7 @@ class ReportItem:
     integrity: Integrity | None = None
     notes: list[str] = field(default_factory=list)
     record: ScanRecord | None = field(default=None, repr=False)
+    analyses: list[AnalysisEntry] = field(default_factory=list)
 
     def entries(self) -> list[ModelEntry]:
         return [*self.models, *([self.ensemble] if self.ensemble is not None else [])]
@@ -302,6 +367,7 @@ class ReportItem:
             dataclasses.replace(record, file=self.file),
             [m.name for m in self.models],
             None if self.ensemble is None else self.ensemble.name,
+            [a.name for a in self.analyses],
         )
 
     def _own_record(self) -> ScanRecord:
@@ -324,6 +390,7 @@ class ReportItem:
             ensemble=None if self.ensemble is None else summary(self.ensemble),
             faces=tuple(FaceRecord.from_json(f, f"faces[{i}]") for i, f in enumerate(self.faces)),
             faces_checked=self.faces_checked,
+            analyses=tuple(a.record for a in self.analyses if a.record is not None),
         )
 
     def load_pixels(self) -> tuple[NDArray[np.uint8] | None, str]:
@@ -370,6 +437,7 @@ class ReportItem:
             "faces": self.faces,
             "seconds": self.seconds,
             "notes": self.notes,
+            "analyses": {a.name: a.to_dict() for a in self.analyses},
         }
 
 
@@ -411,6 +479,10 @@ def item_from_analysis(
     ens = None
     if analysis.ensemble is not None:
         ens = _entry_from_result(analysis.ensemble, "ensemble", cache)
+    record = FileRecord.from_analysis(key, analysis, faces_checked=faces_checked, heatmaps=False)
+    analyses = _analysis_entries(record.analyses, [], "", None)
+    for a in analyses:
+        a.map = analysis.analyses[a.name].map
     return ReportItem(
         key=key,
         file=os.path.abspath(ev.path),
@@ -419,12 +491,13 @@ def item_from_analysis(
         sha256=ev.sha256,
         evidence=ev.to_dict(),
         models=models,
-        record=FileRecord.from_analysis(key, analysis, faces_checked=faces_checked, heatmaps=False),
+        record=record,
         ensemble=ens,
         faces=[f.to_dict() for f in analysis.faces],
         faces_checked=faces_checked,
         seconds=analysis.seconds,
         pixels=ev.pixels,
+        analyses=analyses,
     )
 
 
@@ -435,10 +508,12 @@ def item_from_record(
     ensemble: str | None,
     cards: CardCache,
     source: str | None = None,
+    analyses: Sequence[str] = (),
 ) -> ReportItem:
     """The report item of one ``record`` of the scan output folder ``out``.
 
-    models / ensemble: what the scan ran (scan.json), so absent results show as not run.
+    models / ensemble / analyses: what the scan ran (scan.json), so absent results show as
+        not run.
     source: the scanned folder (scan.json), for records written before they held ``file``.
     """
     file = record.file
@@ -494,6 +569,12 @@ def item_from_record(
         faces_checked=record.faces_checked,
         seconds=record.seconds if isinstance(record, FileRecord) else None,
         thumbnail_file=out / record.thumbnail if record.thumbnail else None,
+        analyses=_analysis_entries(
+            record.analyses,
+            analyses,
+            why if isinstance(record, ErrorRecord) else "no result was recorded for this analysis",
+            out,
+        ),
     )
 
 
@@ -545,12 +626,13 @@ def scan_source(
     info = scan_info(out)
     models = list(info.get("models") or {})
     ensemble = info.get("ensemble")
+    classic = list(info.get("analyses") or {})
     cache = CardCache(cards)
     chosen = [k for k in (keys if keys is not None else index.keys()) if k in index]
 
     def items() -> Iterator[ReportItem]:
         for rec in index.iter_records(chosen):
-            yield item_from_record(rec, out, models, ensemble, cache, info.get("source"))
+            yield item_from_record(rec, out, models, ensemble, cache, info.get("source"), classic)
 
     source = str(info.get("source") or out)
     if not title:

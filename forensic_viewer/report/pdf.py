@@ -278,6 +278,14 @@ class PdfWriter:
             add(self.p("No model ran on any file of this report.", s.body))
         for m in ov.models:
             add(KeepTogether([self.p(m.name, s.h3), self.kv(T.model_rows(m))]))
+        if ov.analyses:
+            add(self.p("Classic analyses", s.h2))
+            add(self.p(T.ANALYSES_TEXT, s.body))
+            for a in ov.analyses:
+                add(KeepTogether([self.p(a.name, s.h3), self.kv(T.analysis_summary_rows(a))]))
+        add(self.p("Limitations", s.h2))
+        for line in T.limitations_text(ov):
+            add(self.p(line, s.body))
         add(self.p("Environment and parameters", s.h2))
         add(self.kv(T.environment_rows(ov)))
         add(self.p(T.LEGEND_TEXT, s.small))
@@ -356,19 +364,9 @@ class PdfWriter:
             if fig is None:
                 add(KeepTogether([self.p(label, s.h3), table]))
                 continue
-            img = self.image(fig, half, 12 * cm)
-            left = [img, self.p(fig.caption, s.small)]
-            row = Table([[left, table]], colWidths=[half + 0.4 * cm, half], hAlign="LEFT")
-            row.setStyle(
-                TableStyle(
-                    [
-                        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                        ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                        ("RIGHTPADDING", (0, 0), (0, 0), 0.4 * cm),
-                    ]
-                )
-            )
-            add(KeepTogether([self.p(label, s.h3), row]))
+            add(KeepTogether([self.p(label, s.h3), self._side_by_side(fig, table, half)]))
+        if item.analyses:
+            self._analyses(item, figs)
         add(self.p("Faces", s.h3))
         add(self.p(T.faces_text(item), s.body))
         faces = T.face_rows(item)
@@ -378,6 +376,53 @@ class PdfWriter:
             t = Table(data, hAlign="LEFT")
             t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb"))]))
             add(t)
+
+    def _side_by_side(self, fig: Figure, table: Table, half: float) -> Table:
+        """A figure with its caption on the left, ``table`` on the right."""
+        left = [self.image(fig, half, 12 * cm), self.p(fig.caption, self.s.small)]
+        row = Table([[left, table]], colWidths=[half + 0.4 * cm, half], hAlign="LEFT")
+        row.setStyle(
+            TableStyle(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                    ("RIGHTPADDING", (0, 0), (0, 0), 0.4 * cm),
+                ]
+            )
+        )
+        return row
+
+    def _analyses(self, item: ReportItem, figs: ItemFigures) -> None:
+        """Each classic analysis: its figure (map, clone pairs linked), figures and findings."""
+        s, add = self.s, self.story.append
+        add(self.p("Classic analyses", s.h3))
+        half = self.width / 2 - 0.2 * cm
+        for a in item.analyses:
+            if not a.ran:
+                add(
+                    KeepTogether([self.p(f"{a.name}: NOT RUN", s.bad), self.kv(T.analysis_rows(a))])
+                )
+                continue
+            fig = figs.analyses.get(a.name)
+            if fig is None:
+                add(KeepTogether([self.p(a.name, s.h3), self.kv(T.analysis_rows(a))]))
+            else:
+                table = self.kv(T.analysis_rows(a), label_width=3.2 * cm, width=half)
+                add(KeepTogether([self.p(a.name, s.h3), self._side_by_side(fig, table, half)]))
+            findings = T.finding_rows(a)
+            if findings:
+                data = [[self.p(h, s.label) for h in T.FINDINGS_HEADER]]
+                data += [[self.p(c, s.small) for c in r] for r in findings]
+                widths = [1.4 * cm, 1.8 * cm, 3.4 * cm, 6 * cm, self.width - 12.6 * cm]
+                t = Table(data, colWidths=widths, hAlign="LEFT", repeatRows=1)
+                style = [("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb"))]
+                style += [
+                    ("TEXTCOLOR", (0, i), (0, i), RED)
+                    for i, r in enumerate(findings, start=1)
+                    if r[0] == "strong"
+                ]
+                t.setStyle(TableStyle(style))
+                add(t)
 
     def _on_page(self, canvas: Any, doc: Any) -> None:
         assert self.ov is not None

@@ -5,6 +5,8 @@ the output folder; this module decides those names and reads and writes the pixe
 
 - ``maps/<relative path>.<model>.png``: each heatmap as 8-bit grayscale at the evidence's full
   (orientation-corrected) resolution, value = round(255 x probability);
+- ``maps/<relative path>.<analysis>.analysis.png``: the map of each classic analysis that has
+  one, 8-bit the same way (value = round(255 x map value); what the value means is in the row);
 - ``thumbs/<relative path>.jpg``: a small JPEG of the evidence (long side :data:`THUMB_SIDE`)
   for triage tables, made while the file was decoded anyway.
 """
@@ -34,6 +36,12 @@ THUMB_SIDE = 160  # px, long side of a triage thumbnail
 def map_name(key: str, model: str) -> str:
     """Where the heatmap of ``model`` on the file ``key`` goes, relative to the output folder."""
     return f"{MAPS}/{key}.{model}.png"
+
+
+def analysis_map_name(key: str, analysis: str) -> str:
+    """Where the map of the classic ``analysis`` on the file ``key`` goes (a suffix of its own,
+    so an analysis never takes the file of a model of the same name)."""
+    return f"{MAPS}/{key}.{analysis}.analysis.png"
 
 
 def thumb_name(key: str) -> str:

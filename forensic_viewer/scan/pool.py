@@ -1,6 +1,9 @@
 """Folder scans with N worker processes: ``forensic-viewer scan --jobs N``, the batch dialog's
 "worker processes".
 
+Long file: the parent and its workers are the two ends of one pipe protocol (tasks, answers,
+failures, ``ready``); they live in one file so that both ends change together.
+
 Why: one process leaves cores idle for much of a file (decoding, hashing, faces, the
 resize-policy networks, the ensemble and the maps run on one thread; a multi-threaded layer
 waits for whichever thread other work descheduled). N processes with ``cores // N`` threads
@@ -48,7 +51,7 @@ import signal
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Sized
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -272,6 +275,7 @@ def _serve(
     threads: int,
     stop: Event,
     thumbnails: bool,
+    analyses: tuple[str, ...],
 ) -> None:
     """Build the Analyzer, say ``ready``, then one file per message until ``None`` or the
     parent is gone."""
@@ -290,7 +294,7 @@ def _serve(
             ensemble=getattr(analyzer.ensemble, "name", None),
             device=str(getattr(analyzer, "device", "")),
             faces_checked=analyzer.faces is not None,
-            settings=scan_settings(analyzer, source),
+            settings=scan_settings(analyzer, source, analyses),
         )
     except BaseException as e:
         failure = _Failure.of(e)
@@ -314,7 +318,7 @@ def _serve(
         item = load_for_scan(task.index, task.path, task.key, thumbnails=thumbnails)
         item.previous = task.previous
         try:
-            outcome = analyse_item(item, analyzer, None, stop.is_set, problems)
+            outcome = analyse_item(item, analyzer, None, stop.is_set, problems, analyses)
         except Cancelled:
             if not _send(conn, ("cancelled", task.index)):
                 return
@@ -370,6 +374,7 @@ def run_pool_scan(
     cancel: Callable[[], bool] | None = None,
     thumbnails: bool = True,
     lock: OutputLock | None = None,
+    analyses: Sequence[str] = (),
     threads: int | None = None,
 ) -> ScanSummary:
     """:func:`~forensic_viewer.scan.run.run_scan` with ``jobs`` worker processes, each
@@ -395,6 +400,7 @@ def run_pool_scan(
         on_ready=on_ready,
         cancel=cancel,
         thumbnails=thumbnails,
+        analyses=tuple(analyses),
         threads=threads or max(1, cpu_cores() // jobs),
     )
     if lock is not None:
@@ -421,9 +427,11 @@ class _Pool:
         on_ready: Callable[[list[str], str | None, str], None] | None,
         cancel: Callable[[], bool] | None,
         thumbnails: bool,
+        analyses: tuple[str, ...],
         threads: int,
     ) -> None:
         self.files = files
+        self.analyses = analyses
         self.recipe = recipe
         self.out = out
         self.jobs = jobs
@@ -475,6 +483,7 @@ class _Pool:
             self.results.iter_records(self.keys),
             list(self.first.names),
             ensemble=self.results.has_ensemble or self.first.ensemble is not None,
+            analyses=self.analyses,
         )
         self.summary.cancelled = self.cancelled
         self.summary.seconds = time.perf_counter() - t0
@@ -528,9 +537,10 @@ class _Pool:
 
     def _start(self) -> None:
         ours, theirs = self.ctx.Pipe()
+        args = (theirs, self.recipe, self.source, self.threads, self.stop)
         process = self.ctx.Process(
             target=_work,
-            args=(theirs, self.recipe, self.source, self.threads, self.stop, self.thumbnails),
+            args=(*args, self.thumbnails, self.analyses),  # those of _serve
             name="scan-worker",
             daemon=True,
         )

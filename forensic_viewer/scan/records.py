@@ -5,8 +5,9 @@ Schema in ``docs/results.schema.json``, with the folder layout in ``docs/RESULTS
 module is the one place that knows the rows' fields:
 
 - typed records: :class:`FileRecord` (a file that was analysed: :class:`ModelRecord` per model
-  and for the ensemble, with their :class:`ModelFigures`; :class:`FaceRecord`;
-  :class:`EvidenceFacts`) and :class:`ErrorRecord` (a file that could not be analysed);
+  and for the ensemble, with their :class:`ModelFigures`; :class:`AnalysisRecord` per classic
+  analysis, with its :class:`MapRecord`; :class:`FaceRecord`; :class:`EvidenceFacts`) and
+  :class:`ErrorRecord` (a file that could not be analysed);
 - one writer, :func:`record_to_json` (one row; :func:`result_record` also writes the maps);
 - one reader, :func:`record_from_json` (raises :class:`RecordError`; :func:`parse_line` gives
   None for a line that is not a record, which readers skip). Rows of earlier versions read:
@@ -15,9 +16,14 @@ module is the one place that knows the rows' fields:
   ``details``, ``faces`` and ``warnings``, which the other readers never required. A row
   without a field every version wrote, or with a field of another type, is not a record.
 
+Long file: the whole row format, every field in both directions, is kept in one module so that
+the writer and the reader cannot drift apart (the classic analyses' entries made it pass 700
+lines).
+
 The writer writes exactly what earlier versions wrote, field for field and in the same order,
-so ``record_to_json(record_from_json(row)) == row`` for every row this version writes; a field
-added since (``replaces``) is written only when it says something, after the others. It never
+so ``record_to_json(record_from_json(row)) == row`` for every row this version writes; fields
+added since (``analyses``, ``replaces``) are written only when they say something, after the
+others. It never
 writes NaN or Infinity (not JSON): :func:`check_finite` turns a result holding one into an
 error naming the model, and :func:`record_line` refuses what slipped through.
 
@@ -41,10 +47,20 @@ from typing import Any, ClassVar, Literal, TypeAlias
 import numpy as np
 from numpy.typing import NDArray
 
+from engine.analyses import (
+    AnalysisResult,
+    ClonePair,
+    Finding,
+    Level,
+    MapMeaning,
+    MapScale,
+    Output,
+    Provenance,
+)
 from engine.errors import ForensicError
 from engine.files import atomic_write
 from engine.types import Analysis, Evidence, FaceRegion, ModelResult
-from forensic_viewer.scan.maps import map_name, save_heatmap_png, thumb_name
+from forensic_viewer.scan.maps import analysis_map_name, map_name, save_heatmap_png, thumb_name
 
 
 class RecordError(ValueError):
@@ -144,6 +160,8 @@ class ModelFigures:
     precision: str
     seconds: float
     image_logit: float | None = None
+    probability: float | None = None
+    reliability: str = ""
 
     @classmethod
     def from_result(cls, r: ModelResult) -> ModelFigures:
@@ -153,6 +171,9 @@ class ModelFigures:
     def to_json(self) -> dict[str, Any]:
         d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         d["input_policy"] = dict(self.input_policy)
+        for key in ("probability", "reliability"):  # added by issue 17: absent when not known,
+            if d[key] is None or d[key] == "":  # so earlier rows are written back byte for byte
+                del d[key]
         return d
 
     @classmethod
@@ -175,6 +196,8 @@ class ModelFigures:
             precision=o.text("precision"),
             seconds=o.number("seconds"),
             image_logit=o.number("image_logit", None, nullable=True),
+            probability=o.number("probability", None, nullable=True),
+            reliability=o.text("reliability", ""),
         )
 
     def to_result(self, heatmap: NDArray[np.float32]) -> ModelResult:
@@ -333,6 +356,212 @@ class EvidenceFacts:
 
 
 @dataclass(frozen=True)
+class MapRecord:
+    """What a classic analysis's map says and where it is: its meaning, size and statistics.
+
+    file: the 8-bit map relative to the output folder (value = round(255 x map value)); None
+        when no file was written (an analysis that stays in memory).
+    """
+
+    meaning: MapMeaning
+    shape: tuple[int, int]
+    mean: float
+    max: float
+    p99: float
+    file: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "meaning": self.meaning.to_dict(),
+            "shape": list(self.shape),
+            "mean": self.mean,
+            "max": self.max,
+            "p99": self.p99,
+        }
+        if self.file is not None:
+            d["file"] = self.file
+        return d
+
+    @classmethod
+    def from_json(cls, value: object, where: str) -> MapRecord:
+        o = _Obj(value, where)
+        m = _Obj(o.mapping("meaning"), f"{where}.meaning")
+        scale = m.text("scale")
+        if scale not in set(MapScale):
+            raise RecordError(f"{where}.meaning.scale: expected one of {list(map(str, MapScale))}")
+        shape = o.array("shape")
+        if len(shape) != 2 or not all(_is_int(v) for v in shape):
+            raise RecordError(f"{where}.shape: expected 2 integers, got {shape!r}")
+        return cls(
+            meaning=MapMeaning(MapScale(scale), m.text("label"), m.text("unit"), m.text("high")),
+            shape=(shape[0], shape[1]),
+            mean=o.number("mean"),
+            max=o.number("max"),
+            p99=o.number("p99"),
+            file=o.text("file", None, nullable=True),
+        )
+
+
+def _finding(value: object, where: str) -> Finding:
+    o = _Obj(value, where)
+    level = o.text("level")
+    if level not in set(Level):
+        raise RecordError(f"{where}.level: expected one of {list(map(str, Level))}")
+    return Finding(o.text("topic"), o.text("key"), o.text("value"), Level(level), o.text("note"))
+
+
+def _box(o: _Obj, key: str) -> tuple[int, int, int, int]:
+    box = o.array(key)
+    if len(box) != 4 or not all(_is_int(v) for v in box):
+        raise RecordError(f"{o.where}.{key}: expected 4 integers, got {box!r}")
+    return (box[0], box[1], box[2], box[3])
+
+
+def _pair(value: object, where: str) -> ClonePair:
+    o = _Obj(value, where)
+    affine = o.array("affine")
+    if len(affine) != 6 or not all(_is_num(v) for v in affine):
+        raise RecordError(f"{where}.affine: expected 6 numbers")
+    return ClonePair(
+        source_box=_box(o, "source_box"),
+        target_box=_box(o, "target_box"),
+        affine=tuple(affine),  # type: ignore[arg-type]
+        rotation_deg=o.number("rotation_deg"),
+        scale=o.number("scale"),
+        detector=o.text("detector"),
+        matches=o.integer("matches"),
+        area=o.integer("area"),
+        correlation=o.number("correlation"),
+    )
+
+
+@dataclass(frozen=True)
+class AnalysisRecord:
+    """One classic analysis (``engine.analyses``) on one file: a row's ``analyses`` entry.
+
+    Everything of :meth:`engine.analyses.AnalysisResult.to_dict` but the evidence's SHA-256
+    (the row's own): score and what it is, the map's meaning, statistics and file, clone pairs,
+    findings (untrusted values, escaped by the engine), parameters, provenance, time, the extra
+    maps' statistics (``layers``), whether a display picture existed, extras and warnings.
+    """
+
+    name: str
+    provenance: Provenance
+    params: Mapping[str, Any]
+    seconds: float
+    score: float | None = None
+    score_label: str | None = None
+    map: MapRecord | None = None
+    pairs: tuple[ClonePair, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    layers: tuple[Mapping[str, Any], ...] = ()
+    display: bool = False
+    extras: Mapping[str, Any] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    @classmethod
+    def from_result(cls, r: AnalysisResult, map_file: str | None) -> AnalysisRecord:
+        """The record of ``r``; ``map_file``: where its map is (to be) written, if anywhere."""
+        d = r.to_dict()  # JSON-safe: numpy values, NaN and tuples already turned
+        m = d["map"]
+        return cls(
+            name=r.analysis,
+            provenance=r.provenance,
+            params=d["params"],
+            seconds=d["seconds"],
+            score=d["score"],
+            score_label=d["score_label"],
+            map=None
+            if m is None or r.meaning is None
+            else MapRecord(
+                r.meaning,
+                (m["shape"][0], m["shape"][1]),
+                m["mean"],
+                m["max"],
+                m["p99"],
+                map_file,
+            ),
+            pairs=r.pairs,
+            findings=r.findings,
+            layers=tuple(d["layers"]),
+            display=d["display"],
+            extras=d["extras"],
+            warnings=tuple(d["warnings"]),
+        )
+
+    def to_result(self, sha256: str, heatmap: NDArray[np.float32] | None) -> AnalysisResult:
+        """The :class:`AnalysisResult` this record describes, with ``heatmap`` as its map
+        (None: without a map). Extra maps and the display picture are not in a scan."""
+        return AnalysisResult(
+            analysis=self.name,
+            provenance=self.provenance,
+            params=dict(self.params),
+            evidence_sha256=sha256,
+            seconds=self.seconds,
+            output=Output(
+                map=heatmap,
+                meaning=None if self.map is None else self.map.meaning,
+                score=self.score,
+                score_label=self.score_label,
+                pairs=self.pairs,
+                findings=self.findings,
+                extras=dict(self.extras),
+                warnings=self.warnings,
+            ),
+        )
+
+    def count(self, level: Level | None = None) -> int:
+        """Findings at ``level`` (all when None)."""
+        return sum(1 for f in self.findings if level is None or f.level == level)
+
+    def to_json(self) -> dict[str, Any]:
+        """The row's ``analyses`` entry (no name: the key gives it)."""
+        return {
+            "score": self.score,
+            "score_label": self.score_label,
+            "map": None if self.map is None else self.map.to_json(),
+            "pairs": [p.to_dict() for p in self.pairs],
+            "findings": [f.to_dict() for f in self.findings],
+            "params": dict(self.params),
+            "provenance": self.provenance.to_dict(),
+            "seconds": self.seconds,
+            "layers": [dict(x) for x in self.layers],
+            "display": self.display,
+            "extras": dict(self.extras),
+            "warnings": list(self.warnings),
+        }
+
+    @classmethod
+    def from_json(cls, name: str, value: object, where: str) -> AnalysisRecord:
+        o = _Obj(value, where)
+        p = _Obj(o.mapping("provenance"), f"{where}.provenance")
+        m = o.mapping("map", None, nullable=True)
+        layers = o.array("layers", [])
+        for i, x in enumerate(layers):
+            if not isinstance(x, dict):
+                raise RecordError(f"{where}.layers[{i}]: expected an object, got {_kind(x)}")
+        return cls(
+            name=name,
+            provenance=Provenance(p.text("method"), p.text("source"), p.text("version")),
+            params=o.mapping("params"),
+            seconds=o.number("seconds"),
+            score=o.number("score", None, nullable=True),
+            score_label=o.text("score_label", None, nullable=True),
+            map=None if m is None else MapRecord.from_json(m, f"{where}.map"),
+            pairs=tuple(
+                _pair(x, f"{where}.pairs[{i}]") for i, x in enumerate(o.array("pairs", []))
+            ),
+            findings=tuple(
+                _finding(x, f"{where}.findings[{i}]") for i, x in enumerate(o.array("findings", []))
+            ),
+            layers=tuple(layers),
+            display=o.flag("display", False),
+            extras=o.mapping("extras", {}),
+            warnings=o.strings("warnings", ()),
+        )
+
+
+@dataclass(frozen=True)
 class FileRecord:
     """The row of a file every model ran on (``status`` ``"ok"``).
 
@@ -349,6 +578,7 @@ class FileRecord:
     thumbnail: the thumbnail file relative to the output folder, when one was made.
     replaces: the SHA-256 of the earlier row of this path when the file's bytes have changed
         since (a resume analysed it again); None otherwise.
+    analyses: one entry per classic analysis run on the file, in the order they ran.
     """
 
     path: str
@@ -365,12 +595,16 @@ class FileRecord:
     seconds: float | None = None
     thumbnail: str | None = None
     replaces: str | None = None
+    analyses: tuple[AnalysisRecord, ...] = ()
 
     status: ClassVar[Literal["ok"]] = "ok"
     error: ClassVar[None] = None
 
     def model(self, name: str) -> ModelRecord | None:
         return next((m for m in self.models if m.name == name), None)
+
+    def analysis(self, name: str) -> AnalysisRecord | None:
+        return next((a for a in self.analyses if a.name == name), None)
 
     @classmethod
     def from_analysis(
@@ -392,6 +626,10 @@ class FileRecord:
         def entry(name: str, r: ModelResult) -> ModelRecord:
             return ModelRecord.from_result(name, r, map_name(key, name) if heatmaps else None)
 
+        def classic(name: str, r: AnalysisResult) -> AnalysisRecord:
+            file = analysis_map_name(key, name) if heatmaps and r.map is not None else None
+            return AnalysisRecord.from_result(r, file)
+
         ev = analysis.evidence
         ens = analysis.ensemble
         return cls(
@@ -409,6 +647,7 @@ class FileRecord:
             seconds=analysis.seconds,
             thumbnail=thumbnail,
             replaces=replaces,
+            analyses=tuple(classic(n, r) for n, r in analysis.analyses.items()),
         )
 
 
@@ -434,8 +673,12 @@ class ErrorRecord:
     faces: ClassVar[tuple[FaceRecord, ...]] = ()
     faces_checked: ClassVar[None] = None
     thumbnail: ClassVar[None] = None
+    analyses: ClassVar[tuple[AnalysisRecord, ...]] = ()
 
     def model(self, name: str) -> None:
+        return None
+
+    def analysis(self, name: str) -> None:
         return None
 
 
@@ -493,6 +736,8 @@ def record_to_json(record: ScanRecord) -> dict[str, Any]:
             row["ensemble_details"] = ens.figures.to_json()
     if record.thumbnail is not None:
         row["thumbnail"] = record.thumbnail
+    if record.analyses:
+        row["analyses"] = {a.name: a.to_json() for a in record.analyses}
     if record.replaces is not None:
         row["replaces"] = {"sha256": record.replaces}
     return row
@@ -531,12 +776,22 @@ def check_finite(record: ScanRecord) -> None:
             who = f"ensemble '{record.ensemble.name}'"
         elif parts[0] == "faces" and "scores" in parts and parts.index("scores") + 1 < len(parts):
             who = f"model '{parts[parts.index('scores') + 1]}'"
+        elif parts[0] == "analyses" and len(parts) > 1:
+            who = f"analysis '{parts[1]}'"
         else:
             who = "the analysis"
         raise NonFiniteResult(
             record.file or record.path,
             f"{who} gave a non-finite figure ({where} = {value}); the result is not recorded",
         )
+    for a in record.analyses:  # their JSON turned NaN into null already: look at the map
+        m = a.map
+        if m is not None and any(v is None for v in (m.mean, m.max, m.p99)):
+            raise NonFiniteResult(
+                record.file or record.path,
+                f"analysis '{a.name}' gave a map holding a non-finite value; the result is "
+                "not recorded",
+            )
 
 
 def result_record(
@@ -564,6 +819,9 @@ def result_record(
         save_heatmap_png(r.heatmap, out / map_name(key, name))
     if analysis.ensemble is not None:
         save_heatmap_png(analysis.ensemble.heatmap, out / map_name(key, analysis.ensemble.name))
+    for a in record.analyses:
+        if a.map is not None and a.map.file is not None:
+            save_heatmap_png(analysis.analyses[a.name].map, out / a.map.file)
     if thumb is not None:
         atomic_write(out / thumb_name(key), thumb)
     return record
@@ -628,6 +886,10 @@ def _file_record(o: _Obj, path: str) -> FileRecord:
         name = _Obj(ens, "row.ensemble").text("name")
         ensemble = ModelRecord.from_json(name, ens, figures, "row.ensemble")
     evidence = o.mapping("evidence", None, nullable=True)
+    analyses = tuple(
+        AnalysisRecord.from_json(name, value, f"row.analyses.{name}")
+        for name, value in o.mapping("analyses", {}).items()
+    )
     return FileRecord(
         path=path,
         file=o.text("file", None, nullable=True),
@@ -645,6 +907,7 @@ def _file_record(o: _Obj, path: str) -> FileRecord:
         seconds=o.number("seconds", None, nullable=True),
         thumbnail=o.text("thumbnail", None, nullable=True),
         replaces=_replaces(o),
+        analyses=analyses,
     )
 
 

@@ -2,7 +2,9 @@
 
 Double-clicking a triage row or writing a report from a scan rebuilds the analysis from the
 typed record (:mod:`forensic_viewer.scan.records`) and the scan's 8-bit heatmaps
-(:mod:`forensic_viewer.scan.maps`); nothing is analysed again. No Qt.
+(:mod:`forensic_viewer.scan.maps`), the classic analyses from their entries and 8-bit maps
+(without their extra maps and display pictures, which a scan does not keep); nothing is
+analysed again. No Qt.
 """
 
 from __future__ import annotations
@@ -12,10 +14,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from engine.analyses import AnalysisResult
 from engine.errors import ForensicError
 from engine.types import Analysis, Evidence, ModelResult
 from forensic_viewer.scan.maps import read_heatmap_png
-from forensic_viewer.scan.records import FileRecord, ModelRecord, ScanRecord, as_record
+from forensic_viewer.scan.records import (
+    AnalysisRecord,
+    FileRecord,
+    ModelRecord,
+    ScanRecord,
+    as_record,
+)
 
 
 @dataclass
@@ -57,12 +66,19 @@ def analysis_from_record(
             raise ForensicError(evidence.path, f"the scan record of {what} has no figures")
         return m.figures.to_result(read_heatmap_png(out / m.heatmap, size))
 
+    def classic(a: AnalysisRecord) -> AnalysisResult:
+        file = None if a.map is None else a.map.file
+        if a.map is not None and not file:
+            raise ForensicError(evidence.path, f"the scan record of {a.name} names no map file")
+        return a.to_result(rec.sha256, None if file is None else read_heatmap_png(out / file, size))
+
     return ScanAnalysis(
         evidence=evidence,
         results={m.name: rebuilt(m, m.name) for m in rec.models},
         faces=[f.to_region() for f in rec.faces],
         ensemble=None if rec.ensemble is None else rebuilt(rec.ensemble, "the ensemble"),
         seconds=float(rec.seconds or 0.0),
+        analyses={a.name: classic(a) for a in rec.analyses},
         scan_out=out,
         scan_key=rec.path,
     )

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from engine.analyses import Level
 from engine.files import AtomicFile
 from forensic_viewer.scan.records import (
     SUMMARY_FIELDS,
+    AnalysisRecord,
     RecordError,
     ScanRecord,
     parse_line,
@@ -201,22 +203,46 @@ def read_records(out: Path) -> dict[str, ScanRecord]:
     return {r.path: r for r in index.iter_records()} if len(index) else {}
 
 
+# per classic analysis: analysis.<name>.<column>
+ANALYSIS_COLUMNS = ("score", "pairs", "findings", "strong_findings", "map_p99", "map")
+
+
+def analysis_csv_cells(a: AnalysisRecord | None) -> list[str]:
+    """The :data:`ANALYSIS_COLUMNS` of one analysis on one file (all empty: it did not run).
+    ``score`` is empty for analyses without one; ``map_p99`` is the map's 99th percentile."""
+    if a is None:
+        return [""] * len(ANALYSIS_COLUMNS)
+    m = a.map
+    return [
+        "" if a.score is None else f"{a.score:.6f}",
+        str(len(a.pairs)),
+        str(a.count()),
+        str(a.count(Level.STRONG)),
+        "" if m is None else f"{m.p99:.6f}",
+        "" if m is None or m.file is None else m.file,
+    ]
+
+
 def write_csv(
     out: Path,
     records: Iterable[ScanRecord],
     models: list[str],
     *,
     ensemble: bool | None = None,
+    analyses: Sequence[str] = (),
 ) -> None:
     """results.csv from ``records``, streamed. ``ensemble``: whether to add the ensemble
-    columns (None: look at the records, which then must be a list)."""
+    columns (None: look at the records, which then must be a list). ``analyses``: the classic
+    analyses of the scan, :data:`ANALYSIS_COLUMNS` each, after the models."""
     if ensemble is None:
         records = list(records)
         ensemble = any(r.ensemble is not None for r in records)
     cols = ["path", "sha256", "status", "error"]
     names = [*models, *(["ensemble"] if ensemble else [])]
     for m in names:
-        cols += [f"{m}.{c}" for c in (*SUMMARY_FIELDS, "heatmap")]
+        cols += [f"{m}.{c}" for c in (*SUMMARY_FIELDS, "probability", "heatmap")]
+    for a in analyses:
+        cols += [f"analysis.{a}.{c}" for c in ANALYSIS_COLUMNS]
     cols.append("faces")
     with AtomicFile(out / CSV_NAME, "w", newline="", encoding="utf-8") as dst:
         w = csv.writer(dst.file)
@@ -226,14 +252,18 @@ def write_csv(
             for m in names:
                 d = r.ensemble if m == "ensemble" else r.model(m)
                 if d is None:
-                    row += ["", "", "", "", ""]
+                    row += ["", "", "", "", "", ""]
                     continue
+                p = d.figures.probability if d.figures is not None else None
                 row += [
                     f"{d.score:.6f}",
                     d.verdict,
                     f"{d.forged_fraction:.6f}",
                     f"{d.threshold:.6f}",
+                    "" if p is None else f"{p:.6f}",  # calibrated; empty: the model has none
                     d.heatmap or "",
                 ]
+            for a in analyses:
+                row += analysis_csv_cells(r.analysis(a))
             row.append(len(r.faces))
             w.writerow(row)

@@ -33,11 +33,12 @@ import queue
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sized
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from engine.analyses import analysis_settings, run_analyses
 from engine.errors import EvidenceError, ForensicError
 from engine.files import atomic_write
 from engine.io import MAX_FILE_BYTES, load_evidence
@@ -77,17 +78,23 @@ class ScanSettingsMismatch(ForensicError):
     """The output folder holds results made with other models or settings."""
 
 
-def scan_settings(analyzer: Analyzer, source: str) -> dict[str, Any]:
+def scan_settings(analyzer: Analyzer, source: str, analyses: Sequence[str] = ()) -> dict[str, Any]:
     """What a resume must match. exact: the paper's sliding-window path (the reference) or
-    the fast path; a folder scanned before this was recorded is refused (it cannot say which)."""
+    the fast path."""
     return {
         "source": source,
         "models": {m.name: m.sha256 for m in analyzer.models},
         "window": analyzer.window,
         "stride": analyzer.stride,
         "ensemble": getattr(analyzer.ensemble, "name", None),
+        "analyses": analysis_settings(analyses),
         "exact": bool(getattr(analyzer, "exact", False)),
     }
+
+
+# settings added since the first scan.json, with the value a folder written before them had
+# ("exact" has none: such a folder may come from before the fast path or after; it is refused)
+SETTING_DEFAULTS: dict[str, Any] = {"analyses": {}}
 
 
 def check_settings(
@@ -104,7 +111,10 @@ def check_settings(
             old = json.loads(info.read_text(encoding="utf-8"))
         except ValueError:
             old = None
-        if isinstance(old, dict) and {k: old.get(k) for k in settings} != settings:
+        if (
+            isinstance(old, dict)
+            and {k: old.get(k, SETTING_DEFAULTS.get(k)) for k in settings} != settings
+        ):
             raise ScanSettingsMismatch(
                 out,
                 "holds results made with other models or settings; use another --out folder",
@@ -366,6 +376,7 @@ def run_scan(
     prefetch: int = DEFAULT_PREFETCH,
     thumbnails: bool = True,
     lock: OutputLock | None = None,
+    analyses: Sequence[str] = (),
 ) -> ScanSummary:
     """Analyse ``files`` ((path, key) pairs) into ``out``, skipping keys already done.
 
@@ -379,6 +390,8 @@ def run_scan(
     ``prefetch``: files decoded ahead of the one being analysed (0: no background thread).
     ``lock``: the :class:`OutputLock` of ``out``, already held by the caller (who then keeps
     the folder for what it does after the scan, e.g. reports); None: taken here for the run.
+    ``analyses``: classic analyses (``engine.analyses`` names) run on every file after the
+    models; they are part of the settings, like the models.
     Raises :class:`~forensic_viewer.scan.lock.OutputLocked` when another scan holds ``out``,
     :class:`ScanSettingsMismatch`, OSError when the output folder cannot be written.
     """
@@ -388,12 +401,14 @@ def run_scan(
         if not lock.held or lock.out.resolve() != Path(out).resolve():
             raise ValueError(f"the lock given to run_scan is not held on {out}")
         return _run_locked(
-            files, analyzer, out, source, total, on_file, progress, cancel, prefetch, thumbnails
-        )
+            files, analyzer, out, source, total, on_file, progress, cancel, prefetch, thumbnails,
+            tuple(analyses),
+        )  # fmt: skip
     with OutputLock(out, command="scan"):
         return _run_locked(
-            files, analyzer, out, source, total, on_file, progress, cancel, prefetch, thumbnails
-        )
+            files, analyzer, out, source, total, on_file, progress, cancel, prefetch, thumbnails,
+            tuple(analyses),
+        )  # fmt: skip
 
 
 def _run_locked(
@@ -407,13 +422,14 @@ def _run_locked(
     cancel: Callable[[], bool] | None,
     prefetch: int,
     thumbnails: bool,
+    analyses: tuple[str, ...] = (),
 ) -> ScanSummary:
     from engine.tiling import Cancelled
 
     t0 = time.perf_counter()
     check_settings(
         out,
-        scan_settings(analyzer, source),
+        scan_settings(analyzer, source, analyses),
         {"environment": environment(), "device": str(getattr(analyzer, "device", ""))},
     )
     if total is None:
@@ -438,7 +454,7 @@ def _run_locked(
                     on_file(item.index, total, results.get(item.key))
                 continue
             try:
-                outcome = analyse_item(item, analyzer, progress, cancel, problems)
+                outcome = analyse_item(item, analyzer, progress, cancel, problems, analyses)
                 record = record_outcome(item, outcome, out, faces_checked, problems)
             except Cancelled:
                 summary.cancelled = True
@@ -468,6 +484,7 @@ def _run_locked(
         results.iter_records(keys),
         analyzer.names,
         ensemble=results.has_ensemble or analyzer.ensemble is not None,
+        analyses=analyses,
     )
     summary.seconds = time.perf_counter() - t0
     return summary
@@ -479,10 +496,12 @@ def analyse_item(
     progress: Callable[[Progress], None] | None,
     cancel: Callable[[], bool] | None,
     problems: ScanLog,
+    analyses: tuple[str, ...] = (),
 ) -> Analysis | ErrorRecord:
-    """The analysis of one loaded file, or an error record naming the file (an unexpected
-    exception's traceback goes to ``problems``). Only :class:`~engine.tiling.Cancelled`
-    propagates. The worker processes of :mod:`forensic_viewer.scan.pool` call this too."""
+    """The analysis of one loaded file (with the classic ``analyses`` an ensemble did not
+    run already), or an error record naming the file (an unexpected exception's traceback
+    goes to ``problems``). Only :class:`~engine.tiling.Cancelled` propagates. The worker
+    processes of :mod:`forensic_viewer.scan.pool` call this too."""
     from engine.tiling import Cancelled
 
     if item.evidence is None:
@@ -490,7 +509,13 @@ def analyse_item(
             problems.problem(item.error or "", item.trace)
         return _failed(item, item.sha256, item.error or "not loaded")
     try:
-        return analyzer.analyze(item.evidence, progress=progress, cancel=cancel)
+        analysis = analyzer.analyze(item.evidence, progress=progress, cancel=cancel)
+        if analyses:  # besides those an ensemble had run already
+            todo = [n for n in analyses if n not in analysis.analyses]
+            analysis.analyses.update(
+                run_analyses(todo, item.evidence, cancel=cancel, progress=progress)
+            )
+        return analysis
     except Cancelled:
         raise
     except (EvidenceError, ForensicError) as e:

@@ -4,6 +4,11 @@ A row holds, per model and for the ensemble, the verdict and score, or "not run"
 check did not run on the file (a failed file, a model without a result): a missing check is
 never shown as a pass. Qt-free; the batch dialog turns rows into table items.
 
+Classic analyses (``engine.analyses``) get one :class:`AnalysisCell` each: pairs found, score,
+findings by level or the map's 99th percentile, whichever the analysis has. A cell changes no
+verdict nor ``flagged``: a clone pair or an editor's name in the EXIF is a lead for the analyst,
+not a decision (an ensemble that uses an analysis does so in its own, calibrated, verdict).
+
 Model disagreement is the spread of the image-level scores of the models that ran on the file
 (largest minus smallest; needs two models, else None), with a separate flag for verdicts that
 differ. A spread near 1 means one model is sure of a manipulation that another rules out:
@@ -25,7 +30,7 @@ from engine.decision import MANIPULATED
 from engine.errors import EvidenceError, ForensicError
 from engine.io import load_evidence
 from forensic_viewer.scan.maps import THUMB_SIDE, read_thumbnail, thumb_name, thumbnail
-from forensic_viewer.scan.records import ModelRecord, ScanRecord, as_record
+from forensic_viewer.scan.records import AnalysisRecord, ModelRecord, ScanRecord, as_record
 from forensic_viewer.scan.results import SCAN_INFO, ResultIndex
 
 RAN = "ran"
@@ -54,13 +59,92 @@ class Cell:
     verdict: str | None = None
     forged_fraction: float | None = None
     threshold: float | None = None
+    probability: float | None = None  # calibrated (issue 17); None: the model has none
 
     @property
     def text(self) -> str:
-        """``"manipulated 0.93"``, ``"authentic 0.12"`` or ``"not run"``."""
+        """``"manipulated p=0.93"`` (calibrated probability), ``"authentic 0.12"`` (score of an
+        uncalibrated model) or ``"not run"``."""
         if self.status != RAN or self.score is None:
             return NOT_RUN
+        if self.probability is not None:
+            return f"{self.verdict} p={self.probability:.2f}"
         return f"{self.verdict} {self.score:.2f}"
+
+
+@dataclass(frozen=True)
+class AnalysisCell:
+    """One classic analysis's findings on one file, or the fact that it did not run.
+
+    sort: a number that orders files by how much the analysis found (within its column: the
+        score and pairs, else strong findings before notices, else the map's 99th percentile;
+        -1 when it did not run).
+    """
+
+    name: str
+    status: str  # RAN or NOT_RUN
+    score: float | None = None
+    pairs: int = 0
+    strong: int = 0
+    notices: int = 0
+    p99: float | None = None
+    scale: str | None = None  # the map's scale: probability, raw or region
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        """E.g. ``"2 pairs"``, ``"score 0.00"``, ``"1 strong · 2 notices"``, ``"p99 0.41 raw"``."""
+        if self.status != RAN:
+            return NOT_RUN
+        parts = []
+        if self.pairs:
+            parts.append(f"{self.pairs} pair{'s' if self.pairs != 1 else ''}")
+        elif self.score is not None:
+            parts.append(f"score {self.score:.2f}")
+        if self.strong:
+            parts.append(f"{self.strong} strong")
+        if self.notices:
+            parts.append(f"{self.notices} notice{'s' if self.notices != 1 else ''}")
+        if not parts and self.p99 is not None:
+            parts.append(f"p99 {self.p99:.2f} {self.scale}")
+        return " · ".join(parts) or "nothing found"
+
+    @property
+    def sort(self) -> float:
+        if self.status != RAN:
+            return -1.0
+        if self.score is not None:
+            return self.score + self.pairs
+        if self.strong or self.notices:
+            return 10.0 * self.strong + self.notices
+        return -0.5 if self.p99 is None else self.p99
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "score": self.score,
+            "pairs": self.pairs,
+            "strong_findings": self.strong,
+            "notices": self.notices,
+            "map_p99": self.p99,
+            "text": self.text,
+        }
+
+
+def analysis_cell(name: str, a: AnalysisRecord | None) -> AnalysisCell:
+    if a is None:
+        return AnalysisCell(name, NOT_RUN)
+    return AnalysisCell(
+        name,
+        RAN,
+        score=a.score,
+        pairs=len(a.pairs),
+        strong=sum(f.level == "strong" for f in a.findings),
+        notices=sum(f.level == "notice" for f in a.findings),
+        p99=None if a.map is None else a.map.p99,
+        scale=None if a.map is None else str(a.map.meaning.scale),
+        warnings=a.warnings,
+    )
 
 
 @dataclass(frozen=True)
@@ -71,6 +155,7 @@ class TriageRow:
     faces: number of faces found; None when face detection did not run (or was not recorded).
     disagreement: score spread of the models that ran (None with fewer than two).
     thumbnail: path of the thumbnail relative to the scan output folder, when one was made.
+    analyses: one cell per classic analysis of the scan (those that did not run included).
     """
 
     key: str
@@ -85,9 +170,18 @@ class TriageRow:
     disagreement: float | None
     verdicts_disagree: bool
     thumbnail: str | None
+    analyses: tuple[AnalysisCell, ...] = ()
 
     @property
     def flagged(self) -> bool:
+        """The default verdict: the ensemble's when it ran; without one, whether any model
+        that ran found a manipulation (one model: its verdict)."""
+        if self.ensemble is not None and self.ensemble.status == RAN:
+            return self.ensemble.verdict == MANIPULATED
+        return self.flagged_by_any
+
+    @property
+    def flagged_by_any(self) -> bool:
         """Whether any check that ran (a model or the ensemble) found a manipulation."""
         cells = [*self.cells, *([self.ensemble] if self.ensemble else [])]
         return any(c.status == RAN and c.verdict == MANIPULATED for c in cells)
@@ -98,6 +192,9 @@ class TriageRow:
                 return c
         return None
 
+    def analysis(self, name: str) -> AnalysisCell | None:
+        return next((a for a in self.analyses if a.name == name), None)
+
     def to_dict(self) -> dict[str, Any]:
         def cell(c: Cell) -> dict[str, Any]:
             return {
@@ -106,6 +203,7 @@ class TriageRow:
                 "verdict": c.verdict,
                 "forged_fraction": c.forged_fraction,
                 "threshold": c.threshold,
+                "probability": c.probability,
             }
 
         return {
@@ -123,6 +221,8 @@ class TriageRow:
             "disagreement": self.disagreement,
             "verdicts_disagree": self.verdicts_disagree,
             "flagged": self.flagged,
+            "flagged_by_any": self.flagged_by_any,
+            "analyses": {a.name: a.to_dict() for a in self.analyses},
         }
 
 
@@ -136,6 +236,7 @@ def _cell(name: str, m: ModelRecord | None) -> Cell:
         verdict=m.verdict,
         forged_fraction=float(m.forged_fraction),
         threshold=float(m.threshold),
+        probability=None if m.figures is None else m.figures.probability,
     )
 
 
@@ -143,12 +244,14 @@ def triage_row(
     record: ScanRecord | Mapping[str, Any],
     models: Sequence[str] | None = None,
     ensemble: str | None = None,
+    analyses: Sequence[str] | None = None,
 ) -> TriageRow:
     """The triage row of one scan ``record`` (typed, or a results.jsonl row as written).
 
     models: every model the scan ran, in column order (from scan.json; default: the record's
         own), so that a model with no result on this file shows as "not run".
     ensemble: the ensemble the scan was configured with, if any (shown "not run" when absent).
+    analyses: every classic analysis the scan ran, in column order (default: the record's own).
     Raises :class:`~forensic_viewer.scan.records.RecordError` for a row that is not a record.
     """
     rec = as_record(record)
@@ -156,6 +259,9 @@ def triage_row(
     names = list(models) if models is not None else list(found)
     names += [n for n in found if n not in names]
     cells = tuple(_cell(n, found.get(n)) for n in names)
+    ran_analyses = {a.name: a for a in rec.analyses}
+    classic = list(analyses) if analyses is not None else list(ran_analyses)
+    classic += [n for n in ran_analyses if n not in classic]
     ens_name = rec.ensemble.name if rec.ensemble is not None else ensemble
     ens = None if ens_name is None else _cell(ens_name, rec.ensemble)
     ran = [c for c in cells if c.status == RAN]
@@ -179,6 +285,7 @@ def triage_row(
         disagreement=spread,
         verdicts_disagree=len({c.verdict for c in ran}) > 1,
         thumbnail=rec.thumbnail,
+        analyses=tuple(analysis_cell(n, ran_analyses.get(n)) for n in classic),
     )
 
 
@@ -198,7 +305,7 @@ def triage_rows(out: Path, keys: Iterable[str] | None = None) -> Iterator[Triage
     if not len(index):
         return
     for rec in index.iter_records(keys):
-        yield triage_row(rec, models, info.get("ensemble"))
+        yield triage_row(rec, models, info.get("ensemble"), list(info.get("analyses") or {}))
 
 
 def load_thumbnail(

@@ -25,3 +25,24 @@ if [ -f "${pair[0]}" ] && [ -f "${pair[1]}" ]; then
     $PY packaging/model_card.py --ensemble "$MODELS_OUT/m2f-ensemble.ensemble.json" \
         "$DATA_RUN/m2f-ensemble-eval.json"
 fi
+
+# Verdicts at evidence size (issue 17, trainer/verdict.py, docs/VERDICTS.md): every default
+# network and the classic analyses on the CASIA validation and test parts and the camera
+# photographs (two shards, one per core; resumable), then θ, calibrations, the stacked default
+# verdict and the ensemble's localization chosen on the validation part, the test part
+# reported; the checkpoints' headers, the ensemble files and the cards' verdict sections are
+# rewritten.
+PHOTOS=${PHOTOS:-../shared/data/camera-photos}
+VERDICT_RUN=${VERDICT_RUN:-runs/verdict}
+mkdir -p "$VERDICT_RUN"
+for k in 0 1; do
+    $PY -m trainer.cli features --casia "$DATA" --photos "$PHOTOS" --parts val,test \
+        --out "$VERDICT_RUN/features-$k.jsonl" --shard "$k/2" &
+done
+wait
+$PY -m trainer.cli verdict --features "$VERDICT_RUN"/features-*.jsonl --casia "$DATA" \
+    --models "$MODELS_OUT" --maps "$VERDICT_RUN"/features-*.maps \
+    --ensemble "$MODELS_OUT/bundled-ensemble.ensemble.json" \
+    $( [ -f "$MODELS_OUT/m2f-ensemble.ensemble.json" ] && echo "$MODELS_OUT/m2f-ensemble.ensemble.json" ) \
+    --json "$VERDICT_RUN/report.json"
+$PY packaging/verdict_cards.py "$VERDICT_RUN/report.json"

@@ -73,3 +73,48 @@ def test_bundled_ensemble_uses_bundled_members_and_stays_above_its_floor(path: P
     f1 = 2 * float((r.mask & gt).sum()) / float(r.mask.sum() + gt.sum())
     assert f1 >= floor, f"{path.name}: pixel F1 {f1:.3f} on {sample} is below the card's {floor}"
     assert roc_auc_score(gt.ravel(), r.heatmap.ravel()) >= auc_floor
+
+
+def _default_checkpoints() -> list[Path]:
+    from engine.assembly import default_choice
+
+    return [p for p in default_choice() if not p.name.endswith(ENSEMBLE_SUFFIX)]
+
+
+@pytest.mark.parametrize("path", _default_checkpoints(), ids=lambda p: p.stem)
+def test_default_models_are_calibrated_at_evidence_size(path: Path) -> None:
+    """Issue 17: every model on by default carries a calibration with measured reliability,
+    and a logit-rule model aggregates its windows by the mean, which does not grow with size."""
+    meta = load_checkpoint(path).meta
+    assert meta.decision.calibration.get("reliability", {}).get("flagged")
+    if meta.decision.rule == "logit":
+        assert meta.decision.aggregate == "mean"
+
+
+# Tolerance of the size test: the score may vary with content seen at another scale, but an
+# authentic image must not become *more* suspicious by being larger. 0.05 on the score scale
+# (the calibrated θ of the bundled models sit 0.1-0.3 above these images' scores).
+SIZE_TOLERANCE = 0.05
+
+
+@pytest.mark.parametrize("path", _default_checkpoints(), ids=lambda p: p.stem)
+def test_an_authentic_image_does_not_score_higher_at_2x_and_4x_the_size(
+    path: Path, tmp_path: Path
+) -> None:
+    """The bundled authentic sample at its own size (4x), downsampled to 1/2 (2x) and 1/4 (1x,
+    Lanczos, so no upsampling traces are added): the score at 2x and 4x stays within
+    SIZE_TOLERANCE of the score at 1x. With the largest-window rule the effl0 DiffForensics
+    logit rose from 1.18 (1 window) to 1.61 (20 windows) here."""
+    from PIL import Image
+
+    loaded = load_checkpoint(path)
+    analyzer = Analyzer([loaded], device="cpu")
+    src = Image.open(SAMPLES / "hubble-authentic.jpg").convert("RGB")
+    scores = {}
+    for k in (1, 2, 4):
+        size = (src.width * k // 4, src.height * k // 4)
+        (src if k == 4 else src.resize(size, Image.Resampling.LANCZOS)).save(tmp_path / f"{k}.png")
+        ev = load_evidence(tmp_path / f"{k}.png")
+        scores[k] = analyzer.analyze(ev).results[loaded.name].score
+    for k in (2, 4):
+        assert scores[k] <= scores[1] + SIZE_TOLERANCE, (path.stem, scores)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
 from engine.decision import decide, fraction_score, midpoint_threshold
 from engine.ensemble import ENSEMBLE_SUFFIX, Ensemble, Member, fuse_heatmaps, weighted_mean
+from engine.errors import CheckpointError
 from engine.types import ModelResult
 
 
@@ -115,3 +117,80 @@ def test_shipped_paper_ensemble_is_the_papers_final_configuration() -> None:
     ens = Ensemble.load(path)
     weights = {m.model: (m.detection_weight, m.localization_weight) for m in ens.members}
     assert weights == {"m2f-swin-t": (1.0, 1.0), "m2f-swin-s": (2.5, 0.0)}
+
+
+def _logit_result(name: str, logit: float, heat: float) -> ModelResult:
+    r = _result(name, 0.0, heat)
+    r.rule, r.image_logit = "logit", logit
+    return r
+
+
+def _clone(found: bool, shape: tuple[int, int] = (4, 4)) -> SimpleNamespace:
+    """What the ensemble reads of a copy-move AnalysisResult: output.score and output.map."""
+    cmap = np.zeros(shape, np.float32)
+    if found:
+        cmap[:2, :2] = 1.0
+    return SimpleNamespace(output=SimpleNamespace(score=1.0 if found else 0.0, map=cmap))
+
+
+def _stacked(tmp_path: Path) -> Ensemble:
+    path = tmp_path / f"st{ENSEMBLE_SUFFIX}"
+    path.write_text(
+        json.dumps(
+            {
+                "members": [
+                    {"model": "a", "detection_weight": 1, "localization_weight": 1},
+                    {"model": "b", "detection_weight": 0, "localization_weight": 1},
+                ],
+                "threshold": 0.6,
+                "pixel_threshold": 0.5,
+                "stacking": {"bias": -1.0, "weights": {"a": 2.0, "analysis:clone": 3.0}},
+                "localization_analyses": {"clone": "replace"},
+                "calibration": {"a": 1.0, "b": 0.0, "reliability": {"flagged": {"x": [1, 4]}}},
+            }
+        ),
+        encoding="utf-8",
+    )
+    return Ensemble.load(path)
+
+
+def test_stacking_scores_by_logistic_regression_and_clone_replaces_the_heatmap(
+    tmp_path: Path,
+) -> None:
+    ens = _stacked(tmp_path)
+    assert ens.analyses == ["clone"]
+    results = {"a": _logit_result("a", 0.25, 0.2), "b": _logit_result("b", 5.0, 0.4)}
+    quiet = ens.combine(results, {"clone": _clone(False)})
+    # σ(-1 + 2 x 0.25) = σ(-0.5); member b (no stacking weight) changes nothing
+    assert quiet.score == pytest.approx(1 / (1 + np.exp(0.5)))
+    assert quiet.verdict == "authentic" and quiet.probability == pytest.approx(quiet.score)
+    assert np.allclose(quiet.heatmap, 0.3) and "stacking" in quiet.threshold_provenance
+    assert quiet.reliability.startswith("at this threshold: 25 % of x (1 of 4)")
+    found = ens.combine(results, {"clone": _clone(True)})
+    assert found.score == pytest.approx(1 / (1 + np.exp(-2.5))) and found.verdict == "manipulated"
+    assert found.mask is not None and found.mask.sum() == 4  # both copies, nothing else
+    assert "clone analysis's map" in found.threshold_provenance
+    with pytest.raises(KeyError, match="clone"):
+        ens.combine(results, {})
+
+
+def test_stacking_weight_on_a_stranger_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / f"bad{ENSEMBLE_SUFFIX}"
+    path.write_text(
+        json.dumps(
+            {
+                "members": [{"model": "a"}],
+                "stacking": {"bias": 0.0, "weights": {"zzz": 1.0}},
+            }
+        ),
+        encoding="utf-8",
+    )
+    with pytest.raises(CheckpointError, match="not a member"):
+        Ensemble.load(path)
+
+
+def test_trainer_spells_the_analysis_prefix_as_the_engine_does() -> None:
+    from engine.ensemble import ANALYSIS_PREFIX
+    from trainer import verdict
+
+    assert verdict.ANALYSIS_PREFIX == ANALYSIS_PREFIX

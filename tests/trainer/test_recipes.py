@@ -237,9 +237,18 @@ def test_ensemble_recipe_takes_every_model_in_models_out(tmp_path: Path) -> None
     members = [ens[i + 1] for i, a in enumerate(ens) if a == "--model"]
     assert members == [f"{models}/a.safetensors", f"{models}/b.safetensors"]
     assert _value(ens, "--out") == f"{models}/bundled-ensemble.ensemble.json"
-    card = calls[-1]
+    card = calls[3]
     assert Path(card[0]).name == "model_card.py" and card[1] == "--ensemble"
-    assert len(calls) == 4  # split, synth, ensemble, card: no Mask2Former pair here
+    # split, synth, ensemble, card (no Mask2Former pair here), then the verdicts at evidence
+    # size: features in two shards, verdict (writes headers and ensembles), the cards' sections
+    assert _commands(calls) == [
+        "split_casia.py", "synth", "ensemble", "model_card.py",
+        "features", "features", "verdict", "verdict_cards.py",
+    ]  # fmt: skip
+    verdict = calls[6]
+    assert _value(verdict, "--models") == str(models)
+    assert _value(verdict, "--ensemble") == f"{models}/bundled-ensemble.ensemble.json"
+    assert sorted(_value(c, "--shard") for c in calls[4:6]) == ["0/2", "1/2"]
 
     # With both Mask2Former-style models present, the paper's two-backbone ensemble is made too.
     for name in ("m2f-swin-nano", "m2f-effl0"):

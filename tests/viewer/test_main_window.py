@@ -59,7 +59,9 @@ def test_open_analyse_and_fill_the_panels(qtbot, window: MainWindow, image_path:
     assert analysis is not None and set(analysis.results) == {"tiny"}
     verdict = window.verdict_panel.text()
     result = analysis.results["tiny"]
-    assert f"tiny — {result.verdict} · score {result.score:.3f}" in verdict
+    # the fixture carries no calibration: its score is shown and said not to be a probability
+    assert f"tiny — {result.verdict} · score {result.score:.3f} (not a probability" in verdict
+    assert "reliability not measured" in verdict
     assert "θ = 0.1: test fixture, random weights" in verdict
     assert "on cpu (fp32)" in verdict
     meta = window.metadata_panel

@@ -194,10 +194,14 @@ def test_figures_and_evidence_facts_are_the_engines_field_for_field(tmp_path: Pa
         rule="logit", score=0.25, verdict="authentic", forged_fraction=0.0, threshold=0.5,
         pixel_threshold=0.5, threshold_provenance="p", input_policy={"size": (4, 4)},
         device="cpu", precision="fp32", seconds=0.5, heatmap=heat, mask=heat > 0.5,
-        image_logit=-1.1,
+        image_logit=-1.1, probability=0.3, reliability="at this threshold: ... are flagged",
     )  # fmt: skip
     figures = ModelFigures.from_result(result).to_json()
     assert list(figures) == list(result.to_dict()) and figures == result.to_dict()
+    # an uncalibrated model's row has neither field (rows of earlier versions round-trip)
+    result.probability, result.reliability = None, ""
+    figures = ModelFigures.from_result(result).to_json()
+    assert "probability" not in figures and "reliability" not in figures
     facts = EvidenceFacts.from_evidence(ev).to_json()
     assert list(facts) == list(ev.to_dict()) and facts == ev.to_dict()
     again = ModelFigures.from_result(result).to_result(heat)
@@ -319,7 +323,9 @@ def test_a_previous_version_row_resumes_triages_and_reports(
 
     rows = {r.key: r for r in triage_rows(out)}
     a = rows["a.png"]
-    assert a.cell("stub").status == RAN and a.cell("stub").score == 0.9 and a.flagged
+    assert a.cell("stub").status == RAN and a.cell("stub").score == 0.9
+    # the default verdict is the ensemble's (authentic), though its member says manipulated
+    assert not a.flagged and a.flagged_by_any
     assert a.ensemble is not None and a.ensemble.name == "pair" and a.ensemble.score == 0.3
     assert a.forged_fraction == 0.25 and a.faces == 1 and a.file == str(ev / "a.png")
 
@@ -434,3 +440,31 @@ def test_replaces_is_written_last_only_when_it_applies_and_reads_back(
     assert not validator.is_valid({**changed, "replaces": "1" * 64})
     with pytest.raises(RecordError, match=r"row\.replaces: expected an object"):
         record_from_json({**changed, "replaces": "1" * 64})
+
+
+def test_report_headline_counts_the_default_verdicts_of_its_rows(tmp_path: Path) -> None:
+    """Issue 17: the headline counts the ensemble's verdicts, not "flagged by at least one
+    check" (every row here has a member saying manipulated)."""
+    ev = tmp_path / "ev"
+    ev.mkdir()
+    out = tmp_path / "out"
+    verdicts = {"a.png": "authentic", "b.png": "manipulated", "c.png": "authentic"}
+    lines = []
+    for i, (name, verdict) in enumerate(verdicts.items()):
+        row = previous_row(write_rgb(ev / name, 24, 32, seed=i))
+        row["ensemble"]["verdict"] = verdict
+        row["ensemble"]["score"] = 0.8 if verdict == "manipulated" else 0.3
+        save_heatmap_png(np.zeros((24, 32), np.float32), out / row["models"]["stub"]["heatmap"])
+        save_heatmap_png(np.zeros((24, 32), np.float32), out / row["ensemble"]["heatmap"])
+        lines.append(json.dumps(row))
+    (out / "results.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rows = triage_rows(out)
+    assert [r.flagged for r in rows] == [v == "manipulated" for v in verdicts.values()]
+    assert all(r.flagged_by_any for r in rows)
+    paths = write_report(scan_source(out), out / "report", ["json", "html"])
+    report = json.loads(paths["json"].read_text(encoding="utf-8"))
+    html = paths["html"].read_text(encoding="utf-8")
+    headline = "1 flagged as manipulated by the default verdict (pair) (2 more by a single member"
+    assert headline in html
+    assert any("no measured false-alarm rate" in line for line in report["limitations"])
+    assert '<section id="limitations">' in html

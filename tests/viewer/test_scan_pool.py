@@ -86,9 +86,10 @@ def test_two_workers_write_the_rows_of_a_one_process_scan(
     folder = _folder(tmp_path / "ev", names, ("broken.png",))
     recipe = _recipe(tiny_checkpoint, raise_on="boom.png")
     analyzer = recipe.build()
-    one = run_scan(files_of(folder), analyzer, tmp_path / "one", source="t")
+    classic = ("ela", "noise")  # classic analyses run after the models, in the workers too
+    one = run_scan(files_of(folder), analyzer, tmp_path / "one", source="t", analyses=classic)
     # the pooled scan resumes one begun in a single process: its first two files are done
-    begun = run_scan(files_of(folder)[:2], analyzer, tmp_path / "two", source="t")
+    begun = run_scan(files_of(folder)[:2], analyzer, tmp_path / "two", source="t", analyses=classic)
     assert begun.done == 2
     ready: list[tuple[Any, ...]] = []
     reported: list[int] = []
@@ -101,6 +102,7 @@ def test_two_workers_write_the_rows_of_a_one_process_scan(
         threads=1,  # as the test process: the same float rounding in both
         on_ready=lambda *a: ready.append(a),
         on_file=lambda i, total, row: reported.append(i),
+        analyses=classic,
     )
     assert not multiprocessing.active_children()  # every worker ended with the scan
     assert ready == [(["tiny"], None, "cpu")]
@@ -117,6 +119,7 @@ def test_two_workers_write_the_rows_of_a_one_process_scan(
     )
     assert b["boom.png"]["sha256"] == _sha(folder / "boom.png")
     assert b["a.png"]["details"]["tiny"]["seconds"] > 0  # timings are recorded, only not compared
+    assert list(b["f.png"]["analyses"]) == list(classic)
     # the same maps and thumbnails, byte for byte, and the same CSV in the file list's order
     assert _files(tmp_path / "one", "maps") == _files(tmp_path / "two", "maps")
     assert _files(tmp_path / "one", "thumbs") == _files(tmp_path / "two", "thumbs")
@@ -129,7 +132,7 @@ def test_two_workers_write_the_rows_of_a_one_process_scan(
         k: json.loads((tmp_path / o / SCAN_INFO).read_text())
         for k, o in (("1", "one"), ("2", "two"))
     }
-    settings = ("source", "models", "window", "stride", "ensemble", "exact")
+    settings = ("source", "models", "window", "stride", "ensemble", "analyses", "exact")
     assert {k: info["1"][k] for k in settings} == {k: info["2"][k] for k in settings}
     assert info["2"]["jobs"] == 2 and info["2"]["exact"] is False
 

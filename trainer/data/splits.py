@@ -181,3 +181,58 @@ def group_of(samples: list[Sample], by: str = "source") -> dict[str, list[str]]:
         sid = source_ids(s, table)
         out[s.image.name] = [t.split(":")[0] for t in sid] if by == "scene" else sid
     return out
+
+
+HELD_OUT_FRACTION = 0.15  # the share every bundled model's training recipe held out (seed 0)
+TEST_SALT = "test"
+
+
+def three_way_split(
+    samples: list[Sample], held_out: float = HELD_OUT_FRACTION, by: str = "auto", seed: int = 0
+) -> tuple[list[Sample], list[Sample], list[Sample]]:
+    """Train, validation and test parts, leak-free by source photograph.
+
+    The held-out share is exactly the validation split of :func:`split_samples` with the same
+    arguments (so the bundled models, trained on its train part, never saw it); its leak-free
+    groups are then halved by a second hash order (salted ``test``): one half is **validation**
+    (it chooses checkpoints, thresholds, weights and rules), the other is **test** (it only
+    reports). An image's part never depends on which other images are in the data set's group
+    order beyond its own group, on file order or on the machine.
+    """
+    sp = split_samples(samples, held_out, by, seed)
+    table = _sources_table(sp.val)
+    members: dict[str, list[Sample]] = {}
+    uf = _UnionFind()
+    keys: list[str] = []
+    for s in sp.val:
+        sid = source_ids(s, table) if sp.by != "seed" else []
+        tokens = [f"source:{t}" for t in sid] or [f"image:{s.dataset}/{s.image.name}"]
+        for t in tokens[1:]:
+            uf.union(tokens[0], t)
+        keys.append(tokens[0])
+    for s, k in zip(sp.val, keys, strict=True):
+        members.setdefault(uf.find(k), []).append(s)
+    order = sorted(members, key=lambda k: _key_hash(seed, f"{TEST_SALT}/{k}"))
+    val: list[Sample] = []
+    test: list[Sample] = []
+    counts = {"val": dict.fromkeys(_KINDS, 0), "test": dict.fromkeys(_KINDS, 0)}
+    parts = {"val": val, "test": test}
+    for k in order:  # each group goes where its kinds of image are scarcer so far (test on ties)
+        group = [_kind(s) for s in members[k]]
+        need = {n: sum(counts[n][g] for g in group) for n in ("test", "val")}
+        name = min(("test", "val"), key=lambda n: (need[n], len(parts[n])))
+        parts[name].extend(members[k])
+        for g in group:
+            counts[name][g] += 1
+    return sp.train, val, test
+
+
+_KINDS = ("authentic", "copy-move", "splice")
+
+
+def _kind(s: Sample) -> str:
+    """Stratum of an image for the validation/test halving: authentic, copy-move (CASIA
+    ``Sp_S``/``Tp_S``, or a tampered image with one source) or splice."""
+    if s.label == 0:
+        return "authentic"
+    return "copy-move" if s.image.name.startswith(("Sp_S_", "Tp_S_")) else "splice"

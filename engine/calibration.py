@@ -1,0 +1,192 @@
+"""Calibrated confidence for image-level verdicts (issue 17).
+
+A model's image score ranks images; it is not a probability. :class:`Calibration` maps it to
+one: Platt scaling (J. Platt, "Probabilistic outputs for support vector machines", 1999), a
+logistic curve p = σ(a·x + b) on the rule's statistic x (the image logit, or the logit of the
+forged fraction: :func:`engine.decision.statistic`; for an ensemble the logit of its score), fitted on the validation part (CASIA
+validation images and the calibration half of the camera photographs), never on the test part.
+Platt rather than isotonic regression: about a hundred validation images give isotonic steps
+too coarse to trust, and a two-parameter curve cannot overfit them.
+
+What the probability means is stated with it: it is calibrated to the validation data's mix
+(about as many tampered as authentic images), so it reads "of images like these, scored like
+this, about p were tampered", not a posterior for a case with another base rate. Beside it the
+calibration carries the measured reliability at the verdict's threshold on the **test** part
+(the share of authentic camera photographs, authentic CASIA images and tampered CASIA images
+that are flagged) and a reliability diagram (predicted vs observed per probability bin), which
+the viewer, scan rows and reports show as sentences.
+
+Stored as a plain dict (``Calibration.to_dict``) in a checkpoint's decision rule
+(``DecisionRule.calibration``) or an ensemble file, so that a file describes itself.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+EPS = 1e-6
+RELIABILITY_BINS = 5
+
+
+def logit(p: ArrayLike) -> np.ndarray:
+    q = np.clip(np.asarray(p, dtype=np.float64), EPS, 1.0 - EPS)
+    return np.log(q / (1.0 - q))
+
+
+def sigmoid(x: ArrayLike) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(np.asarray(x, dtype=np.float64), -60.0, 60.0)))
+
+
+def fit_logistic(
+    x: ArrayLike, y: ArrayLike, *, l2: float = 1e-3, iterations: int = 100
+) -> tuple[np.ndarray, float]:
+    """Weights and bias of an L2-regularised logistic regression (Newton's method).
+
+    x: [N, D] features; y: [N] labels in {0, 1}. The bias is not regularised. Returns ``(w [D],
+    b)``. Deterministic; converges in a handful of steps on the few features used here.
+    """
+    X = np.asarray(x, dtype=np.float64)
+    if X.ndim == 1:
+        X = X[:, None]
+    t = np.asarray(y, dtype=np.float64)
+    if X.shape[0] != t.shape[0] or X.shape[0] == 0:
+        raise ValueError(f"need matching, non-empty features and labels, got {X.shape}, {t.shape}")
+    if not ((t == 0) | (t == 1)).all() or t.min() == t.max():
+        raise ValueError("labels must be 0/1 and hold both classes")
+    A = np.hstack([X, np.ones((X.shape[0], 1))])
+    theta = np.zeros(A.shape[1])
+    reg = np.full(A.shape[1], l2 * X.shape[0])
+    reg[-1] = 0.0
+    for _ in range(iterations):
+        p = sigmoid(A @ theta)
+        grad = A.T @ (p - t) + reg * theta
+        hess = (A * (p * (1 - p))[:, None]).T @ A + np.diag(reg + 1e-9)
+        step = np.linalg.solve(hess, grad)
+        theta -= step
+        if np.abs(step).max() < 1e-10:
+            break
+    return theta[:-1], float(theta[-1])
+
+
+@dataclass
+class Reliability:
+    """What the verdict's threshold does on the test part, and the reliability diagram.
+
+    flagged: per group (e.g. ``authentic camera photographs``, ``authentic CASIA images``,
+        ``tampered CASIA images``) ``[flagged, total]`` at the threshold.
+    bins: reliability diagram on the test part: per probability bin ``[low, high, mean
+        predicted, observed tampered share, images]``.
+    split: which images these are, in words.
+    """
+
+    flagged: dict[str, list[int]] = field(default_factory=dict)
+    bins: list[list[float]] = field(default_factory=list)
+    split: str = ""
+
+    def sentence(self) -> str:
+        """``at this threshold: 4 % of authentic camera photographs (1 of 26) ... are flagged``."""
+        parts = [
+            f"{_pct(k, n)} of {group} ({k} of {n})"
+            for group, (k, n) in self.flagged.items()
+            if n > 0
+        ]
+        if not parts:
+            return "no measured reliability"
+        where = f" ({self.split})" if self.split else ""
+        return "at this threshold" + where + ": " + ", ".join(parts) + " are flagged"
+
+
+def _pct(k: int, n: int) -> str:
+    return f"{100.0 * k / n:.0f} %"
+
+
+@dataclass
+class Calibration:
+    """Platt scaling of an image score, with the evidence behind it.
+
+    a, b: p = σ(a · x + b), x the rule's statistic (module docstring).
+    fitted_on: the validation images, in words.
+    reliability: measured on the test part at the verdict's threshold (see :class:`Reliability`).
+    """
+
+    a: float
+    b: float
+    fitted_on: str = ""
+    reliability: Reliability = field(default_factory=Reliability)
+    method: str = "platt"
+
+    def probability(self, statistic: float) -> float:
+        return float(sigmoid(self.a * statistic + self.b))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Calibration | None:
+        """The calibration stored in ``data``, or None when there is none (or it is unusable)."""
+        if not data:
+            return None
+        try:
+            a, b = float(data["a"]), float(data["b"])
+            if (
+                not (math.isfinite(a) and math.isfinite(b))
+                or data.get("method", "platt") != "platt"
+            ):
+                return None
+            rel = data.get("reliability") or {}
+            reliability = Reliability(
+                flagged={
+                    str(k): [int(v[0]), int(v[1])] for k, v in dict(rel.get("flagged", {})).items()
+                },
+                bins=[[float(x) for x in row] for row in rel.get("bins", [])],
+                split=str(rel.get("split", "")),
+            )
+            return cls(a, b, str(data.get("fitted_on", "")), reliability)
+        except (KeyError, TypeError, ValueError, IndexError):
+            return None
+
+
+def fit_platt(statistics: ArrayLike, labels: ArrayLike, fitted_on: str = "") -> Calibration:
+    """Platt scaling fitted on validation ``statistics`` (see module docstring) and 0/1 labels."""
+    w, b = fit_logistic(np.asarray(statistics, dtype=np.float64), labels)
+    return Calibration(a=float(w[0]), b=b, fitted_on=fitted_on)
+
+
+def reliability_bins(
+    probabilities: ArrayLike, labels: ArrayLike, bins: int = RELIABILITY_BINS
+) -> list[list[float]]:
+    """Reliability diagram rows ``[low, high, mean predicted, observed share, count]``,
+    equal-width bins over [0, 1], empty bins left out."""
+    p = np.asarray(probabilities, dtype=np.float64)
+    y = np.asarray(labels, dtype=np.float64)
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    rows: list[list[float]] = []
+    for i in range(bins):
+        lo, hi = edges[i], edges[i + 1]
+        sel = (p >= lo) & ((p < hi) if i < bins - 1 else (p <= hi))
+        if sel.any():
+            rows.append(
+                [float(lo), float(hi), float(p[sel].mean()), float(y[sel].mean()), int(sel.sum())]
+            )
+    return rows
+
+
+def flagged_counts(scores: Sequence[float], threshold: float) -> list[int]:
+    s = np.asarray(scores, dtype=np.float64)
+    return [int((s > threshold).sum()), int(s.size)]
+
+
+def threshold_for_false_alarms(authentic_scores: ArrayLike, rate: float) -> float:
+    """The smallest θ at which at most ``rate`` of ``authentic_scores`` lie above θ (a verdict
+    flags a score strictly above θ, so θ is the highest score that must stay unflagged)."""
+    s = np.sort(np.asarray(authentic_scores, dtype=np.float64))[::-1]
+    if s.size == 0:
+        raise ValueError("no authentic scores to set a threshold on")
+    allowed = math.floor(rate * s.size + 1e-9)  # images that may stay above θ
+    return 0.0 if allowed >= s.size else float(s[allowed])

@@ -1,0 +1,85 @@
+"""Calibrated confidence (engine.calibration) and size-invariant image logits (engine.decision)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.calibration import (
+    Calibration,
+    Reliability,
+    fit_logistic,
+    fit_platt,
+    reliability_bins,
+    threshold_for_false_alarms,
+)
+from engine.decision import aggregate_logits, statistic
+
+
+def test_platt_recovers_a_known_logistic_curve() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.normal(0.0, 2.0, 20000)
+    y = (rng.random(x.size) < 1 / (1 + np.exp(-(1.5 * x - 0.5)))).astype(int)
+    cal = fit_platt(x, y)
+    assert cal.a == pytest.approx(1.5, abs=0.08) and cal.b == pytest.approx(-0.5, abs=0.08)
+    assert cal.probability(0.5 / 1.5) == pytest.approx(0.5, abs=0.02)
+
+
+def test_logistic_needs_both_classes_and_matching_shapes() -> None:
+    with pytest.raises(ValueError, match="both classes"):
+        fit_logistic([[0.0], [1.0]], [1, 1])
+    with pytest.raises(ValueError, match="matching"):
+        fit_logistic([[0.0], [1.0]], [1])
+
+
+def test_false_alarm_threshold_flags_at_most_the_allowed_share() -> None:
+    scores = np.linspace(0.0, 1.0, 40)
+    theta = threshold_for_false_alarms(scores, 0.05)  # 2 of 40 may stay above
+    assert (scores > theta).sum() == 2
+    assert threshold_for_false_alarms([0.2, 0.9], 0.05) == 0.9  # none may: the largest stays
+    with pytest.raises(ValueError):
+        threshold_for_false_alarms([], 0.05)
+
+
+def test_reliability_sentence_bins_and_round_trip() -> None:
+    rel = Reliability(
+        flagged={"authentic camera photographs": [1, 26], "tampered CASIA images": [40, 65]},
+        bins=reliability_bins([0.1, 0.15, 0.9, 0.95], [0, 0, 1, 0]),
+        split="test part",
+    )
+    text = rel.sentence()
+    assert text.startswith("at this threshold (test part): 4 % of authentic camera photographs")
+    assert "62 % of tampered CASIA images (40 of 65) are flagged" in text
+    assert [row[4] for row in rel.bins] == [2, 2] and rel.bins[1][3] == 0.5
+    cal = Calibration(a=2.0, b=-1.0, fitted_on="v", reliability=rel)
+    again = Calibration.from_dict(cal.to_dict())
+    assert again is not None and again.reliability.sentence() == text
+    assert again.probability(0.5) == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [None, {}, {"a": "x", "b": 0}, {"a": float("nan"), "b": 0}, {"a": 1, "b": 0, "method": "iso"}],
+)
+def test_unusable_calibrations_read_as_none(data: object) -> None:
+    assert Calibration.from_dict(data) is None  # type: ignore[arg-type]
+
+
+def test_mean_aggregate_does_not_grow_with_the_number_of_windows() -> None:
+    """The maximum of n draws from one authentic distribution rises with n; the mean does not:
+    the reason the bundled logit-rule networks now aggregate by the mean (issue 17)."""
+    rng = np.random.default_rng(1)
+    small = rng.normal(-1.0, 1.0, 4)
+    large = rng.normal(-1.0, 1.0, 165)  # a 12 MP photograph in 256-px windows
+    assert aggregate_logits(large, "max") > aggregate_logits(small, "max") + 1.0
+    assert abs(aggregate_logits(large, "mean") - aggregate_logits(small, "mean")) < 0.6
+    with pytest.raises(ValueError):
+        aggregate_logits(large, "median")
+
+
+def test_statistic_is_the_logit_or_the_forged_fractions_logit() -> None:
+    assert statistic("logit", 0.9, -0.25) == -0.25
+    assert statistic("forged_fraction", 0.5, None) == pytest.approx(0.0)
+    assert np.isfinite(statistic("forged_fraction", 0.0, None))  # clipped, not -inf
+    with pytest.raises(ValueError):
+        statistic("logit", 0.1, None)

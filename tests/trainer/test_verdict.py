@@ -1,0 +1,123 @@
+"""Issue 17 on the trainer side: the three-way split, the mask audit, and the choices of
+`forensic-train verdict` (θ at evidence size, Platt, no vote for a member at chance)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.trainer.test_data import _casia_like
+from trainer.data.mask_audit import is_trusted, trusted_masks
+from trainer.data.records import Sample
+from trainer.data.splits import group_of, split_samples, three_way_split
+from trainer.verdict import choose_ensemble, choose_model, threshold_at_evidence_size
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_three_way_split_halves_the_held_out_part_without_sharing_a_source(seed: int) -> None:
+    samples = _casia_like(200, np.random.default_rng(seed))
+    train, val, test = three_way_split(samples, 0.3, "auto", seed)
+    held = split_samples(samples, 0.3, "auto", seed)
+    # the held-out part is exactly the two-way split's validation part: the bundled models,
+    # trained on that split's train part, never saw a test image
+    assert {s.image.name for s in val + test} == {s.image.name for s in held.val}
+    assert [s.image.name for s in train] == [s.image.name for s in held.train]
+    ids = group_of(samples)
+    sources = [{t for s in part for t in ids[s.image.name]} for part in (train, val, test)]
+    assert not sources[0] & sources[1] and not sources[0] & sources[2]
+    assert not sources[1] & sources[2]
+    assert val and test and abs(len(val) - len(test)) <= 0.5 * (len(val) + len(test))
+    again = three_way_split(list(reversed(samples)), 0.3, "auto", seed)
+    assert {s.image.name for s in again[2]} == {s.image.name for s in test}
+
+
+def test_mask_audit_finds_a_mask_that_marks_the_wrong_place(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    au = rng.integers(100, 157, (64, 64, 3), dtype=np.uint8)
+    edited = au.copy()
+    edited[8:24, 8:24] = 0  # the change: at least 100 grey levels everywhere in it
+    right, wrong = np.zeros((64, 64), np.uint8), np.zeros((64, 64), np.uint8)
+    right[8:24, 8:24] = 255
+    wrong[40:56, 40:56] = 255
+    Image.fromarray(au).save(tmp_path / "Au_txt_0007.png")
+    samples = [Sample(tmp_path / "Au_txt_0007.png", None, 0)]
+    for tag, mask in (("C", right), ("R", wrong)):
+        stem = f"Sp_S_NNN_{tag}_txt0007_txt0007_0007"
+        Image.fromarray(edited).save(tmp_path / f"{stem}.png")
+        Image.fromarray(mask).save(tmp_path / f"{stem}_gt.png")
+        samples.append(Sample(tmp_path / f"{stem}.png", tmp_path / f"{stem}_gt.png", 1))
+    orphan = tmp_path / "Sp_S_NNN_T_txt0099_txt0099_0099.png"
+    Image.fromarray(edited).save(orphan)
+    samples.append(Sample(orphan, tmp_path / "Sp_S_NNN_C_txt0007_txt0007_0007_gt.png", 1))
+    audit = trusted_masks(samples)
+    assert audit[str(samples[1].image)] == pytest.approx(1.0)
+    assert audit[str(samples[2].image)] == 0.0 and not is_trusted(audit[str(samples[2].image)])
+    assert audit[str(orphan)] is None and is_trusted(None)  # nothing to check it against
+
+
+def _row(part: str, label: int, rng: np.random.Generator, kind: str = "splice") -> dict[str, Any]:
+    """A features row: 'good' separates tampered from authentic, 'noise' knows nothing."""
+    good = rng.normal(1.5 if label else -1.5, 1.0)
+    return {
+        "path": f"{part}/{label}/{rng.integers(1 << 40)}",
+        "part": part,
+        "label": label,
+        "kind": kind if label else "authentic",
+        "models": {
+            "good": {"rule": "logit", "windows": {"mean": good, "max": good + 2.0}},
+            "noise": {"rule": "logit", "windows": {"mean": rng.normal(), "max": rng.normal()}},
+        },
+        "classic": {"clone": {"score": float(label and kind == "copy-move")}},
+    }
+
+
+@pytest.fixture
+def rows() -> list[dict[str, Any]]:
+    rng = np.random.default_rng(0)
+    out = []
+    for part in ("casia-val", "casia-test"):
+        out += [_row(part, 0, rng) for _ in range(60)]
+        out += [_row(part, 1, rng, kind) for _ in range(30) for kind in ("splice", "copy-move")]
+    for part in ("camera-val", "camera-test"):
+        out += [_row(part, 0, rng) for _ in range(40)]
+    return out
+
+
+def test_threshold_keeps_camera_false_alarms_within_five_percent(rows: list) -> None:
+    def score(r: dict[str, Any]) -> float:
+        return float(1 / (1 + np.exp(-r["models"]["good"]["windows"]["mean"])))
+
+    theta, flagged = threshold_at_evidence_size(rows, score)
+    camera = [score(r) for r in rows if r["part"] == "camera-val"]
+    assert sum(s > theta for s in camera) <= 0.05 * len(camera)
+    assert flagged["authentic camera photographs (validation half)"][1] == len(camera)
+
+
+def test_a_model_at_chance_is_marked_and_a_good_one_is_calibrated(rows: list) -> None:
+    good, noise = choose_model(rows, "good", "logit"), choose_model(rows, "noise", "logit")
+    assert noise["at_chance"] and noise["val_image_auc_interval"][0] <= 0.5
+    assert not good["at_chance"] and good["test_image_auc"] > 0.9
+    assert good["aggregate"] == "mean" and good["calibration"]["a"] > 0
+    assert good["test_camera_false_alarms"][0] <= 4  # of 40 held-out photographs
+
+
+def test_a_chance_level_member_gets_no_vote_and_leaves_the_default_set(rows: list) -> None:
+    choices = {m: choose_model(rows, m, "logit") for m in ("good", "noise")}
+    data = {
+        "members": [
+            {"model": "good", "detection_weight": 1.0, "localization_weight": 1.0},
+            {"model": "noise", "detection_weight": 4.0, "localization_weight": 0.0},
+        ],
+        "threshold": 0.5,
+        "pixel_threshold": 0.5,
+    }
+    content, figures = choose_ensemble(rows, data, choices, None, set())
+    assert figures["voters"] == ["good"] and figures["dropped"] == ["noise"]
+    assert set(content["stacking"]["weights"]) == {"good", "analysis:clone"}
+    assert content["stacking"]["weights"]["analysis:clone"] > 0  # copy-moves are found by it
+    assert [m["model"] for m in content["members"]] == ["good"]
+    assert figures["detection"]["test_image_auc"] > 0.9

@@ -1,0 +1,235 @@
+"""Image-level features of the default analysis, for choosing and calibrating the verdict rule.
+
+    forensic-train features --casia DIR --photos DIR --out FEATURES.jsonl [--parts val,test]
+
+Runs the default model set (fast path, as the viewer and scans do) and the classic analyses on
+every image of the chosen parts and writes one JSON line per image: for each network the
+candidate image scores (largest window logit, top-k means, whole-image pass at the training
+scale, heatmap quantiles, forged fractions), for the ensemble its score and heatmap figures, for
+the classic analyses their scores and map figures, and the pixel F1 of each heatmap against the
+mask where there is one. CASIA images also get their heatmaps saved (``.npz`` beside the file,
+8-bit) so that localization fusion can be studied offline. The run resumes: images already in
+the file are skipped.
+
+Nothing here decides: :mod:`trainer.verdict` reads these rows, chooses on the validation part
+and reports on the test part (see docs/VERDICTS.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+
+from engine.errors import ForensicError
+from trainer.data.records import Sample, read_dataset
+from trainer.data.splits import three_way_split
+
+if TYPE_CHECKING:  # torch and the networks load when features are made, not for --help
+    from engine.pipeline import Analyzer
+
+CLASSIC = ("clone", "jpeg-dq", "jpeg-ghost", "noise", "ela")
+QUANTILES = (0.5, 0.9, 0.99, 0.999)
+
+
+def logit_figures(windows: NDArray[np.float32]) -> dict[str, float]:
+    """Candidate aggregations of per-window image logits."""
+    w = np.sort(windows.astype(np.float64))[::-1]
+    out = {
+        "n": int(w.size),
+        "max": float(w[0]),
+        "mean": float(w.mean()),
+        "median": float(np.median(w)),
+    }
+    for k in (2, 4, 8):
+        out[f"top{k}"] = float(w[: min(k, w.size)].mean())
+    out["top10pct"] = float(w[: max(1, int(np.ceil(0.1 * w.size)))].mean())
+    return out
+
+
+def heat_figures(heat: NDArray[np.float32], pixel_threshold: float) -> dict[str, float]:
+    h = heat.astype(np.float32).ravel()
+    out = {f"q{q:g}": float(np.quantile(h, q)) for q in QUANTILES}
+    out["mean"] = float(h.mean())
+    out["ff"] = float((h > pixel_threshold).mean())
+    for t in (0.5, 0.7, 0.9):
+        out[f"ff{t:g}"] = float((h > t).mean())
+    return out
+
+
+def pixel_f1(pred: NDArray[np.bool_], truth: NDArray[np.bool_]) -> float:
+    tp = float((pred & truth).sum())
+    denom = float(pred.sum() + truth.sum())
+    return 2.0 * tp / denom if denom else 1.0
+
+
+def whole_image_logit(analyzer: Analyzer, name: str, rgb: NDArray[np.uint8]) -> float | None:
+    """The image logit of one pass on the image resized to fit the model's window."""
+    loaded = next(m for m in analyzer.models if m.name == name)
+    window = loaded.meta.input_policy.window
+    h, w = rgb.shape[:2]
+    s = window / max(h, w)
+    small = np.asarray(
+        Image.fromarray(rgb).resize(
+            (max(1, round(w * s)), max(1, round(h * s))), Image.Resampling.BILINEAR
+        )
+    )
+    _, logit = analyzer.heatmap(loaded, small)
+    return logit
+
+
+def features(
+    analyzer: Analyzer,
+    path: Path,
+    mask_path: Path | None,
+    label: int,
+    part: str,
+    maps_dir: Path | None,
+) -> dict[str, Any]:
+    from engine.analyses import run_analysis
+    from engine.io import load_evidence
+
+    t0 = time.perf_counter()
+    ev = load_evidence(path)
+    analysis = analyzer.analyze(ev)
+    truth = None
+    if mask_path is not None:
+        m = np.asarray(Image.open(mask_path).convert("L"))
+        if m.shape == ev.pixels.shape[:2]:
+            truth = m > 127
+    row: dict[str, Any] = {
+        "path": str(path),
+        "sha256": ev.sha256,
+        "part": part,
+        "label": label,
+        "kind": kind_of(path.name, label),
+        "height": ev.height,
+        "width": ev.width,
+        "models": {},
+    }
+    saved: dict[str, NDArray[np.uint8]] = {}
+    results = dict(analysis.results)
+    if analysis.ensemble is not None:
+        results[analysis.ensemble.name] = analysis.ensemble
+    for name, r in results.items():
+        assert r.heatmap is not None
+        f: dict[str, Any] = {
+            "seconds": r.seconds,
+            "score": r.score,
+            "verdict": r.verdict,
+            "rule": r.rule,
+            "image_logit": r.image_logit,
+            "heat": heat_figures(r.heatmap, r.pixel_threshold),
+        }
+        if name in analyzer.window_logits and r.rule != "ensemble":
+            f["windows"] = logit_figures(analyzer.window_logits[name])
+            f["whole"] = whole_image_logit(analyzer, name, ev.pixels)
+        if truth is not None:
+            f["pixel_f1"] = pixel_f1(r.mask if r.mask is not None else r.heatmap > 0.5, truth)
+        row["models"][name] = f
+        saved[name] = np.round(r.heatmap * 255).astype(np.uint8)
+    row["classic"] = {}
+    for name in CLASSIC:
+        try:
+            a = run_analysis(name, ev)
+        except (ForensicError, ValueError) as e:
+            row["classic"][name] = {"error": str(e)}
+            continue
+        c: dict[str, Any] = {"score": a.output.score, "seconds": a.seconds}
+        if a.output.map is not None:
+            c["map"] = heat_figures(a.output.map, 0.5)
+            saved[name] = np.round(a.output.map * 255).astype(np.uint8)
+            if truth is not None:
+                c["pixel_f1"] = pixel_f1(a.output.map > 0.5, truth)
+        c["pairs"] = len(a.output.pairs)
+        row["classic"][name] = c
+    if maps_dir is not None and max(ev.height, ev.width) <= 1024:
+        if truth is not None:
+            saved["truth"] = truth.astype(np.uint8) * 255
+        np.savez_compressed(maps_dir / f"{ev.sha256[:16]}.npz", **saved)
+    row["seconds"] = time.perf_counter() - t0
+    return row
+
+
+def kind_of(name: str, label: int) -> str:
+    if label == 0:
+        return "authentic"
+    if name.startswith(("Sp_S_", "Tp_S_")):
+        return "copy-move"
+    if name.startswith(("Sp_D_", "Tp_D_")):
+        return "splice"
+    return "tampered"
+
+
+def work_list(
+    casia: Path | None, photos: Path | None, parts: list[str]
+) -> list[tuple[Sample, str]]:
+    out: list[tuple[Sample, str]] = []
+    if casia is not None:
+        train, val, test = three_way_split(read_dataset(casia))
+        chosen = {"train": train, "val": val, "test": test}
+        for part in parts:
+            out += [(s, f"casia-{part}") for s in chosen[part]]
+    if photos is not None:
+        for p in sorted(photos.iterdir()):
+            if p.suffix.lower() in {".jpg", ".jpeg", ".png", ".tif", ".tiff"}:
+                out.append((Sample(p, None, 0, "camera-photos"), photo_part(p.name)))
+    return out
+
+
+def photo_part(name: str) -> str:
+    """Camera photographs in two fixed halves by a hash of the file name (the camera model):
+    ``camera-val`` calibrates, ``camera-test`` only reports."""
+    import hashlib
+
+    h = int(hashlib.sha256(f"camera/{name}".encode()).hexdigest()[:8], 16)
+    return "camera-val" if h % 2 == 0 else "camera-test"
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("features", help="image-level features for `forensic-train verdict`")
+    p.add_argument("--casia", type=Path, help="a Tp/Gt/Au data set split three ways")
+    p.add_argument("--photos", type=Path, help="a folder of authentic camera photographs")
+    p.add_argument("--parts", default="val,test", help="which CASIA parts (train,val,test)")
+    p.add_argument("--out", type=Path, required=True, help="the JSON-lines file (resumed)")
+    p.add_argument("--shard", default="0/1", help="K/N: this process takes every N-th image")
+    p.add_argument("--threads", type=int, default=1)
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from engine.assembly import assemble_analyzer
+
+    torch.set_num_threads(args.threads)
+    k, n = (int(x) for x in args.shard.split("/"))
+    done: set[str] = set()
+    if args.out.exists():
+        for line in args.out.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                done.add(json.loads(line)["path"])
+    maps_dir = args.out.with_suffix(".maps")
+    maps_dir.mkdir(parents=True, exist_ok=True)
+    items = work_list(args.casia, args.photos, args.parts.split(","))[k::n]
+    analyzer = assemble_analyzer(None, device="cpu", faces=False)
+    analyzer.prepare()
+    with args.out.open("a", encoding="utf-8") as fh:
+        for i, (s, part) in enumerate(items):
+            if str(s.image) in done:
+                continue
+            try:
+                row = features(analyzer, s.image, s.mask, s.label, part, maps_dir)
+            except ForensicError as e:
+                print(f"skip {s.image}: {e}", file=sys.stderr)
+                continue
+            fh.write(json.dumps(row) + "\n")
+            fh.flush()
+            print(f"{i + 1}/{len(items)} {s.image.name} {row['seconds']:.1f}s", flush=True)
+    return 0
