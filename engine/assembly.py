@@ -195,6 +195,7 @@ def assemble_analyzer(
     batch_size: int = 8,
     max_batch_seconds: float | None = None,
     faces: bool | FaceDetector = True,
+    exact: bool = False,
 ) -> Analyzer:
     """An Analyzer over ``specs`` (checkpoint names or files, ensemble files), or an error.
 
@@ -204,6 +205,8 @@ def assemble_analyzer(
         used.
     faces: True: run face detection when the detector is available (it is simply left out when
         not: results then record that faces were not checked); False: never; a detector: use it.
+    exact: the paper's sliding-window path on PyTorch for every model (the slow reference)
+        instead of the fast path (see :class:`~engine.pipeline.Analyzer`).
     The other keywords go to :class:`~engine.pipeline.Analyzer`.
     Raises :class:`NoModelError` when nothing is chosen or installed,
     :class:`~engine.errors.ForensicError` for a checkpoint or ensemble that cannot be used,
@@ -232,6 +235,7 @@ def assemble_analyzer(
         stride=stride,
         batch_size=batch_size,
         max_batch_seconds=max_batch_seconds,
+        exact=exact,
     )
     for line in unreadable + skipped:
         log.warning("%s (not used)", line)
@@ -249,6 +253,7 @@ def assemble_lenient(
     batch_size: int = 8,
     max_batch_seconds: float | None = None,
     faces: bool | FaceDetector = True,
+    exact: bool = False,
 ) -> Assembly:
     """What :func:`assemble_analyzer` builds, made of whatever can be used; never raises for
     a file or argument the user chose.
@@ -257,6 +262,7 @@ def assemble_lenient(
     ensemble whose member did not load is dropped; a second ensemble is ignored (with a line);
     a bad device gives no analyzer. specs: None: :func:`default_choice`; empty: no analyzer.
     faces: as :func:`assemble_analyzer`, and a detector that cannot be made is a problem line.
+    exact: as :func:`assemble_analyzer`.
     """
     if specs is None:
         specs = [str(p) for p in default_choice()]
@@ -269,6 +275,7 @@ def assemble_lenient(
         stride=stride,
         batch_size=batch_size,
         max_batch_seconds=max_batch_seconds,
+        exact=exact,
     )
     return Assembly(analyzer, tuple(problems))
 
@@ -283,6 +290,7 @@ def _assemble(
     stride: int | None,
     batch_size: int,
     max_batch_seconds: float | None,
+    exact: bool,
 ) -> tuple[Analyzer | None, list[str]]:
     """The steps of every mode: resolve, read the ensemble, load, bind, build.
 
@@ -337,6 +345,7 @@ def _assemble(
             batch_size=batch_size,
             max_batch_seconds=max_batch_seconds,
             ensemble=ensemble,
+            exact=exact,
             faces=_face_detector(faces, problems if mode == "lenient" else []),
         )
     except (ValueError, ForensicError) as e:

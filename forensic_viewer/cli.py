@@ -2,8 +2,9 @@
 
     forensic-viewer [IMAGE_OR_FOLDER ...] [--model M ...] [--device D]   open the viewer
     forensic-viewer analyze IMAGE ... --out DIR [--model M ...] [--device D] [--window P --stride S]
-    forensic-viewer scan FOLDER --out DIR [--model M ...] [--recursive]
+    forensic-viewer scan FOLDER --out DIR [--model M ...] [--recursive] [--jobs N]
         analyze and scan take [--analyses ela,noise,clone,...|all]: classic analyses too
+        analyze and scan take [--exact]: the paper's sliding-window path (the slow reference)
         analyze and scan also take [--report html,pdf] [--examiner NAME] [--case-id ID]
         [--notes TEXT]: reports (with a JSON sidecar) of the files analysed, written to --out
     forensic-viewer models [NAME]
@@ -71,6 +72,12 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
         help="classic analyses to run as well, comma-separated (clone, ela, jpeg-dq, "
         "jpeg-ghost, jpeg-tables, metadata, noise) or 'all'; see docs/ANALYSES.md",
     )
+    p.add_argument(
+        "--exact",
+        action="store_true",
+        help="the paper's sliding-window path on PyTorch (the slow reference) instead of the "
+        "fast path; recorded in scan.json",
+    )
 
 
 def _add_report_args(p: argparse.ArgumentParser) -> None:
@@ -98,6 +105,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("folder", type=Path)
     s.add_argument("--out", type=Path, required=True, help="output folder")
     s.add_argument("--recursive", action="store_true", help="descend into sub-folders")
+    s.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="worker processes, each with its own models and cores // N threads (default: 1, "
+        "the scan runs in this process)",
+    )
     _add_model_args(s)
     _add_report_args(s)
     m = sub.add_parser("models", help="list architectures and checkpoints, or print a model card")
@@ -107,8 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def build_analyzer(args: argparse.Namespace):  # -> Analyzer, imported lazily (torch start-up)
-    """The Analyzer of ``--model``/``--device``/``--window``/``--stride``/``--no-faces``
-    (assembled as the batch dialog does: :func:`engine.assembly.assemble_analyzer`)."""
+    """The Analyzer of ``--model``/``--device``/``--window``/``--stride``/``--no-faces``/
+    ``--exact`` (assembled as the batch dialog does: :func:`engine.assembly.assemble_analyzer`);
+    with ``--jobs N`` > 1 the recipe each worker process assembles it from."""
     from engine.assembly import NoModelError, assemble_analyzer
 
     if args.window is not None and args.window < 1:
@@ -117,6 +133,21 @@ def build_analyzer(args: argparse.Namespace):  # -> Analyzer, imported lazily (t
         raise UsageError(f"--stride must be >= 1, got {args.stride}")
     if args.window and args.stride and args.stride > args.window:
         raise UsageError(f"--stride ({args.stride}) must not exceed --window ({args.window})")
+    jobs = getattr(args, "jobs", 1)
+    if jobs < 1:
+        raise UsageError(f"--jobs must be >= 1, got {jobs}")
+    if jobs > 1:  # each worker process assembles the same (forensic_viewer.scan.pool)
+        from forensic_viewer.scan.pool import AnalyzerRecipe
+
+        return AnalyzerRecipe(
+            models=None if args.model is None else tuple(args.model),
+            device=args.device,
+            window=args.window,
+            stride=args.stride,
+            batch_size=args.batch_size,
+            faces=not args.no_faces,
+            exact=args.exact,
+        )
     try:
         return assemble_analyzer(
             args.model,
@@ -125,6 +156,7 @@ def build_analyzer(args: argparse.Namespace):  # -> Analyzer, imported lazily (t
             stride=args.stride,
             batch_size=args.batch_size,
             faces=not args.no_faces,
+            exact=args.exact,
         )
     except NoModelError as e:
         raise UsageError(str(e)) from e
@@ -274,16 +306,30 @@ def _scan_and_report(
         bar.file_done(i, rec.get("status") == "ok")
 
     try:
-        summary = run_scan(
-            files,
-            analyzer,
-            args.out,
-            source=source,
-            on_file=on_file,
-            progress=bar.windows,
-            lock=lock,
-            analyses=analyses,
-        )
+        if getattr(args, "jobs", 1) > 1:
+            from forensic_viewer.scan.pool import run_pool_scan
+
+            summary = run_pool_scan(
+                files,
+                analyzer,
+                args.out,
+                jobs=args.jobs,
+                source=source,
+                on_file=on_file,
+                lock=lock,
+                analyses=analyses,
+            )
+        else:
+            summary = run_scan(
+                files,
+                analyzer,
+                args.out,
+                source=source,
+                on_file=on_file,
+                progress=bar.windows,
+                lock=lock,
+                analyses=analyses,
+            )
     finally:
         bar.close()
     _print_table(records)

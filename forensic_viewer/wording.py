@@ -58,7 +58,9 @@ def policy_text(policy: Mapping[str, Any]) -> str:
         )
     if mode == "window":
         g = ", Gaussian weighting" if policy.get("gaussian") else ""
-        return f"sliding window {policy.get('window')}, stride {policy.get('stride')}{g}"
+        # rows from before the fast path do not say; those from after name the reference
+        exact = "exact path: " if policy.get("tiling") == "sliding" else ""
+        return f"{exact}sliding window {policy.get('window')}, stride {policy.get('stride')}{g}"
     if mode == "resize":
         size = policy.get("size") or ()
         return f"whole image resized to fit {' x '.join(map(str, size))}"

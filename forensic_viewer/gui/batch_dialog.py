@@ -8,6 +8,10 @@ can resume each other. Pause and cancel go through the ``cancel`` hook that ``ru
 between files and between window batches: pausing blocks the scan there (the file in progress
 keeps its place; nothing is lost), resuming lets it go on, cancelling ends it with every
 finished record kept. Starting again into the same output folder skips the finished files.
+With "worker processes" N > 1 the thread runs :func:`~forensic_viewer.scan.pool.run_pool_scan`
+instead (N processes, each assembling the same models; the same files are written): Cancel
+stops the workers' analyses at once, Pause stops handing out files and lets the ones being
+analysed finish, and no window progress is shown.
 
 The triage table is a :class:`TriageModel` (one :class:`~forensic_viewer.scan.triage.TriageRow` per
 file, thumbnails as decoration) behind a :class:`TriageFilter` (sorting, filter text, "flagged
@@ -60,6 +64,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QProgressBar,
     QPushButton,
+    QSpinBox,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -74,6 +79,7 @@ from forensic_viewer.gui.mailbox import Mailbox
 from forensic_viewer.gui.panels import model_label
 from forensic_viewer.gui.triage_table import TABLE_THUMB, TriageFilter, TriageModel
 from forensic_viewer.scan.lock import OutputLock
+from forensic_viewer.scan.pool import cpu_cores
 from forensic_viewer.scan.replay import analysis_from_record
 from forensic_viewer.scan.results import ResultIndex
 from forensic_viewer.scan.run import RateMeter, ScanSettingsMismatch, ScanSummary
@@ -99,6 +105,8 @@ class ScanJob:
     device: str = "auto"
     faces: bool = True
     analyses: tuple[str, ...] = ()  # classic analyses run on every file as well
+    exact: bool = False  # the paper's sliding-window path (the slow reference)
+    jobs: int = 1  # worker processes (forensic_viewer.scan.pool); 1: this process
 
 
 class ScanWorker(QThread):
@@ -166,10 +174,12 @@ class ScanWorker(QThread):
         analysed = row.key not in self._done_before or "replaces" in record
         self.mailbox.post("file", index, total, analysed, row)
 
-    def run(self) -> None:
-        from engine.assembly import assemble_analyzer
-        from forensic_viewer.scan.run import run_scan
+    def _on_ready(self, names: list[str], ensemble: str | None, device: str) -> None:
+        self._names = list(names)
+        self._ensemble = ensemble
+        self.mailbox.post("ready", list(names), ensemble, device)
 
+    def run(self) -> None:
         job = self.job
         try:
             if not job.folder.is_dir():
@@ -179,28 +189,13 @@ class ScanWorker(QThread):
             with OutputLock(job.out, command="the viewer's batch scan") as lock:
                 files = scan_files(job.folder, job.recursive, job.suffixes, exclude=job.out)
                 self.mailbox.post("listed", len(files))
-                analyzer = assemble_analyzer(list(job.models), device=job.device, faces=job.faces)
-                self._names = analyzer.names
-                self._ensemble = getattr(analyzer.ensemble, "name", None)
-                self.mailbox.post("ready", list(self._names), self._ensemble, str(analyzer.device))
                 self._done_before = ResultIndex(job.out).done_keys()
-                summary = run_scan(
-                    files,
-                    analyzer,
-                    job.out,
-                    source=str(job.folder.resolve()),
-                    total=len(files),
-                    on_file=self._on_file,
-                    progress=self._on_progress,
-                    cancel=self._should_stop,
-                    lock=lock,
-                    analyses=job.analyses,
-                )
+                summary = self._scan(files, lock)
         except ScanSettingsMismatch:
             self.mailbox.post(
                 "failed",
-                f"{job.out}: holds results of a scan of another folder or with other models; "
-                "choose another output folder",
+                f"{job.out}: holds results of a scan of another folder, with other models or "
+                "on the other analysis path (exact or fast); choose another output folder",
             )
         except (ForensicError, ValueError, OSError) as e:
             self.mailbox.post("failed", str(e))
@@ -209,6 +204,33 @@ class ScanWorker(QThread):
             self.mailbox.post("failed", f"{job.folder}: unexpected error ({type(e).__name__}: {e})")
         else:
             self.mailbox.post("succeeded", summary)
+
+    def _scan(self, files: list[tuple[Path, str]], lock: OutputLock) -> ScanSummary:
+        """In this process, or with worker processes each assembling the same models."""
+        from forensic_viewer.scan.pool import AnalyzerRecipe, run_pool_scan
+        from forensic_viewer.scan.run import run_scan
+
+        job = self.job
+        recipe = AnalyzerRecipe(
+            models=tuple(job.models), device=job.device, faces=job.faces, exact=job.exact
+        )
+        common: dict[str, Any] = {
+            "source": str(job.folder.resolve()),
+            "total": len(files),
+            "on_file": self._on_file,
+            "cancel": self._should_stop,
+            "lock": lock,
+            "analyses": job.analyses,
+        }
+        if job.jobs > 1:
+            return run_pool_scan(
+                files, recipe, job.out, jobs=job.jobs, on_ready=self._on_ready, **common
+            )
+        analyzer = recipe.build()  # engine.assembly.assemble_analyzer, as the command line
+        self._on_ready(
+            analyzer.names, getattr(analyzer.ensemble, "name", None), str(analyzer.device)
+        )
+        return run_scan(files, analyzer, job.out, progress=self._on_progress, **common)
 
 
 class ResultLoader(QThread):
@@ -287,7 +309,7 @@ class _ModelList(QListWidget):
 class BatchDialog(QDialog):
     """Scan a folder into an output folder and triage the results (see the module doc).
 
-    models / device: the viewer's current choice, checked here at first.
+    models / device / exact: the viewer's current choice, checked here at first.
     Signals: ``openAnalysis(ScanAnalysis)`` when a double-clicked file's result is ready for the
     viewer; ``openFile(path)`` when the file is to be opened as a new one (no usable result).
     A scan goes on while the dialog is hidden; :meth:`shutdown` ends it (the viewer quits).
@@ -302,6 +324,7 @@ class BatchDialog(QDialog):
         *,
         models: Sequence[str] = (),
         device: str = "auto",
+        exact: bool = False,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Scan a folder")
@@ -314,10 +337,10 @@ class BatchDialog(QDialog):
         self._current = ""
         self._report: QDialog | None = None
         self._busy = False
-        self._build(models, device)
+        self._build(models, device, exact)
         self.resize(1100, 760)
 
-    def _build(self, models: Sequence[str], device: str) -> None:
+    def _build(self, models: Sequence[str], device: str, exact: bool) -> None:
         from engine.devices import available_devices
 
         self.folder = QLineEdit()
@@ -339,6 +362,12 @@ class BatchDialog(QDialog):
             self.device.setCurrentText(device)
         self.analyses = AnalysisChoices(checked=())
         self.analyses.setMaximumHeight(90)
+        self.exact = QCheckBox("exact sliding-window path (slow reference)")
+        self.exact.setChecked(exact)
+        self.exact.setToolTip(
+            "the paper's sliding-window fusion on PyTorch instead of the fast path; recorded "
+            "in scan.json, so a resume must use the same path"
+        )
         form = QFormLayout()
         row_in = QHBoxLayout()
         row_in.addWidget(self.folder, 1)
@@ -351,6 +380,12 @@ class BatchDialog(QDialog):
         form.addRow("File types", self.types)
         form.addRow("Models", self.model_list)
         form.addRow("Device", self.device)
+        form.addRow("", self.exact)
+        self.jobs = QSpinBox()
+        self.jobs.setRange(1, cpu_cores())
+        self.jobs.setValue(1)
+        self.jobs.setToolTip("processes analysing files side by side, each with its own models")
+        form.addRow("Worker processes", self.jobs)
         form.addRow("Classic analyses", self.analyses)
         form.addRow("Output folder", row_out)
 
@@ -469,6 +504,8 @@ class BatchDialog(QDialog):
             models=tuple(models),
             device=self.device.currentText(),
             analyses=tuple(self.analyses.checked()),
+            exact=self.exact.isChecked(),
+            jobs=self.jobs.value(),
         )
         self.summary = None
         if self.worker is not None:
@@ -537,8 +574,8 @@ class BatchDialog(QDialog):
         self.pause_button.setEnabled(on)
         self.pause_button.setText("Pause")
         self.cancel_button.setEnabled(on)
-        for w in (self.folder, self.out, self.types, self.recursive, self.model_list, self.device,
-                  self.analyses):  # fmt: skip
+        choices = (self.folder, self.out, self.types, self.recursive, self.model_list)
+        for w in (*choices, self.device, self.analyses, self.exact, self.jobs):
             w.setEnabled(not on)
 
     def show_message(self, text: str) -> None:

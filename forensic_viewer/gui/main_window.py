@@ -10,6 +10,9 @@ all watch, and layer drawings are computed by the
 from the :class:`~forensic_viewer.gui.analysis_panel.AnalysisPanel`; their results join the
 file's :class:`~engine.types.Analysis` (``analyses``) and its layers. Errors a user can cause arrive as one line
 that names the file and go to the status bar and the evidence list; the window carries on.
+
+Long file: the window is where every panel, dialog and worker meets; its handlers are short
+but many, and they share the one state the window owns (entries, the current file, layers).
 """
 
 from __future__ import annotations
@@ -131,6 +134,7 @@ class MainWindow(QMainWindow):
         self.batch: BatchDialog | None = None  # made when first opened, kept while scanning
         self.report_dialog: ReportDialog | None = None
         self.model_paths: list[str] = []  # checkpoint files in use (for scans and reports)
+        self.device = device  # the device asked for with them
 
         self.worker = AnalysisWorker(self)
         self.worker.loaded.connect(self._on_loaded)
@@ -245,6 +249,12 @@ class MainWindow(QMainWindow):
         )
         analysis_menu.addAction(classic)
         analysis_menu.addAction(self.cancel_action)
+        exact = self._action("&Exact sliding-window path (slow reference)", self._on_exact)
+        exact.setCheckable(True)
+        exact.setToolTip("the paper's sliding-window fusion on PyTorch: the reference, much slower")
+        analysis_menu.addSeparator()
+        analysis_menu.addAction(exact)
+        self.exact_action = exact
         models_menu = self.menuBar().addMenu("&Models")
         models_menu.addAction(self._action("&Train a model…", self.open_training))
         view_menu = self.menuBar().addMenu("&View")
@@ -331,22 +341,30 @@ class MainWindow(QMainWindow):
         for path in paths:
             self.model_panel.add_file(path)
         self.model_panel.set_device(device)
+        self._configure(paths, device)
+
+    def _configure(self, paths: list[str], device: str) -> None:
+        """The worker loads ``paths`` on ``device``, on the path the Analysis menu says."""
         self._models_known = False
-        self.model_paths = list(paths)
-        self.worker.configure(list(paths), device)
+        self.model_paths, self.device = list(paths), device
+        self.worker.configure(list(paths), device, exact=self.exact_action.isChecked())
 
     def _on_models_chosen(self, paths: list[str], device: str) -> None:
-        self._models_known = False
-        self.model_paths = list(paths)
-        self.worker.configure(paths, device)
+        self._configure(paths, device)
         if self.current is not None:
             self.analyse(self.current)
+
+    def _on_exact(self, checked: bool) -> None:
+        """Analysis ▸ Exact sliding-window path: the same models again on the other path, and
+        the current image analysed again with them (the status bar names the path)."""
+        self._on_models_chosen(self.model_paths, self.device)
 
     def _on_models_ready(self, names: list[str], device: str) -> None:
         self.model_names = names
         self._models_known = True
         if names:
-            self.statusBar().showMessage(f"models: {', '.join(names)} on {device}")
+            path = ", exact sliding-window path" if self.exact_action.isChecked() else ""
+            self.statusBar().showMessage(f"models: {', '.join(names)} on {device}{path}")
         else:
             self.statusBar().showMessage(
                 "No trained model is installed: images are shown, not analysed (see the Verdict panel)"
@@ -370,8 +388,9 @@ class MainWindow(QMainWindow):
         """File ▸ Scan a folder…: the batch dialog, first with the models and device in use.
         A double-clicked row comes back here with the scan's result (:meth:`show_analysis`)."""
         if self.batch is None:
+            device = self.model_panel.device.currentText()
             self.batch = BatchDialog(
-                self, models=self.model_paths, device=self.model_panel.device.currentText()
+                self, models=self.model_paths, device=device, exact=self.exact_action.isChecked()
             )
             self.batch.openAnalysis.connect(self.show_analysis)
             self.batch.openFile.connect(lambda path: self.open_paths([path]))

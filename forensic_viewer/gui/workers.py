@@ -73,6 +73,7 @@ class _Classic:
 class _Configure:
     models: tuple[str, ...]
     device: str
+    exact: bool = False
 
 
 _STOP = object()
@@ -104,12 +105,13 @@ class AnalysisWorker(QThread):
 
     # --- called from the GUI thread ---
 
-    def configure(self, models: list[str], device: str = "auto") -> None:
+    def configure(self, models: list[str], device: str = "auto", *, exact: bool = False) -> None:
         """Load these checkpoints (files or names) on ``device`` before the next job (models
         are kept), as :func:`engine.assembly.assemble_lenient` does: an ``.ensemble.json``
         among them adds its members and fuses their results, and what cannot be used is
-        reported through ``modelsFailed``."""
-        self._queue.put(_Configure(tuple(models), device))
+        reported through ``modelsFailed``. exact: the paper's sliding-window path (the slow
+        reference) instead of the fast path."""
+        self._queue.put(_Configure(tuple(models), device, exact))
 
     def submit(self, path: str | Path) -> int:
         """Queue the evidence file ``path``; returns the job id its signals carry."""
@@ -184,6 +186,7 @@ class AnalysisWorker(QThread):
             device=item.device,
             max_batch_seconds=BATCH_SECONDS,
             faces=detector if detector is not None else False,
+            exact=item.exact,
         )
         self._analyzer = assembly.analyzer
         if self._analyzer is not None:

@@ -42,7 +42,7 @@ from engine.analyses import analysis_settings, run_analyses
 from engine.errors import EvidenceError, ForensicError
 from engine.files import atomic_write
 from engine.io import MAX_FILE_BYTES, load_evidence
-from engine.types import Evidence, Progress
+from engine.types import Analysis, Evidence, Progress
 from forensic_viewer.environment import environment
 from forensic_viewer.scan.lock import OutputLock
 from forensic_viewer.scan.maps import encode_jpeg, thumbnail
@@ -79,6 +79,8 @@ class ScanSettingsMismatch(ForensicError):
 
 
 def scan_settings(analyzer: Analyzer, source: str, analyses: Sequence[str] = ()) -> dict[str, Any]:
+    """What a resume must match. exact: the paper's sliding-window path (the reference) or
+    the fast path."""
     return {
         "source": source,
         "models": {m.name: m.sha256 for m in analyzer.models},
@@ -86,10 +88,12 @@ def scan_settings(analyzer: Analyzer, source: str, analyses: Sequence[str] = ())
         "stride": analyzer.stride,
         "ensemble": getattr(analyzer.ensemble, "name", None),
         "analyses": analysis_settings(analyses),
+        "exact": bool(getattr(analyzer, "exact", False)),
     }
 
 
 # settings added since the first scan.json, with the value a folder written before them had
+# ("exact" has none: such a folder may come from before the fast path or after; it is refused)
 SETTING_DEFAULTS: dict[str, Any] = {"analyses": {}}
 
 
@@ -203,6 +207,16 @@ def load_for_scan(index: int, path: Path, key: str, *, thumbnails: bool = True) 
     return item
 
 
+def unchanged(rec: Recorded | None, path: Path) -> bool:
+    """Whether ``rec`` is a finished analysis and ``path``'s bytes still hash to its SHA-256."""
+    if rec is None or rec.status != "ok" or not rec.sha256:
+        return False
+    try:
+        return sha256_of_file(path) == rec.sha256
+    except (OSError, ValueError):
+        return False  # cannot be verified: analysed again, which says why
+
+
 class Prefetcher:
     """Loads the files of a scan ahead of their analysis, in a background thread.
 
@@ -241,14 +255,11 @@ class Prefetcher:
 
     def _unchanged(self, i: int, path: Path, key: str) -> Prefetched | None:
         """A skip item when ``key`` is finished and its bytes still hash to the record."""
-        rec = self._recorded.get(key)
-        if rec is None or rec.status != "ok" or not rec.sha256:
-            return None
-        try:
-            now = sha256_of_file(path)
-        except (OSError, ValueError):
-            return None  # cannot be verified: analysed again, which says why
-        return Prefetched(i, path, key, skip=True) if now == rec.sha256 else None
+        return (
+            Prefetched(i, path, key, skip=True)
+            if unchanged(self._recorded.get(key), path)
+            else None
+        )
 
     def _load(self, i: int, path: Path, key: str) -> Prefetched:
         item = load_for_scan(i, path, key, thumbnails=self._thumbnails)
@@ -443,32 +454,14 @@ def _run_locked(
                     on_file(item.index, total, results.get(item.key))
                 continue
             try:
-                record = _analyse(
-                    item, analyzer, out, faces_checked, progress, cancel, problems, analyses
-                )
+                outcome = analyse_item(item, analyzer, progress, cancel, problems, analyses)
+                record = record_outcome(item, outcome, out, faces_checked, problems)
             except Cancelled:
                 summary.cancelled = True
                 break
             finally:
                 loader.release(item)
-            try:
-                row = results.append(record)
-            except ValueError as e:  # NaN past the checks: the file's error, not the scan's
-                problems.problem(unexpected(item.path, e, "recording"), traceback.format_exc())
-                record = error_record(
-                    item.key,
-                    record.sha256,
-                    f"{item.path}: its result holds a non-finite number and is not recorded",
-                    file=item.path,
-                    replaces=record.replaces,
-                )
-                row = results.append(record)
-            if record.replaces is not None:
-                summary.changed.append(item.key)
-            if isinstance(record, ErrorRecord):
-                summary.failed.append((item.key, record.error))
-            else:
-                summary.done += 1
+            row = append_record(results, item, record, problems, summary)
             if on_file is not None:
                 on_file(item.index, total, row)
         finished = True
@@ -497,37 +490,24 @@ def _run_locked(
     return summary
 
 
-def _analyse(
+def analyse_item(
     item: Prefetched,
     analyzer: Analyzer,
-    out: Path,
-    faces_checked: bool,
     progress: Callable[[Progress], None] | None,
     cancel: Callable[[], bool] | None,
     problems: ScanLog,
     analyses: tuple[str, ...] = (),
-) -> ScanRecord:
-    """The record of one loaded file: analysed, or an error record naming the file.
-
-    Only :class:`~engine.tiling.Cancelled` and an OSError from the file system while writing
-    the file's maps (the output folder is full or gone: the scan's failure, not the file's)
-    propagate.
-    """
+) -> Analysis | ErrorRecord:
+    """The analysis of one loaded file (with the classic ``analyses`` an ensemble did not
+    run already), or an error record naming the file (an unexpected exception's traceback
+    goes to ``problems``). Only :class:`~engine.tiling.Cancelled` propagates. The worker
+    processes of :mod:`forensic_viewer.scan.pool` call this too."""
     from engine.tiling import Cancelled
 
     if item.evidence is None:
         if item.trace is not None:
             problems.problem(item.error or "", item.trace)
-        replaces = item.previous if item.previous and item.sha256 != item.previous else None
-        return error_record(
-            item.key, item.sha256, item.error or "not loaded", file=item.path, replaces=replaces
-        )
-    sha = item.evidence.sha256
-    replaces = item.previous if item.previous and sha != item.previous else None
-
-    def failed(message: str) -> ErrorRecord:
-        return error_record(item.key, sha, message, file=item.path, replaces=replaces)
-
+        return _failed(item, item.sha256, item.error or "not loaded")
     try:
         analysis = analyzer.analyze(item.evidence, progress=progress, cancel=cancel)
         if analyses:  # besides those an ensemble had run already
@@ -535,20 +515,45 @@ def _analyse(
             analysis.analyses.update(
                 run_analyses(todo, item.evidence, cancel=cancel, progress=progress)
             )
+        return analysis
     except Cancelled:
         raise
     except (EvidenceError, ForensicError) as e:
-        return failed(str(e))
+        return _failed(item, item.evidence.sha256, str(e))
     except MemoryError:
-        return failed(f"{item.path}: out of memory while analysing")
+        return _failed(item, item.evidence.sha256, f"{item.path}: out of memory while analysing")
     except Exception as e:  # a model or engine bug on this input: the file's error row
         message = unexpected(item.path, e, "analysing")
         problems.problem(message, traceback.format_exc())
-        return failed(message)
+        return _failed(item, item.evidence.sha256, message)
+
+
+def _failed(item: Prefetched, sha: str | None, message: str) -> ErrorRecord:
+    replaces = item.previous if item.previous and sha != item.previous else None
+    return error_record(item.key, sha, message, file=item.path, replaces=replaces)
+
+
+def record_outcome(
+    item: Prefetched,
+    outcome: Analysis | ErrorRecord,
+    out: Path,
+    faces_checked: bool,
+    problems: ScanLog,
+) -> ScanRecord:
+    """The record of what :func:`analyse_item` gave, with the heatmaps and ``item.thumb``
+    written under ``out`` (an error record as it is).
+
+    Only an OSError from the file system while writing the maps (the output folder is full or
+    gone: the scan's failure, not the file's) propagates.
+    """
+    if isinstance(outcome, ErrorRecord):
+        return outcome
+    sha = outcome.evidence.sha256
+    replaces = item.previous if item.previous and sha != item.previous else None
     try:
         return result_record(
             item.key,
-            analysis,
+            outcome,
             out,
             faces_checked=faces_checked,
             thumb=item.thumb,
@@ -559,15 +564,44 @@ def _analyse(
             raise
         message = unexpected(item.path, e, "writing its heatmaps")  # an encoder's complaint
         problems.problem(message, traceback.format_exc())
-        return failed(message)
+        return _failed(item, sha, message)
     except ForensicError as e:  # NonFiniteResult: names the model
-        return failed(str(e))
+        return _failed(item, sha, str(e))
     except MemoryError:
-        return failed(f"{item.path}: out of memory while writing its heatmaps")
+        return _failed(item, sha, f"{item.path}: out of memory while writing its heatmaps")
     except Exception as e:
         message = unexpected(item.path, e, "recording its result")
         problems.problem(message, traceback.format_exc())
-        return failed(message)
+        return _failed(item, sha, message)
+
+
+def append_record(
+    results: ResultLog,
+    item: Prefetched,
+    record: ScanRecord,
+    problems: ScanLog,
+    summary: ScanSummary,
+) -> dict[str, Any]:
+    """Append ``record`` to ``results`` and count it in ``summary``; the row as written."""
+    try:
+        row = results.append(record)
+    except ValueError as e:  # NaN past the checks: the file's error, not the scan's
+        problems.problem(unexpected(item.path, e, "recording"), traceback.format_exc())
+        record = error_record(
+            item.key,
+            record.sha256,
+            f"{item.path}: its result holds a non-finite number and is not recorded",
+            file=item.path,
+            replaces=record.replaces,
+        )
+        row = results.append(record)
+    if record.replaces is not None:
+        summary.changed.append(item.key)
+    if isinstance(record, ErrorRecord):
+        summary.failed.append((item.key, record.error))
+    else:
+        summary.done += 1
+    return row
 
 
 class RateMeter:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import multiprocessing
 import os
 import time
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ from forensic_viewer.gui.batch_dialog import BatchDialog, ScanWorker
 from forensic_viewer.gui.main_window import MainWindow
 from forensic_viewer.layers import HeatmapLayer
 from forensic_viewer.scan.lock import OutputLock, read_holder
+from forensic_viewer.scan.pool import cpu_cores
 from forensic_viewer.scan.replay import ScanAnalysis
 from forensic_viewer.scan.run import RateMeter
 from forensic_viewer.scan.walk import parse_types, scan_files
@@ -504,3 +506,48 @@ def test_mailbox_delivers_in_order_on_the_gui_thread_once_per_round(qtbot) -> No
     assert len(got) == 101  # stopped: waits for drain()
     box.drain()
     assert got[-1][:2] == ("n", 7) and rounds == [101, 102]
+
+
+@pytest.mark.skipif(cpu_cores() < 2, reason="the dialog offers one worker per core")
+def test_worker_processes_cancel_at_once_and_a_resume_in_one_process_completes(
+    qtbot, tmp_path: Path, tiny_checkpoint: Path, monkeypatch
+) -> None:
+    folder = tmp_path / "many"
+    folder.mkdir()
+    names = [f"f{i:02d}.png" for i in range(8)]
+    for i, name in enumerate(names):
+        write_image(folder / name, 48, 64, seed=i)
+    original = ScanWorker._on_file
+
+    def cancel_after_first(self: ScanWorker, index: int, total: int, record: dict) -> None:
+        original(self, index, total, record)
+        self.cancel()
+
+    monkeypatch.setattr(ScanWorker, "_on_file", cancel_after_first)
+    out = tmp_path / "out"
+    dialog = _dialog(qtbot, folder, out, tiny_checkpoint)
+    assert (dialog.jobs.minimum(), dialog.jobs.maximum()) == (1, cpu_cores())
+    dialog.jobs.setValue(2)
+    dialog.exact.setChecked(True)
+    dialog.start()
+    assert not dialog.jobs.isEnabled() and not dialog.exact.isEnabled()
+    _finish(qtbot, dialog)
+    summary = dialog.summary
+    assert summary is not None and summary.cancelled
+    first = _records(out)
+    # the file reported, and at most the two the workers held if they ended before the cancel
+    assert 1 <= len(first) <= 3
+    assert not multiprocessing.active_children()  # the workers ended with the scan
+    info = json.loads((out / "scan.json").read_text())
+    assert (info["exact"], info["jobs"]) == (True, 2)
+    assert dialog.table_model.rowCount() == len(first)
+
+    monkeypatch.setattr(ScanWorker, "_on_file", original)
+    dialog.jobs.setValue(1)
+    dialog.start()  # the same settings (exact still checked): a resume
+    _finish(qtbot, dialog)
+    summary = dialog.summary
+    assert summary is not None and not summary.cancelled
+    assert (summary.skipped, summary.done) == (len(first), len(names) - len(first))
+    assert sorted(r["path"] for r in _records(out)) == names
+    assert dialog.table_model.rowCount() == len(names)

@@ -266,3 +266,30 @@ def test_two_models_and_an_ensemble(qtbot, tmp_path: Path, tiny_checkpoint: Path
     assert all(window.layers[f"{m} heatmap"].visible for m in ("tiny", "tiny2", "duo"))
     window.set_compare(False)
     assert not window.layers["tiny heatmap"].visible  # restored on leaving compare mode
+
+
+def test_the_exact_path_action_analyses_again_on_the_reference_path(
+    qtbot, window: MainWindow, image_path: Path
+) -> None:
+    open_and_wait(qtbot, window, image_path)
+    analysis = window.current_analysis()
+    assert (
+        analysis is not None and analysis.results["tiny"].input_policy["tiling"] == "overlap-crop"
+    )
+    assert "fast path: tiles" in window.verdict_panel.text()
+    window.exact_action.trigger()  # Analysis ▸ Exact sliding-window path (slow reference)
+    assert window.exact_action.isChecked()
+    entry = window.entries[str(image_path)]
+    qtbot.waitUntil(lambda: not entry.running, timeout=60_000)
+    analysis = window.current_analysis()
+    assert analysis is not None
+    policy = analysis.results["tiny"].input_policy
+    assert (policy["tiling"], policy["runtime"]) == ("sliding", "torch")
+    assert "exact path: sliding window 64, stride 32" in window.verdict_panel.text()
+    assert window.open_batch().exact.isChecked()  # a scan starts on the path in use
+    window.exact_action.trigger()
+    qtbot.waitUntil(lambda: not entry.running, timeout=60_000)
+    analysis = window.current_analysis()
+    assert (
+        analysis is not None and analysis.results["tiny"].input_policy["tiling"] == "overlap-crop"
+    )

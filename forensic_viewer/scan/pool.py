@@ -1,0 +1,708 @@
+"""Folder scans with N worker processes: ``forensic-viewer scan --jobs N``, the batch dialog's
+"worker processes".
+
+Long file: the parent and its workers are the two ends of one pipe protocol (tasks, answers,
+failures, ``ready``); they live in one file so that both ends change together.
+
+Why: one process leaves cores idle for much of a file (decoding, hashing, faces, the
+resize-policy networks, the ensemble and the maps run on one thread; a multi-threaded layer
+waits for whichever thread other work descheduled). N processes with ``cores // N`` threads
+each keep every core on whole files (issue 18; ``bench/bench_scan_jobs.py``).
+
+- **The parent** (:func:`run_pool_scan`) holds the output folder's lock, reads the file list
+  lazily, decides the skips of a resume as :func:`~forensic_viewer.scan.run.run_scan` does,
+  and alone writes the output folder (``scan.json``, rows, maps, thumbnails, ``scan.log``,
+  CSV) through the one-process scan's own steps (``check_settings``, ``record_outcome``,
+  ``append_record``, ``write_csv``): the rows are those of a one-process scan, written in
+  the order files finish (the CSV keeps the file list's order).
+- **Each worker** (``spawn``: a fresh interpreter, none of the parent's threads, locks or
+  CUDA state) builds its Analyzer once from an :class:`AnalyzerRecipe` (the arguments of
+  :func:`engine.assembly.assemble_analyzer`, the one-process scan's call), says which settings
+  it runs, then takes one file at a time: ``load_for_scan``, ``analyse_item``, and back goes
+  the analysis without pixels and masks, or the file's error record.
+- **Bounded work**: a worker holds one file; the parent hands it the next as soon as it
+  answers (before writing that answer's maps), so at most N answers wait in the parent.
+
+What goes wrong, and what then:
+
+- A file whose decoding or analysis raises gets its error row, as in one process (the
+  worker's traceback reaches ``scan.log`` through the parent).
+- A worker that dies (killed, out of memory, a crash in native code) leaves an error row for
+  the file it held, naming the file and how the process ended, and is replaced; rows already
+  written stay, and the next run tries that file again.
+- A worker that cannot build its models fails the scan with the one-process scan's error
+  (:class:`~engine.assembly.NoModelError`, :class:`~engine.errors.CheckpointError`, ValueError
+  for a bad device); one that dies while loading them raises :class:`WorkerFailed`.
+- Cancel: ``cancel()`` is polled at least every :data:`POLL_SECONDS`; the workers' analyses
+  stop through a shared event (the Analyzer's cancel hook), unfinished files are not recorded.
+  A ``cancel()`` that blocks (the dialog's Pause) stops handing out files; those being
+  analysed finish. Window progress inside the workers is not reported, only files.
+- The parent killed: the workers see their pipe close and end after the file in hand; the
+  lock goes with the parent, and a rerun resumes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import multiprocessing as mp
+import os
+import signal
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from engine.errors import ForensicError
+from engine.types import Analysis
+from forensic_viewer.environment import environment
+from forensic_viewer.scan.lock import OutputLock, ScanFailed
+from forensic_viewer.scan.records import ErrorRecord, error_record
+from forensic_viewer.scan.results import ResultLog, write_csv
+from forensic_viewer.scan.run import (
+    Prefetched,
+    Recorded,
+    ScanLog,
+    ScanSummary,
+    analyse_item,
+    append_record,
+    check_settings,
+    load_for_scan,
+    record_outcome,
+    scan_settings,
+    sha256_if_read,
+    unchanged,
+)
+
+if TYPE_CHECKING:  # torch loads in the workers, never in the parent of a pool
+    from multiprocessing.process import BaseProcess
+    from multiprocessing.synchronize import Event
+
+    from engine.pipeline import Analyzer
+
+__all__ = ["AnalyzerRecipe", "WorkerFailed", "WorkerReady", "cpu_cores", "run_pool_scan"]
+
+POLL_SECONDS = 0.1  # the longest the parent waits without polling cancel()
+STOP_SECONDS = 5.0  # how long ending workers may take before they are terminated
+_NO_PIXELS = np.zeros((0, 0, 3), np.uint8)  # what travels back instead of the evidence pixels
+
+
+class WorkerFailed(ScanFailed):
+    """A worker process ended while it loaded its models, or loaded other ones than the
+    first (a checkpoint changed during the scan): the scan itself fails (exit code 3)."""
+
+
+def cpu_cores() -> int:
+    """The cores this process may run on (its affinity where the system says, else all)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class AnalyzerRecipe:
+    """How each worker builds its Analyzer: the arguments of
+    :func:`engine.assembly.assemble_analyzer` (picklable, so it crosses to the workers).
+
+    models: checkpoint names or files and ensemble files; None or empty: the default set.
+    """
+
+    models: tuple[str, ...] | None = None
+    device: str = "auto"
+    window: int | None = None
+    stride: int | None = None
+    batch_size: int = 8
+    faces: bool = True
+    exact: bool = False
+
+    def build(self) -> Analyzer:
+        from engine.assembly import assemble_analyzer
+
+        return assemble_analyzer(
+            None if self.models is None else list(self.models),
+            device=self.device,
+            window=self.window,
+            stride=self.stride,
+            batch_size=self.batch_size,
+            faces=self.faces,
+            exact=self.exact,
+        )
+
+
+@dataclass(frozen=True)
+class WorkerReady:
+    """What a worker says once its models are loaded. settings: :func:`scan_settings` of its
+    Analyzer (every worker must say the same)."""
+
+    names: tuple[str, ...]
+    ensemble: str | None
+    device: str
+    faces_checked: bool
+    settings: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _Task:
+    """One file handed to a worker. previous: the SHA-256 its last row recorded."""
+
+    index: int
+    path: Path
+    key: str
+    previous: str | None
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """A worker's result for one file: the analysis (no pixels, no masks) or its error row,
+    the thumbnail's JPEG bytes, and (message, traceback) pairs for ``scan.log``."""
+
+    outcome: Analysis | ErrorRecord
+    thumb: bytes | None
+    problems: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class _Failure:
+    """A worker's exception in a form that crosses processes: a pickled ForensicError comes
+    back without its path and reason (its ``__init__`` takes two arguments)."""
+
+    kind: type[BaseException]
+    path: str | None
+    reason: str
+    trace: str
+
+    @classmethod
+    def of(cls, e: BaseException) -> _Failure:
+        path = e.path if isinstance(e, ForensicError) else None
+        reason = e.reason if isinstance(e, ForensicError) else str(e)
+        return cls(type(e), path, reason, traceback.format_exc())
+
+    def exception(self) -> BaseException:
+        if issubclass(self.kind, ForensicError):
+            try:
+                return self.kind(self.path, self.reason)
+            except Exception:  # a subclass with other arguments
+                return ForensicError(self.path, self.reason)
+        if issubclass(self.kind, ValueError):  # a bad device and similar arguments
+            return ValueError(self.reason)
+        return WorkerFailed(
+            None,
+            f"a worker process failed while loading the models: {self.kind.__name__}: "
+            f"{self.reason}",
+        )
+
+
+class _RemoteTraceback(Exception):
+    """The worker's traceback, chained to the exception the parent raises (as
+    ``concurrent.futures`` does), so ``scan.log`` shows where it happened."""
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+
+class _Collected(ScanLog):
+    """The worker's side of ``scan.log``: problems are kept and sent to the parent."""
+
+    def __init__(self) -> None:
+        self.lines: list[tuple[str, str]] = []
+
+    @property
+    def written(self) -> bool:
+        return bool(self.lines)
+
+    def problem(self, message: str, trace: str) -> None:
+        self.lines.append((message, trace))
+
+    def close(self) -> None:
+        pass
+
+
+# --- the worker process ----------------------------------------------------------------------
+
+
+def _send(conn: Connection, message: object) -> bool:
+    """Send to the parent; False when it is gone."""
+    try:
+        conn.send(message)
+    except (OSError, EOFError):
+        return False
+    return True
+
+
+def _travelling(outcome: Analysis | ErrorRecord) -> Analysis | ErrorRecord:
+    """``outcome`` without what the record does not need: the pixels and the masks."""
+    if isinstance(outcome, ErrorRecord):
+        return outcome
+    results = {n: dataclasses.replace(r, mask=None) for n, r in outcome.results.items()}
+    ens = outcome.ensemble
+    return dataclasses.replace(
+        outcome,
+        evidence=dataclasses.replace(outcome.evidence, pixels=_NO_PIXELS),
+        results=results,
+        ensemble=None if ens is None else dataclasses.replace(ens, mask=None),
+    )
+
+
+def _work(*args: Any) -> None:
+    """A worker process: :func:`_serve` (``args`` are its arguments), then end at once. The
+    interpreter's own teardown of torch and its libraries took 3-5 s per process on the loaded
+    2-core machine, and there is nothing to clean up: the parent writes every file."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    code = 0
+    try:
+        _serve(*args)
+    except BaseException:  # a bug here: its traceback on stderr, the parent sees the exit code
+        traceback.print_exc()
+        code = 1
+    finally:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(code)
+
+
+def _serve(
+    conn: Connection,
+    recipe: AnalyzerRecipe,
+    source: str,
+    threads: int,
+    stop: Event,
+    thumbnails: bool,
+    analyses: tuple[str, ...],
+) -> None:
+    """Build the Analyzer, say ``ready``, then one file per message until ``None`` or the
+    parent is gone."""
+    import torch
+
+    from engine.tiling import Cancelled
+
+    torch.set_num_threads(threads)
+    try:
+        analyzer = recipe.build()
+        prepare = getattr(analyzer, "prepare", None)
+        if prepare is not None:  # the fast path's runtimes now, not in the first file
+            prepare()
+        ready = WorkerReady(
+            names=tuple(analyzer.names),
+            ensemble=getattr(analyzer.ensemble, "name", None),
+            device=str(getattr(analyzer, "device", "")),
+            faces_checked=analyzer.faces is not None,
+            settings=scan_settings(analyzer, source, analyses),
+        )
+    except BaseException as e:
+        failure = _Failure.of(e)
+        try:
+            conn.send(("failed", failure))
+        except (OSError, EOFError):
+            pass
+        except Exception:  # the exception's class cannot be pickled
+            _send(conn, ("failed", dataclasses.replace(failure, kind=RuntimeError)))
+        return
+    if not _send(conn, ("ready", ready)):
+        return
+    while True:
+        try:
+            task = conn.recv()
+        except (OSError, EOFError):
+            return  # the parent is gone
+        if task is None:
+            return
+        problems = _Collected()
+        item = load_for_scan(task.index, task.path, task.key, thumbnails=thumbnails)
+        item.previous = task.previous
+        try:
+            outcome = analyse_item(item, analyzer, None, stop.is_set, problems, analyses)
+        except Cancelled:
+            if not _send(conn, ("cancelled", task.index)):
+                return
+            continue
+        answer = _Answer(_travelling(outcome), item.thumb, tuple(problems.lines))
+        del item, outcome
+        try:
+            conn.send(("done", answer))
+        except (OSError, EOFError):
+            return
+        except Exception as e:  # the result cannot be pickled: the file's error, not the scan's
+            message = f"{task.path}: unexpected {type(e).__name__} while passing its result back"
+            failed = error_record(task.key, None, message, file=task.path)
+            if not _send(
+                conn, ("done", _Answer(failed, None, ((message, traceback.format_exc()),)))
+            ):
+                return
+
+
+# --- the parent ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Worker:
+    process: BaseProcess
+    conn: Connection
+    ready: bool = False
+    task: _Task | None = None  # the file it is analysing
+
+
+def _how_ended(code: int | None) -> str:
+    """How a process ended, in words."""
+    if code is None:
+        return "still running"
+    if code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
+
+
+def run_pool_scan(
+    files: Iterable[tuple[Path, str]],
+    recipe: AnalyzerRecipe,
+    out: Path,
+    *,
+    jobs: int,
+    source: str,
+    total: int | None = None,
+    on_file: Callable[[int, int, dict[str, Any]], None] | None = None,
+    on_ready: Callable[[list[str], str | None, str], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
+    thumbnails: bool = True,
+    lock: OutputLock | None = None,
+    analyses: Sequence[str] = (),
+    threads: int | None = None,
+) -> ScanSummary:
+    """:func:`~forensic_viewer.scan.run.run_scan` with ``jobs`` worker processes, each
+    building its Analyzer from ``recipe`` (see the module doc).
+
+    The same arguments, results and errors as ``run_scan``, except: ``on_file(index, total,
+    row)`` comes in the order files finish, ``index`` being how many files were reported
+    before this one; ``on_ready(names, ensemble, device)`` is called once the first worker has
+    its models (before any ``on_file``); no window progress is reported.
+    threads: torch threads per worker (default: :func:`cpu_cores` // ``jobs``, at least 1).
+    On a GPU (``device`` of the recipe) the workers share it, each with its own models.
+    """
+    if jobs < 1:
+        raise ValueError(f"jobs must be >= 1, got {jobs}")
+    pool = _Pool(
+        files,
+        recipe,
+        Path(out),
+        jobs=jobs,
+        source=source,
+        total=total,
+        on_file=on_file,
+        on_ready=on_ready,
+        cancel=cancel,
+        thumbnails=thumbnails,
+        analyses=tuple(analyses),
+        threads=threads or max(1, cpu_cores() // jobs),
+    )
+    if lock is not None:
+        if not lock.held or lock.out.resolve() != Path(out).resolve():
+            raise ValueError(f"the lock given to run_pool_scan is not held on {out}")
+        return pool.run()
+    with OutputLock(out, command="scan"):
+        return pool.run()
+
+
+class _Pool:
+    """The parent's side of one pooled scan (see the module doc)."""
+
+    def __init__(
+        self,
+        files: Iterable[tuple[Path, str]],
+        recipe: AnalyzerRecipe,
+        out: Path,
+        *,
+        jobs: int,
+        source: str,
+        total: int | None,
+        on_file: Callable[[int, int, dict[str, Any]], None] | None,
+        on_ready: Callable[[list[str], str | None, str], None] | None,
+        cancel: Callable[[], bool] | None,
+        thumbnails: bool,
+        analyses: tuple[str, ...],
+        threads: int,
+    ) -> None:
+        self.files = files
+        self.analyses = analyses
+        self.recipe = recipe
+        self.out = out
+        self.jobs = jobs
+        self.source = source
+        self.total = total if total is not None else len(files) if isinstance(files, Sized) else 0
+        self.on_file = on_file
+        self.on_ready = on_ready
+        self.cancel = cancel
+        self.thumbnails = thumbnails
+        self.threads = threads
+        self.ctx = mp.get_context("spawn")
+        self.stop = self.ctx.Event()
+        self.workers: list[_Worker] = []
+        self.first: WorkerReady | None = None
+        self.summary = ScanSummary(total=self.total)
+        self.keys: list[str] = []  # in the order of the file list (the CSV's order)
+        self.todo: Iterator[tuple[int, tuple[Path, str]]] = iter(())
+        self.retry: list[_Task] = []  # handed to a worker that was gone before it got them
+        self.recorded: dict[str, Recorded] = {}
+        self.exhausted = False
+        self.cancelled = False
+        self.reported = 0
+        self.results: ResultLog | None = None
+        self.problems: ScanLog | None = None
+
+    # --- the run ---
+
+    def run(self) -> ScanSummary:
+        t0 = time.perf_counter()
+        try:
+            for _ in range(self.jobs):
+                self._start()
+            while self.first is None:
+                if self._cancel_asked():
+                    self.summary.cancelled = True
+                    self.summary.seconds = time.perf_counter() - t0
+                    return self.summary
+                self._pump()
+            self._scan()
+        finally:
+            self._shutdown()
+        if self.problems is not None and self.problems.written:
+            self.summary.log = self.problems.path
+        if not isinstance(self.files, Sized):
+            self.summary.total = max(self.total, len(self.keys))
+        assert self.results is not None
+        write_csv(
+            self.out,
+            self.results.iter_records(self.keys),
+            list(self.first.names),
+            ensemble=self.results.has_ensemble or self.first.ensemble is not None,
+            analyses=self.analyses,
+        )
+        self.summary.cancelled = self.cancelled
+        self.summary.seconds = time.perf_counter() - t0
+        return self.summary
+
+    def _scan(self) -> None:
+        """Settings checked, then files handed out and answers recorded until none is left."""
+        first = self.first
+        assert first is not None
+        check_settings(
+            self.out,
+            first.settings,
+            {"environment": environment(), "device": first.device, "jobs": self.jobs},
+        )
+        self.results = results = ResultLog(self.out)
+        self.problems = problems = ScanLog(self.out)
+        self.recorded = {
+            k: Recorded(results.status(k) or "", results.sha256(k)) for k in results.keys()
+        }
+        self.todo = enumerate(self.files)
+        finished = False
+        try:
+            while True:
+                self._cancel_asked()
+                for w in self.workers:
+                    if w.ready and w.task is None:
+                        self._hand_out(w)
+                busy = any(w.task is not None for w in self.workers)
+                if not busy and (self.cancelled or not self._left):
+                    break
+                self._pump()
+            finished = True
+        finally:
+            self._shutdown()
+            problems.close()
+            try:
+                results.compact()
+            except OSError:
+                if finished:  # else the failure already on its way says more
+                    raise
+            finally:
+                results.close()
+
+    def _cancel_asked(self) -> bool:
+        if not self.cancelled and self.cancel is not None and self.cancel():
+            self.cancelled = True
+            self.stop.set()  # the workers' analyses stop inside the forward pass
+        return self.cancelled
+
+    # --- workers ---
+
+    def _start(self) -> None:
+        ours, theirs = self.ctx.Pipe()
+        args = (theirs, self.recipe, self.source, self.threads, self.stop)
+        process = self.ctx.Process(
+            target=_work,
+            args=(*args, self.thumbnails, self.analyses),  # those of _serve
+            name="scan-worker",
+            daemon=True,
+        )
+        process.start()
+        theirs.close()
+        self.workers.append(_Worker(process, ours))
+
+    def _shutdown(self) -> None:
+        """End every worker: ``None`` to each, then terminate those still running after
+        :data:`STOP_SECONDS` (e.g. one still loading its models)."""
+        if not self.workers:
+            return
+        if any(w.task is not None for w in self.workers):
+            self.stop.set()
+        for w in self.workers:
+            if w.ready:
+                _send(w.conn, None)
+            else:  # still loading its models, holding no file: no reason to wait for it
+                w.process.terminate()
+        deadline = time.monotonic() + STOP_SECONDS
+        for w in self.workers:
+            w.process.join(max(0.0, deadline - time.monotonic()))
+        for w in self.workers:
+            if w.process.is_alive():
+                w.process.terminate()
+                w.process.join(1.0)
+            if w.process.is_alive():
+                w.process.kill()
+                w.process.join()
+            w.conn.close()
+        self.workers.clear()
+
+    def _pump(self) -> None:
+        """Wait up to :data:`POLL_SECONDS` for answers and ended workers; handle them."""
+        conns = {w.conn: w for w in self.workers}
+        sentinels = {w.process.sentinel: w for w in self.workers}
+        ready = wait([*conns, *sentinels], POLL_SECONDS)
+        for obj in ready:
+            w = conns.get(obj)  # type: ignore[call-overload]
+            if w is not None and w in self.workers:
+                try:
+                    message = w.conn.recv()
+                except (OSError, EOFError):
+                    w.process.join(STOP_SECONDS)  # its sentinel comes next
+                    continue
+                self._handle(w, message)
+        for obj in ready:
+            w = sentinels.get(obj)  # type: ignore[call-overload]
+            if w is not None and w in self.workers:
+                self._ended(w)
+
+    def _handle(self, w: _Worker, message: tuple[Any, ...]) -> None:
+        kind = message[0]
+        if kind == "ready":
+            self._ready(w, message[1])
+        elif kind == "failed":
+            failure: _Failure = message[1]
+            raise failure.exception() from _RemoteTraceback(failure.trace)
+        elif kind == "done":
+            task, w.task = w.task, None
+            assert task is not None
+            self._hand_out(w)  # the worker goes on while the parent writes this file's maps
+            self._record(task, message[1])
+        elif kind == "cancelled":
+            w.task = None
+
+    def _ready(self, w: _Worker, ready: WorkerReady) -> None:
+        w.ready = True
+        if self.first is None:
+            self.first = ready
+            if self.on_ready is not None:
+                self.on_ready(list(ready.names), ready.ensemble, ready.device)
+        elif ready.settings != self.first.settings:
+            raise WorkerFailed(
+                self.out,
+                "a worker process loaded other models than the first one (did a checkpoint "
+                "change during the scan?); run the scan again",
+            )
+
+    def _ended(self, w: _Worker) -> None:
+        """A worker ended: read what it sent before, turn the file it held into an error row
+        naming the file, start another one while files are left."""
+        while True:
+            try:
+                if not w.conn.poll():
+                    break
+                message = w.conn.recv()
+            except (OSError, EOFError):
+                break
+            self._handle(w, message)
+        self.workers.remove(w)
+        w.process.join(STOP_SECONDS)
+        w.conn.close()
+        how = _how_ended(w.process.exitcode)
+        if not w.ready:
+            raise WorkerFailed(self.out, f"a worker process ended while loading the models ({how})")
+        if w.task is not None:
+            self._record_death(w.task, how, w.process.pid)
+        if self._left and not self.cancelled:
+            self._start()
+
+    # --- files ---
+
+    @property
+    def _left(self) -> bool:
+        """Whether files may be left to hand out."""
+        return bool(self.retry) or not self.exhausted
+
+    def _next_task(self) -> _Task | None:
+        """The next file to analyse; files finished earlier and unchanged are reported as
+        skipped on the way. None when none is left."""
+        if self.retry:
+            return self.retry.pop()
+        if self.exhausted:
+            return None
+        assert self.results is not None
+        for index, (path, key) in self.todo:
+            self.keys.append(key)
+            rec = self.recorded.get(key)
+            if unchanged(rec, Path(path)):
+                self.summary.skipped += 1
+                self._report(self.results.get(key))
+                continue
+            return _Task(index, Path(path), key, None if rec is None else rec.sha256)
+        self.exhausted = True
+        return None
+
+    def _hand_out(self, w: _Worker) -> None:
+        if self.cancelled or not w.ready:
+            return
+        task = self._next_task()
+        if task is None:
+            return
+        try:
+            w.conn.send(task)
+        except (OSError, EOFError):  # it ended before it got the file: another one takes it
+            self.retry.append(task)
+            return
+        w.task = task
+
+    def _record(self, task: _Task, answer: _Answer) -> None:
+        assert self.results is not None and self.problems is not None and self.first is not None
+        for message, trace in answer.problems:
+            self.problems.problem(message, trace)
+        item = Prefetched(task.index, task.path, task.key, thumb=answer.thumb)
+        item.previous = task.previous
+        record = record_outcome(
+            item, answer.outcome, self.out, self.first.faces_checked, self.problems
+        )
+        self._report(append_record(self.results, item, record, self.problems, self.summary))
+
+    def _record_death(self, task: _Task, how: str, pid: int | None) -> None:
+        assert self.results is not None and self.problems is not None
+        message = f"{task.path}: the worker process analysing it ended unexpectedly ({how})"
+        self.problems.problem(message, f"worker process {pid} ended ({how}) while analysing it")
+        sha = sha256_if_read(task.path)
+        replaces = task.previous if task.previous and sha != task.previous else None
+        record = error_record(task.key, sha, message, file=task.path, replaces=replaces)
+        item = Prefetched(task.index, task.path, task.key)
+        self._report(append_record(self.results, item, record, self.problems, self.summary))
+
+    def _report(self, row: dict[str, Any]) -> None:
+        if self.on_file is not None:
+            self.on_file(self.reported, self.total, row)
+        self.reported += 1

@@ -1,0 +1,273 @@
+"""Folder scans with worker processes (``scan --jobs N``, issue 18) and the exact path's place
+in a scan's settings.
+
+The workers are spawned interpreters that build their models from a recipe; faults are
+planted through :mod:`tests.viewer.scan_pool_helpers`. The checkpoint has random weights:
+these tests check plumbing (rows, files, resume), never findings. Each pooled run starts
+Python processes that import torch, a few seconds each on a loaded 2-core machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from forensic_viewer.cli import EXIT_OK, EXIT_USAGE, main
+from forensic_viewer.scan.pool import AnalyzerRecipe, run_pool_scan
+from forensic_viewer.scan.results import SCAN_INFO
+from forensic_viewer.scan.run import SCAN_LOG, run_scan
+from tests.conftest import write_rgb
+from tests.viewer.scan_pool_helpers import DIED, FaultyRecipe
+from tests.viewer.test_scan_prefetch import files_of
+
+ROOT = Path(__file__).resolve().parents[2]
+TIMING = {"seconds"}  # the only fields two runs of the same analysis may differ in
+
+
+def _folder(root: Path, names: list[str], corrupt: tuple[str, ...] = ()) -> Path:
+    root.mkdir(parents=True)
+    for i, name in enumerate(names):
+        fmt = "JPEG" if name.endswith(".jpg") else "PNG"
+        write_rgb(root / name, 40 + 8 * i, 56, seed=i, fmt=fmt)
+    for name in corrupt:
+        (root / name).write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 30)
+    return root
+
+
+def _lines(out: Path) -> list[dict[str, Any]]:
+    """The rows of results.jsonl as written, one per line (a torn last line left out)."""
+    rows = []
+    for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines():
+        try:
+            rows.append(json.loads(line))
+        except ValueError:
+            pass
+    return rows
+
+
+def _rows(out: Path) -> dict[str, dict[str, Any]]:
+    return {r["path"]: r for r in _lines(out)}
+
+
+def _untimed(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _untimed(v) for k, v in value.items() if k not in TIMING}
+    if isinstance(value, list):
+        return [_untimed(v) for v in value]
+    return value
+
+
+def _files(out: Path, sub: str) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted((out / sub).iterdir())}
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _recipe(checkpoint: Path, **kw: Any) -> FaultyRecipe:
+    return FaultyRecipe(models=(str(checkpoint),), device="cpu", faces=False, **kw)
+
+
+def test_two_workers_write_the_rows_of_a_one_process_scan(
+    tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    names = ["a.png", "b.jpg", "boom.png", "c.png", "d.png", "e.jpg", "f.png"]
+    folder = _folder(tmp_path / "ev", names, ("broken.png",))
+    recipe = _recipe(tiny_checkpoint, raise_on="boom.png")
+    analyzer = recipe.build()
+    classic = ("ela", "noise")  # classic analyses run after the models, in the workers too
+    one = run_scan(files_of(folder), analyzer, tmp_path / "one", source="t", analyses=classic)
+    # the pooled scan resumes one begun in a single process: its first two files are done
+    begun = run_scan(files_of(folder)[:2], analyzer, tmp_path / "two", source="t", analyses=classic)
+    assert begun.done == 2
+    ready: list[tuple[Any, ...]] = []
+    reported: list[int] = []
+    two = run_pool_scan(
+        files_of(folder),
+        recipe,
+        tmp_path / "two",
+        jobs=2,
+        source="t",
+        threads=1,  # as the test process: the same float rounding in both
+        on_ready=lambda *a: ready.append(a),
+        on_file=lambda i, total, row: reported.append(i),
+        analyses=classic,
+    )
+    assert not multiprocessing.active_children()  # every worker ended with the scan
+    assert ready == [(["tiny"], None, "cpu")]
+    assert reported == list(range(8)) and two.total == 8
+    assert (one.done, one.skipped, two.done, two.skipped) == (6, 0, 4, 2)
+    for s in (one, two):
+        assert sorted(k for k, _ in s.failed) == ["boom.png", "broken.png"] and not s.cancelled
+    a, b = _rows(tmp_path / "one"), _rows(tmp_path / "two")
+    assert set(a) == set(b) == {*names, "broken.png"}
+    assert {k: _untimed(r) for k, r in a.items()} == {k: _untimed(r) for k, r in b.items()}
+    assert b["boom.png"]["error"] == (
+        f"{folder / 'boom.png'}: unexpected RuntimeError while analysing: "
+        "planted failure on boom.png"
+    )
+    assert b["boom.png"]["sha256"] == _sha(folder / "boom.png")
+    assert b["a.png"]["details"]["tiny"]["seconds"] > 0  # timings are recorded, only not compared
+    assert list(b["f.png"]["analyses"]) == list(classic)
+    # the same maps and thumbnails, byte for byte, and the same CSV in the file list's order
+    assert _files(tmp_path / "one", "maps") == _files(tmp_path / "two", "maps")
+    assert _files(tmp_path / "one", "thumbs") == _files(tmp_path / "two", "thumbs")
+    csv_one = (tmp_path / "one" / "results.csv").read_text(encoding="utf-8")
+    assert csv_one == (tmp_path / "two" / "results.csv").read_text(encoding="utf-8")
+    # the worker's traceback reached scan.log through the parent
+    log = (tmp_path / "two" / SCAN_LOG).read_text(encoding="utf-8")
+    assert "Traceback" in log and "planted failure on boom.png" in log and two.log is not None
+    info = {
+        k: json.loads((tmp_path / o / SCAN_INFO).read_text())
+        for k, o in (("1", "one"), ("2", "two"))
+    }
+    settings = ("source", "models", "window", "stride", "ensemble", "analyses", "exact")
+    assert {k: info["1"][k] for k in settings} == {k: info["2"][k] for k in settings}
+    assert info["2"]["jobs"] == 2 and info["2"]["exact"] is False
+
+
+def test_a_worker_that_dies_costs_its_file_only_and_is_replaced(
+    tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    # one worker: the files after the one that kills it can only be done by a replacement
+    folder = _folder(tmp_path / "ev", ["a.png", "b-die.png", "c.png", "d.png"])
+    out = tmp_path / "out"
+    summary = run_pool_scan(
+        files_of(folder), _recipe(tiny_checkpoint, die_on="b-die.png"), out, jobs=1, source="t"
+    )
+    assert (summary.done, [k for k, _ in summary.failed]) == (3, ["b-die.png"])
+    rows = _rows(out)
+    assert set(rows) == {"a.png", "b-die.png", "c.png", "d.png"}
+    died = rows["b-die.png"]
+    assert died["status"] == "error" and died["sha256"] == _sha(folder / "b-die.png")
+    assert died["error"] == (
+        f"{folder / 'b-die.png'}: the worker process analysing it ended unexpectedly "
+        f"(exit code {DIED})"
+    )
+    assert "b-die.png" in (out / SCAN_LOG).read_text(encoding="utf-8")
+    assert not multiprocessing.active_children()
+    # a rerun (here in one process: both kinds resume each other) tries that file again only
+    again = run_scan(files_of(folder), _recipe(tiny_checkpoint).build(), out, source="t")
+    assert (again.done, again.skipped, again.failed) == (1, 3, [])
+    assert _rows(out)["b-die.png"]["status"] == "ok"
+
+
+def test_a_worker_that_cannot_load_its_models_fails_the_scan_with_the_same_error(
+    tmp_path: Path,
+) -> None:
+    from engine.errors import ForensicError
+
+    folder = _folder(tmp_path / "ev", ["a.png"])
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"not a checkpoint")
+    recipe = AnalyzerRecipe(models=(str(bad),), device="cpu", faces=False)
+    with pytest.raises(ForensicError) as here:
+        recipe.build()
+    with pytest.raises(ForensicError) as pooled:
+        run_pool_scan(files_of(folder), recipe, tmp_path / "out", jobs=1, source="t")
+    assert type(pooled.value) is type(here.value) and str(pooled.value) == str(here.value)
+    assert not (tmp_path / "out" / "results.jsonl").exists()
+    assert not multiprocessing.active_children()
+
+
+def _scan_args(folder: Path, out: Path, checkpoint: Path, *extra: str) -> list[str]:
+    return [
+        "scan",
+        str(folder),
+        "--out",
+        str(out),
+        "--model",
+        str(checkpoint),
+        "--no-faces",
+        *extra,
+    ]
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX: kill -9 the scan")
+def test_a_pooled_scan_killed_midway_resumes_without_duplicates(
+    tmp_path: Path, tiny_checkpoint: Path, capsys
+) -> None:
+    n = 16
+    folder = _folder(tmp_path / "ev", [f"f{i:02d}.png" for i in range(n)])
+    out = tmp_path / "out"
+    args = _scan_args(folder, out, tiny_checkpoint, "--jobs", "2", "--exact")
+    scan = subprocess.Popen(
+        [sys.executable, "-m", "forensic_viewer.cli", *args],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its workers share its process group
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while not ((out / "results.jsonl").exists() and _lines(out)):
+            assert scan.poll() is None, "the scan ended before it could be killed"
+            assert time.monotonic() < deadline, "no row written"
+            time.sleep(0.01)
+        scan.send_signal(signal.SIGKILL)  # the parent only: its workers are left behind
+        scan.wait(30)
+        before = _rows(out)
+        assert 0 < len(before) < n
+        # the workers see their pipe close and end by themselves
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                os.killpg(scan.pid, 0)
+            except ProcessLookupError:
+                break
+            assert time.monotonic() < deadline, "worker processes outlived the killed scan"
+            time.sleep(0.1)
+    finally:
+        try:
+            os.killpg(scan.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    capsys.readouterr()
+    # the rerun in one process (a pooled and a one-process scan resume each other)
+    assert main(_scan_args(folder, out, tiny_checkpoint, "--exact")) == EXIT_OK
+    assert f"{n - len(before)} analysed, {len(before)} already done" in capsys.readouterr().out
+    keys = [r["path"] for r in _lines(out)]
+    assert sorted(keys) == [f"f{i:02d}.png" for i in range(n)]  # each once
+    after = _rows(out)
+    assert all(after[k] == row for k, row in before.items())  # what was written stays
+    assert all(r["details"]["tiny"]["input_policy"]["tiling"] == "sliding" for r in after.values())
+
+
+def test_exact_is_a_scan_setting_a_resume_must_match(
+    tmp_path: Path, tiny_checkpoint: Path, capsys
+) -> None:
+    folder = _folder(tmp_path / "ev", ["a.png", "b.png"])
+    out = tmp_path / "out"
+    assert main(_scan_args(folder, out, tiny_checkpoint, "--exact")) == EXIT_OK
+    assert json.loads((out / SCAN_INFO).read_text())["exact"] is True
+    policy = _rows(out)["a.png"]["details"]["tiny"]["input_policy"]
+    assert (policy["tiling"], policy["runtime"], policy["window"]) == ("sliding", "torch", 64)
+    capsys.readouterr()
+    assert main(_scan_args(folder, out, tiny_checkpoint)) == EXIT_USAGE  # the fast path
+    assert "other models or settings" in capsys.readouterr().err
+    assert main(_scan_args(folder, out, tiny_checkpoint, "--exact")) == EXIT_OK
+    assert "0 analysed, 2 already done" in capsys.readouterr().out
+
+    fast = tmp_path / "fast"
+    assert main(_scan_args(folder, fast, tiny_checkpoint)) == EXIT_OK
+    assert json.loads((fast / SCAN_INFO).read_text())["exact"] is False
+    assert _rows(fast)["a.png"]["details"]["tiny"]["input_policy"]["tiling"] == "overlap-crop"
+    assert main(_scan_args(folder, fast, tiny_checkpoint, "--exact")) == EXIT_USAGE
+
+
+def test_jobs_must_be_positive(tmp_path: Path, tiny_checkpoint: Path, capsys) -> None:
+    folder = _folder(tmp_path / "ev", ["a.png"])
+    assert main(_scan_args(folder, tmp_path / "out", tiny_checkpoint, "--jobs", "0")) == EXIT_USAGE
+    assert "--jobs must be >= 1" in capsys.readouterr().err
