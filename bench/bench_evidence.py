@@ -40,7 +40,7 @@ import json, resource, sys, time
 import numpy as np
 import torch
 from engine.io import load_evidence
-from forensic_viewer.assembly import assemble_analyzer
+from engine.assembly import assemble_analyzer
 
 path, exact, runtime, band, out = sys.argv[1], sys.argv[2] == "1", sys.argv[3], int(sys.argv[4]), sys.argv[5]
 t0, c0 = time.perf_counter(), time.process_time()

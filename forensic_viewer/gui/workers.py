@@ -32,6 +32,7 @@ import queue
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -77,6 +78,24 @@ class _Configure:
 
 
 _STOP = object()
+
+
+def throttled_progress(
+    names: list[str], send: Callable[[str, int, int, int, int], None]
+) -> Callable[[Progress], None]:
+    """A progress callback that forwards ``(stage, stage index, stages, done, total)`` to
+    ``send`` at most every PROGRESS_INTERVAL seconds (and always when a stage completes)."""
+    last = [0.0]
+
+    def on_progress(p: Progress) -> None:
+        now = time.perf_counter()
+        if p.done < p.total and now - last[0] < PROGRESS_INTERVAL:
+            return
+        last[0] = now
+        index = names.index(p.stage) if p.stage in names else 0
+        send(p.stage, index, len(names), p.done, p.total)
+
+    return on_progress
 
 
 class AnalysisWorker(QThread):
@@ -224,15 +243,7 @@ class AnalysisWorker(QThread):
         self.loaded.emit(job, evidence)
         analyzer = self._analyzer
         names = list(self.model_names)
-        last = [0.0]
-
-        def on_progress(p: Progress) -> None:
-            now = time.perf_counter()
-            if p.done < p.total and now - last[0] < PROGRESS_INTERVAL:
-                return
-            last[0] = now
-            index = names.index(p.stage) if p.stage in names else 0
-            self.progress.emit(job, p.stage, index, len(names), p.done, p.total)
+        on_progress = throttled_progress(names, lambda *a: self.progress.emit(job, *a))
 
         try:
             if analyzer is None:
@@ -262,15 +273,9 @@ class AnalysisWorker(QThread):
         if self._is_cancelled(job):
             self.mail.post("classic-cancelled", job)
             return
-        last = [0.0]
-
-        def on_progress(p: Progress) -> None:
-            now = time.perf_counter()
-            if p.done < p.total and now - last[0] < PROGRESS_INTERVAL:
-                return
-            last[0] = now
-            index = names.index(p.stage) if p.stage in names else 0
-            self.mail.post("classic-progress", job, p.stage, index, len(names), p.done, p.total)
+        on_progress = throttled_progress(
+            names, lambda *a: self.mail.post("classic-progress", job, *a)
+        )
 
         try:
             results = run_analyses(
