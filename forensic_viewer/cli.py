@@ -136,28 +136,20 @@ def build_analyzer(args: argparse.Namespace):  # -> Analyzer, imported lazily (t
     jobs = getattr(args, "jobs", 1)
     if jobs < 1:
         raise UsageError(f"--jobs must be >= 1, got {jobs}")
+    settings = {
+        "device": args.device,
+        "window": args.window,
+        "stride": args.stride,
+        "batch_size": args.batch_size,
+        "faces": not args.no_faces,
+        "exact": args.exact,
+    }
     if jobs > 1:  # each worker process assembles the same (forensic_viewer.scan.pool)
         from forensic_viewer.scan.pool import AnalyzerRecipe
 
-        return AnalyzerRecipe(
-            models=None if args.model is None else tuple(args.model),
-            device=args.device,
-            window=args.window,
-            stride=args.stride,
-            batch_size=args.batch_size,
-            faces=not args.no_faces,
-            exact=args.exact,
-        )
+        return AnalyzerRecipe(models=None if args.model is None else tuple(args.model), **settings)
     try:
-        return assemble_analyzer(
-            args.model,
-            device=args.device,
-            window=args.window,
-            stride=args.stride,
-            batch_size=args.batch_size,
-            faces=not args.no_faces,
-            exact=args.exact,
-        )
+        return assemble_analyzer(args.model, **settings)
     except NoModelError as e:
         raise UsageError(str(e)) from e
 

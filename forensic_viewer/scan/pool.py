@@ -73,6 +73,7 @@ from forensic_viewer.scan.run import (
     analyse_item,
     append_record,
     check_settings,
+    close_results,
     load_for_scan,
     record_outcome,
     scan_settings,
@@ -518,14 +519,7 @@ class _Pool:
             finished = True
         finally:
             self._shutdown()
-            problems.close()
-            try:
-                results.compact()
-            except OSError:
-                if finished:  # else the failure already on its way says more
-                    raise
-            finally:
-                results.close()
+            close_results(results, problems, finished)
 
     def _cancel_asked(self) -> bool:
         if not self.cancelled and self.cancel is not None and self.cancel():

@@ -467,14 +467,7 @@ def _run_locked(
         finished = True
     finally:
         loader.close()
-        problems.close()
-        try:
-            results.compact()
-        except OSError:
-            if finished:  # else the failure already on its way says more
-                raise
-        finally:
-            results.close()
+        close_results(results, problems, finished)
     if problems.written:
         summary.log = problems.path
     if not isinstance(files, Sized):
@@ -573,6 +566,20 @@ def record_outcome(
         message = unexpected(item.path, e, "recording its result")
         problems.problem(message, traceback.format_exc())
         return _failed(item, sha, message)
+
+
+def close_results(results: ResultLog, problems: ScanLog, finished: bool) -> None:
+    """End a run's writing: close scan.log, compact results.jsonl and close it. A compaction
+    error is raised only after a run that finished; otherwise the failure that stopped the run,
+    already on its way, says more."""
+    problems.close()
+    try:
+        results.compact()
+    except OSError:
+        if finished:
+            raise
+    finally:
+        results.close()
 
 
 def append_record(
