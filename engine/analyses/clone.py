@@ -439,10 +439,18 @@ def _copy_region(
     if not part.any():
         return none
     at_t = ncc[part]
-    # Rivals over the same window (same box, same shape as ``ncc``), read inside the region.
+    # Rivals read inside the region only, so they are computed on the region's bounding box
+    # grown by the Gaussian window's reach (clipped to the window): inside the region every
+    # value is the one the whole window gives (the warp is pointwise, the blur's support is
+    # inside the grown box or meets the same window border), at a fraction of the cost.
+    ys, xs = np.nonzero(part)
+    reach = int(np.ceil(4 * p.ncc_sigma)) + 2
+    bx0, by0 = max(int(xs.min()) - reach, 0), max(int(ys.min()) - reach, 0)
+    bx1, by1 = min(int(xs.max()) + reach + 1, ww), min(int(ys.max()) + reach + 1, wh)
+    inner = part[by0:by1, bx0:bx1]
     d = p.unique_shift
     rivals = [
-        _match_map(gray, _shifted(t, dx, dy), p, (x0, y0, x1, y1))[part]
+        _match_map(gray, _shifted(t, dx, dy), p, (x0 + bx0, y0 + by0, x0 + bx1, y0 + by1))[inner]
         for dx, dy in ((d, 0), (-d, 0), (0, d), (0, -d))
     ]
     rival = np.max(rivals, axis=0)
