@@ -148,7 +148,17 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--model", type=Path, required=True, help="checkpoint (.safetensors)")
     _add_data_args(e, training=False)
     e.add_argument(
-        "--split", choices=("val", "train", "all"), default="all", help="which images to use"
+        "--split",
+        choices=("val", "train", "all", "choose", "test"),
+        default="all",
+        help="which images to use: val = the whole held-out part (what the recipes validated "
+        "on); choose / test = its two halves (docs/VERDICTS.md): test chose nothing",
+    )
+    e.add_argument(
+        "--trusted-masks",
+        action="store_true",
+        help="leave tampered images whose mask does not mark what changed (checked against "
+        "their authentic source) out of the pixel figures",
     )
     e.add_argument(
         "--json",

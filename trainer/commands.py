@@ -274,6 +274,17 @@ def run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
 
 def _eval_samples(args: argparse.Namespace, which: str) -> list:
     specs = [parse_data_spec(d) for d in args.data]
+    if which in ("test", "choose"):  # the halves of the held-out part (docs/VERDICTS.md)
+        from trainer.data.records import read_dataset, validate
+        from trainer.data.splits import three_way_split
+
+        samples = []
+        for s in specs:
+            part = read_dataset(s.path)
+            validate(part)
+            _, val, test = three_way_split(part, args.val_fraction, args.split_by, args.seed)
+            samples += test if which == "test" else val
+        return samples
     bundle = (
         read_and_split(
             specs,
@@ -323,6 +334,15 @@ def run_eval(args: argparse.Namespace) -> int:
         data_name = "+".join(parse_data_spec(d).path.stem for d in args.data)
         args.json = args.model.with_name(f"{args.model.stem}.eval-{data_name}-{args.split}.json")
     _writable_dir(args.json.parent)
+    untrusted: set[str] = set()
+    if getattr(args, "trusted_masks", False):  # before --limit: sources may be left out by it
+        from trainer.data.mask_audit import is_trusted, trusted_masks
+
+        untrusted = {p for p, iou in trusted_masks(samples).items() if not is_trusted(iou)}
+        print(
+            f"{len(untrusted)} tampered images with a mask that does not mark what changed: "
+            "left out of the pixel figures (trainer/data/mask_audit.py)"
+        )
     if args.limit > 0:
         samples = subset_for_validation(samples, args.limit, args.seed)
     _set_threads(args.threads)
@@ -335,6 +355,7 @@ def run_eval(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         inverted=args.inverted,
         skipped=skipped,
+        untrusted_masks=untrusted,
         progress=lambda d, t: reporter.bar(d, t, f"{d}/{t} images"),
     )
     m = result.metrics
@@ -347,6 +368,7 @@ def run_eval(args: argparse.Namespace) -> int:
             "split": args.split,
             "split_by": args.split_by,
             "seed": args.seed,
+            "masks_left_out": sorted(untrusted),
             "decision": model.meta.decision.__dict__,
             "metrics": m,
             "conventions": summarize(m, args.inverted),

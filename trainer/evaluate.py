@@ -79,18 +79,26 @@ def evaluate(
     inverted: bool = False,
     skipped: SkipLog | None = None,
     progress: Callable[[int, int], None] | None = None,
+    untrusted_masks: set[str] | None = None,
 ) -> EvalResult:
     """Analyse every sample with ``loaded`` and collect image and pixel metrics.
 
-    Unreadable images are recorded in ``skipped`` and left out of every figure.
+    Unreadable images are recorded in ``skipped`` and left out of every figure. Tampered images
+    in ``untrusted_masks`` (paths; see :mod:`trainer.data.mask_audit`) count in the image
+    figures but not in the pixel figures: their mask does not mark what was changed.
     """
+    untrusted_masks = untrusted_masks or set()
     skipped = skipped if skipped is not None else SkipLog()
     analyzer = Analyzer([loaded], device=device, batch_size=batch_size)
     acc = MetricAccumulator(inverted=inverted)
     records: list[ImageRecord] = []
     for i, s, analysis in analysed(analyzer, samples, skipped):
         result = analysis.results[loaded.name]
-        gt = load_mask(s, result.heatmap.shape).astype(bool) if s.label == 1 else None
+        gt = (
+            load_mask(s, result.heatmap.shape).astype(bool)
+            if s.label == 1 and str(s.image) not in untrusted_masks
+            else None
+        )
         ps = acc.add(
             s.label,
             result.score,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,45 @@ def test_three_way_split_halves_the_held_out_part_without_sharing_a_source(seed:
     assert val and test and abs(len(val) - len(test)) <= 0.5 * (len(val) + len(test))
     again = three_way_split(list(reversed(samples)), 0.3, "auto", seed)
     assert {s.image.name for s in again[2]} == {s.image.name for s in test}
+
+
+def _audit_folder(root: Path) -> dict[str, Path]:
+    """A Tp/Gt/Au folder: one authentic source, a copy-move with the right mask (C) and one
+    with the mask of another image (R, as CASIA's text copy-move triplets share one file)."""
+    rng = np.random.default_rng(0)
+    au = rng.integers(100, 157, (64, 64, 3), dtype=np.uint8)
+    edited = au.copy()
+    edited[8:24, 8:24] = 0
+    right, wrong = np.zeros((64, 64), np.uint8), np.zeros((64, 64), np.uint8)
+    right[8:24, 8:24] = 255
+    wrong[40:56, 40:56] = 255
+    for d in ("Tp", "Gt", "Au"):
+        (root / d).mkdir(parents=True, exist_ok=True)
+    Image.fromarray(au).save(root / "Au" / "Au_txt_0007.png")
+    out = {}
+    for tag, mask in (("C", right), ("R", wrong)):
+        stem = f"Sp_S_NNN_{tag}_txt0007_txt0007_0007"
+        Image.fromarray(edited).save(root / "Tp" / f"{stem}.png")
+        Image.fromarray(mask).save(root / "Gt" / f"{stem}.png")
+        out[tag] = root / "Tp" / f"{stem}.png"
+    return out
+
+
+def test_eval_leaves_untrusted_masks_out_of_the_pixel_figures(tmp_path: Path, capsys) -> None:
+    from tests.trainer.test_cli import tiny_checkpoint
+    from trainer import cli
+
+    images = _audit_folder(tmp_path / "d")
+    ckpt = tiny_checkpoint(tmp_path / "m.safetensors")
+    report = tmp_path / "ev.json"
+    argv = ["eval", "--model", str(ckpt), "--data", str(tmp_path / "d"), "--json", str(report)]
+    assert cli.main([*argv, "--trusted-masks"]) == 0
+    data = json.loads(report.read_text())
+    assert data["masks_left_out"] == [str(images["R"])]
+    assert data["metrics"]["images"] == 3 and data["metrics"]["pixel_images"] == 1
+    assert "left out of the pixel figures" in capsys.readouterr().out
+    assert cli.main(argv) == 0  # without the flag both masks count
+    assert json.loads(report.read_text())["metrics"]["pixel_images"] == 2
 
 
 def test_mask_audit_finds_a_mask_that_marks_the_wrong_place(tmp_path: Path) -> None:
