@@ -299,7 +299,6 @@ def fit(
     def save(batch_in_epoch: int, names: tuple[str, ...] = (LAST_CHECKPOINT,)) -> None:
         if not main or (saved_at[0] == step and names == (LAST_CHECKPOINT,)):
             return
-        saved_at[0] = step
         out_dir.mkdir(parents=True, exist_ok=True)
         meta = meta_fn(summary())
         for name in names:
@@ -319,6 +318,10 @@ def fit(
                 },
                 resume.tmp,
             )
+        # Only now: a Stop (SIGTERM) raised while the files were being written leaves saved_at
+        # behind, so the stop handler's save() writes both again instead of skipping them as
+        # already saved (which left a checkpoint without its resume file).
+        saved_at[0] = step
         reporter.event("checkpoint", step=step, epoch=epoch, path=str(out_dir / names[0]))
 
     interrupted = False

@@ -165,3 +165,27 @@ def test_the_loop_drives_every_family(tmp_path: Path, arch: str, stage: str) -> 
     assert all(np.isfinite(e["loss"]) for e in rep.events if e["event"] == "step")
     assert any(not torch.equal(before[k], v) for k, v in model.state_dict().items())
     assert load_checkpoint(tmp_path / "run" / "last.safetensors").meta.architecture == arch
+
+
+def test_a_stop_during_a_checkpoint_still_leaves_checkpoint_and_resume_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGTERM (the dialog's Stop) raised while a periodic checkpoint is being written: the
+    stop handler must write the checkpoint and the resume file again, not skip them as saved."""
+    from trainer import loops
+
+    real = loops.save_checkpoint
+    calls = [0]
+
+    def stopped_midway(*args: object, **kw: object) -> None:
+        real(*args, **kw)
+        calls[0] += 1
+        if calls[0] == 1:  # the first periodic checkpoint: the weights are written, then Stop
+            raise loops._Stop()
+
+    monkeypatch.setattr(loops, "save_checkpoint", stopped_midway)
+    root = make_folder(tmp_path / "d", 4, 2, seed=5)
+    _run(root, tmp_path / "run", max_steps=8, resume=False)
+    assert calls[0] == 2  # written again by the stop handler
+    assert (tmp_path / "run" / "last.safetensors").is_file()
+    assert (tmp_path / "run" / "last.resume.pt").is_file()
