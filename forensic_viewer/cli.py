@@ -34,7 +34,7 @@ from engine.types import Progress
 from forensic_viewer.scan.lock import OutputLock, ScanFailed
 from forensic_viewer.wording import plain
 
-COMMANDS = ("analyze", "scan", "models")
+COMMANDS = ("analyze", "scan", "models", "selftest")
 
 EXIT_OK = 0  # every file analysed
 EXIT_FILES_FAILED = 1  # some files could not be analysed; the others were
@@ -115,6 +115,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_model_args(s)
     _add_report_args(s)
+    t = sub.add_parser(
+        "selftest",
+        help="check the installation: versions, bundled model files against their cards, and "
+        "an analysis of the bundled samples against the cards' regression floors (exit 0/1)",
+    )
+    t.add_argument("--device", default="cpu", help="device of the test analyses (default: cpu)")
     m = sub.add_parser("models", help="list architectures and checkpoints, or print a model card")
     m.add_argument("name", nargs="?")
     m.add_argument("--extra", action="append", default=[], help="another folder of checkpoints")
@@ -439,11 +445,19 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_selftest(args: argparse.Namespace) -> int:
+    from forensic_viewer.selftest import run_selftest
+
+    return EXIT_OK if run_selftest(device=args.device) else 1
+
+
 def gui_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="forensic-viewer",
-        description="Open the viewer (or run: forensic-viewer {analyze,scan,models} --help).",
+        description="Open the viewer (or run: forensic-viewer {analyze,scan,models,selftest} "
+        "--help).",
     )
+    p.add_argument("--version", action="store_true", help="print the versions and exit")
     p.add_argument("images", nargs="*", help="image files or folders to open")
     p.add_argument("--model", action="append", metavar="NAME_OR_FILE")
     p.add_argument("--device", default="auto")
@@ -455,10 +469,19 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if argv and argv[0] in COMMANDS:
             args = build_parser().parse_args(argv)
-            return {"analyze": cmd_analyze, "scan": cmd_scan, "models": cmd_models}[args.command](
-                args
-            )
+            commands = {
+                "analyze": cmd_analyze,
+                "scan": cmd_scan,
+                "models": cmd_models,
+                "selftest": cmd_selftest,
+            }
+            return commands[args.command](args)
         args = gui_parser().parse_args(argv)
+        if args.version:
+            from forensic_viewer.selftest import version_lines
+
+            print("\n".join(version_lines()))
+            return EXIT_OK
         from forensic_viewer.gui.app import run_gui
 
         return run_gui(args.images, args.model, args.device)

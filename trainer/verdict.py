@@ -426,11 +426,11 @@ def choose_ensemble(
         for m in out["members"]:
             m["localization_weight"] = local["weights"].get(m["model"], 0.0)
         out["localization_analyses"] = {"clone": "replace"} if local["clone_replaces"] else {}
-    for m in out["members"]:
-        m["detection_weight"] = (
-            1.0 if (m["model"] in voters or not voters) and m["detection_weight"] > 0 else 0.0
-        )
-    kept = [m for m in out["members"] if m["localization_weight"] > 0 or m["model"] in voters]
+    if voters:  # stacking decides; equation 6's detection weights only mark who votes
+        for m in out["members"]:
+            m["detection_weight"] = 1.0 if m["model"] in voters else 0.0
+    # without voters equation 6 stays as it was: its weights are the ones θ was set for
+    kept = [m for m in out["members"] if m["localization_weight"] > 0 or m["detection_weight"] > 0]
     figures["dropped"] = [m["model"] for m in out["members"] if m not in kept]
     out["members"] = kept
     return out, figures
@@ -488,9 +488,10 @@ def run(args: Any) -> int:
     for name, path in paths.items():
         write_checkpoint(path, choices[name], date)
     for ens, content in new_files.items():
+        how = "detection stacked" if "stacking" in content else "equation 6 kept (no member votes)"
         content["description"] = (
-            f"detection stacked and θ set on the validation part ({date}); see "
-            "docs/VERDICTS.md and trainer/verdict.py"
+            f"{how}, θ set on the validation part ({date}); see docs/VERDICTS.md and "
+            "trainer/verdict.py"
         )
         ens.write_text(json.dumps(content, indent=2) + "\n", encoding="utf-8")
     return 0

@@ -1,0 +1,63 @@
+"""``forensic-viewer selftest`` and ``--version`` (issue 23's installation check)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from engine.catalog import BUNDLED_MODELS
+from forensic_viewer.cli import main
+from forensic_viewer.selftest import run_selftest
+
+
+@pytest.fixture
+def one_model(tmp_path: Path) -> Path:
+    """A models folder holding one bundled checkpoint and its card (the quickest to run)."""
+    out = tmp_path / "models"
+    out.mkdir()
+    for suffix in (".safetensors", ".md"):
+        shutil.copy(BUNDLED_MODELS / f"crfd-net-compact{suffix}", out)
+    return out
+
+
+def test_selftest_passes_on_an_intact_model_and_says_what_it_checked(one_model: Path) -> None:
+    lines: list[str] = []
+    assert run_selftest(one_model, say=lines.append)
+    text = "\n".join(lines)
+    assert "ok   crfd-net-compact.safetensors: SHA-256 matches its card" in text
+    assert "crfd-net-compact on coffee-copymove.jpg: pixel F1" in text
+    assert lines[-1] == "self-test passed" and "torch " in text and "Qt (PySide6)" in text
+
+
+def test_selftest_fails_on_a_file_its_card_does_not_describe(one_model: Path) -> None:
+    card = one_model / "crfd-net-compact.md"
+    text = card.read_text(encoding="utf-8")
+    sha = text.split("File SHA-256: `")[1][:64]
+    card.write_text(text.replace(sha, "0" * 64), encoding="utf-8")
+    lines: list[str] = []
+    assert not run_selftest(one_model, say=lines.append)
+    assert any(line.startswith("FAIL crfd-net-compact.safetensors: SHA-256") for line in lines)
+    assert lines[-1] == "self-test FAILED"
+
+
+def test_a_floor_the_model_does_not_reach_fails(one_model: Path) -> None:
+    card = one_model / "crfd-net-compact.md"
+    text = card.read_text(encoding="utf-8")
+    start = text.index("regression-floor: ")
+    line = text[start : text.index("\n", start)]
+    card.write_text(
+        text.replace(line, "regression-floor: coffee-copymove.jpg pixel-f1 0.99 pixel-auc 0.5"),
+        encoding="utf-8",
+    )
+    lines: list[str] = []
+    assert not run_selftest(one_model, say=lines.append)
+    assert any("FAIL crfd-net-compact on coffee-copymove.jpg" in line for line in lines)
+
+
+def test_version_prints_app_python_torch_and_qt(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    out = capsys.readouterr().out
+    for word in ("forensic-viewer ", "Python ", "torch ", "Qt (PySide6) "):
+        assert word in out
