@@ -396,9 +396,15 @@ class FacesLayer(Layer):
 
     @staticmethod
     def label(face: FaceRegion) -> str:
-        """One line per face: detection confidence, then each model's mean heatmap in the box."""
+        """One line per face: detection confidence, each model's mean heatmap in the box, then
+        each model's verdict and score on the face analysed alone at its own scale (the face
+        path), e.g. ``face 0.98 · a 0.41 · a: face MANIPULATED 0.73``."""
         parts = [f"face {face.confidence:.2f}"]
         parts += [f"{name} {score:.2f}" for name, score in face.scores.items()]
+        parts += [
+            f"{name}: face {fs.verdict.upper()} {fs.score:.2f}"
+            for name, fs in face.face_scores.items()
+        ]
         return " · ".join(parts)
 
 

@@ -189,7 +189,13 @@ class LayerControls(QWidget):
                 f"{i + 1}. {FacesLayer.label(f)}  at {f.box}" for i, f in enumerate(layer.faces)
             )
             form.addRow("faces", text_label(text or "no face found"))
-            form.addRow("", text_label("score: mean heatmap inside the box"))
+            form.addRow(
+                "",
+                text_label(
+                    "score: mean heatmap inside the box; face VERDICT score: the model on the "
+                    "face alone, cropped with a margin at its training scale"
+                ),
+            )
 
     def _build_mask(self, form: QFormLayout, layer: MaskLayer) -> None:
         self.threshold = QSlider(Qt.Orientation.Horizontal)

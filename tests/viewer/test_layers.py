@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from engine.decision import forged_fraction
-from engine.types import Analysis, Evidence, FaceRegion, ModelResult
+from engine.types import Analysis, Evidence, FaceRegion, FaceScore, ModelResult
 from forensic_viewer import overlays
 from forensic_viewer.layers import (
     AgreementLayer,
@@ -203,6 +203,18 @@ def test_build_layers_from_an_analysis() -> None:
     layers["a mask"].threshold = 0.3  # ... masks keep their own threshold
     assert layers["b mask"].threshold == 0.5
     assert FacesLayer.label(face) == "face 0.80 · a 0.50 · b 0.20"
+
+
+def test_a_face_label_gives_each_models_verdict_on_the_face_alone() -> None:
+    face = FaceRegion(
+        box=(1, 2, 3, 4),
+        confidence=0.8,
+        scores={"a": 0.5},
+        face_scores={"a": FaceScore(0.734, "manipulated", 0.9), "b": FaceScore(0.2, "authentic")},
+    )
+    assert FacesLayer.label(face) == (
+        "face 0.80 · a 0.50 · a: face MANIPULATED 0.73 · b: face AUTHENTIC 0.20"
+    )
 
 
 def test_align_visibility_by_kind_and_restore() -> None:
