@@ -385,6 +385,13 @@ class AgreementLayer(Layer):
         return on / len(self.masks)
 
 
+# what a face label's figures are (the faces panel says it under the list)
+FACES_LEGEND = (
+    "score: mean heatmap inside the box; face VERDICT score: the model on the face alone, "
+    "cropped with a margin at its training scale"
+)
+
+
 class FacesLayer(Layer):
     """Detected faces: boxes with the detector's confidence and each model's score."""
 
