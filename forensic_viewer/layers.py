@@ -809,7 +809,8 @@ def classic_sources(layers: LayerList) -> list[str]:
 
 
 def add_analysis_layers(layers: LayerList, analysis: Analysis) -> None:
-    """Add the heatmap, mask, agreement and face layers of ``analysis`` to ``layers``.
+    """Add the heatmap, mask, agreement and face layers of ``analysis`` to ``layers``, and
+    each model's face map (the face path) hidden.
 
     Shown at first: the ensemble's heatmap and mask when there is an ensemble, else the first
     model's; the faces. Heatmaps share opacity and colormap, masks their opacity and what they
@@ -852,6 +853,10 @@ def add_analysis_layers(layers: LayerList, analysis: Analysis) -> None:
         layers.append(AgreementLayer(model_masks))
     if analysis.faces:
         layers.append(FacesLayer(analysis.faces))
+    for name, face_map in analysis.face_maps.items():
+        # the face path's maps, hidden; no model, so a model's pane and its readout keep the
+        # whole-image heatmap and the readout lists "<model> face map" apart
+        layers.append(HeatmapLayer(f"{name} face map", face_map, model=None, visible=False))
     if len(heatmaps) > 1:
         layers.link(heatmaps, ("opacity", "colormap"))
         layers.link(masks, ("opacity", "fill", "contours", "boxes"))

@@ -283,3 +283,19 @@ def test_threshold_text_states_theta_once() -> None:
     assert (
         threshold_text(result("default, not calibrated")) == "θ = 0.0375: default, not calibrated"
     )
+
+
+def test_face_maps_become_hidden_layers_with_their_own_readout() -> None:
+    ev = _evidence()
+    heat = _two_blobs()
+    analysis = Analysis(ev, {"a": _result("a", heat)})
+    face_map = np.zeros_like(heat)
+    face_map[2:5, 3:6] = 0.75
+    analysis.face_maps = {"a": face_map}
+    analysis.faces = [FaceRegion(box=(3, 2, 3, 3), confidence=0.9)]
+    layers = build_layers(ev, analysis)
+    layer = layers["a face map"]
+    assert not layer.visible and layer.model is None and layer.kind == "heatmap"
+    readout = layers.readout(4, 3)
+    assert readout is not None and readout.heat["a face map"] == pytest.approx(0.75)
+    assert readout.heat["a"] == pytest.approx(float(heat[3, 4]))
