@@ -22,8 +22,8 @@ lines).
 
 The writer writes exactly what earlier versions wrote, field for field and in the same order,
 so ``record_to_json(record_from_json(row)) == row`` for every row this version writes; fields
-added since (``analyses``, ``replaces``) are written only when they say something, after the
-others. It never
+added since (``analyses``, ``replaces``, a face's ``face_scores``) are written only when they
+say something, after the others. It never
 writes NaN or Infinity (not JSON): :func:`check_finite` turns a result holding one into an
 error naming the model, and :func:`record_line` refuses what slipped through.
 
