@@ -35,12 +35,13 @@ from engine.checkpoints import LoadedModel, load_checkpoint
 from engine.decision import aggregate_logits, decide, statistic
 from engine.devices import autocast, precision_for, resolve_device
 from engine.errors import ModelOutputError
+from engine.facepath import crop_box, face_decision, face_window, paste, resize_crop
 from engine.fastpath import TilePlan, plan_for
 from engine.models.registry import get_spec
 from engine.preprocess import IMAGENET_MEAN, IMAGENET_STD, to_tensor
 from engine.runtime import Runner, RuntimeChoice, cancel_hooks, make_runner
 from engine.tiling import Cancelled, Tiling, overlap_crop_inference, sliding_window_inference
-from engine.types import Analysis, Evidence, ModelResult, Progress
+from engine.types import Analysis, Evidence, FaceRegion, ModelResult, Progress
 
 ProgressFn = Callable[[Progress], None]
 CancelFn = Callable[[], bool]
@@ -65,6 +66,11 @@ class Analyzer:
         False runs the fast path (``engine.fastpath``).
     runtime: fast path only: ``auto`` (OpenVINO on the CPU when installed), ``torch`` or
         ``openvino`` (see ``engine.runtime``).
+    faces: a face detector (``engine.faces.FaceDetector``) or None.
+    face_path: with a detector, also analyse each face found at every model's own scale
+        (``engine.facepath``: per-face scores and verdicts on ``FaceRegion.face_scores``, maps
+        in ``Analysis.face_maps``); costs one window per face and model. The whole-image
+        results do not change.
     """
 
     def __init__(
@@ -81,6 +87,7 @@ class Analyzer:
         faces: object | None = None,
         exact: bool = False,
         runtime: str = "auto",
+        face_path: bool = True,
     ) -> None:
         self.device = resolve_device(device)
         self.exact = exact
@@ -104,6 +111,7 @@ class Analyzer:
             raise ValueError(f"two models share a name: {names}")
         self.ensemble = ensemble
         self.faces = faces
+        self.face_path = face_path
 
     @property
     def names(self) -> list[str]:
@@ -133,8 +141,49 @@ class Analyzer:
             analysis.ensemble = self.ensemble.combine(results, analysis.analyses)  # type: ignore[attr-defined]
         if self.faces is not None:
             analysis.faces = self.faces.find(evidence, results)  # type: ignore[attr-defined]
+            if self.face_path and analysis.faces:
+                analysis.face_maps = self.analyze_faces(evidence, analysis.faces, progress, cancel)
         analysis.seconds = time.perf_counter() - t0
         return analysis
+
+    def analyze_faces(
+        self,
+        evidence: Evidence,
+        faces: Sequence[FaceRegion],
+        progress: ProgressFn | None = None,
+        cancel: CancelFn | None = None,
+    ) -> dict[str, NDArray[np.float32]]:
+        """Every model on every face at its own scale (``engine.facepath``): sets each face's
+        ``face_scores`` and returns each model's face map [H, W] (0 outside the face crops).
+
+        The window logits of the whole-image analysis (``window_logits``) are kept."""
+        h, w = evidence.pixels.shape[:2]
+        crops = [crop_box(f.box, w, h) for f in faces]
+        maps: dict[str, NDArray[np.float32]] = {}
+        for loaded in self.models:
+            side = face_window(loaded)
+            target = np.zeros((h, w), np.float32)
+            kept = self.window_logits.get(loaded.name)
+            for i, (face, crop) in enumerate(zip(faces, crops, strict=True)):
+                if progress is not None:
+                    progress(Progress(stage=f"{loaded.name} faces", done=i, total=len(faces)))
+                heat, logit = self.heatmap(
+                    loaded, resize_crop(evidence.pixels, crop, side), None, cancel
+                )
+                if not np.isfinite(heat).all() or (logit is not None and not math.isfinite(logit)):
+                    raise ModelOutputError(
+                        evidence.path,
+                        f"model '{loaded.name}' produced NaN or infinite values on face "
+                        f"{i + 1} ({loaded.path or 'no file'}); no result is reported for it",
+                    )
+                face.face_scores[loaded.name] = face_decision(loaded, heat, logit)
+                paste(target, heat, crop)
+            if kept is not None:
+                self.window_logits[loaded.name] = kept
+            else:
+                self.window_logits.pop(loaded.name, None)
+            maps[loaded.name] = target
+        return maps
 
     @staticmethod
     def _run_analysis(

@@ -47,6 +47,26 @@ class Evidence:
         return d
 
 
+@dataclass(frozen=True)
+class FaceScore:
+    """One model's decision on one face, analysed at the model's own scale (``engine.facepath``).
+
+    score, verdict: the model's rule and θ applied to the face window (as ``ModelResult``'s).
+    probability: the model's calibration applied to the face window's statistic, or None for a
+        model without a calibration. Both were fitted on whole images, not on faces.
+    """
+
+    score: float
+    verdict: str
+    probability: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"score": self.score, "verdict": self.verdict}
+        if self.probability is not None:  # only then, as ModelFigures' probability
+            d["probability"] = self.probability
+        return d
+
+
 @dataclass
 class FaceRegion:
     """A detected face: box in image pixels (x, y, w, h), detector confidence, per-model scores.
@@ -54,12 +74,16 @@ class FaceRegion:
     landmarks: None (a detector without them, e.g. the Haar cascade) or five (x, y) points in
         image pixels, in MTCNN's order: the eye on the image's left, the other eye, the nose
         tip, the mouth corner on the image's left, the other mouth corner.
+    scores: per model, the mean of the whole-image heatmap inside the box.
+    face_scores: per model, its decision on the face analysed at its own scale (the face path,
+        ``engine.facepath``); empty when the face path did not run.
     """
 
     box: tuple[int, int, int, int]
     confidence: float
     scores: dict[str, float] = field(default_factory=dict)
     landmarks: tuple[tuple[float, float], ...] | None = None
+    face_scores: dict[str, FaceScore] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {
@@ -69,6 +93,8 @@ class FaceRegion:
         }
         if self.landmarks is not None:  # only then: rows of detectors without them are unchanged
             d["landmarks"] = [[x, y] for x, y in self.landmarks]
+        if self.face_scores:  # likewise: rows without the face path are unchanged
+            d["face_scores"] = {k: v.to_dict() for k, v in self.face_scores.items()}
         return d
 
 
@@ -122,6 +148,9 @@ class Analysis:
     analyses: the classic analyses run on it, by name (``engine.analyses.AnalysisResult``;
         typed ``Any`` here because that module imports this one), next to the networks'
         ``results`` so that the viewer, scans and reports carry both in one object.
+    face_maps: per model, the heatmaps of its face windows pasted back at full resolution
+        ([H, W] float32, 0 outside the face crops; ``engine.facepath``); empty when the face
+        path did not run. Not part of ``to_dict`` (maps are not JSON).
     """
 
     evidence: Evidence
@@ -130,6 +159,7 @@ class Analysis:
     ensemble: ModelResult | None = None
     seconds: float = 0.0
     analyses: dict[str, Any] = field(default_factory=dict)
+    face_maps: dict[str, NDArray[np.float32]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {

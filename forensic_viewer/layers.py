@@ -385,6 +385,13 @@ class AgreementLayer(Layer):
         return on / len(self.masks)
 
 
+# what a face label's figures are (the faces panel says it under the list)
+FACES_LEGEND = (
+    "score: mean heatmap inside the box; face VERDICT score: the model on the face alone, "
+    "cropped with a margin at its training scale"
+)
+
+
 class FacesLayer(Layer):
     """Detected faces: boxes with the detector's confidence and each model's score."""
 
@@ -396,9 +403,15 @@ class FacesLayer(Layer):
 
     @staticmethod
     def label(face: FaceRegion) -> str:
-        """One line per face: detection confidence, then each model's mean heatmap in the box."""
+        """One line per face: detection confidence, each model's mean heatmap in the box, then
+        each model's verdict and score on the face analysed alone at its own scale (the face
+        path), e.g. ``face 0.98 · a 0.41 · a: face MANIPULATED 0.73``."""
         parts = [f"face {face.confidence:.2f}"]
         parts += [f"{name} {score:.2f}" for name, score in face.scores.items()]
+        parts += [
+            f"{name}: face {fs.verdict.upper()} {fs.score:.2f}"
+            for name, fs in face.face_scores.items()
+        ]
         return " · ".join(parts)
 
 
@@ -796,7 +809,8 @@ def classic_sources(layers: LayerList) -> list[str]:
 
 
 def add_analysis_layers(layers: LayerList, analysis: Analysis) -> None:
-    """Add the heatmap, mask, agreement and face layers of ``analysis`` to ``layers``.
+    """Add the heatmap, mask, agreement and face layers of ``analysis`` to ``layers``, and
+    each model's face map (the face path) hidden.
 
     Shown at first: the ensemble's heatmap and mask when there is an ensemble, else the first
     model's; the faces. Heatmaps share opacity and colormap, masks their opacity and what they
@@ -839,6 +853,10 @@ def add_analysis_layers(layers: LayerList, analysis: Analysis) -> None:
         layers.append(AgreementLayer(model_masks))
     if analysis.faces:
         layers.append(FacesLayer(analysis.faces))
+    for name, face_map in analysis.face_maps.items():
+        # the face path's maps, hidden; no model, so a model's pane and its readout keep the
+        # whole-image heatmap and the readout lists "<model> face map" apart
+        layers.append(HeatmapLayer(f"{name} face map", face_map, model=None, visible=False))
     if len(heatmaps) > 1:
         layers.link(heatmaps, ("opacity", "colormap"))
         layers.link(masks, ("opacity", "fill", "contours", "boxes"))

@@ -42,6 +42,7 @@ from engine.types import Analysis, Evidence, ModelResult
 from forensic_viewer import overlays
 from forensic_viewer.events import Event, Subscriptions
 from forensic_viewer.layers import (
+    FACES_LEGEND,
     AgreementLayer,
     FacesLayer,
     HeatmapLayer,
@@ -189,7 +190,7 @@ class LayerControls(QWidget):
                 f"{i + 1}. {FacesLayer.label(f)}  at {f.box}" for i, f in enumerate(layer.faces)
             )
             form.addRow("faces", text_label(text or "no face found"))
-            form.addRow("", text_label("score: mean heatmap inside the box"))
+            form.addRow("", text_label(FACES_LEGEND))
 
     def _build_mask(self, form: QFormLayout, layer: MaskLayer) -> None:
         self.threshold = QSlider(Qt.Orientation.Horizontal)

@@ -211,7 +211,7 @@ class HtmlWriter:
         self._w(f"<h3>Faces</h3><p>{esc(T.faces_text(item))}</p>")
         faces = T.face_rows(item)
         if faces:
-            head = "".join(f"<th>{h}</th>" for h in ("#", "Box", "Confidence", "Scores"))
+            head = "".join(f"<th>{h}</th>" for h in T.FACE_COLUMNS)
             body = "".join(
                 "<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>" for r in faces
             )

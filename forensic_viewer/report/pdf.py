@@ -371,7 +371,7 @@ class PdfWriter:
         add(self.p(T.faces_text(item), s.body))
         faces = T.face_rows(item)
         if faces:
-            data = [[self.p(h, s.label) for h in ("#", "Box", "Confidence", "Scores")]]
+            data = [[self.p(h, s.label) for h in T.FACE_COLUMNS]]
             data += [[self.p(c, s.small) for c in r] for r in faces]
             t = Table(data, hAlign="LEFT")
             t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb"))]))

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from engine.facepath import FACE_MARGIN
 from forensic_viewer.report.model import AnalysisEntry, Integrity, ModelEntry, ReportItem
 from forensic_viewer.scan.triage import RAN, Cell, TriageRow
 from forensic_viewer.wording import policy_text, scale_words
@@ -383,16 +384,49 @@ def faces_text(item: ReportItem) -> str:
         return "Face detection: NOT RUN on this file."
     if not item.faces:
         return "Face detection ran and found no face."
-    return f"Face detection ran and found {len(item.faces)} face(s)."
+    found = f"Face detection ran and found {len(item.faces)} face(s)."
+    judged = [(i, f) for i, f in enumerate(item.faces, start=1) if f.get("face_scores")]
+    if not judged:
+        return found
+    verdicts = "; ".join(f"face {i}: {face_verdicts(f)}" for i, f in judged)
+    return (
+        f"{found} Each face was also analysed on its own at each model's training scale (the "
+        f"box with a {FACE_MARGIN:.0%} margin, resized to the model's window; the models' thresholds were "
+        f"set on whole images, not faces): {verdicts}."
+    )
+
+
+def face_verdicts(face: dict[str, Any]) -> str:
+    """A face's per-model verdicts on the face path, e.g. ``tiny manipulated (score 0.625,
+    probability 0.800)``, joined by commas; "" when the face path did not run."""
+    parts = []
+    for name, fs in (face.get("face_scores") or {}).items():
+        figures = f"score {num(fs.get('score'), 3)}"
+        if fs.get("probability") is not None:
+            figures += f", probability {num(fs['probability'], 3)}"
+        parts.append(f"{name} {str(fs.get('verdict', '')).upper()} ({figures})")
+    return ", ".join(parts)
+
+
+FACE_COLUMNS = ("#", "Box", "Confidence", "Mean heatmap in the box", "Verdict of the face alone")
 
 
 def face_rows(item: ReportItem) -> list[list[str]]:
-    """[#, box, detector confidence, per-model face scores] per face."""
+    """[#, box, detector confidence, per-model mean heatmap in the box, per-model verdict on
+    the face analysed alone] per face (:data:`FACE_COLUMNS`)."""
     out = []
     for i, f in enumerate(item.faces, start=1):
         x, y, w, h = f.get("box", [0, 0, 0, 0])
         scores = ", ".join(f"{k} {num(v, 3)}" for k, v in (f.get("scores") or {}).items())
-        out.append([str(i), f"x {x}, y {y}, {w} x {h}", num(f.get("confidence"), 3), scores or "—"])
+        out.append(
+            [
+                str(i),
+                f"x {x}, y {y}, {w} x {h}",
+                num(f.get("confidence"), 3),
+                scores or "—",
+                face_verdicts(f) or "—",
+            ]
+        )
     return out
 
 

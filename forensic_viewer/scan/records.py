@@ -22,8 +22,8 @@ lines).
 
 The writer writes exactly what earlier versions wrote, field for field and in the same order,
 so ``record_to_json(record_from_json(row)) == row`` for every row this version writes; fields
-added since (``analyses``, ``replaces``) are written only when they say something, after the
-others. It never
+added since (``analyses``, ``replaces``, a face's ``face_scores``) are written only when they
+say something, after the others. It never
 writes NaN or Infinity (not JSON): :func:`check_finite` turns a result holding one into an
 error naming the model, and :func:`record_line` refuses what slipped through.
 
@@ -59,7 +59,7 @@ from engine.analyses import (
 )
 from engine.errors import ForensicError
 from engine.files import atomic_write
-from engine.types import Analysis, Evidence, FaceRegion, ModelResult
+from engine.types import Analysis, Evidence, FaceRegion, FaceScore, ModelResult
 from forensic_viewer.scan.maps import analysis_map_name, map_name, save_heatmap_png, thumb_name
 
 
@@ -271,25 +271,40 @@ class ModelRecord:
 @dataclass(frozen=True)
 class FaceRecord:
     """A face found in the evidence: box (x, y, w, h) in image pixels, detector confidence,
-    and the mean heatmap inside the box per model."""
+    the mean heatmap inside the box per model, and per model its decision on the face analysed
+    at the model's own scale (``face_scores``: the face path, ``engine.facepath``).
+
+    ``face_scores`` is written only when the face path ran (rows of earlier versions have none
+    and are written back byte for byte); each entry's ``probability`` only when the model has a
+    calibration, as in :class:`ModelFigures`.
+    """
 
     box: tuple[int, int, int, int]
     confidence: float
     scores: Mapping[str, float] = field(default_factory=dict)
+    face_scores: Mapping[str, FaceScore] = field(default_factory=dict)
 
     @classmethod
     def from_region(cls, f: FaceRegion) -> FaceRecord:
-        return cls(tuple(f.box), f.confidence, dict(f.scores))  # type: ignore[arg-type]
+        return cls(tuple(f.box), f.confidence, dict(f.scores), dict(f.face_scores))  # type: ignore[arg-type]
 
     def to_region(self) -> FaceRegion:
         return FaceRegion(
             box=tuple(int(v) for v in self.box),  # type: ignore[arg-type]
             confidence=float(self.confidence),
             scores={k: float(v) for k, v in self.scores.items()},
+            face_scores=dict(self.face_scores),
         )
 
     def to_json(self) -> dict[str, Any]:
-        return {"box": list(self.box), "confidence": self.confidence, "scores": dict(self.scores)}
+        d: dict[str, Any] = {
+            "box": list(self.box),
+            "confidence": self.confidence,
+            "scores": dict(self.scores),
+        }
+        if self.face_scores:
+            d["face_scores"] = {k: v.to_dict() for k, v in self.face_scores.items()}
+        return d
 
     @classmethod
     def from_json(cls, value: object, where: str) -> FaceRecord:
@@ -301,7 +316,15 @@ class FaceRecord:
         bad = [k for k, v in scores.items() if not _is_num(v)]
         if bad:
             raise RecordError(f"{where}.scores.{bad[0]}: expected a number")
-        return cls(tuple(box), o.number("confidence"), dict(scores))  # type: ignore[arg-type]
+        face_scores = {}
+        for name, entry in o.mapping("face_scores", {}).items():
+            e = _Obj(entry, f"{where}.face_scores.{name}")
+            face_scores[name] = FaceScore(
+                score=e.number("score"),
+                verdict=e.text("verdict"),
+                probability=e.number("probability", None, nullable=True),
+            )
+        return cls(tuple(box), o.number("confidence"), dict(scores), face_scores)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)
@@ -774,8 +797,8 @@ def check_finite(record: ScanRecord) -> None:
             who = f"model '{parts[1]}'"
         elif parts[0] in ("ensemble", "ensemble_details") and record.ensemble is not None:
             who = f"ensemble '{record.ensemble.name}'"
-        elif parts[0] == "faces" and "scores" in parts and parts.index("scores") + 1 < len(parts):
-            who = f"model '{parts[parts.index('scores') + 1]}'"
+        elif parts[0] == "faces" and len(parts) > 3 and parts[2] in ("scores", "face_scores"):
+            who = f"model '{parts[3]}'"
         elif parts[0] == "analyses" and len(parts) > 1:
             who = f"analysis '{parts[1]}'"
         else:

@@ -244,6 +244,7 @@ def write_csv(
     for a in analyses:
         cols += [f"analysis.{a}.{c}" for c in ANALYSIS_COLUMNS]
     cols.append("faces")
+    cols += [f"faces.{m}.score_max" for m in models]
     with AtomicFile(out / CSV_NAME, "w", newline="", encoding="utf-8") as dst:
         w = csv.writer(dst.file)
         w.writerow(cols)
@@ -266,4 +267,7 @@ def write_csv(
             for a in analyses:
                 row += analysis_csv_cells(r.analysis(a))
             row.append(len(r.faces))
+            for m in models:  # the face path's largest per-face score of each model
+                face_scores = [f.face_scores[m].score for f in r.faces if m in f.face_scores]
+                row.append(f"{max(face_scores):.6f}" if face_scores else "")
             w.writerow(row)

@@ -246,11 +246,14 @@ def test_analyzer_reports_faces_in_its_json(tmp_path: Path, detector: FaceDetect
     data = json.loads(json.dumps(analysis.to_dict()))
     assert data["faces"], "faces missing from the analysis"
     face = data["faces"][0]
-    expected = {"box", "confidence", "scores"} | (
+    expected = {"box", "confidence", "scores", "face_scores"} | (
         {"landmarks"} if detector.name == "mtcnn" else set()
     )
     assert set(face) == expected
     assert set(face["scores"]) == {"tiny"} and 0.0 <= face["scores"]["tiny"] <= 1.0
+    # the face path ran too (on by default with a detector): the model's decision on the face
+    assert set(face["face_scores"]["tiny"]) == {"score", "verdict"}
+    assert face["face_scores"]["tiny"]["verdict"] in ("authentic", "manipulated")
 
 
 def test_rejects_bad_settings() -> None:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from engine.decision import forged_fraction
-from engine.types import Analysis, Evidence, FaceRegion, ModelResult
+from engine.types import Analysis, Evidence, FaceRegion, FaceScore, ModelResult
 from forensic_viewer import overlays
 from forensic_viewer.layers import (
     AgreementLayer,
@@ -205,6 +205,18 @@ def test_build_layers_from_an_analysis() -> None:
     assert FacesLayer.label(face) == "face 0.80 · a 0.50 · b 0.20"
 
 
+def test_a_face_label_gives_each_models_verdict_on_the_face_alone() -> None:
+    face = FaceRegion(
+        box=(1, 2, 3, 4),
+        confidence=0.8,
+        scores={"a": 0.5},
+        face_scores={"a": FaceScore(0.734, "manipulated", 0.9), "b": FaceScore(0.2, "authentic")},
+    )
+    assert FacesLayer.label(face) == (
+        "face 0.80 · a 0.50 · a: face MANIPULATED 0.73 · b: face AUTHENTIC 0.20"
+    )
+
+
 def test_align_visibility_by_kind_and_restore() -> None:
     ev = _evidence()
     analysis = Analysis(ev, {"a": _result("a", _two_blobs()), "b": _result("b", _two_blobs())})
@@ -271,3 +283,19 @@ def test_threshold_text_states_theta_once() -> None:
     assert (
         threshold_text(result("default, not calibrated")) == "θ = 0.0375: default, not calibrated"
     )
+
+
+def test_face_maps_become_hidden_layers_with_their_own_readout() -> None:
+    ev = _evidence()
+    heat = _two_blobs()
+    analysis = Analysis(ev, {"a": _result("a", heat)})
+    face_map = np.zeros_like(heat)
+    face_map[2:5, 3:6] = 0.75
+    analysis.face_maps = {"a": face_map}
+    analysis.faces = [FaceRegion(box=(3, 2, 3, 3), confidence=0.9)]
+    layers = build_layers(ev, analysis)
+    layer = layers["a face map"]
+    assert not layer.visible and layer.model is None and layer.kind == "heatmap"
+    readout = layers.readout(4, 3)
+    assert readout is not None and readout.heat["a face map"] == pytest.approx(0.75)
+    assert readout.heat["a"] == pytest.approx(float(heat[3, 4]))

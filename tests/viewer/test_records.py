@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -23,16 +24,19 @@ from PIL import Image
 
 from engine.errors import ForensicError
 from engine.io import load_evidence
-from engine.types import Evidence, ModelResult
+from engine.types import Evidence, FaceScore, ModelResult
 from forensic_viewer.report import scan_source, write_report
 from forensic_viewer.scan.maps import map_name, save_heatmap_png
 from forensic_viewer.scan.records import (
     ErrorRecord,
     EvidenceFacts,
+    FaceRecord,
     FileRecord,
     ModelFigures,
+    NonFiniteResult,
     RecordError,
     as_record,
+    check_finite,
     parse_line,
     record_from_json,
     record_line,
@@ -114,6 +118,7 @@ def test_every_row_of_a_real_scan_matches_the_schema(
     assert set(rows) == {"face.jpg", "sub/plain.png", "broken.png", "notes.png"}
     face = rows["face.jpg"]  # the scan covered what the schema describes
     assert face["faces_checked"] is True and face["faces"] and face["ensemble"]["name"] == "pair"
+    assert set(face["faces"][0]["face_scores"]) == {"tiny", "tiny2"}  # the face path ran
     broken = rows["broken.png"]
     assert broken["status"] == "error"
     # the bytes were read though not decoded: their SHA-256 is recorded
@@ -182,6 +187,57 @@ def test_the_csv_is_made_from_the_records(scanned: Path) -> None:
     assert rows["face.jpg"]["tiny2.heatmap"] == map_name("face.jpg", "tiny2")
     assert rows["face.jpg"]["faces"] == str(len(face.faces))
     assert rows["broken.png"]["tiny.score"] == "" and rows["broken.png"]["faces"] == "0"
+    best = max(f.face_scores["tiny2"].score for f in face.faces)
+    assert rows["face.jpg"]["faces.tiny2.score_max"] == f"{best:.6f}"
+    assert rows["sub/plain.png"]["faces.tiny.score_max"] == ""  # no face: no face score
+    assert list(rows["face.jpg"])[-3:] == ["faces", "faces.tiny.score_max", "faces.tiny2.score_max"]
+
+
+FACE_SCORES = {
+    "stub": {"score": 0.625, "verdict": "manipulated", "probability": 0.8},
+    "other": {"score": 0.25, "verdict": "authentic"},  # no calibration: no probability
+}
+
+
+@pytest.mark.parametrize("with_scores", [False, True])
+def test_face_records_round_trip_with_and_without_face_scores(
+    tmp_path: Path, with_scores: bool, validator: Draft202012Validator
+) -> None:
+    file = write_rgb(tmp_path / "a.png", 24, 32)
+    row = previous_row(file)
+    if with_scores:
+        row["faces"][0]["face_scores"] = copy.deepcopy(FACE_SCORES)
+    line = (json.dumps(row, allow_nan=False) + "\n").encode("utf-8")
+    record = parse_line(line)
+    assert isinstance(record, FileRecord)
+    assert record_line(record) == line  # byte for byte, old rows and new
+    assert validator.is_valid(row)
+    (face,) = record.faces
+    region = face.to_region()
+    if with_scores:
+        assert face.face_scores["stub"] == FaceScore(0.625, "manipulated", 0.8)
+        assert face.face_scores["other"] == FaceScore(0.25, "authentic", None)
+        assert region.to_dict()["face_scores"] == FACE_SCORES
+    else:
+        assert face.face_scores == {} and "face_scores" not in region.to_dict()
+    assert FaceRecord.from_region(region) == face
+
+
+def test_a_face_score_of_the_wrong_type_is_not_a_record(tmp_path: Path) -> None:
+    row = previous_row(write_rgb(tmp_path / "a.png", 24, 32))
+    row["faces"][0]["face_scores"] = {"stub": {"score": "high", "verdict": "manipulated"}}
+    with pytest.raises(RecordError, match=r"faces\[0\]\.face_scores\.stub"):
+        record_from_json(row)
+
+
+def test_a_non_finite_face_score_names_the_model(tmp_path: Path) -> None:
+    record = record_from_json(previous_row(write_rgb(tmp_path / "a.png", 24, 32)))
+    assert isinstance(record, FileRecord)
+    face = dataclasses.replace(
+        record.faces[0], face_scores={"stub": FaceScore(float("nan"), "authentic")}
+    )
+    with pytest.raises(NonFiniteResult, match="model 'stub'"):
+        check_finite(dataclasses.replace(record, faces=(face,)))
 
 
 def test_figures_and_evidence_facts_are_the_engines_field_for_field(tmp_path: Path) -> None:
@@ -353,7 +409,8 @@ def test_a_scan_writes_the_previous_versions_fields_in_its_order(
         assert list(new[part]) == list(old[part]), part
     assert list(new["models"]["tiny"]) == list(old["models"]["stub"])
     assert list(new["details"]["tiny"]) == list(old["details"]["stub"])
-    assert list(new["faces"][0]) == list(old["faces"][0])
+    # the previous version's face fields in its order, then the face path's (written after)
+    assert list(new["faces"][0]) == [*old["faces"][0], "face_scores"]
     error = ["path", "file", "sha256", "status", "error", "models"]
     assert list(rows["broken.png"]) == error
 

@@ -455,3 +455,32 @@ def test_long_notes_and_a_hand_built_item_fit_the_pdf(tmp_path: Path) -> None:
     paths = write_report([item], tmp_path / "r", ["pdf"], case=CaseInfo(notes=notes))
     pages, text = pdf_text(paths["pdf"])
     assert pages >= 6 and "note line 399" in text and "NOT RUN" in text
+
+
+def test_the_report_shows_each_faces_own_verdict(tmp_path: Path, tiny_checkpoint: Path) -> None:
+    """The face path's per-face verdicts reach the faces text and table of HTML, PDF, JSON."""
+    from engine.decision import MANIPULATED
+    from engine.pipeline import Analyzer
+    from forensic_viewer.report.text import num
+    from tests.engine.test_facepath import FakeDetector
+
+    rule = {"threshold": 0.0, "pixel_threshold": -1.0}  # every face window is judged forged
+    loaded = load_checkpoint(tiny_checkpoint)
+    loaded = replace(
+        loaded, meta=replace(loaded.meta, decision=replace(loaded.meta.decision, **rule))
+    )
+    analyzer = Analyzer([loaded], device="cpu", faces=FakeDetector((20, 10, 30, 30)))
+    path = write_rgb(tmp_path / "face.png", 80, 96, seed=4)
+    analysis = analyzer.analyze(load_evidence(path))
+    fs = analysis.faces[0].face_scores["tiny"]
+    assert fs.verdict == MANIPULATED
+    item = item_from_analysis(analysis, cards=cards_from_analyzer(analyzer), faces_checked=True)
+    paths = write_report([item], tmp_path / "report")
+    text = flat(" ".join(check_html(paths["html"]).text))
+    said = f"face 1: tiny MANIPULATED (score {num(fs.score, 3)})"
+    assert "found 1 face(s). Each face was also analysed on its own" in text
+    assert said in text and "Verdict of the face alone" in text
+    _, ptext = pdf_text(paths["pdf"])
+    assert "tiny MANIPULATED" in flat(ptext)
+    doc = json.loads(paths["json"].read_text(encoding="utf-8"))
+    assert doc["items"][0]["faces"][0]["face_scores"]["tiny"]["verdict"] == MANIPULATED

@@ -1,0 +1,131 @@
+"""The face-scale analysis path (issue 20, item 3): each face analysed at the model's own scale.
+
+The networks were trained on windows of P x P pixels (the checkpoint's input policy ``window``;
+``size``'s short side for a resize-policy model). A face in a 12 MP photograph may span 1500
+pixels, so whole-image analysis sees it as a dozen windows of skin; the papers analyse face
+crops instead. For each detected face and each model:
+
+1. **crop**: the face box grown by :data:`FACE_MARGIN` (30 %) of its width and height on every
+   side, as a square of side ``max(w, h) * (1 + 2 * margin)`` centred on the box, then clamped
+   to the image (:func:`crop_box`). The margin brings the face's outline, hairline, ears and
+   some background into the window: that is where blending boundaries and colour mismatches of
+   a swap lie (SBI, the face forgeries of ``trainer/data/faces.py``, crop with 30-60 %); a much
+   larger one shrinks the face inside the P-pixel window again. At a border the crop is cut,
+   not shifted, so the face stays where it is in the crop, and the crop may be a rectangle;
+2. **resize** the crop to P x P (area interpolation when shrinking, linear when enlarging; a
+   clamped rectangle is stretched to the square, by at most the ratio the border cut);
+3. **analyse** it with :meth:`engine.pipeline.Analyzer.heatmap`: one window, the heatmap
+   [P, P] and the image logit;
+4. **decide** with the model's own rule, thresholds and calibration (:func:`face_decision`):
+   the forged fraction of the crop window or the crop's image logit against θ. θ and the
+   calibration were fitted on whole images, not on face crops, so a face verdict is the model's
+   rule applied to a face, not a measured face detector (docs/FACES.md);
+5. **paste** the heatmap back, resized to the crop's size, into the model's face map at the
+   evidence's full resolution (:func:`paste`): zero outside the crops, the larger value where
+   two crops overlap.
+
+The whole-image heatmaps and verdicts are not changed by any of this.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from engine.calibration import Calibration
+from engine.checkpoints import LoadedModel
+from engine.decision import decide, statistic
+from engine.types import FaceScore
+
+FACE_MARGIN = 0.3  # share of the face box's side added on every side (module docstring)
+
+__all__ = [
+    "FACE_MARGIN",
+    "CropBox",
+    "crop_box",
+    "face_decision",
+    "face_window",
+    "paste",
+    "resize_crop",
+]
+
+
+@dataclass(frozen=True)
+class CropBox:
+    """A crop in evidence pixels: columns ``x0:x1``, rows ``y0:y1`` (end exclusive)."""
+
+    x0: int
+    y0: int
+    x1: int
+    y1: int
+
+    @property
+    def width(self) -> int:
+        return self.x1 - self.x0
+
+    @property
+    def height(self) -> int:
+        return self.y1 - self.y0
+
+
+def crop_box(
+    box: tuple[int, int, int, int], width: int, height: int, margin: float = FACE_MARGIN
+) -> CropBox:
+    """The crop of a face box (x, y, w, h) in an image ``width`` x ``height``: a square of side
+    ``max(w, h) * (1 + 2 * margin)`` centred on the box, clamped to the image (never empty)."""
+    if margin < 0:
+        raise ValueError(f"margin must be >= 0, got {margin}")
+    if width < 1 or height < 1:
+        raise ValueError(f"image must be at least 1 x 1, got {width} x {height}")
+    x, y, w, h = box
+    side = max(w, h) * (1.0 + 2.0 * margin)
+    cx, cy = x + w / 2.0, y + h / 2.0
+    x0 = min(width - 1, max(0, round(cx - side / 2.0)))
+    y0 = min(height - 1, max(0, round(cy - side / 2.0)))
+    x1 = max(x0 + 1, min(width, round(cx + side / 2.0)))
+    y1 = max(y0 + 1, min(height, round(cy + side / 2.0)))
+    return CropBox(x0, y0, x1, y1)
+
+
+def face_window(loaded: LoadedModel) -> int:
+    """P: the side of the square a face crop is resized to for ``loaded`` (its training window;
+    the short side of ``size`` for a resize-policy model)."""
+    policy = loaded.meta.input_policy
+    return int(policy.window if policy.mode == "window" else min(policy.size))
+
+
+def resize_crop(rgb: NDArray[np.uint8], crop: CropBox, side: int) -> NDArray[np.uint8]:
+    """``rgb`` [H, W, 3] cut to ``crop`` and resized to ``side`` x ``side``."""
+    part = np.ascontiguousarray(rgb[crop.y0 : crop.y1, crop.x0 : crop.x1])
+    shrink = crop.width * crop.height > side * side
+    interp = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
+    return cv2.resize(part, (side, side), interpolation=interp)
+
+
+def paste(target: NDArray[np.float32], heat: NDArray[np.float32], crop: CropBox) -> None:
+    """Resize ``heat`` [P, P] to ``crop``'s size and write it into ``target`` [H, W] there,
+    keeping the larger value where something was pasted before (overlapping faces)."""
+    back = cv2.resize(
+        np.ascontiguousarray(heat, dtype=np.float32),
+        (crop.width, crop.height),
+        interpolation=cv2.INTER_LINEAR,
+    )
+    region = target[crop.y0 : crop.y1, crop.x0 : crop.x1]
+    np.maximum(region, back, out=region)
+
+
+def face_decision(loaded: LoadedModel, heat: NDArray[np.float32], logit: float | None) -> FaceScore:
+    """The model's decision rule, θ and calibration applied to one face window's heatmap
+    [P, P] and image logit."""
+    rule = loaded.meta.decision
+    decision = decide(rule.rule, heat > rule.pixel_threshold, rule.threshold, logit)
+    calibration = Calibration.from_dict(rule.calibration)
+    probability = (
+        None
+        if calibration is None
+        else calibration.probability(statistic(rule.rule, decision.forged_fraction, logit))
+    )
+    return FaceScore(score=decision.score, verdict=decision.verdict, probability=probability)

@@ -1,0 +1,188 @@
+"""engine.facepath and Analyzer's face path: crop with margin, analyse at P x P, paste back.
+
+A stub network marks the centre of whatever window it is given; a fake detector returns known
+boxes. The mark must come back at the face's centre in the face map, whatever the face's size.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from engine.checkpoints import LoadedModel, load_checkpoint
+from engine.decision import AUTHENTIC, MANIPULATED
+from engine.facepath import FACE_MARGIN, CropBox, crop_box, face_window, paste, resize_crop
+from engine.pipeline import Analyzer
+from engine.types import Evidence, FaceRegion, ModelResult
+
+MARK = 4  # half side, in window pixels, of the square the stub marks at a window's centre
+
+
+class CentreMarker(nn.Module):
+    """Mask logits [B, 1, H, W]: +10 in the central 2*MARK square of the input, -10 elsewhere."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, _, h, w = x.shape
+        out = torch.full((b, 1, h, w), -10.0)
+        out[:, :, h // 2 - MARK : h // 2 + MARK, w // 2 - MARK : w // 2 + MARK] = 10.0
+        return out
+
+
+class FakeDetector:
+    """Returns fresh FaceRegions with the given boxes, like FaceDetector.find."""
+
+    def __init__(self, *boxes: tuple[int, int, int, int]) -> None:
+        self.boxes = boxes
+
+    def find(self, evidence: Evidence, results: dict[str, ModelResult]) -> list[FaceRegion]:
+        return [FaceRegion(box=b, confidence=0.99) for b in self.boxes]
+
+
+def _evidence(pixels: np.ndarray) -> Evidence:
+    h, w = pixels.shape[:2]
+    return Evidence(
+        path="mem.png", sha256="0" * 64, file_size=0, format="PNG", width=w, height=h,
+        mode="RGB", frames=1, orientation=1, orientation_applied=False, metadata={},
+        warnings=[], pixels=pixels,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def marker(tiny_checkpoint: Path) -> LoadedModel:
+    """The tiny CRFD-Net checkpoint's metadata (window 64, θ 0.1) around the stub network."""
+    loaded = load_checkpoint(tiny_checkpoint)
+    return dataclasses.replace(loaded, model=CentreMarker())
+
+
+def _centroid(mask: np.ndarray) -> tuple[float, float]:
+    ys, xs = np.nonzero(mask)
+    assert xs.size, "nothing marked"
+    return float(xs.mean()), float(ys.mean())
+
+
+# ---------------------------------------------------------------------------- crop boxes ---
+
+
+def test_crop_is_the_box_grown_by_the_margin_on_every_side() -> None:
+    crop = crop_box((100, 100, 50, 50), 400, 400)
+    grow = round(50 * FACE_MARGIN)
+    assert crop == CropBox(100 - grow, 100 - grow, 150 + grow, 150 + grow)
+
+
+def test_crop_of_a_tall_box_is_a_square_on_its_centre() -> None:
+    crop = crop_box((100, 100, 40, 80), 400, 400, margin=0.25)
+    assert crop.width == crop.height == 120
+    assert (crop.x0 + crop.x1) / 2 == 120 and (crop.y0 + crop.y1) / 2 == 140
+
+
+@pytest.mark.parametrize(
+    ("box", "expected"),
+    [
+        ((0, 0, 40, 40), CropBox(0, 0, 52, 52)),  # top-left corner: cut, not shifted
+        ((170, 90, 30, 30), CropBox(161, 81, 200, 120)),  # bottom-right corner of 200 x 120
+        ((-5, 10, 300, 50), CropBox(0, 0, 200, 120)),  # larger than the image: the image
+    ],
+)
+def test_crop_is_clamped_to_the_image(box: tuple[int, int, int, int], expected: CropBox) -> None:
+    assert crop_box(box, 200, 120) == expected
+
+
+def test_crop_rejects_a_negative_margin() -> None:
+    with pytest.raises(ValueError, match=r"margin must be >= 0, got -0\.1"):
+        crop_box((0, 0, 10, 10), 100, 100, margin=-0.1)
+
+
+def test_paste_resizes_back_and_keeps_the_larger_value() -> None:
+    target = np.zeros((50, 60), np.float32)
+    target[10:20, 10:20] = 0.9
+    heat = np.full((8, 8), 0.5, np.float32)
+    paste(target, heat, CropBox(5, 5, 25, 15))
+    assert np.allclose(target[5:15, 5:10], 0.5) and np.allclose(target[10:15, 10:20], 0.9)
+    assert target[15:, :].max() == 0.9 and target[:5].max() == 0 and target[:, 25:].max() == 0
+
+
+def test_resize_crop_gives_the_window_of_the_crop() -> None:
+    rgb = np.zeros((100, 100, 3), np.uint8)
+    rgb[40:60, 40:60] = 255
+    out = resize_crop(rgb, CropBox(30, 30, 70, 70), 80)
+    assert out.shape == (80, 80, 3)
+    assert out[22:58, 22:58].min() == 255 and out[:18].max() == 0
+
+
+# ------------------------------------------------------------------------------ analyzer ---
+
+
+@pytest.mark.parametrize("exact", [True, False])
+@pytest.mark.parametrize("box", [(200, 150, 120, 120), (40, 300, 30, 30), (400, 100, 64, 200)])
+def test_the_window_centre_lands_at_the_face_centre(
+    marker: LoadedModel, exact: bool, box: tuple[int, int, int, int]
+) -> None:
+    pixels = np.random.default_rng(0).integers(0, 256, (480, 640, 3), dtype=np.uint8)
+    analyzer = Analyzer([marker], device="cpu", exact=exact, runtime="torch")
+    analyzer.faces = FakeDetector(box)
+    analysis = analyzer.analyze(_evidence(pixels))
+    face_map = analysis.face_maps["tiny"]
+    assert face_map.shape == (480, 640)
+    x, y, w, h = box
+    cx, cy = _centroid(face_map > 0.5)
+    assert abs(cx - (x + w / 2)) <= 1.0 and abs(cy - (y + h / 2)) <= 1.0
+    # the mark covers (2 MARK / P) of the crop's side, so it scales with the face
+    crop = crop_box(box, 640, 480)
+    marked = int((face_map > 0.5).sum())
+    expected = (2 * MARK / face_window(marker)) ** 2 * crop.width * crop.height
+    assert marked == pytest.approx(expected, rel=0.25)
+    assert (face_map[:, : crop.x0] == 0).all() and (face_map[: crop.y0] == 0).all()
+
+
+def test_at_the_border_the_mark_lands_at_the_cut_crops_centre(marker: LoadedModel) -> None:
+    """The crop is cut at the border, not shifted: the window is the clamped crop stretched to
+    P x P, so its centre maps back to the clamped crop's centre, and nothing outside it."""
+    pixels = np.random.default_rng(2).integers(0, 256, (200, 300, 3), dtype=np.uint8)
+    box = (250, 0, 50, 60)
+    analyzer = Analyzer([marker], device="cpu", exact=True, faces=FakeDetector(box))
+    face_map = analyzer.analyze(_evidence(pixels)).face_maps["tiny"]
+    crop = crop_box(box, 300, 200)
+    assert crop.x1 == 300 and crop.y0 == 0 and crop.width < crop.height
+    cx, cy = _centroid(face_map > 0.5)
+    assert abs(cx - (crop.x0 + crop.x1) / 2) <= 1.0 and abs(cy - (crop.y0 + crop.y1) / 2) <= 1.0
+    assert face_map[:, : crop.x0].max() == 0 and face_map[crop.y1 :].max() == 0
+
+
+def test_face_scores_follow_the_models_rule_and_whole_image_results_do_not_change(
+    marker: LoadedModel,
+) -> None:
+    pixels = np.random.default_rng(1).integers(0, 256, (240, 320, 3), dtype=np.uint8)
+    plain = Analyzer([marker], device="cpu", exact=True).analyze(_evidence(pixels))
+    analyzer = Analyzer([marker], device="cpu", exact=True, faces=FakeDetector((100, 60, 80, 80)))
+    with_faces = analyzer.analyze(_evidence(pixels))
+    assert np.array_equal(plain.results["tiny"].heatmap, with_faces.results["tiny"].heatmap)
+    assert plain.results["tiny"].score == with_faces.results["tiny"].score
+    (face,) = with_faces.faces
+    fs = face.face_scores["tiny"]
+    # window 64: the 8 x 8 mark is 1/64 of it, under θ 0.1: authentic, score p / (p + θ)
+    p = (2 * MARK) ** 2 / 64**2
+    assert fs.verdict == AUTHENTIC
+    assert fs.score == pytest.approx(p / (p + 0.1))
+    assert fs.probability is None  # the tiny checkpoint carries no calibration
+    assert face.to_dict()["face_scores"] == {"tiny": {"score": fs.score, "verdict": AUTHENTIC}}
+
+    rule = dataclasses.replace(marker.meta.decision, threshold=0.01)
+    lower = dataclasses.replace(marker, meta=dataclasses.replace(marker.meta, decision=rule))
+    analyzer = Analyzer([lower], device="cpu", exact=True, faces=FakeDetector((100, 60, 80, 80)))
+    assert analyzer.analyze(_evidence(pixels)).faces[0].face_scores["tiny"].verdict == MANIPULATED
+
+
+def test_face_path_off_or_no_face_leaves_no_face_results(marker: LoadedModel) -> None:
+    pixels = np.zeros((128, 128, 3), np.uint8)
+    off = Analyzer([marker], device="cpu", exact=True, faces=FakeDetector((10, 10, 40, 40)))
+    off.face_path = False
+    analysis = off.analyze(_evidence(pixels))
+    assert analysis.faces[0].face_scores == {} and analysis.face_maps == {}
+    assert "face_scores" not in analysis.faces[0].to_dict()
+    none = Analyzer([marker], device="cpu", exact=True, faces=FakeDetector())
+    assert none.analyze(_evidence(pixels)).face_maps == {}
