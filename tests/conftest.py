@@ -12,6 +12,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")  # child processes (trainer runs) 
 os.environ.setdefault("FORENSIC_VIEWER_RUNTIME", "torch")
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -47,3 +48,15 @@ def write_rgb(path: Path, h: int = 80, w: int = 96, seed: int = 0, fmt: str | No
     arr = rng.integers(0, 256, size=(h, w, 3), dtype=np.uint8)
     Image.fromarray(arr).save(path, format=fmt)
     return path
+
+
+def memory_evidence(pixels: np.ndarray, file_size: int = 0) -> Any:
+    """An Evidence of ``pixels`` [H, W, 3] uint8 that no file backs (path ``mem.png``)."""
+    from engine.types import Evidence
+
+    h, w = pixels.shape[:2]
+    return Evidence(
+        path="mem.png", sha256="0" * 64, file_size=file_size, format="PNG", width=w, height=h,
+        mode="RGB", frames=1, orientation=1, orientation_applied=False, metadata={},
+        warnings=[], pixels=pixels,
+    )  # fmt: skip

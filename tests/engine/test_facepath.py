@@ -19,6 +19,7 @@ from engine.decision import AUTHENTIC, MANIPULATED
 from engine.facepath import FACE_MARGIN, CropBox, crop_box, face_window, paste, resize_crop
 from engine.pipeline import Analyzer
 from engine.types import Evidence, FaceRegion, ModelResult
+from tests.conftest import memory_evidence
 
 MARK = 4  # half side, in window pixels, of the square the stub marks at a window's centre
 
@@ -44,12 +45,7 @@ class FakeDetector:
 
 
 def _evidence(pixels: np.ndarray) -> Evidence:
-    h, w = pixels.shape[:2]
-    return Evidence(
-        path="mem.png", sha256="0" * 64, file_size=0, format="PNG", width=w, height=h,
-        mode="RGB", frames=1, orientation=1, orientation_applied=False, metadata={},
-        warnings=[], pixels=pixels,
-    )  # fmt: skip
+    return memory_evidence(pixels)
 
 
 @pytest.fixture

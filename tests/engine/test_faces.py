@@ -25,6 +25,7 @@ from engine.faces import (
     level_weight_to_confidence,
 )
 from engine.types import Evidence, FaceRegion, ModelResult
+from tests.conftest import memory_evidence
 
 skdata = pytest.importorskip("skimage.data")
 
@@ -39,12 +40,7 @@ ASTRONAUT_FACE = (177, 67, 93, 93)
 
 
 def _evidence(pixels: np.ndarray) -> Evidence:
-    h, w = pixels.shape[:2]
-    return Evidence(
-        path="mem.png", sha256="0" * 64, file_size=0, format="PNG", width=w, height=h,
-        mode="RGB", frames=1, orientation=1, orientation_applied=False, metadata={},
-        warnings=[], pixels=pixels,
-    )  # fmt: skip
+    return memory_evidence(pixels)
 
 
 def _result(name: str, heatmap: np.ndarray) -> ModelResult:

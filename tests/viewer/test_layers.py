@@ -21,16 +21,12 @@ from forensic_viewer.layers import (
     build_layers,
     link_layers,
 )
+from tests.conftest import memory_evidence
 
 
 def _evidence(h: int = 40, w: int = 60) -> Evidence:
     rng = np.random.default_rng(0)
-    pixels = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
-    return Evidence(
-        path="mem.png", sha256="0" * 64, file_size=1, format="PNG", width=w, height=h,
-        mode="RGB", frames=1, orientation=1, orientation_applied=False, metadata={},
-        warnings=[], pixels=pixels,
-    )  # fmt: skip
+    return memory_evidence(rng.integers(0, 256, (h, w, 3), dtype=np.uint8), file_size=1)
 
 
 def _result(name: str, heatmap: np.ndarray, pixel_threshold: float = 0.5) -> ModelResult:
