@@ -17,6 +17,7 @@ but many, and they share the one state the window owns (entries, the current fil
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.analyses import AnalysisResult
+from engine.formatting import estimate_remaining, format_duration
 from engine.io import IMAGE_SUFFIXES, is_image_name
 from engine.types import Analysis, Evidence
 from forensic_viewer.gui.analysis_panel import AnalysisPanel
@@ -145,6 +147,7 @@ class MainWindow(QMainWindow):
         self.worker.modelsReady.connect(self._on_models_ready)
         self.worker.modelsFailed.connect(self._on_models_failed)
         self.renderer = LayerRenderer(self)
+        self._job_started: dict[int, float] = {}  # job -> monotonic time of its first progress
 
         self._build_central()
         self._build_docks()
@@ -491,8 +494,12 @@ class MainWindow(QMainWindow):
         self.progress.setValue(round(fraction * PROGRESS_STEPS))
         self.progress.setVisible(True)
         name = Path(entry.path).name
+        started = self._job_started.setdefault(job, time.monotonic())
+        left = estimate_remaining(time.monotonic() - started, fraction)
+        eta = f", about {format_duration(left)} left" if left is not None else ""
         self.statusBar().showMessage(
-            f"analysing {name}: {model} ({index + 1}/{count}), {done}/{total} windows"
+            f"analysing {name}: {model} ({index + 1}/{count}), "
+            f"{done}/{total} {'windows' if model in self.worker.model_names else 'steps'}{eta}"
         )
         self.evidence_list.set_badge(
             self.evidence_list.entry(entry.path),

@@ -84,7 +84,9 @@ def throttled_progress(
     names: list[str], send: Callable[[str, int, int, int, int], None]
 ) -> Callable[[Progress], None]:
     """A progress callback that forwards ``(stage, stage index, stages, done, total)`` to
-    ``send`` at most every PROGRESS_INTERVAL seconds (and always when a stage completes)."""
+    ``send`` at most every PROGRESS_INTERVAL seconds (and always when a stage completes). A
+    stage not in ``names`` (e.g. the copy-move analysis an ensemble runs after its networks)
+    counts as one more stage after them."""
     last = [0.0]
 
     def on_progress(p: Progress) -> None:
@@ -92,8 +94,10 @@ def throttled_progress(
         if p.done < p.total and now - last[0] < PROGRESS_INTERVAL:
             return
         last[0] = now
-        index = names.index(p.stage) if p.stage in names else 0
-        send(p.stage, index, len(names), p.done, p.total)
+        if p.stage in names:
+            send(p.stage, names.index(p.stage), len(names), p.done, p.total)
+        else:
+            send(p.stage, len(names), len(names) + 1, p.done, p.total)
 
     return on_progress
 

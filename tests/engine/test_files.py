@@ -57,3 +57,11 @@ def test_append_modes_are_refused(tmp_path: Path) -> None:
 )
 def test_format_duration(seconds: float | None, text: str) -> None:
     assert format_duration(seconds) == text
+
+
+def test_remaining_time_is_estimated_at_the_pace_so_far() -> None:
+    from engine.formatting import estimate_remaining
+
+    assert estimate_remaining(30.0, 0.25) == pytest.approx(90.0)
+    assert estimate_remaining(1.0, 0.01) is None  # too early to tell
+    assert estimate_remaining(30.0, 1.0) is None  # done

@@ -150,3 +150,16 @@ def test_renderer_renders_layers_off_thread_and_coalesces(qtbot) -> None:
         assert mask.stats.fraction == pytest.approx(float((heat > 0.9).mean()))
     finally:
         renderer.stop()
+
+
+def test_progress_of_a_stage_after_the_networks_counts_as_one_more_stage() -> None:
+    """The copy-move analysis an ensemble runs after its networks must not restart the
+    progress bar at the first network (and make the ETA jump)."""
+    from engine.types import Progress
+    from forensic_viewer.gui.workers import throttled_progress
+
+    sent: list[tuple] = []
+    on_progress = throttled_progress(["a", "b"], lambda *m: sent.append(m))
+    on_progress(Progress(stage="b", done=4, total=4))
+    on_progress(Progress(stage="clone", done=4, total=4))
+    assert sent == [("b", 1, 2, 4, 4), ("clone", 2, 3, 4, 4)]
