@@ -74,6 +74,7 @@ from forensic_viewer.scan.run import (
     append_record,
     check_settings,
     close_results,
+    csv_analyses,
     load_for_scan,
     record_outcome,
     scan_settings,
@@ -147,6 +148,7 @@ class WorkerReady:
     device: str
     faces_checked: bool
     settings: dict[str, Any]
+    ensemble_analyses: tuple[str, ...] = ()  # the classic analyses the ensemble runs itself
 
 
 @dataclass(frozen=True)
@@ -296,6 +298,7 @@ def _serve(
             device=str(getattr(analyzer, "device", "")),
             faces_checked=analyzer.faces is not None,
             settings=scan_settings(analyzer, source, analyses),
+            ensemble_analyses=tuple(getattr(analyzer.ensemble, "analyses", ()) or ()),
         )
     except BaseException as e:
         failure = _Failure.of(e)
@@ -484,7 +487,7 @@ class _Pool:
             self.results.iter_records(self.keys),
             list(self.first.names),
             ensemble=self.results.has_ensemble or self.first.ensemble is not None,
-            analyses=self.analyses,
+            analyses=csv_analyses([*self.analyses, *self.first.ensemble_analyses], None),
         )
         self.summary.cancelled = self.cancelled
         self.summary.seconds = time.perf_counter() - t0

@@ -477,7 +477,7 @@ def _run_locked(
         results.iter_records(keys),
         analyzer.names,
         ensemble=results.has_ensemble or analyzer.ensemble is not None,
-        analyses=analyses,
+        analyses=csv_analyses(analyses, analyzer),
     )
     summary.seconds = time.perf_counter() - t0
     return summary
@@ -566,6 +566,14 @@ def record_outcome(
         message = unexpected(item.path, e, "recording its result")
         problems.problem(message, traceback.format_exc())
         return _failed(item, sha, message)
+
+
+def csv_analyses(asked: Sequence[str], analyzer: Any) -> list[str]:
+    """The classic analyses with CSV columns: those asked for, then those the ensemble runs for
+    its own verdict (e.g. the copy-move analysis of the default ensemble), each once."""
+    ensemble = getattr(analyzer, "ensemble", None)
+    own = list(getattr(ensemble, "analyses", []) or [])
+    return list(dict.fromkeys([*asked, *own]))
 
 
 def close_results(results: ResultLog, problems: ScanLog, finished: bool) -> None:

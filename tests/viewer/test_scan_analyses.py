@@ -259,3 +259,30 @@ def test_an_analysis_map_holding_nan_makes_the_file_an_error_row(tmp_path: Path)
     with pytest.raises(NonFiniteResult, match="analysis 'odd'"):
         result_record("e.png", Analysis(ev, {}, analyses={"odd": result}), tmp_path / "out")
     assert not (tmp_path / "out").exists()  # nothing written
+
+
+def test_an_analysis_the_ensemble_runs_itself_gets_its_csv_columns(
+    evidence: Path, checkpoint: Path, tmp_path: Path
+) -> None:
+    """The default ensemble runs the copy-move analysis for its own verdict: its figures are in
+    the rows, so the CSV has its columns too, though --analyses did not ask for it."""
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "tiny.safetensors").write_bytes(checkpoint.read_bytes())
+    ensemble = models / "own.ensemble.json"
+    ensemble.write_text(
+        json.dumps(
+            {
+                "members": [{"model": "tiny.safetensors"}],
+                "localization_analyses": {"clone": "replace"},
+            }
+        ),
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    assert _scan(evidence, out, ensemble, "--analyses", "ela") == 0
+    with (out / "results.csv").open(encoding="utf-8") as f:
+        rows = {r["path"]: r for r in csv.DictReader(f)}
+    assert "analysis.ela.map_p99" in rows["cloned.jpg"]
+    assert rows["cloned.jpg"]["analysis.clone.pairs"] not in ("", "0")
+    assert rows["plain.png"]["analysis.clone.pairs"] == "0"
