@@ -51,6 +51,7 @@ from engine.calibration import (
 )
 from engine.decision import FRACTION_FLOOR
 from trainer.metrics import roc_auc
+from trainer.verdict_features import pixel_f1
 
 ANALYSIS_PREFIX = "analysis:"  # engine.ensemble.ANALYSIS_PREFIX (that module loads torch)
 
@@ -270,11 +271,6 @@ def choose_stacking(
     }
 
 
-def _f1(pred: np.ndarray, truth: np.ndarray) -> float:
-    d = float(pred.sum() + truth.sum())
-    return 2.0 * float((pred & truth).sum()) / d if d else 1.0
-
-
 def choose_localization(
     rows: list[dict[str, Any]], members: list[str], maps: list[Path], trusted: set[str]
 ) -> dict[str, Any]:
@@ -304,7 +300,7 @@ def choose_localization(
             pred = heat / sum(weights) > pt
             if clone and "clone" in m and (m["clone"] > 127).any():
                 pred = m["clone"] > 127
-            by_kind.setdefault(r["kind"], []).append(_f1(pred, m["truth"] > 127))
+            by_kind.setdefault(r["kind"], []).append(pixel_f1(pred, m["truth"] > 127))
         every = [v for vs in by_kind.values() for v in vs]
         return {
             "pixel_f1": float(np.mean(every)) if every else float("nan"),
