@@ -21,23 +21,29 @@ import torch
 torch.set_num_threads(1)  # 2 threads on 2 shared cores run several times slower
 
 
-@pytest.fixture
-def tiny_checkpoint(tmp_path: Path) -> Path:
-    """A small CRFD-Net checkpoint with random weights: for plumbing, never for findings."""
+def make_tiny_checkpoint(path: Path, name: str = "tiny", seed: int = 0) -> Path:
+    """A small CRFD-Net checkpoint with random weights (seeded) saved as ``path``: for
+    plumbing, never for findings."""
     from engine.checkpoints import CheckpointMeta, DecisionRule, InputPolicy, save_checkpoint
     from engine.models import create_model
     from engine.models.registry import config_to_dict
 
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     model = create_model("crfd-net-compact", channels=(8, 16, 32))
     meta = CheckpointMeta(
         architecture="crfd-net-compact",
         config=config_to_dict(model.config),
         input_policy=InputPolicy(window=64, stride=32),
         decision=DecisionRule(threshold=0.1, provenance="test fixture, random weights"),
-        name="tiny",
+        name=name,
     )
-    return save_checkpoint(tmp_path / "tiny.safetensors", model, meta)
+    return save_checkpoint(path, model, meta)
+
+
+@pytest.fixture
+def tiny_checkpoint(tmp_path: Path) -> Path:
+    """A small CRFD-Net checkpoint with random weights: for plumbing, never for findings."""
+    return make_tiny_checkpoint(tmp_path / "tiny.safetensors")
 
 
 def write_rgb(path: Path, h: int = 80, w: int = 96, seed: int = 0, fmt: str | None = None) -> Path:

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from engine import catalog
 from engine.assembly import (
     NoModelError,
     assemble_analyzer,
@@ -27,17 +26,6 @@ from engine.assembly import (
 from engine.checkpoints import load_checkpoint, save_checkpoint
 from engine.ensemble import ENSEMBLE_SUFFIX
 from engine.errors import CheckpointError, ModelNotTrainedError
-
-
-@pytest.fixture
-def folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
-    """Empty (bundled, user) model folders in place of the real ones."""
-    bundled, user = tmp_path / "bundled", tmp_path / "user"
-    bundled.mkdir()
-    user.mkdir()
-    monkeypatch.setattr(catalog, "BUNDLED_MODELS", bundled)
-    monkeypatch.setenv("FORENSIC_VIEWER_MODELS", str(user))
-    return bundled, user
 
 
 def _copy(checkpoint: Path, folder: Path, name: str) -> Path:

@@ -402,16 +402,6 @@ def test_a_nan_image_logit_is_an_error_too(
 # --- models folders: one bad file is left out, the others load -------------------------------
 
 
-@pytest.fixture
-def folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
-    bundled, user = tmp_path / "bundled", tmp_path / "user"
-    bundled.mkdir()
-    user.mkdir()
-    monkeypatch.setattr(catalog, "BUNDLED_MODELS", bundled)
-    monkeypatch.setenv("FORENSIC_VIEWER_MODELS", str(user))
-    return bundled, user
-
-
 def _renamed(source: Path, out: Path, name: str) -> Path:
     return _variant(source, out, meta=lambda m: m.update(name=name))
 

@@ -18,7 +18,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-import torch
 from jsonschema import Draft202012Validator
 from PIL import Image
 
@@ -47,7 +46,7 @@ from forensic_viewer.scan.results import ResultIndex, read_records
 from forensic_viewer.scan.run import run_scan
 from forensic_viewer.scan.triage import NOT_RUN, RAN, triage_row, triage_rows
 from forensic_viewer.scan.walk import iter_images, rel_key
-from tests.conftest import write_rgb
+from tests.conftest import make_tiny_checkpoint, write_rgb
 from tests.viewer.test_scan_prefetch import StubAnalyzer
 
 SCHEMA = Path(__file__).resolve().parents[2] / "docs" / "results.schema.json"
@@ -61,20 +60,7 @@ def validator() -> Draft202012Validator:
 
 
 def _checkpoint(path: Path, name: str, seed: int) -> Path:
-    from engine.checkpoints import CheckpointMeta, DecisionRule, InputPolicy, save_checkpoint
-    from engine.models import create_model
-    from engine.models.registry import config_to_dict
-
-    torch.manual_seed(seed)
-    model = create_model("crfd-net-compact", channels=(8, 16, 32))
-    meta = CheckpointMeta(
-        architecture="crfd-net-compact",
-        config=config_to_dict(model.config),
-        input_policy=InputPolicy(window=64, stride=32),
-        decision=DecisionRule(threshold=0.1, provenance="test fixture, random weights"),
-        name=name,
-    )
-    return save_checkpoint(path, model, meta)
+    return make_tiny_checkpoint(path, name, seed)
 
 
 @pytest.fixture(scope="module")
