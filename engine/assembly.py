@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING, Literal
 from engine import catalog
 from engine.checkpoints import CheckpointMeta, read_meta
 from engine.ensemble import ENSEMBLE_SUFFIX
-from engine.errors import ForensicError
+from engine.errors import CheckpointError, ForensicError
 
 if TYPE_CHECKING:
     from engine.checkpoints import LoadedModel
@@ -140,15 +140,21 @@ def default_choice(extra: Iterable[str | Path] = ()) -> list[Path]:
     A bundled network the default ensemble leaves out (issue 17: one whose detection is at
     chance on validation and whose heatmap does not help) is still installed and can be
     chosen by name; it is just not run on every file. An ensemble file that cannot be read
-    keeps every bundled checkpoint (the assembly then reports the file).
+    keeps every bundled checkpoint (the assembly then reports the file). Bundled face models
+    (scope ``"faces"``, issue 20) are always part of the default: they run on the face path
+    only, and the ensemble's face rule decides whether their face verdicts count.
     """
     extra = list(extra)
-    bundled = catalog.default_models(extra)
+    entries, _ = catalog.discover(extra)
+    bundled = [e.path for e in entries if e.origin == "bundled"]
+    face_models = {
+        e.path.resolve() for e in entries if e.origin == "bundled" and e.meta.scope == "faces"
+    }
     ensembles = catalog.discover_ensembles(extra)[:1]
     if not ensembles:
         return bundled
     try:
-        wanted = {Path(p).resolve() for p in _read_ensemble(ensembles[0])[1]}
+        wanted = {Path(p).resolve() for p in _read_ensemble(ensembles[0])[1]} | face_models
     except (ForensicError, ValueError, KeyError):
         return bundled + ensembles
     return [p for p in bundled if p.resolve() in wanted] + ensembles
@@ -327,6 +333,19 @@ def _assemble(
         except ForensicError as e:
             problem(e)
     loaded = _load_all(_unique(paths + members), problem)
+    face_models = [m for m in loaded if m.meta.scope == "faces"]
+    loaded = [m for m in loaded if m.meta.scope != "faces"]
+    if face_models and not loaded:
+        names = ", ".join(m.name for m in face_models)
+        problem(
+            CheckpointError(
+                face_models[0].path,
+                f"{names}: a face model runs on the faces a whole-image model's analysis "
+                "finds; choose a whole-image model with it",
+            )
+        )
+    if face_models and faces is False:
+        face_models = []  # no detector: nothing for them to run on
     if ensemble is not None:
         missing = _bind(ensemble, members, loaded)
         if missing is not None:
@@ -347,6 +366,7 @@ def _assemble(
             ensemble=ensemble,
             exact=exact,
             faces=_face_detector(faces, problems if mode == "lenient" else []),
+            face_models=face_models,
         )
     except (ValueError, ForensicError) as e:
         if mode != "lenient":

@@ -70,6 +70,9 @@ from engine.models.registry import config_from_dict, config_to_dict, create_mode
 from engine.torchload import load_torch_file
 
 FORMAT_VERSION = 1
+# What a checkpoint analyses: "image" (whole images, the default) or "faces" (a face model:
+# run only on the face crops of the face path, engine.facepath; it has no whole-image result).
+SCOPES = ("image", "faces")
 META_KEY = "forensic_viewer"
 
 MIN_WINDOW = 16  # smallest window and resize side (the trainer's smallest --window)
@@ -137,6 +140,7 @@ class CheckpointMeta:
     metrics: dict[str, Any] = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
     created: str = ""
+    scope: str = "image"
 
     def to_json(self) -> str:
         data = dataclasses.asdict(self)
@@ -176,6 +180,7 @@ class CheckpointMeta:
                 metrics=_finite_or_null(dict(data.get("metrics") or {})),
                 format_version=version,
                 created=str(data.get("created", "")),
+                scope=str(data.get("scope", "image")),
             )
         except CheckpointError:
             raise
@@ -253,6 +258,8 @@ def check_meta(meta: CheckpointMeta, path: str | Path | None = None) -> None:
     """Refuse a header whose config, input policy or decision rule is out of bounds (step 1 of
     the module docstring). Cheap: nothing is built."""
     problem = policy_problem(meta.input_policy) or decision_problem(meta.decision)
+    if meta.scope not in SCOPES:
+        problem = problem or f"scope must be one of {SCOPES}, got {meta.scope!r}"
     if problem:
         raise CheckpointError(path, problem)
     try:

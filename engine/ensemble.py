@@ -34,15 +34,25 @@ Two optional blocks go beyond the paper (issue 17 and 19; docs/VERDICTS.md says 
 - ``"calibration"``: the measured reliability of the verdict (:mod:`engine.calibration`; for a
   stacked ensemble a = 1, b = 0: the score is already the probability).
 
+- ``"face_rule": "any"`` (issue 20): a face that a face model (a checkpoint of scope
+  ``"faces"``, run on the face path only) calls manipulated makes the verdict "manipulated",
+  whatever the stacked score says; :meth:`Ensemble.with_faces`. Why an OR and not another
+  stacking input: the stacking was fitted on CASIA and camera photographs, where a face model
+  has nothing to say about most images (no face, or a face that is not the forgery); a face
+  verdict whose own θ was chosen on face crops for a low false-alarm rate (docs/FACES.md) is
+  added as evidence of its own, and the image's false-alarm rate grows by at most the face
+  model's per-face rate times the faces per photograph (measured: docs/FACES.md).
+
 The analyses an ensemble names are run by :class:`engine.pipeline.Analyzer` with the networks.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import numbers
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -53,10 +63,11 @@ from numpy.typing import NDArray
 from engine.calibration import Calibration, logit, sigmoid
 from engine.decision import AUTHENTIC, MANIPULATED, forged_fraction, statistic
 from engine.errors import CheckpointError
-from engine.types import ModelResult
+from engine.types import FaceRegion, FaceScore, ModelResult
 
 if TYPE_CHECKING:
     from engine.analyses import AnalysisResult
+    from engine.checkpoints import LoadedModel
 
 ENSEMBLE_SUFFIX = ".ensemble.json"  # every ensemble file's name ends so; checkpoints never do
 MAX_WEIGHT = 1e6  # a member weight beyond this is a typo, and sums of such weights overflow
@@ -75,6 +86,7 @@ class Member:
 
 ANALYSIS_PREFIX = "analysis:"  # a stacking weight on a classic analysis's score
 LOCALIZATION_MODES = ("replace",)
+FACE_RULES = ("", "any")  # "": face models do not change the verdict; "any": module docstring
 
 
 @dataclass(frozen=True)
@@ -104,6 +116,7 @@ class Ensemble:
     stacking: Stacking | None = None
     localization_analyses: dict[str, str] = field(default_factory=dict)
     calibration: dict[str, Any] = field(default_factory=dict)
+    face_rule: str = ""
 
     @property
     def analyses(self) -> list[str]:
@@ -149,6 +162,11 @@ class Ensemble:
                 )
         if sum(m.localization_weight for m in self.members) <= 0:
             raise ValueError(f"ensemble '{self.name}': localization weights sum to 0")
+        if self.face_rule not in FACE_RULES:
+            raise ValueError(
+                f"ensemble '{self.name}': face_rule must be one of {FACE_RULES}, "
+                f"got {self.face_rule!r}"
+            )
 
     @classmethod
     def load(cls, path: str | Path) -> Ensemble:
@@ -175,6 +193,7 @@ class Ensemble:
                     str(k): str(v) for k, v in dict(data.get("localization_analyses") or {}).items()
                 },
                 calibration=dict(data.get("calibration") or {}),
+                face_rule=str(data.get("face_rule") or ""),
             )
         except OSError as e:
             raise CheckpointError(path, f"cannot read ensemble file ({e.strerror or e})") from e
@@ -278,6 +297,74 @@ class Ensemble:
             else calibration.probability(float(logit(score))),
             reliability="" if calibration is None else calibration.reliability.sentence(),
         )
+
+    def with_faces(
+        self,
+        result: ModelResult,
+        faces: Sequence[FaceRegion],
+        face_models: Mapping[str, LoadedModel],
+        face_maps: Mapping[str, NDArray[np.float32]],
+    ) -> ModelResult:
+        """``result`` (this ensemble's) with the face rule applied (module docstring).
+
+        With ``face_rule == "any"`` and at least one face that a face model in ``face_models``
+        calls manipulated: the verdict is "manipulated"; the score is the larger of the
+        ensemble's and the face's, the face's moved onto the ensemble's scale (its θ to the
+        ensemble's threshold, piecewise linearly: :func:`rescale`); the probability is the
+        larger of the two; that face model's face map (0 outside the face crops) is merged into
+        the heatmap by the maximum, rescaled from its pixel threshold to the ensemble's. Without
+        a flagged face ``result`` is returned as it is.
+        """
+        if self.face_rule != "any":
+            return result
+        flagged: list[tuple[str, FaceScore]] = []
+        for face in faces:
+            for name in face_models:
+                fs = face.face_scores.get(name)
+                if fs is not None and fs.verdict == MANIPULATED:
+                    flagged.append((name, fs))
+        if not flagged:
+            return result
+        score, probability = result.score, result.probability
+        heat = result.heatmap
+        for name, fs in flagged:
+            rule = face_models[name].meta.decision
+            score = max(score, rescale(fs.score, rule.threshold, self.threshold))
+            if fs.probability is not None:
+                probability = max(probability or 0.0, fs.probability)
+        for name in dict.fromkeys(n for n, _ in flagged):
+            fmap = face_maps.get(name)
+            if heat is not None and fmap is not None and fmap.shape == heat.shape:
+                t = face_models[name].meta.decision.pixel_threshold
+                heat = np.maximum(heat, rescale_map(fmap, t, self.pixel_threshold))
+        mask = None if heat is None else heat > self.pixel_threshold
+        names = ", ".join(dict.fromkeys(n for n, _ in flagged))
+        return dataclasses.replace(
+            result,
+            score=float(score),
+            verdict=MANIPULATED,
+            heatmap=heat,
+            mask=mask,
+            forged_fraction=result.forged_fraction if mask is None else forged_fraction(mask),
+            probability=probability,
+            threshold_provenance=result.threshold_provenance
+            + f"; face rule 'any': {len(flagged)} face verdict(s) of {names} flag the image",
+        )
+
+
+def rescale(value: float, src: float, dst: float) -> float:
+    """``value`` on a [0, 1] scale whose decision point is ``src`` moved onto one whose
+    decision point is ``dst``, piecewise linearly (0, src, 1 to 0, dst, 1)."""
+    return float(rescale_map(np.float32(value), src, dst))
+
+
+def rescale_map(values: Any, src: float, dst: float) -> Any:
+    """:func:`rescale` for an array (or a NumPy scalar)."""
+    v = np.clip(np.asarray(values, dtype=np.float32), 0.0, 1.0)
+    src = min(max(src, 1e-6), 1 - 1e-6)
+    low = v * (dst / src)
+    high = dst + (v - src) * ((1.0 - dst) / (1.0 - src))
+    return np.where(v <= src, low, high).astype(np.float32)
 
 
 def weighted_mean(values: list[float], weights: list[float]) -> float:

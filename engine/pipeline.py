@@ -71,6 +71,10 @@ class Analyzer:
         (``engine.facepath``: per-face scores and verdicts on ``FaceRegion.face_scores``, maps
         in ``Analysis.face_maps``); costs one window per face and model. The whole-image
         results do not change.
+    face_models: face models (checkpoints of scope ``"faces"``, loaded or paths): run on the
+        face path only, after the whole-image models; they have no whole-image result, are not
+        in :attr:`names`, and run only when a detector is given. An ensemble with a face rule
+        (``engine.ensemble``) lets their face verdicts into its own.
     """
 
     def __init__(
@@ -88,6 +92,7 @@ class Analyzer:
         exact: bool = False,
         runtime: str = "auto",
         face_path: bool = True,
+        face_models: Sequence[LoadedModel | str] = (),
     ) -> None:
         self.device = resolve_device(device)
         self.exact = exact
@@ -106,7 +111,20 @@ class Analyzer:
             loaded = m if isinstance(m, LoadedModel) else load_checkpoint(m)
             loaded.model.to(self.device).eval()
             self.models.append(loaded)
-        names = [m.name for m in self.models]
+        for m in self.models:
+            if m.meta.scope != "image":
+                raise ValueError(
+                    f"model '{m.name}' is a face model (scope '{m.meta.scope}'): it runs on "
+                    "detected faces only; pass it as a face model with a whole-image model"
+                )
+        self.face_models: list[LoadedModel] = []
+        for m in face_models:
+            loaded = m if isinstance(m, LoadedModel) else load_checkpoint(m)
+            if loaded.meta.scope != "faces":
+                raise ValueError(f"model '{loaded.name}' is not a face model (scope 'faces')")
+            loaded.model.to(self.device).eval()
+            self.face_models.append(loaded)
+        names = [m.name for m in [*self.models, *self.face_models]]
         if len(set(names)) != len(names):
             raise ValueError(f"two models share a name: {names}")
         self.ensemble = ensemble
@@ -143,6 +161,13 @@ class Analyzer:
             analysis.faces = self.faces.find(evidence, results)  # type: ignore[attr-defined]
             if self.face_path and analysis.faces:
                 analysis.face_maps = self.analyze_faces(evidence, analysis.faces, progress, cancel)
+            if analysis.ensemble is not None and self.face_models:
+                analysis.ensemble = self.ensemble.with_faces(  # type: ignore[attr-defined]
+                    analysis.ensemble,
+                    analysis.faces,
+                    {m.name: m for m in self.face_models},
+                    analysis.face_maps,
+                )
         analysis.seconds = time.perf_counter() - t0
         return analysis
 
@@ -160,7 +185,7 @@ class Analyzer:
         h, w = evidence.pixels.shape[:2]
         crops = [crop_box(f.box, w, h) for f in faces]
         maps: dict[str, NDArray[np.float32]] = {}
-        for loaded in self.models:
+        for loaded in [*self.models, *self.face_models]:
             side = face_window(loaded)
             target = np.zeros((h, w), np.float32)
             kept = self.window_logits.get(loaded.name)

@@ -1,0 +1,130 @@
+"""Face models (issue 20, item 4): checkpoints of scope "faces" run on the face path only, and
+an ensemble's face rule lets a flagged face flag the image."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.assembly import assemble_analyzer
+from engine.checkpoints import CheckpointMeta, LoadedModel, check_meta, load_checkpoint
+from engine.decision import AUTHENTIC, MANIPULATED
+from engine.ensemble import Ensemble, Member, rescale, rescale_map
+from engine.errors import CheckpointError
+from engine.pipeline import Analyzer
+from engine.types import FaceRegion, FaceScore, ModelResult
+from tests.conftest import make_tiny_checkpoint, memory_evidence
+from tests.engine.test_facepath import CentreMarker, FakeDetector
+
+
+def _face_model(path: Path, name: str = "face") -> LoadedModel:
+    loaded = load_checkpoint(make_tiny_checkpoint(path, name=name))
+    meta = dataclasses.replace(loaded.meta, scope="faces")
+    return dataclasses.replace(loaded, meta=meta, model=CentreMarker())
+
+
+def _save_face_checkpoint(path: Path, name: str = "face") -> Path:
+    from trainer.calibrate import write_decision
+
+    src = make_tiny_checkpoint(path.with_name(f"src-{path.name}"), name=name)
+    meta = dataclasses.replace(load_checkpoint(src).meta, scope="faces")
+    write_decision(src, path, meta)
+    return path
+
+
+def test_scope_is_read_back_and_checked(tmp_path: Path) -> None:
+    path = _save_face_checkpoint(tmp_path / "face.safetensors")
+    assert load_checkpoint(path).meta.scope == "faces"
+    assert load_checkpoint(make_tiny_checkpoint(tmp_path / "w.safetensors")).meta.scope == "image"
+    meta = CheckpointMeta.from_json(load_checkpoint(path).meta.to_json())
+    with pytest.raises(CheckpointError, match="scope must be one of"):
+        check_meta(dataclasses.replace(meta, scope="hands"))
+
+
+def test_a_face_model_runs_on_faces_only(tmp_path: Path) -> None:
+    whole = load_checkpoint(make_tiny_checkpoint(tmp_path / "whole.safetensors", name="whole"))
+    face = _face_model(tmp_path / "face.safetensors")
+    analyzer = Analyzer(
+        [whole], device="cpu", faces=FakeDetector((100, 60, 80, 80)), face_models=[face]
+    )
+    assert analyzer.names == ["whole"]
+    pixels = np.random.default_rng(0).integers(0, 256, (240, 320, 3), dtype=np.uint8)
+    analysis = analyzer.analyze(memory_evidence(pixels))
+    assert list(analysis.results) == ["whole"]  # no whole-image result for the face model
+    assert set(analysis.faces[0].face_scores) == {"whole", "face"}
+    assert analysis.face_maps["face"].max() > 0.5  # the marker's centre, pasted back
+    assert analysis.face_maps["face"][:, :76].max() == 0  # nothing left of the crop (x0 76)
+
+
+def test_scopes_cannot_be_swapped(tmp_path: Path) -> None:
+    whole = load_checkpoint(make_tiny_checkpoint(tmp_path / "whole.safetensors", name="whole"))
+    face = _face_model(tmp_path / "face.safetensors")
+    with pytest.raises(ValueError, match="is a face model"):
+        Analyzer([face], device="cpu")
+    with pytest.raises(ValueError, match="is not a face model"):
+        Analyzer([whole], device="cpu", face_models=[whole])
+
+
+def test_assembly_puts_face_checkpoints_on_the_face_path(tmp_path: Path) -> None:
+    whole = make_tiny_checkpoint(tmp_path / "whole.safetensors", name="whole")
+    face = _save_face_checkpoint(tmp_path / "face.safetensors")
+    analyzer = assemble_analyzer([str(whole), str(face)], device="cpu", faces=FakeDetector())
+    assert analyzer.names == ["whole"]
+    assert [m.name for m in analyzer.face_models] == ["face"]
+    with pytest.raises(CheckpointError, match="a face model runs on the faces"):
+        assemble_analyzer([str(face)], device="cpu", faces=FakeDetector())
+
+
+def test_rescale_moves_the_decision_point() -> None:
+    assert rescale(0.0, 0.3, 0.6) == 0.0 and rescale(1.0, 0.3, 0.6) == pytest.approx(1.0)
+    assert rescale(0.3, 0.3, 0.6) == pytest.approx(0.6)
+    assert rescale(0.31, 0.3, 0.6) > 0.6 > rescale(0.29, 0.3, 0.6)
+    grid = rescale_map(np.linspace(0, 1, 11, dtype=np.float32), 0.2, 0.5)
+    assert (np.diff(grid) > 0).all()  # order kept
+
+
+def _result(verdict: str = AUTHENTIC, score: float = 0.2) -> ModelResult:
+    heat = np.zeros((40, 50), np.float32)
+    return ModelResult(
+        name="ens", architecture="ensemble", checkpoint="", checkpoint_sha256="", rule="ensemble",
+        score=score, verdict=verdict, forged_fraction=0.0, threshold=0.5, pixel_threshold=0.5,
+        threshold_provenance="stacking", input_policy={}, device="cpu", precision="fp32",
+        seconds=0.0, heatmap=heat, mask=heat > 0.5, probability=0.2,
+    )  # fmt: skip
+
+
+def _ensemble(rule: str) -> Ensemble:
+    return Ensemble(name="ens", members=[Member("whole")], face_rule=rule)
+
+
+def test_a_flagged_face_flags_the_image_under_the_face_rule(tmp_path: Path) -> None:
+    face = _face_model(tmp_path / "face.safetensors")  # θ 0.1, pixel threshold 0.5
+    flagged = FaceRegion((10, 10, 20, 20), 0.99)
+    flagged.face_scores["face"] = FaceScore(score=0.4, verdict=MANIPULATED, probability=0.9)
+    fmap = np.zeros((40, 50), np.float32)
+    fmap[15:25, 15:25] = 0.8
+    out = _ensemble("any").with_faces(_result(), [flagged], {"face": face}, {"face": fmap})
+    assert out.verdict == MANIPULATED
+    assert out.score > out.threshold  # 0.4 is above the face model's θ 0.1: above 0.5 here
+    assert out.probability == 0.9
+    assert out.mask[15:25, 15:25].all() and out.mask.sum() == 100
+    assert out.forged_fraction == pytest.approx(100 / 2000)
+    assert "face rule 'any'" in out.threshold_provenance
+
+
+def test_without_a_flagged_face_or_a_rule_nothing_changes(tmp_path: Path) -> None:
+    face = _face_model(tmp_path / "face.safetensors")
+    real = FaceRegion((10, 10, 20, 20), 0.99)
+    real.face_scores["face"] = FaceScore(score=0.05, verdict=AUTHENTIC)
+    other = FaceRegion((10, 10, 20, 20), 0.99)
+    other.face_scores["whole"] = FaceScore(score=0.9, verdict=MANIPULATED)  # not a face model
+    before = _result()
+    assert _ensemble("any").with_faces(before, [real, other], {"face": face}, {}) is before
+    flagged = FaceRegion((10, 10, 20, 20), 0.99)
+    flagged.face_scores["face"] = FaceScore(score=0.9, verdict=MANIPULATED)
+    assert _ensemble("").with_faces(before, [flagged], {"face": face}, {}) is before
+    with pytest.raises(ValueError, match="face_rule must be one of"):
+        _ensemble("all")
