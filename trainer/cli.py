@@ -222,8 +222,9 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("checkpoints", type=Path, nargs="+", help="checkpoints (.safetensors)")
     a.add_argument("--out", type=Path, required=True, help="the averaged .safetensors to write")
 
-    from trainer import verdict, verdict_features
+    from trainer import face_model, verdict, verdict_features
 
+    face_model.add_parser(sub)
     verdict.add_parser(sub)
     verdict_features.add_parser(sub)
     s = sub.add_parser("synth", help="make synthetic forgeries with exact masks")
@@ -252,6 +253,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--no-authentic", action="store_true", help="do not copy the sources to Au/")
+    s.add_argument(
+        "--margin",
+        type=float,
+        default=None,
+        help="with --kind faces: face crop margin, share of the box on every side (default "
+        "0.6; 0.3 is the viewer's face path, engine.facepath.FACE_MARGIN)",
+    )
+    s.add_argument(
+        "--max-crop",
+        type=int,
+        default=None,
+        help="with --kind faces: longer crops are downscaled to this many pixels (default 512; "
+        "a face model's window makes its crops look like the face path's)",
+    )
+    s.add_argument(
+        "--crop-size",
+        type=int,
+        default=None,
+        help="with --kind faces: every crop resized to this square (up or down), as the "
+        "viewer's face path resizes a face crop to a model's window (overrides --max-crop)",
+    )
     add_check_parser(sub)
     return p
 
@@ -316,6 +338,10 @@ def main(argv: list[str] | None = None) -> int:
             from trainer.check import run as run_check
 
             return run_check(args)
+        if args.command == "face-model":
+            from trainer.face_model import run as run_face_model
+
+            return run_face_model(args)
         if args.command == "verdict":
             from trainer.verdict import run as run_verdict
 

@@ -46,6 +46,7 @@ of them on one side of a split (a swap names both people).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import re
 import sys
@@ -138,6 +139,7 @@ class SynthFaceConfig:
     margin: float = 0.6  # face crop: box grown by this share of its size on every side
     max_crop: int = 512  # crops larger than this are downscaled (long side)
     min_face: int = 48  # smaller faces (box short side, pixels) are not used: too few pixels
+    square: bool = False  # True: every crop resized to max_crop x max_crop (the face path's view)
     swap_candidates: int = 8  # donors tried per swap; the most similar face layout is used
 
 
@@ -348,6 +350,16 @@ def crop_face(
     x1, y1 = min(iw, round(cx + side / 2)), min(ih, round(cy + side / 2))
     crop = np.ascontiguousarray(image[y0:y1, x0:x1])
     lm = np.asarray(landmarks, np.float32) - np.float32([x0, y0])
+    if cfg.square:  # the face path's view: the crop stretched to a P x P square (facepath)
+        sy, sx = cfg.max_crop / crop.shape[0], cfg.max_crop / crop.shape[1]
+        shrink = sx * sy < 1.0
+        crop = cv2.resize(
+            crop,
+            (cfg.max_crop, cfg.max_crop),
+            interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR,
+        )
+        lm = (lm + 0.5) * np.float32([sx, sy]) - 0.5
+        return Face(crop, lm, source=source, name=name)
     s = min(1.0, cfg.max_crop / max(crop.shape[:2]))
     if s < 1.0:
         size = (max(1, round(crop.shape[1] * s)), max(1, round(crop.shape[0] * s)))
@@ -509,8 +521,21 @@ def run(args: argparse.Namespace) -> int:
             f"--kind faces needs face landmarks from the MTCNN detector, which is not "
             f"installed ({e}); `make setup` installs facenet-pytorch",
         ) from e
+    cfg = SynthFaceConfig()
+    if getattr(args, "margin", None) is not None:
+        if not 0 <= args.margin <= 2:
+            raise UsageError(None, f"--margin must be in [0, 2], got {args.margin}")
+        cfg = dataclasses.replace(cfg, margin=args.margin)
+    if getattr(args, "max_crop", None) is not None:
+        if args.max_crop < cfg.min_face:
+            raise UsageError(None, f"--max-crop must be >= {cfg.min_face}, got {args.max_crop}")
+        cfg = dataclasses.replace(cfg, max_crop=args.max_crop)
+    if getattr(args, "crop_size", None) is not None:
+        if args.crop_size < cfg.min_face:
+            raise UsageError(None, f"--crop-size must be >= {cfg.min_face}, got {args.crop_size}")
+        cfg = dataclasses.replace(cfg, max_crop=args.crop_size, square=True)
     skipped = SkipLog()
-    faces = faces_from_images(paths, detector, skipped=skipped)
+    faces = faces_from_images(paths, detector, cfg, skipped=skipped)
     if not faces:
         raise DataError(
             args.faces[0], f"no face of at least {SynthFaceConfig.min_face} pixels found"
@@ -522,6 +547,7 @@ def run(args: argparse.Namespace) -> int:
         kinds=kinds,
         seed=args.seed,
         authentic=not args.no_authentic,
+        cfg=cfg,
     )
     print(json.dumps({"out": str(args.out), "photos": len(paths), "faces": len(faces), **counts}))
     if len(skipped):
