@@ -59,6 +59,7 @@ CancelFn = Callable[[], bool]
 __all__ = [
     "DERIVATIONS",
     "IDENTITY",
+    "ORIGINAL",
     "Derivation",
     "DerivedCopy",
     "ProbeResult",
