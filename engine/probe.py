@@ -428,6 +428,17 @@ class ProbeResult:
         }
 
 
+def _made_by(original: Analysis | None, analyzer: Analyzer, evidence: Evidence) -> bool:
+    """Whether ``original`` is what ``analyzer`` would make of ``evidence`` (same file bytes,
+    same checkpoints, the ensemble's result when it has one)."""
+    if original is None or original.evidence.sha256 != evidence.sha256:
+        return False
+    if getattr(analyzer, "ensemble", None) is not None and original.ensemble is None:
+        return False
+    got = original.results
+    return all(m.name in got and got[m.name].checkpoint_sha256 == m.sha256 for m in analyzer.models)
+
+
 def run_probe(
     analyzer: Analyzer,
     evidence: Evidence,
@@ -439,9 +450,9 @@ def run_probe(
 ) -> ProbeResult:
     """Analyse ``evidence`` and each of its derived copies with ``analyzer`` and compare.
 
-    original: the evidence's analysis when already made by this analyzer (the viewer's); it is
-        used only when it holds every model the analyzer runs, else the original is analysed
-        again.
+    original: the evidence's analysis when already made (the viewer's); it is used only when
+        it is of these pixels' file and holds a result of every checkpoint the analyzer runs
+        (same SHA-256) and the ensemble when there is one; else the original is analysed again.
     progress: gets each analysis's :class:`Progress` with the stage prefixed by the copy
         (``"jpeg-q85 · crfd-net-compact"``), so a front end can show which copy runs.
     Raises :class:`Cancelled` when ``cancel()`` turns True (between window batches, as the
@@ -457,11 +468,7 @@ def run_probe(
             return None
         return lambda p: progress(Progress(f"{prefix} · {p.stage}", p.done, p.total))
 
-    if (
-        original is None
-        or original.evidence.sha256 != evidence.sha256
-        or not set(analyzer.names) <= set(original.results)
-    ):
+    if not _made_by(original, analyzer, evidence):
         original = analyzer.analyze(evidence, progress=staged(ORIGINAL), cancel=cancel)
     copies: list[DerivedCopy] = []
     analyses: dict[str, Analysis] = {}

@@ -179,3 +179,12 @@ def test_probe_reuses_the_viewers_analysis_and_stops_on_cancel(tmp_path: Path) -
     assert not any(s.startswith("original") for s in stages)
     with pytest.raises(Cancelled):
         run_probe(analyzer, ev, [IDENTITY], original=original, cancel=lambda: True)
+    # another checkpoint of the same name: the original is analysed again, not trusted
+    other = Analyzer([str(make_tiny_checkpoint(tmp_path / "b.safetensors", seed=1))], device="cpu")
+    stages.clear()
+    again = run_probe(
+        other, ev, [IDENTITY], original=original, progress=lambda p: stages.append(p.stage)
+    )
+    assert again.original is not original
+    assert any(s.startswith("original · tiny") for s in stages)
+    assert again.rows[0].iou == 1.0
