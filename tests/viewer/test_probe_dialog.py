@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QToolBar
 
 from engine.probe import DERIVATIONS
 from forensic_viewer.gui.main_window import MainWindow
@@ -21,8 +22,11 @@ def test_the_probe_action_fills_the_table_and_the_maps(
     window: MainWindow = _window(qtbot, tmp_path, [str(tiny_checkpoint)])
     before, mtime = image_path.read_bytes(), image_path.stat().st_mtime_ns
     open_and_wait(qtbot, window, image_path)
-    dialog = window.open_probe()
-    assert dialog.isVisible() and dialog.table.rowCount() == 0
+    toolbar = window.findChild(QToolBar, "examination-toolbar")
+    assert window.probe_action in toolbar.actions()
+    window.probe_action.trigger()  # the toolbar's button and the menu item
+    dialog = window.probe_dialog
+    assert dialog is not None and dialog.isVisible() and dialog.table.rowCount() == 0
     job = dialog.run()
     assert job is not None and dialog.running and not dialog.run_button.isEnabled()
     qtbot.waitUntil(lambda: not dialog.running, timeout=60_000)
