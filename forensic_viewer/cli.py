@@ -419,6 +419,8 @@ def cmd_probe(args: argparse.Namespace) -> int:
     from engine.probe import run_probe
     from forensic_viewer.scan.probe import table_lines, write_probe
 
+    if args.analyses:
+        raise UsageError("probe compares the models' results; --analyses is not used by it")
     formats = _report_formats(args)
     analyzer = build_analyzer(args)
     bar = ProgressBar(1, sys.stderr.isatty())
@@ -434,36 +436,22 @@ def cmd_probe(args: argparse.Namespace) -> int:
     table = json.loads(path.read_text(encoding="utf-8"))
     print("\n".join(table_lines(table)))
     print(f"probe of {plain(args.image)} in {result.seconds:.1f} s; results in {plain(path)}")
-    if formats and not _write_probe_report(args, formats, analyzer, result.original, table):
+    if formats and not _write_probe_report(args, formats, result.original, table, analyzer):
         return EXIT_SCAN_FAILED
     return EXIT_OK
 
 
 def _write_probe_report(
-    args: argparse.Namespace,
-    formats: tuple[str, ...],
-    analyzer: Any,
-    original: Any,
-    table: dict[str, Any],
+    args: argparse.Namespace, formats: tuple[str, ...], original: Any, table: Any, analyzer: Any
 ) -> bool:
-    """The report of the probed image (``original``: its Analysis), with the probe's table,
-    into --out as probe-report.*."""
-    from forensic_viewer.report import (
-        CaseInfo,
-        cards_from_analyzer,
-        item_from_analysis,
-        write_report,
-    )
+    """The probed image's report (``original``: its Analysis) with the probe's table, into
+    --out as probe-report.*."""
+    from forensic_viewer.report import CaseInfo
+    from forensic_viewer.report.probe import write_probe_report
 
     case = CaseInfo(examiner=args.examiner, case_id=args.case_id, notes=args.notes)
-    item = item_from_analysis(
-        original,
-        cards=cards_from_analyzer(analyzer),
-        faces_checked=analyzer.faces is not None,
-        probe=table,
-    )
     try:
-        paths = write_report([item], args.out, formats, case=case, basename="probe-report")
+        paths = write_probe_report(original, table, args.out, formats, analyzer=analyzer, case=case)
     except (OSError, ForensicError) as e:
         _error(f"cannot write the report ({e})")
         return False

@@ -57,6 +57,7 @@ def test_probe_exit_codes(tmp_path: Path, tiny_checkpoint: Path) -> None:
     assert main(["probe", str(bad), *base]) == 1  # the file cannot be analysed
     assert not (tmp_path / "o" / PROBE_JSON).exists()
     assert main(["probe", str(bad), *base, "--report", "docx"]) == 2  # usage, before models
+    assert main(["probe", str(bad), *base, "--analyses", "ela"]) == 2
     assert main(["probe", str(bad), "--out", str(tmp_path / "o"), "--model", "nope"]) == 2
 
 
