@@ -28,7 +28,9 @@ evidence and compares each copy's result with the original's:
   **both masks empty counts as 1.0** (the copies agree that nothing is marked), one empty and
   one not as 0.0.
 
-Nothing here imports Qt; the viewer's worker, ``forensic-viewer probe`` and reports all call
+The copies run on the analyzer's own device (CUDA when present, else the CPU; see
+``engine.devices``) and path (fast or exact), so they differ from the original only in their
+pixels. Nothing here imports Qt; the viewer's worker and ``forensic-viewer probe`` both call
 :func:`run_probe`.
 """
 

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QToolBar
 from engine.probe import DERIVATIONS
 from forensic_viewer.gui.main_window import MainWindow
 from forensic_viewer.scan.probe import TABLE_COLUMNS
+from tests.viewer.conftest import write_image
 from tests.viewer.test_main_window import _window, open_and_wait
 
 pytestmark = pytest.mark.gui
@@ -67,3 +68,19 @@ def test_cancel_stops_the_probe(qtbot, tmp_path: Path, tiny_checkpoint: Path, im
     assert dialog.status.text() == "probe cancelled"
     assert dialog.table.rowCount() == 0 and dialog.result is None
     assert dialog.run_button.isEnabled()
+
+
+def test_cancel_during_the_probe_stops_it(qtbot, tmp_path: Path, tiny_checkpoint: Path) -> None:
+    """Cancel after the first copy's progress: the running analysis stops at its next window
+    batch, no result is shown, and the dialog can run again."""
+    big = write_image(tmp_path / "big.png", h=384, w=512)
+    window: MainWindow = _window(qtbot, tmp_path, [str(tiny_checkpoint)])
+    open_and_wait(qtbot, window, big)
+    dialog = window.open_probe()
+    dialog.run()
+    qtbot.waitUntil(lambda: "jpeg-q95 · tiny" in dialog.status.text(), timeout=60_000)
+    dialog.cancel()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=60_000)
+    assert dialog.status.text() == "probe cancelled"
+    assert dialog.result is None and dialog.table.rowCount() == 0
+    assert window.probe_tables == {}
