@@ -66,6 +66,7 @@ __all__ = [
     "DerivedCopy",
     "ProbeResult",
     "ProbeRow",
+    "ProbedCopy",
     "Step",
     "StepKind",
     "derive",
@@ -369,17 +370,36 @@ def compare(derivation: str, original: Analysis, copy: Analysis) -> list[ProbeRo
     return rows
 
 
+def to_u8(heatmap: NDArray[np.float32]) -> NDArray[np.uint8]:
+    """[0, 1] -> round(255 x value): the 8-bit maps a probe keeps (as scans' map PNGs)."""
+    return np.rint(np.clip(heatmap, 0.0, 1.0) * 255.0).astype(np.uint8)
+
+
+@dataclass
+class ProbedCopy:
+    """What a probe keeps of one copy once it is compared: its provenance and its maps.
+
+    maps: per model (and ensemble), the copy's heatmap at the **original's** size, 8-bit
+        (round(255 x value)); the copy's pixels, masks and full-precision maps are let go
+        (a 12 MP image's copy analysed by three models holds about 300 MB).
+    """
+
+    derivation: Derivation
+    provenance: dict[str, Any]
+    maps: dict[str, NDArray[np.uint8]]
+    seconds: float
+
+
 @dataclass
 class ProbeResult:
-    """The probe of one evidence file: the original's analysis, each copy's, and the table.
+    """The probe of one evidence file: the original's analysis, each copy, and the table.
 
-    copies: the derived copies, in the order run; analyses[name]: each copy's analysis.
+    copies: each copy's provenance and maps, in the order run.
     rows: the table, derivation by derivation, models in the original's order.
     """
 
     original: Analysis
-    copies: list[DerivedCopy]
-    analyses: dict[str, Analysis]
+    copies: list[ProbedCopy]
     rows: list[ProbeRow]
     seconds: float = 0.0
 
@@ -388,16 +408,16 @@ class ProbeResult:
         return list(_results(self.original))
 
     def heatmap(self, derivation: str, model: str) -> NDArray[np.float32] | None:
-        """``model``'s heatmap on the copy ``derivation`` (or ``"original"``), at the
-        original's size: the maps to show side by side."""
-        analysis = self.original if derivation == ORIGINAL else self.analyses.get(derivation)
-        if analysis is None:
-            return None
-        found = _results(analysis).get(model)
-        if found is None or found[1].heatmap is None:
-            return None
-        shape = (self.original.evidence.height, self.original.evidence.width)
-        return heatmap_at(found[1].heatmap, shape)
+        """``model``'s heatmap on the copy ``derivation`` (or ``"original"``, full precision)
+        at the original's size, float32 in [0, 1]: the maps to show side by side. A copy's
+        comes from its 8-bit map (:class:`ProbedCopy`)."""
+        if derivation == ORIGINAL:
+            found = _results(self.original).get(model)
+            return None if found is None else found[1].heatmap
+        for c in self.copies:
+            if c.derivation.name == derivation and model in c.maps:
+                return c.maps[model].astype(np.float32) / np.float32(255.0)
+        return None
 
     def to_dict(self) -> dict[str, Any]:
         """The table as JSON: the original's figures, each copy's provenance, the rows."""
@@ -424,7 +444,7 @@ class ProbeResult:
                 }
                 for name, (role, r) in _results(self.original).items()
             },
-            "derivations": [c.provenance() for c in self.copies],
+            "derivations": [c.provenance for c in self.copies],
             "rows": [r.to_dict() for r in self.rows],
             "seconds": self.seconds,
         }
@@ -472,15 +492,20 @@ def run_probe(
 
     if not _made_by(original, analyzer, evidence):
         original = analyzer.analyze(evidence, progress=staged(ORIGINAL), cancel=cancel)
-    copies: list[DerivedCopy] = []
-    analyses: dict[str, Analysis] = {}
+    copies: list[ProbedCopy] = []
     rows: list[ProbeRow] = []
+    shape = (evidence.height, evidence.width)
     for d in derivations:
         if cancel is not None and cancel():
             raise Cancelled("probe cancelled")
         copy = derive(evidence, d)
         analysis = analyzer.analyze(copy.evidence, progress=staged(d.name), cancel=cancel)
-        copies.append(copy)
-        analyses[d.name] = analysis
         rows += compare(d.name, original, analysis)
-    return ProbeResult(original, copies, analyses, rows, time.perf_counter() - t0)
+        maps = {
+            name: to_u8(heatmap_at(r.heatmap, shape))
+            for name, (_role, r) in _results(analysis).items()
+            if r.heatmap is not None
+        }
+        copies.append(ProbedCopy(d, copy.provenance(), maps, analysis.seconds))
+        del copy, analysis  # the copy's pixels and full maps go before the next one is made
+    return ProbeResult(original, copies, rows, time.perf_counter() - t0)

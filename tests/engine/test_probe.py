@@ -156,6 +156,10 @@ def test_identity_copy_reproduces_the_original(tmp_path: Path) -> None:
     assert same.verdict == same.original_verdict and not same.verdict_changed
     assert rows["resize-50"].iou is not None and 0.0 <= rows["resize-50"].iou <= 1.0
     assert result.heatmap("resize-50", "tiny").shape == (64, 96)  # type: ignore[union-attr]
+    kept = result.copies[0].maps["tiny"]  # 8-bit, on the original's grid
+    assert kept.dtype == np.uint8 and kept.shape == (64, 96)
+    heat = result.original.results["tiny"].heatmap
+    assert np.array_equal(kept, np.rint(heat * 255).astype(np.uint8))  # type: ignore[operator]
     assert any(s.startswith("original · tiny") for s in seen)
     assert any(s.startswith("resize-50 · tiny") for s in seen)
     table = result.to_dict()
