@@ -95,6 +95,7 @@ class ProbeDialog(QDialog):
         self.table.setHorizontalHeaderLabels(list(TABLE_COLUMNS))
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
         self.notes = QLabel("", textFormat=Qt.TextFormat.PlainText, wordWrap=True)
         self.model_choice = QComboBox()
         self.model_choice.currentTextChanged.connect(self._show_maps)
