@@ -7,6 +7,7 @@
         analyze and scan take [--exact]: the paper's sliding-window path (the slow reference)
         analyze and scan also take [--report html,pdf] [--examiner NAME] [--case-id ID]
         [--notes TEXT]: reports (with a JSON sidecar) of the files analysed, written to --out
+    forensic-viewer probe IMAGE --out DIR [--model M ...] [--report html,pdf]   robustness probe
     forensic-viewer models [NAME]
 
 Exit codes: 0 when every file was analysed, 1 when some failed (they are listed at the end;
@@ -34,7 +35,7 @@ from engine.types import Progress
 from forensic_viewer.scan.lock import OutputLock, ScanFailed
 from forensic_viewer.wording import plain
 
-COMMANDS = ("analyze", "scan", "models", "selftest")
+COMMANDS = ("analyze", "scan", "probe", "models", "selftest")
 
 EXIT_OK = 0  # every file analysed
 EXIT_FILES_FAILED = 1  # some files could not be analysed; the others were
@@ -115,6 +116,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_model_args(s)
     _add_report_args(s)
+    r = sub.add_parser(
+        "probe",
+        help="robustness probe: analyse derived copies of IMAGE (JPEG re-saves, 50 %%, blur, "
+        "social-media chain) and compare them with it; writes probe.json and maps (docs/PROBE.md)",
+    )
+    r.add_argument("image", type=Path)
+    r.add_argument("--out", type=Path, required=True, help="output folder")
+    _add_model_args(r)
+    _add_report_args(r)
     t = sub.add_parser(
         "selftest",
         help="check the installation: versions, bundled model files against their cards, and "
@@ -402,6 +412,54 @@ def cmd_scan(args: argparse.Namespace) -> int:
     return _run_files(args, listing, source=str(folder.resolve()))
 
 
+def cmd_probe(args: argparse.Namespace) -> int:
+    """The robustness probe of one image (:mod:`engine.probe`), written by
+    :func:`forensic_viewer.scan.probe.write_probe`; exit codes as ``analyze``."""
+    from engine.io import load_evidence
+    from engine.probe import run_probe
+    from forensic_viewer.scan.probe import table_lines, write_probe
+
+    if args.analyses:
+        raise UsageError("probe compares the models' results; --analyses is not used by it")
+    formats = _report_formats(args)
+    analyzer = build_analyzer(args)
+    bar = ProgressBar(1, sys.stderr.isatty())
+    try:
+        evidence = load_evidence(args.image)
+        result = run_probe(analyzer, evidence, progress=bar.windows)
+    except ForensicError as e:
+        bar.close()
+        _error(e)
+        return EXIT_FILES_FAILED
+    bar.close()
+    path = write_probe(result, args.out)
+    table = json.loads(path.read_text(encoding="utf-8"))
+    print("\n".join(table_lines(table)))
+    print(f"probe of {plain(args.image)} in {result.seconds:.1f} s; results in {plain(path)}")
+    if formats and not _write_probe_report(args, formats, result.original, table, analyzer):
+        return EXIT_SCAN_FAILED
+    return EXIT_OK
+
+
+def _write_probe_report(
+    args: argparse.Namespace, formats: tuple[str, ...], original: Any, table: Any, analyzer: Any
+) -> bool:
+    """The probed image's report (``original``: its Analysis) with the probe's table, into
+    --out as probe-report.*."""
+    from forensic_viewer.report import CaseInfo
+    from forensic_viewer.report.probe import write_probe_report
+
+    case = CaseInfo(examiner=args.examiner, case_id=args.case_id, notes=args.notes)
+    try:
+        paths = write_probe_report(original, table, args.out, formats, analyzer=analyzer, case=case)
+    except (OSError, ForensicError) as e:
+        _error(f"cannot write the report ({e})")
+        return False
+    for fmt, p in paths.items():
+        print(f"report ({fmt}): {plain(p)}")
+    return True
+
+
 def cmd_models(args: argparse.Namespace) -> int:
     from engine.models import get_spec, list_models
 
@@ -454,7 +512,7 @@ def cmd_selftest(args: argparse.Namespace) -> int:
 def gui_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="forensic-viewer",
-        description="Open the viewer (or run: forensic-viewer {analyze,scan,models,selftest} "
+        description="Open the viewer (or run: forensic-viewer {analyze,scan,probe,models,selftest} "
         "--help).",
     )
     p.add_argument("--version", action="store_true", help="print the versions and exit")
@@ -472,6 +530,7 @@ def main(argv: list[str] | None = None) -> int:
             commands = {
                 "analyze": cmd_analyze,
                 "scan": cmd_scan,
+                "probe": cmd_probe,
                 "models": cmd_models,
                 "selftest": cmd_selftest,
             }

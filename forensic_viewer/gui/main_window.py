@@ -60,6 +60,7 @@ from forensic_viewer.gui.panels import (
     plain,
     verdict_badge,
 )
+from forensic_viewer.gui.probe_dialog import ProbeDialog
 from forensic_viewer.gui.report_dialog import ReportDialog, image_report_job
 from forensic_viewer.gui.training_dialog import TrainingDialog
 from forensic_viewer.gui.workers import AnalysisWorker, LayerRenderer
@@ -135,6 +136,8 @@ class MainWindow(QMainWindow):
         self.training: TrainingDialog | None = None  # made when first opened, kept while running
         self.batch: BatchDialog | None = None  # made when first opened, kept while scanning
         self.report_dialog: ReportDialog | None = None
+        self.probe_dialog: ProbeDialog | None = None  # made when first opened
+        self.probe_tables: dict[str, dict] = {}  # evidence SHA-256 -> its probe's table
         self.model_paths: list[str] = []  # checkpoint files in use (for scans and reports)
         self.device = device  # the device asked for with them
 
@@ -252,6 +255,12 @@ class MainWindow(QMainWindow):
         )
         analysis_menu.addAction(classic)
         analysis_menu.addAction(self.cancel_action)
+        self.probe_action = self._action("Robustness &probe…", self.open_probe, "Ctrl+Shift+P")
+        self.probe_action.setToolTip("re-analyse copies of this image (JPEG, resize, blur, shared)")
+        analysis_menu.addAction(self.probe_action)
+        toolbar = self.addToolBar("Examination")
+        toolbar.setObjectName("examination-toolbar")
+        toolbar.addAction(self.probe_action)
         exact = self._action("&Exact sliding-window path (slow reference)", self._on_exact)
         exact.setCheckable(True)
         exact.setToolTip("the paper's sliding-window fusion on PyTorch: the reference, much slower")
@@ -426,6 +435,7 @@ class MainWindow(QMainWindow):
             analyzer=analyzer,
             model_paths=self.model_paths,
             faces_checked=faces is not None,
+            probe=self.probe_tables.get(analysis.evidence.sha256),
         )
         old = self.report_dialog
         if old is not None and not old.running:  # a new one for this image, same case fields
@@ -438,6 +448,21 @@ class MainWindow(QMainWindow):
         self.report_dialog.show()
         self.report_dialog.raise_()
         return self.report_dialog
+
+    def open_probe(self) -> ProbeDialog:
+        """Analysis ▸ Robustness probe…: the dialog, aimed at the current image; its table
+        joins that image's report (docs/PROBE.md)."""
+        if self.probe_dialog is None:
+            self.probe_dialog = ProbeDialog(self.worker, self)
+            self.probe_dialog.on_result = lambda r: self.probe_tables.update(
+                {r.original.evidence.sha256: r.to_dict()}
+            )
+        entry = self.entries.get(self.current) if self.current else None
+        if entry is not None:
+            self.probe_dialog.set_target(entry.evidence, entry.analysis)
+        self.probe_dialog.show()
+        self.probe_dialog.raise_()
+        return self.probe_dialog
 
     def _on_model_installed(self, path: str) -> None:
         self.model_panel.refresh()
@@ -620,6 +645,8 @@ class MainWindow(QMainWindow):
         self._show_layers(None if evidence is None else build_layers(evidence, analysis, classic))
         self.metadata_panel.set_evidence(evidence)
         self.analysis_panel.set_target(path, evidence, classic)
+        if self.probe_dialog is not None:
+            self.probe_dialog.set_target(evidence, analysis)
         self.setWindowTitle(f"Forensic viewer — {Path(path).name}")
         self.export_action.setEnabled(analysis is not None)
         if analysis is not None:
@@ -715,7 +742,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # Qt override
         if self.training is not None:
             self.training.shutdown()
-        for dialog in (self.batch, self.report_dialog):
+        for dialog in (self.batch, self.report_dialog, self.probe_dialog):
             if dialog is not None:
                 dialog.shutdown()
         self.worker.stop()

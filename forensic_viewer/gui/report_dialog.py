@@ -88,6 +88,7 @@ def image_report_job(
     analyzer: Any = None,
     model_paths: Sequence[str] = (),
     faces_checked: bool | None = None,
+    probe: dict[str, Any] | None = None,
 ) -> ReportJob:
     """The report of one analysed image from the viewer.
 
@@ -95,6 +96,7 @@ def image_report_job(
         become the model cards (only for models whose SHA-256 matches the result's).
     model_paths: checkpoint files in use in the viewer; any of them with no result on this image
         is reported as not run, with the reason.
+    probe: the robustness probe's table of this image, when one was run (a report section).
     """
     from forensic_viewer.scan.replay import ScanAnalysis
 
@@ -122,6 +124,7 @@ def image_report_job(
                 cards=cards,
                 faces_checked=faces_checked,
                 not_run=not_run_models(analysis, model_paths),
+                probe=probe,
             )
         ]
 

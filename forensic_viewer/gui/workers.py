@@ -15,6 +15,11 @@ jobs, so they never compete with a network for the CPU. They report through :att
 ``classic-done(job, {name: AnalysisResult})``, ``classic-failed(job, message)`` or
 ``classic-cancelled(job)``.
 
+The robustness probe (``engine.probe``) of an evidence file already decoded runs the same way
+(:meth:`AnalysisWorker.submit_probe`) and posts ``probe-progress(job, stage, done, total)``,
+then exactly one of ``probe-done(job, ProbeResult)``, ``probe-failed(job, message)`` or
+``probe-cancelled(job)``.
+
 Cancelling: :meth:`AnalysisWorker.cancel` marks every job submitted so far as cancelled; the
 running one stops at its next window batch or analysis step (the engine checks between them),
 the queued ones are dropped. ``requestInterruption()`` (from :meth:`AnalysisWorker.stop`) ends the thread
@@ -68,6 +73,13 @@ class _Classic:
     job: int
     evidence: Evidence
     names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Probe:
+    job: int
+    evidence: Evidence
+    original: Analysis | None
 
 
 @dataclass(frozen=True)
@@ -154,6 +166,17 @@ class AnalysisWorker(QThread):
         self._queue.put(_Classic(job, evidence, tuple(names)))
         return job
 
+    def submit_probe(self, evidence: Evidence, original: Analysis | None = None) -> int:
+        """Queue the robustness probe of ``evidence`` (``original``: its analysis by the models
+        in use, reused when it holds them all); returns the job id of the ``probe-*``
+        messages posted to :attr:`mail`."""
+        with self._lock:
+            job = self._next_job
+            self._next_job += 1
+        self.mail.start()
+        self._queue.put(_Probe(job, evidence, original))
+        return job
+
     def cancel(self) -> None:
         """Cancel the running job (at its next window batch) and every queued one."""
         with self._lock:
@@ -184,6 +207,8 @@ class AnalysisWorker(QThread):
                     self._analyze(item)
                 elif isinstance(item, _Classic):
                     self._classic(item)
+                elif isinstance(item, _Probe):
+                    self._probe(item)
             except Exception:  # a bug must not kill the worker; the hook logs it
                 sys.excepthook(*sys.exc_info())  # type: ignore[arg-type]
                 err = sys.exc_info()[1]
@@ -194,6 +219,12 @@ class AnalysisWorker(QThread):
                 elif isinstance(item, _Classic):
                     self.mail.post(
                         "classic-failed",
+                        item.job,
+                        f"{item.evidence.path}: unexpected error ({type(err).__name__}: {err})",
+                    )
+                elif isinstance(item, _Probe):
+                    self.mail.post(
+                        "probe-failed",
                         item.job,
                         f"{item.evidence.path}: unexpected error ({type(err).__name__}: {err})",
                     )
@@ -298,6 +329,45 @@ class AnalysisWorker(QThread):
             self.mail.post("classic-failed", job, f"{item.evidence.path}: out of memory")
             return
         self.mail.post("classic-done", job, results)
+
+    def _probe(self, item: _Probe) -> None:
+        from engine.probe import run_probe
+        from engine.tiling import Cancelled
+
+        job = item.job
+        if self._is_cancelled(job):
+            self.mail.post("probe-cancelled", job)
+            return
+        if self._analyzer is None:
+            self.mail.post("probe-failed", job, f"{item.evidence.path}: no model is loaded")
+            return
+        last = [0.0]
+
+        def on_progress(p: Progress) -> None:
+            now = time.perf_counter()
+            if p.done < p.total and now - last[0] < PROGRESS_INTERVAL:
+                return
+            last[0] = now
+            self.mail.post("probe-progress", job, p.stage, p.done, p.total)
+
+        try:
+            result = run_probe(
+                self._analyzer,
+                item.evidence,
+                original=item.original,
+                progress=on_progress,
+                cancel=lambda: self._is_cancelled(job),
+            )
+        except Cancelled:
+            self.mail.post("probe-cancelled", job)
+            return
+        except ForensicError as e:
+            self.mail.post("probe-failed", job, str(e))
+            return
+        except MemoryError:
+            self.mail.post("probe-failed", job, f"{item.evidence.path}: out of memory")
+            return
+        self.mail.post("probe-done", job, result)
 
 
 class _RenderThread(QThread):

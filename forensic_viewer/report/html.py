@@ -22,6 +22,7 @@ from engine.files import AtomicFile
 from forensic_viewer.report import text as T
 from forensic_viewer.report.build import Figure, ItemFigures, Overview
 from forensic_viewer.report.model import ReportItem
+from forensic_viewer.scan import probe as P
 from forensic_viewer.wording import marked
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; form-action 'none'"
@@ -208,6 +209,8 @@ class HtmlWriter:
             self._w(f"{_kv(T.entry_rows(e))}</div>")
         if item.analyses:
             self._analyses(n, item, figs)
+        if item.probe is not None:
+            self._probe(item.probe)
         self._w(f"<h3>Faces</h3><p>{esc(T.faces_text(item))}</p>")
         faces = T.face_rows(item)
         if faces:
@@ -243,6 +246,15 @@ class HtmlWriter:
                 )
                 self._w(f"<table><tr>{head}</tr>{body}</table>")
             self._w("</div>")
+
+    def _probe(self, table: dict) -> None:
+        """The robustness probe's table (docs/PROBE.md) and how to read it."""
+        head = "".join(f"<th>{esc(h)}</th>" for h in P.TABLE_COLUMNS)
+        body = "".join(
+            "<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>" for r in P.table_rows(table)
+        )
+        notes = "".join(f"<li>{esc(n)}</li>" for n in P.table_notes(table))
+        self._w(f"<h3>Robustness probe</h3><table><tr>{head}</tr>{body}</table><ul>{notes}</ul>")
 
     def finish(self) -> Path:
         self._w("</section>\n<footer><p>End of report.</p></footer>\n</body>\n</html>\n")

@@ -336,6 +336,8 @@ class ReportItem:
         hand without one gets a record made from its own fields.
     pixels: the analysed pixels when in memory (viewer); a scan decodes the file at export.
     integrity: set by :func:`verify_integrity` when the report is written.
+    probe: the robustness probe's table when one was run for this file (``probe.json``'s
+        content, :func:`forensic_viewer.scan.probe.write_probe`), else None.
     """
 
     key: str
@@ -355,6 +357,7 @@ class ReportItem:
     notes: list[str] = field(default_factory=list)
     record: ScanRecord | None = field(default=None, repr=False)
     analyses: list[AnalysisEntry] = field(default_factory=list)
+    probe: dict[str, Any] | None = None
 
     def entries(self) -> list[ModelEntry]:
         return [*self.models, *([self.ensemble] if self.ensemble is not None else [])]
@@ -438,6 +441,7 @@ class ReportItem:
             "seconds": self.seconds,
             "notes": self.notes,
             "analyses": {a.name: a.to_dict() for a in self.analyses},
+            **({"probe": self.probe} if self.probe is not None else {}),
         }
 
 
@@ -460,6 +464,7 @@ def item_from_analysis(
     cards: Mapping[str, ModelCard] | None = None,
     faces_checked: bool | None = None,
     not_run: Mapping[str, str] | None = None,
+    probe: dict[str, Any] | None = None,
 ) -> ReportItem:
     """The report item of an analysis done in this process (the viewer's single image).
 
@@ -468,6 +473,7 @@ def item_from_analysis(
     faces_checked: whether face detection was part of the analysis.
     not_run: models (by name) that were asked for but did not run, with the reason: they are
         listed as not run instead of being left out.
+    probe: the robustness probe's table of this file (``probe.json``'s content), if one ran.
     """
     ev = analysis.evidence
     key = key or Path(ev.path).name
@@ -498,6 +504,7 @@ def item_from_analysis(
         seconds=analysis.seconds,
         pixels=ev.pixels,
         analyses=analyses,
+        probe=probe,
     )
 
 

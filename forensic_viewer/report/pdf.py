@@ -44,6 +44,7 @@ from engine.files import AtomicFile, temp_path
 from forensic_viewer.report import text as T
 from forensic_viewer.report.build import Figure, ItemFigures, Overview
 from forensic_viewer.report.model import ReportItem
+from forensic_viewer.scan import probe as P
 from forensic_viewer.wording import hidden
 
 FONT_CANDIDATES = (
@@ -367,6 +368,8 @@ class PdfWriter:
             add(KeepTogether([self.p(label, s.h3), self._side_by_side(fig, table, half)]))
         if item.analyses:
             self._analyses(item, figs)
+        if item.probe is not None:
+            self._probe(item.probe)
         add(self.p("Faces", s.h3))
         add(self.p(T.faces_text(item), s.body))
         faces = T.face_rows(item)
@@ -423,6 +426,18 @@ class PdfWriter:
                 ]
                 t.setStyle(TableStyle(style))
                 add(t)
+
+    def _probe(self, table: dict[str, Any]) -> None:
+        """The robustness probe's table (docs/PROBE.md) and how to read it."""
+        s, add = self.s, self.story.append
+        data = [[self.p(h, s.label) for h in P.TABLE_COLUMNS]]
+        data += [[self.p(c, s.small) for c in r] for r in P.table_rows(table)]
+        t = Table(data, hAlign="LEFT", repeatRows=1)
+        t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb"))]))
+        add(self.p("Robustness probe", s.h3))
+        add(t)
+        for note in P.table_notes(table):
+            add(self.p(note, s.small))
 
     def _on_page(self, canvas: Any, doc: Any) -> None:
         assert self.ov is not None

@@ -1,0 +1,107 @@
+"""The files of ``forensic-viewer probe IMAGE --out DIR`` (no Qt), and the table as text.
+
+The robustness probe itself is :func:`engine.probe.run_probe`; this module writes what it found
+into the output folder, next to a scan's files but of its own kind:
+
+- ``probe.json``: :meth:`engine.probe.ProbeResult.to_dict` (the evidence's SHA-256, each
+  copy's provenance, one row per copy and model with verdict, score, probability and mask IoU)
+  plus ``maps``: for the original and every copy, the PNG of each model's heatmap;
+- ``probe-maps/<copy>.<model>.png``: each heatmap as 8-bit grayscale (value = round(255 x
+  probability), :func:`~forensic_viewer.scan.maps.save_heatmap_png`) at the **original's**
+  size (a 50 % copy's map is resized bilinearly, as its IoU was computed), so the maps of one
+  model lie on one grid; ``<copy>`` is ``original`` for the evidence itself.
+
+Written files are replaced atomically; nothing is written next to the evidence.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from engine.files import atomic_write
+from engine.probe import ORIGINAL, ProbeResult, ProbeRow
+from forensic_viewer.scan.maps import save_heatmap_png
+from forensic_viewer.wording import plain
+
+PROBE_JSON = "probe.json"
+PROBE_MAPS = "probe-maps"
+TABLE_COLUMNS = ("copy", "model", "verdict", "score", "probability", "IoU with original")
+
+
+def probe_map_name(derivation: str, model: str) -> str:
+    """Where ``model``'s map on the copy ``derivation`` goes, relative to the output folder."""
+    return f"{PROBE_MAPS}/{derivation}.{model}.png"
+
+
+def write_probe(result: ProbeResult, out: Path) -> Path:
+    """Write ``probe.json`` and every heatmap PNG of ``result`` into ``out``; the JSON's path.
+
+    Raises OSError when the folder cannot be made or written."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / PROBE_MAPS).mkdir(exist_ok=True)
+    maps: dict[str, dict[str, str]] = {}
+    for derivation in [ORIGINAL, *(c.derivation.name for c in result.copies)]:
+        for model in result.models:
+            heat = result.heatmap(derivation, model)
+            if heat is None:
+                continue
+            name = probe_map_name(derivation, model)
+            save_heatmap_png(heat, out / name)
+            maps.setdefault(derivation, {})[model] = name
+    table: dict[str, Any] = result.to_dict()
+    table["maps"] = maps
+    table["maps_size"] = "the original's (copies' maps resized bilinearly, as compared)"
+    return atomic_write(out / PROBE_JSON, json.dumps(table, indent=2, ensure_ascii=False) + "\n")
+
+
+def figure(v: float | None, digits: int = 3) -> str:
+    return "—" if v is None else f"{v:.{digits}f}"
+
+
+def row_cells(row: ProbeRow | dict[str, Any]) -> list[str]:
+    """One table row as the CLI, the viewer and reports show it (:data:`TABLE_COLUMNS`)."""
+    d = row.to_dict() if isinstance(row, ProbeRow) else row
+    verdict = str(d["verdict"])
+    if d.get("verdict_changed"):
+        verdict += f" (was {d['original_verdict']})"
+    name = str(d["model"]) + (" (ensemble)" if d.get("role") == "ensemble" else "")
+    return [
+        plain(d["derivation"]),
+        plain(name),
+        verdict,
+        figure(d.get("score")),
+        figure(d.get("probability"), 2),
+        figure(d.get("iou")),
+    ]
+
+
+def table_rows(table: dict[str, Any]) -> list[list[str]]:
+    """``probe.json``'s table as rows of :data:`TABLE_COLUMNS`: the original's figures first
+    (IoU 1 by definition), then each copy's."""
+    rows = []
+    for name, o in table["original"].items():
+        role = " (ensemble)" if o.get("role") == "ensemble" else ""
+        rows.append(
+            [ORIGINAL, plain(name) + role, o["verdict"], figure(o["score"]),
+             figure(o.get("probability"), 2), "1.000"]
+        )  # fmt: skip
+    return rows + [row_cells(r) for r in table["rows"]]
+
+
+def table_notes(table: dict[str, Any]) -> list[str]:
+    """What the table's reader needs besides the rows: the IoU convention, each copy's steps
+    and what a step did not do (a no-op resize)."""
+    notes = [f"IoU: {table['iou_convention']}."]
+    for d in table["derivations"]:
+        extra = "".join(f"; {plain(n)}" for n in d.get("notes", []))
+        notes.append(f"{d['name']}: {plain(d['label'])} ({d['width']}×{d['height']}){extra}")
+    return notes
+
+
+def table_lines(table: dict[str, Any]) -> list[str]:
+    """``probe.json``'s table as tab-separated lines, then its notes."""
+    lines = ["\t".join(TABLE_COLUMNS)]
+    lines += ["\t".join(r) for r in table_rows(table)]
+    return lines + table_notes(table)

@@ -1,0 +1,77 @@
+"""``forensic-viewer probe``: probe.json with one row per derivation, the maps, the evidence
+untouched, exit codes as ``analyze``, and the report's probe section.
+
+The checkpoint has random weights: these tests check the plumbing, never a finding.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+from PIL import Image
+from pypdf import PdfReader
+
+from engine.probe import DERIVATIONS
+from forensic_viewer.cli import main
+from forensic_viewer.scan.probe import PROBE_JSON, table_lines
+from tests.conftest import write_rgb
+
+
+def test_probe_writes_the_table_and_maps_and_leaves_the_evidence_alone(
+    tmp_path: Path, tiny_checkpoint: Path, capsys
+) -> None:
+    img = write_rgb(tmp_path / "evidence.png", h=64, w=96)
+    before, mtime = img.read_bytes(), img.stat().st_mtime_ns
+    out = tmp_path / "out"
+    args = ["probe", str(img), "--out", str(out), "--model", str(tiny_checkpoint)]
+    assert main([*args, "--device", "cpu", "--no-faces"]) == 0
+    assert img.read_bytes() == before and img.stat().st_mtime_ns == mtime
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["evidence.png", "out", "tiny.safetensors"]
+
+    table = json.loads((out / PROBE_JSON).read_text(encoding="utf-8"))
+    names = [d.name for d in DERIVATIONS]
+    assert [r["derivation"] for r in table["rows"]] == names  # one model: one row each
+    assert [d["name"] for d in table["derivations"]] == names
+    assert table["evidence"]["sha256"] == hashlib.sha256(before).hexdigest()
+    for row in table["rows"]:
+        assert row["model"] == "tiny" and row["verdict"] in ("authentic", "manipulated")
+        assert 0.0 <= row["iou"] <= 1.0 and 0.0 <= row["score"] <= 1.0
+    social = next(d for d in table["derivations"] if d["name"] == "social")
+    assert any("no resize" in n for n in social["notes"])  # 96 px long side < 2048
+    half = next(d for d in table["derivations"] if d["name"] == "resize-50")
+    assert (half["width"], half["height"]) == (48, 32)
+    assert set(table["maps"]) == {"original", *names}
+    for per_model in table["maps"].values():
+        with Image.open(out / per_model["tiny"]) as im:
+            assert im.size == (96, 64) and im.mode == "L"  # on the original's grid
+    printed = capsys.readouterr().out
+    assert printed.count("\ttiny\t") == 1 + len(names)  # the original's row, then each copy's
+
+
+def test_probe_exit_codes(tmp_path: Path, tiny_checkpoint: Path) -> None:
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n not really")
+    base = ["--out", str(tmp_path / "o"), "--model", str(tiny_checkpoint), "--device", "cpu"]
+    assert main(["probe", str(bad), *base]) == 1  # the file cannot be analysed
+    assert not (tmp_path / "o" / PROBE_JSON).exists()
+    assert main(["probe", str(bad), *base, "--report", "docx"]) == 2  # usage, before models
+    assert main(["probe", str(bad), *base, "--analyses", "ela"]) == 2
+    assert main(["probe", str(bad), "--out", str(tmp_path / "o"), "--model", "nope"]) == 2
+
+
+def test_report_of_a_probe_has_its_table(tmp_path: Path, tiny_checkpoint: Path) -> None:
+    img = write_rgb(tmp_path / "evidence.png", h=48, w=64)
+    out = tmp_path / "out"
+    args = ["probe", str(img), "--out", str(out), "--model", str(tiny_checkpoint)]
+    assert main([*args, "--device", "cpu", "--no-faces", "--report", "html,pdf"]) == 0
+    sidecar = json.loads((out / "probe-report.json").read_text(encoding="utf-8"))
+    table = sidecar["items"][0]["probe"]
+    assert [r["derivation"] for r in table["rows"]] == [d.name for d in DERIVATIONS]
+    html = (out / "probe-report.html").read_text(encoding="utf-8")
+    assert "Robustness probe" in html and "jpeg-q85" in html and "IoU with original" in html
+    text = "".join(p.extract_text() for p in PdfReader(out / "probe-report.pdf").pages)
+    assert "Robustness probe" in text and "resize-50" in text
+    lines = table_lines(table)
+    assert any(line.startswith("IoU: ") and "1.0" in line for line in lines)

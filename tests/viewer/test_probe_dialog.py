@@ -1,0 +1,86 @@
+"""Analysis ▸ Robustness probe… end to end (offscreen): the worker runs the probe, the table
+and the maps fill, Cancel stops it, and the image's report carries the table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QToolBar
+
+from engine.probe import DERIVATIONS
+from forensic_viewer.gui.main_window import MainWindow
+from forensic_viewer.scan.probe import TABLE_COLUMNS
+from tests.viewer.conftest import write_image
+from tests.viewer.test_main_window import _window, open_and_wait
+
+pytestmark = pytest.mark.gui
+
+
+def test_the_probe_action_fills_the_table_and_the_maps(
+    qtbot, tmp_path: Path, tiny_checkpoint: Path, image_path: Path
+) -> None:
+    window: MainWindow = _window(qtbot, tmp_path, [str(tiny_checkpoint)])
+    before, mtime = image_path.read_bytes(), image_path.stat().st_mtime_ns
+    open_and_wait(qtbot, window, image_path)
+    toolbar = window.findChild(QToolBar, "examination-toolbar")
+    assert window.probe_action in toolbar.actions()
+    window.probe_action.trigger()  # the toolbar's button and the menu item
+    dialog = window.probe_dialog
+    assert dialog is not None and dialog.isVisible() and dialog.table.rowCount() == 0
+    job = dialog.run()
+    assert job is not None and dialog.running and not dialog.run_button.isEnabled()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=60_000)
+    assert dialog.status.text().startswith("probe done"), dialog.status.text()
+
+    # the original's row (the window's own analysis, reused), then one per copy
+    table = dialog.table
+    assert table.rowCount() == 1 + len(DERIVATIONS)
+    cells = [[table.item(i, j).text() for j in range(table.columnCount())] for i in range(2)]
+    assert [table.horizontalHeaderItem(j).text() for j in range(6)] == list(TABLE_COLUMNS)
+    analysis = window.current_analysis()
+    assert dialog.result is not None and dialog.result.original is analysis
+    assert cells[0][:3] == ["original", "tiny", analysis.results["tiny"].verdict]
+    assert cells[1][0] == "jpeg-q95" and cells[1][1] == "tiny"
+    assert 0.0 <= float(cells[1][5]) <= 1.0
+    assert "no resize" in dialog.notes.text()  # 128 px long side: the social chain's note
+    assert dialog.model_choice.currentText() == "tiny"
+    assert dialog.grid.count() == 1 + len(DERIVATIONS)  # the original's map and each copy's
+    assert image_path.read_bytes() == before and image_path.stat().st_mtime_ns == mtime
+
+    sha = analysis.evidence.sha256
+    assert [r["derivation"] for r in window.probe_tables[sha]["rows"]] == [
+        d.name for d in DERIVATIONS
+    ]
+    report = window.export_report()
+    assert report is not None
+    items = report.job.source()  # type: ignore[attr-defined]
+    assert items[0].probe is window.probe_tables[sha]
+
+
+def test_cancel_stops_the_probe(qtbot, tmp_path: Path, tiny_checkpoint: Path, image_path: Path):
+    window: MainWindow = _window(qtbot, tmp_path, [str(tiny_checkpoint)])
+    open_and_wait(qtbot, window, image_path)
+    dialog = window.open_probe()
+    dialog.run()
+    dialog.cancel()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=60_000)
+    assert dialog.status.text() == "probe cancelled"
+    assert dialog.table.rowCount() == 0 and dialog.result is None
+    assert dialog.run_button.isEnabled()
+
+
+def test_cancel_during_the_probe_stops_it(qtbot, tmp_path: Path, tiny_checkpoint: Path) -> None:
+    """Cancel after the first copy's progress: the running analysis stops at its next window
+    batch, no result is shown, and the dialog can run again."""
+    big = write_image(tmp_path / "big.png", h=384, w=512)
+    window: MainWindow = _window(qtbot, tmp_path, [str(tiny_checkpoint)])
+    open_and_wait(qtbot, window, big)
+    dialog = window.open_probe()
+    dialog.run()
+    qtbot.waitUntil(lambda: "jpeg-q95 · tiny" in dialog.status.text(), timeout=60_000)
+    dialog.cancel()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=60_000)
+    assert dialog.status.text() == "probe cancelled"
+    assert dialog.result is None and dialog.table.rowCount() == 0
+    assert window.probe_tables == {}
