@@ -1,0 +1,87 @@
+"""forensic-train face-model: rule chosen on validation face crops, figures on test, written
+as a face model (scope "faces")."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine.checkpoints import load_checkpoint
+from tests.conftest import make_tiny_checkpoint
+from trainer.cli import main
+from trainer.face_model import PIXEL_GRID, choose, crop_group, crop_kind, report
+
+
+def _row(label: int, logit: float, f1: float = 0.0, kind: str = "selfblend", group: str = "fr"):
+    return {
+        "file": "x.png",
+        "label": label,
+        "kind": kind if label else "authentic",
+        "group": group,
+        "logit": logit,
+        "fractions": [0.1] * len(PIXEL_GRID),
+        **({"f1": [f1 if t == 0.35 else 0.0 for t in PIXEL_GRID]} if label else {}),
+    }
+
+
+def test_names_tell_kind_and_source() -> None:
+    assert crop_kind("ff_00012_swap_val_fr_frontal-test-3_f0.png") == "swap"
+    assert crop_kind("au_val_cam_Canon-EOS_f1.png") == "authentic"
+    assert crop_group("au_val_cam_Canon-EOS_f1.png") == "cam"
+    assert crop_group("ff_00001_eyes_test_casia_Au_ani_0001_f0.png") == "casia"
+
+
+def test_theta_keeps_validation_false_alarms_under_the_target() -> None:
+    authentic = [_row(0, x) for x in np.linspace(-4, 1, 40)]
+    forged = [_row(1, x, f1=0.6) for x in np.linspace(-1, 5, 40)]
+    k, theta, cal = choose(authentic + forged, "logit", 0.05)
+    assert PIXEL_GRID[k] == 0.35  # the threshold with the best mean F1
+    flagged = sum(1 / (1 + np.exp(-r["logit"])) > theta for r in authentic)
+    assert flagged <= 2  # 5 % of 40
+    assert cal["a"] > 0  # higher logits, more likely forged
+    figures = report(authentic + forged, "logit", k, theta, cal)
+    assert figures["authentic_flagged"] == [flagged, 40]
+    assert 0.9 < figures["auc"] <= 1.0
+    assert figures["pixel_f1"] == pytest.approx(0.6)
+
+
+def test_validation_without_authentic_faces_is_refused() -> None:
+    with pytest.raises(Exception, match="forged and authentic"):
+        choose([_row(1, 1.0, 0.5)], "logit", 0.05)
+
+
+def _crops(folder: Path, seed: int) -> Path:
+    rng = np.random.default_rng(seed)
+    for sub in ("Tp", "Gt", "Au"):
+        (folder / sub).mkdir(parents=True)
+    for i in range(3):
+        px = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
+        Image.fromarray(px).save(folder / "Tp" / f"ff_{i:05d}_swap_val_fr_p{i}_f0.png")
+        gt = np.zeros((64, 64), np.uint8)
+        gt[16:48, 16:48] = 255
+        Image.fromarray(gt).save(folder / "Gt" / f"ff_{i:05d}_swap_val_fr_p{i}_f0.png")
+        Image.fromarray(px[::-1].copy()).save(folder / "Au" / f"au_val_fr_p{i}_f0.png")
+    return folder
+
+
+def test_the_command_writes_a_face_model(tmp_path: Path) -> None:
+    ckpt = make_tiny_checkpoint(tmp_path / "tiny.safetensors")
+    out = tmp_path / "models" / "tiny-faces.safetensors"
+    code = main(
+        [
+            "face-model", "--model", str(ckpt), "--val", str(_crops(tmp_path / "val", 0)),
+            "--test", str(_crops(tmp_path / "test", 1)), "--out", str(out),
+            "--json", str(tmp_path / "fm.json"), "--device", "cpu",
+        ]
+    )  # fmt: skip
+    assert code == 0
+    meta = load_checkpoint(out).meta
+    assert meta.scope == "faces" and meta.name == "tiny-faces"
+    assert meta.metrics["face_test"]["faces"] == 6
+    assert meta.decision.provenance.startswith("θ = ")
+    assert meta.decision.calibration["reliability"]["split"].startswith("test part")
+    # the source checkpoint is untouched: still a whole-image model
+    assert load_checkpoint(ckpt).meta.scope == "image"

@@ -1,0 +1,322 @@
+"""The face model (issue 20, item 4): its face rule chosen on face crops, reported on a test part.
+
+``forensic-train face-model --model CKPT --val DIR --test DIR --out OUT.safetensors
+--json REPORT [--photos DIR ...] [--false-alarms 0.03] [--name NAME]``
+
+A network fine-tuned on face forgeries (``forensic-train synth --kind faces --crop-size P``:
+self-blended, swapped and edited faces and the untouched crops, each a face crop of the face
+path's geometry) becomes a *face model*: a checkpoint of scope ``"faces"`` that the viewer runs
+on the face path only (``engine.facepath``), never on whole images. This command
+
+1. analyses every crop of ``--val`` and ``--test`` (``Tp/`` forgeries with ``Gt/`` masks, ``Au/``
+   untouched faces) exactly as the face path does: the crop resized to the model's window P
+   (:func:`engine.facepath.resize_crop` over the whole crop), one window, the heatmap and the
+   image logit;
+2. chooses on the validation part only: the pixel threshold (best mean pixel F1 over the
+   forgeries, grid 0.05..0.95), θ on the rule's score (the smallest θ that flags at most
+   ``--false-alarms`` of the validation part's authentic faces: a face model looks at the
+   faces of every photograph that has one, so its false-alarm rate is what an analyst meets
+   most), and a Platt calibration of the rule's statistic;
+3. reports on the test part, which chose nothing: face-level AUC (with a bootstrap interval),
+   balanced accuracy at θ, detection per kind of forgery, authentic faces flagged per source
+   (FASSEG, camera photographs, CASIA), mean pixel F1 inside the crops at the chosen pixel
+   threshold; and, with ``--photos``, the whole face path on those photographs (faces found
+   by the detector, flagged at θ, seconds per face);
+4. writes ``--out``: the weights unchanged, the header's scope ``"faces"``, the decision rule
+   with θ, pixel threshold, provenance and calibration (its reliability: test-part figures).
+
+The rule stays the checkpoint's (``logit`` for DiffForensics): one window per face, so the
+image logit is that window's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from engine.calibration import (
+    Reliability,
+    fit_platt,
+    reliability_bins,
+    threshold_for_false_alarms,
+)
+from engine.decision import sigmoid
+from engine.errors import EvidenceError
+from trainer.errors import DataError, UsageError
+
+PIXEL_GRID = tuple(float(t) for t in np.round(np.arange(0.05, 0.96, 0.05), 2))
+_FORGERY = re.compile(r"^ff_\d+_([a-z]+)_")
+GROUPS = {"fr": "FASSEG faces", "cam": "camera-photograph faces", "casia": "CASIA faces"}
+
+
+def crop_group(name: str) -> str:
+    """Where a crop's face came from, from the generator's file name (``..._{part}_{tag}_...``):
+    ``fr`` (faces-real), ``cam`` (camera photographs), ``casia``, or ``other``."""
+    for tag in GROUPS:
+        if f"_{tag}_" in name:
+            return tag
+    return "other"
+
+
+def crop_kind(name: str) -> str:
+    m = _FORGERY.match(name)
+    return m.group(1) if m else "authentic"
+
+
+def score_crops(loaded: Any, folder: Path, device: str = "auto") -> list[dict[str, Any]]:
+    """One row per crop of ``folder`` (``Tp/`` with ``Gt/``, ``Au/``): label, kind, group,
+    image logit and, for forgeries, pixel F1 at every threshold of :data:`PIXEL_GRID`."""
+    from engine.facepath import CropBox, face_window, resize_crop
+    from engine.io import load_evidence
+    from engine.pipeline import Analyzer
+    from trainer.metrics import f1_iou
+
+    analyzer = Analyzer([loaded], device=device, face_path=False)
+    side = face_window(loaded)
+    rows: list[dict[str, Any]] = []
+    files = [(p, 1) for p in sorted((folder / "Tp").glob("*.png"))]
+    files += [(p, 0) for p in sorted((folder / "Au").glob("*.png"))]
+    if not files:
+        raise DataError(folder, "no face crops in Tp/ or Au/")
+    for path, label in files:
+        try:
+            rgb = load_evidence(path).pixels
+        except EvidenceError as e:
+            print(f"skipped: {e}", file=sys.stderr)
+            continue
+        h, w = rgb.shape[:2]
+        heat, logit = analyzer.heatmap(loaded, resize_crop(rgb, CropBox(0, 0, w, h), side))
+        row: dict[str, Any] = {
+            "file": path.name,
+            "label": label,
+            "kind": crop_kind(path.name),
+            "group": crop_group(path.name),
+            "logit": None if logit is None else float(logit),
+            "fractions": [float((heat > t).mean()) for t in PIXEL_GRID],
+        }
+        if label == 1:
+            gt = load_evidence(folder / "Gt" / path.name).pixels[..., 0] > 127
+            gt = _resize_mask(gt, heat.shape)
+            row["f1"] = [f1_iou(heat > t, gt)[0] for t in PIXEL_GRID]
+        rows.append(row)
+    return rows
+
+
+def _resize_mask(mask: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    import cv2
+
+    if mask.shape == shape[:2]:
+        return mask
+    out = cv2.resize(mask.astype(np.uint8), (shape[1], shape[0]), interpolation=cv2.INTER_NEAREST)
+    return out.astype(bool)
+
+
+def statistic_of(row: dict[str, Any], rule: str, k: int) -> float:
+    """The rule's θ-free statistic of a crop: its logit, or logit(forged fraction at grid k)."""
+    from engine.decision import statistic
+
+    return statistic(rule, row["fractions"][k], row["logit"])
+
+
+def choose(
+    val: list[dict[str, Any]], rule: str, false_alarms: float
+) -> tuple[int, float, dict[str, Any]]:
+    """Grid index of the pixel threshold, θ, and the Platt calibration, all from ``val``."""
+    tampered = [r for r in val if r["label"] == 1]
+    authentic = [r for r in val if r["label"] == 0]
+    if not tampered or not authentic:
+        raise DataError(None, "the validation part needs forged and authentic face crops")
+    f1 = np.mean([r["f1"] for r in tampered], axis=0)
+    k = max(
+        range(len(PIXEL_GRID)), key=lambda i: (round(float(f1[i]), 6), -abs(PIXEL_GRID[i] - 0.5))
+    )
+    scores = [score_of(r, rule, k) for r in authentic]
+    theta = threshold_for_false_alarms(scores, false_alarms)
+    stats = [statistic_of(r, rule, k) for r in val]
+    cal = fit_platt(stats, [r["label"] for r in val], fitted_on="face crops, validation part")
+    return k, theta, dataclasses.asdict(cal)
+
+
+def score_of(row: dict[str, Any], rule: str, k: int) -> float:
+    """The rule's score in [0, 1] (sigmoid of the logit, or the forged fraction)."""
+    if rule == "logit":
+        return sigmoid(row["logit"])
+    return float(row["fractions"][k])
+
+
+def report(
+    test: list[dict[str, Any]], rule: str, k: int, theta: float, calibration: dict[str, Any]
+) -> dict[str, Any]:
+    from engine.calibration import Calibration
+    from trainer.metrics import balanced_accuracy
+    from trainer.verdict import auc_interval
+
+    y = np.array([r["label"] for r in test])
+    s = np.array([score_of(r, rule, k) for r in test])
+    auc, lo, hi = auc_interval(y, s)
+    flagged = s > theta
+    per_kind = {}
+    for kind in sorted({r["kind"] for r in test}):
+        sel = np.array([r["kind"] == kind for r in test])
+        per_kind[kind] = [int(flagged[sel].sum()), int(sel.sum())]
+    per_group = {}
+    for tag, words in GROUPS.items():
+        sel = np.array([r["label"] == 0 and r["group"] == tag for r in test])
+        if sel.any():
+            per_group[f"authentic {words}"] = [int(flagged[sel].sum()), int(sel.sum())]
+    authentic = y == 0
+    cal = Calibration.from_dict(calibration)
+    probs = [cal.probability(statistic_of(r, rule, k)) for r in test] if cal else []
+    f1 = [r["f1"][k] for r in test if r["label"] == 1]
+    return {
+        "faces": int(y.size),
+        "forged": int(y.sum()),
+        "authentic": int(authentic.sum()),
+        "auc": auc,
+        "auc_interval": [lo, hi],
+        "balanced_accuracy": float(balanced_accuracy(y, flagged.astype(int))),
+        "authentic_flagged": [int(flagged[authentic].sum()), int(authentic.sum())],
+        "detected_per_kind": per_kind,
+        "authentic_flagged_per_source": per_group,
+        "pixel_f1": float(np.mean(f1)) if f1 else None,
+        "reliability_bins": reliability_bins(probs, y) if probs else [],
+    }
+
+
+def face_path_on_photos(
+    checkpoint: Path, folders: list[Path], device: str = "auto"
+) -> dict[str, Any]:
+    """The whole face path (detector, crops, the face model) on every photograph of
+    ``folders``: photographs, faces found, faces flagged, seconds per face."""
+    from engine.checkpoints import load_checkpoint
+    from engine.faces import FaceDetector
+    from engine.io import load_evidence
+    from engine.pipeline import Analyzer
+
+    face_model = load_checkpoint(checkpoint)
+    detector = FaceDetector()
+    photos = faces = flagged = 0
+    seconds = 0.0
+    flagged_files: list[str] = []
+    for folder in folders:
+        for path in sorted(p for p in folder.iterdir() if p.is_file()):
+            try:
+                ev = load_evidence(path)
+            except EvidenceError as e:
+                print(f"skipped: {e}", file=sys.stderr)
+                continue
+            photos += 1
+            regions = detector.find(ev, {})
+            if not regions:
+                continue
+            analyzer = Analyzer([], device=device, faces=detector, face_models=[face_model])
+            t0 = time.perf_counter()
+            analyzer.analyze_faces(ev, regions)
+            seconds += time.perf_counter() - t0
+            faces += len(regions)
+            hits = [r for r in regions if r.face_scores[face_model.name].verdict == "manipulated"]
+            flagged += len(hits)
+            if hits:
+                flagged_files.append(path.name)
+    return {
+        "photos": photos,
+        "faces": faces,
+        "faces_flagged": flagged,
+        "photos_flagged": flagged_files,
+        "seconds_per_face": seconds / faces if faces else None,
+    }
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("face-model", help="choose a face model's rule on face crops, report, write")
+    p.add_argument("--model", type=Path, required=True, help="the fine-tuned checkpoint")
+    p.add_argument("--val", type=Path, required=True, help="validation face crops (Tp/Gt/Au)")
+    p.add_argument("--test", type=Path, required=True, help="test face crops (Tp/Gt/Au)")
+    p.add_argument("--out", type=Path, required=True, help="the face model to write")
+    p.add_argument("--json", type=Path, required=True, help="the figures")
+    p.add_argument("--name", default=None, help="the face model's name (default: --out's stem)")
+    p.add_argument(
+        "--photos", type=Path, nargs="*", default=[], help="test photographs for the face path"
+    )
+    p.add_argument(
+        "--false-alarms",
+        type=float,
+        default=0.03,
+        help="θ flags at most this share of the validation part's authentic faces",
+    )
+    p.add_argument("--device", default="auto")
+
+
+def run(args: argparse.Namespace) -> int:
+    from engine.checkpoints import load_checkpoint
+    from trainer.calibrate import write_decision
+
+    if not 0.0 <= args.false_alarms < 1.0:
+        raise UsageError(None, f"--false-alarms must be in [0, 1), got {args.false_alarms}")
+    loaded = load_checkpoint(args.model)
+    rule = loaded.meta.decision.rule
+    val = score_crops(loaded, args.val, args.device)
+    test = score_crops(loaded, args.test, args.device)
+    k, theta, calibration = choose(val, rule, args.false_alarms)
+    figures = report(test, rule, k, theta, calibration)
+    calibration["reliability"] = dataclasses.asdict(
+        Reliability(
+            flagged={
+                **figures["authentic_flagged_per_source"],
+                "face forgeries": [
+                    sum(
+                        v[0] for kk, v in figures["detected_per_kind"].items() if kk != "authentic"
+                    ),
+                    figures["forged"],
+                ],
+            },
+            bins=figures["reliability_bins"],
+            split="test part of the project's face crops",
+        )
+    )
+    name = args.name or args.out.stem
+    date = time.strftime("%Y-%m-%d")
+    decision = dataclasses.replace(
+        loaded.meta.decision,
+        threshold=float(theta),
+        pixel_threshold=PIXEL_GRID[k],
+        provenance=(
+            f"θ = {theta:.4g}: flags at most {args.false_alarms:.0%} of the authentic faces of "
+            f"the validation part of the project's face crops ({args.val.name}), {date}"
+        ),
+        details={"false_alarm_target": args.false_alarms, "val": str(args.val)},
+        calibration=calibration,
+    )
+    meta = dataclasses.replace(
+        loaded.meta,
+        name=name,
+        scope="faces",
+        decision=decision,
+        metrics={**loaded.meta.metrics, "face_test": {k2: v for k2, v in figures.items()}},
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    write_decision(args.model, args.out, meta)
+    out: dict[str, Any] = {
+        "model": str(args.out),
+        "rule": rule,
+        "theta": theta,
+        "pixel_threshold": PIXEL_GRID[k],
+        "val": {"faces": len(val)},
+        "test": figures,
+    }
+    if args.photos:
+        out["photos"] = face_path_on_photos(args.out, args.photos, args.device)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(out, indent=1), encoding="utf-8")
+    print(
+        json.dumps({k2: v for k2, v in out.items() if k2 != "test"} | {"test_auc": figures["auc"]})
+    )
+    return 0
