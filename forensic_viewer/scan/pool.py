@@ -149,6 +149,7 @@ class WorkerReady:
     faces_checked: bool
     settings: dict[str, Any]
     ensemble_analyses: tuple[str, ...] = ()  # the classic analyses the ensemble runs itself
+    face_models: tuple[str, ...] = ()  # models run on the face path only (engine.pipeline)
 
 
 @dataclass(frozen=True)
@@ -299,6 +300,7 @@ def _serve(
             faces_checked=analyzer.faces is not None,
             settings=scan_settings(analyzer, source, analyses),
             ensemble_analyses=tuple(getattr(analyzer.ensemble, "analyses", ()) or ()),
+            face_models=tuple(m.name for m in getattr(analyzer, "face_models", ())),
         )
     except BaseException as e:
         failure = _Failure.of(e)
@@ -488,6 +490,7 @@ class _Pool:
             list(self.first.names),
             ensemble=self.results.has_ensemble or self.first.ensemble is not None,
             analyses=csv_analyses([*self.analyses, *self.first.ensemble_analyses], None),
+            face_models=list(self.first.face_models),
         )
         self.summary.cancelled = self.cancelled
         self.summary.seconds = time.perf_counter() - t0

@@ -230,10 +230,12 @@ def write_csv(
     *,
     ensemble: bool | None = None,
     analyses: Sequence[str] = (),
+    face_models: Sequence[str] = (),
 ) -> None:
     """results.csv from ``records``, streamed. ``ensemble``: whether to add the ensemble
     columns (None: look at the records, which then must be a list). ``analyses``: the classic
-    analyses of the scan, :data:`ANALYSIS_COLUMNS` each, after the models."""
+    analyses of the scan, :data:`ANALYSIS_COLUMNS` each, after the models. ``face_models``:
+    models run on the face path only: a ``faces.<model>.score_max`` column each, no other."""
     if ensemble is None:
         records = list(records)
         ensemble = any(r.ensemble is not None for r in records)
@@ -244,7 +246,7 @@ def write_csv(
     for a in analyses:
         cols += [f"analysis.{a}.{c}" for c in ANALYSIS_COLUMNS]
     cols.append("faces")
-    cols += [f"faces.{m}.score_max" for m in models]
+    cols += [f"faces.{m}.score_max" for m in [*models, *face_models]]
     with AtomicFile(out / CSV_NAME, "w", newline="", encoding="utf-8") as dst:
         w = csv.writer(dst.file)
         w.writerow(cols)
@@ -267,7 +269,7 @@ def write_csv(
             for a in analyses:
                 row += analysis_csv_cells(r.analysis(a))
             row.append(len(r.faces))
-            for m in models:  # the face path's largest per-face score of each model
+            for m in [*models, *face_models]:  # the face path's largest per-face score
                 face_scores = [f.face_scores[m].score for f in r.faces if m in f.face_scores]
                 row.append(f"{max(face_scores):.6f}" if face_scores else "")
             w.writerow(row)

@@ -84,6 +84,7 @@ def scan_settings(analyzer: Analyzer, source: str, analyses: Sequence[str] = ())
     return {
         "source": source,
         "models": {m.name: m.sha256 for m in analyzer.models},
+        "face_models": {m.name: m.sha256 for m in getattr(analyzer, "face_models", ())},
         "window": analyzer.window,
         "stride": analyzer.stride,
         "ensemble": getattr(analyzer.ensemble, "name", None),
@@ -94,7 +95,7 @@ def scan_settings(analyzer: Analyzer, source: str, analyses: Sequence[str] = ())
 
 # settings added since the first scan.json, with the value a folder written before them had
 # ("exact" has none: such a folder may come from before the fast path or after; it is refused)
-SETTING_DEFAULTS: dict[str, Any] = {"analyses": {}}
+SETTING_DEFAULTS: dict[str, Any] = {"analyses": {}, "face_models": {}}
 
 
 def check_settings(
@@ -478,6 +479,7 @@ def _run_locked(
         analyzer.names,
         ensemble=results.has_ensemble or analyzer.ensemble is not None,
         analyses=csv_analyses(analyses, analyzer),
+        face_models=[m.name for m in getattr(analyzer, "face_models", ())],
     )
     summary.seconds = time.perf_counter() - t0
     return summary

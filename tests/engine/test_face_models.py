@@ -128,3 +128,32 @@ def test_without_a_flagged_face_or_a_rule_nothing_changes(tmp_path: Path) -> Non
     assert _ensemble("").with_faces(before, [flagged], {"face": face}, {}) is before
     with pytest.raises(ValueError, match="face_rule must be one of"):
         _ensemble("all")
+
+
+def test_a_scan_records_the_face_model(tmp_path: Path) -> None:
+    """scan.json names the face model's checkpoint; results.csv has its face-score column and
+    no whole-image columns for it; the row's face carries its face score."""
+    import csv
+    import json
+
+    from forensic_viewer.scan.run import run_scan
+    from tests.conftest import write_rgb
+
+    (tmp_path / "ev").mkdir()
+    ev = write_rgb(tmp_path / "ev" / "a.png", 120, 160)
+    whole = make_tiny_checkpoint(tmp_path / "whole.safetensors", name="whole")
+    face = _save_face_checkpoint(tmp_path / "face.safetensors")
+    analyzer = assemble_analyzer(
+        [str(whole), str(face)], device="cpu", faces=FakeDetector((40, 30, 50, 50))
+    )
+    out = tmp_path / "out"
+    summary = run_scan([(ev, "a.png")], analyzer, out, source=str(ev.parent), thumbnails=False)
+    assert summary.done == 1
+    settings = json.loads((out / "scan.json").read_text("utf-8"))
+    assert set(settings["models"]) == {"whole"} and set(settings["face_models"]) == {"face"}
+    with (out / "results.csv").open(encoding="utf-8") as f:
+        header = next(csv.reader(f))
+    assert "faces.face.score_max" in header and "faces.whole.score_max" in header
+    assert not any(c.startswith("face.") for c in header)
+    row = json.loads((out / "results.jsonl").read_text("utf-8").splitlines()[0])
+    assert set(row["faces"][0]["face_scores"]) == {"whole", "face"}
