@@ -1,0 +1,702 @@
+"""Ground-truth mode: a file's or a folder's results scored against true masks (no Qt).
+
+Where the masks come from (:func:`read_truth`):
+
+- a mask given for one open image (the viewer's "Load ground-truth mask…" or a drop);
+- an IMDL-BenCo folder: ``Tp/`` tampered images, ``Gt/`` their masks, optional ``Au/``
+  authentic images (an all-zero mask is implied). A scanned image finds its mask by its stem:
+  ``Gt/<stem>.<ext>``, or the ``<stem>_gt`` / ``<stem>_mask`` (also ``-gt`` / ``-mask``) names
+  BenCo's and CASIA's releases use; an image whose stem is in ``Au/`` is authentic;
+- a BenCo JSON list ``[[image, mask], ...]`` where ``mask`` is ``"Negative"`` for an authentic
+  image (relative paths are relative to the JSON file); an image is matched by its path, then by
+  its stem.
+
+What a mask is (:func:`read_mask`): decoded read-only by :func:`engine.io.load_evidence` (the
+same safe decoder as the evidence, with its SHA-256), a pixel is tampered when any channel is
+above 127; a mask of another size than its image is resized to it with nearest-neighbour (no new
+grey levels) and the result says so in its warnings.
+
+What is scored (:func:`map_sources`): every network, the ensemble, and every classic analysis
+with a map. Every map is taken at its 8-bit precision (round(255 p) / 255), the precision a scan
+stores (:mod:`forensic_viewer.scan.maps`), so the viewer and ``scan --gt`` give the same figures
+for the same file; a pixel is flagged when its value is above the threshold (as the mask layers
+draw it).
+
+The figures and their conventions (each figure carries them, :class:`Figure`):
+
+- **pixel F1 / IoU** at the model's own pixel threshold and at 0.5 (a classic analysis has no
+  own threshold: 0.5 only), two ways over a folder: the **per-image mean** over images whose
+  mask has a tampered pixel (authentic images are left out, as IMDL-BenCo does: their F1 is
+  0/0), and **pooled** (TP, FP, FN summed over every image, authentic included, whose flagged
+  pixels count as false positives). On one authentic image F1 and IoU are undefined and the
+  flagged share (false-positive pixels / all pixels) is given instead.
+- **pixel AUC** (threshold-free, ties count half, :func:`engine.metrics.roc_auc`): per-image
+  mean over images whose mask has both classes (empty and all-tampered masks are left out: AUC
+  is undefined there), and pooled over every pixel of every image.
+- **image AUC** of the model's image score over images of both labels (label: the mask has a
+  tampered pixel), and **balanced accuracy** of the model's verdict at its θ (mean of the
+  recalls on tampered and on authentic images). Undefined (None) with one label only.
+
+A scan's ground truth (:func:`evaluate_scan`) is computed after the scan from its records and
+8-bit maps, and written to ``groundtruth.json`` next to ``results.jsonl`` (the summary figures,
+per-file figures and the problems met) and as ``gt.*`` columns of ``results.csv``. A mask that
+cannot be read, an image without a mask and a mask without an image are each one line naming the
+file; the others are scored.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from engine.errors import EvidenceError, ForensicError
+from engine.files import AtomicFile, atomic_write
+from engine.io import IMAGE_SUFFIXES, load_evidence
+from engine.metrics import (
+    LevelHistogram,
+    PixelCounts,
+    balanced_accuracy,
+    levels,
+    pixel_counts,
+    roc_auc,
+)
+from engine.types import Analysis
+from forensic_viewer.scan.maps import read_heatmap_png
+from forensic_viewer.scan.records import FileRecord
+from forensic_viewer.scan.results import CSV_NAME, ResultIndex
+
+GT_NAME = "groundtruth.json"  # the summary next to results.jsonl
+NEGATIVE = "Negative"  # the BenCo JSON list's mask of an authentic image
+MASK_TAILS = ("_gt", "_mask", "-gt", "-mask")  # stem endings of masks in BenCo / CASIA releases
+HALF = 0.5  # the fixed threshold every map is also scored at
+Kind = Literal["model", "ensemble", "analysis"]
+
+
+# --- masks -------------------------------------------------------------------------------------
+
+
+@dataclass
+class TruthMask:
+    """A true mask at its image's size. mask: [H, W] bool, True = tampered (None: authentic,
+    all zero implied). file / sha256: the mask file and its SHA-256 (None for an implied one)."""
+
+    mask: NDArray[np.bool_]
+    file: str | None = None
+    sha256: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def label(self) -> int:
+        """1 when any pixel is tampered, else 0 (authentic)."""
+        return int(bool(self.mask.any()))
+
+
+def read_mask(path: str | Path, size: tuple[int, int]) -> TruthMask:
+    """The mask file ``path`` for an image of ``size`` (height, width), binarised at > 127 in any
+    channel and resized (nearest neighbour, with a warning) when its size differs. Raises
+    :class:`ForensicError` naming the file when it cannot be read."""
+    try:
+        ev = load_evidence(path)
+    except EvidenceError as e:
+        raise ForensicError(path, f"ground-truth mask cannot be read ({e.reason})") from e
+    mask = ev.pixels.max(axis=2) > 127  # H, W
+    warnings = []
+    h, w = size
+    if mask.shape != (h, w):
+        warnings.append(
+            f"{path}: mask is {mask.shape[1]}x{mask.shape[0]}, the image {w}x{h}; "
+            "resized with nearest neighbour"
+        )
+        mask = cv2.resize(mask.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
+    return TruthMask(mask, str(path), ev.sha256, warnings)
+
+
+def authentic(size: tuple[int, int]) -> TruthMask:
+    """The implied all-zero mask of an authentic image (``Au/`` or ``"Negative"``)."""
+    return TruthMask(np.zeros(size, bool))
+
+
+def _mask_stem(stem: str) -> str:
+    low = stem.lower()
+    for tail in MASK_TAILS:
+        if low.endswith(tail):
+            return stem[: -len(tail)]
+    return stem
+
+
+@dataclass
+class TruthSource:
+    """Where the masks of a folder's images are. by_path / by_stem: image -> mask file, or None
+    for an authentic image. masks: every mask file, to tell which matched no image."""
+
+    origin: Path
+    by_path: dict[str, Path | None] = field(default_factory=dict)
+    by_stem: dict[str, Path | None] = field(default_factory=dict)
+    masks: list[Path] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def lookup(self, file: str | Path | None, key: str) -> tuple[bool, Path | None]:
+        """(found, mask file or None for authentic) of the image ``file`` (scan key ``key``)."""
+        if file is not None:
+            resolved = str(Path(file).resolve())
+            if resolved in self.by_path:
+                return True, self.by_path[resolved]
+        stem = Path(key).stem
+        if stem in self.by_stem:
+            return True, self.by_stem[stem]
+        return False, None
+
+    def unmatched(self, used: Iterable[Path]) -> list[str]:
+        """One line per mask file that no scored image used."""
+        seen = {p.resolve() for p in used}
+        return [
+            f"{m}: ground-truth mask matches no scanned image"
+            for m in self.masks
+            if m.resolve() not in seen
+        ]
+
+
+def _files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def read_truth(path: str | Path) -> TruthSource:
+    """The masks of a BenCo ``Tp/`` + ``Gt/`` (+ ``Au/``) folder or a JSON list (see the module
+    doc). Raises :class:`ForensicError` naming ``path`` when it is neither."""
+    path = Path(path)
+    if path.is_file() and path.suffix.lower() == ".json":
+        return _read_json(path)
+    if not path.is_dir():
+        raise ForensicError(path, "no such ground-truth folder or JSON list")
+    gt, au = path / "Gt", path / "Au"
+    if not gt.is_dir() and not au.is_dir():
+        raise ForensicError(
+            path, "not a ground-truth folder: it has neither Gt/ (masks) nor Au/ (authentic)"
+        )
+    src = TruthSource(path)
+    if gt.is_dir():
+        for m in _files(gt):
+            stem = _mask_stem(m.stem)
+            if stem in src.by_stem:
+                src.problems.append(f"{m}: a second mask for the stem {stem!r}; the first is used")
+                continue
+            src.by_stem[stem] = m
+            src.masks.append(m)
+    if au.is_dir():
+        for img in _files(au):
+            src.by_stem.setdefault(img.stem, None)
+    return src
+
+
+def _read_json(path: Path) -> TruthSource:
+    try:
+        pairs = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ForensicError(path, f"not a readable JSON list of [image, mask] pairs ({e})") from e
+    if not isinstance(pairs, list):
+        raise ForensicError(path, "a ground-truth JSON must be a list of [image, mask] pairs")
+    src = TruthSource(path)
+    base = path.parent
+    for i, pair in enumerate(pairs):
+        if not (
+            isinstance(pair, list) and len(pair) == 2 and all(isinstance(s, str) for s in pair)
+        ):
+            src.problems.append(f"{path}: entry {i} is not an [image, mask] pair of strings")
+            continue
+        image = (base / pair[0]).resolve()
+        mask = None if pair[1] == NEGATIVE else (base / pair[1])
+        src.by_path[str(image)] = mask
+        src.by_stem.setdefault(image.stem, mask)
+        if mask is not None:
+            src.masks.append(mask)
+    return src
+
+
+# --- scoring one image --------------------------------------------------------------------------
+
+
+@dataclass
+class MapSource:
+    """One map to score: a network's, the ensemble's or a classic analysis's heatmap [H, W] in
+    [0, 1], with the model's own pixel threshold (None: none, a classic analysis), its image
+    score (None: none) and whether its verdict is "manipulated" (None: it gives none)."""
+
+    name: str
+    kind: Kind
+    heatmap: NDArray[np.floating]
+    own_threshold: float | None
+    score: float | None
+    manipulated: bool | None
+
+
+def map_sources(analysis: Analysis) -> list[MapSource]:
+    """The maps of a live (or replayed) analysis: networks, the ensemble, classic analyses."""
+    out = [
+        MapSource(name, "model", r.heatmap, r.pixel_threshold, r.score, r.verdict == "manipulated")
+        for name, r in analysis.results.items()
+        if r.heatmap is not None
+    ]
+    e = analysis.ensemble
+    if e is not None and e.heatmap is not None:
+        out.append(
+            MapSource(
+                "ensemble", "ensemble", e.heatmap, e.pixel_threshold, e.score,
+                e.verdict == "manipulated",
+            )
+        )  # fmt: skip
+    for name, a in analysis.analyses.items():
+        if getattr(a, "map", None) is not None:
+            out.append(MapSource(f"analysis.{name}", "analysis", a.map, None, a.score, None))
+    return out
+
+
+def record_sources(rec: FileRecord, out: Path) -> Iterator[MapSource]:
+    """The maps a scan recorded for ``rec`` (its 8-bit files under ``out``), read one at a time.
+    Raises :class:`ForensicError` naming a map file that cannot be read."""
+    size = (rec.height, rec.width)
+    entries = [(m.name, "model", m) for m in rec.models]
+    if rec.ensemble is not None:
+        entries.append(("ensemble", "ensemble", rec.ensemble))
+    for name, kind, m in entries:
+        if not m.heatmap:
+            continue
+        own = m.figures.pixel_threshold if m.figures is not None else None
+        heat = read_heatmap_png(out / m.heatmap, size)
+        yield MapSource(name, kind, heat, own, m.score, m.verdict == "manipulated")  # type: ignore[arg-type]
+    for a in rec.analyses:
+        if a.map is not None and a.map.file:
+            heat = read_heatmap_png(out / a.map.file, size)
+            yield MapSource(f"analysis.{a.name}", "analysis", heat, None, a.score, None)
+
+
+@dataclass
+class MapScore:
+    """One map on one image. counts: at the own threshold (None without one) and at 0.5.
+    histogram: the pixels at each 8-bit level (for the pixel AUCs)."""
+
+    name: str
+    kind: Kind
+    own_threshold: float | None
+    score: float | None
+    manipulated: bool | None
+    own: PixelCounts | None
+    half: PixelCounts
+    histogram: LevelHistogram
+
+    @property
+    def pixel_auc(self) -> float:
+        return self.histogram.auc()
+
+    def to_json(self, label: int) -> dict[str, Any]:
+        """The per-file figures: F1 / IoU at each threshold (None on an authentic image, which
+        gets the flagged share instead), the pixel AUC (None when undefined)."""
+
+        def at(c: PixelCounts | None) -> dict[str, float | None]:
+            if c is None:
+                return {"f1": None, "iou": None, "flagged": None}
+            n = c.tp + c.fp + c.fn + c.tn
+            return {
+                "f1": c.f1() if label else None,
+                "iou": c.iou() if label else None,
+                "flagged": (c.tp + c.fp) / n if n else None,
+            }
+
+        return {
+            "kind": self.kind,
+            "own_threshold": self.own_threshold,
+            "score": self.score,
+            "manipulated": self.manipulated,
+            "own": at(self.own),
+            "0.5": at(self.half),
+            "pixel_auc": _finite(self.pixel_auc),
+        }
+
+
+def score_map(source: MapSource, truth: NDArray[np.bool_]) -> MapScore:
+    """Score one map against the true mask ``truth`` [H, W] (same size), at 8-bit precision."""
+    if source.heatmap.shape != truth.shape:
+        raise ValueError(
+            f"{source.name}: map is {source.heatmap.shape}, the mask {truth.shape} (same size "
+            "expected)"
+        )
+    lv = levels(source.heatmap)
+    hist = LevelHistogram.empty()
+    hist.add(lv / 255.0, truth)
+    own = None
+    if source.own_threshold is not None:
+        own = pixel_counts(lv > source.own_threshold * 255.0, truth)
+    return MapScore(
+        source.name,
+        source.kind,
+        source.own_threshold,
+        source.score,
+        source.manipulated,
+        own,
+        pixel_counts(lv > HALF * 255.0, truth),
+        hist,
+    )
+
+
+@dataclass
+class ImageTruth:
+    """One image scored: its key, SHA-256, the mask it was scored against and every map."""
+
+    key: str
+    sha256: str
+    truth: TruthMask
+    scores: list[MapScore]
+
+    def to_json(self) -> dict[str, Any]:
+        label = self.truth.label
+        return {
+            "path": self.key,
+            "sha256": self.sha256,
+            "mask": self.truth.file,
+            "mask_sha256": self.truth.sha256,
+            "label": label,
+            "tampered_share": float(self.truth.mask.mean()) if self.truth.mask.size else 0.0,
+            "warnings": list(self.truth.warnings),
+            "maps": {s.name: s.to_json(label) for s in self.scores},
+        }
+
+
+def score_image(
+    key: str, sha256: str, truth: TruthMask, sources: Iterable[MapSource]
+) -> ImageTruth:
+    return ImageTruth(key, sha256, truth, [score_map(s, truth.mask) for s in sources])
+
+
+# --- figures with their conventions ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One labelled number. value None: undefined under its convention (said in ``average``).
+
+    source: the map (model name, "ensemble", "analysis.<name>"); figure: "pixel F1" etc.;
+    threshold: "0.5", "own 0.42" or "none"; average: how images are combined and how empty
+    masks count; n: the images it is computed over."""
+
+    source: str
+    figure: str
+    value: float | None
+    threshold: str
+    average: str
+    n: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "figure": self.figure,
+            "value": self.value,
+            "threshold": self.threshold,
+            "average": self.average,
+            "n": self.n,
+        }
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> Figure:
+        v = d.get("value")
+        return cls(
+            str(d["source"]),
+            str(d["figure"]),
+            None if v is None else float(v),
+            str(d["threshold"]),
+            str(d["average"]),
+            int(d["n"]),
+        )
+
+
+def _finite(v: float | None) -> float | None:
+    return None if v is None or not math.isfinite(v) else float(v)
+
+
+def _mean(values: Sequence[float]) -> float | None:
+    return float(np.mean(values)) if values else None
+
+
+PER_IMAGE = "per-image mean over images with a tampered pixel (authentic masks left out)"
+POOLED = "pooled over all pixels of all images (authentic included: flagged pixels are FP)"
+AUC_PER_IMAGE = "per-image mean over masks with both classes (empty, all-tampered left out)"
+AUC_POOLED = "pooled over all pixels of all images, ties count half"
+IMAGE_AUC = "over images, label = mask has a tampered pixel; ties count half"
+BACC = "verdict at the model's θ: mean of the recalls on tampered and authentic images"
+ONE_IMAGE = "this image"
+ONE_AUTHENTIC = "this image; its mask is empty (authentic): F1/IoU undefined"
+
+
+def _threshold_text(t: float | None) -> str:
+    return "0.5" if t is None else f"own {t:.3g}"
+
+
+def image_figures(image: ImageTruth) -> list[Figure]:
+    """The figures of one image: per map F1 / IoU at its own threshold and at 0.5 (on an
+    authentic image the flagged share instead), and the pixel AUC."""
+    figs: list[Figure] = []
+    label = image.truth.label
+    for s in image.scores:
+        pairs = [(s.own_threshold, s.own)] if s.own is not None else []
+        pairs.append((None, s.half))
+        for t, c in pairs:
+            assert c is not None
+            th = _threshold_text(t)
+            if label:
+                figs.append(Figure(s.name, "pixel F1", c.f1(), th, ONE_IMAGE, 1))
+                figs.append(Figure(s.name, "pixel IoU", c.iou(), th, ONE_IMAGE, 1))
+            else:
+                n = c.tp + c.fp + c.fn + c.tn
+                share = (c.tp + c.fp) / n if n else None
+                figs.append(Figure(s.name, "flagged share", share, th, ONE_AUTHENTIC, 1))
+        figs.append(Figure(s.name, "pixel AUC", _finite(s.pixel_auc), "none", ONE_IMAGE, 1))
+    return figs
+
+
+@dataclass
+class _Pool:
+    kind: Kind
+    own_threshold: float | None = None
+    labels: list[int] = field(default_factory=list)
+    scores: list[float] = field(default_factory=list)
+    score_labels: list[int] = field(default_factory=list)
+    verdicts: list[bool] = field(default_factory=list)
+    verdict_labels: list[int] = field(default_factory=list)
+    f1: dict[str, list[float]] = field(default_factory=lambda: {"own": [], "half": []})
+    iou: dict[str, list[float]] = field(default_factory=lambda: {"own": [], "half": []})
+    counts: dict[str, PixelCounts] = field(
+        default_factory=lambda: {"own": PixelCounts(), "half": PixelCounts()}
+    )
+    aucs: list[float] = field(default_factory=list)
+    histogram: LevelHistogram = field(default_factory=LevelHistogram.empty)
+
+
+class TruthSummary:
+    """The folder's figures, accumulated one image at a time (no map is kept)."""
+
+    def __init__(self) -> None:
+        self.pools: dict[str, _Pool] = {}
+        self.images = 0
+        self.tampered = 0
+
+    def add(self, image: ImageTruth) -> None:
+        label = image.truth.label
+        self.images += 1
+        self.tampered += label
+        for s in image.scores:
+            p = self.pools.setdefault(s.name, _Pool(s.kind, s.own_threshold))
+            p.labels.append(label)
+            if s.score is not None:
+                p.scores.append(s.score)
+                p.score_labels.append(label)
+            if s.manipulated is not None:
+                p.verdicts.append(s.manipulated)
+                p.verdict_labels.append(label)
+            for which, c in (("own", s.own), ("half", s.half)):
+                if c is None:
+                    continue
+                p.counts[which] = p.counts[which] + c
+                if label:
+                    p.f1[which].append(c.f1())
+                    p.iou[which].append(c.iou())
+            auc = s.pixel_auc
+            if math.isfinite(auc):
+                p.aucs.append(auc)
+            p.histogram.positives += s.histogram.positives
+            p.histogram.negatives += s.histogram.negatives
+
+    def figures(self) -> list[Figure]:
+        figs: list[Figure] = []
+        for name, p in self.pools.items():
+            n, k = len(p.labels), sum(p.labels)
+            for which, t in (("own", p.own_threshold), ("half", None)):
+                if which == "own" and t is None:
+                    continue
+                th = _threshold_text(t)
+                figs += [
+                    Figure(name, "pixel F1", _mean(p.f1[which]), th, PER_IMAGE, k),
+                    Figure(name, "pixel F1", p.counts[which].f1(), th, POOLED, n),
+                    Figure(name, "pixel IoU", _mean(p.iou[which]), th, PER_IMAGE, k),
+                    Figure(name, "pixel IoU", p.counts[which].iou(), th, POOLED, n),
+                ]
+            figs.append(
+                Figure(name, "pixel AUC", _mean(p.aucs), "none", AUC_PER_IMAGE, len(p.aucs))
+            )
+            figs.append(
+                Figure(name, "pixel AUC", _finite(p.histogram.auc()), "none", AUC_POOLED, n)
+            )
+            if p.scores:
+                auc = _finite(roc_auc(p.score_labels, p.scores))
+                figs.append(Figure(name, "image AUC", auc, "none", IMAGE_AUC, len(p.scores)))
+            if p.verdicts and 0 < sum(p.verdict_labels) < len(p.verdict_labels):
+                bacc = balanced_accuracy(p.verdict_labels, p.verdicts)
+                figs.append(Figure(name, "balanced accuracy", bacc, "θ", BACC, len(p.verdicts)))
+            elif p.verdicts:
+                figs.append(Figure(name, "balanced accuracy", None, "θ", BACC, len(p.verdicts)))
+        return figs
+
+
+# --- a scan's ground truth ----------------------------------------------------------------------
+
+
+@dataclass
+class ScanTruth:
+    """What :func:`evaluate_scan` did: the summary figures, per-file results, problems."""
+
+    figures: list[Figure]
+    files: list[ImageTruth]
+    problems: list[str]
+    images: int
+    tampered: int
+    source: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "images": self.images,
+            "tampered": self.tampered,
+            "authentic": self.images - self.tampered,
+            "precision": "maps at 8 bits (round(255 p) / 255), flagged when above the threshold",
+            "figures": [f.to_json() for f in self.figures],
+            "files": [f.to_json() for f in self.files],
+            "problems": list(self.problems),
+        }
+
+
+def evaluate_scan(out: Path, truth: TruthSource, keys: Sequence[str] | None = None) -> ScanTruth:
+    """Score the scan in ``out`` (``keys``: those files; default all) against ``truth``; write
+    ``groundtruth.json`` and the ``gt.*`` columns of ``results.csv``. A file without a mask, a
+    mask that cannot be read and a mask matching no image are one problem line each."""
+    index = ResultIndex(out)
+    chosen = [k for k in (keys if keys is not None else index.keys()) if k in index]
+    summary = TruthSummary()
+    files: list[ImageTruth] = []
+    problems = list(truth.problems)
+    used: list[Path] = []
+    errors: dict[str, str] = {}
+    for rec in index.iter_records(chosen):
+        found, mask_file = truth.lookup(rec.file, rec.path)
+        if mask_file is not None:
+            used.append(mask_file)
+        if not isinstance(rec, FileRecord):
+            continue
+        if not found:
+            errors[rec.path] = f"{rec.file or rec.path}: no ground-truth mask in {truth.origin}"
+            problems.append(errors[rec.path])
+            continue
+        try:
+            size = (rec.height, rec.width)
+            tm = authentic(size) if mask_file is None else read_mask(mask_file, size)
+            image = score_image(rec.path, rec.sha256, tm, record_sources(rec, out))
+        except ForensicError as e:
+            errors[rec.path] = str(e)
+            problems.append(str(e))
+            continue
+        problems += tm.warnings
+        summary.add(image)
+        files.append(image)
+    problems += truth.unmatched(used)
+    result = ScanTruth(
+        summary.figures(), files, problems, summary.images, summary.tampered, str(truth.origin)
+    )
+    atomic_write(out / GT_NAME, json.dumps(result.to_json(), indent=1, ensure_ascii=False))
+    add_csv_columns(out, files, errors)
+    return result
+
+
+def read_scan_truth(out: Path) -> dict[str, Any] | None:
+    """``groundtruth.json`` of the scan in ``out`` (None when there is none or it is unreadable)."""
+    try:
+        data = json.loads((out / GT_NAME).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+CSV_FIGURES = (("f1", "own"), ("iou", "own"), ("f1", "0.5"), ("iou", "0.5"))
+
+
+def add_csv_columns(out: Path, files: Sequence[ImageTruth], errors: Mapping[str, str]) -> None:
+    """Append the ``gt.*`` columns to ``results.csv`` (rewritten atomically): ``gt.mask``,
+    ``gt.label``, ``gt.error``, then per map ``gt.<map>.f1`` / ``.iou`` (own threshold),
+    ``.f1@0.5`` / ``.iou@0.5`` and ``.pixel_auc``; empty where undefined. Columns of an earlier
+    ground-truth run are replaced."""
+    path = out / CSV_NAME
+    if not path.is_file():
+        return
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    if not rows:
+        return
+    keep = [i for i, c in enumerate(rows[0]) if not c.startswith("gt.")]
+    by_key = {im.key: im for im in files}
+    names = list(dict.fromkeys(s.name for im in files for s in im.scores))
+    header = [rows[0][i] for i in keep] + ["gt.mask", "gt.label", "gt.error"]
+    for n in names:
+        header += [f"gt.{n}.f1", f"gt.{n}.iou", f"gt.{n}.f1@0.5", f"gt.{n}.iou@0.5"]
+        header.append(f"gt.{n}.pixel_auc")
+
+    def cell(v: float | None) -> str:
+        return "" if v is None else f"{v:.6f}"
+
+    with AtomicFile(path, "w", newline="", encoding="utf-8") as dst:
+        w = csv.writer(dst.file)
+        w.writerow(header)
+        for row in rows[1:]:
+            key = row[0] if row else ""
+            im = by_key.get(key)
+            cells = [row[i] if i < len(row) else "" for i in keep]
+            if im is None:
+                cells += ["", "", errors.get(key, "")]
+                cells += [""] * (5 * len(names))
+            else:
+                cells += [im.truth.file or "(authentic)", str(im.truth.label), ""]
+                scores = {s.name: s.to_json(im.truth.label) for s in im.scores}
+                for n in names:
+                    d = scores.get(n)
+                    if d is None:
+                        cells += [""] * 5
+                        continue
+                    cells += [cell(d[at][fig]) for fig, at in CSV_FIGURES]
+                    cells.append(cell(d["pixel_auc"]))
+            w.writerow(cells)
+
+
+def figure_rows(figures: Iterable[Figure]) -> list[list[str]]:
+    """Table rows (source, figure, value, threshold, average, n) for panels and reports."""
+    return [
+        [
+            f.source,
+            f.figure,
+            "undefined" if f.value is None else f"{f.value:.3f}",
+            f.threshold,
+            f.average,
+            str(f.n),
+        ]
+        for f in figures
+    ]
+
+
+FIGURE_HEADER = ["map", "figure", "value", "threshold", "images and convention", "n"]
+
+
+def summary_lines(result: ScanTruth, out: Path) -> list[str]:
+    """What ``scan --gt`` prints: the counts, each summary figure with its convention, and where
+    the files are. Problems are the caller's to print (to stderr)."""
+    lines = [
+        f"ground truth: {result.images} image(s) scored ({result.tampered} tampered, "
+        f"{result.images - result.tampered} authentic) against {result.source}"
+    ]
+    for row in figure_rows(result.figures):
+        lines.append(
+            f"  {row[0]:<18} {row[1]:<17} {row[2]:>9}  θ {row[3]:<10} {row[4]} (n={row[5]})"
+        )
+    lines.append(f"ground truth in {out / GT_NAME} and the gt.* columns of {out / CSV_NAME}")
+    return lines
