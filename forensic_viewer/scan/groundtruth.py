@@ -700,3 +700,23 @@ def summary_lines(result: ScanTruth, out: Path) -> list[str]:
         )
     lines.append(f"ground truth in {out / GT_NAME} and the gt.* columns of {out / CSV_NAME}")
     return lines
+
+
+def report_section(gt: Mapping[str, Any]) -> tuple[str, list[str], list[list[str]]]:
+    """The "Ground truth" section of a report from a ``groundtruth.json`` (or the viewer's
+    one-image equivalent): an introduction, the table header and its rows."""
+    images, tampered = int(gt.get("images", 0)), int(gt.get("tampered", 0))
+    intro = (
+        f"Scored against the true masks of {gt.get('source', '?')}: {images} image(s), "
+        f"{tampered} tampered, {images - tampered} authentic. Each figure states its threshold "
+        "(the model's own pixel threshold or 0.5), whether it is a per-image mean or pooled over "
+        "pixels, and how empty (authentic) masks count; maps are taken at 8 bits and a pixel is "
+        "flagged when above the threshold. These figures measure the models on this material, "
+        "not the evidence."
+    )
+    figures = [Figure.from_json(f) for f in gt.get("figures") or []]
+    rows = figure_rows(figures)
+    problems = list(gt.get("problems") or [])
+    if problems:
+        intro += f" {len(problems)} problem(s) met, listed in {GT_NAME}."
+    return intro, FIGURE_HEADER, rows

@@ -262,3 +262,22 @@ def test_scan_gt_writes_summary_and_csv_columns(
     assert header.count("gt.label") == 1
     bacc = [f for f in result.figures if f.source == "tiny" and f.figure == "balanced accuracy"]
     assert len(bacc) == 1 and bacc[0].value in (0.0, 0.5, 1.0)  # one image of each label
+
+
+def test_reports_carry_a_ground_truth_section(
+    benco: Path, tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    out = tmp_path / "out"
+    code = main(
+        ["scan", str(benco / "Tp"), "--out", str(out), "--model", str(tiny_checkpoint),
+         "--no-faces", "--gt", str(benco), "--report", "html,pdf"]
+    )  # fmt: skip
+    assert code == 0
+    gt = json.loads((out / GT_NAME).read_text())
+    f1 = next(f for f in gt["figures"] if f["figure"] == "pixel F1")
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert '<section id="ground-truth"><h2>Ground truth</h2>' in html
+    assert f1["average"] in html and f"{f1['value']:.3f}" in html
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["ground_truth"]["figures"] == gt["figures"]
+    assert (out / "report.pdf").stat().st_size > 0
