@@ -6,7 +6,7 @@ open); it is read and matched to the image by :func:`~forensic_viewer.scan.groun
 kept for that evidence file, drawn as a
 :class:`~forensic_viewer.layers.GroundTruthLayer`, and every map of the file's analysis (networks,
 ensemble, classic analyses) is scored against it in a table whose rows say each figure's
-threshold and convention (:func:`~forensic_viewer.scan.groundtruth.image_figures`). The table is
+threshold and convention (:func:`~forensic_viewer.scan.truth_scores.image_figures`). The table is
 refilled whenever the analysis changes (results arriving, classic analyses added).
 
 A dropped file is taken for a mask rather than new evidence when an image is open and either
@@ -18,8 +18,10 @@ Scoring runs in the GUI thread: a few bincounts per map, well under a second at 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -32,16 +34,17 @@ from PySide6.QtWidgets import (
 )
 
 from engine.types import Analysis, Evidence
+from forensic_viewer.gui.report_dialog import ReportJob
 from forensic_viewer.layers import GroundTruthLayer, LayerList
-from forensic_viewer.scan.groundtruth import (
+from forensic_viewer.report import ReportSource
+from forensic_viewer.scan.groundtruth import MASK_TAILS, read_mask
+from forensic_viewer.scan.truth_scores import (
     FIGURE_HEADER,
-    MASK_TAILS,
     Figure,
     TruthMask,
     figure_rows,
     image_figures,
     map_sources,
-    read_mask,
     score_image,
 )
 
@@ -68,6 +71,7 @@ class GroundTruthPanel(QWidget):
         super().__init__(parent)
         self.masks: dict[str, _Loaded] = {}  # evidence path -> its mask
         self.figures: list[Figure] = []
+        self.shown: TruthMask | None = None  # the mask the figures are of
         self.message = QLabel("no ground-truth mask: File ▸ Load ground-truth mask…, or drop one")
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -110,6 +114,7 @@ class GroundTruthPanel(QWidget):
             if truth is not None:
                 layers.append(GroundTruthLayer(truth.mask))
         self.figures = []
+        self.shown = truth
         if truth is None:
             self.message.setText(
                 "no ground-truth mask: File ▸ Load ground-truth mask…, or drop one"
@@ -126,6 +131,20 @@ class GroundTruthPanel(QWidget):
             self.message.setText("\n".join(lines))
         self._fill()
 
+    def report_data(self) -> dict[str, Any] | None:
+        """The shown figures as a report's "Ground truth" section (None: no figures)."""
+        truth = self.shown
+        if truth is None or not self.figures:
+            return None
+        return {
+            "source": truth.file,
+            "images": 1,
+            "tampered": truth.label,
+            "mask_sha256": truth.sha256,
+            "figures": [f.to_json() for f in self.figures],
+            "problems": list(truth.warnings),
+        }
+
     def _fill(self) -> None:
         rows = figure_rows(self.figures)
         self.table.setRowCount(len(rows))
@@ -136,3 +155,21 @@ class GroundTruthPanel(QWidget):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight)
                 self.table.setItem(i, j, item)
         self.table.resizeColumnsToContents()
+
+
+def with_ground_truth(job: ReportJob, ground_truth: dict[str, Any] | None) -> ReportJob:
+    """``job`` whose report gets a "Ground truth" section of ``ground_truth`` (unchanged when
+    None)."""
+    if ground_truth is None:
+        return job
+
+    def source() -> ReportSource:
+        made = job.source()
+        src = (
+            made
+            if isinstance(made, ReportSource)
+            else ReportSource.from_items(list(made), title=job.title)
+        )
+        return dataclasses.replace(src, ground_truth=ground_truth)
+
+    return dataclasses.replace(job, source=source)

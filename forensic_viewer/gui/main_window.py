@@ -46,7 +46,11 @@ from forensic_viewer.gui.analysis_panel import AnalysisPanel
 from forensic_viewer.gui.batch_dialog import BatchDialog
 from forensic_viewer.gui.canvas import Canvas
 from forensic_viewer.gui.compare import CompareView
-from forensic_viewer.gui.groundtruth_panel import GroundTruthPanel, looks_like_mask
+from forensic_viewer.gui.groundtruth_panel import (
+    GroundTruthPanel,
+    looks_like_mask,
+    with_ground_truth,
+)
 from forensic_viewer.gui.panels import (
     BADGE_CANCELLED,
     BADGE_ERROR,
@@ -463,6 +467,7 @@ class MainWindow(QMainWindow):
             model_paths=self.model_paths,
             faces_checked=faces is not None,
         )
+        job = with_ground_truth(job, self.truth_panel.report_data())
         old = self.report_dialog
         if old is not None and not old.running:  # a new one for this image, same case fields
             self.report_dialog = ReportDialog(

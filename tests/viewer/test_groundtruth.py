@@ -18,15 +18,12 @@ from PIL import Image
 from engine.errors import ForensicError
 from engine.metrics import f1_iou, roc_auc
 from forensic_viewer.cli import main
-from forensic_viewer.scan.groundtruth import (
-    GT_NAME,
+from forensic_viewer.scan.groundtruth import GT_NAME, evaluate_scan, read_mask, read_truth
+from forensic_viewer.scan.truth_scores import (
     MapSource,
     TruthMask,
     TruthSummary,
-    evaluate_scan,
     image_figures,
-    read_mask,
-    read_truth,
     score_image,
 )
 from tests.conftest import write_rgb as _write_rgb

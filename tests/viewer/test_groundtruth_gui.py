@@ -3,6 +3,7 @@ fills the panel with figures that equal engine.metrics on the analysis's own map
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -12,9 +13,11 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 from engine.metrics import f1_iou, levels
-from forensic_viewer.gui.groundtruth_panel import looks_like_mask
+from forensic_viewer.gui.groundtruth_panel import looks_like_mask, with_ground_truth
 from forensic_viewer.gui.main_window import MainWindow
+from forensic_viewer.gui.report_dialog import image_report_job
 from forensic_viewer.layers import GroundTruthLayer
+from forensic_viewer.report import write_report
 from tests.viewer.test_main_window import _window, open_and_wait
 
 pytestmark = pytest.mark.gui
@@ -78,6 +81,12 @@ def test_load_mask_makes_a_layer_and_fills_the_panel(
     cells = {table.item(r, 1).text() for r in range(table.rowCount())}
     assert {"pixel F1", "pixel IoU", "pixel AUC"} <= cells
     assert str(mask_path) in win.truth_panel.message.text()
+    # the image's report gets a Ground truth section with these figures
+    job = with_ground_truth(image_report_job(win.current_analysis()), win.truth_panel.report_data())
+    paths = write_report(job.source(), tmp_path / "report", ["html", "json"], title=job.title)
+    report = json.loads(paths["json"].read_text(encoding="utf-8"))
+    assert report["ground_truth"]["figures"] == [f.to_json() for f in win.truth_panel.figures]
+    assert '<section id="ground-truth">' in paths["html"].read_text(encoding="utf-8")
 
 
 def test_a_dropped_mask_is_ground_truth_and_an_image_still_opens(
