@@ -17,7 +17,8 @@ Layers (bottom to top): the evidence image; a heatmap per model and for the ense
 per model (heatmap > a live threshold, starting at the model's calibrated pixel threshold); the
 model agreement (per pixel, the share of models whose mask is on); the detected faces; then per
 classic analysis (``engine.analyses``, :func:`add_classic_layers`) its map, its picture for the
-analyst, its extra maps and its clone pairs. An analysis layer carries what its values mean
+analyst, its extra maps and its clone pairs; in ground-truth mode, the true mask
+(:class:`GroundTruthLayer`). An analysis layer carries what its values mean
 (``meaning``): the panels, the read-out and the reports say "raw values" where they are, never
 "probability of manipulation".
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from pypdf import PdfReader
 
 from engine.errors import ForensicError
 from engine.metrics import f1_iou, roc_auc
@@ -277,4 +278,5 @@ def test_reports_carry_a_ground_truth_section(
     assert f1["average"] in html and f"{f1['value']:.3f}" in html
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert report["ground_truth"]["figures"] == gt["figures"]
-    assert (out / "report.pdf").stat().st_size > 0
+    pdf = " ".join(page.extract_text() for page in PdfReader(out / "report.pdf").pages)
+    assert "Ground truth" in pdf and "per-image mean" in pdf
