@@ -117,9 +117,11 @@ def f1_iou(pred: ArrayLike, gt: ArrayLike, both_empty: float = 0.0) -> tuple[flo
     return c.f1(both_empty), c.iou(both_empty)
 
 
-def levels(heatmap: NDArray[np.floating]) -> NDArray[np.intp]:
-    """``heatmap`` in [0, 1] as its 8-bit levels round(255 p), as the scans store it."""
-    return np.rint(np.clip(np.asarray(heatmap, dtype=np.float64), 0.0, 1.0) * 255.0).astype(np.intp)
+def levels(heatmap: NDArray[np.floating]) -> NDArray[np.uint8]:
+    """``heatmap`` in [0, 1] as its 8-bit levels round(255 p), computed in float32 exactly as a
+    scan stores its maps (``forensic_viewer.scan.maps.save_heatmap_png``)."""
+    h = np.asarray(heatmap, dtype=np.float32)
+    return np.rint(np.clip(h, 0.0, 1.0) * np.float32(255.0)).astype(np.uint8)
 
 
 @dataclass
@@ -136,10 +138,27 @@ class LevelHistogram:
         return cls(np.zeros(LEVELS, np.int64), np.zeros(LEVELS, np.int64))
 
     def add(self, heatmap: NDArray[np.floating], gt: NDArray[np.bool_]) -> None:
-        lv = levels(heatmap).ravel()
-        g = np.asarray(gt).astype(bool).ravel()
-        self.positives += np.bincount(lv[g], minlength=LEVELS)
-        self.negatives += np.bincount(lv[~g], minlength=LEVELS)
+        """Count the pixels of ``heatmap`` (rounded to its 8-bit levels) against ``gt``."""
+        self.add_levels(levels(heatmap), gt)
+
+    def add_levels(self, lv: NDArray[np.uint8], gt: NDArray[np.bool_]) -> None:
+        """Count 8-bit levels ``lv`` against ``gt`` (same shape): one bincount over
+        level + 256 x truth, so a 4096 x 4096 map costs one pass."""
+        g = np.asarray(gt).astype(bool)
+        if lv.shape != g.shape:
+            raise ValueError(f"levels and truth differ in shape: {lv.shape} vs {g.shape}")
+        idx = lv.ravel().astype(np.uint16) | (g.ravel().astype(np.uint16) << 8)
+        counts = np.bincount(idx, minlength=2 * LEVELS)
+        self.negatives += counts[:LEVELS]
+        self.positives += counts[LEVELS:]
+
+    def counts_above(self, threshold: float) -> PixelCounts:
+        """The confusion counts of "level / 255 > threshold" (how a mask layer flags a pixel),
+        read off the histogram: identical to :func:`pixel_counts` on the thresholded map."""
+        flagged = np.arange(LEVELS) > threshold * 255.0
+        tp, fp = int(self.positives[flagged].sum()), int(self.negatives[flagged].sum())
+        fn, tn = int(self.positives.sum()) - tp, int(self.negatives.sum()) - fp
+        return PixelCounts(tp, fp, fn, tn)
 
     def auc(self) -> float:
         return auc_from_counts(self.positives, self.negatives)

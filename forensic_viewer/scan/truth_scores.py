@@ -37,8 +37,6 @@ from engine.metrics import (
     LevelHistogram,
     PixelCounts,
     balanced_accuracy,
-    levels,
-    pixel_counts,
     roc_auc,
 )
 from engine.types import Analysis
@@ -145,18 +143,17 @@ class MapScore:
 
 
 def score_map(source: MapSource, truth: NDArray[np.bool_]) -> MapScore:
-    """Score one map against the true mask ``truth`` [H, W] (same size), at 8-bit precision."""
+    """Score one map against the true mask ``truth`` [H, W] (same size), at 8-bit precision:
+    one histogram of its levels against the truth, from which the counts at any threshold and
+    the pixel AUC follow exactly (one pass over the pixels per map)."""
     if source.heatmap.shape != truth.shape:
         raise ValueError(
             f"{source.name}: map is {source.heatmap.shape}, the mask {truth.shape} (same size "
             "expected)"
         )
-    lv = levels(source.heatmap)
     hist = LevelHistogram.empty()
-    hist.add(lv / 255.0, truth)
-    own = None
-    if source.own_threshold is not None:
-        own = pixel_counts(lv > source.own_threshold * 255.0, truth)
+    hist.add(source.heatmap, truth)
+    own = None if source.own_threshold is None else hist.counts_above(source.own_threshold)
     return MapScore(
         source.name,
         source.kind,
@@ -164,7 +161,7 @@ def score_map(source: MapSource, truth: NDArray[np.bool_]) -> MapScore:
         source.score,
         source.manipulated,
         own,
-        pixel_counts(lv > HALF * 255.0, truth),
+        hist.counts_above(HALF),
         hist,
     )
 

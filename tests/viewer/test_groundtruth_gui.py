@@ -66,6 +66,7 @@ def test_load_mask_makes_a_layer_and_fills_the_panel(
     open_and_wait(qtbot, win, image_path)
     mask_path, mask = _mask_file(tmp_path / "masks" / "evidence.png")
     win.load_truth(mask_path)
+    qtbot.waitUntil(lambda: not win.truth_panel.scoring, timeout=30_000)
     layers = win.layers.of_kind("groundtruth")
     assert len(layers) == 1 and isinstance(layers[0], GroundTruthLayer)
     assert np.array_equal(layers[0].truth, mask)
@@ -99,6 +100,7 @@ def test_a_dropped_mask_is_ground_truth_and_an_image_still_opens(
     small, _ = _mask_file(tmp_path / "evidence_gt.png", 48, 64)  # half size: resized
     assert looks_like_mask(small) and not looks_like_mask(image_path)
     _drop(win, small)
+    qtbot.waitUntil(lambda: not win.truth_panel.scoring, timeout=30_000)
     assert win.layers.of_kind("groundtruth")
     assert "resized" in win.truth_panel.message.text()
     assert str(small) not in win.entries  # not opened as evidence
@@ -111,6 +113,7 @@ def test_a_dropped_mask_is_ground_truth_and_an_image_still_opens(
     other = tmp_path / "other.png"
     Image.fromarray(np.zeros((96, 128), np.uint8), mode="L").save(other)
     _drop(win, other, shift=True)
+    qtbot.waitUntil(lambda: not win.truth_panel.scoring, timeout=30_000)
     assert str(other) not in win.entries
     assert win.truth_panel.figures and all(
         f.figure == "flagged share" or f.figure == "pixel AUC" for f in win.truth_panel.figures
