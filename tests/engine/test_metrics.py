@@ -13,6 +13,7 @@ from engine.metrics import (
     auc_from_counts,
     balanced_accuracy,
     f1_iou,
+    levels,
     pixel_counts,
     roc_auc,
 )
@@ -108,3 +109,17 @@ def test_level_histogram_pools_images_exactly() -> None:
     assert hist.auc() == pytest.approx(roc_auc(both_g, both_h))
     # positives 1.0 and 100/255 against negatives 0, 200/255, 100/255: 3 + (1 + 0.5) of 6
     assert hist.auc() == pytest.approx(4.5 / 6)
+
+
+def test_counts_above_a_threshold_equal_counting_the_thresholded_map() -> None:
+    rng = np.random.default_rng(2)
+    heat = rng.random((40, 50)).astype(np.float32)
+    heat[0, :5] = [0.5, 127.5 / 255, 128 / 255, 0.0, 1.0]  # on and around the level edges
+    gt = rng.random((40, 50)) < 0.3
+    hist = LevelHistogram.empty()
+    hist.add(heat, gt)
+    lv = levels(heat)
+    for t in (0.0, 0.1, 0.5, 127 / 255, 0.999, 1.0):
+        assert hist.counts_above(t) == pixel_counts(lv > t * 255, gt)
+    # the 8-bit levels are those a scan writes: round(255 p) in float32
+    assert lv[0, :5].tolist() == [128, 128, 128, 0, 255]
