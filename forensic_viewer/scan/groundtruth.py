@@ -241,7 +241,10 @@ def evaluate_scan(out: Path, truth: TruthSource, keys: Sequence[str] | None = No
     problems = list(truth.problems)
     used: list[Path] = []
     errors: dict[str, str] = {}
+    masks = {m.resolve() for m in truth.masks}
     for rec in index.iter_records(chosen):
+        if rec.file is not None and Path(rec.file).resolve() in masks:
+            continue  # a mask scanned with its images (scan DIR --recursive): not evidence
         found, mask_file = truth.lookup(rec.file, rec.path)
         if mask_file is not None:
             used.append(mask_file)

@@ -47,8 +47,9 @@ Kind = Literal["model", "ensemble", "analysis"]
 
 @dataclass
 class TruthMask:
-    """A true mask at its image's size. mask: [H, W] bool, True = tampered (None: authentic,
-    all zero implied). file / sha256: the mask file and its SHA-256 (None for an implied one)."""
+    """A true mask at its image's size. mask: [H, W] bool, True = tampered (all False for an
+    authentic image). file / sha256: the mask file and its SHA-256 (None for the implied all-zero
+    mask of an authentic image). warnings: e.g. that it was resized."""
 
     mask: NDArray[np.bool_]
     file: str | None = None

@@ -266,12 +266,16 @@ def test_reports_carry_a_ground_truth_section(
     benco: Path, tmp_path: Path, tiny_checkpoint: Path
 ) -> None:
     out = tmp_path / "out"
+    # the whole folder: its masks are analysed as images too (the broken one fails) but only
+    # the images of Tp/ and Au/ are scored
     code = main(
-        ["scan", str(benco / "Tp"), "--out", str(out), "--model", str(tiny_checkpoint),
+        ["scan", str(benco), "--out", str(out), "--model", str(tiny_checkpoint), "--recursive",
          "--no-faces", "--gt", str(benco), "--report", "html,pdf"]
     )  # fmt: skip
-    assert code == 0
+    assert code == 1  # Gt/c.png is not an image
     gt = json.loads((out / GT_NAME).read_text())
+    assert {f["path"] for f in gt["files"]} == {"Tp/a.png", "Tp/b.png", "Au/f.png"}
+    assert gt["authentic"] == 1
     f1 = next(f for f in gt["figures"] if f["figure"] == "pixel F1")
     html = (out / "report.html").read_text(encoding="utf-8")
     assert '<section id="ground-truth"><h2>Ground truth</h2>' in html
