@@ -339,9 +339,11 @@ def summary_lines(result: ScanTruth, out: Path) -> list[str]:
         f"ground truth: {result.images} image(s) scored ({result.tampered} tampered, "
         f"{result.images - result.tampered} authentic) against {result.source}"
     ]
-    for row in figure_rows(result.figures):
+    rows = figure_rows(result.figures)
+    width = max((len(r[0]) for r in rows), default=0)
+    for row in rows:
         lines.append(
-            f"  {row[0]:<18} {row[1]:<17} {row[2]:>9}  θ {row[3]:<10} {row[4]} (n={row[5]})"
+            f"  {row[0]:<{width}}  {row[1]:<17} {row[2]:>9}  {row[3]:<14} {row[4]} (n={row[5]})"
         )
     lines.append(f"ground truth in {out / GT_NAME} and the gt.* columns of {out / CSV_NAME}")
     return lines

@@ -204,7 +204,7 @@ class Figure:
     """One labelled number. value None: undefined under its convention (said in ``average``).
 
     source: the map (model name, "ensemble", "analysis.<name>"); figure: "pixel F1" etc.;
-    threshold: "0.5", "own 0.42" or "none"; average: how images are combined and how empty
+    threshold: "0.5", "own 0.42", "threshold-free" or "verdict θ"; average: how images are combined and how empty
     masks count; n: the images it is computed over."""
 
     source: str
@@ -252,6 +252,8 @@ AUC_POOLED = "pooled over all pixels of all images, ties count half"
 IMAGE_AUC = "over images, label = mask has a tampered pixel; ties count half"
 BACC = "verdict at the model's θ: mean of the recalls on tampered and authentic images"
 ONE_IMAGE = "this image"
+FREE = "threshold-free"
+VERDICT = "verdict θ"
 ONE_AUTHENTIC = "this image; its mask is empty (authentic): F1/IoU undefined"
 
 
@@ -277,7 +279,7 @@ def image_figures(image: ImageTruth) -> list[Figure]:
                 n = c.tp + c.fp + c.fn + c.tn
                 share = (c.tp + c.fp) / n if n else None
                 figs.append(Figure(s.name, "flagged share", share, th, ONE_AUTHENTIC, 1))
-        figs.append(Figure(s.name, "pixel AUC", _finite(s.pixel_auc), "none", ONE_IMAGE, 1))
+        figs.append(Figure(s.name, "pixel AUC", _finite(s.pixel_auc), FREE, ONE_IMAGE, 1))
     return figs
 
 
@@ -347,20 +349,16 @@ class TruthSummary:
                     Figure(name, "pixel IoU", _mean(p.iou[which]), th, PER_IMAGE, k),
                     Figure(name, "pixel IoU", p.counts[which].iou(), th, POOLED, n),
                 ]
-            figs.append(
-                Figure(name, "pixel AUC", _mean(p.aucs), "none", AUC_PER_IMAGE, len(p.aucs))
-            )
-            figs.append(
-                Figure(name, "pixel AUC", _finite(p.histogram.auc()), "none", AUC_POOLED, n)
-            )
+            figs.append(Figure(name, "pixel AUC", _mean(p.aucs), FREE, AUC_PER_IMAGE, len(p.aucs)))
+            figs.append(Figure(name, "pixel AUC", _finite(p.histogram.auc()), FREE, AUC_POOLED, n))
             if p.scores:
                 auc = _finite(roc_auc(p.score_labels, p.scores))
-                figs.append(Figure(name, "image AUC", auc, "none", IMAGE_AUC, len(p.scores)))
+                figs.append(Figure(name, "image AUC", auc, FREE, IMAGE_AUC, len(p.scores)))
             if p.verdicts and 0 < sum(p.verdict_labels) < len(p.verdict_labels):
                 bacc = balanced_accuracy(p.verdict_labels, p.verdicts)
-                figs.append(Figure(name, "balanced accuracy", bacc, "θ", BACC, len(p.verdicts)))
+                figs.append(Figure(name, "balanced accuracy", bacc, VERDICT, BACC, len(p.verdicts)))
             elif p.verdicts:
-                figs.append(Figure(name, "balanced accuracy", None, "θ", BACC, len(p.verdicts)))
+                figs.append(Figure(name, "balanced accuracy", None, VERDICT, BACC, len(p.verdicts)))
         return figs
 
 

@@ -134,13 +134,19 @@ def test_per_image_and_pooled_figures_by_hand() -> None:
     # pooled at own 0.3: TP 2, FP 2, FN 0 -> IoU 2 / 4
     assert _figure(figs, "m", "pixel IoU", "own 0.3", "pooled").value == pytest.approx(0.5)
     # pixel AUC of image 1: positives 0.9, 0.4 vs negatives 0.4, 0.1: (2 + 1.5) / 4
-    assert _figure(figs, "m", "pixel AUC", "none", "per-image").value == pytest.approx(3.5 / 4)
-    assert _figure(figs, "m", "pixel AUC", "none", "per-image").n == 1  # empty mask left out
+    assert _figure(figs, "m", "pixel AUC", "threshold-free", "per-image").value == pytest.approx(
+        3.5 / 4
+    )
+    assert (
+        _figure(figs, "m", "pixel AUC", "threshold-free", "per-image").n == 1
+    )  # empty mask left out
     pooled = roc_auc(np.r_[t1.ravel(), t2.ravel()], np.r_[h1.ravel(), h2.ravel()])
-    assert _figure(figs, "m", "pixel AUC", "none", "pooled").value == pytest.approx(pooled)
+    assert _figure(figs, "m", "pixel AUC", "threshold-free", "pooled").value == pytest.approx(
+        pooled
+    )
     # image level: tampered 0.8 > authentic 0.7; both called manipulated -> bacc 1/2
-    assert _figure(figs, "m", "image AUC", "none", "over images").value == 1.0
-    assert _figure(figs, "m", "balanced accuracy", "θ", "verdict").value == 0.5
+    assert _figure(figs, "m", "image AUC", "threshold-free", "over images").value == 1.0
+    assert _figure(figs, "m", "balanced accuracy", "verdict θ", "verdict").value == 0.5
 
 
 def test_all_positive_mask_and_authentic_image_figures() -> None:
@@ -150,7 +156,9 @@ def test_all_positive_mask_and_authentic_image_figures() -> None:
     figs = image_figures(im)
     f1 = _figure(figs, "m", "pixel F1", "0.5", "this image").value
     assert f1 == pytest.approx(f1_iou(heat > 0.5, full)[0]) == pytest.approx(2 / 3)
-    assert _figure(figs, "m", "pixel AUC", "none", "this image").value is None  # one class
+    assert (
+        _figure(figs, "m", "pixel AUC", "threshold-free", "this image").value is None
+    )  # one class
     clean = score_image("k", "s", TruthMask(np.zeros((2, 2), bool)), [_src(heat)])
     figs = image_figures(clean)
     assert not [f for f in figs if f.figure == "pixel F1"]  # undefined on an empty mask
@@ -162,8 +170,8 @@ def test_one_label_only_leaves_image_figures_undefined() -> None:
     s = TruthSummary()
     s.add(score_image("k", "s", TruthMask(np.ones((1, 2), bool)), [_src(np.ones((1, 2)))]))
     figs = s.figures()
-    assert _figure(figs, "m", "image AUC", "none", "over images").value is None
-    assert _figure(figs, "m", "balanced accuracy", "θ", "verdict").value is None
+    assert _figure(figs, "m", "image AUC", "threshold-free", "over images").value is None
+    assert _figure(figs, "m", "balanced accuracy", "verdict θ", "verdict").value is None
 
 
 # --- scan --gt -------------------------------------------------------------------------------
