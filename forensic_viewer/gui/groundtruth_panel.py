@@ -120,10 +120,7 @@ class GroundTruthPanel(QWidget):
         table from ``analysis``; clear both otherwise."""
         truth = self.truth_for(path, evidence)
         if layers is not None:
-            for la in layers.of_kind("groundtruth"):
-                layers.remove(la)
-            if truth is not None:
-                layers.append(GroundTruthLayer(truth.mask))
+            self._place_layer(layers, truth)
         self.figures = []
         self.shown = truth
         if truth is None:
@@ -142,6 +139,19 @@ class GroundTruthPanel(QWidget):
             return
         self._pending = None
         self._fill()
+
+    @staticmethod
+    def _place_layer(layers: LayerList, truth: TruthMask | None) -> None:
+        """Keep one ground-truth layer of ``truth`` on top of ``layers`` (none without a mask).
+        The layer of the same mask is moved, not made again, so its visibility, opacity and
+        what it draws survive results arriving."""
+        kept: GroundTruthLayer | None = None
+        for la in layers.of_kind("groundtruth"):
+            if truth is not None and isinstance(la, GroundTruthLayer) and la.truth is truth.mask:
+                kept = la
+            layers.remove(la)
+        if truth is not None:
+            layers.append(kept if kept is not None else GroundTruthLayer(truth.mask))
 
     @property
     def scoring(self) -> bool:

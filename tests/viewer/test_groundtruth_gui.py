@@ -71,6 +71,11 @@ def test_load_mask_makes_a_layer_and_fills_the_panel(
     assert len(layers) == 1 and isinstance(layers[0], GroundTruthLayer)
     assert np.array_equal(layers[0].truth, mask)
     assert win.layers.of_kind("mask")  # the model's own mask is still there, apart
+    # results arriving again keep the same layer (and the analyst's settings) on top
+    layers[0].opacity = 0.3
+    win._show_truth()
+    assert win.layers[len(win.layers) - 1] is layers[0] and layers[0].opacity == 0.3
+    qtbot.waitUntil(lambda: not win.truth_panel.scoring, timeout=30_000)
     result = win.current_analysis().results["tiny"]
     flagged = levels(result.heatmap) > 0.5 * 255
     assert _value(win, "tiny", "pixel F1", "0.5") == pytest.approx(f1_iou(flagged, mask)[0])
