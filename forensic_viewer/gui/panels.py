@@ -207,9 +207,6 @@ class LayerControls(QWidget):
         row.addWidget(self.threshold_spin)
         form.addRow("threshold", row)
         form.addRow("", reset)
-        if layer.kind == "groundtruth":  # a true mask (ground-truth mode): nothing to threshold
-            for widget in (self.threshold, self.threshold_spin, reset):
-                widget.setEnabled(False)
         self.stats = text_label("")
         form.addRow("mask", self.stats)
         self.show_fill = QCheckBox("fill")

@@ -71,9 +71,6 @@ def test_load_mask_makes_a_layer_and_fills_the_panel(
     assert len(layers) == 1 and isinstance(layers[0], GroundTruthLayer)
     assert np.array_equal(layers[0].truth, mask)
     assert win.layers.of_kind("mask")  # the model's own mask is still there, apart
-    win.layers.selected = layers[0]  # its controls: drawn as a mask, no threshold to move
-    controls = win.layer_panel.controls
-    assert controls is not None and not controls.threshold.isEnabled()
     # results arriving again keep the same layer (and the analyst's settings) on top
     layers[0].opacity = 0.3
     win._show_truth()
