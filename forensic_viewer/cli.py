@@ -114,6 +114,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="worker processes, each with its own models and cores // N threads (default: 1, "
         "the scan runs in this process)",
     )
+    s.add_argument(
+        "--gt",
+        type=Path,
+        metavar="DIR",
+        help="score the results against true masks: an IMDL-BenCo folder (Tp/ + Gt/, optional "
+        "Au/) or a JSON list of [image, mask] pairs; docs/GROUND_TRUTH.md",
+    )
     _add_model_args(s)
     _add_report_args(s)
     r = sub.add_parser(
@@ -347,6 +354,8 @@ def _scan_and_report(
         f"{len(summary.failed)} failed of {summary.total} in {summary.seconds:.1f} s; "
         f"results in {plain(args.out)}"
     )
+    if getattr(args, "truth", None) is not None:
+        _ground_truth(args, [r["path"] for r in records])
     if formats and records:
         if not _write_reports(args, formats, [r["path"] for r in records]):
             return EXIT_SCAN_FAILED
@@ -358,6 +367,17 @@ def _scan_and_report(
             print(f"tracebacks of unexpected errors: {plain(summary.log)}", file=sys.stderr)
         return EXIT_FILES_FAILED
     return EXIT_OK
+
+
+def _ground_truth(args: argparse.Namespace, keys: list[str]) -> None:
+    """``scan --gt``: score this run's files against the masks (a problem is one line on
+    stderr, and the others are scored)."""
+    from forensic_viewer.scan.groundtruth import evaluate_scan, summary_lines
+
+    result = evaluate_scan(args.out, args.truth, keys)
+    print("\n".join(summary_lines(result, args.out)))
+    for line in result.problems:
+        print(f"ground truth: {plain(line)}", file=sys.stderr)
 
 
 def _report_formats(args: argparse.Namespace) -> tuple[str, ...]:
@@ -401,6 +421,10 @@ def cmd_scan(args: argparse.Namespace) -> int:
     folder: Path = args.folder
     if not folder.is_dir():
         raise UsageError(f"{plain(folder)}: not a folder")
+    if args.gt is not None:  # checked before any analysis, so a wrong path costs no time
+        from forensic_viewer.scan.groundtruth import read_truth
+
+        args.truth = read_truth(args.gt)
 
     def listing(_index: Any) -> list[tuple[Path, str]]:
         # the output folder, when inside the scanned one, holds maps that are not evidence

@@ -17,7 +17,8 @@ Layers (bottom to top): the evidence image; a heatmap per model and for the ense
 per model (heatmap > a live threshold, starting at the model's calibrated pixel threshold); the
 model agreement (per pixel, the share of models whose mask is on); the detected faces; then per
 classic analysis (``engine.analyses``, :func:`add_classic_layers`) its map, its picture for the
-analyst, its extra maps and its clone pairs. An analysis layer carries what its values mean
+analyst, its extra maps and its clone pairs; in ground-truth mode, the true mask
+(:class:`GroundTruthLayer`). An analysis layer carries what its values mean
 (``meaning``): the panels, the read-out and the reports say "raw values" where they are, never
 "probability of manipulation".
 
@@ -49,6 +50,7 @@ MODEL_COLORS: tuple[tuple[int, int, int], ...] = (
     (80, 230, 120),
 )
 ENSEMBLE_COLOR = (255, 80, 230)
+GROUND_TRUTH_COLOR = (0, 255, 140)
 
 
 # --- layers ------------------------------------------------------------------------------
@@ -332,6 +334,26 @@ class MaskLayer(Layer):
 
     def raster(self) -> Raster | None:
         return None if self._rendered is None or not self._fill else self._rendered.fill
+
+
+class GroundTruthLayer(MaskLayer):
+    """The true mask of the evidence (ground-truth mode, :mod:`forensic_viewer.scan.groundtruth`)
+    drawn as a mask of its own: outlined, not filled, so the models' masks stay visible under it.
+    Its own kind, so that agreement, compare panes and readouts never take it for a model's."""
+
+    kind = "groundtruth"
+
+    def __init__(self, mask: NDArray[np.bool_], *, name: str = "ground truth") -> None:
+        super().__init__(
+            name,
+            mask.astype(np.float32),
+            model=None,  # type: ignore[arg-type]
+            calibrated_threshold=0.5,
+            color=GROUND_TRUTH_COLOR,
+            fill=False,
+            boxes=False,
+        )
+        self.truth = mask
 
 
 class AgreementLayer(Layer):

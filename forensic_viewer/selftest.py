@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from engine.metrics import f1_iou, roc_auc
 from forensic_viewer.environment import APP_PACKAGE, package_version
 
 FLOOR = re.compile(r"regression-floor: (\S+) pixel-f1 ([0-9.]+) pixel-auc ([0-9.]+)")
@@ -44,20 +45,13 @@ def version_lines() -> list[str]:
 
 
 def pixel_auc(heat: NDArray[np.floating], truth: NDArray[np.bool_]) -> float:
-    """ROC AUC of the heatmap's pixels against the mask (ties count half, by average ranks)."""
-    from scipy.stats import rankdata
-
-    pos = truth.ravel()
-    n_pos, n_neg = int(pos.sum()), int(pos.size - pos.sum())
-    if n_pos == 0 or n_neg == 0:
-        return float("nan")
-    ranks = rankdata(heat.ravel())
-    return float((ranks[pos].sum() - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg))
+    """ROC AUC of the heatmap's pixels against the mask (:func:`engine.metrics.roc_auc`: ties
+    count half; NaN when the mask has one class only)."""
+    return roc_auc(truth, heat)
 
 
 def _f1(pred: NDArray[np.bool_], truth: NDArray[np.bool_]) -> float:
-    d = float(pred.sum() + truth.sum())
-    return 2.0 * float((pred & truth).sum()) / d if d else 1.0
+    return f1_iou(pred, truth, both_empty=1.0)[0]
 
 
 def run_selftest(

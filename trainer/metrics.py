@@ -18,6 +18,8 @@ Conventions (recorded next to every figure by :func:`summarize`):
   labelled so.
 
 All functions take plain numpy arrays and are checked against scikit-learn in the tests.
+``roc_auc``, ``accuracy``, ``balanced_accuracy`` and ``f1_iou`` are :mod:`engine.metrics`'s
+(re-exported here), the one implementation the viewer's ground-truth mode uses too.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.stats import rankdata
+
+from engine.metrics import accuracy, balanced_accuracy, f1_iou, roc_auc
 
 CONVENTIONS = {
     "image_auc": "ROC AUC of the image score over all images (ties count half)",
@@ -39,19 +42,6 @@ CONVENTIONS = {
     "pixel_auc": "ROC AUC of the heatmap's pixels, mean over tampered images",
     "pixel_f1_best": "F1 at each image's own best threshold (oracle), mean over tampered images",
 }
-
-
-def roc_auc(y_true: ArrayLike, scores: ArrayLike) -> float:
-    """ROC AUC via the Mann-Whitney U statistic (ties count half); NaN with one class only."""
-    y = np.asarray(y_true).astype(bool).ravel()
-    s = np.asarray(scores, dtype=np.float64).ravel()
-    n_pos = int(y.sum())
-    n_neg = y.size - n_pos
-    if n_pos == 0 or n_neg == 0:
-        return float("nan")
-    ranks = rankdata(s)  # average ranks for ties
-    u = ranks[y].sum() - n_pos * (n_pos + 1) / 2.0
-    return float(u / (n_pos * n_neg))
 
 
 def roc_curve(
@@ -86,29 +76,6 @@ def eer(y_true: ArrayLike, scores: ArrayLike) -> float:
     # Linear interpolation between points i-1 (diff < 0) and i (diff > 0).
     t = -diff[i - 1] / (diff[i] - diff[i - 1])
     return float(fpr[i - 1] + t * (fpr[i] - fpr[i - 1]))
-
-
-def accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> float:
-    y, p = np.asarray(y_true).astype(bool).ravel(), np.asarray(y_pred).astype(bool).ravel()
-    return float((y == p).mean()) if y.size else float("nan")
-
-
-def balanced_accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> float:
-    """Mean of the recalls of the classes present (scikit-learn's definition)."""
-    y, p = np.asarray(y_true).astype(bool).ravel(), np.asarray(y_pred).astype(bool).ravel()
-    recalls = [float((p[y == c] == c).mean()) for c in (False, True) if (y == c).any()]
-    return float(np.mean(recalls)) if recalls else float("nan")
-
-
-def f1_iou(pred: ArrayLike, gt: ArrayLike) -> tuple[float, float]:
-    """F1 and IoU of two boolean masks; 0 when either has no positive (zero division -> 0)."""
-    p, g = np.asarray(pred).astype(bool).ravel(), np.asarray(gt).astype(bool).ravel()
-    tp = int(np.count_nonzero(p & g))
-    fp = int(np.count_nonzero(p & ~g))
-    fn = int(np.count_nonzero(~p & g))
-    f1 = 2 * tp / (2 * tp + fp + fn) if tp else 0.0
-    iou = tp / (tp + fp + fn) if tp else 0.0
-    return float(f1), float(iou)
 
 
 def best_f1(scores: ArrayLike, gt: ArrayLike) -> float:

@@ -29,6 +29,7 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from engine.errors import ForensicError
+from engine.metrics import f1_iou
 from trainer.data.records import Sample, read_dataset
 from trainer.data.splits import three_way_split
 
@@ -65,9 +66,9 @@ def heat_figures(heat: NDArray[np.float32], pixel_threshold: float) -> dict[str,
 
 
 def pixel_f1(pred: NDArray[np.bool_], truth: NDArray[np.bool_]) -> float:
-    tp = float((pred & truth).sum())
-    denom = float(pred.sum() + truth.sum())
-    return 2.0 * tp / denom if denom else 1.0
+    """Pixel F1 of ``pred`` against ``truth`` (:func:`engine.metrics.f1_iou`); 1.0 when both
+    are empty: a clean image left clean counts as a perfect answer here."""
+    return f1_iou(pred, truth, both_empty=1.0)[0]
 
 
 def whole_image_logit(analyzer: Analyzer, name: str, rgb: NDArray[np.uint8]) -> float | None:

@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.analyses import AnalysisResult
+from engine.errors import ForensicError
 from engine.formatting import estimate_remaining, format_duration
 from engine.io import IMAGE_SUFFIXES, is_image_name
 from engine.types import Analysis, Evidence
@@ -45,6 +46,11 @@ from forensic_viewer.gui.analysis_panel import AnalysisPanel
 from forensic_viewer.gui.batch_dialog import BatchDialog
 from forensic_viewer.gui.canvas import Canvas
 from forensic_viewer.gui.compare import CompareView
+from forensic_viewer.gui.groundtruth_panel import (
+    GroundTruthPanel,
+    looks_like_mask,
+    with_ground_truth,
+)
 from forensic_viewer.gui.panels import (
     BADGE_CANCELLED,
     BADGE_ERROR,
@@ -205,6 +211,8 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(verdict_dock, metadata_dock, Qt.Orientation.Vertical)
         analyses_dock = self._dock("Analyses", self.analysis_panel, right)
         self.tabifyDockWidget(metadata_dock, analyses_dock)
+        self.truth_panel = GroundTruthPanel()
+        self.tabifyDockWidget(analyses_dock, self._dock("Ground truth", self.truth_panel, right))
         self.resizeDocks([evidence_dock, layers_dock], [260, 360], Qt.Orientation.Horizontal)
         self.docks = {d.objectName(): d for d in self.findChildren(QDockWidget)}  # in made order
 
@@ -239,6 +247,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self._action("&Open…", self.open_dialog, QKeySequence.StandardKey.Open))
         self.recent_menu = QMenu("Open &Recent", self)
         file_menu.addMenu(self.recent_menu)
+        file_menu.addAction(self._action("Load &ground-truth mask…", self.load_truth_dialog))
         file_menu.addSeparator()
         file_menu.addAction(self._action("&Scan a folder…", self.open_batch, "Ctrl+Shift+O"))
         self.export_action = self._action("&Export report…", self.export_report, "Ctrl+E")
@@ -317,7 +326,38 @@ class MainWindow(QMainWindow):
         paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
         if paths:
             event.acceptProposedAction()
+            shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+            if len(paths) == 1 and self.layers is not None and (shift or looks_like_mask(paths[0])):
+                self.load_truth(paths[0])  # a mask dropped on the open image
+                return
             self.open_paths(paths)
+
+    def load_truth_dialog(self) -> None:
+        paths = " ".join(f"*{s}" for s in IMAGE_SUFFIXES)
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Load ground-truth mask", "", f"Masks ({paths});;All files (*)"
+        )
+        if path:
+            self.load_truth(path)
+
+    def load_truth(self, mask: str | Path) -> None:
+        """Ground-truth mode: ``mask`` for the open image, drawn and scored (docs/GROUND_TRUTH.md)."""
+        entry = self.entries.get(self.current) if self.current else None
+        if entry is None or entry.evidence is None:
+            self.show_error(f"{mask}: open an image before loading its ground-truth mask")
+            return
+        try:
+            self.truth_panel.load(entry.path, entry.evidence, mask)
+        except ForensicError as e:
+            self.show_error(str(e))
+            return
+        self._show_truth()
+        self.docks["Ground truth"].raise_()
+
+    def _show_truth(self) -> None:
+        entry = self.entries.get(self.current) if self.current else None
+        evidence, analysis = (None, None) if entry is None else (entry.evidence, entry.analysis)
+        self.truth_panel.show_for(self.current, evidence, analysis, self.layers)
 
     def recent_files(self) -> list[str]:
         value = self.settings.value("recent_files", [])
@@ -437,6 +477,7 @@ class MainWindow(QMainWindow):
             faces_checked=faces is not None,
             probe=self.probe_tables.get(analysis.evidence.sha256),
         )
+        job = with_ground_truth(job, self.truth_panel.report_data())
         old = self.report_dialog
         if old is not None and not old.running:  # a new one for this image, same case fields
             self.report_dialog = ReportDialog(
@@ -557,6 +598,7 @@ class MainWindow(QMainWindow):
             else:
                 self._show_layers(build_layers(analysis.evidence, analysis))
             self.verdict_panel.set_analysis(analysis)
+            self._show_truth()
             self._refresh_compare()
         self._update_busy()
 
@@ -609,6 +651,7 @@ class MainWindow(QMainWindow):
             add_classic_layers(self.layers, shown)
             self._align_for_compare()
             self.analysis_panel.set_target(path, entry.evidence, entry.classic)
+            self._show_truth()
             self._refresh_compare()
 
     def _update_busy(self) -> None:
@@ -657,6 +700,7 @@ class MainWindow(QMainWindow):
             self.verdict_panel.show_message(no_model_hint())
         else:
             self.verdict_panel.show_message("analysing…" if entry and entry.running else "")
+        self._show_truth()
         self._refresh_compare()
 
     def _show_layers(self, layers: LayerList | None) -> None:

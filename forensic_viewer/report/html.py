@@ -23,6 +23,7 @@ from forensic_viewer.report import text as T
 from forensic_viewer.report.build import Figure, ItemFigures, Overview
 from forensic_viewer.report.model import ReportItem
 from forensic_viewer.scan import probe as P
+from forensic_viewer.scan.groundtruth import report_section
 from forensic_viewer.wording import marked
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; form-action 'none'"
@@ -134,6 +135,8 @@ class HtmlWriter:
             for a in ov.analyses:
                 self._w(f"<h3>{esc(a.name)}</h3>{_kv(T.analysis_summary_rows(a))}")
             self._w("</section>\n")
+        if ov.source.ground_truth:
+            self._ground_truth(ov.source.ground_truth)
         self._w('<section id="limitations"><h2>Limitations</h2>')
         for line in T.limitations_text(ov):
             self._w(f"<p>{esc(line)}</p>")
@@ -144,6 +147,15 @@ class HtmlWriter:
         )
         self._w('<section id="items"><h2>Evidence files</h2>')
         self._w(f'<p class="caption">{esc(T.LEGEND_TEXT)}</p>\n')
+
+    def _ground_truth(self, gt: dict) -> None:
+        intro, header, rows = report_section(gt)
+        self._w(f'<section id="ground-truth"><h2>Ground truth</h2><p>{esc(intro)}</p>')
+        self._w('<table class="summary"><thead><tr>')
+        self._w("".join(f'<th scope="col">{esc(h)}</th>' for h in header) + "</tr></thead><tbody>")
+        for row in rows:
+            self._w("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>\n")
+        self._w("</tbody></table></section>\n")
 
     def _summary(self, ov: Overview, thumbnails: Iterable[bytes | None]) -> None:
         header = T.summary_header(ov)

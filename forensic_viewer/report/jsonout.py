@@ -67,6 +67,7 @@ class JsonWriter:
             "figures": ov.options.figures,
             "models": [m.to_dict() for m in ov.models],
             "analyses": [a.to_dict() for a in ov.analyses],
+            **({"ground_truth": ov.source.ground_truth} if ov.source.ground_truth else {}),
             "limitations": T.limitations_text(ov),
             "summary": [
                 {**row.to_dict(), "integrity": integ.status}

@@ -36,6 +36,7 @@ from engine.errors import CheckpointError, EvidenceError, ForensicError
 from engine.io import load_evidence
 from engine.types import Analysis, ModelResult
 from forensic_viewer.environment import environment
+from forensic_viewer.scan.groundtruth import read_scan_truth
 from forensic_viewer.scan.records import (
     SUMMARY_FIELDS,
     AnalysisRecord,
@@ -602,6 +603,7 @@ class ReportSource:
     count: int
     settings: dict[str, Any] = field(default_factory=dict)
     environment: dict[str, Any] = field(default_factory=environment)
+    ground_truth: dict[str, Any] | None = None  # a groundtruth.json (its "Ground truth" section)
 
     @classmethod
     def from_items(
@@ -654,4 +656,5 @@ def scan_source(
         items=items,
         count=len(chosen),
         settings=info,
+        ground_truth=read_scan_truth(out),
     )

@@ -45,6 +45,7 @@ from forensic_viewer.report import text as T
 from forensic_viewer.report.build import Figure, ItemFigures, Overview
 from forensic_viewer.report.model import ReportItem
 from forensic_viewer.scan import probe as P
+from forensic_viewer.scan.groundtruth import report_section
 from forensic_viewer.wording import hidden
 
 FONT_CANDIDATES = (
@@ -284,6 +285,17 @@ class PdfWriter:
             add(self.p(T.ANALYSES_TEXT, s.body))
             for a in ov.analyses:
                 add(KeepTogether([self.p(a.name, s.h3), self.kv(T.analysis_summary_rows(a))]))
+        if ov.source.ground_truth:
+            intro, header, rows = report_section(ov.source.ground_truth)
+            add(self.p("Ground truth", s.h2))
+            add(self.p(intro, s.body))
+            data = [[self.p(c, s.small) for c in r] for r in [header, *rows]]
+            shares = (0.16, 0.13, 0.09, 0.1, 0.45, 0.07)  # map ... convention, n
+            table = Table(data, [self.width * f for f in shares], repeatRows=1, hAlign="LEFT")
+            table.setStyle(
+                TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb"))])
+            )
+            add(table)
         add(self.p("Limitations", s.h2))
         for line in T.limitations_text(ov):
             add(self.p(line, s.body))

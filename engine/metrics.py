@@ -1,0 +1,164 @@
+"""The one implementation of the detection and localization metrics (numpy only: no Qt, no torch).
+
+Used by the ground-truth mode (:mod:`forensic_viewer.scan.groundtruth`: a mask dropped on an
+image, ``scan --gt``), the trainer's evaluation (:mod:`trainer.metrics` re-exports these), the
+verdict features and the self-test, so that one figure means the same thing everywhere.
+
+Conventions, each stated where it applies:
+
+- **ROC AUC** (:func:`roc_auc`, :func:`auc_from_counts`): the probability that a random positive
+  scores above a random negative, ties counting half (the Mann-Whitney U statistic; equal to
+  scikit-learn's ``roc_auc_score``). NaN when only one class is present: the figure is
+  undefined then, not 0.5. Computed from the counts of positives and negatives at each distinct
+  score, so the same function serves a list of image scores and the pooled histogram of the 8-bit
+  levels of many heatmaps (:class:`LevelHistogram`), exactly.
+- **F1 / IoU of two masks** (:func:`f1_iou`): ``2 TP / (2 TP + FP + FN)`` and
+  ``TP / (TP + FP + FN)``. When both masks are empty the ratio is 0/0; ``both_empty`` says what
+  it counts as (0.0, scikit-learn's ``zero_division=0``, by default; 1.0 for "a clean image
+  called clean is a perfect answer", the verdict features' and self-test's convention). When
+  only the truth is empty (an authentic image) any predicted pixel is a false positive and F1
+  is 0.
+- **Balanced accuracy** (:func:`balanced_accuracy`): the mean of the recalls of the classes
+  present (scikit-learn's definition), so an all-authentic folder gives the specificity alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+LEVELS = 256  # heatmap levels of the pooled pixel AUC: the scans' 8-bit maps (round(255 p))
+
+
+def auc_from_counts(positives: ArrayLike, negatives: ArrayLike) -> float:
+    """ROC AUC from the number of positives and negatives at each distinct score, the scores in
+    ascending order (index i holds the i-th lowest score). Ties count half; NaN when either
+    class is absent."""
+    pos = np.asarray(positives, dtype=np.float64).ravel()
+    neg = np.asarray(negatives, dtype=np.float64).ravel()
+    if pos.shape != neg.shape:
+        raise ValueError(f"positives and negatives differ in length: {pos.size} vs {neg.size}")
+    n_pos, n_neg = pos.sum(), neg.sum()
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    below = np.cumsum(neg) - neg  # negatives strictly below each score
+    u = float((pos * (below + 0.5 * neg)).sum())
+    return u / float(n_pos * n_neg)
+
+
+def roc_auc(y_true: ArrayLike, scores: ArrayLike) -> float:
+    """ROC AUC of ``scores`` for the boolean labels ``y_true`` (ties count half; NaN with one
+    class only). Groups equal scores with :func:`numpy.unique`, then :func:`auc_from_counts`."""
+    y = np.asarray(y_true).astype(bool).ravel()
+    s = np.asarray(scores, dtype=np.float64).ravel()
+    if y.shape != s.shape:
+        raise ValueError(f"labels and scores differ in length: {y.size} vs {s.size}")
+    _, level = np.unique(s, return_inverse=True)
+    n = int(level.max()) + 1 if level.size else 0
+    pos = np.bincount(level[y], minlength=n)
+    neg = np.bincount(level[~y], minlength=n)
+    return auc_from_counts(pos, neg)
+
+
+def accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> float:
+    """Share of equal labels; NaN for no labels."""
+    y, p = np.asarray(y_true).astype(bool).ravel(), np.asarray(y_pred).astype(bool).ravel()
+    return float((y == p).mean()) if y.size else float("nan")
+
+
+def balanced_accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> float:
+    """Mean of the recalls of the classes present (scikit-learn's definition); NaN for none."""
+    y, p = np.asarray(y_true).astype(bool).ravel(), np.asarray(y_pred).astype(bool).ravel()
+    recalls = [float((p[y == c] == c).mean()) for c in (False, True) if (y == c).any()]
+    return float(np.mean(recalls)) if recalls else float("nan")
+
+
+@dataclass(frozen=True)
+class PixelCounts:
+    """The confusion counts of a predicted mask against the true one (pixels)."""
+
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    tn: int = 0
+
+    def __add__(self, other: PixelCounts) -> PixelCounts:
+        return PixelCounts(
+            self.tp + other.tp, self.fp + other.fp, self.fn + other.fn, self.tn + other.tn
+        )
+
+    def f1(self, both_empty: float = 0.0) -> float:
+        """``2 TP / (2 TP + FP + FN)``; ``both_empty`` when there is no positive in either."""
+        d = 2 * self.tp + self.fp + self.fn
+        return 2 * self.tp / d if d else float(both_empty)
+
+    def iou(self, both_empty: float = 0.0) -> float:
+        """``TP / (TP + FP + FN)``; ``both_empty`` when there is no positive in either."""
+        d = self.tp + self.fp + self.fn
+        return self.tp / d if d else float(both_empty)
+
+
+def pixel_counts(pred: ArrayLike, gt: ArrayLike) -> PixelCounts:
+    """Confusion counts of the boolean masks ``pred`` and ``gt`` (same shape)."""
+    p, g = np.asarray(pred).astype(bool), np.asarray(gt).astype(bool)
+    if p.shape != g.shape:
+        raise ValueError(f"prediction and truth differ in shape: {p.shape} vs {g.shape}")
+    tp = int(np.count_nonzero(p & g))
+    fp = int(np.count_nonzero(p)) - tp
+    fn = int(np.count_nonzero(g)) - tp
+    return PixelCounts(tp, fp, fn, int(g.size) - tp - fp - fn)
+
+
+def f1_iou(pred: ArrayLike, gt: ArrayLike, both_empty: float = 0.0) -> tuple[float, float]:
+    """F1 and IoU of two boolean masks (see the module doc for ``both_empty``)."""
+    c = pixel_counts(np.asarray(pred).ravel(), np.asarray(gt).ravel())
+    return c.f1(both_empty), c.iou(both_empty)
+
+
+def levels(heatmap: NDArray[np.floating]) -> NDArray[np.uint8]:
+    """``heatmap`` in [0, 1] as its 8-bit levels round(255 p), computed in float32 exactly as a
+    scan stores its maps (``forensic_viewer.scan.maps.save_heatmap_png``)."""
+    h = np.asarray(heatmap, dtype=np.float32)
+    return np.rint(np.clip(h, 0.0, 1.0) * np.float32(255.0)).astype(np.uint8)
+
+
+@dataclass
+class LevelHistogram:
+    """Positive and negative pixels counted at each of the :data:`LEVELS` heatmap levels: the
+    pooled pixel AUC of many images without keeping their pixels (exact for 8-bit maps; a float
+    map is rounded to its 8-bit level first, as a scan stores it)."""
+
+    positives: NDArray[np.int64]
+    negatives: NDArray[np.int64]
+
+    @classmethod
+    def empty(cls) -> LevelHistogram:
+        return cls(np.zeros(LEVELS, np.int64), np.zeros(LEVELS, np.int64))
+
+    def add(self, heatmap: NDArray[np.floating], gt: NDArray[np.bool_]) -> None:
+        """Count the pixels of ``heatmap`` (rounded to its 8-bit levels) against ``gt``."""
+        self.add_levels(levels(heatmap), gt)
+
+    def add_levels(self, lv: NDArray[np.uint8], gt: NDArray[np.bool_]) -> None:
+        """Count 8-bit levels ``lv`` against ``gt`` (same shape): one bincount over
+        level + 256 x truth, so a 4096 x 4096 map costs one pass."""
+        g = np.asarray(gt).astype(bool)
+        if lv.shape != g.shape:
+            raise ValueError(f"levels and truth differ in shape: {lv.shape} vs {g.shape}")
+        idx = lv.ravel().astype(np.uint16) | (g.ravel().astype(np.uint16) << 8)
+        counts = np.bincount(idx, minlength=2 * LEVELS)
+        self.negatives += counts[:LEVELS]
+        self.positives += counts[LEVELS:]
+
+    def counts_above(self, threshold: float) -> PixelCounts:
+        """The confusion counts of "level / 255 > threshold" (how a mask layer flags a pixel),
+        read off the histogram: identical to :func:`pixel_counts` on the thresholded map."""
+        flagged = np.arange(LEVELS) > threshold * 255.0
+        tp, fp = int(self.positives[flagged].sum()), int(self.negatives[flagged].sum())
+        fn, tn = int(self.positives.sum()) - tp, int(self.negatives.sum()) - fp
+        return PixelCounts(tp, fp, fn, tn)
+
+    def auc(self) -> float:
+        return auc_from_counts(self.positives, self.negatives)

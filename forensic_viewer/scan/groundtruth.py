@@ -1,0 +1,369 @@
+"""Ground-truth mode: a file's or a folder's results scored against true masks (no Qt).
+
+Where the masks come from (:func:`read_truth`):
+
+- a mask given for one open image (the viewer's "Load ground-truth mask…" or a drop);
+- an IMDL-BenCo folder: ``Tp/`` tampered images, ``Gt/`` their masks, optional ``Au/``
+  authentic images (an all-zero mask is implied). A scanned image finds its mask by its stem:
+  ``Gt/<stem>.<ext>``, or the ``<stem>_gt`` / ``<stem>_mask`` (also ``-gt`` / ``-mask``) names
+  BenCo's and CASIA's releases use; an image whose stem is in ``Au/`` is authentic;
+- a BenCo JSON list ``[[image, mask], ...]`` where ``mask`` is ``"Negative"`` for an authentic
+  image (relative paths are relative to the JSON file); an image is matched by its path, then by
+  its stem.
+
+What a mask is (:func:`read_mask`): decoded read-only by :func:`engine.io.load_evidence` (the
+same safe decoder as the evidence, with its SHA-256), a pixel is tampered when any channel is
+above 127; a mask of another size than its image is resized to it with nearest-neighbour (no new
+grey levels) and the result says so in its warnings.
+
+What is scored and how each figure is defined, with its conventions (per-image mean or pooled,
+threshold, how empty masks count): :mod:`forensic_viewer.scan.truth_scores`.
+
+A scan's ground truth (:func:`evaluate_scan`) is computed after the scan from its records and
+8-bit maps, and written to ``groundtruth.json`` next to ``results.jsonl`` (the summary figures,
+per-file figures and the problems met) and as ``gt.*`` columns of ``results.csv``. A mask that
+cannot be read, an image without a mask and a mask without an image are each one line naming the
+file; the others are scored.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from engine.errors import EvidenceError, ForensicError
+from engine.files import AtomicFile, atomic_write
+from engine.io import IMAGE_SUFFIXES, load_evidence
+from forensic_viewer.scan.maps import read_heatmap_png
+from forensic_viewer.scan.records import FileRecord
+from forensic_viewer.scan.results import CSV_NAME, ResultIndex
+from forensic_viewer.scan.truth_scores import (
+    FIGURE_HEADER,
+    Figure,
+    ImageTruth,
+    MapSource,
+    TruthMask,
+    TruthSummary,
+    figure_rows,
+    score_image,
+)
+
+GT_NAME = "groundtruth.json"  # the summary next to results.jsonl
+NEGATIVE = "Negative"  # the BenCo JSON list's mask of an authentic image
+MASK_TAILS = ("_gt", "_mask", "-gt", "-mask")  # stem endings of masks in BenCo / CASIA releases
+
+
+# --- masks -------------------------------------------------------------------------------------
+
+
+def read_mask(path: str | Path, size: tuple[int, int]) -> TruthMask:
+    """The mask file ``path`` for an image of ``size`` (height, width), binarised at > 127 in any
+    channel and resized (nearest neighbour, with a warning) when its size differs. Raises
+    :class:`ForensicError` naming the file when it cannot be read."""
+    try:
+        ev = load_evidence(path)
+    except EvidenceError as e:
+        raise ForensicError(path, f"ground-truth mask cannot be read ({e.reason})") from e
+    mask = ev.pixels.max(axis=2) > 127  # H, W
+    warnings = []
+    h, w = size
+    if mask.shape != (h, w):
+        warnings.append(
+            f"{path}: mask is {mask.shape[1]}x{mask.shape[0]}, the image {w}x{h}; "
+            "resized with nearest neighbour"
+        )
+        mask = cv2.resize(mask.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
+    return TruthMask(mask, str(path), ev.sha256, warnings)
+
+
+def authentic(size: tuple[int, int]) -> TruthMask:
+    """The implied all-zero mask of an authentic image (``Au/`` or ``"Negative"``)."""
+    return TruthMask(np.zeros(size, bool))
+
+
+def _mask_stem(stem: str) -> str:
+    low = stem.lower()
+    for tail in MASK_TAILS:
+        if low.endswith(tail):
+            return stem[: -len(tail)]
+    return stem
+
+
+@dataclass
+class TruthSource:
+    """Where the masks of a folder's images are. by_path / by_stem: image -> mask file, or None
+    for an authentic image. masks: every mask file, to tell which matched no image."""
+
+    origin: Path
+    by_path: dict[str, Path | None] = field(default_factory=dict)
+    by_stem: dict[str, Path | None] = field(default_factory=dict)
+    masks: list[Path] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def lookup(self, file: str | Path | None, key: str) -> tuple[bool, Path | None]:
+        """(found, mask file or None for authentic) of the image ``file`` (scan key ``key``)."""
+        if file is not None:
+            resolved = str(Path(file).resolve())
+            if resolved in self.by_path:
+                return True, self.by_path[resolved]
+        stem = Path(key).stem
+        if stem in self.by_stem:
+            return True, self.by_stem[stem]
+        return False, None
+
+    def unmatched(self, used: Iterable[Path]) -> list[str]:
+        """One line per mask file that no scored image used."""
+        seen = {p.resolve() for p in used}
+        return [
+            f"{m}: ground-truth mask matches no scanned image"
+            for m in self.masks
+            if m.resolve() not in seen
+        ]
+
+
+def _files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def read_truth(path: str | Path) -> TruthSource:
+    """The masks of a BenCo ``Tp/`` + ``Gt/`` (+ ``Au/``) folder or a JSON list (see the module
+    doc). Raises :class:`ForensicError` naming ``path`` when it is neither."""
+    path = Path(path)
+    if path.is_file() and path.suffix.lower() == ".json":
+        return _read_json(path)
+    if not path.is_dir():
+        raise ForensicError(path, "no such ground-truth folder or JSON list")
+    gt, au = path / "Gt", path / "Au"
+    if not gt.is_dir() and not au.is_dir():
+        raise ForensicError(
+            path, "not a ground-truth folder: it has neither Gt/ (masks) nor Au/ (authentic)"
+        )
+    src = TruthSource(path)
+    if gt.is_dir():
+        for m in _files(gt):
+            stem = _mask_stem(m.stem)
+            if stem in src.by_stem:
+                src.problems.append(f"{m}: a second mask for the stem {stem!r}; the first is used")
+                continue
+            src.by_stem[stem] = m
+            src.masks.append(m)
+    if au.is_dir():
+        for img in _files(au):
+            src.by_stem.setdefault(img.stem, None)
+    return src
+
+
+def _read_json(path: Path) -> TruthSource:
+    try:
+        pairs = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ForensicError(path, f"not a readable JSON list of [image, mask] pairs ({e})") from e
+    if not isinstance(pairs, list):
+        raise ForensicError(path, "a ground-truth JSON must be a list of [image, mask] pairs")
+    src = TruthSource(path)
+    base = path.parent
+    for i, pair in enumerate(pairs):
+        if not (
+            isinstance(pair, list) and len(pair) == 2 and all(isinstance(s, str) for s in pair)
+        ):
+            src.problems.append(f"{path}: entry {i} is not an [image, mask] pair of strings")
+            continue
+        image = (base / pair[0]).resolve()
+        mask = None if pair[1] == NEGATIVE else (base / pair[1])
+        src.by_path[str(image)] = mask
+        src.by_stem.setdefault(image.stem, mask)
+        if mask is not None:
+            src.masks.append(mask)
+    return src
+
+
+def record_sources(rec: FileRecord, out: Path) -> Iterator[MapSource]:
+    """The maps a scan recorded for ``rec`` (its 8-bit files under ``out``), read one at a time.
+    Raises :class:`ForensicError` naming a map file that cannot be read."""
+    size = (rec.height, rec.width)
+    entries = [(m.name, "model", m) for m in rec.models]
+    if rec.ensemble is not None:
+        entries.append(("ensemble", "ensemble", rec.ensemble))
+    for name, kind, m in entries:
+        if not m.heatmap:
+            continue
+        own = m.figures.pixel_threshold if m.figures is not None else None
+        heat = read_heatmap_png(out / m.heatmap, size)
+        yield MapSource(name, kind, heat, own, m.score, m.verdict == "manipulated")  # type: ignore[arg-type]
+    for a in rec.analyses:
+        if a.map is not None and a.map.file:
+            heat = read_heatmap_png(out / a.map.file, size)
+            yield MapSource(f"analysis.{a.name}", "analysis", heat, None, a.score, None)
+
+
+# --- a scan's ground truth ----------------------------------------------------------------------
+
+
+@dataclass
+class ScanTruth:
+    """What :func:`evaluate_scan` did: the summary figures, per-file results, problems."""
+
+    figures: list[Figure]
+    files: list[ImageTruth]
+    problems: list[str]
+    images: int
+    tampered: int
+    source: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "images": self.images,
+            "tampered": self.tampered,
+            "authentic": self.images - self.tampered,
+            "precision": "maps at 8 bits (round(255 p) / 255), flagged when above the threshold",
+            "figures": [f.to_json() for f in self.figures],
+            "files": [f.to_json() for f in self.files],
+            "problems": list(self.problems),
+        }
+
+
+def evaluate_scan(out: Path, truth: TruthSource, keys: Sequence[str] | None = None) -> ScanTruth:
+    """Score the scan in ``out`` (``keys``: those files; default all) against ``truth``; write
+    ``groundtruth.json`` and the ``gt.*`` columns of ``results.csv``. A file without a mask, a
+    mask that cannot be read and a mask matching no image are one problem line each."""
+    index = ResultIndex(out)
+    chosen = [k for k in (keys if keys is not None else index.keys()) if k in index]
+    summary = TruthSummary()
+    files: list[ImageTruth] = []
+    problems = list(truth.problems)
+    used: list[Path] = []
+    errors: dict[str, str] = {}
+    masks = {m.resolve() for m in truth.masks}
+    for rec in index.iter_records(chosen):
+        if rec.file is not None and Path(rec.file).resolve() in masks:
+            continue  # a mask scanned with its images (scan DIR --recursive): not evidence
+        found, mask_file = truth.lookup(rec.file, rec.path)
+        if mask_file is not None:
+            used.append(mask_file)
+        if not isinstance(rec, FileRecord):
+            continue
+        if not found:
+            errors[rec.path] = f"{rec.file or rec.path}: no ground-truth mask in {truth.origin}"
+            problems.append(errors[rec.path])
+            continue
+        try:
+            size = (rec.height, rec.width)
+            tm = authentic(size) if mask_file is None else read_mask(mask_file, size)
+            image = score_image(rec.path, rec.sha256, tm, record_sources(rec, out))
+        except ForensicError as e:
+            errors[rec.path] = str(e)
+            problems.append(str(e))
+            continue
+        problems += tm.warnings
+        summary.add(image)
+        files.append(image)
+    problems += truth.unmatched(used)
+    result = ScanTruth(
+        summary.figures(), files, problems, summary.images, summary.tampered, str(truth.origin)
+    )
+    atomic_write(out / GT_NAME, json.dumps(result.to_json(), indent=1, ensure_ascii=False))
+    add_csv_columns(out, files, errors)
+    return result
+
+
+def read_scan_truth(out: Path) -> dict[str, Any] | None:
+    """``groundtruth.json`` of the scan in ``out`` (None when there is none or it is unreadable)."""
+    try:
+        data = json.loads((out / GT_NAME).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+CSV_FIGURES = (("f1", "own"), ("iou", "own"), ("f1", "0.5"), ("iou", "0.5"))
+
+
+def add_csv_columns(out: Path, files: Sequence[ImageTruth], errors: Mapping[str, str]) -> None:
+    """Append the ``gt.*`` columns to ``results.csv`` (rewritten atomically): ``gt.mask``,
+    ``gt.label``, ``gt.error``, then per map ``gt.<map>.f1`` / ``.iou`` (own threshold),
+    ``.f1@0.5`` / ``.iou@0.5`` and ``.pixel_auc``; empty where undefined. Columns of an earlier
+    ground-truth run are replaced."""
+    path = out / CSV_NAME
+    if not path.is_file():
+        return
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    if not rows:
+        return
+    keep = [i for i, c in enumerate(rows[0]) if not c.startswith("gt.")]
+    by_key = {im.key: im for im in files}
+    names = list(dict.fromkeys(s.name for im in files for s in im.scores))
+    header = [rows[0][i] for i in keep] + ["gt.mask", "gt.label", "gt.error"]
+    for n in names:
+        header += [f"gt.{n}.f1", f"gt.{n}.iou", f"gt.{n}.f1@0.5", f"gt.{n}.iou@0.5"]
+        header.append(f"gt.{n}.pixel_auc")
+
+    def cell(v: float | None) -> str:
+        return "" if v is None else f"{v:.6f}"
+
+    with AtomicFile(path, "w", newline="", encoding="utf-8") as dst:
+        w = csv.writer(dst.file)
+        w.writerow(header)
+        for row in rows[1:]:
+            key = row[0] if row else ""
+            im = by_key.get(key)
+            cells = [row[i] if i < len(row) else "" for i in keep]
+            if im is None:
+                cells += ["", "", errors.get(key, "")]
+                cells += [""] * (5 * len(names))
+            else:
+                cells += [im.truth.file or "(authentic)", str(im.truth.label), ""]
+                scores = {s.name: s.to_json(im.truth.label) for s in im.scores}
+                for n in names:
+                    d = scores.get(n)
+                    if d is None:
+                        cells += [""] * 5
+                        continue
+                    cells += [cell(d[at][fig]) for fig, at in CSV_FIGURES]
+                    cells.append(cell(d["pixel_auc"]))
+            w.writerow(cells)
+
+
+def summary_lines(result: ScanTruth, out: Path) -> list[str]:
+    """What ``scan --gt`` prints: the counts, each summary figure with its convention, and where
+    the files are. Problems are the caller's to print (to stderr)."""
+    lines = [
+        f"ground truth: {result.images} image(s) scored ({result.tampered} tampered, "
+        f"{result.images - result.tampered} authentic) against {result.source}"
+    ]
+    rows = figure_rows(result.figures)
+    width = max((len(r[0]) for r in rows), default=0)
+    for row in rows:
+        lines.append(
+            f"  {row[0]:<{width}}  {row[1]:<17} {row[2]:>9}  {row[3]:<14} {row[4]} (n={row[5]})"
+        )
+    lines.append(f"ground truth in {out / GT_NAME} and the gt.* columns of {out / CSV_NAME}")
+    return lines
+
+
+def report_section(gt: Mapping[str, Any]) -> tuple[str, list[str], list[list[str]]]:
+    """The "Ground truth" section of a report from a ``groundtruth.json`` (or the viewer's
+    one-image equivalent): an introduction, the table header and its rows."""
+    images, tampered = int(gt.get("images", 0)), int(gt.get("tampered", 0))
+    intro = (
+        f"Scored against the true masks of {gt.get('source', '?')}: {images} image(s), "
+        f"{tampered} tampered, {images - tampered} authentic. Each figure states its threshold "
+        "(the model's own pixel threshold or 0.5), whether it is a per-image mean or pooled over "
+        "pixels, and how empty (authentic) masks count; maps are taken at 8 bits and a pixel is "
+        "flagged when above the threshold. These figures measure the models on this material, "
+        "not the evidence."
+    )
+    figures = [Figure.from_json(f) for f in gt.get("figures") or []]
+    rows = figure_rows(figures)
+    problems = list(gt.get("problems") or [])
+    if problems:
+        intro += f" {len(problems)} problem(s) met, listed in {GT_NAME}."
+    return intro, FIGURE_HEADER, rows

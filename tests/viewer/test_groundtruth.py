@@ -1,0 +1,294 @@
+"""Ground-truth mode without Qt: masks and their matching, figures by hand, ``scan --gt``.
+
+The scan tests use the tiny random checkpoint: they check that every figure is written where
+it belongs and equals what its convention says, recomputed from the scan's own 8-bit maps.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from pypdf import PdfReader
+
+from engine.errors import ForensicError
+from engine.metrics import f1_iou, roc_auc
+from forensic_viewer.cli import main
+from forensic_viewer.scan.groundtruth import GT_NAME, evaluate_scan, read_mask, read_truth
+from forensic_viewer.scan.truth_scores import (
+    MapSource,
+    TruthMask,
+    TruthSummary,
+    image_figures,
+    score_image,
+)
+from tests.conftest import write_rgb as _write_rgb
+
+
+def write_rgb(path: Path, h: int, w: int, seed: int = 0) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return _write_rgb(path, h, w, seed=seed)
+
+
+def _mask(path: Path, mask: np.ndarray) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(np.where(mask, 255, 0).astype(np.uint8), mode="L").save(path)
+    return path
+
+
+def _figure(figs, source: str, figure: str, threshold: str, average_start: str):
+    found = [
+        f
+        for f in figs
+        if f.source == source
+        and f.figure == figure
+        and f.threshold == threshold
+        and f.average.startswith(average_start)
+    ]
+    assert len(found) == 1, (source, figure, threshold, average_start, figs)
+    return found[0]
+
+
+# --- masks -----------------------------------------------------------------------------------
+
+
+def test_read_mask_binarises_and_resizes_with_a_warning(tmp_path: Path) -> None:
+    m = np.zeros((4, 6), np.uint8)
+    m[:, :3] = 200  # tampered
+    m[0, 5] = 127  # not above 127: authentic
+    path = tmp_path / "m.png"
+    Image.fromarray(m, mode="L").save(path)
+    same = read_mask(path, (4, 6))
+    assert same.mask.sum() == 12 and not same.mask[0, 5] and same.warnings == []
+    assert same.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    big = read_mask(path, (8, 12))
+    assert big.mask.shape == (8, 12) and big.mask[:, :6].all() and not big.mask[:, 6:].any()
+    assert len(big.warnings) == 1 and "6x4" in big.warnings[0] and "nearest" in big.warnings[0]
+
+
+def test_unreadable_mask_is_one_line_naming_it(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not a png")
+    with pytest.raises(ForensicError) as e:
+        read_mask(bad, (4, 4))
+    assert str(bad) in str(e.value) and "\n" not in str(e.value)
+
+
+def test_folder_layout_matches_stems_with_gt_and_mask_tails(tmp_path: Path) -> None:
+    for name in ("a.png", "b_gt.png", "c-mask.tif"):
+        _mask(tmp_path / "Gt" / name, np.ones((2, 2), bool))
+    write_rgb(tmp_path / "Au" / "d.jpg", 8, 8)
+    src = read_truth(tmp_path)
+    assert src.lookup(None, "Tp/a.jpg") == (True, tmp_path / "Gt" / "a.png")
+    assert src.lookup(None, "b.png") == (True, tmp_path / "Gt" / "b_gt.png")
+    assert src.lookup(None, "x/c.png") == (True, tmp_path / "Gt" / "c-mask.tif")
+    assert src.lookup(None, "d.jpg") == (True, None)  # authentic
+    assert src.lookup(None, "e.png") == (False, None)
+
+
+def test_json_list_with_negative(tmp_path: Path) -> None:
+    (tmp_path / "list.json").write_text(
+        json.dumps([["i/a.png", "m/a.png"], ["i/b.png", "Negative"]])
+    )
+    src = read_truth(tmp_path / "list.json")
+    assert src.lookup(tmp_path / "i" / "a.png", "whatever") == (True, tmp_path / "m" / "a.png")
+    assert src.lookup(tmp_path / "i" / "b.png", "b.png") == (True, None)
+    with pytest.raises(ForensicError, match="no such ground-truth folder"):
+        read_truth(tmp_path / "i")  # never created
+    (tmp_path / "plain").mkdir()
+    with pytest.raises(ForensicError, match="neither Gt/"):
+        read_truth(tmp_path / "plain")
+
+
+# --- figures ---------------------------------------------------------------------------------
+
+
+def _src(heat: np.ndarray, own: float | None = 0.3, score: float = 0.5, manip: bool = True):
+    return MapSource("m", "model", heat.astype(np.float32), own, score, manip)
+
+
+def test_per_image_and_pooled_figures_by_hand() -> None:
+    # image 1: 1 x 4, truth [1 1 0 0], heat [0.9 0.4 0.4 0.1]
+    # at 0.5: TP 1 FN 1 -> F1 2/3; at own 0.3: TP 2 FP 1 -> F1 4/5
+    t1 = np.array([[1, 1, 0, 0]], bool)
+    h1 = np.array([[0.9, 0.4, 0.4, 0.1]])
+    # image 2: authentic, heat [0.6 0 0 0]: one FP at both thresholds
+    t2 = np.zeros((1, 4), bool)
+    h2 = np.array([[0.6, 0.0, 0.0, 0.0]])
+    im1 = score_image("1", "s1", TruthMask(t1), [_src(h1, score=0.8, manip=True)])
+    im2 = score_image("2", "s2", TruthMask(t2), [_src(h2, score=0.7, manip=True)])
+    s = TruthSummary()
+    s.add(im1)
+    s.add(im2)
+    figs = s.figures()
+    assert _figure(figs, "m", "pixel F1", "0.5", "per-image").value == pytest.approx(2 / 3)
+    assert _figure(figs, "m", "pixel F1", "0.5", "per-image").n == 1  # authentic left out
+    # pooled at 0.5: TP 1, FP 1 (the authentic image's), FN 1 -> 2 / 4
+    assert _figure(figs, "m", "pixel F1", "0.5", "pooled").value == pytest.approx(0.5)
+    assert _figure(figs, "m", "pixel IoU", "own 0.3", "per-image").value == pytest.approx(2 / 3)
+    # pooled at own 0.3: TP 2, FP 2, FN 0 -> IoU 2 / 4
+    assert _figure(figs, "m", "pixel IoU", "own 0.3", "pooled").value == pytest.approx(0.5)
+    # pixel AUC of image 1: positives 0.9, 0.4 vs negatives 0.4, 0.1: (2 + 1.5) / 4
+    assert _figure(figs, "m", "pixel AUC", "threshold-free", "per-image").value == pytest.approx(
+        3.5 / 4
+    )
+    assert (
+        _figure(figs, "m", "pixel AUC", "threshold-free", "per-image").n == 1
+    )  # empty mask left out
+    pooled = roc_auc(np.r_[t1.ravel(), t2.ravel()], np.r_[h1.ravel(), h2.ravel()])
+    assert _figure(figs, "m", "pixel AUC", "threshold-free", "pooled").value == pytest.approx(
+        pooled
+    )
+    # image level: tampered 0.8 > authentic 0.7; both called manipulated -> bacc 1/2
+    assert _figure(figs, "m", "image AUC", "threshold-free", "over images").value == 1.0
+    assert _figure(figs, "m", "balanced accuracy", "verdict θ", "verdict").value == 0.5
+
+
+def test_all_positive_mask_and_authentic_image_figures() -> None:
+    full = np.ones((2, 2), bool)
+    heat = np.array([[0.9, 0.9], [0.2, 0.2]])
+    im = score_image("k", "s", TruthMask(full), [_src(heat, own=None)])
+    figs = image_figures(im)
+    f1 = _figure(figs, "m", "pixel F1", "0.5", "this image").value
+    assert f1 == pytest.approx(f1_iou(heat > 0.5, full)[0]) == pytest.approx(2 / 3)
+    assert (
+        _figure(figs, "m", "pixel AUC", "threshold-free", "this image").value is None
+    )  # one class
+    clean = score_image("k", "s", TruthMask(np.zeros((2, 2), bool)), [_src(heat)])
+    figs = image_figures(clean)
+    assert not [f for f in figs if f.figure == "pixel F1"]  # undefined on an empty mask
+    assert _figure(figs, "m", "flagged share", "0.5", "this image; its mask is empty").value == 0.5
+    assert _figure(figs, "m", "flagged share", "own 0.3", "this image").value == 0.5
+
+
+def test_one_label_only_leaves_image_figures_undefined() -> None:
+    s = TruthSummary()
+    s.add(score_image("k", "s", TruthMask(np.ones((1, 2), bool)), [_src(np.ones((1, 2)))]))
+    figs = s.figures()
+    assert _figure(figs, "m", "image AUC", "threshold-free", "over images").value is None
+    assert _figure(figs, "m", "balanced accuracy", "verdict θ", "verdict").value is None
+
+
+# --- scan --gt -------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def benco(tmp_path: Path) -> Path:
+    root = tmp_path / "data"
+    rng = np.random.default_rng(0)
+    for i, name in enumerate(("a", "b", "c", "d", "e")):
+        write_rgb(root / "Tp" / f"{name}.png", 24, 32, seed=i)
+    _mask(root / "Gt" / "a.png", rng.random((24, 32)) > 0.5)
+    _mask(root / "Gt" / "b_gt.png", rng.random((12, 16)) > 0.5)  # half size: resized
+    (root / "Gt" / "c.png").write_bytes(b"broken mask")  # unreadable
+    _mask(root / "Gt" / "zz_mask.png", np.ones((4, 4), bool))  # no image
+    write_rgb(root / "Au" / "f.png", 24, 32, seed=9)  # authentic, no mask
+    (root / "Tp" / "e.png").rename(root / "Tp" / "e.png")  # e: no mask at all
+    return root
+
+
+def test_scan_gt_writes_summary_and_csv_columns(
+    benco: Path, tmp_path: Path, tiny_checkpoint: Path, capsys
+) -> None:
+    out = tmp_path / "out"
+    # the authentic image joins the scan through a second folder level
+    (benco / "Tp" / "au").mkdir()
+    (benco / "Au" / "f.png").rename(benco / "Tp" / "au" / "f.png")
+    (benco / "Au").rmdir()
+    code = main(
+        ["scan", str(benco / "Tp"), "--out", str(out), "--model", str(tiny_checkpoint),
+         "--recursive", "--no-faces", "--gt", str(benco)]
+    )  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 0  # ground-truth problems never fail the scan
+    # one line each naming the file: unreadable mask, image without mask, mask without image
+    err = captured.err.splitlines()
+    assert any(str(benco / "Gt" / "c.png") in line for line in err)
+    assert any("e.png" in line and "no ground-truth mask" in line for line in err)
+    assert any(str(benco / "Gt" / "zz_mask.png") in line for line in err)
+    assert any("au/f.png" in line and "no ground-truth mask" in line for line in err)
+    assert "pixel F1" in captured.out and "pooled" in captured.out
+
+    gt = json.loads((out / GT_NAME).read_text())
+    scored = {f["path"]: f for f in gt["files"]}
+    assert set(scored) == {"a.png", "b.png"}
+    assert any("resized" in w for w in scored["b.png"]["warnings"])
+    assert (
+        scored["a.png"]["mask_sha256"]
+        == hashlib.sha256((benco / "Gt" / "a.png").read_bytes()).hexdigest()
+    )
+    # recompute image a's F1 at 0.5 from the scan's own 8-bit map and the mask
+    rec = json.loads(
+        next(
+            line
+            for line in (out / "results.jsonl").read_text().splitlines()
+            if json.loads(line)["path"] == "a.png"
+        )
+    )
+    heat = np.asarray(Image.open(out / rec["models"]["tiny"]["heatmap"]), np.float64) / 255
+    truth = np.asarray(Image.open(benco / "Gt" / "a.png")) > 127
+    want_f1 = f1_iou(heat > 0.5, truth)[0]
+    assert scored["a.png"]["maps"]["tiny"]["0.5"]["f1"] == pytest.approx(want_f1)
+    assert scored["a.png"]["maps"]["tiny"]["pixel_auc"] == pytest.approx(roc_auc(truth, heat))
+    per_image = [
+        f
+        for f in gt["figures"]
+        if f["source"] == "tiny" and f["figure"] == "pixel F1" and f["threshold"] == "0.5"
+    ]
+    assert {f["average"].split()[0] for f in per_image} == {"per-image", "pooled"}
+    mean = np.mean([scored[k]["maps"]["tiny"]["0.5"]["f1"] for k in ("a.png", "b.png")])
+    assert next(f for f in per_image if f["average"].startswith("per-image"))["value"] == (
+        pytest.approx(mean)
+    )
+
+    with open(out / "results.csv", newline="", encoding="utf-8") as f:
+        rows = {r["path"]: r for r in csv.DictReader(f)}
+    assert float(rows["a.png"]["gt.tiny.f1@0.5"]) == pytest.approx(want_f1, abs=1e-6)
+    assert rows["a.png"]["gt.label"] == "1"
+    assert rows["c.png"]["gt.error"].startswith(str(benco / "Gt" / "c.png"))
+    assert rows["c.png"]["gt.tiny.f1"] == ""
+    assert "tiny.score" in rows["a.png"]  # the scan's own columns are kept
+
+    # the same scan against a JSON list in which f is authentic: columns replaced, not doubled
+    pairs = [
+        [str(benco / "Tp" / "a.png"), str(benco / "Gt" / "a.png")],
+        [str(benco / "Tp" / "au" / "f.png"), "Negative"],
+    ]
+    (tmp_path / "list.json").write_text(json.dumps(pairs))
+    result = evaluate_scan(out, read_truth(tmp_path / "list.json"))
+    assert result.images == 2 and result.tampered == 1
+    with open(out / "results.csv", newline="", encoding="utf-8") as f:
+        reader = csv.reader(f)
+        header = next(reader)
+    assert header.count("gt.label") == 1
+    bacc = [f for f in result.figures if f.source == "tiny" and f.figure == "balanced accuracy"]
+    assert len(bacc) == 1 and bacc[0].value in (0.0, 0.5, 1.0)  # one image of each label
+
+
+def test_reports_carry_a_ground_truth_section(
+    benco: Path, tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    out = tmp_path / "out"
+    # the whole folder: its masks are analysed as images too (the broken one fails) but only
+    # the images of Tp/ and Au/ are scored
+    code = main(
+        ["scan", str(benco), "--out", str(out), "--model", str(tiny_checkpoint), "--recursive",
+         "--no-faces", "--gt", str(benco), "--report", "html,pdf"]
+    )  # fmt: skip
+    assert code == 1  # Gt/c.png is not an image
+    gt = json.loads((out / GT_NAME).read_text())
+    assert {f["path"] for f in gt["files"]} == {"Tp/a.png", "Tp/b.png", "Au/f.png"}
+    assert gt["authentic"] == 1
+    f1 = next(f for f in gt["figures"] if f["figure"] == "pixel F1")
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert '<section id="ground-truth"><h2>Ground truth</h2>' in html
+    assert f1["average"] in html and f"{f1['value']:.3f}" in html
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["ground_truth"]["figures"] == gt["figures"]
+    pdf = " ".join(page.extract_text() for page in PdfReader(out / "report.pdf").pages)
+    assert "Ground truth" in pdf and "per-image mean" in pdf

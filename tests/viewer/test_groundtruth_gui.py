@@ -1,0 +1,127 @@
+"""Ground-truth mode in the viewer (offscreen): a mask loaded or dropped becomes a layer and
+fills the panel with figures that equal engine.metrics on the analysis's own maps."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+
+from engine.metrics import f1_iou, levels
+from forensic_viewer.gui.groundtruth_panel import looks_like_mask, with_ground_truth
+from forensic_viewer.gui.main_window import MainWindow
+from forensic_viewer.gui.report_dialog import image_report_job
+from forensic_viewer.layers import GroundTruthLayer
+from forensic_viewer.report import write_report
+from tests.viewer.test_main_window import _window, open_and_wait
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def win(qtbot, tmp_path: Path, tiny_checkpoint: Path) -> MainWindow:
+    return _window(qtbot, tmp_path, [str(tiny_checkpoint)])
+
+
+def _mask_file(path: Path, h: int = 96, w: int = 128) -> tuple[Path, np.ndarray]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mask = np.zeros((h, w), bool)
+    mask[20:60, 30:90] = True
+    Image.fromarray(np.where(mask, 255, 0).astype(np.uint8), mode="L").save(path)
+    return path, mask
+
+
+def _drop(window: MainWindow, path: Path, shift: bool = False) -> None:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(path))])
+    mods = Qt.KeyboardModifier.ShiftModifier if shift else Qt.KeyboardModifier.NoModifier
+    event = QDropEvent(
+        QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, mods
+    )
+    window.dropEvent(event)
+
+
+def _value(window: MainWindow, source: str, figure: str, threshold: str) -> float:
+    found = [
+        f
+        for f in window.truth_panel.figures
+        if (f.source, f.figure, f.threshold) == (source, figure, threshold)
+    ]
+    assert len(found) == 1
+    assert found[0].value is not None
+    return found[0].value
+
+
+def test_load_mask_makes_a_layer_and_fills_the_panel(
+    qtbot,
+    win: MainWindow,
+    image_path: Path,
+    tmp_path: Path,
+) -> None:
+    open_and_wait(qtbot, win, image_path)
+    mask_path, mask = _mask_file(tmp_path / "masks" / "evidence.png")
+    win.load_truth(mask_path)
+    qtbot.waitUntil(lambda: not win.truth_panel.scoring, timeout=30_000)
+    layers = win.layers.of_kind("groundtruth")
+    assert len(layers) == 1 and isinstance(layers[0], GroundTruthLayer)
+    assert np.array_equal(layers[0].truth, mask)
+    assert win.layers.of_kind("mask")  # the model's own mask is still there, apart
+    # results arriving again keep the same layer (and the analyst's settings) on top
+    layers[0].opacity = 0.3
+    win._show_truth()
+    assert win.layers[len(win.layers) - 1] is layers[0] and layers[0].opacity == 0.3
+    qtbot.waitUntil(lambda: not win.truth_panel.scoring, timeout=30_000)
+    result = win.current_analysis().results["tiny"]
+    flagged = levels(result.heatmap) > 0.5 * 255
+    assert _value(win, "tiny", "pixel F1", "0.5") == pytest.approx(f1_iou(flagged, mask)[0])
+    own = levels(result.heatmap) > result.pixel_threshold * 255
+    th = f"own {result.pixel_threshold:.3g}"
+    assert _value(win, "tiny", "pixel IoU", th) == pytest.approx(f1_iou(own, mask)[1])
+    table = win.truth_panel.table
+    assert table.rowCount() == len(win.truth_panel.figures) >= 5
+    cells = {table.item(r, 1).text() for r in range(table.rowCount())}
+    assert {"pixel F1", "pixel IoU", "pixel AUC"} <= cells
+    assert str(mask_path) in win.truth_panel.message.text()
+    # the image's report gets a Ground truth section with these figures
+    job = with_ground_truth(image_report_job(win.current_analysis()), win.truth_panel.report_data())
+    paths = write_report(job.source(), tmp_path / "report", ["html", "json"], title=job.title)
+    report = json.loads(paths["json"].read_text(encoding="utf-8"))
+    assert report["ground_truth"]["figures"] == [f.to_json() for f in win.truth_panel.figures]
+    assert '<section id="ground-truth">' in paths["html"].read_text(encoding="utf-8")
+
+
+def test_a_dropped_mask_is_ground_truth_and_an_image_still_opens(
+    qtbot,
+    win: MainWindow,
+    image_path: Path,
+    tmp_path: Path,
+) -> None:
+    open_and_wait(qtbot, win, image_path)
+    small, _ = _mask_file(tmp_path / "evidence_gt.png", 48, 64)  # half size: resized
+    assert looks_like_mask(small) and not looks_like_mask(image_path)
+    _drop(win, small)
+    qtbot.waitUntil(lambda: not win.truth_panel.scoring, timeout=30_000)
+    assert win.layers.of_kind("groundtruth")
+    assert "resized" in win.truth_panel.message.text()
+    assert str(small) not in win.entries  # not opened as evidence
+    broken = tmp_path / "broken_mask.png"
+    broken.write_bytes(b"no image")
+    _drop(win, broken)
+    assert str(broken) in win.statusBar().currentMessage()
+    assert win.layers.of_kind("groundtruth")  # the earlier mask stays
+    # Shift forces a mask; an ordinary image dropped without it opens as evidence
+    other = tmp_path / "other.png"
+    Image.fromarray(np.zeros((96, 128), np.uint8), mode="L").save(other)
+    _drop(win, other, shift=True)
+    qtbot.waitUntil(lambda: not win.truth_panel.scoring, timeout=30_000)
+    assert str(other) not in win.entries
+    assert win.truth_panel.figures and all(
+        f.figure == "flagged share" or f.figure == "pixel AUC" for f in win.truth_panel.figures
+    )  # an all-zero mask: authentic, F1/IoU undefined
+    _drop(win, other)
+    assert str(other) in win.entries
