@@ -498,9 +498,12 @@ class AuditLog:
     def stamp(self) -> AuditStamp:
         """The log's head now (other writers' entries included): for a report."""
         with self._lock:
-            if self._fd is not None:
-                with self._flock():
-                    self._catch_up()
+            try:
+                if self._fd is not None:
+                    with self._flock():
+                        self._catch_up()
+            except OSError as e:
+                raise AuditError(self.path, f"cannot read the audit log ({e.strerror or e})") from e
             return AuditStamp(str(self.path), self._seq, self._head)
 
     @property

@@ -30,14 +30,15 @@ from forensic_viewer.audit import (
 )
 
 
-def add_case_arg(p: argparse.ArgumentParser) -> None:
-    """``--case DIR`` on ``analyze`` and ``scan``."""
+def add_case_arg(p: argparse.ArgumentParser, gui: bool = False) -> None:
+    """``--case DIR`` on the viewer, ``analyze`` and ``scan``."""
+    default = "the per-user default case" if gui else "no log"
     p.add_argument(
         "--case",
         type=Path,
         metavar="DIR",
-        help="case folder: the run is appended to DIR/audit.jsonl, the hash-chained case log "
-        "(default: $FORENSIC_VIEWER_CASE, else no log); see docs/AUDIT.md",
+        help="case folder: the work is appended to DIR/audit.jsonl, the hash-chained case log "
+        f"(default: $FORENSIC_VIEWER_CASE, else {default}); see docs/AUDIT.md",
     )
 
 

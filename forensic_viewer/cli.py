@@ -484,6 +484,7 @@ def gui_parser() -> argparse.ArgumentParser:
     p.add_argument("images", nargs="*", help="image files or folders to open")
     p.add_argument("--model", action="append", metavar="NAME_OR_FILE")
     p.add_argument("--device", default="auto")
+    add_case_arg(p, gui=True)
     return p
 
 
@@ -508,7 +509,7 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_OK
         from forensic_viewer.gui.app import run_gui
 
-        return run_gui(args.images, args.model, args.device)
+        return run_gui(args.images, args.model, args.device, args.case)
     except UsageError as e:
         _error(e)
         return EXIT_USAGE

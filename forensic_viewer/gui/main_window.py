@@ -41,9 +41,11 @@ from engine.analyses import AnalysisResult
 from engine.formatting import estimate_remaining, format_duration
 from engine.io import IMAGE_SUFFIXES, is_image_name
 from engine.types import Analysis, Evidence
+from forensic_viewer.audit import AuditLog
 from forensic_viewer.gui.analysis_panel import AnalysisPanel
 from forensic_viewer.gui.batch_dialog import BatchDialog
 from forensic_viewer.gui.canvas import Canvas
+from forensic_viewer.gui.case_log import CaseRecorder
 from forensic_viewer.gui.compare import CompareView
 from forensic_viewer.gui.panels import (
     BADGE_CANCELLED,
@@ -111,7 +113,8 @@ def expand_paths(paths: Iterable[str | Path]) -> list[str]:
 
 class MainWindow(QMainWindow):
     """The analyst's window. ``models``: checkpoint files to load; ``settings``: where the
-    recent-files list lives (the user's settings when None)."""
+    recent-files list lives (the user's settings when None); ``case_log``: the case audit log
+    the examination is recorded in (None: nothing is recorded; see docs/AUDIT.md)."""
 
     def __init__(
         self,
@@ -119,6 +122,7 @@ class MainWindow(QMainWindow):
         models: list[str] | None = None,
         device: str = "auto",
         settings: QSettings | None = None,
+        case_log: AuditLog | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -153,6 +157,7 @@ class MainWindow(QMainWindow):
         self._build_docks()
         self._build_status()
         self._build_actions()
+        self.case = CaseRecorder(self, case_log)  # the case audit log (gui/case_log.py)
         self.worker.start()
         self.set_models(models or [], device)
         self.resize(1400, 900)
@@ -435,6 +440,7 @@ class MainWindow(QMainWindow):
             old.deleteLater()
         if self.report_dialog is None:  # never next to the evidence by default
             self.report_dialog = ReportDialog(job, self)
+        self.case.attach_report(self.report_dialog)
         self.report_dialog.show()
         self.report_dialog.raise_()
         return self.report_dialog
@@ -636,6 +642,7 @@ class MainWindow(QMainWindow):
         if self.layers is not None:
             self.renderer.unwatch(self.layers)
         self.layers = layers
+        self.case.watch(layers)
         if layers is not None:
             self.renderer.watch(layers)
             self._align_for_compare()
@@ -720,4 +727,5 @@ class MainWindow(QMainWindow):
                 dialog.shutdown()
         self.worker.stop()
         self.renderer.stop()
+        self.case.close()
         super().closeEvent(event)
