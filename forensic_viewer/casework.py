@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -66,13 +67,21 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return show_command(args.log)
 
 
-def open_case(args: argparse.Namespace) -> AuditLog | None:
-    """The case log of this run (``--case``, else ``FORENSIC_VIEWER_CASE``), or None."""
+@contextmanager
+def case_session(args: argparse.Namespace) -> Iterator[AuditLog | None]:
+    """The case log of this run (``--case``, else ``FORENSIC_VIEWER_CASE``; None without
+    either), closed when the run ends. A log that cannot be opened raises
+    :class:`~forensic_viewer.audit.AuditError` (a usage error: nothing has run yet)."""
     case = case_dir_from(getattr(args, "case", None))
     if case is None:
-        return None
+        yield None
+        return
     examiner = getattr(args, "examiner", "") or None
-    return AuditLog(case, program=f"forensic-viewer {args.command}", examiner=examiner)
+    log = AuditLog(case, program=f"forensic-viewer {args.command}", examiner=examiner)
+    try:
+        yield log
+    finally:
+        log.close()
 
 
 def log_started(log: AuditLog | None, args: argparse.Namespace, files: list[Any]) -> None:

@@ -247,29 +247,26 @@ def _run_files(
     """Lock --out, list the files (``list_files(index of --out)``), load the models, scan,
     write the reports; the exit code. The lock is taken first, so a second scan into the same
     folder is refused before any model is loaded, and held until the last report is written."""
-    from forensic_viewer.casework import log_started, open_case
+    from forensic_viewer.casework import case_session, log_started
     from forensic_viewer.scan.results import ResultIndex
 
     formats = _report_formats(args)
     analyses = _analyses(args)
     with OutputLock(args.out, command=f"forensic-viewer {args.command}") as lock:
         files = list_files(ResultIndex(args.out))
-        case_log = open_case(args)  # --case: this run is appended to the case's audit log
-        try:
-            log_started(case_log, args, files)
+        with case_session(args) as case_log:  # --case: the run goes into the case's audit log
             analyzer = build_analyzer(args)
-            return _scan_and_report(
-                args, files, source, analyzer, formats, lock, analyses, case_log
-            )
-        except (UsageError, ForensicError, OSError, KeyboardInterrupt):
-            raise
-        except Exception as e:  # a bug in the scan itself: one line here, the rest in scan.log
-            where = _log_traceback(args.out, f"the scan failed: {type(e).__name__}: {e}")
-            _error(f"the scan failed: unexpected {type(e).__name__}: {e}{where}")
-            return EXIT_SCAN_FAILED
-        finally:
-            if case_log is not None:
-                case_log.close()
+            log_started(case_log, args, files)
+            try:
+                return _scan_and_report(
+                    args, files, source, analyzer, formats, lock, analyses, case_log
+                )
+            except (UsageError, ForensicError, OSError, KeyboardInterrupt):
+                raise
+            except Exception as e:  # a bug in the scan itself: one line here, the rest in scan.log
+                where = _log_traceback(args.out, f"the scan failed: {type(e).__name__}: {e}")
+                _error(f"the scan failed: unexpected {type(e).__name__}: {e}{where}")
+                return EXIT_SCAN_FAILED
 
 
 def _log_traceback(out: Path, message: str) -> str:

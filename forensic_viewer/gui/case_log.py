@@ -51,7 +51,6 @@ from forensic_viewer.events import Event, Subscriptions
 from forensic_viewer.layers import Layer, LayerList, MaskLayer
 
 if TYPE_CHECKING:
-    from forensic_viewer.gui.main_window import MainWindow
     from forensic_viewer.gui.report_dialog import ReportDialog
 
 THRESHOLD_SETTLE_MS = 500  # a threshold unchanged this long is logged (see the docstring)
@@ -99,7 +98,9 @@ class NoteDialog(QDialog):
 class CaseRecorder(QObject):
     """Records the window's examination actions in ``log`` (None: records nothing)."""
 
-    def __init__(self, window: MainWindow, log: AuditLog | None) -> None:
+    def __init__(self, window: Any, log: AuditLog | None) -> None:
+        """``window``: the :class:`~forensic_viewer.gui.main_window.MainWindow` (not imported:
+        it imports this module)."""
         super().__init__(window)
         self.window = window
         self.log = log
