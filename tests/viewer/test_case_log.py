@@ -10,6 +10,7 @@ from pathlib import Path
 
 import cv2
 import pytest
+from pypdf import PdfReader
 from PySide6.QtCore import QSettings
 
 from forensic_viewer.audit import LOG_NAME, AuditLog, verify_log
@@ -158,7 +159,7 @@ def test_analyze_with_a_case_logs_the_run_and_its_report(
     out, case = tmp_path / "out", tmp_path / "case"
     args = ["analyze", str(image), "--out", str(out), "--model", str(tiny_checkpoint)]
     args += ["--window", "32", "--stride", "16", "--no-faces", "--case", str(case)]
-    assert main([*args, "--report", "html", "--examiner", "B. Examiner"]) == 0
+    assert main([*args, "--report", "html,pdf", "--examiner", "B. Examiner"]) == 0
     entries = _entries(case)
     assert [e.action for e in entries] == [
         "log-opened",
@@ -180,6 +181,9 @@ def test_analyze_with_a_case_logs_the_run_and_its_report(
     assert entries[2].hash in html.read_text(encoding="utf-8")
     sidecar = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert sidecar["case"]["audit_log"]["head"] == entries[2].hash
+    first_page = PdfReader(str(out / "report.pdf")).pages[0].extract_text()
+    assert entries[2].hash in "".join(first_page.split())
+    assert report["files"]["pdf"]["sha256"] == _sha(out / "report.pdf")
     capsys.readouterr()
     # a broken case log is refused before anything runs (one line, exit 2)
     lines = (case / LOG_NAME).read_bytes().splitlines(keepends=True)
