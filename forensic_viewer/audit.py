@@ -53,7 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import ForensicError
-from engine.files import atomic_write
+from engine.files import AtomicFile
 from forensic_viewer.environment import APP_PACKAGE, package_version
 from forensic_viewer.wording import plain
 
@@ -394,8 +394,15 @@ class AuditLog:
         self._size = 0
         self._seq = 0
         self._head = GENESIS
-        with self._lock, self._flock():
-            self._catch_up()
+        try:
+            with self._lock, self._flock():
+                self._catch_up()
+        except OSError as e:
+            self.close()
+            raise AuditError(self.path, f"cannot read the audit log ({e.strerror or e})") from e
+        except AuditError:
+            self.close()
+            raise
         self.append(
             Action.LOG_OPENED,
             {
@@ -453,7 +460,9 @@ class AuditLog:
         aside = self.path.with_name(
             f"{LOG_NAME}.torn-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%fZ')}"
         )
-        atomic_write(aside, torn)
+        with AtomicFile(aside, "wb", fsync=True) as f:  # on the disk before the log is cut
+            assert f.file is not None
+            f.file.write(torn)
         os.ftruncate(self._fd, result.torn_offset)  # type: ignore[arg-type]
         os.fsync(self._fd)  # type: ignore[arg-type]
         self._size = result.torn_offset

@@ -135,6 +135,11 @@ class CaseRecorder(QObject):
     def _build_menu(self) -> None:
         w = self.window
         menu = w.menuBar().addMenu("&Case")
+        where = menu.addAction(
+            f"log: {self.log.path}" if self.log is not None else "no case log (see docs/AUDIT.md)"
+        )
+        where.setEnabled(False)  # says where the examination is recorded
+        menu.addSeparator()
         self.note_action = w._action("Add a &note…", self.open_note_dialog, "Ctrl+Shift+N")
         self.export_action = w._action("E&xport the selected layer as drawn…", self._pick_export)
         self.show_action = w._action("&Show and verify the case log…", self.show_log)

@@ -192,3 +192,29 @@ def test_analyze_with_a_case_logs_the_run_and_its_report(
     err = capsys.readouterr().err
     assert "refusing to write to a broken log" in err and err.count("\n") == 1
     assert not (tmp_path / "out2" / "results.jsonl").exists()
+
+
+def test_the_viewer_case_log_comes_from_case_env_or_the_user_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from forensic_viewer.gui.app import open_case_log
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.delenv("FORENSIC_VIEWER_CASE", raising=False)
+    log, problem = open_case_log(None)
+    assert problem == "" and log is not None
+    assert log.path == tmp_path / "data" / "forensic-viewer" / "default-case" / LOG_NAME
+    log.close()
+    monkeypatch.setenv("FORENSIC_VIEWER_CASE", str(tmp_path / "env-case"))
+    log, _ = open_case_log(None)
+    assert log is not None and log.case_dir == tmp_path / "env-case"
+    log.close()
+    log, _ = open_case_log(str(tmp_path / "given"))  # --case wins over the environment
+    assert log is not None and log.case_dir == tmp_path / "given"
+    log.close()
+    lines = log.path.read_bytes().splitlines(keepends=True)
+    log.path.write_bytes(lines[0].replace(b"log-opened", b"log-closed"))
+    log, problem = open_case_log(str(tmp_path / "given"))
+    assert log is None
+    assert problem.startswith(f"no case audit log: {tmp_path / 'given' / LOG_NAME}: refusing")
+    assert "edited" in problem and "\n" not in problem
