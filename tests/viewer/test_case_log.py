@@ -89,6 +89,26 @@ def test_opening_analysing_and_a_note_are_logged(
 
 
 @pytest.mark.gui
+def test_a_failed_file_and_classic_analyses_are_logged(
+    qtbot, case_window: MainWindow, image_path: Path, corrupt_path: Path, tmp_path: Path
+) -> None:
+    case = tmp_path / "case"
+    case_window.open_paths([corrupt_path])
+    qtbot.waitUntil(lambda: "analysis-failed" in _actions(case), timeout=30_000)
+    failed = _entries(case)[-1].details
+    assert failed["path"] == str(corrupt_path) and str(corrupt_path) in failed["error"]
+    assert "evidence-opened" not in _actions(case)  # it was never decoded
+    open_and_wait(qtbot, case_window, image_path)
+    case_window.analysis_panel.set_checked(["ela"])
+    assert case_window.run_classic() is not None
+    qtbot.waitUntil(lambda: "classic-analyses" in _actions(case), timeout=60_000)
+    classic = next(e for e in _entries(case) if e.action == "classic-analyses").details
+    assert classic["path"] == str(image_path) and set(classic["analyses"]) == {"ela"}
+    ela = classic["analyses"]["ela"]
+    assert ela["sha256"] == _sha(image_path) and ela["params"]
+
+
+@pytest.mark.gui
 def test_threshold_changes_and_a_layer_export_are_logged(
     qtbot, case_window: MainWindow, image_path: Path, tmp_path: Path
 ) -> None:
