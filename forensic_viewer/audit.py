@@ -302,11 +302,14 @@ def verify_log(path: str | Path, expect_head: str | None = None) -> Verification
     """Check every entry of the log at ``path`` in order: well-formed, ``seq`` consecutive from
     1, ``prev`` equal to the previous entry's hash, ``hash`` recomputed from the content, the
     line byte for byte canonical; stop at the first problem. ``expect_head``: a hash (e.g. a
-    report's) that must be one of the entries'. Raises :class:`AuditError` when the file
-    cannot be read."""
+    report's) that must be one of the entries'. The file is read under a shared ``flock``, so
+    an entry being appended meanwhile is read whole or not at all. Raises :class:`AuditError`
+    when the file cannot be read."""
     path = Path(path)
     try:
         with open(path, "rb") as f:
+            if fcntl is not None:  # a shared lock: a write in progress finishes first
+                fcntl.flock(f.fileno(), fcntl.LOCK_SH)
             data = f.read()
     except OSError as e:
         raise AuditError(path, f"cannot read the audit log ({e.strerror or e})") from e
