@@ -436,7 +436,14 @@ class AuditLog:
     def _catch_up(self) -> None:
         """Read what other writers appended since we last looked (everything, the first time)
         and check it; recover a torn last line. Called under the file lock."""
-        size = os.fstat(self._fd).st_size  # type: ignore[arg-type]
+        st = os.fstat(self._fd)  # type: ignore[arg-type]
+        try:
+            same = os.path.samestat(st, os.stat(self.path))
+        except FileNotFoundError:
+            same = False
+        if not same:  # our writes would go to a file no one sees any more
+            raise AuditError(self.path, "the audit log was moved, deleted or replaced while open")
+        size = st.st_size
         if size == self._size:
             return
         if size < self._size:

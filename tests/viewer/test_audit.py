@@ -190,6 +190,18 @@ def test_a_broken_log_is_refused_for_writing(tmp_path: Path) -> None:
     assert log.path.read_bytes() == before
 
 
+def test_a_log_replaced_while_open_is_not_written_to(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "case")
+    log.append(Action.NOTE, {"text": "one"})
+    copy = log.path.read_bytes()
+    log.path.unlink()
+    log.path.write_bytes(copy)  # same bytes, another file: appends to the old one would be lost
+    with pytest.raises(AuditError, match="moved, deleted or replaced"):
+        log.append(Action.NOTE, {"text": "two"})
+    log.close()
+    assert log.path.read_bytes() == copy
+
+
 def test_two_writers_on_one_case_keep_one_chain(tmp_path: Path) -> None:
     a = AuditLog(tmp_path / "case", program="viewer")
     b = AuditLog(tmp_path / "case", program="scan")
