@@ -1,9 +1,10 @@
-"""The command line's side of the case audit log: ``--case DIR`` on ``analyze`` and ``scan``,
-and ``forensic-viewer audit verify|show`` (no Qt).
+"""The case audit log's scans and reports: ``--case DIR`` on ``analyze`` and ``scan``, the
+entries of a scan and of a report (which the viewer's batch and report dialogs log too), and
+``forensic-viewer audit verify|show`` (no Qt).
 
 A run with a case folder (``--case DIR``, or ``FORENSIC_VIEWER_CASE``) appends to
-``DIR/audit.jsonl`` (:mod:`forensic_viewer.audit`): ``scan-started`` before any model is loaded
-(command, source, files, output folder, models asked for, settings), ``scan-finished`` after
+``DIR/audit.jsonl`` (:mod:`forensic_viewer.audit`): ``scan-started`` once the models are
+assembled (command, source, files, output folder, models asked for, settings), ``scan-finished`` after
 the last file (counts, the models that ran with their checkpoint SHA-256 and the scan's
 settings as ``scan.json`` records them, and the SHA-256 of ``results.jsonl``/``results.csv``),
 and ``report-exported`` for each report written (paths and SHA-256; the report itself prints
@@ -24,6 +25,7 @@ from typing import Any
 from forensic_viewer.audit import (
     Action,
     AuditLog,
+    AuditStamp,
     case_dir_from,
     file_sha256,
     show_command,
@@ -104,11 +106,11 @@ def log_started(log: AuditLog | None, args: argparse.Namespace, files: list[Any]
     )
 
 
-def log_finished(log: AuditLog | None, out: Path, summary: Any) -> None:
-    """``scan-finished``: counts, what ``scan.json`` records (models with their checkpoint
-    SHA-256, settings) and the SHA-256 of the results files as they are now."""
-    if log is None:
-        return
+def scan_finished_details(out: Path, summary: Any) -> dict[str, Any]:
+    """What ``scan-finished`` records of a scan into ``out`` (``summary``: its
+    :class:`~forensic_viewer.scan.run.ScanSummary`): counts, what ``scan.json`` records
+    (models with their checkpoint SHA-256, settings) and the SHA-256 of the results files as
+    they are now. The command line and the viewer's batch dialog both log this."""
     from forensic_viewer.scan.results import CSV_NAME, RESULTS, SCAN_INFO
 
     try:
@@ -116,32 +118,36 @@ def log_finished(log: AuditLog | None, out: Path, summary: Any) -> None:
     except (OSError, ValueError):
         settings = {}
     keep = ("models", "ensemble", "window", "stride", "exact", "analyses")
-    log.append(
-        Action.SCAN_FINISHED,
-        {
-            "out": str(out.resolve()),
-            "total": summary.total,
-            "analysed": summary.done,
-            "already_done": summary.skipped,
-            "failed": len(summary.failed),
-            "cancelled": summary.cancelled,
-            "seconds": round(summary.seconds, 3),
-            "settings": {
-                k: settings[k] for k in keep if isinstance(settings, dict) and k in settings
-            },
-            "results_sha256": {n: file_sha256(out / n) for n in (RESULTS, CSV_NAME)},
-        },
-    )
+    return {
+        "out": str(out.resolve()),
+        "total": summary.total,
+        "analysed": summary.done,
+        "already_done": summary.skipped,
+        "failed": len(summary.failed),
+        "cancelled": summary.cancelled,
+        "seconds": round(summary.seconds, 3),
+        "settings": {k: settings[k] for k in keep if isinstance(settings, dict) and k in settings},
+        "results_sha256": {n: file_sha256(out / n) for n in (RESULTS, CSV_NAME)},
+    }
 
 
-def log_report(log: AuditLog | None, paths: Mapping[str, Path | str], head: str) -> None:
-    """``report-exported``: each file with its SHA-256, and the head the report printed."""
-    if log is None:
-        return
-    log.append(
-        Action.REPORT_EXPORTED,
-        {
-            "files": {fmt: {"path": str(p), "sha256": file_sha256(p)} for fmt, p in paths.items()},
-            "head_in_report": head,
-        },
-    )
+def log_finished(log: AuditLog | None, out: Path, summary: Any) -> None:
+    if log is not None:
+        log.append(Action.SCAN_FINISHED, scan_finished_details(out, summary))
+
+
+def report_details(paths: Mapping[str, Path | str], stamp: AuditStamp | None) -> dict[str, Any]:
+    """What ``report-exported`` records: each file with its SHA-256, and the head (hash and
+    entry number) the report printed."""
+    return {
+        "files": {fmt: {"path": str(p), "sha256": file_sha256(p)} for fmt, p in paths.items()},
+        "head_in_report": "" if stamp is None else stamp.head,
+        "entries_in_report": 0 if stamp is None else stamp.entries,
+    }
+
+
+def log_report(
+    log: AuditLog | None, paths: Mapping[str, Path | str], stamp: AuditStamp | None
+) -> None:
+    if log is not None:
+        log.append(Action.REPORT_EXPORTED, report_details(paths, stamp))

@@ -391,7 +391,7 @@ def _write_reports(
     except (OSError, ForensicError) as e:
         _error(f"cannot write the report ({e})")
         return False
-    log_report(case_log, paths, "" if stamp is None else stamp.head)
+    log_report(case_log, paths, stamp)
     for fmt, path in paths.items():
         print(f"report ({fmt}): {plain(path)}")
     return True

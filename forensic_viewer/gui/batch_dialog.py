@@ -317,6 +317,9 @@ class BatchDialog(QDialog):
 
     openAnalysis = Signal(object)
     openFile = Signal(str)
+    scanStarted = Signal(object)  # ScanJob (for the case audit log, gui/case_log.py)
+    scanEnded = Signal(object, object)  # ScanJob, ScanSummary or the one-line failure
+    reportOpened = Signal(object)  # the ReportDialog over the scan
 
     def __init__(
         self,
@@ -533,6 +536,7 @@ class BatchDialog(QDialog):
         self._set_running(True)
         self.show_message(f"listing {job.folder}…")
         self.worker.start()
+        self.scanStarted.emit(job)
 
     def toggle_pause(self) -> None:
         if self.worker is None or not self.running:
@@ -646,10 +650,14 @@ class BatchDialog(QDialog):
             f"of {summary.total} in {summary.seconds:.1f} s; results in {self.output_folder()}"
         )
         self.start_button.setText("Resume" if summary.cancelled else "Start")
+        if self.worker is not None:
+            self.scanEnded.emit(self.worker.job, summary)
 
     def _on_failed(self, message: str) -> None:
         self.meter.pause()
         self.show_message(message)
+        if self.worker is not None:
+            self.scanEnded.emit(self.worker.job, message)
 
     def _on_finished(self) -> None:
         if self.worker is not None:
@@ -694,5 +702,6 @@ class BatchDialog(QDialog):
         from forensic_viewer.gui.report_dialog import ReportDialog, scan_report_job
 
         self._report = ReportDialog(scan_report_job(out), self, default_dir=out)
+        self.reportOpened.emit(self._report)
         self._report.show()
         return self._report

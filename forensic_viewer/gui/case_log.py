@@ -5,7 +5,9 @@ signals (a file decoded and hashed: ``evidence-opened`` then ``analysis-started`
 models, device and path in use; ``analysis-finished`` with every model's checkpoint SHA-256,
 θ, pixel threshold, verdict and score; failed; cancelled), the classic analyses' results
 (names, parameters, scores), the mask layers' ``threshold`` events, and the report dialog's
-``written`` signal (each file with its SHA-256, and the head hash the report printed). Its
+``written`` signal (each file with its SHA-256, and the head hash the report printed), and the
+batch dialog's scans (``scan-started``, ``scan-finished`` as :mod:`forensic_viewer.casework`
+words them for the command line) and reports. Its
 "Case" menu adds a note (:class:`NoteDialog`), exports the selected layer as drawn (a PNG,
 logged with its SHA-256) and shows the log with its verification.
 
@@ -47,10 +49,12 @@ from forensic_viewer.audit import (
     file_sha256,
     verify_log,
 )
+from forensic_viewer.casework import report_details, scan_finished_details
 from forensic_viewer.events import Event, Subscriptions
 from forensic_viewer.layers import Layer, LayerList, MaskLayer
 
 if TYPE_CHECKING:
+    from forensic_viewer.gui.batch_dialog import BatchDialog, ScanJob
     from forensic_viewer.gui.report_dialog import ReportDialog
 
 THRESHOLD_SETTLE_MS = 500  # a threshold unchanged this long is logged (see the docstring)
@@ -105,6 +109,7 @@ class CaseRecorder(QObject):
         self.window = window
         self.log = log
         self.note_dialog: NoteDialog | None = None
+        self._batches: set[BatchDialog] = set()
         self._layers: LayerList | None = None
         self._layers_path: str | None = None  # the evidence file the watched layers belong to
         self._subs = Subscriptions()
@@ -387,14 +392,39 @@ class CaseRecorder(QObject):
     def _on_report(self, dialog: ReportDialog, paths: Mapping[str, str]) -> None:
         stamp = dialog.written_case.audit if dialog.written_case is not None else None
         self.append(
-            Action.REPORT_EXPORTED,
+            Action.REPORT_EXPORTED, {"subject": dialog.job.title, **report_details(paths, stamp)}
+        )
+
+    def attach_batch(self, dialog: BatchDialog) -> None:
+        """Scans run from the batch dialog, and reports written from it, are logged."""
+        if self.log is None or dialog in self._batches:
+            return
+        self._batches.add(dialog)
+        dialog.scanStarted.connect(self._on_scan_started)
+        dialog.scanEnded.connect(self._on_scan_ended)
+        dialog.reportOpened.connect(self.attach_report)
+
+    def _on_scan_started(self, job: ScanJob) -> None:
+        self.append(
+            Action.SCAN_STARTED,
             {
-                "subject": dialog.job.title,
-                "files": {f: {"path": p, "sha256": file_sha256(p)} for f, p in paths.items()},
-                "head_in_report": "" if stamp is None else stamp.head,
-                "entries_in_report": 0 if stamp is None else stamp.entries,
+                "command": "batch dialog",
+                "source": str(job.folder),
+                "out": str(job.out),
+                "recursive": job.recursive,
+                "models": list(job.models),
+                "device": job.device,
+                "exact": job.exact,
+                "analyses": list(job.analyses),
+                "jobs": job.jobs,
             },
         )
+
+    def _on_scan_ended(self, job: ScanJob, outcome: object) -> None:
+        if isinstance(outcome, str):  # the scan itself failed
+            self.append(Action.SCAN_FINISHED, {"out": str(job.out), "error": outcome})
+        else:
+            self.append(Action.SCAN_FINISHED, scan_finished_details(job.out, outcome))
 
     def close(self) -> None:
         """The window closes: log what is waiting, then let the log go."""

@@ -402,6 +402,7 @@ class MainWindow(QMainWindow):
             )
             self.batch.openAnalysis.connect(self.show_analysis)
             self.batch.openFile.connect(lambda path: self.open_paths([path]))
+            self.case.attach_batch(self.batch)
         self.batch.show()
         self.batch.raise_()
         return self.batch

@@ -238,3 +238,33 @@ def test_the_viewer_case_log_comes_from_case_env_or_the_user_default(
     assert log is None
     assert problem.startswith(f"no case audit log: {tmp_path / 'given' / LOG_NAME}: refusing")
     assert "edited" in problem and "\n" not in problem
+
+
+@pytest.mark.gui
+def test_a_scan_and_its_report_from_the_batch_dialog_are_logged(
+    qtbot, case_window: MainWindow, tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    case, folder, out = tmp_path / "case", tmp_path / "evidence", tmp_path / "scan"
+    folder.mkdir()
+    for i in range(2):
+        write_rgb(folder / f"{i}.png", 40, 48, seed=i)
+    dialog = case_window.open_batch()
+    dialog.folder.setText(str(folder))
+    dialog.out.setText(str(out))
+    dialog.start()
+    qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=60_000)
+    started, finished = _entries(case)[-2:]
+    assert started.action == "scan-started" and started.details["source"] == str(folder)
+    assert started.details["models"] == [str(tiny_checkpoint)]
+    assert finished.action == "scan-finished" and finished.details["analysed"] == 2
+    assert finished.details["settings"]["models"] == {"tiny": _sha(tiny_checkpoint)}
+    assert finished.details["results_sha256"]["results.jsonl"] == _sha(out / "results.jsonl")
+    report = dialog.open_report()
+    assert report is not None
+    report.format_boxes["pdf"].setChecked(False)
+    report.write()
+    qtbot.waitUntil(lambda: _entries(case)[-1].action == "report-exported", timeout=60_000)
+    logged = _entries(case)[-1].details
+    assert logged["head_in_report"] == finished.hash
+    sidecar = json.loads(Path(logged["files"]["json"]["path"]).read_text(encoding="utf-8"))
+    assert sidecar["case"]["audit_log"]["head"] == finished.hash
