@@ -29,6 +29,9 @@ instead (the viewer analyses it with its own models) and the dialog says why.
 The scan holds its output folder's lock (:class:`~forensic_viewer.scan.lock.OutputLock`) from
 before the listing to its last file: Start into a folder that another scan (the command line,
 another dialog) is writing fails at once with a message naming that scan's PID and start time.
+
+Long file: the dialog, its scan thread and its result loader share one scan's state (job,
+output folder, triage model); apart, each would need that state passed to it.
 """
 
 from __future__ import annotations
@@ -318,7 +321,7 @@ class BatchDialog(QDialog):
     openAnalysis = Signal(object)
     openFile = Signal(str)
     scanStarted = Signal(object)  # ScanJob (for the case audit log, gui/case_log.py)
-    scanEnded = Signal(object, object)  # ScanJob, ScanSummary or the one-line failure
+    scanEnded = Signal(object)  # ScanSummary, or the one-line failure of the scan itself
     reportOpened = Signal(object)  # the ReportDialog over the scan
 
     def __init__(
@@ -650,14 +653,12 @@ class BatchDialog(QDialog):
             f"of {summary.total} in {summary.seconds:.1f} s; results in {self.output_folder()}"
         )
         self.start_button.setText("Resume" if summary.cancelled else "Start")
-        if self.worker is not None:
-            self.scanEnded.emit(self.worker.job, summary)
+        self.scanEnded.emit(summary)
 
     def _on_failed(self, message: str) -> None:
         self.meter.pause()
         self.show_message(message)
-        if self.worker is not None:
-            self.scanEnded.emit(self.worker.job, message)
+        self.scanEnded.emit(message)
 
     def _on_finished(self) -> None:
         if self.worker is not None:

@@ -109,7 +109,7 @@ class CaseRecorder(QObject):
         self.window = window
         self.log = log
         self.note_dialog: NoteDialog | None = None
-        self._batches: set[BatchDialog] = set()
+        self._scans: dict[BatchDialog, ScanJob | None] = {}  # batch dialog -> its last scan
         self._layers: LayerList | None = None
         self._layers_path: str | None = None  # the evidence file the watched layers belong to
         self._subs = Subscriptions()
@@ -397,14 +397,15 @@ class CaseRecorder(QObject):
 
     def attach_batch(self, dialog: BatchDialog) -> None:
         """Scans run from the batch dialog, and reports written from it, are logged."""
-        if self.log is None or dialog in self._batches:
+        if self.log is None or dialog in self._scans:
             return
-        self._batches.add(dialog)
-        dialog.scanStarted.connect(self._on_scan_started)
-        dialog.scanEnded.connect(self._on_scan_ended)
+        self._scans[dialog] = None
+        dialog.scanStarted.connect(lambda job: self._on_scan_started(dialog, job))
+        dialog.scanEnded.connect(lambda outcome: self._on_scan_ended(dialog, outcome))
         dialog.reportOpened.connect(self.attach_report)
 
-    def _on_scan_started(self, job: ScanJob) -> None:
+    def _on_scan_started(self, dialog: BatchDialog, job: ScanJob) -> None:
+        self._scans[dialog] = job
         self.append(
             Action.SCAN_STARTED,
             {
@@ -420,7 +421,10 @@ class CaseRecorder(QObject):
             },
         )
 
-    def _on_scan_ended(self, job: ScanJob, outcome: object) -> None:
+    def _on_scan_ended(self, dialog: BatchDialog, outcome: object) -> None:
+        job = self._scans.get(dialog)
+        if job is None:
+            return
         if isinstance(outcome, str):  # the scan itself failed
             self.append(Action.SCAN_FINISHED, {"out": str(job.out), "error": outcome})
         else:
