@@ -68,6 +68,7 @@ CASE_ENV = "FORENSIC_VIEWER_CASE"
 EXAMINER_ENV = "FORENSIC_VIEWER_EXAMINER"
 FIELDS = ("action", "details", "examiner", "hash", "host", "prev", "seq", "time")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+_HEX64_IN = re.compile(r"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])")
 
 
 class Action(StrEnum):
@@ -316,12 +317,16 @@ def verify_log(path: str | Path, expect_head: str | None = None) -> Verification
     return verify_bytes(path, data, expect_head)
 
 
-def describe(entry: AuditEntry, limit: int = 160) -> str:
-    """One readable line of an entry (``audit show``): seq, time, action, who, details."""
+def describe(entry: AuditEntry, limit: int = 240) -> str:
+    """One readable line of an entry (``audit show``): seq, time, action, who, details.
+
+    For reading, not checking: a note's text comes first, SHA-256 values inside the details
+    are cut to their first 12 digits, and the details to ``limit`` characters. ``verify`` and
+    the file itself have every digit."""
     parts = []
-    for k, v in entry.details.items():
+    for k, v in sorted(entry.details.items(), key=lambda kv: kv[0] != "text"):
         text = v if isinstance(v, str) else json.dumps(v, sort_keys=True, ensure_ascii=False)
-        parts.append(f"{k}={text}")
+        parts.append(f"{k}={_HEX64_IN.sub(lambda m: m.group(0)[:12] + '…', text)}")
     details = "; ".join(parts)
     if len(details) > limit:
         details = details[: limit - 1] + "…"

@@ -21,18 +21,20 @@ log (the case folder could not be opened), the menu says so and nothing is recor
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import cv2
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFileDialog,
     QLabel,
+    QMenu,
     QPlainTextEdit,
     QVBoxLayout,
     QWidget,
@@ -52,6 +54,7 @@ from forensic_viewer.audit import (
 from forensic_viewer.casework import report_details, scan_finished_details
 from forensic_viewer.events import Event, Subscriptions
 from forensic_viewer.layers import Layer, LayerList, MaskLayer
+from forensic_viewer.wording import plain
 
 if TYPE_CHECKING:
     from forensic_viewer.gui.batch_dialog import BatchDialog, ScanJob
@@ -138,22 +141,29 @@ class CaseRecorder(QObject):
     # --- the Case menu ---
 
     def _build_menu(self) -> None:
-        w = self.window
-        menu = w.menuBar().addMenu("&Case")
-        where = menu.addAction(
-            f"log: {self.log.path}" if self.log is not None else "no case log (see docs/AUDIT.md)"
-        )
-        where.setEnabled(False)  # says where the examination is recorded
+        menu = self.window.menuBar().addMenu("&Case")
+        where = "no case log (see docs/AUDIT.md)" if self.log is None else f"log: {self.log.path}"
+        menu.addAction(plain(where).replace("&", "&&")).setEnabled(False)  # where it is recorded
         menu.addSeparator()
-        self.note_action = w._action("Add a &note…", self.open_note_dialog, "Ctrl+Shift+N")
-        self.export_action = w._action("E&xport the selected layer as drawn…", self._pick_export)
-        self.show_action = w._action("&Show and verify the case log…", self.show_log)
-        for action in (self.note_action, self.export_action, self.show_action):
-            menu.addAction(action)
-            action.setEnabled(self.log is not None)
+        self.note_action = self._add(menu, "Add a &note…", self.open_note_dialog, "Ctrl+Shift+N")
+        self.export_action = self._add(
+            menu, "E&xport the selected layer as drawn…", self._pick_export
+        )
+        self.show_action = self._add(menu, "&Show and verify the case log…", self.show_log)
+        self.note_action.setEnabled(self.log is not None)
+        self.show_action.setEnabled(self.log is not None)
         if self.log is None:
             menu.setToolTip("no case log: start with --case DIR (see docs/AUDIT.md)")
             menu.setToolTipsVisible(True)
+
+    def _add(self, menu: QMenu, text: str, slot: Callable[[], object], key: str = "") -> QAction:
+        action = QAction(text, self.window)
+        if key:
+            action.setShortcut(QKeySequence(key))
+        action.triggered.connect(lambda _checked=False: slot())
+        self.window.addAction(action)  # the shortcut works with the menu closed
+        menu.addAction(action)
+        return action
 
     def open_note_dialog(self) -> NoteDialog | None:
         """Show the note dialog (not modal); OK appends the note."""
@@ -162,6 +172,7 @@ class CaseRecorder(QObject):
         subject = self.window.current or ""
         dialog = NoteDialog(self.window, subject)
         dialog.accepted.connect(lambda: self.add_note(dialog.text.toPlainText(), subject))
+        dialog.finished.connect(dialog.deleteLater)
         dialog.show()
         self.note_dialog = dialog
         return dialog

@@ -12,6 +12,7 @@ import cv2
 import pytest
 from pypdf import PdfReader
 from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QPlainTextEdit
 
 from forensic_viewer.audit import LOG_NAME, AuditLog, verify_log
 from forensic_viewer.cli import main
@@ -81,6 +82,12 @@ def test_opening_analysing_and_a_note_are_logged(
         "path": str(image_path),
         "sha256": _sha(image_path),
     }
+    shown = case_window.case.show_log()  # Case ▸ Show and verify the case log
+    assert shown is not None
+    text = shown.findChild(QPlainTextEdit).toPlainText().splitlines()
+    assert text[0] == f"{case / LOG_NAME}: OK, 5 entries, head {note.hash}"
+    assert "text=the sky looks pasted" in text[-1]  # a note's text first, hashes cut short
+    assert f"sha256={_sha(image_path)[:12]}…" in text[-1]
     count = len(_entries(case))
     empty = case_window.case.open_note_dialog()
     assert empty is not None
