@@ -275,3 +275,17 @@ def test_a_scan_and_its_report_from_the_batch_dialog_are_logged(
     assert logged["head_in_report"] == finished.hash
     sidecar = json.loads(Path(logged["files"]["json"]["path"]).read_text(encoding="utf-8"))
     assert sidecar["case"]["audit_log"]["head"] == finished.hash
+
+
+@pytest.mark.gui
+def test_without_a_case_log_nothing_is_recorded_and_the_menu_says_so(qtbot, tmp_path: Path) -> None:
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(models=[], device="cpu", settings=settings)
+    qtbot.addWidget(window)
+    assert window.case.log is None
+    assert not window.case.note_action.isEnabled() and not window.case.show_action.isEnabled()
+    assert window.case.export_action.isEnabled()  # exporting a layer needs no log
+    assert window.case.open_note_dialog() is None and window.case.add_note("x") is None
+    menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Case")
+    assert menu.actions()[0].text() == "no case log (see docs/AUDIT.md)"
+    assert list(tmp_path.rglob("audit.jsonl")) == []
