@@ -9,6 +9,8 @@
         [--notes TEXT]: reports (with a JSON sidecar) of the files analysed, written to --out
     forensic-viewer probe IMAGE --out DIR [--model M ...] [--report html,pdf]   robustness probe
     forensic-viewer models [NAME]
+    forensic-viewer audit verify|show LOG    the case's hash-chained audit log (docs/AUDIT.md)
+        analyze and scan take [--case DIR]: the run is logged in DIR/audit.jsonl
 
 Exit codes: 0 when every file was analysed, 1 when some failed (they are listed at the end;
 the others are analysed anyway), 2 on a usage error (bad arguments, no usable model, an
@@ -32,10 +34,11 @@ from engine.assembly import available_models
 from engine.ensemble import ENSEMBLE_SUFFIX
 from engine.errors import ForensicError
 from engine.types import Progress
+from forensic_viewer.casework import add_audit_parser, add_case_arg, cmd_audit
 from forensic_viewer.scan.lock import OutputLock, ScanFailed
 from forensic_viewer.wording import plain
 
-COMMANDS = ("analyze", "scan", "probe", "models", "selftest")
+COMMANDS = ("analyze", "scan", "probe", "models", "selftest", "audit")
 
 EXIT_OK = 0  # every file analysed
 EXIT_FILES_FAILED = 1  # some files could not be analysed; the others were
@@ -102,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--out", type=Path, required=True, help="output folder")
     _add_model_args(a)
     _add_report_args(a)
+    add_case_arg(a)
     s = sub.add_parser("scan", help="analyse every image in a folder (resumable)")
     s.add_argument("folder", type=Path)
     s.add_argument("--out", type=Path, required=True, help="output folder")
@@ -123,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_model_args(s)
     _add_report_args(s)
+    add_case_arg(s)
     r = sub.add_parser(
         "probe",
         help="robustness probe: analyse derived copies of IMAGE (JPEG re-saves, 50 %%, blur, "
@@ -141,6 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("models", help="list architectures and checkpoints, or print a model card")
     m.add_argument("name", nargs="?")
     m.add_argument("--extra", action="append", default=[], help="another folder of checkpoints")
+    add_audit_parser(sub)
     return p
 
 
@@ -258,21 +264,26 @@ def _run_files(
     """Lock --out, list the files (``list_files(index of --out)``), load the models, scan,
     write the reports; the exit code. The lock is taken first, so a second scan into the same
     folder is refused before any model is loaded, and held until the last report is written."""
+    from forensic_viewer.casework import case_session, log_started
     from forensic_viewer.scan.results import ResultIndex
 
     formats = _report_formats(args)
     analyses = _analyses(args)
     with OutputLock(args.out, command=f"forensic-viewer {args.command}") as lock:
         files = list_files(ResultIndex(args.out))
-        analyzer = build_analyzer(args)
-        try:
-            return _scan_and_report(args, files, source, analyzer, formats, lock, analyses)
-        except (UsageError, ForensicError, OSError, KeyboardInterrupt):
-            raise
-        except Exception as e:  # a bug in the scan itself: one line here, the rest in scan.log
-            where = _log_traceback(args.out, f"the scan failed: {type(e).__name__}: {e}")
-            _error(f"the scan failed: unexpected {type(e).__name__}: {e}{where}")
-            return EXIT_SCAN_FAILED
+        with case_session(args) as case_log:  # --case: the run goes into the case's audit log
+            analyzer = build_analyzer(args)
+            log_started(case_log, args, files)
+            try:
+                return _scan_and_report(
+                    args, files, source, analyzer, formats, lock, analyses, case_log
+                )
+            except (UsageError, ForensicError, OSError, KeyboardInterrupt):
+                raise
+            except Exception as e:  # a bug in the scan itself: one line here, the rest in scan.log
+                where = _log_traceback(args.out, f"the scan failed: {type(e).__name__}: {e}")
+                _error(f"the scan failed: unexpected {type(e).__name__}: {e}{where}")
+                return EXIT_SCAN_FAILED
 
 
 def _log_traceback(out: Path, message: str) -> str:
@@ -296,7 +307,9 @@ def _scan_and_report(
     formats: tuple[str, ...],
     lock: OutputLock,
     analyses: tuple[str, ...] = (),
+    case_log: Any = None,
 ) -> int:
+    from forensic_viewer.casework import log_finished
     from forensic_viewer.scan.records import as_record
     from forensic_viewer.scan.run import run_scan
     from forensic_viewer.scan.triage import analysis_cell
@@ -347,6 +360,7 @@ def _scan_and_report(
             )
     finally:
         bar.close()
+    log_finished(case_log, args.out, summary)
     _print_table(records)
     changed = f", {len(summary.changed)} changed since analysed" if summary.changed else ""
     print(
@@ -357,7 +371,7 @@ def _scan_and_report(
     if getattr(args, "truth", None) is not None:
         _ground_truth(args, [r["path"] for r in records])
     if formats and records:
-        if not _write_reports(args, formats, [r["path"] for r in records]):
+        if not _write_reports(args, formats, [r["path"] for r in records], case_log):
             return EXIT_SCAN_FAILED
     if summary.failed:
         print("failed:", file=sys.stderr)
@@ -392,16 +406,22 @@ def _report_formats(args: argparse.Namespace) -> tuple[str, ...]:
         raise UsageError(f"--report: {e}") from e
 
 
-def _write_reports(args: argparse.Namespace, formats: tuple[str, ...], keys: list[str]) -> bool:
-    """Reports of the files of this run (done, resumed or failed) into --out."""
+def _write_reports(
+    args: argparse.Namespace, formats: tuple[str, ...], keys: list[str], case_log: Any = None
+) -> bool:
+    """Reports of the files of this run (done, resumed or failed) into --out; with a case
+    log, the reports print its head and their files are logged."""
+    from forensic_viewer.casework import log_report
     from forensic_viewer.report import CaseInfo, scan_source, write_report
 
-    case = CaseInfo(examiner=args.examiner, case_id=args.case_id, notes=args.notes)
+    stamp = None if case_log is None else case_log.stamp()
+    case = CaseInfo(examiner=args.examiner, case_id=args.case_id, notes=args.notes, audit=stamp)
     try:
         paths = write_report(scan_source(args.out, keys), args.out, formats, case=case)
     except (OSError, ForensicError) as e:
         _error(f"cannot write the report ({e})")
         return False
+    log_report(case_log, paths, stamp)
     for fmt, path in paths.items():
         print(f"report ({fmt}): {plain(path)}")
     return True
@@ -536,13 +556,14 @@ def cmd_selftest(args: argparse.Namespace) -> int:
 def gui_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="forensic-viewer",
-        description="Open the viewer (or run: forensic-viewer {analyze,scan,probe,models,selftest} "
-        "--help).",
+        description="Open the viewer (or run: forensic-viewer "
+        "{analyze,scan,probe,models,selftest,audit} --help).",
     )
     p.add_argument("--version", action="store_true", help="print the versions and exit")
     p.add_argument("images", nargs="*", help="image files or folders to open")
     p.add_argument("--model", action="append", metavar="NAME_OR_FILE")
     p.add_argument("--device", default="auto")
+    add_case_arg(p, gui=True)
     return p
 
 
@@ -557,6 +578,7 @@ def main(argv: list[str] | None = None) -> int:
                 "probe": cmd_probe,
                 "models": cmd_models,
                 "selftest": cmd_selftest,
+                "audit": cmd_audit,
             }
             return commands[args.command](args)
         args = gui_parser().parse_args(argv)
@@ -567,7 +589,7 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_OK
         from forensic_viewer.gui.app import run_gui
 
-        return run_gui(args.images, args.model, args.device)
+        return run_gui(args.images, args.model, args.device, args.case)
     except UsageError as e:
         _error(e)
         return EXIT_USAGE

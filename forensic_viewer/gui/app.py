@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from engine.assembly import resolve_models
 from engine.devices import available_devices
 from engine.errors import ForensicError
+from forensic_viewer.audit import AuditError, AuditLog, case_dir_from, default_case_dir
 
 log = logging.getLogger("forensic_viewer")
 
@@ -110,9 +111,13 @@ class ExceptionHook(QObject):
         box.show()
 
 
-def run_gui(paths: list[str], models: list[str] | None, device: str) -> int:
+def run_gui(
+    paths: list[str], models: list[str] | None, device: str, case: str | None = None
+) -> int:
     """Open the main window on ``paths`` (files or folders) with ``models`` (names or files;
-    None: the bundled models) on ``device`` (auto, cpu, cuda, mps). Returns the exit code."""
+    None: the bundled models) on ``device`` (auto, cpu, cuda, mps), recording the examination
+    in the audit log of the case folder ``case`` (see :func:`open_case_log`). Returns the exit
+    code."""
     from forensic_viewer.gui.main_window import MainWindow
 
     log_file = setup_logging()
@@ -130,7 +135,9 @@ def run_gui(paths: list[str], models: list[str] | None, device: str) -> int:
         device = "auto"
     model_paths, model_problems = resolve_models(models)
     problems += model_problems
-    window = MainWindow(models=model_paths, device=device)
+    case_log, case_problem = open_case_log(case)
+    problems += [case_problem] if case_problem else []
+    window = MainWindow(models=model_paths, device=device, case_log=case_log)
     window.show()
     if paths:
         window.open_paths(paths)
@@ -138,3 +145,17 @@ def run_gui(paths: list[str], models: list[str] | None, device: str) -> int:
         log.warning(problem)
         window.show_error(problem)
     return int(app.exec())
+
+
+def open_case_log(case: str | None) -> tuple[AuditLog | None, str]:
+    """The viewer's case log: ``--case DIR``, else ``FORENSIC_VIEWER_CASE``, else the per-user
+    default case (:func:`forensic_viewer.audit.default_case_dir`). A log that cannot be
+    opened (a broken chain, an unwritable folder) leaves the viewer without one, and the one
+    line saying why is returned for the status bar."""
+    folder = case_dir_from(case, default_case_dir())
+    assert folder is not None
+    try:
+        log_ = AuditLog(folder, program="forensic-viewer (viewer)")
+    except AuditError as e:
+        return None, f"no case audit log: {e}"
+    return log_, ""

@@ -29,6 +29,9 @@ instead (the viewer analyses it with its own models) and the dialog says why.
 The scan holds its output folder's lock (:class:`~forensic_viewer.scan.lock.OutputLock`) from
 before the listing to its last file: Start into a folder that another scan (the command line,
 another dialog) is writing fails at once with a message naming that scan's PID and start time.
+
+Long file: the dialog, its scan thread and its result loader share one scan's state (job,
+output folder, triage model); apart, each would need that state passed to it.
 """
 
 from __future__ import annotations
@@ -317,6 +320,9 @@ class BatchDialog(QDialog):
 
     openAnalysis = Signal(object)
     openFile = Signal(str)
+    scanStarted = Signal(object)  # ScanJob (for the case audit log, gui/case_log.py)
+    scanEnded = Signal(object)  # ScanSummary, or the one-line failure of the scan itself
+    reportOpened = Signal(object)  # the ReportDialog over the scan
 
     def __init__(
         self,
@@ -533,6 +539,7 @@ class BatchDialog(QDialog):
         self._set_running(True)
         self.show_message(f"listing {job.folder}…")
         self.worker.start()
+        self.scanStarted.emit(job)
 
     def toggle_pause(self) -> None:
         if self.worker is None or not self.running:
@@ -646,10 +653,12 @@ class BatchDialog(QDialog):
             f"of {summary.total} in {summary.seconds:.1f} s; results in {self.output_folder()}"
         )
         self.start_button.setText("Resume" if summary.cancelled else "Start")
+        self.scanEnded.emit(summary)
 
     def _on_failed(self, message: str) -> None:
         self.meter.pause()
         self.show_message(message)
+        self.scanEnded.emit(message)
 
     def _on_finished(self) -> None:
         if self.worker is not None:
@@ -694,5 +703,6 @@ class BatchDialog(QDialog):
         from forensic_viewer.gui.report_dialog import ReportDialog, scan_report_job
 
         self._report = ReportDialog(scan_report_job(out), self, default_dir=out)
+        self.reportOpened.emit(self._report)
         self._report.show()
         return self._report

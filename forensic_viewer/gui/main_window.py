@@ -42,9 +42,11 @@ from engine.errors import ForensicError
 from engine.formatting import estimate_remaining, format_duration
 from engine.io import IMAGE_SUFFIXES, is_image_name
 from engine.types import Analysis, Evidence
+from forensic_viewer.audit import AuditLog
 from forensic_viewer.gui.analysis_panel import AnalysisPanel
 from forensic_viewer.gui.batch_dialog import BatchDialog
 from forensic_viewer.gui.canvas import Canvas
+from forensic_viewer.gui.case_log import CaseRecorder
 from forensic_viewer.gui.compare import CompareView
 from forensic_viewer.gui.groundtruth_panel import (
     GroundTruthPanel,
@@ -118,7 +120,8 @@ def expand_paths(paths: Iterable[str | Path]) -> list[str]:
 
 class MainWindow(QMainWindow):
     """The analyst's window. ``models``: checkpoint files to load; ``settings``: where the
-    recent-files list lives (the user's settings when None)."""
+    recent-files list lives (the user's settings when None); ``case_log``: the case audit log
+    the examination is recorded in (None: nothing is recorded; see docs/AUDIT.md)."""
 
     def __init__(
         self,
@@ -126,6 +129,7 @@ class MainWindow(QMainWindow):
         models: list[str] | None = None,
         device: str = "auto",
         settings: QSettings | None = None,
+        case_log: AuditLog | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -162,6 +166,7 @@ class MainWindow(QMainWindow):
         self._build_docks()
         self._build_status()
         self._build_actions()
+        self.case = CaseRecorder(self, case_log)  # the case audit log (gui/case_log.py)
         self.worker.start()
         self.set_models(models or [], device)
         self.resize(1400, 900)
@@ -446,6 +451,7 @@ class MainWindow(QMainWindow):
             )
             self.batch.openAnalysis.connect(self.show_analysis)
             self.batch.openFile.connect(lambda path: self.open_paths([path]))
+            self.case.attach_batch(self.batch)
         self.batch.show()
         self.batch.raise_()
         return self.batch
@@ -486,6 +492,7 @@ class MainWindow(QMainWindow):
             old.deleteLater()
         if self.report_dialog is None:  # never next to the evidence by default
             self.report_dialog = ReportDialog(job, self)
+        self.case.attach_report(self.report_dialog)
         self.report_dialog.show()
         self.report_dialog.raise_()
         return self.report_dialog
@@ -707,6 +714,7 @@ class MainWindow(QMainWindow):
         if self.layers is not None:
             self.renderer.unwatch(self.layers)
         self.layers = layers
+        self.case.watch(layers)
         if layers is not None:
             self.renderer.watch(layers)
             self._align_for_compare()
@@ -791,4 +799,5 @@ class MainWindow(QMainWindow):
                 dialog.shutdown()
         self.worker.stop()
         self.renderer.stop()
+        self.case.close()
         super().closeEvent(event)

@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
 
 from engine.errors import ForensicError
 from engine.types import Analysis, Progress
+from forensic_viewer.audit import AuditError, AuditLog
 from forensic_viewer.gui.mailbox import Mailbox
 from forensic_viewer.report import (
     FORMATS,
@@ -225,6 +226,8 @@ class ReportDialog(QDialog):
         self.worker: ReportWorker | None = None
         self.paths: dict[str, str] = {}
         self._busy = False
+        self.audit_log: AuditLog | None = None  # the case log whose head reports print
+        self.written_case: CaseInfo | None = None  # the case fields of the last write
         self.setWindowTitle(f"Report: {plain(job.title)}")
         case = case or CaseInfo()
         self.examiner = QLineEdit(case.examiner)
@@ -308,6 +311,14 @@ class ReportDialog(QDialog):
         if not self.dest.text().strip():
             self.message.setText("choose a folder for the report")
             return
+        case = self.case()
+        if self.audit_log is not None:
+            try:
+                case = dataclasses.replace(case, audit=self.audit_log.stamp())
+            except AuditError as e:
+                self.message.setText(f"no report written: {e}")
+                return
+        self.written_case = case
         self.paths = {}
         if self.worker is not None:
             self.worker.wait()  # its end was handled, so this returns at once
@@ -317,7 +328,7 @@ class ReportDialog(QDialog):
             self.job,
             Path(self.dest.text().strip()).expanduser(),
             self.formats(),
-            self.case(),
+            case,
             ReportOptions(figures=self.figures.currentText()),  # type: ignore[arg-type]
             safe_basename(self.basename.text()),
             self,

@@ -35,6 +35,7 @@ from PIL import Image
 from engine.errors import CheckpointError, EvidenceError, ForensicError
 from engine.io import load_evidence
 from engine.types import Analysis, ModelResult
+from forensic_viewer.audit import AuditStamp
 from forensic_viewer.environment import environment
 from forensic_viewer.scan.groundtruth import read_scan_truth
 from forensic_viewer.scan.records import (
@@ -65,9 +66,17 @@ class CaseInfo:
     examiner: str = ""
     case_id: str = ""
     notes: str = ""
+    audit: AuditStamp | None = None  # the case audit log's head when the report was written
 
-    def to_dict(self) -> dict[str, str]:
-        return {"examiner": self.examiner, "case_id": self.case_id, "notes": self.notes}
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "examiner": self.examiner,
+            "case_id": self.case_id,
+            "notes": self.notes,
+        }
+        if self.audit is not None:
+            d["audit_log"] = self.audit.to_dict()
+        return d
 
 
 @dataclass

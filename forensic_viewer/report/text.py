@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from engine.facepath import FACE_MARGIN
+from forensic_viewer.audit import AuditStamp
 from forensic_viewer.report.model import AnalysisEntry, Integrity, ModelEntry, ReportItem
 from forensic_viewer.scan.triage import RAN, Cell, TriageRow
 from forensic_viewer.wording import policy_text, scale_words
@@ -82,6 +83,19 @@ def case_rows(ov: Overview) -> Rows:
         ("Notes", c.notes or "(none)"),
         ("Report generated", ov.generated),
         ("Covers", f"{ov.source.title}: {ov.source.count} evidence file(s)"),
+        *audit_rows(c.audit),
+    ]
+
+
+def audit_rows(stamp: AuditStamp | None) -> Rows:
+    """The case audit log's head when the report was written (docs/AUDIT.md): with it,
+    ``forensic-viewer audit verify LOG --head HASH`` shows that the log still holds every
+    entry up to this report."""
+    if stamp is None:
+        return []
+    return [
+        ("Case audit log", stamp.log),
+        ("Audit log head", f"{stamp.head} (entry {stamp.entries})"),
     ]
 
 

@@ -1,0 +1,611 @@
+"""The case's audit log: every examination action as one hash-chained JSON line (no Qt).
+
+A case folder holds ``audit.jsonl``. Each line is one :class:`AuditEntry`: ``seq`` (1, 2, ...),
+``time`` (UTC, microseconds), ``action`` (:class:`Action`), ``examiner`` and ``host``, the
+action's ``details`` (paths, SHA-256 of evidence, checkpoints and exported files, settings),
+``prev`` (the ``hash`` of the entry before it; 64 zeros for the first) and ``hash``: the SHA-256
+of the entry's other fields as canonical JSON (keys sorted, no spaces, ASCII only with
+``\\u`` escapes, no NaN). The stored line *is* that canonical JSON with ``hash`` added, so a
+change of any byte of an entry, and any edit, removal, insertion or reordering of entries,
+breaks the chain at the first entry concerned; :func:`verify_log` names it. Removing entries
+from the end leaves a shorter chain that holds: reports therefore print the head (the last
+entry's hash and the count) at the time they were written, and ``verify --head HASH`` checks
+that a report's head is still in the log.
+
+Writing (:class:`AuditLog`): each entry is one ``os.write`` of its complete line to a file
+opened ``O_APPEND``, followed by ``fsync``, under an exclusive ``flock`` of the log (POSIX;
+two programs logging into one case, the viewer and a command-line scan, take turns and keep
+one chain). An entry that :meth:`AuditLog.append` returned is therefore on the disk: a crash
+afterwards cannot lose it. A crash during the write can leave a torn last line (a prefix of an
+entry, without its newline): :func:`verify_log` reports it, never accepts it; the entries before
+it still verify. The next program that opens the log moves the torn bytes to
+``audit.jsonl.torn-<time>`` beside it, truncates the log to its last complete line and appends
+a ``torn-line-recovered`` entry with the torn bytes' size and SHA-256, so the repair is itself
+on the record. A log whose chain is broken in any other way is refused for writing
+(:class:`AuditError`): it is evidence of tampering (or damage) that an examiner must look at,
+and appending to it would bury it.
+
+Examiner and host: ``examiner`` is what the examiner gave (``--examiner``; the environment
+variable ``FORENSIC_VIEWER_EXAMINER``), else the operating-system account name; ``host`` is the
+machine's name. Both are what the operating system says, not an authenticated identity.
+
+Where the log lives: ``--case DIR`` (the viewer, ``analyze`` and ``scan``) or the environment
+variable ``FORENSIC_VIEWER_CASE`` name the case folder; without them the viewer logs into a
+per-user default case (:func:`default_case_dir`), and ``analyze``/``scan`` log nothing. See
+docs/AUDIT.md.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import math
+import os
+import re
+import socket
+import threading
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from engine.errors import ForensicError
+from engine.files import AtomicFile
+from forensic_viewer.environment import APP_PACKAGE, package_version
+from forensic_viewer.wording import plain
+
+try:
+    import fcntl
+except ImportError:  # Windows: one writer per log (no flock)
+    fcntl = None  # type: ignore[assignment]
+
+LOG_NAME = "audit.jsonl"
+GENESIS = "0" * 64  # the ``prev`` of the first entry
+CASE_ENV = "FORENSIC_VIEWER_CASE"
+EXAMINER_ENV = "FORENSIC_VIEWER_EXAMINER"
+FIELDS = ("action", "details", "examiner", "hash", "host", "prev", "seq", "time")
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+_HEX64_IN = re.compile(r"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])")
+
+
+class Action(StrEnum):
+    """What an entry records. Readers accept other names (a later version's actions)."""
+
+    LOG_OPENED = "log-opened"  # a program started writing: program, version, pid
+    TORN_LINE_RECOVERED = "torn-line-recovered"  # a crash's torn last line moved aside
+    EVIDENCE_OPENED = "evidence-opened"  # path, SHA-256, size, format
+    ANALYSIS_STARTED = "analysis-started"  # path, models asked for, device, exact/fast
+    ANALYSIS_FINISHED = "analysis-finished"  # per model: checkpoint SHA-256, θ, verdict, score
+    ANALYSIS_FAILED = "analysis-failed"
+    ANALYSIS_CANCELLED = "analysis-cancelled"
+    CLASSIC_ANALYSES = "classic-analyses"  # classic analyses run: names, parameters, scores
+    THRESHOLD_CHANGED = "threshold-changed"  # a mask layer's pixel threshold: from, to
+    LAYER_EXPORTED = "layer-exported"  # a layer written to a file: path, SHA-256
+    REPORT_EXPORTED = "report-exported"  # report files: paths, SHA-256
+    NOTE = "note"  # the examiner's note
+    SCAN_STARTED = "scan-started"  # analyze/scan: files, output folder, models, settings
+    SCAN_FINISHED = "scan-finished"  # counts, results file SHA-256
+
+
+class AuditError(ForensicError):
+    """The audit log cannot be used (unreadable, broken chain, not writable); one line naming
+    the file."""
+
+
+def canonical(obj: Mapping[str, Any]) -> bytes:
+    """The one byte form of an entry that is hashed and stored: sorted keys, no spaces,
+    ASCII (every other character as a ``\\u`` escape, so control and bidi characters from file
+    names are inert), NaN refused."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=False).encode("ascii")
+
+
+def entry_hash(body: Mapping[str, Any]) -> str:
+    """SHA-256 (hex) of the canonical JSON of an entry without its ``hash`` field."""
+    return hashlib.sha256(canonical({k: v for k, v in body.items() if k != "hash"})).hexdigest()
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` as plain JSON data: paths and other objects as text, tuples and sets as
+    lists, numpy scalars as numbers, non-finite floats as text ("nan", "inf")."""
+    if isinstance(value, bool | int | str) or value is None:
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, set | frozenset):
+        return sorted(jsonable(v) for v in value)
+    if hasattr(value, "item") and callable(value.item):  # numpy scalars
+        return jsonable(value.item())
+    return str(value)
+
+
+def utc_now() -> str:
+    """``2026-12-02T01:02:03.456789Z``."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One line of the log (see the module docstring for each field's meaning)."""
+
+    seq: int
+    time: str
+    action: str
+    examiner: str
+    host: str
+    details: dict[str, Any]
+    prev: str
+    hash: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f: getattr(self, f) for f in FIELDS}
+
+    def line(self) -> bytes:
+        return canonical(self.to_dict()) + b"\n"
+
+    @classmethod
+    def make(
+        cls, seq: int, action: str, details: Mapping[str, Any], prev: str, examiner: str, host: str
+    ) -> AuditEntry:
+        body = {
+            "seq": seq,
+            "time": utc_now(),
+            "action": str(action),
+            "examiner": examiner,
+            "host": host,
+            "details": jsonable(dict(details)),
+            "prev": prev,
+        }
+        return cls(**body, hash=entry_hash(body))
+
+
+@dataclass(frozen=True)
+class AuditStamp:
+    """What a report prints of the case log: where it is, how many entries, the head hash."""
+
+    log: str
+    entries: int
+    head: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"log": self.log, "entries": self.entries, "head": self.head}
+
+
+# --- reading and verifying ---
+
+
+def _lines(data: bytes) -> Iterator[tuple[int, bytes, bool]]:
+    """(line number from 1, bytes without the newline, complete) of every line; the last is
+    incomplete when the data does not end with a newline."""
+    start, number = 0, 1
+    while start < len(data):
+        end = data.find(b"\n", start)
+        if end < 0:
+            yield number, data[start:], False
+            return
+        yield number, data[start:end], True
+        start, number = end + 1, number + 1
+
+
+def _parse(raw: bytes) -> tuple[AuditEntry | None, str]:
+    """The entry on one complete line, or None and why not (its hash is checked elsewhere)."""
+    try:
+        obj = json.loads(raw.decode("ascii"))
+    except (UnicodeDecodeError, ValueError):
+        return None, "is not a JSON entry"
+    if not isinstance(obj, dict) or sorted(obj) != list(FIELDS):
+        return None, f"does not have exactly the fields {', '.join(FIELDS)}"
+    ok = (
+        type(obj["seq"]) is int
+        and all(isinstance(obj[k], str) for k in ("time", "action", "examiner", "host"))
+        and isinstance(obj["details"], dict)
+        and all(isinstance(obj[k], str) and _HEX64.fullmatch(obj[k]) for k in ("prev", "hash"))
+    )
+    if not ok:
+        return None, "has a field of the wrong type"
+    return AuditEntry(**obj), ""
+
+
+@dataclass(frozen=True)
+class Verification:
+    """The result of :func:`verify_log`.
+
+    entries: the entries that verified (all of them when ``ok``; otherwise those before the
+        first problem). head: the last verified entry's hash (:data:`GENESIS` when none).
+    problem: "" when the chain holds, else what is wrong at ``line`` (``seq``: the entry number
+        expected there). torn: the problem is a torn last line (a crash while writing).
+    """
+
+    path: Path
+    entries: tuple[AuditEntry, ...]
+    head: str
+    problem: str = ""
+    line: int | None = None
+    seq: int | None = None
+    torn: bool = False
+    torn_offset: int = 0  # where the line with the problem starts (bytes)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problem
+
+    def message(self) -> str:
+        """One line: the verdict on the whole log."""
+        n = len(self.entries)
+        if self.ok:
+            return f"{self.path}: OK, {n} entries, head {self.head}"
+        return f"{self.path}: BROKEN at line {self.line} (entry {self.seq}): {self.problem}"
+
+
+def _line_problem(raw: bytes, complete: bool, seq: int, head: str) -> str:
+    """What is wrong with the line that should hold entry ``seq`` after ``head``; "" if nothing."""
+    if not complete:
+        return (
+            f"torn last line ({len(raw)} bytes without an end of line: the writer stopped "
+            f"mid-entry, e.g. a crash); the {seq - 1} entries before it verify"
+        )
+    entry, why = _parse(raw)
+    if entry is None:
+        return f"the line {why}" if raw else "the line is empty"
+    if entry.seq != seq:
+        return (
+            f"it holds entry {entry.seq} where entry {seq} belongs "
+            "(entries were removed, inserted or reordered)"
+        )
+    if entry.prev != head:
+        return (
+            "its prev does not match the hash of the entry before it "
+            "(an entry was removed, inserted or replaced)"
+        )
+    if entry_hash(entry.to_dict()) != entry.hash:
+        return "its hash does not match its content (the entry was edited)"
+    if raw + b"\n" != entry.line():
+        return "the line is not in canonical form (it was rewritten)"
+    return ""
+
+
+def verify_bytes(path: Path, data: bytes, expect_head: str | None = None) -> Verification:
+    """Verify the chain in ``data`` (the bytes of the log at ``path``); see :func:`verify_log`."""
+    entries: list[AuditEntry] = []
+    head = GENESIS
+    offset = 0
+    for number, raw, complete in _lines(data):
+        seq = len(entries) + 1
+        problem = _line_problem(raw, complete, seq, head)
+        if problem:
+            return Verification(
+                path, tuple(entries), head, problem, number, seq, not complete, offset
+            )
+        entry = AuditEntry(**json.loads(raw))
+        entries.append(entry)
+        head = entry.hash
+        offset += len(raw) + 1
+    if expect_head is not None and expect_head.lower() not in {e.hash for e in entries}:
+        return Verification(
+            path,
+            tuple(entries),
+            head,
+            f"no entry has the hash {expect_head} (entries were removed from the end, or this "
+            "is another case's log)",
+            len(entries) + 1,
+            len(entries) + 1,
+        )
+    return Verification(path, tuple(entries), head)
+
+
+def verify_log(path: str | Path, expect_head: str | None = None) -> Verification:
+    """Check every entry of the log at ``path`` in order: well-formed, ``seq`` consecutive from
+    1, ``prev`` equal to the previous entry's hash, ``hash`` recomputed from the content, the
+    line byte for byte canonical; stop at the first problem. ``expect_head``: a hash (e.g. a
+    report's) that must be one of the entries'. The file is read under a shared ``flock``, so
+    an entry being appended meanwhile is read whole or not at all. Raises :class:`AuditError`
+    when the file cannot be read."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            if fcntl is not None:  # a shared lock: a write in progress finishes first
+                fcntl.flock(f.fileno(), fcntl.LOCK_SH)
+            data = f.read()
+    except OSError as e:
+        raise AuditError(path, f"cannot read the audit log ({e.strerror or e})") from e
+    return verify_bytes(path, data, expect_head)
+
+
+def describe(entry: AuditEntry, limit: int = 240) -> str:
+    """One readable line of an entry (``audit show``): seq, time, action, who, details.
+
+    For reading, not checking: a note's text comes first, SHA-256 values inside the details
+    are cut to their first 12 digits, and the details to ``limit`` characters. ``verify`` and
+    the file itself have every digit."""
+    parts = []
+    for k, v in sorted(entry.details.items(), key=lambda kv: kv[0] != "text"):
+        text = v if isinstance(v, str) else json.dumps(v, sort_keys=True, ensure_ascii=False)
+        parts.append(f"{k}={_HEX64_IN.sub(lambda m: m.group(0)[:12] + '…', text)}")
+    details = "; ".join(parts)
+    if len(details) > limit:
+        details = details[: limit - 1] + "…"
+    who = f"{entry.examiner}@{entry.host}"
+    return plain(f"{entry.seq:>5}  {entry.time}  {entry.action:<20} {who}  {details}", 2 * limit)
+
+
+# --- where logs live ---
+
+
+def default_examiner() -> str:
+    """``FORENSIC_VIEWER_EXAMINER``, else the operating-system account name."""
+    name = os.environ.get(EXAMINER_ENV, "").strip()
+    if name:
+        return name
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in the environment or the password database
+        return "unknown"
+
+
+def default_case_dir() -> Path:
+    """The per-user default case of the viewer: ``$XDG_DATA_HOME/forensic-viewer/default-case``
+    (``~/.local/share/...``; ``%APPDATA%`` on Windows)."""
+    base = os.environ.get("XDG_DATA_HOME") or os.environ.get("APPDATA")
+    root = Path(base) if base else Path.home() / ".local" / "share"
+    return root / "forensic-viewer" / "default-case"
+
+
+def case_dir_from(arg: str | Path | None, default: Path | None = None) -> Path | None:
+    """The case folder: ``arg`` (``--case``), else ``FORENSIC_VIEWER_CASE``, else ``default``."""
+    if arg:
+        return Path(arg).expanduser()
+    env = os.environ.get(CASE_ENV, "").strip()
+    if env:
+        return Path(env).expanduser()
+    return default
+
+
+# --- writing ---
+
+
+class AuditLog:
+    """The appending side of a case log (``CASE_DIR/audit.jsonl``, made when missing).
+
+    Opening verifies the whole log (a torn last line is recovered as the module docstring says;
+    any other break raises :class:`AuditError`) and appends a ``log-opened`` entry naming
+    ``program``. :meth:`append` returns the entry once it is on the disk. Safe to call from
+    several threads; several processes take turns through ``flock``.
+    """
+
+    def __init__(
+        self,
+        case_dir: str | Path,
+        *,
+        program: str = "forensic-viewer",
+        examiner: str | None = None,
+        host: str | None = None,
+        opened: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.case_dir = Path(case_dir)
+        self.path = self.case_dir / LOG_NAME
+        self.examiner = examiner or default_examiner()
+        self.host = host or socket.gethostname()
+        self._lock = threading.Lock()
+        try:
+            self.case_dir.mkdir(parents=True, exist_ok=True)
+            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0)
+            self._fd: int | None = os.open(self.path, flags, 0o644)
+        except OSError as e:
+            raise AuditError(self.path, f"cannot open the audit log ({e.strerror or e})") from e
+        self._sync_folder()
+        self._size = 0
+        self._seq = 0
+        self._head = GENESIS
+        try:
+            with self._lock, self._flock():
+                self._catch_up()
+        except OSError as e:
+            self.close()
+            raise AuditError(self.path, f"cannot read the audit log ({e.strerror or e})") from e
+        except AuditError:
+            self.close()
+            raise
+        self.append(
+            Action.LOG_OPENED,
+            {
+                "program": program,
+                "version": package_version(APP_PACKAGE),
+                "pid": os.getpid(),
+                **(opened or {}),
+            },
+        )
+
+    # The fd is the log's one writer handle; flock on it serialises writers across processes.
+    def _flock(self) -> _FileLock:
+        return _FileLock(self._fd)
+
+    def _sync_folder(self) -> None:
+        """A new log's directory entry must reach the disk too (POSIX; no-op elsewhere)."""
+        try:
+            fd = os.open(self.case_dir, os.O_RDONLY)
+        except OSError:
+            return
+        try:
+            os.fsync(fd)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+
+    def _catch_up(self) -> None:
+        """Read what other writers appended since we last looked (everything, the first time)
+        and check it; recover a torn last line. Called under the file lock."""
+        st = os.fstat(self._fd)  # type: ignore[arg-type]
+        try:
+            same = os.path.samestat(st, os.stat(self.path))
+        except FileNotFoundError:
+            same = False
+        if not same:  # our writes would go to a file no one sees any more
+            raise AuditError(self.path, "the audit log was moved, deleted or replaced while open")
+        size = st.st_size
+        if size == self._size:
+            return
+        if size < self._size:
+            raise AuditError(self.path, "the audit log became shorter while it was open")
+        with open(self.path, "rb") as f:
+            data = f.read(size)
+        result = verify_bytes(self.path, data)
+        if result.torn:
+            self._adopt(result)
+            self._recover(data[result.torn_offset :], result)
+            return
+        if not result.ok:
+            raise AuditError(self.path, f"refusing to write to a broken log: {result.message()}")
+        self._adopt(result)
+        self._size = size
+
+    def _adopt(self, result: Verification) -> None:
+        self._seq = len(result.entries)
+        self._head = result.head
+
+    def _recover(self, torn: bytes, result: Verification) -> None:
+        """Move a torn last line aside (its bytes kept in a file beside the log), cut the log
+        back to its last complete line and record that in the chain."""
+        aside = self.path.with_name(
+            f"{LOG_NAME}.torn-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%fZ')}"
+        )
+        with AtomicFile(aside, "wb", fsync=True) as f:  # on the disk before the log is cut
+            assert f.file is not None
+            f.file.write(torn)
+        os.ftruncate(self._fd, result.torn_offset)  # type: ignore[arg-type]
+        os.fsync(self._fd)  # type: ignore[arg-type]
+        self._size = result.torn_offset
+        self._write(
+            Action.TORN_LINE_RECOVERED,
+            {
+                "line": result.line,
+                "bytes": len(torn),
+                "sha256": hashlib.sha256(torn).hexdigest(),
+                "saved_as": aside.name,
+            },
+        )
+
+    def _write(self, action: str, details: Mapping[str, Any]) -> AuditEntry:
+        entry = AuditEntry.make(
+            self._seq + 1, action, details, self._head, self.examiner, self.host
+        )
+        line = memoryview(entry.line())
+        while line:  # one write() in practice; a short write is finished, never left torn
+            n = os.write(self._fd, line)  # type: ignore[arg-type]
+            line = line[n:]
+        os.fsync(self._fd)  # type: ignore[arg-type]
+        self._seq, self._head = entry.seq, entry.hash
+        self._size += len(entry.line())
+        return entry
+
+    def append(self, action: str, details: Mapping[str, Any] | None = None) -> AuditEntry:
+        """Append one entry and return it once it is on the disk (written and fsync'ed).
+        Raises :class:`AuditError` when the log cannot be written or was broken meanwhile."""
+        with self._lock:
+            if self._fd is None:
+                raise AuditError(self.path, "the audit log is closed")
+            try:
+                with self._flock():
+                    self._catch_up()
+                    return self._write(action, details or {})
+            except OSError as e:
+                raise AuditError(
+                    self.path, f"cannot write the audit log ({e.strerror or e})"
+                ) from e
+
+    def stamp(self) -> AuditStamp:
+        """The log's head now (other writers' entries included): for a report."""
+        with self._lock:
+            try:
+                if self._fd is not None:
+                    with self._flock():
+                        self._catch_up()
+            except OSError as e:
+                raise AuditError(self.path, f"cannot read the audit log ({e.strerror or e})") from e
+            return AuditStamp(str(self.path), self._seq, self._head)
+
+    @property
+    def entries(self) -> int:
+        return self._seq
+
+    @property
+    def head(self) -> str:
+        return self._head
+
+    def close(self) -> None:
+        with self._lock:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+
+
+class _FileLock:
+    """An exclusive ``flock`` on the log for one catch-up + write (blocking; POSIX only)."""
+
+    def __init__(self, fd: int | None) -> None:
+        self.fd = fd
+
+    def __enter__(self) -> _FileLock:
+        if fcntl is not None and self.fd is not None:
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if fcntl is not None and self.fd is not None:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+
+
+def file_sha256(path: str | Path) -> str:
+    """SHA-256 of a file written by the viewer (a report, an exported layer), for its entry;
+    "" when it cannot be read."""
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    except OSError:
+        return ""
+    return h.hexdigest()
+
+
+# --- the ``forensic-viewer audit`` command ---
+
+
+def log_path_from(arg: str | Path) -> Path:
+    """``LOG`` as given on the command line: the log file, or a case folder holding one."""
+    path = Path(arg).expanduser()
+    return path / LOG_NAME if path.is_dir() else path
+
+
+def verify_command(log: str | Path, expect_head: str | None = None) -> int:
+    """``forensic-viewer audit verify LOG [--head HASH]``: one line; 0 when the chain holds
+    (and holds ``HASH``), 1 when it is broken. Raises :class:`AuditError` when unreadable."""
+    result = verify_log(log_path_from(log), expect_head)
+    print(plain(result.message()))
+    return 0 if result.ok else 1
+
+
+def show_command(log: str | Path) -> int:
+    """``forensic-viewer audit show LOG``: every entry on one readable line, then the verdict
+    of :func:`verify_log`. Lines past a break are still listed, marked ``?`` (not verified)."""
+    path = log_path_from(log)
+    result = verify_log(path)
+    for entry in result.entries:
+        print(describe(entry))
+    if not result.ok:
+        with open(path, "rb") as f:
+            data = f.read()
+        for number, raw, complete in _lines(data):
+            if number < (result.line or 0):
+                continue
+            entry, _why = _parse(raw) if complete else (None, "")
+            shown = describe(entry) if entry is not None else repr(raw[:120])[2:-1]
+            print(f"?  line {number}: {shown}")
+    print(plain(result.message()))
+    return 0 if result.ok else 1

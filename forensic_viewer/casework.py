@@ -1,0 +1,153 @@
+"""The case audit log's scans and reports: ``--case DIR`` on ``analyze`` and ``scan``, the
+entries of a scan and of a report (which the viewer's batch and report dialogs log too), and
+``forensic-viewer audit verify|show`` (no Qt).
+
+A run with a case folder (``--case DIR``, or ``FORENSIC_VIEWER_CASE``) appends to
+``DIR/audit.jsonl`` (:mod:`forensic_viewer.audit`): ``scan-started`` once the models are
+assembled (command, source, files, output folder, models asked for, settings), ``scan-finished`` after
+the last file (counts, the models that ran with their checkpoint SHA-256 and the scan's
+settings as ``scan.json`` records them, and the SHA-256 of ``results.jsonl``/``results.csv``),
+and ``report-exported`` for each report written (paths and SHA-256; the report itself prints
+the head the log had before that entry). Without a case folder nothing is logged: the
+command line has no default case, so that scripted batch runs never write into an examiner's
+log they did not name.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from forensic_viewer.audit import (
+    Action,
+    AuditLog,
+    AuditStamp,
+    case_dir_from,
+    file_sha256,
+    show_command,
+    verify_command,
+)
+
+
+def add_case_arg(p: argparse.ArgumentParser, gui: bool = False) -> None:
+    """``--case DIR`` on the viewer, ``analyze`` and ``scan``."""
+    default = "the per-user default case" if gui else "no log"
+    p.add_argument(
+        "--case",
+        type=Path,
+        metavar="DIR",
+        help="case folder: the work is appended to DIR/audit.jsonl, the hash-chained case log "
+        f"(default: $FORENSIC_VIEWER_CASE, else {default}); see docs/AUDIT.md",
+    )
+
+
+def add_audit_parser(sub: Any) -> None:
+    """``forensic-viewer audit verify LOG [--head HASH]`` and ``audit show LOG``."""
+    a = sub.add_parser("audit", help="check or list a case's hash-chained audit log")
+    verbs = a.add_subparsers(dest="verb", required=True)
+    v = verbs.add_parser(
+        "verify",
+        help="check the chain; one line naming the first broken entry (exit 0 ok, 1 broken)",
+    )
+    v.add_argument("log", type=Path, help="the audit.jsonl file, or its case folder")
+    v.add_argument(
+        "--head",
+        metavar="HASH",
+        help="also require an entry with this hash (the head a report printed)",
+    )
+    s = verbs.add_parser("show", help="every entry on one readable line, then the check")
+    s.add_argument("log", type=Path, help="the audit.jsonl file, or its case folder")
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    if args.verb == "verify":
+        return verify_command(args.log, args.head)
+    return show_command(args.log)
+
+
+@contextmanager
+def case_session(args: argparse.Namespace) -> Iterator[AuditLog | None]:
+    """The case log of this run (``--case``, else ``FORENSIC_VIEWER_CASE``; None without
+    either), closed when the run ends. A log that cannot be opened raises
+    :class:`~forensic_viewer.audit.AuditError` (a usage error: nothing has run yet)."""
+    case = case_dir_from(getattr(args, "case", None))
+    if case is None:
+        yield None
+        return
+    examiner = getattr(args, "examiner", "") or None
+    log = AuditLog(case, program=f"forensic-viewer {args.command}", examiner=examiner)
+    try:
+        yield log
+    finally:
+        log.close()
+
+
+def log_started(log: AuditLog | None, args: argparse.Namespace, files: list[Any]) -> None:
+    if log is None:
+        return
+    log.append(
+        Action.SCAN_STARTED,
+        {
+            "command": args.command,
+            "source": str(getattr(args, "folder", "") or ""),
+            "images": [str(p) for p in getattr(args, "images", None) or []][:100],
+            "files": len(files),
+            "out": str(Path(args.out).resolve()),
+            "models_asked": args.model or "default",
+            "device": args.device,
+            "exact": bool(args.exact),
+            "analyses": getattr(args, "analyses", "") or "",
+            "jobs": getattr(args, "jobs", 1),
+        },
+    )
+
+
+def scan_finished_details(out: Path, summary: Any) -> dict[str, Any]:
+    """What ``scan-finished`` records of a scan into ``out`` (``summary``: its
+    :class:`~forensic_viewer.scan.run.ScanSummary`): counts, what ``scan.json`` records
+    (models with their checkpoint SHA-256, settings) and the SHA-256 of the results files as
+    they are now. The command line and the viewer's batch dialog both log this."""
+    from forensic_viewer.scan.results import CSV_NAME, RESULTS, SCAN_INFO
+
+    try:
+        settings = json.loads((out / SCAN_INFO).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        settings = {}
+    keep = ("models", "ensemble", "window", "stride", "exact", "analyses")
+    return {
+        "out": str(out.resolve()),
+        "total": summary.total,
+        "analysed": summary.done,
+        "already_done": summary.skipped,
+        "failed": len(summary.failed),
+        "cancelled": summary.cancelled,
+        "seconds": round(summary.seconds, 3),
+        "settings": {k: settings[k] for k in keep if isinstance(settings, dict) and k in settings},
+        "results_sha256": {n: file_sha256(out / n) for n in (RESULTS, CSV_NAME)},
+    }
+
+
+def log_finished(log: AuditLog | None, out: Path, summary: Any) -> None:
+    if log is not None:
+        log.append(Action.SCAN_FINISHED, scan_finished_details(out, summary))
+
+
+def report_details(paths: Mapping[str, Path | str], stamp: AuditStamp | None) -> dict[str, Any]:
+    """What ``report-exported`` records: each file with its SHA-256, and the head (hash and
+    entry number) the report printed."""
+    return {
+        "files": {fmt: {"path": str(p), "sha256": file_sha256(p)} for fmt, p in paths.items()},
+        "head_in_report": "" if stamp is None else stamp.head,
+        "entries_in_report": 0 if stamp is None else stamp.entries,
+    }
+
+
+def log_report(
+    log: AuditLog | None, paths: Mapping[str, Path | str], stamp: AuditStamp | None
+) -> None:
+    if log is not None:
+        log.append(Action.REPORT_EXPORTED, report_details(paths, stamp))

@@ -1,0 +1,449 @@
+"""The viewer's side of the case audit log: what the analyst does goes into ``audit.jsonl``.
+
+:class:`CaseRecorder` listens to the window instead of living in it: the analysis worker's
+signals (a file decoded and hashed: ``evidence-opened`` then ``analysis-started`` with the
+models, device and path in use; ``analysis-finished`` with every model's checkpoint SHA-256,
+θ, pixel threshold, verdict and score; failed; cancelled), the classic analyses' results
+(names, parameters, scores), the mask layers' ``threshold`` events, and the report dialog's
+``written`` signal (each file with its SHA-256, and the head hash the report printed), and the
+batch dialog's scans (``scan-started``, ``scan-finished`` as :mod:`forensic_viewer.casework`
+words them for the command line) and reports. Its
+"Case" menu adds a note (:class:`NoteDialog`), exports the selected layer as drawn (a PNG,
+logged with its SHA-256) and shows the log with its verification.
+
+Threshold sliders emit an event per step; an entry per step would bury the log. A change is
+therefore logged once the layer's threshold has rested for :data:`THRESHOLD_SETTLE_MS` (from,
+to), and any change still waiting is logged when the window closes or another image is shown;
+a crash within that half second loses that one change (nothing already logged is lost).
+Writing errors (a full disk) go to the status bar in one line; the window carries on. With no
+log (the case folder could not be opened), the menu says so and nothing is recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import cv2
+import numpy as np
+from PySide6.QtCore import QObject, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QLabel,
+    QMenu,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.files import AtomicFile
+from engine.types import Analysis, Evidence, ModelResult
+from forensic_viewer.audit import (
+    Action,
+    AuditEntry,
+    AuditError,
+    AuditLog,
+    describe,
+    file_sha256,
+    verify_log,
+)
+from forensic_viewer.casework import report_details, scan_finished_details
+from forensic_viewer.events import Event, Subscriptions
+from forensic_viewer.layers import Layer, LayerList, MaskLayer
+from forensic_viewer.wording import plain
+
+if TYPE_CHECKING:
+    from forensic_viewer.gui.batch_dialog import BatchDialog, ScanJob
+    from forensic_viewer.gui.report_dialog import ReportDialog
+
+THRESHOLD_SETTLE_MS = 500  # a threshold unchanged this long is logged (see the docstring)
+
+
+def model_details(r: ModelResult) -> dict[str, Any]:
+    """What the log keeps of one model's result: enough to say which weights decided what."""
+    return {
+        "checkpoint": r.checkpoint,
+        "checkpoint_sha256": r.checkpoint_sha256,
+        "architecture": r.architecture,
+        "threshold": r.threshold,
+        "pixel_threshold": r.pixel_threshold,
+        "verdict": r.verdict,
+        "score": r.score,
+        "probability": r.probability,
+        "forged_fraction": r.forged_fraction,
+        "input_policy": r.input_policy,
+        "device": r.device,
+        "precision": r.precision,
+    }
+
+
+class NoteDialog(QDialog):
+    """Case ▸ Add a note…: free text, appended to the log on OK (empty notes are not)."""
+
+    def __init__(self, parent: QWidget | None, subject: str) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Add a note to the case log")
+        self.text = QPlainTextEdit()
+        self.text.setPlaceholderText("what you saw, checked or decided")
+        about = QLabel(f"about: {subject}" if subject else "about the case")
+        about.setTextFormat(Qt.TextFormat.PlainText)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(about)
+        layout.addWidget(self.text)
+        layout.addWidget(buttons)
+
+
+class CaseRecorder(QObject):
+    """Records the window's examination actions in ``log`` (None: records nothing)."""
+
+    def __init__(self, window: Any, log: AuditLog | None) -> None:
+        """``window``: the :class:`~forensic_viewer.gui.main_window.MainWindow` (not imported:
+        it imports this module)."""
+        super().__init__(window)
+        self.window = window
+        self.log = log
+        self.note_dialog: NoteDialog | None = None
+        self._scans: dict[BatchDialog, ScanJob | None] = {}  # batch dialog -> its last scan
+        self._layers: LayerList | None = None
+        self._layers_path: str | None = None  # the evidence file the watched layers belong to
+        self._subs = Subscriptions()
+        self._known: dict[MaskLayer, float] = {}  # threshold last logged (or first seen)
+        self._pending: dict[MaskLayer, float] = {}  # threshold now, waiting to settle
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(THRESHOLD_SETTLE_MS)
+        self._settle.timeout.connect(self.flush_thresholds)
+        worker = window.worker
+        worker.loaded.connect(self._on_loaded)
+        worker.succeeded.connect(self._on_succeeded)
+        worker.failed.connect(self._on_failed)
+        worker.cancelled.connect(self._on_cancelled)
+        panel = window.analysis_panel
+        shown = panel.on_results  # the window's handler first, then the log
+
+        def on_classic(path: str, results: Mapping[str, Any]) -> None:
+            if shown is not None:
+                shown(path, results)
+            self._on_classic(path, results)
+
+        panel.on_results = on_classic
+        self._build_menu()
+
+    # --- the Case menu ---
+
+    def _build_menu(self) -> None:
+        menu = self.window.menuBar().addMenu("&Case")
+        where = "no case log (see docs/AUDIT.md)" if self.log is None else f"log: {self.log.path}"
+        menu.addAction(plain(where).replace("&", "&&")).setEnabled(False)  # where it is recorded
+        menu.addSeparator()
+        self.note_action = self._add(menu, "Add a &note…", self.open_note_dialog, "Ctrl+Shift+N")
+        self.export_action = self._add(
+            menu, "E&xport the selected layer as drawn…", self._pick_export
+        )
+        self.show_action = self._add(menu, "&Show and verify the case log…", self.show_log)
+        self.note_action.setEnabled(self.log is not None)
+        self.show_action.setEnabled(self.log is not None)
+        if self.log is None:
+            menu.setToolTip("no case log: start with --case DIR (see docs/AUDIT.md)")
+            menu.setToolTipsVisible(True)
+
+    def _add(self, menu: QMenu, text: str, slot: Callable[[], object], key: str = "") -> QAction:
+        action = QAction(text, self.window)
+        if key:
+            action.setShortcut(QKeySequence(key))
+        action.triggered.connect(lambda _checked=False: slot())
+        self.window.addAction(action)  # the shortcut works with the menu closed
+        menu.addAction(action)
+        return action
+
+    def open_note_dialog(self) -> NoteDialog | None:
+        """Show the note dialog (not modal); OK appends the note."""
+        if self.log is None:
+            return None
+        subject = self.window.current or ""
+        dialog = NoteDialog(self.window, subject)
+        dialog.accepted.connect(lambda: self.add_note(dialog.text.toPlainText(), subject))
+        dialog.finished.connect(dialog.deleteLater)
+        dialog.show()
+        self.note_dialog = dialog
+        return dialog
+
+    def add_note(self, text: str, subject: str | None = None) -> AuditEntry | None:
+        """A note about ``subject`` (the image shown when None), with that image's SHA-256."""
+        if not text.strip():
+            return None
+        path = self.window.current if subject is None else subject
+        details: dict[str, Any] = {"text": text}
+        if path:
+            entry = self.window.entries.get(path)
+            details["path"] = path
+            if entry is not None and entry.evidence is not None:
+                details["sha256"] = entry.evidence.sha256
+        return self.append(Action.NOTE, details)
+
+    def _pick_export(self) -> None:
+        layer = None if self.window.layers is None else self.window.layers.selected
+        if layer is None:
+            self.window.show_error("select a layer in the Layers panel to export it")
+            return
+        name = f"{Path(self.window.current or 'layer').stem}.{layer.name}.png".replace(" ", "_")
+        path, _ = QFileDialog.getSaveFileName(
+            self.window, "Export the layer as drawn", str(Path.home() / name), "PNG (*.png)"
+        )
+        if path:
+            self.export_layer(layer, Path(path))
+
+    def export_layer(self, layer: Layer, path: Path) -> AuditEntry | None:
+        """Write ``layer`` as the canvas draws it now (RGBA PNG, full resolution, alpha not
+        premultiplied) and log the file with its SHA-256 and the layer's settings."""
+        raster = layer.raster()
+        if raster is None:
+            self.window.show_error(f"{layer.name}: not drawn yet (or not a raster layer)")
+            return None
+        bgra = raster.astype(np.float32)
+        alpha = bgra[..., 3:4]
+        bgra[..., :3] = np.where(alpha > 0, bgra[..., :3] * 255.0 / np.maximum(alpha, 1), 0)
+        ok, png = cv2.imencode(".png", np.clip(bgra + 0.5, 0, 255).astype(np.uint8))
+        try:
+            if not ok:
+                raise OSError("PNG encoding failed")
+            with AtomicFile(path, "wb") as f:
+                assert f.file is not None
+                f.file.write(png.tobytes())
+        except OSError as e:
+            self.window.show_error(f"{path}: cannot export the layer ({e})")
+            return None
+        details: dict[str, Any] = {
+            "file": str(path),
+            "file_sha256": file_sha256(path),
+            "layer": layer.name,
+            "kind": layer.kind,
+            "model": layer.model,
+            "opacity": layer.opacity,
+            **self._evidence(self.window.current),
+        }
+        for attr in ("threshold", "calibrated_threshold", "colormap"):
+            if hasattr(layer, attr):
+                details[attr] = getattr(layer, attr)
+        self.window.statusBar().showMessage(f"layer {layer.name} exported to {path}")
+        return self.append(Action.LAYER_EXPORTED, details)
+
+    def show_log(self) -> QDialog | None:
+        """Case ▸ Show and verify: the verdict first, then every entry on one line."""
+        if self.log is None:
+            return None
+        self.flush_thresholds()
+        result = verify_log(self.log.path)
+        dialog = QDialog(self.window)
+        dialog.setWindowTitle("Case audit log")
+        text = QPlainTextEdit()
+        text.setReadOnly(True)
+        text.setPlainText("\n".join([result.message(), "", *map(describe, result.entries)]))
+        layout = QVBoxLayout(dialog)
+        layout.addWidget(text)
+        dialog.resize(900, 500)
+        dialog.show()
+        return dialog
+
+    # --- recording ---
+
+    def append(self, action: str, details: Mapping[str, Any]) -> AuditEntry | None:
+        """Append, or say in the status bar why not (the window carries on)."""
+        if self.log is None:
+            return None
+        try:
+            return self.log.append(action, details)
+        except AuditError as e:
+            self.window.show_error(f"not logged: {e}")
+            return None
+
+    def _evidence(self, path: str | None) -> dict[str, Any]:
+        entry = None if path is None else self.window.entries.get(path)
+        sha = None if entry is None or entry.evidence is None else entry.evidence.sha256
+        return {"path": path, "sha256": sha}
+
+    def _on_loaded(self, job: int, evidence: Evidence) -> None:
+        self.append(
+            Action.EVIDENCE_OPENED,
+            {
+                "path": evidence.path,
+                "sha256": evidence.sha256,
+                "file_size": evidence.file_size,
+                "format": evidence.format,
+                "width": evidence.width,
+                "height": evidence.height,
+            },
+        )
+        w = self.window
+        if w.model_paths or w.model_names:
+            self.append(
+                Action.ANALYSIS_STARTED,
+                {
+                    "path": evidence.path,
+                    "sha256": evidence.sha256,
+                    "models": list(w.model_paths),
+                    "device": w.device,
+                    "path_kind": "exact" if w.exact_action.isChecked() else "fast",
+                },
+            )
+
+    def _on_succeeded(self, job: int, analysis: Analysis) -> None:
+        if not analysis.results and analysis.ensemble is None:
+            return  # no model: the file was only shown (evidence-opened says so)
+        ens = analysis.ensemble
+        self.append(
+            Action.ANALYSIS_FINISHED,
+            {
+                "path": analysis.evidence.path,
+                "sha256": analysis.evidence.sha256,
+                "seconds": round(analysis.seconds, 3),
+                "models": {k: model_details(r) for k, r in analysis.results.items()},
+                "ensemble": None if ens is None else {ens.name: model_details(ens)},
+                "faces": len(analysis.faces),
+            },
+        )
+
+    def _on_failed(self, job: int, message: str) -> None:
+        self.append(
+            Action.ANALYSIS_FAILED, {"path": self.window._job_paths.get(job), "error": message}
+        )
+
+    def _on_cancelled(self, job: int) -> None:
+        self.append(Action.ANALYSIS_CANCELLED, {"path": self.window._job_paths.get(job)})
+
+    def _on_classic(self, path: str, results: Mapping[str, Any]) -> None:
+        self.append(
+            Action.CLASSIC_ANALYSES,
+            {
+                "path": path,
+                "analyses": {
+                    name: {
+                        "sha256": r.evidence_sha256,
+                        "params": dict(r.params),
+                        "score": r.score,
+                        "seconds": round(r.seconds, 3),
+                    }
+                    for name, r in results.items()
+                },
+            },
+        )
+
+    # --- thresholds ---
+
+    def watch(self, layers: LayerList | None) -> None:
+        """Follow the mask layers of ``layers`` (the list the window shows now)."""
+        self.flush_thresholds()
+        self._subs.clear()
+        self._known.clear()
+        self._layers, self._layers_path = layers, self.window.current
+        if layers is None:
+            return
+        self._subs.on(layers.events.inserted, self._on_inserted)
+        self._subs.on(layers.events.removed, self._on_removed)
+        for layer in layers:
+            self._follow(layer)
+
+    def _follow(self, layer: Layer) -> None:
+        if isinstance(layer, MaskLayer) and layer not in self._known:
+            self._known[layer] = layer.threshold
+            self._subs.on(layer.events.threshold, self._on_threshold)
+
+    def _on_inserted(self, event: Event) -> None:
+        self._follow(event.value)
+
+    def _on_removed(self, event: Event) -> None:
+        self._pending.pop(event.value, None)
+        if event.value in self._known:
+            event.value.events.threshold.disconnect(self._on_threshold)
+            del self._known[event.value]
+
+    def _on_threshold(self, event: Event) -> None:
+        self._pending[event.source] = float(event.value)
+        self._settle.start()
+
+    def flush_thresholds(self) -> None:
+        """Log every threshold change that is still waiting to settle."""
+        self._settle.stop()
+        pending, self._pending = self._pending, {}
+        for layer, value in pending.items():
+            before = self._known.get(layer, layer.calibrated_threshold)
+            if abs(value - before) < 1e-12:
+                continue
+            self._known[layer] = value
+            self.append(
+                Action.THRESHOLD_CHANGED,
+                {
+                    **self._evidence(self._layers_path),
+                    "layer": layer.name,
+                    "model": layer.model,
+                    "from": before,
+                    "to": value,
+                    "calibrated": layer.calibrated_threshold,
+                },
+            )
+
+    # --- reports and closing ---
+
+    def attach_report(self, dialog: ReportDialog) -> None:
+        """Reports written from ``dialog`` print the log's head and are logged."""
+        if self.log is None or dialog.audit_log is self.log:
+            return
+        dialog.audit_log = self.log
+        dialog.written.connect(lambda paths: self._on_report(dialog, paths))
+
+    def _on_report(self, dialog: ReportDialog, paths: Mapping[str, str]) -> None:
+        stamp = dialog.written_case.audit if dialog.written_case is not None else None
+        self.append(
+            Action.REPORT_EXPORTED, {"subject": dialog.job.title, **report_details(paths, stamp)}
+        )
+
+    def attach_batch(self, dialog: BatchDialog) -> None:
+        """Scans run from the batch dialog, and reports written from it, are logged."""
+        if self.log is None or dialog in self._scans:
+            return
+        self._scans[dialog] = None
+        dialog.scanStarted.connect(lambda job: self._on_scan_started(dialog, job))
+        dialog.scanEnded.connect(lambda outcome: self._on_scan_ended(dialog, outcome))
+        dialog.reportOpened.connect(self.attach_report)
+
+    def _on_scan_started(self, dialog: BatchDialog, job: ScanJob) -> None:
+        self._scans[dialog] = job
+        self.append(
+            Action.SCAN_STARTED,
+            {
+                "command": "batch dialog",
+                "source": str(job.folder),
+                "out": str(job.out),
+                "recursive": job.recursive,
+                "models": list(job.models),
+                "device": job.device,
+                "exact": job.exact,
+                "analyses": list(job.analyses),
+                "jobs": job.jobs,
+            },
+        )
+
+    def _on_scan_ended(self, dialog: BatchDialog, outcome: object) -> None:
+        job = self._scans.get(dialog)
+        if job is None:
+            return
+        if isinstance(outcome, str):  # the scan itself failed
+            self.append(Action.SCAN_FINISHED, {"out": str(job.out), "error": outcome})
+        else:
+            self.append(Action.SCAN_FINISHED, scan_finished_details(job.out, outcome))
+
+    def close(self) -> None:
+        """The window closes: log what is waiting, then let the log go."""
+        self.flush_thresholds()
+        self._subs.clear()
+        if self.log is not None:
+            self.log.close()

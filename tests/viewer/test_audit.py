@@ -1,0 +1,293 @@
+"""The hash-chained case audit log (forensic_viewer.audit): the chain, every kind of tampering
+found at the right line, torn lines after a crash, two writers, and ``forensic-viewer audit``."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from forensic_viewer.audit import (
+    GENESIS,
+    LOG_NAME,
+    Action,
+    AuditError,
+    AuditLog,
+    canonical,
+    entry_hash,
+    verify_log,
+)
+from forensic_viewer.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _case(tmp_path: Path, notes: int = 5) -> AuditLog:
+    """A case log with a log-opened entry and ``notes`` notes (entries 2 .. notes + 1)."""
+    log = AuditLog(tmp_path / "case", examiner="A. Examiner", host="lab-1")
+    for i in range(notes):
+        log.append(Action.NOTE, {"text": f"note {i}", "path": Path("/ev") / f"{i}.png"})
+    log.close()
+    return log
+
+
+def _lines(path: Path) -> list[bytes]:
+    return path.read_bytes().splitlines(keepends=True)
+
+
+def _write(path: Path, lines: list[bytes]) -> None:
+    path.write_bytes(b"".join(lines))
+
+
+def test_entries_chain_by_hash_and_verify(tmp_path: Path) -> None:
+    log = _case(tmp_path)
+    result = verify_log(log.path)
+    assert result.ok, result.message()
+    entries = result.entries
+    assert [e.seq for e in entries] == [1, 2, 3, 4, 5, 6]
+    assert entries[0].action == "log-opened" and entries[0].prev == GENESIS
+    assert entries[0].details["pid"] == os.getpid()
+    for before, after in itertools.pairwise(entries):
+        assert after.prev == before.hash
+    for e, raw in zip(entries, _lines(log.path), strict=True):
+        body = {k: v for k, v in json.loads(raw).items() if k != "hash"}
+        assert e.hash == hashlib.sha256(canonical(body)).hexdigest() == entry_hash(body)
+        assert raw == e.line()  # the stored line is the canonical form
+    assert entries[2].details == {"text": "note 1", "path": "/ev/1.png"}
+    assert entries[2].examiner == "A. Examiner" and entries[2].host == "lab-1"
+    assert entries[2].time.endswith("Z")
+    assert result.head == entries[-1].hash == log.head
+    assert result.message() == f"{log.path}: OK, 6 entries, head {log.head}"
+
+
+def test_an_edited_entry_breaks_at_that_entry(tmp_path: Path) -> None:
+    log = _case(tmp_path)
+    lines = _lines(log.path)
+    lines[3] = lines[3].replace(b"note 2", b"note X")
+    _write(log.path, lines)
+    result = verify_log(log.path)
+    assert not result.ok and (result.line, result.seq) == (4, 4)
+    assert "edited" in result.problem
+    assert len(result.entries) == 3
+    assert result.message().startswith(f"{log.path}: BROKEN at line 4 (entry 4): ")
+
+
+def test_an_edit_with_its_hash_recomputed_breaks_the_next_link(tmp_path: Path) -> None:
+    log = _case(tmp_path)
+    lines = _lines(log.path)
+    forged = json.loads(lines[3])
+    forged["details"]["text"] = "note X"
+    forged["hash"] = entry_hash(forged)
+    lines[3] = canonical(forged) + b"\n"
+    _write(log.path, lines)
+    result = verify_log(log.path)
+    assert (result.line, result.seq) == (5, 5) and "prev does not match" in result.problem
+
+
+def test_reordered_entries_break_at_the_first_moved_one(tmp_path: Path) -> None:
+    log = _case(tmp_path)
+    lines = _lines(log.path)
+    lines[2], lines[3] = lines[3], lines[2]
+    _write(log.path, lines)
+    result = verify_log(log.path)
+    assert (result.line, result.seq) == (3, 3)
+    assert "holds entry 4 where entry 3 belongs" in result.problem
+
+
+def test_a_deleted_middle_entry_breaks_where_it_was(tmp_path: Path) -> None:
+    log = _case(tmp_path)
+    lines = _lines(log.path)
+    del lines[2]
+    _write(log.path, lines)
+    result = verify_log(log.path)
+    assert (result.line, result.seq) == (3, 3) and "removed" in result.problem
+
+
+def test_a_deleted_first_entry_and_an_inserted_one_are_found(tmp_path: Path) -> None:
+    log = _case(tmp_path)
+    lines = _lines(log.path)
+    _write(log.path, lines[1:])
+    assert (verify_log(log.path).line, verify_log(log.path).seq) == (1, 1)
+    # an inserted entry forged to fit after entry 2 (its seq, prev and hash right): the
+    # genuine entry 3 after it no longer fits
+    extra = json.loads(lines[2])
+    extra["details"] = {"text": "inserted"}
+    extra["hash"] = entry_hash(extra)
+    _write(log.path, [*lines[:2], canonical(extra) + b"\n", *lines[2:]])
+    result = verify_log(log.path)
+    assert (result.line, result.seq) == (4, 4)
+    assert "holds entry 3 where entry 4 belongs" in result.problem
+
+
+def test_a_rewritten_line_with_the_same_content_is_found(tmp_path: Path) -> None:
+    log = _case(tmp_path)
+    lines = _lines(log.path)
+    lines[1] = json.dumps(json.loads(lines[1]), indent=1).replace("\n", " ").encode() + b"\n"
+    _write(log.path, lines)
+    result = verify_log(log.path)
+    assert (result.line, result.seq) == (2, 2) and "canonical" in result.problem
+
+
+def test_a_truncated_last_line_is_reported_and_the_entries_before_it_hold(
+    tmp_path: Path,
+) -> None:
+    log = _case(tmp_path)
+    data = log.path.read_bytes()
+    log.path.write_bytes(data[:-20])  # a crash in the middle of writing the last entry
+    result = verify_log(log.path)
+    assert not result.ok and result.torn
+    assert (result.line, result.seq) == (6, 6) and "torn last line" in result.problem
+    assert len(result.entries) == 5
+
+
+def test_a_log_cut_at_a_line_end_fails_only_against_a_report_head(tmp_path: Path) -> None:
+    log = _case(tmp_path)
+    head = log.head
+    lines = _lines(log.path)
+    assert verify_log(log.path, expect_head=head).ok
+    _write(log.path, lines[:-1])  # whole entries removed from the end: the chain still holds
+    assert verify_log(log.path).ok
+    result = verify_log(log.path, expect_head=head)
+    assert not result.ok and head in result.problem and result.line == 6
+
+
+def test_reopening_after_a_torn_line_moves_it_aside_and_records_that(tmp_path: Path) -> None:
+    log = _case(tmp_path, notes=2)
+    whole = log.path.read_bytes()
+    torn = b'{"action":"note","details":{"te'
+    log.path.write_bytes(whole + torn)
+    again = AuditLog(log.case_dir, examiner="B", host="lab-2")
+    again.append(Action.NOTE, {"text": "after the crash"})
+    again.close()
+    result = verify_log(log.path)
+    assert result.ok, result.message()
+    actions = [e.action for e in result.entries]
+    assert actions == ["log-opened", "note", "note", "torn-line-recovered", "log-opened", "note"]
+    recovered = result.entries[3].details
+    assert recovered["bytes"] == len(torn) and recovered["line"] == 4
+    assert recovered["sha256"] == hashlib.sha256(torn).hexdigest()
+    assert (log.case_dir / recovered["saved_as"]).read_bytes() == torn
+    assert log.path.read_bytes().startswith(whole)  # the verified entries are untouched
+
+
+def test_a_broken_log_is_refused_for_writing(tmp_path: Path) -> None:
+    log = _case(tmp_path)
+    lines = _lines(log.path)
+    del lines[2]
+    _write(log.path, lines)
+    before = log.path.read_bytes()
+    with pytest.raises(AuditError, match="refusing to write to a broken log") as info:
+        AuditLog(log.case_dir)
+    assert str(info.value).startswith(str(log.path))
+    assert "\n" not in str(info.value)
+    assert log.path.read_bytes() == before
+
+
+def test_a_log_replaced_while_open_is_not_written_to(tmp_path: Path) -> None:
+    log = AuditLog(tmp_path / "case")
+    log.append(Action.NOTE, {"text": "one"})
+    copy = log.path.read_bytes()
+    log.path.unlink()
+    log.path.write_bytes(copy)  # same bytes, another file: appends to the old one would be lost
+    with pytest.raises(AuditError, match="moved, deleted or replaced"):
+        log.append(Action.NOTE, {"text": "two"})
+    log.close()
+    assert log.path.read_bytes() == copy
+
+
+def test_two_writers_on_one_case_keep_one_chain(tmp_path: Path) -> None:
+    a = AuditLog(tmp_path / "case", program="viewer")
+    b = AuditLog(tmp_path / "case", program="scan")
+    for i in range(3):
+        a.append(Action.NOTE, {"text": f"a{i}"})
+        b.append(Action.NOTE, {"text": f"b{i}"})
+    assert a.stamp().entries == b.stamp().entries == 8
+    a.close()
+    b.close()
+    result = verify_log(tmp_path / "case" / LOG_NAME)
+    assert result.ok, result.message()
+    texts = [e.details.get("text") for e in result.entries[2:]]
+    assert texts == ["a0", "b0", "a1", "b1", "a2", "b2"]
+
+
+def test_details_become_plain_json(tmp_path: Path) -> None:
+    import numpy as np
+
+    log = AuditLog(tmp_path / "case")
+    e = log.append(
+        Action.THRESHOLD_CHANGED,
+        {"to": np.float32(0.25), "nan": float("nan"), "names": ("a", "b"), "p": Path("x")},
+    )
+    log.close()
+    assert e.details == {"to": 0.25, "nan": "nan", "names": ["a", "b"], "p": "x"}
+    assert verify_log(log.path).ok
+
+
+_WRITER = """
+import sys
+from forensic_viewer.audit import Action, AuditLog
+log = AuditLog(sys.argv[1], program="crash-test")
+print(log.entries, flush=True)
+i = 0
+while True:
+    i += 1
+    e = log.append(Action.NOTE, {"text": "x" * (i % 700), "i": i})
+    print(e.seq, flush=True)
+"""
+
+
+def test_a_writer_killed_with_sigkill_loses_no_reported_entry(tmp_path: Path) -> None:
+    """Every entry the writer reported as appended is in the log after ``kill -9``, and the log
+    verifies (or, had the kill hit a write, shows a torn last line and verifies after reopening)."""
+    case = tmp_path / "case"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _WRITER, str(case)], stdout=subprocess.PIPE, env=env, text=True
+    )
+    assert proc.stdout is not None
+    reported = [int(proc.stdout.readline())]
+    while reported[-1] < 60:
+        reported.append(int(proc.stdout.readline()))
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    result = verify_log(case / LOG_NAME)
+    assert result.ok or result.torn, result.message()
+    assert len(result.entries) >= reported[-1]
+    assert [e.seq for e in result.entries][: reported[-1]] == list(range(1, reported[-1] + 1))
+    again = AuditLog(case)
+    again.close()
+    assert verify_log(case / LOG_NAME).ok
+
+
+def test_audit_verify_and_show_on_the_command_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = _case(tmp_path, notes=3)
+    assert main(["audit", "verify", str(log.path)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out == [f"{log.path}: OK, 4 entries, head {log.head}"]
+    assert main(["audit", "verify", str(log.case_dir), "--head", log.head]) == 0  # a case folder
+    capsys.readouterr()
+    assert main(["audit", "show", str(log.path)]) == 0
+    shown = capsys.readouterr().out.splitlines()
+    assert len(shown) == 5 and " note " in shown[2] and "text=note 1" in shown[2]
+    assert "A. Examiner@lab-1" in shown[1]
+    lines = _lines(log.path)
+    lines[2] = lines[2].replace(b"note 1", b"note 9")
+    _write(log.path, lines)
+    assert main(["audit", "verify", str(log.path)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) == 1 and "BROKEN at line 3 (entry 3)" in out[0]
+    assert main(["audit", "show", str(log.path)]) == 1
+    shown = capsys.readouterr().out.splitlines()
+    assert shown[2].startswith("?  line 3:") and "BROKEN at line 3" in shown[-1]
+    assert main(["audit", "verify", str(tmp_path / "missing.jsonl")]) == 2
+    err = capsys.readouterr().err
+    assert "missing.jsonl: cannot read the audit log" in err and err.count("\n") == 1

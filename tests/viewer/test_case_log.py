@@ -1,0 +1,291 @@
+"""The case audit log in use: the viewer records opening, analysing, thresholds, layer and
+report exports and notes (pytest-qt, offscreen); ``analyze --case`` logs its run; reports print
+the head hash."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import cv2
+import pytest
+from pypdf import PdfReader
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QPlainTextEdit
+
+from forensic_viewer.audit import LOG_NAME, AuditLog, verify_log
+from forensic_viewer.cli import main
+from forensic_viewer.gui.main_window import MainWindow
+from forensic_viewer.layers import MaskLayer
+from tests.conftest import write_rgb
+from tests.viewer.test_main_window import open_and_wait
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _entries(case: Path) -> list:
+    result = verify_log(case / LOG_NAME)
+    assert result.ok, result.message()
+    return list(result.entries)
+
+
+def _actions(case: Path) -> list[str]:
+    return [e.action for e in _entries(case)]
+
+
+@pytest.fixture
+def case_window(qtbot, tmp_path: Path, tiny_checkpoint: Path):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    log = AuditLog(tmp_path / "case", program="test viewer", examiner="A. Examiner")
+    window = MainWindow(
+        models=[str(tiny_checkpoint)], device="cpu", settings=settings, case_log=log
+    )
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window._models_known, timeout=60_000)
+    return window
+
+
+@pytest.mark.gui
+def test_opening_analysing_and_a_note_are_logged(
+    qtbot, case_window: MainWindow, image_path: Path, tiny_checkpoint: Path, tmp_path: Path
+) -> None:
+    case = tmp_path / "case"
+    open_and_wait(qtbot, case_window, image_path)
+    qtbot.waitUntil(lambda: "analysis-finished" in _actions(case), timeout=30_000)
+    entries = _entries(case)
+    assert [e.action for e in entries] == [
+        "log-opened",
+        "evidence-opened",
+        "analysis-started",
+        "analysis-finished",
+    ]
+    opened, started, finished = entries[1].details, entries[2].details, entries[3].details
+    assert opened["path"] == str(image_path) and opened["sha256"] == _sha(image_path)
+    assert started["models"] == [str(tiny_checkpoint)] and started["path_kind"] == "fast"
+    tiny = finished["models"]["tiny"]
+    assert tiny["checkpoint_sha256"] == _sha(tiny_checkpoint)
+    assert tiny["threshold"] == pytest.approx(0.1)
+    assert tiny["verdict"] == case_window.current_analysis().results["tiny"].verdict
+
+    dialog = case_window.case.open_note_dialog()
+    assert dialog is not None
+    dialog.text.setPlainText("the sky looks pasted\nsee the left edge")
+    dialog.accept()
+    note = _entries(case)[-1]
+    assert note.action == "note" and note.examiner == "A. Examiner"
+    assert note.details == {
+        "text": "the sky looks pasted\nsee the left edge",
+        "path": str(image_path),
+        "sha256": _sha(image_path),
+    }
+    shown = case_window.case.show_log()  # Case ▸ Show and verify the case log
+    assert shown is not None
+    text = shown.findChild(QPlainTextEdit).toPlainText().splitlines()
+    assert text[0] == f"{case / LOG_NAME}: OK, 5 entries, head {note.hash}"
+    assert "text=the sky looks pasted" in text[-1]  # a note's text first, hashes cut short
+    assert f"sha256={_sha(image_path)[:12]}…" in text[-1]
+    count = len(_entries(case))
+    empty = case_window.case.open_note_dialog()
+    assert empty is not None
+    empty.accept()  # an empty note is not an entry
+    assert len(_entries(case)) == count
+
+
+@pytest.mark.gui
+def test_a_failed_file_and_classic_analyses_are_logged(
+    qtbot, case_window: MainWindow, image_path: Path, corrupt_path: Path, tmp_path: Path
+) -> None:
+    case = tmp_path / "case"
+    case_window.open_paths([corrupt_path])
+    qtbot.waitUntil(lambda: "analysis-failed" in _actions(case), timeout=30_000)
+    failed = _entries(case)[-1].details
+    assert failed["path"] == str(corrupt_path) and str(corrupt_path) in failed["error"]
+    assert "evidence-opened" not in _actions(case)  # it was never decoded
+    open_and_wait(qtbot, case_window, image_path)
+    case_window.analysis_panel.set_checked(["ela"])
+    assert case_window.run_classic() is not None
+    qtbot.waitUntil(lambda: "classic-analyses" in _actions(case), timeout=60_000)
+    classic = next(e for e in _entries(case) if e.action == "classic-analyses").details
+    assert classic["path"] == str(image_path) and set(classic["analyses"]) == {"ela"}
+    ela = classic["analyses"]["ela"]
+    assert ela["sha256"] == _sha(image_path) and ela["params"]
+
+
+@pytest.mark.gui
+def test_threshold_changes_and_a_layer_export_are_logged(
+    qtbot, case_window: MainWindow, image_path: Path, tmp_path: Path
+) -> None:
+    case = tmp_path / "case"
+    open_and_wait(qtbot, case_window, image_path)
+    mask = next(la for la in case_window.layers if isinstance(la, MaskLayer))
+    calibrated = mask.threshold
+    for value in (0.2, 0.3, 0.45):  # a slider drag: one entry once it rests
+        mask.threshold = value
+    qtbot.waitUntil(lambda: "threshold-changed" in _actions(case), timeout=10_000)
+    changed = [e for e in _entries(case) if e.action == "threshold-changed"]
+    assert len(changed) == 1
+    assert changed[0].details["from"] == pytest.approx(calibrated)
+    assert changed[0].details["to"] == pytest.approx(0.45)
+    assert changed[0].details["layer"] == mask.name
+    assert changed[0].details["sha256"] == _sha(image_path)
+    mask.threshold = 0.5
+    case_window.case.flush_thresholds()  # e.g. the window closes before the timer fires
+    last = _entries(case)[-1]
+    assert last.action == "threshold-changed" and last.details["from"] == pytest.approx(0.45)
+
+    qtbot.waitUntil(lambda: mask.is_current, timeout=10_000)
+    out = tmp_path / "exports" / "mask.png"
+    entry = case_window.case.export_layer(mask, out)
+    assert entry is not None and entry.action == "layer-exported"
+    assert entry.details["file_sha256"] == _sha(out)
+    assert entry.details["threshold"] == pytest.approx(0.5)
+    png = cv2.imread(str(out), cv2.IMREAD_UNCHANGED)
+    assert png.shape == (96, 128, 4)
+
+
+@pytest.mark.gui
+def test_a_report_prints_the_head_and_is_logged(
+    qtbot, case_window: MainWindow, image_path: Path, tmp_path: Path
+) -> None:
+    case = tmp_path / "case"
+    open_and_wait(qtbot, case_window, image_path)
+    qtbot.waitUntil(lambda: "analysis-finished" in _actions(case), timeout=30_000)
+    dialog = case_window.export_report()
+    assert dialog is not None
+    dialog.format_boxes["pdf"].setChecked(False)
+    dialog.dest.setText(str(tmp_path / "reports"))
+    head_before = _entries(case)[-1].hash
+    dialog.write()
+    qtbot.waitUntil(lambda: "report-exported" in _actions(case), timeout=60_000)
+    entries = _entries(case)
+    logged = entries[-1].details
+    assert entries[-1].prev == head_before == logged["head_in_report"]
+    assert logged["entries_in_report"] == len(entries) - 1
+    sidecar = Path(logged["files"]["json"]["path"])
+    html = Path(logged["files"]["html"]["path"])
+    assert logged["files"]["json"]["sha256"] == _sha(sidecar)
+    report = json.loads(sidecar.read_text(encoding="utf-8"))
+    assert report["case"]["audit_log"] == {
+        "log": str(case / LOG_NAME),
+        "entries": len(entries) - 1,
+        "head": head_before,
+    }
+    assert head_before in html.read_text(encoding="utf-8")
+    # the head a report printed is what `audit verify --head` checks the log against
+    assert verify_log(case / LOG_NAME, expect_head=head_before).ok
+
+
+def test_analyze_with_a_case_logs_the_run_and_its_report(
+    tmp_path: Path, tiny_checkpoint: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    image = write_rgb(tmp_path / "a.png", 40, 40, seed=1)
+    out, case = tmp_path / "out", tmp_path / "case"
+    args = ["analyze", str(image), "--out", str(out), "--model", str(tiny_checkpoint)]
+    args += ["--window", "32", "--stride", "16", "--no-faces", "--case", str(case)]
+    assert main([*args, "--report", "html,pdf", "--examiner", "B. Examiner"]) == 0
+    entries = _entries(case)
+    assert [e.action for e in entries] == [
+        "log-opened",
+        "scan-started",
+        "scan-finished",
+        "report-exported",
+    ]
+    assert entries[0].details["program"] == "forensic-viewer analyze"
+    assert entries[1].examiner == "B. Examiner"
+    assert entries[1].details["images"] == [str(image)] and entries[1].details["files"] == 1
+    finished = entries[2].details
+    assert finished["analysed"] == 1 and finished["failed"] == 0
+    assert finished["settings"]["models"] == {"tiny": _sha(tiny_checkpoint)}
+    assert finished["results_sha256"]["results.jsonl"] == _sha(out / "results.jsonl")
+    report = entries[3].details
+    assert report["head_in_report"] == entries[2].hash
+    html = out / "report.html"
+    assert report["files"]["html"] == {"path": str(html), "sha256": _sha(html)}
+    assert entries[2].hash in html.read_text(encoding="utf-8")
+    sidecar = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert sidecar["case"]["audit_log"]["head"] == entries[2].hash
+    first_page = PdfReader(str(out / "report.pdf")).pages[0].extract_text()
+    assert entries[2].hash in "".join(first_page.split())
+    assert report["files"]["pdf"]["sha256"] == _sha(out / "report.pdf")
+    capsys.readouterr()
+    # a broken case log is refused before anything runs (one line, exit 2)
+    lines = (case / LOG_NAME).read_bytes().splitlines(keepends=True)
+    (case / LOG_NAME).write_bytes(b"".join([lines[0], *lines[2:]]))
+    assert main([*args, "--out", str(tmp_path / "out2")]) == 2
+    err = capsys.readouterr().err
+    assert "refusing to write to a broken log" in err and err.count("\n") == 1
+    assert not (tmp_path / "out2" / "results.jsonl").exists()
+
+
+def test_the_viewer_case_log_comes_from_case_env_or_the_user_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from forensic_viewer.gui.app import open_case_log
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    monkeypatch.delenv("FORENSIC_VIEWER_CASE", raising=False)
+    log, problem = open_case_log(None)
+    assert problem == "" and log is not None
+    assert log.path == tmp_path / "data" / "forensic-viewer" / "default-case" / LOG_NAME
+    log.close()
+    monkeypatch.setenv("FORENSIC_VIEWER_CASE", str(tmp_path / "env-case"))
+    log, _ = open_case_log(None)
+    assert log is not None and log.case_dir == tmp_path / "env-case"
+    log.close()
+    log, _ = open_case_log(str(tmp_path / "given"))  # --case wins over the environment
+    assert log is not None and log.case_dir == tmp_path / "given"
+    log.close()
+    lines = log.path.read_bytes().splitlines(keepends=True)
+    log.path.write_bytes(lines[0].replace(b"log-opened", b"log-closed"))
+    log, problem = open_case_log(str(tmp_path / "given"))
+    assert log is None
+    assert problem.startswith(f"no case audit log: {tmp_path / 'given' / LOG_NAME}: refusing")
+    assert "edited" in problem and "\n" not in problem
+
+
+@pytest.mark.gui
+def test_a_scan_and_its_report_from_the_batch_dialog_are_logged(
+    qtbot, case_window: MainWindow, tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    case, folder, out = tmp_path / "case", tmp_path / "evidence", tmp_path / "scan"
+    folder.mkdir()
+    for i in range(2):
+        write_rgb(folder / f"{i}.png", 40, 48, seed=i)
+    dialog = case_window.open_batch()
+    dialog.folder.setText(str(folder))
+    dialog.out.setText(str(out))
+    dialog.start()
+    qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=60_000)
+    started, finished = _entries(case)[-2:]
+    assert started.action == "scan-started" and started.details["source"] == str(folder)
+    assert started.details["models"] == [str(tiny_checkpoint)]
+    assert finished.action == "scan-finished" and finished.details["analysed"] == 2
+    assert finished.details["settings"]["models"] == {"tiny": _sha(tiny_checkpoint)}
+    assert finished.details["results_sha256"]["results.jsonl"] == _sha(out / "results.jsonl")
+    report = dialog.open_report()
+    assert report is not None
+    report.format_boxes["pdf"].setChecked(False)
+    report.write()
+    qtbot.waitUntil(lambda: _entries(case)[-1].action == "report-exported", timeout=60_000)
+    logged = _entries(case)[-1].details
+    assert logged["head_in_report"] == finished.hash
+    sidecar = json.loads(Path(logged["files"]["json"]["path"]).read_text(encoding="utf-8"))
+    assert sidecar["case"]["audit_log"]["head"] == finished.hash
+
+
+@pytest.mark.gui
+def test_without_a_case_log_nothing_is_recorded_and_the_menu_says_so(qtbot, tmp_path: Path) -> None:
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(models=[], device="cpu", settings=settings)
+    qtbot.addWidget(window)
+    assert window.case.log is None
+    assert not window.case.note_action.isEnabled() and not window.case.show_action.isEnabled()
+    assert window.case.export_action.isEnabled()  # exporting a layer needs no log
+    assert window.case.open_note_dialog() is None and window.case.add_note("x") is None
+    menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Case")
+    assert menu.actions()[0].text() == "no case log (see docs/AUDIT.md)"
+    assert list(tmp_path.rglob("audit.jsonl")) == []
