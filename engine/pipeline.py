@@ -36,11 +36,17 @@ from engine.decision import aggregate_logits, decide, statistic
 from engine.devices import autocast, precision_for, resolve_device
 from engine.errors import ModelOutputError
 from engine.facepath import crop_box, face_decision, face_window, paste, resize_crop
-from engine.fastpath import TilePlan, plan_for
+from engine.fastpath import TILE_WEIGHTING, TilePlan, plan_for
 from engine.models.registry import get_spec
 from engine.preprocess import IMAGENET_MEAN, IMAGENET_STD, to_tensor
 from engine.runtime import Runner, RuntimeChoice, cancel_hooks, make_runner
-from engine.tiling import Cancelled, Tiling, overlap_crop_inference, sliding_window_inference
+from engine.tiling import (
+    Cancelled,
+    Tiling,
+    Weighting,
+    overlap_crop_inference,
+    sliding_window_inference,
+)
 from engine.types import Analysis, Evidence, FaceRegion, ModelResult, Progress
 
 ProgressFn = Callable[[Progress], None]
@@ -88,9 +94,13 @@ class Analyzer:
         exact: bool = False,
         runtime: str = "auto",
         face_path: bool = True,
+        weighting: Weighting | str | None = None,
     ) -> None:
         self.device = resolve_device(device)
         self.exact = exact
+        # How overlapping windows/tiles are fused; None: the checkpoint's policy on the exact
+        # path, engine.fastpath.TILE_WEIGHTING on the fast path (docs/BENCHMARKS.md, seams).
+        self.weighting = None if weighting is None else Weighting(weighting)
         self.runtime = RuntimeChoice(runtime)
         self._runners: dict[tuple[str, tuple[int, int] | None], Runner] = {}
         # Each window's (or tile's) image logit from the last heatmap() of each model, for
@@ -205,6 +215,14 @@ class Analyzer:
             )
         return plan_for(loaded.meta.architecture, policy)
 
+    def weighting_for(self, loaded: LoadedModel) -> Weighting:
+        """The fusion of ``loaded``'s windows or tiles (see :class:`engine.tiling.Weighting`)."""
+        if self.weighting is not None:
+            return self.weighting
+        if self.plan(loaded).tiling is Tiling.OVERLAP_CROP:
+            return TILE_WEIGHTING
+        return Weighting.GAUSSIAN if loaded.meta.input_policy.gaussian else Weighting.CONSTANT
+
     def heatmap(
         self,
         loaded: LoadedModel,
@@ -261,6 +279,7 @@ class Analyzer:
                 tile,
                 plan.margin,
                 batch_size=self.batch_size if self.device.type == "cuda" else runner.parallel,
+                weighting=self.weighting_for(loaded),
                 device=self.device,
                 progress=progress,
                 cancel=cancel,
@@ -273,7 +292,7 @@ class Analyzer:
                 plan.tile,
                 plan.stride,
                 batch_size=self.batch_size,
-                weighting="gaussian" if policy.gaussian else "constant",
+                weighting=self.weighting_for(loaded),
                 device=self.device,
                 progress=progress,
                 cancel=cancel,
