@@ -13,6 +13,9 @@ CASIA held-out part (``trainer.data.splits.three_way_split``, the part that choo
   same mean everywhere else (1 = no visible seam; the cut positions are where the constant
   weighting switches tile).
 
+The exact path (``Analyzer(exact=True)``: sliding windows at stride P / 2) is measured the same
+way, constant (the paper's A / C) against Gaussian, with the window borders as the cuts.
+
 Decision rule (issue 21): Gaussian becomes the default where pixel F1 drops by at most 0.005.
 Data: ``$CASIA`` or ``../shared/data/casia1-dev``; ``$BENCH_MAX_IMAGES`` (default 75) takes
 every n-th tampered image.
@@ -54,6 +57,14 @@ def seam_ratio(heat: np.ndarray, rows: list[int], cols: list[int]) -> float:
     return float(seam.mean() / rest.mean())
 
 
+def window_edges(length: int, window: int, stride: int) -> list[int]:
+    """Indices where a sliding window begins or ends inside [1, length)."""
+    from engine.tiling import window_starts
+
+    starts = window_starts(max(length, window), window, stride)
+    return sorted({p for s in starts for p in (s, s + window) if 0 < p < length})
+
+
 def run() -> dict:
     from engine.checkpoints import load_checkpoint
     from engine.io import load_evidence
@@ -73,24 +84,30 @@ def run() -> dict:
     if limit and limit < len(tampered):
         tampered = tampered[:: max(1, len(tampered) // limit)][:limit]
     out: dict = {"images": len(tampered), "data": str(data), "split": "choose (tampered)"}
-    for name in MODELS:
+    for name, exact in [(m, e) for e in (False, True) for m in MODELS]:
         loaded = load_checkpoint(ROOT / "resources/models" / f"{name}.safetensors")
         thr = loaded.meta.decision.pixel_threshold
         paths = {
-            w: Analyzer([loaded], device="auto", weighting=w) for w in ("constant", "gaussian")
+            w: Analyzer([loaded], device="auto", weighting=w, exact=exact)
+            for w in ("constant", "gaussian")
         }
         plan = paths["constant"].plan(loaded)
-        if plan.tiling is not Tiling.OVERLAP_CROP:
-            out[name] = {"skipped": f"tiling {plan.tiling}, not overlap-crop"}
+        key = f"{name} {'exact' if exact else 'fast'}"
+        if plan.tiling is not (Tiling.SLIDING if exact else Tiling.OVERLAP_CROP):
+            out[key] = {"skipped": f"tiling {plan.tiling}"}
             continue
         got: dict[str, dict[str, list[float]]] = {w: {"f1": [], "seam": []} for w in paths}
         cpu = dict.fromkeys(paths, 0.0)
         for s in tampered:
             rgb = load_evidence(s.image).pixels
             gt = load_mask(s, rgb.shape[:2]).astype(bool)
-            th, tw = plan.tile_for(*rgb.shape[:2], loaded.meta.input_policy.window)
-            rows = cut_positions(rgb.shape[0], th, plan.margin)
-            cols = cut_positions(rgb.shape[1], tw, plan.margin)
+            if exact:
+                rows = window_edges(rgb.shape[0], plan.tile, plan.stride)
+                cols = window_edges(rgb.shape[1], plan.tile, plan.stride)
+            else:
+                th, tw = plan.tile_for(*rgb.shape[:2], loaded.meta.input_policy.window)
+                rows = cut_positions(rgb.shape[0], th, plan.margin)
+                cols = cut_positions(rgb.shape[1], tw, plan.margin)
             for w, an in paths.items():
                 c0 = time.process_time()
                 heat, _ = an.heatmap(loaded, rgb)
@@ -111,9 +128,9 @@ def run() -> dict:
         row["pixel_images"] = len(got["constant"]["f1"])
         row["delta_pixel_f1"] = round(row["gaussian"]["pixel_f1"] - row["constant"]["pixel_f1"], 4)
         row["gaussian_loses_f1"] = row["delta_pixel_f1"] < -F1_LOSS
-        out[name] = row
+        out[key] = row
         print(
-            f"{name:<22} F1 constant {row['constant']['pixel_f1']:.4f} gaussian "
+            f"{key:<28} F1 constant {row['constant']['pixel_f1']:.4f} gaussian "
             f"{row['gaussian']['pixel_f1']:.4f} (Δ {row['delta_pixel_f1']:+.4f}, "
             f"{row['pixel_images']} images)  seam ratio {row['constant']['seam_ratio']:.2f} -> "
             f"{row['gaussian']['seam_ratio']:.2f}  cpu {row['constant']['cpu_s']:.0f} / "

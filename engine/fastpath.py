@@ -42,7 +42,7 @@ CRFD_MARGIN = 16  # px; the convolutional receptive field's reach is about 22 px
 WINDOW_MARGIN_SHARE = 16  # m = P / 16 for networks whose tile must stay the window
 # How fast-path tiles meet: cut at the middle of their overlap (constant) or cross-faded over
 # it (gaussian, no visible seam); chosen on CASIA val pixel F1 (docs/BENCHMARKS.md, seams).
-TILE_WEIGHTING = Weighting.CONSTANT
+TILE_WEIGHTING = Weighting.GAUSSIAN
 
 
 @dataclass(frozen=True)
