@@ -75,7 +75,7 @@ def test_raw_mode_shows_the_evidence_pixels_not_the_overlays(
 
     window.loupe.set_mode(LoupeMode.ENHANCED)  # redrawn at once, captioned as not the evidence
     y, x = (r - 10) * zoom, (r - 10) * zoom
-    assert (_shown(window)[y, x] == enhanced[0 + 5, 0 + 5]).all()
+    assert (_shown(window)[y, x] == enhanced[r - 10, r - 10]).all()
     assert "not the evidence values" in window.loupe.caption.text()
 
 
