@@ -382,6 +382,8 @@ class Analyzer:
             else:
                 policy["tiling"], policy["runtime"] = str(plan.tiling), self.runtime_name(loaded)
                 policy["tile"], policy["margin"] = plan.tile, plan.margin
+            # the fusion actually used (the checkpoint's flag, the fast path's default or an override)
+            policy["gaussian"] = self.weighting_for(loaded) is Weighting.GAUSSIAN
         if self.device.type == "cuda":
             torch.cuda.synchronize()
         return ModelResult(
