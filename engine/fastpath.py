@@ -35,11 +35,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.checkpoints import InputPolicy
-from engine.tiling import Tiling
+from engine.tiling import Tiling, Weighting
 
 CRFD_TILE = 512  # px; larger tiles cost more per pixel on a CPU (cache), smaller ones more margin
 CRFD_MARGIN = 16  # px; the convolutional receptive field's reach is about 22 px (module doc)
 WINDOW_MARGIN_SHARE = 16  # m = P / 16 for networks whose tile must stay the window
+# How fast-path tiles meet: cut at the middle of their overlap (constant) or cross-faded over
+# it (gaussian, no visible seam); chosen on CASIA val pixel F1 (docs/BENCHMARKS.md, seams).
+TILE_WEIGHTING = Weighting.GAUSSIAN
 
 
 @dataclass(frozen=True)

@@ -36,11 +36,17 @@ from engine.decision import aggregate_logits, decide, statistic
 from engine.devices import autocast, precision_for, resolve_device
 from engine.errors import ModelOutputError
 from engine.facepath import crop_box, face_decision, face_window, paste, resize_crop
-from engine.fastpath import TilePlan, plan_for
+from engine.fastpath import TILE_WEIGHTING, TilePlan, plan_for
 from engine.models.registry import get_spec
 from engine.preprocess import IMAGENET_MEAN, IMAGENET_STD, to_tensor
 from engine.runtime import Runner, RuntimeChoice, cancel_hooks, make_runner
-from engine.tiling import Cancelled, Tiling, overlap_crop_inference, sliding_window_inference
+from engine.tiling import (
+    Cancelled,
+    Tiling,
+    Weighting,
+    overlap_crop_inference,
+    sliding_window_inference,
+)
 from engine.types import Analysis, Evidence, FaceRegion, ModelResult, Progress
 
 ProgressFn = Callable[[Progress], None]
@@ -93,9 +99,13 @@ class Analyzer:
         runtime: str = "auto",
         face_path: bool = True,
         face_models: Sequence[LoadedModel | str] = (),
+        weighting: Weighting | str | None = None,
     ) -> None:
         self.device = resolve_device(device)
         self.exact = exact
+        # How overlapping windows/tiles are fused; None: the checkpoint's policy on the exact
+        # path, engine.fastpath.TILE_WEIGHTING on the fast path (docs/BENCHMARKS.md, seams).
+        self.weighting = None if weighting is None else Weighting(weighting)
         self.runtime = RuntimeChoice(runtime)
         self._runners: dict[tuple[str, tuple[int, int] | None], Runner] = {}
         # Each window's (or tile's) image logit from the last heatmap() of each model, for
@@ -230,6 +240,14 @@ class Analyzer:
             )
         return plan_for(loaded.meta.architecture, policy)
 
+    def weighting_for(self, loaded: LoadedModel) -> Weighting:
+        """The fusion of ``loaded``'s windows or tiles (see :class:`engine.tiling.Weighting`)."""
+        if self.weighting is not None:
+            return self.weighting
+        if self.plan(loaded).tiling is Tiling.OVERLAP_CROP:
+            return TILE_WEIGHTING
+        return Weighting.GAUSSIAN if loaded.meta.input_policy.gaussian else Weighting.CONSTANT
+
     def heatmap(
         self,
         loaded: LoadedModel,
@@ -286,6 +304,7 @@ class Analyzer:
                 tile,
                 plan.margin,
                 batch_size=self.batch_size if self.device.type == "cuda" else runner.parallel,
+                weighting=self.weighting_for(loaded),
                 device=self.device,
                 progress=progress,
                 cancel=cancel,
@@ -298,7 +317,7 @@ class Analyzer:
                 plan.tile,
                 plan.stride,
                 batch_size=self.batch_size,
-                weighting="gaussian" if policy.gaussian else "constant",
+                weighting=self.weighting_for(loaded),
                 device=self.device,
                 progress=progress,
                 cancel=cancel,
@@ -388,6 +407,8 @@ class Analyzer:
             else:
                 policy["tiling"], policy["runtime"] = str(plan.tiling), self.runtime_name(loaded)
                 policy["tile"], policy["margin"] = plan.tile, plan.margin
+            # the fusion actually used (the checkpoint's flag, the fast path's default or an override)
+            policy["gaussian"] = self.weighting_for(loaded) is Weighting.GAUSSIAN
         if self.device.type == "cuda":
             torch.cuda.synchronize()
         return ModelResult(

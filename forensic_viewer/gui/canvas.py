@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPen
+from PySide6.QtGui import QColor, QFontMetrics, QImage, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsLineItem, QGraphicsRectItem, QWidget
 
 from forensic_viewer.events import Event, Subscriptions
@@ -182,12 +182,21 @@ def _set_polylines(curve: pg.PlotCurveItem, lines: Polylines | None) -> None:
 
 
 class FacesVisual(LayerVisual):
-    """Face boxes with a label: detector confidence and each model's score."""
+    """Face boxes with a label: detector confidence and each model's score.
+
+    A label is drawn inside its box, at the top, and kept within the part of the image in view:
+    above the box it ran off the canvas for a face at the top of the image, and a long label
+    ran off its right side. Text that does not fit between the label's start and the image's
+    right edge (at the current zoom) is elided; the whole label is in its tooltip. Labels are
+    placed again whenever the view moves or is resized.
+    """
 
     layer: FacesLayer
 
-    def __init__(self, layer: FacesLayer, view: pg.ViewBox) -> None:
+    def __init__(self, layer: FacesLayer, view: pg.ViewBox, shape: tuple[int, int]) -> None:
         super().__init__(layer, view)
+        self.shape = shape
+        self.labels: list[tuple[pg.TextItem, tuple[int, int, int, int], str]] = []
         pen = QPen(FACE_COLOR, 2)
         pen.setCosmetic(True)
         for face in layer.faces:
@@ -195,9 +204,43 @@ class FacesVisual(LayerVisual):
             rect = QGraphicsRectItem(QRectF(x, y, w, h))
             rect.setPen(pen)
             self._add(rect)
-            label = pg.TextItem(FacesLayer.label(face), color=FACE_COLOR, anchor=(0, 1))
-            label.setPos(QPointF(x, y))
+            full = FacesLayer.label(face)
+            label = pg.TextItem(full, color=FACE_COLOR, anchor=(0, 0))
+            label.setToolTip(full)
             self._add(label)
+            self.labels.append((label, face.box, full))
+        view.sigRangeChanged.connect(self.place_labels)
+        view.sigResized.connect(self.place_labels)
+        self.place_labels()
+
+    def place_labels(self, *_args: object) -> None:
+        """Put each label inside its box and the visible image, elided to fit (class doc)."""
+        sx, sy = self.view.viewPixelSize()  # evidence pixels per screen pixel
+        if not (sx > 0 and sy > 0):
+            return
+        h, w = self.shape
+        (vx0, vx1), (vy0, vy1) = self.view.viewRange()
+        left, right, top, bottom = max(0.0, vx0), min(float(w), vx1), max(0.0, vy0), min(h, vy1)
+        for label, (x, y, _bw, _bh), full in self.labels:
+            metrics = QFontMetrics(label.textItem.font())
+            pad = 2 * label.textItem.document().documentMargin()  # px around the text
+            start = min(max(float(x), left), right)
+            room = max(0, int((right - start) / sx - pad))
+            text = metrics.elidedText(full, Qt.TextElideMode.ElideRight, room)
+            label.setText(text)
+            tw = (metrics.horizontalAdvance(text) + pad) * sx
+            th = (metrics.height() + pad) * sy
+            label.setPos(
+                QPointF(
+                    max(left, min(start, right - tw)),
+                    max(top, min(max(float(y), top), bottom - th)),
+                )
+            )
+
+    def close(self) -> None:
+        self.view.sigRangeChanged.disconnect(self.place_labels)
+        self.view.sigResized.disconnect(self.place_labels)
+        super().close()
 
 
 class PairsVisual(LayerVisual):
@@ -247,7 +290,7 @@ def make_visual(layer: Layer, view: pg.ViewBox, shape: tuple[int, int]) -> Layer
     if isinstance(layer, MaskLayer):
         return MaskVisual(layer, view, shape)
     if isinstance(layer, FacesLayer):
-        return FacesVisual(layer, view)
+        return FacesVisual(layer, view, shape)
     if isinstance(layer, ClonePairsLayer):
         return PairsVisual(layer, view)
     return RasterVisual(layer, view, shape)

@@ -7,6 +7,11 @@ panes share the layer settings by construction; zoom and pan are linked through 
 view linking, so moving one moves all. Each pane's title gives the model's score and verdict,
 or what the analysis's values are (raw values are called so); its chooser shows any other
 source in that pane instead.
+
+The panes never widen the window past the screen: a chooser is as wide as a short name (the
+list opens wider), and the grid sits in a scroll area, so the panes shrink with the window down
+to a small minimum and scroll below it (the main window also keeps itself within the screen's
+available area, ``forensic_viewer.gui.screen_fit``).
 """
 
 from __future__ import annotations
@@ -20,9 +25,11 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
+    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QScrollArea,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -108,6 +115,10 @@ class ComparePane(QWidget):
         self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.chooser = QComboBox()
         self.chooser.setToolTip("show another model or analysis in this pane")
+        self.chooser.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.chooser.setMinimumContentsLength(10)  # characters; the opened list is wider
         self.canvas = Canvas()
         self.source: Source | None = None
         self._layers: LayerList | None = None
@@ -155,13 +166,21 @@ class CompareView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._grid = QGridLayout(self)
+        grid_widget = QWidget()
+        self._grid = QGridLayout(grid_widget)
         self._grid.setContentsMargins(0, 0, 0, 0)
         self._grid.setSpacing(2)
         self.panes: list[ComparePane] = []
         self.empty = QLabel("Nothing to compare: open an evidence file and analyse it.")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._grid.addWidget(self.empty, 0, 0)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)  # panes fill the view and scroll only below minimum
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setWidget(grid_widget)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.scroll)
 
     def set_content(
         self, layers: LayerList | None, analysis: Analysis | None, *, original: bool = True

@@ -27,7 +27,6 @@ from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKe
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
-    QLabel,
     QListWidgetItem,
     QMainWindow,
     QMenu,
@@ -53,6 +52,7 @@ from forensic_viewer.gui.groundtruth_panel import (
     looks_like_mask,
     with_ground_truth,
 )
+from forensic_viewer.gui.inspector import LoupePanel, ReadoutField
 from forensic_viewer.gui.panels import (
     BADGE_CANCELLED,
     BADGE_ERROR,
@@ -60,7 +60,6 @@ from forensic_viewer.gui.panels import (
     Badge,
     EvidenceList,
     LayerPanel,
-    Magnifier,
     MetadataPanel,
     ModelPanel,
     VerdictPanel,
@@ -70,6 +69,7 @@ from forensic_viewer.gui.panels import (
 )
 from forensic_viewer.gui.probe_dialog import ProbeDialog
 from forensic_viewer.gui.report_dialog import ReportDialog, image_report_job
+from forensic_viewer.gui.screen_fit import fit_to_screen
 from forensic_viewer.gui.training_dialog import TrainingDialog
 from forensic_viewer.gui.workers import AnalysisWorker, LayerRenderer
 from forensic_viewer.layers import (
@@ -170,6 +170,7 @@ class MainWindow(QMainWindow):
         self.worker.start()
         self.set_models(models or [], device)
         self.resize(1400, 900)
+        fit_to_screen(self)
 
     # --- construction ---
 
@@ -204,14 +205,15 @@ class MainWindow(QMainWindow):
         self.analysis_panel.on_results = self._on_classic_results
         self.analysis_panel.on_progress = self._on_classic_progress
         self.analysis_panel.on_finished = self._on_classic_finished
-        self.magnifier = Magnifier()
+        self.loupe = LoupePanel()
+        self.magnifier = self.loupe.magnifier
         evidence_dock = self._dock("Evidence", self.evidence_list, left)
         models_dock = self._dock("Models", self.model_panel, left)
         self.splitDockWidget(evidence_dock, models_dock, Qt.Orientation.Vertical)
         layers_dock = self._dock("Layers", self.layer_panel, right)
         verdict_dock = self._dock("Verdict", self.verdict_panel, right)
         metadata_dock = self._dock("Metadata", self.metadata_panel, right)
-        self._dock("Magnifier", self.magnifier, left)
+        self._dock("Magnifier", self.loupe, left)
         self.splitDockWidget(layers_dock, verdict_dock, Qt.Orientation.Vertical)
         self.splitDockWidget(verdict_dock, metadata_dock, Qt.Orientation.Vertical)
         analyses_dock = self._dock("Analyses", self.analysis_panel, right)
@@ -223,9 +225,7 @@ class MainWindow(QMainWindow):
 
     def _build_status(self) -> None:
         bar = self.statusBar()
-        self.readout = QLabel()
-        self.readout.setTextFormat(Qt.TextFormat.PlainText)
-        self.readout.setMinimumWidth(440)  # coordinates, RGB and a few heatmap values
+        self.readout = ReadoutField()  # bounded and elided: messages keep their room
         self.progress = QProgressBar()
         self.progress.setRange(0, PROGRESS_STEPS)
         self.progress.setMaximumWidth(220)
@@ -715,6 +715,8 @@ class MainWindow(QMainWindow):
             self.renderer.unwatch(self.layers)
         self.layers = layers
         self.case.watch(layers)
+        self.readout.setText("")  # what was under the cursor belonged to the previous image
+        self.loupe.clear()
         if layers is not None:
             self.renderer.watch(layers)
             self._align_for_compare()
@@ -744,6 +746,7 @@ class MainWindow(QMainWindow):
                 layers.restore_visibility(before)
             self._visibility_before = None
         self._refresh_compare()
+        fit_to_screen(self)
 
     def _align_for_compare(self) -> None:
         """In compare mode, show every model's layers of the kinds shown (remembering what was
@@ -786,8 +789,7 @@ class MainWindow(QMainWindow):
     def _on_hover(self, x: float, y: float) -> None:
         readout = None if self.layers is None else self.layers.readout(x, y)
         self.readout.setText("" if readout is None else readout.text())
-        patch = None if readout is None else self.layers.magnify(x, y, Magnifier.RADIUS)  # type: ignore[union-attr]
-        self.magnifier.set_patch(patch)
+        self.loupe.show_at(self.layers if readout is not None else None, x, y)
 
     # --- closing ---
 

@@ -9,6 +9,12 @@ module holds the widgets, the child process (:class:`TrainerProcess`) and the cu
 term, the learning rate and the validation figures per epoch), a progress bar with ETA and a
 log.
 
+Curves draw a marker at each point while they have few points (a short run's single step is
+otherwise an invisible line of length zero). When a run stops, fails or finishes, the header and
+the ETA say so instead of keeping the last "training" estimate. A finished model is not installed
+at once: its review (:mod:`trainer.review`: steps trained, validation figures, θ, warnings for a
+short or unvalidated run) is shown and the analyst installs it or leaves it in the run folder.
+
 Stop sends SIGTERM (``QProcess.terminate``): the trainer writes its last checkpoint and resume
 file and exits; Resume runs the same command with ``--resume`` in the same run folder, also
 after the viewer was closed. Closing the dialog hides it; a run goes on.
@@ -55,6 +61,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.devices import available_devices
+from engine.errors import CheckpointError
 from engine.formatting import format_duration
 from engine.models.registry import list_models
 from trainer.plan import (
@@ -83,9 +90,11 @@ from trainer.progress import (
     is_bar_line,
     parse_event,
 )
+from trainer.review import InstallReview, review_checkpoint
 
 EXIT_CRASHED = -1  # the process died without an exit status (killed, segfault)
 EXIT_NOT_STARTED = -2  # the process could not be started
+MARKED_POINTS = 50  # curves with at most this many points get a marker at each point
 STOP_GRACE_MS = 120_000  # after Stop, how long the trainer may take to write its checkpoint
 CHECK_TIMEOUT_MS = 120_000  # a data check that takes longer is killed and reported
 
@@ -210,6 +219,17 @@ class TrainerProcess(QObject):
 # --- the dialog ------------------------------------------------------------------------------
 
 
+def _set_points(curve: pg.PlotDataItem, x: list[float], y: list[float]) -> None:
+    """Set a curve's points, with a marker at each while there are few (one point of a line
+    is otherwise drawn as nothing)."""
+    curve.setData(x, y)
+    pen = pg.mkPen(curve.opts["pen"])
+    curve.setSymbolPen(pen)
+    curve.setSymbolBrush(pen.color())  # the curve's own colour, not pyqtgraph's default blue
+    curve.setSymbolSize(6)
+    curve.setSymbol("o" if len(x) <= MARKED_POINTS else None)
+
+
 def _spin(low: int, high: int, value: int, special: str = "") -> QSpinBox:
     box = QSpinBox()
     box.setRange(low, high)
@@ -241,6 +261,9 @@ class TrainingDialog(QDialog):
         self._stop_requested = False
         self._events_file: IO[str] | None = None
         self._dirty = False
+        self._header = "no run"  # the stage label without its ended state
+        self.review: InstallReview | None = None  # of the model waiting to be installed
+        self._pending: tuple[Path, str] | None = None  # (checkpoint, θ note) awaiting confirmation
 
         self._check_lines: list[str] = []  # what the running data check printed
         self.checker = TrainerProcess(self)
@@ -418,6 +441,25 @@ class TrainingDialog(QDialog):
         self.status = QLabel()
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.status.setWordWrap(True)
+        self.review_label = QLabel()
+        self.review_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.review_label.setWordWrap(True)
+        self.install_button = QPushButton("Install for the viewer")
+        self.install_button.setToolTip("copy the model into the models folder: Models panel")
+        self.discard_button = QPushButton("Do not install")
+        self.discard_button.setToolTip("leave the model in its run folder only")
+        self.install_button.clicked.connect(self.confirm_install)
+        self.discard_button.clicked.connect(self.discard_install)
+        self.review_box = QWidget()
+        review_buttons = QHBoxLayout()
+        review_buttons.addWidget(self.install_button)
+        review_buttons.addWidget(self.discard_button)
+        review_buttons.addStretch(1)
+        review_layout = QVBoxLayout(self.review_box)
+        review_layout.setContentsMargins(0, 0, 0, 0)
+        review_layout.addWidget(self.review_label)
+        review_layout.addLayout(review_buttons)
+        self.review_box.setVisible(False)
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(5000)
@@ -429,6 +471,7 @@ class TrainingDialog(QDialog):
         box.addWidget(self.stage_label)
         box.addLayout(bar_row)
         box.addWidget(self.status)
+        box.addWidget(self.review_box)
         box.addWidget(plots, 1)
         return live
 
@@ -613,6 +656,7 @@ class TrainingDialog(QDialog):
             )
             return
         self.log.clear()
+        self._close_review()
         self._log(f"run folder: {config.run_dir}")
         self._launch_next()
 
@@ -626,6 +670,7 @@ class TrainingDialog(QDialog):
             return
         self.state = state
         self.set_config(state.config)
+        self._close_review()
         self._log(f"resuming the run in {config.run_dir}")
         self._launch_next()
 
@@ -637,6 +682,7 @@ class TrainingDialog(QDialog):
         self.runner.terminate()
         self._kill_timer.start()
         self._set_status("stopping: the trainer is writing a checkpoint…")
+        self.eta_label.setText("stopping…")
         self._update_buttons()
 
     def shutdown(self, timeout_ms: int = 60_000) -> None:
@@ -678,7 +724,7 @@ class TrainingDialog(QDialog):
         self._reset_curves()
         stages = config.stages()
         index = stages.index(stage) + 1
-        self.stage_label.setText(
+        self._set_header(
             f"{config.name}: {stage.title}"
             + (f" — stage {index} of {len(stages)}" if len(stages) > 1 else "")
             + (" (resumed)" if resume else "")
@@ -700,7 +746,7 @@ class TrainingDialog(QDialog):
         if self.state.calibrate:
             self._phase = "calibrate"
             self._stop_requested = False
-            self.stage_label.setText(f"{config.name}: calibrating θ on the validation split")
+            self._set_header(f"{config.name}: calibrating θ on the validation split")
             argv = config.calibrate_argv(model)
             self._log("$ forensic-train " + shlex.join(argv))
             self._set_status("calibrating θ…")
@@ -712,6 +758,50 @@ class TrainingDialog(QDialog):
         )
 
     def _install(self, model: Path, note: str) -> None:
+        """The run is over: show ``model``'s review and wait for Install or Do not install."""
+        try:
+            review = review_checkpoint(model)
+        except CheckpointError as e:
+            self._fail(str(e))
+            return
+        self.review, self._pending = review, (model, note)
+        self._phase = "idle"
+        self._show_ended("finished")
+        self.review_label.setText(
+            f"{review.text()}\n{note}.\nInstall it for the viewer (it is then listed in the "
+            "Models panel), or leave it in the run folder."
+        )
+        self.review_label.setStyleSheet("color: #d08000;" if review.warnings else "")
+        self.review_box.setVisible(True)
+        self._set_status(
+            "training finished: check the model's figures"
+            + (" and warnings" if review.warnings else "")
+            + " before installing it"
+        )
+        self._log(review.text())
+        self._update_buttons()
+
+    def confirm_install(self) -> None:
+        """Install the reviewed model (the analyst confirmed)."""
+        pending = self._pending
+        self._close_review()
+        if pending is not None:
+            self._do_install(*pending)
+
+    def discard_install(self) -> None:
+        """Leave the reviewed model in its run folder."""
+        pending = self._pending
+        self._close_review()
+        if pending is not None:
+            self._set_status(f"not installed; the model stays in {pending[0]}")
+            self._log(f"not installed: {pending[0]}")
+
+    def _close_review(self) -> None:
+        self._pending = None
+        self.review_box.setVisible(False)
+        self._update_buttons()
+
+    def _do_install(self, model: Path, note: str) -> None:
         assert self.state is not None
         dst = self.state.config.installed_path()
         try:
@@ -792,12 +882,15 @@ class TrainingDialog(QDialog):
             self.runner.kill()
 
     def _idle(self, text: str) -> None:
+        """A run stopped at the analyst's request."""
         self._phase = "idle"
+        self._show_ended("stopped")
         self._set_status(text)
         self._update_buttons()
 
     def _fail(self, text: str) -> None:
         self._phase = "idle"
+        self._show_ended("failed")
         self._log(text)
         self._set_status(text, error=True)
         self._update_buttons()
@@ -834,14 +927,15 @@ class TrainingDialog(QDialog):
             return
         self._dirty = False
         for name, series in p.losses.items():
-            self._curve(self.loss_plot, f"loss:{name}", name).setData(series.x, series.y)
-        self.lr_curve.setData(p.lr.x, p.lr.y)
+            _set_points(self._curve(self.loss_plot, f"loss:{name}", name), series.x, series.y)
+        _set_points(self.lr_curve, p.lr.x, p.lr.y)
         for name, series in p.val.items():
             curve = self._curve(self.val_plot, f"val:{name}", name, symbol=True)
             curve.setData(series.x, series.y)
         self.progress_bar.setValue(round(1000 * p.fraction()))
         speed = f", {p.samples_per_s:.1f} samples/s" if p.samples_per_s else ""
-        self.eta_label.setText(f"ETA {format_duration(p.eta())}")
+        if self._phase == "train" and not self._stop_requested:
+            self.eta_label.setText(f"ETA {format_duration(p.eta())}")
         if self._phase == "train" and p.step and not self._stop_requested:
             self._set_status(f"step {p.step}, epoch {p.epoch + 1}{speed}")
 
@@ -892,6 +986,17 @@ class TrainingDialog(QDialog):
             )
         else:
             self.readiness_label.setText(f"run folder: {config.run_dir}\n{reason}")
+
+    def _set_header(self, text: str) -> None:
+        self._header = text
+        self.stage_label.setText(text)
+
+    def _show_ended(self, how: str) -> None:
+        """Header and ETA say that the run ``how`` (stopped, failed, finished): no estimate."""
+        step = self.progress.step if self.progress is not None else 0
+        at = f" at step {step}" if step and how != "finished" else ""
+        self.stage_label.setText(f"{self._header} — {how}{at}")
+        self.eta_label.setText(how)
 
     def _set_status(self, text: str, error: bool = False) -> None:
         self.status.setStyleSheet("color: #d04040;" if error else "")

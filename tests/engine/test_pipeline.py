@@ -64,3 +64,23 @@ def test_unknown_device_is_refused(tiny_checkpoint: Path) -> None:
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="no CUDA device"):
             Analyzer([str(tiny_checkpoint)], device="cuda")
+
+
+def test_fast_path_fusion_is_recorded_and_can_be_chosen(
+    tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    """The fast path cross-fades its tiles (Gaussian) by default, ``weighting="constant"`` cuts
+    them, and each result records the fusion used; the two differ only near the tile cut."""
+    ev = load_evidence(write_rgb(tmp_path / "wide.png", 120, 600))  # two 512 tiles across
+    soft = Analyzer([str(tiny_checkpoint)], device="cpu", runtime="torch").analyze(ev)
+    hard = Analyzer(
+        [str(tiny_checkpoint)], device="cpu", runtime="torch", weighting="constant"
+    ).analyze(ev)
+    exact = Analyzer([str(tiny_checkpoint)], device="cpu", exact=True).analyze(ev)
+    s, h = soft.results["tiny"], hard.results["tiny"]
+    assert s.input_policy["tiling"] == "overlap-crop" and s.input_policy["gaussian"] is True
+    assert h.input_policy["gaussian"] is False
+    assert exact.results["tiny"].input_policy["gaussian"] is False  # the checkpoint's own flag
+    diff = np.abs(s.heatmap - h.heatmap).max(axis=0)  # per column
+    assert diff[:60].max() < 1e-6 and diff[-60:].max() < 1e-6  # one tile only: the same
+    assert diff.max() > 1e-4  # cross-faded across the cut

@@ -210,10 +210,15 @@ def test_tile_spans_bad_margin() -> None:
     ("h", "w", "tile", "margin"),
     [(64, 64, 64, 8), (50, 70, 64, 8), (100, 130, 32, 4), (5, 300, (16, 48), 6), (129, 33, 40, 0)],
 )
-def test_overlap_crop_reconstructs_2x_exactly(h: int, w: int, tile, margin: int) -> None:
+@pytest.mark.parametrize("weighting", ["constant", "gaussian"])
+def test_overlap_crop_reconstructs_2x_exactly(
+    h: int, w: int, tile, margin: int, weighting: str
+) -> None:
     torch.manual_seed(0)
     img = torch.rand(2, h, w)
-    out = overlap_crop_inference(img, lambda b: 2 * b, tile, margin, batch_size=3)
+    out = overlap_crop_inference(
+        img, lambda b: 2 * b, tile, margin, batch_size=3, weighting=weighting
+    )
     assert out.shape == (2, h, w)
     torch.testing.assert_close(out, 2 * img, atol=1e-6, rtol=0)
 
@@ -258,3 +263,35 @@ def test_overlap_crop_normalises_uint8_like_sliding_windows() -> None:
     a = overlap_crop_inference(img, lambda b: b, 48, 8)
     b = sliding_window_inference(img, lambda b: b, 48, 24)
     torch.testing.assert_close(a, b, atol=1e-5, rtol=0)
+
+
+def _tile_constant(batch: torch.Tensor) -> torch.Tensor:
+    """A fake model whose output is one constant per window: the window's mean of channel 0
+    (so neighbouring windows over a gradient image disagree, as real networks do at seams)."""
+    b, _, ph, pw = batch.shape
+    return batch[:, :1].mean(dim=(2, 3), keepdim=True).expand(b, 1, ph, pw)
+
+
+def _largest_step(m: torch.Tensor) -> float:
+    """The largest difference between horizontally or vertically adjacent pixels."""
+    return max(m.diff(dim=-1).abs().max().item(), m.diff(dim=-2).abs().max().item())
+
+
+@pytest.mark.parametrize("mode", ["overlap-crop", "sliding"])
+def test_gaussian_weighting_shrinks_the_seams_of_a_window_constant_model(mode: str) -> None:
+    """Each window predicts one constant; the fused map steps where windows meet. With the
+    Gaussian weighting the step across a tile border is spread over the overlap, so the
+    largest jump between neighbouring pixels is several times smaller."""
+    yy, xx = torch.meshgrid(torch.arange(200.0), torch.arange(260.0), indexing="ij")
+    img = (xx / 260.0 + 2.0 * (yy / 200.0) ** 2)[None]  # 1, H, W: smooth, uneven ramps
+
+    def fused(weighting: str) -> torch.Tensor:
+        if mode == "overlap-crop":
+            return overlap_crop_inference(img, _tile_constant, 64, 8, weighting=weighting)
+        return sliding_window_inference(img, _tile_constant, 64, 32, weighting=weighting)
+
+    hard, soft = fused("constant"), fused("gaussian")
+    assert _largest_step(hard) > 0.05  # the seam is there to be removed
+    assert _largest_step(soft) < _largest_step(hard) / 3
+    # both stay within the windows' values: weighting changes the fusion, not the range
+    assert soft.min() >= hard.min() - 1e-6 and soft.max() <= hard.max() + 1e-6

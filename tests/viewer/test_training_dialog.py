@@ -98,9 +98,14 @@ def test_tiny_run_completes_and_the_model_appears_in_the_selector(
     assert "6 tampered images, 6 masks, 2 authentic images" in dialog.data_summary.text()
     assert "θ will be calibrated" in dialog.data_summary.text()
 
-    with qtbot.waitSignal(dialog.modelInstalled, timeout=240_000) as installed:
-        qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
-        assert dialog.busy and not dialog.start_button.isEnabled()
+    qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    assert dialog.busy and not dialog.start_button.isEnabled()
+    # nothing is installed before the analyst has seen the model's figures and confirmed
+    qtbot.waitUntil(dialog.install_button.isVisible, timeout=240_000)
+    assert not models_dir.exists() or not any(models_dir.iterdir())
+    assert "validation: " in dialog.review_label.text()
+    with qtbot.waitSignal(dialog.modelInstalled, timeout=10_000) as installed:
+        qtbot.mouseClick(dialog.install_button, Qt.MouseButton.LeftButton)
     path = Path(installed.args[0])
     assert path == models_dir / "tiny-run.safetensors"
     meta = read_meta(path)

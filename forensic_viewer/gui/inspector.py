@@ -1,0 +1,185 @@
+"""The magnifier panel with its modes, and the pixel read-out field of the status bar.
+
+Magnifier modes (:class:`LoupeMode`), chosen in the panel, raw by default:
+
+- ``raw``: the evidence pixels unchanged, enlarged by repetition (nearest neighbour), so what
+  the analyst inspects is what the file holds: no overlay, no interpolation, no colour change.
+- ``enhanced``: the same patch with a per-channel contrast stretch (the 2nd and 98th
+  percentiles of each channel inside the patch mapped to 0 and 255). A local stretch shows
+  faint edges, noise and block structure in flat or dark areas, where tampering traces hide;
+  percentiles rather than min / max so one hot pixel does not flatten the rest. The caption
+  says that these are not the evidence values.
+- ``overlays``: the patch with the visible layers blended on top, as the canvas shows them.
+
+The panel shows what is under the cursor and is cleared when the image changes (a patch or a
+read-out of the previous image would be read as the new one's); the next cursor move fills it.
+
+:class:`ReadoutField` is the status bar's read-out: a permanent widget of bounded width (so a
+long read-out never widens the window nor takes the room of the status messages), whose text is
+elided at the end when it does not fit; the whole text is in its tooltip.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import numpy as np
+from numpy.typing import NDArray
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QPainter, QPaintEvent
+from PySide6.QtWidgets import QComboBox, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from forensic_viewer.gui.panels import Magnifier
+from forensic_viewer.layers import LayerList
+from forensic_viewer.overlays import composite_patch
+
+STRETCH_PERCENTILES = (2.0, 98.0)  # of each channel inside the patch: mapped to 0 and 255
+
+
+class LoupeMode(StrEnum):
+    RAW = "raw"
+    ENHANCED = "enhanced"
+    OVERLAYS = "overlays"
+
+
+MODE_NAMES = {
+    LoupeMode.RAW: "Raw pixels",
+    LoupeMode.ENHANCED: "Enhanced (contrast stretch)",
+    LoupeMode.OVERLAYS: "With the visible layers",
+}
+MODE_CAPTIONS = {
+    LoupeMode.RAW: "raw evidence pixels, enlarged without interpolation",
+    LoupeMode.ENHANCED: (
+        "enhanced: each channel stretched from its 2nd-98th percentile in this patch to the "
+        "full range; not the evidence values"
+    ),
+    LoupeMode.OVERLAYS: "evidence pixels with the visible layers blended on top",
+}
+
+
+def stretch_channels(
+    rgb: NDArray[np.uint8], inside: NDArray[np.bool_] | None = None
+) -> NDArray[np.uint8]:
+    """Per-channel contrast stretch of ``rgb`` [h, w, 3]: the channel's 2nd and 98th percentile
+    over the ``inside`` pixels (all when None) go to 0 and 255, clipped. A channel with no spread
+    there is left as it is; pixels outside stay as they are (black beyond the image border)."""
+    out = rgb.copy()
+    mask = np.ones(rgb.shape[:2], bool) if inside is None else inside
+    if not mask.any():
+        return out
+    for c in range(3):
+        values = rgb[..., c][mask].astype(np.float32)
+        lo, hi = np.percentile(values, STRETCH_PERCENTILES)
+        if hi <= lo:
+            continue
+        stretched = (rgb[..., c].astype(np.float32) - lo) * (255.0 / (hi - lo))
+        out[..., c] = np.where(mask, np.clip(np.rint(stretched), 0, 255), rgb[..., c])
+    return out
+
+
+def loupe_patch(
+    layers: LayerList | None, x: float, y: float, radius: int, mode: LoupeMode
+) -> NDArray[np.uint8] | None:
+    """RGB [2r+1, 2r+1, 3] around scene point (x, y) in ``mode``; None without an image or
+    outside it."""
+    image = None if layers is None else layers.image
+    if image is None:
+        return None
+    col, row = int(np.floor(x)), int(np.floor(y))
+    h, w = image.shape
+    if not (0 <= col < w and 0 <= row < h):
+        return None
+    if mode is LoupeMode.OVERLAYS:
+        assert layers is not None
+        return layers.magnify(x, y, radius)
+    raw = composite_patch(image.pixels, [], col, row, radius)
+    if mode is LoupeMode.RAW:
+        return raw
+    rows = np.arange(row - radius, row + radius + 1)
+    cols = np.arange(col - radius, col + radius + 1)
+    inside = ((rows >= 0) & (rows < h))[:, None] & ((cols >= 0) & (cols < w))[None, :]
+    return stretch_channels(raw, inside)
+
+
+class LoupePanel(QWidget):
+    """The magnifier, its mode chooser and a caption saying what the patch shows."""
+
+    RADIUS = Magnifier.RADIUS
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.mode_box = QComboBox()
+        for mode in LoupeMode:
+            self.mode_box.addItem(MODE_NAMES[mode], str(mode))
+        self.mode_box.setToolTip("what the magnifier shows of the pixels under the cursor")
+        self.magnifier = Magnifier()
+        self.caption = QLabel()
+        self.caption.setTextFormat(Qt.TextFormat.PlainText)
+        self.caption.setWordWrap(True)
+        self.caption.setMaximumWidth(self.magnifier.width())
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.mode_box)
+        layout.addWidget(self.magnifier)
+        layout.addWidget(self.caption)
+        layout.addStretch(1)
+        self._layers: LayerList | None = None
+        self._point: tuple[float, float] | None = None
+        self.mode_box.currentIndexChanged.connect(self._on_mode)
+        self._on_mode()
+
+    @property
+    def mode(self) -> LoupeMode:
+        return LoupeMode(self.mode_box.currentData())
+
+    def set_mode(self, mode: LoupeMode | str) -> None:
+        self.mode_box.setCurrentIndex(self.mode_box.findData(str(LoupeMode(mode))))
+
+    def show_at(self, layers: LayerList | None, x: float, y: float) -> None:
+        """Show the pixels of ``layers`` around scene point (x, y) (cleared outside the image)."""
+        self._layers, self._point = layers, (x, y)
+        self.magnifier.set_patch(loupe_patch(layers, x, y, self.RADIUS, self.mode))
+
+    def clear(self) -> None:
+        """Forget the point and the image (the image changed)."""
+        self._layers, self._point = None, None
+        self.magnifier.set_patch(None)
+
+    def _on_mode(self, *_args: object) -> None:
+        self.caption.setText(MODE_CAPTIONS[self.mode])
+        if self._point is not None:
+            self.show_at(self._layers, *self._point)
+
+
+class ReadoutField(QLabel):
+    """A one-line label of bounded width that elides its text and keeps it whole in the
+    tooltip; ``text()`` is always the whole text."""
+
+    PREFERRED_WIDTH = 520  # px: coordinates, RGB and two or three heatmap values
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setMinimumWidth(240)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+
+    def setText(self, text: str) -> None:  # Qt override: the tooltip follows
+        super().setText(text)
+        self.setToolTip(text)
+
+    def shown_text(self) -> str:
+        """What fits in the field now (the text, or its start and an ellipsis)."""
+        return self.fontMetrics().elidedText(
+            self.text(), Qt.TextElideMode.ElideRight, self.contentsRect().width()
+        )
+
+    def sizeHint(self) -> QSize:  # Qt override: never as wide as a long text
+        return QSize(self.PREFERRED_WIDTH, super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:  # Qt override
+        return QSize(self.minimumWidth(), super().minimumSizeHint().height())
+
+    def paintEvent(self, _event: QPaintEvent) -> None:  # Qt override
+        painter = QPainter(self)
+        align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        painter.drawText(self.contentsRect(), align, self.shown_text())

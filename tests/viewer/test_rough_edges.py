@@ -1,0 +1,194 @@
+"""Issue 21's rough edges in the viewer (offscreen): the magnifier's modes and its refresh on a
+new image, the read-out beside the status messages, compare mode within the screen, face labels
+inside the image."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from forensic_viewer.gui.inspector import LoupeMode, ReadoutField, loupe_patch, stretch_channels
+from forensic_viewer.layers import build_layers
+from tests.viewer.conftest import write_image
+from tests.viewer.test_main_window import _window, open_and_wait
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def window(qtbot, tmp_path: Path, tiny_checkpoint: Path):
+    return _window(qtbot, tmp_path, [str(tiny_checkpoint)])
+
+
+def _shown(window) -> np.ndarray:
+    """The magnifier's pixmap as RGB [H, W, 3]."""
+    from tests.viewer.test_main_window import pixels
+
+    return pixels(window.magnifier)[..., 2::-1]
+
+
+# --- the magnifier -------------------------------------------------------------------------
+
+
+def test_stretch_maps_the_percentiles_to_the_full_range_per_channel() -> None:
+    rng = np.random.default_rng(0)
+    patch = np.stack(
+        [rng.integers(100, 121, (31, 31)), rng.integers(0, 256, (31, 31)), np.full((31, 31), 7)],
+        -1,
+    ).astype(np.uint8)
+    out = stretch_channels(patch)
+    assert out[..., 0].min() == 0 and out[..., 0].max() == 255  # 20 levels spread out
+    assert np.ptp(out[..., 0].astype(int)) > 5 * np.ptp(patch[..., 0].astype(int))
+    assert (out[..., 2] == 7).all()  # a flat channel is left alone
+    order = np.argsort(patch[..., 0].ravel(), kind="stable")
+    assert np.all(np.diff(out[..., 0].ravel()[order].astype(int)) >= 0)  # order kept
+
+
+def test_raw_mode_shows_the_evidence_pixels_not_the_overlays(
+    qtbot, window, image_path: Path
+) -> None:
+    open_and_wait(qtbot, window, image_path)
+    assert window.loupe.mode is LoupeMode.RAW  # the default
+    heat = window.layers["tiny heatmap"]
+    assert heat.visible and heat.opacity > 0  # an overlay is drawn on the canvas
+    evidence = window.layers.image.pixels
+    r = window.loupe.RADIUS
+    raw = loupe_patch(window.layers, 40.5, 30.5, r, LoupeMode.RAW)
+    np.testing.assert_array_equal(raw, evidence[30 - r : 31 + r, 40 - r : 41 + r])
+    overlaid = loupe_patch(window.layers, 40.5, 30.5, r, LoupeMode.OVERLAYS)
+    assert np.abs(overlaid.astype(int) - raw.astype(int)).max() > 10
+    enhanced = loupe_patch(window.layers, 40.5, 30.5, r, LoupeMode.ENHANCED)
+    assert not np.array_equal(enhanced, raw)
+
+    window._on_hover(40.5, 30.5)
+    zoom = window.magnifier.ZOOM
+    shown = _shown(window)
+    # nearest-neighbour enlargement: every screen block is one evidence pixel, unchanged
+    # (away from the cursor box drawn around the centre pixel)
+    for dy, dx in [(-10, -10), (-10, 7), (9, -3), (12, 12)]:
+        y, x = (r + dy) * zoom, (r + dx) * zoom
+        block = shown[y : y + zoom, x : x + zoom].reshape(-1, 3)
+        assert (block == evidence[30 + dy, 40 + dx]).all()
+    assert "raw evidence pixels" in window.loupe.caption.text()
+
+    window.loupe.set_mode(LoupeMode.ENHANCED)  # redrawn at once, captioned as not the evidence
+    y, x = (r - 10) * zoom, (r - 10) * zoom
+    assert (_shown(window)[y, x] == enhanced[r - 10, r - 10]).all()
+    assert "not the evidence values" in window.loupe.caption.text()
+
+
+def test_magnifier_and_readout_clear_when_the_image_changes(
+    qtbot, window, tmp_path: Path, image_path: Path
+) -> None:
+    second = write_image(tmp_path / "second.png", h=64, w=80, seed=5)
+    open_and_wait(qtbot, window, image_path)
+    open_and_wait(qtbot, window, second)
+    window.show_entry(str(image_path))
+    window._on_hover(20.5, 10.5)
+    assert window.readout.text().startswith("x 20  y 10")
+    assert not window.magnifier.pixmap().isNull()
+    window.show_entry(str(second))  # the cursor has not moved: nothing of the first image stays
+    assert window.readout.text() == ""
+    assert window.magnifier.pixmap().isNull()
+    window._on_hover(20.5, 10.5)
+    patch = loupe_patch(window.layers, 20.5, 10.5, window.loupe.RADIUS, LoupeMode.RAW)
+    r = window.loupe.RADIUS
+    np.testing.assert_array_equal(
+        patch[r - 5 : r + 6, r - 5 : r + 6],
+        window.entries[str(second)].evidence.pixels[5:16, 15:26],
+    )
+
+
+# --- the status bar ------------------------------------------------------------------------
+
+
+def test_readout_and_status_message_do_not_hide_each_other(qtbot, window, image_path: Path) -> None:
+    open_and_wait(qtbot, window, image_path)
+    window.resize(1000, 700)
+    qtbot.wait(50)
+    width_before = window.minimumSizeHint().width()
+    long = "   ".join(["x 10  y 20", "RGB 1 2 3"] + [f"model-{i} 0.{i:03d}" for i in range(60)])
+    window.readout.setText(long)
+    window.statusBar().showMessage("analysing evidence.png: tiny (1/1), 3/9 windows")
+    qtbot.wait(50)
+    assert isinstance(window.readout, ReadoutField)
+    assert window.readout.text() == long and window.readout.toolTip() == long
+    shown = window.readout.shown_text()
+    assert shown.endswith("…") and shown.startswith("x 10  y 20")  # cut at the end, not lost
+    assert window.minimumSizeHint().width() == width_before  # a long read-out never widens
+    bar = window.statusBar()
+    room = window.readout.geometry().left()  # the temporary message is drawn left of it
+    assert room >= bar.fontMetrics().horizontalAdvance(bar.currentMessage())
+    assert window.readout.isVisible()
+
+
+# --- compare mode --------------------------------------------------------------------------
+
+
+def test_compare_mode_fits_the_screen_with_many_panes(
+    qtbot, tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    from engine.checkpoints import load_checkpoint, save_checkpoint
+
+    paths = [str(tiny_checkpoint)]
+    loaded = load_checkpoint(tiny_checkpoint)
+    for i in range(3):
+        loaded.meta.name = f"a-model-with-a-rather-long-name-{i}"
+        paths.append(
+            str(save_checkpoint(tmp_path / f"m{i}.safetensors", loaded.model, loaded.meta))
+        )
+    window = _window(qtbot, tmp_path, paths)
+    image = write_image(tmp_path / "wide.png", h=60, w=400)
+    open_and_wait(qtbot, window, image)
+    available = window.screen().availableGeometry()
+    window.set_compare(True)
+    qtbot.wait(100)
+    assert len(window.compare.panes) == 5
+    assert window.minimumSizeHint().width() <= available.width()
+    assert window.minimumSizeHint().height() <= available.height()
+    frame = window.frameGeometry()
+    assert frame.width() <= available.width() and frame.height() <= available.height()
+
+
+def test_face_labels_stay_inside_the_image(qtbot) -> None:
+    from PySide6.QtCore import QRectF
+
+    from engine.types import FaceRegion
+    from forensic_viewer.gui.canvas import Canvas, FacesVisual
+    from forensic_viewer.layers import FacesLayer
+    from tests.conftest import memory_evidence
+
+    scores = {f"model-{i}": 0.1 * i for i in range(8)}  # a long label
+    faces = [
+        FaceRegion(box=(2, 0, 30, 30), confidence=0.99, scores=scores),  # at the top edge
+        FaceRegion(box=(170, 96, 28, 24), confidence=0.5, scores=scores),  # bottom-right corner
+    ]
+    layers = build_layers(memory_evidence(np.zeros((120, 200, 3), np.uint8)))
+    layers.append(FacesLayer(faces))
+    canvas = Canvas()
+    qtbot.addWidget(canvas)
+    canvas.resize(400, 240)
+    canvas.show()
+    canvas.set_layers(layers)
+    qtbot.wait(50)
+    visual = next(v for v in canvas.visuals if isinstance(v, FacesVisual))
+    image = QRectF(0, 0, 200, 120)
+
+    def placed() -> list[QRectF]:
+        visual.place_labels()
+        return [
+            canvas.view.mapSceneToView(label.sceneBoundingRect()).boundingRect()
+            for label, _, _ in visual.labels
+        ]
+
+    for rect in placed():
+        assert image.adjusted(-0.5, -0.5, 0.5, 0.5).contains(rect), rect
+    label, _, full = visual.labels[0]
+    assert label.toolTip() == full
+    assert label.textItem.toPlainText() != full and label.textItem.toPlainText().endswith("…")
+    canvas.view.setRange(QRectF(0, 0, 60, 36), padding=0.0)  # zoomed on the first face
+    qtbot.wait(50)
+    rect = placed()[0]
+    assert rect.top() >= -0.5 and rect.left() >= 1.5  # inside the box, not above the image

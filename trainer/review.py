@@ -1,0 +1,98 @@
+"""What the analyst is shown before a freshly trained model joins the viewer's models.
+
+A training run ends with a checkpoint; installing it puts it among the models the viewer
+offers. A model trained for a handful of steps, or one nobody validated, produces heatmaps that
+look like findings, so installation waits for the analyst's confirmation after seeing
+:func:`review_checkpoint`: the steps trained, the validation figures the run recorded in the
+checkpoint (``meta.metrics``: ``val_pixel_f1``, ``val_image_auc``, ... from the last validation,
+or from calibration), where θ came from, and warnings:
+
+- fewer than :data:`FEW_STEPS` training steps (or no step count recorded);
+- no validation figures (no validation images, or validation switched off).
+
+Qt-free, so the training dialog only shows the result and ``forensic-train`` could print it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine.checkpoints import read_meta
+from engine.errors import CheckpointError
+
+# Below this many optimiser steps a network has seen too few windows (1000 steps of batch 16:
+# 16k windows, a few passes over a small folder) for its maps to mean much; the bundled models
+# trained for tens of thousands. A trial run is still installable, with the warning.
+FEW_STEPS = 1000
+FIGURE_ORDER = ("val_pixel_f1", "val_pixel_iou", "val_pixel_auc", "val_image_auc", "val_image_bacc")
+
+
+@dataclass
+class InstallReview:
+    """The facts about a checkpoint shown before installing it."""
+
+    path: Path
+    name: str
+    steps: int | None  # optimiser steps of the run that wrote it (None: not recorded)
+    figures: dict[str, float] = field(default_factory=dict)  # val_* figures, finite only
+    threshold: str = ""  # θ and where it came from
+    warnings: list[str] = field(default_factory=list)
+
+    def text(self) -> str:
+        """Several lines: what was trained, its validation figures, θ, then the warnings."""
+        steps = "an unrecorded number of" if self.steps is None else str(self.steps)
+        lines = [f"{self.name}: trained for {steps} steps ({self.path.name})"]
+        if self.figures:
+            shown = sorted(
+                self.figures,
+                key=lambda k: FIGURE_ORDER.index(k) if k in FIGURE_ORDER else len(FIGURE_ORDER),
+            )
+            lines.append(
+                "validation: "
+                + ", ".join(f"{k.removeprefix('val_')} {self.figures[k]:.3f}" for k in shown)
+            )
+        else:
+            lines.append("validation: none recorded")
+        if self.threshold:
+            lines.append(self.threshold)
+        lines += [f"warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+
+def review_checkpoint(path: str | Path) -> InstallReview:
+    """The review of the checkpoint at ``path``. Raises :class:`CheckpointError` (one line
+    naming the file) when its header cannot be read."""
+    path = Path(path)
+    meta = read_meta(path)
+    raw_step = meta.training.get("step")
+    try:
+        steps = None if raw_step is None else int(raw_step)
+    except (TypeError, ValueError) as e:
+        raise CheckpointError(path, f"training step {raw_step!r} is not a number") from e
+    figures = {
+        k: float(v)
+        for k, v in meta.metrics.items()
+        if k.startswith("val_")
+        and not k.endswith("images")
+        and isinstance(v, int | float)
+        and not isinstance(v, bool)
+        and math.isfinite(v)
+    }
+    warnings: list[str] = []
+    if steps is None:
+        warnings.append("the checkpoint does not say how long it was trained")
+    elif steps < FEW_STEPS:
+        warnings.append(
+            f"trained for only {steps} steps (fewer than {FEW_STEPS}): its heatmaps are close "
+            "to an untrained network's; use it for trials, not for findings"
+        )
+    if not figures:
+        warnings.append(
+            "no validation figures: nothing measured how well it finds manipulations "
+            "(no validation images, or validation was off)"
+        )
+    rule = meta.decision
+    threshold = f"θ = {rule.threshold:g} ({rule.provenance})"
+    return InstallReview(path, meta.name or path.stem, steps, figures, threshold, warnings)
