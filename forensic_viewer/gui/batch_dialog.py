@@ -11,7 +11,9 @@ finished record kept. Starting again into the same output folder skips the finis
 With "worker processes" N > 1 the thread runs :func:`~forensic_viewer.scan.pool.run_pool_scan`
 instead (N processes, each assembling the same models; the same files are written): Cancel
 stops the workers' analyses at once, Pause stops handing out files and lets the ones being
-analysed finish, and no window progress is shown.
+analysed finish, and no window progress is shown. "Run on: Ray cluster at ..." runs
+:func:`~forensic_viewer.scan.ray_pool.run_ray_scan` the same way (Ray actors instead of
+processes; an empty address: a local Ray instance; see docs/CLUSTER.md).
 
 The triage table is a :class:`TriageModel` (one :class:`~forensic_viewer.scan.triage.TriageRow` per
 file, thumbnails as decoration) behind a :class:`TriageFilter` (sorting, filter text, "flagged
@@ -107,6 +109,7 @@ class ScanJob:
     analyses: tuple[str, ...] = ()  # classic analyses run on every file as well
     exact: bool = False  # the paper's sliding-window path (the slow reference)
     jobs: int = 1  # worker processes (forensic_viewer.scan.pool); 1: this process
+    ray: str | None = None  # None: this machine; "": a local Ray instance; else its address
 
 
 class ScanWorker(QThread):
@@ -222,6 +225,14 @@ class ScanWorker(QThread):
             "lock": lock,
             "analyses": job.analyses,
         }
+        if job.ray is not None:
+            from forensic_viewer.scan.ray_pool import run_ray_scan
+
+            jobs = job.jobs if job.jobs > 1 else None  # 1: every CPU Ray has
+            return run_ray_scan(
+                files, recipe, job.out, address=job.ray or None, jobs=jobs,
+                on_ready=self._on_ready, **common,
+            )  # fmt: skip
         if job.jobs > 1:
             return run_pool_scan(
                 files, recipe, job.out, jobs=job.jobs, on_ready=self._on_ready, **common
@@ -386,6 +397,11 @@ class BatchDialog(QDialog):
         self.jobs.setValue(1)
         self.jobs.setToolTip("processes analysing files side by side, each with its own models")
         form.addRow("Worker processes", self.jobs)
+        self.run_on, self.ray_address = run_on_choice()
+        row_run = QHBoxLayout()
+        row_run.addWidget(self.run_on)
+        row_run.addWidget(self.ray_address, 1)
+        form.addRow("Run on", row_run)
         form.addRow("Classic analyses", self.analyses)
         form.addRow("Output folder", row_out)
 
@@ -506,6 +522,7 @@ class BatchDialog(QDialog):
             analyses=tuple(self.analyses.checked()),
             exact=self.exact.isChecked(),
             jobs=self.jobs.value(),
+            ray=self.ray_address.text().strip() if self.run_on.currentIndex() == 1 else None,
         )
         self.summary = None
         if self.worker is not None:
@@ -575,8 +592,9 @@ class BatchDialog(QDialog):
         self.pause_button.setText("Pause")
         self.cancel_button.setEnabled(on)
         choices = (self.folder, self.out, self.types, self.recursive, self.model_list)
-        for w in (*choices, self.device, self.analyses, self.exact, self.jobs):
+        for w in (*choices, self.device, self.analyses, self.exact, self.jobs, self.run_on):
             w.setEnabled(not on)
+        self.ray_address.setEnabled(not on and self.run_on.currentIndex() == 1)
 
     def show_message(self, text: str) -> None:
         self.message.setText(plain(text))
@@ -696,3 +714,23 @@ class BatchDialog(QDialog):
         self._report = ReportDialog(scan_report_job(out), self, default_dir=out)
         self._report.show()
         return self._report
+
+
+def run_on_choice() -> tuple[QComboBox, QLineEdit]:
+    """The choice "Run on: this machine / Ray cluster at [address]": the address field is
+    live only with Ray chosen, and the Ray choice only when Ray is installed (else its tooltip
+    says how)."""
+    from forensic_viewer.scan.ray_pool import INSTALL_HINT, ray_available
+
+    run_on = QComboBox()
+    run_on.addItems(["this machine", "Ray cluster at"])
+    address = QLineEdit()
+    address.setPlaceholderText("empty: a local Ray instance; or HOST:6379, ray://HOST:10001")
+    address.setEnabled(False)
+    run_on.currentIndexChanged.connect(lambda i: address.setEnabled(i == 1))
+    if not ray_available():
+        item = run_on.model().item(1)  # type: ignore[attr-defined]
+        item.setEnabled(False)
+        item.setToolTip(f"needs Ray: {INSTALL_HINT}")
+    run_on.setToolTip("where the files are analysed (Ray: docs/CLUSTER.md)")
+    return run_on, address
