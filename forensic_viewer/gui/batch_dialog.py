@@ -11,9 +11,7 @@ finished record kept. Starting again into the same output folder skips the finis
 With "worker processes" N > 1 the thread runs :func:`~forensic_viewer.scan.pool.run_pool_scan`
 instead (N processes, each assembling the same models; the same files are written): Cancel
 stops the workers' analyses at once, Pause stops handing out files and lets the ones being
-analysed finish, and no window progress is shown. "Run on: Ray cluster at ..." runs
-:func:`~forensic_viewer.scan.ray_pool.run_ray_scan` the same way (Ray actors instead of
-processes; an empty address: a local Ray instance; see docs/CLUSTER.md).
+analysed finish, and no window progress is shown.
 
 The triage table is a :class:`TriageModel` (one :class:`~forensic_viewer.scan.triage.TriageRow` per
 file, thumbnails as decoration) behind a :class:`TriageFilter` (sorting, filter text, "flagged
@@ -31,6 +29,9 @@ instead (the viewer analyses it with its own models) and the dialog says why.
 The scan holds its output folder's lock (:class:`~forensic_viewer.scan.lock.OutputLock`) from
 before the listing to its last file: Start into a folder that another scan (the command line,
 another dialog) is writing fails at once with a message naming that scan's PID and start time.
+
+Long file: the dialog and the threads it starts (scan, result loader) are the two ends of one
+mailbox conversation; "Run on" (processes or Ray) lives in :mod:`forensic_viewer.gui.run_on`.
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ from engine.types import Progress
 from forensic_viewer.gui.analysis_panel import AnalysisChoices
 from forensic_viewer.gui.mailbox import Mailbox
 from forensic_viewer.gui.panels import model_label
+from forensic_viewer.gui.run_on import RunOnChoice, run_on_workers
 from forensic_viewer.gui.triage_table import TABLE_THUMB, TriageFilter, TriageModel
 from forensic_viewer.scan.lock import OutputLock
 from forensic_viewer.scan.pool import cpu_cores
@@ -109,7 +111,7 @@ class ScanJob:
     analyses: tuple[str, ...] = ()  # classic analyses run on every file as well
     exact: bool = False  # the paper's sliding-window path (the slow reference)
     jobs: int = 1  # worker processes (forensic_viewer.scan.pool); 1: this process
-    ray: str | None = None  # None: this machine; "": a local Ray instance; else its address
+    ray: str | None = None  # Ray actors (gui/run_on.py): "" a local instance, else its address
 
 
 class ScanWorker(QThread):
@@ -210,7 +212,7 @@ class ScanWorker(QThread):
 
     def _scan(self, files: list[tuple[Path, str]], lock: OutputLock) -> ScanSummary:
         """In this process, or with worker processes each assembling the same models."""
-        from forensic_viewer.scan.pool import AnalyzerRecipe, run_pool_scan
+        from forensic_viewer.scan.pool import AnalyzerRecipe
         from forensic_viewer.scan.run import run_scan
 
         job = self.job
@@ -225,18 +227,8 @@ class ScanWorker(QThread):
             "lock": lock,
             "analyses": job.analyses,
         }
-        if job.ray is not None:
-            from forensic_viewer.scan.ray_pool import run_ray_scan
-
-            jobs = job.jobs if job.jobs > 1 else None  # 1: every CPU Ray has
-            return run_ray_scan(
-                files, recipe, job.out, address=job.ray or None, jobs=jobs,
-                on_ready=self._on_ready, **common,
-            )  # fmt: skip
-        if job.jobs > 1:
-            return run_pool_scan(
-                files, recipe, job.out, jobs=job.jobs, on_ready=self._on_ready, **common
-            )
+        if job.jobs > 1 or job.ray is not None:  # worker processes, or Ray actors
+            return run_on_workers(job, files, recipe, self._on_ready, common)
         analyzer = recipe.build()  # engine.assembly.assemble_analyzer, as the command line
         self._on_ready(
             analyzer.names, getattr(analyzer.ensemble, "name", None), str(analyzer.device)
@@ -397,11 +389,8 @@ class BatchDialog(QDialog):
         self.jobs.setValue(1)
         self.jobs.setToolTip("processes analysing files side by side, each with its own models")
         form.addRow("Worker processes", self.jobs)
-        self.run_on, self.ray_address = run_on_choice()
-        row_run = QHBoxLayout()
-        row_run.addWidget(self.run_on)
-        row_run.addWidget(self.ray_address, 1)
-        form.addRow("Run on", row_run)
+        self.run_on = RunOnChoice()
+        form.addRow("Run on", self.run_on)
         form.addRow("Classic analyses", self.analyses)
         form.addRow("Output folder", row_out)
 
@@ -522,7 +511,7 @@ class BatchDialog(QDialog):
             analyses=tuple(self.analyses.checked()),
             exact=self.exact.isChecked(),
             jobs=self.jobs.value(),
-            ray=self.ray_address.text().strip() if self.run_on.currentIndex() == 1 else None,
+            ray=self.run_on.address(),
         )
         self.summary = None
         if self.worker is not None:
@@ -591,10 +580,9 @@ class BatchDialog(QDialog):
         self.pause_button.setEnabled(on)
         self.pause_button.setText("Pause")
         self.cancel_button.setEnabled(on)
-        choices = (self.folder, self.out, self.types, self.recursive, self.model_list)
-        for w in (*choices, self.device, self.analyses, self.exact, self.jobs, self.run_on):
+        choices = (self.folder, self.out, self.types, self.recursive, self.model_list, self.run_on)
+        for w in (*choices, self.device, self.analyses, self.exact, self.jobs):
             w.setEnabled(not on)
-        self.ray_address.setEnabled(not on and self.run_on.currentIndex() == 1)
 
     def show_message(self, text: str) -> None:
         self.message.setText(plain(text))
@@ -714,23 +702,3 @@ class BatchDialog(QDialog):
         self._report = ReportDialog(scan_report_job(out), self, default_dir=out)
         self._report.show()
         return self._report
-
-
-def run_on_choice() -> tuple[QComboBox, QLineEdit]:
-    """The choice "Run on: this machine / Ray cluster at [address]": the address field is
-    live only with Ray chosen, and the Ray choice only when Ray is installed (else its tooltip
-    says how)."""
-    from forensic_viewer.scan.ray_pool import INSTALL_HINT, ray_available
-
-    run_on = QComboBox()
-    run_on.addItems(["this machine", "Ray cluster at"])
-    address = QLineEdit()
-    address.setPlaceholderText("empty: a local Ray instance; or HOST:6379, ray://HOST:10001")
-    address.setEnabled(False)
-    run_on.currentIndexChanged.connect(lambda i: address.setEnabled(i == 1))
-    if not ray_available():
-        item = run_on.model().item(1)  # type: ignore[attr-defined]
-        item.setEnabled(False)
-        item.setToolTip(f"needs Ray: {INSTALL_HINT}")
-    run_on.setToolTip("where the files are analysed (Ray: docs/CLUSTER.md)")
-    return run_on, address

@@ -570,18 +570,21 @@ def test_run_on_a_ray_cluster_hands_the_address_to_the_ray_scan(
     monkeypatch.setattr(ray_pool, "ray_available", lambda: True)
     out = tmp_path / "out"
     dialog = _dialog(qtbot, folder, out, tiny_checkpoint)
-    assert dialog.run_on.currentText() == "this machine" and not dialog.ray_address.isEnabled()
-    dialog.run_on.setCurrentIndex(1)
-    assert dialog.ray_address.isEnabled()
-    dialog.ray_address.setText(" head.lab:6379 ")
+    assert (
+        dialog.run_on.choice.currentText() == "this machine"
+        and not dialog.run_on.address_field.isEnabled()
+    )
+    dialog.run_on.choice.setCurrentIndex(1)
+    assert dialog.run_on.address_field.isEnabled()
+    dialog.run_on.address_field.setText(" head.lab:6379 ")
     dialog.start()
-    assert not dialog.run_on.isEnabled() and not dialog.ray_address.isEnabled()
+    assert not dialog.run_on.isEnabled() and not dialog.run_on.address_field.isEnabled()
     _finish(qtbot, dialog)
     (call,) = asked
     assert (call["address"], call["jobs"], call["out"]) == ("head.lab:6379", None, out)
     assert call["models"] == (str(tiny_checkpoint),) and call["files"] == len(GOOD) + 1
-    dialog.ray_address.setText("")
+    dialog.run_on.address_field.setText("")
     dialog.start()
     _finish(qtbot, dialog)
     assert asked[1]["address"] is None  # empty: a local Ray instance
-    assert dialog.ray_address.isEnabled()
+    assert dialog.run_on.address_field.isEnabled()
