@@ -23,6 +23,8 @@ import subprocess
 import sys
 from collections.abc import Sequence
 
+from trainer.progress import EXIT_INTERRUPTED
+
 COMMAND_ENV = "FORENSIC_TRAIN_COMMAND"  # the user's command, set by --nproc for its ranks
 
 
@@ -82,16 +84,22 @@ def launch(argv: Sequence[str], nproc: int) -> int:
         *without_nproc(argv),
     ]
     child = subprocess.Popen(cmd, env={**os.environ, COMMAND_ENV: command})
+    stopped: list[int] = []
 
     def forward(signum: int, frame: object) -> None:
+        stopped.append(signum)
         child.send_signal(signum)
 
     previous = signal.signal(signal.SIGTERM, forward)
     try:
         while True:
             try:
-                return child.wait()
+                code = child.wait()
+                break
             except KeyboardInterrupt:  # Ctrl-C reached the launcher too; wait for the ranks
-                continue
+                stopped.append(signal.SIGINT)
     finally:
         signal.signal(signal.SIGTERM, previous)
+    # torchrun reports ranks ended by a signal as a failure; they wrote their checkpoint and
+    # resume file first, so the caller (the training dialog) hears "interrupted", as from one
+    return EXIT_INTERRUPTED if stopped and code != 0 else code

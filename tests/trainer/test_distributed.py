@@ -117,3 +117,38 @@ def test_two_processes_follow_one_and_only_rank_0_writes(
     training = read_meta(two / "last.safetensors").training
     assert (training["step"], training["processes"], training["backend"]) == (6, 2, "gloo")
     assert training["command"].startswith("torchrun --nproc_per_node=2 -m trainer.cli fit ")
+
+
+def test_nproc_launches_torchrun_and_a_stop_reaches_it_and_reads_as_interrupted(
+    monkeypatch,
+) -> None:
+    import signal
+
+    import trainer.distributed as distributed
+
+    started: list[dict[str, Any]] = []
+
+    class FakeLauncher:
+        """torchrun that is stopped while it runs and then reports its ranks as failed."""
+
+        def __init__(self, cmd: list[str], env: dict[str, str]) -> None:
+            started.append({"cmd": cmd, "env": env, "signals": []})
+
+        def send_signal(self, signum: int) -> None:
+            started[-1]["signals"].append(signum)
+
+        def wait(self) -> int:
+            if not started[-1]["signals"]:
+                os.kill(os.getpid(), signal.SIGTERM)  # the training dialog's stop
+            return 1
+
+    monkeypatch.setattr(distributed.subprocess, "Popen", FakeLauncher)
+    before = signal.getsignal(signal.SIGTERM)
+    argv = ["fit", "--out", "run", "--nproc", "2", "--epochs", "3"]
+    assert distributed.launch(argv, 2) == 130  # EXIT_INTERRUPTED: resume is offered
+    assert signal.getsignal(signal.SIGTERM) is before
+    (run,) = started
+    assert run["signals"] == [signal.SIGTERM]
+    assert run["cmd"][1:5] == ["-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
+    assert run["cmd"][5:] == ["-m", "trainer.cli", "fit", "--out", "run", "--epochs", "3"]
+    assert run["env"][COMMAND_ENV] == "forensic-train " + " ".join(argv)

@@ -263,3 +263,36 @@ def test_the_cli_exit_code_and_a_bad_model_are_those_of_a_local_scan(
     err_ray = capsys.readouterr().err
     assert local == on_ray != EXIT_OK
     assert err_local.replace("o1", "o2") == err_ray and str(bad) in err_ray
+
+
+@pytest.mark.slow
+def test_cancel_stops_the_actors_analyses_and_a_rerun_resumes(
+    tmp_path: Path, tiny_checkpoint: Path, local_ray: None
+) -> None:
+    from forensic_viewer.scan.ray_pool import run_ray_scan
+
+    folder = _folder(tmp_path / "ev", ["a.png", "b.png", "c.png", "d.png", "e.png"])
+    out = tmp_path / "out"
+    ready: list[tuple[Any, ...]] = []
+    polls: list[int] = []
+
+    def cancel() -> bool:  # asked once files are in flight (the driver polls every 0.1 s)
+        if ready:
+            polls.append(1)
+        return len(polls) > 2
+
+    # each analysis waits 10 minutes unless its actor hears the cancel: only the stop sent
+    # through the actors' control group lets this scan end within the test's timeout
+    summary = run_ray_scan(
+        files_of(folder),
+        _recipe(tiny_checkpoint, delay=600.0),
+        out,
+        jobs=2,
+        source="t",
+        on_ready=lambda *a: ready.append(a),
+        cancel=cancel,
+    )
+    assert summary.cancelled and summary.done == 0 and not summary.failed
+    assert not (out / "results.jsonl").exists() or _lines(out) == []
+    again = run_ray_scan(files_of(folder), _recipe(tiny_checkpoint), out, jobs=2, source="t")
+    assert (again.done, again.cancelled) == (5, False) and len(_lines(out)) == 5
