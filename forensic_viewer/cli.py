@@ -170,6 +170,11 @@ def build_analyzer(args: argparse.Namespace):  # -> Analyzer, imported lazily (t
         "faces": not args.no_faces,
         "exact": args.exact,
     }
+    if _on_ray(args):
+        from forensic_viewer.scan.ray_pool import INSTALL_HINT, ray_available
+
+        if not ray_available():
+            raise UsageError(f"--ray needs Ray, which is not installed: {INSTALL_HINT}")
     if jobs > 1 or _on_ray(args):  # each worker assembles the same (forensic_viewer.scan.pool)
         from forensic_viewer.scan.pool import AnalyzerRecipe
 

@@ -296,3 +296,17 @@ def test_cancel_stops_the_actors_analyses_and_a_rerun_resumes(
     assert not (out / "results.jsonl").exists() or _lines(out) == []
     again = run_ray_scan(files_of(folder), _recipe(tiny_checkpoint), out, jobs=2, source="t")
     assert (again.done, again.cancelled) == (5, False) and len(_lines(out)) == 5
+
+
+def test_ray_missing_is_a_usage_error_before_any_work(
+    tmp_path: Path, tiny_checkpoint: Path, monkeypatch, capsys
+) -> None:
+    import forensic_viewer.scan.ray_pool as ray_pool
+
+    monkeypatch.setattr(ray_pool, "ray_available", lambda: False)
+    folder = _folder(tmp_path / "ev", ["a.png"])
+    out = tmp_path / "out"
+    assert main(_scan_args(folder, out, tiny_checkpoint, "--ray", "head:6379")) == 2
+    err = capsys.readouterr().err
+    assert "--ray needs Ray" in err and "forensic-viewer[cluster]" in err
+    assert not (out / "results.jsonl").exists()
