@@ -1,10 +1,11 @@
 """Folder scans on Ray actors (``scan --ray``, issue 22) and the executor seam they share with
 the worker-process pool.
 
-The first test needs no Ray: an in-process executor plugged into the pool's driver shows that
-the driver alone decides rows, retries and error rows. The Ray tests start a local Ray
-instance with 2 CPUs (15-20 s on the loaded 2-core machine) and are marked slow. The
-checkpoint has random weights: plumbing (rows, files, resume), never findings.
+The seam test and the missing-Ray test need no Ray: an in-process executor plugged into the
+pool's driver shows that the driver alone decides rows, retries and error rows. The Ray tests
+share a local Ray instance with 2 CPUs (20-40 s to start on the loaded 2-core machine; each
+test then 1.5-4 minutes there) and are marked slow. The checkpoint has random weights:
+plumbing (rows, files, resume), never findings.
 """
 
 from __future__ import annotations
@@ -153,9 +154,19 @@ def local_ray() -> Iterator[None]:
 
 @pytest.mark.slow
 def test_a_ray_scan_writes_the_rows_of_a_local_scan(
-    tmp_path: Path, tiny_checkpoint: Path, local_ray: None
+    tmp_path: Path, tiny_checkpoint: Path, local_ray: None, monkeypatch
 ) -> None:
-    from forensic_viewer.scan.ray_pool import run_ray_scan
+    from forensic_viewer.scan import ray_pool
+    from forensic_viewer.scan.ray_pool import DEFAULT_DEPTH, run_ray_scan
+
+    in_flight: list[int] = []  # files handed to actors and not yet answered, after each feed
+    feed = ray_pool._RayPool._feed
+
+    def counted(pool: Any) -> None:
+        feed(pool)
+        in_flight.append(sum(len(a.inflight) for a in pool.workers))
+
+    monkeypatch.setattr(ray_pool._RayPool, "_feed", counted)
 
     folder = _folder(tmp_path / "ev", NAMES, ("broken.png",))
     recipe = _recipe(tiny_checkpoint, raise_on="boom.png")
@@ -171,6 +182,7 @@ def test_a_ray_scan_writes_the_rows_of_a_local_scan(
         analyses=CLASSIC,
     )
     assert reported == list(range(7)) and (one.done, two.done) == (5, 5)
+    assert 0 < max(in_flight) <= 2 * DEFAULT_DEPTH < 7  # back-pressure: never the whole folder
     assert sorted(k for k, _ in two.failed) == ["boom.png", "broken.png"]
     a, b = _rows(tmp_path / "one"), _rows(tmp_path / "two")
     assert set(a) == set(b) == {*NAMES, "broken.png"}
