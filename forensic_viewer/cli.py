@@ -2,7 +2,7 @@
 
     forensic-viewer [IMAGE_OR_FOLDER ...] [--model M ...] [--device D]   open the viewer
     forensic-viewer analyze IMAGE ... --out DIR [--model M ...] [--device D] [--window P --stride S]
-    forensic-viewer scan FOLDER --out DIR [--model M ...] [--recursive] [--jobs N]
+    forensic-viewer scan FOLDER --out DIR [--model M ...] [--recursive] [--jobs N] [--ray [ADDR]]
         analyze and scan take [--analyses ela,noise,clone,...|all]: classic analyses too
         analyze and scan take [--exact]: the paper's sliding-window path (the slow reference)
         analyze and scan also take [--report html,pdf] [--examiner NAME] [--case-id ID]
@@ -113,10 +113,19 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--jobs",
         type=int,
-        default=1,
+        default=None,
         metavar="N",
         help="worker processes, each with its own models and cores // N threads (default: 1, "
-        "the scan runs in this process)",
+        "the scan runs in this process); with --ray, Ray actors (default: every CPU)",
+    )
+    s.add_argument(
+        "--ray",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="ADDRESS",
+        help="analyse on Ray actors (pip install 'forensic-viewer[cluster]'): the cluster at "
+        "ADDRESS, or without one a local Ray instance on this machine (docs/CLUSTER.md)",
     )
     s.add_argument(
         "--gt",
@@ -150,6 +159,17 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _jobs(args: argparse.Namespace) -> int:
+    """--jobs as given, 1 when not given (or for a command without it)."""
+    jobs = getattr(args, "jobs", None)
+    return 1 if jobs is None else jobs
+
+
+def _on_ray(args: argparse.Namespace) -> bool:
+    """Whether --ray was given (with or without an address)."""
+    return getattr(args, "ray", None) is not None
+
+
 def build_analyzer(args: argparse.Namespace):  # -> Analyzer, imported lazily (torch start-up)
     """The Analyzer of ``--model``/``--device``/``--window``/``--stride``/``--no-faces``/
     ``--exact`` (assembled as the batch dialog does: :func:`engine.assembly.assemble_analyzer`);
@@ -162,7 +182,7 @@ def build_analyzer(args: argparse.Namespace):  # -> Analyzer, imported lazily (t
         raise UsageError(f"--stride must be >= 1, got {args.stride}")
     if args.window and args.stride and args.stride > args.window:
         raise UsageError(f"--stride ({args.stride}) must not exceed --window ({args.window})")
-    jobs = getattr(args, "jobs", 1)
+    jobs = _jobs(args)
     if jobs < 1:
         raise UsageError(f"--jobs must be >= 1, got {jobs}")
     settings = {
@@ -173,7 +193,12 @@ def build_analyzer(args: argparse.Namespace):  # -> Analyzer, imported lazily (t
         "faces": not args.no_faces,
         "exact": args.exact,
     }
-    if jobs > 1:  # each worker process assembles the same (forensic_viewer.scan.pool)
+    if _on_ray(args):
+        from forensic_viewer.scan.ray_pool import INSTALL_HINT, ray_available
+
+        if not ray_available():
+            raise UsageError(f"--ray needs Ray, which is not installed: {INSTALL_HINT}")
+    if jobs > 1 or _on_ray(args):  # each worker assembles the same (forensic_viewer.scan.pool)
         from forensic_viewer.scan.pool import AnalyzerRecipe
 
         return AnalyzerRecipe(models=None if args.model is None else tuple(args.model), **settings)
@@ -334,7 +359,21 @@ def _scan_and_report(
         bar.file_done(i, rec.get("status") == "ok")
 
     try:
-        if getattr(args, "jobs", 1) > 1:
+        if _on_ray(args):
+            from forensic_viewer.scan.ray_pool import run_ray_scan
+
+            summary = run_ray_scan(
+                files,
+                analyzer,
+                args.out,
+                address=args.ray or None,
+                jobs=args.jobs,
+                source=source,
+                on_file=on_file,
+                lock=lock,
+                analyses=analyses,
+            )
+        elif _jobs(args) > 1:
             from forensic_viewer.scan.pool import run_pool_scan
 
             summary = run_pool_scan(

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -114,6 +113,7 @@ def _add_fit_args(p: argparse.ArgumentParser) -> None:
         "--checkpoint-minutes", type=float, default=5.0, help="checkpoint interval (minutes)"
     )
     p.add_argument("--checkpoint-steps", type=int, default=0, help="also every N steps (0: off)")
+    p.add_argument("--log-every", type=int, default=10, help="a step event every N steps")
     p.add_argument(
         "--keep-epochs",
         action="store_true",
@@ -128,6 +128,14 @@ def _add_fit_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--name", default="", help="model name stored in the checkpoint")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
     p.add_argument("--quiet", action="store_true", help="no progress output")
+    p.add_argument(
+        "--nproc",
+        type=int,
+        default=1,
+        metavar="N",
+        help="train with N processes on this machine (DistributedDataParallel through torchrun; "
+        "--batch-size stays the global batch)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -316,7 +324,14 @@ def main(argv: list[str] | None = None) -> int:
         return int(e.code or 0)
     # recorded in checkpoints: the arguments given, also when called as main([...])
     given = sys.argv[1:] if argv is None else argv
-    args.command_line = " ".join(["forensic-train", *map(shlex.quote, given)])
+    from trainer.distributed import launch, launched_command, world_size
+
+    args.command_line = launched_command(given)
+    if args.command in ("fit", "pretrain") and args.nproc != 1 and world_size() == 1:
+        if args.nproc < 1:
+            print(f"forensic-train {args.command}: error: --nproc must be >= 1", file=sys.stderr)
+            return EXIT_USAGE
+        return launch(given, args.nproc)
     t0 = time.monotonic()
     try:
         if args.command in ("fit", "pretrain"):

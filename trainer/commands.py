@@ -29,6 +29,7 @@ from engine.ensemble import ENSEMBLE_SUFFIX
 from trainer.data.augment import preset
 from trainer.data.datasets import ImageDataset, WindowConfig, WindowDataset, load_items
 from trainer.data.records import SkipLog
+from trainer.distributed import rank
 from trainer.errors import DataError, UsageError
 from trainer.evaluate import evaluate
 from trainer.loops import RESUME_NAME, FitConfig, fit
@@ -136,7 +137,9 @@ def run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
                 f"{out}: --resume with another {key} than the run was started with "
                 f"({before.get(key)!r}); use the original command",
             )
-    _writable_dir(out)
+    main_rank = rank() == 0  # the other ranks of a torchrun run write nothing
+    if main_rank:
+        _writable_dir(out)
     uses_masks = bool(getattr(objective, "uses_masks", True))
     specs = [parse_data_spec(d) for d in args.data]
     val_specs = [parse_data_spec(d) for d in args.val_data] if args.val_data else None
@@ -162,7 +165,7 @@ def run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
         if getattr(args, key) is not None:
             optim[key] = getattr(args, key)
 
-    reporter = Reporter(enabled=not args.quiet)
+    reporter = Reporter(enabled=not args.quiet and main_rank)
     skipped = SkipLog()
     reporter.message(f"decoding {len(bundle.train)} training images ...")
     items = load_items(bundle.train, skipped, bundle.train_weights)
@@ -209,6 +212,7 @@ def run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
         checkpoint_steps=args.checkpoint_steps,
         keep_epochs=args.keep_epochs,
         max_steps=args.max_steps,
+        log_every=max(1, args.log_every),
         extra={
             "stage": stage,
             "data": [{"path": str(s.path), "weight": s.weight} for s in specs],
@@ -248,10 +252,11 @@ def run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
                 loaded, val_samples, device=args.device, batch_size=16, skipped=skipped
             ).metrics
 
-    out.mkdir(parents=True, exist_ok=True)
-    (out / RUN_RECORD).write_text(
-        json.dumps({**record, "command": command}, indent=2), encoding="utf-8"
-    )
+    if main_rank:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / RUN_RECORD).write_text(
+            json.dumps({**record, "command": command}, indent=2), encoding="utf-8"
+        )
     result = fit(
         model,
         objective,
@@ -263,7 +268,8 @@ def run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
         resume=args.resume,
         reporter=reporter,
     )
-    _finish(skipped)
+    if main_rank:
+        _finish(skipped)
     if result.interrupted:
         return EXIT_INTERRUPTED
     reporter.message(

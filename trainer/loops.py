@@ -9,9 +9,19 @@ checkpoint.
   loop never looks at outputs, so CRFD-Net (a tensor), Mask2Former and DiffForensics (dicts),
   and DiffForensics pre-training all run through it.
 - **Devices.** Correct on the CPU (fp32). On CUDA, ``amp`` turns on fp16 autocast with a
-  gradient scaler. Started under ``torchrun`` (``WORLD_SIZE`` > 1) the model is wrapped in
-  DistributedDataParallel, each rank takes every ``world``-th sample of the epoch's plan, and
-  only rank 0 validates, logs and writes files.
+  gradient scaler.
+- **Several processes** (``torchrun --nproc_per_node=N -m trainer.cli fit ...`` or
+  ``forensic-train fit --nproc N``; ``WORLD_SIZE`` > 1): DistributedDataParallel over gloo on
+  the CPU, NCCL on CUDA (one GPU per local rank). ``batch_size`` stays the *global* batch: the
+  epoch plan is cut into the same batches as in one process and rank r takes every N-th
+  sample of each (a last batch is cut to a multiple of N; one smaller than N is dropped), so a
+  step sees the same samples whatever N, the step count, the schedule and the resume position
+  do not depend on N, and a run resumes with any N. DDP averages the gradients, which equals
+  the one-process gradient of the batch mean loss, except for BatchNorm: on CUDA its layers
+  become SyncBatchNorm (statistics of the global batch); gloo has no SyncBatchNorm, so on the
+  CPU each process normalises by its own share of the batch (a small difference in the loss;
+  ``tests/trainer/test_distributed.py`` states it). The logged loss is the mean over ranks.
+  Only rank 0 validates, logs and writes files; the others wait for it at the next step.
 - **Schedule.** Linear warm-up over ``warmup_steps``, then cosine or poly (power 0.9) decay to
   ``min_lr_ratio`` x lr, or constant. The learning rate is a pure function of the step, so
   nothing but the step needs saving for it.
@@ -179,18 +189,36 @@ def _unwrap(model: nn.Module) -> nn.Module:
 
 
 def _batches(n: int, start: int, batch_size: int, rank: int, world: int) -> list[list[int]]:
-    """This rank's batches of the epoch from batch ``start`` on (plan order, no shuffle here).
+    """This rank's share of the epoch's batches from batch ``start`` on (plan order, no
+    shuffle here). batch_size: the global batch; the batches are those of one process.
 
-    Under DDP every rank must take the same number of steps (a rank with one batch more would
-    wait forever in its all-reduce), so the plan is cut to a multiple of the world size.
+    Every rank takes every ``world``-th sample of each batch. Under DDP every rank must take
+    the same number of steps with the same number of samples (a rank with one batch more would
+    wait forever in its all-reduce), so a last, short batch is cut to a multiple of ``world``.
     """
-    mine = list(range(n - n % world))[rank::world]
-    chunks = [mine[i : i + batch_size] for i in range(0, len(mine), batch_size)]
+    chunks = []
+    for i in range(0, n, batch_size):
+        size = min(batch_size, n - i)
+        size -= size % world
+        if size:
+            chunks.append(list(range(i, i + size))[rank::world])
     return chunks[start:]
 
 
 def steps_per_epoch(n: int, batch_size: int, world: int = 1) -> int:
-    return math.ceil(math.ceil(n / world) / batch_size)
+    """Optimizer steps in an epoch of ``n`` samples (``batch_size``: the global batch)."""
+    return n // batch_size + int(n % batch_size >= world)
+
+
+def _mean_over_ranks(value: torch.Tensor, world: int) -> torch.Tensor:
+    """The mean of a scalar over the ranks (itself in one process). gloo has no AVG."""
+    if world == 1:
+        return value
+    import torch.distributed as dist
+
+    total = value.detach().clone()
+    dist.all_reduce(total, op=dist.ReduceOp.SUM)
+    return total / world
 
 
 def fit(
@@ -218,14 +246,24 @@ def fit(
     if cfg.threads > 0:
         torch.set_num_threads(cfg.threads)
     device = resolve_device(cfg.device)
+    backend = "nccl" if device.type == "cuda" else "gloo"
     if world > 1:
+        import datetime
+
         import torch.distributed as dist
 
+        if cfg.batch_size < world:
+            raise ValueError(
+                f"--batch-size ({cfg.batch_size}) is the global batch and must be at least the "
+                f"number of processes ({world})"
+            )
         if not dist.is_initialized():
-            dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+            # the other ranks wait at their next step while rank 0 validates: a long wait
+            dist.init_process_group(backend, timeout=datetime.timedelta(hours=6))
         if device.type == "cuda":
             device = torch.device("cuda", local_rank)
             torch.cuda.set_device(device)
+            model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
     use_amp = cfg.amp and device.type == "cuda"
     model.to(device).train()
     groups = optimizer_groups(objective, model, cfg)
@@ -291,6 +329,8 @@ def fit(
             "metrics": last_metrics,
             "best": best,
             "fit_config": {k: v for k, v in asdict(cfg).items() if k != "extra"},
+            "processes": world,
+            "backend": backend if world > 1 else None,
             **cfg.extra,
         }
 
@@ -342,9 +382,11 @@ def fit(
                     labels = labels.to(device)
                     with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
                         loss, terms = objective(net, images, masks, labels)
-                    if not torch.isfinite(loss):
+                    mean_loss = _mean_over_ranks(loss.detach(), world)  # every rank stops together
+                    if not torch.isfinite(mean_loss):
                         raise FloatingPointError(
-                            f"loss became {float(loss)} at step {step}; lower --lr or check the data"
+                            f"loss became {float(mean_loss)} at step {step}; lower --lr or check "
+                            "the data"
                         )
                     optimizer.zero_grad(set_to_none=True)
                     scaler.scale(loss).backward()
@@ -357,12 +399,12 @@ def fit(
                     scaler.update()
                     step += 1
                     batch_index += 1
-                    loss_value = float(loss.detach())
+                    loss_value = float(mean_loss)
                     samples_seen += images.shape[0] * world
                     if main and (step % cfg.log_every == 0 or step == 1):
                         now = time.monotonic()
                         rate = samples_seen / max(now - t_rate, 1e-9)
-                        eta = max(0, total - step) * cfg.batch_size * world / max(rate, 1e-9)
+                        eta = max(0, total - step) * cfg.batch_size / max(rate, 1e-9)
                         reporter.event(
                             "step",
                             step=step,

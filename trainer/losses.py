@@ -18,11 +18,11 @@ def balanced_bce(
     capped at ``max_weight`` so that a batch with a handful of forged pixels does not let
     those few pixels dominate. A batch of a single class falls back to the plain mean.
     Returns the loss and the batch's forged-pixel share (for the progress log).
+    Under DistributedDataParallel the share is that of the global batch (summed over the
+    ranks), so each rank weighs its pixels as one process would weigh the whole batch.
     """
     target = target.to(logits.dtype)
-    n = target.numel()
-    n_pos = target.sum()
-    q = float(n_pos) / n
+    q = _global_share(target)
     if 0.0 < q < 1.0:
         w_pos = min(1.0 / (2.0 * q), max_weight)
         w_neg = min(1.0 / (2.0 * (1.0 - q)), max_weight)
@@ -31,3 +31,14 @@ def balanced_bce(
         weight = None
     loss = F.binary_cross_entropy_with_logits(logits, target, weight=weight, reduction="mean")
     return loss, q
+
+
+def _global_share(target: torch.Tensor) -> float:
+    """The share of ones in ``target``, over every rank's batch when several train together."""
+    counts = torch.stack([target.sum(), torch.tensor(float(target.numel()), device=target.device)])
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized() and dist.get_world_size() > 1:
+        counts = counts.double()
+        dist.all_reduce(counts, op=dist.ReduceOp.SUM)
+    return float(counts[0]) / float(counts[1])

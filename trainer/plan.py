@@ -203,6 +203,7 @@ class TrainingConfig:
     validate: bool = True  # validation after every epoch (--no-val when False)
     device: str = "auto"  # auto | cpu | cuda | mps
     threads: int = 1  # torch CPU threads of every process of the run
+    processes: int = 1  # training processes (fit --nproc: DDP through torchrun); batch is global
     extra: list[str] = field(default_factory=list)  # further fit/pretrain arguments
 
     @property
@@ -246,6 +247,8 @@ class TrainingConfig:
         argv += ["--window", str(self.window), "--epochs", str(self.epochs)]
         argv += ["--batch-size", str(self.batch_size), "--device", self.device]
         argv += ["--threads", str(self.threads), "--name", self.name]
+        if self.processes > 1:
+            argv += ["--nproc", str(self.processes)]
         if self.max_steps > 0:
             argv += ["--max-steps", str(self.max_steps)]
         if not self.validate:
@@ -295,6 +298,11 @@ class TrainingConfig:
             )
         if not self.data:
             out.append("add at least one data folder or JSON list")
+        if self.processes > 1 and self.batch_size < self.processes:
+            out.append(
+                f"batch size ({self.batch_size}) is shared by the {self.processes} processes: "
+                "make it at least the number of processes"
+            )
         if self.arch not in known_architectures():
             out.append(f"unknown architecture {self.arch!r}")
         out += self._pretrained_problems()

@@ -30,8 +30,8 @@ The scan holds its output folder's lock (:class:`~forensic_viewer.scan.lock.Outp
 before the listing to its last file: Start into a folder that another scan (the command line,
 another dialog) is writing fails at once with a message naming that scan's PID and start time.
 
-Long file: the dialog, its scan thread and its result loader share one scan's state (job,
-output folder, triage model); apart, each would need that state passed to it.
+Long file: the dialog and the threads it starts (scan, result loader) are the two ends of one
+mailbox conversation; "Run on" (processes or Ray) lives in :mod:`forensic_viewer.gui.run_on`.
 """
 
 from __future__ import annotations
@@ -80,6 +80,7 @@ from engine.types import Progress
 from forensic_viewer.gui.analysis_panel import AnalysisChoices
 from forensic_viewer.gui.mailbox import Mailbox
 from forensic_viewer.gui.panels import model_label
+from forensic_viewer.gui.run_on import RunOnChoice, run_on_workers
 from forensic_viewer.gui.triage_table import TABLE_THUMB, TriageFilter, TriageModel
 from forensic_viewer.scan.lock import OutputLock
 from forensic_viewer.scan.pool import cpu_cores
@@ -110,6 +111,7 @@ class ScanJob:
     analyses: tuple[str, ...] = ()  # classic analyses run on every file as well
     exact: bool = False  # the paper's sliding-window path (the slow reference)
     jobs: int = 1  # worker processes (forensic_viewer.scan.pool); 1: this process
+    ray: str | None = None  # Ray actors (gui/run_on.py): "" a local instance, else its address
 
 
 class ScanWorker(QThread):
@@ -210,7 +212,7 @@ class ScanWorker(QThread):
 
     def _scan(self, files: list[tuple[Path, str]], lock: OutputLock) -> ScanSummary:
         """In this process, or with worker processes each assembling the same models."""
-        from forensic_viewer.scan.pool import AnalyzerRecipe, run_pool_scan
+        from forensic_viewer.scan.pool import AnalyzerRecipe
         from forensic_viewer.scan.run import run_scan
 
         job = self.job
@@ -225,10 +227,8 @@ class ScanWorker(QThread):
             "lock": lock,
             "analyses": job.analyses,
         }
-        if job.jobs > 1:
-            return run_pool_scan(
-                files, recipe, job.out, jobs=job.jobs, on_ready=self._on_ready, **common
-            )
+        if job.jobs > 1 or job.ray is not None:  # worker processes, or Ray actors
+            return run_on_workers(job, files, recipe, self._on_ready, common)
         analyzer = recipe.build()  # engine.assembly.assemble_analyzer, as the command line
         self._on_ready(
             analyzer.names, getattr(analyzer.ensemble, "name", None), str(analyzer.device)
@@ -392,6 +392,8 @@ class BatchDialog(QDialog):
         self.jobs.setValue(1)
         self.jobs.setToolTip("processes analysing files side by side, each with its own models")
         form.addRow("Worker processes", self.jobs)
+        self.run_on = RunOnChoice()
+        form.addRow("Run on", self.run_on)
         form.addRow("Classic analyses", self.analyses)
         form.addRow("Output folder", row_out)
 
@@ -512,6 +514,7 @@ class BatchDialog(QDialog):
             analyses=tuple(self.analyses.checked()),
             exact=self.exact.isChecked(),
             jobs=self.jobs.value(),
+            ray=self.run_on.address(),
         )
         self.summary = None
         if self.worker is not None:
@@ -581,7 +584,7 @@ class BatchDialog(QDialog):
         self.pause_button.setEnabled(on)
         self.pause_button.setText("Pause")
         self.cancel_button.setEnabled(on)
-        choices = (self.folder, self.out, self.types, self.recursive, self.model_list)
+        choices = (self.folder, self.out, self.types, self.recursive, self.model_list, self.run_on)
         for w in (*choices, self.device, self.analyses, self.exact, self.jobs):
             w.setEnabled(not on)
 

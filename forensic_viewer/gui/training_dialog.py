@@ -381,6 +381,12 @@ class TrainingDialog(QDialog):
         form.addRow("window", self.window)
         form.addRow("device", self.device)
         form.addRow("CPU threads", self.threads)
+        self.processes = _spin(1, max(1, os.cpu_count() or 1), 1)
+        self.processes.setToolTip(
+            "training processes (DistributedDataParallel through torchrun); the batch size is "
+            "shared by them"
+        )
+        form.addRow("processes", self.processes)
         self.extra = QLineEdit()
         self.extra.setPlaceholderText("more fit arguments, e.g. --lr 2e-4 --aug full")
         form.addRow("more arguments", self.extra)
@@ -500,6 +506,7 @@ class TrainingDialog(QDialog):
             validate=self.validate_each_epoch.isChecked(),
             device=self.device.currentText(),
             threads=self.threads.value(),
+            processes=self.processes.value(),
             extra=extra,
         )
 
@@ -519,6 +526,7 @@ class TrainingDialog(QDialog):
         self.validate_each_epoch.setChecked(c.validate)
         self.device.setCurrentText(c.device)
         self.threads.setValue(c.threads)
+        self.processes.setValue(c.processes)
         self.extra.setText(shlex.join(c.extra))
         self.runs_dir.setText(c.runs_dir)
         self.name.setText(c.name)

@@ -254,6 +254,49 @@ def _travelling(outcome: Analysis | ErrorRecord) -> Analysis | ErrorRecord:
     )
 
 
+def build_worker(
+    recipe: AnalyzerRecipe, source: str, analyses: tuple[str, ...]
+) -> tuple[Analyzer, WorkerReady]:
+    """A worker's Analyzer, built once from ``recipe`` (its fast-path runtimes prepared now,
+    not in the first file), and what the worker tells the parent about it. Shared by the
+    worker processes here and the Ray actors of :mod:`forensic_viewer.scan.ray_pool`."""
+    analyzer = recipe.build()
+    prepare = getattr(analyzer, "prepare", None)
+    if prepare is not None:
+        prepare()
+    ready = WorkerReady(
+        names=tuple(analyzer.names),
+        ensemble=getattr(analyzer.ensemble, "name", None),
+        device=str(getattr(analyzer, "device", "")),
+        faces_checked=analyzer.faces is not None,
+        settings=scan_settings(analyzer, source, analyses),
+        ensemble_analyses=tuple(getattr(analyzer.ensemble, "analyses", ()) or ()),
+        face_models=tuple(m.name for m in getattr(analyzer, "face_models", ())),
+    )
+    return analyzer, ready
+
+
+def analyse_task(
+    analyzer: Analyzer,
+    task: _Task,
+    cancel: Callable[[], bool],
+    thumbnails: bool,
+    analyses: tuple[str, ...],
+) -> _Answer | None:
+    """One file in a worker: ``load_for_scan``, ``analyse_item``, and the answer the parent
+    records (no pixels, no masks); None when ``cancel()`` stopped the analysis."""
+    from engine.tiling import Cancelled
+
+    problems = _Collected()
+    item = load_for_scan(task.index, task.path, task.key, thumbnails=thumbnails)
+    item.previous = task.previous
+    try:
+        outcome = analyse_item(item, analyzer, None, cancel, problems, analyses)
+    except Cancelled:
+        return None
+    return _Answer(_travelling(outcome), item.thumb, tuple(problems.lines))
+
+
 def _work(*args: Any) -> None:
     """A worker process: :func:`_serve` (``args`` are its arguments), then end at once. The
     interpreter's own teardown of torch and its libraries took 3-5 s per process on the loaded
@@ -285,23 +328,9 @@ def _serve(
     parent is gone."""
     import torch
 
-    from engine.tiling import Cancelled
-
     torch.set_num_threads(threads)
     try:
-        analyzer = recipe.build()
-        prepare = getattr(analyzer, "prepare", None)
-        if prepare is not None:  # the fast path's runtimes now, not in the first file
-            prepare()
-        ready = WorkerReady(
-            names=tuple(analyzer.names),
-            ensemble=getattr(analyzer.ensemble, "name", None),
-            device=str(getattr(analyzer, "device", "")),
-            faces_checked=analyzer.faces is not None,
-            settings=scan_settings(analyzer, source, analyses),
-            ensemble_analyses=tuple(getattr(analyzer.ensemble, "analyses", ()) or ()),
-            face_models=tuple(m.name for m in getattr(analyzer, "face_models", ())),
-        )
+        analyzer, ready = build_worker(recipe, source, analyses)
     except BaseException as e:
         failure = _Failure.of(e)
         try:
@@ -320,17 +349,11 @@ def _serve(
             return  # the parent is gone
         if task is None:
             return
-        problems = _Collected()
-        item = load_for_scan(task.index, task.path, task.key, thumbnails=thumbnails)
-        item.previous = task.previous
-        try:
-            outcome = analyse_item(item, analyzer, None, stop.is_set, problems, analyses)
-        except Cancelled:
+        answer = analyse_task(analyzer, task, stop.is_set, thumbnails, analyses)
+        if answer is None:
             if not _send(conn, ("cancelled", task.index)):
                 return
             continue
-        answer = _Answer(_travelling(outcome), item.thumb, tuple(problems.lines))
-        del item, outcome
         try:
             conn.send(("done", answer))
         except (OSError, EOFError):
@@ -418,7 +441,13 @@ def run_pool_scan(
 
 
 class _Pool:
-    """The parent's side of one pooled scan (see the module doc)."""
+    """The parent's side of one pooled scan (see the module doc).
+
+    retries: how often a file whose worker died is handed out again before it becomes an
+    error row (0 here: a dead local process is rarely chance; Ray's actors: 1, a node lost).
+    """
+
+    retries = 0
 
     def __init__(
         self,
@@ -456,6 +485,7 @@ class _Pool:
         self.keys: list[str] = []  # in the order of the file list (the CSV's order)
         self.todo: Iterator[tuple[int, tuple[Path, str]]] = iter(())
         self.retry: list[_Task] = []  # handed to a worker that was gone before it got them
+        self.deaths: dict[str, int] = {}  # key -> workers that died analysing it
         self.recorded: dict[str, Recorded] = {}
         self.exhausted = False
         self.cancelled = False
@@ -515,11 +545,8 @@ class _Pool:
         try:
             while True:
                 self._cancel_asked()
-                for w in self.workers:
-                    if w.ready and w.task is None:
-                        self._hand_out(w)
-                busy = any(w.task is not None for w in self.workers)
-                if not busy and (self.cancelled or not self._left):
+                self._feed()
+                if not self._busy() and (self.cancelled or not self._left):
                     break
                 self._pump()
             finished = True
@@ -533,7 +560,20 @@ class _Pool:
             self.stop.set()  # the workers' analyses stop inside the forward pass
         return self.cancelled
 
-    # --- workers ---
+    # --- workers: the executor seam ---
+    # _start, _shutdown, _pump, _feed and _busy are the one part that knows what a worker is
+    # (here a spawned process and its pipe); forensic_viewer.scan.ray_pool overrides them
+    # for Ray actors and keeps everything else: file list, resume, records, CSV, cancel.
+
+    def _feed(self) -> None:
+        """Hand a file to every worker that is ready and holds none."""
+        for w in self.workers:
+            if w.ready and w.task is None:
+                self._hand_out(w)
+
+    def _busy(self) -> bool:
+        """Whether a worker holds a file."""
+        return any(w.task is not None for w in self.workers)
 
     def _start(self) -> None:
         ours, theirs = self.ctx.Pipe()
@@ -638,7 +678,7 @@ class _Pool:
         if not w.ready:
             raise WorkerFailed(self.out, f"a worker process ended while loading the models ({how})")
         if w.task is not None:
-            self._record_death(w.task, how, w.process.pid)
+            self._lost(w.task, how, w.process.pid)
         if self._left and not self.cancelled:
             self._start()
 
@@ -692,7 +732,18 @@ class _Pool:
         )
         self._report(append_record(self.results, item, record, self.problems, self.summary))
 
-    def _record_death(self, task: _Task, how: str, pid: int | None) -> None:
+    def _lost(self, task: _Task, how: str, pid: int | str | None) -> None:
+        """The worker analysing ``task`` died: the file is handed out again while it has
+        killed at most :attr:`retries` workers, else it gets its error row."""
+        deaths = self.deaths[task.key] = self.deaths.get(task.key, 0) + 1
+        if deaths <= self.retries:
+            self.retry.append(task)
+            return
+        if deaths > 1:
+            how = f"{deaths} times; the last: {how}"
+        self._record_death(task, how, pid)
+
+    def _record_death(self, task: _Task, how: str, pid: int | str | None) -> None:
         assert self.results is not None and self.problems is not None
         message = f"{task.path}: the worker process analysing it ended unexpectedly ({how})"
         self.problems.problem(message, f"worker process {pid} ended ({how}) while analysing it")

@@ -213,3 +213,15 @@ def test_install_copies_whole_and_leaves_no_partial_file(tmp_path: Path) -> None
     dst = install_checkpoint(src, tmp_path / "models" / "mine.safetensors")
     assert dst.read_bytes() == b"weights"
     assert [p.name for p in dst.parent.iterdir()] == ["mine.safetensors"]
+
+
+def test_processes_launch_the_stages_with_nproc_and_share_the_batch(tmp_path: Path) -> None:
+    one = _config(tmp_path)
+    assert "--nproc" not in one.stage_argv(one.stages()[0], resume=False)
+    c = _config(tmp_path, processes=2, batch_size=4)
+    argv = c.stage_argv(c.stages()[0], resume=True)
+    assert argv[argv.index("--nproc") + 1] == "2" and argv[-1] == "--resume"
+    assert not any("processes" in p for p in c.problems())
+    small = _config(tmp_path, processes=4, batch_size=2)
+    assert any("at least the number of processes" in p for p in small.problems())
+    assert TrainingConfig.from_json(c.to_json()).processes == 2

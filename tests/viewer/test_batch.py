@@ -551,3 +551,40 @@ def test_worker_processes_cancel_at_once_and_a_resume_in_one_process_completes(
     assert (summary.skipped, summary.done) == (len(first), len(names) - len(first))
     assert sorted(r["path"] for r in _records(out)) == names
     assert dialog.table_model.rowCount() == len(names)
+
+
+@pytest.mark.gui
+def test_run_on_a_ray_cluster_hands_the_address_to_the_ray_scan(
+    qtbot, folder: Path, tmp_path: Path, tiny_checkpoint: Path, monkeypatch
+) -> None:
+    import forensic_viewer.scan.ray_pool as ray_pool
+    from forensic_viewer.scan.run import ScanSummary
+
+    asked: list[dict] = []
+
+    def fake_ray_scan(files: list, recipe: object, out: Path, **kw: object) -> ScanSummary:
+        asked.append({"files": len(files), "models": recipe.models, "out": out, **kw})  # type: ignore[attr-defined]
+        return ScanSummary(total=len(files))
+
+    monkeypatch.setattr(ray_pool, "run_ray_scan", fake_ray_scan)
+    monkeypatch.setattr(ray_pool, "ray_available", lambda: True)
+    out = tmp_path / "out"
+    dialog = _dialog(qtbot, folder, out, tiny_checkpoint)
+    assert (
+        dialog.run_on.choice.currentText() == "this machine"
+        and not dialog.run_on.address_field.isEnabled()
+    )
+    dialog.run_on.choice.setCurrentIndex(1)
+    assert dialog.run_on.address_field.isEnabled()
+    dialog.run_on.address_field.setText(" head.lab:6379 ")
+    dialog.start()
+    assert not dialog.run_on.isEnabled() and not dialog.run_on.address_field.isEnabled()
+    _finish(qtbot, dialog)
+    (call,) = asked
+    assert (call["address"], call["jobs"], call["out"]) == ("head.lab:6379", None, out)
+    assert call["models"] == (str(tiny_checkpoint),) and call["files"] == len(GOOD) + 1
+    dialog.run_on.address_field.setText("")
+    dialog.start()
+    _finish(qtbot, dialog)
+    assert asked[1]["address"] is None  # empty: a local Ray instance
+    assert dialog.run_on.address_field.isEnabled()

@@ -184,3 +184,21 @@ def test_a_trainer_error_is_shown_with_its_last_message(
     assert "the trainer refused the data or settings" in text
     assert "unrecognized arguments: --no-such-option" in text
     assert dialog.start_button.isEnabled()  # nothing was trained: a corrected run can start
+
+
+@pytest.mark.gui
+def test_the_processes_box_reaches_the_command_and_a_resumed_config(qtbot, tmp_path: Path) -> None:
+    dialog = _new_dialog(qtbot, tmp_path)
+    assert dialog.processes.value() == 1 and "--nproc" not in _stage_argv(dialog)
+    dialog.processes.setValue(2)
+    argv = _stage_argv(dialog)
+    assert argv[argv.index("--nproc") + 1] == "2"
+    config = dialog.config()
+    dialog.processes.setValue(1)
+    dialog.set_config(config)
+    assert dialog.processes.value() == 2
+
+
+def _stage_argv(dialog: TrainingDialog) -> list[str]:
+    config = dialog.config()
+    return config.stage_argv(config.stages()[0], resume=False)

@@ -1,0 +1,324 @@
+"""Folder scans on Ray actors (``scan --ray``, issue 22) and the executor seam they share with
+the worker-process pool.
+
+The seam test and the missing-Ray test need no Ray: an in-process executor plugged into the
+pool's driver shows that the driver alone decides rows, retries and error rows. The Ray tests
+share a local Ray instance with 2 CPUs (20-40 s to start on the loaded 2-core machine; each
+test then 1.5-4 minutes there) and are marked slow. The checkpoint has random weights:
+plumbing (rows, files, resume), never findings.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from forensic_viewer.cli import EXIT_FILES_FAILED, EXIT_OK, main
+from forensic_viewer.scan.pool import WorkerReady, _Pool, _Task, analyse_task, build_worker
+from forensic_viewer.scan.run import SCAN_LOG, run_scan
+from tests.viewer.test_scan_pool import (
+    _files,
+    _folder,
+    _lines,
+    _recipe,
+    _rows,
+    _scan_args,
+    _sha,
+    _untimed,
+)
+from tests.viewer.test_scan_prefetch import files_of
+
+ROOT = Path(__file__).resolve().parents[2]
+NAMES = ["a.png", "b.jpg", "boom.png", "c.png", "d.png", "e.jpg"]
+CLASSIC = ("ela",)
+
+
+# --- the seam, without Ray -------------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class _InProcessWorker:
+    analyzer: Any
+    info: WorkerReady
+    ready: bool = False
+    task: _Task | None = None
+
+
+class _InProcessPool(_Pool):
+    """The pool's driver with workers that analyse in this process, one file per pump, and a
+    planted death: the worker given ``die_on`` "dies" before analysing it. As Ray's pool,
+    a file is handed out again once before it becomes an error row."""
+
+    retries = 1
+
+    def __init__(self, *args: Any, die_on: str, **kw: Any) -> None:
+        super().__init__(*args, **kw)
+        self.die_on = die_on
+        self.started = 0
+        self.built: tuple[Any, WorkerReady] | None = None
+
+    def _start(self) -> None:
+        self.started += 1
+        if self.built is None:
+            self.built = build_worker(self.recipe, self.source, self.analyses)
+        self.workers.append(_InProcessWorker(*self.built))  # type: ignore[arg-type]
+
+    def _shutdown(self) -> None:
+        self.workers.clear()
+
+    def _feed(self) -> None:
+        for w in self.workers:
+            if w.ready and w.task is None and not self.cancelled:
+                w.task = self._next_task()
+
+    def _pump(self) -> None:
+        for w in list(self.workers):
+            if not w.ready:
+                self._ready(w, w.info)  # type: ignore[arg-type]
+                continue
+            task, w.task = w.task, None
+            if task is None:
+                continue
+            if task.path.name == self.die_on:
+                self.workers.remove(w)
+                self._lost(task, "planted death", "in-process worker")
+                if self._left:
+                    self._start()
+                continue
+            answer = analyse_task(w.analyzer, task, lambda: False, self.thumbnails, self.analyses)
+            assert answer is not None
+            self._record(task, answer)
+
+
+def test_the_pool_driver_with_another_executor_writes_a_local_scans_rows(
+    tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    folder = _folder(tmp_path / "ev", [*NAMES, "kill.png"], ("broken.png",))
+    recipe = _recipe(tiny_checkpoint, raise_on="boom.png")
+    one = run_scan(files_of(folder), recipe.build(), tmp_path / "one", source="t", analyses=CLASSIC)
+    pool = _InProcessPool(
+        files_of(folder),
+        recipe,
+        tmp_path / "two",
+        jobs=2,
+        source="t",
+        total=None,
+        on_file=None,
+        on_ready=None,
+        cancel=None,
+        thumbnails=True,
+        analyses=CLASSIC,
+        threads=1,
+        die_on="kill.png",
+    )
+    two = pool.run()
+    assert pool.started == 2 + 2  # each death of kill.png cost a worker, replaced
+    assert (one.done, two.done) == (6, 5)
+    assert sorted(k for k, _ in two.failed) == ["boom.png", "broken.png", "kill.png"]
+    a, b = _rows(tmp_path / "one"), _rows(tmp_path / "two")
+    assert len(_lines(tmp_path / "two")) == len(b) == 8  # each file once
+    del a["kill.png"]
+    died = b.pop("kill.png")
+    assert {k: _untimed(r) for k, r in a.items()} == {k: _untimed(r) for k, r in b.items()}
+    assert died["sha256"] == _sha(folder / "kill.png")
+    assert died["error"] == (
+        f"{folder / 'kill.png'}: the worker process analysing it ended unexpectedly "
+        "(2 times; the last: planted death)"
+    )
+    assert _files(tmp_path / "one", "maps").keys() > _files(tmp_path / "two", "maps").keys()
+
+
+# --- Ray -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def local_ray() -> Iterator[None]:
+    """A local Ray instance with 2 CPUs for this module's tests; its workers inherit this
+    process's environment (PYTHONPATH, one torch thread, the torch runtime)."""
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, configure_logging=False, log_to_driver=False)
+    try:
+        yield
+    finally:
+        ray.shutdown()
+
+
+@pytest.mark.slow
+def test_a_ray_scan_writes_the_rows_of_a_local_scan(
+    tmp_path: Path, tiny_checkpoint: Path, local_ray: None, monkeypatch
+) -> None:
+    from forensic_viewer.scan import ray_pool
+    from forensic_viewer.scan.ray_pool import DEFAULT_DEPTH, run_ray_scan
+
+    in_flight: list[int] = []  # files handed to actors and not yet answered, after each feed
+    feed = ray_pool._RayPool._feed
+
+    def counted(pool: Any) -> None:
+        feed(pool)
+        in_flight.append(sum(len(a.inflight) for a in pool.workers))
+
+    monkeypatch.setattr(ray_pool._RayPool, "_feed", counted)
+
+    folder = _folder(tmp_path / "ev", NAMES, ("broken.png",))
+    recipe = _recipe(tiny_checkpoint, raise_on="boom.png")
+    one = run_scan(files_of(folder), recipe.build(), tmp_path / "one", source="t", analyses=CLASSIC)
+    reported: list[int] = []
+    two = run_ray_scan(
+        files_of(folder),
+        recipe,
+        tmp_path / "two",
+        jobs=2,
+        source="t",
+        on_file=lambda i, total, row: reported.append(i),
+        analyses=CLASSIC,
+    )
+    assert reported == list(range(7)) and (one.done, two.done) == (5, 5)
+    assert 0 < max(in_flight) <= 2 * DEFAULT_DEPTH < 7  # back-pressure: never the whole folder
+    assert sorted(k for k, _ in two.failed) == ["boom.png", "broken.png"]
+    a, b = _rows(tmp_path / "one"), _rows(tmp_path / "two")
+    assert set(a) == set(b) == {*NAMES, "broken.png"}
+    assert {k: _untimed(r) for k, r in a.items()} == {k: _untimed(r) for k, r in b.items()}
+    assert _files(tmp_path / "one", "maps") == _files(tmp_path / "two", "maps")
+    assert _files(tmp_path / "one", "thumbs") == _files(tmp_path / "two", "thumbs")
+    csv = [(tmp_path / o / "results.csv").read_text(encoding="utf-8") for o in ("one", "two")]
+    assert csv[0] == csv[1]
+    log = (tmp_path / "two" / SCAN_LOG).read_text(encoding="utf-8")
+    assert "planted failure on boom.png" in log and "Traceback" in log
+
+
+@pytest.mark.slow
+def test_a_file_that_kills_two_actors_becomes_an_error_row(
+    tmp_path: Path, tiny_checkpoint: Path, local_ray: None
+) -> None:
+    from forensic_viewer.scan.ray_pool import run_ray_scan
+
+    folder = _folder(tmp_path / "ev", ["a.png", "b-die.png", "c.png", "d.png"])
+    out = tmp_path / "out"
+    summary = run_ray_scan(
+        files_of(folder), _recipe(tiny_checkpoint, die_on="b-die.png"), out, jobs=1, source="t"
+    )
+    assert (summary.done, [k for k, _ in summary.failed]) == (3, ["b-die.png"])
+    rows = _rows(out)
+    assert set(rows) == {"a.png", "b-die.png", "c.png", "d.png"} and len(_lines(out)) == 4
+    died = rows["b-die.png"]
+    assert died["sha256"] == _sha(folder / "b-die.png")
+    assert died["error"].startswith(
+        f"{folder / 'b-die.png'}: the worker process analysing it ended unexpectedly (2 times; "
+    )
+    assert "Ray actor" in died["error"]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX: kill -9 the scan")
+def test_a_ray_scan_killed_midway_resumes_without_duplicates(
+    tmp_path: Path, tiny_checkpoint: Path, local_ray: None, capsys
+) -> None:
+    n = 12
+    folder = _folder(tmp_path / "ev", [f"f{i:02d}.png" for i in range(n)])
+    out = tmp_path / "out"
+    args = _scan_args(folder, out, tiny_checkpoint, "--exact", "--ray", "--jobs", "2")
+    scan = subprocess.Popen(
+        [sys.executable, "-m", "forensic_viewer.cli", *args],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while not ((out / "results.jsonl").exists() and _lines(out)):
+            assert scan.poll() is None, "the scan ended before it could be killed"
+            assert time.monotonic() < deadline, "no row written"
+            time.sleep(0.01)
+        scan.send_signal(signal.SIGKILL)
+        scan.wait(30)
+        before = _rows(out)
+        assert 0 < len(before) < n
+    finally:
+        try:
+            os.killpg(scan.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    capsys.readouterr()
+    # the rerun on Ray again (this test's instance): only the rest is analysed, each file once
+    assert main([*args[:-2], "--jobs", "2"]) == EXIT_OK
+    assert f"{n - len(before)} analysed, {len(before)} already done" in capsys.readouterr().out
+    keys = [r["path"] for r in _lines(out)]
+    assert sorted(keys) == [f"f{i:02d}.png" for i in range(n)]
+    after = _rows(out)
+    assert all(after[k] == row for k, row in before.items())
+
+
+@pytest.mark.slow
+def test_the_cli_exit_code_and_a_bad_model_are_those_of_a_local_scan(
+    tmp_path: Path, tiny_checkpoint: Path, local_ray: None, capsys
+) -> None:
+    folder = _folder(tmp_path / "ev", ["a.png"], ("broken.png",))
+    args = _scan_args(folder, tmp_path / "out", tiny_checkpoint, "--ray")
+    assert main(args) == EXIT_FILES_FAILED
+    assert "broken.png" in capsys.readouterr().err
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"not a checkpoint")
+    local = main(_scan_args(folder, tmp_path / "o1", bad))
+    err_local = capsys.readouterr().err
+    on_ray = main(_scan_args(folder, tmp_path / "o2", bad, "--ray"))
+    err_ray = capsys.readouterr().err
+    assert local == on_ray != EXIT_OK
+    assert err_local.replace("o1", "o2") == err_ray and str(bad) in err_ray
+
+
+@pytest.mark.slow
+def test_cancel_stops_the_actors_analyses_and_a_rerun_resumes(
+    tmp_path: Path, tiny_checkpoint: Path, local_ray: None
+) -> None:
+    from forensic_viewer.scan.ray_pool import run_ray_scan
+
+    folder = _folder(tmp_path / "ev", ["a.png", "b.png", "c.png", "d.png", "e.png"])
+    out = tmp_path / "out"
+    ready: list[tuple[Any, ...]] = []
+    polls: list[int] = []
+
+    def cancel() -> bool:  # asked once files are in flight (the driver polls every 0.1 s)
+        if ready:
+            polls.append(1)
+        return len(polls) > 2
+
+    # each analysis waits 10 minutes unless its actor hears the cancel: only the stop sent
+    # through the actors' control group lets this scan end within the test's timeout
+    summary = run_ray_scan(
+        files_of(folder),
+        _recipe(tiny_checkpoint, delay=600.0),
+        out,
+        jobs=2,
+        source="t",
+        on_ready=lambda *a: ready.append(a),
+        cancel=cancel,
+    )
+    assert summary.cancelled and summary.done == 0 and not summary.failed
+    assert not (out / "results.jsonl").exists() or _lines(out) == []
+    again = run_ray_scan(files_of(folder), _recipe(tiny_checkpoint), out, jobs=2, source="t")
+    assert (again.done, again.cancelled) == (5, False) and len(_lines(out)) == 5
+
+
+def test_ray_missing_is_a_usage_error_before_any_work(
+    tmp_path: Path, tiny_checkpoint: Path, monkeypatch, capsys
+) -> None:
+    import forensic_viewer.scan.ray_pool as ray_pool
+
+    monkeypatch.setattr(ray_pool, "ray_available", lambda: False)
+    folder = _folder(tmp_path / "ev", ["a.png"])
+    out = tmp_path / "out"
+    assert main(_scan_args(folder, out, tiny_checkpoint, "--ray", "head:6379")) == 2
+    err = capsys.readouterr().err
+    assert "--ray needs Ray" in err and "forensic-viewer[cluster]" in err
+    assert not (out / "results.jsonl").exists()
