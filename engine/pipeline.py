@@ -462,3 +462,20 @@ def _resize_to_fit(rgb: NDArray[np.uint8], size: tuple[int, int]) -> NDArray[np.
         return rgb
     interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
     return cv2.resize(rgb, (nw, nh), interpolation=interp)
+
+
+def face_model_map(
+    loaded: LoadedModel, evidence: Evidence, device: str = "auto", faces: object | None = None
+) -> tuple[NDArray[np.float32], NDArray[np.bool_]]:
+    """What a face model (scope ``"faces"``) finds in ``evidence`` on its own: its face map at
+    full resolution (0 outside the face crops; all 0 when no face is found) and that map's mask
+    at the model's pixel threshold. ``faces``: a detector (default: ``engine.faces``' own).
+    For model cards' regression floors and the self-test."""
+    if faces is None:
+        from engine.faces import FaceDetector
+
+        faces = FaceDetector()
+    analysis = Analyzer([], device=device, faces=faces, face_models=[loaded]).analyze(evidence)
+    h, w = evidence.pixels.shape[:2]
+    heat = analysis.face_maps.get(loaded.name, np.zeros((h, w), np.float32))
+    return heat, heat > loaded.meta.decision.pixel_threshold

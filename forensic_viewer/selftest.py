@@ -69,7 +69,7 @@ def run_selftest(
     from engine.ensemble import ENSEMBLE_SUFFIX, Ensemble
     from engine.errors import ForensicError
     from engine.io import load_evidence
-    from engine.pipeline import Analyzer
+    from engine.pipeline import Analyzer, face_model_map
 
     models = models or BUNDLED_MODELS
     samples = samples or SAMPLES
@@ -116,11 +116,17 @@ def run_selftest(
         except ForensicError as e:
             check(False, str(e))
             continue
-        analyzer = Analyzer([loaded], device=device)
+        if loaded.meta.scope == "faces":  # a face model: its face map (engine.facepath)
 
-        def one(sample: Path, analyzer: Analyzer = analyzer, name: str = loaded.name) -> tuple:
-            r = analyzer.analyze(load_evidence(sample)).results[name]
-            return r.heatmap, r.mask
+            def one(sample: Path, loaded: Any = loaded) -> tuple:
+                return face_model_map(loaded, load_evidence(sample), device)
+
+        else:
+            analyzer = Analyzer([loaded], device=device)
+
+            def one(sample: Path, analyzer: Analyzer = analyzer, name: str = loaded.name) -> tuple:
+                r = analyzer.analyze(load_evidence(sample)).results[name]
+                return r.heatmap, r.mask
 
         floor_check(loaded.name, card, one)
     for path in sorted(models.glob(f"*{ENSEMBLE_SUFFIX}")):

@@ -28,6 +28,10 @@ SAMPLES = (
     ("rocket-inpaint", "inpaint", "rocket", None, 4),
 )
 AUTHENTIC = ("hubble-authentic", "hubble_deep_field")
+# A face manipulation (issue 20): the astronaut's face self-blended (trainer.data.faces:
+# blended onto itself after colour, scale and shift jitter through a soft face-shaped mask),
+# the kind of forgery the face model diffforensics-faces was trained on; its regression floor.
+FACE_SAMPLE = ("astronaut-faceblend", "astronaut", 7)
 
 
 def photo(name: str) -> np.ndarray:
@@ -47,6 +51,22 @@ def write_jpeg(path: Path, rgb: np.ndarray, quality: int = 92) -> None:
         raise OSError(f"cannot write {path}")
 
 
+def face_forgery(rgb: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The largest face MTCNN finds in ``rgb``, self-blended (a visible blend: ratio 1)."""
+    import dataclasses
+
+    from engine.faces import FaceDetector
+    from trainer.data.faces import Face, SynthFaceConfig, self_blend
+
+    faces = [f for f in FaceDetector("mtcnn").detect(rgb) if f.landmarks is not None]
+    if not faces:
+        raise RuntimeError("no face with landmarks found for the face sample")
+    face = max(faces, key=lambda f: f.box[2] * f.box[3])
+    cfg = dataclasses.replace(SynthFaceConfig(), blend_ratios=(1.0,), colour_shift=(14.0, 20.0))
+    forged = self_blend(Face(rgb, np.asarray(face.landmarks)), cfg, np.random.default_rng(seed))
+    return forged.image, forged.mask
+
+
 def main() -> int:
     from trainer.data.synth import SynthConfig, make_forgery
 
@@ -64,6 +84,16 @@ def main() -> int:
             "mask": f"masks/{name}.png",
             "manipulated_fraction": round(float((mask > 0).mean()), 4),
         }
+    name, host, seed = FACE_SAMPLE
+    image, mask = face_forgery(photo(host), seed)
+    write_jpeg(OUT / f"{name}.jpg", image)
+    cv2.imwrite(str(OUT / "masks" / f"{name}.png"), (mask > 0).astype(np.uint8) * 255)
+    manifest[f"{name}.jpg"] = {
+        "kind": "face-selfblend",
+        "photographs": [host],
+        "mask": f"masks/{name}.png",
+        "manipulated_fraction": round(float((mask > 0).mean()), 4),
+    }
     name, host = AUTHENTIC
     write_jpeg(OUT / f"{name}.jpg", photo(host))
     manifest[f"{name}.jpg"] = {"kind": "authentic", "photographs": [host], "mask": None}

@@ -157,3 +157,18 @@ def test_a_scan_records_the_face_model(tmp_path: Path) -> None:
     assert not any(c.startswith("face.") for c in header)
     row = json.loads((out / "results.jsonl").read_text("utf-8").splitlines()[0])
     assert set(row["faces"][0]["face_scores"]) == {"whole", "face"}
+
+
+def test_face_model_map_is_the_face_models_own_finding(tmp_path: Path) -> None:
+    from engine.pipeline import face_model_map
+
+    face = _face_model(tmp_path / "face.safetensors")
+    pixels = np.random.default_rng(1).integers(0, 256, (200, 240, 3), dtype=np.uint8)
+    heat, mask = face_model_map(
+        face, memory_evidence(pixels), "cpu", FakeDetector((80, 60, 60, 60))
+    )
+    assert heat.shape == mask.shape == (200, 240)
+    ys, xs = np.nonzero(mask)
+    assert xs.size and abs(xs.mean() - 110) <= 1 and abs(ys.mean() - 90) <= 1  # the face's centre
+    none, nothing = face_model_map(face, memory_evidence(pixels), "cpu", FakeDetector())
+    assert not none.any() and not nothing.any()  # no face: no finding
