@@ -285,6 +285,103 @@ weights are derived from it: use them for research.
 """
 
 
+FACE_SAMPLE = "astronaut-faceblend.jpg"
+
+
+def face_card(checkpoint: Path, report: dict, wall: str) -> str:
+    """The card of a face model (scope "faces") from `forensic-train face-model`'s JSON."""
+    from sklearn.metrics import roc_auc_score
+
+    from engine.checkpoints import file_sha256, load_checkpoint
+    from engine.io import load_evidence
+    from engine.pipeline import face_model_map
+
+    loaded = load_checkpoint(checkpoint)
+    meta, d = loaded.meta, loaded.meta.decision
+    t = report["test"]
+    manifest = json.loads((SAMPLES / "samples.json").read_text())
+    gt = cv2.imread(str(SAMPLES / manifest[FACE_SAMPLE]["mask"]), cv2.IMREAD_GRAYSCALE) > 127
+    heat, mask = face_model_map(loaded, load_evidence(SAMPLES / FACE_SAMPLE), "cpu")
+    f1 = 2 * float((mask & gt).sum()) / float(mask.sum() + gt.sum())
+    auc = float(roc_auc_score(gt.ravel(), heat.ravel()))
+    floor = round(max(0.0, f1 * 0.7), 3)
+    auc_floor = round(0.5 + 0.7 * max(0.0, auc - 0.5), 3)
+    kinds = ", ".join(
+        f"{k} {v[0]} of {v[1]}" for k, v in t["detected_per_kind"].items() if k != "authentic"
+    )
+    sources = ", ".join(
+        f"{k}: {v[0]} of {v[1]}" for k, v in t["authentic_flagged_per_source"].items()
+    )
+    photos = report.get("photos") or {}
+    photo_text = (
+        f"The whole face path (MTCNN, crop, this model) on the {photos['photos']} test "
+        f"photographs (FASSEG faces, camera photographs and CASIA images of the test part): "
+        f"{photos['faces']} faces found, {photos['faces_flagged']} flagged "
+        f"({', '.join(photos['photos_flagged']) or 'none'}), "
+        f"{photos['seconds_per_face']:.2f} s per face on this CPU."
+        if photos and photos.get("faces")
+        else ""
+    )
+    command = _forensic_train(meta.training.get("command", ""))
+    return f"""# {meta.name or checkpoint.stem}
+
+**Architecture:** `{meta.architecture}` ({family(meta.architecture)[0]}), config `{json.dumps(meta.config)}`.
+**A face model** (scope `faces`): the viewer runs it only on the face path
+(`engine/facepath.py`: each detected face cropped with a 30 % margin and resized to
+{meta.input_policy.window} px), never on whole images. Decision: {d.rule} rule on the face
+window, mask = heatmap > {d.pixel_threshold}.
+File SHA-256: `{file_sha256(checkpoint)}`.
+
+## What it knows, and what it does not
+
+diffforensics-effl0 (the bundled CASIA model) fine-tuned on the project's face forgeries
+(`forensic-train synth --kind faces`: self-blended faces, swaps between different people,
+eye, mouth and skin edits, each with its exact mask) made from real faces of the training
+part: the FASSEG faces of `faces-real` (by person; docs/FACES.md), with the untouched crops
+as the authentic side. Not trained on, and not expected to detect: faces made by generative
+networks (GAN or diffusion), reenactment, video deepfakes, faces under about 48 pixels.
+**It is small and short-trained**: {wall}. Measure it on your own faces before relying on it.
+
+## How it was made
+
+```
+{command}
+```
+Reproduce with `make weights DATA=../shared/data/casia1-dev` (`packaging/recipes/diffforensics-faces.sh`).
+
+## Threshold θ
+
+{d.provenance}.
+
+## Measured on the test part (chose nothing)
+
+{t["faces"]} face crops ({t["forged"]} forged, {t["authentic"]} authentic) of people and
+photographs in no other part, analysed exactly as the face path does:
+
+| figure | value |
+| --- | --- |
+| face-level AUC (95 % bootstrap interval) | {t["auc"]:.3f} ({t["auc_interval"][0]:.2f}-{t["auc_interval"][1]:.2f}) |
+| balanced accuracy at θ | {t["balanced_accuracy"]:.3f} |
+| forged faces flagged, by kind | {kinds} |
+| authentic faces flagged at θ | {t["authentic_flagged"][0]} of {t["authentic_flagged"][1]} ({sources}) |
+| pixel F1 inside the face crops (mean per forged face) | {t["pixel_f1"]:.3f} |
+
+{photo_text}
+
+## Regression floor
+
+regression-floor: {FACE_SAMPLE} pixel-f1 {floor} pixel-auc {auc_floor}
+
+(its face map on that bundled sample measured F1 {f1:.3f} and AUC {auc:.3f} when the card was
+written; the test suite fails below either floor.)
+
+## Licence of the training data
+
+FASSEG (Khan, Mauro, Leonardi; MIT-CBCL, FEI and Pointing'04 faces), research use; and the
+CASIA v1.0 licence of the model it was fine-tuned from. Use the weights for research.
+"""
+
+
 KEYS = ("image_auc", "image_bacc", "pixel_f1", "pixel_iou", "pixel_auc")
 
 
@@ -389,7 +486,17 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="CHECKPOINT is an *.ensemble.json and EVAL_JSON the output of forensic-train ensemble",
     )
+    p.add_argument(
+        "--face",
+        action="store_true",
+        help="CHECKPOINT is a face model and EVAL_JSON the output of forensic-train face-model",
+    )
     a = p.parse_args(argv)
+    if a.face:
+        out = a.checkpoint.with_suffix(".md")
+        out.write_text(face_card(a.checkpoint, json.loads(a.eval_json.read_text()), a.wall))
+        print(f"wrote {out}")
+        return 0
     if a.ensemble:
         from engine.ensemble import ENSEMBLE_SUFFIX
 

@@ -4,15 +4,16 @@
 #
 # 1. The real face photographs split by person / photograph into train, validation and test
 #    (face_sources.py: FASSEG faces-real by person, camera photographs by the verdict's halves,
-#    CASIA Au by the three-way split), and face forgeries made from each part alone
+#    CASIA Au validation and test parts), and face forgeries made from each part alone
 #    (`forensic-train synth --kind faces`: self-blended, swapped, eyes, mouth, skin), every
 #    crop of the face path's geometry (margin 0.3, resized to the 256-pixel window).
 # 2. diffforensics-effl0 fine-tuned on the training part's forgeries and untouched faces (the
-#    untouched ones repeated AU_WEIGHT more times, so about 40 % of the samples are authentic),
+#    untouched ones listed AU_COPIES times, so about 30 % of the samples are authentic),
 #    validated on the validation part.
 # 3. `forensic-train face-model`: pixel threshold, θ (at most FALSE_ALARMS of the validation
 #    part's authentic faces) and calibration chosen on validation, figures on the test part,
-#    the whole face path on the test photographs; written with scope "faces" to MODELS_OUT.
+#    the whole face path on the test photographs; written with scope "faces" to MODELS_OUT,
+#    then its card, and the default ensemble's face rule.
 # Resumes when run again.
 set -euo pipefail
 source "$(dirname "$0")/casia_data.sh"
@@ -20,7 +21,7 @@ FACES_REAL=${FACES_REAL:-$(dirname "$DATA")/faces-real}
 PHOTOS=${PHOTOS:-$(dirname "$DATA")/camera-photos}
 FACES_RUN=${FACES_RUN:-runs/faces}
 RUN=${RUN:-$FACES_RUN/diffforensics-faces}
-AU_WEIGHT=${AU_WEIGHT:-6}
+AU_COPIES=${AU_COPIES:-7}
 FALSE_ALARMS=${FALSE_ALARMS:-0.03}
 mkdir -p "$RUN"
 [ -f "$FACES_RUN/src/parts.json" ] || $PY packaging/recipes/face_sources.py "$FACES_RUN/src" \
@@ -31,19 +32,34 @@ for spec in "train 1500 11" "val 240 12" "test 360 13"; do
         --faces "$FACES_RUN/src/$1" --out "$FACES_RUN/$1" --count "$2" --seed "$3" \
         --margin 0.3 --crop-size 256
 done
-$PY - "$FACES_RUN/train" "$FACES_RUN/train-au.json" <<'EOF'
+# The training list: every forgery with its mask once, every untouched crop AU_COPIES times (a
+# data set of authentic images alone is refused, so their weight is given by listing them again).
+$PY - "$FACES_RUN/train" "$FACES_RUN/train.json" "$AU_COPIES" <<'PYEOF'
 import json, sys
 from pathlib import Path
-au = sorted(str(p.resolve()) for p in (Path(sys.argv[1]) / "Au").glob("*.png"))
-Path(sys.argv[2]).write_text(json.dumps([[p, "Negative"] for p in au]))
-EOF
+root = Path(sys.argv[1]).resolve()
+tp = [[str(p), str(root / "Gt" / p.name)] for p in sorted(root.glob("Tp/*.png"))]
+au = [[str(p), "Negative"] for p in sorted(root.glob("Au/*.png"))]
+Path(sys.argv[2]).write_text(json.dumps(tp + au * int(sys.argv[3])))
+PYEOF
 $PY -m trainer.cli fit --arch diffforensics-effl0 --name diffforensics-faces \
-    --init "$MODELS_OUT/diffforensics-effl0.safetensors" \
-    --data "$FACES_RUN/train" --data "$FACES_RUN/train-au.json:$AU_WEIGHT" \
+    --init "$MODELS_OUT/diffforensics-effl0.safetensors" --data "$FACES_RUN/train.json" \
     --val-data "$FACES_RUN/val" --window 256 --batch-size 8 --aug light \
-    --epochs "${EPOCHS:-4}" --lr "${LR:-1e-4}" --warmup 20 --threads "$THREADS" \
+    --epochs "${EPOCHS:-1}" --lr "${LR:-1e-4}" --warmup 20 --threads "$THREADS" \
     --checkpoint-minutes 5 --out "$RUN/fit" $(resume_flag "$RUN/fit") >> "$RUN/fit.jsonl"
 $PY -m trainer.cli face-model --model "$RUN/fit/best.safetensors" \
     --val "$FACES_RUN/val" --test "$FACES_RUN/test" --false-alarms "$FALSE_ALARMS" \
     --photos "$FACES_RUN/src/test" \
     --out "$MODELS_OUT/diffforensics-faces.safetensors" --json "$RUN/face-model.json"
+$PY packaging/model_card.py --face "$MODELS_OUT/diffforensics-faces.safetensors" \
+    "$RUN/face-model.json" --wall "${WALL:-see $RUN/fit.jsonl}"
+# The default verdict lets a face the face model flags flag the image (engine/ensemble.py,
+# face_rule "any"); docs/FACES.md has the measurements behind it.
+$PY - "$MODELS_OUT/bundled-ensemble.ensemble.json" <<'PYEOF'
+import json, sys
+from pathlib import Path
+p = Path(sys.argv[1])
+data = json.loads(p.read_text(encoding="utf-8"))
+data["face_rule"] = "any"
+p.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+PYEOF

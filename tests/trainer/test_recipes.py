@@ -80,7 +80,9 @@ def _commands(calls: list[list[str]]) -> list[str]:
 
 # The recipes of one model each, named after its architecture (casia_data.sh is sourced by them).
 MODEL_RECIPES = sorted(
-    p.stem for p in RECIPES.glob("*.sh") if p.stem not in ("casia_data", "bundled-ensemble")
+    p.stem
+    for p in RECIPES.glob("*.sh")
+    if p.stem not in ("casia_data", "bundled-ensemble", "diffforensics-faces")
 )
 
 
@@ -291,3 +293,22 @@ def test_split_script_with_a_relative_data_folder_writes_lists_readable_from_any
     for s in train + val:
         assert s.image.is_file(), s.image
         assert s.mask is None or s.mask.is_file(), s.mask
+
+
+def test_face_model_recipe_fine_tunes_the_bundled_network_on_face_crops(tmp_path: Path) -> None:
+    # diffforensics-faces is a fine-tune of a bundled model, not an architecture of its own:
+    # split the faces, make each part's crops at the face path's geometry, fine-tune from the
+    # bundled diffforensics-effl0, choose and report with face-model, write the card.
+    calls = _run(tmp_path, "diffforensics-faces", RUN=str(tmp_path / "run"))
+    commands = _commands(calls)
+    assert "face_sources.py" in commands
+    synth = [c for c in calls if c[2:3] == ["synth"] and "faces" in c]
+    assert [_value(c, "--out").rsplit("/", 1)[1] for c in synth] == ["train", "val", "test"]
+    assert all(_value(c, "--crop-size") == "256" and _value(c, "--margin") == "0.3" for c in synth)
+    (fit,) = _training(calls)
+    assert _value(fit, "--init") == str(tmp_path / "models" / "diffforensics-effl0.safetensors")
+    assert _value(fit, "--arch") == "diffforensics-effl0"
+    face = next(c for c in calls if c[2:3] == ["face-model"])
+    assert _value(face, "--model") == str(tmp_path / "run" / "fit" / "best.safetensors")
+    assert _value(face, "--out") == str(tmp_path / "models" / "diffforensics-faces.safetensors")
+    assert any(c[0].endswith("model_card.py") and "--face" in c for c in calls)
