@@ -89,11 +89,18 @@ def test_frozen_folder_passes_its_selftest_and_opens_its_window(tmp_path: Path) 
         assert f"in {app}" in done.stdout, "the models must come from inside the bundle"
         train = _run([app / "forensic-train", "--help"], env=env, cwd=away)
         assert "usage: forensic-train" in train.stdout
+        # worker processes of a frozen program are the program itself (freeze_support)
+        sample = app / "_internal/engine/bundled_resources/samples/astronaut-splice.jpg"
+        (away / "ev").mkdir()
+        shutil.copy(sample, away / "ev")
+        scan = ["scan", "ev", "--out", "out", "--model", "crfd-net-compact", "--jobs", "2"]
+        _run([app / "forensic-viewer", *scan], env=env, cwd=away)
+        rows = (away / "out" / "results.jsonl").read_text().splitlines()
+        assert len(rows) == 1 and "astronaut-splice.jpg" in rows[0]
 
         if shutil.which("xvfb-run") is None:
             pytest.skip("xvfb-run is missing (apt-get install xvfb xauth): window not opened")
         shot = tmp_path / "frozen-window.png"
-        sample = app / "_internal/engine/bundled_resources/samples/astronaut-splice.jpg"
         xvfb = ["xvfb-run", "-a", "-s", "-screen 0 1280x1024x24"]
         shoot = ["-m", "forensic_viewer.gui.screenshot", shot, sample, "--size", "1200x800"]
         model = ["--model", "crfd-net-compact", "--device", "cpu"]
