@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import time
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,8 @@ import pytest
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.slow
+# builds and a fresh torch install take minutes, more on a busy machine than pytest's default 600 s
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
 
 
 def _clean_env(home: Path) -> dict[str, str]:
@@ -84,6 +86,12 @@ def test_frozen_folder_passes_its_selftest_and_opens_its_window(tmp_path: Path) 
         away = tmp_path / "elsewhere"
         away.mkdir()
         env = _clean_env(tmp_path / "home")
+        for what in (app, tarball):  # the figures docs/INSTALL.md quotes (pytest -s shows them)
+            print(f"{what.name}: {_run(['du', '-sh', what]).stdout.split()[0]}")
+        for attempt in ("first", "second"):
+            started = time.monotonic()
+            _run([app / "forensic-viewer", "--version"], env=env, cwd=away)
+            print(f"forensic-viewer --version, {attempt} run: {time.monotonic() - started:.1f} s")
         done = _run([app / "forensic-viewer", "selftest"], env=env, cwd=away)
         assert "self-test passed" in done.stdout
         assert f"in {app}" in done.stdout, "the models must come from inside the bundle"
