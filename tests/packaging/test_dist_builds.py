@@ -94,6 +94,8 @@ def test_frozen_folder_passes_its_selftest_and_opens_its_window(tmp_path: Path) 
             print(f"forensic-viewer --version, {attempt} run: {time.monotonic() - started:.1f} s")
         done = _run([app / "forensic-viewer", "selftest"], env=env, cwd=away)
         assert "self-test passed" in done.stdout
+        # the fast path's runtime works frozen (its plugins are found), not only the fallback
+        assert "OpenVINO is not used" not in done.stdout + done.stderr, done.stderr
         assert f"in {app}" in done.stdout, "the models must come from inside the bundle"
         train = _run([app / "forensic-train", "--help"], env=env, cwd=away)
         assert "usage: forensic-train" in train.stdout
