@@ -57,11 +57,10 @@ def test_wheel_installs_in_a_fresh_venv_and_passes_its_selftest(tmp_path: Path) 
         _run(["nice", venv / "bin/python", "-m", "pip", "install", "-q", wheel], env=env, cwd=away)
         done = _run([venv / "bin/forensic-viewer", "selftest"], env=env, cwd=away)
         assert "self-test passed" in done.stdout
-        site = Path(
-            _run(
-                [venv / "bin/python", "-c", "import engine; print(engine.__file__)"], env=env
-            ).stdout.strip()
-        ).parent
+        # from `away`: run from the checkout, `python -c` would import the checkout's engine
+        where = [venv / "bin/python", "-c", "import engine; print(engine.__file__)"]
+        site = Path(_run(where, env=env, cwd=away).stdout.strip()).parent
+        assert site.is_relative_to(venv), site
         models = site / "bundled_resources" / "models"
         assert f"bundled checkpoint(s) in {models}" in done.stdout, done.stdout
         train = _run([venv / "bin/forensic-train", "--help"], env=env, cwd=away)
