@@ -18,7 +18,7 @@ Resolution order of :func:`resources_dir`:
 
 :data:`PACKAGE_DATA` is the one list of what the code loads from there; ``pyproject.toml``
 (``[tool.setuptools.package-data]``) and the PyInstaller spec (``packaging/forensic-viewer.spec``)
-must ship every file it matches, which ``tests/test_packaging.py`` checks.
+must ship every file it matches, which ``tests/packaging/test_package_data.py`` checks.
 """
 
 from __future__ import annotations
