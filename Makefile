@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Xvfb (for make screenshot); the xcb libraries Qt needs come from packaging/qt-system-libs.sh.
 XVFB_PKGS := xvfb xauth
 
-.PHONY: setup run test test-all lint format bench screenshot samples weights clean
+.PHONY: setup run test test-all lint format bench screenshot samples weights clean dist
 
 setup: $(STAMP)
 
@@ -72,6 +72,11 @@ weights: $(STAMP)
 	@test -n "$(DATA)" || { echo "make weights: set DATA to a Tp/Gt/Au folder, e.g. DATA=../shared/data/casia1-dev"; exit 2; }
 	for m in $(MODELS); do DATA=$(DATA) PY=$(BIN)/python bash packaging/recipes/$$m.sh || exit 1; done
 	DATA=$(DATA) PY=$(BIN)/python bash packaging/recipes/bundled-ensemble.sh
+
+# The frozen one-folder build dist/forensic-viewer/ (viewer, forensic-train, bundled models and
+# samples; no Python needed) and its tarball with install.sh / uninstall.sh: packaging/README.md.
+dist: $(STAMP)
+	PY=$(BIN)/python bash packaging/dist/build.sh
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

@@ -4,7 +4,7 @@ A model argument (``--model X``) is resolved in this order:
 
 1. a path to an existing file: a ``.safetensors`` checkpoint or an ensemble file;
 2. the name of a checkpoint in a search folder: its file stem or the ``name`` in its header.
-   Search folders: ``resources/models`` (bundled), the user folder
+   Search folders: ``resources/models`` (bundled; :func:`engine.resources.resources_dir`), the user folder
    (``$FORENSIC_VIEWER_MODELS``, else ``~/.local/share/forensic-viewer/models``), and any
    extra folders given;
 3. an ensemble file (``*.ensemble.json``) in those folders, by stem or name.
@@ -40,10 +40,9 @@ from engine.checkpoints import CheckpointMeta, read_meta
 from engine.ensemble import ENSEMBLE_SUFFIX
 from engine.errors import CheckpointError, ModelNotTrainedError
 from engine.models.registry import list_models
+from engine.resources import resources_dir
 
-RESOURCES = Path(
-    os.environ.get("FORENSIC_VIEWER_RESOURCES", Path(__file__).resolve().parents[1] / "resources")
-)
+RESOURCES = resources_dir()  # package data in a wheel or a frozen build, resources/ in a checkout
 BUNDLED_MODELS = RESOURCES / "models"
 SAMPLES = RESOURCES / "samples"
 

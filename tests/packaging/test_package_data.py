@@ -1,0 +1,163 @@
+"""The build specifications ship every bundled file the code loads, and the frozen build's
+entry point and install scripts do what they say (no build here: ``test_dist_builds.py``)."""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine import resources
+from engine.resources import PACKAGE_DATA, bundled_files, resources_dir
+
+ROOT = Path(__file__).resolve().parents[2]
+CHECKOUT = ROOT / "resources"
+SPEC = ROOT / "packaging" / "dist" / "forensic-viewer.spec"
+DIST = ROOT / "packaging" / "dist"
+
+
+def _spec_bundled_data() -> list[tuple[str, str]]:
+    """The spec's ``BUNDLED_DATA`` list, read without running PyInstaller."""
+    for node in ast.parse(SPEC.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "BUNDLED_DATA":
+            return ast.literal_eval(node.value)
+    raise AssertionError(f"{SPEC} has no BUNDLED_DATA list")
+
+
+def test_package_data_patterns_match_every_file_in_resources() -> None:
+    on_disk = sorted(p.relative_to(CHECKOUT).as_posix() for p in CHECKOUT.rglob("*") if p.is_file())
+    assert on_disk, f"nothing in {CHECKOUT}"
+    # a file added to resources/ that no pattern names would be missing from every install
+    assert bundled_files(CHECKOUT) == on_disk
+
+
+def test_pyproject_package_data_ships_every_bundled_file() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = config["tool"]["setuptools"]["package-data"][resources.PACKAGE]
+    package_dir = ROOT / resources.PACKAGE
+    shipped = {
+        p.relative_to(package_dir / resources.DATA_DIR).as_posix()
+        for pat in patterns
+        for p in package_dir.glob(pat)
+    }
+    assert shipped == set(bundled_files(CHECKOUT))
+    assert {f"{resources.DATA_DIR}/{p}" for p in PACKAGE_DATA} == set(patterns)
+
+
+def test_pyinstaller_spec_ships_every_bundled_file_where_the_code_looks() -> None:
+    shipped = set()
+    for src, dest in _spec_bundled_data():
+        for path in ROOT.glob(src):
+            shipped.add(f"{dest}/{path.name}")
+    expected = {f"{resources.PACKAGE}/{resources.DATA_DIR}/{f}" for f in bundled_files(CHECKOUT)}
+    assert shipped == expected
+
+
+def test_resources_dir_is_the_package_data_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FORENSIC_VIEWER_RESOURCES", raising=False)
+    found = resources_dir()
+    assert (found / "models").is_dir() and (found / "samples" / "samples.json").is_file()
+    assert found == (ROOT / resources.PACKAGE / resources.DATA_DIR).resolve()
+
+
+def test_resources_dir_follows_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FORENSIC_VIEWER_RESOURCES", str(tmp_path))
+    assert resources_dir() == tmp_path
+    assert bundled_files() == []
+
+
+@pytest.fixture
+def frozen_main(monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.syspath_prepend(str(DIST))
+    import frozen_main
+
+    return frozen_main
+
+
+def test_frozen_entry_picks_the_tool_by_the_name_it_is_started_under(frozen_main: Any) -> None:
+    assert frozen_main.program_for("/opt/x/forensic-train") == "trainer.cli"
+    assert frozen_main.program_for("forensic-train") == "trainer.cli"
+    assert frozen_main.program_for("/home/a/.local/bin/forensic-viewer") == "forensic_viewer.cli"
+    assert frozen_main.program_for("./anything-else") == "forensic_viewer.cli"
+    for module in frozen_main.PROGRAMS.values():  # both exist (not imported: torch is slow)
+        assert importlib.util.find_spec(module) is not None, module
+
+
+def test_frozen_entry_runs_a_module_like_python_dash_m(
+    frozen_main: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the viewer's training dialog starts `sys.executable -m trainer.cli ARGS`
+    (tmp_path / "echo_args.py").write_text(
+        "import sys, pathlib\n"
+        "if __name__ == '__main__':\n"
+        "    pathlib.Path(sys.argv[1]).write_text(' '.join(sys.argv[2:]))\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    out = tmp_path / "argv.txt"
+    monkeypatch.setattr(sys, "argv", ["/x/forensic-viewer", "-m", "echo_args", str(out), "a", "b"])
+    assert frozen_main.main() == 0
+    assert out.read_text() == "a b"
+
+
+@pytest.fixture
+def unpacked(tmp_path: Path) -> Path:
+    """A folder laid out like the unpacked tarball, with a stand-in program."""
+    app = tmp_path / "unpacked" / "forensic-viewer"
+    app.mkdir(parents=True)
+    for name in ("install.sh", "uninstall.sh"):
+        (app / name).write_bytes((DIST / name).read_bytes())
+        (app / name).chmod(0o755)
+    for name in ("forensic-viewer.desktop", "forensic-viewer.svg"):
+        (app / name).write_bytes((ROOT / "packaging" / name).read_bytes())
+    (app / "forensic-viewer").write_text('#!/bin/sh\necho "ran $(basename "$0") $*"\n')
+    (app / "forensic-viewer").chmod(0o755)
+    (app / "forensic-train").symlink_to("forensic-viewer")
+    return app
+
+
+def test_install_registers_the_viewer_and_uninstall_removes_it(
+    unpacked: Path, tmp_path: Path
+) -> None:
+    prefix = tmp_path / "home dir" / ".local"  # a space in the path, as in real homes
+    env = {**os.environ, "HOME": str(tmp_path / "home dir")}
+    subprocess.run(["sh", str(unpacked / "install.sh")], check=True, env=env, capture_output=True)
+    appdir = prefix / "lib" / "forensic-viewer"
+    entry = (prefix / "share" / "applications" / "forensic-viewer.desktop").read_text()
+    icon = prefix / "share" / "icons" / "hicolor" / "scalable" / "apps" / "forensic-viewer.svg"
+    assert f'Exec="{appdir}/forensic-viewer" %F' in entry.splitlines()
+    assert f"Icon={icon}" in entry.splitlines() and icon.is_file()
+    mime = next(line for line in entry.splitlines() if line.startswith("MimeType="))
+    assert {"image/jpeg", "image/png", "image/tiff"} <= set(mime[9:].split(";"))
+    ran = subprocess.run([prefix / "bin" / "forensic-train", "x"], capture_output=True, text=True)
+    assert ran.stdout.strip() == "ran forensic-train x"
+
+    foreign = tmp_path / "elsewhere"
+    foreign.write_text("")
+    (prefix / "bin" / "forensic-viewer").unlink()
+    (prefix / "bin" / "forensic-viewer").symlink_to(foreign)  # e.g. a pip-installed one
+    subprocess.run(["sh", str(appdir / "uninstall.sh")], check=True, env=env, capture_output=True)
+    assert not appdir.exists() and not icon.exists()
+    assert not (prefix / "share" / "applications" / "forensic-viewer.desktop").exists()
+    assert not (prefix / "bin" / "forensic-train").exists()
+    assert (prefix / "bin" / "forensic-viewer").is_symlink(), "a link that is not ours is kept"
+
+
+def test_install_refuses_a_folder_without_the_program(unpacked: Path, tmp_path: Path) -> None:
+    (unpacked / "forensic-viewer").unlink()
+    done = subprocess.run(
+        ["sh", str(unpacked / "install.sh"), "--prefix", str(tmp_path / "p")],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1
+    assert "forensic-viewer is missing" in done.stderr
+    assert not (tmp_path / "p" / "lib").exists()
