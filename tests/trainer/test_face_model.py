@@ -42,6 +42,8 @@ def test_theta_keeps_validation_false_alarms_under_the_target() -> None:
     flagged = sum(1 / (1 + np.exp(-r["logit"])) > theta for r in authentic)
     assert flagged <= 2  # 5 % of 40
     assert cal["a"] > 0  # higher logits, more likely forged
+    # even odds: the statistic where the two classes meet reads about 0.5
+    assert 0.2 < 1 / (1 + np.exp(-(cal["a"] * 0.5 + cal["b"]))) < 0.8
     figures = report(authentic + forged, "logit", k, theta, cal)
     assert figures["authentic_flagged"] == [flagged, 40]
     assert 0.9 < figures["auc"] <= 1.0
