@@ -138,8 +138,12 @@ def test_nproc_launches_torchrun_and_a_stop_reaches_it_and_reads_as_interrupted(
             started[-1]["signals"].append(signum)
 
         def wait(self) -> int:
-            if not started[-1]["signals"]:
-                os.kill(os.getpid(), signal.SIGTERM)  # the training dialog's stop
+            if not started[-1]["signals"]:  # the training dialog's stop, as the handler
+                # launch() installed receives it; a real SIGTERM to the test process crashed
+                # it (SIGSEGV) once earlier tests had loaded native libraries with handlers
+                handler = signal.getsignal(signal.SIGTERM)
+                assert callable(handler), "launch() installed no SIGTERM handler"
+                handler(signal.SIGTERM, None)
             return 1
 
     monkeypatch.setattr(distributed.subprocess, "Popen", FakeLauncher)
