@@ -300,45 +300,52 @@ class AnalysisWorker(QThread):
             return
         self.succeeded.emit(job, analysis)
 
-    def _classic(self, item: _Classic) -> None:
-        from engine.analyses import run_analyses
+    def _mailed(self, kind: str, job: int, evidence: Evidence, run: Callable[[], object]) -> None:
+        """One job that reports through the mailbox: ``<kind>-cancelled`` when it was cancelled
+        before it started or while it ran, ``<kind>-failed`` with a one-line reason, else
+        ``<kind>-done`` with what ``run()`` returned."""
         from engine.tiling import Cancelled
 
-        job, names = item.job, list(item.names)
         if self._is_cancelled(job):
-            self.mail.post("classic-cancelled", job)
+            self.mail.post(f"{kind}-cancelled", job)
             return
+        try:
+            result = run()
+        except Cancelled:
+            self.mail.post(f"{kind}-cancelled", job)
+            return
+        except ForensicError as e:
+            self.mail.post(f"{kind}-failed", job, str(e))
+            return
+        except MemoryError:
+            self.mail.post(f"{kind}-failed", job, f"{evidence.path}: out of memory")
+            return
+        self.mail.post(f"{kind}-done", job, result)
+
+    def _classic(self, item: _Classic) -> None:
+        from engine.analyses import run_analyses
+
+        job, names = item.job, list(item.names)
         on_progress = throttled_progress(
             names, lambda *a: self.mail.post("classic-progress", job, *a)
         )
-
-        try:
-            results = run_analyses(
+        self._mailed(
+            "classic",
+            job,
+            item.evidence,
+            lambda: run_analyses(
                 names,
                 item.evidence,
                 cancel=lambda: self._is_cancelled(job),
                 progress=on_progress,
-            )
-        except Cancelled:
-            self.mail.post("classic-cancelled", job)
-            return
-        except ForensicError as e:
-            self.mail.post("classic-failed", job, str(e))
-            return
-        except MemoryError:
-            self.mail.post("classic-failed", job, f"{item.evidence.path}: out of memory")
-            return
-        self.mail.post("classic-done", job, results)
+            ),
+        )
 
     def _probe(self, item: _Probe) -> None:
         from engine.probe import run_probe
-        from engine.tiling import Cancelled
 
-        job = item.job
-        if self._is_cancelled(job):
-            self.mail.post("probe-cancelled", job)
-            return
-        if self._analyzer is None:
+        job, analyzer = item.job, self._analyzer
+        if analyzer is None and not self._is_cancelled(job):
             self.mail.post("probe-failed", job, f"{item.evidence.path}: no model is loaded")
             return
         last = [0.0]
@@ -350,24 +357,18 @@ class AnalysisWorker(QThread):
             last[0] = now
             self.mail.post("probe-progress", job, p.stage, p.done, p.total)
 
-        try:
-            result = run_probe(
-                self._analyzer,
+        self._mailed(
+            "probe",
+            job,
+            item.evidence,
+            lambda: run_probe(
+                analyzer,
                 item.evidence,
                 original=item.original,
                 progress=on_progress,
                 cancel=lambda: self._is_cancelled(job),
-            )
-        except Cancelled:
-            self.mail.post("probe-cancelled", job)
-            return
-        except ForensicError as e:
-            self.mail.post("probe-failed", job, str(e))
-            return
-        except MemoryError:
-            self.mail.post("probe-failed", job, f"{item.evidence.path}: out of memory")
-            return
-        self.mail.post("probe-done", job, result)
+            ),
+        )
 
 
 class _RenderThread(QThread):

@@ -432,9 +432,15 @@ def run_pool_scan(
         analyses=tuple(analyses),
         threads=threads or max(1, cpu_cores() // jobs),
     )
+    return run_locked(pool, Path(out), lock, "run_pool_scan")
+
+
+def run_locked(pool: Any, out: Path, lock: OutputLock | None, caller: str) -> ScanSummary:
+    """``pool.run()`` holding the output folder's lock: ``lock`` when the caller holds it
+    already (it must be on ``out``), else a lock taken for the run."""
     if lock is not None:
-        if not lock.held or lock.out.resolve() != Path(out).resolve():
-            raise ValueError(f"the lock given to run_pool_scan is not held on {out}")
+        if not lock.held or lock.out.resolve() != out.resolve():
+            raise ValueError(f"the lock given to {caller} is not held on {out}")
         return pool.run()
     with OutputLock(out, command="scan"):
         return pool.run()

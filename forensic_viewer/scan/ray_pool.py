@@ -68,6 +68,7 @@ from forensic_viewer.scan.pool import (
     _Task,
     analyse_task,
     build_worker,
+    run_locked,
 )
 from forensic_viewer.scan.records import error_record
 from forensic_viewer.scan.run import ScanSummary
@@ -445,9 +446,4 @@ def run_ray_scan(
             depth=depth,
             resources=_resources(recipe, threads, actors),
         )
-        if lock is not None:
-            if not lock.held or lock.out.resolve() != Path(out).resolve():
-                raise ValueError(f"the lock given to run_ray_scan is not held on {out}")
-            return pool.run()
-        with OutputLock(out, command="scan"):
-            return pool.run()
+        return run_locked(pool, Path(out), lock, "run_ray_scan")
