@@ -30,7 +30,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from engine.assembly import available_models
 from engine.ensemble import ENSEMBLE_SUFFIX
 from engine.errors import ForensicError
 from engine.types import Progress
@@ -544,6 +543,7 @@ def _write_probe_report(
 
 
 def cmd_models(args: argparse.Namespace) -> int:
+    from engine.assembly import available_models  # torch: not for --help or --version
     from engine.models import get_spec, list_models
 
     listing = available_models(args.extra)
