@@ -39,6 +39,7 @@ PACKAGE_DATA = (
     "samples/*.jpg",
     "samples/samples.json",
     "samples/masks/*.png",
+    "icons/*.svg",  # the application icon: the window's (gui.app) and the desktop entry's
 )
 
 

@@ -18,14 +18,18 @@ from pathlib import Path
 from types import TracebackType
 
 from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtGui import QGuiApplication, QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from engine.assembly import resolve_models
 from engine.devices import available_devices
 from engine.errors import ForensicError
+from engine.resources import resources_dir
 from forensic_viewer.audit import AuditError, AuditLog, case_dir_from, default_case_dir
 
 log = logging.getLogger("forensic_viewer")
+
+APP_ID = "forensic-viewer"  # application name, and the desktop entry's file name without .desktop
 
 
 def log_path() -> Path:
@@ -111,6 +115,22 @@ class ExceptionHook(QObject):
         box.show()
 
 
+def configure_application(app: QGuiApplication) -> None:
+    """Name, icon and desktop identity of the application: settings are stored under its name,
+    every window shows the bundled icon (package data, so a wheel or a frozen build finds it),
+    and the desktop file name ties the running windows to the installed ``forensic-viewer.desktop``
+    entry (Wayland's app id, X11's WM_CLASS grouping), so the task bar shows its icon and name."""
+    app.setApplicationName(APP_ID)
+    app.setOrganizationName(APP_ID)
+    app.setDesktopFileName(APP_ID)
+    icon_file = resources_dir() / "icons" / f"{APP_ID}.svg"
+    icon = QIcon(str(icon_file))
+    if icon.isNull():  # resources elsewhere ($FORENSIC_VIEWER_RESOURCES): the window goes without
+        log.info("no application icon at %s", icon_file)
+    else:
+        app.setWindowIcon(icon)
+
+
 def run_gui(
     paths: list[str], models: list[str] | None, device: str, case: str | None = None
 ) -> int:
@@ -122,8 +142,7 @@ def run_gui(
 
     log_file = setup_logging()
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    app.setApplicationName("forensic-viewer")
-    app.setOrganizationName("forensic-viewer")
+    configure_application(app)
     QThread.currentThread().setObjectName("gui")
     hook = ExceptionHook(log_file, app)
     hook.install()

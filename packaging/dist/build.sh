@@ -26,7 +26,7 @@ nice "$PY" -m PyInstaller --noconfirm --clean --log-level WARN \
 APP="$OUT/forensic-viewer"
 ln -sfn forensic-viewer "$APP/forensic-train"
 cp packaging/dist/install.sh packaging/dist/uninstall.sh "$APP/"
-cp packaging/forensic-viewer.desktop packaging/forensic-viewer.svg "$APP/"
+cp packaging/forensic-viewer.desktop resources/icons/forensic-viewer.svg "$APP/"
 chmod +x "$APP/install.sh" "$APP/uninstall.sh"
 
 version=$("$PY" -c "import tomllib; print(tomllib.load(open('pyproject.toml', 'rb'))['project']['version'])")

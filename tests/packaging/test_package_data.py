@@ -116,8 +116,12 @@ def unpacked(tmp_path: Path) -> Path:
     for name in ("install.sh", "uninstall.sh"):
         (app / name).write_bytes((DIST / name).read_bytes())
         (app / name).chmod(0o755)
-    for name in ("forensic-viewer.desktop", "forensic-viewer.svg"):
-        (app / name).write_bytes((ROOT / "packaging" / name).read_bytes())
+    (app / "forensic-viewer.desktop").write_bytes(
+        (ROOT / "packaging" / "forensic-viewer.desktop").read_bytes()
+    )
+    (app / "forensic-viewer.svg").write_bytes(
+        (ROOT / "resources" / "icons" / "forensic-viewer.svg").read_bytes()
+    )
     (app / "forensic-viewer").write_text('#!/bin/sh\necho "ran $(basename "$0") $*"\n')
     (app / "forensic-viewer").chmod(0o755)
     (app / "forensic-train").symlink_to("forensic-viewer")

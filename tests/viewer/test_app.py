@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from engine.errors import CorruptImageError
-from forensic_viewer.gui.app import ExceptionHook
+from forensic_viewer.gui.app import APP_ID, ExceptionHook, configure_application
 from forensic_viewer.gui.main_window import expand_paths
 from tests.viewer.conftest import write_image
 
@@ -63,3 +63,20 @@ def test_folders_expand_to_their_images(tmp_path: Path) -> None:
         str(tmp_path / "b.png"),
         str(single),
     ]
+
+
+def test_the_application_carries_the_bundled_icon_and_the_desktop_entry_name(
+    qapp, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from PySide6.QtGui import QIcon
+
+    monkeypatch.delenv("FORENSIC_VIEWER_RESOURCES", raising=False)
+    qapp.setWindowIcon(QIcon())
+    configure_application(qapp)
+    assert qapp.desktopFileName() == APP_ID  # the installed entry is forensic-viewer.desktop
+    assert qapp.windowIcon().availableSizes() or not qapp.windowIcon().pixmap(32, 32).isNull()
+    # Resources kept elsewhere without an icon: no icon, no error.
+    monkeypatch.setenv("FORENSIC_VIEWER_RESOURCES", str(tmp_path))
+    qapp.setWindowIcon(QIcon())
+    configure_application(qapp)
+    assert qapp.windowIcon().isNull()
