@@ -27,6 +27,10 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+# The pixel thresholds a trainer tries when it chooses a checkpoint's pixel threshold on validation
+# data (trainer.calibrate for whole images, trainer.face_model for face crops): 0.05 to 0.95.
+PIXEL_GRID = tuple(float(t) for t in np.round(np.arange(0.05, 0.96, 0.05), 2))
+
 MANIPULATED = "manipulated"
 AUTHENTIC = "authentic"
 RULES = ("forged_fraction", "logit")

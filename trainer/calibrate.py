@@ -31,7 +31,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from engine.checkpoints import META_KEY, CheckpointMeta, load_checkpoint, read_meta
-from engine.decision import midpoint_threshold
+from engine.decision import PIXEL_GRID, midpoint_threshold
 from engine.errors import CheckpointError
 from engine.files import AtomicFile
 from trainer.data.records import SkipLog
@@ -121,9 +121,6 @@ def write_decision(src: Path, dst: Path, meta: CheckpointMeta) -> None:
         raise CheckpointError(src, f"damaged safetensors file ({e})") from e
     with AtomicFile(dst, mode=None) as out:
         save_file(tensors, str(out.tmp), metadata={META_KEY: meta.to_json()})
-
-
-PIXEL_GRID = tuple(float(t) for t in np.round(np.arange(0.05, 0.96, 0.05), 2))
 
 
 def choose_pixel_threshold(

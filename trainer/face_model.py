@@ -49,11 +49,10 @@ from engine.calibration import (
     reliability_bins,
     threshold_for_false_alarms,
 )
-from engine.decision import sigmoid
+from engine.decision import PIXEL_GRID, sigmoid
 from engine.errors import EvidenceError
 from trainer.errors import DataError, UsageError
 
-PIXEL_GRID = tuple(float(t) for t in np.round(np.arange(0.05, 0.96, 0.05), 2))
 _FORGERY = re.compile(r"^ff_\d+_([a-z]+)_")
 GROUPS = {"fr": "FASSEG faces", "cam": "camera-photograph faces", "casia": "CASIA faces"}
 
@@ -127,6 +126,15 @@ def statistic_of(row: dict[str, Any], rule: str, k: int) -> float:
     return statistic(rule, row["fractions"][k], row["logit"])
 
 
+def best_pixel_index(tampered: list[dict[str, Any]]) -> int:
+    """Index in :data:`PIXEL_GRID` of the pixel threshold with the best mean F1 over the forged
+    crops; ties (at 6 decimals) go to the threshold nearest 0.5."""
+    f1 = np.mean([r["f1"] for r in tampered], axis=0)
+    return max(
+        range(len(PIXEL_GRID)), key=lambda i: (round(float(f1[i]), 6), -abs(PIXEL_GRID[i] - 0.5))
+    )
+
+
 def choose(
     val: list[dict[str, Any]], rule: str, false_alarms: float
 ) -> tuple[int, float, dict[str, Any]]:
@@ -135,10 +143,7 @@ def choose(
     authentic = [r for r in val if r["label"] == 0]
     if not tampered or not authentic:
         raise DataError(None, "the validation part needs forged and authentic face crops")
-    f1 = np.mean([r["f1"] for r in tampered], axis=0)
-    k = max(
-        range(len(PIXEL_GRID)), key=lambda i: (round(float(f1[i]), 6), -abs(PIXEL_GRID[i] - 0.5))
-    )
+    k = best_pixel_index(tampered)
     scores = [score_of(r, rule, k) for r in authentic]
     theta = threshold_for_false_alarms(scores, false_alarms)
     stats = [statistic_of(r, rule, k) for r in val]
@@ -161,9 +166,7 @@ def better_rule(val: list[dict[str, Any]]) -> str:
     from trainer.metrics import roc_auc
 
     y = [r["label"] for r in val]
-    tampered = [r for r in val if r["label"] == 1]
-    f1 = np.mean([r["f1"] for r in tampered], axis=0)
-    k = int(np.argmax(f1))
+    k = best_pixel_index([r for r in val if r["label"] == 1])
     aucs = {"forged_fraction": roc_auc(y, [r["fractions"][k] for r in val])}
     if all(r["logit"] is not None for r in val):
         aucs["logit"] = roc_auc(y, [r["logit"] for r in val])
