@@ -86,6 +86,7 @@ class Action(StrEnum):
     LAYER_EXPORTED = "layer-exported"  # a layer written to a file: path, SHA-256
     REPORT_EXPORTED = "report-exported"  # report files: paths, SHA-256
     NOTE = "note"  # the examiner's note
+    PROBE_RUN = "probe-run"  # a robustness probe: evidence, copies, verdicts that changed
     SCAN_STARTED = "scan-started"  # analyze/scan: files, output folder, models, settings
     SCAN_FINISHED = "scan-finished"  # counts, results file SHA-256
 

@@ -146,6 +146,36 @@ def report_details(paths: Mapping[str, Path | str], stamp: AuditStamp | None) ->
     }
 
 
+def probe_details(table: Mapping[str, Any], probe_json: Path | None = None) -> dict[str, Any]:
+    """What ``probe-run`` records of a robustness probe (``table``:
+    :meth:`engine.probe.ProbeResult.to_dict`): the evidence with its SHA-256, the copies made,
+    the models, every row whose verdict differs from the original's, the time, and the
+    ``probe.json`` written (path and SHA-256) when there is one. The command line and the
+    viewer's probe dialog both log this."""
+    rows = table.get("rows", [])
+    details: dict[str, Any] = {
+        "path": table["evidence"]["path"],
+        "sha256": table["evidence"]["sha256"],
+        "copies": [
+            {"name": d.get("name", ""), "sha256": d.get("sha256", "")}
+            for d in table.get("derivations", [])
+        ],
+        "models": {m: o["verdict"] for m, o in table.get("original", {}).items()},
+        "verdicts_changed": [
+            {"copy": r["derivation"], "model": r["model"], "verdict": r["verdict"]}
+            for r in rows
+            if r.get("verdict_changed")
+        ],
+        "seconds": round(float(table.get("seconds", 0.0)), 3),
+    }
+    if probe_json is not None:
+        details["probe_json"] = {
+            "path": str(probe_json.resolve()),
+            "sha256": file_sha256(probe_json),
+        }
+    return details
+
+
 def log_report(
     log: AuditLog | None, paths: Mapping[str, Path | str], stamp: AuditStamp | None
 ) -> None:

@@ -145,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", type=Path, required=True, help="output folder")
     _add_model_args(r)
     _add_report_args(r)
+    add_case_arg(r)
     t = sub.add_parser(
         "selftest",
         help="check the installation: versions, bundled model files against their cards, and "
@@ -499,44 +500,63 @@ def cmd_probe(args: argparse.Namespace) -> int:
     :func:`forensic_viewer.scan.probe.write_probe`; exit codes as ``analyze``."""
     from engine.io import load_evidence
     from engine.probe import run_probe
+    from forensic_viewer.audit import Action
+    from forensic_viewer.casework import case_session, probe_details
     from forensic_viewer.scan.probe import table_lines, write_probe
 
     if args.analyses:
         raise UsageError("probe compares the models' results; --analyses is not used by it")
     formats = _report_formats(args)
-    analyzer = build_analyzer(args)
-    bar = ProgressBar(1, sys.stderr.isatty())
-    try:
-        evidence = load_evidence(args.image)
-        result = run_probe(analyzer, evidence, progress=bar.windows)
-    except ForensicError as e:
+    # One writer per output folder, as for scans; --case: the probe goes into the case's log.
+    with (
+        OutputLock(args.out, command=f"forensic-viewer {args.command}"),
+        case_session(args) as case_log,
+    ):
+        analyzer = build_analyzer(args)
+        bar = ProgressBar(1, sys.stderr.isatty())
+        try:
+            evidence = load_evidence(args.image)
+            result = run_probe(analyzer, evidence, progress=bar.windows)
+        except ForensicError as e:
+            bar.close()
+            _error(e)
+            return EXIT_FILES_FAILED
         bar.close()
-        _error(e)
-        return EXIT_FILES_FAILED
-    bar.close()
-    path = write_probe(result, args.out)
-    table = json.loads(path.read_text(encoding="utf-8"))
-    print("\n".join(table_lines(table)))
-    print(f"probe of {plain(args.image)} in {result.seconds:.1f} s; results in {plain(path)}")
-    if formats and not _write_probe_report(args, formats, result.original, table, analyzer):
-        return EXIT_SCAN_FAILED
-    return EXIT_OK
+        path = write_probe(result, args.out)
+        table = json.loads(path.read_text(encoding="utf-8"))
+        if case_log is not None:
+            case_log.append(Action.PROBE_RUN, probe_details(table, path))
+        print("\n".join(table_lines(table)))
+        print(f"probe of {plain(args.image)} in {result.seconds:.1f} s; results in {plain(path)}")
+        if formats and not _write_probe_report(
+            args, formats, result.original, table, analyzer, case_log
+        ):
+            return EXIT_SCAN_FAILED
+        return EXIT_OK
 
 
 def _write_probe_report(
-    args: argparse.Namespace, formats: tuple[str, ...], original: Any, table: Any, analyzer: Any
+    args: argparse.Namespace,
+    formats: tuple[str, ...],
+    original: Any,
+    table: Any,
+    analyzer: Any,
+    case_log: Any = None,
 ) -> bool:
     """The probed image's report (``original``: its Analysis) with the probe's table, into
-    --out as probe-report.*."""
+    --out as probe-report.*; with a case log, the report prints its head and is logged."""
+    from forensic_viewer.casework import log_report
     from forensic_viewer.report import CaseInfo
     from forensic_viewer.report.probe import write_probe_report
 
-    case = CaseInfo(examiner=args.examiner, case_id=args.case_id, notes=args.notes)
+    stamp = None if case_log is None else case_log.stamp()
+    case = CaseInfo(examiner=args.examiner, case_id=args.case_id, notes=args.notes, audit=stamp)
     try:
         paths = write_probe_report(original, table, args.out, formats, analyzer=analyzer, case=case)
     except (OSError, ForensicError) as e:
         _error(f"cannot write the report ({e})")
         return False
+    log_report(case_log, paths, stamp)
     for fmt, p in paths.items():
         print(f"report ({fmt}): {plain(p)}")
     return True

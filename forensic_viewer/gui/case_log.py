@@ -51,7 +51,7 @@ from forensic_viewer.audit import (
     file_sha256,
     verify_log,
 )
-from forensic_viewer.casework import report_details, scan_finished_details
+from forensic_viewer.casework import probe_details, report_details, scan_finished_details
 from forensic_viewer.events import Event, Subscriptions
 from forensic_viewer.layers import Layer, LayerList, MaskLayer
 from forensic_viewer.wording import plain
@@ -319,6 +319,10 @@ class CaseRecorder(QObject):
 
     def _on_cancelled(self, job: int) -> None:
         self.append(Action.ANALYSIS_CANCELLED, {"path": self.window._job_paths.get(job)})
+
+    def log_probe(self, table: Mapping[str, Any]) -> AuditEntry | None:
+        """A robustness probe run from the viewer (its table: ProbeResult.to_dict())."""
+        return self.append(Action.PROBE_RUN, probe_details(table))
 
     def _on_classic(self, path: str, results: Mapping[str, Any]) -> None:
         self.append(

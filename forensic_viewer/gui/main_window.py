@@ -40,6 +40,7 @@ from engine.analyses import AnalysisResult
 from engine.errors import ForensicError
 from engine.formatting import estimate_remaining, format_duration
 from engine.io import IMAGE_SUFFIXES, is_image_name
+from engine.probe import ProbeResult
 from engine.types import Analysis, Evidence
 from forensic_viewer.audit import AuditLog
 from forensic_viewer.gui.analysis_panel import AnalysisPanel
@@ -502,15 +503,19 @@ class MainWindow(QMainWindow):
         joins that image's report (docs/PROBE.md)."""
         if self.probe_dialog is None:
             self.probe_dialog = ProbeDialog(self.worker, self)
-            self.probe_dialog.on_result = lambda r: self.probe_tables.update(
-                {r.original.evidence.sha256: r.to_dict()}
-            )
+            self.probe_dialog.on_result = self._on_probe_result
         entry = self.entries.get(self.current) if self.current else None
         if entry is not None:
             self.probe_dialog.set_target(entry.evidence, entry.analysis)
         self.probe_dialog.show()
         self.probe_dialog.raise_()
         return self.probe_dialog
+
+    def _on_probe_result(self, result: ProbeResult) -> None:
+        """A finished probe: its table joins the image's report and the case log."""
+        table = result.to_dict()
+        self.probe_tables[result.original.evidence.sha256] = table
+        self.case.log_probe(table)
 
     def _on_model_installed(self, path: str) -> None:
         self.model_panel.refresh()

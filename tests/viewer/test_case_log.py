@@ -116,6 +116,21 @@ def test_a_failed_file_and_classic_analyses_are_logged(
 
 
 @pytest.mark.gui
+def test_a_probe_from_the_viewer_is_logged(
+    qtbot, case_window: MainWindow, image_path: Path, tmp_path: Path
+) -> None:
+    open_and_wait(qtbot, case_window, image_path)
+    dialog = case_window.open_probe()
+    assert dialog.run() is not None
+    qtbot.waitUntil(lambda: "probe-run" in _actions(tmp_path / "case"), timeout=60_000)
+    probe = next(e for e in _entries(tmp_path / "case") if e.action == "probe-run").details
+    assert probe["path"] == str(image_path) and probe["sha256"] == _sha(image_path)
+    assert probe["copies"] and all(len(c["sha256"]) == 64 for c in probe["copies"])
+    assert set(probe["models"]) == set(case_window.current_analysis().results)
+    assert "probe_json" not in probe  # the viewer keeps the table for the report, no file
+
+
+@pytest.mark.gui
 def test_threshold_changes_and_a_layer_export_are_logged(
     qtbot, case_window: MainWindow, image_path: Path, tmp_path: Path
 ) -> None:

@@ -75,3 +75,33 @@ def test_report_of_a_probe_has_its_table(tmp_path: Path, tiny_checkpoint: Path) 
     assert "Robustness probe" in text and "resize-50" in text
     lines = table_lines(table)
     assert any(line.startswith("IoU: ") and "1.0" in line for line in lines)
+
+
+def test_probe_with_a_case_is_logged_and_its_output_folder_is_locked(
+    tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    from forensic_viewer.audit import LOG_NAME, verify_log
+    from forensic_viewer.scan.lock import OutputLock
+
+    img = write_rgb(tmp_path / "evidence.png", h=48, w=64)
+    out, case = tmp_path / "out", tmp_path / "case"
+    args = ["probe", str(img), "--out", str(out), "--model", str(tiny_checkpoint)]
+    args += ["--device", "cpu", "--no-faces", "--case", str(case)]
+    with OutputLock(out, command="another run"):  # someone else writes there: refused, exit 3
+        assert main(args) == 3
+    assert not (out / PROBE_JSON).exists()
+    assert main([*args, "--report", "html"]) == 0
+    check = verify_log(case / LOG_NAME)
+    assert check.ok, check.problem
+    entries = [e for e in check.entries if e.action != "log-opened"]
+    assert [e.action for e in entries] == ["probe-run", "report-exported"]
+    probe = entries[0].details
+    assert probe["sha256"] == hashlib.sha256(img.read_bytes()).hexdigest()
+    assert [c["name"] for c in probe["copies"]] == [d.name for d in DERIVATIONS]
+    assert probe["models"] == {
+        "tiny": json.loads((out / PROBE_JSON).read_text())["original"]["tiny"]["verdict"]
+    }
+    written = hashlib.sha256((out / PROBE_JSON).read_bytes()).hexdigest()
+    assert probe["probe_json"]["sha256"] == written
+    assert entries[1].details["head_in_report"] == entries[0].hash
+    assert entries[0].hash in (out / "probe-report.html").read_text(encoding="utf-8")
