@@ -102,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     a = sub.add_parser("analyze", help="analyse image files")
     a.add_argument("images", nargs="+", type=Path)
     a.add_argument("--out", type=Path, required=True, help="output folder")
+    _add_gt_arg(a, one_mask=True)
     _add_model_args(a)
     _add_report_args(a)
     add_case_arg(a)
@@ -126,13 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="analyse on Ray actors (pip install 'forensic-viewer[cluster]'): the cluster at "
         "ADDRESS, or without one a local Ray instance on this machine (docs/CLUSTER.md)",
     )
-    s.add_argument(
-        "--gt",
-        type=Path,
-        metavar="DIR",
-        help="score the results against true masks: an IMDL-BenCo folder (Tp/ + Gt/, optional "
-        "Au/) or a JSON list of [image, mask] pairs; docs/GROUND_TRUTH.md",
-    )
+    _add_gt_arg(s)
     _add_model_args(s)
     _add_report_args(s)
     add_case_arg(s)
@@ -422,6 +417,17 @@ def _scan_and_report(
     return EXIT_OK
 
 
+def _add_gt_arg(p: argparse.ArgumentParser, one_mask: bool = False) -> None:
+    also = "; for one image also its mask file, or Negative (authentic)" if one_mask else ""
+    p.add_argument(
+        "--gt",
+        type=Path,
+        metavar="DIR",
+        help="score the results against true masks: an IMDL-BenCo folder (Tp/ + Gt/, optional "
+        f"Au/) or a JSON list of [image, mask] pairs{also}; docs/GROUND_TRUTH.md",
+    )
+
+
 def _ground_truth(args: argparse.Namespace, keys: list[str]) -> None:
     """``scan --gt``: score this run's files against the masks (a problem is one line on
     stderr, and the others are scored)."""
@@ -471,6 +477,10 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     :func:`~forensic_viewer.scan.walk.file_keys`): never another file's row."""
     from forensic_viewer.scan.walk import file_keys
 
+    if args.gt is not None:  # checked before any analysis, so a wrong path costs no time
+        from forensic_viewer.scan.groundtruth import truth_for_images
+
+        args.truth = truth_for_images(args.images, args.gt)
     return _run_files(args, lambda index: file_keys(args.images, index), source="analyze")
 
 

@@ -160,6 +160,22 @@ def read_truth(path: str | Path) -> TruthSource:
     return src
 
 
+def truth_for_images(images: Sequence[str | Path], path: str | Path) -> TruthSource:
+    """The masks of ``analyze IMAGES --gt PATH``: PATH as :func:`read_truth` reads it, or, for
+    one image, its mask as an image file (``NEGATIVE`` for an authentic image)."""
+    path = Path(path)
+    if len(images) == 1 and (str(path) == NEGATIVE or path.suffix.lower() in IMAGE_SUFFIXES):
+        image = Path(images[0]).resolve()
+        mask = None if str(path) == NEGATIVE else path
+        if mask is not None and not mask.is_file():
+            raise ForensicError(mask, "no such ground-truth mask")
+        src = TruthSource(path)
+        src.by_path[str(image)] = mask
+        src.masks += [mask] if mask is not None else []
+        return src
+    return read_truth(path)
+
+
 def _read_json(path: Path) -> TruthSource:
     try:
         pairs = json.loads(path.read_text(encoding="utf-8"))

@@ -292,3 +292,21 @@ def test_reports_carry_a_ground_truth_section(
     assert report["ground_truth"]["figures"] == gt["figures"]
     pdf = " ".join(page.extract_text() for page in PdfReader(out / "report.pdf").pages)
     assert "Ground truth" in pdf and "per-image mean" in pdf
+
+
+def test_analyze_gt_scores_one_image_against_its_mask_file(
+    benco: Path, tmp_path: Path, tiny_checkpoint: Path, capsys
+) -> None:
+    out = tmp_path / "out"
+    image, mask = benco / "Tp" / "a.png", benco / "Gt" / "a.png"
+    base = ["analyze", str(image), "--out", str(out), "--model", str(tiny_checkpoint)]
+    assert main([*base, "--no-faces", "--gt", str(mask)]) == 0
+    assert "pixel F1" in capsys.readouterr().out
+    scored = json.loads((out / GT_NAME).read_text())["files"]
+    assert [f["path"] for f in scored] == ["a.png"]
+    assert scored[0]["mask_sha256"] == hashlib.sha256(mask.read_bytes()).hexdigest()
+    # a missing mask file is refused before any analysis (usage, exit 2), one line naming it
+    missing = tmp_path / "nope.png"
+    assert main([*base, "--out", str(tmp_path / "o2"), "--gt", str(missing)]) == 2
+    assert str(missing) in capsys.readouterr().err
+    assert not (tmp_path / "o2").exists()
