@@ -9,7 +9,13 @@ fast path) on the CPU:
   analysed outside the folder so the runtimes' cache is filled and kernels are chosen), then
   ``run_scan`` with ``cores`` torch threads (as the command line runs it);
 - ``jobs 2``: ``run_pool_scan`` with two worker processes of ``cores // 2`` threads, timed
-  from the start (workers spawned, torch imported, models loaded) to the last row.
+  from the start (workers spawned, torch imported, models loaded) to the last row;
+- ``jobs 1 x 1 thread``: ``run_pool_scan`` with one worker process of one thread: what one
+  worker does on one core. ``jobs 2`` against it is the scaling with the number of workers at
+  a fixed number of threads per worker (N single-threaded workers on N cores against one), the
+  figure the issue's "N worker processes on N cores >= 1.7x one process" reads as when one
+  process cannot use more than one core. Against ``jobs 1`` (one process using every core) the
+  ratio says what a second process adds on a machine a single process already fills.
 
 Figures per run: files per second over the whole run with model loading (what an analyst
 waits for), files per second in steady state (between the first and the last finished file),
@@ -170,7 +176,7 @@ def one_process(folder: Path, files: list, out: Path, warmup: Path) -> dict:
     return row
 
 
-def pooled(folder: Path, files: list, out: Path, jobs: int) -> dict:
+def pooled(folder: Path, files: list, out: Path, jobs: int, threads: int | None = None) -> dict:
     from forensic_viewer.scan.pool import AnalyzerRecipe, cpu_cores, run_pool_scan
 
     before = load_average()
@@ -184,6 +190,7 @@ def pooled(folder: Path, files: list, out: Path, jobs: int) -> dict:
         AnalyzerRecipe(device="cpu"),
         out,
         jobs=jobs,
+        threads=threads,
         source=str(folder),
         on_file=clock.on_file,
         on_ready=lambda *a: ready.append(time.perf_counter()),
@@ -196,7 +203,7 @@ def pooled(folder: Path, files: list, out: Path, jobs: int) -> dict:
     cpu += time.process_time() - c0
     row = clock.figures(len(files), wall, cpu, worker_rss, before)
     row.update(
-        threads_per_worker=max(1, cpu_cores() // jobs),
+        threads_per_worker=threads or max(1, cpu_cores() // jobs),
         first_worker_ready_s=round(ready[0] - clock.t0, 1),
     )
     return row
@@ -227,12 +234,14 @@ def run() -> dict:
 
         files = scan_files(folder, False)
         print(f"{N_FILES} JPEGs of {SIZE[0]} x {SIZE[1]}; load {load_average()}", flush=True)
-        runs: dict[str, list[dict]] = {"jobs_1": [], f"jobs_{JOBS}": []}
-        for r in range(ROUNDS):  # alternating, so that other jobs' load hits both
+        runs: dict[str, list[dict]] = {"jobs_1": [], f"jobs_{JOBS}": [], "jobs_1_thread_1": []}
+        for r in range(ROUNDS):  # alternating, so that other jobs' load hits each
             runs["jobs_1"].append(one_process(folder, files, tmp / f"out1-{r}", warmup))
             print(_line(f"round {r + 1}, jobs 1", runs["jobs_1"][-1]), flush=True)
             runs[f"jobs_{JOBS}"].append(pooled(folder, files, tmp / f"out2-{r}", JOBS))
             print(_line(f"round {r + 1}, jobs {JOBS}", runs[f"jobs_{JOBS}"][-1]), flush=True)
+            runs["jobs_1_thread_1"].append(pooled(folder, files, tmp / f"out3-{r}", 1, 1))
+            print(_line(f"round {r + 1}, 1 worker x 1 thread", runs["jobs_1_thread_1"][-1]))
         # other work on a shared machine only ever adds time: the best run of each counts
         best = {k: max(v, key=lambda row: row["steady_files_per_s"]) for k, v in runs.items()}
         one, two = best["jobs_1"], best[f"jobs_{JOBS}"]
@@ -240,12 +249,19 @@ def run() -> dict:
             r["files_per_s"] for r in runs["jobs_1"]
         )
         steady = two["steady_files_per_s"] / one["steady_files_per_s"]
+        per_core = two["steady_files_per_s"] / best["jobs_1_thread_1"]["steady_files_per_s"]
         print(
             f"best of {ROUNDS}: jobs {JOBS} / jobs 1 x{whole:.3f} with model loading, "
-            f"x{steady:.3f} in steady state; target x1.7",
+            f"x{steady:.3f} in steady state; jobs {JOBS} / one single-threaded worker "
+            f"x{per_core:.3f} in steady state; target x1.7",
             flush=True,
         )
-        return {"runs": runs, "ratio": round(whole, 3), "steady_ratio": round(steady, 3)}
+        return {
+            "runs": runs,
+            "ratio": round(whole, 3),
+            "steady_ratio": round(steady, 3),
+            "per_core_steady_ratio": round(per_core, 3),
+        }
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
