@@ -18,7 +18,10 @@ what Ray adds per file.
   map PNGs and thumbnail (``forensic_viewer.scan.run.encode_outcome``), on one 1 MP photograph
   with the default analysis and on one small PNG with the tiny model; beside it, what the
   same maps weigh as float32 (4 bytes a pixel a map), which workers sent before issue 22's
-  quantisation moved to the worker side.
+  quantisation moved to the worker side. And the CPU that moved with it: the seconds to
+  quantise and encode those maps (``encode_outcome``, now in the worker; the driver did it
+  before) and to write the received bytes (``write_outcome``, all the driver does now), the
+  fastest of 3 repetitions.
 
 ``BENCH_SCAN_RAY_FILES`` / ``BENCH_SCAN_RAY_SMALL`` override ``N_FILES`` / ``N_SMALL``. Skipped
 (``{"skipped": ...}``) when Ray is not installed.
@@ -162,9 +165,19 @@ def _answer_bytes(tmp: Path) -> dict[str, Any]:
     import torch
 
     from bench.bench_scan_jobs import make_photo as photo
-    from forensic_viewer.scan.pool import AnalyzerRecipe, _Task, analyse_task, build_worker
+    from forensic_viewer.scan.pool import AnalyzerRecipe, _Answer, _Collected, build_worker
     from forensic_viewer.scan.records import EncodedRecord
+    from forensic_viewer.scan.run import analyse_item, encode_outcome, load_for_scan, write_outcome
     from tests.conftest import make_tiny_checkpoint
+
+    def fastest(step: Any, *args: Any) -> tuple[Any, float]:
+        """``step(*args)`` and the fastest of 3 runs' seconds."""
+        times, result = [], None
+        for _ in range(3):
+            t0 = time.perf_counter()
+            result = step(*args)
+            times.append(time.perf_counter() - t0)
+        return result, min(times)
 
     torch.set_num_threads(1)
     tiny = str(make_tiny_checkpoint(tmp / "answer-tiny.safetensors"))
@@ -178,9 +191,15 @@ def _answer_bytes(tmp: Path) -> dict[str, Any]:
             tmp / f"answer-{label}.jpg", seed=3, **({} if size is None else {"size": size})
         )
         analyzer, _ = build_worker(recipe, str(tmp), ())
-        answer = analyse_task(analyzer, _Task(0, path, path.name, None), lambda: False, True, ())
-        assert answer is not None and isinstance(answer.outcome, EncodedRecord), answer
-        record = answer.outcome.record
+        problems = _Collected()
+        item = load_for_scan(0, path, path.name)
+        analysis = analyse_item(item, analyzer, None, None, problems)
+        faces = analyzer.faces is not None
+        encoded, encode_s = fastest(encode_outcome, item, analysis, faces, problems)
+        assert isinstance(encoded, EncodedRecord), encoded
+        _, write_s = fastest(write_outcome, encoded, tmp / f"answer-out-{label}")
+        answer = _Answer(encoded, tuple(problems.lines))
+        record = encoded.record
         maps = (
             len(record.models)
             + (record.ensemble is not None)
@@ -195,9 +214,13 @@ def _answer_bytes(tmp: Path) -> dict[str, Any]:
             "map_and_thumb_file_bytes": answer.outcome.nbytes,
             "float32_maps_bytes": floats,
             "ratio": round(floats / sent, 1),
+            "worker_encode_ms": round(1000 * encode_s, 1),
+            "driver_write_ms": round(1000 * write_s, 1),
         }
         print(f"answer per file, {label}: {sent / 1e6:.3f} MB sent ({maps} maps as 8-bit PNGs "
-              f"and the thumbnail); the maps as float32: {floats / 1e6:.3f} MB", flush=True)  # fmt: skip
+              f"and the thumbnail); the maps as float32: {floats / 1e6:.3f} MB; encoding "
+              f"{1000 * encode_s:.0f} ms in the worker, writing {1000 * write_s:.0f} ms in the "
+              "driver", flush=True)  # fmt: skip
     return figures
 
 
