@@ -13,6 +13,16 @@ what Ray adds per file.
   minus those of one process with 1 thread. That difference is what the actor call, the object
   store round trip and the driver's bookkeeping cost, paid once per file however large.
 
+- **Bytes per answer**: what one worker (a Ray actor, a process of ``--jobs``) sends back per
+  file, pickled as Ray and the pipe pickle it (protocol 5): the row and the bytes of its 8-bit
+  map PNGs and thumbnail (``forensic_viewer.scan.run.encode_outcome``), on one 1 MP photograph
+  with the default analysis and on one small PNG with the tiny model; beside it, what the
+  same maps weigh as float32 (4 bytes a pixel a map), which workers sent before issue 22's
+  quantisation moved to the worker side. And the CPU that moved with it: the seconds to
+  quantise and encode those maps (``encode_outcome``, now in the worker; the driver did it
+  before) and to write the received bytes (``write_outcome``, all the driver does now), the
+  fastest of 3 repetitions.
+
 ``BENCH_SCAN_RAY_FILES`` / ``BENCH_SCAN_RAY_SMALL`` override ``N_FILES`` / ``N_SMALL``. Skipped
 (``{"skipped": ...}``) when Ray is not installed.
 """
@@ -148,6 +158,72 @@ def _overhead(tmp: Path) -> dict[str, Any]:
     }
 
 
+def _answer_bytes(tmp: Path) -> dict[str, Any]:
+    """Pickled bytes of one worker answer, and of its maps as float32 (module doc)."""
+    import pickle
+
+    import torch
+
+    from bench.bench_scan_jobs import make_photo as photo
+    from forensic_viewer.scan.pool import AnalyzerRecipe, _Answer, _Collected, build_worker
+    from forensic_viewer.scan.records import EncodedRecord
+    from forensic_viewer.scan.run import analyse_item, encode_outcome, load_for_scan, write_outcome
+    from tests.conftest import make_tiny_checkpoint
+
+    def fastest(step: Any, *args: Any) -> tuple[Any, float]:
+        """``step(*args)`` and the fastest of 3 runs' seconds."""
+        times, result = [], None
+        for _ in range(3):
+            t0 = time.perf_counter()
+            result = step(*args)
+            times.append(time.perf_counter() - t0)
+        return result, min(times)
+
+    torch.set_num_threads(1)
+    tiny = str(make_tiny_checkpoint(tmp / "answer-tiny.safetensors"))
+    cases = {
+        "default_1mp": (AnalyzerRecipe(device="cpu"), None),
+        "tiny_128x96": (AnalyzerRecipe(models=(tiny,), device="cpu", faces=False), (128, 96)),
+    }
+    figures: dict[str, Any] = {}
+    for label, (recipe, size) in cases.items():
+        path = photo(
+            tmp / f"answer-{label}.jpg", seed=3, **({} if size is None else {"size": size})
+        )
+        analyzer, _ = build_worker(recipe, str(tmp), ())
+        problems = _Collected()
+        item = load_for_scan(0, path, path.name)
+        analysis = analyse_item(item, analyzer, None, None, problems)
+        faces = analyzer.faces is not None
+        encoded, encode_s = fastest(encode_outcome, item, analysis, faces, problems)
+        assert isinstance(encoded, EncodedRecord), encoded
+        _, write_s = fastest(write_outcome, encoded, tmp / f"answer-out-{label}")
+        answer = _Answer(encoded, tuple(problems.lines))
+        record = encoded.record
+        maps = (
+            len(record.models)
+            + (record.ensemble is not None)
+            + sum(a.map is not None for a in record.analyses)
+        )
+        sent = len(pickle.dumps(answer, protocol=5))
+        floats = 4 * record.width * record.height * maps
+        figures[label] = {
+            "pixels": record.width * record.height,
+            "maps": maps,
+            "answer_bytes": sent,
+            "map_and_thumb_file_bytes": answer.outcome.nbytes,
+            "float32_maps_bytes": floats,
+            "ratio": round(floats / sent, 1),
+            "worker_encode_ms": round(1000 * encode_s, 1),
+            "driver_write_ms": round(1000 * write_s, 1),
+        }
+        print(f"answer per file, {label}: {sent / 1e6:.3f} MB sent ({maps} maps as 8-bit PNGs "
+              f"and the thumbnail); the maps as float32: {floats / 1e6:.3f} MB; encoding "
+              f"{1000 * encode_s:.0f} ms in the worker, writing {1000 * write_s:.0f} ms in the "
+              "driver", flush=True)  # fmt: skip
+    return figures
+
+
 def run() -> dict:
     from forensic_viewer.scan.ray_pool import INSTALL_HINT, ray_available
 
@@ -156,7 +232,11 @@ def run() -> dict:
         return {"skipped": "ray not installed"}
     tmp = Path(tempfile.mkdtemp(prefix="bench-scan-ray-"))
     try:
-        return {"throughput": _throughput(tmp), "overhead": _overhead(tmp)}
+        return {
+            "answer_bytes": _answer_bytes(tmp),
+            "throughput": _throughput(tmp),
+            "overhead": _overhead(tmp),
+        }
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -118,8 +118,9 @@ def f1_iou(pred: ArrayLike, gt: ArrayLike, both_empty: float = 0.0) -> tuple[flo
 
 
 def levels(heatmap: NDArray[np.floating]) -> NDArray[np.uint8]:
-    """``heatmap`` in [0, 1] as its 8-bit levels round(255 p), computed in float32 exactly as a
-    scan stores its maps (``forensic_viewer.scan.maps.save_heatmap_png``)."""
+    """``heatmap`` in [0, 1] as its 8-bit levels round(255 p), computed in float32: the one
+    quantisation of the project's 8-bit maps (``forensic_viewer.scan.maps.heatmap_png``, which
+    a scan's map files are encoded with, calls it)."""
     h = np.asarray(heatmap, dtype=np.float32)
     return np.rint(np.clip(h, 0.0, 1.0) * np.float32(255.0)).astype(np.uint8)
 

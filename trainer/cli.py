@@ -136,6 +136,15 @@ def _add_fit_args(p: argparse.ArgumentParser) -> None:
         help="train with N processes on this machine (DistributedDataParallel through torchrun; "
         "--batch-size stays the global batch)",
     )
+    nodes = p.add_argument_group(
+        "several machines (passed to torchrun; run the same command on each, but --node-rank)"
+    )
+    nodes.add_argument("--nnodes", type=int, default=1, metavar="M", help="machines (default 1)")
+    nodes.add_argument("--node-rank", type=int, default=0, metavar="R", help="this machine's index")
+    nodes.add_argument("--master-addr", default="", metavar="HOST", help="node 0's address")
+    nodes.add_argument(
+        "--master-port", type=int, default=29500, metavar="P", help="open on node 0 (29500)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -324,14 +333,20 @@ def main(argv: list[str] | None = None) -> int:
         return int(e.code or 0)
     # recorded in checkpoints: the arguments given, also when called as main([...])
     given = sys.argv[1:] if argv is None else argv
-    from trainer.distributed import launch, launched_command, world_size
+    from trainer.distributed import Rendezvous, launch, launched_command, world_size
 
     args.command_line = launched_command(given)
-    if args.command in ("fit", "pretrain") and args.nproc != 1 and world_size() == 1:
-        if args.nproc < 1:
-            print(f"forensic-train {args.command}: error: --nproc must be >= 1", file=sys.stderr)
+    launcher = args.command in ("fit", "pretrain") and world_size() == 1
+    if launcher and (args.nproc != 1 or args.nnodes != 1):
+        nodes = Rendezvous(args.nnodes, args.node_rank, args.master_addr, args.master_port)
+        try:
+            if args.nproc < 1:
+                raise ValueError(f"--nproc must be >= 1, got {args.nproc}")
+            nodes.check()
+        except ValueError as e:
+            print(f"forensic-train {args.command}: error: {e}", file=sys.stderr)
             return EXIT_USAGE
-        return launch(given, args.nproc)
+        return launch(given, args.nproc, nodes)
     t0 = time.monotonic()
     try:
         if args.command in ("fit", "pretrain"):

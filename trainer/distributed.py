@@ -10,8 +10,14 @@ process plumbing: it sets ``RANK``/``WORLD_SIZE``/``MASTER_ADDR``, picks a free 
 every rank when one fails). The command as the user typed it travels to the ranks in
 :data:`COMMAND_ENV`, so the checkpoint records that command, not the launcher's.
 
-Only rank 0 writes files (checkpoints, ``run.json``, ``history.jsonl``) and prints events;
-:func:`rank` tells the others apart.
+Several machines: ``--nnodes M --node-rank R --master-addr HOST [--master-port P]`` on each
+of the M machines (the same command but ``--node-rank``) pass through to torchrun's static
+rendezvous (:class:`Rendezvous`) instead of ``--standalone``; rank 0 of node 0 listens on
+HOST:P and every other rank connects there. Plain ``torchrun`` commands work as well; these
+only spare typing its launcher and keep the recorded command the one the user typed.
+
+Only the global rank 0 writes files (checkpoints, ``run.json``, ``history.jsonl``) and prints
+events; :func:`rank` tells the others apart.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from trainer.progress import EXIT_INTERRUPTED
 
@@ -51,33 +58,78 @@ def launched_command(given: Sequence[str]) -> str:
     return f"torchrun {nodes}--nproc_per_node={local} -m trainer.cli {args}"
 
 
+# the options of ``fit``/``pretrain`` that launch torchrun rather than train (each takes a value)
+LAUNCH_OPTIONS = ("--nproc", "--nnodes", "--node-rank", "--master-addr", "--master-port")
+
+
+@dataclass(frozen=True)
+class Rendezvous:
+    """Where the processes of a run meet: this machine alone (``nnodes`` 1, torchrun's
+    ``--standalone``: a free local port), or node ``node_rank`` of ``nnodes`` machines that
+    meet at ``master_addr:master_port`` (torchrun's static rendezvous: node 0 listens there, so
+    ``master_addr`` is node 0's address and the port must be open to the other nodes)."""
+
+    nnodes: int = 1
+    node_rank: int = 0
+    master_addr: str = ""
+    master_port: int = 29500  # torchrun's own default
+
+    def check(self) -> None:
+        """Raise ValueError saying which option is wrong."""
+        if self.nnodes < 1:
+            raise ValueError(f"--nnodes must be >= 1, got {self.nnodes}")
+        if not 0 <= self.node_rank < self.nnodes:
+            raise ValueError(
+                f"--node-rank must be in [0, {self.nnodes - 1}] for --nnodes {self.nnodes}, "
+                f"got {self.node_rank}"
+            )
+        if self.nnodes > 1 and not self.master_addr:
+            raise ValueError("--nnodes above 1 needs --master-addr (node 0's address)")
+        if not 0 < self.master_port < 65536:
+            raise ValueError(f"--master-port must be in [1, 65535], got {self.master_port}")
+
+    def torchrun_args(self) -> list[str]:
+        if self.nnodes == 1:
+            return ["--standalone"]
+        return [
+            f"--nnodes={self.nnodes}",
+            f"--node-rank={self.node_rank}",
+            f"--master-addr={self.master_addr}",
+            f"--master-port={self.master_port}",
+        ]
+
+
 def without_nproc(argv: Sequence[str]) -> list[str]:
-    """``argv`` less its ``--nproc N`` / ``--nproc=N``."""
+    """``argv`` less the launcher's options (:data:`LAUNCH_OPTIONS`, as ``--opt V`` or
+    ``--opt=V``): what each rank runs."""
     out: list[str] = []
     skip = False
     for a in argv:
         if skip:
             skip = False
-        elif a == "--nproc":
+        elif a in LAUNCH_OPTIONS:
             skip = True
-        elif not a.startswith("--nproc="):
+        elif not a.startswith(tuple(f"{o}=" for o in LAUNCH_OPTIONS)):
             out.append(a)
     return out
 
 
-def launch(argv: Sequence[str], nproc: int) -> int:
-    """Run ``forensic-train argv`` (without ``--nproc``) as ``nproc`` processes on this
-    machine through ``torch.distributed.run``; its exit status. SIGTERM (the training dialog's
-    stop) is passed on to the launcher, which passes it on to every rank: each writes its
-    checkpoint and resume file as in one process."""
+def launch(argv: Sequence[str], nproc: int, nodes: Rendezvous | None = None) -> int:
+    """Run ``forensic-train argv`` (without the launcher's options) as ``nproc`` processes on
+    this machine through ``torch.distributed.run``, alone or as one node of ``nodes``; its
+    exit status. SIGTERM (the training dialog's stop) is passed on to the launcher, which
+    passes it on to every rank: each writes its checkpoint and resume file as in one
+    process."""
     if nproc < 1:
         raise ValueError(f"--nproc must be >= 1, got {nproc}")
+    nodes = nodes or Rendezvous()
+    nodes.check()
     command = "forensic-train " + " ".join(map(shlex.quote, argv))
     cmd = [
         sys.executable,
         "-m",
         "torch.distributed.run",
-        "--standalone",
+        *nodes.torchrun_args(),
         f"--nproc_per_node={nproc}",
         "-m",
         "trainer.cli",

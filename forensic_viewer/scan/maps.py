@@ -22,7 +22,8 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from engine.errors import ForensicError
-from engine.files import AtomicFile
+from engine.files import atomic_write
+from engine.metrics import levels
 
 MAPS = "maps"
 
@@ -49,15 +50,25 @@ def thumb_name(key: str) -> str:
     return f"{THUMBS}/{key}.jpg"
 
 
-def save_heatmap_png(heatmap: NDArray[np.floating], path: Path) -> None:
-    """``heatmap`` [H, W] in [0, 1] as 8-bit grayscale, value = round(255 x probability).
+def heatmap_png(heatmap: NDArray[np.floating]) -> bytes:
+    """``heatmap`` [H, W] in [0, 1] as the bytes of its 8-bit grayscale PNG file, value =
+    round(255 x probability) computed in float32 (:func:`engine.metrics.levels`, the one
+    quantisation, which ground-truth scoring also uses).
 
-    zlib level 1: a third of the CPU time of Pillow's default level 6 for files about half
-    again as large; encoding is the largest cost of a scan besides the network.
+    The one encoder of a scan's map files: a one-process scan calls it just before writing,
+    the workers of a pooled or Ray scan call it and send the bytes, so every map file is the
+    same byte for byte whoever made it. zlib level 1: a third of the CPU time of Pillow's
+    default level 6 for files about half again as large; encoding is the largest cost of a
+    scan besides the network, and in a pooled scan the workers pay it, not the driver.
     """
-    u8 = np.rint(np.clip(heatmap, 0.0, 1.0) * 255.0).astype(np.uint8)
-    with AtomicFile(path) as out:
-        Image.fromarray(u8, mode="L").save(out.file, format="PNG", compress_level=1)
+    buf = io.BytesIO()
+    Image.fromarray(levels(heatmap), mode="L").save(buf, format="PNG", compress_level=1)
+    return buf.getvalue()
+
+
+def save_heatmap_png(heatmap: NDArray[np.floating], path: Path) -> None:
+    """``heatmap`` [H, W] in [0, 1] written to ``path`` as :func:`heatmap_png` encodes it."""
+    atomic_write(path, heatmap_png(heatmap))
 
 
 def read_heatmap_png(path: Path, size: tuple[int, int]) -> NDArray[np.float32]:

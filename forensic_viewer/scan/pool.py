@@ -12,14 +12,18 @@ each keep every core on whole files (issue 18; ``bench/bench_scan_jobs.py``).
 - **The parent** (:func:`run_pool_scan`) holds the output folder's lock, reads the file list
   lazily, decides the skips of a resume as :func:`~forensic_viewer.scan.run.run_scan` does,
   and alone writes the output folder (``scan.json``, rows, maps, thumbnails, ``scan.log``,
-  CSV) through the one-process scan's own steps (``check_settings``, ``record_outcome``,
+  CSV) through the one-process scan's own steps (``check_settings``, ``write_outcome``,
   ``append_record``, ``write_csv``): the rows are those of a one-process scan, written in
   the order files finish (the CSV keeps the file list's order).
 - **Each worker** (``spawn``: a fresh interpreter, none of the parent's threads, locks or
   CUDA state) builds its Analyzer once from an :class:`AnalyzerRecipe` (the arguments of
   :func:`engine.assembly.assemble_analyzer`, the one-process scan's call), says which settings
   it runs, then takes one file at a time: ``load_for_scan``, ``analyse_item``, and back goes
-  the analysis without pixels and masks, or the file's error record.
+  the file's record with the bytes of its files (``encode_outcome``: the row's statistics
+  taken from the float maps, then each map quantised to 8 bits and PNG-encoded by the
+  one-process scan's own encoder), or the file's error record. Float maps never cross the
+  pipe: a 1 MP photograph's answer is ~1.2 MB instead of ~16 MB with the default model
+  set (``bench/bench_scan_ray.py``), and the parent only writes bytes.
 - **Bounded work**: a worker holds one file; the parent hands it the next as soon as it
   answers (before writing that answer's maps), so at most N answers wait in the parent.
 
@@ -57,13 +61,10 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from engine.errors import ForensicError
-from engine.types import Analysis
 from forensic_viewer.environment import environment
 from forensic_viewer.scan.lock import OutputLock, ScanFailed
-from forensic_viewer.scan.records import ErrorRecord, error_record
+from forensic_viewer.scan.records import EncodedRecord, ErrorRecord, error_record
 from forensic_viewer.scan.results import ResultLog, write_csv
 from forensic_viewer.scan.run import (
     Prefetched,
@@ -75,11 +76,12 @@ from forensic_viewer.scan.run import (
     check_settings,
     close_results,
     csv_analyses,
+    encode_outcome,
     load_for_scan,
-    record_outcome,
     scan_settings,
     sha256_if_read,
     unchanged,
+    write_outcome,
 )
 
 if TYPE_CHECKING:  # torch loads in the workers, never in the parent of a pool
@@ -92,7 +94,6 @@ __all__ = ["AnalyzerRecipe", "WorkerFailed", "WorkerReady", "cpu_cores", "run_po
 
 POLL_SECONDS = 0.1  # the longest the parent waits without polling cancel()
 STOP_SECONDS = 5.0  # how long ending workers may take before they are terminated
-_NO_PIXELS = np.zeros((0, 0, 3), np.uint8)  # what travels back instead of the evidence pixels
 
 
 class WorkerFailed(ScanFailed):
@@ -164,11 +165,11 @@ class _Task:
 
 @dataclass(frozen=True)
 class _Answer:
-    """A worker's result for one file: the analysis (no pixels, no masks) or its error row,
-    the thumbnail's JPEG bytes, and (message, traceback) pairs for ``scan.log``."""
+    """A worker's result for one file: its record with the bytes of its 8-bit maps and
+    thumbnail (:func:`~forensic_viewer.scan.run.encode_outcome`) or its error row, and
+    (message, traceback) pairs for ``scan.log``."""
 
-    outcome: Analysis | ErrorRecord
-    thumb: bytes | None
+    outcome: EncodedRecord | ErrorRecord
     problems: tuple[tuple[str, str], ...]
 
 
@@ -240,20 +241,6 @@ def _send(conn: Connection, message: object) -> bool:
     return True
 
 
-def _travelling(outcome: Analysis | ErrorRecord) -> Analysis | ErrorRecord:
-    """``outcome`` without what the record does not need: the pixels and the masks."""
-    if isinstance(outcome, ErrorRecord):
-        return outcome
-    results = {n: dataclasses.replace(r, mask=None) for n, r in outcome.results.items()}
-    ens = outcome.ensemble
-    return dataclasses.replace(
-        outcome,
-        evidence=dataclasses.replace(outcome.evidence, pixels=_NO_PIXELS),
-        results=results,
-        ensemble=None if ens is None else dataclasses.replace(ens, mask=None),
-    )
-
-
 def build_worker(
     recipe: AnalyzerRecipe, source: str, analyses: tuple[str, ...]
 ) -> tuple[Analyzer, WorkerReady]:
@@ -283,8 +270,9 @@ def analyse_task(
     thumbnails: bool,
     analyses: tuple[str, ...],
 ) -> _Answer | None:
-    """One file in a worker: ``load_for_scan``, ``analyse_item``, and the answer the parent
-    records (no pixels, no masks); None when ``cancel()`` stopped the analysis."""
+    """One file in a worker: ``load_for_scan``, ``analyse_item``, ``encode_outcome``: the
+    answer the parent writes (the record and its files' bytes; no pixels, no float maps);
+    None when ``cancel()`` stopped the analysis."""
     from engine.tiling import Cancelled
 
     problems = _Collected()
@@ -294,7 +282,8 @@ def analyse_task(
         outcome = analyse_item(item, analyzer, None, cancel, problems, analyses)
     except Cancelled:
         return None
-    return _Answer(_travelling(outcome), item.thumb, tuple(problems.lines))
+    encoded = encode_outcome(item, outcome, analyzer.faces is not None, problems)
+    return _Answer(encoded, tuple(problems.lines))
 
 
 def _work(*args: Any) -> None:
@@ -361,9 +350,7 @@ def _serve(
         except Exception as e:  # the result cannot be pickled: the file's error, not the scan's
             message = f"{task.path}: unexpected {type(e).__name__} while passing its result back"
             failed = error_record(task.key, None, message, file=task.path)
-            if not _send(
-                conn, ("done", _Answer(failed, None, ((message, traceback.format_exc()),)))
-            ):
+            if not _send(conn, ("done", _Answer(failed, ((message, traceback.format_exc()),)))):
                 return
 
 
@@ -728,14 +715,11 @@ class _Pool:
         w.task = task
 
     def _record(self, task: _Task, answer: _Answer) -> None:
-        assert self.results is not None and self.problems is not None and self.first is not None
+        assert self.results is not None and self.problems is not None
         for message, trace in answer.problems:
             self.problems.problem(message, trace)
-        item = Prefetched(task.index, task.path, task.key, thumb=answer.thumb)
-        item.previous = task.previous
-        record = record_outcome(
-            item, answer.outcome, self.out, self.first.faces_checked, self.problems
-        )
+        item = Prefetched(task.index, task.path, task.key)
+        record = write_outcome(answer.outcome, self.out)
         self._report(append_record(self.results, item, record, self.problems, self.summary))
 
     def _lost(self, task: _Task, how: str, pid: int | str | None) -> None:

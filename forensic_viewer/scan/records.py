@@ -8,7 +8,8 @@ module is the one place that knows the rows' fields:
   and for the ensemble, with their :class:`ModelFigures`; :class:`AnalysisRecord` per classic
   analysis, with its :class:`MapRecord`; :class:`FaceRecord`; :class:`EvidenceFacts`) and
   :class:`ErrorRecord` (a file that could not be analysed);
-- one writer, :func:`record_to_json` (one row; :func:`result_record` also writes the maps);
+- one writer, :func:`record_to_json` (one row; :func:`result_record` also writes the maps,
+  in two steps that may run in two processes: :func:`encode_result`, :meth:`EncodedRecord.write`);
 - one reader, :func:`record_from_json` (raises :class:`RecordError`; :func:`parse_line` gives
   None for a line that is not a record, which readers skip). Rows of earlier versions read:
   the fields added since the first version (``file``, ``faces_checked``, ``evidence``,
@@ -60,7 +61,7 @@ from engine.analyses import (
 from engine.errors import ForensicError
 from engine.files import atomic_write
 from engine.types import Analysis, Evidence, FaceRegion, FaceScore, ModelResult
-from forensic_viewer.scan.maps import analysis_map_name, map_name, save_heatmap_png, thumb_name
+from forensic_viewer.scan.maps import analysis_map_name, heatmap_png, map_name, thumb_name
 
 
 class RecordError(ValueError):
@@ -817,6 +818,64 @@ def check_finite(record: ScanRecord) -> None:
             )
 
 
+@dataclass(frozen=True)
+class EncodedRecord:
+    """A :class:`FileRecord` and the bytes of the files it names (its 8-bit map PNGs, then its
+    thumbnail JPEG), relative to the output folder: everything of a result but the writing.
+
+    What a scan's worker (a process of the pool, a Ray actor) sends back instead of the
+    analysis: the statistics the row, the CSV and the triage read were taken from the float
+    maps before they were quantised, so the writer needs nothing else.
+    """
+
+    record: FileRecord
+    files: tuple[tuple[str, bytes], ...] = ()
+
+    @property
+    def nbytes(self) -> int:
+        """The bytes of the files (what the maps and thumbnail cost to send)."""
+        return sum(len(data) for _, data in self.files)
+
+    def write(self, out: Path) -> FileRecord:
+        """Write the files under ``out`` (each atomically, maps before the thumbnail, all
+        before the row that names them); the record."""
+        for name, data in self.files:
+            atomic_write(out / name, data)
+        return self.record
+
+
+def encode_result(
+    key: str,
+    analysis: Analysis,
+    *,
+    faces_checked: bool | None = None,
+    thumb: bytes | None = None,
+    replaces: str | None = None,
+) -> EncodedRecord:
+    """The record of ``analysis`` with its heatmaps encoded as 8-bit PNG bytes
+    (:func:`~forensic_viewer.scan.maps.heatmap_png`) and the ``thumb`` JPEG bytes; nothing is
+    written. The figures are checked first (:class:`NonFiniteResult` when one is NaN or
+    infinite). ``replaces``: see :class:`FileRecord`."""
+    record = FileRecord.from_analysis(
+        key,
+        analysis,
+        faces_checked=faces_checked,
+        thumbnail=None if thumb is None else thumb_name(key),
+        replaces=replaces,
+    )
+    check_finite(record)
+    files = [(map_name(key, name), heatmap_png(r.heatmap)) for name, r in analysis.results.items()]
+    ens = analysis.ensemble
+    if ens is not None:
+        files.append((map_name(key, ens.name), heatmap_png(ens.heatmap)))
+    for a in record.analyses:
+        if a.map is not None and a.map.file is not None:
+            files.append((a.map.file, heatmap_png(analysis.analyses[a.name].map)))
+    if thumb is not None:
+        files.append((thumb_name(key), thumb))
+    return EncodedRecord(record, tuple(files))
+
+
 def result_record(
     key: str,
     analysis: Analysis,
@@ -829,25 +888,12 @@ def result_record(
     """Write the heatmaps (and the ``thumb`` JPEG bytes) of ``analysis`` under ``out``; its
     record. Files first, so a row never names a map that was not written; but before them the
     figures are checked (:class:`NonFiniteResult` when one is NaN or infinite: nothing is
-    written). ``replaces``: see :class:`FileRecord`."""
-    record = FileRecord.from_analysis(
-        key,
-        analysis,
-        faces_checked=faces_checked,
-        thumbnail=None if thumb is None else thumb_name(key),
-        replaces=replaces,
+    written). ``replaces``: see :class:`FileRecord`. :func:`encode_result`, then
+    :meth:`EncodedRecord.write`."""
+    encoded = encode_result(
+        key, analysis, faces_checked=faces_checked, thumb=thumb, replaces=replaces
     )
-    check_finite(record)
-    for name, r in analysis.results.items():
-        save_heatmap_png(r.heatmap, out / map_name(key, name))
-    if analysis.ensemble is not None:
-        save_heatmap_png(analysis.ensemble.heatmap, out / map_name(key, analysis.ensemble.name))
-    for a in record.analyses:
-        if a.map is not None and a.map.file is not None:
-            save_heatmap_png(analysis.analyses[a.name].map, out / a.map.file)
-    if thumb is not None:
-        atomic_write(out / thumb_name(key), thumb)
-    return record
+    return encoded.write(out)
 
 
 def error_record(

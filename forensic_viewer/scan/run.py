@@ -46,7 +46,13 @@ from engine.types import Analysis, Evidence, Progress
 from forensic_viewer.environment import environment
 from forensic_viewer.scan.lock import OutputLock
 from forensic_viewer.scan.maps import encode_jpeg, thumbnail
-from forensic_viewer.scan.records import ErrorRecord, ScanRecord, error_record, result_record
+from forensic_viewer.scan.records import (
+    EncodedRecord,
+    ErrorRecord,
+    ScanRecord,
+    encode_result,
+    error_record,
+)
 from forensic_viewer.scan.results import SCAN_INFO, ResultLog, write_csv
 from forensic_viewer.scan.walk import sha256_of_file
 
@@ -536,38 +542,59 @@ def record_outcome(
     problems: ScanLog,
 ) -> ScanRecord:
     """The record of what :func:`analyse_item` gave, with the heatmaps and ``item.thumb``
-    written under ``out`` (an error record as it is).
+    written under ``out`` (an error record as it is): :func:`encode_outcome`, then
+    :func:`write_outcome`, the two halves a pooled scan splits between its workers and the
+    process that writes.
 
-    Only an OSError from the file system while writing the maps (the output folder is full or
-    gone: the scan's failure, not the file's) propagates.
+    Only an OSError from the file system while writing the files (the output folder is full
+    or gone: the scan's failure, not the file's) propagates.
+    """
+    return write_outcome(encode_outcome(item, outcome, faces_checked, problems), out)
+
+
+def encode_outcome(
+    item: Prefetched,
+    outcome: Analysis | ErrorRecord,
+    faces_checked: bool,
+    problems: ScanLog,
+) -> EncodedRecord | ErrorRecord:
+    """The record of what :func:`analyse_item` gave and its files' bytes (8-bit map PNGs,
+    ``item.thumb``), nothing written; the file's error record when its result cannot be
+    recorded (a non-finite figure names the model; an encoder's complaint or another
+    unexpected exception goes to ``problems`` with its traceback). Never raises for the file.
+
+    Where the float maps end: a worker of a pooled or Ray scan calls this and sends what it
+    returns, so what crosses to the writing process is the row and the 8-bit files.
     """
     if isinstance(outcome, ErrorRecord):
         return outcome
     sha = outcome.evidence.sha256
     replaces = item.previous if item.previous and sha != item.previous else None
     try:
-        return result_record(
+        return encode_result(
             item.key,
             outcome,
-            out,
             faces_checked=faces_checked,
             thumb=item.thumb,
             replaces=replaces,
         )
-    except OSError as e:
-        if e.errno is not None:  # the file system said no: the output folder, not this file
-            raise
-        message = unexpected(item.path, e, "writing its heatmaps")  # an encoder's complaint
-        problems.problem(message, traceback.format_exc())
-        return _failed(item, sha, message)
     except ForensicError as e:  # NonFiniteResult: names the model
         return _failed(item, sha, str(e))
     except MemoryError:
-        return _failed(item, sha, f"{item.path}: out of memory while writing its heatmaps")
-    except Exception as e:
+        return _failed(item, sha, f"{item.path}: out of memory while encoding its heatmaps")
+    except Exception as e:  # an encoder's complaint (nothing is written here, so OSError too)
         message = unexpected(item.path, e, "recording its result")
         problems.problem(message, traceback.format_exc())
         return _failed(item, sha, message)
+
+
+def write_outcome(outcome: EncodedRecord | ErrorRecord, out: Path) -> ScanRecord:
+    """Write the files of an encoded outcome under ``out``; its record (an error record as
+    it is). An OSError here is the output folder's (full, gone) and propagates: the scan
+    fails, rows already written stay."""
+    if isinstance(outcome, ErrorRecord):
+        return outcome
+    return outcome.write(out)
 
 
 def csv_analyses(asked: Sequence[str], analyzer: Any) -> list[str]:

@@ -1,6 +1,7 @@
 """Training with several processes (issue 22): DistributedDataParallel under torchrun gives the
 one-process loss trajectory for the same global batch, only rank 0 writes files, a run resumes
-with another number of processes, and the checkpoint says how it was run.
+with another number of processes, and the checkpoint says how it was run; the same across two
+"nodes" (two torchrun launches on this machine meeting at 127.0.0.1).
 
 The torchrun test starts 2 CPU processes that import torch (30-60 s on the loaded 2-core
 machine) and is marked slow; the batch arithmetic and the recorded command are checked fast.
@@ -28,7 +29,9 @@ ROOT = Path(__file__).resolve().parents[2]
 # the averaged gradient are those of the global batch; what differs is BatchNorm, whose
 # statistics each CPU process takes over its own half of the batch (gloo has no
 # SyncBatchNorm). Measured on steps 3-6: at most 0.9 % (0.54, 0.42, 0.12, 0.83 %); the
-# trajectory of another global batch (2 instead of 4) differs by up to 27 %.
+# trajectory of another global batch (2 instead of 4) differs by up to 27 %. Two nodes of one
+# process (2026-12-02): steps 1-4 0.002, 0.61, 0.89, 0.11 %; resumed by one process, steps 5-6
+# 0.69, 1.10 %.
 RTOL = 0.03
 
 
@@ -156,3 +159,110 @@ def test_nproc_launches_torchrun_and_a_stop_reaches_it_and_reads_as_interrupted(
     assert run["cmd"][1:5] == ["-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
     assert run["cmd"][5:] == ["-m", "trainer.cli", "fit", "--out", "run", "--epochs", "3"]
     assert run["env"][COMMAND_ENV] == "forensic-train " + " ".join(argv)
+
+
+def test_the_node_options_pass_through_to_torchrun_and_are_checked(monkeypatch, capsys) -> None:
+    import trainer.distributed as distributed
+
+    started: list[list[str]] = []
+
+    class Launcher:
+        def __init__(self, cmd: list[str], env: dict[str, str]) -> None:
+            started.append(cmd)
+
+        def wait(self) -> int:
+            return 0
+
+    monkeypatch.setattr(distributed.subprocess, "Popen", Launcher)
+    monkeypatch.delenv("WORLD_SIZE", raising=False)
+    nodes = ["--nnodes", "2", "--node-rank=1", "--master-addr", "head", "--master-port", "2950"]
+    argv = ["fit", "--arch", "crfd-net-compact", "--data", "d", "--out", "o", *nodes]
+    assert main(argv) == 0
+    (cmd,) = started
+    assert cmd[3:8] == [
+        "--nnodes=2", "--node-rank=1", "--master-addr=head", "--master-port=2950",
+        "--nproc_per_node=1",
+    ]  # fmt: skip
+    assert cmd[8:] == ["-m", "trainer.cli", "fit", "--arch", "crfd-net-compact", "--data", "d",
+                       "--out", "o"]  # fmt: skip
+    for bad, says in [
+        (["--nnodes", "2"], "--nnodes above 1 needs --master-addr"),
+        (
+            ["--nnodes", "2", "--node-rank", "2", "--master-addr", "h"],
+            "--node-rank must be in [0, 1]",
+        ),
+        (["--nnodes", "0"], "--nnodes must be >= 1"),
+        (["--nnodes", "2", "--master-addr", "h", "--master-port", "0"], "--master-port must be"),
+    ]:
+        assert main([*argv[:7], *bad]) == 2
+        assert says in capsys.readouterr().err
+    assert len(started) == 1  # nothing launched for a bad option
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_two_nodes_follow_one_process_only_global_rank_0_writes_and_one_process_resumes(
+    tmp_path: Path, capsys, seeded_single_thread: None
+) -> None:
+    """Two "nodes" on this machine: two launches of torchrun (static rendezvous at
+    127.0.0.1 and a free port, one process each), node 0 through the ``--nnodes`` shorthand,
+    node 1 as a plain torchrun command under the write audit."""
+    data = make_folder(tmp_path / "data", 24, 8, seed=0)
+    base = [
+        "fit", "--arch", "crfd-net-compact", "--model-config", "channels=8,16,32",
+        "--data", str(data), "--window", "32", "--aug", "none", "--no-val", "--seed", "0",
+        "--schedule", "constant", "--warmup", "0", "--lr", "3e-3", "--epochs", "1",
+        "--checkpoint-minutes", "0", "--device", "cpu", "--threads", "1", "--log-every", "1",
+        "--batch-size", "4",
+    ]  # fmt: skip
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert main([*base, "--max-steps", "6", "--out", str(one)]) == 0
+    reference = [e["loss"] for e in _steps(capsys.readouterr().out)]
+    port = _free_port()
+    run = [*base, "--max-steps", "4", "--checkpoint-steps", "2", "--out", str(two)]
+    nodes = ["--nnodes", "2", "--master-addr", "127.0.0.1", "--master-port", str(port)]
+    audit = tmp_path / "audit"
+    audit.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    env.pop("WORLD_SIZE", None)
+    node0 = subprocess.Popen(
+        [sys.executable, "-m", "trainer.cli", *run, *nodes, "--node-rank", "0"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    node1 = subprocess.Popen(
+        [sys.executable, "-m", "torch.distributed.run", "--nnodes=2", "--node-rank=1",
+         "--nproc-per-node=1", "--master-addr=127.0.0.1", f"--master-port={port}",
+         "-m", "tests.trainer.rank_audit", str(audit), *run],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        out0, err0 = node0.communicate(timeout=600)
+        out1, err1 = node1.communicate(timeout=120)
+    finally:
+        for p in (node0, node1):
+            if p.poll() is None:
+                p.kill()
+    assert node0.returncode == 0, err0[-2000:]
+    assert node1.returncode == 0, err1[-2000:]
+    ddp = _steps(out0)
+    assert [e["step"] for e in ddp] == [1, 2, 3, 4] and _steps(out1) == []  # rank 0 alone logs
+    assert [e["loss"] for e in ddp] == pytest.approx(reference[:4], rel=RTOL)
+    assert (audit / "rank-1.txt").read_text() == ""  # the global rank 1 wrote nothing
+    training = read_meta(two / "last.safetensors").training
+    assert (training["step"], training["processes"], training["backend"]) == (4, 2, "gloo")
+    typed = f"forensic-train {' '.join(run)} {' '.join(nodes)} --node-rank 0"
+    assert training["command"] == typed  # the command as node 0's user typed it
+    # resumed in one process from the two nodes' checkpoint: the one-process trajectory goes on
+    assert main([*base, "--max-steps", "6", "--out", str(two), "--resume"]) == 0
+    resumed = _steps(capsys.readouterr().out)
+    assert [e["step"] for e in resumed] == [5, 6]
+    assert [e["loss"] for e in resumed] == pytest.approx(reference[4:], rel=RTOL)
+    training = read_meta(two / "last.safetensors").training
+    assert (training["step"], training["processes"]) == (6, 1)

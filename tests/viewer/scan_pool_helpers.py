@@ -17,6 +17,7 @@ from engine.tiling import Cancelled
 from forensic_viewer.scan.pool import AnalyzerRecipe
 
 DIED = 3  # the exit code of a worker that "crashed" on die_on
+NODE_WAIT = 300.0  # seconds an analysis waits for the other nodes to log a file
 
 
 @dataclass(frozen=True)
@@ -27,11 +28,18 @@ class FaultyRecipe(AnalyzerRecipe):
     die_on: the process analysing this file ends at once (a crash in native code, the
         out-of-memory killer).
     delay: seconds each analysis waits first, polling cancel() (cancel tests).
+    node_log: a file to which each analysis appends "<file name>\t<Ray node id>" (multi-node
+        tests: which node analysed which file; the product's rows do not say).
+    min_nodes: each analysis then waits (polling cancel(), at most :data:`NODE_WAIT` s) until
+        ``node_log`` names this many nodes, so that an actor that came up first cannot take
+        every file before the others are ready.
     """
 
     raise_on: str = ""
     die_on: str = ""
     delay: float = 0.0
+    node_log: str = ""
+    min_nodes: int = 0
 
     def build(self) -> Any:
         return FaultyAnalyzer(super().build(), self)
@@ -53,9 +61,27 @@ class FaultyAnalyzer:
             raise RuntimeError(f"planted failure on {name}")
         if name == self._recipe.die_on:
             os._exit(DIED)
+        if self._recipe.node_log:
+            import ray
+
+            with open(self._recipe.node_log, "a", encoding="utf-8") as log:
+                log.write(f"{name}\t{ray.get_runtime_context().get_node_id()}\n")
+            _wait_for_nodes(Path(self._recipe.node_log), self._recipe.min_nodes, cancel)
         end = time.monotonic() + self._recipe.delay
         while time.monotonic() < end:
             if cancel is not None and cancel():
                 raise Cancelled("cancelled while waiting")
             time.sleep(0.01)
         return self._inner.analyze(evidence, progress=progress, cancel=cancel)
+
+
+def _wait_for_nodes(log: Path, count: int, cancel: Any) -> None:
+    """Until ``log`` (lines "<file>\t<node>") names ``count`` nodes, or :data:`NODE_WAIT` s."""
+    end = time.monotonic() + NODE_WAIT
+    while time.monotonic() < end:
+        nodes = {line.split("\t")[1] for line in log.read_text(encoding="utf-8").splitlines()}
+        if len(nodes) >= count:
+            return
+        if cancel is not None and cancel():
+            raise Cancelled("cancelled while waiting for the other nodes")
+        time.sleep(0.05)

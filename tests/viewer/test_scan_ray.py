@@ -25,6 +25,7 @@ import pytest
 from forensic_viewer.cli import EXIT_FILES_FAILED, EXIT_OK, main
 from forensic_viewer.scan.pool import WorkerReady, _Pool, _Task, analyse_task, build_worker
 from forensic_viewer.scan.run import SCAN_LOG, run_scan
+from tests.viewer.test_scan_answers import no_quantising
 from tests.viewer.test_scan_pool import (
     _files,
     _folder,
@@ -96,7 +97,9 @@ class _InProcessPool(_Pool):
                 continue
             answer = analyse_task(w.analyzer, task, lambda: False, self.thumbnails, self.analyses)
             assert answer is not None
-            self._record(task, answer)
+            with pytest.MonkeyPatch.context() as mp:  # the driver writes bytes it received
+                no_quantising(mp)
+                self._record(task, answer)
 
 
 def test_the_pool_driver_with_another_executor_writes_a_local_scans_rows(
