@@ -45,6 +45,12 @@ def analysis_map_name(key: str, analysis: str) -> str:
     return f"{MAPS}/{key}.{analysis}.analysis.png"
 
 
+def face_map_name(key: str, model: str) -> str:
+    """Where the face map of ``model`` on the file ``key`` goes (its heatmaps of the detected
+    faces' crops pasted back at full resolution, 0 elsewhere: the face path, engine.facepath)."""
+    return f"{MAPS}/{key}.{model}.faces.png"
+
+
 def thumb_name(key: str) -> str:
     """Where the thumbnail of the file ``key`` goes, relative to the output folder."""
     return f"{THUMBS}/{key}.jpg"

@@ -61,7 +61,13 @@ from engine.analyses import (
 from engine.errors import ForensicError
 from engine.files import atomic_write
 from engine.types import Analysis, Evidence, FaceRegion, FaceScore, ModelResult
-from forensic_viewer.scan.maps import analysis_map_name, heatmap_png, map_name, thumb_name
+from forensic_viewer.scan.maps import (
+    analysis_map_name,
+    face_map_name,
+    heatmap_png,
+    map_name,
+    thumb_name,
+)
 
 
 class RecordError(ValueError):
@@ -603,6 +609,8 @@ class FileRecord:
     replaces: the SHA-256 of the earlier row of this path when the file's bytes have changed
         since (a resume analysed it again); None otherwise.
     analyses: one entry per classic analysis run on the file, in the order they ran.
+    face_maps: per model the face path ran for, its face map file relative to the output
+        folder (:func:`~forensic_viewer.scan.maps.face_map_name`); empty when it did not run.
     """
 
     path: str
@@ -620,6 +628,7 @@ class FileRecord:
     thumbnail: str | None = None
     replaces: str | None = None
     analyses: tuple[AnalysisRecord, ...] = ()
+    face_maps: Mapping[str, str] = field(default_factory=dict)
 
     status: ClassVar[Literal["ok"]] = "ok"
     error: ClassVar[None] = None
@@ -672,6 +681,7 @@ class FileRecord:
             thumbnail=thumbnail,
             replaces=replaces,
             analyses=tuple(classic(n, r) for n, r in analysis.analyses.items()),
+            face_maps={n: face_map_name(key, n) for n in analysis.face_maps} if heatmaps else {},
         )
 
 
@@ -698,6 +708,7 @@ class ErrorRecord:
     faces_checked: ClassVar[None] = None
     thumbnail: ClassVar[None] = None
     analyses: ClassVar[tuple[AnalysisRecord, ...]] = ()
+    face_maps: ClassVar[Mapping[str, str]] = {}
 
     def model(self, name: str) -> None:
         return None
@@ -762,6 +773,8 @@ def record_to_json(record: ScanRecord) -> dict[str, Any]:
         row["thumbnail"] = record.thumbnail
     if record.analyses:
         row["analyses"] = {a.name: a.to_json() for a in record.analyses}
+    if record.face_maps:  # written only when the face path ran: other rows are unchanged
+        row["face_maps"] = dict(record.face_maps)
     if record.replaces is not None:
         row["replaces"] = {"sha256": record.replaces}
     return row
@@ -871,6 +884,7 @@ def encode_result(
     for a in record.analyses:
         if a.map is not None and a.map.file is not None:
             files.append((a.map.file, heatmap_png(analysis.analyses[a.name].map)))
+    files += [(f, heatmap_png(analysis.face_maps[n])) for n, f in record.face_maps.items()]
     if thumb is not None:
         files.append((thumb_name(key), thumb))
     return EncodedRecord(record, tuple(files))
@@ -977,6 +991,10 @@ def _file_record(o: _Obj, path: str) -> FileRecord:
         thumbnail=o.text("thumbnail", None, nullable=True),
         replaces=_replaces(o),
         analyses=analyses,
+        face_maps={
+            name: _Obj({"file": file}, f"row.face_maps.{name}").text("file")
+            for name, file in o.mapping("face_maps", {}).items()
+        },
     )
 
 

@@ -79,6 +79,7 @@ def analysis_from_record(
         ensemble=None if rec.ensemble is None else rebuilt(rec.ensemble, "the ensemble"),
         seconds=float(rec.seconds or 0.0),
         analyses={a.name: classic(a) for a in rec.analyses},
+        face_maps={n: read_heatmap_png(out / f, size) for n, f in rec.face_maps.items()},
         scan_out=out,
         scan_key=rec.path,
     )

@@ -126,6 +126,7 @@ def test_every_row_of_a_real_scan_matches_the_schema(
         lambda r: r.pop("ensemble_details"),  # the ensemble comes with its figures
         lambda r: r["details"]["tiny"].update(verdict="maybe"),
         lambda r: r.update(scores={}),  # a field the format does not have
+        lambda r: r["face_maps"].update(tiny="maps/face.jpg.tiny.png"),  # not a face map's name
     ],
 )
 def test_the_schema_rejects_a_row_that_breaks_the_format(
@@ -177,6 +178,35 @@ def test_the_csv_is_made_from_the_records(scanned: Path) -> None:
     assert rows["face.jpg"]["faces.tiny2.score_max"] == f"{best:.6f}"
     assert rows["sub/plain.png"]["faces.tiny.score_max"] == ""  # no face: no face score
     assert list(rows["face.jpg"])[-3:] == ["faces", "faces.tiny.score_max", "faces.tiny2.score_max"]
+
+
+def test_face_maps_are_written_read_back_and_shown_again(scanned: Path) -> None:
+    """Issue 20's face path in scans: each model's face map is saved beside its heatmap, named in
+    the row, 0 outside the faces' crops, and rebuilt when the row is shown again."""
+    from engine.io import load_evidence
+    from forensic_viewer.scan.maps import face_map_name, read_heatmap_png
+    from forensic_viewer.scan.replay import analysis_from_record
+
+    records = read_records(scanned)
+    face, plain = records["face.jpg"], records["sub/plain.png"]
+    assert isinstance(face, FileRecord) and isinstance(plain, FileRecord)
+    assert dict(face.face_maps) == {m: face_map_name("face.jpg", m) for m in ("tiny", "tiny2")}
+    plain_row = next(r for r in _rows(scanned) if r["path"] == "sub/plain.png")
+    assert dict(plain.face_maps) == {} and "face_maps" not in plain_row
+    size = (face.height, face.width)
+    inside = np.zeros(size, bool)
+    for f in face.faces:  # the crops are the boxes grown by a margin: the boxes are inside
+        x, y, w, h = f.box
+        inside[y : y + h, x : x + w] = True
+    for file in face.face_maps.values():
+        heat = read_heatmap_png(scanned / file, size)
+        assert heat[inside].max() > 0  # the face crop was analysed and pasted back
+        assert heat[0, 0] == 0.0 and heat[-1, -1] == 0.0  # the image's corners are no face
+    evidence = load_evidence(scanned.parent / "evidence" / "face.jpg")
+    again = analysis_from_record(face, scanned, evidence)
+    assert set(again.face_maps) == {"tiny", "tiny2"}
+    stored = read_heatmap_png(scanned / face.face_maps["tiny"], size)
+    assert np.array_equal(again.face_maps["tiny"], stored)
 
 
 FACE_SCORES = {
@@ -390,7 +420,7 @@ def test_a_scan_writes_the_previous_versions_fields_in_its_order(
 ) -> None:
     rows = {r["path"]: r for r in _rows(scanned)}
     new, old = rows["face.jpg"], old_folder[2]
-    assert list(new) == list(old)
+    assert list(new) == [*old, "face_maps"]  # the previous fields in order, then the face path's
     for part in ("evidence", "ensemble", "ensemble_details"):
         assert list(new[part]) == list(old[part]), part
     assert list(new["models"]["tiny"]) == list(old["models"]["stub"])
