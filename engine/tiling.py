@@ -32,6 +32,15 @@ Two tiling modes (:class:`Tiling`):
   tiles disagree (the seams an analyst sees as 128-px blocks in an agreement map); the
   cross-fade replaces the step by a ramp as wide as the overlap, at no extra network cost.
   Pixels seen by one tile only get that tile's value either way.
+
+Partial maps (issue 18, the viewer's progressive heatmap and the part kept on Cancel): both
+functions take an optional :class:`PartialFusion`. They only hand it a closure over their own
+accumulators, so nothing is computed or copied unless someone calls
+:meth:`PartialFusion.snapshot`; a scan, which never asks, pays nothing. A snapshot is the map
+of the windows or tiles finished so far (fused the same way, A / C over them) with NaN where
+none has been computed yet: a pixel not computed never reads as 0, "authentic". Windows and
+tiles run in row-major order, so the weight of the finished ones is two outer products of 1-D
+weights (the full rows, then the current row's finished part), O(H x W) per snapshot.
 """
 
 from __future__ import annotations
@@ -70,6 +79,54 @@ class Tiling(StrEnum):
 
     SLIDING = "sliding"  # windows at a stride, fused as A / C (CRFD-Net §3.3): the exact path
     OVERLAP_CROP = "overlap-crop"  # tiles overlapping by 2 x margin, each kept without its margin
+
+
+class PartialFusion:
+    """Read access to a fusion in progress (module docstring, "Partial maps").
+
+    Pass one to :func:`sliding_window_inference` or :func:`overlap_crop_inference`; from the
+    thread that runs it (e.g. inside its ``progress`` callback or after it raised
+    :class:`Cancelled`), :meth:`snapshot` returns a fresh ``[K, H, W]`` float32 copy of the
+    map so far (NaN where not computed) and the share of pixels computed, or None before the
+    first batch. The copy is the caller's to keep or send to another thread.
+    """
+
+    def __init__(self) -> None:
+        self._fn: Callable[[], tuple[NDArray[np.float32], float]] | None = None
+
+    def snapshot(self) -> tuple[NDArray[np.float32], float] | None:
+        return None if self._fn is None else self._fn()
+
+
+def _done_weight(
+    ys: list[int],
+    xs: list[int],
+    gy: NDArray[np.float64],
+    gx: NDArray[np.float64],
+    done: int,
+    shape: tuple[int, int],
+) -> NDArray[np.float64]:
+    """The summed weight of the first ``done`` windows of the row-major grid ``ys`` x ``xs``
+    (windows of ``len(gy)`` x ``len(gx)`` weighted by the outer product of ``gy`` and ``gx``)."""
+    rows, cols = divmod(done, len(xs))
+    weight = np.outer(_axis_count(shape[0], ys[:rows], gy), _axis_count(shape[1], xs, gx))
+    if cols:
+        weight += np.outer(
+            _axis_count(shape[0], [ys[rows]], gy), _axis_count(shape[1], xs[:cols], gx)
+        )
+    return weight
+
+
+def _partial_map(
+    acc: torch.Tensor, weight: NDArray[np.float64], h: int, w: int
+) -> tuple[NDArray[np.float32], float]:
+    """A / weight where weight > 0, NaN elsewhere, cropped to ``h`` x ``w``; and the share
+    of those pixels computed."""
+    weight = weight[:h, :w]
+    seen = weight > 0
+    out = np.full((acc.shape[0], h, w), np.nan, dtype=np.float32)
+    np.divide(acc[:, :h, :w].numpy(), weight, out=out, where=seen[None])
+    return out, float(seen.mean())
 
 
 def window_starts(length: int, window: int, stride: int) -> list[int]:
@@ -162,6 +219,7 @@ def sliding_window_inference(
     progress: Callable[[int, int], None] | None = None,
     cancel: Callable[[], bool] | None = None,
     max_batch_seconds: float | None = None,
+    partial: PartialFusion | None = None,
 ) -> torch.Tensor:
     """Fused prediction over the whole image.
 
@@ -178,6 +236,8 @@ def sliding_window_inference(
         under half of it): cancel() is then answered within about that time, whatever the
         model and the machine's load, at a small cost in throughput. The result does not
         depend on the batch sizes (windows are independent in eval mode).
+    partial: when given, :meth:`PartialFusion.snapshot` gives the map of the windows finished
+        so far (module docstring, "Partial maps").
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -202,6 +262,12 @@ def sliding_window_inference(
     acc: torch.Tensor | None = None
     n = batch_size if max_batch_seconds is None else 1  # windows in the next batch
     i = 0
+    if partial is not None:
+
+        def snapshot() -> tuple[NDArray[np.float32], float]:
+            assert acc is not None
+            return _partial_map(acc, _done_weight(ys, xs, g, g, i, (hp, wp)), h, w)
+
     while i < total:
         if cancel is not None and cancel():
             raise Cancelled(f"cancelled after {i} of {total} windows")
@@ -221,6 +287,8 @@ def sliding_window_inference(
         pred = pred.float().cpu()  # waits for the device: the batch's time is complete
         if acc is None:
             acc = torch.zeros((pred.shape[1], hp, wp), dtype=torch.float32)
+            if partial is not None:
+                partial._fn = snapshot
         if weighting is Weighting.GAUSSIAN:
             pred = pred * w2d
         for (y, x), p in zip(chunk, pred, strict=True):
@@ -249,6 +317,7 @@ def overlap_crop_inference(
     device: torch.device | str | None = None,
     progress: Callable[[int, int], None] | None = None,
     cancel: Callable[[], bool] | None = None,
+    partial: PartialFusion | None = None,
 ) -> torch.Tensor:
     """Prediction over the whole image from overlapping tiles, each cropped by ``margin``.
 
@@ -260,6 +329,7 @@ def overlap_crop_inference(
     batch_size: tiles per forward pass (1 suits a CPU; larger helps a GPU).
     weighting: ``constant``: every pixel comes from exactly one tile; ``gaussian``: tiles are
         cross-faded over their overlap (module docstring), the same tiles at the same cost.
+    partial: as :func:`sliding_window_inference` (the tiles finished so far).
     Returns ``[K, H, W]`` float32 on the CPU.
     """
     th, tw = (tile, tile) if isinstance(tile, int) else tile
@@ -277,6 +347,25 @@ def overlap_crop_inference(
     gy, gx = gaussian_weights(th), gaussian_weights(tw)
     w2d = torch.from_numpy(np.outer(gy, gx).astype(np.float32))  # T_h, T_w
     out: torch.Tensor | None = None
+    finished = [0]  # tiles fused so far
+    if partial is not None:
+        if blend:
+            starts_y, starts_x = [s for s, _, _ in ys], [s for s, _, _ in xs]
+
+            def snapshot() -> tuple[NDArray[np.float32], float]:
+                assert out is not None
+                weight = _done_weight(
+                    starts_y, starts_x, gy, gx, finished[0], tuple(padded.shape[-2:])
+                )
+                return _partial_map(out, weight, h, w)
+        else:  # each tile's kept span, weight 1: a span per tile along each axis
+            keep_y = [(a, b) for _, a, b in ys]
+            keep_x = [(a, b) for _, a, b in xs]
+
+            def snapshot() -> tuple[NDArray[np.float32], float]:
+                assert out is not None
+                return _partial_map(out, _kept_weight(keep_y, keep_x, finished[0], h, w), h, w)
+
     for i in range(0, total, batch_size):
         if cancel is not None and cancel():
             raise Cancelled(f"cancelled after {i} of {total} tiles")
@@ -296,11 +385,14 @@ def overlap_crop_inference(
         if out is None:
             shape = (pred.shape[1], *padded.shape[-2:]) if blend else (pred.shape[1], h, w)
             out = torch.zeros(shape, dtype=torch.float32) if blend else torch.empty(shape)
+            if partial is not None:
+                partial._fn = snapshot
         for ((y, y0, y1), (x, x0, x1)), p in zip(chunk, pred, strict=True):
             if blend:
                 out[:, y : y + th, x : x + tw] += p * w2d
             else:
                 out[:, y0:y1, x0:x1] = p[:, y0 - y : y1 - y, x0 - x : x1 - x]
+        finished[0] = min(i + batch_size, total)
         if progress is not None:
             progress(min(i + batch_size, total), total)
     assert out is not None
@@ -312,6 +404,19 @@ def overlap_crop_inference(
         out /= torch.from_numpy(count.astype(np.float32))  # M = A / C
         return out[:, :h, :w].contiguous()
     return out
+
+
+def _kept_weight(
+    keep_y: list[tuple[int, int]], keep_x: list[tuple[int, int]], done: int, h: int, w: int
+) -> NDArray[np.float64]:
+    """1 on the kept spans of the first ``done`` tiles of the row-major grid, 0 elsewhere."""
+    rows, cols = divmod(done, len(keep_x))
+    weight = np.zeros((h, w), dtype=np.float64)
+    if rows:
+        weight[: keep_y[rows - 1][1], :] = 1.0
+    if cols:
+        weight[keep_y[rows][0] : keep_y[rows][1], : keep_x[cols - 1][1]] = 1.0
+    return weight
 
 
 def _next_batch(n: int, took: float, target: float, largest: int) -> int:
