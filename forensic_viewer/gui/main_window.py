@@ -40,7 +40,7 @@ from engine.analyses import AnalysisResult
 from engine.errors import ForensicError
 from engine.formatting import estimate_remaining, format_duration
 from engine.io import IMAGE_SUFFIXES, is_image_name
-from engine.types import Analysis, Evidence
+from engine.types import Analysis, Evidence, PartialMap
 from forensic_viewer.audit import AuditLog
 from forensic_viewer.gui.analysis_panel import AnalysisPanel
 from forensic_viewer.gui.batch_dialog import BatchDialog
@@ -77,7 +77,10 @@ from forensic_viewer.layers import (
     add_analysis_layers,
     add_classic_layers,
     build_layers,
+    remove_partial_layers,
+    show_partial,
 )
+from forensic_viewer.wording import partial_words
 
 MAX_RECENT = 10
 PROGRESS_STEPS = 1000
@@ -104,6 +107,13 @@ class Entry:
             self.analysis.analyses.update(kept)
             kept = self.analysis.analyses
         self.classic = kept
+
+
+def kept_words(analysis: Analysis) -> str:
+    """One line on what a cancelled analysis kept (status bar, evidence list tooltip)."""
+    parts = [f"{len(analysis.results)} model(s) finished"]
+    parts += [f"{name} {partial_words(p.fraction)}" for name, p in analysis.partial.items()]
+    return "analysis cancelled: kept " + "; ".join(parts) + "; no default verdict"
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[str]:
@@ -157,6 +167,8 @@ class MainWindow(QMainWindow):
         self.worker.succeeded.connect(self._on_succeeded)
         self.worker.failed.connect(self._on_failed)
         self.worker.cancelled.connect(self._on_cancelled)
+        self.worker.kept.connect(self._on_kept)
+        self.worker.mail.on("partial", self._on_partial)
         self.worker.modelsReady.connect(self._on_models_ready)
         self.worker.modelsFailed.connect(self._on_models_failed)
         self.renderer = LayerRenderer(self)
@@ -474,6 +486,12 @@ class MainWindow(QMainWindow):
         analysis = self.current_analysis()
         if analysis is None:
             return None
+        if analysis.cancelled:  # evidence-grade reports hold complete analyses only
+            self.show_error(
+                f"{analysis.evidence.path}: no report of a cancelled analysis (partial "
+                "results, no default verdict); analyse it to the end first (Ctrl+R)"
+            )
+            return None
         analyzer = self.worker._analyzer  # read only: its checkpoint headers become model cards
         faces = getattr(analyzer, "faces", None) if analyzer else self.worker._detector
         job = image_report_job(
@@ -599,6 +617,7 @@ class MainWindow(QMainWindow):
                 and self.layers.image is not None
                 and (self.layers.image.pixels is analysis.evidence.pixels)
             ):
+                remove_partial_layers(self.layers)  # the whole maps replace them
                 add_analysis_layers(self.layers, analysis)
                 add_classic_layers(self.layers, analysis.analyses, show=False, replace=False)
                 self._align_for_compare()
@@ -626,11 +645,47 @@ class MainWindow(QMainWindow):
         if entry is None:
             return
         entry.running = False
+        kept = entry.analysis if entry.analysis is not None and entry.analysis.cancelled else None
+        if kept is not None:  # _on_kept has shown what was kept
+            self.statusBar().showMessage(f"{Path(entry.path).name}: {kept_words(kept)}")
+            self._update_busy()
+            return
         self.evidence_list.set_badge(self.evidence_list.entry(entry.path), BADGE_CANCELLED)
         self.statusBar().showMessage(f"{Path(entry.path).name}: analysis cancelled")
         if entry.path == self.current:
+            if self.layers is not None:
+                remove_partial_layers(self.layers)
             self.verdict_panel.show_message("analysis cancelled: Analysis ▸ Analyse again (Ctrl+R)")
         self._update_busy()
+
+    def _on_partial(self, job: int, partial: PartialMap) -> None:
+        """A running network's map so far: its partial layer, when its file is shown."""
+        entry = self._entry_for(job)
+        if entry is None or not entry.running or entry.path != self.current:
+            return  # a late message of an ended job, or a file not shown
+        if self.layers is None or entry.evidence is None:
+            return
+        image = self.layers.image
+        if image is None or image.pixels is not entry.evidence.pixels:
+            return
+        show_partial(self.layers, partial)
+        self._align_for_compare()
+
+    def _on_kept(self, job: int, analysis: Analysis) -> None:
+        """What a Cancel left: the finished models whole, the running one's partial map;
+        shown and kept as the file's analysis (marked cancelled) until it is analysed again."""
+        entry = self._entry_for(job)
+        if entry is None:
+            return
+        entry.analysis, entry.evidence = analysis, analysis.evidence
+        entry.join_classic()
+        self.evidence_list.set_badge(
+            self.evidence_list.entry(entry.path),
+            verdict_badge(analysis),
+            kept_words(analysis),
+        )
+        if entry.path == self.current:
+            self.show_entry(entry.path)
 
     def run_classic(self) -> int | None:
         """Analyses ▸ Run the checked classic analyses on the current image (worker thread)."""
