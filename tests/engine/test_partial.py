@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +23,7 @@ def _position_predictor(batch: torch.Tensor) -> torch.Tensor:
     return (batch[:, :1].mean(dim=(2, 3), keepdim=True) * 0.1 + 0.5 * ramp).expand(b, 1, h, w)
 
 
-def _snapshots(run) -> tuple[list[tuple[np.ndarray, float]], torch.Tensor]:  # noqa: ANN001
+def _snapshots(run) -> tuple[list[tuple[np.ndarray, float]], torch.Tensor]:
     fusion = PartialFusion()
     assert fusion.snapshot() is None  # nothing before the first batch
     seen: list[tuple[np.ndarray, float]] = []
@@ -43,7 +44,7 @@ def test_partial_maps_grow_in_order_and_end_as_the_result(kind: str, weighting: 
     rng = np.random.default_rng(0)
     image = rng.integers(0, 256, (150, 170, 3), dtype=np.uint8)
 
-    def run(fusion: PartialFusion, progress) -> torch.Tensor:  # noqa: ANN001
+    def run(fusion: PartialFusion, progress) -> torch.Tensor:
         if kind == "sliding":
             return sliding_window_inference(
                 image, _position_predictor, 64, 32, batch_size=2, weighting=weighting,
@@ -61,7 +62,7 @@ def test_partial_maps_grow_in_order_and_end_as_the_result(kind: str, weighting: 
     first, _ = seen[0]
     assert np.isnan(first).any() and np.isfinite(first).any()  # not computed: NaN, never 0
     assert np.isfinite(first[0, 0, 0]) and np.isnan(first[0, -1, -1])  # row-major order
-    for (a, fa), (b, _) in zip(seen, seen[1:], strict=False):
+    for (a, fa), (b, _) in itertools.pairwise(seen):
         assert np.isfinite(a).mean() == pytest.approx(fa)
         assert not (np.isfinite(a) & np.isnan(b)).any()  # computed pixels stay computed
     np.testing.assert_allclose(seen[-1][0], final.numpy(), rtol=1e-5, atol=1e-6)
@@ -101,7 +102,7 @@ def test_cancel_keeps_the_finished_models_and_the_running_ones_partial_map(
     calls = {"m2": 0}
     partials = []
 
-    def progress(p) -> None:  # noqa: ANN001
+    def progress(p) -> None:
         if p.stage == "m2":
             calls["m2"] += 1
             partials.append(p.partial())

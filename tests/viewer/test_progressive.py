@@ -32,10 +32,10 @@ def slow_tiles(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(workers, "PARTIAL_INTERVAL", 0.0)
     real = workers.throttled_partial
 
-    def slowed(send):  # noqa: ANN001, ANN202
+    def slowed(send):
         inner = real(send)
 
-        def on_progress(p) -> None:  # noqa: ANN001
+        def on_progress(p) -> None:
             inner(p)
             if p.partial is not None:
                 workers.time.sleep(STEP_SECONDS)
@@ -56,7 +56,7 @@ def _window(qtbot, tmp_path: Path, models: list[Path], log: AuditLog | None = No
     return window
 
 
-def _watch_partials(window: MainWindow, on_each=None) -> list[tuple[str, float, np.ndarray, bool]]:  # noqa: ANN001
+def _watch_partials(window: MainWindow, on_each=None) -> list[tuple[str, float, np.ndarray, bool]]:
     """Record, as the GUI receives them, each partial map's model, fraction, the partial
     layer's heatmap then, and whether the file's analysis had finished."""
     seen: list[tuple[str, float, np.ndarray, bool]] = []
