@@ -4,7 +4,8 @@ The issue measured 7-20 s in the viewer against 1-2 s per network in a scan for 
 suspected the viewer's time-sized window batches (``max_batch_seconds``, once set for a
 prompt Cancel). Both are built here as their front ends build them: the viewer's as
 ``forensic_viewer.gui.workers.AnalysisWorker`` assembles it (``VIEWER_ASSEMBLY``) and called
-with its throttled progress and a cancel check, the scan's as ``forensic-viewer scan``
+with its throttled progress, its partial heatmaps (built and handed on as the worker does)
+and a cancel check, the scan's as ``forensic-viewer scan``
 assembles it, called with a progress callback and a cancel check, as ``scan/run.py`` calls it.
 They alternate in one process, ``ROUNDS`` times each, on:
 
@@ -35,7 +36,11 @@ def run() -> dict:
     from bench.bench_evidence import photos_dir
     from engine.assembly import assemble_analyzer, assemble_lenient
     from engine.io import load_evidence
-    from forensic_viewer.gui.workers import VIEWER_ASSEMBLY, throttled_progress
+    from forensic_viewer.gui.workers import (
+        VIEWER_ASSEMBLY,
+        throttled_partial,
+        throttled_progress,
+    )
 
     folder = photos_dir()
     photo = None if folder is None else folder / PHOTO
@@ -63,10 +68,21 @@ def run() -> dict:
         def gui_progress(*_a: object) -> None:
             return None
 
+        def viewer_progress(names: list[str] = names):
+            """As the worker listens: progress throttled, partial maps built and handed on."""
+            on_progress = throttled_progress(names, gui_progress)
+            on_partial = throttled_partial(gui_progress)
+
+            def both(p) -> None:
+                on_progress(p)
+                on_partial(p)
+
+            return both
+
         times: dict[str, list[float]] = {"viewer": [], "scan": []}
         _time(scan, ev, None)  # warm-up (first-use allocations)
         for _ in range(ROUNDS):
-            times["viewer"].append(_time(viewer, ev, throttled_progress(names, gui_progress)))
+            times["viewer"].append(_time(viewer, ev, viewer_progress()))
             times["scan"].append(_time(scan, ev, lambda _p: None))
         v, s = statistics.median(times["viewer"]), statistics.median(times["scan"])
         out[label] = {"viewer_s": round(v, 2), "scan_s": round(s, 2), "ratio": round(v / s, 2)}

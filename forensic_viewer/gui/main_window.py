@@ -109,6 +109,11 @@ class Entry:
         self.classic = kept
 
 
+def _complete(analysis: Analysis | None) -> Analysis | None:
+    """``analysis`` unless a Cancel cut it short (the probe then analyses the original anew)."""
+    return None if analysis is None or analysis.cancelled else analysis
+
+
 def kept_words(analysis: Analysis) -> str:
     """One line on what a cancelled analysis kept (status bar, evidence list tooltip)."""
     parts = [f"{len(analysis.results)} model(s) finished"]
@@ -525,7 +530,7 @@ class MainWindow(QMainWindow):
             )
         entry = self.entries.get(self.current) if self.current else None
         if entry is not None:
-            self.probe_dialog.set_target(entry.evidence, entry.analysis)
+            self.probe_dialog.set_target(entry.evidence, _complete(entry.analysis))
         self.probe_dialog.show()
         self.probe_dialog.raise_()
         return self.probe_dialog
@@ -751,7 +756,7 @@ class MainWindow(QMainWindow):
         self.metadata_panel.set_evidence(evidence)
         self.analysis_panel.set_target(path, evidence, classic)
         if self.probe_dialog is not None:
-            self.probe_dialog.set_target(evidence, analysis)
+            self.probe_dialog.set_target(evidence, _complete(analysis))
         self.setWindowTitle(f"Forensic viewer — {Path(path).name}")
         self.export_action.setEnabled(analysis is not None)
         if analysis is not None:
