@@ -105,20 +105,22 @@ def _done_weight(
     gx: NDArray[np.float64],
     done: int,
     shape: tuple[int, int],
-) -> NDArray[np.float64]:
+) -> NDArray[np.float32]:
     """The summed weight of the first ``done`` windows of the row-major grid ``ys`` x ``xs``
     (windows of ``len(gy)`` x ``len(gx)`` weighted by the outer product of ``gy`` and ``gx``)."""
     rows, cols = divmod(done, len(xs))
-    weight = np.outer(_axis_count(shape[0], ys[:rows], gy), _axis_count(shape[1], xs, gx))
+
+    def axis(length: int, starts: list[int], g: NDArray[np.float64]) -> NDArray[np.float32]:
+        return _axis_count(length, starts, g).astype(np.float32)  # float32: half the traffic
+
+    weight = np.outer(axis(shape[0], ys[:rows], gy), axis(shape[1], xs, gx))
     if cols:
-        weight += np.outer(
-            _axis_count(shape[0], [ys[rows]], gy), _axis_count(shape[1], xs[:cols], gx)
-        )
+        weight += np.outer(axis(shape[0], [ys[rows]], gy), axis(shape[1], xs[:cols], gx))
     return weight
 
 
 def _partial_map(
-    acc: torch.Tensor, weight: NDArray[np.float64], h: int, w: int
+    acc: torch.Tensor, weight: NDArray[np.float32], h: int, w: int
 ) -> tuple[NDArray[np.float32], float]:
     """A / weight where weight > 0, NaN elsewhere, cropped to ``h`` x ``w``; and the share
     of those pixels computed."""
@@ -408,10 +410,10 @@ def overlap_crop_inference(
 
 def _kept_weight(
     keep_y: list[tuple[int, int]], keep_x: list[tuple[int, int]], done: int, h: int, w: int
-) -> NDArray[np.float64]:
+) -> NDArray[np.float32]:
     """1 on the kept spans of the first ``done`` tiles of the row-major grid, 0 elsewhere."""
     rows, cols = divmod(done, len(keep_x))
-    weight = np.zeros((h, w), dtype=np.float64)
+    weight = np.zeros((h, w), dtype=np.float32)
     if rows:
         weight[: keep_y[rows - 1][1], :] = 1.0
     if cols:
