@@ -185,3 +185,27 @@ def test_files_queued_behind_an_analysis_are_decoded_and_shown_at_once(
     qtbot.waitUntil(lambda: not any(e.running for e in entries), timeout=120_000)
     assert all(e.analysis is not None and "m1" in e.analysis.results for e in entries)
     assert "m1 heatmap" in [la.name for la in window.layers]  # the shown file's result arrived
+
+
+def test_not_computed_pixels_are_hatched_and_read_as_not_computed() -> None:
+    from forensic_viewer import overlays
+    from forensic_viewer.layers import ImageLayer, LayerList, show_partial
+
+    heat = np.full((32, 48), np.nan, np.float32)
+    heat[:16] = 0.0  # computed, and as low as a value gets
+    raster = overlays.partial_heatmap_raster(heat, "inferno")
+    low = overlays.heatmap_raster(np.zeros((1, 1), np.float32), "inferno")[0, 0]
+    assert (raster[:16] == low).all()  # computed: the colormap, opaque
+    alphas = set(np.unique(raster[16:, :, 3]).tolist())
+    assert alphas == {0, overlays.HATCH_BGRA[3]}  # not computed: stripes over transparency
+    assert not (raster[16:] == low).all(axis=-1).any()  # never the colour of "authentic"
+
+    layers = LayerList([ImageLayer(np.zeros((32, 48, 3), np.uint8))])
+    layer = show_partial(layers, PartialMap("m", heat, 0.5))
+    assert layer.name == "m heatmap — partial (50 % of the image) — no verdict"
+    assert "m (partial) 0.000" in layers.readout(3, 3).text()
+    assert "m (partial) not computed" in layers.readout(3, 20).text()
+    fuller = heat.copy()
+    fuller[16:24] = 0.5
+    assert show_partial(layers, PartialMap("m", fuller, 0.75)) is layer  # updated, not added
+    assert layer.name.startswith("m heatmap — partial (75 %") and len(layers) == 2
