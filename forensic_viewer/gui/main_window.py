@@ -116,7 +116,8 @@ def _complete(analysis: Analysis | None) -> Analysis | None:
 
 def kept_words(analysis: Analysis) -> str:
     """One line on what a cancelled analysis kept (status bar, evidence list tooltip)."""
-    parts = [f"{len(analysis.results)} model(s) finished"]
+    n = len(analysis.results)
+    parts = [f"{n} finished model{'s' if n != 1 else ''}" if n else "no finished model"]
     parts += [f"{name} {partial_words(p.fraction)}" for name, p in analysis.partial.items()]
     return "analysis cancelled: kept " + "; ".join(parts) + "; no default verdict"
 

@@ -88,9 +88,10 @@ RED, GREEN, GREY = QColor(230, 80, 70), QColor(70, 170, 90), QColor(140, 140, 14
 
 def cancelled_text(analysis: Analysis) -> str:
     """The Verdict panel's head for a cancelled analysis: what was kept, the partial maps."""
+    finished = "the models below finished" if analysis.results else "no model finished"
     lines = [
         f"analysis cancelled after {analysis.seconds:.2f} s: no default verdict (never built "
-        "from a partial analysis); the models below finished. Ctrl+R analyses it again."
+        f"from a partial analysis); {finished}. Ctrl+R analyses it again."
     ]
     lines += [
         f"{plain(name)} — {partial_words(p.fraction)}" for name, p in analysis.partial.items()
