@@ -126,3 +126,24 @@ def test_cancel_keeps_the_finished_models_and_the_running_ones_partial_map(
     d = kept.to_dict()
     assert d["cancelled"] is True and d["partial"]["m2"]["verdict"] is None
     assert "cancelled" not in full.to_dict()  # complete analyses' rows unchanged
+
+
+def test_no_partial_map_is_built_when_nobody_asks(
+    two_models: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scan's progress callback never calls ``Progress.partial``: no map is built, and a
+    Cancel's ``kept`` is built only when called."""
+
+    def refuse(*_a: object) -> None:
+        raise AssertionError("a partial map was built")
+
+    monkeypatch.setattr("engine.tiling._partial_map", refuse)
+    monkeypatch.setattr("engine.fastpath.CRFD_TILE", 128)
+    evidence = memory_evidence(np.random.default_rng(2).integers(0, 256, (130, 200, 3), np.uint8))
+    seen: list[str] = []
+    analyzer = Analyzer([str(two_models[0])], device="cpu", runtime="torch", batch_size=1)
+    analyzer.analyze(evidence, progress=lambda p: seen.append(p.stage), cancel=lambda: False)
+    assert seen  # progress went out, maps did not
+    with pytest.raises(Cancelled) as raised:
+        analyzer.analyze(evidence, progress=lambda p: None, cancel=lambda: len(seen) > 0)
+    assert raised.value.kept is not None  # there to call, not called
