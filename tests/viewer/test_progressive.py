@@ -15,6 +15,7 @@ from engine.types import PartialMap
 from forensic_viewer.audit import LOG_NAME, AuditLog
 from forensic_viewer.gui import workers
 from forensic_viewer.gui.main_window import MainWindow
+from forensic_viewer.gui.report_dialog import image_report_job
 from forensic_viewer.layers import MaskLayer, PartialHeatmapLayer
 from tests.conftest import make_tiny_checkpoint
 from tests.viewer.conftest import write_image
@@ -147,6 +148,8 @@ def test_cancel_keeps_the_finished_model_and_a_partial_map_without_verdict_then_
     assert "partial" in window.evidence_list.entry(str(image)).text()
     assert window.export_report() is None  # refused, with the reason
     assert "cancelled analysis" in window.statusBar().currentMessage()
+    with pytest.raises(ValueError, match="no report of a cancelled analysis"):
+        image_report_job(kept)
     assert window.case.export_layer(partial_layers[0], tmp_path / "partial.png") is not None
 
     lines = [json.loads(x) for x in (tmp_path / "case" / LOG_NAME).read_text().splitlines()]
