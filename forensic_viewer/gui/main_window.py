@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
@@ -40,7 +41,7 @@ from engine.analyses import AnalysisResult
 from engine.errors import ForensicError
 from engine.formatting import estimate_remaining, format_duration
 from engine.io import IMAGE_SUFFIXES, is_image_name
-from engine.types import Analysis, Evidence, PartialMap
+from engine.types import Analysis, Evidence
 from forensic_viewer.audit import AuditLog
 from forensic_viewer.gui.analysis_panel import AnalysisPanel
 from forensic_viewer.gui.batch_dialog import BatchDialog
@@ -81,6 +82,9 @@ from forensic_viewer.layers import (
     show_partial,
 )
 from forensic_viewer.wording import partial_words
+
+if TYPE_CHECKING:
+    from engine.types import PartialMap
 
 MAX_RECENT = 10
 PROGRESS_STEPS = 1000
