@@ -16,9 +16,9 @@ class Cancelled(Exception):
     True. Not a user's error: the work was asked to stop. Here, rather than in
     ``engine.tiling`` (which re-exports it), so that torch-free code can catch it.
 
-    kept: set by ``engine.pipeline.Analyzer.analyze``: a function returning what the cancel
-    left (an ``Analysis`` with ``cancelled`` set: the models that finished and the partial map
-    of the one running), built only when called; None elsewhere."""
+    kept: set by ``engine.pipeline.Analyzer.analyze`` when the cancel left something: a
+    function returning it (an ``Analysis`` with ``cancelled`` set: the models that finished and
+    the partial map of the one running), built only when called; None otherwise."""
 
     kept: Callable[[], Any] | None = None
 

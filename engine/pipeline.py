@@ -158,9 +158,10 @@ class Analyzer:
         model's heatmap or image logit holds NaN or infinity.
 
         A network's progress carries ``Progress.partial`` (its map so far, built only when
-        called). The :class:`Cancelled` raised carries ``kept()``: the finished models'
-        results and the running model's partial map as an ``Analysis`` with ``cancelled``
-        set, built only when called (no ensemble: it is never built from partial members)."""
+        called). The :class:`Cancelled` raised carries ``kept()`` when anything was done: the
+        finished models' results and the running model's partial map as an ``Analysis`` with
+        ``cancelled`` set, built only when called (no ensemble: it is never built from partial
+        members); ``kept`` is None when nothing was."""
         t0 = time.perf_counter()
         results: dict[str, ModelResult] = {}
         running: list[tuple[str, PartialFusion]] = []  # each model as it starts
@@ -168,7 +169,9 @@ class Analyzer:
             return self._analyze(evidence, results, progress, cancel, t0, running)
         except Cancelled as e:
             last = running[-1] if running else None
-            e.kept = lambda: self._kept(evidence, dict(results), last, t0)
+            partly = last is not None and last[0] not in results and last[1].started
+            if results or partly:  # something to keep: say so now, build it when asked
+                e.kept = lambda: self._kept(evidence, dict(results), last, t0)
             raise
 
     def _kept(

@@ -94,6 +94,11 @@ class PartialFusion:
     def __init__(self) -> None:
         self._fn: Callable[[], tuple[NDArray[np.float32], float]] | None = None
 
+    @property
+    def started(self) -> bool:
+        """Whether a first batch was fused (a snapshot then has something), at no cost."""
+        return self._fn is not None
+
     def snapshot(self) -> tuple[NDArray[np.float32], float] | None:
         return None if self._fn is None else self._fn()
 

@@ -114,7 +114,7 @@ class CaseRecorder(QObject):
         self.log = log
         self.note_dialog: NoteDialog | None = None
         self._scans: dict[BatchDialog, ScanJob | None] = {}  # batch dialog -> its last scan
-        self._kept: dict[int, Analysis] = {}  # job -> what its Cancel kept (until cancelled)
+        self._kept: dict[int, str | None] = {}  # cancelled job -> its path, until its kept part
         self._layers: LayerList | None = None
         self._layers_path: str | None = None  # the evidence file the watched layers belong to
         self._subs = Subscriptions()
@@ -128,8 +128,8 @@ class CaseRecorder(QObject):
         worker.loaded.connect(self._on_loaded)
         worker.succeeded.connect(self._on_succeeded)
         worker.failed.connect(self._on_failed)
-        worker.kept.connect(self._on_kept)
         worker.cancelled.connect(self._on_cancelled)
+        worker.kept.connect(self._on_kept)
         panel = window.analysis_panel
         shown = panel.on_results  # the window's handler first, then the log
 
@@ -322,22 +322,25 @@ class CaseRecorder(QObject):
             Action.ANALYSIS_FAILED, {"path": self.window._job_paths.get(job), "error": message}
         )
 
-    def _on_kept(self, job: int, analysis: Analysis) -> None:
-        self._kept[job] = analysis  # logged with the cancel that follows
-
     def _on_cancelled(self, job: int) -> None:
-        """One entry per cancel; with what was kept: the finished models as a finished
-        analysis logs them, and the running model's share of the image computed (no verdict)."""
-        details: dict[str, Any] = {"path": self.window._job_paths.get(job)}
-        kept = self._kept.pop(job, None)
-        if kept is not None:
-            details["sha256"] = kept.evidence.sha256
-            details["kept"] = {
-                "models": {k: model_details(r) for k, r in kept.results.items()},
-                "partial": {
-                    k: {"fraction": p.fraction, "verdict": None} for k, p in kept.partial.items()
-                },
-            }
+        """One entry per cancel; when the cancel kept something (it follows, ``kept``), the
+        entry waits for it and lists it: the finished models as a finished analysis logs them,
+        and the running model's share of the image computed (no verdict)."""
+        path = self.window._job_paths.get(job)
+        if self.window.worker.keeping(job):
+            self._kept[job] = path
+            return
+        self.append(Action.ANALYSIS_CANCELLED, {"path": path})
+
+    def _on_kept(self, job: int, kept: Analysis) -> None:
+        path = self._kept.pop(job, self.window._job_paths.get(job))
+        details: dict[str, Any] = {"path": path, "sha256": kept.evidence.sha256}
+        details["kept"] = {
+            "models": {k: model_details(r) for k, r in kept.results.items()},
+            "partial": {
+                k: {"fraction": p.fraction, "verdict": None} for k, p in kept.partial.items()
+            },
+        }
         self.append(Action.ANALYSIS_CANCELLED, details)
 
     def _on_classic(self, path: str, results: Mapping[str, Any]) -> None:
@@ -464,6 +467,9 @@ class CaseRecorder(QObject):
     def close(self) -> None:
         """The window closes: log what is waiting, then let the log go."""
         self.flush_thresholds()
+        for path in self._kept.values():  # cancels whose kept part never arrived
+            self.append(Action.ANALYSIS_CANCELLED, {"path": path})
+        self._kept.clear()
         self._subs.clear()
         if self.log is not None:
             self.log.close()

@@ -655,9 +655,10 @@ class MainWindow(QMainWindow):
         if entry is None:
             return
         entry.running = False
-        kept = entry.analysis if entry.analysis is not None and entry.analysis.cancelled else None
-        if kept is not None:  # _on_kept has shown what was kept
-            self.statusBar().showMessage(f"{Path(entry.path).name}: {kept_words(kept)}")
+        if self.worker.keeping(job):  # what finished follows (_on_kept); the view stays
+            self.statusBar().showMessage(
+                f"{Path(entry.path).name}: analysis cancelled; keeping what finished…"
+            )
             self._update_busy()
             return
         self.evidence_list.set_badge(self.evidence_list.entry(entry.path), BADGE_CANCELLED)
@@ -682,8 +683,9 @@ class MainWindow(QMainWindow):
         self._align_for_compare()
 
     def _on_kept(self, job: int, analysis: Analysis) -> None:
-        """What a Cancel left: the finished models whole, the running one's partial map;
-        shown and kept as the file's analysis (marked cancelled) until it is analysed again."""
+        """What a Cancel left (after its ``cancelled``): the finished models whole, the running
+        one's partial map; shown and kept as the file's analysis (marked cancelled) until it is
+        analysed again."""
         entry = self._entry_for(job)
         if entry is None:
             return
@@ -694,8 +696,10 @@ class MainWindow(QMainWindow):
             verdict_badge(analysis),
             kept_words(analysis),
         )
+        self.statusBar().showMessage(f"{Path(entry.path).name}: {kept_words(analysis)}")
         if entry.path == self.current:
             self.show_entry(entry.path)
+        self._update_busy()
 
     def run_classic(self) -> int | None:
         """Analyses ▸ Run the checked classic analyses on the current image (worker thread)."""

@@ -7,9 +7,10 @@ are submitted (``loaded``: the decoded evidence, so a file queued behind a runni
 shown at once; at most ``DECODE_AHEAD_PIXELS`` wait decoded). Analyses run one at a time in
 the order submitted; each reports through typed signals: ``progress`` (per model, a few times
 a second), then exactly one of ``succeeded``, ``failed`` (a one-line message naming the file)
-or ``cancelled``; a Cancel that leaves something (models that finished, the running one's
-partial map) emits ``kept`` with it just before ``cancelled`` (an ``Analysis`` with
-``cancelled`` set: no ensemble, no verdict for the partial model).
+or ``cancelled``, emitted as soon as the work stops; a Cancel that leaves something (models that
+finished, the running one's partial map) then emits ``kept`` with it (an ``Analysis`` with
+``cancelled`` set: no ensemble, no verdict for the partial model), and :meth:`keeping` says
+so in the ``cancelled`` slot.
 
 While a network runs, its partial heatmap (``engine.types.PartialMap``: NaN where not
 computed) is posted to :attr:`mail` as ``partial(job, PartialMap)``, throttled by
@@ -238,7 +239,7 @@ class AnalysisWorker(QThread):
     succeeded = Signal(int, object)  # job, engine.types.Analysis (no results without models)
     failed = Signal(int, str)  # job, one-line message naming the file
     cancelled = Signal(int)  # job
-    kept = Signal(int, object)  # job, the Analysis a Cancel left (emitted just before cancelled)
+    kept = Signal(int, object)  # job, the Analysis a Cancel left (after cancelled; see keeping)
     modelsReady = Signal(list, str)  # model names, device the models run on
     modelsFailed = Signal(str)  # one line per checkpoint that could not be used
 
@@ -248,6 +249,7 @@ class AnalysisWorker(QThread):
         self._lock = threading.Lock()
         self._next_job = 1
         self._cancel_before = 0  # every job with an id below this is cancelled
+        self._keeping: set[int] = set()  # cancelled jobs whose kept part follows
         self._want_faces = faces
         self._analyzer: Analyzer | None = None  # owned by this thread
         self._detector: FaceDetector | None = None  # owned by this thread
@@ -306,6 +308,11 @@ class AnalysisWorker(QThread):
         """Cancel the running job (at its next window batch) and every queued one."""
         with self._lock:
             self._cancel_before = self._next_job
+
+    def keeping(self, job: int) -> bool:
+        """Whether ``kept`` follows the ``cancelled`` of ``job`` (ask in the cancelled slot)."""
+        with self._lock:
+            return job in self._keeping
 
     def stop(self, timeout_ms: int = 10_000) -> None:
         """End the thread: cancel what runs, drop what waits, and wait for it to finish."""
@@ -420,10 +427,13 @@ class AnalysisWorker(QThread):
                     evidence, progress=progress, cancel=lambda: self._is_cancelled(job)
                 )
         except Cancelled as e:
-            kept = e.kept() if e.kept is not None else None
-            if kept is not None and (kept.results or kept.partial):
-                self.kept.emit(job, kept)
-            self.cancelled.emit(job)
+            if e.kept is None:
+                self.cancelled.emit(job)
+                return
+            with self._lock:
+                self._keeping.add(job)
+            self.cancelled.emit(job)  # at once: building what is kept takes a moment (16 MP)
+            self.kept.emit(job, e.kept())
             return
         except ForensicError as e:
             self.failed.emit(job, str(e))

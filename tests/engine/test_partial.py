@@ -144,6 +144,12 @@ def test_no_partial_map_is_built_when_nobody_asks(
     analyzer = Analyzer([str(two_models[0])], device="cpu", runtime="torch", batch_size=1)
     analyzer.analyze(evidence, progress=lambda p: seen.append(p.stage), cancel=lambda: False)
     assert seen  # progress went out, maps did not
+    second: list[str] = []
     with pytest.raises(Cancelled) as raised:
-        analyzer.analyze(evidence, progress=lambda p: None, cancel=lambda: len(seen) > 0)
-    assert raised.value.kept is not None  # there to call, not called
+        analyzer.analyze(
+            evidence, progress=lambda p: second.append(p.stage), cancel=lambda: bool(second)
+        )
+    assert raised.value.kept is not None  # a tile was done: there to call, not called
+    with pytest.raises(Cancelled) as raised:
+        analyzer.analyze(evidence, cancel=lambda: True)
+    assert raised.value.kept is None  # nothing was done: nothing to keep

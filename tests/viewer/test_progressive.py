@@ -123,10 +123,15 @@ def test_cancel_keeps_the_finished_model_and_a_partial_map_without_verdict_then_
 
     cancel_midway.done = False
     _watch_partials(window, cancel_midway)
+    order: list[str] = []
+    window.worker.cancelled.connect(lambda _job: order.append("cancelled"))
+    window.worker.kept.connect(lambda _job, _a: order.append("kept"))
     image = write_image(tmp_path / "big.png", 192, 256)
     window.open_paths([image])
     entry = window.entries[str(image)]
     qtbot.waitUntil(lambda: not entry.running, timeout=120_000)
+    qtbot.waitUntil(lambda: entry.analysis is not None, timeout=30_000)
+    assert order == ["cancelled", "kept"]  # cancelled at once, what it kept built after
     qtbot.waitUntil(lambda: window.renderer.idle, timeout=30_000)
 
     kept = entry.analysis
