@@ -420,9 +420,11 @@ class Analyzer:
         t0 = time.perf_counter()
         stage = loaded.name
 
-        def partial() -> PartialMap | None:
-            snap = None if fusion is None else fusion.snapshot()
-            return None if snap is None else PartialMap(stage, snap[0][0], snap[1])
+        def partial(max_pixels: int | None = None) -> PartialMap | None:
+            h, w = evidence.pixels.shape[:2]
+            step = 1 if max_pixels is None else max(1, math.ceil(math.sqrt(h * w / max_pixels)))
+            snap = None if fusion is None else fusion.snapshot(step)
+            return None if snap is None else PartialMap(stage, snap[0][0], snap[1], cell=step)
 
         def on_windows(done: int, total: int) -> None:
             if progress is not None:

@@ -87,20 +87,24 @@ class PartialFusion:
     Pass one to :func:`sliding_window_inference` or :func:`overlap_crop_inference`; from the
     thread that runs it (e.g. inside its ``progress`` callback or after it raised
     :class:`Cancelled`), :meth:`snapshot` returns a fresh ``[K, H, W]`` float32 copy of the
-    map so far (NaN where not computed) and the share of pixels computed, or None before the
-    first batch. The copy is the caller's to keep or send to another thread.
+    map so far (NaN where not computed; optionally every ``step``-th pixel) and the share of
+    pixels computed (of those sampled), or None before the first batch. The copy is the caller's to keep or send to another thread.
     """
 
     def __init__(self) -> None:
-        self._fn: Callable[[], tuple[NDArray[np.float32], float]] | None = None
+        self._fn: Callable[[int], tuple[NDArray[np.float32], float]] | None = None
 
     @property
     def started(self) -> bool:
         """Whether a first batch was fused (a snapshot then has something), at no cost."""
         return self._fn is not None
 
-    def snapshot(self) -> tuple[NDArray[np.float32], float] | None:
-        return None if self._fn is None else self._fn()
+    def snapshot(self, step: int = 1) -> tuple[NDArray[np.float32], float] | None:
+        """The map so far, every ``step``-th pixel in each direction (``[K, ceil(H / step),
+        ceil(W / step)]``: a preview costs step² less to build, send and draw)."""
+        if step < 1:
+            raise ValueError(f"step must be >= 1, got {step}")
+        return None if self._fn is None else self._fn(step)
 
 
 def _done_weight(
@@ -110,29 +114,36 @@ def _done_weight(
     gx: NDArray[np.float64],
     done: int,
     shape: tuple[int, int],
+    keep: tuple[int, int, int],
 ) -> NDArray[np.float32]:
     """The summed weight of the first ``done`` windows of the row-major grid ``ys`` x ``xs``
-    (windows of ``len(gy)`` x ``len(gx)`` weighted by the outer product of ``gy`` and ``gx``)."""
+    (windows of ``len(gy)`` x ``len(gx)`` weighted by the outer product of ``gy`` and ``gx``)
+    over an image of ``shape``, at rows [0, h) and columns [0, w) every ``step``-th pixel,
+    ``keep = (h, w, step)``."""
     rows, cols = divmod(done, len(xs))
+    h, w, step = keep
 
-    def axis(length: int, starts: list[int], g: NDArray[np.float64]) -> NDArray[np.float32]:
-        return _axis_count(length, starts, g).astype(np.float32)  # float32: half the traffic
+    def axis(
+        length: int, starts: list[int], g: NDArray[np.float64], end: int
+    ) -> NDArray[np.float32]:
+        return _axis_count(length, starts, g)[:end:step].astype(np.float32)
 
-    weight = np.outer(axis(shape[0], ys[:rows], gy), axis(shape[1], xs, gx))
+    weight = np.outer(axis(shape[0], ys[:rows], gy, h), axis(shape[1], xs, gx, w))
     if cols:
-        weight += np.outer(axis(shape[0], [ys[rows]], gy), axis(shape[1], xs[:cols], gx))
+        weight += np.outer(axis(shape[0], [ys[rows]], gy, h), axis(shape[1], xs[:cols], gx, w))
     return weight
 
 
 def _partial_map(
-    acc: torch.Tensor, weight: NDArray[np.float32], h: int, w: int
+    acc: torch.Tensor, weight: NDArray[np.float32], keep: tuple[int, int, int]
 ) -> tuple[NDArray[np.float32], float]:
-    """A / weight where weight > 0, NaN elsewhere, cropped to ``h`` x ``w``; and the share
+    """A / weight where weight > 0, NaN elsewhere, at rows [0, h) and columns [0, w) every
+    ``step``-th pixel (``keep = (h, w, step)``; ``weight`` already sampled so); and the share
     of those pixels computed."""
-    weight = weight[:h, :w]
+    h, w, step = keep
     seen = weight > 0
-    out = np.full((acc.shape[0], h, w), np.nan, dtype=np.float32)
-    np.divide(acc[:, :h, :w].numpy(), weight, out=out, where=seen[None])
+    out = np.full((acc.shape[0], *weight.shape), np.nan, dtype=np.float32)
+    np.divide(acc[:, :h:step, :w:step].numpy(), weight, out=out, where=seen[None])
     return out, float(seen.mean())
 
 
@@ -271,9 +282,10 @@ def sliding_window_inference(
     i = 0
     if partial is not None:
 
-        def snapshot() -> tuple[NDArray[np.float32], float]:
+        def snapshot(step: int) -> tuple[NDArray[np.float32], float]:
             assert acc is not None
-            return _partial_map(acc, _done_weight(ys, xs, g, g, i, (hp, wp)), h, w)
+            keep = (h, w, step)
+            return _partial_map(acc, _done_weight(ys, xs, g, g, i, (hp, wp), keep), keep)
 
     while i < total:
         if cancel is not None and cancel():
@@ -359,19 +371,21 @@ def overlap_crop_inference(
         if blend:
             starts_y, starts_x = [s for s, _, _ in ys], [s for s, _, _ in xs]
 
-            def snapshot() -> tuple[NDArray[np.float32], float]:
+            def snapshot(step: int) -> tuple[NDArray[np.float32], float]:
                 assert out is not None
+                keep = (h, w, step)
                 weight = _done_weight(
-                    starts_y, starts_x, gy, gx, finished[0], tuple(padded.shape[-2:])
+                    starts_y, starts_x, gy, gx, finished[0], tuple(padded.shape[-2:]), keep
                 )
-                return _partial_map(out, weight, h, w)
+                return _partial_map(out, weight, keep)
         else:  # each tile's kept span, weight 1: a span per tile along each axis
             keep_y = [(a, b) for _, a, b in ys]
             keep_x = [(a, b) for _, a, b in xs]
 
-            def snapshot() -> tuple[NDArray[np.float32], float]:
+            def snapshot(step: int) -> tuple[NDArray[np.float32], float]:
                 assert out is not None
-                return _partial_map(out, _kept_weight(keep_y, keep_x, finished[0], h, w), h, w)
+                keep = (h, w, step)
+                return _partial_map(out, _kept_weight(keep_y, keep_x, finished[0], keep), keep)
 
     for i in range(0, total, batch_size):
         if cancel is not None and cancel():
@@ -414,15 +428,22 @@ def overlap_crop_inference(
 
 
 def _kept_weight(
-    keep_y: list[tuple[int, int]], keep_x: list[tuple[int, int]], done: int, h: int, w: int
+    keep_y: list[tuple[int, int]],
+    keep_x: list[tuple[int, int]],
+    done: int,
+    keep: tuple[int, int, int],
 ) -> NDArray[np.float32]:
-    """1 on the kept spans of the first ``done`` tiles of the row-major grid, 0 elsewhere."""
+    """1 on the kept spans of the first ``done`` tiles of the row-major grid, 0 elsewhere, at
+    rows [0, h) and columns [0, w) every ``step``-th pixel (``keep = (h, w, step)``)."""
+    h, w, step = keep
     rows, cols = divmod(done, len(keep_x))
-    weight = np.zeros((h, w), dtype=np.float32)
-    if rows:
-        weight[: keep_y[rows - 1][1], :] = 1.0
+    y, x = np.arange(0, h, step), np.arange(0, w, step)
+    full_rows = y < (keep_y[rows - 1][1] if rows else 0)
+    weight = np.zeros((len(y), len(x)), dtype=np.float32)
+    weight[full_rows] = 1.0
     if cols:
-        weight[keep_y[rows][0] : keep_y[rows][1], : keep_x[cols - 1][1]] = 1.0
+        band = (y >= keep_y[rows][0]) & (y < keep_y[rows][1])
+        weight[np.ix_(band, x < keep_x[cols - 1][1])] = 1.0
     return weight
 
 

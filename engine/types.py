@@ -149,13 +149,15 @@ class PartialMap:
     probability is ever made from it, and no ensemble takes it in.
 
     heatmap: [H, W] float32 in [0, 1], NaN where not computed yet (never 0, which would read
-        as "authentic").
+        as "authentic"); a preview holds every ``cell``-th pixel in each direction
+        ([ceil(H / cell), ceil(W / cell)]).
     fraction: the share of the image's pixels computed, in [0, 1].
     """
 
     model: str
     heatmap: NDArray[np.float32] = field(repr=False)
     fraction: float
+    cell: int = 1  # 1: full resolution (what a Cancel keeps); more: a preview while it runs
 
     def to_dict(self) -> dict[str, Any]:
         return {"model": self.model, "fraction": self.fraction, "verdict": None}
@@ -205,8 +207,9 @@ class Analysis:
 class Progress:
     """Progress of one analysis: ``done`` of ``total`` units (windows) for ``stage``.
 
-    partial: for a network's stage, a function returning the :class:`PartialMap` of what is
-        computed so far (None before the first batch); it builds the map only when called, on
+    partial: for a network's stage, ``partial(max_pixels=None)`` returns the :class:`PartialMap`
+        of what is computed so far (None before the first batch), at full resolution or as a
+        preview of at most about ``max_pixels`` pixels; it builds the map only when called, on
         the thread that runs the analysis (``engine.tiling.PartialFusion``), so a listener
         that never calls it costs nothing.
     """
@@ -214,7 +217,7 @@ class Progress:
     stage: str
     done: int
     total: int
-    partial: Callable[[], PartialMap | None] | None = field(default=None, compare=False)
+    partial: Callable[..., PartialMap | None] | None = field(default=None, compare=False)
 
     @property
     def fraction(self) -> float:

@@ -264,6 +264,7 @@ class PartialHeatmapLayer(HeatmapLayer):
             opacity=opacity,
         )  # fmt: skip
         self.fraction = partial.fraction
+        self.cell = partial.cell  # a preview: one value per cell x cell pixels, drawn stretched
 
     @staticmethod
     def title(partial: PartialMap) -> str:
@@ -271,13 +272,17 @@ class PartialHeatmapLayer(HeatmapLayer):
 
     def update(self, partial: PartialMap) -> None:
         """Show ``partial``, a later map of the same model (re-rendered, renamed)."""
-        self.heatmap, self.fraction = partial.heatmap, partial.fraction
+        self.heatmap, self.fraction, self.cell = partial.heatmap, partial.fraction, partial.cell
         self.name = self.title(partial)
         self.invalidate()
 
     @property
     def about(self) -> str:
         return "hatched: not computed yet (not a low value)"
+
+    def value_at(self, x: int, y: int) -> float:
+        h, w = self.heatmap.shape
+        return float(self.heatmap[min(y // self.cell, h - 1), min(x // self.cell, w - 1)])
 
     def _render_fn(self) -> Callable[[], Any]:
         heatmap, colormap = self.heatmap, self._colormap

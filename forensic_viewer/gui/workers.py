@@ -77,6 +77,10 @@ VIEWER_ASSEMBLY: dict[str, object] = {}
 # copy each) take at most about 1/PARTIAL_COST_FACTOR of the analysis on a large image.
 PARTIAL_INTERVAL = 0.4
 PARTIAL_COST_FACTOR = 20.0
+# A partial heatmap sent while a network runs is a preview of at most about this many pixels
+# (every n-th pixel of a larger image, drawn stretched): on a 16 MP image it is 16x cheaper to
+# build, send and draw than the full map, which a Cancel still keeps at full resolution.
+PREVIEW_PIXELS = 1_000_000
 # Files waiting for their analysis are decoded ahead (to be shown at once) up to this many
 # pixels in all; the decoder waits beyond it, so a dropped folder of thousands of photographs
 # does not hold them all in memory at once.
@@ -153,7 +157,7 @@ def throttled_partial(send: Callable[[PartialMap], None]) -> Callable[[Progress]
             PARTIAL_INTERVAL, PARTIAL_COST_FACTOR * last[1]
         ):
             return
-        partial = p.partial()
+        partial = p.partial(PREVIEW_PIXELS)
         last[0], last[1] = time.perf_counter(), time.perf_counter() - now
         if partial is not None:
             send(partial)

@@ -153,3 +153,31 @@ def test_no_partial_map_is_built_when_nobody_asks(
     with pytest.raises(Cancelled) as raised:
         analyzer.analyze(evidence, cancel=lambda: True)
     assert raised.value.kept is None  # nothing was done: nothing to keep
+
+
+@pytest.mark.parametrize(("kind", "weighting"), [("sliding", "gaussian"), ("crop", "constant")])
+def test_a_preview_is_every_nth_pixel_of_the_full_snapshot(kind: str, weighting: str) -> None:
+    image = np.random.default_rng(3).integers(0, 256, (150, 170, 3), dtype=np.uint8)
+    fusion = PartialFusion()
+    pairs: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def progress(done: int, total: int) -> None:
+        if done < total:
+            pairs.append((fusion.snapshot()[0], fusion.snapshot(3)[0]))
+
+    if kind == "sliding":
+        sliding_window_inference(
+            image, _position_predictor, 64, 32, weighting=weighting, progress=progress,
+            partial=fusion,
+        )  # fmt: skip
+    else:
+        overlap_crop_inference(
+            image, _position_predictor, 64, 8, weighting=weighting, progress=progress,
+            partial=fusion,
+        )  # fmt: skip
+    assert pairs
+    for full, preview in pairs:
+        assert preview.shape == (1, 50, 57)
+        np.testing.assert_array_equal(preview, full[:, ::3, ::3])  # NaN where NaN too
+    with pytest.raises(ValueError, match="step"):
+        fusion.snapshot(0)

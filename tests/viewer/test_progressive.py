@@ -217,3 +217,15 @@ def test_not_computed_pixels_are_hatched_and_read_as_not_computed() -> None:
     fuller[16:24] = 0.5
     assert show_partial(layers, PartialMap("m", fuller, 0.75)) is layer  # updated, not added
     assert layer.name.startswith("m heatmap — partial (75 %") and len(layers) == 2
+
+
+def test_a_preview_partial_map_reads_out_per_cell() -> None:
+    from forensic_viewer.layers import ImageLayer, LayerList, show_partial
+
+    preview = np.array([[0.25, np.nan], [0.75, np.nan]], np.float32)  # cell 4 over 8 x 6
+    layers = LayerList([ImageLayer(np.zeros((8, 6, 3), np.uint8))])
+    layer = show_partial(layers, PartialMap("m", preview, 0.5, cell=4))
+    assert layer.cell == 4
+    assert "m (partial) 0.250" in layers.readout(3, 3).text()
+    assert "m (partial) 0.750" in layers.readout(0, 7).text()
+    assert "m (partial) not computed" in layers.readout(5, 0).text()
