@@ -87,6 +87,7 @@ if TYPE_CHECKING:
     from engine.types import PartialMap
 
 MAX_RECENT = 10
+BADGE_QUEUED = Badge("… analysis queued", BADGE_LOADING.color)
 PROGRESS_STEPS = 1000
 
 
@@ -582,6 +583,8 @@ class MainWindow(QMainWindow):
         entry.analysis = None
         entry.join_classic()  # results of the bytes as they were before are dropped
         self._remember(entry.path)
+        if entry.running and job not in self._job_started:  # decoded ahead, analysis waits
+            self.evidence_list.set_badge(self.evidence_list.entry(entry.path), BADGE_QUEUED)
         if entry.path == self.current:
             self.show_entry(entry.path)
 
@@ -775,7 +778,14 @@ class MainWindow(QMainWindow):
         elif self._models_known and not self.model_names:
             self.verdict_panel.show_message(no_model_hint())
         else:
-            self.verdict_panel.show_message("analysing…" if entry and entry.running else "")
+            queued = entry is not None and entry.running and entry.job not in self._job_started
+            self.verdict_panel.show_message(
+                "decoded; its analysis is queued behind the running one"
+                if queued
+                else "analysing…"
+                if entry and entry.running
+                else ""
+            )
         self._show_truth()
         self._refresh_compare()
 

@@ -186,10 +186,12 @@ def test_files_queued_behind_an_analysis_are_decoded_and_shown_at_once(
     qtbot.waitUntil(lambda: all(e.evidence is not None for e in entries), timeout=30_000)
     assert entries[0].running and entries[0].analysis is None  # still analysing the first
     assert all(e.analysis is None for e in entries[1:])  # their analyses are only queued
+    assert "analysis queued" in window.evidence_list.entry(str(queued[0])).text()
     window.show_entry(str(queued[1]))
     assert window.layers is not None and window.layers.image is not None
     assert window.layers.image.pixels is entries[2].evidence.pixels  # shown, not analysed yet
     assert window.canvas.isVisible()
+    assert "queued" in window.verdict_panel.text()
     qtbot.waitUntil(lambda: not any(e.running for e in entries), timeout=120_000)
     assert all(e.analysis is not None and "m1" in e.analysis.results for e in entries)
     assert "m1 heatmap" in [la.name for la in window.layers]  # the shown file's result arrived
