@@ -6,13 +6,21 @@ needed to understand it, and the GUI, the command line and reports all print it 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
 class Cancelled(Exception):
     """Raised between steps (window batches, analysis stages) when the cancel callback returns
     True. Not a user's error: the work was asked to stop. Here, rather than in
-    ``engine.tiling`` (which re-exports it), so that torch-free code can catch it."""
+    ``engine.tiling`` (which re-exports it), so that torch-free code can catch it.
+
+    kept: set by ``engine.pipeline.Analyzer.analyze`` when the cancel left something: a
+    function returning it (an ``Analysis`` with ``cancelled`` set: the models that finished and
+    the partial map of the one running), built only when called; None otherwise."""
+
+    kept: Callable[[], Any] | None = None
 
 
 class ForensicError(Exception):

@@ -42,12 +42,13 @@ from engine.preprocess import IMAGENET_MEAN, IMAGENET_STD, to_tensor
 from engine.runtime import Runner, RuntimeChoice, cancel_hooks, make_runner
 from engine.tiling import (
     Cancelled,
+    PartialFusion,
     Tiling,
     Weighting,
     overlap_crop_inference,
     sliding_window_inference,
 )
-from engine.types import Analysis, Evidence, FaceRegion, ModelResult, Progress
+from engine.types import Analysis, Evidence, FaceRegion, ModelResult, PartialMap, Progress
 
 ProgressFn = Callable[[Progress], None]
 CancelFn = Callable[[], bool]
@@ -154,14 +155,58 @@ class Analyzer:
     ) -> Analysis:
         """All models on ``evidence``. Raises :class:`Cancelled` when ``cancel()`` turns True,
         :class:`~engine.errors.ModelOutputError` (naming the evidence and the model) when a
-        model's heatmap or image logit holds NaN or infinity."""
+        model's heatmap or image logit holds NaN or infinity.
+
+        A network's progress carries ``Progress.partial`` (its map so far, built only when
+        called). The :class:`Cancelled` raised carries ``kept()`` when anything was done: the
+        finished models' results and the running model's partial map as an ``Analysis`` with
+        ``cancelled`` set, built only when called (no ensemble: it is never built from partial
+        members); ``kept`` is None when nothing was."""
         t0 = time.perf_counter()
         results: dict[str, ModelResult] = {}
+        running: list[tuple[str, PartialFusion]] = []  # each model as it starts
+        try:
+            return self._analyze(evidence, results, progress, cancel, t0, running)
+        except Cancelled as e:
+            last = running[-1] if running else None
+            partly = last is not None and last[0] not in results and last[1].started
+            if results or partly:  # something to keep: say so now, build it when asked
+                e.kept = lambda: self._kept(evidence, dict(results), last, t0)
+            raise
+
+    def _kept(
+        self,
+        evidence: Evidence,
+        results: dict[str, ModelResult],
+        running: tuple[str, PartialFusion] | None,
+        t0: float,
+    ) -> Analysis:
+        """What a cancelled analysis leaves: the finished models and the running one's map."""
+        analysis = Analysis(evidence=evidence, results=results, cancelled=True)
+        if running is not None and running[0] not in results:
+            snap = running[1].snapshot()
+            if snap is not None:
+                name = running[0]
+                analysis.partial[name] = PartialMap(name, snap[0][0], snap[1])
+        analysis.seconds = time.perf_counter() - t0
+        return analysis
+
+    def _analyze(
+        self,
+        evidence: Evidence,
+        results: dict[str, ModelResult],
+        progress: ProgressFn | None,
+        cancel: CancelFn | None,
+        t0: float,
+        running: list[tuple[str, PartialFusion]],
+    ) -> Analysis:
         shared = None
         if any(self.plan(m).tiling is Tiling.OVERLAP_CROP for m in self.models):
             shared = normalized(evidence.pixels)  # once for every fast-path model
         for loaded in self.models:
-            results[loaded.name] = self._run_one(loaded, evidence, progress, cancel, shared)
+            fusion = PartialFusion()
+            running.append((loaded.name, fusion))
+            results[loaded.name] = self._run_one(loaded, evidence, progress, cancel, shared, fusion)
         analysis = Analysis(evidence=evidence, results=results)
         if self.ensemble is not None:
             for name in self.ensemble.analyses:  # type: ignore[attr-defined]
@@ -255,11 +300,14 @@ class Analyzer:
         progress: Callable[[int, int], None] | None = None,
         cancel: CancelFn | None = None,
         shared: torch.Tensor | None = None,
+        fusion: PartialFusion | None = None,
     ) -> tuple[NDArray[np.float32], float | None]:
         """One model's heatmap [H, W] float32 in [0, 1] and image logit (or None) for ``rgb``.
 
         shared: ``rgb`` already normalised as ``[3, H, W]`` float32 (see :func:`normalized`),
         reused by every fast-path model of one analysis.
+        fusion: gives the map so far while the windows or tiles run (``engine.tiling``);
+        the resize policy, one pass, never has one.
         """
         policy = loaded.meta.input_policy
         spec = get_spec(loaded.meta.architecture)
@@ -308,6 +356,7 @@ class Analyzer:
                 device=self.device,
                 progress=progress,
                 cancel=cancel,
+                partial=fusion,
             )
             heat = fused[0].numpy()
         else:
@@ -322,6 +371,7 @@ class Analyzer:
                 progress=progress,
                 cancel=cancel,
                 max_batch_seconds=self.max_batch_seconds,
+                partial=fusion,
             )
             heat = fused[0].numpy()
         logit = None
@@ -365,15 +415,22 @@ class Analyzer:
         progress: ProgressFn | None,
         cancel: CancelFn | None,
         shared: torch.Tensor | None = None,
+        fusion: PartialFusion | None = None,
     ) -> ModelResult:
         t0 = time.perf_counter()
         stage = loaded.name
 
+        def partial(max_pixels: int | None = None) -> PartialMap | None:
+            h, w = evidence.pixels.shape[:2]
+            step = 1 if max_pixels is None else max(1, math.ceil(math.sqrt(h * w / max_pixels)))
+            snap = None if fusion is None else fusion.snapshot(step)
+            return None if snap is None else PartialMap(stage, snap[0][0], snap[1], cell=step)
+
         def on_windows(done: int, total: int) -> None:
             if progress is not None:
-                progress(Progress(stage=stage, done=done, total=total))
+                progress(Progress(stage=stage, done=done, total=total, partial=partial))
 
-        heat, logit = self.heatmap(loaded, evidence.pixels, on_windows, cancel, shared)
+        heat, logit = self.heatmap(loaded, evidence.pixels, on_windows, cancel, shared, fusion)
         nonfinite = (
             "heatmap"
             if not np.isfinite(heat).all()

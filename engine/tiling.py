@@ -32,6 +32,15 @@ Two tiling modes (:class:`Tiling`):
   tiles disagree (the seams an analyst sees as 128-px blocks in an agreement map); the
   cross-fade replaces the step by a ramp as wide as the overlap, at no extra network cost.
   Pixels seen by one tile only get that tile's value either way.
+
+Partial maps (issue 18, the viewer's progressive heatmap and the part kept on Cancel): both
+functions take an optional :class:`PartialFusion`. They only hand it a closure over their own
+accumulators, so nothing is computed or copied unless someone calls
+:meth:`PartialFusion.snapshot`; a scan, which never asks, pays nothing. A snapshot is the map
+of the windows or tiles finished so far (fused the same way, A / C over them) with NaN where
+none has been computed yet: a pixel not computed never reads as 0, "authentic". Windows and
+tiles run in row-major order, so the weight of the finished ones is two outer products of 1-D
+weights (the full rows, then the current row's finished part), O(H x W) per snapshot.
 """
 
 from __future__ import annotations
@@ -70,6 +79,72 @@ class Tiling(StrEnum):
 
     SLIDING = "sliding"  # windows at a stride, fused as A / C (CRFD-Net §3.3): the exact path
     OVERLAP_CROP = "overlap-crop"  # tiles overlapping by 2 x margin, each kept without its margin
+
+
+class PartialFusion:
+    """Read access to a fusion in progress (module docstring, "Partial maps").
+
+    Pass one to :func:`sliding_window_inference` or :func:`overlap_crop_inference`; from the
+    thread that runs it (e.g. inside its ``progress`` callback or after it raised
+    :class:`Cancelled`), :meth:`snapshot` returns a fresh ``[K, H, W]`` float32 copy of the
+    map so far (NaN where not computed; optionally every ``step``-th pixel) and the share of
+    pixels computed (of those sampled), or None before the first batch. The copy is the caller's to keep or send to another thread.
+    """
+
+    def __init__(self) -> None:
+        self._fn: Callable[[int], tuple[NDArray[np.float32], float]] | None = None
+
+    @property
+    def started(self) -> bool:
+        """Whether a first batch was fused (a snapshot then has something), at no cost."""
+        return self._fn is not None
+
+    def snapshot(self, step: int = 1) -> tuple[NDArray[np.float32], float] | None:
+        """The map so far, every ``step``-th pixel in each direction (``[K, ceil(H / step),
+        ceil(W / step)]``: a preview costs step² less to build, send and draw)."""
+        if step < 1:
+            raise ValueError(f"step must be >= 1, got {step}")
+        return None if self._fn is None else self._fn(step)
+
+
+def _done_weight(
+    ys: list[int],
+    xs: list[int],
+    gy: NDArray[np.float64],
+    gx: NDArray[np.float64],
+    done: int,
+    shape: tuple[int, int],
+    keep: tuple[int, int, int],
+) -> NDArray[np.float32]:
+    """The summed weight of the first ``done`` windows of the row-major grid ``ys`` x ``xs``
+    (windows of ``len(gy)`` x ``len(gx)`` weighted by the outer product of ``gy`` and ``gx``)
+    over an image of ``shape``, at rows [0, h) and columns [0, w) every ``step``-th pixel,
+    ``keep = (h, w, step)``."""
+    rows, cols = divmod(done, len(xs))
+    h, w, step = keep
+
+    def axis(
+        length: int, starts: list[int], g: NDArray[np.float64], end: int
+    ) -> NDArray[np.float32]:
+        return _axis_count(length, starts, g)[:end:step].astype(np.float32)
+
+    weight = np.outer(axis(shape[0], ys[:rows], gy, h), axis(shape[1], xs, gx, w))
+    if cols:
+        weight += np.outer(axis(shape[0], [ys[rows]], gy, h), axis(shape[1], xs[:cols], gx, w))
+    return weight
+
+
+def _partial_map(
+    acc: torch.Tensor, weight: NDArray[np.float32], keep: tuple[int, int, int]
+) -> tuple[NDArray[np.float32], float]:
+    """A / weight where weight > 0, NaN elsewhere, at rows [0, h) and columns [0, w) every
+    ``step``-th pixel (``keep = (h, w, step)``; ``weight`` already sampled so); and the share
+    of those pixels computed."""
+    h, w, step = keep
+    seen = weight > 0
+    out = np.full((acc.shape[0], *weight.shape), np.nan, dtype=np.float32)
+    np.divide(acc[:, :h:step, :w:step].numpy(), weight, out=out, where=seen[None])
+    return out, float(seen.mean())
 
 
 def window_starts(length: int, window: int, stride: int) -> list[int]:
@@ -162,6 +237,7 @@ def sliding_window_inference(
     progress: Callable[[int, int], None] | None = None,
     cancel: Callable[[], bool] | None = None,
     max_batch_seconds: float | None = None,
+    partial: PartialFusion | None = None,
 ) -> torch.Tensor:
     """Fused prediction over the whole image.
 
@@ -178,6 +254,8 @@ def sliding_window_inference(
         under half of it): cancel() is then answered within about that time, whatever the
         model and the machine's load, at a small cost in throughput. The result does not
         depend on the batch sizes (windows are independent in eval mode).
+    partial: when given, :meth:`PartialFusion.snapshot` gives the map of the windows finished
+        so far (module docstring, "Partial maps").
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
@@ -202,6 +280,13 @@ def sliding_window_inference(
     acc: torch.Tensor | None = None
     n = batch_size if max_batch_seconds is None else 1  # windows in the next batch
     i = 0
+    if partial is not None:
+
+        def snapshot(step: int) -> tuple[NDArray[np.float32], float]:
+            assert acc is not None
+            keep = (h, w, step)
+            return _partial_map(acc, _done_weight(ys, xs, g, g, i, (hp, wp), keep), keep)
+
     while i < total:
         if cancel is not None and cancel():
             raise Cancelled(f"cancelled after {i} of {total} windows")
@@ -221,6 +306,8 @@ def sliding_window_inference(
         pred = pred.float().cpu()  # waits for the device: the batch's time is complete
         if acc is None:
             acc = torch.zeros((pred.shape[1], hp, wp), dtype=torch.float32)
+            if partial is not None:
+                partial._fn = snapshot
         if weighting is Weighting.GAUSSIAN:
             pred = pred * w2d
         for (y, x), p in zip(chunk, pred, strict=True):
@@ -249,6 +336,7 @@ def overlap_crop_inference(
     device: torch.device | str | None = None,
     progress: Callable[[int, int], None] | None = None,
     cancel: Callable[[], bool] | None = None,
+    partial: PartialFusion | None = None,
 ) -> torch.Tensor:
     """Prediction over the whole image from overlapping tiles, each cropped by ``margin``.
 
@@ -260,6 +348,7 @@ def overlap_crop_inference(
     batch_size: tiles per forward pass (1 suits a CPU; larger helps a GPU).
     weighting: ``constant``: every pixel comes from exactly one tile; ``gaussian``: tiles are
         cross-faded over their overlap (module docstring), the same tiles at the same cost.
+    partial: as :func:`sliding_window_inference` (the tiles finished so far).
     Returns ``[K, H, W]`` float32 on the CPU.
     """
     th, tw = (tile, tile) if isinstance(tile, int) else tile
@@ -277,6 +366,27 @@ def overlap_crop_inference(
     gy, gx = gaussian_weights(th), gaussian_weights(tw)
     w2d = torch.from_numpy(np.outer(gy, gx).astype(np.float32))  # T_h, T_w
     out: torch.Tensor | None = None
+    finished = [0]  # tiles fused so far
+    if partial is not None:
+        if blend:
+            starts_y, starts_x = [s for s, _, _ in ys], [s for s, _, _ in xs]
+
+            def snapshot(step: int) -> tuple[NDArray[np.float32], float]:
+                assert out is not None
+                keep = (h, w, step)
+                weight = _done_weight(
+                    starts_y, starts_x, gy, gx, finished[0], tuple(padded.shape[-2:]), keep
+                )
+                return _partial_map(out, weight, keep)
+        else:  # each tile's kept span, weight 1: a span per tile along each axis
+            keep_y = [(a, b) for _, a, b in ys]
+            keep_x = [(a, b) for _, a, b in xs]
+
+            def snapshot(step: int) -> tuple[NDArray[np.float32], float]:
+                assert out is not None
+                keep = (h, w, step)
+                return _partial_map(out, _kept_weight(keep_y, keep_x, finished[0], keep), keep)
+
     for i in range(0, total, batch_size):
         if cancel is not None and cancel():
             raise Cancelled(f"cancelled after {i} of {total} tiles")
@@ -296,11 +406,14 @@ def overlap_crop_inference(
         if out is None:
             shape = (pred.shape[1], *padded.shape[-2:]) if blend else (pred.shape[1], h, w)
             out = torch.zeros(shape, dtype=torch.float32) if blend else torch.empty(shape)
+            if partial is not None:
+                partial._fn = snapshot
         for ((y, y0, y1), (x, x0, x1)), p in zip(chunk, pred, strict=True):
             if blend:
                 out[:, y : y + th, x : x + tw] += p * w2d
             else:
                 out[:, y0:y1, x0:x1] = p[:, y0 - y : y1 - y, x0 - x : x1 - x]
+        finished[0] = min(i + batch_size, total)
         if progress is not None:
             progress(min(i + batch_size, total), total)
     assert out is not None
@@ -312,6 +425,26 @@ def overlap_crop_inference(
         out /= torch.from_numpy(count.astype(np.float32))  # M = A / C
         return out[:, :h, :w].contiguous()
     return out
+
+
+def _kept_weight(
+    keep_y: list[tuple[int, int]],
+    keep_x: list[tuple[int, int]],
+    done: int,
+    keep: tuple[int, int, int],
+) -> NDArray[np.float32]:
+    """1 on the kept spans of the first ``done`` tiles of the row-major grid, 0 elsewhere, at
+    rows [0, h) and columns [0, w) every ``step``-th pixel (``keep = (h, w, step)``)."""
+    h, w, step = keep
+    rows, cols = divmod(done, len(keep_x))
+    y, x = np.arange(0, h, step), np.arange(0, w, step)
+    full_rows = y < (keep_y[rows - 1][1] if rows else 0)
+    weight = np.zeros((len(y), len(x)), dtype=np.float32)
+    weight[full_rows] = 1.0
+    if cols:
+        band = (y >= keep_y[rows][0]) & (y < keep_y[rows][1])
+        weight[np.ix_(band, x < keep_x[cols - 1][1])] = 1.0
+    return weight
 
 
 def _next_batch(n: int, took: float, target: float, largest: int) -> int:

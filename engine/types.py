@@ -7,6 +7,7 @@ JSON-safe figures without them. The same :class:`Analysis` feeds the GUI, the CL
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -142,6 +143,27 @@ class ModelResult:
 
 
 @dataclass
+class PartialMap:
+    """A model's heatmap of which only part was computed (issue 18): while the model runs
+    (the viewer's progressive heatmap) or as a Cancel left it. No mask, verdict, score or
+    probability is ever made from it, and no ensemble takes it in.
+
+    heatmap: [H, W] float32 in [0, 1], NaN where not computed yet (never 0, which would read
+        as "authentic"); a preview holds every ``cell``-th pixel in each direction
+        ([ceil(H / cell), ceil(W / cell)]).
+    fraction: the share of the image's pixels computed, in [0, 1].
+    """
+
+    model: str
+    heatmap: NDArray[np.float32] = field(repr=False)
+    fraction: float
+    cell: int = 1  # 1: full resolution (what a Cancel keeps); more: a preview while it runs
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.model, "fraction": self.fraction, "verdict": None}
+
+
+@dataclass
 class Analysis:
     """Everything found about one evidence file.
 
@@ -151,6 +173,9 @@ class Analysis:
     face_maps: per model, the heatmaps of its face windows pasted back at full resolution
         ([H, W] float32, 0 outside the face crops; ``engine.facepath``); empty when the face
         path did not run. Not part of ``to_dict`` (maps are not JSON).
+    cancelled: the analysis was cancelled: ``results`` holds the models that finished (each
+        complete, with its verdict), ``partial`` the map of the one that was running, and
+        there is no ensemble, face or classic-analysis step after the cancel.
     """
 
     evidence: Evidence
@@ -160,9 +185,11 @@ class Analysis:
     seconds: float = 0.0
     analyses: dict[str, Any] = field(default_factory=dict)
     face_maps: dict[str, NDArray[np.float32]] = field(default_factory=dict)
+    cancelled: bool = False
+    partial: dict[str, PartialMap] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        d = {
             "evidence": self.evidence.to_dict(),
             "models": {k: v.to_dict() for k, v in self.results.items()},
             "ensemble": None if self.ensemble is None else self.ensemble.to_dict(),
@@ -170,15 +197,27 @@ class Analysis:
             "seconds": self.seconds,
             "analyses": {k: v.to_dict() for k, v in self.analyses.items()},
         }
+        if self.cancelled:  # only then: complete analyses' rows are unchanged
+            d["cancelled"] = True
+            d["partial"] = {k: v.to_dict() for k, v in self.partial.items()}
+        return d
 
 
 @dataclass
 class Progress:
-    """Progress of one analysis: ``done`` of ``total`` units (windows) for ``stage``."""
+    """Progress of one analysis: ``done`` of ``total`` units (windows) for ``stage``.
+
+    partial: for a network's stage, ``partial(max_pixels=None)`` returns the :class:`PartialMap`
+        of what is computed so far (None before the first batch), at full resolution or as a
+        preview of at most about ``max_pixels`` pixels; it builds the map only when called, on
+        the thread that runs the analysis (``engine.tiling.PartialFusion``), so a listener
+        that never calls it costs nothing.
+    """
 
     stage: str
     done: int
     total: int
+    partial: Callable[..., PartialMap | None] | None = field(default=None, compare=False)
 
     @property
     def fraction(self) -> float:

@@ -36,11 +36,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from engine.analyses import AnalysisResult, ClonePair, MapMeaning, MapScale
-from engine.types import Analysis, Evidence, FaceRegion
+from engine.types import Analysis, Evidence, FaceRegion, PartialMap
 from forensic_viewer import overlays
 from forensic_viewer.events import EmitterGroup, Event, Subscriptions
 from forensic_viewer.overlays import MaskRender, Raster
-from forensic_viewer.wording import scale_words
+from forensic_viewer.wording import partial_words, scale_words
 
 MODEL_COLORS: tuple[tuple[int, int, int], ...] = (
     (255, 64, 64),
@@ -249,6 +249,44 @@ class HeatmapLayer(Layer):
 
     def value_at(self, x: int, y: int) -> float:
         return float(self.heatmap[y, x])
+
+
+class PartialHeatmapLayer(HeatmapLayer):
+    """A network's heatmap of which only part is computed (``engine.types.PartialMap``: NaN
+    where not computed): while the network runs, filled in as its tiles finish
+    (:func:`show_partial`), or as a Cancel left it. Drawn hatched where not computed
+    (``overlays.partial_heatmap_raster``); its name, its read-out and its exports say
+    "partial"; it has no mask and takes no part in the agreement (no verdict from a part)."""
+
+    def __init__(self, partial: PartialMap, *, visible: bool = True, opacity: float = 0.5) -> None:
+        super().__init__(
+            self.title(partial), partial.heatmap, model=partial.model, visible=visible,
+            opacity=opacity,
+        )  # fmt: skip
+        self.fraction = partial.fraction
+        self.cell = partial.cell  # a preview: one value per cell x cell pixels, drawn stretched
+
+    @staticmethod
+    def title(partial: PartialMap) -> str:
+        return f"{partial.model} heatmap — {partial_words(partial.fraction)}"
+
+    def update(self, partial: PartialMap) -> None:
+        """Show ``partial``, a later map of the same model (re-rendered, renamed)."""
+        self.heatmap, self.fraction, self.cell = partial.heatmap, partial.fraction, partial.cell
+        self.name = self.title(partial)
+        self.invalidate()
+
+    @property
+    def about(self) -> str:
+        return "hatched: not computed yet (not a low value)"
+
+    def value_at(self, x: int, y: int) -> float:
+        h, w = self.heatmap.shape
+        return float(self.heatmap[min(y // self.cell, h - 1), min(x // self.cell, w - 1)])
+
+    def _render_fn(self) -> Callable[[], Any]:
+        heatmap, colormap = self.heatmap, self._colormap
+        return lambda: overlays.partial_heatmap_raster(heatmap, colormap)
 
 
 class MaskLayer(Layer):
@@ -571,7 +609,10 @@ class PixelReadout:
         value with its scale (``ela 0.125 raw``), so raw values never read as probabilities."""
         r, g, b = self.rgb
         parts = [f"x {self.x}  y {self.y}", f"RGB {r} {g} {b}"]
-        parts += [f"{name} {value:.3f}" for name, value in self.heat.items()]
+        parts += [
+            f"{name} {'not computed' if np.isnan(value) else f'{value:.3f}'}"
+            for name, value in self.heat.items()
+        ]
         if self.agreement is not None:
             parts.append(f"agreement {self.agreement:.0%}")
         parts += [f"{name} {v:.3f} {scale}" for name, (v, scale) in self.analyses.items()]
@@ -697,7 +738,8 @@ class LayerList:
             return None
         rgb = tuple(int(v) for v in image.pixels[row, col])
         heat = {
-            la.model or la.name: la.value_at(col, row)
+            (la.model or la.name)
+            + (" (partial)" if isinstance(la, PartialHeatmapLayer) else ""): la.value_at(col, row)
             for la in self.of_kind("heatmap")
             if isinstance(la, HeatmapLayer)
         }
@@ -830,9 +872,33 @@ def classic_sources(layers: LayerList) -> list[str]:
     return [la.analysis for la in layers.of_kind("analysis") if la.analysis is not None]
 
 
+def show_partial(layers: LayerList, partial: PartialMap) -> PartialHeatmapLayer:
+    """Show a running network's latest partial map: its :class:`PartialHeatmapLayer` updated,
+    or added (shown and selected, the other partial layers hidden). Returns the layer."""
+    for la in layers.of_kind("heatmap"):
+        if isinstance(la, PartialHeatmapLayer) and la.model == partial.model:
+            la.update(partial)
+            return la
+    for la in layers.of_kind("heatmap"):
+        if isinstance(la, PartialHeatmapLayer):
+            la.visible = False
+    layer = PartialHeatmapLayer(partial)
+    layers.append(layer)
+    layers.selected = layer
+    return layer
+
+
+def remove_partial_layers(layers: LayerList) -> None:
+    """Take every partial heatmap out of ``layers`` (the whole result replaces them)."""
+    for la in layers:
+        if isinstance(la, PartialHeatmapLayer):
+            layers.remove(la)
+
+
 def add_analysis_layers(layers: LayerList, analysis: Analysis) -> None:
     """Add the heatmap, mask, agreement and face layers of ``analysis`` to ``layers``, and
-    each model's face map (the face path) hidden.
+    each model's face map (the face path) hidden; for a cancelled analysis, the running
+    model's partial map (:class:`PartialHeatmapLayer`, shown when no model finished).
 
     Shown at first: the ensemble's heatmap and mask when there is an ensemble, else the first
     model's; the faces. Heatmaps share opacity and colormap, masks their opacity and what they
@@ -846,7 +912,7 @@ def add_analysis_layers(layers: LayerList, analysis: Analysis) -> None:
     ]
     if analysis.ensemble is not None and analysis.ensemble.heatmap is not None:
         sources.append((analysis.ensemble.name, analysis.ensemble, ENSEMBLE_COLOR))
-    if not sources and not analysis.faces:
+    if not sources and not analysis.faces and not analysis.partial:
         return
     shown = sources[-1][0] if analysis.ensemble is not None and sources else None
     if shown is None and sources:
@@ -879,6 +945,9 @@ def add_analysis_layers(layers: LayerList, analysis: Analysis) -> None:
         # the face path's maps, hidden; no model, so a model's pane and its readout keep the
         # whole-image heatmap and the readout lists "<model> face map" apart
         layers.append(HeatmapLayer(f"{name} face map", face_map, model=None, visible=False))
+    for partial in analysis.partial.values():  # what a Cancel left of the running model
+        heatmaps.append(PartialHeatmapLayer(partial, visible=not sources))
+        layers.append(heatmaps[-1])
     if len(heatmaps) > 1:
         layers.link(heatmaps, ("opacity", "colormap"))
         layers.link(masks, ("opacity", "fill", "contours", "boxes"))

@@ -98,6 +98,25 @@ def heatmap_raster(heatmap: NDArray[np.float32], colormap: str) -> Raster:
     return _apply_lut(to_u8(heatmap), lut)
 
 
+HATCH_PX = 8  # width of the stripes drawn over pixels a partial heatmap has not computed yet
+HATCH_BGRA = (96, 96, 96, 160)  # premultiplied grey, more than half opaque
+
+
+def partial_heatmap_raster(heatmap: NDArray[np.float32], colormap: str) -> Raster:
+    """A partial heatmap (NaN where not computed): computed pixels as :func:`heatmap_raster`,
+    the others hatched with grey diagonal stripes over transparency, so that "not computed"
+    never looks like a low value ("authentic")."""
+    missing = np.isnan(heatmap)
+    raster = heatmap_raster(np.where(missing, 0.0, heatmap).astype(np.float32), colormap)
+    if missing.any():
+        h, w = heatmap.shape
+        yy, xx = np.ogrid[:h, :w]
+        stripe = ((xx + yy) // HATCH_PX) % 2 == 0
+        raster[missing] = 0
+        raster[missing & stripe] = HATCH_BGRA
+    return raster
+
+
 def region_raster(values: NDArray[np.float32], colormap: str, alpha: float = 0.55) -> Raster:
     """A map of regions (1 inside, 0 outside; values between as they come): the colormap's
     colour at each value, transparent at 0 so the evidence shows around the regions."""

@@ -76,3 +76,11 @@ def scale_words(scale: object) -> str:
         "probability": "probability of the event named, not of manipulation",
         "region": "1 inside the regions found, 0 elsewhere",
     }.get(str(scale), str(scale))
+
+
+def partial_words(fraction: float) -> str:
+    """How a partial map is labelled everywhere (layer names, the Verdict panel, exports):
+    ``partial (40 % of the image) — no verdict``; a map that covers part of the image never
+    gets a verdict (issue 18)."""
+    percent = int(fraction * 100)  # rounded down: never "100 %" for a map with a gap
+    return f"partial ({percent} % of the image) — no verdict"

@@ -3,7 +3,8 @@
 :class:`CaseRecorder` listens to the window instead of living in it: the analysis worker's
 signals (a file decoded and hashed: ``evidence-opened`` then ``analysis-started`` with the
 models, device and path in use; ``analysis-finished`` with every model's checkpoint SHA-256,
-θ, pixel threshold, verdict and score; failed; cancelled), the classic analyses' results
+θ, pixel threshold, verdict and score; failed; cancelled, with what the cancel kept: the
+finished models and the running one's share computed), the classic analyses' results
 (names, parameters, scores), the mask layers' ``threshold`` events, and the report dialog's
 ``written`` signal (each file with its SHA-256, and the head hash the report printed), and the
 batch dialog's scans (``scan-started``, ``scan-finished`` as :mod:`forensic_viewer.casework`
@@ -53,7 +54,7 @@ from forensic_viewer.audit import (
 )
 from forensic_viewer.casework import probe_details, report_details, scan_finished_details
 from forensic_viewer.events import Event, Subscriptions
-from forensic_viewer.layers import Layer, LayerList, MaskLayer
+from forensic_viewer.layers import Layer, LayerList, MaskLayer, PartialHeatmapLayer
 from forensic_viewer.wording import plain
 
 if TYPE_CHECKING:
@@ -113,6 +114,7 @@ class CaseRecorder(QObject):
         self.log = log
         self.note_dialog: NoteDialog | None = None
         self._scans: dict[BatchDialog, ScanJob | None] = {}  # batch dialog -> its last scan
+        self._kept: dict[int, str | None] = {}  # cancelled job -> its path, until its kept part
         self._layers: LayerList | None = None
         self._layers_path: str | None = None  # the evidence file the watched layers belong to
         self._subs = Subscriptions()
@@ -127,6 +129,7 @@ class CaseRecorder(QObject):
         worker.succeeded.connect(self._on_succeeded)
         worker.failed.connect(self._on_failed)
         worker.cancelled.connect(self._on_cancelled)
+        worker.kept.connect(self._on_kept)
         panel = window.analysis_panel
         shown = panel.on_results  # the window's handler first, then the log
 
@@ -231,6 +234,8 @@ class CaseRecorder(QObject):
             "opacity": layer.opacity,
             **self._evidence(self.window.current),
         }
+        if isinstance(layer, PartialHeatmapLayer):  # a part of the image only, no verdict
+            details["partial"] = layer.fraction
         for attr in ("threshold", "calibrated_threshold", "colormap"):
             if hasattr(layer, attr):
                 details[attr] = getattr(layer, attr)
@@ -318,7 +323,25 @@ class CaseRecorder(QObject):
         )
 
     def _on_cancelled(self, job: int) -> None:
-        self.append(Action.ANALYSIS_CANCELLED, {"path": self.window._job_paths.get(job)})
+        """One entry per cancel; when the cancel kept something (it follows, ``kept``), the
+        entry waits for it and lists it: the finished models as a finished analysis logs them,
+        and the running model's share of the image computed (no verdict)."""
+        path = self.window._job_paths.get(job)
+        if self.window.worker.keeping(job):
+            self._kept[job] = path
+            return
+        self.append(Action.ANALYSIS_CANCELLED, {"path": path})
+
+    def _on_kept(self, job: int, kept: Analysis) -> None:
+        path = self._kept.pop(job, self.window._job_paths.get(job))
+        details: dict[str, Any] = {"path": path, "sha256": kept.evidence.sha256}
+        details["kept"] = {
+            "models": {k: model_details(r) for k, r in kept.results.items()},
+            "partial": {
+                k: {"fraction": p.fraction, "verdict": None} for k, p in kept.partial.items()
+            },
+        }
+        self.append(Action.ANALYSIS_CANCELLED, details)
 
     def log_probe(self, table: Mapping[str, Any]) -> AuditEntry | None:
         """A robustness probe run from the viewer (its table: ProbeResult.to_dict())."""
@@ -448,6 +471,9 @@ class CaseRecorder(QObject):
     def close(self) -> None:
         """The window closes: log what is waiting, then let the log go."""
         self.flush_thresholds()
+        for path in self._kept.values():  # cancels whose kept part never arrived
+            self.append(Action.ANALYSIS_CANCELLED, {"path": path})
+        self._kept.clear()
         self._subs.clear()
         if self.log is not None:
             self.log.close()

@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
@@ -78,9 +79,16 @@ from forensic_viewer.layers import (
     add_analysis_layers,
     add_classic_layers,
     build_layers,
+    remove_partial_layers,
+    show_partial,
 )
+from forensic_viewer.wording import partial_words
+
+if TYPE_CHECKING:
+    from engine.types import PartialMap
 
 MAX_RECENT = 10
+BADGE_QUEUED = Badge("… analysis queued", BADGE_LOADING.color)
 PROGRESS_STEPS = 1000
 
 
@@ -105,6 +113,19 @@ class Entry:
             self.analysis.analyses.update(kept)
             kept = self.analysis.analyses
         self.classic = kept
+
+
+def _complete(analysis: Analysis | None) -> Analysis | None:
+    """``analysis`` unless a Cancel cut it short (the probe then analyses the original anew)."""
+    return None if analysis is None or analysis.cancelled else analysis
+
+
+def kept_words(analysis: Analysis) -> str:
+    """One line on what a cancelled analysis kept (status bar, evidence list tooltip)."""
+    n = len(analysis.results)
+    parts = [f"{n} finished model{'s' if n != 1 else ''}" if n else "no finished model"]
+    parts += [f"{name} {partial_words(p.fraction)}" for name, p in analysis.partial.items()]
+    return "analysis cancelled: kept " + "; ".join(parts) + "; no default verdict"
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[str]:
@@ -158,6 +179,8 @@ class MainWindow(QMainWindow):
         self.worker.succeeded.connect(self._on_succeeded)
         self.worker.failed.connect(self._on_failed)
         self.worker.cancelled.connect(self._on_cancelled)
+        self.worker.kept.connect(self._on_kept)
+        self.worker.mail.on("partial", self._on_partial)
         self.worker.modelsReady.connect(self._on_models_ready)
         self.worker.modelsFailed.connect(self._on_models_failed)
         self.renderer = LayerRenderer(self)
@@ -475,6 +498,12 @@ class MainWindow(QMainWindow):
         analysis = self.current_analysis()
         if analysis is None:
             return None
+        if analysis.cancelled:  # evidence-grade reports hold complete analyses only
+            self.show_error(
+                f"{analysis.evidence.path}: no report of a cancelled analysis (partial "
+                "results, no default verdict); analyse it to the end first (Ctrl+R)"
+            )
+            return None
         analyzer = self.worker._analyzer  # read only: its checkpoint headers become model cards
         faces = getattr(analyzer, "faces", None) if analyzer else self.worker._detector
         job = image_report_job(
@@ -506,7 +535,7 @@ class MainWindow(QMainWindow):
             self.probe_dialog.on_result = self._on_probe_result
         entry = self.entries.get(self.current) if self.current else None
         if entry is not None:
-            self.probe_dialog.set_target(entry.evidence, entry.analysis)
+            self.probe_dialog.set_target(entry.evidence, _complete(entry.analysis))
         self.probe_dialog.show()
         self.probe_dialog.raise_()
         return self.probe_dialog
@@ -559,6 +588,8 @@ class MainWindow(QMainWindow):
         entry.analysis = None
         entry.join_classic()  # results of the bytes as they were before are dropped
         self._remember(entry.path)
+        if entry.running and job not in self._job_started:  # decoded ahead, analysis waits
+            self.evidence_list.set_badge(self.evidence_list.entry(entry.path), BADGE_QUEUED)
         if entry.path == self.current:
             self.show_entry(entry.path)
 
@@ -604,6 +635,7 @@ class MainWindow(QMainWindow):
                 and self.layers.image is not None
                 and (self.layers.image.pixels is analysis.evidence.pixels)
             ):
+                remove_partial_layers(self.layers)  # the whole maps replace them
                 add_analysis_layers(self.layers, analysis)
                 add_classic_layers(self.layers, analysis.analyses, show=False, replace=False)
                 self._align_for_compare()
@@ -631,10 +663,50 @@ class MainWindow(QMainWindow):
         if entry is None:
             return
         entry.running = False
+        if self.worker.keeping(job):  # what finished follows (_on_kept); the view stays
+            self.statusBar().showMessage(
+                f"{Path(entry.path).name}: analysis cancelled; keeping what finished…"
+            )
+            self._update_busy()
+            return
         self.evidence_list.set_badge(self.evidence_list.entry(entry.path), BADGE_CANCELLED)
         self.statusBar().showMessage(f"{Path(entry.path).name}: analysis cancelled")
         if entry.path == self.current:
+            if self.layers is not None:
+                remove_partial_layers(self.layers)
             self.verdict_panel.show_message("analysis cancelled: Analysis ▸ Analyse again (Ctrl+R)")
+        self._update_busy()
+
+    def _on_partial(self, job: int, partial: PartialMap) -> None:
+        """A running network's map so far: its partial layer, when its file is shown."""
+        entry = self._entry_for(job)
+        if entry is None or not entry.running or entry.path != self.current:
+            return  # a late message of an ended job, or a file not shown
+        if self.layers is None or entry.evidence is None:
+            return
+        image = self.layers.image
+        if image is None or image.pixels is not entry.evidence.pixels:
+            return
+        show_partial(self.layers, partial)
+        self._align_for_compare()
+
+    def _on_kept(self, job: int, analysis: Analysis) -> None:
+        """What a Cancel left (after its ``cancelled``): the finished models whole, the running
+        one's partial map; shown and kept as the file's analysis (marked cancelled) until it is
+        analysed again."""
+        entry = self._entry_for(job)
+        if entry is None:
+            return
+        entry.analysis, entry.evidence = analysis, analysis.evidence
+        entry.join_classic()
+        self.evidence_list.set_badge(
+            self.evidence_list.entry(entry.path),
+            verdict_badge(analysis),
+            kept_words(analysis),
+        )
+        self.statusBar().showMessage(f"{Path(entry.path).name}: {kept_words(analysis)}")
+        if entry.path == self.current:
+            self.show_entry(entry.path)
         self._update_busy()
 
     def run_classic(self) -> int | None:
@@ -701,7 +773,7 @@ class MainWindow(QMainWindow):
         self.metadata_panel.set_evidence(evidence)
         self.analysis_panel.set_target(path, evidence, classic)
         if self.probe_dialog is not None:
-            self.probe_dialog.set_target(evidence, analysis)
+            self.probe_dialog.set_target(evidence, _complete(analysis))
         self.setWindowTitle(f"Forensic viewer — {Path(path).name}")
         self.export_action.setEnabled(analysis is not None)
         if analysis is not None:
@@ -711,7 +783,14 @@ class MainWindow(QMainWindow):
         elif self._models_known and not self.model_names:
             self.verdict_panel.show_message(no_model_hint())
         else:
-            self.verdict_panel.show_message("analysing…" if entry and entry.running else "")
+            queued = entry is not None and entry.running and entry.job not in self._job_started
+            self.verdict_panel.show_message(
+                "decoded; its analysis is queued behind the running one"
+                if queued
+                else "analysing…"
+                if entry and entry.running
+                else ""
+            )
         self._show_truth()
         self._refresh_compare()
 

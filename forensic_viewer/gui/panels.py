@@ -3,6 +3,9 @@
 Widgets here show the model (layers, analyses) and write user changes back to it through
 setters; they compute nothing themselves. Every text that comes from a file (EXIF, names) goes
 into plain-text items, never into a label that would interpret it as rich text.
+
+Long file: the panels share their helpers (badges, plain-text labels, verdict words) and are
+small each; splitting them would scatter those.
 """
 
 from __future__ import annotations
@@ -50,7 +53,7 @@ from forensic_viewer.layers import (
     LayerList,
     MaskLayer,
 )
-from forensic_viewer.wording import plain, policy_text
+from forensic_viewer.wording import partial_words, plain, policy_text
 
 THRESHOLD_STEPS = 1000  # threshold slider resolution: 0.001
 
@@ -83,8 +86,23 @@ BADGE_ERROR = Badge("✗ cannot be read", QColor(200, 60, 60))
 RED, GREEN, GREY = QColor(230, 80, 70), QColor(70, 170, 90), QColor(140, 140, 140)
 
 
+def cancelled_text(analysis: Analysis) -> str:
+    """The Verdict panel's head for a cancelled analysis: what was kept, the partial maps."""
+    finished = "the models below finished" if analysis.results else "no model finished"
+    lines = [
+        f"analysis cancelled after {analysis.seconds:.2f} s: no default verdict (never built "
+        f"from a partial analysis); {finished}. Ctrl+R analyses it again."
+    ]
+    lines += [
+        f"{plain(name)} — {partial_words(p.fraction)}" for name, p in analysis.partial.items()
+    ]
+    return "\n".join(lines)
+
+
 def verdict_badge(analysis: Analysis) -> Badge:
     """The badge of an analysis: the ensemble's verdict, else how many models say manipulated."""
+    if analysis.cancelled:
+        return Badge(f"◐ partial: {len(analysis.results)} finished", GREY)
     if analysis.ensemble is not None:
         manipulated = analysis.ensemble.verdict == "manipulated"
         return Badge(
@@ -442,10 +460,14 @@ class VerdictPanel(QScrollArea):
         if analysis is None:
             self.show_message("")
             return
-        if not analysis.results:
+        if not analysis.results and not analysis.partial:
             self.show_message(no_model_hint())
             return
-        self.show_message(f"analysis took {analysis.seconds:.2f} s")
+        self.show_message(
+            cancelled_text(analysis)
+            if analysis.cancelled
+            else f"analysis took {analysis.seconds:.2f} s"
+        )
         results = list(analysis.results.values())
         if analysis.ensemble is not None:  # the default verdict leads, the members follow
             results.insert(0, analysis.ensemble)

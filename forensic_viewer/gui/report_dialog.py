@@ -98,8 +98,16 @@ def image_report_job(
     model_paths: checkpoint files in use in the viewer; any of them with no result on this image
         is reported as not run, with the reason.
     probe: the robustness probe's table of this image, when one was run (a report section).
+    Refuses (ValueError, one line naming the file) an analysis a Cancel cut short: a report is
+    evidence and holds complete analyses only (the window says so before it gets here).
     """
     from forensic_viewer.scan.replay import ScanAnalysis
+
+    if analysis.cancelled:
+        raise ValueError(
+            f"{analysis.evidence.path}: no report of a cancelled analysis (partial results, "
+            "no default verdict); analyse it to the end first"
+        )
 
     stem = safe_basename(f"{Path(analysis.evidence.path).name}.report")
     if isinstance(analysis, ScanAnalysis):

@@ -2,10 +2,20 @@
 
 :class:`AnalysisWorker` is one long-lived ``QThread`` that owns the :class:`Analyzer`: models
 are loaded once (on the worker, since loading takes seconds) and kept until other models or
-another device are asked for. Evidence files are decoded there too. Jobs run one at a time in
-the order submitted; each reports through typed signals: ``loaded`` (the decoded evidence,
-shown at once), ``progress`` (per model, a few times a second), then exactly one of
-``succeeded``, ``failed`` (a one-line message naming the file) or ``cancelled``.
+another device are asked for. Evidence files are decoded on a second thread as soon as they
+are submitted (``loaded``: the decoded evidence, so a file queued behind a running analysis is
+shown at once; at most ``DECODE_AHEAD_PIXELS`` wait decoded). Analyses run one at a time in
+the order submitted; each reports through typed signals: ``progress`` (per model, a few times
+a second), then exactly one of ``succeeded``, ``failed`` (a one-line message naming the file)
+or ``cancelled``, emitted as soon as the work stops; a Cancel that leaves something (models that
+finished, the running one's partial map) then emits ``kept`` with it (an ``Analysis`` with
+``cancelled`` set: no ensemble, no verdict for the partial model), and :meth:`keeping` says
+so in the ``cancelled`` slot.
+
+While a network runs, its partial heatmap (``engine.types.PartialMap``: NaN where not
+computed) is posted to :attr:`mail` as ``partial(job, PartialMap)``, throttled by
+:func:`throttled_partial`; the map is a copy made on the worker thread, so the GUI may keep it.
+Messages of a job that has ended may still arrive after its result: drop them.
 
 Classic analyses (``engine.analyses``) of an evidence file already decoded run as jobs of the
 same thread (:meth:`AnalysisWorker.submit_analyses`), one after the other with the networks'
@@ -45,7 +55,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QThread, Signal
 
 from engine.errors import ForensicError
-from engine.types import Analysis, Evidence, Progress
+from engine.types import Analysis, Evidence, PartialMap, Progress
 from forensic_viewer.events import Event
 from forensic_viewer.gui.mailbox import Mailbox
 from forensic_viewer.layers import Layer, LayerList, RenderJob
@@ -57,15 +67,32 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PROGRESS_INTERVAL = 0.05  # seconds between progress signals (the last one always goes out)
-# Window batches are sized to take about this long, so Cancel is answered within about that
-# (plus the slowest single window); the cancel-latency target is 0.3 s (bench/bench_gui.py).
-BATCH_SECONDS = 0.15
+# How the viewer assembles its Analyzer besides models, device, faces and path: as the scan
+# does. Time-sized window batches (max_batch_seconds=0.15, once here for a prompt Cancel) made
+# the exact path 4x slower than in a scan (bench/bench_viewer_scan.py, docs/BENCHMARKS.md);
+# Cancel no longer needs them: it is checked inside every forward pass (engine.runtime).
+VIEWER_ASSEMBLY: dict[str, object] = {}
+# Partial heatmaps go to the GUI at most this often, and never more often than every
+# PARTIAL_COST_FACTOR times what the last one took to build, so the snapshots (an O(H x W)
+# copy each) take at most about 1/PARTIAL_COST_FACTOR of the analysis on a large image.
+PARTIAL_INTERVAL = 0.4
+PARTIAL_COST_FACTOR = 20.0
+# A partial heatmap sent while a network runs is a preview of at most about this many pixels
+# (every n-th pixel of a larger image, drawn stretched): on a 16 MP image it is 16x cheaper to
+# build, send and draw than the full map, which a Cancel still keeps at full resolution.
+PREVIEW_PIXELS = 1_000_000
+# Files waiting for their analysis are decoded ahead (to be shown at once) up to this many
+# pixels in all; the decoder waits beyond it, so a dropped folder of thousands of photographs
+# does not hold them all in memory at once.
+DECODE_AHEAD_PIXELS = 400_000_000
 
 
 @dataclass(frozen=True)
 class _Analyze:
     job: int
     path: str
+    evidence: Evidence | None = None  # decoded by the decoder thread (None: failed/cancelled)
+    error: str = ""  # the decoder's one-line message when it could not decode
 
 
 @dataclass(frozen=True)
@@ -114,6 +141,100 @@ def throttled_progress(
     return on_progress
 
 
+def throttled_partial(send: Callable[[PartialMap], None]) -> Callable[[Progress], None]:
+    """A progress callback that builds a network's partial map (``Progress.partial``) and
+    passes it to ``send`` at most every PARTIAL_INTERVAL seconds, or PARTIAL_COST_FACTOR times
+    the last build's duration when that is longer, and always when a network finishes (its
+    map is then whole while the next one runs). The map is a fresh copy: safe to hand to
+    another thread."""
+    last = [-float("inf"), 0.0]  # when the last map was sent, how long it took to build
+
+    def on_progress(p: Progress) -> None:
+        if p.partial is None:
+            return
+        now = time.perf_counter()
+        if p.done < p.total and now - last[0] < max(
+            PARTIAL_INTERVAL, PARTIAL_COST_FACTOR * last[1]
+        ):
+            return
+        partial = p.partial(PREVIEW_PIXELS)
+        last[0], last[1] = time.perf_counter(), time.perf_counter() - now
+        if partial is not None:
+            send(partial)
+
+    return on_progress
+
+
+class _DecodeThread(QThread):
+    """Decodes submitted evidence files in order as soon as they are submitted (``loaded``
+    then goes out, so a queued file can be shown while another is analysed) and hands each to
+    the analysis queue; waits while DECODE_AHEAD_PIXELS are decoded and not yet analysed."""
+
+    def __init__(self, worker: AnalysisWorker) -> None:
+        super().__init__(worker)
+        self._worker = worker
+        self._queue: queue.Queue[object] = queue.Queue()
+        self._room = threading.Condition()
+        self._ahead = 0  # pixels decoded, waiting for their analysis
+
+    def put(self, job: int, path: str) -> None:
+        self._queue.put((job, path))
+
+    def taken(self, evidence: Evidence) -> None:
+        """The analysis thread took ``evidence``: its pixels no longer count as ahead."""
+        with self._room:
+            self._ahead -= evidence.pixels.shape[0] * evidence.pixels.shape[1]
+            self._room.notify_all()
+
+    def stop(self, timeout_ms: int) -> None:
+        self.requestInterruption()
+        self._queue.put(_STOP)
+        with self._room:
+            self._room.notify_all()
+        self.wait(timeout_ms)
+
+    def _wait_for_room(self, job: int) -> None:
+        w = self._worker
+        with self._room:
+            while (
+                self._ahead > DECODE_AHEAD_PIXELS
+                and not self.isInterruptionRequested()
+                and not w._is_cancelled(job)
+            ):
+                self._room.wait(0.5)
+
+    def run(self) -> None:
+        from engine.io import load_evidence
+
+        w = self._worker
+        while not self.isInterruptionRequested():
+            item = self._queue.get()
+            if item is _STOP:
+                break
+            job, path = item  # type: ignore[misc]
+            self._wait_for_room(job)
+            if w._is_cancelled(job) or self.isInterruptionRequested():
+                w._queue.put(_Analyze(job, path))
+                continue
+            try:
+                evidence = load_evidence(path)
+            except ForensicError as e:
+                w._queue.put(_Analyze(job, path, error=str(e)))
+                continue
+            except MemoryError:
+                w._queue.put(_Analyze(job, path, error=f"{path}: out of memory while decoding"))
+                continue
+            except Exception as e:  # a bug must not kill the decoder; the hook logs it
+                sys.excepthook(*sys.exc_info())  # type: ignore[arg-type]
+                error = f"{path}: unexpected error ({type(e).__name__}: {e})"
+                w._queue.put(_Analyze(job, path, error=error))
+                continue
+            with self._room:
+                self._ahead += evidence.pixels.shape[0] * evidence.pixels.shape[1]
+            w.loaded.emit(job, evidence)
+            w._queue.put(_Analyze(job, path, evidence))
+
+
 class AnalysisWorker(QThread):
     """Decodes evidence and runs the models on it, one job at a time, off the GUI thread."""
 
@@ -122,6 +243,7 @@ class AnalysisWorker(QThread):
     succeeded = Signal(int, object)  # job, engine.types.Analysis (no results without models)
     failed = Signal(int, str)  # job, one-line message naming the file
     cancelled = Signal(int)  # job
+    kept = Signal(int, object)  # job, the Analysis a Cancel left (after cancelled; see keeping)
     modelsReady = Signal(list, str)  # model names, device the models run on
     modelsFailed = Signal(str)  # one line per checkpoint that could not be used
 
@@ -131,12 +253,14 @@ class AnalysisWorker(QThread):
         self._lock = threading.Lock()
         self._next_job = 1
         self._cancel_before = 0  # every job with an id below this is cancelled
+        self._keeping: set[int] = set()  # cancelled jobs whose kept part follows
         self._want_faces = faces
         self._analyzer: Analyzer | None = None  # owned by this thread
         self._detector: FaceDetector | None = None  # owned by this thread
         self.model_names: list[str] = []
         self.device = "cpu"
         self.mail = Mailbox(self)  # the classic analyses' messages (see the module doc)
+        self._decoder = _DecodeThread(self)
 
     # --- called from the GUI thread ---
 
@@ -148,12 +272,19 @@ class AnalysisWorker(QThread):
         reference) instead of the fast path."""
         self._queue.put(_Configure(tuple(models), device, exact))
 
+    def start(self) -> None:  # type: ignore[override]
+        """Start the analysis thread and its decoder."""
+        super().start()
+        self._decoder.start()
+
     def submit(self, path: str | Path) -> int:
-        """Queue the evidence file ``path``; returns the job id its signals carry."""
+        """Queue the evidence file ``path``: decoded at once on the decoder thread (``loaded``),
+        analysed in turn; returns the job id its signals carry."""
         with self._lock:
             job = self._next_job
             self._next_job += 1
-        self._queue.put(_Analyze(job, str(path)))
+        self.mail.start()  # partial heatmaps
+        self._decoder.put(job, str(path))
         return job
 
     def submit_analyses(self, evidence: Evidence, names: list[str] | tuple[str, ...]) -> int:
@@ -182,10 +313,16 @@ class AnalysisWorker(QThread):
         with self._lock:
             self._cancel_before = self._next_job
 
+    def keeping(self, job: int) -> bool:
+        """Whether ``kept`` follows the ``cancelled`` of ``job`` (ask in the cancelled slot)."""
+        with self._lock:
+            return job in self._keeping
+
     def stop(self, timeout_ms: int = 10_000) -> None:
         """End the thread: cancel what runs, drop what waits, and wait for it to finish."""
         self.cancel()
         self.requestInterruption()
+        self._decoder.stop(timeout_ms)
         self._queue.put(_STOP)
         self.wait(timeout_ms)
         self.mail.rest()  # what is left is not delivered: the window is going away
@@ -238,9 +375,9 @@ class AnalysisWorker(QThread):
         assembly = assemble_lenient(
             item.models,
             device=item.device,
-            max_batch_seconds=BATCH_SECONDS,
             faces=detector if detector is not None else False,
             exact=item.exact,
+            **VIEWER_ASSEMBLY,  # type: ignore[arg-type]
         )
         self._analyzer = assembly.analyzer
         if self._analyzer is not None:
@@ -263,22 +400,26 @@ class AnalysisWorker(QThread):
         return self._detector
 
     def _analyze(self, item: _Analyze) -> None:
-        from engine.io import load_evidence
         from engine.tiling import Cancelled
 
         job = item.job
+        if item.evidence is not None:
+            self._decoder.taken(item.evidence)
         if self._is_cancelled(job):
             self.cancelled.emit(job)
             return
-        try:
-            evidence = load_evidence(item.path)
-        except ForensicError as e:
-            self.failed.emit(job, str(e))
+        if item.evidence is None:
+            self.failed.emit(job, item.error or f"{item.path}: not decoded")
             return
-        self.loaded.emit(job, evidence)
+        evidence = item.evidence
         analyzer = self._analyzer
         names = list(self.model_names)
         on_progress = throttled_progress(names, lambda *a: self.progress.emit(job, *a))
+        on_partial = throttled_partial(lambda pm: self.mail.post("partial", job, pm))
+
+        def progress(p: Progress) -> None:
+            on_progress(p)
+            on_partial(p)
 
         try:
             if analyzer is None:
@@ -287,10 +428,16 @@ class AnalysisWorker(QThread):
                 analysis = Analysis(evidence=evidence, results={}, faces=faces)
             else:
                 analysis = analyzer.analyze(
-                    evidence, progress=on_progress, cancel=lambda: self._is_cancelled(job)
+                    evidence, progress=progress, cancel=lambda: self._is_cancelled(job)
                 )
-        except Cancelled:
-            self.cancelled.emit(job)
+        except Cancelled as e:
+            if e.kept is None:
+                self.cancelled.emit(job)
+                return
+            with self._lock:
+                self._keeping.add(job)
+            self.cancelled.emit(job)  # at once: building what is kept takes a moment (16 MP)
+            self.kept.emit(job, e.kept())
             return
         except ForensicError as e:
             self.failed.emit(job, str(e))

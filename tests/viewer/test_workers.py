@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from forensic_viewer.gui.workers import BATCH_SECONDS, AnalysisWorker, LayerRenderer
+from forensic_viewer.gui.workers import AnalysisWorker, LayerRenderer
 from forensic_viewer.layers import HeatmapLayer, LayerList, MaskLayer
 from tests.viewer.conftest import write_image
 
@@ -34,7 +34,7 @@ def test_analysis_loads_then_succeeds_and_keeps_the_models(
 ) -> None:
     assert _configure(qtbot, worker, [str(tiny_checkpoint)]) == [["tiny"], "cpu"]
     analyzer = worker._analyzer
-    assert analyzer.max_batch_seconds == BATCH_SECONDS  # batches sized for a prompt Cancel
+    assert analyzer.max_batch_seconds is None  # full batches, as a scan (Cancel: per block)
     progress: list[tuple] = []
     events: list[tuple] = []
     worker.progress.connect(lambda *a: progress.append(a))

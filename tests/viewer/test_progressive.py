@@ -1,0 +1,233 @@
+"""Issue 18's viewer levers: the heatmap fills in while a network runs, Cancel keeps the finished
+part marked partial (no verdict), and files queued behind an analysis are decoded and shown at
+once."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings
+
+from engine.types import PartialMap
+from forensic_viewer.audit import LOG_NAME, AuditLog
+from forensic_viewer.gui import workers
+from forensic_viewer.gui.main_window import MainWindow
+from forensic_viewer.gui.report_dialog import image_report_job
+from forensic_viewer.layers import MaskLayer, PartialHeatmapLayer
+from tests.conftest import make_tiny_checkpoint
+from tests.viewer.conftest import write_image
+
+pytestmark = pytest.mark.gui
+
+STEP_SECONDS = 0.02  # each tile is made this much slower, so partial maps show up mid-run
+
+
+@pytest.fixture
+def slow_tiles(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Small fast-path tiles (many per image), every partial map sent (no 0.4 s throttle),
+    and each tile slowed a little, so that an analysis lasts long enough to be watched."""
+    monkeypatch.setattr("engine.fastpath.CRFD_TILE", 64)
+    monkeypatch.setattr(workers, "PARTIAL_INTERVAL", 0.0)
+    real = workers.throttled_partial
+
+    def slowed(send):
+        inner = real(send)
+
+        def on_progress(p) -> None:
+            inner(p)
+            if p.partial is not None:
+                workers.time.sleep(STEP_SECONDS)
+
+        return on_progress
+
+    monkeypatch.setattr(workers, "throttled_partial", slowed)
+
+
+def _window(qtbot, tmp_path: Path, models: list[Path], log: AuditLog | None = None) -> MainWindow:
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(
+        models=[str(m) for m in models], device="cpu", settings=settings, case_log=log
+    )
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window._models_known, timeout=60_000)
+    return window
+
+
+def _watch_partials(window: MainWindow, on_each=None) -> list[tuple[str, float, np.ndarray, bool]]:
+    """Record, as the GUI receives them, each partial map's model, fraction, the partial
+    layer's heatmap then, and whether the file's analysis had finished."""
+    seen: list[tuple[str, float, np.ndarray, bool]] = []
+    shown = window._on_partial
+
+    def spy(job: int, partial: PartialMap) -> None:
+        shown(job, partial)
+        entry = window._entry_for(job)
+        layers = [] if window.layers is None else window.layers.of_kind("heatmap")
+        layer = next(
+            (
+                la
+                for la in layers
+                if isinstance(la, PartialHeatmapLayer) and la.model == partial.model
+            ),
+            None,
+        )
+        if layer is not None and entry is not None:
+            seen.append(
+                (partial.model, layer.fraction, layer.heatmap.copy(), entry.analysis is not None)
+            )
+        if on_each is not None:
+            on_each(partial)
+
+    window.worker.mail.on("partial", spy)
+    return seen
+
+
+def test_the_heatmap_fills_in_while_the_network_runs(
+    qtbot, tmp_path: Path, slow_tiles: None
+) -> None:
+    model = make_tiny_checkpoint(tmp_path / "m1.safetensors", "m1", seed=1)
+    window = _window(qtbot, tmp_path, [model])
+    seen = _watch_partials(window)
+    image = write_image(tmp_path / "big.png", 192, 256)  # 5 x 7 tiles of 64 px
+    window.open_paths([image])
+    entry = window.entries[str(image)]
+    qtbot.waitUntil(lambda: not entry.running, timeout=120_000)
+    before_end = [s for s in seen if not s[3]]
+    assert len(before_end) >= 2  # partial maps arrived before the result
+    fractions = [s[1] for s in before_end]
+    assert fractions == sorted(fractions) and fractions[0] < 1.0
+    first, last = before_end[0][2], before_end[-1][2]
+    assert np.isnan(first).any()  # not computed yet: NaN, drawn hatched, never "authentic"
+    assert np.isfinite(last).sum() > np.isfinite(first).sum()  # the layer changed in between
+    layer_names = [la.name for la in window.layers]
+    assert not any("partial" in n for n in layer_names)  # the whole map replaced it
+    assert "m1 heatmap" in layer_names and "m1 mask" in layer_names
+    assert entry.analysis is not None and not entry.analysis.cancelled
+
+
+def test_cancel_keeps_the_finished_model_and_a_partial_map_without_verdict_then_rerun_replaces_it(
+    qtbot, tmp_path: Path, slow_tiles: None
+) -> None:
+    models = [make_tiny_checkpoint(tmp_path / f"m{i}.safetensors", f"m{i}", seed=i) for i in (1, 2)]
+    log = AuditLog(tmp_path / "case", program="test viewer", examiner="A. Examiner")
+    window = _window(qtbot, tmp_path, models, log)
+
+    def cancel_midway(partial: PartialMap) -> None:
+        if partial.model == "m2" and 0.2 < partial.fraction < 1.0 and not cancel_midway.done:
+            cancel_midway.done = True
+            window.cancel()
+
+    cancel_midway.done = False
+    _watch_partials(window, cancel_midway)
+    order: list[str] = []
+    window.worker.cancelled.connect(lambda _job: order.append("cancelled"))
+    window.worker.kept.connect(lambda _job, _a: order.append("kept"))
+    image = write_image(tmp_path / "big.png", 192, 256)
+    window.open_paths([image])
+    entry = window.entries[str(image)]
+    qtbot.waitUntil(lambda: not entry.running, timeout=120_000)
+    qtbot.waitUntil(lambda: entry.analysis is not None, timeout=30_000)
+    assert order == ["cancelled", "kept"]  # cancelled at once, what it kept built after
+    qtbot.waitUntil(lambda: window.renderer.idle, timeout=30_000)
+
+    kept = entry.analysis
+    assert kept is not None and kept.cancelled and kept.ensemble is None
+    assert list(kept.results) == ["m1"] and list(kept.partial) == ["m2"]  # m1 whole, m2 partial
+    fraction = kept.partial["m2"].fraction
+    assert 0.0 < fraction < 1.0
+    percent = f"partial ({int(fraction * 100)} % of the image) — no verdict"
+    partial_layers = [la for la in window.layers if isinstance(la, PartialHeatmapLayer)]
+    assert [la.name for la in partial_layers] == [f"m2 heatmap — {percent}"]
+    assert not any(isinstance(la, MaskLayer) and la.model == "m2" for la in window.layers)
+    assert partial_layers[0].raster() is not None  # drawn (hatched where not computed)
+    text = window.verdict_panel.text()
+    assert "no default verdict" in text and f"m2 — {percent}" in text
+    assert "m1 — " in text  # the finished model keeps its card and verdict
+    assert "m2 — authentic" not in text and "m2 — manipulated" not in text
+    readout = window.layers.readout(255, 191).text()  # tiles run row-major: the last pixel
+    assert "m2 (partial) not computed" in readout
+    assert "partial" in window.evidence_list.entry(str(image)).text()
+    assert window.export_report() is None  # refused, with the reason
+    assert "cancelled analysis" in window.statusBar().currentMessage()
+    with pytest.raises(ValueError, match="no report of a cancelled analysis"):
+        image_report_job(kept)
+    assert window.case.export_layer(partial_layers[0], tmp_path / "partial.png") is not None
+
+    lines = [json.loads(x) for x in (tmp_path / "case" / LOG_NAME).read_text().splitlines()]
+    cancel = next(x for x in lines if x["action"] == "analysis-cancelled")["details"]
+    assert list(cancel["kept"]["models"]) == ["m1"]
+    assert cancel["kept"]["partial"] == {"m2": {"fraction": fraction, "verdict": None}}
+    export = next(x for x in lines if x["action"] == "layer-exported")["details"]
+    assert export["partial"] == fraction and "partial" in export["layer"]
+
+    window.analyse()  # a later full run replaces the partial result
+    qtbot.waitUntil(lambda: entry.running, timeout=10_000)
+    qtbot.waitUntil(lambda: not entry.running, timeout=120_000)
+    assert entry.analysis is not None and not entry.analysis.cancelled
+    assert set(entry.analysis.results) == {"m1", "m2"} and not entry.analysis.partial
+    assert not any(isinstance(la, PartialHeatmapLayer) for la in window.layers)
+    assert "m2 mask" in [la.name for la in window.layers]
+    assert "no default verdict" not in window.verdict_panel.text()
+
+
+def test_files_queued_behind_an_analysis_are_decoded_and_shown_at_once(
+    qtbot, tmp_path: Path, slow_tiles: None
+) -> None:
+    model = make_tiny_checkpoint(tmp_path / "m1.safetensors", "m1", seed=1)
+    window = _window(qtbot, tmp_path, [model])
+    first = write_image(tmp_path / "first.png", 192, 256)
+    queued = [write_image(tmp_path / f"q{i}.png", 96, 128, seed=i) for i in (1, 2)]
+    window.open_paths([first, *queued])
+    entries = [window.entries[str(p)] for p in (first, *queued)]
+    qtbot.waitUntil(lambda: all(e.evidence is not None for e in entries), timeout=30_000)
+    assert entries[0].running and entries[0].analysis is None  # still analysing the first
+    assert all(e.analysis is None for e in entries[1:])  # their analyses are only queued
+    assert "analysis queued" in window.evidence_list.entry(str(queued[0])).text()
+    window.show_entry(str(queued[1]))
+    assert window.layers is not None and window.layers.image is not None
+    assert window.layers.image.pixels is entries[2].evidence.pixels  # shown, not analysed yet
+    assert window.canvas.isVisible()
+    assert "queued" in window.verdict_panel.text()
+    qtbot.waitUntil(lambda: not any(e.running for e in entries), timeout=120_000)
+    assert all(e.analysis is not None and "m1" in e.analysis.results for e in entries)
+    assert "m1 heatmap" in [la.name for la in window.layers]  # the shown file's result arrived
+
+
+def test_not_computed_pixels_are_hatched_and_read_as_not_computed() -> None:
+    from forensic_viewer import overlays
+    from forensic_viewer.layers import ImageLayer, LayerList, show_partial
+
+    heat = np.full((32, 48), np.nan, np.float32)
+    heat[:16] = 0.0  # computed, and as low as a value gets
+    raster = overlays.partial_heatmap_raster(heat, "inferno")
+    low = overlays.heatmap_raster(np.zeros((1, 1), np.float32), "inferno")[0, 0]
+    assert (raster[:16] == low).all()  # computed: the colormap, opaque
+    alphas = set(np.unique(raster[16:, :, 3]).tolist())
+    assert alphas == {0, overlays.HATCH_BGRA[3]}  # not computed: stripes over transparency
+    assert not (raster[16:] == low).all(axis=-1).any()  # never the colour of "authentic"
+
+    layers = LayerList([ImageLayer(np.zeros((32, 48, 3), np.uint8))])
+    layer = show_partial(layers, PartialMap("m", heat, 0.5))
+    assert layer.name == "m heatmap — partial (50 % of the image) — no verdict"
+    assert "m (partial) 0.000" in layers.readout(3, 3).text()
+    assert "m (partial) not computed" in layers.readout(3, 20).text()
+    fuller = heat.copy()
+    fuller[16:24] = 0.5
+    assert show_partial(layers, PartialMap("m", fuller, 0.75)) is layer  # updated, not added
+    assert layer.name.startswith("m heatmap — partial (75 %") and len(layers) == 2
+
+
+def test_a_preview_partial_map_reads_out_per_cell() -> None:
+    from forensic_viewer.layers import ImageLayer, LayerList, show_partial
+
+    preview = np.array([[0.25, np.nan], [0.75, np.nan]], np.float32)  # cell 4 over 8 x 6
+    layers = LayerList([ImageLayer(np.zeros((8, 6, 3), np.uint8))])
+    layer = show_partial(layers, PartialMap("m", preview, 0.5, cell=4))
+    assert layer.cell == 4
+    assert "m (partial) 0.250" in layers.readout(3, 3).text()
+    assert "m (partial) 0.750" in layers.readout(0, 7).text()
+    assert "m (partial) not computed" in layers.readout(5, 0).text()
