@@ -21,6 +21,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,12 +30,14 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from engine.errors import ForensicError
+from engine.files import AtomicFile
 from engine.metrics import f1_iou
 from trainer.data.records import Sample, read_dataset
 from trainer.data.splits import three_way_split
 
 if TYPE_CHECKING:  # torch and the networks load when features are made, not for --help
     from engine.pipeline import Analyzer
+    from engine.types import Evidence
 
 CLASSIC = ("clone", "jpeg-dq", "jpeg-ghost", "noise", "ela")
 QUANTILES = (0.5, 0.9, 0.99, 0.999)
@@ -94,7 +97,6 @@ def features(
     part: str,
     maps_dir: Path | None,
 ) -> dict[str, Any]:
-    from engine.analyses import run_analysis
     from engine.io import load_evidence
 
     t0 = time.perf_counter()
@@ -138,25 +140,83 @@ def features(
         saved[name] = np.round(r.heatmap * 255).astype(np.uint8)
     row["classic"] = {}
     for name in CLASSIC:
-        try:
-            a = run_analysis(name, ev)
-        except (ForensicError, ValueError) as e:
-            row["classic"][name] = {"error": str(e)}
-            continue
-        c: dict[str, Any] = {"score": a.output.score, "seconds": a.seconds}
-        if a.output.map is not None:
-            c["map"] = heat_figures(a.output.map, 0.5)
-            saved[name] = np.round(a.output.map * 255).astype(np.uint8)
-            if truth is not None:
-                c["pixel_f1"] = pixel_f1(a.output.map > 0.5, truth)
-        c["pairs"] = len(a.output.pairs)
-        row["classic"][name] = c
+        row["classic"][name] = classic_entry(name, ev, truth, saved)
     if maps_dir is not None and max(ev.height, ev.width) <= 1024:
         if truth is not None:
             saved["truth"] = truth.astype(np.uint8) * 255
         np.savez_compressed(maps_dir / f"{ev.sha256[:16]}.npz", **saved)
     row["seconds"] = time.perf_counter() - t0
     return row
+
+
+def classic_entry(
+    name: str,
+    ev: Evidence,
+    truth: NDArray[np.bool_] | None,
+    saved: dict[str, NDArray[np.uint8]],
+) -> dict[str, Any]:
+    """One classic analysis's figures on ``ev`` (its 8-bit map put into ``saved``)."""
+    from engine.analyses import run_analysis
+
+    try:
+        a = run_analysis(name, ev)
+    except (ForensicError, ValueError) as e:
+        return {"error": str(e)}
+    c: dict[str, Any] = {"score": a.output.score, "seconds": a.seconds}
+    if a.output.map is not None:
+        c["map"] = heat_figures(a.output.map, 0.5)
+        saved[name] = np.round(a.output.map * 255).astype(np.uint8)
+        if truth is not None:
+            c["pixel_f1"] = pixel_f1(a.output.map > 0.5, truth)
+    c["pairs"] = len(a.output.pairs)
+    return c
+
+
+def refresh(
+    reuse: Path, out: Path, only: list[str], parts: set[str] | None = None
+) -> Iterator[tuple[dict[str, Any], float]]:
+    """Re-run only the classic analyses ``only`` on the rows of an earlier features file.
+
+    Network figures are copied from ``reuse`` (re-running the networks costs about an hour
+    on this machine; a classic analysis over the same images takes minutes), the named
+    analyses' entries are replaced, and their maps are written into copies of ``reuse``'s
+    ``.maps`` files under ``out``'s, the ground truth read from those files. Rows of other
+    parts (``parts``) are copied unchanged. Each file's SHA-256 must still be the row's:
+    the refreshed figures describe the same evidence. Yields each row and its seconds.
+    """
+    from engine.io import load_evidence
+
+    unknown = sorted(set(only) - set(CLASSIC))
+    if unknown:
+        raise ValueError(f"--only: unknown analyses {unknown}; choose from {', '.join(CLASSIC)}")
+    if reuse.resolve() == out.resolve():
+        raise ValueError(f"{out}: --out must differ from --reuse (the old file is kept)")
+    old_maps, new_maps = reuse.with_suffix(".maps"), out.with_suffix(".maps")
+    new_maps.mkdir(parents=True, exist_ok=True)
+    with AtomicFile(out, "w", encoding="utf-8") as af:
+        assert af.file is not None
+        for line in reuse.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            t0 = time.perf_counter()
+            if parts is None or row["part"] in parts:
+                ev = load_evidence(Path(row["path"]))
+                if ev.sha256 != row["sha256"]:
+                    raise ValueError(f"{row['path']}: SHA-256 differs from the one in {reuse}")
+                npz = f"{ev.sha256[:16]}.npz"
+                saved: dict[str, NDArray[np.uint8]] = {}
+                if (old_maps / npz).is_file():
+                    with np.load(old_maps / npz) as z:
+                        saved = {k: z[k] for k in z.files}
+                truth = saved["truth"] > 127 if "truth" in saved else None
+                for name in only:
+                    saved.pop(name, None)
+                    row["classic"][name] = classic_entry(name, ev, truth, saved)
+                if (old_maps / npz).is_file():
+                    np.savez_compressed(new_maps / npz, **saved)
+            af.file.write(json.dumps(row) + "\n")
+            yield row, time.perf_counter() - t0
 
 
 def kind_of(name: str, label: int) -> str:
@@ -202,9 +262,29 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--out", type=Path, required=True, help="the JSON-lines file (resumed)")
     p.add_argument("--shard", default="0/1", help="K/N: this process takes every N-th image")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument(
+        "--reuse",
+        type=Path,
+        help="an earlier features file: copy its rows, re-run only the --only analyses",
+    )
+    p.add_argument("--only", help="with --reuse: classic analyses to re-run, e.g. clone")
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.reuse is not None or args.only is not None:
+        if args.reuse is None or not args.only:
+            raise SystemExit("features: --reuse and --only go together")
+        if not args.reuse.is_file():
+            raise SystemExit(f"{args.reuse}: no such features file")
+        parts = None if args.parts == "all" else set(args.parts.split(","))
+        try:
+            for i, (row, seconds) in enumerate(
+                refresh(args.reuse, args.out, args.only.split(","), parts)
+            ):
+                print(f"{i + 1} {Path(row['path']).name} {seconds:.1f}s", flush=True)
+        except (ForensicError, ValueError) as e:
+            raise SystemExit(str(e)) from e
+        return 0
     import torch
 
     from engine.assembly import assemble_analyzer
