@@ -154,12 +154,13 @@ def classic_entry(
     ev: Evidence,
     truth: NDArray[np.bool_] | None,
     saved: dict[str, NDArray[np.uint8]],
+    params: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """One classic analysis's figures on ``ev`` (its 8-bit map put into ``saved``)."""
     from engine.analyses import run_analysis
 
     try:
-        a = run_analysis(name, ev)
+        a = run_analysis(name, ev, params=params)
     except (ForensicError, ValueError) as e:
         return {"error": str(e)}
     c: dict[str, Any] = {"score": a.output.score, "seconds": a.seconds}
@@ -173,7 +174,11 @@ def classic_entry(
 
 
 def refresh(
-    reuse: Path, out: Path, only: list[str], parts: set[str] | None = None
+    reuse: Path,
+    out: Path,
+    only: list[str],
+    parts: set[str] | None = None,
+    params: dict[str, dict[str, Any]] | None = None,
 ) -> Iterator[tuple[dict[str, Any], float]]:
     """Re-run only the classic analyses ``only`` on the rows of an earlier features file.
 
@@ -181,7 +186,8 @@ def refresh(
     on this machine; a classic analysis over the same images takes minutes), the named
     analyses' entries are replaced, and their maps are written into copies of ``reuse``'s
     ``.maps`` files under ``out``'s, the ground truth read from those files. Rows of other
-    parts (``parts``) are copied unchanged. Each file's SHA-256 must still be the row's:
+    parts (``parts``) are copied unchanged. ``params`` (per analysis, as ``--params``) tries
+    other settings than the defaults, for tuning on the validation part. Each file's SHA-256 must still be the row's:
     the refreshed figures describe the same evidence. Yields each row and its seconds.
     """
     from engine.io import load_evidence
@@ -212,7 +218,9 @@ def refresh(
                 truth = saved["truth"] > 127 if "truth" in saved else None
                 for name in only:
                     saved.pop(name, None)
-                    row["classic"][name] = classic_entry(name, ev, truth, saved)
+                    row["classic"][name] = classic_entry(
+                        name, ev, truth, saved, (params or {}).get(name)
+                    )
                 if (old_maps / npz).is_file():
                     np.savez_compressed(new_maps / npz, **saved)
             af.file.write(json.dumps(row) + "\n")
@@ -268,22 +276,30 @@ def add_parser(sub: Any) -> None:
         help="an earlier features file: copy its rows, re-run only the --only analyses",
     )
     p.add_argument("--only", help="with --reuse: classic analyses to re-run, e.g. clone")
+    p.add_argument(
+        "--params",
+        type=json.loads,
+        default=None,
+        help='with --reuse: JSON settings per analysis, e.g. \'{"clone": {"max_scale": 3}}\'',
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     if args.reuse is not None or args.only is not None:
+        from trainer.errors import UsageError
+
         if args.reuse is None or not args.only:
-            raise SystemExit("features: --reuse and --only go together")
+            raise UsageError(None, "--reuse and --only go together")
         if not args.reuse.is_file():
-            raise SystemExit(f"{args.reuse}: no such features file")
+            raise UsageError(args.reuse, "no such features file")
         parts = None if args.parts == "all" else set(args.parts.split(","))
         try:
             for i, (row, seconds) in enumerate(
-                refresh(args.reuse, args.out, args.only.split(","), parts)
+                refresh(args.reuse, args.out, args.only.split(","), parts, args.params)
             ):
                 print(f"{i + 1} {Path(row['path']).name} {seconds:.1f}s", flush=True)
-        except (ForensicError, ValueError) as e:
-            raise SystemExit(str(e)) from e
+        except ValueError as e:
+            raise UsageError(None, str(e)) from e
         return 0
     import torch
 
