@@ -91,6 +91,8 @@ class CloneParams:
     # on CASIA train authentic false alarms 1.5 % -> 0.8 %, copy-moves flagged 84 % -> 78 %)
     max_periodic: float = 0.5  # reject a pair whose copies also correlate one more step along
     # the transform at more than this share of their own correlation (a lattice); 0: off
+    periodic_min_inside: float = 0.2  # ... read over the copy's pixels that step stays inside
+    # the image when at least this share does (else those outside count 0)
     min_area: float = 0.0015  # each copy must cover this share of the working image ...
     min_area_px: int = 120  # ... and at least this many working pixels
 
@@ -495,7 +497,10 @@ def _copy_region(
     bx0, by0 = max(int(xs.min()) - reach, 0), max(int(ys.min()) - reach, 0)
     bx1, by1 = min(int(xs.max()) + reach + 1, ww), min(int(ys.max()) + reach + 1, wh)
     inner = part[by0:by1, bx0:bx1]
-    d = p.unique_shift
+    # The rival shift is unique_shift pixels of the copied content at its own (smaller)
+    # scale: on the enlarged side of a scaled copy the content is smooth at 2 px, and a
+    # fixed 2 px there rejected true copies (CASIA copies shrunk to 0.4-0.5).
+    d = p.unique_shift * max(1.0, math.sqrt(abs(np.linalg.det(t[:, :2]))))
     rivals = [
         _match_map(gray, _shifted(t, dx, dy), p, (x0 + bx0, y0 + by0, x0 + bx1, y0 + by1))[inner]
         for dx, dy in ((d, 0), (-d, 0), (0, d), (0, -d))
@@ -532,10 +537,20 @@ def _periodic(
     """How well the copies also match one more step along T (T∘T beyond the target, T^-1∘T^-1
     before the source): a lattice (printed pattern, tiles, barcodes) continues, a copy-move
     does not. Mean correlation over each copy (pixels mapped outside the image count 0), the
-    larger of the two."""
+    larger of the two. A copy more than half as long as the image in the step's direction
+    mostly maps outside it; when at least ``periodic_min_inside`` of it stays inside, the
+    mean is read over those pixels only (a checkerboard shifted by half its width was a
+    CASIA false pair: counted as 0, its outside half hid the lattice). Half a step too (the
+    similarity H with H∘H = T, :func:`_half_step`): a texture repeated three times across the
+    image pairs its first and last copies by two periods, whose double step leaves the image
+    but whose half step is the period."""
     h, w = gray.shape
     out = 0.0
-    for step, region in ((_compose(t, t), target), (_compose(_invert(t), _invert(t)), source)):
+    half = _half_step(t)
+    steps = [(_compose(t, t), target), (_compose(_invert(t), _invert(t)), source)]
+    if half is not None:
+        steps += [(half, target), (_invert(half), source)]
+    for step, region in steps:
         ys, xs = np.nonzero(region)
         m = int(3 * p.ncc_sigma) + 2
         box = (
@@ -553,8 +568,29 @@ def _periodic(
             borderValue=0,
         ).astype(bool)
         sub = region[box[1] : box[3], box[0] : box[2]]
-        out = max(out, float(np.where(valid, ncc, 0.0)[sub].mean()))
+        inside = valid[sub]
+        if inside.mean() >= p.periodic_min_inside:  # enough of the copy to read: its mean there
+            out = max(out, float(ncc[sub][inside].mean()))
+        else:
+            out = max(out, float(np.where(valid, ncc, 0.0)[sub].mean()))
     return out
+
+
+def _half_step(t: NDArray[np.float64]) -> NDArray[np.float64] | None:
+    """The similarity H (half the rotation, the square root of the scale) with H∘H = T; None
+    when T's linear part is not a similarity or H + I cannot be inverted."""
+    a = t[:, :2]
+    scale = math.sqrt(abs(np.linalg.det(a)))
+    if scale == 0 or not np.allclose(a / scale @ (a / scale).T, np.eye(2), atol=0.05):
+        return None
+    angle = math.atan2(a[1, 0], a[0, 0]) / 2
+    c, s = math.cos(angle) * math.sqrt(scale), math.sin(angle) * math.sqrt(scale)
+    ah = np.array([[c, -s], [s, c]])
+    m = ah + np.eye(2)
+    if abs(np.linalg.det(m)) < 1e-6:
+        return None
+    bh = np.linalg.solve(m, t[:, 2])  # A_h b_h + b_h = b
+    return np.concatenate([ah, bh[:, None]], axis=1)
 
 
 def seed_margin(
