@@ -123,3 +123,16 @@ def test_the_fast_g2nn_test_keeps_exactly_the_descriptors_the_full_one_keeps() -
     got = clone.g2nn_candidates(desc, ratio, chunk=256)
     assert len(expected) >= 40
     assert got.tolist() == expected
+
+
+def test_suspect_copies_keeps_the_copies_a_heatmap_points_at() -> None:
+    region = np.zeros((20, 20), bool)
+    region[1:5, 1:5] = region[10:14, 10:14] = region[1:5, 14:18] = True
+    heat = np.zeros((20, 20), np.float32)
+    heat[10:14, 10:14] = 0.8
+    heat[1:5, 14:18] = 0.6
+    assert clone.suspect_copies(region, heat, 0.0) is region  # 0: every copy
+    kept = clone.suspect_copies(region, heat, 0.7)
+    assert kept.sum() == 32 and not kept[1:5, 1:5].any()  # 0.6 >= 0.7 * 0.8 stays
+    hottest = clone.suspect_copies(region, heat, 1.0)
+    assert hottest.sum() == 16 and hottest[10:14, 10:14].all()
