@@ -186,7 +186,8 @@ def refresh(
     on this machine; a classic analysis over the same images takes minutes), the named
     analyses' entries are replaced, and their maps are written into copies of ``reuse``'s
     ``.maps`` files under ``out``'s, the ground truth read from those files. Rows of other
-    parts (``parts``) are copied unchanged. ``params`` (per analysis, as ``--params``) tries
+    parts (``parts``: ``casia-val``, ``camera-test``, ..., or ``val`` / ``test`` for both
+    halves; None: every row) are copied unchanged. ``params`` (per analysis, as ``--params``) tries
     other settings than the defaults, for tuning on the validation part. Each file's SHA-256 must still be the row's:
     the refreshed figures describe the same evidence. Yields each row and its seconds.
     """
@@ -206,7 +207,7 @@ def refresh(
                 continue
             row = json.loads(line)
             t0 = time.perf_counter()
-            if parts is None or row["part"] in parts:
+            if parts is None or row["part"] in parts or row["part"].split("-")[-1] in parts:
                 ev = load_evidence(Path(row["path"]))
                 if ev.sha256 != row["sha256"]:
                     raise ValueError(f"{row['path']}: SHA-256 differs from the one in {reuse}")
@@ -266,7 +267,11 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser("features", help="image-level features for `forensic-train verdict`")
     p.add_argument("--casia", type=Path, help="a Tp/Gt/Au data set split three ways")
     p.add_argument("--photos", type=Path, help="a folder of authentic camera photographs")
-    p.add_argument("--parts", default="val,test", help="which CASIA parts (train,val,test)")
+    p.add_argument(
+        "--parts",
+        default="val,test",
+        help="which CASIA parts (train,val,test); with --reuse also casia-val, camera-test, all",
+    )
     p.add_argument("--out", type=Path, required=True, help="the JSON-lines file (resumed)")
     p.add_argument("--shard", default="0/1", help="K/N: this process takes every N-th image")
     p.add_argument("--threads", type=int, default=1)
@@ -292,7 +297,7 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(None, "--reuse and --only go together")
         if not args.reuse.is_file():
             raise UsageError(args.reuse, "no such features file")
-        parts = None if args.parts == "all" else set(args.parts.split(","))
+        parts = None if args.parts == "all" else set(args.parts.split(","))  # refresh's doc
         try:
             for i, (row, seconds) in enumerate(
                 refresh(args.reuse, args.out, args.only.split(","), parts, args.params)

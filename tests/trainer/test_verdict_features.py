@@ -54,6 +54,9 @@ def test_refresh_reruns_only_the_named_analysis_on_the_chosen_parts(tmp_path: Pa
     old, _, truth = _old_features(tmp_path)
     out = tmp_path / "new.jsonl"
     done = list(refresh(old, out, ["clone"], parts={"casia-val"}))
+    halves = [r for r, _ in refresh(old, tmp_path / "v.jsonl", ["ela"], {"val"})]
+    assert "seconds" in halves[0]["classic"]["ela"]  # "val": casia-val (and camera-val)
+    assert halves[1]["classic"]["ela"] == {"score": None}
     assert len(done) == 2
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     val, test = rows
