@@ -276,11 +276,19 @@ def choose_stacking(
 
 
 def choose_localization(
-    rows: list[dict[str, Any]], members: list[str], maps: list[Path], trusted: set[str]
+    rows: list[dict[str, Any]],
+    members: list[str],
+    maps: list[Path],
+    trusted: set[str],
+    current: tuple[tuple[float, ...], float, bool, float] | None = None,
 ) -> dict[str, Any]:
     """Member localization weights, pixel threshold and the copy-move rule (whether its map
     replaces the heatmap, and which copies: :data:`COPY_KEEP_RATIOS`), by mean pixel F1 on the
-    validation part's tampered images with a trusted mask; figures on the test part."""
+    validation part's tampered images with a trusted mask; figures on the test part.
+
+    ``current`` (weights, pixel threshold, clone rule, keep ratio of the ensemble file as it
+    is): a configuration whose validation splice F1 falls below the current one's is not
+    chosen, so a better copy-move rule cannot be bought with worse splices (issue 19)."""
     from engine.analyses.clone import suspect_copies
 
     cache: dict[str, dict[str, np.ndarray]] = {}
@@ -318,6 +326,9 @@ def choose_localization(
             "images": {k: len(v) for k, v in by_kind.items()},
         }
 
+    floor = -1.0
+    if current is not None and sum(current[0]) > 0:
+        floor = figures("casia-val", *current).get("pixel_f1_splice", -1.0)
     best: tuple[float, tuple[float, ...], float, bool, float] | None = None
     rules = [(False, 0.0), *((True, k) for k in COPY_KEEP_RATIOS)]
     for weights in itertools.product(LOCAL_WEIGHTS, repeat=len(members)):
@@ -325,9 +336,14 @@ def choose_localization(
             continue
         for pt in PIXEL_THRESHOLDS:
             for clone, keep in rules:
-                f1 = figures("casia-val", weights, pt, clone, keep)["pixel_f1"]
+                fig = figures("casia-val", weights, pt, clone, keep)
+                f1 = fig["pixel_f1"]
+                if fig.get("pixel_f1_splice", 0.0) < floor - 1e-9:
+                    continue
                 if best is None or f1 > best[0] + 1e-9:
                     best = (f1, weights, pt, clone, keep)
+    if best is None and current is not None:  # nothing in the grid keeps the splices: as is
+        best = (0.0, *current)
     assert best is not None
     _, weights, pt, clone, keep = best
     return {
@@ -340,6 +356,7 @@ def choose_localization(
         "test": figures("casia-test", weights, pt, clone, keep),
         "test_without_clone": figures("casia-test", weights, pt, False),
         "trusted_masks": len(cache),
+        "val_splice_floor": floor,
     }
 
 
@@ -429,7 +446,14 @@ def choose_ensemble(
     if maps:
         # a member at chance on detection is out of the default set (issue 17, item 4)
         members = [m for m in members if m not in choices or not choices[m]["at_chance"]]
-        local = choose_localization(rows, members, maps, trusted)
+        was = {m["model"]: m["localization_weight"] for m in data["members"]}
+        current = (
+            tuple(float(was.get(m, 0.0)) for m in members),
+            float(data.get("pixel_threshold", 0.5)),
+            "clone" in (data.get("localization_analyses") or {}),
+            float(data.get("copy_keep_ratio", 0.0)),
+        )
+        local = choose_localization(rows, members, maps, trusted, current)
         figures["localization"] = local
         out["pixel_threshold"] = local["pixel_threshold"]
         for m in out["members"]:
