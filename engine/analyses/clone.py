@@ -188,14 +188,20 @@ def g2nn_candidates(
     n = len(desc)
     sq = (desc * desc).sum(axis=1)
     keep = []
+    buf = np.empty((min(chunk, n), n), np.float32)  # one buffer, reused: no page faults
+    dt = np.ascontiguousarray(desc.T)
     for s in range(0, n, chunk):
         rows = np.arange(s, min(s + chunk, n))
+        r = np.arange(len(rows))
         # |a - b|^2 = |a|^2 + |b|^2 - 2 a.b; the row's |a|^2 is added after the minima
-        d2 = sq[None, :] - 2.0 * (desc[rows] @ desc.T)
-        d2[np.arange(len(rows)), rows] = np.inf  # itself is not a neighbour
+        d2 = buf[: len(rows)]
+        np.matmul(desc[rows], dt, out=d2)
+        d2 *= -2.0
+        d2 += sq[None, :]
+        d2[r, rows] = np.inf  # itself is not a neighbour
         j1 = np.argmin(d2, axis=1)
-        m1 = d2[np.arange(len(rows)), j1]
-        d2[np.arange(len(rows)), j1] = np.inf
+        m1 = d2[r, j1]
+        d2[r, j1] = np.inf
         m2 = d2.min(axis=1)
         d1 = np.sqrt(np.maximum(m1 + sq[rows], 0.0))
         dn = np.sqrt(np.maximum(m2 + sq[rows], 0.0))
