@@ -25,6 +25,18 @@ say which region maps onto which, with the transform, for drawing them linked.
 
 Everything runs on a working copy whose longest side is at most ``max_side`` (maps and pairs
 are scaled back to the evidence's resolution).
+
+Choices for speed that keep every result (issue 18; docs/ANALYSES.md has the profile): the
+g2NN test's first step from the two smallest distances per descriptor, so only the few that
+pass get an exact k-NN; a block shift is first tested at its voting blocks only
+(``seed_margin``), before any dense map; a copy too small stops before its rival maps. The
+lattice test looks one step further along T and half a step (repeated textures, printed
+patterns, a checkerboard: copies in the pixel sense, not in the forger's).
+
+Long file: one method, one file: the two detectors, the dense verification with its lattice
+and distinctness tests, and the pair output share ``CloneParams`` and the private candidate
+types, and are read (and were tuned) as one pipeline; ``suspect_copies`` sits here because it
+reads this analysis's map.
 """
 
 from __future__ import annotations
