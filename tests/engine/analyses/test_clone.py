@@ -136,3 +136,21 @@ def test_suspect_copies_keeps_the_copies_a_heatmap_points_at() -> None:
     assert kept.sum() == 32 and not kept[1:5, 1:5].any()  # 0.6 >= 0.7 * 0.8 stays
     hottest = clone.suspect_copies(region, heat, 1.0)
     assert hottest.sum() == 16 and hottest[10:14, 10:14].all()
+
+
+def test_the_block_pre_test_tells_a_copy_from_a_shift_along_straight_edges() -> None:
+    """seed_margin, the distinctness at the voting blocks that drops a block shift before the
+    dense maps: clearly positive for a copied texture, about 0 for horizontal stripes shifted
+    along themselves (they match at every nearby horizontal shift too)."""
+    rng = np.random.default_rng(3)
+    tex = cv2.GaussianBlur(rng.normal(0, 40, (H, W)).astype(np.float32), (0, 0), 1.2)
+    tex[200:260, 300:380] = tex[40:100, 60:140]
+    p = clone.CloneParams()
+    ys, xs = np.mgrid[45:95:6, 65:135:6]
+    src = np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.float32)
+    t = np.array([[1.0, 0.0, 240.0], [0.0, 1.0, 160.0]])
+    assert clone.seed_margin(tex, t, src + np.float32([240, 160]), p) > 0.3
+    stripes = np.repeat(rng.normal(0, 40, (H, 1)).astype(np.float32), W, axis=1)
+    stripes = cv2.GaussianBlur(stripes, (0, 0), 1.0)
+    shift = np.array([[1.0, 0.0, 20.0], [0.0, 1.0, 0.0]])
+    assert clone.seed_margin(stripes, shift, src + np.float32([20, 0]), p) < p.block_seed_margin
