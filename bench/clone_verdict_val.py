@@ -5,7 +5,8 @@
 For the rows of ``forensic-train features`` (e.g. refreshed with ``--reuse OLD --only clone``)
 and their ``.maps`` folders: pixel F1 of the default verdict's localization as the bundled
 ensemble file makes it (member heatmaps at its localization weights and pixel threshold, the
-copy-move map replacing them when a pair is found), per kind, on the tampered images whose
+copy-move map, or the copies of it the heatmap points at, replacing them when a pair is
+found), per kind, on the tampered images whose
 CASIA mask is trusted (:mod:`trainer.data.mask_audit`, as ``forensic-train verdict``); and how
 many images of each kind, and of the camera photographs' half, the copy-move analysis flags.
 Nothing is chosen here: this is the quick look at one part while the analysis is tuned on
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.analyses.clone import suspect_copies
 from trainer.verdict import read_rows
 from trainer.verdict_features import pixel_f1
 
@@ -44,6 +46,7 @@ def figures(rows: list[dict], maps: list[Path], good: set[str], part: str) -> di
     weights = {m["model"]: m["localization_weight"] for m in ens["members"]}
     pt = ens["pixel_threshold"]
     replace = "clone" in ens.get("localization_analyses", {})
+    keep = float(ens.get("copy_keep_ratio", 0.0))
     f1: dict[str, list[float]] = {}
     clone_only: list[float] = []
     flagged: dict[str, list[int]] = {}
@@ -73,9 +76,10 @@ def figures(rows: list[dict], maps: list[Path], good: set[str], part: str) -> di
         if "truth" not in m:
             continue
         heat = sum(w * m[n].astype(np.float32) / 255 for n, w in weights.items() if w)
-        pred = heat / sum(weights.values()) > pt
+        heat = heat / sum(weights.values())
+        pred = heat > pt
         if replace and "clone" in m and (m["clone"] > 127).any():
-            pred = m["clone"] > 127
+            pred = suspect_copies(m["clone"] > 127, heat, keep)
         f1.setdefault(r["kind"], []).append(pixel_f1(pred, m["truth"] > 127))
         if r["kind"] == "copy-move":
             clone_only.append(pixel_f1(m.get("clone", np.zeros(1)) > 127, m["truth"] > 127))
