@@ -30,7 +30,10 @@ Two optional blocks go beyond the paper (issue 17 and 19; docs/VERDICTS.md says 
   members' ``detection_weight`` is not used when stacking is present.
 - ``"localization_analyses": {"clone": "replace"}``: when the copy-move analysis finds a pair,
   its map of both copies replaces the fused heatmap (measured on the validation part: copy-move
-  pixel F1 up, splices unchanged); otherwise the fused heatmap stands.
+  pixel F1 up, splices unchanged); otherwise the fused heatmap stands. With
+  ``"copy_keep_ratio": r`` > 0 only the copies whose mean fused heatmap is at least r times the
+  hottest copy's replace it (:func:`engine.analyses.clone.suspect_copies`: the networks point
+  at the pasted copy, which the pixels alone cannot tell).
 - ``"calibration"``: the measured reliability of the verdict (:mod:`engine.calibration`; for a
   stacked ensemble a = 1, b = 0: the score is already the probability).
 
@@ -60,6 +63,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from engine.analyses.clone import suspect_copies
 from engine.calibration import Calibration, logit, sigmoid
 from engine.decision import AUTHENTIC, MANIPULATED, forged_fraction, statistic
 from engine.errors import CheckpointError
@@ -117,6 +121,7 @@ class Ensemble:
     localization_analyses: dict[str, str] = field(default_factory=dict)
     calibration: dict[str, Any] = field(default_factory=dict)
     face_rule: str = ""
+    copy_keep_ratio: float = 0.0  # module docstring; 0: every copy replaces the heatmap
 
     @property
     def analyses(self) -> list[str]:
@@ -160,6 +165,11 @@ class Ensemble:
                     f"ensemble '{self.name}': localization of '{name}' must be one of "
                     f"{LOCALIZATION_MODES}, got {mode!r}"
                 )
+        if not _finite_number(self.copy_keep_ratio) or not 0 <= self.copy_keep_ratio <= 1:
+            raise ValueError(
+                f"ensemble '{self.name}': copy_keep_ratio must be in [0, 1], "
+                f"got {self.copy_keep_ratio!r}"
+            )
         if sum(m.localization_weight for m in self.members) <= 0:
             raise ValueError(f"ensemble '{self.name}': localization weights sum to 0")
         if self.face_rule not in FACE_RULES:
@@ -194,6 +204,7 @@ class Ensemble:
                 },
                 calibration=dict(data.get("calibration") or {}),
                 face_rule=str(data.get("face_rule") or ""),
+                copy_keep_ratio=float(data.get("copy_keep_ratio", 0.0)),
             )
         except OSError as e:
             raise CheckpointError(path, f"cannot read ensemble file ({e.strerror or e})") from e
@@ -260,7 +271,8 @@ class Ensemble:
         for name, _mode in self.localization_analyses.items():  # "replace", the one mode
             out = analyses[name].output
             if out.map is not None and (out.score or 0.0) > 0.0:
-                heat, replaced = out.map.astype(np.float32), name
+                copies = suspect_copies(out.map > 0.5, heat, self.copy_keep_ratio)
+                heat, replaced = copies.astype(np.float32), name
         mask = heat > self.pixel_threshold
         first = picked[0][1]
         calibration = Calibration.from_dict(self.calibration)
@@ -282,6 +294,12 @@ class Ensemble:
                 + ")"
                 + (
                     f"; the heatmap is the {replaced} analysis's map (it found a pair)"
+                    + (
+                        f", the copies whose mean fused heatmap reaches {self.copy_keep_ratio:g}"
+                        " of the hottest copy's"
+                        if self.copy_keep_ratio > 0
+                        else ""
+                    )
                     if replaced
                     else ""
                 )

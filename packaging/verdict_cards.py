@@ -130,6 +130,13 @@ def ensemble_section(name: str, e: dict[str, Any], models: dict[str, Any]) -> st
             + (
                 "; when the copy-move analysis finds a cloned pair its map of both copies "
                 "replaces the heatmap"
+                + (
+                    f", keeping the copies whose mean fused heatmap reaches "
+                    f"{loc['copy_keep_ratio']:g} of the hottest copy's (the networks point at "
+                    "the pasted copy)"
+                    if loc.get("copy_keep_ratio")
+                    else ""
+                )
                 if loc["clone_replaces"]
                 else ""
             )
@@ -221,7 +228,15 @@ def refresh_ensemble_head(card: Path, ensemble: Path) -> None:
         rows += "\n" + "\n".join(
             f"| {k} (classic analysis) | {v:+.3g} | "
             + (
-                "replaces the heatmap when it finds a pair"
+                (
+                    "replaces the heatmap when it finds a pair"
+                    + (
+                        f" (the copies reaching {ens['copy_keep_ratio']:g} of the hottest "
+                        "copy's fused heat)"
+                        if ens.get("copy_keep_ratio")
+                        else ""
+                    )
+                )
                 if ens.get("localization_analyses")
                 else "0"
             )

@@ -19,8 +19,9 @@ and, for each network and the ensemble:
    bootstrap 95 % interval containing 0.5 gets no stacking weight; the others and the copy-move
    analysis's score are stacked by an L2 logistic regression fitted on the validation part,
    whose output is the ensemble's calibrated probability.
-5. **Localization.** Member weights and the pixel threshold of the fused heatmap, and whether
-   the copy-move map replaces it when a pair is found, chosen by mean pixel F1 on the validation
+5. **Localization.** Member weights and the pixel threshold of the fused heatmap, whether
+   the copy-move map replaces it when a pair is found, and whether both copies do or only those
+   the fused heatmap points at (``copy_keep_ratio``), chosen by mean pixel F1 on the validation
    part's tampered images whose mask agrees with the image (:mod:`trainer.data.mask_audit`).
 
 The test part is read only to report: every figure it gives is written with "test" in its name.
@@ -69,6 +70,9 @@ TEST_GROUPS = (
 STACKED_ANALYSES = ("clone",)
 LOCAL_WEIGHTS = (0.0, 1.0, 2.0)
 PIXEL_THRESHOLDS = (0.3, 0.35, 0.4, 0.45, 0.5)
+# With the copy-move map replacing the heatmap: keep the copies whose mean fused heatmap is at
+# least this share of the hottest copy's (engine.analyses.clone.suspect_copies; 0: both copies)
+COPY_KEEP_RATIOS = (0.0, 0.5, 0.7, 0.9, 1.0)
 
 
 def read_rows(paths: Iterable[Path]) -> list[dict[str, Any]]:
@@ -272,10 +276,21 @@ def choose_stacking(
 
 
 def choose_localization(
-    rows: list[dict[str, Any]], members: list[str], maps: list[Path], trusted: set[str]
+    rows: list[dict[str, Any]],
+    members: list[str],
+    maps: list[Path],
+    trusted: set[str],
+    current: tuple[tuple[float, ...], float, bool, float] | None = None,
 ) -> dict[str, Any]:
-    """Member localization weights, pixel threshold and the copy-move rule, by mean pixel F1
-    on the validation part's tampered images with a trusted mask; figures on the test part."""
+    """Member localization weights, pixel threshold and the copy-move rule (whether its map
+    replaces the heatmap, and which copies: :data:`COPY_KEEP_RATIOS`), by mean pixel F1 on the
+    validation part's tampered images with a trusted mask; figures on the test part.
+
+    ``current`` (weights, pixel threshold, clone rule, keep ratio of the ensemble file as it
+    is): a configuration whose validation splice F1 falls below the current one's is not
+    chosen, so a better copy-move rule cannot be bought with worse splices (issue 19)."""
+    from engine.analyses.clone import suspect_copies
+
     cache: dict[str, dict[str, np.ndarray]] = {}
     for r in rows:
         if r["label"] == 1 and r["part"].startswith("casia") and r["path"] in trusted:
@@ -286,7 +301,9 @@ def choose_localization(
                         cache[r["path"]] = {k: z[k] for k in z.files}
                     break
 
-    def figures(part: str, weights: tuple[float, ...], pt: float, clone: bool) -> dict[str, Any]:
+    def figures(
+        part: str, weights: tuple[float, ...], pt: float, clone: bool, keep: float = 0.0
+    ) -> dict[str, Any]:
         by_kind: dict[str, list[float]] = {"splice": [], "copy-move": []}
         for r in rows:
             m = cache.get(r["path"])
@@ -297,9 +314,10 @@ def choose_localization(
                 for w, n in zip(weights, members, strict=True)
                 if w
             )
-            pred = heat / sum(weights) > pt
+            heat = heat / sum(weights)
+            pred = heat > pt
             if clone and "clone" in m and (m["clone"] > 127).any():
-                pred = m["clone"] > 127
+                pred = suspect_copies(m["clone"] > 127, heat, keep)
             by_kind.setdefault(r["kind"], []).append(pixel_f1(pred, m["truth"] > 127))
         every = [v for vs in by_kind.values() for v in vs]
         return {
@@ -308,25 +326,37 @@ def choose_localization(
             "images": {k: len(v) for k, v in by_kind.items()},
         }
 
-    best: tuple[float, tuple[float, ...], float, bool] | None = None
+    floor = -1.0
+    if current is not None and sum(current[0]) > 0:
+        floor = figures("casia-val", *current).get("pixel_f1_splice", -1.0)
+    best: tuple[float, tuple[float, ...], float, bool, float] | None = None
+    rules = [(False, 0.0), *((True, k) for k in COPY_KEEP_RATIOS)]
     for weights in itertools.product(LOCAL_WEIGHTS, repeat=len(members)):
         if sum(weights) == 0:
             continue
         for pt in PIXEL_THRESHOLDS:
-            for clone in (False, True):
-                f1 = figures("casia-val", weights, pt, clone)["pixel_f1"]
+            for clone, keep in rules:
+                fig = figures("casia-val", weights, pt, clone, keep)
+                f1 = fig["pixel_f1"]
+                if fig.get("pixel_f1_splice", 0.0) < floor - 1e-9:
+                    continue
                 if best is None or f1 > best[0] + 1e-9:
-                    best = (f1, weights, pt, clone)
+                    best = (f1, weights, pt, clone, keep)
+    if best is None and current is not None:  # nothing in the grid keeps the splices: as is
+        best = (0.0, *current)
     assert best is not None
-    _, weights, pt, clone = best
+    _, weights, pt, clone, keep = best
     return {
         "weights": dict(zip(members, weights, strict=True)),
         "pixel_threshold": pt,
         "clone_replaces": clone,
-        "val": figures("casia-val", weights, pt, clone),
-        "test": figures("casia-test", weights, pt, clone),
+        "copy_keep_ratio": keep,
+        "val": figures("casia-val", weights, pt, clone, keep),
+        "val_both_copies": figures("casia-val", weights, pt, clone, 0.0),
+        "test": figures("casia-test", weights, pt, clone, keep),
         "test_without_clone": figures("casia-test", weights, pt, False),
         "trusted_masks": len(cache),
+        "val_splice_floor": floor,
     }
 
 
@@ -416,12 +446,22 @@ def choose_ensemble(
     if maps:
         # a member at chance on detection is out of the default set (issue 17, item 4)
         members = [m for m in members if m not in choices or not choices[m]["at_chance"]]
-        local = choose_localization(rows, members, maps, trusted)
+        was = {m["model"]: m["localization_weight"] for m in data["members"]}
+        current = (
+            tuple(float(was.get(m, 0.0)) for m in members),
+            float(data.get("pixel_threshold", 0.5)),
+            "clone" in (data.get("localization_analyses") or {}),
+            float(data.get("copy_keep_ratio", 0.0)),
+        )
+        local = choose_localization(rows, members, maps, trusted, current)
         figures["localization"] = local
         out["pixel_threshold"] = local["pixel_threshold"]
         for m in out["members"]:
             m["localization_weight"] = local["weights"].get(m["model"], 0.0)
         out["localization_analyses"] = {"clone": "replace"} if local["clone_replaces"] else {}
+        out.pop("copy_keep_ratio", None)
+        if local["clone_replaces"] and local["copy_keep_ratio"] > 0:
+            out["copy_keep_ratio"] = local["copy_keep_ratio"]
     if voters:  # stacking decides; equation 6's detection weights only mark who votes
         for m in out["members"]:
             m["detection_weight"] = 1.0 if m["model"] in voters else 0.0

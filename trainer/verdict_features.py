@@ -21,6 +21,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,12 +30,14 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from engine.errors import ForensicError
+from engine.files import AtomicFile
 from engine.metrics import f1_iou
 from trainer.data.records import Sample, read_dataset
 from trainer.data.splits import three_way_split
 
 if TYPE_CHECKING:  # torch and the networks load when features are made, not for --help
     from engine.pipeline import Analyzer
+    from engine.types import Evidence
 
 CLASSIC = ("clone", "jpeg-dq", "jpeg-ghost", "noise", "ela")
 QUANTILES = (0.5, 0.9, 0.99, 0.999)
@@ -94,7 +97,6 @@ def features(
     part: str,
     maps_dir: Path | None,
 ) -> dict[str, Any]:
-    from engine.analyses import run_analysis
     from engine.io import load_evidence
 
     t0 = time.perf_counter()
@@ -138,25 +140,92 @@ def features(
         saved[name] = np.round(r.heatmap * 255).astype(np.uint8)
     row["classic"] = {}
     for name in CLASSIC:
-        try:
-            a = run_analysis(name, ev)
-        except (ForensicError, ValueError) as e:
-            row["classic"][name] = {"error": str(e)}
-            continue
-        c: dict[str, Any] = {"score": a.output.score, "seconds": a.seconds}
-        if a.output.map is not None:
-            c["map"] = heat_figures(a.output.map, 0.5)
-            saved[name] = np.round(a.output.map * 255).astype(np.uint8)
-            if truth is not None:
-                c["pixel_f1"] = pixel_f1(a.output.map > 0.5, truth)
-        c["pairs"] = len(a.output.pairs)
-        row["classic"][name] = c
+        row["classic"][name] = classic_entry(name, ev, truth, saved)
     if maps_dir is not None and max(ev.height, ev.width) <= 1024:
         if truth is not None:
             saved["truth"] = truth.astype(np.uint8) * 255
         np.savez_compressed(maps_dir / f"{ev.sha256[:16]}.npz", **saved)
     row["seconds"] = time.perf_counter() - t0
     return row
+
+
+def classic_entry(
+    name: str,
+    ev: Evidence,
+    truth: NDArray[np.bool_] | None,
+    saved: dict[str, NDArray[np.uint8]],
+    params: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """One classic analysis's figures on ``ev`` (its 8-bit map put into ``saved``)."""
+    from engine.analyses import run_analysis
+
+    try:
+        a = run_analysis(name, ev, params=params)
+    except (ForensicError, ValueError) as e:
+        return {"error": str(e)}
+    c: dict[str, Any] = {"score": a.output.score, "seconds": a.seconds}
+    if a.output.map is not None:
+        c["map"] = heat_figures(a.output.map, 0.5)
+        saved[name] = np.round(a.output.map * 255).astype(np.uint8)
+        if truth is not None:
+            c["pixel_f1"] = pixel_f1(a.output.map > 0.5, truth)
+    c["pairs"] = len(a.output.pairs)
+    return c
+
+
+def refresh(
+    reuse: Path,
+    out: Path,
+    only: list[str],
+    parts: set[str] | None = None,
+    params: dict[str, dict[str, Any]] | None = None,
+) -> Iterator[tuple[dict[str, Any], float]]:
+    """Re-run only the classic analyses ``only`` on the rows of an earlier features file.
+
+    Network figures are copied from ``reuse`` (re-running the networks costs about an hour
+    on this machine; a classic analysis over the same images takes minutes), the named
+    analyses' entries are replaced, and their maps are written into copies of ``reuse``'s
+    ``.maps`` files under ``out``'s, the ground truth read from those files. Rows of other
+    parts (``parts``: ``casia-val``, ``camera-test``, ..., or ``val`` / ``test`` for both
+    halves; None: every row) are copied unchanged. ``params`` (per analysis, as ``--params``) tries
+    other settings than the defaults, for tuning on the validation part. Each file's SHA-256 must still be the row's:
+    the refreshed figures describe the same evidence. Yields each row and its seconds.
+    """
+    from engine.io import load_evidence
+
+    unknown = sorted(set(only) - set(CLASSIC))
+    if unknown:
+        raise ValueError(f"--only: unknown analyses {unknown}; choose from {', '.join(CLASSIC)}")
+    if reuse.resolve() == out.resolve():
+        raise ValueError(f"{out}: --out must differ from --reuse (the old file is kept)")
+    old_maps, new_maps = reuse.with_suffix(".maps"), out.with_suffix(".maps")
+    new_maps.mkdir(parents=True, exist_ok=True)
+    with AtomicFile(out, "w", encoding="utf-8") as af:
+        assert af.file is not None
+        for line in reuse.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            t0 = time.perf_counter()
+            if parts is None or row["part"] in parts or row["part"].split("-")[-1] in parts:
+                ev = load_evidence(Path(row["path"]))
+                if ev.sha256 != row["sha256"]:
+                    raise ValueError(f"{row['path']}: SHA-256 differs from the one in {reuse}")
+                npz = f"{ev.sha256[:16]}.npz"
+                saved: dict[str, NDArray[np.uint8]] = {}
+                if (old_maps / npz).is_file():
+                    with np.load(old_maps / npz) as z:
+                        saved = {k: z[k] for k in z.files}
+                truth = saved["truth"] > 127 if "truth" in saved else None
+                for name in only:
+                    saved.pop(name, None)
+                    row["classic"][name] = classic_entry(
+                        name, ev, truth, saved, (params or {}).get(name)
+                    )
+                if (old_maps / npz).is_file():
+                    np.savez_compressed(new_maps / npz, **saved)
+            af.file.write(json.dumps(row) + "\n")
+            yield row, time.perf_counter() - t0
 
 
 def kind_of(name: str, label: int) -> str:
@@ -198,13 +267,45 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser("features", help="image-level features for `forensic-train verdict`")
     p.add_argument("--casia", type=Path, help="a Tp/Gt/Au data set split three ways")
     p.add_argument("--photos", type=Path, help="a folder of authentic camera photographs")
-    p.add_argument("--parts", default="val,test", help="which CASIA parts (train,val,test)")
+    p.add_argument(
+        "--parts",
+        default="val,test",
+        help="which CASIA parts (train,val,test); with --reuse also casia-val, camera-test, all",
+    )
     p.add_argument("--out", type=Path, required=True, help="the JSON-lines file (resumed)")
     p.add_argument("--shard", default="0/1", help="K/N: this process takes every N-th image")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument(
+        "--reuse",
+        type=Path,
+        help="an earlier features file: copy its rows, re-run only the --only analyses",
+    )
+    p.add_argument("--only", help="with --reuse: classic analyses to re-run, e.g. clone")
+    p.add_argument(
+        "--params",
+        type=json.loads,
+        default=None,
+        help='with --reuse: JSON settings per analysis, e.g. \'{"clone": {"max_scale": 3}}\'',
+    )
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.reuse is not None or args.only is not None:
+        from trainer.errors import UsageError
+
+        if args.reuse is None or not args.only:
+            raise UsageError(None, "--reuse and --only go together")
+        if not args.reuse.is_file():
+            raise UsageError(args.reuse, "no such features file")
+        parts = None if args.parts == "all" else set(args.parts.split(","))  # refresh's doc
+        try:
+            for i, (row, seconds) in enumerate(
+                refresh(args.reuse, args.out, args.only.split(","), parts, args.params)
+            ):
+                print(f"{i + 1} {Path(row['path']).name} {seconds:.1f}s", flush=True)
+        except ValueError as e:
+            raise UsageError(None, str(e)) from e
+        return 0
     import torch
 
     from engine.assembly import assemble_analyzer

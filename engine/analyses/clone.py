@@ -25,6 +25,18 @@ say which region maps onto which, with the transform, for drawing them linked.
 
 Everything runs on a working copy whose longest side is at most ``max_side`` (maps and pairs
 are scaled back to the evidence's resolution).
+
+Choices for speed that keep every result (issue 18; docs/ANALYSES.md has the profile): the
+g2NN test's first step from the two smallest distances per descriptor, so only the few that
+pass get an exact k-NN; a block shift is first tested at its voting blocks only
+(``seed_margin``), before any dense map; a copy too small stops before its rival maps. The
+lattice test looks one step further along T and half a step (repeated textures, printed
+patterns, a checkerboard: copies in the pixel sense, not in the forger's).
+
+Long file: one method, one file: the two detectors, the dense verification with its lattice
+and distinctness tests, and the pair output share ``CloneParams`` and the private candidate
+types, and are read (and were tuned) as one pipeline; ``suspect_copies`` sits here because it
+reads this analysis's map.
 """
 
 from __future__ import annotations
@@ -64,7 +76,8 @@ class CloneParams:
     ransac_threshold: float = 3.0  # working px: RANSAC inlier reprojection error
     min_inliers: int = 6  # keypoint matches supporting a transform (tuned on CASIA train)
     max_transforms: int = 8  # transforms tried per detector
-    max_scale: float = 2.0  # accept scale factors in [1 / max_scale, max_scale]
+    max_scale: float = 3.0  # accept scale factors in [1 / max_scale, max_scale] (2 missed a
+    # CASIA validation copy shrunk to 0.48; 3 flagged no more validation photographs)
     # blocks
     blocks: bool = True  # run the dense block detector (translations)
     block: int = 8  # block side (working px)
@@ -83,11 +96,16 @@ class CloneParams:
     block_min_distinct: float = 0.4  # ... and over a block shift's (flat areas and straight
     # edges match themselves under many shifts: block proposals need a clear margin)
     block_min_area: float = 0.01  # share of the working image each copy of a block shift covers
+    block_seed_margin: float = 0.1  # a block shift whose distinctness at its voting blocks
+    # (seed_margin) is below this is dropped before the dense maps: spurious shifts measured
+    # -0.07 to -0.26, copies about 0.5 (the dense test then asks 0.4 over the region); -1: off
     min_std: float = 2.0  # pixels flatter than this (grey levels) in both copies cannot correlate
     min_correlation: float = 0.0  # a pair's mean correlation must reach this (0.75: stricter,
     # on CASIA train authentic false alarms 1.5 % -> 0.8 %, copy-moves flagged 84 % -> 78 %)
     max_periodic: float = 0.5  # reject a pair whose copies also correlate one more step along
     # the transform at more than this share of their own correlation (a lattice); 0: off
+    periodic_min_inside: float = 0.2  # ... read over the copy's pixels that step stays inside
+    # the image when at least this share does (else those outside count 0)
     min_area: float = 0.0015  # each copy must cover this share of the working image ...
     min_area_px: int = 120  # ... and at least this many working pixels
 
@@ -135,16 +153,27 @@ def knn_self(
 ) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
     """Exact k nearest neighbours (L2) of every descriptor among all, itself included.
 
-    [N, k] indices and distances, nearest first. Squared distances come from one matrix
-    product per chunk of rows (BLAS), several times faster than OpenCV's brute-force matcher
-    for thousands of keypoints, and as exact.
+    [N, k] indices and distances, nearest first (:func:`knn_rows` for all rows).
+    """
+    return knn_rows(desc, np.arange(len(desc)), k, chunk)
+
+
+def knn_rows(
+    desc: NDArray[np.float32], rows: NDArray[np.int64], k: int, chunk: int = 2048
+) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+    """Exact k nearest neighbours (L2) of ``desc[rows]`` among all descriptors, itself included.
+
+    [len(rows), k] indices and distances, nearest first. Squared distances come from one
+    matrix product per chunk of rows (BLAS), several times faster than OpenCV's brute-force
+    matcher for thousands of keypoints, and as exact.
     """
     n = len(desc)
     sq = (desc * desc).sum(axis=1)
-    idx = np.empty((n, k), np.int64)
-    dist = np.empty((n, k), np.float32)
-    for s in range(0, n, chunk):
-        d2 = sq[s : s + chunk, None] + sq[None, :] - 2.0 * (desc[s : s + chunk] @ desc.T)
+    idx = np.empty((len(rows), k), np.int64)
+    dist = np.empty((len(rows), k), np.float32)
+    for s in range(0, len(rows), chunk):
+        r = rows[s : s + chunk]
+        d2 = sq[r, None] + sq[None, :] - 2.0 * (desc[r] @ desc.T)
         part = (
             np.argpartition(d2, k - 1, axis=1)[:, :k]
             if k < n
@@ -155,6 +184,41 @@ def knn_self(
         idx[s : s + chunk] = np.take_along_axis(part, order, axis=1)
         dist[s : s + chunk] = np.sqrt(np.maximum(np.take_along_axis(pd, order, axis=1), 0.0))
     return idx, dist
+
+
+def g2nn_candidates(
+    desc: NDArray[np.float32], ratio: float, chunk: int = 2048
+) -> NDArray[np.int64]:
+    """Indices of the descriptors that can pass the first g2NN step: d_1 < ratio * d_2.
+
+    The g2NN test stops at the first neighbour whose distance is not clearly below the next
+    one's, so a descriptor whose nearest other neighbour fails it yields no match at all, and
+    most do (on a 1.2 MP photograph about 98 %). Their two nearest distances come from one
+    matrix product per chunk of rows and two row minima, far cheaper than a partial sort of
+    every row; only the survivors go to :func:`knn_self`. Exact: the same keypoints pass.
+    """
+    n = len(desc)
+    sq = (desc * desc).sum(axis=1)
+    keep = []
+    buf = np.empty((min(chunk, n), n), np.float32)  # one buffer, reused: no page faults
+    dt = np.ascontiguousarray(desc.T)
+    for s in range(0, n, chunk):
+        rows = np.arange(s, min(s + chunk, n))
+        r = np.arange(len(rows))
+        # |a - b|^2 = |a|^2 + |b|^2 - 2 a.b; the row's |a|^2 is added after the minima
+        d2 = buf[: len(rows)]
+        np.matmul(desc[rows], dt, out=d2)
+        d2 *= -2.0
+        d2 += sq[None, :]
+        d2[r, rows] = np.inf  # itself is not a neighbour
+        j1 = np.argmin(d2, axis=1)
+        m1 = d2[r, j1]
+        d2[r, j1] = np.inf
+        m2 = d2.min(axis=1)
+        d1 = np.sqrt(np.maximum(m1 + sq[rows], 0.0))
+        dn = np.sqrt(np.maximum(m2 + sq[rows], 0.0))
+        keep.append(rows[d1 < ratio * dn])
+    return np.concatenate(keep) if keep else np.zeros(0, np.int64)
 
 
 def keypoint_matches(
@@ -168,10 +232,13 @@ def keypoint_matches(
         return empty, empty
     pts = np.array([k.pt for k in kps], np.float32)
     desc = _root_sift(desc)
-    idx, dist = knn_self(desc, min(p.g2nn_k + 1, len(kps)))
+    rows = g2nn_candidates(desc, p.g2nn_ratio)
+    if rows.size == 0:
+        return empty, empty
+    idx, dist = knn_rows(desc, rows, min(p.g2nn_k + 1, len(kps)))
     pairs: set[tuple[int, int]] = set()
-    for i in range(len(kps)):
-        others = [(int(j), float(d)) for j, d in zip(idx[i], dist[i], strict=True) if j != i]
+    for r, i in enumerate(rows):
+        others = [(int(j), float(d)) for j, d in zip(idx[r], dist[r], strict=True) if j != i]
         for (j, dj), (_, dnext) in itertools.pairwise(others):
             if dj >= p.g2nn_ratio * dnext:
                 break
@@ -380,6 +447,7 @@ def _copy_region(
     t: NDArray[np.float64],
     seeds: NDArray[np.float32],
     p: CloneParams,
+    min_px: float = 0.0,
 ) -> tuple[NDArray[np.bool_], float, float]:
     """Pixels x where the image matches itself at T^-1(x), grown from ``seeds`` (points of x).
 
@@ -436,7 +504,7 @@ def _copy_region(
         cv2.MORPH_OPEN,
         cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)),
     ).astype(bool)
-    if not part.any():
+    if not part.any() or part.sum() < min_px:  # too small: no need for the rivals
         return none
     at_t = ncc[part]
     # Rivals read inside the region only, so they are computed on the region's bounding box
@@ -448,7 +516,10 @@ def _copy_region(
     bx0, by0 = max(int(xs.min()) - reach, 0), max(int(ys.min()) - reach, 0)
     bx1, by1 = min(int(xs.max()) + reach + 1, ww), min(int(ys.max()) + reach + 1, wh)
     inner = part[by0:by1, bx0:bx1]
-    d = p.unique_shift
+    # The rival shift is unique_shift pixels of the copied content at its own (smaller)
+    # scale: on the enlarged side of a scaled copy the content is smooth at 2 px, and a
+    # fixed 2 px there rejected true copies (CASIA copies shrunk to 0.4-0.5).
+    d = p.unique_shift * max(1.0, math.sqrt(abs(np.linalg.det(t[:, :2]))))
     rivals = [
         _match_map(gray, _shifted(t, dx, dy), p, (x0 + bx0, y0 + by0, x0 + bx1, y0 + by1))[inner]
         for dx, dy in ((d, 0), (-d, 0), (0, d), (0, -d))
@@ -485,10 +556,20 @@ def _periodic(
     """How well the copies also match one more step along T (T∘T beyond the target, T^-1∘T^-1
     before the source): a lattice (printed pattern, tiles, barcodes) continues, a copy-move
     does not. Mean correlation over each copy (pixels mapped outside the image count 0), the
-    larger of the two."""
+    larger of the two. A copy more than half as long as the image in the step's direction
+    mostly maps outside it; when at least ``periodic_min_inside`` of it stays inside, the
+    mean is read over those pixels only (a checkerboard shifted by half its width was a
+    CASIA false pair: counted as 0, its outside half hid the lattice). Half a step too (the
+    similarity H with H∘H = T, :func:`_half_step`): a texture repeated three times across the
+    image pairs its first and last copies by two periods, whose double step leaves the image
+    but whose half step is the period."""
     h, w = gray.shape
     out = 0.0
-    for step, region in ((_compose(t, t), target), (_compose(_invert(t), _invert(t)), source)):
+    half = _half_step(t)
+    steps = [(_compose(t, t), target), (_compose(_invert(t), _invert(t)), source)]
+    if half is not None:
+        steps += [(half, target), (_invert(half), source)]
+    for step, region in steps:
         ys, xs = np.nonzero(region)
         m = int(3 * p.ncc_sigma) + 2
         box = (
@@ -506,8 +587,81 @@ def _periodic(
             borderValue=0,
         ).astype(bool)
         sub = region[box[1] : box[3], box[0] : box[2]]
-        out = max(out, float(np.where(valid, ncc, 0.0)[sub].mean()))
+        inside = valid[sub]
+        if inside.mean() >= p.periodic_min_inside:  # enough of the copy to read: its mean there
+            out = max(out, float(ncc[sub][inside].mean()))
+        else:
+            out = max(out, float(np.where(valid, ncc, 0.0)[sub].mean()))
     return out
+
+
+def _half_step(t: NDArray[np.float64]) -> NDArray[np.float64] | None:
+    """The similarity H (half the rotation, the square root of the scale) with H∘H = T; None
+    when T's linear part is not a similarity or H + I cannot be inverted."""
+    a = t[:, :2]
+    scale = math.sqrt(abs(np.linalg.det(a)))
+    if scale == 0 or not np.allclose(a / scale @ (a / scale).T, np.eye(2), atol=0.05):
+        return None
+    angle = math.atan2(a[1, 0], a[0, 0]) / 2
+    c, s = math.cos(angle) * math.sqrt(scale), math.sin(angle) * math.sqrt(scale)
+    ah = np.array([[c, -s], [s, c]])
+    m = ah + np.eye(2)
+    if abs(np.linalg.det(m)) < 1e-6:
+        return None
+    bh = np.linalg.solve(m, t[:, 2])  # A_h b_h + b_h = b
+    return np.concatenate([ah, bh[:, None]], axis=1)
+
+
+def seed_margin(
+    gray: NDArray[np.float32], t: NDArray[np.float64], seeds: NDArray[np.float32], p: CloneParams
+) -> float:
+    """The distinctness of :func:`_copy_region`, read only at (up to 256 of) the seeds.
+
+    The same Gaussian-window correlation of the image with its copy warped by T, and by T
+    shifted ``unique_shift`` pixels four ways, but in one window per seed (sampled with
+    ``cv2.remap``) instead of dense maps over the support's whole extent: a cheap early
+    verdict on a proposal. Spurious block shifts (straight edges, smooth areas matching
+    themselves) show a negative margin at their voting blocks, a copy a clearly positive one.
+    """
+    n = min(256, len(seeds))
+    pts = seeds[np.linspace(0, len(seeds) - 1, n).astype(int)].astype(np.float64)
+    r = math.ceil(2 * p.ncc_sigma)
+    gy, gx = np.mgrid[-r : r + 1, -r : r + 1].astype(np.float64)
+    k = np.exp(-(gx * gx + gy * gy) / (2 * p.ncc_sigma**2))
+    k /= k.sum()
+    side = 2 * r + 1
+    px = pts[:, 0, None, None] + gx  # N, side, side: target-side pixels around each seed
+    py = pts[:, 1, None, None] + gy
+
+    def sample(mx: NDArray[np.float64], my: NDArray[np.float64]) -> NDArray[np.float64]:
+        out = cv2.remap(
+            gray,
+            mx.reshape(n * side, side).astype(np.float32),
+            my.reshape(n * side, side).astype(np.float32),
+            cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REFLECT,
+        )
+        return out.reshape(n, side, side).astype(np.float64)
+
+    a = sample(px, py)
+    ma = (k * a).sum(axis=(1, 2))
+    va = np.maximum((k * a * a).sum(axis=(1, 2)) - ma * ma, 0.0)
+
+    def ncc_at(tt: NDArray[np.float64]) -> NDArray[np.float64]:
+        i = _invert(tt)
+        b = sample(i[0, 0] * px + i[0, 1] * py + i[0, 2], i[1, 0] * px + i[1, 1] * py + i[1, 2])
+        mb = (k * b).sum(axis=(1, 2))
+        vb = np.maximum((k * b * b).sum(axis=(1, 2)) - mb * mb, 0.0)
+        cov = (k * a * b).sum(axis=(1, 2)) - ma * mb
+        flat = (va < p.min_std**2) | (vb < p.min_std**2)
+        return np.where(flat, 0.0, cov / np.sqrt(va * vb + 1e-6))
+
+    d = p.unique_shift
+    at = ncc_at(t)
+    rival = np.max(
+        [ncc_at(_shifted(t, dx, dy)) for dx, dy in ((d, 0), (-d, 0), (0, d), (0, -d))], axis=0
+    )
+    return float((at - rival).mean())
 
 
 def verify(gray: NDArray[np.float32], cand: _Candidate, p: CloneParams) -> _Verified | None:
@@ -518,10 +672,15 @@ def verify(gray: NDArray[np.float32], cand: _Candidate, p: CloneParams) -> _Veri
     if cand.detector == "blocks":
         min_px = max(min_px, p.block_min_area * h * w)
         min_u = p.block_min_distinct
-    target, c_t, u_t = _copy_region(gray, cand.t, cand.dst, p)
+        if (
+            p.block_seed_margin > -1
+            and seed_margin(gray, cand.t, cand.dst, p) < p.block_seed_margin
+        ):
+            return None
+    target, c_t, u_t = _copy_region(gray, cand.t, cand.dst, p, min_px)
     if target.sum() < min_px or u_t < min_u:
         return None
-    source, c_s, u_s = _copy_region(gray, _invert(cand.t), cand.src, p)
+    source, c_s, u_s = _copy_region(gray, _invert(cand.t), cand.src, p, min_px)
     if source.sum() < min_px or u_s < min_u:
         return None
     if (c_t + c_s) / 2.0 < p.min_correlation:
@@ -626,6 +785,30 @@ def detect(
     return _dedupe(found), stats
 
 
+def suspect_copies(
+    region: NDArray[np.bool_], heat: NDArray[np.float32], keep: float
+) -> NDArray[np.bool_]:
+    """The copies of a copy-move map that a forgery heatmap points at.
+
+    The pixels alone do not say which of two copies was pasted (``ClonePair``); a network
+    trained on splices often does, since the pasted copy carries the paste's boundary and
+    resampling traces. Each connected region of ``region`` (a copy, or two that touch) gets
+    the mean of ``heat`` over it; the regions whose mean is at least ``keep`` times the
+    hottest one's stay. ``keep`` 0 keeps every copy, 1 the hottest only. Measured on CASIA's
+    validation part, where masks mark the pasted copy only (docs/VERDICTS.md).
+    """
+    if keep <= 0 or not region.any():
+        return region
+    n, labels = cv2.connectedComponents(region.astype(np.uint8), connectivity=8)
+    if n <= 2:
+        return region
+    sums = np.bincount(labels.ravel(), weights=heat.ravel().astype(np.float64), minlength=n)
+    means = sums / np.maximum(np.bincount(labels.ravel(), minlength=n), 1)
+    means[0] = -np.inf  # the background
+    kept = np.nonzero(means >= keep * means[1:].max())[0]
+    return np.isin(labels, kept[kept > 0])
+
+
 @register_analysis(
     "clone",
     CloneParams(),
@@ -633,7 +816,7 @@ def detect(
     "dense correlation of the image with its warped self",
     source="Amerini et al., IEEE TIFS 6(3) 2011 (SIFT g2NN); Fridrich et al., DFRWS 2003 "
     "(block matching); Pan and Lyu, IEEE TIFS 5(4) 2010 (dense verification)",
-    version="1",
+    version="2",
     description="regions copied within the image (both copies), with linked pairs",
 )
 def clone(evidence: Evidence, p: CloneParams, ctx: Context) -> Output:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from types import SimpleNamespace
@@ -194,3 +195,24 @@ def test_trainer_spells_the_analysis_prefix_as_the_engine_does() -> None:
     from trainer import verdict
 
     assert verdict.ANALYSIS_PREFIX == ANALYSIS_PREFIX
+
+
+def test_copy_keep_ratio_keeps_the_copy_the_networks_point_at(tmp_path: Path) -> None:
+    """Two copies in the clone map; the members' heat is high on one only. With
+    copy_keep_ratio 0.5 that copy alone becomes the heatmap; at 0 both do."""
+    ens = _stacked(tmp_path)
+    cmap = np.zeros((8, 8), np.float32)
+    cmap[:2, :2] = cmap[5:7, 5:7] = 1.0  # two copies
+    clone = SimpleNamespace(output=SimpleNamespace(score=1.0, map=cmap))
+    a, b = _logit_result("a", 0.25, 0.1), _logit_result("b", 5.0, 0.1)
+    a.heatmap = np.full((8, 8), 0.1, np.float32)
+    a.heatmap[5:7, 5:7] = 0.9  # the pasted copy
+    b.heatmap = np.full((8, 8), 0.1, np.float32)
+    both = ens.combine({"a": a, "b": b}, {"clone": clone})
+    assert both.mask is not None and both.mask.sum() == 8
+    ens = dataclasses.replace(ens, copy_keep_ratio=0.5)
+    one = ens.combine({"a": a, "b": b}, {"clone": clone})
+    assert one.mask is not None and one.mask.sum() == 4 and one.mask[5:7, 5:7].all()
+    assert "hottest copy" in one.threshold_provenance
+    with pytest.raises(ValueError, match="copy_keep_ratio"):
+        dataclasses.replace(ens, copy_keep_ratio=1.5)

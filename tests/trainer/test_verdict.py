@@ -161,3 +161,61 @@ def test_a_chance_level_member_gets_no_vote_and_leaves_the_default_set(rows: lis
     assert content["stacking"]["weights"]["analysis:clone"] > 0  # copy-moves are found by it
     assert [m["model"] for m in content["members"]] == ["good"]
     assert figures["detection"]["test_image_auc"] > 0.9
+
+
+def test_localization_keeps_the_copy_the_networks_point_at(tmp_path: Path) -> None:
+    """Copy-moves whose mask marks the pasted copy only, a clone map of both copies and a
+    member heatmap warmer on the pasted one: the validation choice replaces the heatmap by
+    the clone map and keeps only the copy the member points at."""
+    from trainer.verdict import choose_localization
+
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    rows = []
+    for i, part in enumerate(["casia-val"] * 3 + ["casia-test"] * 2):
+        truth = np.zeros((32, 32), np.uint8)
+        clone = np.zeros((32, 32), np.uint8)
+        heat = np.full((32, 32), 20, np.uint8)
+        truth[20:28, 20:28] = clone[20:28, 20:28] = clone[2:10, 2:10] = 255
+        heat[18:30, 18:30] = 200  # the member sees the pasted copy, a little too widely
+        sha = f"{i:016d}"
+        np.savez_compressed(maps / f"{sha}.npz", truth=truth, clone=clone, m=heat)
+        rows.append(
+            {"path": f"/x/{i}.jpg", "sha256": sha, "part": part, "label": 1, "kind": "copy-move"}
+        )
+    local = choose_localization(rows, ["m"], [maps], {r["path"] for r in rows})
+    assert local["clone_replaces"] and local["copy_keep_ratio"] > 0
+    assert local["val"]["pixel_f1"] == pytest.approx(1.0)
+    assert local["val_both_copies"]["pixel_f1"] == pytest.approx(2 / 3)
+
+
+def test_localization_never_buys_copy_moves_with_worse_splices(tmp_path: Path) -> None:
+    """Member b finds the copy-moves that a misses, and marks a wrong region on splices: the
+    free choice takes b (mean F1 up, splices down); given the current configuration (a alone),
+    the splices' validation F1 is a floor and b is left out."""
+    from trainer.verdict import choose_localization
+
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    rows = []
+    for i, kind in enumerate(["splice", "copy-move"] * 2):
+        truth = np.zeros((16, 16), np.uint8)
+        truth[4:12, 4:12] = 255
+        a, b = truth.copy(), truth.copy()
+        if kind == "copy-move":
+            a[:] = 0
+            a[4:8, 4:8] = 255  # a quarter of the copy
+        else:
+            b[:] = 0
+            b[12:, :] = 255  # a wrong region as large as the splice
+        sha = f"{i:016d}"
+        np.savez_compressed(maps / f"{sha}.npz", truth=truth, a=a, b=b)
+        rows.append(
+            {"path": f"/{i}.jpg", "sha256": sha, "part": "casia-val", "label": 1, "kind": kind}
+        )
+    trusted = {r["path"] for r in rows}
+    free = choose_localization(rows, ["a", "b"], [maps], trusted)
+    assert free["weights"]["b"] > 0 and free["val"]["pixel_f1_splice"] < 1.0
+    kept = choose_localization(rows, ["a", "b"], [maps], trusted, ((1.0, 0.0), 0.3, False, 0.0))
+    assert kept["weights"]["b"] == 0 and kept["val"]["pixel_f1_splice"] == pytest.approx(1.0)
+    assert kept["val_splice_floor"] == pytest.approx(1.0)

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from engine.analyses import run_analysis
+from engine.analyses import clone, run_analysis
 from tests.engine.analyses.conftest import jpeg_bytes, natural
 
 H, W = 320, 448
@@ -93,3 +93,64 @@ def test_a_copy_reaching_the_image_border_is_handled(write_evidence) -> None:
     truth[H - 70 :, W - 90 :] = truth[10:80, 20:110] = True
     found = r.map > 0.5
     assert (found & truth).sum() / (found | truth).sum() >= 0.6
+
+
+def test_a_texture_repeated_across_the_image_gives_no_pair(write_evidence) -> None:
+    """A wallpaper: one texture tile repeated three times across the image. Neighbouring
+    tiles match by one period and the outer two by two periods, whose double step leaves the
+    image; the lattice test (one more step, and half a step) rejects both."""
+    tile = natural(H, 154, 0)
+    img = np.concatenate([tile] * 3, axis=1)[:, :W]
+    ev = write_evidence(jpeg_bytes(img, 90))
+    r = run_analysis("clone", ev)
+    assert r.score == 0.0 and not r.pairs
+
+
+def test_the_fast_g2nn_test_keeps_exactly_the_descriptors_the_full_one_keeps() -> None:
+    """g2nn_candidates (two row minima) against the first g2NN step read from the exact k-NN
+    of every descriptor: the same descriptors pass, including near-duplicates."""
+    rng = np.random.default_rng(1)
+    desc = rng.random((900, 128)).astype(np.float32)
+    desc[300:340] = desc[:40] + rng.normal(0, 0.01, (40, 128)).astype(np.float32)  # copies
+    desc = clone._root_sift(np.abs(desc))
+    ratio = 0.5
+    idx, dist = clone.knn_self(desc, 3)
+    expected = []
+    for i in range(len(desc)):
+        others = [d for j, d in zip(idx[i], dist[i], strict=True) if j != i][:2]
+        if others[0] < ratio * others[1]:
+            expected.append(i)
+    got = clone.g2nn_candidates(desc, ratio, chunk=256)
+    assert len(expected) >= 40
+    assert got.tolist() == expected
+
+
+def test_suspect_copies_keeps_the_copies_a_heatmap_points_at() -> None:
+    region = np.zeros((20, 20), bool)
+    region[1:5, 1:5] = region[10:14, 10:14] = region[1:5, 14:18] = True
+    heat = np.zeros((20, 20), np.float32)
+    heat[10:14, 10:14] = 0.8
+    heat[1:5, 14:18] = 0.6
+    assert clone.suspect_copies(region, heat, 0.0) is region  # 0: every copy
+    kept = clone.suspect_copies(region, heat, 0.7)
+    assert kept.sum() == 32 and not kept[1:5, 1:5].any()  # 0.6 >= 0.7 * 0.8 stays
+    hottest = clone.suspect_copies(region, heat, 1.0)
+    assert hottest.sum() == 16 and hottest[10:14, 10:14].all()
+
+
+def test_the_block_pre_test_tells_a_copy_from_a_shift_along_straight_edges() -> None:
+    """seed_margin, the distinctness at the voting blocks that drops a block shift before the
+    dense maps: clearly positive for a copied texture, about 0 for horizontal stripes shifted
+    along themselves (they match at every nearby horizontal shift too)."""
+    rng = np.random.default_rng(3)
+    tex = cv2.GaussianBlur(rng.normal(0, 40, (H, W)).astype(np.float32), (0, 0), 1.2)
+    tex[200:260, 300:380] = tex[40:100, 60:140]
+    p = clone.CloneParams()
+    ys, xs = np.mgrid[45:95:6, 65:135:6]
+    src = np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.float32)
+    t = np.array([[1.0, 0.0, 240.0], [0.0, 1.0, 160.0]])
+    assert clone.seed_margin(tex, t, src + np.float32([240, 160]), p) > 0.3
+    stripes = np.repeat(rng.normal(0, 40, (H, 1)).astype(np.float32), W, axis=1)
+    stripes = cv2.GaussianBlur(stripes, (0, 0), 1.0)
+    shift = np.array([[1.0, 0.0, 20.0], [0.0, 1.0, 0.0]])
+    assert clone.seed_margin(stripes, shift, src + np.float32([20, 0]), p) < p.block_seed_margin

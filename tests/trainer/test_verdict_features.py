@@ -1,0 +1,90 @@
+"""`forensic-train features --reuse OLD --only clone`: only the named analyses are re-run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.io import load_evidence
+from tests.engine.analyses.conftest import jpeg_bytes, natural
+from tests.engine.analyses.test_clone import cloned
+from trainer.cli import main
+from trainer.verdict_features import refresh
+
+
+def _old_features(tmp_path: Path) -> tuple[Path, Path, np.ndarray]:
+    """A features file of two rows (a copy-move on the validation part, the same file on the
+    test part) with stale clone entries and network figures, and its .maps folder."""
+    img, truth = cloned(0.0, 1.0)
+    image = tmp_path / "Sp_S_copy.jpg"
+    image.write_bytes(jpeg_bytes(img, 92))
+    ev = load_evidence(image)
+    stale = {"score": 0.0, "pairs": 0, "seconds": 9.9}
+    network = {"score": 0.42, "heat": {"ff": 0.1}}
+    rows = [
+        {
+            "path": str(image),
+            "sha256": ev.sha256,
+            "part": part,
+            "label": 1,
+            "kind": "copy-move",
+            "models": {"net": network},
+            "classic": {"clone": stale, "ela": {"score": None}},
+        }
+        for part in ("casia-val", "casia-test")
+    ]
+    old = tmp_path / "old.jsonl"
+    old.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    maps = old.with_suffix(".maps")
+    maps.mkdir()
+    net_map = np.full(truth.shape, 7, np.uint8)
+    np.savez_compressed(
+        maps / f"{ev.sha256[:16]}.npz",
+        net=net_map,
+        clone=np.zeros(truth.shape, np.uint8),
+        truth=truth.astype(np.uint8) * 255,
+    )
+    return old, image, truth
+
+
+def test_refresh_reruns_only_the_named_analysis_on_the_chosen_parts(tmp_path: Path) -> None:
+    old, _, truth = _old_features(tmp_path)
+    out = tmp_path / "new.jsonl"
+    done = list(refresh(old, out, ["clone"], parts={"casia-val"}))
+    halves = [r for r, _ in refresh(old, tmp_path / "v.jsonl", ["ela"], {"val"})]
+    assert "seconds" in halves[0]["classic"]["ela"]  # "val": casia-val (and camera-val)
+    assert halves[1]["classic"]["ela"] == {"score": None}
+    assert len(done) == 2
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    val, test = rows
+    assert val["classic"]["clone"]["pairs"] >= 1 and val["classic"]["clone"]["score"] == 1.0
+    assert val["classic"]["clone"]["pixel_f1"] > 0.8  # the truth marks both copies here
+    assert val["classic"]["ela"] == {"score": None}  # not asked for: copied
+    assert val["models"] == {"net": {"score": 0.42, "heat": {"ff": 0.1}}}
+    assert test["classic"]["clone"] == {"score": 0.0, "pairs": 0, "seconds": 9.9}
+    with np.load(out.with_suffix(".maps") / f"{val['sha256'][:16]}.npz") as z:
+        assert (z["net"] == 7).all()  # network maps copied
+        assert ((z["clone"] > 127) & truth).sum() > 0.8 * truth.sum()
+    with np.load(old.with_suffix(".maps") / f"{val['sha256'][:16]}.npz") as z:
+        assert z["clone"].max() == 0  # the old folder is left as it was
+
+
+def test_refresh_refuses_a_changed_file_and_unknown_analyses(tmp_path: Path) -> None:
+    old, image, _ = _old_features(tmp_path)
+    with pytest.raises(ValueError, match="unknown analyses"):
+        list(refresh(old, tmp_path / "new.jsonl", ["clone", "nope"]))
+    image.write_bytes(jpeg_bytes(natural(64, 64, 1), 90))
+    with pytest.raises(ValueError, match="SHA-256 differs"):
+        list(refresh(old, tmp_path / "new.jsonl", ["clone"]))
+    assert not (tmp_path / "new.jsonl").exists()  # nothing half-written
+
+
+def test_the_command_line_says_what_is_wrong_in_one_line(tmp_path: Path, capsys) -> None:
+    missing = tmp_path / "missing.jsonl"
+    args = ["features", "--reuse", str(missing), "--only", "clone", "--out", str(tmp_path / "x")]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"forensic-train features: error: {missing}: no such features file"
