@@ -48,6 +48,7 @@ from forensic_viewer.layers import (
     FACES_LEGEND,
     AgreementLayer,
     FacesLayer,
+    GroundTruthLayer,
     HeatmapLayer,
     Layer,
     LayerList,
@@ -211,21 +212,13 @@ class LayerControls(QWidget):
             form.addRow("", text_label(FACES_LEGEND))
 
     def _build_mask(self, form: QFormLayout, layer: MaskLayer) -> None:
-        self.threshold = QSlider(Qt.Orientation.Horizontal)
-        self.threshold.setRange(0, THRESHOLD_STEPS)
-        self.threshold_spin = QDoubleSpinBox()
-        self.threshold_spin.setRange(0.0, 1.0)
-        self.threshold_spin.setDecimals(3)
-        self.threshold_spin.setSingleStep(1.0 / THRESHOLD_STEPS)
-        reset = QPushButton(f"calibrated {layer.calibrated_threshold:.3g}")
-        reset.setToolTip("back to the model's calibrated pixel threshold")
-        reset.clicked.connect(layer.reset_threshold)
-        row = QHBoxLayout()
-        row.addWidget(self.threshold, 1)
-        row.addWidget(self.threshold_spin)
-        form.addRow("threshold", row)
-        form.addRow("", reset)
+        """A model's mask: its threshold (slider, box, back to the calibrated one), the mask's
+        figures, what to draw. A true mask (ground truth) has no threshold to move."""
         self.stats = text_label("")
+        if isinstance(layer, GroundTruthLayer):
+            form.addRow("source", text_label(f"{layer.name}: the true mask, loaded as it is"))
+        else:
+            self._build_threshold(form, layer)
         form.addRow("mask", self.stats)
         self.show_fill = QCheckBox("fill")
         self.show_contours = QCheckBox("contours")
@@ -243,12 +236,28 @@ class LayerControls(QWidget):
             )
             draw.addWidget(box)
         form.addRow("draw", draw)
+        self._bind.on(layer.events.rendered, self._on_rendered)
+        self._on_rendered(None)
+
+    def _build_threshold(self, form: QFormLayout, layer: MaskLayer) -> None:
+        self.threshold = QSlider(Qt.Orientation.Horizontal)
+        self.threshold.setRange(0, THRESHOLD_STEPS)
+        self.threshold_spin = QDoubleSpinBox()
+        self.threshold_spin.setRange(0.0, 1.0)
+        self.threshold_spin.setDecimals(3)
+        self.threshold_spin.setSingleStep(1.0 / THRESHOLD_STEPS)
+        reset = QPushButton(f"calibrated {layer.calibrated_threshold:.3g}")
+        reset.setToolTip("back to the model's calibrated pixel threshold")
+        reset.clicked.connect(layer.reset_threshold)
+        row = QHBoxLayout()
+        row.addWidget(self.threshold, 1)
+        row.addWidget(self.threshold_spin)
+        form.addRow("threshold", row)
+        form.addRow("", reset)
         self.threshold.valueChanged.connect(self._set_threshold_from_slider)
         self.threshold_spin.valueChanged.connect(self._set_threshold)
         self._bind.on(layer.events.threshold, self._on_threshold)
-        self._bind.on(layer.events.rendered, self._on_rendered)
         self._on_threshold(None)
-        self._on_rendered(None)
 
     # user -> layer
 
