@@ -73,17 +73,23 @@ def _steps(stdout: str) -> list[dict[str, Any]]:
     return [e for e in events if e["event"] == "step"]
 
 
-@pytest.mark.slow
-def test_two_processes_follow_one_and_only_rank_0_writes(
-    tmp_path: Path, capsys, seeded_single_thread: None
-) -> None:
+def _tiny_fit(tmp_path: Path) -> list[str]:
+    """A few deterministic steps of a tiny CRFD-Net on a made folder, one thread, no validation:
+    the run the distributed tests repeat with one, two and two-node processes."""
     data = make_folder(tmp_path / "data", 24, 8, seed=0)
-    base = [
+    return [
         "fit", "--arch", "crfd-net-compact", "--model-config", "channels=8,16,32",
         "--data", str(data), "--window", "32", "--aug", "none", "--no-val", "--seed", "0",
         "--schedule", "constant", "--warmup", "0", "--lr", "3e-3", "--epochs", "1",
         "--checkpoint-minutes", "0", "--device", "cpu", "--threads", "1", "--log-every", "1",
     ]  # fmt: skip
+
+
+@pytest.mark.slow
+def test_two_processes_follow_one_and_only_rank_0_writes(
+    tmp_path: Path, capsys, seeded_single_thread: None
+) -> None:
+    base = _tiny_fit(tmp_path)
     one, two, other = tmp_path / "one", tmp_path / "two", tmp_path / "other"
     assert main([*base, "--batch-size", "4", "--max-steps", "6", "--out", str(one)]) == 0
     reference = _steps(capsys.readouterr().out)
@@ -214,14 +220,7 @@ def test_two_nodes_follow_one_process_only_global_rank_0_writes_and_one_process_
     """Two "nodes" on this machine: two launches of torchrun (static rendezvous at
     127.0.0.1 and a free port, one process each), node 0 through the ``--nnodes`` shorthand,
     node 1 as a plain torchrun command under the write audit."""
-    data = make_folder(tmp_path / "data", 24, 8, seed=0)
-    base = [
-        "fit", "--arch", "crfd-net-compact", "--model-config", "channels=8,16,32",
-        "--data", str(data), "--window", "32", "--aug", "none", "--no-val", "--seed", "0",
-        "--schedule", "constant", "--warmup", "0", "--lr", "3e-3", "--epochs", "1",
-        "--checkpoint-minutes", "0", "--device", "cpu", "--threads", "1", "--log-every", "1",
-        "--batch-size", "4",
-    ]  # fmt: skip
+    base = [*_tiny_fit(tmp_path), "--batch-size", "4"]
     one, two = tmp_path / "one", tmp_path / "two"
     assert main([*base, "--max-steps", "6", "--out", str(one)]) == 0
     reference = [e["loss"] for e in _steps(capsys.readouterr().out)]
