@@ -42,8 +42,10 @@ tp = [[str(p), str(root / "Gt" / p.name)] for p in sorted(root.glob("Tp/*.png"))
 au = [[str(p), "Negative"] for p in sorted(root.glob("Au/*.png"))]
 Path(sys.argv[2]).write_text(json.dumps(tp + au * int(sys.argv[3])))
 PYEOF
-# Two epochs, as the bundled file: one with warm-up and a cosine decay from the CASIA model,
-# then one more at a constant lr from the first one's checkpoint.
+# Six epochs, as the bundled file: one with warm-up and a cosine decay from the CASIA model,
+# one more at a constant lr from the first one's checkpoint, then four with a cosine decay
+# from 1e-4 (the validation face AUC was still rising: 0.718, 0.727, then 0.768 after the
+# first of the four).
 $PY -m trainer.cli fit --arch diffforensics-effl0 --name diffforensics-faces \
     --init "$MODELS_OUT/diffforensics-effl0.safetensors" --data "$FACES_RUN/train.json" \
     --val-data "$FACES_RUN/val" --window 256 --batch-size 8 --aug light \
@@ -54,7 +56,12 @@ $PY -m trainer.cli fit --arch diffforensics-effl0 --name diffforensics-faces \
     --val-data "$FACES_RUN/val" --window 256 --batch-size 8 --aug light \
     --epochs 1 --lr 1e-4 --schedule constant --warmup 10 --threads "$THREADS" \
     --checkpoint-minutes 5 --out "$RUN/fit2" $(resume_flag "$RUN/fit2") >> "$RUN/fit2.jsonl"
-$PY -m trainer.cli face-model --model "$RUN/fit2/best.safetensors" \
+$PY -m trainer.cli fit --arch diffforensics-effl0 --name diffforensics-faces \
+    --init "$RUN/fit2/best.safetensors" --data "$FACES_RUN/train.json" \
+    --val-data "$FACES_RUN/val" --window 256 --batch-size 8 --aug light \
+    --epochs 4 --lr 1e-4 --warmup 10 --threads "$THREADS" \
+    --checkpoint-minutes 5 --out "$RUN/fit3" $(resume_flag "$RUN/fit3") >> "$RUN/fit3.jsonl"
+$PY -m trainer.cli face-model --model "$RUN/fit3/best.safetensors" \
     --val "$FACES_RUN/val" --test "$FACES_RUN/test" --false-alarms "$FALSE_ALARMS" \
     --photos "$FACES_RUN/src/test" \
     --out "$MODELS_OUT/diffforensics-faces.safetensors" --json "$RUN/face-model.json"

@@ -305,11 +305,12 @@ def test_face_model_recipe_fine_tunes_the_bundled_network_on_face_crops(tmp_path
     synth = [c for c in calls if c[2:3] == ["synth"] and "faces" in c]
     assert [_value(c, "--out").rsplit("/", 1)[1] for c in synth] == ["train", "val", "test"]
     assert all(_value(c, "--crop-size") == "256" and _value(c, "--margin") == "0.3" for c in synth)
-    first, second = _training(calls)
+    first, second, third = _training(calls)
     assert _value(first, "--init") == str(tmp_path / "models" / "diffforensics-effl0.safetensors")
     assert _value(first, "--arch") == _value(second, "--arch") == "diffforensics-effl0"
     assert _value(second, "--init") == str(tmp_path / "run" / "fit" / "best.safetensors")
+    assert _value(third, "--init") == str(tmp_path / "run" / "fit2" / "best.safetensors")
     face = next(c for c in calls if c[2:3] == ["face-model"])
-    assert _value(face, "--model") == str(tmp_path / "run" / "fit2" / "best.safetensors")
+    assert _value(face, "--model") == str(tmp_path / "run" / "fit3" / "best.safetensors")
     assert _value(face, "--out") == str(tmp_path / "models" / "diffforensics-faces.safetensors")
     assert any(c[0].endswith("model_card.py") and "--face" in c for c in calls)
