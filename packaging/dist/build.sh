@@ -25,7 +25,7 @@ nice "$PY" -m PyInstaller --noconfirm --clean --log-level WARN \
 	--distpath "$OUT" --workpath "$WORK" packaging/dist/forensic-viewer.spec
 APP="$OUT/forensic-viewer"
 ln -sfn forensic-viewer "$APP/forensic-train"
-cp packaging/dist/install.sh packaging/dist/uninstall.sh "$APP/"
+cp packaging/dist/install.sh packaging/dist/uninstall.sh packaging/dist/prefix.sh "$APP/"
 cp packaging/forensic-viewer.desktop resources/icons/forensic-viewer.svg "$APP/"
 chmod +x "$APP/install.sh" "$APP/uninstall.sh"
 

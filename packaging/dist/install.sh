@@ -12,17 +12,9 @@
 #   PREFIX/share/icons/hicolor/scalable/apps/forensic-viewer.svg   the icon
 # The desktop entry declares the image types; it does not make the viewer their default program.
 set -eu
-PREFIX=${PREFIX:-$HOME/.local}
-while [ $# -gt 0 ]; do
-	case "$1" in
-	--prefix) PREFIX=$2; shift 2 ;;
-	--prefix=*) PREFIX=${1#--prefix=}; shift ;;
-	-h | --help) sed -n '2,14p' "$0"; exit 0 ;;
-	*) echo "install.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
-	esac
-done
 HERE=$(cd "$(dirname "$0")" && pwd)
-APPDIR="$PREFIX/lib/forensic-viewer"
+. "$HERE/prefix.sh"
+parse_prefix install.sh 2,14 "$@"
 [ -x "$HERE/forensic-viewer" ] || { echo "install.sh: $HERE/forensic-viewer is missing: run this script from the unpacked folder" >&2; exit 1; }
 
 mkdir -p "$PREFIX/lib" "$PREFIX/bin" "$PREFIX/share/applications" "$PREFIX/share/icons/hicolor/scalable/apps"
@@ -41,14 +33,7 @@ cp "$HERE/forensic-viewer.svg" "$ICON"
 sed -e "s|^Exec=.*|Exec=\"$APPDIR/forensic-viewer\" %F|" -e "s|^Icon=.*|Icon=$ICON|" \
 	-e "\$a TryExec=$APPDIR/forensic-viewer" \
 	"$HERE/forensic-viewer.desktop" >"$PREFIX/share/applications/forensic-viewer.desktop"
-# Refresh the caches "Open with" and the menus read, where the desktop has the tools.
-if command -v update-desktop-database >/dev/null 2>&1; then
-	update-desktop-database -q "$PREFIX/share/applications" || true
-fi
-# An icon cache is refreshed only where one exists: a new one would hide icons installed later.
-if [ -f "$PREFIX/share/icons/hicolor/icon-theme.cache" ] && command -v gtk-update-icon-cache >/dev/null 2>&1; then
-	gtk-update-icon-cache -q -t "$PREFIX/share/icons/hicolor" || true
-fi
+refresh_desktop_caches
 echo "installed Forensic Viewer in $APPDIR"
 echo "  commands: $PREFIX/bin/forensic-viewer, $PREFIX/bin/forensic-train"
 echo "  menu entry and 'Open with' for images: $PREFIX/share/applications/forensic-viewer.desktop"

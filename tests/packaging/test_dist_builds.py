@@ -80,7 +80,13 @@ def test_frozen_folder_passes_its_selftest_and_opens_its_window(tmp_path: Path) 
         app = out / "forensic-viewer"
         (tarball,) = out.glob("forensic-viewer-*-linux-*.tar.gz")
         listing = _run(["tar", "-tzf", tarball]).stdout.split()
-        for name in ("forensic-viewer", "forensic-train", "install.sh", "uninstall.sh"):
+        for name in (
+            "forensic-viewer",
+            "forensic-train",
+            "install.sh",
+            "uninstall.sh",
+            "prefix.sh",
+        ):
             assert f"forensic-viewer/{name}" in listing
         away = tmp_path / "elsewhere"
         away.mkdir()

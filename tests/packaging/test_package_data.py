@@ -113,7 +113,7 @@ def unpacked(tmp_path: Path) -> Path:
     """A folder laid out like the unpacked tarball, with a stand-in program."""
     app = tmp_path / "unpacked" / "forensic-viewer"
     app.mkdir(parents=True)
-    for name in ("install.sh", "uninstall.sh"):
+    for name in ("install.sh", "uninstall.sh", "prefix.sh"):
         (app / name).write_bytes((DIST / name).read_bytes())
         (app / name).chmod(0o755)
     (app / "forensic-viewer.desktop").write_bytes(
