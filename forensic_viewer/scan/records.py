@@ -969,6 +969,7 @@ def _file_record(o: _Obj, path: str) -> FileRecord:
         name = _Obj(ens, "row.ensemble").text("name")
         ensemble = ModelRecord.from_json(name, ens, figures, "row.ensemble")
     evidence = o.mapping("evidence", None, nullable=True)
+    face_maps = _Obj(o.mapping("face_maps", {}), "row.face_maps")
     analyses = tuple(
         AnalysisRecord.from_json(name, value, f"row.analyses.{name}")
         for name, value in o.mapping("analyses", {}).items()
@@ -991,10 +992,7 @@ def _file_record(o: _Obj, path: str) -> FileRecord:
         thumbnail=o.text("thumbnail", None, nullable=True),
         replaces=_replaces(o),
         analyses=analyses,
-        face_maps={
-            name: _Obj({"file": file}, f"row.face_maps.{name}").text("file")
-            for name, file in o.mapping("face_maps", {}).items()
-        },
+        face_maps={name: face_maps.text(name) for name in face_maps.raw},
     )
 
 
