@@ -50,6 +50,7 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from engine.errors import Cancelled
+from engine.metrics import levels
 from engine.types import Analysis, Evidence, ModelResult, Progress
 
 if TYPE_CHECKING:
@@ -370,11 +371,6 @@ def compare(derivation: str, original: Analysis, copy: Analysis) -> list[ProbeRo
     return rows
 
 
-def to_u8(heatmap: NDArray[np.float32]) -> NDArray[np.uint8]:
-    """[0, 1] -> round(255 x value): the 8-bit maps a probe keeps (as scans' map PNGs)."""
-    return np.rint(np.clip(heatmap, 0.0, 1.0) * 255.0).astype(np.uint8)
-
-
 @dataclass
 class ProbedCopy:
     """What a probe keeps of one copy once it is compared: its provenance and its maps.
@@ -502,7 +498,7 @@ def run_probe(
         analysis = analyzer.analyze(copy.evidence, progress=staged(d.name), cancel=cancel)
         rows += compare(d.name, original, analysis)
         maps = {
-            name: to_u8(heatmap_at(r.heatmap, shape))
+            name: levels(heatmap_at(r.heatmap, shape))  # the 8-bit levels of scans' map PNGs
             for name, (_role, r) in _results(analysis).items()
             if r.heatmap is not None
         }
