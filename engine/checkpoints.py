@@ -91,6 +91,10 @@ class InputPolicy:
     window, stride: sliding-window size P and step S in pixels (mode "window").
     gaussian: weight each window's prediction with a Gaussian centred on it during fusion.
     size: (long, short) bound for mode "resize".
+    mirror: the face path (``engine.facepath.analyse_crop``) also analyses the left-right
+        mirrored crop and averages the two logits and heatmaps (the mirrored one flipped back):
+        test-time augmentation, chosen on validation for face models by ``forensic-train
+        face-model``; whole images are never mirrored. Older checkpoints have False.
     """
 
     mode: str = "window"
@@ -98,6 +102,7 @@ class InputPolicy:
     stride: int = 64
     gaussian: bool = False
     size: tuple[int, int] = (2048, 512)
+    mirror: bool = False
 
 
 @dataclass
@@ -222,6 +227,8 @@ def policy_problem(policy: InputPolicy) -> str | None:
         return f"stride must be an integer in [{low}, {w}] for window {w}, got {s!r}"
     if not isinstance(policy.gaussian, bool):
         return f"input policy 'gaussian' must be true or false, got {policy.gaussian!r}"
+    if not isinstance(policy.mirror, bool):
+        return f"input policy 'mirror' must be true or false, got {policy.mirror!r}"
     size = policy.size
     if (
         not isinstance(size, tuple | list)

@@ -15,7 +15,10 @@ crops instead. For each detected face and each model:
 2. **resize** the crop to P x P (area interpolation when shrinking, linear when enlarging; a
    clamped rectangle is stretched to the square, by at most the ratio the border cut);
 3. **analyse** it with :meth:`engine.pipeline.Analyzer.heatmap`: one window, the heatmap
-   [P, P] and the image logit;
+   [P, P] and the image logit (:func:`analyse_crop`); when the checkpoint's input policy says
+   ``mirror``, the left-right mirrored crop too, and the two averaged (test-time augmentation:
+   a face's forgery traces do not depend on its side, and two looks average out some of a
+   single window's noise; chosen per face model on validation, docs/FACES.md);
 4. **decide** with the model's own rule, thresholds and calibration (:func:`face_decision`):
    the forged fraction of the crop window or the crop's image logit against θ. θ and the
    calibration were fitted on whole images, not on face crops, so a face verdict is the model's
@@ -29,6 +32,7 @@ The whole-image heatmaps and verdicts are not changed by any of this.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -45,6 +49,7 @@ FACE_MARGIN = 0.3  # share of the face box's side added on every side (module do
 __all__ = [
     "FACE_MARGIN",
     "CropBox",
+    "analyse_crop",
     "crop_box",
     "face_decision",
     "face_window",
@@ -103,6 +108,27 @@ def resize_crop(rgb: NDArray[np.uint8], crop: CropBox, side: int) -> NDArray[np.
     shrink = crop.width * crop.height > side * side
     interp = cv2.INTER_AREA if shrink else cv2.INTER_LINEAR
     return cv2.resize(part, (side, side), interpolation=interp)
+
+
+HeatmapFn = Callable[[NDArray[np.uint8]], tuple[NDArray[np.float32], float | None]]
+
+
+def analyse_crop(
+    heatmap: HeatmapFn, loaded: LoadedModel, window: NDArray[np.uint8], mirror: bool | None = None
+) -> tuple[NDArray[np.float32], float | None]:
+    """The heatmap [P, P] and image logit of one face window (step 3 of the module docstring).
+
+    heatmap: the model's heatmap and logit of a [P, P, 3] window (``Analyzer.heatmap`` bound to
+    ``loaded``). mirror: None follows the checkpoint's input policy; True or False overrides it
+    (``forensic-train face-model`` measures both on validation)."""
+    heat, logit = heatmap(window)
+    if not (loaded.meta.input_policy.mirror if mirror is None else mirror):
+        return heat, logit
+    heat2, logit2 = heatmap(np.ascontiguousarray(window[:, ::-1]))
+    both = (heat + heat2[:, ::-1]) * np.float32(0.5)
+    if logit is None or logit2 is None:
+        return both, None
+    return both, (logit + logit2) / 2.0
 
 
 def paste(target: NDArray[np.float32], heat: NDArray[np.float32], crop: CropBox) -> None:

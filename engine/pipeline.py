@@ -35,7 +35,14 @@ from engine.checkpoints import LoadedModel, load_checkpoint
 from engine.decision import aggregate_logits, decide, statistic
 from engine.devices import autocast, precision_for, resolve_device
 from engine.errors import ModelOutputError
-from engine.facepath import crop_box, face_decision, face_window, paste, resize_crop
+from engine.facepath import (
+    analyse_crop,
+    crop_box,
+    face_decision,
+    face_window,
+    paste,
+    resize_crop,
+)
 from engine.fastpath import TILE_WEIGHTING, TilePlan, plan_for
 from engine.models.registry import get_spec
 from engine.preprocess import IMAGENET_MEAN, IMAGENET_STD, to_tensor
@@ -247,8 +254,10 @@ class Analyzer:
             for i, (face, crop) in enumerate(zip(faces, crops, strict=True)):
                 if progress is not None:
                     progress(Progress(stage=f"{loaded.name} faces", done=i, total=len(faces)))
-                heat, logit = self.heatmap(
-                    loaded, resize_crop(evidence.pixels, crop, side), None, cancel
+                heat, logit = analyse_crop(
+                    lambda x, m=loaded: self.heatmap(m, x, None, cancel),
+                    loaded,
+                    resize_crop(evidence.pixels, crop, side),
                 )
                 if not np.isfinite(heat).all() or (logit is not None and not math.isfinite(logit)):
                     raise ModelOutputError(

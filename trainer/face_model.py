@@ -71,10 +71,13 @@ def crop_kind(name: str) -> str:
     return m.group(1) if m else "authentic"
 
 
-def score_crops(loaded: Any, folder: Path, device: str = "auto") -> list[dict[str, Any]]:
+def score_crops(
+    loaded: Any, folder: Path, device: str = "auto", mirror: bool = False
+) -> list[dict[str, Any]]:
     """One row per crop of ``folder`` (``Tp/`` with ``Gt/``, ``Au/``): label, kind, group,
-    image logit and, for forgeries, pixel F1 at every threshold of :data:`PIXEL_GRID`."""
-    from engine.facepath import CropBox, face_window, resize_crop
+    image logit and, for forgeries, pixel F1 at every threshold of :data:`PIXEL_GRID`.
+    ``mirror``: with the mirrored crop averaged in, as the face path does for such a model."""
+    from engine.facepath import CropBox, analyse_crop, face_window, resize_crop
     from engine.io import load_evidence
     from engine.pipeline import Analyzer
     from trainer.metrics import f1_iou
@@ -93,7 +96,12 @@ def score_crops(loaded: Any, folder: Path, device: str = "auto") -> list[dict[st
             print(f"skipped: {e}", file=sys.stderr)
             continue
         h, w = rgb.shape[:2]
-        heat, logit = analyzer.heatmap(loaded, resize_crop(rgb, CropBox(0, 0, w, h), side))
+        heat, logit = analyse_crop(
+            lambda x: analyzer.heatmap(loaded, x),
+            loaded,
+            resize_crop(rgb, CropBox(0, 0, w, h), side),
+            mirror,
+        )
         row: dict[str, Any] = {
             "file": path.name,
             "label": label,
@@ -172,6 +180,14 @@ def better_rule(val: list[dict[str, Any]]) -> str:
         aucs["logit"] = roc_auc(y, [r["logit"] for r in val])
     print(f"validation AUC by rule: {aucs}", file=sys.stderr)
     return max(sorted(aucs, reverse=True), key=lambda r: aucs[r])
+
+
+def rule_auc(val: list[dict[str, Any]], rule: str) -> float:
+    """Validation AUC of ``rule``'s statistic (the forged fraction at the best-F1 threshold)."""
+    from trainer.metrics import roc_auc
+
+    k = best_pixel_index([r for r in val if r["label"] == 1])
+    return float(roc_auc([r["label"] for r in val], [statistic_of(r, rule, k) for r in val]))
 
 
 def score_of(row: dict[str, Any], rule: str, k: int) -> float:
@@ -287,6 +303,13 @@ def add_parser(sub: Any) -> None:
         default="auto",
         help="the face verdict's rule (auto: the one with the higher validation AUC)",
     )
+    p.add_argument(
+        "--mirror",
+        choices=("auto", "on", "off"),
+        default="auto",
+        help="average each crop with its mirror image (auto: when that ranks the validation "
+        "crops better)",
+    )
     p.add_argument("--device", default="auto")
 
 
@@ -299,11 +322,21 @@ def run(args: argparse.Namespace) -> int:
     loaded = load_checkpoint(args.model)
     rule = loaded.meta.decision.rule
     val = score_crops(loaded, args.val, args.device)
-    test = score_crops(loaded, args.test, args.device)
     if args.rule == "auto":
         rule = better_rule(val)
     elif args.rule != rule:
         rule = args.rule
+    # Mirror test-time augmentation: kept when it ranks the validation crops better (twice the
+    # face path's cost); the test part is read only with the setting chosen.
+    mirror = args.mirror == "on"
+    val_auc = {"plain": rule_auc(val, rule)}
+    if args.mirror != "off":
+        mirrored = score_crops(loaded, args.val, args.device, mirror=True)
+        val_auc["mirror"] = rule_auc(mirrored, rule)
+        if args.mirror == "on" or val_auc["mirror"] > val_auc["plain"]:
+            mirror, val = True, mirrored
+    print(f"validation AUC {rule}: {val_auc}; mirror: {mirror}", file=sys.stderr)
+    test = score_crops(loaded, args.test, args.device, mirror=mirror)
     k, theta, calibration = choose(val, rule, args.false_alarms)
     figures = report(test, rule, k, theta, calibration)
     calibration["reliability"] = dataclasses.asdict(
@@ -340,6 +373,7 @@ def run(args: argparse.Namespace) -> int:
         loaded.meta,
         name=name,
         scope="faces",
+        input_policy=dataclasses.replace(loaded.meta.input_policy, mirror=mirror),
         decision=decision,
         metrics={**loaded.meta.metrics, "face_test": {k2: v for k2, v in figures.items()}},
     )
@@ -349,6 +383,8 @@ def run(args: argparse.Namespace) -> int:
         "model": str(args.out),
         "rule": rule,
         "rule_choice": args.rule,
+        "mirror": mirror,
+        "val_auc": val_auc,
         "theta": theta,
         "pixel_threshold": PIXEL_GRID[k],
         "val": {"faces": len(val)},

@@ -201,6 +201,7 @@ def test_activation_memory_grows_with_the_window(tiny_checkpoint: Path) -> None:
         ({"window": 64, "stride": 128}, "stride must be an integer in [8, 64]"),
         ({"window": 64.5, "stride": 32}, "window must be an integer"),
         ({"gaussian": "yes"}, "'gaussian' must be true or false"),
+        ({"mirror": 1}, "'mirror' must be true or false"),
         ({"mode": "tiles"}, "mode must be 'window' or 'resize'"),
         ({"size": [100000, 512]}, "resize size must be two integers in [16, 8192]"),
     ],

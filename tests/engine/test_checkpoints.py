@@ -32,7 +32,7 @@ def _meta(model) -> CheckpointMeta:
     return CheckpointMeta(
         architecture="crfd-net-compact",
         config=config_to_dict(model.config),
-        input_policy=InputPolicy(window=96, stride=48, gaussian=True),
+        input_policy=InputPolicy(window=96, stride=48, gaussian=True, mirror=True),
         decision=DecisionRule(
             threshold=0.037, provenance="unit test", details={"p_real_max": 0.01}
         ),
@@ -53,6 +53,7 @@ def test_round_trip_restores_weights_and_metadata(tmp_path: Path) -> None:
     meta = loaded.meta
     assert meta.architecture == "crfd-net-compact" and meta.name == "unit"
     assert meta.input_policy.window == 96 and meta.input_policy.gaussian
+    assert meta.input_policy.mirror
     assert meta.decision.threshold == 0.037 and meta.decision.details == {"p_real_max": 0.01}
     assert loaded.model.config.channels == (8, 16, 32)
     assert len(loaded.sha256) == 64

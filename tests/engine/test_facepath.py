@@ -16,7 +16,15 @@ from torch import nn
 
 from engine.checkpoints import LoadedModel, load_checkpoint
 from engine.decision import AUTHENTIC, MANIPULATED
-from engine.facepath import FACE_MARGIN, CropBox, crop_box, face_window, paste, resize_crop
+from engine.facepath import (
+    FACE_MARGIN,
+    CropBox,
+    analyse_crop,
+    crop_box,
+    face_window,
+    paste,
+    resize_crop,
+)
 from engine.pipeline import Analyzer
 from engine.types import Evidence, FaceRegion, ModelResult
 from tests.conftest import memory_evidence
@@ -182,3 +190,56 @@ def test_face_path_off_or_no_face_leaves_no_face_results(marker: LoadedModel) ->
     assert "face_scores" not in analysis.faces[0].to_dict()
     none = Analyzer([marker], device="cpu", exact=True, faces=FakeDetector())
     assert none.analyze(_evidence(pixels)).face_maps == {}
+
+
+def _left_marker(window: np.ndarray) -> tuple[np.ndarray, float]:
+    """Not mirror-equivariant: marks the left half of any window; its logit reads the window's
+    top-left pixel (so a window and its mirror image get different logits)."""
+    heat = np.zeros(window.shape[:2], np.float32)
+    heat[:, : window.shape[1] // 2] = 1.0
+    return heat, float(window[0, 0, 0])
+
+
+def test_mirror_averages_a_crop_with_its_mirror_image(marker: LoadedModel) -> None:
+    window = np.zeros((8, 8, 3), np.uint8)
+    window[0, 0, 0], window[0, -1, 0] = 2, 6
+    heat, logit = analyse_crop(_left_marker, marker, window)  # the policy says no mirror
+    assert heat[:, :4].min() == 1.0 and heat[:, 4:].max() == 0.0 and logit == 2.0
+    heat, logit = analyse_crop(_left_marker, marker, window, mirror=True)
+    # left half from the crop, right half from the mirror image flipped back: 0.5 everywhere
+    np.testing.assert_array_equal(heat, np.full((8, 8), 0.5, np.float32))
+    assert logit == 4.0  # (2 + 6) / 2
+    mirrored = dataclasses.replace(
+        marker,
+        meta=dataclasses.replace(
+            marker.meta, input_policy=dataclasses.replace(marker.meta.input_policy, mirror=True)
+        ),
+    )
+    assert analyse_crop(_left_marker, mirrored, window)[1] == 4.0  # the policy decides
+    assert analyse_crop(_left_marker, mirrored, window, mirror=False)[1] == 2.0
+
+
+class LeftMarker(nn.Module):
+    """Mask logits [B, 1, H, W]: +10 on the left half of the input, -10 on the right half."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, _, h, w = x.shape
+        out = torch.full((b, 1, h, w), -10.0)
+        out[..., : w // 2] = 10.0
+        return out
+
+
+@pytest.mark.parametrize("mirror", [False, True])
+def test_the_face_path_mirrors_when_the_policy_says_so(marker: LoadedModel, mirror: bool) -> None:
+    policy = dataclasses.replace(marker.meta.input_policy, mirror=mirror)
+    loaded = dataclasses.replace(
+        marker, model=LeftMarker(), meta=dataclasses.replace(marker.meta, input_policy=policy)
+    )
+    analyzer = Analyzer([loaded], device="cpu", runtime="torch")
+    analyzer.faces = FakeDetector((160, 120, 80, 80))  # crop: x 136..264, y 96..224
+    face_map = analyzer.analyze(_evidence(np.full((300, 400, 3), 128, np.uint8))).face_maps["tiny"]
+    left, right = face_map[110:210, 145:190], face_map[110:210, 210:255]
+    if mirror:  # each half seen once as a left half and once as a right half
+        assert np.abs(left - 0.5).max() < 0.01 and np.abs(right - 0.5).max() < 0.01
+    else:
+        assert left.min() > 0.99 and right.max() < 0.01

@@ -3,6 +3,7 @@ as a face model (scope "faces")."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -87,3 +88,21 @@ def test_the_command_writes_a_face_model(tmp_path: Path) -> None:
     assert meta.decision.calibration["reliability"]["split"].startswith("test part")
     # the source checkpoint is untouched: still a whole-image model
     assert load_checkpoint(ckpt).meta.scope == "image"
+    # mirror test-time augmentation measured on validation (auto), recorded with the choice
+    report = json.loads((tmp_path / "fm.json").read_text(encoding="utf-8"))
+    assert set(report["val_auc"]) == {"plain", "mirror"}
+    assert meta.input_policy.mirror == report["mirror"]
+    assert report["mirror"] == (report["val_auc"]["mirror"] > report["val_auc"]["plain"])
+
+
+def test_mirror_on_and_off_are_obeyed(tmp_path: Path) -> None:
+    ckpt = make_tiny_checkpoint(tmp_path / "tiny.safetensors")
+    val, test = _crops(tmp_path / "val", 0), _crops(tmp_path / "test", 1)
+    for choice, expected in (("on", True), ("off", False)):
+        out = tmp_path / f"{choice}.safetensors"
+        args = ["face-model", "--model", str(ckpt), "--val", str(val), "--test", str(test)]
+        args += ["--out", str(out), "--json", str(tmp_path / f"{choice}.json")]
+        assert main([*args, "--mirror", choice, "--device", "cpu"]) == 0
+        assert load_checkpoint(out).meta.input_policy.mirror is expected
+        report = json.loads((tmp_path / f"{choice}.json").read_text(encoding="utf-8"))
+        assert ("mirror" in report["val_auc"]) is (choice == "on")
