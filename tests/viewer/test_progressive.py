@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 
 from engine.types import PartialMap
 from forensic_viewer.audit import LOG_NAME, AuditLog
@@ -144,6 +144,13 @@ def test_cancel_keeps_the_finished_model_and_a_partial_map_without_verdict_then_
     assert [la.name for la in partial_layers] == [f"m2 heatmap — {percent}"]
     assert not any(isinstance(la, MaskLayer) and la.model == "m2" for la in window.layers)
     assert partial_layers[0].raster() is not None  # drawn (hatched where not computed)
+    # what was kept is what is seen: the partial map shown and selected, m1's mask shown
+    assert partial_layers[0].visible and window.layers.selected is partial_layers[0]
+    assert window.layers["m1 mask"].visible and not window.layers["m1 heatmap"].visible
+    drawn = next(v for v in window.canvas.visuals if v.layer is partial_layers[0])
+    assert drawn.raster.isVisible()  # on the canvas, not only in the model
+    item = window.layer_panel.item_of(partial_layers[0])
+    assert item.checkState() == Qt.CheckState.Checked
     text = window.verdict_panel.text()
     assert "no default verdict" in text and f"m2 — {percent}" in text
     assert "m1 — " in text  # the finished model keeps its card and verdict
