@@ -289,16 +289,11 @@ class CaseRecorder(QObject):
             },
         )
         w = self.window
-        if w.model_paths or w.model_names:
+        asked = w.job_models(job)  # those chosen when the file was opened: the ones it runs with
+        if asked.get("models") or w.model_names:
             self.append(
                 Action.ANALYSIS_STARTED,
-                {
-                    "path": evidence.path,
-                    "sha256": evidence.sha256,
-                    "models": list(w.model_paths),
-                    "device": w.device,
-                    "path_kind": "exact" if w.exact_action.isChecked() else "fast",
-                },
+                {"path": evidence.path, "sha256": evidence.sha256, **asked},
             )
 
     def _on_succeeded(self, job: int, analysis: Analysis) -> None:
