@@ -451,6 +451,7 @@ class CaseRecorder(QObject):
                 "exact": job.exact,
                 "analyses": list(job.analyses),
                 "jobs": job.jobs,
+                "gt": None if job.gt is None else str(job.gt),
             },
         )
 
