@@ -338,9 +338,10 @@ class CaseRecorder(QObject):
         }
         self.append(Action.ANALYSIS_CANCELLED, details)
 
-    def log_probe(self, table: Mapping[str, Any]) -> AuditEntry | None:
-        """A robustness probe run from the viewer (its table: ProbeResult.to_dict())."""
-        return self.append(Action.PROBE_RUN, probe_details(table))
+    def log_probe(self, table: Mapping[str, Any], kept: Path | None = None) -> AuditEntry | None:
+        """A robustness probe run from the viewer (its table: ProbeResult.to_dict(); kept:
+        the file it was kept in, in the scan folder of a file opened from a scan)."""
+        return self.append(Action.PROBE_RUN, probe_details(table, kept))
 
     def _on_classic(self, path: str, results: Mapping[str, Any]) -> None:
         self.append(

@@ -82,6 +82,7 @@ from forensic_viewer.layers import (
     remove_partial_layers,
     show_partial,
 )
+from forensic_viewer.scan.probe import keep_scan_probe
 from forensic_viewer.wording import partial_words
 
 if TYPE_CHECKING:
@@ -551,10 +552,19 @@ class MainWindow(QMainWindow):
         return self.probe_dialog
 
     def _on_probe_result(self, result: ProbeResult) -> None:
-        """A finished probe: its table joins the image's report and the case log."""
+        """A finished probe: its table joins the image's report and the case log; of a file
+        opened from a scan's results, also that scan's folder and so its report."""
         table = result.to_dict()
         self.probe_tables[result.original.evidence.sha256] = table
-        self.case.log_probe(table)
+        kept = None
+        try:
+            kept = keep_scan_probe((e.analysis for e in self.entries.values()), table)
+        except (ForensicError, OSError) as e:
+            self.show_error(f"probe not kept in the scan's folder: {e}")
+        if kept is not None and self.probe_dialog is not None:
+            status = self.probe_dialog.status
+            status.setText(f"{status.text()}; kept in the scan's folder: {plain(kept)}")
+        self.case.log_probe(table, kept)
 
     def _on_model_installed(self, path: str) -> None:
         self.model_panel.refresh()
