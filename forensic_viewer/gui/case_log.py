@@ -2,8 +2,9 @@
 
 :class:`CaseRecorder` listens to the window instead of living in it: the analysis worker's
 signals (a file decoded and hashed: ``evidence-opened`` then ``analysis-started`` with the
-models, device and path chosen when it was asked for, the ones it runs with; ``analysis-finished`` with every model's checkpoint SHA-256,
-θ, pixel threshold, verdict and score; failed; cancelled, with what the cancel kept: the
+models, device and path chosen when it was asked for, the ones it runs with;
+``analysis-finished`` with every model's checkpoint SHA-256, θ, pixel threshold, verdict and
+score; failed; cancelled, with what the cancel kept: the
 finished models and the running one's share computed), the classic analyses' results
 (names, parameters, scores), the mask layers' ``threshold`` events, and the report dialog's
 ``written`` signal (each file with its SHA-256, and the head hash the report printed), and the
