@@ -5,6 +5,7 @@ once."""
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -248,16 +249,31 @@ def test_files_queued_before_a_model_change_run_with_the_models_chosen_when_open
     were opened with, the current one is analysed again with the new ones; the status bar and
     the case log's analysis-started entries say which."""
     monkeypatch.setattr(workers, "DECODE_AHEAD_PIXELS", 1)  # one decoded file waits at most
+    gate = threading.Event()  # holds the first analysis at its first tile until the change
+    slowed = workers.throttled_partial
+
+    def held(send):
+        inner = slowed(send)
+
+        def on_progress(p) -> None:
+            inner(p)
+            gate.wait(60)
+
+        return on_progress
+
+    monkeypatch.setattr(workers, "throttled_partial", held)
     m1, m2 = (make_tiny_checkpoint(tmp_path / f"m{i}.safetensors", f"m{i}", seed=i) for i in (1, 2))
     log = AuditLog(tmp_path / "case", program="test viewer", examiner="A. Examiner")
     window = _window(qtbot, tmp_path, [m1], log)
-    files = [write_image(tmp_path / f"f{i}.png", 192, 256, seed=i) for i in range(3)]
+    files = [write_image(tmp_path / f"f{i}.png", 96, 128, seed=i) for i in range(3)]
     window.open_paths(files)
     first, *queued = (window.entries[str(p)] for p in files)
     qtbot.waitUntil(lambda: first.job in window._job_started, timeout=60_000)
+    qtbot.waitUntil(lambda: queued[0].evidence is not None, timeout=30_000)
     assert queued[1].evidence is None  # not decoded yet: it waits for the first to finish
     window._on_models_chosen([str(m2)], "cpu")  # the Models panel's choice
     assert "2 files already queued keep the models" in window.statusBar().currentMessage()
+    gate.set()
     qtbot.waitUntil(lambda: not any(e.running for e in (first, *queued)), timeout=180_000)
     assert [list(e.analysis.results) for e in queued] == [["m1"], ["m1"]]
     assert list(first.analysis.results) == ["m2"]  # the current file, analysed again
