@@ -31,7 +31,8 @@ before the listing to its last file: Start into a folder that another scan (the 
 another dialog) is writing fails at once with a message naming that scan's PID and start time.
 
 Long file: the dialog and the threads it starts (scan, result loader) are the two ends of one
-mailbox conversation; "Run on" (processes or Ray) lives in :mod:`forensic_viewer.gui.run_on`.
+mailbox conversation; "Run on" (processes or Ray) lives in :mod:`forensic_viewer.gui.run_on`,
+"Ground truth" in :mod:`forensic_viewer.gui.truth_choice`.
 """
 
 from __future__ import annotations
