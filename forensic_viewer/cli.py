@@ -394,7 +394,6 @@ def _scan_and_report(
             )
     finally:
         bar.close()
-    log_finished(case_log, args.out, summary)
     _print_table(records)
     changed = f", {len(summary.changed)} changed since analysed" if summary.changed else ""
     print(
@@ -402,8 +401,11 @@ def _scan_and_report(
         f"{len(summary.failed)} failed of {summary.total} in {summary.seconds:.1f} s; "
         f"results in {plain(args.out)}"
     )
-    if getattr(args, "truth", None) is not None:
-        _ground_truth(args, [r["path"] for r in records])
+    try:
+        if getattr(args, "truth", None) is not None:
+            _ground_truth(args, [r["path"] for r in records])
+    finally:  # after --gt's columns, so the CSV is hashed as it stays
+        log_finished(case_log, args.out, summary)
     if formats and records:
         if not _write_reports(args, formats, [r["path"] for r in records], case_log):
             return EXIT_SCAN_FAILED

@@ -898,10 +898,14 @@ def remove_partial_layers(layers: LayerList) -> None:
 def add_analysis_layers(layers: LayerList, analysis: Analysis) -> None:
     """Add the heatmap, mask, agreement and face layers of ``analysis`` to ``layers``, and
     each model's face map (the face path) hidden; for a cancelled analysis, the running
-    model's partial map (:class:`PartialHeatmapLayer`, shown when no model finished).
+    model's partial map (:class:`PartialHeatmapLayer`, hatched where not computed).
 
     Shown at first: the ensemble's heatmap and mask when there is an ensemble, else the first
-    model's; the faces. Heatmaps share opacity and colormap, masks their opacity and what they
+    model's; the faces. After a Cancel, the partial map is shown and selected instead of the
+    finished model's heatmap (its mask stays shown): it is what the analyst was watching when
+    they cancelled, and one heatmap is drawn at a time, since two at half opacity blend into
+    colours neither model gave (and the hatch's gaps would show the other model's values as
+    if they were the partial one's). Heatmaps share opacity and colormap, masks their opacity and what they
     draw (so every model, and every side-by-side pane, is seen the same way); each mask keeps
     its own threshold, since each model has its own calibration.
     """
@@ -922,7 +926,12 @@ def add_analysis_layers(layers: LayerList, analysis: Analysis) -> None:
     for name, result, color in sources:
         assert result.heatmap is not None
         heatmaps.append(
-            HeatmapLayer(f"{name} heatmap", result.heatmap, model=name, visible=name == shown)
+            HeatmapLayer(
+                f"{name} heatmap",
+                result.heatmap,
+                model=name,
+                visible=name == shown and not analysis.partial,
+            )
         )
         masks.append(
             MaskLayer(
@@ -945,8 +954,8 @@ def add_analysis_layers(layers: LayerList, analysis: Analysis) -> None:
         # the face path's maps, hidden; no model, so a model's pane and its readout keep the
         # whole-image heatmap and the readout lists "<model> face map" apart
         layers.append(HeatmapLayer(f"{name} face map", face_map, model=None, visible=False))
-    for partial in analysis.partial.values():  # what a Cancel left of the running model
-        heatmaps.append(PartialHeatmapLayer(partial, visible=not sources))
+    for i, partial in enumerate(analysis.partial.values()):  # what a Cancel left running
+        heatmaps.append(PartialHeatmapLayer(partial, visible=i == 0))
         layers.append(heatmaps[-1])
     if len(heatmaps) > 1:
         layers.link(heatmaps, ("opacity", "colormap"))

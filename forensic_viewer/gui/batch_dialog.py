@@ -31,7 +31,8 @@ before the listing to its last file: Start into a folder that another scan (the 
 another dialog) is writing fails at once with a message naming that scan's PID and start time.
 
 Long file: the dialog and the threads it starts (scan, result loader) are the two ends of one
-mailbox conversation; "Run on" (processes or Ray) lives in :mod:`forensic_viewer.gui.run_on`.
+mailbox conversation; "Run on" (processes or Ray) lives in :mod:`forensic_viewer.gui.run_on`,
+"Ground truth" in :mod:`forensic_viewer.gui.truth_choice`.
 """
 
 from __future__ import annotations
@@ -82,6 +83,7 @@ from forensic_viewer.gui.mailbox import Mailbox
 from forensic_viewer.gui.panels import model_label
 from forensic_viewer.gui.run_on import RunOnChoice, run_on_workers
 from forensic_viewer.gui.triage_table import TABLE_THUMB, TriageFilter, TriageModel
+from forensic_viewer.gui.truth_choice import TruthChoice, truth_message
 from forensic_viewer.scan.lock import OutputLock
 from forensic_viewer.scan.pool import cpu_cores
 from forensic_viewer.scan.replay import analysis_from_record
@@ -112,6 +114,7 @@ class ScanJob:
     exact: bool = False  # the paper's sliding-window path (the slow reference)
     jobs: int = 1  # worker processes (forensic_viewer.scan.pool); 1: this process
     ray: str | None = None  # Ray actors (gui/run_on.py): "" a local instance, else its address
+    gt: Path | None = None  # true masks to score the scan against (scan --gt; gui/truth_choice.py)
 
 
 class ScanWorker(QThread):
@@ -121,8 +124,9 @@ class ScanWorker(QThread):
     in order: ``listed(total)`` (files found), ``ready(names, ensemble or None, device)``
     (models loaded), ``file(index, total, analysed, TriageRow)`` after every file (done, skipped
     because finished earlier, or failed), ``windows(model, done, total)`` (progress within the
-    current file), ``paused(bool)`` when the scan really stops or goes on, and at the end
-    exactly one of ``succeeded(ScanSummary)`` (``cancelled`` set when stopped) or
+    current file), ``paused(bool)`` when the scan really stops or goes on, with ground truth
+    ``truth(lines, problems)`` once a finished scan is scored (a cancelled one is scored when resumed to
+    its end), and at the end exactly one of ``succeeded(ScanSummary)`` (``cancelled`` set when stopped) or
     ``failed(message)`` (one line naming the file or folder). ``finished`` (Qt's) comes last.
     """
 
@@ -136,6 +140,7 @@ class ScanWorker(QThread):
         self._names: list[str] = []
         self._ensemble: str | None = None
         self._done_before: frozenset[str] = frozenset()
+        self._keys: list[str] = []  # the files of this run, as scan --gt scores them
 
     # --- called from any thread ---
 
@@ -177,6 +182,7 @@ class ScanWorker(QThread):
         row = triage_row(record, self._names, self._ensemble, self.job.analyses)
         # analysed now: new, retried, or finished before but changed since (``replaces``)
         analysed = row.key not in self._done_before or "replaces" in record
+        self._keys.append(row.key)
         self.mailbox.post("file", index, total, analysed, row)
 
     def _on_ready(self, names: list[str], ensemble: str | None, device: str) -> None:
@@ -189,6 +195,11 @@ class ScanWorker(QThread):
         try:
             if not job.folder.is_dir():
                 raise ForensicError(job.folder, "not a folder")
+            truth = None
+            if job.gt is not None:  # read before any analysis: a wrong path costs no time
+                from forensic_viewer.scan.groundtruth import read_truth
+
+                truth = read_truth(job.gt)
             # the output folder first: a scan already writing there is named at once, before
             # the listing and the models take their time
             with OutputLock(job.out, command="the viewer's batch scan") as lock:
@@ -196,6 +207,10 @@ class ScanWorker(QThread):
                 self.mailbox.post("listed", len(files))
                 self._done_before = ResultIndex(job.out).done_keys()
                 summary = self._scan(files, lock)
+                if truth is not None and not summary.cancelled:
+                    from forensic_viewer.gui.truth_choice import score_scan
+
+                    self.mailbox.post("truth", *score_scan(job.out, truth, self._keys))
         except ScanSettingsMismatch:
             self.mailbox.post(
                 "failed",
@@ -343,6 +358,7 @@ class BatchDialog(QDialog):
         self._current = ""
         self._report: QDialog | None = None
         self._busy = False
+        self._truth: tuple[list[str], list[str]] = ([], [])  # the last scan's (score_scan)
         self._build(models, device, exact)
         self.resize(1100, 760)
 
@@ -395,6 +411,8 @@ class BatchDialog(QDialog):
         self.run_on = RunOnChoice()
         form.addRow("Run on", self.run_on)
         form.addRow("Classic analyses", self.analyses)
+        self.truth = TruthChoice()
+        form.addRow("Ground truth", self.truth)
         form.addRow("Output folder", row_out)
 
         self.start_button = QPushButton("Start")
@@ -501,6 +519,11 @@ class BatchDialog(QDialog):
         if not models:
             self.show_message("check at least one model")
             return
+        try:
+            gt = self.truth.path()
+        except ValueError as e:
+            self.show_message(str(e))
+            return
         out = self.output_folder()
         assert out is not None
         self.out.setText(str(out))
@@ -515,8 +538,11 @@ class BatchDialog(QDialog):
             exact=self.exact.isChecked(),
             jobs=self.jobs.value(),
             ray=self.run_on.address(),
+            gt=gt,
         )
         self.summary = None
+        self._truth = ([], [])
+        self.message.setToolTip("")
         if self.worker is not None:
             self.worker.wait()  # its end was handled (not running), so this returns at once
             self.worker.deleteLater()
@@ -533,6 +559,7 @@ class BatchDialog(QDialog):
             ("file", self._on_file),
             ("windows", self._on_windows),
             ("paused", self._on_paused),
+            ("truth", self._on_truth),
             ("succeeded", self._on_succeeded),
             ("failed", self._on_failed),
         ):
@@ -585,6 +612,7 @@ class BatchDialog(QDialog):
         self.pause_button.setText("Pause")
         self.cancel_button.setEnabled(on)
         choices = (self.folder, self.out, self.types, self.recursive, self.model_list, self.run_on)
+        choices += (self.truth,)
         for w in (*choices, self.device, self.analyses, self.exact, self.jobs):
             w.setEnabled(not on)
 
@@ -655,8 +683,16 @@ class BatchDialog(QDialog):
             f"{head} — {summary.done} analysed, {summary.skipped} already done{failed} "
             f"of {summary.total} in {summary.seconds:.1f} s; results in {self.output_folder()}"
         )
+        if self._truth[0]:  # a few lines under it; every figure in the tooltip
+            lines = [self.message.text(), *truth_message(*self._truth).splitlines()]
+            self.message.setText("\n".join(plain(x) for x in lines))
+            self.message.setToolTip("\n".join(plain(x) for x in (*self._truth[0], *self._truth[1])))
         self.start_button.setText("Resume" if summary.cancelled else "Start")
         self.scanEnded.emit(summary)
+
+    def _on_truth(self, lines: list[str], problems: list[str]) -> None:
+        """The finished scan scored against the true masks (shown with its summary)."""
+        self._truth = (list(lines), list(problems))
 
     def _on_failed(self, message: str) -> None:
         self.meter.pause()

@@ -2,8 +2,9 @@
 
 :class:`CaseRecorder` listens to the window instead of living in it: the analysis worker's
 signals (a file decoded and hashed: ``evidence-opened`` then ``analysis-started`` with the
-models, device and path in use; ``analysis-finished`` with every model's checkpoint SHA-256,
-θ, pixel threshold, verdict and score; failed; cancelled, with what the cancel kept: the
+models, device and path chosen when it was asked for, the ones it runs with;
+``analysis-finished`` with every model's checkpoint SHA-256, θ, pixel threshold, verdict and
+score; failed; cancelled, with what the cancel kept: the
 finished models and the running one's share computed), the classic analyses' results
 (names, parameters, scores), the mask layers' ``threshold`` events, and the report dialog's
 ``written`` signal (each file with its SHA-256, and the head hash the report printed), and the
@@ -289,16 +290,11 @@ class CaseRecorder(QObject):
             },
         )
         w = self.window
-        if w.model_paths or w.model_names:
+        asked = w.job_models(job)  # those chosen when the file was opened: the ones it runs with
+        if asked.get("models") or w.model_names:
             self.append(
                 Action.ANALYSIS_STARTED,
-                {
-                    "path": evidence.path,
-                    "sha256": evidence.sha256,
-                    "models": list(w.model_paths),
-                    "device": w.device,
-                    "path_kind": "exact" if w.exact_action.isChecked() else "fast",
-                },
+                {"path": evidence.path, "sha256": evidence.sha256, **asked},
             )
 
     def _on_succeeded(self, job: int, analysis: Analysis) -> None:
@@ -343,9 +339,10 @@ class CaseRecorder(QObject):
         }
         self.append(Action.ANALYSIS_CANCELLED, details)
 
-    def log_probe(self, table: Mapping[str, Any]) -> AuditEntry | None:
-        """A robustness probe run from the viewer (its table: ProbeResult.to_dict())."""
-        return self.append(Action.PROBE_RUN, probe_details(table))
+    def log_probe(self, table: Mapping[str, Any], kept: Path | None = None) -> AuditEntry | None:
+        """A robustness probe run from the viewer (its table: ProbeResult.to_dict(); kept:
+        the file it was kept in, in the scan folder of a file opened from a scan)."""
+        return self.append(Action.PROBE_RUN, probe_details(table, kept))
 
     def _on_classic(self, path: str, results: Mapping[str, Any]) -> None:
         self.append(
@@ -456,6 +453,7 @@ class CaseRecorder(QObject):
                 "exact": job.exact,
                 "analyses": list(job.analyses),
                 "jobs": job.jobs,
+                "gt": None if job.gt is None else str(job.gt),
             },
         )
 

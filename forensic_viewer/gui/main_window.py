@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
@@ -82,6 +82,7 @@ from forensic_viewer.layers import (
     remove_partial_layers,
     show_partial,
 )
+from forensic_viewer.scan.probe import keep_scan_probe
 from forensic_viewer.wording import partial_words
 
 if TYPE_CHECKING:
@@ -160,6 +161,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings("forensic-viewer", "forensic-viewer")
         self.entries: dict[str, Entry] = {}
         self._job_paths: dict[int, str] = {}
+        self._job_models: dict[int, dict[str, Any]] = {}  # job -> the models it was asked with
         self.current: str | None = None
         self.layers: LayerList | None = None
         self.model_names: list[str] = []
@@ -431,9 +433,18 @@ class MainWindow(QMainWindow):
         self.worker.configure(list(paths), device, exact=self.exact_action.isChecked())
 
     def _on_models_chosen(self, paths: list[str], device: str) -> None:
+        """Other models: for the current image (analysed again) and the files opened from now
+        on. Files already queued keep the models chosen when they were opened (the worker runs
+        jobs in order, each with its models), and the status bar says so."""
+        waiting = sum(e.running for p, e in self.entries.items() if p != self.current)
         self._configure(paths, device)
         if self.current is not None:
             self.analyse(self.current)
+        if waiting:
+            self.statusBar().showMessage(
+                f"{waiting} file{'s' if waiting != 1 else ''} already queued keep the models "
+                "chosen when opened; the new models run after them"
+            )
 
     def _on_exact(self, checked: bool) -> None:
         """Analysis ▸ Exact sliding-window path: the same models again on the other path, and
@@ -541,10 +552,19 @@ class MainWindow(QMainWindow):
         return self.probe_dialog
 
     def _on_probe_result(self, result: ProbeResult) -> None:
-        """A finished probe: its table joins the image's report and the case log."""
+        """A finished probe: its table joins the image's report and the case log; of a file
+        opened from a scan's results, also that scan's folder and so its report."""
         table = result.to_dict()
         self.probe_tables[result.original.evidence.sha256] = table
-        self.case.log_probe(table)
+        kept = None
+        try:
+            kept = keep_scan_probe((e.analysis for e in self.entries.values()), table)
+        except (ForensicError, OSError) as e:
+            self.show_error(f"probe not kept in the scan's folder: {e}")
+        if kept is not None and self.probe_dialog is not None:
+            status = self.probe_dialog.status
+            status.setText(f"{status.text()}; kept in the scan's folder: {plain(kept)}")
+        self.case.log_probe(table, kept)
 
     def _on_model_installed(self, path: str) -> None:
         self.model_panel.refresh()
@@ -565,6 +585,11 @@ class MainWindow(QMainWindow):
         entry.running = True
         entry.error = ""
         self._job_paths[entry.job] = path
+        self._job_models[entry.job] = {
+            "models": list(self.model_paths),
+            "device": self.device,
+            "path_kind": "exact" if self.exact_action.isChecked() else "fast",
+        }
         self.evidence_list.set_badge(self.evidence_list.entry(path), BADGE_LOADING)
         self._update_busy()
 
@@ -574,6 +599,11 @@ class MainWindow(QMainWindow):
         if any(e.running for e in self.entries.values()) or self.analysis_panel.running:
             self.worker.cancel()
             self.statusBar().showMessage("cancelling…")
+
+    def job_models(self, job: int) -> dict[str, Any]:
+        """The models, device and path (fast or exact) chosen when ``job`` was asked for: the
+        ones it runs with (the worker keeps jobs and model changes in order)."""
+        return dict(self._job_models.get(job, {}))
 
     def _entry_for(self, job: int) -> Entry | None:
         path = self._job_paths.get(job)

@@ -5,7 +5,11 @@ are loaded once (on the worker, since loading takes seconds) and kept until othe
 another device are asked for. Evidence files are decoded on a second thread as soon as they
 are submitted (``loaded``: the decoded evidence, so a file queued behind a running analysis is
 shown at once; at most ``DECODE_AHEAD_PIXELS`` wait decoded). Analyses run one at a time in
-the order submitted; each reports through typed signals: ``progress`` (per model, a few times
+the order submitted, each with the models chosen when it was submitted: a model change
+(:meth:`AnalysisWorker.configure`) and a probe queue behind the files submitted before them,
+through the decoder's queue, so a file still waiting to be decoded when the analyst changes
+models is not analysed with the new ones while the file before it got the old ones. Each
+reports through typed signals: ``progress`` (per model, a few times
 a second), then exactly one of ``succeeded``, ``failed`` (a one-line message naming the file)
 or ``cancelled``, emitted as soon as the work stops; a Cancel that leaves something (models that
 finished, the running one's partial map) then emits ``kept`` with it (an ``Analysis`` with
@@ -85,6 +89,12 @@ PREVIEW_PIXELS = 1_000_000
 # pixels in all; the decoder waits beyond it, so a dropped folder of thousands of photographs
 # does not hold them all in memory at once.
 DECODE_AHEAD_PIXELS = 400_000_000
+
+
+@dataclass(frozen=True)
+class _Decode:
+    job: int
+    path: str
 
 
 @dataclass(frozen=True)
@@ -168,7 +178,9 @@ def throttled_partial(send: Callable[[PartialMap], None]) -> Callable[[Progress]
 class _DecodeThread(QThread):
     """Decodes submitted evidence files in order as soon as they are submitted (``loaded``
     then goes out, so a queued file can be shown while another is analysed) and hands each to
-    the analysis queue; waits while DECODE_AHEAD_PIXELS are decoded and not yet analysed."""
+    the analysis queue; waits while DECODE_AHEAD_PIXELS are decoded and not yet analysed.
+    Other work that must keep its place among the files (a model change, a probe) is passed
+    on in turn, undecoded."""
 
     def __init__(self, worker: AnalysisWorker) -> None:
         super().__init__(worker)
@@ -177,8 +189,10 @@ class _DecodeThread(QThread):
         self._room = threading.Condition()
         self._ahead = 0  # pixels decoded, waiting for their analysis
 
-    def put(self, job: int, path: str) -> None:
-        self._queue.put((job, path))
+    def put(self, item: object) -> None:
+        """Queue a :class:`_Decode`, or anything else to be passed on to the analysis queue
+        after the files queued before it."""
+        self._queue.put(item)
 
     def taken(self, evidence: Evidence) -> None:
         """The analysis thread took ``evidence``: its pixels no longer count as ahead."""
@@ -211,7 +225,10 @@ class _DecodeThread(QThread):
             item = self._queue.get()
             if item is _STOP:
                 break
-            job, path = item  # type: ignore[misc]
+            if not isinstance(item, _Decode):
+                w._queue.put(item)
+                continue
+            job, path = item.job, item.path
             self._wait_for_room(job)
             if w._is_cancelled(job) or self.isInterruptionRequested():
                 w._queue.put(_Analyze(job, path))
@@ -265,12 +282,12 @@ class AnalysisWorker(QThread):
     # --- called from the GUI thread ---
 
     def configure(self, models: list[str], device: str = "auto", *, exact: bool = False) -> None:
-        """Load these checkpoints (files or names) on ``device`` before the next job (models
-        are kept), as :func:`engine.assembly.assemble_lenient` does: an ``.ensemble.json``
+        """Load these checkpoints (files or names) on ``device`` for the jobs submitted from
+        now on (those submitted before keep the models in use; models are kept), as :func:`engine.assembly.assemble_lenient` does: an ``.ensemble.json``
         among them adds its members and fuses their results, and what cannot be used is
         reported through ``modelsFailed``. exact: the paper's sliding-window path (the slow
         reference) instead of the fast path."""
-        self._queue.put(_Configure(tuple(models), device, exact))
+        self._decoder.put(_Configure(tuple(models), device, exact))
 
     def start(self) -> None:  # type: ignore[override]
         """Start the analysis thread and its decoder."""
@@ -284,7 +301,7 @@ class AnalysisWorker(QThread):
             job = self._next_job
             self._next_job += 1
         self.mail.start()  # partial heatmaps
-        self._decoder.put(job, str(path))
+        self._decoder.put(_Decode(job, str(path)))
         return job
 
     def submit_analyses(self, evidence: Evidence, names: list[str] | tuple[str, ...]) -> int:
@@ -305,7 +322,7 @@ class AnalysisWorker(QThread):
             job = self._next_job
             self._next_job += 1
         self.mail.start()
-        self._queue.put(_Probe(job, evidence, original))
+        self._decoder.put(_Probe(job, evidence, original))  # after the model change before it
         return job
 
     def cancel(self) -> None:

@@ -38,6 +38,7 @@ from engine.types import Analysis, ModelResult
 from forensic_viewer.audit import AuditStamp
 from forensic_viewer.environment import environment
 from forensic_viewer.scan.groundtruth import read_scan_truth
+from forensic_viewer.scan.probe import read_scan_probe
 from forensic_viewer.scan.records import (
     SUMMARY_FIELDS,
     AnalysisRecord,
@@ -592,6 +593,7 @@ def item_from_record(
             why if isinstance(record, ErrorRecord) else "no result was recorded for this analysis",
             out,
         ),
+        probe=read_scan_probe(out, record.path, record.sha256),  # a viewer probe kept there
     )
 
 

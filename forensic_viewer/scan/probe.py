@@ -12,21 +12,30 @@ into the output folder, next to a scan's files but of its own kind:
   model lie on one grid; ``<copy>`` is ``original`` for the evidence itself.
 
 Written files are replaced atomically; nothing is written next to the evidence.
+
+A probe run in the viewer on a file opened from a scan's results (double-click in the triage
+table) keeps its table in that scan's output folder, ``probes/<key>.probe.json``
+(:func:`keep_scan_probe`, under the folder's lock), and a report of the scan lists it
+(:func:`read_scan_probe`, only while its evidence SHA-256 is the scan record's). The viewer
+keeps the table, not the maps: the report section shows the table.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from engine.files import atomic_write
 from engine.probe import ORIGINAL, ProbeResult, ProbeRow
+from engine.types import Analysis
 from forensic_viewer.scan.maps import save_heatmap_png
 from forensic_viewer.wording import plain
 
 PROBE_JSON = "probe.json"
 PROBE_MAPS = "probe-maps"
+PROBES = "probes"  # in a scan's output folder: the tables of probes run from the viewer
 TABLE_COLUMNS = ("copy", "model", "verdict", "score", "probability", "IoU with original")
 
 
@@ -54,6 +63,49 @@ def write_probe(result: ProbeResult, out: Path) -> Path:
     table["maps"] = maps
     table["maps_size"] = "the original's (copies' maps resized bilinearly, as compared)"
     return atomic_write(out / PROBE_JSON, json.dumps(table, indent=2, ensure_ascii=False) + "\n")
+
+
+def scan_probe_name(key: str) -> str:
+    """Where the probe table of the scanned file ``key`` goes, relative to the scan's output
+    folder (next to its maps' naming: ``maps/<key>.<model>.png``)."""
+    return f"{PROBES}/{key}.probe.json"
+
+
+def keep_scan_probe(analyses: Iterable[Analysis | None], table: dict[str, Any]) -> Path | None:
+    """Keep a viewer probe's ``table`` (:meth:`ProbeResult.to_dict`) in the output folder of
+    the scan its file was opened from: the first of ``analyses`` (the window's) that is a
+    scan's result (:class:`~forensic_viewer.scan.replay.ScanAnalysis`) of the same evidence
+    SHA-256. Returns the file written, or None when the file was not opened from a scan.
+    Raises :class:`~forensic_viewer.scan.lock.OutputLocked` while a scan writes into that
+    folder, OSError when it cannot be written."""
+    from forensic_viewer.scan.lock import OutputLock
+    from forensic_viewer.scan.replay import ScanAnalysis
+
+    sha = table["evidence"]["sha256"]
+    scan = next(
+        (a for a in analyses if isinstance(a, ScanAnalysis) and a.evidence.sha256 == sha), None
+    )
+    if scan is None:
+        return None
+    text = json.dumps(table, indent=2, ensure_ascii=False) + "\n"
+    with OutputLock(scan.scan_out, command="the viewer's robustness probe"):
+        path = scan.scan_out / scan_probe_name(scan.scan_key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return atomic_write(path, text)
+
+
+def read_scan_probe(out: Path, key: str, sha256: str | None) -> dict[str, Any] | None:
+    """The probe table kept for the scanned file ``key`` in ``out`` when its evidence is the
+    bytes the scan recorded (``sha256``); None when there is none, it cannot be read, or it
+    is of other bytes (the file changed and was probed again elsewhere)."""
+    try:
+        table = json.loads((out / scan_probe_name(key)).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    evidence = table.get("evidence") if isinstance(table, dict) else None
+    if not sha256 or not isinstance(evidence, dict) or evidence.get("sha256") != sha256:
+        return None
+    return table
 
 
 def figure(v: float | None, digits: int = 3) -> str:

@@ -201,7 +201,8 @@ def test_analyze_with_a_case_logs_the_run_and_its_report(
     out, case = tmp_path / "out", tmp_path / "case"
     args = ["analyze", str(image), "--out", str(out), "--model", str(tiny_checkpoint)]
     args += ["--window", "32", "--stride", "16", "--no-faces", "--case", str(case)]
-    assert main([*args, "--report", "html,pdf", "--examiner", "B. Examiner"]) == 0
+    given = [*args, "--report", "html,pdf", "--examiner", "B. Examiner", "--gt", "Negative"]
+    assert main(given) == 0
     entries = _entries(case)
     assert [e.action for e in entries] == [
         "log-opened",
@@ -216,6 +217,9 @@ def test_analyze_with_a_case_logs_the_run_and_its_report(
     assert finished["analysed"] == 1 and finished["failed"] == 0
     assert finished["settings"]["models"] == {"tiny": _sha(tiny_checkpoint)}
     assert finished["results_sha256"]["results.jsonl"] == _sha(out / "results.jsonl")
+    # logged after --gt added its columns: the CSV as it stays
+    assert "gt.label" in (out / "results.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert finished["results_sha256"]["results.csv"] == _sha(out / "results.csv")
     report = entries[3].details
     assert report["head_in_report"] == entries[2].hash
     html = out / "report.html"

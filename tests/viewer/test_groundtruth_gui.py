@@ -3,21 +3,25 @@ fills the panel with figures that equal engine.metrics on the analysis's own map
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 from engine.metrics import f1_iou, levels
+from forensic_viewer.audit import LOG_NAME, AuditLog, file_sha256
 from forensic_viewer.gui.groundtruth_panel import looks_like_mask, with_ground_truth
 from forensic_viewer.gui.main_window import MainWindow
 from forensic_viewer.gui.report_dialog import image_report_job
 from forensic_viewer.layers import GroundTruthLayer
-from forensic_viewer.report import write_report
+from forensic_viewer.report import scan_source, write_report
+from forensic_viewer.scan.groundtruth import GT_NAME
+from tests.conftest import write_rgb
 from tests.viewer.test_main_window import _window, open_and_wait
 
 pytestmark = pytest.mark.gui
@@ -143,3 +147,68 @@ def test_the_ground_truth_layer_has_no_threshold_to_move(qtbot) -> None:
     assert controls.stats is not None and controls.show_contours is not None
     controls.show_fill.setChecked(True)  # drawing options still reach the layer
     assert controls.layer.fill is True
+
+
+def test_the_batch_dialog_scores_a_finished_scan_against_a_mask_folder(
+    qtbot, tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    """File ▸ Scan a folder… with "Ground truth" checked: off by default, a wrong folder
+    refused before any analysis, then the files scan --gt writes (groundtruth.json, gt.*
+    columns), the report's source, the dialog's message and the case log's scan-started."""
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    log = AuditLog(tmp_path / "case", program="test viewer", examiner="A. Examiner")
+    window = MainWindow(
+        models=[str(tiny_checkpoint)], device="cpu", settings=settings, case_log=log
+    )
+    qtbot.addWidget(window)
+    root = tmp_path / "data"
+    (root / "Tp").mkdir(parents=True)
+    for i, name in enumerate(("a", "b")):
+        write_rgb(root / "Tp" / f"{name}.png", 40, 48, seed=i)
+    _, truth = _mask_file(root / "Gt" / "a_gt.png", 40, 48)
+    (root / "Gt" / "b.png").write_bytes(b"not a mask")  # a problem, one line naming it
+    dialog = window.open_batch()
+    dialog.folder.setText(str(root / "Tp"))
+    out = tmp_path / "scan"
+    dialog.out.setText(str(out))
+    assert dialog.truth.path() is None and not dialog.truth.folder.isEnabled()  # off
+
+    dialog.truth.enabled.setChecked(True)
+    assert dialog.truth.folder.isEnabled()
+    dialog.start()  # checked with no folder: said, nothing started
+    assert not dialog.running and "ground-truth folder" in dialog.message.text()
+    dialog.truth.folder.setText(str(tmp_path / "nowhere"))
+    dialog.start()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=60_000)
+    assert dialog.message.text().startswith(str(tmp_path / "nowhere"))
+    assert "no such ground-truth folder" in dialog.message.text()
+    assert not (out / "results.jsonl").exists()  # refused before any analysis
+
+    dialog.truth.folder.setText(str(root))
+    dialog.start()
+    assert not dialog.truth.isEnabled()  # fixed while the scan runs
+    qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=60_000)
+    gt = json.loads((out / GT_NAME).read_text())
+    assert gt["source"] == str(root) and [f["path"] for f in gt["files"]] == ["a.png"]
+    assert any(str(root / "Gt" / "b.png") in p for p in gt["problems"])
+    heat = np.asarray(Image.open(out / _record(out, "a.png")["models"]["tiny"]["heatmap"]))
+    want = f1_iou(heat / 255 > 0.5, truth)[0]
+    assert gt["files"][0]["maps"]["tiny"]["0.5"]["f1"] == pytest.approx(want)
+    with open(out / "results.csv", newline="", encoding="utf-8") as f:
+        rows = {r["path"]: r for r in csv.DictReader(f)}
+    assert float(rows["a.png"]["gt.tiny.f1@0.5"]) == pytest.approx(want, abs=1e-6)
+    assert scan_source(out).ground_truth == gt  # the scan's report gets its section
+    text = dialog.message.text()
+    assert "ground truth: 1 image(s) scored" in text and str(root / "Gt" / "b.png") in text
+    assert "pooled" in dialog.message.toolTip()  # every figure, with its convention
+    lines = [json.loads(x) for x in (tmp_path / "case" / LOG_NAME).read_text().splitlines()]
+    started = [x["details"] for x in lines if x["action"] == "scan-started"]
+    assert started[-1]["gt"] == str(root)
+    finished = next(x for x in reversed(lines) if x["action"] == "scan-finished")["details"]
+    assert finished["results_sha256"]["results.csv"] == file_sha256(out / "results.csv")
+    dialog.shutdown()
+
+
+def _record(out: Path, key: str) -> dict:
+    rows = (json.loads(x) for x in (out / "results.jsonl").read_text().splitlines())
+    return next(r for r in rows if r["path"] == key)

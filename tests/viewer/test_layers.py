@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from engine.decision import forged_fraction
-from engine.types import Analysis, Evidence, FaceRegion, FaceScore, ModelResult
+from engine.types import Analysis, Evidence, FaceRegion, FaceScore, ModelResult, PartialMap
 from forensic_viewer import overlays
 from forensic_viewer.layers import (
     AgreementLayer,
@@ -18,6 +18,7 @@ from forensic_viewer.layers import (
     ImageLayer,
     LayerList,
     MaskLayer,
+    PartialHeatmapLayer,
     build_layers,
     link_layers,
 )
@@ -199,6 +200,28 @@ def test_build_layers_from_an_analysis() -> None:
     layers["a mask"].threshold = 0.3  # ... masks keep their own threshold
     assert layers["b mask"].threshold == 0.5
     assert FacesLayer.label(face) == "face 0.80 · a 0.50 · b 0.20"
+
+
+def test_a_cancelled_analysis_shows_the_partial_map_and_the_finished_models_mask() -> None:
+    """What a Cancel kept: the running model's partial map shown and selected (the one
+    heatmap drawn), the finished model's layers built as after a whole analysis, its mask
+    shown; a partial map alone is shown too."""
+    ev = _evidence()
+    half = np.full((40, 60), np.nan, np.float32)
+    half[:20] = 0.8
+    partial = PartialMap("b", half, 0.5)
+    kept = Analysis(ev, {"a": _result("a", _two_blobs())}, partial={"b": partial}, cancelled=True)
+    layers = build_layers(ev, kept)
+    partial_layer = PartialHeatmapLayer.title(partial)
+    assert [la.name for la in layers] == ["evidence", "a heatmap", "a mask", partial_layer]
+    visible = {la.name for la in layers if la.visible}
+    assert visible == {"evidence", "a mask", partial_layer}
+    assert layers.selected is layers[partial_layer]
+    layers[partial_layer].opacity = 0.8  # linked with the finished heatmaps, as they are
+    assert layers["a heatmap"].opacity == 0.8
+
+    alone = build_layers(ev, Analysis(ev, {}, partial={"b": partial}, cancelled=True))
+    assert [la.name for la in alone if la.visible] == ["evidence", partial_layer]
 
 
 def test_a_face_label_gives_each_models_verdict_on_the_face_alone() -> None:

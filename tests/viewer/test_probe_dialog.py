@@ -3,14 +3,27 @@ and the maps fill, Cancel stops it, and the image's report carries the table."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QToolBar
 
+from engine.io import load_evidence
 from engine.probe import DERIVATIONS
+from forensic_viewer.audit import LOG_NAME, AuditLog, file_sha256
+from forensic_viewer.cli import main
 from forensic_viewer.gui.main_window import MainWindow
-from forensic_viewer.scan.probe import TABLE_COLUMNS
+from forensic_viewer.report import scan_source, write_report
+from forensic_viewer.scan.lock import OutputLock
+from forensic_viewer.scan.probe import (
+    TABLE_COLUMNS,
+    read_scan_probe,
+    scan_probe_name,
+)
+from forensic_viewer.scan.replay import analysis_from_record
+from forensic_viewer.scan.results import ResultIndex
 from tests.viewer.conftest import write_image
 from tests.viewer.test_main_window import _window, open_and_wait
 
@@ -84,3 +97,55 @@ def test_cancel_during_the_probe_stops_it(qtbot, tmp_path: Path, tiny_checkpoint
     assert dialog.status.text() == "probe cancelled"
     assert dialog.result is None and dialog.table.rowCount() == 0
     assert window.probe_tables == {}
+
+
+def test_a_probe_of_a_file_opened_from_a_scan_joins_that_scans_folder_and_report(
+    qtbot, tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    """Double-clicked out of a scan's triage table, probed: the table is kept in the scan's
+    folder (probes/<key>.probe.json), a report of the scan (and of that image, which is the
+    scan's record) lists it, the case log links the file; while a scan holds the folder it
+    is not written there and the window says so (the table stays for the case log)."""
+    folder, out = tmp_path / "evidence", tmp_path / "scan"
+    folder.mkdir()
+    for i in range(2):
+        write_image(folder / f"f{i}.png", seed=i)
+    code = main(["scan", str(folder), "--out", str(out), "--model", str(tiny_checkpoint),
+                 "--no-faces", "--device", "cpu"])  # fmt: skip
+    assert code == 0
+    log = AuditLog(tmp_path / "case", program="test viewer", examiner="A. Examiner")
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(
+        models=[str(tiny_checkpoint)], device="cpu", settings=settings, case_log=log
+    )
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window._models_known, timeout=60_000)
+    record = ResultIndex(out).get("f1.png")
+    window.show_analysis(analysis_from_record(record, out, load_evidence(folder / "f1.png")))
+
+    def probe() -> None:
+        dialog = window.open_probe()
+        dialog.run()
+        qtbot.waitUntil(lambda: not dialog.running, timeout=60_000)
+
+    with OutputLock(out, command="a test scan"):  # a scan writing there: not kept, said so
+        probe()
+    assert "probe not kept in the scan's folder" in window.statusBar().currentMessage()
+    assert not (out / scan_probe_name("f1.png")).exists()
+    probe()
+    kept = out / scan_probe_name("f1.png")
+    sha = record["sha256"]
+    assert json.loads(kept.read_text(encoding="utf-8")) == window.probe_tables[sha]
+    assert "kept in the scan's folder" in window.probe_dialog.status.text()
+    items = {i.key: i for i in scan_source(out).items()}
+    assert items["f1.png"].probe == window.probe_tables[sha] and items["f0.png"].probe is None
+    html = write_report(scan_source(out), tmp_path / "report", ("html",))["html"]
+    assert html.read_text(encoding="utf-8").count("<h3>Robustness probe</h3>") == 1
+    report = window.export_report()  # the image's report: the scan's record, with the probe
+    assert report is not None
+    assert [i.probe for i in report.job.source().items()] == [window.probe_tables[sha]]
+    entries = [json.loads(x) for x in (tmp_path / "case" / LOG_NAME).read_text().splitlines()]
+    probes = [x["details"] for x in entries if x["action"] == "probe-run"]
+    assert len(probes) == 2 and "probe_json" not in probes[0]
+    assert probes[1]["probe_json"] == {"path": str(kept.resolve()), "sha256": file_sha256(kept)}
+    assert read_scan_probe(out, "f1.png", "0" * 64) is None  # of other bytes: not listed

@@ -5,11 +5,12 @@ once."""
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, Qt
 
 from engine.types import PartialMap
 from forensic_viewer.audit import LOG_NAME, AuditLog
@@ -144,6 +145,13 @@ def test_cancel_keeps_the_finished_model_and_a_partial_map_without_verdict_then_
     assert [la.name for la in partial_layers] == [f"m2 heatmap — {percent}"]
     assert not any(isinstance(la, MaskLayer) and la.model == "m2" for la in window.layers)
     assert partial_layers[0].raster() is not None  # drawn (hatched where not computed)
+    # what was kept is what is seen: the partial map shown and selected, m1's mask shown
+    assert partial_layers[0].visible and window.layers.selected is partial_layers[0]
+    assert window.layers["m1 mask"].visible and not window.layers["m1 heatmap"].visible
+    drawn = next(v for v in window.canvas.visuals if v.layer is partial_layers[0])
+    assert drawn.raster.isVisible()  # on the canvas, not only in the model
+    item = window.layer_panel.item_of(partial_layers[0])
+    assert item.checkState() == Qt.CheckState.Checked
     text = window.verdict_panel.text()
     assert "no default verdict" in text and f"m2 — {percent}" in text
     assert "m1 — " in text  # the finished model keeps its card and verdict
@@ -231,3 +239,47 @@ def test_a_preview_partial_map_reads_out_per_cell() -> None:
     assert "m (partial) 0.250" in layers.readout(3, 3).text()
     assert "m (partial) 0.750" in layers.readout(0, 7).text()
     assert "m (partial) not computed" in layers.readout(5, 0).text()
+
+
+def test_files_queued_before_a_model_change_run_with_the_models_chosen_when_opened(
+    qtbot, tmp_path: Path, slow_tiles: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Models changed while the first of three files is analysed and the third still waits to
+    be decoded (a decode-ahead budget of one image): the two queued files keep the models they
+    were opened with, the current one is analysed again with the new ones; the status bar and
+    the case log's analysis-started entries say which."""
+    monkeypatch.setattr(workers, "DECODE_AHEAD_PIXELS", 1)  # one decoded file waits at most
+    gate = threading.Event()  # holds the first analysis at its first tile until the change
+    slowed = workers.throttled_partial
+
+    def held(send):
+        inner = slowed(send)
+
+        def on_progress(p) -> None:
+            inner(p)
+            gate.wait(60)
+
+        return on_progress
+
+    monkeypatch.setattr(workers, "throttled_partial", held)
+    m1, m2 = (make_tiny_checkpoint(tmp_path / f"m{i}.safetensors", f"m{i}", seed=i) for i in (1, 2))
+    log = AuditLog(tmp_path / "case", program="test viewer", examiner="A. Examiner")
+    window = _window(qtbot, tmp_path, [m1], log)
+    files = [write_image(tmp_path / f"f{i}.png", 96, 128, seed=i) for i in range(3)]
+    window.open_paths(files)
+    first, *queued = (window.entries[str(p)] for p in files)
+    qtbot.waitUntil(lambda: first.job in window._job_started, timeout=60_000)
+    qtbot.waitUntil(lambda: queued[0].evidence is not None, timeout=30_000)
+    assert queued[1].evidence is None  # not decoded yet: it waits for the first to finish
+    window._on_models_chosen([str(m2)], "cpu")  # the Models panel's choice
+    assert "2 files already queued keep the models" in window.statusBar().currentMessage()
+    gate.set()
+    qtbot.waitUntil(lambda: not any(e.running for e in (first, *queued)), timeout=180_000)
+    assert [list(e.analysis.results) for e in queued] == [["m1"], ["m1"]]
+    assert list(first.analysis.results) == ["m2"]  # the current file, analysed again
+
+    lines = [json.loads(x) for x in (tmp_path / "case" / LOG_NAME).read_text().splitlines()]
+    started = [x["details"] for x in lines if x["action"] == "analysis-started"]
+    asked = {(Path(d["path"]).name, tuple(Path(m).stem for m in d["models"])) for d in started}
+    assert asked == {("f0.png", ("m1",)), ("f1.png", ("m1",)), ("f2.png", ("m1",)),
+                     ("f0.png", ("m2",))}  # fmt: skip
