@@ -399,6 +399,7 @@ def run_pool_scan(
     lock: OutputLock | None = None,
     analyses: Sequence[str] = (),
     threads: int | None = None,
+    pin: bool = True,
 ) -> ScanSummary:
     """:func:`~forensic_viewer.scan.run.run_scan` with ``jobs`` worker processes, each
     building its Analyzer from ``recipe`` (see the module doc).
@@ -408,6 +409,8 @@ def run_pool_scan(
     before this one; ``on_ready(names, ensemble, device)`` is called once the first worker has
     its models (before any ``on_file``); no window progress is reported.
     threads: torch threads per worker (default: :func:`cpu_cores` // ``jobs``, at least 1).
+    pin: each worker on its own ``threads`` cores when they fit (:mod:`engine.threads`);
+        False leaves them to the scheduler (``bench/bench_scan_jobs.py`` compares the two).
     On a GPU (``device`` of the recipe) the workers share it, each with its own models.
     """
     if jobs < 1:
@@ -425,6 +428,7 @@ def run_pool_scan(
         thumbnails=thumbnails,
         analyses=tuple(analyses),
         threads=threads or max(1, cpu_cores() // jobs),
+        pin=pin,
     )
     return run_locked(pool, Path(out), lock, "run_pool_scan")
 
@@ -464,6 +468,7 @@ class _Pool:
         thumbnails: bool,
         analyses: tuple[str, ...],
         threads: int,
+        pin: bool = True,
     ) -> None:
         self.files = files
         self.analyses = analyses
@@ -478,7 +483,7 @@ class _Pool:
         self.thumbnails = thumbnails
         self.threads = threads
         # one core group per worker when their threads fit on the cores (engine.threads)
-        self.slots = core_slots(available_cores(), jobs, threads)
+        self.slots = core_slots(available_cores(), jobs, threads) if pin else None
         self.ctx = mp.get_context("spawn")
         self.stop = self.ctx.Event()
         self.workers: list[_Worker] = []
