@@ -5,13 +5,16 @@
 per worker, and a worker pins itself to its group (:func:`pin_process`, Linux's
 ``sched_setaffinity``) before it loads a runtime, so every thread it starts (PyTorch's,
 OpenVINO's inference threads, OpenCV's pool, BLAS) inherits the restriction. Measured on the
-2-core machine (``bench/bench_scan_jobs.py``, docs/BENCHMARKS.md, 2026-12-02): two
-single-threaded workers left to the scheduler analysed 0.24-0.28 files/s in steady state,
-pinned one per core 0.47: the unpinned workers' threads (a worker runs its OpenVINO inference
-on a runtime thread, not its main thread) kept landing on the core the other worker was
-using. Capping OpenCV's and BLAS's pools at the worker's share as well changed nothing
-measurable (0.475 against 0.474 files/s) and is not done: a single-threaded worker's
-OpenCV and BLAS threads used about 0.2 CPU s of its 5 per file.
+2-core machine (``bench/bench_scan_jobs.py``, docs/BENCHMARKS.md, 2026-12-02, alternating
+rounds): two single-threaded workers left to the scheduler analysed 0.28-0.30 files/s in
+steady state, pinned one per core 0.45-0.48, at about the same CPU seconds per file; so the
+unpinned pair lost wall time, not work. A worker runs its OpenVINO inference on a runtime
+thread while its main thread waits, and hands work back and forth between the two for every
+network and file; pinned, both are on one core and the other worker never shares it (why
+the scheduler's placement cost that much was not traced further). Capping OpenCV's and
+BLAS's pools at the worker's share as well changed nothing measurable (0.475 against 0.474
+files/s) and is not done: a single-threaded worker's OpenCV and BLAS threads used about
+0.2 CPU s of its 5 per file.
 
 Pinning applies only when the workers' threads fit on the cores (``jobs * threads <= cores``):
 otherwise pinned workers would stack on some cores while others idle, and the scheduler is
