@@ -8,7 +8,8 @@ fast path) on the CPU:
 - ``jobs 1``: the models assembled in this process (timed apart, ``setup_s``; then one file
   analysed outside the folder so the runtimes' cache is filled and kernels are chosen), then
   ``run_scan`` with ``cores`` torch threads (as the command line runs it);
-- ``jobs 2``: ``run_pool_scan`` with two worker processes of ``cores // 2`` threads, timed
+- ``jobs 2``: ``run_pool_scan`` with two worker processes of ``cores // 2`` threads (each
+  pinned to its own core, the default: :mod:`engine.threads`), timed
   from the start (workers spawned, torch imported, models loaded) to the last row;
 - ``jobs 1 x 1 thread``: ``run_pool_scan`` with one worker process of one thread: what one
   worker does on one core. ``jobs 2`` against it is the scaling with the number of workers at
