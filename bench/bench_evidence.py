@@ -18,8 +18,15 @@ Runs, in this order (fast and exact alternate, so load from other jobs hits both
   path's time is linear in the area, so the full image's is scaled from the band: a full exact
   run takes over an hour on this machine), the same band with the issue's set, and fast on the
   same band for the heatmap check.
+- The baseline (:mod:`bench.baseline`): the default analysis of the commit issue 18 was filed
+  against (``a024bac``, ``$BENCH_BASELINE_REV``), its own code and bundled models run from a
+  temporary copy of its tree, on the 1 MP photograph whole and on the 12 MP one whole when the
+  1 MP run scaled by area stays under ``baseline.WHOLE_BUDGET_S`` (else on the band, scaled by
+  area as the exact runs are; ``$BENCH_BASELINE_12MP`` = whole | band forces either; the
+  output says which). Its ratio to today's fast run answers the issue's "10x faster than
+  today in the same run"; the accuracy checks stay against today's exact path.
 Targets: 12 MP <= 60 s, 1 MP <= 5 s wall (2-core CPU), >= 10x "today" (the issue's default
-set on the exact path, the product when the issue was filed), <= 4 GB RSS.
+set on today's exact path, and the baseline commit's own default analysis), <= 4 GB RSS.
 """
 
 from __future__ import annotations
@@ -32,6 +39,8 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+
+from bench import baseline
 
 ROOT = Path(__file__).resolve().parents[1]
 ONE_MP = "FujiFilm_FinePix2650.jpg"  # 1280 x 960
@@ -212,6 +221,7 @@ def run() -> dict:
         r["12mp_band_fast"] = run_child(
             twelve, exact=False, runtime="auto", band=BAND_ROWS, cache=warm, tmp=tmp
         )
+        base = run_baselines(one, twelve, r["1mp_fast"], r["12mp_fast"], tmp)
         checks = {
             "1mp_fast_vs_exact": compare(r["1mp_fast"], r["1mp_exact"]),
             "1mp_fast_torch_vs_exact": compare(r["1mp_fast_torch"], r["1mp_exact"]),
@@ -261,6 +271,44 @@ def run() -> dict:
             ),
         },
     }
+    for size in ("1mp", "12mp"):
+        summary[size]["baseline"] = base[size]
     print(json.dumps(summary, indent=1))
     print(json.dumps(checks, indent=1))
-    return {"runs": r, "summary": summary, "checks": checks}
+    return {"runs": r, "summary": summary, "checks": checks, "baseline_runs": base["runs"]}
+
+
+def run_baselines(one: Path, twelve: Path, fast_1mp: dict, fast_12mp: dict, tmp: Path) -> dict:
+    """The baseline commit's default analysis on both photographs, and today's fast run's
+    speed-up over it (wall and CPU); see :mod:`bench.baseline`."""
+    rev = baseline.BASELINE_REV
+    tree = baseline.materialise(ROOT, rev, tmp / f"baseline-{rev}")
+    empty = tmp / "baseline-user-models"
+    empty.mkdir()
+    runs = {"1mp": baseline.run_baseline(tree, one, 0, empty)}
+    plan = baseline.plan_12mp(
+        runs["1mp"], fast_12mp["megapixels"], os.environ.get("BENCH_BASELINE_12MP", "auto")
+    )
+    runs["12mp"] = baseline.run_baseline(tree, twelve, 0 if plan == "whole" else BAND_ROWS, empty)
+    out: dict = {"rev": rev, "runs": runs}
+    for size, fast in (("1mp", fast_1mp), ("12mp", fast_12mp)):
+        row = runs[size]
+        scale = fast["megapixels"] / row["megapixels"]
+        how = "whole" if size == "1mp" or plan == "whole" else f"band of {BAND_ROWS} rows, scaled"
+        out[size] = {
+            "rev": rev,
+            "run": how,
+            "wall_s": round(row["wall_s"] * scale, 1),
+            "cpu_s": round(row["cpu_s"] * scale, 1),
+            "peak_rss_mb": row["peak_rss_mb"],
+            "speedup_vs_baseline": baseline.speedups(fast, row, scale),
+        }
+        print(
+            f"{size} baseline {rev} ({how}): wall {out[size]['wall_s']} s, cpu "
+            f"{out[size]['cpu_s']} s, rss {row['peak_rss_mb']:.0f} MB, "
+            + " ".join(f"{k}={v['seconds']:.1f}" for k, v in row["models"].items())
+            + f"; today's fast path x{out[size]['speedup_vs_baseline']['wall']} wall, "
+            f"x{out[size]['speedup_vs_baseline']['cpu']} CPU (target x10)",
+            flush=True,
+        )
+    return out

@@ -8,7 +8,8 @@ fast path) on the CPU:
 - ``jobs 1``: the models assembled in this process (timed apart, ``setup_s``; then one file
   analysed outside the folder so the runtimes' cache is filled and kernels are chosen), then
   ``run_scan`` with ``cores`` torch threads (as the command line runs it);
-- ``jobs 2``: ``run_pool_scan`` with two worker processes of ``cores // 2`` threads, timed
+- ``jobs 2``: ``run_pool_scan`` with two worker processes of ``cores // 2`` threads (each
+  pinned to its own core, the default: :mod:`engine.threads`), timed
   from the start (workers spawned, torch imported, models loaded) to the last row;
 - ``jobs 1 x 1 thread``: ``run_pool_scan`` with one worker process of one thread: what one
   worker does on one core. ``jobs 2`` against it is the scaling with the number of workers at
@@ -16,6 +17,8 @@ fast path) on the CPU:
   figure the issue's "N worker processes on N cores >= 1.7x one process" reads as when one
   process cannot use more than one core. Against ``jobs 1`` (one process using every core) the
   ratio says what a second process adds on a machine a single process already fills.
+- ``jobs 2 unpinned``: ``jobs 2`` with the workers left to the scheduler (``pin=False``)
+  instead of pinned one per core (the default, :mod:`engine.threads`): what pinning pays.
 
 Figures per run: files per second over the whole run with model loading (what an analyst
 waits for), files per second in steady state (between the first and the last finished file),
@@ -176,7 +179,9 @@ def one_process(folder: Path, files: list, out: Path, warmup: Path) -> dict:
     return row
 
 
-def pooled(folder: Path, files: list, out: Path, jobs: int, threads: int | None = None) -> dict:
+def pooled(
+    folder: Path, files: list, out: Path, jobs: int, threads: int | None = None, pin: bool = True
+) -> dict:
     from forensic_viewer.scan.pool import AnalyzerRecipe, cpu_cores, run_pool_scan
 
     before = load_average()
@@ -191,6 +196,7 @@ def pooled(folder: Path, files: list, out: Path, jobs: int, threads: int | None 
         out,
         jobs=jobs,
         threads=threads,
+        pin=pin,
         source=str(folder),
         on_file=clock.on_file,
         on_ready=lambda *a: ready.append(time.perf_counter()),
@@ -204,6 +210,7 @@ def pooled(folder: Path, files: list, out: Path, jobs: int, threads: int | None 
     row = clock.figures(len(files), wall, cpu, worker_rss, before)
     row.update(
         threads_per_worker=threads or max(1, cpu_cores() // jobs),
+        pinned=pin,
         first_worker_ready_s=round(ready[0] - clock.t0, 1),
     )
     return row
@@ -234,7 +241,12 @@ def run() -> dict:
 
         files = scan_files(folder, False)
         print(f"{N_FILES} JPEGs of {SIZE[0]} x {SIZE[1]}; load {load_average()}", flush=True)
-        runs: dict[str, list[dict]] = {"jobs_1": [], f"jobs_{JOBS}": [], "jobs_1_thread_1": []}
+        runs: dict[str, list[dict]] = {
+            "jobs_1": [],
+            f"jobs_{JOBS}": [],
+            "jobs_1_thread_1": [],
+            f"jobs_{JOBS}_unpinned": [],
+        }
         for r in range(ROUNDS):  # alternating, so that other jobs' load hits each
             runs["jobs_1"].append(one_process(folder, files, tmp / f"out1-{r}", warmup))
             print(_line(f"round {r + 1}, jobs 1", runs["jobs_1"][-1]), flush=True)
@@ -242,6 +254,9 @@ def run() -> dict:
             print(_line(f"round {r + 1}, jobs {JOBS}", runs[f"jobs_{JOBS}"][-1]), flush=True)
             runs["jobs_1_thread_1"].append(pooled(folder, files, tmp / f"out3-{r}", 1, 1))
             print(_line(f"round {r + 1}, 1 worker x 1 thread", runs["jobs_1_thread_1"][-1]))
+            unpinned = pooled(folder, files, tmp / f"out4-{r}", JOBS, pin=False)
+            runs[f"jobs_{JOBS}_unpinned"].append(unpinned)
+            print(_line(f"round {r + 1}, jobs {JOBS} unpinned", unpinned), flush=True)
         # other work on a shared machine only ever adds time: the best run of each counts
         best = {k: max(v, key=lambda row: row["steady_files_per_s"]) for k, v in runs.items()}
         one, two = best["jobs_1"], best[f"jobs_{JOBS}"]
@@ -250,10 +265,11 @@ def run() -> dict:
         )
         steady = two["steady_files_per_s"] / one["steady_files_per_s"]
         per_core = two["steady_files_per_s"] / best["jobs_1_thread_1"]["steady_files_per_s"]
+        pinning = two["steady_files_per_s"] / best[f"jobs_{JOBS}_unpinned"]["steady_files_per_s"]
         print(
             f"best of {ROUNDS}: jobs {JOBS} / jobs 1 x{whole:.3f} with model loading, "
             f"x{steady:.3f} in steady state; jobs {JOBS} / one single-threaded worker "
-            f"x{per_core:.3f} in steady state; target x1.7",
+            f"x{per_core:.3f} in steady state; pinned / unpinned x{pinning:.3f}; target x1.7",
             flush=True,
         )
         return {
@@ -261,6 +277,7 @@ def run() -> dict:
             "ratio": round(whole, 3),
             "steady_ratio": round(steady, 3),
             "per_core_steady_ratio": round(per_core, 3),
+            "pinned_over_unpinned_steady": round(pinning, 3),
         }
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -7,7 +7,9 @@ failures, ``ready``); they live in one file so that both ends change together.
 Why: one process leaves cores idle for much of a file (decoding, hashing, faces, the
 resize-policy networks, the ensemble and the maps run on one thread; a multi-threaded layer
 waits for whichever thread other work descheduled). N processes with ``cores // N`` threads
-each keep every core on whole files (issue 18; ``bench/bench_scan_jobs.py``).
+each keep every core on whole files (issue 18; ``bench/bench_scan_jobs.py``), each pinned to
+its own cores when their threads fit (:mod:`engine.threads`: two unpinned single-threaded
+workers reached about 60 % of the pinned pair's files per second).
 
 - **The parent** (:func:`run_pool_scan`) holds the output folder's lock, reads the file list
   lazily, decides the skips of a resume as :func:`~forensic_viewer.scan.run.run_scan` does,
@@ -62,6 +64,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import ForensicError
+from engine.threads import available_cores, core_slots, free_slot, pin_process
 from forensic_viewer.environment import environment
 from forensic_viewer.scan.lock import OutputLock, ScanFailed
 from forensic_viewer.scan.records import EncodedRecord, ErrorRecord, error_record
@@ -312,9 +315,12 @@ def _serve(
     stop: Event,
     thumbnails: bool,
     analyses: tuple[str, ...],
+    cores: tuple[int, ...] | None = None,
 ) -> None:
-    """Build the Analyzer, say ``ready``, then one file per message until ``None`` or the
-    parent is gone."""
+    """Pin to ``cores`` (when given), build the Analyzer, say ``ready``, then one file per
+    message until ``None`` or the parent is gone."""
+    if cores:
+        pin_process(cores)  # before any runtime starts a thread: they all inherit it
     import torch
 
     torch.set_num_threads(threads)
@@ -363,6 +369,7 @@ class _Worker:
     conn: Connection
     ready: bool = False
     task: _Task | None = None  # the file it is analysing
+    cores: tuple[int, ...] | None = None  # the cores it is pinned to (engine.threads)
 
 
 def _how_ended(code: int | None) -> str:
@@ -392,6 +399,7 @@ def run_pool_scan(
     lock: OutputLock | None = None,
     analyses: Sequence[str] = (),
     threads: int | None = None,
+    pin: bool = True,
 ) -> ScanSummary:
     """:func:`~forensic_viewer.scan.run.run_scan` with ``jobs`` worker processes, each
     building its Analyzer from ``recipe`` (see the module doc).
@@ -401,6 +409,8 @@ def run_pool_scan(
     before this one; ``on_ready(names, ensemble, device)`` is called once the first worker has
     its models (before any ``on_file``); no window progress is reported.
     threads: torch threads per worker (default: :func:`cpu_cores` // ``jobs``, at least 1).
+    pin: each worker on its own ``threads`` cores when they fit (:mod:`engine.threads`);
+        False leaves them to the scheduler (``bench/bench_scan_jobs.py`` compares the two).
     On a GPU (``device`` of the recipe) the workers share it, each with its own models.
     """
     if jobs < 1:
@@ -418,6 +428,7 @@ def run_pool_scan(
         thumbnails=thumbnails,
         analyses=tuple(analyses),
         threads=threads or max(1, cpu_cores() // jobs),
+        pin=pin,
     )
     return run_locked(pool, Path(out), lock, "run_pool_scan")
 
@@ -457,6 +468,7 @@ class _Pool:
         thumbnails: bool,
         analyses: tuple[str, ...],
         threads: int,
+        pin: bool = True,
     ) -> None:
         self.files = files
         self.analyses = analyses
@@ -470,6 +482,8 @@ class _Pool:
         self.cancel = cancel
         self.thumbnails = thumbnails
         self.threads = threads
+        # one core group per worker when their threads fit on the cores (engine.threads)
+        self.slots = core_slots(available_cores(), jobs, threads) if pin else None
         self.ctx = mp.get_context("spawn")
         self.stop = self.ctx.Event()
         self.workers: list[_Worker] = []
@@ -570,16 +584,17 @@ class _Pool:
 
     def _start(self) -> None:
         ours, theirs = self.ctx.Pipe()
+        cores = free_slot(self.slots, (w.cores for w in self.workers)) if self.slots else None
         args = (theirs, self.recipe, self.source, self.threads, self.stop)
         process = self.ctx.Process(
             target=_work,
-            args=(*args, self.thumbnails, self.analyses),  # those of _serve
+            args=(*args, self.thumbnails, self.analyses, cores),  # those of _serve
             name="scan-worker",
             daemon=True,
         )
         process.start()
         theirs.close()
-        self.workers.append(_Worker(process, ours))
+        self.workers.append(_Worker(process, ours, cores=cores))
 
     def _shutdown(self) -> None:
         """End every worker: ``None`` to each, then terminate those still running after

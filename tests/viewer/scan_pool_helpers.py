@@ -30,6 +30,8 @@ class FaultyRecipe(AnalyzerRecipe):
     delay: seconds each analysis waits first, polling cancel() (cancel tests).
     node_log: a file to which each analysis appends "<file name>\t<Ray node id>" (multi-node
         tests: which node analysed which file; the product's rows do not say).
+    affinity_log: a file to which each analysis appends "<file name>\t<pid>\t<cores>" (the
+        cores the worker process may run on, comma-separated: pinning tests).
     min_nodes: each analysis then waits (polling cancel(), at most :data:`NODE_WAIT` s) until
         ``node_log`` names this many nodes, so that an actor that came up first cannot take
         every file before the others are ready.
@@ -39,6 +41,7 @@ class FaultyRecipe(AnalyzerRecipe):
     die_on: str = ""
     delay: float = 0.0
     node_log: str = ""
+    affinity_log: str = ""
     min_nodes: int = 0
 
     def build(self) -> Any:
@@ -61,6 +64,10 @@ class FaultyAnalyzer:
             raise RuntimeError(f"planted failure on {name}")
         if name == self._recipe.die_on:
             os._exit(DIED)
+        if self._recipe.affinity_log:
+            cores = ",".join(str(c) for c in sorted(os.sched_getaffinity(0)))
+            with open(self._recipe.affinity_log, "a", encoding="utf-8") as log:
+                log.write(f"{name}\t{os.getpid()}\t{cores}\n")
         if self._recipe.node_log:
             import ray
 

@@ -137,16 +137,44 @@ def test_two_workers_write_the_rows_of_a_one_process_scan(
     assert info["2"]["jobs"] == 2 and info["2"]["exact"] is False
 
 
+def _affinities(log: Path) -> list[list[str]]:
+    """The lines of a FaultyRecipe's affinity_log: [file name, pid, cores]."""
+    return [line.split("\t") for line in log.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.mark.skipif(len(os.sched_getaffinity(0)) < 2, reason="pinning needs two cores")
+def test_workers_whose_threads_fit_are_pinned_one_per_core(
+    tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    folder = _folder(tmp_path / "ev", [f"{c}.png" for c in "abcdef"])
+    log = tmp_path / "affinity.log"
+    # each analysis waits a little, so that both workers take files
+    recipe = _recipe(tiny_checkpoint, affinity_log=str(log), delay=0.3)
+    summary = run_pool_scan(files_of(folder), recipe, tmp_path / "out", jobs=2, source="t")
+    assert summary.done == 6
+    pinned = {pid: cores for _, pid, cores in _affinities(log)}
+    first_two = ",".join(str(c) for c in sorted(os.sched_getaffinity(0))[:2]).split(",")
+    assert len(pinned) == 2 and sorted(pinned.values()) == first_two
+    # pin=False (bench_scan_jobs' reference): left to the scheduler, every core allowed
+    log.unlink()
+    run_pool_scan(files_of(folder), recipe, tmp_path / "out2", jobs=2, source="t", pin=False)
+    everywhere = ",".join(str(c) for c in sorted(os.sched_getaffinity(0)))
+    assert {cores for _, _, cores in _affinities(log)} == {everywhere}
+
+
 def test_a_worker_that_dies_costs_its_file_only_and_is_replaced(
     tmp_path: Path, tiny_checkpoint: Path
 ) -> None:
     # one worker: the files after the one that kills it can only be done by a replacement
     folder = _folder(tmp_path / "ev", ["a.png", "b-die.png", "c.png", "d.png"])
     out = tmp_path / "out"
-    summary = run_pool_scan(
-        files_of(folder), _recipe(tiny_checkpoint, die_on="b-die.png"), out, jobs=1, source="t"
-    )
+    log = tmp_path / "affinity.log"
+    recipe = _recipe(tiny_checkpoint, die_on="b-die.png", affinity_log=str(log))
+    summary = run_pool_scan(files_of(folder), recipe, out, jobs=1, source="t", threads=1)
     assert (summary.done, [k for k, _ in summary.failed]) == (3, ["b-die.png"])
+    # the replacement is pinned to the core its predecessor had (its slot is free again)
+    pinned = {pid: cores for _, pid, cores in _affinities(log)}
+    assert len(pinned) == 2 and set(pinned.values()) == {str(min(os.sched_getaffinity(0)))}
     rows = _rows(out)
     assert set(rows) == {"a.png", "b-die.png", "c.png", "d.png"}
     died = rows["b-die.png"]
