@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from statistics import NormalDist
 
 import numpy as np
 import pytest
@@ -51,6 +52,30 @@ def test_theta_keeps_validation_false_alarms_under_the_target() -> None:
     assert figures["pixel_f1"] == pytest.approx(0.6)
 
 
+def test_a_fitted_theta_uses_every_authentic_face_not_only_the_highest() -> None:
+    rng = np.random.default_rng(0)
+    logits = rng.normal(-2.0, 1.0, 30)
+    forged = [_row(1, x, f1=0.6) for x in np.linspace(-1, 5, 40)]
+    outlier = [*logits[:-1], 9.0]  # one unusual face
+    counted = [
+        choose([*(_row(0, x) for x in a), *forged], "logit", 0.03)[1] for a in (logits, outlier)
+    ]
+    fitted = [
+        choose([*(_row(0, x) for x in a), *forged], "logit", 0.03, "normal")[1]
+        for a in (logits, outlier)
+    ]
+    # counted: θ is the highest face's score, so the outlier alone lifts it to σ(9)
+    assert counted[1] == pytest.approx(1 / (1 + np.exp(-9.0)))
+    # fitted: σ(mean + z(0.97) x sd) of the faces, as the module says
+    z = NormalDist().inv_cdf(0.97)
+    expect = 1 / (1 + np.exp(-(np.mean(outlier) + z * np.std(outlier, ddof=1))))
+    assert fitted[1] == pytest.approx(expect)
+    assert fitted[1] < counted[1]
+    assert abs(fitted[0] - counted[0]) < 0.15  # without the outlier the two agree roughly
+    with pytest.raises(Exception, match="two or more"):
+        choose([_row(0, 0.0), *forged], "logit", 0.03, "normal")
+
+
 def test_validation_without_authentic_faces_is_refused() -> None:
     with pytest.raises(Exception, match="forged and authentic"):
         choose([_row(1, 1.0, 0.5)], "logit", 0.05)
@@ -85,6 +110,7 @@ def test_the_command_writes_a_face_model(tmp_path: Path) -> None:
     assert meta.scope == "faces" and meta.name == "tiny-faces"
     assert meta.metrics["face_test"]["faces"] == 6
     assert meta.decision.provenance.startswith("θ = ")
+    assert meta.decision.details["theta_from"] == "max"
     assert meta.decision.calibration["reliability"]["split"].startswith("test part")
     # the source checkpoint is untouched: still a whole-image model
     assert load_checkpoint(ckpt).meta.scope == "image"
@@ -102,7 +128,12 @@ def test_mirror_on_and_off_are_obeyed(tmp_path: Path) -> None:
         out = tmp_path / f"{choice}.safetensors"
         args = ["face-model", "--model", str(ckpt), "--val", str(val), "--test", str(test)]
         args += ["--out", str(out), "--json", str(tmp_path / f"{choice}.json")]
+        theta_from = "normal" if expected else "max"
+        args += ["--theta-from", theta_from]
         assert main([*args, "--mirror", choice, "--device", "cpu"]) == 0
-        assert load_checkpoint(out).meta.input_policy.mirror is expected
+        meta = load_checkpoint(out).meta
+        assert meta.input_policy.mirror is expected
+        assert meta.decision.details["theta_from"] == theta_from
+        assert ("normal distribution" in meta.decision.provenance) is expected
         report = json.loads((tmp_path / f"{choice}.json").read_text(encoding="utf-8"))
         assert ("mirror" in report["val_auc"]) is (choice == "on")
