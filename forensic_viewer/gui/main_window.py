@@ -509,21 +509,21 @@ class MainWindow(QMainWindow):
         analysis = self.current_analysis()
         if analysis is None:
             return None
-        if analysis.cancelled:  # evidence-grade reports hold complete analyses only
-            self.show_error(
-                f"{analysis.evidence.path}: no report of a cancelled analysis (partial "
-                "results, no default verdict); analyse it to the end first (Ctrl+R)"
-            )
-            return None
         analyzer = self.worker._analyzer  # read only: its checkpoint headers become model cards
         faces = getattr(analyzer, "faces", None) if analyzer else self.worker._detector
-        job = image_report_job(
-            analysis,
-            analyzer=analyzer,
-            model_paths=self.model_paths,
-            faces_checked=faces is not None,
-            probe=self.probe_tables.get(analysis.evidence.sha256),
-        )
+        try:
+            job = image_report_job(
+                analysis,
+                analyzer=analyzer,
+                model_paths=self.model_paths,
+                faces_checked=faces is not None,
+                probe=self.probe_tables.get(analysis.evidence.sha256),
+            )
+        except ValueError as e:  # a cancelled analysis: reports hold complete analyses only
+            if not analysis.cancelled:
+                raise
+            self.show_error(f"{e} (Ctrl+R)")
+            return None
         job = with_ground_truth(job, self.truth_panel.report_data())
         old = self.report_dialog
         if old is not None and not old.running:  # a new one for this image, same case fields

@@ -99,7 +99,7 @@ def image_report_job(
         is reported as not run, with the reason.
     probe: the robustness probe's table of this image, when one was run (a report section).
     Refuses (ValueError, one line naming the file) an analysis a Cancel cut short: a report is
-    evidence and holds complete analyses only (the window says so before it gets here).
+    evidence and holds complete analyses only (the window shows that line).
     """
     from forensic_viewer.scan.replay import ScanAnalysis
 
