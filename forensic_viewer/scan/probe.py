@@ -62,7 +62,12 @@ def write_probe(result: ProbeResult, out: Path) -> Path:
     table: dict[str, Any] = result.to_dict()
     table["maps"] = maps
     table["maps_size"] = "the original's (copies' maps resized bilinearly, as compared)"
-    return atomic_write(out / PROBE_JSON, json.dumps(table, indent=2, ensure_ascii=False) + "\n")
+    return _write_table(out / PROBE_JSON, table)
+
+
+def _write_table(path: Path, table: dict[str, Any]) -> Path:
+    """A probe table as the JSON file every reader of probes reads (atomically)."""
+    return atomic_write(path, json.dumps(table, indent=2, ensure_ascii=False) + "\n")
 
 
 def scan_probe_name(key: str) -> str:
@@ -87,11 +92,10 @@ def keep_scan_probe(analyses: Iterable[Analysis | None], table: dict[str, Any]) 
     )
     if scan is None:
         return None
-    text = json.dumps(table, indent=2, ensure_ascii=False) + "\n"
     with OutputLock(scan.scan_out, command="the viewer's robustness probe"):
         path = scan.scan_out / scan_probe_name(scan.scan_key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        return atomic_write(path, text)
+        return _write_table(path, table)
 
 
 def read_scan_probe(out: Path, key: str, sha256: str | None) -> dict[str, Any] | None:
