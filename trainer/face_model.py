@@ -198,23 +198,24 @@ def choose(
 def better_rule(val: list[dict[str, Any]]) -> str:
     """``logit`` or ``forged_fraction``, whichever ranks the validation crops better (AUC; the
     forged fraction at the pixel threshold of the best mean F1). Ties: ``logit``."""
-    from trainer.metrics import roc_auc
-
-    y = [r["label"] for r in val]
-    k = best_pixel_index([r for r in val if r["label"] == 1])
-    aucs = {"forged_fraction": roc_auc(y, [r["fractions"][k] for r in val])}
+    aucs = {"forged_fraction": rule_auc(val, "forged_fraction")}
     if all(r["logit"] is not None for r in val):
-        aucs["logit"] = roc_auc(y, [r["logit"] for r in val])
+        aucs["logit"] = rule_auc(val, "logit")
     print(f"validation AUC by rule: {aucs}", file=sys.stderr)
     return max(sorted(aucs, reverse=True), key=lambda r: aucs[r])
 
 
 def rule_auc(val: list[dict[str, Any]], rule: str) -> float:
-    """Validation AUC of ``rule``'s statistic (the forged fraction at the best-F1 threshold)."""
+    """Validation AUC of ``rule``: crops ranked by their image logit, or by their forged
+    fraction at the pixel threshold of the best mean F1."""
     from trainer.metrics import roc_auc
 
-    k = best_pixel_index([r for r in val if r["label"] == 1])
-    return float(roc_auc([r["label"] for r in val], [statistic_of(r, rule, k) for r in val]))
+    if rule == "logit":
+        values = [r["logit"] for r in val]
+    else:
+        k = best_pixel_index([r for r in val if r["label"] == 1])
+        values = [r["fractions"][k] for r in val]
+    return float(roc_auc([r["label"] for r in val], values))
 
 
 def score_of(row: dict[str, Any], rule: str, k: int) -> float:
