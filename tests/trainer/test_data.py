@@ -121,6 +121,30 @@ def test_jpeg_roundtrip_keeps_colour_order() -> None:
     assert out[..., 0].mean() > 180 and out[..., 2].mean() < 20
 
 
+def test_faces_preset_blurs_like_a_small_face_and_keeps_the_size() -> None:
+    """The ``faces`` preset's shrink: same size out, fine detail gone when it fires (a
+    one-pixel checkerboard cannot survive a shrink to at most the whole size and back), and
+    untouched by the other presets."""
+    from trainer.data.augment import photometric
+
+    board = (np.indices((64, 64)).sum(0) % 2 * 255).astype(np.uint8)
+    img = np.repeat(board[..., None], 3, axis=2)
+    shrunk = preset("faces", shrink_prob=1.0, jpeg_prob=0.0, brightness=0.0, contrast=0.0)
+    kept = preset("light", jpeg_prob=0.0, brightness=0.0, contrast=0.0)
+    for seed in range(10):
+        out = photometric(img, shrunk, np.random.default_rng(seed))
+        assert out.shape == img.shape
+        detail = np.abs(np.diff(out.astype(np.float32), axis=1)).mean()
+        assert detail < 0.5 * 255  # the checkerboard's neighbours differ by 255 everywhere
+        assert np.array_equal(photometric(img, kept, np.random.default_rng(seed)), img)
+    alone = preset("faces", jpeg_prob=0.0, brightness=0.0, contrast=0.0)
+    fired = [
+        not np.array_equal(photometric(img, alone, np.random.default_rng(s)), img)
+        for s in range(200)
+    ]
+    assert 0.4 <= np.mean(fired) <= 0.6  # shrink_prob 0.5 (binomial sd 0.035)
+
+
 def test_windows_keep_foreground_and_a_share_of_clean_windows(tmp_path: Path) -> None:
     root = make_folder(tmp_path / "d", 6, 4, seed=1)
     items = load_items(read_folder(root), SkipLog())

@@ -36,12 +36,17 @@ class AugmentConfig:
     contrast: float = 0.1  # max relative contrast change (0.1 = x0.9 .. x1.1)
     jpeg_prob: float = 0.3  # probability of a JPEG re-compression of the result
     jpeg_quality: tuple[int, int] = (70, 100)  # quality range of that re-compression
+    shrink_prob: float = 0.0  # probability of shrinking the image and stretching it back
+    shrink: tuple[float, float] = (1.0, 1.0)  # side factor range of that shrink (log-uniform)
 
 
 PRESETS: dict[str, AugmentConfig] = {
     "none": AugmentConfig(hflip=0.0, brightness=0.0, contrast=0.0, jpeg_prob=0.0),
     "light": AugmentConfig(),
     "full": AugmentConfig(scale=(0.5, 2.0), vflip=0.1, jpeg_prob=0.5, jpeg_quality=(60, 100)),
+    "faces": AugmentConfig(
+        jpeg_prob=0.5, jpeg_quality=(60, 95), shrink_prob=0.5, shrink=(0.2, 1.0)
+    ),
 }
 
 
@@ -132,7 +137,9 @@ def jpeg(image: U8, quality: int) -> U8:
 
 
 def photometric(image: U8, cfg: AugmentConfig, rng: np.random.Generator) -> U8:
-    """Brightness/contrast, then JPEG re-compression, each with the configured probability."""
+    """Brightness/contrast, then JPEG re-compression, each with the configured probability;
+    with ``cfg.shrink_prob`` the re-compression happens at a shrunk size and the image is
+    stretched back (a small face of a camera JPEG brought to the window)."""
     if cfg.brightness or cfg.contrast:
         b = rng.uniform(-cfg.brightness, cfg.brightness) * 255.0
         c = 1.0 + rng.uniform(-cfg.contrast, cfg.contrast)
@@ -140,8 +147,15 @@ def photometric(image: U8, cfg: AugmentConfig, rng: np.random.Generator) -> U8:
             mean = float(image.mean())
             out = (image.astype(np.float32) - mean) * c + mean + b
             image = np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    shape = image.shape[:2]
+    if cfg.shrink_prob and rng.random() < cfg.shrink_prob:
+        f = float(np.exp(rng.uniform(np.log(cfg.shrink[0]), np.log(cfg.shrink[1]))))
+        small = (max(8, round(shape[1] * f)), max(8, round(shape[0] * f)))
+        image = cv2.resize(image, small, interpolation=cv2.INTER_AREA)
     if cfg.jpeg_prob and rng.random() < cfg.jpeg_prob:
         image = jpeg(image, int(rng.integers(cfg.jpeg_quality[0], cfg.jpeg_quality[1] + 1)))
+    if image.shape[:2] != shape:
+        image = cv2.resize(image, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
     return image
 
 
