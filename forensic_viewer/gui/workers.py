@@ -56,7 +56,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from engine.errors import ForensicError
 from engine.types import Analysis, Evidence, PartialMap, Progress
@@ -270,7 +270,10 @@ class AnalysisWorker(QThread):
         self._lock = threading.Lock()
         self._next_job = 1
         self._cancel_before = 0  # every job with an id below this is cancelled
-        self._keeping: set[int] = set()  # cancelled jobs whose kept part follows
+        # cancelled jobs whose kept part follows: added on this thread before ``cancelled``
+        # goes out, removed on the GUI thread once ``kept`` (or ``failed``, when building the
+        # kept part failed) has been delivered, after every ``cancelled`` slot has asked
+        self._keeping: set[int] = set()
         self._want_faces = faces
         self._analyzer: Analyzer | None = None  # owned by this thread
         self._detector: FaceDetector | None = None  # owned by this thread
@@ -278,6 +281,10 @@ class AnalysisWorker(QThread):
         self.device = "cpu"
         self.mail = Mailbox(self)  # the classic analyses' messages (see the module doc)
         self._decoder = _DecodeThread(self)
+        # this object lives on the GUI thread: both run there, queued behind the job's
+        # ``cancelled`` (emitted before them from the worker thread)
+        self.kept.connect(self._kept_delivered)
+        self.failed.connect(self._kept_delivered)
 
     # --- called from the GUI thread ---
 
@@ -334,6 +341,14 @@ class AnalysisWorker(QThread):
         """Whether ``kept`` follows the ``cancelled`` of ``job`` (ask in the cancelled slot)."""
         with self._lock:
             return job in self._keeping
+
+    @Slot(int, object)
+    @Slot(int, str)
+    def _kept_delivered(self, job: int, _what: object) -> None:
+        """``job``'s kept part (or its failure) reached the GUI thread: ``keeping`` is no
+        longer asked about it. Runs there, so it cannot race the ``cancelled`` slots."""
+        with self._lock:
+            self._keeping.discard(job)
 
     def stop(self, timeout_ms: int = 10_000) -> None:
         """End the thread: cancel what runs, drop what waits, and wait for it to finish."""

@@ -283,3 +283,28 @@ def test_files_queued_before_a_model_change_run_with_the_models_chosen_when_open
     asked = {(Path(d["path"]).name, tuple(Path(m).stem for m in d["models"])) for d in started}
     assert asked == {("f0.png", ("m1",)), ("f1.png", ("m1",)), ("f2.png", ("m1",)),
                      ("f0.png", ("m2",))}  # fmt: skip
+
+
+def test_keeping_is_said_in_the_cancelled_slot_then_forgotten_once_kept_arrived(
+    qtbot, tmp_path: Path, slow_tiles: None
+) -> None:
+    """The worker remembers a job whose kept part follows only until ``kept`` reached the GUI
+    thread (after every ``cancelled`` slot asked): not every such job for the session."""
+    model = make_tiny_checkpoint(tmp_path / "m1.safetensors", "m1", seed=1)
+    worker = workers.AnalysisWorker(faces=False)
+    worker.start()
+    try:
+        with qtbot.waitSignal(worker.modelsReady, timeout=60_000):
+            worker.configure([str(model)], "cpu")
+        said: list[bool] = []
+        kept: list[int] = []
+        worker.cancelled.connect(lambda job: said.append(worker.keeping(job)))
+        worker.kept.connect(lambda job, _a: kept.append(job))
+        worker.mail.on("partial", lambda _job, _p: worker.cancel())  # after its first tile
+        job = worker.submit(write_image(tmp_path / "big.png", 192, 256))
+        qtbot.waitUntil(lambda: kept == [job], timeout=120_000)
+        assert said == [True]
+        qtbot.waitUntil(lambda: not worker.keeping(job), timeout=10_000)
+        assert worker._keeping == set()
+    finally:
+        worker.stop()
