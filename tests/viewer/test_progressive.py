@@ -265,6 +265,8 @@ def test_files_queued_before_a_model_change_run_with_the_models_chosen_when_open
     m1, m2 = (make_tiny_checkpoint(tmp_path / f"m{i}.safetensors", f"m{i}", seed=i) for i in (1, 2))
     log = AuditLog(tmp_path / "case", program="test viewer", examiner="A. Examiner")
     window = _window(qtbot, tmp_path, [m1], log)
+    succeeded: list[str] = []
+    window.worker.succeeded.connect(lambda _j, a: succeeded.append(Path(a.evidence.path).name))
     files = [write_image(tmp_path / f"f{i}.png", 96, 128, seed=i) for i in range(3)]
     window.open_paths(files)
     first, *queued = (window.entries[str(p)] for p in files)
@@ -277,12 +279,57 @@ def test_files_queued_before_a_model_change_run_with_the_models_chosen_when_open
     qtbot.waitUntil(lambda: not any(e.running for e in (first, *queued)), timeout=180_000)
     assert [list(e.analysis.results) for e in queued] == [["m1"], ["m1"]]
     assert list(first.analysis.results) == ["m2"]  # the current file, analysed again
+    assert sorted(succeeded) == ["f0.png", "f1.png", "f2.png"]  # its m1 run was cancelled
 
     lines = [json.loads(x) for x in (tmp_path / "case" / LOG_NAME).read_text().splitlines()]
     started = [x["details"] for x in lines if x["action"] == "analysis-started"]
     asked = {(Path(d["path"]).name, tuple(Path(m).stem for m in d["models"])) for d in started}
     assert asked == {("f0.png", ("m1",)), ("f1.png", ("m1",)), ("f2.png", ("m1",)),
                      ("f0.png", ("m2",))}  # fmt: skip
+
+
+def _hold_first_tile(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """Each analysis waits at its first partial map until the returned event is set."""
+    gate = threading.Event()
+    slowed = workers.throttled_partial
+
+    def held(send):
+        inner = slowed(send)
+
+        def on_progress(p) -> None:
+            inner(p)
+            gate.wait(60)
+
+        return on_progress
+
+    monkeypatch.setattr(workers, "throttled_partial", held)
+    return gate
+
+
+def test_a_file_asked_for_again_while_queued_or_running_is_analysed_once(
+    qtbot, tmp_path: Path, slow_tiles: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = _hold_first_tile(monkeypatch)
+    model = make_tiny_checkpoint(tmp_path / "m1.safetensors", "m1", seed=1)
+    window = _window(qtbot, tmp_path, [model])
+    runs: list[str] = []
+    window.worker.succeeded.connect(lambda _j, a: runs.append(Path(a.evidence.path).name))
+    first, second = (write_image(tmp_path / f"{n}.png", 96, 128) for n in ("first", "second"))
+    window.open_paths([first, second])
+    a, b = window.entries[str(first)], window.entries[str(second)]
+    jobs = (a.job, b.job)
+    qtbot.waitUntil(lambda: a.job in window._job_started, timeout=60_000)  # running, held
+    window.open_paths([second, first])  # opened again: one running, one queued
+    window.analyse(str(first))  # and Analyse again
+    assert (a.job, b.job) == jobs  # the requests they had stand
+    assert "already queued or being analysed" in window.statusBar().currentMessage()
+    gate.set()
+    qtbot.waitUntil(lambda: not a.running and not b.running, timeout=120_000)
+    assert sorted(runs) == ["first.png", "second.png"]
+    assert a.analysis is not None and b.analysis is not None
+    window.analyse(str(first))  # finished: asked again, it runs again
+    qtbot.waitUntil(lambda: not a.running, timeout=120_000)
+    assert sorted(runs) == ["first.png", "first.png", "second.png"]
 
 
 def test_keeping_is_said_in_the_cancelled_slot_then_forgotten_once_kept_arrived(
@@ -305,6 +352,6 @@ def test_keeping_is_said_in_the_cancelled_slot_then_forgotten_once_kept_arrived(
         qtbot.waitUntil(lambda: kept == [job], timeout=120_000)
         assert said == [True]
         qtbot.waitUntil(lambda: not worker.keeping(job), timeout=10_000)
-        assert worker._keeping == set()
+        assert worker._keeping == set() and worker._live == set() == worker._dropped
     finally:
         worker.stop()
