@@ -135,9 +135,9 @@ class TriageModel(QAbstractTableModel):
 
     Columns: thumbnail, file, one per model, the ensemble (when the scan has one), one per
     classic analysis, forged fraction, faces, model disagreement, with ground truth
-    (:meth:`set_truth`) the file's label and the default verdict against it, status. ``SORT_ROLE`` gives
-    numbers for the figure columns (-1 for "not run", so those sort below every score). Thumbnails come from the scan
-    output folder ``out`` through a :class:`ThumbnailLoader` when a view first asks for them;
+    (:meth:`set_truth`) the file's label and the default verdict against it, status.
+    ``SORT_ROLE`` gives numbers for the figure columns (-1 for "not run", so those sort below
+    every score). Thumbnails come from the scan output folder ``out`` through a :class:`ThumbnailLoader` when a view first asks for them;
     at most :data:`THUMB_CACHE` are kept.
     """
 
@@ -192,9 +192,11 @@ class TriageModel(QAbstractTableModel):
         self.endResetModel()
 
     def set_truth(self, labels: dict[str, int] | None) -> None:
-        """The scan's ground-truth labels by file key (``truth_labels`` of its
-        ``groundtruth.json``): two columns more; None: a scan without ground truth, none.
-        The rows stay."""
+        """The scan's ground-truth labels by file key (1 tampered, 0 authentic; those
+        :func:`~forensic_viewer.gui.truth_choice.score_scan` returns): two columns more;
+        None: a scan without ground truth, none. The rows stay."""
+        if labels is None and self.truth is None:
+            return
         self.beginResetModel()
         self.truth = None if labels is None else dict(labels)
         self.columns = self._make_columns(*self._models, truth=labels is not None)
@@ -294,7 +296,9 @@ class TriageModel(QAbstractTableModel):
             if col.id in ("file", "thumbnail"):
                 return plain(row.file or row.key)
             if col.id == "agreement" and self.truth is not None:
-                label = self.truth_texts(row)[0]
+                label, agreement = self.truth_texts(row)
+                if agreement == "—":
+                    return None  # no mask, or no check ran: nothing was compared
                 verdict = "manipulated" if row.flagged else "authentic"
                 return f"default verdict {verdict}; ground truth {label}"
             return None
