@@ -34,8 +34,8 @@ Two tiling modes (:class:`Tiling`):
   Pixels seen by one tile only get that tile's value either way.
 
 Partial maps (issue 18, the viewer's progressive heatmap and the part kept on Cancel): both
-functions take an optional :class:`PartialFusion`. They only hand it a closure over their own
-accumulators, so nothing is computed or copied unless someone calls
+functions take an optional :class:`PartialFusion`. They only share their accumulator with it
+and count the windows or tiles fused, so nothing is computed or copied unless someone calls
 :meth:`PartialFusion.snapshot`; a scan, which never asks, pays nothing. A snapshot is the map
 of the windows or tiles finished so far (fused the same way, A / C over them) with NaN where
 none has been computed yet: a pixel not computed never reads as 0, "authentic". Windows and
@@ -49,6 +49,7 @@ import itertools
 import time
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from enum import StrEnum
 
 import numpy as np
@@ -88,23 +89,68 @@ class PartialFusion:
     thread that runs it (e.g. inside its ``progress`` callback or after it raised
     :class:`Cancelled`), :meth:`snapshot` returns a fresh ``[K, H, W]`` float32 copy of the
     map so far (NaN where not computed; optionally every ``step``-th pixel) and the share of
-    pixels computed (of those sampled), or None before the first batch. The copy is the caller's to keep or send to another thread.
+    pixels computed (of those sampled), or None before the first batch. The copy is the
+    caller's to keep or send to another thread.
+
+    The inference function shares its accumulator and the layout of its windows or tiles
+    (:meth:`_begin`, at the first batch) and counts the ones fused (:meth:`_advance`); the
+    snapshot divides the one by the weight of the other.
     """
 
     def __init__(self) -> None:
-        self._fn: Callable[[int], tuple[NDArray[np.float32], float]] | None = None
+        self._acc: torch.Tensor | None = None  # the fusion's accumulator, [K, H', W'], shared
+        self._grid: _WindowGrid | _KeptSpans | None = None  # how its windows or tiles lie
+        self._size = (0, 0)  # H, W of the image (the accumulator may be padded beyond)
+        self._done = 0  # windows or tiles fused so far, in row-major order
+
+    def _begin(
+        self, acc: torch.Tensor, grid: _WindowGrid | _KeptSpans, size: tuple[int, int]
+    ) -> None:
+        self._acc, self._grid, self._size, self._done = acc, grid, size, 0
+
+    def _advance(self, done: int) -> None:
+        self._done = done
 
     @property
     def started(self) -> bool:
         """Whether a first batch was fused (a snapshot then has something), at no cost."""
-        return self._fn is not None
+        return self._acc is not None
 
     def snapshot(self, step: int = 1) -> tuple[NDArray[np.float32], float] | None:
         """The map so far, every ``step``-th pixel in each direction (``[K, ceil(H / step),
         ceil(W / step)]``: a preview costs step² less to build, send and draw)."""
         if step < 1:
             raise ValueError(f"step must be >= 1, got {step}")
-        return None if self._fn is None else self._fn(step)
+        if self._acc is None or self._grid is None:
+            return None
+        keep = (*self._size, step)
+        return _partial_map(self._acc, self._grid.weight(self._done, keep), keep)
+
+
+@dataclass(frozen=True)
+class _WindowGrid:
+    """Windows (or cross-faded tiles) starting at ``ys`` x ``xs``, each weighted by the outer
+    product of ``gy`` and ``gx``, over a padded image of ``shape``: fused as A / C."""
+
+    ys: list[int]
+    xs: list[int]
+    gy: NDArray[np.float64]
+    gx: NDArray[np.float64]
+    shape: tuple[int, int]
+
+    def weight(self, done: int, keep: tuple[int, int, int]) -> NDArray[np.float32]:
+        return _done_weight(self.ys, self.xs, self.gy, self.gx, done, self.shape, keep)
+
+
+@dataclass(frozen=True)
+class _KeptSpans:
+    """Tiles each kept on its span ``keep_y[i]`` x ``keep_x[j]`` alone, weight 1."""
+
+    keep_y: list[tuple[int, int]]
+    keep_x: list[tuple[int, int]]
+
+    def weight(self, done: int, keep: tuple[int, int, int]) -> NDArray[np.float32]:
+        return _kept_weight(self.keep_y, self.keep_x, done, keep)
 
 
 def _done_weight(
@@ -280,13 +326,6 @@ def sliding_window_inference(
     acc: torch.Tensor | None = None
     n = batch_size if max_batch_seconds is None else 1  # windows in the next batch
     i = 0
-    if partial is not None:
-
-        def snapshot(step: int) -> tuple[NDArray[np.float32], float]:
-            assert acc is not None
-            keep = (h, w, step)
-            return _partial_map(acc, _done_weight(ys, xs, g, g, i, (hp, wp), keep), keep)
-
     while i < total:
         if cancel is not None and cancel():
             raise Cancelled(f"cancelled after {i} of {total} windows")
@@ -307,12 +346,14 @@ def sliding_window_inference(
         if acc is None:
             acc = torch.zeros((pred.shape[1], hp, wp), dtype=torch.float32)
             if partial is not None:
-                partial._fn = snapshot
+                partial._begin(acc, _WindowGrid(ys, xs, g, g, (hp, wp)), (h, w))
         if weighting is Weighting.GAUSSIAN:
             pred = pred * w2d
         for (y, x), p in zip(chunk, pred, strict=True):
             acc[:, y : y + window, x : x + window] += p
         i += len(chunk)
+        if partial is not None:
+            partial._advance(i)
         if progress is not None:
             progress(i, total)
         if max_batch_seconds is not None:
@@ -366,27 +407,6 @@ def overlap_crop_inference(
     gy, gx = gaussian_weights(th), gaussian_weights(tw)
     w2d = torch.from_numpy(np.outer(gy, gx).astype(np.float32))  # T_h, T_w
     out: torch.Tensor | None = None
-    finished = [0]  # tiles fused so far
-    if partial is not None:
-        if blend:
-            starts_y, starts_x = [s for s, _, _ in ys], [s for s, _, _ in xs]
-
-            def snapshot(step: int) -> tuple[NDArray[np.float32], float]:
-                assert out is not None
-                keep = (h, w, step)
-                weight = _done_weight(
-                    starts_y, starts_x, gy, gx, finished[0], tuple(padded.shape[-2:]), keep
-                )
-                return _partial_map(out, weight, keep)
-        else:  # each tile's kept span, weight 1: a span per tile along each axis
-            keep_y = [(a, b) for _, a, b in ys]
-            keep_x = [(a, b) for _, a, b in xs]
-
-            def snapshot(step: int) -> tuple[NDArray[np.float32], float]:
-                assert out is not None
-                keep = (h, w, step)
-                return _partial_map(out, _kept_weight(keep_y, keep_x, finished[0], keep), keep)
-
     for i in range(0, total, batch_size):
         if cancel is not None and cancel():
             raise Cancelled(f"cancelled after {i} of {total} tiles")
@@ -407,13 +427,25 @@ def overlap_crop_inference(
             shape = (pred.shape[1], *padded.shape[-2:]) if blend else (pred.shape[1], h, w)
             out = torch.zeros(shape, dtype=torch.float32) if blend else torch.empty(shape)
             if partial is not None:
-                partial._fn = snapshot
+                grid: _WindowGrid | _KeptSpans = (
+                    _WindowGrid(
+                        [s for s, _, _ in ys],
+                        [s for s, _, _ in xs],
+                        gy,
+                        gx,
+                        tuple(padded.shape[-2:]),
+                    )
+                    if blend
+                    else _KeptSpans([(a, b) for _, a, b in ys], [(a, b) for _, a, b in xs])
+                )
+                partial._begin(out, grid, (h, w))
         for ((y, y0, y1), (x, x0, x1)), p in zip(chunk, pred, strict=True):
             if blend:
                 out[:, y : y + th, x : x + tw] += p * w2d
             else:
                 out[:, y0:y1, x0:x1] = p[:, y0 - y : y1 - y, x0 - x : x1 - x]
-        finished[0] = min(i + batch_size, total)
+        if partial is not None:
+            partial._advance(min(i + batch_size, total))
         if progress is not None:
             progress(min(i + batch_size, total), total)
     assert out is not None

@@ -15,7 +15,8 @@ analysed finish, and no window progress is shown.
 
 The triage table is a :class:`TriageModel` (one :class:`~forensic_viewer.scan.triage.TriageRow` per
 file, thumbnails as decoration) behind a :class:`TriageFilter` (sorting, filter text, "flagged
-only"). Rows and thumbnails are made on the worker thread; slots only insert them.
+only"). Rows and thumbnails are made on the worker thread; slots only insert them. A scan
+scored against true masks adds the ground-truth columns once scored (none otherwise).
 
 Double-clicking a row opens the file in the viewer *with the scan's result*: a
 :class:`ResultLoader` thread decodes the evidence, checks that its SHA-256 is the one the scan
@@ -125,7 +126,7 @@ class ScanWorker(QThread):
     (models loaded), ``file(index, total, analysed, TriageRow)`` after every file (done, skipped
     because finished earlier, or failed), ``windows(model, done, total)`` (progress within the
     current file), ``paused(bool)`` when the scan really stops or goes on, with ground truth
-    ``truth(lines, problems)`` once a finished scan is scored (a cancelled one is scored when resumed to
+    ``truth(lines, problems, labels)`` once a finished scan is scored (a cancelled one is scored when resumed to
     its end), and at the end exactly one of ``succeeded(ScanSummary)`` (``cancelled`` set when stopped) or
     ``failed(message)`` (one line naming the file or folder). ``finished`` (Qt's) comes last.
     """
@@ -542,6 +543,7 @@ class BatchDialog(QDialog):
         )
         self.summary = None
         self._truth = ([], [])
+        self.table_model.set_truth(None)  # this run's scoring, if any, brings them back
         self.message.setToolTip("")
         if self.worker is not None:
             self.worker.wait()  # its end was handled (not running), so this returns at once
@@ -690,9 +692,11 @@ class BatchDialog(QDialog):
         self.start_button.setText("Resume" if summary.cancelled else "Start")
         self.scanEnded.emit(summary)
 
-    def _on_truth(self, lines: list[str], problems: list[str]) -> None:
-        """The finished scan scored against the true masks (shown with its summary)."""
+    def _on_truth(self, lines: list[str], problems: list[str], labels: dict[str, int]) -> None:
+        """The finished scan scored against the true masks (shown with its summary, and as the
+        table's ground-truth columns)."""
         self._truth = (list(lines), list(problems))
+        self.table_model.set_truth(labels)
 
     def _on_failed(self, message: str) -> None:
         self.meter.pause()

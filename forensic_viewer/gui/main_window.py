@@ -575,21 +575,36 @@ class MainWindow(QMainWindow):
     # --- analysis ---
 
     def analyse(self, path: str | None = None) -> None:
-        """(Re-)analyse ``path`` (the current file when None) with the models in use."""
+        """(Re-)analyse ``path`` (the current file when None) with the models in use.
+
+        A file asked for again while its analysis is queued or running (opened again, Analyse
+        again, a folder dropped twice) runs once: with the same models, device and path the
+        request it already has stands (it keeps its place in the queue, and what has run of it
+        is not thrown away); with others, that request is cancelled and this one queued, since
+        the analyst asks for the result of the models chosen last and the earlier result would
+        be dropped on arrival anyway."""
         path = path or self.current
         if path is None:
             return
         entry = self.entries.get(path) or Entry(path)
         self.entries[path] = entry
-        entry.job = self.worker.submit(path)
-        entry.running = True
-        entry.error = ""
-        self._job_paths[entry.job] = path
-        self._job_models[entry.job] = {
+        asked = {
             "models": list(self.model_paths),
             "device": self.device,
             "path_kind": "exact" if self.exact_action.isChecked() else "fast",
         }
+        if entry.running and entry.job is not None and not self.worker.was_cancelled(entry.job):
+            if self._job_models.get(entry.job) == asked:
+                self.statusBar().showMessage(
+                    f"{Path(path).name}: already queued or being analysed with these models"
+                )
+                return
+            self.worker.cancel_job(entry.job)
+        entry.job = self.worker.submit(path)
+        entry.running = True
+        entry.error = ""
+        self._job_paths[entry.job] = path
+        self._job_models[entry.job] = asked
         self.evidence_list.set_badge(self.evidence_list.entry(path), BADGE_LOADING)
         self._update_busy()
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,6 +98,8 @@ def image_report_job(
     model_paths: checkpoint files in use in the viewer; any of them with no result on this image
         is reported as not run, with the reason.
     probe: the robustness probe's table of this image, when one was run (a report section).
+        Of a file opened from a scan's results it replaces the table kept in the scan's folder,
+        if any: it is the latest, and it is not kept there while a scan holds the folder.
     Refuses (ValueError, one line naming the file) an analysis a Cancel cut short: a report is
     evidence and holds complete analyses only (the window shows that line).
     """
@@ -111,9 +113,8 @@ def image_report_job(
 
     stem = safe_basename(f"{Path(analysis.evidence.path).name}.report")
     if isinstance(analysis, ScanAnalysis):
-        return dataclasses.replace(
-            scan_report_job(analysis.scan_out, [analysis.scan_key]), basename=stem
-        )
+        job = scan_report_job(analysis.scan_out, [analysis.scan_key])
+        return dataclasses.replace(job, source=_with_probe(job, probe), basename=stem)
 
     def source() -> list[ReportItem]:
         from forensic_viewer.report import cards_from_analyzer, item_from_analysis
@@ -138,6 +139,28 @@ def image_report_job(
         ]
 
     return ReportJob(source, Path(analysis.evidence.path).name, stem)
+
+
+def _with_probe(
+    job: ReportJob, probe: dict[str, Any] | None
+) -> Callable[[], ReportSource | Sequence[ReportItem]]:
+    """``job``'s source, with ``probe`` as the probe table of its item of the same evidence."""
+    if probe is None:
+        return job.source
+    sha = probe["evidence"]["sha256"]
+
+    def source() -> ReportSource:
+        made = job.source()
+        src = made if isinstance(made, ReportSource) else ReportSource.from_items(list(made))
+        items = src.items
+
+        def with_probe() -> Iterator[ReportItem]:
+            for item in items():
+                yield dataclasses.replace(item, probe=probe) if item.sha256 == sha else item
+
+        return dataclasses.replace(src, items=with_probe)
+
+    return source
 
 
 def not_run_models(analysis: Analysis, model_paths: Sequence[str]) -> dict[str, str]:

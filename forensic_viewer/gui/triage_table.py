@@ -4,6 +4,10 @@
 on the scan's thread; slots only insert them) with thumbnails as decoration, read by a
 :class:`ThumbnailLoader` thread and kept in a bounded cache. :class:`TriageFilter` sorts, filters
 by text and can show flagged files only. Used by the batch dialog.
+
+Once a scan has been scored against true masks (:meth:`TriageModel.set_truth`), two columns
+before the status give each file's label and how the default verdict stands against it
+(:func:`~forensic_viewer.scan.triage.truth_texts`); a scan without ground truth has neither.
 """
 
 from __future__ import annotations
@@ -29,7 +33,15 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QImage, QPixmap
 
 from forensic_viewer.gui.mailbox import Mailbox
-from forensic_viewer.scan.triage import NOT_RUN, RAN, TriageRow, load_thumbnail
+from forensic_viewer.scan.triage import (
+    AGREES,
+    NOT_RUN,
+    RAN,
+    TRUTH_HEADERS,
+    TriageRow,
+    load_thumbnail,
+    truth_texts,
+)
 from forensic_viewer.wording import plain
 
 TABLE_THUMB = 64  # px, long side of a thumbnail in the table
@@ -107,7 +119,7 @@ class ThumbnailLoader(QThread):
 
 @dataclass(frozen=True)
 class Column:
-    id: str  # thumbnail, file, model, ensemble, analysis, forged_fraction, faces, ..., status
+    id: str  # thumbnail, file, model, ensemble, analysis, forged_fraction, ..., truth, status
     header: str
     model: str | None = None  # the model's, ensemble's or classic analysis's name
 
@@ -122,9 +134,10 @@ class TriageModel(QAbstractTableModel):
     """The rows of a scan, one per file (a file scanned again replaces its row).
 
     Columns: thumbnail, file, one per model, the ensemble (when the scan has one), one per
-    classic analysis, forged fraction, faces, model disagreement, status. ``SORT_ROLE`` gives
-    numbers for the figure columns (-1 for "not run", so those sort below every score). Thumbnails come from the scan
-    output folder ``out`` through a :class:`ThumbnailLoader` when a view first asks for them;
+    classic analysis, forged fraction, faces, model disagreement, with ground truth
+    (:meth:`set_truth`) the file's label and the default verdict against it, status.
+    ``SORT_ROLE`` gives numbers for the figure columns (-1 for "not run", so those sort below
+    every score). Thumbnails come from the scan output folder ``out`` through a :class:`ThumbnailLoader` when a view first asks for them;
     at most :data:`THUMB_CACHE` are kept.
     """
 
@@ -138,11 +151,16 @@ class TriageModel(QAbstractTableModel):
         self._dirty: set[int] = set()  # rows changed since the last flush()
         self.thumbnails = ThumbnailLoader(self, after=self.flush)
         self.thumbnails.mailbox.on("thumb", self._on_thumbnail)
+        self._models: tuple[Sequence[str], str | None, Sequence[str]] = ((), None, ())
+        self.truth: dict[str, int] | None = None  # file key -> 1 tampered / 0 authentic
         self.columns: list[Column] = self._make_columns([], None)
 
     @staticmethod
     def _make_columns(
-        models: Sequence[str], ensemble: str | None, analyses: Sequence[str] = ()
+        models: Sequence[str],
+        ensemble: str | None,
+        analyses: Sequence[str] = (),
+        truth: bool = False,
     ) -> list[Column]:
         cols = [Column("thumbnail", ""), Column("file", "File")]
         cols += [Column("model", m, m) for m in models]
@@ -153,8 +171,10 @@ class TriageModel(QAbstractTableModel):
             Column("forged_fraction", "Forged fraction"),
             Column("faces", "Faces"),
             Column("disagreement", "Model disagreement"),
-            Column("status", "Status"),
         ]
+        if truth:
+            cols += [Column("truth", TRUTH_HEADERS[0]), Column("agreement", TRUTH_HEADERS[1])]
+        cols.append(Column("status", "Status"))
         return cols
 
     def set_models(
@@ -162,13 +182,29 @@ class TriageModel(QAbstractTableModel):
     ) -> None:
         """Columns for these models and classic analyses; rows stay when they are the same,
         else the table empties."""
-        cols = self._make_columns(models, ensemble, analyses)
+        self._models = (list(models), ensemble, list(analyses))
+        cols = self._make_columns(models, ensemble, analyses, self.truth is not None)
         if cols == self.columns:
             return
         self.beginResetModel()
         self.columns = cols
         self._forget()
         self.endResetModel()
+
+    def set_truth(self, labels: dict[str, int] | None) -> None:
+        """The scan's ground-truth labels by file key (1 tampered, 0 authentic; those
+        :func:`~forensic_viewer.gui.truth_choice.score_scan` returns): two columns more;
+        None: a scan without ground truth, none. The rows stay."""
+        if labels is None and self.truth is None:
+            return
+        self.beginResetModel()
+        self.truth = None if labels is None else dict(labels)
+        self.columns = self._make_columns(*self._models, truth=labels is not None)
+        self.endResetModel()
+
+    def truth_texts(self, row: TriageRow) -> tuple[str, ...]:
+        """The ground-truth cells of ``row``: () without ground truth."""
+        return () if self.truth is None else truth_texts(row, self.truth)
 
     def set_out(self, out: Path) -> None:
         """The scan output folder the rows come from; another folder empties the table."""
@@ -259,6 +295,12 @@ class TriageModel(QAbstractTableModel):
                 return plain("\n".join(a.warnings)) or None
             if col.id in ("file", "thumbnail"):
                 return plain(row.file or row.key)
+            if col.id == "agreement" and self.truth is not None:
+                label, agreement = self.truth_texts(row)
+                if agreement == "—":
+                    return None  # no mask, or no check ran: nothing was compared
+                verdict = "manipulated" if row.flagged else "authentic"
+                return f"default verdict {verdict}; ground truth {label}"
             return None
         if role == Qt.ItemDataRole.ForegroundRole:
             return self._color(row, col)
@@ -299,6 +341,8 @@ class TriageModel(QAbstractTableModel):
             return "—" if row.forged_fraction is None else f"{100 * row.forged_fraction:.1f} %"
         if col.id == "faces":
             return "not checked" if row.faces is None else str(row.faces)
+        if col.id in ("truth", "agreement"):
+            return self.truth_texts(row)[col.id == "agreement"]
         if col.id == "disagreement":
             if row.disagreement is None:
                 return "—"
@@ -323,11 +367,16 @@ class TriageModel(QAbstractTableModel):
             return -1.0 if row.faces is None else float(row.faces)
         if col.id == "disagreement":
             return -1.0 if row.disagreement is None else row.disagreement
+        if col.id in ("truth", "agreement"):
+            return self.truth_texts(row)[col.id == "agreement"]
         return f"{row.status} {row.error or ''}".lower()
 
     def _color(self, row: TriageRow, col: Column) -> QBrush | None:
         if col.id == "status" and row.status != "ok":
             return QBrush(RED)
+        if col.id == "agreement":
+            text = self.truth_texts(row)[1]
+            return QBrush(GREY) if text == "—" else None if text == AGREES else QBrush(RED)
         if col.id in ("model", "ensemble"):
             cell = self._cell(row, col)
             if cell is None or cell.status == NOT_RUN:
@@ -344,8 +393,9 @@ class TriageModel(QAbstractTableModel):
 
 
 class TriageFilter(QSortFilterProxyModel):
-    """Sorts on :data:`SORT_ROLE`; shows rows whose file, status, error or verdicts contain the
-    filter text (case-insensitive), and only flagged rows when ``flagged_only``."""
+    """Sorts on :data:`SORT_ROLE`; shows rows whose file, status, error, verdicts or ground
+    truth contain the filter text (case-insensitive), and only flagged rows when
+    ``flagged_only``."""
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -380,7 +430,8 @@ class TriageFilter(QSortFilterProxyModel):
         if not self._text:
             return True
         cells = [*row.cells, *([row.ensemble] if row.ensemble else []), *row.analyses]
-        hay = " ".join([row.key, row.status, row.error or "", *(c.text for c in cells)])
+        texts = [row.key, row.status, row.error or "", *(c.text for c in cells)]
+        hay = " ".join([*texts, *model.truth_texts(row)])
         return self._text in hay.lower()
 
     def row_at(self, proxy_row: int) -> TriageRow:

@@ -5,7 +5,8 @@
 are rarely known); :func:`score_scan` is what the scan thread runs once the scan has finished,
 inside its output lock: :func:`~forensic_viewer.scan.groundtruth.evaluate_scan` writes
 ``groundtruth.json`` and the ``gt.*`` columns of ``results.csv`` (so the scan's report gets its
-Ground truth section) and the lines the command line prints come back for the dialog. Kept
+Ground truth section) and the lines the command line prints come back for the dialog, with
+each file's label for the triage table's ground-truth columns. Kept
 apart from ``batch_dialog.py`` so that file stays a readable length.
 """
 
@@ -68,13 +69,17 @@ class TruthChoice(QWidget):
         return Path(text).expanduser()
 
 
-def score_scan(out: Path, truth: TruthSource, keys: Sequence[str]) -> tuple[list[str], list[str]]:
+def score_scan(
+    out: Path, truth: TruthSource, keys: Sequence[str]
+) -> tuple[list[str], list[str], dict[str, int]]:
     """Score the files ``keys`` of the scan in ``out`` against ``truth`` (files written as
     ``scan --gt`` writes them). Returns what the command line prints: the summary lines (the
     counts, each figure with its convention, where the files are) and the problems, one line
-    each (a mask unreadable, an image without a mask, ...)."""
+    each (a mask unreadable, an image without a mask, ...); then the label of each file
+    scored (1 tampered, 0 authentic) by scan key, for the triage table."""
     result = evaluate_scan(out, truth, keys)
-    return summary_lines(result, out), list(result.problems)
+    labels = {f.key: f.truth.label for f in result.files}
+    return summary_lines(result, out), list(result.problems), labels
 
 
 def truth_message(lines: Sequence[str], problems: Sequence[str]) -> str:

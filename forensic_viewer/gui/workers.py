@@ -36,8 +36,9 @@ then exactly one of ``probe-done(job, ProbeResult)``, ``probe-failed(job, messag
 
 Cancelling: :meth:`AnalysisWorker.cancel` marks every job submitted so far as cancelled; the
 running one stops at its next window batch or analysis step (the engine checks between them),
-the queued ones are dropped. ``requestInterruption()`` (from :meth:`AnalysisWorker.stop`) ends the thread
-the same way.
+the queued ones are dropped. :meth:`AnalysisWorker.cancel_job` does the same to one analysis
+(the viewer's, when a file queued or running is asked for again with other models).
+``requestInterruption()`` (from :meth:`AnalysisWorker.stop`) ends the thread the same way.
 
 :class:`LayerRenderer` computes layer drawings (colormaps, masks with their statistics and
 outlines, agreement) on its own thread; requests for the same layer coalesce, so a threshold
@@ -56,7 +57,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from engine.errors import ForensicError
 from engine.types import Analysis, Evidence, PartialMap, Progress
@@ -270,7 +271,12 @@ class AnalysisWorker(QThread):
         self._lock = threading.Lock()
         self._next_job = 1
         self._cancel_before = 0  # every job with an id below this is cancelled
-        self._keeping: set[int] = set()  # cancelled jobs whose kept part follows
+        self._live: set[int] = set()  # evidence files submitted whose analysis has not ended
+        self._dropped: set[int] = set()  # of those, the ones cancelled alone (cancel_job)
+        # cancelled jobs whose kept part follows: added on this thread before ``cancelled``
+        # goes out, removed on the GUI thread once ``kept`` (or ``failed``, when building the
+        # kept part failed) has been delivered, after every ``cancelled`` slot has asked
+        self._keeping: set[int] = set()
         self._want_faces = faces
         self._analyzer: Analyzer | None = None  # owned by this thread
         self._detector: FaceDetector | None = None  # owned by this thread
@@ -278,6 +284,10 @@ class AnalysisWorker(QThread):
         self.device = "cpu"
         self.mail = Mailbox(self)  # the classic analyses' messages (see the module doc)
         self._decoder = _DecodeThread(self)
+        # this object lives on the GUI thread: both run there, queued behind the job's
+        # ``cancelled`` (emitted before them from the worker thread)
+        self.kept.connect(self._kept_delivered)
+        self.failed.connect(self._kept_delivered)
 
     # --- called from the GUI thread ---
 
@@ -300,6 +310,7 @@ class AnalysisWorker(QThread):
         with self._lock:
             job = self._next_job
             self._next_job += 1
+            self._live.add(job)
         self.mail.start()  # partial heatmaps
         self._decoder.put(_Decode(job, str(path)))
         return job
@@ -330,10 +341,31 @@ class AnalysisWorker(QThread):
         with self._lock:
             self._cancel_before = self._next_job
 
+    def cancel_job(self, job: int) -> None:
+        """Cancel the analysis ``job`` alone (running: at its next window batch; queued:
+        dropped when its turn comes); the others go on. Nothing happens once it has ended."""
+        with self._lock:
+            if job in self._live:
+                self._dropped.add(job)
+
+    def was_cancelled(self, job: int) -> bool:
+        """Whether ``job`` was cancelled by :meth:`cancel`, or by :meth:`cancel_job` and has
+        not ended yet; its ``cancelled`` may not have arrived yet."""
+        with self._lock:
+            return job < self._cancel_before or job in self._dropped
+
     def keeping(self, job: int) -> bool:
         """Whether ``kept`` follows the ``cancelled`` of ``job`` (ask in the cancelled slot)."""
         with self._lock:
             return job in self._keeping
+
+    @Slot(int, object)
+    @Slot(int, str)
+    def _kept_delivered(self, job: int, _what: object) -> None:
+        """``job``'s kept part (or its failure) reached the GUI thread: ``keeping`` is no
+        longer asked about it. Runs there, so it cannot race the ``cancelled`` slots."""
+        with self._lock:
+            self._keeping.discard(job)
 
     def stop(self, timeout_ms: int = 10_000) -> None:
         """End the thread: cancel what runs, drop what waits, and wait for it to finish."""
@@ -347,7 +379,7 @@ class AnalysisWorker(QThread):
     # --- the worker thread ---
 
     def _is_cancelled(self, job: int) -> bool:
-        return job < self._cancel_before or self.isInterruptionRequested()
+        return job < self._cancel_before or job in self._dropped or self.isInterruptionRequested()
 
     def run(self) -> None:
         while not self.isInterruptionRequested():
@@ -382,6 +414,11 @@ class AnalysisWorker(QThread):
                         item.job,
                         f"{item.evidence.path}: unexpected error ({type(err).__name__}: {err})",
                     )
+            finally:
+                if isinstance(item, _Analyze):  # its last signal is out: cancel_job has no say
+                    with self._lock:
+                        self._live.discard(item.job)
+                        self._dropped.discard(item.job)
 
     def _configure(self, item: _Configure) -> None:
         from engine.assembly import assemble_lenient

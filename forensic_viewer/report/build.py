@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 from engine.types import Progress
@@ -31,6 +32,7 @@ from forensic_viewer.report.model import (
     ReportSource,
     verify_integrity,
 )
+from forensic_viewer.scan.groundtruth import truth_labels
 from forensic_viewer.scan.triage import TriageRow
 from forensic_viewer.wording import scale_words
 
@@ -140,6 +142,12 @@ class Overview:
     def alerts(self) -> list[str]:
         """Loud first-page messages: evidence changed or unreadable at export."""
         return [i.message for i in self.integrity if i.status in ("mismatch", "unreadable")]
+
+    @cached_property
+    def truth(self) -> dict[str, int] | None:
+        """The true label (1 tampered, 0 authentic) of each file a scan scored against true
+        masks, by key (the summary's ground-truth columns); None when it was not scored."""
+        return truth_labels(self.source.ground_truth)
 
     @property
     def counts(self) -> dict[str, int]:

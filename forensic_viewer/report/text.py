@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from engine.facepath import FACE_MARGIN
 from forensic_viewer.audit import AuditStamp
 from forensic_viewer.report.model import AnalysisEntry, Integrity, ModelEntry, ReportItem
-from forensic_viewer.scan.triage import RAN, Cell, TriageRow
+from forensic_viewer.scan.triage import RAN, TRUTH_HEADERS, Cell, TriageRow, truth_texts
 from forensic_viewer.wording import policy_text, scale_words
 
 if TYPE_CHECKING:  # annotations only: the text of a report does not build it
@@ -132,6 +132,7 @@ def summary_header(ov: Overview) -> list[str]:
         "Forged fraction",
         "Faces",
         "Disagreement",
+        *(TRUTH_HEADERS if ov.truth is not None else ()),
         "SHA-256 at export",
     ]
 
@@ -174,6 +175,7 @@ def summary_cells(ov: Overview, i: int) -> list[str]:
         percent(r.forged_fraction),
         "not run" if r.faces is None else str(r.faces),
         disagreement_text(r),
+        *(truth_texts(r, ov.truth) if ov.truth is not None else ()),
         INTEGRITY_WORDS[ov.integrity[i].status],
     ]
     return cells

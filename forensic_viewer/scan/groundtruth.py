@@ -290,6 +290,20 @@ def evaluate_scan(out: Path, truth: TruthSource, keys: Sequence[str] | None = No
     return result
 
 
+def truth_labels(gt: Mapping[str, Any] | None) -> dict[str, int] | None:
+    """The label (1 tampered, 0 authentic) of each file a scan's ``groundtruth.json`` scored,
+    by scan key; None when ``gt`` is not a scan's (None, or no per-file list: the viewer's
+    one-image section). A file without a usable mask is absent (one of its problems)."""
+    files = None if gt is None else gt.get("files")
+    if not isinstance(files, list):
+        return None
+    return {
+        str(f["path"]): int(f["label"])
+        for f in files
+        if isinstance(f, dict) and "path" in f and f.get("label") in (0, 1)
+    }
+
+
 def read_scan_truth(out: Path) -> dict[str, Any] | None:
     """``groundtruth.json`` of the scan in ``out`` (None when there is none or it is unreadable)."""
     try:

@@ -9,6 +9,11 @@ findings by level or the map's 99th percentile, whichever the analysis has. A ce
 verdict nor ``flagged``: a clone pair or an editor's name in the EXIF is a lead for the analyst,
 not a decision (an ensemble that uses an analysis does so in its own, calibrated, verdict).
 
+A scan scored against true masks (``scan --gt``, the batch dialog's "Ground truth") adds two
+columns: the file's label (tampered, authentic, or no mask) and how the default verdict stands
+against it (:func:`truth_agreement`). They are figures about the models on known material,
+never about the evidence, and there are none without ground truth.
+
 Model disagreement is the spread of the image-level scores of the models that ran on the file
 (largest minus smallest; needs two models, else None), with a separate flag for verdicts that
 differ. A spread near 1 means one model is sure of a manipulation that another rules out:
@@ -35,6 +40,12 @@ from forensic_viewer.scan.results import SCAN_INFO, ResultIndex
 
 RAN = "ran"
 NOT_RUN = "not run"
+
+# the ground-truth columns (a scan scored against true masks only)
+TRUTH_HEADERS = ("Ground truth", "Default verdict vs truth")
+TRUTH_WORDS = {1: "tampered", 0: "authentic"}
+NO_MASK = "no mask"  # a file the scoring found no usable mask for (a problem line says why)
+AGREES, MISSED, FALSE_ALARM = "agrees", "missed", "false alarm"
 
 # (column id, header) of the triage table; per-model columns come from the row's cells.
 COLUMNS = (
@@ -224,6 +235,28 @@ class TriageRow:
             "flagged_by_any": self.flagged_by_any,
             "analyses": {a.name: a.to_dict() for a in self.analyses},
         }
+
+
+def truth_agreement(row: TriageRow, label: int | None) -> str | None:
+    """How the default verdict (:attr:`TriageRow.flagged`) stands against the true ``label``
+    (1 tampered, 0 authentic): :data:`AGREES`, :data:`MISSED` (tampered, not flagged) or
+    :data:`FALSE_ALARM` (authentic, flagged); None without a label or when no check ran on the
+    file (no verdict to compare: a failed file is not "authentic")."""
+    if label is None or row.status != "ok":
+        return None
+    checks = [*row.cells, *([row.ensemble] if row.ensemble else [])]
+    if not any(c.status == RAN for c in checks):
+        return None
+    if row.flagged == bool(label):
+        return AGREES
+    return MISSED if label else FALSE_ALARM
+
+
+def truth_texts(row: TriageRow, labels: Mapping[str, int]) -> tuple[str, str]:
+    """The two ground-truth cells of ``row`` (:data:`TRUTH_HEADERS`) given the scan's labels."""
+    label = labels.get(row.key)
+    words = NO_MASK if label is None else TRUTH_WORDS[label]
+    return words, truth_agreement(row, label) or "—"
 
 
 def _cell(name: str, m: ModelRecord | None) -> Cell:

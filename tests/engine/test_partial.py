@@ -82,6 +82,31 @@ def test_snapshots_are_copies() -> None:
     assert np.isnan(kept[0]).any()  # later batches did not write into an earlier snapshot
 
 
+@pytest.mark.parametrize(
+    ("kind", "weighting"),
+    [("sliding", "constant"), ("sliding", "gaussian"), ("crop", "constant"), ("crop", "gaussian")],
+)
+def test_after_a_cancel_the_snapshot_is_the_batches_fused_before_it(
+    kind: str, weighting: str
+) -> None:
+    """What a Cancel keeps: the snapshot taken after :class:`Cancelled` is the one the last
+    finished batch's progress saw (the windows or tiles it counts are those fused)."""
+    image = np.random.default_rng(5).integers(0, 256, (150, 170, 3), dtype=np.uint8)
+    fusion = PartialFusion()
+    seen: list[tuple[np.ndarray, float]] = []
+    run = sliding_window_inference if kind == "sliding" else overlap_crop_inference
+    size = (64, 32) if kind == "sliding" else (64, 8)  # window and stride, tile and margin
+    with pytest.raises(Cancelled):
+        run(
+            image, _position_predictor, *size, batch_size=2, weighting=weighting,
+            progress=lambda d, t: seen.append(fusion.snapshot()), cancel=lambda: len(seen) == 3,
+            partial=fusion,
+        )  # fmt: skip
+    after = fusion.snapshot()
+    assert after is not None and 0.0 < after[1] == seen[-1][1] < 1.0
+    np.testing.assert_array_equal(after[0], seen[-1][0])  # NaN where NaN too
+
+
 @pytest.fixture(scope="module")
 def two_models(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     tmp = tmp_path_factory.mktemp("ckpt")

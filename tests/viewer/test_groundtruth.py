@@ -7,6 +7,7 @@ it belongs and equals what its convention says, recomputed from the scan's own 8
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -19,7 +20,26 @@ from pypdf import PdfReader
 from engine.errors import ForensicError
 from engine.metrics import f1_iou, roc_auc
 from forensic_viewer.cli import main
-from forensic_viewer.scan.groundtruth import GT_NAME, evaluate_scan, read_mask, read_truth
+from forensic_viewer.report import scan_source, write_report
+from forensic_viewer.scan.groundtruth import (
+    GT_NAME,
+    evaluate_scan,
+    read_mask,
+    read_truth,
+    truth_labels,
+)
+from forensic_viewer.scan.triage import (
+    AGREES,
+    FALSE_ALARM,
+    MISSED,
+    NOT_RUN,
+    RAN,
+    TRUTH_HEADERS,
+    Cell,
+    TriageRow,
+    truth_agreement,
+    truth_texts,
+)
 from forensic_viewer.scan.truth_scores import (
     MapSource,
     TruthMask,
@@ -292,6 +312,42 @@ def test_reports_carry_a_ground_truth_section(
     assert report["ground_truth"]["figures"] == gt["figures"]
     pdf = " ".join(page.extract_text() for page in PdfReader(out / "report.pdf").pages)
     assert "Ground truth" in pdf and "per-image mean" in pdf
+    # the summary table: each file's label and the default verdict against it
+    for header in TRUTH_HEADERS:
+        assert f'<th scope="col">{header}</th>' in html
+    summary = html[html.index('<section id="summary">') :]
+    summary = summary[: summary.index("</section>")]
+    row_a = summary[summary.index("Tp/a.png") :].split("</tr>")[0]
+    assert "<td>tampered</td>" in row_a
+    assert "<td>agrees</td>" in row_a or "<td>missed</td>" in row_a
+    row_f = summary[summary.index("Au/f.png") :].split("</tr>")[0]
+    assert "<td>authentic</td>" in row_f
+    assert "<td>agrees</td>" in row_f or "<td>false alarm</td>" in row_f
+    unscored = dataclasses.replace(scan_source(out), ground_truth=None)  # no ground truth
+    plain = write_report(unscored, tmp_path / "plain", ("html",))["html"].read_text("utf-8")
+    assert not any(f'<th scope="col">{h}</th>' in plain for h in TRUTH_HEADERS)
+
+
+def test_the_default_verdict_against_the_truth() -> None:
+    def row(verdict: str, status: str = "ok", ran: bool = True) -> TriageRow:
+        cell = Cell("m", RAN, 0.9, verdict) if ran else Cell("m", NOT_RUN)
+        return TriageRow(
+            "k.png", "k.png", status, None, None, (cell,), None, None, None, None, False, None
+        )
+
+    assert truth_agreement(row("manipulated"), 1) == AGREES
+    assert truth_agreement(row("authentic"), 1) == MISSED
+    assert truth_agreement(row("manipulated"), 0) == FALSE_ALARM
+    assert truth_agreement(row("authentic"), 0) == AGREES
+    assert truth_agreement(row("authentic", ran=False), 0) is None  # no check ran: no verdict
+    assert truth_agreement(row("authentic", status="error"), 0) is None
+    assert truth_agreement(row("manipulated"), None) is None
+    assert truth_texts(row("authentic"), {"k.png": 1}) == ("tampered", MISSED)
+    assert truth_texts(row("authentic"), {}) == ("no mask", "—")
+    files = [{"path": "a.png", "label": 1}, {"path": "b.png", "label": 0}]
+    assert truth_labels({"files": files}) == {"a.png": 1, "b.png": 0}
+    assert truth_labels({"source": "m.png", "images": 1, "figures": []}) is None  # one image
+    assert truth_labels(None) is None
 
 
 def test_analyze_gt_scores_one_image_against_its_mask_file(

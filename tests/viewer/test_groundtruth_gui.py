@@ -21,6 +21,7 @@ from forensic_viewer.gui.report_dialog import image_report_job
 from forensic_viewer.layers import GroundTruthLayer
 from forensic_viewer.report import scan_source, write_report
 from forensic_viewer.scan.groundtruth import GT_NAME
+from forensic_viewer.scan.triage import TRUTH_HEADERS
 from tests.conftest import write_rgb
 from tests.viewer.test_main_window import _window, open_and_wait
 
@@ -206,6 +207,31 @@ def test_the_batch_dialog_scores_a_finished_scan_against_a_mask_folder(
     assert started[-1]["gt"] == str(root)
     finished = next(x for x in reversed(lines) if x["action"] == "scan-finished")["details"]
     assert finished["results_sha256"]["results.csv"] == file_sha256(out / "results.csv")
+
+    model = dialog.table_model  # the triage table: the label and the default verdict against it
+    assert [c.header for c in model.columns][-3:] == [*TRUTH_HEADERS, "Status"]
+    where = {model.row_at(i).key: i for i in range(model.rowCount())}
+
+    def cell(key: str, column: str) -> str:
+        return model.data(model.index(where[key], model.column_of(column)))
+
+    flagged = model.row_at(where["a.png"]).flagged
+    assert cell("a.png", "truth") == "tampered"
+    assert cell("a.png", "agreement") == ("agrees" if flagged else "missed")
+    assert (cell("b.png", "truth"), cell("b.png", "agreement")) == ("no mask", "—")  # unreadable
+    tip = model.index(where["a.png"], model.column_of("agreement"))
+    verdict = "manipulated" if flagged else "authentic"
+    assert model.data(tip, Qt.ItemDataRole.ToolTipRole) == (
+        f"default verdict {verdict}; ground truth tampered"
+    )
+    dialog.proxy.set_text("no mask")
+    assert dialog.proxy.rowCount() == 1 and dialog.proxy.row_at(0).key == "b.png"
+    dialog.proxy.set_text("")
+    dialog.truth.enabled.setChecked(False)  # the same scan again, without ground truth
+    dialog.start()
+    qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=60_000)
+    assert not set(TRUTH_HEADERS) & {c.header for c in model.columns}
+    assert model.rowCount() == 2
     dialog.shutdown()
 
 

@@ -105,7 +105,8 @@ def test_a_probe_of_a_file_opened_from_a_scan_joins_that_scans_folder_and_report
     """Double-clicked out of a scan's triage table, probed: the table is kept in the scan's
     folder (probes/<key>.probe.json), a report of the scan (and of that image, which is the
     scan's record) lists it, the case log links the file; while a scan holds the folder it
-    is not written there and the window says so (the table stays for the case log)."""
+    is not written there and the window says so (the table stays for the case log and the
+    image's report)."""
     folder, out = tmp_path / "evidence", tmp_path / "scan"
     folder.mkdir()
     for i in range(2):
@@ -132,9 +133,12 @@ def test_a_probe_of_a_file_opened_from_a_scan_joins_that_scans_folder_and_report
         probe()
     assert "probe not kept in the scan's folder" in window.statusBar().currentMessage()
     assert not (out / scan_probe_name("f1.png")).exists()
+    sha = record["sha256"]
+    report = window.export_report()  # yet the image's report carries the table it could not keep
+    assert report is not None
+    assert [i.probe for i in report.job.source().items()] == [window.probe_tables[sha]]
     probe()
     kept = out / scan_probe_name("f1.png")
-    sha = record["sha256"]
     assert json.loads(kept.read_text(encoding="utf-8")) == window.probe_tables[sha]
     assert "kept in the scan's folder" in window.probe_dialog.status.text()
     items = {i.key: i for i in scan_source(out).items()}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +46,27 @@ def slow_tiles(monkeypatch: pytest.MonkeyPatch) -> None:
         return on_progress
 
     monkeypatch.setattr(workers, "throttled_partial", slowed)
+
+
+@pytest.fixture
+def held(slow_tiles: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """Slowed tiles, and each analysis waits at its first partial map until the event is set
+    (at the end of the test at the latest: a failing test leaves no thread waiting)."""
+    gate = threading.Event()
+    slowed = workers.throttled_partial
+
+    def held(send):
+        inner = slowed(send)
+
+        def on_progress(p) -> None:
+            inner(p)
+            gate.wait(60)
+
+        return on_progress
+
+    monkeypatch.setattr(workers, "throttled_partial", held)
+    yield gate
+    gate.set()
 
 
 def _window(qtbot, tmp_path: Path, models: list[Path], log: AuditLog | None = None) -> MainWindow:
@@ -242,44 +264,91 @@ def test_a_preview_partial_map_reads_out_per_cell() -> None:
 
 
 def test_files_queued_before_a_model_change_run_with_the_models_chosen_when_opened(
-    qtbot, tmp_path: Path, slow_tiles: None, monkeypatch: pytest.MonkeyPatch
+    qtbot,
+    tmp_path: Path,
+    slow_tiles: None,
+    held: threading.Event,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Models changed while the first of three files is analysed and the third still waits to
     be decoded (a decode-ahead budget of one image): the two queued files keep the models they
     were opened with, the current one is analysed again with the new ones; the status bar and
     the case log's analysis-started entries say which."""
     monkeypatch.setattr(workers, "DECODE_AHEAD_PIXELS", 1)  # one decoded file waits at most
-    gate = threading.Event()  # holds the first analysis at its first tile until the change
-    slowed = workers.throttled_partial
-
-    def held(send):
-        inner = slowed(send)
-
-        def on_progress(p) -> None:
-            inner(p)
-            gate.wait(60)
-
-        return on_progress
-
-    monkeypatch.setattr(workers, "throttled_partial", held)
+    gate = held  # holds the first analysis at its first tile until the change
     m1, m2 = (make_tiny_checkpoint(tmp_path / f"m{i}.safetensors", f"m{i}", seed=i) for i in (1, 2))
     log = AuditLog(tmp_path / "case", program="test viewer", examiner="A. Examiner")
     window = _window(qtbot, tmp_path, [m1], log)
+    succeeded: list[int] = []  # every analysis that ran to its end
+    window.worker.succeeded.connect(lambda job, _a: succeeded.append(job))
     files = [write_image(tmp_path / f"f{i}.png", 96, 128, seed=i) for i in range(3)]
     window.open_paths(files)
     first, *queued = (window.entries[str(p)] for p in files)
     qtbot.waitUntil(lambda: first.job in window._job_started, timeout=60_000)
     qtbot.waitUntil(lambda: queued[0].evidence is not None, timeout=30_000)
     assert queued[1].evidence is None  # not decoded yet: it waits for the first to finish
+    with_m1 = first.job
     window._on_models_chosen([str(m2)], "cpu")  # the Models panel's choice
     assert "2 files already queued keep the models" in window.statusBar().currentMessage()
     gate.set()
     qtbot.waitUntil(lambda: not any(e.running for e in (first, *queued)), timeout=180_000)
     assert [list(e.analysis.results) for e in queued] == [["m1"], ["m1"]]
     assert list(first.analysis.results) == ["m2"]  # the current file, analysed again
+    qtbot.waitUntil(lambda: first.job in succeeded, timeout=30_000)  # the last to end
+    assert with_m1 not in succeeded  # its m1 run, whose result nobody would see, was cancelled
 
     lines = [json.loads(x) for x in (tmp_path / "case" / LOG_NAME).read_text().splitlines()]
     started = [x["details"] for x in lines if x["action"] == "analysis-started"]
     asked = {(Path(d["path"]).name, tuple(Path(m).stem for m in d["models"])) for d in started}
     assert asked == {("f0.png", ("m1",)), ("f1.png", ("m1",)), ("f2.png", ("m1",)),
                      ("f0.png", ("m2",))}  # fmt: skip
+
+
+def test_a_file_asked_for_again_while_queued_or_running_is_analysed_once(
+    qtbot, tmp_path: Path, slow_tiles: None, held: threading.Event
+) -> None:
+    gate = held
+    model = make_tiny_checkpoint(tmp_path / "m1.safetensors", "m1", seed=1)
+    window = _window(qtbot, tmp_path, [model])
+    runs: list[int] = []  # every analysis that ran to its end, in order
+    window.worker.succeeded.connect(lambda job, _a: runs.append(job))
+    first, second = (write_image(tmp_path / f"{n}.png", 96, 128) for n in ("first", "second"))
+    window.open_paths([first, second])
+    a, b = window.entries[str(first)], window.entries[str(second)]
+    jobs = [a.job, b.job]
+    qtbot.waitUntil(lambda: a.job in window._job_started, timeout=60_000)  # running, held
+    window.open_paths([second, first])  # opened again: one running, one queued
+    window.analyse(str(first))  # and Analyse again
+    assert [a.job, b.job] == jobs  # the requests they had stand
+    assert "already queued or being analysed" in window.statusBar().currentMessage()
+    gate.set()
+    qtbot.waitUntil(lambda: not a.running and not b.running, timeout=120_000)
+    assert a.analysis is not None and b.analysis is not None
+    window.analyse(str(first))  # finished: asked again, it runs again
+    qtbot.waitUntil(lambda: a.job in runs, timeout=120_000)  # and nothing else ran before it
+    assert runs == [*jobs, a.job]
+
+
+def test_keeping_is_said_in_the_cancelled_slot_then_forgotten_once_kept_arrived(
+    qtbot, tmp_path: Path, slow_tiles: None
+) -> None:
+    """The worker remembers a job whose kept part follows only until ``kept`` reached the GUI
+    thread (after every ``cancelled`` slot asked): not every such job for the session."""
+    model = make_tiny_checkpoint(tmp_path / "m1.safetensors", "m1", seed=1)
+    worker = workers.AnalysisWorker(faces=False)
+    worker.start()
+    try:
+        with qtbot.waitSignal(worker.modelsReady, timeout=60_000):
+            worker.configure([str(model)], "cpu")
+        said: list[bool] = []
+        kept: list[int] = []
+        worker.cancelled.connect(lambda job: said.append(worker.keeping(job)))
+        worker.kept.connect(lambda job, _a: kept.append(job))
+        worker.mail.on("partial", lambda _job, _p: worker.cancel())  # after its first tile
+        job = worker.submit(write_image(tmp_path / "big.png", 192, 256))
+        qtbot.waitUntil(lambda: kept == [job], timeout=120_000)
+        assert said == [True]
+        qtbot.waitUntil(lambda: not worker.keeping(job), timeout=10_000)
+        assert worker._keeping == set() and worker._live == set() == worker._dropped
+    finally:
+        worker.stop()
