@@ -31,7 +31,12 @@ g2NN test's first step from the two smallest distances per descriptor, so only t
 pass get an exact k-NN; a block shift is first tested at its voting blocks only
 (``seed_margin``), before any dense map; a copy too small stops before its rival maps. The
 lattice test looks one step further along T and half a step (repeated textures, printed
-patterns, a checkerboard: copies in the pixel sense, not in the forger's).
+patterns, a checkerboard: copies in the pixel sense, not in the forger's). A pattern whose
+period is too long for a third repeat to fit in the image passes that test, but repeats along
+two directions: pairs whose transforms compose (v3 = v1 + v2) over copies that are not the same
+regions, and that match less well than a digital copy does, are dropped as a 2-D lattice
+(``_lattice_members``, issue 17: 3 of CASIA's 8 authentic training images with a pair, fabric
+prints, no training copy-move lost).
 
 Long file: one method, one file: the two detectors, the dense verification with its lattice
 and distinctness tests, and the pair output share ``CloneParams`` and the private candidate
@@ -106,6 +111,15 @@ class CloneParams:
     # the transform at more than this share of their own correlation (a lattice); 0: off
     periodic_min_inside: float = 0.2  # ... read over the copy's pixels that step stays inside
     # the image when at least this share does (else those outside count 0)
+    lattice_max_correlation: float = 0.8  # a pair in a 2-D lattice (its transform composes
+    # with two other pairs', their copies not the same regions) whose correlation is below this
+    # is a repeat of a physical pattern, not a copy (_lattice_members); 0: off. Chosen on
+    # CASIA's training part: lattice repeats of fabric prints 0.67-0.78, a forger's tiling of
+    # grass 0.79-0.81, a pasted disc along a lattice vector 0.91
+    lattice_shift_tol: float = 6.0  # working px: T3 composes T1 and T2 when T1∘T2's shift is
+    # this close to T3's (linear parts within 0.05)
+    lattice_clique_iou: float = 0.4  # ... unless each copy of the three pairs is (IoU >= this)
+    # a copy of another of them: three copies of one region (a forger's double paste)
     min_area: float = 0.0015  # each copy must cover this share of the working image ...
     min_area_px: int = 120  # ... and at least this many working pixels
 
@@ -612,6 +626,78 @@ def _half_step(t: NDArray[np.float64]) -> NDArray[np.float64] | None:
     return np.concatenate([ah, bh[:, None]], axis=1)
 
 
+def _same_transform(a: NDArray[np.float64], b: NDArray[np.float64], tol: float) -> bool:
+    """Two 2x3 affines equal within 0.05 in their linear parts and ``tol`` px in their shifts,
+    or one the inverse of the other (a pair has no direction)."""
+
+    def close(x: NDArray[np.float64], y: NDArray[np.float64]) -> bool:
+        return bool(
+            np.abs(x[:, :2] - y[:, :2]).max() < 0.05 and np.hypot(*(x[:, 2] - y[:, 2])) < tol
+        )
+
+    return close(a, b) or close(a, _invert(b))
+
+
+def _region_iou(a: NDArray[np.bool_], b: NDArray[np.bool_]) -> float:
+    u = np.logical_or(a, b).sum()
+    return float(np.logical_and(a, b).sum() / u) if u else 0.0
+
+
+def _lattice_members(found: list[_Verified], p: CloneParams) -> set[int]:
+    """Indices of the pairs that make up a 2-D lattice with two others.
+
+    A printed pattern repeats along two directions: its pairs' transforms compose (T3 = T1∘T2,
+    shifts v3 = v1 + v2), and each pair covers the stretch of pattern that happens to align
+    under its own shift, so the copies of different pairs overlap in part or not at all. The
+    one-step lattice test (:func:`_periodic`) cannot see such a lattice when the period is a
+    large share of the image (CASIA's fabric prints: a period of 290 px in a 384 px image, no
+    third repeat inside). A forger who pastes one region twice also makes three pairs whose
+    transforms compose (A to B, A to C, B to C), but their copies are the same three regions:
+    triples in which every copy is (IoU >= ``lattice_clique_iou``) a copy of another pair of
+    the triple are not a lattice. The caller keeps a lattice member whose correlation reaches
+    ``lattice_max_correlation``: a forger's exact tiling, or a copy pasted along a lattice
+    vector, matches better than two prints of a pattern do.
+    """
+    n = len(found)
+    if n < 3:
+        return set()
+    tol = p.lattice_shift_tol
+    ts = [v.cand.t for v in found]
+    members: set[int] = set()
+    for i, j, k in itertools.combinations(range(n), 3):
+        if (
+            _same_transform(ts[i], ts[j], tol)
+            or _same_transform(ts[i], ts[k], tol)
+            or _same_transform(ts[j], ts[k], tol)
+        ):
+            continue  # one copy found twice (keypoints and blocks): not three directions
+        composes = any(
+            _same_transform(_compose(a, b), ts[c], tol)
+            for x, y, c in itertools.permutations((i, j, k))
+            for a in (ts[x], _invert(ts[x]))
+            for b in (ts[y], _invert(ts[y]))
+        )
+        if not composes:
+            continue
+        tri = (i, j, k)
+        clique = all(
+            min(
+                max(
+                    _region_iou(r, o)
+                    for m in tri
+                    if m != q
+                    for o in (found[m].source, found[m].target)
+                )
+                for r in (found[q].source, found[q].target)
+            )
+            >= p.lattice_clique_iou
+            for q in tri
+        )
+        if not clique:
+            members |= set(tri)
+    return members
+
+
 def seed_margin(
     gray: NDArray[np.float32], t: NDArray[np.float64], seeds: NDArray[np.float32], p: CloneParams
 ) -> float:
@@ -781,6 +867,16 @@ def detect(
         v = verify(hp, c, p)
         if v is not None:
             found.append(v)
+    if p.lattice_max_correlation > 0:
+        lattice = _lattice_members(found, p)
+        stats["lattice_pairs"] = sum(
+            1 for i in lattice if found[i].correlation < p.lattice_max_correlation
+        )
+        found = [
+            v
+            for i, v in enumerate(found)
+            if i not in lattice or v.correlation >= p.lattice_max_correlation
+        ]
     step(3)
     return _dedupe(found), stats
 
@@ -816,7 +912,7 @@ def suspect_copies(
     "dense correlation of the image with its warped self",
     source="Amerini et al., IEEE TIFS 6(3) 2011 (SIFT g2NN); Fridrich et al., DFRWS 2003 "
     "(block matching); Pan and Lyu, IEEE TIFS 5(4) 2010 (dense verification)",
-    version="2",
+    version="3",
     description="regions copied within the image (both copies), with linked pairs",
 )
 def clone(evidence: Evidence, p: CloneParams, ctx: Context) -> Output:
