@@ -173,9 +173,24 @@ def test_a_printed_2d_lattice_gives_no_pair(write_evidence) -> None:
     ev = write_evidence(jpeg_bytes(printed_lattice(), 90))
     r = run_analysis("clone", ev)
     assert r.score == 0.0 and not r.pairs and r.map.max() == 0.0
-    assert r.extras["lattice_pairs"] >= 3
-    before = run_analysis("clone", ev, params={"lattice_max_correlation": 0.0})
-    assert len(before.pairs) >= 3  # what the lattice test removes
+    lattice_only = run_analysis("clone", ev, params={"max_fill": 0.0})
+    assert not lattice_only.pairs and lattice_only.extras["lattice_pairs"] >= 3
+    before = run_analysis("clone", ev, params={"lattice_max_correlation": 0.0, "max_fill": 0.0})
+    assert len(before.pairs) >= 3  # what the two tests remove
+
+
+def test_a_pattern_repeating_to_the_frame_gives_no_pair(write_evidence) -> None:
+    """One print repeated twice across the image (period 290 px of 448): no third repeat for
+    the lattice tests, but the two copies fill the whole area where the image overlaps its
+    shifted self, as a pattern that goes on beyond the frame does."""
+    tile = natural(H, 290, 4).astype(np.float32)
+    img = np.concatenate([tile, tile], axis=1)[:, :W]
+    img += np.random.default_rng(5).normal(0, 6, img.shape).astype(np.float32)
+    ev = write_evidence(jpeg_bytes(np.clip(img, 0, 255).astype(np.uint8), 90))
+    r = run_analysis("clone", ev)
+    assert r.score == 0.0 and not r.pairs
+    before = run_analysis("clone", ev, params={"max_fill": 0.0})
+    assert before.pairs  # what the fill test removes
 
 
 def test_a_copy_pasted_into_a_printed_lattice_is_found_without_the_lattice(
