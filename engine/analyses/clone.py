@@ -638,6 +638,15 @@ def _overlap_fill(
     return out
 
 
+def _fills_frame(v: _Verified, p: CloneParams) -> bool:
+    """A pattern repeating to the frame (:func:`_overlap_fill` at least ``max_fill``, both
+    copies at least ``fill_min_area`` of the image); False when ``max_fill`` is 0."""
+    h, w = v.target.shape
+    if p.max_fill <= 0 or min(v.target.sum(), v.source.sum()) < p.fill_min_area * h * w:
+        return False
+    return _overlap_fill(v.cand.t, v.target, v.source) >= p.max_fill
+
+
 def _half_step(t: NDArray[np.float64]) -> NDArray[np.float64] | None:
     """The similarity H (half the rotation, the square root of the scale) with H∘H = T; None
     when T's linear part is not a similarity or H + I cannot be inverted."""
@@ -804,9 +813,6 @@ def verify(gray: NDArray[np.float32], cand: _Candidate, p: CloneParams) -> _Veri
         c_t, c_s
     ):
         return None
-    if p.max_fill > 0 and min(target.sum(), source.sum()) >= p.fill_min_area * h * w:
-        if _overlap_fill(cand.t, target, source) >= p.max_fill:
-            return None
     return _Verified(
         cand=cand,
         target=target,
@@ -899,16 +905,16 @@ def detect(
         v = verify(hp, c, p)
         if v is not None:
             found.append(v)
-    if p.lattice_max_correlation > 0:
-        lattice = _lattice_members(found, p)
-        stats["lattice_pairs"] = sum(
-            1 for i in lattice if found[i].correlation < p.lattice_max_correlation
-        )
-        found = [
-            v
-            for i, v in enumerate(found)
-            if i not in lattice or v.correlation >= p.lattice_max_correlation
-        ]
+    # Repeated structure, judged over all verified pairs at once (a pair dropped for one reason
+    # must not hide the lattice it belongs to from the other test).
+    lattice = _lattice_members(found, p) if p.lattice_max_correlation > 0 else set()
+    in_lattice = [
+        i in lattice and v.correlation < p.lattice_max_correlation for i, v in enumerate(found)
+    ]
+    fills = [_fills_frame(v, p) for v in found]
+    stats["lattice_pairs"] = sum(in_lattice)
+    stats["frame_filling_pairs"] = sum(fills)
+    found = [v for v, a, b in zip(found, in_lattice, fills, strict=True) if not (a or b)]
     step(3)
     return _dedupe(found), stats
 
