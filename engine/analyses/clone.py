@@ -676,11 +676,6 @@ def _same_transform(a: NDArray[np.float64], b: NDArray[np.float64], tol: float) 
     return close(a, b) or close(a, _invert(b))
 
 
-def _region_iou(a: NDArray[np.bool_], b: NDArray[np.bool_]) -> float:
-    u = np.logical_or(a, b).sum()
-    return float(np.logical_and(a, b).sum() / u) if u else 0.0
-
-
 def _lattice_members(found: list[_Verified], p: CloneParams) -> set[int]:
     """Indices of the pairs that make up a 2-D lattice with two others.
 
@@ -720,12 +715,7 @@ def _lattice_members(found: list[_Verified], p: CloneParams) -> set[int]:
         tri = (i, j, k)
         clique = all(
             min(
-                max(
-                    _region_iou(r, o)
-                    for m in tri
-                    if m != q
-                    for o in (found[m].source, found[m].target)
-                )
+                max(_iou(r, o) for m in tri if m != q for o in (found[m].source, found[m].target))
                 for r in (found[q].source, found[q].target)
             )
             >= p.lattice_clique_iou
