@@ -154,3 +154,101 @@ def test_the_block_pre_test_tells_a_copy_from_a_shift_along_straight_edges() -> 
     stripes = cv2.GaussianBlur(stripes, (0, 0), 1.0)
     shift = np.array([[1.0, 0.0, 20.0], [0.0, 1.0, 0.0]])
     assert clone.seed_margin(stripes, shift, src + np.float32([20, 0]), p) < p.block_seed_margin
+
+
+def printed_lattice(seed: int = 0) -> np.ndarray:
+    """A printed pattern photographed: one texture tile repeated along two directions (periods
+    290 and 210 px, so no third repeat fits in the image along either), each print with its
+    own grain (sigma 6 grey levels), as two prints of a fabric pattern differ."""
+    tile = natural(210, 290, seed).astype(np.float32)
+    img = np.tile(tile, (2, 2, 1))[:H, :W]
+    img += np.random.default_rng(seed + 1).normal(0, 6, img.shape).astype(np.float32)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def test_a_printed_2d_lattice_gives_no_pair(write_evidence) -> None:
+    """Its four pairs (shifts (290, 0), (0, 210) and their sum and difference) compose, cover
+    different stretches of the pattern and match imperfectly: a lattice, not a copy. The
+    one-step lattice test alone passes them (the next step leaves the image)."""
+    ev = write_evidence(jpeg_bytes(printed_lattice(), 90))
+    r = run_analysis("clone", ev)
+    assert r.score == 0.0 and not r.pairs and r.map.max() == 0.0
+    lattice_only = run_analysis("clone", ev, params={"max_fill": 0.0})
+    assert not lattice_only.pairs and lattice_only.extras["lattice_pairs"] >= 3
+    before = run_analysis("clone", ev, params={"lattice_max_correlation": 0.0, "max_fill": 0.0})
+    assert len(before.pairs) >= 3  # what the two tests remove
+
+
+def test_a_pattern_repeating_to_the_frame_gives_no_pair(write_evidence) -> None:
+    """One print repeated twice across the image (period 290 px of 448): no third repeat for
+    the lattice tests, but the two copies fill the whole area where the image overlaps its
+    shifted self, as a pattern that goes on beyond the frame does."""
+    tile = natural(H, 290, 4).astype(np.float32)
+    img = np.concatenate([tile, tile], axis=1)[:, :W]
+    img += np.random.default_rng(5).normal(0, 6, img.shape).astype(np.float32)
+    ev = write_evidence(jpeg_bytes(np.clip(img, 0, 255).astype(np.uint8), 90))
+    r = run_analysis("clone", ev)
+    assert r.score == 0.0 and not r.pairs
+    before = run_analysis("clone", ev, params={"max_fill": 0.0})
+    assert before.pairs  # what the fill test removes
+
+
+def test_a_copy_pasted_into_a_printed_lattice_is_found_without_the_lattice(
+    write_evidence,
+) -> None:
+    """A disc of the pattern copied elsewhere matches exactly (correlation above the
+    lattice's): it stays, the lattice's own pairs go."""
+    img = printed_lattice()
+    src, dst, r = (80, 90), (215, 240), 40
+    moved = np.roll(img, (dst[1] - src[1], dst[0] - src[0]), axis=(0, 1))
+    target = np.zeros((H, W), np.uint8)
+    cv2.circle(target, dst, r, 1, -1)
+    img[target > 0] = moved[target > 0]
+    source = np.zeros((H, W), np.uint8)
+    cv2.circle(source, src, r, 1, -1)
+    truth = (target > 0) | (source > 0)
+    res = run_analysis("clone", write_evidence(jpeg_bytes(img, 90)))
+    found = res.map > 0.5
+    iou = (found & truth).sum() / (found | truth).sum()
+    assert iou >= 0.7, f"IoU {iou:.3f}"
+    assert len(res.pairs) == 1
+
+
+def _pair_at(t: list[float], boxes: list[tuple[int, int, int, int]], corr: float):
+    masks = []
+    for x0, y0, x1, y1 in boxes:
+        m = np.zeros((100, 200), bool)
+        m[y0:y1, x0:x1] = True
+        masks.append(m)
+    t = np.array(t, np.float64).reshape(2, 3)
+    cand = clone._Candidate(
+        t=t,
+        src=np.zeros((6, 2), np.float32),
+        dst=np.zeros((6, 2), np.float32),
+        detector="keypoints",
+    )
+    return clone._Verified(
+        cand=cand, source=masks[0], target=masks[1], correlation=corr, distinct=0.3
+    )
+
+
+def test_a_region_pasted_twice_is_not_a_lattice() -> None:
+    """A to B, A to C and B to C compose like a lattice's pairs, but their copies are three
+    regions, each shared by two pairs: a forger's double paste. The same shifts over
+    partly overlapping stretches (a pattern) are a lattice."""
+    p = clone.CloneParams()
+    a, b, c = (10, 10, 40, 40), (70, 10, 100, 40), (10, 60, 40, 90)
+    twice = [
+        _pair_at([1, 0, 60, 0, 1, 0], [a, b], 0.7),
+        _pair_at([1, 0, 0, 0, 1, 50], [a, c], 0.7),
+        _pair_at([1, 0, -60, 0, 1, 50], [b, c], 0.7),
+    ]
+    assert clone._lattice_members(twice, p) == set()
+    pattern = [
+        _pair_at([1, 0, 60, 0, 1, 0], [(0, 0, 120, 45), (60, 0, 180, 45)], 0.7),
+        _pair_at([1, 0, 0, 0, 1, 50], [(20, 0, 90, 40), (20, 50, 90, 90)], 0.7),
+        _pair_at([1, 0, 60, 0, 1, 50], [(0, 5, 50, 45), (60, 55, 110, 95)], 0.7),
+    ]
+    assert clone._lattice_members(pattern, p) == {0, 1, 2}
+    unrelated = [*pattern[:2], _pair_at([1, 0, 30, 0, 1, 80], [a, b], 0.7)]
+    assert clone._lattice_members(unrelated, p) == set()
