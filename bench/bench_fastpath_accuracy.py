@@ -7,8 +7,8 @@ fp32, the reference), the fast path at fp32 (``runtime="openvino-fp32"``) and, f
 that ships an int8 model (``engine.runtime.bundled_int8``), the fast path at int8 (the
 default), on the same decoded pixels. Figures per model and path, with the model cards'
 conventions: pixel F1 at the checkpoint's pixel threshold (mean over tampered images) and image
-ROC AUC of the decision score; and the mean absolute heatmap difference against the exact path
-(mean over images and worst image). Target: |Δ F1| and |Δ AUC| <= 0.01 for each fast path.
+ROC AUC of the decision score; the mean absolute heatmap difference against the exact path
+(mean over images and worst image); the images whose verdict differs from the exact path's. Target: |Δ F1| and |Δ AUC| <= 0.01 for each fast path.
 Data: ``$CASIA`` (a Tp/Gt/Au folder), else ``../shared/data/casia1-dev``; skipped when absent.
 ``$BENCH_MAX_IMAGES`` takes every n-th image to shorten a run; ``$BENCH_MODELS`` (names,
 comma-separated) limits the models. (Before 2026-12-02 10:00 this bench read the whole held-out
@@ -68,7 +68,7 @@ def run() -> dict:
             "fast": Analyzer([loaded], runtime="openvino-fp32"),
             "int8": Analyzer([loaded], runtime="openvino"),
         }
-        got = {k: {"y": [], "s": [], "f1": [], "cpu": 0.0} for k in paths}
+        got = {k: {"y": [], "s": [], "f1": [], "v": [], "cpu": 0.0} for k in paths}
         mad: dict[str, list[float]] = {"fast": [], "int8": []}
         for s in samples:
             rgb = load_evidence(s.image).pixels
@@ -80,6 +80,7 @@ def run() -> dict:
                 got[k]["cpu"] += time.process_time() - c0
                 d = decide(rule.rule, heat > rule.pixel_threshold, rule.threshold, logit)
                 got[k]["y"].append(s.label)
+                got[k]["v"].append(d.verdict)
                 got[k]["s"].append(d.score)
                 if gt is not None:
                     got[k]["f1"].append(f1_iou(heat > rule.pixel_threshold, gt)[0])
@@ -104,6 +105,9 @@ def run() -> dict:
             r = row[k]
             r["delta_pixel_f1"] = round(r["pixel_f1"] - row["exact"]["pixel_f1"], 4)
             r["delta_image_auc"] = round(r["image_auc"] - row["exact"]["image_auc"], 4)
+            r["verdicts_differ"] = sum(
+                a != b for a, b in zip(got[k]["v"], got["exact"]["v"], strict=True)
+            )
             r["heatmap_mad_mean"] = round(float(np.mean(mad[k])), 4)
             r["heatmap_mad_worst"] = round(float(np.max(mad[k])), 4)
             r["runtime"] = paths[k].runtime_name(loaded)
@@ -112,7 +116,8 @@ def run() -> dict:
                 f" | {k} ({r['runtime']} {r['precision']}) F1 {r['pixel_f1']:.4f}"
                 f" (Δ {r['delta_pixel_f1']:+.4f}) AUC {r['image_auc']:.4f}"
                 f" (Δ {r['delta_image_auc']:+.4f}) MAD {r['heatmap_mad_mean']:.4f}"
-                f" (worst {r['heatmap_mad_worst']:.4f}) cpu {r['cpu_s']:.0f} s"
+                f" (worst {r['heatmap_mad_worst']:.4f}) verdicts differ {r['verdicts_differ']}"
+                f" cpu {r['cpu_s']:.0f} s"
             )
         out[loaded.name] = row
         print(line + f" | exact cpu {row['exact']['cpu_s']:.0f} s", flush=True)

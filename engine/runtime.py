@@ -25,32 +25,36 @@ path stays on PyTorch fp32. ``FORENSIC_VIEWER_RUNTIME=torch`` turns it off.
 
 int8 (issue 18). A bundled network may ship an int8 OpenVINO model next to its checkpoint:
 ``NAME.int8.xml`` / ``.bin`` and the key ``NAME.int8.json`` (:func:`bundled_int8`). The fast
-path then runs it instead of the fp32 conversion (3.3x faster per 512² tile for
-crfd-net-compact on one AVX2 thread, docs/BENCHMARKS.md) when the key matches: the
-checkpoint's SHA-256, the tile shape, precision "int8" and :data:`INT8_RECIPE_VERSION`.
-Like the fp32 conversion it is used only after its outputs matched PyTorch's on the test tile,
-with int8's looser bound (:data:`INT8_TOLERANCE`); otherwise, or when the files are missing,
-the network runs the fp32 conversion with a warning. ``FORENSIC_VIEWER_RUNTIME=openvino-fp32``
-(or ``runtime="openvino-fp32"``) keeps every network at fp32.
+path then runs it instead of the fp32 conversion when the key matches: the checkpoint's
+SHA-256, the tile shape, precision "int8" and :data:`INT8_RECIPE_VERSION`. Like the fp32
+conversion it is used only after its outputs matched PyTorch's on the test tile, with int8's
+looser bound (:data:`INT8_TOLERANCE`); otherwise, or when the files are missing, the network
+runs the fp32 conversion with a warning. ``FORENSIC_VIEWER_RUNTIME=openvino-fp32`` (or
+``runtime="openvino-fp32"``) keeps every network at fp32. Only crfd-net-compact ships one:
+3.4x faster per 512² tile than fp32 on one AVX2 thread, and on CASIA validation its pixel F1
+and image AUC stay within 0.004 of the exact path's (2 of 90 verdicts differ from the exact
+path's, 3 for the fp32 fast path); the int8 diffforensics-effl0 kept the F1/AUC bound too but
+changed 5 of 90 validation verdicts where its fp32 fast path changes none (its image logit
+moved by up to 0.4), for about 2 s at 12 MP, and is not shipped (docs/BENCHMARKS.md, int8).
 
 Why a shipped int8 model, quantised when the models are built (``trainer/quantize.py``,
-``make int8``), and not quantisation on the analyst's machine: post-training quantisation needs
-calibration images that look like the training data, and the product ships no CASIA data (its
-licence is research use; the data are not part of the product). The choices were: (a) quantise
-at build time on a few hundred tiles of the CASIA *training* part and ship the int8 model,
-(b) ship NNCF's statistics and quantise at first use, (c) calibrate on the image being analysed,
-(d) data-free quantisation. (b) needs NNCF at run time (a large dependency, 1-3 minutes of
-quantisation per network on the first analysis) and NNCF has no public interface for
-re-applying stored activation statistics; (c) makes a result depend on the evidence through its
-quantisation ranges (the same image analysed in two sessions could differ by how it was cut into
-the first tiles; a forged region's unusual values would be clipped) and re-quantises per image;
-(d) has no activation ranges at all (random inputs do not exercise a forensic network's
-features) and needs the same accuracy checks with nothing to calibrate on. (a) keeps the run
-time free of NNCF, makes every installation run the same int8 model that was checked on
-CASIA validation (pixel F1, image AUC and heatmaps against the reference path,
-``bench/bench_fastpath_accuracy.py``), and costs 0.6 MB for crfd-net-compact. The int8 model is
-a build artefact like the checkpoint it is made from: ``make int8 DATA=...`` remakes it, and a
-checkpoint retrained without it keeps the fp32 path (the key no longer matches).
+``make int8``), and not on the analyst's machine: post-training quantisation needs calibration
+images that look like the training data, and the product ships no CASIA data (research-use
+licence; not part of the product). The options were: (a) quantise at build time on a few
+hundred images of the CASIA *training* part and ship the int8 model; (b) ship NNCF's
+activation statistics and quantise at first use; (c) calibrate on the image being analysed;
+(d) data-free quantisation. (b) needs NNCF at run time (a large dependency, and minutes of
+quantisation per network before the first analysis), and NNCF 3.4 reuses stored statistics only
+for weight compression, not for ``nncf.quantize``; (c) makes a network's output on the same
+pixels depend on which evidence set its ranges (no longer one reproducible model across a
+case), costs minutes per image, and calibrates on exactly the content being questioned;
+(d) has no activation ranges to set (synthetic inputs do not exercise a forensic network's
+features) and would need the same checks with nothing fitted to the data. (a) keeps the run
+time free of NNCF, makes every installation run the one int8 model that was checked on CASIA
+validation against the reference path (``bench/bench_fastpath_accuracy.py``), and costs
+0.55 MB. The int8 model is a build artefact like the checkpoint it is made from:
+``make int8 DATA=...`` (also run by ``make weights``) remakes it, and a retrained checkpoint
+without a new one keeps the fp32 path (the key no longer matches).
 """
 
 from __future__ import annotations
@@ -80,9 +84,10 @@ POLL_MS = 20  # how often a running OpenVINO request checks cancel()
 INT8_RECIPE_VERSION = 1  # bump when trainer/quantize.py's calibration recipe changes
 INT8_SUFFIX = ".int8"  # NAME.int8.xml / .bin / .json beside NAME.safetensors
 # An int8 model's test-tile outputs against PyTorch's: mean |Δ| of the probabilities (sigmoid of
-# the mask logits) and |Δ| of the image logit x max(1, |ref|). The shipped models measured
-# 0.011 / 0.009 and 0.004 (docs/BENCHMARKS.md): this catches a wrong or broken model, not
-# quantisation noise.
+# the mask logits) and |Δ| of the image logit / max(1, |ref|). The shipped crfd-net-compact
+# model measured 0.011 (0.012 on a 512² test tile, 0.007 on a crop of a bundled sample); the
+# unshipped diffforensics-effl0 one 0.009 and 0.004. This catches a wrong or broken model (a
+# logit shift of 2 fails it), not quantisation noise.
 INT8_TOLERANCE = {"mask_prob_mean": 0.03, "image_logit": 0.25}
 
 CancelFn = Callable[[], bool]

@@ -52,7 +52,7 @@ def calibration_inputs(
     chosen = rng.choice(len(train), size=min(count, len(train)), replace=False)
     out = []
     for i in sorted(int(i) for i in chosen):
-        x = to_tensor(load_evidence(train[i].image).pixels)
+        x = to_tensor(np.array(load_evidence(train[i].image).pixels))  # a writable copy
         if shape is not None:
             th, tw = shape
             h, w = x.shape[2:]

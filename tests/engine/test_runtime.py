@@ -156,17 +156,21 @@ def test_bundled_int8_model_is_current_close_to_torch_and_recorded(
     assert bundled_int8(loaded.path, loaded.sha256, None) is not None
     assert bundled_int8(loaded.path, loaded.sha256, (512, 512)) is None  # not made for it
     evidence = memory_evidence(_sample_pixels())
-    exact = Analyzer([loaded], exact=True).analyze(evidence).results[0]
-    int8 = Analyzer([loaded], runtime="openvino").analyze(evidence).results[0]
-    fp32 = Analyzer([loaded], runtime="openvino-fp32").analyze(evidence).results[0]
-    assert (exact.precision, int8.precision, fp32.precision) == ("fp32", "int8", "fp32")
+    name = loaded.name
+    exact = Analyzer([loaded], exact=True).analyze(evidence).results[name]
+    torch_fast = Analyzer([loaded], runtime="torch").analyze(evidence).results[name]
+    int8 = Analyzer([loaded], runtime="openvino").analyze(evidence).results[name]
+    fp32 = Analyzer([loaded], runtime="openvino-fp32").analyze(evidence).results[name]
+    assert (exact.precision, torch_fast.precision) == ("fp32", "fp32")
+    assert (int8.precision, fp32.precision) == ("int8", "fp32")
     assert int8.input_policy["runtime"] == fp32.input_policy["runtime"] == "openvino"
-    mad = float(abs(int8.heatmap - exact.heatmap).mean())
+    # against PyTorch fp32 on the same tiles (the fast path's tiling on PyTorch)
+    mad = float(abs(int8.heatmap - torch_fast.heatmap).mean())
     assert 0 < mad <= INT8_HEATMAP_MAD  # 0 would mean the int8 model did not run
-    assert float(abs(fp32.heatmap - exact.heatmap).mean()) < mad / 10
+    assert float(abs(fp32.heatmap - torch_fast.heatmap).max()) < 1e-3
     # FORENSIC_VIEWER_RUNTIME=openvino-fp32 turns int8 off for the default (auto) choice
     monkeypatch.setenv("FORENSIC_VIEWER_RUNTIME", "openvino-fp32")
-    assert Analyzer([loaded]).analyze(evidence).results[0].precision == "fp32"
+    assert Analyzer([loaded]).analyze(evidence).results[name].precision == "fp32"
 
 
 @needs_openvino
