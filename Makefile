@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Xvfb (for make screenshot); the xcb libraries Qt needs come from packaging/qt-system-libs.sh.
 XVFB_PKGS := xvfb xauth
 
-.PHONY: setup run test test-all lint format bench screenshot samples weights clean dist
+.PHONY: setup run test test-all lint format bench screenshot samples weights int8 clean dist
 
 setup: $(STAMP)
 
@@ -72,6 +72,16 @@ weights: $(STAMP)
 	@test -n "$(DATA)" || { echo "make weights: set DATA to a Tp/Gt/Au folder, e.g. DATA=../shared/data/casia1-dev"; exit 2; }
 	for m in $(MODELS); do DATA=$(DATA) PY=$(BIN)/python bash packaging/recipes/$$m.sh || exit 1; done
 	DATA=$(DATA) PY=$(BIN)/python bash packaging/recipes/bundled-ensemble.sh
+	$(MAKE) int8 DATA=$(DATA)
+
+# The int8 OpenVINO models the fast path runs (engine/runtime.py), made from the bundled
+# checkpoints with NNCF on CASIA's training part (trainer/quantize.py, minutes per network):
+# make int8 DATA=../shared/data/casia1-dev. Only networks whose int8 model kept the accuracy
+# bound on CASIA validation (docs/BENCHMARKS.md, int8) are listed.
+INT8_MODELS ?= crfd-net-compact
+int8: $(STAMP)
+	@test -n "$(DATA)" || { echo "make int8: set DATA to a Tp/Gt/Au folder, e.g. DATA=../shared/data/casia1-dev"; exit 2; }
+	$(BIN)/python -m trainer.quantize --data $(DATA) $(foreach m,$(INT8_MODELS),--model resources/models/$(m).safetensors)
 
 # The frozen one-folder build dist/forensic-viewer/ (viewer, forensic-train, bundled models and
 # samples; no Python needed) and its tarball with install.sh / uninstall.sh: packaging/README.md.

@@ -88,7 +88,8 @@ print(json.dumps({
     "threads": torch.get_num_threads(),
     "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     "models": {k: {"seconds": round(r.seconds, 2), "verdict": r.verdict, "score": round(r.score, 4),
-                   "tiling": r.input_policy.get("tiling"), "runtime": r.input_policy.get("runtime")}
+                   "tiling": r.input_policy.get("tiling"), "runtime": r.input_policy.get("runtime"),
+                   "precision": r.precision}
                for k, r in a.results.items()},
     "ensemble": None if a.ensemble is None else {"verdict": a.ensemble.verdict,
                                                  "score": round(a.ensemble.score, 4)},

@@ -46,7 +46,7 @@ from engine.facepath import (
 from engine.fastpath import TILE_WEIGHTING, TilePlan, plan_for
 from engine.models.registry import get_spec
 from engine.preprocess import IMAGENET_MEAN, IMAGENET_STD, to_tensor
-from engine.runtime import Runner, RuntimeChoice, cancel_hooks, make_runner
+from engine.runtime import Runner, RuntimeChoice, bundled_int8, cancel_hooks, make_runner
 from engine.tiling import (
     Cancelled,
     PartialFusion,
@@ -404,6 +404,12 @@ class Analyzer:
         names = {r.name for (n, _), r in self._runners.items() if n == loaded.name}
         return "openvino" if names == {"openvino"} else "torch"
 
+    def precision_of(self, loaded: LoadedModel) -> str:
+        """The precision ``loaded`` ran at on the fast path: ``int8`` when every runner made for
+        it ran a bundled int8 model, else the analyzer's (``fp32``, or fp16 autocast on CUDA)."""
+        got = {r.precision for (n, _), r in self._runners.items() if n == loaded.name}
+        return "int8" if got == {"int8"} else self.precision
+
     def _runner(self, loaded: LoadedModel, shape: tuple[int, int] | None) -> Runner:
         key = (loaded.name, shape)
         if key not in self._runners:
@@ -414,6 +420,7 @@ class Analyzer:
                 sha256=loaded.sha256,
                 shape=shape,
                 choice=self.runtime,
+                int8=bundled_int8(loaded.path, loaded.sha256, shape),
             )
         return self._runners[key]
 
@@ -491,7 +498,7 @@ class Analyzer:
             threshold_provenance=rule.provenance,
             input_policy=policy,
             device=str(self.device),
-            precision=self.precision,
+            precision=self.precision_of(loaded),  # "int8" only where a fast-path int8 model ran
             seconds=time.perf_counter() - t0,
             heatmap=heat,
             mask=mask,

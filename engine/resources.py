@@ -36,6 +36,9 @@ PACKAGE_DATA = (
     "models/*.safetensors",
     "models/*.md",
     "models/*.ensemble.json",
+    "models/*.int8.xml",  # int8 OpenVINO models of the fast path, with .bin and key (runtime)
+    "models/*.int8.bin",
+    "models/*.int8.json",
     "samples/*.jpg",
     "samples/samples.json",
     "samples/masks/*.png",

@@ -15,19 +15,53 @@ A :class:`Runner` takes a normalised batch ``[B, 3, H, W]`` and returns the mask
   on PyTorch with a warning. It runs one stream of one thread per core, each on its own tile
   (``parallel`` tiles at once). Inference runs asynchronously and ``cancel()`` is polled every
   :data:`POLL_MS` ms; on Cancel the call returns at once and the running request is left to
-  finish in the background (at most one tile of CPU time). fp32 only: the precision recorded
-  is "fp32".
+  finish in the background (at most one tile of CPU time). The precision recorded is the
+  runner's: "fp32", or "int8" for a bundled int8 model (below).
 
 Why OpenVINO: on this project's 2-core AVX2 CPU it runs the four bundled networks 1.3-2.4x
 faster than PyTorch's own CPU path at the same fp32 outputs (max |Δ| of logits ~1e-5), see
 docs/BENCHMARKS.md. It is used only on the CPU and only by the fast path; the exact (reference)
-path stays on PyTorch. ``FORENSIC_VIEWER_RUNTIME=torch`` turns it off.
+path stays on PyTorch fp32. ``FORENSIC_VIEWER_RUNTIME=torch`` turns it off.
+
+int8 (issue 18). A bundled network may ship an int8 OpenVINO model next to its checkpoint:
+``NAME.int8.xml`` / ``.bin`` and the key ``NAME.int8.json`` (:func:`bundled_int8`). The fast
+path then runs it instead of the fp32 conversion when the key matches: the checkpoint's
+SHA-256, the tile shape, precision "int8" and :data:`INT8_RECIPE_VERSION`. Like the fp32
+conversion it is used only after its outputs matched PyTorch's on the test tile, with int8's
+looser bound (:data:`INT8_TOLERANCE`); otherwise, or when the files are missing, the network
+runs the fp32 conversion with a warning. ``FORENSIC_VIEWER_RUNTIME=openvino-fp32`` (or
+``runtime="openvino-fp32"``) keeps every network at fp32. Only crfd-net-compact ships one:
+3.4x faster per 512² tile than fp32 on one AVX2 thread, and on CASIA validation its pixel F1
+and image AUC stay within 0.004 of the exact path's (2 of 90 verdicts differ from the exact
+path's, 3 for the fp32 fast path); the int8 diffforensics-effl0 kept the F1/AUC bound too but
+changed 5 of 90 validation verdicts where its fp32 fast path changes none (its image logit
+moved by up to 0.4), for about 2 s at 12 MP, and is not shipped (docs/BENCHMARKS.md, int8).
+
+Why a shipped int8 model, quantised when the models are built (``trainer/quantize.py``,
+``make int8``), and not on the analyst's machine: post-training quantisation needs calibration
+images that look like the training data, and the product ships no CASIA data (research-use
+licence; not part of the product). The options were: (a) quantise at build time on a few
+hundred images of the CASIA *training* part and ship the int8 model; (b) ship NNCF's
+activation statistics and quantise at first use; (c) calibrate on the image being analysed;
+(d) data-free quantisation. (b) needs NNCF at run time (a large dependency, and minutes of
+quantisation per network before the first analysis), and NNCF 3.4 reuses stored statistics only
+for weight compression, not for ``nncf.quantize``; (c) makes a network's output on the same
+pixels depend on which evidence set its ranges (no longer one reproducible model across a
+case), costs minutes per image, and calibrates on exactly the content being questioned;
+(d) has no activation ranges to set (synthetic inputs do not exercise a forensic network's
+features) and would need the same checks with nothing fitted to the data. (a) keeps the run
+time free of NNCF, makes every installation run the one int8 model that was checked on CASIA
+validation against the reference path (``bench/bench_fastpath_accuracy.py``), and costs
+0.55 MB. The int8 model is a build artefact like the checkpoint it is made from:
+``make int8 DATA=...`` (also run by ``make weights``) remakes it, and a retrained checkpoint
+without a new one keeps the fp32 path (the key no longer matches).
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import logging
 import os
 import warnings
@@ -47,6 +81,14 @@ log = logging.getLogger(__name__)
 EXPORT_VERSION = 1  # bump when the exported graph's inputs/outputs change
 TOLERANCE = 1e-3  # max |Δ| of logits between OpenVINO and PyTorch on the test tile, x max(1, |ref|)
 POLL_MS = 20  # how often a running OpenVINO request checks cancel()
+INT8_RECIPE_VERSION = 1  # bump when trainer/quantize.py's calibration recipe changes
+INT8_SUFFIX = ".int8"  # NAME.int8.xml / .bin / .json beside NAME.safetensors
+# An int8 model's test-tile outputs against PyTorch's: mean |Δ| of the probabilities (sigmoid of
+# the mask logits) and |Δ| of the image logit / max(1, |ref|). The shipped crfd-net-compact
+# model measured 0.011 (0.012 on a 512² test tile, 0.007 on a crop of a bundled sample); the
+# unshipped diffforensics-effl0 one 0.009 and 0.004. This catches a wrong or broken model (a
+# logit shift of 2 fails it), not quantisation noise.
+INT8_TOLERANCE = {"mask_prob_mean": 0.03, "image_logit": 0.25}
 
 CancelFn = Callable[[], bool]
 Outputs = tuple[torch.Tensor, torch.Tensor | None]
@@ -55,7 +97,8 @@ Outputs = tuple[torch.Tensor, torch.Tensor | None]
 class RuntimeChoice(StrEnum):
     AUTO = "auto"  # OpenVINO on the CPU when it is installed, else PyTorch
     TORCH = "torch"
-    OPENVINO = "openvino"
+    OPENVINO = "openvino"  # OpenVINO, int8 where a bundled int8 model matches, else fp32
+    OPENVINO_FP32 = "openvino-fp32"  # OpenVINO, fp32 only
 
 
 def cache_dir() -> Path:
@@ -75,6 +118,7 @@ class Runner:
 
     name = "torch"
     parallel = 1
+    precision = "fp32"
 
     def __call__(self, x: torch.Tensor, cancel: CancelFn | None = None) -> Outputs:
         raise NotImplementedError
@@ -138,6 +182,19 @@ class _Exported(nn.Module):
         return (mask,) if image is None else (mask, image)
 
 
+def export_openvino(model: nn.Module, shape: tuple[int, int] | None) -> Any:
+    """``model`` as an fp32 OpenVINO model taking ``[1, 3, *shape]`` (None: any height and
+    width) and giving the logits (mask, image) or (mask,)."""
+    import openvino as ov
+
+    h, w = shape or (256, 256)
+    example = _test_tile(h, w)
+    dims = (1, 3, h, w) if shape is not None else (1, 3, -1, -1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer warnings about Python control flow
+        return ov.convert_model(_Exported(model).eval(), example_input=example, input=[dims])
+
+
 def openvino_available() -> bool:
     try:
         import openvino  # noqa: F401
@@ -147,7 +204,8 @@ def openvino_available() -> bool:
 
 
 class OpenVINORunner(Runner):
-    """An OpenVINO model converted from ``model`` for ``shape`` (None: dynamic H and W)."""
+    """An OpenVINO model converted from ``model`` for ``shape`` (None: dynamic H and W), or,
+    with ``int8``, the bundled int8 model at that path (see :func:`bundled_int8`)."""
 
     name = "openvino"
 
@@ -159,25 +217,32 @@ class OpenVINORunner(Runner):
         *,
         threads: int | None = None,
         folder: Path | None = None,
+        int8: Path | None = None,
     ) -> None:
         import openvino as ov
 
         self.shape = shape
         core = ov.Core()
-        folder = (folder or cache_dir()) / "openvino"
-        folder.mkdir(parents=True, exist_ok=True)
-        tag = "dyn" if shape is None else f"{shape[0]}x{shape[1]}"
-        key = f"{sha256[:20]}-{tag}-ov{ov.__version__.split('-')[0]}-e{EXPORT_VERSION}"
-        xml = folder / f"{key}.xml"
-        ov_model = None
-        if xml.is_file() and xml.with_suffix(".bin").is_file():
-            try:
-                ov_model = core.read_model(str(xml))
-            except RuntimeError as e:
-                log.warning("re-exporting %s: the cached model cannot be read (%s)", xml, e)
-        fresh = ov_model is None
-        if ov_model is None:
-            ov_model = self._convert(model, shape)
+        if int8 is not None:
+            self.precision = "int8"
+            xml = int8
+            ov_model = core.read_model(str(int8))
+            fresh = True  # verified below; never written to the cache
+        else:
+            folder = (folder or cache_dir()) / "openvino"
+            folder.mkdir(parents=True, exist_ok=True)
+            tag = "dyn" if shape is None else f"{shape[0]}x{shape[1]}"
+            key = f"{sha256[:20]}-{tag}-ov{ov.__version__.split('-')[0]}-e{EXPORT_VERSION}"
+            xml = folder / f"{key}.xml"
+            ov_model = None
+            if xml.is_file() and xml.with_suffix(".bin").is_file():
+                try:
+                    ov_model = core.read_model(str(xml))
+                except RuntimeError as e:
+                    log.warning("re-exporting %s: the cached model cannot be read (%s)", xml, e)
+            fresh = ov_model is None
+            if ov_model is None:
+                ov_model = self._convert(model, shape)
         # One stream of one thread per core, each running its own tile: no thread of one
         # tile waits for another at every layer, which on a shared 2-core machine (other jobs
         # descheduling one of the threads) made one 2-thread request up to 1.7x slower.
@@ -195,19 +260,13 @@ class OpenVINORunner(Runner):
         self.outputs = len(self.compiled.outputs)
         if fresh:
             self._verify(model)
-            _save_atomically(ov, ov_model, xml)
+            if int8 is None:
+                _save_atomically(ov, ov_model, xml)
         self.cache_file = xml
 
     @staticmethod
     def _convert(model: nn.Module, shape: tuple[int, int] | None) -> object:
-        import openvino as ov
-
-        h, w = shape or (256, 256)
-        example = _test_tile(h, w)
-        dims = (1, 3, h, w) if shape is not None else (1, 3, -1, -1)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # tracer warnings about Python control flow
-            return ov.convert_model(_Exported(model).eval(), example_input=example, input=[dims])
+        return export_openvino(model, shape)
 
     def _verify(self, model: nn.Module) -> None:
         h, w = self.shape or (192, 256)
@@ -215,6 +274,9 @@ class OpenVINORunner(Runner):
         with torch.inference_mode():
             ref = _Exported(model).eval()(x)
         got = self._infer(x, None)
+        if self.precision == "int8":
+            _check_int8(ref, got)
+            return
         for r, g in zip(ref, got, strict=False):
             if g is None:
                 continue
@@ -266,6 +328,68 @@ class OpenVINORunner(Runner):
         return masks, torch.cat([i for _, i in parts if i is not None])
 
 
+def int8_difference(ref: tuple[torch.Tensor, ...], got: Outputs) -> dict[str, float]:
+    """How far an int8 model's outputs are from PyTorch's, in :data:`INT8_TOLERANCE`'s terms."""
+    mask = ref[0].float()
+    out = {
+        "mask_prob_mean": float(
+            (torch.sigmoid(mask) - torch.sigmoid(got[0].reshape(mask.shape))).abs().mean()
+        )
+    }
+    if len(ref) > 1 and got[1] is not None:
+        r = ref[1].float().reshape(-1)
+        out["image_logit"] = float(((r - got[1].reshape(-1)).abs() / r.abs().clamp(min=1.0)).max())
+    return out
+
+
+def _check_int8(ref: tuple[torch.Tensor, ...], got: Outputs) -> None:
+    for k, v in int8_difference(ref, got).items():
+        if not v <= INT8_TOLERANCE[k]:
+            raise RuntimeError(
+                f"int8 output differs from PyTorch: {k} {v:.3g} (tolerance {INT8_TOLERANCE[k]})"
+            )
+
+
+def int8_key(sha256: str, shape: tuple[int, int] | None) -> dict[str, object]:
+    """What a bundled int8 model must have been made for to be used (its ``.int8.json``)."""
+    return {
+        "checkpoint_sha256": sha256,
+        "shape": None if shape is None else list(shape),
+        "precision": "int8",
+        "recipe_version": INT8_RECIPE_VERSION,
+    }
+
+
+def int8_files(checkpoint: Path) -> tuple[Path, Path]:
+    """``NAME.int8.json`` (the key) and ``NAME.int8.xml`` (with its ``.bin``) for ``NAME.*``."""
+    stem = checkpoint.name.split(".")[0] + INT8_SUFFIX
+    return checkpoint.with_name(stem + ".json"), checkpoint.with_name(stem + ".xml")
+
+
+def bundled_int8(
+    checkpoint: Path | None, sha256: str, shape: tuple[int, int] | None
+) -> Path | None:
+    """The int8 model (``.xml``) shipped beside ``checkpoint`` for this checkpoint and tile shape,
+    or None: no such files, or a key (``NAME.int8.json``) made for another checkpoint, shape,
+    precision or calibration recipe (a stale model is logged and left unused)."""
+    if checkpoint is None or not sha256:
+        return None
+    meta, xml = int8_files(checkpoint)
+    if not (meta.is_file() and xml.is_file() and xml.with_suffix(".bin").is_file()):
+        return None
+    try:
+        key = json.loads(meta.read_text(encoding="utf-8")).get("key")
+    except (OSError, ValueError, AttributeError) as e:
+        log.warning("%s: cannot read the int8 model's key (%s); fp32 is used", meta, e)
+        return None
+    wanted = int8_key(sha256, shape)
+    if key != wanted:
+        if isinstance(key, dict) and key.get("shape") == wanted["shape"]:
+            log.warning("%s was made for another checkpoint or recipe; fp32 is used", meta)
+        return None
+    return xml
+
+
 def _test_tile(h: int, w: int) -> torch.Tensor:
     """A fixed, image-like normalised input for export and verification."""
     g = torch.Generator().manual_seed(0)
@@ -298,24 +422,33 @@ def make_runner(
     sha256: str,
     shape: tuple[int, int] | None,
     choice: RuntimeChoice | str = RuntimeChoice.AUTO,
+    int8: Path | None = None,
 ) -> Runner:
     """The runner for one network: OpenVINO when chosen (or ``auto`` on the CPU with OpenVINO
-    installed) and the conversion succeeds, PyTorch otherwise. ``auto`` defers to the
-    environment variable ``FORENSIC_VIEWER_RUNTIME`` (``torch`` or ``openvino``) when set."""
+    installed) and the conversion succeeds, PyTorch otherwise; on OpenVINO the int8 model
+    ``int8`` (:func:`bundled_int8`) when given and not ``openvino-fp32``, and it loads and
+    matches PyTorch, else the fp32 conversion. ``auto`` defers to the environment variable
+    ``FORENSIC_VIEWER_RUNTIME`` (``torch``, ``openvino`` or ``openvino-fp32``) when set."""
     choice = RuntimeChoice(choice)
     if choice is RuntimeChoice.AUTO:
         choice = RuntimeChoice(os.environ.get("FORENSIC_VIEWER_RUNTIME") or choice)
     # ``auto`` converts only checkpoints read from a file (a SHA-256 names them): a model being
     # trained changes between validations, and each conversion would cost seconds and a file.
-    want_ov = choice is RuntimeChoice.OPENVINO or (
+    want_ov = choice in (RuntimeChoice.OPENVINO, RuntimeChoice.OPENVINO_FP32) or (
         choice is RuntimeChoice.AUTO
         and bool(sha256)
         and device.type == "cpu"
         and openvino_available()
     )
     if want_ov and device.type == "cpu" and precision == "fp32":
+        digest = sha256 or _weights_digest(model)
+        if int8 is not None and choice is not RuntimeChoice.OPENVINO_FP32:
+            try:
+                return OpenVINORunner(model, digest, shape, int8=int8)
+            except Exception as e:  # the fp32 conversion takes over
+                log.warning("the int8 model %s is not used (%s: %s)", int8, type(e).__name__, e)
         try:
-            return OpenVINORunner(model, sha256 or _weights_digest(model), shape)
+            return OpenVINORunner(model, digest, shape)
         except Exception as e:  # any failure of an optional accelerator leaves PyTorch in charge
             log.warning("OpenVINO is not used for this model (%s: %s)", type(e).__name__, e)
     return TorchRunner(model, device, precision)
@@ -331,13 +464,20 @@ def _weights_digest(model: nn.Module) -> str:
 
 
 __all__ = [
+    "INT8_RECIPE_VERSION",
+    "INT8_TOLERANCE",
     "Cancelled",
     "OpenVINORunner",
     "Runner",
     "RuntimeChoice",
     "TorchRunner",
+    "bundled_int8",
     "cache_dir",
     "cancel_hooks",
+    "export_openvino",
+    "int8_difference",
+    "int8_files",
+    "int8_key",
     "make_runner",
     "openvino_available",
 ]

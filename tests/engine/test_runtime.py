@@ -112,3 +112,125 @@ def test_a_failed_conversion_leaves_the_model_on_torch(monkeypatch, caplog) -> N
         _tiny(), device=torch.device("cpu"), precision="fp32", sha256="x", shape=None
     )
     assert isinstance(auto, TorchRunner)  # tests set FORENSIC_VIEWER_RUNTIME=torch
+
+
+# --- int8 (issue 18) --------------------------------------------------------------------------
+
+INT8_HEATMAP_MAD = 0.03  # mean |Δ| of an int8 heatmap against PyTorch fp32 on a small image
+
+
+def _bundled_crfd():
+    from engine.checkpoints import load_checkpoint
+    from engine.resources import resources_dir
+
+    return load_checkpoint(resources_dir() / "models" / "crfd-net-compact.safetensors")
+
+
+def _sample_pixels(h: int = 200, w: int = 296):
+    import numpy as np
+    from PIL import Image
+
+    from engine.resources import resources_dir
+
+    with Image.open(resources_dir() / "samples" / "astronaut-splice.jpg") as im:
+        return np.asarray(im.convert("RGB"))[:h, :w].copy()
+
+
+def _write_key(xml: Path, key: dict) -> None:
+    import json
+
+    xml.with_suffix(".json").write_text(json.dumps({"key": key}), encoding="utf-8")
+
+
+@needs_openvino
+def test_bundled_int8_model_is_current_close_to_torch_and_recorded(
+    tmp_path: Path, monkeypatch
+) -> None:
+    from engine.pipeline import Analyzer
+    from engine.runtime import bundled_int8
+    from tests.conftest import memory_evidence
+
+    monkeypatch.setenv("FORENSIC_VIEWER_CACHE", str(tmp_path))
+    loaded = _bundled_crfd()
+    # the shipped key names this checkpoint, the fast path's dynamic shape and this recipe
+    assert bundled_int8(loaded.path, loaded.sha256, None) is not None
+    assert bundled_int8(loaded.path, loaded.sha256, (512, 512)) is None  # not made for it
+    evidence = memory_evidence(_sample_pixels())
+    name = loaded.name
+    exact = Analyzer([loaded], exact=True).analyze(evidence).results[name]
+    torch_fast = Analyzer([loaded], runtime="torch").analyze(evidence).results[name]
+    int8 = Analyzer([loaded], runtime="openvino").analyze(evidence).results[name]
+    fp32 = Analyzer([loaded], runtime="openvino-fp32").analyze(evidence).results[name]
+    assert (exact.precision, torch_fast.precision) == ("fp32", "fp32")
+    assert (int8.precision, fp32.precision) == ("int8", "fp32")
+    assert int8.input_policy["runtime"] == fp32.input_policy["runtime"] == "openvino"
+    # against PyTorch fp32 on the same tiles (the fast path's tiling on PyTorch)
+    mad = float(abs(int8.heatmap - torch_fast.heatmap).mean())
+    assert 0 < mad <= INT8_HEATMAP_MAD  # 0 would mean the int8 model did not run
+    assert float(abs(fp32.heatmap - torch_fast.heatmap).max()) < 1e-3
+    # FORENSIC_VIEWER_RUNTIME=openvino-fp32 turns int8 off for the default (auto) choice
+    monkeypatch.setenv("FORENSIC_VIEWER_RUNTIME", "openvino-fp32")
+    assert Analyzer([loaded]).analyze(evidence).results[name].precision == "fp32"
+
+
+@needs_openvino
+def test_int8_key_of_another_checkpoint_or_missing_files_keep_fp32(tmp_path: Path, caplog) -> None:
+    from engine.runtime import bundled_int8, int8_files, int8_key
+
+    ckpt = tmp_path / "net.safetensors"
+    ckpt.write_bytes(b"weights")
+    meta, xml = int8_files(ckpt)
+    assert (meta.name, xml.name) == ("net.int8.json", "net.int8.xml")
+    assert bundled_int8(ckpt, "a" * 64, None) is None  # nothing shipped
+    xml.write_text("<net/>")
+    xml.with_suffix(".bin").write_bytes(b"")
+    _write_key(xml, int8_key("a" * 64, None))
+    assert bundled_int8(ckpt, "a" * 64, None) == xml
+    assert bundled_int8(ckpt, "b" * 64, None) is None  # a retrained checkpoint
+    assert "made for another checkpoint or recipe" in caplog.text
+    stale = {**int8_key("a" * 64, None), "recipe_version": -1}
+    _write_key(xml, stale)
+    assert bundled_int8(ckpt, "a" * 64, None) is None
+    meta.write_text("{not json", encoding="utf-8")
+    assert bundled_int8(ckpt, "a" * 64, None) is None
+    assert "cannot read the int8 model's key" in caplog.text
+    xml.with_suffix(".bin").unlink()
+    _write_key(xml, int8_key("a" * 64, None))
+    assert bundled_int8(ckpt, "a" * 64, None) is None  # half a model
+
+
+@needs_openvino
+def test_an_int8_model_that_does_not_load_or_match_leaves_fp32(
+    tmp_path: Path, monkeypatch, caplog
+) -> None:
+    import openvino as ov
+
+    from engine.runtime import export_openvino
+
+    monkeypatch.setenv("FORENSIC_VIEWER_CACHE", str(tmp_path / "cache"))
+    model = _tiny()
+    args = {"device": torch.device("cpu"), "precision": "fp32", "sha256": "c" * 64}
+    broken = tmp_path / "broken.int8.xml"
+    broken.write_text("<not a model")
+    runner = make_runner(model, shape=None, choice="openvino", int8=broken, **args)
+    assert isinstance(runner, OpenVINORunner) and runner.precision == "fp32"
+    assert "int8 model" in caplog.text and "is not used" in caplog.text
+    # a model of other weights (the mask logits shifted by 2) loads but fails the check
+    # against PyTorch on the test tile
+    other = _tiny()
+    last = [m for m in other.modules() if isinstance(m, torch.nn.Conv2d)][-1]
+    with torch.no_grad():
+        last.bias += 2.0
+    wrong = tmp_path / "wrong.int8.xml"
+    ov.save_model(export_openvino(other, None), str(wrong))
+    caplog.clear()
+    runner = make_runner(model, shape=None, choice="openvino", int8=wrong, **args)
+    assert runner.precision == "fp32" and "int8 output differs from PyTorch" in caplog.text
+    # the same file as int8 runner when the weights are the ones it was made from (fp32 here:
+    # the check is on outputs, and these match)
+    same = tmp_path / "same.int8.xml"
+    ov.save_model(export_openvino(model, None), str(same))
+    assert make_runner(model, shape=None, choice="openvino", int8=same, **args).precision == "int8"
+    fp32 = make_runner(model, shape=None, choice="openvino-fp32", int8=same, **args)
+    assert fp32.precision == "fp32"
+    assert make_runner(model, shape=None, choice="torch", int8=same, **args).precision == "fp32"
