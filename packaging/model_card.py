@@ -124,6 +124,18 @@ SIZES = (
 )
 
 
+def int8_words(checkpoint: Path) -> str:
+    """A sentence on the int8 model shipped beside ``checkpoint`` (``make int8``), if any."""
+    if not checkpoint.with_suffix(".int8.json").is_file():
+        return ""
+    return (
+        "\nOn the CPU the fast path runs it as the int8 OpenVINO model beside this file "
+        f"(`{checkpoint.stem}.int8.*`, `make int8`; results record precision int8; "
+        "`FORENSIC_VIEWER_RUNTIME=openvino-fp32` runs fp32); the exact path runs these "
+        "fp32 weights. Its accuracy against the exact path: docs/BENCHMARKS.md, int8."
+    )
+
+
 def _file_name(record: dict) -> str:
     return Path(record["image"]).name
 
@@ -222,7 +234,7 @@ def card(checkpoint: Path, evaluation: dict, wall: str, floor_sample: str) -> st
 **Architecture:** `{meta.architecture}` ({arch_text}), config `{config}`.
 Input: sliding windows of {meta.input_policy.window} px at stride {meta.input_policy.stride},
 fused as §3.3. Decision: {d.rule} rule, mask = heatmap > {d.pixel_threshold}.
-File SHA-256: `{file_sha256(checkpoint)}`.
+File SHA-256: `{file_sha256(checkpoint)}`.{int8_words(checkpoint)}
 
 ## What it knows, and what it does not
 

@@ -47,3 +47,16 @@ def test_breakdown_groups_by_kind_and_region_size_and_counts_false_alarms() -> N
 
 def test_breakdown_without_records_is_empty() -> None:
     assert _module().breakdown({"metrics": {}}) == ""
+
+
+def test_card_names_the_int8_model_only_where_one_ships(tmp_path: Path) -> None:
+    words = _module().int8_words
+    checkpoint = tmp_path / "net.safetensors"
+    assert words(checkpoint) == ""
+    (tmp_path / "net.int8.json").write_text("{}")
+    text = words(checkpoint)
+    assert "`net.int8.*`" in text and "precision int8" in text
+    # the bundled files: crfd-net-compact ships one, diffforensics-effl0 does not
+    models = ROOT / "resources/models"
+    assert words(models / "crfd-net-compact.safetensors")
+    assert words(models / "diffforensics-effl0.safetensors") == ""
