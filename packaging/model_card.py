@@ -126,7 +126,9 @@ SIZES = (
 
 def int8_words(checkpoint: Path) -> str:
     """A sentence on the int8 model shipped beside ``checkpoint`` (``make int8``), if any."""
-    if not checkpoint.with_suffix(".int8.json").is_file():
+    from engine.runtime import int8_files
+
+    if not int8_files(checkpoint)[0].is_file():
         return ""
     return (
         "\nOn the CPU the fast path runs it as the int8 OpenVINO model beside this file "
