@@ -35,6 +35,36 @@ def _save_face_checkpoint(path: Path, name: str = "face") -> Path:
     return path
 
 
+def test_prepare_makes_the_face_models_runners_before_the_first_face(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import engine.pipeline as pipeline
+
+    made: list[object] = []
+    real = pipeline.make_runner
+
+    def spy(model: object, **kw: object) -> object:
+        made.append(model)
+        return real(model, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "make_runner", spy)
+    whole = load_checkpoint(make_tiny_checkpoint(tmp_path / "whole.safetensors", name="whole"))
+    face = _face_model(tmp_path / "face.safetensors")
+    analyzer = Analyzer(
+        [whole], device="cpu", faces=FakeDetector((100, 60, 80, 80)), face_models=[face]
+    )
+    analyzer.prepare()
+    assert any(m is face.model for m in made)  # made (converted, compiled) at load time
+    before = len(made)
+    pixels = np.random.default_rng(0).integers(0, 256, (240, 320, 3), dtype=np.uint8)
+    assert analyzer.analyze(memory_evidence(pixels)).face_maps["face"].max() > 0.5
+    assert len(made) == before  # the first face makes no runner
+    off = Analyzer([whole], device="cpu", face_models=[face])  # no detector: no face path
+    made.clear()
+    off.prepare()
+    assert not any(m is face.model for m in made)
+
+
 def test_scope_is_read_back_and_checked(tmp_path: Path) -> None:
     path = _save_face_checkpoint(tmp_path / "face.safetensors")
     assert load_checkpoint(path).meta.scope == "faces"
