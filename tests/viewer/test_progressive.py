@@ -5,6 +5,7 @@ once."""
 from __future__ import annotations
 
 import json
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -353,3 +354,33 @@ def test_keeping_is_said_in_the_cancelled_slot_then_forgotten_once_kept_arrived(
         assert worker._keeping == set() and worker._live == set() == worker._dropped
     finally:
         worker.stop()
+
+
+def test_a_kept_part_that_cannot_be_built_logs_the_cancel_and_the_failure_and_keeps_nothing(
+    qtbot, tmp_path: Path, slow_tiles: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Building what a Cancel kept fails (``failed`` follows ``cancelled``): the case log
+    writes the cancel then the failure at once, not the cancel when the window closes, and
+    holds nothing for the job; the file says the failure."""
+
+    def cannot_build(*_a: object) -> None:
+        raise RuntimeError("no room for the kept part")
+
+    monkeypatch.setattr("engine.pipeline.Analyzer._kept", cannot_build)
+    monkeypatch.setattr(sys, "excepthook", lambda *_a: None)  # the worker reports it (failed)
+    model = make_tiny_checkpoint(tmp_path / "m1.safetensors", "m1", seed=1)
+    log = AuditLog(tmp_path / "case", program="test viewer", examiner="A. Examiner")
+    window = _window(qtbot, tmp_path, [model], log)
+    window.worker.mail.on("partial", lambda _job, _p: window.cancel())  # after its first tile
+    image = write_image(tmp_path / "big.png", 192, 256)
+    window.open_paths([image])
+    entry = window.entries[str(image)]
+    qtbot.waitUntil(lambda: bool(entry.error), timeout=120_000)
+    assert "no room for the kept part" in entry.error and entry.analysis is None
+    assert window.case._kept == {} and window.worker._keeping == set()
+    assert window._job_paths == {}
+    lines = [json.loads(x) for x in (tmp_path / "case" / LOG_NAME).read_text().splitlines()]
+    ended = [(x["action"], x["details"]) for x in lines if x["action"].startswith("analysis-")]
+    assert [a for a, _ in ended] == ["analysis-started", "analysis-cancelled", "analysis-failed"]
+    assert ended[1][1] == {"path": str(image)}  # nothing kept
+    assert ended[2][1]["path"] == str(image) and "no room" in ended[2][1]["error"]
