@@ -384,3 +384,32 @@ def test_a_kept_part_that_cannot_be_built_logs_the_cancel_and_the_failure_and_ke
     assert [a for a, _ in ended] == ["analysis-started", "analysis-cancelled", "analysis-failed"]
     assert ended[1][1] == {"path": str(image)}  # nothing kept
     assert ended[2][1]["path"] == str(image) and "no room" in ended[2][1]["error"]
+
+
+def test_a_running_analysis_asked_again_with_other_models_keeps_nothing(
+    qtbot, tmp_path: Path, slow_tiles: None, held: threading.Event
+) -> None:
+    """The current file asked for again with other models while it runs: its running
+    analysis is cancelled and builds no kept part (nobody would see it); a Cancel by the
+    analyst still keeps one (test_cancel_keeps_the_finished_model_...)."""
+    gate = held  # holds the first analysis at its first tile until the change
+    m1, m2 = (make_tiny_checkpoint(tmp_path / f"m{i}.safetensors", f"m{i}", seed=i) for i in (1, 2))
+    log = AuditLog(tmp_path / "case", program="test viewer", examiner="A. Examiner")
+    window = _window(qtbot, tmp_path, [m1], log)
+    ended: list[tuple[str, int]] = []
+    window.worker.cancelled.connect(lambda job: ended.append(("cancelled", job)))
+    window.worker.kept.connect(lambda job, _a: ended.append(("kept", job)))
+    image = write_image(tmp_path / "big.png", 192, 256)
+    window.open_paths([image])
+    entry = window.entries[str(image)]
+    old = entry.job
+    qtbot.waitUntil(lambda: old in window._job_started, timeout=60_000)  # running, held
+    window._on_models_chosen([str(m2)], "cpu")  # the current file runs again with m2
+    assert entry.job != old
+    gate.set()
+    qtbot.waitUntil(lambda: not entry.running, timeout=120_000)
+    assert ended == [("cancelled", old)]  # and no kept part built
+    assert list(entry.analysis.results) == ["m2"] and not entry.analysis.cancelled
+    lines = [json.loads(x) for x in (tmp_path / "case" / LOG_NAME).read_text().splitlines()]
+    cancels = [x["details"] for x in lines if x["action"] == "analysis-cancelled"]
+    assert cancels == [{"path": str(image)}]
