@@ -59,7 +59,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
@@ -81,7 +80,7 @@ from engine.io import IMAGE_SUFFIXES
 from engine.types import Progress
 from forensic_viewer.gui.analysis_panel import AnalysisChoices
 from forensic_viewer.gui.mailbox import Mailbox
-from forensic_viewer.gui.panels import model_label
+from forensic_viewer.gui.panels import model_label, pick_folder
 from forensic_viewer.gui.run_on import RunOnChoice, run_on_workers
 from forensic_viewer.gui.triage_table import TABLE_THUMB, TriageFilter, TriageModel
 from forensic_viewer.gui.truth_choice import TruthChoice, truth_message
@@ -477,14 +476,10 @@ class BatchDialog(QDialog):
     # --- choosing ---
 
     def _pick_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Folder to scan", self.folder.text())
-        if path:
-            self.folder.setText(path)
+        pick_folder(self, "Folder to scan", self.folder)
 
     def _pick_out(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Output folder", self.out.text())
-        if path:
-            self.out.setText(path)
+        pick_folder(self, "Output folder", self.out)
 
     def output_folder(self) -> Path | None:
         """The output folder typed, else ``<folder>-scan`` next to the scanned folder."""

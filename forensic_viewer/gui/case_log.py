@@ -115,7 +115,8 @@ class CaseRecorder(QObject):
         self.log = log
         self.note_dialog: NoteDialog | None = None
         self._scans: dict[BatchDialog, ScanJob | None] = {}  # batch dialog -> its last scan
-        self._kept: dict[int, str | None] = {}  # cancelled job -> its path, until its kept part
+        # cancelled job -> its path, until its kept part (or the failure to build it) arrives
+        self._kept: dict[int, str | None] = {}
         self._layers: LayerList | None = None
         self._layers_path: str | None = None  # the evidence file the watched layers belong to
         self._subs = Subscriptions()
@@ -314,6 +315,10 @@ class CaseRecorder(QObject):
         )
 
     def _on_failed(self, job: int, message: str) -> None:
+        """A failure; after a cancel whose kept part could not be built, the cancel first (it
+        happened, and kept nothing)."""
+        if job in self._kept:
+            self.append(Action.ANALYSIS_CANCELLED, {"path": self._kept.pop(job)})
         self.append(
             Action.ANALYSIS_FAILED, {"path": self.window._job_paths.get(job), "error": message}
         )

@@ -160,8 +160,10 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.settings = settings or QSettings("forensic-viewer", "forensic-viewer")
         self.entries: dict[str, Entry] = {}
+        # of each analysis job until it ended (_forget_job): its file, the models it was asked
+        # with, and (below) the time of its first progress
         self._job_paths: dict[int, str] = {}
-        self._job_models: dict[int, dict[str, Any]] = {}  # job -> the models it was asked with
+        self._job_models: dict[int, dict[str, Any]] = {}
         self.current: str | None = None
         self.layers: LayerList | None = None
         self.model_names: list[str] = []
@@ -193,6 +195,12 @@ class MainWindow(QMainWindow):
         self._build_status()
         self._build_actions()
         self.case = CaseRecorder(self, case_log)  # the case audit log (gui/case_log.py)
+        # after every other slot of a job's last signal (the case log's slots read the job's
+        # path): the queued calls of one emit run in the order they were connected
+        self.worker.succeeded.connect(self._forget_job)
+        self.worker.failed.connect(self._forget_job)
+        self.worker.cancelled.connect(self._forget_cancelled_job)
+        self.worker.kept.connect(self._forget_job)
         self.worker.start()
         self.set_models(models or [], device)
         self.resize(1400, 900)
@@ -753,6 +761,18 @@ class MainWindow(QMainWindow):
         if entry.path == self.current:
             self.show_entry(entry.path)
         self._update_busy()
+
+    def _forget_cancelled_job(self, job: int) -> None:
+        if not self.worker.keeping(job):  # else kept (or failed) follows: the job ends there
+            self._forget_job(job)
+
+    def _forget_job(self, job: int, *_: object) -> None:
+        """``job`` ended (its result, failure, bare cancel or kept part has reached every
+        slot): its path, models and start time go. Job ids are never reused, so a message of
+        it that comes later (a partial map) finds no file and is dropped."""
+        self._job_paths.pop(job, None)
+        self._job_models.pop(job, None)
+        self._job_started.pop(job, None)
 
     def run_classic(self) -> int | None:
         """Analyses ▸ Run the checked classic analyses on the current image (worker thread)."""

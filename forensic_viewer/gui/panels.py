@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPushButton,
@@ -153,6 +154,16 @@ class EvidenceList(QListWidget):
 def text_label(text: str) -> QLabel:
     """A wrapped label that shows ``text`` as it is (never as rich text)."""
     return QLabel(text, textFormat=Qt.TextFormat.PlainText, wordWrap=True)
+
+
+def pick_folder(parent: QWidget, title: str, field: QLineEdit) -> str | None:
+    """A dialog's Browse…: the folder picker opened at the folder typed in ``field``; the
+    folder chosen is typed there and returned (None, the field unchanged, when closed)."""
+    path = QFileDialog.getExistingDirectory(parent, title, field.text())
+    if not path:
+        return None
+    field.setText(path)
+    return path
 
 
 def _pixmap_from_rgb(rgb: NDArray[np.uint8]) -> QPixmap:

@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -47,6 +46,7 @@ from engine.errors import ForensicError
 from engine.types import Analysis, Progress
 from forensic_viewer.audit import AuditError, AuditLog
 from forensic_viewer.gui.mailbox import Mailbox
+from forensic_viewer.gui.panels import pick_folder
 from forensic_viewer.report import (
     FORMATS,
     CaseInfo,
@@ -316,9 +316,7 @@ class ReportDialog(QDialog):
         layout.addLayout(buttons)
 
     def _pick_dest(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Report folder", self.dest.text())
-        if path:
-            self.dest.setText(path)
+        pick_folder(self, "Report folder", self.dest)
 
     def case(self) -> CaseInfo:
         """The case fields as typed."""

@@ -64,6 +64,7 @@ from engine.devices import available_devices
 from engine.errors import CheckpointError
 from engine.formatting import format_duration
 from engine.models.registry import list_models
+from forensic_viewer.gui.panels import pick_folder
 from trainer.plan import (
     LAST_CHECKPOINT,
     PROGRESS_LOG,
@@ -556,11 +557,7 @@ class TrainingDialog(QDialog):
             self._add_data(path)
 
     def _pick_runs_dir(self) -> None:
-        path = QFileDialog.getExistingDirectory(
-            self, "Folder for run folders", self.runs_dir.text()
-        )
-        if path:
-            self.runs_dir.setText(path)
+        pick_folder(self, "Folder for run folders", self.runs_dir)
 
     def _remove_data(self) -> None:
         for item in self.data_list.selectedItems():

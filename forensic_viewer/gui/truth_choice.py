@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtWidgets import QCheckBox, QFileDialog, QHBoxLayout, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLineEdit, QPushButton, QWidget
 
+from forensic_viewer.gui.panels import pick_folder
 from forensic_viewer.scan.groundtruth import TruthSource, evaluate_scan, summary_lines
 
 
@@ -52,9 +53,7 @@ class TruthChoice(QWidget):
         self.browse.setEnabled(on)
 
     def _pick(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Ground-truth folder", self.folder.text())
-        if path:
-            self.folder.setText(path)
+        pick_folder(self, "Ground-truth folder", self.folder)
 
     def path(self) -> Path | None:
         """The masks' folder or JSON list when the box is checked, else None. Raises

@@ -37,7 +37,8 @@ then exactly one of ``probe-done(job, ProbeResult)``, ``probe-failed(job, messag
 Cancelling: :meth:`AnalysisWorker.cancel` marks every job submitted so far as cancelled; the
 running one stops at its next window batch or analysis step (the engine checks between them),
 the queued ones are dropped. :meth:`AnalysisWorker.cancel_job` does the same to one analysis
-(the viewer's, when a file queued or running is asked for again with other models).
+(the viewer's, when a file queued or running is asked for again with other models), except
+that it keeps nothing: what it finished would not be shown.
 ``requestInterruption()`` (from :meth:`AnalysisWorker.stop`) ends the thread the same way.
 
 :class:`LayerRenderer` computes layer drawings (colormaps, masks with their statistics and
@@ -343,7 +344,9 @@ class AnalysisWorker(QThread):
 
     def cancel_job(self, job: int) -> None:
         """Cancel the analysis ``job`` alone (running: at its next window batch; queued:
-        dropped when its turn comes); the others go on. Nothing happens once it has ended."""
+        dropped when its turn comes); the others go on. Nothing happens once it has ended.
+        It keeps nothing (no ``kept``): a job cancelled alone was superseded, and what it
+        finished would not be shown."""
         with self._lock:
             if job in self._live:
                 self._dropped.add(job)
@@ -485,13 +488,13 @@ class AnalysisWorker(QThread):
                     evidence, progress=progress, cancel=lambda: self._is_cancelled(job)
                 )
         except Cancelled as e:
-            if e.kept is None:
-                self.cancelled.emit(job)
-                return
-            with self._lock:
-                self._keeping.add(job)
+            with self._lock:  # a job cancelled alone was superseded: nobody would see it
+                keeping = e.kept is not None and job not in self._dropped
+                if keeping:
+                    self._keeping.add(job)
             self.cancelled.emit(job)  # at once: building what is kept takes a moment (16 MP)
-            self.kept.emit(job, e.kept())
+            if keeping:
+                self.kept.emit(job, e.kept())
             return
         except ForensicError as e:
             self.failed.emit(job, str(e))

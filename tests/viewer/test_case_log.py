@@ -9,11 +9,13 @@ import json
 from pathlib import Path
 
 import cv2
+import numpy as np
 import pytest
 from pypdf import PdfReader
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QPlainTextEdit
 
+from engine.types import PartialMap
 from forensic_viewer.audit import LOG_NAME, AuditLog, verify_log
 from forensic_viewer.cli import main
 from forensic_viewer.gui.main_window import MainWindow
@@ -113,6 +115,31 @@ def test_a_failed_file_and_classic_analyses_are_logged(
     assert classic["path"] == str(image_path) and set(classic["analyses"]) == {"ela"}
     ela = classic["analyses"]["ela"]
     assert ela["sha256"] == _sha(image_path) and ela["params"]
+
+
+@pytest.mark.gui
+def test_the_window_forgets_a_job_once_it_ended_after_the_log_named_its_file(
+    qtbot, case_window: MainWindow, image_path: Path, corrupt_path: Path, tmp_path: Path
+) -> None:
+    """A job's path, models and start time are kept while it runs, not for the session (one
+    entry per file opened): they go after every slot of its last signal ran, so the case log
+    still names the file; a message of the job that comes later is dropped."""
+    w, case = case_window, tmp_path / "case"
+    open_and_wait(qtbot, w, corrupt_path)
+    open_and_wait(qtbot, w, image_path)
+    job = w.entries[str(image_path)].job
+    qtbot.waitUntil(lambda: "analysis-finished" in _actions(case), timeout=30_000)
+    qtbot.waitUntil(lambda: not w._job_paths, timeout=5_000)
+    assert w._job_models == {} and w._job_started == {}
+    ended = {e.action: e.details["path"] for e in _entries(case) if "path" in e.details}
+    assert ended["analysis-failed"] == str(corrupt_path)
+    assert ended["analysis-finished"] == str(image_path)
+    shown = [la.name for la in w.layers]
+    w._on_partial(job, PartialMap("tiny", np.zeros((96, 128), np.float32), 0.5))  # late
+    assert [la.name for la in w.layers] == shown
+    w.analyse()  # the same file again: a new job, forgotten in turn
+    qtbot.waitUntil(lambda: w.entries[str(image_path)].job != job and not w._job_paths)
+    assert len([a for a in _actions(case) if a == "analysis-finished"]) == 2
 
 
 @pytest.mark.gui

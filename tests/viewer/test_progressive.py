@@ -5,6 +5,7 @@ once."""
 from __future__ import annotations
 
 import json
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -155,6 +156,7 @@ def test_cancel_keeps_the_finished_model_and_a_partial_map_without_verdict_then_
     qtbot.waitUntil(lambda: not entry.running, timeout=120_000)
     qtbot.waitUntil(lambda: entry.analysis is not None, timeout=30_000)
     assert order == ["cancelled", "kept"]  # cancelled at once, what it kept built after
+    assert window._job_paths == {} == window._job_models  # the job ended with its kept part
     qtbot.waitUntil(lambda: window.renderer.idle, timeout=30_000)
 
     kept = entry.analysis
@@ -352,3 +354,62 @@ def test_keeping_is_said_in_the_cancelled_slot_then_forgotten_once_kept_arrived(
         assert worker._keeping == set() and worker._live == set() == worker._dropped
     finally:
         worker.stop()
+
+
+def test_a_kept_part_that_cannot_be_built_logs_the_cancel_and_the_failure_and_keeps_nothing(
+    qtbot, tmp_path: Path, slow_tiles: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Building what a Cancel kept fails (``failed`` follows ``cancelled``): the case log
+    writes the cancel then the failure at once, not the cancel when the window closes, and
+    holds nothing for the job; the file says the failure."""
+
+    def cannot_build(*_a: object) -> None:
+        raise RuntimeError("no room for the kept part")
+
+    monkeypatch.setattr("engine.pipeline.Analyzer._kept", cannot_build)
+    monkeypatch.setattr(sys, "excepthook", lambda *_a: None)  # the worker reports it (failed)
+    model = make_tiny_checkpoint(tmp_path / "m1.safetensors", "m1", seed=1)
+    log = AuditLog(tmp_path / "case", program="test viewer", examiner="A. Examiner")
+    window = _window(qtbot, tmp_path, [model], log)
+    window.worker.mail.on("partial", lambda _job, _p: window.cancel())  # after its first tile
+    image = write_image(tmp_path / "big.png", 192, 256)
+    window.open_paths([image])
+    entry = window.entries[str(image)]
+    qtbot.waitUntil(lambda: bool(entry.error), timeout=120_000)
+    assert "no room for the kept part" in entry.error and entry.analysis is None
+    assert window.case._kept == {} and window.worker._keeping == set()
+    assert window._job_paths == {}
+    lines = [json.loads(x) for x in (tmp_path / "case" / LOG_NAME).read_text().splitlines()]
+    ended = [(x["action"], x["details"]) for x in lines if x["action"].startswith("analysis-")]
+    assert [a for a, _ in ended] == ["analysis-started", "analysis-cancelled", "analysis-failed"]
+    assert ended[1][1] == {"path": str(image)}  # nothing kept
+    assert ended[2][1]["path"] == str(image) and "no room" in ended[2][1]["error"]
+
+
+def test_a_running_analysis_asked_again_with_other_models_keeps_nothing(
+    qtbot, tmp_path: Path, slow_tiles: None, held: threading.Event
+) -> None:
+    """The current file asked for again with other models while it runs: its running
+    analysis is cancelled and builds no kept part (nobody would see it); a Cancel by the
+    analyst still keeps one (test_cancel_keeps_the_finished_model_...)."""
+    gate = held  # holds the first analysis at its first tile until the change
+    m1, m2 = (make_tiny_checkpoint(tmp_path / f"m{i}.safetensors", f"m{i}", seed=i) for i in (1, 2))
+    log = AuditLog(tmp_path / "case", program="test viewer", examiner="A. Examiner")
+    window = _window(qtbot, tmp_path, [m1], log)
+    ended: list[tuple[str, int]] = []
+    window.worker.cancelled.connect(lambda job: ended.append(("cancelled", job)))
+    window.worker.kept.connect(lambda job, _a: ended.append(("kept", job)))
+    image = write_image(tmp_path / "big.png", 192, 256)
+    window.open_paths([image])
+    entry = window.entries[str(image)]
+    old = entry.job
+    qtbot.waitUntil(lambda: old in window._job_started, timeout=60_000)  # running, held
+    window._on_models_chosen([str(m2)], "cpu")  # the current file runs again with m2
+    assert entry.job != old
+    gate.set()
+    qtbot.waitUntil(lambda: not entry.running, timeout=120_000)
+    assert ended == [("cancelled", old)]  # and no kept part built
+    assert list(entry.analysis.results) == ["m2"] and not entry.analysis.cancelled
+    lines = [json.loads(x) for x in (tmp_path / "case" / LOG_NAME).read_text().splitlines()]
+    cancels = [x["details"] for x in lines if x["action"] == "analysis-cancelled"]
+    assert cancels == [{"path": str(image)}]
