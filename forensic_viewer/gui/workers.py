@@ -371,9 +371,10 @@ class AnalysisWorker(QThread):
             self._keeping.discard(job)
 
     def stop(self, timeout_ms: int = 10_000) -> None:
-        """End the thread: cancel what runs, drop what waits, and wait for it to finish."""
+        """End the thread: cancel what runs, drop what waits, and wait for it to finish. What
+        the running job finished is not built into a kept part: the window is going away."""
+        self.requestInterruption()  # first: the cancelled job must already see it
         self.cancel()
-        self.requestInterruption()
         self._decoder.stop(timeout_ms)
         self._queue.put(_STOP)
         self.wait(timeout_ms)
@@ -488,8 +489,14 @@ class AnalysisWorker(QThread):
                     evidence, progress=progress, cancel=lambda: self._is_cancelled(job)
                 )
         except Cancelled as e:
-            with self._lock:  # a job cancelled alone was superseded: nobody would see it
-                keeping = e.kept is not None and job not in self._dropped
+            # a job cancelled alone was superseded, and a stopping worker's window is closing:
+            # nobody would see what they kept
+            with self._lock:
+                keeping = (
+                    e.kept is not None
+                    and job not in self._dropped
+                    and not self.isInterruptionRequested()
+                )
                 if keeping:
                     self._keeping.add(job)
             self.cancelled.emit(job)  # at once: building what is kept takes a moment (16 MP)

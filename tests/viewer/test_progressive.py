@@ -413,3 +413,30 @@ def test_a_running_analysis_asked_again_with_other_models_keeps_nothing(
     lines = [json.loads(x) for x in (tmp_path / "case" / LOG_NAME).read_text().splitlines()]
     cancels = [x["details"] for x in lines if x["action"] == "analysis-cancelled"]
     assert cancels == [{"path": str(image)}]
+
+
+def test_a_stopping_worker_builds_no_kept_part(
+    qtbot, tmp_path: Path, slow_tiles: None, held: threading.Event, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The window closes while an analysis runs: the worker cancels it and builds nothing from
+    what it finished (the analyst's Cancel does: test_cancel_keeps_the_finished_model_...)."""
+    from engine.pipeline import Analyzer
+
+    built: list[int] = []
+    real = Analyzer._kept
+
+    def spy(self, *a, **k):
+        built.append(1)
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(Analyzer, "_kept", spy)
+    m1 = make_tiny_checkpoint(tmp_path / "m1.safetensors", "m1", seed=1)
+    window = _window(qtbot, tmp_path, [m1])
+    image = write_image(tmp_path / "big.png", 192, 256)
+    window.open_paths([image])
+    job = window.entries[str(image)].job
+    qtbot.waitUntil(lambda: job in window._job_started, timeout=60_000)  # running, held
+    threading.Timer(0.3, held.set).start()  # released while stop() waits for the thread
+    window.worker.stop(60_000)
+    assert window.worker.isFinished()
+    assert built == []
