@@ -112,11 +112,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--recursive", action="store_true", help="descend into sub-folders")
     s.add_argument(
         "--jobs",
-        type=int,
+        type=_jobs_arg,
         default=None,
         metavar="N",
-        help="worker processes, each with its own models and cores // N threads (default: 1, "
-        "the scan runs in this process); with --ray, Ray actors (default: every CPU)",
+        help="worker processes, each with its own models and cores // N threads; 1: the scan "
+        "runs in this process; auto (the default): one per core on the CPU for 30 files or "
+        "more, as memory allows, else 1; with --ray, Ray actors (default: every CPU)",
     )
     s.add_argument(
         "--ray",
@@ -154,10 +155,34 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _jobs_arg(text: str) -> int | str:
+    """``--jobs``: a whole number or ``auto``."""
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number or auto, got {text!r}") from None
+
+
 def _jobs(args: argparse.Namespace) -> int:
-    """--jobs as given, 1 when not given (or for a command without it)."""
+    """--jobs as given (resolved by :func:`_resolve_jobs` when auto), 1 when not given (or for
+    a command without it)."""
     jobs = getattr(args, "jobs", None)
-    return 1 if jobs is None else jobs
+    return 1 if jobs is None or jobs == "auto" else jobs
+
+
+def _resolve_jobs(args: argparse.Namespace, files: int) -> None:
+    """A scan's ``--jobs auto`` (or none given) made a number for ``files`` files
+    (:func:`forensic_viewer.scan.pool.auto_jobs`); with --ray, None (Ray's own default)."""
+    if not hasattr(args, "jobs") or _on_ray(args):
+        if getattr(args, "jobs", None) == "auto":
+            args.jobs = None
+        return
+    if args.jobs is None or args.jobs == "auto":
+        from forensic_viewer.scan.pool import auto_jobs
+
+        args.jobs = auto_jobs(files, args.device)
 
 
 def _on_ray(args: argparse.Namespace) -> bool:
@@ -291,6 +316,7 @@ def _run_files(
     analyses = _analyses(args)
     with OutputLock(args.out, command=f"forensic-viewer {args.command}") as lock:
         files = list_files(ResultIndex(args.out))
+        _resolve_jobs(args, len(files))
         with case_session(args) as case_log:  # --case: the run goes into the case's audit log
             analyzer = build_analyzer(args)
             log_started(case_log, args, files)
