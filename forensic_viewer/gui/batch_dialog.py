@@ -42,7 +42,7 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -85,7 +85,7 @@ from forensic_viewer.gui.run_on import RunOnChoice, run_on_workers
 from forensic_viewer.gui.triage_table import TABLE_THUMB, TriageFilter, TriageModel
 from forensic_viewer.gui.truth_choice import TruthChoice, truth_message
 from forensic_viewer.scan.lock import OutputLock
-from forensic_viewer.scan.pool import cpu_cores
+from forensic_viewer.scan.pool import AUTO_JOBS, auto_jobs, cpu_cores
 from forensic_viewer.scan.replay import analysis_from_record
 from forensic_viewer.scan.results import ResultIndex
 from forensic_viewer.scan.run import RateMeter, ScanSettingsMismatch, ScanSummary
@@ -112,7 +112,9 @@ class ScanJob:
     faces: bool = True
     analyses: tuple[str, ...] = ()  # classic analyses run on every file as well
     exact: bool = False  # the paper's sliding-window path (the slow reference)
-    jobs: int = 1  # worker processes (forensic_viewer.scan.pool); 1: this process
+    # worker processes (forensic_viewer.scan.pool); 1: this process; AUTO_JOBS: as many as
+    # scan.pool.auto_jobs gives for the files found (one per core on the CPU for 30 or more)
+    jobs: int = 1
     ray: str | None = None  # Ray actors (gui/run_on.py): "" a local instance, else its address
     gt: Path | None = None  # true masks to score the scan against (scan --gt; gui/truth_choice.py)
 
@@ -231,6 +233,9 @@ class ScanWorker(QThread):
         from forensic_viewer.scan.run import run_scan
 
         job = self.job
+        if job.jobs == AUTO_JOBS:  # on Ray: every CPU Ray has (gui/run_on.py)
+            jobs = 1 if job.ray is not None else auto_jobs(len(files), job.device)
+            job = replace(job, jobs=jobs)
         recipe = AnalyzerRecipe(
             models=tuple(job.models), device=job.device, faces=job.faces, exact=job.exact
         )
@@ -404,9 +409,13 @@ class BatchDialog(QDialog):
         form.addRow("Device", self.device)
         form.addRow("", self.exact)
         self.jobs = QSpinBox()
-        self.jobs.setRange(1, cpu_cores())
-        self.jobs.setValue(1)
-        self.jobs.setToolTip("processes analysing files side by side, each with its own models")
+        self.jobs.setRange(AUTO_JOBS, cpu_cores())
+        self.jobs.setSpecialValueText("auto")  # shown for AUTO_JOBS
+        self.jobs.setValue(AUTO_JOBS)
+        self.jobs.setToolTip(
+            "processes analysing files side by side, each with its own models; auto: one per "
+            "core on the CPU for 30 files or more (as memory allows), else 1"
+        )
         form.addRow("Worker processes", self.jobs)
         self.run_on = RunOnChoice()
         form.addRow("Run on", self.run_on)

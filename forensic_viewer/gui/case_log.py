@@ -56,6 +56,7 @@ from forensic_viewer.audit import (
 from forensic_viewer.casework import probe_details, report_details, scan_finished_details
 from forensic_viewer.events import Event, Subscriptions
 from forensic_viewer.layers import Layer, LayerList, MaskLayer, PartialHeatmapLayer
+from forensic_viewer.scan.pool import AUTO_JOBS
 from forensic_viewer.wording import plain
 
 if TYPE_CHECKING:
@@ -457,7 +458,7 @@ class CaseRecorder(QObject):
                 "device": job.device,
                 "exact": job.exact,
                 "analyses": list(job.analyses),
-                "jobs": job.jobs,
+                "jobs": "auto" if job.jobs == AUTO_JOBS else job.jobs,
                 "gt": None if job.gt is None else str(job.gt),
             },
         )

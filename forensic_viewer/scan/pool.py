@@ -94,6 +94,7 @@ if TYPE_CHECKING:  # torch loads in the workers, never in the parent of a pool
     from engine.pipeline import Analyzer
 
 __all__ = [
+    "AUTO_JOBS",
     "AnalyzerRecipe",
     "WorkerFailed",
     "WorkerReady",
@@ -124,6 +125,7 @@ def cpu_cores() -> int:
 # against 1.3 s for one process) is not won back: on 10 files two workers finished later (x0.87
 # with loading) though they run x1.44 faster in steady state (docs/BENCHMARKS.md, 2026-12-02).
 AUTO_MIN_FILES = 30
+AUTO_JOBS = 0  # a job count that means "auto" where a number is needed (the batch dialog)
 # Memory one worker may need: peak RSS 1.4 GB for 1 MP files, 2.0 GB for a 12 MP photograph
 # with the default set (bench_scan_jobs, bench_evidence), with room for the decoded image.
 WORKER_MEMORY_BYTES = 2_500 * 2**20

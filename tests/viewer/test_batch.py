@@ -22,11 +22,12 @@ from PySide6.QtCore import QSettings, Qt
 
 from engine.ensemble import ENSEMBLE_SUFFIX
 from engine.errors import ForensicError
+from forensic_viewer.gui import batch_dialog
 from forensic_viewer.gui.batch_dialog import BatchDialog, ScanWorker
 from forensic_viewer.gui.main_window import MainWindow
 from forensic_viewer.layers import HeatmapLayer
 from forensic_viewer.scan.lock import OutputLock, read_holder
-from forensic_viewer.scan.pool import cpu_cores
+from forensic_viewer.scan.pool import AUTO_JOBS, cpu_cores
 from forensic_viewer.scan.replay import ScanAnalysis
 from forensic_viewer.scan.run import RateMeter
 from forensic_viewer.scan.walk import parse_types, scan_files
@@ -525,9 +526,16 @@ def test_worker_processes_cancel_at_once_and_a_resume_in_one_process_completes(
 
     monkeypatch.setattr(ScanWorker, "_on_file", cancel_after_first)
     out = tmp_path / "out"
+    asked: list[tuple[int, str]] = []
+
+    def two_workers(files: int, device: str) -> int:  # what auto gives a large folder on 2 cores
+        asked.append((files, device))
+        return 2
+
+    monkeypatch.setattr(batch_dialog, "auto_jobs", two_workers)
     dialog = _dialog(qtbot, folder, out, tiny_checkpoint)
-    assert (dialog.jobs.minimum(), dialog.jobs.maximum()) == (1, cpu_cores())
-    dialog.jobs.setValue(2)
+    assert (dialog.jobs.minimum(), dialog.jobs.maximum()) == (AUTO_JOBS, cpu_cores())
+    assert dialog.jobs.value() == AUTO_JOBS and dialog.jobs.text() == "auto"  # the default
     dialog.exact.setChecked(True)
     dialog.start()
     assert not dialog.jobs.isEnabled() and not dialog.exact.isEnabled()
@@ -540,6 +548,7 @@ def test_worker_processes_cancel_at_once_and_a_resume_in_one_process_completes(
     assert not multiprocessing.active_children()  # the workers ended with the scan
     info = json.loads((out / "scan.json").read_text())
     assert (info["exact"], info["jobs"]) == (True, 2)
+    assert asked == [(len(names), dialog.device.currentText())]
     assert dialog.table_model.rowCount() == len(first)
 
     monkeypatch.setattr(ScanWorker, "_on_file", original)
