@@ -106,18 +106,19 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_args(a)
     _add_report_args(a)
     add_case_arg(a)
+    from forensic_viewer.scan.pool import jobs_arg
+
     s = sub.add_parser("scan", help="analyse every image in a folder (resumable)")
     s.add_argument("folder", type=Path)
     s.add_argument("--out", type=Path, required=True, help="output folder")
     s.add_argument("--recursive", action="store_true", help="descend into sub-folders")
     s.add_argument(
         "--jobs",
-        type=_jobs_arg,
+        type=jobs_arg,
         default=None,
         metavar="N",
-        help="worker processes, each with its own models and cores // N threads; 1: the scan "
-        "runs in this process; auto (the default): one per core on the CPU for 30 files or "
-        "more, as memory allows, else 1; with --ray, Ray actors (default: every CPU)",
+        help="worker processes (own models, cores // N threads each); 1: this process; auto "
+        "(default): one per core on the CPU for 30+ files; with --ray, actors (every CPU)",
     )
     s.add_argument(
         "--ray",
@@ -155,16 +156,6 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _jobs_arg(text: str) -> int | str:
-    """``--jobs``: a whole number or ``auto``."""
-    if text == "auto":
-        return text
-    try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number or auto, got {text!r}") from None
-
-
 def _jobs(args: argparse.Namespace) -> int:
     """--jobs as given (resolved by :func:`_resolve_jobs` when auto), 1 when not given (or for
     a command without it)."""
@@ -175,14 +166,10 @@ def _jobs(args: argparse.Namespace) -> int:
 def _resolve_jobs(args: argparse.Namespace, files: int) -> None:
     """A scan's ``--jobs auto`` (or none given) made a number for ``files`` files
     (:func:`forensic_viewer.scan.pool.auto_jobs`); with --ray, None (Ray's own default)."""
-    if not hasattr(args, "jobs") or _on_ray(args):
-        if getattr(args, "jobs", None) == "auto":
-            args.jobs = None
-        return
-    if args.jobs is None or args.jobs == "auto":
+    if getattr(args, "jobs", 1) in (None, "auto"):
         from forensic_viewer.scan.pool import auto_jobs
 
-        args.jobs = auto_jobs(files, args.device)
+        args.jobs = None if _on_ray(args) else auto_jobs(files, args.device)
 
 
 def _on_ray(args: argparse.Namespace) -> bool:

@@ -49,6 +49,7 @@ What goes wrong, and what then:
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import dataclasses
 import multiprocessing as mp
@@ -129,6 +130,16 @@ AUTO_JOBS = 0  # a job count that means "auto" where a number is needed (the bat
 # Memory one worker may need: peak RSS 1.4 GB for 1 MP files, 2.0 GB for a 12 MP photograph
 # with the default set (bench_scan_jobs, bench_evidence), with room for the decoded image.
 WORKER_MEMORY_BYTES = 2_500 * 2**20
+
+
+def jobs_arg(text: str) -> int | str:
+    """A ``--jobs`` value: a whole number or ``auto`` (argparse's ``type``)."""
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number or auto, got {text!r}") from None
 
 
 def available_memory() -> int | None:
