@@ -157,14 +157,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _jobs(args: argparse.Namespace) -> int:
-    """--jobs as given (resolved by :func:`_resolve_jobs` when auto), 1 when not given (or for
-    a command without it)."""
+    """--jobs as given (after :func:`_resolve_jobs`), else 1 (or for a command without it)."""
     jobs = getattr(args, "jobs", None)
     return 1 if jobs is None or jobs == "auto" else jobs
 
 
 def _resolve_jobs(args: argparse.Namespace, files: int) -> None:
-    """A scan's ``--jobs auto`` (or none given) made a number for ``files`` files
+    """A scan's ``--jobs auto`` (or none given) made a number for ``files`` files to analyse
     (:func:`forensic_viewer.scan.pool.auto_jobs`); with --ray, None (Ray's own default)."""
     if getattr(args, "jobs", 1) in (None, "auto"):
         from forensic_viewer.scan.pool import auto_jobs
@@ -302,8 +301,9 @@ def _run_files(
     formats = _report_formats(args)
     analyses = _analyses(args)
     with OutputLock(args.out, command=f"forensic-viewer {args.command}") as lock:
-        files = list_files(ResultIndex(args.out))
-        _resolve_jobs(args, len(files))
+        files = list_files(index := ResultIndex(args.out))
+        done = index.done_keys()  # a resume analyses the rest
+        _resolve_jobs(args, sum(key not in done for _, key in files))
         with case_session(args) as case_log:  # --case: the run goes into the case's audit log
             analyzer = build_analyzer(args)
             log_started(case_log, args, files)

@@ -10,6 +10,7 @@ import pytest
 
 from forensic_viewer.cli import EXIT_OK, EXIT_USAGE, main
 from forensic_viewer.scan import pool
+from tests.conftest import write_rgb
 from tests.viewer.test_scan_pool import _folder, _scan_args
 
 GB = 2**30
@@ -96,3 +97,16 @@ def test_a_bad_jobs_value_is_a_usage_error(
         code = e.code
     assert code == EXIT_USAGE
     assert "--jobs" in capsys.readouterr().err
+
+
+def test_a_resume_counts_only_the_files_left_to_analyse(
+    tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _folder(tmp_path / "ev", [f"f{i}.png" for i in range(3)])
+    out = tmp_path / "out"
+    assert main(_scan_args(folder, out, tiny_checkpoint, "--jobs", "1")) == EXIT_OK
+    write_rgb(folder / "new.png", 48, 56, seed=9)  # one more file in the same folder
+    asked: list[int] = []
+    monkeypatch.setattr(pool, "auto_jobs", lambda files, device="auto": asked.append(files) or 1)
+    assert main(_scan_args(folder, out, tiny_checkpoint)) == EXIT_OK
+    assert asked == [1]  # the three done files are skipped, not counted
