@@ -32,8 +32,8 @@ from typing import Any
 
 from engine.ensemble import ENSEMBLE_SUFFIX
 from engine.errors import ForensicError
-from engine.types import Progress
 from forensic_viewer.casework import add_audit_parser, add_case_arg, cmd_audit
+from forensic_viewer.cli_progress import ProgressBar
 from forensic_viewer.scan.lock import OutputLock, ScanFailed
 from forensic_viewer.wording import plain
 
@@ -169,6 +169,8 @@ def _resolve_jobs(args: argparse.Namespace, files: int) -> None:
         from forensic_viewer.scan.pool import auto_jobs
 
         args.jobs = None if _on_ray(args) else auto_jobs(files, args.device)
+        if args.jobs and args.jobs > 1:  # said, since the analyst did not ask for it
+            print(f"{args.jobs} worker processes (--jobs auto; --jobs 1: one)", file=sys.stderr)
 
 
 def _on_ray(args: argparse.Namespace) -> bool:
@@ -212,46 +214,6 @@ def build_analyzer(args: argparse.Namespace):  # -> Analyzer, imported lazily (t
         return assemble_analyzer(args.model, **settings)
     except NoModelError as e:
         raise UsageError(str(e)) from e
-
-
-class ProgressBar:
-    """One status line on stderr: files done, rate, ETA, and the window progress of the current file."""
-
-    def __init__(self, total: int, enabled: bool) -> None:
-        self.total = total
-        self.enabled = enabled
-        self.t0 = time.perf_counter()
-        self.files = 0
-        self.analysed = 0
-        self.last = 0.0
-
-    def file_done(self, index: int, analysed: bool) -> None:
-        self.files = index + 1
-        self.analysed += int(analysed)
-        self._draw("", force=True)
-
-    def windows(self, p: Progress) -> None:
-        self._draw(f" | {p.stage} {p.done}/{p.total}")
-
-    def _draw(self, extra: str, force: bool = False) -> None:
-        if not self.enabled:
-            return
-        now = time.perf_counter()
-        if not force and now - self.last < 0.2:
-            return
-        self.last = now
-        elapsed = now - self.t0
-        rate = self.analysed / elapsed if elapsed > 0 and self.analysed else 0.0
-        left = self.total - self.files
-        eta = f"{left / rate:.0f}s" if rate > 0 else "?"
-        sys.stderr.write(
-            f"\r[{self.files}/{self.total}] {rate:.2f} files/s ETA {eta}{extra}".ljust(78)[:120]
-        )
-        sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\n")
 
 
 def _print_table(records: list[dict[str, Any]]) -> None:

@@ -56,6 +56,7 @@ def test_the_scan_runs_the_pool_when_auto_says_so(
     tmp_path: Path,
     tiny_checkpoint: Path,
     monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
     given: str | None,
     pooled: bool,
 ) -> None:
@@ -80,6 +81,7 @@ def test_the_scan_runs_the_pool_when_auto_says_so(
     if pooled:
         main(args)  # ends when the fake pool does
         assert asked == [(3, "cpu")] and ran == [2]
+        assert "2 worker processes (--jobs auto" in capsys.readouterr().err  # said, not hidden
     else:
         assert main(args) == EXIT_OK
         assert asked == [] and ran == []
