@@ -1,7 +1,7 @@
 """The face model (issue 20, item 4): its face rule chosen on face crops, reported on a test part.
 
 ``forensic-train face-model --model CKPT --val DIR --test DIR --out OUT.safetensors
---json REPORT [--photos DIR ...] [--false-alarms 0.03] [--name NAME]``
+--json REPORT [--photos DIR ...] [--val-photos DIR ...] [--false-alarms 0.03] [--name NAME]``
 
 A network fine-tuned on face forgeries (``forensic-train synth --kind faces --crop-size P``:
 self-blended, swapped and edited faces and the untouched crops, each a face crop of the face
@@ -18,6 +18,8 @@ on the face path only (``engine.facepath``), never on whole images. This command
    faces of every photograph that has one, so its false-alarm rate is what an analyst meets
    most), and a Platt calibration of the rule's statistic, moved to even prior odds (the
    validation part's eight forgeries per real face would otherwise lift every probability);
+   with ``--val-photos``, the faces the face path finds in the validation photographs join
+   the authentic crops, scored as the product scores them (:func:`score_photo_faces`);
 3. reports on the test part, which chose nothing: face-level AUC (with a bootstrap interval),
    balanced accuracy at θ, detection per kind of forgery, authentic faces flagged per source
    (FASSEG, camera photographs, CASIA), mean pixel F1 inside the crops at the chosen pixel
@@ -115,6 +117,56 @@ def score_crops(
             gt = _resize_mask(gt, heat.shape)
             row["f1"] = [f1_iou(heat > t, gt)[0] for t in PIXEL_GRID]
         rows.append(row)
+    return rows
+
+
+def score_photo_faces(
+    loaded: Any,
+    folders: list[Path],
+    device: str = "auto",
+    mirror: bool = False,
+    detector: Any = None,
+) -> list[dict[str, Any]]:
+    """One authentic row (as :func:`score_crops` makes) per face the face path finds in the
+    photographs of ``folders``, scored as the product scores it: the detector on the
+    photograph, the face path's crop (:func:`engine.facepath.crop_box`, its margin) cut from
+    the decoded photograph and resized to the window. Why beside the synthetic crops: those are
+    re-encoded as JPEG at random (right for training), and θ set on them alone sat below a
+    validation face the product flags (docs/FACES.md, "θ is set on re-encoded crops")."""
+    from engine.facepath import analyse_crop, crop_box, face_window, resize_crop
+    from engine.faces import FaceDetector
+    from engine.io import load_evidence
+    from engine.pipeline import Analyzer
+
+    analyzer = Analyzer([loaded], device=device, face_path=False)
+    detector = detector if detector is not None else FaceDetector()
+    side = face_window(loaded)
+    rows: list[dict[str, Any]] = []
+    for folder in folders:
+        for path in sorted(p for p in folder.iterdir() if p.is_file()):
+            try:
+                ev = load_evidence(path)
+            except EvidenceError as e:
+                print(f"skipped: {e}", file=sys.stderr)
+                continue
+            h, w = ev.pixels.shape[:2]
+            for i, region in enumerate(detector.find(ev, {})):
+                heat, logit = analyse_crop(
+                    lambda x: analyzer.heatmap(loaded, x),
+                    loaded,
+                    resize_crop(ev.pixels, crop_box(region.box, w, h), side),
+                    mirror,
+                )
+                rows.append(
+                    {
+                        "file": f"{path.name}#face{i}",
+                        "label": 0,
+                        "kind": "authentic",
+                        "group": "photo",
+                        "logit": None if logit is None else float(logit),
+                        "fractions": [float((heat > t).mean()) for t in PIXEL_GRID],
+                    }
+                )
     return rows
 
 
@@ -320,6 +372,14 @@ def add_parser(sub: Any) -> None:
         "--photos", type=Path, nargs="*", default=[], help="test photographs for the face path"
     )
     p.add_argument(
+        "--val-photos",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="validation photographs: their faces, found and cut by the face path, join the "
+        "authentic validation faces θ and the calibration are chosen on",
+    )
+    p.add_argument(
         "--false-alarms",
         type=float,
         default=0.03,
@@ -372,6 +432,10 @@ def run(args: argparse.Namespace) -> int:
             mirror, val = True, mirrored
     print(f"validation AUC {rule}: {val_auc}; mirror: {mirror}", file=sys.stderr)
     test = score_crops(loaded, args.test, args.device, mirror=mirror)
+    live = (
+        score_photo_faces(loaded, args.val_photos, args.device, mirror) if args.val_photos else []
+    )
+    val = val + live  # authentic faces as the product cuts them, for θ and the calibration
     k, theta, calibration = choose(val, rule, args.false_alarms, args.theta_from)
     figures = report(test, rule, k, theta, calibration)
     calibration["reliability"] = dataclasses.asdict(
@@ -400,6 +464,11 @@ def run(args: argparse.Namespace) -> int:
         provenance=(
             f"θ = {theta:.4g}: flags at most {args.false_alarms:.0%} of the authentic faces of "
             f"the validation part of the project's face crops ({args.val.name})"
+            + (
+                f" and {len(live)} faces of its photographs as the face path cuts them"
+                if live
+                else ""
+            )
             + (
                 " under a normal distribution fitted to their statistics"
                 if args.theta_from == "normal"
@@ -433,7 +502,7 @@ def run(args: argparse.Namespace) -> int:
         "val_auc": val_auc,
         "theta": theta,
         "pixel_threshold": PIXEL_GRID[k],
-        "val": {"faces": len(val)},
+        "val": {"faces": len(val), "photo_faces": len(live)},
         "test": figures,
     }
     if args.photos:

@@ -137,3 +137,63 @@ def test_mirror_on_and_off_are_obeyed(tmp_path: Path) -> None:
         assert ("normal distribution" in meta.decision.provenance) is expected
         report = json.loads((tmp_path / f"{choice}.json").read_text(encoding="utf-8"))
         assert ("mirror" in report["val_auc"]) is (choice == "on")
+
+
+def test_photo_faces_are_scored_on_the_face_paths_own_crop(tmp_path: Path) -> None:
+    from engine.facepath import crop_box, face_window, resize_crop
+    from engine.io import load_evidence
+    from tests.engine.test_facepath import FakeDetector
+    from trainer.face_model import score_crops, score_photo_faces
+
+    # the fine-tuned checkpoint as the command reads it (scope "image" until it is written)
+    face = load_checkpoint(make_tiny_checkpoint(tmp_path / "face.safetensors", name="face"))
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    px = np.random.default_rng(3).integers(0, 256, (240, 320, 3), dtype=np.uint8)
+    Image.fromarray(px).save(photos / "p.png")
+    box = (100, 60, 80, 80)
+    (row,) = score_photo_faces(face, [photos], "cpu", detector=FakeDetector(box))
+    assert (row["label"], row["kind"], row["file"]) == (0, "authentic", "p.png#face0")
+
+    def crop_row(b: tuple[int, int, int, int], folder: Path) -> dict:
+        (folder / "Au").mkdir(parents=True)
+        crop = resize_crop(px, crop_box(b, 320, 240), face_window(face))
+        Image.fromarray(crop).save(folder / "Au" / "au_val_cam_p_f0.png")  # lossless
+        (only,) = score_crops(face, folder, "cpu")
+        return only
+
+    same = crop_row(box, tmp_path / "same")
+    assert row["logit"] == same["logit"] and row["fractions"] == same["fractions"]
+    shifted = crop_row((110, 70, 80, 80), tmp_path / "shifted")  # another crop scores otherwise
+    assert row["fractions"] != shifted["fractions"] or row["logit"] != shifted["logit"]
+    assert load_evidence(photos / "p.png").pixels.shape == (240, 320, 3)
+
+
+def test_val_photos_join_the_authentic_faces_theta_is_chosen_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import engine.faces
+    from tests.engine.test_facepath import FakeDetector
+
+    monkeypatch.setattr(engine.faces, "FaceDetector", lambda: FakeDetector((20, 20, 30, 30)))
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(2):
+        px = np.random.default_rng(10 + i).integers(0, 256, (96, 128, 3), dtype=np.uint8)
+        Image.fromarray(px).save(photos / f"p{i}.png")
+    ckpt = make_tiny_checkpoint(tmp_path / "tiny.safetensors")
+    out = tmp_path / "models" / "tiny-faces.safetensors"
+    code = main(
+        [
+            "face-model", "--model", str(ckpt), "--val", str(_crops(tmp_path / "val", 0)),
+            "--test", str(_crops(tmp_path / "test", 1)), "--out", str(out),
+            "--json", str(tmp_path / "fm.json"), "--device", "cpu", "--mirror", "off",
+            "--val-photos", str(photos),
+        ]
+    )  # fmt: skip
+    assert code == 0
+    report_ = json.loads((tmp_path / "fm.json").read_text(encoding="utf-8"))
+    assert report_["val"] == {"faces": 6 + 2, "photo_faces": 2}
+    assert "2 faces of its photographs as the face path cuts them" in (
+        load_checkpoint(out).meta.decision.provenance
+    )
