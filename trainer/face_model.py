@@ -40,6 +40,7 @@ import json
 import re
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -135,39 +136,45 @@ def score_photo_faces(
     validation face the product flags (docs/FACES.md, "θ is set on re-encoded crops")."""
     from engine.facepath import analyse_crop, crop_box, face_window, resize_crop
     from engine.faces import FaceDetector
-    from engine.io import load_evidence
     from engine.pipeline import Analyzer
 
     analyzer = Analyzer([loaded], device=device, face_path=False)
     detector = detector if detector is not None else FaceDetector()
     side = face_window(loaded)
     rows: list[dict[str, Any]] = []
+    for path, ev in _photographs(folders):
+        h, w = ev.pixels.shape[:2]
+        for i, region in enumerate(detector.find(ev, {})):
+            heat, logit = analyse_crop(
+                lambda x: analyzer.heatmap(loaded, x),
+                loaded,
+                resize_crop(ev.pixels, crop_box(region.box, w, h), side),
+                mirror,
+            )
+            rows.append(
+                {
+                    "file": f"{path.name}#face{i}",
+                    "label": 0,
+                    "kind": "authentic",
+                    "group": "photo",
+                    "logit": None if logit is None else float(logit),
+                    "fractions": [float((heat > t).mean()) for t in PIXEL_GRID],
+                }
+            )
+    return rows
+
+
+def _photographs(folders: list[Path]) -> Iterator[tuple[Path, Any]]:
+    """Every file of ``folders`` (sorted) decoded as evidence; what cannot be decoded is said
+    on stderr and skipped."""
+    from engine.io import load_evidence
+
     for folder in folders:
         for path in sorted(p for p in folder.iterdir() if p.is_file()):
             try:
-                ev = load_evidence(path)
+                yield path, load_evidence(path)
             except EvidenceError as e:
                 print(f"skipped: {e}", file=sys.stderr)
-                continue
-            h, w = ev.pixels.shape[:2]
-            for i, region in enumerate(detector.find(ev, {})):
-                heat, logit = analyse_crop(
-                    lambda x: analyzer.heatmap(loaded, x),
-                    loaded,
-                    resize_crop(ev.pixels, crop_box(region.box, w, h), side),
-                    mirror,
-                )
-                rows.append(
-                    {
-                        "file": f"{path.name}#face{i}",
-                        "label": 0,
-                        "kind": "authentic",
-                        "group": "photo",
-                        "logit": None if logit is None else float(logit),
-                        "fractions": [float((heat > t).mean()) for t in PIXEL_GRID],
-                    }
-                )
-    return rows
 
 
 def _resize_mask(mask: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -323,7 +330,6 @@ def face_path_on_photos(
     ``folders``: photographs, faces found, faces flagged, seconds per face."""
     from engine.checkpoints import load_checkpoint
     from engine.faces import FaceDetector
-    from engine.io import load_evidence
     from engine.pipeline import Analyzer
 
     face_model = load_checkpoint(checkpoint)
@@ -331,26 +337,20 @@ def face_path_on_photos(
     photos = faces = flagged = 0
     seconds = 0.0
     flagged_files: list[str] = []
-    for folder in folders:
-        for path in sorted(p for p in folder.iterdir() if p.is_file()):
-            try:
-                ev = load_evidence(path)
-            except EvidenceError as e:
-                print(f"skipped: {e}", file=sys.stderr)
-                continue
-            photos += 1
-            regions = detector.find(ev, {})
-            if not regions:
-                continue
-            analyzer = Analyzer([], device=device, faces=detector, face_models=[face_model])
-            t0 = time.perf_counter()
-            analyzer.analyze_faces(ev, regions)
-            seconds += time.perf_counter() - t0
-            faces += len(regions)
-            hits = [r for r in regions if r.face_scores[face_model.name].verdict == "manipulated"]
-            flagged += len(hits)
-            if hits:
-                flagged_files.append(path.name)
+    for path, ev in _photographs(folders):
+        photos += 1
+        regions = detector.find(ev, {})
+        if not regions:
+            continue
+        analyzer = Analyzer([], device=device, faces=detector, face_models=[face_model])
+        t0 = time.perf_counter()
+        analyzer.analyze_faces(ev, regions)
+        seconds += time.perf_counter() - t0
+        faces += len(regions)
+        hits = [r for r in regions if r.face_scores[face_model.name].verdict == "manipulated"]
+        flagged += len(hits)
+        if hits:
+            flagged_files.append(path.name)
     return {
         "photos": photos,
         "faces": faces,
