@@ -159,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _jobs(args: argparse.Namespace) -> int:
     """--jobs as given (after :func:`_resolve_jobs`), else 1 (or for a command without it)."""
     jobs = getattr(args, "jobs", None)
-    return 1 if jobs is None or jobs == "auto" else jobs
+    return 1 if jobs is None else jobs
 
 
 def _resolve_jobs(args: argparse.Namespace, files: int) -> None:
