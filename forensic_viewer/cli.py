@@ -258,14 +258,14 @@ def _run_files(
     write the reports; the exit code. The lock is taken first, so a second scan into the same
     folder is refused before any model is loaded, and held until the last report is written."""
     from forensic_viewer.casework import case_session, log_started
+    from forensic_viewer.scan.pool import files_to_analyse
     from forensic_viewer.scan.results import ResultIndex
 
     formats = _report_formats(args)
     analyses = _analyses(args)
     with OutputLock(args.out, command=f"forensic-viewer {args.command}") as lock:
         files = list_files(index := ResultIndex(args.out))
-        done = index.done_keys()  # a resume analyses the rest
-        _resolve_jobs(args, sum(key not in done for _, key in files))
+        _resolve_jobs(args, files_to_analyse(files, index.done_keys()))
         with case_session(args) as case_log:  # --case: the run goes into the case's audit log
             analyzer = build_analyzer(args)
             log_started(case_log, args, files)

@@ -85,7 +85,7 @@ from forensic_viewer.gui.run_on import RunOnChoice, run_on_workers
 from forensic_viewer.gui.triage_table import TABLE_THUMB, TriageFilter, TriageModel
 from forensic_viewer.gui.truth_choice import TruthChoice, truth_message
 from forensic_viewer.scan.lock import OutputLock
-from forensic_viewer.scan.pool import AUTO_JOBS, auto_jobs, cpu_cores
+from forensic_viewer.scan.pool import AUTO_JOBS, auto_jobs, cpu_cores, files_to_analyse
 from forensic_viewer.scan.replay import analysis_from_record
 from forensic_viewer.scan.results import ResultIndex
 from forensic_viewer.scan.run import RateMeter, ScanSettingsMismatch, ScanSummary
@@ -234,7 +234,8 @@ class ScanWorker(QThread):
 
         job = self.job
         if job.jobs == AUTO_JOBS:  # on Ray: every CPU Ray has (gui/run_on.py)
-            jobs = 1 if job.ray is not None else auto_jobs(len(files), job.device)
+            pending = files_to_analyse(files, self._done_before)  # a resume skips the rest
+            jobs = 1 if job.ray is not None else auto_jobs(pending, job.device)
             job = replace(job, jobs=jobs)
         recipe = AnalyzerRecipe(
             models=tuple(job.models), device=job.device, faces=job.faces, exact=job.exact

@@ -58,7 +58,7 @@ import signal
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -101,6 +101,7 @@ __all__ = [
     "WorkerReady",
     "auto_jobs",
     "cpu_cores",
+    "files_to_analyse",
     "run_pool_scan",
 ]
 
@@ -140,6 +141,12 @@ def jobs_arg(text: str) -> int | str:
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"must be a whole number or auto, got {text!r}") from None
+
+
+def files_to_analyse(files: Sequence[tuple[Path, str]], done: Collection[str]) -> int:
+    """How many of a scan's ``files`` (path, key) it will analyse: a resume skips the keys in
+    ``done`` (``ResultIndex.done_keys``), so they cost no worker (:func:`auto_jobs`)."""
+    return sum(key not in done for _, key in files)
 
 
 def available_memory() -> int | None:
