@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 from engine.errors import EvidenceError  # noqa: E402
 from engine.facepath import crop_box, resize_crop  # noqa: E402
 from engine.io import load_evidence  # noqa: E402
-from trainer.data.records import read_dataset  # noqa: E402
+from trainer.data.records import load_mask, read_dataset  # noqa: E402
 from trainer.data.splits import three_way_split  # noqa: E402
 
 SPLICED = 0.5  # share of the face box inside the mask for a spliced face
@@ -131,13 +131,7 @@ def main(argv: list[str] | None = None) -> int:
             boxes = [f.box for f in detector.detect(rgb)]
             if not boxes:
                 continue
-            mask = None
-            if s.mask is not None:
-                h, w = rgb.shape[:2]
-                m = cv2.imread(str(s.mask), cv2.IMREAD_GRAYSCALE)
-                if m.shape != (h, w):
-                    m = cv2.resize(m, (w, h), interpolation=cv2.INTER_NEAREST)
-                mask = m > 127
+            mask = None if s.mask is None else load_mask(s, rgb.shape[:2]).astype(bool)
             tag = "tp" if s.mask is not None else "au"
             for face in face_crops(rgb, mask, boxes, args.min_face):
                 key = f"{part}/{tag}/{face.what}"
