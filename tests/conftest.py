@@ -11,6 +11,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")  # child processes (trainer runs) 
 # writes to the user cache; tests/engine/test_runtime.py tests OpenVINO in a temporary folder.
 os.environ.setdefault("FORENSIC_VIEWER_RUNTIME", "torch")
 
+import gc
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,24 @@ import pytest
 import torch
 
 torch.set_num_threads(1)  # 2 threads on 2 shared cores run several times slower
+
+
+@pytest.fixture(autouse=True)
+def _garbage_collected_in_the_gui_thread(request: pytest.FixtureRequest) -> Iterator[None]:
+    """What the application does (``forensic_viewer.gui.app.collect_garbage_in_gui_thread``),
+    for tests with a QApplication: no automatic cycle collection while the test runs (it
+    could fire in an analysis thread and destroy Qt objects there: a segmentation fault CI
+    met), and a collection in this, the GUI, thread before and after."""
+    if not {"qtbot", "qapp"} & set(request.fixturenames):
+        yield
+        return
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.collect()
+        gc.enable()
 
 
 def make_tiny_checkpoint(path: Path, name: str = "tiny", seed: int = 0) -> Path:

@@ -115,6 +115,23 @@ class ExceptionHook(QObject):
         box.show()
 
 
+_collector: object | None = None  # the running application's collector (one per process)
+
+
+def collect_garbage_in_gui_thread(interval_s: float = 1.0) -> None:
+    """Python's cycle collector runs in whichever thread happens to allocate when a threshold is
+    crossed; when that is an analysis thread and the garbage holds Qt objects (a closed dialog,
+    a dropped layer), their C++ side is destroyed off the GUI thread and the process can crash
+    (CI caught one: a segmentation fault "Garbage-collecting" inside ``load_checkpoint`` on the
+    analysis worker). pyqtgraph's collector turns automatic collection off and collects on a
+    timer in the GUI thread instead. Call once, after the QApplication exists."""
+    global _collector
+    if _collector is None:
+        from pyqtgraph.util.garbage_collector import GarbageCollector
+
+        _collector = GarbageCollector(interval=interval_s)
+
+
 def configure_application(app: QGuiApplication) -> None:
     """Name, icon and desktop identity of the application: settings are stored under its name,
     every window shows the bundled icon (package data, so a wheel or a frozen build finds it),
@@ -143,6 +160,7 @@ def run_gui(
     log_file = setup_logging()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     configure_application(app)
+    collect_garbage_in_gui_thread()
     QThread.currentThread().setObjectName("gui")
     hook = ExceptionHook(log_file, app)
     hook.install()

@@ -23,6 +23,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from engine.catalog import SAMPLES
+from forensic_viewer.gui.app import collect_garbage_in_gui_thread
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -53,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         # make exports offscreen when it starts without a display; under xvfb-run there is one.
         os.environ["QT_QPA_PLATFORM"] = "xcb"
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    collect_garbage_in_gui_thread()
     models, problems = resolve_models(args.model)
     with tempfile.TemporaryDirectory() as tmp:
         settings = QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat)

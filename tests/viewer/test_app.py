@@ -80,3 +80,61 @@ def test_the_application_carries_the_bundled_icon_and_the_desktop_entry_name(
     qapp.setWindowIcon(QIcon())
     configure_application(qapp)
     assert qapp.windowIcon().isNull()
+
+
+_GC_PROBE = """
+import gc, os, sys, threading, weakref
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from PySide6.QtCore import QThread
+from PySide6.QtWidgets import QApplication
+from forensic_viewer.gui.app import collect_garbage_in_gui_thread
+
+app = QApplication([])
+if sys.argv[1] == "guarded":
+    collect_garbage_in_gui_thread(interval_s=0.05)
+gc.collect()
+where = []
+
+class Cycle:
+    pass
+
+c = Cycle()
+c.me = c
+weakref.finalize(c, lambda: where.append(threading.current_thread().name))
+del c
+
+class Allocate(QThread):  # an analysis thread: allocates container objects by the thousand
+    def run(self):
+        threading.current_thread().name = "worker"
+        self.junk = [[i] for i in range(200_000)]  # kept: the counts stay above threshold
+
+t = Allocate()
+t.start()
+t.wait()
+while not where:
+    app.processEvents()
+print(where[0])
+"""
+
+
+@pytest.mark.parametrize(("mode", "thread"), [("guarded", "MainThread"), ("plain", "worker")])
+def test_cycles_are_collected_in_the_gui_thread_not_where_an_analysis_allocates(
+    tmp_path: Path, mode: str, thread: str
+) -> None:
+    """Collected in a worker thread, garbage holding Qt objects can crash the viewer (CI met
+    it): with the application's collector the worker's allocations collect nothing, the GUI
+    thread's timer does; without it (the control) the worker collects."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "probe.py"
+    script.write_text(_GC_PROBE)
+    out = subprocess.run(
+        [sys.executable, str(script), mode],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[-1] == thread
