@@ -28,6 +28,9 @@ on the face path only (``engine.facepath``), never on whole images. This command
 4. writes ``--out``: the weights unchanged, the header's scope ``"faces"``, the decision rule
    with θ, pixel threshold, provenance and calibration (its reliability: test-part figures).
 
+``--model`` may be a face model already (scope ``"faces"``): its decision is chosen again, e.g.
+with other ``--val-photos`` or ``--false-alarms``; the weights stay as they are.
+
 The rule stays the checkpoint's (``logit`` for DiffForensics): one window per face, so the
 image logit is that window's.
 """
@@ -415,6 +418,8 @@ def run(args: argparse.Namespace) -> int:
     if not 0.0 <= args.false_alarms < 1.0:
         raise UsageError(None, f"--false-alarms must be in [0, 1), got {args.false_alarms}")
     loaded = load_checkpoint(args.model)
+    if loaded.meta.scope == "faces":  # a face model decided again: its crops are whole images
+        loaded = dataclasses.replace(loaded, meta=dataclasses.replace(loaded.meta, scope="image"))
     rule = loaded.meta.decision.rule
     val = score_crops(loaded, args.val, args.device)
     if args.rule == "auto":

@@ -6,9 +6,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from statistics import NormalDist
+from typing import Any
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from engine.checkpoints import load_checkpoint
@@ -119,6 +121,29 @@ def test_the_command_writes_a_face_model(tmp_path: Path) -> None:
     assert set(report["val_auc"]) == {"plain", "mirror"}
     assert meta.input_policy.mirror == report["mirror"]
     assert report["mirror"] == (report["val_auc"]["mirror"] > report["val_auc"]["plain"])
+
+
+def test_a_face_model_is_decided_again_with_its_weights_unchanged(tmp_path: Path) -> None:
+    """``--model`` a face model (scope "faces"): its crops are scored as before (the same θ
+    from the same parts), another ``--false-alarms`` moves θ, the weights stay."""
+    from safetensors.torch import load_file
+
+    ckpt = make_tiny_checkpoint(tmp_path / "tiny.safetensors")
+    val, test = _crops(tmp_path / "val", 0), _crops(tmp_path / "test", 1)
+
+    def face_model(model: Path, out: Path, rate: str) -> Any:
+        args = ["face-model", "--model", str(model), "--val", str(val), "--test", str(test)]
+        args += ["--out", str(out), "--json", str(out.with_suffix(".json")), "--device", "cpu"]
+        assert main([*args, "--mirror", "off", "--false-alarms", rate]) == 0
+        return load_checkpoint(out).meta
+
+    first = face_model(ckpt, tmp_path / "first.safetensors", "0.5")
+    again = face_model(tmp_path / "first.safetensors", tmp_path / "again.safetensors", "0.5")
+    assert again.scope == "faces" and again.decision.threshold == first.decision.threshold
+    strict = face_model(tmp_path / "first.safetensors", tmp_path / "strict.safetensors", "0")
+    assert strict.decision.threshold > first.decision.threshold  # none of 3 above, not 1
+    w0, w1 = load_file(str(ckpt)), load_file(str(tmp_path / "strict.safetensors"))
+    assert w0.keys() == w1.keys() and all(torch.equal(w0[k], w1[k]) for k in w0)
 
 
 def test_mirror_on_and_off_are_obeyed(tmp_path: Path) -> None:
