@@ -337,13 +337,18 @@ def face_card(checkpoint: Path, report: dict, wall: str) -> str:
         else ""
     )
     command = _forensic_train(meta.training.get("command", ""))
+    mirror = (
+        " (the crop and its mirror image, logits and maps averaged: chosen on validation)"
+        if meta.input_policy.mirror
+        else ""
+    )
     return f"""# {meta.name or checkpoint.stem}
 
 **Architecture:** `{meta.architecture}` ({family(meta.architecture)[0]}), config `{json.dumps(meta.config)}`.
 **A face model** (scope `faces`): the viewer runs it only on the face path
 (`engine/facepath.py`: each detected face cropped with a 30 % margin and resized to
 {meta.input_policy.window} px), never on whole images. Decision: {d.rule} rule on the face
-window, mask = heatmap > {d.pixel_threshold}.
+window{mirror}, mask = heatmap > {d.pixel_threshold}.
 File SHA-256: `{file_sha256(checkpoint)}`.
 
 ## What it knows, and what it does not

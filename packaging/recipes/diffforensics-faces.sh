@@ -10,8 +10,10 @@
 # 2. diffforensics-effl0 fine-tuned on the training part's forgeries and untouched faces (the
 #    untouched ones listed AU_COPIES times, so about 30 % of the samples are authentic),
 #    validated on the validation part.
-# 3. `forensic-train face-model`: pixel threshold, θ (at most FALSE_ALARMS of the validation
-#    part's authentic faces) and calibration chosen on validation, figures on the test part,
+# 3. `forensic-train face-model`: pixel threshold, mirror averaging, θ (at most FALSE_ALARMS of
+#    the validation part's authentic faces: its untouched crops and the faces the face path
+#    finds in its photographs, cut and scored as the product does, since the crops are
+#    re-encoded at random) and calibration chosen on validation, figures on the test part,
 #    the whole face path on the test photographs; written with scope "faces" to MODELS_OUT,
 #    then its card, and the default ensemble's face rule.
 # Resumes when run again.
@@ -63,7 +65,7 @@ $PY -m trainer.cli fit --arch diffforensics-effl0 --name diffforensics-faces \
     --checkpoint-minutes 5 --out "$RUN/fit3" $(resume_flag "$RUN/fit3") >> "$RUN/fit3.jsonl"
 $PY -m trainer.cli face-model --model "$RUN/fit3/best.safetensors" \
     --val "$FACES_RUN/val" --test "$FACES_RUN/test" --false-alarms "$FALSE_ALARMS" \
-    --photos "$FACES_RUN/src/test" \
+    --val-photos "$FACES_RUN/src/val" --photos "$FACES_RUN/src/test" \
     --out "$MODELS_OUT/diffforensics-faces.safetensors" --json "$RUN/face-model.json"
 $PY packaging/model_card.py --face "$MODELS_OUT/diffforensics-faces.safetensors" \
     "$RUN/face-model.json" --wall "${WALL:-see $RUN/fit.jsonl}"

@@ -313,4 +313,7 @@ def test_face_model_recipe_fine_tunes_the_bundled_network_on_face_crops(tmp_path
     face = next(c for c in calls if c[2:3] == ["face-model"])
     assert _value(face, "--model") == str(tmp_path / "run" / "fit3" / "best.safetensors")
     assert _value(face, "--out") == str(tmp_path / "models" / "diffforensics-faces.safetensors")
+    # θ is chosen on the validation photographs' faces as the product cuts them, too
+    assert _value(face, "--val-photos").endswith("/src/val")
+    assert _value(face, "--photos").endswith("/src/test")
     assert any(c[0].endswith("model_card.py") and "--face" in c for c in calls)
