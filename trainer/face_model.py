@@ -3,6 +3,10 @@
 ``forensic-train face-model --model CKPT --val DIR --test DIR --out OUT.safetensors
 --json REPORT [--photos DIR ...] [--val-photos DIR ...] [--false-alarms 0.03] [--name NAME]``
 
+Without ``--test`` and ``--out`` it stops after step 2 and writes only ``--json``: the choices
+and the figures at θ on the validation part (``val_figures``), so candidates are compared on
+the part that chooses and the test part is read once, for the file that is bundled.
+
 A network fine-tuned on face forgeries (``forensic-train synth --kind faces --crop-size P``:
 self-blended, swapped and edited faces and the untouched crops, each a face crop of the face
 path's geometry) becomes a *face model*: a checkpoint of scope ``"faces"`` that the viewer runs
@@ -60,7 +64,12 @@ from engine.errors import EvidenceError
 from trainer.errors import DataError, UsageError
 
 _FORGERY = re.compile(r"^ff_\d+_([a-z]+)_")
-GROUPS = {"fr": "FASSEG faces", "cam": "camera-photograph faces", "casia": "CASIA faces"}
+GROUPS = {
+    "fr": "FASSEG faces",
+    "cam": "camera-photograph faces",
+    "casia": "CASIA faces",
+    "photo": "faces the face path cut from the photographs",  # score_photo_faces's rows
+}
 
 
 def crop_group(name: str) -> str:
@@ -314,6 +323,7 @@ def report(
     return {
         "faces": int(y.size),
         "forged": int(y.sum()),
+        "detected_forged": int(flagged[~authentic].sum()),
         "authentic": int(authentic.sum()),
         "auc": auc,
         "auc_interval": [lo, hi],
@@ -367,8 +377,14 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser("face-model", help="choose a face model's rule on face crops, report, write")
     p.add_argument("--model", type=Path, required=True, help="the fine-tuned checkpoint")
     p.add_argument("--val", type=Path, required=True, help="validation face crops (Tp/Gt/Au)")
-    p.add_argument("--test", type=Path, required=True, help="test face crops (Tp/Gt/Au)")
-    p.add_argument("--out", type=Path, required=True, help="the face model to write")
+    p.add_argument(
+        "--test",
+        type=Path,
+        default=None,
+        help="test face crops (Tp/Gt/Au); without it the validation part alone is measured "
+        "and nothing is written but --json (comparing candidates without reading the test part)",
+    )
+    p.add_argument("--out", type=Path, default=None, help="the face model to write (needs --test)")
     p.add_argument("--json", type=Path, required=True, help="the figures")
     p.add_argument("--name", default=None, help="the face model's name (default: --out's stem)")
     p.add_argument(
@@ -417,6 +433,14 @@ def run(args: argparse.Namespace) -> int:
 
     if not 0.0 <= args.false_alarms < 1.0:
         raise UsageError(None, f"--false-alarms must be in [0, 1), got {args.false_alarms}")
+    if (args.out is None) != (args.test is None):
+        raise UsageError(
+            None,
+            "--out and --test go together: a face model is written with its test figures, and "
+            "without either the validation part alone is measured",
+        )
+    if args.photos and args.test is None:
+        raise UsageError(None, "--photos measures the test part's photographs: it needs --test")
     loaded = load_checkpoint(args.model)
     if loaded.meta.scope == "faces":  # a face model decided again: its crops are whole images
         loaded = dataclasses.replace(loaded, meta=dataclasses.replace(loaded.meta, scope="image"))
@@ -436,12 +460,37 @@ def run(args: argparse.Namespace) -> int:
         if args.mirror == "on" or val_auc["mirror"] > val_auc["plain"]:
             mirror, val = True, mirrored
     print(f"validation AUC {rule}: {val_auc}; mirror: {mirror}", file=sys.stderr)
-    test = score_crops(loaded, args.test, args.device, mirror=mirror)
     live = (
         score_photo_faces(loaded, args.val_photos, args.device, mirror) if args.val_photos else []
     )
     val = val + live  # authentic faces as the product cuts them, for θ and the calibration
     k, theta, calibration = choose(val, rule, args.false_alarms, args.theta_from)
+    chosen: dict[str, Any] = {
+        "model": str(args.model),
+        "rule": rule,
+        "rule_choice": args.rule,
+        "mirror": mirror,
+        "theta_from": args.theta_from,
+        "val_auc": val_auc,
+        "theta": theta,
+        "pixel_threshold": PIXEL_GRID[k],
+        "val": {"faces": len(val), "photo_faces": len(live)},
+        # at θ on the part that chose it: for comparing candidates, never a held-out figure
+        "val_figures": report(val, rule, k, theta, calibration),
+    }
+    if args.test is None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(chosen, indent=1), encoding="utf-8")
+        v = chosen["val_figures"]
+        print(
+            json.dumps(
+                {kk: vv for kk, vv in chosen.items() if kk != "val_figures"}
+                | {kk: v[kk] for kk in ("auc", "balanced_accuracy", "authentic_flagged")}
+                | {"forged_found": [v["detected_forged"], v["forged"]]}
+            )
+        )
+        return 0
+    test = score_crops(loaded, args.test, args.device, mirror=mirror)
     figures = report(test, rule, k, theta, calibration)
     calibration["reliability"] = dataclasses.asdict(
         Reliability(
@@ -498,18 +547,7 @@ def run(args: argparse.Namespace) -> int:
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_decision(args.model, args.out, meta)
-    out: dict[str, Any] = {
-        "model": str(args.out),
-        "rule": rule,
-        "rule_choice": args.rule,
-        "mirror": mirror,
-        "theta_from": args.theta_from,
-        "val_auc": val_auc,
-        "theta": theta,
-        "pixel_threshold": PIXEL_GRID[k],
-        "val": {"faces": len(val), "photo_faces": len(live)},
-        "test": figures,
-    }
+    out: dict[str, Any] = {**chosen, "model": str(args.out), "test": figures}
     if args.photos:
         out["photos"] = face_path_on_photos(args.out, args.photos, args.device)
     args.json.parent.mkdir(parents=True, exist_ok=True)

@@ -146,6 +146,35 @@ def test_a_face_model_is_decided_again_with_its_weights_unchanged(tmp_path: Path
     assert w0.keys() == w1.keys() and all(torch.equal(w0[k], w1[k]) for k in w0)
 
 
+def test_without_a_test_part_only_validation_is_measured_and_nothing_is_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Candidates are compared on validation: no --test, no --out, the choices and the
+    figures at θ on the validation part in --json; the same choices as a full run's."""
+    ckpt = make_tiny_checkpoint(tmp_path / "tiny.safetensors")
+    val = _crops(tmp_path / "val", 0)
+    args = ["face-model", "--model", str(ckpt), "--val", str(val), "--device", "cpu"]
+    args += ["--mirror", "off", "--false-alarms", "0.5"]
+    assert main([*args, "--json", str(tmp_path / "val.json")]) == 0
+    only = json.loads((tmp_path / "val.json").read_text(encoding="utf-8"))
+    assert "test" not in only
+    assert [p.name for p in tmp_path.glob("*.safetensors")] == ["tiny.safetensors"]
+    v = only["val_figures"]
+    assert (v["faces"], v["forged"], v["authentic"]) == (6, 3, 3)
+    assert v["authentic_flagged"][0] <= 1  # at most 50 % of 3 authentic faces above θ
+    assert 0 <= v["detected_forged"] <= 3
+    out = tmp_path / "full.safetensors"
+    full_args = [*args, "--json", str(tmp_path / "full.json"), "--out", str(out)]
+    assert main([*full_args, "--test", str(_crops(tmp_path / "test", 1))]) == 0
+    full = json.loads((tmp_path / "full.json").read_text(encoding="utf-8"))
+    assert (full["theta"], full["val_figures"]) == (only["theta"], only["val_figures"])
+    capsys.readouterr()
+    # --out without --test (or --test without --out): refused with one line, nothing written
+    assert main([*args, "--json", str(tmp_path / "x.json"), "--out", str(tmp_path / "x")]) == 2
+    assert "--out and --test go together" in capsys.readouterr().err
+    assert not (tmp_path / "x.json").exists()
+
+
 def test_mirror_on_and_off_are_obeyed(tmp_path: Path) -> None:
     ckpt = make_tiny_checkpoint(tmp_path / "tiny.safetensors")
     val, test = _crops(tmp_path / "val", 0), _crops(tmp_path / "test", 1)
