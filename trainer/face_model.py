@@ -474,7 +474,12 @@ def run(args: argparse.Namespace) -> int:
         "val_auc": val_auc,
         "theta": theta,
         "pixel_threshold": PIXEL_GRID[k],
-        "val": {"faces": len(val), "photo_faces": len(live)},
+        "val": {
+            "faces": len(val),
+            "photo_faces": len(live),
+            # which photographs' faces the rule lets through: each flags its photograph
+            "photo_faces_flagged": [r["file"] for r in live if score_of(r, rule, k) > theta],
+        },
         # at θ on the part that chose it: for comparing candidates, never a held-out figure
         "val_figures": report(val, rule, k, theta, calibration),
     }

@@ -247,7 +247,18 @@ def test_val_photos_join_the_authentic_faces_theta_is_chosen_on(
     )  # fmt: skip
     assert code == 0
     report_ = json.loads((tmp_path / "fm.json").read_text(encoding="utf-8"))
-    assert report_["val"] == {"faces": 6 + 2, "photo_faces": 2}
+    assert {k: report_["val"][k] for k in ("faces", "photo_faces")} == {
+        "faces": 8,
+        "photo_faces": 2,
+    }
+    flagged = report_["val"]["photo_faces_flagged"]
+    assert set(flagged) <= {"p0.png#face0", "p1.png#face0"}
+    assert (
+        len(flagged)
+        == report_["val_figures"]["authentic_flagged_per_source"].get(
+            "authentic faces the face path cut from the photographs", [0]
+        )[0]
+    )
     assert "2 faces of its photographs as the face path cuts them" in (
         load_checkpoint(out).meta.decision.provenance
     )
