@@ -262,3 +262,29 @@ def test_val_photos_join_the_authentic_faces_theta_is_chosen_on(
     assert "2 faces of its photographs as the face path cuts them" in (
         load_checkpoint(out).meta.decision.provenance
     )
+
+
+def test_the_face_path_on_photographs_counts_photographs_faces_and_flags(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import engine.faces
+    from tests.engine.test_facepath import FakeDetector
+    from trainer.face_model import face_path_on_photos
+
+    monkeypatch.setattr(engine.faces, "FaceDetector", lambda: FakeDetector((20, 20, 30, 30)))
+    ckpt = make_tiny_checkpoint(tmp_path / "tiny.safetensors")
+    out = tmp_path / "face.safetensors"
+    args = ["face-model", "--model", str(ckpt), "--val", str(_crops(tmp_path / "val", 0))]
+    args += ["--test", str(_crops(tmp_path / "test", 1)), "--out", str(out)]
+    assert main([*args, "--json", str(tmp_path / "f.json"), "--device", "cpu"]) == 0
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(2):
+        px = np.random.default_rng(20 + i).integers(0, 256, (96, 128, 3), dtype=np.uint8)
+        Image.fromarray(px).save(photos / f"p{i}.png")
+    (photos / "broken.png").write_bytes(b"not an image")  # said and skipped
+    got = face_path_on_photos(out, [photos], "cpu")
+    assert (got["photos"], got["faces"]) == (2, 2)
+    assert got["faces_flagged"] == len(got["photos_flagged"]) <= 2
+    assert set(got["photos_flagged"]) <= {"p0.png", "p1.png"}
+    assert got["seconds_per_face"] > 0
