@@ -16,6 +16,7 @@ import json
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -189,6 +190,16 @@ def _forensic_train(command: str) -> str:
     )
 
 
+def _made_by(meta: Any) -> str:
+    """The command that wrote the checkpoint; for an average, also the commands of its sources."""
+    command = _forensic_train(meta.training.get("recipe") or meta.training.get("command", ""))
+    sources = meta.training.get("averaged_from") or []
+    if sources:
+        trained = list(dict.fromkeys(_forensic_train(x.get("command", "")) for x in sources))
+        command += "\n\n# its sources were made by:\n" + "\n".join(c for c in trained if c)
+    return command
+
+
 def card(checkpoint: Path, evaluation: dict, wall: str, floor_sample: str) -> str:
     from engine.checkpoints import file_sha256, read_meta
 
@@ -213,11 +224,8 @@ def card(checkpoint: Path, evaluation: dict, wall: str, floor_sample: str) -> st
         for name, s in strategies.items()
     )
     config = json.dumps(meta.config)
-    command = _forensic_train(meta.training.get("recipe") or meta.training.get("command", ""))
+    command = _made_by(meta)
     sources = meta.training.get("averaged_from") or []
-    if sources:
-        trained = list(dict.fromkeys(_forensic_train(x.get("command", "")) for x in sources))
-        command += "\n\n# its sources were made by:\n" + "\n".join(c for c in trained if c)
     averaged = (
         f"\nIts weights are the uniform average (`forensic-train average`, trainer/average.py) of "
         f"{len(sources)} checkpoints of that training: "
@@ -336,7 +344,7 @@ def face_card(checkpoint: Path, report: dict, wall: str) -> str:
         if photos and photos.get("faces")
         else ""
     )
-    command = _forensic_train(meta.training.get("command", ""))
+    command = _made_by(meta)
     mirror = (
         " (the crop and its mirror image, logits and maps averaged: chosen on validation)"
         if meta.input_policy.mirror

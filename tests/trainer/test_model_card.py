@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -60,3 +61,22 @@ def test_card_names_the_int8_model_only_where_one_ships(tmp_path: Path) -> None:
     models = ROOT / "resources/models"
     assert words(models / "crfd-net-compact.safetensors")
     assert words(models / "diffforensics-effl0.safetensors") == ""
+
+
+def test_made_by_names_an_average_and_the_commands_of_its_sources() -> None:
+    # an averaged checkpoint's own command is the average; a card that stopped there would not
+    # say how its weights were trained (the bundled face model is such an average)
+    made_by = _module()._made_by
+    sources = [
+        {"path": "/r/fit3/best.safetensors", "command": "/v/bin/forensic-train fit --out /r/fit3"},
+        {"path": "/r/fit4/epoch-1.safetensors", "command": "trainer/cli.py fit --out f4"},
+        {"path": "/r/fit4/epoch-2.safetensors", "command": "trainer/cli.py fit --out f4"},
+    ]
+    command = "/v/bin/forensic-train average a.safetensors b.safetensors --out c"
+    text = made_by(SimpleNamespace(training={"command": command, "averaged_from": sources}))
+    head, made = text.split("\n\n# its sources were made by:\n")
+    assert head == "forensic-train average a.safetensors b.safetensors --out c"
+    # each source command once, spelt as the installed entry point
+    assert made.splitlines() == ["forensic-train fit --out /r/fit3", "forensic-train fit --out f4"]
+    plain = SimpleNamespace(training={"command": "trainer/cli.py fit --out x"})
+    assert made_by(plain) == "forensic-train fit --out x"
