@@ -80,3 +80,6 @@ def test_made_by_names_an_average_and_the_commands_of_its_sources() -> None:
     assert made.splitlines() == ["forensic-train fit --out /r/fit3", "forensic-train fit --out f4"]
     plain = SimpleNamespace(training={"command": "trainer/cli.py fit --out x"})
     assert made_by(plain) == "forensic-train fit --out x"
+    # the bundled face model is an average: its card names the training runs behind it
+    card = (ROOT / "resources/models/diffforensics-faces.md").read_text(encoding="utf-8")
+    assert "forensic-train average" in card and "# its sources were made by:" in card

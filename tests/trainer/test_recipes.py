@@ -305,13 +305,20 @@ def test_face_model_recipe_fine_tunes_the_bundled_network_on_face_crops(tmp_path
     synth = [c for c in calls if c[2:3] == ["synth"] and "faces" in c]
     assert [_value(c, "--out").rsplit("/", 1)[1] for c in synth] == ["train", "val", "test"]
     assert all(_value(c, "--crop-size") == "256" and _value(c, "--margin") == "0.3" for c in synth)
-    first, second, third = _training(calls)
+    first, second, third, fourth = _training(calls)
     assert _value(first, "--init") == str(tmp_path / "models" / "diffforensics-effl0.safetensors")
     assert _value(first, "--arch") == _value(second, "--arch") == "diffforensics-effl0"
     assert _value(second, "--init") == str(tmp_path / "run" / "fit" / "best.safetensors")
     assert _value(third, "--init") == str(tmp_path / "run" / "fit2" / "best.safetensors")
+    # four more epochs, each kept; the bundled weights average fit3's with the first of them
+    fit3 = str(tmp_path / "run" / "fit3" / "best.safetensors")
+    assert _value(fourth, "--init") == fit3 and "--keep-epochs" in fourth
+    average = next(c for c in calls if c[2:3] == ["average"])
+    soup = str(tmp_path / "run" / "soup.safetensors")
+    assert average[3:5] == [fit3, str(tmp_path / "run" / "fit4" / "epoch-1.safetensors")]
+    assert _value(average, "--out") == soup
     face = next(c for c in calls if c[2:3] == ["face-model"])
-    assert _value(face, "--model") == str(tmp_path / "run" / "fit3" / "best.safetensors")
+    assert _value(face, "--model") == soup
     assert _value(face, "--out") == str(tmp_path / "models" / "diffforensics-faces.safetensors")
     # θ is chosen on the validation photographs' faces as the product cuts them, too
     assert _value(face, "--val-photos").endswith("/src/val")
