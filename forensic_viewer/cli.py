@@ -582,8 +582,8 @@ def cmd_models(args: argparse.Namespace) -> int:
         figs = ", ".join(f"{k} {v:.3f}" for k, v in metrics.items() if isinstance(v, float | int))
         print(f"  {e.name:<24} {e.meta.architecture:<20} {e.origin:<8} {e.path}")
         print(f"  {'':<24} θ {e.meta.decision.threshold:.4g} ({e.meta.decision.provenance})")
-        if figs:
-            print(f"  {'':<24} {figs}")
+        if figs:  # the training run's own validation split (report/text.py says why it matters)
+            print(f"  {'':<24} training-run validation split: {figs}")
     if listing.ensembles:
         print("\nEnsembles:")
         for e in listing.ensembles:

@@ -214,6 +214,8 @@ def test_models_lists_architectures_and_checkpoints(
     assert main(["models", "--extra", str(tiny_checkpoint.parent)]) == 0
     out = capsys.readouterr().out
     assert "crfd-net-compact" in out and "tiny" in out and "test fixture" in out
+    # a checkpoint's own figures say where they come from (the bundled ones carry some)
+    assert "training-run validation split: val_image_acc " in out
     capsys.readouterr()
     assert main(["models", "tiny", "--extra", str(tiny_checkpoint.parent)]) == 0
     header = json.loads(capsys.readouterr().out)  # no model card: the checkpoint header

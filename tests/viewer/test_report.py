@@ -299,7 +299,9 @@ def test_single_image_report_from_an_in_memory_analysis(
     text = flat(" ".join(p.text))
     assert "EXIF orientation 6: applied" in text and "60 x 40" not in text and "40 x 60" in text
     assert "m2f-swin-t: NOT RUN" in text and "not selected by the analyst" in text
-    assert "auc 0.8765" in text.replace("Metric: auc ", "auc ") and "float32 at full" in text
+    assert "Training-run validation: auc 0.8765" in text and "float32 at full" in text
+    # the checkpoint's own figures are not passed off as held-out ones
+    assert "measured by its training run on that run's validation split" in text
     assert "Face detection: NOT RUN" in text
     doc = json.loads(paths["json"].read_text(encoding="utf-8"))
     (one,) = doc["items"]
