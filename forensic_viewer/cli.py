@@ -454,6 +454,12 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     :func:`~forensic_viewer.scan.walk.file_keys`): never another file's row."""
     from forensic_viewer.scan.walk import file_keys
 
+    folders = [p for p in args.images if Path(p).is_dir()]
+    if folders:  # before any output is written: a folder is scan's work, with its resume
+        raise UsageError(
+            f"{plain(folders[0])} is a folder: analyze takes image files; for a folder use "
+            f"`forensic-viewer scan {plain(folders[0])} --out DIR` (--recursive for subfolders)"
+        )
     if args.gt is not None:  # checked before any analysis, so a wrong path costs no time
         from forensic_viewer.scan.groundtruth import truth_for_images
 

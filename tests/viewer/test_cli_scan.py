@@ -208,6 +208,17 @@ def test_usage_errors(tmp_path: Path, tiny_checkpoint: Path, capsys) -> None:
     assert main(["analyze"]) == 2
 
 
+def test_analyze_sends_a_folder_to_scan_before_writing_anything(tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "evidence"
+    folder.mkdir()
+    Image.new("RGB", (32, 32)).save(folder / "a.png")
+    out = tmp_path / "out"
+    assert main(["analyze", str(folder), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "is a folder" in err and f"forensic-viewer scan {folder}" in err
+    assert not out.exists()  # no empty results or report of a run that did nothing
+
+
 def test_models_lists_architectures_and_checkpoints(
     tmp_path: Path, tiny_checkpoint: Path, capsys
 ) -> None:
