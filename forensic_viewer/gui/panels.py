@@ -663,7 +663,7 @@ class ModelPanel(QWidget):
         item.setData(Qt.ItemDataRole.UserRole + 1, picked)
         item.setToolTip(
             f"{plain(path)}\nθ: {plain(provenance)}"
-            + (f"\nvalidation: {plain(figures)}" if figures else "")
+            + (f"\ntraining-run validation split: {plain(figures)}" if figures else "")
         )
         self.list.addItem(item)
 

@@ -119,7 +119,11 @@ def test_tiny_run_completes_and_the_model_appears_in_the_selector(
     panel = window.model_panel
     row = panel.paths().index(str(path.resolve()))  # listed, so it can be checked and compared
     tooltip = panel.list.item(row).toolTip()
-    assert "θ = " in tooltip and "\nvalidation: " in tooltip and "pixel_f1 " in tooltip
+    assert (
+        "θ = " in tooltip
+        and "\ntraining-run validation split: " in tooltip
+        and "pixel_f1 " in tooltip
+    )
     assert "installed tiny-run.safetensors" in dialog.status.text()
     events = (tmp_path / "runs" / "tiny-run" / "progress.jsonl").read_text().splitlines()
     assert json.loads(events[-1])["event"] == "done"
