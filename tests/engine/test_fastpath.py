@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from engine.catalog import BUNDLED_MODELS, SAMPLES
-from engine.checkpoints import InputPolicy, load_checkpoint
+from engine.checkpoints import InputPolicy, LoadedModel, load_checkpoint
 from engine.fastpath import plan_for
 from engine.io import load_evidence
 from engine.pipeline import Analyzer
@@ -81,6 +81,9 @@ def test_bundled_models_fast_path_keeps_verdicts_and_heatmaps(path: Path) -> Non
     whose tiles stay windows (their exact path averages four windows' noise), < 0.02 for
     CRFD-Net."""
     loaded = load_checkpoint(path)
+    if loaded.meta.scope == "faces":  # runs on detected faces only: compare its face path
+        _face_model_fast_path_keeps_verdicts_and_maps(loaded)
+        return
     manifest = json.loads((SAMPLES / "samples.json").read_text())
     assert all(name in manifest or name.endswith("authentic.jpg") for name in FIXED_SET)
     fast, exact = Analyzer([loaded], device="cpu"), Analyzer([loaded], device="cpu", exact=True)
@@ -90,3 +93,22 @@ def test_bundled_models_fast_path_keeps_verdicts_and_heatmaps(path: Path) -> Non
         f, e = fast.analyze(ev).results[loaded.name], exact.analyze(ev).results[loaded.name]
         assert f.verdict == e.verdict, (name, f.score, e.score)
         assert float(np.abs(f.heatmap - e.heatmap).mean()) < bound, name
+
+
+def _face_model_fast_path_keeps_verdicts_and_maps(loaded: LoadedModel) -> None:
+    """A face model on the bundled face sample: each face's verdict the same on the fast path
+    (its runtime) as on the exact one (PyTorch), its face map within the networks' bound
+    inside the face crops."""
+    from engine.faces import FaceDetector
+
+    ev = load_evidence(SAMPLES / "astronaut-faceblend.jpg")
+    faces = FaceDetector()
+    runs = [
+        Analyzer([], device="cpu", faces=faces, face_models=[loaded], exact=exact).analyze(ev)
+        for exact in (False, True)
+    ]
+    fast, exact = ([f.face_scores[loaded.name] for f in a.faces] for a in runs)
+    assert fast and [f.verdict for f in fast] == [e.verdict for e in exact], (fast, exact)
+    f_map, e_map = (a.face_maps[loaded.name] for a in runs)
+    inside = (f_map > 0) | (e_map > 0)
+    assert inside.any() and float(np.abs(f_map - e_map)[inside].mean()) < 0.13
