@@ -49,30 +49,24 @@ PYEOF
 # one more at a constant lr from the first one's checkpoint, then four with a cosine decay
 # from 1e-4 (the validation face AUC was still rising: 0.718, 0.727, then 0.768 after the
 # first of the four).
-$PY -m trainer.cli fit --arch diffforensics-effl0 --name diffforensics-faces \
-    --init "$MODELS_OUT/diffforensics-effl0.safetensors" --data "$FACES_RUN/train.json" \
-    --val-data "$FACES_RUN/val" --window 256 --batch-size 8 --aug light \
-    --epochs 1 --lr 1e-4 --warmup 20 --threads "$THREADS" \
-    --checkpoint-minutes 5 --out "$RUN/fit" $(resume_flag "$RUN/fit") >> "$RUN/fit.jsonl"
-$PY -m trainer.cli fit --arch diffforensics-effl0 --name diffforensics-faces \
-    --init "$RUN/fit/best.safetensors" --data "$FACES_RUN/train.json" \
-    --val-data "$FACES_RUN/val" --window 256 --batch-size 8 --aug light \
-    --epochs 1 --lr 1e-4 --schedule constant --warmup 10 --threads "$THREADS" \
-    --checkpoint-minutes 5 --out "$RUN/fit2" $(resume_flag "$RUN/fit2") >> "$RUN/fit2.jsonl"
-$PY -m trainer.cli fit --arch diffforensics-effl0 --name diffforensics-faces \
-    --init "$RUN/fit2/best.safetensors" --data "$FACES_RUN/train.json" \
-    --val-data "$FACES_RUN/val" --window 256 --batch-size 8 --aug light \
-    --epochs 4 --lr 1e-4 --warmup 10 --threads "$THREADS" \
-    --checkpoint-minutes 5 --out "$RUN/fit3" $(resume_flag "$RUN/fit3") >> "$RUN/fit3.jsonl"
+# One fine-tuning run on the face crops, resumable, logged to RUN/OUT.jsonl.
+# usage: face_fit OUT INIT FIT_ARG...
+face_fit() {
+    local out=$1 init=$2
+    shift 2
+    $PY -m trainer.cli fit --arch diffforensics-effl0 --name diffforensics-faces \
+        --init "$init" --data "$FACES_RUN/train.json" --val-data "$FACES_RUN/val" \
+        --window 256 --batch-size 8 --aug light --threads "$THREADS" --checkpoint-minutes 5 \
+        "$@" --out "$RUN/$out" $(resume_flag "$RUN/$out") >> "$RUN/$out.jsonl"
+}
+face_fit fit "$MODELS_OUT/diffforensics-effl0.safetensors" --epochs 1 --lr 1e-4 --warmup 20
+face_fit fit2 "$RUN/fit/best.safetensors" --epochs 1 --lr 1e-4 --schedule constant --warmup 10
+face_fit fit3 "$RUN/fit2/best.safetensors" --epochs 4 --lr 1e-4 --warmup 10
 # Four more epochs (cosine from 1e-4, each kept), and the bundled weights are the uniform
 # average of fit3's and the first of them: chosen on validation among the epochs and their
 # averages with fit3 by the rule of docs/FACES.md (more forgeries found at θ, a higher face
 # AUC, no more validation camera photographs flagged); SOUP_EPOCH names another epoch.
-$PY -m trainer.cli fit --arch diffforensics-effl0 --name diffforensics-faces \
-    --init "$RUN/fit3/best.safetensors" --data "$FACES_RUN/train.json" \
-    --val-data "$FACES_RUN/val" --window 256 --batch-size 8 --aug light \
-    --epochs 4 --lr 1e-4 --warmup 10 --threads "$THREADS" --keep-epochs \
-    --checkpoint-minutes 5 --out "$RUN/fit4" $(resume_flag "$RUN/fit4") >> "$RUN/fit4.jsonl"
+face_fit fit4 "$RUN/fit3/best.safetensors" --epochs 4 --lr 1e-4 --warmup 10 --keep-epochs
 $PY -m trainer.cli average "$RUN/fit3/best.safetensors" \
     "$RUN/fit4/epoch-${SOUP_EPOCH:-1}.safetensors" --out "$RUN/soup.safetensors"
 $PY -m trainer.cli face-model --model "$RUN/soup.safetensors" \
