@@ -454,7 +454,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     :func:`~forensic_viewer.scan.walk.file_keys`): never another file's row."""
     from forensic_viewer.scan.walk import file_keys
 
-    folders = [p for p in args.images if Path(p).is_dir()]
+    folders = [p for p in args.images if p.is_dir()]
     if folders:  # before any output is written: a folder is scan's work, with its resume
         raise UsageError(
             f"{plain(folders[0])} is a folder: analyze takes image files; for a folder use "
