@@ -1,6 +1,8 @@
 # Sourced by the model recipes: the shared training data of every bundled model.
 #
-# 1. the leak-free split of DATA (by source photograph, 15 %, seed 0) as JSON pair lists;
+# 1. the leak-free split of DATA (by source photograph, 15 %, seed 0) as JSON pair lists, with
+#    the held-out part halved into choose.json (validation: picks epochs and thresholds) and
+#    test.json (reports only; docs/VERDICTS.md);
 # 2. synthetic forgeries made only from the training split's authentic photographs (so no
 #    validation photograph reaches training through a synthetic copy).
 # Both are made once into DATA_RUN (default runs/casia) and reused by every recipe.
@@ -12,28 +14,30 @@ MODELS_OUT=${MODELS_OUT:-resources/models}  # where finish writes the calibrated
 SPLIT=$DATA_RUN/split
 SYNTH=$DATA_RUN/synth
 mkdir -p "$DATA_RUN"
-[ -f "$SPLIT/train.json" ] || $PY packaging/recipes/split_casia.py "$DATA" "$SPLIT"
+[ -f "$SPLIT/choose.json" ] || $PY packaging/recipes/split_casia.py "$DATA" "$SPLIT"
 [ -d "$SYNTH/Tp" ] || $PY -m trainer.cli synth "$SPLIT/au-train" --out "$SYNTH" --count 1500 --seed 1
-# Training data (CASIA training split + synthetic forgeries) and validation data, as fit args.
+# Training data (CASIA training split + synthetic forgeries) and validation data, as fit args:
+# the validation part only, so that the test part chooses no epoch.
 TRAIN_DATA=(--data "$SPLIT/train.json" --data "$SYNTH")
-TRAIN_VAL=("${TRAIN_DATA[@]}" --val-data "$SPLIT/val.json")
+CHOOSE=$SPLIT/choose.json
+TRAIN_VAL=("${TRAIN_DATA[@]}" --val-data "$CHOOSE")
 
 # The --resume flag when the trainer's --out folder OUT holds an interrupted run (else nothing);
 # used unquoted: $(resume_flag OUT). last.resume.pt is trainer.plan.RESUME_NAME.
 resume_flag() { if [ -f "$1/last.resume.pt" ]; then echo --resume; fi; }
 
-# Calibrate θ on the validation split, write the checkpoint to MODELS_OUT (default
+# Calibrate θ and the pixel threshold on the validation part (choose.json), write the checkpoint to MODELS_OUT (default
 # resources/models; point it elsewhere to compare a candidate before replacing a bundled file),
 # evaluate it.
 # usage: finish NAME BEST_CHECKPOINT RUN_DIR
 finish() {
     local name=$1 best=$2 run=$3
     mkdir -p "$MODELS_OUT"
-    $PY -m trainer.cli calibrate --model "$best" --data "$DATA" --threads "$THREADS" \
-        --pixel-threshold auto \
+    $PY -m trainer.cli calibrate --model "$best" --data "$SPLIT/train.json" --val-data "$CHOOSE" \
+        --threads "$THREADS" --pixel-threshold auto \
         --out "$MODELS_OUT/$name.safetensors" --json "$run/calibration.json"
     $PY -m trainer.cli eval --model "$MODELS_OUT/$name.safetensors" --data "$DATA" \
-        --threads "$THREADS" --split val --json "$run/eval-val.json"
+        --threads "$THREADS" --split choose --json "$run/eval-val.json"
 }
 
 # DiffForensics in two resumable stages: stage 1 `pretrain` (Simplex-noise DDPM,
@@ -59,7 +63,7 @@ diffforensics_two_stage() {
         touch "$run/pretrain/done"
     fi
     $PY -m trainer.cli fit "${common[@]}" --init "$run/pretrain/last.safetensors" \
-        --val-data "$SPLIT/val.json" --out "$run/fit" --epochs "$epochs2" --lr "$lr2" \
+        --val-data "$CHOOSE" --out "$run/fit" --epochs "$epochs2" --lr "$lr2" \
         --val-max-images 100 $(resume_flag "$run/fit") >> "$run/fit.jsonl"
 }
 

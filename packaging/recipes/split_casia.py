@@ -4,7 +4,10 @@
 
 Writes ``OUT_DIR/train.json`` and ``OUT_DIR/val.json`` (IMDL-BenCo JsonDataset format: ``[image,
 mask]`` pairs, ``"Negative"`` for authentic images) with the split ``forensic-train fit`` makes by
-default (by source photograph, 15 %, seed 0), and links the training split's authentic images
+default (by source photograph, 15 %, seed 0), and the two halves of that held-out part
+(``trainer.data.splits.three_way_split``, docs/VERDICTS.md): ``choose.json``, the validation part
+that chooses checkpoints and thresholds, and ``test.json``, the test part that only reports. The
+recipes validate on ``choose.json`` so that the test part chooses nothing. It also links the training split's authentic images
 into ``OUT_DIR/au-train/`` so that synthetic forgeries are made only from training photographs
 (no validation photograph reaches training through a synthetic copy).
 """
@@ -17,14 +20,17 @@ import sys
 from pathlib import Path
 
 from trainer.data.records import read_dataset
-from trainer.data.splits import split_samples
+from trainer.data.splits import split_samples, three_way_split
 
 
 def main(data: str, out: str) -> int:
     out_dir = Path(out)
     (out_dir / "au-train").mkdir(parents=True, exist_ok=True)
-    split = split_samples(read_dataset(data), 0.15, "auto", 0)
-    for name, samples in (("train", split.train), ("val", split.val)):
+    samples_all = read_dataset(data)
+    split = split_samples(samples_all, 0.15, "auto", 0)
+    _, choose, test = three_way_split(samples_all, 0.15, "auto", 0)
+    parts = (("train", split.train), ("val", split.val), ("choose", choose), ("test", test))
+    for name, samples in parts:
         # Absolute paths: the JSON's relative entries would be read against its own folder, so
         # a relative DATA (the documented ../shared/data/casia1-dev) would point nowhere.
         pairs = [
@@ -39,7 +45,8 @@ def main(data: str, out: str) -> int:
             if not link.exists():
                 os.symlink(Path(s.image).resolve(), link)
             linked += 1
-    print(json.dumps({**split.describe(), "authentic_linked": linked}))
+    counts = {"choose_images": len(choose), "test_images": len(test)}
+    print(json.dumps({**split.describe(), **counts, "authentic_linked": linked}))
     return 0
 
 
