@@ -185,8 +185,10 @@ def run(args: argparse.Namespace) -> int:
     meta = read_meta(src)
     rule = meta.decision.rule
     specs = [parse_data_spec(d) for d in args.data]
+    val_specs = [parse_data_spec(d) for d in args.val_data or []]
     bundle = read_and_split(
         specs,
+        val_specs=val_specs or None,
         split_by=args.split_by,
         val_fraction=args.val_fraction,
         seed=args.seed,
@@ -252,7 +254,7 @@ def run(args: argparse.Namespace) -> int:
     table = calibration_table(p_real, p_fake, p_real_val)
     key = STRATEGIES[args.choose][0]
     theta = float(table[key])
-    names = "+".join(s.path.name for s in specs)
+    names = "+".join(s.path.name for s in specs + val_specs)
     split_by = ",".join(sorted({str(v.get("by")) for v in bundle.split.values()}))
     date = today()
     meta.decision.threshold = theta

@@ -191,6 +191,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--model", type=Path, required=True, help="checkpoint (.safetensors)")
     _add_data_args(c, training=False)
     c.add_argument(
+        "--val-data",
+        action="append",
+        metavar="DIR_OR_JSON",
+        help="separate validation data (no split then: every --data image is training data)",
+    )
+    c.add_argument(
         "--out", type=Path, help="write the calibrated checkpoint here (default: in place)"
     )
     c.add_argument(
@@ -223,7 +229,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_data_args(n, training=False)
     n.add_argument(
-        "--split", choices=("val", "train", "all"), default="val", help="which images to use"
+        "--split",
+        choices=("val", "train", "all", "choose"),
+        default="val",
+        help="which images to use (choose: the validation half of the held-out part, "
+        "docs/VERDICTS.md; the other half, the test part, chooses nothing)",
     )
     n.add_argument("--out", type=Path, required=True, help="the NAME.ensemble.json to write")
     n.add_argument("--name", help="ensemble name (default: from --out)")

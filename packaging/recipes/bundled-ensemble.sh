@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Recipe of the bundled ensemble (equation 6 over every bundled model): run after the model
-# recipes. Weights and thresholds are chosen on the CASIA validation split (see
-# trainer/ensemble.py) and written to MODELS_OUT/bundled-ensemble.ensemble.json (default
+# recipes. Weights and thresholds are chosen on the CASIA validation part (`--split choose`,
+# the held-out part's validation half; the test half chooses nothing; trainer/ensemble.py) and written to MODELS_OUT/bundled-ensemble.ensemble.json (default
 # resources/models), the figures to runs/casia/ensemble-eval.json (copied into the ensemble's
 # card by model_card.py). The members are every checkpoint in MODELS_OUT.
 set -euo pipefail
@@ -9,7 +9,7 @@ source "$(dirname "$0")/casia_data.sh"
 members=()
 for f in "$MODELS_OUT"/*.safetensors; do members+=(--model "$f"); done
 $PY -m trainer.cli ensemble "${members[@]}" \
-    --data "$DATA" --split val --threads "$THREADS" \
+    --data "$DATA" --split choose --threads "$THREADS" \
     --out "$MODELS_OUT/bundled-ensemble.ensemble.json" --json "$DATA_RUN/ensemble-eval.json"
 $PY packaging/model_card.py --ensemble "$MODELS_OUT/bundled-ensemble.ensemble.json" \
     "$DATA_RUN/ensemble-eval.json"
@@ -20,7 +20,7 @@ $PY packaging/model_card.py --ensemble "$MODELS_OUT/bundled-ensemble.ensemble.js
 pair=("$MODELS_OUT/m2f-swin-nano.safetensors" "$MODELS_OUT/m2f-effl0.safetensors")
 if [ -f "${pair[0]}" ] && [ -f "${pair[1]}" ]; then
     $PY -m trainer.cli ensemble --model "${pair[0]}" --model "${pair[1]}" \
-        --data "$DATA" --split val --threads "$THREADS" \
+        --data "$DATA" --split choose --threads "$THREADS" \
         --out "$MODELS_OUT/m2f-ensemble.ensemble.json" --json "$DATA_RUN/m2f-ensemble-eval.json"
     $PY packaging/model_card.py --ensemble "$MODELS_OUT/m2f-ensemble.ensemble.json" \
         "$DATA_RUN/m2f-ensemble-eval.json"

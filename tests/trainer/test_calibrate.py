@@ -103,6 +103,26 @@ def test_calibrate_chooses_the_pixel_threshold_that_drives_the_mask(
     assert meta.metrics["val_pixel_f1"] == pytest.approx(curve[f"{rule.pixel_threshold:.2f}"])
 
 
+def test_calibrate_on_separate_validation_data_uses_it_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The recipes calibrate on the validation part (choose.json) with the training part as
+    # --data: no split is made, every --data image is a training image and only --val-data is
+    # scored; the provenance names both.
+    train = make_folder(tmp_path / "train", 3, 6, seed=5)
+    val = make_folder(tmp_path / "val", 5, 4, seed=6)
+    src = tiny_checkpoint(tmp_path / "m.safetensors")
+    dst = tmp_path / "cal.safetensors"
+    argv = ["calibrate", "--model", str(src), "--data", str(train), "--val-data", str(val),
+            "--out", str(dst)]  # fmt: skip
+    assert cli.main(argv) == 0
+    rule = read_meta(dst).decision
+    counts = rule.details["counts"]
+    assert counts["train_authentic"] == 6
+    assert (counts["val_tampered"], counts["val_authentic"]) == (5, 4)
+    assert "train+val validation split (separate validation data)" in rule.provenance
+
+
 def test_calibrate_refuses_a_pixel_threshold_outside_0_1(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -163,6 +163,13 @@ def test_effl0_recipe_two_stages_from_imagenet_then_averaged_and_calibrated_into
     assert _value(avg, "--out") == f"{run}/average.safetensors"
     assert _value(cal, "--model") == f"{run}/average.safetensors"
     assert _value(cal, "--pixel-threshold") == "auto"
+    # the validation part alone chooses: the epoch (stage 2, and the light fit's figures),
+    # θ and the pixel threshold; the test half of the held-out part never appears
+    choose = f"{tmp_path}/casia/split/choose.json"
+    assert [_value(c, "--val-data") for c in (fit, light, cal)] == [choose] * 3
+    assert _value(cal, "--data") == f"{tmp_path}/casia/split/train.json"
+    assert _value(ev, "--split") == "choose"
+    assert not any("test.json" in a or "/val.json" in a for c in calls for a in c)
     out = f"{tmp_path}/models/diffforensics-effl0.safetensors"
     assert _value(cal, "--out") == out and _value(ev, "--model") == out
 
@@ -170,7 +177,7 @@ def test_effl0_recipe_two_stages_from_imagenet_then_averaged_and_calibrated_into
     # split and the synthetic forgeries are reused.
     (run / "fit" / RESUME_NAME).write_bytes(b"")
     (tmp_path / "casia" / "split").mkdir(parents=True)
-    (tmp_path / "casia" / "split" / "train.json").write_text("[]")
+    (tmp_path / "casia" / "split" / "choose.json").write_text("[]")
     (tmp_path / "casia" / "synth" / "Tp").mkdir(parents=True)
     again = _run(tmp_path, "diffforensics-effl0", RUN=str(run))
     assert _commands(again) == ["fit", "fit", "average", "calibrate", "eval"]
@@ -190,7 +197,7 @@ def test_m2f_swin_nano_recipe_one_stage(tmp_path: Path) -> None:
     fit = calls[2]
     assert _value(fit, "--arch") == "m2f-swin-nano" and _value(fit, "--name") == "m2f-swin-nano"
     assert _value(fit, "--epochs") == "7" and "backbone_weights=imagenet" not in fit  # no Swin
-    assert _value(fit, "--val-data") == f"{tmp_path}/casia/split/val.json"
+    assert _value(fit, "--val-data") == f"{tmp_path}/casia/split/choose.json"
     assert _value(calls[3], "--out") == f"{tmp_path}/models/m2f-swin-nano.safetensors"
 
 
@@ -217,7 +224,10 @@ def test_crfd_recipe_is_the_two_runs_of_its_card(tmp_path: Path) -> None:
     calls = _run(tmp_path, "crfd-net-compact", RUN=str(run))
     assert _commands(calls) == ["split_casia.py", "synth", "fit", "fit", "calibrate", "eval"]
     one, two = calls[2:4]
-    assert [_value(c, "--data") for c in (one, two)] == ["/data/casia"] * 2  # CASIA alone
+    train = f"{tmp_path}/casia/split/train.json"  # CASIA's training part alone
+    assert [_value(c, "--data") for c in (one, two)] == [train] * 2
+    choose = f"{tmp_path}/casia/split/choose.json"  # each best epoch chosen on validation
+    assert [_value(c, "--val-data") for c in (one, two, calls[4])] == [choose] * 3
     assert [_value(c, "--epochs") for c in (one, two)] == ["6", "4"]
     assert [_value(c, "--lr") for c in (one, two)] == ["3e-4", "1.5e-4"]
     assert "--init" not in one and _value(two, "--init") == f"{run}/run1/best.safetensors"
@@ -251,6 +261,7 @@ def test_ensemble_recipe_takes_every_model_in_models_out(tmp_path: Path) -> None
     assert _value(verdict, "--models") == str(models)
     assert _value(verdict, "--ensemble") == f"{models}/bundled-ensemble.ensemble.json"
     assert sorted(_value(c, "--shard") for c in calls[4:6]) == ["0/2", "1/2"]
+    assert _value(ens, "--split") == "choose"  # weights chosen on the validation part
 
     # With both Mask2Former-style models present, the paper's two-backbone ensemble is made too.
     for name in ("m2f-swin-nano", "m2f-effl0"):
@@ -290,6 +301,11 @@ def test_split_script_with_a_relative_data_folder_writes_lists_readable_from_any
     train = read_dataset(work / "runs" / "split" / "train.json")
     val = read_dataset(work / "runs" / "split" / "val.json")
     assert len(train) + len(val) == 20 and val
+    # the held-out part's two halves, exactly: validation (choose) and test
+    choose = read_dataset(work / "runs" / "split" / "choose.json")
+    test = read_dataset(work / "runs" / "split" / "test.json")
+    assert choose and test
+    assert sorted(s.image for s in choose + test) == sorted(s.image for s in val)
     for s in train + val:
         assert s.image.is_file(), s.image
         assert s.mask is None or s.mask.is_file(), s.mask
