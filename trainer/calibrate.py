@@ -20,7 +20,6 @@ the forged fraction.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -37,6 +36,7 @@ from engine.files import AtomicFile
 from trainer.data.records import SkipLog
 from trainer.errors import DataError, UsageError
 from trainer.evaluate import analysed, evaluate
+from trainer.jsonio import write_json
 from trainer.metrics import roc_auc
 from trainer.progress import Reporter
 from trainer.setup import parse_data_spec, read_and_split, subset_for_validation, today
@@ -297,8 +297,7 @@ def run(args: argparse.Namespace) -> int:
         )
     print(f"wrote θ = {theta:.4g} into {dst}")
     if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(meta.decision.details, indent=2), encoding="utf-8")
+        write_json(args.json, meta.decision.details)
     if len(skipped):
         print(skipped.summary(), file=sys.stderr)
     return 0

@@ -32,6 +32,7 @@ from trainer.data.records import SkipLog
 from trainer.distributed import rank
 from trainer.errors import DataError, UsageError
 from trainer.evaluate import evaluate
+from trainer.jsonio import write_json
 from trainer.loops import RESUME_NAME, FitConfig, fit
 from trainer.objectives import objective_for
 from trainer.progress import EXIT_INTERRUPTED, Reporter
@@ -381,7 +382,7 @@ def run_eval(args: argparse.Namespace) -> int:
             "images": [r.to_dict() for r in result.records],
             "skipped": skipped.entries,
         }
-        args.json.write_text(json.dumps(payload, indent=2), encoding="utf-8")
+        write_json(args.json, payload)
         print(f"wrote {args.json}")
     _finish(skipped)
     return 0

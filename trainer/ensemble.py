@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import sys
 from dataclasses import dataclass
 from datetime import date
@@ -42,6 +41,7 @@ from engine.pipeline import Analyzer
 from engine.types import ModelResult
 from trainer.data.records import Sample, SkipLog, load_mask
 from trainer.evaluate import analysed
+from trainer.jsonio import write_json
 from trainer.metrics import MetricAccumulator, balanced_accuracy, f1_iou, roc_auc, summarize
 
 WEIGHT_GRID = (0.0, 0.5, 1.0, 2.0, 4.0)
@@ -247,10 +247,9 @@ def run(args: argparse.Namespace, samples: list[Sample], models: list[LoadedMode
         "conventions": summarize(fused),
         "skipped": skipped.entries,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(ensemble_file(ens), indent=2) + "\n", encoding="utf-8")
+    write_json(args.out, ensemble_file(ens))
     if args.json:
-        args.json.write_text(json.dumps(payload, indent=2), encoding="utf-8")
+        write_json(args.json, payload)
     print(format_comparison(name, fused, members))
     print(f"wrote {args.out}" + (f" and {args.json}" if args.json else ""))
     if len(skipped):

@@ -62,6 +62,7 @@ from engine.calibration import (
 from engine.decision import PIXEL_GRID, sigmoid
 from engine.errors import EvidenceError
 from trainer.errors import DataError, UsageError
+from trainer.jsonio import write_json
 
 _FORGERY = re.compile(r"^ff_\d+_([a-z]+)_")
 GROUPS = {
@@ -487,7 +488,7 @@ def run(args: argparse.Namespace) -> int:
         "val_figures": report(val, rule, k, theta, calibration),
     }
     if args.test is None:
-        _write_json(args.json, chosen)
+        write_json(args.json, chosen, indent=1)
         v = chosen["val_figures"]
         print(
             json.dumps(
@@ -557,14 +558,8 @@ def run(args: argparse.Namespace) -> int:
     out: dict[str, Any] = {**chosen, "model": str(args.out), "test": figures}
     if args.photos:
         out["photos"] = face_path_on_photos(args.out, args.photos, args.device)
-    _write_json(args.json, out)
+    write_json(args.json, out, indent=1)
     print(
         json.dumps({k2: v for k2, v in out.items() if k2 != "test"} | {"test_auc": figures["auc"]})
     )
     return 0
-
-
-def _write_json(path: Path, report_: dict[str, Any]) -> None:
-    """The command's figures as ``--json`` (its folder made when missing)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report_, indent=1), encoding="utf-8")

@@ -51,6 +51,7 @@ from engine.calibration import (
     threshold_for_false_alarms,
 )
 from engine.decision import FRACTION_FLOOR
+from trainer.jsonio import write_json
 from trainer.metrics import roc_auc
 from trainer.verdict_features import pixel_f1
 
@@ -503,8 +504,7 @@ def run(args: Any) -> int:
         content, figures = choose_ensemble(rows, data, choices, maps, trusted)
         report["ensembles"][ens.name] = figures
         new_files[ens] = content
-    args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps(report, indent=1), encoding="utf-8")
+    write_json(args.json, report, indent=1)
     for name, c in choices.items():
         print(
             f"{name:24s} val AUC {c['val_image_auc']:.3f} [{c['val_image_auc_interval'][0]:.2f}, "
@@ -518,7 +518,7 @@ def run(args: Any) -> int:
         )
     for c in choices.values():
         c["provenance"] = provenance_sentence(c, date)
-    args.json.write_text(json.dumps(report, indent=1), encoding="utf-8")
+    write_json(args.json, report, indent=1)
     if args.dry_run:
         return 0
     for name, path in paths.items():
