@@ -26,7 +26,9 @@ and, for each network and the ensemble:
 
 The test part is read only to report: every figure it gives is written with "test" in its name.
 The checkpoints' headers are rewritten (tensors copied byte for byte) and the ensemble file
-replaced; ``--dry-run`` only prints and writes the report.
+replaced; ``--dry-run`` only prints and writes the report. ``--validation-only`` (a dry run
+that drops the test rows before anything is computed) compares a candidate without reading the
+test part, so that part is read once, for the file that is bundled (issue 17, item 3).
 """
 
 from __future__ import annotations
@@ -158,6 +160,8 @@ def test_reliability(
         for part, label, name in TEST_GROUPS
     }
     test = [r for r in rows if r["part"] in ("casia-test", "camera-test")]
+    if not test:  # --validation-only: nothing measured, and the calibration says so
+        return Reliability()
     bins = reliability_bins([probability(r) for r in test], [r["label"] for r in test])
     return Reliability(flagged=flagged, bins=bins, split="test part")
 
@@ -167,6 +171,8 @@ def test_figures(
 ) -> dict[str, Any]:
     """Image AUC (with interval), balanced accuracy at θ and detection per kind on CASIA test."""
     test = [r for r in rows if r["part"] == "casia-test"]
+    if not test:  # --validation-only
+        return {}
     y = np.array([r["label"] for r in test])
     s = np.array([score(r) for r in test])
     auc, lo, hi = auc_interval(y, s)
@@ -354,8 +360,14 @@ def choose_localization(
         "copy_keep_ratio": keep,
         "val": figures("casia-val", weights, pt, clone, keep),
         "val_both_copies": figures("casia-val", weights, pt, clone, 0.0),
-        "test": figures("casia-test", weights, pt, clone, keep),
-        "test_without_clone": figures("casia-test", weights, pt, False),
+        **(
+            {
+                "test": figures("casia-test", weights, pt, clone, keep),
+                "test_without_clone": figures("casia-test", weights, pt, False),
+            }
+            if any(r["part"] == "casia-test" for r in rows)
+            else {}
+        ),
         "trusted_masks": len(cache),
         "val_splice_floor": floor,
     }
@@ -473,6 +485,11 @@ def choose_ensemble(
     return out, figures
 
 
+def _flagged(val_flagged: dict[str, list[int]]) -> str:
+    counts = [v for k, v in val_flagged.items() if "camera" in k]
+    return f"{counts[0][0]} of {counts[0][1]}" if counts else "-"
+
+
 def run(args: Any) -> int:
     """``forensic-train verdict`` (module docstring)."""
     from engine.checkpoints import read_meta
@@ -481,6 +498,8 @@ def run(args: Any) -> int:
     from trainer.setup import today
 
     rows = read_rows(args.features)
+    if args.validation_only:
+        rows = [r for r in rows if r["part"] not in ("casia-test", "camera-test")]
     date = today()
     trusted: set[str] = set()
     if args.casia is not None:
@@ -506,20 +525,37 @@ def run(args: Any) -> int:
         new_files[ens] = content
     write_json(args.json, report, indent=1)
     for name, c in choices.items():
-        print(
-            f"{name:24s} val AUC {c['val_image_auc']:.3f} [{c['val_image_auc_interval'][0]:.2f}, "
-            f"{c['val_image_auc_interval'][1]:.2f}]  θ {c['threshold']:.4f}  test AUC "
-            f"{c['test_image_auc']:.3f}  camera-test flagged {c['test_camera_false_alarms']}"
-        )
+        lo, hi = c["val_image_auc_interval"]
+        line = f"{name:24s} val AUC {c['val_image_auc']:.3f} [{lo:.2f}, {hi:.2f}]"
+        line += f"  θ {c['threshold']:.4f}  camera-val flagged {_flagged(c['val_flagged'])}"
+        if "test_image_auc" in c:
+            line += f"  test AUC {c['test_image_auc']:.3f}"
+            line += f"  camera-test flagged {c['test_camera_false_alarms']}"
+        print(line)
     for ens, figures in report["ensembles"].items():
         d = figures["detection"]
-        print(
-            f"{ens}: test AUC {d['test_image_auc']:.3f} bacc {d['test_balanced_accuracy']:.3f} camera-test {d['test_camera_false_alarms']}"
-        )
+        line = f"{ens}:"
+        if "val_image_auc" in d:
+            line += f" val AUC {d['val_image_auc']:.3f}"
+        if "localization" in figures and not figures["localization"]["trusted_masks"]:
+            line += (
+                "  no map of a trusted mask found: are --casia's paths the features rows' "
+                "(run from the folder the features were made in)?"
+            )
+        elif "localization" in figures:
+            line += "  val pixel F1 " + ", ".join(
+                f"{k.removeprefix('pixel_f1_') if k != 'pixel_f1' else 'all'} {v:.3f}"
+                for k, v in figures["localization"]["val"].items()
+                if k.startswith("pixel_f1")
+            )
+        if "test_image_auc" in d:
+            line += f"  test AUC {d['test_image_auc']:.3f} bacc {d['test_balanced_accuracy']:.3f}"
+            line += f" camera-test {d['test_camera_false_alarms']}"
+        print(line)
     for c in choices.values():
         c["provenance"] = provenance_sentence(c, date)
     write_json(args.json, report, indent=1)
-    if args.dry_run:
+    if args.dry_run or args.validation_only:
         return 0
     for name, path in paths.items():
         write_checkpoint(path, choices[name], date)
@@ -541,4 +577,10 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--ensemble", type=Path, nargs="*", default=[])
     p.add_argument("--maps", type=Path, nargs="*", help="the features runs' .maps folders")
     p.add_argument("--json", type=Path, required=True)
-    p.add_argument("--dry-run", action="store_true")
+    p.add_argument("--dry-run", action="store_true", help="print and write the report only")
+    p.add_argument(
+        "--validation-only",
+        action="store_true",
+        help="a dry run on the validation rows alone: compare a candidate without reading the "
+        "test part",
+    )

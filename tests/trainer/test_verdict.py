@@ -163,6 +163,52 @@ def test_a_chance_level_member_gets_no_vote_and_leaves_the_default_set(rows: lis
     assert figures["detection"]["test_image_auc"] > 0.9
 
 
+def _keys(value: Any) -> set[str]:
+    if isinstance(value, dict):
+        return set(value) | {k for v in value.values() for k in _keys(v)}
+    if isinstance(value, list):
+        return {k for v in value for k in _keys(v)}
+    return set()
+
+
+def test_validation_only_chooses_the_same_and_reads_no_test_row(
+    rows: list, tmp_path: Path, capsys
+) -> None:
+    """A candidate compared with --validation-only gets the choices a full run makes, and no
+    figure of the test part exists anywhere in what it prints or writes."""
+    from trainer.cli import main
+
+    val = [r for r in rows if not r["part"].endswith("-test")]
+    full, alone = choose_model(rows, "good", "logit"), choose_model(val, "good", "logit")
+    for key in ("threshold", "val_image_auc", "val_flagged"):
+        assert alone[key] == full[key]
+    assert alone["calibration"]["a"] == full["calibration"]["a"]
+    assert not any(k.startswith("test") for k in _keys(alone))
+
+    features = tmp_path / "features.jsonl"
+    features.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    ensemble = tmp_path / "e.ensemble.json"
+    data = {
+        "members": [{"model": "good", "detection_weight": 1.0, "localization_weight": 1.0}],
+        "threshold": 0.5,
+        "pixel_threshold": 0.5,
+    }
+    ensemble.write_text(json.dumps(data))
+    before = ensemble.read_bytes()
+    report = tmp_path / "r.json"
+    argv = ["verdict", "--features", str(features), "--models", str(tmp_path)]
+    argv += ["--ensemble", str(ensemble), "--json", str(report), "--validation-only"]
+    assert main(argv) == 0
+    assert ensemble.read_bytes() == before  # a dry run: nothing rewritten
+    out = json.loads(report.read_text())
+    assert out["ensembles"]["e.ensemble.json"]["detection"]["val_flagged"]
+    assert not any(k.startswith("test") for k in _keys(out))
+    assert "test" not in capsys.readouterr().out
+    argv.remove("--validation-only")
+    assert main([*argv, "--dry-run"]) == 0  # the control: a dry run does read the test part
+    assert "test_image_auc" in _keys(json.loads(report.read_text()))
+
+
 def test_localization_keeps_the_copy_the_networks_point_at(tmp_path: Path) -> None:
     """Copy-moves whose mask marks the pasted copy only, a clone map of both copies and a
     member heatmap warmer on the pasted one: the validation choice replaces the heatmap by
