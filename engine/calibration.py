@@ -190,3 +190,25 @@ def threshold_for_false_alarms(authentic_scores: ArrayLike, rate: float) -> floa
         raise ValueError("no authentic scores to set a threshold on")
     allowed = math.floor(rate * s.size + 1e-9)  # images that may stay above θ
     return 0.0 if allowed >= s.size else float(s[allowed])
+
+
+def centred_in_gap(theta: float, scores: ArrayLike) -> float:
+    """``theta`` moved up to the middle, on the logit scale, of the gap between it and the
+    smallest of ``scores`` above it (unchanged when none is above, or θ is 0 or 1).
+
+    :func:`threshold_for_false_alarms` returns a score that is itself a validation image's, so
+    that image sits exactly on θ and stays unflagged only by the strict ">": a change in the
+    last digits (another runtime, a GPU) flags it. In the middle of the gap every validation
+    image keeps its side, with room on both; the logit scale because scores near 1 crowd there.
+    """
+    s = np.asarray(scores, dtype=np.float64)
+    above = s[s > theta]
+    if above.size == 0 or not 0.0 < theta < 1.0:
+        return float(theta)
+    hi = min(float(above.min()), 1.0 - 1e-12)
+
+    def logit(p: float) -> float:
+        return math.log(p / (1.0 - p))
+
+    mid = (logit(theta) + logit(hi)) / 2.0
+    return float(1.0 / (1.0 + math.exp(-mid)))

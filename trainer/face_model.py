@@ -55,6 +55,7 @@ import numpy as np
 
 from engine.calibration import (
     Reliability,
+    centred_in_gap,
     fit_platt,
     reliability_bins,
     threshold_for_false_alarms,
@@ -240,8 +241,10 @@ def choose(
 ) -> tuple[int, float, dict[str, Any]]:
     """Grid index of the pixel threshold, θ, and the Platt calibration, all from ``val``.
 
-    theta_from: ``max``: the smallest θ with at most ``false_alarms`` of the authentic faces
-    above it (counted); ``normal``: :func:`theta_from_normal`."""
+    theta_from: ``max``: at most ``false_alarms`` of the authentic faces above θ (counted), θ
+    in the middle of the gap between the highest face that must stay unflagged and the next
+    validation face above it (:func:`engine.calibration.centred_in_gap`); ``normal``:
+    :func:`theta_from_normal`."""
     tampered = [r for r in val if r["label"] == 1]
     authentic = [r for r in val if r["label"] == 0]
     if not tampered or not authentic:
@@ -253,6 +256,7 @@ def choose(
         theta = theta_from_normal([statistic_of(r, rule, k) for r in authentic], false_alarms)
     else:
         theta = threshold_for_false_alarms([score_of(r, rule, k) for r in authentic], false_alarms)
+        theta = centred_in_gap(theta, [score_of(r, rule, k) for r in val])
     stats = [statistic_of(r, rule, k) for r in val]
     cal = fit_platt(
         stats,
@@ -534,7 +538,8 @@ def run(args: argparse.Namespace) -> int:
             + (
                 " under a normal distribution fitted to their statistics"
                 if args.theta_from == "normal"
-                else ""
+                else ", midway (logit scale) between the highest face that must stay unflagged "
+                "and the next validation face above it"
             )
             + f", {date}"
         ),

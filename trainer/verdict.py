@@ -45,6 +45,7 @@ import numpy as np
 from engine.calibration import (
     Calibration,
     Reliability,
+    centred_in_gap,
     fit_logistic,
     fit_platt,
     flagged_counts,
@@ -126,8 +127,10 @@ def threshold_at_evidence_size(
     accuracy. Ties go to the higher θ (fewer false alarms).
     """
     camera = [score(r) for r in rows if r["part"] == "camera-val" and r["label"] == 0]
-    floor = threshold_for_false_alarms(camera, FALSE_ALARM_TARGET) if camera else 0.0
     casia = [(score(r), r["label"]) for r in rows if r["part"] == "casia-val"]
+    floor = threshold_for_false_alarms(camera, FALSE_ALARM_TARGET) if camera else 0.0
+    # the lowest θ allowed, off the photograph it is: no validation image sits on a θ
+    floor = centred_in_gap(floor, camera + [v for v, _ in casia]) if camera else floor
     s = np.array([v for v, _ in casia])
     y = np.array([label for _, label in casia])
     values = np.unique(s[s > floor])

@@ -8,6 +8,7 @@ import pytest
 from engine.calibration import (
     Calibration,
     Reliability,
+    centred_in_gap,
     fit_logistic,
     fit_platt,
     reliability_bins,
@@ -39,6 +40,16 @@ def test_false_alarm_threshold_flags_at_most_the_allowed_share() -> None:
     assert threshold_for_false_alarms([0.2, 0.9], 0.05) == 0.9  # none may: the largest stays
     with pytest.raises(ValueError):
         threshold_for_false_alarms([], 0.05)
+
+
+def test_a_threshold_is_moved_into_the_gap_above_it() -> None:
+    theta = threshold_for_false_alarms([0.1, 0.5, 0.9], 0.0)
+    assert theta == 0.9  # on the highest authentic score itself
+    moved = centred_in_gap(theta, [0.1, 0.5, 0.9, 0.99])
+    assert np.log(moved / (1 - moved)) == pytest.approx((np.log(9) + np.log(99)) / 2)
+    assert 0.9 < moved < 0.99
+    assert centred_in_gap(0.9, [0.1, 0.9]) == 0.9  # nothing above: unchanged
+    assert centred_in_gap(0.0, [0.5]) == 0.0  # "flag everything" stays so
 
 
 def test_reliability_sentence_bins_and_round_trip() -> None:

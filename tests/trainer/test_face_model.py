@@ -54,6 +54,20 @@ def test_theta_keeps_validation_false_alarms_under_the_target() -> None:
     assert figures["pixel_f1"] == pytest.approx(0.6)
 
 
+def test_theta_sits_in_the_gap_not_on_a_validation_face() -> None:
+    """No validation face lies on θ (one would flip on a change in the last digits); θ is the
+    middle, on the logit scale, of the gap between the highest face that must stay unflagged
+    and the next face above it, so every validation face keeps its side."""
+    authentic = [_row(0, x) for x in (-3.0, -1.0, 0.0, 2.0)]
+    forged = [_row(1, x, f1=0.6) for x in (-2.0, 1.0, 3.0, 4.0)]
+    _, theta, _ = choose(authentic + forged, "logit", 0.0)  # none may be flagged: above 2.0
+    assert np.log(theta / (1 - theta)) == pytest.approx((2.0 + 3.0) / 2)
+    val = authentic + forged
+    scores = [1 / (1 + np.exp(-r["logit"])) for r in val]
+    assert all(abs(s - theta) > 1e-3 for s in scores)
+    assert sum(s > theta for s in scores) == sum(r["logit"] > 2.0 for r in val)  # same sides
+
+
 def test_a_fitted_theta_uses_every_authentic_face_not_only_the_highest() -> None:
     rng = np.random.default_rng(0)
     logits = rng.normal(-2.0, 1.0, 30)

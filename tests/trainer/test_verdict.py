@@ -137,6 +137,21 @@ def test_threshold_keeps_camera_false_alarms_within_five_percent(rows: list) -> 
     assert flagged["authentic camera photographs (validation half)"][1] == len(camera)
 
 
+def test_theta_bound_by_the_photographs_is_not_one_of_their_scores() -> None:
+    """When the camera bound decides, θ lies in the gap above the photograph that must stay
+    unflagged, not on its score (which another runtime's last digits would flip)."""
+    rows = [
+        {"part": "casia-val", "label": label, "s": s}
+        for label, values in ((0, (0.1, 0.2, 0.3)), (1, (0.4, 0.5, 0.95)))
+        for s in values
+    ]
+    camera = np.linspace(0.5, 0.9, 20)  # 1 of 20 may be flagged: 0.879 must stay below θ
+    rows += [{"part": "camera-val", "label": 0, "s": float(s)} for s in camera]
+    theta, flagged = threshold_at_evidence_size(rows, lambda r: r["s"])
+    assert camera[-2] < theta < camera[-1]
+    assert flagged["authentic camera photographs (validation half)"] == [1, 20]
+
+
 def test_a_model_at_chance_is_marked_and_a_good_one_is_calibrated(rows: list) -> None:
     good, noise = choose_model(rows, "good", "logit"), choose_model(rows, "noise", "logit")
     assert noise["at_chance"] and noise["val_image_auc_interval"][0] <= 0.5
