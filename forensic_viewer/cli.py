@@ -61,7 +61,8 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
         action="append",
         metavar="NAME_OR_FILE",
         help="checkpoint name or file, or an ensemble file; repeat for several "
-        "(default: every bundled model)",
+        "(default: the first ensemble found and the bundled checkpoints it names, with the "
+        "bundled face models; every bundled checkpoint when there is no ensemble)",
     )
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | mps (default: auto)")
     p.add_argument("--window", type=int, help="sliding-window size P (default: the checkpoint's)")
