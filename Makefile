@@ -66,12 +66,16 @@ samples: $(STAMP)
 
 # Retrain the bundled models and their ensemble from a data folder (hours on a CPU; each
 # recipe resumes when run again): make weights DATA=../shared/data/casia1-dev
-# One model only: make weights DATA=... MODELS=m2f-swin-nano
+# One model only: make weights DATA=... MODELS=m2f-swin-nano FACE_MODELS=
+# The face model comes after the ensemble: it is fine-tuned from diffforensics-effl0 and sets
+# the default ensemble's face rule (it reads faces-real and camera-photos beside DATA).
 MODELS ?= crfd-net-compact m2f-swin-nano m2f-effl0 diffforensics-effl0
+FACE_MODELS ?= diffforensics-faces
 weights: $(STAMP)
 	@test -n "$(DATA)" || { echo "make weights: set DATA to a Tp/Gt/Au folder, e.g. DATA=../shared/data/casia1-dev"; exit 2; }
 	for m in $(MODELS); do DATA=$(DATA) PY=$(BIN)/python bash packaging/recipes/$$m.sh || exit 1; done
-	DATA=$(DATA) PY=$(BIN)/python bash packaging/recipes/bundled-ensemble.sh
+	DATA=$(DATA) PY=$(BIN)/python FACE_MODELS="$(FACE_MODELS)" bash packaging/recipes/bundled-ensemble.sh
+	for m in $(FACE_MODELS); do DATA=$(DATA) PY=$(BIN)/python bash packaging/recipes/$$m.sh || exit 1; done
 	$(MAKE) int8 DATA=$(DATA)
 
 # The int8 OpenVINO models the fast path runs (engine/runtime.py), made from the bundled

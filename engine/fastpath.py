@@ -23,7 +23,8 @@ network computes over its whole input, so the rule is written per architecture f
     P / 16 from that window's border. Cost: (8 / 7)² = 1.31 passes instead of 4. (m = P / 8,
     1.78 passes, gave the same CASIA val figures and heatmaps about 10 % closer to the exact
     path's on camera photographs; docs/BENCHMARKS.md.)
-    The image logit keeps the exact path's rule (the largest window logit), over the tiles,
+    The image logit keeps the exact path's rule (the checkpoint's ``DecisionRule.aggregate``
+    of the window logits: the mean for the bundled models since issue 17), over the tiles,
     which are windows of the same size on a sparser grid.
 
 Anything else (a new architecture, a resize policy, an explicit window/stride override) runs

@@ -3,11 +3,15 @@
 # recipes. Weights and thresholds are chosen on the CASIA validation part (`--split choose`,
 # the held-out part's validation half; the test half chooses nothing; trainer/ensemble.py) and written to MODELS_OUT/bundled-ensemble.ensemble.json (default
 # resources/models), the figures to runs/casia/ensemble-eval.json (copied into the ensemble's
-# card by model_card.py). The members are every checkpoint in MODELS_OUT.
+# card by model_card.py). The members are every checkpoint in MODELS_OUT but the face models
+# (FACE_MODELS: they analyse face crops, not whole images, and join the verdict by the face rule).
 set -euo pipefail
 source "$(dirname "$0")/casia_data.sh"
+FACE_MODELS=${FACE_MODELS:-diffforensics-faces}
 members=()
-for f in "$MODELS_OUT"/*.safetensors; do members+=(--model "$f"); done
+for f in "$MODELS_OUT"/*.safetensors; do
+    [[ " $FACE_MODELS " == *" $(basename "$f" .safetensors) "* ]] || members+=(--model "$f")
+done
 $PY -m trainer.cli ensemble "${members[@]}" \
     --data "$DATA" --split choose --threads "$THREADS" \
     --out "$MODELS_OUT/bundled-ensemble.ensemble.json" --json "$DATA_RUN/ensemble-eval.json"

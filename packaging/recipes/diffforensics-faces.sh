@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Recipe of the bundled face model diffforensics-faces (issue 20, item 4; docs/FACES.md):
-# run after diffforensics-effl0.sh, e.g. `make weights DATA=../shared/data/casia1-dev`.
+# run after diffforensics-effl0.sh and bundled-ensemble.sh, as `make weights DATA=../shared/data/casia1-dev` does.
 #
 # 1. The real face photographs split by person / photograph into train, validation and test
 #    (face_sources.py: FASSEG faces-real by person, camera photographs by the verdict's halves,
