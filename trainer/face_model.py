@@ -271,6 +271,25 @@ def choose(
     return k, theta, dataclasses.asdict(cal)
 
 
+def theta_gap(val: list[dict[str, Any]], rule: str, k: int, theta: float) -> dict[str, Any]:
+    """The validation faces nearest θ from below (unflagged) and above (flagged): file, label,
+    score, so the margin θ keeps is on record (:func:`engine.calibration.centred_in_gap`)."""
+    scored = sorted(((score_of(r, rule, k), r) for r in val), key=lambda x: x[0])
+    below = [(s, r) for s, r in scored if s <= theta]
+    above = [(s, r) for s, r in scored if s > theta]
+
+    def face(item: tuple[float, dict[str, Any]] | None) -> dict[str, Any] | None:
+        if item is None:
+            return None
+        s, r = item
+        return {"file": r["file"], "label": r["label"], "score": s}
+
+    return {
+        "below": face(below[-1] if below else None),
+        "above": face(above[0] if above else None),
+    }
+
+
 def better_rule(val: list[dict[str, Any]]) -> str:
     """``logit`` or ``forged_fraction``, whichever ranks the validation crops better (AUC; the
     forged fraction at the pixel threshold of the best mean F1). Ties: ``logit``."""
@@ -488,6 +507,8 @@ def run(args: argparse.Namespace) -> int:
             # which photographs' faces the rule lets through: each flags its photograph
             "photo_faces_flagged": [r["file"] for r in live if score_of(r, rule, k) > theta],
         },
+        # the two validation faces θ lies between: how much room it has on either side
+        "theta_gap": theta_gap(val, rule, k, theta),
         # at θ on the part that chose it: for comparing candidates, never a held-out figure
         "val_figures": report(val, rule, k, theta, calibration),
     }

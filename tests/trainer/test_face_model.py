@@ -16,7 +16,7 @@ from PIL import Image
 from engine.checkpoints import load_checkpoint
 from tests.conftest import make_tiny_checkpoint
 from trainer.cli import main
-from trainer.face_model import PIXEL_GRID, choose, crop_group, crop_kind, report
+from trainer.face_model import PIXEL_GRID, choose, crop_group, crop_kind, report, theta_gap
 
 
 def _row(label: int, logit: float, f1: float = 0.0, kind: str = "selfblend", group: str = "fr"):
@@ -60,12 +60,17 @@ def test_theta_sits_in_the_gap_not_on_a_validation_face() -> None:
     and the next face above it, so every validation face keeps its side."""
     authentic = [_row(0, x) for x in (-3.0, -1.0, 0.0, 2.0)]
     forged = [_row(1, x, f1=0.6) for x in (-2.0, 1.0, 3.0, 4.0)]
-    _, theta, _ = choose(authentic + forged, "logit", 0.0)  # none may be flagged: above 2.0
+    k, theta, _ = choose(authentic + forged, "logit", 0.0)  # none may be flagged: above 2.0
     assert np.log(theta / (1 - theta)) == pytest.approx((2.0 + 3.0) / 2)
     val = authentic + forged
     scores = [1 / (1 + np.exp(-r["logit"])) for r in val]
     assert all(abs(s - theta) > 1e-3 for s in scores)
     assert sum(s > theta for s in scores) == sum(r["logit"] > 2.0 for r in val)  # same sides
+    gap = theta_gap(val, "logit", k, theta)
+    assert gap["below"]["label"] == 0 and gap["below"]["score"] < theta < gap["above"]["score"]
+    assert gap["above"]["label"] == 1 and gap["above"]["score"] == pytest.approx(
+        1 / (1 + np.exp(-3))
+    )
 
 
 def test_a_fitted_theta_uses_every_authentic_face_not_only_the_highest() -> None:
