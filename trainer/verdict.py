@@ -493,6 +493,40 @@ def _flagged(val_flagged: dict[str, list[int]]) -> str:
     return f"{counts[0][0]} of {counts[0][1]}" if counts else "-"
 
 
+def summary_lines(report: dict[str, Any]) -> list[str]:
+    """One line per network and ensemble: validation figures, then the test part's if read."""
+    lines = []
+    for name, c in report["models"].items():
+        lo, hi = c["val_image_auc_interval"]
+        line = f"{name:24s} val AUC {c['val_image_auc']:.3f} [{lo:.2f}, {hi:.2f}]"
+        line += f"  θ {c['threshold']:.4f}  camera-val flagged {_flagged(c['val_flagged'])}"
+        if "test_image_auc" in c:
+            line += f"  test AUC {c['test_image_auc']:.3f}"
+            line += f"  camera-test flagged {c['test_camera_false_alarms']}"
+        lines.append(line)
+    for ens, figures in report["ensembles"].items():
+        d, local = figures["detection"], figures.get("localization")
+        line = f"{ens}:"
+        if "val_image_auc" in d:
+            line += f" val AUC {d['val_image_auc']:.3f}"
+        if local is not None and not local["trusted_masks"]:
+            line += (
+                "  no map of a trusted mask found: are --casia's paths the features rows' "
+                "(run from the folder the features were made in)?"
+            )
+        elif local is not None:
+            line += "  val pixel F1 " + ", ".join(
+                f"{'all' if k == 'pixel_f1' else k.removeprefix('pixel_f1_')} {v:.3f}"
+                for k, v in local["val"].items()
+                if k.startswith("pixel_f1")
+            )
+        if "test_image_auc" in d:
+            line += f"  test AUC {d['test_image_auc']:.3f} bacc {d['test_balanced_accuracy']:.3f}"
+            line += f" camera-test {d['test_camera_false_alarms']}"
+        lines.append(line)
+    return lines
+
+
 def run(args: Any) -> int:
     """``forensic-train verdict`` (module docstring)."""
     from engine.checkpoints import read_meta
@@ -527,33 +561,7 @@ def run(args: Any) -> int:
         report["ensembles"][ens.name] = figures
         new_files[ens] = content
     write_json(args.json, report, indent=1)
-    for name, c in choices.items():
-        lo, hi = c["val_image_auc_interval"]
-        line = f"{name:24s} val AUC {c['val_image_auc']:.3f} [{lo:.2f}, {hi:.2f}]"
-        line += f"  θ {c['threshold']:.4f}  camera-val flagged {_flagged(c['val_flagged'])}"
-        if "test_image_auc" in c:
-            line += f"  test AUC {c['test_image_auc']:.3f}"
-            line += f"  camera-test flagged {c['test_camera_false_alarms']}"
-        print(line)
-    for ens, figures in report["ensembles"].items():
-        d = figures["detection"]
-        line = f"{ens}:"
-        if "val_image_auc" in d:
-            line += f" val AUC {d['val_image_auc']:.3f}"
-        if "localization" in figures and not figures["localization"]["trusted_masks"]:
-            line += (
-                "  no map of a trusted mask found: are --casia's paths the features rows' "
-                "(run from the folder the features were made in)?"
-            )
-        elif "localization" in figures:
-            line += "  val pixel F1 " + ", ".join(
-                f"{k.removeprefix('pixel_f1_') if k != 'pixel_f1' else 'all'} {v:.3f}"
-                for k, v in figures["localization"]["val"].items()
-                if k.startswith("pixel_f1")
-            )
-        if "test_image_auc" in d:
-            line += f"  test AUC {d['test_image_auc']:.3f} bacc {d['test_balanced_accuracy']:.3f}"
-            line += f" camera-test {d['test_camera_false_alarms']}"
+    for line in summary_lines(report):
         print(line)
     for c in choices.values():
         c["provenance"] = provenance_sentence(c, date)
