@@ -247,10 +247,13 @@ def work_list(
         chosen = {"train": train, "val": val, "test": test}
         for part in parts:
             out += [(s, f"casia-{part}") for s in chosen[part]]
-    if photos is not None:
+    if photos is not None:  # the camera halves of the parts asked for (there is no "train")
         for p in sorted(photos.iterdir()):
-            if p.suffix.lower() in {".jpg", ".jpeg", ".png", ".tif", ".tiff"}:
-                out.append((Sample(p, None, 0, "camera-photos"), photo_part(p.name)))
+            part = photo_part(p.name)
+            if p.suffix.lower() in {".jpg", ".jpeg", ".png", ".tif", ".tiff"} and (
+                part.removeprefix("camera-") in parts
+            ):
+                out.append((Sample(p, None, 0, "camera-photos"), part))
     return out
 
 
@@ -270,7 +273,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--parts",
         default="val,test",
-        help="which CASIA parts (train,val,test); with --reuse also casia-val, camera-test, all",
+        help="which parts (train,val,test: CASIA's, and the camera photographs' val and test "
+        "halves); with --reuse also casia-val, camera-test, all",
     )
     p.add_argument("--out", type=Path, required=True, help="the JSON-lines file (resumed)")
     p.add_argument("--shard", default="0/1", help="K/N: this process takes every N-th image")

@@ -88,3 +88,20 @@ def test_the_command_line_says_what_is_wrong_in_one_line(tmp_path: Path, capsys)
     assert main(args) == 2
     err = capsys.readouterr().err.strip()
     assert err == f"forensic-train features: error: {missing}: no such features file"
+
+
+def test_parts_choose_the_camera_halves_too(tmp_path: Path) -> None:
+    """`--parts val` reads no test-half photograph (a validation-only run reads no test image);
+    both halves together are every photograph, and there is no camera training half."""
+    from trainer.verdict_features import photo_part, work_list
+
+    for i in range(20):
+        (tmp_path / f"camera{i}.jpg").write_bytes(b"")
+    names = {p.name for p in tmp_path.iterdir()}
+    val = work_list(None, tmp_path, ["val"])
+    test = work_list(None, tmp_path, ["test"])
+    assert val and test and {part for _, part in val} == {"camera-val"}
+    assert {part for _, part in test} == {"camera-test"}
+    assert {s.image.name for s, _ in val + test} == names
+    assert all(photo_part(s.image.name) == part for s, part in val + test)
+    assert work_list(None, tmp_path, ["train"]) == []
