@@ -34,6 +34,7 @@ from engine.files import AtomicFile
 from engine.metrics import f1_iou
 from trainer.data.records import Sample, read_dataset
 from trainer.data.splits import three_way_split
+from trainer.errors import UsageError
 
 if TYPE_CHECKING:  # torch and the networks load when features are made, not for --help
     from engine.pipeline import Analyzer
@@ -241,18 +242,24 @@ def kind_of(name: str, label: int) -> str:
 def work_list(
     casia: Path | None, photos: Path | None, parts: list[str]
 ) -> list[tuple[Sample, str]]:
+    """The images of ``parts``: ``train``, ``val``, ``test`` name CASIA's part and the camera
+    photographs' half of that name (there is no camera training half); ``casia-val``,
+    ``camera-test``, ... name one of them alone."""
+    wanted = {f"{source}-{p}" for p in parts for source in ("casia", "camera")} | set(parts)
+    known = {f"{s}-{p}" for s in ("casia", "camera") for p in ("train", "val", "test")}
+    unknown = [p for p in parts if p not in known | {"train", "val", "test"}]
+    if unknown:
+        raise UsageError(None, f"--parts: no part named {', '.join(unknown)} (train, val, test)")
     out: list[tuple[Sample, str]] = []
     if casia is not None:
         train, val, test = three_way_split(read_dataset(casia))
-        chosen = {"train": train, "val": val, "test": test}
-        for part in parts:
-            out += [(s, f"casia-{part}") for s in chosen[part]]
-    if photos is not None:  # the camera halves of the parts asked for (there is no "train")
+        for name, samples in (("train", train), ("val", val), ("test", test)):
+            if f"casia-{name}" in wanted:
+                out += [(s, f"casia-{name}") for s in samples]
+    if photos is not None:
         for p in sorted(photos.iterdir()):
             part = photo_part(p.name)
-            if p.suffix.lower() in {".jpg", ".jpeg", ".png", ".tif", ".tiff"} and (
-                part.removeprefix("camera-") in parts
-            ):
+            if p.suffix.lower() in {".jpg", ".jpeg", ".png", ".tif", ".tiff"} and part in wanted:
                 out.append((Sample(p, None, 0, "camera-photos"), part))
     return out
 
@@ -273,8 +280,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--parts",
         default="val,test",
-        help="which parts (train,val,test: CASIA's, and the camera photographs' val and test "
-        "halves); with --reuse also casia-val, camera-test, all",
+        help="which parts: train, val, test (CASIA's, and the camera photographs' half of that "
+        "name), or one source's alone: casia-val, camera-test, ...; with --reuse also all",
     )
     p.add_argument("--out", type=Path, required=True, help="the JSON-lines file (resumed)")
     p.add_argument("--shard", default="0/1", help="K/N: this process takes every N-th image")

@@ -12,6 +12,7 @@ from engine.io import load_evidence
 from tests.engine.analyses.conftest import jpeg_bytes, natural
 from tests.engine.analyses.test_clone import cloned
 from trainer.cli import main
+from trainer.errors import UsageError
 from trainer.verdict_features import refresh
 
 
@@ -105,3 +106,9 @@ def test_parts_choose_the_camera_halves_too(tmp_path: Path) -> None:
     assert {s.image.name for s, _ in val + test} == names
     assert all(photo_part(s.image.name) == part for s, part in val + test)
     assert work_list(None, tmp_path, ["train"]) == []
+    # one source's part alone: the camera validation half without CASIA's validation part
+    assert work_list(None, tmp_path, ["camera-val"]) == val
+    both = work_list(None, tmp_path, ["test", "camera-val"])  # the bench's: every photograph
+    assert sorted(s.image.name for s, _ in both) == sorted(names)
+    with pytest.raises(UsageError, match="no part named vla"):
+        work_list(None, tmp_path, ["val", "vla"])
