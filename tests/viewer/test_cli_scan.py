@@ -244,3 +244,62 @@ def test_models_prints_an_ensembles_card(tmp_path: Path, tiny_checkpoint: Path, 
     (folder / "pair.md").write_text("# pair\n\nweights chosen on validation\n", encoding="utf-8")
     assert main(["models", "pair", "--extra", str(folder)]) == 0
     assert "weights chosen on validation" in capsys.readouterr().out
+
+
+def _calibrated_pair(tiny_checkpoint: Path) -> Path:
+    """An ensemble of the tiny checkpoint with a calibration and its measured reliability."""
+    ensemble = tiny_checkpoint.parent / f"pair{ENSEMBLE_SUFFIX}"
+    ensemble.write_text(
+        json.dumps(
+            {
+                "name": "pair",
+                "members": [{"model": tiny_checkpoint.name}],
+                "calibration": {
+                    "a": 1.0,
+                    "b": 0.0,
+                    "fitted_on": "test",
+                    "reliability": {
+                        "flagged": {"authentic test images": [1, 20]},
+                        "split": "test part",
+                    },
+                },
+            }
+        ),
+        encoding="utf-8",
+    )
+    return ensemble
+
+
+def test_printed_table_leads_with_the_default_verdict_and_says_what_theta_is_compared_with(
+    tmp_path: Path, tiny_checkpoint: Path, capsys
+) -> None:
+    img = write_rgb(tmp_path / "a.png", 40, 40, seed=1)
+    ensemble = _calibrated_pair(tiny_checkpoint)
+    out = tmp_path / "out"
+    assert (
+        main(["analyze", str(img), "--out", str(out), "--model", str(ensemble), "--no-faces"]) == 0
+    )
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("a.png\t")]
+    assert lines[0].split("\t")[1] == "default verdict: pair (ensemble)"  # leads
+    assert lines[1].split("\t")[1] == "tiny"  # the members below it
+    rec = _records(out)["a.png"]
+    tiny, ens = rec["models"]["tiny"], rec["ensemble"]
+    op = ">" if tiny["verdict"] == "manipulated" else "≤"
+    # the forged-fraction rule: θ is a share of pixels, printed in the same unit as the share
+    assert f"forged fraction {tiny['forged_fraction']:.2%} {op} θ {0.1:.2%}" in lines[1]
+    op = ">" if ens["verdict"] == "manipulated" else "≤"
+    assert f"score {ens['score']:.3f} {op} θ {ens['threshold']:.4g}" in lines[0]
+    # a calibrated probability is quoted with what it was measured to do
+    assert "p " in lines[0] and "(calibrated)" in lines[0]
+
+
+def test_printed_table_quotes_the_default_verdicts_reliability(
+    tmp_path: Path, tiny_checkpoint: Path, capsys
+) -> None:
+    img = write_rgb(tmp_path / "a.png", 40, 40, seed=1)
+    ensemble = _calibrated_pair(tiny_checkpoint)
+    assert main(["analyze", str(img), "--out", str(tmp_path / "o"), "--model", str(ensemble)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "default verdict pair: at this threshold (test part): 5 % of authentic test images" in out
+    )
