@@ -121,13 +121,14 @@ def cell_text(c: Cell | None) -> str:
 
 
 def summary_header(ov: Overview) -> list[str]:
-    """Columns of the summary table: fixed ones, one per model, then the rest."""
+    """Columns of the summary table: fixed ones, the default verdict (the ensemble's), one per
+    model, then the rest."""
     names = _model_columns(ov)
     ens = _ensemble_column(ov)
     return [
         *SUMMARY_HEADER,
+        *([f"default verdict: {ens} (ensemble)"] if ens else []),
         *names,
-        *([f"{ens} (ensemble)"] if ens else []),
         *(f"{a} (analysis)" for a in _analysis_columns(ov)),
         "Forged fraction",
         "Faces",
@@ -165,9 +166,9 @@ def summary_cells(ov: Overview, i: int) -> list[str]:
     r = ov.rows[i]
     status = "analysed" if r.status == "ok" else f"ERROR: {r.error}"
     cells = [str(i + 1), r.key, status]
-    cells += [cell_text(r.cell(n)) for n in _model_columns(ov)]
     if _ensemble_column(ov):
         cells.append(cell_text(r.ensemble))
+    cells += [cell_text(r.cell(n)) for n in _model_columns(ov)]
     for name in _analysis_columns(ov):
         a = r.analysis(name)
         cells.append("—" if a is None else a.text)
@@ -228,6 +229,12 @@ def metadata_rows(item: ReportItem) -> Rows:
     return [(str(k), str(v)) for k, v in meta.items()]
 
 
+def entry_label(e: ModelEntry) -> str:
+    """The heading of a model's (or the ensemble's) part in a file's section: the ensemble's
+    verdict is the default verdict, and says so."""
+    return f"Default verdict: ensemble {e.name}" if e.role == "ensemble" else f"Model {e.name}"
+
+
 def entry_rows(e: ModelEntry) -> Rows:
     """One model's (or the ensemble's) figures on one file; for a check that did not run, only
     that fact and why."""
@@ -237,6 +244,11 @@ def entry_rows(e: ModelEntry) -> Rows:
     policy = f.get("input_policy") or {}
     rows: Rows = [
         ("Verdict", str(f.get("verdict"))),
+        (
+            "Probability (calibrated)",
+            "not calibrated" if f.get("probability") is None else f"{f['probability']:.2f}",
+        ),
+        ("Reliability at θ", str(f.get("reliability") or "not measured")),
         ("Score", num(f.get("score"))),
         ("Forged fraction", f"{percent(f.get('forged_fraction'))} of the pixels"),
         ("θ (threshold)", f"{num(f.get('threshold'))}, rule {f.get('rule', '—')}"),

@@ -223,10 +223,10 @@ class TriageRow:
             "status": self.status,
             "error": self.error,
             "sha256": self.sha256,
-            "models": {c.name: cell(c) for c in self.cells},
-            "ensemble": None
+            "ensemble": None  # the default verdict, before the members
             if self.ensemble is None
             else {"name": self.ensemble.name, **cell(self.ensemble)},
+            "models": {c.name: cell(c) for c in self.cells},
             "forged_fraction": self.forged_fraction,
             "faces": self.faces,
             "disagreement": self.disagreement,

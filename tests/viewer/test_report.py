@@ -486,3 +486,44 @@ def test_the_report_shows_each_faces_own_verdict(tmp_path: Path, tiny_checkpoint
     assert "tiny MANIPULATED" in flat(ptext)
     doc = json.loads(paths["json"].read_text(encoding="utf-8"))
     assert doc["items"][0]["faces"][0]["face_scores"]["tiny"]["verdict"] == MANIPULATED
+
+
+def _calibrated_pair(ckpt: Path) -> Path:
+    """An ensemble of ``ckpt`` with a calibration and its measured reliability."""
+    ensemble = ckpt.parent / "pair.ensemble.json"
+    reliability = {"flagged": {"authentic test images": [1, 20]}, "split": "test part"}
+    ensemble.write_text(
+        json.dumps(
+            {
+                "name": "pair",
+                "members": [{"model": ckpt.name}],
+                "calibration": {"a": 1.0, "b": 0.0, "reliability": reliability},
+            }
+        ),
+        encoding="utf-8",
+    )
+    return ensemble
+
+
+def test_the_default_verdict_leads_each_file_with_its_probability_and_reliability(
+    tmp_path: Path, tiny_checkpoint: Path, capsys
+) -> None:
+    """The ensemble's verdict is the default verdict: it comes before the members in the JSON
+    rows and items and in each file's section, and every verdict there carries the calibrated
+    probability the summary table quotes and what its θ was measured to do."""
+    folder = tmp_path / "evidence"
+    folder.mkdir()
+    write_rgb(folder / "a.png", 48, 40, seed=1)
+    out = tmp_path / "out"
+    assert scan(folder, out, _calibrated_pair(tiny_checkpoint), "--report", "html,json") == 0
+    doc = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    (row,) = doc["summary"]
+    assert list(row).index("ensemble") < list(row).index("models")
+    (item,) = doc["items"]
+    assert list(item).index("ensemble") < list(item).index("models")
+    text = flat(" ".join(check_html(out / "report.html").text))
+    section = text[text.index("1. a.png") :]
+    assert section.index("Default verdict: ensemble pair") < section.index("Model tiny")
+    p = item["ensemble"]["figures"]["probability"]
+    assert f"Probability (calibrated) {p:.2f}" in section
+    assert "Reliability at θ at this threshold (test part): 5 % of authentic test images" in section
