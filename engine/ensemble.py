@@ -52,6 +52,7 @@ The analyses an ensemble names are run by :class:`engine.pipeline.Analyzer` with
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import math
 import numbers
@@ -122,6 +123,7 @@ class Ensemble:
     calibration: dict[str, Any] = field(default_factory=dict)
     face_rule: str = ""
     copy_keep_ratio: float = 0.0  # module docstring; 0: every copy replaces the heatmap
+    sha256: str = ""  # of the file's bytes as loaded: its results name it as a checkpoint's
 
     @property
     def analyses(self) -> list[str]:
@@ -182,7 +184,8 @@ class Ensemble:
     def load(cls, path: str | Path) -> Ensemble:
         path = Path(path)
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            raw = path.read_bytes()
+            data = json.loads(raw.decode("utf-8"))
             members = [Member(**m) for m in data["members"]]
             stack = data.get("stacking")
             return cls(
@@ -205,6 +208,7 @@ class Ensemble:
                 calibration=dict(data.get("calibration") or {}),
                 face_rule=str(data.get("face_rule") or ""),
                 copy_keep_ratio=float(data.get("copy_keep_ratio", 0.0)),
+                sha256=hashlib.sha256(raw).hexdigest(),
             )
         except OSError as e:
             raise CheckpointError(path, f"cannot read ensemble file ({e.strerror or e})") from e
@@ -280,7 +284,7 @@ class Ensemble:
             name=self.name,
             architecture="ensemble",
             checkpoint=str(self.path) if self.path else "",
-            checkpoint_sha256="",
+            checkpoint_sha256=self.sha256,
             rule="ensemble",
             score=score,
             verdict=MANIPULATED if score > self.threshold else AUTHENTIC,

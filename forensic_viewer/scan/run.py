@@ -94,6 +94,7 @@ def scan_settings(analyzer: Analyzer, source: str, analyses: Sequence[str] = ())
         "window": analyzer.window,
         "stride": analyzer.stride,
         "ensemble": getattr(analyzer.ensemble, "name", None),
+        "ensemble_sha256": getattr(analyzer.ensemble, "sha256", None) or None,
         "analyses": analysis_settings(analyses),
         "exact": bool(getattr(analyzer, "exact", False)),
     }
@@ -102,6 +103,9 @@ def scan_settings(analyzer: Analyzer, source: str, analyses: Sequence[str] = ())
 # settings added since the first scan.json, with the value a folder written before them had
 # ("exact" has none: such a folder may come from before the fast path or after; it is refused)
 SETTING_DEFAULTS: dict[str, Any] = {"analyses": {}, "face_models": {}}
+# settings added since whose value a folder written before them cannot say: not compared then
+# (the ensemble file's SHA-256: its θ and weights decide the default verdict)
+SETTINGS_UNRECORDED: tuple[str, ...] = ("ensemble_sha256",)
 
 
 def check_settings(
@@ -118,6 +122,8 @@ def check_settings(
             old = json.loads(info.read_text(encoding="utf-8"))
         except ValueError:
             old = None
+        if isinstance(old, dict):
+            old = {k: v for k, v in settings.items() if k in SETTINGS_UNRECORDED} | old
         if (
             isinstance(old, dict)
             and {k: old.get(k, SETTING_DEFAULTS.get(k)) for k in settings} != settings

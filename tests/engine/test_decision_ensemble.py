@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from pathlib import Path
 from types import SimpleNamespace
@@ -98,6 +99,16 @@ def test_paper_final_configuration(tmp_path: Path) -> None:
     assert out.forged_fraction == 1.0
     with pytest.raises(KeyError, match="needs a result"):
         ens.combine({"t": _result("t", 0.2, 0.7)})
+
+
+def test_the_ensemble_result_names_the_sha256_of_its_file(tmp_path: Path) -> None:
+    """The ensemble file holds the default verdict's θ and weights: its result names the file's
+    SHA-256 as a checkpoint's does, so a report can say which file decided."""
+    p = tmp_path / f"pair{ENSEMBLE_SUFFIX}"
+    p.write_text(json.dumps({"members": [{"model": "t"}, {"model": "s"}]}), encoding="utf-8")
+    out = Ensemble.load(p).combine({"t": _result("t", 0.2, 0.7), "s": _result("s", 0.7, 0.1)})
+    assert out.checkpoint == str(p)
+    assert out.checkpoint_sha256 == hashlib.sha256(p.read_bytes()).hexdigest()
 
 
 def test_bad_ensembles(tmp_path: Path) -> None:

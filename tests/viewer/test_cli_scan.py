@@ -303,3 +303,28 @@ def test_printed_table_quotes_the_default_verdicts_reliability(
     assert (
         "default verdict pair: at this threshold (test part): 5 % of authentic test images" in out
     )
+
+
+def test_a_resume_after_the_ensemble_file_changed_is_refused(
+    folder: Path, tmp_path: Path, tiny_checkpoint: Path, capsys
+) -> None:
+    """The ensemble file holds the default verdict's θ: rows made with another θ must not be
+    mixed into one folder, as rows of another checkpoint are not. A folder written before the
+    file's SHA-256 was recorded still resumes."""
+    ensemble = _calibrated_pair(tiny_checkpoint)
+    out = tmp_path / "out"
+    args = ["scan", str(folder), "--out", str(out), "--model", str(ensemble), "--no-faces"]
+    assert main(args) == 1  # the two bad files
+    info = json.loads((out / "scan.json").read_text(encoding="utf-8"))
+    assert info["ensemble_sha256"] == hashlib.sha256(ensemble.read_bytes()).hexdigest()
+    row = _records(out)["a.png"]
+    assert row["ensemble_details"]["checkpoint_sha256"] == info["ensemble_sha256"]
+    changed = json.loads(ensemble.read_text(encoding="utf-8"))
+    ensemble.write_text(json.dumps({**changed, "threshold": 0.9}), encoding="utf-8")
+    capsys.readouterr()
+    assert main(args) == 2
+    assert "other models or settings" in capsys.readouterr().err
+    del info["ensemble_sha256"]  # as an earlier version wrote it
+    (out / "scan.json").write_text(json.dumps(info), encoding="utf-8")
+    assert main(args) == 1
+    assert "0 analysed, 2 already done" in capsys.readouterr().out
