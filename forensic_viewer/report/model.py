@@ -60,6 +60,9 @@ HEATMAP_FULL = "float32 at full resolution (in memory)"
 HEATMAP_8BIT = "8-bit map file (value = round(255 x probability))"
 
 
+FACE_MODEL = "face model"  # the role of a checkpoint of scope "faces" in a report's models
+
+
 @dataclass
 class CaseInfo:
     """Case fields typed by the examiner; printed on the first page of every report."""

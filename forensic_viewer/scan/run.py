@@ -100,6 +100,29 @@ def scan_settings(analyzer: Analyzer, source: str, analyses: Sequence[str] = ())
     }
 
 
+def face_model_figures(analyzer: Any) -> dict[str, dict[str, Any]]:
+    """What a report says of each face model (scope "faces", run on the face path only): its
+    checkpoint, θ and where θ came from, what θ was measured to do. Face models leave no
+    figures of their own in the rows (only per-face scores), so scan.json keeps these."""
+    from engine.calibration import Calibration
+
+    out: dict[str, dict[str, Any]] = {}
+    for m in getattr(analyzer, "face_models", ()):
+        rule = m.meta.decision
+        calibration = Calibration.from_dict(rule.calibration)
+        out[m.name] = {
+            "architecture": m.meta.architecture,
+            "checkpoint": str(m.path) if m.path else "",
+            "checkpoint_sha256": m.sha256,
+            "rule": rule.rule,
+            "threshold": rule.threshold,
+            "pixel_threshold": rule.pixel_threshold,
+            "threshold_provenance": rule.provenance,
+            "reliability": "" if calibration is None else calibration.reliability.sentence(),
+        }
+    return out
+
+
 # settings added since the first scan.json, with the value a folder written before them had
 # ("exact" has none: such a folder may come from before the fast path or after; it is refused)
 SETTING_DEFAULTS: dict[str, Any] = {"analyses": {}, "face_models": {}}
@@ -443,7 +466,11 @@ def _run_locked(
     check_settings(
         out,
         scan_settings(analyzer, source, analyses),
-        {"environment": environment(), "device": str(getattr(analyzer, "device", ""))},
+        {
+            "environment": environment(),
+            "device": str(getattr(analyzer, "device", "")),
+            "face_model_figures": face_model_figures(analyzer),
+        },
     )
     if total is None:
         total = len(files) if isinstance(files, Sized) else 0

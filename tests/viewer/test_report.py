@@ -527,3 +527,55 @@ def test_the_default_verdict_leads_each_file_with_its_probability_and_reliabilit
     p = item["ensemble"]["figures"]["probability"]
     assert f"Probability (calibrated) {p:.2f}" in section
     assert "Reliability at θ at this threshold (test part): 5 % of authentic test images" in section
+
+
+def test_a_face_model_that_judged_a_face_is_in_the_models_and_the_limitations(
+    tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    """A face model (scope "faces") decides face verdicts, and through an ensemble's face rule
+    the default verdict: the report lists it with its θ, provenance and reliability, does not
+    say that no check sees face manipulations, and does not say its θ was set on whole
+    images."""
+    from engine.pipeline import Analyzer
+    from forensic_viewer.scan.run import run_scan
+    from tests.engine.test_face_models import _face_model
+    from tests.engine.test_facepath import FakeDetector
+
+    face = _face_model(tmp_path / "face.safetensors", name="facer")
+    calibration = {
+        "a": 1.0,
+        "b": 0.0,
+        "reliability": {"flagged": {"authentic test faces": [1, 10]}, "split": "test faces"},
+    }
+    decision = replace(
+        face.meta.decision,
+        provenance="θ = 0.1 set on face crops (fixture)",
+        calibration=calibration,
+    )
+    face = replace(face, meta=replace(face.meta, decision=decision))
+    analyzer = Analyzer(
+        [load_checkpoint(tiny_checkpoint)],
+        device="cpu",
+        faces=FakeDetector((20, 10, 30, 30)),
+        face_models=[face],
+    )
+    folder = tmp_path / "evidence"
+    folder.mkdir()
+    write_rgb(folder / "a.png", 80, 96, seed=4)
+    out = tmp_path / "out"
+    run_scan([(folder / "a.png", "a.png")], analyzer, out, source=str(folder))
+    paths = write_report(scan_source(out), out, ["html", "json"])
+    doc = json.loads(paths["json"].read_text(encoding="utf-8"))
+    (facer,) = [m for m in doc["models"] if m["name"] == "facer"]
+    assert facer["role"] == "face model" and facer["threshold"] == face.meta.decision.threshold
+    assert facer["threshold_provenance"] == "θ = 0.1 set on face crops (fixture)"
+    assert facer["reliability"].startswith("at this threshold (test faces): 10 %")
+    assert facer["checkpoint_sha256"] == face.sha256
+    text = flat(" ".join(check_html(paths["html"]).text))
+    limits = text[text.index("Limitations") : text.index("Environment and parameters")]
+    assert "facer: at this threshold (test faces)" in limits
+    assert "face swaps and other face manipulations" not in limits
+    assert "facer" in limits.split("What they cannot see")[1]
+    faces = text[text.index("Face detection ran") :]
+    assert "facer" in faces[: faces.index("#")]
+    assert "the models' thresholds were set on whole images, not faces" not in text
