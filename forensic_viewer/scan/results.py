@@ -242,7 +242,7 @@ def write_csv(
     cols = ["path", "sha256", "status", "error"]
     names = [*models, *(["ensemble"] if ensemble else [])]
     for m in names:
-        cols += [f"{m}.{c}" for c in (*SUMMARY_FIELDS, "probability", "heatmap")]
+        cols += [f"{m}.{c}" for c in (*SUMMARY_FIELDS, "probability", "reliability", "heatmap")]
     for a in analyses:
         cols += [f"analysis.{a}.{c}" for c in ANALYSIS_COLUMNS]
     cols.append("faces")
@@ -255,7 +255,7 @@ def write_csv(
             for m in names:
                 d = r.ensemble if m == "ensemble" else r.model(m)
                 if d is None:
-                    row += ["", "", "", "", "", ""]
+                    row += [""] * 7
                     continue
                 p = d.figures.probability if d.figures is not None else None
                 row += [
@@ -264,6 +264,7 @@ def write_csv(
                     f"{d.forged_fraction:.6f}",
                     f"{d.threshold:.6f}",
                     "" if p is None else f"{p:.6f}",  # calibrated; empty: the model has none
+                    d.figures.reliability if d.figures is not None else "",  # what θ did
                     d.heatmap or "",
                 ]
             for a in analyses:

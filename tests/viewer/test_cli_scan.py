@@ -328,3 +328,23 @@ def test_a_resume_after_the_ensemble_file_changed_is_refused(
     (out / "scan.json").write_text(json.dumps(info), encoding="utf-8")
     assert main(args) == 1
     assert "0 analysed, 2 already done" in capsys.readouterr().out
+
+
+def test_csv_rows_carry_the_default_verdicts_probability_and_reliability(
+    folder: Path, tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    """A spreadsheet reader sees the default verdict with its calibrated probability and what
+    its θ was measured to do, as results.jsonl has them; empty where not calibrated."""
+    ensemble = _calibrated_pair(tiny_checkpoint)
+    out = tmp_path / "out"
+    main(["scan", str(folder), "--out", str(out), "--model", str(ensemble), "--no-faces"])
+    with (out / "results.csv").open(encoding="utf-8") as f:
+        rows = {r["path"]: r for r in csv.DictReader(f)}
+    details = _records(out)["a.png"]["ensemble_details"]
+    a = rows["a.png"]
+    assert a["ensemble.verdict"] == details["verdict"]
+    assert float(a["ensemble.probability"]) == pytest.approx(details["probability"], abs=1e-6)
+    assert a["ensemble.reliability"] == details["reliability"]
+    assert a["ensemble.reliability"].startswith("at this threshold (test part): 5 %")
+    assert a["tiny.reliability"] == ""  # the tiny checkpoint carries no calibration
+    assert rows["broken.jpg"]["ensemble.reliability"] == ""
