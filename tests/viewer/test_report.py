@@ -393,6 +393,28 @@ def test_triage_rows_define_disagreement_and_never_pass_a_missing_check() -> Non
     assert not err.flagged and err.forged_fraction is None
 
 
+def test_disagreement_compares_calibrated_probabilities_not_scores_on_other_scales() -> None:
+    """Scores flip at each model's own θ (0.5 for a forged-fraction score, θ for an image
+    probability): two scores 0.02 apart can be two different verdicts, and 0.44 apart the same
+    one. When every model that ran is calibrated, the spread is of the probabilities."""
+    from forensic_viewer.scan.records import ModelFigures
+
+    def calibrated(name: str, score: float, verdict: str, p: float) -> ModelRecord:
+        figures = ModelFigures(
+            name, "x", "", "", "logit", score, verdict, 0.1, 0.86, 0.5, "", {}, "cpu", "fp32",
+            0.1, probability=p,
+        )  # fmt: skip
+        return ModelRecord(name, score, verdict, 0.1, 0.86, figures=figures)
+
+    a = calibrated("a", 0.518, "manipulated", 0.54)  # astronaut-faceblend.jpg's figures
+    b = calibrated("b", 0.542, "authentic", 0.38)
+    rec = FileRecord(path="x.png", sha256="0" * 64, width=4, height=4, models=(a, b))
+    row = triage_row(rec)
+    assert row.disagreement == pytest.approx(0.16) and row.verdicts_disagree
+    half = replace(rec, models=(a, ModelRecord("b", 0.542, "authentic", 0.1, 0.86)))
+    assert triage_row(half).disagreement == pytest.approx(0.024)  # scores, as before
+
+
 def test_triage_rows_of_a_scan_folder(scanned: Path) -> None:
     rows = {r.key: r for r in triage_rows(scanned)}
     assert set(rows) == {"a.png", "b.jpg", EVIL_NAME, "broken.jpg"}
