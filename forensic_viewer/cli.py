@@ -22,11 +22,14 @@ are kept and a rerun resumes).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import signal
 import sys
+import threading
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -658,6 +661,30 @@ def gui_parser() -> argparse.ArgumentParser:
     return p
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill PID``, a service manager, a batch system's time limit) while a command
+    runs: raised in the main thread, it takes the interrupt's way out (every finished row
+    kept, results.jsonl closed, the lock released) instead of ending the process mid-write."""
+
+
+def _terminated(_signum: int, _frame: Any) -> None:
+    raise Terminated
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """:class:`Terminated` on SIGTERM while the block runs (main thread only); then the
+    handler that was there before."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -671,7 +698,8 @@ def main(argv: list[str] | None = None) -> int:
                 "selftest": cmd_selftest,
                 "audit": cmd_audit,
             }
-            return commands[args.command](args)
+            with _sigterm_as_interrupt():
+                return commands[args.command](args)
         args = gui_parser().parse_args(argv)
         if args.version:
             from forensic_viewer.selftest import version_lines
@@ -698,6 +726,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_SCAN_FAILED
     except SystemExit as e:  # argparse: usage errors exit 2 by themselves
         return int(e.code or 0)
+    except Terminated:
+        print("\nterminated (SIGTERM); results so far are kept (re-run to resume)", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except KeyboardInterrupt:
         print("\ninterrupted; results so far are kept (re-run to resume)", file=sys.stderr)
         return 130

@@ -348,3 +348,37 @@ def test_csv_rows_carry_the_default_verdicts_probability_and_reliability(
     assert a["ensemble.reliability"].startswith("at this threshold (test part): 5 %")
     assert a["tiny.reliability"] == ""  # the tiny checkpoint carries no calibration
     assert rows["broken.jpg"]["ensemble.reliability"] == ""
+
+
+def test_sigterm_stops_a_scan_like_an_interrupt_keeping_every_finished_row(
+    folder: Path, tmp_path: Path, tiny_checkpoint: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``kill PID`` (SIGTERM, what service managers and batch systems send) ends a scan the way
+    Ctrl+C does: one line saying the results are kept, results.jsonl closed with whole rows
+    only, and a rerun resumes; not a silent exit with the rows file left as it was."""
+    import signal
+
+    import forensic_viewer.scan.run as run
+
+    real = run.analyse_item
+    calls = []
+
+    def analyse_then_terminated(*a, **kw):  # the second file is analysed when SIGTERM comes
+        calls.append(1)
+        if len(calls) == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return real(*a, **kw)
+
+    monkeypatch.setattr(run, "analyse_item", analyse_then_terminated)
+    before = signal.getsignal(signal.SIGTERM)
+    out = tmp_path / "out"
+    args = ["scan", str(folder), "--out", str(out), "--model", str(tiny_checkpoint), "--no-faces"]
+    assert main(args) == 143
+    assert signal.getsignal(signal.SIGTERM) == before  # put back
+    assert "terminated (SIGTERM); results so far are kept" in capsys.readouterr().err
+    lines = (out / "results.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1 and json.loads(lines[0])["status"] == "ok"
+    monkeypatch.setattr(run, "analyse_item", real)
+    assert main(args) == 1  # the two bad files
+    assert "already done" in capsys.readouterr().out
+    assert len(_records(out)) == 4
