@@ -627,7 +627,11 @@ def cmd_models(args: argparse.Namespace) -> int:
         if e.meta is None:
             continue
         metrics = e.meta.metrics
-        figs = ", ".join(f"{k} {v:.3f}" for k, v in metrics.items() if isinstance(v, float | int))
+        figs = ", ".join(
+            f"{k} {v}" if isinstance(v, int) else f"{k} {v:.3f}"  # counts stay counts
+            for k, v in metrics.items()
+            if isinstance(v, float | int) and not isinstance(v, bool)
+        )
         print(f"  {e.name:<24} {e.meta.architecture:<20} {e.origin:<8} {e.path}")
         print(f"  {'':<24} θ {e.meta.decision.threshold:.4g} ({e.meta.decision.provenance})")
         if figs:  # the training run's own validation split (report/text.py says why it matters)

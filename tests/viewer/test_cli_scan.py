@@ -382,3 +382,17 @@ def test_sigterm_stops_a_scan_like_an_interrupt_keeping_every_finished_row(
     assert main(args) == 1  # the two bad files
     assert "already done" in capsys.readouterr().out
     assert len(_records(out)) == 4
+
+
+def test_models_prints_counts_as_counts(tmp_path: Path, tiny_checkpoint: Path, capsys) -> None:
+    """A checkpoint's metrics hold counts beside fractions: '199 images', not '199.000'."""
+    from engine.checkpoints import load_checkpoint, save_checkpoint
+
+    loaded = load_checkpoint(tiny_checkpoint)
+    loaded.meta.metrics = {"val_image_auc": 0.63632, "val_images": 199}
+    folder = tmp_path / "counted"
+    folder.mkdir()
+    save_checkpoint(folder / "counted.safetensors", loaded.model, loaded.meta)
+    assert main(["models", "--extra", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "training-run validation split: val_image_auc 0.636, val_images 199\n" in out
