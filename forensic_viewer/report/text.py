@@ -19,7 +19,7 @@ from forensic_viewer.report.model import (
     ReportItem,
 )
 from forensic_viewer.scan.triage import RAN, TRUTH_HEADERS, Cell, TriageRow, truth_texts
-from forensic_viewer.wording import policy_text, scale_words
+from forensic_viewer.wording import decision_words, policy_text, scale_words
 
 if TYPE_CHECKING:  # annotations only: the text of a report does not build it
     from forensic_viewer.report.build import AnalysisSummary, ModelSummary, Overview
@@ -255,6 +255,7 @@ def entry_rows(e: ModelEntry) -> Rows:
             "not calibrated" if f.get("probability") is None else f"{f['probability']:.2f}",
         ),
         ("Reliability at θ", str(f.get("reliability") or "not measured")),
+        ("Decision", decision_words(f)),
         ("Score", num(f.get("score"))),
         ("Forged fraction", f"{percent(f.get('forged_fraction'))} of the pixels"),
         ("θ (threshold)", f"{num(f.get('threshold'))}, rule {f.get('rule', '—')}"),
@@ -262,7 +263,7 @@ def entry_rows(e: ModelEntry) -> Rows:
         ("Pixel threshold (mask)", num(f.get("pixel_threshold"))),
     ]
     if f.get("image_logit") is not None:
-        rows.append(("Image logit", num(f.get("image_logit"))))
+        rows.append(("Image logit (the score is its sigmoid)", num(f.get("image_logit"))))
     if e.role == "ensemble":
         rows.append(("Members", ", ".join(map(str, policy.get("members") or [])) or "—"))
     else:

@@ -601,3 +601,16 @@ def test_a_face_model_that_judged_a_face_is_in_the_models_and_the_limitations(
     faces = text[text.index("Face detection ran") :]
     assert "facer" in faces[: faces.index("#")]
     assert "the models' thresholds were set on whole images, not faces" not in text
+
+
+def test_each_verdict_says_what_was_compared_with_theta(scanned: Path) -> None:
+    """θ is on the forged fraction for one rule and on the score (the sigmoid of the image
+    logit, not the logit) for the other: a file's section says which, with both numbers."""
+    rows = {r["path"]: r for r in map(json.loads, (scanned / "results.jsonl").open())}
+    tiny = rows["a.png"]["details"]["tiny"]
+    op = ">" if tiny["verdict"] == "manipulated" else "≤"
+    text = flat(" ".join(check_html(scanned / "report.html").text))
+    start = re.search(r"\d+\. a\.png", text)
+    assert start is not None
+    section = text[start.start() :]
+    assert f"Decision forged fraction {tiny['forged_fraction']:.2%} {op} θ 10.00%" in section
