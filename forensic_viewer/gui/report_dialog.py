@@ -118,7 +118,7 @@ def image_report_job(
 
     def source() -> ReportSource | list[ReportItem]:
         from forensic_viewer.report import cards_from_analyzer, item_from_analysis
-        from forensic_viewer.scan.run import face_model_figures
+        from forensic_viewer.scan.results import face_model_figures
 
         cards = {}
         if analyzer is not None:

@@ -38,7 +38,7 @@ def write_probe_report(
 
     analyzer: the Analyzer that made ``original``: its checkpoint headers become the model
     cards and it says whether faces were checked. Raises what :func:`write_report` raises."""
-    from forensic_viewer.scan.run import face_model_figures
+    from forensic_viewer.scan.results import face_model_figures
 
     item = item_from_analysis(
         original,

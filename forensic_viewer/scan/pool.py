@@ -69,7 +69,7 @@ from engine.threads import available_cores, core_slots, free_slot, pin_process
 from forensic_viewer.environment import environment
 from forensic_viewer.scan.lock import OutputLock, ScanFailed
 from forensic_viewer.scan.records import EncodedRecord, ErrorRecord, error_record
-from forensic_viewer.scan.results import ResultLog, write_csv
+from forensic_viewer.scan.results import ResultLog, face_model_figures, write_csv
 from forensic_viewer.scan.run import (
     Prefetched,
     Recorded,
@@ -81,7 +81,6 @@ from forensic_viewer.scan.run import (
     close_results,
     csv_analyses,
     encode_outcome,
-    face_model_figures,
     load_for_scan,
     scan_settings,
     sha256_if_read,

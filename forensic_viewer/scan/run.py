@@ -53,7 +53,7 @@ from forensic_viewer.scan.records import (
     encode_result,
     error_record,
 )
-from forensic_viewer.scan.results import SCAN_INFO, ResultLog, write_csv
+from forensic_viewer.scan.results import SCAN_INFO, ResultLog, face_model_figures, write_csv
 from forensic_viewer.scan.walk import sha256_of_file
 
 if TYPE_CHECKING:  # torch loads only when a scan runs, not when results are read
@@ -98,29 +98,6 @@ def scan_settings(analyzer: Analyzer, source: str, analyses: Sequence[str] = ())
         "analyses": analysis_settings(analyses),
         "exact": bool(getattr(analyzer, "exact", False)),
     }
-
-
-def face_model_figures(analyzer: Any) -> dict[str, dict[str, Any]]:
-    """What a report says of each face model (scope "faces", run on the face path only): its
-    checkpoint, θ and where θ came from, what θ was measured to do. Face models leave no
-    figures of their own in the rows (only per-face scores), so scan.json keeps these."""
-    from engine.calibration import Calibration
-
-    out: dict[str, dict[str, Any]] = {}
-    for m in getattr(analyzer, "face_models", ()):
-        rule = m.meta.decision
-        calibration = Calibration.from_dict(rule.calibration)
-        out[m.name] = {
-            "architecture": m.meta.architecture,
-            "checkpoint": str(m.path) if m.path else "",
-            "checkpoint_sha256": m.sha256,
-            "rule": rule.rule,
-            "threshold": rule.threshold,
-            "pixel_threshold": rule.pixel_threshold,
-            "threshold_provenance": rule.provenance,
-            "reliability": "" if calibration is None else calibration.reliability.sentence(),
-        }
-    return out
 
 
 # settings added since the first scan.json, with the value a folder written before them had
