@@ -52,9 +52,11 @@ The analyses an ensemble names are run by :class:`engine.pipeline.Analyzer` with
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import math
 import numbers
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -90,6 +92,9 @@ class Member:
 
 ANALYSIS_PREFIX = "analysis:"  # a stacking weight on a classic analysis's score
 LOCALIZATION_MODES = ("replace",)
+ON_THIS_FILE = "; on this file: "  # an ensemble result's provenance: the per-file part follows
+# per-file notes of rows written before ON_THIS_FILE: a copy's map in the heatmap, a face flag
+_OLD_PER_FILE = re.compile(r"; the heatmap is the \S+ analysis's map|; face rule 'any': ")
 FACE_RULES = ("", "any")  # "": face models do not change the verdict; "any": module docstring
 
 
@@ -122,6 +127,7 @@ class Ensemble:
     calibration: dict[str, Any] = field(default_factory=dict)
     face_rule: str = ""
     copy_keep_ratio: float = 0.0  # module docstring; 0: every copy replaces the heatmap
+    sha256: str = ""  # of the file's bytes as loaded: its results name it as a checkpoint's
 
     @property
     def analyses(self) -> list[str]:
@@ -182,7 +188,8 @@ class Ensemble:
     def load(cls, path: str | Path) -> Ensemble:
         path = Path(path)
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            raw = path.read_bytes()
+            data = json.loads(raw.decode("utf-8"))
             members = [Member(**m) for m in data["members"]]
             stack = data.get("stacking")
             return cls(
@@ -205,6 +212,7 @@ class Ensemble:
                 calibration=dict(data.get("calibration") or {}),
                 face_rule=str(data.get("face_rule") or ""),
                 copy_keep_ratio=float(data.get("copy_keep_ratio", 0.0)),
+                sha256=hashlib.sha256(raw).hexdigest(),
             )
         except OSError as e:
             raise CheckpointError(path, f"cannot read ensemble file ({e.strerror or e})") from e
@@ -249,9 +257,10 @@ class Ensemble:
                     x = statistic(r.rule, r.forged_fraction, r.image_logit)
                 z += w * x
             score = float(sigmoid(z))
+            what = "stacked probability"
             how = (
-                f"logistic stacking of member statistics and analysis scores (bias "
-                f"{self.stacking.bias:.3g}; "
+                "logistic stacking of the members' statistics and the analyses' scores (bias "
+                f"{self.stacking.bias:.3g}; weights "
                 + ", ".join(f"{k} {w:+.3g}" for k, w in self.stacking.weights.items())
                 + ")"
             )
@@ -259,10 +268,9 @@ class Ensemble:
             score = weighted_mean(
                 [r.score for _, r in picked], [m.detection_weight for m, _ in picked]
             )
-            how = (
-                "weighted mean of member scores (detection weights "
-                + ", ".join(f"{r.name}={m.detection_weight:g}" for m, r in picked)
-                + ")"
+            what = "weighted mean of the member scores"
+            how = "detection weights " + ", ".join(
+                f"{r.name} {m.detection_weight:g}" for m, r in picked
             )
         heat = fuse_heatmaps(
             [r.heatmap for _, r in picked], [m.localization_weight for m, _ in picked]
@@ -280,7 +288,7 @@ class Ensemble:
             name=self.name,
             architecture="ensemble",
             checkpoint=str(self.path) if self.path else "",
-            checkpoint_sha256="",
+            checkpoint_sha256=self.sha256,
             rule="ensemble",
             score=score,
             verdict=MANIPULATED if score > self.threshold else AUTHENTIC,
@@ -288,12 +296,23 @@ class Ensemble:
             threshold=self.threshold,
             pixel_threshold=self.pixel_threshold,
             threshold_provenance=(
-                how
-                + "; heatmap: weighted mean (localization weights "
-                + ", ".join(f"{r.name}={m.localization_weight:g}" for m, r in picked)
+                f"θ = {self.threshold:.4g} on the {what}"
+                + (f" ({self.description})" if self.description else "")
+                + f": {how}; the heatmap is the weighted mean of the members' heatmaps (weights "
+                + ", ".join(f"{r.name} {m.localization_weight:g}" for m, r in picked)
                 + ")"
+                + "".join(
+                    f"; when the {name} analysis finds a pair, its map replaces the heatmap"
+                    for name in self.localization_analyses
+                )
                 + (
-                    f"; the heatmap is the {replaced} analysis's map (it found a pair)"
+                    "; under the face rule 'any', a face that a face model calls manipulated "
+                    "makes the verdict manipulated"
+                    if self.face_rule == "any"
+                    else ""
+                )
+                + (
+                    f"{ON_THIS_FILE}the heatmap is the {replaced} analysis's map (it found a pair)"
                     + (
                         f", the copies whose mean fused heatmap reaches {self.copy_keep_ratio:g}"
                         " of the hottest copy's"
@@ -366,8 +385,18 @@ class Ensemble:
             forged_fraction=result.forged_fraction if mask is None else forged_fraction(mask),
             probability=probability,
             threshold_provenance=result.threshold_provenance
-            + f"; face rule 'any': {len(flagged)} face verdict(s) of {names} flag the image",
+            + ("; " if ON_THIS_FILE in result.threshold_provenance else ON_THIS_FILE)
+            + f"face rule 'any': {len(flagged)} face verdict(s) of {names} flag the image",
         )
+
+
+def general_provenance(text: str) -> str:
+    """An ensemble result's θ provenance without what holds on its file only (what follows
+    :data:`ON_THIS_FILE`, or in rows written before it the notes appended then): what a
+    report's table of models says about every file."""
+    cuts = [i for i in (text.find(ON_THIS_FILE),) if i >= 0]
+    cuts += [m.start() for m in _OLD_PER_FILE.finditer(text)]
+    return text[: min(cuts)] if cuts else text
 
 
 def rescale(value: float, src: float, dst: float) -> float:

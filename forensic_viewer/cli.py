@@ -22,11 +22,14 @@ are kept and a rerun resumes).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import signal
 import sys
+import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +37,7 @@ from engine.ensemble import ENSEMBLE_SUFFIX
 from engine.errors import ForensicError
 from forensic_viewer.casework import add_audit_parser, add_case_arg, cmd_audit
 from forensic_viewer.cli_progress import ProgressBar
+from forensic_viewer.cli_table import print_table, table_checks
 from forensic_viewer.scan.lock import OutputLock, ScanFailed
 from forensic_viewer.wording import plain
 
@@ -217,27 +221,7 @@ def build_analyzer(args: argparse.Namespace):  # -> Analyzer, imported lazily (t
         raise UsageError(str(e)) from e
 
 
-def _print_table(records: list[dict[str, Any]]) -> None:
-    for r in records:
-        path = plain(r["path"])
-        if r["status"] != "ok":
-            print(f"{path}: ERROR {plain(r['error'])}")
-            continue
-        items = dict(r["models"])
-        if "ensemble" in r:
-            items[r["ensemble"]["name"] + " (ensemble)"] = r["ensemble"]
-        for name, d in items.items():
-            p = r.get("probability", {}).get(name)
-            confidence = f"p {p:.2f} (calibrated)" if p is not None else f"score {d['score']:.3f}"
-            print(
-                f"{path}\t{plain(name)}\t{d['verdict']:<11}\t{confidence}\t"
-                f"forged {100 * d['forged_fraction']:.2f}%\tθ {d['threshold']:.4g}"
-            )
-        for name, text in r.get("analyses", {}).items():
-            print(f"{path}\t{plain(name)}\t{plain(text)}")
-
-
-_TABLE_FIELDS = ("path", "status", "error", "models", "ensemble")
+_TABLE_FIELDS = ("path", "status", "error")
 
 
 def _analyses(args: argparse.Namespace) -> tuple[str, ...]:
@@ -317,12 +301,10 @@ def _scan_and_report(
         # only what the closing table prints: records also hold evidence facts and EXIF text,
         # and a 10,000-file scan must not keep them all
         records.append({k: rec[k] for k in _TABLE_FIELDS if k in rec})
-        details = dict(rec.get("details") or {})
-        if rec.get("ensemble_details") and rec.get("ensemble"):
-            details[rec["ensemble"]["name"] + " (ensemble)"] = rec["ensemble_details"]
-        records[-1]["probability"] = {
-            k: v["probability"] for k, v in details.items() if v.get("probability") is not None
-        }
+        records[-1]["checks"] = table_checks(rec)
+        records[-1]["faces"] = [
+            {k: f[k] for k in ("box", "face_scores") if k in f} for f in rec.get("faces") or []
+        ]
         if rec.get("analyses"):  # one line each, as the triage table words it
             kept = as_record(rec)
             cells = (analysis_cell(a.name, a) for a in kept.analyses)
@@ -370,7 +352,7 @@ def _scan_and_report(
             )
     finally:
         bar.close()
-    _print_table(records)
+    print_table(records)
     changed = f", {len(summary.changed)} changed since analysed" if summary.changed else ""
     print(
         f"{summary.done} analysed, {summary.skipped} already done{changed}, "
@@ -586,7 +568,11 @@ def cmd_models(args: argparse.Namespace) -> int:
         if e.meta is None:
             continue
         metrics = e.meta.metrics
-        figs = ", ".join(f"{k} {v:.3f}" for k, v in metrics.items() if isinstance(v, float | int))
+        figs = ", ".join(
+            f"{k} {v}" if isinstance(v, int) else f"{k} {v:.3f}"  # counts stay counts
+            for k, v in metrics.items()
+            if isinstance(v, float | int) and not isinstance(v, bool)
+        )
         print(f"  {e.name:<24} {e.meta.architecture:<20} {e.origin:<8} {e.path}")
         print(f"  {'':<24} θ {e.meta.decision.threshold:.4g} ({e.meta.decision.provenance})")
         if figs:  # the training run's own validation split (report/text.py says why it matters)
@@ -620,6 +606,30 @@ def gui_parser() -> argparse.ArgumentParser:
     return p
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill PID``, a service manager, a batch system's time limit) while a command
+    runs: raised in the main thread, it takes the interrupt's way out (every finished row
+    kept, results.jsonl closed, the lock released) instead of ending the process mid-write."""
+
+
+def _terminated(_signum: int, _frame: Any) -> None:
+    raise Terminated
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """:class:`Terminated` on SIGTERM while the block runs (main thread only); then the
+    handler that was there before."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
@@ -633,7 +643,8 @@ def main(argv: list[str] | None = None) -> int:
                 "selftest": cmd_selftest,
                 "audit": cmd_audit,
             }
-            return commands[args.command](args)
+            with _sigterm_as_interrupt():
+                return commands[args.command](args)
         args = gui_parser().parse_args(argv)
         if args.version:
             from forensic_viewer.selftest import version_lines
@@ -660,6 +671,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_SCAN_FAILED
     except SystemExit as e:  # argparse: usage errors exit 2 by themselves
         return int(e.code or 0)
+    except Terminated:
+        print("\nterminated (SIGTERM); results so far are kept (re-run to resume)", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except KeyboardInterrupt:
         print("\ninterrupted; results so far are kept (re-run to resume)", file=sys.stderr)
         return 130

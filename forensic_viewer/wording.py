@@ -84,3 +84,17 @@ def partial_words(fraction: float) -> str:
     gets a verdict (issue 18)."""
     percent = int(fraction * 100)  # rounded down: never "100 %" for a map with a gap
     return f"partial ({percent} % of the image) — no verdict"
+
+
+def decision_words(d: Mapping[str, Any]) -> str:
+    """The image-level rule as applied, in the unit θ is in: ``forged fraction 7.88 % ≤ θ
+    32.70 %`` (θ on a share of pixels), ``score 0.637 ≤ θ 0.8602`` (θ on the sigmoid of the
+    image logit, or on an ensemble's score). ``d`` holds a result's ``rule``, ``verdict``,
+    ``score``, ``forged_fraction`` and ``threshold`` (a results.jsonl ``details`` entry)."""
+    op = ">" if d.get("verdict") == "manipulated" else "≤"
+    theta = d.get("threshold")
+    if theta is None:
+        return "θ not recorded"
+    if d.get("rule") == "forged_fraction":
+        return f"forged fraction {d.get('forged_fraction', 0.0):.2%} {op} θ {theta:.2%}"
+    return f"score {d.get('score', 0.0):.3f} {op} θ {theta:.4g}"

@@ -378,7 +378,11 @@ def choose_localization(
 
 def provenance_sentence(choice: dict[str, Any], date: str) -> str:
     flagged = "; ".join(f"{k} {v[0]} of {v[1]}" for k, v in choice["val_flagged"].items())
-    what = "mean of the window logits" if choice.get("aggregate") == "mean" else "forged fraction"
+    what = (  # a logit rule's θ is on the score, σ(image logit): decide() compares those
+        "score, the sigmoid of the mean of the window logits"
+        if choice.get("aggregate") == "mean"
+        else "forged fraction"
+    )
     return (
         f"θ = {choice['threshold']:.4g} on the {what}: the best balanced accuracy on the CASIA "
         f"validation part among thresholds that flag at most {FALSE_ALARM_TARGET:.0%} of the "

@@ -440,7 +440,7 @@ def decision_text(r: ModelResult) -> str:
             f"forged fraction {r.forged_fraction:.2%} {op} θ "
             f"(mask: heatmap > {r.pixel_threshold:.3g})"
         )
-    return f"image probability {r.score:.3f} {op} θ"
+    return f"score {r.score:.3f} (sigmoid of the image logit) {op} θ"
 
 
 class VerdictPanel(QScrollArea):

@@ -116,8 +116,9 @@ def image_report_job(
         job = scan_report_job(analysis.scan_out, [analysis.scan_key])
         return dataclasses.replace(job, source=_with_probe(job, probe), basename=stem)
 
-    def source() -> list[ReportItem]:
+    def source() -> ReportSource | list[ReportItem]:
         from forensic_viewer.report import cards_from_analyzer, item_from_analysis
+        from forensic_viewer.scan.results import face_model_figures
 
         cards = {}
         if analyzer is not None:
@@ -128,15 +129,19 @@ def image_report_job(
                 if m.name in res and m.sha256 == res[m.name].checkpoint_sha256
             }
             cards = {n: c for n, c in cards_from_analyzer(analyzer).items() if n in same}
-        return [
-            item_from_analysis(
-                analysis,
-                cards=cards,
-                faces_checked=faces_checked,
-                not_run=not_run_models(analysis, model_paths),
-                probe=probe,
-            )
-        ]
+        item = item_from_analysis(
+            analysis,
+            cards=cards,
+            faces_checked=faces_checked,
+            not_run=not_run_models(analysis, model_paths),
+            probe=probe,
+        )
+        figures = face_model_figures(analyzer) if analyzer is not None else {}
+        if not figures:
+            return [item]
+        # the face models' θ and provenance, which the analysis does not hold (a scan's
+        # scan.json does): the report lists them with the models
+        return ReportSource.from_items([item], settings={"face_model_figures": figures})
 
     return ReportJob(source, Path(analysis.evidence.path).name, stem)
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
+from engine.ensemble import general_provenance
 from engine.types import Progress
 from forensic_viewer.environment import environment
 from forensic_viewer.report.figures import (
@@ -25,6 +26,7 @@ from forensic_viewer.report.figures import (
     evidence_figure,
 )
 from forensic_viewer.report.model import (
+    FACE_MODEL,
     CaseInfo,
     Integrity,
     ModelCard,
@@ -201,6 +203,7 @@ def overview(
     integrity: list[Integrity] = []
     models: dict[tuple[str, str], ModelSummary] = {}
     classic: dict[str, AnalysisSummary] = {}
+    judged: dict[str, int] = {}  # face models (the face path only): files with a face judged
     for i, item in enumerate(source.items()):
         _check(cancel)
         integrity.append(verify_integrity(item.file, item.sha256))
@@ -232,7 +235,10 @@ def overview(
                     rule=str(f.get("rule", "")),
                     threshold=f.get("threshold"),
                     pixel_threshold=f.get("pixel_threshold"),
-                    provenance=str(f.get("threshold_provenance", "")),
+                    # the first file's; an ensemble's without what held on that file only
+                    provenance=general_provenance(str(f.get("threshold_provenance", "")))
+                    if e.role == "ensemble"
+                    else str(f.get("threshold_provenance", "")),
                     input_policy=dict(f.get("input_policy") or {}),
                     devices=set(),
                     precisions=set(),
@@ -245,6 +251,10 @@ def overview(
                 m.devices.add(str(f["device"]))
             if f.get("precision"):
                 m.precisions.add(str(f["precision"]))
+        whole = {e.name for e in item.entries()}
+        for name in dict.fromkeys(n for face in item.faces for n in face.get("face_scores") or {}):
+            if name not in whole:
+                judged[name] = judged.get(name, 0) + 1
         if progress is not None:
             progress(Progress("verifying evidence", i + 1, source.count))
     return Overview(
@@ -252,12 +262,43 @@ def overview(
         case=case,
         rows=rows,
         integrity=integrity,
-        models=list(models.values()),
+        models=[*models.values(), *face_model_summaries(source.settings, judged)],
         generated=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         export_environment=environment(),
         options=options,
         analyses=list(classic.values()),
     )
+
+
+def face_model_summaries(settings: dict[str, Any], judged: dict[str, int]) -> list[ModelSummary]:
+    """The face models that judged a face in the report (``judged``: name -> files), with the
+    figures the scan recorded of them (scan.json's ``face_model_figures``); a face model of a
+    scan written before those were recorded is listed with its SHA-256 only."""
+    recorded = settings.get("face_model_figures") or {}
+    shas = settings.get("face_models") or {}
+    out = []
+    for name, files in judged.items():
+        f = recorded.get(name) or {}
+        out.append(
+            ModelSummary(
+                name=name,
+                role=FACE_MODEL,
+                architecture=str(f.get("architecture", "")),
+                checkpoint=str(f.get("checkpoint", "")),
+                checkpoint_sha256=str(f.get("checkpoint_sha256") or shas.get(name) or ""),
+                rule=str(f.get("rule", "")),
+                threshold=f.get("threshold"),
+                pixel_threshold=f.get("pixel_threshold"),
+                provenance=str(f.get("threshold_provenance", "")),
+                input_policy={},
+                devices=set(),
+                precisions=set(),
+                card=None,
+                files=files,
+                reliability=str(f.get("reliability", "")),
+            )
+        )
+    return out
 
 
 def item_figures(item: ReportItem, row: TriageRow, options: ReportOptions) -> ItemFigures:

@@ -207,7 +207,7 @@ class HtmlWriter:
         if figs.evidence is not None:
             self._w(_figure(figs.evidence, f"evidence {item.key}"))
         for e in item.entries():
-            label = f"Ensemble {e.name}" if e.role == "ensemble" else f"Model {e.name}"
+            label = T.entry_label(e)
             if not e.ran:
                 self._w(
                     f'<h3>{esc(label)}: <span class="notrun">NOT RUN</span></h3>'

@@ -60,6 +60,9 @@ HEATMAP_FULL = "float32 at full resolution (in memory)"
 HEATMAP_8BIT = "8-bit map file (value = round(255 x probability))"
 
 
+FACE_MODEL = "face model"  # the role of a checkpoint of scope "faces" in a report's models
+
+
 @dataclass
 class CaseInfo:
     """Case fields typed by the examiner; printed on the first page of every report."""
@@ -371,7 +374,8 @@ class ReportItem:
     probe: dict[str, Any] | None = None
 
     def entries(self) -> list[ModelEntry]:
-        return [*self.models, *([self.ensemble] if self.ensemble is not None else [])]
+        """The ensemble's entry (the default verdict) first, then the members'."""
+        return [*([self.ensemble] if self.ensemble is not None else []), *self.models]
 
     def triage(self) -> TriageRow:
         """The item's triage row: its record, with every model and the ensemble asked for (a
@@ -445,8 +449,8 @@ class ReportItem:
             "sha256_at_load": self.sha256,
             "integrity": None if self.integrity is None else self.integrity.to_dict(),
             "evidence": self.evidence,
-            "models": [e.to_dict() for e in self.models],
             "ensemble": None if self.ensemble is None else self.ensemble.to_dict(),
+            "models": [e.to_dict() for e in self.models],
             "face_detection": _faces_state(self.faces_checked),
             "faces": self.faces,
             "seconds": self.seconds,

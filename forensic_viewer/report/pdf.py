@@ -368,7 +368,7 @@ class PdfWriter:
             add(self.p(figs.evidence.caption, s.small))
         half = self.width / 2 - 0.2 * cm
         for e in item.entries():
-            label = f"Ensemble {e.name}" if e.role == "ensemble" else f"Model {e.name}"
+            label = T.entry_label(e)
             if not e.ran:
                 add(KeepTogether([self.p(f"{label}: NOT RUN", s.bad), self.kv(T.entry_rows(e))]))
                 continue

@@ -13,7 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from engine.types import Analysis
-from forensic_viewer.report import CaseInfo, cards_from_analyzer, item_from_analysis, write_report
+from forensic_viewer.report import (
+    CaseInfo,
+    ReportSource,
+    cards_from_analyzer,
+    item_from_analysis,
+    write_report,
+)
 
 BASENAME = "probe-report"
 
@@ -32,10 +38,14 @@ def write_probe_report(
 
     analyzer: the Analyzer that made ``original``: its checkpoint headers become the model
     cards and it says whether faces were checked. Raises what :func:`write_report` raises."""
+    from forensic_viewer.scan.results import face_model_figures
+
     item = item_from_analysis(
         original,
         cards=cards_from_analyzer(analyzer) if analyzer is not None else None,
         faces_checked=None if analyzer is None else analyzer.faces is not None,
         probe=table,
     )
-    return write_report([item], out, formats, case=case, basename=BASENAME)
+    settings = {"face_model_figures": face_model_figures(analyzer)} if analyzer else {}
+    source = ReportSource.from_items([item], settings=settings)
+    return write_report(source, out, formats, case=case, basename=BASENAME)

@@ -11,9 +11,15 @@ from typing import TYPE_CHECKING, Any
 
 from engine.facepath import FACE_MARGIN
 from forensic_viewer.audit import AuditStamp
-from forensic_viewer.report.model import AnalysisEntry, Integrity, ModelEntry, ReportItem
+from forensic_viewer.report.model import (
+    FACE_MODEL,
+    AnalysisEntry,
+    Integrity,
+    ModelEntry,
+    ReportItem,
+)
 from forensic_viewer.scan.triage import RAN, TRUTH_HEADERS, Cell, TriageRow, truth_texts
-from forensic_viewer.wording import policy_text, scale_words
+from forensic_viewer.wording import decision_words, policy_text, scale_words
 
 if TYPE_CHECKING:  # annotations only: the text of a report does not build it
     from forensic_viewer.report.build import AnalysisSummary, ModelSummary, Overview
@@ -121,13 +127,14 @@ def cell_text(c: Cell | None) -> str:
 
 
 def summary_header(ov: Overview) -> list[str]:
-    """Columns of the summary table: fixed ones, one per model, then the rest."""
+    """Columns of the summary table: fixed ones, the default verdict (the ensemble's), one per
+    model, then the rest."""
     names = _model_columns(ov)
     ens = _ensemble_column(ov)
     return [
         *SUMMARY_HEADER,
+        *([f"default verdict: {ens} (ensemble)"] if ens else []),
         *names,
-        *([f"{ens} (ensemble)"] if ens else []),
         *(f"{a} (analysis)" for a in _analysis_columns(ov)),
         "Forged fraction",
         "Faces",
@@ -165,9 +172,9 @@ def summary_cells(ov: Overview, i: int) -> list[str]:
     r = ov.rows[i]
     status = "analysed" if r.status == "ok" else f"ERROR: {r.error}"
     cells = [str(i + 1), r.key, status]
-    cells += [cell_text(r.cell(n)) for n in _model_columns(ov)]
     if _ensemble_column(ov):
         cells.append(cell_text(r.ensemble))
+    cells += [cell_text(r.cell(n)) for n in _model_columns(ov)]
     for name in _analysis_columns(ov):
         a = r.analysis(name)
         cells.append("—" if a is None else a.text)
@@ -228,6 +235,12 @@ def metadata_rows(item: ReportItem) -> Rows:
     return [(str(k), str(v)) for k, v in meta.items()]
 
 
+def entry_label(e: ModelEntry) -> str:
+    """The heading of a model's (or the ensemble's) part in a file's section: the ensemble's
+    verdict is the default verdict, and says so."""
+    return f"Default verdict: ensemble {e.name}" if e.role == "ensemble" else f"Model {e.name}"
+
+
 def entry_rows(e: ModelEntry) -> Rows:
     """One model's (or the ensemble's) figures on one file; for a check that did not run, only
     that fact and why."""
@@ -237,6 +250,12 @@ def entry_rows(e: ModelEntry) -> Rows:
     policy = f.get("input_policy") or {}
     rows: Rows = [
         ("Verdict", str(f.get("verdict"))),
+        (
+            "Probability (calibrated)",
+            "not calibrated" if f.get("probability") is None else f"{f['probability']:.2f}",
+        ),
+        ("Reliability at θ", str(f.get("reliability") or "not measured")),
+        ("Decision", decision_words(f)),
         ("Score", num(f.get("score"))),
         ("Forged fraction", f"{percent(f.get('forged_fraction'))} of the pixels"),
         ("θ (threshold)", f"{num(f.get('threshold'))}, rule {f.get('rule', '—')}"),
@@ -244,7 +263,7 @@ def entry_rows(e: ModelEntry) -> Rows:
         ("Pixel threshold (mask)", num(f.get("pixel_threshold"))),
     ]
     if f.get("image_logit") is not None:
-        rows.append(("Image logit", num(f.get("image_logit"))))
+        rows.append(("Image logit (the score is its sigmoid)", num(f.get("image_logit"))))
     if e.role == "ensemble":
         rows.append(("Members", ", ".join(map(str, policy.get("members") or [])) or "—"))
     else:
@@ -271,6 +290,9 @@ TRAINING_RUN_FIGURES = (
 )
 
 
+FACE_INPUT = {FACE_MODEL: "each face found, on its own (the face path; no whole-image result)"}
+
+
 def model_rows(m: ModelSummary) -> Rows:
     rows: Rows = [
         ("Role", m.role),
@@ -281,7 +303,10 @@ def model_rows(m: ModelSummary) -> Rows:
         ("θ provenance", m.provenance or "—"),
         ("Reliability at θ", m.reliability or "not measured (no calibration in this model)"),
         ("Pixel threshold", num(m.pixel_threshold)),
-        ("Input", policy_text(m.input_policy) if m.role == "model" else "—"),
+        (
+            "Input",
+            policy_text(m.input_policy) if m.role == "model" else FACE_INPUT.get(m.role, "—"),
+        ),
         (
             "Device, precision",
             f"{', '.join(sorted(m.devices)) or '—'}, {', '.join(sorted(m.precisions)) or '—'}",
@@ -390,6 +415,19 @@ LIMITATIONS_FIXED = (
 )
 
 
+# LIMITATIONS_FIXED[1] when a face model judged faces: it was trained and measured on face
+# manipulations, those the project makes from real faces (docs/FACES.md), not on others
+UNSEEN_WITH_FACE_MODELS = (
+    "What they cannot see, because they were neither trained nor measured on it: images "
+    "generated or edited by diffusion or GAN models, and social-media re-encoding (resizing "
+    "and recompression). Faces: {names} judged each face found on its own; it was trained and "
+    "measured on face manipulations the project makes from real portraits (self-blends, swaps, "
+    "eye, mouth and skin edits: docs/FACES.md), not on those of face-swap or face-generation "
+    "tools; the other models' face verdicts use thresholds set on whole images. An 'authentic' "
+    "verdict says only that none of the checks found the kinds of edit they were trained on."
+)
+
+
 def limitations_text(ov: Overview) -> list[str]:
     """The report's limitations section: fixed paragraphs and, per model that ran, its
     measured reliability at its threshold (from its calibration, when it has one)."""
@@ -399,7 +437,13 @@ def limitations_text(ov: Overview) -> list[str]:
         else f"{m.name}: no measured false-alarm rate (the model carries no calibration)."
         for m in ov.models
     ]
-    return [*LIMITATIONS_FIXED[:1], *measured, *LIMITATIONS_FIXED[1:]]
+    face_models = [m.name for m in ov.models if m.role == FACE_MODEL]
+    unseen = (
+        UNSEEN_WITH_FACE_MODELS.format(names=", ".join(face_models))
+        if face_models
+        else LIMITATIONS_FIXED[1]
+    )
+    return [LIMITATIONS_FIXED[0], *measured, unseen, *LIMITATIONS_FIXED[2:]]
 
 
 def faces_text(item: ReportItem) -> str:
@@ -416,10 +460,19 @@ def faces_text(item: ReportItem) -> str:
     if not judged:
         return found
     verdicts = "; ".join(f"face {i}: {face_verdicts(f)}" for i, f in judged)
+    whole = {m.name for m in item.models}
+    face_models = list(
+        dict.fromkeys(n for _, f in judged for n in f["face_scores"] if n not in whole)
+    )
+    thresholds = "the whole-image models' thresholds were set on whole images, not faces" + (
+        f"; {', '.join(face_models)}: a face model, its threshold set on faces"
+        if face_models
+        else ""
+    )
     return (
         f"{found} Each face was also analysed on its own at each model's training scale (the "
-        f"box with a {FACE_MARGIN:.0%} margin, resized to the model's window; the models' thresholds were "
-        f"set on whole images, not faces): {verdicts}."
+        f"box with a {FACE_MARGIN:.0%} margin, resized to the model's window; {thresholds}): "
+        f"{verdicts}."
     )
 
 
@@ -466,7 +519,7 @@ def environment_rows(ov: Overview) -> Rows:
     ]
     rows += [(f"Library: {k}", str(v)) for k, v in (env.get("libraries") or {}).items()]
     s = ov.source.settings
-    if s:
+    if "source" in s:  # a scan's (a viewer report's settings hold its face models' figures only)
         rows.append(("Scan source", str(s.get("source"))))
         rows.append(("Scan device", str(s.get("device") or "—")))
         w, st = s.get("window"), s.get("stride")

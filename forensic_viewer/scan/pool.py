@@ -59,7 +59,7 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence, Sized
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -69,7 +69,7 @@ from engine.threads import available_cores, core_slots, free_slot, pin_process
 from forensic_viewer.environment import environment
 from forensic_viewer.scan.lock import OutputLock, ScanFailed
 from forensic_viewer.scan.records import EncodedRecord, ErrorRecord, error_record
-from forensic_viewer.scan.results import ResultLog, write_csv
+from forensic_viewer.scan.results import ResultLog, face_model_figures, write_csv
 from forensic_viewer.scan.run import (
     Prefetched,
     Recorded,
@@ -239,6 +239,7 @@ class WorkerReady:
     settings: dict[str, Any]
     ensemble_analyses: tuple[str, ...] = ()  # the classic analyses the ensemble runs itself
     face_models: tuple[str, ...] = ()  # models run on the face path only (engine.pipeline)
+    face_model_figures: dict[str, Any] = field(default_factory=dict)  # run.face_model_figures
 
 
 @dataclass(frozen=True)
@@ -347,6 +348,7 @@ def build_worker(
         settings=scan_settings(analyzer, source, analyses),
         ensemble_analyses=tuple(getattr(analyzer.ensemble, "analyses", ()) or ()),
         face_models=tuple(m.name for m in getattr(analyzer, "face_models", ())),
+        face_model_figures=face_model_figures(analyzer),
     )
     return analyzer, ready
 
@@ -625,7 +627,12 @@ class _Pool:
         check_settings(
             self.out,
             first.settings,
-            {"environment": environment(), "device": first.device, "jobs": self.jobs},
+            {
+                "environment": environment(),
+                "device": first.device,
+                "jobs": self.jobs,
+                "face_model_figures": first.face_model_figures,
+            },
         )
         self.results = results = ResultLog(self.out)
         self.problems = problems = ScanLog(self.out)

@@ -203,6 +203,29 @@ def read_records(out: Path) -> dict[str, ScanRecord]:
     return {r.path: r for r in index.iter_records()} if len(index) else {}
 
 
+def face_model_figures(analyzer: Any) -> dict[str, dict[str, Any]]:
+    """What a report says of each face model (scope "faces", run on the face path only): its
+    checkpoint, θ and where θ came from, what θ was measured to do. Face models leave no
+    figures of their own in the rows (only per-face scores), so scan.json keeps these."""
+    from engine.calibration import Calibration
+
+    out: dict[str, dict[str, Any]] = {}
+    for m in getattr(analyzer, "face_models", ()):
+        rule = m.meta.decision
+        calibration = Calibration.from_dict(rule.calibration)
+        out[m.name] = {
+            "architecture": m.meta.architecture,
+            "checkpoint": str(m.path) if m.path else "",
+            "checkpoint_sha256": m.sha256,
+            "rule": rule.rule,
+            "threshold": rule.threshold,
+            "pixel_threshold": rule.pixel_threshold,
+            "threshold_provenance": rule.provenance,
+            "reliability": "" if calibration is None else calibration.reliability.sentence(),
+        }
+    return out
+
+
 # per classic analysis: analysis.<name>.<column>
 ANALYSIS_COLUMNS = ("score", "pairs", "findings", "strong_findings", "map_p99", "map")
 
@@ -242,7 +265,7 @@ def write_csv(
     cols = ["path", "sha256", "status", "error"]
     names = [*models, *(["ensemble"] if ensemble else [])]
     for m in names:
-        cols += [f"{m}.{c}" for c in (*SUMMARY_FIELDS, "probability", "heatmap")]
+        cols += [f"{m}.{c}" for c in (*SUMMARY_FIELDS, "probability", "reliability", "heatmap")]
     for a in analyses:
         cols += [f"analysis.{a}.{c}" for c in ANALYSIS_COLUMNS]
     cols.append("faces")
@@ -255,7 +278,7 @@ def write_csv(
             for m in names:
                 d = r.ensemble if m == "ensemble" else r.model(m)
                 if d is None:
-                    row += ["", "", "", "", "", ""]
+                    row += [""] * 7
                     continue
                 p = d.figures.probability if d.figures is not None else None
                 row += [
@@ -264,6 +287,7 @@ def write_csv(
                     f"{d.forged_fraction:.6f}",
                     f"{d.threshold:.6f}",
                     "" if p is None else f"{p:.6f}",  # calibrated; empty: the model has none
+                    d.figures.reliability if d.figures is not None else "",  # what θ did
                     d.heatmap or "",
                 ]
             for a in analyses:

@@ -53,7 +53,7 @@ from forensic_viewer.scan.records import (
     encode_result,
     error_record,
 )
-from forensic_viewer.scan.results import SCAN_INFO, ResultLog, write_csv
+from forensic_viewer.scan.results import SCAN_INFO, ResultLog, face_model_figures, write_csv
 from forensic_viewer.scan.walk import sha256_of_file
 
 if TYPE_CHECKING:  # torch loads only when a scan runs, not when results are read
@@ -94,6 +94,7 @@ def scan_settings(analyzer: Analyzer, source: str, analyses: Sequence[str] = ())
         "window": analyzer.window,
         "stride": analyzer.stride,
         "ensemble": getattr(analyzer.ensemble, "name", None),
+        "ensemble_sha256": getattr(analyzer.ensemble, "sha256", None) or None,
         "analyses": analysis_settings(analyses),
         "exact": bool(getattr(analyzer, "exact", False)),
     }
@@ -102,6 +103,9 @@ def scan_settings(analyzer: Analyzer, source: str, analyses: Sequence[str] = ())
 # settings added since the first scan.json, with the value a folder written before them had
 # ("exact" has none: such a folder may come from before the fast path or after; it is refused)
 SETTING_DEFAULTS: dict[str, Any] = {"analyses": {}, "face_models": {}}
+# settings added since whose value a folder written before them cannot say: not compared then
+# (the ensemble file's SHA-256: its θ and weights decide the default verdict)
+SETTINGS_UNRECORDED: tuple[str, ...] = ("ensemble_sha256",)
 
 
 def check_settings(
@@ -118,6 +122,8 @@ def check_settings(
             old = json.loads(info.read_text(encoding="utf-8"))
         except ValueError:
             old = None
+        if isinstance(old, dict):
+            old = {k: v for k, v in settings.items() if k in SETTINGS_UNRECORDED} | old
         if (
             isinstance(old, dict)
             and {k: old.get(k, SETTING_DEFAULTS.get(k)) for k in settings} != settings
@@ -437,7 +443,11 @@ def _run_locked(
     check_settings(
         out,
         scan_settings(analyzer, source, analyses),
-        {"environment": environment(), "device": str(getattr(analyzer, "device", ""))},
+        {
+            "environment": environment(),
+            "device": str(getattr(analyzer, "device", "")),
+            "face_model_figures": face_model_figures(analyzer),
+        },
     )
     if total is None:
         total = len(files) if isinstance(files, Sized) else 0

@@ -14,9 +14,10 @@ columns: the file's label (tampered, authentic, or no mask) and how the default 
 against it (:func:`truth_agreement`). They are figures about the models on known material,
 never about the evidence, and there are none without ground truth.
 
-Model disagreement is the spread of the image-level scores of the models that ran on the file
-(largest minus smallest; needs two models, else None), with a separate flag for verdicts that
-differ. A spread near 1 means one model is sure of a manipulation that another rules out:
+Model disagreement is the spread of the calibrated probabilities of the models that ran on the
+file (largest minus smallest; needs two models, else None), or of their image-level scores when
+one of them has no calibration (scores flip at each model's own θ, so their spread can be small
+across two verdicts and large across one), with a separate flag for verdicts that differ. A spread near 1 means one model is sure of a manipulation that another rules out:
 such files deserve a look whatever the ensemble says.
 """
 
@@ -164,7 +165,8 @@ class TriageRow:
 
     forged_fraction: the ensemble's when it ran, else the largest of the models that ran.
     faces: number of faces found; None when face detection did not run (or was not recorded).
-    disagreement: score spread of the models that ran (None with fewer than two).
+    disagreement: spread of the calibrated probabilities (of the scores when a model has none)
+        of the models that ran (None with fewer than two).
     thumbnail: path of the thumbnail relative to the scan output folder, when one was made.
     analyses: one cell per classic analysis of the scan (those that did not run included).
     """
@@ -223,10 +225,10 @@ class TriageRow:
             "status": self.status,
             "error": self.error,
             "sha256": self.sha256,
-            "models": {c.name: cell(c) for c in self.cells},
-            "ensemble": None
+            "ensemble": None  # the default verdict, before the members
             if self.ensemble is None
             else {"name": self.ensemble.name, **cell(self.ensemble)},
+            "models": {c.name: cell(c) for c in self.cells},
             "forged_fraction": self.forged_fraction,
             "faces": self.faces,
             "disagreement": self.disagreement,
@@ -299,6 +301,8 @@ def triage_row(
     ens = None if ens_name is None else _cell(ens_name, rec.ensemble)
     ran = [c for c in cells if c.status == RAN]
     scores = [c.score for c in ran if c.score is not None]
+    if ran and all(c.probability is not None for c in ran):  # one scale for every model
+        scores = [c.probability for c in ran if c.probability is not None]
     spread = float(max(scores) - min(scores)) if len(scores) >= 2 else None
     if ens is not None and ens.status == RAN:
         fraction = ens.forged_fraction

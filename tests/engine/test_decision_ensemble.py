@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 from pathlib import Path
 from types import SimpleNamespace
@@ -98,6 +99,16 @@ def test_paper_final_configuration(tmp_path: Path) -> None:
     assert out.forged_fraction == 1.0
     with pytest.raises(KeyError, match="needs a result"):
         ens.combine({"t": _result("t", 0.2, 0.7)})
+
+
+def test_the_ensemble_result_names_the_sha256_of_its_file(tmp_path: Path) -> None:
+    """The ensemble file holds the default verdict's θ and weights: its result names the file's
+    SHA-256 as a checkpoint's does, so a report can say which file decided."""
+    p = tmp_path / f"pair{ENSEMBLE_SUFFIX}"
+    p.write_text(json.dumps({"members": [{"model": "t"}, {"model": "s"}]}), encoding="utf-8")
+    out = Ensemble.load(p).combine({"t": _result("t", 0.2, 0.7), "s": _result("s", 0.7, 0.1)})
+    assert out.checkpoint == str(p)
+    assert out.checkpoint_sha256 == hashlib.sha256(p.read_bytes()).hexdigest()
 
 
 def test_bad_ensembles(tmp_path: Path) -> None:
@@ -216,3 +227,26 @@ def test_copy_keep_ratio_keeps_the_copy_the_networks_point_at(tmp_path: Path) ->
     assert "hottest copy" in one.threshold_provenance
     with pytest.raises(ValueError, match="copy_keep_ratio"):
         dataclasses.replace(ens, copy_keep_ratio=1.5)
+
+
+def test_the_ensemble_provenance_is_a_sentence_whose_per_file_part_comes_last(
+    tmp_path: Path,
+) -> None:
+    """An ensemble's θ provenance opens like a checkpoint's ("θ = ... on ..."), says in words
+    how the score is made, and puts what holds on this file only (a copy found, a face
+    flagged) after :data:`ON_THIS_FILE`: a report's model table shows the general part."""
+    from engine.ensemble import ON_THIS_FILE, general_provenance
+
+    ens = dataclasses.replace(_stacked(tmp_path), description="θ set on the validation part")
+    results = {"a": _logit_result("a", 0.25, 0.2), "b": _logit_result("b", 5.0, 0.4)}
+    quiet = ens.combine(results, {"clone": _clone(False)}).threshold_provenance
+    found = ens.combine(results, {"clone": _clone(True)}).threshold_provenance
+    assert quiet.startswith("θ = 0.6 on the stacked probability (θ set on the validation part)")
+    assert "=" not in quiet.removeprefix("θ =")  # no name=value lists
+    assert ON_THIS_FILE not in quiet and general_provenance(quiet) == quiet
+    assert found.startswith(quiet) and ON_THIS_FILE in found
+    assert "clone analysis's map" in found.split(ON_THIS_FILE)[1]
+    assert general_provenance(found) == quiet
+    # rows written before the marker: the per-file notes they appended are cut as well
+    old = "logistic stacking (bias -1); heatmap: weighted mean; face rule 'any': 1 face verdict(s)"
+    assert general_provenance(old) == "logistic stacking (bias -1); heatmap: weighted mean"

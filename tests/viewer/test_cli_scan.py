@@ -244,3 +244,155 @@ def test_models_prints_an_ensembles_card(tmp_path: Path, tiny_checkpoint: Path, 
     (folder / "pair.md").write_text("# pair\n\nweights chosen on validation\n", encoding="utf-8")
     assert main(["models", "pair", "--extra", str(folder)]) == 0
     assert "weights chosen on validation" in capsys.readouterr().out
+
+
+def _calibrated_pair(tiny_checkpoint: Path) -> Path:
+    """An ensemble of the tiny checkpoint with a calibration and its measured reliability."""
+    ensemble = tiny_checkpoint.parent / f"pair{ENSEMBLE_SUFFIX}"
+    ensemble.write_text(
+        json.dumps(
+            {
+                "name": "pair",
+                "members": [{"model": tiny_checkpoint.name}],
+                "calibration": {
+                    "a": 1.0,
+                    "b": 0.0,
+                    "fitted_on": "test",
+                    "reliability": {
+                        "flagged": {"authentic test images": [1, 20]},
+                        "split": "test part",
+                    },
+                },
+            }
+        ),
+        encoding="utf-8",
+    )
+    return ensemble
+
+
+def test_printed_table_leads_with_the_default_verdict_and_says_what_theta_is_compared_with(
+    tmp_path: Path, tiny_checkpoint: Path, capsys
+) -> None:
+    img = write_rgb(tmp_path / "a.png", 40, 40, seed=1)
+    ensemble = _calibrated_pair(tiny_checkpoint)
+    out = tmp_path / "out"
+    assert (
+        main(["analyze", str(img), "--out", str(out), "--model", str(ensemble), "--no-faces"]) == 0
+    )
+    lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("a.png\t")]
+    assert lines[0].split("\t")[1] == "default verdict: pair (ensemble)"  # leads
+    assert lines[1].split("\t")[1] == "tiny"  # the members below it
+    rec = _records(out)["a.png"]
+    tiny, ens = rec["models"]["tiny"], rec["ensemble"]
+    op = ">" if tiny["verdict"] == "manipulated" else "≤"
+    # the forged-fraction rule: θ is a share of pixels, printed in the same unit as the share
+    assert f"forged fraction {tiny['forged_fraction']:.2%} {op} θ {0.1:.2%}" in lines[1]
+    op = ">" if ens["verdict"] == "manipulated" else "≤"
+    assert f"score {ens['score']:.3f} {op} θ {ens['threshold']:.4g}" in lines[0]
+    # a calibrated probability is quoted with what it was measured to do
+    assert "p " in lines[0] and "(calibrated)" in lines[0]
+
+
+def test_printed_table_quotes_the_default_verdicts_reliability(
+    tmp_path: Path, tiny_checkpoint: Path, capsys
+) -> None:
+    img = write_rgb(tmp_path / "a.png", 40, 40, seed=1)
+    ensemble = _calibrated_pair(tiny_checkpoint)
+    assert main(["analyze", str(img), "--out", str(tmp_path / "o"), "--model", str(ensemble)]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "default verdict pair: at this threshold (test part): 5 % of authentic test images" in out
+    )
+
+
+def test_a_resume_after_the_ensemble_file_changed_is_refused(
+    folder: Path, tmp_path: Path, tiny_checkpoint: Path, capsys
+) -> None:
+    """The ensemble file holds the default verdict's θ: rows made with another θ must not be
+    mixed into one folder, as rows of another checkpoint are not. A folder written before the
+    file's SHA-256 was recorded still resumes."""
+    ensemble = _calibrated_pair(tiny_checkpoint)
+    out = tmp_path / "out"
+    args = ["scan", str(folder), "--out", str(out), "--model", str(ensemble), "--no-faces"]
+    assert main(args) == 1  # the two bad files
+    info = json.loads((out / "scan.json").read_text(encoding="utf-8"))
+    assert info["ensemble_sha256"] == hashlib.sha256(ensemble.read_bytes()).hexdigest()
+    row = _records(out)["a.png"]
+    assert row["ensemble_details"]["checkpoint_sha256"] == info["ensemble_sha256"]
+    changed = json.loads(ensemble.read_text(encoding="utf-8"))
+    ensemble.write_text(json.dumps({**changed, "threshold": 0.9}), encoding="utf-8")
+    capsys.readouterr()
+    assert main(args) == 2
+    assert "other models or settings" in capsys.readouterr().err
+    del info["ensemble_sha256"]  # as an earlier version wrote it
+    (out / "scan.json").write_text(json.dumps(info), encoding="utf-8")
+    assert main(args) == 1
+    assert "0 analysed, 2 already done" in capsys.readouterr().out
+
+
+def test_csv_rows_carry_the_default_verdicts_probability_and_reliability(
+    folder: Path, tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    """A spreadsheet reader sees the default verdict with its calibrated probability and what
+    its θ was measured to do, as results.jsonl has them; empty where not calibrated."""
+    ensemble = _calibrated_pair(tiny_checkpoint)
+    out = tmp_path / "out"
+    main(["scan", str(folder), "--out", str(out), "--model", str(ensemble), "--no-faces"])
+    with (out / "results.csv").open(encoding="utf-8") as f:
+        rows = {r["path"]: r for r in csv.DictReader(f)}
+    details = _records(out)["a.png"]["ensemble_details"]
+    a = rows["a.png"]
+    assert a["ensemble.verdict"] == details["verdict"]
+    assert float(a["ensemble.probability"]) == pytest.approx(details["probability"], abs=1e-6)
+    assert a["ensemble.reliability"] == details["reliability"]
+    assert a["ensemble.reliability"].startswith("at this threshold (test part): 5 %")
+    assert a["tiny.reliability"] == ""  # the tiny checkpoint carries no calibration
+    assert rows["broken.jpg"]["ensemble.reliability"] == ""
+
+
+def test_sigterm_stops_a_scan_like_an_interrupt_keeping_every_finished_row(
+    folder: Path, tmp_path: Path, tiny_checkpoint: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``kill PID`` (SIGTERM, what service managers and batch systems send) ends a scan the way
+    Ctrl+C does: one line saying the results are kept, results.jsonl closed with whole rows
+    only, and a rerun resumes; not a silent exit with the rows file left as it was."""
+    import signal
+
+    import forensic_viewer.scan.run as run
+
+    real = run.analyse_item
+    calls = []
+
+    def analyse_then_terminated(*a, **kw):  # the second file is analysed when SIGTERM comes
+        calls.append(1)
+        if len(calls) == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return real(*a, **kw)
+
+    monkeypatch.setattr(run, "analyse_item", analyse_then_terminated)
+    before = signal.getsignal(signal.SIGTERM)
+    out = tmp_path / "out"
+    args = ["scan", str(folder), "--out", str(out), "--model", str(tiny_checkpoint), "--no-faces"]
+    assert main(args) == 143
+    assert signal.getsignal(signal.SIGTERM) == before  # put back
+    assert "terminated (SIGTERM); results so far are kept" in capsys.readouterr().err
+    lines = (out / "results.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1 and json.loads(lines[0])["status"] == "ok"
+    monkeypatch.setattr(run, "analyse_item", real)
+    assert main(args) == 1  # the two bad files
+    assert "already done" in capsys.readouterr().out
+    assert len(_records(out)) == 4
+
+
+def test_models_prints_counts_as_counts(tmp_path: Path, tiny_checkpoint: Path, capsys) -> None:
+    """A checkpoint's metrics hold counts beside fractions: '199 images', not '199.000'."""
+    from engine.checkpoints import load_checkpoint, save_checkpoint
+
+    loaded = load_checkpoint(tiny_checkpoint)
+    loaded.meta.metrics = {"val_image_auc": 0.63632, "val_images": 199}
+    folder = tmp_path / "counted"
+    folder.mkdir()
+    save_checkpoint(folder / "counted.safetensors", loaded.model, loaded.meta)
+    assert main(["models", "--extra", str(folder)]) == 0
+    out = capsys.readouterr().out
+    assert "training-run validation split: val_image_auc 0.636, val_images 199\n" in out

@@ -393,6 +393,28 @@ def test_triage_rows_define_disagreement_and_never_pass_a_missing_check() -> Non
     assert not err.flagged and err.forged_fraction is None
 
 
+def test_disagreement_compares_calibrated_probabilities_not_scores_on_other_scales() -> None:
+    """Scores flip at each model's own θ (0.5 for a forged-fraction score, θ for an image
+    probability): two scores 0.02 apart can be two different verdicts, and 0.44 apart the same
+    one. When every model that ran is calibrated, the spread is of the probabilities."""
+    from forensic_viewer.scan.records import ModelFigures
+
+    def calibrated(name: str, score: float, verdict: str, p: float) -> ModelRecord:
+        figures = ModelFigures(
+            name, "x", "", "", "logit", score, verdict, 0.1, 0.86, 0.5, "", {}, "cpu", "fp32",
+            0.1, probability=p,
+        )  # fmt: skip
+        return ModelRecord(name, score, verdict, 0.1, 0.86, figures=figures)
+
+    a = calibrated("a", 0.518, "manipulated", 0.54)  # astronaut-faceblend.jpg's figures
+    b = calibrated("b", 0.542, "authentic", 0.38)
+    rec = FileRecord(path="x.png", sha256="0" * 64, width=4, height=4, models=(a, b))
+    row = triage_row(rec)
+    assert row.disagreement == pytest.approx(0.16) and row.verdicts_disagree
+    half = replace(rec, models=(a, ModelRecord("b", 0.542, "authentic", 0.1, 0.86)))
+    assert triage_row(half).disagreement == pytest.approx(0.024)  # scores, as before
+
+
 def test_triage_rows_of_a_scan_folder(scanned: Path) -> None:
     rows = {r.key: r for r in triage_rows(scanned)}
     assert set(rows) == {"a.png", "b.jpg", EVIL_NAME, "broken.jpg"}
@@ -486,3 +508,109 @@ def test_the_report_shows_each_faces_own_verdict(tmp_path: Path, tiny_checkpoint
     assert "tiny MANIPULATED" in flat(ptext)
     doc = json.loads(paths["json"].read_text(encoding="utf-8"))
     assert doc["items"][0]["faces"][0]["face_scores"]["tiny"]["verdict"] == MANIPULATED
+
+
+def _calibrated_pair(ckpt: Path) -> Path:
+    """An ensemble of ``ckpt`` with a calibration and its measured reliability."""
+    ensemble = ckpt.parent / "pair.ensemble.json"
+    reliability = {"flagged": {"authentic test images": [1, 20]}, "split": "test part"}
+    ensemble.write_text(
+        json.dumps(
+            {
+                "name": "pair",
+                "members": [{"model": ckpt.name}],
+                "calibration": {"a": 1.0, "b": 0.0, "reliability": reliability},
+            }
+        ),
+        encoding="utf-8",
+    )
+    return ensemble
+
+
+def test_the_default_verdict_leads_each_file_with_its_probability_and_reliability(
+    tmp_path: Path, tiny_checkpoint: Path, capsys
+) -> None:
+    """The ensemble's verdict is the default verdict: it comes before the members in the JSON
+    rows and items and in each file's section, and every verdict there carries the calibrated
+    probability the summary table quotes and what its θ was measured to do."""
+    folder = tmp_path / "evidence"
+    folder.mkdir()
+    write_rgb(folder / "a.png", 48, 40, seed=1)
+    out = tmp_path / "out"
+    assert scan(folder, out, _calibrated_pair(tiny_checkpoint), "--report", "html,json") == 0
+    doc = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    (row,) = doc["summary"]
+    assert list(row).index("ensemble") < list(row).index("models")
+    (item,) = doc["items"]
+    assert list(item).index("ensemble") < list(item).index("models")
+    text = flat(" ".join(check_html(out / "report.html").text))
+    section = text[text.index("1. a.png") :]
+    assert section.index("Default verdict: ensemble pair") < section.index("Model tiny")
+    p = item["ensemble"]["figures"]["probability"]
+    assert f"Probability (calibrated) {p:.2f}" in section
+    assert "Reliability at θ at this threshold (test part): 5 % of authentic test images" in section
+
+
+def test_a_face_model_that_judged_a_face_is_in_the_models_and_the_limitations(
+    tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    """A face model (scope "faces") decides face verdicts, and through an ensemble's face rule
+    the default verdict: the report lists it with its θ, provenance and reliability, does not
+    say that no check sees face manipulations, and does not say its θ was set on whole
+    images."""
+    from engine.pipeline import Analyzer
+    from forensic_viewer.scan.run import run_scan
+    from tests.engine.test_face_models import _face_model
+    from tests.engine.test_facepath import FakeDetector
+
+    face = _face_model(tmp_path / "face.safetensors", name="facer")
+    calibration = {
+        "a": 1.0,
+        "b": 0.0,
+        "reliability": {"flagged": {"authentic test faces": [1, 10]}, "split": "test faces"},
+    }
+    decision = replace(
+        face.meta.decision,
+        provenance="θ = 0.1 set on face crops (fixture)",
+        calibration=calibration,
+    )
+    face = replace(face, meta=replace(face.meta, decision=decision))
+    analyzer = Analyzer(
+        [load_checkpoint(tiny_checkpoint)],
+        device="cpu",
+        faces=FakeDetector((20, 10, 30, 30)),
+        face_models=[face],
+    )
+    folder = tmp_path / "evidence"
+    folder.mkdir()
+    write_rgb(folder / "a.png", 80, 96, seed=4)
+    out = tmp_path / "out"
+    run_scan([(folder / "a.png", "a.png")], analyzer, out, source=str(folder))
+    paths = write_report(scan_source(out), out, ["html", "json"])
+    doc = json.loads(paths["json"].read_text(encoding="utf-8"))
+    (facer,) = [m for m in doc["models"] if m["name"] == "facer"]
+    assert facer["role"] == "face model" and facer["threshold"] == face.meta.decision.threshold
+    assert facer["threshold_provenance"] == "θ = 0.1 set on face crops (fixture)"
+    assert facer["reliability"].startswith("at this threshold (test faces): 10 %")
+    assert facer["checkpoint_sha256"] == face.sha256
+    text = flat(" ".join(check_html(paths["html"]).text))
+    limits = text[text.index("Limitations") : text.index("Environment and parameters")]
+    assert "facer: at this threshold (test faces)" in limits
+    assert "face swaps and other face manipulations" not in limits
+    assert "facer" in limits.split("What they cannot see")[1]
+    faces = text[text.index("Face detection ran") :]
+    assert "facer" in faces[: faces.index("#")]
+    assert "the models' thresholds were set on whole images, not faces" not in text
+
+
+def test_each_verdict_says_what_was_compared_with_theta(scanned: Path) -> None:
+    """θ is on the forged fraction for one rule and on the score (the sigmoid of the image
+    logit, not the logit) for the other: a file's section says which, with both numbers."""
+    rows = {r["path"]: r for r in map(json.loads, (scanned / "results.jsonl").open())}
+    tiny = rows["a.png"]["details"]["tiny"]
+    op = ">" if tiny["verdict"] == "manipulated" else "≤"
+    text = flat(" ".join(check_html(scanned / "report.html").text))
+    start = re.search(r"\d+\. a\.png", text)
+    assert start is not None
+    section = text[start.start() :]
+    assert f"Decision forged fraction {tiny['forged_fraction']:.2%} {op} θ 10.00%" in section

@@ -1,0 +1,70 @@
+"""The table ``analyze`` and ``scan`` print when they end: per file the default verdict first,
+then each member, each with its calibrated probability and what was compared with θ; a line per
+face the face path judged; the classic analyses' cells; then the default verdict's measured
+reliability, once."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from forensic_viewer.wording import decision_words, plain
+
+_CHECK_FIELDS = ("name", "verdict", "score", "forged_fraction", "threshold", "rule", "probability")
+
+
+def table_checks(rec: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(label, figures) per check of a results.jsonl row for the closing table: the default
+    verdict (the ensemble's) first and labelled so, the members below it. Only the figures the
+    table prints (and the ensemble's reliability): a 10,000-file scan keeps them all."""
+    checks: list[tuple[str, dict[str, Any]]] = []
+    if rec.get("ensemble"):
+        ens = {"rule": "ensemble", **rec["ensemble"], **(rec.get("ensemble_details") or {})}
+        kept = {k: ens.get(k) for k in (*_CHECK_FIELDS, "reliability")}
+        checks.append((f"default verdict: {ens['name']} (ensemble)", kept))
+    details = rec.get("details") or {}
+    for name, d in (rec.get("models") or {}).items():
+        d = {"name": name, **d, **(details.get(name) or {})}
+        checks.append((name, {k: d.get(k) for k in _CHECK_FIELDS}))
+    return checks
+
+
+def print_table(records: list[dict[str, Any]]) -> None:
+    """One line per check of each file, the default verdict (the ensemble's) first, each with
+    what was compared with θ; a line per face the face path judged; then, once per ensemble,
+    what its θ was measured to do (the calibrated p is quoted with it)."""
+    reliability: dict[str, str] = {}
+    for r in records:
+        path = plain(r["path"])
+        if r["status"] != "ok":
+            print(f"{path}: ERROR {plain(r['error'])}")
+            continue
+        for label, d in r["checks"]:
+            p = d.get("probability")
+            confidence = (
+                f"p {p:.2f} (calibrated)"
+                if p is not None
+                else f"score {d['score']:.3f} (not calibrated)"
+            )
+            line = f"{path}\t{plain(label)}\t{d['verdict']:<11}\t{confidence}\t" + plain(
+                decision_words(d)
+            )
+            if d.get("rule") != "forged_fraction":  # that rule's line says it already
+                line += f"\tforged {100 * d['forged_fraction']:.2f}%"
+            print(line)
+            if d.get("rule") == "ensemble" and d.get("reliability"):
+                reliability.setdefault(str(d["name"]), str(d["reliability"]))
+        for i, face in enumerate(r.get("faces") or [], start=1):
+            if face.get("face_scores"):
+                x, y, w, h = face.get("box", (0, 0, 0, 0))
+                verdicts = "; ".join(
+                    f"{plain(name)} {fs.get('verdict')} (score {fs.get('score', 0.0):.3f}"
+                    + (f", p {fs['probability']:.2f}" if fs.get("probability") is not None else "")
+                    + ")"
+                    for name, fs in face["face_scores"].items()
+                )
+                print(f"{path}\tface {i} (x {x}, y {y}, {w} x {h})\t{verdicts}")
+        for name, text in r.get("analyses", {}).items():
+            print(f"{path}\t{plain(name)}\t{plain(text)}")
+    for name, sentence in reliability.items():
+        print(f"default verdict {plain(name)}: {plain(sentence)}")
