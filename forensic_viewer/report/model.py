@@ -102,7 +102,7 @@ class ModelCard:
         return cls(
             source=source,
             metrics=dict(meta.metrics),
-            threshold_details=dict(meta.decision.details),
+            threshold_details=threshold_details(meta.decision.details),
             training=dict(meta.training),
             created=meta.created,
         )
@@ -115,6 +115,26 @@ class ModelCard:
             "training": self.training,
             "created": self.created,
         }
+
+
+SUPERSEDED = (
+    "the training run's own choice of θ (forensic-train calibrate), replaced by the θ of the "
+    "decision rule, set at evidence size by forensic-train verdict (evidence_size)"
+)
+
+
+def threshold_details(details: dict[str, Any]) -> dict[str, Any]:
+    """A checkpoint's ``decision.details`` as a report shows them. Once the verdict step has set
+    θ at evidence size (``evidence_size``), the training run's calibration figures left beside
+    it (its strategies, its θ) describe a θ no longer used: kept, under a name that says so, so
+    a report never shows two θs side by side as if both applied."""
+    if "evidence_size" not in details:
+        return dict(details)
+    rest = {k: v for k, v in details.items() if k != "evidence_size"}
+    out: dict[str, Any] = {"evidence_size": details["evidence_size"]}
+    if rest:
+        out["training_run_calibration"] = {"superseded": SUPERSEDED, **rest}
+    return out
 
 
 def card_from_checkpoint(path: str | Path, expected_sha256: str) -> ModelCard:

@@ -7,6 +7,7 @@ never that a finding is right.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from dataclasses import replace
@@ -614,3 +615,29 @@ def test_each_verdict_says_what_was_compared_with_theta(scanned: Path) -> None:
     assert start is not None
     section = text[start.start() :]
     assert f"Decision forged fraction {tiny['forged_fraction']:.2%} {op} θ 10.00%" in section
+
+
+def test_a_card_does_not_show_the_training_runs_theta_beside_the_verdict_steps() -> None:
+    """The bundled networks' headers keep their training run's calibration (its strategies and
+    θ) beside the θ set at evidence size; the report files the former under a name that says
+    it was replaced, so two θs never read as both in force."""
+    from engine.catalog import BUNDLED_MODELS
+    from engine.checkpoints import read_meta
+    from forensic_viewer.report.model import SUPERSEDED, ModelCard
+
+    meta = read_meta(BUNDLED_MODELS / "diffforensics-effl0.safetensors")
+    details = meta.decision.details
+    assert "evidence_size" in details and "strategies" in details  # what the file holds
+    shown = ModelCard.from_meta(meta, "test").threshold_details
+    assert set(shown) == {"evidence_size", "training_run_calibration"}
+    assert shown["evidence_size"] == details["evidence_size"]
+    old = shown["training_run_calibration"]
+    assert old["superseded"] == SUPERSEDED and old["strategies"] == details["strategies"]
+    plain = {"strategies": {"midpoint": {"threshold": 0.5}}}  # no verdict step: as it is
+    assert (
+        ModelCard.from_meta(
+            dataclasses.replace(meta, decision=dataclasses.replace(meta.decision, details=plain)),
+            "test",
+        ).threshold_details
+        == plain
+    )
