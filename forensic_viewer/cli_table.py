@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from forensic_viewer.wording import decision_words, plain
+from forensic_viewer.wording import FACE_PROBABILITY_NOTE, decision_words, plain
 
 _CHECK_FIELDS = ("name", "verdict", "score", "forged_fraction", "threshold", "rule", "probability")
 
@@ -34,6 +34,7 @@ def print_table(records: list[dict[str, Any]]) -> None:
     what was compared with θ; a line per face the face path judged; then, once per ensemble,
     what its θ was measured to do (the calibrated p is quoted with it)."""
     reliability: dict[str, str] = {}
+    face_p = False
     for r in records:
         path = plain(r["path"])
         if r["status"] != "ok":
@@ -64,7 +65,12 @@ def print_table(records: list[dict[str, Any]]) -> None:
                     for name, fs in face["face_scores"].items()
                 )
                 print(f"{path}\tface {i} (x {x}, y {y}, {w} x {h})\t{verdicts}")
+                face_p = face_p or any(
+                    fs.get("probability") is not None for fs in face["face_scores"].values()
+                )
         for name, text in r.get("analyses", {}).items():
             print(f"{path}\t{plain(name)}\t{plain(text)}")
     for name, sentence in reliability.items():
         print(f"default verdict {plain(name)}: {plain(sentence)}")
+    if face_p:
+        print(f"faces: {FACE_PROBABILITY_NOTE}")

@@ -98,3 +98,13 @@ def decision_words(d: Mapping[str, Any]) -> str:
     if d.get("rule") == "forged_fraction":
         return f"forged fraction {d.get('forged_fraction', 0.0):.2%} {op} θ {theta:.2%}"
     return f"score {d.get('score', 0.0):.3f} {op} θ {theta:.4g}"
+
+
+# Beside a face model's verdict: its calibrated probability answers at even odds of forged and
+# real faces (trainer/face_model.py), while its θ is set to flag few authentic faces, so the two
+# can point opposite ways on one face (p 0.65, "authentic"), by design.
+FACE_PROBABILITY_NOTE = (
+    "a face model's probability is calibrated at even odds of forged and real faces, while its "
+    "threshold is set to flag few authentic faces (its θ provenance says how few), so a face "
+    "can read a probability above 0.5 and stay unflagged"
+)

@@ -19,7 +19,12 @@ from forensic_viewer.report.model import (
     ReportItem,
 )
 from forensic_viewer.scan.triage import RAN, TRUTH_HEADERS, Cell, TriageRow, truth_texts
-from forensic_viewer.wording import decision_words, policy_text, scale_words
+from forensic_viewer.wording import (
+    FACE_PROBABILITY_NOTE,
+    decision_words,
+    policy_text,
+    scale_words,
+)
 
 if TYPE_CHECKING:  # annotations only: the text of a report does not build it
     from forensic_viewer.report.build import AnalysisSummary, ModelSummary, Overview
@@ -469,10 +474,16 @@ def faces_text(item: ReportItem) -> str:
         if face_models
         else ""
     )
+    calibrated = any(
+        fs.get("probability") is not None
+        for _, f in judged
+        for n, fs in f["face_scores"].items()
+        if n in face_models
+    )
     return (
         f"{found} Each face was also analysed on its own at each model's training scale (the "
         f"box with a {FACE_MARGIN:.0%} margin, resized to the model's window; {thresholds}): "
-        f"{verdicts}."
+        f"{verdicts}." + (f" Note: {FACE_PROBABILITY_NOTE}." if calibrated else "")
     )
 
 

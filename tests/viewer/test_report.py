@@ -641,3 +641,32 @@ def test_a_card_does_not_show_the_training_runs_theta_beside_the_verdict_steps()
         ).threshold_details
         == plain
     )
+
+
+def test_a_face_models_probability_is_explained_beside_its_verdict() -> None:
+    """A face model's calibrated probability (even odds) can exceed 0.5 on a face its θ (few
+    authentic faces flagged) leaves unflagged; the faces text says so, and only then."""
+    from forensic_viewer.report import ReportItem
+    from forensic_viewer.report.model import ModelEntry
+    from forensic_viewer.report.text import faces_text
+    from forensic_viewer.wording import FACE_PROBABILITY_NOTE
+
+    def item(name: str) -> ReportItem:
+        face = {"box": [1, 2, 30, 30], "confidence": 0.99, "scores": {}}
+        face["face_scores"] = {name: {"score": 0.98, "verdict": "authentic", "probability": 0.65}}
+        return ReportItem(
+            key="f.jpg",
+            file="f.jpg",
+            status="ok",
+            error=None,
+            sha256="0" * 64,
+            evidence={},
+            models=[ModelEntry("whole", "model", "ran")],
+            faces=[face],
+            faces_checked=True,
+        )
+
+    text = faces_text(item("diffforensics-faces"))  # a face model: not among the whole-image
+    assert "AUTHENTIC" in text and "probability 0.65" in text
+    assert FACE_PROBABILITY_NOTE in text
+    assert FACE_PROBABILITY_NOTE not in faces_text(item("whole"))  # a whole-image model's face
