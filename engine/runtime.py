@@ -300,18 +300,26 @@ class OpenVINORunner(Runner):
         data = x.detach().float().cpu().contiguous().numpy()
         for i, req in enumerate(running):
             req.start_async([data[i : i + 1]])
-        for req in running:
-            while not req.wait_for(POLL_MS):
-                if cancel is not None and cancel():
-                    # OpenVINO's own InferRequest.cancel() left the compiled model giving wrong
-                    # outputs afterwards (2026.4, CPU); so the running requests are left to
-                    # finish on their own (kept referenced until they have), and the spares
-                    # made beforehand take over (a new request cannot be made while one runs:
-                    # it blocks until it ends).
-                    self._abandoned = [r for r in self._abandoned if not r.wait_for(0)]
-                    self._abandoned += running
-                    self._requests, self._spares = self._spares, None
-                    raise Cancelled("cancelled inside the network")
+        try:
+            for req in running:
+                while not req.wait_for(POLL_MS):
+                    if cancel is not None and cancel():
+                        # OpenVINO's own InferRequest.cancel() left the compiled model giving
+                        # wrong outputs afterwards (2026.4, CPU); so the running requests are
+                        # left to finish on their own (kept referenced until they have), and the
+                        # spares made beforehand take over (a new request cannot be made while
+                        # one runs: it blocks until it ends).
+                        self._abandoned = [r for r in self._abandoned if not r.wait_for(0)]
+                        self._abandoned += running
+                        self._requests, self._spares = self._spares, None
+                        raise Cancelled("cancelled inside the network")
+        except (KeyboardInterrupt, SystemExit):
+            # Ctrl+C, or SIGTERM (forensic_viewer.cli.Terminated), while tiles run: the
+            # process is on its way out, so the running requests end first (one tile's time)
+            # rather than run on while the runner and the interpreter are torn down around them
+            for req in running:
+                req.wait()
+            raise
         masks = [torch.from_numpy(r.get_output_tensor(0).data.copy()) for r in running]
         if self.outputs < 2:
             return torch.cat(masks), None

@@ -78,6 +78,22 @@ def test_openvino_matches_torch_caches_and_cancels(tmp_path: Path, monkeypatch) 
         again(torch.randn(1, 3, 2048, 2048), cancel)
     torch.testing.assert_close(again(x)[0], mask)  # still usable after a cancel
 
+    # Ctrl+C (or SIGTERM, which the command line turns into one) while a tile runs: the
+    # interrupt goes on up, but only once the running requests have ended, so none outlives
+    # the runner while the process unwinds and exits.
+    calls = {"n": 0}
+
+    def interrupt() -> bool:  # asked before the tile starts (no), then at the first poll
+        calls["n"] += 1
+        if calls["n"] > 1:
+            raise KeyboardInterrupt
+        return False
+
+    with pytest.raises(KeyboardInterrupt):
+        again(torch.randn(1, 3, 2048, 2048), interrupt)
+    assert again._requests[0].wait_for(0)  # the one request the single tile ran on
+    torch.testing.assert_close(again(x)[0], mask)
+
 
 @pytest.mark.slow
 @needs_openvino

@@ -351,34 +351,42 @@ def test_csv_rows_carry_the_default_verdicts_probability_and_reliability(
 
 
 def test_sigterm_stops_a_scan_like_an_interrupt_keeping_every_finished_row(
-    folder: Path, tmp_path: Path, tiny_checkpoint: Path, capsys, monkeypatch: pytest.MonkeyPatch
+    folder: Path, tmp_path: Path, tiny_checkpoint: Path, capsys
 ) -> None:
     """``kill PID`` (SIGTERM, what service managers and batch systems send) ends a scan the way
     Ctrl+C does: one line saying the results are kept, results.jsonl closed with whole rows
-    only, and a rerun resumes; not a silent exit with the rows file left as it was."""
+    only, exit 143 (not a crash on the way out), and a rerun resumes. The scan runs in a child
+    process, as it would be killed: an interrupted scan unwound inside the test process would
+    leave its half-finished objects to this process's garbage collector."""
     import signal
+    import subprocess
+    import sys
 
-    import forensic_viewer.scan.run as run
-
-    real = run.analyse_item
-    calls = []
-
-    def analyse_then_terminated(*a, **kw):  # the second file is analysed when SIGTERM comes
-        calls.append(1)
-        if len(calls) == 2:
-            os.kill(os.getpid(), signal.SIGTERM)
-        return real(*a, **kw)
-
-    monkeypatch.setattr(run, "analyse_item", analyse_then_terminated)
-    before = signal.getsignal(signal.SIGTERM)
     out = tmp_path / "out"
     args = ["scan", str(folder), "--out", str(out), "--model", str(tiny_checkpoint), "--no-faces"]
-    assert main(args) == 143
-    assert signal.getsignal(signal.SIGTERM) == before  # put back
-    assert "terminated (SIGTERM); results so far are kept" in capsys.readouterr().err
+    child = (
+        "import os, signal, sys\n"
+        "import forensic_viewer.scan.run as run\n"
+        "from forensic_viewer.cli import main\n"
+        "real, calls = run.analyse_item, []\n"
+        "def analyse_then_terminated(*a, **kw):  # SIGTERM comes as the second file starts\n"
+        "    calls.append(1)\n"
+        "    if len(calls) == 2:\n"
+        "        os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    return real(*a, **kw)\n"
+        "run.analyse_item = analyse_then_terminated\n"
+        "before = signal.getsignal(signal.SIGTERM)\n"
+        "code = main(sys.argv[1:])\n"
+        "assert signal.getsignal(signal.SIGTERM) == before, 'handler not put back'\n"
+        "sys.exit(code)\n"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", child, *args], capture_output=True, text=True, timeout=300
+    )
+    assert res.returncode == 128 + signal.SIGTERM, res.stderr[-2000:]
+    assert "terminated (SIGTERM); results so far are kept" in res.stderr
     lines = (out / "results.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(lines) == 1 and json.loads(lines[0])["status"] == "ok"
-    monkeypatch.setattr(run, "analyse_item", real)
     assert main(args) == 1  # the two bad files
     assert "already done" in capsys.readouterr().out
     assert len(_records(out)) == 4
