@@ -135,15 +135,23 @@ def row_cells(row: ProbeRow | dict[str, Any]) -> list[str]:
 
 def table_rows(table: dict[str, Any]) -> list[list[str]]:
     """``probe.json``'s table as rows of :data:`TABLE_COLUMNS`: the original's figures first
-    (IoU 1 by definition), then each copy's."""
+    (IoU 1 by definition), then each copy's; within each, the ensemble (the default verdict)
+    before the members, as every other table of the product shows them."""
     rows = []
-    for name, o in table["original"].items():
+    originals = sorted(table["original"].items(), key=lambda item: _members_last(item[1]))
+    for name, o in originals:
         role = " (ensemble)" if o.get("role") == "ensemble" else ""
         rows.append(
             [ORIGINAL, plain(name) + role, o["verdict"], figure(o["score"]),
              figure(o.get("probability"), 2), "1.000"]
         )  # fmt: skip
-    return rows + [row_cells(r) for r in table["rows"]]
+    order = {d: i for i, d in enumerate(dict.fromkeys(r["derivation"] for r in table["rows"]))}
+    copies = sorted(table["rows"], key=lambda r: (order[r["derivation"]], _members_last(r)))
+    return rows + [row_cells(r) for r in copies]
+
+
+def _members_last(d: dict[str, Any]) -> int:
+    return 0 if d.get("role") == "ensemble" else 1
 
 
 def table_notes(table: dict[str, Any]) -> list[str]:

@@ -105,3 +105,34 @@ def test_probe_with_a_case_is_logged_and_its_output_folder_is_locked(
     assert probe["probe_json"]["sha256"] == written
     assert entries[1].details["head_in_report"] == entries[0].hash
     assert entries[0].hash in (out / "probe-report.html").read_text(encoding="utf-8")
+
+
+def test_the_probe_table_leads_each_copy_with_the_default_verdict() -> None:
+    """The ensemble's row (the default verdict) comes first for the original and for each copy,
+    whatever order probe.json holds them in; the copies keep their order."""
+    from forensic_viewer.scan.probe import table_rows
+
+    def row(derivation: str, model: str, role: str) -> dict:
+        return {"derivation": derivation, "model": model, "role": role, "verdict": "authentic"}
+
+    table = {
+        "original": {
+            "a": {"role": "model", "verdict": "authentic", "score": 0.1},
+            "pair": {"role": "ensemble", "verdict": "authentic", "score": 0.2},
+        },
+        "rows": [
+            row("jpeg-q85", "a", "model"),
+            row("jpeg-q85", "pair", "ensemble"),
+            row("resize-50", "a", "model"),
+            row("resize-50", "pair", "ensemble"),
+        ],
+    }
+    got = [(r[0], r[1]) for r in table_rows(table)]
+    assert got == [
+        ("original", "pair (ensemble)"),
+        ("original", "a"),
+        ("jpeg-q85", "pair (ensemble)"),
+        ("jpeg-q85", "a"),
+        ("resize-50", "pair (ensemble)"),
+        ("resize-50", "a"),
+    ]
