@@ -93,6 +93,7 @@ class Member:
 ANALYSIS_PREFIX = "analysis:"  # a stacking weight on a classic analysis's score
 LOCALIZATION_MODES = ("replace",)
 ON_THIS_FILE = "; on this file: "  # an ensemble result's provenance: the per-file part follows
+FACE_RULE_NOTE = "face rule 'any': "  # in that part when a face model's verdict decided
 # per-file notes of rows written before ON_THIS_FILE: a copy's map in the heatmap, a face flag
 _OLD_PER_FILE = re.compile(r"; the heatmap is the \S+ analysis's map|; face rule 'any': ")
 FACE_RULES = ("", "any")  # "": face models do not change the verdict; "any": module docstring
@@ -386,7 +387,7 @@ class Ensemble:
             probability=probability,
             threshold_provenance=result.threshold_provenance
             + ("; " if ON_THIS_FILE in result.threshold_provenance else ON_THIS_FILE)
-            + f"face rule 'any': {len(flagged)} face verdict(s) of {names} flag the image",
+            + f"{FACE_RULE_NOTE}{len(flagged)} face verdict(s) of {names} flag the image",
         )
 
 

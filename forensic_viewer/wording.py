@@ -90,14 +90,19 @@ def decision_words(d: Mapping[str, Any]) -> str:
     """The image-level rule as applied, in the unit θ is in: ``forged fraction 7.88 % ≤ θ
     32.70 %`` (θ on a share of pixels), ``score 0.637 ≤ θ 0.8602`` (θ on the sigmoid of the
     image logit, or on an ensemble's score). ``d`` holds a result's ``rule``, ``verdict``,
-    ``score``, ``forged_fraction`` and ``threshold`` (a results.jsonl ``details`` entry)."""
+    ``score``, ``forged_fraction`` and ``threshold`` (a results.jsonl ``details`` entry), and
+    ``face_rule_applied`` when a face decided an ensemble's verdict
+    (the ensemble result's provenance holds :data:`engine.ensemble.FACE_RULE_NOTE`)."""
     op = ">" if d.get("verdict") == "manipulated" else "≤"
     theta = d.get("threshold")
     if theta is None:
         return "θ not recorded"
     if d.get("rule") == "forged_fraction":
         return f"forged fraction {d.get('forged_fraction', 0.0):.2%} {op} θ {theta:.2%}"
-    return f"score {d.get('score', 0.0):.3f} {op} θ {theta:.4g}"
+    words = f"score {d.get('score', 0.0):.3f} {op} θ {theta:.4g}"
+    if d.get("face_rule_applied"):  # the score is a flagged face's, moved onto this scale
+        words += " (by the face rule: a face the face model flagged, its score on this scale)"
+    return words
 
 
 # Beside a face model's verdict: its calibrated probability answers at even odds of forged and

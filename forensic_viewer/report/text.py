@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from engine.ensemble import FACE_RULE_NOTE
 from engine.facepath import FACE_MARGIN
 from forensic_viewer.audit import AuditStamp
 from forensic_viewer.report.model import (
@@ -260,7 +261,12 @@ def entry_rows(e: ModelEntry) -> Rows:
             "not calibrated" if f.get("probability") is None else f"{f['probability']:.2f}",
         ),
         ("Reliability at θ", str(f.get("reliability") or "not measured")),
-        ("Decision", decision_words(f)),
+        (
+            "Decision",
+            decision_words(
+                {**f, "face_rule_applied": FACE_RULE_NOTE in str(f.get("threshold_provenance"))}
+            ),
+        ),
         ("Score", num(f.get("score"))),
         ("Forged fraction", f"{percent(f.get('forged_fraction'))} of the pixels"),
         ("θ (threshold)", f"{num(f.get('threshold'))}, rule {f.get('rule', '—')}"),

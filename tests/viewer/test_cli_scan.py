@@ -404,3 +404,26 @@ def test_models_prints_counts_as_counts(tmp_path: Path, tiny_checkpoint: Path, c
     assert main(["models", "--extra", str(folder)]) == 0
     out = capsys.readouterr().out
     assert "training-run validation split: val_image_auc 0.636, val_images 199\n" in out
+
+
+def test_a_verdict_decided_by_a_face_says_so_beside_theta() -> None:
+    """Under the face rule the ensemble's score on a file is the flagged face's score moved
+    onto the ensemble's scale; the Decision words say so, and only when it happened."""
+    from engine.ensemble import FACE_RULE_NOTE, ON_THIS_FILE
+    from forensic_viewer.cli_table import table_checks
+    from forensic_viewer.wording import decision_words
+
+    def record(provenance: str) -> dict:
+        ens = {"name": "pair", "verdict": "manipulated", "score": 0.81, "forged_fraction": 0.0}
+        details = {"threshold": 0.527, "threshold_provenance": provenance}
+        return {"ensemble": ens, "ensemble_details": details, "models": {}}
+
+    flagged = f"θ = 0.527 on the stacked probability{ON_THIS_FILE}{FACE_RULE_NOTE}1 face verdict"
+    ((label, d),) = table_checks(record(flagged))
+    assert label.startswith("default verdict") and d["face_rule_applied"]
+    assert decision_words(d) == (
+        "score 0.810 > θ 0.527 (by the face rule: a face the face model flagged, its score on "
+        "this scale)"
+    )
+    ((_, d),) = table_checks(record("θ = 0.527 on the stacked probability"))
+    assert decision_words(d) == "score 0.810 > θ 0.527"
