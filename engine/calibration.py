@@ -206,9 +206,5 @@ def centred_in_gap(theta: float, scores: ArrayLike) -> float:
     if above.size == 0 or not 0.0 < theta < 1.0:
         return float(theta)
     hi = min(float(above.min()), 1.0 - 1e-12)
-
-    def logit(p: float) -> float:
-        return math.log(p / (1.0 - p))
-
-    mid = (logit(theta) + logit(hi)) / 2.0
-    return float(1.0 / (1.0 + math.exp(-mid)))
+    odds = math.sqrt(theta / (1.0 - theta) * hi / (1.0 - hi))  # the mean of the two logits
+    return odds / (1.0 + odds)

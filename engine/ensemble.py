@@ -95,7 +95,9 @@ LOCALIZATION_MODES = ("replace",)
 ON_THIS_FILE = "; on this file: "  # an ensemble result's provenance: the per-file part follows
 FACE_RULE_NOTE = "face rule 'any': "  # in that part when a face model's verdict decided
 # per-file notes of rows written before ON_THIS_FILE: a copy's map in the heatmap, a face flag
-_OLD_PER_FILE = re.compile(r"; the heatmap is the \S+ analysis's map|; face rule 'any': ")
+_OLD_PER_FILE = re.compile(
+    r"; the heatmap is the \S+ analysis's map|; " + re.escape(FACE_RULE_NOTE)
+)
 FACE_RULES = ("", "any")  # "": face models do not change the verdict; "any": module docstring
 
 
@@ -389,6 +391,12 @@ class Ensemble:
             + ("; " if ON_THIS_FILE in result.threshold_provenance else ON_THIS_FILE)
             + f"{FACE_RULE_NOTE}{len(flagged)} face verdict(s) of {names} flag the image",
         )
+
+
+def decided_by_face(provenance: str) -> bool:
+    """Whether an ensemble result's θ provenance says a face model's verdict decided it (its
+    score is then the flagged face's, moved onto the ensemble's scale)."""
+    return FACE_RULE_NOTE in provenance
 
 
 def general_provenance(text: str) -> str:

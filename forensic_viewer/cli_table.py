@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from engine.ensemble import FACE_RULE_NOTE
+from engine.ensemble import decided_by_face
 from forensic_viewer.wording import FACE_PROBABILITY_NOTE, decision_words, plain
 
 _CHECK_FIELDS = ("name", "verdict", "score", "forged_fraction", "threshold", "rule", "probability")
@@ -22,7 +22,7 @@ def table_checks(rec: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     if rec.get("ensemble"):
         ens = {"rule": "ensemble", **rec["ensemble"], **(rec.get("ensemble_details") or {})}
         kept = {k: ens.get(k) for k in (*_CHECK_FIELDS, "reliability")}
-        kept["face_rule_applied"] = FACE_RULE_NOTE in str(ens.get("threshold_provenance") or "")
+        kept["face_rule_applied"] = decided_by_face(str(ens.get("threshold_provenance") or ""))
         checks.append((f"default verdict: {ens['name']} (ensemble)", kept))
     details = rec.get("details") or {}
     for name, d in (rec.get("models") or {}).items():

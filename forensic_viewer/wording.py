@@ -92,7 +92,7 @@ def decision_words(d: Mapping[str, Any]) -> str:
     image logit, or on an ensemble's score). ``d`` holds a result's ``rule``, ``verdict``,
     ``score``, ``forged_fraction`` and ``threshold`` (a results.jsonl ``details`` entry), and
     ``face_rule_applied`` when a face decided an ensemble's verdict
-    (the ensemble result's provenance holds :data:`engine.ensemble.FACE_RULE_NOTE`)."""
+    (:func:`engine.ensemble.decided_by_face`)."""
     op = ">" if d.get("verdict") == "manipulated" else "≤"
     theta = d.get("threshold")
     if theta is None:

@@ -255,8 +255,9 @@ def choose(
     if theta_from == "normal":
         theta = theta_from_normal([statistic_of(r, rule, k) for r in authentic], false_alarms)
     else:
-        theta = threshold_for_false_alarms([score_of(r, rule, k) for r in authentic], false_alarms)
-        theta = centred_in_gap(theta, [score_of(r, rule, k) for r in val])
+        scores = [score_of(r, rule, k) for r in val]
+        unflagged = [s for s, r in zip(scores, val, strict=True) if r["label"] == 0]
+        theta = centred_in_gap(threshold_for_false_alarms(unflagged, false_alarms), scores)
     stats = [statistic_of(r, rule, k) for r in val]
     cal = fit_platt(
         stats,
@@ -274,19 +275,14 @@ def choose(
 def theta_gap(val: list[dict[str, Any]], rule: str, k: int, theta: float) -> dict[str, Any]:
     """The validation faces nearest θ from below (unflagged) and above (flagged): file, label,
     score, so the margin θ keeps is on record (:func:`engine.calibration.centred_in_gap`)."""
-    scored = sorted(((score_of(r, rule, k), r) for r in val), key=lambda x: x[0])
-    below = [(s, r) for s, r in scored if s <= theta]
-    above = [(s, r) for s, r in scored if s > theta]
+    faces = [{"file": r["file"], "label": r["label"], "score": score_of(r, rule, k)} for r in val]
 
-    def face(item: tuple[float, dict[str, Any]] | None) -> dict[str, Any] | None:
-        if item is None:
-            return None
-        s, r = item
-        return {"file": r["file"], "label": r["label"], "score": s}
+    def score(face: dict[str, Any]) -> float:
+        return face["score"]
 
     return {
-        "below": face(below[-1] if below else None),
-        "above": face(above[0] if above else None),
+        "below": max((f for f in faces if f["score"] <= theta), key=score, default=None),
+        "above": min((f for f in faces if f["score"] > theta), key=score, default=None),
     }
 
 

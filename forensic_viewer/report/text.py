@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from engine.ensemble import FACE_RULE_NOTE
+from engine.ensemble import decided_by_face
 from engine.facepath import FACE_MARGIN
 from forensic_viewer.audit import AuditStamp
 from forensic_viewer.report.model import (
@@ -264,7 +264,7 @@ def entry_rows(e: ModelEntry) -> Rows:
         (
             "Decision",
             decision_words(
-                {**f, "face_rule_applied": FACE_RULE_NOTE in str(f.get("threshold_provenance"))}
+                {**f, "face_rule_applied": decided_by_face(str(f.get("threshold_provenance")))}
             ),
         ),
         ("Score", num(f.get("score"))),

@@ -17,8 +17,9 @@ never about the evidence, and there are none without ground truth.
 Model disagreement is the spread of the calibrated probabilities of the models that ran on the
 file (largest minus smallest; needs two models, else None), or of their image-level scores when
 one of them has no calibration (scores flip at each model's own θ, so their spread can be small
-across two verdicts and large across one), with a separate flag for verdicts that differ. A spread near 1 means one model is sure of a manipulation that another rules out:
-such files deserve a look whatever the ensemble says.
+across two verdicts and large across one), with a separate flag for verdicts that differ. A
+spread near 1 means one model is sure of a manipulation that another rules out: such files
+deserve a look whatever the ensemble says.
 """
 
 from __future__ import annotations
