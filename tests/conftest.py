@@ -66,6 +66,19 @@ def tiny_checkpoint(tmp_path: Path) -> Path:
     return make_tiny_checkpoint(tmp_path / "tiny.safetensors")
 
 
+def write_calibrated_pair(checkpoint: Path) -> Path:
+    """An ensemble file "pair" of ``checkpoint`` beside it, with a calibration and its measured
+    reliability ("5 % of authentic test images" flagged), for what reports and tables say."""
+    import json
+
+    ensemble = checkpoint.parent / "pair.ensemble.json"
+    reliability = {"flagged": {"authentic test images": [1, 20]}, "split": "test part"}
+    calibration = {"a": 1.0, "b": 0.0, "fitted_on": "test", "reliability": reliability}
+    data = {"name": "pair", "members": [{"model": checkpoint.name}], "calibration": calibration}
+    ensemble.write_text(json.dumps(data), encoding="utf-8")
+    return ensemble
+
+
 def write_rgb(path: Path, h: int = 80, w: int = 96, seed: int = 0, fmt: str | None = None) -> Path:
     """Write a random-texture RGB image and return its path."""
     from PIL import Image

@@ -18,7 +18,7 @@ from PIL import Image
 
 from engine.ensemble import ENSEMBLE_SUFFIX
 from forensic_viewer.cli import main
-from tests.conftest import write_rgb
+from tests.conftest import write_calibrated_pair, write_rgb
 
 
 @pytest.fixture
@@ -246,35 +246,11 @@ def test_models_prints_an_ensembles_card(tmp_path: Path, tiny_checkpoint: Path, 
     assert "weights chosen on validation" in capsys.readouterr().out
 
 
-def _calibrated_pair(tiny_checkpoint: Path) -> Path:
-    """An ensemble of the tiny checkpoint with a calibration and its measured reliability."""
-    ensemble = tiny_checkpoint.parent / f"pair{ENSEMBLE_SUFFIX}"
-    ensemble.write_text(
-        json.dumps(
-            {
-                "name": "pair",
-                "members": [{"model": tiny_checkpoint.name}],
-                "calibration": {
-                    "a": 1.0,
-                    "b": 0.0,
-                    "fitted_on": "test",
-                    "reliability": {
-                        "flagged": {"authentic test images": [1, 20]},
-                        "split": "test part",
-                    },
-                },
-            }
-        ),
-        encoding="utf-8",
-    )
-    return ensemble
-
-
 def test_printed_table_leads_with_the_default_verdict_and_says_what_theta_is_compared_with(
     tmp_path: Path, tiny_checkpoint: Path, capsys
 ) -> None:
     img = write_rgb(tmp_path / "a.png", 40, 40, seed=1)
-    ensemble = _calibrated_pair(tiny_checkpoint)
+    ensemble = write_calibrated_pair(tiny_checkpoint)
     out = tmp_path / "out"
     assert (
         main(["analyze", str(img), "--out", str(out), "--model", str(ensemble), "--no-faces"]) == 0
@@ -297,7 +273,7 @@ def test_printed_table_quotes_the_default_verdicts_reliability(
     tmp_path: Path, tiny_checkpoint: Path, capsys
 ) -> None:
     img = write_rgb(tmp_path / "a.png", 40, 40, seed=1)
-    ensemble = _calibrated_pair(tiny_checkpoint)
+    ensemble = write_calibrated_pair(tiny_checkpoint)
     assert main(["analyze", str(img), "--out", str(tmp_path / "o"), "--model", str(ensemble)]) == 0
     out = capsys.readouterr().out
     assert (
@@ -311,7 +287,7 @@ def test_a_resume_after_the_ensemble_file_changed_is_refused(
     """The ensemble file holds the default verdict's θ: rows made with another θ must not be
     mixed into one folder, as rows of another checkpoint are not. A folder written before the
     file's SHA-256 was recorded still resumes."""
-    ensemble = _calibrated_pair(tiny_checkpoint)
+    ensemble = write_calibrated_pair(tiny_checkpoint)
     out = tmp_path / "out"
     args = ["scan", str(folder), "--out", str(out), "--model", str(ensemble), "--no-faces"]
     assert main(args) == 1  # the two bad files
@@ -335,7 +311,7 @@ def test_csv_rows_carry_the_default_verdicts_probability_and_reliability(
 ) -> None:
     """A spreadsheet reader sees the default verdict with its calibrated probability and what
     its θ was measured to do, as results.jsonl has them; empty where not calibrated."""
-    ensemble = _calibrated_pair(tiny_checkpoint)
+    ensemble = write_calibrated_pair(tiny_checkpoint)
     out = tmp_path / "out"
     main(["scan", str(folder), "--out", str(out), "--model", str(ensemble), "--no-faces"])
     with (out / "results.csv").open(encoding="utf-8") as f:

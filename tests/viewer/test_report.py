@@ -35,7 +35,7 @@ from forensic_viewer.report import (
 from forensic_viewer.report.figures import FigureStyle, annotated_figure, legend_bar
 from forensic_viewer.scan.records import ErrorRecord, FaceRecord, FileRecord, ModelRecord
 from forensic_viewer.scan.triage import NOT_RUN, triage_row, triage_rows
-from tests.conftest import write_rgb
+from tests.conftest import write_calibrated_pair, write_rgb
 
 EVIL_NAME = "<script>&\"q'.jpg"
 EVIL_EXIF = "desc <script>alert(\"x\")</script> & 'q'"
@@ -511,23 +511,6 @@ def test_the_report_shows_each_faces_own_verdict(tmp_path: Path, tiny_checkpoint
     assert doc["items"][0]["faces"][0]["face_scores"]["tiny"]["verdict"] == MANIPULATED
 
 
-def _calibrated_pair(ckpt: Path) -> Path:
-    """An ensemble of ``ckpt`` with a calibration and its measured reliability."""
-    ensemble = ckpt.parent / "pair.ensemble.json"
-    reliability = {"flagged": {"authentic test images": [1, 20]}, "split": "test part"}
-    ensemble.write_text(
-        json.dumps(
-            {
-                "name": "pair",
-                "members": [{"model": ckpt.name}],
-                "calibration": {"a": 1.0, "b": 0.0, "reliability": reliability},
-            }
-        ),
-        encoding="utf-8",
-    )
-    return ensemble
-
-
 def test_the_default_verdict_leads_each_file_with_its_probability_and_reliability(
     tmp_path: Path, tiny_checkpoint: Path, capsys
 ) -> None:
@@ -538,7 +521,7 @@ def test_the_default_verdict_leads_each_file_with_its_probability_and_reliabilit
     folder.mkdir()
     write_rgb(folder / "a.png", 48, 40, seed=1)
     out = tmp_path / "out"
-    assert scan(folder, out, _calibrated_pair(tiny_checkpoint), "--report", "html,json") == 0
+    assert scan(folder, out, write_calibrated_pair(tiny_checkpoint), "--report", "html,json") == 0
     doc = json.loads((out / "report.json").read_text(encoding="utf-8"))
     (row,) = doc["summary"]
     assert list(row).index("ensemble") < list(row).index("models")
