@@ -121,6 +121,13 @@ class DecisionRule:
         grow with size; see docs/VERDICTS.md). Older checkpoints have ``max``.
     calibration: a :class:`engine.calibration.Calibration` as a dict (Platt scaling of the
         rule's statistic to a probability, and the measured reliability), or empty.
+    detect_side: the logit rule's image logit comes from the image reduced (area
+        interpolation) so that its long side is at most this many pixels, in a pass of its
+        own beside the full-resolution one that makes the heatmap; 0 (older checkpoints):
+        from the full-resolution pass. At native resolution a 256-pixel window of a 12 MP
+        photograph sees a splice's boundary in a few of its ~180 windows and the mean drowns
+        it; the reduced view sees every photograph at about CASIA's scale, in a handful of
+        windows (docs/VERDICTS.md, "Detection at evidence size").
     """
 
     rule: str = "forged_fraction"
@@ -130,6 +137,7 @@ class DecisionRule:
     details: dict[str, Any] = field(default_factory=dict)
     aggregate: str = "max"
     calibration: dict[str, Any] = field(default_factory=dict)
+    detect_side: int = 0
 
 
 @dataclass
@@ -258,6 +266,12 @@ def decision_problem(rule: DecisionRule) -> str | None:
         return f"image-logit aggregate must be one of {AGGREGATES}, got {rule.aggregate!r}"
     if not isinstance(rule.calibration, dict):
         return "decision calibration must be an object"
+    if isinstance(rule.detect_side, bool) or not isinstance(rule.detect_side, int):
+        return f"detect_side must be a whole number of pixels, got {rule.detect_side!r}"
+    if rule.detect_side != 0 and not 32 <= rule.detect_side <= 8192:
+        return (
+            f"detect_side must be 0 (full resolution) or 32 to 8192 pixels, got {rule.detect_side}"
+        )
     return None
 
 

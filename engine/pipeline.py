@@ -89,6 +89,9 @@ class Analyzer:
         face path only, after the whole-image models; they have no whole-image result, are not
         in :attr:`names`, and run only when a detector is given. An ensemble with a face rule
         (``engine.ensemble``) lets their face verdicts into its own.
+    detect_side: override every checkpoint's ``DecisionRule.detect_side`` (the long side of
+        the reduced view a logit rule's image logit comes from; 0: the full-resolution pass);
+        None keeps each checkpoint's own. For ``forensic-train features`` studying the rule.
     """
 
     def __init__(
@@ -108,9 +111,11 @@ class Analyzer:
         face_path: bool = True,
         face_models: Sequence[LoadedModel | str] = (),
         weighting: Weighting | str | None = None,
+        detect_side: int | None = None,
     ) -> None:
         self.device = resolve_device(device)
         self.exact = exact
+        self.detect_side = detect_side
         # How overlapping windows/tiles are fused; None: the checkpoint's policy on the exact
         # path, engine.fastpath.TILE_WEIGHTING on the fast path (docs/BENCHMARKS.md, seams).
         self.weighting = None if weighting is None else Weighting(weighting)
@@ -390,6 +395,32 @@ class Analyzer:
             logit = aggregate_logits(windows, loaded.meta.decision.aggregate)
         return np.clip(heat, 0.0, 1.0).astype(np.float32), logit
 
+    def detect_side_of(self, loaded: LoadedModel) -> int:
+        """The long side of the view ``loaded``'s image logit comes from (0: full resolution):
+        the analyzer's override, else the checkpoint's ``DecisionRule.detect_side``."""
+        side = (
+            self.detect_side if self.detect_side is not None else loaded.meta.decision.detect_side
+        )
+        return int(side) if loaded.meta.decision.rule == "logit" else 0
+
+    def detection_logit(
+        self,
+        loaded: LoadedModel,
+        rgb: NDArray[np.uint8],
+        view: tuple[int, int],
+        cancel: CancelFn | None = None,
+    ) -> float:
+        """The image logit of ``rgb`` reduced to ``view`` ([height, width], area interpolation),
+        in a pass of its own; its windows replace the full-resolution pass's in
+        :attr:`window_logits` (they are what the statistic is made of)."""
+        import cv2
+
+        small = cv2.resize(rgb, (view[1], view[0]), interpolation=cv2.INTER_AREA)
+        _, logit = self.heatmap(loaded, small, None, cancel)
+        if logit is None:
+            raise ValueError(f"model '{loaded.name}' gave no image logit on its reduced view")
+        return logit
+
     def prepare(self) -> None:
         """Make every fast-path runner now (OpenVINO: read from the cache, or convert and
         verify at first use, seconds to a minute per network) rather than in the first
@@ -464,6 +495,16 @@ class Analyzer:
                 f"({loaded.path or 'no file'}); no result is reported for it",
             )
         rule = loaded.meta.decision
+        side = self.detect_side_of(loaded)
+        view = reduced_shape(evidence.pixels.shape[:2], side)
+        if logit is not None and view is not None:  # the image logit of the reduced view
+            logit = self.detection_logit(loaded, evidence.pixels, view, cancel)
+            if not math.isfinite(logit):
+                raise ModelOutputError(
+                    evidence.path,
+                    f"model '{loaded.name}' produced NaN or infinite values in its image logit "
+                    f"({loaded.path or 'no file'}); no result is reported for it",
+                )
         mask = heat > rule.pixel_threshold
         decision = decide(rule.rule, mask, rule.threshold, logit)
         calibration = Calibration.from_dict(rule.calibration)
@@ -475,6 +516,8 @@ class Analyzer:
         policy = asdict(loaded.meta.input_policy)
         if logit is not None:
             policy["image_logit"] = rule.aggregate  # how window logits became the image's
+            if view is not None:  # ... and of which view: [height, width] of the reduced image
+                policy["detect_size"] = list(view)
         if policy["mode"] == "window":
             plan = self.plan(loaded)
             if plan.tiling is Tiling.SLIDING:
@@ -524,6 +567,16 @@ def normalized(rgb: NDArray[np.uint8]) -> torch.Tensor:
     mean = torch.tensor(IMAGENET_MEAN).view(3, 1, 1)
     std = torch.tensor(IMAGENET_STD).view(3, 1, 1)
     return out.div_(255.0).sub_(mean).div_(std)  # in place: no second copy of the image
+
+
+def reduced_shape(shape: tuple[int, int], side: int) -> tuple[int, int] | None:
+    """[height, width] with the long side brought down to ``side`` (aspect kept), or None when
+    ``side`` is 0 or the image is not larger: then the full-resolution pass decides."""
+    h, w = shape
+    if side <= 0 or max(h, w) <= side:
+        return None
+    s = side / max(h, w)
+    return max(1, round(h * s)), max(1, round(w * s))
 
 
 def _resize_to_fit(rgb: NDArray[np.uint8], size: tuple[int, int]) -> NDArray[np.uint8]:

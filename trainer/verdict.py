@@ -54,6 +54,7 @@ from engine.calibration import (
     threshold_for_false_alarms,
 )
 from engine.decision import FRACTION_FLOOR
+from trainer.errors import UsageError
 from trainer.jsonio import write_json
 from trainer.metrics import roc_auc
 from trainer.verdict_features import pixel_f1
@@ -213,6 +214,13 @@ def choose_model(rows: list[dict[str, Any]], model: str, rule: str) -> dict[str,
     def score(r: dict[str, Any]) -> float:  # what θ applies to: σ(logit), or the (clipped)
         return float(sigmoid(stat(r)))  # forged fraction, which σ(logit(p)) gives back
 
+    sides = {int(r["models"][model].get("detect_side", 0)) for r in rows if model in r["models"]}
+    if len(sides) > 1:
+        raise UsageError(
+            None,
+            f"{model}: the features rows were made with different detect sides {sorted(sides)}; "
+            "make them again with one --detect-side",
+        )
     y = np.array([r["label"] for r in casia_val])
     auc, lo, hi = auc_interval(y, np.array([stat(r) for r in casia_val]))
     theta, val_flagged = threshold_at_evidence_size(rows, score)
@@ -231,6 +239,7 @@ def choose_model(rows: list[dict[str, Any]], model: str, rule: str) -> dict[str,
         "model": model,
         "rule": rule,
         "aggregate": aggregate,
+        "detect_side": sides.pop() if sides else 0,
         "threshold": theta,
         "val_image_auc": auc,
         "val_image_auc_interval": [lo, hi],
@@ -383,6 +392,8 @@ def provenance_sentence(choice: dict[str, Any], date: str) -> str:
         if choice.get("aggregate") == "mean"
         else "forged fraction"
     )
+    if choice.get("aggregate") == "mean" and choice.get("detect_side"):
+        what += f" of the image reduced to at most {choice['detect_side']} pixels on its long side"
     return (
         f"θ = {choice['threshold']:.4g} on the {what}: the best balanced accuracy on the CASIA "
         f"validation part among thresholds that flag at most {FALSE_ALARM_TARGET:.0%} of the "
@@ -399,6 +410,7 @@ def write_checkpoint(path: Path, choice: dict[str, Any], date: str) -> None:
         meta.decision,
         threshold=float(choice["threshold"]),
         aggregate=choice["aggregate"],
+        detect_side=int(choice.get("detect_side", 0)),
         calibration=choice["calibration"],
         provenance=choice.get("provenance") or provenance_sentence(choice, date),
         details={

@@ -133,8 +133,11 @@ def features(
             "heat": heat_figures(r.heatmap, r.pixel_threshold),
         }
         if name in analyzer.window_logits and r.rule != "ensemble":
-            f["windows"] = logit_figures(analyzer.window_logits[name])
+            f["windows"] = logit_figures(analyzer.window_logits[name])  # of the detection view
             f["whole"] = whole_image_logit(analyzer, name, ev.pixels)
+        loaded = next((m for m in analyzer.models if m.name == name), None)
+        if loaded is not None:  # the setting the rows were made with (trainer.verdict reads it)
+            f["detect_side"] = analyzer.detect_side_of(loaded)
         if truth is not None:
             f["pixel_f1"] = pixel_f1(r.mask if r.mask is not None else r.heatmap > 0.5, truth)
         row["models"][name] = f
@@ -293,6 +296,13 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--only", help="with --reuse: classic analyses to re-run, e.g. clone")
     p.add_argument(
+        "--detect-side",
+        type=int,
+        default=None,
+        help="the logit rule's image logit from the image reduced to this long side (0: full "
+        "resolution); default: each checkpoint's own (engine.checkpoints.DecisionRule)",
+    )
+    p.add_argument(
         "--params",
         type=json.loads,
         default=None,
@@ -332,6 +342,7 @@ def run(args: argparse.Namespace) -> int:
     maps_dir.mkdir(parents=True, exist_ok=True)
     items = work_list(args.casia, args.photos, args.parts.split(","))[k::n]
     analyzer = assemble_analyzer(None, device="cpu", faces=False)
+    analyzer.detect_side = args.detect_side
     analyzer.prepare()
     with args.out.open("a", encoding="utf-8") as fh:
         for i, (s, part) in enumerate(items):

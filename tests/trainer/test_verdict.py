@@ -15,7 +15,12 @@ from tests.trainer.test_data import _casia_like
 from trainer.data.mask_audit import is_trusted, trusted_masks
 from trainer.data.records import Sample
 from trainer.data.splits import group_of, split_samples, three_way_split
-from trainer.verdict import choose_ensemble, choose_model, threshold_at_evidence_size
+from trainer.verdict import (
+    choose_ensemble,
+    choose_model,
+    provenance_sentence,
+    threshold_at_evidence_size,
+)
 
 
 @pytest.mark.parametrize("seed", [0, 1])
@@ -280,3 +285,18 @@ def test_localization_never_buys_copy_moves_with_worse_splices(tmp_path: Path) -
     kept = choose_localization(rows, ["a", "b"], [maps], trusted, ((1.0, 0.0), 0.3, False, 0.0))
     assert kept["weights"]["b"] == 0 and kept["val"]["pixel_f1_splice"] == pytest.approx(1.0)
     assert kept["val_splice_floor"] == pytest.approx(1.0)
+
+
+def test_the_detect_side_the_rows_were_made_with_is_chosen_and_must_be_one(rows: list) -> None:
+    """The verdict step writes the detect side of the features rows into the header (θ was
+    chosen on that statistic); rows made with two settings are refused, not mixed."""
+    from trainer.errors import UsageError
+
+    for r in rows:
+        r["models"]["good"]["detect_side"] = 512
+    choice = choose_model(rows, "good", "logit")
+    assert choice["detect_side"] == 512
+    assert "reduced to at most 512 pixels" in provenance_sentence(choice, "today")
+    rows[0]["models"]["good"]["detect_side"] = 0
+    with pytest.raises(UsageError, match=r"different detect sides \[0, 512\]"):
+        choose_model(rows, "good", "logit")
