@@ -85,6 +85,13 @@ def model_section(name: str, c: dict[str, Any]) -> str:
         if c["aggregate"] == "mean"
         else "its forged fraction (a share of pixels, which does not grow with image size)"
     )
+    if c["aggregate"] == "mean" and c.get("detect_side"):
+        stat = (
+            f"the mean of its window logits on the image reduced to at most {c['detect_side']} "
+            "pixels on its long side, in a pass of its own (the heatmap stays at full "
+            "resolution; at full resolution a 12 MP photograph has about 165 windows, most of "
+            'which never see a forgery\'s edge: docs/VERDICTS.md, "Detection at evidence size")'
+        )
     chance = (
         "**At chance on detection**: its validation image-AUC interval contains 0.5, so it gets no "
         "vote in the default verdict.\n\n"
@@ -156,6 +163,10 @@ def ensemble_section(name: str, e: dict[str, Any], models: dict[str, Any]) -> st
     )
     if name in DEVIATIONS:
         parts.append(DEVIATIONS[name])
+    parts.append(
+        "The figures below are the stacked verdict's; a face rule (docs/FACES.md), where the "
+        "ensemble has one, can only add flags to them."
+    )
     block = d if "calibration" in d else {**d, "calibration": {"reliability": {"flagged": {}}}}
     return (
         "## Verdict at evidence size (issue 17)\n\n"
