@@ -36,12 +36,15 @@ fi
 # verdict and the ensemble's localization chosen on the validation part, the test part
 # reported; the checkpoints' headers, the ensemble files and the cards' verdict sections are
 # rewritten.
+# The logit-rule networks decide on the photograph reduced to DETECT_SIDE pixels on its long
+# side (docs/VERDICTS.md section 6); the verdict step writes the rows' setting into the headers.
 PHOTOS=${PHOTOS:-../shared/data/camera-photos}
 VERDICT_RUN=${VERDICT_RUN:-runs/verdict}
+DETECT_SIDE=${DETECT_SIDE:-512}
 mkdir -p "$VERDICT_RUN"
 for k in 0 1; do
     $PY -m trainer.cli features --casia "$DATA" --photos "$PHOTOS" --parts val,test \
-        --out "$VERDICT_RUN/features-$k.jsonl" --shard "$k/2" &
+        --detect-side "$DETECT_SIDE" --out "$VERDICT_RUN/features-$k.jsonl" --shard "$k/2" &
 done
 wait
 $PY -m trainer.cli verdict --features "$VERDICT_RUN"/features-*.jsonl --casia "$DATA" \
