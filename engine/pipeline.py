@@ -481,6 +481,9 @@ class Analyzer:
                 progress(Progress(stage=stage, done=done, total=total, partial=partial))
 
         heat, logit = self.heatmap(loaded, evidence.pixels, on_windows, cancel, shared, fusion)
+        view = reduced_shape(evidence.pixels.shape[:2], self.detect_side_of(loaded))
+        if logit is not None and view is not None:  # the image logit of the reduced view
+            logit = self.detection_logit(loaded, evidence.pixels, view, cancel)
         nonfinite = (
             "heatmap"
             if not np.isfinite(heat).all()
@@ -495,16 +498,6 @@ class Analyzer:
                 f"({loaded.path or 'no file'}); no result is reported for it",
             )
         rule = loaded.meta.decision
-        side = self.detect_side_of(loaded)
-        view = reduced_shape(evidence.pixels.shape[:2], side)
-        if logit is not None and view is not None:  # the image logit of the reduced view
-            logit = self.detection_logit(loaded, evidence.pixels, view, cancel)
-            if not math.isfinite(logit):
-                raise ModelOutputError(
-                    evidence.path,
-                    f"model '{loaded.name}' produced NaN or infinite values in its image logit "
-                    f"({loaded.path or 'no file'}); no result is reported for it",
-                )
         mask = heat > rule.pixel_threshold
         decision = decide(rule.rule, mask, rule.threshold, logit)
         calibration = Calibration.from_dict(rule.calibration)
