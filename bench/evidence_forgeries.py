@@ -14,7 +14,9 @@ regions of 3-20 % of the image, a JPEG re-compression in 70 % of the files, the 
 copies given the same treatment), runs the default analysis on each at full size (fast path,
 no faces), and prints how many of each kind each model and the default verdict flag at their
 own θ, and how many authentic copies. Rows go to ``OUT/rows.jsonl`` (resumed; ``--shard``
-splits the work between processes writing ``rows-K.jsonl``).
+splits the work between processes writing ``rows-K.jsonl``). ``OUT/data`` is a Tp/Gt/Au folder
+with ``photos.json`` (the half and its photographs): ``forensic-train features --forgeries
+OUT/data`` makes the verdict step's rows of it (part ``forgeries-val`` or ``forgeries-test``).
 
 Read with care: the networks were trained on this generator's forgeries of CASIA's training
 photographs, so detection here is likelier than on a forger's work; the figure compares rules
@@ -35,6 +37,7 @@ import numpy as np
 from trainer.verdict_features import photo_part
 
 SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff"}
+PHOTOS_FILE = "photos.json"  # the half and the photographs the forgeries were made from
 
 
 def make_forgeries(photos: Path, half: str, out: Path, per_photo: int, seed: int) -> Path:
@@ -42,8 +45,6 @@ def make_forgeries(photos: Path, half: str, out: Path, per_photo: int, seed: int
     from trainer.data.synth import generate
 
     data = out / "data"
-    if (data / "sources.json").is_file():
-        return data
     sources = sorted(
         p
         for p in photos.iterdir()
@@ -51,8 +52,12 @@ def make_forgeries(photos: Path, half: str, out: Path, per_photo: int, seed: int
     )
     if len(sources) < 2:
         raise SystemExit(f"{photos}: fewer than two photographs in the {half} half")
-    counts = generate(sources, data, count=per_photo * len(sources), seed=seed)
-    print(json.dumps(counts), flush=True)
+    if not (data / "sources.json").is_file():
+        counts = generate(sources, data, count=per_photo * len(sources), seed=seed)
+        print(json.dumps(counts), flush=True)
+    if not (data / PHOTOS_FILE).is_file():  # which half: forensic-train features reads it
+        names = [p.name for p in sources]
+        (data / PHOTOS_FILE).write_text(json.dumps({"half": half, "photos": names}, indent=1))
     return data
 
 

@@ -156,9 +156,17 @@ def ensemble_section(name: str, e: dict[str, Any], models: dict[str, Any]) -> st
             f"rule {tw['pixel_f1']:.3f}, copy-moves {tw.get('pixel_f1_copy-move', float('nan')):.3f})."
         )
     val = "; ".join(f"{k}: {_pct(v)}" for k, v in d["val_flagged"].items())
+    forged = any(k.startswith("project-made forgeries") for k in d["val_flagged"])
+    where = (
+        "the CASIA validation part and the project-made forgeries of the camera validation "
+        "half's full-size photographs (docs/VERDICTS.md section 6; the stacking was fitted on "
+        "them too)"
+        if forged
+        else "the CASIA validation part"
+    )
     parts.append(
-        f"θ = {d['threshold']:.4g} on the probability: the best balanced accuracy on the CASIA "
-        f"validation part among thresholds flagging at most 5 % of the camera photographs' "
+        f"θ = {d['threshold']:.4g} on the probability: the best balanced accuracy on {where} "
+        f"among thresholds flagging at most 5 % of the camera photographs' "
         f"validation half (flagged on validation: {val})."
     )
     if name in DEVIATIONS:

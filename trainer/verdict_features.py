@@ -97,6 +97,7 @@ def features(
     label: int,
     part: str,
     maps_dir: Path | None,
+    classic: tuple[str, ...] = CLASSIC,
 ) -> dict[str, Any]:
     from engine.io import load_evidence
 
@@ -143,7 +144,7 @@ def features(
         row["models"][name] = f
         saved[name] = np.round(r.heatmap * 255).astype(np.uint8)
     row["classic"] = {}
-    for name in CLASSIC:
+    for name in classic:
         row["classic"][name] = classic_entry(name, ev, truth, saved)
     if maps_dir is not None and max(ev.height, ev.width) <= 1024:
         if truth is not None:
@@ -235,6 +236,9 @@ def refresh(
 def kind_of(name: str, label: int) -> str:
     if label == 0:
         return "authentic"
+    if name.startswith("sy_"):  # trainer.data.synth's forgeries: sy_NNNNN_<kind>.png
+        kind = Path(name).stem.rsplit("_", 1)[-1]
+        return "copy-move" if kind == "copymove" else kind
     if name.startswith(("Sp_S_", "Tp_S_")):
         return "copy-move"
     if name.startswith(("Sp_D_", "Tp_D_")):
@@ -242,14 +246,43 @@ def kind_of(name: str, label: int) -> str:
     return "tampered"
 
 
+SOURCES = ("casia", "camera", "forgeries")
+
+
+def forgeries_part(folder: Path) -> str:
+    """``forgeries-val`` or ``forgeries-test``: the camera half every photograph behind the
+    forgeries in ``folder`` comes from, as its ``photos.json`` lists them
+    (``bench.evidence_forgeries`` writes it), each name checked against :func:`photo_part`. A
+    folder mixing the halves, or saying another half than its photographs', is refused: its
+    forgeries would carry validation photographs into the test part or the other way round."""
+    try:
+        listed = json.loads((folder / "photos.json").read_text(encoding="utf-8"))
+        half, names = str(listed["half"]), [str(n) for n in listed["photos"]]
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise UsageError(
+            folder, f"no readable photos.json with its half and photographs ({e})"
+        ) from e
+    halves = {photo_part(n) for n in names}
+    if halves != {f"camera-{half}"}:
+        raise UsageError(
+            folder,
+            f"photos.json says half {half!r} but its photographs are in {sorted(halves)}",
+        )
+    return f"forgeries-{half}"
+
+
 def work_list(
-    casia: Path | None, photos: Path | None, parts: list[str]
+    casia: Path | None,
+    photos: Path | None,
+    parts: list[str],
+    forgeries: list[Path] | None = None,
 ) -> list[tuple[Sample, str]]:
     """The images of ``parts``: ``train``, ``val``, ``test`` name CASIA's part and the camera
-    photographs' half of that name (there is no camera training half); ``casia-val``,
-    ``camera-test``, ... name one of them alone."""
-    wanted = {f"{source}-{p}" for p in parts for source in ("casia", "camera")} | set(parts)
-    known = {f"{s}-{p}" for s in ("casia", "camera") for p in ("train", "val", "test")}
+    photographs' half of that name (there is no camera training half), and the ``forgeries``
+    folders made from that half; ``casia-val``, ``camera-test``, ``forgeries-val``, ... name
+    one of them alone."""
+    wanted = {f"{source}-{p}" for p in parts for source in SOURCES} | set(parts)
+    known = {f"{s}-{p}" for s in SOURCES for p in ("train", "val", "test")}
     unknown = [p for p in parts if p not in known | {"train", "val", "test"}]
     if unknown:
         raise UsageError(None, f"--parts: no part named {', '.join(unknown)} (train, val, test)")
@@ -264,6 +297,10 @@ def work_list(
             part = photo_part(p.name)
             if p.suffix.lower() in {".jpg", ".jpeg", ".png", ".tif", ".tiff"} and part in wanted:
                 out.append((Sample(p, None, 0, "camera-photos"), part))
+    for folder in forgeries or []:
+        part = forgeries_part(folder)
+        if part in wanted:
+            out += [(s, part) for s in read_dataset(folder)]
     return out
 
 
@@ -280,6 +317,18 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser("features", help="image-level features for `forensic-train verdict`")
     p.add_argument("--casia", type=Path, help="a Tp/Gt/Au data set split three ways")
     p.add_argument("--photos", type=Path, help="a folder of authentic camera photographs")
+    p.add_argument(
+        "--forgeries",
+        type=Path,
+        nargs="+",
+        help="Tp/Gt/Au folders of forgeries of one camera half (bench.evidence_forgeries): "
+        "parts forgeries-val / forgeries-test",
+    )
+    p.add_argument(
+        "--classic",
+        default=",".join(CLASSIC),
+        help="the classic analyses to run (default: all five; the verdict step needs clone)",
+    )
     p.add_argument(
         "--parts",
         default="val,test",
@@ -340,7 +389,10 @@ def run(args: argparse.Namespace) -> int:
                 done.add(json.loads(line)["path"])
     maps_dir = args.out.with_suffix(".maps")
     maps_dir.mkdir(parents=True, exist_ok=True)
-    items = work_list(args.casia, args.photos, args.parts.split(","))[k::n]
+    classic = tuple(c for c in args.classic.split(",") if c)
+    if set(classic) - set(CLASSIC):
+        raise UsageError(None, f"--classic: choose from {', '.join(CLASSIC)}")
+    items = work_list(args.casia, args.photos, args.parts.split(","), args.forgeries)[k::n]
     analyzer = assemble_analyzer(None, device="cpu", faces=False)
     analyzer.detect_side = args.detect_side
     analyzer.prepare()
@@ -349,7 +401,7 @@ def run(args: argparse.Namespace) -> int:
             if str(s.image) in done:
                 continue
             try:
-                row = features(analyzer, s.image, s.mask, s.label, part, maps_dir)
+                row = features(analyzer, s.image, s.mask, s.label, part, maps_dir, classic)
             except ForensicError as e:
                 print(f"skip {s.image}: {e}", file=sys.stderr)
                 continue

@@ -300,3 +300,31 @@ def test_the_detect_side_the_rows_were_made_with_is_chosen_and_must_be_one(rows:
     rows[0]["models"]["good"]["detect_side"] = 0
     with pytest.raises(UsageError, match=r"different detect sides \[0, 512\]"):
         choose_model(rows, "good", "logit")
+
+
+def test_the_stacking_sees_forgeries_at_evidence_size_and_reports_them(rows: list) -> None:
+    """With forgeries of full-size photographs in the features, the stacking is fitted on them
+    too, θ is chosen on them with CASIA's validation part (the camera bound unchanged), and the
+    test part's forgeries are reported, flagged by kind."""
+    from trainer.verdict import choose_stacking, test_figures
+
+    rng = np.random.default_rng(3)
+    for part in ("forgeries-val", "forgeries-test"):
+        for kind in ("splice", "inpaint"):
+            for _ in range(20):
+                r = _row(part, 1, rng, kind)
+                r["models"]["good"]["windows"]["mean"] = rng.normal(3.0, 1.0)  # easy at size
+                rows.append(r)
+        rows += [_row(part, 0, rng) for _ in range(20)]
+    stack = choose_stacking(rows, ["good"])
+    flagged = stack["val_flagged"]
+    assert flagged["project-made forgeries (validation half)"][1] == 40
+    assert flagged["their authentic copies"][1] == 20
+    assert flagged["authentic camera photographs (validation half)"][0] <= 2  # of 40
+    forged = stack["test_forgeries"]
+    assert forged["flagged"][1] == 40 and forged["image_auc"] > 0.9
+    assert set(forged["by_kind"]) == {"splice", "inpaint"}
+    reliability = stack["calibration"]["reliability"]["flagged"]
+    assert reliability["project-made forgeries of full-size camera photographs"][1] == 40
+    without = [r for r in rows if not r["part"].startswith("forgeries")]
+    assert "test_forgeries" not in test_figures(without, lambda r: 0.5, 0.5)

@@ -112,3 +112,33 @@ def test_parts_choose_the_camera_halves_too(tmp_path: Path) -> None:
     assert sorted(s.image.name for s, _ in both) == sorted(names)
     with pytest.raises(UsageError, match="no part named vla"):
         work_list(None, tmp_path, ["val", "vla"])
+
+
+def test_forgeries_of_one_camera_half_become_its_part_and_a_mixed_folder_is_refused(
+    tmp_path: Path,
+) -> None:
+    """bench.evidence_forgeries' folders join the features as forgeries-val / forgeries-test,
+    by the half their photographs.json says and photo_part confirms; kinds from the names."""
+    from bench.evidence_forgeries import make_forgeries
+    from tests.conftest import write_rgb
+    from trainer.verdict_features import forgeries_part, kind_of, photo_part, work_list
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(8):
+        write_rgb(photos / f"cam{i}.png", 64, 96, seed=i)
+    data = make_forgeries(photos, "test", tmp_path / "out", 1, 3)
+    assert forgeries_part(data) == "forgeries-test"
+    items = work_list(None, None, ["test"], [data])
+    assert {part for _, part in items} == {"forgeries-test"}
+    assert sum(s.label for s, _ in items) == len(list((data / "Tp").iterdir()))
+    assert not work_list(None, None, ["val"], [data])  # the validation part holds none of them
+    assert kind_of("sy_00003_copymove.png", 1) == "copy-move"
+    assert kind_of("sy_00004_inpaint.png", 1) == "inpaint"
+
+    listed = json.loads((data / "photos.json").read_text())
+    other = next(p.name for p in photos.iterdir() if photo_part(p.name) == "camera-val")
+    listed["photos"].append(other)  # a validation photograph among the test half's
+    (data / "photos.json").write_text(json.dumps(listed))
+    with pytest.raises(UsageError, match="photographs are in"):
+        forgeries_part(data)
