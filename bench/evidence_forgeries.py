@@ -34,30 +34,23 @@ from typing import Any
 
 import numpy as np
 
-from trainer.verdict_features import photo_part
-
 SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff"}
-PHOTOS_FILE = "photos.json"  # the half and the photographs the forgeries were made from
 
 
 def make_forgeries(photos: Path, half: str, out: Path, per_photo: int, seed: int) -> Path:
-    """The forgeries of ``half``'s photographs (made once) in ``out/data`` (Tp/Gt/Au)."""
-    from trainer.data.synth import generate
+    """The forgeries of ``half``'s photographs (made once) in ``out/data`` (Tp/Gt/Au and
+    ``photos.json``), as ``forensic-train synth PHOTOS --camera-half HALF`` makes them."""
+    from trainer.data.synth import HALF_FILE, camera_half, generate, write_half
 
     data = out / "data"
-    sources = sorted(
-        p
-        for p in photos.iterdir()
-        if p.suffix.lower() in SUFFIXES and photo_part(p.name) == f"camera-{half}"
-    )
+    sources = camera_half(sorted(p for p in photos.iterdir() if p.suffix.lower() in SUFFIXES), half)
     if len(sources) < 2:
         raise SystemExit(f"{photos}: fewer than two photographs in the {half} half")
     if not (data / "sources.json").is_file():
         counts = generate(sources, data, count=per_photo * len(sources), seed=seed)
         print(json.dumps(counts), flush=True)
-    if not (data / PHOTOS_FILE).is_file():  # which half: forensic-train features reads it
-        names = [p.name for p in sources]
-        (data / PHOTOS_FILE).write_text(json.dumps({"half": half, "photos": names}, indent=1))
+    if not (data / HALF_FILE).is_file():
+        write_half(data, half, sources)
     return data
 
 

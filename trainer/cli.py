@@ -279,6 +279,13 @@ def build_parser() -> argparse.ArgumentParser:
         "faces: selfblend,swap,eyes,mouth,skin; default: all of the --kind)",
     )
     s.add_argument("--seed", type=int, default=0)
+    s.add_argument(
+        "--camera-half",
+        choices=("val", "test"),
+        help="photos: only SRC's photographs of that half of the camera photographs "
+        "(trainer.verdict_features.photo_part), recorded in OUT/photos.json, for "
+        "`forensic-train features --forgeries OUT` (docs/VERDICTS.md section 6)",
+    )
     s.add_argument("--no-authentic", action="store_true", help="do not copy the sources to Au/")
     s.add_argument(
         "--margin",

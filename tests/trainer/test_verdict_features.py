@@ -142,3 +142,20 @@ def test_forgeries_of_one_camera_half_become_its_part_and_a_mixed_folder_is_refu
     (data / "photos.json").write_text(json.dumps(listed))
     with pytest.raises(UsageError, match="photographs are in"):
         forgeries_part(data)
+
+
+def test_synth_makes_forgeries_of_one_camera_half_for_the_features(tmp_path: Path) -> None:
+    from tests.conftest import write_rgb
+    from trainer.verdict_features import forgeries_part, photo_part
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(8):
+        write_rgb(photos / f"cam{i}.png", 64, 96, seed=i)
+    out = tmp_path / "forged"
+    assert main(["synth", str(photos), "--out", str(out), "--camera-half", "val"]) == 0
+    listed = json.loads((out / "photos.json").read_text())
+    assert listed["half"] == "val" and listed["photos"]
+    assert all(photo_part(n) == "camera-val" for n in listed["photos"])
+    assert len(list((out / "Au").iterdir())) == len(listed["photos"])
+    assert forgeries_part(out) == "forgeries-val"

@@ -337,6 +337,24 @@ def generate(
     }
 
 
+HALF_FILE = "photos.json"  # with --camera-half: the half and the photographs behind the forgeries
+
+
+def camera_half(sources: list[Path], half: str) -> list[Path]:
+    """The photographs of ``sources`` in the camera photographs' ``half`` (``val`` or
+    ``test``, :func:`trainer.verdict_features.photo_part`, by file name)."""
+    from trainer.verdict_features import photo_part
+
+    return [p for p in sources if photo_part(p.name) == f"camera-{half}"]
+
+
+def write_half(out: Path, half: str, sources: list[Path]) -> None:
+    """``out/photos.json``: which half the forgeries in ``out`` were made from, and of which
+    photographs (``forensic-train features --forgeries`` reads it to name their part)."""
+    names = [p.name for p in sources]
+    (out / HALF_FILE).write_text(json.dumps({"half": half, "photos": names}, indent=1) + "\n")
+
+
 def _list_sources(src: Path) -> list[Path]:
     """Images in ``src``, or in ``src/Au`` when ``src`` is a format-(a) folder."""
     if not src.is_dir():
@@ -362,6 +380,11 @@ def run(args: argparse.Namespace) -> int:
     if args.count < 0:
         raise UsageError(None, f"--count must be >= 0, got {args.count}")
     sources = _list_sources(args.src)
+    half = getattr(args, "camera_half", None)
+    if half:
+        sources = camera_half(sources, half)
+        if len(sources) < 2:
+            raise UsageError(args.src, f"fewer than two photographs in the camera {half} half")
     if (args.out / "Tp").is_dir() and any((args.out / "Tp").iterdir()):
         raise UsageError(args.out, "already holds forgeries in Tp/; choose an empty --out")
     skipped = SkipLog()
@@ -374,6 +397,8 @@ def run(args: argparse.Namespace) -> int:
         authentic=not args.no_authentic,
         skipped=skipped,
     )
+    if half:
+        write_half(args.out, half, sources)
     print(json.dumps({"out": str(args.out), **counts}))
     if len(skipped):
         print(skipped.summary(), file=sys.stderr)
