@@ -110,13 +110,21 @@ probability: Platt scaling of the statistic, fitted on {c["calibration"]["fitted
 
 def ensemble_section(name: str, e: dict[str, Any], models: dict[str, Any]) -> str:
     d = e["detection"]
+    forged = any(k.startswith("project-made forgeries") for k in d["val_flagged"])
     parts = []
     if "weights" in d:
         w = ", ".join(f"{k} {v:+.3g}" for k, v in d["weights"].items())
         parts.append(
             f"Detection: a logistic regression (stacking) over the statistics of the members that "
             f"are not at chance ({', '.join(e['voters'])}) and the copy-move analysis's score "
-            f"(1 when it finds a cloned pair), fitted on the validation part: bias {d['bias']:.3g}, "
+            f"(1 when it finds a cloned pair), fitted on the validation part"
+            + (
+                " and the project-made forgeries of the camera validation half's full-size "
+                "photographs"
+                if forged
+                else ""
+            )
+            + f": bias {d['bias']:.3g}, "
             f"weights {w}. Its output is the calibrated probability. This replaces equation 6 for "
             "detection (a mean of scores cannot give a member no vote)."
         )
@@ -156,11 +164,9 @@ def ensemble_section(name: str, e: dict[str, Any], models: dict[str, Any]) -> st
             f"rule {tw['pixel_f1']:.3f}, copy-moves {tw.get('pixel_f1_copy-move', float('nan')):.3f})."
         )
     val = "; ".join(f"{k}: {_pct(v)}" for k, v in d["val_flagged"].items())
-    forged = any(k.startswith("project-made forgeries") for k in d["val_flagged"])
     where = (
         "the CASIA validation part and the project-made forgeries of the camera validation "
-        "half's full-size photographs (docs/VERDICTS.md section 6; the stacking was fitted on "
-        "them too)"
+        "half's full-size photographs (docs/VERDICTS.md section 6)"
         if forged
         else "the CASIA validation part"
     )

@@ -280,6 +280,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--seed", type=int, default=0)
     s.add_argument(
+        "--per-photo",
+        type=int,
+        default=0,
+        help="photos: this many forgeries of each source photograph (instead of --count)",
+    )
+    s.add_argument(
         "--camera-half",
         choices=("val", "test"),
         help="photos: only SRC's photographs of that half of the camera photographs "

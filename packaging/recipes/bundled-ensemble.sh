@@ -42,9 +42,21 @@ PHOTOS=${PHOTOS:-../shared/data/camera-photos}
 VERDICT_RUN=${VERDICT_RUN:-runs/verdict}
 DETECT_SIDE=${DETECT_SIDE:-512}
 mkdir -p "$VERDICT_RUN"
+# Forgeries of the camera photographs at full size, two of each photograph, made once per half
+# (docs/VERDICTS.md section 6): the validation half's join the stacking's fit and θ, the test
+# half's are reported. Their features rows need only the copy-move analysis of the classic ones.
+forgeries=()
+for half in val test; do
+    out="$VERDICT_RUN/forgeries-$half"
+    [ -f "$out/photos.json" ] || $PY -m trainer.cli synth "$PHOTOS" --out "$out" \
+        --camera-half "$half" --per-photo 2 --seed 101
+    forgeries+=("$out")
+done
 for k in 0 1; do
-    $PY -m trainer.cli features --casia "$DATA" --photos "$PHOTOS" --parts val,test \
-        --detect-side "$DETECT_SIDE" --out "$VERDICT_RUN/features-$k.jsonl" --shard "$k/2" &
+    { $PY -m trainer.cli features --casia "$DATA" --photos "$PHOTOS" --parts val,test \
+        --detect-side "$DETECT_SIDE" --out "$VERDICT_RUN/features-$k.jsonl" --shard "$k/2" &&
+      $PY -m trainer.cli features --forgeries "${forgeries[@]}" --parts val,test --classic clone \
+        --detect-side "$DETECT_SIDE" --out "$VERDICT_RUN/features-$k.jsonl" --shard "$k/2"; } &
 done
 wait
 $PY -m trainer.cli verdict --features "$VERDICT_RUN"/features-*.jsonl --casia "$DATA" \

@@ -253,15 +253,27 @@ def test_ensemble_recipe_takes_every_model_in_models_out(tmp_path: Path) -> None
     card = calls[3]
     assert Path(card[0]).name == "model_card.py" and card[1] == "--ensemble"
     # split, synth, ensemble, card (no Mask2Former pair here), then the verdicts at evidence
-    # size: features in two shards, verdict (writes headers and ensembles), the cards' sections
+    # size: forgeries of each camera half, features in two shards (CASIA and the photographs,
+    # then the forgeries), verdict (writes headers and ensembles), the cards' sections
     assert _commands(calls) == [
-        "split_casia.py", "synth", "ensemble", "model_card.py",
-        "features", "features", "verdict", "verdict_cards.py",
+        "split_casia.py", "synth", "ensemble", "model_card.py", "synth", "synth",
+        "features", "features", "features", "features", "verdict", "verdict_cards.py",
     ]  # fmt: skip
-    verdict = calls[6]
+    halves = calls[4:6]
+    assert [_value(c, "--camera-half") for c in halves] == ["val", "test"]
+    assert all(_value(c, "--per-photo") == "2" for c in halves)
+    features = calls[6:10]
+    assert all(_value(c, "--detect-side") == "512" for c in features)
+    plain = [c for c in features if "--casia" in c]
+    forged = [c for c in features if "--forgeries" in c]
+    assert sorted(_value(c, "--shard") for c in plain) == ["0/2", "1/2"]
+    assert sorted(_value(c, "--shard") for c in forged) == ["0/2", "1/2"]
+    assert all(_value(c, "--classic") == "clone" for c in forged)
+    made = [_value(c, "--out") for c in halves]
+    assert all(c[c.index("--forgeries") + 1 : c.index("--forgeries") + 3] == made for c in forged)
+    verdict = calls[10]
     assert _value(verdict, "--models") == str(models)
     assert _value(verdict, "--ensemble") == f"{models}/bundled-ensemble.ensemble.json"
-    assert sorted(_value(c, "--shard") for c in calls[4:6]) == ["0/2", "1/2"]
     assert _value(ens, "--split") == "choose"  # weights chosen on the validation part
 
     # With both Mask2Former-style models present, the paper's two-backbone ensemble is made too.

@@ -153,9 +153,11 @@ def test_synth_makes_forgeries_of_one_camera_half_for_the_features(tmp_path: Pat
     for i in range(8):
         write_rgb(photos / f"cam{i}.png", 64, 96, seed=i)
     out = tmp_path / "forged"
-    assert main(["synth", str(photos), "--out", str(out), "--camera-half", "val"]) == 0
+    argv = ["synth", str(photos), "--out", str(out), "--camera-half", "val", "--per-photo", "2"]
+    assert main(argv) == 0
     listed = json.loads((out / "photos.json").read_text())
     assert listed["half"] == "val" and listed["photos"]
+    assert len(list((out / "Tp").iterdir())) == 2 * len(listed["photos"])
     assert all(photo_part(n) == "camera-val" for n in listed["photos"])
     assert len(list((out / "Au").iterdir())) == len(listed["photos"])
     assert forgeries_part(out) == "forgeries-val"

@@ -387,11 +387,14 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(args.src, f"fewer than two photographs in the camera {half} half")
     if (args.out / "Tp").is_dir() and any((args.out / "Tp").iterdir()):
         raise UsageError(args.out, "already holds forgeries in Tp/; choose an empty --out")
+    per_photo = getattr(args, "per_photo", 0) or 0
+    if per_photo < 0:
+        raise UsageError(None, f"--per-photo must be >= 0, got {per_photo}")
     skipped = SkipLog()
     counts = generate(
         sources,
         args.out,
-        count=args.count,
+        count=per_photo * len(sources) if per_photo else args.count,
         kinds=kinds,
         seed=args.seed,
         authentic=not args.no_authentic,
