@@ -18,7 +18,12 @@ and, for each network and the ensemble:
 4. **Members that know nothing get no vote.** A network whose validation image AUC has a
    bootstrap 95 % interval containing 0.5 gets no stacking weight; the others and the copy-move
    analysis's score are stacked by an L2 logistic regression fitted on the validation part,
-   whose output is the ensemble's calibrated probability.
+   whose output is the ensemble's calibrated probability. When the rows hold project-made
+   forgeries of the camera photographs (``forensic-train features --forgeries``), the
+   validation half's (``forgeries-val``) join the stacking's fit and its θ's balanced accuracy
+   (:data:`STACK_PARTS`, :data:`STACK_OBJECTIVE`), and the test half's are reported: without
+   them the stacking never sees a tampered photograph at evidence size (docs/VERDICTS.md
+   section 6).
 5. **Localization.** Member weights and the pixel threshold of the fused heatmap, whether
    the copy-move map replaces it when a pair is found, and whether both copies do or only those
    the fused heatmap points at (``copy_keep_ratio``), chosen by mean pixel F1 on the validation
