@@ -34,16 +34,16 @@ from typing import Any
 
 import numpy as np
 
-SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff"}
-
 
 def make_forgeries(photos: Path, half: str, out: Path, per_photo: int, seed: int) -> Path:
     """The forgeries of ``half``'s photographs (made once) in ``out/data`` (Tp/Gt/Au and
     ``photos.json``), as ``forensic-train synth PHOTOS --camera-half HALF`` makes them."""
+    from engine.io import IMAGE_SUFFIXES
     from trainer.data.synth import HALF_FILE, camera_half, generate, write_half
 
     data = out / "data"
-    sources = camera_half(sorted(p for p in photos.iterdir() if p.suffix.lower() in SUFFIXES), half)
+    images = sorted(p for p in photos.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    sources = camera_half(images, half)
     if len(sources) < 2:
         raise SystemExit(f"{photos}: fewer than two photographs in the {half} half")
     if not (data / "sources.json").is_file():
@@ -60,7 +60,7 @@ def analyse(data: Path, rows_path: Path, shard: str, detect_side: int | None) ->
 
     from engine.assembly import assemble_analyzer
     from engine.io import load_evidence
-    from trainer.verdict_features import pixel_f1
+    from trainer.verdict_features import kind_of, pixel_f1
 
     k, n = (int(x) for x in shard.split("/"))
     items = [(p, data / "Gt" / p.name, 1) for p in sorted((data / "Tp").iterdir())]
@@ -89,7 +89,7 @@ def analyse(data: Path, rows_path: Path, shard: str, detect_side: int | None) ->
             row: dict[str, Any] = {
                 "path": str(path),
                 "label": label,
-                "kind": path.stem.split("_")[-1] if label else "authentic",
+                "kind": kind_of(path.name, label),
                 "size": [ev.height, ev.width],
                 "models": {},
             }
