@@ -46,7 +46,16 @@ def marked(text: object, keep: str = "\n\t") -> str:
 
 def policy_text(policy: Mapping[str, Any]) -> str:
     """How a model saw the evidence, in the words of both the viewer's panel and reports (an
-    ensemble's policy names its members)."""
+    ensemble's policy names its members); where its image score came from a reduced view of
+    the evidence (``detect_size``, engine.checkpoints.DecisionRule.detect_side), that too."""
+    text = _tiling_text(policy)
+    size = policy.get("detect_size")
+    if isinstance(size, (list, tuple)) and len(size) == 2:
+        text += f"; image score from the image reduced to {size[1]} x {size[0]}"
+    return text
+
+
+def _tiling_text(policy: Mapping[str, Any]) -> str:
     if "members" in policy:
         return "members " + ", ".join(str(m) for m in policy["members"])
     mode = policy.get("mode")
