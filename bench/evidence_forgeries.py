@@ -28,9 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -55,53 +53,18 @@ def make_forgeries(photos: Path, half: str, out: Path, per_photo: int, seed: int
 
 
 def analyse(data: Path, rows_path: Path, shard: str, detect_side: int | None) -> None:
-    import torch
-    from PIL import Image
+    """The default analysis of ``data``'s images into ``rows_path``: ``forensic-train features
+    --forgeries`` (its rows carry each model's score, verdict and pixel F1), without the
+    classic analyses but the copy-move one the default verdict needs."""
+    from trainer.cli import main as train
 
-    from engine.assembly import assemble_analyzer
-    from engine.io import load_evidence
-    from trainer.verdict_features import kind_of, pixel_f1
-
-    k, n = (int(x) for x in shard.split("/"))
-    items = [(p, data / "Gt" / p.name, 1) for p in sorted((data / "Tp").iterdir())]
-    items += [(p, None, 0) for p in sorted((data / "Au").iterdir())]
-    items = items[k::n]
-    done = set()
-    if rows_path.exists():
-        done = {json.loads(x)["path"] for x in rows_path.read_text().splitlines() if x.strip()}
-    torch.set_num_threads(1 if n > 1 else 2)
-    analyzer = assemble_analyzer(None, device="cpu", faces=False)
-    analyzer.detect_side = detect_side
-    analyzer.prepare()
-    with rows_path.open("a", encoding="utf-8") as fh:
-        for path, mask, label in items:
-            if str(path) in done:
-                continue
-            t0 = time.perf_counter()
-            ev = load_evidence(path)
-            analysis = analyzer.analyze(ev)
-            truth = None
-            if mask is not None:
-                truth = np.asarray(Image.open(mask).convert("L")) > 127
-            results = dict(analysis.results)
-            if analysis.ensemble is not None:
-                results[analysis.ensemble.name] = analysis.ensemble
-            row: dict[str, Any] = {
-                "path": str(path),
-                "label": label,
-                "kind": kind_of(path.name, label),
-                "size": [ev.height, ev.width],
-                "models": {},
-            }
-            for name, r in results.items():
-                f: dict[str, Any] = {"score": r.score, "verdict": r.verdict, "logit": r.image_logit}
-                if truth is not None and r.mask is not None and truth.shape == r.mask.shape:
-                    f["pixel_f1"] = pixel_f1(r.mask, truth)
-                row["models"][name] = f
-            row["seconds"] = time.perf_counter() - t0
-            fh.write(json.dumps(row) + "\n")
-            fh.flush()
-            print(f"{path.name} {row['seconds']:.1f}s", flush=True)
+    argv = ["features", "--forgeries", str(data), "--parts", "val,test", "--classic", "clone"]
+    argv += ["--out", str(rows_path), "--shard", shard]
+    argv += ["--threads", "1" if shard.split("/")[1] != "1" else "2"]
+    if detect_side is not None:
+        argv += ["--detect-side", str(detect_side)]
+    if train(argv) != 0:
+        raise SystemExit(f"{data}: forensic-train features failed")
 
 
 def summary(out: Path) -> list[str]:
