@@ -110,7 +110,9 @@ probability: Platt scaling of the statistic, fitted on {c["calibration"]["fitted
 
 def ensemble_section(name: str, e: dict[str, Any], models: dict[str, Any]) -> str:
     d = e["detection"]
-    forged = any(k.startswith("project-made forgeries") for k in d["val_flagged"])
+    from trainer.verdict import FORGERIES_VAL
+
+    forged = FORGERIES_VAL in d["val_flagged"]
     parts = []
     if "weights" in d:
         w = ", ".join(f"{k} {v:+.3g}" for k, v in d["weights"].items())

@@ -83,6 +83,7 @@ TEST_GROUPS = (
 # full-size photographs (``forensic-train features --forgeries``), so that it has seen a
 # tampered photograph at evidence size; its θ is chosen on CASIA's and the forgeries' images.
 STACK_PARTS = ("casia-val", "camera-val", "forgeries-val")
+FORGERIES_VAL = "project-made forgeries (validation half)"  # its val_flagged entry
 STACK_OBJECTIVE = ("casia-val", "forgeries-val")
 STACKED_ANALYSES = ("clone",)
 LOCAL_WEIGHTS = (0.0, 1.0, 2.0)
@@ -143,12 +144,12 @@ def threshold_at_evidence_size(
     accuracy. Ties go to the higher θ (fewer false alarms).
     """
     camera = [score(r) for r in rows if r["part"] == "camera-val" and r["label"] == 0]
-    casia = [(score(r), r["label"]) for r in rows if r["part"] in objective]
+    chosen = [(score(r), r["label"]) for r in rows if r["part"] in objective]
     floor = threshold_for_false_alarms(camera, FALSE_ALARM_TARGET) if camera else 0.0
     # the lowest θ allowed, off the photograph it is: no validation image sits on a θ
-    floor = centred_in_gap(floor, camera + [v for v, _ in casia]) if camera else floor
-    s = np.array([v for v, _ in casia])
-    y = np.array([label for _, label in casia])
+    floor = centred_in_gap(floor, camera + [v for v, _ in chosen]) if camera else floor
+    s = np.array([v for v, _ in chosen])
+    y = np.array([label for _, label in chosen])
     values = np.unique(s[s > floor])
     candidates = [floor, *((values[:-1] + values[1:]) / 2.0)] if values.size else [floor]
     best, best_bacc = floor, -1.0
@@ -208,13 +209,14 @@ def test_figures(
     if forged and 0 < sum(r["label"] for r in forged) < len(forged):
         fy = np.array([r["label"] for r in forged])
         fs = np.array([score(r) for r in forged])
+        kinds = np.array([r["kind"] for r in forged])
         extra["test_forgeries"] = {
             "image_auc": float(roc_auc(fy, fs)),
             "flagged": flagged_counts(fs[fy == 1], theta),
             "authentic_flagged": flagged_counts(fs[fy == 0], theta),
             "by_kind": {
-                kind: flagged_counts([score(r) for r in forged if r["kind"] == kind], theta)
-                for kind in sorted({r["kind"] for r in forged if r["label"] == 1})
+                str(kind): flagged_counts(fs[kinds == kind], theta)
+                for kind in sorted(set(kinds[fy == 1]))
             },
         }
     return {
@@ -308,7 +310,7 @@ def choose_stacking(
     )
     forged = [r for r in val if r["part"] == "forgeries-val"]
     if forged:  # what θ does at evidence size on validation
-        val_flagged["project-made forgeries (validation half)"] = flagged_counts(
+        val_flagged[FORGERIES_VAL] = flagged_counts(
             [score(r) for r in forged if r["label"] == 1], theta
         )
         val_flagged["their authentic copies"] = flagged_counts(
@@ -574,7 +576,7 @@ def summary_lines(report: dict[str, Any]) -> list[str]:
                 for k, v in local["val"].items()
                 if k.startswith("pixel_f1")
             )
-        forged = d.get("val_flagged", {}).get("project-made forgeries (validation half)")
+        forged = d.get("val_flagged", {}).get(FORGERIES_VAL)
         if forged is not None:
             line += f"  forgeries-val flagged {forged[0]} of {forged[1]}"
         if "test_image_auc" in d:

@@ -251,12 +251,14 @@ SOURCES = ("casia", "camera", "forgeries")
 
 def forgeries_part(folder: Path) -> str:
     """``forgeries-val`` or ``forgeries-test``: the camera half every photograph behind the
-    forgeries in ``folder`` comes from, as its ``photos.json`` lists them
-    (``bench.evidence_forgeries`` writes it), each name checked against :func:`photo_part`. A
+    forgeries in ``folder`` comes from, as its ``photos.json`` lists them (``forensic-train
+    synth --camera-half`` writes it), each name checked against :func:`photo_part`. A
     folder mixing the halves, or saying another half than its photographs', is refused: its
     forgeries would carry validation photographs into the test part or the other way round."""
+    from trainer.data.synth import HALF_FILE
+
     try:
-        listed = json.loads((folder / "photos.json").read_text(encoding="utf-8"))
+        listed = json.loads((folder / HALF_FILE).read_text(encoding="utf-8"))
         half, names = str(listed["half"]), [str(n) for n in listed["photos"]]
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise UsageError(
@@ -321,8 +323,8 @@ def add_parser(sub: Any) -> None:
         "--forgeries",
         type=Path,
         nargs="+",
-        help="Tp/Gt/Au folders of forgeries of one camera half (bench.evidence_forgeries): "
-        "parts forgeries-val / forgeries-test",
+        help="Tp/Gt/Au folders of forgeries of one camera half (forensic-train synth "
+        "--camera-half): parts forgeries-val / forgeries-test",
     )
     p.add_argument(
         "--classic",

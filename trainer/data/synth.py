@@ -380,14 +380,14 @@ def run(args: argparse.Namespace) -> int:
     if args.count < 0:
         raise UsageError(None, f"--count must be >= 0, got {args.count}")
     sources = _list_sources(args.src)
-    half = getattr(args, "camera_half", None)
+    half = args.camera_half
     if half:
         sources = camera_half(sources, half)
         if len(sources) < 2:
             raise UsageError(args.src, f"fewer than two photographs in the camera {half} half")
     if (args.out / "Tp").is_dir() and any((args.out / "Tp").iterdir()):
         raise UsageError(args.out, "already holds forgeries in Tp/; choose an empty --out")
-    per_photo = getattr(args, "per_photo", 0) or 0
+    per_photo = args.per_photo
     if per_photo < 0:
         raise UsageError(None, f"--per-photo must be >= 0, got {per_photo}")
     skipped = SkipLog()
