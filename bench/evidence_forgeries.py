@@ -37,7 +37,8 @@ def make_forgeries(photos: Path, half: str, out: Path, per_photo: int, seed: int
     """The forgeries of ``half``'s photographs (made once) in ``out/data`` (Tp/Gt/Au and
     ``photos.json``), as ``forensic-train synth PHOTOS --camera-half HALF`` makes them."""
     from engine.io import IMAGE_SUFFIXES
-    from trainer.data.synth import HALF_FILE, camera_half, generate, write_half
+    from trainer.data.synth import camera_half, generate, write_half
+    from trainer.verdict_features import HALF_FILE
 
     data = out / "data"
     images = sorted(p for p in photos.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)

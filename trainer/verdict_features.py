@@ -247,6 +247,9 @@ def kind_of(name: str, label: int) -> str:
 
 
 SOURCES = ("casia", "camera", "forgeries")
+# In a folder of forgeries of one camera half (forensic-train synth --camera-half): the half
+# and the photographs behind the forgeries.
+HALF_FILE = "photos.json"
 
 
 def forgeries_part(folder: Path) -> str:
@@ -255,8 +258,6 @@ def forgeries_part(folder: Path) -> str:
     synth --camera-half`` writes it), each name checked against :func:`photo_part`. A
     folder mixing the halves, or saying another half than its photographs', is refused: its
     forgeries would carry validation photographs into the test part or the other way round."""
-    from trainer.data.synth import HALF_FILE
-
     try:
         listed = json.loads((folder / HALF_FILE).read_text(encoding="utf-8"))
         half, names = str(listed["half"]), [str(n) for n in listed["photos"]]

@@ -337,9 +337,6 @@ def generate(
     }
 
 
-HALF_FILE = "photos.json"  # with --camera-half: the half and the photographs behind the forgeries
-
-
 def camera_half(sources: list[Path], half: str) -> list[Path]:
     """The photographs of ``sources`` in the camera photographs' ``half`` (``val`` or
     ``test``, :func:`trainer.verdict_features.photo_part`, by file name)."""
@@ -351,6 +348,8 @@ def camera_half(sources: list[Path], half: str) -> list[Path]:
 def write_half(out: Path, half: str, sources: list[Path]) -> None:
     """``out/photos.json``: which half the forgeries in ``out`` were made from, and of which
     photographs (``forensic-train features --forgeries`` reads it to name their part)."""
+    from trainer.verdict_features import HALF_FILE
+
     names = [p.name for p in sources]
     (out / HALF_FILE).write_text(json.dumps({"half": half, "photos": names}, indent=1) + "\n")
 
