@@ -143,6 +143,7 @@ def write_report(
     out = Path(out_dir)
     ov: Overview = overview(source, case or CaseInfo(), options, progress, cancel)
     writers = {f: _writer(f, out / f"{basename}{SUFFIX[f]}") for f in fmts}
+    thresholds = {m.name: m.pixel_threshold for m in ov.models if m.pixel_threshold is not None}
     try:
         for f, w in writers.items():
             w.begin(ov, _thumbnails(source, cancel) if f == "html" else ())
@@ -150,7 +151,7 @@ def write_report(
             if cancel is not None and cancel():
                 raise ReportCancelled("report cancelled")
             item.integrity = ov.integrity[i]
-            figs: ItemFigures = item_figures(item, ov.rows[i], options)
+            figs: ItemFigures = item_figures(item, ov.rows[i], options, thresholds)
             if item.integrity is not None:
                 ov.integrity[i] = item.integrity  # a change seen while drawing is kept
             for w in writers.values():

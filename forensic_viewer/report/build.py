@@ -10,7 +10,7 @@ them, so memory does not grow with the number of files.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
@@ -24,6 +24,7 @@ from forensic_viewer.report.figures import (
     annotated_figure,
     encode,
     evidence_figure,
+    face_maps_figure,
 )
 from forensic_viewer.report.model import (
     FACE_MODEL,
@@ -178,11 +179,13 @@ class Figure:
 @dataclass
 class ItemFigures:
     """The figures of one item: the evidence, then one per model and the ensemble (by name),
-    one per classic analysis with a map (by name)."""
+    one per classic analysis with a map (by name), one per model's face map (by model name:
+    its faces' crops, :func:`face_maps_figure`)."""
 
     evidence: Figure | None = None
     entries: dict[str, Figure] = field(default_factory=dict)
     analyses: dict[str, Figure] = field(default_factory=dict)
+    face_maps: dict[str, Figure] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
 
@@ -301,8 +304,16 @@ def face_model_summaries(settings: dict[str, Any], judged: dict[str, int]) -> li
     return out
 
 
-def item_figures(item: ReportItem, row: TriageRow, options: ReportOptions) -> ItemFigures:
-    """Pass 2 for one item: the evidence and one annotated figure per model that ran."""
+def item_figures(
+    item: ReportItem,
+    row: TriageRow,
+    options: ReportOptions,
+    pixel_thresholds: Mapping[str, float] | None = None,
+) -> ItemFigures:
+    """Pass 2 for one item: the evidence and one annotated figure per model that ran.
+
+    pixel_thresholds: each model's pixel threshold by name (the report's model list), for
+        the face-map figures' outlines; a face model's is not in the item's own entries."""
     out = ItemFigures()
     if item.status != "ok" or options.figures == "none":
         return out
@@ -342,6 +353,26 @@ def item_figures(item: ReportItem, row: TriageRow, options: ReportOptions) -> It
         out.entries[e.name] = Figure(
             f"Heatmap of {what} ({e.heatmap_precision}); outline: mask (heatmap > {pt:.2f})"
             + ("" if base is not None else "; evidence not shown"),
+            encode(fig, "JPEG", q),
+            "image/jpeg",
+            fig.shape[1],
+            fig.shape[0],
+        )
+    for fm in item.face_maps:
+        values = fm.load_heatmap()
+        if values is None:
+            out.notes.append(f"{fm.name}: the face map file is missing; no figure")
+            continue
+        base = pixels if pixels is not None and pixels.shape[:2] == values.shape else None
+        pt = (pixel_thresholds or {}).get(fm.name)
+        fig = face_maps_figure(base, values, pt, item.faces, style)
+        if fig is None:
+            continue
+        outline = "" if pt is None else f"; outline: mask (face map > {pt:.2f})"
+        out.face_maps[fm.name] = Figure(
+            f"Face map of model {fm.name} ({fm.heatmap_precision}): each detected face analysed on its "
+            f"own at the model's scale, shown on the face's crop, numbered as in the faces "
+            f"table{outline}" + ("" if base is not None else "; evidence not shown"),
             encode(fig, "JPEG", q),
             "image/jpeg",
             fig.shape[1],

@@ -40,6 +40,7 @@ from forensic_viewer.overlays import (
 
 MAX_SIDE = 1024
 LEGEND_HEIGHT = 46
+FACE_TILE = 256  # side of one face's tile in a face-map figure (the face path's window)
 
 
 @dataclass(frozen=True)
@@ -211,6 +212,77 @@ def annotated_figure(
         pad[:, : out.shape[1]] = out
         out = pad
     return np.vstack([out, legend])
+
+
+def face_maps_figure(
+    rgb: NDArray[np.uint8] | None,
+    face_map: NDArray[np.floating],
+    pixel_threshold: float | None,
+    faces: Sequence[dict[str, Any]],
+    style: FigureStyle = FigureStyle(),
+    tile: int = FACE_TILE,
+) -> NDArray[np.uint8] | None:
+    """One model's face map (the face path: its maps of the face crops pasted back, 0
+    elsewhere) shown where it lives: each face's crop (``engine.facepath.crop_box``, the
+    path's own) with the map over it, its face box and number, in tiles of at most ``tile``
+    pixels side by side (rows as wide as ``style.max_side``), above the legend bar. A
+    whole-image figure would draw a 12 MP photograph's faces as specks. None without faces.
+
+    rgb: the analysed pixels [H, W, 3] at the map's resolution, or None (maps on black).
+    pixel_threshold: the model's, for the mask outline and the legend's mark (None: neither).
+    """
+    from engine.facepath import crop_box  # the face path's geometry (engine.facepath imports torch)
+
+    h, w = face_map.shape[:2]
+    if rgb is not None and rgb.shape[:2] != (h, w):
+        raise ValueError(f"evidence is {rgb.shape[1]}x{rgb.shape[0]}, the face map {w}x{h}")
+    tiles = []
+    for i, face in enumerate(faces, start=1):
+        x, y, bw, bh = (round(float(v)) for v in face["box"])
+        c = crop_box((x, y, bw, bh), w, h)
+        heat = np.asarray(face_map[c.y0 : c.y1, c.x0 : c.x1], dtype=np.float32)
+        size = (tile, tile) if heat.shape[0] == heat.shape[1] else fit_size(*heat.shape, tile)
+        if max(heat.shape) < tile:  # a small face is enlarged to the tile, as the path does
+            scale = tile / max(heat.shape)
+            size = (max(1, round(heat.shape[0] * scale)), max(1, round(heat.shape[1] * scale)))
+        small = resize_to(heat, size)
+        if rgb is None:
+            t = blend(np.zeros((*size, 3), np.uint8), small, style.colormap, 1.0)
+        else:
+            t = blend(resize_to(rgb[c.y0 : c.y1, c.x0 : c.x1], size), small, style.colormap,
+                      style.opacity)  # fmt: skip
+        if pixel_threshold is not None:
+            t = draw_mask_outline(t, threshold_mask(small, pixel_threshold), style.contour_rgb)
+        k = size[0] / heat.shape[0]
+        p0 = (round((x - c.x0) * k), round((y - c.y0) * k))
+        p1 = (round((x - c.x0 + bw) * k), round((y - c.y0 + bh) * k))
+        t = np.ascontiguousarray(t)
+        cv2.rectangle(t, p0, p1, style.face_rgb, 1, lineType=cv2.LINE_8)
+        cv2.putText(t, str(i), (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, style.face_rgb, 1,
+                    cv2.LINE_AA)  # fmt: skip
+        cell = np.full((tile, tile, 3), 255, np.uint8)
+        cell[: t.shape[0], : t.shape[1]] = t
+        tiles.append(cell)
+    if not tiles:
+        return None
+    per_row = max(1, style.max_side // (tile + 4))
+    rows = []
+    for k in range(0, len(tiles), per_row):
+        row = tiles[k : k + per_row]
+        gap = np.full((tile, 4, 3), 255, np.uint8)
+        rows.append(np.hstack([p for t in row for p in (t, gap)][:-1]))
+    width = max(r.shape[1] for r in rows)
+    grid = np.full((sum(r.shape[0] + 4 for r in rows) - 4, width, 3), 255, np.uint8)
+    top = 0
+    for r in rows:
+        grid[top : top + r.shape[0], : r.shape[1]] = r
+        top += r.shape[0] + 4
+    legend = legend_bar(width, style.colormap, pixel_threshold, style.contour_rgb)
+    if legend.shape[1] != grid.shape[1]:  # narrower than the legend: pad with white
+        pad = np.full((grid.shape[0], legend.shape[1], 3), 255, np.uint8)
+        pad[:, : grid.shape[1]] = grid
+        grid = pad
+    return np.vstack([grid, legend])
 
 
 def draw_pairs(rgb: NDArray[np.uint8], pairs: Sequence[Any], scale: float) -> NDArray[np.uint8]:

@@ -219,6 +219,9 @@ class HtmlWriter:
             if fig is not None:
                 self._w(_figure(fig, f"{label} on {item.key}"))
             self._w(f"{_kv(T.entry_rows(e))}</div>")
+        for name, fig in figs.face_maps.items():
+            self._w(f"<h3>Face map: {esc(name)}</h3>")
+            self._w(_figure(fig, f"face map of {name} on {item.key}"))
         if item.analyses:
             self._analyses(n, item, figs)
         if item.probe is not None:

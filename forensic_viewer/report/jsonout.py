@@ -86,6 +86,7 @@ class JsonWriter:
         d["figures_drawn"] = [
             *(["evidence"] if figs.evidence is not None else []),
             *figs.entries,
+            *(f"face map {name}" for name in figs.face_maps),
             *(f"analysis {name}" for name in figs.analyses),
         ]
         self._f.write(("" if self._first else ",\n") + dumps(d))

@@ -392,6 +392,7 @@ class ReportItem:
     record: ScanRecord | None = field(default=None, repr=False)
     analyses: list[AnalysisEntry] = field(default_factory=list)
     probe: dict[str, Any] | None = None
+    face_maps: list[ModelEntry] = field(default_factory=list)  # each model's face map
 
     def entries(self) -> list[ModelEntry]:
         """The ensemble's entry (the default verdict) first, then the members'."""
@@ -540,6 +541,7 @@ def item_from_analysis(
         pixels=ev.pixels,
         analyses=analyses,
         probe=probe,
+        face_maps=[ModelEntry(n, "model", RAN, heatmap=m) for n, m in analysis.face_maps.items()],
     )
 
 
@@ -618,6 +620,9 @@ def item_from_record(
             out,
         ),
         probe=read_scan_probe(out, record.path, record.sha256),  # a viewer probe kept there
+        face_maps=[
+            ModelEntry(n, "model", RAN, heatmap_file=out / f) for n, f in record.face_maps.items()
+        ],
     )
 
 

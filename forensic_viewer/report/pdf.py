@@ -378,6 +378,11 @@ class PdfWriter:
                 add(KeepTogether([self.p(label, s.h3), table]))
                 continue
             add(KeepTogether([self.p(label, s.h3), self._side_by_side(fig, table, half)]))
+        for name, fig in figs.face_maps.items():
+            add(CondPageBreak(6 * cm))
+            add(self.p(f"Face map: {name}", s.h3))
+            add(self.image(fig, self.width, 9 * cm))
+            add(self.p(fig.caption, s.small))
         if item.analyses:
             self._analyses(item, figs)
         if item.probe is not None:

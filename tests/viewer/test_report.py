@@ -32,7 +32,13 @@ from forensic_viewer.report import (
     scan_source,
     write_report,
 )
-from forensic_viewer.report.figures import FigureStyle, annotated_figure, legend_bar
+from forensic_viewer.report.figures import (
+    FACE_TILE,
+    FigureStyle,
+    annotated_figure,
+    face_maps_figure,
+    legend_bar,
+)
 from forensic_viewer.scan.records import ErrorRecord, FaceRecord, FileRecord, ModelRecord
 from forensic_viewer.scan.triage import NOT_RUN, triage_row, triage_rows
 from tests.conftest import write_calibrated_pair, write_rgb
@@ -446,6 +452,33 @@ def test_annotated_figure_draws_overlay_outline_faces_and_legend() -> None:
     assert np.all(on_black[2, 2] == 0)
 
 
+def test_face_maps_figure_shows_each_face_on_its_own_crop() -> None:
+    """A face map (0 outside the face crops) is drawn on each face's crop, enlarged to a tile,
+    with its outline where the map passes the pixel threshold; no faces, no figure."""
+    style = FigureStyle(max_side=600)
+    rgb = np.full((400, 600, 3), 128, np.uint8)
+    face_map = np.zeros((400, 600), np.float32)
+    face_map[100:200, 300:400] = 0.9  # the first face's box: its crop is 160 px square
+    faces = [{"box": [300, 100, 100, 100]}, {"box": [10, 10, 30, 30]}]
+    fig = face_maps_figure(rgb, face_map, 0.5, faces, style)
+    assert fig is not None
+    tile = FACE_TILE
+    assert fig.shape[0] == tile + legend_bar(fig.shape[1]).shape[0]
+    assert fig.shape[1] == 2 * tile + 4  # two tiles side by side, 4 px apart
+    first, second = fig[:tile, :tile], fig[:tile, tile + 4 :]
+    centre = first[tile // 2, tile // 2]
+    assert not np.all(centre == 128)  # the map colours the face in the middle of its crop
+    assert np.all(first[tile // 2, 5] == 128)  # the crop's margin (map 0) is the evidence
+    cyan = np.all(first == style.contour_rgb, axis=-1)
+    ys, xs = np.nonzero(cyan)  # outline of the box: 30 % margin of 100 px in 160 -> 48..208
+    assert 44 <= ys.min() <= 52 and 204 <= ys.max() <= 212
+    assert 44 <= xs.min() <= 52 and 204 <= xs.max() <= 212
+    assert not np.all(second == style.contour_rgb, axis=-1).any()  # map 0 there: no outline
+    assert face_maps_figure(None, face_map, None, [], style) is None
+    with pytest.raises(ValueError):
+        face_maps_figure(rgb[:10], face_map, 0.5, faces, style)
+
+
 def test_reports_and_scans_import_no_qt() -> None:
     """Headless scans and reports must work without a display: no Qt behind these imports."""
     import subprocess
@@ -509,6 +542,10 @@ def test_the_report_shows_each_faces_own_verdict(tmp_path: Path, tiny_checkpoint
     assert "tiny MANIPULATED" in flat(ptext)
     doc = json.loads(paths["json"].read_text(encoding="utf-8"))
     assert doc["items"][0]["faces"][0]["face_scores"]["tiny"]["verdict"] == MANIPULATED
+    # the face map, drawn on the face's crop (every face window judged forged: outlined)
+    assert "face map tiny" in doc["items"][0]["figures_drawn"]
+    assert "Face map: tiny" in text and "outline: mask (face map > " in text
+    assert "Face map: tiny" in flat(ptext)
 
 
 def test_the_default_verdict_leads_each_file_with_its_probability_and_reliability(
@@ -585,6 +622,13 @@ def test_a_face_model_that_judged_a_face_is_in_the_models_and_the_limitations(
     faces = text[text.index("Face detection ran") :]
     assert "facer" in faces[: faces.index("#")]
     assert "the models' thresholds were set on whole images, not faces" not in text
+    # the scan's face maps (maps/<path>.<model>.faces.png) are drawn, the face model's with
+    # the pixel threshold scan.json recorded for it
+    drawn = doc["items"][0]["figures_drawn"]
+    assert "face map facer" in drawn and "face map tiny" in drawn
+    pt = face.meta.decision.pixel_threshold
+    assert "Face map of model facer" in text
+    assert f"outline: mask (face map > {pt:.2f})" in text
 
 
 def test_each_verdict_says_what_was_compared_with_theta(scanned: Path) -> None:
