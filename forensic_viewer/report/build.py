@@ -19,6 +19,7 @@ from engine.ensemble import general_provenance
 from engine.types import Progress
 from forensic_viewer.environment import environment
 from forensic_viewer.report.figures import (
+    FACE_TILES,
     FigureStyle,
     analysis_figure,
     annotated_figure,
@@ -369,10 +370,12 @@ def item_figures(
         if fig is None:
             continue
         outline = "" if pt is None else f"; outline: mask (face map > {pt:.2f})"
+        shown = len(item.faces) if len(item.faces) <= FACE_TILES else f"the first {FACE_TILES}"
         out.face_maps[fm.name] = Figure(
-            f"Face map of model {fm.name} ({fm.heatmap_precision}): each detected face analysed on its "
-            f"own at the model's scale, shown on the face's crop, numbered as in the faces "
-            f"table{outline}" + ("" if base is not None else "; evidence not shown"),
+            f"Face map of model {fm.name} ({fm.heatmap_precision}): each detected face analysed "
+            f"on its own at the model's scale, shown on its crop ({shown} of "
+            f"{len(item.faces)}, numbered as in the faces table){outline}"
+            + ("" if base is not None else "; evidence not shown"),
             encode(fig, "JPEG", q),
             "image/jpeg",
             fig.shape[1],

@@ -41,6 +41,7 @@ from forensic_viewer.overlays import (
 MAX_SIDE = 1024
 LEGEND_HEIGHT = 46
 FACE_TILE = 256  # side of one face's tile in a face-map figure (the face path's window)
+FACE_TILES = 12  # faces drawn in one face-map figure at most (a crowd would fill pages)
 
 
 @dataclass(frozen=True)
@@ -230,6 +231,7 @@ def face_maps_figure(
 
     rgb: the analysed pixels [H, W, 3] at the map's resolution, or None (maps on black).
     pixel_threshold: the model's, for the mask outline and the legend's mark (None: neither).
+    Only the first :data:`FACE_TILES` faces are drawn (numbered as in the faces table).
     """
     from engine.facepath import crop_box  # the face path's geometry (engine.facepath imports torch)
 
@@ -237,7 +239,7 @@ def face_maps_figure(
     if rgb is not None and rgb.shape[:2] != (h, w):
         raise ValueError(f"evidence is {rgb.shape[1]}x{rgb.shape[0]}, the face map {w}x{h}")
     tiles = []
-    for i, face in enumerate(faces, start=1):
+    for i, face in enumerate(faces[:FACE_TILES], start=1):
         x, y, bw, bh = (round(float(v)) for v in face["box"])
         c = crop_box((x, y, bw, bh), w, h)
         heat = np.asarray(face_map[c.y0 : c.y1, c.x0 : c.x1], dtype=np.float32)

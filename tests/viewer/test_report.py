@@ -34,6 +34,7 @@ from forensic_viewer.report import (
 )
 from forensic_viewer.report.figures import (
     FACE_TILE,
+    FACE_TILES,
     FigureStyle,
     annotated_figure,
     face_maps_figure,
@@ -474,6 +475,10 @@ def test_face_maps_figure_shows_each_face_on_its_own_crop() -> None:
     assert 44 <= ys.min() <= 52 and 204 <= ys.max() <= 212
     assert 44 <= xs.min() <= 52 and 204 <= xs.max() <= 212
     assert not np.all(second == style.contour_rgb, axis=-1).any()  # map 0 there: no outline
+    crowd = face_maps_figure(None, face_map, None, faces * 20, style)  # 40 faces: a crowd
+    assert crowd is not None
+    rows = -(-FACE_TILES // (600 // (tile + 4)))  # only the first FACE_TILES, 2 to a row
+    assert crowd.shape[0] == rows * (tile + 4) - 4 + legend_bar(crowd.shape[1]).shape[0]
     assert face_maps_figure(None, face_map, None, [], style) is None
     with pytest.raises(ValueError):
         face_maps_figure(rgb[:10], face_map, 0.5, faces, style)
