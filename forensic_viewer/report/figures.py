@@ -207,12 +207,19 @@ def annotated_figure(
     out = blend(base, small_heat, style.colormap, opacity)
     out = draw_mask_outline(out, threshold_mask(small_heat, pixel_threshold), style.contour_rgb)
     out = draw_face_boxes(out, faces, size[0] / h, style.face_rgb)
-    legend = legend_bar(size[1], style.colormap, pixel_threshold, style.contour_rgb)
-    if legend.shape[1] != out.shape[1]:  # figures narrower than the legend: pad with white
-        pad = np.full((out.shape[0], legend.shape[1], 3), 255, np.uint8)
-        pad[:, : out.shape[1]] = out
-        out = pad
-    return np.vstack([out, legend])
+    return above_legend(out, style, pixel_threshold)
+
+
+def above_legend(
+    img: NDArray[np.uint8], style: FigureStyle, pixel_threshold: float | None
+) -> NDArray[np.uint8]:
+    """``img`` above the legend bar of its width (padded with white when narrower)."""
+    legend = legend_bar(img.shape[1], style.colormap, pixel_threshold, style.contour_rgb)
+    if legend.shape[1] != img.shape[1]:
+        pad = np.full((img.shape[0], legend.shape[1], 3), 255, np.uint8)
+        pad[:, : img.shape[1]] = img
+        img = pad
+    return np.vstack([img, legend])
 
 
 def face_maps_figure(
@@ -243,10 +250,8 @@ def face_maps_figure(
         x, y, bw, bh = (round(float(v)) for v in face["box"])
         c = crop_box((x, y, bw, bh), w, h)
         heat = np.asarray(face_map[c.y0 : c.y1, c.x0 : c.x1], dtype=np.float32)
-        size = (tile, tile) if heat.shape[0] == heat.shape[1] else fit_size(*heat.shape, tile)
-        if max(heat.shape) < tile:  # a small face is enlarged to the tile, as the path does
-            scale = tile / max(heat.shape)
-            size = (max(1, round(heat.shape[0] * scale)), max(1, round(heat.shape[1] * scale)))
+        scale = tile / max(heat.shape)  # a small face enlarged to the tile, as the path does
+        size = (max(1, round(heat.shape[0] * scale)), max(1, round(heat.shape[1] * scale)))
         small = resize_to(heat, size)
         if rgb is None:
             t = blend(np.zeros((*size, 3), np.uint8), small, style.colormap, 1.0)
@@ -279,12 +284,7 @@ def face_maps_figure(
     for r in rows:
         grid[top : top + r.shape[0], : r.shape[1]] = r
         top += r.shape[0] + 4
-    legend = legend_bar(width, style.colormap, pixel_threshold, style.contour_rgb)
-    if legend.shape[1] != grid.shape[1]:  # narrower than the legend: pad with white
-        pad = np.full((grid.shape[0], legend.shape[1], 3), 255, np.uint8)
-        pad[:, : grid.shape[1]] = grid
-        grid = pad
-    return np.vstack([grid, legend])
+    return above_legend(grid, style, pixel_threshold)
 
 
 def draw_pairs(rgb: NDArray[np.uint8], pairs: Sequence[Any], scale: float) -> NDArray[np.uint8]:
@@ -328,13 +328,7 @@ def analysis_figure(
     out = blend(base, small, style.colormap, 1.0 if rgb is None else style.opacity)
     if scale_kind == "region":
         out = draw_mask_outline(out, small > 0.5, style.contour_rgb)
-    out = draw_pairs(out, pairs, size[0] / h)
-    legend = legend_bar(size[1], style.colormap, None, style.contour_rgb)
-    if legend.shape[1] != out.shape[1]:
-        pad = np.full((out.shape[0], legend.shape[1], 3), 255, np.uint8)
-        pad[:, : out.shape[1]] = out
-        out = pad
-    return np.vstack([out, legend])
+    return above_legend(draw_pairs(out, pairs, size[0] / h), style, None)
 
 
 def encode(rgb: NDArray[np.uint8], fmt: str = "JPEG", quality: int = 88) -> bytes:
