@@ -31,6 +31,7 @@ from PIL import Image
 
 from engine.errors import ForensicError
 from engine.files import AtomicFile
+from engine.io import is_image_name
 from engine.metrics import f1_iou
 from trainer.data.records import Sample, read_dataset
 from trainer.data.splits import three_way_split
@@ -298,7 +299,7 @@ def work_list(
     if photos is not None:
         for p in sorted(photos.iterdir()):
             part = photo_part(p.name)
-            if p.suffix.lower() in {".jpg", ".jpeg", ".png", ".tif", ".tiff"} and part in wanted:
+            if is_image_name(p) and part in wanted:
                 out.append((Sample(p, None, 0, "camera-photos"), part))
     for folder in forgeries or []:
         part = forgeries_part(folder)
