@@ -7,7 +7,7 @@ Without ``--test`` and ``--out`` it stops after step 2 and writes only ``--json`
 and the figures at θ on the validation part (``val_figures``), so candidates are compared on
 the part that chooses and the test part is read once, for the file that is bundled.
 
-A network fine-tuned on face forgeries (``forensic-train synth --kind faces --crop-size P``:
+A network trained or fine-tuned on face forgeries (``forensic-train synth --kind faces --crop-size P``:
 self-blended, swapped and edited faces and the untouched crops, each a face crop of the face
 path's geometry) becomes a *face model*: a checkpoint of scope ``"faces"`` that the viewer runs
 on the face path only (``engine.facepath``), never on whole images. This command
@@ -398,7 +398,7 @@ def face_path_on_photos(
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("face-model", help="choose a face model's rule on face crops, report, write")
-    p.add_argument("--model", type=Path, required=True, help="the fine-tuned checkpoint")
+    p.add_argument("--model", type=Path, required=True, help="the checkpoint trained on face crops")
     p.add_argument("--val", type=Path, required=True, help="validation face crops (Tp/Gt/Au)")
     p.add_argument(
         "--test",
