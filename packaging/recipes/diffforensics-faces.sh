@@ -13,8 +13,8 @@
 #    wheel) trained on that list (FASSEG forgeries and untouched crops x FASSEG_AU_COPIES,
 #    CASIA-face forgeries and crops x CASIA_AU_COPIES, CASIA's real spliced faces x
 #    SPLICED_COPIES; the `faces` augmentation preset), validated on the validation crops,
-#    each epoch kept; the bundled weights are epoch FACE_EPOCH (chosen on validation by the
-#    rule of docs/FACES.md).
+#    each epoch kept; the bundled weights are the uniform average of epochs FACE_EPOCHS
+#    (4 5 6: chosen on validation by the rule of docs/FACES.md).
 # 3. `forensic-train face-model`: pixel threshold, mirror averaging, θ (at most FALSE_ALARMS of
 #    the validation part's authentic faces: its untouched crops and the faces the face path
 #    finds in its photographs, cut and scored as the product does, since the crops are
