@@ -95,7 +95,7 @@ def _add_fit_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
     p.add_argument(
         "--aug",
-        choices=("none", "light", "full", "faces"),
+        choices=("none", "light", "full", "faces", "faces-camera"),
         help="augmentation preset (default: light for "
         "window sampling, full for whole images; see trainer.data.augment)",
     )

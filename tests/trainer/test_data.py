@@ -145,6 +145,43 @@ def test_faces_preset_blurs_like_a_small_face_and_keeps_the_size() -> None:
     assert 0.4 <= np.mean(fired) <= 0.6  # shrink_prob 0.5 (binomial sd 0.035)
 
 
+def test_camera_step_adds_noise_blurs_or_sharpens_the_whole_crop() -> None:
+    """``camera_step``: each of its three kinds shows up over a seed range and does what it
+    says on a smooth gradient with one edge (noise raises the flat part's spread, blur softens
+    the edge, sharpening overshoots it), the same seed gives the same crop, and ``faces-camera``
+    fires it on about 60 % of crops while ``faces`` never does."""
+    from trainer.data.augment import camera_step, photometric
+
+    img = np.zeros((48, 48, 3), np.uint8)
+    img[:, :24] = 60
+    img[:, 24:] = 200
+    flat_sd = float(img[:, :20].std())
+    kinds = set()
+    for seed in range(30):
+        out = camera_step(img, np.random.default_rng(seed))
+        assert out.shape == img.shape and out.dtype == np.uint8
+        assert np.array_equal(out, camera_step(img, np.random.default_rng(seed)))
+        row = out[24, :, 1].astype(np.float32)
+        if out[:, :20].std() > flat_sd + 0.5:
+            kinds.add("noise")
+        elif row.max() > 200 or row.min() < 60:
+            kinds.add("sharpen")
+        elif 60 < row[23] < 200 or 60 < row[24] < 200:
+            kinds.add("blur")
+    assert kinds == {"noise", "blur", "sharpen"}
+    quiet = {"jpeg_prob": 0.0, "brightness": 0.0, "contrast": 0.0, "shrink_prob": 0.0}
+    with_camera = preset("faces-camera", **quiet)
+    without = preset("faces", **quiet)
+    fired = [
+        not np.array_equal(photometric(img, with_camera, np.random.default_rng(s)), img)
+        for s in range(200)
+    ]
+    assert 0.5 <= np.mean(fired) <= 0.7  # camera_prob 0.6 (binomial sd 0.035)
+    assert all(
+        np.array_equal(photometric(img, without, np.random.default_rng(s)), img) for s in range(50)
+    )
+
+
 def test_windows_keep_foreground_and_a_share_of_clean_windows(tmp_path: Path) -> None:
     root = make_folder(tmp_path / "d", 6, 4, seed=1)
     items = load_items(read_folder(root), SkipLog())

@@ -38,6 +38,7 @@ class AugmentConfig:
     jpeg_quality: tuple[int, int] = (70, 100)  # quality range of that re-compression
     shrink_prob: float = 0.0  # probability of shrinking the image and stretching it back
     shrink: tuple[float, float] = (1.0, 1.0)  # side factor range of that shrink (log-uniform)
+    camera_prob: float = 0.0  # probability of one camera processing step (``camera_step``)
 
 
 PRESETS: dict[str, AugmentConfig] = {
@@ -46,6 +47,9 @@ PRESETS: dict[str, AugmentConfig] = {
     "full": AugmentConfig(scale=(0.5, 2.0), vflip=0.1, jpeg_prob=0.5, jpeg_quality=(60, 100)),
     "faces": AugmentConfig(
         jpeg_prob=0.5, jpeg_quality=(60, 95), shrink_prob=0.5, shrink=(0.2, 1.0)
+    ),
+    "faces-camera": AugmentConfig(
+        jpeg_prob=0.5, jpeg_quality=(60, 95), shrink_prob=0.5, shrink=(0.2, 1.0), camera_prob=0.6
     ),
 }
 
@@ -136,10 +140,28 @@ def jpeg(image: U8, quality: int) -> U8:
     return cv2.cvtColor(cv2.imdecode(buf, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
 
 
+def camera_step(image: U8, rng: np.random.Generator) -> U8:
+    """One step of a camera's processing over the whole image, chosen at random: sensor noise
+    (Gaussian, sd 1-5 grey levels, brighter pixels noisier as shot noise is), a denoising blur
+    (Gaussian, sigma 0.4-1.0 pixels) or unsharp-mask sharpening (sigma 0.7-1.5, amount 0.3-1.2)."""
+    x = image.astype(np.float32)
+    kind = int(rng.integers(3))
+    if kind == 0:
+        sd = rng.uniform(1.0, 5.0) * np.sqrt(0.25 + 0.75 * x / 255.0)
+        x = x + rng.standard_normal(x.shape).astype(np.float32) * sd
+    elif kind == 1:
+        x = cv2.GaussianBlur(x, (0, 0), float(rng.uniform(0.4, 1.0)))
+    else:
+        blur = cv2.GaussianBlur(x, (0, 0), float(rng.uniform(0.7, 1.5)))
+        x = x + float(rng.uniform(0.3, 1.2)) * (x - blur)
+    return np.clip(np.rint(x), 0, 255).astype(np.uint8)
+
+
 def photometric(image: U8, cfg: AugmentConfig, rng: np.random.Generator) -> U8:
     """Brightness/contrast, then JPEG re-compression, each with the configured probability;
     with ``cfg.shrink_prob`` the re-compression happens at a shrunk size and the image is
-    stretched back (a small face of a camera JPEG brought to the window)."""
+    stretched back (a small face of a camera JPEG brought to the window); with
+    ``cfg.camera_prob`` a ``camera_step`` at that size, before the JPEG, as in a camera."""
     if cfg.brightness or cfg.contrast:
         b = rng.uniform(-cfg.brightness, cfg.brightness) * 255.0
         c = 1.0 + rng.uniform(-cfg.contrast, cfg.contrast)
@@ -152,6 +174,8 @@ def photometric(image: U8, cfg: AugmentConfig, rng: np.random.Generator) -> U8:
         f = float(np.exp(rng.uniform(np.log(cfg.shrink[0]), np.log(cfg.shrink[1]))))
         small = (max(8, round(shape[1] * f)), max(8, round(shape[0] * f)))
         image = cv2.resize(image, small, interpolation=cv2.INTER_AREA)
+    if cfg.camera_prob and rng.random() < cfg.camera_prob:
+        image = camera_step(image, rng)
     if cfg.jpeg_prob and rng.random() < cfg.jpeg_prob:
         image = jpeg(image, int(rng.integers(cfg.jpeg_quality[0], cfg.jpeg_quality[1] + 1)))
     if image.shape[:2] != shape:
