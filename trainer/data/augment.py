@@ -1,11 +1,12 @@
 """Augmentation applied to an image and its mask alike.
 
 Geometric steps (random resize, crop or pad, flips) move image and mask together; photometric
-steps (brightness/contrast, JPEG re-compression) touch only the image. Every random choice comes
+steps (brightness/contrast, shrinking, camera processing, JPEG re-compression) touch only the
+image. Every random choice comes
 from the ``numpy.random.Generator`` passed in, so a sample's augmentation is a pure function of
 (seed, epoch, index) and an interrupted run resumes with exactly the same batches.
 
-Three presets (``--aug``):
+Five presets (``--aug``):
 
 - ``none``: nothing.
 - ``light`` (default for CRFD-Net): flips, brightness/contrast, occasional JPEG re-compression;
@@ -14,6 +15,15 @@ Three presets (``--aug``):
   pixels labelled 0 and erase the difference between a resampled splice and its background.
 - ``full`` (default for whole-image families): everything the issue lists: resize 0.5-2.0,
   crop or pad to the training size, flips, brightness/contrast, JPEG quality 60-100.
+
+Two for face crops (``faces`` made the bundled face model): flips, brightness/contrast, half
+the crops shrunk to 20-100 % and stretched back (a small face of a camera photograph brought to
+the window), half re-compressed at JPEG quality 60-95. ``faces-camera`` adds, to 60 % of the crops at their shrunk
+size and before the JPEG, one step of a camera's own processing over the whole crop: sensor
+noise, a denoising blur or unsharp-mask sharpening (``camera_step``). The authentic faces the
+face model flags are mostly camera faces, and its authentic training faces mostly studio
+photographs: the step is meant to teach that processing spread over the whole crop is not a
+manipulation (no label changes; a forgery's region still differs from its surroundings).
 """
 
 from __future__ import annotations
