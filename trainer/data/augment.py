@@ -2,9 +2,9 @@
 
 Geometric steps (random resize, crop or pad, flips) move image and mask together; photometric
 steps (brightness/contrast, shrinking, camera processing, JPEG re-compression) touch only the
-image. Every random choice comes
-from the ``numpy.random.Generator`` passed in, so a sample's augmentation is a pure function of
-(seed, epoch, index) and an interrupted run resumes with exactly the same batches.
+image. Every random choice comes from the ``numpy.random.Generator`` passed in, so a sample's
+augmentation is a pure function of (seed, epoch, index) and an interrupted run resumes with
+exactly the same batches.
 
 Five presets (``--aug``):
 
