@@ -24,6 +24,7 @@ noise, a denoising blur or unsharp-mask sharpening (``camera_step``). The authen
 face model flags are mostly camera faces, and its authentic training faces mostly studio
 photographs: the step is meant to teach that processing spread over the whole crop is not a
 manipulation (no label changes; a forgery's region still differs from its surroundings).
+Measured once (docs/FACES.md, candidate N): it did not help the face model.
 """
 
 from __future__ import annotations
