@@ -136,6 +136,17 @@ def test_synth_rejects_unknown_kinds(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "--kinds must be a comma-separated subset" in _one_error_line(err)
 
 
+def test_fit_offers_every_augmentation_preset_and_no_other() -> None:
+    # The CLI lists the presets as a literal (importing trainer.data.augment would load OpenCV
+    # for --help); this keeps that list and PRESETS from drifting apart.
+    from trainer.cli import build_parser
+    from trainer.data.augment import PRESETS
+
+    fit = build_parser()._subparsers._group_actions[0].choices["fit"]  # type: ignore[union-attr]
+    (aug,) = [a for a in fit._actions if "--aug" in a.option_strings]
+    assert tuple(aug.choices) == tuple(PRESETS)
+
+
 def test_pretrain_freezes_the_encoder_only_when_it_starts_from_weights() -> None:
     from trainer.cli import build_parser
     from trainer.commands import _stage_options

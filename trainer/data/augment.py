@@ -18,9 +18,9 @@ Five presets (``--aug``):
 
 Two for face crops (``faces`` made the bundled face model): flips, brightness/contrast, half
 the crops shrunk to 20-100 % and stretched back (a small face of a camera photograph brought to
-the window), half re-compressed at JPEG quality 60-95. ``faces-camera`` adds, to 60 % of the crops at their shrunk
-size and before the JPEG, one step of a camera's own processing over the whole crop: sensor
-noise, a denoising blur or unsharp-mask sharpening (``camera_step``). The authentic faces the
+the window), half re-compressed at JPEG quality 60-95. ``faces-camera`` adds, to 60 % of the
+crops at their shrunk size and before the JPEG, one step of a camera's own processing over the
+whole crop: sensor noise, a denoising blur or unsharp-mask sharpening (``camera_step``). The authentic faces the
 face model flags are mostly camera faces, and its authentic training faces mostly studio
 photographs: the step is meant to teach that processing spread over the whole crop is not a
 manipulation (no label changes; a forgery's region still differs from its surroundings).
@@ -52,16 +52,14 @@ class AugmentConfig:
     camera_prob: float = 0.0  # probability of one camera processing step (``camera_step``)
 
 
+_FACES = AugmentConfig(jpeg_prob=0.5, jpeg_quality=(60, 95), shrink_prob=0.5, shrink=(0.2, 1.0))
+
 PRESETS: dict[str, AugmentConfig] = {
     "none": AugmentConfig(hflip=0.0, brightness=0.0, contrast=0.0, jpeg_prob=0.0),
     "light": AugmentConfig(),
     "full": AugmentConfig(scale=(0.5, 2.0), vflip=0.1, jpeg_prob=0.5, jpeg_quality=(60, 100)),
-    "faces": AugmentConfig(
-        jpeg_prob=0.5, jpeg_quality=(60, 95), shrink_prob=0.5, shrink=(0.2, 1.0)
-    ),
-    "faces-camera": AugmentConfig(
-        jpeg_prob=0.5, jpeg_quality=(60, 95), shrink_prob=0.5, shrink=(0.2, 1.0), camera_prob=0.6
-    ),
+    "faces": _FACES,
+    "faces-camera": replace(_FACES, camera_prob=0.6),
 }
 
 
