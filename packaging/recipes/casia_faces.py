@@ -1,11 +1,12 @@
 """Face crops of CASIA's photographs for the face model: real spliced faces and camera-like
 authentic faces, per part.
 
-usage: python packaging/recipes/casia_faces.py OUT --casia DIR [--min-face 32]
+usage: python packaging/recipes/casia_faces.py OUT --casia DIR [--min-face 32] [--side 256]
 
 Every photograph of CASIA (``Tp/`` and ``Au/``) is searched with MTCNN
 (``engine.faces.FaceDetector``, its defaults) and each face is cropped exactly as the face path
-crops it (``engine.facepath.crop_box``: 30 % margin, clamped; ``resize_crop`` to 256 x 256).
+crops it (``engine.facepath.crop_box``: 30 % margin, clamped; ``resize_crop`` to ``--side``
+squared, 256 by default: the face model's window).
 The part is CASIA's own (``trainer.data.splits.three_way_split``, seed 0), so a photograph is in
 the same part for the face model as for every other model. In a tampered photograph:
 
@@ -109,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("out", type=Path)
     ap.add_argument("--casia", type=Path, required=True)
     ap.add_argument("--min-face", type=int, default=32, help="smallest face box side, pixels")
+    ap.add_argument(
+        "--side", type=int, default=SIDE, help="crop side, pixels: the face model's window"
+    )
     args = ap.parse_args(argv)
     from engine.faces import FaceDetector
 
@@ -133,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             mask = None if s.mask is None else load_mask(s, rgb.shape[:2]).astype(bool)
             tag = "tp" if s.mask is not None else "au"
-            for face in face_crops(rgb, mask, boxes, args.min_face):
+            for face in face_crops(rgb, mask, boxes, args.min_face, args.side):
                 key = f"{part}/{tag}/{face.what}"
                 counts[key] = counts.get(key, 0) + 1
                 row = {"part": part, "image": str(s.image), "box": list(face.box)}
