@@ -86,7 +86,10 @@ class ScanSettingsMismatch(ForensicError):
 
 def scan_settings(analyzer: Analyzer, source: str, analyses: Sequence[str] = ()) -> dict[str, Any]:
     """What a resume must match. exact: the paper's sliding-window path (the reference) or
-    the fast path."""
+    the fast path. faces: None with face detection off, else the detector's backend and
+    whether each face is analysed on its own (the face path): rows made with and without faces
+    must not be mixed in one folder any more than rows of two checkpoints."""
+    detector = getattr(analyzer, "faces", None)
     return {
         "source": source,
         "models": {m.name: m.sha256 for m in analyzer.models},
@@ -97,6 +100,12 @@ def scan_settings(analyzer: Analyzer, source: str, analyses: Sequence[str] = ())
         "ensemble_sha256": getattr(analyzer.ensemble, "sha256", None) or None,
         "analyses": analysis_settings(analyses),
         "exact": bool(getattr(analyzer, "exact", False)),
+        "faces": None
+        if detector is None
+        else {
+            "detector": getattr(detector, "name", type(detector).__name__),
+            "face_path": bool(getattr(analyzer, "face_path", False)),
+        },
     }
 
 
@@ -104,8 +113,9 @@ def scan_settings(analyzer: Analyzer, source: str, analyses: Sequence[str] = ())
 # ("exact" has none: such a folder may come from before the fast path or after; it is refused)
 SETTING_DEFAULTS: dict[str, Any] = {"analyses": {}, "face_models": {}}
 # settings added since whose value a folder written before them cannot say: not compared then
-# (the ensemble file's SHA-256: its θ and weights decide the default verdict)
-SETTINGS_UNRECORDED: tuple[str, ...] = ("ensemble_sha256",)
+# (the ensemble file's SHA-256, whose θ and weights decide the default verdict; whether faces
+# were detected, by which detector, and analysed on their own)
+SETTINGS_UNRECORDED: tuple[str, ...] = ("ensemble_sha256", "faces")
 
 
 def check_settings(

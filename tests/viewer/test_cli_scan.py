@@ -403,3 +403,31 @@ def test_a_verdict_decided_by_a_face_says_so_beside_theta() -> None:
     )
     ((_, d),) = table_checks(record("θ = 0.527 on the stacked probability"))
     assert decision_words(d) == "score 0.810 > θ 0.527"
+
+
+def test_a_resume_with_faces_turned_on_or_off_is_refused(
+    folder: Path, tmp_path: Path, tiny_checkpoint: Path, capsys
+) -> None:
+    """Rows with faces detected and analysed, and rows without, must not be mixed in one
+    folder; a folder written before scan.json recorded faces still resumes."""
+    out = tmp_path / "out"
+    off = ["scan", str(folder), "--out", str(out), "--model", str(tiny_checkpoint), "--no-faces"]
+    assert main(off) == 1  # the two bad files
+    info = json.loads((out / "scan.json").read_text(encoding="utf-8"))
+    assert info["faces"] is None
+    capsys.readouterr()
+    assert main(off[:-1]) == 2  # the same scan with face detection on
+    assert "other models or settings" in capsys.readouterr().err
+    del info["faces"]  # as an earlier version wrote it
+    (out / "scan.json").write_text(json.dumps(info), encoding="utf-8")
+    assert main(off) == 1
+    assert "0 analysed, 2 already done" in capsys.readouterr().out
+
+
+def test_scan_json_names_the_face_detector_and_the_face_path(
+    folder: Path, tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    out = tmp_path / "out"
+    main(["scan", str(folder), "--out", str(out), "--model", str(tiny_checkpoint)])
+    faces = json.loads((out / "scan.json").read_text(encoding="utf-8"))["faces"]
+    assert faces["detector"] in ("mtcnn", "haar") and faces["face_path"] is True
