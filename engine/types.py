@@ -7,6 +7,7 @@ JSON-safe figures without them. The same :class:`Analysis` feeds the GUI, the CL
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,9 +43,14 @@ class Evidence:
     pixels: NDArray[np.uint8] = field(repr=False)
 
     def to_dict(self) -> dict[str, Any]:
+        """Every fact but the pixels. ``path`` made absolute (a record must not depend on where
+        the command ran; symbolic links not followed, as the analyst named the file) and
+        ``real_path`` beside it, every link followed: where the bytes were read."""
         d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "pixels"}
+        d["path"] = os.path.abspath(self.path)
         d["metadata"] = dict(self.metadata)
         d["warnings"] = list(self.warnings)
+        d["real_path"] = os.path.realpath(self.path)
         return d
 
 

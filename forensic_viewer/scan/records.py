@@ -336,7 +336,12 @@ class FaceRecord:
 
 @dataclass(frozen=True)
 class EvidenceFacts:
-    """Every fact of :class:`~engine.types.Evidence` but the pixels: a row's ``evidence``."""
+    """Every fact of :class:`~engine.types.Evidence` but the pixels: a row's ``evidence``.
+
+    path: the file's absolute path as it was named (symbolic links not followed), never one
+        relative to wherever the command ran; real_path: the same with every symbolic link
+        followed, i.e. where the bytes were read (None in rows written before it was recorded).
+    """
 
     path: str
     sha256: str
@@ -350,16 +355,19 @@ class EvidenceFacts:
     orientation_applied: bool
     metadata: Mapping[str, str]
     warnings: tuple[str, ...]
+    real_path: str | None = None
 
     @classmethod
     def from_evidence(cls, ev: Evidence) -> EvidenceFacts:
-        kw = {f.name: getattr(ev, f.name) for f in dataclasses.fields(cls)}
-        return cls(**{**kw, "metadata": dict(ev.metadata), "warnings": tuple(ev.warnings)})
+        d = ev.to_dict()  # path absolute, real_path beside it
+        return cls(**{**d, "metadata": dict(ev.metadata), "warnings": tuple(ev.warnings)})
 
     def to_json(self) -> dict[str, Any]:
         d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         d["metadata"] = dict(self.metadata)
         d["warnings"] = list(self.warnings)
+        if self.real_path is None:  # a row of a version that did not record it
+            del d["real_path"]
         return d
 
     @classmethod
@@ -382,6 +390,7 @@ class EvidenceFacts:
             orientation_applied=o.flag("orientation_applied"),
             metadata=dict(metadata),
             warnings=o.strings("warnings"),
+            real_path=o.text("real_path", None, nullable=True),
         )
 
 

@@ -280,6 +280,33 @@ def test_figures_and_evidence_facts_are_the_engines_field_for_field(tmp_path: Pa
     assert again.to_dict() == result.to_dict() and again.mask is not None
 
 
+def test_evidence_is_recorded_by_its_absolute_path_and_where_its_bytes_are(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file named by a relative path through a symbolic link: the row says the absolute
+    path as named (not one relative to where the command ran) and the link's target."""
+    (tmp_path / "store").mkdir()
+    (tmp_path / "case").mkdir()
+    target = write_rgb(tmp_path / "store" / "e.png", 8, 8)
+    (tmp_path / "case" / "link.png").symlink_to(target)
+    monkeypatch.chdir(tmp_path)
+    facts = EvidenceFacts.from_evidence(load_evidence(Path("case/link.png")))
+    assert facts.path == str(tmp_path / "case" / "link.png")
+    assert facts.real_path == str(target.resolve())
+    again = EvidenceFacts.from_json(facts.to_json(), "evidence")
+    assert again == facts
+
+
+def test_a_row_written_before_real_path_was_recorded_round_trips(tmp_path: Path) -> None:
+    row = previous_row(write_rgb(tmp_path / "a.png", 24, 32))
+    del row["evidence"]["real_path"]
+    line = (json.dumps(row, allow_nan=False) + "\n").encode("utf-8")
+    record = parse_line(line)
+    assert isinstance(record, FileRecord) and record.evidence is not None
+    assert record.evidence.real_path is None
+    assert record_line(record) == line
+
+
 # --- rows of earlier versions ---------------------------------------------------------------
 
 
@@ -330,6 +357,7 @@ def previous_row(file: Path) -> dict[str, Any]:
             "orientation_applied": False,
             "metadata": {},
             "warnings": [],
+            "real_path": str(file.resolve()),
         },
         "details": {"stub": figures},
         "seconds": 0.125,
