@@ -463,7 +463,14 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
     def listing(_index: Any) -> list[tuple[Path, str]]:
         # the output folder, when inside the scanned one, holds maps that are not evidence
-        files = scan_files(folder, args.recursive, exclude=args.out)
+        left_out: list[Path] = []
+        files = scan_files(folder, args.recursive, exclude=args.out, left_out=left_out)
+        if left_out:  # said, so that a file the scan passed over is never a surprise
+            print(
+                f"{plain(folder)}: {len(left_out)} file(s) passed over, not images by name or "
+                f"content (first: {plain(left_out[0].relative_to(folder).as_posix())})",
+                file=sys.stderr,
+            )
         if not files:
             print(f"{plain(folder)}: no image files found", file=sys.stderr)
         return files

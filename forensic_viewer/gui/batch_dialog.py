@@ -205,20 +205,19 @@ class ScanWorker(QThread):
             # the output folder first: a scan already writing there is named at once, before
             # the listing and the models take their time
             with OutputLock(job.out, command="the viewer's batch scan") as lock:
-                files = scan_files(job.folder, job.recursive, job.suffixes, exclude=job.out)
-                self.mailbox.post("listed", len(files))
+                left_out: list[Path] = []
+                files = scan_files(
+                    job.folder, job.recursive, job.suffixes, exclude=job.out, left_out=left_out
+                )
+                self.mailbox.post("listed", len(files), len(left_out))
                 self._done_before = ResultIndex(job.out).done_keys()
                 summary = self._scan(files, lock)
                 if truth is not None and not summary.cancelled:
                     from forensic_viewer.gui.truth_choice import score_scan
 
                     self.mailbox.post("truth", *score_scan(job.out, truth, self._keys))
-        except ScanSettingsMismatch:
-            self.mailbox.post(
-                "failed",
-                f"{job.out}: holds results of a scan of another folder, with other models or "
-                "on the other analysis path (exact or fast); choose another output folder",
-            )
+        except ScanSettingsMismatch as e:  # names the settings that differ
+            self.mailbox.post("failed", str(e))
         except (ForensicError, ValueError, OSError) as e:
             self.mailbox.post("failed", str(e))
         except Exception as e:  # a bug: logged by the one hook, the dialog carries on
@@ -626,12 +625,14 @@ class BatchDialog(QDialog):
     def show_message(self, text: str) -> None:
         self.message.setText(plain(text))
 
-    def _on_listed(self, total: int) -> None:
+    def _on_listed(self, total: int, left_out: int = 0) -> None:
         self._total = total
         self.progress.setRange(0, max(1, total))
         self.progress.setValue(0)
+        passed = f" ({left_out} other files are not images by name or content)" if left_out else ""
         self.show_message(
-            f"{total} files to scan; loading models…" if total else "no image files found"
+            (f"{total} files to scan; loading models…" if total else "no image files found")
+            + passed
         )
 
     def _on_ready(self, names: list[str], ensemble: str | None, device: str) -> None:

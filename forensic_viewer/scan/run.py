@@ -134,14 +134,13 @@ def check_settings(
             old = None
         if isinstance(old, dict):
             old = {k: v for k, v in settings.items() if k in SETTINGS_UNRECORDED} | old
-        if (
-            isinstance(old, dict)
-            and {k: old.get(k, SETTING_DEFAULTS.get(k)) for k in settings} != settings
-        ):
-            raise ScanSettingsMismatch(
-                out,
-                "holds results made with other models or settings; use another --out folder",
-            )
+            differ = [k for k in settings if old.get(k, SETTING_DEFAULTS.get(k)) != settings[k]]
+            if differ:
+                raise ScanSettingsMismatch(
+                    out,
+                    f"holds results made with other models or settings ({', '.join(differ)} "
+                    "differ: scan.json); choose another output folder",
+                )
     out.mkdir(parents=True, exist_ok=True)
     atomic_write(info, json.dumps({**(extra or {}), **settings}, indent=2) + "\n")
 

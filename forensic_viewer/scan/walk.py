@@ -11,15 +11,50 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from engine.io import IMAGE_SUFFIXES, is_image_name
+from engine.io import IMAGE_SUFFIXES, is_image_name, sniff_format
 from forensic_viewer.scan.results import ResultIndex
 
+# The suffix a file of each allowed format would carry, for one whose name hides it.
+FORMAT_SUFFIXES = {
+    "JPEG": ".jpg",
+    "PNG": ".png",
+    "TIFF": ".tif",
+    "WEBP": ".webp",
+    "BMP": ".bmp",
+    "GIF": ".gif",
+}
+_SAME_TYPE = {".jpeg": ".jpg", ".tiff": ".tif"}
+_BMP_HEADER_SIZES = (12, 40, 52, 56, 64, 108, 124)  # the DIB headers Pillow reads
+_HEAD = 32
 
-def iter_images(folder: Path, recursive: bool) -> Iterator[Path]:
-    """Image files below ``folder`` in a stable order.
 
-    Symbolic links to folders are followed once: a folder already visited (same device and
-    inode) is skipped, so link loops end. Folders named like images are never taken as files.
+def content_suffix(path: str | Path) -> str | None:
+    """The suffix of the allowed image format ``path``'s first bytes say it is, or None.
+
+    How a scan finds an image whose name hides it (``holiday.dat``, a name without a suffix):
+    a folder is evidence as it is, and renaming a file must not take it out of a triage. Read
+    through a read-only descriptor, 32 bytes. A BMP needs a known header size after its
+    two-letter magic, so a text file that starts with "BM" is not taken for one."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        with os.fdopen(fd, "rb") as f:
+            head = f.read(_HEAD)
+    except OSError:
+        return None
+    fmt = sniff_format(head)
+    if fmt == "BMP" and int.from_bytes(head[14:18], "little") not in _BMP_HEADER_SIZES:
+        return None
+    return None if fmt is None else FORMAT_SUFFIXES[fmt]
+
+
+def iter_images(folder: Path, recursive: bool, others: list[Path] | None = None) -> Iterator[Path]:
+    """Image files below ``folder`` in a stable order: every file named like an image, and
+    every other file whose content is one (:func:`content_suffix`).
+
+    others: when given, every other file found is appended to it (what the scan leaves out,
+    for the count it reports). Symbolic links to folders are followed once: a folder already
+    visited (same device and inode) is skipped, so link loops end. Folders named like images
+    are never taken as files.
     """
     seen: set[tuple[int, int]] = set()
 
@@ -44,8 +79,10 @@ def iter_images(folder: Path, recursive: bool) -> Iterator[Path]:
                 continue
             if is_dir:
                 subdirs.append(Path(e.path))
-            elif is_image_name(e.name):
+            elif is_image_name(e.name) or content_suffix(e.path) is not None:
                 yield Path(e.path)
+            elif others is not None:
+                others.append(Path(e.path))
         if recursive:
             for s in subdirs:
                 yield from walk(s)
@@ -115,20 +152,30 @@ def scan_files(
     recursive: bool,
     suffixes: Sequence[str] = IMAGE_SUFFIXES,
     exclude: Path | None = None,
+    left_out: list[Path] | None = None,
 ) -> list[tuple[Path, str]]:
-    """(path, key) of the images to scan below ``folder`` with one of ``suffixes``.
+    """(path, key) of the images to scan below ``folder`` of one of the types ``suffixes``:
+    by name, or for a file not named like an image, by content (:func:`content_suffix`;
+    ``.jpeg`` and ``.jpg``, ``.tiff`` and ``.tif`` are one type).
 
     exclude: a folder whose files are never scanned: the output folder, when it sits inside the
     scanned one, holds heatmap PNGs and thumbnails that must not become evidence.
+    left_out: when given, every file below ``folder`` (outside ``exclude``) that is not an
+    image by name or content is appended to it, so the scan can say how many it passed over.
     """
     skip = exclude.resolve() if exclude is not None else None
+    wanted = {_SAME_TYPE.get(s, s) for s in suffixes}
+    others: list[Path] = []
     files = []
-    for p in iter_images(folder, recursive):
-        if p.suffix.lower() not in suffixes:
-            continue
+    for p in iter_images(folder, recursive, others):
         if skip is not None and p.resolve().is_relative_to(skip):
             continue
+        kind = p.suffix.lower() if is_image_name(p) else content_suffix(p)
+        if kind is None or _SAME_TYPE.get(kind, kind) not in wanted:
+            continue
         files.append((p, rel_key(p, folder)))
+    if left_out is not None:
+        left_out.extend(p for p in others if skip is None or not p.resolve().is_relative_to(skip))
     return files
 
 

@@ -202,7 +202,9 @@ def test_a_scan_with_other_models_into_the_same_folder_is_refused(
     dialog.start()
     qtbot.waitUntil(lambda: not dialog.running, timeout=TIMEOUT)
     assert dialog.summary is None
-    assert "choose another output folder" in dialog.message.text()
+    text = dialog.message.text()
+    assert "choose another output folder" in text
+    assert "source, models" in text  # the settings that differ are named
     assert not (out / "results.jsonl").exists()
 
 
@@ -249,6 +251,32 @@ def test_helpers_types_rate_and_output_folder_inside_the_scanned_one(tmp_path: P
     Image.new("RGB", (8, 8)).save(d / "z.jpg")
     assert [k for _, k in scan_files(d, True, exclude=d / "out")] == ["x.png", "y.png", "z.jpg"]
     assert [k for _, k in scan_files(d, True, (".jpg",), exclude=d / "out")] == ["z.jpg"]
+
+
+def test_a_scan_finds_images_whose_names_hide_them_and_counts_what_it_passes_over(
+    tmp_path: Path,
+) -> None:
+    """Renaming a photograph must not take it out of a triage: files not named like images
+    are taken when their content is one; the rest are counted, and the output folder's own
+    files are neither."""
+    d = tmp_path / "ev"
+    (d / "out").mkdir(parents=True)
+    Image.new("RGB", (8, 8)).save(d / "holiday.dat", format="JPEG")
+    Image.new("RGB", (8, 8)).save(d / "noext", format="PNG")
+    Image.new("RGB", (8, 8)).save(d / "a.jpeg")
+    (d / "notes.txt").write_text("hello")
+    (d / "BMnotes").write_text("BM is not a bitmap header in plain text")
+    (d / "out" / "scan.json").write_text("{}")
+    left_out: list[Path] = []
+    keys = [k for _, k in scan_files(d, False, exclude=d / "out", left_out=left_out)]
+    assert keys == ["a.jpeg", "holiday.dat", "noext"]
+    assert sorted(p.name for p in left_out) == ["BMnotes", "notes.txt"]
+    # a type filter applies to what the content says, and .jpeg is the type jpg
+    assert [k for _, k in scan_files(d, False, (".jpg",), exclude=d / "out")] == [
+        "a.jpeg",
+        "holiday.dat",
+    ]
+    assert [k for _, k in scan_files(d, False, (".png",), exclude=d / "out")] == ["noext"]
 
 
 # --- with the main window -----------------------------------------------------------------

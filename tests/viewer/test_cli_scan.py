@@ -417,7 +417,7 @@ def test_a_resume_with_faces_turned_on_or_off_is_refused(
     assert info["faces"] is None
     capsys.readouterr()
     assert main(off[:-1]) == 2  # the same scan with face detection on
-    assert "other models or settings" in capsys.readouterr().err
+    assert "other models or settings (faces differ: scan.json)" in capsys.readouterr().err
     del info["faces"]  # as an earlier version wrote it
     (out / "scan.json").write_text(json.dumps(info), encoding="utf-8")
     assert main(off) == 1
@@ -431,3 +431,19 @@ def test_scan_json_names_the_face_detector_and_the_face_path(
     main(["scan", str(folder), "--out", str(out), "--model", str(tiny_checkpoint)])
     faces = json.loads((out / "scan.json").read_text(encoding="utf-8"))["faces"]
     assert faces["detector"] in ("mtcnn", "haar") and faces["face_path"] is True
+
+
+def test_scan_analyses_an_image_whose_name_hides_it_and_says_what_it_passed_over(
+    tmp_path: Path, tiny_checkpoint: Path, capsys
+) -> None:
+    d = tmp_path / "evidence"
+    d.mkdir()
+    write_rgb(d / "renamed.dat", 40, 50, seed=2, fmt="JPEG")
+    (d / "readme.txt").write_text("not evidence")
+    out = tmp_path / "out"
+    args = ["scan", str(d), "--out", str(out), "--model", str(tiny_checkpoint), "--no-faces"]
+    assert main(args) == 0
+    row = _records(out)["renamed.dat"]
+    assert row["status"] == "ok" and row["evidence"]["format"] == "JPEG"
+    err = capsys.readouterr().err
+    assert "1 file(s) passed over, not images by name or content (first: readme.txt)" in err
