@@ -154,4 +154,9 @@ def face_decision(loaded: LoadedModel, heat: NDArray[np.float32], logit: float |
         if calibration is None
         else calibration.probability(statistic(rule.rule, decision.forged_fraction, logit))
     )
-    return FaceScore(score=decision.score, verdict=decision.verdict, probability=probability)
+    return FaceScore(
+        score=decision.score,
+        verdict=decision.verdict,
+        probability=probability,
+        threshold=float(rule.threshold),
+    )

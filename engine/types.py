@@ -60,17 +60,23 @@ class FaceScore:
 
     score, verdict: the model's rule and θ applied to the face window (as ``ModelResult``'s).
     probability: the model's calibration applied to the face window's statistic, or None for a
-        model without a calibration. Both were fitted on whole images, not on faces.
+        model without a calibration. Both were fitted on whole images, not on faces (a face
+        model's on faces).
+    threshold: the θ ``score`` was compared with (None in rows written before it was recorded),
+        so a face verdict carries its threshold as every other verdict does.
     """
 
     score: float
     verdict: str
     probability: float | None = None
+    threshold: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"score": self.score, "verdict": self.verdict}
         if self.probability is not None:  # only then, as ModelFigures' probability
             d["probability"] = self.probability
+        if self.threshold is not None:
+            d["threshold"] = self.threshold
         return d
 
 

@@ -465,11 +465,17 @@ class FacesLayer(Layer):
     def label(face: FaceRegion) -> str:
         """One line per face: detection confidence, each model's mean heatmap in the box, then
         each model's verdict and score on the face analysed alone at its own scale (the face
-        path), e.g. ``face 0.98 · a 0.41 · a: face MANIPULATED 0.73``."""
+        path) and the θ it was decided by, e.g. ``face 0.98 · a 0.41 · a: face MANIPULATED
+        0.9839 (θ 0.9829)`` (the score alone for a row written before θ was recorded)."""
         parts = [f"face {face.confidence:.2f}"]
         parts += [f"{name} {score:.2f}" for name, score in face.scores.items()]
         parts += [
-            f"{name}: face {fs.verdict.upper()} {fs.score:.2f}"
+            f"{name}: face {fs.verdict.upper()} "
+            + (
+                f"{fs.score:.2f}"
+                if fs.threshold is None
+                else f"{fs.score:.4g} (θ {fs.threshold:.4g})"
+            )
             for name, fs in face.face_scores.items()
         ]
         return " · ".join(parts)

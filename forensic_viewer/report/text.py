@@ -494,11 +494,14 @@ def faces_text(item: ReportItem) -> str:
 
 
 def face_verdicts(face: dict[str, Any]) -> str:
-    """A face's per-model verdicts on the face path, e.g. ``tiny manipulated (score 0.625,
-    probability 0.800)``, joined by commas; "" when the face path did not run."""
+    """A face's per-model verdicts on the face path, e.g. ``tiny MANIPULATED (score 0.6250
+    against θ 0.5000, probability 0.800)``, joined by commas; "" when the face path did not
+    run. A row written before face thresholds were recorded gives the score alone."""
     parts = []
     for name, fs in (face.get("face_scores") or {}).items():
         figures = f"score {num(fs.get('score'), 3)}"
+        if fs.get("threshold") is not None:  # four decimals: a face model's θ sits near 1
+            figures = f"score {num(fs.get('score'), 4)} against θ {num(fs['threshold'], 4)}"
         if fs.get("probability") is not None:
             figures += f", probability {num(fs['probability'], 3)}"
         parts.append(f"{name} {str(fs.get('verdict', '')).upper()} ({figures})")

@@ -330,6 +330,7 @@ class FaceRecord:
                 score=e.number("score"),
                 verdict=e.text("verdict"),
                 probability=e.number("probability", None, nullable=True),
+                threshold=e.number("threshold", None, nullable=True),
             )
         return cls(tuple(box), o.number("confidence"), dict(scores), face_scores)  # type: ignore[arg-type]
 

@@ -447,3 +447,21 @@ def test_scan_analyses_an_image_whose_name_hides_it_and_says_what_it_passed_over
     assert row["status"] == "ok" and row["evidence"]["format"] == "JPEG"
     err = capsys.readouterr().err
     assert "1 file(s) passed over, not images by name or content (first: readme.txt)" in err
+
+
+def test_the_table_gives_each_face_verdict_with_its_threshold(capsys) -> None:
+    """Every verdict the command line prints carries the θ it was decided by, a face's too
+    (four decimals: a face model's θ near 1 would print alike at three)."""
+    from forensic_viewer.cli_table import print_table
+
+    face = {
+        "box": [10, 20, 30, 40],
+        "face_scores": {
+            "faces": {"score": 0.98391, "verdict": "manipulated", "threshold": 0.98287},
+            "old": {"score": 0.25, "verdict": "authentic"},  # a row from before θ was kept
+        },
+    }
+    print_table([{"path": "a.jpg", "status": "ok", "checks": [], "faces": [face]}])
+    out = capsys.readouterr().out
+    assert "faces manipulated (score 0.9839 vs θ 0.9829)" in out
+    assert "old authentic (score 0.250)" in out

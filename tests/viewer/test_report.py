@@ -540,7 +540,8 @@ def test_the_report_shows_each_faces_own_verdict(tmp_path: Path, tiny_checkpoint
     item = item_from_analysis(analysis, cards=cards_from_analyzer(analyzer), faces_checked=True)
     paths = write_report([item], tmp_path / "report")
     text = flat(" ".join(check_html(paths["html"]).text))
-    said = f"face 1: tiny MANIPULATED (score {num(fs.score, 3)})"
+    assert fs.threshold == 0.0
+    said = f"face 1: tiny MANIPULATED (score {num(fs.score, 4)} against θ {num(0.0, 4)})"
     assert "found 1 face(s). Each face was also analysed on its own" in text
     assert said in text and "Verdict of the face alone" in text
     _, ptext = pdf_text(paths["pdf"])
