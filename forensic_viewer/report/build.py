@@ -82,6 +82,10 @@ class ModelSummary:
     card: ModelCard | None
     files: int = 0
     reliability: str = ""  # what its θ did on the test part, as a sentence ("" not measured)
+    # files whose image score came from a reduced view, and that view's largest long side: the
+    # view's size is each file's own (its section says it), never one for the whole report
+    reduced: int = 0
+    detect_side: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -96,6 +100,7 @@ class ModelSummary:
             "threshold_provenance": self.provenance,
             "reliability": self.reliability,
             "input_policy": self.input_policy,
+            "image_score_reduced": {"files": self.reduced, "long_side": self.detect_side},
             "devices": sorted(self.devices),
             "precisions": sorted(self.precisions),
             "model_card": None if self.card is None else self.card.to_dict(),
@@ -243,7 +248,9 @@ def overview(
                     provenance=general_provenance(str(f.get("threshold_provenance", "")))
                     if e.role == "ensemble"
                     else str(f.get("threshold_provenance", "")),
-                    input_policy=dict(f.get("input_policy") or {}),
+                    input_policy={
+                        k: v for k, v in (f.get("input_policy") or {}).items() if k != "detect_size"
+                    },
                     devices=set(),
                     precisions=set(),
                     card=e.card,
@@ -251,6 +258,10 @@ def overview(
                 )
             m = models[k]
             m.files += 1
+            view = (f.get("input_policy") or {}).get("detect_size")
+            if isinstance(view, (list, tuple)) and len(view) == 2:
+                m.reduced += 1
+                m.detect_side = max(m.detect_side, *(int(v) for v in view))
             if f.get("device"):
                 m.devices.add(str(f["device"]))
             if f.get("precision"):

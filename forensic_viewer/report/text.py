@@ -304,6 +304,18 @@ TRAINING_RUN_FIGURES = (
 FACE_INPUT = {FACE_MODEL: "each face found, on its own (the face path; no whole-image result)"}
 
 
+def reduced_text(m: ModelSummary) -> str:
+    """How many of the model's files had their image score from a reduced view: the size of
+    that view is each file's own (given in its section), so the summary gives the count."""
+    if not m.reduced:
+        return ""
+    text = (
+        f"; image score from the image reduced to a long side of {m.detect_side} pixels on "
+        f"{m.reduced} of {m.files} file(s) (each file's section gives its size)"
+    )
+    return text + (", from the image as it is on the others" if m.reduced < m.files else "")
+
+
 def model_rows(m: ModelSummary) -> Rows:
     rows: Rows = [
         ("Role", m.role),
@@ -316,7 +328,9 @@ def model_rows(m: ModelSummary) -> Rows:
         ("Pixel threshold", num(m.pixel_threshold)),
         (
             "Input",
-            policy_text(m.input_policy) if m.role == "model" else FACE_INPUT.get(m.role, "—"),
+            policy_text(m.input_policy) + reduced_text(m)
+            if m.role == "model"
+            else FACE_INPUT.get(m.role, "—"),
         ),
         (
             "Device, precision",

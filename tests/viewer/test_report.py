@@ -703,3 +703,27 @@ def test_a_face_models_probability_is_explained_beside_its_verdict() -> None:
     assert "AUTHENTIC" in text and "probability 0.65" in text
     assert FACE_PROBABILITY_NOTE in text
     assert FACE_PROBABILITY_NOTE not in faces_text(item("whole"))  # a whole-image model's face
+
+
+def test_the_models_section_counts_reduced_views_instead_of_quoting_one_files_size() -> None:
+    """The size of the reduced view an image score came from is each file's own; the section
+    on a model across files says on how many files, never one file's size as if for all."""
+    from forensic_viewer.report.build import ModelSummary
+    from forensic_viewer.report.text import model_rows
+
+    def summary(files: int, reduced: int) -> ModelSummary:
+        return ModelSummary(
+            name="m", role="model", architecture="a", checkpoint="c", checkpoint_sha256="0",
+            rule="logit", threshold=0.5, pixel_threshold=0.5, provenance="p",
+            input_policy={"mode": "resize", "size": [256, 256]}, devices=set(),
+            precisions=set(), card=None, files=files, reduced=reduced, detect_side=512,
+        )  # fmt: skip
+
+    def input_row(m: ModelSummary) -> str:
+        return dict(model_rows(m))["Input"]
+
+    mixed = input_row(summary(3, 2))
+    assert "reduced to a long side of 512 pixels on 2 of 3 file(s)" in mixed
+    assert "from the image as it is on the others" in mixed and " x " not in mixed.split(";")[-1]
+    assert "as it is on the others" not in input_row(summary(2, 2))
+    assert "reduced" not in input_row(summary(2, 0))
