@@ -146,10 +146,12 @@ def resolve(spec: str, extra: Iterable[str | Path] = ()) -> Path:
             f"or pass a checkpoint file with --model PATH",
         )
     names = sorted({e.name for e in entries})
+    ensembles = sorted({p.name.removesuffix(ENSEMBLE_SUFFIX) for p in discover_ensembles(extra)})
     raise CheckpointError(
         spec,
         "no such checkpoint file or model name"
-        + (f"; known models: {', '.join(names)}" if names else "; no checkpoints are installed"),
+        + (f"; known models: {', '.join(names)}" if names else "; no checkpoints are installed")
+        + (f"; known ensembles: {', '.join(ensembles)}" if ensembles else ""),
     )
 
 

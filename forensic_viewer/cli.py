@@ -84,7 +84,8 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
         "--exact",
         action="store_true",
         help="the paper's sliding-window path on PyTorch (the slow reference) instead of the "
-        "fast path; recorded in scan.json",
+        "fast path; every result's input policy says which ran, and a scan records it in "
+        "scan.json",
     )
 
 
@@ -252,7 +253,9 @@ def _run_files(
         files = list_files(index := ResultIndex(args.out))
         _resolve_jobs(args, files_to_analyse(files, index.done_keys()))
         with case_session(args) as case_log:  # --case: the run goes into the case's audit log
+            t0 = time.perf_counter()
             analyzer = build_analyzer(args)
+            args.load_seconds = time.perf_counter() - t0  # said apart from the analysis time
             log_started(case_log, args, files)
             try:
                 return _scan_and_report(
@@ -356,8 +359,13 @@ def _scan_and_report(
     changed = f", {len(summary.changed)} changed since analysed" if summary.changed else ""
     print(
         f"{summary.done} analysed, {summary.skipped} already done{changed}, "
-        f"{len(summary.failed)} failed of {summary.total} in {summary.seconds:.1f} s; "
-        f"results in {plain(args.out)}"
+        f"{len(summary.failed)} failed of {summary.total} in {summary.seconds:.1f} s"
+        + (
+            f" (models loaded in {args.load_seconds:.1f} s before)"
+            if "load_seconds" in args
+            else ""
+        )
+        + f"; results in {plain(args.out)}"
     )
     try:
         if getattr(args, "truth", None) is not None:
@@ -607,8 +615,14 @@ def gui_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="store_true", help="print the versions and exit")
     p.add_argument("images", nargs="*", help="image files or folders to open")
-    p.add_argument("--model", action="append", metavar="NAME_OR_FILE")
-    p.add_argument("--device", default="auto")
+    p.add_argument(
+        "--model",
+        action="append",
+        metavar="NAME_OR_FILE",
+        help="checkpoint name or file, or an ensemble file, to load at start; repeat for several "
+        "(default: the bundled models)",
+    )
+    p.add_argument("--device", default="auto", help="auto | cpu | cuda | mps (default: auto)")
     add_case_arg(p, gui=True)
     return p
 

@@ -41,3 +41,15 @@ def test_the_engine_api_reads_a_state_dict_as_uncalibrated(tmp_path: Path) -> No
     torch.save(create_model("crfd-net-compact").state_dict(), plain)
     loaded = load_checkpoint(plain, architecture="crfd-net-compact")
     assert loaded.meta.decision.provenance.startswith("default θ, not calibrated")
+
+
+def test_an_unknown_model_name_lists_the_known_models_and_ensembles() -> None:
+    """`--model bundled-ensemble` works, so the line that answers a wrong name names it too."""
+    from engine.catalog import resolve
+
+    with pytest.raises(CheckpointError) as e:
+        resolve("no-such-model")
+    text = str(e.value)
+    assert "known models: " in text and "crfd-net-compact" in text
+    assert "known ensembles: " in text and "bundled-ensemble" in text
+    assert "\n" not in text

@@ -10,6 +10,7 @@ import csv
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -105,6 +106,7 @@ def test_scan_not_recursive_and_resume(
     assert main(args) == 0
     text = capsys.readouterr().out
     assert "1 analysed, 2 already done" in text
+    assert re.search(r"in \d+\.\d s \(models loaded in \d+\.\d s before\)", text)
     assert (out / "maps" / "a.png.tiny.png").stat().st_mtime_ns == stamp  # not redone
     assert "new.png" in _records(out)
 
