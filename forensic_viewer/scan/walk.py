@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
@@ -33,9 +34,12 @@ def content_suffix(path: str | Path) -> str | None:
 
     How a scan finds an image whose name hides it (``holiday.dat``, a name without a suffix):
     a folder is evidence as it is, and renaming a file must not take it out of a triage. Read
-    through a read-only descriptor, 32 bytes. A BMP needs a known header size after its
-    two-letter magic, so a text file that starts with "BM" is not taken for one."""
+    through a read-only descriptor, 32 bytes, from regular files only (opening a named pipe
+    would wait forever). A BMP needs a known header size after its two-letter magic, so a text
+    file that starts with "BM" is not taken for one."""
     try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
         with os.fdopen(fd, "rb") as f:
             head = f.read(_HEAD)
