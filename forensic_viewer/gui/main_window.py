@@ -40,7 +40,7 @@ from PySide6.QtWidgets import (
 from engine.analyses import AnalysisResult
 from engine.errors import ForensicError
 from engine.formatting import estimate_remaining, format_duration
-from engine.io import IMAGE_SUFFIXES, is_image_name
+from engine.io import IMAGE_SUFFIXES
 from engine.probe import ProbeResult
 from engine.types import Analysis, Evidence
 from forensic_viewer.audit import AuditLog
@@ -83,6 +83,7 @@ from forensic_viewer.layers import (
     show_partial,
 )
 from forensic_viewer.scan.probe import keep_scan_probe
+from forensic_viewer.scan.walk import iter_images
 from forensic_viewer.wording import partial_words
 
 if TYPE_CHECKING:
@@ -130,12 +131,13 @@ def kept_words(analysis: Analysis) -> str:
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[str]:
-    """Files as given; folders replaced by the image files directly inside them, sorted."""
+    """Files as given; folders replaced by the image files directly inside them, sorted: by
+    name or by content, as a folder scan takes them (:func:`~forensic_viewer.scan.walk.iter_images`)."""
     out: list[str] = []
     for p in paths:
         path = Path(p)
         if path.is_dir():
-            out += [str(f) for f in sorted(path.iterdir()) if f.is_file() and is_image_name(f)]
+            out += [str(f) for f in iter_images(path, recursive=False)]
         else:
             out.append(str(path))
     return out

@@ -56,11 +56,13 @@ def test_folders_expand_to_their_images(tmp_path: Path) -> None:
     write_image(tmp_path / "b.png")
     write_image(tmp_path / "a.png")
     (tmp_path / "notes.txt").write_text("not evidence")
+    write_image(tmp_path / "c-renamed.dat")  # an image by content, as a scan takes it
     (tmp_path / "sub").mkdir()
     single = tmp_path / "elsewhere.jpg"
     assert expand_paths([tmp_path, single]) == [
         str(tmp_path / "a.png"),
         str(tmp_path / "b.png"),
+        str(tmp_path / "c-renamed.dat"),
         str(single),
     ]
 
