@@ -256,7 +256,13 @@ class MainWindow(QMainWindow):
         self.tabifyDockWidget(metadata_dock, analyses_dock)
         self.truth_panel = GroundTruthPanel()
         self.tabifyDockWidget(analyses_dock, self._dock("Ground truth", self.truth_panel, right))
+        metadata_dock.raise_()  # the tab in front holds something before any action
         self.resizeDocks([evidence_dock, layers_dock], [260, 360], Qt.Orientation.Horizontal)
+        # the verdict card (default verdict, θ, reliability, members) gets the most height: it
+        # is what the analyst reads first; the layer list and the tabs below get what is left
+        self.resizeDocks(
+            [layers_dock, verdict_dock, metadata_dock], [240, 440, 220], Qt.Orientation.Vertical
+        )
         self.docks = {d.objectName(): d for d in self.findChildren(QDockWidget)}  # in made order
 
     def _build_status(self) -> None:
@@ -658,6 +664,8 @@ class MainWindow(QMainWindow):
         self.progress.setValue(round(fraction * PROGRESS_STEPS))
         self.progress.setVisible(True)
         name = Path(entry.path).name
+        if job not in self._job_started and entry.path == self.current:
+            self.verdict_panel.show_message("analysing…")  # it said: queued behind another
         started = self._job_started.setdefault(job, time.monotonic())
         left = estimate_remaining(time.monotonic() - started, fraction)
         eta = f", about {format_duration(left)} left" if left is not None else ""

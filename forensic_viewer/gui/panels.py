@@ -376,6 +376,7 @@ class LayerPanel(QWidget):
             item.setCheckState(Qt.CheckState.Checked if layer.visible else Qt.CheckState.Unchecked)
             self.list.addItem(item)
             self._bind_rows.on(layer.events.visible, self._on_visible)
+            self._bind_rows.on(layer.events.name, self._on_name)  # a partial map's share grows
         self.list.blockSignals(blocked)
         self._on_selected(None)
 
@@ -391,6 +392,10 @@ class LayerPanel(QWidget):
         item = self.item_of(layer)
         state = Qt.CheckState.Checked if layer.visible else Qt.CheckState.Unchecked
         _quietly(self.list, item.setCheckState, state)
+
+    def _on_name(self, event: Event) -> None:
+        layer: Layer = event.source  # type: ignore[assignment]
+        _quietly(self.list, self.item_of(layer).setText, layer.name)
 
     def _on_row(self, row: int) -> None:
         rows = self._rows()

@@ -53,10 +53,10 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
@@ -132,12 +132,16 @@ _STOP = object()
 
 
 def throttled_progress(
-    names: list[str], send: Callable[[str, int, int, int, int], None]
+    names: list[str], send: Callable[[str, int, int, int, int], None], extra: Sequence[str] = ()
 ) -> Callable[[Progress], None]:
     """A progress callback that forwards ``(stage, stage index, stages, done, total)`` to
-    ``send`` at most every PROGRESS_INTERVAL seconds (and always when a stage completes). A
-    stage not in ``names`` (e.g. the copy-move analysis an ensemble runs after its networks)
-    counts as one more stage after them."""
+    ``send`` at most every PROGRESS_INTERVAL seconds (and always when a stage completes).
+
+    The stages are ``names`` (the networks) then ``extra``, the stages known to follow them
+    (e.g. the copy-move analysis an ensemble runs, then the face path), so the count is the
+    same from the first call to the last and the bar it drives never goes back. A stage in
+    neither (a face model's ``"<model> faces"``) counts as the last one."""
+    stages = [*names, *extra]
     last = [0.0]
 
     def on_progress(p: Progress) -> None:
@@ -145,12 +149,20 @@ def throttled_progress(
         if p.done < p.total and now - last[0] < PROGRESS_INTERVAL:
             return
         last[0] = now
-        if p.stage in names:
-            send(p.stage, names.index(p.stage), len(names), p.done, p.total)
-        else:
-            send(p.stage, len(names), len(names) + 1, p.done, p.total)
+        index = stages.index(p.stage) if p.stage in stages else max(len(stages), 1) - 1
+        send(p.stage, index, max(len(stages), 1), p.done, p.total)
 
     return on_progress
+
+
+def later_stages(analyzer: Any) -> list[str]:
+    """The stages an analysis by ``analyzer`` runs after its networks, in order: the classic
+    analyses its ensemble needs, then the face path (one stage for every face model)."""
+    ensemble = getattr(analyzer, "ensemble", None)
+    out = list(getattr(ensemble, "analyses", None) or [])
+    if getattr(analyzer, "faces", None) is not None and getattr(analyzer, "face_path", False):
+        out.append("faces")
+    return out
 
 
 def throttled_partial(send: Callable[[PartialMap], None]) -> Callable[[Progress], None]:
@@ -472,7 +484,9 @@ class AnalysisWorker(QThread):
         evidence = item.evidence
         analyzer = self._analyzer
         names = list(self.model_names)
-        on_progress = throttled_progress(names, lambda *a: self.progress.emit(job, *a))
+        on_progress = throttled_progress(
+            names, lambda *a: self.progress.emit(job, *a), later_stages(analyzer)
+        )
         on_partial = throttled_partial(lambda pm: self.mail.post("partial", job, pm))
 
         def progress(p: Progress) -> None:

@@ -115,7 +115,15 @@ def test_the_heatmap_fills_in_while_the_network_runs(
 ) -> None:
     model = make_tiny_checkpoint(tmp_path / "m1.safetensors", "m1", seed=1)
     window = _window(qtbot, tmp_path, [model])
-    seen = _watch_partials(window)
+    said: list[str] = []  # the verdict panel while the map fills in
+    listed: list[tuple[str, str]] = []  # the partial layer's name and its row in the list
+
+    def on_each(_p: PartialMap) -> None:
+        said.append(window.verdict_panel.text())
+        layer = next(la for la in window.layers if isinstance(la, PartialHeatmapLayer))
+        listed.append((layer.name, window.layer_panel.item_of(layer).text()))
+
+    seen = _watch_partials(window, on_each)
     image = write_image(tmp_path / "big.png", 192, 256)  # 5 x 7 tiles of 64 px
     window.open_paths([image])
     entry = window.entries[str(image)]
@@ -127,6 +135,10 @@ def test_the_heatmap_fills_in_while_the_network_runs(
     first, last = before_end[0][2], before_end[-1][2]
     assert np.isnan(first).any()  # not computed yet: NaN, drawn hatched, never "authentic"
     assert np.isfinite(last).sum() > np.isfinite(first).sum()  # the layer changed in between
+    # the one file open is the one running: never "queued behind the running one"
+    assert len(said) >= 2 and "analysing" in said[-2] and "queued" not in said[-2]
+    # the layer list follows the share computed, not the first one it was named with
+    assert all(name == row for name, row in listed) and len({n for n, _ in listed}) >= 2
     layer_names = [la.name for la in window.layers]
     assert not any("partial" in n for n in layer_names)  # the whole map replaced it
     assert "m1 heatmap" in layer_names and "m1 mask" in layer_names

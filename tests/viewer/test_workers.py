@@ -47,7 +47,8 @@ def test_analysis_loads_then_succeeds_and_keeps_the_models(
     assert evidence.path == str(image_path) and len(evidence.sha256) == 64
     assert set(analysis.results) == {"tiny"}
     assert analysis.results["tiny"].heatmap.shape == (96, 128)
-    assert progress and progress[-1][1:] == ("tiny", 0, 1, progress[-1][4], progress[-1][4])
+    # two stages from the first call: the network, then the face path (its detector is on)
+    assert progress and progress[-1][1:] == ("tiny", 0, 2, progress[-1][4], progress[-1][4])
     with qtbot.waitSignal(worker.succeeded, timeout=60_000):
         worker.submit(image_path)
     assert worker._analyzer is analyzer  # models loaded once, kept across jobs
@@ -152,14 +153,31 @@ def test_renderer_renders_layers_off_thread_and_coalesces(qtbot) -> None:
         renderer.stop()
 
 
-def test_progress_of_a_stage_after_the_networks_counts_as_one_more_stage() -> None:
-    """The copy-move analysis an ensemble runs after its networks must not restart the
-    progress bar at the first network (and make the ETA jump)."""
-    from engine.types import Progress
-    from forensic_viewer.gui.workers import throttled_progress
+def test_the_stages_after_the_networks_are_counted_from_the_first_call() -> None:
+    """The copy-move analysis an ensemble runs after its networks, and the face path, must
+    neither restart the progress bar at the first network nor change the count of stages
+    midway (the bar went from 98 % of 2 stages to 66 % of 3, and the ETA back up)."""
+    from types import SimpleNamespace
 
+    from engine.types import Progress
+    from forensic_viewer.gui.workers import later_stages, throttled_progress
+
+    analyzer = SimpleNamespace(
+        ensemble=SimpleNamespace(analyses=["clone"]), faces=object(), face_path=True
+    )
+    assert later_stages(analyzer) == ["clone", "faces"]
+    assert later_stages(SimpleNamespace(ensemble=None, faces=None)) == []
     sent: list[tuple] = []
-    on_progress = throttled_progress(["a", "b"], lambda *m: sent.append(m))
+    on_progress = throttled_progress(["a", "b"], lambda *m: sent.append(m), ["clone", "faces"])
+    on_progress(Progress(stage="a", done=4, total=4))
     on_progress(Progress(stage="b", done=4, total=4))
     on_progress(Progress(stage="clone", done=4, total=4))
-    assert sent == [("b", 1, 2, 4, 4), ("clone", 2, 3, 4, 4)]
+    on_progress(Progress(stage="m faces", done=1, total=1))
+    assert sent == [
+        ("a", 0, 4, 4, 4),
+        ("b", 1, 4, 4, 4),
+        ("clone", 2, 4, 4, 4),
+        ("m faces", 3, 4, 1, 1),
+    ]
+    fractions = [(i + d / t) / n for _, i, n, d, t in sent]
+    assert fractions == sorted(fractions)
