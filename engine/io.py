@@ -593,14 +593,44 @@ def _apply_orientation(rgb: NDArray[np.uint8], orientation: int) -> NDArray[np.u
     return np.ascontiguousarray(view)
 
 
+# EXIF tags that point to other IFDs: file structure (an offset), not a value of the photograph
+_POINTER_TAGS = frozenset({0x8769, 0x8825, 0xA005, 0x014A})  # Exif, GPS, Interop IFDs; SubIFDs
+_USER_COMMENT = 0x9286
+# UserComment's 8-byte character-code prefix (EXIF 2.3, 4.6.5) -> the codec of the rest
+_COMMENT_CODES = {b"ASCII\0\0\0": "ascii", b"UNICODE\0": "utf-16", b"\0" * 8: "utf-8"}
+
+
+def exif_bytes_text(value: bytes, tag: int | None = None) -> str:
+    """An EXIF value of type UNDEFINED or BYTE as text a person can read: UserComment decoded
+    by its character-code prefix; bytes that are printable text (NUL padding dropped) as that
+    text; anything else as hex (``0x01020300``), never a Python bytes repr or control
+    characters (ComponentsConfiguration is four codes, not text)."""
+    value = value[:METADATA_VALUE_CAP]
+    if tag == _USER_COMMENT and value[:8] in _COMMENT_CODES:
+        codec = _COMMENT_CODES[value[:8]]
+        if codec == "utf-16":  # the byte order is the file's; a BOM says, else big-endian
+            codec = "utf-16" if value[8:10] in (b"\xff\xfe", b"\xfe\xff") else "utf-16-be"
+        return value[8:].decode(codec, errors="replace").rstrip("\0 ").strip()
+    text = value.rstrip(b"\0")
+    if text and all(32 <= b < 127 or b in (9, 10, 13) for b in text):
+        return text.decode("ascii")
+    try:
+        decoded = text.decode("utf-8")
+        if decoded and decoded.isprintable():
+            return decoded
+    except UnicodeDecodeError:
+        pass
+    return "0x" + value.hex() if value else ""
+
+
 def _metadata(img: Image.Image) -> dict[str, str]:
     out: dict[str, str] = {}
     total = 0
 
-    def put(key: str, value: object) -> None:
+    def put(key: str, value: object, tag: int | None = None) -> None:
         nonlocal total
         if isinstance(value, bytes):
-            text = value[:METADATA_VALUE_CAP].decode("utf-8", errors="replace")
+            text = exif_bytes_text(value, tag)
         elif isinstance(value, tuple | list) and len(value) > METADATA_VALUE_CAP:
             text = str(value[:METADATA_VALUE_CAP])  # never format a huge tag whole
         else:
@@ -614,11 +644,14 @@ def _metadata(img: Image.Image) -> dict[str, str]:
     try:
         exif = img.getexif()
         for tag, value in exif.items():
-            put(f"EXIF:{ExifTags.TAGS.get(tag, hex(tag))}", value)
+            if tag not in _POINTER_TAGS:  # the IFDs they point to are read below
+                put(f"EXIF:{ExifTags.TAGS.get(tag, hex(tag))}", value, tag)
         for ifd_id in (ExifTags.IFD.Exif, ExifTags.IFD.GPSInfo):
             for tag, value in exif.get_ifd(ifd_id).items():
+                if ifd_id == ExifTags.IFD.Exif and tag in _POINTER_TAGS:
+                    continue
                 names = ExifTags.GPSTAGS if ifd_id == ExifTags.IFD.GPSInfo else ExifTags.TAGS
-                put(f"EXIF:{names.get(tag, hex(tag))}", value)
+                put(f"EXIF:{names.get(tag, hex(tag))}", value, tag)
     except Exception:
         out["EXIF:error"] = "EXIF block could not be parsed"
     for key, value in img.info.items():

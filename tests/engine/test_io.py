@@ -267,6 +267,26 @@ def test_metadata_is_capped_untrusted_text(tmp_path: Path) -> None:
     assert desc.startswith("<script>") and len(desc) <= 1000
 
 
+def test_exif_values_read_as_text_a_person_can_read(tmp_path: Path) -> None:
+    """Binary EXIF values as hex, never control characters; UserComment by its character
+    code; the pointers to the Exif and GPS IFDs are structure, not values, and left out (the
+    tags they point to are listed)."""
+    exif = Image.Exif()
+    exif[0x010F] = "Camera Maker"  # Make
+    sub = exif.get_ifd(0x8769)
+    sub[0x9101] = b"\x01\x02\x03\x00"  # ComponentsConfiguration: four codes
+    sub[0x9286] = b"ASCII\0\0\0holiday at the lake"  # UserComment
+    sub[0x9003] = "2020:01:02 03:04:05"  # DateTimeOriginal
+    p = tmp_path / "e.jpg"
+    Image.new("RGB", (8, 8)).save(p, exif=exif.tobytes())
+    meta = load_evidence(p).metadata
+    assert meta["EXIF:Make"] == "Camera Maker"
+    assert meta["EXIF:ComponentsConfiguration"] == "0x01020300"
+    assert meta["EXIF:UserComment"] == "holiday at the lake"
+    assert meta["EXIF:DateTimeOriginal"] == "2020:01:02 03:04:05"
+    assert "EXIF:ExifOffset" not in meta and "EXIF:GPSInfo" not in meta
+
+
 def test_webp_and_bmp_and_tiff(tmp_path: Path) -> None:
     buf = io.BytesIO()
     Image.new("RGB", (5, 7), (10, 20, 30)).save(buf, format="WEBP", lossless=True)
