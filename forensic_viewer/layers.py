@@ -36,6 +36,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from engine.analyses import AnalysisResult, ClonePair, MapMeaning, MapScale
+from engine.decision import MANIPULATED
 from engine.types import Analysis, Evidence, FaceRegion, PartialMap
 from forensic_viewer import overlays
 from forensic_viewer.events import EmitterGroup, Event, Subscriptions
@@ -463,21 +464,24 @@ class FacesLayer(Layer):
 
     @staticmethod
     def label(face: FaceRegion) -> str:
-        """One line per face: detection confidence, each model's mean heatmap in the box, then
-        each model's verdict and score on the face analysed alone at its own scale (the face
-        path) and the θ it was decided by, e.g. ``face 0.98 · a 0.41 · a: face MANIPULATED
-        0.9839 (θ 0.9829)`` (the score alone for a row written before θ was recorded)."""
-        parts = [f"face {face.confidence:.2f}"]
-        parts += [f"{name} {score:.2f}" for name, score in face.scores.items()]
-        parts += [
+        """One line per face, what matters first (the canvas elides its end when the box is
+        narrow): each model's verdict and score on the face analysed alone at its own scale
+        (the face path) with the θ it was decided by, the verdicts "manipulated" before the
+        others; then the detection confidence and each model's mean whole-image heatmap in
+        the box, e.g. ``a: face MANIPULATED 0.9839 (θ 0.9829) · face 0.98 · a 0.41`` (the
+        score alone for a row written before θ was recorded)."""
+        judged = sorted(face.face_scores.items(), key=lambda kv: kv[1].verdict != MANIPULATED)
+        parts = [
             f"{name}: face {fs.verdict.upper()} "
             + (
                 f"{fs.score:.2f}"
                 if fs.threshold is None
                 else f"{fs.score:.4g} (θ {fs.threshold:.4g})"
             )
-            for name, fs in face.face_scores.items()
+            for name, fs in judged
         ]
+        parts.append(f"face {face.confidence:.2f}")
+        parts += [f"{name} {score:.2f}" for name, score in face.scores.items()]
         return " · ".join(parts)
 
 

@@ -39,6 +39,7 @@ from forensic_viewer.overlays import (
 
 BACKGROUND = QColor(40, 42, 46)
 FACE_COLOR = QColor(80, 220, 255)
+LABEL_FILL = QColor(0, 0, 0, 170)  # behind face labels
 
 
 class RasterItem(pg.GraphicsObject):
@@ -205,7 +206,8 @@ class FacesVisual(LayerVisual):
             rect.setPen(pen)
             self._add(rect)
             full = FacesLayer.label(face)
-            label = pg.TextItem(full, color=FACE_COLOR, anchor=(0, 0))
+            # on a dark backing: readable over any heatmap colour and over grey
+            label = pg.TextItem(full, color=FACE_COLOR, anchor=(0, 0), fill=LABEL_FILL)
             label.setToolTip(full)
             self._add(label)
             self.labels.append((label, face.box, full))

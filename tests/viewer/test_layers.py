@@ -229,10 +229,15 @@ def test_a_face_label_gives_each_models_verdict_on_the_face_alone() -> None:
         box=(1, 2, 3, 4),
         confidence=0.8,
         scores={"a": 0.5},
-        face_scores={"a": FaceScore(0.734, "manipulated", 0.9), "b": FaceScore(0.2, "authentic")},
+        face_scores={
+            "b": FaceScore(0.2, "authentic"),
+            "a": FaceScore(0.98391, "manipulated", 0.9, threshold=0.98287),
+        },
     )
+    # the verdicts first, "manipulated" before the others (the canvas elides the end), each
+    # with the θ it was decided by when the row recorded it; the detector's figures last
     assert FacesLayer.label(face) == (
-        "face 0.80 · a 0.50 · a: face MANIPULATED 0.73 · b: face AUTHENTIC 0.20"
+        "a: face MANIPULATED 0.9839 (θ 0.9829) · b: face AUTHENTIC 0.20 · face 0.80 · a 0.50"
     )
 
 
