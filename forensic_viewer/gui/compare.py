@@ -44,15 +44,15 @@ from forensic_viewer.wording import plain
 SCALE_SHORT = {
     "raw": "raw values, not a probability",
     "probability": "probability of its event, not of manipulation",
-    "region": "regions found",
 }
 
 
 def pane_title(name: str, result: ModelResult | None) -> str:
-    """``name — verdict · score s`` (or just the name for the original)."""
+    """``VERDICT · score s — name`` (or just the name for the original): the verdict first,
+    since a narrow pane cuts its title's end and the pane's chooser names the model anyway."""
     if result is None:
         return name
-    return f"{name} — {result.verdict} · score {result.score:.3f}"
+    return f"{result.verdict.upper()} · score {result.score:.3f} — {name}"
 
 
 @dataclass(frozen=True)
@@ -80,13 +80,13 @@ class Source:
 
 
 def compare_sources(layers: LayerList, analysis: Analysis | None) -> list[Source]:
-    """Every source the panes can show: the original, each model, the ensemble, then each
-    classic analysis with a map in ``layers``."""
+    """Every source the panes can show: the original, the ensemble (the default verdict,
+    beside the original), each model, then each classic analysis with a map in ``layers``."""
     out = [Source("original", "original", "original")]
     if analysis is not None:
         results = list(analysis.results.items())
         if analysis.ensemble is not None:
-            results.append((f"{analysis.ensemble.name} (ensemble)", analysis.ensemble))
+            results.insert(0, (f"{analysis.ensemble.name} (default verdict)", analysis.ensemble))
         for label, r in results:
             color = RED if r.verdict == "manipulated" else GREEN
             out.append(Source("model", r.name, pane_title(label, r), color))
@@ -96,8 +96,12 @@ def compare_sources(layers: LayerList, analysis: Analysis | None) -> list[Source
             len(p.pairs) for p in layers.of_kind("pairs") if isinstance(p, ClonePairsLayer)
             if p.analysis == la.analysis
         )  # fmt: skip
-        extra = f" · {pairs} pair{'s' if pairs != 1 else ''}" if pairs else ""
-        title = f"{la.analysis} — {SCALE_SHORT.get(str(la.meaning.scale), '')}{extra}"
+        scale = str(la.meaning.scale)
+        if scale == "region":  # the regions are the pairs: say how many, or that none was
+            what = f"{pairs} copied pair{'s' if pairs != 1 else ''}" if pairs else "none found"
+            title = f"{la.analysis} — {what}"
+        else:
+            title = f"{la.analysis} — {SCALE_SHORT.get(scale, '')}"
         out.append(Source("analysis", la.analysis, title))
     return out
 

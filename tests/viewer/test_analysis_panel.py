@@ -127,9 +127,10 @@ def test_compare_panes_offer_the_analyses(qtbot, window: MainWindow, cloned: Pat
     window.set_compare(True)
     panes = window.compare.panes
     titles = [p.title.text() for p in panes]
-    assert [t.split(" — ")[0] for t in titles] == ["original", "tiny", "clone", "ela"]
+    assert [t.split(" — ")[-1] for t in titles[:2]] == ["original", "tiny"]
+    assert [t.split(" — ")[0] for t in titles[2:]] == ["clone", "ela"]
     assert titles[3] == "ela — raw values, not a probability"
-    assert titles[2] == "clone — regions found · 1 pair"
+    assert titles[2] == "clone — 1 copied pair"
     kinds = sorted(type(v).__name__ for v in panes[2].canvas.visuals)
     assert kinds == ["PairsVisual", "RasterVisual", "RasterVisual"]  # image, map, pairs
     assert window.layers["ela map"].visible  # every pane draws its analysis's map

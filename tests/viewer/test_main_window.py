@@ -132,7 +132,7 @@ def test_compare_mode_links_zoom_and_shows_each_verdict(
     open_and_wait(qtbot, window, image_path)
     window.set_compare(True)
     panes = window.compare.panes
-    assert [p.title.text().split(" — ")[0] for p in panes] == ["original", "tiny"]
+    assert [p.title.text().split(" — ")[-1] for p in panes] == ["original", "tiny"]
     result = window.current_analysis().results["tiny"]
     assert f"score {result.score:.3f}" in panes[1].title.text()
     assert [type(v).__name__ for v in panes[0].canvas.visuals] == ["RasterVisual"]
@@ -261,8 +261,13 @@ def test_two_models_and_an_ensemble(qtbot, tmp_path: Path, tiny_checkpoint: Path
     window._on_hover(3.5, 4.5)
     assert "agreement" in window.readout.text() and "duo " in window.readout.text()
     window.set_compare(True)
-    titles = [p.title.text().split(" — ")[0] for p in window.compare.panes]
-    assert titles == ["original", "tiny", "tiny2", "duo (ensemble)"]
+    titles = [p.title.text() for p in window.compare.panes]
+    # the default verdict beside the original; each title leads with the verdict (a narrow
+    # pane cuts the end), the name after it
+    names = [t.split(" — ")[-1] for t in titles]
+    assert names == ["original", "duo (default verdict)", "tiny", "tiny2"]
+    duo = analysis.ensemble
+    assert titles[1].startswith(f"{duo.verdict.upper()} · score {duo.score:.3f} — ")
     assert all(window.layers[f"{m} heatmap"].visible for m in ("tiny", "tiny2", "duo"))
     window.set_compare(False)
     assert not window.layers["tiny heatmap"].visible  # restored on leaving compare mode
