@@ -41,6 +41,7 @@ from PySide6.QtWidgets import (
 from engine.assembly import ModelEntry, available_models, describe_model
 from engine.catalog import BUNDLED_MODELS, user_models_dir
 from engine.devices import available_devices
+from engine.ensemble import decided_by_face
 from engine.errors import ForensicError
 from engine.types import Analysis, Evidence, ModelResult
 from forensic_viewer import overlays
@@ -55,7 +56,7 @@ from forensic_viewer.layers import (
     LayerList,
     MaskLayer,
 )
-from forensic_viewer.wording import partial_words, plain, policy_text
+from forensic_viewer.wording import decision_words, partial_words, plain, policy_text
 
 THRESHOLD_STEPS = 1000  # threshold slider resolution: 0.001
 
@@ -435,17 +436,29 @@ def confidence_text(r: ModelResult) -> str:
 
 
 def decision_text(r: ModelResult) -> str:
-    """The image-level rule as applied: what was compared with θ."""
-    op = ">" if r.verdict == "manipulated" else "≤"
+    """The image-level rule as applied, in the words of the command line and the reports
+    (:func:`~forensic_viewer.wording.decision_words`: θ's value, and when a face decided an
+    ensemble's verdict, so; the score is then the face's, not the stacking's), plus what the
+    compared figure is."""
+    by_face = r.rule == "ensemble" and decided_by_face(r.threshold_provenance)
+    words = decision_words(
+        {
+            "rule": r.rule,
+            "verdict": r.verdict,
+            "score": r.score,
+            "forged_fraction": r.forged_fraction,
+            "threshold": r.threshold,
+            "face_rule_applied": by_face,
+        }
+    )
     if r.rule == "ensemble":
+        if by_face:
+            return words
         fused = "stacked" if "stacking" in r.threshold_provenance else "weighted member"
-        return f"{fused} score {r.score:.3f} {op} θ"
+        return f"{fused} {words}"
     if r.rule == "forged_fraction":
-        return (
-            f"forged fraction {r.forged_fraction:.2%} {op} θ "
-            f"(mask: heatmap > {r.pixel_threshold:.3g})"
-        )
-    return f"score {r.score:.3f} (sigmoid of the image logit) {op} θ"
+        return f"{words} (mask: heatmap > {r.pixel_threshold:.3g})"
+    return f"{words} (the score: the sigmoid of the image logit)"
 
 
 class VerdictPanel(QScrollArea):

@@ -298,3 +298,29 @@ def test_the_exact_path_action_analyses_again_on_the_reference_path(
     assert (
         analysis is not None and analysis.results["tiny"].input_policy["tiling"] == "overlap-crop"
     )
+
+
+def test_the_verdict_card_says_when_a_face_decided_the_default_verdict() -> None:
+    """Under the face rule the ensemble's score is the flagged face's, moved onto its scale:
+    the card must not call it the stacked score, and gives θ's value, as the command line and
+    the reports do."""
+    from engine.ensemble import FACE_RULE_NOTE, ON_THIS_FILE
+    from engine.types import ModelResult
+    from forensic_viewer.gui.panels import decision_text
+
+    heat = np.zeros((4, 4), np.float32)
+
+    def ensemble(provenance: str) -> ModelResult:
+        return ModelResult(
+            name="duo", architecture="ensemble", checkpoint="", checkpoint_sha256="0" * 64,
+            rule="ensemble", score=0.927, verdict="manipulated", forged_fraction=0.0,
+            threshold=0.5986, pixel_threshold=0.5, threshold_provenance=provenance,
+            input_policy={}, device="cpu", precision="fp32", seconds=0.1, heatmap=heat,
+            mask=heat > 0.5,
+        )  # fmt: skip
+
+    stacked = "θ = 0.5986 on the stacked probability (detection stacked ... stacking ...)"
+    assert decision_text(ensemble(stacked)) == "stacked score 0.927 > θ 0.5986"
+    flagged = f"{stacked}{ON_THIS_FILE}{FACE_RULE_NOTE}1 face verdict"
+    words = decision_text(ensemble(flagged))
+    assert words.startswith("score 0.927 > θ 0.5986 (by the face rule") and "stacked" not in words
