@@ -17,6 +17,9 @@ the others are analysed anyway), 2 on a usage error (bad arguments, no usable mo
 output folder holding results made with other settings), 3 when the scan itself failed (the
 output folder is locked by another scan, cannot be written or filled up; finished results
 are kept and a rerun resumes).
+
+Long file: every subcommand's parser, its checks and its command function side by side, so
+that what each option does can be read where it is declared.
 """
 
 from __future__ import annotations

@@ -88,7 +88,8 @@ from forensic_viewer.scan.lock import OutputLock
 from forensic_viewer.scan.pool import AUTO_JOBS, auto_jobs, cpu_cores, files_to_analyse
 from forensic_viewer.scan.replay import analysis_from_record
 from forensic_viewer.scan.results import ResultIndex
-from forensic_viewer.scan.run import RateMeter, ScanSettingsMismatch, ScanSummary
+from forensic_viewer.scan.run import RateMeter, ScanSummary
+from forensic_viewer.scan.settings import ScanSettingsMismatch
 from forensic_viewer.scan.triage import TriageRow, triage_row
 from forensic_viewer.scan.walk import parse_types, scan_files
 from forensic_viewer.wording import plain

@@ -44,6 +44,9 @@ that it keeps nothing: what it finished would not be shown.
 :class:`LayerRenderer` computes layer drawings (colormaps, masks with their statistics and
 outlines, agreement) on its own thread; requests for the same layer coalesce, so a threshold
 slider dragged across many values renders the latest value next rather than every value.
+
+Long file: the one analysis thread and everything its jobs post (progress, partial maps, kept
+parts, classic analyses, probes) in one protocol, read in one place.
 """
 
 from __future__ import annotations

@@ -77,16 +77,15 @@ from forensic_viewer.scan.run import (
     ScanSummary,
     analyse_item,
     append_record,
-    check_settings,
     close_results,
     csv_analyses,
     encode_outcome,
     load_for_scan,
-    scan_settings,
     sha256_if_read,
     unchanged,
     write_outcome,
 )
+from forensic_viewer.scan.settings import check_settings, scan_settings
 
 if TYPE_CHECKING:  # torch loads in the workers, never in the parent of a pool
     from multiprocessing.process import BaseProcess

@@ -26,7 +26,6 @@ new row's ``replaces`` holds the old SHA-256. Files whose last row is an error a
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import queue
@@ -38,9 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from engine.analyses import analysis_settings, run_analyses
+from engine.analyses import run_analyses
 from engine.errors import EvidenceError, ForensicError
-from engine.files import atomic_write
 from engine.io import MAX_FILE_BYTES, load_evidence
 from engine.types import Analysis, Evidence, Progress
 from forensic_viewer.environment import environment
@@ -53,7 +51,8 @@ from forensic_viewer.scan.records import (
     encode_result,
     error_record,
 )
-from forensic_viewer.scan.results import SCAN_INFO, ResultLog, face_model_figures, write_csv
+from forensic_viewer.scan.results import ResultLog, face_model_figures, write_csv
+from forensic_viewer.scan.settings import check_settings, scan_settings
 from forensic_viewer.scan.walk import sha256_of_file
 
 if TYPE_CHECKING:  # torch loads only when a scan runs, not when results are read
@@ -78,71 +77,6 @@ class ScanSummary:
     seconds: float = 0.0
     changed: list[str] = field(default_factory=list)
     log: Path | None = None
-
-
-class ScanSettingsMismatch(ForensicError):
-    """The output folder holds results made with other models or settings."""
-
-
-def scan_settings(analyzer: Analyzer, source: str, analyses: Sequence[str] = ()) -> dict[str, Any]:
-    """What a resume must match. exact: the paper's sliding-window path (the reference) or
-    the fast path. faces: None with face detection off, else the detector's backend and
-    whether each face is analysed on its own (the face path): rows made with and without faces
-    must not be mixed in one folder any more than rows of two checkpoints."""
-    detector = getattr(analyzer, "faces", None)
-    return {
-        "source": source,
-        "models": {m.name: m.sha256 for m in analyzer.models},
-        "face_models": {m.name: m.sha256 for m in getattr(analyzer, "face_models", ())},
-        "window": analyzer.window,
-        "stride": analyzer.stride,
-        "ensemble": getattr(analyzer.ensemble, "name", None),
-        "ensemble_sha256": getattr(analyzer.ensemble, "sha256", None) or None,
-        "analyses": analysis_settings(analyses),
-        "exact": bool(getattr(analyzer, "exact", False)),
-        "faces": None
-        if detector is None
-        else {
-            "detector": getattr(detector, "name", type(detector).__name__),
-            "face_path": bool(getattr(analyzer, "face_path", False)),
-        },
-    }
-
-
-# settings added since the first scan.json, with the value a folder written before them had
-# ("exact" has none: such a folder may come from before the fast path or after; it is refused)
-SETTING_DEFAULTS: dict[str, Any] = {"analyses": {}, "face_models": {}}
-# settings added since whose value a folder written before them cannot say: not compared then
-# (the ensemble file's SHA-256, whose θ and weights decide the default verdict; whether faces
-# were detected, by which detector, and analysed on their own)
-SETTINGS_UNRECORDED: tuple[str, ...] = ("ensemble_sha256", "faces")
-
-
-def check_settings(
-    out: Path, settings: dict[str, Any], extra: dict[str, Any] | None = None
-) -> None:
-    """Refuse an output folder made with other settings, then record ``settings`` in scan.json
-    (written aside and renamed: a reader never sees half of it).
-
-    extra: written along (e.g. the program's environment) but never compared.
-    """
-    info = out / SCAN_INFO
-    if info.exists():
-        try:
-            old = json.loads(info.read_text(encoding="utf-8"))
-        except ValueError:
-            old = None
-        if isinstance(old, dict):
-            old = {k: v for k, v in settings.items() if k in SETTINGS_UNRECORDED} | old
-            differ = [k for k in settings if old.get(k, SETTING_DEFAULTS.get(k)) != settings[k]]
-            if differ:
-                raise ScanSettingsMismatch(
-                    out,
-                    f"holds results made with other models or settings ({', '.join(differ)} "
-                    "differ: scan.json); choose another output folder",
-                )
-    out.mkdir(parents=True, exist_ok=True)
-    atomic_write(info, json.dumps({**(extra or {}), **settings}, indent=2) + "\n")
 
 
 @dataclass
