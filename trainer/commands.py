@@ -23,6 +23,7 @@ from engine.checkpoints import (
     MIN_WINDOW,
     CheckpointMeta,
     LoadedModel,
+    file_sha256,
     load_checkpoint,
 )
 from engine.ensemble import ENSEMBLE_SUFFIX
@@ -130,6 +131,7 @@ def run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
     record = json.loads(
         json.dumps({"stage": stage, "arch": args.arch, "config": config, "window": args.window})
     )
+    before: dict[str, Any] = {}
     if args.resume and (out / RUN_RECORD).is_file():
         before = json.loads((out / RUN_RECORD).read_text(encoding="utf-8"))
         for key in ("stage", "arch", "config", "window"):
@@ -165,6 +167,12 @@ def run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
     for key in ("optimizer", "lr", "weight_decay", "schedule", "batch_size"):
         if getattr(args, key) is not None:
             optim[key] = getattr(args, key)
+    sampling = getattr(objective, "sampling", "images")
+    record["settings"] = json.loads(
+        json.dumps(run_settings(args, specs, val_specs, optim, sampling), default=str)
+    )
+    if before:
+        _check_resume_settings(out, before.get("settings"), record["settings"])
 
     reporter = Reporter(enabled=not args.quiet and main_rank)
     skipped = SkipLog()
@@ -172,7 +180,6 @@ def run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
     items = load_items(bundle.train, skipped, bundle.train_weights)
     if not items:
         raise DataError(specs[0].path, "empty data set: no training image could be decoded")
-    sampling = getattr(objective, "sampling", "images")
     if sampling == "windows":
         aug = preset(args.aug or "light")
         wcfg = WindowConfig(window=args.window, authentic_share=args.authentic_share)
@@ -225,7 +232,9 @@ def run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
             "authentic_share": args.authentic_share if sampling == "windows" else None,
             "train_window": args.window,
             "init": str(args.init) if args.init else None,
+            "init_sha256": file_sha256(args.init) if args.init else None,
             "init_tensors": init_info,
+            "versions": _versions(),
             "command": command,
             "skipped_images": len(skipped),
         },
@@ -255,8 +264,15 @@ def run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
 
     if main_rank:
         out.mkdir(parents=True, exist_ok=True)
+        # a resume keeps the command the run was started with and lists its own after it
+        started = {"command": before.get("command", command)} if before else {"command": command}
+        resumed = [*before.get("resumed_with", []), command] if before else []
         (out / RUN_RECORD).write_text(
-            json.dumps({**record, "command": command}, indent=2), encoding="utf-8"
+            json.dumps(
+                {**record, **started, **({"resumed_with": resumed} if resumed else {})},
+                indent=2,
+            ),
+            encoding="utf-8",
         )
     result = fit(
         model,
@@ -277,6 +293,63 @@ def run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
         f"done: {result.steps} steps in {result.wall_seconds / 60:.1f} min; checkpoints in {out}"
     )
     return 0
+
+
+def _versions() -> dict[str, str]:
+    """The program's and the numerical libraries' versions: a run is reproduced with them."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"torch": torch.__version__}
+    for dist in ("forensic-viewer", "timm", "numpy"):
+        try:
+            out[dist] = version(dist)
+        except PackageNotFoundError:
+            out[dist] = "not installed"
+    return out
+
+
+# What a resumed run must share with the run it continues: each decides which samples it
+# sees, in which order, or how far each step moves the weights. --epochs is not among them:
+# a resume may extend a run.
+RESUME_SETTINGS = (
+    "data", "val_data", "seed", "split_by", "val_fraction", "val_max_images", "optimizer",
+    "lr", "weight_decay", "schedule", "batch_size", "warmup", "aug", "authentic_share", "init",
+)  # fmt: skip
+
+
+def run_settings(
+    args: argparse.Namespace, specs: list, val_specs: list | None, optim: dict, sampling: str
+) -> dict[str, Any]:
+    """The :data:`RESUME_SETTINGS` of this command, data paths absolute (a resume may run
+    from another working folder), the augmentation preset by name as the run will use it."""
+    default_aug = "light" if sampling == "windows" else "full"
+    return {
+        "data": [{"path": str(Path(sp.path).resolve()), "weight": sp.weight} for sp in specs],
+        "val_data": [str(Path(sp.path).resolve()) for sp in val_specs or []],
+        "seed": args.seed,
+        "split_by": args.split_by,
+        "val_fraction": args.val_fraction,
+        "val_max_images": args.val_max_images,
+        **{k: optim[k] for k in ("optimizer", "lr", "weight_decay", "schedule", "batch_size")},
+        "warmup": args.warmup,
+        "aug": args.aug or default_aug,
+        "authentic_share": args.authentic_share if sampling == "windows" else None,
+        "init": None if args.init is None else str(Path(args.init).resolve()),
+    }
+
+
+def _check_resume_settings(out: Path, before: object, now: dict[str, Any]) -> None:
+    """Refuse a --resume whose settings differ from the run's (a run started before they were
+    recorded is not compared): another seed makes another split, so images the run trained on
+    would be validated on; another batch size miscounts the saved position in the epoch."""
+    if not isinstance(before, dict):
+        return
+    differ = [k for k in RESUME_SETTINGS if k in before and before[k] != now.get(k)]
+    _check(
+        not differ,
+        f"{out}: --resume with other {', '.join(differ)} than the run was started with "
+        f"({', '.join(f'{k} {before[k]!r}' for k in differ)}); use the original command",
+    )
 
 
 def _eval_samples(args: argparse.Namespace, which: str) -> list:

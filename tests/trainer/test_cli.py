@@ -163,3 +163,39 @@ def test_pretrain_freezes_the_encoder_only_when_it_starts_from_weights() -> None
         "diffforensics-compact", "pretrain", **_stage_options(forced, "pretrain")
     ).freeze_encoder
     assert _stage_options(p.parse_args(["fit", *base[1:]]), "fit") == {}
+
+
+def test_a_resume_with_other_settings_is_refused_and_the_first_command_is_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Another seed makes another split (images trained on would be validated on), another
+    batch size miscounts the saved place in the epoch, other data mixes two data sets: a
+    resume must run with the settings the run started with (more epochs are allowed)."""
+    data = make_folder(tmp_path / "d", 4, 2, seed=0)
+    out = tmp_path / "run"
+    config = ["--model-config", "channels=8,16,32", "--window", "32", "--threads", "1"]
+    first = _fit(data, out, *config, "--epochs", "1", "--max-steps", "2", "--no-val")
+    assert _run(capsys, first)[0] == 0
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert record["settings"]["seed"] == 0 and record["settings"]["data"][0]["path"] == str(
+        data.resolve()
+    )
+    for change, named in (
+        (["--seed", "5"], "seed"),
+        (["--batch-size", "3"], "batch_size"),
+        (["--lr", "1e-2"], "lr"),
+    ):
+        code, _, err = _run(capsys, [*first, "--resume", *change])
+        assert code == 2, err
+        line = _one_error_line(err)
+        assert f"--resume with other {named} than the run was started with" in line
+    other = make_folder(tmp_path / "d2", 4, 2, seed=1)
+    code, _, err = _run(capsys, [*_fit(other, out, *config, "--epochs", "1", "--max-steps", "2",
+                                        "--no-val"), "--resume"])  # fmt: skip
+    assert code == 2 and "other data" in _one_error_line(err)
+    # the same settings, more epochs: resumed; run.json keeps the first command
+    again = [*first[: first.index("--epochs")], "--epochs", "2", "--max-steps", "3", "--no-val"]
+    assert _run(capsys, [*again, "--resume"])[0] == 0
+    record = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert "--max-steps 2" in record["command"] and "--resume" not in record["command"]
+    assert len(record["resumed_with"]) == 1 and "--resume" in record["resumed_with"][0]
