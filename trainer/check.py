@@ -28,7 +28,14 @@ from PIL import Image, UnidentifiedImageError
 
 from engine.errors import ForensicError
 from engine.io import IMAGE_SUFFIXES
-from trainer.data.records import MASK_SUFFIXES, Sample, read_dataset, validate
+from trainer.data.records import (
+    MASK_SUFFIXES,
+    Sample,
+    empty_mask_warning,
+    empty_masks,
+    read_dataset,
+    validate,
+)
 from trainer.data.splits import SPLIT_MODES, split_samples
 
 EXIT_OK = 0
@@ -125,12 +132,19 @@ def check_dataset(text: str, *, role: str = "train", stage: str = "fit") -> Data
         return DatasetReport(path=text, role=role, problems=[str(e)])
     report = DatasetReport(path=str(path), weight=weight, role=role)
     _count(path, report)
+    found: list[tuple[Path, str]] = []  # every problem, each named (not the first and a count)
     try:
-        samples = read_dataset(path)
-        validate(samples)
+        samples = read_dataset(path, found)
+        validate(samples, found)
     except ForensicError as e:
         report.problems.append(str(e))
         return report
+    if found:
+        report.problems += [f"{file}: {why}" for file, why in found]
+        return report
+    empty = empty_masks(samples)
+    if empty:
+        report.warnings.append(empty_mask_warning(empty).removeprefix("warning: "))
     report.unreadable = [str(s.image) for s in samples if not _readable(s.image)]
     if report.unreadable:
         n = len(report.unreadable)

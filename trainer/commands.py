@@ -29,7 +29,7 @@ from engine.checkpoints import (
 from engine.ensemble import ENSEMBLE_SUFFIX
 from trainer.data.augment import preset
 from trainer.data.datasets import ImageDataset, WindowConfig, WindowDataset, load_items
-from trainer.data.records import SkipLog
+from trainer.data.records import SkipLog, empty_mask_warning
 from trainer.distributed import rank
 from trainer.errors import DataError, UsageError
 from trainer.evaluate import evaluate
@@ -180,6 +180,9 @@ def run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
     items = load_items(bundle.train, skipped, bundle.train_weights)
     if not items:
         raise DataError(specs[0].path, "empty data set: no training image could be decoded")
+    empty = [it.sample.image for it in items if it.sample.label == 1 and not it.mask.any()]
+    if empty and main_rank:  # said: such an image teaches nothing about where tampering is
+        print(empty_mask_warning(empty), file=sys.stderr)
     if sampling == "windows":
         aug = preset(args.aug or "light")
         wcfg = WindowConfig(window=args.window, authentic_share=args.authentic_share)

@@ -72,3 +72,35 @@ def test_unreadable_images_and_missing_authentic_are_warnings(tmp_path: Path) ->
 def test_weights_read_as_fit_reads_them(text: str) -> None:
     spec = parse_data_spec(text)
     assert split_weight(text) == (spec.path, spec.weight)
+
+
+def test_every_problem_is_named_not_the_first_and_a_count(tmp_path: Path) -> None:
+    """Two missing masks and a mask of the wrong size: all three named, each on its own, so
+    one run of check is enough to mend a data set."""
+    root = make_folder(tmp_path / "d", 4, 1, seed=0, size=48)
+    (root / "Gt" / "t000.png").unlink()
+    (root / "Gt" / "t001.png").unlink()
+    save_mask(root / "Gt" / "t002.png", np.ones((20, 30), np.uint8))
+    problems = check([str(root)])["problems"]
+    assert sum("tampered image has no mask" in p for p in problems) == 2
+    assert any(p.startswith(str(root / "Tp" / "t001.png")) for p in problems)
+    assert any("mask is 30x20 but its image t002.png is 48x48" in p for p in problems)
+    assert not any("more" in p for p in problems)
+
+
+def test_a_tampered_image_whose_mask_marks_nothing_is_a_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Such an image gives no forged window: check says so, and so does fit."""
+    root = make_folder(tmp_path / "d", 4, 2, seed=0, size=48)
+    save_mask(root / "Gt" / "t003.png", np.zeros((48, 48), np.uint8))
+    r = check([str(root)], val_fraction=0.3, split_by="seed")
+    assert r["ok"]
+    assert any("t003.png: tampered image whose mask marks no tampered pixel" in w
+               for w in r["warnings"])  # fmt: skip
+    argv = ["fit", "--arch", "crfd-net-compact", "--model-config", "channels=8,16,32"]
+    argv += ["--data", str(root), "--out", str(tmp_path / "run"), "--window", "32"]
+    argv += ["--epochs", "1", "--max-steps", "1", "--no-val", "--threads", "1"]
+    assert cli.main(argv) == 0
+    err = capsys.readouterr().err
+    assert "t003.png: tampered image whose mask marks no tampered pixel" in err

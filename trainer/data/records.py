@@ -81,8 +81,10 @@ def _images_in(folder: Path) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
 
 
-def read_folder(root: str | Path) -> list[Sample]:
-    """Samples of a ``Tp/`` + ``Gt/`` (+ ``Au/``) folder; raises :class:`DataError` on misfit."""
+def read_folder(root: str | Path, problems: list[tuple[Path, str]] | None = None) -> list[Sample]:
+    """Samples of a ``Tp/`` + ``Gt/`` (+ ``Au/``) folder; raises :class:`DataError` on misfit.
+    With ``problems``, each tampered image without a mask is appended to it (and left out)
+    instead of raising on the first: ``check`` lists every one."""
     root = Path(root)
     if not root.is_dir():
         raise DataError(root, "no such data folder")
@@ -107,7 +109,11 @@ def read_folder(root: str | Path) -> list[Sample]:
                 missing.append(img)
             else:
                 samples.append(Sample(img, m, 1, name))
-        if missing:
+        if missing and problems is not None:
+            problems += [
+                (m, f"tampered image has no mask in {gt} (same stem expected)") for m in missing
+            ]
+        elif missing:
             more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
             raise DataError(
                 missing[0], f"tampered image has no mask in {gt} (same stem expected){more}"
@@ -154,12 +160,13 @@ def read_json_list(path: str | Path) -> list[Sample]:
     return samples
 
 
-def read_dataset(path: str | Path) -> list[Sample]:
-    """A folder (format a) or a ``.json`` file (format b)."""
+def read_dataset(path: str | Path, problems: list[tuple[Path, str]] | None = None) -> list[Sample]:
+    """A folder (format a) or a ``.json`` file (format b); ``problems``: see
+    :func:`read_folder`."""
     path = Path(path)
     if path.suffix.lower() == ".json":
         return read_json_list(path)
-    return read_folder(path)
+    return read_folder(path, problems)
 
 
 def _oriented_size(path: Path) -> tuple[int, int] | None:
@@ -173,12 +180,12 @@ def _oriented_size(path: Path) -> tuple[int, int] | None:
     return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
 
 
-def validate(samples: list[Sample]) -> None:
+def validate(samples: list[Sample], problems: list[tuple[Path, str]] | None = None) -> None:
     """Check every mask against its image's size before training starts.
 
     Reads headers only (fast). An unreadable image is left to the loader (skipped and listed);
     an unreadable mask or one of another size is a :class:`DataError` naming the first file and
-    how many more there are.
+    how many more there are; with ``problems``, each (file, reason) is appended to it instead.
     """
     bad: list[tuple[Path, str]] = []
     for s in samples:
@@ -198,9 +205,35 @@ def validate(samples: list[Sample]) -> None:
                     f"{isize[0]}x{isize[1]}",
                 )
             )
-    if bad:
+    if problems is not None:
+        problems.extend(bad)
+    elif bad:
         more = f" ({len(bad) - 1} more mask(s) with problems)" if len(bad) > 1 else ""
         raise DataError(bad[0][0], bad[0][1] + more)
+
+
+def empty_mask_warning(images: list[Path]) -> str:
+    """One line for the tampered images whose mask marks no pixel (first named, the count)."""
+    more = f", and {len(images) - 1} more" if len(images) > 1 else ""
+    return (
+        f"warning: {images[0]}: tampered image whose mask marks no tampered pixel: it gives no "
+        f"forged window and trains as untouched texture{more}"
+    )
+
+
+def empty_masks(samples: list[Sample]) -> list[Path]:
+    """The tampered images whose mask marks no pixel (reads every mask: for ``check``)."""
+    out = []
+    for s in samples:
+        if s.mask is None:
+            continue
+        try:
+            with Image.open(s.mask) as im:
+                if not (np.asarray(im.convert("L")) > 127).any():
+                    out.append(s.image)
+        except (OSError, UnidentifiedImageError, ValueError):
+            continue  # unreadable: validate() says so
+    return out
 
 
 def load_image(sample: Sample) -> NDArray[np.uint8]:
