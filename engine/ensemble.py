@@ -353,10 +353,13 @@ class Ensemble:
         ensemble's threshold, piecewise linearly: :func:`rescale`); the probability is the
         larger of the two; that face model's face map (0 outside the face crops) is merged into
         the heatmap by the maximum, rescaled from its pixel threshold to the ensemble's. Without
-        a flagged face ``result`` is returned as it is.
+        a flagged face ``result`` is returned as it is, but for its reliability sentence, which
+        then says it was counted without the face rule (:data:`FACE_RULE_CAVEAT`).
         """
         if self.face_rule != "any":
             return result
+        if result.reliability and face_models:  # measured without the rule that now applies
+            result = dataclasses.replace(result, reliability=result.reliability + FACE_RULE_CAVEAT)
         flagged: list[tuple[str, FaceScore]] = []
         for face in faces:
             for name in face_models:
@@ -391,6 +394,15 @@ class Ensemble:
             + ("; " if ON_THIS_FILE in result.threshold_provenance else ON_THIS_FILE)
             + f"{FACE_RULE_NOTE}{len(flagged)} face verdict(s) of {names} flag the image",
         )
+
+
+# Beside the default verdict's measured reliability when the face rule is on: those counts were
+# taken of the stacked rule alone (trainer/verdict.py), and the face rule can only add flags.
+FACE_RULE_CAVEAT = (
+    "; counted without the face rule, which is on and can only add flags: each face the face "
+    "model calls manipulated flags its photograph (the face model's own rate on authentic "
+    "faces is given with it)"
+)
 
 
 def decided_by_face(provenance: str) -> bool:

@@ -202,3 +202,22 @@ def test_face_model_map_is_the_face_models_own_finding(tmp_path: Path) -> None:
     assert xs.size and abs(xs.mean() - 110) <= 1 and abs(ys.mean() - 90) <= 1  # the face's centre
     none, nothing = face_model_map(face, memory_evidence(pixels), "cpu", FakeDetector())
     assert not none.any() and not nothing.any()  # no face: no finding
+
+
+def test_the_measured_reliability_says_it_was_counted_without_the_face_rule(
+    tmp_path: Path,
+) -> None:
+    """The default verdict's reliability counts come from the stacked rule alone; with the face
+    rule on, every file's sentence says so (flagged by a face or not), never passing them off
+    as the false-alarm rate of the verdict it stands beside."""
+    from engine.ensemble import FACE_RULE_CAVEAT
+
+    face = _face_model(tmp_path / "face.safetensors")
+    measured = "at this threshold (test part): 10 % of authentic camera photographs (3 of 30)"
+    before = dataclasses.replace(_result(), reliability=measured)
+    real = FaceRegion((10, 10, 20, 20), 0.99)
+    real.face_scores["face"] = FaceScore(score=0.05, verdict=AUTHENTIC)
+    out = _ensemble("any").with_faces(before, [real], {"face": face}, {})
+    assert out.verdict == AUTHENTIC and out.reliability == measured + FACE_RULE_CAVEAT
+    assert "counted without the face rule" in out.reliability
+    assert _ensemble("").with_faces(before, [real], {"face": face}, {}).reliability == measured
