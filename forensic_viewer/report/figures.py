@@ -39,7 +39,16 @@ from forensic_viewer.overlays import (
 )
 
 MAX_SIDE = 1024
-LEGEND_HEIGHT = 46
+LEGEND_HEIGHT = 46  # at a figure width of TEXT_WIDTH or less; scaled up with wider figures
+TEXT_WIDTH = 480  # pixels: figures wider than this draw their text larger, in proportion, so
+# that it prints at about the same size once the figure is shrunk to the page's width
+
+
+def text_scale(width: int) -> float:
+    """How much larger than at :data:`TEXT_WIDTH` a figure ``width`` pixels wide draws text."""
+    return max(1.0, width / TEXT_WIDTH)
+
+
 FACE_TILE = 256  # side of one face's tile in a face-map figure (the face path's window)
 FACE_TILES = 12  # faces drawn in one face-map figure at most (a crowd would fill pages)
 
@@ -124,6 +133,7 @@ def draw_face_boxes(
     from 1 in the order of the report's face table."""
     out = np.ascontiguousarray(rgb.copy())
     thickness = max(1, round(max(rgb.shape[:2]) / 300))
+    k = text_scale(rgb.shape[1])
     for i, face in enumerate(faces, start=1):
         x, y, w, h = (float(v) * scale for v in face["box"])
         p0, p1 = (round(x), round(y)), (round(x + w), round(y + h))
@@ -131,11 +141,11 @@ def draw_face_boxes(
         cv2.putText(
             out,
             str(i),
-            (p0[0] + 2, max(12, p0[1] - 4)),
+            (p0[0] + 2, max(round(14 * k), p0[1] - 4)),
             cv2.FONT_HERSHEY_SIMPLEX,
-            0.45,
+            0.55 * k,
             colour,
-            1,
+            max(1, round(1.5 * k)),
             cv2.LINE_AA,
         )
     return out
@@ -151,26 +161,27 @@ def legend_bar(
     below it and, when given, a marker at the pixel threshold (labelled above the scale) in
     the mask outline's colour."""
     width = max(width, 160)
-    out = np.full((LEGEND_HEIGHT, width, 3), 255, np.uint8)
-    x0, x1, y0, y1 = 8, width - 8, 16, 28
+    k = text_scale(width)  # every length below grows with it: the text prints alike
+    out = np.full((round(LEGEND_HEIGHT * k), width, 3), 255, np.uint8)
+    x0, x1, y0, y1 = round(8 * k), width - round(8 * k), round(16 * k), round(28 * k)
     ramp = np.linspace(0.0, 1.0, x1 - x0, dtype=np.float32)[None, :].repeat(y1 - y0, 0)
     out[y0:y1, x0:x1] = colorize(ramp, colormap)
-    font, black = cv2.FONT_HERSHEY_SIMPLEX, (0, 0, 0)
+    font, black, stroke = cv2.FONT_HERSHEY_SIMPLEX, (0, 0, 0), max(1, round(k))
 
     def text(label: str, x: int, y: int, centred: bool = True) -> None:
-        (tw, _), _ = cv2.getTextSize(label, font, 0.38, 1)
+        (tw, _), _ = cv2.getTextSize(label, font, 0.38 * k, stroke)
         tx = min(max(x - tw // 2 if centred else x, 0), width - tw)
-        cv2.putText(out, label, (tx, y), font, 0.38, black, 1, cv2.LINE_AA)
+        cv2.putText(out, label, (tx, y), font, 0.38 * k, black, stroke, cv2.LINE_AA)
 
     for v in (0.0, 0.25, 0.5, 0.75, 1.0):
         x = round(x0 + v * (x1 - x0 - 1))
-        cv2.line(out, (x, y1), (x, y1 + 3), black, 1)
-        text(f"{v:g}", x, y1 + 14)
+        cv2.line(out, (x, y1), (x, y1 + round(3 * k)), black, stroke)
+        text(f"{v:g}", x, y1 + round(14 * k))
     if pixel_threshold is not None and 0.0 <= pixel_threshold <= 1.0:
         x = round(x0 + pixel_threshold * (x1 - x0 - 1))
-        cv2.rectangle(out, (x - 2, y0 - 3), (x + 1, y1 + 1), black, 1)
-        cv2.line(out, (x, y0 - 2), (x, y1), contour_rgb, 2)
-        text(f"mask > {pixel_threshold:.2f}", x, y0 - 5)
+        cv2.rectangle(out, (x - 2 * stroke, y0 - 3 * stroke), (x + stroke, y1 + 1), black, stroke)
+        cv2.line(out, (x, y0 - 2), (x, y1), contour_rgb, 2 * stroke)
+        text(f"mask > {pixel_threshold:.2f}", x, y0 - round(5 * k))
     return out
 
 
@@ -292,6 +303,7 @@ def draw_pairs(rgb: NDArray[np.uint8], pairs: Sequence[Any], scale: float) -> ND
     pixels) drawn at ``scale``: both boxes, a line joining their centres, the pair's number."""
     out = np.ascontiguousarray(rgb.copy())
     thickness = max(1, round(max(rgb.shape[:2]) / 300))
+    k = text_scale(rgb.shape[1])
     for i, pair in enumerate(pairs, start=1):
         for box, colour in ((pair.source_box, PAIR_SOURCE_RGB), (pair.target_box, PAIR_TARGET_RGB)):
             x, y, w, h = (float(v) * scale for v in box)
@@ -299,8 +311,8 @@ def draw_pairs(rgb: NDArray[np.uint8], pairs: Sequence[Any], scale: float) -> ND
                 out, (round(x), round(y)), (round(x + w), round(y + h)), colour, thickness
             )
             cv2.putText(
-                out, str(i), (round(x) + 2, round(y) + 12), cv2.FONT_HERSHEY_SIMPLEX, 0.45,
-                colour, 1, cv2.LINE_AA,
+                out, str(i), (round(x) + 2, round(y) + round(12 * k)), cv2.FONT_HERSHEY_SIMPLEX,
+                0.45 * k, colour, max(1, round(k)), cv2.LINE_AA,
             )  # fmt: skip
         a, b = ((round(u * scale), round(v * scale)) for u, v in pair_link(pair))
         cv2.line(out, a, b, PAIR_LINK_RGB, thickness, lineType=cv2.LINE_AA)

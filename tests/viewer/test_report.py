@@ -727,3 +727,26 @@ def test_the_models_section_counts_reduced_views_instead_of_quoting_one_files_si
     assert "from the image as it is on the others" in mixed and " x " not in mixed.split(";")[-1]
     assert "as it is on the others" not in input_row(summary(2, 2))
     assert "reduced" not in input_row(summary(2, 0))
+
+
+def test_figure_text_grows_with_the_figure_so_it_prints_alike() -> None:
+    """A 1280-pixel figure is shrunk about 2.7 times more than a 480-pixel one to fit the page:
+    its legend's labels and its face numbers are drawn that much larger, not at 2-3 pt."""
+    from forensic_viewer.report.figures import TEXT_WIDTH, draw_face_boxes
+
+    small, large = legend_bar(TEXT_WIDTH), legend_bar(1280)
+    assert large.shape[0] / small.shape[0] == pytest.approx(1280 / TEXT_WIDTH, rel=0.05)
+
+    def text_rows(a: np.ndarray) -> int:  # rows of the tick labels under the ramp holding ink
+        below = a[round(a.shape[0] * 0.65) :]
+        return int(((below.max(axis=2) < 128).any(axis=1)).sum())
+
+    assert text_rows(large) >= 2 * text_rows(small) > 0  # taller labels, not the same 2-3 pt
+
+    def number_pixels(width: int) -> int:
+        canvas = np.zeros((width * 3 // 4, width, 3), np.uint8)
+        face = [{"box": [width // 4, width // 4, width // 4, width // 4]}]
+        drawn = draw_face_boxes(canvas, face, 1.0, (255, 0, 0))
+        return int((drawn[: width // 4 - 2, :, 0] > 0).sum())  # above the box: the number
+
+    assert number_pixels(1280) > 2.5 * number_pixels(TEXT_WIDTH)  # a taller, thicker "1"
