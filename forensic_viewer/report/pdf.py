@@ -456,7 +456,7 @@ class PdfWriter:
         for note in P.table_notes(table):
             add(self.p(note, s.small))
 
-    def _on_page(self, canvas: Any, doc: Any) -> None:
+    def _on_page(self, canvas: Any, doc: Any) -> None:  # "page N of M": numbered_canvas
         assert self.ov is not None
         canvas.saveState()
         canvas.setFont(self.f.regular, 7)
@@ -464,7 +464,6 @@ class PdfWriter:
         canvas.drawString(
             PAGE_MARGIN, 0.8 * cm, _drawable(f"Case {case} · {self.ov.generated}", self.f)
         )
-        canvas.drawRightString(A4[0] - PAGE_MARGIN, 0.8 * cm, f"page {doc.page}")
         if self.ov.alerts:
             canvas.setFillColor(RED)
             canvas.drawCentredString(A4[0] / 2, 0.8 * cm, "EVIDENCE INTEGRITY ALERT: see page 1")
@@ -487,7 +486,12 @@ class PdfWriter:
             creator="forensic-viewer",
         )
         try:
-            doc.build(self.story, onFirstPage=self._on_page, onLaterPages=self._on_page)
+            doc.build(
+                self.story,
+                onFirstPage=self._on_page,
+                onLaterPages=self._on_page,
+                canvasmaker=numbered_canvas(self.f.regular),
+            )
             out.commit()
         except BaseException:
             out.abort()
@@ -505,3 +509,31 @@ class PdfWriter:
     def abort(self) -> None:
         self._cleanup()
         self.tmp.unlink(missing_ok=True)
+
+
+def numbered_canvas(font: str) -> type:
+    """A reportlab canvas class that holds every page until the document ends, then writes
+    "page N of M" in each footer: with the total on every page a missing page is noticed."""
+    from reportlab.pdfgen.canvas import Canvas
+
+    class NumberedCanvas(Canvas):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._held: list[dict[str, Any]] = []
+
+        def showPage(self) -> None:  # reportlab's name
+            self._held.append(dict(self.__dict__))
+            self._startPage()
+
+        def save(self) -> None:
+            total = len(self._held)
+            for state in self._held:
+                self.__dict__.update(state)
+                self.setFont(font, 7)
+                self.drawRightString(
+                    A4[0] - PAGE_MARGIN, 0.8 * cm, f"page {self._pageNumber} of {total}"
+                )
+                super().showPage()
+            super().save()
+
+    return NumberedCanvas

@@ -244,6 +244,10 @@ def test_pdf_opens_with_case_summary_models_and_environment(scanned: Path) -> No
     for word in ("θ provenance", "Library: torch", "Device, precision", "cpu, fp32", "Model card"):
         assert word in text
     assert reader.metadata.author == EXAMINER
+    # every page says its number and the total: a missing page shows
+    total = len(reader.pages)
+    for n, page in enumerate(reader.pages, start=1):
+        assert f"page {n} of {total}" in flat(page.extract_text())
 
 
 def test_evidence_changed_after_the_scan_is_flagged_on_the_first_page(
