@@ -180,7 +180,7 @@ class HtmlWriter:
             css = "ok" if integ.ok else "bad"
             tds.append(f'<td class="{css}">{esc(cells[-1])}</td>')
             self._w(f'<tr id="row-{i + 1}">{"".join(tds)}</tr>\n')
-        self._w("</tbody></table></section>\n")
+        self._w(f'</tbody></table><p class="caption">{esc(T.SUMMARY_NOTE)}</p></section>\n')
 
     def item(self, index: int, item: ReportItem, ov: Overview, figs: ItemFigures) -> None:
         n = index + 1

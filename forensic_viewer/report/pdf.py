@@ -275,6 +275,7 @@ class PdfWriter:
         add(self.p(T.counts_text(ov), s.body))
         add(Spacer(1, 3))
         add(self._summary_table(ov))
+        add(self.p(T.SUMMARY_NOTE, s.small))
         add(self.p("Models", s.h2))
         if not ov.models:
             add(self.p("No model ran on any file of this report.", s.body))

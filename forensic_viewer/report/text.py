@@ -126,6 +126,18 @@ def counts_text(ov: Overview) -> str:
     )
 
 
+# Under the summary table: what its computed columns are (their names alone do not say).
+SUMMARY_NOTE = (
+    "Forged fraction: the share of the image's pixels in the default verdict's mask (the "
+    "ensemble's), or the largest of the models' when no ensemble ran. Faces: faces found ('not "
+    "run': face detection was off). Disagreement: the spread of the models' calibrated "
+    "probabilities on the file, largest minus smallest (of their scores when one has no "
+    "calibration); near 1, one model is sure of a manipulation another rules out; '(verdicts "
+    "differ)' when their verdicts do. Each model column gives its verdict and calibrated "
+    "probability; its θ and decision are in the file's own section."
+)
+
+
 def cell_text(c: Cell | None) -> str:
     if c is None:
         return "—"

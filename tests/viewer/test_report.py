@@ -182,6 +182,7 @@ def test_scan_report_html_is_strict_self_contained_and_opens_with_the_summary(
     assert "C-42/7" in text and "first line" in text
     assert "Scan of" in text and "fast path: tiles 512 cropped by 16 (trained window 64" in text
     assert "test fixture, random weights" in text  # θ provenance
+    assert "Forged fraction: the share of the image's pixels in the default verdict's" in text
     assert not (scanned / "report.html.tmp").exists()
 
 
@@ -244,6 +245,9 @@ def test_pdf_opens_with_case_summary_models_and_environment(scanned: Path) -> No
     for word in ("θ provenance", "Library: torch", "Device, precision", "cpu, fp32", "Model card"):
         assert word in text
     assert reader.metadata.author == EXAMINER
+    assert "Disagreement: the spread of the models' calibrated probabilities" in flat(
+        " ".join(p.extract_text() for p in reader.pages[:2])
+    )  # the summary's computed columns are defined beside it
     # every page says its number and the total: a missing page shows
     total = len(reader.pages)
     for n, page in enumerate(reader.pages, start=1):
