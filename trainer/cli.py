@@ -110,7 +110,10 @@ def _add_fit_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--no-val", action="store_true", help="skip validation")
     p.add_argument(
-        "--checkpoint-minutes", type=float, default=5.0, help="checkpoint interval (minutes)"
+        "--checkpoint-minutes",
+        type=float,
+        default=5.0,
+        help="checkpoint interval (minutes; 0: at each epoch and at the end only)",
     )
     p.add_argument("--checkpoint-steps", type=int, default=0, help="also every N steps (0: off)")
     p.add_argument("--log-every", type=int, default=10, help="a step event every N steps")

@@ -108,6 +108,10 @@ def run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
     _check(args.batch_size is None or args.batch_size >= 1, "--batch-size must be >= 1")
     _check(args.lr is None or args.lr > 0, "--lr must be positive")
     _check(args.threads >= 0, "--threads must be >= 0")
+    _check(
+        args.checkpoint_minutes >= 0,
+        f"--checkpoint-minutes must be >= 0 (0: no timed checkpoints), got {args.checkpoint_minutes}",
+    )
     try:
         objective = objective_for(args.arch, stage, **_stage_options(args, stage))
     except ValueError as e:

@@ -75,6 +75,7 @@ def test_mask_of_another_size(tmp_path: Path, capsys: pytest.CaptureFixture[str]
         (["--window", "8"], "--window must be >= 16"),
         (["--val-fraction", "1.5"], "--val-fraction must be in (0, 1)"),
         (["--resume"], "nothing to resume"),
+        (["--checkpoint-minutes", "-1"], "--checkpoint-minutes must be >= 0"),
         (["--model-config", "widths=3"], "unknown config field(s) ['widths']"),
     ],
 )

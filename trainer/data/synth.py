@@ -363,7 +363,7 @@ def _list_sources(src: Path) -> list[Path]:
         p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
     )
     if not files:
-        raise DataError(folder, "empty: no images to make forgeries from")
+        raise DataError(folder, "no images to make forgeries from")
     return files
 
 
