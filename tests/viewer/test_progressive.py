@@ -119,8 +119,11 @@ def test_the_heatmap_fills_in_while_the_network_runs(
     listed: list[tuple[str, str]] = []  # the partial layer's name and its row in the list
 
     def on_each(_p: PartialMap) -> None:
+        layers = [] if window.layers is None else list(window.layers)
+        layer = next((la for la in layers if isinstance(la, PartialHeatmapLayer)), None)
+        if layer is None:  # a late partial of a finished map: its layer is gone
+            return
         said.append(window.verdict_panel.text())
-        layer = next(la for la in window.layers if isinstance(la, PartialHeatmapLayer))
         listed.append((layer.name, window.layer_panel.item_of(layer).text()))
 
     seen = _watch_partials(window, on_each)

@@ -286,14 +286,16 @@ def test_an_index_reads_the_right_rows_after_the_file_was_rewritten_under_it(
 
 
 def test_scan_json_is_written_aside_and_renamed(tmp_path: Path, monkeypatch) -> None:
+    import forensic_viewer.scan.settings as settings  # where scan.json is written
+
     written: list[Path] = []
-    real = scanning.atomic_write
+    real = settings.atomic_write
 
     def spy(path: Path, data: Any, **kw: Any) -> Path:
         written.append(Path(path))
         return real(path, data, **kw)
 
-    monkeypatch.setattr(scanning, "atomic_write", spy)
+    monkeypatch.setattr(settings, "atomic_write", spy)
     folder = make_folder(tmp_path / "ev", 1)
     run_scan(files_of(folder), StubAnalyzer(), tmp_path / "out", source="t")
     assert written == [tmp_path / "out" / "scan.json"]
