@@ -222,6 +222,9 @@ def face_model_figures(analyzer: Any) -> dict[str, dict[str, Any]]:
             "pixel_threshold": rule.pixel_threshold,
             "threshold_provenance": rule.provenance,
             "reliability": "" if calibration is None else calibration.reliability.sentence(),
+            # where and how it ran, as a whole-image model's result says of itself
+            "device": str(getattr(analyzer, "device", "")),
+            "precision": str(analyzer.precision_of(m)) if hasattr(analyzer, "precision_of") else "",
         }
     return out
 

@@ -181,6 +181,8 @@ def test_a_scan_records_the_face_model(tmp_path: Path) -> None:
     assert summary.done == 1
     settings = json.loads((out / "scan.json").read_text("utf-8"))
     assert set(settings["models"]) == {"whole"} and set(settings["face_models"]) == {"face"}
+    ran = settings["face_model_figures"]["face"]  # a report's models section shows where it ran
+    assert (ran["device"], ran["precision"]) == ("cpu", "fp32")
     with (out / "results.csv").open(encoding="utf-8") as f:
         header = next(csv.reader(f))
     assert "faces.face.score_max" in header and "faces.whole.score_max" in header
