@@ -466,11 +466,16 @@ class FacesLayer(Layer):
     def label(face: FaceRegion) -> str:
         """One line per face, what matters first (the canvas elides its end when the box is
         narrow): each model's verdict and score on the face analysed alone at its own scale
-        (the face path) with the θ it was decided by, the verdicts "manipulated" before the
-        others; then the detection confidence and each model's mean whole-image heatmap in
-        the box, e.g. ``a: face MANIPULATED 0.9839 (θ 0.9829) · face 0.98 · a 0.41`` (the
-        score alone for a row written before θ was recorded)."""
-        judged = sorted(face.face_scores.items(), key=lambda kv: kv[1].verdict != MANIPULATED)
+        (the face path) with the θ it was decided by: the face models' first (those trained on
+        faces; a whole-image model has a mean heatmap in the box, ``face.scores``, a face model
+        none), "manipulated" before "authentic" within each; then the detection confidence and
+        each whole-image model's mean heatmap in the box, e.g. ``f: face MANIPULATED 0.9839
+        (θ 0.9829) · a: face AUTHENTIC 0.20 · face 0.98 · a 0.41`` (the score alone for a row
+        written before θ was recorded)."""
+        judged = sorted(
+            face.face_scores.items(),
+            key=lambda kv: (kv[0] in face.scores, kv[1].verdict != MANIPULATED),
+        )
         parts = [
             f"{name}: face {fs.verdict.upper()} "
             + (

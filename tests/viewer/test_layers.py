@@ -228,16 +228,19 @@ def test_a_face_label_gives_each_models_verdict_on_the_face_alone() -> None:
     face = FaceRegion(
         box=(1, 2, 3, 4),
         confidence=0.8,
-        scores={"a": 0.5},
+        scores={"a": 0.5, "b": 0.25},
         face_scores={
             "b": FaceScore(0.2, "authentic"),
-            "a": FaceScore(0.98391, "manipulated", 0.9, threshold=0.98287),
+            "a": FaceScore(0.734, "manipulated", 0.9, threshold=0.5),
+            "f": FaceScore(0.98391, "manipulated", 0.9, threshold=0.98287),  # a face model
         },
     )
-    # the verdicts first, "manipulated" before the others (the canvas elides the end), each
-    # with the θ it was decided by when the row recorded it; the detector's figures last
+    # the verdicts first (the canvas elides the end): the face model's (no heatmap mean in the
+    # box: it runs on faces only), then "manipulated" before the others, each with the θ it
+    # was decided by when the row recorded it; the detector's figures last
     assert FacesLayer.label(face) == (
-        "a: face MANIPULATED 0.9839 (θ 0.9829) · b: face AUTHENTIC 0.20 · face 0.80 · a 0.50"
+        "f: face MANIPULATED 0.9839 (θ 0.9829) · a: face MANIPULATED 0.734 (θ 0.5) · "
+        "b: face AUTHENTIC 0.20 · face 0.80 · a 0.50 · b 0.25"
     )
 
 
