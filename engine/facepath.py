@@ -159,4 +159,6 @@ def face_decision(loaded: LoadedModel, heat: NDArray[np.float32], logit: float |
         verdict=decision.verdict,
         probability=probability,
         threshold=float(rule.threshold),
+        rule=rule.rule,
+        forged_fraction=float(decision.forged_fraction),
     )

@@ -62,14 +62,18 @@ class FaceScore:
     probability: the model's calibration applied to the face window's statistic, or None for a
         model without a calibration. Both were fitted on whole images, not on faces (a face
         model's on faces).
-    threshold: the θ ``score`` was compared with (None in rows written before it was recorded),
-        so a face verdict carries its threshold as every other verdict does.
+    threshold, rule, forged_fraction: the model's θ, its rule (``logit``: the score is compared
+        with θ; ``forged_fraction``: the face window's forged fraction is, and the score maps θ
+        to 0.5) and that fraction, so a face verdict carries its threshold in θ's own unit as
+        every other verdict does (None / "" in rows written before they were recorded).
     """
 
     score: float
     verdict: str
     probability: float | None = None
     threshold: float | None = None
+    rule: str = ""
+    forged_fraction: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"score": self.score, "verdict": self.verdict}
@@ -77,6 +81,10 @@ class FaceScore:
             d["probability"] = self.probability
         if self.threshold is not None:
             d["threshold"] = self.threshold
+        if self.rule:
+            d["rule"] = self.rule
+        if self.forged_fraction is not None:
+            d["forged_fraction"] = self.forged_fraction
         return d
 
 

@@ -9,7 +9,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.ensemble import decided_by_face
-from forensic_viewer.wording import FACE_PROBABILITY_NOTE, decision_words, plain
+from forensic_viewer.wording import (
+    FACE_PROBABILITY_NOTE,
+    decision_words,
+    face_decision_words,
+    plain,
+)
 
 _CHECK_FIELDS = ("name", "verdict", "score", "forged_fraction", "threshold", "rule", "probability")
 
@@ -61,7 +66,7 @@ def print_table(records: list[dict[str, Any]]) -> None:
             if face.get("face_scores"):
                 x, y, w, h = face.get("box", (0, 0, 0, 0))
                 verdicts = "; ".join(
-                    f"{plain(name)} {fs.get('verdict')} ({_face_score(fs)}"
+                    f"{plain(name)} {fs.get('verdict')} ({face_decision_words(fs)}"
                     + (f", p {fs['probability']:.2f}" if fs.get("probability") is not None else "")
                     + ")"
                     for name, fs in face["face_scores"].items()
@@ -76,12 +81,3 @@ def print_table(records: list[dict[str, Any]]) -> None:
         print(f"default verdict {plain(name)}: {plain(sentence)}")
     if face_p:
         print(f"faces: {FACE_PROBABILITY_NOTE}")
-
-
-def _face_score(fs: Mapping[str, Any]) -> str:
-    """``score 0.9839 vs θ 0.9829``: a face verdict with the threshold it was decided by (four
-    decimals: a face model's θ sits near 1, where three would print both alike); ``score
-    0.951`` for a row written before face thresholds were recorded."""
-    if fs.get("threshold") is None:
-        return f"score {fs.get('score', 0.0):.3f}"
-    return f"score {fs.get('score', 0.0):.4f} vs θ {fs['threshold']:.4f}"

@@ -41,7 +41,7 @@ from engine.types import Analysis, Evidence, FaceRegion, PartialMap
 from forensic_viewer import overlays
 from forensic_viewer.events import EmitterGroup, Event, Subscriptions
 from forensic_viewer.overlays import MaskRender, Raster
-from forensic_viewer.wording import partial_words, scale_words
+from forensic_viewer.wording import face_decision_words, partial_words, scale_words
 
 MODEL_COLORS: tuple[tuple[int, int, int], ...] = (
     (255, 64, 64),
@@ -481,7 +481,7 @@ class FacesLayer(Layer):
             + (
                 f"{fs.score:.2f}"
                 if fs.threshold is None
-                else f"{fs.score:.4g} (θ {fs.threshold:.4g})"
+                else f"({face_decision_words(fs.to_dict())})"
             )
             for name, fs in judged
         ]

@@ -114,6 +114,20 @@ def decision_words(d: Mapping[str, Any]) -> str:
     return words
 
 
+def face_decision_words(fs: Mapping[str, Any]) -> str:
+    """A face verdict's rule as applied, in θ's unit (a ``face_scores`` entry: ``score``,
+    ``verdict``, ``threshold``, ``rule``, ``forged_fraction``): ``score 0.9839 > θ 0.9829``
+    (four decimals: a face model's θ sits near 1, where three print both alike), ``forged
+    fraction 54.52 % > θ 34.23 %``; ``score 0.951`` for a row written before θ was recorded."""
+    theta = fs.get("threshold")
+    if theta is None:
+        return f"score {fs.get('score', 0.0):.3f}"
+    op = ">" if fs.get("verdict") == "manipulated" else "≤"
+    if fs.get("rule") == "forged_fraction" and fs.get("forged_fraction") is not None:
+        return f"forged fraction {fs['forged_fraction']:.2%} {op} θ {theta:.2%}"
+    return f"score {fs.get('score', 0.0):.4f} {op} θ {theta:.4f}"
+
+
 # Beside a face model's verdict: its calibrated probability answers at even odds of forged and
 # real faces (trainer/face_model.py), while its θ is set to flag few authentic faces, so the two
 # can point opposite ways on one face (p 0.65, "authentic"), by design.

@@ -23,6 +23,7 @@ from forensic_viewer.scan.triage import RAN, TRUTH_HEADERS, Cell, TriageRow, tru
 from forensic_viewer.wording import (
     FACE_PROBABILITY_NOTE,
     decision_words,
+    face_decision_words,
     policy_text,
     scale_words,
 )
@@ -520,14 +521,13 @@ def faces_text(item: ReportItem) -> str:
 
 
 def face_verdicts(face: dict[str, Any]) -> str:
-    """A face's per-model verdicts on the face path, e.g. ``tiny MANIPULATED (score 0.6250
-    against θ 0.5000, probability 0.800)``, joined by commas; "" when the face path did not
-    run. A row written before face thresholds were recorded gives the score alone."""
+    """A face's per-model verdicts on the face path, e.g. ``tiny MANIPULATED (score 0.6250 >
+    θ 0.5000, probability 0.800)`` or, for a forged-fraction model, ``(forged fraction
+    54.52 % > θ 34.23 %)``, joined by commas; "" when the face path did not run. A row
+    written before face thresholds were recorded gives the score alone."""
     parts = []
     for name, fs in (face.get("face_scores") or {}).items():
-        figures = f"score {num(fs.get('score'), 3)}"
-        if fs.get("threshold") is not None:  # four decimals: a face model's θ sits near 1
-            figures = f"score {num(fs.get('score'), 4)} against θ {num(fs['threshold'], 4)}"
+        figures = face_decision_words(fs)
         if fs.get("probability") is not None:
             figures += f", probability {num(fs['probability'], 3)}"
         parts.append(f"{name} {str(fs.get('verdict', '')).upper()} ({figures})")

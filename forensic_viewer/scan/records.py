@@ -331,6 +331,8 @@ class FaceRecord:
                 verdict=e.text("verdict"),
                 probability=e.number("probability", None, nullable=True),
                 threshold=e.number("threshold", None, nullable=True),
+                rule=e.text("rule", ""),
+                forged_fraction=e.number("forged_fraction", None, nullable=True),
             )
         return cls(tuple(box), o.number("confidence"), dict(scores), face_scores)  # type: ignore[arg-type]
 

@@ -174,8 +174,15 @@ def test_face_scores_follow_the_models_rule_and_whole_image_results_do_not_chang
     assert fs.score == pytest.approx(p / (p + 0.1))
     assert fs.probability is None  # the tiny checkpoint carries no calibration
     assert fs.threshold == pytest.approx(0.1)  # the θ it was compared with travels with it
+    assert (fs.rule, fs.forged_fraction) == ("forged_fraction", pytest.approx(p))
     assert face.to_dict()["face_scores"] == {
-        "tiny": {"score": fs.score, "verdict": AUTHENTIC, "threshold": fs.threshold}
+        "tiny": {
+            "score": fs.score,
+            "verdict": AUTHENTIC,
+            "threshold": fs.threshold,
+            "rule": "forged_fraction",
+            "forged_fraction": fs.forged_fraction,
+        }
     }
 
     rule = dataclasses.replace(marker.meta.decision, threshold=0.01)

@@ -248,7 +248,13 @@ def test_analyzer_reports_faces_in_its_json(tmp_path: Path, detector: FaceDetect
     assert set(face) == expected
     assert set(face["scores"]) == {"tiny"} and 0.0 <= face["scores"]["tiny"] <= 1.0
     # the face path ran too (on by default with a detector): the model's decision on the face
-    assert set(face["face_scores"]["tiny"]) == {"score", "verdict", "threshold"}
+    assert set(face["face_scores"]["tiny"]) == {
+        "score",
+        "verdict",
+        "threshold",
+        "rule",
+        "forged_fraction",
+    }
     assert face["face_scores"]["tiny"]["verdict"] in ("authentic", "manipulated")
 
 

@@ -465,10 +465,18 @@ def test_the_table_gives_each_face_verdict_with_its_threshold(capsys) -> None:
         "box": [10, 20, 30, 40],
         "face_scores": {
             "faces": {"score": 0.98391, "verdict": "manipulated", "threshold": 0.98287},
+            "crfd": {  # a forged-fraction model: its θ is on the face window's forged fraction
+                "score": 0.5452,
+                "verdict": "manipulated",
+                "threshold": 0.34231,
+                "rule": "forged_fraction",
+                "forged_fraction": 0.41,
+            },  # fmt: skip
             "old": {"score": 0.25, "verdict": "authentic"},  # a row from before θ was kept
         },
     }
     print_table([{"path": "a.jpg", "status": "ok", "checks": [], "faces": [face]}])
     out = capsys.readouterr().out
-    assert "faces manipulated (score 0.9839 vs θ 0.9829)" in out
+    assert "faces manipulated (score 0.9839 > θ 0.9829)" in out
+    assert "crfd manipulated (forged fraction 41.00% > θ 34.23%)" in out
     assert "old authentic (score 0.250)" in out

@@ -549,7 +549,7 @@ def test_the_report_shows_each_faces_own_verdict(tmp_path: Path, tiny_checkpoint
     paths = write_report([item], tmp_path / "report")
     text = flat(" ".join(check_html(paths["html"]).text))
     assert fs.threshold == 0.0
-    said = f"face 1: tiny MANIPULATED (score {num(fs.score, 4)} against θ {num(0.0, 4)})"
+    said = f"face 1: tiny MANIPULATED (forged fraction {fs.forged_fraction:.2%} > θ 0.00%)"
     assert "found 1 face(s). Each face was also analysed on its own" in text
     assert said in text and "Verdict of the face alone" in text
     _, ptext = pdf_text(paths["pdf"])
