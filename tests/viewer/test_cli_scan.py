@@ -471,7 +471,7 @@ def test_the_table_gives_each_face_verdict_with_its_threshold(capsys) -> None:
                 "threshold": 0.34231,
                 "rule": "forged_fraction",
                 "forged_fraction": 0.41,
-            },  # fmt: skip
+            },
             "old": {"score": 0.25, "verdict": "authentic"},  # a row from before θ was kept
         },
     }

@@ -532,7 +532,6 @@ def test_the_report_shows_each_faces_own_verdict(tmp_path: Path, tiny_checkpoint
     """The face path's per-face verdicts reach the faces text and table of HTML, PDF, JSON."""
     from engine.decision import MANIPULATED
     from engine.pipeline import Analyzer
-    from forensic_viewer.report.text import num
     from tests.engine.test_facepath import FakeDetector
 
     rule = {"threshold": 0.0, "pixel_threshold": -1.0}  # every face window is judged forged
