@@ -598,6 +598,7 @@ _POINTER_TAGS = frozenset({0x8769, 0x8825, 0xA005, 0x014A})  # Exif, GPS, Intero
 _USER_COMMENT = 0x9286
 # UserComment's 8-byte character-code prefix (EXIF 2.3, 4.6.5) -> the codec of the rest
 _COMMENT_CODES = {b"ASCII\0\0\0": "ascii", b"UNICODE\0": "utf-16", b"\0" * 8: "utf-8"}
+_LINE_BREAKS = str.maketrans("\t\n\r", "   ")  # text, for the printable test
 
 
 def exif_bytes_text(value: bytes, tag: int | None = None) -> str:
@@ -607,16 +608,18 @@ def exif_bytes_text(value: bytes, tag: int | None = None) -> str:
     characters (ComponentsConfiguration is four codes, not text)."""
     value = value[:METADATA_VALUE_CAP]
     if tag == _USER_COMMENT and value[:8] in _COMMENT_CODES:
-        codec = _COMMENT_CODES[value[:8]]
-        if codec == "utf-16":  # the byte order is the file's; a BOM says, else big-endian
-            codec = "utf-16" if value[8:10] in (b"\xff\xfe", b"\xfe\xff") else "utf-16-be"
-        return value[8:].decode(codec, errors="replace").rstrip("\0 ").strip()
+        codec, body = _COMMENT_CODES[value[:8]], value[8:]
+        if codec == "utf-16" and body[:2] not in (b"\xff\xfe", b"\xfe\xff"):
+            # the byte order is the file's (II or MM): Latin text has its zero bytes second
+            # in little-endian, first in big-endian
+            codec = "utf-16-le" if body[1::2].count(0) > body[0::2].count(0) else "utf-16-be"
+        return body.decode(codec, errors="replace").rstrip("\0 ").strip()
     text = value.rstrip(b"\0")
     if text and all(32 <= b < 127 or b in (9, 10, 13) for b in text):
         return text.decode("ascii")
     try:
         decoded = text.decode("utf-8")
-        if decoded and decoded.isprintable():
+        if decoded and decoded.translate(_LINE_BREAKS).isprintable():
             return decoded
     except UnicodeDecodeError:
         pass

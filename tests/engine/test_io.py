@@ -287,6 +287,15 @@ def test_exif_values_read_as_text_a_person_can_read(tmp_path: Path) -> None:
     assert "EXIF:ExifOffset" not in meta and "EXIF:GPSInfo" not in meta
 
 
+@pytest.mark.parametrize("order", ["utf-16-le", "utf-16-be"])
+def test_a_unicode_user_comment_reads_in_either_byte_order(order: str) -> None:
+    from engine.io import exif_bytes_text
+
+    value = b"UNICODE\0" + "Küste 2020".encode(order)
+    assert exif_bytes_text(value, 0x9286) == "Küste 2020"
+    assert exif_bytes_text("two\nlines ü".encode()) == "two\nlines ü"  # text, not hex
+
+
 def test_webp_and_bmp_and_tiff(tmp_path: Path) -> None:
     buf = io.BytesIO()
     Image.new("RGB", (5, 7), (10, 20, 30)).save(buf, format="WEBP", lossless=True)
