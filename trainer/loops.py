@@ -310,6 +310,11 @@ def fit(
     if per_epoch == 0:
         raise ValueError("the training set yields no samples (no windows or images to train on)")
     total = per_epoch * cfg.epochs  # max_steps stops early but does not reshape the schedule
+    if cfg.warmup_steps > total and step == 0:  # the peak learning rate would never be reached
+        reporter.message(
+            f"warning: --warmup {cfg.warmup_steps} is longer than the run ({total} steps): "
+            f"the learning rate never reaches {cfg.lr:g}"
+        )
 
     def more_steps() -> bool:
         return cfg.max_steps <= 0 or step < cfg.max_steps

@@ -200,3 +200,18 @@ def test_a_resume_with_other_settings_is_refused_and_the_first_command_is_kept(
     record = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert "--max-steps 2" in record["command"] and "--resume" not in record["command"]
     assert len(record["resumed_with"]) == 1 and "--resume" in record["resumed_with"][0]
+
+
+def test_a_warm_up_longer_than_the_run_is_said(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With the default 100 warm-up steps a short fine-tune never reaches its learning rate."""
+    data = make_folder(tmp_path / "d", 4, 2, seed=0)
+    config = ["--model-config", "channels=8,16,32", "--window", "32", "--threads", "1"]
+    short = ["--epochs", "1", "--max-steps", "1", "--no-val", "--quiet"]
+    code, _, err = _run(capsys, _fit(data, tmp_path / "a", *config, *short))
+    assert code == 0 and "--warmup 100 is longer than the run" not in err  # --quiet: nothing
+    code, _, err = _run(capsys, _fit(data, tmp_path / "b", *config, *short[:-1]))
+    assert code == 0 and "warning: --warmup 100 is longer than the run (" in err
+    code, _, err = _run(capsys, _fit(data, tmp_path / "c", *config, *short[:-1], "--warmup", "1"))
+    assert code == 0 and "--warmup" not in err
