@@ -202,9 +202,18 @@ def summary_cells(ov: Overview, i: int) -> list[str]:
         "not run" if r.faces is None else str(r.faces),
         disagreement_text(r),
         *(truth_texts(r, ov.truth) if ov.truth is not None else ()),
-        INTEGRITY_WORDS[ov.integrity[i].status],
+        integrity_cell(ov.integrity[i]),
     ]
     return cells
+
+
+def integrity_cell(integ: Integrity) -> str:
+    """The summary's last cell: the check at export and the first 8 hex digits of the SHA-256
+    the file was analysed with, so the summary itself identifies each file (the whole digest
+    is in the file's own section; more digits break across the narrow column, and a broken
+    digest is not found by a search)."""
+    words = INTEGRITY_WORDS[integ.status]
+    return f"{words}; SHA-256 {integ.recorded[:8]}…" if integ.recorded else words
 
 
 def disagreement_text(r: TriageRow) -> str:

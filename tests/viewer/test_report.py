@@ -8,6 +8,7 @@ never that a finding is right.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import re
 from dataclasses import replace
@@ -237,6 +238,8 @@ def test_pdf_opens_with_case_summary_models_and_environment(scanned: Path) -> No
     first = flat(reader.pages[0].extract_text())
     assert "Forensic examination report" in first and "C-42/7" in first
     assert "Summary" in first and "a.png" in first and "broken.jpg" in first
+    sha = hashlib.sha256((scanned.parent / "evidence" / "a.png").read_bytes()).hexdigest()
+    assert f"{sha[:8]}…" in first  # the summary names the bytes, unbroken (searchable)
     assert "WARNING" not in first  # nothing changed since the scan
     _, text = pdf_text(scanned / "report.pdf")
     text = flat(text)
