@@ -153,6 +153,7 @@ class _Styles:
             leading=15,
             spaceBefore=10,
             spaceAfter=4,
+            keepWithNext=1,  # never a heading alone at the foot of a page
         )
         self.h3 = ParagraphStyle(
             "h3",
@@ -162,6 +163,7 @@ class _Styles:
             leading=12.5,
             spaceBefore=7,
             spaceAfter=3,
+            keepWithNext=1,
         )
         self.alert = ParagraphStyle(
             "alert",
