@@ -390,8 +390,7 @@ class PdfWriter:
             self._analyses(item, figs)
         if item.probe is not None:
             self._probe(item.probe)
-        add(self.p("Faces", s.h3))
-        add(self.p(T.faces_text(item), s.body))
+        add(KeepTogether([self.p("Faces", s.h3), self.p(T.faces_text(item), s.body)]))
         faces = T.face_rows(item)
         if faces:
             data = [[self.p(h, s.label) for h in T.FACE_COLUMNS]]
@@ -418,20 +417,24 @@ class PdfWriter:
     def _analyses(self, item: ReportItem, figs: ItemFigures) -> None:
         """Each classic analysis: its figure (map, clone pairs linked), figures and findings."""
         s, add = self.s, self.story.append
-        add(self.p("Classic analyses", s.h3))
+        # the section's heading goes in one block with its first analysis: alone, it could
+        # stand at the foot of a page (keepWithNext does not hold across a KeepTogether)
+        heading = [self.p("Classic analyses", s.h3)]
         half = self.width / 2 - 0.2 * cm
         for a in item.analyses:
             if not a.ran:
-                add(
-                    KeepTogether([self.p(f"{a.name}: NOT RUN", s.bad), self.kv(T.analysis_rows(a))])
-                )
+                block = [self.p(f"{a.name}: NOT RUN", s.bad), self.kv(T.analysis_rows(a))]
+                add(KeepTogether([*heading, *block]))
+                heading = []
                 continue
             fig = figs.analyses.get(a.name)
             if fig is None:
-                add(KeepTogether([self.p(a.name, s.h3), self.kv(T.analysis_rows(a))]))
+                block = [self.p(a.name, s.h3), self.kv(T.analysis_rows(a))]
             else:
                 table = self.kv(T.analysis_rows(a), label_width=3.2 * cm, width=half)
-                add(KeepTogether([self.p(a.name, s.h3), self._side_by_side(fig, table, half)]))
+                block = [self.p(a.name, s.h3), self._side_by_side(fig, table, half)]
+            add(KeepTogether([*heading, *block]))
+            heading = []
             findings = T.finding_rows(a)
             if findings:
                 data = [[self.p(h, s.label) for h in T.FINDINGS_HEADER]]
