@@ -374,9 +374,9 @@ class BatchDialog(QDialog):
         self.folder = QLineEdit()
         self.out = QLineEdit()
         self.out.setPlaceholderText("default: next to the folder, <folder>-scan")
-        browse_in = QPushButton("Browse…")
+        browse_in = self.browse_in = QPushButton("Browse…")
         browse_in.clicked.connect(self._pick_folder)
-        browse_out = QPushButton("Browse…")
+        browse_out = self.browse_out = QPushButton("Browse…")
         browse_out.clicked.connect(self._pick_out)
         self.recursive = QCheckBox("include sub-folders")
         self.types = QLineEdit()
@@ -619,7 +619,7 @@ class BatchDialog(QDialog):
         self.pause_button.setText("Pause")
         self.cancel_button.setEnabled(on)
         choices = (self.folder, self.out, self.types, self.recursive, self.model_list, self.run_on)
-        choices += (self.truth,)
+        choices += (self.truth, self.browse_in, self.browse_out)  # a running scan keeps its folders
         for w in (*choices, self.device, self.analyses, self.exact, self.jobs):
             w.setEnabled(not on)
 

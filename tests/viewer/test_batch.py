@@ -142,6 +142,9 @@ def test_pause_blocks_the_scan_and_resume_completes_it(
     dialog.start()
     qtbot.waitUntil(lambda: dialog.pause_button.text() == "Resume", timeout=TIMEOUT)
     assert "paused" in dialog.message.text()
+    # a running scan's folders cannot be changed, by typing or by Browse…
+    assert not dialog.out.isEnabled() and not dialog.browse_out.isEnabled()
+    assert not dialog.browse_in.isEnabled()
     first = out / "maps" / "a.png.tiny.png"
     mtime = first.stat().st_mtime_ns
     assert [r["path"] for r in _records(out)] == ["a.png"]
