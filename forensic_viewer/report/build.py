@@ -108,10 +108,19 @@ class ModelSummary:
         }
 
 
+ASKED = "asked for"  # --analyses, the Analyses panel: shown and recorded, no verdict changed
+
+
+def by_ensemble(name: str) -> str:
+    """How an analysis ran that the ensemble ``name`` runs for its own verdict."""
+    return f"as part of the default verdict (ensemble {name})"
+
+
 @dataclass
 class AnalysisSummary:
     """A classic analysis that ran in the report: method, source, version, parameters (the
-    first file's; ``varied`` when another file's differ), and on how many files."""
+    first file's; ``varied`` when another file's differ), on how many files and how it came to
+    run (``how``: :data:`ASKED`, :func:`by_ensemble`, or both)."""
 
     name: str
     method: str
@@ -120,6 +129,7 @@ class AnalysisSummary:
     params: dict[str, Any]
     files: int = 0
     varied: bool = False
+    how: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -130,6 +140,7 @@ class AnalysisSummary:
             "params": self.params,
             "files_analysed": self.files,
             "params_varied": self.varied,
+            "how": self.how,
         }
 
 
@@ -146,6 +157,20 @@ class Overview:
     export_environment: dict[str, Any]
     options: ReportOptions
     analyses: list[AnalysisSummary] = field(default_factory=list)
+
+    def settings(self) -> dict[str, Any]:
+        """The settings the report records (report.json's ``settings``): the scan's, but with
+        ``analyses`` the classic analyses that ran and how. scan.json lists only those asked
+        for (what a resume compares), so an analysis the ensemble ran for its verdict was
+        missing and ``{}`` read as none having run. One asked for that ran on no file is kept
+        with ``files`` 0."""
+        s = {k: v for k, v in self.source.settings.items() if k != "environment"}
+        ran = {
+            a.name: {"version": a.version, "params": a.params, "how": a.how, "files": a.files}
+            for a in self.analyses
+        }
+        asked = {n: {**v, "how": [ASKED], "files": 0} for n, v in (s.get("analyses") or {}).items()}
+        return {**s, "analyses": {**asked, **ran}}
 
     @property
     def alerts(self) -> list[str]:
@@ -213,10 +238,14 @@ def overview(
     models: dict[tuple[str, str], ModelSummary] = {}
     classic: dict[str, AnalysisSummary] = {}
     judged: dict[str, int] = {}  # face models (the face path only): files with a face judged
+    asked = set(source.settings.get("analyses") or ())
     for i, item in enumerate(source.items()):
         _check(cancel)
         integrity.append(verify_integrity(item.file, item.sha256))
         rows.append(item.triage())
+        ens = item.ensemble if item.ensemble is not None and item.ensemble.ran else None
+        policy = ens.figures.get("input_policy") or {} if ens is not None else {}
+        own = policy.get("analyses") or ()  # what the ensemble ran for its verdict
         for a in item.analyses:
             if a.record is None:
                 continue
@@ -229,6 +258,10 @@ def overview(
             summary = classic[a.name]
             summary.files += 1
             summary.varied |= dict(r.params) != summary.params
+            how = [by_ensemble(ens.name)] if ens is not None and a.name in own else []
+            if a.name in asked or not how:  # the viewer's: run unless its ensemble ran it
+                how.append(ASKED)
+            summary.how += [h for h in how if h not in summary.how]
         for e in item.entries():
             if not e.ran:
                 continue

@@ -56,6 +56,19 @@ td.level-strong { color: #b00000; font-weight: bold; }
 td.level-notice { color: #8a5a00; }
 td.manipulated { background: #ffe0e0; }
 td.thumb img { max-height: 64px; max-width: 96px; }
+@media print {
+  @page { margin: 15mm 12mm; }
+  body { font-size: 10pt; max-width: none; margin: 0; padding: 0; color: #000;
+         background: #fff; }
+  h1, h2, h3, h4, summary { break-after: avoid; page-break-after: avoid; }
+  .figure, .figure img, tr, .alert, .error { break-inside: avoid; page-break-inside: avoid; }
+  .entry { display: block; }
+  thead { display: table-header-group; }
+  /* the only links lead to a file's section, which the # column already numbers */
+  a { color: inherit; text-decoration: none; }
+  .alert, .error, td.manipulated { -webkit-print-color-adjust: exact;
+                                   print-color-adjust: exact; }
+}
 """
 
 
@@ -233,7 +246,7 @@ class HtmlWriter:
             body = "".join(
                 "<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>" for r in faces
             )
-            self._w(f"<table><tr>{head}</tr>{body}</table>")
+            self._w(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
         self._w("</section>\n")
 
     def _analyses(self, n: int, item: ReportItem, figs: ItemFigures) -> None:
@@ -259,7 +272,7 @@ class HtmlWriter:
                     + "</td></tr>"
                     for r in findings
                 )
-                self._w(f"<table><tr>{head}</tr>{body}</table>")
+                self._w(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
             self._w("</div>")
 
     def _probe(self, table: dict) -> None:
@@ -269,7 +282,10 @@ class HtmlWriter:
             "<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>" for r in P.table_rows(table)
         )
         notes = "".join(f"<li>{esc(n)}</li>" for n in P.table_notes(table))
-        self._w(f"<h3>Robustness probe</h3><table><tr>{head}</tr>{body}</table><ul>{notes}</ul>")
+        self._w(
+            f"<h3>Robustness probe</h3><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody>"
+            f"</table><ul>{notes}</ul>"
+        )
 
     def finish(self) -> Path:
         self._w("</section>\n<footer><p>End of report.</p></footer>\n</body>\n</html>\n")

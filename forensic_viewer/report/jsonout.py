@@ -63,7 +63,7 @@ class JsonWriter:
                 "export": ov.export_environment,
                 "scan": ov.source.settings.get("environment"),
             },
-            "settings": {k: v for k, v in ov.source.settings.items() if k != "environment"},
+            "settings": ov.settings(),
             "figures": ov.options.figures,
             "models": [m.to_dict() for m in ov.models],
             "analyses": [a.to_dict() for a in ov.analyses],

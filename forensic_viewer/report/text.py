@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from engine.ensemble import decided_by_face
 from engine.facepath import FACE_MARGIN
 from forensic_viewer.audit import AuditStamp
+from forensic_viewer.report.metadata import metadata_values
 from forensic_viewer.report.model import (
     FACE_MODEL,
     AnalysisEntry,
@@ -259,8 +260,10 @@ def evidence_rows(item: ReportItem) -> Rows:
 
 
 def metadata_rows(item: ReportItem) -> Rows:
+    """The file's metadata, a binary value (a MakerNote) as its size and SHA-256, never hex."""
     meta: Mapping[str, Any] = item.evidence.get("metadata") or {}
-    return [(str(k), str(v)) for k, v in meta.items()]
+    readable = item.integrity is not None and item.integrity.ok
+    return metadata_values(meta, item.file, item.sha256, readable)
 
 
 def entry_label(e: ModelEntry) -> str:
@@ -444,6 +447,7 @@ def analysis_summary_rows(a: AnalysisSummary) -> Rows:
             _params_text(a.params) + (" (other files: other values)" if a.varied else ""),
         ),
         ("Files analysed", str(a.files)),
+        ("How it ran", "; ".join(a.how) or "—"),
     ]
 
 
