@@ -137,7 +137,7 @@ def check_dataset(text: str, *, role: str = "train", stage: str = "fit") -> Data
         samples = read_dataset(path, found)
         validate(samples, found)
     except ForensicError as e:
-        report.problems.append(str(e))
+        report.problems += [f"{file}: {why}" for file, why in found] + [str(e)]
         return report
     if found:
         report.problems += [f"{file}: {why}" for file, why in found]

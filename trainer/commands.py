@@ -36,7 +36,7 @@ from trainer.evaluate import evaluate
 from trainer.jsonio import write_json
 from trainer.loops import RESUME_NAME, FitConfig, fit
 from trainer.objectives import objective_for
-from trainer.progress import EXIT_INTERRUPTED, Reporter
+from trainer.progress import Reporter, stop_status
 from trainer.setup import (
     base_meta,
     build_model,
@@ -145,8 +145,6 @@ def run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
                 f"({before.get(key)!r}); use the original command",
             )
     main_rank = rank() == 0  # the other ranks of a torchrun run write nothing
-    if main_rank:
-        _writable_dir(out)
     uses_masks = bool(getattr(objective, "uses_masks", True))
     specs = [parse_data_spec(d) for d in args.data]
     val_specs = [parse_data_spec(d) for d in args.val_data] if args.val_data else None
@@ -160,6 +158,8 @@ def run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
     )
     _set_threads(args.threads)
     init_info = init_from(model, args.init) if args.init is not None else None
+    if main_rank:  # only now: a refused --init or data list leaves no empty --out behind
+        _writable_dir(out)
     optim = {
         "optimizer": "adam",
         "lr": 1e-4,
@@ -295,7 +295,7 @@ def run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
     if main_rank:
         _finish(skipped)
     if result.interrupted:
-        return EXIT_INTERRUPTED
+        return stop_status(result.stopped_by)
     reporter.message(
         f"done: {result.steps} steps in {result.wall_seconds / 60:.1f} min; checkpoints in {out}"
     )

@@ -29,7 +29,9 @@ checkpoint.
   (seed, epoch, position) (see ``trainer.data.datasets``). The resume file holds the weights,
   the optimizer, the scaler, the step and the position in the epoch, so ``--resume`` continues
   with exactly the batches an uninterrupted run would have used and loses at most the steps
-  since the last interval. SIGTERM and Ctrl-C write both files before stopping.
+  since the last interval. SIGTERM and Ctrl-C write both files before stopping; a stop during
+  the validation at an epoch's end marks it in the resume file, and ``--resume`` runs that
+  validation first (its figures and its claim to ``best`` are not lost).
 - **Files** in the output folder: ``last.safetensors`` (engine format, written every
   ``checkpoint_minutes``/``checkpoint_steps``, each epoch and at the end), ``best.safetensors``
   (best validation ``best_metric``), with ``keep_epochs`` ``epoch-N.safetensors`` (the weights
@@ -156,6 +158,7 @@ class FitResult:
     best: float | None
     last_metrics: dict[str, Any]
     out_dir: Path
+    stopped_by: int = 0  # the signal that interrupted the run (SIGTERM, SIGINT); 0 when none
 
 
 class _Stop(Exception):
@@ -279,6 +282,7 @@ def fit(
     step, epoch, start_batch, wall0 = 0, 0, 0, 0.0
     best: float | None = None
     last_metrics: dict[str, Any] = {}
+    val_pending = False  # an epoch ended and its validation has not finished yet
     resume_path = out_dir / RESUME_NAME
     if resume:
         if not resume_path.is_file():
@@ -294,6 +298,7 @@ def fit(
             wall0 = float(state["wall_seconds"])
             best = state.get("best")
             last_metrics = json.loads(state.get("last_metrics", "{}"))
+            val_pending = bool(state.get("val_pending", False))
         except (KeyError, TypeError, ValueError, AttributeError, RuntimeError) as e:
             brief = " ".join(str(e).split())[:200]
             raise CheckpointError(
@@ -360,6 +365,7 @@ def fit(
                     "wall_seconds": wall(),
                     "best": best,
                     "last_metrics": json.dumps(last_metrics),
+                    "val_pending": val_pending,
                 },
                 resume.tmp,
             )
@@ -369,10 +375,38 @@ def fit(
         saved_at[0] = step
         reporter.event("checkpoint", step=step, epoch=epoch, path=str(out_dir / names[0]))
 
+    def end_of_epoch() -> None:
+        """Validate the epoch just ended (rank 0), then write its checkpoints."""
+        nonlocal val_pending, last_metrics, best, t_rate, samples_seen
+        names: tuple[str, ...] = (LAST_CHECKPOINT,)
+        if cfg.keep_epochs:
+            names += (f"epoch-{epoch}.safetensors",)
+        if validate is not None and main:
+            val_pending = True
+            t_val = time.monotonic()
+            last_metrics = validate(model)
+            model.train()
+            score = last_metrics.get(cfg.best_metric)
+            if score is not None and (best is None or score > best):
+                best = float(score)
+                names += (BEST_CHECKPOINT,)
+            reporter.event(
+                "val", epoch=epoch, step=step, seconds=time.monotonic() - t_val, **last_metrics
+            )
+            with open(out_dir / "history.jsonl", "a", encoding="utf-8") as f:
+                f.write(json.dumps({"epoch": epoch, "step": step, **last_metrics}) + "\n")
+            val_pending = False
+            t_rate, samples_seen = time.monotonic(), 0
+        save(0, names)
+
     interrupted = False
+    stopped_by = 0
     batch_index = start_batch
     with _sigterm_stops():
         try:
+            if val_pending:  # stopped while validating: that epoch's end comes first
+                end_of_epoch()
+                last_ckpt_time = time.monotonic()
             while epoch < cfg.epochs and more_steps():
                 train_set.set_epoch(epoch)  # type: ignore[attr-defined]
                 n = len(train_set)  # type: ignore[arg-type]
@@ -423,6 +457,7 @@ def fit(
                             grad_norm=grad_norm,
                             samples_per_s=rate,
                             eta_s=eta,
+                            total_steps=min(total, cfg.max_steps) if cfg.max_steps > 0 else total,
                         )
                         reporter.bar(
                             step,
@@ -443,37 +478,21 @@ def fit(
                 epoch += 1
                 start_batch = 0
                 batch_index = 0
-                names: tuple[str, ...] = (LAST_CHECKPOINT,)
-                if cfg.keep_epochs:
-                    names += (f"epoch-{epoch}.safetensors",)
-                if validate is not None and main:
-                    t_val = time.monotonic()
-                    last_metrics = validate(model)
-                    model.train()
-                    score = last_metrics.get(cfg.best_metric)
-                    if score is not None and (best is None or score > best):
-                        best = float(score)
-                        names += (BEST_CHECKPOINT,)
-                    reporter.event(
-                        "val",
-                        epoch=epoch,
-                        step=step,
-                        seconds=time.monotonic() - t_val,
-                        **last_metrics,
-                    )
-                    with open(out_dir / "history.jsonl", "a", encoding="utf-8") as f:
-                        f.write(json.dumps({"epoch": epoch, "step": step, **last_metrics}) + "\n")
-                    t_rate, samples_seen = time.monotonic(), 0
-                save(0, names)
+                end_of_epoch()
                 last_ckpt_time = time.monotonic()
-        except (KeyboardInterrupt, _Stop):
+        except (KeyboardInterrupt, _Stop) as e:
             interrupted = True
+            stopped_by = signal.SIGTERM if isinstance(e, _Stop) else signal.SIGINT
             save(batch_index)
-            reporter.message(f"interrupted at step {step}; continue with --resume")
+            during = f" during the validation of epoch {epoch}" if val_pending else ""
+            reporter.message(
+                f"interrupted at step {step}{during}; continue with --resume"
+                + (" (it validates that epoch first)" if val_pending else "")
+            )
     if not interrupted:
         save(batch_index)
         reporter.event("done", step=step, epoch=epoch, wall_seconds=wall(), best=best)
-    return FitResult(step, epoch, wall(), interrupted, best, last_metrics, out_dir)
+    return FitResult(step, epoch, wall(), interrupted, best, last_metrics, out_dir, stopped_by)
 
 
 def seed_everything(seed: int) -> None:

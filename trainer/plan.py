@@ -381,6 +381,13 @@ class RunState:
         """Whether a stage finished or left a checkpoint to resume from."""
         return bool(self.done) or any((s.out / RESUME_NAME).is_file() for s in self.config.stages())
 
+    def finished(self) -> bool:
+        """Whether nothing is left to resume: every stage ended and θ was calibrated (or cannot
+        be). A finished stage keeps its :data:`RESUME_NAME`, so that file alone does not say
+        that a run was stopped."""
+        done = all(str(s.out) in self.done for s in self.config.stages())
+        return done and (not self.calibrate or self.config.calibrated_path().is_file())
+
     def next_stage(self) -> tuple[Stage, bool] | None:
         """The first unfinished stage and whether it resumes; None when all are done."""
         for stage in self.config.stages():
@@ -413,7 +420,8 @@ def readiness(
 
     Start needs a valid configuration, a passed data check of the data as listed now, no
     model of that name installed, and a run folder without progress (else Resume continues
-    it).
+    it). Resume needs a run of the dialog that was stopped before it finished: a stage not
+    ended, or θ not yet calibrated.
     """
     problems = config.problems()
     if problems:
@@ -436,6 +444,15 @@ def readiness(
                 "forensic-train ... --resume, or choose another output name"
             ),
         )
+    if state is not None and state.finished():
+        return (
+            False,
+            False,
+            (
+                f"{config.run_dir} holds a finished run (its model: {config.final_checkpoint()}); "
+                "nothing to resume: choose another output name"
+            ),
+        )
     if state is not None and state.has_progress():
         return (
             False,
@@ -450,6 +467,26 @@ def readiness(
     if not check.get("ok"):
         return False, False, "the data cannot be used: see the problems listed"
     return True, False, "ready"
+
+
+def resume_note(config: TrainingConfig, state: RunState | None) -> str:
+    """What Resume would do for ``config``'s run folder, or why there is nothing to resume
+    (its tooltip; :func:`readiness` decides whether it is enabled)."""
+    where = config.run_dir
+    if state is None:
+        if any((s.out / RESUME_NAME).exists() for s in config.stages()):
+            return f"nothing to resume here: {where} holds a run started outside this dialog"
+        return f"nothing to resume: {where} holds no stopped run"
+    if state.finished():
+        return f"nothing to resume: the run in {where} finished"
+    if not state.has_progress():
+        return f"nothing to resume: the run in {where} stopped before its first checkpoint"
+    if config.installed_path().exists():
+        return f"nothing to resume: a model named {config.name} is installed already"
+    problems = config.problems()
+    if problems:
+        return f"cannot resume yet: {problems[0]}"
+    return f"continue the stopped run in {where} with its own settings"
 
 
 def install_checkpoint(src: Path, dst: Path) -> Path:

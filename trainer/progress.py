@@ -8,7 +8,9 @@ readable line now and then instead of thousands of carriage returns).
 Both sides of that conversation live here, so the writer and its readers cannot drift apart:
 :class:`Reporter` writes it (``trainer.loops`` and the commands), and :class:`LineSplitter`,
 :func:`parse_event`, :func:`is_bar_line` and :class:`TrainingProgress` read it (the training
-dialog, which shows it as curves, a bar with ETA and a log). The module imports no torch.
+dialog, which shows it as curves, a bar with ETA and a log), and :func:`describe_event` says
+an event in words for that log (the raw lines stay in the run folder's ``progress.jsonl``).
+The module imports no torch.
 """
 
 from __future__ import annotations
@@ -16,21 +18,45 @@ from __future__ import annotations
 import json
 import math
 import re
+import signal
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from engine.formatting import format_duration
+
 # Exit statuses of ``forensic-train`` (besides 0): what a parent process tells apart.
 EXIT_FAILED = 1  # the command failed (out of memory, a loss that became NaN)
 EXIT_USAGE = 2  # the command refused its inputs (bad data, settings or checkpoint), said why
-EXIT_INTERRUPTED = 130  # stopped by SIGTERM or Ctrl-C; ``fit`` wrote a checkpoint and resume file
+# Stopped by a signal (128 + its number, as a shell reports it); ``fit`` wrote a checkpoint and
+# its resume file first: Ctrl-C (SIGINT) or SIGTERM (``kill``, the training dialog's Stop).
+EXIT_INTERRUPTED = 128 + signal.SIGINT  # 130
+EXIT_TERMINATED = 128 + signal.SIGTERM  # 143
+EXIT_STOPPED = (EXIT_INTERRUPTED, EXIT_TERMINATED)
 # The fixed fields of a ``step`` event: ``loss`` is the total, any other number a loss term (an
 # objective's term named like one of these is logged as ``term_<name>``, so it cannot hide it).
+# ``total_steps`` is the number of steps the run will take (estimated from the first epoch).
 STEP_FIELDS = frozenset(
-    {"event", "step", "epoch", "loss", "lr", "grad_norm", "samples_per_s", "eta_s"}
+    {"event", "step", "epoch", "loss", "lr", "grad_norm", "samples_per_s", "eta_s", "total_steps"}
 )
+# How a validation figure reads (trainer.metrics.CONVENTIONS says what each measures).
+FIGURE_WORDS = {
+    "pixel_f1": "pixel F1",
+    "pixel_iou": "pixel IoU",
+    "pixel_auc": "pixel AUC",
+    "pixel_f1_best": "pixel F1 at the best threshold",
+    "image_auc": "image AUC",
+    "image_acc": "image accuracy",
+    "image_bacc": "image balanced accuracy",
+    "image_eer": "image EER",
+}
+
+
+def stop_status(signum: int) -> int:
+    """The exit status of a run stopped by signal ``signum``: 143 for SIGTERM, else 130."""
+    return EXIT_TERMINATED if signum == signal.SIGTERM else EXIT_INTERRUPTED
 
 
 def _clean(value: Any) -> Any:
@@ -167,6 +193,7 @@ class TrainingProgress:
         self.epoch = 0
         self.samples_per_s: float | None = None
         self.eta_s: float | None = None
+        self.steps_total: int | None = None  # the trainer's own count (None: not said)
         self.data: dict[str, Any] | None = None
         self.checkpoint: str | None = None
         self.done = False
@@ -216,11 +243,16 @@ class TrainingProgress:
             self.lr.add(step, lr)
         self.samples_per_s = _number(event.get("samples_per_s"))
         self.eta_s = _number(event.get("eta_s"))
+        total = _number(event.get("total_steps"))
+        self.steps_total = int(total) if total else self.steps_total
 
     def total_steps(self) -> int | None:
-        """Steps this stage will take, estimated from the last step event."""
+        """Steps this stage will take: the trainer's count when its step events carry one,
+        else estimated from the last step event."""
         total: int | None = None
-        if self.eta_s is not None and self.samples_per_s:
+        if self.steps_total:
+            total = self.steps_total
+        elif self.eta_s is not None and self.samples_per_s:
             total = self.step + round(self.eta_s * self.samples_per_s / self.batch_size)
         if self.max_steps > 0:
             total = self.max_steps if total is None else min(total, self.max_steps)
@@ -241,6 +273,16 @@ class TrainingProgress:
             return None
         return max(0, total - self.step) * self.batch_size / self.samples_per_s
 
+    def last_val(self) -> tuple[int, dict[str, float]] | None:
+        """The epoch and figures of the last validation received, or None before the first."""
+        if not any(series.x for series in self.val.values()):
+            return None
+        epoch = max(series.x[-1] for series in self.val.values() if series.x)
+        figures = {
+            k: series.y[-1] for k, series in self.val.items() if series.x and series.x[-1] == epoch
+        }
+        return int(epoch), figures
+
     def replay(self, path: Path) -> None:
         """Apply the events saved in ``path`` (a resumed stage gets its curves back)."""
         try:
@@ -252,3 +294,93 @@ class TrainingProgress:
             if event is not None:
                 self.apply(event)
         self.done = False
+
+
+# --- the events in words -----------------------------------------------------------------------
+
+
+def figure_words(figures: dict[str, Any]) -> str:
+    """Validation figures as they read: ``pixel F1 0.412, image AUC 0.800`` (known figures in
+    :data:`FIGURE_WORDS`' order, then any other, by name; counts and undefined ones left out)."""
+    shown = {
+        k: v
+        for k, v in figures.items()
+        if k.startswith(("image_", "pixel_"))
+        and not k.endswith("images")
+        and _number(v) is not None
+    }
+    order = list(FIGURE_WORDS)
+    keys = sorted(shown, key=lambda k: (order.index(k) if k in order else len(order), k))
+    return ", ".join(f"{FIGURE_WORDS.get(k, k.replace('_', ' '))} {shown[k]:.3f}" for k in keys)
+
+
+def _step_words(event: dict[str, Any]) -> str:
+    total = _number(event.get("total_steps"))
+    epoch = int(_number(event.get("epoch")) or 0) + 1
+    head = f"step {event.get('step')}" + (f" of {int(total)}" if total else "")
+    words: list[str] = []
+    loss = _number(event.get("loss"))
+    if loss is not None:
+        terms = [
+            f"{k} {_number(v):.4f}"
+            for k, v in event.items()
+            if k not in STEP_FIELDS and _number(v) is not None
+        ]
+        words.append(f"loss {loss:.4f}" + (f" ({', '.join(terms)})" if terms else ""))
+    lr = _number(event.get("lr"))
+    if lr is not None:
+        words.append(f"learning rate {lr:.2e}")
+    rate = _number(event.get("samples_per_s"))
+    if rate:
+        words.append(f"{rate:.1f} samples/s")
+    eta = _number(event.get("eta_s"))
+    if eta is not None:
+        words.append(f"{format_duration(eta)} left")
+    return f"{head} (epoch {epoch}): " + ", ".join(words)
+
+
+def describe_event(event: dict[str, Any]) -> str:
+    """One readable line for an event (the training dialog's log; its raw JSON line stays in the
+    run folder's ``progress.jsonl``)."""
+    kind = str(event.get("event"))
+    if kind == "step":
+        return _step_words(event)
+    if kind == "val":
+        figures = figure_words(event) or "no figure could be computed"
+        images = _number(event.get("images"))
+        on = f" on {int(images)} images" if images is not None else ""
+        return (
+            f"validation after epoch {event.get('epoch')} (step {event.get('step')}){on}: {figures}"
+        )
+    if kind == "checkpoint":
+        return f"checkpoint at step {event.get('step')}: {event.get('path')}"
+    if kind == "resume":
+        return (
+            f"resumed at step {event.get('step')} "
+            f"(epoch {int(_number(event.get('epoch')) or 0) + 1}, batch {event.get('batch')})"
+        )
+    if kind == "done":
+        best = _number(event.get("best"))
+        return (
+            f"done: {event.get('step')} steps, {event.get('epoch')} epochs in "
+            f"{format_duration(_number(event.get('wall_seconds')))}"
+            + (f"; best validation {best:.3f}" if best is not None else "")
+        )
+    if kind == "data":
+        counts = ", ".join(
+            f"{k.replace('_', ' ')} {v}"
+            for k, v in event.items()
+            if k not in ("event", "split", "sampling", "train_images", "val_images")
+            and not isinstance(v, dict | list)
+        )
+        return (
+            f"data: {event.get('train_images')} training images, {event.get('val_images')} "
+            f"validation images, sampled by {event.get('sampling')}"
+            + (f" ({counts})" if counts else "")
+        )
+    fields = ", ".join(
+        f"{k.replace('_', ' ')} {v}"
+        for k, v in event.items()
+        if k != "event" and not isinstance(v, dict | list)
+    )
+    return f"{kind}: {fields}" if fields else kind

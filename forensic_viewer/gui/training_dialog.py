@@ -4,10 +4,13 @@ Training runs only in child processes (``python -m trainer.cli ...`` through ``Q
 crash or an out-of-memory in training never takes the viewer down, and the viewer never imports
 torch training code. What a run is (the data check, one or two training stages, calibration,
 installation), the arguments of each process, the run folder and its saved state are
-:mod:`trainer.plan`; reading the trainer's JSON-lines progress is :mod:`trainer.progress`. This
-module holds the widgets, the child process (:class:`TrainerProcess`) and the curves (each loss
-term, the learning rate and the validation figures per epoch), a progress bar with ETA and a
-log.
+:mod:`trainer.plan`; reading the trainer's JSON-lines progress (and saying its events in words)
+is :mod:`trainer.progress`; the child process is :mod:`forensic_viewer.gui.trainer_process`.
+This module holds the widgets and the curves (each loss term, the learning rate and the
+validation figures per epoch, each figure with its own colour and marker in the legend), a
+progress bar with ETA, a status line (step of the trainer's step total, the last validation's
+figures) and a log of the events in words (their raw lines stay in the stage's
+``progress.jsonl``).
 
 Curves draw a marker at each point while they have few points (a short run's single step is
 otherwise an invisible line of length zero). When a run stops, fails or finishes, the header and
@@ -17,13 +20,14 @@ short or unvalidated run) is shown and the analyst installs it or leaves it in t
 
 Stop sends SIGTERM (``QProcess.terminate``): the trainer writes its last checkpoint and resume
 file and exits; Resume runs the same command with ``--resume`` in the same run folder, also
-after the viewer was closed. Closing the dialog hides it; a run goes on.
+after the viewer was closed. Resume is offered only for a run that was stopped before it
+finished (its tooltip says why not otherwise). Closing the dialog hides it; a run goes on.
 
-Long file: about 900 lines, not the 700 the restructure aimed at, because everything left is Qt.
+Long file: about 940 lines, not the 700 the restructure aimed at, because everything left is Qt.
 The settings form and its mapping to and from :class:`~trainer.plan.TrainingConfig` take ~290
-lines, the child process ~90, the sequencing of a run's processes on their ``finished`` signals
-(with the status, log and buttons each step updates) ~220, the curves ~70. Cutting further would
-spread one dialog's widgets over several files without making any of it usable without Qt.
+lines, the sequencing of a run's processes on their ``finished`` signals (with the status, log
+and buttons each step updates) ~220, the curves ~80. Cutting further would spread one dialog's
+widgets over several files without making any of it usable without Qt.
 """
 
 from __future__ import annotations
@@ -31,12 +35,11 @@ from __future__ import annotations
 import json
 import os
 import shlex
-import sys
 from pathlib import Path
 from typing import IO, Any
 
 import pyqtgraph as pg
-from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -65,6 +68,7 @@ from engine.errors import CheckpointError
 from engine.formatting import format_duration
 from engine.models.registry import list_models
 from forensic_viewer.gui.panels import pick_folder
+from forensic_viewer.gui.trainer_process import EXIT_CRASHED, EXIT_NOT_STARTED, TrainerProcess
 from trainer.plan import (
     LAST_CHECKPOINT,
     PROGRESS_LOG,
@@ -81,21 +85,22 @@ from trainer.plan import (
     install_checkpoint,
     pretrained_field,
     readiness,
+    resume_note,
     two_stages,
 )
 from trainer.progress import (
-    EXIT_INTERRUPTED,
+    EXIT_STOPPED,
     EXIT_USAGE,
-    LineSplitter,
     TrainingProgress,
-    is_bar_line,
-    parse_event,
+    describe_event,
+    figure_words,
 )
 from trainer.review import InstallReview, review_checkpoint
 
-EXIT_CRASHED = -1  # the process died without an exit status (killed, segfault)
-EXIT_NOT_STARTED = -2  # the process could not be started
 MARKED_POINTS = 50  # curves with at most this many points get a marker at each point
+# Markers of the validation curves, one per figure in the order they first arrive (with the
+# curve's own colour and the legend, so a figure is told apart even from a single point).
+VAL_SYMBOLS = ("o", "t", "s", "d", "star", "p", "h", "t1", "+")
 STOP_GRACE_MS = 120_000  # after Stop, how long the trainer may take to write its checkpoint
 CHECK_TIMEOUT_MS = 120_000  # a data check that takes longer is killed and reported
 
@@ -127,108 +132,20 @@ def summarize_check(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-# --- the child process -----------------------------------------------------------------------
-
-
-class TrainerProcess(QObject):
-    """One ``forensic-train`` child process: events from stdout, text lines, one exit report.
-
-    ``finished`` carries the exit status (``EXIT_CRASHED`` when the process died without one,
-    ``EXIT_NOT_STARTED`` when it could not start) and the trainer's last message on stderr
-    (progress bars left out), which is what the dialog shows on an error.
-    """
-
-    event = Signal(dict)
-    text = Signal(str)  # any other line of stdout or stderr
-    finished = Signal(int, str)  # exit status, last message
-
-    def __init__(self, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.process = QProcess(self)
-        env = QProcessEnvironment.systemEnvironment()
-        env.insert("PYTHONUNBUFFERED", "1")
-        env.insert("PYTHONIOENCODING", "utf-8")
-        self.process.setProcessEnvironment(env)
-        self.process.readyReadStandardOutput.connect(self._read_stdout)
-        self.process.readyReadStandardError.connect(self._read_stderr)
-        self.process.finished.connect(self._on_finished)
-        self.process.errorOccurred.connect(self._on_error)
-        self._out = LineSplitter()
-        self._err = LineSplitter()
-        self.last_message = ""
-        self.argv: list[str] = []
-        self._reported = True
-
-    @property
-    def running(self) -> bool:
-        return self.process.state() != QProcess.ProcessState.NotRunning
-
-    def start(self, argv: list[str]) -> None:
-        """Run ``python -m trainer.cli ARGV`` with this interpreter (the viewer's own)."""
-        self.argv = list(argv)
-        self.last_message = ""
-        self._out, self._err = LineSplitter(), LineSplitter()
-        self._reported = False
-        self.process.start(sys.executable, ["-m", "trainer.cli", *argv])
-
-    def terminate(self) -> None:
-        """SIGTERM: the trainer writes a checkpoint and its resume file, then exits."""
-        if self.running:
-            self.process.terminate()
-
-    def kill(self) -> None:
-        if self.running:
-            self.process.kill()
-
-    def _lines(self, lines: list[str], stderr: bool) -> None:
-        for line in lines:
-            event = None if stderr else parse_event(line)
-            if event is not None:
-                self.event.emit(event)
-                continue
-            if not line.strip():
-                continue
-            if stderr and not is_bar_line(line):
-                self.last_message = line.strip()
-            self.text.emit(line)
-
-    def _read_stdout(self) -> None:
-        self._lines(self._out.feed(bytes(self.process.readAllStandardOutput().data())), False)
-
-    def _read_stderr(self) -> None:
-        self._lines(self._err.feed(bytes(self.process.readAllStandardError().data())), True)
-
-    def _on_finished(self, code: int, status: QProcess.ExitStatus) -> None:
-        self._read_stdout()
-        self._read_stderr()
-        self._lines(self._out.flush(), False)
-        self._lines(self._err.flush(), True)
-        crashed = status == QProcess.ExitStatus.CrashExit
-        self._report(EXIT_CRASHED if crashed else code)
-
-    def _on_error(self, error: QProcess.ProcessError) -> None:
-        if error == QProcess.ProcessError.FailedToStart:
-            self.last_message = f"cannot start {sys.executable}: {self.process.errorString()}"
-            self._report(EXIT_NOT_STARTED)
-
-    def _report(self, code: int) -> None:
-        if not self._reported:
-            self._reported = True
-            self.finished.emit(code, self.last_message)
-
-
 # --- the dialog ------------------------------------------------------------------------------
 
 
-def _set_points(curve: pg.PlotDataItem, x: list[float], y: list[float]) -> None:
+def _set_points(
+    curve: pg.PlotDataItem, x: list[float], y: list[float], symbol: str = "o", always: bool = False
+) -> None:
     """Set a curve's points, with a marker at each while there are few (one point of a line
-    is otherwise drawn as nothing)."""
+    is otherwise drawn as nothing), or ``always``."""
     curve.setData(x, y)
     pen = pg.mkPen(curve.opts["pen"])
     curve.setSymbolPen(pen)
     curve.setSymbolBrush(pen.color())  # the curve's own colour, not pyqtgraph's default blue
-    curve.setSymbolSize(6)
-    curve.setSymbol("o" if len(x) <= MARKED_POINTS else None)
+    curve.setSymbolSize(7 if always else 6)
+    curve.setSymbol(symbol if always or len(x) <= MARKED_POINTS else None)
 
 
 def _spin(low: int, high: int, value: int, special: str = "") -> QSpinBox:
@@ -857,10 +774,10 @@ class TrainingDialog(QDialog):
             return
         checkpoint = stage.out / LAST_CHECKPOINT
         resumable = (stage.out / RESUME_NAME).is_file()
-        if code == EXIT_INTERRUPTED or (self._stop_requested and resumable):
+        if code in EXIT_STOPPED or (self._stop_requested and resumable):
             step = self.progress.step if self.progress else 0
             self._idle(
-                f"stopped at step {step}; checkpoint {checkpoint}"
+                f"stopped at step {step}{self._last_val_text('; ')}; checkpoint {checkpoint}"
                 + ("; Resume continues the run" if resumable else "")
             )
         elif self._stop_requested:
@@ -914,17 +831,14 @@ class TrainingDialog(QDialog):
         if self.progress is not None and self._phase == "train":
             self.progress.apply(event)
             self._dirty = True
-        kind = event.get("event")
-        if kind == "val":
-            figures = ", ".join(
-                f"{k} {v:.4g}"
-                for k, v in event.items()
-                if k.startswith(("pixel_f1", "image_auc")) and isinstance(v, int | float)
-            )
-            self._log(f"validation after epoch {event.get('epoch')}: {figures}")
-        elif kind in ("checkpoint", "data", "resume", "done"):
-            fields = {k: v for k, v in event.items() if k not in ("event", "split")}
-            self._log(f"{kind}: {json.dumps(fields)}")
+        self._log(describe_event(event))  # the raw line stays in the stage's progress log
+
+    def _last_val_text(self, prefix: str = "") -> str:
+        """``PREFIX last validation (epoch N): pixel F1 ...`` of the stage, or "" before one."""
+        last = self.progress.last_val() if self.progress is not None else None
+        if last is None:
+            return ""
+        return f"{prefix}last validation (epoch {last[0]}): {figure_words(last[1])}"
 
     def _redraw(self) -> None:
         p = self.progress
@@ -935,22 +849,30 @@ class TrainingDialog(QDialog):
             _set_points(self._curve(self.loss_plot, f"loss:{name}", name), series.x, series.y)
         _set_points(self.lr_curve, p.lr.x, p.lr.y)
         for name, series in p.val.items():
-            curve = self._curve(self.val_plot, f"val:{name}", name, symbol=True)
-            curve.setData(series.x, series.y)
+            curve = self._curve(self.val_plot, f"val:{name}", name, VAL_SYMBOLS)
+            _set_points(curve, series.x, series.y, curve.opts["symbol"], always=True)
         self.progress_bar.setValue(round(1000 * p.fraction()))
         speed = f", {p.samples_per_s:.1f} samples/s" if p.samples_per_s else ""
         if self._phase == "train" and not self._stop_requested:
             self.eta_label.setText(f"ETA {format_duration(p.eta())}")
         if self._phase == "train" and p.step and not self._stop_requested:
-            self._set_status(f"step {p.step}, epoch {p.epoch + 1}{speed}")
+            of = f" of {p.steps_total}" if p.steps_total else ""
+            self._set_status(
+                f"step {p.step}{of}, epoch {p.epoch + 1}{speed}{self._last_val_text('; ')}"
+            )
 
     def _curve(
-        self, plot: pg.PlotWidget, key: str, name: str, symbol: bool = False
+        self, plot: pg.PlotWidget, key: str, name: str, symbols: tuple[str, ...] = ()
     ) -> pg.PlotDataItem:
+        """The curve ``key`` of ``plot``, made on first use in the next colour of its plot (and
+        the next of ``symbols`` as its marker)."""
         curve = self.curves.get(key)
         if curve is None:
-            pen = pg.mkPen(pg.intColor(len(self.curves), hues=9), width=2)
-            curve = plot.plot(name=name, pen=pen, symbol="o" if symbol else None, symbolSize=5)
+            kind = key.split(":", 1)[0]
+            index = sum(k.split(":", 1)[0] == kind for k in self.curves)
+            pen = pg.mkPen(pg.intColor(index, hues=9), width=2)
+            symbol = symbols[index % len(symbols)] if symbols else None
+            curve = plot.plot(name=name, pen=pen, symbol=symbol)
             self.curves[key] = curve
         return curve
 
@@ -984,6 +906,7 @@ class TrainingDialog(QDialog):
         busy = self.busy
         self.start_button.setEnabled(can_start and not busy)
         self.resume_button.setEnabled(can_resume and not busy)
+        self.resume_button.setToolTip(resume_note(config, state) if config.name else "")
         self.stop_button.setEnabled(self.runner.running and not self._stop_requested)
         if busy:
             self.readiness_label.setText(

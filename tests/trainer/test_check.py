@@ -11,6 +11,8 @@ import pytest
 from tests.trainer.conftest import make_folder, save_mask
 from trainer import cli
 from trainer.check import check, split_weight
+from trainer.data.records import read_dataset
+from trainer.errors import DataError
 from trainer.setup import parse_data_spec
 
 
@@ -104,3 +106,25 @@ def test_a_tampered_image_whose_mask_marks_nothing_is_a_warning(
     assert cli.main(argv) == 0
     err = capsys.readouterr().err
     assert "t003.png: tampered image whose mask marks no tampered pixel" in err
+
+
+def test_a_json_list_names_every_missing_file_like_a_folder(tmp_path: Path) -> None:
+    """A JSON pair list with two missing masks and a missing image: check names all three
+    (it stopped at the first missing mask), and fit still refuses at the first."""
+    root = make_folder(tmp_path / "d", 4, 1, seed=0, size=48)
+    pairs = [[f"d/Tp/t00{i}.png", f"d/Gt/t00{i}.png"] for i in range(4)]
+    pairs += [["d/Au/missing.png", "Negative"], ["d/Au/a000.png", "Negative"]]
+    (root / "Gt" / "t000.png").unlink()
+    (root / "Gt" / "t002.png").unlink()
+    listed = tmp_path / "list.json"
+    listed.write_text(json.dumps(pairs))
+    r = check([str(listed)])
+    assert not r["ok"]
+    problems = r["problems"]
+    assert len(problems) == 3, problems
+    assert problems[0].startswith(str(tmp_path / "d" / "Tp" / "t000.png"))
+    assert problems[1].startswith(str(tmp_path / "d" / "Tp" / "t002.png"))
+    assert all("tampered image has no mask" in p for p in problems[:2])
+    assert "missing.png: image of entry 4 does not exist" in problems[2]
+    with pytest.raises(DataError, match=r"t000.png: tampered image has no mask.*2 more entries"):
+        read_dataset(listed)

@@ -215,3 +215,52 @@ def test_a_warm_up_longer_than_the_run_is_said(
     assert code == 0 and "warning: --warmup 100 is longer than the run (" in err
     code, _, err = _run(capsys, _fit(data, tmp_path / "c", *config, *short[:-1], "--warmup", "1"))
     assert code == 0 and "--warmup" not in err
+
+
+@pytest.mark.parametrize("name", ["missing.safetensors", "corrupt.safetensors", "weights.pth"])
+def test_a_bad_init_is_refused_before_the_out_folder_is_made(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    """A refused --init (no such file, not a checkpoint, not .safetensors) left an empty --out
+    folder behind, which then looked like a run to the next command."""
+    data = make_folder(tmp_path / "d", 3, 1, seed=0, size=48)
+    init = tmp_path / name
+    if name != "missing.safetensors":
+        init.write_bytes(b"not a checkpoint at all")
+    out = tmp_path / "run"
+    code, _, err = _run(capsys, _fit(data, out, "--init", str(init), "--window", "32"))
+    assert code == 2 and str(init) in _one_error_line(err)
+    assert not out.exists()
+
+
+def _stopped_fit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stop: type[BaseException]
+) -> tuple[int, Path]:
+    """``fit`` stopped at its second step as a signal stops it (``stop`` raised where the
+    SIGTERM handler or Ctrl-C raises it)."""
+    from trainer import loops
+
+    real = loops.lr_at
+
+    def lr_at(step: int, total: int, cfg: loops.FitConfig) -> float:
+        if step == 1:
+            raise stop()
+        return real(step, total, cfg)
+
+    monkeypatch.setattr(loops, "lr_at", lr_at)
+    data = make_folder(tmp_path / "d", 4, 2, seed=0, size=48)
+    out = tmp_path / "run"
+    argv = ["--model-config", "channels=8,16,32", "--window", "32", "--threads", "1", "--no-val"]
+    return cli.main(_fit(data, out, *argv, "--epochs", "3", "--quiet")), out
+
+
+def test_sigterm_exits_143_and_ctrl_c_130_both_with_a_resume_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from trainer.loops import _Stop
+    from trainer.plan import RESUME_NAME
+
+    code, out = _stopped_fit(tmp_path / "term", monkeypatch, _Stop)
+    assert code == 143 and (out / RESUME_NAME).is_file()
+    code, out = _stopped_fit(tmp_path / "int", monkeypatch, KeyboardInterrupt)
+    assert code == 130 and (out / RESUME_NAME).is_file()

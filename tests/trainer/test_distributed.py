@@ -158,7 +158,7 @@ def test_nproc_launches_torchrun_and_a_stop_reaches_it_and_reads_as_interrupted(
     monkeypatch.setattr(distributed.subprocess, "Popen", FakeLauncher)
     before = signal.getsignal(signal.SIGTERM)
     argv = ["fit", "--out", "run", "--nproc", "2", "--epochs", "3"]
-    assert distributed.launch(argv, 2) == 130  # EXIT_INTERRUPTED: resume is offered
+    assert distributed.launch(argv, 2) == 143  # EXIT_TERMINATED (SIGTERM): resume is offered
     assert signal.getsignal(signal.SIGTERM) is before
     (run,) = started
     assert run["signals"] == [signal.SIGTERM]

@@ -4,6 +4,7 @@ the pretrained-weights setting."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -20,6 +21,7 @@ from trainer.plan import (
     imagenet_available,
     install_checkpoint,
     readiness,
+    resume_note,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -227,3 +229,33 @@ def test_processes_launch_the_stages_with_nproc_and_share_the_batch(tmp_path: Pa
     small = _config(tmp_path, processes=4, batch_size=2)
     assert any("at least the number of processes" in p for p in small.problems())
     assert TrainingConfig.from_json(c.to_json()).processes == 2
+
+
+def test_resume_is_offered_only_for_a_run_stopped_before_it_finished(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A finished run keeps its stages' resume files (fit writes one with every checkpoint),
+    so they alone do not make it resumable: Resume was offered and only re-ran calibration."""
+    monkeypatch.setenv("FORENSIC_VIEWER_MODELS", str(tmp_path / "models"))
+    c = _config(tmp_path)
+    (stage,) = c.stages()
+    state = RunState(c, [], calibrate=True)
+    state.save()
+    assert resume_note(c, None) == f"nothing to resume: {c.run_dir} holds no stopped run"
+    assert resume_note(c, state).endswith("stopped before its first checkpoint")
+    stage.out.mkdir(parents=True, exist_ok=True)
+    (stage.out / RESUME_NAME).write_bytes(b"")  # stopped during training
+    assert readiness(c, {"ok": True}, state)[:2] == (False, True)
+    assert resume_note(c, state).startswith("continue the stopped run")
+    assert resume_note(dataclasses.replace(c, data=[]), state) == (
+        "cannot resume yet: add at least one data folder or JSON list"
+    )
+    state.done.append(str(stage.out))  # training ended; calibration still to run
+    assert readiness(c, {"ok": True}, state)[:2] == (False, True)
+    c.calibrated_path().write_bytes(b"")  # calibrated: the run is over
+    can_start, can_resume, reason = readiness(c, {"ok": True}, state)
+    assert (can_start, can_resume) == (False, False)
+    assert "finished run" in reason and "nothing to resume" in reason
+    assert resume_note(c, state) == f"nothing to resume: the run in {c.run_dir} finished"
+    uncalibrated = RunState(c, [str(stage.out)], calibrate=False)  # θ could not be calibrated
+    assert readiness(c, {"ok": True}, uncalibrated)[:2] == (False, False)

@@ -12,6 +12,8 @@ from trainer.progress import (
     LineSplitter,
     Reporter,
     TrainingProgress,
+    describe_event,
+    figure_words,
     is_bar_line,
     parse_event,
 )
@@ -121,3 +123,57 @@ def test_a_resumed_stage_gets_its_curves_back_from_the_saved_events(tmp_path) ->
     assert not p.done  # the stage goes on: its fraction comes from the next step events
     p.replay(tmp_path / "missing.jsonl")  # a stage with no saved events starts empty
     assert p.step == 10
+
+
+def test_the_trainers_step_total_is_taken_and_is_not_a_loss_term() -> None:
+    p = TrainingProgress(batch_size=4)
+    p.apply(_step(1, 0.9, eta=45.0, rate=8.0))
+    assert p.steps_total is None and p.total_steps() == 1 + 90  # estimated from the ETA
+    p.apply({**_step(10, 0.7, eta=40.0, rate=8.0), "total_steps": 3198})
+    assert p.steps_total == 3198 and p.total_steps() == 3198
+    assert "total_steps" not in p.losses
+    assert p.fraction() == pytest.approx(10 / 3198)
+    capped = TrainingProgress(batch_size=4, max_steps=50)
+    capped.apply({**_step(10, 0.7), "total_steps": 3198})
+    assert capped.total_steps() == 50
+
+
+def test_the_last_validation_is_kept_with_its_epoch() -> None:
+    p = TrainingProgress(batch_size=4)
+    assert p.last_val() is None
+    p.apply({"event": "val", "epoch": 1, "step": 10, "pixel_f1": 0.2, "image_auc": 0.7})
+    p.apply({"event": "val", "epoch": 2, "step": 20, "pixel_f1": 0.41, "image_auc": None})
+    assert p.last_val() == (2, {"pixel_f1": 0.41})
+
+
+def test_events_read_as_words_not_json() -> None:
+    step = {**_step(120, 0.4321), "total_steps": 3198}
+    text = describe_event(step)
+    assert text.startswith("step 120 of 3198 (epoch 1): loss 0.4321 (bce 0.4321, forged_share")
+    assert "learning rate 1.20e-02" in text and "8.0 samples/s" in text
+    assert describe_event(_step(7, 0.5)).startswith("step 7 (epoch 1): ")  # no total said
+    val = {"event": "val", "epoch": 3, "step": 120, "seconds": 2.5, "images": 12,
+           "pixel_f1": 0.4123, "pixel_images": 9, "image_auc": 0.8, "image_eer": None}  # fmt: skip
+    assert describe_event(val) == (
+        "validation after epoch 3 (step 120) on 12 images: pixel F1 0.412, image AUC 0.800"
+    )
+    assert figure_words({"pixel_f1": None}) == ""
+    data = {"event": "data", "train_images": 24, "val_images": 6, "sampling": "windows",
+            "split": {"mode": "seed"}, "forged_windows": 40}  # fmt: skip
+    assert describe_event(data) == (
+        "data: 24 training images, 6 validation images, sampled by windows (forged windows 40)"
+    )
+    others = [
+        {"event": "checkpoint", "step": 120, "epoch": 2, "path": "/r/last.safetensors"},
+        {"event": "resume", "step": 120, "epoch": 2, "batch": 5},
+        {"event": "done", "step": 3198, "epoch": 10, "wall_seconds": 3725.0, "best": 0.41},
+        {"event": "surprise", "answer": 42},
+    ]
+    texts = [describe_event(e) for e in others]
+    assert texts == [
+        "checkpoint at step 120: /r/last.safetensors",
+        "resumed at step 120 (epoch 3, batch 5)",
+        "done: 3198 steps, 10 epochs in 1:02:05; best validation 0.410",
+        "surprise: answer 42",
+    ]
+    assert not any("{" in t for t in [text, *texts])

@@ -1,16 +1,20 @@
 """Issue 21's rough edges in the training dialog (offscreen, no child process): markers on short
-curves, header and ETA after Stop, and the review a trained model needs before installation."""
+curves, header and ETA after Stop, and the review a trained model needs before installation;
+then what an audit of its use found: Resume on a finished run, the last validation after Stop,
+a log in words, the step total, validation figures told apart."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pyqtgraph as pg
 import pytest
 
 from forensic_viewer.gui.training_dialog import MARKED_POINTS, TrainingDialog
 from tests.conftest import make_tiny_checkpoint
-from trainer.plan import RunState
-from trainer.progress import EXIT_INTERRUPTED, TrainingProgress
+from trainer.plan import RESUME_NAME, RunState
+from trainer.progress import EXIT_INTERRUPTED, EXIT_TERMINATED, TrainingProgress
 from trainer.review import FEW_STEPS, review_checkpoint
 
 pytestmark = pytest.mark.gui
@@ -135,3 +139,98 @@ def test_a_trained_model_is_installed_only_after_the_analyst_confirms(
     assert installed == [str(models_dir / "short-run.safetensors")]
     assert (models_dir / "short-run.safetensors").read_bytes() == model.read_bytes()
     assert not dialog.review_box.isVisible()
+
+
+# --- what an audit of the ML engineer's use found ----------------------------------------------
+
+
+def _val(dialog: TrainingDialog, epoch: int, **figures: float) -> None:
+    dialog._on_event({"event": "val", "epoch": epoch, "step": 3, "images": 12, **figures})
+    dialog._redraw()
+
+
+def test_resume_is_disabled_for_a_finished_run_and_says_why(
+    dialog: TrainingDialog, tmp_path: Path
+) -> None:
+    dialog.set_data([tmp_path / "data"])
+    dialog._check_timer.stop()  # no data check process: Resume does not wait for one
+    config = dialog.config()
+    (stage,) = config.stages()
+    stage.out.mkdir(parents=True)
+    (stage.out / RESUME_NAME).write_bytes(b"")  # fit leaves it beside every checkpoint
+    RunState(config, [], calibrate=False).save()  # stopped during training
+    dialog._update_buttons()
+    assert dialog.resume_button.isEnabled()
+    assert dialog.resume_button.toolTip().startswith("continue the stopped run")
+    RunState(config, [str(stage.out)], calibrate=False).save()  # trained to the end
+    dialog._update_buttons()
+    assert not dialog.resume_button.isEnabled() and not dialog.start_button.isEnabled()
+    assert (
+        dialog.resume_button.toolTip() == f"nothing to resume: the run in {config.run_dir} finished"
+    )
+    assert "holds a finished run" in dialog.readiness_label.text()
+
+
+def test_a_stop_keeps_the_last_validation_in_view(dialog: TrainingDialog) -> None:
+    """Stop at an epoch's end: the status said only "stopped at step N" and the figures just
+    received were nowhere to read but a log line; SIGTERM's 143 reads as a stop too."""
+    _running(dialog)
+    _step(dialog, 3)
+    _val(dialog, 1, pixel_f1=0.4123, image_auc=0.8, pixel_images=9)
+    assert "; last validation (epoch 1): pixel F1 0.412, image AUC 0.800" in dialog.status.text()
+    dialog._stop_requested = True
+    dialog._on_run_finished(EXIT_TERMINATED, "")
+    status = dialog.status.text()
+    assert status.startswith("stopped at step 3; last validation (epoch 1): pixel F1 0.412")
+    assert dialog.stage_label.text().endswith("— stopped at step 3")
+
+
+def test_the_log_reads_in_words_and_the_raw_events_stay_on_disk(
+    dialog: TrainingDialog, tmp_path: Path
+) -> None:
+    _running(dialog)
+    raw = tmp_path / "progress.jsonl"
+    dialog._events_file = open(raw, "w", encoding="utf-8")  # closed by _close_events below
+    events = [
+        {"event": "step", "step": 3, "epoch": 0, "loss": 0.697, "bce": 0.6, "lr": 1e-4,
+         "samples_per_s": 10.0, "eta_s": 120.0, "total_steps": 40},
+        {"event": "val", "epoch": 1, "step": 3, "images": 12, "pixel_f1": 0.4123},
+        {"event": "checkpoint", "step": 3, "epoch": 1, "path": "/runs/r/last.safetensors"},
+    ]  # fmt: skip
+    for event in events:
+        dialog._on_event(event)
+    dialog._close_events()
+    log = dialog.log.toPlainText()
+    assert "step 3 of 40 (epoch 1): loss 0.6970 (bce 0.6000), learning rate 1.00e-04" in log
+    assert "validation after epoch 1 (step 3) on 12 images: pixel F1 0.412" in log
+    assert "checkpoint at step 3: /runs/r/last.safetensors" in log
+    assert "{" not in log
+    assert [json.loads(line) for line in raw.read_text().splitlines()] == events
+
+
+def test_the_status_gives_the_trainers_step_total(dialog: TrainingDialog) -> None:
+    _running(dialog)
+    dialog._on_event(
+        {"event": "step", "step": 120, "epoch": 1, "loss": 0.5, "lr": 1e-4,
+         "samples_per_s": 10.0, "eta_s": 120.0, "total_steps": 3198}
+    )  # fmt: skip
+    dialog._redraw()
+    assert dialog.status.text().startswith("step 120 of 3198, epoch 2")
+    assert dialog.progress.total_steps() == 3198
+
+
+def test_each_validation_figure_has_its_own_colour_marker_and_legend_entry(
+    dialog: TrainingDialog,
+) -> None:
+    _running(dialog)
+    _val(dialog, 1, pixel_f1=0.4, image_auc=0.8, pixel_iou=0.3)
+    curves = [dialog.curves[f"val:{k}"] for k in ("pixel_f1", "image_auc", "pixel_iou")]
+    symbols = [c.opts["symbol"] for c in curves]
+    brushes = [pg.mkBrush(c.opts["symbolBrush"]).color().name() for c in curves]
+    assert None not in symbols and len(set(symbols)) == 3
+    assert len(set(brushes)) == 3  # the dots were all pyqtgraph's default colour
+    assert brushes == [pg.mkPen(c.opts["pen"]).color().name() for c in curves]
+    legend = dialog.val_plot.plotItem.legend
+    assert sorted(label.text for _, label in legend.items) == ["image_auc", "pixel_f1", "pixel_iou"]
+    _val(dialog, 2, pixel_f1=0.5, image_auc=0.85, pixel_iou=0.35)
+    assert [c.opts["symbol"] for c in curves] == symbols  # a figure keeps its marker

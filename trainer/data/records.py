@@ -125,8 +125,12 @@ def read_folder(root: str | Path, problems: list[tuple[Path, str]] | None = None
     return samples
 
 
-def read_json_list(path: str | Path) -> list[Sample]:
-    """Samples of a JSON list of ``[image, mask]`` pairs (``mask`` may be ``"Negative"``)."""
+def read_json_list(
+    path: str | Path, problems: list[tuple[Path, str]] | None = None
+) -> list[Sample]:
+    """Samples of a JSON list of ``[image, mask]`` pairs (``mask`` may be ``"Negative"``).
+    With ``problems``, each entry that is not a pair, or whose image or mask does not exist, is
+    appended to it (and left out) instead of raising on the first: ``check`` lists every one."""
     path = Path(path)
     if not path.is_file():
         raise DataError(path, "no such JSON data set file")
@@ -138,23 +142,33 @@ def read_json_list(path: str | Path) -> list[Sample]:
         raise DataError(path, "a JSON data set must be a list of [image, mask] pairs")
     base = path.parent
     samples: list[Sample] = []
+    found: list[tuple[Path, str]] = []
     for i, pair in enumerate(pairs):
         if not (
             isinstance(pair, list | tuple)
             and len(pair) == 2
             and all(isinstance(s, str) for s in pair)
         ):
-            raise DataError(path, f"entry {i} is not an [image, mask] pair of strings: {pair!r}")
+            found.append((path, f"entry {i} is not an [image, mask] pair of strings: {pair!r}"))
+            continue
         img = Path(pair[0]) if Path(pair[0]).is_absolute() else base / pair[0]
         if not img.is_file():
-            raise DataError(img, f"image of entry {i} does not exist")
+            found.append((img, f"image of entry {i} does not exist"))
+            continue
         if pair[1] == NEGATIVE:
             samples.append(Sample(img, None, 0, path.stem))
             continue
         mask = Path(pair[1]) if Path(pair[1]).is_absolute() else base / pair[1]
         if not mask.is_file():
-            raise DataError(img, f"tampered image has no mask: {mask} does not exist")
+            found.append((img, f"tampered image has no mask: {mask} does not exist"))
+            continue
         samples.append(Sample(img, mask, 1, path.stem))
+    if found and problems is not None:
+        problems += found
+        return samples
+    if found:
+        more = f" ({len(found) - 1} more entries with problems)" if len(found) > 1 else ""
+        raise DataError(found[0][0], found[0][1] + more)
     if not samples:
         raise DataError(path, "empty data set: the JSON list has no entries")
     return samples
@@ -165,7 +179,7 @@ def read_dataset(path: str | Path, problems: list[tuple[Path, str]] | None = Non
     :func:`read_folder`."""
     path = Path(path)
     if path.suffix.lower() == ".json":
-        return read_json_list(path)
+        return read_json_list(path, problems)
     return read_folder(path, problems)
 
 
