@@ -33,7 +33,9 @@ another dialog) is writing fails at once with a message naming that scan's PID a
 
 Long file: the dialog and the threads it starts (scan, result loader) are the two ends of one
 mailbox conversation; "Run on" (processes or Ray) lives in :mod:`forensic_viewer.gui.run_on`,
-"Ground truth" in :mod:`forensic_viewer.gui.truth_choice`.
+"Ground truth" in :mod:`forensic_viewer.gui.truth_choice`, "Models" in
+:mod:`forensic_viewer.gui.model_choice`, the progress line in
+:mod:`forensic_viewer.gui.scan_progress`.
 """
 
 from __future__ import annotations
@@ -64,37 +66,38 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QProgressBar,
     QPushButton,
     QSpinBox,
+    QSplitter,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from engine.errors import ForensicError
-from engine.formatting import format_duration
 from engine.io import IMAGE_SUFFIXES
 from engine.types import Progress
 from forensic_viewer.gui.analysis_panel import AnalysisChoices
 from forensic_viewer.gui.mailbox import Mailbox
-from forensic_viewer.gui.panels import model_label, pick_folder
+from forensic_viewer.gui.model_choice import ModelList
+from forensic_viewer.gui.panels import pick_folder
 from forensic_viewer.gui.run_on import RunOnChoice, run_on_workers
+from forensic_viewer.gui.scan_progress import ScanProgress
 from forensic_viewer.gui.triage_table import TABLE_THUMB, TriageFilter, TriageModel
 from forensic_viewer.gui.truth_choice import TruthChoice, truth_message
 from forensic_viewer.scan.lock import OutputLock
 from forensic_viewer.scan.pool import AUTO_JOBS, auto_jobs, cpu_cores, files_to_analyse
 from forensic_viewer.scan.replay import analysis_from_record
 from forensic_viewer.scan.results import ResultIndex
-from forensic_viewer.scan.run import RateMeter, ScanSummary
+from forensic_viewer.scan.run import ScanSummary
 from forensic_viewer.scan.settings import ScanSettingsMismatch
 from forensic_viewer.scan.triage import TriageRow, triage_row
 from forensic_viewer.scan.walk import parse_types, scan_files
 from forensic_viewer.wording import plain
 
 PROGRESS_INTERVAL = 0.1  # seconds between window-progress signals
+SETTINGS_WIDTH = 460  # px, the settings column's first width; the table takes the rest
 
 
 # --- threads ---------------------------------------------------------------------------------
@@ -125,9 +128,10 @@ class ScanWorker(QThread):
 
     Messages (through :attr:`mailbox`, see :mod:`forensic_viewer.gui.mailbox` for why not signals),
     in order: ``listed(total)`` (files found), ``ready(names, ensemble or None, device)``
-    (models loaded), ``file(index, total, analysed, TriageRow)`` after every file (done, skipped
-    because finished earlier, or failed), ``windows(model, done, total)`` (progress within the
-    current file), ``paused(bool)`` when the scan really stops or goes on, with ground truth
+    (models loaded), ``file(index, total, analysed, TriageRow, left)`` after every file (done,
+    skipped because finished earlier, or failed; ``analysed``: to the end in this run;
+    ``left``: files still to analyse, as far as known), ``windows(model, done, total)``
+    (progress within the current file), ``paused(bool)`` when the scan really stops or goes on, with ground truth
     ``truth(lines, problems, labels)`` once a finished scan is scored (a cancelled one is scored when resumed to
     its end), and at the end exactly one of ``succeeded(ScanSummary)`` (``cancelled`` set when stopped) or
     ``failed(message)`` (one line naming the file or folder). ``finished`` (Qt's) comes last.
@@ -142,7 +146,8 @@ class ScanWorker(QThread):
         self._last = 0.0
         self._names: list[str] = []
         self._ensemble: str | None = None
-        self._done_before: frozenset[str] = frozenset()
+        self._done_before: dict[str, str | None] = {}  # finished earlier: key -> SHA-256
+        self._left = 0  # files of this run not finished earlier and not reported yet
         self._keys: list[str] = []  # the files of this run, as scan --gt scores them
 
     # --- called from any thread ---
@@ -183,10 +188,16 @@ class ScanWorker(QThread):
 
     def _on_file(self, index: int, total: int, record: dict[str, Any]) -> None:
         row = triage_row(record, self._names, self._ensemble, self.job.analyses)
-        # analysed now: new, retried, or finished before but changed since (``replaces``)
-        analysed = row.key not in self._done_before or "replaces" in record
+        # analysed to the end now (as the summary counts them): new, or finished before but
+        # changed since; a skipped file's row is its earlier one, which may hold ``replaces``
+        # from the run that re-analysed it, and a failure (retried or not) is no analysis
+        fresh = row.key not in self._done_before
+        changed = not fresh and self._done_before[row.key] != record.get("sha256")
+        analysed = row.status == "ok" and (fresh or changed)
+        if fresh:
+            self._left -= 1
         self._keys.append(row.key)
-        self.mailbox.post("file", index, total, analysed, row)
+        self.mailbox.post("file", index, total, analysed, row, max(0, self._left))
 
     def _on_ready(self, names: list[str], ensemble: str | None, device: str) -> None:
         self._names = list(names)
@@ -211,7 +222,9 @@ class ScanWorker(QThread):
                     job.folder, job.recursive, job.suffixes, exclude=job.out, left_out=left_out
                 )
                 self.mailbox.post("listed", len(files), len(left_out))
-                self._done_before = ResultIndex(job.out).done_keys()
+                index = ResultIndex(job.out)
+                self._done_before = {k: index.sha256(k) for k in index.done_keys()}
+                self._left = files_to_analyse(files, self._done_before)
                 summary = self._scan(files, lock)
                 if truth is not None and not summary.cancelled:
                     from forensic_viewer.gui.truth_choice import score_scan
@@ -298,38 +311,6 @@ class ResultLoader(QThread):
 # --- dialog ----------------------------------------------------------------------------------
 
 
-class _ModelList(QListWidget):
-    """Installed checkpoints and ensembles, checkable; files passed in are added and checked."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-
-    def fill(self, checked: Sequence[str]) -> None:
-        from engine.assembly import available_models
-
-        self.clear()
-        listing = available_models()
-        rows = [(str(e.path), model_label(e)) for e in (*listing.ensembles, *listing.checkpoints)]
-        wanted = {str(Path(p).resolve()) for p in checked}
-        known = {str(Path(p).resolve()) for p, _ in rows}
-        rows += [(p, Path(p).name) for p in checked if str(Path(p).resolve()) not in known]
-        for path, text in rows:
-            item = QListWidgetItem(plain(text))
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            on = str(Path(path).resolve()) in wanted
-            item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
-            item.setData(Qt.ItemDataRole.UserRole, path)
-            item.setToolTip(plain(path))
-            self.addItem(item)
-
-    def checked_paths(self) -> list[str]:
-        return [
-            self.item(i).data(Qt.ItemDataRole.UserRole)
-            for i in range(self.count())
-            if self.item(i).checkState() == Qt.CheckState.Checked
-        ]
-
-
 class BatchDialog(QDialog):
     """Scan a folder into an output folder and triage the results (see the module doc).
 
@@ -357,11 +338,8 @@ class BatchDialog(QDialog):
         self.setWindowTitle("Scan a folder")
         self.worker: ScanWorker | None = None
         self.summary: ScanSummary | None = None
-        self.meter = RateMeter()
+        self.tally = ScanProgress()  # the progress line's counts, speed and ETA
         self._loaders: list[ResultLoader] = []
-        self._total = 0
-        self._done = 0
-        self._current = ""
         self._report: QDialog | None = None
         self._busy = False
         self._truth: tuple[list[str], list[str]] = ([], [])  # the last scan's (score_scan)
@@ -381,7 +359,7 @@ class BatchDialog(QDialog):
         self.recursive = QCheckBox("include sub-folders")
         self.types = QLineEdit()
         self.types.setPlaceholderText("all image types, or e.g. jpg png")
-        self.model_list = _ModelList()
+        self.model_list = ModelList()
         self.model_list.fill(list(models))
         self.model_list.setMaximumHeight(90)
         self.device = QComboBox()
@@ -400,11 +378,11 @@ class BatchDialog(QDialog):
         row_in = QHBoxLayout()
         row_in.addWidget(self.folder, 1)
         row_in.addWidget(browse_in)
-        row_in.addWidget(self.recursive)
         row_out = QHBoxLayout()
         row_out.addWidget(self.out, 1)
         row_out.addWidget(browse_out)
         form.addRow("Folder", row_in)
+        form.addRow("", self.recursive)
         form.addRow("File types", self.types)
         form.addRow("Models", self.model_list)
         form.addRow("Device", self.device)
@@ -474,14 +452,28 @@ class BatchDialog(QDialog):
         filters.addWidget(self.filter_text, 1)
         filters.addWidget(self.flagged_only)
 
-        layout = QVBoxLayout(self)
-        layout.addLayout(form)
-        layout.addLayout(buttons)
-        layout.addWidget(self.progress)
-        layout.addWidget(self.progress_text)
-        layout.addWidget(self.message)
-        layout.addLayout(filters)
-        layout.addWidget(self.table, 1)
+        # the settings beside the table, not above it: with thumbnail-high rows, a table under
+        # the form showed two or three of them at the dialog's size
+        settings, results = QWidget(), QWidget()
+        left = QVBoxLayout(settings)
+        left.setContentsMargins(0, 0, 0, 0)
+        left.addLayout(form)
+        left.addLayout(buttons)
+        left.addWidget(self.progress)
+        left.addWidget(self.progress_text)
+        left.addWidget(self.message)
+        left.addStretch(1)
+        right = QVBoxLayout(results)
+        right.setContentsMargins(0, 0, 0, 0)
+        right.addLayout(filters)
+        right.addWidget(self.table, 1)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(settings)
+        split.addWidget(results)
+        split.setChildrenCollapsible(False)
+        split.setStretchFactor(1, 1)  # a wider dialog widens the table
+        split.setSizes([SETTINGS_WIDTH, 1])
+        QVBoxLayout(self).addWidget(split)
 
     # --- choosing ---
 
@@ -554,9 +546,7 @@ class BatchDialog(QDialog):
             self.worker.wait()  # its end was handled (not running), so this returns at once
             self.worker.deleteLater()
         self.table_model.set_out(out)
-        self.meter = RateMeter()
-        self._total = self._done = 0
-        self._current = ""
+        self.tally = ScanProgress()
         self.worker = ScanWorker(job, self)
         mail = self.worker.mailbox
         mail.after = self.table_model.flush
@@ -627,7 +617,7 @@ class BatchDialog(QDialog):
         self.message.setText(plain(text))
 
     def _on_listed(self, total: int, left_out: int = 0) -> None:
-        self._total = total
+        self.tally.total = total
         self.progress.setRange(0, max(1, total))
         self.progress.setValue(0)
         passed = f" ({left_out} other files are not images by name or content)" if left_out else ""
@@ -647,45 +637,35 @@ class BatchDialog(QDialog):
             for i, col in enumerate(self.table_model.columns):
                 if col.model is not None:  # room for "manipulated 0.93"
                     self.table.setColumnWidth(i, max(self.table.columnWidth(i), 140))
-        self.meter.start()
+        self.tally.meter.start()
         self.show_message(f"scanning with {', '.join(names)} on {device}")
 
-    def _on_file(self, index: int, total: int, analysed: bool, row: TriageRow) -> None:
+    def _on_file(self, index: int, total: int, analysed: bool, row: TriageRow, left: int) -> None:
         self.table_model.upsert(row)
-        self.meter.file_done(analysed)
-        self._done = index + 1
-        self._total = total
-        self.progress.setValue(self._done)
+        self.tally.file_done(index, total, analysed, left)
+        self.progress.setValue(self.tally.done)
         self._update_text()
         self.report_button.setEnabled(True)
 
     def _on_windows(self, model: str, done: int, total: int) -> None:
-        self._current = f"{model} {done}/{total} windows"
+        self.tally.current = f"{model} {done}/{total} windows"
         self._update_text()
 
     def _update_text(self) -> None:
-        eta = self.meter.eta(self._total - self._done)
-        parts = [
-            f"{self._done} / {self._total} files",
-            f"{self.meter.rate:.2f} files/s",
-            f"ETA {format_duration(eta)}",
-        ]
-        if self._current and self.running:
-            parts.append(self._current)
-        self.progress_text.setText(" · ".join(parts))
+        self.progress_text.setText(self.tally.text())
 
     def _on_paused(self, paused: bool) -> None:
         self.pause_button.setText("Resume" if paused else "Pause")
         if paused:
-            self.meter.pause()
+            self.tally.meter.pause()
             self.show_message("paused: Resume goes on where the scan stopped")
         else:
-            self.meter.start()
+            self.tally.meter.start()
             self.show_message("scanning")
 
     def _on_succeeded(self, summary: ScanSummary) -> None:
         self.summary = summary
-        self.meter.pause()
+        self.tally.end()
         failed = f", {len(summary.failed)} failed" if summary.failed else ""
         head = "cancelled: Start resumes" if summary.cancelled else "done"
         self.show_message(
@@ -706,14 +686,14 @@ class BatchDialog(QDialog):
         self.table_model.set_truth(labels)
 
     def _on_failed(self, message: str) -> None:
-        self.meter.pause()
+        self.tally.end()
         self.show_message(message)
         self.scanEnded.emit(message)
 
     def _on_finished(self) -> None:
         if self.worker is not None:
             self.worker.mailbox.stop()  # what the thread posted last
-        self._current = ""
+        self.tally.end()
         self._set_running(False)
         self._update_text()
 

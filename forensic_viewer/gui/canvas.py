@@ -11,8 +11,10 @@ over the evidence; clone pairs are drawn linked (:class:`PairsVisual`).
 Navigation: the mouse wheel zooms about the cursor, dragging pans (pyqtgraph's ViewBox),
 :meth:`Canvas.fit` shows the whole evidence and :meth:`Canvas.actual_size` one evidence pixel
 per screen pixel. ``hovered`` gives the scene point under the cursor for the pixel read-out and
-the magnifier. Scene coordinates are evidence pixels: pixel (col, row) covers
-[col, col + 1] x [row, row + 1], y downwards.
+the magnifier; when an image is shown it is given at once, for the point under the cursor if the
+cursor is over that image, else for the image's centre, so the magnifier shows the new image
+rather than staying blank until the mouse moves. Scene coordinates are evidence pixels: pixel
+(col, row) covers [col, col + 1] x [row, row + 1], y downwards.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFontMetrics, QImage, QPainter, QPen
+from PySide6.QtGui import QColor, QCursor, QFontMetrics, QImage, QPainter, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsLineItem, QGraphicsRectItem, QWidget
 
 from forensic_viewer.events import Event, Subscriptions
@@ -327,7 +329,7 @@ class Canvas(pg.GraphicsView):
         self, layers: LayerList | None, accept: Callable[[Layer], bool] | None = None
     ) -> None:
         """Show ``layers`` (only those ``accept`` returns True for); None empties the view.
-        A new evidence size fits the view to it."""
+        A new evidence size fits the view to it; ``hovered`` follows (see the module doc)."""
         if self._layers is not None:
             self._layers.events.inserted.disconnect(self._on_inserted)
             self._layers.events.removed.disconnect(self._on_removed)
@@ -346,6 +348,18 @@ class Canvas(pg.GraphicsView):
         if shape != self._shape:
             self._shape = shape
             self.fit()
+        self.hovered.emit(*self._inspected_point())
+
+    def _inspected_point(self) -> tuple[float, float]:
+        """The scene point under the cursor when it is over the image, else the centre."""
+        assert self._shape is not None
+        h, w = self._shape
+        if self.underMouse():
+            at = self.mapToScene(self.viewport().mapFromGlobal(QCursor.pos()))
+            point = self.view.mapSceneToView(at)
+            if 0 <= point.x() < w and 0 <= point.y() < h:
+                return point.x(), point.y()
+        return w / 2, h / 2
 
     def _add_visual(self, layer: Layer) -> None:
         if self._accept is not None and not self._accept(layer):

@@ -12,7 +12,9 @@ Magnifier modes (:class:`LoupeMode`), chosen in the panel, raw by default:
 - ``overlays``: the patch with the visible layers blended on top, as the canvas shows them.
 
 The panel shows what is under the cursor and is cleared when the image changes (a patch or a
-read-out of the previous image would be read as the new one's); the next cursor move fills it.
+read-out of the previous image would be read as the new one's); the canvas then gives the new
+image's point at once (the cursor's if it is over the image, else the centre), so the panel is
+not left blank until the mouse moves.
 
 :class:`ReadoutField` is the status bar's read-out: a permanent widget of bounded width (so a
 long read-out never widens the window nor takes the room of the status messages), whose text is

@@ -8,11 +8,19 @@ worker's mailbox (``probe-*``). The dialog only lays out what the result holds: 
 per copy and model (the same cells as ``forensic-viewer probe`` prints and reports show,
 :func:`forensic_viewer.scan.probe.table_rows`) and, for the model chosen above the grid, the
 original's heatmap next to each copy's, all on the original's grid (as the IoU compares them).
+
+Progress is of the whole probe, step by step (:func:`probe_progress`): the original, then each
+copy in the order ``run_probe`` analyses them, each step split among the models in use. The bar
+never goes back; a step the probe skips (the original, when the viewer's analysis is reused)
+counts as done when the next one starts. The maps shown at first are the ensemble's when there
+is one, else the first model's: what the viewer shows first
+(:func:`~forensic_viewer.layers.add_analysis_layers`). A model the analyst picks in "Maps of"
+stays picked for the next probe.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import cv2
 import numpy as np
@@ -34,7 +42,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.probe import ORIGINAL, ProbeResult
+from engine.probe import DERIVATIONS, ORIGINAL, ProbeResult
 from engine.types import Analysis, Evidence
 from forensic_viewer.gui.workers import AnalysisWorker
 from forensic_viewer.overlays import colorize
@@ -44,6 +52,25 @@ from forensic_viewer.wording import plain
 MAP_SIDE = 220  # px, long side of each map in the grid
 GRID_COLUMNS = 4
 COLORMAP = "inferno"  # the heatmap layers' default
+STEPS = (ORIGINAL, *(d.name for d in DERIVATIONS))  # what the worker's probe analyses, in order
+
+
+def probe_progress(
+    stage: str, done: int, total: int, models: Sequence[str]
+) -> tuple[int, float | None]:
+    """The step of :data:`STEPS` a probe progress message is about, and the fraction of the
+    whole probe done, or None when the message does not tell (a face pass, which follows the
+    models).
+
+    stage: ``"<copy> · <model>"`` (``engine.probe.run_probe``); done / total: its windows.
+    models: the models in use, in the order each step runs them.
+    """
+    copy, _, model = stage.partition(" · ")
+    step = STEPS.index(copy) if copy in STEPS else 0
+    if model not in models:
+        return step, None
+    part = done / total if total > 0 else 1.0
+    return step, (step + (models.index(model) + part) / len(models)) / len(STEPS)
 
 
 def map_picture(heatmap: NDArray[np.float32], side: int = MAP_SIDE) -> NDArray[np.uint8]:
@@ -98,6 +125,8 @@ class ProbeDialog(QDialog):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.notes = QLabel("", textFormat=Qt.TextFormat.PlainText, wordWrap=True)
         self.model_choice = QComboBox()
+        self.model_choice.activated.connect(self._on_model_chosen)
+        self._chosen: str | None = None  # the model whose maps the analyst chose
         self.model_choice.currentTextChanged.connect(self._show_maps)
         self.grid = QGridLayout()
         maps = QWidget()
@@ -179,8 +208,11 @@ class ProbeDialog(QDialog):
     def _on_progress(self, job: int, stage: str, done: int, total: int) -> None:
         if job != self.job:
             return
-        self.progress.setValue(0 if total <= 0 else round(1000 * done / total))
-        self.status.setText(f"{plain(stage)}: {done}/{total}")
+        step, fraction = probe_progress(stage, done, total, self.worker.model_names)
+        if fraction is not None:
+            value = round(self.progress.maximum() * fraction)
+            self.progress.setValue(max(self.progress.value(), value))
+        self.status.setText(f"step {step + 1} of {len(STEPS)} · {plain(stage)}: {done}/{total}")
 
     def _on_done(self, job: int, result: ProbeResult) -> None:
         if not self._end(job, f"probe done in {result.seconds:.1f} s"):
@@ -225,8 +257,22 @@ class ProbeDialog(QDialog):
         self.model_choice.blockSignals(True)
         self.model_choice.clear()
         self.model_choice.addItems(result.models)
+        self.model_choice.setCurrentText(self._first_maps(result))
         self.model_choice.blockSignals(False)
         self._show_maps(self.model_choice.currentText())
+
+    def _first_maps(self, result: ProbeResult) -> str:
+        """The analyst's last choice if the result has it, else the ensemble, else the first
+        model (as the viewer shows them first)."""
+        if self._chosen in result.models:
+            return self._chosen  # type: ignore[return-value]
+        ensemble = result.original.ensemble
+        if ensemble is not None:
+            return ensemble.name
+        return result.models[0] if result.models else ""
+
+    def _on_model_chosen(self, _index: int) -> None:
+        self._chosen = self.model_choice.currentText()
 
     def _show_maps(self, model: str) -> None:
         self._clear_grid()

@@ -13,7 +13,12 @@ Two kinds of report come through here, both written by
 
 Building the report's source (reading results.jsonl, model cards from checkpoint headers) also
 runs on the worker thread. Cancelling leaves no report file behind (an earlier report of the
-same name stays as it was).
+same name stays as it was). Write asks before it replaces an earlier report of the same name.
+
+The folder offered at first (:attr:`ReportJob.folder`): the scan's output folder for a scan or
+an image opened from one; for any other image, ``<evidence folder>-reports`` beside the
+evidence's folder (as a scan's output is ``<folder>-scan``), never the evidence folder itself.
+A failure is one line naming the file and the problem (:func:`os_problem`), not errno text.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
@@ -49,6 +55,7 @@ from forensic_viewer.gui.mailbox import Mailbox
 from forensic_viewer.gui.panels import pick_folder
 from forensic_viewer.report import (
     FORMATS,
+    SUFFIX,
     CaseInfo,
     ReportCancelled,
     ReportItem,
@@ -68,13 +75,36 @@ class ReportJob:
     source: Callable[[], ReportSource | Sequence[ReportItem]]
     title: str
     basename: str = "report"
+    folder: Path | None = None  # where the report goes unless chosen (None: the home folder)
 
 
 def scan_report_job(out: Path, keys: Sequence[str] | None = None) -> ReportJob:
-    """The report of the scan output folder ``out`` (every file, or ``keys``)."""
+    """The report of the scan output folder ``out`` (every file, or ``keys``), written there."""
     from forensic_viewer.report import scan_source
 
-    return ReportJob(lambda: scan_source(out, keys), f"scan in {out}", "report")
+    return ReportJob(lambda: scan_source(out, keys), f"scan in {out}", "report", out)
+
+
+def reports_beside(evidence: str | Path) -> Path | None:
+    """``<folder>-reports`` beside the folder of the file ``evidence`` (None for a file with no
+    folder of its own: an image in memory, or one at the root)."""
+    folder = Path(evidence).expanduser().parent
+    if not folder.is_absolute() or not folder.name:
+        return None
+    return folder.with_name(f"{folder.name}-reports")
+
+
+def os_problem(e: OSError, where: Path) -> str:
+    """``e`` as "<file>: <problem>" (``[Errno 13] Permission denied: '...'`` becomes
+    "<file>: permission denied"); the file is the one written, not its temporary twin."""
+    file = Path(str(e.filename)) if e.filename else where
+    if file.suffix == ".tmp":  # engine.files.AtomicFile writes NAME.tmp first
+        file = file.with_suffix("")
+    if isinstance(e, FileExistsError):  # the folder to make is a file
+        problem = "a file, not a folder"
+    else:
+        problem = (e.strerror or str(e)).strip().rstrip(".")
+    return f"{file}: {problem[:1].lower()}{problem[1:]}"
 
 
 def safe_basename(text: str) -> str:
@@ -143,7 +173,8 @@ def image_report_job(
         # scan.json does): the report lists them with the models
         return ReportSource.from_items([item], settings={"face_model_figures": figures})
 
-    return ReportJob(source, Path(analysis.evidence.path).name, stem)
+    name = Path(analysis.evidence.path).name
+    return ReportJob(source, name, stem, reports_beside(analysis.evidence.path))
 
 
 def _with_probe(
@@ -232,7 +263,9 @@ class ReportWorker(QThread):
             )
         except ReportCancelled:
             self.mailbox.post("cancelled")
-        except (ForensicError, OSError, ValueError) as e:
+        except OSError as e:
+            self.mailbox.post("failed", f"cannot write the report: {os_problem(e, self.dest)}")
+        except (ForensicError, ValueError) as e:
             self.mailbox.post("failed", f"cannot write the report: {e}")
         except Exception as e:  # a bug: logged by the one hook, the dialog carries on
             sys.excepthook(*sys.exc_info())  # type: ignore[arg-type]
@@ -278,7 +311,7 @@ class ReportDialog(QDialog):
         self.figures = QComboBox()
         self.figures.addItems(["all", "flagged", "none"])
         self.figures.setToolTip("annotated figures for every file, flagged files only, or none")
-        self.dest = QLineEdit(str(default_dir or Path.home()))
+        self.dest = QLineEdit(str(default_dir or job.folder or Path.home()))
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._pick_dest)
         self.basename = QLineEdit(job.basename)
@@ -345,6 +378,16 @@ class ReportDialog(QDialog):
         if not self.dest.text().strip():
             self.message.setText("choose a folder for the report")
             return
+        dest = Path(self.dest.text().strip()).expanduser()
+        basename = safe_basename(self.basename.text())
+        there = [dest / f"{basename}{SUFFIX[f]}" for f in self.formats()]
+        there = [p for p in there if p.exists()]
+        if there and not self._replace(there):
+            self.message.setText(
+                f"not written: {', '.join(plain(p) for p in there)} already "
+                f"{'exists' if len(there) == 1 else 'exist'}; choose another file name or folder"
+            )
+            return
         case = self.case()
         if self.audit_log is not None:
             try:
@@ -360,11 +403,11 @@ class ReportDialog(QDialog):
         self._busy = True
         self.worker = ReportWorker(
             self.job,
-            Path(self.dest.text().strip()).expanduser(),
+            dest,
             self.formats(),
             case,
             ReportOptions(figures=self.figures.currentText()),  # type: ignore[arg-type]
-            safe_basename(self.basename.text()),
+            basename,
             self,
         )
         mail = self.worker.mailbox
@@ -379,6 +422,18 @@ class ReportDialog(QDialog):
         self.progress.setValue(0)
         self.message.setText("writing…")
         self.worker.start()
+
+    def _replace(self, files: Sequence[Path]) -> bool:
+        """Ask whether to replace the earlier report ``files``; No unless the analyst says Yes."""
+        yes, no = QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.No
+        box = QMessageBox(QMessageBox.Icon.Question, "Replace the report?", "", yes | no, self)
+        box.setTextFormat(Qt.TextFormat.PlainText)  # a file name is never markup
+        box.setText(
+            "An earlier report of this name is there; writing replaces it:\n"
+            + "\n".join(plain(p) for p in files)
+        )
+        box.setDefaultButton(no)
+        return box.exec() == yes
 
     def cancel(self) -> None:
         if self.running:

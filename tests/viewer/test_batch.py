@@ -99,7 +99,9 @@ def test_scan_to_completion_fills_a_sortable_filterable_table(
     thumb = model.index(ok, 0).data(Qt.ItemDataRole.DecorationRole)
     assert max(thumb.width(), thumb.height()) == 64
     assert model.index(broken, 0).data(Qt.ItemDataRole.DecorationRole) is None
-    assert "5 / 5 files" in dialog.progress_text.text() and "ETA" in dialog.progress_text.text()
+    # the speed of the four files analysed (not the damaged one); no ETA once the scan is over
+    text = dialog.progress_text.text()
+    assert "5 / 5 files" in text and "4 analysed at" in text and "ETA" not in text
     assert dialog.progress.value() == dialog.progress.maximum() == 5
 
     # sorting: by file name descending, then by the model's score
@@ -181,6 +183,8 @@ def test_cancel_stops_and_start_again_resumes_into_the_same_folder(
     assert [r["path"] for r in _records(out)] == ["a.png", "b.png"]
     assert dialog.start_button.text() == "Resume" and dialog.start_button.isEnabled()
     assert "cancelled" in dialog.message.text()
+    assert "2 analysed at" in dialog.progress_text.text()
+    assert "ETA" not in dialog.progress_text.text()  # nothing runs: no time left to show
     mtimes = {k: (out / "maps" / f"{k}.tiny.png").stat().st_mtime_ns for k in ("a.png", "b.png")}
 
     monkeypatch.setattr(ScanWorker, "_on_file", original)
@@ -193,6 +197,40 @@ def test_cancel_stops_and_start_again_resumes_into_the_same_folder(
     for k, m in mtimes.items():
         assert (out / "maps" / f"{k}.tiny.png").stat().st_mtime_ns == m
     assert dialog.table_model.rowCount() == 5  # skipped files keep one row each
+
+
+def test_a_resume_that_analyses_nothing_shows_no_speed_and_no_eta(
+    qtbot, folder: Path, tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    """The files re-analysed because they changed keep ``replaces`` in their rows, and the
+    damaged file is retried (and fails at once) on every resume: neither is an analysis of
+    this run when nothing changed."""
+    out = tmp_path / "out"
+    dialog = _dialog(qtbot, folder, out, tiny_checkpoint)
+    dialog.start()
+    _finish(qtbot, dialog)
+    for i, name in enumerate(GOOD):  # new bytes: the next run analyses them again
+        write_image(folder / name, 64, 80, seed=10 + i)
+    dialog.start()
+    _finish(qtbot, dialog)
+    assert dialog.summary is not None and sorted(dialog.summary.changed) == GOOD
+    assert "4 analysed at" in dialog.progress_text.text()
+    dialog.start()
+    _finish(qtbot, dialog)
+    summary = dialog.summary
+    assert summary is not None and (summary.done, summary.skipped) == (0, 4)
+    text = dialog.progress_text.text()
+    assert text == "5 / 5 files · none analysed in this run", text
+
+
+def test_the_results_table_shows_eight_rows_or_more_at_the_dialogs_size(qtbot) -> None:
+    dialog = BatchDialog(device="cpu")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    rows = dialog.table.viewport().height() / dialog.table.verticalHeader().defaultSectionSize()
+    assert rows >= 8, f"{rows:.1f} rows of the table visible"
+    assert dialog.table.viewport().width() >= 600  # room for the file name and a model or two
 
 
 def test_a_scan_with_other_models_into_the_same_folder_is_refused(

@@ -6,15 +6,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QToolBar
 
 from engine.io import load_evidence
-from engine.probe import DERIVATIONS
+from engine.probe import DERIVATIONS, IDENTITY, run_probe
 from forensic_viewer.audit import LOG_NAME, AuditLog, file_sha256
 from forensic_viewer.cli import main
 from forensic_viewer.gui.main_window import MainWindow
+from forensic_viewer.gui.probe_dialog import STEPS, ProbeDialog
 from forensic_viewer.report import scan_source, write_report
 from forensic_viewer.scan.lock import OutputLock
 from forensic_viewer.scan.probe import (
@@ -24,6 +26,7 @@ from forensic_viewer.scan.probe import (
 )
 from forensic_viewer.scan.replay import analysis_from_record
 from forensic_viewer.scan.results import ResultIndex
+from tests.conftest import memory_evidence, write_calibrated_pair
 from tests.viewer.conftest import write_image
 from tests.viewer.test_main_window import _window, open_and_wait
 
@@ -153,3 +156,87 @@ def test_a_probe_of_a_file_opened_from_a_scan_joins_that_scans_folder_and_report
     assert len(probes) == 2 and "probe_json" not in probes[0]
     assert probes[1]["probe_json"] == {"path": str(kept.resolve()), "sha256": file_sha256(kept)}
     assert read_scan_probe(out, "f1.png", "0" * 64) is None  # of other bytes: not listed
+
+
+class _Mail:
+    def __init__(self) -> None:
+        self.handlers: dict[str, object] = {}
+
+    def on(self, kind: str, handler: object) -> None:
+        self.handlers[kind] = handler
+
+
+class _Worker:
+    """What the dialog uses of the window's AnalysisWorker; messages are delivered by hand."""
+
+    def __init__(self, names: list[str]) -> None:
+        self.mail = _Mail()
+        self.model_names = names
+
+    def submit_probe(self, evidence: object, original: object = None) -> int:
+        return 1
+
+    def cancel(self) -> None:
+        pass
+
+
+def _pixels(h: int = 64, w: int = 64) -> np.ndarray:
+    return np.random.default_rng(0).integers(0, 256, (h, w, 3), dtype=np.uint8)
+
+
+def test_progress_is_of_the_whole_probe_step_by_step(qtbot, tiny_checkpoint: Path) -> None:
+    """The probe's own progress messages, in order: the bar only goes forward and stands at
+    k / 7 when the k-th step (the original, then each copy) is done; the status names it."""
+    from engine.pipeline import Analyzer
+
+    analyzer = Analyzer([str(tiny_checkpoint)], device="cpu", exact=True)  # 20 windows a step
+    evidence = memory_evidence(_pixels(160, 192))
+    messages: list[tuple[str, int, int]] = []
+    result = run_probe(
+        analyzer, evidence, progress=lambda p: messages.append((p.stage, p.done, p.total))
+    )
+    worker = _Worker(analyzer.names)
+    dialog = ProbeDialog(worker)  # type: ignore[arg-type]
+    qtbot.addWidget(dialog)
+    dialog.set_target(evidence)
+    assert dialog.run() == 1
+    values, ends, texts = [], {}, []
+    for stage, done, total in messages:
+        worker.mail.handlers["probe-progress"](1, stage, done, total)
+        values.append(dialog.progress.value())
+        step = STEPS.index(stage.split(" · ")[0])
+        texts.append((dialog.status.text(), f"step {step + 1} of {len(STEPS)} · {stage}: "))
+        if done == total:
+            ends[step] = values[-1]
+    assert len(values) > 2 * len(STEPS)  # several messages a step
+    assert values == sorted(values) and values[0] < 1000 / len(STEPS)
+    assert len(ends) == len(STEPS) == 1 + len(DERIVATIONS)
+    for step, value in ends.items():
+        assert value == round(1000 * (step + 1) / len(STEPS))
+    assert all(text.startswith(start) for text, start in texts), texts
+    worker.mail.handlers["probe-done"](1, result)
+    assert dialog.progress.value() == 1000 and dialog.status.text().startswith("probe done")
+
+
+def test_the_maps_shown_first_are_the_ensembles_then_the_analysts_choice(
+    qtbot, tiny_checkpoint: Path
+) -> None:
+    """As in the viewer, the ensemble's maps come first (its member is listed before it); a
+    model picked in "Maps of" stays picked for the next probe."""
+    from engine.assembly import assemble_analyzer
+
+    analyzer = assemble_analyzer(
+        [str(write_calibrated_pair(tiny_checkpoint))], device="cpu", faces=False
+    )
+    evidence = memory_evidence(_pixels())
+    result = run_probe(analyzer, evidence, [IDENTITY])
+    assert result.models == ["tiny", "pair"]
+    dialog = ProbeDialog(_Worker(analyzer.names))  # type: ignore[arg-type]
+    qtbot.addWidget(dialog)
+    dialog.show_result(result)
+    assert dialog.model_choice.currentText() == "pair"
+    assert dialog.grid.count() == 2  # the ensemble's map of the original and of the copy
+    dialog.model_choice.setCurrentIndex(0)
+    dialog.model_choice.activated.emit(0)  # as a click on "tiny" does
+    dialog.show_result(result)
+    assert dialog.model_choice.currentText() == "tiny"

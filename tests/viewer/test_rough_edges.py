@@ -79,7 +79,27 @@ def test_raw_mode_shows_the_evidence_pixels_not_the_overlays(
     assert "not the evidence values" in window.loupe.caption.text()
 
 
-def test_magnifier_and_readout_clear_when_the_image_changes(
+def _shows_around(window, evidence: np.ndarray, col: int, row: int) -> bool:
+    """Whether the magnifier shows the raw pixels of ``evidence`` around (col, row) (away from
+    the cursor box drawn around the centre pixel)."""
+    r, zoom, shown = window.loupe.RADIUS, window.magnifier.ZOOM, _shown(window)
+    offsets = [(-10, -10), (-10, 7), (9, -3), (12, 12)]
+    return all(
+        (shown[(r + dy) * zoom, (r + dx) * zoom] == evidence[row + dy, col + dx]).all()
+        for dy, dx in offsets
+    )
+
+
+def test_the_magnifier_shows_a_new_image_at_once_its_centre_until_the_cursor_comes(
+    qtbot, window, image_path: Path
+) -> None:
+    open_and_wait(qtbot, window, image_path)  # the cursor never moved over the canvas
+    assert not window.magnifier.pixmap().isNull()
+    assert _shows_around(window, window.layers.image.pixels, 64, 48)  # 128 x 96: the centre
+    assert window.readout.text().startswith("x 64  y 48")  # the same point, said
+
+
+def test_magnifier_and_readout_leave_the_previous_image_when_the_image_changes(
     qtbot, window, tmp_path: Path, image_path: Path
 ) -> None:
     second = write_image(tmp_path / "second.png", h=64, w=80, seed=5)
@@ -90,8 +110,8 @@ def test_magnifier_and_readout_clear_when_the_image_changes(
     assert window.readout.text().startswith("x 20  y 10")
     assert not window.magnifier.pixmap().isNull()
     window.show_entry(str(second))  # the cursor has not moved: nothing of the first image stays
-    assert window.readout.text() == ""
-    assert window.magnifier.pixmap().isNull()
+    assert window.readout.text().startswith("x 40  y 32")  # the second image's centre
+    assert _shows_around(window, window.entries[str(second)].evidence.pixels, 40, 32)
     window._on_hover(20.5, 10.5)
     patch = loupe_patch(window.layers, 20.5, 10.5, window.loupe.RADIUS, LoupeMode.RAW)
     r = window.loupe.RADIUS

@@ -1,0 +1,128 @@
+"""The report dialog (offscreen): the folder it offers first, an earlier report replaced only
+when the analyst says so, and failures as one line naming the file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from engine.io import load_evidence
+from forensic_viewer.gui import report_dialog
+from forensic_viewer.gui.report_dialog import (
+    ReportDialog,
+    ReportJob,
+    image_report_job,
+    reports_beside,
+    scan_report_job,
+)
+from forensic_viewer.report import SUFFIX
+from tests.viewer.conftest import write_image
+
+pytestmark = pytest.mark.gui
+TIMEOUT = 30_000
+
+
+def _dialog(qtbot, dest: Path) -> ReportDialog:
+    dialog = ReportDialog(ReportJob(list, "a test"), default_dir=dest)
+    qtbot.addWidget(dialog)
+    return dialog
+
+
+def _write_new(source: Any, dest: Path, formats: Any, *, basename: str, **_: Any) -> dict:
+    """write_report's stand-in: each format's file holds "new"."""
+    paths = {f: Path(dest) / f"{basename}{SUFFIX[f]}" for f in formats}
+    for p in paths.values():
+        p.write_text("new", encoding="utf-8")
+    return paths
+
+
+def _answer(monkeypatch, answer: QMessageBox.StandardButton) -> list[str]:
+    """The question's box answers ``answer``; returns the texts it was asked with."""
+    asked: list[str] = []
+
+    def exec_(box: QMessageBox) -> int:
+        asked.append(box.text())
+        return answer
+
+    monkeypatch.setattr(QMessageBox, "exec", exec_)
+    return asked
+
+
+def test_an_earlier_report_is_replaced_only_when_the_analyst_says_so(
+    qtbot, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setattr(report_dialog, "write_report", _write_new)
+    dest = tmp_path / "reports"
+    dest.mkdir()
+    earlier = dest / "report.json"
+    earlier.write_text("old", encoding="utf-8")
+    dialog = _dialog(qtbot, dest)
+    asked = _answer(monkeypatch, QMessageBox.StandardButton.No)
+    dialog.write()
+    assert len(asked) == 1 and str(earlier) in asked[0]
+    assert not dialog.running and dialog.worker is None
+    assert dialog.message.text().startswith(f"not written: {earlier} already exists")
+    assert earlier.read_text(encoding="utf-8") == "old" and not (dest / "report.html").exists()
+
+    asked = _answer(monkeypatch, QMessageBox.StandardButton.Yes)
+    dialog.write()
+    qtbot.waitUntil(lambda: bool(dialog.paths) and not dialog.running, timeout=TIMEOUT)
+    assert len(asked) == 1 and earlier.read_text(encoding="utf-8") == "new"
+
+    dialog.basename.setText("other")  # no earlier report of that name: nothing to ask
+    asked = _answer(monkeypatch, QMessageBox.StandardButton.No)
+    dialog.write()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=TIMEOUT)
+    assert asked == [] and (dest / "other.json").read_text(encoding="utf-8") == "new"
+
+
+def test_a_failure_is_one_line_naming_the_file_and_the_problem(
+    qtbot, tmp_path: Path, monkeypatch
+) -> None:
+    dest = tmp_path / "reports"
+
+    def denied(*_a: Any, **_kw: Any) -> dict:  # as AtomicFile meets a read-only folder
+        raise PermissionError(13, "Permission denied", str(dest / "report.html.tmp"))
+
+    monkeypatch.setattr(report_dialog, "write_report", denied)
+    dialog = _dialog(qtbot, dest)
+    dialog.write()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=TIMEOUT)
+    text = dialog.message.text()
+    assert text == f"cannot write the report: {dest / 'report.html'}: permission denied", text
+
+    monkeypatch.undo()  # the real writer, into a "folder" that is a file
+    in_the_way = tmp_path / "notes.txt"
+    in_the_way.write_text("not a folder", encoding="utf-8")
+    dialog = _dialog(qtbot, in_the_way)
+    dialog.write()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=TIMEOUT)
+    text = dialog.message.text()
+    assert text == f"cannot write the report: {in_the_way}: a file, not a folder", text
+    assert "Errno" not in text
+
+
+def test_the_folder_offered_first_is_beside_the_evidence_or_the_scans(
+    qtbot, tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    from engine.pipeline import Analyzer
+
+    scan = tmp_path / "evidence-scan"
+    dialog = ReportDialog(scan_report_job(scan))
+    qtbot.addWidget(dialog)
+    assert Path(dialog.dest.text()) == scan
+
+    folder = tmp_path / "evidence"
+    folder.mkdir()
+    analyzer = Analyzer([str(tiny_checkpoint)], device="cpu")
+    analysis = analyzer.analyze(load_evidence(write_image(folder / "a.png")))
+    dialog = ReportDialog(image_report_job(analysis))
+    qtbot.addWidget(dialog)
+    assert Path(dialog.dest.text()) == tmp_path / "evidence-reports"  # not in the evidence
+    chosen = ReportDialog(image_report_job(analysis), default_dir=scan)  # the last one used
+    qtbot.addWidget(chosen)
+    assert Path(chosen.dest.text()) == scan
+    assert reports_beside("mem.png") is None  # an image no file backs: the home folder
