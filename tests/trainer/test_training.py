@@ -72,24 +72,33 @@ def test_compact_crfd_net_learns_the_resampling_artefact(tmp_path: Path) -> None
     assert after["pixel_f1"] > before["pixel_f1"] + 0.2
 
 
-def _run(root: Path, out: Path, max_steps: int, resume: bool) -> torch.nn.Module:
+def _tiny_fit(
+    root: Path, out: Path, cfg: FitConfig, name: str, resume: bool, validate: object = None
+) -> tuple[torch.nn.Module, object, list[dict]]:
+    """A tiny crfd-net-compact fitted on ``root``'s windows: the model, FitResult and events."""
     model, config = build_model(ARCH, {"channels": (4, 8, 8)}, seed=0)
-    meta = base_meta(ARCH, config, 32, 16, "r")
-    cfg = FitConfig(
-        epochs=3, batch_size=4, lr=1e-3, warmup_steps=2, checkpoint_minutes=0, checkpoint_steps=3,
-        max_steps=max_steps, seed=0,
-    )  # fmt: skip
-    fit(
+    meta = base_meta(ARCH, config, 32, 16, name)
+    rep = _Collect()
+    result = fit(
         model,
         objective_for(ARCH),
         _windows(root, share=1.0),
         cfg,
         out,
         lambda s: meta,
+        validate=validate,  # type: ignore[arg-type]
         resume=resume,
-        reporter=_Collect(),
+        reporter=rep,
     )
-    return model
+    return model, result, rep.events
+
+
+def _run(root: Path, out: Path, max_steps: int, resume: bool) -> torch.nn.Module:
+    cfg = FitConfig(
+        epochs=3, batch_size=4, lr=1e-3, warmup_steps=2, checkpoint_minutes=0, checkpoint_steps=3,
+        max_steps=max_steps, seed=0,
+    )  # fmt: skip
+    return _tiny_fit(root, out, cfg, "r", resume)[0]
 
 
 def test_resume_gives_the_same_weights_as_an_uninterrupted_run(tmp_path: Path) -> None:
@@ -191,24 +200,11 @@ def test_a_stop_during_a_checkpoint_still_leaves_checkpoint_and_resume_file(
 def _validated_run(
     root: Path, out: Path, validate: object, resume: bool, epochs: int = 2
 ) -> tuple[object, list[dict]]:
-    model, config = build_model(ARCH, {"channels": (4, 8, 8)}, seed=0)
-    meta = base_meta(ARCH, config, 32, 16, "v")
     cfg = FitConfig(
         epochs=epochs, batch_size=4, lr=1e-3, warmup_steps=2, checkpoint_minutes=0, seed=0
     )
-    rep = _Collect()
-    result = fit(
-        model,
-        objective_for(ARCH),
-        _windows(root, share=1.0),
-        cfg,
-        out,
-        lambda s: meta,
-        validate=validate,  # type: ignore[arg-type]
-        resume=resume,
-        reporter=rep,
-    )
-    return result, rep.events
+    _, result, events = _tiny_fit(root, out, cfg, "v", resume, validate)
+    return result, events
 
 
 def test_a_stop_during_validation_is_validated_first_on_resume(tmp_path: Path) -> None:
