@@ -247,8 +247,8 @@ class ScanWorker(QThread):
 
         job = self.job
         if job.jobs == AUTO_JOBS:  # on Ray: every CPU Ray has (gui/run_on.py)
-            pending = files_to_analyse(files, self._done_before)  # a resume skips the rest
-            jobs = 1 if job.ray is not None else auto_jobs(pending, job.device)
+            # a resume skips the files finished earlier: counted once, when the scan began
+            jobs = 1 if job.ray is not None else auto_jobs(self._left, job.device)
             job = replace(job, jobs=jobs)
         recipe = AnalyzerRecipe(
             models=tuple(job.models), device=job.device, faces=job.faces, exact=job.exact
