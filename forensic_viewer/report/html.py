@@ -7,6 +7,10 @@
   :func:`esc` (``html.escape`` with quotes), in text and in attributes alike; control and bidi
   control characters in it are shown as ``[U+202E]`` (as in the PDF), so a file name cannot
   reorder what is printed around it.
+- A file's Metadata, folded on screen, prints open: a ``<details class="fold">`` holds only
+  its summary and the table after it (``class="folded"``) is hidden by CSS while that is
+  closed, except in print. No script: the CSP forbids one, and a browser or PDF converter
+  that runs none would print it folded.
 - Written item by item to a temporary file that replaces the target at the end.
 """
 
@@ -56,7 +60,11 @@ td.level-strong { color: #b00000; font-weight: bold; }
 td.level-notice { color: #8a5a00; }
 td.manipulated { background: #ffe0e0; }
 td.thumb img { max-height: 64px; max-width: 96px; }
+details.fold:not([open]) + .folded { display: none; }
 @media print {
+  details.fold:not([open]) + .folded { display: table; }
+  details.fold > summary { list-style: none; font-weight: bold; }
+  details.fold > summary::-webkit-details-marker { display: none; }
   @page { margin: 15mm 12mm; }
   body { font-size: 10pt; max-width: none; margin: 0; padding: 0; color: #000;
          background: #fff; }
@@ -212,8 +220,8 @@ class HtmlWriter:
         meta = T.metadata_rows(item)
         if meta:
             self._w(
-                f"<details><summary>Metadata ({len(meta)} fields, untrusted text from the "
-                f"file)</summary>{_kv(meta)}</details>"
+                f'<details class="fold"><summary>Metadata ({len(meta)} fields, untrusted text '
+                f"from the file)</summary></details>{_kv(meta, 'kv folded')}"
             )
         for note in [*item.notes, *figs.notes]:
             self._w(f'<p class="bad">{esc(note)}</p>')

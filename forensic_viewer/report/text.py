@@ -262,8 +262,7 @@ def evidence_rows(item: ReportItem) -> Rows:
 def metadata_rows(item: ReportItem) -> Rows:
     """The file's metadata, a binary value (a MakerNote) as its size and SHA-256, never hex."""
     meta: Mapping[str, Any] = item.evidence.get("metadata") or {}
-    readable = item.integrity is not None and item.integrity.ok
-    return metadata_values(meta, item.file, item.sha256, readable)
+    return metadata_values(meta)
 
 
 def entry_label(e: ModelEntry) -> str:

@@ -268,7 +268,7 @@ def test_metadata_is_capped_untrusted_text(tmp_path: Path) -> None:
 
 
 def test_exif_values_read_as_text_a_person_can_read(tmp_path: Path) -> None:
-    """Binary EXIF values as hex, never control characters; UserComment by its character
+    """Short binary EXIF values as hex, never control characters; UserComment by its character
     code; the pointers to the Exif and GPS IFDs are structure, not values, and left out (the
     tags they point to are listed)."""
     exif = Image.Exif()
@@ -285,6 +285,32 @@ def test_exif_values_read_as_text_a_person_can_read(tmp_path: Path) -> None:
     assert meta["EXIF:UserComment"] == "holiday at the lake"
     assert meta["EXIF:DateTimeOriginal"] == "2020:01:02 03:04:05"
     assert "EXIF:ExifOffset" not in meta and "EXIF:GPSInfo" not in meta
+
+
+def test_a_long_binary_value_is_recorded_as_its_size_and_sha256(tmp_path: Path) -> None:
+    """A binary value over 64 bytes (a MakerNote: kilobytes, proprietary) is recorded at load
+    as its whole size and SHA-256, the MakerNote with the maker the file names (one line,
+    capped): never as hex cut at the value cap, which left size and hash unknown."""
+    maker_note = bytes(range(256)) * 12  # 3,072 bytes, beyond what 1,000 hex characters hold
+    exif = Image.Exif()
+    exif[0x010F] = " Nikon\nCorporation " + "Z" * 60  # Make: untrusted, two lines, long
+    exif[0xC4A5] = bytes(range(65))  # PrintImageMatching: one byte over the line
+    sub = exif.get_ifd(0x8769)
+    sub[0x927C] = maker_note
+    sub[0xA40B] = bytes(range(64))  # DeviceSettingDescription: at the line, still hex
+    p = tmp_path / "camera.jpg"
+    Image.new("RGB", (8, 8)).save(p, exif=exif.tobytes())
+    meta = load_evidence(p).metadata
+    sha = hashlib.sha256(maker_note).hexdigest()
+    maker = ("Nikon Corporation " + "Z" * 60)[:40]
+    assert meta["EXIF:MakerNote"] == (
+        f"3,072 bytes of {maker} binary data (not decoded), SHA-256 {sha}"
+    )
+    sha = hashlib.sha256(bytes(range(65))).hexdigest()
+    assert (
+        meta["EXIF:PrintImageMatching"] == f"65 bytes of binary data (not decoded), SHA-256 {sha}"
+    )
+    assert meta["EXIF:DeviceSettingDescription"] == "0x" + bytes(range(64)).hex()
 
 
 @pytest.mark.parametrize("order", ["utf-16-le", "utf-16-be"])

@@ -1,5 +1,6 @@
 """Reports as an examiner reads and prints them: a MakerNote summarised instead of dumped as
-hex, print styles for the HTML, and the classic analyses that ran recorded with how they came
+hex (as recorded at load, rows of earlier versions included), print styles for the HTML and
+its folded Metadata printed open, and the classic analyses that ran recorded with how they came
 to run (the ensemble's own included).
 
 The checkpoint has random weights: nothing here depends on what a model finds.
@@ -13,20 +14,30 @@ import re
 from pathlib import Path
 
 import pytest
+from jsonschema import Draft202012Validator
 from PIL import ExifTags, Image
 
 from engine.analyses import run_analyses
-from engine.io import load_evidence
+from engine.io import METADATA_VALUE_CAP, load_evidence
 from engine.types import Analysis
 from forensic_viewer.cli import main
 from forensic_viewer.report import ReportSource, item_from_analysis, scan_source, write_report
 from forensic_viewer.report.metadata import metadata_values
 from tests.engine.analyses.conftest import jpeg_bytes, natural
+from tests.viewer.test_records import SCHEMA
 from tests.viewer.test_report import check_html, flat, pdf_text
 
 MAKER_NOTE = bytes(range(256)) * 12  # 3,072 bytes of proprietary binary
 PRINT_MATCHING = bytes(range(200))  # another long binary tag (PrintImageMatching)
 HEX_RUN = re.compile(r"[0-9a-f]{129,}")  # more than 64 bytes written out as hex
+# both as engine.io records them at load: the whole value's size and SHA-256
+MAKER_TEXT = (
+    "3,072 bytes of Canon binary data (not decoded), SHA-256 "
+    + hashlib.sha256(MAKER_NOTE).hexdigest()
+)
+PRINT_TEXT = (
+    f"200 bytes of binary data (not decoded), SHA-256 {hashlib.sha256(PRINT_MATCHING).hexdigest()}"
+)
 
 
 def camera_jpeg(path: Path) -> Path:
@@ -53,28 +64,67 @@ def camera_report(tmp_path: Path) -> dict[str, Path]:
 def test_a_maker_note_is_its_size_sha_and_maker_never_hex(camera_report: dict[str, Path]) -> None:
     html = camera_report["html"].read_text("utf-8")
     _, pdf = pdf_text(camera_report["pdf"])
-    digest = hashlib.sha256(MAKER_NOTE).hexdigest()[:16]
-    # the recorded hex was cut at 1,000 characters: size and SHA-256 are the file's whole value
-    want = f"3,072 bytes of Canon binary data (not decoded), SHA-256 {digest}"
-    other = f"200 bytes of binary data (not decoded), SHA-256 {hashlib.sha256(PRINT_MATCHING).hexdigest()[:16]}"
     for text in (flat(" ".join(check_html(camera_report["html"]).text)), flat(pdf)):
-        assert want in text and other in text
+        assert MAKER_TEXT in text and PRINT_TEXT in text
         assert "0x01020300" in text  # a short binary value is still shown as it is
         assert not HEX_RUN.search(text.replace(" ", ""))
     assert not HEX_RUN.search(html)
 
 
-def test_a_cut_off_maker_note_of_a_changed_file_says_only_what_is_known(tmp_path: Path) -> None:
-    path = camera_jpeg(tmp_path / "camera.jpg")
-    ev = load_evidence(path)
-    rows = dict(metadata_values(ev.metadata, str(path), "0" * 64, readable=True))
-    assert rows["EXIF:MakerNote"] == (
-        "at least 499 bytes of Canon binary data (not decoded; cut off when recorded: size and "
-        "SHA-256 unknown)"
-    )  # the bytes on disk no longer hash to the recorded SHA-256: not read for the value
-    rows = dict(metadata_values(ev.metadata, None, None, readable=False))
-    assert rows["EXIF:PrintImageMatching"].startswith("200 bytes of binary data")  # not cut off
-    assert rows["EXIF:Make"] == "Canon"
+@pytest.fixture
+def camera_scan(tmp_path: Path, tiny_checkpoint: Path) -> Path:
+    """A scan of the camera JPEG (one model, no faces); its output folder."""
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    camera_jpeg(evidence / "camera.jpg")
+    out = tmp_path / "out"
+    args = ["scan", str(evidence), "--out", str(out), "--model", str(tiny_checkpoint)]
+    assert main([*args, "--no-faces"]) == 0
+    return out
+
+
+def test_a_row_records_a_maker_note_that_a_report_shows_without_the_file(
+    camera_scan: Path, tmp_path: Path
+) -> None:
+    """The row holds the MakerNote's size and SHA-256 (the schema's strings); the report shows
+    them from the row though the evidence file has changed since (it is never read for them:
+    a report used to read it again and, its hash changed, said only "at least 499 bytes")."""
+    [line] = (camera_scan / "results.jsonl").read_text("utf-8").splitlines()
+    row = json.loads(line)
+    meta = row["evidence"]["metadata"]
+    assert meta["EXIF:MakerNote"] == MAKER_TEXT and meta["EXIF:PrintImageMatching"] == PRINT_TEXT
+    validator = Draft202012Validator(json.loads(SCHEMA.read_text("utf-8")))
+    assert [e.message for e in validator.iter_errors(row)] == []
+    Image.new("RGB", (8, 8)).save(row["evidence"]["path"], format="JPEG")  # no EXIF now
+    paths = write_report(scan_source(camera_scan), tmp_path / "report", ("html",))
+    text = flat(" ".join(check_html(paths["html"]).text))
+    assert "WARNING: evidence integrity check failed" in text
+    assert MAKER_TEXT in text and PRINT_TEXT in text
+
+
+def test_a_report_of_a_row_written_before_summarises_its_hex(
+    camera_scan: Path, tmp_path: Path
+) -> None:
+    """Rows written before binary values were summarised at load hold them as hex cut at
+    1,000 characters: a whole one is summarised as the loader does now, a cut one says what
+    is known, and neither is read again from the evidence file."""
+
+    results = camera_scan / "results.jsonl"
+    row = json.loads(results.read_text("utf-8"))
+    meta = row["evidence"]["metadata"]
+    meta["EXIF:MakerNote"] = ("0x" + MAKER_NOTE.hex())[:METADATA_VALUE_CAP]
+    meta["EXIF:PrintImageMatching"] = "0x" + PRINT_MATCHING.hex()
+    results.write_text(json.dumps(row) + "\n", "utf-8")
+    paths = write_report(scan_source(camera_scan), tmp_path / "report", ("html",))
+    text = flat(" ".join(check_html(paths["html"]).text))
+    assert PRINT_TEXT in text and "0x01020300" in text
+    assert (
+        "at least 499 bytes of Canon binary data (not decoded; cut off when recorded by an "
+        "earlier version: size and SHA-256 unknown)"
+    ) in text
+    assert not HEX_RUN.search(paths["html"].read_text("utf-8"))
+    meta = {"EXIF:Make": "Canon", "EXIF:MakerNote": MAKER_TEXT, "EXIF:Note": "0x" + "ab" * 64}
+    assert metadata_values(meta) == list(meta.items())  # as recorded: text, 64 bytes of hex
 
 
 def _print_rules(html: str) -> str:
@@ -99,6 +149,28 @@ def test_the_html_report_prints_cleanly(camera_report: dict[str, Path]) -> None:
     assert re.search(r"(^|[ }])a \{[^}]*text-decoration: none", rules)
     # header rows repeat only from a <thead>: no table starts with a bare header row
     assert "<table><tr><th" not in html and "<thead><tr><th>Level</th>" in html
+
+
+def test_the_folded_metadata_prints_open(camera_report: dict[str, Path]) -> None:
+    """On screen the Metadata section is folded under its summary; printed, it is open. No
+    script does it (the CSP forbids one): the table follows a details holding only the
+    summary, hidden by CSS while that is closed except in print."""
+    html = camera_report["html"].read_text("utf-8")
+    fold = re.search(
+        r'<details class="fold"><summary>Metadata \((\d+) fields, untrusted text from the '
+        r'file\)</summary></details><table class="kv folded">(.*?)</table>',
+        html,
+    )
+    assert fold is not None
+    rows = re.findall(r'<tr><th scope="row">(.*?)</th>', fold[2])
+    assert len(rows) == int(fold[1]) and "EXIF:MakerNote" in rows and "EXIF:Make" in rows
+    assert MAKER_TEXT in fold[2]
+    screen = html[html.index("<style>") : html.index("@media print")]
+    hide = "details.fold:not([open]) + .folded { display: none; }"
+    assert hide in " ".join(screen.split())
+    # the same selector (so as specific), later in the sheet: printed, the table shows
+    assert "details.fold:not([open]) + .folded { display: table; }" in _print_rules(html)
+    assert "<script" not in html.lower()
 
 
 @pytest.fixture
