@@ -473,8 +473,8 @@ def run_probe(
         (same SHA-256) and the ensemble when there is one; else the original is analysed again.
     progress: gets each analysis's :class:`Progress` with the stage prefixed by the copy
         (``"jpeg-q85 · crfd-net-compact"``), so a front end can show which copy runs.
-    Raises :class:`Cancelled` when ``cancel()`` turns True (between window batches, as the
-    Analyzer), and what the Analyzer raises for the original or a copy.
+    Raises :class:`Cancelled` when ``cancel()`` turns True (checked inside every forward pass,
+    as the Analyzer does), and what the Analyzer raises for the original or a copy.
     """
     t0 = time.perf_counter()
     names = [d.name for d in derivations]

@@ -102,8 +102,18 @@ def log_started(log: AuditLog | None, args: argparse.Namespace, files: list[Any]
             "exact": bool(args.exact),
             "analyses": getattr(args, "analyses", "") or "",
             "jobs": getattr(args, "jobs", 1),
+            "recursive": bool(getattr(args, "recursive", False)),
+            "gt": _resolved(getattr(args, "gt", None)),
         },
     )
+
+
+def _resolved(path: Path | str | None) -> str | None:
+    """A ``--gt`` argument as the absolute path it named (None when not given; ``Negative``,
+    the mark of one authentic image, as it is)."""
+    if path is None or str(path) == "Negative":
+        return None if path is None else "Negative"
+    return str(Path(path).resolve())
 
 
 def scan_finished_details(out: Path, summary: Any) -> dict[str, Any]:

@@ -62,7 +62,9 @@ def _error(message: object) -> None:
     print(f"forensic-viewer: error: {plain(message)}", file=sys.stderr)
 
 
-def _add_model_args(p: argparse.ArgumentParser) -> None:
+def _add_model_args(p: argparse.ArgumentParser, *, analyses: bool = True) -> None:
+    """The model options; ``analyses=False`` for a command that runs no classic analyses
+    (``probe`` compares the models' results), so its --help does not offer --analyses."""
     p.add_argument(
         "--model",
         action="append",
@@ -76,13 +78,14 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stride", type=int, help="sliding-window step S (default: the checkpoint's)")
     p.add_argument("--batch-size", type=int, default=8, help="windows per forward pass")
     p.add_argument("--no-faces", action="store_true", help="skip face detection")
-    p.add_argument(
-        "--analyses",
-        default="",
-        metavar="LIST",
-        help="classic analyses to run as well, comma-separated (clone, ela, jpeg-dq, "
-        "jpeg-ghost, jpeg-tables, metadata, noise) or 'all'; see docs/ANALYSES.md",
-    )
+    if analyses:
+        p.add_argument(
+            "--analyses",
+            default="",
+            metavar="LIST",
+            help="classic analyses to run as well, comma-separated (clone, ela, jpeg-dq, "
+            "jpeg-ghost, jpeg-tables, metadata, noise) or 'all'; see docs/ANALYSES.md",
+        )
     p.add_argument(
         "--exact",
         action="store_true",
@@ -149,7 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     r.add_argument("image", type=Path)
     r.add_argument("--out", type=Path, required=True, help="output folder")
-    _add_model_args(r)
+    _add_model_args(r, analyses=False)
     _add_report_args(r)
     add_case_arg(r)
     t = sub.add_parser(
@@ -498,8 +501,6 @@ def cmd_probe(args: argparse.Namespace) -> int:
     from forensic_viewer.casework import case_session, probe_details
     from forensic_viewer.scan.probe import table_lines, write_probe
 
-    if args.analyses:
-        raise UsageError("probe compares the models' results; --analyses is not used by it")
     formats = _report_formats(args)
     # One writer per output folder, as for scans; --case: the probe goes into the case's log.
     with (

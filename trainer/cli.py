@@ -2,7 +2,7 @@
 
     forensic-train fit --arch NAME --data DIR[:WEIGHT] ... --out RUN_DIR [options]
     forensic-train pretrain --arch diffforensics-... --data DIR ... --out RUN_DIR [options]
-    forensic-train eval --model CKPT --data DIR [--split val|train|all] [--json OUT.json]
+    forensic-train eval --model CKPT --data DIR [--split val|train|all|choose|test] [--json OUT.json]
     forensic-train calibrate --model CKPT --data DIR [--out CKPT2]
     forensic-train average CKPT CKPT ... --out CKPT   (mean weights: a model soup; then calibrate)
     forensic-train synth SRC_DIR --out DIR [--count N]

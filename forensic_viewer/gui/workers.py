@@ -35,8 +35,8 @@ then exactly one of ``probe-done(job, ProbeResult)``, ``probe-failed(job, messag
 ``probe-cancelled(job)``.
 
 Cancelling: :meth:`AnalysisWorker.cancel` marks every job submitted so far as cancelled; the
-running one stops at its next window batch or analysis step (the engine checks between them),
-the queued ones are dropped. :meth:`AnalysisWorker.cancel_job` does the same to one analysis
+running one stops inside its running forward pass or at its next analysis step (the engine
+checks in every forward pass, ``engine.runtime``, and between steps), the queued ones are dropped. :meth:`AnalysisWorker.cancel_job` does the same to one analysis
 (the viewer's, when a file queued or running is asked for again with other models), except
 that it keeps nothing: what it finished would not be shown.
 ``requestInterruption()`` (from :meth:`AnalysisWorker.stop`) ends the thread the same way.

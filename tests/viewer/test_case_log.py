@@ -4,6 +4,7 @@ the head hash."""
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 from pathlib import Path
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import QPlainTextEdit
 
 from engine.types import PartialMap
 from forensic_viewer.audit import LOG_NAME, AuditLog, verify_log
+from forensic_viewer.casework import log_started
 from forensic_viewer.cli import main
 from forensic_viewer.gui.main_window import MainWindow
 from forensic_viewer.layers import MaskLayer
@@ -221,6 +223,33 @@ def test_a_report_prints_the_head_and_is_logged(
     assert verify_log(case / LOG_NAME, expect_head=head_before).ok
 
 
+def test_a_command_line_scan_logs_its_truth_folder_and_recursion(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """scan-started of the command line records --gt (as an absolute path) and --recursive,
+    as the batch dialog's does: which truth a scan was scored against belongs in the log."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "truth").mkdir()
+    log = AuditLog(tmp_path / "case", program="test", examiner="A. Examiner")
+    args = argparse.Namespace(
+        command="scan",
+        folder="evidence",
+        out="out",
+        model=None,
+        device="cpu",
+        exact=False,
+        analyses="",
+        jobs=1,
+        recursive=True,
+        gt=Path("truth"),
+    )
+    log_started(log, args, [])
+    log.close()
+    started = _entries(tmp_path / "case")[-1]
+    assert started.action == "scan-started"
+    assert started.details["gt"] == str(tmp_path / "truth") and started.details["recursive"]
+
+
 def test_analyze_with_a_case_logs_the_run_and_its_report(
     tmp_path: Path, tiny_checkpoint: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -240,6 +269,7 @@ def test_analyze_with_a_case_logs_the_run_and_its_report(
     assert entries[0].details["program"] == "forensic-viewer analyze"
     assert entries[1].examiner == "B. Examiner"
     assert entries[1].details["images"] == [str(image)] and entries[1].details["files"] == 1
+    assert entries[1].details["gt"] == "Negative"  # the truth it was scored against, as given
     finished = entries[2].details
     assert finished["analysed"] == 1 and finished["failed"] == 0
     assert finished["settings"]["models"] == {"tiny": _sha(tiny_checkpoint)}

@@ -10,6 +10,7 @@ import hashlib
 import json
 from pathlib import Path
 
+import pytest
 from PIL import Image
 from pypdf import PdfReader
 
@@ -57,8 +58,17 @@ def test_probe_exit_codes(tmp_path: Path, tiny_checkpoint: Path) -> None:
     assert main(["probe", str(bad), *base]) == 1  # the file cannot be analysed
     assert not (tmp_path / "o" / PROBE_JSON).exists()
     assert main(["probe", str(bad), *base, "--report", "docx"]) == 2  # usage, before models
-    assert main(["probe", str(bad), *base, "--analyses", "ela"]) == 2
+    assert main(["probe", str(bad), *base, "--analyses", "ela"]) == 2  # not an option of probe
     assert main(["probe", str(bad), "--out", str(tmp_path / "o"), "--model", "nope"]) == 2
+
+
+def test_probe_does_not_offer_analyses(capsys: pytest.CaptureFixture[str]) -> None:
+    """probe compares the models' results and runs no classic analyses: its --help must not
+    offer --analyses (it was listed, then refused on every use)."""
+    assert main(["probe", "--help"]) == 0
+    printed = capsys.readouterr().out
+    assert "--out" in printed and "--model" in printed
+    assert "--analyses" not in printed
 
 
 def test_report_of_a_probe_has_its_table(tmp_path: Path, tiny_checkpoint: Path) -> None:
