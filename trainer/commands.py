@@ -27,6 +27,7 @@ from engine.checkpoints import (
     load_checkpoint,
 )
 from engine.ensemble import ENSEMBLE_SUFFIX
+from engine.files import atomic_write
 from trainer.data.augment import preset
 from trainer.data.datasets import ImageDataset, WindowConfig, WindowDataset, load_items
 from trainer.data.records import SkipLog, empty_mask_warning
@@ -34,8 +35,9 @@ from trainer.distributed import rank
 from trainer.errors import DataError, UsageError
 from trainer.evaluate import evaluate
 from trainer.jsonio import write_json
-from trainer.loops import RESUME_NAME, FitConfig, fit
+from trainer.loops import FitConfig, fit
 from trainer.objectives import objective_for
+from trainer.plan import LAST_CHECKPOINT, RESUME_NAME
 from trainer.progress import Reporter, stop_status
 from trainer.setup import (
     base_meta,
@@ -85,8 +87,78 @@ def _stage_options(args: argparse.Namespace, stage: str) -> dict[str, Any]:
     return {"freeze_encoder": choice == "frozen"}
 
 
+# What fit writes in --out before its first checkpoint: run.json as it starts, and
+# history.jsonl when a validation comes first. The checkpoint's own files say that it came.
+EARLY_FILES = (RUN_RECORD, "history.jsonl")
+CHECKPOINT_FILES = (LAST_CHECKPOINT, RESUME_NAME)
+
+
+def _contents(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:  # none (or none readable): nothing to put back
+        return None
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
+class OutFolder:
+    """``--out`` as a ``fit`` found it, so that a failure before the run's first checkpoint
+    (data that fails to decode, a loss that becomes NaN at once, out of memory, Ctrl-C) leaves
+    it as it was: nothing of the run is in it then that could be resumed, and an empty or
+    half-written folder looked like a run to the next command. The folders ``fit`` made are
+    removed (each only when empty), the :data:`EARLY_FILES` it wrote put back as they were. Once
+    a checkpoint was written, everything stays: the run can be resumed."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self.made = [p for p in (out, *out.parents) if not p.exists()]  # deepest first
+        self.files = {name: _contents(out / name) for name in EARLY_FILES}
+        self.checkpoint = {name: _stamp(out / name) for name in CHECKPOINT_FILES}
+
+    def checkpointed(self) -> bool:
+        """Whether this run wrote a checkpoint (or its resume file) since."""
+        return any(_stamp(self.out / n) != stamp for n, stamp in self.checkpoint.items())
+
+    def restore(self) -> None:
+        """Put ``--out`` back as it was, unless a checkpoint was written."""
+        if self.checkpointed():
+            return
+        for name, data in self.files.items():
+            path = self.out / name
+            try:
+                if data is None:
+                    path.unlink(missing_ok=True)
+                elif _contents(path) != data:
+                    atomic_write(path, data)
+            except OSError:
+                pass  # the error that brought us here is the one to report
+        for folder in self.made:
+            try:
+                folder.rmdir()
+            except OSError:
+                break  # not empty: what is in it is not the run's
+
+
 def run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
-    """``fit`` and ``pretrain``: validate, load the data, build the model, run the loop."""
+    """``fit`` and ``pretrain``: validate, load the data, build the model, run the loop. A
+    failure before the first checkpoint leaves ``--out`` as it was (:class:`OutFolder`)."""
+    before = OutFolder(args.out) if rank() == 0 else None  # other ranks write nothing
+    try:
+        return _run_fit(args, stage, command)
+    except BaseException:
+        if before is not None:
+            before.restore()
+        raise
+
+
+def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
     # The bounds every checkpoint's input policy is held to when it is loaded (so a run never
     # ends with a checkpoint the viewer refuses).
     _check(args.window >= MIN_WINDOW, f"--window must be >= {MIN_WINDOW}, got {args.window}")
@@ -183,7 +255,11 @@ def run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
     reporter.message(f"decoding {len(bundle.train)} training images ...")
     items = load_items(bundle.train, skipped, bundle.train_weights)
     if not items:
-        raise DataError(specs[0].path, "empty data set: no training image could be decoded")
+        if not skipped.entries:
+            raise DataError(specs[0].path, "empty data set: no training image")
+        path, why = skipped.entries[0]  # the first: every one failed
+        n = len(bundle.train)
+        raise DataError(path, f"{why}; none of the {n} training images could be decoded")
     empty = [it.sample.image for it in items if it.sample.label == 1 and not it.mask.any()]
     if empty and main_rank:  # said: such an image teaches nothing about where tampering is
         print(empty_mask_warning(empty), file=sys.stderr)

@@ -3,7 +3,9 @@
 Read top to bottom: set up (device, DDP, optimizer, resume) -> for each epoch: draw the epoch's
 samples, for each batch: objective -> backward -> clip -> step -> log; at intervals write a
 checkpoint; at the end of the epoch validate and write a checkpoint; at the end write the final
-checkpoint.
+checkpoint. A run that ``max_steps`` ends inside an epoch is validated there as at an epoch's
+end (its ``val`` event and ``history.jsonl`` line at a fractional epoch, ``best.safetensors``
+when it is the best), so its last checkpoint carries figures too.
 
 - **Objectives** (``trainer.objectives``) compute the loss from the model's own outputs; the
   loop never looks at outputs, so CRFD-Net (a tensor), Mask2Former and DiffForensics (dicts),
@@ -30,8 +32,9 @@ checkpoint.
   the optimizer, the scaler, the step and the position in the epoch, so ``--resume`` continues
   with exactly the batches an uninterrupted run would have used and loses at most the steps
   since the last interval. SIGTERM and Ctrl-C write both files before stopping; a stop during
-  the validation at an epoch's end marks it in the resume file, and ``--resume`` runs that
-  validation first (its figures and its claim to ``best`` are not lost).
+  the validation at an epoch's end (or where ``max_steps`` ended the run) marks it in the
+  resume file, and ``--resume`` runs that validation first (its figures and its claim to
+  ``best`` are not lost).
 - **Files** in the output folder: ``last.safetensors`` (engine format, written every
   ``checkpoint_minutes``/``checkpoint_steps``, each epoch and at the end), ``best.safetensors``
   (best validation ``best_metric``), with ``keep_epochs`` ``epoch-N.safetensors`` (the weights
@@ -240,7 +243,8 @@ def fit(
 
     train_set: yields (image [3,H,W], mask [1,H,W], label []) and has ``set_epoch(epoch)``.
     meta_fn(summary) -> the CheckpointMeta to write (summary: step, epoch, wall time, metrics).
-    validate(model) -> metrics dict, called on rank 0 after every epoch with the unwrapped model.
+    validate(model) -> metrics dict, called on rank 0 after every epoch (and where
+    ``cfg.max_steps`` ends the run inside one) with the unwrapped model.
     """
     out_dir = Path(out_dir)
     reporter = reporter or Reporter()
@@ -375,11 +379,26 @@ def fit(
         saved_at[0] = step
         reporter.event("checkpoint", step=step, epoch=epoch, path=str(out_dir / names[0]))
 
-    def end_of_epoch() -> None:
-        """Validate the epoch just ended (rank 0), then write its checkpoints."""
+    def epoch_at(batch_in_epoch: int) -> float:
+        """How far the run is, in epochs: ``epoch`` at an epoch's end (batch 0), with the share
+        of the epoch's batches done when inside one."""
+        if batch_in_epoch == 0:
+            return epoch
+        train_set.set_epoch(epoch)  # type: ignore[attr-defined]
+        batches = steps_per_epoch(len(train_set), cfg.batch_size, world)  # type: ignore[arg-type]
+        return round(epoch + batch_in_epoch / batches, 4)
+
+    def validate_and_save(batch_in_epoch: int) -> None:
+        """Validate the model as it stands (rank 0), then write its checkpoints: at an epoch's
+        end (``batch_in_epoch`` 0), or inside an epoch where ``max_steps`` ends the run, so
+        that its last checkpoint has figures too (its ``val`` event and ``history.jsonl`` line
+        then carry a fractional epoch; no ``epoch-N`` snapshot: no epoch ended)."""
         nonlocal val_pending, last_metrics, best, t_rate, samples_seen
+        # what a checkpoint holds changes from here on (the pending validation, its figures,
+        # the position): a checkpoint already written at this step is not this one
+        saved_at[0] = -1
         names: tuple[str, ...] = (LAST_CHECKPOINT,)
-        if cfg.keep_epochs:
+        if cfg.keep_epochs and batch_in_epoch == 0:
             names += (f"epoch-{epoch}.safetensors",)
         if validate is not None and main:
             val_pending = True
@@ -390,22 +409,24 @@ def fit(
             if score is not None and (best is None or score > best):
                 best = float(score)
                 names += (BEST_CHECKPOINT,)
+            at = epoch_at(batch_in_epoch)
             reporter.event(
-                "val", epoch=epoch, step=step, seconds=time.monotonic() - t_val, **last_metrics
+                "val", epoch=at, step=step, seconds=time.monotonic() - t_val, **last_metrics
             )
+            out_dir.mkdir(parents=True, exist_ok=True)  # a first validation before any checkpoint
             with open(out_dir / "history.jsonl", "a", encoding="utf-8") as f:
-                f.write(json.dumps({"epoch": epoch, "step": step, **last_metrics}) + "\n")
+                f.write(json.dumps({"epoch": at, "step": step, **last_metrics}) + "\n")
             val_pending = False
             t_rate, samples_seen = time.monotonic(), 0
-        save(0, names)
+        save(batch_in_epoch, names)
 
     interrupted = False
     stopped_by = 0
     batch_index = start_batch
     with _sigterm_stops():
         try:
-            if val_pending:  # stopped while validating: that epoch's end comes first
-                end_of_epoch()
+            if val_pending:  # stopped while validating: that validation comes first
+                validate_and_save(start_batch)
                 last_ckpt_time = time.monotonic()
             while epoch < cfg.epochs and more_steps():
                 train_set.set_epoch(epoch)  # type: ignore[attr-defined]
@@ -474,11 +495,12 @@ def fit(
                     if not more_steps():
                         break
                 if not more_steps() and batch_index < len(batches) + start_batch:
-                    break  # max_steps reached inside the epoch: no end-of-epoch work
+                    validate_and_save(batch_index)  # max_steps ends the run inside the epoch
+                    break
                 epoch += 1
                 start_batch = 0
                 batch_index = 0
-                end_of_epoch()
+                validate_and_save(0)
                 last_ckpt_time = time.monotonic()
         except (KeyboardInterrupt, _Stop) as e:
             interrupted = True

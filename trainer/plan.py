@@ -49,6 +49,7 @@ import re
 import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -413,80 +414,116 @@ def check_answer(code: int, lines: list[str], message: str = "") -> dict[str, An
     return answer
 
 
-def readiness(
+class Folder(StrEnum):
+    """What a run folder holds, as far as starting and resuming are concerned."""
+
+    EMPTY = "empty"  # no run: nothing of the dialog's, no resume file
+    OUTSIDE = "outside"  # a resume file but no dialog state: started outside the dialog
+    UNSTARTED = "unstarted"  # the dialog's state, but no stage finished or left a checkpoint
+    STOPPED = "stopped"  # stopped before it finished: a stage or θ's calibration is left
+    FINISHED = "finished"  # every stage ended and θ was calibrated (or cannot be)
+
+
+def run_folder(config: TrainingConfig, state: RunState | None) -> Folder:
+    """What ``config``'s run folder holds (``state``: its :class:`RunState`, None when none)."""
+    if state is None:
+        outside = any((s.out / RESUME_NAME).exists() for s in config.stages())
+        return Folder.OUTSIDE if outside else Folder.EMPTY
+    if state.finished():
+        return Folder.FINISHED
+    return Folder.STOPPED if state.has_progress() else Folder.UNSTARTED
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Whether the dialog can start or resume ``config``'s run, and the words for each."""
+
+    can_start: bool
+    can_resume: bool
+    reason: str  # shown when the run cannot start ("ready" when it can)
+    resume_note: str  # Resume's tooltip: what it would do, or why there is nothing to resume
+
+
+def assess(
     config: TrainingConfig, check: dict[str, Any] | None, state: RunState | None
-) -> tuple[bool, bool, str]:
-    """(can start, can resume, the reason shown when the run cannot start).
+) -> Readiness:
+    """Start and Resume for ``config``, decided once from the run folder (:func:`run_folder`),
+    what stops the configuration (its problems, a model of its name installed) and the data
+    check (``check``: the answer of :meth:`TrainingConfig.check_argv`, None while it runs).
 
     Start needs a valid configuration, a passed data check of the data as listed now, no
     model of that name installed, and a run folder without progress (else Resume continues
-    it). Resume needs a run of the dialog that was stopped before it finished: a stage not
-    ended, or θ not yet calibrated.
+    it). Resume needs a run of the dialog that was stopped before it finished (a stage not
+    ended, or θ not yet calibrated) and nothing that stops the configuration; it does not
+    need the data check (a resumed run keeps its own settings and its data were checked).
     """
+    where = config.run_dir
+    folder = run_folder(config, state)
     problems = config.problems()
+    installed = config.installed_path()
+    # what stops the configuration: (the reason shown, Resume's note for a stopped run)
+    blocker: tuple[str, str] | None = None
     if problems:
-        return False, False, problems[0]
-    if config.installed_path().exists():
-        return (
-            False,
-            False,
-            (
-                f"a model named {config.name} is installed already ({config.installed_path()}); "
-                "choose another output name"
-            ),
+        blocker = problems[0], f"cannot resume yet: {problems[0]}"
+    elif installed.exists():
+        blocker = (
+            f"a model named {config.name} is installed already ({installed}); choose another "
+            "output name",
+            f"nothing to resume: a model named {config.name} is installed already",
         )
-    if state is None and any((s.out / RESUME_NAME).exists() for s in config.stages()):
-        return (
-            False,
-            False,
-            (
-                f"{config.run_dir} holds a run started outside this dialog; continue it with "
-                "forensic-train ... --resume, or choose another output name"
-            ),
-        )
-    if state is not None and state.finished():
-        return (
-            False,
-            False,
-            (
-                f"{config.run_dir} holds a finished run (its model: {config.final_checkpoint()}); "
-                "nothing to resume: choose another output name"
-            ),
-        )
-    if state is not None and state.has_progress():
-        return (
-            False,
-            True,
-            (
-                f"{config.run_dir} holds a stopped run: Resume continues it (with its own "
-                "settings), or choose another output name"
-            ),
-        )
-    if check is None:
-        return False, False, "checking the data…"
-    if not check.get("ok"):
-        return False, False, "the data cannot be used: see the problems listed"
-    return True, False, "ready"
+    # each state of the folder: (why Start is refused, None when the data check decides;
+    # Resume's note)
+    words: dict[Folder, tuple[str | None, str]] = {
+        Folder.EMPTY: (None, f"nothing to resume: {where} holds no stopped run"),
+        Folder.UNSTARTED: (
+            None,
+            f"nothing to resume: the run in {where} stopped before its first checkpoint",
+        ),
+        Folder.OUTSIDE: (
+            f"{where} holds a run started outside this dialog; continue it with "
+            "forensic-train ... --resume, or choose another output name",
+            f"nothing to resume here: {where} holds a run started outside this dialog",
+        ),
+        Folder.STOPPED: (
+            f"{where} holds a stopped run: Resume continues it (with its own settings), or "
+            "choose another output name",
+            f"continue the stopped run in {where} with its own settings",
+        ),
+        Folder.FINISHED: (
+            f"{where} holds a finished run (its model: {config.final_checkpoint()}); "
+            "nothing to resume: choose another output name",
+            f"nothing to resume: the run in {where} finished",
+        ),
+    }
+    refused, note = words[folder]
+    can_resume = folder is Folder.STOPPED and blocker is None
+    if folder is Folder.STOPPED and blocker is not None:
+        note = blocker[1]
+    if blocker is not None:
+        reason = blocker[0]
+    elif refused is not None:
+        reason = refused
+    elif check is None:
+        reason = "checking the data…"
+    elif not check.get("ok"):
+        reason = "the data cannot be used: see the problems listed"
+    else:
+        return Readiness(True, False, "ready", note)
+    return Readiness(False, can_resume, reason, note)
+
+
+def readiness(
+    config: TrainingConfig, check: dict[str, Any] | None, state: RunState | None
+) -> tuple[bool, bool, str]:
+    """(can start, can resume, the reason shown when the run cannot start): :func:`assess`."""
+    r = assess(config, check, state)
+    return r.can_start, r.can_resume, r.reason
 
 
 def resume_note(config: TrainingConfig, state: RunState | None) -> str:
     """What Resume would do for ``config``'s run folder, or why there is nothing to resume
-    (its tooltip; :func:`readiness` decides whether it is enabled)."""
-    where = config.run_dir
-    if state is None:
-        if any((s.out / RESUME_NAME).exists() for s in config.stages()):
-            return f"nothing to resume here: {where} holds a run started outside this dialog"
-        return f"nothing to resume: {where} holds no stopped run"
-    if state.finished():
-        return f"nothing to resume: the run in {where} finished"
-    if not state.has_progress():
-        return f"nothing to resume: the run in {where} stopped before its first checkpoint"
-    if config.installed_path().exists():
-        return f"nothing to resume: a model named {config.name} is installed already"
-    problems = config.problems()
-    if problems:
-        return f"cannot resume yet: {problems[0]}"
-    return f"continue the stopped run in {where} with its own settings"
+    (its tooltip): :func:`assess`, which also decides whether Resume is enabled."""
+    return assess(config, None, state).resume_note
 
 
 def install_checkpoint(src: Path, dst: Path) -> Path:

@@ -158,21 +158,48 @@ def _number(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
+def loss_terms(event: dict[str, Any]) -> dict[str, float]:
+    """The losses a ``step`` event carries: ``loss`` (the total) first when it has one, then
+    each term (any number that is not one of :data:`STEP_FIELDS`), in the event's order. The
+    curves and the log show these and only these."""
+    out = {"loss": _number(event.get("loss"))}
+    out.update({k: _number(v) for k, v in event.items() if k not in STEP_FIELDS})
+    return {k: v for k, v in out.items() if v is not None}
+
+
+def validation_figures(figures: dict[str, Any]) -> dict[str, float]:
+    """The figures of a validation (``image_*``, ``pixel_*``: those of ``trainer.metrics``)
+    that are numbers and defined; counts (``*images``) and timings left out. What the curves,
+    the log and the install review (``trainer.review``) show."""
+    out = {}
+    for key, value in figures.items():
+        v = _number(value)
+        if key.startswith(("image_", "pixel_")) and not key.endswith("images") and v is not None:
+            if math.isfinite(v):
+                out[key] = v
+    return out
+
+
 @dataclass
 class Series:
-    """Points of one curve."""
+    """Points of one curve, each with the training step it was taken at (its x for a curve by
+    step; a validation's step for a curve by epoch)."""
 
     x: list[float] = field(default_factory=list)
     y: list[float] = field(default_factory=list)
+    steps: list[float] = field(default_factory=list)
 
-    def add(self, x: float, y: float) -> None:
+    def add(self, x: float, y: float, step: float | None = None) -> None:
         self.x.append(x)
         self.y.append(y)
+        self.steps.append(x if step is None else step)
 
-    def drop_after(self, x: float) -> None:
-        keep = [i for i, v in enumerate(self.x) if v <= x]
+    def drop_after(self, step: float) -> None:
+        """Forget the points taken after training step ``step`` (a resume redoes them)."""
+        keep = [i for i, s in enumerate(self.steps) if s <= step]
         self.x = [self.x[i] for i in keep]
         self.y = [self.y[i] for i in keep]
+        self.steps = [self.steps[i] for i in keep]
 
 
 class TrainingProgress:
@@ -204,14 +231,9 @@ class TrainingProgress:
             self._on_step(event)
         elif kind == "val":
             epoch = _number(event.get("epoch")) or 0.0
-            for key, value in event.items():
-                v = _number(value)
-                if (
-                    v is not None
-                    and key.startswith(("image_", "pixel_"))
-                    and not key.endswith("images")
-                ):
-                    self.val.setdefault(key, Series()).add(epoch, v)
+            step = _number(event.get("step")) or 0.0
+            for key, v in validation_figures(event).items():
+                self.val.setdefault(key, Series()).add(epoch, v, step)
         elif kind == "checkpoint":
             self.checkpoint = str(event.get("path") or "") or self.checkpoint
             self.step = int(_number(event.get("step")) or self.step)
@@ -219,10 +241,8 @@ class TrainingProgress:
             self.data = event
         elif kind == "resume":
             step, epoch = _number(event.get("step")) or 0.0, _number(event.get("epoch")) or 0.0
-            for s in [*self.losses.values(), self.lr]:
+            for s in [*self.losses.values(), self.lr, *self.val.values()]:
                 s.drop_after(step)
-            for s in self.val.values():
-                s.drop_after(epoch)
             self.step, self.epoch = int(step), int(epoch)
         elif kind == "done":
             self.done = True
@@ -234,10 +254,8 @@ class TrainingProgress:
             return
         self.step = int(step)
         self.epoch = int(_number(event.get("epoch")) or 0)
-        for key, value in event.items():
-            v = _number(value)
-            if (key == "loss" or key not in STEP_FIELDS) and v is not None:
-                self.losses.setdefault(key, Series()).add(step, v)
+        for key, v in loss_terms(event).items():
+            self.losses.setdefault(key, Series()).add(step, v)
         lr = _number(event.get("lr"))
         if lr is not None:
             self.lr.add(step, lr)
@@ -273,15 +291,16 @@ class TrainingProgress:
             return None
         return max(0, total - self.step) * self.batch_size / self.samples_per_s
 
-    def last_val(self) -> tuple[int, dict[str, float]] | None:
-        """The epoch and figures of the last validation received, or None before the first."""
+    def last_val(self) -> tuple[float, dict[str, float]] | None:
+        """The epoch and figures of the last validation received, or None before the first
+        (the epoch is fractional for a validation inside one: where ``--max-steps`` stopped)."""
         if not any(series.x for series in self.val.values()):
             return None
         epoch = max(series.x[-1] for series in self.val.values() if series.x)
         figures = {
             k: series.y[-1] for k, series in self.val.items() if series.x and series.x[-1] == epoch
         }
-        return int(epoch), figures
+        return epoch, figures
 
     def replay(self, path: Path) -> None:
         """Apply the events saved in ``path`` (a resumed stage gets its curves back)."""
@@ -299,19 +318,23 @@ class TrainingProgress:
 # --- the events in words -----------------------------------------------------------------------
 
 
+def epoch_text(epoch: float) -> str:
+    """A validation's epoch as it reads: ``3`` at an epoch's end, ``2.25`` inside one."""
+    return f"{epoch:.4g}" if not float(epoch).is_integer() else str(int(epoch))
+
+
+def figure_name(key: str) -> str:
+    """How validation figure ``key`` (``pixel_f1``) reads: ``pixel F1``."""
+    return FIGURE_WORDS.get(key, key.replace("_", " "))
+
+
 def figure_words(figures: dict[str, Any]) -> str:
     """Validation figures as they read: ``pixel F1 0.412, image AUC 0.800`` (known figures in
     :data:`FIGURE_WORDS`' order, then any other, by name; counts and undefined ones left out)."""
-    shown = {
-        k: v
-        for k, v in figures.items()
-        if k.startswith(("image_", "pixel_"))
-        and not k.endswith("images")
-        and _number(v) is not None
-    }
+    shown = validation_figures(figures)
     order = list(FIGURE_WORDS)
     keys = sorted(shown, key=lambda k: (order.index(k) if k in order else len(order), k))
-    return ", ".join(f"{FIGURE_WORDS.get(k, k.replace('_', ' '))} {shown[k]:.3f}" for k in keys)
+    return ", ".join(f"{figure_name(k)} {shown[k]:.3f}" for k in keys)
 
 
 def _step_words(event: dict[str, Any]) -> str:
@@ -319,14 +342,13 @@ def _step_words(event: dict[str, Any]) -> str:
     epoch = int(_number(event.get("epoch")) or 0) + 1
     head = f"step {event.get('step')}" + (f" of {int(total)}" if total else "")
     words: list[str] = []
-    loss = _number(event.get("loss"))
+    terms = loss_terms(event)
+    loss = terms.pop("loss", None)
+    parts = ", ".join(f"{k} {v:.4f}" for k, v in terms.items())
     if loss is not None:
-        terms = [
-            f"{k} {_number(v):.4f}"
-            for k, v in event.items()
-            if k not in STEP_FIELDS and _number(v) is not None
-        ]
-        words.append(f"loss {loss:.4f}" + (f" ({', '.join(terms)})" if terms else ""))
+        words.append(f"loss {loss:.4f}" + (f" ({parts})" if parts else ""))
+    elif parts:
+        words.append(parts)
     lr = _number(event.get("lr"))
     if lr is not None:
         words.append(f"learning rate {lr:.2e}")
@@ -349,8 +371,11 @@ def describe_event(event: dict[str, Any]) -> str:
         figures = figure_words(event) or "no figure could be computed"
         images = _number(event.get("images"))
         on = f" on {int(images)} images" if images is not None else ""
+        epoch = _number(event.get("epoch")) or 0.0
+        where = "after" if epoch.is_integer() else "at"  # inside an epoch: --max-steps stopped
         return (
-            f"validation after epoch {event.get('epoch')} (step {event.get('step')}){on}: {figures}"
+            f"validation {where} epoch {epoch_text(epoch)} (step {event.get('step')}){on}: "
+            f"{figures}"
         )
     if kind == "checkpoint":
         return f"checkpoint at step {event.get('step')}: {event.get('path')}"

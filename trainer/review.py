@@ -5,7 +5,8 @@ offers. A model trained for a handful of steps, or one nobody validated, produce
 look like findings, so installation waits for the analyst's confirmation after seeing
 :func:`review_checkpoint`: the steps trained, the validation figures the run recorded in the
 checkpoint (``meta.metrics``: ``val_pixel_f1``, ``val_image_auc``, ... from the last validation,
-or from calibration), where θ came from, and warnings:
+or from calibration; said as the training log says them, :func:`trainer.progress.figure_words`),
+where θ came from, and warnings:
 
 - fewer than :data:`FEW_STEPS` training steps (or no step count recorded);
 - no validation figures (no validation images, or validation switched off).
@@ -15,18 +16,18 @@ Qt-free, so the training dialog only shows the result and ``forensic-train`` cou
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.checkpoints import read_meta
 from engine.errors import CheckpointError
+from trainer.progress import figure_words, validation_figures
 
 # Below this many optimiser steps a network has seen too few windows (1000 steps of batch 16:
 # 16k windows, a few passes over a small folder) for its maps to mean much; the bundled models
 # trained for tens of thousands. A trial run is still installable, with the warning.
 FEW_STEPS = 1000
-FIGURE_ORDER = ("val_pixel_f1", "val_pixel_iou", "val_pixel_auc", "val_image_auc", "val_image_bacc")
+VAL_PREFIX = "val_"  # a checkpoint's validation figures: ``val_`` + the figure's name
 
 
 @dataclass
@@ -36,7 +37,7 @@ class InstallReview:
     path: Path
     name: str
     steps: int | None  # optimiser steps of the run that wrote it (None: not recorded)
-    figures: dict[str, float] = field(default_factory=dict)  # val_* figures, finite only
+    figures: dict[str, float] = field(default_factory=dict)  # val_* figures, defined only
     threshold: str = ""  # θ and where it came from
     warnings: list[str] = field(default_factory=list)
 
@@ -45,14 +46,8 @@ class InstallReview:
         steps = "an unrecorded number of" if self.steps is None else str(self.steps)
         lines = [f"{self.name}: trained for {steps} steps ({self.path.name})"]
         if self.figures:
-            shown = sorted(
-                self.figures,
-                key=lambda k: FIGURE_ORDER.index(k) if k in FIGURE_ORDER else len(FIGURE_ORDER),
-            )
-            lines.append(
-                "validation: "
-                + ", ".join(f"{k.removeprefix('val_')} {self.figures[k]:.3f}" for k in shown)
-            )
+            named = {k.removeprefix(VAL_PREFIX): v for k, v in self.figures.items()}
+            lines.append(f"validation: {figure_words(named)}")
         else:
             lines.append("validation: none recorded")
         if self.threshold:
@@ -71,15 +66,10 @@ def review_checkpoint(path: str | Path) -> InstallReview:
         steps = None if raw_step is None else int(raw_step)
     except (TypeError, ValueError) as e:
         raise CheckpointError(path, f"training step {raw_step!r} is not a number") from e
-    figures = {
-        k: float(v)
-        for k, v in meta.metrics.items()
-        if k.startswith("val_")
-        and not k.endswith("images")
-        and isinstance(v, int | float)
-        and not isinstance(v, bool)
-        and math.isfinite(v)
+    recorded = {
+        k.removeprefix(VAL_PREFIX): v for k, v in meta.metrics.items() if k.startswith(VAL_PREFIX)
     }
+    figures = {VAL_PREFIX + k: v for k, v in validation_figures(recorded).items()}
     warnings: list[str] = []
     if steps is None:
         warnings.append("the checkpoint does not say how long it was trained")

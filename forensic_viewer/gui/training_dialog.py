@@ -76,6 +76,7 @@ from trainer.plan import (
     RunState,
     Stage,
     TrainingConfig,
+    assess,
     check_answer,
     default_pretrained,
     default_runs_dir,
@@ -85,7 +86,6 @@ from trainer.plan import (
     install_checkpoint,
     pretrained_field,
     readiness,
-    resume_note,
     two_stages,
 )
 from trainer.progress import (
@@ -93,6 +93,8 @@ from trainer.progress import (
     EXIT_USAGE,
     TrainingProgress,
     describe_event,
+    epoch_text,
+    figure_name,
     figure_words,
 )
 from trainer.review import InstallReview, review_checkpoint
@@ -838,7 +840,7 @@ class TrainingDialog(QDialog):
         last = self.progress.last_val() if self.progress is not None else None
         if last is None:
             return ""
-        return f"{prefix}last validation (epoch {last[0]}): {figure_words(last[1])}"
+        return f"{prefix}last validation (epoch {epoch_text(last[0])}): {figure_words(last[1])}"
 
     def _redraw(self) -> None:
         p = self.progress
@@ -849,7 +851,7 @@ class TrainingDialog(QDialog):
             _set_points(self._curve(self.loss_plot, f"loss:{name}", name), series.x, series.y)
         _set_points(self.lr_curve, p.lr.x, p.lr.y)
         for name, series in p.val.items():
-            curve = self._curve(self.val_plot, f"val:{name}", name, VAL_SYMBOLS)
+            curve = self._curve(self.val_plot, f"val:{name}", figure_name(name), VAL_SYMBOLS)
             _set_points(curve, series.x, series.y, curve.opts["symbol"], always=True)
         self.progress_bar.setValue(round(1000 * p.fraction()))
         speed = f", {p.samples_per_s:.1f} samples/s" if p.samples_per_s else ""
@@ -902,18 +904,18 @@ class TrainingDialog(QDialog):
     def _update_buttons(self) -> None:
         config = self.config()
         state = RunState.load(config.run_dir) if config.name else None
-        can_start, can_resume, reason = readiness(config, self.check_result, state)
+        ready = assess(config, self.check_result, state)  # Start, Resume and their words
         busy = self.busy
-        self.start_button.setEnabled(can_start and not busy)
-        self.resume_button.setEnabled(can_resume and not busy)
-        self.resume_button.setToolTip(resume_note(config, state) if config.name else "")
+        self.start_button.setEnabled(ready.can_start and not busy)
+        self.resume_button.setEnabled(ready.can_resume and not busy)
+        self.resume_button.setToolTip(ready.resume_note if config.name else "")
         self.stop_button.setEnabled(self.runner.running and not self._stop_requested)
         if busy:
             self.readiness_label.setText(
                 f"running in {self.state.config.run_dir if self.state else ''}"
             )
         else:
-            self.readiness_label.setText(f"run folder: {config.run_dir}\n{reason}")
+            self.readiness_label.setText(f"run folder: {config.run_dir}\n{ready.reason}")
 
     def _set_header(self, text: str) -> None:
         self._header = text

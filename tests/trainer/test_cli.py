@@ -264,3 +264,98 @@ def test_sigterm_exits_143_and_ctrl_c_130_both_with_a_resume_file(
     assert code == 143 and (out / RESUME_NAME).is_file()
     code, out = _stopped_fit(tmp_path / "int", monkeypatch, KeyboardInterrupt)
     assert code == 130 and (out / RESUME_NAME).is_file()
+
+
+TINY_FIT = ["--model-config", "channels=8,16,32", "--window", "32", "--threads", "1", "--quiet"]
+
+
+def _truncated(path: Path) -> None:
+    """Cut ``path`` (a PNG) in half: its header reads, its pixels do not decode."""
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def _fails_at_step(monkeypatch: pytest.MonkeyPatch, failing: int) -> None:
+    """The loss becomes NaN at optimiser step ``failing`` (as FloatingPointError says it)."""
+    from trainer import loops
+
+    real = loops.lr_at
+
+    def lr_at(step: int, total: int, cfg: loops.FitConfig) -> float:
+        if step == failing:
+            raise FloatingPointError(f"loss became nan at step {step}; lower --lr")
+        return real(step, total, cfg)
+
+    monkeypatch.setattr(loops, "lr_at", lr_at)
+
+
+def test_data_that_fails_to_decode_leaves_no_out_folder_and_names_a_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every training image damaged (found only by decoding, after --out was made): the run
+    left an empty --out behind (and the error named the data folder, not a file)."""
+    data = make_folder(tmp_path / "d", 3, 0, seed=0, size=48)
+    for image in (data / "Tp").iterdir():
+        _truncated(image)
+    out = tmp_path / "new" / "deeper" / "run"
+    code, _, err = _run(capsys, _fit(data, out, *TINY_FIT))
+    line = _one_error_line(err)
+    assert code == 2 and "damaged PNG data" in line and "training images could be decoded" in line
+    assert line.split("error: ", 1)[1].startswith(str(data / "Tp"))  # the file comes first
+    assert not (tmp_path / "new").exists()  # every folder fit made is gone
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    (kept / "notes.txt").write_text("mine")
+    code, _, err = _run(capsys, _fit(data, kept, *TINY_FIT))
+    assert code == 2 and "damaged PNG data" in _one_error_line(err)
+    assert sorted(p.name for p in kept.iterdir()) == ["notes.txt"]  # as it was
+
+
+def test_a_failure_before_the_first_checkpoint_leaves_out_as_it_was(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A loss that becomes NaN at once left --out with a run.json and nothing to resume; a
+    resume failing before its first checkpoint added itself to run.json. After a checkpoint,
+    everything stays (the run can be resumed)."""
+    data = make_folder(tmp_path / "d", 4, 2, seed=0)
+    short = [*TINY_FIT, "--epochs", "1", "--no-val"]
+    out = tmp_path / "run"
+    _fails_at_step(monkeypatch, 0)
+    code, _, err = _run(capsys, _fit(data, out, *short))
+    assert code == 1 and "loss became nan" in _one_error_line(err)
+    assert not out.exists()
+    monkeypatch.undo()
+    assert _run(capsys, _fit(data, out, *short, "--max-steps", "1"))[0] == 0
+    record, resume = (out / "run.json").read_bytes(), (out / "last.resume.pt").read_bytes()
+    files = sorted(p.name for p in out.iterdir())
+    _fails_at_step(monkeypatch, 1)
+    code, _, err = _run(capsys, [*_fit(data, out, *short, "--max-steps", "3"), "--resume"])
+    assert code == 1 and "loss became nan" in _one_error_line(err)
+    assert (out / "run.json").read_bytes() == record  # the failed resume is not listed
+    assert (out / "last.resume.pt").read_bytes() == resume
+    assert sorted(p.name for p in out.iterdir()) == files
+    later = tmp_path / "later"
+    monkeypatch.undo()
+    _fails_at_step(monkeypatch, 2)
+    code, _, _ = _run(
+        capsys, _fit(data, later, *short, "--checkpoint-steps", "1", "--batch-size", "1")
+    )
+    assert code == 1 and (later / "last.resume.pt").is_file() and (later / "run.json").is_file()
+
+
+def test_a_run_that_max_steps_ends_inside_an_epoch_is_reviewed_with_its_figures(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``fit --max-steps`` inside an epoch: its checkpoint had no validation figures, so the
+    install review warned "no validation figures" about a validated run."""
+    from trainer.review import review_checkpoint
+
+    data = make_folder(tmp_path / "d", 6, 2, seed=0)
+    out = tmp_path / "run"
+    argv = _fit(data, out, *TINY_FIT, "--epochs", "2", "--batch-size", "1", "--max-steps", "2")
+    assert _run(capsys, argv)[0] == 0
+    history = [json.loads(line) for line in (out / "history.jsonl").read_text().splitlines()]
+    assert len(history) == 1 and history[0]["step"] == 2 and 0 < history[0]["epoch"] < 1
+    review = review_checkpoint(out / "last.safetensors")
+    assert "val_pixel_f1" in review.figures
+    assert not any("no validation figures" in w for w in review.warnings)

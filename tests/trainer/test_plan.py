@@ -14,14 +14,17 @@ import pytest
 
 from trainer.plan import (
     RESUME_NAME,
+    Folder,
     RunState,
     TrainingConfig,
+    assess,
     check_answer,
     default_pretrained,
     imagenet_available,
     install_checkpoint,
     readiness,
     resume_note,
+    run_folder,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -259,3 +262,52 @@ def test_resume_is_offered_only_for_a_run_stopped_before_it_finished(
     assert resume_note(c, state) == f"nothing to resume: the run in {c.run_dir} finished"
     uncalibrated = RunState(c, [str(stage.out)], calibrate=False)  # θ could not be calibrated
     assert readiness(c, {"ok": True}, uncalibrated)[:2] == (False, False)
+
+
+def _folder(tmp_path: Path, folder: Folder) -> tuple[TrainingConfig, RunState | None]:
+    """A configuration whose run folder holds ``folder`` (a run of one stage, θ calibrated)."""
+    c = _config(tmp_path / folder.value)
+    (stage,) = c.stages()
+    stage.out.mkdir(parents=True)
+    if folder in (Folder.OUTSIDE, Folder.STOPPED, Folder.FINISHED):
+        (stage.out / RESUME_NAME).write_bytes(b"")
+    if folder in (Folder.EMPTY, Folder.OUTSIDE):
+        return c, None
+    state = RunState(c, [str(stage.out)] if folder is Folder.FINISHED else [], calibrate=True)
+    if folder is Folder.FINISHED:
+        c.calibrated_path().write_bytes(b"")
+    state.save()
+    return c, RunState.load(c.run_dir)
+
+
+@pytest.mark.parametrize("folder", list(Folder))
+@pytest.mark.parametrize("blocker", ["none", "problem", "installed"])
+@pytest.mark.parametrize("check", [None, {"ok": False}, {"ok": True}])
+def test_start_resume_and_the_resume_note_come_from_one_decision(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    folder: Folder,
+    blocker: str,
+    check: dict | None,
+) -> None:
+    """``resume_note`` repeated ``readiness``' decision tree (and could drift from it): both are
+    now read from :func:`assess`. In every state of the run folder, with and without what stops
+    the configuration, Resume is enabled exactly when its note offers to continue the run."""
+    monkeypatch.setenv("FORENSIC_VIEWER_MODELS", str(tmp_path / "models"))
+    c, state = _folder(tmp_path, folder)
+    assert run_folder(c, state) is folder
+    if blocker == "problem":
+        c = dataclasses.replace(c, data=[])
+    elif blocker == "installed":
+        c.installed_path().parent.mkdir(parents=True, exist_ok=True)
+        c.installed_path().write_bytes(b"")
+    r = assess(c, check, state)
+    assert readiness(c, check, state) == (r.can_start, r.can_resume, r.reason)
+    assert resume_note(c, state) == r.resume_note
+    assert r.can_resume == r.resume_note.startswith("continue the stopped run")
+    assert r.can_resume == (folder is Folder.STOPPED and blocker == "none")
+    fresh = folder in (Folder.EMPTY, Folder.UNSTARTED)
+    assert r.can_start == (fresh and blocker == "none" and check == {"ok": True})
+    assert (r.reason == "ready") == r.can_start
+    if folder is Folder.STOPPED and blocker == "problem":
+        assert r.resume_note == "cannot resume yet: add at least one data folder or JSON list"

@@ -15,6 +15,7 @@ from trainer.progress import (
     describe_event,
     figure_words,
     is_bar_line,
+    loss_terms,
     parse_event,
 )
 
@@ -177,3 +178,35 @@ def test_events_read_as_words_not_json() -> None:
         "surprise: answer 42",
     ]
     assert not any("{" in t for t in [text, *texts])
+
+
+def test_the_log_and_the_curves_show_the_same_losses() -> None:
+    """The log (``describe_event``) and the curves (``TrainingProgress``) each chose the loss
+    terms of a step event by their own rule; the log dropped every term of an event without a
+    total. One function, :func:`loss_terms`, decides for both."""
+    event = {**_step(5, 0.5), "term_lr": 0.25, "note": "text", "flag": True, "total_steps": 40}
+    assert list(loss_terms(event)) == ["loss", "bce", "forged_share", "term_lr"]
+    p = TrainingProgress(batch_size=4)
+    p.apply(event)
+    assert list(p.losses) == list(loss_terms(event))
+    assert "loss 0.5000 (bce 0.5000, forged_share 0.5000, term_lr 0.2500)" in describe_event(event)
+    no_total = {k: v for k, v in event.items() if k != "loss"}
+    q = TrainingProgress(batch_size=4)
+    q.apply(no_total)
+    assert list(q.losses) == ["bce", "forged_share", "term_lr"]
+    assert "(epoch 1): bce 0.5000, forged_share 0.5000, term_lr 0.2500," in describe_event(no_total)
+
+
+def test_a_validation_inside_an_epoch_reads_and_resumes_by_its_step() -> None:
+    """--max-steps stopping inside epoch 2 validates there (epoch 1.5): the log says "at", not
+    "after", and a resume at that very step keeps the point (it dropped it: 1.5 > epoch 1)."""
+    p = TrainingProgress(batch_size=4)
+    p.apply({"event": "val", "epoch": 1, "step": 10, "pixel_f1": 0.2})
+    p.apply({"event": "val", "epoch": 1.5, "step": 15, "pixel_f1": 0.3})
+    assert p.last_val() == (1.5, {"pixel_f1": 0.3})
+    p.apply({"event": "resume", "step": 15, "epoch": 1, "batch": 5})
+    assert p.val["pixel_f1"].x == [1, 1.5]
+    p.apply({"event": "resume", "step": 12, "epoch": 1, "batch": 2})
+    assert p.val["pixel_f1"].x == [1]
+    words = describe_event({"event": "val", "epoch": 1.5, "step": 15, "pixel_f1": 0.3})
+    assert words == "validation at epoch 1.5 (step 15): pixel F1 0.300"

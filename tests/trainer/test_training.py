@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from engine.checkpoints import LoadedModel, load_checkpoint, read_meta
+from engine.checkpoints import CheckpointMeta, LoadedModel, load_checkpoint, read_meta
 from tests.trainer.conftest import TINY, make_folder
 from trainer.data.augment import preset
 from trainer.data.datasets import WindowConfig, WindowDataset, load_items
@@ -75,9 +75,16 @@ def test_compact_crfd_net_learns_the_resampling_artefact(tmp_path: Path) -> None
 def _tiny_fit(
     root: Path, out: Path, cfg: FitConfig, name: str, resume: bool, validate: object = None
 ) -> tuple[torch.nn.Module, object, list[dict]]:
-    """A tiny crfd-net-compact fitted on ``root``'s windows: the model, FitResult and events."""
+    """A tiny crfd-net-compact fitted on ``root``'s windows: the model, FitResult and events.
+    Its checkpoints carry the loop's summary (``training``: step, epoch, metrics)."""
     model, config = build_model(ARCH, {"channels": (4, 8, 8)}, seed=0)
     meta = base_meta(ARCH, config, 32, 16, name)
+
+    def meta_fn(summary: dict) -> CheckpointMeta:
+        written = CheckpointMeta.from_json(meta.to_json())
+        written.training = summary
+        return written
+
     rep = _Collect()
     result = fit(
         model,
@@ -85,7 +92,7 @@ def _tiny_fit(
         _windows(root, share=1.0),
         cfg,
         out,
-        lambda s: meta,
+        meta_fn,
         validate=validate,  # type: ignore[arg-type]
         resume=resume,
         reporter=rep,
@@ -255,3 +262,83 @@ def test_step_events_carry_the_number_of_steps_the_run_takes(tmp_path: Path) -> 
         lambda s: meta, reporter=rep)  # fmt: skip
     assert {e["total_steps"] for e in rep.events if e["event"] == "step"} == {3}
     assert not any("total_steps" in e for e in rep.events if e["event"] != "step")
+
+
+def _max_steps_in_epoch_2(root: Path) -> tuple[FitConfig, int]:
+    """A config whose ``max_steps`` ends the run after the first batch of epoch 2 (a periodic
+    checkpoint falls on that step too), and epoch 2's number of batches."""
+    from trainer.loops import steps_per_epoch
+
+    windows = _windows(root, share=1.0)
+    first = steps_per_epoch(len(windows), 4)
+    windows.set_epoch(1)
+    second = steps_per_epoch(len(windows), 4)
+    assert second >= 2  # so that step first + 1 is inside epoch 2
+    cfg = FitConfig(
+        epochs=3, batch_size=4, lr=1e-3, warmup_steps=2, checkpoint_minutes=0,
+        checkpoint_steps=first + 1, max_steps=first + 1, seed=0,
+    )  # fmt: skip
+    return cfg, second
+
+
+def test_max_steps_inside_an_epoch_validates_the_model_it_leaves(tmp_path: Path) -> None:
+    """--max-steps ending a run inside an epoch left a checkpoint nobody had measured: no
+    figures in its header (the install review warned "no validation figures"), no val event,
+    no history line, no claim to best. It is validated there, as at an epoch's end."""
+    import json
+
+    from engine.torchload import load_torch_file
+
+    scores = iter([0.1, 0.2])
+
+    def validate(model: torch.nn.Module) -> dict[str, float]:
+        return {"pixel_f1": next(scores), "images": 3}
+
+    root = make_folder(tmp_path / "d", 5, 2, seed=3)
+    cfg, batches = _max_steps_in_epoch_2(root)
+    out = tmp_path / "run"
+    _, result, events = _tiny_fit(root, out, cfg, "m", False, validate)
+    vals = [e for e in events if e["event"] == "val"]
+    assert [(v["epoch"], v["step"]) for v in vals] == [
+        (1, cfg.max_steps - 1),
+        (round(1 + 1 / batches, 4), cfg.max_steps),
+    ]
+    history = [json.loads(line) for line in (out / "history.jsonl").read_text().splitlines()]
+    assert [(h["epoch"], h["step"]) for h in history] == [(v["epoch"], v["step"]) for v in vals]
+    last = read_meta(out / "last.safetensors").training
+    assert last["step"] == cfg.max_steps and last["metrics"] == {"pixel_f1": 0.2, "images": 3}
+    assert read_meta(out / "best.safetensors").training["step"] == cfg.max_steps
+    assert result.best == pytest.approx(0.2) and not result.interrupted
+    kinds = [e["event"] for e in events]
+    assert kinds[-3:] == ["val", "checkpoint", "done"]  # validated, then written, then done
+    state = load_torch_file(out / "last.resume.pt", "resume file")
+    assert (state["epoch"], state["batch"], state["val_pending"]) == (1, 1, False)
+    assert not list(out.glob("epoch-*.safetensors"))  # no epoch ended there
+
+
+def test_a_stop_during_the_max_steps_validation_is_validated_first_on_resume(
+    tmp_path: Path,
+) -> None:
+    """Stop while the model --max-steps left is being validated (a periodic checkpoint was
+    written at that very step): the stop writes the resume file again, marked, and --resume
+    validates that model at the same place in the epoch before anything else."""
+    from trainer import loops
+
+    calls = [0]
+
+    def validate(model: torch.nn.Module) -> dict[str, float]:
+        calls[0] += 1
+        if calls[0] == 2:
+            raise loops._Stop()
+        return {"pixel_f1": 0.1 * calls[0], "images": 3}
+
+    root = make_folder(tmp_path / "d", 5, 2, seed=3)
+    cfg, batches = _max_steps_in_epoch_2(root)
+    out = tmp_path / "run"
+    _, stopped, _ = _tiny_fit(root, out, cfg, "s", False, validate)
+    assert stopped.interrupted
+    _, result, events = _tiny_fit(root, out, cfg, "s", True, validate)
+    assert [e["event"] for e in events] == ["resume", "val", "checkpoint", "done"]
+    assert events[1]["epoch"] == round(1 + 1 / batches, 4) and events[1]["step"] == cfg.max_steps
+    assert result.best == pytest.approx(0.3) and not result.interrupted
+    assert read_meta(out / "best.safetensors").training["step"] == cfg.max_steps

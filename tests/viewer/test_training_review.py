@@ -14,7 +14,13 @@ import pytest
 from forensic_viewer.gui.training_dialog import MARKED_POINTS, TrainingDialog
 from tests.conftest import make_tiny_checkpoint
 from trainer.plan import RESUME_NAME, RunState
-from trainer.progress import EXIT_INTERRUPTED, EXIT_TERMINATED, TrainingProgress
+from trainer.progress import (
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
+    TrainingProgress,
+    describe_event,
+    figure_words,
+)
 from trainer.review import FEW_STEPS, review_checkpoint
 
 pytestmark = pytest.mark.gui
@@ -112,7 +118,23 @@ def test_review_warns_about_a_short_unvalidated_run(tmp_path: Path) -> None:
     figures = {"val_pixel_f1": 0.41, "val_image_auc": 0.8, "val_images": 12.0}
     good = review_checkpoint(_checkpoint(tmp_path / "b.safetensors", 20_000, figures))
     assert good.warnings == [] and good.figures == {"val_pixel_f1": 0.41, "val_image_auc": 0.8}
-    assert "validation: pixel_f1 0.410, image_auc 0.800" in good.text()
+    assert "validation: pixel F1 0.410, image AUC 0.800" in good.text()
+
+
+def test_the_review_names_the_figures_as_the_training_log_does(tmp_path: Path) -> None:
+    """The review had its own order and the raw names (``pixel_f1``, ``image_bacc``) while the
+    log and the status said ``pixel F1``, ``image balanced accuracy``: one wording for both."""
+    figures = {"image_eer": 0.2, "image_bacc": 0.75, "pixel_f1_best": 0.5, "pixel_f1": 0.41}
+    recorded = {f"val_{k}": v for k, v in figures.items()}
+    review = review_checkpoint(_checkpoint(tmp_path / "c.safetensors", 20_000, recorded))
+    line = next(ln for ln in review.text().splitlines() if ln.startswith("validation: "))
+    logged = describe_event({"event": "val", "epoch": 1, "step": 3, **figures})
+    assert line == f"validation: {figure_words(figures)}"
+    assert logged.endswith(": " + line.removeprefix("validation: "))
+    assert line == (
+        "validation: pixel F1 0.410, pixel F1 at the best threshold 0.500, "
+        "image balanced accuracy 0.750, image EER 0.200"
+    )
 
 
 def test_a_trained_model_is_installed_only_after_the_analyst_confirms(
@@ -231,6 +253,6 @@ def test_each_validation_figure_has_its_own_colour_marker_and_legend_entry(
     assert len(set(brushes)) == 3  # the dots were all pyqtgraph's default colour
     assert brushes == [pg.mkPen(c.opts["pen"]).color().name() for c in curves]
     legend = dialog.val_plot.plotItem.legend
-    assert sorted(label.text for _, label in legend.items) == ["image_auc", "pixel_f1", "pixel_iou"]
+    assert sorted(label.text for _, label in legend.items) == ["image AUC", "pixel F1", "pixel IoU"]
     _val(dialog, 2, pixel_f1=0.5, image_auc=0.85, pixel_iou=0.35)
     assert [c.opts["symbol"] for c in curves] == symbols  # a figure keeps its marker
