@@ -27,7 +27,13 @@ from typing import Any
 from engine.errors import ForensicError
 from trainer.check import add_check_parser
 from trainer.errors import UsageError
-from trainer.progress import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE
+from trainer.progress import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
+    EXIT_USAGE,
+    Terminated,
+)
 
 
 def _add_data_args(p: argparse.ArgumentParser, *, training: bool) -> None:
@@ -416,6 +422,13 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
+    except Terminated:
+        print(
+            f"forensic-train {args.command}: terminated (SIGTERM) after "
+            f"{time.monotonic() - t0:.0f} s, before the first checkpoint: nothing to resume",
+            file=sys.stderr,
+        )
+        return EXIT_TERMINATED
     except (RuntimeError, MemoryError) as e:
         if _is_oom(e):
             print(

@@ -54,6 +54,11 @@ FIGURE_WORDS = {
 }
 
 
+class Terminated(Exception):
+    """SIGTERM arrived before ``fit``'s loop had its own handler (while the data were being
+    checked or decoded): nothing was trained, nothing is left to resume."""
+
+
 def stop_status(signum: int) -> int:
     """The exit status of a run stopped by signal ``signum``: 143 for SIGTERM, else 130."""
     return EXIT_TERMINATED if signum == signal.SIGTERM else EXIT_INTERRUPTED

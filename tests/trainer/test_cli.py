@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -309,6 +311,29 @@ def test_data_that_fails_to_decode_leaves_no_out_folder_and_names_a_file(
     code, _, err = _run(capsys, _fit(data, kept, *TINY_FIT))
     assert code == 2 and "damaged PNG data" in _one_error_line(err)
     assert sorted(p.name for p in kept.iterdir()) == ["notes.txt"]  # as it was
+
+
+def test_a_sigterm_while_decoding_leaves_no_out_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The training dialog's Stop (SIGTERM) while the images were being decoded ended the
+    process by the default handler: no message, and the --out it had made stayed behind."""
+    import trainer.commands as commands
+
+    real = commands.load_items
+
+    def terminated_while_decoding(*args: object, **kwargs: object) -> object:
+        os.kill(os.getpid(), signal.SIGTERM)  # handled at the next bytecode, inside decoding
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(commands, "load_items", terminated_while_decoding)
+    data = make_folder(tmp_path / "d", 3, 1, seed=0, size=48)
+    out = tmp_path / "new" / "run"
+    code, _, err = _run(capsys, _fit(data, out, *TINY_FIT))
+    line = _one_error_line(err)
+    assert code == 143 and "SIGTERM" in line and "nothing to resume" in line
+    assert not (tmp_path / "new").exists()
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler put back
 
 
 def test_a_failure_before_the_first_checkpoint_leaves_out_as_it_was(
