@@ -57,6 +57,7 @@ from forensic_viewer.layers import (
     MaskLayer,
 )
 from forensic_viewer.wording import decision_words, partial_words, plain, policy_text
+from trainer.progress import figure_words
 
 THRESHOLD_STEPS = 1000  # threshold slider resolution: 0.001
 
@@ -669,10 +670,12 @@ class ModelPanel(QWidget):
         path = str(entry.path.resolve())
         meta = entry.meta
         provenance = meta.decision.provenance if meta is not None else ""
-        figures = ", ".join(
-            f"{k.removeprefix('val_')} {v:.3g}"
-            for k, v in (meta.metrics if meta is not None else {}).items()
-            if isinstance(v, float) and v == v
+        # in the words of the training log and the install review (trainer.progress)
+        figures = figure_words(
+            {
+                k.removeprefix("val_"): v
+                for k, v in (meta.metrics if meta is not None else {}).items()
+            }
         )
         item = QListWidgetItem(plain(model_label(entry)))
         item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)

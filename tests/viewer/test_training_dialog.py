@@ -122,7 +122,7 @@ def test_tiny_run_completes_and_the_model_appears_in_the_selector(
     assert (
         "θ = " in tooltip
         and "\ntraining-run validation split: " in tooltip
-        and "pixel_f1 " in tooltip
+        and "pixel F1 " in tooltip  # named as the training log names it
     )
     assert "installed tiny-run.safetensors" in dialog.status.text()
     events = (tmp_path / "runs" / "tiny-run" / "progress.jsonl").read_text().splitlines()
