@@ -463,8 +463,9 @@ def decision_text(r: ModelResult) -> str:
 
 
 class VerdictPanel(QScrollArea):
-    """Per model (and the ensemble) a card: verdict and score, the decision, θ and where it came
-    from, timing, device and precision, window policy, checkpoint. Plain text, wrapped."""
+    """Per model (and the ensemble) a card: verdict and score, the decision, its measured
+    reliability, θ and where it came from, timing, device and precision, window policy,
+    checkpoint. Plain text, wrapped."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -520,8 +521,10 @@ class VerdictPanel(QScrollArea):
                     plain(line)
                     for line in (
                         decision_text(r),
-                        threshold_text(r),
+                        # what the verdict is worth before how θ was set: the measured rates
+                        # are what an analyst weighs; the provenance is long and technical
                         r.reliability or "reliability not measured for this model",
+                        threshold_text(r),
                         f"{r.seconds:.2f} s on {r.device} ({r.precision}) · "
                         + policy_text(r.input_policy),
                         f"checkpoint {Path(r.checkpoint).name} · "

@@ -63,6 +63,8 @@ def test_open_analyse_and_fill_the_panels(qtbot, window: MainWindow, image_path:
     assert f"tiny — {result.verdict} · score {result.score:.3f} (not a probability" in verdict
     assert "reliability not measured" in verdict
     assert "θ = 0.1: test fixture, random weights" in verdict
+    # what the verdict is worth comes before how θ was set
+    assert verdict.index("reliability not measured") < verdict.index("θ = 0.1: test fixture")
     assert "on cpu (fp32)" in verdict
     meta = window.metadata_panel
     assert meta.value("SHA-256") == hashlib.sha256(image_path.read_bytes()).hexdigest()
