@@ -9,11 +9,8 @@ weight is trained, and fails with a :class:`~trainer.errors.UsageError` or
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import signal
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +35,7 @@ from trainer.distributed import rank
 from trainer.errors import DataError, UsageError
 from trainer.evaluate import evaluate
 from trainer.jsonio import write_json
-from trainer.loops import FitConfig, fit
+from trainer.loops import FitConfig, fit, sigterm_raises
 from trainer.objectives import objective_for
 from trainer.plan import LAST_CHECKPOINT, RESUME_NAME
 from trainer.progress import Reporter, Terminated, stop_status
@@ -149,34 +146,16 @@ class OutFolder:
                 break  # not empty: what is in it is not the run's
 
 
-@contextlib.contextmanager
-def _sigterm_raises() -> Iterator[None]:
-    """SIGTERM raises :class:`Terminated` (the default would end the process at once, with no
-    chance to put ``--out`` back): the training dialog's Stop can come while the data are
-    still being decoded. ``fit``'s loop puts its own handler over this one (a checkpoint first)
-    and restores it when the loop ends."""
-
-    def handler(signum: int, frame: object) -> None:
-        raise Terminated()
-
-    try:
-        previous = signal.signal(signal.SIGTERM, handler)
-    except ValueError:  # not the main thread: leave signals alone
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
 def run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
     """``fit`` and ``pretrain``: validate, load the data, build the model, run the loop. A
     failure before the first checkpoint, a SIGTERM included, leaves ``--out`` as it was
     (:class:`OutFolder`)."""
     before = OutFolder(args.out) if rank() == 0 else None  # other ranks write nothing
     try:
-        with _sigterm_raises():
+        # SIGTERM's default would end the process at once, with no chance to put --out back
+        # (the dialog's Stop can come while the data are decoded); fit's loop puts its own
+        # handler over this one (a checkpoint first)
+        with sigterm_raises(Terminated):
             return _run_fit(args, stage, command)
     except BaseException:
         if before is not None:

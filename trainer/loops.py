@@ -169,9 +169,12 @@ class _Stop(Exception):
 
 
 @contextlib.contextmanager
-def _sigterm_stops() -> Iterator[None]:
+def sigterm_raises(exception: type[BaseException] = _Stop) -> Iterator[None]:
+    """Inside, SIGTERM raises ``exception`` (the loop's :class:`_Stop`: a checkpoint first;
+    ``trainer.commands`` wraps the set-up with another); the handler before is put back."""
+
     def handler(signum: int, frame: object) -> None:
-        raise _Stop()
+        raise exception()
 
     try:
         previous = signal.signal(signal.SIGTERM, handler)
@@ -423,7 +426,7 @@ def fit(
     interrupted = False
     stopped_by = 0
     batch_index = start_batch
-    with _sigterm_stops():
+    with sigterm_raises():
         try:
             if val_pending:  # stopped while validating: that validation comes first
                 validate_and_save(start_batch)
