@@ -11,6 +11,16 @@ A run, as the viewer's training dialog makes one (each step is its own child pro
    Pretrained encoder/backbone weights go to the first stage only: a later stage starts from
    the previous stage's checkpoint, which holds them already. A stage that was stopped holds
    :data:`RESUME_NAME` and continues with the same command plus ``--resume``.
+   **Fine-tuning** (:attr:`TrainingConfig.init`, a bundled, installed or chosen checkpoint:
+   :func:`starting_points`, :func:`read_starting_point`) is one stage, ``fit --init FILE`` in
+   ``RUN``, whatever the architecture: DiffForensics' pretraining stage is skipped, because the
+   checkpoint holds its result already. The network is built with the checkpoint's own
+   configuration (passed as ``--model-config``; ``fit`` would otherwise build the
+   architecture's defaults and ``--init`` copy only the tensors that fit them, silently), the
+   architecture must be the checkpoint's and the pretrained-weights setting empty. Face models
+   (scope ``faces``) are not fine-tuned here: ``fit`` writes a whole-image checkpoint and
+   ``calibrate`` chooses θ on whole images, where a face model's θ is chosen on face crops by
+   ``forensic-train face-model`` (docs/FACES.md).
 3. ``forensic-train calibrate`` of the last stage's best (else last) checkpoint when the split
    has authentic training and tampered validation images, so θ is measured, not assumed.
 4. The checkpoint is copied into the user models folder as ``NAME.safetensors``
@@ -53,6 +63,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from engine.errors import CheckpointError
 from engine.files import atomic_write
 from trainer.check import EXIT_OK, EXIT_UNUSABLE
 
@@ -65,6 +76,7 @@ RUN_STATE = "training-dialog.json"  # in the run folder: the settings and the st
 PROGRESS_LOG = "progress.jsonl"  # in each stage folder: the stage's events as received
 CALIBRATED = "calibrated.safetensors"  # in the run folder: the final checkpoint with θ measured
 
+FACES_SCOPE = "faces"  # a checkpoint header's scope of a face model (engine.checkpoints.SCOPES)
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")  # a run's output name
 # Default batch size of each architecture family's objective, by name prefix (4 otherwise).
 FAMILY_BATCH = {"crfd-net": 4, "m2f-": 8, "diffforensics": 16}
@@ -175,6 +187,76 @@ def default_pretrained(arch: str, current: str) -> str:
     return "" if current == imagenet else current
 
 
+# --- starting points: checkpoints a run fine-tunes ------------------------------------------
+
+
+@dataclass(frozen=True)
+class StartingPoint:
+    """A checkpoint a run can start from (``fit --init``), as its header describes it."""
+
+    path: Path
+    name: str  # the header's name, else the file's stem
+    arch: str  # the registered architecture it was trained as
+    window: int  # the window it analyses with: the training window the dialog proposes
+    scope: str  # "image", or "faces" for a face model (not fine-tuned from the dialog)
+    config: dict[str, Any]  # the architecture configuration its network was built with
+    origin: str = "file"  # "bundled", "user" or "extra" (a catalog folder), or "file"
+
+    @property
+    def face_model(self) -> bool:
+        return self.scope == FACES_SCOPE
+
+
+def _starting_point(path: Path, meta: Any, origin: str) -> StartingPoint:
+    """A :class:`StartingPoint` of ``meta``, the header (``engine.checkpoints.CheckpointMeta``)
+    of ``path``."""
+    window = meta.input_policy.window  # fit writes the --window it trained at there
+    config = dict(meta.config)
+    return StartingPoint(
+        path, meta.name or path.stem, meta.architecture, window, meta.scope, config, origin
+    )
+
+
+def read_starting_point(path: str | Path) -> StartingPoint:
+    """The checkpoint ``path`` from its header alone (no weights are read), checked as the
+    viewer checks a model it lists (:func:`engine.checkpoints.read_meta`); a missing,
+    unreadable or foreign file raises :class:`~engine.errors.CheckpointError` naming it."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(path, "no such checkpoint file")
+    from engine.catalog import origin_of  # the catalog and the header reader import torch
+    from engine.checkpoints import read_meta
+
+    return _starting_point(path, read_meta(path), origin_of(path))
+
+
+def starting_points() -> list[StartingPoint]:
+    """The checkpoints the viewer's catalog finds (bundled, then installed:
+    :func:`engine.catalog.discover`) that a run can fine-tune: whole-image models of a
+    registered architecture. Face models are left out (module docstring: their θ is chosen on
+    face crops by ``forensic-train face-model``, which no step of the run does)."""
+    from engine.catalog import discover
+
+    known = set(known_architectures())
+    entries, _unreadable = discover()  # the catalog lists the unreadable ones to the analyst
+    found = [_starting_point(e.path, e.meta, e.origin) for e in entries]
+    return [s for s in found if not s.face_model and s.arch in known]
+
+
+def config_argument(key: str, value: Any) -> str:
+    """``KEY=VALUE`` of ``--model-config`` that the trainer reads back as ``value``
+    (``trainer.setup.parse_overrides``): a sequence of two or more as a comma list (a tuple),
+    a string as it is unless JSON would read it as something else, anything else as JSON."""
+    if isinstance(value, list | tuple) and len(value) >= 2:
+        return f"{key}=" + ",".join(json.dumps(v) for v in value)
+    if isinstance(value, str) and "," not in value and not value.startswith("["):
+        try:
+            json.loads(value)
+        except ValueError:
+            return f"{key}={value}"
+    return f"{key}={json.dumps(value)}"
+
+
 # --- settings and stages ---------------------------------------------------------------------
 
 
@@ -201,6 +283,11 @@ class TrainingConfig:
     # architecture's encoder_weights / backbone_weights to the first stage only: a later stage
     # starts from the previous stage's checkpoint, which already holds them.
     pretrained: str = ""
+    # The checkpoint the run fine-tunes ("" : the architecture's initial weights, with
+    # `pretrained`). Set, the run is one stage, fit --init FILE, built with the checkpoint's
+    # configuration (DiffForensics' pretraining is in the checkpoint already); the architecture
+    # must be the checkpoint's and `pretrained` empty.
+    init: str = ""
     window: int = 128  # training window / crop size
     epochs: int = 100  # passes over the training data per stage
     max_steps: int = 0  # 0: run all epochs
@@ -219,7 +306,14 @@ class TrainingConfig:
         return Path(self.runs_dir) / self.name
 
     def stages(self) -> list[Stage]:
-        """The training processes of the run, in order."""
+        """The training processes of the run, in order: fine-tuning (:attr:`init`) is one stage
+        for every architecture, since the checkpoint holds what a first stage would make."""
+        if self.init:
+            skipped = (
+                "; no pretrain stage: the checkpoint holds it" if two_stages(self.arch) else ""
+            )
+            title = f"fine-tuning {Path(self.init).name} (fit --init{skipped})"
+            return [Stage("fit", title, self.run_dir, Path(self.init))]
         if not two_stages(self.arch):
             return [Stage("fit", "training", self.run_dir)]
         one, two = self.run_dir / "stage1", self.run_dir / "stage2"
@@ -247,6 +341,8 @@ class TrainingConfig:
     def stage_argv(self, stage: Stage, resume: bool) -> list[str]:
         """``forensic-train`` arguments of ``stage``, continuing a stopped one when ``resume``."""
         argv = [stage.command, "--arch", self.arch, "--out", str(stage.out), *self._data_args()]
+        if self.init:
+            argv += [a for item in self.init_config() for a in ("--model-config", item)]
         for item in self.model_config:
             argv += ["--model-config", item]
         key = pretrained_field(self.arch)
@@ -266,6 +362,28 @@ class TrainingConfig:
         if resume:
             argv.append("--resume")
         return argv + list(self.extra)
+
+    def init_config(self) -> list[str]:
+        """``KEY=VALUE`` of each field of :attr:`init`'s configuration that differs from its
+        architecture's defaults, so that ``fit`` builds the network the checkpoint holds (the
+        pretrained-weights fields left out: its weights replace them, and the file they name
+        may not be on this machine). Empty when the header cannot be read: :meth:`problems`
+        refuses the run then."""
+        try:
+            start = read_starting_point(self.init)
+        except CheckpointError:
+            return []
+        defaults: dict[str, Any] = {}
+        if start.arch in known_architectures():
+            from engine.models.registry import get_spec
+
+            # as a header holds them (tuples as lists), so that equal values compare equal
+            defaults = json.loads(json.dumps(asdict(get_spec(start.arch).defaults)))
+        return [
+            config_argument(k, v)
+            for k, v in start.config.items()
+            if k not in PRETRAINED_FIELDS and (k not in defaults or defaults[k] != v)
+        ]
 
     def final_checkpoint(self) -> Path:
         """The last stage's best checkpoint (validation pixel F1), else its last one."""
@@ -313,7 +431,44 @@ class TrainingConfig:
             )
         if self.arch not in known_architectures():
             out.append(f"unknown architecture {self.arch!r}")
-        out += self._pretrained_problems()
+        # fine-tuning: the checkpoint holds the weights a pretrained setting would give
+        out += self.start_problems() if self.init else self._pretrained_problems()
+        return out
+
+    def start_problems(self) -> list[str]:
+        """What stops the run from fine-tuning :attr:`init`, one line each (empty: fine, or
+        no checkpoint chosen): a missing, unreadable or face-model file, another architecture,
+        settings that the checkpoint decides."""
+        if not self.init:
+            return []
+        try:
+            start = read_starting_point(self.init)
+        except CheckpointError as e:
+            return [f"start from {e}"]
+        if start.face_model:
+            return [
+                f'start from {self.init}: a face model (scope "faces") is fine-tuned by '
+                "forensic-train fit --init, then forensic-train face-model on face crops "
+                "(docs/FACES.md), not here"
+            ]
+        out = []
+        if start.arch != self.arch:
+            out.append(
+                f"start from {self.init}: a checkpoint of {start.arch}, not of {self.arch}; "
+                f"choose {start.arch} as the architecture"
+            )
+        if self.pretrained:
+            out.append(
+                "pretrained weights: leave the field empty when starting from a model "
+                "(its checkpoint holds the weights)"
+            )
+        if self.model_config:
+            out.append(
+                "configuration: a fine-tuned network keeps its checkpoint's configuration; "
+                "leave the field empty"
+            )
+        if any(a == "--init" or a.startswith("--init=") for a in self.extra):
+            out.append("more arguments: --init is set by 'start from'; remove it from there")
         return out
 
     def _pretrained_problems(self) -> list[str]:

@@ -1,10 +1,12 @@
 """The plan of a training run (``trainer.plan``), without Qt: the command of every step, the
 stage folders, resume, the run state in the run folder, readiness, the data check's answer and
-the pretrained-weights setting."""
+the pretrained-weights setting, fine-tuning from a checkpoint (its stage, its configuration, what
+stops it)."""
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import subprocess
 import sys
@@ -19,12 +21,16 @@ from trainer.plan import (
     TrainingConfig,
     assess,
     check_answer,
+    config_argument,
     default_pretrained,
     imagenet_available,
     install_checkpoint,
+    known_architectures,
+    read_starting_point,
     readiness,
     resume_note,
     run_folder,
+    starting_points,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -311,3 +317,171 @@ def test_start_resume_and_the_resume_note_come_from_one_decision(
     assert (r.reason == "ready") == r.can_start
     if folder is Folder.STOPPED and blocker == "problem":
         assert r.resume_note == "cannot resume yet: add at least one data folder or JSON list"
+
+
+# --- fine-tuning: starting from a checkpoint ---------------------------------------------------
+
+
+def write_checkpoint(
+    path: Path, arch: str, scope: str = "image", header: dict | None = None, **config: object
+) -> Path:
+    """A checkpoint of ``arch`` with random weights (only its header matters to the plan);
+    ``header``: config fields its header records beside the network's."""
+    from engine.checkpoints import CheckpointMeta, InputPolicy, save_checkpoint
+    from engine.models import create_model
+    from engine.models.registry import config_to_dict
+
+    model = create_model(arch, **config)
+    meta = CheckpointMeta(
+        architecture=arch,
+        config={**config_to_dict(model.config), **(header or {})},
+        input_policy=InputPolicy(window=64, stride=32),
+        name=path.stem,
+        scope=scope,
+    )
+    return save_checkpoint(path, model, meta)
+
+
+def _argv_config(argv: list[str]) -> list[str]:
+    return [argv[i + 1] for i, a in enumerate(argv) if a == "--model-config"]
+
+
+def test_fine_tuning_is_one_fit_init_stage_built_as_the_checkpoint(tmp_path: Path) -> None:
+    from engine.checkpoints import read_meta
+    from engine.models.registry import config_from_dict, get_spec
+    from trainer.setup import parse_overrides
+
+    tiny = write_checkpoint(tmp_path / "tiny.safetensors", "crfd-net-compact", channels=(8, 16, 32))
+    c = _config(tmp_path, init=str(tiny), window=64)
+    assert c.problems() == []
+    (stage,) = c.stages()
+    assert (stage.command, stage.out, stage.init) == ("fit", c.run_dir, tiny)
+    assert "fit --init" in stage.title
+    argv = c.stage_argv(stage, resume=False)
+    assert argv[0] == "fit" and argv[argv.index("--init") + 1] == str(tiny)
+    # fit builds --arch from its defaults unless told: the checkpoint's own channels are passed
+    assert _argv_config(argv) == ["channels=8,16,32"]
+    built = get_spec("crfd-net-compact").make_config(**parse_overrides(_argv_config(argv)))
+    assert built == config_from_dict("crfd-net-compact", read_meta(tiny).config)
+    assert c.final_checkpoint() == c.run_dir / "last.safetensors"
+
+
+def test_fine_tuning_a_two_stage_architecture_skips_its_pretraining(tmp_path: Path) -> None:
+    ckpt = write_checkpoint(tmp_path / "df.safetensors", "diffforensics-compact")
+    c = _config(tmp_path, arch="diffforensics-compact", init=str(ckpt))
+    assert c.problems() == []
+    (stage,) = c.stages()  # not pretrain ▶ fit: the checkpoint holds stage 1's work
+    assert stage.command == "fit" and stage.out == c.run_dir and stage.init == ckpt
+    assert "no pretrain stage" in stage.title
+    argv = c.stage_argv(stage, resume=False)
+    assert argv[argv.index("--init") + 1] == str(ckpt)
+    assert _argv_config(argv) == []  # the defaults: nothing to override
+
+
+def test_the_pretrained_field_of_a_checkpoints_config_is_not_passed(tmp_path: Path) -> None:
+    # a model trained from pretrained weights records them (a file of the machine it was
+    # trained on, or imagenet); its own weights replace them, and the file may be missing here
+    ckpt = write_checkpoint(
+        tmp_path / "df.safetensors",
+        "diffforensics-compact",
+        header={"encoder_weights": "/elsewhere/mit.pth", "decoder_channels": [8, 16, 32]},
+    )
+    c = _config(tmp_path, arch="diffforensics-compact", init=str(ckpt))
+    assert c.init_config() == ["decoder_channels=8,16,32"]
+
+
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("missing", "no such checkpoint file"),
+        ("unreadable", "not a safetensors file"),
+        ("other architecture", "a checkpoint of crfd-net-compact, not of diffforensics-compact"),
+        ("pretrained", "pretrained weights: leave the field empty when starting from a model"),
+        ("configuration", "keeps its checkpoint's configuration"),
+        ("init in more arguments", "--init is set by 'start from'"),
+        ("face model", "forensic-train fit --init, then forensic-train face-model"),
+    ],
+)
+def test_what_stops_fine_tuning(tmp_path: Path, case: str, expected: str) -> None:
+    tiny = write_checkpoint(tmp_path / "tiny.safetensors", "crfd-net-compact", channels=(8, 16, 32))
+    c = _config(tmp_path, init=str(tiny))
+    assert c.problems() == []
+    if case == "missing":
+        c.init = str(tmp_path / "gone.safetensors")
+    elif case == "unreadable":
+        (tmp_path / "junk.safetensors").write_bytes(b"\x10" * 64)
+        c.init = str(tmp_path / "junk.safetensors")
+    elif case == "other architecture":
+        c.arch = "diffforensics-compact"
+    elif case == "pretrained":
+        c.arch, c.pretrained = "diffforensics-effl0", "imagenet"
+        c.init = str(write_checkpoint(tmp_path / "e.safetensors", "diffforensics-effl0"))
+    elif case == "configuration":
+        c.model_config = ["channels=4,8,16"]
+    elif case == "init in more arguments":
+        c.extra = ["--init", str(tiny)]
+    else:
+        c.init = str(
+            write_checkpoint(tmp_path / "f.safetensors", "crfd-net-compact", scope="faces")
+        )
+    problems = c.problems()
+    assert len(problems) == 1 and expected in problems[0], problems
+    assert c.start_problems() == problems
+    assert "\n" not in problems[0]
+    if case in ("missing", "unreadable", "face model"):
+        assert c.init in problems[0]  # the line names the file
+
+
+def test_a_run_state_without_init_loads_and_a_resumed_fine_tune_keeps_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FORENSIC_VIEWER_MODELS", str(tmp_path / "models"))
+    old = _config(tmp_path)
+    payload = {"config": old.to_json(), "done": [], "calibrate": True}
+    del payload["config"]["init"]  # written before the field existed
+    old.run_dir.mkdir(parents=True)
+    (old.run_dir / "training-dialog.json").write_text(json.dumps(payload))
+    loaded = RunState.load(old.run_dir)
+    assert loaded is not None and loaded.config.init == "" and loaded.config == old
+
+    tiny = write_checkpoint(tmp_path / "tiny.safetensors", "crfd-net-compact", channels=(8, 16, 32))
+    c = _config(tmp_path / "tuned", init=str(tiny))
+    RunState(c, [], calibrate=True).save()
+    assert json.loads((c.run_dir / "training-dialog.json").read_text())["config"]["init"] == str(
+        tiny
+    )
+    state = RunState.load(c.run_dir)
+    assert state is not None and state.config.init == str(tiny)
+    c.run_dir.joinpath(RESUME_NAME).write_bytes(b"")  # stopped during training
+    assert readiness(c, None, state)[:2] == (False, True)
+    stage, resume = state.next_stage()
+    argv = state.config.stage_argv(stage, resume)
+    assert resume and argv[-1] == "--resume" and argv[argv.index("--init") + 1] == str(tiny)
+    assert _argv_config(argv) == ["channels=8,16,32"]
+
+
+def test_starting_points_are_the_catalogs_whole_image_models(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    models = tmp_path / "models"
+    monkeypatch.setenv("FORENSIC_VIEWER_MODELS", str(models))
+    mine = write_checkpoint(models / "mine.safetensors", "crfd-net-compact", channels=(8, 16, 32))
+    write_checkpoint(models / "my-faces.safetensors", "crfd-net-compact", scope="faces")
+    starts = starting_points()
+    assert not any(s.face_model for s in starts)  # the bundled face model is not listed either
+    (own,) = [s for s in starts if s.origin == "user"]
+    assert (own.path, own.name, own.arch, own.window) == (mine, "mine", "crfd-net-compact", 64)
+    assert read_starting_point(mine) == own
+    face = read_starting_point(models / "my-faces.safetensors")
+    assert face.face_model and face.origin == "user"
+
+
+@pytest.mark.parametrize("arch", known_architectures())
+def test_a_configuration_passed_as_arguments_reads_back_unchanged(arch: str) -> None:
+    from engine.models.registry import get_spec
+    from trainer.setup import parse_overrides
+
+    spec = get_spec(arch)
+    header = json.loads(json.dumps(dataclasses.asdict(spec.defaults)))  # as a header holds it
+    items = [config_argument(k, v) for k, v in header.items()]
+    assert spec.make_config(**parse_overrides(items)) == spec.defaults

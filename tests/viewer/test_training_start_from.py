@@ -1,0 +1,201 @@
+"""The training dialog's "start from" row (offscreen): fine-tuning a bundled, installed or
+chosen checkpoint. What a choice means for the run (one ``fit --init`` stage, the checkpoint's
+configuration, the problems that stop it) is tested without Qt in tests/trainer/test_plan.py;
+here, that the dialog lists the right models, locks its settings to the one chosen, shows
+what stops it, and that a fine-tune started from the dialog trains the checkpoint's network."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog
+
+from engine.checkpoints import read_meta
+from forensic_viewer.gui.start_from import CHOOSE, INITIAL
+from forensic_viewer.gui.training_dialog import TrainingDialog
+from tests.conftest import make_tiny_checkpoint
+from tests.trainer.conftest import make_folder
+from tests.trainer.test_plan import write_checkpoint
+
+
+@pytest.fixture
+def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The user models folder of the test: the analyst's own is never touched."""
+    folder = tmp_path / "models"
+    folder.mkdir()
+    monkeypatch.setenv("FORENSIC_VIEWER_MODELS", str(folder))
+    return folder
+
+
+def _dialog(qtbot, tmp_path: Path) -> TrainingDialog:
+    dialog = TrainingDialog(runs_dir=tmp_path / "runs")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    return dialog
+
+
+def _items(dialog: TrainingDialog) -> list[str]:
+    combo = dialog.start_from.combo
+    return [combo.itemText(i) for i in range(combo.count())]
+
+
+def _choose(dialog: TrainingDialog, path: str | Path) -> None:
+    """Pick ``path`` in the list as the analyst does ("" : the initial weights)."""
+    combo = dialog.start_from.combo
+    index = combo.findData(str(path) if path else "")
+    assert index >= 0, (path, _items(dialog))
+    combo.setCurrentIndex(index)
+
+
+def _ready_to_check(dialog: TrainingDialog, data: Path, name: str) -> None:
+    dialog.val_fraction.setValue(0.3)  # 3 tampered validation images, 2 authentic training ones
+    dialog.split_by.setCurrentText("seed")
+    dialog.device.setCurrentText("cpu")
+    dialog.threads.setValue(1)
+    dialog.name.setText(name)
+    dialog.set_data([data])
+
+
+@pytest.mark.gui
+def test_the_list_holds_the_catalogs_whole_image_models(
+    qtbot, tmp_path: Path, models_dir: Path
+) -> None:
+    make_tiny_checkpoint(models_dir / "mine.safetensors", name="mine")
+    write_checkpoint(models_dir / "my-faces.safetensors", "crfd-net-compact", scope="faces")
+    dialog = _dialog(qtbot, tmp_path)
+    items = _items(dialog)
+    assert items[0] == INITIAL and items[-1] == CHOOSE
+    assert dialog.start_from.path == "" and dialog.config().init == ""
+    assert "mine (installed: crfd-net-compact, window 64)" in items
+    assert not any("faces" in t for t in items)  # neither the user's nor the bundled face model
+    dialog.hide()  # a model installed meanwhile is listed when the dialog is shown again
+    later = make_tiny_checkpoint(models_dir / "later.safetensors", name="later")
+    dialog.show()
+    assert "later (installed: crfd-net-compact, window 64)" in _items(dialog)
+    _choose(dialog, later)
+    dialog.hide()  # the chosen model removed meanwhile stays the one shown and configured
+    later.unlink()
+    dialog.show()
+    assert dialog.start_from.combo.currentData() == str(later)
+    assert dialog.config().init == str(later) and "later (installed" not in _items(dialog)
+
+
+@pytest.mark.gui
+def test_choosing_a_model_locks_the_architecture_and_makes_one_fit_init_stage(
+    qtbot, tmp_path: Path, models_dir: Path
+) -> None:
+    ckpt = write_checkpoint(models_dir / "df.safetensors", "diffforensics-compact")  # window 64
+    dialog = _dialog(qtbot, tmp_path)
+    dialog.arch.setCurrentText("m2f-swin-nano")
+    dialog.model_config.setText("depths=1,1,1,1")
+    assert dialog.window.value() == 128 and dialog.pretrained.isEnabled()
+
+    _choose(dialog, ckpt)
+    assert dialog.arch.currentText() == "diffforensics-compact" and not dialog.arch.isEnabled()
+    assert dialog.window.value() == 64  # the checkpoint's window, proposed
+    assert not dialog.pretrained.isEnabled() and not dialog.pick_pretrained.isEnabled()
+    assert not dialog.model_config.isEnabled()
+    assert dialog.stages_label.text() == (
+        "one stage: fine-tuning df.safetensors (fit --init; no pretrain stage: the checkpoint "
+        "holds it)"
+    )
+    assert dialog.start_note.text() == ""
+    config = dialog.config()
+    assert (config.init, config.pretrained, config.model_config) == (str(ckpt), "", [])
+    (stage,) = config.stages()
+    argv = config.stage_argv(stage, resume=False)
+    assert argv[0] == "fit" and argv[argv.index("--init") + 1] == str(ckpt)
+    dialog.window.setValue(96)  # only a proposal
+    assert dialog.config().window == 96
+
+    _choose(dialog, "")  # back to the architecture's initial weights
+    assert dialog.arch.isEnabled() and dialog.pretrained.isEnabled()
+    assert dialog.model_config.isEnabled() and dialog.config().model_config == ["depths=1,1,1,1"]
+    assert dialog.stages_label.text().startswith("two stages")
+    assert [s.command for s in dialog.config().stages()] == ["pretrain", "fit"]
+
+
+@pytest.mark.gui
+def test_a_face_model_or_a_missing_file_is_refused_in_one_line(
+    qtbot, tmp_path: Path, models_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    face = write_checkpoint(
+        tmp_path / "faces.safetensors", "crfd-net-compact", scope="faces", channels=(8, 16, 32)
+    )
+    tiny = make_tiny_checkpoint(models_dir / "mine.safetensors", name="mine")
+    answers = iter([(str(face), ""), ("", "")])  # the file chosen, then a cancelled choice
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: next(answers))
+    data = make_folder(tmp_path / "data", 6, 2, seed=0, size=48)
+    dialog = _dialog(qtbot, tmp_path)
+    _ready_to_check(dialog, data, "from-faces")
+    combo = dialog.start_from.combo
+
+    combo.setCurrentIndex(combo.count() - 1)  # "Choose file…"
+    assert dialog.start_from.path == str(face) and combo.currentData() == str(face)
+    note = dialog.start_note.text()
+    assert note.startswith(f"start from {face}: a face model") and "\n" not in note
+    assert "forensic-train fit --init, then forensic-train face-model" in note
+    assert dialog.arch.isEnabled()  # not a model the run can take the architecture of
+    qtbot.waitUntil(lambda: dialog.check_result is not None, timeout=30_000)
+    assert dialog.check_result["ok"]  # the data are fine: the face model alone stops the run
+    assert not dialog.start_button.isEnabled() and "a face model" in dialog.readiness_label.text()
+    dialog.start()
+    assert not dialog.busy and not (tmp_path / "runs" / "from-faces").exists()
+
+    combo.setCurrentIndex(combo.count() - 1)  # "Choose file…" cancelled: the choice stays
+    assert dialog.start_from.path == str(face) and combo.currentData() == str(face)
+
+    _choose(dialog, tiny)  # a whole-image model of the same data: ready
+    assert dialog.start_note.text() == "" and dialog.start_button.isEnabled()
+
+    gone = tmp_path / "gone.safetensors"
+    dialog.start_from.set_path(str(gone))  # e.g. a saved run whose model was removed since
+    assert dialog.start_note.text() == f"start from {gone}: no such checkpoint file"
+    assert not dialog.start_button.isEnabled()
+
+
+@pytest.mark.gui
+def test_a_resumed_runs_settings_bring_back_its_starting_point(
+    qtbot, tmp_path: Path, models_dir: Path
+) -> None:
+    tiny = make_tiny_checkpoint(models_dir / "mine.safetensors", name="mine")
+    dialog = _dialog(qtbot, tmp_path)
+    _choose(dialog, tiny)
+    dialog.window.setValue(48)
+    config = dialog.config()
+    _choose(dialog, "")
+    dialog.arch.setCurrentText("m2f-swin-nano")
+    dialog.set_config(config)
+    assert dialog.config() == config and not dialog.arch.isEnabled()
+
+
+@pytest.mark.gui
+def test_a_fine_tune_started_from_the_dialog_trains_the_checkpoints_network(
+    qtbot, tmp_path: Path, models_dir: Path
+) -> None:
+    tiny = make_tiny_checkpoint(models_dir / "mine.safetensors", name="mine")  # channels 8,16,32
+    data = make_folder(tmp_path / "data", 6, 2, seed=0, size=48)
+    dialog = _dialog(qtbot, tmp_path)
+    _choose(dialog, tiny)
+    _ready_to_check(dialog, data, "tuned")
+    dialog.window.setValue(32)  # the images are 48 pixels
+    dialog.epochs.setValue(1)
+    dialog.max_steps.setValue(2)
+    qtbot.waitUntil(dialog.start_button.isEnabled, timeout=30_000)
+    qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    assert f"--init {tiny}" in dialog.log.toPlainText()
+    qtbot.waitUntil(dialog.install_button.isVisible, timeout=240_000)
+
+    run = tmp_path / "runs" / "tuned"
+    assert not (run / "stage1").exists()
+    meta = read_meta(run / "last.safetensors")
+    assert meta.training["init"] == str(tiny) and meta.config["channels"] == [8, 16, 32]
+    # built with the checkpoint's channels, so every tensor came from it (the architecture's
+    # default channels would have left most of the network freshly initialised)
+    assert meta.training["init_tensors"]["left_initialised"] == 0
+    assert meta.training["init_tensors"]["skipped"] == 0
+    saved = json.loads((run / "training-dialog.json").read_text())
+    assert saved["config"]["init"] == str(tiny)
