@@ -9,6 +9,7 @@ weight is trained, and fails with a :class:`~trainer.errors.UsageError` or
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ import cv2
 import torch
 
 from engine.checkpoints import (
+    INIT_WEIGHT_SUFFIX,
     MAX_WINDOW,
     MIN_STRIDE_DIVISOR,
     MIN_WINDOW,
@@ -25,9 +27,12 @@ from engine.checkpoints import (
     LoadedModel,
     file_sha256,
     load_checkpoint,
+    read_meta,
 )
 from engine.ensemble import ENSEMBLE_SUFFIX
+from engine.errors import CheckpointError
 from engine.files import atomic_write
+from engine.models.registry import config_from_dict
 from trainer.data.augment import preset
 from trainer.data.datasets import ImageDataset, WindowConfig, WindowDataset, load_items
 from trainer.data.records import SkipLog, empty_mask_warning
@@ -146,6 +151,54 @@ class OutFolder:
                 break  # not empty: what is in it is not the run's
 
 
+def _init_meta(path: Path, arch: str) -> CheckpointMeta:
+    """The header of ``--init``: one of ours, of the architecture being trained (``init_from``
+    copies every tensor whose name and shape fit, so another architecture's file would leave
+    most of the network untrained without a word)."""
+    if not path.is_file():
+        raise UsageError(path, "no such checkpoint file for --init")
+    if path.suffix != ".safetensors":
+        raise UsageError(path, "--init needs a .safetensors checkpoint")
+    meta = read_meta(path)  # one-line CheckpointError when it is not one of ours
+    if meta.architecture != arch:
+        raise UsageError(
+            path,
+            f"--init is a {meta.architecture} checkpoint; train it with --arch "
+            f"{meta.architecture} (not {arch})",
+        )
+    return meta
+
+
+def _init_config(meta: CheckpointMeta) -> dict[str, Any]:
+    """The configuration ``meta``'s network was built with, as ``--model-config`` overrides:
+    without it ``fit`` built the architecture's defaults and ``--init`` filled only the tensors
+    that fit them. Fields naming weight files that initialise a part (``*_weights``) are left
+    out: the checkpoint's own tensors replace them, and the file may not exist here."""
+    try:
+        config = config_from_dict(meta.architecture, meta.config)
+    except (ValueError, TypeError) as e:
+        raise CheckpointError(None, f"--init: its configuration does not fit ({e})") from None
+    return {
+        f.name: getattr(config, f.name)
+        for f in dataclasses.fields(config)
+        if not f.name.endswith(INIT_WEIGHT_SUFFIX)
+    }
+
+
+def _carry_over(init: CheckpointMeta, template: CheckpointMeta) -> None:
+    """What a fine-tuned checkpoint keeps of the one it started from: how its rule aggregates
+    windows and its reduced detection view (the bundled diffforensics-effl0 decides on the
+    windows' mean over a 512-pixel view, docs/VERDICTS.md; the trainer's default, ``max`` over
+    full-size windows, makes false alarms grow with image size) and its scope (a face model
+    stays one, for ``forensic-train face-model`` to choose its θ). θ, the pixel threshold and
+    the calibration are not kept: they belong to the old weights (``calibrate`` measures new
+    ones)."""
+    if init.decision.rule == template.decision.rule:
+        template.decision.aggregate = init.decision.aggregate
+        template.decision.detect_side = init.decision.detect_side
+    template.scope = init.scope
+
+
 def run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
     """``fit`` and ``pretrain``: validate, load the data, build the model, run the loop. A
     failure before the first checkpoint, a SIGTERM included, leaves ``--out`` as it was
@@ -205,9 +258,10 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
             not resume_file.exists(),
             f"{out} already holds a run; add --resume to continue it or choose another --out",
         )
-    if args.init is not None and not args.init.is_file():
-        raise UsageError(args.init, "no such checkpoint file for --init")
+    init_meta = _init_meta(args.init, args.arch) if args.init is not None else None
     overrides = parse_overrides(args.model_config)
+    if init_meta is not None:  # built as the checkpoint was, --model-config on top
+        overrides = {**_init_config(init_meta), **overrides}
     model, config = build_model(args.arch, overrides, args.seed)
     record = json.loads(
         json.dumps({"stage": stage, "arch": args.arch, "config": config, "window": args.window})
@@ -329,6 +383,8 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
     )
     name = args.name or out.name
     template = base_meta(args.arch, config, args.window, stride, name)
+    if init_meta is not None:
+        _carry_over(init_meta, template)
 
     def meta_fn(summary: dict[str, Any]) -> CheckpointMeta:
         meta = CheckpointMeta.from_json(template.to_json())

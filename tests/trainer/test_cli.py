@@ -235,6 +235,48 @@ def test_a_bad_init_is_refused_before_the_out_folder_is_made(
     assert not out.exists()
 
 
+def test_init_builds_the_checkpoints_network_and_keeps_its_decision_settings(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """fit --init built the architecture's defaults and copied only the tensors that fit them
+    (a tiny crfd-net-compact left most of the default network untrained, silently); the new
+    checkpoint fell back to the trainer's 'max' over full-size windows (false alarms that grow
+    with image size) and lost a face model's scope."""
+    from engine.checkpoints import read_meta
+
+    data = make_folder(tmp_path / "d", 3, 1, seed=0, size=48)
+    init = tiny_checkpoint(tmp_path / "tiny.safetensors")
+    meta = read_meta(init)
+    assert meta.decision.rule == "forged_fraction"
+    model, _ = build_model("crfd-net-compact", dict(TINY), seed=0)
+    meta.decision.aggregate, meta.decision.detect_side, meta.scope = "mean", 512, "faces"
+    meta.decision.threshold = 0.37  # θ belongs to the old weights: not kept
+    save_checkpoint(init, model, meta)
+    out = tmp_path / "run"
+    args = ["--init", str(init), "--window", "32", "--threads", "1", "--quiet"]
+    code, _, err = _run(capsys, [*_fit(data, out, *args), "--max-steps", "1", "--no-val"])
+    assert code == 0, err
+    fine = read_meta(out / "last.safetensors")
+    assert fine.config["channels"] == [8, 16, 32]  # without --model-config
+    assert fine.training["init_tensors"]["left_initialised"] == 0
+    assert (fine.decision.aggregate, fine.decision.detect_side) == ("mean", 512)
+    assert fine.scope == "faces" and fine.decision.threshold != 0.37
+
+
+def test_init_of_another_architecture_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An --init of another architecture was accepted when any tensor fitted, leaving the rest
+    of the network as initialised."""
+    data = make_folder(tmp_path / "d", 3, 1, seed=0, size=48)
+    init = tiny_checkpoint(tmp_path / "tiny.safetensors")
+    argv = ["fit", "--arch", "diffforensics-effl0", "--data", str(data), "--out"]
+    code, _, err = _run(capsys, [*argv, str(tmp_path / "run"), "--init", str(init)])
+    line = _one_error_line(err)
+    assert code == 2 and "--init is a crfd-net-compact checkpoint" in line and str(init) in line
+    assert not (tmp_path / "run").exists()
+
+
 def _stopped_fit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, stop: type[BaseException]
 ) -> tuple[int, Path]:
