@@ -401,6 +401,7 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
 
         def validate(m: torch.nn.Module) -> dict[str, Any]:
             meta = meta_fn({})
+            meta.scope = "image"  # a face model's crops are whole images to it (as face-model)
             loaded = LoadedModel(model=m, meta=meta, path=None, sha256="")
             return evaluate(
                 loaded, val_samples, device=args.device, batch_size=16, skipped=skipped

@@ -7,6 +7,13 @@ Without ``--test`` and ``--out`` it stops after step 2 and writes only ``--json`
 and the figures at θ on the validation part (``val_figures``), so candidates are compared on
 the part that chooses and the test part is read once, for the file that is bundled.
 
+``--data DIR ... [--val-fraction F] [--split-by S] [--seed N]`` instead of ``--val``: the
+validation crops are the validation split of a training run's data, the one ``fit`` made with
+the same options (``trainer.setup.read_and_split``, as ``calibrate`` reads it), and ``--out``
+may be written without ``--test``: then the figures stored with it (``metrics.face_val``, the
+calibration's reliability) are that split's, the faces that chose θ, and the provenance says
+so. The training dialog runs this after fine-tuning a face model (``trainer.plan``).
+
 A network trained or fine-tuned on face forgeries (``forensic-train synth --kind faces --crop-size P``:
 self-blended, swapped and edited faces and the untouched crops, each a face crop of the face
 path's geometry) becomes a *face model*: a checkpoint of scope ``"faces"`` that the viewer runs
@@ -94,6 +101,27 @@ def score_crops(
     """One row per crop of ``folder`` (``Tp/`` with ``Gt/``, ``Au/``): label, kind, group,
     image logit and, for forgeries, pixel F1 at every threshold of :data:`PIXEL_GRID`.
     ``mirror``: with the mirrored crop averaged in, as the face path does for such a model."""
+    return score_files(loaded, crop_files(folder), device, mirror)
+
+
+def crop_files(folder: Path) -> list[tuple[Path, int, Path | None]]:
+    """(image, label, mask) of every crop of ``folder``: ``Tp/`` with ``Gt/``, then ``Au/``."""
+    files: list[tuple[Path, int, Path | None]] = [
+        (p, 1, folder / "Gt" / p.name) for p in sorted((folder / "Tp").glob("*.png"))
+    ]
+    files += [(p, 0, None) for p in sorted((folder / "Au").glob("*.png"))]
+    if not files:
+        raise DataError(folder, "no face crops in Tp/ or Au/")
+    return files
+
+
+def score_files(
+    loaded: Any,
+    files: list[tuple[Path, int, Path | None]],
+    device: str = "auto",
+    mirror: bool = False,
+) -> list[dict[str, Any]]:
+    """:func:`score_crops` of the crops ``files`` lists as (image, label, mask of a forgery)."""
     from engine.facepath import CropBox, analyse_crop, face_window, resize_crop
     from engine.io import load_evidence
     from engine.pipeline import Analyzer
@@ -102,11 +130,7 @@ def score_crops(
     analyzer = Analyzer([loaded], device=device, face_path=False)
     side = face_window(loaded)
     rows: list[dict[str, Any]] = []
-    files = [(p, 1) for p in sorted((folder / "Tp").glob("*.png"))]
-    files += [(p, 0) for p in sorted((folder / "Au").glob("*.png"))]
-    if not files:
-        raise DataError(folder, "no face crops in Tp/ or Au/")
-    for path, label in files:
+    for path, label, mask in files:
         try:
             rgb = load_evidence(path).pixels
         except EvidenceError as e:
@@ -128,7 +152,12 @@ def score_crops(
             "fractions": [float((heat > t).mean()) for t in PIXEL_GRID],
         }
         if label == 1:
-            gt = load_evidence(folder / "Gt" / path.name).pixels[..., 0] > 127
+            if mask is None:
+                raise DataError(
+                    path,
+                    "a forged face crop without a mask (the pixel threshold is chosen on masks)",
+                )
+            gt = load_evidence(mask).pixels[..., 0] > 127
             gt = _resize_mask(gt, heat.shape)
             row["f1"] = [f1_iou(heat > t, gt)[0] for t in PIXEL_GRID]
         rows.append(row)
@@ -399,7 +428,26 @@ def face_path_on_photos(
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("face-model", help="choose a face model's rule on face crops, report, write")
     p.add_argument("--model", type=Path, required=True, help="the checkpoint trained on face crops")
-    p.add_argument("--val", type=Path, required=True, help="validation face crops (Tp/Gt/Au)")
+    p.add_argument(
+        "--val",
+        type=Path,
+        default=None,
+        help="validation face crops (Tp/Gt/Au); or choose on the validation split of --data",
+    )
+    p.add_argument(
+        "--data",
+        action="append",
+        default=[],
+        metavar="DIR_OR_JSON[:WEIGHT]",
+        help="instead of --val: the data of a training run, whose validation split (the one fit "
+        "made with the same --val-fraction, --split-by and --seed) chooses; then --out needs "
+        "no --test, and the figures written are that split's",
+    )
+    p.add_argument(
+        "--split-by", default="auto", choices=("auto", "source", "scene", "seed"), help="of --data"
+    )
+    p.add_argument("--val-fraction", type=float, default=0.15, help="of --data")
+    p.add_argument("--seed", type=int, default=0, help="of --data's split")
     p.add_argument(
         "--test",
         type=Path,
@@ -407,7 +455,9 @@ def add_parser(sub: Any) -> None:
         help="test face crops (Tp/Gt/Au); without it the validation part alone is measured "
         "and nothing is written but --json (comparing candidates without reading the test part)",
     )
-    p.add_argument("--out", type=Path, default=None, help="the face model to write (needs --test)")
+    p.add_argument(
+        "--out", type=Path, default=None, help="the face model to write (with --val: needs --test)"
+    )
     p.add_argument("--json", type=Path, required=True, help="the figures")
     p.add_argument("--name", default=None, help="the face model's name (default: --out's stem)")
     p.add_argument(
@@ -448,6 +498,7 @@ def add_parser(sub: Any) -> None:
         "crops better)",
     )
     p.add_argument("--device", default="auto")
+    p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -456,7 +507,12 @@ def run(args: argparse.Namespace) -> int:
 
     if not 0.0 <= args.false_alarms < 1.0:
         raise UsageError(None, f"--false-alarms must be in [0, 1), got {args.false_alarms}")
-    if (args.out is None) != (args.test is None):
+    if (args.val is None) == (not args.data):
+        raise UsageError(
+            None, "give the validation faces as --val DIR or as a run's split (--data), one of them"
+        )
+    with_val_folder = args.val is not None and (args.out is None) != (args.test is None)
+    if with_val_folder or (args.test is not None and args.out is None):
         raise UsageError(
             None,
             "--out and --test go together: a face model is written with its test figures, and "
@@ -464,11 +520,16 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.photos and args.test is None:
         raise UsageError(None, "--photos measures the test part's photographs: it needs --test")
+    files, words, source = _validation_part(args)
+    if args.threads > 0:
+        import torch
+
+        torch.set_num_threads(args.threads)
     loaded = load_checkpoint(args.model)
     if loaded.meta.scope == "faces":  # a face model decided again: its crops are whole images
         loaded = dataclasses.replace(loaded, meta=dataclasses.replace(loaded.meta, scope="image"))
     rule = loaded.meta.decision.rule
-    val = score_crops(loaded, args.val, args.device)
+    val = score_files(loaded, files, args.device)
     if args.rule == "auto":
         rule = better_rule(val)
     elif args.rule != rule:
@@ -478,7 +539,7 @@ def run(args: argparse.Namespace) -> int:
     mirror = args.mirror == "on"
     val_auc = {"plain": rule_auc(val, rule)}
     if args.mirror != "off":
-        mirrored = score_crops(loaded, args.val, args.device, mirror=True)
+        mirrored = score_files(loaded, files, args.device, mirror=True)
         val_auc["mirror"] = rule_auc(mirrored, rule)
         if args.mirror == "on" or val_auc["mirror"] > val_auc["plain"]:
             mirror, val = True, mirrored
@@ -508,7 +569,7 @@ def run(args: argparse.Namespace) -> int:
         # at θ on the part that chose it: for comparing candidates, never a held-out figure
         "val_figures": report(val, rule, k, theta, calibration),
     }
-    if args.test is None:
+    if args.out is None:
         write_json(args.json, chosen, indent=1)
         v = chosen["val_figures"]
         print(
@@ -519,8 +580,13 @@ def run(args: argparse.Namespace) -> int:
             )
         )
         return 0
-    test = score_crops(loaded, args.test, args.device, mirror=mirror)
-    figures = report(test, rule, k, theta, calibration)
+    if args.test is not None:
+        test = score_crops(loaded, args.test, args.device, mirror=mirror)
+        figures, measured = report(test, rule, k, theta, calibration), "face_test"
+        split = "test part of the project's face crops"
+    else:  # a run's split: the figures are those of the faces that chose θ
+        figures, measured = chosen["val_figures"], "face_val"
+        split = f"{words}, the faces θ was chosen on"
     calibration["reliability"] = dataclasses.asdict(
         Reliability(
             flagged={
@@ -533,7 +599,7 @@ def run(args: argparse.Namespace) -> int:
                 ],
             },
             bins=figures["reliability_bins"],
-            split="test part of the project's face crops",
+            split=split,
         )
     )
     name = args.name or args.out.stem
@@ -546,7 +612,7 @@ def run(args: argparse.Namespace) -> int:
         pixel_threshold=PIXEL_GRID[k],
         provenance=(
             f"θ = {theta:.4g}: flags at most {args.false_alarms:.0%} of the authentic faces of "
-            f"the validation part of the project's face crops ({args.val.name})"
+            f"{words}"
             + (
                 f" and {len(live)} faces of its photographs as the face path cuts them"
                 if live
@@ -560,11 +626,7 @@ def run(args: argparse.Namespace) -> int:
             )
             + f", {date}"
         ),
-        details={
-            "false_alarm_target": args.false_alarms,
-            "val": str(args.val),
-            "theta_from": args.theta_from,
-        },
+        details={"false_alarm_target": args.false_alarms, **source, "theta_from": args.theta_from},
         calibration=calibration,
     )
     meta = dataclasses.replace(
@@ -573,15 +635,38 @@ def run(args: argparse.Namespace) -> int:
         scope="faces",
         input_policy=dataclasses.replace(loaded.meta.input_policy, mirror=mirror),
         decision=decision,
-        metrics={**loaded.meta.metrics, "face_test": {k2: v for k2, v in figures.items()}},
+        metrics={**loaded.meta.metrics, measured: dict(figures)},
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     write_decision(args.model, args.out, meta)
-    out: dict[str, Any] = {**chosen, "model": str(args.out), "test": figures}
+    out: dict[str, Any] = {**chosen, "model": str(args.out)}
+    if args.test is not None:
+        out["test"] = figures
     if args.photos:
         out["photos"] = face_path_on_photos(args.out, args.photos, args.device)
     write_json(args.json, out, indent=1)
-    print(
-        json.dumps({k2: v for k2, v in out.items() if k2 != "test"} | {"test_auc": figures["auc"]})
-    )
+    shown = {k2: v for k2, v in out.items() if k2 not in ("test", "val_figures")}
+    print(json.dumps(shown | {measured.replace("face_", "") + "_auc": figures["auc"]}))
     return 0
+
+
+def _validation_part(
+    args: argparse.Namespace,
+) -> tuple[list[tuple[Path, int, Path | None]], str, dict[str, Any]]:
+    """The crops that choose (:func:`score_files`'s list), how the provenance names them, and
+    the decision's record of where they came from: ``--val``'s folder, or the validation split
+    of ``--data`` as ``fit`` and ``calibrate`` make it (``trainer.setup.read_and_split``)."""
+    if args.val is not None:
+        words = f"the validation part of the project's face crops ({args.val.name})"
+        return crop_files(args.val), words, {"val": str(args.val)}
+    from trainer.setup import parse_data_spec, read_and_split
+
+    specs = [parse_data_spec(d) for d in args.data]
+    bundle = read_and_split(
+        specs, split_by=args.split_by, val_fraction=args.val_fraction, seed=args.seed
+    )
+    names = "+".join(s.path.name for s in specs)
+    split_by = ",".join(sorted({str(v.get("by")) for v in bundle.split.values()}))
+    words = f"the {names} validation split ({split_by}) of the run's data"
+    files = [(s.image, s.label, s.mask) for s in bundle.val]
+    return files, words, {"data": [str(s.path) for s in specs], "split": bundle.split}

@@ -12,17 +12,18 @@ A run, as the viewer's training dialog makes one (each step is its own child pro
    the previous stage's checkpoint, which holds them already. A stage that was stopped holds
    :data:`RESUME_NAME` and continues with the same command plus ``--resume``.
    **Fine-tuning** (:attr:`TrainingConfig.init`, a bundled, installed or chosen checkpoint:
-   :func:`starting_points`, :func:`read_starting_point`) is one stage, ``fit --init FILE`` in
+   :mod:`trainer.starting`) is one stage, ``fit --init FILE`` in
    ``RUN``, whatever the architecture: DiffForensics' pretraining stage is skipped, because the
    checkpoint holds its result already. The network is built with the checkpoint's own
    configuration (passed as ``--model-config``; ``fit`` would otherwise build the
    architecture's defaults and ``--init`` copy only the tensors that fit them, silently), the
-   architecture must be the checkpoint's and the pretrained-weights setting empty. Face models
-   (scope ``faces``) are not fine-tuned here: ``fit`` writes a whole-image checkpoint and
-   ``calibrate`` chooses θ on whole images, where a face model's θ is chosen on face crops by
-   ``forensic-train face-model`` (docs/FACES.md).
+   architecture must be the checkpoint's and the pretrained-weights setting empty. A face
+   model (scope ``faces``, :meth:`TrainingConfig.face_start`) stays one through ``fit``.
 3. ``forensic-train calibrate`` of the last stage's best (else last) checkpoint when the split
-   has authentic training and tampered validation images, so θ is measured, not assumed.
+   has authentic training and tampered validation images, so θ is measured, not assumed; for
+   a face model ``forensic-train face-model`` on the same split instead, which chooses θ, the
+   pixel threshold, mirror averaging and the calibration on its validation face crops
+   (docs/FACES.md). Either writes ``RUN/calibrated.safetensors`` (:data:`CALIBRATED`).
 4. The checkpoint is copied into the user models folder as ``NAME.safetensors``
    (:func:`install_checkpoint`), where the viewer's catalog finds it.
 
@@ -66,6 +67,7 @@ from typing import Any
 from engine.errors import CheckpointError
 from engine.files import atomic_write
 from trainer.check import EXIT_OK, EXIT_UNUSABLE
+from trainer.starting import read_starting_point
 
 # Files of a stage folder, written by trainer.loops.fit.
 LAST_CHECKPOINT = "last.safetensors"  # the weights at the last checkpoint (stopped or done)
@@ -75,8 +77,8 @@ RESUME_NAME = "last.resume.pt"  # optimizer and position beside LAST_CHECKPOINT:
 RUN_STATE = "training-dialog.json"  # in the run folder: the settings and the stages done
 PROGRESS_LOG = "progress.jsonl"  # in each stage folder: the stage's events as received
 CALIBRATED = "calibrated.safetensors"  # in the run folder: the final checkpoint with θ measured
+FACE_MODEL_JSON = "face-model.json"  # in the run folder: face-model's choices and figures
 
-FACES_SCOPE = "faces"  # a checkpoint header's scope of a face model (engine.checkpoints.SCOPES)
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")  # a run's output name
 # Default batch size of each architecture family's objective, by name prefix (4 otherwise).
 FAMILY_BATCH = {"crfd-net": 4, "m2f-": 8, "diffforensics": 16}
@@ -187,60 +189,7 @@ def default_pretrained(arch: str, current: str) -> str:
     return "" if current == imagenet else current
 
 
-# --- starting points: checkpoints a run fine-tunes ------------------------------------------
-
-
-@dataclass(frozen=True)
-class StartingPoint:
-    """A checkpoint a run can start from (``fit --init``), as its header describes it."""
-
-    path: Path
-    name: str  # the header's name, else the file's stem
-    arch: str  # the registered architecture it was trained as
-    window: int  # the window it analyses with: the training window the dialog proposes
-    scope: str  # "image", or "faces" for a face model (not fine-tuned from the dialog)
-    config: dict[str, Any]  # the architecture configuration its network was built with
-    origin: str = "file"  # "bundled", "user" or "extra" (a catalog folder), or "file"
-
-    @property
-    def face_model(self) -> bool:
-        return self.scope == FACES_SCOPE
-
-
-def _starting_point(path: Path, meta: Any, origin: str) -> StartingPoint:
-    """A :class:`StartingPoint` of ``meta``, the header (``engine.checkpoints.CheckpointMeta``)
-    of ``path``."""
-    window = meta.input_policy.window  # fit writes the --window it trained at there
-    config = dict(meta.config)
-    return StartingPoint(
-        path, meta.name or path.stem, meta.architecture, window, meta.scope, config, origin
-    )
-
-
-def read_starting_point(path: str | Path) -> StartingPoint:
-    """The checkpoint ``path`` from its header alone (no weights are read), checked as the
-    viewer checks a model it lists (:func:`engine.checkpoints.read_meta`); a missing,
-    unreadable or foreign file raises :class:`~engine.errors.CheckpointError` naming it."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(path, "no such checkpoint file")
-    from engine.catalog import origin_of  # the catalog and the header reader import torch
-    from engine.checkpoints import read_meta
-
-    return _starting_point(path, read_meta(path), origin_of(path))
-
-
-def starting_points() -> list[StartingPoint]:
-    """The checkpoints the viewer's catalog finds (bundled, then installed:
-    :func:`engine.catalog.discover`) that a run can fine-tune: whole-image models of a
-    registered architecture. Face models are left out (module docstring: their θ is chosen on
-    face crops by ``forensic-train face-model``, which no step of the run does)."""
-    from engine.catalog import discover
-
-    known = set(known_architectures())
-    entries, _unreadable = discover()  # the catalog lists the unreadable ones to the analyst
-    found = [_starting_point(e.path, e.meta, e.origin) for e in entries]
-    return [s for s in found if not s.face_model and s.arch in known]
+# --- fine-tuning: a checkpoint's configuration as arguments --------------------------------
 
 
 def config_argument(key: str, value: Any) -> str:
@@ -392,23 +341,48 @@ class TrainingConfig:
         return best if best.is_file() else out / LAST_CHECKPOINT
 
     def calibrated_path(self) -> Path:
-        """Where ``calibrate`` writes the final checkpoint with θ measured."""
+        """Where ``calibrate`` (or ``face-model``) writes the final checkpoint with θ measured."""
         return self.run_dir / CALIBRATED
 
+    def face_start(self) -> bool:
+        """Whether the run fine-tunes a face model (:attr:`init` of scope ``faces``; False
+        when the header cannot be read: :meth:`problems` refuses the run then)."""
+        try:
+            return bool(self.init) and read_starting_point(self.init).face_model
+        except CheckpointError:
+            return False
+
     def calibrate_argv(self, model: Path) -> list[str]:
-        """``forensic-train`` arguments that calibrate θ of ``model`` on the run's split."""
-        return [
-            "calibrate",
-            "--model",
-            str(model),
-            "--out",
-            str(self.calibrated_path()),
-            *self._data_args(),
-            "--device",
-            self.device,
-            "--threads",
-            str(self.threads),
-        ]
+        """``forensic-train`` arguments that set θ of ``model`` on the run's split: ``calibrate``
+        (whole images), or ``face-model`` for a face model (its face crops; named as the run)."""
+        out = ["--model", str(model), "--out", str(self.calibrated_path())]
+        if self.face_start():
+            json_out = self.run_dir / FACE_MODEL_JSON
+            out = ["face-model", *out, "--json", str(json_out), "--name", self.name]
+        else:
+            out = ["calibrate", *out]
+        return [*out, *self._data_args(), "--device", self.device, "--threads", str(self.threads)]
+
+    def can_calibrate(self, check: dict[str, Any] | None) -> bool:
+        """Whether the step after training can run on the split the data check (``check``, a
+        :func:`check_answer`) found: ``calibrate`` needs authentic training and tampered
+        validation images (the check's ``calibration``), ``face-model`` tampered and authentic
+        validation faces (θ is set on the authentic ones)."""
+        if not check:
+            return False
+        if not self.face_start():
+            return bool(check.get("calibration"))
+        split = check.get("split") or {}
+        return split.get("val_tampered", 0) > 0 and split.get("val_authentic", 0) > 0
+
+    def calibrate_words(self) -> tuple[str, str]:
+        """The dialog's words for the step after training: while it runs, once it is done."""
+        if self.face_start():
+            return (
+                "choosing the face model's θ on the validation split's faces (face-model)",
+                "θ chosen on the validation split's faces (face-model)",
+            )
+        return "calibrating θ on the validation split", "θ calibrated on the validation split"
 
     def installed_path(self) -> Path:
         """Where the run's model is installed: ``NAME.safetensors`` in the user models folder."""
@@ -437,20 +411,14 @@ class TrainingConfig:
 
     def start_problems(self) -> list[str]:
         """What stops the run from fine-tuning :attr:`init`, one line each (empty: fine, or
-        no checkpoint chosen): a missing, unreadable or face-model file, another architecture,
-        settings that the checkpoint decides."""
+        no checkpoint chosen): a missing or unreadable file, another architecture, settings
+        that the checkpoint decides."""
         if not self.init:
             return []
         try:
             start = read_starting_point(self.init)
         except CheckpointError as e:
             return [f"start from {e}"]
-        if start.face_model:
-            return [
-                f'start from {self.init}: a face model (scope "faces") is fine-tuned by '
-                "forensic-train fit --init, then forensic-train face-model on face crops "
-                "(docs/FACES.md), not here"
-            ]
         out = []
         if start.arch != self.arch:
             out.append(

@@ -5,9 +5,9 @@ The row only says which checkpoint was chosen (:attr:`StartFromBox.path`, "" for
 weights); what a choice means for the run (one ``fit --init`` stage, the checkpoint's
 architecture and configuration, the problems that stop it) is :mod:`trainer.plan`
 (:attr:`~trainer.plan.TrainingConfig.init`), and the dialog locks its other settings to it.
-The list holds :func:`trainer.plan.starting_points` (whole-image models, bundled then
-installed; face models are not fine-tuned from the dialog) and is read again each time the
-row is shown, so a model installed meanwhile appears. A file chosen with "Choose file…" joins
+The list holds :func:`trainer.starting.starting_points` (whole-image and face models, bundled
+then installed) and is read again each time the row is shown, so a model installed meanwhile
+appears. A file chosen with "Choose file…" joins
 the list for the session.
 """
 
@@ -19,7 +19,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QWidget
 
-from trainer.plan import StartingPoint, starting_points, user_models_dir
+from trainer.plan import user_models_dir
+from trainer.starting import StartingPoint, starting_points
 
 INITIAL = "the architecture's initial weights"
 CHOOSE = "Choose file…"

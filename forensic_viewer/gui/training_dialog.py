@@ -22,15 +22,16 @@ A run starts from the architecture's initial weights (with the pretrained-weight
 fine-tunes a model (the "start from" row, :mod:`forensic_viewer.gui.start_from`): the run is
 then one ``fit --init`` stage (:attr:`trainer.plan.TrainingConfig.init`), the architecture is
 the checkpoint's and locked, its window proposed, the pretrained-weights and configuration
-rows disabled (the checkpoint holds both), and what stops it (a missing, unreadable or
-face-model file) is shown under the row.
+rows disabled (the checkpoint holds both), and what stops it (a missing or unreadable file,
+another architecture) is shown under the row. A face model's θ is then set by
+``forensic-train face-model`` on the split's face crops instead of ``calibrate``.
 
 Stop sends SIGTERM (``QProcess.terminate``): the trainer writes its last checkpoint and resume
 file and exits; Resume runs the same command with ``--resume`` in the same run folder, also
 after the viewer was closed. Resume is offered only for a run that was stopped before it
 finished (its tooltip says why not otherwise). Closing the dialog hides it; a run goes on.
 
-Long file: about 990 lines, not the 700 the restructure aimed at, because everything left is Qt.
+Long file: about 1,000 lines, not the 700 the restructure aimed at, because everything left is Qt.
 The settings form and its mapping to and from :class:`~trainer.plan.TrainingConfig` take ~330
 lines (the "start from" list is a module of its own), the sequencing of a run's processes on
 their ``finished`` signals (with the status, log and buttons each step updates) ~220, the
@@ -94,7 +95,6 @@ from trainer.plan import (
     imagenet_shorthand,
     install_checkpoint,
     pretrained_field,
-    read_starting_point,
     readiness,
     two_stages,
 )
@@ -108,6 +108,7 @@ from trainer.progress import (
     figure_words,
 )
 from trainer.review import InstallReview, review_checkpoint
+from trainer.starting import read_starting_point
 
 MARKED_POINTS = 50  # curves with at most this many points get a marker at each point
 # Markers of the validation curves, one per figure in the order they first arrive (with the
@@ -117,8 +118,10 @@ STOP_GRACE_MS = 120_000  # after Stop, how long the trainer may take to write it
 CHECK_TIMEOUT_MS = 120_000  # a data check that takes longer is killed and reported
 
 
-def summarize_check(result: dict[str, Any]) -> str:
-    """One paragraph of counts from a ``forensic-train check --json`` answer."""
+def summarize_check(result: dict[str, Any], calibrates: bool | None = None) -> str:
+    """One paragraph of counts from a ``forensic-train check --json`` answer; ``calibrates``:
+    whether θ can be set after training (:meth:`TrainingConfig.can_calibrate`; None: the
+    check's own ``calibration``)."""
     lines = [
         f"{result.get('tampered', 0)} tampered images, {result.get('masks', 0)} masks, "
         f"{result.get('authentic', 0)} authentic images"
@@ -138,7 +141,7 @@ def summarize_check(result: dict[str, Any]) -> str:
         )
         lines.append(
             "θ will be calibrated after training"
-            if result.get("calibration")
+            if (result.get("calibration") if calibrates is None else calibrates)
             else "θ cannot be calibrated on this split (the default θ is kept)"
         )
     return "\n".join(lines)
@@ -518,7 +521,7 @@ class TrainingDialog(QDialog):
                 start = read_starting_point(path)
             except CheckpointError:
                 pass  # the note and the readiness line say why (TrainingConfig.start_problems)
-        usable = start is not None and not start.face_model and self.arch.findText(start.arch) >= 0
+        usable = start is not None and self.arch.findText(start.arch) >= 0
         if start is not None and usable:
             self.arch.setCurrentText(start.arch)
             self.window.setValue(start.window)
@@ -547,7 +550,9 @@ class TrainingDialog(QDialog):
             "the chosen model's own" if init else "KEY=VALUE … e.g. channels=16,32,64"
         )
         if init:
-            self.stages_label.setText(f"one stage: {self.config().stages()[0].title}")
+            config = self.config()
+            then = "; then face-model sets θ on its faces" if config.face_start() else ""
+            self.stages_label.setText(f"one stage: {config.stages()[0].title}{then}")
         elif two_stages(arch):
             self.stages_label.setText(
                 "two stages, run one after the other: 1. pretrain (masks ignored), "
@@ -598,7 +603,7 @@ class TrainingDialog(QDialog):
         self._check_deadline.stop()
         result = check_answer(code, self._check_lines, message)
         self.check_result = result if self._checked_args == self.config().check_argv() else None
-        self.data_summary.setText(summarize_check(result))
+        self.data_summary.setText(summarize_check(result, self.config().can_calibrate(result)))
         self.data_problems.clear()
         for p in result.get("problems", []):
             item = QListWidgetItem(f"✗ {p}")
@@ -620,9 +625,7 @@ class TrainingDialog(QDialog):
         if not can_start or self.busy:
             self._set_status(reason, error=True)
             return
-        self.state = RunState(
-            config, [], bool(self.check_result and self.check_result.get("calibration"))
-        )
+        self.state = RunState(config, [], config.can_calibrate(self.check_result))
         try:
             self.state.save()
         except OSError as e:
@@ -721,10 +724,11 @@ class TrainingDialog(QDialog):
         if self.state.calibrate:
             self._phase = "calibrate"
             self._stop_requested = False
-            self._set_header(f"{config.name}: calibrating θ on the validation split")
+            doing = config.calibrate_words()[0]  # calibrate, or face-model for a face model
+            self._set_header(f"{config.name}: {doing}")
             argv = config.calibrate_argv(model)
             self._log("$ forensic-train " + shlex.join(argv))
-            self._set_status("calibrating θ…")
+            self._set_status(f"{doing}…")
             self.runner.start(argv)
             self._update_buttons()
             return
@@ -801,12 +805,13 @@ class TrainingDialog(QDialog):
         if self._phase == "calibrate":
             assert self.state is not None
             calibrated = self.state.config.calibrated_path()
+            step = self.state.config.calibrate_argv(calibrated)[0]  # calibrate or face-model
             if code == 0 and calibrated.is_file():
-                self._install(calibrated, "θ calibrated on the validation split")
+                self._install(calibrated, self.state.config.calibrate_words()[1])
             elif self._stop_requested:
-                self._idle("calibration stopped; Resume calibrates and installs the model")
+                self._idle(f"{step} stopped; Resume runs it again and installs the model")
             else:
-                self._log(f"calibration failed: {message}")
+                self._log(f"{step} failed: {message}")
                 self._install(
                     self.state.config.final_checkpoint(), f"θ not calibrated ({message or code})"
                 )

@@ -263,6 +263,29 @@ def test_init_builds_the_checkpoints_network_and_keeps_its_decision_settings(
     assert fine.scope == "faces" and fine.decision.threshold != 0.37
 
 
+def test_a_face_model_fine_tuned_with_validation_stays_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Validation ran the network through the Analyzer as a whole-image model, which refuses
+    one of scope "faces": fit --init of a face model crashed at its first validation."""
+    from engine.checkpoints import read_meta
+
+    data = make_folder(tmp_path / "d", 4, 4, seed=0, size=48)
+    init = tiny_checkpoint(tmp_path / "tiny.safetensors")
+    meta = read_meta(init)
+    meta.scope = "faces"
+    model, _ = build_model("crfd-net-compact", dict(TINY), seed=0)
+    save_checkpoint(init, model, meta)
+    out = tmp_path / "run"
+    args = ["--init", str(init), "--window", "32", "--threads", "1", "--quiet"]
+    code, _, err = _run(
+        capsys, [*_fit(data, out, *args), "--max-steps", "1", "--val-fraction", "0.5"]
+    )
+    assert code == 0, err
+    fine = read_meta(out / "last.safetensors")
+    assert fine.scope == "faces" and "val_pixel_f1" in fine.metrics
+
+
 def test_init_of_another_architecture_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -102,11 +102,11 @@ def test_validation_without_authentic_faces_is_refused() -> None:
         choose([_row(1, 1.0, 0.5)], "logit", 0.05)
 
 
-def _crops(folder: Path, seed: int) -> Path:
+def _crops(folder: Path, seed: int, n: int = 3) -> Path:
     rng = np.random.default_rng(seed)
     for sub in ("Tp", "Gt", "Au"):
         (folder / sub).mkdir(parents=True)
-    for i in range(3):
+    for i in range(n):
         px = rng.integers(0, 256, (64, 64, 3), dtype=np.uint8)
         Image.fromarray(px).save(folder / "Tp" / f"ff_{i:05d}_swap_val_fr_p{i}_f0.png")
         gt = np.zeros((64, 64), np.uint8)
@@ -192,6 +192,48 @@ def test_without_a_test_part_only_validation_is_measured_and_nothing_is_written(
     assert main([*args, "--json", str(tmp_path / "x.json"), "--out", str(tmp_path / "x")]) == 2
     assert "--out and --test go together" in capsys.readouterr().err
     assert not (tmp_path / "x.json").exists()
+
+
+def test_a_runs_split_chooses_and_the_face_model_is_written_without_a_test_part(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """As the training dialog runs it after fit --init of a face model: the validation split
+    of the run's data (as fit made it) chooses, and --out is written with that split's
+    figures, named as the validation split, never as held out."""
+    from tests.trainer.test_plan import write_checkpoint
+    from trainer.setup import DataSpec, read_and_split
+
+    ckpt = write_checkpoint(
+        tmp_path / "faces.safetensors", "crfd-net-compact", scope="faces", channels=(8, 16, 32)
+    )
+    data = _crops(tmp_path / "crops", 0, n=6)
+    out = tmp_path / "run" / "calibrated.safetensors"
+    args = ["face-model", "--model", str(ckpt), "--data", str(data), "--val-fraction", "0.5"]
+    args += ["--split-by", "seed", "--seed", "3", "--device", "cpu", "--mirror", "off"]
+    capsys.readouterr()
+    assert main([*args, "--json", str(tmp_path / "x.json"), "--test", str(data)]) == 2
+    assert "--out and --test go together" in capsys.readouterr().err  # --test is for --out
+    assert main([*args, "--json", str(tmp_path / "x.json"), "--val", str(data)]) == 2
+    assert "one of them" in capsys.readouterr().err  # --val or the split, not both
+    threads: list[int] = []
+    monkeypatch.setattr(torch, "set_num_threads", threads.append)
+    args += ["--out", str(out), "--json", str(tmp_path / "fm.json"), "--name", "tuned"]
+    assert main([*args, "--threads", "1", "--false-alarms", "0.3"]) == 0
+    assert threads == [1]
+    meta = load_checkpoint(out).meta
+    report_ = json.loads((tmp_path / "fm.json").read_text(encoding="utf-8"))
+    assert meta.scope == "faces" and meta.name == "tuned" and "test" not in report_
+    split = read_and_split([DataSpec(data)], split_by="seed", val_fraction=0.5, seed=3)
+    assert report_["val"]["faces"] == len(split.val) < 12  # the split's validation part only
+    assert {r.label for r in split.val} == {0, 1}
+    assert meta.decision.threshold == report_["theta"] != 0.5  # θ chosen, not fit's default
+    assert meta.decision.pixel_threshold == report_["pixel_threshold"]
+    assert meta.decision.details["data"] == [str(data)]
+    assert meta.decision.details["split"] == split.split
+    said = [meta.decision.provenance, meta.decision.calibration["reliability"]["split"]]
+    assert all("crops validation split (seed) of the run's data" in t for t in said)
+    assert not any("held" in t or "test" in t for t in said)
+    assert meta.metrics["face_val"] == report_["val_figures"] and "face_test" not in meta.metrics
 
 
 def test_mirror_on_and_off_are_obeyed(tmp_path: Path) -> None:

@@ -26,12 +26,11 @@ from trainer.plan import (
     imagenet_available,
     install_checkpoint,
     known_architectures,
-    read_starting_point,
     readiness,
     resume_note,
     run_folder,
-    starting_points,
 )
+from trainer.starting import read_starting_point, starting_points
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -399,7 +398,6 @@ def test_the_pretrained_field_of_a_checkpoints_config_is_not_passed(tmp_path: Pa
         ("pretrained", "pretrained weights: leave the field empty when starting from a model"),
         ("configuration", "keeps its checkpoint's configuration"),
         ("init in more arguments", "--init is set by 'start from'"),
-        ("face model", "forensic-train fit --init, then forensic-train face-model"),
     ],
 )
 def test_what_stops_fine_tuning(tmp_path: Path, case: str, expected: str) -> None:
@@ -418,17 +416,13 @@ def test_what_stops_fine_tuning(tmp_path: Path, case: str, expected: str) -> Non
         c.init = str(write_checkpoint(tmp_path / "e.safetensors", "diffforensics-effl0"))
     elif case == "configuration":
         c.model_config = ["channels=4,8,16"]
-    elif case == "init in more arguments":
-        c.extra = ["--init", str(tiny)]
     else:
-        c.init = str(
-            write_checkpoint(tmp_path / "f.safetensors", "crfd-net-compact", scope="faces")
-        )
+        c.extra = ["--init", str(tiny)]
     problems = c.problems()
     assert len(problems) == 1 and expected in problems[0], problems
     assert c.start_problems() == problems
     assert "\n" not in problems[0]
-    if case in ("missing", "unreadable", "face model"):
+    if case in ("missing", "unreadable"):
         assert c.init in problems[0]  # the line names the file
 
 
@@ -460,20 +454,51 @@ def test_a_run_state_without_init_loads_and_a_resumed_fine_tune_keeps_it(
     assert _argv_config(argv) == ["channels=8,16,32"]
 
 
-def test_starting_points_are_the_catalogs_whole_image_models(
+def test_starting_points_are_the_catalogs_whole_image_and_face_models(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     models = tmp_path / "models"
     monkeypatch.setenv("FORENSIC_VIEWER_MODELS", str(models))
     mine = write_checkpoint(models / "mine.safetensors", "crfd-net-compact", channels=(8, 16, 32))
-    write_checkpoint(models / "my-faces.safetensors", "crfd-net-compact", scope="faces")
+    faces = write_checkpoint(models / "my-faces.safetensors", "crfd-net-compact", scope="faces")
     starts = starting_points()
-    assert not any(s.face_model for s in starts)  # the bundled face model is not listed either
-    (own,) = [s for s in starts if s.origin == "user"]
+    own, face = sorted((s for s in starts if s.origin == "user"), key=lambda s: s.name)
     assert (own.path, own.name, own.arch, own.window) == (mine, "mine", "crfd-net-compact", 64)
-    assert read_starting_point(mine) == own
-    face = read_starting_point(models / "my-faces.safetensors")
-    assert face.face_model and face.origin == "user"
+    assert read_starting_point(mine) == own and not own.face_model
+    assert face.path == faces and face.face_model and read_starting_point(faces) == face
+
+
+def test_a_face_model_is_fine_tuned_then_decided_by_face_model_on_the_runs_split(
+    tmp_path: Path,
+) -> None:
+    face = write_checkpoint(
+        tmp_path / "f.safetensors", "crfd-net-compact", scope="faces", channels=(8, 16, 32)
+    )
+    c = _config(tmp_path, init=str(face), window=64, seed=5, device="cpu", threads=2)
+    assert c.problems() == [] and c.face_start()
+    (stage,) = c.stages()
+    argv = c.stage_argv(stage, resume=False)
+    assert argv[0] == "fit" and argv[argv.index("--init") + 1] == str(face)
+    model = c.final_checkpoint()
+    step = c.calibrate_argv(model)
+    assert step[:5] == ["face-model", "--model", str(model), "--out", str(c.calibrated_path())]
+    assert c.calibrated_path() == c.run_dir / "calibrated.safetensors"  # what Install takes
+    # the split fit made: the same data options as fit's and calibrate's
+    data_args = argv[argv.index("--data") : argv.index("--seed") + 2]
+    assert data_args == step[step.index("--data") : step.index("--seed") + 2]
+    assert step[step.index("--seed") + 1] == "5"
+    for pair in (["--name", "run1"], ["--device", "cpu"], ["--threads", "2"]):
+        assert any(step[i : i + 2] == pair for i in range(len(step))), (pair, step)
+    assert step[step.index("--json") + 1] == str(c.run_dir / "face-model.json")
+    assert "--val" not in step and "--test" not in step
+    assert "face-model" in c.calibrate_words()[0] and "face-model" in c.calibrate_words()[1]
+    whole = _config(
+        tmp_path, init=str(write_checkpoint(tmp_path / "w.safetensors", "crfd-net-compact"))
+    )
+    assert not whole.face_start() and whole.calibrate_argv(model)[0] == "calibrate"
+    assert "face-model" not in " ".join(whole.calibrate_words())
+    gone = _config(tmp_path, init=str(tmp_path / "gone.safetensors"))
+    assert not gone.face_start() and gone.problems()  # refused, as any missing file
 
 
 @pytest.mark.parametrize("arch", known_architectures())
@@ -485,3 +510,20 @@ def test_a_configuration_passed_as_arguments_reads_back_unchanged(arch: str) -> 
     header = json.loads(json.dumps(dataclasses.asdict(spec.defaults)))  # as a header holds it
     items = [config_argument(k, v) for k, v in header.items()]
     assert spec.make_config(**parse_overrides(items)) == spec.defaults
+
+
+def test_a_face_model_is_decided_only_with_authentic_validation_faces(tmp_path: Path) -> None:
+    """face-model sets θ on the validation split's authentic faces: a split with none (the
+    check's own 'calibration' only asks for authentic *training* images) would start a run
+    whose last step fails; whole-image runs keep the check's answer."""
+    tiny = {"channels": (8, 16, 32)}
+    face = write_checkpoint(tmp_path / "face.safetensors", "crfd-net-compact", "faces", **tiny)
+    whole = write_checkpoint(tmp_path / "whole.safetensors", "crfd-net-compact", **tiny)
+    split = {"train_tampered": 5, "train_authentic": 3, "val_tampered": 2, "val_authentic": 0}
+    check = {"calibration": True, "split": split}
+    face_run = _config(tmp_path, init=str(face))
+    assert not face_run.can_calibrate(check)
+    assert face_run.can_calibrate({**check, "split": {**split, "val_authentic": 1}})
+    assert _config(tmp_path, init=str(whole)).can_calibrate(check)
+    assert not _config(tmp_path, init=str(whole)).can_calibrate({**check, "calibration": False})
+    assert not face_run.can_calibrate(None)

@@ -60,7 +60,7 @@ def _ready_to_check(dialog: TrainingDialog, data: Path, name: str) -> None:
 
 
 @pytest.mark.gui
-def test_the_list_holds_the_catalogs_whole_image_models(
+def test_the_list_holds_the_catalogs_whole_image_and_face_models(
     qtbot, tmp_path: Path, models_dir: Path
 ) -> None:
     make_tiny_checkpoint(models_dir / "mine.safetensors", name="mine")
@@ -70,7 +70,7 @@ def test_the_list_holds_the_catalogs_whole_image_models(
     assert items[0] == INITIAL and items[-1] == CHOOSE
     assert dialog.start_from.path == "" and dialog.config().init == ""
     assert "mine (installed: crfd-net-compact, window 64)" in items
-    assert not any("faces" in t for t in items)  # neither the user's nor the bundled face model
+    assert "my-faces (installed: crfd-net-compact, window 64)" in items
     dialog.hide()  # a model installed meanwhile is listed when the dialog is shown again
     later = make_tiny_checkpoint(models_dir / "later.safetensors", name="later")
     dialog.show()
@@ -119,42 +119,41 @@ def test_choosing_a_model_locks_the_architecture_and_makes_one_fit_init_stage(
 
 
 @pytest.mark.gui
-def test_a_face_model_or_a_missing_file_is_refused_in_one_line(
+def test_a_face_model_is_fine_tuned_then_decided_by_face_model_and_a_missing_file_refused(
     qtbot, tmp_path: Path, models_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     face = write_checkpoint(
         tmp_path / "faces.safetensors", "crfd-net-compact", scope="faces", channels=(8, 16, 32)
     )
-    tiny = make_tiny_checkpoint(models_dir / "mine.safetensors", name="mine")
     answers = iter([(str(face), ""), ("", "")])  # the file chosen, then a cancelled choice
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: next(answers))
     data = make_folder(tmp_path / "data", 6, 2, seed=0, size=48)
     dialog = _dialog(qtbot, tmp_path)
+    dialog.arch.setCurrentText("m2f-swin-nano")
     _ready_to_check(dialog, data, "from-faces")
     combo = dialog.start_from.combo
 
     combo.setCurrentIndex(combo.count() - 1)  # "Choose file…"
     assert dialog.start_from.path == str(face) and combo.currentData() == str(face)
-    note = dialog.start_note.text()
-    assert note.startswith(f"start from {face}: a face model") and "\n" not in note
-    assert "forensic-train fit --init, then forensic-train face-model" in note
-    assert dialog.arch.isEnabled()  # not a model the run can take the architecture of
+    assert dialog.start_note.text() == ""  # a face model is no longer refused
+    assert dialog.arch.currentText() == "crfd-net-compact" and not dialog.arch.isEnabled()
+    assert dialog.stages_label.text() == (
+        "one stage: fine-tuning faces.safetensors (fit --init); then face-model sets θ on its faces"
+    )
+    config = dialog.config()
+    steps = [config.stage_argv(s, resume=False)[0] for s in config.stages()]
+    assert [*steps, config.calibrate_argv(config.final_checkpoint())[0]] == ["fit", "face-model"]
     qtbot.waitUntil(lambda: dialog.check_result is not None, timeout=30_000)
-    assert dialog.check_result["ok"]  # the data are fine: the face model alone stops the run
-    assert not dialog.start_button.isEnabled() and "a face model" in dialog.readiness_label.text()
-    dialog.start()
-    assert not dialog.busy and not (tmp_path / "runs" / "from-faces").exists()
+    assert dialog.check_result["ok"] and dialog.start_button.isEnabled()
 
     combo.setCurrentIndex(combo.count() - 1)  # "Choose file…" cancelled: the choice stays
     assert dialog.start_from.path == str(face) and combo.currentData() == str(face)
-
-    _choose(dialog, tiny)  # a whole-image model of the same data: ready
-    assert dialog.start_note.text() == "" and dialog.start_button.isEnabled()
 
     gone = tmp_path / "gone.safetensors"
     dialog.start_from.set_path(str(gone))  # e.g. a saved run whose model was removed since
     assert dialog.start_note.text() == f"start from {gone}: no such checkpoint file"
     assert not dialog.start_button.isEnabled()
+    assert dialog.arch.isEnabled()  # not a model the run can take the architecture of
 
 
 @pytest.mark.gui
@@ -199,3 +198,38 @@ def test_a_fine_tune_started_from_the_dialog_trains_the_checkpoints_network(
     assert meta.training["init_tensors"]["skipped"] == 0
     saved = json.loads((run / "training-dialog.json").read_text())
     assert saved["config"]["init"] == str(tiny)
+
+
+@pytest.mark.gui
+def test_a_face_model_fine_tuned_from_the_dialog_is_decided_on_the_runs_faces(
+    qtbot, tmp_path: Path, models_dir: Path
+) -> None:
+    from tests.trainer.test_face_model import _crops
+
+    face = write_checkpoint(
+        models_dir / "faces.safetensors", "crfd-net-compact", scope="faces", channels=(8, 16, 32)
+    )
+    data = _crops(tmp_path / "crops", 0, n=6)  # 64-pixel face crops, forged and untouched
+    dialog = _dialog(qtbot, tmp_path)
+    _choose(dialog, face)
+    _ready_to_check(dialog, data, "tuned-faces")
+    dialog.val_fraction.setValue(0.5)  # forged and untouched faces on both sides
+    assert dialog.window.value() == 64  # the face model's window: the crops' size
+    dialog.epochs.setValue(1)
+    dialog.max_steps.setValue(2)
+    qtbot.waitUntil(dialog.start_button.isEnabled, timeout=30_000)
+    qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(dialog.install_button.isVisible, timeout=240_000)
+
+    run = tmp_path / "runs" / "tuned-faces"
+    commands = [
+        line.split()[2] for line in dialog.log.toPlainText().splitlines() if line.startswith("$ ")
+    ]
+    assert commands[-2:] == ["fit", "face-model"]
+    assert "θ chosen on the validation split's faces (face-model)" in dialog.review_label.text()
+    meta = read_meta(run / "calibrated.safetensors")
+    assert meta.scope == "faces" and meta.name == "tuned-faces"
+    assert "validation split (seed) of the run's data" in meta.decision.provenance
+    assert (run / "face-model.json").is_file()
+    qtbot.mouseClick(dialog.install_button, Qt.MouseButton.LeftButton)
+    assert read_meta(models_dir / "tuned-faces.safetensors").scope == "faces"
