@@ -218,7 +218,11 @@ def tile_spans(length: int, tile: int, margin: int) -> list[tuple[int, int, int]
     """
     if tile < 1:
         raise ValueError(f"tile must be >= 1, got {tile}")
-    if not 0 <= 2 * margin < tile:
+    if margin < 0:
+        raise ValueError(f"margin must be >= 0, got {margin}")
+    if length <= tile:  # one tile: no side faces another, nothing is cropped
+        return [(0, 0, length)]
+    if 2 * margin >= tile:
         raise ValueError(f"margin must be in [0, tile / 2) = [0, {tile / 2:g}), got {margin}")
     starts = window_starts(length, tile, tile - 2 * margin)
     bounds = [0]

@@ -204,6 +204,19 @@ def test_tile_spans_partition_the_axis_and_keep_the_margin(
 def test_tile_spans_bad_margin() -> None:
     with pytest.raises(ValueError, match="margin must be in"):
         tile_spans(100, 32, 16)
+    with pytest.raises(ValueError, match="margin must be >= 0"):
+        tile_spans(20, 32, -1)
+
+
+@pytest.mark.parametrize("weighting", ["constant", "gaussian"])
+def test_one_tile_needs_no_margin(weighting: str) -> None:
+    """An image no larger than one tile has no side facing another tile: a margin of half the
+    tile or more crops nothing there. A crfd-net model trained at a 32-pixel window (tile 32,
+    margin 16) failed on every face crop brought to its window, and on evidence of <= 32 px."""
+    assert tile_spans(32, 32, 16) == [(0, 0, 32)] and tile_spans(20, 32, 30) == [(0, 0, 20)]
+    img = torch.rand(1, 32, 32)
+    out = overlap_crop_inference(img, lambda b: 2 * b, 32, 16, weighting=weighting)
+    torch.testing.assert_close(out, 2 * img, atol=1e-6, rtol=0)
 
 
 @pytest.mark.parametrize(
