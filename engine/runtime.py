@@ -64,6 +64,7 @@ import hashlib
 import json
 import logging
 import os
+import threading
 import warnings
 from collections.abc import Callable, Iterator
 from enum import StrEnum
@@ -195,6 +196,29 @@ def export_openvino(model: nn.Module, shape: tuple[int, int] | None) -> Any:
         return ov.convert_model(_Exported(model).eval(), example_input=example, input=[dims])
 
 
+_CORE_LOCK = threading.Lock()
+_CORE: Any = None
+
+
+def openvino_core() -> Any:
+    """The process's one ``openvino.Core``, made at first use and kept until exit.
+
+    One per runner was a crash: each Core's CPU plugin puts an alternate signal stack of its
+    own on the thread that first compiles with it, remembering the one before, and puts that
+    one back (freeing its own) when the Core goes. Two runners freed in the order they were
+    made left the thread's alternate stack pointing at freed memory, so the next signal
+    handled there (Ctrl+C, the command line's SIGTERM, the trainer's Stop) was a segmentation
+    fault instead (CI met it: pytest died at a trainer test's SIGTERM, after the OpenVINO
+    tests). One Core never freed sets the stack once and never leaves a freed one behind."""
+    global _CORE
+    with _CORE_LOCK:
+        if _CORE is None:
+            import openvino as ov
+
+            _CORE = ov.Core()
+        return _CORE
+
+
 def openvino_available() -> bool:
     try:
         import openvino  # noqa: F401
@@ -222,7 +246,7 @@ class OpenVINORunner(Runner):
         import openvino as ov
 
         self.shape = shape
-        core = ov.Core()
+        core = openvino_core()
         if int8 is not None:
             self.precision = "int8"
             xml = int8

@@ -250,3 +250,44 @@ def test_an_int8_model_that_does_not_load_or_match_leaves_fp32(
     fp32 = make_runner(model, shape=None, choice="openvino-fp32", int8=same, **args)
     assert fp32.precision == "fp32"
     assert make_runner(model, shape=None, choice="torch", int8=same, **args).precision == "fp32"
+
+
+_SIGNAL_AFTER_RUNNERS = """
+import gc, os, signal, sys
+from pathlib import Path
+import torch
+from engine.runtime import OpenVINORunner
+torch.manual_seed(0)
+model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, padding=1), torch.nn.Conv2d(4, 1, 1))
+first = OpenVINORunner(model.eval(), "0" * 64, None, threads=1, folder=Path(sys.argv[1]))
+second = OpenVINORunner(model.eval(), "0" * 64, None, threads=1, folder=Path(sys.argv[1]))
+del first  # freed in the order they were made
+gc.collect()
+del second
+gc.collect()
+def handled(signum, frame):
+    print("handled", flush=True)
+    raise SystemExit(0)
+signal.signal(signal.SIGTERM, handled)
+os.kill(os.getpid(), signal.SIGTERM)
+"""
+
+
+@needs_openvino
+def test_a_signal_after_runners_are_freed_is_handled_not_a_crash(tmp_path: Path) -> None:
+    """Each runner had its own openvino.Core, whose CPU plugin swaps the thread's alternate
+    signal stack and puts the one before back when it goes: freed in the order they were made,
+    two runners left it pointing at freed memory and the next handled signal (Ctrl+C, SIGTERM)
+    was a segmentation fault (CI: pytest died at a trainer test's SIGTERM)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _SIGNAL_AFTER_RUNNERS, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
+    assert done.stdout.strip() == "handled"
