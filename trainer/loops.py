@@ -322,6 +322,10 @@ def fit(
     if per_epoch == 0:
         raise ValueError("the training set yields no samples (no windows or images to train on)")
     total = per_epoch * cfg.epochs  # max_steps stops early but does not reshape the schedule
+    # where the run will end: the progress bar, its ETA and the events count to it (under
+    # --max-steps 2 the bar read "epoch 1/100 step 1/1100" with an ETA of the whole schedule)
+    goal = min(total, cfg.max_steps) if cfg.max_steps > 0 else total
+    last_epoch = min(cfg.epochs, -(-goal // per_epoch))
     if cfg.warmup_steps > total and step == 0:  # the peak learning rate would never be reached
         reporter.message(
             f"warning: --warmup {cfg.warmup_steps} is longer than the run ({total} steps): "
@@ -467,7 +471,7 @@ def fit(
                     if main and (step % cfg.log_every == 0 or step == 1):
                         now = time.monotonic()
                         rate = samples_seen / max(now - t_rate, 1e-9)
-                        eta = max(0, total - step) * cfg.batch_size / max(rate, 1e-9)
+                        eta = max(0, goal - step) * cfg.batch_size / max(rate, 1e-9)
                         reporter.event(
                             "step",
                             step=step,
@@ -481,12 +485,12 @@ def fit(
                             grad_norm=grad_norm,
                             samples_per_s=rate,
                             eta_s=eta,
-                            total_steps=min(total, cfg.max_steps) if cfg.max_steps > 0 else total,
+                            total_steps=goal,
                         )
                         reporter.bar(
                             step,
-                            total,
-                            f"epoch {epoch + 1}/{cfg.epochs} step {step}/{total} "
+                            goal,
+                            f"epoch {epoch + 1}/{last_epoch} step {step}/{goal} "
                             f"loss {loss_value:.4f} {rate:.1f}/s ETA {format_duration(eta)}",
                         )
                         samples_seen, t_rate = 0, now

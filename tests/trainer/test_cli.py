@@ -449,3 +449,19 @@ def test_a_run_that_max_steps_ends_inside_an_epoch_is_reviewed_with_its_figures(
     review = review_checkpoint(out / "last.safetensors")
     assert "val_pixel_f1" in review.figures
     assert not any("no validation figures" in w for w in review.warnings)
+
+
+def test_the_bar_and_events_count_to_max_steps_not_to_the_schedule(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Under --max-steps 2 of a 5-epoch schedule the bar read "epoch 1/5 step 1/N" (N the
+    whole schedule) with the schedule's ETA, while the step events said total_steps 2."""
+    data = make_folder(tmp_path / "d", 4, 2, seed=0)
+    loud = [a for a in TINY_FIT if a != "--quiet"]
+    argv = _fit(data, tmp_path / "run", *loud, "--epochs", "5", "--max-steps", "2")
+    code, out, err = _run(capsys, [*argv, "--no-val", "--log-every", "1", "--warmup", "0"])
+    assert code == 0, err
+    steps = [e for e in map(json.loads, out.splitlines()) if e.get("event") == "step"]
+    assert [e["step"] for e in steps] == [1, 2] and {e["total_steps"] for e in steps} == {2}
+    assert steps[-1]["eta_s"] == 0
+    assert "epoch 1/1 step 1/2 " in err, err
