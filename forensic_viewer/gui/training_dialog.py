@@ -560,6 +560,8 @@ class TrainingDialog(QDialog):
             )
         else:
             self.stages_label.setText("one stage: fit")
+        if self.check_result is not None:  # what the split allows after training follows the start
+            self._show_check_summary(self.check_result)
         self._update_buttons()
 
     def _on_arch_changed(self, arch: str) -> None:
@@ -599,11 +601,17 @@ class TrainingDialog(QDialog):
         self.checker.start(self._checked_args)
         self._check_deadline.start()
 
+    def _show_check_summary(self, result: dict[str, Any]) -> None:
+        """The check's counts and whether θ can be set after training: on the split for a
+        whole-image model (calibrate), on its validation faces for a face model (face-model),
+        so a change of starting point changes the answer without a new check."""
+        self.data_summary.setText(summarize_check(result, self.config().can_calibrate(result)))
+
     def _on_check_finished(self, code: int, message: str) -> None:
         self._check_deadline.stop()
         result = check_answer(code, self._check_lines, message)
         self.check_result = result if self._checked_args == self.config().check_argv() else None
-        self.data_summary.setText(summarize_check(result, self.config().can_calibrate(result)))
+        self._show_check_summary(result)
         self.data_problems.clear()
         for p in result.get("problems", []):
             item = QListWidgetItem(f"✗ {p}")

@@ -233,3 +233,27 @@ def test_a_face_model_fine_tuned_from_the_dialog_is_decided_on_the_runs_faces(
     assert (run / "face-model.json").is_file()
     qtbot.mouseClick(dialog.install_button, Qt.MouseButton.LeftButton)
     assert read_meta(models_dir / "tuned-faces.safetensors").scope == "faces"
+
+
+@pytest.mark.gui
+def test_the_checks_calibration_line_follows_the_starting_point(
+    qtbot, tmp_path: Path, models_dir: Path
+) -> None:
+    """θ after training needs authentic training images for a whole-image model (calibrate)
+    but authentic validation faces for a face model (face-model): choosing a face model after
+    the check left "θ will be calibrated" on a split with no authentic validation image."""
+    face = write_checkpoint(
+        models_dir / "faces.safetensors", "crfd-net-compact", scope="faces", channels=(8, 16, 32)
+    )
+    data = make_folder(tmp_path / "data", 6, 2, seed=0, size=48)
+    dialog = _dialog(qtbot, tmp_path)
+    dialog.arch.setCurrentText("crfd-net-compact")
+    _ready_to_check(dialog, data, "follows")
+    dialog.val_fraction.setValue(0.2)  # no authentic image in the validation part
+    qtbot.waitUntil(lambda: dialog.check_result is not None, timeout=30_000)
+    assert dialog.check_result["split"]["val_authentic"] == 0, dialog.check_result["split"]
+    assert "θ will be calibrated after training" in dialog.data_summary.text()
+    _choose(dialog, face)
+    assert "θ cannot be calibrated on this split" in dialog.data_summary.text()
+    _choose(dialog, "")
+    assert "θ will be calibrated after training" in dialog.data_summary.text()
