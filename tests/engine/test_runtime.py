@@ -291,3 +291,37 @@ def test_a_signal_after_runners_are_freed_is_handled_not_a_crash(tmp_path: Path)
     )
     assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
     assert done.stdout.strip() == "handled"
+
+
+_CONVERT_IN_A_FRESH_HOME = """
+import sys
+import engine.runtime
+import torch
+engine.runtime.export_openvino(torch.nn.Conv2d(3, 1, 1).eval(), (16, 16))
+print("converted", sys.modules["openvino_telemetry"])
+"""
+
+
+@needs_openvino
+def test_openvino_sends_and_writes_no_telemetry(tmp_path: Path) -> None:
+    """``import openvino`` alone wrote a client id and usage counts to ~/intel, and its
+    converter sends usage events to Google Analytics when the network allows (consent assumed
+    without a consent file): the engine keeps the telemetry package out of the process."""
+    import os
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {**os.environ, "HOME": str(home), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    done = subprocess.run(
+        [sys.executable, "-c", _CONVERT_IN_A_FRESH_HOME],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "converted None"
+    assert list(home.iterdir()) == []  # no ~/intel
