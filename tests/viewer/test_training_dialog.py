@@ -48,6 +48,11 @@ def _configure(
     dialog.window.setValue(32)
     dialog.epochs.setValue(epochs)
     dialog.max_steps.setValue(max_steps)
+    ready_to_check(dialog, data, name)
+
+
+def ready_to_check(dialog: TrainingDialog, data: Path, name: str) -> None:
+    """The split, device and name of a tiny run, then the data (which starts the check)."""
     dialog.val_fraction.setValue(0.3)  # 3 tampered validation images, 2 authentic training ones
     dialog.split_by.setCurrentText("seed")
     dialog.device.setCurrentText("cpu")

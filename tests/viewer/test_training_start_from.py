@@ -19,6 +19,7 @@ from forensic_viewer.gui.training_dialog import TrainingDialog
 from tests.conftest import make_tiny_checkpoint
 from tests.trainer.conftest import make_folder
 from tests.trainer.test_plan import write_checkpoint
+from tests.viewer.test_training_dialog import ready_to_check
 
 
 @pytest.fixture
@@ -48,15 +49,6 @@ def _choose(dialog: TrainingDialog, path: str | Path) -> None:
     index = combo.findData(str(path) if path else "")
     assert index >= 0, (path, _items(dialog))
     combo.setCurrentIndex(index)
-
-
-def _ready_to_check(dialog: TrainingDialog, data: Path, name: str) -> None:
-    dialog.val_fraction.setValue(0.3)  # 3 tampered validation images, 2 authentic training ones
-    dialog.split_by.setCurrentText("seed")
-    dialog.device.setCurrentText("cpu")
-    dialog.threads.setValue(1)
-    dialog.name.setText(name)
-    dialog.set_data([data])
 
 
 @pytest.mark.gui
@@ -130,7 +122,7 @@ def test_a_face_model_is_fine_tuned_then_decided_by_face_model_and_a_missing_fil
     data = make_folder(tmp_path / "data", 6, 2, seed=0, size=48)
     dialog = _dialog(qtbot, tmp_path)
     dialog.arch.setCurrentText("m2f-swin-nano")
-    _ready_to_check(dialog, data, "from-faces")
+    ready_to_check(dialog, data, "from-faces")
     combo = dialog.start_from.combo
 
     combo.setCurrentIndex(combo.count() - 1)  # "Choose file…"
@@ -179,7 +171,7 @@ def test_a_fine_tune_started_from_the_dialog_trains_the_checkpoints_network(
     data = make_folder(tmp_path / "data", 6, 2, seed=0, size=48)
     dialog = _dialog(qtbot, tmp_path)
     _choose(dialog, tiny)
-    _ready_to_check(dialog, data, "tuned")
+    ready_to_check(dialog, data, "tuned")
     dialog.window.setValue(32)  # the images are 48 pixels
     dialog.epochs.setValue(1)
     dialog.max_steps.setValue(2)
@@ -212,7 +204,7 @@ def test_a_face_model_fine_tuned_from_the_dialog_is_decided_on_the_runs_faces(
     data = _crops(tmp_path / "crops", 0, n=6)  # 64-pixel face crops, forged and untouched
     dialog = _dialog(qtbot, tmp_path)
     _choose(dialog, face)
-    _ready_to_check(dialog, data, "tuned-faces")
+    ready_to_check(dialog, data, "tuned-faces")
     dialog.val_fraction.setValue(0.5)  # forged and untouched faces on both sides
     assert dialog.window.value() == 64  # the face model's window: the crops' size
     dialog.epochs.setValue(1)
@@ -248,7 +240,7 @@ def test_the_checks_calibration_line_follows_the_starting_point(
     data = make_folder(tmp_path / "data", 6, 2, seed=0, size=48)
     dialog = _dialog(qtbot, tmp_path)
     dialog.arch.setCurrentText("crfd-net-compact")
-    _ready_to_check(dialog, data, "follows")
+    ready_to_check(dialog, data, "follows")
     dialog.val_fraction.setValue(0.2)  # no authentic image in the validation part
     qtbot.waitUntil(lambda: dialog.check_result is not None, timeout=30_000)
     assert dialog.check_result["split"]["val_authentic"] == 0, dialog.check_result["split"]
