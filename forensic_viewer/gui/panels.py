@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSlider,
+    QToolButton,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -462,10 +463,28 @@ def decision_text(r: ModelResult) -> str:
     return f"{words} (the score: the sigmoid of the image logit)"
 
 
+class VerdictCard:
+    """One model's (or the ensemble's) card: the verdict line, then what it is worth (the
+    decision and its measured reliability), then a fold with how it was reached (θ and its
+    provenance, timing, device and precision, window policy, checkpoint): what an analyst
+    reads first stays in view, the long technical part one click away."""
+
+    def __init__(self, title: QLabel, body: QLabel, toggle: QToolButton, details: QLabel) -> None:
+        self.title, self.body, self.toggle, self.details = title, body, toggle, details
+
+    def widgets(self) -> tuple[QWidget, ...]:
+        return self.title, self.body, self.toggle, self.details
+
+    def set_open(self, shown: bool) -> None:
+        self.details.setVisible(shown)
+        self.toggle.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+        if self.toggle.isChecked() != shown:
+            self.toggle.setChecked(shown)
+
+
 class VerdictPanel(QScrollArea):
-    """Per model (and the ensemble) a card: verdict and score, the decision, its measured
-    reliability, θ and where it came from, timing, device and precision, window policy,
-    checkpoint. Plain text, wrapped."""
+    """Per model (and the ensemble) a :class:`VerdictCard`, the default verdict first. Plain
+    text, wrapped. Whether the cards' details are open is remembered from file to file."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -477,7 +496,8 @@ class VerdictPanel(QScrollArea):
         self._layout.addWidget(self.message)
         self._layout.addStretch(1)
         self.setWidget(body)
-        self.cards: list[tuple[QLabel, QLabel]] = []
+        self.cards: list[VerdictCard] = []
+        self.details_open = False
 
     @staticmethod
     def _label(text: str) -> QLabel:
@@ -486,15 +506,21 @@ class VerdictPanel(QScrollArea):
         return label
 
     def _clear_cards(self) -> None:
-        for title, body in self.cards:
-            for label in (title, body):
-                self._layout.removeWidget(label)
-                label.deleteLater()
+        for card in self.cards:
+            for widget in card.widgets():
+                self._layout.removeWidget(widget)
+                widget.deleteLater()
         self.cards = []
 
     def show_message(self, text: str) -> None:
         self._clear_cards()
         self.message.setText(text)
+
+    def set_details_open(self, shown: bool) -> None:
+        """Open or fold every card's details (and the cards of the next files)."""
+        self.details_open = shown
+        for card in self.cards:
+            card.set_open(shown)
 
     def set_analysis(self, analysis: Analysis | None) -> None:
         if analysis is None:
@@ -512,37 +538,41 @@ class VerdictPanel(QScrollArea):
         if analysis.ensemble is not None:  # the default verdict leads, the members follow
             results.insert(0, analysis.ensemble)
         for r in results:
-            lead = "default verdict: " if r is analysis.ensemble else ""
-            title = self._label(f"{lead}{plain(r.name)} — {r.verdict} · {confidence_text(r)}")
-            color = RED if r.verdict == "manipulated" else GREEN
-            title.setStyleSheet(f"font-weight: bold; color: {color.name()}; margin-top: 6px;")
-            body = self._label(
-                "\n".join(
-                    plain(line)
-                    for line in (
-                        decision_text(r),
-                        # what the verdict is worth before how θ was set: the measured rates
-                        # are what an analyst weighs; the provenance is long and technical
-                        r.reliability or "reliability not measured for this model",
-                        threshold_text(r),
-                        f"{r.seconds:.2f} s on {r.device} ({r.precision}) · "
-                        + policy_text(r.input_policy),
-                        f"checkpoint {Path(r.checkpoint).name} · "
-                        f"sha256 {r.checkpoint_sha256[:16]}…",
-                    )
-                )
-            )
-            body.setToolTip(plain(r.checkpoint))
-            index = self._layout.count() - 1  # before the stretch
-            self._layout.insertWidget(index, title)
-            self._layout.insertWidget(index + 1, body)
-            self.cards.append((title, body))
+            self._add_card(r, lead="default verdict: " if r is analysis.ensemble else "")
+
+    def _add_card(self, r: ModelResult, lead: str) -> None:
+        title = self._label(f"{lead}{plain(r.name)} — {r.verdict} · {confidence_text(r)}")
+        color = RED if r.verdict == "manipulated" else GREEN
+        title.setStyleSheet(f"font-weight: bold; color: {color.name()}; margin-top: 6px;")
+        # what the verdict is worth before how θ was set: the measured rates are what an
+        # analyst weighs; the provenance is long and technical
+        worth = (decision_text(r), r.reliability or "reliability not measured for this model")
+        body = self._label("\n".join(plain(line) for line in worth))
+        how = (
+            threshold_text(r),
+            f"{r.seconds:.2f} s on {r.device} ({r.precision}) · " + policy_text(r.input_policy),
+            f"checkpoint {Path(r.checkpoint).name} · sha256 {r.checkpoint_sha256[:16]}…",
+        )
+        details = self._label("\n".join(plain(line) for line in how))
+        details.setToolTip(plain(r.checkpoint))
+        toggle = QToolButton()
+        toggle.setText("how θ was set, timing, checkpoint")
+        toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        toggle.setAutoRaise(True)
+        toggle.setCheckable(True)
+        card = VerdictCard(title, body, toggle, details)
+        card.set_open(self.details_open)
+        toggle.toggled.connect(self.set_details_open)
+        index = self._layout.count() - 1  # before the stretch
+        for offset, widget in enumerate(card.widgets()):
+            self._layout.insertWidget(index + offset, widget)
+        self.cards.append(card)
 
     def text(self) -> str:
-        """Everything shown, as text (for tests and copying)."""
+        """Everything in the cards, folded or not, as text (for tests and copying)."""
         lines = [self.message.text()] if self.message.text() else []
-        for title, body in self.cards:
-            lines += [title.text(), body.text()]
+        for card in self.cards:
+            lines += [card.title.text(), card.body.text(), card.details.text()]
         return "\n".join(lines)
 
 

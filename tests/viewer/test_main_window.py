@@ -66,6 +66,20 @@ def test_open_analyse_and_fill_the_panels(qtbot, window: MainWindow, image_path:
     # what the verdict is worth comes before how θ was set
     assert verdict.index("reliability not measured") < verdict.index("θ = 0.1: test fixture")
     assert "on cpu (fp32)" in verdict
+    # how θ was set, timing and checkpoint are folded under the verdict and its worth, and
+    # opening them stays open for the next file
+    (card,) = window.verdict_panel.cards
+    assert card.body.isVisible() and not card.details.isVisible()
+    assert "θ = 0.1: test fixture" in card.details.text() and "θ = 0.1" not in card.body.text()
+    card.toggle.click()
+    assert card.details.isVisible() and window.verdict_panel.details_open
+    other = write_image(image_path.with_name("other.png"), seed=3)
+    open_and_wait(qtbot, window, other)
+    (card,) = window.verdict_panel.cards
+    assert card.details.isVisible() and card.toggle.isChecked()
+    card.toggle.click()
+    assert not card.details.isVisible() and not window.verdict_panel.details_open
+    window.evidence_list.setCurrentRow(0)  # back to the first file
     meta = window.metadata_panel
     assert meta.value("SHA-256") == hashlib.sha256(image_path.read_bytes()).hexdigest()
     assert meta.value("dimensions") == "128 × 96 pixels"
