@@ -217,18 +217,26 @@ class TrainingDialog(QDialog):
         self._redraw_timer.start()
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self._build_settings(runs_dir or default_runs_dir()))
+        self.settings_pane = self._build_settings(runs_dir or default_runs_dir())
+        splitter.addWidget(self.settings_pane)
         splitter.addWidget(self._build_live())
         splitter.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
         self.resize(1200, 800)
+        # the settings at their full width (the plots take the rest): split evenly, the form
+        # was cut at its right edge (the start-from list, the Browse… buttons) behind a
+        # horizontal scroll bar
+        pane = self.settings_pane
+        wanted = pane.widget().sizeHint().width() + pane.verticalScrollBar().sizeHint().width()
+        wanted += 2 * pane.frameWidth()
+        splitter.setSizes([min(wanted, 1200 * 3 // 5), max(1200 - wanted, 1200 * 2 // 5)])
         self._on_arch_changed(self.arch.currentText())
         self._update_buttons()
 
     # --- construction ---
 
-    def _build_settings(self, runs_dir: Path) -> QWidget:
+    def _build_settings(self, runs_dir: Path) -> QScrollArea:
         form = QFormLayout()
         self.start_from = StartFromBox()
         self.start_from.changed.connect(self._on_start_changed)

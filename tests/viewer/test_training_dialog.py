@@ -82,6 +82,15 @@ def test_pretrained_field_follows_the_architecture(qtbot, tmp_path: Path) -> Non
     assert dialog.pretrained.text() == "imagenet"
 
 
+@pytest.mark.gui
+def test_the_settings_open_at_their_full_width(qtbot, tmp_path: Path) -> None:
+    """The settings pane opened at its minimum width: the form was cut at its right edge
+    (the start-from list, the Browse… buttons) behind a horizontal scroll bar."""
+    dialog = _new_dialog(qtbot, tmp_path)
+    qtbot.waitExposed(dialog)
+    assert dialog.settings_pane.horizontalScrollBar().maximum() == 0
+
+
 def _problems(dialog: TrainingDialog) -> str:
     return "\n".join(
         dialog.data_problems.item(i).text() for i in range(dialog.data_problems.count())
