@@ -185,6 +185,7 @@ class TrainingDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Train a model")
         self.check_result: dict[str, Any] | None = None
+        self._set_aside: dict[int, str] = {}  # rows a chosen start emptied (_show_start)
         self._checked_args: list[str] | None = None  # check_argv of check_result
         self.state: RunState | None = None  # of the run being trained (or last trained)
         self.progress: TrainingProgress | None = None
@@ -541,6 +542,17 @@ class TrainingDialog(QDialog):
         initial weights (a checkpoint holds both), the stages of the run."""
         arch, init = self.arch.currentText(), bool(self.start_from.path)
         key = pretrained_field(arch)
+        # a started-from model holds its weights and configuration: the rows are emptied (their
+        # greyed text read as if "imagenet" weights or the typed configuration would be used)
+        # and what they held comes back with the initial weights
+        for field in (self.pretrained, self.model_config):
+            if init and field.text():
+                self._set_aside[id(field)] = field.text()
+                field.clear()
+            elif not init and id(field) in self._set_aside:
+                kept = self._set_aside.pop(id(field))
+                if not field.text():
+                    field.setText(kept)
         self.pretrained.setEnabled(not init and key is not None)
         self.pick_pretrained.setEnabled(not init and key is not None)
         if init:

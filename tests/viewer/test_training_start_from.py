@@ -90,6 +90,8 @@ def test_choosing_a_model_locks_the_architecture_and_makes_one_fit_init_stage(
     assert dialog.window.value() == 64  # the checkpoint's window, proposed
     assert not dialog.pretrained.isEnabled() and not dialog.pick_pretrained.isEnabled()
     assert not dialog.model_config.isEnabled()
+    # emptied, not greyed: the typed configuration and pretrained weights are not used
+    assert dialog.model_config.text() == "" and dialog.pretrained.text() == ""
     assert dialog.stages_label.text() == (
         "one stage: fine-tuning df.safetensors (fit --init; no pretrain stage: the checkpoint "
         "holds it)"
@@ -106,6 +108,7 @@ def test_choosing_a_model_locks_the_architecture_and_makes_one_fit_init_stage(
     _choose(dialog, "")  # back to the architecture's initial weights
     assert dialog.arch.isEnabled() and dialog.pretrained.isEnabled()
     assert dialog.model_config.isEnabled() and dialog.config().model_config == ["depths=1,1,1,1"]
+    assert dialog.model_config.text() == "depths=1,1,1,1"  # what was typed comes back
     assert dialog.stages_label.text().startswith("two stages")
     assert [s.command for s in dialog.config().stages()] == ["pretrain", "fit"]
 
