@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (
 
 from engine.types import Analysis, ModelResult
 from forensic_viewer.gui.canvas import Canvas
-from forensic_viewer.gui.panels import GREEN, RED
+from forensic_viewer.gui.panels import GREEN, RED, discard
 from forensic_viewer.layers import AnalysisLayer, ClonePairsLayer, Layer, LayerList
 from forensic_viewer.wording import plain
 
@@ -194,7 +194,7 @@ class CompareView(QWidget):
         for pane in self.panes:
             pane.canvas.set_layers(None)
             self._grid.removeWidget(pane)
-            pane.deleteLater()
+            discard(pane)
         self.panes = []
         sources = [] if layers is None else compare_sources(layers, analysis)
         shown = [s for s in sources if s.kind != "original" or original or len(sources) == 1]

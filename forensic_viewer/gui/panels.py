@@ -159,6 +159,15 @@ def text_label(text: str) -> QLabel:
     return QLabel(text, textFormat=Qt.TextFormat.PlainText, wordWrap=True)
 
 
+def discard(widget: QWidget) -> None:
+    """Hide ``widget`` now and delete it when the event loop next turns. Taken out of its
+    layout but still a visible child, a replaced widget was painted under its replacement
+    until the deferred deletion ran: a repaint before it (a screenshot taken then, or a busy
+    moment) showed two files' verdict cards over each other."""
+    widget.hide()
+    widget.deleteLater()
+
+
 def pick_folder(parent: QWidget, title: str, field: QLineEdit) -> str | None:
     """A dialog's Browse…: the folder picker opened at the folder typed in ``field``; the
     folder chosen is typed there and returned (None, the field unchanged, when closed)."""
@@ -410,7 +419,7 @@ class LayerPanel(QWidget):
         if self.controls is not None:
             self.controls.close_bindings()
             self._controls_box.removeWidget(self.controls)
-            self.controls.deleteLater()
+            discard(self.controls)
             self.controls = None
         if selected is None:
             return
@@ -435,6 +444,27 @@ def confidence_text(r: ModelResult) -> str:
     if r.probability is not None:
         return f"probability {r.probability:.2f} (calibrated)"
     return f"score {r.score:.3f} (not a probability: no calibration)"
+
+
+def odds_text(r: ModelResult) -> str | None:
+    """Why a calibrated probability and the verdict point opposite ways, when they do: the
+    probability answers at the validation data's even mix, θ is set for the false-alarm rate
+    (a card read "authentic · probability 0.54" with no word on it)."""
+    p = r.probability
+    if p is None:
+        return None
+    if r.verdict == "authentic" and p > 0.5:
+        return (
+            "a probability above 0.5 with an authentic verdict: the probability answers at even "
+            "odds of tampered and authentic images, while θ is set to flag few authentic ones "
+            "(the measured rates say how few)"
+        )
+    if r.verdict == "manipulated" and p < 0.5:
+        return (
+            "a probability below 0.5 with a manipulated verdict: θ lies below the even-odds "
+            "point of this model's scale (the measured rates say what that costs)"
+        )
+    return None
 
 
 def decision_text(r: ModelResult) -> str:
@@ -509,7 +539,7 @@ class VerdictPanel(QScrollArea):
         for card in self.cards:
             for widget in card.widgets():
                 self._layout.removeWidget(widget)
-                widget.deleteLater()
+                discard(widget)
         self.cards = []
 
     def show_message(self, text: str) -> None:
@@ -546,8 +576,12 @@ class VerdictPanel(QScrollArea):
         title.setStyleSheet(f"font-weight: bold; color: {color.name()}; margin-top: 6px;")
         # what the verdict is worth before how θ was set: the measured rates are what an
         # analyst weighs; the provenance is long and technical
-        worth = (decision_text(r), r.reliability or "reliability not measured for this model")
-        body = self._label("\n".join(plain(line) for line in worth))
+        worth = (
+            decision_text(r),
+            odds_text(r),
+            r.reliability or "reliability not measured for this model",
+        )
+        body = self._label("\n".join(plain(line) for line in worth if line))
         how = (
             threshold_text(r),
             f"{r.seconds:.2f} s on {r.device} ({r.precision}) · " + policy_text(r.input_policy),

@@ -44,6 +44,7 @@ from PySide6.QtWidgets import (
 
 from engine.probe import DERIVATIONS, ORIGINAL, ProbeResult
 from engine.types import Analysis, Evidence
+from forensic_viewer.gui.panels import discard
 from forensic_viewer.gui.workers import AnalysisWorker
 from forensic_viewer.overlays import colorize
 from forensic_viewer.scan.probe import TABLE_COLUMNS, table_notes, table_rows
@@ -241,7 +242,7 @@ class ProbeDialog(QDialog):
         while self.grid.count():
             w = self.grid.takeAt(0).widget()
             if w is not None:
-                w.deleteLater()
+                discard(w)
 
     def show_result(self, result: ProbeResult) -> None:
         """Fill the table and the maps from ``result``."""

@@ -79,6 +79,11 @@ def test_open_analyse_and_fill_the_panels(qtbot, window: MainWindow, image_path:
     assert card.details.isVisible() and card.toggle.isChecked()
     card.toggle.click()
     assert not card.details.isVisible() and not window.verdict_panel.details_open
+    # replaced cards are hidden at once, not left to paint under the new ones until their
+    # deferred deletion runs (screenshots showed two files' cards over each other)
+    window.verdict_panel.set_analysis(window.current_analysis())
+    assert not any(w.isVisible() for w in card.widgets())
+    qtbot.waitUntil(lambda: window.verdict_panel.cards[0].title.isVisible())  # the new one
     window.evidence_list.setCurrentRow(0)  # back to the first file
     meta = window.metadata_panel
     assert meta.value("SHA-256") == hashlib.sha256(image_path.read_bytes()).hexdigest()
@@ -340,3 +345,31 @@ def test_the_verdict_card_says_when_a_face_decided_the_default_verdict() -> None
     flagged = f"{stacked}{ON_THIS_FILE}{FACE_RULE_NOTE}1 face verdict"
     words = decision_text(ensemble(flagged))
     assert words.startswith("score 0.927 > θ 0.5986 (by the face rule") and "stacked" not in words
+
+
+def test_a_probability_that_points_against_the_verdict_is_explained() -> None:
+    """A member card read "authentic · probability 0.54 (calibrated)" with no word on why:
+    the probability answers at even odds, θ is set for the false-alarm rate."""
+    from dataclasses import replace
+
+    from engine.types import ModelResult
+    from forensic_viewer.gui.panels import odds_text
+
+    heat = np.zeros((4, 4), np.float32)
+    r = ModelResult(
+        name="m", architecture="crfd-net-compact", checkpoint="", checkpoint_sha256="0" * 64,
+        rule="forged_fraction", score=0.3, verdict="authentic", forged_fraction=0.33,
+        threshold=0.34, pixel_threshold=0.5, threshold_provenance="θ = 0.34: test",
+        input_policy={}, device="cpu", precision="fp32", seconds=0.1, heatmap=heat,
+        mask=heat > 0.5, probability=0.54,
+    )  # fmt: skip
+    assert "above 0.5 with an authentic verdict" in odds_text(r)
+    assert "below 0.5 with a manipulated verdict" in odds_text(
+        replace(r, verdict="manipulated", probability=0.4)
+    )
+    for agreeing in (
+        replace(r, probability=0.3),
+        replace(r, verdict="manipulated", probability=0.9),
+    ):
+        assert odds_text(agreeing) is None
+    assert odds_text(replace(r, probability=None)) is None
