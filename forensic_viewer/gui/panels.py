@@ -450,9 +450,9 @@ def odds_text(r: ModelResult) -> str | None:
     """Why a calibrated probability and the verdict point opposite ways, when they do: the
     probability answers at the validation data's even mix, θ is set for the false-alarm rate
     (a card read "authentic · probability 0.54" with no word on it)."""
-    p = r.probability
-    if p is None:
+    if r.probability is None:
         return None
+    p = round(r.probability, 2)  # as the card shows it: "0.50" is not above 0.5
     if r.verdict == "authentic" and p > 0.5:
         return (
             "a probability above 0.5 with an authentic verdict: the probability answers at even "
