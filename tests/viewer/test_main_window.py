@@ -370,6 +370,7 @@ def test_a_probability_that_points_against_the_verdict_is_explained() -> None:
     for agreeing in (
         replace(r, probability=0.3),
         replace(r, verdict="manipulated", probability=0.9),
+        replace(r, probability=0.503),  # the card shows 0.50: not "above 0.5"
     ):
         assert odds_text(agreeing) is None
     assert odds_text(replace(r, probability=None)) is None
