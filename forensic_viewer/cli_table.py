@@ -11,8 +11,10 @@ from typing import Any
 from engine.ensemble import decided_by_face
 from forensic_viewer.wording import (
     FACE_PROBABILITY_NOTE,
+    IMAGE_PROBABILITY_NOTE,
     decision_words,
     face_decision_words,
+    odds_words,
     plain,
 )
 
@@ -41,7 +43,7 @@ def print_table(records: list[dict[str, Any]]) -> None:
     what was compared with θ; a line per face the face path judged; then, once per ensemble,
     what its θ was measured to do (the calibrated p is quoted with it)."""
     reliability: dict[str, str] = {}
-    face_p = False
+    face_p = against = False
     for r in records:
         path = plain(r["path"])
         if r["status"] != "ok":
@@ -49,6 +51,7 @@ def print_table(records: list[dict[str, Any]]) -> None:
             continue
         for label, d in r["checks"]:
             p = d.get("probability")
+            against = against or odds_words(str(d.get("verdict")), p) is not None
             confidence = (
                 f"p {p:.2f} (calibrated)"
                 if p is not None
@@ -79,5 +82,7 @@ def print_table(records: list[dict[str, Any]]) -> None:
             print(f"{path}\t{plain(name)}\t{plain(text)}")
     for name, sentence in reliability.items():
         print(f"default verdict {plain(name)}: {plain(sentence)}")
+    if against:
+        print(f"probabilities: {IMAGE_PROBABILITY_NOTE}")
     if face_p:
         print(f"faces: {FACE_PROBABILITY_NOTE}")

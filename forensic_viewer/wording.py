@@ -136,3 +136,33 @@ FACE_PROBABILITY_NOTE = (
     "threshold is set to flag few authentic faces (its θ provenance says how few), so a face "
     "can read a probability above 0.5 and stay unflagged"
 )
+
+
+def odds_words(verdict: str, probability: float | None) -> str | None:
+    """Why an image verdict's calibrated probability and the verdict point opposite ways, when
+    they do (compared as printed, to two decimals: "0.50" is not above 0.5): the probability
+    answers at the validation data's even mix of tampered and authentic images, θ is set for
+    the false-alarm rate, so a verdict can read authentic at p 0.54."""
+    if probability is None:
+        return None
+    p = round(probability, 2)
+    if verdict == "authentic" and p > 0.5:
+        return (
+            "a probability above 0.5 with an authentic verdict: the probability answers at even "
+            "odds of tampered and authentic images, while θ is set to flag few authentic ones "
+            "(the measured rates say how few)"
+        )
+    if verdict == "manipulated" and p < 0.5:
+        return (
+            "a probability below 0.5 with a manipulated verdict: θ lies below the even-odds "
+            "point of this model's scale (the measured rates say what that costs)"
+        )
+    return None
+
+
+# Once under a table where some verdict's probability points the other way (odds_words).
+IMAGE_PROBABILITY_NOTE = (
+    "an image's probability is calibrated at even odds of tampered and authentic images, while "
+    "each θ is set to flag few authentic photographs (the measured rates say how few), so a "
+    "verdict can read authentic with a probability above 0.5"
+)

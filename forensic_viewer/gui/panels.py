@@ -57,7 +57,7 @@ from forensic_viewer.layers import (
     LayerList,
     MaskLayer,
 )
-from forensic_viewer.wording import decision_words, partial_words, plain, policy_text
+from forensic_viewer.wording import decision_words, odds_words, partial_words, plain, policy_text
 from trainer.progress import figure_words
 
 THRESHOLD_STEPS = 1000  # threshold slider resolution: 0.001
@@ -447,24 +447,10 @@ def confidence_text(r: ModelResult) -> str:
 
 
 def odds_text(r: ModelResult) -> str | None:
-    """Why a calibrated probability and the verdict point opposite ways, when they do: the
-    probability answers at the validation data's even mix, θ is set for the false-alarm rate
-    (a card read "authentic · probability 0.54" with no word on it)."""
-    if r.probability is None:
-        return None
-    p = round(r.probability, 2)  # as the card shows it: "0.50" is not above 0.5
-    if r.verdict == "authentic" and p > 0.5:
-        return (
-            "a probability above 0.5 with an authentic verdict: the probability answers at even "
-            "odds of tampered and authentic images, while θ is set to flag few authentic ones "
-            "(the measured rates say how few)"
-        )
-    if r.verdict == "manipulated" and p < 0.5:
-        return (
-            "a probability below 0.5 with a manipulated verdict: θ lies below the even-odds "
-            "point of this model's scale (the measured rates say what that costs)"
-        )
-    return None
+    """Why the card's probability and verdict point opposite ways, when they do
+    (:func:`~forensic_viewer.wording.odds_words`): a card read "authentic · probability 0.54"
+    with no word on it."""
+    return odds_words(r.verdict, r.probability)
 
 
 def decision_text(r: ModelResult) -> str:

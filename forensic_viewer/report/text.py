@@ -25,6 +25,7 @@ from forensic_viewer.wording import (
     FACE_PROBABILITY_NOTE,
     decision_words,
     face_decision_words,
+    odds_words,
     policy_text,
     scale_words,
 )
@@ -271,6 +272,15 @@ def entry_label(e: ModelEntry) -> str:
     return f"Default verdict: ensemble {e.name}" if e.role == "ensemble" else f"Model {e.name}"
 
 
+def probability_cell(f: Mapping[str, Any]) -> str:
+    """A verdict's calibrated probability, and why it points against the verdict when it does
+    (:func:`~forensic_viewer.wording.odds_words`: "authentic" at 0.54 read as a contradiction)."""
+    if f.get("probability") is None:
+        return "not calibrated"
+    words = odds_words(str(f.get("verdict")), f["probability"])
+    return f"{f['probability']:.2f}" + (f" ({words})" if words else "")
+
+
 def entry_rows(e: ModelEntry) -> Rows:
     """One model's (or the ensemble's) figures on one file; for a check that did not run, only
     that fact and why."""
@@ -280,10 +290,7 @@ def entry_rows(e: ModelEntry) -> Rows:
     policy = f.get("input_policy") or {}
     rows: Rows = [
         ("Verdict", str(f.get("verdict"))),
-        (
-            "Probability (calibrated)",
-            "not calibrated" if f.get("probability") is None else f"{f['probability']:.2f}",
-        ),
+        ("Probability (calibrated)", probability_cell(f)),
         ("Reliability at θ", str(f.get("reliability") or "not measured")),
         (
             "Decision",

@@ -480,3 +480,21 @@ def test_the_table_gives_each_face_verdict_with_its_threshold(capsys) -> None:
     assert "faces manipulated (score 0.9839 > θ 0.9829)" in out
     assert "crfd manipulated (forged fraction 41.00% > θ 34.23%)" in out
     assert "old authentic (score 0.250)" in out
+
+
+def test_the_table_says_once_why_a_probability_points_against_its_verdict(capsys) -> None:
+    """ "authentic  p 0.51 (calibrated)" was printed with no word on why (the faces had one)."""
+    from forensic_viewer.cli_table import print_table
+    from forensic_viewer.wording import IMAGE_PROBABILITY_NOTE
+
+    def check(verdict: str, p: float) -> tuple[str, dict]:
+        d = {"name": "m", "verdict": verdict, "score": 0.8, "forged_fraction": 0.1}
+        return "m", {**d, "threshold": 0.9, "rule": "logit", "probability": p}
+
+    rows = [
+        {"path": f"{i}.jpg", "status": "ok", "checks": [check("authentic", 0.54)]} for i in (1, 2)
+    ]
+    print_table(rows)
+    assert capsys.readouterr().out.count(IMAGE_PROBABILITY_NOTE) == 1
+    print_table([{"path": "a.jpg", "status": "ok", "checks": [check("authentic", 0.3)]}])
+    assert IMAGE_PROBABILITY_NOTE not in capsys.readouterr().out

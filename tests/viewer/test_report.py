@@ -760,3 +760,14 @@ def test_figure_text_grows_with_the_figure_so_it_prints_alike() -> None:
         return int((drawn[: width // 4 - 2, :, 0] > 0).sum())  # above the box: the number
 
     assert number_pixels(1280) > 2.5 * number_pixels(TEXT_WIDTH)  # a taller, thicker "1"
+
+
+def test_a_probability_against_its_verdict_is_explained_in_the_reports_row() -> None:
+    """A file's section read "Verdict authentic" over "Probability (calibrated) 0.54" with no
+    word on why (the probability answers at even odds; θ is set for the false-alarm rate)."""
+    from forensic_viewer.report.text import probability_cell
+
+    cell = probability_cell({"verdict": "authentic", "probability": 0.54})
+    assert cell.startswith("0.54 (a probability above 0.5 with an authentic verdict")
+    assert probability_cell({"verdict": "authentic", "probability": 0.3}) == "0.30"
+    assert probability_cell({"verdict": "manipulated", "probability": None}) == "not calibrated"
