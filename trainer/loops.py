@@ -168,23 +168,70 @@ class _Stop(Exception):
     """SIGTERM arrived: stop after writing the checkpoint and resume file."""
 
 
-@contextlib.contextmanager
-def sigterm_raises(exception: type[BaseException] = _Stop) -> Iterator[None]:
-    """Inside, SIGTERM raises ``exception`` (the loop's :class:`_Stop`: a checkpoint first;
-    ``trainer.commands`` wraps the set-up with another); the handler before is put back."""
+class StepGuard:
+    """Holds a stop signal that arrives inside a training step until the step is whole.
 
-    def handler(signum: int, frame: object) -> None:
-        raise exception()
+    Raised where it arrived, a Stop (or Ctrl+C) could land between the optimiser's update and
+    the step count, so the resumed run updated on that batch twice, or inside the forward pass,
+    after batch-norm statistics had moved on a batch the checkpoint says was never trained on.
+    Inside :meth:`step` the signal is noted and raised when the step ends (at most one step
+    later); elsewhere (validation, data loading, checkpoints) it is raised at once."""
+
+    def __init__(self) -> None:
+        self.inside = False
+        self.pending: BaseException | None = None
+
+    def stop(self, exception: BaseException) -> None:
+        """Raise ``exception`` now, or at the end of the step being run."""
+        if not self.inside:
+            raise exception
+        if self.pending is None:
+            self.pending = exception
+
+    @contextlib.contextmanager
+    def step(self) -> Iterator[None]:
+        self.inside = True
+        try:
+            yield
+        finally:
+            self.inside = False
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            raise pending
+
+
+@contextlib.contextmanager
+def sigterm_raises(
+    exception: type[BaseException] = _Stop, guard: StepGuard | None = None
+) -> Iterator[None]:
+    """Inside, SIGTERM raises ``exception`` (the loop's :class:`_Stop`: a checkpoint first;
+    ``trainer.commands`` wraps the set-up with another), and with ``guard`` so does Ctrl+C
+    (KeyboardInterrupt), each held by the guard until a training step is whole; the handlers
+    before are put back."""
+
+    def raise_or_hold(error: BaseException) -> None:
+        if guard is None:
+            raise error
+        guard.stop(error)
+
+    def on_term(signum: int, frame: object) -> None:
+        raise_or_hold(exception())
+
+    def on_int(signum: int, frame: object) -> None:
+        raise_or_hold(KeyboardInterrupt())
 
     try:
-        previous = signal.signal(signal.SIGTERM, handler)
+        previous = signal.signal(signal.SIGTERM, on_term)
     except ValueError:  # not the main thread: leave signals alone
         yield
         return
+    previous_int = signal.signal(signal.SIGINT, on_int) if guard is not None else None
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+        if previous_int is not None:
+            signal.signal(signal.SIGINT, previous_int)
 
 
 def _dist_info() -> tuple[int, int, int]:
@@ -430,7 +477,8 @@ def fit(
     interrupted = False
     stopped_by = 0
     batch_index = start_batch
-    with sigterm_raises():
+    guard = StepGuard()
+    with sigterm_raises(guard=guard):
         try:
             if val_pending:  # stopped while validating: that validation comes first
                 validate_and_save(start_batch)
@@ -442,30 +490,32 @@ def fit(
                 loader = DataLoader(train_set, batch_sampler=batches, num_workers=cfg.num_workers)
                 batch_index = start_batch
                 for images, masks, labels in loader:
-                    lr = lr_at(step, total, cfg)
-                    for group in optimizer.param_groups:
-                        group["lr"] = lr * group["lr_mult"]
-                    images, masks = images.to(device, non_blocking=True), masks.to(device)
-                    labels = labels.to(device)
-                    with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
-                        loss, terms = objective(net, images, masks, labels)
-                    mean_loss = _mean_over_ranks(loss.detach(), world)  # every rank stops together
-                    if not torch.isfinite(mean_loss):
-                        raise FloatingPointError(
-                            f"loss became {float(mean_loss)} at step {step}; lower --lr or check "
-                            "the data"
-                        )
-                    optimizer.zero_grad(set_to_none=True)
-                    scaler.scale(loss).backward()
-                    if cfg.clip_grad > 0:
-                        scaler.unscale_(optimizer)
-                        grad_norm = float(torch.nn.utils.clip_grad_norm_(params, cfg.clip_grad))
-                    else:
-                        grad_norm = float("nan")
-                    scaler.step(optimizer)
-                    scaler.update()
-                    step += 1
-                    batch_index += 1
+                    with guard.step():  # a stop signal waits until the step is whole
+                        lr = lr_at(step, total, cfg)
+                        for group in optimizer.param_groups:
+                            group["lr"] = lr * group["lr_mult"]
+                        images, masks = images.to(device, non_blocking=True), masks.to(device)
+                        labels = labels.to(device)
+                        with torch.autocast(device.type, dtype=torch.float16, enabled=use_amp):
+                            loss, terms = objective(net, images, masks, labels)
+                        # every rank stops together
+                        mean_loss = _mean_over_ranks(loss.detach(), world)
+                        if not torch.isfinite(mean_loss):
+                            raise FloatingPointError(
+                                f"loss became {float(mean_loss)} at step {step}; lower --lr or "
+                                "check the data"
+                            )
+                        optimizer.zero_grad(set_to_none=True)
+                        scaler.scale(loss).backward()
+                        if cfg.clip_grad > 0:
+                            scaler.unscale_(optimizer)
+                            grad_norm = float(torch.nn.utils.clip_grad_norm_(params, cfg.clip_grad))
+                        else:
+                            grad_norm = float("nan")
+                        scaler.step(optimizer)
+                        scaler.update()
+                        step += 1
+                        batch_index += 1
                     loss_value = float(mean_loss)
                     samples_seen += images.shape[0] * world
                     if main and (step % cfg.log_every == 0 or step == 1):

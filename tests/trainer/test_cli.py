@@ -465,3 +465,38 @@ def test_the_bar_and_events_count_to_max_steps_not_to_the_schedule(
     assert [e["step"] for e in steps] == [1, 2] and {e["total_steps"] for e in steps} == {2}
     assert steps[-1]["eta_s"] == 0
     assert "epoch 1/1 step 1/2 " in err, err
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_inside_a_step_finishes_that_step_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, signum: int
+) -> None:
+    """A Stop (SIGTERM) or Ctrl+C arriving after the forward pass of a step was raised there:
+    batch-norm statistics had moved on a batch the checkpoint said was never trained on, and
+    the resumed run trained on it again. Held until the step is whole, the stopped run's
+    weights and count are those of a run of exactly that many steps."""
+    import torch
+
+    from trainer import loops
+    from trainer.plan import RESUME_NAME
+
+    data = make_folder(tmp_path / "d", 4, 2, seed=0, size=48)
+    short = [*TINY_FIT, "--epochs", "3", "--no-val", "--batch-size", "2", "--seed", "5"]
+    assert cli.main(_fit(data, tmp_path / "two", *short, "--max-steps", "2")) == 0
+    real, calls = loops._mean_over_ranks, {"n": 0}
+
+    def signalled_after_the_forward_pass(loss: torch.Tensor, world: int) -> torch.Tensor:
+        calls["n"] += 1
+        if calls["n"] == 2:  # the second step, its forward pass done
+            os.kill(os.getpid(), signum)
+        return real(loss, world)
+
+    monkeypatch.setattr(loops, "_mean_over_ranks", signalled_after_the_forward_pass)
+    code = cli.main(_fit(data, tmp_path / "stopped", *short))
+    assert code == (143 if signum == signal.SIGTERM else 130)
+    stopped = torch.load(tmp_path / "stopped" / RESUME_NAME, weights_only=False)
+    two = torch.load(tmp_path / "two" / RESUME_NAME, weights_only=False)
+    assert (stopped["step"], stopped["batch"]) == (2, 2)
+    for name, tensor in two["model"].items():
+        assert torch.equal(stopped["model"][name], tensor), name
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
