@@ -63,6 +63,8 @@ FONT_DIRS = (
 )
 RED = colors.HexColor("#b00000")
 PAGE_MARGIN = 1.5 * cm
+CELL_PAD = 2.5  # points left and right of a summary cell's text
+FILE_COLUMN = 4.0 * cm  # the summary's file-name column at most
 
 
 @dataclass(frozen=True)
@@ -276,13 +278,25 @@ class PdfWriter:
         add(self.p("Summary", s.h2))
         add(self.p(T.counts_text(ov), s.body))
         add(Spacer(1, 3))
-        add(self._summary_table(ov))
+        # The classic analyses get a table of their own: one A4 row of every column cut
+        # words in the middle ("authe|ntic") and stood a letter or two per line.
+        apart = T.summary_analysis_columns(ov)
+        n = len(T.summary_header(ov))
+        add(self._summary_table(ov, [j for j in range(n) if j not in apart]))
         add(self.p(T.SUMMARY_NOTE, s.small))
-        add(self.p("Models", s.h2))
+        if apart:
+            add(self.p("Classic analyses, file by file", s.h3))
+            add(self._summary_table(ov, [0, 1, *apart]))
+        # the heading goes in one block with the first model (keepWithNext does not hold before
+        # a KeepTogether: "Models" stood alone at the foot of the first page)
+        heading = [self.p("Models", s.h2)]
         if not ov.models:
-            add(self.p("No model ran on any file of this report.", s.body))
+            add(
+                KeepTogether([*heading, self.p("No model ran on any file of this report.", s.body)])
+            )
         for m in ov.models:
-            add(KeepTogether([self.p(m.name, s.h3), self.kv(T.model_rows(m))]))
+            add(KeepTogether([*heading, self.p(m.name, s.h3), self.kv(T.model_rows(m))]))
+            heading = []
         if ov.analyses:
             add(self.p("Classic analyses", s.h2))
             add(self.p(T.ANALYSES_TEXT, s.body))
@@ -306,39 +320,63 @@ class PdfWriter:
         add(self.kv(T.environment_rows(ov)))
         add(self.p(T.LEGEND_TEXT, s.small))
 
-    def _summary_table(self, ov: Overview) -> Table:
+    def _summary_table(self, ov: Overview, columns: list[int]) -> Table:
+        """The summary's ``columns`` (indices into :func:`~T.summary_header`), one row a file."""
         header = T.summary_header(ov)
-        data: list[list[Any]] = [[self.p(h, self.s.label) for h in header]]
+        sha = len(header) - 1  # the integrity column comes last
+        rows = [[header[j] for j in columns]]
         style: list[tuple[Any, ...]] = [
             ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb")),
             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("TOPPADDING", (0, 0), (-1, -1), 1.5),
             ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
-            ("LEFTPADDING", (0, 0), (-1, -1), 2.5),
-            ("RIGHTPADDING", (0, 0), (-1, -1), 2.5),
+            ("LEFTPADDING", (0, 0), (-1, -1), CELL_PAD),
+            ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PAD),
         ]
         for i in range(len(ov.rows)):
             cells = T.summary_cells(ov, i)
-            data.append([self.p(c, self.s.small) for c in cells])
-            for j, c in enumerate(cells):
+            rows.append([cells[j] for j in columns])
+            for k, j in enumerate(columns):
+                c = cells[j]
                 if c.startswith("manipulated"):
-                    style.append(("BACKGROUND", (j, i + 1), (j, i + 1), colors.HexColor("#ffe0e0")))
+                    style.append(("BACKGROUND", (k, i + 1), (k, i + 1), colors.HexColor("#ffe0e0")))
                 elif (
-                    c == "not run"
-                    or c.startswith("ERROR")
-                    or (j == len(cells) - 1 and not ov.integrity[i].ok)
+                    c == "not run" or c.startswith("ERROR") or (j == sha and not ov.integrity[i].ok)
                 ):
-                    style.append(("TEXTCOLOR", (j, i + 1), (j, i + 1), RED))
-        n = len(header)
-        fixed = {0: 0.7 * cm}
-        rest = (self.width - sum(fixed.values())) / (n - 1)
-        file_w = min(4.0 * cm, rest * 1.6)
-        other = (self.width - fixed[0] - file_w) / (n - 2)
-        widths = [fixed[0], file_w, *([other] * (n - 2))]
-        t = Table(data, colWidths=widths, repeatRows=1, hAlign="LEFT")
+                    style.append(("TEXTCOLOR", (k, i + 1), (k, i + 1), RED))
+        data = [
+            [self.p(c, self.s.label if r == 0 else self.s.small) for c in row]
+            for r, row in enumerate(rows)
+        ]
+        t = Table(data, colWidths=self._column_widths(rows), repeatRows=1, hAlign="LEFT")
         t.setStyle(TableStyle(style))
         return t
+
+    def _column_widths(self, rows: list[list[str]]) -> list[float]:
+        """Widths for a table of ``rows`` (texts, the header first; column 1 the file name)
+        across the page: each column at least as wide as its longest word, so no word is cut
+        in the middle, and the room left shared by how much longer each column's texts are.
+        A file name is one long word: its column is capped and the name breaks where it must."""
+        font, size = self.f.regular, self.s.small.fontSize
+
+        def width(text: str) -> float:
+            return pdfmetrics.stringWidth(_drawable(text, self.f), font, size) + 2 * CELL_PAD
+
+        cols = list(zip(*rows, strict=True))
+        need = [max(width(w) for c in col for w in c.split() or [""]) for col in cols]
+        want = [max(width(c) for c in col) for col in cols]
+        if len(cols) > 1:
+            need[1] = min(need[1], FILE_COLUMN)
+            want[1] = min(want[1], FILE_COLUMN)
+        room = self.width - sum(need)
+        if room <= 0:  # more columns than the page holds: all shrink, long words break
+            return [w * self.width / sum(need) for w in need]
+        more = [max(w - n, 0.0) for w, n in zip(want, need, strict=True)]
+        total = sum(more)
+        if total <= room:  # every text fits on one line: the rest goes evenly
+            return [w + (room - total) / len(cols) for w in want]
+        return [n + room * m / total for n, m in zip(need, more, strict=True)]
 
     def item(self, index: int, item: ReportItem, ov: Overview, figs: ItemFigures) -> None:
         s, add = self.s, self.story.append

@@ -771,3 +771,23 @@ def test_a_probability_against_its_verdict_is_explained_in_the_reports_row() -> 
     assert cell.startswith("0.54 (a probability above 0.5 with an authentic verdict")
     assert probability_cell({"verdict": "authentic", "probability": 0.3}) == "0.30"
     assert probability_cell({"verdict": "manipulated", "probability": None}) == "not calibrated"
+
+
+PDF_HEADINGS = ("Case", "Notes", "Summary", "Models", "Classic analyses", "Limitations")
+
+
+def test_no_pdf_heading_stands_alone_at_the_foot_of_a_page(scanned: Path, tmp_path: Path) -> None:
+    """'Models' stood alone at the foot of the first page, its first model on the next:
+    keepWithNext does not hold before a block kept together. The notes' length moves every
+    heading down the page; none may end one."""
+    from forensic_viewer.report import scan_source
+
+    for n in range(0, 36, 3):
+        notes = "\n".join(f"note line {i}" for i in range(n))
+        pdf = write_report(
+            scan_source(scanned), tmp_path / f"r{n}", ["pdf"], case=CaseInfo(notes=notes)
+        )["pdf"]
+        for k, page in enumerate(PdfReader(str(pdf)).pages, start=1):
+            lines = [line.strip() for line in page.extract_text().splitlines() if line.strip()]
+            body = [x for x in lines if not x.startswith(("Case C-42/7", "page "))]
+            assert body[-1] not in PDF_HEADINGS, (n, k, body[-3:])
