@@ -64,7 +64,8 @@ FONT_DIRS = (
 RED = colors.HexColor("#b00000")
 PAGE_MARGIN = 1.5 * cm
 CELL_PAD = 2.5  # points left and right of a summary cell's text
-FILE_COLUMN = 4.0 * cm  # the summary's file-name column at most
+FILE_COLUMN = 3.2 * cm  # the summary's file-name column at most
+LONG_WORD = 2.6 * cm  # a longer word in a summary cell is broken, not given its width
 
 
 @dataclass(frozen=True)
@@ -357,18 +358,21 @@ class PdfWriter:
         """Widths for a table of ``rows`` (texts, the header first; column 1 the file name)
         across the page: each column at least as wide as its longest word, so no word is cut
         in the middle, and the room left shared by how much longer each column's texts are.
-        A file name is one long word: its column is capped and the name breaks where it must."""
+        A word longer than :data:`LONG_WORD`, a file name longer than :data:`FILE_COLUMN` and
+        an error's text (its path) break where they must."""
         font, size = self.f.regular, self.s.small.fontSize
 
         def width(text: str) -> float:
             return pdfmetrics.stringWidth(_drawable(text, self.f), font, size) + 2 * CELL_PAD
 
-        cols = list(zip(*rows, strict=True))
-        need = [max(width(w) for c in col for w in c.split() or [""]) for col in cols]
+        cols = [[c for c in col if not c.startswith("ERROR")] for col in zip(*rows, strict=True)]
+        caps = [FILE_COLUMN if j == 1 else LONG_WORD for j in range(len(cols))]
+        need = [
+            min(max(width(w) for c in col for w in c.split()), cap)
+            for col, cap in zip(cols, caps, strict=True)
+        ]
         want = [max(width(c) for c in col) for col in cols]
-        if len(cols) > 1:
-            need[1] = min(need[1], FILE_COLUMN)
-            want[1] = min(want[1], FILE_COLUMN)
+        want[1:2] = [min(w, FILE_COLUMN) for w in want[1:2]]
         room = self.width - sum(need)
         if room <= 0:  # more columns than the page holds: all shrink, long words break
             return [w * self.width / sum(need) for w in need]

@@ -165,6 +165,13 @@ def summary_header(ov: Overview) -> list[str]:
     ]
 
 
+def summary_analysis_columns(ov: Overview) -> range:
+    """Where the classic analyses' columns sit in :func:`summary_header` and
+    :func:`summary_cells` (empty when none ran), for a layout that puts them apart."""
+    start = len(SUMMARY_HEADER) + bool(_ensemble_column(ov)) + len(_model_columns(ov))
+    return range(start, start + len(_analysis_columns(ov)))
+
+
 def _model_columns(ov: Overview) -> list[str]:
     names: list[str] = []
     for r in ov.rows:

@@ -230,6 +230,37 @@ def test_the_report_has_an_analysis_section_with_escaped_metadata(
     assert summary["analyses"]["clone"]["pairs"] >= 1
 
 
+def test_the_pdf_summary_cuts_no_word_and_gives_the_analyses_a_table_of_their_own(
+    scanned: Path, tmp_path: Path
+) -> None:
+    """One A4 row of every column, a column per analysis, cut words in the middle
+    ('authe|ntic', 'Disagr|eement'): the analyses get a table of their own after the verdicts,
+    and each column is at least as wide as its longest word."""
+    from reportlab.platypus import Paragraph, Table
+
+    from forensic_viewer.report import CaseInfo, ReportOptions
+    from forensic_viewer.report.build import overview
+    from forensic_viewer.report.pdf import CELL_PAD, PdfWriter
+
+    writer = PdfWriter(tmp_path / "report.pdf")
+    writer.begin(overview(scan_source(scanned), CaseInfo(), ReportOptions()), ())
+    tables = [f for f in writer.story if isinstance(f, Table)]
+    summaries = [t for t in tables if t._cellvalues[0][0].getPlainText() == "#"]
+    headers = [[c.getPlainText() for c in t._cellvalues[0]] for t in summaries]
+    cut = []
+    for t in summaries:
+        for row in t._cellvalues:
+            for width, cell in zip(t._colWidths, row, strict=True):
+                assert isinstance(cell, Paragraph)
+                cell.wrap(width - 2 * CELL_PAD, 10_000)
+                words = set(cell.getPlainText().split())
+                cut += [w for _, line in cell.blPara.lines for w in line if w not in words]
+    writer.abort()
+    assert cut == []
+    assert len(summaries) == 2 and "Disagreement" in headers[0]
+    assert headers[1] == ["#", "File", "clone (analysis)", "ela (analysis)", "metadata (analysis)"]
+
+
 def test_the_report_figure_draws_each_pair_linked() -> None:
     from engine.analyses import ClonePair
     from forensic_viewer.overlays import PAIR_LINK_RGB, PAIR_TARGET_RGB
