@@ -50,6 +50,8 @@ Policy, applied to every file the same way (the limits and how to raise them: do
   ``METADATA_VALUE_CAP`` characters and the whole at ``METADATA_TOTAL_CAP``. A binary value
   over ``METADATA_BINARY_SHOWN`` bytes (a MakerNote) is kept as the size and SHA-256 of the
   whole value and, for a MakerNote, the file's Make (:func:`binary_value_text`), not as hex.
+  A rational with a zero denominator is kept as its fraction, never as ``nan``
+  (:func:`exif_number_text`).
 """
 
 from __future__ import annotations
@@ -642,6 +644,19 @@ def exif_bytes_text(value: bytes, tag: int | None = None, maker: str = "") -> st
     return "0x" + value.hex() if value else ""
 
 
+def exif_number_text(value: object) -> str:
+    """An EXIF number as text: a rational with a zero denominator as the fraction the file
+    holds (``0/0``, which EXIF uses for "unknown" or "not used": DigitalZoomRatio), not the
+    ``nan`` or ``inf`` its float reads as; a tuple of numbers element by element."""
+    if isinstance(value, TiffImagePlugin.IFDRational) and value.denominator == 0:
+        return f"{value.numerator}/0 (no number: a zero denominator)"
+    if isinstance(value, tuple) and any(
+        isinstance(v, TiffImagePlugin.IFDRational) and v.denominator == 0 for v in value
+    ):
+        return "(" + ", ".join(exif_number_text(v) for v in value) + ")"
+    return str(value)
+
+
 def _maker(make: object) -> str:
     """The EXIF Make as one short line, for naming a MakerNote; "" when it is not text."""
     if not isinstance(make, str):
@@ -661,7 +676,7 @@ def _metadata(img: Image.Image) -> dict[str, str]:
         elif isinstance(value, tuple | list) and len(value) > METADATA_VALUE_CAP:
             text = str(value[:METADATA_VALUE_CAP])  # never format a huge tag whole
         else:
-            text = str(value)
+            text = exif_number_text(value)
         text = text.replace("\x00", "")[:METADATA_VALUE_CAP]
         if total + len(key) + len(text) > METADATA_TOTAL_CAP:
             return

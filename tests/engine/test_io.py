@@ -287,6 +287,26 @@ def test_exif_values_read_as_text_a_person_can_read(tmp_path: Path) -> None:
     assert "EXIF:ExifOffset" not in meta and "EXIF:GPSInfo" not in meta
 
 
+def test_a_rational_with_a_zero_denominator_reads_as_its_fraction_not_nan(tmp_path: Path) -> None:
+    """EXIF writes 0/0 for "unknown" or "not used" (a Casio's DigitalZoomRatio): the report
+    printed its float, 'nan', where a court reads the file's values."""
+    from PIL.TiffImagePlugin import IFDRational
+
+    exif = Image.Exif()
+    sub = exif.get_ifd(0x8769)
+    sub[0xA404] = IFDRational(0, 0)  # DigitalZoomRatio
+    sub[0x829A] = IFDRational(1, 4)  # ExposureTime
+    gps = exif.get_ifd(0x8825)
+    gps[2] = (IFDRational(51, 1), IFDRational(30, 1), IFDRational(0, 0))  # GPSLatitude
+    p = tmp_path / "zoom.jpg"
+    Image.new("RGB", (8, 8)).save(p, exif=exif.tobytes())
+    meta = load_evidence(p).metadata
+    assert meta["EXIF:DigitalZoomRatio"] == "0/0 (no number: a zero denominator)"
+    assert meta["EXIF:GPSLatitude"] == "(51.0, 30.0, 0/0 (no number: a zero denominator))"
+    assert meta["EXIF:ExposureTime"] == "0.25"  # a number as before
+    assert not any("nan" in v for v in meta.values())
+
+
 def test_a_long_binary_value_is_recorded_as_its_size_and_sha256(tmp_path: Path) -> None:
     """A binary value over 64 bytes (a MakerNote: kilobytes, proprietary) is recorded at load
     as its whole size and SHA-256, the MakerNote with the maker the file names (one line,
