@@ -563,8 +563,8 @@ def item_from_record(
     file = record.file
     if not file and source and source != "analyze":
         file = str(Path(source) / record.path)
-    why = (
-        f"the file could not be analysed: {record.error}"
+    why = (  # the error itself heads the file's section (and is the item's "error"), once
+        "the file could not be analysed (its error is given once, above)"
         if isinstance(record, ErrorRecord)
         else "no result was recorded for this model"
     )
