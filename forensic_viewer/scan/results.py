@@ -295,7 +295,9 @@ def write_csv(
                 ]
             for a in analyses:
                 row += analysis_csv_cells(r.analysis(a))
-            row.append(len(r.faces))
+            # empty when no detector looked (a failed file, --no-faces): 0 reads "none found"
+            looked = r.status == "ok" and r.faces_checked is not False
+            row.append(len(r.faces) if looked else "")
             for m in [*models, *face_models]:  # the face path's largest per-face score
                 face_scores = [f.face_scores[m].score for f in r.faces if m in f.face_scores]
                 row.append(f"{max(face_scores):.6f}" if face_scores else "")

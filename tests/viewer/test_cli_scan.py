@@ -425,6 +425,8 @@ def test_a_resume_with_faces_turned_on_or_off_is_refused(
     assert main(off) == 1  # the two bad files
     info = json.loads((out / "scan.json").read_text(encoding="utf-8"))
     assert info["faces"] is None
+    with (out / "results.csv").open(encoding="utf-8") as f:
+        assert {r["faces"] for r in csv.DictReader(f)} == {""}  # no count: none was looked for
     capsys.readouterr()
     assert main(off[:-1]) == 2  # the same scan with face detection on
     assert "other models or settings (faces differ: scan.json)" in capsys.readouterr().err
