@@ -1,0 +1,130 @@
+"""An image's metadata as untrusted text (:func:`engine.io.load_evidence` records it).
+
+Every EXIF value (the Exif and GPS IFDs included) and Pillow's ``info`` entries become text a
+person can read and no renderer can be fooled by: each value capped at ``METADATA_VALUE_CAP``
+characters and the whole at ``METADATA_TOTAL_CAP``; UserComment decoded by its character-code
+prefix; printable bytes as text, other short ones as hex; a binary value over
+``METADATA_BINARY_SHOWN`` bytes (a MakerNote) as the size and SHA-256 of the whole value and,
+for a MakerNote, the file's Make (:func:`binary_value_text`); a rational with a zero
+denominator as its fraction, never ``nan`` (:func:`exif_number_text`). Split from
+``engine/io.py``, which decodes the pixels and keeps the policy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from PIL import ExifTags, Image, TiffImagePlugin
+
+METADATA_VALUE_CAP = 1000
+METADATA_TOTAL_CAP = 64 * 1024
+METADATA_BINARY_SHOWN = 64  # bytes: a longer binary value is its size and SHA-256, not hex
+
+# EXIF tags that point to other IFDs: file structure (an offset), not a value of the photograph
+_POINTER_TAGS = frozenset({0x8769, 0x8825, 0xA005, 0x014A})  # Exif, GPS, Interop IFDs; SubIFDs
+_USER_COMMENT = 0x9286
+_MAKE, _MAKER_NOTE = 0x010F, 0x927C
+MAKER_SHOWN = 40  # characters of the file's Make named beside its MakerNote
+# UserComment's 8-byte character-code prefix (EXIF 2.3, 4.6.5) -> the codec of the rest
+_COMMENT_CODES = {b"ASCII\0\0\0": "ascii", b"UNICODE\0": "utf-16", b"\0" * 8: "utf-8"}
+_LINE_BREAKS = str.maketrans("\t\n\r", "   ")  # text, for the printable test
+
+
+def binary_value_text(size: int, sha256: str, maker: str = "") -> str:
+    """How a binary metadata value longer than ``METADATA_BINARY_SHOWN`` bytes is recorded:
+    ``3,072 bytes of Canon binary data (not decoded), SHA-256 <64 hex digits>``. ``maker``:
+    the Make the file names, for its MakerNote (untrusted text, like every value)."""
+    kind = f"{maker} binary data" if maker else "binary data"
+    return f"{size:,} bytes of {kind} (not decoded), SHA-256 {sha256}"
+
+
+def exif_bytes_text(value: bytes, tag: int | None = None, maker: str = "") -> str:
+    """An EXIF value of type UNDEFINED or BYTE as text a person can read: UserComment decoded
+    by its character-code prefix; bytes that are printable text (NUL padding dropped) as that
+    text; other bytes, up to ``METADATA_BINARY_SHOWN`` of them, as hex (``0x01020300``), never
+    a Python bytes repr or control characters (ComponentsConfiguration is four codes, not
+    text); more as :func:`binary_value_text` of the whole value (``maker`` named in it)."""
+    head = value[:METADATA_VALUE_CAP]
+    if tag == _USER_COMMENT and head[:8] in _COMMENT_CODES:
+        codec, body = _COMMENT_CODES[head[:8]], head[8:]
+        if codec == "utf-16" and body[:2] not in (b"\xff\xfe", b"\xfe\xff"):
+            # the byte order is the file's (II or MM): Latin text has its zero bytes second
+            # in little-endian, first in big-endian
+            codec = "utf-16-le" if body[1::2].count(0) > body[0::2].count(0) else "utf-16-be"
+        return body.decode(codec, errors="replace").rstrip("\0 ").strip()
+    text = head.rstrip(b"\0")
+    if text and all(32 <= b < 127 or b in (9, 10, 13) for b in text):
+        return text.decode("ascii")
+    try:
+        decoded = text.decode("utf-8")
+        if decoded and decoded.translate(_LINE_BREAKS).isprintable():
+            return decoded
+    except UnicodeDecodeError:
+        pass
+    if len(value) > METADATA_BINARY_SHOWN:
+        return binary_value_text(len(value), hashlib.sha256(value).hexdigest(), maker)
+    return "0x" + value.hex() if value else ""
+
+
+def exif_number_text(value: object) -> str:
+    """An EXIF number as text: a rational with a zero denominator as the fraction the file
+    holds (``0/0``, which EXIF uses for "unknown" or "not used": DigitalZoomRatio), not the
+    ``nan`` or ``inf`` its float reads as; a tuple of numbers element by element."""
+    if isinstance(value, TiffImagePlugin.IFDRational) and value.denominator == 0:
+        return f"{value.numerator}/0 (no number: a zero denominator)"
+    if isinstance(value, tuple) and any(
+        isinstance(v, TiffImagePlugin.IFDRational) and v.denominator == 0 for v in value
+    ):
+        return "(" + ", ".join(exif_number_text(v) for v in value) + ")"
+    return str(value)
+
+
+def _maker(make: object) -> str:
+    """The EXIF Make as one short line, for naming a MakerNote; "" when it is not text."""
+    if not isinstance(make, str):
+        return ""
+    return " ".join(make.replace("\x00", " ").split())[:MAKER_SHOWN]
+
+
+def read_metadata(img: Image.Image) -> dict[str, str]:
+    """``img``'s EXIF and ``info`` entries as capped, readable text (see the module)."""
+    out: dict[str, str] = {}
+    total = 0
+    maker = ""
+
+    def put(key: str, value: object, tag: int | None = None) -> None:
+        nonlocal total
+        if isinstance(value, bytes):
+            text = exif_bytes_text(value, tag, maker if tag == _MAKER_NOTE else "")
+        elif isinstance(value, tuple | list) and len(value) > METADATA_VALUE_CAP:
+            text = str(value[:METADATA_VALUE_CAP])  # never format a huge tag whole
+        else:
+            text = exif_number_text(value)
+        text = text.replace("\x00", "")[:METADATA_VALUE_CAP]
+        if total + len(key) + len(text) > METADATA_TOTAL_CAP:
+            return
+        out[key] = text
+        total += len(key) + len(text)
+
+    try:
+        exif = img.getexif()
+        maker = _maker(exif.get(_MAKE))
+        for tag, value in exif.items():
+            if tag not in _POINTER_TAGS:  # the IFDs they point to are read below
+                put(f"EXIF:{ExifTags.TAGS.get(tag, hex(tag))}", value, tag)
+        for ifd_id in (ExifTags.IFD.Exif, ExifTags.IFD.GPSInfo):
+            for tag, value in exif.get_ifd(ifd_id).items():
+                if ifd_id == ExifTags.IFD.Exif and tag in _POINTER_TAGS:
+                    continue
+                names = ExifTags.GPSTAGS if ifd_id == ExifTags.IFD.GPSInfo else ExifTags.TAGS
+                put(f"EXIF:{names.get(tag, hex(tag))}", value, tag)
+    except Exception:
+        out["EXIF:error"] = "EXIF block could not be parsed"
+    for key, value in img.info.items():
+        if key in ("exif", "icc_profile", "transparency", "dpi", "duration", "loop"):
+            continue
+        if isinstance(value, str | bytes | int | float):
+            put(f"info:{key}", value)
+    if "icc_profile" in img.info:
+        out["info:icc_profile"] = f"{len(img.info['icc_profile'])} bytes"
+    return out
