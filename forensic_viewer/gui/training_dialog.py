@@ -224,14 +224,15 @@ class TrainingDialog(QDialog):
         splitter.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
-        self.resize(1200, 800)
-        # the settings at their full width (the plots take the rest): split evenly, the form
-        # was cut at its right edge (the start-from list, the Browse… buttons) behind a
-        # horizontal scroll bar
+        width = 1200
+        self.resize(width, 800)
+        # the settings at their full width (the plots take the rest, at least two fifths):
+        # split evenly, the form was cut at its right edge (the start-from list, the Browse…
+        # buttons) behind a horizontal scroll bar
         pane = self.settings_pane
         wanted = pane.widget().sizeHint().width() + pane.verticalScrollBar().sizeHint().width()
-        wanted += 2 * pane.frameWidth()
-        splitter.setSizes([min(wanted, 1200 * 3 // 5), max(1200 - wanted, 1200 * 2 // 5)])
+        settings = min(wanted + 2 * pane.frameWidth(), width * 3 // 5)
+        splitter.setSizes([settings, width - settings])
         self._on_arch_changed(self.arch.currentText())
         self._update_buttons()
 
