@@ -6,6 +6,7 @@ No Qt; used by ``forensic-viewer scan``, the batch dialog and reports alike.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import stat
@@ -79,8 +80,8 @@ def iter_images(folder: Path, recursive: bool, others: list[Path] | None = None)
         for e in entries:
             try:
                 is_dir = e.is_dir(follow_symlinks=True)
-            except OSError:
-                continue
+            except OSError:  # a link loop, a name beyond the limit: a file that cannot be read
+                is_dir = False  # listed by its name like any other, never silently dropped
             if is_dir:
                 subdirs.append(Path(e.path))
             elif is_image_name(e.name) or content_suffix(e.path) is not None:
@@ -172,23 +173,35 @@ def scan_files(
     others: list[Path] = []
     files = []
     for p in iter_images(folder, recursive, others):
-        if skip is not None and p.resolve().is_relative_to(skip):
+        if skip is not None and _real(p).is_relative_to(skip):
             continue
         kind = p.suffix.lower() if is_image_name(p) else content_suffix(p)
         if kind is None or _SAME_TYPE.get(kind, kind) not in wanted:
             continue
         files.append((p, rel_key(p, folder)))
     if left_out is not None:
-        left_out.extend(p for p in others if skip is None or not p.resolve().is_relative_to(skip))
+        left_out.extend(p for p in others if skip is None or not _real(p).is_relative_to(skip))
     return files
+
+
+def _real(path: Path) -> Path:
+    """``path`` with its links resolved as far as they go: ``Path.resolve`` raises
+    RuntimeError on a link loop (before Python 3.13), which must not end a scan's listing."""
+    return Path(os.path.realpath(path))
 
 
 def sha256_of_file(path: str | Path) -> str:
     """SHA-256 of the file's bytes, read in chunks through a read-only descriptor (the
-    evidence is never opened for writing). Raises OSError when it cannot be read."""
+    evidence is never opened for writing). Raises OSError when it cannot be read, or is not a
+    regular file: a named pipe would wait for a writer forever (O_NONBLOCK: the open does not
+    wait), ``/dev/zero`` would never end, and ``/dev/null`` would give the digest of bytes
+    that were never evidence."""
     h = hashlib.sha256()
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
+    fd = os.open(path, flags)
     with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file (a device, pipe or socket)", str(path))
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()

@@ -38,6 +38,7 @@ from forensic_viewer.scan.records import (
 from forensic_viewer.scan.results import ResultIndex, ResultLog, read_records
 from forensic_viewer.scan.run import SCAN_LOG, run_scan
 from forensic_viewer.scan.triage import triage_rows
+from forensic_viewer.scan.walk import scan_files, sha256_of_file
 from forensic_viewer.wording import marked, plain
 from tests.conftest import write_rgb
 from tests.viewer.test_scan_prefetch import StubAnalyzer, files_of, make_folder
@@ -416,6 +417,41 @@ def test_an_error_row_records_the_sha256_of_the_bytes_read_and_null_when_none_we
     rows = _rows(out)
     assert rows["f001.png"]["sha256"] == _sha(folder / "f001.png")
     assert rows["gone.png"]["status"] == "error" and rows["gone.png"]["sha256"] is None
+
+
+def test_a_symbolic_link_loop_named_like_an_image_is_listed_and_gets_its_error_row(
+    tmp_path: Path,
+) -> None:
+    folder = make_folder(tmp_path / "ev", 1)
+    (folder / "loop1.png").symlink_to("loop2.png")
+    (folder / "loop2.png").symlink_to("loop1.png")
+    out = folder / "out"  # inside the folder: the listing resolves every file against it
+    files = scan_files(folder, False, exclude=out)
+    assert [k for _, k in files] == ["f000.png", "loop1.png", "loop2.png"]
+    summary = run_scan(files, StubAnalyzer(), out, source="t")
+    assert summary.done == 1 and [k for k, _ in summary.failed] == ["loop1.png", "loop2.png"]
+    assert "loop1.png" in _rows(out)["loop1.png"]["error"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="/dev/null and named pipes are POSIX")
+def test_a_device_named_like_an_image_is_an_error_row_without_a_sha256(tmp_path: Path) -> None:
+    folder = make_folder(tmp_path / "ev", 1)
+    (folder / "null.png").symlink_to(os.devnull)  # its "bytes" were never evidence
+    out = tmp_path / "out"
+    summary = run_scan(files_of(folder), StubAnalyzer(), out, source="t")
+    row = _rows(out)["null.png"]
+    assert summary.done == 1 and [k for k, _ in summary.failed] == ["null.png"]
+    assert row["status"] == "error" and "not a regular file" in row["error"]
+    assert row["sha256"] is None
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+@pytest.mark.timeout(60)  # before the fix the open waited for a writer forever
+def test_hashing_a_named_pipe_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.jpg"
+    os.mkfifo(fifo)
+    with pytest.raises(OSError, match="not a regular file"):
+        sha256_of_file(fifo)
 
 
 class NanAnalyzer(StubAnalyzer):
