@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import time
 from pathlib import Path
@@ -327,11 +328,26 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _cmd_fit(args: argparse.Namespace, stage: str) -> int:
-    from trainer.commands import run_fit
+def _terminated(_signum: int, _frame: object) -> None:
+    raise Terminated
 
-    # recorded in the checkpoint as the user would type it, whatever path launched it
-    return run_fit(args, stage, args.command_line)
+
+def _cmd_fit(args: argparse.Namespace, stage: str) -> int:
+    # SIGTERM (the training dialog's Stop) while torch and the trainer are imported, seconds
+    # before run_fit puts up its own handler, ends as one there would: one line, exit 143,
+    # instead of by the signal's default without a word
+    try:
+        previous = signal.signal(signal.SIGTERM, _terminated)
+    except ValueError:  # not the main thread: leave signals alone
+        previous = None
+    try:
+        from trainer.commands import run_fit
+
+        # recorded in the checkpoint as the user would type it, whatever path launched it
+        return run_fit(args, stage, args.command_line)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:

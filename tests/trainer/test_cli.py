@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -399,6 +400,36 @@ def test_a_sigterm_while_decoding_leaves_no_out_folder(
     assert code == 143 and "SIGTERM" in line and "nothing to resume" in line
     assert not (tmp_path / "new").exists()
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler put back
+
+
+def test_a_sigterm_while_the_trainer_is_imported_exits_143_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Importing torch and the trainer takes seconds before fit has a SIGTERM handler: the
+    dialog's Stop or ``kill`` then ended the process by the default, silently (status -15)."""
+    import types
+
+    def past_the_cli(_signum: int, _frame: object) -> None:
+        raise AssertionError("SIGTERM reached the handler forensic-train found")
+
+    def importing(name: str) -> object:
+        if name != "run_fit":  # e.g. __file__, asked for by a traceback
+            raise AttributeError(name)
+        os.kill(os.getpid(), signal.SIGTERM)  # handled at the next bytecode, mid-import
+        raise AssertionError("trainer.commands imported after SIGTERM")
+
+    loading = types.ModuleType("trainer.commands")
+    loading.__getattr__ = importing  # type: ignore[method-assign]
+    monkeypatch.setitem(sys.modules, "trainer.commands", loading)
+    before = signal.signal(signal.SIGTERM, past_the_cli)
+    try:
+        code, _, err = _run(capsys, _fit(tmp_path / "d", tmp_path / "run", *TINY_FIT))
+        assert signal.getsignal(signal.SIGTERM) is past_the_cli  # the handler put back
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    line = _one_error_line(err)
+    assert code == 143 and "SIGTERM" in line and "nothing to resume" in line
+    assert not (tmp_path / "run").exists()
 
 
 def test_a_failure_before_the_first_checkpoint_leaves_out_as_it_was(
