@@ -28,6 +28,7 @@ from typing import Any
 from engine.errors import ForensicError
 from trainer.check import add_check_parser
 from trainer.errors import UsageError
+from trainer.plan import DEFAULT_WINDOW
 from trainer.progress import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -80,9 +81,16 @@ def _add_fit_args(p: argparse.ArgumentParser) -> None:
         "--init", type=Path, help="initialise from this checkpoint (fine-tuning, stage 2)"
     )
     p.add_argument("--val-data", action="append", help="separate validation data (no split then)")
-    p.add_argument("--window", type=int, default=128, help="training window / crop size P")
     p.add_argument(
-        "--stride", type=int, help="inference stride stored in the checkpoint (default P/2)"
+        "--window",
+        type=int,
+        help=f"training window / crop size P (default: --init's window, else {DEFAULT_WINDOW})",
+    )
+    p.add_argument(
+        "--stride",
+        type=int,
+        help="inference stride stored in the checkpoint (default: --init's stride when P is "
+        "its window, else P/2)",
     )
     p.add_argument("--epochs", type=int, default=100)
     p.add_argument(

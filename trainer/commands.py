@@ -42,7 +42,7 @@ from trainer.evaluate import evaluate
 from trainer.jsonio import write_json
 from trainer.loops import FitConfig, fit, sigterm_raises
 from trainer.objectives import objective_for
-from trainer.plan import LAST_CHECKPOINT, RESUME_NAME
+from trainer.plan import DEFAULT_WINDOW, LAST_CHECKPOINT, RESUME_NAME
 from trainer.progress import Reporter, Terminated, stop_status
 from trainer.setup import (
     base_meta,
@@ -199,6 +199,22 @@ def _carry_over(init: CheckpointMeta, template: CheckpointMeta) -> None:
     template.scope = init.scope
 
 
+def window_and_stride(
+    window: int | None, stride: int | None, init: CheckpointMeta | None
+) -> tuple[int, int]:
+    """``--window`` and ``--stride`` as given, else the ``--init`` checkpoint's (a fine-tuned
+    model keeps the scale it was trained and calibrated at, as the dialog proposes; the
+    bundled diffforensics-effl0 works on 256-pixel windows, and fine-tuned on the command line
+    at the default 128 it was silently made a 128-pixel model), else :data:`DEFAULT_WINDOW`
+    and half the window. The checkpoint's stride is kept only at its own window."""
+    policy = init.input_policy if init is not None and init.input_policy.mode == "window" else None
+    if window is None:
+        window = policy.window if policy is not None else DEFAULT_WINDOW
+    if stride is None:
+        stride = policy.stride if policy is not None and window == policy.window else window // 2
+    return window, stride
+
+
 def run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
     """``fit`` and ``pretrain``: validate, load the data, build the model, run the loop. A
     failure before the first checkpoint, a SIGTERM included, leaves ``--out`` as it was
@@ -217,11 +233,12 @@ def run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
 
 
 def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
+    init_meta = _init_meta(args.init, args.arch) if args.init is not None else None
+    args.window, stride = window_and_stride(args.window, args.stride, init_meta)
     # The bounds every checkpoint's input policy is held to when it is loaded (so a run never
     # ends with a checkpoint the viewer refuses).
     _check(args.window >= MIN_WINDOW, f"--window must be >= {MIN_WINDOW}, got {args.window}")
     _check(args.window <= MAX_WINDOW, f"--window must be <= {MAX_WINDOW}, got {args.window}")
-    stride = args.stride or args.window // 2
     low = -(-args.window // MIN_STRIDE_DIVISOR)
     _check(
         low <= stride <= args.window,
@@ -258,7 +275,6 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
             not resume_file.exists(),
             f"{out} already holds a run; add --resume to continue it or choose another --out",
         )
-    init_meta = _init_meta(args.init, args.arch) if args.init is not None else None
     overrides = parse_overrides(args.model_config)
     if init_meta is not None:  # built as the checkpoint was, --model-config on top
         overrides = {**_init_config(init_meta), **overrides}

@@ -69,6 +69,8 @@ from engine.files import atomic_write
 from trainer.check import EXIT_OK, EXIT_UNUSABLE
 from trainer.starting import read_starting_point
 
+DEFAULT_WINDOW = 128  # training window / crop size P when neither the user nor --init sets one
+
 # Files of a stage folder, written by trainer.loops.fit.
 LAST_CHECKPOINT = "last.safetensors"  # the weights at the last checkpoint (stopped or done)
 BEST_CHECKPOINT = "best.safetensors"  # the weights of the best validation epoch
@@ -237,7 +239,7 @@ class TrainingConfig:
     # configuration (DiffForensics' pretraining is in the checkpoint already); the architecture
     # must be the checkpoint's and `pretrained` empty.
     init: str = ""
-    window: int = 128  # training window / crop size
+    window: int = DEFAULT_WINDOW  # training window / crop size
     epochs: int = 100  # passes over the training data per stage
     max_steps: int = 0  # 0: run all epochs
     batch_size: int = 4  # samples per step (the dialog proposes family_batch_size)

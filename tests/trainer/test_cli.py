@@ -264,6 +264,33 @@ def test_init_builds_the_checkpoints_network_and_keeps_its_decision_settings(
     assert fine.scope == "faces" and fine.decision.threshold != 0.37
 
 
+def test_init_without_window_keeps_the_checkpoints_window_and_stride(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--window defaulted to 128 whatever --init was: the bundled diffforensics-effl0 (256-pixel
+    windows) fine-tuned on the command line became a 128-pixel model without a word, and its
+    stride became window/2 (the dialog proposes the checkpoint's window)."""
+    from engine.checkpoints import read_meta
+    from trainer.commands import window_and_stride
+
+    data = make_folder(tmp_path / "d", 3, 1, seed=0, size=48)
+    init = tiny_checkpoint(tmp_path / "tiny.safetensors")
+    meta = read_meta(init)
+    meta.input_policy.window, meta.input_policy.stride = 40, 12
+    model, _ = build_model("crfd-net-compact", dict(TINY), seed=0)
+    save_checkpoint(init, model, meta)
+    out = tmp_path / "run"
+    args = ["--init", str(init), "--threads", "1", "--quiet", "--max-steps", "1", "--no-val"]
+    code, _, err = _run(capsys, _fit(data, out, *args))
+    assert code == 0, err
+    policy = read_meta(out / "last.safetensors").input_policy
+    assert (policy.window, policy.stride) == (40, 12)
+    # a window of the user's own: the checkpoint's stride belongs to its window, not this one
+    assert window_and_stride(32, None, meta) == (32, 16)
+    assert window_and_stride(None, 20, meta) == (40, 20)
+    assert window_and_stride(None, None, None) == (128, 64)
+
+
 def test_a_face_model_fine_tuned_with_validation_stays_one(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
