@@ -37,6 +37,7 @@ from engine.io import load_evidence
 from engine.types import Analysis, ModelResult
 from forensic_viewer.audit import AuditStamp
 from forensic_viewer.environment import environment
+from forensic_viewer.report.integrity import Integrity, verify_integrity
 from forensic_viewer.scan.groundtruth import read_scan_truth
 from forensic_viewer.scan.probe import read_scan_probe
 from forensic_viewer.scan.records import (
@@ -55,7 +56,6 @@ from forensic_viewer.scan.walk import sha256_of_file
 if TYPE_CHECKING:  # reading a checkpoint header needs no torch; engine.checkpoints imports it
     from engine.checkpoints import CheckpointMeta
 
-IntegrityStatus = Literal["match", "mismatch", "unreadable", "not recorded"]
 HEATMAP_FULL = "float32 at full resolution (in memory)"
 HEATMAP_8BIT = "8-bit map file (value = round(255 x probability))"
 
@@ -293,67 +293,6 @@ def _analysis_entries(
         file = None if out is None or a.map is None or not a.map.file else out / a.map.file
         entries.append(AnalysisEntry(name, RAN, record=a, map_file=file))
     return entries
-
-
-@dataclass
-class Integrity:
-    """The evidence file's SHA-256 at load against its bytes at export."""
-
-    status: IntegrityStatus
-    recorded: str | None
-    current: str | None
-    checked_at: str
-    message: str
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "match"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "status": self.status,
-            "sha256_at_load": self.recorded,
-            "sha256_at_export": self.current,
-            "checked_at": self.checked_at,
-            "message": self.message,
-        }
-
-
-def verify_integrity(path: str | Path | None, recorded: str | None) -> Integrity:
-    """Read the evidence file now and compare its SHA-256 with the one recorded at load."""
-    now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    if not recorded:
-        return Integrity(
-            "not recorded",
-            None,
-            None,
-            now,
-            "no SHA-256 was recorded (the file could not be read when it was analysed)",
-        )
-    if not path:
-        return Integrity(
-            "unreadable", recorded, None, now, "the evidence file's path was not recorded"
-        )
-    try:
-        current = sha256_of_file(path)
-    except FileNotFoundError:
-        return Integrity(
-            "unreadable", recorded, None, now, f"{path}: the evidence file no longer exists"
-        )
-    except OSError as e:
-        return Integrity(
-            "unreadable", recorded, None, now, f"{path}: cannot be read ({e.strerror or e})"
-        )
-    if current != recorded:
-        return Integrity(
-            "mismatch",
-            recorded,
-            current,
-            now,
-            f"{path}: THE EVIDENCE FILE HAS CHANGED since it was analysed "
-            f"(SHA-256 at load {recorded}, now {current})",
-        )
-    return Integrity("match", recorded, current, now, "SHA-256 at export matches the one at load")
 
 
 @dataclass

@@ -254,7 +254,7 @@ def evidence_rows(item: ReportItem) -> Rows:
     rows: Rows = [
         ("Path", item.file or "—"),
         ("Name in this report", item.key),
-        ("File size", size_bytes(ev.get("file_size"))),
+        ("File size", file_size_text(item)),
         ("Format (by content)", str(ev.get("format") or "—")),
         ("Dimensions", f"{w} x {h} pixels" if w and h else "—"),
         ("Pixel mode as stored", str(ev.get("mode") or "—")),
@@ -265,6 +265,18 @@ def evidence_rows(item: ReportItem) -> Rows:
     for wtext in ev.get("warnings") or []:
         rows.append(("Decoding note", str(wtext)))
     return rows
+
+
+def file_size_text(item: ReportItem) -> str:
+    """The evidence's size as recorded at load; for a file that did not decode (none recorded),
+    the bytes read at export when they hash to the SHA-256 recorded at load: the same bytes."""
+    size = item.evidence.get("file_size")
+    if size is not None:
+        return size_bytes(size)
+    integ = item.integrity
+    if integ is None or not integ.ok or integ.size is None:
+        return "—"
+    return f"{size_bytes(integ.size)} (read at export; its SHA-256 is the one recorded at load)"
 
 
 def metadata_rows(item: ReportItem) -> Rows:

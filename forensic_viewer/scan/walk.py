@@ -196,7 +196,14 @@ def sha256_of_file(path: str | Path) -> str:
     regular file: a named pipe would wait for a writer forever (O_NONBLOCK: the open does not
     wait), ``/dev/zero`` would never end, and ``/dev/null`` would give the digest of bytes
     that were never evidence."""
+    return digest_of_file(path)[0]
+
+
+def digest_of_file(path: str | Path) -> tuple[str, int]:
+    """:func:`sha256_of_file` and the number of bytes hashed, from the one read (a report's
+    check at export: bytes that hash to the SHA-256 recorded at load give the file's size)."""
     h = hashlib.sha256()
+    size = 0
     flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
     fd = os.open(path, flags)
     with os.fdopen(fd, "rb") as f:
@@ -204,4 +211,5 @@ def sha256_of_file(path: str | Path) -> str:
             raise OSError(errno.EINVAL, "not a regular file (a device, pipe or socket)", str(path))
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
-    return h.hexdigest()
+            size += len(chunk)
+    return h.hexdigest(), size
