@@ -48,6 +48,7 @@ from forensic_viewer.scan.records import (
     FileRecord,
     ModelRecord,
     ScanRecord,
+    error_naming_file,
 )
 from forensic_viewer.scan.results import ResultIndex
 from forensic_viewer.scan.triage import NOT_RUN, RAN, TriageRow, scan_info, triage_row
@@ -502,6 +503,8 @@ def item_from_record(
     file = record.file
     if not file and source and source != "analyze":
         file = str(Path(source) / record.path)
+    if isinstance(record, ErrorRecord):  # named as everywhere in the report, not as given
+        record = dataclasses.replace(record, error=error_naming_file(record.error, file))
     why = (  # the error itself heads the file's section (and is the item's "error"), once
         "the file could not be analysed (its error is given once, above)"
         if isinstance(record, ErrorRecord)

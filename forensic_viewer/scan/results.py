@@ -19,6 +19,7 @@ from forensic_viewer.scan.records import (
     AnalysisRecord,
     RecordError,
     ScanRecord,
+    error_naming_file,
     parse_line,
     record_from_json,
     record_line,
@@ -277,7 +278,8 @@ def write_csv(
         w = csv.writer(dst.file)
         w.writerow(cols)
         for r in records:
-            row: list[Any] = [r.path, r.sha256 or "", r.status, r.error or ""]
+            error = error_naming_file(r.error, r.file) if r.error else ""  # as reports do
+            row: list[Any] = [r.path, r.sha256 or "", r.status, error]
             for m in names:
                 d = r.ensemble if m == "ensemble" else r.model(m)
                 if d is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from forensic_viewer.report import ReportItem, write_report
+from forensic_viewer.report import CaseInfo, ReportItem, write_report
 from forensic_viewer.report.model import ModelEntry, verify_integrity
 from forensic_viewer.report.text import evidence_rows
 from forensic_viewer.scan.triage import NOT_RUN
@@ -50,3 +50,42 @@ def test_a_failed_files_size_is_given_when_its_bytes_are_the_ones_analysed(tmp_p
     bad.write_bytes(b"other")
     item.integrity = verify_integrity(item.file, item.sha256)
     assert dict(evidence_rows(item))["File size"] == "—"
+
+
+def test_a_failed_files_error_names_it_as_the_rest_of_the_report_does(tmp_path: Path) -> None:
+    """A scan of ``case`` run from its parent wrote ``case/sub/bad.jpg: damaged ...``: a path
+    relative to a directory the report never names. The report names the file by its absolute
+    path (its Path row, every other message); results.csv as well."""
+    from forensic_viewer.report.model import CardCache, item_from_record
+    from forensic_viewer.report.text import summary_cells
+    from forensic_viewer.scan.records import ErrorRecord, error_naming_file
+    from forensic_viewer.scan.results import write_csv
+
+    bad = tmp_path / "case" / "sub" / "bad.jpg"
+    bad.parent.mkdir(parents=True)
+    bad.write_bytes(b"\xff\xd8\xff" + b"x" * 100)
+    rec = ErrorRecord("sub/bad.jpg", "case/sub/bad.jpg: damaged JPEG data", file=str(bad))
+    want = f"{bad}: damaged JPEG data"
+    assert error_naming_file(rec.error, rec.file) == want
+    up = f"../{tmp_path.name}/case/sub/bad.jpg: gone"  # from a sibling folder
+    assert error_naming_file(up, str(bad)) == f"{bad}: gone"
+    assert error_naming_file("../x/case/sub/bad.jpg: gone", str(bad)).startswith("../x/")
+    # another file's name, a message without one, no file recorded: left as they are
+    assert error_naming_file("other.jpg: damaged", str(bad)) == "other.jpg: damaged"
+    assert error_naming_file("out of memory", str(bad)) == "out of memory"
+    assert error_naming_file(rec.error, None) == rec.error
+    item = item_from_record(rec, tmp_path, ["m"], None, CardCache())
+    assert item.error == want
+    paths = write_report([item], tmp_path / "r", ["html", "pdf", "json"])
+    report = json.loads(paths["json"].read_text(encoding="utf-8"))
+    assert report["items"][0]["error"] == want and report["summary"][0]["error"] == want
+    html = paths["html"].read_text(encoding="utf-8")
+    assert "case/sub/bad.jpg: damaged" not in html.replace(str(bad), "")
+    from forensic_viewer.report.build import ReportOptions, overview
+    from forensic_viewer.report.model import ReportSource
+
+    ov = overview(ReportSource.from_items([item]), CaseInfo(), ReportOptions())
+    assert summary_cells(ov, 0)[2] == f"ERROR: {want}"
+    write_csv(tmp_path, [rec], ["m"])
+    assert want in (tmp_path / "results.csv").read_text(encoding="utf-8")
+
