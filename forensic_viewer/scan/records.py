@@ -552,6 +552,13 @@ class AnalysisRecord:
             ),
         )
 
+    @property
+    def pairs_found(self) -> int | None:
+        """Copy pairs found: the count where the analysis looks for them (the copy-move
+        analysis, whose ``extras`` say how many), 0 included; None for one that does not, so
+        that no summary reads "0 pairs" where copy-move detection never ran."""
+        return len(self.pairs) if self.pairs or "pairs" in self.extras else None
+
     def count(self, level: Level | None = None) -> int:
         """Findings at ``level`` (all when None)."""
         return sum(1 for f in self.findings if level is None or f.level == level)

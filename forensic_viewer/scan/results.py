@@ -236,13 +236,14 @@ ANALYSIS_COLUMNS = ("score", "pairs", "findings", "strong_findings", "map_p99", 
 
 def analysis_csv_cells(a: AnalysisRecord | None) -> list[str]:
     """The :data:`ANALYSIS_COLUMNS` of one analysis on one file (all empty: it did not run).
-    ``score`` is empty for analyses without one; ``map_p99`` is the map's 99th percentile."""
+    ``score`` is empty for analyses without one, ``pairs`` for those that look for no copies
+    (only the copy-move analysis does); ``map_p99`` is the map's 99th percentile."""
     if a is None:
         return [""] * len(ANALYSIS_COLUMNS)
     m = a.map
     return [
         "" if a.score is None else f"{a.score:.6f}",
-        str(len(a.pairs)),
+        "" if a.pairs_found is None else str(a.pairs_found),  # empty: no copy-move detection
         str(a.count()),
         str(a.count(Level.STRONG)),
         "" if m is None else f"{m.p99:.6f}",

@@ -97,7 +97,7 @@ class AnalysisCell:
     name: str
     status: str  # RAN or NOT_RUN
     score: float | None = None
-    pairs: int = 0
+    pairs: int | None = None  # None: no copy-move detection ran (another analysis, or none)
     strong: int = 0
     notices: int = 0
     p99: float | None = None
@@ -127,7 +127,7 @@ class AnalysisCell:
         if self.status != RAN:
             return -1.0
         if self.score is not None:
-            return self.score + self.pairs
+            return self.score + (self.pairs or 0)
         if self.strong or self.notices:
             return 10.0 * self.strong + self.notices
         return -0.5 if self.p99 is None else self.p99
@@ -151,7 +151,7 @@ def analysis_cell(name: str, a: AnalysisRecord | None) -> AnalysisCell:
         name,
         RAN,
         score=a.score,
-        pairs=len(a.pairs),
+        pairs=a.pairs_found,
         strong=sum(f.level == "strong" for f in a.findings),
         notices=sum(f.level == "notice" for f in a.findings),
         p99=None if a.map is None else a.map.p99,

@@ -89,3 +89,32 @@ def test_a_failed_files_error_names_it_as_the_rest_of_the_report_does(tmp_path: 
     write_csv(tmp_path, [rec], ["m"])
     assert want in (tmp_path / "results.csv").read_text(encoding="utf-8")
 
+
+def test_pairs_are_counted_only_where_copy_move_detection_ran(tmp_path: Path) -> None:
+    """The summary (report JSON, triage) and results.csv gave ``pairs: 0`` for an analysis that
+    looks for no copies (ELA) and for one that did not run, as if copy-move detection had run
+    and found none. Now: the count where it ran (0 included), null / empty elsewhere."""
+    import csv
+
+    from engine.analyses.base import Provenance
+    from forensic_viewer.scan.records import AnalysisRecord, FileRecord
+    from forensic_viewer.scan.results import write_csv
+    from forensic_viewer.scan.triage import analysis_cell, triage_row
+
+    prov = Provenance("m", "s", "1")
+    clone = AnalysisRecord("clone", prov, {}, 0.1, score=0.0, extras={"pairs": 0})
+    ela = AnalysisRecord("ela", prov, {}, 0.1)
+    assert clone.pairs_found == 0 and ela.pairs_found is None
+    assert analysis_cell("clone", clone).to_dict()["pairs"] == 0
+    assert analysis_cell("ela", ela).to_dict()["pairs"] is None
+    assert analysis_cell("noise", None).to_dict()["pairs"] is None
+    assert analysis_cell("ela", ela).sort == -0.5 and analysis_cell("clone", clone).sort == 0.0
+    rec = FileRecord("a.jpg", "0" * 64, 8, 8, analyses=(clone, ela))
+    row = triage_row(rec, [], None, ["clone", "ela", "noise"]).to_dict()
+    assert [row["analyses"][n]["pairs"] for n in ("clone", "ela", "noise")] == [0, None, None]
+    write_csv(tmp_path, [rec], [], analyses=["clone", "ela", "noise"])
+    with open(tmp_path / "results.csv", encoding="utf-8") as f:
+        (line,) = csv.DictReader(f)
+    assert line["analysis.clone.pairs"] == "0"
+    assert line["analysis.ela.pairs"] == "" and line["analysis.noise.pairs"] == ""
+

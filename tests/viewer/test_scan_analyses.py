@@ -140,6 +140,7 @@ def test_csv_has_the_analysis_columns_filled(scanned: Path) -> None:
     assert cloned["analysis.ela.map"] == "maps/cloned.jpg.ela.analysis.png"
     assert 0.0 < float(cloned["analysis.ela.map_p99"]) <= 1.0
     assert cloned["analysis.ela.score"] == ""  # ELA has no score: never a made-up one
+    assert cloned["analysis.ela.pairs"] == ""  # nor pairs: it looks for no copies
     assert int(rows["hostile.jpg"]["analysis.metadata.findings"]) >= 1
     assert cloned["tiny.score"]  # the model's columns are still there
 
