@@ -196,6 +196,7 @@ class PdfWriter:
         self.figcount = 0
         self.ov: Overview | None = None
         self.width = A4[0] - 2 * PAGE_MARGIN
+        self.legend = True  # the colour legend is still to be placed: with the first heatmap
 
     # -- helpers --------------------------------------------------------------------------
     def p(self, value: object, style: ParagraphStyle | None = None) -> Paragraph:
@@ -319,7 +320,6 @@ class PdfWriter:
             add(self.p(line, s.body))
         add(self.p("Environment and parameters", s.h2))
         add(self.kv(T.environment_rows(ov)))
-        add(self.p(T.LEGEND_TEXT, s.small))
 
     def _summary_table(self, ov: Overview, columns: list[int]) -> Table:
         """The summary's ``columns`` (indices into :func:`~T.summary_header`), one row a file."""
@@ -422,11 +422,12 @@ class PdfWriter:
             if fig is None:
                 add(KeepTogether([self.p(label, s.h3), table]))
                 continue
-            add(KeepTogether([self.p(label, s.h3), self._side_by_side(fig, table, half)]))
+            block = [self.p(label, s.h3), self._side_by_side(fig, table, half)]
+            add(KeepTogether([*self._legend(), *block]))
         for name, fig in figs.face_maps.items():
             add(CondPageBreak(6 * cm))
-            add(self.p(f"Face map: {name}", s.h3))
-            add(self.image(fig, self.width, 9 * cm))
+            block = [self.p(f"Face map: {name}", s.h3), self.image(fig, self.width, 9 * cm)]
+            add(KeepTogether([*self._legend(), *block]))
             add(self.p(fig.caption, s.small))
         if item.analyses:
             self._analyses(item, figs)
@@ -440,6 +441,14 @@ class PdfWriter:
             t = Table(data, hAlign="LEFT")
             t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb"))]))
             add(t)
+
+    def _legend(self) -> list[Flowable]:
+        """The colour legend, once, above the report's first heatmap figure (it stood under
+        the Environment table, pages before any heatmap it explains); later, nothing."""
+        if not self.legend:
+            return []
+        self.legend = False
+        return [self.p(T.LEGEND_TEXT, self.s.small), Spacer(1, 3)]
 
     def _side_by_side(self, fig: Figure, table: Table, half: float) -> Table:
         """A figure with its caption on the left, ``table`` on the right."""

@@ -118,3 +118,68 @@ def test_pairs_are_counted_only_where_copy_move_detection_ran(tmp_path: Path) ->
     assert line["analysis.clone.pairs"] == "0"
     assert line["analysis.ela.pairs"] == "" and line["analysis.noise.pairs"] == ""
 
+
+def test_the_pdf_colour_legend_stands_with_the_first_heatmap(tmp_path: Path) -> None:
+    """The legend explaining the heatmap colours stood under the Environment table, pages
+    before any heatmap. It now goes in one block with the first heatmap figure (here the
+    second file's: the first failed), and once."""
+    import numpy as np
+    from reportlab.platypus import Image, KeepTogether, Paragraph, Table
+
+    from forensic_viewer.report.build import ReportOptions, item_figures, overview
+    from forensic_viewer.report.model import ReportSource
+    from forensic_viewer.report.pdf import PdfWriter
+    from forensic_viewer.report.text import LEGEND_TEXT
+
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"xx")
+    heat = np.zeros((32, 32), np.float32)
+    heat[8:16, 8:16] = 0.9
+    good = ReportItem(
+        key="good.png",
+        file=None,
+        status="ok",
+        error=None,
+        sha256=None,
+        evidence={"width": 32, "height": 32},
+        models=[ModelEntry("m", "model", "ran", figures={"verdict": "manipulated"}, heatmap=heat)],
+        pixels=np.full((32, 32, 3), 128, np.uint8),
+    )
+    source = ReportSource.from_items([failed_item(bad, f"{bad}: not an image"), good])
+    ov = overview(source, CaseInfo(), ReportOptions())
+    w = PdfWriter(tmp_path / "r.pdf")
+    w.begin(ov, ())
+    front = len(w.story)
+    for i, it in enumerate(source.items()):
+        it.integrity = ov.integrity[i]
+        w.item(i, it, ov, item_figures(it, ov.rows[i], ov.options, {}))
+
+    def flat(flowables: list) -> list:
+        out = []
+        for f in flowables:
+            if isinstance(f, KeepTogether):
+                out.append(("block", flat(f._content)))
+            elif isinstance(f, Table):
+                out += flat(
+                    [
+                        c
+                        for row in f._cellvalues
+                        for cell in row
+                        for c in (cell if isinstance(cell, list) else [cell])
+                    ]
+                )
+            else:
+                out.append(f)
+        return out
+
+    def is_legend(f: object) -> bool:
+        return isinstance(f, Paragraph) and "Colours: heatmap" in f.getPlainText()
+
+    assert not any(is_legend(f) for f in flat(w.story[:front]))
+    blocks = [f[1] for f in flat(w.story[front:]) if isinstance(f, tuple)]
+    with_images = [b for b in blocks if any(isinstance(x, Image) for x in b)]
+    first = with_images[0]
+    assert is_legend(first[0]), first[:2]
+    assert sum(is_legend(x) for b in blocks for x in b) == 1
+    assert LEGEND_TEXT.startswith("Colours: heatmap")
+    w.abort()
