@@ -14,6 +14,7 @@ from forensic_viewer.wording import (
     IMAGE_PROBABILITY_NOTE,
     decision_words,
     face_decision_words,
+    face_effect_words,
     odds_words,
     plain,
 )
@@ -65,12 +66,14 @@ def print_table(records: list[dict[str, Any]]) -> None:
             print(line)
             if d.get("rule") == "ensemble" and d.get("reliability"):
                 reliability.setdefault(str(d["name"]), str(d["reliability"]))
+        whole = {d.get("name") for _, d in r["checks"] if d.get("rule") != "ensemble"}
         for i, face in enumerate(r.get("faces") or [], start=1):
             if face.get("face_scores"):
                 x, y, w, h = face.get("box", (0, 0, 0, 0))
                 verdicts = "; ".join(
                     f"{plain(name)} {fs.get('verdict')} ({face_decision_words(fs)}"
                     + (f", p {fs['probability']:.2f}" if fs.get("probability") is not None else "")
+                    + _effect(name not in whole, fs)
                     + ")"
                     for name, fs in face["face_scores"].items()
                 )
@@ -86,3 +89,9 @@ def print_table(records: list[dict[str, Any]]) -> None:
         print(f"probabilities: {IMAGE_PROBABILITY_NOTE}")
     if face_p:
         print(f"faces: {FACE_PROBABILITY_NOTE}")
+
+
+def _effect(face_model: bool, fs: Mapping[str, Any]) -> str:
+    """``; <words>`` where a face verdict could be misread as the file's (as reports say it)."""
+    words = face_effect_words(face_model=face_model, verdict=str(fs.get("verdict")))
+    return f"; {words}" if words else ""

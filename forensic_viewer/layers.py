@@ -41,7 +41,12 @@ from engine.types import Analysis, Evidence, FaceRegion, PartialMap
 from forensic_viewer import overlays
 from forensic_viewer.events import EmitterGroup, Event, Subscriptions
 from forensic_viewer.overlays import MaskRender, Raster
-from forensic_viewer.wording import face_decision_words, partial_words, scale_words
+from forensic_viewer.wording import (
+    MEMBER_FACE_WORDS,
+    face_decision_words,
+    partial_words,
+    scale_words,
+)
 
 MODEL_COLORS: tuple[tuple[int, int, int], ...] = (
     (255, 64, 64),
@@ -449,7 +454,8 @@ class AgreementLayer(Layer):
 # what a face label's figures are (the faces panel says it under the list)
 FACES_LEGEND = (
     "score: mean heatmap inside the box; face VERDICT score: the model on the face alone, "
-    "cropped with a margin at its training scale"
+    "cropped with a margin at its training scale; a whole-image model's face MANIPULATED is "
+    f"{MEMBER_FACE_WORDS}"
 )
 
 

@@ -128,6 +128,25 @@ def face_decision_words(fs: Mapping[str, Any]) -> str:
     return f"score {fs.get('score', 0.0):.4f} {op} θ {theta:.4f}"
 
 
+# Beside a whole-image model's verdict on a face analysed alone (the face path): it never changes
+# the file's verdict. The default verdict counts a face only through its face rule, which reads
+# the face models' verdicts alone (engine.ensemble.Ensemble.with_faces; docs/FACES.md), so "face
+# MANIPULATED" can stand beside an authentic file, by design.
+MEMBER_FACE_WORDS = (
+    "a whole-image model's verdict on the face alone, which leaves the file's verdict as it is "
+    "(only a face model's verdict on a face can change it, through the default verdict's face "
+    "rule)"
+)
+
+
+def face_effect_words(*, face_model: bool, verdict: str) -> str | None:
+    """What a face verdict does to the file's verdict, where it could be misread:
+    :data:`MEMBER_FACE_WORDS` for a whole-image model's "manipulated" face (``face_model``
+    False); None otherwise (a face model's flag that decided the file is said beside the
+    default verdict, :func:`decision_words`)."""
+    return MEMBER_FACE_WORDS if not face_model and verdict == "manipulated" else None
+
+
 # Beside a face model's verdict: its calibrated probability answers at even odds of forged and
 # real faces (trainer/face_model.py), while its θ is set to flag few authentic faces, so the two
 # can point opposite ways on one face (p 0.65, "authentic"), by design.

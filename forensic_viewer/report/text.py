@@ -6,7 +6,7 @@ same words. Values are plain text, never markup.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 from engine.ensemble import decided_by_face
@@ -25,6 +25,7 @@ from forensic_viewer.wording import (
     FACE_PROBABILITY_NOTE,
     decision_words,
     face_decision_words,
+    face_effect_words,
     odds_words,
     policy_text,
     scale_words,
@@ -535,8 +536,8 @@ def faces_text(item: ReportItem) -> str:
     judged = [(i, f) for i, f in enumerate(item.faces, start=1) if f.get("face_scores")]
     if not judged:
         return found
-    verdicts = "; ".join(f"face {i}: {face_verdicts(f)}" for i, f in judged)
     whole = {m.name for m in item.models}
+    verdicts = "; ".join(f"face {i}: {face_verdicts(f, whole)}" for i, f in judged)
     face_models = list(
         dict.fromkeys(n for _, f in judged for n in f["face_scores"] if n not in whole)
     )
@@ -558,16 +559,21 @@ def faces_text(item: ReportItem) -> str:
     )
 
 
-def face_verdicts(face: dict[str, Any]) -> str:
+def face_verdicts(face: dict[str, Any], whole: Collection[str] = ()) -> str:
     """A face's per-model verdicts on the face path, e.g. ``tiny MANIPULATED (score 0.6250 >
     θ 0.5000, probability 0.800)`` or, for a forged-fraction model, ``(forged fraction
     54.52 % > θ 34.23 %)``, joined by commas; "" when the face path did not run. A row
-    written before face thresholds were recorded gives the score alone."""
+    written before face thresholds were recorded gives the score alone. ``whole``: the
+    whole-image models (the others are face models); a face one of them flags says that this
+    leaves the file's verdict alone (:func:`~forensic_viewer.wording.face_effect_words`)."""
     parts = []
     for name, fs in (face.get("face_scores") or {}).items():
         figures = face_decision_words(fs)
         if fs.get("probability") is not None:
             figures += f", probability {num(fs['probability'], 3)}"
+        effect = face_effect_words(face_model=name not in whole, verdict=str(fs.get("verdict")))
+        if effect:
+            figures += f"; {effect}"
         parts.append(f"{name} {str(fs.get('verdict', '')).upper()} ({figures})")
     return ", ".join(parts)
 
@@ -579,6 +585,7 @@ def face_rows(item: ReportItem) -> list[list[str]]:
     """[#, box, detector confidence, per-model mean heatmap in the box, per-model verdict on
     the face analysed alone] per face (:data:`FACE_COLUMNS`)."""
     out = []
+    whole = {m.name for m in item.models}
     for i, f in enumerate(item.faces, start=1):
         x, y, w, h = f.get("box", [0, 0, 0, 0])
         scores = ", ".join(f"{k} {num(v, 3)}" for k, v in (f.get("scores") or {}).items())
@@ -588,7 +595,7 @@ def face_rows(item: ReportItem) -> list[list[str]]:
                 f"x {x}, y {y}, {w} x {h}",
                 num(f.get("confidence"), 3),
                 scores or "—",
-                face_verdicts(f) or "—",
+                face_verdicts(f, whole) or "—",
             ]
         )
     return out

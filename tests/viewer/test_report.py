@@ -536,6 +536,7 @@ def test_the_report_shows_each_faces_own_verdict(tmp_path: Path, tiny_checkpoint
     """The face path's per-face verdicts reach the faces text and table of HTML, PDF, JSON."""
     from engine.decision import MANIPULATED
     from engine.pipeline import Analyzer
+    from forensic_viewer.wording import MEMBER_FACE_WORDS
     from tests.engine.test_facepath import FakeDetector
 
     rule = {"threshold": 0.0, "pixel_threshold": -1.0}  # every face window is judged forged
@@ -552,7 +553,8 @@ def test_the_report_shows_each_faces_own_verdict(tmp_path: Path, tiny_checkpoint
     paths = write_report([item], tmp_path / "report")
     text = flat(" ".join(check_html(paths["html"]).text))
     assert fs.threshold == 0.0
-    said = f"face 1: tiny MANIPULATED (forged fraction {fs.forged_fraction:.2%} > θ 0.00%)"
+    said = f"face 1: tiny MANIPULATED (forged fraction {fs.forged_fraction:.2%} > θ 0.00%; "
+    said += f"{MEMBER_FACE_WORDS})"  # tiny is a whole-image model: the file's verdict stays
     assert "found 1 face(s). Each face was also analysed on its own" in text
     assert said in text and "Verdict of the face alone" in text
     _, ptext = pdf_text(paths["pdf"])

@@ -119,6 +119,48 @@ def test_pairs_are_counted_only_where_copy_move_detection_ran(tmp_path: Path) ->
     assert line["analysis.ela.pairs"] == "" and line["analysis.noise.pairs"] == ""
 
 
+def flagged_face_item() -> ReportItem:
+    """A file whose default verdict stays authentic while a member model flags its face (its
+    face model does not: only a face model's flag changes the verdict, docs/FACES.md)."""
+    face = {"box": [1, 2, 30, 30], "confidence": 0.99, "scores": {"crfd": 0.4}}
+    face["face_scores"] = {
+        "crfd": {"score": 0.54, "verdict": "manipulated", "threshold": 0.34, "rule": "logit"},
+        "faces-model": {"score": 0.5, "verdict": "authentic", "threshold": 0.98, "rule": "logit"},
+    }
+    ens = {"verdict": "authentic", "score": 0.3, "threshold": 0.6, "rule": "ensemble"}
+    return ReportItem(
+        key="f.jpg",
+        file="f.jpg",
+        status="ok",
+        error=None,
+        sha256="0" * 64,
+        evidence={},
+        models=[ModelEntry("crfd", "model", "ran", figures={"verdict": "authentic"})],
+        ensemble=ModelEntry("ens", "ensemble", "ran", figures=ens),
+        faces=[face],
+        faces_checked=True,
+    )
+
+
+def test_a_member_models_face_flag_says_it_leaves_the_files_verdict_alone() -> None:
+    """ "crfd MANIPULATED" on a face beside an authentic file read as a contradiction: a
+    whole-image model's verdict on a face never changes the file's verdict (the face rule
+    counts face models only). Said where the face is listed, in the viewer's words too."""
+    from forensic_viewer.layers import FACES_LEGEND
+    from forensic_viewer.report.text import face_rows, faces_text
+    from forensic_viewer.wording import MEMBER_FACE_WORDS, face_effect_words
+
+    item = flagged_face_item()
+    text = faces_text(item)
+    crfd, faces_model = text.split("crfd MANIPULATED")[1].split("faces-model")
+    assert MEMBER_FACE_WORDS in crfd and MEMBER_FACE_WORDS not in faces_model
+    assert MEMBER_FACE_WORDS in face_rows(item)[0][4]
+    assert face_effect_words(face_model=False, verdict="manipulated") == MEMBER_FACE_WORDS
+    assert face_effect_words(face_model=True, verdict="manipulated") is None
+    assert face_effect_words(face_model=False, verdict="authentic") is None
+    assert MEMBER_FACE_WORDS in FACES_LEGEND  # the viewer's faces panel says it too
+
+
 def test_the_pdf_colour_legend_stands_with_the_first_heatmap(tmp_path: Path) -> None:
     """The legend explaining the heatmap colours stood under the Environment table, pages
     before any heatmap. It now goes in one block with the first heatmap figure (here the
@@ -183,3 +225,15 @@ def test_the_pdf_colour_legend_stands_with_the_first_heatmap(tmp_path: Path) -> 
     assert sum(is_legend(x) for b in blocks for x in b) == 1
     assert LEGEND_TEXT.startswith("Colours: heatmap")
     w.abort()
+
+
+def test_the_command_lines_table_says_it_too(capsys) -> None:
+    from forensic_viewer.cli_table import print_table
+    from forensic_viewer.wording import MEMBER_FACE_WORDS
+
+    face = flagged_face_item().faces[0]
+    check = {"name": "crfd", "verdict": "authentic", "score": 0.3, "forged_fraction": 0.1}
+    print_table([{"path": "f.jpg", "status": "ok", "checks": [("crfd", check)], "faces": [face]}])
+    line = next(x for x in capsys.readouterr().out.splitlines() if "face 1" in x)
+    crfd, faces_model = line.split("faces-model")
+    assert MEMBER_FACE_WORDS in crfd and MEMBER_FACE_WORDS not in faces_model
