@@ -5,8 +5,8 @@ person can read and no renderer can be fooled by: each value capped at ``METADAT
 characters and the whole at ``METADATA_TOTAL_CAP``; UserComment decoded by its character-code
 prefix; printable bytes as text, other short ones as hex; a binary value over
 ``METADATA_BINARY_SHOWN`` bytes (a MakerNote) as the size and SHA-256 of the whole value and,
-for a MakerNote, the file's Make (:func:`binary_value_text`); a rational with a zero
-denominator as its fraction, never ``nan`` (:func:`exif_number_text`). Split from
+for a MakerNote, the file's Make (:func:`binary_value_text`); a rational as the
+fraction the file holds, never its float nor ``nan`` (:func:`exif_number_text`). Split from
 ``engine/io.py``, which decodes the pixels and keeps the policy.
 """
 
@@ -67,14 +67,19 @@ def exif_bytes_text(value: bytes, tag: int | None = None, maker: str = "") -> st
 
 
 def exif_number_text(value: object) -> str:
-    """An EXIF number as text: a rational with a zero denominator as the fraction the file
-    holds (``0/0``, which EXIF uses for "unknown" or "not used": DigitalZoomRatio), not the
-    ``nan`` or ``inf`` its float reads as; a tuple of numbers element by element."""
-    if isinstance(value, TiffImagePlugin.IFDRational) and value.denominator == 0:
-        return f"{value.numerator}/0 (no number: a zero denominator)"
-    if isinstance(value, tuple) and any(
-        isinstance(v, TiffImagePlugin.IFDRational) and v.denominator == 0 for v in value
-    ):
+    """An EXIF number as text, exactly: a rational as the fraction the file holds (``1/60``,
+    ``28/10``; its float, ``0.016666666666666666``, was neither exact nor what the camera
+    wrote), with a zero denominator said so (``0/0``, which EXIF uses for "unknown" or "not
+    used": DigitalZoomRatio; never ``nan`` or ``inf``); a tuple element by element
+    (``(52/1, 31/1, 1234/100)``). Reports print them readably
+    (``forensic_viewer.report.metadata.readable_value``)."""
+    if isinstance(value, TiffImagePlugin.IFDRational):
+        if value.denominator == 0:
+            return f"{value.numerator}/0 (no number: a zero denominator)"
+        if isinstance(value.numerator, int) and isinstance(value.denominator, int):
+            return f"{value.numerator}/{value.denominator}"
+        return str(value)  # made from a float in memory, never read from a file
+    if isinstance(value, tuple) and any(isinstance(v, TiffImagePlugin.IFDRational) for v in value):
         return "(" + ", ".join(exif_number_text(v) for v in value) + ")"
     return str(value)
 

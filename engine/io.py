@@ -50,7 +50,7 @@ Policy, applied to every file the same way (the limits and how to raise them: do
   ``METADATA_VALUE_CAP`` characters and the whole at ``METADATA_TOTAL_CAP``. A binary value
   over ``METADATA_BINARY_SHOWN`` bytes (a MakerNote) is kept as the size and SHA-256 of the
   whole value and, for a MakerNote, the file's Make (:func:`binary_value_text`), not as hex.
-  A rational with a zero denominator is kept as its fraction, never as ``nan``
+  A rational is kept as the fraction the file holds (``1/60``; ``0/0`` too, never ``nan``)
   (:func:`exif_number_text`).
 """
 

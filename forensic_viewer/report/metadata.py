@@ -1,4 +1,5 @@
-"""A file's metadata as a report prints it: binary values summarised, never dumped as hex.
+"""A file's metadata as a report prints it: binary values summarised, never dumped as hex;
+EXIF numbers as a camera's display reads them (:func:`readable_value`).
 
 ``engine.io`` records a binary EXIF value longer than ``METADATA_BINARY_SHOWN`` bytes (a
 camera's MakerNote) at load as its size, SHA-256 and, for a MakerNote, the maker the file names
@@ -11,7 +12,9 @@ and as "at least N bytes" when it was cut off (the evidence file is never read a
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
+from fractions import Fraction
 from typing import Any
 
 from engine.io import MAKER_SHOWN, METADATA_BINARY_SHOWN, METADATA_VALUE_CAP, binary_value_text
@@ -45,7 +48,8 @@ def earlier_binary_text(data: bytes, whole: bool, maker: str = "") -> str:
 
 def metadata_values(meta: Mapping[str, Any]) -> list[tuple[str, str]]:
     """``meta`` (``Evidence.metadata``, or a row's ``evidence.metadata``) as (key, text) rows:
-    as recorded, but a hex value longer than ``METADATA_BINARY_SHOWN`` bytes (a row written
+    as recorded, but EXIF numbers readable (:func:`readable_value`; the JSON keeps them as
+    recorded) and a hex value longer than ``METADATA_BINARY_SHOWN`` bytes (a row written
     before binary values were summarised at load) summarised."""
     make = " ".join(str(meta.get("EXIF:Make") or "").split())[:MAKER_SHOWN]  # untrusted text
     rows = []
@@ -53,8 +57,109 @@ def metadata_values(meta: Mapping[str, Any]) -> list[tuple[str, str]]:
         key, text = str(k), str(v)
         data = recorded_bytes(text)
         if data is None or len(data) <= METADATA_BINARY_SHOWN:
-            rows.append((key, text))
+            rows.append((key, readable_value(key, text, meta)))
             continue
         whole = len(text) < METADATA_VALUE_CAP
         rows.append((key, earlier_binary_text(data, whole, make if key == MAKER_NOTE else "")))
     return rows
+
+
+# An EXIF number as recorded: the fraction the file holds (engine.exif.exif_number_text), or in
+# rows written before 2026-12-04 the float a rational read as; an integer; or a tuple of them.
+_NUMBER = re.compile(r"-?\d+/\d+|-?\d+(?:\.\d+)?(?:e-?\d+)?")
+_TUPLE = re.compile(r"\((.*)\)")
+_FLOAT_DIGITS = 8  # a float of more decimals than this is a rational's float: rounded to 6
+_EXPOSURE, _FNUMBER, _FOCAL = "EXIF:ExposureTime", "EXIF:FNumber", "EXIF:FocalLength"
+_GPS_ANGLES = {
+    "EXIF:GPSLatitude": "EXIF:GPSLatitudeRef",
+    "EXIF:GPSLongitude": "EXIF:GPSLongitudeRef",
+    "EXIF:GPSDestLatitude": "EXIF:GPSDestLatitudeRef",
+    "EXIF:GPSDestLongitude": "EXIF:GPSDestLongitudeRef",
+}
+
+
+def _numbers(text: str) -> list[Fraction | float] | None:
+    """The numbers of a recorded EXIF number or tuple; None for anything else (text, a zero
+    denominator: those are printed as recorded)."""
+    m = _TUPLE.fullmatch(text)
+    parts = m.group(1).split(", ") if m else [text]
+    out: list[Fraction | float] = []
+    for part in parts:
+        if not _NUMBER.fullmatch(part):
+            return None
+        if "/" in part:
+            n, d = part.split("/")
+            if int(d) == 0:
+                return None
+            out.append(Fraction(int(n), int(d)))
+        elif "." in part or "e" in part:
+            out.append(float(part))
+        else:
+            out.append(Fraction(int(part)))
+    return out
+
+
+def _plain(v: Fraction | float) -> str:
+    """A number shortly and without loss where it can be: ``72``, ``2.8``; a fraction that no
+    short decimal writes as itself with its value (``-1/3 (≈ -0.3333)``); a float an earlier
+    row recorded as recorded, but to 6 significant figures when longer (``4.97085``)."""
+    if isinstance(v, float):  # as recorded, unless a long float of a rational
+        digits = str(v).split(".")[-1]
+        return f"{v:.6g}" if len(digits) > _FLOAT_DIGITS else str(v)
+    if v.denominator == 1:
+        return str(v.numerator)
+    if 10**6 % v.denominator == 0:  # an exact decimal of at most 6 places
+        return f"{float(v):.6f}".rstrip("0")
+    return f"{v.numerator}/{v.denominator} (≈ {float(v):.4g})"
+
+
+def _exposure(v: Fraction | float) -> str:
+    """``1/60 s`` as a camera shows it (a float of an earlier row back to its fraction when
+    it is one: 0.016666666666666666 is 1/60)."""
+    if isinstance(v, float) and 0 < v < 1 and abs(1 / v - round(1 / v)) < 1e-6 * (1 / v):
+        v = Fraction(1, round(1 / v))
+    if isinstance(v, Fraction) and 0 < v < 1:
+        return f"{v.numerator}/{v.denominator} s"
+    return f"{_plain(v)} s"
+
+
+def _angle(values: Sequence[Fraction | float], ref: str) -> str | None:
+    """Degrees, minutes, seconds and the hemisphere, and the signed decimal degrees:
+    ``52° 31′ 12.34″ N (52.520094°)``."""
+    if len(values) != 3:
+        return None
+    d, m, s = values
+    decimal = float(d) + float(m) / 60 + float(s) / 3600
+    ref = ref.strip().upper()
+    sign = -1 if ref in ("S", "W") else 1
+    where = f" {ref}" if ref in ("N", "S", "E", "W") else ""
+    return f"{_plain(d)}° {_plain(m)}′ {_plain(s)}″{where} ({sign * decimal:.6f}°)"
+
+
+def readable_value(key: str, text: str, meta: Mapping[str, Any]) -> str:
+    """A recorded metadata value as a report prints it: exposure ``1/60 s``, aperture
+    ``f/2.8``, focal length ``50 mm``, GPS angles in degrees, minutes and seconds with their
+    hemisphere (``meta``'s reference tags) and in decimal degrees, the GPS time ``14:05:09
+    UTC``, other numbers short and exact where they can be (:func:`_plain`), tuples joined
+    by commas; text, and numbers with a zero denominator, as recorded."""
+    values = _numbers(text) if key.startswith("EXIF:") else None
+    if not values:
+        return text
+    if len(values) == 1 and key == _EXPOSURE:
+        return _exposure(values[0])
+    if len(values) == 1 and key == _FNUMBER:
+        return f"f/{float(values[0]):.3g}"
+    if len(values) == 1 and key == _FOCAL:
+        return f"{_plain(values[0])} mm"
+    if key in _GPS_ANGLES:
+        angle = _angle(values, str(meta.get(_GPS_ANGLES[key]) or ""))
+        if angle:
+            return angle
+    if key == "EXIF:GPSTimeStamp" and len(values) == 3:
+        h, m, s = (float(v) for v in values)
+        return (
+            f"{int(h):02d}:{int(m):02d}:{s:02.0f} UTC"
+            if s == int(s)
+            else (f"{int(h):02d}:{int(m):02d}:{s:06.3f} UTC")
+        )
+    return ", ".join(_plain(v) for v in values)

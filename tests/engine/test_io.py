@@ -302,8 +302,8 @@ def test_a_rational_with_a_zero_denominator_reads_as_its_fraction_not_nan(tmp_pa
     Image.new("RGB", (8, 8)).save(p, exif=exif.tobytes())
     meta = load_evidence(p).metadata
     assert meta["EXIF:DigitalZoomRatio"] == "0/0 (no number: a zero denominator)"
-    assert meta["EXIF:GPSLatitude"] == "(51.0, 30.0, 0/0 (no number: a zero denominator))"
-    assert meta["EXIF:ExposureTime"] == "0.25"  # a number as before
+    assert meta["EXIF:GPSLatitude"] == "(51/1, 30/1, 0/0 (no number: a zero denominator))"
+    assert meta["EXIF:ExposureTime"] == "1/4"  # the fraction the file holds, exactly
     assert not any("nan" in v for v in meta.values())
 
 

@@ -237,3 +237,54 @@ def test_the_command_lines_table_says_it_too(capsys) -> None:
     line = next(x for x in capsys.readouterr().out.splitlines() if "face 1" in x)
     crfd, faces_model = line.split("faces-model")
     assert MEMBER_FACE_WORDS in crfd and MEMBER_FACE_WORDS not in faces_model
+
+
+def test_exif_numbers_are_recorded_exactly_and_reported_as_a_camera_reads_them(
+    tmp_path: Path,
+) -> None:
+    """Reports printed an exposure of 1/60 s as 0.016666666666666666 and a tuple as
+    ``(1, 2, 3)``. Rationals are recorded as the fraction the file holds (exact, in the JSON);
+    reports write exposure, aperture, focal length and GPS as a camera's display does."""
+    from PIL import Image
+    from PIL.TiffImagePlugin import IFDRational
+
+    from engine.io import load_evidence
+    from forensic_viewer.report.metadata import metadata_values, readable_value
+
+    exif = Image.Exif()
+    sub = exif.get_ifd(0x8769)
+    sub[0x829A] = IFDRational(1, 60)  # ExposureTime
+    sub[0x829D] = IFDRational(28, 10)  # FNumber
+    sub[0x920A] = IFDRational(50, 1)  # FocalLength
+    sub[0x9204] = IFDRational(-1, 3)  # ExposureBiasValue
+    sub[0xA432] = (IFDRational(24, 1), IFDRational(70, 1), IFDRational(28, 10), IFDRational(4, 1))
+    gps = exif.get_ifd(0x8825)
+    gps[1] = "N"
+    gps[2] = (IFDRational(52, 1), IFDRational(31, 1), IFDRational(1234, 100))  # GPSLatitude
+    gps[3] = "W"
+    gps[4] = (IFDRational(1, 1), IFDRational(54, 1), IFDRational(0, 1))  # GPSLongitude
+    gps[7] = (IFDRational(14, 1), IFDRational(5, 1), IFDRational(9, 1))  # GPSTimeStamp
+    p = tmp_path / "camera.jpg"
+    Image.new("RGB", (8, 8)).save(p, exif=exif.tobytes())
+    meta = load_evidence(p).metadata
+    # recorded exactly: the fractions the file holds (Pillow wrote 28/10 reduced, as 14/5)
+    assert meta["EXIF:ExposureTime"] == "1/60" and meta["EXIF:FNumber"] == "14/5"
+    assert meta["EXIF:GPSLatitude"] == "(52/1, 31/1, 617/50)"
+    shown = dict(metadata_values(meta))
+    assert shown["EXIF:ExposureTime"] == "1/60 s"
+    assert shown["EXIF:FNumber"] == "f/2.8"
+    assert shown["EXIF:FocalLength"] == "50 mm"
+    assert shown["EXIF:ExposureBiasValue"] == "-1/3 (≈ -0.3333)"
+    assert shown["EXIF:LensSpecification"] == "24, 70, 2.8, 4"
+    assert shown["EXIF:GPSLatitude"] == "52° 31′ 12.34″ N (52.520094°)"
+    assert shown["EXIF:GPSLongitude"] == "1° 54′ 0″ W (-1.900000°)"
+    assert shown["EXIF:GPSTimeStamp"] == "14:05:09 UTC"
+    # rows written before: the float a rational read as, a Python tuple
+    assert readable_value("EXIF:ExposureTime", "0.016666666666666666", {}) == "1/60 s"
+    assert readable_value("EXIF:XResolution", "72/1", {}) == "72"
+    assert readable_value("EXIF:ApertureValue", "4.970853654340484", {}) == "4.97085"
+    assert readable_value("EXIF:BitsPerSample", "(8, 8, 8)", {}) == "8, 8, 8"
+    zero = "0/0 (no number: a zero denominator)"
+    assert readable_value("EXIF:DigitalZoomRatio", zero, {}) == zero
+    assert readable_value("EXIF:Make", "Canon (EOS)", {}) == "Canon (EOS)"  # text as it is
+    assert readable_value("EXIF:Software", "1.0", {}) == "1.0"  # a version: text
