@@ -57,6 +57,7 @@ from forensic_viewer.layers import (
     LayerList,
     MaskLayer,
 )
+from forensic_viewer.report.metadata import metadata_values
 from forensic_viewer.wording import decision_words, odds_words, partial_words, plain, policy_text
 from trainer.progress import figure_words
 
@@ -635,8 +636,10 @@ class MetadataPanel(QTreeWidget):
             self.addTopLevelItem(warn)
         exif = QTreeWidgetItem(["EXIF (untrusted)"])
         exif.setToolTip(0, "as written in the file: anyone can edit these values")
-        for key, value in e.metadata.items():
-            exif.addChild(self._row(key, value))
+        for key, value in metadata_values(e.metadata):  # as reports print them
+            row = self._row(key, value)
+            row.setToolTip(1, f"as recorded: {plain(e.metadata[key])}")
+            exif.addChild(row)
         if not e.metadata:
             exif.addChild(self._row("", "none"))
         self.addTopLevelItem(exif)

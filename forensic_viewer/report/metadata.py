@@ -4,7 +4,7 @@ EXIF numbers as a camera's display reads them (:func:`readable_value`).
 ``engine.io`` records a binary EXIF value longer than ``METADATA_BINARY_SHOWN`` bytes (a
 camera's MakerNote) at load as its size, SHA-256 and, for a MakerNote, the maker the file names
 (:func:`engine.io.binary_value_text`); rows, the viewer's metadata panel and the reports show
-that text as recorded. Rows written before recorded such a value as hex (``0x0102…``) cut at
+that text as recorded (the panel through :func:`metadata_values`, as reports do). Rows written before recorded such a value as hex (``0x0102…``) cut at
 ``METADATA_VALUE_CAP`` characters: here it is summarised the same way when its hex is whole,
 and as "at least N bytes" when it was cut off (the evidence file is never read again for it).
 """

@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from forensic_viewer.report import CaseInfo, ReportItem, write_report
 from forensic_viewer.report.model import ModelEntry, verify_integrity
 from forensic_viewer.report.text import evidence_rows
@@ -288,3 +290,21 @@ def test_exif_numbers_are_recorded_exactly_and_reported_as_a_camera_reads_them(
     assert readable_value("EXIF:DigitalZoomRatio", zero, {}) == zero
     assert readable_value("EXIF:Make", "Canon (EOS)", {}) == "Canon (EOS)"  # text as it is
     assert readable_value("EXIF:Software", "1.0", {}) == "1.0"  # a version: text
+
+
+@pytest.mark.gui
+def test_the_viewers_metadata_panel_reads_exif_numbers_as_the_report_does(qtbot) -> None:
+    import dataclasses
+
+    import numpy as np
+
+    from forensic_viewer.gui.panels import MetadataPanel
+    from tests.conftest import memory_evidence
+
+    meta = {"EXIF:ExposureTime": "1/60", "EXIF:BitsPerSample": "(8, 8, 8)"}
+    ev = dataclasses.replace(memory_evidence(np.zeros((4, 4, 3), np.uint8)), metadata=meta)
+    panel = MetadataPanel()
+    qtbot.addWidget(panel)
+    panel.set_evidence(ev)
+    assert panel.value("EXIF:ExposureTime") == "1/60 s"
+    assert panel.value("EXIF:BitsPerSample") == "8, 8, 8"
