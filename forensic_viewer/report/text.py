@@ -277,7 +277,7 @@ def file_size_text(item: ReportItem) -> str:
     integ = item.integrity
     if integ is None or not integ.ok or integ.size is None:
         return "—"
-    return f"{size_bytes(integ.size)} (read at export; its SHA-256 is the one recorded at load)"
+    return f"{size_bytes(integ.size)}, read at export: its SHA-256 is the one recorded at load"
 
 
 def metadata_rows(item: ReportItem) -> Rows:
