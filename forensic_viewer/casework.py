@@ -135,6 +135,7 @@ def scan_finished_details(out: Path, summary: Any) -> dict[str, Any]:
         "already_done": summary.skipped,
         "failed": len(summary.failed),
         "cancelled": summary.cancelled,
+        "interrupted": getattr(summary, "interrupted", None),  # the signal that stopped it
         "seconds": round(summary.seconds, 3),
         "settings": {k: settings[k] for k in keep if isinstance(settings, dict) and k in settings},
         "results_sha256": {n: file_sha256(out / n) for n in (RESULTS, CSV_NAME)},

@@ -320,6 +320,7 @@ def _scan_and_report(
             records[-1]["analyses"] = {c.name: c.text for c in cells}
         bar.file_done(i, rec.get("status") == "ok")
 
+    interrupted: KeyboardInterrupt | None = None
     try:
         if _on_ray(args):
             from forensic_viewer.scan.ray_pool import run_ray_scan
@@ -359,12 +360,22 @@ def _scan_and_report(
                 lock=lock,
                 analyses=analyses,
             )
+    except KeyboardInterrupt as e:  # the scan wrote its CSV and scan.json: say where it stopped
+        summary = getattr(e, "summary", None)
+        if summary is None:
+            raise
+        interrupted = e
     finally:
         bar.close()
     print_table(records)
     changed = f", {len(summary.changed)} changed since analysed" if summary.changed else ""
+    stopped = (
+        f"interrupted after {summary.through} of {summary.total} files: "
+        if interrupted is not None
+        else ""
+    )
     print(
-        f"{summary.done} analysed, {summary.skipped} already done{changed}, "
+        f"{stopped}{summary.done} analysed, {summary.skipped} already done{changed}, "
         f"{len(summary.failed)} failed of {summary.total} in {summary.seconds:.1f} s"
         + (
             f" (models loaded in {args.load_seconds:.1f} s before)"
@@ -373,6 +384,11 @@ def _scan_and_report(
         )
         + f"; results in {plain(args.out)}"
     )
+    if interrupted is not None:  # no --gt scores, no reports of a part: the rerun makes them
+        log_finished(case_log, args.out, summary)
+        if formats or getattr(args, "truth", None) is not None:
+            print("reports and ground-truth scores are made when the scan is run to its end")
+        raise interrupted
     try:
         if getattr(args, "truth", None) is not None:
             _ground_truth(args, [r["path"] for r in records])
@@ -634,7 +650,10 @@ def gui_parser() -> argparse.ArgumentParser:
 class Terminated(KeyboardInterrupt):
     """SIGTERM (``kill PID``, a service manager, a batch system's time limit) while a command
     runs: raised in the main thread, it takes the interrupt's way out (every finished row
-    kept, results.jsonl closed, the lock released) instead of ending the process mid-write."""
+    kept, results.jsonl closed, the lock released) instead of ending the process mid-write.
+    ``signum``: what a scan records as the signal that stopped it (scan.json's ``run``)."""
+
+    signum = signal.SIGTERM
 
 
 def _terminated(_signum: int, _frame: Any) -> None:

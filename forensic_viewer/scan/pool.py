@@ -80,6 +80,7 @@ from forensic_viewer.scan.run import (
     close_results,
     csv_analyses,
     encode_outcome,
+    end_run,
     load_for_scan,
     sha256_if_read,
     unchanged,
@@ -590,6 +591,7 @@ class _Pool:
 
     def run(self) -> ScanSummary:
         t0 = time.perf_counter()
+        interrupted: KeyboardInterrupt | None = None
         try:
             for _ in range(self.jobs):
                 self._start()
@@ -600,6 +602,10 @@ class _Pool:
                     return self.summary
                 self._pump()
             self._scan()
+        except KeyboardInterrupt as e:  # Ctrl+C or SIGTERM: end as a cancel, then raise again
+            if self.results is None:  # before the settings were checked: nothing was written
+                raise
+            interrupted = e
         finally:
             self._shutdown()
         if self.problems is not None and self.problems.written:
@@ -617,6 +623,7 @@ class _Pool:
         )
         self.summary.cancelled = self.cancelled
         self.summary.seconds = time.perf_counter() - t0
+        end_run(self.out, self.summary, interrupted)
         return self.summary
 
     def _scan(self) -> None:

@@ -18,6 +18,11 @@ What stops a scan and what does not:
 - **Only the scan itself failing stops it**: the output folder locked by another scan, not
   writable or full (:class:`OSError` while writing results), the file list failing. Finished
   records are kept and a later run resumes.
+- **Cancel and interrupt** (the ``cancel`` hook; Ctrl+C or, from the command line, SIGTERM as
+  a :class:`KeyboardInterrupt`) end the run after the files finished so far, and it leaves what
+  a finished run leaves: results.jsonl compacted, results.csv of the files it went through, and
+  scan.json's ``run`` saying it stopped after N of M files (:func:`end_run`). Each is written
+  aside and renamed, so a second interrupt while they are written leaves the earlier file whole.
 
 Resume: a file whose last row is a finished analysis is skipped only when its bytes still hash
 to that row's SHA-256 (the prefetch thread hashes it); otherwise it is analysed again and the
@@ -29,6 +34,7 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import signal
 import threading
 import time
 import traceback
@@ -52,7 +58,7 @@ from forensic_viewer.scan.records import (
     error_record,
 )
 from forensic_viewer.scan.results import ResultLog, face_model_figures, write_csv
-from forensic_viewer.scan.settings import check_settings, scan_settings
+from forensic_viewer.scan.settings import check_settings, record_run, scan_settings
 from forensic_viewer.scan.walk import sha256_of_file
 
 if TYPE_CHECKING:  # torch loads only when a scan runs, not when results are read
@@ -67,7 +73,9 @@ log = logging.getLogger(__name__)
 @dataclass
 class ScanSummary:
     """What a run did. changed: keys analysed again because their bytes no longer hash to
-    their finished row's SHA-256. log: ``scan.log`` when this run wrote tracebacks into it."""
+    their finished row's SHA-256. log: ``scan.log`` when this run wrote tracebacks into it.
+    interrupted: the signal's name (``SIGINT``, ``SIGTERM``) when one stopped the run (then
+    ``cancelled`` too)."""
 
     total: int = 0
     done: int = 0
@@ -77,6 +85,12 @@ class ScanSummary:
     seconds: float = 0.0
     changed: list[str] = field(default_factory=list)
     log: Path | None = None
+    interrupted: str | None = None
+
+    @property
+    def through(self) -> int:
+        """Files the run went through: analysed, failed or skipped as done before."""
+        return self.done + self.skipped + len(self.failed)
 
 
 @dataclass
@@ -402,14 +416,15 @@ def _run_locked(
     recorded = {k: Recorded(results.status(k) or "", results.sha256(k)) for k in results.keys()}
     loader = Prefetcher(files, recorded=recorded, depth=prefetch, thumbnails=thumbnails)
     finished = False
+    interrupted: KeyboardInterrupt | None = None
     try:
         for item in loader:
             if cancel is not None and cancel():
                 summary.cancelled = True
                 break
-            keys.append(item.key)
             if item.skip:
                 summary.skipped += 1
+                keys.append(item.key)
                 if on_file is not None:
                     on_file(item.index, total, results.get(item.key))
                 continue
@@ -422,12 +437,17 @@ def _run_locked(
             finally:
                 loader.release(item)
             row = append_record(results, item, record, problems, summary)
+            keys.append(item.key)
             if on_file is not None:
                 on_file(item.index, total, row)
         finished = True
+    except KeyboardInterrupt as e:  # Ctrl+C, or SIGTERM as the command line raises it
+        interrupted = e
     finally:
-        loader.close()
-        close_results(results, problems, finished)
+        try:
+            loader.close()
+        finally:
+            close_results(results, problems, finished)
     if problems.written:
         summary.log = problems.path
     if not isinstance(files, Sized):
@@ -441,7 +461,37 @@ def _run_locked(
         face_models=[m.name for m in getattr(analyzer, "face_models", ())],
     )
     summary.seconds = time.perf_counter() - t0
+    end_run(out, summary, interrupted)
     return summary
+
+
+def end_run(out: Path, summary: ScanSummary, interrupted: KeyboardInterrupt | None) -> None:
+    """Record in scan.json how the run ended (finished, cancelled, or interrupted by a signal
+    after N of M files, with how to resume), once results.csv is written. An interrupt is then
+    raised again with ``summary`` as its ``summary`` attribute, so the caller can say where the
+    scan stopped before it ends; the signal is the exception's ``signum`` (SIGINT without).
+    The one-process, worker-process and Ray scans all end here."""
+    through, files = summary.through, summary.total
+    run: dict[str, Any] = {"state": "finished", "files": files, "through": through}
+    if interrupted is not None:
+        summary.cancelled = True
+        summary.interrupted = signal.Signals(getattr(interrupted, "signum", signal.SIGINT)).name
+        run |= {"state": "interrupted", "signal": summary.interrupted}
+    elif summary.cancelled:
+        run["state"] = "cancelled"
+    run |= {"analysed": summary.done, "failed": len(summary.failed), "skipped": summary.skipped}
+    if run["state"] == "finished":
+        run["note"] = f"finished: {through} of {files} files"
+    else:
+        how = run["state"] + (f" ({summary.interrupted})" if summary.interrupted else "")
+        run["note"] = (
+            f"{how} after {through} of {files} files: results.csv covers those; "
+            "running the same scan again resumes"
+        )
+    record_run(out, run)
+    if interrupted is not None:
+        interrupted.summary = summary  # type: ignore[attr-defined]
+        raise interrupted
 
 
 def analyse_item(

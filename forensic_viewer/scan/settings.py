@@ -9,6 +9,7 @@ Ray scans alike. The file's fields: docs/RESULTS.md, "scan.json".
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +53,8 @@ def scan_settings(analyzer: Analyzer, source: str, analyses: Sequence[str] = ())
     }
 
 
+RUN_FIELD = "run"  # scan.json's record of the last run: running, or how it ended (docs/RESULTS.md)
+
 # settings added since the first scan.json, with the value a folder written before them had
 # ("exact" has none: such a folder may come from before the fast path or after; it is refused)
 SETTING_DEFAULTS: dict[str, Any] = {"analyses": {}, "face_models": {}}
@@ -65,7 +68,8 @@ def check_settings(
     out: Path, settings: dict[str, Any], extra: dict[str, Any] | None = None
 ) -> None:
     """Refuse an output folder made with other settings, then record ``settings`` in scan.json
-    (written aside and renamed: a reader never sees half of it).
+    (written aside and renamed: a reader never sees half of it), with the run's ``run`` state
+    "running" until :func:`record_run` says how it ended.
 
     extra: written along (e.g. the program's environment) but never compared.
     """
@@ -85,4 +89,20 @@ def check_settings(
                     "differ: scan.json); choose another output folder",
                 )
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write(info, json.dumps({**(extra or {}), **settings}, indent=2) + "\n")
+    running = {RUN_FIELD: {"state": "running", "started": _now()}}
+    atomic_write(info, json.dumps({**(extra or {}), **running, **settings}, indent=2) + "\n")
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def record_run(out: Path, run: dict[str, Any]) -> None:
+    """Record in scan.json how the run ended (``run``: its state, counts and note), beside the
+    start time :func:`check_settings` recorded; written aside and renamed, so an interrupt
+    while writing leaves the earlier scan.json whole."""
+    info = out / SCAN_INFO
+    old = json.loads(info.read_text(encoding="utf-8"))
+    started = (old.get(RUN_FIELD) or {}).get("started")
+    old[RUN_FIELD] = {**run, "started": started, "ended": _now()}
+    atomic_write(info, json.dumps(old, indent=2) + "\n")

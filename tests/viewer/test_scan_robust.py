@@ -299,7 +299,8 @@ def test_scan_json_is_written_aside_and_renamed(tmp_path: Path, monkeypatch) -> 
     monkeypatch.setattr(settings, "atomic_write", spy)
     folder = make_folder(tmp_path / "ev", 1)
     run_scan(files_of(folder), StubAnalyzer(), tmp_path / "out", source="t")
-    assert written == [tmp_path / "out" / "scan.json"]
+    # at the start (settings, the run "running") and at the end (how the run ended)
+    assert written == [tmp_path / "out" / "scan.json"] * 2
     assert json.loads((tmp_path / "out" / "scan.json").read_text())["source"] == "t"
 
 

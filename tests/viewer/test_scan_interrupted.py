@@ -1,0 +1,157 @@
+"""A scan stopped by Ctrl+C or SIGTERM leaves the files a finished scan leaves, marked partial.
+
+The analyst who stops a long scan finds ``results.csv`` with the files it finished and
+``scan.json`` saying the run was interrupted after N of M files (the same command resumes),
+whichever way the scan ran (one process, worker processes). Subprocess tests run the command
+as it is stopped; an interrupt unwound inside the test process would leave a real Analyzer's
+half-finished objects to this process's garbage collector.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from forensic_viewer.scan.results import CSV_NAME, SCAN_INFO
+from forensic_viewer.scan.run import run_scan
+from tests.viewer.test_scan_prefetch import StubAnalyzer, files_of, make_folder
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _csv_paths(out: Path) -> list[str]:
+    with (out / CSV_NAME).open(encoding="utf-8", newline="") as f:
+        return [row["path"] for row in csv.DictReader(f)]
+
+
+def _run_state(out: Path) -> dict[str, Any]:
+    return json.loads((out / SCAN_INFO).read_text(encoding="utf-8"))["run"]
+
+
+def _interrupt_after(n: int):
+    """An ``on_file`` that raises KeyboardInterrupt (Ctrl+C) once ``n`` files are done."""
+    seen: list[str] = []
+
+    def on_file(_i: int, _total: int, row: dict[str, Any]) -> None:
+        seen.append(row["path"])
+        if len(seen) == n:
+            raise KeyboardInterrupt
+
+    return on_file
+
+
+def test_an_interrupted_scan_writes_the_csv_of_its_finished_files_and_says_so(
+    tmp_path: Path,
+) -> None:
+    """Ctrl+C after 2 of 5 files: the interrupt still ends the run (raised again, the run's
+    summary on it), results.csv holds the 2 finished files, scan.json says "interrupted after
+    2 of 5"; the same scan again resumes and then says "finished"."""
+    folder = make_folder(tmp_path / "ev", 5)
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt) as caught:
+        run_scan(files_of(folder), StubAnalyzer(), out, source="t", on_file=_interrupt_after(2))
+    summary = caught.value.summary  # type: ignore[attr-defined]
+    assert summary.cancelled and summary.done == 2 and summary.total == 5
+    assert _csv_paths(out) == ["f000.png", "f001.png"]
+    state = _run_state(out)
+    assert state["state"] == "interrupted" and state["signal"] == "SIGINT"
+    assert (state["files"], state["through"]) == (5, 2)
+    assert "interrupted (SIGINT) after 2 of 5 files" in state["note"]
+    assert "resumes" in state["note"]
+    again = run_scan(files_of(folder), StubAnalyzer(), out, source="t")
+    assert (again.done, again.skipped) == (3, 2)
+    assert _csv_paths(out) == [f"f{i:03d}.png" for i in range(5)]
+    state = _run_state(out)
+    assert state["state"] == "finished" and (state["files"], state["through"]) == (5, 5)
+
+
+def test_a_cancelled_scan_says_so_in_scan_json(tmp_path: Path) -> None:
+    """The batch dialog's Cancel (the ``cancel`` hook) is marked like an interrupt."""
+    folder = make_folder(tmp_path / "ev", 4)
+    out = tmp_path / "out"
+    done: list[str] = []
+    summary = run_scan(
+        files_of(folder),
+        StubAnalyzer(),
+        out,
+        source="t",
+        on_file=lambda _i, _t, row: done.append(row["path"]),
+        cancel=lambda: len(done) >= 1,
+    )
+    assert summary.cancelled and _csv_paths(out) == ["f000.png"]
+    state = _run_state(out)
+    assert state["state"] == "cancelled" and (state["files"], state["through"]) == (4, 1)
+    assert "signal" not in state
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_the_command_stopped_by_a_signal_leaves_csv_and_summary(
+    tmp_path: Path, tiny_checkpoint: Path, signum: signal.Signals
+) -> None:
+    """``forensic-viewer scan`` stopped as its third file starts: exit 130 (SIGINT) or 143
+    (SIGTERM) with the one line on stderr; the summary says where it stopped; results.csv
+    holds the two finished files and scan.json says the run was interrupted after 2 of 4."""
+    folder = make_folder(tmp_path / "ev", 4)
+    out = tmp_path / "out"
+    args = ["scan", str(folder), "--out", str(out), "--model", str(tiny_checkpoint)]
+    child = (
+        "import os, signal, sys\n"
+        "import forensic_viewer.scan.run as run\n"
+        "from forensic_viewer.cli import main\n"
+        "real, calls = run.analyse_item, []\n"
+        "def analyse_then_stopped(*a, **kw):\n"
+        "    calls.append(1)\n"
+        "    if len(calls) == 3:\n"
+        f"        os.kill(os.getpid(), {int(signum)})\n"
+        "    return real(*a, **kw)\n"
+        "run.analyse_item = analyse_then_stopped\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", child, *args, "--no-faces", "--jobs", "1"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=500,
+    )
+    assert res.returncode == 128 + signum, res.stderr[-2000:]
+    assert "Traceback" not in res.stderr
+    assert "results so far are kept" in res.stderr.strip().splitlines()[-1]
+    assert "interrupted after 2 of 4 files" in res.stdout
+    assert _csv_paths(out) == ["f000.png", "f001.png"]
+    state = _run_state(out)
+    assert state["state"] == "interrupted"
+    assert state["signal"] == signal.Signals(signum).name
+    assert (state["files"], state["through"], state["analysed"]) == (4, 2, 2)
+
+
+@pytest.mark.timeout(600)
+def test_a_pooled_scan_interrupted_writes_the_same_files(
+    tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    """With worker processes (what ``scan`` uses by default for 30+ files on the CPU) the
+    parent ends an interrupted run the same way: CSV of the finished files, scan.json marked."""
+    from forensic_viewer.scan.pool import AnalyzerRecipe, run_pool_scan
+
+    folder = make_folder(tmp_path / "ev", 6)
+    out = tmp_path / "out"
+    recipe = AnalyzerRecipe(models=(str(tiny_checkpoint),), device="cpu", faces=False)
+    with pytest.raises(KeyboardInterrupt) as caught:
+        run_pool_scan(
+            files_of(folder), recipe, out, jobs=2, source="t", on_file=_interrupt_after(2)
+        )
+    summary = caught.value.summary  # type: ignore[attr-defined]
+    assert summary.cancelled and summary.interrupted == "SIGINT"
+    finished = _csv_paths(out)
+    assert len(finished) == summary.through >= 2
+    state = _run_state(out)
+    assert state["state"] == "interrupted" and state["files"] == 6
+    assert state["through"] == summary.through
