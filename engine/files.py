@@ -1,18 +1,50 @@
-"""Writing result files so that a reader never sees half of one: write aside, then replace.
+"""Writing result files so that a reader never sees half of one, and opening evidence files.
 
 Every file the project writes for others to read (checkpoints, scan results, reports, run
 state) goes through :class:`AtomicFile`: the bytes go to ``NAME.tmp`` beside the target and
 replace it with one ``os.replace`` (atomic on POSIX and Windows within one folder) only when
 the writing finished; a failure removes the ``.tmp`` and leaves any earlier file untouched.
-Evidence files are never written (they are opened read-only in :mod:`engine.io`).
+
+Evidence files are never written: every read of one (the loader in :mod:`engine.io`, the
+classic analyses' second read, a scan's hashing and content sniffing) goes through
+:func:`open_evidence`, read-only, never waiting, regular files only.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, Any, BinaryIO
+
+
+class NotRegularFile(OSError):
+    """An evidence path that is not a regular file: a named pipe, a device, a socket."""
+
+
+def open_evidence(path: str | Path) -> BinaryIO:
+    """``path`` opened for reading its bytes as evidence: ``O_RDONLY`` (never for writing) and
+    ``O_NONBLOCK`` (opening a named pipe does not wait for a writer, which hung a scan that
+    Ctrl+C could not end), then refused unless it is a regular file: a pipe would stream what
+    its writer sends, ``/dev/zero`` would never end, ``/dev/null`` would give the bytes of no
+    evidence. The check is on the opened descriptor, so a file swapped after a ``stat`` cannot
+    slip through. Raises :class:`NotRegularFile`, :class:`IsADirectoryError` for a folder, or
+    the OSError of the open (missing, permission denied, a link loop)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(path))
+        if not stat.S_ISREG(mode):
+            raise NotRegularFile(
+                errno.EINVAL, "not a regular file (a device, pipe or socket)", str(path)
+            )
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def temp_path(path: Path) -> Path:

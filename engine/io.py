@@ -60,7 +60,6 @@ import hashlib
 import io
 import os
 import re
-import stat
 import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -96,6 +95,7 @@ from engine.exif import binary_value_text as binary_value_text
 from engine.exif import exif_bytes_text as exif_bytes_text
 from engine.exif import exif_number_text as exif_number_text
 from engine.exif import read_metadata as _metadata
+from engine.files import NotRegularFile, open_evidence
 from engine.types import Evidence
 
 DEFAULT_MAX_PIXELS = 100_000_000  # 100 MP: above any current camera's still, far below a bomb
@@ -281,16 +281,9 @@ def _read_bytes(path: Path) -> bytes:
     try:
         if path.is_dir():
             raise EvidenceError(path, "is a folder, not an image file")
-        # O_RDONLY: the evidence is never opened for writing. O_NONBLOCK: opening a named pipe
-        # must not wait for a writer (it is refused below, like any file that is not regular).
-        flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
-        fd = os.open(path, flags)
-        with os.fdopen(fd, "rb") as f:
-            st = os.fstat(fd)
-            if stat.S_ISDIR(st.st_mode):
-                raise EvidenceError(path, "is a folder, not an image file")
-            if not stat.S_ISREG(st.st_mode):
-                raise EvidenceError(path, "is not a regular file (a device, pipe or socket)")
+        # read-only, never waiting for a pipe's writer, regular files only (engine.files)
+        with open_evidence(path) as f:
+            st = os.fstat(f.fileno())
             if st.st_size > MAX_FILE_BYTES:
                 raise ImageTooLargeError(
                     path, f"file is {st.st_size} bytes, beyond the {MAX_FILE_BYTES} limit"
@@ -300,6 +293,10 @@ def _read_bytes(path: Path) -> bytes:
                 raise EvidenceError(path, "file grew while being read (still being written?)")
     except EvidenceError:
         raise
+    except IsADirectoryError as e:
+        raise EvidenceError(path, "is a folder, not an image file") from e
+    except NotRegularFile as e:
+        raise EvidenceError(path, "is not a regular file (a device, pipe or socket)") from e
     except MemoryError:
         raise NotEnoughMemoryError(path, "not enough memory to read the file") from None
     except FileNotFoundError as e:

@@ -34,6 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from engine.errors import Cancelled, EvidenceError
+from engine.files import open_evidence
 from engine.types import Evidence, Progress
 
 ProgressFn = Callable[[Progress], None]
@@ -343,13 +344,12 @@ class Context:
     def file_bytes(self) -> bytes:
         if self._data is None:
             path = self.evidence.path
-            try:
-                size = os.stat(path).st_size
-                if size > MAX_FILE_BYTES:
-                    raise EvidenceError(path, f"file is {size} bytes, beyond the limit")
-                fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-                with os.fdopen(fd, "rb") as f:
-                    self._data = f.read()
+            try:  # the file may have been swapped for a pipe since it was loaded: never wait
+                with open_evidence(path) as f:
+                    size = os.fstat(f.fileno()).st_size
+                    if size > MAX_FILE_BYTES:
+                        raise EvidenceError(path, f"file is {size} bytes, beyond the limit")
+                    self._data = f.read(MAX_FILE_BYTES + 1)
             except OSError as e:
                 raise EvidenceError(
                     path, f"cannot be read again for its JPEG/EXIF data ({e.strerror or e})"

@@ -6,13 +6,12 @@ No Qt; used by ``forensic-viewer scan``, the batch dialog and reports alike.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import os
-import stat
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
+from engine.files import open_evidence
 from engine.io import IMAGE_SUFFIXES, is_image_name, sniff_format
 from forensic_viewer.scan.results import ResultIndex
 
@@ -35,14 +34,11 @@ def content_suffix(path: str | Path) -> str | None:
 
     How a scan finds an image whose name hides it (``holiday.dat``, a name without a suffix):
     a folder is evidence as it is, and renaming a file must not take it out of a triage. Read
-    through a read-only descriptor, 32 bytes, from regular files only (opening a named pipe
-    would wait forever). A BMP needs a known header size after its two-letter magic, so a text
+    by :func:`~engine.files.open_evidence`, 32 bytes, from regular files only (opening a named
+    pipe would wait forever). A BMP needs a known header size after its two-letter magic, so a text
     file that starts with "BM" is not taken for one."""
     try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            return None
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
-        with os.fdopen(fd, "rb") as f:
+        with open_evidence(path) as f:
             head = f.read(_HEAD)
     except OSError:
         return None
@@ -191,11 +187,10 @@ def _real(path: Path) -> Path:
 
 
 def sha256_of_file(path: str | Path) -> str:
-    """SHA-256 of the file's bytes, read in chunks through a read-only descriptor (the
-    evidence is never opened for writing). Raises OSError when it cannot be read, or is not a
-    regular file: a named pipe would wait for a writer forever (O_NONBLOCK: the open does not
-    wait), ``/dev/zero`` would never end, and ``/dev/null`` would give the digest of bytes
-    that were never evidence."""
+    """SHA-256 of the file's bytes, read in chunks through :func:`~engine.files.open_evidence`
+    (read-only, never waiting). Raises OSError when it cannot be read, or is not a regular
+    file: a named pipe would wait for a writer forever, ``/dev/zero`` would never end, and
+    ``/dev/null`` would give the digest of bytes that were never evidence."""
     return digest_of_file(path)[0]
 
 
@@ -204,11 +199,7 @@ def digest_of_file(path: str | Path) -> tuple[str, int]:
     check at export: bytes that hash to the SHA-256 recorded at load give the file's size)."""
     h = hashlib.sha256()
     size = 0
-    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
-    fd = os.open(path, flags)
-    with os.fdopen(fd, "rb") as f:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(errno.EINVAL, "not a regular file (a device, pipe or socket)", str(path))
+    with open_evidence(path) as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
             size += len(chunk)
