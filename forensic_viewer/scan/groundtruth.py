@@ -54,6 +54,7 @@ from forensic_viewer.scan.truth_scores import (
     figure_rows,
     score_image,
 )
+from forensic_viewer.scan.walk import real_path
 
 GT_NAME = "groundtruth.json"  # the summary next to results.jsonl
 NEGATIVE = "Negative"  # the BenCo JSON list's mask of an authentic image
@@ -110,7 +111,7 @@ class TruthSource:
     def lookup(self, file: str | Path | None, key: str) -> tuple[bool, Path | None]:
         """(found, mask file or None for authentic) of the image ``file`` (scan key ``key``)."""
         if file is not None:
-            resolved = str(Path(file).resolve())
+            resolved = str(real_path(file))
             if resolved in self.by_path:
                 return True, self.by_path[resolved]
         stem = Path(key).stem
@@ -120,11 +121,11 @@ class TruthSource:
 
     def unmatched(self, used: Iterable[Path]) -> list[str]:
         """One line per mask file that no scored image used."""
-        seen = {p.resolve() for p in used}
+        seen = {real_path(p) for p in used}
         return [
             f"{m}: ground-truth mask matches no scanned image"
             for m in self.masks
-            if m.resolve() not in seen
+            if real_path(m) not in seen
         ]
 
 
@@ -165,7 +166,7 @@ def truth_for_images(images: Sequence[str | Path], path: str | Path) -> TruthSou
     one image, its mask as an image file (``NEGATIVE`` for an authentic image)."""
     path = Path(path)
     if len(images) == 1 and (str(path) == NEGATIVE or path.suffix.lower() in IMAGE_SUFFIXES):
-        image = Path(images[0]).resolve()
+        image = real_path(images[0])
         mask = None if str(path) == NEGATIVE else path
         if mask is not None and not mask.is_file():
             raise ForensicError(mask, "no such ground-truth mask")
@@ -191,7 +192,7 @@ def _read_json(path: Path) -> TruthSource:
         ):
             src.problems.append(f"{path}: entry {i} is not an [image, mask] pair of strings")
             continue
-        image = (base / pair[0]).resolve()
+        image = real_path(base / pair[0])
         mask = None if pair[1] == NEGATIVE else (base / pair[1])
         src.by_path[str(image)] = mask
         src.by_stem.setdefault(image.stem, mask)
@@ -257,9 +258,9 @@ def evaluate_scan(out: Path, truth: TruthSource, keys: Sequence[str] | None = No
     problems = list(truth.problems)
     used: list[Path] = []
     errors: dict[str, str] = {}
-    masks = {m.resolve() for m in truth.masks}
+    masks = {real_path(m) for m in truth.masks}
     for rec in index.iter_records(chosen):
-        if rec.file is not None and Path(rec.file).resolve() in masks:
+        if rec.file is not None and real_path(rec.file) in masks:
             continue  # a mask scanned with its images (scan DIR --recursive): not evidence
         found, mask_file = truth.lookup(rec.file, rec.path)
         if mask_file is not None:

@@ -169,20 +169,21 @@ def scan_files(
     others: list[Path] = []
     files = []
     for p in iter_images(folder, recursive, others):
-        if skip is not None and _real(p).is_relative_to(skip):
+        if skip is not None and real_path(p).is_relative_to(skip):
             continue
         kind = p.suffix.lower() if is_image_name(p) else content_suffix(p)
         if kind is None or _SAME_TYPE.get(kind, kind) not in wanted:
             continue
         files.append((p, rel_key(p, folder)))
     if left_out is not None:
-        left_out.extend(p for p in others if skip is None or not _real(p).is_relative_to(skip))
+        left_out.extend(p for p in others if skip is None or not real_path(p).is_relative_to(skip))
     return files
 
 
-def _real(path: Path) -> Path:
-    """``path`` with its links resolved as far as they go: ``Path.resolve`` raises
-    RuntimeError on a link loop (before Python 3.13), which must not end a scan's listing."""
+def real_path(path: str | Path) -> Path:
+    """``path`` absolute with its links resolved as far as they go (a link loop stays as it
+    is): ``Path.resolve`` raises RuntimeError on a loop (before Python 3.13), which must not end
+    a scan's listing or its ground-truth pass. Use this, not ``resolve``, on evidence paths."""
     return Path(os.path.realpath(path))
 
 

@@ -366,3 +366,33 @@ def test_analyze_gt_scores_one_image_against_its_mask_file(
     assert main([*base, "--out", str(tmp_path / "o2"), "--gt", str(missing)]) == 2
     assert str(missing) in capsys.readouterr().err
     assert not (tmp_path / "o2").exists()
+
+
+def test_a_link_loop_named_like_an_image_or_mask_is_no_crash(tmp_path: Path) -> None:
+    """A symbolic link loop called like an image (the scan lists it and gives it its error
+    row) or named in a JSON list: Path.resolve raised RuntimeError on it (Python 3.11), which
+    ended ``scan --gt`` as "the scan failed" after the whole scan had run. Now it is a file
+    without a mask like any other, and the images beside it are scored."""
+    from forensic_viewer.scan.groundtruth import truth_for_images
+    from forensic_viewer.scan.run import run_scan
+    from tests.viewer.test_scan_prefetch import StubAnalyzer, files_of
+
+    ev = tmp_path / "ev"
+    ev.mkdir()
+    write_rgb(ev / "a.png", 24, 32, seed=1)
+    (ev / "loop.png").symlink_to(ev / "loop.png")  # a link to itself
+    truth = tmp_path / "truth"
+    (truth / "Gt").mkdir(parents=True)
+    _mask(truth / "Gt" / "a_gt.png", np.eye(24, 32, dtype=bool))
+    (truth / "Gt" / "b_gt.png").symlink_to(truth / "Gt" / "b_gt.png")
+    out = tmp_path / "out"
+    summary = run_scan(files_of(ev), StubAnalyzer(), out, source=str(ev))
+    assert [k for k, _ in summary.failed] == ["loop.png"]
+    result = evaluate_scan(out, read_truth(truth))
+    assert [f.key for f in result.files] == ["a.png"]
+    pairs = [["ev/a.png", "truth/Gt/a_gt.png"], ["ev/loop.png", "Negative"]]
+    (tmp_path / "list.json").write_text(json.dumps(pairs), encoding="utf-8")
+    result = evaluate_scan(out, read_truth(tmp_path / "list.json"))
+    assert [f.key for f in result.files] == ["a.png"]
+    one = truth_for_images([ev / "loop.png"], truth / "Gt" / "a_gt.png")
+    assert one.lookup(ev / "loop.png", "loop.png") == (True, truth / "Gt" / "a_gt.png")
