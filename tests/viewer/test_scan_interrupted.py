@@ -155,3 +155,41 @@ def test_a_pooled_scan_interrupted_writes_the_same_files(
     state = _run_state(out)
     assert state["state"] == "interrupted" and state["files"] == 6
     assert state["through"] == summary.through
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("gap", [0.02, 0.2])
+def test_ctrl_c_pressed_three_times_still_exits_130_with_one_line(
+    tmp_path: Path, tiny_checkpoint: Path, gap: float
+) -> None:
+    """An impatient analyst presses Ctrl+C three times. The second and third came while the
+    program was already ending (its exit hooks, torch's teardown, which take seconds): they
+    printed tracebacks from torch's exit hooks, or, once Python had put back the default
+    handler, killed the process by SIGINT (status -2 for a parent process, not 130). Run as
+    the program (``python -m``), as the console script runs it."""
+    import os
+    import time
+
+    folder = make_folder(tmp_path / "ev", 8)
+    out = tmp_path / "out"
+    args = ["scan", str(folder), "--out", str(out), "--model", str(tiny_checkpoint)]
+    scan = subprocess.Popen(
+        [sys.executable, "-m", "forensic_viewer.cli", *args, "--no-faces", "--jobs", "1"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 300
+    while not ((out / "results.jsonl").exists() and (out / "results.jsonl").read_text()):
+        assert scan.poll() is None, "the scan ended before it could be interrupted"
+        assert time.monotonic() < deadline, "no row written"
+        time.sleep(0.01)
+    for _ in range(3):
+        scan.send_signal(signal.SIGINT)
+        time.sleep(gap)
+    _out, err = scan.communicate(timeout=300)
+    assert scan.returncode == 130, err[-3000:]
+    assert "Traceback" not in err and "Exception ignored" not in err, err[-3000:]
+    assert err.strip().splitlines()[-1].startswith("interrupted; results so far are kept")
