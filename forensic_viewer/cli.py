@@ -384,19 +384,25 @@ def _scan_and_report(
         )
         + f"; results in {plain(args.out)}"
     )
-    if interrupted is not None:  # no --gt scores, no reports of a part: the rerun makes them
-        log_finished(case_log, args.out, summary)
-        if formats or getattr(args, "truth", None) is not None:
-            print("reports and ground-truth scores are made when the scan is run to its end")
-        raise interrupted
+    truth = getattr(args, "truth", None) is not None
+    if interrupted is not None and (truth or (formats and records)):  # of the finished part
+        asked = " and ".join(w for w, on in (("scores", truth), ("reports", formats)) if on)
+        print(
+            f"writing the {asked} of the {len(records)} files finished (the reports say the "
+            "scan was stopped); Ctrl+C again skips them, leaving no half-written file",
+            file=sys.stderr,
+        )
     try:
-        if getattr(args, "truth", None) is not None:
+        if truth:
             _ground_truth(args, [r["path"] for r in records])
     finally:  # after --gt's columns, so the CSV is hashed as it stays
         log_finished(case_log, args.out, summary)
     if formats and records:
-        if not _write_reports(args, formats, [r["path"] for r in records], case_log):
+        written = _write_reports(args, formats, [r["path"] for r in records], case_log)
+        if not written and interrupted is None:
             return EXIT_SCAN_FAILED
+    if interrupted is not None:  # main() says it in one line and exits 130 or 143
+        raise interrupted
     if summary.failed:
         print("failed:", file=sys.stderr)
         for _key, msg in summary.failed:

@@ -177,6 +177,12 @@ class Overview:
         """Loud first-page messages: evidence changed or unreadable at export."""
         return [i.message for i in self.integrity if i.status in ("mismatch", "unreadable")]
 
+    @property
+    def stopped(self) -> str | None:
+        """The first page's warning when the scan was stopped before its end (a report of a
+        part reads like a whole): :func:`stopped_scan_alert`."""
+        return stopped_scan_alert(self.source.settings)
+
     @cached_property
     def truth(self) -> dict[str, int] | None:
         """The true label (1 tampered, 0 authentic) of each file a scan scored against true
@@ -194,6 +200,30 @@ class Overview:
             "evidence_changed": sum(i.status == "mismatch" for i in self.integrity),
             "evidence_unreadable": sum(i.status == "unreadable" for i in self.integrity),
         }
+
+
+STOPPED_HEADING = "WARNING: this report covers part of a scan"
+
+
+def stopped_scan_alert(settings: dict[str, Any]) -> str | None:
+    """The alert of a scan whose last run did not finish, from scan.json's ``run``
+    (docs/RESULTS.md): cancelled or interrupted after N of M files, or still "running" (killed,
+    or running now). None for a finished run and for folders written before ``run`` existed."""
+    run = settings.get("run")
+    if not isinstance(run, dict) or run.get("state") in (None, "finished"):
+        return None
+    if run.get("state") == "running":
+        return (
+            "scan.json says this scan is still running, or was killed before it could record "
+            "its end: files it had not reached are not in this report."
+        )
+    how = str(run.get("state"))
+    if run.get("signal"):
+        how += f" ({run['signal']})"
+    return (
+        f"This scan was {how} after {run.get('through')} of {run.get('files')} files: the "
+        "other files are not in this report; running the same scan again resumes it."
+    )
 
 
 @dataclass

@@ -24,7 +24,7 @@ from typing import TextIO
 
 from engine.files import AtomicFile
 from forensic_viewer.report import text as T
-from forensic_viewer.report.build import Figure, ItemFigures, Overview
+from forensic_viewer.report.build import STOPPED_HEADING, Figure, ItemFigures, Overview
 from forensic_viewer.report.model import ReportItem
 from forensic_viewer.scan import probe as P
 from forensic_viewer.scan.groundtruth import report_section
@@ -141,6 +141,11 @@ class HtmlWriter:
                 "recorded when they were analysed (or they could not be read). Findings below "
                 "describe the files as they were at analysis, not as they are now.</p>"
                 f"<ul>{items}</ul></section>\n"
+            )
+        if ov.stopped:
+            self._w(
+                f'<section class="alert" id="partial-scan"><h2>{esc(STOPPED_HEADING)}</h2>'
+                f"<p>{esc(ov.stopped)}</p></section>\n"
             )
         self._w(f'<section id="case"><h2>Case</h2>{_kv(T.case_rows(ov))}</section>\n')
         self._summary(ov, thumbnails)

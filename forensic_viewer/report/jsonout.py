@@ -58,6 +58,7 @@ class JsonWriter:
             "generated": ov.generated,
             "case": ov.case.to_dict(),
             "alerts": ov.alerts,
+            "partial_scan": ov.stopped,  # null, or how the scan stopped before its end
             "counts": ov.counts,
             "environment": {
                 "export": ov.export_environment,

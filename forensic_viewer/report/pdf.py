@@ -42,7 +42,7 @@ from reportlab.platypus import (
 
 from engine.files import AtomicFile, temp_path
 from forensic_viewer.report import text as T
-from forensic_viewer.report.build import Figure, ItemFigures, Overview
+from forensic_viewer.report.build import STOPPED_HEADING, Figure, ItemFigures, Overview
 from forensic_viewer.report.model import ReportItem
 from forensic_viewer.scan import probe as P
 from forensic_viewer.scan.groundtruth import report_section
@@ -257,6 +257,9 @@ class PdfWriter:
         add(self.p("Forensic examination report", s.h1))
         add(self.p(ov.source.title, s.body))
         add(Spacer(1, 6))
+        if ov.stopped:
+            add(self.alert_box(STOPPED_HEADING, [ov.stopped]))
+            add(Spacer(1, 6))
         if ov.alerts:
             add(
                 self.alert_box(

@@ -91,6 +91,44 @@ def test_a_cancelled_scan_says_so_in_scan_json(tmp_path: Path) -> None:
     assert "signal" not in state
 
 
+def test_a_report_of_a_stopped_scan_says_on_its_first_page_that_it_covers_a_part(
+    tmp_path: Path,
+) -> None:
+    """The batch dialog's report of a scan it cancelled (or a folder a Ctrl+C stopped) covers
+    the files finished: its first page says so, since a report of a part reads like a whole.
+    After the rerun that finishes, the alert is gone."""
+    from forensic_viewer.report import scan_source, write_report
+
+    folder = make_folder(tmp_path / "ev", 4)
+    out = tmp_path / "out"
+    done: list[str] = []
+    run_scan(
+        files_of(folder),
+        StubAnalyzer(),
+        out,
+        source="t",
+        on_file=lambda _i, _t, row: done.append(row["path"]),
+        cancel=lambda: len(done) >= 1,
+    )
+
+    def report(dest: str) -> tuple[str | None, str]:
+        paths = write_report(scan_source(out), tmp_path / dest, ["json", "html"])
+        data = json.loads(paths["json"].read_text(encoding="utf-8"))
+        return data["partial_scan"], paths["html"].read_text(encoding="utf-8")
+
+    partial, html = report("partial")
+    assert partial is not None and partial.startswith("This scan was cancelled after 1 of 4")
+    assert "the other files are not in this report" in partial
+    assert 'id="partial-scan"' in html and "covers part of a scan" in html
+    from pypdf import PdfReader
+
+    pdf = write_report(scan_source(out), tmp_path / "pdf", ["pdf"])["pdf"]
+    assert "covers part of a scan" in PdfReader(pdf).pages[0].extract_text()
+    run_scan(files_of(folder), StubAnalyzer(), out, source="t")
+    partial, html = report("whole")
+    assert partial is None and 'id="partial-scan"' not in html
+
+
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_the_command_stopped_by_a_signal_leaves_csv_and_summary(
@@ -98,7 +136,8 @@ def test_the_command_stopped_by_a_signal_leaves_csv_and_summary(
 ) -> None:
     """``forensic-viewer scan`` stopped as its third file starts: exit 130 (SIGINT) or 143
     (SIGTERM) with the one line on stderr; the summary says where it stopped; results.csv
-    holds the two finished files and scan.json says the run was interrupted after 2 of 4."""
+    holds the two finished files and scan.json says the run was interrupted after 2 of 4;
+    the report asked for covers those two and says the scan was stopped."""
     folder = make_folder(tmp_path / "ev", 4)
     out = tmp_path / "out"
     args = ["scan", str(folder), "--out", str(out), "--model", str(tiny_checkpoint)]
@@ -116,7 +155,7 @@ def test_the_command_stopped_by_a_signal_leaves_csv_and_summary(
         "sys.exit(main(sys.argv[1:]))\n"
     )
     res = subprocess.run(
-        [sys.executable, "-c", child, *args, "--no-faces", "--jobs", "1"],
+        [sys.executable, "-c", child, *args, "--no-faces", "--jobs", "1", "--report", "json"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -131,6 +170,9 @@ def test_the_command_stopped_by_a_signal_leaves_csv_and_summary(
     assert state["state"] == "interrupted"
     assert state["signal"] == signal.Signals(signum).name
     assert (state["files"], state["through"], state["analysed"]) == (4, 2, 2)
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["partial_scan"].startswith("This scan was interrupted")
+    assert report["counts"]["files"] == 2
 
 
 @pytest.mark.timeout(600)
