@@ -356,7 +356,8 @@ def run_scan(
     is called after every file (done, skipped or failed) with its results.jsonl row as written
     (a JSON object; :func:`~forensic_viewer.scan.records.as_record` types it). ``cancel()`` is
     polled between files and between window batches; a cancelled scan keeps every finished
-    record and can be resumed.
+    record and can be resumed. A KeyboardInterrupt ends the run as a cancel does and is then
+    raised again with the run's summary on it (:func:`end_run`).
     ``prefetch``: files decoded ahead of the one being analysed (0: no background thread).
     ``lock``: the :class:`OutputLock` of ``out``, already held by the caller (who then keeps
     the folder for what it does after the scan, e.g. reports); None: taken here for the run.
