@@ -18,7 +18,8 @@ Policy, applied to every file the same way (the limits and how to raise them: do
 - **Limits before any pixel is decoded** (decompression-bomb guards; beyond them a clear error,
   never a warning):
 
-  - *pixels*: the declared width x height against ``max_pixels``;
+  - *pixels*: the declared width x height against ``max_pixels`` (else
+    ``$FORENSIC_VIEWER_MAX_PIXELS``, else ``DEFAULT_MAX_PIXELS``);
   - *bytes*: the memory the decode will take, estimated from the header (decoded raster +
     decoder working buffers + the RGB result, see :func:`decode_bytes_estimate`), against
     ``max_bytes`` (else ``$FORENSIC_VIEWER_MAX_DECODE_BYTES``, else
@@ -98,10 +99,13 @@ from engine.exif import read_metadata as _metadata
 from engine.files import NotRegularFile, open_evidence
 from engine.types import Evidence
 
-DEFAULT_MAX_PIXELS = 100_000_000  # 100 MP: above any current camera's still, far below a bomb
-# 1.5 GiB: every layout the default pixel limit admits fits, the costliest being a 100 MP
-# progressive CMYK JPEG (raster 4 + coefficients 8 + RGB 3 bytes per pixel = 1.5 GB); a
-# 100 MP baseline RGB JPEG or 8-bit PNG needs 0.7 GB.
+# 105 MP: above the 102 MP medium-format cameras (Fujifilm GFX100: 11648 x 8736; Hasselblad
+# X2D: 11656 x 8742), far below a bomb; a 150 MP back or a stitched panorama needs the variable.
+DEFAULT_MAX_PIXELS = 105_000_000
+MAX_PIXELS_ENV = "FORENSIC_VIEWER_MAX_PIXELS"
+# 1.5 GiB: every layout the default pixel limit admits fits, the costliest being a 105 MP
+# progressive CMYK JPEG (raster 4 + coefficients 8 + RGB 3 bytes per pixel = 1.58 GB); a
+# 105 MP baseline RGB JPEG or 8-bit PNG needs 0.74 GB.
 DEFAULT_MAX_DECODE_BYTES = 3 << 29
 MAX_DECODE_BYTES_ENV = "FORENSIC_VIEWER_MAX_DECODE_BYTES"
 MAX_FILE_BYTES = 2 << 30
@@ -168,34 +172,62 @@ def decode_byte_limit(max_bytes: int | None = None) -> int:
         if max_bytes <= 0:
             raise ValueError(f"max_bytes must be a positive number of bytes, got {max_bytes}")
         return int(max_bytes)
-    raw = os.environ.get(MAX_DECODE_BYTES_ENV, "").strip()
+    return _env_limit(
+        MAX_DECODE_BYTES_ENV, DEFAULT_MAX_DECODE_BYTES, 1024, "size in bytes", "4000000000, 4G"
+    )
+
+
+def pixel_limit(max_pixels: int | None = None) -> int:
+    """The pixel limit (declared width x height): ``max_pixels`` when given, else the
+    environment variable ``FORENSIC_VIEWER_MAX_PIXELS`` (a count, or a number with a k/M/G
+    suffix in powers of 1000, e.g. ``200M``), else ``DEFAULT_MAX_PIXELS``.
+
+    Raises ``ValueError`` for a bad ``max_pixels`` and :class:`~engine.errors.ForensicError`
+    for a bad environment value, as :func:`decode_byte_limit` does.
+    """
+    if max_pixels is not None:
+        if max_pixels <= 0:
+            raise ValueError(f"max_pixels must be a positive number of pixels, got {max_pixels}")
+        return int(max_pixels)
+    return _env_limit(
+        MAX_PIXELS_ENV, DEFAULT_MAX_PIXELS, 1000, "number of pixels", "200000000, 200M"
+    )
+
+
+def _env_limit(name: str, default: int, base: int, what: str, examples: str) -> int:
+    """The positive integer in environment variable ``name`` (optionally with a K/M/G/T suffix,
+    in powers of ``base``), ``default`` when it is unset or blank."""
+    raw = os.environ.get(name, "").strip()
     if not raw:
-        return DEFAULT_MAX_DECODE_BYTES
+        return default
     m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?", raw.replace("_", ""), re.IGNORECASE)
-    value = 0 if m is None else int(float(m[1]) * 1024 ** " KMGT".index(m[2].upper() or " "))
+    value = 0 if m is None else int(float(m[1]) * base ** " KMGT".index(m[2].upper() or " "))
     if value <= 0:
         raise ForensicError(
             None,
-            f"{MAX_DECODE_BYTES_ENV}={containers.printable(raw[:40].encode())} is not a positive "
-            "size in bytes (examples: 4000000000, 4G)",
+            f"{name}={containers.printable(raw[:40].encode())} is not a positive {what} "
+            f"(examples: {examples})",
         )
     return value
 
 
 def load_evidence(
-    path: str | Path, *, max_pixels: int = DEFAULT_MAX_PIXELS, max_bytes: int | None = None
+    path: str | Path, *, max_pixels: int | None = None, max_bytes: int | None = None
 ) -> Evidence:
     """Decode the evidence file at ``path`` by the policy in the module docstring.
 
-    max_pixels: refuse a declared width x height beyond this.
+    max_pixels: refuse a declared width x height beyond this (None: the environment variable
+        ``FORENSIC_VIEWER_MAX_PIXELS``, else ``DEFAULT_MAX_PIXELS``).
     max_bytes: refuse a decode estimated to need more memory than this (None: the environment
         variable ``FORENSIC_VIEWER_MAX_DECODE_BYTES``, else ``DEFAULT_MAX_DECODE_BYTES``).
 
     Raises a subclass of :class:`engine.errors.EvidenceError` naming the file and the reason,
-    whatever the file holds; for a bad limit, what :func:`decode_byte_limit` raises.
+    whatever the file holds; for a bad limit, what :func:`decode_byte_limit` or
+    :func:`pixel_limit` raises.
     """
     path = Path(path)
     byte_limit = decode_byte_limit(max_bytes)
+    max_pixels = pixel_limit(max_pixels)
     data = _read_bytes(path)
     sha256 = hashlib.sha256(data).hexdigest()
     fmt = sniff_format(data[:16])
@@ -219,7 +251,10 @@ def load_evidence(
                 path, f"not enough memory to decode this {fmt} image ({_short(e)})"
             )
         elif isinstance(e, Image.DecompressionBombError):
-            failure = ImageTooLargeError(path, f"{fmt} frame beyond the pixel limit ({_short(e)})")
+            failure = ImageTooLargeError(
+                path,
+                f"{fmt} frame beyond the pixel limit ({_short(e)}; raise it with {MAX_PIXELS_ENV})",
+            )
         elif isinstance(e, containers.StructureError):
             failure = CorruptImageError(path, f"damaged {fmt} data ({_short(e)})")
         else:
@@ -343,7 +378,9 @@ def _open(path: Path, data: bytes, fmt: str, max_pixels: int) -> Image.Image:
         raise InvalidImageError(path, f"image has zero width or height ({w}x{h})")
     if w * h > max_pixels:
         raise ImageTooLargeError(
-            path, f"declared size {w}x{h} is beyond the {max_pixels}-pixel limit"
+            path,
+            f"declared size {w}x{h} ({w * h:,} pixels) is beyond the {max_pixels:,}-pixel limit "
+            f"(raise it with {MAX_PIXELS_ENV})",
         )
     return img
 
