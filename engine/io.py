@@ -41,7 +41,9 @@ Policy, applied to every file the same way (the limits and how to raise them: do
   as stored (a warning says transparency was present). 16-bit and 32-bit integer data map
   linearly from their full range (0..65535 -> 0..255); float data in [0, 1] scale by 255;
   data outside those ranges is min-max rescaled and a warning says so: nothing is silently
-  clipped. CMYK converts with Pillow's formula (a warning notes it ignores colour profiles).
+  clipped. 16-bit colour (RGB, RGBA, gray + alpha) Pillow itself decodes to 8 bits per
+  channel, the high byte of each sample: a warning says so. CMYK converts with Pillow's formula
+  (a warning notes it ignores colour profiles).
 - **Frames.** Multi-frame files (GIF, TIFF, WebP, APNG): the first frame is analysed; the
   frame count is recorded, counted up to ``MAX_FRAMES`` (TIFF and GIF by walking their
   structure, never by decoding frames). When a later frame's header is damaged, or the count
@@ -285,6 +287,11 @@ def _decode(
         warns: list[str] = []
         frames = _count_frames(data, fmt, img, warns)
         mode = img.mode
+        if _reduced_depth(fmt, img, png):
+            warns.append(
+                "16 bits per channel reduced to 8 by the decoder (the high byte of each sample): "
+                "finer tonal steps are not analysed"
+            )
         metadata = _metadata(img)
         orientation = _orientation(img, warns)
         img.load()
@@ -310,6 +317,19 @@ def _decode(
         warnings=warns,
         pixels=rgb,
     )
+
+
+def _reduced_depth(fmt: str, img: Image.Image, png: containers.PngLayout | None) -> bool:
+    """Whether Pillow decodes ``img``'s 16-bit colour (or gray + alpha) samples to 8 bits: it
+    keeps 16 bits for one-channel gray only (modes ``I;16``, converted by ``_wide_to_rgb``)."""
+    if img.mode in _WIDE_MODES:
+        return False
+    if fmt == "PNG":
+        return png is not None and png.bit_depth == 16
+    if fmt == "TIFF":
+        bps = getattr(img, "tag_v2", {}).get(258, ())
+        return 16 in (bps if isinstance(bps, tuple) else (bps,))
+    return False
 
 
 def _read_bytes(path: Path) -> bytes:

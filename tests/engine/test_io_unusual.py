@@ -19,6 +19,70 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
+def _png16(path: Path, samples: np.ndarray, colour: int) -> Path:
+    """A 16-bit PNG of ``samples`` [H, W, C] uint16 (colour type 2: RGB, 4: LA, 6: RGBA)."""
+    h, w = samples.shape[:2]
+    rows = b"".join(b"\x00" + samples[y].astype(">u2").tobytes() for y in range(h))
+    ihdr = struct.pack(">IIBBBBB", w, h, 16, colour, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", ihdr)
+        + _chunk(b"IDAT", zlib.compress(rows))
+        + _chunk(b"IEND", b"")
+    )
+    return path
+
+
+@pytest.mark.parametrize(("colour", "channels"), [(2, 3), (6, 4), (4, 2)])
+def test_a_16_bit_colour_png_says_its_samples_were_reduced_to_8_bits(
+    tmp_path: Path, colour: int, channels: int
+) -> None:
+    # Pillow decodes 16-bit RGB, RGBA and gray+alpha PNGs to 8 bits per channel itself, so
+    # such a file read as a plain 'RGB' image: nothing told the analyst it held 16-bit data.
+    samples = np.full((3, 4, channels), 0x8000, np.uint16)
+    samples[0, 0, 0] = 0xFFFF
+    ev = load_evidence(_png16(tmp_path / "deep.png", samples, colour))
+    assert ev.pixels[0, 0, 0] == 255 and ev.pixels[1, 1, 0] == 128
+    assert any("16 bits per channel" in w and "8" in w for w in ev.warnings), ev.warnings
+
+
+def test_a_16_bit_rgb_tiff_says_its_samples_were_reduced_to_8_bits(tmp_path: Path) -> None:
+    p = tmp_path / "deep.tif"
+    # A minimal uncompressed little-endian 2x1 RGB TIFF with 16 bits per sample.
+    pixels = np.array([[[65535, 0, 32768], [0, 65535, 0]]], "<u2").tobytes()
+    entries = [
+        (256, 3, 1, 2),  # ImageWidth
+        (257, 3, 1, 1),  # ImageLength
+        (258, 3, 3, 0),  # BitsPerSample -> offset below
+        (259, 3, 1, 1),  # no compression
+        (262, 3, 1, 2),  # RGB
+        (273, 4, 1, 0),  # StripOffsets -> below
+        (277, 3, 1, 3),  # SamplesPerPixel
+        (278, 3, 1, 1),  # RowsPerStrip
+        (279, 4, 1, len(pixels)),  # StripByteCounts
+    ]
+    ifd_at = 8
+    extra_at = ifd_at + 2 + 12 * len(entries) + 4
+    bps_at, strip_at = extra_at, extra_at + 6
+    body = b""
+    for tag, kind, count, value in entries:
+        value = {258: bps_at, 273: strip_at}.get(tag, value)
+        packed = struct.pack("<HI", value, 0)[:4] if kind == 3 else struct.pack("<I", value)
+        body += struct.pack("<HHI", tag, kind, count) + packed
+    data = b"II*\x00" + struct.pack("<I", ifd_at) + struct.pack("<H", len(entries)) + body
+    data += b"\x00\x00\x00\x00" + struct.pack("<HHH", 16, 16, 16) + pixels
+    p.write_bytes(data)
+    ev = load_evidence(p)
+    assert ev.pixels[0, 0].tolist() == [255, 0, 128]
+    assert any("16 bits per channel" in w for w in ev.warnings), ev.warnings
+
+
+def test_8_bit_files_carry_no_bit_depth_warning(tmp_path: Path) -> None:
+    p = tmp_path / "plain.png"
+    Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(p)
+    assert not any("bits per channel" in w for w in load_evidence(p).warnings)
+
+
 def _big_png(path: Path, w: int, h: int) -> Path:
     """A gray PNG declaring w x h whose data is complete (rows of zeros, well compressed)."""
     co = zlib.compressobj(9)
