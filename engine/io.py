@@ -8,7 +8,8 @@ Policy, applied to every file the same way (the limits and how to raise them: do
   could stream forever), up to ``MAX_FILE_BYTES``.
 - **Format by content, from an allow-list.** JPEG, PNG, TIFF, WebP, BMP, GIF, recognised by
   their magic bytes whatever the file name says; only those Pillow plugins are ever called, so
-  a PostScript/EPS file (which would run Ghostscript) is never handed to Pillow.
+  a PostScript/EPS file (which would run Ghostscript) is never handed to Pillow. A refused file's
+  content is named when it is recognised (PDF, PostScript, HEIF/HEIC, AVIF, text).
 - **Any failure is a clear error.** Everything from the header parse to the RGB array runs in
   one guarded step: whatever Pillow or numpy raises (``OSError``, ``SyntaxError``,
   ``struct.error``, ``KeyError``, ``ZeroDivisionError``, ...) becomes a
@@ -113,6 +114,8 @@ MAX_DECODE_BYTES_ENV = "FORENSIC_VIEWER_MAX_DECODE_BYTES"
 MAX_FILE_BYTES = 2 << 30
 MAX_FRAMES = 100_000  # frames counted; beyond, the count stops (with a warning)
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp", ".gif")
+# ISO base media brands (the ftyp box) of HEIF still images, as phones save them.
+_HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
 BAND_PIXELS = 1 << 18  # pixels per band when converting to RGB: bounds every temporary array
 
 # The allow-list: format name -> the Pillow opener used for it, and nothing else.
@@ -153,6 +156,13 @@ def _describe_unknown(head: bytes) -> str:
         return "PostScript/EPS content, which is never decoded"
     if head.startswith(b"%PDF"):
         return "a PDF document"
+    if head[4:8] == b"ftyp":
+        brand = head[8:12]
+        if brand in _HEIF_BRANDS:
+            return "a HEIF/HEIC image (as phones save photographs), a format not decoded here"
+        if brand in (b"avif", b"avis"):
+            return "an AVIF image, a format not decoded here"
+        return f"an ISO media file (brand {containers.printable(brand)}), such as a video"
     try:
         head[:512].decode("utf-8")
         if all(32 <= b < 127 or b in (9, 10, 13) for b in head[:512]):

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.errors import ForensicError, ImageTooLargeError
+from engine.errors import ForensicError, ImageTooLargeError, UnsupportedFormatError
 from engine.io import MAX_PIXELS_ENV, load_evidence, pixel_limit
 
 
@@ -81,6 +81,16 @@ def test_8_bit_files_carry_no_bit_depth_warning(tmp_path: Path) -> None:
     p = tmp_path / "plain.png"
     Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(p)
     assert not any("bits per channel" in w for w in load_evidence(p).warnings)
+
+
+def test_heic_is_named_as_such_when_refused(tmp_path: Path) -> None:
+    # An iPhone photograph (HEIF) was refused as "unrecognised bytes".
+    p = tmp_path / "IMG_0001.HEIC"
+    p.write_bytes(struct.pack(">I", 24) + b"ftypheic" + b"\x00\x00\x00\x00mif1heic" + bytes(64))
+    with pytest.raises(UnsupportedFormatError) as e:
+        load_evidence(p)
+    msg = str(e.value)
+    assert "\n" not in msg and str(p) in msg and "HEIF" in msg
 
 
 def _big_png(path: Path, w: int, h: int) -> Path:
