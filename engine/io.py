@@ -8,8 +8,10 @@ Policy, applied to every file the same way (the limits and how to raise them: do
   could stream forever), up to ``MAX_FILE_BYTES``.
 - **Format by content, from an allow-list.** JPEG, PNG, TIFF, WebP, BMP, GIF, recognised by
   their magic bytes whatever the file name says; only those Pillow plugins are ever called, so
-  a PostScript/EPS file (which would run Ghostscript) is never handed to Pillow. A refused file's
-  content is named when it is recognised (PDF, PostScript, HEIF/HEIC, AVIF, text).
+  a PostScript/EPS file (which would run Ghostscript) is never handed to Pillow. A file whose
+  image suffix claims another format (a JPEG named ``.png``) is analysed by its content and a
+  warning says what the name claimed; a refused file's content is named when it is recognised
+  (PDF, PostScript, HEIF/HEIC, AVIF, text).
 - **Any failure is a clear error.** Everything from the header parse to the RGB array runs in
   one guarded step: whatever Pillow or numpy raises (``OSError``, ``SyntaxError``,
   ``struct.error``, ``KeyError``, ``ZeroDivisionError``, ...) becomes a
@@ -114,6 +116,9 @@ MAX_DECODE_BYTES_ENV = "FORENSIC_VIEWER_MAX_DECODE_BYTES"
 MAX_FILE_BYTES = 2 << 30
 MAX_FRAMES = 100_000  # frames counted; beyond, the count stops (with a warning)
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp", ".gif")
+# The format each image suffix claims: a file whose content is another is noted.
+_SUFFIX_FORMAT = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF"}
+_SUFFIX_FORMAT |= {".webp": "WEBP", ".bmp": "BMP", ".gif": "GIF"}
 # ISO base media brands (the ftyp box) of HEIF still images, as phones save them.
 _HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
 BAND_PIXELS = 1 << 18  # pixels per band when converting to RGB: bounds every temporary array
@@ -294,7 +299,7 @@ def _decode(
                 f"memory, beyond the {_mb(byte_limit)} limit (raise it with "
                 f"{MAX_DECODE_BYTES_ENV})",
             )
-        warns: list[str] = []
+        warns = _name_warnings(path, fmt)
         frames = _count_frames(data, fmt, img, warns)
         mode = img.mode
         if _reduced_depth(fmt, img, png):
@@ -327,6 +332,14 @@ def _decode(
         warnings=warns,
         pixels=rgb,
     )
+
+
+def _name_warnings(path: Path, fmt: str) -> list[str]:
+    """A warning when the file's suffix claims another allowed format than its content."""
+    claimed = _SUFFIX_FORMAT.get(path.suffix.lower())
+    if claimed is None or claimed == fmt:
+        return []
+    return [f"named {path.suffix} but holds {fmt} data: analysed as {fmt}"]
 
 
 def _reduced_depth(fmt: str, img: Image.Image, png: containers.PngLayout | None) -> bool:

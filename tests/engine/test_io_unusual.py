@@ -83,6 +83,30 @@ def test_8_bit_files_carry_no_bit_depth_warning(tmp_path: Path) -> None:
     assert not any("bits per channel" in w for w in load_evidence(p).warnings)
 
 
+@pytest.mark.parametrize(
+    ("name", "fmt", "said"),
+    [("photo.png", "JPEG", ".png"), ("scan.jpg", "PNG", ".jpg"), ("x.TIF", "GIF", ".TIF")],
+)
+def test_a_file_whose_name_claims_another_format_is_analysed_and_says_so(
+    tmp_path: Path, name: str, fmt: str, said: str
+) -> None:
+    # Decoded by content, as before; but a JPEG renamed to .png is itself worth noting
+    # (a conversion or a renaming the analyst should know about), and it was never said.
+    p = tmp_path / name
+    Image.fromarray(np.zeros((6, 6, 3), np.uint8)).save(p, format=fmt)
+    ev = load_evidence(p)
+    assert ev.format == fmt
+    (warning,) = [w for w in ev.warnings if "named" in w]
+    assert said in warning and fmt in warning
+
+
+@pytest.mark.parametrize("name", ["photo.jpeg", "photo.JPG", "evidence", "photo.jfif"])
+def test_a_name_that_agrees_or_claims_nothing_carries_no_warning(tmp_path: Path, name: str) -> None:
+    p = tmp_path / name
+    Image.fromarray(np.zeros((6, 6, 3), np.uint8)).save(p, format="JPEG")
+    assert not any("named" in w for w in load_evidence(p).warnings)
+
+
 def test_heic_is_named_as_such_when_refused(tmp_path: Path) -> None:
     # An iPhone photograph (HEIF) was refused as "unrecognised bytes".
     p = tmp_path / "IMG_0001.HEIC"
