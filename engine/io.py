@@ -36,8 +36,8 @@ Policy, applied to every file the same way (the limits and how to raise them: do
     have no such ceiling (arithmetic and fax coding, run lengths and frame offsets can describe
     any area in a few bytes): for them the byte limit alone applies.
 - **Orientation.** The EXIF orientation tag is applied to the pixels (as cameras and viewers
-  show the photograph), so heatmaps, masks and layers computed on those pixels line up with
-  what the analyst sees. The tag found and the fact that it was applied are recorded; an EXIF
+  show the photograph), once (Pillow itself turns a TIFF as it loads it), so heatmaps, masks
+  and layers computed on those pixels line up with what the analyst sees. The tag found and the fact that it was applied are recorded; an EXIF
   block that cannot be parsed leaves the pixels as stored, with a warning.
 - **Modes to RGB**, in row bands (the only whole-image arrays are the decoded raster and the
   RGB result). 8-bit modes convert with Pillow. Alpha is dropped with the colour values kept
@@ -310,10 +310,12 @@ def _decode(
         metadata = _metadata(img)
         orientation = _orientation(img, warns)
         img.load()
+        # Pillow turns a TIFF by its Orientation tag as it loads it, and drops the tag.
+        turned = fmt == "TIFF" and 0x0112 not in getattr(img, "tag_v2", {})
         rgb = _to_rgb(path, img, warns)
     finally:
         img.close()  # frees the decoded raster before the orientation copy
-    if orientation != 1:
+    if orientation != 1 and not turned:
         rgb = _apply_orientation(rgb, orientation)
     h, w = rgb.shape[:2]
     rgb.setflags(write=False)  # evidence pixels are never modified, in memory either
@@ -507,8 +509,9 @@ def decode_bytes_estimate(img: Image.Image, fmt: str, file_size: int) -> int:
 
     - JPEG, progressive: libjpeg keeps every DCT coefficient (2 bytes per sample of each
       component at its sampling);
-    - TIFF: libtiff's strip or tile buffer (at least 4 bytes per pixel of one strip/tile) and
-      a copy of the file (Pillow hands libtiff the whole file);
+    - TIFF: libtiff's strip or tile buffer (at least 4 bytes per pixel of one strip/tile), a
+      copy of the file (Pillow hands libtiff the whole file) and, with an Orientation tag,
+      the raster turned by Pillow as it loads;
     - WebP: libwebp's decoded frame (4 bytes per pixel);
     - BMP with run-length coding: Pillow's Python decoder builds the pixels twice (2 bytes per
       pixel);
@@ -532,6 +535,8 @@ def decode_bytes_estimate(img: Image.Image, fmt: str, file_size: int) -> int:
         else:  # stripped: RowsPerStrip rows
             unit = w * min(_tag_int(tags, 278, h), h)
         work = unit * max(_ceil_div(bits, 8), 4) + file_size
+        if _tag_int(tags, 274, 1) != 1:  # Pillow turns the raster as it loads it: a copy
+            work += n * _storage_bytes(img.mode)
     elif fmt == "WEBP":
         work = 4 * n
     elif fmt == "BMP" and img.info.get("compression") in (1, 2):

@@ -26,6 +26,7 @@ _ORIENT = {
     7: Image.Transpose.TRANSVERSE,
     8: Image.Transpose.ROTATE_90,
 }
+_UNDO = {2: 2, 3: 3, 4: 4, 5: 5, 6: 8, 7: 7, 8: 6}  # the orientation that turns each back
 
 
 def luminance(rgb: NDArray[np.uint8]) -> NDArray[np.float32]:
@@ -63,6 +64,8 @@ def stored_rgb(evidence: Evidence, data: bytes) -> NDArray[np.uint8]:
     """The evidence pixels as stored in the file (no EXIF orientation), [h, w, 3] uint8."""
     if not evidence.orientation_applied:
         return evidence.pixels
+    if evidence.format == "TIFF":  # Pillow decodes a TIFF turned already: turn it back
+        return orient_rgb(evidence.pixels, _UNDO.get(evidence.orientation, 1))
     img = open_stored(data, evidence.format)
     return np.ascontiguousarray(np.asarray(img.convert("RGB"), dtype=np.uint8))
 

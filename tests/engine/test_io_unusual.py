@@ -167,3 +167,23 @@ def test_a_png_within_the_pixel_limit_is_not_refused_by_pillows_own_guard(
     p = tmp_path / "small.png"
     p.write_bytes(buf.getvalue())
     assert load_evidence(p, max_pixels=6).width == 3
+
+
+def _oriented(path: Path, stored: np.ndarray, orientation: int, fmt: str) -> Path:
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    Image.fromarray(stored).save(path, format=fmt, exif=exif.tobytes())
+    return path
+
+
+@pytest.mark.parametrize("orientation", range(2, 9))
+def test_a_tiff_is_turned_by_its_orientation_once(tmp_path: Path, orientation: int) -> None:
+    # Pillow turns a TIFF by its Orientation tag itself when it loads the pixels; the loader
+    # turned it again: orientation 6 or 8 showed the photograph upside down (and said
+    # 'applied'), 3 showed it as stored. A PNG with the same tag is turned once, as viewers do.
+    stored = np.random.default_rng(orientation).integers(0, 256, (5, 7, 3), np.uint8)
+    want = load_evidence(_oriented(tmp_path / "o.png", stored, orientation, "PNG")).pixels
+    ev = load_evidence(_oriented(tmp_path / "o.tif", stored, orientation, "TIFF"))
+    assert ev.orientation == orientation and ev.orientation_applied
+    np.testing.assert_array_equal(ev.pixels, want)
+    assert (ev.height, ev.width) == want.shape[:2]
