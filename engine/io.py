@@ -36,17 +36,18 @@ Policy, applied to every file the same way (the limits and how to raise them: do
     have no such ceiling (arithmetic and fax coding, run lengths and frame offsets can describe
     any area in a few bytes): for them the byte limit alone applies.
 - **Orientation.** The EXIF orientation tag is applied to the pixels (as cameras and viewers
-  show the photograph), once (Pillow itself turns a TIFF as it loads it), so heatmaps, masks
-  and layers computed on those pixels line up with what the analyst sees. The tag found and the fact that it was applied are recorded; an EXIF
-  block that cannot be parsed leaves the pixels as stored, with a warning.
-- **Modes to RGB**, in row bands (the only whole-image arrays are the decoded raster and the
-  RGB result). 8-bit modes convert with Pillow. Alpha is dropped with the colour values kept
-  as stored (a warning says transparency was present). 16-bit and 32-bit integer data map
-  linearly from their full range (0..65535 -> 0..255); float data in [0, 1] scale by 255;
-  data outside those ranges is min-max rescaled and a warning says so: nothing is silently
-  clipped. 16-bit colour (RGB, RGBA, gray + alpha) Pillow itself decodes to 8 bits per
-  channel, the high byte of each sample: a warning says so. CMYK converts with Pillow's formula
-  (a warning notes it ignores colour profiles).
+  show the photograph), once (Pillow itself turns a TIFF as it loads it), so heatmaps, masks and
+  layers computed on those pixels line up with what the analyst sees. The tag found and the fact
+  that it was applied are recorded; an EXIF block that cannot be parsed leaves the pixels as
+  stored, with a warning.
+- **Modes to RGB**, in row bands by ``engine.rgb`` (the only whole-image arrays are the decoded
+  raster and the RGB result). 8-bit modes convert with Pillow. Alpha is dropped with the colour
+  values kept as stored (a warning says transparency was present). 16-bit and 32-bit integer
+  data map linearly from their full range (0..65535 -> 0..255); float data in [0, 1] scale by
+  255; data outside those ranges is min-max rescaled and a warning says so: nothing is silently
+  clipped. 16-bit colour (RGB, RGBA, gray + alpha) Pillow itself decodes to 8 bits per channel,
+  the high byte of each sample: a warning says so. CMYK converts with Pillow's formula (a
+  warning notes it ignores colour profiles).
 - **Frames.** Multi-frame files (GIF, TIFF, WebP, APNG): the first frame is analysed; the
   frame count is recorded, counted up to ``MAX_FRAMES`` (TIFF and GIF by walking their
   structure, never by decoding frames). When a later frame's header is damaged, or the count
@@ -67,7 +68,7 @@ import io
 import os
 import re
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -102,6 +103,8 @@ from engine.exif import exif_bytes_text as exif_bytes_text
 from engine.exif import exif_number_text as exif_number_text
 from engine.exif import read_metadata as _metadata
 from engine.files import NotRegularFile, open_evidence
+from engine.rgb import WIDE_MODES
+from engine.rgb import to_rgb as _to_rgb
 from engine.types import Evidence
 
 # 105 MP: above the 102 MP medium-format cameras (Fujifilm GFX100: 11648 x 8736; Hasselblad
@@ -121,7 +124,6 @@ _SUFFIX_FORMAT = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF"
 _SUFFIX_FORMAT |= {".webp": "WEBP", ".bmp": "BMP", ".gif": "GIF"}
 # ISO base media brands (the ftyp box) of HEIF still images, as phones save them.
 _HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
-BAND_PIXELS = 1 << 18  # pixels per band when converting to RGB: bounds every temporary array
 
 # The allow-list: format name -> the Pillow opener used for it, and nothing else.
 _OPENERS: dict[str, Callable[[io.BytesIO], Image.Image]] = {
@@ -134,8 +136,6 @@ _OPENERS: dict[str, Callable[[io.BytesIO], Image.Image]] = {
 }
 ALLOWED_FORMATS = tuple(_OPENERS)
 
-_WIDE_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")
-_ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
 _PNG_MAX_INFLATION = 1032  # deflate: at most 258 bytes per 2 bits (RFC 1951)
 
 
@@ -347,7 +347,7 @@ def _name_warnings(path: Path, fmt: str) -> list[str]:
 def _reduced_depth(fmt: str, img: Image.Image, png: containers.PngLayout | None) -> bool:
     """Whether Pillow decodes ``img``'s 16-bit colour (or gray + alpha) samples to 8 bits: it
     keeps 16 bits for one-channel gray only (modes ``I;16``, converted by ``_wide_to_rgb``)."""
-    if img.mode in _WIDE_MODES:
+    if img.mode in WIDE_MODES:
         return False
     if fmt == "PNG":
         return png is not None and png.bit_depth == 16
@@ -566,96 +566,6 @@ def _count_frames(data: bytes, fmt: str, img: Image.Image, warns: list[str]) -> 
     elif frames > 1:
         warns.append(f"{frames} frames: only the first is analysed")
     return frames
-
-
-def _bands(img: Image.Image) -> Iterator[tuple[int, int, Image.Image]]:
-    """Row bands of ``img`` of about ``BAND_PIXELS`` pixels: (first row, end row, band)."""
-    w, h = img.size
-    rows = max(1, BAND_PIXELS // w)
-    for y0 in range(0, h, rows):
-        y1 = min(h, y0 + rows)
-        yield y0, y1, img.crop((0, y0, w, y1))
-
-
-def _to_rgb(path: Path, img: Image.Image, warns: list[str]) -> NDArray[np.uint8]:
-    """[H, W, 3] uint8 RGB from ``img``, converted band by band."""
-    mode = img.mode
-    if mode in _WIDE_MODES:
-        return _wide_to_rgb(img, warns)
-    via = None
-    if mode == "P" and "transparency" in img.info:
-        via = "RGBA"
-    if via or mode in _ALPHA_MODES:
-        warns.append("transparency present: alpha discarded, colour values kept as stored")
-    if mode == "CMYK":
-        warns.append("CMYK converted to RGB without colour management")
-    w, h = img.size
-    out = np.empty((h, w, 3), np.uint8)  # H, W, 3
-    for y0, y1, band in _bands(img):
-        try:
-            if via:
-                band = band.convert(via)
-            if band.mode != "RGB":
-                band = band.convert("RGB")
-        except ValueError as e:
-            raise InvalidImageError(path, f"pixel mode {mode} cannot be converted to RGB") from e
-        out[y0:y1] = np.asarray(band)
-    return out
-
-
-def _wide_to_rgb(img: Image.Image, warns: list[str]) -> NDArray[np.uint8]:
-    """Map 16/32-bit integer or float data to 8-bit gray RGB in two passes over row bands:
-    the range first, then the mapping, each band in float64 (exact for 32-bit integers)."""
-    w, h = img.size
-    is_float = img.mode == "F"
-    lo, hi, nonfinite = np.inf, -np.inf, False
-    for _, _, band in _bands(img):
-        a = np.asarray(band)
-        if is_float:
-            finite = np.isfinite(a)
-            if not finite.all():
-                nonfinite = True
-                a = a[finite]
-        if a.size:
-            lo, hi = min(lo, float(a.min())), max(hi, float(a.max()))
-    if nonfinite:
-        warns.append("float image holds NaN/inf: those pixels set to 0")
-        lo, hi = min(lo, 0.0), max(hi, 0.0)  # they count as 0 in the range, as before
-    linear16 = not is_float and lo >= 0 and hi <= 65535
-    if is_float:
-        if lo >= 0.0 and hi <= 1.0:
-            offset, scale = 0.0, 255.0
-        else:
-            warns.append(f"float data in [{lo:.4g}, {hi:.4g}] min-max rescaled to 0..255")
-            offset, scale = lo, (255.0 / (hi - lo) if hi > lo else 0.0)
-    elif linear16:
-        offset, scale = 0.0, 255.0 / 65535.0
-        warns.append("16-bit data mapped linearly 0..65535 -> 0..255")
-    else:
-        warns.append(f"integer data in [{int(lo)}, {int(hi)}] min-max rescaled to 0..255")
-        offset, scale = lo, (255.0 / (hi - lo) if hi > lo else 0.0)
-    # Integers in 0..65535 map through a table of the same formula (one lookup per pixel).
-    lut = _to_uint8(np.arange(65536, dtype=np.float64) * scale) if linear16 else None
-    out = np.empty((h, w, 3), np.uint8)  # H, W, 3
-    for y0, y1, band in _bands(img):
-        a = np.asarray(band)
-        if lut is not None:
-            gray = np.take(lut, a)
-        else:
-            a = a.astype(np.float64)
-            if nonfinite:
-                a[~np.isfinite(a)] = 0.0
-            a -= offset
-            a *= scale
-            gray = _to_uint8(a)
-        for c in range(3):  # channel by channel: several times faster than broadcasting
-            out[y0:y1, :, c] = gray
-    return out
-
-
-def _to_uint8(a: NDArray[np.float64]) -> NDArray[np.uint8]:
-    """Round to the nearest integer and clip to 0..255, in place in ``a``."""
-    return np.clip(np.rint(a, out=a), 0, 255, out=a).astype(np.uint8)
 
 
 def _orientation(img: Image.Image, warns: list[str]) -> int:

@@ -15,6 +15,7 @@ import pytest
 from PIL import Image, ImageOps
 
 import engine.io as engine_io
+import engine.rgb as engine_rgb
 from engine.errors import (
     CorruptImageError,
     EmptyFileError,
@@ -590,7 +591,7 @@ def test_wide_conversion_is_unchanged_by_bands(
     arr[3, 4], arr[10, 0] = np.nan, np.inf
     p = tmp_path / "f.tif"
     Image.fromarray(arr, mode="F").save(p)
-    monkeypatch.setattr(engine_io, "BAND_PIXELS", 50)  # bands of 2 rows
+    monkeypatch.setattr(engine_rgb, "BAND_PIXELS", 50)  # bands of 2 rows
     ev = load_evidence(p)
     a = np.nan_to_num(arr.astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
     lo, hi = a.min(), a.max()

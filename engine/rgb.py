@@ -1,0 +1,114 @@
+"""Decoded Pillow images to the evidence pixels: [H, W, 3] uint8 RGB, converted in row bands.
+
+The only whole-image arrays are Pillow's decoded raster and the RGB result: every temporary is
+one band of about ``BAND_PIXELS`` pixels. The policy (``engine.io``'s docstring, "Modes to
+RGB"): 8-bit modes convert with Pillow; alpha is dropped with the colour values kept as stored,
+and a warning says so; 16-bit and 32-bit integer data map linearly from their full range, float
+data in [0, 1] scale by 255, anything else is min-max rescaled with a warning (nothing is
+silently clipped); CMYK converts with Pillow's formula, with a warning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+
+from engine.errors import InvalidImageError
+
+BAND_PIXELS = 1 << 18  # pixels per band when converting to RGB: bounds every temporary array
+WIDE_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")  # more than 8 bits per sample
+_ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
+
+
+def _bands(img: Image.Image) -> Iterator[tuple[int, int, Image.Image]]:
+    """Row bands of ``img`` of about ``BAND_PIXELS`` pixels: (first row, end row, band)."""
+    w, h = img.size
+    rows = max(1, BAND_PIXELS // w)
+    for y0 in range(0, h, rows):
+        y1 = min(h, y0 + rows)
+        yield y0, y1, img.crop((0, y0, w, y1))
+
+
+def to_rgb(path: Path, img: Image.Image, warns: list[str]) -> NDArray[np.uint8]:
+    """[H, W, 3] uint8 RGB from ``img``, converted band by band."""
+    mode = img.mode
+    if mode in WIDE_MODES:
+        return _wide_to_rgb(img, warns)
+    via = None
+    if mode == "P" and "transparency" in img.info:
+        via = "RGBA"
+    if via or mode in _ALPHA_MODES:
+        warns.append("transparency present: alpha discarded, colour values kept as stored")
+    if mode == "CMYK":
+        warns.append("CMYK converted to RGB without colour management")
+    w, h = img.size
+    out = np.empty((h, w, 3), np.uint8)  # H, W, 3
+    for y0, y1, band in _bands(img):
+        try:
+            if via:
+                band = band.convert(via)
+            if band.mode != "RGB":
+                band = band.convert("RGB")
+        except ValueError as e:
+            raise InvalidImageError(path, f"pixel mode {mode} cannot be converted to RGB") from e
+        out[y0:y1] = np.asarray(band)
+    return out
+
+
+def _wide_to_rgb(img: Image.Image, warns: list[str]) -> NDArray[np.uint8]:
+    """Map 16/32-bit integer or float data to 8-bit gray RGB in two passes over row bands:
+    the range first, then the mapping, each band in float64 (exact for 32-bit integers)."""
+    w, h = img.size
+    is_float = img.mode == "F"
+    lo, hi, nonfinite = np.inf, -np.inf, False
+    for _, _, band in _bands(img):
+        a = np.asarray(band)
+        if is_float:
+            finite = np.isfinite(a)
+            if not finite.all():
+                nonfinite = True
+                a = a[finite]
+        if a.size:
+            lo, hi = min(lo, float(a.min())), max(hi, float(a.max()))
+    if nonfinite:
+        warns.append("float image holds NaN/inf: those pixels set to 0")
+        lo, hi = min(lo, 0.0), max(hi, 0.0)  # they count as 0 in the range, as before
+    linear16 = not is_float and lo >= 0 and hi <= 65535
+    if is_float:
+        if lo >= 0.0 and hi <= 1.0:
+            offset, scale = 0.0, 255.0
+        else:
+            warns.append(f"float data in [{lo:.4g}, {hi:.4g}] min-max rescaled to 0..255")
+            offset, scale = lo, (255.0 / (hi - lo) if hi > lo else 0.0)
+    elif linear16:
+        offset, scale = 0.0, 255.0 / 65535.0
+        warns.append("16-bit data mapped linearly 0..65535 -> 0..255")
+    else:
+        warns.append(f"integer data in [{int(lo)}, {int(hi)}] min-max rescaled to 0..255")
+        offset, scale = lo, (255.0 / (hi - lo) if hi > lo else 0.0)
+    # Integers in 0..65535 map through a table of the same formula (one lookup per pixel).
+    lut = _to_uint8(np.arange(65536, dtype=np.float64) * scale) if linear16 else None
+    out = np.empty((h, w, 3), np.uint8)  # H, W, 3
+    for y0, y1, band in _bands(img):
+        a = np.asarray(band)
+        if lut is not None:
+            gray = np.take(lut, a)
+        else:
+            a = a.astype(np.float64)
+            if nonfinite:
+                a[~np.isfinite(a)] = 0.0
+            a -= offset
+            a *= scale
+            gray = _to_uint8(a)
+        for c in range(3):  # channel by channel: several times faster than broadcasting
+            out[y0:y1, :, c] = gray
+    return out
+
+
+def _to_uint8(a: NDArray[np.float64]) -> NDArray[np.uint8]:
+    """Round to the nearest integer and clip to 0..255, in place in ``a``."""
+    return np.clip(np.rint(a, out=a), 0, 255, out=a).astype(np.uint8)
