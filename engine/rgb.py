@@ -3,9 +3,10 @@
 The only whole-image arrays are Pillow's decoded raster and the RGB result: every temporary is
 one band of about ``BAND_PIXELS`` pixels. The policy (``engine.io``'s docstring, "Modes to
 RGB"): 8-bit modes convert with Pillow; alpha is dropped with the colour values kept as stored,
-and a warning says so; 16-bit and 32-bit integer data map linearly from their full range, float
-data in [0, 1] scale by 255, anything else is min-max rescaled with a warning (nothing is
-silently clipped); CMYK converts with Pillow's formula, with a warning.
+and a warning says in how many pixels it was below opaque (or that it was opaque in all); 16-bit
+and 32-bit integer data map linearly from their full range, float data in [0, 1] scale by 255,
+anything else is min-max rescaled with a warning (nothing is silently clipped); CMYK converts
+with Pillow's formula, with a warning.
 """
 
 from __future__ import annotations
@@ -41,21 +42,32 @@ def to_rgb(path: Path, img: Image.Image, warns: list[str]) -> NDArray[np.uint8]:
     via = None
     if mode == "P" and "transparency" in img.info:
         via = "RGBA"
-    if via or mode in _ALPHA_MODES:
-        warns.append("transparency present: alpha discarded, colour values kept as stored")
+    alpha = via is not None or mode in _ALPHA_MODES
     if mode == "CMYK":
         warns.append("CMYK converted to RGB without colour management")
     w, h = img.size
     out = np.empty((h, w, 3), np.uint8)  # H, W, 3
+    clear = 0  # pixels whose alpha is below 255
     for y0, y1, band in _bands(img):
         try:
             if via:
                 band = band.convert(via)
+            if alpha:  # the last band of every alpha mode is the alpha
+                clear += int(
+                    np.count_nonzero(np.asarray(band.getchannel(band.getbands()[-1])) < 255)
+                )
             if band.mode != "RGB":
                 band = band.convert("RGB")
         except ValueError as e:
             raise InvalidImageError(path, f"pixel mode {mode} cannot be converted to RGB") from e
         out[y0:y1] = np.asarray(band)
+    if alpha and clear:
+        warns.append(
+            f"transparency present in {clear:,} of {w * h:,} pixels: alpha discarded, colour "
+            "values kept as stored"
+        )
+    elif alpha:
+        warns.append("an alpha channel, opaque in every pixel: discarded")
     return out
 
 

@@ -187,3 +187,43 @@ def test_a_tiff_is_turned_by_its_orientation_once(tmp_path: Path, orientation: i
     assert ev.orientation == orientation and ev.orientation_applied
     np.testing.assert_array_equal(ev.pixels, want)
     assert (ev.height, ev.width) == want.shape[:2]
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+def test_an_alpha_channel_that_is_all_opaque_is_not_called_transparency(
+    tmp_path: Path, fmt: str
+) -> None:
+    # Screenshots and many exports carry an alpha channel that is 255 everywhere, and Pillow
+    # decodes every animated WebP as RGBA; the warning 'transparency present' told the analyst
+    # of transparency that was not there.
+    rgb = np.random.default_rng(1).integers(0, 256, (30, 40, 3), np.uint8)
+    rgb[:10, :20] = 255
+    p = tmp_path / f"opaque.{fmt.lower()}"
+    if fmt == "PNG":
+        Image.fromarray(rgb).convert("RGBA").save(p)
+    else:  # an animated WebP, which Pillow decodes to RGBA
+        frames = [Image.fromarray(np.roll(rgb, i * 5, 1)) for i in range(3)]
+        frames[0].save(p, lossless=True, save_all=True, append_images=frames[1:])
+    assert Image.open(p).mode == "RGBA"
+    ev = load_evidence(p)
+    assert not any("transparency" in w for w in ev.warnings), ev.warnings
+    assert any("alpha" in w and "opaque" in w for w in ev.warnings), ev.warnings
+
+
+def test_transparency_says_how_many_pixels_it_covers(tmp_path: Path) -> None:
+    rgba = np.full((10, 10, 4), 255, np.uint8)
+    rgba[:2, :, 3] = 0  # 20 of 100 pixels see-through
+    p = tmp_path / "cut.png"
+    Image.fromarray(rgba, "RGBA").save(p)
+    (warning,) = [w for w in load_evidence(p).warnings if "transparency" in w]
+    assert "20 of 100 pixels" in warning and "colour values kept as stored" in warning
+
+
+def test_a_palette_transparency_no_pixel_uses_is_not_called_transparency(tmp_path: Path) -> None:
+    img = Image.new("P", (4, 4), 1)
+    img.putpalette([255, 0, 0, 0, 255, 0] + [0] * 762)
+    p = tmp_path / "p.png"
+    img.save(p, transparency=0)  # index 0 is transparent, but every pixel is index 1
+    ev = load_evidence(p)
+    assert ev.pixels[0, 0].tolist() == [0, 255, 0]
+    assert not any("transparency present" in w for w in ev.warnings), ev.warnings
