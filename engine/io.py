@@ -52,7 +52,8 @@ Policy, applied to every file the same way (the limits and how to raise them: do
   frame count is recorded, counted up to ``MAX_FRAMES`` (TIFF and GIF by walking their
   structure, never by decoding frames). When a later frame's header is damaged, or the count
   cannot be read, the file is still analysed: ``frames`` is the number of frames found before
-  the damage (at least 1) and a warning says why counting stopped.
+  the damage (at least 1) and a warning says why counting stopped. A TIFF whose first page is
+  marked a reduced-resolution copy (NewSubfileType: a raw file's preview) gets a warning.
 - **Metadata** (EXIF and text chunks) is kept as untrusted text, each value capped at
   ``METADATA_VALUE_CAP`` characters and the whole at ``METADATA_TOTAL_CAP``. A binary value
   over ``METADATA_BINARY_SHOWN`` bytes (a MakerNote) is kept as the size and SHA-256 of the
@@ -307,6 +308,11 @@ def _decode(
                 "16 bits per channel reduced to 8 by the decoder (the high byte of each sample): "
                 "finer tonal steps are not analysed"
             )
+        if fmt == "TIFF" and _is_preview(getattr(img, "tag_v2", {})):
+            warns.append(
+                "the first page is marked a reduced-resolution copy of another image (TIFF "
+                "NewSubfileType), such as a raw file's preview: that preview is analysed"
+            )
         metadata = _metadata(img)
         orientation = _orientation(img, warns)
         img.load()
@@ -355,6 +361,12 @@ def _reduced_depth(fmt: str, img: Image.Image, png: containers.PngLayout | None)
         bps = getattr(img, "tag_v2", {}).get(258, ())
         return 16 in (bps if isinstance(bps, tuple) else (bps,))
     return False
+
+
+def _is_preview(tags: object) -> bool:
+    """Whether TIFF ``tags`` mark their image a reduced-resolution copy: NewSubfileType bit 0,
+    or OldSubfileType 2 (as raw files mark the preview in their first page)."""
+    return bool(_tag_int(tags, 254, 0) & 1) or _tag_int(tags, 255, 1) == 2
 
 
 def _read_bytes(path: Path) -> bytes:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, TiffImagePlugin
 
 from engine.errors import ForensicError, ImageTooLargeError, UnsupportedFormatError
 from engine.io import MAX_PIXELS_ENV, load_evidence, pixel_limit
@@ -227,3 +227,20 @@ def test_a_palette_transparency_no_pixel_uses_is_not_called_transparency(tmp_pat
     ev = load_evidence(p)
     assert ev.pixels[0, 0].tolist() == [0, 255, 0]
     assert not any("transparency present" in w for w in ev.warnings), ev.warnings
+
+
+def test_a_tiff_whose_first_page_is_a_preview_says_the_preview_is_analysed(tmp_path: Path) -> None:
+    # Raw files built on TIFF (DNG, NEF) and multi-resolution scans start with a small preview
+    # marked NewSubfileType 1; the 16 x 12 preview was analysed as if it were the photograph.
+    preview = Image.fromarray(np.zeros((12, 16, 3), np.uint8))
+    full = Image.fromarray(np.full((120, 160, 3), 200, np.uint8))
+    ifd = TiffImagePlugin.ImageFileDirectory_v2()
+    ifd[254] = 1  # NewSubfileType: reduced-resolution version of another image
+    p = tmp_path / "raw.tif"
+    preview.save(p, tiffinfo=ifd, save_all=True, append_images=[full])
+    ev = load_evidence(p)
+    assert (ev.width, ev.height) == (16, 12)
+    assert any("reduced-resolution" in w and "preview" in w for w in ev.warnings), ev.warnings
+    plain = tmp_path / "plain.tif"
+    full.save(plain)
+    assert not any("reduced-resolution" in w for w in load_evidence(plain).warnings)
