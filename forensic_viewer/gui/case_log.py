@@ -62,6 +62,7 @@ from forensic_viewer.wording import plain
 if TYPE_CHECKING:
     from forensic_viewer.gui.batch_dialog import BatchDialog, ScanJob
     from forensic_viewer.gui.report_dialog import ReportDialog
+    from forensic_viewer.gui.workers import UnreadFile
 
 THRESHOLD_SETTLE_MS = 500  # a threshold unchanged this long is logged (see the docstring)
 
@@ -118,6 +119,7 @@ class CaseRecorder(QObject):
         self._scans: dict[BatchDialog, ScanJob | None] = {}  # batch dialog -> its last scan
         # cancelled job -> its path, until its kept part (or the failure to build it) arrives
         self._kept: dict[int, str | None] = {}
+        self._unread: dict[int, UnreadFile] = {}  # a file that did not decode, until it fails
         self._layers: LayerList | None = None
         self._layers_path: str | None = None  # the evidence file the watched layers belong to
         self._subs = Subscriptions()
@@ -130,6 +132,7 @@ class CaseRecorder(QObject):
         worker = window.worker
         worker.loaded.connect(self._on_loaded)
         worker.succeeded.connect(self._on_succeeded)
+        worker.unreadable.connect(self._on_unreadable)
         worker.failed.connect(self._on_failed)
         worker.cancelled.connect(self._on_cancelled)
         worker.kept.connect(self._on_kept)
@@ -315,14 +318,20 @@ class CaseRecorder(QObject):
             },
         )
 
+    def _on_unreadable(self, job: int, unread: UnreadFile) -> None:
+        self._unread[job] = unread  # its failure follows
+
     def _on_failed(self, job: int, message: str) -> None:
-        """A failure; after a cancel whose kept part could not be built, the cancel first (it
-        happened, and kept nothing)."""
+        """A failure (with the SHA-256 of the bytes tried when the file did not decode); after
+        a cancel whose kept part could not be built, the cancel first (it happened, and kept
+        nothing)."""
         if job in self._kept:
             self.append(Action.ANALYSIS_CANCELLED, {"path": self._kept.pop(job)})
-        self.append(
-            Action.ANALYSIS_FAILED, {"path": self.window._job_paths.get(job), "error": message}
-        )
+        details: dict[str, Any] = {"path": self.window._job_paths.get(job), "error": message}
+        unread = self._unread.pop(job, None)
+        if unread is not None and unread.sha256 is not None:
+            details["sha256"] = unread.sha256
+        self.append(Action.ANALYSIS_FAILED, details)
 
     def _on_cancelled(self, job: int) -> None:
         """One entry per cancel; when the cancel kept something (it follows, ``kept``), the

@@ -73,7 +73,7 @@ from forensic_viewer.gui.probe_dialog import ProbeDialog
 from forensic_viewer.gui.report_dialog import ReportDialog, image_report_job
 from forensic_viewer.gui.screen_fit import fit_to_screen
 from forensic_viewer.gui.training_dialog import TrainingDialog
-from forensic_viewer.gui.workers import AnalysisWorker, LayerRenderer
+from forensic_viewer.gui.workers import AnalysisWorker, LayerRenderer, UnreadFile
 from forensic_viewer.layers import (
     LayerList,
     add_analysis_layers,
@@ -106,6 +106,7 @@ class Entry:
     error: str = ""
     running: bool = False
     classic: dict[str, AnalysisResult] = field(default_factory=dict)
+    unread: UnreadFile | None = None  # size and SHA-256 of a file that did not decode
 
     def join_classic(self) -> None:
         """Keep only classic results of the evidence as decoded now, shared with the analysis."""
@@ -184,6 +185,7 @@ class MainWindow(QMainWindow):
         self.worker.progress.connect(self._on_progress)
         self.worker.succeeded.connect(self._on_succeeded)
         self.worker.failed.connect(self._on_failed)
+        self.worker.unreadable.connect(self._on_unreadable)
         self.worker.cancelled.connect(self._on_cancelled)
         self.worker.kept.connect(self._on_kept)
         self.worker.mail.on("partial", self._on_partial)
@@ -645,7 +647,7 @@ class MainWindow(QMainWindow):
         entry = self._entry_for(job)
         if entry is None:
             return
-        entry.evidence = evidence
+        entry.evidence, entry.unread = evidence, None
         entry.analysis = None
         entry.join_classic()  # results of the bytes as they were before are dropped
         self._remember(entry.path)
@@ -720,6 +722,14 @@ class MainWindow(QMainWindow):
         if entry.path == self.current and entry.evidence is None:
             self.verdict_panel.show_message(message)
         self._update_busy()
+
+    def _on_unreadable(self, job: int, unread: UnreadFile) -> None:
+        entry = self._entry_for(job)
+        if entry is None:
+            return
+        entry.unread = unread
+        if entry.path == self.current and entry.evidence is None:
+            self.metadata_panel.set_unread(unread)
 
     def _on_cancelled(self, job: int) -> None:
         entry = self._entry_for(job)
@@ -846,6 +856,8 @@ class MainWindow(QMainWindow):
         classic = {} if entry is None else entry.classic
         self._show_layers(None if evidence is None else build_layers(evidence, analysis, classic))
         self.metadata_panel.set_evidence(evidence)
+        if evidence is None and entry is not None and entry.unread is not None:
+            self.metadata_panel.set_unread(entry.unread)
         self.analysis_panel.set_target(path, evidence, classic)
         if self.probe_dialog is not None:
             self.probe_dialog.set_target(evidence, _complete(analysis))

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -59,6 +60,9 @@ from forensic_viewer.layers import (
 )
 from forensic_viewer.report.metadata import metadata_values
 from forensic_viewer.wording import decision_words, odds_words, partial_words, plain, policy_text
+
+if TYPE_CHECKING:
+    from forensic_viewer.gui.workers import UnreadFile
 from trainer.progress import figure_words
 
 THRESHOLD_STEPS = 1000  # threshold slider resolution: 0.001
@@ -643,6 +647,21 @@ class MetadataPanel(QTreeWidget):
         if not e.metadata:
             exif.addChild(self._row("", "none"))
         self.addTopLevelItem(exif)
+        self.expandAll()
+
+    def set_unread(self, unread: UnreadFile) -> None:
+        """A file that did not decode: its size and the SHA-256 of its bytes, when read."""
+        self.clear()
+        facts = QTreeWidgetItem(["file"])
+        size = "not read" if unread.size is None else f"{unread.size:,} bytes"
+        for key, value in (
+            ("file", unread.path),
+            ("size", size),
+            ("format", "not decoded (see the message)"),
+            ("SHA-256", unread.sha256 or "not read"),
+        ):
+            facts.addChild(self._row(key, value))
+        self.addTopLevelItem(facts)
         self.expandAll()
 
     @staticmethod

@@ -10,8 +10,9 @@ the order submitted, each with the models chosen when it was submitted: a model 
 through the decoder's queue, so a file still waiting to be decoded when the analyst changes
 models is not analysed with the new ones while the file before it got the old ones. Each
 reports through typed signals: ``progress`` (per model, a few times
-a second), then exactly one of ``succeeded``, ``failed`` (a one-line message naming the file)
-or ``cancelled``, emitted as soon as the work stops; a Cancel that leaves something (models that
+a second), then exactly one of ``succeeded``, ``failed`` (a one-line message naming the file;
+for a file that did not decode, ``unreadable`` before it: its size and SHA-256) or
+``cancelled``, emitted as soon as the work stops; a Cancel that leaves something (models that
 finished, the running one's partial map) then emits ``kept`` with it (an ``Analysis`` with
 ``cancelled`` set: no ensemble, no verdict for the partial model), and :meth:`keeping` says
 so in the ``cancelled`` slot.
@@ -52,6 +53,7 @@ parts, classic analyses, probes) in one protocol, read in one place.
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import sys
 import threading
@@ -100,6 +102,28 @@ DECODE_AHEAD_PIXELS = 400_000_000
 class _Decode:
     job: int
     path: str
+
+
+@dataclass(frozen=True)
+class UnreadFile:
+    """What is known of an evidence file that did not decode: its size and the SHA-256 of its
+    bytes as they are (None: the file could not be read at all), as a scan's error row."""
+
+    path: str
+    size: int | None
+    sha256: str | None
+
+
+def unread_file(path: str) -> UnreadFile:
+    """The size and SHA-256 of ``path``, read-only (``scan.run.sha256_if_read``)."""
+    from forensic_viewer.scan.run import sha256_if_read
+
+    sha = sha256_if_read(Path(path))
+    try:
+        size = os.stat(path).st_size if sha is not None else None
+    except OSError:
+        size = None
+    return UnreadFile(path, size, sha)
 
 
 @dataclass(frozen=True)
@@ -250,17 +274,18 @@ class _DecodeThread(QThread):
             if w._is_cancelled(job) or self.isInterruptionRequested():
                 w._queue.put(_Analyze(job, path))
                 continue
+            error = ""
             try:
                 evidence = load_evidence(path)
             except ForensicError as e:
-                w._queue.put(_Analyze(job, path, error=str(e)))
-                continue
+                error = str(e)
             except MemoryError:
-                w._queue.put(_Analyze(job, path, error=f"{path}: out of memory while decoding"))
-                continue
+                error = f"{path}: out of memory while decoding"
             except Exception as e:  # a bug must not kill the decoder; the hook logs it
                 sys.excepthook(*sys.exc_info())  # type: ignore[arg-type]
                 error = f"{path}: unexpected error ({type(e).__name__}: {e})"
+            if error:  # the file's facts first, then its failure (in this order on the GUI)
+                w.unreadable.emit(job, unread_file(path))
                 w._queue.put(_Analyze(job, path, error=error))
                 continue
             with self._room:
@@ -276,6 +301,7 @@ class AnalysisWorker(QThread):
     progress = Signal(int, str, int, int, int, int)  # job, model, model index, models, done, total
     succeeded = Signal(int, object)  # job, engine.types.Analysis (no results without models)
     failed = Signal(int, str)  # job, one-line message naming the file
+    unreadable = Signal(int, object)  # job, UnreadFile: before ``failed``, when it did not decode
     cancelled = Signal(int)  # job
     kept = Signal(int, object)  # job, the Analysis a Cancel left (after cancelled; see keeping)
     modelsReady = Signal(list, str)  # model names, device the models run on

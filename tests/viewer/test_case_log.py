@@ -108,6 +108,7 @@ def test_a_failed_file_and_classic_analyses_are_logged(
     qtbot.waitUntil(lambda: "analysis-failed" in _actions(case), timeout=30_000)
     failed = _entries(case)[-1].details
     assert failed["path"] == str(corrupt_path) and str(corrupt_path) in failed["error"]
+    assert failed["sha256"] == _sha(corrupt_path)  # the bytes that were tried
     assert "evidence-opened" not in _actions(case)  # it was never decoded
     open_and_wait(qtbot, case_window, image_path)
     case_window.analysis_panel.set_checked(["ela"])

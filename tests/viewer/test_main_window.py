@@ -193,9 +193,16 @@ def test_a_corrupt_file_shows_an_error_and_the_app_carries_on(
     assert message.startswith(str(corrupt_path)) and "PNG" in message
     assert "cannot be read" in window.evidence_list.badge_text(str(corrupt_path))
     assert str(corrupt_path) in window.verdict_panel.text()
+    # what the file is, though it did not decode: its size and the SHA-256 of its bytes, as
+    # a scan's error row records them (the panel was empty)
+    sha = hashlib.sha256(corrupt_path.read_bytes()).hexdigest()
+    assert window.metadata_panel.value("SHA-256") == sha
+    assert window.metadata_panel.value("size") == f"{corrupt_path.stat().st_size:,} bytes"
     open_and_wait(qtbot, window, image_path)
     assert window.current_analysis() is not None
     assert window.evidence_list.count() == 2
+    window.show_entry(str(corrupt_path))  # back to it: still there
+    assert window.metadata_panel.value("SHA-256") == sha
 
 
 def test_without_models_the_image_and_metadata_show_with_a_hint(
