@@ -121,7 +121,7 @@ def discover_ensembles(extra: Iterable[str | Path] = ()) -> list[Path]:
 def resolve(spec: str, extra: Iterable[str | Path] = ()) -> Path:
     """The checkpoint file that ``spec`` names (see module docstring)."""
     path = Path(spec)
-    if path.is_file():
+    if path.exists() and not path.is_dir():  # a pipe or device too: its loader says what it is
         return path
     entries, _ = discover(extra)
     for e in entries:

@@ -51,6 +51,7 @@ import hashlib
 import json
 import math
 import numbers
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,7 +65,7 @@ from torch import nn
 from engine import sizing
 from engine.decision import AGGREGATES, RULES
 from engine.errors import CheckpointError
-from engine.files import AtomicFile
+from engine.files import AtomicFile, not_regular_reason, open_regular
 from engine.models.layers import state_mismatch
 from engine.models.registry import config_from_dict, config_to_dict, create_model, get_spec
 from engine.torchload import load_torch_file
@@ -307,7 +308,7 @@ class LoadedModel:
 
 def file_sha256(path: str | Path) -> str:
     h = hashlib.sha256()
-    with open(path, "rb") as f:
+    with open_regular(path) as f:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
@@ -362,8 +363,8 @@ def _meta_of(header: dict[str, Any], path: Path) -> CheckpointMeta:
 
 def _read_safetensors_header(path: Path) -> dict[str, Any]:
     try:
-        size = path.stat().st_size
-        with open(path, "rb") as f:
+        with open_regular(path) as f:
+            size = os.fstat(f.fileno()).st_size
             raw = f.read(8)
             if len(raw) < 8:
                 raise CheckpointError(path, "file is too short to be a safetensors checkpoint")
@@ -375,7 +376,9 @@ def _read_safetensors_header(path: Path) -> dict[str, Any]:
                 raise ValueError("header is not a JSON object")
             return header
     except OSError as e:
-        raise CheckpointError(path, f"cannot read the file ({e.strerror or e})") from e
+        raise CheckpointError(
+            path, not_regular_reason(e) or f"cannot read the file ({e.strerror or e})"
+        ) from e
     except (ValueError, UnicodeDecodeError) as e:
         raise CheckpointError(path, "not a safetensors file (header is not JSON)") from e
 
@@ -395,10 +398,10 @@ def load_checkpoint(
     Raises :class:`CheckpointError` with a one-line reason for anything that does not fit.
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise CheckpointError(path, "no such checkpoint file")
     if path.suffix == ".safetensors":
-        header = _read_safetensors_header(path)
+        header = _read_safetensors_header(path)  # through open_regular: a pipe ends here
         meta = _meta_of(header, path)
         if architecture is not None and architecture != meta.architecture:
             raise CheckpointError(

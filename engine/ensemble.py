@@ -69,6 +69,7 @@ from engine.analyses.clone import suspect_copies
 from engine.calibration import Calibration, logit, sigmoid
 from engine.decision import AUTHENTIC, MANIPULATED, forged_fraction, statistic
 from engine.errors import CheckpointError
+from engine.files import not_regular_reason, read_regular
 from engine.types import FaceRegion, FaceScore, ModelResult
 
 if TYPE_CHECKING:
@@ -191,7 +192,7 @@ class Ensemble:
     def load(cls, path: str | Path) -> Ensemble:
         path = Path(path)
         try:
-            raw = path.read_bytes()
+            raw = read_regular(path)
             data = json.loads(raw.decode("utf-8"))
             members = [Member(**m) for m in data["members"]]
             stack = data.get("stacking")
@@ -218,7 +219,9 @@ class Ensemble:
                 sha256=hashlib.sha256(raw).hexdigest(),
             )
         except OSError as e:
-            raise CheckpointError(path, f"cannot read ensemble file ({e.strerror or e})") from e
+            raise CheckpointError(
+                path, not_regular_reason(e) or f"cannot read ensemble file ({e.strerror or e})"
+            ) from e
         except (ValueError, KeyError, TypeError) as e:
             raise CheckpointError(path, f"malformed ensemble file ({e})") from e
 

@@ -7,7 +7,10 @@ the writing finished; a failure removes the ``.tmp`` and leaves any earlier file
 
 Evidence files are never written: every read of one (the loader in :mod:`engine.io`, the
 classic analyses' second read, a scan's hashing and content sniffing) goes through
-:func:`open_evidence`, read-only, never waiting, regular files only.
+:func:`open_evidence`, read-only, never waiting, regular files only. The other files a user
+names (checkpoints, ensemble files, weight files, a data set's images and masks) are opened the
+same way (:func:`open_regular`), so a named pipe named like one is a one-line error, not a
+command that waits forever.
 """
 
 from __future__ import annotations
@@ -24,14 +27,16 @@ class NotRegularFile(OSError):
     """An evidence path that is not a regular file: a named pipe, a device, a socket."""
 
 
-def open_evidence(path: str | Path) -> BinaryIO:
-    """``path`` opened for reading its bytes as evidence: ``O_RDONLY`` (never for writing) and
+def open_regular(path: str | Path) -> BinaryIO:
+    """``path`` opened for reading its bytes: ``O_RDONLY`` (never for writing) and
     ``O_NONBLOCK`` (opening a named pipe does not wait for a writer, which hung a scan that
-    Ctrl+C could not end), then refused unless it is a regular file: a pipe would stream what
-    its writer sends, ``/dev/zero`` would never end, ``/dev/null`` would give the bytes of no
-    evidence. The check is on the opened descriptor, so a file swapped after a ``stat`` cannot
-    slip through. Raises :class:`NotRegularFile`, :class:`IsADirectoryError` for a folder, or
-    the OSError of the open (missing, permission denied, a link loop)."""
+    Ctrl+C could not end, and any command given a pipe named like a checkpoint), then refused
+    unless it is a regular file: a pipe would stream what its writer sends, ``/dev/zero`` would
+    never end, ``/dev/null`` would give the bytes of no file. The check is on the opened
+    descriptor, so a file swapped after a ``stat`` cannot slip through. Raises
+    :class:`NotRegularFile`, :class:`IsADirectoryError` for a folder, or the OSError of the
+    open (missing, permission denied, a link loop); :func:`not_regular_reason` words the first
+    two for a one-line error."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0))
     try:
         mode = os.fstat(fd).st_mode
@@ -45,6 +50,45 @@ def open_evidence(path: str | Path) -> BinaryIO:
     except BaseException:
         os.close(fd)
         raise
+
+
+def open_evidence(path: str | Path) -> BinaryIO:
+    """An evidence file opened by :func:`open_regular`: every read of evidence goes through
+    here, so none can write it, wait on a pipe or read a device."""
+    return open_regular(path)
+
+
+def read_regular(path: str | Path) -> bytes:
+    """The bytes of ``path`` read through :func:`open_regular` (small files the user names:
+    ensemble files, JSON lists)."""
+    with open_regular(path) as f:
+        return f.read()
+
+
+def check_regular(path: str | Path) -> Path:
+    """``path`` when :func:`open_regular` can open it, for libraries that open a file by its name
+    (safetensors' ``load_file``), so a pipe named like one is refused before they wait on it.
+    Raises as :func:`open_regular` does."""
+    with open_regular(path):
+        return Path(path)
+
+
+def not_regular_reason(e: OSError) -> str | None:
+    """The reason of :func:`open_regular`'s refusals (``"not a regular file (a device, pipe or
+    socket)"``, ``"is a folder, not a file"``) for a one-line error; None for other errors."""
+    if isinstance(e, NotRegularFile | IsADirectoryError):
+        return e.strerror
+    return None
+
+
+def is_listed(path: Path) -> bool:
+    """Whether a folder's entry counts as a file when a folder is listed: anything but a folder
+    that exists (a regular file, or a pipe, device or socket, which its reader then refuses with
+    a line naming it rather than the listing leaving it out without a word)."""
+    try:
+        return path.exists() and not path.is_dir()
+    except OSError:  # a link loop on Pythons where exists() raises
+        return False
 
 
 def temp_path(path: Path) -> Path:

@@ -22,6 +22,7 @@ from typing import Any
 import torch
 
 from engine.errors import CheckpointError
+from engine.files import not_regular_reason, open_regular
 
 REFUSED = (
     "not a file of plain tensors (it holds other Python objects, or is no PyTorch file at "
@@ -37,19 +38,21 @@ def load_torch_file(path: str | Path, what: str = "file") -> Any:
     damaged, or holds anything but tensors and plain values.
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise CheckpointError(path, f"no such {what}")
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), open_regular(path) as f:  # a pipe: refused, not waited on
             # PyTorch's note on a pickle protocol it did not write: about the file, not the user
             warnings.filterwarnings("ignore", message="Detected pickle protocol")
-            return torch.load(str(path), map_location="cpu", weights_only=True)
+            return torch.load(f, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as e:
         raise CheckpointError(path, f"cannot read {what}: {REFUSED}") from e
     except EOFError as e:
         raise CheckpointError(path, f"cannot read {what}: the file is empty or truncated") from e
     except OSError as e:
-        raise CheckpointError(path, f"cannot read {what} ({e.strerror or e})") from e
+        raise CheckpointError(
+            path, not_regular_reason(e) or f"cannot read {what} ({e.strerror or e})"
+        ) from e
     except Exception as e:  # zip damage (RuntimeError), odd records (ValueError, KeyError, ...)
         raise CheckpointError(
             path, f"damaged {what}: not a readable PyTorch file ({_brief(e)})"

@@ -166,7 +166,7 @@ def _quantity(records: list, label: int, rule: str) -> np.ndarray:
 def run(args: argparse.Namespace) -> int:
     """``forensic-train calibrate``: measure, print the Table-3 comparison, write θ."""
     src: Path = args.model
-    if not src.is_file():
+    if not src.exists():  # a pipe or folder: the header reader says which
         raise UsageError(src, "no such checkpoint file")
     if src.suffix != ".safetensors":
         raise UsageError(src, "calibration writes into .safetensors checkpoints only")

