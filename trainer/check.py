@@ -27,12 +27,14 @@ from typing import Any
 from PIL import Image, UnidentifiedImageError
 
 from engine.errors import ForensicError
+from engine.files import is_listed, read_regular
 from engine.io import IMAGE_SUFFIXES
 from trainer.data.records import (
     MASK_SUFFIXES,
     Sample,
     empty_mask_warning,
     empty_masks,
+    open_image,
     read_dataset,
     validate,
 )
@@ -79,13 +81,13 @@ def split_weight(text: str) -> tuple[Path, float]:
 def _files(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in suffixes)
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in suffixes and is_listed(p))
 
 
 def _readable(path: Path) -> bool:
     """Whether the image header can be read (what the loader needs first)."""
     try:
-        with Image.open(path) as im:
+        with open_image(path) as im:  # a pipe: unreadable at once, not waited on
             w, h = im.size
     except (OSError, UnidentifiedImageError, ValueError, Image.DecompressionBombError):
         return False
@@ -96,7 +98,7 @@ def _count(path: Path, report: DatasetReport) -> None:
     """Counts taken from the files themselves, so they are shown even when reading fails."""
     if path.suffix.lower() == ".json":
         try:
-            pairs = json.loads(path.read_text(encoding="utf-8"))
+            pairs = json.loads(read_regular(path).decode("utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError):
             return
         if not isinstance(pairs, list):
@@ -108,7 +110,7 @@ def _count(path: Path, report: DatasetReport) -> None:
                     continue
                 report.tampered += 1
                 mask = Path(pair[1]) if Path(pair[1]).is_absolute() else path.parent / pair[1]
-                report.masks += mask.is_file()
+                report.masks += is_listed(mask)
         return
     tampered = _files(path / "Tp", IMAGE_SUFFIXES)
     masks = _files(path / "Gt", MASK_SUFFIXES)

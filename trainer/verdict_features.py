@@ -33,7 +33,7 @@ from engine.errors import ForensicError
 from engine.files import AtomicFile
 from engine.io import is_image_name
 from engine.metrics import f1_iou
-from trainer.data.records import Sample, read_dataset
+from trainer.data.records import Sample, open_image, read_dataset
 from trainer.data.splits import three_way_split
 from trainer.errors import UsageError
 
@@ -107,7 +107,8 @@ def features(
     analysis = analyzer.analyze(ev)
     truth = None
     if mask_path is not None:
-        m = np.asarray(Image.open(mask_path).convert("L"))
+        with open_image(mask_path) as im:  # a pipe: refused at once, not waited on
+            m = np.asarray(im.convert("L"))
         if m.shape == ev.pixels.shape[:2]:
             truth = m > 127
     row: dict[str, Any] = {

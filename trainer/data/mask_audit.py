@@ -19,9 +19,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
-from trainer.data.records import Sample
+from trainer.data.records import Sample, open_image
 from trainer.data.splits import source_ids
 
 DIFFERENCE = 25  # grey levels; JPEG re-compression of an unchanged area stays mostly below it
@@ -38,7 +37,7 @@ def mask_iou(sample: Sample, source: Path) -> float | None:
     """IoU of the mask with the pixels that differ from ``source``; None when sizes differ."""
     if sample.mask is None:
         return None
-    with Image.open(sample.image) as a, Image.open(source) as b, Image.open(sample.mask) as m:
+    with open_image(sample.image) as a, open_image(source) as b, open_image(sample.mask) as m:
         if a.size != b.size or a.size != m.size:
             return None
         changed = (

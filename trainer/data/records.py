@@ -11,7 +11,10 @@ Two formats, as IMDL-BenCo:
 Everything is validated before any long work starts (:func:`validate`): missing folders, empty
 data sets, tampered images without a mask and masks of another size than their image are
 errors with a one-line message. Images that cannot be decoded are not errors: they are skipped
-when loaded, counted, and listed at the end of the command (:class:`SkipLog`).
+when loaded, counted, and listed at the end of the command (:class:`SkipLog`). A named pipe (or
+device) named like an image or a mask is listed like a file and read through
+:func:`engine.files.open_regular`: an image that cannot be read (skipped and listed), a mask that
+cannot be read (an error naming it), never a read that waits for a writer.
 
 Pixels are decoded with :func:`engine.io.load_evidence`, the same call the viewer and
 ``forensic-viewer scan`` use, so training, evaluation and analysis see identical pixels
@@ -20,7 +23,9 @@ Pixels are decoded with :func:`engine.io.load_evidence`, the same call the viewe
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +34,7 @@ from numpy.typing import NDArray
 from PIL import Image, UnidentifiedImageError
 
 from engine.errors import EvidenceError
+from engine.files import is_listed, not_regular_reason, open_regular, read_regular
 from engine.io import IMAGE_SUFFIXES, load_evidence
 from trainer.errors import DataError
 
@@ -77,8 +83,24 @@ class SkipLog:
         return "\n".join(lines)
 
 
+@contextlib.contextmanager
+def open_image(path: str | Path) -> Iterator[Image.Image]:
+    """``Image.open`` of a data set's image or mask, opened by :func:`engine.files.open_regular`:
+    a named pipe raises :class:`~engine.files.NotRegularFile` (an OSError) at once instead of
+    waiting for a writer."""
+    with open_regular(path) as f, Image.open(f) as im:
+        yield im
+
+
+def unreadable_reason(e: BaseException) -> str:
+    """Why a file could not be read, for a one-line message."""
+    return (isinstance(e, OSError) and not_regular_reason(e)) or str(e)
+
+
 def _images_in(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    return sorted(
+        p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and is_listed(p)
+    )
 
 
 def read_folder(root: str | Path, problems: list[tuple[Path, str]] | None = None) -> list[Sample]:
@@ -100,7 +122,7 @@ def read_folder(root: str | Path, problems: list[tuple[Path, str]] | None = None
     if tp.is_dir():
         masks: dict[str, Path] = {}
         for p in sorted(gt.iterdir()):
-            if p.is_file() and p.suffix.lower() in MASK_SUFFIXES:
+            if p.suffix.lower() in MASK_SUFFIXES and is_listed(p):
                 masks.setdefault(p.stem, p)
         missing: list[Path] = []
         for img in _images_in(tp):
@@ -132,12 +154,13 @@ def read_json_list(
     With ``problems``, each entry that is not a pair, or whose image or mask does not exist, is
     appended to it (and left out) instead of raising on the first: ``check`` lists every one."""
     path = Path(path)
-    if not path.is_file():
+    if not is_listed(path):
         raise DataError(path, "no such JSON data set file")
     try:
-        pairs = json.loads(path.read_text(encoding="utf-8"))
+        pairs = json.loads(read_regular(path).decode("utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise DataError(path, f"not a readable JSON list ({e})") from e
+        reason = isinstance(e, OSError) and not_regular_reason(e)
+        raise DataError(path, reason or f"not a readable JSON list ({e})") from e
     if not isinstance(pairs, list):
         raise DataError(path, "a JSON data set must be a list of [image, mask] pairs")
     base = path.parent
@@ -152,14 +175,14 @@ def read_json_list(
             found.append((path, f"entry {i} is not an [image, mask] pair of strings: {pair!r}"))
             continue
         img = Path(pair[0]) if Path(pair[0]).is_absolute() else base / pair[0]
-        if not img.is_file():
+        if not is_listed(img):  # a pipe is listed: its loader skips it and says why
             found.append((img, f"image of entry {i} does not exist"))
             continue
         if pair[1] == NEGATIVE:
             samples.append(Sample(img, None, 0, path.stem))
             continue
         mask = Path(pair[1]) if Path(pair[1]).is_absolute() else base / pair[1]
-        if not mask.is_file():
+        if not is_listed(mask):
             found.append((img, f"tampered image has no mask: {mask} does not exist"))
             continue
         samples.append(Sample(img, mask, 1, path.stem))
@@ -183,14 +206,14 @@ def read_dataset(path: str | Path, problems: list[tuple[Path, str]] | None = Non
     return read_folder(path, problems)
 
 
-def _oriented_size(path: Path) -> tuple[int, int] | None:
-    """(width, height) after the EXIF orientation, from the header only; None if unreadable."""
+def _oriented_size(path: Path) -> tuple[int, int] | str:
+    """(width, height) after the EXIF orientation, from the header only; why not if unreadable."""
     try:
-        with Image.open(path) as im:
+        with open_image(path) as im:
             w, h = im.size
             orientation = im.getexif().get(0x0112, 1)
-    except (OSError, UnidentifiedImageError, ValueError):
-        return None
+    except (OSError, UnidentifiedImageError, ValueError) as e:
+        return unreadable_reason(e)
     return (h, w) if orientation in (5, 6, 7, 8) else (w, h)
 
 
@@ -206,11 +229,11 @@ def validate(samples: list[Sample], problems: list[tuple[Path, str]] | None = No
         if s.mask is None:
             continue
         isize = _oriented_size(s.image)
-        if isize is None:
+        if isinstance(isize, str):
             continue
         msize = _oriented_size(s.mask)
-        if msize is None:
-            bad.append((s.mask, "mask cannot be read"))
+        if isinstance(msize, str):
+            bad.append((s.mask, f"mask cannot be read: {msize}"))
         elif msize != isize:
             bad.append(
                 (
@@ -242,7 +265,7 @@ def empty_masks(samples: list[Sample]) -> list[Path]:
         if s.mask is None:
             continue
         try:
-            with Image.open(s.mask) as im:
+            with open_image(s.mask) as im:
                 if not (np.asarray(im.convert("L")) > 127).any():
                     out.append(s.image)
         except (OSError, UnidentifiedImageError, ValueError):
@@ -260,10 +283,10 @@ def load_mask(sample: Sample, shape: tuple[int, int]) -> NDArray[np.uint8]:
     if sample.mask is None:
         return np.zeros(shape, dtype=np.uint8)
     try:
-        with Image.open(sample.mask) as im:
+        with open_image(sample.mask) as im:
             m = np.asarray(im.convert("L"))
     except (OSError, UnidentifiedImageError, ValueError) as e:
-        raise DataError(sample.mask, f"mask cannot be read ({e})") from e
+        raise DataError(sample.mask, f"mask cannot be read: {unreadable_reason(e)}") from e
     if m.shape != shape:
         raise DataError(
             sample.mask, f"mask is {m.shape[1]}x{m.shape[0]} but its image is {shape[1]}x{shape[0]}"
