@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from engine.ending import ignore_stop_signals
 from engine.ensemble import ENSEMBLE_SUFFIX
 from engine.errors import ForensicError
 from forensic_viewer.casework import add_audit_parser, add_case_arg, cmd_audit
@@ -680,25 +681,16 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, before)
 
 
-def _ending() -> None:
-    """Ignore SIGINT and SIGTERM from now on: the program is only exiting (its exit hooks and
-    the libraries' teardown, seconds with torch), and there is nothing left to stop. A second
-    or third Ctrl+C there printed tracebacks from torch's exit hooks, or, once Python had put
-    back the default handler, killed the process by SIGINT (status -2, not 130)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-
-
 def main(argv: list[str] | None = None) -> int:
     """The program. Run as the program (``argv`` None: the console script, ``python -m``),
     once the command has ended in any way, further SIGINT and SIGTERM are ignored
-    (:func:`_ending`); called with ``argv`` (tests, scripts) the caller's handlers stay."""
+    (:func:`engine.ending.ignore_stop_signals`); called with ``argv`` (tests, scripts) the caller's handlers stay."""
     program = argv is None
     try:
         return _main(list(sys.argv[1:] if argv is None else argv), program)
     finally:
         if program:
-            _ending()
+            ignore_stop_signals()
 
 
 def _main(argv: list[str], program: bool) -> int:
@@ -743,12 +735,12 @@ def _main(argv: list[str], program: bool) -> int:
         return int(e.code or 0)
     except Terminated:
         if program:  # before the line: another signal must not cut it or the exit short
-            _ending()
+            ignore_stop_signals()
         print("\nterminated (SIGTERM); results so far are kept (re-run to resume)", file=sys.stderr)
         return 128 + signal.SIGTERM
     except KeyboardInterrupt:
         if program:
-            _ending()
+            ignore_stop_signals()
         print("\ninterrupted; results so far are kept (re-run to resume)", file=sys.stderr)
         return 130
 

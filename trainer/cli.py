@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from engine.ending import ignore_stop_signals
 from engine.errors import ForensicError
 from trainer.check import add_check_parser
 from trainer.errors import UsageError
@@ -381,7 +382,21 @@ def _is_oom(e: BaseException) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the exit status (0 ok, 1 failed, 2 usage or data error)."""
+    """Entry point; returns the exit status (0 ok, 1 failed, 2 usage or data error, 130 and 143
+    interrupted). Run as the program (``argv`` None: the console script, ``python -m``, the
+    training dialog's child), once the command has ended in any way further SIGINT and SIGTERM
+    are ignored (:func:`engine.ending.ignore_stop_signals`): a second or third Ctrl+C while
+    torch was torn down printed a traceback or killed the process (status -2, not 130). Called
+    with ``argv`` (tests, scripts) the caller's handlers stay."""
+    program = argv is None
+    try:
+        return _main(argv, program)
+    finally:
+        if program:
+            ignore_stop_signals()
+
+
+def _main(argv: list[str] | None, program: bool) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -441,12 +456,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"forensic-train {args.command}: error: {e}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
+        if program:  # before the line: another signal must not cut it or the exit short
+            ignore_stop_signals()
         print(
             f"forensic-train {args.command}: interrupted after {time.monotonic() - t0:.0f} s",
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
     except Terminated:
+        if program:
+            ignore_stop_signals()
         print(
             f"forensic-train {args.command}: terminated (SIGTERM) after "
             f"{time.monotonic() - t0:.0f} s, before the first checkpoint: nothing to resume",

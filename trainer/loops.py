@@ -31,7 +31,8 @@ when it is the best), so its last checkpoint carries figures too.
   (seed, epoch, position) (see ``trainer.data.datasets``). The resume file holds the weights,
   the optimizer, the scaler, the step and the position in the epoch, so ``--resume`` continues
   with exactly the batches an uninterrupted run would have used and loses at most the steps
-  since the last interval. SIGTERM and Ctrl-C write both files before stopping; a stop during
+  since the last interval. SIGTERM and Ctrl-C write both files before stopping (a second or
+  third signal while they are written is ignored: the run is already stopping); a stop during
   the validation at an epoch's end (or where ``max_steps`` ended the run) marks it in the
   resume file, and ``--resume`` runs that validation first (its figures and its claim to
   ``best`` are not lost).
@@ -175,14 +176,21 @@ class StepGuard:
     the step count, so the resumed run updated on that batch twice, or inside the forward pass,
     after batch-norm statistics had moved on a batch the checkpoint says was never trained on.
     Inside :meth:`step` the signal is noted and raised when the step ends (at most one step
-    later); elsewhere (validation, data loading, checkpoints) it is raised at once."""
+    later); elsewhere (validation, data loading, checkpoints) it is raised at once. Once the
+    run is :attr:`stopping` (writing the files of a stop), further signals are ignored: an
+    impatient second Ctrl+C or a repeated SIGTERM cut that writing short, losing the steps since
+    the last checkpoint (before the first one, the whole run: ``--out`` was put back)."""
 
     def __init__(self) -> None:
         self.inside = False
         self.pending: BaseException | None = None
+        self.stopping = False
 
     def stop(self, exception: BaseException) -> None:
-        """Raise ``exception`` now, or at the end of the step being run."""
+        """Raise ``exception`` now, or at the end of the step being run; nothing once the run
+        is stopping."""
+        if self.stopping:
+            return
         if not self.inside:
             raise exception
         if self.pending is None:
@@ -560,6 +568,7 @@ def fit(
                 validate_and_save(0)
                 last_ckpt_time = time.monotonic()
         except (KeyboardInterrupt, _Stop) as e:
+            guard.stopping = True  # the files below are what the stop keeps: never cut short
             interrupted = True
             stopped_by = signal.SIGTERM if isinstance(e, _Stop) else signal.SIGINT
             save(batch_index)

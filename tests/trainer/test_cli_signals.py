@@ -1,0 +1,66 @@
+"""``forensic-train`` stopped by an impatient user: Ctrl+C or SIGTERM sent three times still
+ends with the exit status of the first (130 or 143) and its lines, no traceback.
+
+The first signal was handled (a checkpoint and resume file, "interrupted at step N"); the others
+came while the program was already ending (writing, then its exit hooks and torch's teardown,
+seconds), where one was printed as a KeyboardInterrupt traceback or, once Python had put back
+the default handler, killed the process by SIGINT: status -2 for the parent process (the
+training dialog, a batch wrapper), not 130; a second SIGTERM while the stop's checkpoint was
+written cut it short with a traceback (exit 1). Run as the program (``python -m``).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.trainer.conftest import make_folder
+from trainer.plan import RESUME_NAME
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize(
+    ("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["int", "term"]
+)
+def test_a_stop_signal_sent_three_times_still_exits_with_the_first_ones_status(
+    tmp_path: Path, signum: int, status: int
+) -> None:
+    data = make_folder(tmp_path / "d", 4, 4, seed=0, size=48)
+    argv = ["fit", "--arch", "crfd-net-compact", "--data", str(data), "--out", str(tmp_path / "r")]
+    tiny = ["--model-config", "channels=8,16,32", "--window", "32", "--threads", "1"]
+    fit = subprocess.Popen(
+        [sys.executable, "-m", "trainer.cli", *argv, *tiny, "--epochs", "200", "--no-val"],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    out: list[str] = []
+    reader = threading.Thread(target=lambda: out.extend(fit.stdout or ()), daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 300
+    while not any('"event": "step"' in line for line in out):
+        assert fit.poll() is None, "the run ended before it could be stopped"
+        assert time.monotonic() < deadline, "no training step"
+        time.sleep(0.02)
+    for _ in range(3):
+        fit.send_signal(signum)
+        time.sleep(0.2)
+    _, err = fit.communicate(timeout=300)
+    assert fit.returncode == status, err[-3000:]
+    assert "Traceback" not in err and "Exception ignored" not in err, err[-3000:]
+    last = err.strip().splitlines()[-1]
+    assert "interrupted" in last or "terminated" in last, err[-3000:]
+    # the files of the first stop were written whole: a second SIGTERM had cut them short (a
+    # traceback, exit 1) and, before the first checkpoint, --out was put back: the run was lost
+    assert (tmp_path / "r" / RESUME_NAME).is_file()
