@@ -44,6 +44,7 @@ from engine.io import IMAGE_SUFFIXES, load_evidence
 from forensic_viewer.scan.maps import read_heatmap_png
 from forensic_viewer.scan.records import FileRecord
 from forensic_viewer.scan.results import CSV_NAME, ResultIndex
+from forensic_viewer.scan.settings import stopped_run
 from forensic_viewer.scan.truth_scores import (
     FIGURE_HEADER,
     Figure,
@@ -233,10 +234,14 @@ class ScanTruth:
     images: int
     tampered: int
     source: str
+    # scan.json's run when the scan was stopped before its end: the files it never reached are
+    # not scored (stopped_run); None when it finished
+    partial_scan: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
             "source": self.source,
+            "partial_scan": self.partial_scan,
             "images": self.images,
             "tampered": self.tampered,
             "authentic": self.images - self.tampered,
@@ -284,7 +289,13 @@ def evaluate_scan(out: Path, truth: TruthSource, keys: Sequence[str] | None = No
         files.append(image)
     problems += truth.unmatched(used)
     result = ScanTruth(
-        summary.figures(), files, problems, summary.images, summary.tampered, str(truth.origin)
+        summary.figures(),
+        files,
+        problems,
+        summary.images,
+        summary.tampered,
+        str(truth.origin),
+        stopped_run(out),
     )
     atomic_write(out / GT_NAME, json.dumps(result.to_json(), indent=1, ensure_ascii=False))
     add_csv_columns(out, files, errors)
@@ -370,6 +381,12 @@ def summary_lines(result: ScanTruth, out: Path) -> list[str]:
         f"ground truth: {result.images} image(s) scored ({result.tampered} tampered, "
         f"{result.images - result.tampered} authentic) against {result.source}"
     ]
+    if result.partial_scan is not None:
+        part = result.partial_scan
+        lines.append(
+            f"  of part of the scan: {part.get('state')} after {part.get('through')} of "
+            f"{part.get('files')} files; the others are not scored"
+        )
     rows = figure_rows(result.figures)
     width = max((len(r[0]) for r in rows), default=0)
     for row in rows:

@@ -97,6 +97,21 @@ def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
 
+def stopped_run(out: Path) -> dict[str, Any] | None:
+    """scan.json's ``run`` when the scan's last run did not finish (cancelled, interrupted, or
+    still "running": killed, or running now); None when it finished, and for folders without
+    scan.json or written before ``run`` existed. What files made of a scan's rows (the ground
+    truth's ``partial_scan``) say of the part they cover."""
+    try:
+        run = json.loads((out / SCAN_INFO).read_text(encoding="utf-8")).get(RUN_FIELD)
+    except (OSError, ValueError, AttributeError):
+        return None
+    if not isinstance(run, dict) or run.get("state") in (None, "finished"):
+        return None
+    keep = ("state", "signal", "through", "files", "note")
+    return {k: run[k] for k in keep if k in run}
+
+
 def record_run(out: Path, run: dict[str, Any]) -> None:
     """Record in scan.json how the run ended (``run``: its state, counts and note), beside the
     start time :func:`check_settings` recorded; written aside and renamed, so an interrupt

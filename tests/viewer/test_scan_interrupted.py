@@ -235,3 +235,30 @@ def test_ctrl_c_pressed_three_times_still_exits_130_with_one_line(
     assert scan.returncode == 130, err[-3000:]
     assert "Traceback" not in err and "Exception ignored" not in err, err[-3000:]
     assert err.strip().splitlines()[-1].startswith("interrupted; results so far are kept")
+
+
+def test_ground_truth_of_a_stopped_scan_says_it_covers_part_of_it(tmp_path: Path) -> None:
+    """``scan --gt`` of a scan stopped after 2 of 5 files scores those 2 (as its reports do);
+    groundtruth.json said nothing of the 3 others, and its figures read like the whole scan's.
+    ``partial_scan`` says how it stopped, null once a rerun finished the scan."""
+    import shutil
+
+    from forensic_viewer.scan.groundtruth import GT_NAME, evaluate_scan, read_truth
+
+    folder = make_folder(tmp_path / "ev", 5)
+    (tmp_path / "gt").mkdir()
+    shutil.copytree(folder, tmp_path / "gt" / "Au")  # every image authentic
+    out = tmp_path / "out"
+    with pytest.raises(KeyboardInterrupt):
+        run_scan(files_of(folder), StubAnalyzer(), out, source="t", on_file=_interrupt_after(2))
+    result = evaluate_scan(out, read_truth(tmp_path / "gt"))
+    gt = json.loads((out / GT_NAME).read_text(encoding="utf-8"))
+    assert gt["images"] == 2 and result.partial_scan == gt["partial_scan"]
+    partial = gt["partial_scan"]
+    assert (partial["state"], partial["signal"]) == ("interrupted", "SIGINT")
+    assert (partial["through"], partial["files"]) == (2, 5)
+    assert "interrupted (SIGINT) after 2 of 5 files" in partial["note"]
+    run_scan(files_of(folder), StubAnalyzer(), out, source="t")
+    evaluate_scan(out, read_truth(tmp_path / "gt"))
+    gt = json.loads((out / GT_NAME).read_text(encoding="utf-8"))
+    assert gt["images"] == 5 and gt["partial_scan"] is None
