@@ -15,6 +15,13 @@ Two rules, chosen per checkpoint (``DecisionRule.rule``):
   an authentic 12 MP photograph of 165 windows scored far above the same camera's 1 MP one;
   the mean (``mean``) does not, and ranked CASIA images as well (docs/VERDICTS.md).
 
+Neither rule means what its measured reliability says on an image much smaller than the
+network's window: the figures behind θ come from images of 256 px and more on their short
+side, and on CASIA validation images reduced below the window the false alarms rise and the
+detections fall to chance (docs/VERDICTS.md, "Images too small for a verdict"). So a verdict
+on an image whose short side is below :func:`min_verdict_side` carries ``out_of_range``
+(:func:`verdict_range`): still computed, never presented without that mark.
+
 Each rule has a *statistic* (:func:`statistic`): the image logit, or the logit of the forged
 fraction. It is what a calibration (:mod:`engine.calibration`) turns into a probability and
 what a stacked ensemble weighs, because unlike the score it does not depend on θ.
@@ -36,6 +43,24 @@ AUTHENTIC = "authentic"
 RULES = ("forged_fraction", "logit")
 AGGREGATES = ("max", "mean")
 FRACTION_FLOOR = 1e-4  # forged fractions are clipped to [floor, 1 - floor] before their logit
+
+
+# The smallest short side, as a share of the network's trained window, on which its verdicts
+# still behaved as measured at full size (bench/small_images.py, docs/VERDICTS.md).
+MIN_SIDE_OF_WINDOW = 0.75
+
+
+def min_verdict_side(window: int) -> int:
+    """The smallest short side (pixels) of an image whose verdict is within the measured range,
+    for a network trained on ``window``-pixel windows: :data:`MIN_SIDE_OF_WINDOW` of it."""
+    return max(1, round(MIN_SIDE_OF_WINDOW * int(window)))
+
+
+def verdict_range(shape: tuple[int, int], min_side: int) -> dict[str, int] | None:
+    """``{"short_side": s, "min_side": min_side}`` when the image of ``shape`` ([H, W]) has a
+    short side below ``min_side`` (its verdict is outside the measured range), else None."""
+    short = int(min(shape[0], shape[1]))
+    return {"short_side": short, "min_side": int(min_side)} if short < min_side else None
 
 
 @dataclass(frozen=True)

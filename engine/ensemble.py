@@ -339,6 +339,7 @@ class Ensemble:
             if calibration is None
             else calibration.probability(float(logit(score))),
             reliability="" if calibration is None else calibration.reliability.sentence(),
+            out_of_range=members_out_of_range([r for _, r in picked]),
         )
 
     def with_faces(
@@ -406,6 +407,21 @@ FACE_RULE_CAVEAT = (
     "model calls manipulated flags its photograph (the face model's own rate on authentic "
     "faces is given with it)"
 )
+
+
+def members_out_of_range(results: Sequence[ModelResult]) -> dict[str, Any] | None:
+    """An ensemble's ``out_of_range`` from its members' (:func:`engine.decision.verdict_range`):
+    when any member's verdict was outside its measured range, so is the ensemble's, whose
+    stacking and θ were fitted on those members' statistics at measured sizes; the largest
+    member bound and the members out of range are named. None when every member was within."""
+    out = [r for r in results if r.out_of_range]
+    if not out:
+        return None
+    return {
+        "short_side": min(int(r.out_of_range["short_side"]) for r in out),  # type: ignore[index]
+        "min_side": max(int(r.out_of_range["min_side"]) for r in out),  # type: ignore[index]
+        "members": [r.name for r in out],
+    }
 
 
 def decided_by_face(provenance: str) -> bool:

@@ -32,7 +32,7 @@ from numpy.typing import NDArray
 
 from engine.calibration import Calibration
 from engine.checkpoints import LoadedModel, load_checkpoint
-from engine.decision import aggregate_logits, decide, statistic
+from engine.decision import aggregate_logits, decide, min_verdict_side, statistic, verdict_range
 from engine.devices import autocast, precision_for, resolve_device
 from engine.errors import ModelOutputError
 from engine.facepath import (
@@ -544,7 +544,17 @@ class Analyzer:
             image_logit=logit,
             probability=probability,
             reliability=calibration.reliability.sentence() if calibration is not None else "",
+            out_of_range=verdict_range(evidence.pixels.shape[:2], self.min_side_of(loaded)),
         )
+
+    def min_side_of(self, loaded: LoadedModel) -> int:
+        """The smallest short side of an image whose verdict by ``loaded`` is within the
+        measured range (:func:`engine.decision.min_verdict_side` of its trained window; a
+        whole-image model's, of the short side it is resized to)."""
+        policy = loaded.meta.input_policy
+        if policy.mode == "resize" and policy.size:
+            return min_verdict_side(min(policy.size))
+        return min_verdict_side(policy.window)
 
 
 def normalized(rgb: NDArray[np.uint8]) -> torch.Tensor:
