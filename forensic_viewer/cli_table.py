@@ -12,14 +12,25 @@ from engine.ensemble import decided_by_face
 from forensic_viewer.wording import (
     FACE_PROBABILITY_NOTE,
     IMAGE_PROBABILITY_NOTE,
+    OUT_OF_RANGE,
     decision_words,
     face_decision_words,
     face_effect_words,
     odds_words,
     plain,
+    range_words,
 )
 
-_CHECK_FIELDS = ("name", "verdict", "score", "forged_fraction", "threshold", "rule", "probability")
+_CHECK_FIELDS = (
+    "name",
+    "verdict",
+    "score",
+    "forged_fraction",
+    "threshold",
+    "rule",
+    "probability",
+    "out_of_range",
+)
 
 
 def table_checks(rec: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -58,11 +69,13 @@ def print_table(records: list[dict[str, Any]]) -> None:
                 if p is not None
                 else f"score {d['score']:.3f} (not calibrated)"
             )
-            line = f"{path}\t{plain(label)}\t{d['verdict']:<11}\t{confidence}\t" + plain(
-                decision_words(d)
-            )
+            off = range_words(d.get("out_of_range"))
+            verdict = f"{d['verdict']} ({OUT_OF_RANGE})" if off else f"{d['verdict']:<11}"
+            line = f"{path}\t{plain(label)}\t{verdict}\t{confidence}\t" + plain(decision_words(d))
             if d.get("rule") != "forged_fraction":  # that rule's line says it already
                 line += f"\tforged {100 * d['forged_fraction']:.2f}%"
+            if off:  # beside the verdict it qualifies, never in a note below the table
+                line += f"\t{plain(off)}"
             print(line)
             if d.get("rule") == "ensemble" and d.get("reliability"):
                 reliability.setdefault(str(d["name"]), str(d["reliability"]))

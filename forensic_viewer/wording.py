@@ -185,3 +185,30 @@ IMAGE_PROBABILITY_NOTE = (
     "each θ is set to flag few authentic photographs (the measured rates say how few), so a "
     "verdict can read authentic with a probability above 0.5"
 )
+
+
+# Beside every verdict taken on an image smaller than the verdict was measured on (a result's
+# ``out_of_range``, engine.decision.verdict_range): the short form after the verdict word
+# where space is short (a table's verdict cell), :func:`range_words` where it is explained.
+OUT_OF_RANGE = "outside the measured range"
+
+
+def range_words(out_of_range: Mapping[str, Any] | None) -> str | None:
+    """What a verdict's ``out_of_range`` means, in one sentence shared by the viewer's cards,
+    the command line's table, the CSV and every report; None when the verdict is in range:
+    ``outside the measured range: the image's short side is 5 px, below the 96 px its
+    verdicts were measured down to, so the reliability sentence does not describe this
+    verdict``."""
+    if not out_of_range:
+        return None
+    members = out_of_range.get("members") or []
+    whose = (
+        "its members' (" + ", ".join(str(m) for m in members) + ") verdicts were"
+        if members
+        else "its verdicts were"
+    )
+    return (
+        f"{OUT_OF_RANGE}: the image's short side is {out_of_range.get('short_side')} px, below "
+        f"the {out_of_range.get('min_side')} px {whose} measured down to, so the reliability "
+        "sentence does not describe this verdict"
+    )

@@ -59,7 +59,15 @@ from forensic_viewer.layers import (
     MaskLayer,
 )
 from forensic_viewer.report.metadata import metadata_values
-from forensic_viewer.wording import decision_words, odds_words, partial_words, plain, policy_text
+from forensic_viewer.wording import (
+    OUT_OF_RANGE,
+    decision_words,
+    odds_words,
+    partial_words,
+    plain,
+    policy_text,
+    range_words,
+)
 
 if TYPE_CHECKING:
     from forensic_viewer.gui.workers import UnreadFile
@@ -115,6 +123,8 @@ def verdict_badge(analysis: Analysis) -> Badge:
         return Badge(f"◐ partial: {len(analysis.results)} finished", GREY)
     if analysis.ensemble is not None:
         manipulated = analysis.ensemble.verdict == "manipulated"
+        if analysis.ensemble.out_of_range:  # not a measured verdict: never red or green
+            return Badge(f"? {analysis.ensemble.verdict} (ensemble, {OUT_OF_RANGE})", GREY)
         return Badge(
             f"{'⚠' if manipulated else '✓'} {analysis.ensemble.verdict} (ensemble)",
             RED if manipulated else GREEN,
@@ -562,12 +572,15 @@ class VerdictPanel(QScrollArea):
             self._add_card(r, lead="default verdict: " if r is analysis.ensemble else "")
 
     def _add_card(self, r: ModelResult, lead: str) -> None:
-        title = self._label(f"{lead}{plain(r.name)} — {r.verdict} · {confidence_text(r)}")
-        color = RED if r.verdict == "manipulated" else GREEN
+        verdict = f"{r.verdict} ({OUT_OF_RANGE})" if r.out_of_range else r.verdict
+        title = self._label(f"{lead}{plain(r.name)} — {verdict} · {confidence_text(r)}")
+        # a verdict outside the measured range is neither red nor green: nothing measured it
+        color = GREY if r.out_of_range else RED if r.verdict == "manipulated" else GREEN
         title.setStyleSheet(f"font-weight: bold; color: {color.name()}; margin-top: 6px;")
         # what the verdict is worth before how θ was set: the measured rates are what an
-        # analyst weighs; the provenance is long and technical
+        # analyst weighs; the provenance is long and technical; first, that nothing measured it
         worth = (
+            range_words(r.out_of_range),
             decision_text(r),
             odds_text(r),
             r.reliability or "reliability not measured for this model",

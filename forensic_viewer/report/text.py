@@ -28,6 +28,7 @@ from forensic_viewer.wording import (
     face_effect_words,
     odds_words,
     policy_text,
+    range_words,
     scale_words,
 )
 
@@ -308,8 +309,9 @@ def entry_rows(e: ModelEntry) -> Rows:
         return [("Status", "NOT RUN"), ("Why", e.note or "—")]
     f = e.figures
     policy = f.get("input_policy") or {}
+    off = range_words(f.get("out_of_range"))
     rows: Rows = [
-        ("Verdict", str(f.get("verdict"))),
+        ("Verdict", f"{f.get('verdict')} ({off})" if off else str(f.get("verdict"))),
         ("Probability (calibrated)", probability_cell(f)),
         ("Reliability at θ", str(f.get("reliability") or "not measured")),
         (

@@ -169,6 +169,7 @@ class ModelFigures:
     image_logit: float | None = None
     probability: float | None = None
     reliability: str = ""
+    out_of_range: Mapping[str, Any] | None = None  # docs/VERDICTS.md, "Images too small ..."
 
     @classmethod
     def from_result(cls, r: ModelResult) -> ModelFigures:
@@ -178,9 +179,13 @@ class ModelFigures:
     def to_json(self) -> dict[str, Any]:
         d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         d["input_policy"] = dict(self.input_policy)
-        for key in ("probability", "reliability"):  # added by issue 17: absent when not known,
-            if d[key] is None or d[key] == "":  # so earlier rows are written back byte for byte
+        # probability, reliability added by issue 17, out_of_range later: absent when not
+        # known (or in range), so earlier rows are written back byte for byte
+        for key in ("probability", "reliability", "out_of_range"):
+            if d[key] is None or d[key] == "":
                 del d[key]
+        if "out_of_range" in d:
+            d["out_of_range"] = dict(d["out_of_range"])
         return d
 
     @classmethod
@@ -205,6 +210,7 @@ class ModelFigures:
             image_logit=o.number("image_logit", None, nullable=True),
             probability=o.number("probability", None, nullable=True),
             reliability=o.text("reliability", ""),
+            out_of_range=o.mapping("out_of_range", None, nullable=True),
         )
 
     def to_result(self, heatmap: NDArray[np.float32]) -> ModelResult:

@@ -25,6 +25,7 @@ from forensic_viewer.scan.records import (
     record_line,
     record_to_json,
 )
+from forensic_viewer.wording import range_words
 
 RESULTS = "results.jsonl"
 
@@ -230,6 +231,9 @@ def face_model_figures(analyzer: Any) -> dict[str, dict[str, Any]]:
     return out
 
 
+# per model after SUMMARY_FIELDS: <model>.<column>
+MODEL_CSV_EXTRA = ("probability", "reliability", "out_of_range", "heatmap")
+
 # per classic analysis: analysis.<name>.<column>
 ANALYSIS_COLUMNS = ("score", "pairs", "findings", "strong_findings", "map_p99", "map")
 
@@ -270,7 +274,7 @@ def write_csv(
     cols = ["path", "sha256", "status", "error"]
     names = [*models, *(["ensemble"] if ensemble else [])]
     for m in names:
-        cols += [f"{m}.{c}" for c in (*SUMMARY_FIELDS, "probability", "reliability", "heatmap")]
+        cols += [f"{m}.{c}" for c in (*SUMMARY_FIELDS, *MODEL_CSV_EXTRA)]
     for a in analyses:
         cols += [f"analysis.{a}.{c}" for c in ANALYSIS_COLUMNS]
     cols.append("faces")
@@ -284,9 +288,10 @@ def write_csv(
             for m in names:
                 d = r.ensemble if m == "ensemble" else r.model(m)
                 if d is None:
-                    row += [""] * 7
+                    row += [""] * (len(SUMMARY_FIELDS) + len(MODEL_CSV_EXTRA))
                     continue
                 p = d.figures.probability if d.figures is not None else None
+                off = d.figures.out_of_range if d.figures is not None else None
                 row += [
                     f"{d.score:.6f}",
                     d.verdict,
@@ -294,6 +299,7 @@ def write_csv(
                     f"{d.threshold:.6f}",
                     "" if p is None else f"{p:.6f}",  # calibrated; empty: the model has none
                     d.figures.reliability if d.figures is not None else "",  # what θ did
+                    range_words(off) or "",  # empty: the verdict is within the measured range
                     d.heatmap or "",
                 ]
             for a in analyses:

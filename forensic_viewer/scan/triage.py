@@ -39,6 +39,7 @@ from engine.io import load_evidence
 from forensic_viewer.scan.maps import THUMB_SIDE, read_thumbnail, thumb_name, thumbnail
 from forensic_viewer.scan.records import AnalysisRecord, ModelRecord, ScanRecord, as_record
 from forensic_viewer.scan.results import SCAN_INFO, ResultIndex
+from forensic_viewer.wording import OUT_OF_RANGE
 
 RAN = "ran"
 NOT_RUN = "not run"
@@ -73,16 +74,19 @@ class Cell:
     forged_fraction: float | None = None
     threshold: float | None = None
     probability: float | None = None  # calibrated (issue 17); None: the model has none
+    out_of_range: bool = False  # the verdict is outside the measured range (wording.range_words)
 
     @property
     def text(self) -> str:
         """``"manipulated p=0.93"`` (calibrated probability), ``"authentic 0.12"`` (score of an
-        uncalibrated model) or ``"not run"``."""
+        uncalibrated model) or ``"not run"``; ``"manipulated (outside the measured range)
+        p=0.74"`` for a verdict on an image smaller than any it was measured on."""
         if self.status != RAN or self.score is None:
             return NOT_RUN
+        verdict = f"{self.verdict} ({OUT_OF_RANGE})" if self.out_of_range else self.verdict
         if self.probability is not None:
-            return f"{self.verdict} p={self.probability:.2f}"
-        return f"{self.verdict} {self.score:.2f}"
+            return f"{verdict} p={self.probability:.2f}"
+        return f"{verdict} {self.score:.2f}"
 
 
 @dataclass(frozen=True)
@@ -218,6 +222,7 @@ class TriageRow:
                 "forged_fraction": c.forged_fraction,
                 "threshold": c.threshold,
                 "probability": c.probability,
+                "out_of_range": c.out_of_range,
             }
 
         return {
@@ -273,6 +278,7 @@ def _cell(name: str, m: ModelRecord | None) -> Cell:
         forged_fraction=float(m.forged_fraction),
         threshold=float(m.threshold),
         probability=None if m.figures is None else m.figures.probability,
+        out_of_range=m.figures is not None and bool(m.figures.out_of_range),
     )
 
 

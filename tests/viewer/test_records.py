@@ -268,13 +268,15 @@ def test_figures_and_evidence_facts_are_the_engines_field_for_field(tmp_path: Pa
         pixel_threshold=0.5, threshold_provenance="p", input_policy={"size": (4, 4)},
         device="cpu", precision="fp32", seconds=0.5, heatmap=heat, mask=heat > 0.5,
         image_logit=-1.1, probability=0.3, reliability="at this threshold: ... are flagged",
+        out_of_range={"short_side": 8, "min_side": 192},
     )  # fmt: skip
     figures = ModelFigures.from_result(result).to_json()
     assert list(figures) == list(result.to_dict()) and figures == result.to_dict()
-    # an uncalibrated model's row has neither field (rows of earlier versions round-trip)
-    result.probability, result.reliability = None, ""
+    # an uncalibrated model's row on an image in range has none of these fields (rows of
+    # earlier versions round-trip)
+    result.probability, result.reliability, result.out_of_range = None, "", None
     figures = ModelFigures.from_result(result).to_json()
-    assert "probability" not in figures and "reliability" not in figures
+    assert not {"probability", "reliability", "out_of_range"} & set(figures)
     facts = EvidenceFacts.from_evidence(ev).to_json()
     assert list(facts) == list(ev.to_dict()) and facts == ev.to_dict()
     again = ModelFigures.from_result(result).to_result(heat)

@@ -1,0 +1,113 @@
+"""A verdict on an image smaller than any it was measured on is marked wherever it is shown:
+results.jsonl, the CSV, the command line's table, the triage cell and every report format;
+a row written before the mark existed still reads (docs/VERDICTS.md, "Images too small for a
+verdict"). The tiny test model's window is 64, so its verdicts are in range from 48 px."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from forensic_viewer.cli import main
+from forensic_viewer.cli_table import print_table, table_checks
+from forensic_viewer.report import scan_source, write_report
+from forensic_viewer.scan.records import parse_line
+from forensic_viewer.scan.results import write_csv
+from forensic_viewer.scan.triage import triage_row
+from forensic_viewer.wording import OUT_OF_RANGE, range_words
+from tests.conftest import write_calibrated_pair, write_rgb
+
+SCHEMA = json.loads(
+    (Path(__file__).parents[2] / "docs" / "results.schema.json").read_text(encoding="utf-8")
+)
+
+
+@pytest.fixture
+def scanned(tmp_path: Path, tiny_checkpoint: Path, capsys) -> tuple[Path, str]:
+    d = tmp_path / "evidence"
+    d.mkdir()
+    write_rgb(d / "small.png", 30, 40, seed=1)  # short side 30 < 48
+    write_rgb(d / "normal.png", 80, 96, seed=2)
+    out = tmp_path / "out"
+    ensemble = write_calibrated_pair(tiny_checkpoint)
+    assert main(["scan", str(d), "--out", str(out), "--model", str(ensemble), "--no-faces"]) == 0
+    return out, capsys.readouterr().out
+
+
+def _rows(out: Path) -> dict[str, dict]:
+    lines = (out / "results.jsonl").read_text(encoding="utf-8").splitlines()
+    return {r["path"]: r for r in map(json.loads, lines)}
+
+
+def test_results_rows_mark_the_small_image_only(scanned: tuple[Path, str]) -> None:
+    out, _ = scanned
+    rows = _rows(out)
+    small, normal = rows["small.png"], rows["normal.png"]
+    assert small["details"]["tiny"]["out_of_range"] == {"short_side": 30, "min_side": 48}
+    assert small["ensemble_details"]["out_of_range"] == {
+        "short_side": 30,
+        "min_side": 48,
+        "members": ["tiny"],
+    }
+    assert "out_of_range" not in normal["details"]["tiny"]
+    assert "out_of_range" not in normal["ensemble_details"]
+    validator = Draft202012Validator(SCHEMA)
+    for row in rows.values():
+        assert not list(validator.iter_errors(row))
+
+
+def test_the_csv_and_the_table_say_it_beside_the_verdict(scanned: tuple[Path, str]) -> None:
+    out, printed = scanned
+    with (out / "results.csv").open(encoding="utf-8") as f:
+        rows = {r["path"]: r for r in csv.DictReader(f)}
+    words = range_words({"short_side": 30, "min_side": 48})
+    assert words is not None and words.startswith(OUT_OF_RANGE)
+    assert rows["small.png"]["tiny.out_of_range"] == words
+    assert rows["small.png"]["ensemble.out_of_range"].startswith(f"{OUT_OF_RANGE}: ")
+    assert "(tiny)" in rows["small.png"]["ensemble.out_of_range"]
+    assert rows["normal.png"]["tiny.out_of_range"] == ""
+    assert rows["normal.png"]["ensemble.out_of_range"] == ""
+    small_lines = [line for line in printed.splitlines() if line.startswith("small.png\t")]
+    normal_lines = [line for line in printed.splitlines() if line.startswith("normal.png\t")]
+    assert small_lines and all(f"({OUT_OF_RANGE})" in line for line in small_lines)
+    assert normal_lines and not any(OUT_OF_RANGE in line for line in normal_lines)
+
+
+def test_the_triage_cell_and_every_report_format_show_the_mark(
+    scanned: tuple[Path, str], tmp_path: Path
+) -> None:
+    out, _ = scanned
+    row = triage_row(_rows(out)["small.png"])
+    assert row.ensemble is not None and OUT_OF_RANGE in row.ensemble.text
+    assert OUT_OF_RANGE not in triage_row(_rows(out)["normal.png"]).ensemble.text  # type: ignore[union-attr]
+    paths = write_report(scan_source(out), tmp_path / "report", ["html", "json", "pdf"])
+    html = paths["html"].read_text(encoding="utf-8")
+    assert (
+        html.count(f"({OUT_OF_RANGE}: the image&#x27;s short side is 30 px")
+        + html.count(f"({OUT_OF_RANGE}: the image's short side is 30 px")
+        == 2
+    )  # the ensemble's and the member's, on the small file only
+    report = json.loads(paths["json"].read_text(encoding="utf-8"))
+    item = next(i for i in report["items"] if i["path"] == "small.png")
+    assert item["ensemble"]["figures"]["out_of_range"]["short_side"] == 30
+    assert paths["pdf"].stat().st_size > 0
+
+
+def test_a_row_written_before_the_mark_still_reads(scanned: tuple[Path, str], capsys) -> None:
+    out, _ = scanned
+    row = _rows(out)["small.png"]
+    del row["details"]["tiny"]["out_of_range"], row["ensemble_details"]["out_of_range"]
+    rec = parse_line(json.dumps(row))
+    assert rec is not None and rec.ensemble is not None and rec.ensemble.figures is not None
+    assert rec.ensemble.figures.out_of_range is None
+    assert OUT_OF_RANGE not in triage_row(rec).ensemble.text  # type: ignore[union-attr]
+    write_csv(out, [rec], ["tiny"], ensemble=True)
+    with (out / "results.csv").open(encoding="utf-8") as f:
+        (csv_row,) = csv.DictReader(f)
+    assert csv_row["tiny.out_of_range"] == "" and csv_row["ensemble.out_of_range"] == ""
+    print_table([{"path": "small.png", "status": "ok", "checks": table_checks(row)}])
+    assert OUT_OF_RANGE not in capsys.readouterr().out
