@@ -111,3 +111,24 @@ def test_a_row_written_before_the_mark_still_reads(scanned: tuple[Path, str], ca
     assert csv_row["tiny.out_of_range"] == "" and csv_row["ensemble.out_of_range"] == ""
     print_table([{"path": "small.png", "status": "ok", "checks": table_checks(row)}])
     assert OUT_OF_RANGE not in capsys.readouterr().out
+
+
+@pytest.mark.gui
+def test_the_viewers_cards_and_badge_show_it_in_grey(qapp, scanned: tuple[Path, str]) -> None:
+    from engine.io import load_evidence
+    from forensic_viewer.gui.panels import GREY, VerdictPanel, verdict_badge
+    from forensic_viewer.scan.replay import analysis_from_record
+
+    out, _ = scanned
+    rec = parse_line(json.dumps(_rows(out)["small.png"]))
+    assert rec is not None
+    analysis = analysis_from_record(rec, out, load_evidence(out.parent / "evidence" / "small.png"))
+    assert analysis.results["tiny"].out_of_range == {"short_side": 30, "min_side": 48}
+    panel = VerdictPanel()
+    panel.set_analysis(analysis)
+    text = panel.text()
+    assert text.count(f"({OUT_OF_RANGE})") == 2  # the default verdict's card and the member's
+    assert range_words(analysis.results["tiny"].out_of_range) in text
+    assert all(GREY.name() in card.title.styleSheet() for card in panel.cards)
+    badge = verdict_badge(analysis)
+    assert OUT_OF_RANGE in badge.text and badge.color == GREY
