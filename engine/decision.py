@@ -15,10 +15,11 @@ Two rules, chosen per checkpoint (``DecisionRule.rule``):
   an authentic 12 MP photograph of 165 windows scored far above the same camera's 1 MP one;
   the mean (``mean``) does not, and ranked CASIA images as well (docs/VERDICTS.md).
 
-Neither rule means what its measured reliability says on an image much smaller than the
-network's window: the figures behind θ come from images of 256 px and more on their short
-side, and on CASIA validation images reduced below the window the false alarms rise and the
-detections fall to chance (docs/VERDICTS.md, "Images too small for a verdict"). So a verdict
+Neither rule means what its measured reliability says on an image much smaller than those it
+was trained and measured on: the figures behind θ come from images of 256 px and more on their
+short side, and on CASIA validation images reduced to 128 px and less the false alarms rise
+and the detections fall to chance or below (docs/VERDICTS.md, "Images too small for a
+verdict"). So a verdict
 on an image whose short side is below :func:`min_verdict_side` carries ``out_of_range``
 (:func:`verdict_range`): still computed, never presented without that mark.
 
@@ -45,15 +46,24 @@ AGGREGATES = ("max", "mean")
 FRACTION_FLOOR = 1e-4  # forged fractions are clipped to [floor, 1 - floor] before their logit
 
 
-# The smallest short side, as a share of the network's trained window, on which its verdicts
-# still behaved as measured at full size (bench/small_images.py, docs/VERDICTS.md).
+# The smallest short side (pixels) on which the bundled networks' verdicts still behaved as
+# measured at full size: 3/4 of the short side of the images they were trained and measured on
+# (CASIA's 384 x 256). On CASIA validation images reduced to 192 px both kept their full-size
+# false-alarm and detection counts within two images of 37; at 128 px the false alarms rose
+# from 12 to 18 of 37 (crfd-net-compact) and from 2 to 8 (diffforensics-effl0, whose image AUC
+# fell below 0.5): bench/small_images.py, docs/VERDICTS.md ("Images too small for a verdict").
+MIN_VERDICT_SIDE = 192
+# A network never trained on less than its window: below 3/4 of it an image is mostly padding.
 MIN_SIDE_OF_WINDOW = 0.75
 
 
 def min_verdict_side(window: int) -> int:
     """The smallest short side (pixels) of an image whose verdict is within the measured range,
-    for a network trained on ``window``-pixel windows: :data:`MIN_SIDE_OF_WINDOW` of it."""
-    return max(1, round(MIN_SIDE_OF_WINDOW * int(window)))
+    for a network trained on ``window``-pixel windows of CASIA-scale images: the larger of
+    :data:`MIN_VERDICT_SIDE` (the training images' scale, which every bundled network learnt;
+    a reduced image shows its content at another scale) and :data:`MIN_SIDE_OF_WINDOW` of the
+    window (a network with a window larger than 256 px sees a smaller image mostly padded)."""
+    return max(MIN_VERDICT_SIDE, round(MIN_SIDE_OF_WINDOW * int(window)))
 
 
 def verdict_range(shape: tuple[int, int], min_side: int) -> dict[str, int] | None:

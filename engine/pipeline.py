@@ -550,7 +550,8 @@ class Analyzer:
     def min_side_of(self, loaded: LoadedModel) -> int:
         """The smallest short side of an image whose verdict by ``loaded`` is within the
         measured range (:func:`engine.decision.min_verdict_side` of its trained window; a
-        whole-image model's, of the short side it is resized to)."""
+        whole-image model's, of the short side it is resized to): 192 px for every bundled
+        network."""
         policy = loaded.meta.input_policy
         if policy.mode == "resize" and policy.size:
             return min_verdict_side(min(policy.size))

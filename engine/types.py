@@ -133,7 +133,7 @@ class ModelResult:
     reliability: what the verdict's threshold does on the test part, in one sentence ("at this
         threshold: 4 % of authentic camera photographs (1 of 26) ... are flagged"), or "".
     out_of_range: None, or the image was smaller than any image the verdict was measured on
-        (``engine.decision.verdict_range``): ``{"short_side": 5, "min_side": 64}`` (an
+        (``engine.decision.verdict_range``): ``{"short_side": 5, "min_side": 192}`` (an
         ensemble's also names the ``members`` that were). The verdict is what the rule gave,
         but the reliability sentence does not describe it; every display says so beside it
         (docs/VERDICTS.md, "Images too small for a verdict").

@@ -196,7 +196,7 @@ OUT_OF_RANGE = "outside the measured range"
 def range_words(out_of_range: Mapping[str, Any] | None) -> str | None:
     """What a verdict's ``out_of_range`` means, in one sentence shared by the viewer's cards,
     the command line's table, the CSV and every report; None when the verdict is in range:
-    ``outside the measured range: the image's short side is 5 px, below the 96 px its
+    ``outside the measured range: the image's short side is 5 px, below the 192 px its
     verdicts were measured down to, so the reliability sentence does not describe this
     verdict``."""
     if not out_of_range:

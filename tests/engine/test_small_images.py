@@ -1,8 +1,8 @@
 """Images smaller than any image a verdict was measured on: the verdict is marked, never bare.
 
-docs/VERDICTS.md, "Images too small for a verdict": below a short side of 3/4 of a network's
-trained window, the verdicts of the bundled networks no longer do what their reliability
-sentences say; the result keeps its heatmap and verdict, and carries ``out_of_range``.
+docs/VERDICTS.md, "Images too small for a verdict": below a short side of 192 px (3/4 of
+CASIA's 256, or of a larger window), the verdicts of the bundled networks no longer do what
+their reliability sentences say; the result keeps its heatmap and verdict, and carries ``out_of_range``.
 """
 
 from __future__ import annotations
@@ -30,8 +30,9 @@ def _noise(h: int, w: int) -> np.ndarray:
     return np.random.default_rng(0).integers(0, 256, size=(h, w, 3), dtype=np.uint8)
 
 
-def test_the_bound_is_three_quarters_of_the_window_and_strict() -> None:
-    assert min_verdict_side(256) == 192 and min_verdict_side(128) == 96
+def test_the_bound_is_the_training_scale_or_three_quarters_of_a_larger_window() -> None:
+    assert min_verdict_side(256) == 192 and min_verdict_side(128) == 192
+    assert min_verdict_side(512) == 384
     assert verdict_range((191, 4000), 192) == {"short_side": 191, "min_side": 192}
     assert verdict_range((192, 192), 192) is None  # the smallest measured size is in range
 
@@ -63,17 +64,17 @@ def test_a_casia_size_image_is_not_marked(default_analyzer: Analyzer) -> None:
 
 
 def test_one_member_out_of_range_marks_the_ensemble(tiny_checkpoint: Path) -> None:
-    """Tiny model: window 64, so in range from 48 px; the ensemble says which member was not."""
+    """Tiny model (window 64): in range from 192 px; the ensemble says which member was not."""
     analyzer = Analyzer([str(tiny_checkpoint)], device="cpu")
-    inside = analyzer.analyze(memory_evidence(_noise(48, 60))).results["tiny"]
-    outside = analyzer.analyze(memory_evidence(_noise(47, 60))).results["tiny"]
+    inside = analyzer.analyze(memory_evidence(_noise(192, 200))).results["tiny"]
+    outside = analyzer.analyze(memory_evidence(_noise(191, 200))).results["tiny"]
     assert inside.out_of_range is None
-    assert outside.out_of_range == {"short_side": 47, "min_side": 48}
+    assert outside.out_of_range == {"short_side": 191, "min_side": 192}
     assert members_out_of_range([inside]) is None
     ens = Ensemble("pair", [Member("tiny")])
     assert ens.combine({"tiny": outside}).out_of_range == {
-        "short_side": 47,
-        "min_side": 48,
+        "short_side": 191,
+        "min_side": 192,
         "members": ["tiny"],
     }
     assert ens.combine({"tiny": inside}).out_of_range is None

@@ -1,7 +1,7 @@
 """A verdict on an image smaller than any it was measured on is marked wherever it is shown:
 results.jsonl, the CSV, the command line's table, the triage cell and every report format;
 a row written before the mark existed still reads (docs/VERDICTS.md, "Images too small for a
-verdict"). The tiny test model's window is 64, so its verdicts are in range from 48 px."""
+verdict"). The tiny test model's verdicts, like every CASIA-scale network's, are in range from 192 px."""
 
 from __future__ import annotations
 
@@ -30,8 +30,8 @@ SCHEMA = json.loads(
 def scanned(tmp_path: Path, tiny_checkpoint: Path, capsys) -> tuple[Path, str]:
     d = tmp_path / "evidence"
     d.mkdir()
-    write_rgb(d / "small.png", 30, 40, seed=1)  # short side 30 < 48
-    write_rgb(d / "normal.png", 80, 96, seed=2)
+    write_rgb(d / "small.png", 30, 40, seed=1)  # short side 30 < 192
+    write_rgb(d / "normal.png", 200, 240, seed=2)
     out = tmp_path / "out"
     ensemble = write_calibrated_pair(tiny_checkpoint)
     assert main(["scan", str(d), "--out", str(out), "--model", str(ensemble), "--no-faces"]) == 0
@@ -47,10 +47,10 @@ def test_results_rows_mark_the_small_image_only(scanned: tuple[Path, str]) -> No
     out, _ = scanned
     rows = _rows(out)
     small, normal = rows["small.png"], rows["normal.png"]
-    assert small["details"]["tiny"]["out_of_range"] == {"short_side": 30, "min_side": 48}
+    assert small["details"]["tiny"]["out_of_range"] == {"short_side": 30, "min_side": 192}
     assert small["ensemble_details"]["out_of_range"] == {
         "short_side": 30,
-        "min_side": 48,
+        "min_side": 192,
         "members": ["tiny"],
     }
     assert "out_of_range" not in normal["details"]["tiny"]
@@ -64,7 +64,7 @@ def test_the_csv_and_the_table_say_it_beside_the_verdict(scanned: tuple[Path, st
     out, printed = scanned
     with (out / "results.csv").open(encoding="utf-8") as f:
         rows = {r["path"]: r for r in csv.DictReader(f)}
-    words = range_words({"short_side": 30, "min_side": 48})
+    words = range_words({"short_side": 30, "min_side": 192})
     assert words is not None and words.startswith(OUT_OF_RANGE)
     assert rows["small.png"]["tiny.out_of_range"] == words
     assert rows["small.png"]["ensemble.out_of_range"].startswith(f"{OUT_OF_RANGE}: ")
@@ -123,7 +123,7 @@ def test_the_viewers_cards_and_badge_show_it_in_grey(qapp, scanned: tuple[Path, 
     rec = parse_line(json.dumps(_rows(out)["small.png"]))
     assert rec is not None
     analysis = analysis_from_record(rec, out, load_evidence(out.parent / "evidence" / "small.png"))
-    assert analysis.results["tiny"].out_of_range == {"short_side": 30, "min_side": 48}
+    assert analysis.results["tiny"].out_of_range == {"short_side": 30, "min_side": 192}
     panel = VerdictPanel()
     panel.set_analysis(analysis)
     text = panel.text()
