@@ -379,7 +379,8 @@ class TriageModel(QAbstractTableModel):
             return QBrush(GREY) if text == "—" else None if text == AGREES else QBrush(RED)
         if col.id in ("model", "ensemble"):
             cell = self._cell(row, col)
-            if cell is None or cell.status == NOT_RUN:
+            # a verdict outside the measured range is grey, as in the viewer's cards
+            if cell is None or cell.status == NOT_RUN or cell.out_of_range:
                 return QBrush(GREY)
             if cell.verdict == "manipulated":
                 return QBrush(RED)
