@@ -124,7 +124,7 @@ def verdict_badge(analysis: Analysis) -> Badge:
     if analysis.ensemble is not None:
         manipulated = analysis.ensemble.verdict == "manipulated"
         if analysis.ensemble.out_of_range:  # not a measured verdict: never red or green
-            return Badge(f"? {analysis.ensemble.verdict} (ensemble, {OUT_OF_RANGE})", GREY)
+            return Badge(f"? {analysis.ensemble.verdict} (ensemble) · {OUT_OF_RANGE}", GREY)
         return Badge(
             f"{'⚠' if manipulated else '✓'} {analysis.ensemble.verdict} (ensemble)",
             RED if manipulated else GREEN,
