@@ -587,10 +587,13 @@ class BatchDialog(QDialog):
 
     def shutdown(self, timeout_ms: int = 30_000) -> None:
         """Cancel a running scan and wait for it, the result loaders and the thumbnail reader
-        (the viewer quits)."""
+        (the viewer quits). The scan's last messages are handled here, not by the event loop
+        that is ending: its rows, and its end (``scanEnded``, which the case log records before
+        the window closes the log)."""
         if self.worker is not None:
             self.worker.cancel()
-            self.worker.wait(timeout_ms)
+            if self.worker.wait(timeout_ms) and self.running:
+                self._on_finished()
         for loader in list(self._loaders):
             loader.wait(timeout_ms)
         self.table_model.thumbnails.stop()

@@ -366,3 +366,38 @@ def test_without_a_case_log_nothing_is_recorded_and_the_menu_says_so(qtbot, tmp_
     menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Case")
     assert menu.actions()[0].text() == "no case log (see docs/AUDIT.md)"
     assert list(tmp_path.rglob("audit.jsonl")) == []
+
+
+@pytest.mark.gui
+def test_closing_the_window_during_a_batch_scan_logs_the_scans_end(
+    qtbot, case_window: MainWindow, tmp_path: Path, monkeypatch
+) -> None:
+    """Closing the viewer cancels a running batch scan; the case log then ends that scan with
+    its ``scan-finished`` entry (``cancelled``), before the log is closed. It had stopped at
+    ``scan-started``: the end was posted to the dialog after the window had closed the log."""
+    from forensic_viewer.gui.batch_dialog import ScanWorker
+
+    original = ScanWorker._on_file
+
+    def pause_after_first(self: ScanWorker, index: int, total: int, record: dict) -> None:
+        original(self, index, total, record)
+        self.pause()  # the scan waits here, still running, until the window closes
+
+    monkeypatch.setattr(ScanWorker, "_on_file", pause_after_first)
+    case, folder, out = tmp_path / "case", tmp_path / "evidence", tmp_path / "scan"
+    folder.mkdir()
+    for i in range(3):
+        write_rgb(folder / f"{i}.png", 40, 48, seed=i)
+    dialog = case_window.open_batch()
+    dialog.folder.setText(str(folder))
+    dialog.out.setText(str(out))
+    dialog.start()
+    qtbot.waitUntil(lambda: dialog.tally.done == 1, timeout=60_000)
+    assert dialog.running
+    case_window.close()
+    assert not dialog.worker.isRunning()
+    entries = _entries(case)
+    assert [e.action for e in entries][-2:] == ["scan-started", "scan-finished"]
+    finished = entries[-1].details
+    assert finished["cancelled"] is True and finished["analysed"] == 1
+    assert finished["results_sha256"]["results.jsonl"] == _sha(out / "results.jsonl")
