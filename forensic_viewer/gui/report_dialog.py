@@ -9,7 +9,9 @@ Two kinds of report come through here, both written by
   in use that has no result on the image listed as *not run* (never left out). An image that was
   opened from a scan (:class:`~forensic_viewer.gui.batch_dialog.ScanAnalysis`) is reported from the scan's
   record instead, whose heatmaps are the scan's 8-bit files, so the report says so;
-- a whole scan from the batch dialog (:func:`scan_report_job`).
+- a whole scan from the batch dialog (:func:`scan_report_job`). When the scan's last run did
+  not finish (cancelled, interrupted, killed), the dialog says so once the report is written,
+  in the words of the report's first page: it covers part of the scan.
 
 Building the report's source (reading results.jsonl, model cards from checkpoint headers) also
 runs on the worker thread. Cancelling leaves no report file behind (an earlier report of the
@@ -63,6 +65,7 @@ from forensic_viewer.report import (
     ReportSource,
     write_report,
 )
+from forensic_viewer.report.build import STOPPED_HEADING, stopped_scan_alert
 from forensic_viewer.wording import plain
 
 PROGRESS_STEPS = 1000
@@ -222,7 +225,9 @@ def not_run_models(analysis: Analysis, model_paths: Sequence[str]) -> dict[str, 
 class ReportWorker(QThread):
     """Writes one report. Posts to :attr:`mailbox` (not signals: a scan report makes two
     progress steps per file, see :mod:`forensic_viewer.gui.mailbox`) ``progress(stage, done,
-    total)``, then one of ``succeeded(format -> path)``, ``cancelled()`` or ``failed(message)``.
+    total)``, then one of ``succeeded(format -> path, stopped)`` (``stopped``: the first page's
+    warning of a scan whose last run did not finish, else None), ``cancelled()`` or
+    ``failed(message)``.
     """
 
     def __init__(
@@ -250,8 +255,9 @@ class ReportWorker(QThread):
     def run(self) -> None:
         try:
             self.dest.mkdir(parents=True, exist_ok=True)
+            source = self.job.source()
             paths = write_report(
-                self.job.source(),
+                source,
                 self.dest,
                 self.formats,
                 case=self.case,
@@ -273,7 +279,11 @@ class ReportWorker(QThread):
                 "failed", f"cannot write the report: unexpected error ({type(e).__name__}: {e})"
             )
         else:
-            self.mailbox.post("succeeded", {k: str(v) for k, v in paths.items()})
+            # a report of a stopped scan says so on its first page; the dialog says it too
+            stopped = None
+            if isinstance(source, ReportSource) and source.kind == "scan":
+                stopped = stopped_scan_alert(source.settings)
+            self.mailbox.post("succeeded", {k: str(v) for k, v in paths.items()}, stopped)
 
 
 class ReportDialog(QDialog):
@@ -448,10 +458,13 @@ class ReportDialog(QDialog):
         self.progress.setValue(round(frac * PROGRESS_STEPS))
         self.message.setText(f"{stage} {done}/{total}")
 
-    def _on_succeeded(self, paths: Mapping[str, str]) -> None:
+    def _on_succeeded(self, paths: Mapping[str, str], stopped: str | None = None) -> None:
         self.paths = dict(paths)
         self.progress.setValue(PROGRESS_STEPS)
-        self.message.setText("written: " + ", ".join(plain(p) for p in paths.values()))
+        written = "written: " + ", ".join(plain(p) for p in paths.values())
+        if stopped:  # the scan's last run did not finish (docs/RESULTS.md, "Stopping a scan")
+            written += f"\n{STOPPED_HEADING}: {plain(stopped)}"
+        self.message.setText(written)
         self.written.emit(dict(paths))
 
     def _on_finished(self) -> None:

@@ -1,0 +1,113 @@
+"""A batch scan stopped with Cancel and started again, as the analyst sees it (offscreen): the
+table, the progress line and the scan folder's files agree on how many files were done, and the
+report written from the batch dialog says in the dialog that it covers part of the scan until a
+resume has finished it.
+
+The checkpoint has random weights: these tests check plumbing, never that a finding is right.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+
+from forensic_viewer.gui.batch_dialog import BatchDialog, ScanWorker
+from forensic_viewer.report.build import STOPPED_HEADING
+from tests.viewer.conftest import write_image
+
+pytestmark = pytest.mark.gui
+
+NAMES = [f"img{i}.png" for i in range(6)]
+TIMEOUT = 60_000
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    d = tmp_path / "evidence"
+    d.mkdir()
+    for i, name in enumerate(NAMES):
+        write_image(d / name, 48, 56, seed=i)
+    return d
+
+
+def _keys(out: Path) -> tuple[list[str], list[str], dict]:
+    """results.jsonl's keys, results.csv's and scan.json's ``run``."""
+    jsonl = [json.loads(x)["path"] for x in (out / "results.jsonl").read_text().splitlines()]
+    with (out / "results.csv").open(newline="", encoding="utf-8") as f:
+        rows = [r["path"] for r in csv.DictReader(f)]
+    return jsonl, rows, json.loads((out / "scan.json").read_text())["run"]
+
+
+def _write_report(qtbot, dialog: BatchDialog):
+    qtbot.mouseClick(dialog.report_button, Qt.MouseButton.LeftButton)
+    report = dialog._report
+    assert report is not None
+    report.format_boxes["pdf"].setChecked(False)
+    report.basename.setText(f"report-{len(list(dialog.output_folder().glob('report*.json')))}")
+    qtbot.mouseClick(report.write_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(report.paths) and not report.running, timeout=TIMEOUT)
+    return report
+
+
+def test_cancel_mid_scan_then_report_then_resume_agree_everywhere(
+    qtbot, folder: Path, tmp_path: Path, tiny_checkpoint: Path, monkeypatch
+) -> None:
+    original = ScanWorker._on_file
+
+    def pause_after_third(self: ScanWorker, index: int, total: int, record: dict) -> None:
+        original(self, index, total, record)
+        if index == 2:
+            self.pause()  # the analyst's Cancel then comes while the scan waits
+
+    monkeypatch.setattr(ScanWorker, "_on_file", pause_after_third)
+    out = tmp_path / "out"
+    dialog = BatchDialog(models=[str(tiny_checkpoint)], device="cpu")
+    qtbot.addWidget(dialog)
+    dialog.folder.setText(str(folder))
+    dialog.out.setText(str(out))
+    dialog.show()
+    qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.tally.done == 3, timeout=TIMEOUT)
+    qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=TIMEOUT)
+
+    # the table, the progress display and the files say the same: 3 of 6
+    table = [r.key for r in dialog.table_model.rows()]
+    jsonl, rows, run = _keys(out)
+    assert table == jsonl == rows == NAMES[:3]
+    assert (run["state"], run["through"], run["files"]) == ("cancelled", 3, 6)
+    assert dialog.progress.value() == 3 and dialog.progress.maximum() == 6
+    assert dialog.progress_text.text().startswith("3 / 6 files")
+    assert dialog.message.text().startswith("cancelled")
+
+    # the report of the part: the dialog says so, as the report's first page does
+    report = _write_report(qtbot, dialog)
+    assert STOPPED_HEADING in report.message.text()
+    assert "cancelled after 3 of 6 files" in report.message.text()
+    sidecar = json.loads(Path(report.paths["json"]).read_text(encoding="utf-8"))
+    assert "cancelled after 3 of 6 files" in sidecar["partial_scan"]
+    report.close()
+
+    # Start again (the button says Resume): the three done are skipped, the rest analysed
+    monkeypatch.setattr(ScanWorker, "_on_file", original)
+    assert dialog.start_button.text() == "Resume"
+    qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=TIMEOUT)
+    summary = dialog.summary
+    assert not summary.cancelled and (summary.skipped, summary.done) == (3, 3)
+    assert "3 already done" in dialog.message.text()
+    table = sorted(r.key for r in dialog.table_model.rows())
+    jsonl, rows, run = _keys(out)
+    assert table == sorted(jsonl) == rows == NAMES
+    assert (run["state"], run["through"]) == ("finished", 6)
+    assert dialog.progress.value() == dialog.progress.maximum() == 6
+
+    report = _write_report(qtbot, dialog)
+    assert STOPPED_HEADING not in report.message.text()
+    assert report.message.text().startswith("written: ")
+    sidecar = json.loads(Path(report.paths["json"]).read_text(encoding="utf-8"))
+    assert sidecar["partial_scan"] is None
