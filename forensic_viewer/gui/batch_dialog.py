@@ -127,7 +127,8 @@ class ScanWorker(QThread):
     """Runs one scan (listing, model loading, analysis) off the GUI thread.
 
     Messages (through :attr:`mailbox`, see :mod:`forensic_viewer.gui.mailbox` for why not signals),
-    in order: ``listed(total)`` (files found), ``ready(names, ensemble or None, device)``
+    in order: ``listed(total, passed over, done earlier)`` (files found; files passed over as not
+    images; files of the listing an earlier run into the output folder finished), ``ready(names, ensemble or None, device)``
     (models loaded), ``file(index, total, analysed, TriageRow, left)`` after every file (done,
     skipped because finished earlier, or failed; ``analysed``: to the end in this run;
     ``left``: files still to analyse, as far as known), ``windows(model, done, total)``
@@ -221,10 +222,10 @@ class ScanWorker(QThread):
                 files = scan_files(
                     job.folder, job.recursive, job.suffixes, exclude=job.out, left_out=left_out
                 )
-                self.mailbox.post("listed", len(files), len(left_out))
                 index = ResultIndex(job.out)
                 self._done_before = {k: index.sha256(k) for k in index.done_keys()}
                 self._left = files_to_analyse(files, self._done_before)
+                self.mailbox.post("listed", len(files), len(left_out), len(files) - self._left)
                 summary = self._scan(files, lock)
                 if truth is not None and not summary.cancelled:
                     from forensic_viewer.gui.truth_choice import score_scan
@@ -342,6 +343,7 @@ class BatchDialog(QDialog):
         self._loaders: list[ResultLoader] = []
         self._report: QDialog | None = None
         self._busy = False
+        self._resumed = 0  # files of this run's listing an earlier run finished
         self._truth: tuple[list[str], list[str]] = ([], [])  # the last scan's (score_scan)
         self._build(models, device, exact)
         self.resize(1100, 760)
@@ -619,13 +621,24 @@ class BatchDialog(QDialog):
     def show_message(self, text: str) -> None:
         self.message.setText(plain(text))
 
-    def _on_listed(self, total: int, left_out: int = 0) -> None:
+    def _on_listed(self, total: int, left_out: int = 0, done_before: int = 0) -> None:
         self.tally.total = total
+        self._resumed = done_before
         self.progress.setRange(0, max(1, total))
         self.progress.setValue(0)
         passed = f" ({left_out} other files are not images by name or content)" if left_out else ""
+        earlier = (
+            f", {done_before} of them finished by an earlier run into {self.output_folder()} "
+            "(skipped, unless changed since)"
+            if done_before
+            else ""
+        )
         self.show_message(
-            (f"{total} files to scan; loading models…" if total else "no image files found")
+            (
+                f"{total} files to scan{earlier}; loading models…"
+                if total
+                else "no image files found"
+            )
             + passed
         )
 
@@ -641,7 +654,12 @@ class BatchDialog(QDialog):
                 if col.model is not None:  # room for "manipulated 0.93"
                     self.table.setColumnWidth(i, max(self.table.columnWidth(i), 140))
         self.tally.meter.start()
-        self.show_message(f"scanning with {', '.join(names)} on {device}")
+        resuming = (
+            f"; resuming: {self._resumed} files finished earlier are skipped"
+            if self._resumed
+            else ""
+        )
+        self.show_message(f"scanning with {', '.join(names)} on {device}{resuming}")
 
     def _on_file(self, index: int, total: int, analysed: bool, row: TriageRow, left: int) -> None:
         self.table_model.upsert(row)

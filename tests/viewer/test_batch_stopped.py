@@ -111,3 +111,46 @@ def test_cancel_mid_scan_then_report_then_resume_agree_everywhere(
     assert report.message.text().startswith("written: ")
     sidecar = json.loads(Path(report.paths["json"]).read_text(encoding="utf-8"))
     assert sidecar["partial_scan"] is None
+
+
+def test_starting_again_after_a_restart_says_it_resumes_before_it_skips(
+    qtbot, folder: Path, tmp_path: Path, tiny_checkpoint: Path, monkeypatch
+) -> None:
+    """The viewer closed after a Cancel and opened again: the dialog knows nothing of the first
+    run until Start. From the listing on it says how many files an earlier run finished (they
+    are skipped): it had said "6 files to scan", then jumped to "2 / 6" with no word why."""
+    original = ScanWorker._on_file
+
+    def cancel_after_second(self: ScanWorker, index: int, total: int, record: dict) -> None:
+        original(self, index, total, record)
+        if index == 1:
+            self.cancel()
+
+    monkeypatch.setattr(ScanWorker, "_on_file", cancel_after_second)
+    out = tmp_path / "out"
+    first = BatchDialog(models=[str(tiny_checkpoint)], device="cpu")
+    qtbot.addWidget(first)
+    first.folder.setText(str(folder))
+    first.out.setText(str(out))
+    first.start()
+    qtbot.waitUntil(lambda: first.summary is not None and not first.running, timeout=TIMEOUT)
+    assert first.summary.cancelled
+    first.shutdown()
+    monkeypatch.setattr(ScanWorker, "_on_file", original)
+
+    dialog = BatchDialog(models=[str(tiny_checkpoint)], device="cpu")  # the viewer restarted
+    qtbot.addWidget(dialog)
+    dialog.folder.setText(str(folder))
+    dialog.out.setText(str(out))
+    shown: list[str] = []
+    monkeypatch.setattr(
+        dialog, "show_message", lambda text: (shown.append(text), dialog.message.setText(text))
+    )
+    qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=TIMEOUT)
+    listed = next(m for m in shown if m.startswith("6 files to scan"))
+    assert "2 of them finished by an earlier run" in listed, shown
+    scanning = next(m for m in shown if m.startswith("scanning with"))
+    assert "resuming: 2 files finished earlier are skipped" in scanning, shown
+    assert "2 already done" in shown[-1]
+    assert sorted(r.key for r in dialog.table_model.rows()) == NAMES
