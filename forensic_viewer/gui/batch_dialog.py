@@ -688,7 +688,13 @@ class BatchDialog(QDialog):
         self.summary = summary
         self.tally.end()
         failed = f", {len(summary.failed)} failed" if summary.failed else ""
-        head = "cancelled: Start resumes" if summary.cancelled else "done"
+        head = "done"
+        if summary.cancelled:  # as scan.json's run says it, with what the results lack
+            missing = summary.total - summary.through
+            head = (
+                f"cancelled after {summary.through} of {summary.total} files "
+                f"({missing} not scanned): Start resumes"
+            )
         self.show_message(
             f"{head} — {summary.done} analysed, {summary.skipped} already done{failed} "
             f"of {summary.total} in {summary.seconds:.1f} s; results in {self.output_folder()}"
