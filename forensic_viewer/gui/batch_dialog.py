@@ -587,6 +587,16 @@ class BatchDialog(QDialog):
             self.worker.cancel()
             self.show_message("cancelling…")
 
+    def stop_scan(self, timeout_ms: int) -> bool:
+        """Cancel a running scan and wait up to ``timeout_ms`` for its thread: True once no scan
+        thread runs. Cancel reaches a scan between window batches and files, not while it lists
+        the folder or loads its models (an OpenVINO conversion at first use can take minutes)."""
+        if self.worker is None or not self.worker.isRunning():
+            return True
+        self.worker.cancel()
+        self.show_message("cancelling: the viewer closes once the scan has stopped…")
+        return self.worker.wait(timeout_ms)
+
     def shutdown(self, timeout_ms: int = 30_000) -> None:
         """Cancel a running scan and wait for it, the result loaders and the thumbnail reader
         (the viewer quits). The scan's last messages are handled here, not by the event loop

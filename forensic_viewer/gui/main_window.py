@@ -92,6 +92,8 @@ if TYPE_CHECKING:
 MAX_RECENT = 10
 BADGE_QUEUED = Badge("… analysis queued", BADGE_LOADING.color)
 PROGRESS_STEPS = 1000
+# ms closing waits for a cancelled batch scan to stop before it lets the window stay until then
+CLOSE_WAIT_MS = 3000
 
 
 @dataclass
@@ -174,6 +176,7 @@ class MainWindow(QMainWindow):
         self._visibility_before: tuple[LayerList, dict] | None = None
         self.training: TrainingDialog | None = None  # made when first opened, kept while running
         self.batch: BatchDialog | None = None  # made when first opened, kept while scanning
+        self._close_after_scan = False  # closing waits for the cancelled batch scan to stop
         self.report_dialog: ReportDialog | None = None
         self.probe_dialog: ProbeDialog | None = None  # made when first opened
         self.probe_tables: dict[str, dict] = {}  # evidence SHA-256 -> its probe's table
@@ -965,6 +968,19 @@ class MainWindow(QMainWindow):
     # --- closing ---
 
     def closeEvent(self, event: QCloseEvent) -> None:  # Qt override
+        if self.batch is not None and not self.batch.stop_scan(CLOSE_WAIT_MS):
+            # the scan thread is out of Cancel's reach (loading models, listing): quitting with
+            # it running aborts the process, so the window stays until it stops, then closes
+            assert self.batch.worker is not None
+            if not self._close_after_scan:
+                self._close_after_scan = True
+                self.batch.worker.finished.connect(self.close)
+            self.statusBar().showMessage(
+                "closing once the batch scan has stopped (it is loading its models or listing "
+                "its folder, where Cancel waits for it)"
+            )
+            event.ignore()
+            return
         if self.training is not None:
             self.training.shutdown()
         for dialog in (self.batch, self.report_dialog, self.probe_dialog):

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import csv
 import json
+import threading
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSettings, Qt
 
 from forensic_viewer.gui.batch_dialog import BatchDialog, ScanWorker
 from forensic_viewer.report.build import STOPPED_HEADING
@@ -155,3 +156,38 @@ def test_starting_again_after_a_restart_says_it_resumes_before_it_skips(
     assert "resuming: 2 files finished earlier are skipped" in scanning, shown
     assert "2 already done" in shown[-1]
     assert sorted(r.key for r in dialog.table_model.rows()) == NAMES
+
+
+def test_closing_the_viewer_while_the_scan_loads_models_waits_for_it_instead_of_aborting(
+    qtbot, folder: Path, tmp_path: Path, tiny_checkpoint: Path, monkeypatch
+) -> None:
+    """Loading models (an OpenVINO conversion at first use) is out of Cancel's reach. Closing the
+    viewer then had it wait 30 s, frozen, and quit with the scan thread running: Qt aborted the
+    process ("QThread: Destroyed while thread is still running", exit status 134). The window
+    now stays, says why, and closes by itself once the scan has stopped."""
+    from forensic_viewer.gui import main_window
+    from forensic_viewer.gui.main_window import MainWindow
+    from forensic_viewer.scan.pool import AnalyzerRecipe
+
+    release = threading.Event()
+    build = AnalyzerRecipe.build
+    monkeypatch.setattr(AnalyzerRecipe, "build", lambda self: (release.wait(10), build(self))[1])
+    monkeypatch.setattr(main_window, "CLOSE_WAIT_MS", 200)
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(models=[str(tiny_checkpoint)], device="cpu", settings=settings)
+    qtbot.addWidget(window)
+    window.show()
+    out = tmp_path / "out"
+    dialog = window.open_batch()
+    dialog.folder.setText(str(folder))
+    dialog.out.setText(str(out))
+    dialog.start()
+    qtbot.waitUntil(lambda: "loading models" in dialog.message.text(), timeout=TIMEOUT)
+    window.close()
+    assert window.isVisible() and dialog.worker.isRunning()
+    assert "once the batch scan has stopped" in window.statusBar().currentMessage()
+    release.set()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=TIMEOUT)
+    assert not dialog.worker.isRunning()
+    run = json.loads((out / "scan.json").read_text())["run"]
+    assert (run["state"], run["through"]) == ("cancelled", 0)
