@@ -40,7 +40,8 @@ What goes wrong, and what then:
   (:class:`~engine.assembly.NoModelError`, :class:`~engine.errors.CheckpointError`, ValueError
   for a bad device); one that dies while loading them raises :class:`WorkerFailed`.
 - Cancel: ``cancel()`` is polled at least every :data:`POLL_SECONDS`; the workers' analyses
-  stop through a shared event (the Analyzer's cancel hook), unfinished files are not recorded.
+  stop through a shared event (the Analyzer's cancel hook), unfinished files are not recorded
+  and, as in one process, not in results.csv (their last row is an earlier run's).
   A ``cancel()`` that blocks (the dialog's Pause) stops handing out files; those being
   analysed finish. Window progress inside the workers is not reported, only files.
 - The parent killed: the workers see their pipe close and end after the file in hand; the
@@ -576,7 +577,8 @@ class _Pool:
         self.workers: list[_Worker] = []
         self.first: WorkerReady | None = None
         self.summary = ScanSummary(total=self.total)
-        self.keys: list[str] = []  # in the order of the file list (the CSV's order)
+        self.keys: list[str] = []  # listed so far, in the file list's order (the CSV's)
+        self.through: set[str] = set()  # keys recorded or skipped by this run (reported)
         self.todo: Iterator[tuple[int, tuple[Path, str]]] = iter(())
         self.retry: list[_Task] = []  # handed to a worker that was gone before it got them
         self.deaths: dict[str, int] = {}  # key -> workers that died analysing it
@@ -613,9 +615,12 @@ class _Pool:
         if not isinstance(self.files, Sized):
             self.summary.total = max(self.total, len(self.keys))
         assert self.results is not None
+        # files handed out but never recorded (in flight when the scan stopped) are left out,
+        # as a one-process scan leaves them: their last row is an earlier run's
+        went_through = [k for k in self.keys if k in self.through]
         write_csv(
             self.out,
-            self.results.iter_records(self.keys),
+            self.results.iter_records(went_through),
             list(self.first.names),
             ensemble=self.results.has_ensemble or self.first.ensemble is not None,
             analyses=csv_analyses([*self.analyses, *self.first.ensemble_analyses], None),
@@ -857,6 +862,7 @@ class _Pool:
         self._report(append_record(self.results, item, record, self.problems, self.summary))
 
     def _report(self, row: dict[str, Any]) -> None:
+        self.through.add(row["path"])
         if self.on_file is not None:
             self.on_file(self.reported, self.total, row)
         self.reported += 1

@@ -35,6 +35,9 @@ class FaultyRecipe(AnalyzerRecipe):
     min_nodes: each analysis then waits (polling cancel(), at most :data:`NODE_WAIT` s) until
         ``node_log`` names this many nodes, so that an actor that came up first cannot take
         every file before the others are ready.
+    hold_on: the analysis of this file waits until cancel() says stop, then raises Cancelled
+        (a file in flight when the scan is stopped); it first creates the file ``held``, so
+        a test knows when the file is in flight without waiting for a time.
     """
 
     raise_on: str = ""
@@ -43,6 +46,8 @@ class FaultyRecipe(AnalyzerRecipe):
     node_log: str = ""
     affinity_log: str = ""
     min_nodes: int = 0
+    hold_on: str = ""
+    held: str = ""
 
     def build(self) -> Any:
         return FaultyAnalyzer(super().build(), self)
@@ -74,6 +79,11 @@ class FaultyAnalyzer:
             with open(self._recipe.node_log, "a", encoding="utf-8") as log:
                 log.write(f"{name}\t{ray.get_runtime_context().get_node_id()}\n")
             _wait_for_nodes(Path(self._recipe.node_log), self._recipe.min_nodes, cancel)
+        if name == self._recipe.hold_on:
+            Path(self._recipe.held).touch()
+            while cancel is None or not cancel():
+                time.sleep(0.01)
+            raise Cancelled(f"{name} held until cancelled")
         end = time.monotonic() + self._recipe.delay
         while time.monotonic() < end:
             if cancel is not None and cancel():

@@ -262,3 +262,53 @@ def test_ground_truth_of_a_stopped_scan_says_it_covers_part_of_it(tmp_path: Path
     evaluate_scan(out, read_truth(tmp_path / "gt"))
     gt = json.loads((out / GT_NAME).read_text(encoding="utf-8"))
     assert gt["images"] == 5 and gt["partial_scan"] is None
+
+
+def _csv_rows(out: Path) -> dict[str, dict[str, str]]:
+    with (out / CSV_NAME).open(encoding="utf-8", newline="") as f:
+        return {row["path"]: row for row in csv.DictReader(f)}
+
+
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("stop", ["cancel", "interrupt"])
+def test_a_pooled_scan_stopped_with_a_file_in_flight_leaves_it_out_of_the_csv(
+    tmp_path: Path, tiny_checkpoint: Path, stop: str
+) -> None:
+    """A file a worker holds when the scan is stopped (Cancel, Ctrl+C) was not gone through:
+    results.csv leaves it out, as a one-process scan does. It showed the row of the run
+    before, whose SHA-256 and verdict were of bytes the file no longer holds, as this run's;
+    and scan.json said "after 2 of 3" under a CSV of three files."""
+    import dataclasses
+    import hashlib
+
+    from forensic_viewer.scan.pool import run_pool_scan
+    from tests.conftest import write_rgb
+    from tests.viewer.scan_pool_helpers import FaultyRecipe
+
+    folder = make_folder(tmp_path / "ev", 3)  # f000, f001, f002: the last is the one held
+    out = tmp_path / "out"
+    recipe = FaultyRecipe(models=(str(tiny_checkpoint),), device="cpu", faces=False)
+    run_scan(files_of(folder), recipe.build(), out, source="t")
+    write_rgb(folder / "f002.png", 24, 32, seed=99)  # changed since: analysed again
+    held = tmp_path / "held"
+
+    def stopped() -> bool:
+        if held.exists() and stop == "interrupt":
+            raise KeyboardInterrupt
+        return held.exists()
+
+    holding = dataclasses.replace(recipe, hold_on="f002.png", held=str(held))
+    try:
+        summary = run_pool_scan(
+            files_of(folder), holding, out, jobs=2, source="t", threads=1, cancel=stopped
+        )
+    except KeyboardInterrupt as e:
+        summary = e.summary  # type: ignore[attr-defined]
+    assert held.exists() and summary.cancelled
+    assert (summary.skipped, summary.done, summary.through) == (2, 0, 2)
+    rows = _csv_rows(out)
+    assert list(rows) == ["f000.png", "f001.png"]
+    for key, row in rows.items():
+        assert row["sha256"] == hashlib.sha256((folder / key).read_bytes()).hexdigest()
+    state = _run_state(out)
+    assert (state["files"], state["through"]) == (3, 2)
