@@ -83,6 +83,7 @@ from forensic_viewer.scan.run import (
     encode_outcome,
     end_run,
     load_for_scan,
+    named,
     sha256_if_read,
     unchanged,
     write_outcome,
@@ -808,14 +809,15 @@ class _Pool:
         if self.exhausted:
             return None
         assert self.results is not None
-        for index, (path, key) in self.todo:
+        for index, (given, key) in self.todo:
             self.keys.append(key)
+            path = named(given)  # as the workers' messages and the rows name it
             rec = self.recorded.get(key)
-            if unchanged(rec, Path(path)):
+            if unchanged(rec, path):
                 self.summary.skipped += 1
                 self._report(self.results.get(key))
                 continue
-            return _Task(index, Path(path), key, None if rec is None else rec.sha256)
+            return _Task(index, path, key, None if rec is None else rec.sha256)
         self.exhausted = True
         return None
 

@@ -136,6 +136,13 @@ class _Crash:
 _END = object()
 
 
+def named(path: Path | str) -> Path:
+    """``path`` as a scan names the file in every message and row: absolute as named
+    (``os.path.abspath``: symbolic links not followed, as the row's ``file``). A folder given
+    relative to where the scan runs named its files relative to a directory nothing records."""
+    return Path(os.path.abspath(path))
+
+
 def unexpected(path: Path | str, e: BaseException, stage: str) -> str:
     """The one-line message of an exception nobody planned for, naming the file."""
     text = " ".join(str(e).split())[:200]
@@ -238,12 +245,14 @@ class Prefetcher:
         return item
 
     def _items(self) -> Iterator[Prefetched]:
-        for i, (path, key) in enumerate(self._files):
+        for i, (given, key) in enumerate(self._files):
+            path = named(given)
             yield self._unchanged(i, path, key) or self._load(i, path, key)
 
     def _run(self) -> None:
         try:
-            for i, (path, key) in enumerate(self._files):
+            for i, (given, key) in enumerate(self._files):
+                path = named(given)
                 if self._stop.is_set():
                     return
                 skip = self._unchanged(i, path, key)

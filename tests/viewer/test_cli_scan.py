@@ -500,3 +500,25 @@ def test_the_table_says_once_why_a_probability_points_against_its_verdict(capsys
     assert capsys.readouterr().out.count(IMAGE_PROBABILITY_NOTE) == 1
     print_table([{"path": "a.jpg", "status": "ok", "checks": [check("authentic", 0.3)]}])
     assert IMAGE_PROBABILITY_NOTE not in capsys.readouterr().out
+
+
+def test_a_scan_of_a_relative_folder_names_failed_files_by_their_absolute_path(
+    tmp_path: Path, tiny_checkpoint: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``scan evidence`` run from the folder above it wrote ``evidence/broken.jpg: ...`` in
+    results.jsonl and on the terminal, a path relative to a directory nothing records, while
+    results.csv and reports named the file by its absolute path. Every place names it so."""
+    d = tmp_path / "evidence"
+    d.mkdir()
+    write_rgb(d / "a.png", 40, 40, seed=1)
+    (d / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 40)
+    monkeypatch.chdir(tmp_path)
+    args = ["scan", "evidence", "--out", "out", "--model", str(tiny_checkpoint)]
+    assert main([*args, "--no-faces", "--jobs", "1"]) == 1
+    error = _records(tmp_path / "out")["broken.jpg"]["error"]
+    assert error.startswith(f"{d / 'broken.jpg'}: "), error
+    printed = capsys.readouterr()
+    assert f"broken.jpg: ERROR {error}" in printed.out  # the closing table
+    assert f"  {error}" in printed.err.splitlines()  # the list of failed files
+    rows = list(csv.DictReader(open(tmp_path / "out" / "results.csv", encoding="utf-8")))
+    assert next(r for r in rows if r["path"] == "broken.jpg")["error"] == error

@@ -299,3 +299,23 @@ def test_jobs_must_be_positive(tmp_path: Path, tiny_checkpoint: Path, capsys) ->
     folder = _folder(tmp_path / "ev", ["a.png"])
     assert main(_scan_args(folder, tmp_path / "out", tiny_checkpoint, "--jobs", "0")) == EXIT_USAGE
     assert "--jobs must be >= 1" in capsys.readouterr().err
+
+
+def test_worker_processes_name_failed_files_by_their_absolute_path(
+    tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder named relative to where the scan runs: every error row of a pooled scan (a
+    file that does not decode, an analysis that raises, a worker that dies on its file) names
+    the file by its absolute path, as a one-process scan's rows and results.csv do."""
+    folder = _folder(tmp_path / "ev", ["a.png", "boom.png", "dead.png"], ("broken.png",))
+    monkeypatch.chdir(tmp_path)
+    recipe = _recipe(tiny_checkpoint, raise_on="boom.png", die_on="dead.png")
+    summary = run_pool_scan(
+        files_of(Path("ev")), recipe, tmp_path / "out", jobs=2, source="t", threads=1
+    )
+    rows = _rows(tmp_path / "out")
+    failed = {"boom.png", "dead.png", "broken.png"}
+    assert {k for k, r in rows.items() if r["status"] == "error"} == failed
+    for key in failed:
+        assert rows[key]["error"].startswith(f"{folder / key}: "), rows[key]["error"]
+    assert dict(summary.failed) == {k: rows[k]["error"] for k in failed}
