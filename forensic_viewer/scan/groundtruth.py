@@ -23,7 +23,8 @@ A scan's ground truth (:func:`evaluate_scan`) is computed after the scan from it
 8-bit maps, and written to ``groundtruth.json`` next to ``results.jsonl`` (the summary figures,
 per-file figures and the problems met) and as ``gt.*`` columns of ``results.csv``. A mask that
 cannot be read, an image without a mask and a mask without an image are each one line naming the
-file; the others are scored.
+file; the others are scored. So is an entry of ``Gt/`` or ``Au/`` named like an image that is no
+regular file (a named pipe: opened by :func:`engine.files.check_regular`, never waited on).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ import cv2
 import numpy as np
 
 from engine.errors import EvidenceError, ForensicError
-from engine.files import AtomicFile, atomic_write
+from engine.files import AtomicFile, atomic_write, check_regular, not_regular_reason, read_regular
 from engine.io import IMAGE_SUFFIXES, load_evidence
 from forensic_viewer.scan.maps import read_heatmap_png
 from forensic_viewer.scan.records import FileRecord
@@ -130,17 +131,42 @@ class TruthSource:
         ]
 
 
-def _files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+def _unreadable(path: Path) -> str | None:
+    """Why ``path`` cannot be opened as a regular file (a named pipe, a device, a link loop,
+    a dangling link), or None when it can: opened by :func:`engine.files.check_regular`,
+    which never waits for a pipe's writer."""
+    try:
+        check_regular(path)
+    except OSError as e:
+        return not_regular_reason(e) or e.strerror or str(e)
+    return None
+
+
+def _files(folder: Path, what: str, problems: list[str]) -> list[Path]:
+    """The entries of ``folder`` named like images that are regular files; one line in
+    ``problems`` for each other one (a named pipe called like a mask), naming it as ``what``."""
+    files = []
+    for p in sorted(folder.iterdir()):
+        if p.suffix.lower() not in IMAGE_SUFFIXES or p.is_dir():
+            continue
+        reason = _unreadable(p)
+        if reason is None:
+            files.append(p)
+        else:
+            problems.append(f"{p}: {what} left out: {reason}")
+    return files
 
 
 def read_truth(path: str | Path) -> TruthSource:
     """The masks of a BenCo ``Tp/`` + ``Gt/`` (+ ``Au/``) folder or a JSON list (see the module
-    doc). Raises :class:`ForensicError` naming ``path`` when it is neither."""
+    doc). Raises :class:`ForensicError` naming ``path`` when it is neither, or a JSON list that
+    cannot be read (missing, not a regular file: a named pipe is refused, never waited on)."""
     path = Path(path)
-    if path.is_file() and path.suffix.lower() == ".json":
+    if path.suffix.lower() == ".json" and not path.is_dir():
         return _read_json(path)
     if not path.is_dir():
+        if path.exists():
+            raise ForensicError(path, "not a ground-truth folder (Gt/, Au/) or a .json list")
         raise ForensicError(path, "no such ground-truth folder or JSON list")
     gt, au = path / "Gt", path / "Au"
     if not gt.is_dir() and not au.is_dir():
@@ -149,7 +175,7 @@ def read_truth(path: str | Path) -> TruthSource:
         )
     src = TruthSource(path)
     if gt.is_dir():
-        for m in _files(gt):
+        for m in _files(gt, "ground-truth mask", src.problems):
             stem = _mask_stem(m.stem)
             if stem in src.by_stem:
                 src.problems.append(f"{m}: a second mask for the stem {stem!r}; the first is used")
@@ -157,7 +183,7 @@ def read_truth(path: str | Path) -> TruthSource:
             src.by_stem[stem] = m
             src.masks.append(m)
     if au.is_dir():
-        for img in _files(au):
+        for img in _files(au, "authentic image of the ground truth", src.problems):
             src.by_stem.setdefault(img.stem, None)
     return src
 
@@ -169,8 +195,10 @@ def truth_for_images(images: Sequence[str | Path], path: str | Path) -> TruthSou
     if len(images) == 1 and (str(path) == NEGATIVE or path.suffix.lower() in IMAGE_SUFFIXES):
         image = real_path(images[0])
         mask = None if str(path) == NEGATIVE else path
-        if mask is not None and not mask.is_file():
+        if mask is not None and not mask.exists():
             raise ForensicError(mask, "no such ground-truth mask")
+        if mask is not None and (reason := _unreadable(mask)) is not None:
+            raise ForensicError(mask, f"ground-truth mask cannot be read: {reason}")
         src = TruthSource(path)
         src.by_path[str(image)] = mask
         src.masks += [mask] if mask is not None else []
@@ -180,8 +208,15 @@ def truth_for_images(images: Sequence[str | Path], path: str | Path) -> TruthSou
 
 def _read_json(path: Path) -> TruthSource:
     try:
-        pairs = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        data = read_regular(path)  # a named pipe is refused at once, never waited on
+    except FileNotFoundError as e:
+        raise ForensicError(path, "no such ground-truth folder or JSON list") from e
+    except OSError as e:
+        reason = not_regular_reason(e) or e.strerror or str(e)
+        raise ForensicError(path, f"ground-truth JSON list cannot be read: {reason}") from e
+    try:
+        pairs = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ForensicError(path, f"not a readable JSON list of [image, mask] pairs ({e})") from e
     if not isinstance(pairs, list):
         raise ForensicError(path, "a ground-truth JSON must be a list of [image, mask] pairs")

@@ -396,3 +396,53 @@ def test_a_link_loop_named_like_an_image_or_mask_is_no_crash(tmp_path: Path) -> 
     assert [f.key for f in result.files] == ["a.png"]
     one = truth_for_images([ev / "loop.png"], truth / "Gt" / "a_gt.png")
     assert one.lookup(ev / "loop.png", "loop.png") == (True, truth / "Gt" / "a_gt.png")
+
+
+@pytest.mark.timeout(120)
+def test_a_named_pipe_among_the_masks_or_as_the_truth_is_one_line_naming_it(
+    tmp_path: Path, capsys
+) -> None:
+    """A named pipe called like a mask in Gt/ (or like an image in Au/) was left out without
+    a word, and one given as ``--gt x.json`` (or as ``analyze --gt`` of one image's mask) was
+    "no such ground-truth folder". Each is now one line naming it and saying it is not a
+    regular file, and nothing waits on the pipe for a writer."""
+    import os
+
+    from forensic_viewer.scan.groundtruth import truth_for_images
+    from forensic_viewer.scan.run import run_scan
+    from tests.viewer.test_scan_prefetch import StubAnalyzer, files_of
+
+    truth = tmp_path / "truth"
+    _mask(truth / "Gt" / "a_gt.png", np.eye(24, 32, dtype=bool))
+    os.mkfifo(pipe := truth / "Gt" / "b_gt.png")
+    (truth / "Au").mkdir()
+    os.mkfifo(au_pipe := truth / "Au" / "c.png")
+    src = read_truth(truth)
+    assert src.lookup(None, "b.png") == (False, None)
+    assert src.lookup(None, "c.png") == (False, None)
+    for named in (pipe, au_pipe):
+        (line,) = [p for p in src.problems if p.startswith(f"{named}: ")]
+        assert "not a regular file" in line and "\n" not in line
+    # the problems reach groundtruth.json with the scan's; the real mask is scored
+    ev = tmp_path / "ev"
+    ev.mkdir()
+    write_rgb(ev / "a.png", 24, 32, seed=1)
+    out = tmp_path / "out"
+    run_scan(files_of(ev), StubAnalyzer(), out, source=str(ev))
+    result = evaluate_scan(out, src)
+    assert [f.key for f in result.files] == ["a.png"]
+    gt = json.loads((out / GT_NAME).read_text(encoding="utf-8"))
+    assert any(p.startswith(f"{pipe}: ") for p in gt["problems"])
+
+    os.mkfifo(listed := tmp_path / "x.json")
+    with pytest.raises(ForensicError) as e:
+        read_truth(listed)
+    assert str(e.value).startswith(f"{listed}: ") and "not a regular file" in str(e.value)
+    assert "no such" not in str(e.value)
+    scan = ["scan", str(ev), "--out", str(tmp_path / "o2"), "--gt", str(listed)]
+    assert main(scan) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(listed) in err[0] and "not a regular file" in err[0]
+    assert not (tmp_path / "o2").exists()
+    with pytest.raises(ForensicError, match="not a regular file"):
+        truth_for_images([ev / "a.png"], pipe)
