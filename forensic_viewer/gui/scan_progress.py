@@ -16,7 +16,48 @@ import time
 from collections.abc import Callable
 
 from engine.formatting import format_duration
-from forensic_viewer.scan.run import RateMeter
+
+
+class RateMeter:
+    """Files per second over the time the scan actually ran (pauses excluded), and the ETA.
+
+    Only analysed files count toward the rate: files skipped on resume take no time and would
+    make the estimate optimistic.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._elapsed = 0.0
+        self._since: float | None = None
+        self.analysed = 0
+
+    def start(self) -> None:
+        if self._since is None:
+            self._since = self._clock()
+
+    def pause(self) -> None:
+        if self._since is not None:
+            self._elapsed += self._clock() - self._since
+            self._since = None
+
+    def file_done(self, analysed: bool) -> None:
+        self.analysed += int(analysed)
+
+    @property
+    def seconds(self) -> float:
+        running = 0.0 if self._since is None else self._clock() - self._since
+        return self._elapsed + running
+
+    @property
+    def rate(self) -> float:
+        """Analysed files per second (0 until one is done)."""
+        s = self.seconds
+        return self.analysed / s if s > 0 and self.analysed else 0.0
+
+    def eta(self, remaining: int) -> float | None:
+        """Seconds left for ``remaining`` files; None while the rate is unknown."""
+        r = self.rate
+        return remaining / r if r > 0 else None
 
 
 class ScanProgress:

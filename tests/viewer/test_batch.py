@@ -25,11 +25,11 @@ from engine.errors import ForensicError
 from forensic_viewer.gui import batch_dialog
 from forensic_viewer.gui.batch_dialog import BatchDialog, ScanWorker
 from forensic_viewer.gui.main_window import MainWindow
+from forensic_viewer.gui.scan_progress import RateMeter
 from forensic_viewer.layers import HeatmapLayer
 from forensic_viewer.scan.lock import OutputLock, read_holder
 from forensic_viewer.scan.pool import AUTO_JOBS, cpu_cores
 from forensic_viewer.scan.replay import ScanAnalysis
-from forensic_viewer.scan.run import RateMeter
 from forensic_viewer.scan.walk import parse_types, scan_files
 from tests.viewer.conftest import write_image
 
