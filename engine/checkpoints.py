@@ -55,11 +55,12 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load as load_safetensors_bytes
+from safetensors.torch import save_file
 from torch import nn
 
 from engine import sizing
@@ -364,23 +365,75 @@ def _meta_of(header: dict[str, Any], path: Path) -> CheckpointMeta:
 def _read_safetensors_header(path: Path) -> dict[str, Any]:
     try:
         with open_regular(path) as f:
-            size = os.fstat(f.fileno()).st_size
-            raw = f.read(8)
-            if len(raw) < 8:
-                raise CheckpointError(path, "file is too short to be a safetensors checkpoint")
-            n = int.from_bytes(raw, "little")
-            if n <= 0 or n > min(size - 8, 100 << 20):
-                raise CheckpointError(path, "not a safetensors file (bad header length)")
-            header = json.loads(f.read(n))
-            if not isinstance(header, dict):
-                raise ValueError("header is not a JSON object")
-            return header
+            return _header_of(f, path)
     except OSError as e:
-        raise CheckpointError(
-            path, not_regular_reason(e) or f"cannot read the file ({e.strerror or e})"
-        ) from e
+        raise _unreadable(e, path) from e
+
+
+def _header_of(f: BinaryIO, path: Path) -> dict[str, Any]:
+    """The JSON header of the safetensors file open as ``f``, read from its start; the file's
+    position is left after the header."""
+    f.seek(0)
+    size = os.fstat(f.fileno()).st_size
+    raw = f.read(8)
+    if len(raw) < 8:
+        raise CheckpointError(path, "file is too short to be a safetensors checkpoint")
+    n = int.from_bytes(raw, "little")
+    if n <= 0 or n > min(size - 8, 100 << 20):
+        raise CheckpointError(path, "not a safetensors file (bad header length)")
+    try:
+        header = json.loads(f.read(n))
     except (ValueError, UnicodeDecodeError) as e:
         raise CheckpointError(path, "not a safetensors file (header is not JSON)") from e
+    if not isinstance(header, dict):
+        raise CheckpointError(path, "not a safetensors file (header is not JSON)")
+    return header
+
+
+def _unreadable(e: OSError, path: Path) -> CheckpointError:
+    return CheckpointError(
+        path, not_regular_reason(e) or f"cannot read the file ({e.strerror or e})"
+    )
+
+
+def _file_bytes(f: BinaryIO, path: Path, expected: int | None = None) -> bytes:
+    """All the bytes of the file open as ``f``, read through that descriptor (never by the
+    file's name again: a file swapped for a pipe or a device since it was checked would be
+    waited on or read without end). ``expected``: the size its header declares; a file of
+    another size is refused before it is read."""
+    size = os.fstat(f.fileno()).st_size
+    if expected is not None and size != expected:
+        raise CheckpointError(
+            path,
+            f"damaged safetensors file (its header describes {expected:,} bytes, the file "
+            f"holds {size:,})",
+        )
+    f.seek(0)
+    data = f.read(size)
+    if len(data) != size:
+        raise CheckpointError(path, "damaged safetensors file (it shrank while it was read)")
+    return data
+
+
+def read_safetensors(path: str | Path) -> dict[str, torch.Tensor]:
+    """The tensors of the ``.safetensors`` file ``path`` on the CPU, read from one descriptor
+    opened by :func:`engine.files.open_regular` (safetensors' own ``load_file`` opens the file
+    by its name, so a pipe put there would make it wait). For files already known to be ours
+    (the trainer's copies and initialisations); :func:`load_checkpoint` checks first."""
+    path = Path(path)
+    try:
+        with open_regular(path) as f:
+            data = _file_bytes(f, path)
+    except OSError as e:
+        raise _unreadable(e, path) from e
+    return _tensors_of(data, path)
+
+
+def _tensors_of(data: bytes, path: Path) -> dict[str, torch.Tensor]:
+    try:
+        return load_safetensors_bytes(data)
+    except (SafetensorError, ValueError) as e:
+        raise CheckpointError(path, f"damaged safetensors file ({e})") from e
 
 
 def load_checkpoint(
@@ -401,20 +454,27 @@ def load_checkpoint(
     if not path.exists():
         raise CheckpointError(path, "no such checkpoint file")
     if path.suffix == ".safetensors":
-        header = _read_safetensors_header(path)  # through open_regular: a pipe ends here
-        meta = _meta_of(header, path)
-        if architecture is not None and architecture != meta.architecture:
-            raise CheckpointError(
-                path, f"checkpoint is a '{meta.architecture}' model, not '{architecture}'"
-            )
-        stored = _header_tensors(header, path)
-        blueprint = check_size(meta, path)
-        _check_tensors(blueprint.tensors, stored, path)
-        check_activation(meta, path)
+        # One descriptor (open_regular: a pipe ends here) for the header, the checks, the
+        # weights and the hash, so the file checked is the file loaded and the one hashed.
         try:
-            state = load_file(str(path), device="cpu")
-        except (SafetensorError, OSError, ValueError) as e:
-            raise CheckpointError(path, f"damaged safetensors file ({e})") from e
+            with open_regular(path) as f:
+                header = _header_of(f, path)
+                header_end = f.tell()
+                meta = _meta_of(header, path)
+                if architecture is not None and architecture != meta.architecture:
+                    raise CheckpointError(
+                        path, f"checkpoint is a '{meta.architecture}' model, not '{architecture}'"
+                    )
+                stored = _header_tensors(header, path)
+                blueprint = check_size(meta, path)
+                _check_tensors(blueprint.tensors, stored, path)
+                check_activation(meta, path)
+                data = _file_bytes(f, path, header_end + _data_bytes(stored))
+        except OSError as e:
+            raise _unreadable(e, path) from e
+        state = _tensors_of(data, path)
+        sha256 = hashlib.sha256(data).hexdigest()
+        del data
     else:
         if architecture is None:
             raise CheckpointError(
@@ -443,10 +503,11 @@ def load_checkpoint(
             path,
         )
         check_activation(meta, path)
+        sha256 = file_sha256(path)
     model = build_model(meta, path)
     _load_state(model, state, path)
     model.eval().to(device)
-    return LoadedModel(model=model, meta=meta, path=path, sha256=file_sha256(path))
+    return LoadedModel(model=model, meta=meta, path=path, sha256=sha256)
 
 
 def _plain_state_dict(obj: Any, path: Path) -> dict[str, torch.Tensor]:
@@ -616,6 +677,18 @@ def _header_tensors(header: dict[str, Any], path: Path) -> dict[str, tuple[str, 
             raise CheckpointError(path, f"damaged safetensors header (tensor '{name}')")
         out[name] = (dtype, tuple(shape))
     return out
+
+
+_ITEM_BYTES = {  # bytes per element of each dtype _check_tensors allows
+    **{"F32": 4, "F16": 2, "BF16": 2},
+    **{"I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1},
+}
+
+
+def _data_bytes(stored: dict[str, tuple[str, tuple[int, ...]]]) -> int:
+    """How many bytes of tensor data follow the header, from the dtypes and shapes it lists
+    (checked by :func:`_check_tensors` first: every dtype is one of :data:`_ITEM_BYTES`)."""
+    return sum(_ITEM_BYTES[dtype] * math.prod(shape) for dtype, shape in stored.values())
 
 
 @dataclass(frozen=True)

@@ -65,14 +65,6 @@ def read_regular(path: str | Path) -> bytes:
         return f.read()
 
 
-def check_regular(path: str | Path) -> Path:
-    """``path`` when :func:`open_regular` can open it, for libraries that open a file by its name
-    (safetensors' ``load_file``), so a pipe named like one is refused before they wait on it.
-    Raises as :func:`open_regular` does."""
-    with open_regular(path):
-        return Path(path)
-
-
 def not_regular_reason(e: OSError) -> str | None:
     """The reason of :func:`open_regular`'s refusals (``"not a regular file (a device, pipe or
     socket)"``, ``"is a folder, not a file"``) for a one-line error; None for other errors."""

@@ -99,3 +99,28 @@ def memory_evidence(pixels: np.ndarray, file_size: int = 0) -> Any:
         mode="RGB", frames=1, orientation=1, orientation_applied=False, metadata={},
         warnings=[], pixels=pixels,
     )  # fmt: skip
+
+
+def run_bounded(code: str, *args: str | Path, timeout: float = 60) -> str:
+    """``code`` (dedented) run by a child Python in this checkout with ``args`` as its
+    ``sys.argv[1:]``; its stdout. For readers that could wait on a named pipe: a wait inside
+    native code is not ended by pytest-timeout's signal, so a child still running after
+    ``timeout`` seconds is killed and the test fails, rather than the suite hanging."""
+    import subprocess
+    import sys
+    import textwrap
+
+    root = Path(__file__).resolve().parents[1]
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", textwrap.dedent(code), *map(str, args)],
+            cwd=root,
+            env={**os.environ, "PYTHONPATH": str(root)},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"still waiting after {timeout:g} s (a reader waiting on a named pipe?)")
+    assert done.returncode == 0, done.stderr
+    return done.stdout

@@ -26,12 +26,16 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
-from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
-from engine.checkpoints import META_KEY, CheckpointMeta, load_checkpoint, read_meta
+from engine.checkpoints import (
+    META_KEY,
+    CheckpointMeta,
+    load_checkpoint,
+    read_meta,
+    read_safetensors,
+)
 from engine.decision import PIXEL_GRID, midpoint_threshold
-from engine.errors import CheckpointError
 from engine.files import AtomicFile
 from trainer.data.records import SkipLog
 from trainer.errors import DataError, UsageError
@@ -115,10 +119,7 @@ def provenance(
 
 def write_decision(src: Path, dst: Path, meta: CheckpointMeta) -> None:
     """Copy the tensors of ``src`` unchanged into ``dst`` with ``meta`` as the header (atomic)."""
-    try:
-        tensors = load_file(str(src), device="cpu")
-    except (SafetensorError, OSError, ValueError) as e:
-        raise CheckpointError(src, f"damaged safetensors file ({e})") from e
+    tensors = read_safetensors(src)
     with AtomicFile(dst, mode=None) as out:
         save_file(tensors, str(out.tmp), metadata={META_KEY: meta.to_json()})
 

@@ -14,11 +14,15 @@ from typing import Any
 
 import numpy as np
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file
 from torch import nn
 
-from engine.checkpoints import CheckpointMeta, DecisionRule, InputPolicy, read_meta
+from engine.checkpoints import (
+    CheckpointMeta,
+    DecisionRule,
+    InputPolicy,
+    read_meta,
+    read_safetensors,
+)
 from engine.errors import CheckpointError
 from engine.models.registry import config_to_dict, create_model, get_spec
 from trainer.data.records import Sample, read_dataset, validate
@@ -169,10 +173,7 @@ def init_from(model: nn.Module, path: Path) -> dict[str, int]:
     if path.suffix != ".safetensors":
         raise UsageError(path, "--init needs a .safetensors checkpoint")
     read_meta(path)  # one-line CheckpointError when it is not one of ours
-    try:
-        state = load_file(str(path), device="cpu")
-    except (SafetensorError, OSError, ValueError) as e:
-        raise CheckpointError(path, f"damaged safetensors file ({e})") from e
+    state = read_safetensors(path)
     own = model.state_dict()
     fit = {k: v.to(own[k].dtype) for k, v in state.items() if k in own and own[k].shape == v.shape}
     if not fit:

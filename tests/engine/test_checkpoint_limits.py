@@ -289,7 +289,7 @@ def test_float_bytes_relabelled_as_integers_are_refused_before_reading_them(
     def no_read(*_a: object, **_k: object) -> None:
         raise AssertionError("tensor bytes were read")
 
-    monkeypatch.setattr(checkpoints, "load_file", no_read)
+    monkeypatch.setattr(checkpoints, "_file_bytes", no_read)
     _refused(bad, f"tensor '{name}' is stored as I32", "floating-point", "F32, F16, BF16")
 
 
