@@ -65,6 +65,14 @@ def read_regular(path: str | Path) -> bytes:
         return f.read()
 
 
+def read_regular_text(path: str | Path, encoding: str = "utf-8") -> str:
+    """The text of ``path`` read through :func:`open_regular` (JSON and CSV files a user can put
+    in a folder the program reads: a scan's ``scan.json``, a case log, a ground-truth list).
+    Raises as :func:`open_regular` does, and :class:`UnicodeDecodeError` (a ValueError) for
+    bytes that are not ``encoding``."""
+    return read_regular(path).decode(encoding)
+
+
 def not_regular_reason(e: OSError) -> str | None:
     """The reason of :func:`open_regular`'s refusals (``"not a regular file (a device, pipe or
     socket)"``, ``"is a folder, not a file"``) for a one-line error; None for other errors."""

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from engine.files import read_regular_text
 from forensic_viewer.audit import (
     Action,
     AuditLog,
@@ -124,7 +125,7 @@ def scan_finished_details(out: Path, summary: Any) -> dict[str, Any]:
     from forensic_viewer.scan.results import CSV_NAME, RESULTS, SCAN_INFO
 
     try:
-        settings = json.loads((out / SCAN_INFO).read_text(encoding="utf-8"))
+        settings = json.loads(read_regular_text(out / SCAN_INFO))
     except (OSError, ValueError):
         settings = {}
     keep = ("models", "ensemble", "window", "stride", "exact", "analyses")

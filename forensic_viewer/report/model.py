@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image
 
 from engine.errors import CheckpointError, EvidenceError, ForensicError
 from engine.io import load_evidence
@@ -39,6 +38,7 @@ from forensic_viewer.audit import AuditStamp
 from forensic_viewer.environment import environment
 from forensic_viewer.report.integrity import Integrity, verify_integrity
 from forensic_viewer.scan.groundtruth import read_scan_truth
+from forensic_viewer.scan.maps import read_map_png
 from forensic_viewer.scan.probe import read_scan_probe
 from forensic_viewer.scan.records import (
     SUMMARY_FIELDS,
@@ -220,8 +220,7 @@ class ModelEntry:
             return self.heatmap
         if self.heatmap_file is None or not self.heatmap_file.is_file():
             return None
-        with Image.open(self.heatmap_file, formats=["PNG"]) as im:
-            return np.asarray(im.convert("L"), dtype=np.float32) / 255.0
+        return read_map_png(self.heatmap_file)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -267,8 +266,7 @@ class AnalysisEntry:
             return self.map
         if self.map_file is None or not self.map_file.is_file():
             return None
-        with Image.open(self.map_file, formats=["PNG"]) as im:
-            return np.asarray(im.convert("L"), dtype=np.float32) / 255.0
+        return read_map_png(self.map_file)
 
     def to_dict(self) -> dict[str, Any]:
         return {

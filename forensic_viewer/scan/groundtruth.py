@@ -24,12 +24,13 @@ A scan's ground truth (:func:`evaluate_scan`) is computed after the scan from it
 per-file figures and the problems met) and as ``gt.*`` columns of ``results.csv``. A mask that
 cannot be read, an image without a mask and a mask without an image are each one line naming the
 file; the others are scored. So is an entry of ``Gt/`` or ``Au/`` named like an image that is no
-regular file (a named pipe: opened by :func:`engine.files.check_regular`, never waited on).
+regular file (a named pipe: opened by :func:`engine.files.open_regular`, never waited on).
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,7 +41,14 @@ import cv2
 import numpy as np
 
 from engine.errors import EvidenceError, ForensicError
-from engine.files import AtomicFile, atomic_write, check_regular, not_regular_reason, read_regular
+from engine.files import (
+    AtomicFile,
+    atomic_write,
+    not_regular_reason,
+    open_regular,
+    read_regular,
+    read_regular_text,
+)
 from engine.io import IMAGE_SUFFIXES, load_evidence
 from forensic_viewer.scan.maps import read_heatmap_png
 from forensic_viewer.scan.records import FileRecord
@@ -133,10 +141,12 @@ class TruthSource:
 
 def _unreadable(path: Path) -> str | None:
     """Why ``path`` cannot be opened as a regular file (a named pipe, a device, a link loop,
-    a dangling link), or None when it can: opened by :func:`engine.files.check_regular`,
-    which never waits for a pipe's writer."""
+    a dangling link), or None when it can: opened by :func:`engine.files.open_regular`,
+    which never waits for a pipe's writer (the mask itself is read later by ``load_evidence``,
+    through the same opener)."""
     try:
-        check_regular(path)
+        with open_regular(path):
+            pass
     except OSError as e:
         return not_regular_reason(e) or e.strerror or str(e)
     return None
@@ -354,7 +364,7 @@ def truth_labels(gt: Mapping[str, Any] | None) -> dict[str, int] | None:
 def read_scan_truth(out: Path) -> dict[str, Any] | None:
     """``groundtruth.json`` of the scan in ``out`` (None when there is none or it is unreadable)."""
     try:
-        data = json.loads((out / GT_NAME).read_text(encoding="utf-8"))
+        data = json.loads(read_regular_text(out / GT_NAME))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return None
     return data if isinstance(data, dict) else None
@@ -371,8 +381,7 @@ def add_csv_columns(out: Path, files: Sequence[ImageTruth], errors: Mapping[str,
     path = out / CSV_NAME
     if not path.is_file():
         return
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = list(csv.reader(f))
+    rows = list(csv.reader(io.StringIO(read_regular_text(path), newline="")))
     if not rows:
         return
     keep = [i for i, c in enumerate(rows[0]) if not c.startswith("gt.")]

@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from engine.errors import ForensicError
-from engine.files import atomic_write
+from engine.files import atomic_write, not_regular_reason, open_regular
 from engine.metrics import levels
 
 MAPS = "maps"
@@ -77,16 +77,28 @@ def save_heatmap_png(heatmap: NDArray[np.floating], path: Path) -> None:
     atomic_write(path, heatmap_png(heatmap))
 
 
+def read_map_png(path: Path) -> NDArray[np.float32]:
+    """An 8-bit map file of a scan folder (a heatmap, a face map, a classic analysis's map) as
+    [H, W] float32 in [0, 1], opened by :func:`engine.files.open_regular` (Pillow would open a
+    pipe named like the map by its name and wait on it). Raises OSError or ValueError."""
+    with open_regular(path) as f, Image.open(f, formats=["PNG"]) as im:
+        return np.asarray(im.convert("L"), dtype=np.float32) / np.float32(255.0)
+
+
 def read_heatmap_png(path: Path, size: tuple[int, int]) -> NDArray[np.float32]:
     """The 8-bit heatmap file ``path`` as [H, W] float32 in [0, 1].
 
     size: the evidence's (height, width); a map of another size belongs to another file.
-    Raises :class:`ForensicError` naming the file when it cannot be read or its size differs.
+    Raises :class:`ForensicError` naming the file when it cannot be read (a named pipe or a
+    device put in a scan folder under a map's name included) or its size differs.
     """
     try:
-        with Image.open(path, formats=["PNG"]) as im:
-            heat = np.asarray(im.convert("L"), dtype=np.float32) / np.float32(255.0)
-    except (OSError, ValueError) as e:
+        heat = read_map_png(path)
+    except OSError as e:
+        if (reason := not_regular_reason(e)) is not None:
+            raise ForensicError(path, f"heatmap cannot be read: {reason}") from e
+        raise ForensicError(path, f"heatmap cannot be read ({e})") from e
+    except ValueError as e:
         raise ForensicError(path, f"heatmap cannot be read ({e})") from e
     if heat.shape != size:
         raise ForensicError(
@@ -114,9 +126,10 @@ def encode_jpeg(rgb: NDArray[np.uint8], quality: int = 85) -> bytes:
 
 
 def read_thumbnail(path: Path, max_side: int = THUMB_SIDE) -> NDArray[np.uint8] | None:
-    """A thumbnail file written by a scan, as [h, w, 3] uint8 RGB (None when unreadable)."""
+    """A thumbnail file written by a scan, as [h, w, 3] uint8 RGB (None when unreadable: a
+    pipe or a device named like it included, opened by :func:`engine.files.open_regular`)."""
     try:
-        with Image.open(path, formats=["JPEG"]) as im:
+        with open_regular(path) as f, Image.open(f, formats=["JPEG"]) as im:
             return thumbnail(np.asarray(im.convert("RGB")), max_side)
     except (OSError, ValueError):
         return None

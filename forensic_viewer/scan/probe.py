@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from engine.files import atomic_write
+from engine.files import atomic_write, read_regular_text
 from engine.probe import ORIGINAL, ProbeResult, ProbeRow
 from engine.types import Analysis
 from forensic_viewer.scan.maps import save_heatmap_png
@@ -103,7 +103,7 @@ def read_scan_probe(out: Path, key: str, sha256: str | None) -> dict[str, Any] |
     bytes the scan recorded (``sha256``); None when there is none, it cannot be read, or it
     is of other bytes (the file changed and was probed again elsewhere)."""
     try:
-        table = json.loads((out / scan_probe_name(key)).read_text(encoding="utf-8"))
+        table = json.loads(read_regular_text(out / scan_probe_name(key)))
     except (OSError, ValueError):
         return None
     evidence = table.get("evidence") if isinstance(table, dict) else None

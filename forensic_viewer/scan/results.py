@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from engine.analyses import Level
-from engine.files import AtomicFile
+from engine.errors import ForensicError
+from engine.files import AtomicFile, not_regular_reason, open_regular
 from forensic_viewer.scan.records import (
     SUMMARY_FIELDS,
     AnalysisRecord,
@@ -46,6 +47,10 @@ class ResultIndex:
     are ignored. A reader may run while a scan writes the folder: when the file was rewritten
     under it (the scan's compaction moves rows), a read that no longer finds its row at the
     indexed offset indexes the file again once.
+
+    The file is opened by :func:`engine.files.open_regular`: a scan folder chosen in the viewer
+    or given as ``--out`` may hold a named pipe or a link to a device called ``results.jsonl``,
+    which is a :class:`ForensicError` naming it, never a wait or an endless read.
     """
 
     def __init__(self, out: Path) -> None:
@@ -61,7 +66,7 @@ class ResultIndex:
         self.ends_torn = False
         if not self.file.exists():
             return
-        with open(self.file, "rb") as f:
+        with self._open() as f:
             offset = 0
             line = b""
             for line in f:
@@ -70,6 +75,16 @@ class ResultIndex:
                     self._add(record, offset)
                 offset += len(line)
             self.ends_torn = bool(line) and not line.endswith(b"\n")
+
+    def _open(self) -> BinaryIO:
+        """``results.jsonl`` opened for reading (see the class docstring)."""
+        try:
+            return open_regular(self.file)
+        except OSError as e:
+            reason = not_regular_reason(e)
+            if reason is None:
+                raise
+            raise ForensicError(self.file, reason) from e
 
     def _add(self, record: ScanRecord, offset: int) -> None:
         self._offsets[record.path] = offset
@@ -106,7 +121,7 @@ class ResultIndex:
     def get(self, key: str) -> dict[str, Any]:
         """The last row of ``key`` as written (a JSON object, what ``on_file`` callbacks get);
         :meth:`record` gives it typed."""
-        f = open(self.file, "rb")
+        f = self._open()
         try:
             row, f = self._read(f, key)
         finally:
@@ -119,7 +134,7 @@ class ResultIndex:
 
     def iter_records(self, keys: Iterable[str] | None = None) -> Iterator[ScanRecord]:
         """Records of ``keys`` (default: every path) one at a time, in that order."""
-        f = open(self.file, "rb")
+        f = self._open()
         try:
             for key in self.keys() if keys is None else keys:
                 if key in self._offsets:
@@ -136,7 +151,7 @@ class ResultIndex:
         if row is None or row.get("path") != key:
             f.close()
             self._load()
-            f = open(self.file, "rb")
+            f = self._open()
             offset = self._offsets.get(key)
             row = None if offset is None else self._row_at(f, offset)
             if row is None or row.get("path") != key:
@@ -183,7 +198,7 @@ class ResultLog(ResultIndex):
         Rows are copied byte for byte, so compaction never changes what a row says."""
         self._log.flush()
         offsets: dict[str, int] = {}
-        with open(self.file, "rb") as src, AtomicFile(self.file) as out:
+        with self._open() as src, AtomicFile(self.file) as out:
             dst = out.file
             assert dst is not None
             for key, offset in self._offsets.items():

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from engine.analyses import analysis_settings
 from engine.errors import ForensicError
-from engine.files import atomic_write
+from engine.files import atomic_write, not_regular_reason, read_regular_text
 from forensic_viewer.scan.results import SCAN_INFO
 
 if TYPE_CHECKING:
@@ -75,10 +75,14 @@ def check_settings(
     """
     info = out / SCAN_INFO
     if info.exists():
-        try:
-            old = json.loads(info.read_text(encoding="utf-8"))
+        try:  # through open_regular: a pipe or device named scan.json is named, not waited on
+            old = json.loads(read_regular_text(info))
         except ValueError:
             old = None
+        except OSError as e:
+            if (reason := not_regular_reason(e)) is None:
+                raise
+            raise ForensicError(info, reason) from e
         if isinstance(old, dict):
             old = {k: v for k, v in settings.items() if k in SETTINGS_UNRECORDED} | old
             differ = [k for k in settings if old.get(k, SETTING_DEFAULTS.get(k)) != settings[k]]
@@ -103,7 +107,7 @@ def stopped_run(out: Path) -> dict[str, Any] | None:
     scan.json or written before ``run`` existed. What files made of a scan's rows (the ground
     truth's ``partial_scan``) say of the part they cover."""
     try:
-        run = json.loads((out / SCAN_INFO).read_text(encoding="utf-8")).get(RUN_FIELD)
+        run = json.loads(read_regular_text(out / SCAN_INFO)).get(RUN_FIELD)
     except (OSError, ValueError, AttributeError):
         return None
     if not isinstance(run, dict) or run.get("state") in (None, "finished"):
@@ -117,7 +121,7 @@ def record_run(out: Path, run: dict[str, Any]) -> None:
     start time :func:`check_settings` recorded; written aside and renamed, so an interrupt
     while writing leaves the earlier scan.json whole."""
     info = out / SCAN_INFO
-    old = json.loads(info.read_text(encoding="utf-8"))
+    old = json.loads(read_regular_text(info))
     started = (old.get(RUN_FIELD) or {}).get("started")
     old[RUN_FIELD] = {**run, "started": started, "ended": _now()}
     atomic_write(info, json.dumps(old, indent=2) + "\n")

@@ -35,6 +35,7 @@ from numpy.typing import NDArray
 
 from engine.decision import MANIPULATED
 from engine.errors import EvidenceError, ForensicError
+from engine.files import read_regular_text
 from engine.io import load_evidence
 from forensic_viewer.scan.maps import THUMB_SIDE, read_thumbnail, thumb_name, thumbnail
 from forensic_viewer.scan.records import AnalysisRecord, ModelRecord, ScanRecord, as_record
@@ -336,7 +337,7 @@ def triage_row(
 def scan_info(out: Path) -> dict[str, Any]:
     """The scan.json of an output folder ({} when absent or unreadable)."""
     try:
-        return json.loads((out / SCAN_INFO).read_text(encoding="utf-8"))
+        return json.loads(read_regular_text(out / SCAN_INFO))
     except (OSError, ValueError):
         return {}
 
