@@ -39,23 +39,61 @@ def open_regular(path: str | Path) -> BinaryIO:
     two for a one-line error."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0))
     try:
-        mode = os.fstat(fd).st_mode
-        if stat.S_ISDIR(mode):
-            raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(path))
-        if not stat.S_ISREG(mode):
-            raise NotRegularFile(
-                errno.EINVAL, "not a regular file (a device, pipe or socket)", str(path)
-            )
+        _check_regular(fd, path)
         return os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)
         raise
 
 
+_NOT_REGULAR = "not a regular file (a device, pipe or socket)"
+
+
+def _check_regular(fd: int, path: str | Path) -> None:
+    """Raise unless the open descriptor ``fd`` (of ``path``) is a regular file."""
+    mode = os.fstat(fd).st_mode
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(path))
+    if not stat.S_ISREG(mode):
+        raise NotRegularFile(errno.EINVAL, _NOT_REGULAR, str(path))
+
+
 def open_evidence(path: str | Path) -> BinaryIO:
     """An evidence file opened by :func:`open_regular`: every read of evidence goes through
     here, so none can write it, wait on a pipe or read a device."""
     return open_regular(path)
+
+
+def open_append_fd(path: str | Path, mode: int = 0o644) -> int:
+    """A descriptor appending to the regular file ``path`` (created when missing, with
+    ``mode``), for logs kept in a folder a user chooses (a scan's ``results.jsonl`` and
+    ``scan.log``, a case's audit log, a training run's events). Opened ``O_NONBLOCK``, so a
+    named pipe put there is refused at once instead of the open waiting for a reader, then
+    refused unless a regular file (``/dev/null`` would swallow every line); raises
+    :class:`NotRegularFile`, :class:`IsADirectoryError` or the OSError of the open."""
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags | getattr(os, "O_NONBLOCK", 0), mode)
+    except OSError as e:
+        if e.errno == errno.ENXIO:  # a named pipe that no one reads
+            raise NotRegularFile(errno.EINVAL, _NOT_REGULAR, str(path)) from e
+        raise
+    try:
+        _check_regular(fd, path)
+        if hasattr(os, "O_NONBLOCK"):
+            os.set_blocking(fd, True)  # a regular file: writes as any other
+        return fd
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def open_append(path: str | Path, mode: str = "ab", **open_kw: Any) -> IO[Any]:
+    """``path`` opened by :func:`open_append_fd` as a file object (``mode`` ``"ab"`` or ``"a"``
+    with ``open_kw`` such as ``encoding``)."""
+    if mode not in ("ab", "a"):
+        raise ValueError(f"open_append appends; mode must be 'ab' or 'a', got {mode}")
+    return os.fdopen(open_append_fd(path), mode, **open_kw)
 
 
 def read_regular(path: str | Path) -> bytes:

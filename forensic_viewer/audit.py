@@ -53,7 +53,13 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import ForensicError
-from engine.files import AtomicFile
+from engine.files import (
+    AtomicFile,
+    not_regular_reason,
+    open_append_fd,
+    open_regular,
+    read_regular,
+)
 from forensic_viewer.environment import APP_PACKAGE, package_version
 from forensic_viewer.wording import plain
 
@@ -306,16 +312,28 @@ def verify_log(path: str | Path, expect_head: str | None = None) -> Verification
     line byte for byte canonical; stop at the first problem. ``expect_head``: a hash (e.g. a
     report's) that must be one of the entries'. The file is read under a shared ``flock``, so
     an entry being appended meanwhile is read whole or not at all. Raises :class:`AuditError`
-    when the file cannot be read."""
+    when the file cannot be read (a named pipe or a device given as the log, or put in the case
+    folder under its name, included: opened by :func:`engine.files.open_regular`, never
+    waited on nor read without end)."""
     path = Path(path)
     try:
-        with open(path, "rb") as f:
+        with open_regular(path) as f:
             if fcntl is not None:  # a shared lock: a write in progress finishes first
                 fcntl.flock(f.fileno(), fcntl.LOCK_SH)
             data = f.read()
     except OSError as e:
-        raise AuditError(path, f"cannot read the audit log ({e.strerror or e})") from e
+        raise AuditError(path, _unreadable(e)) from e
     return verify_bytes(path, data, expect_head)
+
+
+def _unreadable(e: OSError) -> str:
+    """An audit log's read error in one line's words."""
+    reason = not_regular_reason(e)
+    return (
+        f"cannot read the audit log: {reason}"
+        if reason
+        else f"cannot read the audit log ({e.strerror or e})"
+    )
 
 
 def describe(entry: AuditEntry, limit: int = 240) -> str:
@@ -395,10 +413,16 @@ class AuditLog:
         self._lock = threading.Lock()
         try:
             self.case_dir.mkdir(parents=True, exist_ok=True)
-            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0)
-            self._fd: int | None = os.open(self.path, flags, 0o644)
+            # never waiting for a reader of a named pipe put in the case folder as the log
+            self._fd: int | None = open_append_fd(self.path)
         except OSError as e:
-            raise AuditError(self.path, f"cannot open the audit log ({e.strerror or e})") from e
+            reason = not_regular_reason(e)
+            raise AuditError(
+                self.path,
+                f"cannot open the audit log: {reason}"
+                if reason
+                else f"cannot open the audit log ({e.strerror or e})",
+            ) from e
         self._sync_folder()
         self._size = 0
         self._seq = 0
@@ -408,7 +432,7 @@ class AuditLog:
                 self._catch_up()
         except OSError as e:
             self.close()
-            raise AuditError(self.path, f"cannot read the audit log ({e.strerror or e})") from e
+            raise AuditError(self.path, _unreadable(e)) from e
         except AuditError:
             self.close()
             raise
@@ -454,7 +478,9 @@ class AuditLog:
             return
         if size < self._size:
             raise AuditError(self.path, "the audit log became shorter while it was open")
-        with open(self.path, "rb") as f:
+        with open_regular(self.path) as f:  # the file our descriptor writes, nothing put there
+            if not os.path.samestat(st, os.fstat(f.fileno())):
+                raise AuditError(self.path, "the audit log was replaced while open")
             data = f.read(size)
         result = verify_bytes(self.path, data)
         if result.torn:
@@ -528,7 +554,7 @@ class AuditLog:
                     with self._flock():
                         self._catch_up()
             except OSError as e:
-                raise AuditError(self.path, f"cannot read the audit log ({e.strerror or e})") from e
+                raise AuditError(self.path, _unreadable(e)) from e
             return AuditStamp(str(self.path), self._seq, self._head)
 
     @property
@@ -567,7 +593,7 @@ def file_sha256(path: str | Path) -> str:
     "" when it cannot be read."""
     h = hashlib.sha256()
     try:
-        with open(path, "rb") as f:
+        with open_regular(path) as f:  # never waiting on a pipe put there since
             for block in iter(lambda: f.read(1 << 20), b""):
                 h.update(block)
     except OSError:
@@ -600,8 +626,7 @@ def show_command(log: str | Path) -> int:
     for entry in result.entries:
         print(describe(entry))
     if not result.ok:
-        with open(path, "rb") as f:
-            data = f.read()
+        data = read_regular(path)  # verify_log read it just now: a regular file
         for number, raw, complete in _lines(data):
             if number < (result.line or 0):
                 continue

@@ -1,0 +1,68 @@
+"""The case audit log is read and written only when it is a regular file.
+
+The case folder is the user's (``--case DIR``, the viewer's case), and ``audit verify|show``
+take any path: a named pipe called ``audit.jsonl`` made opening the case wait for a reader
+forever (the viewer did not start, ``scan --case`` hung) and ``audit verify`` wait for a
+writer; a link to ``/dev/zero`` had ``verify`` read without end, one to ``/dev/null`` would
+swallow every entry. Each is now one line naming the log.
+
+A reader that waits blocks in a system call, so each case runs in a child process with a time
+limit (``tests.conftest.run_bounded``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from forensic_viewer.audit import LOG_NAME
+from tests.conftest import run_bounded
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+
+NOT_REGULAR = "not a regular file"
+
+
+@pytest.mark.parametrize("odd", ["fifo", "/dev/zero", "/dev/null"])
+def test_a_case_whose_log_is_a_pipe_or_a_device_is_refused_in_one_line(
+    tmp_path: Path, odd: str
+) -> None:
+    case = tmp_path / "case"
+    out = run_bounded(
+        """
+        import contextlib, io, json, os, sys
+        from pathlib import Path
+        from forensic_viewer.audit import LOG_NAME, AuditError, AuditLog, verify_log
+        from forensic_viewer.cli import main
+
+        case, odd = Path(sys.argv[1]), sys.argv[2]
+        case.mkdir()
+        log = case / LOG_NAME
+        os.mkfifo(log) if odd == "fifo" else os.symlink(odd, log)
+        said = []
+        for act in (lambda: AuditLog(case), lambda: verify_log(log)):
+            try:
+                act()
+                said.append("accepted")
+            except AuditError as e:
+                said.append(str(e))
+        err = io.StringIO()
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
+            code = main(["audit", "verify", str(case)])
+        said.append([code, err.getvalue()])
+        print(json.dumps(said))
+        """,
+        case,
+        odd,
+    )
+    opened, verified, (code, err) = json.loads(out.strip().splitlines()[-1])
+    log = case / LOG_NAME
+    for message in (opened, verified):
+        assert message.startswith(f"{log}: ") and "\n" not in message, message
+        assert NOT_REGULAR in message, message
+    lines = [ln for ln in err.strip().splitlines() if ln]
+    assert code != 0 and len(lines) == 1, err
+    assert str(log) in lines[0] and NOT_REGULAR in lines[0], err
