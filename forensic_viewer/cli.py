@@ -39,6 +39,7 @@ from typing import Any
 from engine.ending import ignore_stop_signals
 from engine.ensemble import ENSEMBLE_SUFFIX
 from engine.errors import ForensicError
+from engine.files import open_append
 from forensic_viewer.casework import add_audit_parser, add_case_arg, cmd_audit
 from forensic_viewer.cli_progress import ProgressBar
 from forensic_viewer.cli_table import print_table, table_checks
@@ -281,7 +282,7 @@ def _log_traceback(out: Path, message: str) -> str:
     from forensic_viewer.scan.run import SCAN_LOG
 
     try:
-        with open(out / SCAN_LOG, "a", encoding="utf-8") as f:
+        with open_append(out / SCAN_LOG, "a", encoding="utf-8") as f:
             f.write(f"--- {time.strftime('%Y-%m-%dT%H:%M:%S%z')} {message}\n")
             f.write(traceback.format_exc())
     except OSError:

@@ -65,7 +65,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import CheckpointError
-from engine.files import atomic_write
+from engine.files import atomic_write, read_regular_text
 from trainer.check import EXIT_OK, EXIT_UNUSABLE
 from trainer.starting import read_starting_point
 
@@ -494,7 +494,7 @@ class RunState:
     def load(cls, run_dir: Path) -> RunState | None:
         """The state of ``run_dir``, or None when it holds none (or an unreadable one)."""
         try:
-            obj = json.loads((run_dir / RUN_STATE).read_text(encoding="utf-8"))
+            obj = json.loads(read_regular_text(run_dir / RUN_STATE))  # a pipe: not waited on
             return cls(
                 TrainingConfig.from_json(obj["config"]),
                 list(obj.get("done", [])),

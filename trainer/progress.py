@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from engine.files import read_regular_text
 from engine.formatting import format_duration
 
 # Exit statuses of ``forensic-train`` (besides 0): what a parent process tells apart.
@@ -310,8 +311,8 @@ class TrainingProgress:
     def replay(self, path: Path) -> None:
         """Apply the events saved in ``path`` (a resumed stage gets its curves back)."""
         try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except OSError:
+            lines = read_regular_text(path).splitlines()  # a pipe put there: not waited on
+        except (OSError, ValueError):
             return
         for line in lines:
             event = parse_event(line)

@@ -74,6 +74,7 @@ from PySide6.QtWidgets import (
 
 from engine.devices import available_devices
 from engine.errors import CheckpointError
+from engine.files import open_append
 from engine.formatting import format_duration
 from engine.models.registry import list_models
 from forensic_viewer.gui.panels import pick_folder
@@ -724,7 +725,10 @@ class TrainingDialog(QDialog):
         self._close_events()
         try:
             stage.out.mkdir(parents=True, exist_ok=True)
-            self._events_file = open(events, "a" if resume else "w", encoding="utf-8")
+            if not resume:  # a new stage's events start a new file
+                events.unlink(missing_ok=True)
+            # never waiting for a reader of a pipe put in the run folder under its name
+            self._events_file = open_append(events, "a", encoding="utf-8")
         except OSError as e:
             self._fail(f"{events}: cannot write the run folder ({e.strerror or e})")
             return

@@ -14,7 +14,7 @@ from typing import Any, BinaryIO
 
 from engine.analyses import Level
 from engine.errors import ForensicError
-from engine.files import AtomicFile, not_regular_reason, open_regular
+from engine.files import AtomicFile, not_regular_reason, open_append, open_regular
 from forensic_viewer.scan.records import (
     SUMMARY_FIELDS,
     AnalysisRecord,
@@ -173,11 +173,22 @@ class ResultLog(ResultIndex):
 
     def __init__(self, out: Path) -> None:
         super().__init__(out)
-        self._log = open(self.file, "ab")  # closed by close()
+        self._log = self._append()  # closed by close()
         if self.ends_torn:  # the torn line stays unparseable; the next record starts clean
             self._log.write(b"\n")
             self._log.flush()
         self._end = self._log.tell()
+
+    def _append(self) -> BinaryIO:
+        """``results.jsonl`` opened for appending by :func:`engine.files.open_append` (a pipe
+        put there: refused, as :meth:`_open` refuses it, not waited on for a reader)."""
+        try:
+            return open_append(self.file)  # type: ignore[return-value]
+        except OSError as e:
+            reason = not_regular_reason(e)
+            if reason is None:
+                raise
+            raise ForensicError(self.file, reason) from e
 
     def append(self, record: ScanRecord) -> dict[str, Any]:
         """Write ``record`` as the last row; returns the row as written. Raises ValueError
@@ -207,7 +218,7 @@ class ResultLog(ResultIndex):
                 dst.write(src.readline())
             self._log.close()
         self._offsets = offsets
-        self._log = open(self.file, "ab")  # closed by close()
+        self._log = self._append()  # closed by close()
         self._end = self._log.tell()
 
 

@@ -45,6 +45,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from engine.analyses import run_analyses
 from engine.errors import EvidenceError, ForensicError
+from engine.files import open_append
 from engine.io import MAX_FILE_BYTES, load_evidence
 from engine.types import Analysis, Evidence, Progress
 from forensic_viewer.environment import environment
@@ -332,7 +333,7 @@ class ScanLog:
     def problem(self, message: str, trace: str) -> None:
         log.info("%s (traceback in %s)", message, self.path)
         if self._f is None:
-            self._f = open(self.path, "a", encoding="utf-8")  # closed by close()
+            self._f = open_append(self.path, "a", encoding="utf-8")  # closed by close()
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         self._f.write(f"--- {stamp} {message}\n{trace.rstrip()}\n")
         self._f.flush()
