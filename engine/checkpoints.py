@@ -41,6 +41,10 @@ architecture, config and input size for the life of the process.
 Non-finite numbers in the informational parts of the header (training summary, metrics, the
 details behind θ) mean "not measured" and are read and written as ``null``, so that nothing
 taken from a header puts NaN into a JSON file.
+
+Long file: the format, its checks in the order above and the one reading of a file (header,
+checks, weights and hash from one descriptor) belong together; split, the order of the checks
+would be spread over modules.
 """
 
 from __future__ import annotations
