@@ -16,7 +16,9 @@ Exit codes: 0 when every file was analysed, 1 when some failed (they are listed 
 the others are analysed anyway), 2 on a usage error (bad arguments, no usable model, an
 output folder holding results made with other settings), 3 when the scan itself failed (the
 output folder is locked by another scan, cannot be written or filled up; finished results
-are kept and a rerun resumes).
+are kept and a rerun resumes), 130 and 143 when Ctrl+C (SIGINT) or SIGTERM stopped it. The
+viewer (no command) exits 0 when closed, 130 or 143 when one of those signals closed its
+window (as File > Quit does: a batch scan is cancelled first).
 
 Long file: every subcommand's parser, its checks and its command function side by side, so
 that what each option does can be read where it is declared.

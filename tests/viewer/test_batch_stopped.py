@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import signal
 import threading
 from pathlib import Path
 
@@ -191,3 +193,43 @@ def test_closing_the_viewer_while_the_scan_loads_models_waits_for_it_instead_of_
     assert not dialog.worker.isRunning()
     run = json.loads((out / "scan.json").read_text())["run"]
     assert (run["state"], run["through"]) == ("cancelled", 0)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_sigterm_or_ctrl_c_to_the_viewer_stops_its_batch_scan_as_closing_does(
+    qtbot, folder: Path, tmp_path: Path, tiny_checkpoint: Path, monkeypatch, signum: int
+) -> None:
+    """``kill PID`` (a logout, a service manager) or Ctrl+C in the terminal the viewer was
+    started from, during a batch scan: SIGTERM had ended the process at once, leaving scan.json
+    saying "running", no results.csv and no scan-finished in the case log. The window now
+    closes as File > Quit does: the scan is cancelled and leaves a cancelled scan's files."""
+    from forensic_viewer.gui.app import close_on_signals
+    from forensic_viewer.gui.main_window import MainWindow
+
+    original = ScanWorker._on_file
+
+    def pause_after_first(self: ScanWorker, index: int, total: int, record: dict) -> None:
+        original(self, index, total, record)
+        self.pause()
+
+    monkeypatch.setattr(ScanWorker, "_on_file", pause_after_first)
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(models=[str(tiny_checkpoint)], device="cpu", settings=settings)
+    qtbot.addWidget(window)
+    window.show()
+    out = tmp_path / "out"
+    dialog = window.open_batch()
+    dialog.folder.setText(str(folder))
+    dialog.out.setText(str(out))
+    dialog.start()
+    qtbot.waitUntil(lambda: dialog.tally.done == 1, timeout=TIMEOUT)
+    restore = close_on_signals(window)
+    try:
+        os.kill(os.getpid(), signum)
+        qtbot.waitUntil(lambda: not window.isVisible(), timeout=TIMEOUT)
+    finally:
+        restore()
+    assert not dialog.worker.isRunning()
+    jsonl, rows, run = _keys(out)
+    assert jsonl == rows == NAMES[:1]
+    assert (run["state"], run["through"], run["files"]) == ("cancelled", 1, 6)
