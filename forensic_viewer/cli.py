@@ -27,14 +27,11 @@ that what each option does can be read where it is declared.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import signal
 import sys
-import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +43,7 @@ from forensic_viewer.casework import add_audit_parser, add_case_arg, cmd_audit
 from forensic_viewer.cli_progress import ProgressBar
 from forensic_viewer.cli_table import print_table, table_checks
 from forensic_viewer.scan.lock import OutputLock, ScanFailed
+from forensic_viewer.stopping import Terminated, sigterm_as_interrupt, stop_status, stop_words
 from forensic_viewer.wording import plain
 
 COMMANDS = ("analyze", "scan", "probe", "models", "selftest", "audit")
@@ -657,33 +655,6 @@ def gui_parser() -> argparse.ArgumentParser:
     return p
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM (``kill PID``, a service manager, a batch system's time limit) while a command
-    runs: raised in the main thread, it takes the interrupt's way out (every finished row
-    kept, results.jsonl closed, the lock released) instead of ending the process mid-write.
-    ``signum``: what a scan records as the signal that stopped it (scan.json's ``run``)."""
-
-    signum = signal.SIGTERM
-
-
-def _terminated(_signum: int, _frame: Any) -> None:
-    raise Terminated
-
-
-@contextlib.contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """:class:`Terminated` on SIGTERM while the block runs (main thread only); then the
-    handler that was there before."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    before = signal.signal(signal.SIGTERM, _terminated)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, before)
-
-
 def main(argv: list[str] | None = None) -> int:
     """The program. Run as the program (``argv`` None: the console script, ``python -m``),
     once the command has ended in any way, further SIGINT and SIGTERM are ignored
@@ -697,6 +668,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str], program: bool) -> int:
+    gui = False  # the viewer: its window handles the stop signals while it is open
     try:
         if argv and argv[0] in COMMANDS:
             args = build_parser().parse_args(argv)
@@ -708,7 +680,7 @@ def _main(argv: list[str], program: bool) -> int:
                 "selftest": cmd_selftest,
                 "audit": cmd_audit,
             }
-            with _sigterm_as_interrupt():
+            with sigterm_as_interrupt():
                 return commands[args.command](args)
         args = gui_parser().parse_args(argv)
         if args.version:
@@ -716,9 +688,11 @@ def _main(argv: list[str], program: bool) -> int:
 
             print("\n".join(version_lines()))
             return EXIT_OK
-        from forensic_viewer.gui.app import run_gui
+        gui = True
+        with sigterm_as_interrupt():  # Qt and torch are imported, the window built: seconds
+            from forensic_viewer.gui.app import run_gui
 
-        return run_gui(args.images, args.model, args.device, args.case)
+            return run_gui(args.images, args.model, args.device, args.case)
     except UsageError as e:
         _error(e)
         return EXIT_USAGE
@@ -736,16 +710,15 @@ def _main(argv: list[str], program: bool) -> int:
         return EXIT_SCAN_FAILED
     except SystemExit as e:  # argparse: usage errors exit 2 by themselves
         return int(e.code or 0)
-    except Terminated:
+    except KeyboardInterrupt as e:  # Ctrl+C, or SIGTERM: Terminated
         if program:  # before the line: another signal must not cut it or the exit short
             ignore_stop_signals()
-        print("\nterminated (SIGTERM); results so far are kept (re-run to resume)", file=sys.stderr)
-        return 128 + signal.SIGTERM
-    except KeyboardInterrupt:
-        if program:
-            ignore_stop_signals()
-        print("\ninterrupted; results so far are kept (re-run to resume)", file=sys.stderr)
-        return 130
+        if gui:
+            print(f"forensic-viewer: {stop_words(e)}; the viewer was not open", file=sys.stderr)
+        else:
+            said = "terminated (SIGTERM)" if isinstance(e, Terminated) else "interrupted"
+            print(f"\n{said}; results so far are kept (re-run to resume)", file=sys.stderr)
+        return stop_status(e)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from pathlib import Path
 
 
 # the program each executable name runs (its module's main())
-PROGRAMS = {"forensic-train": "trainer.cli", "forensic-viewer": "forensic_viewer.cli"}
+PROGRAMS = {"forensic-train": "trainer.cli", "forensic-viewer": "forensic_viewer.entry"}
 
 
 def program_for(argv0: str) -> str:

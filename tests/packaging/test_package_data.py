@@ -86,8 +86,8 @@ def frozen_main(monkeypatch: pytest.MonkeyPatch) -> Any:
 def test_frozen_entry_picks_the_tool_by_the_name_it_is_started_under(frozen_main: Any) -> None:
     assert frozen_main.program_for("/opt/x/forensic-train") == "trainer.cli"
     assert frozen_main.program_for("forensic-train") == "trainer.cli"
-    assert frozen_main.program_for("/home/a/.local/bin/forensic-viewer") == "forensic_viewer.cli"
-    assert frozen_main.program_for("./anything-else") == "forensic_viewer.cli"
+    assert frozen_main.program_for("/home/a/.local/bin/forensic-viewer") == "forensic_viewer.entry"
+    assert frozen_main.program_for("./anything-else") == "forensic_viewer.entry"
     for module in frozen_main.PROGRAMS.values():  # both exist (not imported: torch is slow)
         assert importlib.util.find_spec(module) is not None, module
 

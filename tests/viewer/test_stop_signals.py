@@ -84,3 +84,60 @@ def test_a_stop_signal_closes_the_viewers_window_as_quit_does(
     assert "Traceback" not in done.stderr, done.stderr[-3000:]
     last = done.stderr.strip().splitlines()[-1]
     assert last == f"forensic-viewer: {name} received: the viewer closed as File > Quit closes it"
+
+
+# The child sends the signal to itself when the import system first looks for MODULE: the
+# handler runs at the next bytecode, inside that import.
+SIGNAL_WHILE_IMPORTING = """\
+import os, sys
+
+class SignalWhenImported:
+    def find_spec(self, name, path=None, target=None):
+        if name == {module!r}:
+            sys.meta_path.remove(self)
+            os.kill(os.getpid(), {signum})
+        return None
+
+sys.meta_path.insert(0, SignalWhenImported())
+"""
+
+
+@pytest.mark.parametrize(
+    ("module", "args", "signum", "status", "line"),
+    [
+        ("forensic_viewer.cli", ["models"], signal.SIGINT, 130, "interrupted (Ctrl+C) while "
+         "starting; nothing was done"),
+        ("forensic_viewer.cli", ["models"], signal.SIGTERM, 143, "terminated (SIGTERM) while "
+         "starting; nothing was done"),
+        ("forensic_viewer.gui.app", [], signal.SIGTERM, 143, "terminated (SIGTERM); the viewer "
+         "was not open"),
+    ],
+    ids=["int-cli", "term-cli", "term-qt"],
+)  # fmt: skip
+def test_a_stop_signal_while_the_program_is_imported_ends_it_with_one_line(
+    tmp_path: Path, module: str, args: list[str], signum: int, status: int, line: str
+) -> None:
+    """The first half second of ``forensic-viewer ...`` imports the command line (numpy,
+    OpenCV, the engine's analyses), then torch and Qt for the viewer, before the program's
+    handlers were in place: Ctrl+C printed the import's traceback and ended the process by
+    SIGINT (status -2 to a parent, not 130); SIGTERM ended it by its default, without a word
+    (-15, not 143), also while the viewer imported Qt and torch."""
+    code = SIGNAL_WHILE_IMPORTING.format(module=module, signum=int(signum)) + _console_script()
+    done = _run(code, args, tmp_path)
+    assert done.returncode == status, done.stderr[-3000:]
+    assert done.stderr.strip() == f"forensic-viewer: {line}", done.stderr[-3000:]
+
+
+def test_the_entry_point_imports_nothing_heavy_before_its_handlers_are_up(tmp_path: Path) -> None:
+    """What the console script imports before :func:`forensic_viewer.entry.main` runs is the
+    time a stop signal still finds no handler: it must stay the standard library's light
+    modules (here: neither numpy nor the command line)."""
+    code = (
+        "import sys\n"
+        "from forensic_viewer.entry import main\n"
+        "print(sorted(m for m in ('numpy', 'torch', 'PySide6', 'forensic_viewer.cli') "
+        "if m in sys.modules))\n"
+    )
+    done = _run(code, [], tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() == "[]"
