@@ -29,7 +29,7 @@ from engine.ending import ignore_stop_signals
 from engine.errors import ForensicError
 from trainer.check import add_check_parser
 from trainer.errors import UsageError
-from trainer.plan import DEFAULT_WINDOW
+from trainer.plan import DEFAULT_WINDOW, RESUME_NAME
 from trainer.progress import (
     EXIT_FAILED,
     EXIT_INTERRUPTED,
@@ -377,6 +377,18 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     return run_synth(args)
 
 
+def _left_behind(args: argparse.Namespace, stop: Terminated) -> str:
+    """What a SIGTERM outside ``fit``'s loop leaves, in words: the finished run's checkpoint,
+    the checkpoint an earlier run left in ``--out`` (a ``--resume`` stopped before its loop),
+    or nothing to resume."""
+    if stop.checkpoint is not None:
+        return f"once the run had finished: its checkpoint is {stop.checkpoint}"
+    out = getattr(args, "out", None)
+    if out is not None and (out / RESUME_NAME).is_file():
+        return f"{out} holds the run's last checkpoint: continue with --resume"
+    return "before the first checkpoint: nothing to resume"
+
+
 def _is_oom(e: BaseException) -> bool:
     return isinstance(e, MemoryError) or "out of memory" in str(e).lower()
 
@@ -463,12 +475,12 @@ def _main(argv: list[str] | None, program: bool) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
-    except Terminated:
+    except Terminated as e:
         if program:
             ignore_stop_signals()
         print(
             f"forensic-train {args.command}: terminated (SIGTERM) after "
-            f"{time.monotonic() - t0:.0f} s, before the first checkpoint: nothing to resume",
+            f"{time.monotonic() - t0:.0f} s, {_left_behind(args, e)}",
             file=sys.stderr,
         )
         return EXIT_TERMINATED

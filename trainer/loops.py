@@ -296,6 +296,7 @@ def fit(
     validate: ValidateFn | None = None,
     resume: bool = False,
     reporter: Reporter | None = None,
+    on_trained: Callable[[], None] | None = None,
 ) -> FitResult:
     """Train ``model`` with ``objective`` on ``train_set`` (see the module docstring).
 
@@ -303,6 +304,9 @@ def fit(
     meta_fn(summary) -> the CheckpointMeta to write (summary: step, epoch, wall time, metrics).
     validate(model) -> metrics dict, called on rank 0 after every epoch (and where
     ``cfg.max_steps`` ends the run inside one) with the unwrapped model.
+    on_trained() is called once the loop has run to its end (not when a signal stopped it), its
+    last checkpoint written: from then on the loop's signal handlers are gone, and a SIGTERM
+    meets the caller's while the run is finished (``trainer.commands`` says so).
     """
     out_dir = Path(out_dir)
     reporter = reporter or Reporter()
@@ -578,6 +582,9 @@ def fit(
                 + (" (it validates that epoch first)" if val_pending else "")
             )
     if not interrupted:
+        if on_trained is not None:
+            on_trained()
+        # a no-op but where --resume continued a finished run: the loop saved at its last step
         save(batch_index)
         reporter.event("done", step=step, epoch=epoch, wall_seconds=wall(), best=best)
     return FitResult(step, epoch, wall(), interrupted, best, last_metrics, out_dir, stopped_by)

@@ -56,8 +56,13 @@ FIGURE_WORDS = {
 
 
 class Terminated(Exception):
-    """SIGTERM arrived before ``fit``'s loop had its own handler (while the data were being
-    checked or decoded): nothing was trained, nothing is left to resume."""
+    """SIGTERM arrived outside ``fit``'s loop, which has its own handler: before it (while torch
+    was imported, the data checked or decoded: nothing of this run to resume) or after it, when
+    ``checkpoint`` is the finished run's last checkpoint (while its summary was written)."""
+
+    def __init__(self, checkpoint: Path | None = None) -> None:
+        super().__init__()
+        self.checkpoint = checkpoint
 
 
 def stop_status(signum: int) -> int:

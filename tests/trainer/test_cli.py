@@ -429,6 +429,74 @@ def test_a_sigterm_while_decoding_leaves_no_out_folder(
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler put back
 
 
+@pytest.mark.parametrize("where", ["done-event", "summary"])
+def test_a_sigterm_once_the_run_has_finished_says_so_and_where_its_checkpoint_is(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    """SIGTERM just after training returned (fit's "done" event, or the summary of skipped
+    images after it): past the loop's handler it met the set-up's, which said "before the first
+    checkpoint: nothing to resume" next to a finished run and its checkpoint."""
+    import trainer.commands as commands
+    from trainer.plan import LAST_CHECKPOINT
+    from trainer.progress import Reporter
+
+    if where == "done-event":
+        event = Reporter.event
+
+        def terminated_when_done(self: Reporter, name: str, **fields: object) -> None:
+            if name == "done":
+                os.kill(os.getpid(), signal.SIGTERM)  # handled at the next bytecode
+            event(self, name, **fields)
+
+        monkeypatch.setattr(Reporter, "event", terminated_when_done)
+    else:
+        finish = commands._finish
+
+        def terminated_in_the_summary(*args: object) -> None:
+            os.kill(os.getpid(), signal.SIGTERM)
+            finish(*args)
+
+        monkeypatch.setattr(commands, "_finish", terminated_in_the_summary)
+    data = make_folder(tmp_path / "d", 3, 1, seed=0, size=48)
+    out = tmp_path / "run"
+    code, _, err = _run(capsys, _fit(data, out, *TINY_FIT, "--epochs", "1", "--no-val"))
+    line = _one_error_line(err)
+    assert code == 143 and "SIGTERM" in line and "nothing to resume" not in line, line
+    assert f"once the run had finished: its checkpoint is {out / LAST_CHECKPOINT}" in line
+    assert (out / LAST_CHECKPOINT).is_file()
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler put back
+
+
+def test_a_sigterm_before_a_resumed_runs_loop_says_the_run_can_still_be_resumed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--resume`` stopped while its data were decoded: the line said "nothing to resume",
+    yet the stopped run's checkpoint and resume file were in --out, untouched."""
+    import trainer.commands as commands
+    from trainer.loops import _Stop
+    from trainer.plan import RESUME_NAME
+
+    code, out = _stopped_fit(tmp_path, monkeypatch, _Stop)
+    assert code == 143 and (out / RESUME_NAME).is_file()
+    monkeypatch.undo()
+    capsys.readouterr()
+    real = commands.load_items
+
+    def terminated_while_decoding(*args: object, **kwargs: object) -> object:
+        os.kill(os.getpid(), signal.SIGTERM)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(commands, "load_items", terminated_while_decoding)
+    argv = ["--model-config", "channels=8,16,32", "--window", "32", "--threads", "1", "--no-val"]
+    code, _, err = _run(
+        capsys, _fit(tmp_path / "d", out, *argv, "--epochs", "3", "--quiet", "--resume")
+    )
+    line = _one_error_line(err)
+    assert code == 143 and "nothing to resume" not in line, line
+    assert f"{out} holds the run's last checkpoint: continue with --resume" in line
+    assert (out / RESUME_NAME).is_file()
+
+
 def test_a_sigterm_while_the_trainer_is_imported_exits_143_with_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
