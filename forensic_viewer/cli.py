@@ -38,7 +38,7 @@ from typing import Any
 from engine.ending import ignore_stop_signals
 from engine.ensemble import ENSEMBLE_SUFFIX
 from engine.errors import ForensicError
-from engine.files import open_append
+from engine.files import not_regular_reason, open_append, read_regular_text
 from forensic_viewer.casework import add_audit_parser, add_case_arg, cmd_audit
 from forensic_viewer.cli_progress import ProgressBar
 from forensic_viewer.cli_table import print_table, table_checks
@@ -581,6 +581,32 @@ def _write_probe_report(
     return True
 
 
+def _why_unreadable(e: OSError | ValueError) -> str:
+    """The reason in a one-line "<file>: cannot be read: <reason>"."""
+    if isinstance(e, OSError):
+        return not_regular_reason(e) or e.strerror or str(e)
+    return "not UTF-8 text" if isinstance(e, UnicodeDecodeError) else str(e)
+
+
+def _card_text(card: Path, instead: str) -> str | None:
+    """The model card ``card`` (beside a checkpoint or an ensemble, which may be in a folder of
+    the user's), or None when there is none. It is read through
+    :func:`engine.files.read_regular_text`: a named pipe named like a card had ``models NAME``
+    wait for a writer forever. One that cannot be read is a note on stderr naming it, and what
+    is shown ``instead``."""
+    try:
+        return read_regular_text(card)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as e:
+        print(
+            f"forensic-viewer: note: {plain(card)}: cannot be read: {_why_unreadable(e)}; "
+            f"{instead}",
+            file=sys.stderr,
+        )
+        return None
+
+
 def cmd_models(args: argparse.Namespace) -> int:
     from engine.assembly import available_models  # torch: not for --help or --version
     from engine.models import get_spec, list_models
@@ -589,16 +615,24 @@ def cmd_models(args: argparse.Namespace) -> int:
     if args.name:
         for e in listing.checkpoints:
             if args.name in (e.name, e.path.stem):
-                card = e.path.with_suffix(".md")
-                if card.exists():
-                    print(card.read_text(encoding="utf-8"))
+                card = _card_text(e.path.with_suffix(".md"), "its header follows")
+                if card is not None:
+                    print(card)
                 elif e.meta is not None:
                     print(json.dumps(json.loads(e.meta.to_json()), indent=2))
                 return 0
         for e in listing.ensembles:
             if args.name in (e.path.name, e.name):
-                card = e.path.with_name(e.path.name.removesuffix(ENSEMBLE_SUFFIX) + ".md")
-                print(card.read_text(encoding="utf-8") if card.exists() else e.path.read_text())
+                stem = e.path.name.removesuffix(ENSEMBLE_SUFFIX)
+                card = _card_text(e.path.with_name(stem + ".md"), "the ensemble file follows")
+                if card is None:
+                    try:
+                        card = read_regular_text(e.path)
+                    except (OSError, ValueError) as err:
+                        raise UsageError(
+                            f"{e.path}: cannot be read: {_why_unreadable(err)}"
+                        ) from None
+                print(card)
                 return 0
         raise UsageError(f"no checkpoint or ensemble named '{args.name}'")
     print("Architectures:")

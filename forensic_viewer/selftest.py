@@ -11,6 +11,10 @@ Checks, each printed as one line (``ok`` / ``FAIL`` and why), exit status 0 only
    decoding, the tiling, the runtime and the decision still find what they found when the card
    was written. This is the same check as ``tests/engine/test_bundled_models.py``, so that an
    installed copy (a wheel, a frozen build) can run it without the test suite.
+
+The resources folder can be any folder (``$FORENSIC_VIEWER_RESOURCES``), so its files (the
+samples' list, the cards, the masks) are read through :func:`engine.files.open_regular`: one
+that is a named pipe or a device fails its check with a line naming it, never a wait.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from engine.files import not_regular_reason, read_regular, read_regular_text
 from engine.metrics import f1_iou, roc_auc
 from forensic_viewer.environment import APP_PACKAGE, package_version
 
@@ -52,6 +57,17 @@ def pixel_auc(heat: NDArray[np.floating], truth: NDArray[np.bool_]) -> float:
 
 def _f1(pred: NDArray[np.bool_], truth: NDArray[np.bool_]) -> float:
     return f1_iou(pred, truth, both_empty=1.0)[0]
+
+
+def _unreadable(path: Path, e: OSError | ValueError) -> str:
+    """The check line of a resource file that cannot be read: ``<file>: cannot be read: <why>``."""
+    if isinstance(e, OSError):
+        why = not_regular_reason(e) or e.strerror or str(e)
+    elif isinstance(e, UnicodeDecodeError):
+        why = "not UTF-8 text"
+    else:  # JSON that does not parse
+        why = str(e)
+    return f"{path}: cannot be read: {why}"
 
 
 def run_selftest(
@@ -83,7 +99,34 @@ def run_selftest(
     for line in version_lines():
         say(f"     {line}")
     say(f"     device: {resolve_device('auto')} (the self-test runs on {device})")
-    manifest = json.loads((samples / "samples.json").read_text(encoding="utf-8"))
+    listing = samples / "samples.json"
+    try:
+        manifest = json.loads(read_regular_text(listing))
+        if not isinstance(manifest, dict):
+            raise ValueError("not a JSON object of samples")
+    except (OSError, ValueError) as e:
+        check(False, _unreadable(listing, e))
+        manifest = None  # that FAIL line stands for the floors it leaves unchecked
+
+    def truth_of(sample: str) -> NDArray[np.bool_] | None:
+        """The true mask of ``sample`` (its manifest entry), or None with a FAIL line."""
+        if manifest is None:
+            return None
+        entry = manifest.get(sample)
+        if not isinstance(entry, dict) or "mask" not in entry:
+            check(False, f"{sample}: {listing} names no mask for it")
+            return None
+        path = samples / entry["mask"]
+        try:
+            data = read_regular(path)
+        except OSError as e:
+            check(False, _unreadable(path, e))
+            return None
+        gray = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
+        if gray is None:
+            check(False, f"{path}: cannot be read: not an image OpenCV can decode")
+            return None
+        return gray > 127
 
     def floor_check(name: str, card: str, run: Callable[[Path], tuple[Any, Any]]) -> None:
         m = FLOOR.search(card)
@@ -91,7 +134,9 @@ def run_selftest(
             check(False, f"{name}: its card states no regression floor")
             return
         sample, f1_floor, auc_floor = m.group(1), float(m.group(2)), float(m.group(3))
-        truth = cv2.imread(str(samples / manifest[sample]["mask"]), cv2.IMREAD_GRAYSCALE) > 127
+        truth = truth_of(sample)
+        if truth is None:
+            return
         heat, mask = run(samples / sample)
         f1, auc = _f1(mask, truth), pixel_auc(heat, truth)
         check(
@@ -104,9 +149,19 @@ def run_selftest(
     check(bool(checkpoints), f"{len(checkpoints)} bundled checkpoint(s) in {models}")
     for path in checkpoints:
         card_path = path.with_suffix(".md")
-        card = card_path.read_text(encoding="utf-8") if card_path.is_file() else ""
+        try:
+            card = read_regular_text(card_path)
+        except FileNotFoundError:
+            card = ""
+        except (OSError, ValueError) as e:
+            check(False, _unreadable(card_path, e))
+            continue
         stated = CARD_SHA.search(card)
-        sha = file_sha256(path)
+        try:
+            sha = file_sha256(path)
+        except OSError as e:
+            check(False, _unreadable(path, e))
+            continue
         if stated is None or stated.group(1) != sha:
             check(False, f"{path.name}: SHA-256 {sha[:16]}… is not the one its card states")
             continue
@@ -139,7 +194,14 @@ def run_selftest(
             continue
         check(not missing, f"{path.name}: members {', '.join(m.model for m in ens.members)}")
         card_path = path.with_name(path.name.removesuffix(ENSEMBLE_SUFFIX) + ".md")
-        if missing or not card_path.is_file():
+        if missing:
+            continue
+        try:
+            card = read_regular_text(card_path)
+        except FileNotFoundError:
+            continue  # an ensemble without a card states no floor to check
+        except (OSError, ValueError) as e:
+            check(False, _unreadable(card_path, e))
             continue
         analyzer = Analyzer([str(p) for p in members], device=device, ensemble=ens)
 
@@ -147,6 +209,6 @@ def run_selftest(
             r = analyzer.analyze(load_evidence(sample)).ensemble
             return r.heatmap, r.mask
 
-        floor_check(ens.name, card_path.read_text(encoding="utf-8"), fused)
+        floor_check(ens.name, card, fused)
     say("self-test passed" if ok else "self-test FAILED")
     return ok
