@@ -352,7 +352,7 @@ class Context:
                     self._data = f.read(MAX_FILE_BYTES + 1)
             except OSError as e:
                 raise EvidenceError(
-                    path, f"cannot be read again for its JPEG/EXIF data ({e.strerror or e})"
+                    path, f"cannot be read again for its JPEG/EXIF data: {e.strerror or e}"
                 ) from e
         if not self._checked:
             if hashlib.sha256(self._data).hexdigest() != self.evidence.sha256:

@@ -730,7 +730,7 @@ class TrainingDialog(QDialog):
             # never waiting for a reader of a pipe put in the run folder under its name
             self._events_file = open_append(events, "a", encoding="utf-8")
         except OSError as e:
-            self._fail(f"{events}: cannot write the run folder ({e.strerror or e})")
+            self._fail(f"{events}: cannot write the run folder: {e.strerror or e}")
             return
         self._reset_curves()
         stages = config.stages()

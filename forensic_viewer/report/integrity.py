@@ -63,10 +63,9 @@ def verify_integrity(path: str | Path | None, recorded: str | None) -> Integrity
         return Integrity(
             "unreadable", recorded, None, now, f"{path}: the evidence file no longer exists"
         )
-    except OSError as e:
-        return Integrity(
-            "unreadable", recorded, None, now, f"{path}: cannot be read ({e.strerror or e})"
-        )
+    except OSError as e:  # a pipe or a device in its place: open_evidence's own words
+        why = e.strerror or e
+        return Integrity("unreadable", recorded, None, now, f"{path}: cannot be read: {why}")
     if current != recorded:
         return Integrity(
             "mismatch",

@@ -81,7 +81,7 @@ def read_mask(path: str | Path, size: tuple[int, int]) -> TruthMask:
     try:
         ev = load_evidence(path)
     except EvidenceError as e:
-        raise ForensicError(path, f"ground-truth mask cannot be read ({e.reason})") from e
+        raise ForensicError(path, f"ground-truth mask cannot be read: {e.reason}") from e
     mask = ev.pixels.max(axis=2) > 127  # H, W
     warnings = []
     h, w = size

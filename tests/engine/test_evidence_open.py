@@ -74,4 +74,7 @@ def test_an_analysis_reading_the_file_again_refuses_a_pipe_put_in_its_place(
     ODD[odd](path)
     with pytest.raises(EvidenceError) as e:
         Context(evidence, "jpeg").file_bytes()
-    assert str(path) in str(e.value) and "not a regular file" in str(e.value)
+    assert str(e.value) == (  # worded once, not "(not a regular file (a device, ...))"
+        f"{path}: cannot be read again for its JPEG/EXIF data: "
+        "not a regular file (a device, pipe or socket)"
+    )

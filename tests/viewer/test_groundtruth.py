@@ -10,6 +10,7 @@ import csv
 import dataclasses
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -97,6 +98,20 @@ def test_unreadable_mask_is_one_line_naming_it(tmp_path: Path) -> None:
     with pytest.raises(ForensicError) as e:
         read_mask(bad, (4, 4))
     assert str(bad) in str(e.value) and "\n" not in str(e.value)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+@pytest.mark.timeout(60)
+def test_a_mask_that_is_a_pipe_is_worded_without_nested_brackets(tmp_path: Path) -> None:
+    """It read "ground-truth mask cannot be read (is not a regular file (a device, pipe or
+    socket))": the loader's reason is said once, after a colon."""
+    os.mkfifo(pipe := tmp_path / "m.png")
+    with pytest.raises(ForensicError) as e:
+        read_mask(pipe, (4, 4))
+    assert str(e.value) == (
+        f"{pipe}: ground-truth mask cannot be read: "
+        "is not a regular file (a device, pipe or socket)"
+    )
 
 
 def test_folder_layout_matches_stems_with_gt_and_mask_tails(tmp_path: Path) -> None:
@@ -406,7 +421,6 @@ def test_a_named_pipe_among_the_masks_or_as_the_truth_is_one_line_naming_it(
     a word, and one given as ``--gt x.json`` (or as ``analyze --gt`` of one image's mask) was
     "no such ground-truth folder". Each is now one line naming it and saying it is not a
     regular file, and nothing waits on the pipe for a writer."""
-    import os
 
     from forensic_viewer.scan.groundtruth import truth_for_images
     from forensic_viewer.scan.run import run_scan

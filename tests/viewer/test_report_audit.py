@@ -8,6 +8,7 @@ Items are built by hand (no model runs): these tests check what the reports say.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -308,3 +309,22 @@ def test_the_viewers_metadata_panel_reads_exif_numbers_as_the_report_does(qtbot)
     panel.set_evidence(ev)
     assert panel.value("EXIF:ExposureTime") == "1/60 s"
     assert panel.value("EXIF:BitsPerSample") == "8, 8, 8"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+@pytest.mark.timeout(60)
+def test_an_evidence_file_become_a_pipe_is_worded_without_nested_brackets(tmp_path: Path) -> None:
+    """The integrity alert of an evidence file replaced by a named pipe read "cannot be read
+    (not a regular file (a device, pipe or socket))": the reason is said once, after a colon."""
+    from forensic_viewer.scan.walk import sha256_of_file
+
+    path = tmp_path / "a.jpg"
+    path.write_bytes(b"\xff\xd8\xff\xe0" + b"x" * 100)
+    recorded = sha256_of_file(path)
+    path.unlink()
+    os.mkfifo(path)
+    integrity = verify_integrity(path, recorded)
+    assert integrity.status == "unreadable"
+    assert integrity.message == (
+        f"{path}: cannot be read: not a regular file (a device, pipe or socket)"
+    )

@@ -6,6 +6,7 @@ a log in words, the step total, validation figures told apart."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pyqtgraph as pg
@@ -13,7 +14,7 @@ import pytest
 
 from forensic_viewer.gui.training_dialog import MARKED_POINTS, TrainingDialog
 from tests.conftest import make_tiny_checkpoint
-from trainer.plan import RESUME_NAME, RunState
+from trainer.plan import PROGRESS_LOG, RESUME_NAME, RunState
 from trainer.progress import (
     EXIT_INTERRUPTED,
     EXIT_TERMINATED,
@@ -256,3 +257,23 @@ def test_each_validation_figure_has_its_own_colour_marker_and_legend_entry(
     assert sorted(label.text for _, label in legend.items) == ["image AUC", "pixel F1", "pixel IoU"]
     _val(dialog, 2, pixel_f1=0.5, image_auc=0.85, pixel_iou=0.35)
     assert [c.opts["symbol"] for c in curves] == symbols  # a figure keeps its marker
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+@pytest.mark.timeout(60)
+def test_a_pipe_as_a_stages_event_log_is_worded_without_nested_brackets(
+    dialog: TrainingDialog,
+) -> None:
+    """Resuming a stage whose ``progress.jsonl`` is a named pipe said "cannot write the run
+    folder (not a regular file (a device, pipe or socket))": the reason once, after a colon."""
+    config = dialog.config()
+    (stage,) = config.stages()
+    stage.out.mkdir(parents=True)
+    (stage.out / RESUME_NAME).write_bytes(b"")  # the stage resumes: its events are kept
+    os.mkfifo(events := stage.out / PROGRESS_LOG)
+    dialog.state = RunState(config, [], False)
+    dialog._launch_next()
+    assert not dialog.busy and not dialog.runner.running
+    assert dialog.status.text() == (
+        f"{events}: cannot write the run folder: not a regular file (a device, pipe or socket)"
+    )
