@@ -36,6 +36,7 @@ from trainer.progress import (
     EXIT_TERMINATED,
     EXIT_USAGE,
     Terminated,
+    finished_at_stop,
 )
 
 
@@ -382,7 +383,7 @@ def _left_behind(args: argparse.Namespace, stop: Terminated) -> str:
     the checkpoint an earlier run left in ``--out`` (a ``--resume`` stopped before its loop),
     or nothing to resume."""
     if stop.checkpoint is not None:
-        return f"once the run had finished: its checkpoint is {stop.checkpoint}"
+        return finished_at_stop(stop.checkpoint)
     out = getattr(args, "out", None)
     if out is not None and (out / RESUME_NAME).is_file():
         return f"{out} holds the run's last checkpoint: continue with --resume"

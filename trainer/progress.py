@@ -65,6 +65,17 @@ class Terminated(Exception):
         self.checkpoint = checkpoint
 
 
+# How ``fit``'s last line on stderr goes on when a SIGTERM came once its run had finished (exit
+# 143, the run's last checkpoint written): ``trainer.cli`` writes it, the training dialog reads
+# it (:func:`finished_despite_stop`) to record the stage as done, not stopped.
+FINISHED_AT_STOP = "once the run had finished: its checkpoint is "
+
+
+def finished_at_stop(checkpoint: Path) -> str:
+    """The end of ``fit``'s last line when a SIGTERM came once its run had finished."""
+    return f"{FINISHED_AT_STOP}{checkpoint}"
+
+
 def stop_status(signum: int) -> int:
     """The exit status of a run stopped by signal ``signum``: 143 for SIGTERM, else 130."""
     return EXIT_TERMINATED if signum == signal.SIGTERM else EXIT_INTERRUPTED
@@ -251,6 +262,7 @@ class TrainingProgress:
         elif kind == "data":
             self.data = event
         elif kind == "resume":
+            self.done = False  # a "done" replayed from an earlier process is not this one's
             step, epoch = _number(event.get("step")) or 0.0, _number(event.get("epoch")) or 0.0
             for s in [*self.losses.values(), self.lr, *self.val.values()]:
                 s.drop_after(step)
@@ -327,6 +339,18 @@ class TrainingProgress:
 
 
 # --- the events in words -----------------------------------------------------------------------
+
+
+def finished_despite_stop(code: int, message: str, progress: TrainingProgress | None) -> bool:
+    """Whether a ``fit`` or ``pretrain`` process that ended stopped (``code`` 130 or 143) had
+    finished its run first: its loop had run to its end and written the run's last checkpoint,
+    and the stop came while it was ending. Its ``done`` event arrived (``progress``: the
+    stage's events), or, when the stop came before that event, its last line on stderr
+    (``message``) says so (:data:`FINISHED_AT_STOP`). Such a stage is done, not stopped: a
+    Resume would have nothing of it to continue."""
+    if code not in EXIT_STOPPED:
+        return False
+    return (progress is not None and progress.done) or FINISHED_AT_STOP in message
 
 
 def epoch_text(epoch: float) -> str:

@@ -29,7 +29,10 @@ another architecture) is shown under the row. A face model's θ is then set by
 Stop sends SIGTERM (``QProcess.terminate``): the trainer writes its last checkpoint and resume
 file and exits; Resume runs the same command with ``--resume`` in the same run folder, also
 after the viewer was closed. Resume is offered only for a run that was stopped before it
-finished (its tooltip says why not otherwise). Closing the dialog hides it; a run goes on.
+finished (its tooltip says why not otherwise). A Stop that reaches a stage which had just
+finished (the trainer exits 143 all the same, saying so) leaves that stage finished, not
+stopped (:func:`trainer.progress.finished_despite_stop`). Closing the dialog hides it; a run
+goes on.
 
 Long file: about 1,000 lines, not the 700 the restructure aimed at, because everything left is Qt.
 The settings form and its mapping to and from :class:`~trainer.plan.TrainingConfig` take ~330
@@ -107,6 +110,7 @@ from trainer.progress import (
     epoch_text,
     figure_name,
     figure_words,
+    finished_despite_stop,
 )
 from trainer.review import InstallReview, review_checkpoint
 from trainer.starting import read_starting_point
@@ -853,15 +857,18 @@ class TrainingDialog(QDialog):
             return
         self._redraw()
         stage = self._stage
-        if code == 0:
+        if code == 0 or finished_despite_stop(code, message, self.progress):
             self.state.done.append(str(stage.out))
             try:
                 self.state.save()
             except OSError as e:
                 self._fail(f"{stage.out}: cannot record the finished stage ({e.strerror or e})")
                 return
-            self._log(f"{stage.title}: finished")
-            self._launch_next()
+            if code == 0:
+                self._log(f"{stage.title}: finished")
+                self._launch_next()
+            else:
+                self._finished_at_stop(stage)
             return
         checkpoint = stage.out / LAST_CHECKPOINT
         resumable = (stage.out / RESUME_NAME).is_file()
@@ -875,6 +882,27 @@ class TrainingDialog(QDialog):
             self._idle("stopped before the first checkpoint; Start begins again")
         else:
             self._fail(self._failure_text(code, message))
+
+    def _finished_at_stop(self, stage: Stage) -> None:
+        """``stage`` had finished when Stop (or another SIGTERM) reached its trainer, which
+        then exits 143 all the same: the stage is done, and no further process starts. With
+        nothing left to run, the model's review follows as after any finished run; else
+        Resume goes on with what is left (the next stage, or setting θ)."""
+        assert self.state is not None
+        self._log(f"{stage.title}: finished before the stop reached it")
+        if self.state.next_stage() is None and not self.state.calibrate:
+            self._calibrate_or_install()  # only the review: no process
+            return
+        nxt = self.state.next_stage()
+        left = nxt[0].title if nxt is not None else self.state.config.calibrate_words()[0]
+        self._phase = "idle"
+        self._show_ended("finished")
+        self._set_status(
+            f"{stage.title} had finished before the stop: checkpoint "
+            f"{stage.out / LAST_CHECKPOINT}{self._last_val_text('; ')}; Resume continues the "
+            f"run with {left}"
+        )
+        self._update_buttons()
 
     @staticmethod
     def _failure_text(code: int, message: str) -> str:

@@ -9,11 +9,15 @@ import json
 import pytest
 
 from trainer.progress import (
+    EXIT_FAILED,
+    EXIT_TERMINATED,
     LineSplitter,
     Reporter,
     TrainingProgress,
     describe_event,
     figure_words,
+    finished_at_stop,
+    finished_despite_stop,
     is_bar_line,
     loss_terms,
     parse_event,
@@ -210,3 +214,18 @@ def test_a_validation_inside_an_epoch_reads_and_resumes_by_its_step() -> None:
     assert p.val["pixel_f1"].x == [1]
     words = describe_event({"event": "val", "epoch": 1.5, "step": 15, "pixel_f1": 0.3})
     assert words == "validation at epoch 1.5 (step 15): pixel F1 0.300"
+
+
+def test_a_stop_once_the_run_had_finished_is_told_from_a_stop_inside_it(tmp_path) -> None:
+    """143 after fit's loop ran to its end: by its done event, or by the trainer's last line
+    when the stop came before that event; a stop inside the loop, or a failure, is neither."""
+    line = f"forensic-train fit: terminated (SIGTERM) after 3 s, {finished_at_stop(tmp_path)}"
+    assert line.endswith(f"once the run had finished: its checkpoint is {tmp_path}")
+    progress = TrainingProgress(4)
+    assert finished_despite_stop(EXIT_TERMINATED, line, progress)
+    assert not finished_despite_stop(EXIT_TERMINATED, "interrupted at step 2", progress)
+    assert not finished_despite_stop(EXIT_FAILED, line, progress)
+    progress.apply({"event": "done", "step": 3})
+    assert finished_despite_stop(EXIT_TERMINATED, "", progress)
+    progress.apply({"event": "resume", "step": 3, "epoch": 1})  # a later process of the stage
+    assert not progress.done and not finished_despite_stop(EXIT_TERMINATED, "", progress)
