@@ -273,7 +273,9 @@ def _run_files(
                 raise
             except Exception as e:  # a bug in the scan itself: one line here, the rest in scan.log
                 where = _log_traceback(args.out, f"the scan failed: {type(e).__name__}: {e}")
-                _error(f"the scan failed: unexpected {type(e).__name__}: {e}{where}")
+                from forensic_viewer.scan.run import scan_failed
+
+                _error(scan_failed(e, where=where))
                 return EXIT_SCAN_FAILED
 
 

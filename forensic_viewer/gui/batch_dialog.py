@@ -90,7 +90,7 @@ from forensic_viewer.scan.lock import OutputLock
 from forensic_viewer.scan.pool import AUTO_JOBS, auto_jobs, cpu_cores, files_to_analyse
 from forensic_viewer.scan.replay import analysis_from_record
 from forensic_viewer.scan.results import ResultIndex
-from forensic_viewer.scan.run import ScanSummary
+from forensic_viewer.scan.run import ScanSummary, named, scan_failed
 from forensic_viewer.scan.settings import ScanSettingsMismatch
 from forensic_viewer.scan.triage import TriageRow, triage_row
 from forensic_viewer.scan.walk import parse_types, scan_files
@@ -237,7 +237,7 @@ class ScanWorker(QThread):
             self.mailbox.post("failed", str(e))
         except Exception as e:  # a bug: logged by the one hook, the dialog carries on
             sys.excepthook(*sys.exc_info())  # type: ignore[arg-type]
-            self.mailbox.post("failed", f"{job.folder}: unexpected error ({type(e).__name__}: {e})")
+            self.mailbox.post("failed", scan_failed(e, job.folder))  # the command line's words
         else:
             self.mailbox.post("succeeded", summary)
 
@@ -528,7 +528,7 @@ class BatchDialog(QDialog):
         assert out is not None
         self.out.setText(str(out))
         job = ScanJob(
-            folder=Path(folder).expanduser(),
+            folder=named(Path(folder).expanduser()),  # messages name it as a scan does
             out=out,
             recursive=self.recursive.isChecked(),
             suffixes=suffixes,

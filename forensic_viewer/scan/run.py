@@ -150,6 +150,20 @@ def unexpected(path: Path | str, e: BaseException, stage: str) -> str:
     return f"{path}: unexpected {type(e).__name__} while {stage}" + (f": {text}" if text else "")
 
 
+def scan_failed(e: BaseException, folder: Path | str | None = None, where: str = "") -> str:
+    """The one line of a whole scan that a bug ended (the listing, the models, the results,
+    not one file: :func:`unexpected`), as the command line and the batch dialog both say it:
+    ``[<folder>: ]the scan failed: unexpected <type>: <message>[<where>]``; the folder named
+    absolute (:func:`named`), ``where`` saying where the traceback was kept."""
+    at = f"{named(folder)}: " if folder is not None else ""
+    text = " ".join(str(e).split())[:200]
+    return (
+        f"{at}the scan failed: unexpected {type(e).__name__}"
+        + (f": {text}" if text else "")
+        + where
+    )
+
+
 def sha256_if_read(path: Path) -> str | None:
     """SHA-256 of a file that failed to load, when its bytes can be read (None: missing,
     unreadable, a folder, or beyond the size the loader reads)."""

@@ -667,3 +667,38 @@ def test_run_on_a_ray_cluster_hands_the_address_to_the_ray_scan(
     _finish(qtbot, dialog)
     assert asked[1]["address"] is None  # empty: a local Ray instance
     assert dialog.run_on.address_field.isEnabled()
+
+
+def test_a_scan_a_bug_ends_is_worded_as_the_command_line_words_it_naming_the_folder(
+    qtbot, folder: Path, tmp_path: Path, tiny_checkpoint: Path, monkeypatch, capsys
+) -> None:
+    """The dialog said "evidence: unexpected error (RuntimeError: ...)" where the command line
+    says "the scan failed: unexpected RuntimeError: ...", and named a folder typed relative as
+    typed. Both now say it in one wording (``scan.run.scan_failed``), the dialog naming the
+    folder by its absolute path."""
+    import sys
+
+    import forensic_viewer.scan.run as scan_run
+    from forensic_viewer.cli import main
+
+    def broken(*a: object, **kw: object) -> None:
+        raise RuntimeError("the results\n  index broke")
+
+    monkeypatch.setattr(scan_run, "run_scan", broken)
+    hooked: list[object] = []
+    monkeypatch.setattr(sys, "excepthook", lambda *a: hooked.append(a))  # the one hook logs it
+    monkeypatch.chdir(folder.parent)
+    dialog = _dialog(qtbot, Path(folder.name), tmp_path / "out", tiny_checkpoint)
+    dialog.start()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=TIMEOUT)
+    said = dialog.message.text()
+    assert said == f"{folder}: the scan failed: unexpected RuntimeError: the results index broke"
+    assert len(hooked) == 1 and dialog.summary is None
+
+    capsys.readouterr()
+    scan = ["scan", folder.name, "--out", "cli-out", "--model", str(tiny_checkpoint)]
+    assert main([*scan, "--jobs", "1", "--no-faces"]) == 3
+    err = capsys.readouterr().err
+    (line,) = [ln for ln in err.splitlines() if ln.startswith("forensic-viewer: error: ")]
+    assert line.startswith("forensic-viewer: error: the scan failed: unexpected RuntimeError: ")
+    assert said.removeprefix(f"{folder}: ") in line
