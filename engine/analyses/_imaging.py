@@ -105,15 +105,37 @@ def upsample_cells(cells: NDArray[np.float32], block: int, h: int, w: int) -> ND
     return np.ascontiguousarray(out[:h, :w], dtype=np.float32)
 
 
+def cells_to_pixels(cells: NDArray[np.float32], block: int, h: int, w: int) -> NDArray[np.float32]:
+    """A blockwise map [ceil(h/block), ceil(w/block)] at h x w, bilinear between cell centres.
+
+    Each value stands at the centre of the pixels its cell covers (a last, partial cell's centre
+    is that of its partial extent), so a map of an image whose sides are not multiples of
+    ``block`` is not stretched: a plain resize of the cell grid to h x w would put every centre
+    off by up to half the partial cell, and the last cell's value over far more than its pixels.
+    """
+
+    def weights(n: int, cells_n: int) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray]:
+        starts = np.arange(cells_n) * block
+        centres = (starts + np.minimum(starts + block, n)) / 2.0 - 0.5
+        pos = np.interp(np.arange(n, dtype=np.float64), centres, np.arange(cells_n))
+        i0 = np.floor(pos).astype(np.intp)
+        i1 = np.minimum(i0 + 1, cells_n - 1)
+        return i0, i1, (pos - i0).astype(np.float32)
+
+    hb, wb = cells.shape
+    r0, r1, tr = weights(h, hb)
+    rows = cells[r0] * (1.0 - tr)[:, None] + cells[r1] * tr[:, None]  # h, wb
+    # Along a row the centres are evenly spaced except a partial last cell's: OpenCV's resize by
+    # exactly ``block`` puts them there, and the columns that the last cell reaches are redone.
+    out = cv2.resize(rows.astype(np.float32), (wb * block, h), interpolation=cv2.INTER_LINEAR)
+    out = np.ascontiguousarray(out[:, :w])
+    tail = max(0, (wb - 2) * block)
+    c0, c1, tc = weights(w, wb)
+    out[:, tail:] = rows[:, c0[tail:]] * (1.0 - tc[tail:]) + rows[:, c1[tail:]] * tc[tail:]
+    return out
+
+
 def colorize(values: NDArray[np.float32]) -> NDArray[np.uint8]:
     """[H, W] in [0, 1] -> [H, W, 3] uint8 RGB with the perceptually ordered 'inferno' map."""
     u8 = np.rint(np.clip(values, 0.0, 1.0) * 255.0).astype(np.uint8)
     return np.ascontiguousarray(cv2.applyColorMap(u8, cv2.COLORMAP_INFERNO)[..., ::-1])
-
-
-def resize_to(values: NDArray[np.float32], h: int, w: int, *, nearest: bool = False) -> NDArray:
-    """Resize a 2-D map to h x w (bilinear, or nearest for region maps)."""
-    if values.shape == (h, w):
-        return values
-    interp = cv2.INTER_NEAREST if nearest else cv2.INTER_LINEAR
-    return cv2.resize(values, (w, h), interpolation=interp)

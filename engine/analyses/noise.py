@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from engine.analyses._imaging import luminance, resize_to
+from engine.analyses._imaging import cells_to_pixels, luminance
 from engine.analyses.base import (
     AnalysisMap,
     Context,
@@ -80,7 +80,7 @@ def local_sigma(y: np.ndarray, block: int) -> np.ndarray:
     method="median-filter noise residual and blockwise robust (MAD) Haar-HH noise level",
     source="B. Mahdian, S. Saic, 'Using noise inconsistencies for blind image forensics', "
     "Image and Vision Computing 27(10), 2009; residual as in Forensically / Sherloq",
-    version="1",
+    version="2",
     description="local noise level relative to the image (raw) and the noise residual",
 )
 def noise(evidence: Evidence, p: NoiseParams, ctx: Context) -> Output:
@@ -99,8 +99,7 @@ def noise(evidence: Evidence, p: NoiseParams, ctx: Context) -> Output:
     med = float(np.median(sigma))
     rel = np.clip(sigma / (2.0 * max(med, 1e-3)), 0.0, 1.0).astype(np.float32)
     # Bilinear between cell centres so that the map has no blocky steps at full resolution.
-    m = resize_to(rel, h, w).astype(np.float32)
-    m = np.clip(m, 0.0, 1.0)
+    m = np.clip(cells_to_pixels(rel, p.block, h, w), 0.0, 1.0)
     lo, hi = (float(v) for v in np.percentile(sigma, [5, 95]))
     ctx.step(3, 3)
     return Output(

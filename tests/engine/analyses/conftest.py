@@ -37,6 +37,12 @@ def jpeg_bytes(rgb: np.ndarray, quality: int, exif: bytes | None = None) -> byte
     return buf.getvalue()
 
 
+def png_bytes(rgb: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, "PNG")
+    return buf.getvalue()
+
+
 def decode(data: bytes) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
 

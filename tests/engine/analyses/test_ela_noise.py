@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.analyses import MapScale, run_analysis
-from tests.engine.analyses.conftest import decode, jpeg_bytes, natural
+from tests.engine.analyses.conftest import decode, jpeg_bytes, natural, png_bytes
 from trainer.metrics import roc_auc
 
 H, W = 256, 320
@@ -35,3 +35,21 @@ def test_noise_map_marks_a_noisier_region(write_evidence) -> None:
     assert roc_auc(truth, r.map) >= 0.8
     assert r.map[truth].mean() > r.map[~truth].mean() + 0.2
     assert r.layers[0].name == "noise-sigma"
+
+
+def test_noise_map_stays_on_its_cells_when_the_side_is_not_a_multiple_of_the_block(
+    write_evidence,
+) -> None:
+    # 40 rows, 32-px blocks: a flat top cell and a noisy partial cell of 8 rows. The cell grid
+    # was resized to the image as if both cells were 20 rows high, so the flat rows 20-31
+    # read as noisy as the image's median or noisier.
+    rng = np.random.default_rng(0)
+    img = np.full((40, 32, 3), 128, np.uint8)
+    img[32:] = np.clip(128 + rng.normal(0, 8, (8, 32, 1)), 0, 255).astype(np.uint8)
+    ev = write_evidence(png_bytes(img), "evidence.png")
+    r = run_analysis("noise", ev)
+    assert r.map.shape == (40, 32)
+    assert r.layers[0].values[0].max() == 0.0 and r.layers[0].values[1].min() > 0.5
+    assert r.map[:16].max() == 0.0  # up to the flat cell's centre: its own value
+    assert r.map[24].max() < 0.5  # between the centres (16 and 35.5): closer to the flat cell
+    assert r.map[36:].min() == 1.0  # the noisy cell's own rows read as its value
