@@ -358,7 +358,7 @@ def jpeg_ghost(evidence: Evidence, p: GhostParams, ctx: Context) -> Output:
                 unit="0 = this location's smallest difference over the qualities, 1 = largest",
                 high="differs more from its recompression at this quality (low: a ghost)",
             ),
-            values=_orient_cells(norm[i], evidence.orientation),
+            values=_orient_cells(norm[i], evidence.orientation, (sh, sw)),
             cell=GHOST_CELL,
         )
         for i, q in enumerate(qualities)
@@ -386,8 +386,35 @@ def jpeg_ghost(evidence: Evidence, p: GhostParams, ctx: Context) -> Output:
     )
 
 
-def _orient_cells(cells: NDArray[np.float32], orientation: int) -> NDArray[np.float32]:
-    return orient(cells, orientation)
+def _orient_cells(
+    cells: NDArray[np.float32], orientation: int, shape: tuple[int, int]
+) -> NDArray[np.float32]:
+    """Stored-orientation 8x8 cells [ceil(sh/8), ceil(sw/8)] -> cells of the turned image.
+
+    ``AnalysisMap.full`` counts cells from the turned image's top-left corner. When a flipped
+    side is not a multiple of 8 the stored grid's partial cell comes first there, so turning
+    the cell array alone would shift every cell by the partial cell's shortfall (up to 7 px)
+    and drop the last one. Each turned cell takes the stored cell under its centre instead.
+    """
+    if not 2 <= orientation <= 8:
+        return cells
+    sh, sw = shape
+    probe = np.arange(6, dtype=np.float32).reshape(2, 3)
+    turned = orient(probe, orientation)
+    first = int(turned[0, 0])  # the stored (row, col) that lands on the turned top-left
+    flip_r, flip_c = first // 3 == 1, first % 3 == 2
+
+    def stored_cells(n: int, flip: bool) -> NDArray[np.intp]:
+        starts = np.arange(-(-n // GHOST_CELL)) * GHOST_CELL
+        centres = (starts + np.minimum(starts + GHOST_CELL, n) - 1) // 2
+        return ((n - 1 - centres) if flip else centres) // GHOST_CELL
+
+    if turned.shape == probe.shape:
+        return np.ascontiguousarray(
+            cells[np.ix_(stored_cells(sh, flip_r), stored_cells(sw, flip_c))]
+        )
+    # Transposed: the turned rows run along the stored columns and the turned columns along rows.
+    return np.ascontiguousarray(cells.T[np.ix_(stored_cells(sw, flip_c), stored_cells(sh, flip_r))])
 
 
 # --- aligned double quantisation -----------------------------------------------------------
