@@ -77,3 +77,17 @@ def test_dq_map_of_a_single_compressed_original_is_flat(quality: int, write_evid
     r = run_analysis("jpeg-dq", ev)
     assert r.extras["detected"] is False
     assert r.map.mean() < 0.05 and r.map.std() < 0.05
+
+
+@pytest.mark.parametrize("quality", [85, 90, 95])
+def test_ghost_names_no_earlier_quality_for_a_jpeg_compressed_once(
+    quality: int, write_evidence
+) -> None:
+    # Dips scattered over single cells at 55-65 are the difference curves' noise: they gave
+    # a "ghost at quality 55/65" and a contrast map to this scene at every quality (and to 32
+    # of the 53 camera photographs), an earlier compression that never happened.
+    ev = write_evidence(jpeg_bytes(natural(H, W, 1), quality))
+    r = run_analysis("jpeg-ghost", ev)
+    assert r.extras["ghost_quality"] is None
+    assert r.map.max() == 0.0
+    assert r.warnings == ("no JPEG ghost found below the last quality",)
