@@ -170,6 +170,27 @@ def read_tables(img: Image.Image) -> dict[int, NDArray[np.int64]]:
 _SAMPLING = {0: "4:4:4", 1: "4:2:2", 2: "4:2:0"}
 
 
+def sampling_words(img: Image.Image) -> str:
+    """Chroma subsampling in plain words, also for one- and four-component JPEGs."""
+    layers = getattr(img, "layer", None) or []
+    if len(layers) == 1:
+        return "none (one component: greyscale)"
+    if len(layers) == 4:
+        factors = ", ".join(f"{h}x{v}" for _, h, v, _ in layers)
+        return f"four components (CMYK or YCCK), sampling factors {factors}"
+    return _SAMPLING.get(JpegImagePlugin.get_sampling(img), "other")
+
+
+def cmyk_refusal(evidence: Evidence) -> str | None:
+    """Why a JPEG analysis of the luminance does not apply to a CMYK JPEG, or None."""
+    if evidence.format == "JPEG" and evidence.mode == "CMYK":
+        return (
+            "a CMYK JPEG compresses its four ink channels (or YCCK), not the luminance this "
+            "analysis reads: not applicable"
+        )
+    return None
+
+
 @dataclass(frozen=True)
 class JpegTablesParams:
     pass  # nothing to choose: the tables are read as they are
@@ -194,7 +215,7 @@ def jpeg_tables(evidence: Evidence, p: JpegTablesParams, ctx: Context) -> Output
     img = open_stored(ctx.file_bytes(), "JPEG")
     tables = read_tables(img)
     match = match_ijg(tables)
-    sampling = _SAMPLING.get(JpegImagePlugin.get_sampling(img), "other")
+    sampling = sampling_words(img)
     progressive = bool(img.info.get("progressive") or img.info.get("progression"))
     findings = [
         Finding(
@@ -351,6 +372,9 @@ def ghost_maps(
 )
 def jpeg_ghost(evidence: Evidence, p: GhostParams, ctx: Context) -> Output:
     qualities = p.quality_list()
+    refusal = cmyk_refusal(evidence)
+    if refusal is not None:
+        return Output(extras={"qualities": qualities, "ghost_quality": None}, warnings=(refusal,))
     y, img = _stored_luma(evidence, ctx)
     match = _last_quality(img)
     last_q = None if match is None else match.quality
@@ -527,6 +551,9 @@ def jpeg_dq(evidence: Evidence, p: DqParams, ctx: Context) -> Output:
             extras={"detected": False},
             warnings=(f"not a JPEG ({evidence.format}): no quantisation table to test",),
         )
+    refusal = cmyk_refusal(evidence)
+    if refusal is not None:
+        return Output(extras={"detected": False}, warnings=(refusal,))
     y, img = _stored_luma(evidence, ctx)
     assert img is not None
     tables = read_tables(img)

@@ -3,6 +3,8 @@ another compression history; a single-compressed original gives a flat DQ map.""
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 
@@ -91,3 +93,25 @@ def test_ghost_names_no_earlier_quality_for_a_jpeg_compressed_once(
     assert r.extras["ghost_quality"] is None
     assert r.map.max() == 0.0
     assert r.warnings == ("no JPEG ghost found below the last quality",)
+
+
+def test_cmyk_and_greyscale_jpegs_are_described_and_not_read_as_luminance(write_evidence) -> None:
+    # A CMYK JPEG holds no luminance channel: ghost and DQ analysed the luminance of its RGB
+    # conversion as if that had been compressed with the file's tables; its sampling and a
+    # greyscale JPEG's were reported as "other".
+    from PIL import Image
+
+    rgb = natural(H, W, 1)
+    for mode, sampling in (("CMYK", "four components"), ("L", "none (one component")):
+        buf = io.BytesIO()
+        Image.fromarray(rgb).convert(mode).save(buf, "JPEG", quality=85)
+        ev = write_evidence(buf.getvalue(), f"{mode}.jpg")
+        tables = run_analysis("jpeg-tables", ev)
+        assert tables.extras["subsampling"].startswith(sampling)
+        assert tables.extras["ijg_quality"] == 85 and tables.extras["ijg_exact"] is True
+        for name in ("jpeg-ghost", "jpeg-dq"):
+            r = run_analysis(name, ev)
+            if mode == "CMYK":
+                assert r.map is None and "not applicable" in r.warnings[0], name
+            else:
+                assert r.map is not None and r.map.shape == (H, W), name
