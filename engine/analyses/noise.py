@@ -110,7 +110,9 @@ def noise(evidence: Evidence, p: NoiseParams, ctx: Context) -> Output:
             "the image median",
             unit="σ / (2 x median σ), clipped at 1: 0.5 = the image's median level",
             high="noisier than the rest of the image (low: smoother); an inconsistent region "
-            "may be pasted, smoothed or have had noise added",
+            "may be pasted, smoothed or have had noise added, but fine texture also reads high, "
+            "and flat, dark or saturated areas, strong JPEG compression, denoising or "
+            "resampling read low",
         ),
         display=display,
         layers=(

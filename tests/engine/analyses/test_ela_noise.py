@@ -53,3 +53,12 @@ def test_noise_map_stays_on_its_cells_when_the_side_is_not_a_multiple_of_the_blo
     assert r.map[:16].max() == 0.0  # up to the flat cell's centre: its own value
     assert r.map[24].max() < 0.5  # between the centres (16 and 35.5): closer to the flat cell
     assert r.map[36:].min() == 1.0  # the noisy cell's own rows read as its value
+
+
+def test_noise_and_ela_maps_name_the_innocent_causes_of_their_values(write_evidence) -> None:
+    # The noise map's words named only tampering (pasted, smoothed, noise added) for a region
+    # that stands out; texture, flat or saturated areas and compression move it as well.
+    ev = write_evidence(jpeg_bytes(natural(64, 64, 0), 90))
+    noise_high = run_analysis("noise", ev).meaning.high
+    assert "texture" in noise_high and "saturated" in noise_high and "compression" in noise_high
+    assert "edges and fine texture" in run_analysis("ela", ev).meaning.high
