@@ -7,7 +7,8 @@ Findings (rows of :class:`Finding`, each with a level and a note saying why it m
   camera firmware strings are shown as information only.
 - **dates**: EXIF DateTime (the file's last change) later than DateTimeOriginal (capture): a
   camera writes both equal. XMP ModifyDate later than CreateDate likewise. Unparseable dates.
-- **camera**: EXIF present but no camera Make/Model; no EXIF at all (stripped or re-encoded).
+- **camera**: EXIF present but no camera Make/Model; no EXIF at all (stripped or re-encoded; in
+  a format no camera writes, such as PNG, information only: the format says as much).
 - **gps**: a GPS position present (a checkable claim; also a privacy matter).
 - **xmp**: an XMP packet with an edit history (xmpMM:History actions and agents), DerivedFrom or
   DocumentAncestors; a Photoshop resource block (APP13).
@@ -172,6 +173,10 @@ class MetadataParams:
             raise ValueError("need -1 <= thumb_strong <= thumb_notice <= 1")
 
 
+# formats a camera writes (Pillow's names; raw files open as their TIFF or JPEG previews)
+CAMERA_FORMATS = frozenset({"JPEG", "MPO", "TIFF"})
+
+
 def _exif_findings(img: Image.Image, p: MetadataParams) -> tuple[list[Finding], dict]:
     rows: list[Finding] = []
     facts: dict = {}
@@ -187,7 +192,20 @@ def _exif_findings(img: Image.Image, p: MetadataParams) -> tuple[list[Finding], 
     has_exif = len(exif) > 0 or bool(sub)
     facts["exif"] = has_exif
     make, model = exif.get(0x010F), exif.get(0x0110)
-    if not has_exif:
+    if not has_exif and (img.format or "").upper() not in CAMERA_FORMATS:
+        # cameras do not write this format: software made or converted the file, which the
+        # format says already; no EXIF adds nothing to it (version 1 called it a notice)
+        rows.append(
+            Finding(
+                "camera",
+                "EXIF",
+                "absent",
+                Level.INFO,
+                f"usual for {img.format or 'this format'}: cameras write JPEG, TIFF, HEIF or raw "
+                "files, so software made or converted this one; no EXIF says nothing more",
+            )
+        )
+    elif not has_exif:
         rows.append(
             Finding(
                 "camera",
@@ -501,7 +519,7 @@ def _thumbnail(
     method="EXIF/XMP anomalies and EXIF thumbnail versus image",
     source="EXIF 2.3 (CIPA DC-008), XMP (ISO 16684-1) fields; thumbnail test as in JPEGsnoop / "
     "FotoForensics and E. Kee, H. Farid, 'Digital image authentication from thumbnails', SPIE 2010",
-    version="1",
+    version="2",  # 2: no EXIF in a format no camera writes (PNG, WebP...) is information
     description="metadata findings (editing software, dates, camera, GPS, XMP history) and "
     "the EXIF thumbnail compared with the image",
     needs_file=True,

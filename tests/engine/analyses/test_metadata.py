@@ -73,6 +73,19 @@ def test_missing_exif_is_a_notice(write_evidence) -> None:
     assert [(f.topic, f.level) for f in r.findings] == [("camera", Level.NOTICE)]
 
 
+def test_missing_exif_in_a_format_no_camera_writes_is_information(write_evidence) -> None:
+    """A PNG comes from software whatever its metadata: its missing EXIF is no sign of an edit
+    beyond the format itself, and was a notice ("stripped, or re-encoded") as in a JPEG."""
+    import cv2
+
+    ok, png = cv2.imencode(".png", natural(64, 64, 0))
+    assert ok
+    r = run_analysis("metadata", write_evidence(png.tobytes(), "evidence.png"))
+    camera = [f for f in r.findings if f.topic == "camera"]
+    assert [(f.key, f.level) for f in camera] == [("EXIF", Level.INFO)]
+    assert "usual for PNG" in camera[0].note and "stripped" not in camera[0].note
+
+
 def test_hostile_values_are_escaped_and_capped(write_evidence) -> None:
     evil = "Photoshop\x1b[31m\u202eevil\x07" + "A" * 50_000
     exif = make_exif({0x010F: "Cam\x00era", 0x0110: "M", 0x0131: evil})
