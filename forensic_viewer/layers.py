@@ -270,7 +270,7 @@ class PartialHeatmapLayer(HeatmapLayer):
             opacity=opacity,
         )  # fmt: skip
         self.fraction = partial.fraction
-        self.cell = partial.cell  # a preview: one value per cell x cell pixels, drawn stretched
+        self.cell = partial.cell  # a preview: one value per cell x cell pixels, drawn per cell
 
     @staticmethod
     def title(partial: PartialMap) -> str:

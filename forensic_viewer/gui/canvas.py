@@ -5,8 +5,8 @@ its filter (the compare panes show one model's layers each). Each layer gets a v
 subscribes to the layer's events and only moves data into graphics items: rasters arrive
 rendered (see ``forensic_viewer.gui.workers.LayerRenderer``) and are wrapped in a QImage without a
 copy; outlines are polylines drawn with cosmetic pens so they stay one or two screen pixels
-wide at any zoom. A classic analysis's map with one value per cell of pixels is drawn stretched
-over the evidence; clone pairs are drawn linked (:class:`PairsVisual`).
+wide at any zoom. A classic analysis's map with one value per cell of pixels is drawn over the
+evidence cell by cell, the last cells cut by its border (:class:`RasterItem`); clone pairs are drawn linked (:class:`PairsVisual`).
 
 Navigation: the mouse wheel zooms about the cursor, dragging pans (pyqtgraph's ViewBox),
 :meth:`Canvas.fit` shows the whole evidence and :meth:`Canvas.actual_size` one evidence pixel
@@ -48,29 +48,41 @@ class RasterItem(pg.GraphicsObject):
     """Draws a premultiplied BGRA array [H, W, 4] over (0, 0)-(W, H), without copying it.
 
     Pixels are drawn sharp (nearest neighbour) when zoomed in, so the analyst sees the real
-    pixels, and smoothed when zoomed out. With ``stretch``, the array is drawn over the
-    (0, 0)-(width, height) given whatever its size (a classic analysis's map with one value
-    per cell of pixels).
+    pixels, and smoothed when zoomed out. With a ``cell`` > 1, the array holds one value per
+    cell x cell pixels of an image of ``width`` x ``height`` pixels (a classic analysis's map,
+    a partial map's preview): its pixel (i, j) covers [j * cell, (j + 1) * cell) x
+    [i * cell, (i + 1) * cell), the last row and column cut by the image's border, as the
+    read-out and the magnifier index it. So the part of the array that covers the image is
+    drawn over (0, 0)-(width, height); stretching the whole array over the image put a cell's
+    colour up to half a cell away from its pixels when the image is not whole cells.
     """
 
-    def __init__(self, width: int = 0, height: int = 0, *, stretch: bool = False) -> None:
+    def __init__(self, width: int = 0, height: int = 0, *, cell: int = 1) -> None:
         super().__init__()
         self._array: Raster | None = None
         self._image: QImage | None = None
         self._rect = QRectF(0, 0, width, height)
-        self._stretch = stretch
+        self._source = QRectF()
+        self._cell = int(cell)
 
-    def set_array(self, array: Raster | None) -> None:
+    def set_array(self, array: Raster | None, cell: int | None = None) -> None:
+        """Draw ``array`` (None: nothing), of one value per ``cell`` x ``cell`` pixels (None:
+        the cell given before)."""
+        if cell is not None:
+            self._cell = int(cell)
         if array is None:
             self._array, self._image = None, None
         else:
             array = np.ascontiguousarray(array)
             h, w = array.shape[:2]
-            if not self._stretch and (w, h) != (self._rect.width(), self._rect.height()):
+            if self._cell == 1 and (w, h) != (self._rect.width(), self._rect.height()):
                 self.prepareGeometryChange()
                 self._rect = QRectF(0, 0, w, h)
             self._array = array  # the QImage below borrows this memory
             self._image = QImage(array.data, w, h, 4 * w, QImage.Format.Format_ARGB32_Premultiplied)
+            self._source = QRectF(
+                0, 0, self._rect.width() / self._cell, self._rect.height() / self._cell
+            )
         self.update()
 
     @property
@@ -85,7 +97,7 @@ class RasterItem(pg.GraphicsObject):
             return
         zoomed_out = abs(painter.transform().m11()) < 1.0
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, zoomed_out)
-        painter.drawImage(self._rect, self._image)
+        painter.drawImage(self._rect, self._image, self._source)
 
 
 class LayerVisual:
@@ -136,13 +148,14 @@ class RasterVisual(LayerVisual):
 
     def __init__(self, layer: Layer, view: pg.ViewBox, shape: tuple[int, int]) -> None:
         super().__init__(layer, view)
-        self.raster = RasterItem(shape[1], shape[0], stretch=layer.cell != 1)
+        self.raster = RasterItem(shape[1], shape[0], cell=layer.cell)
         self._add(self.raster, bounds=layer.kind == "image")
         self._on("rendered", self._on_rendered)
         self.raster.set_array(layer.raster())
 
     def _on_rendered(self, _event: Event) -> None:
-        self.raster.set_array(self.layer.raster())
+        # a partial map's preview may change its cell between updates
+        self.raster.set_array(self.layer.raster(), self.layer.cell)
 
 
 class MaskVisual(LayerVisual):

@@ -89,7 +89,7 @@ VIEWER_ASSEMBLY: dict[str, object] = {}
 PARTIAL_INTERVAL = 0.4
 PARTIAL_COST_FACTOR = 20.0
 # A partial heatmap sent while a network runs is a preview of at most about this many pixels
-# (every n-th pixel of a larger image, drawn stretched): on a 16 MP image it is 16x cheaper to
+# (every n-th pixel of a larger image, drawn per cell): on a 16 MP image it is 16x cheaper to
 # build, send and draw than the full map, which a Cancel still keeps at full resolution.
 PREVIEW_PIXELS = 1_000_000
 # Files waiting for their analysis are decoded ahead (to be shown at once) up to this many

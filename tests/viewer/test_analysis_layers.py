@@ -104,7 +104,7 @@ def test_region_maps_are_transparent_outside_and_coarse_maps_magnify_per_cell() 
     assert raster is not None and raster[0, 0, 3] == 0 and raster[5, 5, 3] > 100
     coarse = layers["ela: ela-coarse"]
     _render(coarse)
-    assert coarse.raster().shape[:2] == (5, 8)  # drawn stretched over the evidence
+    assert coarse.raster().shape[:2] == (5, 8)  # drawn cell by cell over the evidence
     for la in layers:
         la.visible = la is coarse or la.kind == "image"
     coarse.opacity = 1.0

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QPointF
 
 from forensic_viewer.gui.inspector import LoupeMode, ReadoutField, loupe_patch, stretch_channels
 from forensic_viewer.layers import build_layers
@@ -212,3 +213,51 @@ def test_face_labels_stay_inside_the_image(qtbot) -> None:
     qtbot.wait(50)
     rect = placed()[0]
     assert rect.top() >= -0.5 and rect.left() >= 1.5  # inside the box, not above the image
+
+
+def test_a_map_of_cells_is_drawn_where_the_readout_reads_it_when_the_image_is_not_whole_cells(
+    qtbot,
+) -> None:
+    """A classic analysis's map of one value per 32 x 32 pixels over a 70 x 100 image has
+    ceil-many cells, the last ones cut by the border (3 x 4 cells, 6 and 4 pixels in the last
+    column and row). Stretched over the image, every cell was drawn 23.3 x 25 pixels, so at
+    high zoom the canvas showed a cell's colour up to 16 pixels away from where the read-out
+    and the magnifier put that cell's value."""
+    from PySide6.QtCore import QRectF
+
+    from engine.analyses.base import MapMeaning, MapScale
+    from forensic_viewer.gui.canvas import Canvas
+    from forensic_viewer.layers import AnalysisMapLayer
+    from tests.conftest import memory_evidence
+
+    h, w, cell = 100, 70, 32
+    values = (np.arange(12, dtype=np.float32).reshape(4, 3) + 1) / 12
+    layers = build_layers(memory_evidence(np.zeros((h, w, 3), np.uint8)))
+    meaning = MapMeaning(scale=MapScale.RAW, label="test", unit="u", high="high")
+    layer = AnalysisMapLayer(
+        "noise: sigma", values, analysis="noise", meaning=meaning, cell=cell, opacity=1.0,
+        visible=True, colormap="gray",
+    )  # fmt: skip
+    layers.append(layer)
+    for la in layers:
+        job = la.render_job()
+        la.apply_render(job.version, job.fn())
+    canvas = Canvas()
+    qtbot.addWidget(canvas)
+    canvas.resize(4 * w, 4 * h)
+    canvas.show()
+    canvas.set_layers(layers)
+    canvas.view.setRange(QRectF(0, 0, w, h), padding=0.0)
+    qtbot.wait(50)
+    shot = canvas.grab().toImage()
+    raster = layer.raster()
+    assert raster is not None
+    wrong = []
+    for y in range(h):
+        for x in range(w):
+            at = canvas.mapFromScene(canvas.view.mapViewToScene(QPointF(x + 0.5, y + 0.5)))
+            drawn = shot.pixelColor(at).red()
+            expected = int(raster[y // cell, x // cell, 2])  # BGRA: red
+            if abs(drawn - expected) > 2:
+                wrong.append((x, y, drawn, expected))
+    assert not wrong, f"{len(wrong)} pixels drawn with another cell's value, e.g. {wrong[:3]}"
