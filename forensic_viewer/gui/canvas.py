@@ -10,7 +10,10 @@ evidence cell by cell, the last cells cut by its border (:class:`RasterItem`); c
 
 Navigation: the mouse wheel zooms about the cursor, dragging pans (pyqtgraph's ViewBox),
 :meth:`Canvas.fit` shows the whole evidence and :meth:`Canvas.actual_size` one evidence pixel
-per screen pixel. ``hovered`` gives the scene point under the cursor for the pixel read-out and
+per screen pixel. A fitted canvas stays fitted when it is resized, until the analyst zooms or
+pans (``navigated``): a canvas is fitted when it gets its image, often before its layout gives
+it its size (the compare panes are made when compare mode is entered), and fitted to the size
+it had then, linked panes showed the image at half its size or less. ``hovered`` gives the scene point under the cursor for the pixel read-out and
 the magnifier; when an image is shown it is given at once, for the point under the cursor if the
 cursor is over that image, else for the image's centre, so the magnifier shows the new image
 rather than staying blank until the mouse moves. Scene coordinates are evidence pixels: pixel
@@ -317,6 +320,7 @@ class Canvas(pg.GraphicsView):
     """A zoomable, pannable view of a layer list (or of the layers that pass ``accept``)."""
 
     hovered = Signal(float, float)  # scene point under the cursor, in evidence pixels
+    navigated = Signal()  # the analyst zoomed or panned: the view no longer follows fit()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, background=BACKGROUND)
@@ -328,7 +332,10 @@ class Canvas(pg.GraphicsView):
         self._accept: Callable[[Layer], bool] | None = None
         self._visuals: dict[int, LayerVisual] = {}
         self._shape: tuple[int, int] | None = None
+        self._fitted = False  # fit() again on every resize (module doc)
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.view.sigResized.connect(self._on_resized)
+        self.view.sigRangeChangedManually.connect(self.release_fit)
 
     @property
     def layers(self) -> LayerList | None:
@@ -401,15 +408,31 @@ class Canvas(pg.GraphicsView):
     # navigation
 
     def fit(self) -> None:
-        """Show the whole evidence."""
+        """Show the whole evidence, now and after every resize until the view is navigated."""
         if self._shape is not None:
             h, w = self._shape
             self.view.setRange(QRectF(0, 0, w, h), padding=0.0)
+            self._fitted = True
+
+    @property
+    def fitted(self) -> bool:
+        """Whether the view follows :meth:`fit` (not zoomed or panned since)."""
+        return self._fitted
+
+    def release_fit(self, *_args: object) -> None:
+        """The view was navigated: keep it where it is on a resize, and say so (``navigated``)."""
+        self._fitted = False
+        self.navigated.emit()
+
+    def _on_resized(self, *_args: object) -> None:
+        if self._fitted:
+            self.fit()
 
     def actual_size(self) -> None:
         """One evidence pixel per screen pixel, about the centre of the view."""
         if self._shape is None:
             return
+        self.release_fit()
         (x0, x1), (y0, y1) = self.view.viewRange()
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
         size = self.view.size()
@@ -420,6 +443,7 @@ class Canvas(pg.GraphicsView):
 
     def zoom(self, factor: float) -> None:
         """Zoom in (factor > 1) or out about the centre of the view."""
+        self.release_fit()
         self.view.scaleBy((1.0 / factor, 1.0 / factor))
 
     def _on_mouse_moved(self, pos: QPointF) -> None:

@@ -205,6 +205,7 @@ class CompareView(QWidget):
             pane = ComparePane(source.title)
             pane.set_sources(layers, sources, source)
             pane.canvas.hovered.connect(self.hovered)
+            pane.canvas.navigated.connect(self._release_fit)
             self._grid.addWidget(pane, i // columns, i % columns)
             self.panes.append(pane)
         self._link()
@@ -217,6 +218,14 @@ class CompareView(QWidget):
             pane.canvas.view.setXLink(first)
             pane.canvas.view.setYLink(first)
 
+    def _release_fit(self) -> None:
+        """One pane was zoomed or panned: the linked panes stop fitting on resize too (else
+        the first resize would fit them all again, through the links)."""
+        for pane in self.panes:
+            if pane.canvas.fitted:
+                pane.canvas.release_fit()
+
     def fit(self) -> None:
         if self.panes:
-            self.panes[0].canvas.fit()
+            for pane in self.panes:
+                pane.canvas.fit()

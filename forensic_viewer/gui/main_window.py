@@ -946,9 +946,10 @@ class MainWindow(QMainWindow):
         return self.canvas
 
     def fit(self) -> None:
-        canvas = self._active_canvas()
-        if canvas is not None:
-            canvas.fit()
+        if self.stack.currentWidget() is self.compare:
+            self.compare.fit()  # every pane follows the fit on a resize again
+        else:
+            self.canvas.fit()
 
     def actual_size(self) -> None:
         canvas = self._active_canvas()

@@ -173,6 +173,37 @@ def test_compare_mode_fits_the_screen_with_many_panes(
     assert frame.width() <= available.width() and frame.height() <= available.height()
 
 
+def test_compare_panes_show_the_whole_image_fitted_once_laid_out_until_navigated(
+    qtbot, window, tmp_path: Path
+) -> None:
+    """Each pane was fitted when it was made, before the grid gave it its size: once laid out
+    (and linked), the panes showed the image smaller than they could (on a 1400 x 900 window
+    with five panes, at less than half its size) until the analyst pressed Fit."""
+    image = write_image(tmp_path / "photo.png", h=960, w=1280)
+    window.resize(1400, 900)
+    open_and_wait(qtbot, window, image)
+    window.analysis_panel.set_checked(["ela", "noise", "clone"])
+    window.run_classic()
+    qtbot.waitUntil(lambda: not window.analysis_panel.running, timeout=60_000)
+    window.set_compare(True)
+    panes = window.compare.panes
+    assert len(panes) == 5
+    # laid out: shown, and no longer the 640 x 480 of a widget that no layout has sized yet
+    qtbot.waitUntil(lambda: all(p.canvas.isVisible() and p.canvas.width() < 640 for p in panes))
+
+    def fitted(view) -> bool:
+        (x0, x1), (y0, y1) = view.viewRange()
+        whole = x0 <= 0.5 and x1 >= 1279.5 and y0 <= 0.5 and y1 >= 959.5
+        return whole and min((x1 - x0) / 1280, (y1 - y0) / 960) < 1.01  # fills one side
+
+    qtbot.waitUntil(lambda: all(fitted(p.canvas.view) for p in panes), timeout=5_000)
+    window.zoom(2.0)  # navigated: a resize no longer fits the panes again
+    qtbot.waitUntil(lambda: not any(fitted(p.canvas.view) for p in panes), timeout=5_000)
+    assert not any(p.canvas.fitted for p in panes)
+    window.fit()
+    qtbot.waitUntil(lambda: all(fitted(p.canvas.view) for p in panes), timeout=5_000)
+
+
 def test_face_labels_stay_inside_the_image(qtbot) -> None:
     from PySide6.QtCore import QRectF
 
