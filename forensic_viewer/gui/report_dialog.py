@@ -203,7 +203,11 @@ def _with_probe(
 
 
 def not_run_models(analysis: Analysis, model_paths: Sequence[str]) -> dict[str, str]:
-    """Models in use (checkpoint files) that have no result on ``analysis``, with the reason."""
+    """Models in use (checkpoint files) that have no result on ``analysis``, with the reason.
+
+    Face models (checkpoint scope ``faces``) are not among them: they never have a whole-image
+    result, they judge the faces found (``FaceRegion.face_scores``, the report's Faces section
+    and its models with role "face model")."""
     from engine.checkpoints import read_meta
     from engine.ensemble import ENSEMBLE_SUFFIX
 
@@ -213,6 +217,8 @@ def not_run_models(analysis: Analysis, model_paths: Sequence[str]) -> dict[str, 
             continue
         try:
             meta = read_meta(path)
+            if meta.scope == "faces":
+                continue
             name = meta.name or Path(path).stem
             why = "not run on this image (chosen after this analysis, or could not be loaded)"
         except (ForensicError, OSError, ValueError) as e:

@@ -126,3 +126,40 @@ def test_the_folder_offered_first_is_beside_the_evidence_or_the_scans(
     qtbot.addWidget(chosen)
     assert Path(chosen.dest.text()) == scan
     assert reports_beside("mem.png") is None  # an image no file backs: the home folder
+
+
+def test_an_image_report_lists_a_face_model_that_judged_the_faces_as_a_face_model_not_as_not_run(
+    tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    """A face model (scope "faces") never has a whole-image result: it runs on the faces found.
+    The viewer's report called it "NOT RUN ... chosen after this analysis, or could not be
+    loaded" in its own section and its summary column, beside the Faces section giving its
+    verdict on the face, and left it out of the Models with its θ."""
+    import json
+
+    from engine.pipeline import Analyzer
+    from forensic_viewer.report import write_report
+    from tests.engine.test_face_models import _face_model, _save_face_checkpoint
+    from tests.engine.test_facepath import FakeDetector
+
+    face_file = _save_face_checkpoint(tmp_path / "facer.safetensors", name="facer")
+    analyzer = Analyzer(
+        [str(tiny_checkpoint)],
+        device="cpu",
+        faces=FakeDetector((20, 10, 30, 30)),
+        face_models=[_face_model(tmp_path / "loaded.safetensors", name="facer")],
+    )
+    analysis = analyzer.analyze(load_evidence(write_image(tmp_path / "a.png")))
+    assert "facer" in analysis.faces[0].face_scores  # it judged the face
+    job = image_report_job(
+        analysis,
+        analyzer=analyzer,
+        model_paths=[str(tiny_checkpoint), str(face_file)],
+        faces_checked=True,
+    )
+    paths = write_report(job.source(), tmp_path / "out", ["json"], basename=job.basename)
+    doc = json.loads(paths["json"].read_text(encoding="utf-8"))
+    (item,) = doc["items"]
+    assert "facer" not in json.dumps(item.get("models", [])), "facer listed as a whole-image model"
+    roles = {m["name"]: m["role"] for m in doc["models"]}
+    assert roles.get("facer") == "face model"
