@@ -275,7 +275,11 @@ class MainWindow(QMainWindow):
         self.readout = ReadoutField()  # bounded and elided: messages keep their room
         self.progress = QProgressBar()
         self.progress.setRange(0, PROGRESS_STEPS)
-        self.progress.setMaximumWidth(220)
+        self.progress.setFormat("%p%")
+        # room for the ETA it shows (_show_progress) when the window is narrow
+        widest = self.progress.fontMetrics().horizontalAdvance("100% · about 00:00:00 left")
+        self.progress.setMinimumWidth(widest + 24)
+        self.progress.setMaximumWidth(max(220, widest + 24))
         self.progress.setVisible(False)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
@@ -666,17 +670,14 @@ class MainWindow(QMainWindow):
         if entry is None:
             return
         fraction = (index + (done / total if total else 1.0)) / max(1, count)
-        self.progress.setValue(round(fraction * PROGRESS_STEPS))
-        self.progress.setVisible(True)
         name = Path(entry.path).name
         if job not in self._job_started and entry.path == self.current:
             self.verdict_panel.show_message("analysing…")  # it said: queued behind another
         started = self._job_started.setdefault(job, time.monotonic())
-        left = estimate_remaining(time.monotonic() - started, fraction)
-        eta = f", about {format_duration(left)} left" if left is not None else ""
+        self._show_progress(fraction, estimate_remaining(time.monotonic() - started, fraction))
         self.statusBar().showMessage(
             f"analysing {name}: {model} ({index + 1}/{count}), "
-            f"{done}/{total} {'windows' if model in self.worker.model_names else 'steps'}{eta}"
+            f"{done}/{total} {'windows' if model in self.worker.model_names else 'steps'}"
         )
         self.evidence_list.set_badge(
             self.evidence_list.entry(entry.path),
@@ -804,9 +805,18 @@ class MainWindow(QMainWindow):
         return job
 
     def _on_classic_progress(self, text: str, fraction: float) -> None:
+        self._show_progress(fraction)
+        self.statusBar().showMessage(text)
+
+    def _show_progress(self, fraction: float, left: float | None = None) -> None:
+        """The progress bar at ``fraction``, with the time ``left`` (seconds) when known. The
+        ETA is in the bar, not at the end of the status message: the message gets the room the
+        read-out, the bar and Cancel leave, and a file's name and the model's cut the ETA off
+        at the window's first size."""
+        eta = "" if left is None else f" · about {format_duration(left)} left"
+        self.progress.setFormat(f"%p%{eta}")
         self.progress.setValue(round(fraction * PROGRESS_STEPS))
         self.progress.setVisible(True)
-        self.statusBar().showMessage(text)
 
     def _on_classic_finished(self, message: str) -> None:
         self.statusBar().showMessage(message)
@@ -833,6 +843,7 @@ class MainWindow(QMainWindow):
         self.progress.setVisible(busy)
         if not busy:
             self.progress.setValue(0)
+            self.progress.setFormat("%p%")
 
     def show_error(self, message: str) -> None:
         """A user-caused problem, in one line that names the file; the window carries on."""

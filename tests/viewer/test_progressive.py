@@ -5,6 +5,7 @@ once."""
 from __future__ import annotations
 
 import json
+import re
 import sys
 import threading
 from collections.abc import Iterator
@@ -455,3 +456,42 @@ def test_a_stopping_worker_builds_no_kept_part(
     window.worker.stop(60_000)
     assert window.worker.isFinished()
     assert built == []
+
+
+def test_the_eta_is_shown_whole_in_the_status_bar_while_a_network_runs(
+    qtbot, tmp_path: Path, slow_tiles: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ETA ended the status message ("analysing <file>: <model> (2/4), 26/330 windows,
+    about 1:15 left"), which gets the room the read-out, the progress bar and Cancel leave: at
+    the window's first size a camera's file name and a model's name cut it off ("about 1:15
+    lef"). It is in the progress bar now, which always has its room."""
+    gate = threading.Event()  # the analysis waits at its 10th tile, the ETA known by then
+    slowed = workers.throttled_partial
+
+    def held(send):
+        inner = slowed(send)
+
+        def on_progress(p) -> None:
+            inner(p)
+            if p.done >= 10:
+                gate.wait(60)
+
+        return on_progress
+
+    monkeypatch.setattr(workers, "throttled_partial", held)
+    model = make_tiny_checkpoint(tmp_path / "m.safetensors", "a-long-model-name", seed=1)
+    window = _window(qtbot, tmp_path, [model])
+    image = write_image(tmp_path / "Bushnell_Trophy_HD_Aggressor_119775C.png", 192, 256)
+    try:
+        window.open_paths([image])
+        bar = window.progress
+        qtbot.waitUntil(lambda: "left" in bar.text(), timeout=60_000)
+        text = bar.text()
+        assert re.fullmatch(r"\d+% · about \d+:\d\d left", text), text
+        assert bar.isVisible()
+        assert bar.fontMetrics().horizontalAdvance(text) < bar.contentsRect().width()
+    finally:
+        gate.set()
+    entry = window.entries[str(image)]
+    qtbot.waitUntil(lambda: not entry.running, timeout=60_000)
+    assert "left" not in bar.text()  # nothing runs: no time left to show
