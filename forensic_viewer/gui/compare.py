@@ -8,8 +8,11 @@ view linking, so moving one moves all. Each pane's title gives the model's score
 or what the analysis's values are (raw values are called so); its chooser shows any other
 source in that pane instead.
 
-The panes never widen the window past the screen: a chooser is as wide as a short name (the
-list opens wider), and the grid sits in a scroll area, so the panes shrink with the window down
+The panes never widen the window past the screen: a title is cut with an ellipsis (whole in its
+tooltip) on its own line above the chooser, so the verdict and score keep the pane's whole
+width (beside the chooser a 250-pixel pane cut "score 0.388" to "score 0", read as a score of
+zero); a chooser is as wide as a short name (the list opens wider), and the grid sits in a
+scroll area, so the panes shrink with the window down
 to a small minimum and scroll below it (the main window also keeps itself within the screen's
 available area, ``forensic_viewer.gui.screen_fit``).
 """
@@ -22,7 +25,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -106,17 +109,33 @@ def compare_sources(layers: LayerList, analysis: Analysis | None) -> list[Source
     return out
 
 
+class PaneTitle(QLabel):
+    """A pane's title on one line that never widens the pane (and the window): cut at its end
+    with an ellipsis when the pane is narrow, whole in ``text()`` and the tooltip."""
+
+    def __init__(self, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setTextFormat(Qt.TextFormat.PlainText)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def shown_text(self) -> str:
+        """What fits in the title now (the text, or its start and an ellipsis)."""
+        return self.fontMetrics().elidedText(
+            self.text(), Qt.TextElideMode.ElideRight, self.contentsRect().width()
+        )
+
+    def paintEvent(self, _event: QPaintEvent) -> None:  # Qt override
+        painter = QPainter(self)
+        align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
+        painter.drawText(self.contentsRect(), align, self.shown_text())
+
+
 class ComparePane(QWidget):
     """A titled canvas showing one source's layers; the chooser switches to another source."""
 
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.title = QLabel(plain(title))
-        self.title.setTextFormat(Qt.TextFormat.PlainText)
-        self.title.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        # a long title must not widen the pane (and the window): its end is cut, whole in the
-        # tooltip
-        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.title = PaneTitle(plain(title))
         self.chooser = QComboBox()
         self.chooser.setToolTip("show another model or analysis in this pane")
         self.chooser.setSizeAdjustPolicy(
@@ -127,13 +146,14 @@ class ComparePane(QWidget):
         self.source: Source | None = None
         self._layers: LayerList | None = None
         self._sources: list[Source] = []
-        header = QHBoxLayout()
-        header.addWidget(self.title, 1)
-        header.addWidget(self.chooser)
+        choice = QHBoxLayout()
+        choice.addWidget(self.chooser)
+        choice.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(1, 1, 1, 1)
         layout.setSpacing(1)
-        layout.addLayout(header)
+        layout.addWidget(self.title)  # the pane's whole width (module doc)
+        layout.addLayout(choice)
         layout.addWidget(self.canvas, 1)
         self.chooser.currentIndexChanged.connect(self._on_chosen)
 

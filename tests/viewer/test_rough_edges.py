@@ -204,6 +204,34 @@ def test_compare_panes_show_the_whole_image_fitted_once_laid_out_until_navigated
     qtbot.waitUntil(lambda: all(fitted(p.canvas.view) for p in panes), timeout=5_000)
 
 
+def test_a_compare_panes_title_shows_the_verdict_and_score_whole(
+    qtbot, window, tmp_path: Path
+) -> None:
+    """Beside the chooser, a pane's title had what the chooser left: on a 1400 x 900 window
+    with five panes, "AUTHENTIC · score 0.388 — …" was cut, with no ellipsis, to "AUTHENTIC ·
+    score 0", which reads as a score of zero. The title has the pane's width, on its own line,
+    and says where it is cut."""
+    open_and_wait(qtbot, window, write_image(tmp_path / "photo.png", h=240, w=320))
+    window.analysis_panel.set_checked(["ela", "noise", "clone"])
+    window.run_classic()
+    qtbot.waitUntil(lambda: not window.analysis_panel.running, timeout=60_000)
+    for dock in window.docks.values():  # the panes as wide as on a large screen's window
+        dock.hide()
+    window.set_compare(True)
+    panes = window.compare.panes
+    assert len(panes) == 5
+    qtbot.waitUntil(lambda: all(p.canvas.isVisible() and p.canvas.width() < 640 for p in panes))
+    result = window.current_analysis().results["tiny"]
+    title = next(p.title for p in panes if p.source.name == "tiny")
+    lead = f"{result.verdict.upper()} · score {result.score:.3f}"
+    assert title.text().startswith(lead)
+    assert title.fontMetrics().horizontalAdvance(lead) <= title.contentsRect().width()
+    assert title.toolTip() == title.text()
+    long = next(p.title for p in panes if p.source.name == "ela")
+    long.setText(long.text() + " and a great deal more that no pane is wide enough to show")
+    assert long.shown_text().endswith("…")  # cut, and saying so
+
+
 def test_face_labels_stay_inside_the_image(qtbot) -> None:
     from PySide6.QtCore import QRectF
 
