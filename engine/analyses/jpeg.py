@@ -392,10 +392,11 @@ def jpeg_ghost(evidence: Evidence, p: GhostParams, ctx: Context) -> Output:
                 unit="0 = this location's smallest difference over the qualities, 1 = largest",
                 high="differs more from its recompression at this quality (low: a ghost)",
             ),
-            values=_orient_cells(norm[i], evidence.orientation, (sh, sw)),
-            cell=GHOST_CELL,
+            values=values,
+            cell=cell,
         )
         for i, q in enumerate(qualities)
+        for values, cell in [_orient_cells(norm[i], GHOST_CELL, (sh, sw), evidence.orientation)]
     )
     warnings = () if q_star is not None else ("no JPEG ghost found below the last quality",)
     return Output(
@@ -421,34 +422,26 @@ def jpeg_ghost(evidence: Evidence, p: GhostParams, ctx: Context) -> Output:
 
 
 def _orient_cells(
-    cells: NDArray[np.float32], orientation: int, shape: tuple[int, int]
-) -> NDArray[np.float32]:
-    """Stored-orientation 8x8 cells [ceil(sh/8), ceil(sw/8)] -> cells of the turned image.
+    cells: NDArray[np.float32], cell: int, stored: tuple[int, int], orientation: int
+) -> tuple[NDArray[np.float32], int]:
+    """A map of one value per ``cell`` x ``cell`` pixels of the stored image (``stored``: its
+    height and width) turned as the evidence pixels were, and its cell size then.
 
-    ``AnalysisMap.full`` counts cells from the turned image's top-left corner. When a flipped
-    side is not a multiple of 8 the stored grid's partial cell comes first there, so turning
-    the cell array alone would shift every cell by the partial cell's shortfall (up to 7 px)
-    and drop the last one. Each turned cell takes the stored cell under its centre instead.
+    The last cell of an axis that is not whole cells is cut by the border (44 rows: five
+    cells of 8 and one of 4). A turn that flips that axis puts the short cell first, and cells
+    counted from the displayed image's edge would all sit that much off their pixels; so the
+    cells are split first into the largest cell that the stored size is whole cells of (4 for
+    44 rows), at least 2 pixels (an odd size is then off by one pixel, not by up to 7; a cell
+    of one pixel would hold the full-resolution map, ten times over for the ghost's layers).
     """
-    if not 2 <= orientation <= 8:
-        return cells
-    sh, sw = shape
-    probe = np.arange(6, dtype=np.float32).reshape(2, 3)
-    turned = orient(probe, orientation)
-    first = int(turned[0, 0])  # the stored (row, col) that lands on the turned top-left
-    flip_r, flip_c = first // 3 == 1, first % 3 == 2
-
-    def stored_cells(n: int, flip: bool) -> NDArray[np.intp]:
-        starts = np.arange(-(-n // GHOST_CELL)) * GHOST_CELL
-        centres = (starts + np.minimum(starts + GHOST_CELL, n) - 1) // 2
-        return ((n - 1 - centres) if flip else centres) // GHOST_CELL
-
-    if turned.shape == probe.shape:
-        return np.ascontiguousarray(
-            cells[np.ix_(stored_cells(sh, flip_r), stored_cells(sw, flip_c))]
-        )
-    # Transposed: the turned rows run along the stored columns and the turned columns along rows.
-    return np.ascontiguousarray(cells.T[np.ix_(stored_cells(sw, flip_c), stored_cells(sh, flip_r))])
+    sh, sw = stored
+    fine = math.gcd(cell, sh % cell, sw % cell)
+    if fine == cell or orientation == 1:
+        return orient(cells, orientation), cell
+    fine = max(fine, 2)
+    k = cell // fine
+    split = np.repeat(np.repeat(cells, k, axis=0), k, axis=1)[: -(-sh // fine), : -(-sw // fine)]
+    return orient(np.ascontiguousarray(split), orientation), fine
 
 
 # --- aligned double quantisation -----------------------------------------------------------
