@@ -11,7 +11,9 @@ Magnifier modes (:class:`LoupeMode`), chosen in the panel, raw by default:
   says that these are not the evidence values.
 - ``overlays``: the patch with the visible layers blended on top, as the canvas shows them.
 
-The panel shows what is under the cursor and is cleared when the image changes (a patch or a
+The panel shows what is under the cursor and, with the visible layers, follows them as the
+canvas does (a layer shown, hidden, made more or less opaque, redrawn, added or removed, a
+mask's fill turned off) while the cursor rests; it is cleared when the image changes (a patch or a
 read-out of the previous image would be read as the new one's); the canvas then gives the new
 image's point at once (the cursor's if it is over the image, else the centre), so the panel is
 not left blank until the mouse moves.
@@ -31,8 +33,9 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import QComboBox, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
+from forensic_viewer.events import Event, Subscriptions
 from forensic_viewer.gui.panels import Magnifier
-from forensic_viewer.layers import LayerList
+from forensic_viewer.layers import Layer, LayerList
 from forensic_viewer.overlays import composite_patch
 
 STRETCH_PERCENTILES = (2.0, 98.0)  # of each channel inside the patch: mapped to 0 and 255
@@ -127,6 +130,8 @@ class LoupePanel(QWidget):
         layout.addStretch(1)
         self._layers: LayerList | None = None
         self._point: tuple[float, float] | None = None
+        self._watched: LayerList | None = None
+        self._subscriptions = Subscriptions()
         self.mode_box.currentIndexChanged.connect(self._on_mode)
         self._on_mode()
 
@@ -151,6 +156,34 @@ class LoupePanel(QWidget):
         self.caption.setText(MODE_CAPTIONS[self.mode])
         if self._point is not None:
             self.show_at(self._layers, *self._point)
+
+    LAYER_EVENTS = ("visible", "opacity", "rendered", "fill")  # what changes a layer's blend
+
+    def watch(self, layers: LayerList | None) -> None:
+        """Follow ``layers`` (the image shown): with the visible layers, the patch is drawn
+        again whenever what the canvas draws of them changes (module doc)."""
+        self._subscriptions.clear()
+        self._watched = layers
+        if layers is not None:
+            self._subscriptions.on(layers.events.inserted, self._on_inserted)
+            self._subscriptions.on(layers.events.removed, self._on_layers_changed)
+            for layer in layers:
+                self._follow(layer)
+
+    def _follow(self, layer: Layer) -> None:
+        for name in self.LAYER_EVENTS:
+            if name in layer.events:
+                self._subscriptions.on(layer.events[name], self._on_layers_changed)
+
+    def _on_inserted(self, event: Event) -> None:
+        self._follow(event.value)
+        self._on_layers_changed(event)
+
+    def _on_layers_changed(self, _event: Event) -> None:
+        layers = self._layers
+        if self.mode is LoupeMode.OVERLAYS and layers is self._watched and layers is not None:
+            assert self._point is not None
+            self.show_at(layers, *self._point)
 
 
 class ReadoutField(QLabel):

@@ -902,6 +902,7 @@ class MainWindow(QMainWindow):
         self.case.watch(layers)
         self.readout.setText("")  # what was under the cursor belonged to the previous image
         self.loupe.clear()
+        self.loupe.watch(layers)
         if layers is not None:
             self.renderer.watch(layers)
             self._align_for_compare()

@@ -80,6 +80,37 @@ def test_raw_mode_shows_the_evidence_pixels_not_the_overlays(
     assert "not the evidence values" in window.loupe.caption.text()
 
 
+def test_the_layers_magnifier_follows_the_layers_as_the_canvas_does(
+    qtbot, window, image_path: Path
+) -> None:
+    """With the visible layers, the magnifier blended the layers as they were when the cursor
+    last moved: a heatmap or mask hidden, a mask's fill turned off or an opacity changed in
+    the layer panel stayed in the close-up, beside a canvas that no longer showed it, until
+    the cursor moved over the canvas again."""
+    open_and_wait(qtbot, window, image_path)
+    window.loupe.set_mode(LoupeMode.OVERLAYS)
+    r, zoom = window.loupe.RADIUS, window.magnifier.ZOOM
+    window._on_hover(40.5, 30.5)  # the cursor stops there; nothing below moves it
+    evidence = window.layers.image.pixels
+    y, x = (r - 10) * zoom, (r - 10) * zoom  # a pixel away from the cursor box
+
+    def shown_is(patch: np.ndarray) -> bool:
+        return bool((_shown(window)[y, x] == patch[r - 10, r - 10]).all())
+
+    assert not shown_is(evidence[30 - r : 31 + r, 40 - r : 41 + r])  # overlays drawn
+    for la in window.layers:
+        if la.kind != "image":
+            la.visible = False
+    assert shown_is(evidence[30 - r : 31 + r, 40 - r : 41 + r])  # what the canvas shows now
+    heat = window.layers["tiny heatmap"]
+    heat.visible = True
+    heat.opacity = 0.9
+    assert shown_is(loupe_patch(window.layers, 40.5, 30.5, r, LoupeMode.OVERLAYS))
+    window.loupe.set_mode(LoupeMode.RAW)
+    heat.opacity = 0.3  # the raw close-up has no layers to follow
+    assert shown_is(evidence[30 - r : 31 + r, 40 - r : 41 + r])
+
+
 def _shows_around(window, evidence: np.ndarray, col: int, row: int) -> bool:
     """Whether the magnifier shows the raw pixels of ``evidence`` around (col, row) (away from
     the cursor box drawn around the centre pixel)."""
