@@ -424,6 +424,11 @@ class Canvas(pg.GraphicsView):
         self._fitted = False
         self.navigated.emit()
 
+    def show_region(self, rect: QRectF) -> None:
+        """Show ``rect`` (scene coordinates) as if the analyst had navigated there."""
+        self.view.setRange(rect, padding=0.0)
+        self.release_fit()
+
     def _on_resized(self, *_args: object) -> None:
         if self._fitted:
             self.fit()

@@ -210,7 +210,16 @@ class CompareView(QWidget):
         self, layers: LayerList | None, analysis: Analysis | None, *, original: bool = True
     ) -> None:
         """One pane per model of ``analysis`` (and its ensemble) and per classic analysis with
-        a map in ``layers``, plus the evidence alone when ``original``; all showing ``layers``."""
+        a map in ``layers``, plus the evidence alone when ``original``; all showing ``layers``.
+
+        The panes are made again (results or analyses arrived, the original shown or not): of
+        the same ``layers`` they show the region the analyst had zoomed or panned to, else
+        they fit the image."""
+        region = None
+        if self.panes and layers is not None:
+            first = self.panes[0].canvas
+            if first.layers is layers and not first.fitted:
+                region = first.view.viewRect()
         for pane in self.panes:
             pane.canvas.set_layers(None)
             self._grid.removeWidget(pane)
@@ -229,6 +238,8 @@ class CompareView(QWidget):
             self._grid.addWidget(pane, i // columns, i % columns)
             self.panes.append(pane)
         self._link()
+        if region is not None and self.panes:
+            self.panes[0].canvas.show_region(region)  # the links take it to the others
 
     def _link(self) -> None:
         if not self.panes:

@@ -235,6 +235,32 @@ def test_compare_panes_show_the_whole_image_fitted_once_laid_out_until_navigated
     qtbot.waitUntil(lambda: all(fitted(p.canvas.view) for p in panes), timeout=5_000)
 
 
+def test_compare_panes_made_again_keep_the_region_the_analyst_zoomed_to(
+    qtbot, window, image_path: Path
+) -> None:
+    """The panes are made again whenever results or classic analyses arrive for the image or
+    the original is shown or hidden; each new pane was fitted, so the analyst comparing the
+    networks at 400 % was thrown back to the whole image."""
+    from PySide6.QtCore import QRectF
+
+    open_and_wait(qtbot, window, image_path)  # 128 x 96
+    window.set_compare(True)
+    panes = window.compare.panes
+    qtbot.waitUntil(lambda: all(p.canvas.isVisible() and p.canvas.width() < 640 for p in panes))
+    panes[1].canvas.show_region(QRectF(40, 30, 20, 15))  # as a wheel zoom there does
+    window.original_action.trigger()  # the original hidden: the panes are made again
+    assert window.compare.panes and window.compare.panes[0] is not panes[0]
+    panes = window.compare.panes
+    qtbot.waitUntil(lambda: all(p.canvas.isVisible() and p.canvas.width() < 640 for p in panes))
+    for pane in panes:
+        (x0, x1), (y0, y1) = pane.canvas.view.viewRange()
+        # the region is in view, and the pane still zoomed in on it (its shape may differ,
+        # so one side may show more), not fitted to the whole 128 x 96 again
+        assert x0 <= 40.5 and x1 >= 59.5 and y0 <= 30.5 and y1 >= 44.5
+        assert x1 - x0 < 64 or y1 - y0 < 48
+        assert not pane.canvas.fitted
+
+
 def test_a_compare_panes_title_shows_the_verdict_and_score_whole(
     qtbot, window, tmp_path: Path
 ) -> None:
