@@ -680,6 +680,7 @@ class MetadataPanel(QTreeWidget):
     @staticmethod
     def _row(key: str, value: str) -> QTreeWidgetItem:
         item = QTreeWidgetItem([plain(key, 100), plain(value)])
+        item.setToolTip(0, plain(key, 100))  # a long EXIF name is cut by its column
         item.setToolTip(1, plain(value))
         return item
 

@@ -328,3 +328,31 @@ def test_an_evidence_file_become_a_pipe_is_worded_without_nested_brackets(tmp_pa
     assert integrity.message == (
         f"{path}: cannot be read: not a regular file (a device, pipe or socket)"
     )
+
+
+@pytest.mark.gui
+def test_a_metadata_name_cut_by_its_column_is_whole_in_its_tooltip(qtbot) -> None:
+    """The names' column is 150 pixels: "EXIF:ResolutionUnit", "EXIF:ImageDescription" and
+    most maker fields were cut ("EXIF:Resolution…"), and only the values had a tooltip."""
+    import dataclasses
+
+    import numpy as np
+
+    from forensic_viewer.gui.panels import MetadataPanel
+    from tests.conftest import memory_evidence
+
+    meta = {"EXIF:FocalPlaneResolutionUnit": "3", "EXIF:ImageDescription": "x"}
+    ev = dataclasses.replace(memory_evidence(np.zeros((4, 4, 3), np.uint8)), metadata=meta)
+    panel = MetadataPanel()
+    qtbot.addWidget(panel)
+    panel.resize(360, 300)
+    panel.show()
+    panel.set_evidence(ev)
+    for top in range(panel.topLevelItemCount()):
+        group = panel.topLevelItem(top)
+        for i in range(group.childCount()):
+            row = group.child(i)
+            if row.text(0):
+                assert row.toolTip(0) == row.text(0)
+    names = [panel.topLevelItem(1).child(i).text(0) for i in range(2)]
+    assert "EXIF:FocalPlaneResolutionUnit" in names  # the whole name, cut only on screen
