@@ -13,8 +13,9 @@ Where the masks come from (:func:`read_truth`):
 
 What a mask is (:func:`read_mask`): decoded read-only by :func:`engine.io.load_evidence` (the
 same safe decoder as the evidence, with its SHA-256), a pixel is tampered when any channel is
-above 127; a mask of another size than its image is resized to it with nearest-neighbour (no new
-grey levels) and the result says so in its warnings.
+above 127 (a mask whose pixels are all 127 or darker but not all black, such as a mask of 0 and
+1, is read as empty and says so in its warnings); a mask of another size than its image is
+resized to it with nearest-neighbour (no new grey levels) and the result says so in its warnings.
 
 What is scored and how each figure is defined, with its conventions (per-image mean or pooled,
 threshold, how empty masks count): :mod:`forensic_viewer.scan.truth_scores`.
@@ -76,14 +77,23 @@ MASK_TAILS = ("_gt", "_mask", "-gt", "-mask")  # stem endings of masks in BenCo 
 
 def read_mask(path: str | Path, size: tuple[int, int]) -> TruthMask:
     """The mask file ``path`` for an image of ``size`` (height, width), binarised at > 127 in any
-    channel and resized (nearest neighbour, with a warning) when its size differs. Raises
+    channel (with a warning when no pixel is above 127 but some are not black: a mask of 0 and
+    1 would otherwise pass for an authentic image's) and resized (nearest neighbour, with a
+    warning) when its size differs. Raises
     :class:`ForensicError` naming the file when it cannot be read."""
     try:
         ev = load_evidence(path)
     except EvidenceError as e:
         raise ForensicError(path, f"ground-truth mask cannot be read: {e.reason}") from e
-    mask = ev.pixels.max(axis=2) > 127  # H, W
+    brightest = ev.pixels.max(axis=2)  # H, W
+    mask = brightest > 127
     warnings = []
+    top = int(brightest.max()) if brightest.size else 0
+    if 0 < top <= 127:  # e.g. a mask of 0 and 1: otherwise its image counts as authentic unsaid
+        warnings.append(
+            f"{path}: no pixel is above 127 (the brightest is {top}): read as an empty mask "
+            "(authentic); a tampered pixel is one above 127, as in masks of 0 and 255"
+        )
     h, w = size
     if mask.shape != (h, w):
         warnings.append(

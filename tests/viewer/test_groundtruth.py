@@ -92,6 +92,20 @@ def test_read_mask_binarises_and_resizes_with_a_warning(tmp_path: Path) -> None:
     assert len(big.warnings) == 1 and "6x4" in big.warnings[0] and "nearest" in big.warnings[0]
 
 
+def test_a_mask_of_0_and_1_is_read_as_empty_and_says_so(tmp_path: Path) -> None:
+    m = np.zeros((4, 6), np.uint8)
+    m[:, :3] = 1  # saved as 0 / 1 instead of 0 / 255
+    path = tmp_path / "m01.png"
+    Image.fromarray(m, mode="L").save(path)
+    tm = read_mask(path, (4, 6))
+    assert tm.label == 0 and not tm.mask.any()  # the documented convention: above 127
+    assert len(tm.warnings) == 1 and str(path) in tm.warnings[0]
+    assert "brightest is 1" in tm.warnings[0] and "\n" not in tm.warnings[0]
+    black = tmp_path / "black.png"
+    Image.fromarray(np.zeros((4, 6), np.uint8), mode="L").save(black)
+    assert read_mask(black, (4, 6)).warnings == []  # an authentic image's mask: nothing to say
+
+
 def test_unreadable_mask_is_one_line_naming_it(tmp_path: Path) -> None:
     bad = tmp_path / "bad.png"
     bad.write_bytes(b"not a png")
