@@ -162,10 +162,12 @@ def reliability_bins(
     probabilities: ArrayLike, labels: ArrayLike, bins: int = RELIABILITY_BINS
 ) -> list[list[float]]:
     """Reliability diagram rows ``[low, high, mean predicted, observed share, count]``,
-    equal-width bins over [0, 1], empty bins left out."""
+    equal-width bins over [0, 1], each holding its lower edge (the last both), empty bins left
+    out."""
     p = np.asarray(probabilities, dtype=np.float64)
     y = np.asarray(labels, dtype=np.float64)
-    edges = np.linspace(0.0, 1.0, bins + 1)
+    # i / bins, not np.linspace: its 0.6000000000000001 put a probability of 0.6 in 0.4-0.6
+    edges = np.arange(bins + 1) / bins
     rows: list[list[float]] = []
     for i in range(bins):
         lo, hi = edges[i], edges[i + 1]

@@ -68,6 +68,15 @@ def test_reliability_sentence_bins_and_round_trip() -> None:
     assert again.probability(0.5) == pytest.approx(0.5)
 
 
+@pytest.mark.parametrize("bins", [5, 10, 3])
+def test_a_probability_on_a_bin_edge_is_in_the_bin_it_starts(bins: int) -> None:
+    edges = [i / bins for i in range(bins)]
+    rows = reliability_bins(edges, [0] * bins, bins)
+    assert [row[0] for row in rows] == edges  # one bin per edge, each holding its lower edge
+    assert all(row[2] == row[0] and row[4] == 1 for row in rows)
+    assert reliability_bins([1.0], [1], bins)[0][:2] == [(bins - 1) / bins, 1.0]
+
+
 @pytest.mark.parametrize(
     "data",
     [None, {}, {"a": "x", "b": 0}, {"a": float("nan"), "b": 0}, {"a": 1, "b": 0, "method": "iso"}],
