@@ -9,7 +9,7 @@ Conventions, each stated where it applies:
 - **ROC AUC** (:func:`roc_auc`, :func:`auc_from_counts`): the probability that a random positive
   scores above a random negative, ties counting half (the Mann-Whitney U statistic; equal to
   scikit-learn's ``roc_auc_score``). NaN when only one class is present: the figure is
-  undefined then, not 0.5. Computed from the counts of positives and negatives at each distinct
+  undefined then, not 0.5. A NaN score is refused (ValueError), as scikit-learn refuses it. Computed from the counts of positives and negatives at each distinct
   score, so the same function serves a list of image scores and the pooled histogram of the 8-bit
   levels of many heatmaps (:class:`LevelHistogram`), exactly.
 - **F1 / IoU of two masks** (:func:`f1_iou`): ``2 TP / (2 TP + FP + FN)`` and
@@ -50,11 +50,15 @@ def auc_from_counts(positives: ArrayLike, negatives: ArrayLike) -> float:
 
 def roc_auc(y_true: ArrayLike, scores: ArrayLike) -> float:
     """ROC AUC of ``scores`` for the boolean labels ``y_true`` (ties count half; NaN with one
-    class only). Groups equal scores with :func:`numpy.unique`, then :func:`auc_from_counts`."""
+    class only). Groups equal scores with :func:`numpy.unique`, then :func:`auc_from_counts`.
+    A NaN score cannot be ranked: ValueError, as scikit-learn (``numpy.unique`` would sort it
+    above every other score and rank its image first)."""
     y = np.asarray(y_true).astype(bool).ravel()
     s = np.asarray(scores, dtype=np.float64).ravel()
     if y.shape != s.shape:
         raise ValueError(f"labels and scores differ in length: {y.size} vs {s.size}")
+    if np.isnan(s).any():
+        raise ValueError(f"scores hold {int(np.isnan(s).sum())} NaN of {s.size}: no ROC AUC")
     _, level = np.unique(s, return_inverse=True)
     n = int(level.max()) + 1 if level.size else 0
     pos = np.bincount(level[y], minlength=n)

@@ -19,7 +19,7 @@ The figures and their conventions (each figure carries them, :class:`Figure`):
   mean over images whose mask has both classes (empty and all-tampered masks are left out: AUC
   is undefined there), and pooled over every pixel of every image.
 - **image AUC** of the model's image score over images of both labels (label: the mask has a
-  tampered pixel), and **balanced accuracy** of the model's verdict at its θ (mean of the
+  tampered pixel; an image whose score is NaN is left out, as one without a score), and **balanced accuracy** of the model's verdict at its θ (mean of the
   recalls on tampered and on authentic images). Undefined (None) with one label only.
 """
 
@@ -316,7 +316,7 @@ class TruthSummary:
         for s in image.scores:
             p = self.pools.setdefault(s.name, _Pool(s.kind, s.own_threshold))
             p.labels.append(label)
-            if s.score is not None:
+            if s.score is not None and not math.isnan(s.score):  # NaN: no rank, as no score
                 p.scores.append(s.score)
                 p.score_labels.append(label)
             if s.manipulated is not None:

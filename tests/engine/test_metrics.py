@@ -33,6 +33,12 @@ def test_auc_one_class_is_nan_not_half() -> None:
     assert math.isnan(roc_auc([0, 0], [0.1, 0.5]))
 
 
+def test_auc_refuses_a_nan_score_rather_than_rank_it_first() -> None:
+    # numpy.unique sorts NaN above every score: this read 1.0, the NaN positive ranked first
+    with pytest.raises(ValueError, match="NaN"):
+        roc_auc([0, 1, 0, 1], [0.1, float("nan"), 0.2, 0.3])
+
+
 def test_auc_from_counts_equals_auc_of_the_scores() -> None:
     rng = np.random.default_rng(0)
     y = rng.random(500) < 0.3

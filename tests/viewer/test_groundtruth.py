@@ -223,6 +223,16 @@ def test_one_label_only_leaves_image_figures_undefined() -> None:
     assert _figure(figs, "m", "balanced accuracy", "verdict θ", "verdict").value is None
 
 
+def test_an_image_whose_score_is_nan_is_left_out_of_the_image_auc() -> None:
+    s = TruthSummary()
+    heat = np.zeros((1, 2))
+    for key, label, score in (("t", 1, 0.8), ("a", 0, 0.3), ("n", 1, float("nan"))):
+        truth = TruthMask(np.full((1, 2), bool(label)))
+        s.add(score_image(key, "s", truth, [_src(heat, score=score)]))
+    auc = _figure(s.figures(), "m", "image AUC", "threshold-free", "over images")
+    assert auc.value == 1.0 and auc.n == 2
+
+
 # --- scan --gt -------------------------------------------------------------------------------
 
 
