@@ -26,6 +26,21 @@ def test_platt_recovers_a_known_logistic_curve() -> None:
     assert cal.probability(0.5 / 1.5) == pytest.approx(0.5, abs=0.02)
 
 
+@pytest.mark.parametrize("l2", [1e-3, 1e-2, 0.1])
+def test_logistic_fit_is_scikit_learns_with_the_same_penalty(l2: float) -> None:
+    """Newton's method on sum(log loss) + l2 N |w|^2 / 2, bias free: scikit-learn's
+    LogisticRegression with C = 1 / (l2 N), which leaves the intercept unpenalised too."""
+    linear_model = pytest.importorskip("sklearn.linear_model")
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(150, 3))
+    y = (x @ np.array([1.0, -2.0, 0.5]) + rng.normal(size=150) > 0.3).astype(int)
+    w, b = fit_logistic(x, y, l2=l2)
+    ref = linear_model.LogisticRegression(C=1 / (l2 * 150), tol=1e-12, max_iter=10000).fit(x, y)
+    assert w == pytest.approx(ref.coef_[0], abs=1e-5) and b == pytest.approx(
+        ref.intercept_[0], abs=1e-5
+    )
+
+
 def test_logistic_needs_both_classes_and_matching_shapes() -> None:
     with pytest.raises(ValueError, match="both classes"):
         fit_logistic([[0.0], [1.0]], [1, 1])

@@ -42,6 +42,7 @@ from forensic_viewer.scan.triage import (
     truth_texts,
 )
 from forensic_viewer.scan.truth_scores import (
+    FREE,
     MapSource,
     TruthMask,
     TruthSummary,
@@ -231,6 +232,47 @@ def test_an_image_whose_score_is_nan_is_left_out_of_the_image_auc() -> None:
         s.add(score_image(key, "s", truth, [_src(heat, score=score)]))
     auc = _figure(s.figures(), "m", "image AUC", "threshold-free", "over images")
     assert auc.value == 1.0 and auc.n == 2
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_folder_figures_match_scikit_learn_on_8_bit_maps(seed: int) -> None:
+    """Random maps on few levels (ties), masks of every kind (empty, all tampered, mixed):
+    every summary figure recomputed with scikit-learn from the 8-bit values, flagged when
+    above the threshold."""
+    metrics = pytest.importorskip("sklearn.metrics")
+    rng = np.random.default_rng(seed)
+    summary, images = TruthSummary(), []
+    for i in range(9):
+        truth = rng.random((6, 7)) < 0.4
+        truth = (np.zeros_like(truth), np.ones_like(truth), truth)[i % 3]
+        heat = np.round(rng.random((6, 7)) * 8) / 8 * 0.6 + 0.4 * truth * rng.random((6, 7))
+        level = np.rint(heat.astype(np.float32) * 255).astype(np.uint8) / 255.0
+        score, manip = float(rng.random()), bool(rng.random() < 0.5)
+        src = _src(heat, own=0.35, score=score, manip=manip)
+        summary.add(score_image(str(i), "s", TruthMask(truth), [src]))
+        images.append((truth, level, score, manip))
+    figs = summary.figures()
+    tampered = [im for im in images if im[0].any()]
+    both = [im for im in images if 0 < im[0].sum() < im[0].size]
+    every_truth = np.concatenate([im[0].ravel() for im in images])
+    every_level = np.concatenate([im[1].ravel() for im in images])
+    for th, t in (("own 0.35", 0.35), ("0.5", 0.5)):
+        for name, fn in (("pixel F1", metrics.f1_score), ("pixel IoU", metrics.jaccard_score)):
+            mean = np.mean([fn(g.ravel(), v.ravel() > t, zero_division=0) for g, v, *_ in tampered])
+            assert _figure(figs, "m", name, th, "per-image").value == pytest.approx(mean)
+            pooled = fn(every_truth, every_level > t)
+            assert _figure(figs, "m", name, th, "pooled").value == pytest.approx(pooled)
+    mean_auc = np.mean([metrics.roc_auc_score(g.ravel(), v.ravel()) for g, v, *_ in both])
+    assert _figure(figs, "m", "pixel AUC", FREE, "per-image").value == pytest.approx(mean_auc)
+    pooled_auc = metrics.roc_auc_score(every_truth, every_level)
+    assert _figure(figs, "m", "pixel AUC", FREE, "pooled").value == pytest.approx(pooled_auc)
+    labels = [int(im[0].any()) for im in images]
+    image_auc = metrics.roc_auc_score(labels, [im[2] for im in images])
+    assert _figure(figs, "m", "image AUC", FREE, "over images").value == pytest.approx(image_auc)
+    bacc = metrics.balanced_accuracy_score(labels, [im[3] for im in images])
+    assert _figure(figs, "m", "balanced accuracy", "verdict θ", "verdict").value == pytest.approx(
+        bacc
+    )
 
 
 # --- scan --gt -------------------------------------------------------------------------------
