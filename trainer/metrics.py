@@ -6,7 +6,8 @@ Conventions (recorded next to every figure by :func:`summarize`):
   ``image_auc`` (ROC AUC of the score, ties counted half, as scikit-learn), ``image_acc``
   (accuracy of the checkpoint's decision rule with its θ), ``image_bacc`` (balanced accuracy:
   mean of the two class recalls), ``image_eer`` (equal error rate: where the false-positive
-  rate equals the false-negative rate on the ROC, linearly interpolated).
+  rate equals the false-negative rate on the ROC, linearly interpolated). ``image_auc`` and
+  ``image_eer`` are NaN (undefined) when a score is NaN: it cannot be ranked.
 - **Pixel level**, computed per tampered image and averaged over tampered images; authentic
   images are excluded, as IMDL-BenCo does (their F1 is undefined: no positive pixel):
   ``pixel_f1`` and ``pixel_iou`` of the mask (heatmap > pixel threshold, 0.5 unless the
@@ -162,14 +163,18 @@ class MetricAccumulator:
 
     def summary(self) -> dict[str, Any]:
         y = np.array(self.labels, dtype=bool)
+        s = np.array(self.scores, dtype=np.float64)
+        # a NaN score (a network that overflowed on an image) cannot be ranked: the ranking
+        # figures are undefined then, not an error that loses the evaluation or the epoch
+        ranked = not np.isnan(s).any()
         out: dict[str, Any] = {
             "images": len(self.labels),
             "tampered": int(y.sum()),
             "authentic": int((~y).sum()),
-            "image_auc": roc_auc(y, self.scores),
+            "image_auc": roc_auc(y, s) if ranked else float("nan"),
             "image_acc": accuracy(y, self.verdicts),
             "image_bacc": balanced_accuracy(y, self.verdicts),
-            "image_eer": eer(y, self.scores),
+            "image_eer": eer(y, s) if ranked else float("nan"),
         }
         if self.pixel:
             out["pixel_f1"] = float(np.mean([p.f1 for p in self.pixel]))

@@ -114,3 +114,13 @@ def test_accumulator_excludes_authentic_images_from_pixel_means() -> None:
     assert s["pixel_images"] == 2 and s["empty_masks"] == 1
     assert s["image_acc"] == pytest.approx(0.75)
     assert set(M.summarize(s)) >= {"pixel_f1", "image_auc"}
+
+
+def test_a_nan_score_leaves_the_ranking_figures_undefined_and_the_rest_measured() -> None:
+    acc = M.MetricAccumulator()
+    acc.add(1, 0.9, True, 0.5)
+    acc.add(0, 0.1, False, 0.0)
+    acc.add(1, float("nan"), False, 0.0)  # validation during training must not stop on it
+    s = acc.summary()
+    assert np.isnan(s["image_auc"]) and np.isnan(s["image_eer"])
+    assert s["image_bacc"] == pytest.approx(0.75)
