@@ -6,7 +6,8 @@ one source's layers (a model's plus the faces, or a classic analysis's map and p
 panes share the layer settings by construction; zoom and pan are linked through pyqtgraph's
 view linking, so moving one moves all. Each pane's title gives the model's score and verdict,
 or what the analysis's values are (raw values are called so); its chooser shows any other
-source in that pane instead.
+source in that pane instead. After a Cancel, the model that was running has a pane of its
+partial map, titled as partial with no verdict (in grey, as the main view marks it).
 
 The panes never widen the window past the screen: a title is cut with an ellipsis (whole in its
 tooltip) on its own line above the chooser, so the verdict and score keep the pane's whole
@@ -40,9 +41,9 @@ from PySide6.QtWidgets import (
 
 from engine.types import Analysis, ModelResult
 from forensic_viewer.gui.canvas import Canvas
-from forensic_viewer.gui.panels import GREEN, RED, discard
+from forensic_viewer.gui.panels import GREEN, GREY, RED, discard
 from forensic_viewer.layers import AnalysisLayer, ClonePairsLayer, Layer, LayerList
-from forensic_viewer.wording import plain
+from forensic_viewer.wording import partial_words, plain
 
 SCALE_SHORT = {
     "raw": "raw values, not a probability",
@@ -56,6 +57,12 @@ def pane_title(name: str, result: ModelResult | None) -> str:
     if result is None:
         return name
     return f"{result.verdict.upper()} · score {result.score:.3f} — {name}"
+
+
+def partial_title(name: str, fraction: float) -> str:
+    """``partial (40 % of the image) — no verdict — name``: a cancelled model's pane, its
+    partial state first (where a verdict would stand), in the main view's words."""
+    return f"{partial_words(fraction)} — {name}"
 
 
 @dataclass(frozen=True)
@@ -84,7 +91,8 @@ class Source:
 
 def compare_sources(layers: LayerList, analysis: Analysis | None) -> list[Source]:
     """Every source the panes can show: the original, the ensemble (the default verdict,
-    beside the original), each model, then each classic analysis with a map in ``layers``."""
+    beside the original), each model, the partial map of the model a Cancel stopped (no
+    verdict: :func:`partial_title`), then each classic analysis with a map in ``layers``."""
     out = [Source("original", "original", "original")]
     if analysis is not None:
         results = list(analysis.results.items())
@@ -93,6 +101,8 @@ def compare_sources(layers: LayerList, analysis: Analysis | None) -> list[Source
         for label, r in results:
             color = RED if r.verdict == "manipulated" else GREEN
             out.append(Source("model", r.name, pane_title(label, r), color))
+        for name, partial in analysis.partial.items():  # its layer: model == name
+            out.append(Source("model", name, partial_title(name, partial.fraction), GREY))
     for la in layers.of_kind("analysis"):
         assert isinstance(la, AnalysisLayer) and la.analysis is not None
         pairs = sum(

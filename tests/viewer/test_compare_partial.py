@@ -1,0 +1,44 @@
+"""Compare mode after a Cancel: the running model's partial map has a pane of its own, marked
+partial with no verdict, as the main view shows it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.types import Analysis, PartialMap
+from forensic_viewer.gui.compare import CompareView, partial_title
+from forensic_viewer.gui.panels import GREY
+from forensic_viewer.layers import PartialHeatmapLayer, build_layers
+from forensic_viewer.wording import partial_words
+from tests.conftest import memory_evidence
+from tests.viewer.test_layers import _result, _two_blobs
+
+pytestmark = pytest.mark.gui
+
+
+def test_a_partial_map_a_cancel_kept_has_its_pane_marked_partial_without_verdict(qtbot) -> None:
+    """The main view showed m2's partial map, but compare mode had panes only for the finished
+    models: the map the analyst was watching when they cancelled was not in any pane."""
+    rng = np.random.default_rng(0)
+    evidence = memory_evidence(rng.integers(0, 256, (40, 60, 3), dtype=np.uint8), file_size=1)
+    half = np.full((40, 60), np.nan, np.float32)
+    half[:20] = 0.7
+    partial = PartialMap("m2", half, 0.5)
+    kept = Analysis(
+        evidence, {"m1": _result("m1", _two_blobs())}, partial={"m2": partial}, cancelled=True
+    )
+    layers = build_layers(evidence, kept)
+    view = CompareView()
+    qtbot.addWidget(view)
+    view.set_content(layers, kept)
+
+    titles = [pane.title.text() for pane in view.panes]
+    assert titles[0] == "original" and titles[1].startswith("MANIPULATED · score")
+    (pane,) = [p for p in view.panes if p.source is not None and p.source.name == "m2"]
+    assert pane.title.text() == partial_title("m2", 0.5)
+    assert pane.title.text().startswith(partial_words(0.5))  # "partial (50 % …) — no verdict"
+    assert "AUTHENTIC" not in pane.title.text() and "MANIPULATED" not in pane.title.text()
+    assert GREY.name() in pane.title.styleSheet()  # neither red nor green: no verdict
+    drawn = [v.layer for v in pane.canvas.visuals if v.layer.kind != "image"]
+    assert [type(la) for la in drawn] == [PartialHeatmapLayer]  # m2's partial map, nothing else
