@@ -177,6 +177,10 @@ class MainWindow(QMainWindow):
         self.training: TrainingDialog | None = None  # made when first opened, kept while running
         self.batch: BatchDialog | None = None  # made when first opened, kept while scanning
         self._close_after_scan = False  # closing waits for the cancelled batch scan to stop
+        # since the last Cancel: what the status bar says of the shown file's analysis, and
+        # the other files whose analyses it stopped (counted there, each said in the list)
+        self._cancel_words = ""
+        self._cancelled_elsewhere: set[str] = set()
         self.report_dialog: ReportDialog | None = None
         self.probe_dialog: ProbeDialog | None = None  # made when first opened
         self.probe_tables: dict[str, dict] = {}  # evidence SHA-256 -> its probe's table
@@ -638,6 +642,7 @@ class MainWindow(QMainWindow):
         queued ones, classic analyses included."""
         if any(e.running for e in self.entries.values()) or self.analysis_panel.running:
             self.worker.cancel()
+            self._cancel_words, self._cancelled_elsewhere = "", set()
             self.statusBar().showMessage("cancelling…")
 
     def job_models(self, job: int) -> dict[str, Any]:
@@ -741,13 +746,11 @@ class MainWindow(QMainWindow):
             return
         entry.running = False
         if self.worker.keeping(job):  # what finished follows (_on_kept); the view stays
-            self.statusBar().showMessage(
-                f"{Path(entry.path).name}: analysis cancelled; keeping what finished…"
-            )
+            self._say_cancelled(entry, "analysis cancelled; keeping what finished…")
             self._update_busy()
             return
         self.evidence_list.set_badge(self.evidence_list.entry(entry.path), BADGE_CANCELLED)
-        self.statusBar().showMessage(f"{Path(entry.path).name}: analysis cancelled")
+        self._say_cancelled(entry, "analysis cancelled")
         if entry.path == self.current:
             if self.layers is not None:
                 remove_partial_layers(self.layers)
@@ -781,10 +784,28 @@ class MainWindow(QMainWindow):
             verdict_badge(analysis),
             kept_words(analysis),
         )
-        self.statusBar().showMessage(f"{Path(entry.path).name}: {kept_words(analysis)}")
+        self._say_cancelled(entry, kept_words(analysis))
         if entry.path == self.current:
             self.show_entry(entry.path)
         self._update_busy()
+
+    def _say_cancelled(self, entry: Entry, words: str) -> None:
+        """The status bar after a Cancel speaks of the shown file: its ``words`` stay, and
+        every other file the Cancel stopped (queued ones arrive after the running one) is only
+        counted beside them; each of those says what it kept in the evidence list (badge and
+        tooltip). Before, the last queued file's "analysis cancelled" replaced the shown
+        file's "kept what finished"."""
+        if entry.path == self.current:
+            self._cancel_words = f"{Path(entry.path).name}: {words}"
+        else:
+            self._cancelled_elsewhere.add(entry.path)
+        n = len(self._cancelled_elsewhere)
+        others = (
+            f"{n} other file{'s' if n != 1 else ''} cancelled (see the evidence list)" if n else ""
+        )
+        if self._cancel_words and others:
+            others = f" — and {others}"
+        self.statusBar().showMessage(self._cancel_words + others)
 
     def _forget_cancelled_job(self, job: int) -> None:
         if not self.worker.keeping(job):  # else kept (or failed) follows: the job ends there

@@ -18,7 +18,7 @@ from PySide6.QtCore import QSettings, Qt
 from engine.types import PartialMap
 from forensic_viewer.audit import LOG_NAME, AuditLog
 from forensic_viewer.gui import workers
-from forensic_viewer.gui.main_window import MainWindow
+from forensic_viewer.gui.main_window import MainWindow, kept_words
 from forensic_viewer.gui.report_dialog import image_report_job
 from forensic_viewer.layers import MaskLayer, PartialHeatmapLayer
 from tests.conftest import make_tiny_checkpoint
@@ -220,6 +220,43 @@ def test_cancel_keeps_the_finished_model_and_a_partial_map_without_verdict_then_
     assert not any(isinstance(la, PartialHeatmapLayer) for la in window.layers)
     assert "m2 mask" in [la.name for la in window.layers]
     assert "no default verdict" not in window.verdict_panel.text()
+
+
+@pytest.mark.parametrize("shown", [0, 2], ids=["the-running-file", "a-queued-file"])
+def test_after_a_cancel_the_status_bar_speaks_of_the_shown_file(
+    qtbot, tmp_path: Path, slow_tiles: None, shown: int
+) -> None:
+    """Cancel with files queued behind the running one: the queued files' "analysis
+    cancelled" (they arrive last) replaced the shown file's "kept what finished" in the status
+    bar. The shown file's words stay; the others are counted beside them and each is said in
+    the evidence list."""
+    model = make_tiny_checkpoint(tmp_path / "m1.safetensors", "m1", seed=1)
+    window = _window(qtbot, tmp_path, [model])
+
+    def cancel_midway(partial: PartialMap) -> None:
+        if 0.2 < partial.fraction < 1.0 and not cancel_midway.done:
+            cancel_midway.done = True
+            window.cancel()
+
+    cancel_midway.done = False
+    _watch_partials(window, cancel_midway)
+    paths = [write_image(tmp_path / "big.png", 192, 256)]
+    paths += [write_image(tmp_path / f"q{i}.png", 96, 128, seed=i) for i in (1, 2)]
+    window.open_paths(paths)
+    window.show_entry(str(paths[shown]))
+    entries = [window.entries[str(p)] for p in paths]
+    qtbot.waitUntil(lambda: not any(e.running for e in entries), timeout=120_000)
+    qtbot.waitUntil(lambda: window._job_paths == {}, timeout=30_000)  # every job's end arrived
+
+    said = window.statusBar().currentMessage()
+    kept = entries[0].analysis
+    assert kept is not None and kept.cancelled
+    head = f"big.png: {kept_words(kept)}" if shown == 0 else "q2.png: analysis cancelled"
+    assert said == f"{head} — and 2 other files cancelled (see the evidence list)"
+    for path in paths:  # each file's own outcome stays in its row
+        assert ("partial" if path == paths[0] else "cancelled") in window.evidence_list.entry(
+            str(path)
+        ).text()
 
 
 def test_files_queued_behind_an_analysis_are_decoded_and_shown_at_once(
