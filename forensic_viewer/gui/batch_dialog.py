@@ -486,13 +486,16 @@ class BatchDialog(QDialog):
         pick_folder(self, "Output folder", self.out)
 
     def output_folder(self) -> Path | None:
-        """The output folder typed, else ``<folder>-scan`` next to the scanned folder."""
+        """The output folder typed, else ``<folder>-scan`` next to the scanned folder; absolute
+        (:func:`~forensic_viewer.scan.run.named`, as the scanned folder is), so a folder typed
+        relative is shown, written and named in every message by the path it was at start,
+        not by words relative to a directory nothing records."""
         if self.out.text().strip():
-            return Path(self.out.text().strip()).expanduser()
+            return named(Path(self.out.text().strip()).expanduser())
         folder = self.folder.text().strip()
         if not folder:
             return None
-        f = Path(folder).expanduser()
+        f = named(Path(folder).expanduser())
         return f.parent / f"{f.name}-scan"
 
     @property

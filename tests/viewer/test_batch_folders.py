@@ -1,0 +1,48 @@
+"""The batch dialog's folders typed relative: made absolute at start, the output folder as the
+scanned folder already was, so the field, the files written and every message name the same
+place whatever the current directory becomes.
+
+The checkpoint has random weights: these tests check plumbing, never that a finding is right.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from forensic_viewer.gui.batch_dialog import BatchDialog
+from tests.viewer.conftest import write_image
+
+pytestmark = pytest.mark.gui
+
+TIMEOUT = 60_000
+
+
+def test_an_output_folder_typed_relative_is_made_absolute_at_start(
+    qtbot, tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The output folder was shown, written to and named as typed ("results in out"), where
+    the scanned folder was already named by its absolute path."""
+    folder = tmp_path / "evidence"
+    folder.mkdir()
+    write_image(folder / "a.png", 48, 56, seed=0)
+    monkeypatch.chdir(tmp_path)
+    dialog = BatchDialog(models=[str(tiny_checkpoint)], device="cpu")
+    qtbot.addWidget(dialog)
+    dialog.folder.setText(folder.name)
+    dialog.out.setText("out")
+    dialog.start()
+    out = tmp_path / "out"
+    assert dialog.out.text() == str(out)  # shown absolute from the start
+    qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=TIMEOUT)
+    assert (out / "results.jsonl").is_file()
+    assert dialog.message.text().endswith(f"results in {out}")
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    os.chdir(elsewhere)  # monkeypatch.chdir puts the first directory back at the end
+    assert dialog.output_folder() == out  # double-click and reports read the same folder
+    dialog.out.setText("")
+    assert dialog.output_folder() == elsewhere / "evidence-scan"  # the default, absolute too
