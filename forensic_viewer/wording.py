@@ -147,6 +147,20 @@ def face_effect_words(*, face_model: bool, verdict: str) -> str | None:
     return MEMBER_FACE_WORDS if not face_model and verdict == "manipulated" else None
 
 
+def face_verdict_words(name: str, fs: Mapping[str, Any], *, face_model: bool) -> str:
+    """One model's verdict on one face analysed alone, in the words of the reports' faces text
+    and table and the Verdict panel: ``diffforensics-faces MANIPULATED (score 0.9839 > θ
+    0.9829, probability 0.8)``; a whole-image model's flag adds :data:`MEMBER_FACE_WORDS`
+    (``face_model`` False). ``fs``: a ``face_scores`` entry (``FaceScore.to_dict()``)."""
+    figures = face_decision_words(fs)
+    if fs.get("probability") is not None:
+        figures += f", probability {float(fs['probability']):.3g}"
+    effect = face_effect_words(face_model=face_model, verdict=str(fs.get("verdict")))
+    if effect:
+        figures += f"; {effect}"
+    return f"{name} {str(fs.get('verdict', '')).upper()} ({figures})"
+
+
 # Beside a face model's verdict: its calibrated probability answers at even odds of forged and
 # real faces (trainer/face_model.py), while its θ is set to flag few authentic faces, so the two
 # can point opposite ways on one face (p 0.65, "authentic"), by design.

@@ -43,7 +43,7 @@ from PySide6.QtWidgets import (
 from engine.assembly import ModelEntry, available_models, describe_model
 from engine.catalog import BUNDLED_MODELS, user_models_dir
 from engine.devices import available_devices
-from engine.ensemble import decided_by_face
+from engine.ensemble import FACE_RULE_NOTE, decided_by_face
 from engine.errors import ForensicError
 from engine.types import Analysis, Evidence, ModelResult
 from forensic_viewer import overlays
@@ -60,8 +60,10 @@ from forensic_viewer.layers import (
 )
 from forensic_viewer.report.metadata import metadata_values
 from forensic_viewer.wording import (
+    FACE_PROBABILITY_NOTE,
     OUT_OF_RANGE,
     decision_words,
+    face_verdict_words,
     odds_words,
     partial_words,
     plain,
@@ -494,6 +496,45 @@ def decision_text(r: ModelResult) -> str:
     return f"{words} (the score: the sigmoid of the image logit)"
 
 
+def faces_text(analysis: Analysis) -> str:
+    """The faces the face path judged, one line per face with each model's verdict on it as
+    the reports give it (:func:`~forensic_viewer.wording.face_verdict_words`: score against
+    θ, the face model's first; a whole-image model's flag says it leaves the file's verdict
+    alone), and, when a face model's verdict made the default verdict manipulated, that line;
+    "" when no face was judged. Before, the face model's verdicts were only in the face boxes'
+    labels on the canvas and in the report."""
+    whole = set(analysis.results)
+    lines = []
+    for i, face in enumerate(analysis.faces, start=1):
+        scores = sorted(face.face_scores.items(), key=lambda item: item[0] in whole)
+        words = ", ".join(
+            face_verdict_words(name, fs.to_dict(), face_model=name not in whole)
+            for name, fs in scores
+        )
+        if words:
+            lines.append(f"face {i}: {words}")
+    if not lines:
+        return ""
+    face_models = {n for f in analysis.faces for n in f.face_scores if n not in whole}
+    head = "Faces, each analysed alone" + (
+        f" ({', '.join(sorted(face_models))}: a face model, its θ set on faces)"
+        if face_models
+        else ""
+    )
+    e = analysis.ensemble
+    if e is not None and decided_by_face(e.threshold_provenance):
+        flagged = e.threshold_provenance.split(FACE_RULE_NOTE, 1)[1]
+        lines.append(f"default verdict {e.verdict} by its {FACE_RULE_NOTE}{flagged}")
+    if any(
+        fs.probability is not None
+        for f in analysis.faces
+        for n, fs in f.face_scores.items()
+        if n in face_models
+    ):
+        lines.append(f"Note: {FACE_PROBABILITY_NOTE}.")
+    return "\n".join(plain(line) for line in [f"{head}:", *lines])
+
+
 class VerdictCard:
     """One model's (or the ensemble's) card: the verdict line, then what it is worth (the
     decision and its measured reliability), then a fold with how it was reached (θ and its
@@ -525,6 +566,10 @@ class VerdictPanel(QScrollArea):
         self._layout.setContentsMargins(4, 4, 4, 4)
         self.message = self._label("")
         self._layout.addWidget(self.message)
+        self.faces = self._label("")  # under the cards (faces_text)
+        self.faces.setStyleSheet("margin-top: 6px;")
+        self.faces.setVisible(False)
+        self._layout.addWidget(self.faces)
         self._layout.addStretch(1)
         self.setWidget(body)
         self.cards: list[VerdictCard] = []
@@ -546,6 +591,8 @@ class VerdictPanel(QScrollArea):
     def show_message(self, text: str) -> None:
         self._clear_cards()
         self.message.setText(text)
+        self.faces.setText("")
+        self.faces.setVisible(False)
 
     def set_details_open(self, shown: bool) -> None:
         """Open or fold every card's details (and the cards of the next files)."""
@@ -570,6 +617,8 @@ class VerdictPanel(QScrollArea):
             results.insert(0, analysis.ensemble)
         for r in results:
             self._add_card(r, lead="default verdict: " if r is analysis.ensemble else "")
+        self.faces.setText(faces_text(analysis))
+        self.faces.setVisible(bool(self.faces.text()))
 
     def _add_card(self, r: ModelResult, lead: str) -> None:
         verdict = f"{r.verdict} ({OUT_OF_RANGE})" if r.out_of_range else r.verdict
@@ -601,7 +650,7 @@ class VerdictPanel(QScrollArea):
         card = VerdictCard(title, body, toggle, details)
         card.set_open(self.details_open)
         toggle.toggled.connect(self.set_details_open)
-        index = self._layout.count() - 1  # before the stretch
+        index = self._layout.indexOf(self.faces)  # after the cards so far, before the faces
         for offset, widget in enumerate(card.widgets()):
             self._layout.insertWidget(index + offset, widget)
         self.cards.append(card)
@@ -611,6 +660,8 @@ class VerdictPanel(QScrollArea):
         lines = [self.message.text()] if self.message.text() else []
         for card in self.cards:
             lines += [card.title.text(), card.body.text(), card.details.text()]
+        if self.faces.text():
+            lines.append(self.faces.text())
         return "\n".join(lines)
 
 

@@ -24,8 +24,7 @@ from forensic_viewer.scan.triage import RAN, TRUTH_HEADERS, Cell, TriageRow, tru
 from forensic_viewer.wording import (
     FACE_PROBABILITY_NOTE,
     decision_words,
-    face_decision_words,
-    face_effect_words,
+    face_verdict_words,
     odds_words,
     policy_text,
     range_words,
@@ -567,17 +566,12 @@ def face_verdicts(face: dict[str, Any], whole: Collection[str] = ()) -> str:
     54.52 % > θ 34.23 %)``, joined by commas; "" when the face path did not run. A row
     written before face thresholds were recorded gives the score alone. ``whole``: the
     whole-image models (the others are face models); a face one of them flags says that this
-    leaves the file's verdict alone (:func:`~forensic_viewer.wording.face_effect_words`)."""
-    parts = []
-    for name, fs in (face.get("face_scores") or {}).items():
-        figures = face_decision_words(fs)
-        if fs.get("probability") is not None:
-            figures += f", probability {num(fs['probability'], 3)}"
-        effect = face_effect_words(face_model=name not in whole, verdict=str(fs.get("verdict")))
-        if effect:
-            figures += f"; {effect}"
-        parts.append(f"{name} {str(fs.get('verdict', '')).upper()} ({figures})")
-    return ", ".join(parts)
+    leaves the file's verdict alone (:func:`~forensic_viewer.wording.face_verdict_words`, the
+    Verdict panel's words too)."""
+    return ", ".join(
+        face_verdict_words(name, fs, face_model=name not in whole)
+        for name, fs in (face.get("face_scores") or {}).items()
+    )
 
 
 FACE_COLUMNS = ("#", "Box", "Confidence", "Mean heatmap in the box", "Verdict of the face alone")

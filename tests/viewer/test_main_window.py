@@ -383,3 +383,69 @@ def test_a_probability_that_points_against_the_verdict_is_explained() -> None:
     ):
         assert odds_text(agreeing) is None
     assert odds_text(replace(r, probability=None)) is None
+
+
+def test_the_verdict_panel_lists_the_face_models_verdicts_in_the_reports_words(qapp) -> None:
+    """The face model's verdicts (diffforensics-faces) were only in the face boxes' labels and
+    the report's Faces section: the panel now gives one line per face, score against θ, in the
+    report's words, and says when the face rule set the default verdict."""
+    from engine.ensemble import FACE_RULE_NOTE, ON_THIS_FILE
+    from engine.types import Analysis, FaceRegion, FaceScore, ModelResult
+    from forensic_viewer.gui.panels import VerdictPanel
+    from forensic_viewer.report.text import face_verdicts
+    from forensic_viewer.wording import FACE_PROBABILITY_NOTE, MEMBER_FACE_WORDS
+    from tests.conftest import memory_evidence
+
+    heat = np.zeros((40, 60), np.float32)
+
+    def result(name: str, rule: str, provenance: str) -> ModelResult:
+        return ModelResult(
+            name=name, architecture=rule, checkpoint="", checkpoint_sha256="0" * 64,
+            rule=rule, score=0.927, verdict="manipulated", forged_fraction=0.0,
+            threshold=0.5986, pixel_threshold=0.5, threshold_provenance=provenance,
+            input_policy={}, device="cpu", precision="fp32", seconds=0.1, heatmap=heat,
+            mask=heat > 0.5,
+        )  # fmt: skip
+
+    flagged = f"{FACE_RULE_NOTE}1 face verdict(s) of diffforensics-faces flag the image"
+    ensemble = result("duo", "ensemble", f"θ = 0.5986 stacking{ON_THIS_FILE}{flagged}")
+    member = FaceScore(0.7, "manipulated", threshold=0.5, rule="logit")
+    faces = [
+        FaceRegion((1, 2, 10, 12), 0.99, face_scores={
+            "tiny": member,
+            "diffforensics-faces": FaceScore(
+                0.9839, "manipulated", probability=0.8, threshold=0.9829, rule="logit"
+            ),
+        }),
+        FaceRegion((30, 2, 10, 12), 0.98, face_scores={
+            "tiny": FaceScore(0.2, "authentic", threshold=0.5, rule="logit"),
+            "diffforensics-faces": FaceScore(0.51, "authentic", threshold=0.9829, rule="logit"),
+        }),
+    ]  # fmt: skip
+    analysis = Analysis(
+        evidence=memory_evidence(np.zeros((40, 60, 3), np.uint8)),
+        results={"tiny": result("tiny", "logit", "θ = 0.5986: test")},
+        ensemble=ensemble,
+        faces=faces,
+    )
+    panel = VerdictPanel()
+    panel.set_analysis(analysis)
+    lines = panel.text().splitlines()
+    face_lines = [line for line in lines if line.startswith("face ")]
+    assert face_lines == [
+        "face 1: diffforensics-faces MANIPULATED (score 0.9839 > θ 0.9829, probability 0.8), "
+        f"tiny MANIPULATED (score 0.7000 > θ 0.5000; {MEMBER_FACE_WORDS})",
+        "face 2: diffforensics-faces AUTHENTIC (score 0.5100 ≤ θ 0.9829), "
+        "tiny AUTHENTIC (score 0.2000 ≤ θ 0.5000)",
+    ]
+    whole = {"tiny"}  # the report's words for each model's verdict on the same face
+    for line, face in zip(face_lines, faces, strict=True):
+        for name, fs in face.face_scores.items():
+            assert face_verdicts({"face_scores": {name: fs.to_dict()}}, whole) in line
+    assert f"default verdict manipulated by its {flagged}" in lines
+    assert f"Note: {FACE_PROBABILITY_NOTE}." in lines
+    assert panel.faces.isVisibleTo(panel)
+
+    panel.set_analysis(Analysis(analysis.evidence, {"tiny": analysis.results["tiny"]}))
+    assert not any(line.startswith("face ") for line in panel.text().splitlines())
+    assert not panel.faces.isVisibleTo(panel)
