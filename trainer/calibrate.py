@@ -41,7 +41,7 @@ from trainer.data.records import SkipLog
 from trainer.errors import DataError, UsageError
 from trainer.evaluate import analysed, evaluate
 from trainer.jsonio import write_json
-from trainer.metrics import roc_auc
+from trainer.metrics import balanced_accuracy, roc_auc
 from trainer.progress import Reporter
 from trainer.setup import parse_data_spec, read_and_split, subset_for_validation, today
 
@@ -53,7 +53,15 @@ STRATEGIES = {
 
 
 def score_threshold(theta: float, real: ArrayLike, fake: ArrayLike) -> dict[str, float]:
-    """Image-level figures of "manipulated when p > θ" on authentic ``real`` and tampered ``fake``."""
+    """Image-level figures of "manipulated when p > θ" on authentic ``real`` and tampered ``fake``.
+
+    The balanced accuracy is :func:`engine.metrics.balanced_accuracy`'s, the one ``eval``,
+    ``ensemble`` and ``scan --gt`` report: the mean of the recalls of the classes present. With
+    no authentic (or no tampered) validation image it is the other class's recall, not half of
+    it as an absent class counted as recall 0 would make it, so the stored ``val_image_bacc``
+    and ``eval``'s ``image_bacc`` of the same images agree; ``counts`` in the table says which
+    classes there were.
+    """
     r, f = np.asarray(real, dtype=np.float64), np.asarray(fake, dtype=np.float64)
     tp = float((f > theta).sum())
     fn = float(f.size - tp)
@@ -62,11 +70,12 @@ def score_threshold(theta: float, real: ArrayLike, fake: ArrayLike) -> dict[str,
     n = tp + fn + fp + tn
     precision = tp / (tp + fp) if tp + fp else 0.0
     recall = tp / (tp + fn) if tp + fn else 0.0
-    specificity = tn / (tn + fp) if tn + fp else 0.0
     return {
         "threshold": float(theta),
         "accuracy": (tp + tn) / n if n else float("nan"),
-        "balanced_accuracy": (recall + specificity) / 2.0,
+        "balanced_accuracy": balanced_accuracy(
+            np.r_[np.zeros(r.size, bool), np.ones(f.size, bool)], np.r_[r > theta, f > theta]
+        ),
         "precision": precision,
         "recall": recall,
         "f1": 2 * precision * recall / (precision + recall) if precision + recall else 0.0,

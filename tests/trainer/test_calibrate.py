@@ -10,6 +10,7 @@ import torch
 from safetensors.torch import load_file
 
 from engine.checkpoints import read_meta
+from engine.metrics import balanced_accuracy
 from tests.trainer.conftest import make_folder
 from tests.trainer.test_cli import tiny_checkpoint
 from trainer import cli
@@ -47,6 +48,16 @@ def test_overlap_is_flagged() -> None:
 def test_score_threshold_is_strict_like_the_decision_rule() -> None:
     s = score_threshold(0.2, real=[0.2], fake=[0.2])
     assert s["recall"] == 0.0 and s["accuracy"] == 0.5
+
+
+def test_score_threshold_balanced_accuracy_is_the_engines_with_a_class_missing() -> None:
+    """No authentic validation image: the mean of the recalls of the classes present (the
+    tampered recall, 2/3), as eval's image_bacc gives for the same images; not (2/3 + 0) / 2."""
+    s = score_threshold(0.2, real=[], fake=[0.1, 0.3, 0.5])
+    assert s["balanced_accuracy"] == pytest.approx(2 / 3)
+    assert s["balanced_accuracy"] == balanced_accuracy([1, 1, 1], [False, True, True])
+    only_real = score_threshold(0.2, real=[0.1, 0.3], fake=[])
+    assert only_real["balanced_accuracy"] == pytest.approx(1 / 2)  # the specificity alone
 
 
 def test_provenance_sentence() -> None:
