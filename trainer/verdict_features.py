@@ -30,7 +30,7 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from engine.errors import ForensicError
-from engine.files import AtomicFile
+from engine.files import AtomicFile, not_regular_reason, read_regular_text
 from engine.io import is_image_name
 from engine.metrics import f1_iou
 from trainer.data.records import Sample, open_image, read_dataset
@@ -209,7 +209,7 @@ def refresh(
     new_maps.mkdir(parents=True, exist_ok=True)
     with AtomicFile(out, "w", encoding="utf-8") as af:
         assert af.file is not None
-        for line in reuse.read_text(encoding="utf-8").splitlines():
+        for line in _read_text(reuse, "features file").splitlines():
             if not line.strip():
                 continue
             row = json.loads(line)
@@ -233,6 +233,16 @@ def refresh(
                     np.savez_compressed(new_maps / npz, **saved)
             af.file.write(json.dumps(row) + "\n")
             yield row, time.perf_counter() - t0
+
+
+def _read_text(path: Path, what: str) -> str:
+    """The text of ``path`` read through :func:`engine.files.read_regular_text` (a named pipe or
+    a device is refused at once, never waited on); a :class:`UsageError` naming it otherwise."""
+    try:
+        return read_regular_text(path)
+    except (OSError, UnicodeDecodeError) as e:
+        reason = (isinstance(e, OSError) and not_regular_reason(e)) or str(e)
+        raise UsageError(path, f"{what} cannot be read: {reason}") from e
 
 
 def kind_of(name: str, label: int) -> str:
@@ -260,10 +270,11 @@ def forgeries_part(folder: Path) -> str:
     synth --camera-half`` writes it), each name checked against :func:`photo_part`. A
     folder mixing the halves, or saying another half than its photographs', is refused: its
     forgeries would carry validation photographs into the test part or the other way round."""
+    text = _read_text(folder / HALF_FILE, "photos.json (the half and its photographs)")
     try:
-        listed = json.loads((folder / HALF_FILE).read_text(encoding="utf-8"))
+        listed = json.loads(text)
         half, names = str(listed["half"]), [str(n) for n in listed["photos"]]
-    except (OSError, ValueError, KeyError, TypeError) as e:
+    except (ValueError, KeyError, TypeError) as e:
         raise UsageError(
             folder, f"no readable photos.json with its half and photographs ({e})"
         ) from e
@@ -389,7 +400,7 @@ def run(args: argparse.Namespace) -> int:
     k, n = (int(x) for x in args.shard.split("/"))
     done: set[str] = set()
     if args.out.exists():
-        for line in args.out.read_text(encoding="utf-8").splitlines():
+        for line in _read_text(args.out, "features file to resume").splitlines():
             if line.strip():
                 done.add(json.loads(line)["path"])
     maps_dir = args.out.with_suffix(".maps")

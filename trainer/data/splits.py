@@ -29,6 +29,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.files import is_listed, not_regular_reason, read_regular_text
 from trainer.data.records import Sample
 from trainer.errors import DataError
 
@@ -67,10 +68,14 @@ def _sources_table(samples: list[Sample]) -> dict[str, list[str]]:
         if f in seen:
             continue
         seen.add(f)
-        if f.is_file():
+        if is_listed(f):  # a pipe or device too: refused in one line, never waited on
             try:
-                table.update(json.loads(f.read_text(encoding="utf-8")))
-            except (OSError, ValueError) as e:
+                table.update(json.loads(read_regular_text(f)))
+            except OSError as e:
+                raise DataError(
+                    f, f"sources.json cannot be read: {not_regular_reason(e) or e}"
+                ) from e
+            except ValueError as e:
                 raise DataError(f, f"sources.json is not readable JSON ({e})") from e
     return table
 
