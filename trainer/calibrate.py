@@ -155,7 +155,7 @@ def choose_pixel_threshold(
     tampered = [s for s in samples if s.label == 1]
     for i, s, analysis in analysed(analyzer, tampered, skipped):
         heat = analysis.results[loaded.name].heatmap
-        gt = load_mask(s, heat.shape).astype(bool)
+        gt = load_mask(s, heat.shape, skipped).astype(bool)
         if gt.any():
             sums += [f1_iou(heat > t, gt)[0] for t in grid]
             n += 1
@@ -308,7 +308,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote θ = {theta:.4g} into {dst}")
     if args.json:
         write_json(args.json, meta.decision.details)
-    if len(skipped):
+    if len(skipped) or skipped.mask_warnings:
         print(skipped.summary(), file=sys.stderr)
     return 0
 

@@ -69,7 +69,7 @@ def _set_threads(n: int) -> None:
 
 
 def _finish(skipped: SkipLog) -> None:
-    if len(skipped):
+    if len(skipped) or skipped.mask_warnings:
         print(skipped.summary(), file=sys.stderr)
 
 

@@ -77,7 +77,7 @@ def analyse_all(
     for i, s, analysis in analysed(analyzer, samples, skipped):
         results = analysis.results
         shape = next(iter(results.values())).heatmap.shape
-        gt = load_mask(s, shape).astype(bool) if s.label == 1 else None
+        gt = load_mask(s, shape, skipped).astype(bool) if s.label == 1 else None
         item = Cached(str(s.image), s.label, gt, results)
         _shrink(item)
         out.append(item)
@@ -252,7 +252,7 @@ def run(args: argparse.Namespace, samples: list[Sample], models: list[LoadedMode
         write_json(args.json, payload)
     print(format_comparison(name, fused, members))
     print(f"wrote {args.out}" + (f" and {args.json}" if args.json else ""))
-    if len(skipped):
+    if len(skipped) or skipped.mask_warnings:
         print(skipped.summary(), file=sys.stderr)
     return 0
 

@@ -95,7 +95,7 @@ def evaluate(
     for i, s, analysis in analysed(analyzer, samples, skipped):
         result = analysis.results[loaded.name]
         gt = (
-            load_mask(s, result.heatmap.shape).astype(bool)
+            load_mask(s, result.heatmap.shape, skipped).astype(bool)
             if s.label == 1 and str(s.image) not in untrusted_masks
             else None
         )

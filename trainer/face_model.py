@@ -124,6 +124,7 @@ def score_files(
     """:func:`score_crops` of the crops ``files`` lists as (image, label, mask of a forgery)."""
     from engine.facepath import CropBox, analyse_crop, face_window, resize_crop
     from engine.io import load_evidence
+    from engine.masks import read_mask
     from engine.pipeline import Analyzer
     from trainer.metrics import f1_iou
 
@@ -157,7 +158,7 @@ def score_files(
                     path,
                     "a forged face crop without a mask (the pixel threshold is chosen on masks)",
                 )
-            gt = load_evidence(mask).pixels[..., 0] > 127
+            gt = read_mask(mask).mask  # the one rule of masks (engine.masks)
             gt = _resize_mask(gt, heat.shape)
             row["f1"] = [f1_iou(heat > t, gt)[0] for t in PIXEL_GRID]
         rows.append(row)

@@ -33,7 +33,7 @@ from engine.errors import ForensicError
 from engine.files import AtomicFile, not_regular_reason, read_regular_text
 from engine.io import is_image_name
 from engine.metrics import f1_iou
-from trainer.data.records import Sample, open_image, read_dataset
+from trainer.data.records import Sample, read_dataset
 from trainer.data.splits import three_way_split
 from trainer.errors import UsageError
 
@@ -107,10 +107,11 @@ def features(
     analysis = analyzer.analyze(ev)
     truth = None
     if mask_path is not None:
-        with open_image(mask_path) as im:  # a pipe: refused at once, not waited on
-            m = np.asarray(im.convert("L"))
+        from engine.masks import read_mask  # the one rule of masks; a pipe: refused at once
+
+        m = read_mask(mask_path).mask
         if m.shape == ev.pixels.shape[:2]:
-            truth = m > 127
+            truth = m
     row: dict[str, Any] = {
         "path": str(path),
         "sha256": ev.sha256,

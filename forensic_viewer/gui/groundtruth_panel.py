@@ -2,7 +2,8 @@
 
 The analyst loads a mask ("Load ground-truth mask…", or drops it on the canvas while an image is
 open); it is read and matched to the image by :func:`~forensic_viewer.scan.groundtruth.read_mask`
-(read-only, with its SHA-256; resized nearest-neighbour with a warning when its size differs),
+(read-only, with its SHA-256, by :mod:`engine.masks`' rule; refused, one line naming it, when
+its size differs from the image's),
 kept for that evidence file, drawn as a
 :class:`~forensic_viewer.layers.GroundTruthLayer`, and every map of the file's analysis (networks,
 ensemble, classic analyses) is scored against it in a table whose rows say each figure's

@@ -11,11 +11,11 @@ Where the masks come from (:func:`read_truth`):
   image (relative paths are relative to the JSON file); an image is matched by its path, then by
   its stem.
 
-What a mask is (:func:`read_mask`): decoded read-only by :func:`engine.io.load_evidence` (the
-same safe decoder as the evidence, with its SHA-256), a pixel is tampered when any channel is
-above 127 (a mask whose pixels are all 127 or darker but not all black, such as a mask of 0 and
-1, is read as empty and says so in its warnings); a mask of another size than its image is
-resized to it with nearest-neighbour (no new grey levels) and the result says so in its warnings.
+What a mask is (:func:`read_mask`): :func:`engine.masks.read_mask`'s rule, the trainer's too:
+decoded read-only by the evidence decoder (with its SHA-256), a pixel is tampered when any
+channel is above 127, a varying alpha channel counts, a mask of 0 and 1 is read as empty and
+says so in its warnings, and a mask of another size than its image is refused (one problem
+line naming it; the image is not scored).
 
 What is scored and how each figure is defined, with its conventions (per-image mean or pooled,
 threshold, how empty masks count): :mod:`forensic_viewer.scan.truth_scores`.
@@ -38,10 +38,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
-from engine.errors import EvidenceError, ForensicError
+from engine.errors import ForensicError
 from engine.files import (
     AtomicFile,
     atomic_write,
@@ -50,7 +49,8 @@ from engine.files import (
     read_regular,
     read_regular_text,
 )
-from engine.io import IMAGE_SUFFIXES, load_evidence
+from engine.io import IMAGE_SUFFIXES
+from engine.masks import read_mask as engine_read_mask
 from forensic_viewer.scan.maps import read_heatmap_png
 from forensic_viewer.scan.records import FileRecord
 from forensic_viewer.scan.results import CSV_NAME, ResultIndex
@@ -76,32 +76,12 @@ MASK_TAILS = ("_gt", "_mask", "-gt", "-mask")  # stem endings of masks in BenCo 
 
 
 def read_mask(path: str | Path, size: tuple[int, int]) -> TruthMask:
-    """The mask file ``path`` for an image of ``size`` (height, width), binarised at > 127 in any
-    channel (with a warning when no pixel is above 127 but some are not black: a mask of 0 and
-    1 would otherwise pass for an authentic image's) and resized (nearest neighbour, with a
-    warning) when its size differs. Raises
-    :class:`ForensicError` naming the file when it cannot be read."""
-    try:
-        ev = load_evidence(path)
-    except EvidenceError as e:
-        raise ForensicError(path, f"ground-truth mask cannot be read: {e.reason}") from e
-    brightest = ev.pixels.max(axis=2)  # H, W
-    mask = brightest > 127
-    warnings = []
-    top = int(brightest.max()) if brightest.size else 0
-    if 0 < top <= 127:  # e.g. a mask of 0 and 1: otherwise its image counts as authentic unsaid
-        warnings.append(
-            f"{path}: no pixel is above 127 (the brightest is {top}): read as an empty mask "
-            "(authentic); a tampered pixel is one above 127, as in masks of 0 and 255"
-        )
-    h, w = size
-    if mask.shape != (h, w):
-        warnings.append(
-            f"{path}: mask is {mask.shape[1]}x{mask.shape[0]}, the image {w}x{h}; "
-            "resized with nearest neighbour"
-        )
-        mask = cv2.resize(mask.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
-    return TruthMask(mask, str(path), ev.sha256, warnings)
+    """The mask file ``path`` for an image of ``size`` (height, width), read by
+    :func:`engine.masks.read_mask`, the one rule of training, ``forensic-train eval`` and this
+    mode (a channel above 127, transparency, a warning for a mask of 0 and 1). Raises
+    :class:`ForensicError` naming the file when it cannot be read or is of another size."""
+    read = engine_read_mask(path, size)
+    return TruthMask(read.mask, str(path), read.sha256, read.warnings)
 
 
 def authentic(size: tuple[int, int]) -> TruthMask:

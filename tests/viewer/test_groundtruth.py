@@ -79,7 +79,7 @@ def _figure(figs, source: str, figure: str, threshold: str, average_start: str):
 # --- masks -----------------------------------------------------------------------------------
 
 
-def test_read_mask_binarises_and_resizes_with_a_warning(tmp_path: Path) -> None:
+def test_read_mask_binarises_and_refuses_another_size(tmp_path: Path) -> None:
     m = np.zeros((4, 6), np.uint8)
     m[:, :3] = 200  # tampered
     m[0, 5] = 127  # not above 127: authentic
@@ -88,9 +88,9 @@ def test_read_mask_binarises_and_resizes_with_a_warning(tmp_path: Path) -> None:
     same = read_mask(path, (4, 6))
     assert same.mask.sum() == 12 and not same.mask[0, 5] and same.warnings == []
     assert same.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
-    big = read_mask(path, (8, 12))
-    assert big.mask.shape == (8, 12) and big.mask[:, :6].all() and not big.mask[:, 6:].any()
-    assert len(big.warnings) == 1 and "6x4" in big.warnings[0] and "nearest" in big.warnings[0]
+    with pytest.raises(ForensicError) as e:  # never resized: it could misalign every pixel
+        read_mask(path, (8, 12))
+    assert str(e.value).startswith(f"{path}: ground-truth mask is 6x4 but its image is 12x8")
 
 
 def test_a_mask_of_0_and_1_is_read_as_empty_and_says_so(tmp_path: Path) -> None:
@@ -285,7 +285,7 @@ def benco(tmp_path: Path) -> Path:
     for i, name in enumerate(("a", "b", "c", "d", "e")):
         write_rgb(root / "Tp" / f"{name}.png", 24, 32, seed=i)
     _mask(root / "Gt" / "a.png", rng.random((24, 32)) > 0.5)
-    _mask(root / "Gt" / "b_gt.png", rng.random((12, 16)) > 0.5)  # half size: resized
+    _mask(root / "Gt" / "b_gt.png", rng.random((24, 32)) > 0.5)
     (root / "Gt" / "c.png").write_bytes(b"broken mask")  # unreadable
     _mask(root / "Gt" / "zz_mask.png", np.ones((4, 4), bool))  # no image
     write_rgb(root / "Au" / "f.png", 24, 32, seed=9)  # authentic, no mask
@@ -318,7 +318,6 @@ def test_scan_gt_writes_summary_and_csv_columns(
     gt = json.loads((out / GT_NAME).read_text())
     scored = {f["path"]: f for f in gt["files"]}
     assert set(scored) == {"a.png", "b.png"}
-    assert any("resized" in w for w in scored["b.png"]["warnings"])
     assert (
         scored["a.png"]["mask_sha256"]
         == hashlib.sha256((benco / "Gt" / "a.png").read_bytes()).hexdigest()
@@ -354,6 +353,13 @@ def test_scan_gt_writes_summary_and_csv_columns(
     assert rows["c.png"]["gt.error"].startswith(str(benco / "Gt" / "c.png"))
     assert rows["c.png"]["gt.tiny.f1"] == ""
     assert "tiny.score" in rows["a.png"]  # the scan's own columns are kept
+
+    # a mask of half its image's size is refused, one line naming it, as training refuses it
+    _mask(benco / "Gt" / "b_gt.png", np.ones((12, 16), bool))
+    half = evaluate_scan(out, read_truth(benco))
+    assert "b.png" not in {f.key for f in half.files}
+    line = f"{benco / 'Gt' / 'b_gt.png'}: ground-truth mask is 16x12 but its image is 32x24"
+    assert any(p.startswith(line) for p in half.problems)
 
     # the same scan against a JSON list in which f is authentic: columns replaced, not doubled
     pairs = [

@@ -107,13 +107,16 @@ def test_a_dropped_mask_is_ground_truth_and_an_image_still_opens(
     tmp_path: Path,
 ) -> None:
     open_and_wait(qtbot, win, image_path)
-    small, _ = _mask_file(tmp_path / "evidence_gt.png", 48, 64)  # half size: resized
-    assert looks_like_mask(small) and not looks_like_mask(image_path)
-    _drop(win, small)
+    mask, _ = _mask_file(tmp_path / "evidence_gt.png")
+    assert looks_like_mask(mask) and not looks_like_mask(image_path)
+    _drop(win, mask)
     qtbot.waitUntil(lambda: not win.truth_panel.scoring, timeout=30_000)
     assert win.layers.of_kind("groundtruth")
-    assert "resized" in win.truth_panel.message.text()
-    assert str(small) not in win.entries  # not opened as evidence
+    assert str(mask) not in win.entries  # not opened as evidence
+    small, _ = _mask_file(tmp_path / "small_gt.png", 48, 64)  # half size: refused, not resized
+    _drop(win, small)
+    assert str(small) in win.statusBar().currentMessage()
+    assert "64x48 but its image is 128x96" in win.statusBar().currentMessage()
     broken = tmp_path / "broken_mask.png"
     broken.write_bytes(b"no image")
     _drop(win, broken)

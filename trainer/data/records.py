@@ -10,7 +10,8 @@ Two formats, as IMDL-BenCo:
 
 Everything is validated before any long work starts (:func:`validate`): missing folders, empty
 data sets, tampered images without a mask and masks of another size than their image are
-errors with a one-line message. Images that cannot be decoded are not errors: they are skipped
+errors with a one-line message (a mask is never resized: :mod:`engine.masks`, the one reader of
+masks, the ground-truth mode's too, says why). Images that cannot be decoded are not errors: they are skipped
 when loaded, counted, and listed at the end of the command (:class:`SkipLog`). A named pipe (or
 device) named like an image or a mask is listed like a file and read through
 :func:`engine.files.open_regular`: an image that cannot be read (skipped and listed), a mask that
@@ -33,9 +34,10 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, UnidentifiedImageError
 
-from engine.errors import EvidenceError
+from engine.errors import EvidenceError, ForensicError
 from engine.files import is_listed, not_regular_reason, open_regular, read_regular
 from engine.io import IMAGE_SUFFIXES, load_evidence
+from engine.masks import read_mask
 from trainer.errors import DataError
 
 NEGATIVE = "Negative"  # the JSON format's mask entry for an authentic image
@@ -64,22 +66,30 @@ class Sample:
 
 @dataclass
 class SkipLog:
-    """Images skipped because they could not be read, with the reason; listed at the end."""
+    """Images skipped because they could not be read, with the reason; listed at the end. Also
+    the masks' warnings (:func:`engine.masks.read_mask`: a mask of 0 and 1 read as empty, a
+    region read from the transparency), each once, listed after them."""
 
     entries: list[tuple[str, str]] = field(default_factory=list)
+    mask_warnings: list[str] = field(default_factory=list)
 
     def add(self, path: str | Path, reason: str) -> None:
         self.entries.append((str(path), reason))
+
+    def warn(self, lines: list[str]) -> None:
+        self.mask_warnings += [w for w in lines if w not in self.mask_warnings]
 
     def __len__(self) -> int:
         return len(self.entries)
 
     def summary(self) -> str:
-        """Lines for the end of a command: the count, then one line per skipped file."""
-        if not self.entries:
-            return ""
-        lines = [f"{len(self.entries)} unreadable image(s) skipped:"]
-        lines += [f"  {p}: {r}" for p, r in self.entries]
+        """Lines for the end of a command: the count, then one line per skipped file; then the
+        masks' warnings, one line each."""
+        lines = []
+        if self.entries:
+            lines = [f"{len(self.entries)} unreadable image(s) skipped:"]
+            lines += [f"  {p}: {r}" for p, r in self.entries]
+        lines += [f"warning: {w}" for w in self.mask_warnings]
         return "\n".join(lines)
 
 
@@ -265,10 +275,9 @@ def empty_masks(samples: list[Sample]) -> list[Path]:
         if s.mask is None:
             continue
         try:
-            with open_image(s.mask) as im:
-                if not (np.asarray(im.convert("L")) > 127).any():
-                    out.append(s.image)
-        except (OSError, UnidentifiedImageError, ValueError):
+            if not read_mask(s.mask).mask.any():
+                out.append(s.image)
+        except ForensicError:
             continue  # unreadable: validate() says so
     return out
 
@@ -278,20 +287,23 @@ def load_image(sample: Sample) -> NDArray[np.uint8]:
     return load_evidence(sample.image).pixels
 
 
-def load_mask(sample: Sample, shape: tuple[int, int]) -> NDArray[np.uint8]:
-    """Mask [H, W] uint8 in {0, 1} (values > 127 are tampered); zeros for an authentic image."""
+def load_mask(
+    sample: Sample, shape: tuple[int, int], skipped: SkipLog | None = None
+) -> NDArray[np.uint8]:
+    """Mask [H, W] uint8 in {0, 1} read by :func:`engine.masks.read_mask`, the rule ``scan
+    --gt`` reads masks by (a channel above 127; transparency; warnings); zeros for an authentic
+    image. A mask that cannot be read or is not of ``shape`` is a :class:`DataError` naming
+    it: never resized, a misaligned mask would train on wrong pixels. Its warnings go to
+    ``skipped``, listed at the end of the command."""
     if sample.mask is None:
         return np.zeros(shape, dtype=np.uint8)
     try:
-        with open_image(sample.mask) as im:
-            m = np.asarray(im.convert("L"))
-    except (OSError, UnidentifiedImageError, ValueError) as e:
-        raise DataError(sample.mask, f"mask cannot be read: {unreadable_reason(e)}") from e
-    if m.shape != shape:
-        raise DataError(
-            sample.mask, f"mask is {m.shape[1]}x{m.shape[0]} but its image is {shape[1]}x{shape[0]}"
-        )
-    return (m > 127).astype(np.uint8)
+        read = read_mask(sample.mask, shape)
+    except ForensicError as e:
+        raise DataError(sample.mask, e.reason) from e
+    if skipped is not None:
+        skipped.warn(read.warnings)
+    return read.mask.astype(np.uint8)
 
 
 def load_pair(
@@ -303,4 +315,4 @@ def load_pair(
     except EvidenceError as e:
         skipped.add(sample.image, e.reason)
         return None
-    return rgb, load_mask(sample, rgb.shape[:2])
+    return rgb, load_mask(sample, rgb.shape[:2], skipped)

@@ -1,0 +1,156 @@
+"""Ground-truth masks: the one reader of a mask file, for training, ``forensic-train eval`` and
+``forensic-viewer scan --gt`` / ``analyze --gt`` / the viewer's Ground truth panel alike, so a
+mask means the same region wherever it is read (docs/GROUND_TRUTH.md, "What a mask is").
+
+The rule (:func:`read_mask`):
+
+- The file is decoded read-only by :func:`engine.io.load_evidence`, the evidence decoder (its
+  limits, its refusal of pipes, the EXIF orientation applied as to the image), SHA-256 kept.
+- A pixel is **tampered when any colour channel is above half its range** (127 of 255): the
+  brightest channel, not the luminance. For grey masks (BenCo's, CASIA's) the two are the same;
+  a mask drawn in a colour is a drawing of the region whatever its hue, and by luminance pure
+  red (76) or blue (29) would read as no region at all, the image as authentic, without a word.
+- **Transparency**: when the alpha channel varies (some pixels above 127, some not), a
+  transparent pixel (alpha 127 or less) is never tampered: an editor keeps the colour of the
+  pixels it erases. When the colour then marks no pixel (a region painted black, or drawn in
+  the alpha alone), the opaque pixels are the region, and a warning says the transparency was
+  read. An alpha that is the same everywhere says nothing and is ignored.
+- A mask that marks no pixel but is not all black (a mask of 0 and 1, a faint drawing) is read
+  as **empty**, its image as authentic, with a warning naming its brightest value at the file's
+  own depth: a 16-bit grey mask of 0 and 1 says "the brightest is 1 of 65535" (the 8-bit
+  pixels hold 0 there). A 16-bit colour mask, which the decoder reads at its high byte, says
+  that instead when it reads as empty.
+- A mask of **another size than its image is refused** (:class:`MaskSizeError`, one line naming
+  the file and both sizes). A mask of another size was made for another version of the image:
+  whether scaling would put its region back in place (a resized copy) or shift every pixel (a
+  crop, a border, another aspect ratio) cannot be told from the mask, a misaligned mask would
+  train the networks on wrong pixels and silently bend every figure, and a warning in a batch of
+  thousands is overlooked. The image is left out instead, named; training checks every size
+  before it starts (``trainer.data.records.validate``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+
+from engine.errors import EvidenceError, ForensicError
+from engine.files import read_regular
+from engine.io import _apply_orientation, load_evidence
+from engine.rgb import WIDE_MODES
+
+_ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
+_WIDE_INT = tuple(m for m in WIDE_MODES if m != "F")  # float masks in [0, 1] scale exactly
+_REDUCED = "16 bits per channel reduced to 8"  # the start of load_evidence's warning of it
+
+
+class MaskSizeError(ForensicError):
+    """A mask of another size than its image (refused: see the module docstring)."""
+
+
+@dataclass(frozen=True)
+class MaskFile:
+    """A decoded mask. mask: [H, W] bool, True = tampered; sha256 of the file's bytes;
+    warnings: one line each, naming the file."""
+
+    mask: NDArray[np.bool_]
+    sha256: str
+    warnings: list[str] = field(default_factory=list)
+
+
+def read_mask(path: str | Path, size: tuple[int, int] | None = None) -> MaskFile:
+    """The mask file ``path`` by the rule of the module docstring, for an image of ``size``
+    (height, width; None: any size). Raises :class:`ForensicError` naming the file when it
+    cannot be read, :class:`MaskSizeError` when its size is not ``size``."""
+    try:
+        ev = load_evidence(path)
+    except EvidenceError as e:
+        raise ForensicError(path, f"ground-truth mask cannot be read: {e.reason}") from e
+    brightest = ev.pixels.max(axis=2)  # H, W
+    mask = brightest > 127
+    warnings: list[str] = []
+    alpha, wide = _native_planes(Path(path), ev.mode, ev.sha256, ev.orientation, ev.format)
+    if alpha is not None and alpha.min() <= 127 < alpha.max():
+        opaque = alpha > 127
+        if (mask & opaque).any():
+            mask &= opaque
+        else:
+            mask = opaque
+            warnings.append(
+                f"{path}: the colour marks no pixel above 127, the transparency does: its "
+                "opaque pixels (alpha above 127) read as tampered"
+            )
+    if not mask.any():
+        if wide is not None:
+            top, of = (int(wide.max()) if wide.size else 0), 65535
+        else:
+            top, of = (int(brightest.max()) if brightest.size else 0), 255
+        if 0 < top <= of // 2:  # e.g. a mask of 0 and 1: else its image counts as authentic unsaid
+            depth = "" if of == 255 else f" of {of}"
+            warnings.append(
+                f"{path}: no pixel is above {of // 2}{depth} (the brightest is {top}{depth}): "
+                "read as an empty mask (authentic); a tampered pixel is one above half the "
+                "range, as in masks of 0 and 255"
+            )
+        elif any(w.startswith(_REDUCED) for w in ev.warnings):
+            warnings.append(
+                f"{path}: a 16-bit colour mask, read at its high byte, marks no pixel: read as "
+                "an empty mask (authentic); if it holds 0 and 1, save it as 0 and 255"
+            )
+    h, w = mask.shape
+    if size is not None and (h, w) != tuple(size):
+        raise MaskSizeError(
+            path,
+            f"ground-truth mask is {w}x{h} but its image is {size[1]}x{size[0]}: a mask must "
+            "have its image's size (resized, it could misalign every pixel)",
+        )
+    return MaskFile(mask, ev.sha256, warnings)
+
+
+def _native_planes(
+    path: Path, mode: str, sha256: str, orientation: int, fmt: str
+) -> tuple[NDArray[np.uint8] | None, NDArray[np.int64] | None]:
+    """(alpha [H, W] uint8 or None, 16/32-bit grey samples [H, W] or None) of a mask whose mode
+    has them, which the evidence pixels drop (alpha) or reduce to 8 bits. The bytes are read
+    again and must hash as the ones :func:`load_evidence` accepted, so its limits hold."""
+    palette = mode == "P"
+    if mode not in _ALPHA_MODES and mode not in _WIDE_INT and not palette:
+        return None, None
+    try:
+        data = read_regular(path)
+    except OSError as e:
+        raise ForensicError(path, f"ground-truth mask cannot be read: {e}") from e
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise ForensicError(path, "ground-truth mask cannot be read: it changed while it was read")
+    try:
+        return _planes(data, mode, orientation, fmt)
+    except (OSError, ValueError) as e:  # the bytes load_evidence decoded: not expected
+        raise ForensicError(path, f"ground-truth mask cannot be read: {e}") from e
+
+
+def _planes(
+    data: bytes, mode: str, orientation: int, fmt: str
+) -> tuple[NDArray[np.uint8] | None, NDArray[np.int64] | None]:
+    """:func:`_native_planes` of the file's bytes ``data``."""
+    palette = mode == "P"
+    with Image.open(io.BytesIO(data)) as img:
+        img.load()
+        turned = fmt == "TIFF" and 0x0112 not in getattr(img, "tag_v2", {})
+        if palette and "transparency" not in img.info:
+            return None, None
+        if mode in _WIDE_INT:
+            plane = np.asarray(img).astype(np.int64)
+            if plane.min() < 0 or plane.max() > 65535:  # min-max rescaled by the decoder
+                return None, None
+        else:
+            im = img.convert("RGBA") if palette else img
+            plane = np.asarray(im.getchannel(im.getbands()[-1]))
+    if orientation != 1 and not turned:
+        plane = _apply_orientation(plane[..., None], orientation)[..., 0]
+    return (None, plane) if mode in _WIDE_INT else (plane, None)

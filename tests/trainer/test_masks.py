@@ -1,0 +1,51 @@
+"""The trainer reads masks by engine.masks' rule, the one of ``scan --gt``: the same region
+for training, ``forensic-train eval`` and the viewer, another size refused naming the file, the
+reader's warnings listed at the end of the command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from trainer.data.records import Sample, SkipLog, empty_masks, load_mask
+from trainer.errors import DataError
+
+
+def _save(path: Path, pixels: np.ndarray, mode: str | None = None) -> Path:
+    Image.fromarray(pixels, mode=mode).save(path) if mode else Image.fromarray(pixels).save(path)
+    return path
+
+
+def test_a_pure_red_mask_is_tampered_for_eval_and_scan_alike(tmp_path: Path) -> None:
+    """By luminance pure red is 76 and read as no region: the trainer's reader said authentic
+    where scan --gt said tampered. Both read it through engine.masks now."""
+    from forensic_viewer.scan.groundtruth import read_mask as scan_read_mask
+
+    rgb = np.zeros((4, 6, 3), np.uint8)
+    rgb[:, :3, 0] = 255
+    path = _save(tmp_path / "red.png", rgb)
+    train = load_mask(Sample(tmp_path / "img.png", path, 1), (4, 6))
+    scan = scan_read_mask(path, (4, 6))
+    assert train.sum() == 12 and np.array_equal(train.astype(bool), scan.mask)
+
+
+def test_another_size_is_refused_in_training_naming_the_file(tmp_path: Path) -> None:
+    path = _save(tmp_path / "m.png", np.full((4, 6), 255, np.uint8))
+    with pytest.raises(DataError) as e:
+        load_mask(Sample(tmp_path / "img.png", path, 1), (8, 12))
+    assert str(e.value).startswith(f"{path}: ground-truth mask is 6x4 but its image is 12x8")
+
+
+def test_the_trainer_lists_the_readers_warnings(tmp_path: Path) -> None:
+    m = np.zeros((4, 6), np.uint8)
+    m[:, :3] = 1
+    path = _save(tmp_path / "m01.png", m, "L")
+    sample = Sample(tmp_path / "img.png", path, 1)
+    skipped = SkipLog()
+    assert not load_mask(sample, (4, 6), skipped).any()
+    load_mask(sample, (4, 6), skipped)  # said once
+    assert len(skipped.mask_warnings) == 1 and "the brightest is 1" in skipped.summary()
+    assert empty_masks([sample]) == [sample.image]
