@@ -23,16 +23,30 @@ import torch
 torch.set_num_threads(1)  # 2 threads on 2 shared cores run several times slower
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _unfrozen_after_each_module() -> Iterator[None]:
+    """What :func:`_garbage_collected_in_the_gui_thread` froze is collectable again once the
+    module ends: cycles dropped later in the module are collected with the next module's."""
+    yield
+    gc.unfreeze()
+
+
 @pytest.fixture(autouse=True)
 def _garbage_collected_in_the_gui_thread(request: pytest.FixtureRequest) -> Iterator[None]:
     """What the application does (``forensic_viewer.gui.app.collect_garbage_in_gui_thread``),
     for tests with a QApplication: no automatic cycle collection while the test runs (it
     could fire in an analysis thread and destroy Qt objects there: a segmentation fault CI
-    met), and a collection in this, the GUI, thread before and after."""
+    met), and a collection in this, the GUI, thread before and after.
+
+    What survives the first collection is frozen (``gc.freeze``) until the module ends: the
+    collection after the test then looks only at what was made since, not again at the
+    half-million objects torch, Qt and the rest left behind (about 0.2 s a collection here),
+    and still collects everything the test made and dropped."""
     if not {"qtbot", "qapp"} & set(request.fixturenames):
         yield
         return
     gc.collect()
+    gc.freeze()
     gc.disable()
     try:
         yield
