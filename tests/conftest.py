@@ -134,7 +134,11 @@ def run_bounded(code: str, *args: str | Path, timeout: float = 60) -> str:
             text=True,
             timeout=timeout,
         )
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"still waiting after {timeout:g} s (a reader waiting on a named pipe?)")
+    except subprocess.TimeoutExpired as e:
+        said = e.stdout.decode() if isinstance(e.stdout, bytes) else e.stdout or ""
+        pytest.fail(
+            f"still waiting after {timeout:g} s (a reader waiting on a named pipe?); "
+            f"it had printed: {said!r}"
+        )
     assert done.returncode == 0, done.stderr
     return done.stdout
