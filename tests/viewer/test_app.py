@@ -92,51 +92,61 @@ from PySide6.QtWidgets import QApplication
 from forensic_viewer.gui.app import collect_garbage_in_gui_thread
 
 app = QApplication([])
-if sys.argv[1] == "guarded":
-    collect_garbage_in_gui_thread(interval_s=0.05)
-gc.collect()
-where = []
 
 class Cycle:
     pass
-
-c = Cycle()
-c.me = c
-weakref.finalize(c, lambda: where.append(threading.current_thread().name))
-del c
 
 class Allocate(QThread):  # an analysis thread: allocates container objects by the thousand
     def run(self):
         threading.current_thread().name = "worker"
         self.junk = [[i] for i in range(200_000)]  # kept: the counts stay above threshold
 
-t = Allocate()
-t.start()
-t.wait()
-while not where:
-    app.processEvents()
-print(where[0])
+def collected_in():
+    gc.collect()
+    where = []
+    c = Cycle()
+    c.me = c
+    weakref.finalize(c, lambda: where.append(threading.current_thread().name))
+    del c
+    t = Allocate()
+    t.start()
+    t.wait()
+    while not where:
+        app.processEvents()
+    return where[0]
+
+print("plain", collected_in())  # first: the application's collector is not taken back
+collect_garbage_in_gui_thread(interval_s=0.05)
+print("guarded", collected_in())
 """
 
 
-@pytest.mark.parametrize(("mode", "thread"), [("guarded", "MainThread"), ("plain", "worker")])
-def test_cycles_are_collected_in_the_gui_thread_not_where_an_analysis_allocates(
-    tmp_path: Path, mode: str, thread: str
-) -> None:
-    """Collected in a worker thread, garbage holding Qt objects can crash the viewer (CI met
-    it): with the application's collector the worker's allocations collect nothing, the GUI
-    thread's timer does; without it (the control) the worker collects."""
+@pytest.fixture(scope="module")
+def collected_in(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The thread that collected the cycle, by mode, from one child: without the application's
+    collector, then with it (each child imports the viewer, torch with it: seconds)."""
     import subprocess
     import sys
 
-    script = tmp_path / "probe.py"
+    script = tmp_path_factory.mktemp("gc") / "probe.py"
     script.write_text(_GC_PROBE)
     out = subprocess.run(
-        [sys.executable, str(script), mode],
+        [sys.executable, str(script)],
         capture_output=True,
         text=True,
         timeout=120,
         cwd=Path(__file__).resolve().parents[2],
     )
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split()[-1] == thread
+    lines = [line.split() for line in out.stdout.splitlines()]
+    return {line[0]: line[1] for line in lines if len(line) == 2}
+
+
+@pytest.mark.parametrize(("mode", "thread"), [("guarded", "MainThread"), ("plain", "worker")])
+def test_cycles_are_collected_in_the_gui_thread_not_where_an_analysis_allocates(
+    collected_in: dict[str, str], mode: str, thread: str
+) -> None:
+    """Collected in a worker thread, garbage holding Qt objects can crash the viewer (CI met
+    it): with the application's collector the worker's allocations collect nothing, the GUI
+    thread's timer does; without it (the control) the worker collects."""
+    assert collected_in[mode] == thread, collected_in
