@@ -4,6 +4,7 @@ export on disk and is cancelled while it runs."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -252,11 +253,14 @@ def test_an_int8_model_that_does_not_load_or_match_leaves_fp32(
     assert make_runner(model, shape=None, choice="torch", int8=same, **args).precision == "fp32"
 
 
-_SIGNAL_AFTER_RUNNERS = """
+_OPENVINO_CHILD = """
 import gc, os, signal, sys
 from pathlib import Path
 import torch
+import engine.runtime
 from engine.runtime import OpenVINORunner
+engine.runtime.export_openvino(torch.nn.Conv2d(3, 1, 1).eval(), (16, 16))
+print("converted", sys.modules["openvino_telemetry"], flush=True)
 torch.manual_seed(0)
 model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, padding=1), torch.nn.Conv2d(4, 1, 1))
 first = OpenVINORunner(model.eval(), "0" * 64, None, threads=1, folder=Path(sys.argv[1]))
@@ -273,55 +277,48 @@ os.kill(os.getpid(), signal.SIGTERM)
 """
 
 
-@needs_openvino
-def test_a_signal_after_runners_are_freed_is_handled_not_a_crash(tmp_path: Path) -> None:
-    """Each runner had its own openvino.Core, whose CPU plugin swaps the thread's alternate
-    signal stack and puts the one before back when it goes: freed in the order they were made,
-    two runners left it pointing at freed memory and the next handled signal (Ctrl+C, SIGTERM)
-    was a segmentation fault (CI: pytest died at a trainer test's SIGTERM)."""
-    import subprocess
-    import sys
-
-    done = subprocess.run(
-        [sys.executable, "-c", _SIGNAL_AFTER_RUNNERS, str(tmp_path)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=Path(__file__).resolve().parents[2],
-    )
-    assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
-    assert done.stdout.strip() == "handled"
-
-
-_CONVERT_IN_A_FRESH_HOME = """
-import sys
-import engine.runtime
-import torch
-engine.runtime.export_openvino(torch.nn.Conv2d(3, 1, 1).eval(), (16, 16))
-print("converted", sys.modules["openvino_telemetry"])
-"""
-
-
-@needs_openvino
-def test_openvino_sends_and_writes_no_telemetry(tmp_path: Path) -> None:
-    """``import openvino`` alone wrote a client id and usage counts to ~/intel, and its
-    converter sends usage events to Google Analytics when the network allows (consent assumed
-    without a consent file): the engine keeps the telemetry package out of the process."""
+@pytest.fixture(scope="module")
+def openvino_child(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
+    """One child (each imports torch and OpenVINO: seconds) with a fresh, empty home: it
+    converts a network, makes and frees two runners, then is sent SIGTERM. Its completed
+    process and its home."""
     import os
     import subprocess
     import sys
 
-    home = tmp_path / "home"
+    root = tmp_path_factory.mktemp("openvino-child")
+    home = root / "home"
     home.mkdir()
-    env = {**os.environ, "HOME": str(home), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    env = {**os.environ, "HOME": str(home), "XDG_CACHE_HOME": str(root / "cache")}
     done = subprocess.run(
-        [sys.executable, "-c", _CONVERT_IN_A_FRESH_HOME],
+        [sys.executable, "-c", _OPENVINO_CHILD, str(root / "runners")],
         capture_output=True,
         text=True,
         timeout=300,
         env=env,
         cwd=Path(__file__).resolve().parents[2],
     )
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert done.stdout.strip() == "converted None"
+    return done, home
+
+
+@needs_openvino
+def test_a_signal_after_runners_are_freed_is_handled_not_a_crash(
+    openvino_child: tuple[Any, Path],
+) -> None:
+    """Each runner had its own openvino.Core, whose CPU plugin swaps the thread's alternate
+    signal stack and puts the one before back when it goes: freed in the order they were made,
+    two runners left it pointing at freed memory and the next handled signal (Ctrl+C, SIGTERM)
+    was a segmentation fault (CI: pytest died at a trainer test's SIGTERM)."""
+    done, _home = openvino_child
+    assert done.returncode == 0, (done.returncode, done.stderr[-2000:])
+    assert done.stdout.splitlines()[-1:] == ["handled"], done.stdout
+
+
+@needs_openvino
+def test_openvino_sends_and_writes_no_telemetry(openvino_child: tuple[Any, Path]) -> None:
+    """``import openvino`` alone wrote a client id and usage counts to ~/intel, and its
+    converter sends usage events to Google Analytics when the network allows (consent assumed
+    without a consent file): the engine keeps the telemetry package out of the process."""
+    done, home = openvino_child
+    assert done.stdout.splitlines()[:1] == ["converted None"], done.stderr[-2000:]
     assert list(home.iterdir()) == []  # no ~/intel
