@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -30,3 +31,20 @@ def corrupt_path(tmp_path: Path) -> Path:
     path = tmp_path / "broken.png"
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"garbage" * 8)
     return path
+
+
+def stop_batch_after(monkeypatch, index: int, how: str) -> Callable[[], None]:
+    """Make the batch dialog's scan thread call its ``how`` ("pause" or "cancel") once file
+    ``index`` (0-based) has been reported, as an analyst's click would land then; returns the
+    function that puts the real per-file step back (a resume that should run to the end)."""
+    from forensic_viewer.gui.batch_dialog import ScanWorker
+
+    original = ScanWorker._on_file
+
+    def stop_there(self: ScanWorker, i: int, total: int, record: dict) -> None:
+        original(self, i, total, record)
+        if i == index:  # on the scan thread: the next poll of run_scan sees it
+            getattr(self, how)()
+
+    monkeypatch.setattr(ScanWorker, "_on_file", stop_there)
+    return lambda: monkeypatch.setattr(ScanWorker, "_on_file", original)

@@ -23,7 +23,7 @@ from PySide6.QtCore import QSettings, Qt
 from engine.ensemble import ENSEMBLE_SUFFIX
 from engine.errors import ForensicError
 from forensic_viewer.gui import batch_dialog
-from forensic_viewer.gui.batch_dialog import BatchDialog, ScanWorker
+from forensic_viewer.gui.batch_dialog import BatchDialog
 from forensic_viewer.gui.main_window import MainWindow
 from forensic_viewer.gui.scan_progress import RateMeter
 from forensic_viewer.layers import HeatmapLayer
@@ -31,7 +31,7 @@ from forensic_viewer.scan.lock import OutputLock, read_holder
 from forensic_viewer.scan.pool import AUTO_JOBS, cpu_cores
 from forensic_viewer.scan.replay import ScanAnalysis
 from forensic_viewer.scan.walk import parse_types, scan_files
-from tests.viewer.conftest import write_image
+from tests.viewer.conftest import stop_batch_after, write_image
 
 pytestmark = pytest.mark.gui
 
@@ -131,14 +131,7 @@ def test_scan_to_completion_fills_a_sortable_filterable_table(
 def test_pause_blocks_the_scan_and_resume_completes_it(
     qtbot, folder: Path, tmp_path: Path, tiny_checkpoint: Path, monkeypatch
 ) -> None:
-    original = ScanWorker._on_file
-
-    def pause_after_first(self: ScanWorker, index: int, total: int, record: dict) -> None:
-        original(self, index, total, record)
-        if index == 0:  # on the scan thread: the next poll of run_scan blocks
-            self.pause()
-
-    monkeypatch.setattr(ScanWorker, "_on_file", pause_after_first)
+    stop_batch_after(monkeypatch, 0, "pause")
     out = tmp_path / "out"
     dialog = _dialog(qtbot, folder, out, tiny_checkpoint)
     dialog.start()
@@ -167,14 +160,7 @@ def test_pause_blocks_the_scan_and_resume_completes_it(
 def test_cancel_stops_and_start_again_resumes_into_the_same_folder(
     qtbot, folder: Path, tmp_path: Path, tiny_checkpoint: Path, monkeypatch
 ) -> None:
-    original = ScanWorker._on_file
-
-    def cancel_after_second(self: ScanWorker, index: int, total: int, record: dict) -> None:
-        original(self, index, total, record)
-        if index == 1:
-            self.cancel()
-
-    monkeypatch.setattr(ScanWorker, "_on_file", cancel_after_second)
+    resume_fully = stop_batch_after(monkeypatch, 1, "cancel")
     out = tmp_path / "out"
     dialog = _dialog(qtbot, folder, out, tiny_checkpoint)
     dialog.start()
@@ -187,7 +173,7 @@ def test_cancel_stops_and_start_again_resumes_into_the_same_folder(
     assert "ETA" not in dialog.progress_text.text()  # nothing runs: no time left to show
     mtimes = {k: (out / "maps" / f"{k}.tiny.png").stat().st_mtime_ns for k in ("a.png", "b.png")}
 
-    monkeypatch.setattr(ScanWorker, "_on_file", original)
+    resume_fully()
     qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
     _finish(qtbot, dialog)
     summary = dialog.summary
@@ -588,13 +574,7 @@ def test_worker_processes_cancel_at_once_and_a_resume_in_one_process_completes(
     names = [f"f{i:02d}.png" for i in range(8)]
     for i, name in enumerate(names):
         write_image(folder / name, 48, 64, seed=i)
-    original = ScanWorker._on_file
-
-    def cancel_after_first(self: ScanWorker, index: int, total: int, record: dict) -> None:
-        original(self, index, total, record)
-        self.cancel()
-
-    monkeypatch.setattr(ScanWorker, "_on_file", cancel_after_first)
+    resume_fully = stop_batch_after(monkeypatch, 0, "cancel")
     out = tmp_path / "out"
     asked: list[tuple[int, str]] = []
 
@@ -621,7 +601,7 @@ def test_worker_processes_cancel_at_once_and_a_resume_in_one_process_completes(
     assert asked == [(len(names), dialog.device.currentText())]
     assert dialog.table_model.rowCount() == len(first)
 
-    monkeypatch.setattr(ScanWorker, "_on_file", original)
+    resume_fully()
     dialog.jobs.setValue(1)
     dialog.start()  # the same settings (exact still checked): a resume
     _finish(qtbot, dialog)

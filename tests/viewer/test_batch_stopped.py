@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings, Qt
 
-from forensic_viewer.gui.batch_dialog import BatchDialog, ScanWorker
+from forensic_viewer.gui.batch_dialog import BatchDialog
 from forensic_viewer.report.build import STOPPED_HEADING
-from tests.viewer.conftest import write_image
+from tests.viewer.conftest import stop_batch_after, write_image
 
 pytestmark = pytest.mark.gui
 
@@ -59,14 +59,7 @@ def _write_report(qtbot, dialog: BatchDialog):
 def test_cancel_mid_scan_then_report_then_resume_agree_everywhere(
     qtbot, folder: Path, tmp_path: Path, tiny_checkpoint: Path, monkeypatch
 ) -> None:
-    original = ScanWorker._on_file
-
-    def pause_after_third(self: ScanWorker, index: int, total: int, record: dict) -> None:
-        original(self, index, total, record)
-        if index == 2:
-            self.pause()  # the analyst's Cancel then comes while the scan waits
-
-    monkeypatch.setattr(ScanWorker, "_on_file", pause_after_third)
+    resume_fully = stop_batch_after(monkeypatch, 2, "pause")  # then the analyst's Cancel
     out = tmp_path / "out"
     dialog = BatchDialog(models=[str(tiny_checkpoint)], device="cpu")
     qtbot.addWidget(dialog)
@@ -97,7 +90,7 @@ def test_cancel_mid_scan_then_report_then_resume_agree_everywhere(
     report.close()
 
     # Start again (the button says Resume): the three done are skipped, the rest analysed
-    monkeypatch.setattr(ScanWorker, "_on_file", original)
+    resume_fully()
     assert dialog.start_button.text() == "Resume"
     qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=TIMEOUT)
@@ -123,14 +116,7 @@ def test_starting_again_after_a_restart_says_it_resumes_before_it_skips(
     """The viewer closed after a Cancel and opened again: the dialog knows nothing of the first
     run until Start. From the listing on it says how many files an earlier run finished (they
     are skipped): it had said "6 files to scan", then jumped to "2 / 6" with no word why."""
-    original = ScanWorker._on_file
-
-    def cancel_after_second(self: ScanWorker, index: int, total: int, record: dict) -> None:
-        original(self, index, total, record)
-        if index == 1:
-            self.cancel()
-
-    monkeypatch.setattr(ScanWorker, "_on_file", cancel_after_second)
+    resume_fully = stop_batch_after(monkeypatch, 1, "cancel")
     out = tmp_path / "out"
     first = BatchDialog(models=[str(tiny_checkpoint)], device="cpu")
     qtbot.addWidget(first)
@@ -140,7 +126,7 @@ def test_starting_again_after_a_restart_says_it_resumes_before_it_skips(
     qtbot.waitUntil(lambda: first.summary is not None and not first.running, timeout=TIMEOUT)
     assert first.summary.cancelled
     first.shutdown()
-    monkeypatch.setattr(ScanWorker, "_on_file", original)
+    resume_fully()
 
     dialog = BatchDialog(models=[str(tiny_checkpoint)], device="cpu")  # the viewer restarted
     qtbot.addWidget(dialog)
@@ -206,13 +192,7 @@ def test_sigterm_or_ctrl_c_to_the_viewer_stops_its_batch_scan_as_closing_does(
     from forensic_viewer.gui.app import close_on_signals
     from forensic_viewer.gui.main_window import MainWindow
 
-    original = ScanWorker._on_file
-
-    def pause_after_first(self: ScanWorker, index: int, total: int, record: dict) -> None:
-        original(self, index, total, record)
-        self.pause()
-
-    monkeypatch.setattr(ScanWorker, "_on_file", pause_after_first)
+    stop_batch_after(monkeypatch, 0, "pause")
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     window = MainWindow(models=[str(tiny_checkpoint)], device="cpu", settings=settings)
     qtbot.addWidget(window)
