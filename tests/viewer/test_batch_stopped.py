@@ -56,6 +56,23 @@ def _write_report(qtbot, dialog: BatchDialog):
     return report
 
 
+def _scan_from_the_viewer(qtbot, tmp_path: Path, checkpoint: Path, folder: Path):
+    """The viewer's window shown, its batch dialog scanning ``folder`` into ``tmp_path/out``:
+    (window, dialog, out)."""
+    from forensic_viewer.gui.main_window import MainWindow
+
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(models=[str(checkpoint)], device="cpu", settings=settings)
+    qtbot.addWidget(window)
+    window.show()
+    out = tmp_path / "out"
+    dialog = window.open_batch()
+    dialog.folder.setText(str(folder))
+    dialog.out.setText(str(out))
+    dialog.start()
+    return window, dialog, out
+
+
 def test_cancel_mid_scan_then_report_then_resume_agree_everywhere(
     qtbot, folder: Path, tmp_path: Path, tiny_checkpoint: Path, monkeypatch
 ) -> None:
@@ -154,22 +171,13 @@ def test_closing_the_viewer_while_the_scan_loads_models_waits_for_it_instead_of_
     process ("QThread: Destroyed while thread is still running", exit status 134). The window
     now stays, says why, and closes by itself once the scan has stopped."""
     from forensic_viewer.gui import main_window
-    from forensic_viewer.gui.main_window import MainWindow
     from forensic_viewer.scan.pool import AnalyzerRecipe
 
     release = threading.Event()
     build = AnalyzerRecipe.build
     monkeypatch.setattr(AnalyzerRecipe, "build", lambda self: (release.wait(10), build(self))[1])
     monkeypatch.setattr(main_window, "CLOSE_WAIT_MS", 200)
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(models=[str(tiny_checkpoint)], device="cpu", settings=settings)
-    qtbot.addWidget(window)
-    window.show()
-    out = tmp_path / "out"
-    dialog = window.open_batch()
-    dialog.folder.setText(str(folder))
-    dialog.out.setText(str(out))
-    dialog.start()
+    window, dialog, out = _scan_from_the_viewer(qtbot, tmp_path, tiny_checkpoint, folder)
     qtbot.waitUntil(lambda: "loading models" in dialog.message.text(), timeout=TIMEOUT)
     window.close()
     assert window.isVisible() and dialog.worker.isRunning()
@@ -190,18 +198,9 @@ def test_sigterm_or_ctrl_c_to_the_viewer_stops_its_batch_scan_as_closing_does(
     saying "running", no results.csv and no scan-finished in the case log. The window now
     closes as File > Quit does: the scan is cancelled and leaves a cancelled scan's files."""
     from forensic_viewer.gui.app import close_on_signals
-    from forensic_viewer.gui.main_window import MainWindow
 
     stop_batch_after(monkeypatch, 0, "pause")
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(models=[str(tiny_checkpoint)], device="cpu", settings=settings)
-    qtbot.addWidget(window)
-    window.show()
-    out = tmp_path / "out"
-    dialog = window.open_batch()
-    dialog.folder.setText(str(folder))
-    dialog.out.setText(str(out))
-    dialog.start()
+    window, dialog, out = _scan_from_the_viewer(qtbot, tmp_path, tiny_checkpoint, folder)
     qtbot.waitUntil(lambda: dialog.tally.done == 1, timeout=TIMEOUT)
     restore = close_on_signals(window)
     try:
