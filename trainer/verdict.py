@@ -61,7 +61,7 @@ from engine.calibration import (
 from engine.decision import FRACTION_FLOOR
 from trainer.errors import UsageError
 from trainer.jsonio import write_json
-from trainer.metrics import roc_auc
+from trainer.metrics import balanced_accuracy, roc_auc
 from trainer.verdict_features import pixel_f1
 
 ANALYSIS_PREFIX = "analysis:"  # engine.ensemble.ANALYSIS_PREFIX (that module loads torch)
@@ -141,7 +141,8 @@ def threshold_at_evidence_size(
 
     The false-alarm bound is set where the issue sets it, on authentic photographs at evidence
     size; CASIA's authentic validation images (384 x 256) weigh in through the balanced
-    accuracy. Ties go to the higher θ (fewer false alarms).
+    accuracy (:func:`engine.metrics.balanced_accuracy`, as every other figure of it). Ties go to
+    the higher θ (fewer false alarms).
     """
     camera = [score(r) for r in rows if r["part"] == "camera-val" and r["label"] == 0]
     chosen = [(score(r), r["label"]) for r in rows if r["part"] in objective]
@@ -154,10 +155,9 @@ def threshold_at_evidence_size(
     candidates = [floor, *((values[:-1] + values[1:]) / 2.0)] if values.size else [floor]
     best, best_bacc = floor, -1.0
     for t in candidates:
-        tpr = float((s[y == 1] > t).mean()) if (y == 1).any() else 0.0
-        tnr = float((s[y == 0] <= t).mean()) if (y == 0).any() else 0.0
-        if (tpr + tnr) / 2 >= best_bacc - 1e-12:
-            best, best_bacc = float(t), (tpr + tnr) / 2
+        bacc = balanced_accuracy(y, s > t)  # NaN without objective images: θ stays the floor
+        if bacc >= best_bacc - 1e-12:
+            best, best_bacc = float(t), bacc
     flagged = {
         AUTHENTIC_GROUPS[part]: flagged_counts(
             [score(r) for r in rows if r["part"] == part and r["label"] == 0], best
@@ -196,8 +196,6 @@ def test_figures(
     y = np.array([r["label"] for r in test])
     s = np.array([score(r) for r in test])
     auc, lo, hi = auc_interval(y, s)
-    tpr = float((s[y == 1] > theta).mean())
-    tnr = float((s[y == 0] <= theta).mean())
     by_kind = {
         kind: float(np.mean([score(r) > theta for r in test if r["kind"] == kind]))
         for kind in ("splice", "copy-move")
@@ -223,7 +221,7 @@ def test_figures(
         **extra,
         "test_image_auc": auc,
         "test_image_auc_interval": [lo, hi],
-        "test_balanced_accuracy": (tpr + tnr) / 2,
+        "test_balanced_accuracy": balanced_accuracy(y, s > theta),
         "test_detection_by_kind": by_kind,
         "test_camera_false_alarms": flagged_counts(cam, theta),
         "test_images": {

@@ -11,11 +11,13 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from engine.calibration import centred_in_gap, threshold_for_false_alarms
 from tests.trainer.test_data import _casia_like
 from trainer.data.mask_audit import is_trusted, trusted_masks
 from trainer.data.records import Sample
 from trainer.data.splits import group_of, split_samples, three_way_split
 from trainer.verdict import (
+    FALSE_ALARM_TARGET,
     choose_ensemble,
     choose_model,
     provenance_sentence,
@@ -179,6 +181,71 @@ def test_theta_is_the_best_balanced_accuracy_the_camera_bound_allows(seed: int) 
     allowed_thetas = [t for t in every if (camera > t).sum() <= allowed and t < s.max()]
     best = max(metrics.balanced_accuracy_score(y, s > t) for t in allowed_thetas)
     assert metrics.balanced_accuracy_score(y, s > theta) == pytest.approx(best, abs=1e-12)
+
+
+def _hand_rolled_theta(rows: list[dict[str, Any]], score: Any) -> float:
+    """The θ choice as trainer.verdict made it until 2026-12-04: its own balanced accuracy, a
+    missing class's recall counted as 0 (the other recall halved)."""
+    camera = [score(r) for r in rows if r["part"] == "camera-val" and r["label"] == 0]
+    chosen = [(score(r), r["label"]) for r in rows if r["part"] == "casia-val"]
+    floor = threshold_for_false_alarms(camera, FALSE_ALARM_TARGET) if camera else 0.0
+    floor = centred_in_gap(floor, camera + [v for v, _ in chosen]) if camera else floor
+    s, y = np.array([v for v, _ in chosen]), np.array([label for _, label in chosen])
+    values = np.unique(s[s > floor])
+    best, best_bacc = floor, -1.0
+    for t in [floor, *((values[:-1] + values[1:]) / 2.0)] if values.size else [floor]:
+        tpr = float((s[y == 1] > t).mean()) if (y == 1).any() else 0.0
+        tnr = float((s[y == 0] <= t).mean()) if (y == 0).any() else 0.0
+        if (tpr + tnr) / 2 >= best_bacc - 1e-12:
+            best, best_bacc = float(t), (tpr + tnr) / 2
+    return best
+
+
+def test_the_verdict_step_scores_balanced_accuracy_by_the_engine(
+    rows: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """θ's choice and the test figure are engine.metrics.balanced_accuracy (the mean of the
+    recalls of the classes present, as eval, calibrate and scan --gt), not a copy of it; and
+    with both classes present, as the bundled θ were chosen, θ and the figure are the ones the
+    hand-rolled copy gave, so no bundled θ or published figure moves."""
+    import trainer.verdict as verdict
+    from engine import metrics
+
+    calls: list[int] = []
+
+    def counted(y_true: Any, y_pred: Any) -> float:
+        calls.append(1)
+        return metrics.balanced_accuracy(y_true, y_pred)
+
+    monkeypatch.setattr(verdict, "balanced_accuracy", counted)
+
+    def score(r: dict[str, Any]) -> float:
+        return float(r["models"]["good"]["windows"]["mean"])
+
+    theta, _ = threshold_at_evidence_size(rows, score)
+    assert calls, "θ was chosen by another balanced accuracy than the engine's"
+    assert theta == _hand_rolled_theta(rows, score)
+    calls.clear()
+    figures = verdict.test_figures(rows, score, theta)
+    assert calls, "the test figure is another balanced accuracy than the engine's"
+    test = [r for r in rows if r["part"] == "casia-test"]
+    y, s = np.array([r["label"] for r in test]), np.array([score(r) for r in test])
+    old = (float((s[y == 1] > theta).mean()) + float((s[y == 0] <= theta).mean())) / 2
+    assert figures["test_balanced_accuracy"] == old
+
+
+@pytest.mark.parametrize("label", [0, 1])
+def test_theta_with_one_class_only_is_the_one_the_hand_rolled_copy_chose(
+    rows: list, label: int
+) -> None:
+    """With one class on the objective part the engine's figure is that class's recall, the
+    copy's was half of it: the same order over the thresholds, so the same θ."""
+    one = [r for r in rows if r["part"] != "casia-val" or r["label"] == label]
+
+    def score(r: dict[str, Any]) -> float:
+        return float(r["models"]["good"]["windows"]["mean"])
+
+    assert threshold_at_evidence_size(one, score)[0] == _hand_rolled_theta(one, score)
 
 
 def test_a_model_at_chance_is_marked_and_a_good_one_is_calibrated(rows: list) -> None:
