@@ -18,6 +18,9 @@ Conventions:
   copy, taken in the direction that overlaps the map best): the "both copies" truth.
 - ELA / ghost / DQ: pixel ROC AUC of the map per spliced image (``Sp_D``), averaged; images
   whose map is constant count as 0.5.
+- Masks are read by :func:`engine.masks.read_mask` (a channel above 127); one that cannot be
+  read or is of another size than its image leaves its image out of the pixel figures, named in
+  the summary's ``masks_refused``.
 """
 
 from __future__ import annotations
@@ -33,15 +36,16 @@ import cv2
 import numpy as np
 
 from engine.analyses import run_analysis
+from engine.errors import ForensicError
 from engine.io import load_evidence
+from engine.masks import read_mask
 from trainer.metrics import f1_iou, roc_auc
 
 
 def _gt(mask_path: str, h: int, w: int) -> np.ndarray:
-    m = cv2.imread(mask_path, cv2.IMREAD_GRAYSCALE)
-    if m.shape != (h, w):
-        m = cv2.resize(m, (w, h), interpolation=cv2.INTER_NEAREST)
-    return m > 127
+    """The true mask by :func:`engine.masks.read_mask`, the rule ``scan --gt`` and the trainer
+    read it by (a channel above 127; a mask of another size is refused, never resized)."""
+    return read_mask(mask_path, (h, w)).mask
 
 
 def _both_truth(gt: np.ndarray, pred: np.ndarray, pairs: list[dict]) -> np.ndarray:
@@ -67,8 +71,11 @@ def _one(job: tuple[str, str | None, list[str], dict]) -> dict:
     kind = "Au" if mask is None else name[:4]  # "Sp_S", "Sp_D", "Au"
     ev = load_evidence(image)
     data = Path(image).read_bytes()
-    gt = None if mask is None else _gt(mask, ev.height, ev.width)
     row: dict = {"image": name, "kind": kind}
+    try:
+        gt = None if mask is None else _gt(mask, ev.height, ev.width)
+    except ForensicError as e:  # left out of the pixel figures, named in the summary
+        gt, row["mask_error"] = None, str(e)
     for a in analyses:
         t0 = time.perf_counter()
         r = run_analysis(a, ev, params=params.get(a, {}), data=data)
@@ -90,6 +97,7 @@ def _one(job: tuple[str, str | None, list[str], dict]) -> dict:
 
 def summarize(rows: list[dict], analyses: list[str]) -> dict:
     out: dict = {"images": {k: sum(r["kind"] == k for r in rows) for k in ("Sp_S", "Sp_D", "Au")}}
+    out["masks_refused"] = [r["mask_error"] for r in rows if "mask_error" in r]
     for a in analyses:
         s: dict = {}
         sec = [r[a]["seconds"] for r in rows]

@@ -230,7 +230,11 @@ def _env_limit(name: str, default: int, base: int, what: str, examples: str) -> 
 
 
 def load_evidence(
-    path: str | Path, *, max_pixels: int | None = None, max_bytes: int | None = None
+    path: str | Path,
+    *,
+    max_pixels: int | None = None,
+    max_bytes: int | None = None,
+    data: bytes | None = None,
 ) -> Evidence:
     """Decode the evidence file at ``path`` by the policy in the module docstring.
 
@@ -238,6 +242,9 @@ def load_evidence(
         ``FORENSIC_VIEWER_MAX_PIXELS``, else ``DEFAULT_MAX_PIXELS``).
     max_bytes: refuse a decode estimated to need more memory than this (None: the environment
         variable ``FORENSIC_VIEWER_MAX_DECODE_BYTES``, else ``DEFAULT_MAX_DECODE_BYTES``).
+    data: the file's bytes, when the caller has read them through :mod:`engine.files` itself
+        (the self-test's resources): decoded under the same limits as the file ``path`` names,
+        which is then not opened (``path`` only names it in messages).
 
     Raises a subclass of :class:`engine.errors.EvidenceError` naming the file and the reason,
     whatever the file holds; for a bad limit, what :func:`decode_byte_limit` or
@@ -246,7 +253,7 @@ def load_evidence(
     path = Path(path)
     byte_limit = decode_byte_limit(max_bytes)
     max_pixels = pixel_limit(max_pixels)
-    data = _read_bytes(path)
+    data = _read_bytes(path) if data is None else _sized(path, data)
     sha256 = hashlib.sha256(data).hexdigest()
     fmt = sniff_format(data[:16])
     if fmt is None:
@@ -367,6 +374,17 @@ def _is_preview(tags: object) -> bool:
     """Whether TIFF ``tags`` mark their image a reduced-resolution copy: NewSubfileType bit 0,
     or OldSubfileType 2 (as raw files mark the preview in their first page)."""
     return bool(_tag_int(tags, 254, 0) & 1) or _tag_int(tags, 255, 1) == 2
+
+
+def _sized(path: Path, data: bytes) -> bytes:
+    """``data``, the bytes of ``path`` read by the caller, under :func:`_read_bytes`' limits."""
+    if len(data) > MAX_FILE_BYTES:
+        raise ImageTooLargeError(
+            path, f"file is {len(data)} bytes, beyond the {MAX_FILE_BYTES} limit"
+        )
+    if not data:
+        raise EmptyFileError(path, "file is empty (0 bytes)")
+    return data
 
 
 def _read_bytes(path: Path) -> bytes:

@@ -44,6 +44,7 @@ from engine.errors import EvidenceError, ForensicError
 from engine.files import read_regular
 from engine.io import _apply_orientation, load_evidence
 from engine.rgb import WIDE_MODES
+from engine.types import Evidence
 
 _ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
 _WIDE_INT = tuple(m for m in WIDE_MODES if m != "F")  # float masks in [0, 1] scale exactly
@@ -64,18 +65,22 @@ class MaskFile:
     warnings: list[str] = field(default_factory=list)
 
 
-def read_mask(path: str | Path, size: tuple[int, int] | None = None) -> MaskFile:
+def read_mask(
+    path: str | Path, size: tuple[int, int] | None = None, data: bytes | None = None
+) -> MaskFile:
     """The mask file ``path`` by the rule of the module docstring, for an image of ``size``
-    (height, width; None: any size). Raises :class:`ForensicError` naming the file when it
-    cannot be read, :class:`MaskSizeError` when its size is not ``size``."""
+    (height, width; None: any size). ``data``: its bytes, when the caller read them itself
+    through :mod:`engine.files` (the self-test: the file is then not opened here). Raises
+    :class:`ForensicError` naming the file when it cannot be read, :class:`MaskSizeError` when
+    its size is not ``size``."""
     try:
-        ev = load_evidence(path)
+        ev = load_evidence(path, data=data)
     except EvidenceError as e:
         raise ForensicError(path, f"ground-truth mask cannot be read: {e.reason}") from e
     brightest = ev.pixels.max(axis=2)  # H, W
     mask = brightest > 127
     warnings: list[str] = []
-    alpha, wide = _native_planes(Path(path), ev.mode, ev.sha256, ev.orientation, ev.format)
+    alpha, wide = _native_planes(Path(path), ev, data)
     if alpha is not None and alpha.min() <= 127 < alpha.max():
         opaque = alpha > 127
         if (mask & opaque).any():
@@ -114,22 +119,24 @@ def read_mask(path: str | Path, size: tuple[int, int] | None = None) -> MaskFile
 
 
 def _native_planes(
-    path: Path, mode: str, sha256: str, orientation: int, fmt: str
+    path: Path, ev: Evidence, data: bytes | None
 ) -> tuple[NDArray[np.uint8] | None, NDArray[np.int64] | None]:
     """(alpha [H, W] uint8 or None, 16/32-bit grey samples [H, W] or None) of a mask whose mode
-    has them, which the evidence pixels drop (alpha) or reduce to 8 bits. The bytes are read
-    again and must hash as the ones :func:`load_evidence` accepted, so its limits hold."""
-    palette = mode == "P"
-    if mode not in _ALPHA_MODES and mode not in _WIDE_INT and not palette:
+    has them, which the evidence pixels drop (alpha) or reduce to 8 bits. The bytes (``data``,
+    or the file read again) must hash as the ones :func:`load_evidence` accepted, so its
+    limits hold."""
+    mode = ev.mode
+    if mode not in _ALPHA_MODES and mode not in _WIDE_INT and mode != "P":
         return None, None
-    try:
-        data = read_regular(path)
-    except OSError as e:
-        raise ForensicError(path, f"ground-truth mask cannot be read: {e}") from e
-    if hashlib.sha256(data).hexdigest() != sha256:
+    if data is None:
+        try:
+            data = read_regular(path)
+        except OSError as e:
+            raise ForensicError(path, f"ground-truth mask cannot be read: {e}") from e
+    if hashlib.sha256(data).hexdigest() != ev.sha256:
         raise ForensicError(path, "ground-truth mask cannot be read: it changed while it was read")
     try:
-        return _planes(data, mode, orientation, fmt)
+        return _planes(data, mode, ev.orientation, ev.format)
     except (OSError, ValueError) as e:  # the bytes load_evidence decoded: not expected
         raise ForensicError(path, f"ground-truth mask cannot be read: {e}") from e
 

@@ -14,7 +14,9 @@ Checks, each printed as one line (``ok`` / ``FAIL`` and why), exit status 0 only
 
 The resources folder can be any folder (``$FORENSIC_VIEWER_RESOURCES``), so its files (the
 samples' list, the cards, the masks) are read through :func:`engine.files.open_regular`: one
-that is a named pipe or a device fails its check with a line naming it, never a wait.
+that is a named pipe or a device fails its check with a line naming it, never a wait. A mask's
+bytes are then read by :func:`engine.masks.read_mask`, the rule ``scan --gt`` and the trainer
+read every ground truth by (a channel above 127, not OpenCV's grey).
 """
 
 from __future__ import annotations
@@ -77,14 +79,13 @@ def run_selftest(
     device: str = "cpu",
 ) -> bool:
     """Run every check (module docstring) and report each through ``say``; True when all pass."""
-    import cv2
-
     from engine.catalog import BUNDLED_MODELS, SAMPLES
     from engine.checkpoints import file_sha256, load_checkpoint
     from engine.devices import resolve_device
     from engine.ensemble import ENSEMBLE_SUFFIX, Ensemble
     from engine.errors import ForensicError
     from engine.io import load_evidence
+    from engine.masks import read_mask
     from engine.pipeline import Analyzer, face_model_map
 
     models = models or BUNDLED_MODELS
@@ -108,8 +109,9 @@ def run_selftest(
         check(False, _unreadable(listing, e))
         manifest = None  # that FAIL line stands for the floors it leaves unchecked
 
-    def truth_of(sample: str) -> NDArray[np.bool_] | None:
-        """The true mask of ``sample`` (its manifest entry), or None with a FAIL line."""
+    def mask_bytes(sample: str) -> tuple[Path, bytes] | None:
+        """The true mask of ``sample`` (its manifest entry): its path and bytes, read before
+        the model runs, or None with a FAIL line."""
         if manifest is None:
             return None
         entry = manifest.get(sample)
@@ -118,15 +120,20 @@ def run_selftest(
             return None
         path = samples / entry["mask"]
         try:
-            data = read_regular(path)
+            return path, read_regular(path)
         except OSError as e:
             check(False, _unreadable(path, e))
             return None
-        gray = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_GRAYSCALE)
-        if gray is None:
-            check(False, f"{path}: cannot be read: not an image OpenCV can decode")
+
+    def truth_of(path: Path, data: bytes, size: tuple[int, int]) -> NDArray[np.bool_] | None:
+        """The mask read by the rule every ground truth is read by (:func:`engine.masks.
+        read_mask`: a channel above 127, transparency, another size than the sample refused),
+        or None with a FAIL line."""
+        try:
+            return read_mask(path, size, data=data).mask
+        except ForensicError as e:
+            check(False, str(e))
             return None
-        return gray > 127
 
     def floor_check(name: str, card: str, run: Callable[[Path], tuple[Any, Any]]) -> None:
         m = FLOOR.search(card)
@@ -134,10 +141,13 @@ def run_selftest(
             check(False, f"{name}: its card states no regression floor")
             return
         sample, f1_floor, auc_floor = m.group(1), float(m.group(2)), float(m.group(3))
-        truth = truth_of(sample)
-        if truth is None:
+        read = mask_bytes(sample)
+        if read is None:
             return
         heat, mask = run(samples / sample)
+        truth = truth_of(*read, heat.shape[:2])
+        if truth is None:
+            return
         f1, auc = _f1(mask, truth), pixel_auc(heat, truth)
         check(
             f1 >= f1_floor and auc >= auc_floor,

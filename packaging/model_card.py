@@ -18,11 +18,20 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
+from numpy.typing import NDArray
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "resources" / "samples"
+
+
+def sample_truth(mask: str, size: tuple[int, int]) -> NDArray[np.bool_]:
+    """The true mask ``mask`` (a name in the samples' list) of a sample of ``size`` (height,
+    width), read by :func:`engine.masks.read_mask`, the rule ``scan --gt``, the self-test and
+    the trainer read every ground truth by (a channel above 127, not OpenCV's grey)."""
+    from engine.masks import read_mask
+
+    return read_mask(SAMPLES / mask, size).mask
 
 
 def sample_figures(checkpoint: Path, sample: str) -> tuple[float, float]:
@@ -33,14 +42,9 @@ def sample_figures(checkpoint: Path, sample: str) -> tuple[float, float]:
     from engine.pipeline import Analyzer
 
     manifest = json.loads((SAMPLES / "samples.json").read_text())
-    gt = cv2.imread(str(SAMPLES / manifest[sample]["mask"]), cv2.IMREAD_GRAYSCALE) > 127
-    result = next(
-        iter(
-            Analyzer([str(checkpoint)], device="cpu")
-            .analyze(load_evidence(SAMPLES / sample))
-            .results.values()
-        )
-    )
+    ev = load_evidence(SAMPLES / sample)
+    gt = sample_truth(manifest[sample]["mask"], (ev.height, ev.width))
+    result = next(iter(Analyzer([str(checkpoint)], device="cpu").analyze(ev).results.values()))
     tp = float((result.mask & gt).sum())
     f1 = 2 * tp / float(result.mask.sum() + gt.sum())
     return f1, float(roc_auc_score(gt.ravel(), result.heatmap.ravel()))
@@ -327,8 +331,9 @@ def face_card(checkpoint: Path, report: dict, wall: str) -> str:
     meta, d = loaded.meta, loaded.meta.decision
     t = report["test"]
     manifest = json.loads((SAMPLES / "samples.json").read_text())
-    gt = cv2.imread(str(SAMPLES / manifest[FACE_SAMPLE]["mask"]), cv2.IMREAD_GRAYSCALE) > 127
-    heat, mask = face_model_map(loaded, load_evidence(SAMPLES / FACE_SAMPLE), "cpu")
+    ev = load_evidence(SAMPLES / FACE_SAMPLE)
+    gt = sample_truth(manifest[FACE_SAMPLE]["mask"], (ev.height, ev.width))
+    heat, mask = face_model_map(loaded, ev, "cpu")
     f1 = 2 * float((mask & gt).sum()) / float(mask.sum() + gt.sum())
     auc = float(roc_auc_score(gt.ravel(), heat.ravel()))
     floor = round(max(0.0, f1 * 0.7), 3)
@@ -433,8 +438,9 @@ def ensemble_sample_figures(path: Path) -> tuple[str, float, float]:
     for sample, v in manifest.items():
         if not v.get("mask"):
             continue
-        gt = cv2.imread(str(SAMPLES / v["mask"]), cv2.IMREAD_GRAYSCALE) > 127
-        r = analyzer.analyze(load_evidence(SAMPLES / sample)).ensemble
+        ev = load_evidence(SAMPLES / sample)
+        gt = sample_truth(v["mask"], (ev.height, ev.width))
+        r = analyzer.analyze(ev).ensemble
         f1 = 2 * float((r.mask & gt).sum()) / float(r.mask.sum() + gt.sum())
         if f1 > best[1]:
             best = (sample, f1, float(roc_auc_score(gt.ravel(), r.heatmap.ravel())))

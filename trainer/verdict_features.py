@@ -105,18 +105,13 @@ def features(
     t0 = time.perf_counter()
     ev = load_evidence(path)
     analysis = analyzer.analyze(ev)
-    truth = None
-    if mask_path is not None:
-        from engine.masks import read_mask  # the one rule of masks; a pipe: refused at once
-
-        m = read_mask(mask_path).mask
-        if m.shape == ev.pixels.shape[:2]:
-            truth = m
+    truth = None if mask_path is None else read_truth(mask_path, ev)
     row: dict[str, Any] = {
         "path": str(path),
         "sha256": ev.sha256,
         "part": part,
         "label": label,
+        "mask": None if mask_path is None else str(mask_path),  # read again by refresh
         "kind": kind_of(path.name, label),
         "height": ev.height,
         "width": ev.width,
@@ -157,6 +152,41 @@ def features(
     return row
 
 
+def read_truth(mask_path: Path, ev: Evidence) -> NDArray[np.bool_] | None:
+    """The true mask of ``ev`` by :func:`engine.masks.read_mask` (the one rule: a channel above
+    127, transparency; a pipe refused at once); None when it is of another size than the image
+    (no pixel figure then)."""
+    from engine.masks import read_mask
+
+    m = read_mask(mask_path).mask
+    return m if m.shape == ev.pixels.shape[:2] else None
+
+
+def _mask_of(row: dict[str, Any], found: dict[Path, dict[Path, Path | None]]) -> Path | None:
+    """The mask file of a features row: the one it names, or for a row written before rows
+    named it, its image's mask in the ``Tp/`` + ``Gt/`` data set it lies in (``found``: the data
+    sets read so far). None for an authentic image; ValueError when a tampered image's mask
+    cannot be found."""
+    if "mask" in row:
+        return None if row["mask"] is None else Path(row["mask"])
+    if row["label"] == 0:
+        return None
+    image = Path(row["path"]).resolve()
+    root = image.parent.parent
+    if root not in found:
+        try:
+            found[root] = {s.image.resolve(): s.mask for s in read_dataset(root, [])}
+        except ForensicError:
+            found[root] = {}
+    mask = found[root].get(image)
+    if mask is None:
+        raise ValueError(
+            f"{row['path']}: its features row names no mask and none is found in a Gt/ folder "
+            "beside it: make the row again with `forensic-train features`"
+        )
+    return mask
+
+
 def classic_entry(
     name: str,
     ev: Evidence,
@@ -193,7 +223,9 @@ def refresh(
     Network figures are copied from ``reuse`` (re-running the networks costs about an hour
     on this machine; a classic analysis over the same images takes minutes), the named
     analyses' entries are replaced, and their maps are written into copies of ``reuse``'s
-    ``.maps`` files under ``out``'s, the ground truth read from those files. Rows of other
+    ``.maps`` files under ``out``'s. The ground truth is read again from the mask file
+    (:func:`read_truth`, the one rule of masks; a row of an older file, which names none, by
+    its image's ``Gt/`` mask), and the copies' stored truth maps replaced by it. Rows of other
     parts (``parts``: ``casia-val``, ``camera-test``, ..., or ``val`` / ``test`` for both
     halves; None: every row) are copied unchanged. ``params`` (per analysis, as ``--params``) tries
     other settings than the defaults, for tuning on the validation part. Each file's SHA-256 must still be the row's:
@@ -208,6 +240,7 @@ def refresh(
         raise ValueError(f"{out}: --out must differ from --reuse (the old file is kept)")
     old_maps, new_maps = reuse.with_suffix(".maps"), out.with_suffix(".maps")
     new_maps.mkdir(parents=True, exist_ok=True)
+    found: dict[Path, dict[Path, Path | None]] = {}
     with AtomicFile(out, "w", encoding="utf-8") as af:
         assert af.file is not None
         for line in _read_text(reuse, "features file").splitlines():
@@ -224,7 +257,11 @@ def refresh(
                 if (old_maps / npz).is_file():
                     with np.load(old_maps / npz) as z:
                         saved = {k: z[k] for k in z.files}
-                truth = saved["truth"] > 127 if "truth" in saved else None
+                mask = _mask_of(row, found)
+                truth = None if mask is None else read_truth(mask, ev)
+                saved.pop("truth", None)
+                if truth is not None:
+                    saved["truth"] = truth.astype(np.uint8) * 255
                 for name in only:
                     saved.pop(name, None)
                     row["classic"][name] = classic_entry(

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from engine.errors import ForensicError
 from engine.masks import MaskSizeError, read_mask
 
 
@@ -62,3 +63,23 @@ def test_another_size_is_refused_naming_the_file(tmp_path: Path) -> None:
         read_mask(path, (8, 12))
     assert str(e.value).startswith(f"{path}: ground-truth mask is 6x4 but its image is 12x8")
     assert read_mask(path).mask.shape == (4, 6)  # no size given: any
+
+
+def test_the_bytes_a_caller_read_are_read_by_the_same_rule_without_opening_the_file(
+    tmp_path: Path,
+) -> None:
+    """The self-test reads its resources itself (engine.files): their bytes give the mask the
+    file gives, transparency included, and the path only names the file."""
+    rgba = np.zeros((4, 6, 4), np.uint8)
+    rgba[:, :3, 0] = 255  # red on the left half ...
+    rgba[:, :, 3] = 255
+    rgba[0, :] = (255, 0, 0, 0)  # ... but the top row erased
+    data = _save(tmp_path / "m.png", rgba).read_bytes()
+    gone = tmp_path / "gone.png"  # never written: not opened
+    got = read_mask(gone, (4, 6), data=data)
+    assert (got.mask == read_mask(tmp_path / "m.png").mask).all()
+    assert got.mask[1:, :3].all() and not got.mask[0].any() and not got.mask[:, 3:].any()
+    with pytest.raises(MaskSizeError, match=str(gone)):
+        read_mask(gone, (6, 4), data=data)
+    with pytest.raises(ForensicError, match="file is empty"):
+        read_mask(gone, data=b"")

@@ -83,3 +83,23 @@ def test_made_by_names_an_average_and_the_commands_of_its_sources() -> None:
     # the bundled face model is an average: its card names the training runs behind it
     card = (ROOT / "resources/models/diffforensics-faces.md").read_text(encoding="utf-8")
     assert "forensic-train average" in card and "# its sources were made by:" in card
+
+
+def test_a_sample_mask_drawn_in_red_is_read_as_the_scan_reads_it(tmp_path: Path) -> None:
+    """The cards' figures on the bundled samples score against the mask read by the one rule
+    of masks (engine.masks, what scan --gt reads): a red drawing is its region, where OpenCV's
+    grey (76) read none."""
+    import numpy as np
+    from PIL import Image
+
+    from forensic_viewer.scan.groundtruth import read_mask
+
+    rgb = np.zeros((8, 10, 3), np.uint8)
+    rgb[2:6, 3:7, 0] = 255
+    (tmp_path / "masks").mkdir()
+    Image.fromarray(rgb).save(tmp_path / "masks" / "red.png")
+    module = _module()
+    module.SAMPLES = tmp_path
+    got = module.sample_truth("masks/red.png", (8, 10))
+    assert got.sum() == 16
+    assert (got == read_mask(tmp_path / "masks" / "red.png", (8, 10)).mask).all()

@@ -82,7 +82,10 @@ def test_eval_leaves_untrusted_masks_out_of_the_pixel_figures(tmp_path: Path, ca
     assert json.loads(report.read_text())["metrics"]["pixel_images"] == 2
 
 
-def test_mask_audit_finds_a_mask_that_marks_the_wrong_place(tmp_path: Path) -> None:
+@pytest.mark.parametrize("colour", ["grey", "red"])
+def test_mask_audit_finds_a_mask_that_marks_the_wrong_place(tmp_path: Path, colour: str) -> None:
+    """Masks read by the one rule of masks (engine.masks): drawn in red (luminance 76), the
+    right one still marks the change."""
     rng = np.random.default_rng(0)
     au = rng.integers(100, 157, (64, 64, 3), dtype=np.uint8)
     edited = au.copy()
@@ -95,7 +98,8 @@ def test_mask_audit_finds_a_mask_that_marks_the_wrong_place(tmp_path: Path) -> N
     for tag, mask in (("C", right), ("R", wrong)):
         stem = f"Sp_S_NNN_{tag}_txt0007_txt0007_0007"
         Image.fromarray(edited).save(tmp_path / f"{stem}.png")
-        Image.fromarray(mask).save(tmp_path / f"{stem}_gt.png")
+        drawn = np.stack([mask, 0 * mask, 0 * mask], axis=2) if colour == "red" else mask
+        Image.fromarray(drawn).save(tmp_path / f"{stem}_gt.png")
         samples.append(Sample(tmp_path / f"{stem}.png", tmp_path / f"{stem}_gt.png", 1))
     orphan = tmp_path / "Sp_S_NNN_T_txt0099_txt0099_0099.png"
     Image.fromarray(edited).save(orphan)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from engine.io import load_evidence
 from tests.engine.analyses.conftest import jpeg_bytes, natural
@@ -16,12 +17,24 @@ from trainer.errors import UsageError
 from trainer.verdict_features import refresh
 
 
+def _red(truth: np.ndarray) -> Image.Image:
+    """``truth`` drawn in pure red: luminance 76, so by luminance no pixel at all."""
+    rgb = np.zeros((*truth.shape, 3), np.uint8)
+    rgb[truth, 0] = 255
+    return Image.fromarray(rgb)
+
+
 def _old_features(tmp_path: Path) -> tuple[Path, Path, np.ndarray]:
     """A features file of two rows (a copy-move on the validation part, the same file on the
-    test part) with stale clone entries and network figures, and its .maps folder."""
+    test part) with stale clone entries and network figures, and its .maps folder. The image
+    lies in a Tp/ + Gt/ data set, its mask drawn in red; the rows do not name it (a file made
+    before rows named their mask)."""
     img, truth = cloned(0.0, 1.0)
-    image = tmp_path / "Sp_S_copy.jpg"
+    (tmp_path / "data" / "Tp").mkdir(parents=True)
+    (tmp_path / "data" / "Gt").mkdir()
+    image = tmp_path / "data" / "Tp" / "Sp_S_copy.jpg"
     image.write_bytes(jpeg_bytes(img, 92))
+    _red(truth).save(tmp_path / "data" / "Gt" / "Sp_S_copy_gt.png")
     ev = load_evidence(image)
     stale = {"score": 0.0, "pairs": 0, "seconds": 9.9}
     network = {"score": 0.42, "heat": {"ff": 0.1}}
@@ -71,6 +84,37 @@ def test_refresh_reruns_only_the_named_analysis_on_the_chosen_parts(tmp_path: Pa
         assert ((z["clone"] > 127) & truth).sum() > 0.8 * truth.sum()
     with np.load(old.with_suffix(".maps") / f"{val['sha256'][:16]}.npz") as z:
         assert z["clone"].max() == 0  # the old folder is left as it was
+
+
+@pytest.mark.parametrize("named", [True, False])
+def test_refresh_reads_the_truth_again_by_the_one_rule_of_masks(
+    tmp_path: Path, named: bool
+) -> None:
+    """The ground truth of a refreshed row is its mask file read by engine.masks.read_mask (a
+    red drawing is a region), named by the row or found in the Gt/ beside its image, not the
+    truth map stored by an earlier run (here stale: empty, as the luminance read the red)."""
+    old, image, truth = _old_features(tmp_path)
+    npz = old.with_suffix(".maps") / f"{load_evidence(image).sha256[:16]}.npz"
+    with np.load(npz) as z:
+        stored = {k: z[k] for k in z.files}
+    np.savez_compressed(npz, **{**stored, "truth": np.zeros(truth.shape, np.uint8)})
+    if named:  # rows name their mask now; moved out of Gt/, only the row finds it
+        mask = tmp_path / "elsewhere.png"
+        (tmp_path / "data" / "Gt" / "Sp_S_copy_gt.png").rename(mask)
+        rows = [json.loads(line) for line in old.read_text(encoding="utf-8").splitlines()]
+        old.write_text("".join(json.dumps({**r, "mask": str(mask)}) + "\n" for r in rows))
+    out = tmp_path / "new.jsonl"
+    val, _ = (r for r, _ in refresh(old, out, ["clone"], parts={"casia-val"}))
+    assert val["classic"]["clone"]["pixel_f1"] > 0.8
+    with np.load(out.with_suffix(".maps") / npz.name) as z:
+        assert ((z["truth"] > 127) == truth).all()  # the copy's stored truth is the mask's
+
+
+def test_refresh_of_a_row_whose_mask_cannot_be_found_says_so(tmp_path: Path) -> None:
+    old, _, _ = _old_features(tmp_path)
+    (tmp_path / "data" / "Gt" / "Sp_S_copy_gt.png").unlink()
+    with pytest.raises(ValueError, match="names no mask and none is found"):
+        list(refresh(old, tmp_path / "new.jsonl", ["clone"]))
 
 
 def test_refresh_refuses_a_changed_file_and_unknown_analyses(tmp_path: Path) -> None:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
+from PIL import Image
 
-from engine.catalog import BUNDLED_MODELS
+from engine.catalog import BUNDLED_MODELS, SAMPLES
 from forensic_viewer.cli import main
+from forensic_viewer.scan.groundtruth import read_mask as read_truth_mask
 from forensic_viewer.selftest import run_selftest
 
 
@@ -54,6 +57,28 @@ def test_a_floor_the_model_does_not_reach_fails(one_model: Path) -> None:
     lines: list[str] = []
     assert not run_selftest(one_model, say=lines.append)
     assert any("FAIL crfd-net-compact on coffee-copymove.jpg" in line for line in lines)
+
+
+def _red_copy(mask: Path) -> np.ndarray:
+    """Redraw the grey mask ``mask`` in pure red (luminance 76: by OpenCV's grey, no pixel);
+    return the region the scan reads from it."""
+    grey = np.asarray(Image.open(mask).convert("L"))
+    rgb = np.zeros((*grey.shape, 3), np.uint8)
+    rgb[..., 0] = grey
+    Image.fromarray(rgb).save(mask)
+    return read_truth_mask(mask, grey.shape).mask
+
+
+def test_selftest_reads_a_red_mask_as_the_scan_does(one_model: Path, tmp_path: Path) -> None:
+    """The self-test's truth is the mask read by the one rule of masks (engine.masks, what
+    scan --gt reads): the floor holds with the bundled mask drawn in red."""
+    samples = tmp_path / "samples"
+    shutil.copytree(SAMPLES, samples)
+    region = _red_copy(samples / "masks" / "coffee-copymove.png")
+    assert region.any()  # the scan reads the red drawing as the region
+    lines: list[str] = []
+    assert run_selftest(one_model, samples, say=lines.append), lines
+    assert any(ln.startswith("ok   crfd-net-compact on coffee-copymove.jpg") for ln in lines)
 
 
 def test_version_prints_app_python_torch_and_qt(capsys: pytest.CaptureFixture[str]) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from engine.masks import MaskSizeError, read_mask
 from trainer.data.records import Sample, open_image
 from trainer.data.splits import source_ids
 
@@ -34,17 +35,22 @@ def source_image(sample: Sample, authentic: dict[str, Path]) -> Path | None:
 
 
 def mask_iou(sample: Sample, source: Path) -> float | None:
-    """IoU of the mask with the pixels that differ from ``source``; None when sizes differ."""
+    """IoU of the mask with the pixels that differ from ``source``; None when sizes differ.
+    The mask is read by :func:`engine.masks.read_mask`, the rule training, ``eval`` and ``scan
+    --gt`` read it by (a channel above 127, not the luminance)."""
     if sample.mask is None:
         return None
-    with open_image(sample.image) as a, open_image(source) as b, open_image(sample.mask) as m:
-        if a.size != b.size or a.size != m.size:
+    with open_image(sample.image) as a, open_image(source) as b:
+        if a.size != b.size:
+            return None
+        try:
+            marked = read_mask(sample.mask, (a.height, a.width)).mask
+        except MaskSizeError:
             return None
         changed = (
             np.abs(np.asarray(a.convert("L"), np.int16) - np.asarray(b.convert("L"), np.int16))
             > DIFFERENCE
         )
-        marked = np.asarray(m.convert("L")) > 127
     union = int((changed | marked).sum())
     return float((changed & marked).sum()) / union if union else 1.0
 

@@ -1,0 +1,27 @@
+"""bench/quality_analyses.py reads the true masks by the one rule of masks (engine.masks)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from bench.quality_analyses import _gt, _one, summarize
+
+
+def test_a_red_mask_is_the_region_and_a_mask_of_another_size_is_refused(tmp_path: Path) -> None:
+    """A red drawing is its region (OpenCV's grey, 76, read none); a mask of another size
+    leaves its image out of the pixel figures, named, instead of being resized onto it."""
+    img = np.random.default_rng(0).integers(0, 255, (32, 48, 3), dtype=np.uint8)
+    Image.fromarray(img).save(tmp_path / "Sp_D_a.png")
+    red = np.zeros((32, 48, 3), np.uint8)
+    red[8:16, 8:24, 0] = 255
+    Image.fromarray(red).save(tmp_path / "red.png")
+    Image.fromarray(red[:16]).save(tmp_path / "half.png")
+    ok = _one((str(tmp_path / "Sp_D_a.png"), str(tmp_path / "red.png"), [], {}))
+    assert "mask_error" not in ok
+    assert _gt(str(tmp_path / "red.png"), 32, 48).sum() == 8 * 16
+    refused = _one((str(tmp_path / "Sp_D_a.png"), str(tmp_path / "half.png"), [], {}))
+    assert "48x16" in refused["mask_error"] and "32" in refused["mask_error"]
+    assert summarize([ok, refused], [])["masks_refused"] == [refused["mask_error"]]
