@@ -1,4 +1,4 @@
-"""The magnifier panel with its modes, and the pixel read-out field of the status bar.
+"""The magnifier panel with its modes and its close-up, and the status bar's pixel read-out.
 
 Magnifier modes (:class:`LoupeMode`), chosen in the panel, raw by default:
 
@@ -34,11 +34,35 @@ from PySide6.QtGui import QPainter, QPaintEvent
 from PySide6.QtWidgets import QComboBox, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from forensic_viewer.events import Event, Subscriptions
-from forensic_viewer.gui.panels import Magnifier
+from forensic_viewer.gui.panels import pixmap_from_rgb
 from forensic_viewer.layers import Layer, LayerList
 from forensic_viewer.overlays import composite_patch
 
 STRETCH_PERCENTILES = (2.0, 98.0)  # of each channel inside the patch: mapped to 0 and 255
+
+
+class Magnifier(QLabel):
+    """A close-up of the pixels around the cursor, with the visible layers, enlarged sharp."""
+
+    RADIUS = 15
+    ZOOM = 8
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        side = (2 * self.RADIUS + 1) * self.ZOOM
+        self.setFixedSize(side, side)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setStyleSheet("background: #222;")
+
+    def set_patch(self, rgb: NDArray[np.uint8] | None) -> None:
+        if rgb is None:
+            self.clear()
+            return
+        big = np.repeat(np.repeat(rgb, self.ZOOM, axis=0), self.ZOOM, axis=1)
+        c = self.RADIUS * self.ZOOM
+        big[c - 1 : c + self.ZOOM + 1, [c - 1, c + self.ZOOM]] = (255, 255, 0)  # cursor pixel
+        big[[c - 1, c + self.ZOOM], c - 1 : c + self.ZOOM + 1] = (255, 255, 0)
+        self.setPixmap(pixmap_from_rgb(big))
 
 
 class LoupeMode(StrEnum):

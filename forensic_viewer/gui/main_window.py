@@ -55,24 +55,22 @@ from forensic_viewer.gui.groundtruth_panel import (
     with_ground_truth,
 )
 from forensic_viewer.gui.inspector import LoupePanel, ReadoutField
+from forensic_viewer.gui.layer_panel import LayerPanel
+from forensic_viewer.gui.metadata_panel import MetadataPanel
+from forensic_viewer.gui.model_panel import ModelPanel
 from forensic_viewer.gui.panels import (
     BADGE_CANCELLED,
     BADGE_ERROR,
     BADGE_LOADING,
     Badge,
     EvidenceList,
-    LayerPanel,
-    MetadataPanel,
-    ModelPanel,
-    VerdictPanel,
-    no_model_hint,
-    plain,
     verdict_badge,
 )
 from forensic_viewer.gui.probe_dialog import ProbeDialog
 from forensic_viewer.gui.report_dialog import ReportDialog, image_report_job
 from forensic_viewer.gui.screen_fit import fit_to_screen
 from forensic_viewer.gui.training_dialog import TrainingDialog
+from forensic_viewer.gui.verdict_panel import VerdictPanel, no_model_hint
 from forensic_viewer.gui.workers import AnalysisWorker, LayerRenderer, UnreadFile
 from forensic_viewer.layers import (
     LayerList,
@@ -84,7 +82,7 @@ from forensic_viewer.layers import (
 )
 from forensic_viewer.scan.probe import keep_scan_probe
 from forensic_viewer.scan.walk import iter_images
-from forensic_viewer.wording import partial_words
+from forensic_viewer.wording import partial_words, plain
 
 if TYPE_CHECKING:
     from engine.types import PartialMap

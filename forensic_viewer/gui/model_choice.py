@@ -13,7 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QListWidget, QListWidgetItem, QWidget
 
-from forensic_viewer.gui.panels import model_label
+from forensic_viewer.gui.model_panel import model_label
 from forensic_viewer.wording import plain
 
 

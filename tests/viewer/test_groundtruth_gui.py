@@ -140,7 +140,7 @@ def test_the_ground_truth_layer_has_no_threshold_to_move(qtbot) -> None:
     draw, but no threshold slider or "calibrated" reset (a model's mask keeps them)."""
     from PySide6.QtWidgets import QPushButton
 
-    from forensic_viewer.gui.panels import LayerControls
+    from forensic_viewer.gui.layer_panel import LayerControls
 
     truth = np.zeros((20, 30), bool)
     truth[5:10, 5:15] = True

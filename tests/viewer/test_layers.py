@@ -285,7 +285,7 @@ def test_the_layer_model_does_not_import_qt() -> None:
 
 def test_threshold_text_states_theta_once() -> None:
     from engine.types import ModelResult
-    from forensic_viewer.gui.panels import threshold_text
+    from forensic_viewer.gui.verdict_panel import threshold_text
 
     def result(provenance: str) -> ModelResult:
         return ModelResult(

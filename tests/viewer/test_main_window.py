@@ -336,7 +336,7 @@ def test_the_verdict_card_says_when_a_face_decided_the_default_verdict() -> None
     the reports do."""
     from engine.ensemble import FACE_RULE_NOTE, ON_THIS_FILE
     from engine.types import ModelResult
-    from forensic_viewer.gui.panels import decision_text
+    from forensic_viewer.gui.verdict_panel import decision_text
 
     heat = np.zeros((4, 4), np.float32)
 
@@ -362,7 +362,7 @@ def test_a_probability_that_points_against_the_verdict_is_explained() -> None:
     from dataclasses import replace
 
     from engine.types import ModelResult
-    from forensic_viewer.gui.panels import odds_text
+    from forensic_viewer.gui.verdict_panel import odds_text
 
     heat = np.zeros((4, 4), np.float32)
     r = ModelResult(
@@ -391,7 +391,7 @@ def test_the_verdict_panel_lists_the_face_models_verdicts_in_the_reports_words(q
     report's words, and says when the face rule set the default verdict."""
     from engine.ensemble import FACE_RULE_NOTE, ON_THIS_FILE
     from engine.types import Analysis, FaceRegion, FaceScore, ModelResult
-    from forensic_viewer.gui.panels import VerdictPanel
+    from forensic_viewer.gui.verdict_panel import VerdictPanel
     from forensic_viewer.report.text import face_verdicts
     from forensic_viewer.wording import FACE_PROBABILITY_NOTE, MEMBER_FACE_WORDS
     from tests.conftest import memory_evidence

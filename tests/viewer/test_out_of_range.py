@@ -116,7 +116,8 @@ def test_a_row_written_before_the_mark_still_reads(scanned: tuple[Path, str], ca
 @pytest.mark.gui
 def test_the_viewers_cards_and_badge_show_it_in_grey(qapp, scanned: tuple[Path, str]) -> None:
     from engine.io import load_evidence
-    from forensic_viewer.gui.panels import GREY, VerdictPanel, verdict_badge
+    from forensic_viewer.gui.panels import GREY, verdict_badge
+    from forensic_viewer.gui.verdict_panel import VerdictPanel
     from forensic_viewer.scan.replay import analysis_from_record
 
     out, _ = scanned

@@ -299,7 +299,7 @@ def test_the_viewers_metadata_panel_reads_exif_numbers_as_the_report_does(qtbot)
 
     import numpy as np
 
-    from forensic_viewer.gui.panels import MetadataPanel
+    from forensic_viewer.gui.metadata_panel import MetadataPanel
     from tests.conftest import memory_evidence
 
     meta = {"EXIF:ExposureTime": "1/60", "EXIF:BitsPerSample": "(8, 8, 8)"}
@@ -338,7 +338,7 @@ def test_a_metadata_name_cut_by_its_column_is_whole_in_its_tooltip(qtbot) -> Non
 
     import numpy as np
 
-    from forensic_viewer.gui.panels import MetadataPanel
+    from forensic_viewer.gui.metadata_panel import MetadataPanel
     from tests.conftest import memory_evidence
 
     meta = {"EXIF:FocalPlaneResolutionUnit": "3", "EXIF:ImageDescription": "x"}

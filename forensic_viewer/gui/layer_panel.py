@@ -1,0 +1,287 @@
+"""The Layers panel: the napari-style layer list and the selected layer's controls.
+
+:class:`LayerPanel` lists the layers, top layer first, a checkbox for visibility;
+:class:`LayerControls` holds one layer's opacity, colormap and legend, threshold and mask
+figures (:func:`mask_summary`). Both write the analyst's changes to the layer through its
+setters and follow its events (napari's way); they compute nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+from forensic_viewer import overlays
+from forensic_viewer.events import Event, Subscriptions
+from forensic_viewer.gui.panels import discard, pixmap_from_rgb, text_label
+from forensic_viewer.layers import (
+    FACES_LEGEND,
+    AgreementLayer,
+    FacesLayer,
+    GroundTruthLayer,
+    HeatmapLayer,
+    Layer,
+    LayerList,
+    MaskLayer,
+)
+
+THRESHOLD_STEPS = 1000  # threshold slider resolution: 0.001
+
+
+class LayerControls(QWidget):
+    """Controls of one layer: opacity; colormap and legend; threshold and mask statistics."""
+
+    def __init__(self, layer: Layer, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.layer = layer
+        self._bind = Subscriptions()
+        form = QFormLayout(self)
+        form.setContentsMargins(4, 4, 4, 4)
+        self.about = text_label(layer.about)  # what a classic analysis's values mean, if one
+        if layer.about:
+            form.addRow("shows", self.about)
+        self.opacity = QSlider(Qt.Orientation.Horizontal)
+        self.opacity.setRange(0, 100)
+        self.opacity.setValue(round(layer.opacity * 100))
+        self.opacity.valueChanged.connect(self._set_opacity)
+        self._bind.on(layer.events.opacity, self._on_opacity)
+        form.addRow("opacity", self.opacity)
+        self.colormap: QComboBox | None = None
+        self.legend: QLabel | None = None
+        if isinstance(layer, HeatmapLayer | AgreementLayer):
+            self.colormap = QComboBox()
+            self.colormap.addItems(list(overlays.COLORMAPS))
+            self.colormap.setCurrentText(layer.colormap)
+            self.colormap.currentTextChanged.connect(self._set_colormap)
+            self._bind.on(layer.events.colormap, self._on_colormap)
+            form.addRow("colormap", self.colormap)
+            self.legend = QLabel()
+            self.legend.setScaledContents(True)
+            self.legend.setFixedHeight(14)
+            low, high = ("0", "1") if isinstance(layer, HeatmapLayer) else ("no model", "all")
+            legend_row = QHBoxLayout()
+            legend_row.addWidget(QLabel(low))
+            legend_row.addWidget(self.legend, 1)
+            legend_row.addWidget(QLabel(high))
+            form.addRow("legend", legend_row)
+            self._on_colormap(None)
+        self.threshold: QSlider | None = None
+        self.threshold_spin: QDoubleSpinBox | None = None
+        self.stats: QLabel | None = None
+        self.show_fill = self.show_contours = self.show_boxes = None
+        if isinstance(layer, MaskLayer):
+            self._build_mask(form, layer)
+        if isinstance(layer, FacesLayer):
+            text = "\n".join(
+                f"{i + 1}. {FacesLayer.label(f)}  at {f.box}" for i, f in enumerate(layer.faces)
+            )
+            form.addRow("faces", text_label(text or "no face found"))
+            form.addRow("", text_label(FACES_LEGEND))
+
+    def _build_mask(self, form: QFormLayout, layer: MaskLayer) -> None:
+        """A model's mask: its threshold (slider, box, back to the calibrated one), the mask's
+        figures, what to draw. A true mask (ground truth) has no threshold to move."""
+        self.stats = text_label("")
+        if isinstance(layer, GroundTruthLayer):
+            form.addRow("source", text_label(f"{layer.name}: the true mask, loaded as it is"))
+        else:
+            self._build_threshold(form, layer)
+        form.addRow("mask", self.stats)
+        self.show_fill = QCheckBox("fill")
+        self.show_contours = QCheckBox("contours")
+        self.show_boxes = QCheckBox("boxes")
+        draw = QHBoxLayout()
+        for box, attr in (
+            (self.show_fill, "fill"),
+            (self.show_contours, "contours"),
+            (self.show_boxes, "boxes"),
+        ):
+            box.setChecked(getattr(layer, attr))
+            box.toggled.connect(lambda on, attr=attr: setattr(layer, attr, on))
+            self._bind.on(
+                layer.events[attr], lambda e, box=box: _quietly(box, box.setChecked, e.value)
+            )
+            draw.addWidget(box)
+        form.addRow("draw", draw)
+        self._bind.on(layer.events.rendered, self._on_rendered)
+        self._on_rendered(None)
+
+    def _build_threshold(self, form: QFormLayout, layer: MaskLayer) -> None:
+        self.threshold = QSlider(Qt.Orientation.Horizontal)
+        self.threshold.setRange(0, THRESHOLD_STEPS)
+        self.threshold_spin = QDoubleSpinBox()
+        self.threshold_spin.setRange(0.0, 1.0)
+        self.threshold_spin.setDecimals(3)
+        self.threshold_spin.setSingleStep(1.0 / THRESHOLD_STEPS)
+        reset = QPushButton(f"calibrated {layer.calibrated_threshold:.3g}")
+        reset.setToolTip("back to the model's calibrated pixel threshold")
+        reset.clicked.connect(layer.reset_threshold)
+        row = QHBoxLayout()
+        row.addWidget(self.threshold, 1)
+        row.addWidget(self.threshold_spin)
+        form.addRow("threshold", row)
+        form.addRow("", reset)
+        self.threshold.valueChanged.connect(self._set_threshold_from_slider)
+        self.threshold_spin.valueChanged.connect(self._set_threshold)
+        self._bind.on(layer.events.threshold, self._on_threshold)
+        self._on_threshold(None)
+
+    # user -> layer
+
+    def _set_opacity(self, value: int) -> None:
+        self.layer.opacity = value / 100.0
+
+    def _set_colormap(self, name: str) -> None:
+        self.layer.colormap = name  # type: ignore[attr-defined]
+
+    def _set_threshold_from_slider(self, value: int) -> None:
+        self.layer.threshold = value / THRESHOLD_STEPS  # type: ignore[attr-defined]
+
+    def _set_threshold(self, value: float) -> None:
+        self.layer.threshold = value  # type: ignore[attr-defined]
+
+    # layer -> widgets
+
+    def _on_opacity(self, _event: Event | None) -> None:
+        _quietly(self.opacity, self.opacity.setValue, round(self.layer.opacity * 100))
+
+    def _on_colormap(self, _event: Event | None) -> None:
+        name = self.layer.colormap  # type: ignore[attr-defined]
+        assert self.colormap is not None and self.legend is not None
+        _quietly(self.colormap, self.colormap.setCurrentText, name)
+        self.legend.setPixmap(pixmap_from_rgb(overlays.legend(name)))
+
+    def _on_threshold(self, _event: Event | None) -> None:
+        layer = self.layer
+        assert isinstance(layer, MaskLayer) and self.threshold and self.threshold_spin
+        _quietly(self.threshold, self.threshold.setValue, round(layer.threshold * THRESHOLD_STEPS))
+        _quietly(self.threshold_spin, self.threshold_spin.setValue, layer.threshold)
+        self._on_rendered(None)
+
+    def _on_rendered(self, _event: Event | None) -> None:
+        layer = self.layer
+        assert isinstance(layer, MaskLayer) and self.stats is not None
+        self.stats.setText(mask_summary(layer))
+
+    def close_bindings(self) -> None:
+        self._bind.clear()
+
+
+def mask_summary(layer: MaskLayer) -> str:
+    """Forged fraction and regions of the mask as last rendered, and at which threshold."""
+    s = layer.stats
+    if s is None:
+        return "computing…"
+    text = f"forged fraction {s.fraction:.2%} · {s.regions} region{'s' if s.regions != 1 else ''}"
+    if s.outlined < s.regions:
+        text += f" (largest {s.outlined} outlined)"
+    if abs(s.threshold - layer.threshold) > 1e-9:
+        text += f"  [at {s.threshold:.3f}, updating…]"
+    return text
+
+
+def _quietly(widget: QWidget, setter: Callable[..., object], value: object) -> None:
+    """Set a widget's value without echoing it back to the layer."""
+    blocked = widget.blockSignals(True)
+    try:
+        setter(value)
+    finally:
+        widget.blockSignals(blocked)
+
+
+class LayerPanel(QWidget):
+    """napari-style layer list (top layer first, checkbox = visibility) and the selected
+    layer's controls."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.list = QListWidget()
+        self.list.setMaximumHeight(220)
+        self._controls_box = QVBoxLayout()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.list)
+        layout.addLayout(self._controls_box)
+        layout.addStretch(1)
+        self.controls: LayerControls | None = None
+        self._layers: LayerList | None = None
+        self._bind = Subscriptions()
+        self._bind_rows = Subscriptions()
+        self.list.itemChanged.connect(self._on_item_changed)
+        self.list.currentRowChanged.connect(self._on_row)
+
+    def set_layers(self, layers: LayerList | None) -> None:
+        self._bind.clear()
+        self._layers = layers
+        self._rebuild()
+        if layers is not None:
+            self._bind.on(layers.events.inserted, lambda _e: self._rebuild())
+            self._bind.on(layers.events.removed, lambda _e: self._rebuild())
+            self._bind.on(layers.events.selected, self._on_selected)
+
+    def _rows(self) -> list[Layer]:
+        return [] if self._layers is None else list(self._layers)[::-1]
+
+    def _rebuild(self) -> None:
+        self._bind_rows.clear()
+        blocked = self.list.blockSignals(True)
+        self.list.clear()
+        for layer in self._rows():
+            item = QListWidgetItem(layer.name)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if layer.visible else Qt.CheckState.Unchecked)
+            self.list.addItem(item)
+            self._bind_rows.on(layer.events.visible, self._on_visible)
+            self._bind_rows.on(layer.events.name, self._on_name)  # a partial map's share grows
+        self.list.blockSignals(blocked)
+        self._on_selected(None)
+
+    def item_of(self, layer: Layer) -> QListWidgetItem:
+        return self.list.item(self._rows().index(layer))
+
+    def _on_item_changed(self, item: QListWidgetItem) -> None:
+        layer = self._rows()[self.list.row(item)]
+        layer.visible = item.checkState() == Qt.CheckState.Checked
+
+    def _on_visible(self, event: Event) -> None:
+        layer: Layer = event.source  # type: ignore[assignment]
+        item = self.item_of(layer)
+        state = Qt.CheckState.Checked if layer.visible else Qt.CheckState.Unchecked
+        _quietly(self.list, item.setCheckState, state)
+
+    def _on_name(self, event: Event) -> None:
+        layer: Layer = event.source  # type: ignore[assignment]
+        _quietly(self.list, self.item_of(layer).setText, layer.name)
+
+    def _on_row(self, row: int) -> None:
+        rows = self._rows()
+        if self._layers is not None and 0 <= row < len(rows):
+            self._layers.selected = rows[row]
+
+    def _on_selected(self, _event: Event | None) -> None:
+        selected = None if self._layers is None else self._layers.selected
+        if self.controls is not None:
+            self.controls.close_bindings()
+            self._controls_box.removeWidget(self.controls)
+            discard(self.controls)
+            self.controls = None
+        if selected is None:
+            return
+        _quietly(self.list, self.list.setCurrentRow, self._rows().index(selected))
+        self.controls = LayerControls(selected)
+        self._controls_box.addWidget(self.controls)

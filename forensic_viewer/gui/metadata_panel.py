@@ -1,0 +1,97 @@
+"""The Metadata panel: the file's facts, the SHA-256 of its bytes, its EXIF as untrusted text.
+
+EXIF values are shown as the reports print them
+(:func:`~forensic_viewer.report.metadata.metadata_values`), the recorded text in their
+tooltips; every value goes into a plain-text item. A file that did not decode shows what was
+read of it (:meth:`MetadataPanel.set_unread`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QWidget
+
+from engine.types import Evidence
+from forensic_viewer.report.metadata import metadata_values
+from forensic_viewer.wording import plain
+
+if TYPE_CHECKING:
+    from forensic_viewer.gui.workers import UnreadFile
+
+
+class MetadataPanel(QTreeWidget):
+    """File facts, the SHA-256 of the bytes on disk, and EXIF shown as untrusted text."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setHeaderLabels(["", "value"])
+        self.setColumnWidth(0, 150)
+
+    def set_evidence(self, evidence: Evidence | None) -> None:
+        self.clear()
+        if evidence is None:
+            return
+        e = evidence
+        orientation = f"EXIF tag {e.orientation}: " + (
+            "applied to the pixels" if e.orientation_applied else "none needed"
+        )
+        rows = [
+            ("file", e.path),
+            ("size", f"{e.file_size:,} bytes"),
+            ("format", f"{e.format} ({e.mode})"),
+            ("dimensions", f"{e.width} × {e.height} pixels"),
+            ("frames", str(e.frames)),
+            ("orientation", orientation),
+            ("SHA-256", e.sha256),
+        ]
+        facts = QTreeWidgetItem(["file"])
+        for key, value in rows:
+            facts.addChild(self._row(key, value))
+        self.addTopLevelItem(facts)
+        if e.warnings:
+            warn = QTreeWidgetItem(["warnings"])
+            for w in e.warnings:
+                warn.addChild(self._row("", w))
+            self.addTopLevelItem(warn)
+        exif = QTreeWidgetItem(["EXIF (untrusted)"])
+        exif.setToolTip(0, "as written in the file: anyone can edit these values")
+        for key, value in metadata_values(e.metadata):  # as reports print them
+            row = self._row(key, value)
+            row.setToolTip(1, f"as recorded: {plain(e.metadata[key])}")
+            exif.addChild(row)
+        if not e.metadata:
+            exif.addChild(self._row("", "none"))
+        self.addTopLevelItem(exif)
+        self.expandAll()
+
+    def set_unread(self, unread: UnreadFile) -> None:
+        """A file that did not decode: its size and the SHA-256 of its bytes, when read."""
+        self.clear()
+        facts = QTreeWidgetItem(["file"])
+        size = "not read" if unread.size is None else f"{unread.size:,} bytes"
+        for key, value in (
+            ("file", unread.path),
+            ("size", size),
+            ("format", "not decoded (see the message)"),
+            ("SHA-256", unread.sha256 or "not read"),
+        ):
+            facts.addChild(self._row(key, value))
+        self.addTopLevelItem(facts)
+        self.expandAll()
+
+    @staticmethod
+    def _row(key: str, value: str) -> QTreeWidgetItem:
+        item = QTreeWidgetItem([plain(key, 100), plain(value)])
+        item.setToolTip(0, plain(key, 100))  # a long EXIF name is cut by its column
+        item.setToolTip(1, plain(value))
+        return item
+
+    def value(self, key: str) -> str | None:
+        """The value shown for ``key`` (for tests)."""
+        for i in range(self.topLevelItemCount()):
+            top = self.topLevelItem(i)
+            for j in range(top.childCount()):
+                if top.child(j).text(0) == key:
+                    return top.child(j).text(1)
+        return None

@@ -1,0 +1,158 @@
+"""The Models panel: the checkpoints and ensembles to analyse with, and the device.
+
+:class:`ModelPanel` lists the bundled and user models (:func:`model_label`, also the batch
+dialog's rows), adds a checkpoint file, and asks for the checked ones with ``apply``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.assembly import ModelEntry, available_models, describe_model
+from engine.catalog import BUNDLED_MODELS, user_models_dir
+from engine.devices import available_devices
+from engine.errors import ForensicError
+from forensic_viewer.gui.panels import text_label
+from forensic_viewer.wording import plain
+from trainer.progress import figure_words
+
+
+def model_label(entry: ModelEntry) -> str:
+    """A model list row: the name, then where it comes from and, for a checkpoint, its
+    architecture (``tiny  [user, crfd-net-compact]``, ``duo  [ensemble]``)."""
+    if entry.meta is None:
+        return f"{entry.name}  [ensemble{' file' if entry.origin == 'file' else ''}]"
+    return f"{entry.name}  [{entry.origin}, {entry.meta.architecture}]"
+
+
+class ModelPanel(QWidget):
+    """Choose the checkpoints (bundled, user, or a file) and the device; ``apply`` asks for them."""
+
+    apply = Signal(list, str)  # checkpoint paths, device
+    problem = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.list = QListWidget()
+        self.device = QComboBox()
+        self.device.addItems(available_devices())
+        add = QPushButton("Add checkpoint…")
+        add.clicked.connect(self._pick_file)
+        use = QPushButton("Use checked models")
+        use.clicked.connect(self._apply)
+        self.status = text_label("")
+        row = QHBoxLayout()
+        row.addWidget(QLabel("device"))
+        row.addWidget(self.device, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addWidget(self.list, 1)
+        layout.addLayout(row)
+        layout.addWidget(add)
+        layout.addWidget(use)
+        layout.addWidget(self.status)
+        self.refresh()
+
+    def refresh(self) -> None:
+        """List the checkpoints found in the bundled and user folders (checks are kept)."""
+        checked = set(self.checked_paths())
+        extra = [self.list.item(i) for i in range(self.list.count())]
+        extra_paths = [
+            it.data(Qt.ItemDataRole.UserRole)
+            for it in extra
+            if it.data(Qt.ItemDataRole.UserRole + 1)
+        ]
+        self.list.clear()
+        listing = available_models()
+        for entry in (*listing.ensembles, *listing.checkpoints):
+            self._add(entry)
+        for path in extra_paths:
+            self.add_file(path)
+        self.set_checked(checked)
+        problems = list(listing.problems)
+        if not listing.checkpoints:
+            problems.insert(0, f"no checkpoints in {BUNDLED_MODELS} or {user_models_dir()}")
+        self.status.setText("\n".join(problems))
+
+    def _add(self, entry: ModelEntry, *, picked: bool = False) -> None:
+        """One row; its tooltip holds the file, θ's provenance and the measured figures."""
+        path = str(entry.path.resolve())
+        meta = entry.meta
+        provenance = meta.decision.provenance if meta is not None else ""
+        # in the words of the training log and the install review (trainer.progress)
+        figures = figure_words(
+            {
+                k.removeprefix("val_"): v
+                for k, v in (meta.metrics if meta is not None else {}).items()
+            }
+        )
+        item = QListWidgetItem(plain(model_label(entry)))
+        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+        item.setCheckState(Qt.CheckState.Unchecked)
+        item.setData(Qt.ItemDataRole.UserRole, path)
+        item.setData(Qt.ItemDataRole.UserRole + 1, picked)
+        item.setToolTip(
+            f"{plain(path)}\nθ: {plain(provenance)}"
+            + (f"\ntraining-run validation split: {plain(figures)}" if figures else "")
+        )
+        self.list.addItem(item)
+
+    def add_file(self, path: str) -> bool:
+        """Add a checkpoint file to the list (checked); a bad file is reported, not added."""
+        path = str(Path(path).resolve())
+        if path in self.paths():
+            self.set_checked(set(self.checked_paths()) | {path})
+            return True
+        try:
+            entry = describe_model(path)
+        except ForensicError as e:
+            self.problem.emit(str(e))
+            return False
+        self._add(entry, picked=True)
+        self.set_checked(set(self.checked_paths()) | {path})
+        return True
+
+    def _pick_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Add a checkpoint", str(user_models_dir()), "Checkpoints (*.safetensors)"
+        )
+        if path:
+            self.add_file(path)
+
+    def paths(self) -> list[str]:
+        return [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())]
+
+    def checked_paths(self) -> list[str]:
+        return [
+            self.list.item(i).data(Qt.ItemDataRole.UserRole)
+            for i in range(self.list.count())
+            if self.list.item(i).checkState() == Qt.CheckState.Checked
+        ]
+
+    def set_checked(self, paths: set[str]) -> None:
+        wanted = {str(Path(p).resolve()) for p in paths}
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            on = str(Path(item.data(Qt.ItemDataRole.UserRole)).resolve()) in wanted
+            item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+
+    def set_device(self, device: str) -> None:
+        index = self.device.findText(device)
+        if index >= 0:
+            self.device.setCurrentIndex(index)
+
+    def _apply(self) -> None:
+        self.apply.emit(self.checked_paths(), self.device.currentText())

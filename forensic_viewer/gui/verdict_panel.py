@@ -1,0 +1,273 @@
+"""The Verdict panel and its words.
+
+:class:`VerdictPanel` shows a :class:`VerdictCard` per model, the default verdict first, then
+one line per face the face path judged (:func:`faces_text`); before them, a message: the
+analysis's time, what a Cancel kept (:func:`cancelled_text`) or, with no model installed, how
+to add one (:func:`no_model_hint`). The cards' lines are in the words of the command line and
+the reports (:mod:`forensic_viewer.wording`): :func:`threshold_text`, :func:`confidence_text`,
+:func:`odds_text`, :func:`decision_text`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QScrollArea, QToolButton, QVBoxLayout, QWidget
+
+from engine.catalog import BUNDLED_MODELS, user_models_dir
+from engine.ensemble import FACE_RULE_NOTE, decided_by_face
+from engine.types import Analysis, ModelResult
+from forensic_viewer.gui.panels import GREEN, GREY, RED, discard, text_label
+from forensic_viewer.wording import (
+    FACE_PROBABILITY_NOTE,
+    OUT_OF_RANGE,
+    decision_words,
+    face_verdict_words,
+    odds_words,
+    partial_words,
+    plain,
+    policy_text,
+    range_words,
+)
+
+NO_MODEL_HINT = (
+    "No trained model is installed, so nothing is analysed: the image and its metadata are "
+    "shown. To analyse, add a checkpoint (.safetensors): copy it into {bundled} or {user}, or "
+    "pick the file with “Add checkpoint…” in the Models panel. To train one: "
+    "forensic-train fit --arch crfd-net-compact --data DIR --out FILE.safetensors"
+)
+
+
+def no_model_hint() -> str:
+    return NO_MODEL_HINT.format(bundled=BUNDLED_MODELS, user=user_models_dir())
+
+
+def cancelled_text(analysis: Analysis) -> str:
+    """The Verdict panel's head for a cancelled analysis: what was kept, the partial maps."""
+    finished = "the models below finished" if analysis.results else "no model finished"
+    lines = [
+        f"analysis cancelled after {analysis.seconds:.2f} s: no default verdict (never built "
+        f"from a partial analysis); {finished}. Ctrl+R analyses it again."
+    ]
+    lines += [
+        f"{plain(name)} — {partial_words(p.fraction)}" for name, p in analysis.partial.items()
+    ]
+    return "\n".join(lines)
+
+
+def threshold_text(r: ModelResult) -> str:
+    """θ and where it came from, as the analyst reads it (calibrated provenances already
+    open with "θ = ...", and saying it twice reads like two thresholds)."""
+    if r.threshold_provenance.lstrip().startswith("θ"):
+        return r.threshold_provenance
+    return f"θ = {r.threshold:.3g}: {r.threshold_provenance}"
+
+
+def confidence_text(r: ModelResult) -> str:
+    """``probability 0.81 (calibrated)``, or the uncalibrated score said as such."""
+    if r.probability is not None:
+        return f"probability {r.probability:.2f} (calibrated)"
+    return f"score {r.score:.3f} (not a probability: no calibration)"
+
+
+def odds_text(r: ModelResult) -> str | None:
+    """Why the card's probability and verdict point opposite ways, when they do
+    (:func:`~forensic_viewer.wording.odds_words`): a card read "authentic · probability 0.54"
+    with no word on it."""
+    return odds_words(r.verdict, r.probability)
+
+
+def decision_text(r: ModelResult) -> str:
+    """The image-level rule as applied, in the words of the command line and the reports
+    (:func:`~forensic_viewer.wording.decision_words`: θ's value, and when a face decided an
+    ensemble's verdict, so; the score is then the face's, not the stacking's), plus what the
+    compared figure is."""
+    by_face = r.rule == "ensemble" and decided_by_face(r.threshold_provenance)
+    words = decision_words(
+        {
+            "rule": r.rule,
+            "verdict": r.verdict,
+            "score": r.score,
+            "forged_fraction": r.forged_fraction,
+            "threshold": r.threshold,
+            "face_rule_applied": by_face,
+        }
+    )
+    if r.rule == "ensemble":
+        if by_face:
+            return words
+        fused = "stacked" if "stacking" in r.threshold_provenance else "weighted member"
+        return f"{fused} {words}"
+    if r.rule == "forged_fraction":
+        return f"{words} (mask: heatmap > {r.pixel_threshold:.3g})"
+    return f"{words} (the score: the sigmoid of the image logit)"
+
+
+def faces_text(analysis: Analysis) -> str:
+    """The faces the face path judged, one line per face with each model's verdict on it as
+    the reports give it (:func:`~forensic_viewer.wording.face_verdict_words`: score against
+    θ, the face model's first; a whole-image model's flag says it leaves the file's verdict
+    alone), and, when a face model's verdict made the default verdict manipulated, that line;
+    "" when no face was judged. Before, the face model's verdicts were only in the face boxes'
+    labels on the canvas and in the report."""
+    whole = set(analysis.results)
+    lines = []
+    for i, face in enumerate(analysis.faces, start=1):
+        scores = sorted(face.face_scores.items(), key=lambda item: item[0] in whole)
+        words = ", ".join(
+            face_verdict_words(name, fs.to_dict(), face_model=name not in whole)
+            for name, fs in scores
+        )
+        if words:
+            lines.append(f"face {i}: {words}")
+    if not lines:
+        return ""
+    face_models = {n for f in analysis.faces for n in f.face_scores if n not in whole}
+    head = "Faces, each analysed alone" + (
+        f" ({', '.join(sorted(face_models))}: a face model, its θ set on faces)"
+        if face_models
+        else ""
+    )
+    e = analysis.ensemble
+    if e is not None and decided_by_face(e.threshold_provenance):
+        flagged = e.threshold_provenance.split(FACE_RULE_NOTE, 1)[1]
+        lines.append(f"default verdict {e.verdict} by its {FACE_RULE_NOTE}{flagged}")
+    if any(
+        fs.probability is not None
+        for f in analysis.faces
+        for n, fs in f.face_scores.items()
+        if n in face_models
+    ):
+        lines.append(f"Note: {FACE_PROBABILITY_NOTE}.")
+    return "\n".join(plain(line) for line in [f"{head}:", *lines])
+
+
+class VerdictCard:
+    """One model's (or the ensemble's) card: the verdict line, then what it is worth (the
+    decision and its measured reliability), then a fold with how it was reached (θ and its
+    provenance, timing, device and precision, window policy, checkpoint): what an analyst
+    reads first stays in view, the long technical part one click away."""
+
+    def __init__(self, title: QLabel, body: QLabel, toggle: QToolButton, details: QLabel) -> None:
+        self.title, self.body, self.toggle, self.details = title, body, toggle, details
+
+    def widgets(self) -> tuple[QWidget, ...]:
+        return self.title, self.body, self.toggle, self.details
+
+    def set_open(self, shown: bool) -> None:
+        self.details.setVisible(shown)
+        self.toggle.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+        if self.toggle.isChecked() != shown:
+            self.toggle.setChecked(shown)
+
+
+class VerdictPanel(QScrollArea):
+    """Per model (and the ensemble) a :class:`VerdictCard`, the default verdict first. Plain
+    text, wrapped. Whether the cards' details are open is remembered from file to file."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        body = QWidget()
+        self._layout = QVBoxLayout(body)
+        self._layout.setContentsMargins(4, 4, 4, 4)
+        self.message = self._label("")
+        self._layout.addWidget(self.message)
+        self.faces = self._label("")  # under the cards (faces_text)
+        self.faces.setStyleSheet("margin-top: 6px;")
+        self.faces.setVisible(False)
+        self._layout.addWidget(self.faces)
+        self._layout.addStretch(1)
+        self.setWidget(body)
+        self.cards: list[VerdictCard] = []
+        self.details_open = False
+
+    @staticmethod
+    def _label(text: str) -> QLabel:
+        label = text_label(text)
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        return label
+
+    def _clear_cards(self) -> None:
+        for card in self.cards:
+            for widget in card.widgets():
+                self._layout.removeWidget(widget)
+                discard(widget)
+        self.cards = []
+
+    def show_message(self, text: str) -> None:
+        self._clear_cards()
+        self.message.setText(text)
+        self.faces.setText("")
+        self.faces.setVisible(False)
+
+    def set_details_open(self, shown: bool) -> None:
+        """Open or fold every card's details (and the cards of the next files)."""
+        self.details_open = shown
+        for card in self.cards:
+            card.set_open(shown)
+
+    def set_analysis(self, analysis: Analysis | None) -> None:
+        if analysis is None:
+            self.show_message("")
+            return
+        if not analysis.results and not analysis.partial:
+            self.show_message(no_model_hint())
+            return
+        self.show_message(
+            cancelled_text(analysis)
+            if analysis.cancelled
+            else f"analysis took {analysis.seconds:.2f} s"
+        )
+        results = list(analysis.results.values())
+        if analysis.ensemble is not None:  # the default verdict leads, the members follow
+            results.insert(0, analysis.ensemble)
+        for r in results:
+            self._add_card(r, lead="default verdict: " if r is analysis.ensemble else "")
+        self.faces.setText(faces_text(analysis))
+        self.faces.setVisible(bool(self.faces.text()))
+
+    def _add_card(self, r: ModelResult, lead: str) -> None:
+        verdict = f"{r.verdict} ({OUT_OF_RANGE})" if r.out_of_range else r.verdict
+        title = self._label(f"{lead}{plain(r.name)} — {verdict} · {confidence_text(r)}")
+        # a verdict outside the measured range is neither red nor green: nothing measured it
+        color = GREY if r.out_of_range else RED if r.verdict == "manipulated" else GREEN
+        title.setStyleSheet(f"font-weight: bold; color: {color.name()}; margin-top: 6px;")
+        # what the verdict is worth before how θ was set: the measured rates are what an
+        # analyst weighs; the provenance is long and technical; first, that nothing measured it
+        worth = (
+            range_words(r.out_of_range),
+            decision_text(r),
+            odds_text(r),
+            r.reliability or "reliability not measured for this model",
+        )
+        body = self._label("\n".join(plain(line) for line in worth if line))
+        how = (
+            threshold_text(r),
+            f"{r.seconds:.2f} s on {r.device} ({r.precision}) · " + policy_text(r.input_policy),
+            f"checkpoint {Path(r.checkpoint).name} · sha256 {r.checkpoint_sha256[:16]}…",
+        )
+        details = self._label("\n".join(plain(line) for line in how))
+        details.setToolTip(plain(r.checkpoint))
+        toggle = QToolButton()
+        toggle.setText("how θ was set, timing, checkpoint")
+        toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        toggle.setAutoRaise(True)
+        toggle.setCheckable(True)
+        card = VerdictCard(title, body, toggle, details)
+        card.set_open(self.details_open)
+        toggle.toggled.connect(self.set_details_open)
+        index = self._layout.indexOf(self.faces)  # after the cards so far, before the faces
+        for offset, widget in enumerate(card.widgets()):
+            self._layout.insertWidget(index + offset, widget)
+        self.cards.append(card)
+
+    def text(self) -> str:
+        """Everything in the cards, folded or not, as text (for tests and copying)."""
+        lines = [self.message.text()] if self.message.text() else []
+        for card in self.cards:
+            lines += [card.title.text(), card.body.text(), card.details.text()]
+        if self.faces.text():
+            lines.append(self.faces.text())
+        return "\n".join(lines)
