@@ -45,7 +45,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from engine.analyses import run_analyses
 from engine.errors import EvidenceError, ForensicError
-from engine.files import open_append
+from engine.files import not_regular_reason, open_append
 from engine.io import MAX_FILE_BYTES, load_evidence
 from engine.types import Analysis, Evidence, Progress
 from forensic_viewer.environment import environment
@@ -347,10 +347,22 @@ class ScanLog:
     def problem(self, message: str, trace: str) -> None:
         log.info("%s (traceback in %s)", message, self.path)
         if self._f is None:
-            self._f = open_append(self.path, "a", encoding="utf-8")  # closed by close()
+            self._f = self._append()  # closed by close()
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
         self._f.write(f"--- {stamp} {message}\n{trace.rstrip()}\n")
         self._f.flush()
+
+    def _append(self) -> IO[str]:
+        """``scan.log`` opened for appending by :func:`engine.files.open_append`; a pipe or
+        device put there (met mid-scan, on the first problem) is one line naming it, as
+        :class:`~forensic_viewer.scan.results.ResultLog` says of ``results.jsonl``."""
+        try:
+            return open_append(self.path, "a", encoding="utf-8")
+        except OSError as e:
+            reason = not_regular_reason(e)
+            if reason is None:
+                raise
+            raise ForensicError(self.path, reason) from e
 
     def close(self) -> None:
         if self._f is not None:

@@ -188,3 +188,48 @@ print(json.dumps(said))
 """,
     )
     _one_line_naming(got, tmp_path / "out" / "truth.json")
+
+
+@pytest.mark.parametrize("odd", ODD)
+def test_an_odd_scan_log_met_while_the_scan_runs_exits_2_with_one_line_naming_it(
+    tmp_path: Path, odd: str
+) -> None:
+    """``scan.log`` is opened on the first per-file problem, after the scan has started: a pipe
+    or device put there reached the command line's last handler as "the scan failed: [Errno
+    22] ..." (exit 3). It is the house's one line naming the file, exit 2."""
+    folder = tmp_path / "images"
+    folder.mkdir()
+    got = _child(
+        tmp_path,
+        odd,
+        "scan.log",
+        f"""
+import contextlib, io
+import numpy as np
+from PIL import Image
+import forensic_viewer.cli as cli
+
+Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save({str(folder / "a.png")!r})
+
+
+from tests.viewer.test_scan_prefetch import StubAnalyzer
+
+
+class Broken(StubAnalyzer):
+    def analyze(self, evidence, **kw):
+        raise RuntimeError("a model bug")  # an unexpected error: its traceback goes to scan.log
+
+
+cli.build_analyzer = lambda args: Broken()
+err = io.StringIO()
+with contextlib.redirect_stderr(err):
+    code = cli.main(["scan", "--out", str(out), {str(folder)!r}])
+print(json.dumps([code, err.getvalue()]))
+""",
+    )
+    code, err = got
+    lines = [ln for ln in err.strip().splitlines() if ln]
+    assert code == 2 and len(lines) == 1, err
+    _one_line_naming(
+        lines[0].removeprefix("forensic-viewer: error: "), tmp_path / "out" / "scan.log"
+    )
