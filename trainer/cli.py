@@ -402,11 +402,29 @@ def main(argv: list[str] | None = None) -> int:
     torch was torn down printed a traceback or killed the process (status -2, not 130). Called
     with ``argv`` (tests, scripts) the caller's handlers stay."""
     program = argv is None
+    if program:
+        _handle_sigterm()
     try:
         return _main(argv, program)
+    except Terminated:  # after the command's own handlers, before the signals were ignored
+        ignore_stop_signals()  # before the line: another signal must not cut it short
+        print("forensic-train: terminated (SIGTERM) as its command ended", file=sys.stderr)
+        return EXIT_TERMINATED
     finally:
         if program:
             ignore_stop_signals()
+
+
+def _handle_sigterm() -> None:
+    """SIGTERM raises :class:`Terminated` from the program's start until its end, where
+    :func:`main` ignores it. The commands that handle it themselves (``fit``'s set-up and loop,
+    the launcher of ``--nproc``) put back this handler, never the signal's default: a SIGTERM
+    between a command's end and :func:`main` ignoring the stop signals ended the process by
+    that default without a word (status -15, not 143)."""
+    try:
+        signal.signal(signal.SIGTERM, _terminated)
+    except ValueError:  # not the main thread: leave signals alone
+        pass
 
 
 def _main(argv: list[str] | None, program: bool) -> int:

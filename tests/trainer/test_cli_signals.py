@@ -64,3 +64,53 @@ def test_a_stop_signal_sent_three_times_still_exits_with_the_first_ones_status(
     # the files of the first stop were written whole: a second SIGTERM had cut them short (a
     # traceback, exit 1) and, before the first checkpoint, --out was put back: the run was lost
     assert (tmp_path / "r" / RESUME_NAME).is_file()
+
+
+# sys.argv[1]: where the SIGTERM is sent: "fit" once _cmd_fit has returned (its own handler
+# put back), "main" once the whole command has returned, before main ignores the stop signals
+LATE_TERM = """
+import os, signal, sys, types
+
+import trainer.cli as cli
+
+where = sys.argv[1]
+commands = types.ModuleType("trainer.commands")  # fit's run, finished at once without torch
+commands.run_fit = lambda args, stage, command: 0
+sys.modules["trainer.commands"] = commands
+
+
+def then_sigterm(real):
+    def hooked(*args):
+        status = real(*args)
+        os.kill(os.getpid(), signal.SIGTERM)
+        return status
+
+    return hooked
+
+
+if where == "fit":
+    cli._cmd_fit = then_sigterm(cli._cmd_fit)
+else:
+    cli._main = then_sigterm(cli._main)
+sys.argv = ["forensic-train", "fit", "--arch", "crfd-net-compact", "--data", "d", "--out", "r"]
+sys.exit(cli.main())
+"""
+
+
+@pytest.mark.parametrize("where", ["fit", "main"])
+def test_a_sigterm_as_the_command_ends_exits_143_with_one_line(tmp_path: Path, where: str) -> None:
+    """Between ``fit`` putting back the handler it found and ``main`` ignoring the stop
+    signals, the handler was the signal's default: a SIGTERM there (the dialog's Stop as a run
+    ended) killed the process, status -15, without a word. The signal is sent from a hook at
+    that very point, in a child run as the program."""
+    done = subprocess.run(
+        [sys.executable, "-c", LATE_TERM, where],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 143, done.stderr
+    assert len(lines) == 1 and "terminated (SIGTERM)" in lines[0], done.stderr
