@@ -149,3 +149,54 @@ def test_a_real_stop_before_the_end_still_reads_as_stopped(
     dialog._on_run_finished(EXIT_TERMINATED, "interrupted at step 2; continue with --resume")
     assert dialog.status.text().startswith("stopped at step")
     assert dialog.state.done == []
+
+
+def _stop_calibration(dialog: TrainingDialog, tmp_path: Path, *, before: bool, after: bool):
+    """The run's stage done, ``calibrate`` started (``before``: a calibrated file from an
+    earlier run already there), then Stop, the trainer exiting 143 (``after``: once it had
+    written this run's calibrated file)."""
+    config = dialog.config()
+    dialog.state = RunState(config, [str(s.out) for s in config.stages()], True)
+    config.run_dir.mkdir(parents=True, exist_ok=True)
+    dialog.state.save()
+    make_tiny_checkpoint(config.final_checkpoint())
+    calibrated = config.calibrated_path()
+    if before:
+        make_tiny_checkpoint(calibrated, seed=1)
+    argv: list[str] = []
+    dialog.runner.start = argv.extend  # type: ignore[method-assign]
+    dialog._calibrate_or_install()
+    assert argv[0] == "calibrate" and dialog.busy
+    if after:
+        written = make_tiny_checkpoint(tmp_path / "written.safetensors", seed=2)
+        written.replace(calibrated)  # as AtomicFile writes it
+    dialog._stop_requested = True
+    dialog._on_run_finished(EXIT_TERMINATED, "forensic-train calibrate: terminated (SIGTERM)")
+    return calibrated
+
+
+@pytest.mark.parametrize("before", [False, True], ids=["new", "over-an-earlier-file"])
+def test_stop_after_calibration_wrote_its_file_shows_the_review(
+    dialog: TrainingDialog, tmp_path: Path, before: bool
+) -> None:
+    """It said "calibrate stopped; Resume runs it again" while Resume was off (the run
+    folder counts as finished once the calibrated file is there)."""
+    calibrated = _stop_calibration(dialog, tmp_path, before=before, after=True)
+    assert "stopped" not in dialog.status.text()
+    assert dialog.status.text().startswith("training finished: check the model's figures")
+    assert dialog.review_box.isVisible() and dialog._pending is not None
+    assert dialog._pending[0] == calibrated
+    assert "calibrate: finished before the stop reached it" in dialog.log.toPlainText()
+    assert not dialog.resume_button.isEnabled()
+
+
+@pytest.mark.parametrize("before", [False, True], ids=["none", "an-earlier-file"])
+def test_stop_before_calibration_wrote_its_file_is_resumed(
+    dialog: TrainingDialog, tmp_path: Path, before: bool
+) -> None:
+    """A calibrated file left by an earlier run is not this run's: the stop is a stop, and
+    Resume (which the words promise) is on and runs calibrate again."""
+    _stop_calibration(dialog, tmp_path, before=before, after=False)
+    assert dialog.status.text() == "calibrate stopped; Resume runs it again and installs the model"
+    assert not dialog.review_box.isVisible()
+    assert dialog.resume_button.isEnabled()
