@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QSizePolicy,
     QSlider,
     QVBoxLayout,
     QWidget,
@@ -41,6 +42,7 @@ from forensic_viewer.layers import (
 )
 
 THRESHOLD_STEPS = 1000  # threshold slider resolution: 0.001
+LEGEND_MIN_WIDTH = 64  # a colormap's legend is drawn at least this wide
 
 
 class LayerControls(QWidget):
@@ -73,6 +75,11 @@ class LayerControls(QWidget):
             self.legend = QLabel()
             self.legend.setScaledContents(True)
             self.legend.setFixedHeight(14)
+            # the colormap's picture is drawn to the width there is: it asks for none (its
+            # 256 pixels beside the agreement's wider ends widened the panel by ~50 pixels,
+            # and the canvas moved, when that layer was selected)
+            self.legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+            self.legend.setMinimumWidth(LEGEND_MIN_WIDTH)
             low, high = ("0", "1") if isinstance(layer, HeatmapLayer) else ("no model", "all")
             legend_row = QHBoxLayout()
             legend_row.addWidget(QLabel(low))
