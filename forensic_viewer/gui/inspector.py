@@ -42,7 +42,9 @@ STRETCH_PERCENTILES = (2.0, 98.0)  # of each channel inside the patch: mapped to
 
 
 class Magnifier(QLabel):
-    """A close-up of the pixels around the cursor, with the visible layers, enlarged sharp."""
+    """A close-up of the pixels around the cursor, enlarged sharp, the cursor's pixel outlined:
+    the patch :class:`LoupePanel` gives it in its mode (raw evidence pixels by default,
+    enhanced, or with the visible layers)."""
 
     RADIUS = 15
     ZOOM = 8
