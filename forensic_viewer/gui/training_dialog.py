@@ -913,12 +913,18 @@ class TrainingDialog(QDialog):
     def _resume_words(self, calibrated: Path) -> str:
         """What Resume does after a stopped calibrate. A calibrated file an earlier run left
         (the step would have replaced it) made the run folder read as finished, Resume off: it
-        is removed, so that Resume runs the step again as said."""
-        try:
-            calibrated.unlink(missing_ok=True)
-        except OSError as e:
-            self._log(f"{calibrated}: an earlier run's file, cannot be removed ({e.strerror or e})")
-            return f"{calibrated} is an earlier run's: remove it, then Resume runs it again"
+        is moved aside to ``NAME.earlier`` (kept, never deleted), so that Resume runs the step
+        again as said."""
+        if calibrated.exists():
+            aside = calibrated.with_name(calibrated.name + ".earlier")
+            try:
+                calibrated.replace(aside)
+            except OSError as e:
+                self._log(
+                    f"{calibrated}: an earlier run's file, cannot be moved ({e.strerror or e})"
+                )
+                return f"{calibrated} is an earlier run's: move it away, then Resume runs it again"
+            self._log(f"{calibrated}: an earlier run's file, kept as {aside.name}")
         return "Resume runs it again and installs the model"
 
     def _finished_at_stop(self, stage: Stage) -> None:

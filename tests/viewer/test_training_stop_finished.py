@@ -196,7 +196,10 @@ def test_stop_before_calibration_wrote_its_file_is_resumed(
 ) -> None:
     """A calibrated file left by an earlier run is not this run's: the stop is a stop, and
     Resume (which the words promise) is on and runs calibrate again."""
-    _stop_calibration(dialog, tmp_path, before=before, after=False)
+    calibrated = _stop_calibration(dialog, tmp_path, before=before, after=False)
     assert dialog.status.text() == "calibrate stopped; Resume runs it again and installs the model"
     assert not dialog.review_box.isVisible()
     assert dialog.resume_button.isEnabled()
+    assert not calibrated.exists()
+    # the earlier run's file is kept aside, never deleted
+    assert calibrated.with_name(calibrated.name + ".earlier").is_file() == before
