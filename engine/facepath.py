@@ -45,6 +45,23 @@ from engine.decision import decide, statistic
 from engine.types import FaceScore
 
 FACE_MARGIN = 0.3  # share of the face box's side added on every side (module docstring)
+# The smallest face side (image pixels, the box's shorter side) the face verdicts were measured
+# on: the face model's θ, calibration and every face figure of docs/FACES.md rest on faces of at
+# least 48 px (MTCNN finds faces from 20 px). A smaller face is still analysed and decided, and
+# its verdict is marked outside the measured range, as an image's below 192 px is
+# (engine.decision.verdict_range); nothing was measured below it.
+MIN_MEASURED_FACE_SIDE = 48
+
+
+def face_out_of_range(box: tuple[int, int, int, int] | list[int]) -> dict[str, int] | None:
+    """``{"face_side": s, "min_side": 48}`` when the face box ``(x, y, w, h)``'s shorter side is
+    below :data:`MIN_MEASURED_FACE_SIDE`, else None. Derived from the box, so rows written
+    before it read the same way."""
+    side = int(min(box[2], box[3]))
+    if side >= MIN_MEASURED_FACE_SIDE:
+        return None
+    return {"face_side": side, "min_side": MIN_MEASURED_FACE_SIDE}
+
 
 __all__ = [
     "FACE_MARGIN",

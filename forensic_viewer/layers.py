@@ -37,6 +37,7 @@ from numpy.typing import NDArray
 
 from engine.analyses import AnalysisResult, ClonePair, MapMeaning, MapScale
 from engine.decision import MANIPULATED
+from engine.facepath import face_out_of_range
 from engine.types import Analysis, Evidence, FaceRegion, PartialMap
 from forensic_viewer import overlays
 from forensic_viewer.events import EmitterGroup, Event, Subscriptions
@@ -493,6 +494,11 @@ class FacesLayer(Layer):
         ]
         parts.append(f"face {face.confidence:.2f}")
         parts += [f"{name} {score:.2f}" for name, score in face.scores.items()]
+        out = face_out_of_range(face.box)
+        if out and judged:  # first: a small face's box is narrow and the label's end elided
+            parts.insert(
+                0, f"outside the measured range ({out['face_side']} px < {out['min_side']})"
+            )
         return " · ".join(parts)
 
 

@@ -161,6 +161,17 @@ def face_verdict_words(name: str, fs: Mapping[str, Any], *, face_model: bool) ->
     return f"{name} {str(fs.get('verdict', '')).upper()} ({figures})"
 
 
+def face_range_words(out: Mapping[str, Any] | None) -> str:
+    """Beside the verdicts on a face smaller than any the face verdicts were measured on
+    (``engine.facepath.face_out_of_range``), what that means; "" for a face in range."""
+    if not out:
+        return ""
+    return (
+        f"outside the measured range: a face of {int(out['face_side'])} px, the face verdicts "
+        f"were measured on faces of {int(out['min_side'])} px and more"
+    )
+
+
 # Beside a face model's verdict: its calibrated probability answers at even odds of forged and
 # real faces (trainer/face_model.py), while its θ is set to flag few authentic faces, so the two
 # can point opposite ways on one face (p 0.65, "authentic"), by design.

@@ -17,12 +17,14 @@ from PySide6.QtWidgets import QLabel, QScrollArea, QToolButton, QVBoxLayout, QWi
 
 from engine.catalog import BUNDLED_MODELS, user_models_dir
 from engine.ensemble import FACE_RULE_NOTE, decided_by_face
+from engine.facepath import face_out_of_range
 from engine.types import Analysis, ModelResult
 from forensic_viewer.gui.panels import GREEN, GREY, RED, discard, text_label
 from forensic_viewer.wording import (
     FACE_PROBABILITY_NOTE,
     OUT_OF_RANGE,
     decision_words,
+    face_range_words,
     face_verdict_words,
     odds_words,
     partial_words,
@@ -120,7 +122,8 @@ def faces_text(analysis: Analysis) -> str:
             for name, fs in scores
         )
         if words:
-            lines.append(f"face {i}: {words}")
+            marked = face_range_words(face_out_of_range(face.box))
+            lines.append(f"face {i}: {words}" + (f" ({marked})" if marked else ""))
     if not lines:
         return ""
     face_models = {n for f in analysis.faces for n in f.face_scores if n not in whole}

@@ -10,7 +10,7 @@ from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 from engine.ensemble import decided_by_face
-from engine.facepath import FACE_MARGIN
+from engine.facepath import FACE_MARGIN, face_out_of_range
 from forensic_viewer.audit import AuditStamp
 from forensic_viewer.report.metadata import metadata_values
 from forensic_viewer.report.model import (
@@ -24,6 +24,7 @@ from forensic_viewer.scan.triage import RAN, TRUTH_HEADERS, Cell, TriageRow, tru
 from forensic_viewer.wording import (
     FACE_PROBABILITY_NOTE,
     decision_words,
+    face_range_words,
     face_verdict_words,
     odds_words,
     policy_text,
@@ -568,10 +569,12 @@ def face_verdicts(face: dict[str, Any], whole: Collection[str] = ()) -> str:
     whole-image models (the others are face models); a face one of them flags says that this
     leaves the file's verdict alone (:func:`~forensic_viewer.wording.face_verdict_words`, the
     Verdict panel's words too)."""
-    return ", ".join(
+    words = ", ".join(
         face_verdict_words(name, fs, face_model=name not in whole)
         for name, fs in (face.get("face_scores") or {}).items()
     )
+    marked = face_range_words(face_out_of_range(face["box"])) if face.get("box") else ""
+    return f"{words} ({marked})" if words and marked else words
 
 
 FACE_COLUMNS = ("#", "Box", "Confidence", "Mean heatmap in the box", "Verdict of the face alone")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import sys
 
@@ -226,7 +227,7 @@ def test_a_cancelled_analysis_shows_the_partial_map_and_the_finished_models_mask
 
 def test_a_face_label_gives_each_models_verdict_on_the_face_alone() -> None:
     face = FaceRegion(
-        box=(1, 2, 3, 4),
+        box=(1, 2, 48, 52),
         confidence=0.8,
         scores={"a": 0.5, "b": 0.25},
         face_scores={
@@ -242,6 +243,15 @@ def test_a_face_label_gives_each_models_verdict_on_the_face_alone() -> None:
         "f: face MANIPULATED (score 0.9839 > θ 0.9829) · a: face MANIPULATED (score 0.7340 > "
         "θ 0.5000) · "
         "b: face AUTHENTIC 0.20 · face 0.80 · a 0.50 · b 0.25"
+    )
+    # a face smaller than any the face verdicts were measured on says so first (its box is
+    # narrow: the label's end is elided); one the face path did not judge has nothing to mark
+    small = dataclasses.replace(face, box=(1, 2, 47, 60))
+    assert FacesLayer.label(small) == (
+        "outside the measured range (47 px < 48) · " + FacesLayer.label(face)
+    )
+    assert FacesLayer.label(dataclasses.replace(small, face_scores={})) == (
+        "face 0.80 · a 0.50 · b 0.25"
     )
 
 

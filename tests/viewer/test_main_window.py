@@ -411,7 +411,7 @@ def test_the_verdict_panel_lists_the_face_models_verdicts_in_the_reports_words(q
     ensemble = result("duo", "ensemble", f"θ = 0.5986 stacking{ON_THIS_FILE}{flagged}")
     member = FaceScore(0.7, "manipulated", threshold=0.5, rule="logit")
     faces = [
-        FaceRegion((1, 2, 10, 12), 0.99, face_scores={
+        FaceRegion((1, 2, 50, 48), 0.99, face_scores={
             "tiny": member,
             "diffforensics-faces": FaceScore(
                 0.9839, "manipulated", probability=0.8, threshold=0.9829, rule="logit"
@@ -436,12 +436,20 @@ def test_the_verdict_panel_lists_the_face_models_verdicts_in_the_reports_words(q
         "face 1: diffforensics-faces MANIPULATED (score 0.9839 > θ 0.9829, probability 0.8), "
         f"tiny MANIPULATED (score 0.7000 > θ 0.5000; {MEMBER_FACE_WORDS})",
         "face 2: diffforensics-faces AUTHENTIC (score 0.5100 ≤ θ 0.9829), "
-        "tiny AUTHENTIC (score 0.2000 ≤ θ 0.5000)",
+        "tiny AUTHENTIC (score 0.2000 ≤ θ 0.5000) (outside the measured range: a face of 10 px, "
+        "the face verdicts were measured on faces of 48 px and more)",
     ]
     whole = {"tiny"}  # the report's words for each model's verdict on the same face
     for line, face in zip(face_lines, faces, strict=True):
         for name, fs in face.face_scores.items():
             assert face_verdicts({"face_scores": {name: fs.to_dict()}}, whole) in line
+    # the report says it of the same face in the same words, from the row's box
+    small = {
+        "box": list(faces[1].box),
+        "face_scores": {"tiny": faces[1].face_scores["tiny"].to_dict()},
+    }
+    assert face_verdicts(small, whole) == face_lines[1].split(", ", 1)[1]
+    assert face_verdicts({**small, "box": list(faces[0].box)}, whole).endswith("0.5000)")
     assert f"default verdict manipulated by its {flagged}" in lines
     assert f"Note: {FACE_PROBABILITY_NOTE}." in lines
     assert panel.faces.isVisibleTo(panel)
