@@ -25,6 +25,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from trainer.verdict_features import photo_part
+
 ROOT = Path(__file__).resolve().parents[1]
 MODELS = ROOT / "resources" / "models"
 BEGIN = "<!-- mask-area-section: written by packaging/mask_area_cards.py -->"
@@ -60,13 +62,6 @@ class MaskArea:
         )
 
 
-def _photo_part(name: str) -> str:
-    sys.path.insert(0, str(ROOT))
-    from trainer.verdict_features import photo_part
-
-    return photo_part(name)
-
-
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -80,7 +75,7 @@ def mask_areas(scan: Path, models: Path = MODELS) -> dict[str, MaskArea]:
     results = scan / "results.jsonl"
     for line in results.read_text(encoding="utf-8").splitlines():
         row = json.loads(line)
-        if row.get("status") != "ok" or _photo_part(Path(row["path"]).name) != PART:
+        if row.get("status") != "ok" or photo_part(Path(row["path"]).name) != PART:
             continue
         details = dict(row.get("details") or {})
         if row.get("ensemble_details"):
