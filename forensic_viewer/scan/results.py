@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO
 
 from engine.analyses import Level
 from engine.errors import ForensicError
@@ -35,6 +35,19 @@ CSV_NAME = "results.csv"
 
 
 SCAN_INFO = "scan.json"
+
+
+def opened_or_refused(opener: Callable[..., IO[Any]], path: Path, *args: Any, **kw: Any) -> IO[Any]:
+    """``opener(path, *args, **kw)`` (:func:`engine.files.open_regular` or ``open_append``) for
+    a file of a scan folder; its refusal of a pipe, device or folder put there becomes one line
+    naming the file (:class:`ForensicError`), other OSErrors stay as they are."""
+    try:
+        return opener(path, *args, **kw)
+    except OSError as e:
+        reason = not_regular_reason(e)
+        if reason is None:
+            raise
+        raise ForensicError(path, reason) from e
 
 
 class ResultIndex:
@@ -78,13 +91,7 @@ class ResultIndex:
 
     def _open(self) -> BinaryIO:
         """``results.jsonl`` opened for reading (see the class docstring)."""
-        try:
-            return open_regular(self.file)
-        except OSError as e:
-            reason = not_regular_reason(e)
-            if reason is None:
-                raise
-            raise ForensicError(self.file, reason) from e
+        return opened_or_refused(open_regular, self.file)
 
     def _add(self, record: ScanRecord, offset: int) -> None:
         self._offsets[record.path] = offset
@@ -182,13 +189,7 @@ class ResultLog(ResultIndex):
     def _append(self) -> BinaryIO:
         """``results.jsonl`` opened for appending by :func:`engine.files.open_append` (a pipe
         put there: refused, as :meth:`_open` refuses it, not waited on for a reader)."""
-        try:
-            return open_append(self.file)  # type: ignore[return-value]
-        except OSError as e:
-            reason = not_regular_reason(e)
-            if reason is None:
-                raise
-            raise ForensicError(self.file, reason) from e
+        return opened_or_refused(open_append, self.file)  # type: ignore[return-value]
 
     def append(self, record: ScanRecord) -> dict[str, Any]:
         """Write ``record`` as the last row; returns the row as written. Raises ValueError

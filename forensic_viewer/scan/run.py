@@ -45,7 +45,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from engine.analyses import run_analyses
 from engine.errors import EvidenceError, ForensicError
-from engine.files import not_regular_reason, open_append
+from engine.files import open_append
 from engine.io import MAX_FILE_BYTES, load_evidence
 from engine.types import Analysis, Evidence, Progress
 from forensic_viewer.environment import environment
@@ -58,7 +58,12 @@ from forensic_viewer.scan.records import (
     encode_result,
     error_record,
 )
-from forensic_viewer.scan.results import ResultLog, face_model_figures, write_csv
+from forensic_viewer.scan.results import (
+    ResultLog,
+    face_model_figures,
+    opened_or_refused,
+    write_csv,
+)
 from forensic_viewer.scan.settings import check_settings, record_run, scan_settings
 from forensic_viewer.scan.walk import sha256_of_file
 
@@ -356,13 +361,7 @@ class ScanLog:
         """``scan.log`` opened for appending by :func:`engine.files.open_append`; a pipe or
         device put there (met mid-scan, on the first problem) is one line naming it, as
         :class:`~forensic_viewer.scan.results.ResultLog` says of ``results.jsonl``."""
-        try:
-            return open_append(self.path, "a", encoding="utf-8")
-        except OSError as e:
-            reason = not_regular_reason(e)
-            if reason is None:
-                raise
-            raise ForensicError(self.path, reason) from e
+        return opened_or_refused(open_append, self.path, "a", encoding="utf-8")
 
     def close(self) -> None:
         if self._f is not None:
