@@ -74,7 +74,7 @@ from forensic_viewer.scan.pool import (
     run_locked,
 )
 from forensic_viewer.scan.records import error_record
-from forensic_viewer.scan.run import ScanSummary
+from forensic_viewer.scan.run import ScanSummary, brief
 
 __all__ = ["DEFAULT_DEPTH", "RayUnavailable", "ray_available", "ray_session", "run_ray_scan"]
 
@@ -115,8 +115,7 @@ def ray_session(address: str | None, cpus: int | None = None) -> Iterator[None]:
         )
     except Exception as e:  # ConnectionError, a bad address, a version mismatch
         where = f"the Ray cluster at {address}" if address else "a local Ray instance"
-        brief = " ".join(str(e).split())[:200]
-        raise RayUnavailable(None, f"cannot start or reach {where}: {brief}") from e
+        raise RayUnavailable(None, f"cannot start or reach {where}: {brief(e)}") from e
     try:
         yield
     finally:

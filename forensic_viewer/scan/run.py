@@ -149,9 +149,14 @@ def named(path: Path | str) -> Path:
     return Path(os.path.abspath(path))
 
 
+def brief(e: BaseException) -> str:
+    """An exception's message on one line, cut at 200 characters, for a one-line error."""
+    return " ".join(str(e).split())[:200]
+
+
 def unexpected(path: Path | str, e: BaseException, stage: str) -> str:
     """The one-line message of an exception nobody planned for, naming the file."""
-    text = " ".join(str(e).split())[:200]
+    text = brief(e)
     return f"{path}: unexpected {type(e).__name__} while {stage}" + (f": {text}" if text else "")
 
 
@@ -161,7 +166,7 @@ def scan_failed(e: BaseException, folder: Path | str | None = None, where: str =
     ``[<folder>: ]the scan failed: unexpected <type>: <message>[<where>]``; the folder named
     absolute (:func:`named`), ``where`` saying where the traceback was kept."""
     at = f"{named(folder)}: " if folder is not None else ""
-    text = " ".join(str(e).split())[:200]
+    text = brief(e)
     return (
         f"{at}the scan failed: unexpected {type(e).__name__}"
         + (f": {text}" if text else "")
