@@ -41,7 +41,7 @@ from numpy.typing import NDArray
 
 from engine.calibration import Calibration
 from engine.checkpoints import LoadedModel
-from engine.decision import decide, statistic
+from engine.decision import decide, statistic, verdict_range
 from engine.types import FaceScore
 
 FACE_MARGIN = 0.3  # share of the face box's side added on every side (module docstring)
@@ -54,13 +54,10 @@ MIN_MEASURED_FACE_SIDE = 48
 
 
 def face_out_of_range(box: tuple[int, int, int, int] | list[int]) -> dict[str, int] | None:
-    """``{"face_side": s, "min_side": 48}`` when the face box ``(x, y, w, h)``'s shorter side is
-    below :data:`MIN_MEASURED_FACE_SIDE`, else None. Derived from the box, so rows written
-    before it read the same way."""
-    side = int(min(box[2], box[3]))
-    if side >= MIN_MEASURED_FACE_SIDE:
-        return None
-    return {"face_side": side, "min_side": MIN_MEASURED_FACE_SIDE}
+    """``{"short_side": s, "min_side": 48}`` when the face box ``(x, y, w, h)``'s shorter side
+    is below :data:`MIN_MEASURED_FACE_SIDE`, else None (:func:`engine.decision.verdict_range`
+    of the box). Derived from the box, so rows written before it read the same way."""
+    return verdict_range((int(box[3]), int(box[2])), MIN_MEASURED_FACE_SIDE)
 
 
 __all__ = [

@@ -44,6 +44,7 @@ from forensic_viewer.events import EmitterGroup, Event, Subscriptions
 from forensic_viewer.overlays import MaskRender, Raster
 from forensic_viewer.wording import (
     MEMBER_FACE_WORDS,
+    OUT_OF_RANGE,
     face_decision_words,
     partial_words,
     scale_words,
@@ -496,9 +497,7 @@ class FacesLayer(Layer):
         parts += [f"{name} {score:.2f}" for name, score in face.scores.items()]
         out = face_out_of_range(face.box)
         if out and judged:  # first: a small face's box is narrow and the label's end elided
-            parts.insert(
-                0, f"outside the measured range ({out['face_side']} px < {out['min_side']})"
-            )
+            parts.insert(0, f"{OUT_OF_RANGE} ({out['short_side']} px < {out['min_side']})")
         return " · ".join(parts)
 
 

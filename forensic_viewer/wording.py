@@ -167,7 +167,7 @@ def face_range_words(out: Mapping[str, Any] | None) -> str:
     if not out:
         return ""
     return (
-        f"outside the measured range: a face of {int(out['face_side'])} px, the face verdicts "
+        f"{OUT_OF_RANGE}: a face of {int(out['short_side'])} px, the face verdicts "
         f"were measured on faces of {int(out['min_side'])} px and more"
     )
 
