@@ -288,7 +288,7 @@ class ReportWorker(QThread):
             # a report of a stopped scan says so on its first page; the dialog says it too
             stopped = None
             if isinstance(source, ReportSource) and source.kind == "scan":
-                stopped = stopped_scan_alert(source.settings)
+                stopped = stopped_scan_alert(source.settings, source.count)
             self.mailbox.post("succeeded", {k: str(v) for k, v in paths.items()}, stopped)
 
 

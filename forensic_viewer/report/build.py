@@ -181,7 +181,7 @@ class Overview:
     def stopped(self) -> str | None:
         """The first page's warning when the scan was stopped before its end (a report of a
         part reads like a whole): :func:`stopped_scan_alert`."""
-        return stopped_scan_alert(self.source.settings)
+        return stopped_scan_alert(self.source.settings, len(self.rows))
 
     @cached_property
     def truth(self) -> dict[str, int] | None:
@@ -205,24 +205,33 @@ class Overview:
 STOPPED_HEADING = "WARNING: this report covers part of a scan"
 
 
-def stopped_scan_alert(settings: dict[str, Any]) -> str | None:
+def stopped_scan_alert(settings: dict[str, Any], reported: int) -> str | None:
     """The alert of a scan whose last run did not finish, from scan.json's ``run``
     (docs/RESULTS.md): cancelled or interrupted after N of M files, or still "running" (killed,
-    or running now). None for a finished run and for folders written before ``run`` existed."""
+    or running now). None for a finished run and for folders written before ``run`` existed.
+
+    reported: the files this report holds. A scan folder keeps the rows of every run, so a
+    resumed run stopped after N files leaves a report of the files that run *and earlier ones*
+    recorded, which can be more than N: the alert counts those, never "the other files" of
+    the last run alone."""
     run = settings.get("run")
     if not isinstance(run, dict) or run.get("state") in (None, "finished"):
         return None
+    holds = (
+        f"this report holds {reported} file(s), recorded by that run or earlier ones: "
+        "the files no run reached are not in it"
+    )
     if run.get("state") == "running":
         return (
             "scan.json says this scan is still running, or was killed before it could record "
-            "its end: files it had not reached are not in this report."
+            f"its end; {holds}."
         )
     how = str(run.get("state"))
     if run.get("signal"):
         how += f" ({run['signal']})"
     return (
-        f"This scan was {how} after {run.get('through')} of {run.get('files')} files: the "
-        "other files are not in this report; running the same scan again resumes it."
+        f"This scan was {how} after {run.get('through')} of {run.get('files')} files in its "
+        f"last run; {holds}; running the same scan again resumes it."
     )
 
 

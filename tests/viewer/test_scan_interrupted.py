@@ -118,7 +118,7 @@ def test_a_report_of_a_stopped_scan_says_on_its_first_page_that_it_covers_a_part
 
     partial, html = report("partial")
     assert partial is not None and partial.startswith("This scan was cancelled after 1 of 4")
-    assert "the other files are not in this report" in partial
+    assert "this report holds 1 file(s)" in partial
     assert 'id="partial-scan"' in html and "covers part of a scan" in html
     from pypdf import PdfReader
 
@@ -127,6 +127,38 @@ def test_a_report_of_a_stopped_scan_says_on_its_first_page_that_it_covers_a_part
     run_scan(files_of(folder), StubAnalyzer(), out, source="t")
     partial, html = report("whole")
     assert partial is None and 'id="partial-scan"' not in html
+
+
+def test_the_first_page_of_a_resumed_scan_stopped_again_counts_every_run_s_files(
+    tmp_path: Path,
+) -> None:
+    """A scan folder keeps the rows of every run. Cancelled after 3 of 5 files, then resumed
+    and cancelled again after 1 (a file skipped as done): the report holds the 3 files the
+    runs recorded, and its first page said "after 1 of 5 files: the other files are not in
+    this report", as if it held one."""
+    from forensic_viewer.report import scan_source, write_report
+
+    folder = make_folder(tmp_path / "ev", 5)
+    out = tmp_path / "out"
+    for n in (3, 1):
+        seen: list[str] = []
+        run_scan(
+            files_of(folder),
+            StubAnalyzer(),
+            out,
+            source="t",
+            on_file=lambda _i, _t, row, seen=seen: seen.append(row["path"]),
+            cancel=lambda seen=seen, n=n: len(seen) >= n,
+        )
+    assert (_run_state(out)["through"], _run_state(out)["files"]) == (1, 5)
+    paths = write_report(scan_source(out), tmp_path / "r", ["json", "html"])
+    data = json.loads(paths["json"].read_text(encoding="utf-8"))
+    assert len(data["items"]) == 3
+    partial = data["partial_scan"]
+    assert partial.startswith("This scan was cancelled after 1 of 5 files in its last run")
+    assert "this report holds 3 file(s), recorded by that run or earlier ones" in partial
+    assert "the other files are not in this report" not in partial
+    assert "this report holds 3 file(s)" in paths["html"].read_text(encoding="utf-8")
 
 
 @pytest.mark.timeout(600)
