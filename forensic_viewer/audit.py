@@ -367,12 +367,18 @@ def default_examiner() -> str:
         return "unknown"
 
 
-def default_case_dir() -> Path:
-    """The per-user default case of the viewer: ``$XDG_DATA_HOME/forensic-viewer/default-case``
-    (``~/.local/share/...``; ``%APPDATA%`` on Windows)."""
+def user_data_dir() -> Path:
+    """The viewer's per-user folder: ``$XDG_DATA_HOME/forensic-viewer`` (``~/.local/share/...``;
+    ``%APPDATA%`` on Windows). It holds the default case and the reports that cannot go
+    beside read-only evidence."""
     base = os.environ.get("XDG_DATA_HOME") or os.environ.get("APPDATA")
     root = Path(base) if base else Path.home() / ".local" / "share"
-    return root / "forensic-viewer" / "default-case"
+    return root / "forensic-viewer"
+
+
+def default_case_dir() -> Path:
+    """The per-user default case of the viewer: ``default-case`` in :func:`user_data_dir`."""
+    return user_data_dir() / "default-case"
 
 
 def case_dir_from(arg: str | Path | None, default: Path | None = None) -> Path | None:

@@ -20,12 +20,18 @@ same name stays as it was). Write asks before it replaces an earlier report of t
 The folder offered at first (:attr:`ReportJob.folder`): the scan's output folder for a scan or
 an image opened from one; for any other image, ``<evidence folder>-reports`` beside the
 evidence's folder (as a scan's output is ``<folder>-scan``), never the evidence folder itself.
+Evidence is often opened from a write-protected disk or a read-only mount, where that folder
+cannot be made: the dialog checks the folder it offers when it opens (:func:`folder_problem`)
+and, when it cannot be written, offers ``reports/<its name>`` in the viewer's per-user folder
+(:func:`fallback_folder`) instead, saying so in one line. Write checks the folder again and
+refuses an unwritable one in one line naming it, before anything starts; the fields stay.
 A failure is one line naming the file and the problem (:func:`os_problem`), not errno text.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -52,7 +58,7 @@ from PySide6.QtWidgets import (
 
 from engine.errors import ForensicError
 from engine.types import Analysis, Progress
-from forensic_viewer.audit import AuditError, AuditLog
+from forensic_viewer.audit import AuditError, AuditLog, user_data_dir
 from forensic_viewer.gui.mailbox import Mailbox
 from forensic_viewer.gui.panels import pick_folder
 from forensic_viewer.report import (
@@ -95,6 +101,38 @@ def reports_beside(evidence: str | Path) -> Path | None:
     if not folder.is_absolute() or not folder.name:
         return None
     return folder.with_name(f"{folder.name}-reports")
+
+
+def nearest_existing(folder: Path) -> Path:
+    """``folder`` when it exists, else the nearest of its parents that does."""
+    while not folder.exists() and folder.parent != folder:
+        folder = folder.parent
+    return folder
+
+
+def folder_problem(folder: Path) -> str | None:
+    """Why a report cannot be written into ``folder``, as one line naming it, or None.
+
+    The folder itself when it exists, else the nearest existing folder it would be made in,
+    must be a folder this user may write in and enter (``os.access`` W_OK | X_OK: a read-only
+    mount or a write-protected medium says no, as the permissions do)."""
+    existing = nearest_existing(folder)
+    if not existing.is_dir():
+        return f"{existing}: a file, not a folder"
+    if os.access(existing, os.W_OK | os.X_OK):
+        return None
+    statvfs = getattr(os, "statvfs", None)  # not on Windows
+    read_only = statvfs is not None and bool(statvfs(existing).f_flag & os.ST_RDONLY)
+    why = "on a read-only file system" if read_only else "no write permission"
+    if existing != folder:
+        why += f" in {existing}, where it would be made"
+    return f"{folder}: not writable ({why}{'' if read_only else '; read-only evidence medium?'})"
+
+
+def fallback_folder(folder: Path) -> Path:
+    """Where the report of ``folder`` goes when ``folder`` cannot be written: ``reports/<its
+    name>`` in the viewer's per-user folder (:func:`forensic_viewer.audit.user_data_dir`)."""
+    return user_data_dir() / "reports" / (folder.name or "report")
 
 
 def os_problem(e: OSError, where: Path) -> str:
@@ -327,7 +365,15 @@ class ReportDialog(QDialog):
         self.figures = QComboBox()
         self.figures.addItems(["all", "flagged", "none"])
         self.figures.setToolTip("annotated figures for every file, flagged files only, or none")
-        self.dest = QLineEdit(str(default_dir or job.folder or Path.home()))
+        offered = Path(default_dir or job.folder or Path.home()).expanduser()
+        problem = folder_problem(offered)
+        if problem is not None and nearest_existing(offered).is_dir():  # not writable
+            if folder_problem(fallback_folder(offered)) is None:
+                offered = fallback_folder(offered)
+                problem += f"; the report goes to {offered} instead"
+            else:
+                problem += "; choose another folder with Browse…"
+        self.dest = QLineEdit(str(offered))
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._pick_dest)
         self.basename = QLineEdit(job.basename)
@@ -351,6 +397,7 @@ class ReportDialog(QDialog):
         self.message = QLabel()
         self.message.setTextFormat(Qt.TextFormat.PlainText)
         self.message.setWordWrap(True)
+        self.message.setText(problem or "")
         self.write_button = QPushButton("Write")
         self.write_button.clicked.connect(self.write)
         self.cancel_button = QPushButton("Cancel")
@@ -395,6 +442,10 @@ class ReportDialog(QDialog):
             self.message.setText("choose a folder for the report")
             return
         dest = Path(self.dest.text().strip()).expanduser()
+        problem = folder_problem(dest)
+        if problem is not None:  # nothing started, the fields as typed
+            self.message.setText(f"cannot write the report: {problem}")
+            return
         basename = safe_basename(self.basename.text())
         there = [dest / f"{basename}{SUFFIX[f]}" for f in self.formats()]
         there = [p for p in there if p.exists()]

@@ -128,6 +128,65 @@ def test_the_folder_offered_first_is_beside_the_evidence_or_the_scans(
     assert reports_beside("mem.png") is None  # an image no file backs: the home folder
 
 
+def _read_only(monkeypatch, folder: Path) -> None:
+    """``folder`` made read-only (chmod 555). Root ignores permissions, so ``os.access`` is
+    made to answer from the mode bits as it does for their owner: the same test as root."""
+    import os
+    import stat
+
+    folder.chmod(0o555)
+    real = os.access
+
+    def access(path: Any, mode: int, *a: Any, **kw: Any) -> bool:
+        bits = os.stat(path).st_mode
+        if mode & os.W_OK and not bits & stat.S_IWUSR:
+            return False
+        return real(path, mode, *a, **kw)
+
+    monkeypatch.setattr(os, "access", access)
+
+
+def test_a_folder_on_read_only_evidence_is_not_offered_and_not_written(
+    qtbot, tmp_path: Path, monkeypatch
+) -> None:
+    """Evidence opened from a read-only medium: ``<evidence folder>-reports`` beside it cannot
+    be made. The dialog offers the viewer's per-user reports folder instead and says why in
+    one line; Write into the read-only folder is refused in one line naming it, before any
+    thread starts, the fields as typed. (It had offered that folder and failed on Write.)"""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    medium = tmp_path / "medium"
+    (medium / "evidence").mkdir(parents=True)
+    offered = medium / "evidence-reports"  # reports_beside(medium / "evidence" / "a.png")
+    _read_only(monkeypatch, medium)
+    try:
+        dialog = ReportDialog(ReportJob(list, "a.png", "a.png.report", offered))
+        qtbot.addWidget(dialog)
+        instead = tmp_path / "data" / "forensic-viewer" / "reports" / "evidence-reports"
+        assert Path(dialog.dest.text()) == instead
+        text = dialog.message.text()
+        assert text.startswith(f"{offered}: not writable (no write permission in {medium}")
+        assert text.endswith(f"the report goes to {instead} instead") and "\n" not in text
+
+        dialog.examiner.setText("A. Examiner")
+        dialog.notes.setPlainText("seized disk, write blocker")
+        dialog.dest.setText(str(offered))  # the analyst chose it again
+        dialog.write()
+        assert not dialog.running and dialog.worker is None
+        text = dialog.message.text()
+        assert text.startswith(f"cannot write the report: {offered}: not writable"), text
+        assert "\n" not in text and "Errno" not in text
+        assert dialog.examiner.text() == "A. Examiner" and dialog.dest.text() == str(offered)
+        assert dialog.notes.toPlainText() == "seized disk, write blocker"
+        assert not offered.exists()
+
+        dialog.dest.setText(str(instead))  # the folder offered: written there
+        dialog.write()
+        qtbot.waitUntil(lambda: not dialog.running, timeout=TIMEOUT)
+        assert (instead / "a.png.report.json").is_file(), dialog.message.text()
+    finally:
+        medium.chmod(0o755)
+
+
 def test_an_image_report_lists_a_face_model_that_judged_the_faces_as_a_face_model_not_as_not_run(
     tmp_path: Path, tiny_checkpoint: Path
 ) -> None:
