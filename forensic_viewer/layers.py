@@ -712,6 +712,16 @@ class LayerList:
     def of_model(self, model: str) -> list[Layer]:
         return [la for la in self._layers if la.model == model]
 
+    def moved_thresholds(self) -> dict[str, float]:
+        """The models (and ensemble) whose mask the analyst's threshold slider shows at another
+        threshold than its calibrated one, with that threshold: a report draws the calibrated
+        one, and says what the viewer showed."""
+        return {
+            la.model: la.threshold
+            for la in self.of_kind("mask")
+            if isinstance(la, MaskLayer) and la.model and la.threshold != la.calibrated_threshold
+        }
+
     @property
     def image(self) -> ImageLayer | None:
         found = self.of_kind("image")

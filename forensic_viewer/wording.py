@@ -237,3 +237,22 @@ def range_words(out_of_range: Mapping[str, Any] | None) -> str | None:
         f"the {out_of_range.get('min_side')} px {whose} measured down to, so the reliability "
         "sentence does not describe this verdict"
     )
+
+
+def mask_source_words(role: str) -> str:
+    """Where a mask's pixel threshold comes from: the one a report draws, the viewer's
+    "calibrated" value (its threshold slider starts there and moves only the screen's mask)."""
+    if role == "ensemble":
+        return "the ensemble's calibrated pixel threshold, from its ensemble file"
+    return "the model's calibrated pixel threshold, from its checkpoint"
+
+
+def moved_threshold_words(moved: Mapping[str, tuple[float, float]]) -> str:
+    """One sentence for a report whose viewer showed masks at other thresholds than the
+    calibrated ones: ``moved`` gives, per model, (the slider's threshold, the calibrated one)."""
+    shown = ", ".join(f"{name} at {v:.3g} (calibrated {c:.3g})" for name, (v, c) in moved.items())
+    return (
+        f"When this report was written, the viewer's threshold slider showed the mask of {shown}; "
+        "this report draws every mask at its calibrated pixel threshold, which anyone "
+        "repeating the analysis gets, not at the slider's."
+    )

@@ -545,6 +545,8 @@ class MainWindow(QMainWindow):
                 model_paths=self.model_paths,
                 faces_checked=faces is not None,
                 probe=self.probe_tables.get(analysis.evidence.sha256),
+                # the report draws the calibrated masks and says where the sliders were
+                viewer_thresholds=None if self.layers is None else self.layers.moved_thresholds(),
             )
         except ValueError as e:  # a cancelled analysis: reports hold complete analyses only
             if not analysis.cancelled:

@@ -72,6 +72,7 @@ from forensic_viewer.report import (
     write_report,
 )
 from forensic_viewer.report.build import STOPPED_HEADING, stopped_scan_alert
+from forensic_viewer.report.model import with_viewer_thresholds
 from forensic_viewer.wording import plain
 
 PROGRESS_STEPS = 1000
@@ -161,6 +162,7 @@ def image_report_job(
     model_paths: Sequence[str] = (),
     faces_checked: bool | None = None,
     probe: dict[str, Any] | None = None,
+    viewer_thresholds: Mapping[str, float] | None = None,
 ) -> ReportJob:
     """The report of one analysed image from the viewer.
 
@@ -171,6 +173,9 @@ def image_report_job(
     probe: the robustness probe's table of this image, when one was run (a report section).
         Of a file opened from a scan's results it replaces the table kept in the scan's folder,
         if any: it is the latest, and it is not kept there while a scan holds the folder.
+    viewer_thresholds: the thresholds the viewer's sliders show masks at, by model, where not
+        the calibrated ones (:meth:`forensic_viewer.layers.LayerList.moved_thresholds`): the
+        report draws the calibrated masks and says what the viewer showed.
     Refuses (ValueError, one line naming the file) an analysis a Cancel cut short: a report is
     evidence and holds complete analyses only (the window shows that line).
     """
@@ -185,7 +190,8 @@ def image_report_job(
     stem = safe_basename(f"{Path(analysis.evidence.path).name}.report")
     if isinstance(analysis, ScanAnalysis):
         job = scan_report_job(analysis.scan_out, [analysis.scan_key])
-        return dataclasses.replace(job, source=_with_probe(job, probe), basename=stem)
+        source = _with_viewer(job, analysis.evidence.sha256, probe, viewer_thresholds or {})
+        return dataclasses.replace(job, source=source, basename=stem)
 
     def source() -> ReportSource | list[ReportItem]:
         from forensic_viewer.report import cards_from_analyzer, item_from_analysis
@@ -207,6 +213,7 @@ def image_report_job(
             not_run=not_run_models(analysis, model_paths),
             probe=probe,
         )
+        item = with_viewer_thresholds(item, viewer_thresholds or {})
         figures = face_model_figures(analyzer) if analyzer is not None else {}
         if not figures:
             return [item]
@@ -218,24 +225,29 @@ def image_report_job(
     return ReportJob(source, name, stem, reports_beside(analysis.evidence.path))
 
 
-def _with_probe(
-    job: ReportJob, probe: dict[str, Any] | None
+def _with_viewer(
+    job: ReportJob, sha: str, probe: dict[str, Any] | None, thresholds: Mapping[str, float]
 ) -> Callable[[], ReportSource | Sequence[ReportItem]]:
-    """``job``'s source, with ``probe`` as the probe table of its item of the same evidence."""
-    if probe is None:
+    """``job``'s source, its item of the evidence ``sha`` with ``probe`` as its probe table
+    (when given) and the viewer's slider ``thresholds`` (:func:`with_viewer_thresholds`)."""
+    if probe is None and not thresholds:
         return job.source
-    sha = probe["evidence"]["sha256"]
 
     def source() -> ReportSource:
         made = job.source()
         src = made if isinstance(made, ReportSource) else ReportSource.from_items(list(made))
         items = src.items
 
-        def with_probe() -> Iterator[ReportItem]:
-            for item in items():
-                yield dataclasses.replace(item, probe=probe) if item.sha256 == sha else item
+        def viewed(item: ReportItem) -> ReportItem:
+            if probe is not None:
+                item = dataclasses.replace(item, probe=probe)
+            return with_viewer_thresholds(item, thresholds)
 
-        return dataclasses.replace(src, items=with_probe)
+        def with_viewer() -> Iterator[ReportItem]:
+            for item in items():
+                yield viewed(item) if item.sha256 == sha else item
+
+        return dataclasses.replace(src, items=with_viewer)
 
     return source
 

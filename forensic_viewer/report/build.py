@@ -38,7 +38,7 @@ from forensic_viewer.report.model import (
 )
 from forensic_viewer.scan.groundtruth import truth_labels
 from forensic_viewer.scan.triage import TriageRow
-from forensic_viewer.wording import scale_words
+from forensic_viewer.wording import mask_source_words, scale_words
 
 FigurePolicy = Literal["all", "flagged", "none"]
 ProgressFn = Callable[[Progress], None]
@@ -435,7 +435,8 @@ def item_figures(
         fig = annotated_figure(base, heat, pt, item.faces, style)
         what = "the ensemble" if e.role == "ensemble" else f"model {e.name}"
         out.entries[e.name] = Figure(
-            f"Heatmap of {what} ({e.heatmap_precision}); outline: mask (heatmap > {pt:.2f})"
+            f"Heatmap of {what} ({e.heatmap_precision}); outline: mask (heatmap > {pt:.2f}), "
+            f"at {mask_source_words(e.role)}"
             + ("" if base is not None else "; evidence not shown"),
             encode(fig, "JPEG", q),
             "image/jpeg",
@@ -452,7 +453,11 @@ def item_figures(
         fig = face_maps_figure(base, values, pt, item.faces, style)
         if fig is None:
             continue
-        outline = "" if pt is None else f"; outline: mask (face map > {pt:.2f})"
+        outline = (
+            ""
+            if pt is None
+            else f"; outline: mask (face map > {pt:.2f}), at {mask_source_words('model')}"
+        )
         shown = len(item.faces) if len(item.faces) <= FACE_TILES else f"the first {FACE_TILES}"
         out.face_maps[fm.name] = Figure(
             f"Face map of model {fm.name} ({fm.heatmap_precision}): each detected face analysed "

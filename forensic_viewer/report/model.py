@@ -15,7 +15,9 @@ Honesty rules encoded here rather than in each writer:
 - model-card figures are taken from a checkpoint file only when its SHA-256 is the one the
   analysis used;
 - a classic analysis (:class:`AnalysisEntry`) says what its map means in its own words: raw
-  values and regions are never called a probability of manipulation.
+  values and regions are never called a probability of manipulation;
+- every mask is drawn at its model's calibrated pixel threshold and says so; when the viewer's
+  threshold slider showed another, the item says which (:func:`with_viewer_thresholds`).
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ from forensic_viewer.scan.records import (
 from forensic_viewer.scan.results import ResultIndex
 from forensic_viewer.scan.triage import NOT_RUN, RAN, TriageRow, scan_info, triage_row
 from forensic_viewer.scan.walk import sha256_of_file
+from forensic_viewer.wording import mask_source_words, moved_threshold_words
 
 if TYPE_CHECKING:  # reading a checkpoint header needs no torch; engine.checkpoints imports it
     from engine.checkpoints import CheckpointMeta
@@ -195,6 +198,8 @@ class ModelEntry:
     status: :data:`RAN` or :data:`NOT_RUN`; ``note`` says why it did not run.
     figures: every field of :class:`~engine.types.ModelResult` but the arrays (RAN only).
     heatmap / heatmap_file: the heatmap in memory (viewer) or its 8-bit file (scan).
+    viewer_threshold: the threshold the viewer's slider showed this mask at when the report
+        was written, when not the calibrated ``figures["pixel_threshold"]`` the report draws.
     """
 
     name: str
@@ -205,10 +210,23 @@ class ModelEntry:
     card: ModelCard | None = None
     heatmap: NDArray[np.float32] | None = field(default=None, repr=False)
     heatmap_file: Path | None = None
+    viewer_threshold: float | None = None
 
     @property
     def ran(self) -> bool:
         return self.status == RAN
+
+    @property
+    def mask_threshold(self) -> dict[str, Any] | None:
+        """The threshold the report's mask is drawn at, where it comes from, and the viewer's
+        slider when it showed another (None: no mask, the check did not run)."""
+        if not self.ran or self.figures.get("pixel_threshold") is None:
+            return None
+        return {
+            "value": self.figures["pixel_threshold"],
+            "source": mask_source_words(self.role),
+            "viewer_slider": self.viewer_threshold,
+        }
 
     @property
     def heatmap_precision(self) -> str:
@@ -229,6 +247,7 @@ class ModelEntry:
             "status": self.status,
             "note": self.note,
             "figures": self.figures,
+            "mask_threshold": self.mask_threshold,
             "model_card": None if self.card is None else self.card.to_dict(),
             "heatmap_source": self.heatmap_precision if self.ran else None,
         }
@@ -417,6 +436,26 @@ class ReportItem:
             "analyses": {a.name: a.to_dict() for a in self.analyses},
             **({"probe": self.probe} if self.probe is not None else {}),
         }
+
+
+def with_viewer_thresholds(item: ReportItem, thresholds: Mapping[str, float]) -> ReportItem:
+    """``item`` with the thresholds the viewer's sliders showed its masks at (by model name,
+    those not at their calibrated one): each entry keeps its calibrated mask and records the
+    slider's, and the item's notes say so in one sentence."""
+    moved: dict[str, tuple[float, float]] = {}
+    entries = []
+    for e in item.entries():
+        t, pt = thresholds.get(e.name), e.figures.get("pixel_threshold")
+        if e.ran and t is not None and pt is not None and t != pt:
+            e = dataclasses.replace(e, viewer_threshold=t)
+            moved[e.name] = (t, float(pt))
+        entries.append(e)
+    if not moved:
+        return item
+    ens = entries.pop(0) if item.ensemble is not None else None
+    return dataclasses.replace(
+        item, ensemble=ens, models=entries, notes=[*item.notes, moved_threshold_words(moved)]
+    )
 
 
 def _faces_state(checked: bool | None) -> str:

@@ -26,6 +26,7 @@ from forensic_viewer.wording import (
     decision_words,
     face_range_words,
     face_verdict_words,
+    mask_source_words,
     odds_words,
     policy_text,
     range_words,
@@ -324,8 +325,16 @@ def entry_rows(e: ModelEntry) -> Rows:
         ("Forged fraction", f"{percent(f.get('forged_fraction'))} of the pixels"),
         ("θ (threshold)", f"{num(f.get('threshold'))}, rule {f.get('rule', '—')}"),
         ("θ provenance", str(f.get("threshold_provenance") or "—")),
-        ("Pixel threshold (mask)", num(f.get("pixel_threshold"))),
+        ("Pixel threshold (mask)", f"{num(f.get('pixel_threshold'))}: {mask_source_words(e.role)}"),
     ]
+    if e.viewer_threshold is not None:
+        rows.append(
+            (
+                "Viewer's threshold slider",
+                f"{num(e.viewer_threshold)} when this report was written; the mask here is "
+                f"drawn at {num(f.get('pixel_threshold'))}",
+            )
+        )
     if f.get("image_logit") is not None:
         rows.append(("Image logit (the score is its sigmoid)", num(f.get("image_logit"))))
     if e.role == "ensemble":

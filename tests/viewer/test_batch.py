@@ -467,6 +467,11 @@ def test_image_report_jobs_list_models_that_did_not_run_and_use_the_scan_record(
     (item,) = list(source.items())
     assert source.kind == "scan" and item.key == "a.png"
     assert item.models[0].heatmap_file == out / "maps" / "a.png.tiny.png"  # the 8-bit map
+    assert item.models[0].viewer_threshold is None and item.notes == []
+    moved = 0.25 if item.models[0].figures["pixel_threshold"] != 0.25 else 0.75
+    job = image_report_job(from_scan, viewer_thresholds={"tiny": moved})  # the slider moved
+    (item,) = list(job.source().items())
+    assert item.models[0].viewer_threshold == moved and "threshold slider" in item.notes[0]
     changed = load_evidence(folder / "b.png")
     with pytest.raises(ForensicError, match="changed since the scan"):
         analysis_from_record(record, out, changed)

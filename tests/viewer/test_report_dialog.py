@@ -222,3 +222,59 @@ def test_an_image_report_lists_a_face_model_that_judged_the_faces_as_a_face_mode
     assert "facer" not in json.dumps(item.get("models", [])), "facer listed as a whole-image model"
     roles = {m["name"]: m["role"] for m in doc["models"]}
     assert roles.get("facer") == "face model"
+
+
+def test_the_image_report_draws_calibrated_masks_and_says_where_the_viewer_s_slider_was(
+    qtbot, tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    """A report stands as evidence: its masks are drawn at each model's calibrated pixel
+    threshold, which anyone repeating the analysis gets, and it says so for every mask. When
+    the analyst had moved a mask's threshold slider, the report says which threshold the
+    viewer showed. (It drew the calibrated mask and said neither.)"""
+    import html
+    import json
+
+    from PySide6.QtCore import QSettings
+
+    from forensic_viewer.gui.main_window import MainWindow
+    from forensic_viewer.report import write_report
+
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(models=[str(tiny_checkpoint)], device="cpu", settings=settings)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window._models_known, timeout=TIMEOUT)
+    window.open_paths([write_image(tmp_path / "a.png")])
+    qtbot.waitUntil(
+        lambda: window.layers is not None and bool(window.layers.of_kind("mask")), timeout=TIMEOUT
+    )
+    source = "the model's calibrated pixel threshold, from its checkpoint"
+
+    def report(dest: str) -> tuple[dict[str, Any], str]:
+        dialog = window.export_report()
+        assert dialog is not None
+        paths = write_report(dialog.job.source(), tmp_path / dest, ["json", "html"])
+        (item,) = json.loads(paths["json"].read_text(encoding="utf-8"))["items"]
+        return item, html.unescape(paths["html"].read_text(encoding="utf-8"))
+
+    item, page = report("calibrated")
+    (tiny,) = item["models"]
+    pt = tiny["figures"]["pixel_threshold"]
+    assert tiny["mask_threshold"] == {"value": pt, "source": source, "viewer_slider": None}
+    assert f"outline: mask (heatmap > {pt:.2f}), at {source}" in page
+    assert "threshold slider" not in page and item["notes"] == []
+
+    mask = window.layers["tiny mask"]  # the analyst moves the slider
+    moved = 0.25 if abs(pt - 0.25) > 0.01 else 0.75
+    mask.threshold = moved
+    item, page = report("moved")
+    (tiny,) = item["models"]
+    assert tiny["mask_threshold"] == {"value": pt, "source": source, "viewer_slider": moved}
+    assert f"outline: mask (heatmap > {pt:.2f}), at {source}" in page  # still the calibrated
+    said = f"the viewer's threshold slider showed the mask of tiny at {moved:.3g} (calibrated"
+    assert len(item["notes"]) == 1 and said in item["notes"][0]
+    assert said in page and "Viewer's threshold slider" in page
+
+    mask.reset_threshold()  # back at the calibrated one: nothing to say
+    item, _ = report("reset")
+    assert item["notes"] == [] and item["models"][0]["mask_threshold"]["viewer_slider"] is None
