@@ -378,12 +378,13 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     return run_synth(args)
 
 
-def _left_behind(args: argparse.Namespace, stop: Terminated) -> str:
-    """What a SIGTERM outside ``fit``'s loop leaves, in words: the finished run's checkpoint,
-    the checkpoint an earlier run left in ``--out`` (a ``--resume`` stopped before its loop),
-    or nothing to resume."""
-    if stop.checkpoint is not None:
-        return finished_at_stop(stop.checkpoint)
+def _left_behind(args: argparse.Namespace) -> str:
+    """What a SIGTERM outside ``fit``'s loop leaves, in words: the finished run's checkpoint
+    (``args.finished``, set by ``run_fit`` once its loop has run to its end: the stop came while
+    the run was ending, however far it had got), the checkpoint an earlier run left in
+    ``--out`` (a ``--resume`` stopped before its loop), or nothing to resume."""
+    if args.finished is not None:
+        return finished_at_stop(args.finished)
     out = getattr(args, "out", None)
     if out is not None and (out / RESUME_NAME).is_file():
         return f"{out} holds the run's last checkpoint: continue with --resume"
@@ -438,6 +439,7 @@ def _main(argv: list[str] | None, program: bool) -> int:
     from trainer.distributed import Rendezvous, launch, launched_command, world_size
 
     args.command_line = launched_command(given)
+    args.finished = None  # fit's last checkpoint once its run has finished (run_fit sets it)
     launcher = args.command in ("fit", "pretrain") and world_size() == 1
     if launcher and (args.nproc != 1 or args.nnodes != 1):
         nodes = Rendezvous(args.nnodes, args.node_rank, args.master_addr, args.master_port)
@@ -494,12 +496,12 @@ def _main(argv: list[str] | None, program: bool) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERRUPTED
-    except Terminated as e:
+    except Terminated:
         if program:
             ignore_stop_signals()
         print(
             f"forensic-train {args.command}: terminated (SIGTERM) after "
-            f"{time.monotonic() - t0:.0f} s, {_left_behind(args, e)}",
+            f"{time.monotonic() - t0:.0f} s, {_left_behind(args)}",
             file=sys.stderr,
         )
         return EXIT_TERMINATED

@@ -218,24 +218,23 @@ def window_and_stride(
 def run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
     """``fit`` and ``pretrain``: validate, load the data, build the model, run the loop. A
     failure before the first checkpoint, a SIGTERM included, leaves ``--out`` as it was
-    (:class:`OutFolder`)."""
+    (:class:`OutFolder`). Once the loop has run to its end, ``args.finished`` is the run's last
+    checkpoint: a stop signal from then on finds a finished run, not one to resume
+    (``trainer.cli`` says so, wherever the signal meets it)."""
     before = OutFolder(args.out) if rank() == 0 else None  # other ranks write nothing
-    trained: list[Path] = []  # the run's last checkpoint, once fit's loop has run to its end
     try:
         # SIGTERM's default would end the process at once, with no chance to put --out back
         # (the dialog's Stop can come while the data are decoded); fit's loop puts its own
         # handler over this one (a checkpoint first)
         with sigterm_raises(Terminated):
-            return _run_fit(args, stage, command, trained)
-    except BaseException as e:
+            return _run_fit(args, stage, command)
+    except BaseException:
         if before is not None:
             before.restore()
-        if isinstance(e, Terminated) and trained:  # after training: the line says it finished
-            e.checkpoint = trained[0]
         raise
 
 
-def _run_fit(args: argparse.Namespace, stage: str, command: str, trained: list[Path]) -> int:
+def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
     init_meta = _init_meta(args.init, args.arch) if args.init is not None else None
     args.window, stride = window_and_stride(args.window, args.stride, init_meta)
     # The bounds every checkpoint's input policy is held to when it is loaded (so a run never
@@ -448,7 +447,7 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str, trained: list[P
         validate=validate,
         resume=args.resume,
         reporter=reporter,
-        on_trained=lambda: trained.append(out / LAST_CHECKPOINT),
+        on_trained=lambda: setattr(args, "finished", out / LAST_CHECKPOINT),
     )
     if main_rank:
         _finish(skipped)

@@ -57,12 +57,8 @@ FIGURE_WORDS = {
 
 class Terminated(Exception):
     """SIGTERM arrived outside ``fit``'s loop, which has its own handler: before it (while torch
-    was imported, the data checked or decoded: nothing of this run to resume) or after it, when
-    ``checkpoint`` is the finished run's last checkpoint (while its summary was written)."""
-
-    def __init__(self, checkpoint: Path | None = None) -> None:
-        super().__init__()
-        self.checkpoint = checkpoint
+    was imported, the data checked or decoded: nothing of this run to resume) or after it (the
+    run had finished: ``trainer.cli`` knows it from ``args.finished``)."""
 
 
 # How ``fit``'s last line on stderr goes on when a SIGTERM came once its run had finished (exit

@@ -467,6 +467,34 @@ def test_a_sigterm_once_the_run_has_finished_says_so_and_where_its_checkpoint_is
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler put back
 
 
+def test_a_sigterm_once_fit_has_returned_says_the_run_finished_not_resume(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SIGTERM once ``run_fit`` had returned (the run finished, its checkpoint written, its
+    handler gone): the set-up's handler past it said "holds the run's last checkpoint:
+    continue with --resume" of a run that had nothing left to resume (its resume file stays,
+    so a later --resume may extend it). The signal is sent at that very point."""
+    import trainer.commands as commands
+    from trainer.plan import LAST_CHECKPOINT
+
+    real = commands.run_fit
+
+    def terminated_once_returned(args: object, stage: str, command: str) -> int:
+        status = real(args, stage, command)
+        assert status == 0  # the run finished
+        os.kill(os.getpid(), signal.SIGTERM)  # handled at the next bytecode, in _cmd_fit
+        return status
+
+    monkeypatch.setattr(commands, "run_fit", terminated_once_returned)
+    data = make_folder(tmp_path / "d", 3, 1, seed=0, size=48)
+    out = tmp_path / "run"
+    code, _, err = _run(capsys, _fit(data, out, *TINY_FIT, "--epochs", "1", "--no-val"))
+    line = _one_error_line(err)
+    assert code == 143 and "SIGTERM" in line and "--resume" not in line, line
+    assert f"once the run had finished: its checkpoint is {out / LAST_CHECKPOINT}" in line
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler put back
+
+
 def test_a_sigterm_before_a_resumed_runs_loop_says_the_run_can_still_be_resumed(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
