@@ -1,17 +1,97 @@
-"""The end of a command-line program: once it has ended, stop signals are ignored.
+"""How a command-line program is stopped, and its end: Ctrl+C (SIGINT) and SIGTERM as
+interrupts, the exit statuses and the one line of a stop, stop signals ignored once it ends.
 
-Both programs (``forensic-viewer``, ``forensic-train``) handle the first Ctrl+C (SIGINT) or
-SIGTERM: the work done so far is kept and one line says so, with exit status 130 or 143. An
-impatient user presses Ctrl+C again; the later signals arrive while the program is only exiting
-(its exit hooks and torch's teardown, seconds), where a KeyboardInterrupt is printed as a
-traceback ("Exception ignored in atexit callback") or, once Python has put back the default
-handler, the signal kills the process: status -2 or -15 to a parent process, not 130 or 143.
-Here for both programs, as the engine is the package both import.
+Both programs (``forensic-viewer``, ``forensic-train``) handle the first Ctrl+C or SIGTERM
+(``kill PID``, the training dialog's Stop, a service manager, a batch system's time limit):
+the work done so far is kept and one line says so, with the exit status a shell gives a program
+a signal stopped, 130 or 143. Ctrl+C is Python's own :class:`KeyboardInterrupt`, whose handler
+is there from the interpreter's start; SIGTERM's default ends the process at once without a
+word, so the programs have it raise :class:`Terminated`, a KeyboardInterrupt too, which takes
+the same way out (a scan's finished rows kept and its lock released, a training run's ``--out``
+put back). Either carries its signal's number (:func:`stop_signal`).
+
+An impatient user presses Ctrl+C again; the later signals arrive while the program is only
+exiting (its exit hooks and torch's teardown, seconds), where a KeyboardInterrupt is printed as
+a traceback ("Exception ignored in atexit callback") or, once Python has put back the default
+handler, the signal kills the process: status -2 or -15 to a parent process, not 130 or 143
+(:func:`ignore_stop_signals`).
+
+Here for both programs, as the engine is the package both import; standard library only, so
+that ``forensic-viewer``'s entry point has it in place before numpy, torch and Qt are imported.
 """
 
 from __future__ import annotations
 
+import contextlib
 import signal
+import threading
+from collections.abc import Iterator
+from types import FrameType
+
+EXIT_INTERRUPTED = 128 + signal.SIGINT  # 130
+EXIT_TERMINATED = 128 + signal.SIGTERM  # 143
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM while a program runs: raised in the main thread, it takes the interrupt's way
+    out instead of ending the process mid-write. ``signum``: the signal that stopped it (what a
+    scan records in scan.json's ``run``)."""
+
+    signum = signal.SIGTERM
+
+
+def raise_terminated(_signum: int, _frame: FrameType | None) -> None:
+    """The SIGTERM handler: :class:`Terminated` in the main thread."""
+    raise Terminated
+
+
+def stop_signal(stop: BaseException) -> int:
+    """The signal that raised ``stop``: its ``signum``, else SIGINT (Python's own
+    KeyboardInterrupt, which has none)."""
+    return int(getattr(stop, "signum", signal.SIGINT))
+
+
+def exit_status(signum: int) -> int:
+    """The exit status of a program stopped by signal ``signum``: 143 for SIGTERM, else 130."""
+    return EXIT_TERMINATED if signum == signal.SIGTERM else EXIT_INTERRUPTED
+
+
+def stop_status(stop: BaseException) -> int:
+    """The exit status of a program stopped by ``stop``: 143 for SIGTERM, else 130."""
+    return exit_status(stop_signal(stop))
+
+
+def stop_words(stop: BaseException) -> str:
+    """``interrupted (Ctrl+C)`` or ``terminated (SIGTERM)``, for the one line of a stop."""
+    if stop_signal(stop) == signal.SIGTERM:
+        return "terminated (SIGTERM)"
+    return "interrupted (Ctrl+C)"
+
+
+def main_thread() -> bool:
+    """Whether this is the main thread, the only one that may set signal handlers."""
+    return threading.current_thread() is threading.main_thread()
+
+
+def raise_on_sigterm() -> None:
+    """:class:`Terminated` on SIGTERM from now on (main thread only; elsewhere signals are left
+    alone): a program's first act, so that no time is left where SIGTERM's default ends it."""
+    if main_thread():
+        signal.signal(signal.SIGTERM, raise_terminated)
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """:class:`Terminated` on SIGTERM while the block runs (main thread only); then the
+    handler that was there before."""
+    if not main_thread():
+        yield
+        return
+    before = signal.signal(signal.SIGTERM, raise_terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)
 
 
 def ignore_stop_signals() -> None:

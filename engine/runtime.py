@@ -338,7 +338,7 @@ class OpenVINORunner(Runner):
                         self._requests, self._spares = self._spares, None
                         raise Cancelled("cancelled inside the network")
         except (KeyboardInterrupt, SystemExit):
-            # Ctrl+C, or SIGTERM (forensic_viewer.stopping.Terminated), while tiles run: the
+            # Ctrl+C, or SIGTERM (engine.ending.Terminated), while tiles run: the
             # process is on its way out, so the running requests end first (one tile's time)
             # rather than run on while the runner and the interpreter are torn down around them
             for req in running:

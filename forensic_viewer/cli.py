@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import time
 import traceback
@@ -35,7 +36,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from engine.ending import ignore_stop_signals
+from engine.ending import (
+    ignore_stop_signals,
+    sigterm_as_interrupt,
+    stop_signal,
+    stop_status,
+    stop_words,
+)
 from engine.ensemble import ENSEMBLE_SUFFIX
 from engine.errors import ForensicError
 from engine.files import not_regular_reason, open_append, read_regular_text
@@ -43,7 +50,6 @@ from forensic_viewer.casework import add_audit_parser, add_case_arg, cmd_audit
 from forensic_viewer.cli_progress import ProgressBar
 from forensic_viewer.cli_table import print_table, table_checks
 from forensic_viewer.scan.lock import OutputLock, ScanFailed
-from forensic_viewer.stopping import Terminated, sigterm_as_interrupt, stop_status, stop_words
 from forensic_viewer.wording import plain
 
 COMMANDS = ("analyze", "scan", "probe", "models", "selftest", "audit")
@@ -746,13 +752,13 @@ def _main(argv: list[str], program: bool) -> int:
         return EXIT_SCAN_FAILED
     except SystemExit as e:  # argparse: usage errors exit 2 by themselves
         return int(e.code or 0)
-    except KeyboardInterrupt as e:  # Ctrl+C, or SIGTERM: Terminated
+    except KeyboardInterrupt as e:  # Ctrl+C, or SIGTERM: engine.ending.Terminated
         if program:  # before the line: another signal must not cut it or the exit short
             ignore_stop_signals()
         if gui:
             print(f"forensic-viewer: {stop_words(e)}; the viewer was not open", file=sys.stderr)
         else:
-            said = "terminated (SIGTERM)" if isinstance(e, Terminated) else "interrupted"
+            said = stop_words(e) if stop_signal(e) == signal.SIGTERM else "interrupted"
             print(f"\n{said}; results so far are kept (re-run to resume)", file=sys.stderr)
         return stop_status(e)
 

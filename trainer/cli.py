@@ -19,25 +19,25 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from engine.ending import ignore_stop_signals
+from engine.ending import (
+    EXIT_TERMINATED,
+    Terminated,
+    ignore_stop_signals,
+    raise_on_sigterm,
+    sigterm_as_interrupt,
+    stop_status,
+    stop_words,
+)
 from engine.errors import ForensicError
 from trainer.check import add_check_parser
 from trainer.errors import UsageError
 from trainer.plan import DEFAULT_WINDOW, RESUME_NAME
-from trainer.progress import (
-    EXIT_FAILED,
-    EXIT_INTERRUPTED,
-    EXIT_TERMINATED,
-    EXIT_USAGE,
-    Terminated,
-    finished_at_stop,
-)
+from trainer.progress import EXIT_FAILED, EXIT_USAGE, finished_at_stop
 
 
 def _add_data_args(p: argparse.ArgumentParser, *, training: bool) -> None:
@@ -338,26 +338,15 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _terminated(_signum: int, _frame: object) -> None:
-    raise Terminated
-
-
 def _cmd_fit(args: argparse.Namespace, stage: str) -> int:
     # SIGTERM (the training dialog's Stop) while torch and the trainer are imported, seconds
     # before run_fit puts up its own handler, ends as one there would: one line, exit 143,
     # instead of by the signal's default without a word
-    try:
-        previous = signal.signal(signal.SIGTERM, _terminated)
-    except ValueError:  # not the main thread: leave signals alone
-        previous = None
-    try:
+    with sigterm_as_interrupt():
         from trainer.commands import run_fit
 
         # recorded in the checkpoint as the user would type it, whatever path launched it
         return run_fit(args, stage, args.command_line)
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
@@ -379,15 +368,14 @@ def _cmd_synth(args: argparse.Namespace) -> int:
 
 
 def _left_behind(args: argparse.Namespace) -> str:
-    """What a SIGTERM outside ``fit``'s loop leaves, in words: the finished run's checkpoint
+    """What a stop outside ``fit``'s loop leaves, in words: the finished run's checkpoint
     (``args.finished``, set by ``run_fit`` once its loop has run to its end: the stop came while
     the run was ending, however far it had got), the checkpoint an earlier run left in
     ``--out`` (a ``--resume`` stopped before its loop), or nothing to resume."""
     if args.finished is not None:
         return finished_at_stop(args.finished)
-    out = getattr(args, "out", None)
-    if out is not None and (out / RESUME_NAME).is_file():
-        return f"{out} holds the run's last checkpoint: continue with --resume"
+    if (args.out / RESUME_NAME).is_file():
+        return f"{args.out} holds the run's last checkpoint: continue with --resume"
     return "before the first checkpoint: nothing to resume"
 
 
@@ -404,7 +392,12 @@ def main(argv: list[str] | None = None) -> int:
     with ``argv`` (tests, scripts) the caller's handlers stay."""
     program = argv is None
     if program:
-        _handle_sigterm()
+        # SIGTERM raises Terminated from the program's start until its end, where it is
+        # ignored. The commands that handle it themselves (fit's set-up and loop, the launcher
+        # of --nproc) put back this handler, never the signal's default: a SIGTERM between a
+        # command's end and the stop signals being ignored ended the process by that default
+        # without a word (status -15, not 143).
+        raise_on_sigterm()
     try:
         return _main(argv, program)
     except Terminated:  # after the command's own handlers, before the signals were ignored
@@ -414,18 +407,6 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if program:
             ignore_stop_signals()
-
-
-def _handle_sigterm() -> None:
-    """SIGTERM raises :class:`Terminated` from the program's start until its end, where
-    :func:`main` ignores it. The commands that handle it themselves (``fit``'s set-up and loop,
-    the launcher of ``--nproc``) put back this handler, never the signal's default: a SIGTERM
-    between a command's end and :func:`main` ignoring the stop signals ended the process by
-    that default without a word (status -15, not 143)."""
-    try:
-        signal.signal(signal.SIGTERM, _terminated)
-    except ValueError:  # not the main thread: leave signals alone
-        pass
 
 
 def _main(argv: list[str] | None, program: bool) -> int:
@@ -488,23 +469,16 @@ def _main(argv: list[str] | None, program: bool) -> int:
     except (ForensicError, UsageError) as e:
         print(f"forensic-train {args.command}: error: {e}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:  # Ctrl+C, or SIGTERM: Terminated
         if program:  # before the line: another signal must not cut it or the exit short
             ignore_stop_signals()
+        left = f", {_left_behind(args)}" if args.command in ("fit", "pretrain") else ""
         print(
-            f"forensic-train {args.command}: interrupted after {time.monotonic() - t0:.0f} s",
+            f"forensic-train {args.command}: {stop_words(e)} after "
+            f"{time.monotonic() - t0:.0f} s{left}",
             file=sys.stderr,
         )
-        return EXIT_INTERRUPTED
-    except Terminated:
-        if program:
-            ignore_stop_signals()
-        print(
-            f"forensic-train {args.command}: terminated (SIGTERM) after "
-            f"{time.monotonic() - t0:.0f} s, {_left_behind(args)}",
-            file=sys.stderr,
-        )
-        return EXIT_TERMINATED
+        return stop_status(e)
     except (RuntimeError, MemoryError) as e:
         if _is_oom(e):
             print(

@@ -29,6 +29,7 @@ from engine.checkpoints import (
     load_checkpoint,
     read_meta,
 )
+from engine.ending import exit_status, sigterm_as_interrupt
 from engine.ensemble import ENSEMBLE_SUFFIX
 from engine.errors import CheckpointError
 from engine.files import atomic_write
@@ -40,10 +41,10 @@ from trainer.distributed import rank
 from trainer.errors import DataError, UsageError
 from trainer.evaluate import evaluate
 from trainer.jsonio import write_json
-from trainer.loops import FitConfig, fit, sigterm_raises
+from trainer.loops import FitConfig, fit
 from trainer.objectives import objective_for
 from trainer.plan import DEFAULT_WINDOW, LAST_CHECKPOINT, RESUME_NAME
-from trainer.progress import Reporter, Terminated, stop_status
+from trainer.progress import Reporter
 from trainer.setup import (
     base_meta,
     build_model,
@@ -226,7 +227,7 @@ def run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
         # SIGTERM's default would end the process at once, with no chance to put --out back
         # (the dialog's Stop can come while the data are decoded); fit's loop puts its own
         # handler over this one (a checkpoint first)
-        with sigterm_raises(Terminated):
+        with sigterm_as_interrupt():
             return _run_fit(args, stage, command)
     except BaseException:
         if before is not None:
@@ -452,7 +453,7 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
     if main_rank:
         _finish(skipped)
     if result.interrupted:
-        return stop_status(result.stopped_by)
+        return exit_status(result.stopped_by)
     reporter.message(
         f"done: {result.steps} steps in {result.wall_seconds / 60:.1f} min; checkpoints in {out}"
     )

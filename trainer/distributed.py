@@ -30,7 +30,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from trainer.progress import stop_status
+from engine.ending import exit_status
 
 COMMAND_ENV = "FORENSIC_TRAIN_COMMAND"  # the user's command, set by --nproc for its ranks
 
@@ -155,4 +155,4 @@ def launch(argv: Sequence[str], nproc: int, nodes: Rendezvous | None = None) -> 
     # torchrun reports ranks ended by a signal as a failure; they wrote their checkpoint and
     # resume file first, so the caller (the training dialog) hears "stopped" (143 for SIGTERM,
     # 130 for Ctrl-C), as from one process
-    return stop_status(stopped[0]) if stopped and code != 0 else code
+    return exit_status(stopped[0]) if stopped and code != 0 else code

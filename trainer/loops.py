@@ -64,6 +64,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from engine.checkpoints import CheckpointMeta, save_checkpoint
 from engine.devices import resolve_device
+from engine.ending import Terminated, main_thread, stop_signal
 from engine.errors import CheckpointError
 from engine.files import AtomicFile
 from engine.formatting import format_duration
@@ -165,8 +166,9 @@ class FitResult:
     stopped_by: int = 0  # the signal that interrupted the run (SIGTERM, SIGINT); 0 when none
 
 
-class _Stop(Exception):
-    """SIGTERM arrived: stop after writing the checkpoint and resume file."""
+# What SIGTERM raises in the loop (the programs' own, engine.ending's): stop after writing the
+# checkpoint and resume file, as on Ctrl+C (KeyboardInterrupt).
+_Stop = Terminated
 
 
 class StepGuard:
@@ -209,37 +211,27 @@ class StepGuard:
 
 
 @contextlib.contextmanager
-def sigterm_raises(
-    exception: type[BaseException] = _Stop, guard: StepGuard | None = None
-) -> Iterator[None]:
-    """Inside, SIGTERM raises ``exception`` (the loop's :class:`_Stop`: a checkpoint first;
-    ``trainer.commands`` wraps the set-up with another), and with ``guard`` so does Ctrl+C
-    (KeyboardInterrupt), each held by the guard until a training step is whole; the handlers
-    before are put back."""
-
-    def raise_or_hold(error: BaseException) -> None:
-        if guard is None:
-            raise error
-        guard.stop(error)
+def sigterm_raises(guard: StepGuard) -> Iterator[None]:
+    """Inside, SIGTERM raises :class:`~engine.ending.Terminated` and Ctrl+C KeyboardInterrupt
+    (as everywhere else in the programs: :mod:`engine.ending`), each held by ``guard`` until a
+    training step is whole; the handlers before are put back (main thread only)."""
 
     def on_term(signum: int, frame: object) -> None:
-        raise_or_hold(exception())
+        guard.stop(Terminated())
 
     def on_int(signum: int, frame: object) -> None:
-        raise_or_hold(KeyboardInterrupt())
+        guard.stop(KeyboardInterrupt())
 
-    try:
-        previous = signal.signal(signal.SIGTERM, on_term)
-    except ValueError:  # not the main thread: leave signals alone
+    if not main_thread():  # only the main thread may set handlers: leave signals alone
         yield
         return
-    previous_int = signal.signal(signal.SIGINT, on_int) if guard is not None else None
+    previous = signal.signal(signal.SIGTERM, on_term)
+    previous_int = signal.signal(signal.SIGINT, on_int)
     try:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
-        if previous_int is not None:
-            signal.signal(signal.SIGINT, previous_int)
+        signal.signal(signal.SIGINT, previous_int)
 
 
 def _dist_info() -> tuple[int, int, int]:
@@ -306,7 +298,7 @@ def fit(
     ``cfg.max_steps`` ends the run inside one) with the unwrapped model.
     on_trained() is called once the loop has run to its end (not when a signal stopped it), its
     last checkpoint written: from then on the loop's signal handlers are gone, and a SIGTERM
-    meets the caller's while the run is finished (``trainer.commands`` says so).
+    meets the caller's while the run is finished (``trainer.cli`` says so).
     """
     out_dir = Path(out_dir)
     reporter = reporter or Reporter()
@@ -571,10 +563,10 @@ def fit(
                 batch_index = 0
                 validate_and_save(0)
                 last_ckpt_time = time.monotonic()
-        except (KeyboardInterrupt, _Stop) as e:
+        except KeyboardInterrupt as e:  # Ctrl+C, or SIGTERM: Terminated
             guard.stopping = True  # the files below are what the stop keeps: never cut short
             interrupted = True
-            stopped_by = signal.SIGTERM if isinstance(e, _Stop) else signal.SIGINT
+            stopped_by = stop_signal(e)
             save(batch_index)
             during = f" during the validation of epoch {epoch}" if val_pending else ""
             reporter.message(

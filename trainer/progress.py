@@ -18,23 +18,22 @@ from __future__ import annotations
 import json
 import math
 import re
-import signal
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from engine.ending import EXIT_INTERRUPTED, EXIT_TERMINATED
 from engine.files import read_regular_text
 from engine.formatting import format_duration
 
 # Exit statuses of ``forensic-train`` (besides 0): what a parent process tells apart.
 EXIT_FAILED = 1  # the command failed (out of memory, a loss that became NaN)
 EXIT_USAGE = 2  # the command refused its inputs (bad data, settings or checkpoint), said why
-# Stopped by a signal (128 + its number, as a shell reports it); ``fit`` wrote a checkpoint and
-# its resume file first: Ctrl-C (SIGINT) or SIGTERM (``kill``, the training dialog's Stop).
-EXIT_INTERRUPTED = 128 + signal.SIGINT  # 130
-EXIT_TERMINATED = 128 + signal.SIGTERM  # 143
+# Stopped by a signal (engine.ending: 128 + its number, as a shell reports it); ``fit`` wrote a
+# checkpoint and its resume file first: Ctrl-C (SIGINT, 130) or SIGTERM (143: ``kill``, the
+# training dialog's Stop).
 EXIT_STOPPED = (EXIT_INTERRUPTED, EXIT_TERMINATED)
 # The fixed fields of a ``step`` event: ``loss`` is the total, any other number a loss term (an
 # objective's term named like one of these is logged as ``term_<name>``, so it cannot hide it).
@@ -55,12 +54,6 @@ FIGURE_WORDS = {
 }
 
 
-class Terminated(Exception):
-    """SIGTERM arrived outside ``fit``'s loop, which has its own handler: before it (while torch
-    was imported, the data checked or decoded: nothing of this run to resume) or after it (the
-    run had finished: ``trainer.cli`` knows it from ``args.finished``)."""
-
-
 # How ``fit``'s last line on stderr goes on when a SIGTERM came once its run had finished (exit
 # 143, the run's last checkpoint written): ``trainer.cli`` writes it, the training dialog reads
 # it (:func:`finished_despite_stop`) to record the stage as done, not stopped.
@@ -70,11 +63,6 @@ FINISHED_AT_STOP = "once the run had finished: its checkpoint is "
 def finished_at_stop(checkpoint: Path) -> str:
     """The end of ``fit``'s last line when a SIGTERM came once its run had finished."""
     return f"{FINISHED_AT_STOP}{checkpoint}"
-
-
-def stop_status(signum: int) -> int:
-    """The exit status of a run stopped by signal ``signum``: 143 for SIGTERM, else 130."""
-    return EXIT_TERMINATED if signum == signal.SIGTERM else EXIT_INTERRUPTED
 
 
 def _clean(value: Any) -> Any:

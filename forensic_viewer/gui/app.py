@@ -26,6 +26,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from engine.assembly import resolve_models
 from engine.devices import available_devices
+from engine.ending import exit_status
 from engine.errors import ForensicError
 from engine.resources import resources_dir
 from forensic_viewer.audit import AuditError, AuditLog, case_dir_from, default_case_dir
@@ -265,7 +266,7 @@ def run_gui(
             f"forensic-viewer: {name} received: the viewer closed as File > Quit closes it",
             file=sys.stderr,
         )
-        return 128 + stop.signum  # 130 or 143, as the command-line programs
+        return exit_status(stop.signum)  # 130 or 143, as the command-line programs
     return status
 
 

@@ -44,6 +44,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from engine.analyses import run_analyses
+from engine.ending import stop_signal
 from engine.errors import EvidenceError, ForensicError
 from engine.files import open_append
 from engine.io import MAX_FILE_BYTES, load_evidence
@@ -510,13 +511,13 @@ def end_run(out: Path, summary: ScanSummary, interrupted: KeyboardInterrupt | No
     """Record in scan.json how the run ended (finished, cancelled, or interrupted by a signal
     after N of M files, with how to resume), once results.csv is written. An interrupt is then
     raised again with ``summary`` as its ``summary`` attribute, so the caller can say where the
-    scan stopped before it ends; the signal is the exception's ``signum`` (SIGINT without).
+    scan stopped before it ends; the signal is the exception's (:func:`engine.ending.stop_signal`).
     The one-process, worker-process and Ray scans all end here."""
     through, files = summary.through, summary.total
     run: dict[str, Any] = {"state": "finished", "files": files, "through": through}
     if interrupted is not None:
         summary.cancelled = True
-        summary.interrupted = signal.Signals(getattr(interrupted, "signum", signal.SIGINT)).name
+        summary.interrupted = signal.Signals(stop_signal(interrupted)).name
         run |= {"state": "interrupted", "signal": summary.interrupted}
     elif summary.cancelled:
         run["state"] = "cancelled"
