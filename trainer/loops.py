@@ -166,11 +166,6 @@ class FitResult:
     stopped_by: int = 0  # the signal that interrupted the run (SIGTERM, SIGINT); 0 when none
 
 
-# What SIGTERM raises in the loop (the programs' own, engine.ending's): stop after writing the
-# checkpoint and resume file, as on Ctrl+C (KeyboardInterrupt).
-_Stop = Terminated
-
-
 class StepGuard:
     """Holds a stop signal that arrives inside a training step until the step is whole.
 

@@ -352,10 +352,10 @@ def _stopped_fit(
 def test_sigterm_exits_143_and_ctrl_c_130_both_with_a_resume_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from trainer.loops import _Stop
+    from engine.ending import Terminated
     from trainer.plan import RESUME_NAME
 
-    code, out = _stopped_fit(tmp_path / "term", monkeypatch, _Stop)
+    code, out = _stopped_fit(tmp_path / "term", monkeypatch, Terminated)
     assert code == 143 and (out / RESUME_NAME).is_file()
     code, out = _stopped_fit(tmp_path / "int", monkeypatch, KeyboardInterrupt)
     assert code == 130 and (out / RESUME_NAME).is_file()
@@ -501,10 +501,10 @@ def test_a_sigterm_before_a_resumed_runs_loop_says_the_run_can_still_be_resumed(
     """``--resume`` stopped while its data were decoded: the line said "nothing to resume",
     yet the stopped run's checkpoint and resume file were in --out, untouched."""
     import trainer.commands as commands
-    from trainer.loops import _Stop
+    from engine.ending import Terminated
     from trainer.plan import RESUME_NAME
 
-    code, out = _stopped_fit(tmp_path, monkeypatch, _Stop)
+    code, out = _stopped_fit(tmp_path, monkeypatch, Terminated)
     assert code == 143 and (out / RESUME_NAME).is_file()
     monkeypatch.undo()
     capsys.readouterr()

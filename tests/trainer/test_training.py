@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from engine.checkpoints import CheckpointMeta, LoadedModel, load_checkpoint, read_meta
+from engine.ending import Terminated
 from tests.trainer.conftest import TINY, make_folder
 from trainer.data.augment import preset
 from trainer.data.datasets import WindowConfig, WindowDataset, load_items
@@ -194,7 +195,7 @@ def test_a_stop_during_a_checkpoint_still_leaves_checkpoint_and_resume_file(
         real(*args, **kw)
         calls[0] += 1
         if calls[0] == 1:  # the first periodic checkpoint: the weights are written, then Stop
-            raise loops._Stop()
+            raise Terminated()
 
     monkeypatch.setattr(loops, "save_checkpoint", stopped_midway)
     root = make_folder(tmp_path / "d", 4, 2, seed=5)
@@ -220,14 +221,12 @@ def test_a_stop_during_validation_is_validated_first_on_resume(tmp_path: Path) -
     import json
     import signal
 
-    from trainer import loops
-
     calls = [0]
 
     def validate(model: torch.nn.Module) -> dict[str, float]:
         calls[0] += 1
         if calls[0] == 1:
-            raise loops._Stop()  # what the SIGTERM handler raises
+            raise Terminated()  # what the SIGTERM handler raises
         return {"pixel_f1": 0.1 * calls[0], "images": 3}
 
     root = make_folder(tmp_path / "d", 5, 2, seed=3)
@@ -322,14 +321,13 @@ def test_a_stop_during_the_max_steps_validation_is_validated_first_on_resume(
     """Stop while the model --max-steps left is being validated (a periodic checkpoint was
     written at that very step): the stop writes the resume file again, marked, and --resume
     validates that model at the same place in the epoch before anything else."""
-    from trainer import loops
 
     calls = [0]
 
     def validate(model: torch.nn.Module) -> dict[str, float]:
         calls[0] += 1
         if calls[0] == 2:
-            raise loops._Stop()
+            raise Terminated()
         return {"pixel_f1": 0.1 * calls[0], "images": 3}
 
     root = make_folder(tmp_path / "d", 5, 2, seed=3)
