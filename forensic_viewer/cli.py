@@ -517,6 +517,17 @@ def cmd_scan(args: argparse.Namespace) -> int:
                 f"content (first: {plain(left_out[0].relative_to(folder).as_posix())})",
                 file=sys.stderr,
             )
+        if args.gt is not None:  # the masks are what the images are scored against
+            from forensic_viewer.scan.groundtruth import without_masks
+
+            files, masks = without_masks(files, args.truth)
+            if masks:
+                print(
+                    f"{plain(folder)}: {len(masks)} ground-truth mask(s) of --gt passed over "
+                    "(not analysed as evidence; first: "
+                    f"{plain(masks[0].relative_to(folder).as_posix())})",
+                    file=sys.stderr,
+                )
         if not files:
             print(f"{plain(folder)}: no image files found", file=sys.stderr)
         return files

@@ -26,6 +26,11 @@ per-file figures and the problems met) and as ``gt.*`` columns of ``results.csv`
 cannot be read, an image without a mask and a mask without an image are each one line naming the
 file; the others are scored. So is an entry of ``Gt/`` or ``Au/`` named like an image that is no
 regular file (a named pipe: opened by :func:`engine.files.open_regular`, never waited on).
+
+A scan with ground truth never analyses the masks as evidence (:func:`without_masks`): a
+folder scanned with its ``Gt/`` (``scan DIR --recursive --gt DIR``), or holding the masks a
+JSON list names, passes them over and says how many. Rows of masks that an earlier scan
+analysed stay in its ``results.jsonl`` and are never scored.
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -100,13 +105,36 @@ def _mask_stem(stem: str) -> str:
 @dataclass
 class TruthSource:
     """Where the masks of a folder's images are. by_path / by_stem: image -> mask file, or None
-    for an authentic image. masks: every mask file, to tell which matched no image."""
+    for an authentic image. masks: every mask file, to tell which matched no image.
+    mask_folder: a BenCo folder's ``Gt/``, whose every file is a mask (:meth:`mask_rule`)."""
 
     origin: Path
     by_path: dict[str, Path | None] = field(default_factory=dict)
     by_stem: dict[str, Path | None] = field(default_factory=dict)
     masks: list[Path] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    mask_folder: Path | None = None
+
+    def mask_rule(self) -> Callable[[str | Path], bool]:
+        """Whether a file is one of this ground truth's masks, so never evidence: a file below
+        a BenCo folder's ``Gt/`` (at any depth, named like an image or not), or a mask file
+        the JSON list names, unless the list names that file as an image too.
+
+        Gt/ as a whole, not only the masks the pairing matched: a second mask for a stem, a
+        mask whose stem is misspelt or whose image is missing are still masks, and what a
+        scan analyses must not hang on the pairing rule (``MASK_TAILS``), or a resume after
+        a change of that rule would analyse, or drop, files that are not evidence."""
+        folder = None if self.mask_folder is None else real_path(self.mask_folder)
+        masks = {real_path(m) for m in self.masks}
+        images = {real_path(p) for p in self.by_path}
+
+        def is_mask(path: str | Path) -> bool:
+            real = real_path(path)
+            if real in images:
+                return False
+            return real in masks or (folder is not None and real.is_relative_to(folder))
+
+        return is_mask
 
     def lookup(self, file: str | Path | None, key: str) -> tuple[bool, Path | None]:
         """(found, mask file or None for authentic) of the image ``file`` (scan key ``key``)."""
@@ -173,7 +201,7 @@ def read_truth(path: str | Path) -> TruthSource:
         raise ForensicError(
             path, "not a ground-truth folder: it has neither Gt/ (masks) nor Au/ (authentic)"
         )
-    src = TruthSource(path)
+    src = TruthSource(path, mask_folder=gt if gt.is_dir() else None)
     if gt.is_dir():
         for m in _files(gt, "ground-truth mask", src.problems):
             stem = _mask_stem(m.stem)
@@ -237,6 +265,26 @@ def _read_json(path: Path) -> TruthSource:
     return src
 
 
+def without_masks(
+    files: Sequence[tuple[Path, str]], truth: TruthSource
+) -> tuple[list[tuple[Path, str]], list[Path]]:
+    """``files`` (a scan's (path, key) list) split into those to analyse and the masks of
+    ``truth`` among them (:meth:`TruthSource.mask_rule`), which ``scan --gt`` and the batch
+    dialog pass over: a mask is what an image is scored against, not evidence (a folder
+    scanned with its ``Gt/`` had its masks analysed, listed and flagged like its images).
+    Done on the listing, before the one-process, worker-process or Ray driver takes it, so
+    all three analyse the same files, and a resume lists them the same way."""
+    is_mask = truth.mask_rule()
+    kept: list[tuple[Path, str]] = []
+    masks: list[Path] = []
+    for path, key in files:
+        if is_mask(path):
+            masks.append(path)
+        else:
+            kept.append((path, key))
+    return kept, masks
+
+
 def record_sources(rec: FileRecord, out: Path) -> Iterator[MapSource]:
     """The maps a scan recorded for ``rec`` (its 8-bit files under ``out``), read one at a time.
     Raises :class:`ForensicError` naming a map file that cannot be read."""
@@ -298,10 +346,10 @@ def evaluate_scan(out: Path, truth: TruthSource, keys: Sequence[str] | None = No
     problems = list(truth.problems)
     used: list[Path] = []
     errors: dict[str, str] = {}
-    masks = {real_path(m) for m in truth.masks}
+    is_mask = truth.mask_rule()
     for rec in index.iter_records(chosen):
-        if rec.file is not None and real_path(rec.file) in masks:
-            continue  # a mask scanned with its images (scan DIR --recursive): not evidence
+        if rec.file is not None and is_mask(rec.file):
+            continue  # a mask's row, from a scan that analysed its masks too: not evidence
         found, mask_file = truth.lookup(rec.file, rec.path)
         if mask_file is not None:
             used.append(mask_file)

@@ -1,0 +1,195 @@
+"""A scan with ground truth passes over the masks: ``scan DIR --recursive --gt DIR`` on an
+IMDL-BenCo folder analysed ``Gt/`` as evidence too (its rows in results.csv, the triage table
+and reports, an all-white mask flagged, 40 % of a benchmark's time), as did a folder holding
+the masks a JSON list names. Now they are passed over in one line, in one process, with
+worker processes, on resume and in the batch dialog; without ``--gt`` nothing changes.
+
+The checkpoint has random weights: these tests check which files are analysed and scored,
+never findings.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from forensic_viewer.cli import EXIT_OK, main
+from forensic_viewer.scan.groundtruth import GT_NAME, read_truth, without_masks
+from forensic_viewer.scan.walk import scan_files
+from tests.conftest import write_rgb
+
+
+def _rgb(path: Path, seed: int) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_rgb(path, 24, 32, seed=seed)
+
+
+def _mask(path: Path, mask: np.ndarray) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(mask.astype(np.uint8) * 255).save(path, format="PNG")
+    return path
+
+
+@pytest.fixture
+def benco(tmp_path: Path) -> Path:
+    """Tp/ a, b, e (e without a mask), Au/ f; Gt/ holds a's and b's masks, an all-white one
+    that matches no image, a second mask for a's stem, a mask named like no image (its
+    content says PNG) and one in a sub-folder: six files a scan would take for images."""
+    root = tmp_path / "data"
+    rng = np.random.default_rng(0)
+    for i, name in enumerate(("a", "b", "e")):
+        _rgb(root / "Tp" / f"{name}.png", seed=i)
+    _rgb(root / "Au" / "f.png", seed=9)
+    _mask(root / "Gt" / "a.png", rng.random((24, 32)) > 0.5)
+    _mask(root / "Gt" / "b_gt.png", rng.random((24, 32)) > 0.5)
+    _mask(root / "Gt" / "zz_mask.png", np.ones((24, 32), bool))  # all white, no image
+    _mask(root / "Gt" / "a_mask.png", np.ones((24, 32), bool))  # a second mask for a
+    _mask(root / "Gt" / "g.mask", np.ones((24, 32), bool))  # a PNG by its content only
+    _mask(root / "Gt" / "more" / "h.png", np.ones((24, 32), bool))
+    return root
+
+
+GT_FILES = {"Gt/a.png", "Gt/b_gt.png", "Gt/zz_mask.png", "Gt/a_mask.png", "Gt/g.mask"}
+GT_FILES |= {"Gt/more/h.png"}
+IMAGES = {"Tp/a.png", "Tp/b.png", "Tp/e.png", "Au/f.png"}
+
+
+def _scan(folder: Path, out: Path, checkpoint: Path, *extra: str) -> list[str]:
+    return ["scan", str(folder), "--out", str(out), "--model", str(checkpoint), "--recursive",
+            "--no-faces", *extra]  # fmt: skip
+
+
+def _rows(out: Path) -> dict[str, dict]:
+    lines = (out / "results.jsonl").read_text(encoding="utf-8").splitlines()
+    return {r["path"]: r for r in map(json.loads, lines)}
+
+
+def _csv_keys(out: Path) -> list[str]:
+    with open(out / "results.csv", newline="", encoding="utf-8") as f:
+        return [r["path"] for r in csv.DictReader(f)]
+
+
+def _masks_line(err: str) -> list[str]:
+    return [line for line in err.splitlines() if "ground-truth mask(s) of --gt" in line]
+
+
+def test_a_benco_folder_scanned_with_gt_analyses_and_scores_its_images_only(
+    benco: Path, tmp_path: Path, tiny_checkpoint: Path, capsys
+) -> None:
+    out = tmp_path / "out"
+    assert main(_scan(benco, out, tiny_checkpoint, "--gt", str(benco))) == EXIT_OK
+    err = capsys.readouterr().err
+    (line,) = _masks_line(err)
+    assert line == (
+        f"{benco}: 6 ground-truth mask(s) of --gt passed over "
+        "(not analysed as evidence; first: Gt/a.png)"
+    )
+    assert set(_rows(out)) == IMAGES
+    assert sorted(_csv_keys(out)) == sorted(IMAGES)
+    gt = json.loads((out / GT_NAME).read_text(encoding="utf-8"))
+    assert {f["path"] for f in gt["files"]} == {"Tp/a.png", "Tp/b.png", "Au/f.png"}
+    assert (gt["tampered"], gt["authentic"]) == (2, 1)
+    # the masks no image used are still said, as before: they are problems of the truth
+    assert any(p.startswith(f"{benco / 'Gt' / 'zz_mask.png'}: ") for p in gt["problems"])
+
+    # resumed: nothing new to analyse, and the masks stay passed over
+    assert main(_scan(benco, out, tiny_checkpoint, "--gt", str(benco))) == EXIT_OK
+    captured = capsys.readouterr()
+    assert len(_masks_line(captured.err)) == 1
+    assert "0 analysed, 4 already done" in captured.out
+    assert set(_rows(out)) == IMAGES
+
+    # without --gt nothing changes: a folder named Gt/ is evidence like any other
+    plain = tmp_path / "plain"
+    assert main(_scan(benco, plain, tiny_checkpoint)) == EXIT_OK
+    assert not _masks_line(capsys.readouterr().err)
+    assert set(_rows(plain)) == IMAGES | GT_FILES
+
+
+def test_a_scan_that_analysed_its_masks_before_resumes_with_gt_without_new_mask_rows(
+    benco: Path, tmp_path: Path, tiny_checkpoint: Path, capsys
+) -> None:
+    """A scan folder written before this change (or without --gt) holds rows of the masks:
+    they stay in results.jsonl, are never scored, and the run with --gt adds none; a mask
+    added since is passed over too, and the new image analysed."""
+    out = tmp_path / "out"
+    assert main(_scan(benco, out, tiny_checkpoint)) == EXIT_OK
+    before = _rows(out)
+    assert set(before) == IMAGES | GT_FILES
+    _mask(benco / "Gt" / "n.png", np.ones((24, 32), bool))
+    _rgb(benco / "Tp" / "n.png", seed=5)
+    capsys.readouterr()
+    assert main(_scan(benco, out, tiny_checkpoint, "--gt", str(benco))) == EXIT_OK
+    captured = capsys.readouterr()
+    assert "7 ground-truth mask(s)" in _masks_line(captured.err)[0]
+    assert "1 analysed, 4 already done" in captured.out
+    after = _rows(out)
+    assert set(after) == set(before) | {"Tp/n.png"}  # no row for Gt/n.png
+    assert {k: after[k] for k in before} == before  # the old rows as they were
+    assert sorted(_csv_keys(out)) == sorted(IMAGES | {"Tp/n.png"})
+    gt = json.loads((out / GT_NAME).read_text(encoding="utf-8"))
+    assert {f["path"] for f in gt["files"]} == {"Tp/a.png", "Tp/b.png", "Tp/n.png", "Au/f.png"}
+
+
+def test_the_masks_a_json_list_names_are_passed_over(
+    tmp_path: Path, tiny_checkpoint: Path, capsys
+) -> None:
+    """Masks beside their images, as a JSON list names them: the listed masks are passed
+    over; an image the list names (even as another pair's mask) and a file it does not name
+    are analysed."""
+    ev = tmp_path / "ev"
+    _rgb(ev / "a.png", seed=1)
+    _rgb(ev / "b.png", seed=2)
+    _rgb(ev / "c_mask.png", seed=3)  # named like a mask, listed nowhere: evidence
+    _mask(ev / "masks" / "a_gt.png", np.eye(24, 32, dtype=bool))
+    pairs = [["ev/a.png", "ev/masks/a_gt.png"], ["ev/b.png", "Negative"]]
+    pairs.append(["ev/c_mask.png", "ev/b.png"])  # b is an image of the list: never a mask
+    (listed := tmp_path / "pairs.json").write_text(json.dumps(pairs), encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(_scan(ev, out, tiny_checkpoint, "--gt", str(listed))) == EXIT_OK
+    err = capsys.readouterr().err
+    (line,) = _masks_line(err)
+    assert line.startswith(f"{ev}: 1 ground-truth mask(s) of --gt passed over")
+    assert line.endswith("first: masks/a_gt.png)")
+    assert set(_rows(out)) == {"a.png", "b.png", "c_mask.png"}
+    gt = json.loads((out / GT_NAME).read_text(encoding="utf-8"))
+    assert {f["path"] for f in gt["files"]} == {"a.png", "b.png", "c_mask.png"}
+
+
+def test_the_masks_are_told_by_their_real_path(tmp_path: Path) -> None:
+    """Gt/ reached through a link to the folder, and the truth named through another link:
+    the same files (without_masks, the listing the drivers share)."""
+    root = tmp_path / "data"
+    _rgb(root / "Tp" / "a.png", seed=1)
+    _mask(root / "Gt" / "a.png", np.eye(24, 32, dtype=bool))
+    (tmp_path / "linked").symlink_to(root)
+    (tmp_path / "truth").symlink_to(root)
+    files = scan_files(tmp_path / "linked", recursive=True)
+    kept, masks = without_masks(files, read_truth(tmp_path / "truth"))
+    assert [k for _, k in kept] == ["Tp/a.png"]
+    assert masks == [tmp_path / "linked" / "Gt" / "a.png"]
+
+
+def test_worker_processes_pass_over_the_same_masks(
+    benco: Path, tmp_path: Path, tiny_checkpoint: Path, capsys
+) -> None:
+    """--jobs 2 gives the rows of a one-process scan: the listing both take is the same."""
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert main(_scan(benco, one, tiny_checkpoint, "--gt", str(benco))) == EXIT_OK
+    assert main(_scan(benco, two, tiny_checkpoint, "--gt", str(benco), "--jobs", "2")) == 0
+    assert len(_masks_line(capsys.readouterr().err)) == 2
+    a, b = _rows(one), _rows(two)
+    assert set(a) == set(b) == IMAGES
+    # the workers run on other thread counts than this process: the figures may differ in
+    # their last bits, which file was analysed and what it was may not
+    assert {k: (r["status"], r["sha256"], r["file"]) for k, r in a.items()} == {
+        k: (r["status"], r["sha256"], r["file"]) for k, r in b.items()
+    }
+    gt_one = json.loads((one / GT_NAME).read_text(encoding="utf-8"))
+    gt_two = json.loads((two / GT_NAME).read_text(encoding="utf-8"))
+    assert [f["path"] for f in gt_two["files"]] == [f["path"] for f in gt_one["files"]]
