@@ -127,8 +127,9 @@ class ScanWorker(QThread):
     """Runs one scan (listing, model loading, analysis) off the GUI thread.
 
     Messages (through :attr:`mailbox`, see :mod:`forensic_viewer.gui.mailbox` for why not signals),
-    in order: ``listed(total, passed over, done earlier)`` (files found; files passed over as not
-    images; files of the listing an earlier run into the output folder finished), ``ready(names, ensemble or None, device)``
+    in order: ``listed(total, passed over, done earlier, masks)`` (files found; files passed over as not
+    images; files of the listing an earlier run into the output folder finished; ground-truth
+    masks passed over, as ``scan --gt`` passes them over), ``ready(names, ensemble or None, device)``
     (models loaded), ``file(index, total, analysed, TriageRow, left)`` after every file (done,
     skipped because finished earlier, or failed; ``analysed``: to the end in this run;
     ``left``: files still to analyse, as far as known), ``windows(model, done, total)``
@@ -222,10 +223,17 @@ class ScanWorker(QThread):
                 files = scan_files(
                     job.folder, job.recursive, job.suffixes, exclude=job.out, left_out=left_out
                 )
+                masks: list[Path] = []
+                if truth is not None:  # what the images are scored against, as scan --gt
+                    from forensic_viewer.scan.groundtruth import without_masks
+
+                    files, masks = without_masks(files, truth)
                 index = ResultIndex(job.out)
                 self._done_before = {k: index.sha256(k) for k in index.done_keys()}
                 self._left = files_to_analyse(files, self._done_before)
-                self.mailbox.post("listed", len(files), len(left_out), len(files) - self._left)
+                self.mailbox.post(
+                    "listed", len(files), len(left_out), len(files) - self._left, len(masks)
+                )
                 summary = self._scan(files, lock)
                 if truth is not None and not summary.cancelled:
                     from forensic_viewer.gui.truth_choice import score_scan
@@ -634,12 +642,16 @@ class BatchDialog(QDialog):
     def show_message(self, text: str) -> None:
         self.message.setText(plain(text))
 
-    def _on_listed(self, total: int, left_out: int = 0, done_before: int = 0) -> None:
+    def _on_listed(
+        self, total: int, left_out: int = 0, done_before: int = 0, masks: int = 0
+    ) -> None:
         self.tally.total = total
         self._resumed = done_before
         self.progress.setRange(0, max(1, total))
         self.progress.setValue(0)
         passed = f" ({left_out} other files are not images by name or content)" if left_out else ""
+        if masks:
+            passed += f" ({masks} ground-truth masks are passed over, not analysed as evidence)"
         earlier = (
             f", {done_before} of them finished by an earlier run into {self.output_folder()} "
             "(skipped, unless changed since)"

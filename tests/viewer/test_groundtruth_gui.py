@@ -241,3 +241,43 @@ def test_the_batch_dialog_scores_a_finished_scan_against_a_mask_folder(
 def _record(out: Path, key: str) -> dict:
     rows = (json.loads(x) for x in (out / "results.jsonl").read_text().splitlines())
     return next(r for r in rows if r["path"] == key)
+
+
+def test_the_batch_dialog_passes_over_the_masks_of_its_ground_truth(
+    qtbot, tmp_path: Path, tiny_checkpoint: Path, monkeypatch
+) -> None:
+    """A BenCo folder scanned whole (sub-folders included) against its own masks: the
+    listing says the masks are passed over, no row of the table or results.jsonl is a mask
+    (a file of Gt/ that matches no image neither), and the images are scored as scan --gt
+    scores them."""
+    from forensic_viewer.gui.batch_dialog import BatchDialog
+
+    root = tmp_path / "data"
+    (root / "Tp").mkdir(parents=True)
+    (root / "Au").mkdir()
+    write_rgb(root / "Tp" / "a.png", 40, 48, seed=1)
+    write_rgb(root / "Au" / "f.png", 40, 48, seed=2)
+    _mask_file(root / "Gt" / "a_gt.png", 40, 48)
+    _mask_file(root / "Gt" / "zz.png", 40, 48)  # a mask of no image: no evidence either
+    dialog = BatchDialog(models=[str(tiny_checkpoint)], device="cpu")
+    qtbot.addWidget(dialog)
+    dialog.folder.setText(str(root))
+    out = tmp_path / "scan"
+    dialog.out.setText(str(out))
+    dialog.recursive.setChecked(True)
+    dialog.truth.enabled.setChecked(True)
+    dialog.truth.folder.setText(str(root))
+    shown: list[str] = []
+    monkeypatch.setattr(
+        dialog, "show_message", lambda text: (shown.append(text), dialog.message.setText(text))
+    )
+    dialog.start()
+    qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=60_000)
+    listed = next(m for m in shown if m.startswith("2 files to scan"))
+    assert "(2 ground-truth masks are passed over, not analysed as evidence)" in listed, shown
+    assert sorted(r.key for r in dialog.table_model.rows()) == ["Au/f.png", "Tp/a.png"]
+    rows = [json.loads(x) for x in (out / "results.jsonl").read_text().splitlines()]
+    assert sorted(r["path"] for r in rows) == ["Au/f.png", "Tp/a.png"]
+    gt = json.loads((out / GT_NAME).read_text())
+    assert sorted(f["path"] for f in gt["files"]) == ["Au/f.png", "Tp/a.png"]
+    dialog.shutdown()
