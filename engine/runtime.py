@@ -16,7 +16,9 @@ A :class:`Runner` takes a normalised batch ``[B, 3, H, W]`` and returns the mask
   (``parallel`` tiles at once). Inference runs asynchronously and ``cancel()`` is polled every
   :data:`POLL_MS` ms; on Cancel the call returns at once and the running request is left to
   finish in the background (at most one tile of CPU time). The precision recorded is the
-  runner's: "fp32", or "int8" for a bundled int8 model (below).
+  runner's: "fp32", or "int8" for a bundled int8 model (below). Its model files are read
+  through :mod:`engine.files` and given to OpenVINO as bytes (:func:`read_ir`), so a named pipe
+  at their names is a warning naming it, never a wait inside OpenVINO.
 
 Why OpenVINO: on this project's 2-core AVX2 CPU it runs the four bundled networks 1.3-2.4x
 faster than PyTorch's own CPU path at the same fp32 outputs (max |Δ| of logits ~1e-5), see
@@ -64,6 +66,8 @@ import hashlib
 import json
 import logging
 import os
+import shutil
+import tempfile
 import threading
 import warnings
 from collections.abc import Callable, Iterator
@@ -75,6 +79,7 @@ import torch
 from torch import nn
 
 from engine.devices import autocast
+from engine.files import not_regular_reason, read_regular, read_regular_text
 from engine.tiling import Cancelled
 
 log = logging.getLogger(__name__)
@@ -250,7 +255,7 @@ class OpenVINORunner(Runner):
         if int8 is not None:
             self.precision = "int8"
             xml = int8
-            ov_model = core.read_model(str(int8))
+            ov_model = core.read_model(*read_ir(int8))
             fresh = True  # verified below; never written to the cache
         else:
             folder = (folder or cache_dir()) / "openvino"
@@ -259,11 +264,12 @@ class OpenVINORunner(Runner):
             key = f"{sha256[:20]}-{tag}-ov{ov.__version__.split('-')[0]}-e{EXPORT_VERSION}"
             xml = folder / f"{key}.xml"
             ov_model = None
-            if xml.is_file() and xml.with_suffix(".bin").is_file():
-                try:
-                    ov_model = core.read_model(str(xml))
-                except RuntimeError as e:
-                    log.warning("re-exporting %s: the cached model cannot be read (%s)", xml, e)
+            try:
+                ov_model = core.read_model(*read_ir(xml))
+            except FileNotFoundError:
+                pass  # not converted yet
+            except (OSError, RuntimeError) as e:
+                log.warning("re-exporting %s: the cached model cannot be read (%s)", xml, e)
             fresh = ov_model is None
             if ov_model is None:
                 ov_model = self._convert(model, shape)
@@ -407,12 +413,15 @@ def bundled_int8(
     if checkpoint is None or not sha256:
         return None
     meta, xml = int8_files(checkpoint)
-    if not (meta.is_file() and xml.is_file() and xml.with_suffix(".bin").is_file()):
+    # Present is enough here: the key is read, and the model later (read_ir), through
+    # engine.files, so a pipe or device put in their place is refused there with a line.
+    if not (meta.exists() and xml.exists() and xml.with_suffix(".bin").exists()):
         return None
     try:
-        key = json.loads(meta.read_text(encoding="utf-8")).get("key")
+        key = json.loads(read_regular_text(meta)).get("key")
     except (OSError, ValueError, AttributeError) as e:
-        log.warning("%s: cannot read the int8 model's key (%s); fp32 is used", meta, e)
+        reason = not_regular_reason(e) if isinstance(e, OSError) else None
+        log.warning("%s: cannot read the int8 model's key (%s); fp32 is used", meta, reason or e)
         return None
     wanted = int8_key(sha256, shape)
     if key != wanted:
@@ -420,6 +429,28 @@ def bundled_int8(
             log.warning("%s was made for another checkpoint or recipe; fp32 is used", meta)
         return None
     return xml
+
+
+class IRFileError(RuntimeError):
+    """An OpenVINO IR file that cannot be read; ``str()`` is one line naming the file."""
+
+
+def read_ir(xml: Path) -> tuple[bytes, bytes]:
+    """The bytes of the OpenVINO model ``xml`` and of its weights ``.bin``, for
+    ``core.read_model(xml_bytes, bin_bytes)``. Read through :func:`engine.files.read_regular`
+    (read-only, never waiting, regular files only), not handed to OpenVINO by name: OpenVINO
+    would wait forever on a named pipe put there, and read whatever file is at the path when it
+    opens it rather than the one a check before saw. Raises FileNotFoundError when either is
+    missing, :class:`IRFileError` naming the file for any other reason."""
+    out = []
+    for path in (xml, xml.with_suffix(".bin")):
+        try:
+            out.append(read_regular(path))
+        except FileNotFoundError:
+            raise
+        except OSError as e:
+            raise IRFileError(f"{path}: {not_regular_reason(e) or e.strerror or e}") from e
+    return out[0], out[1]
 
 
 def _test_tile(h: int, w: int) -> torch.Tensor:
@@ -432,8 +463,18 @@ def _test_tile(h: int, w: int) -> torch.Tensor:
 
 
 def _save_atomically(ov: object, ov_model: object, xml: Path) -> None:
-    """Write the IR pair so that a reader never sees half a model: .bin first, then .xml."""
-    tmp = xml.with_name(f".{xml.stem}.{os.getpid()}.tmp.xml")
+    """Write the IR pair so that a reader never sees half a model: .bin first, then .xml.
+
+    OpenVINO writes by name, so it writes into a folder of its own made for this write
+    (``mkdtemp``: a new folder only this process can enter), never at a name in the shared cache
+    folder, where a named pipe put at the name would have made the write wait for a reader
+    forever. The replaces then take the place of whatever is at the cache's names."""
+    try:
+        work = Path(tempfile.mkdtemp(prefix=f".{xml.stem}.", dir=xml.parent))
+    except OSError as e:
+        log.warning("could not cache the OpenVINO model in %s (%s)", xml.parent, e)
+        return
+    tmp = work / xml.name
     try:
         ov.save_model(ov_model, str(tmp), compress_to_fp16=False)  # type: ignore[attr-defined]
         tmp.with_suffix(".bin").replace(xml.with_suffix(".bin"))
@@ -441,9 +482,7 @@ def _save_atomically(ov: object, ov_model: object, xml: Path) -> None:
     except OSError as e:
         log.warning("could not cache the OpenVINO model in %s (%s)", xml.parent, e)
     finally:
-        for p in (tmp, tmp.with_suffix(".bin")):
-            with contextlib.suppress(OSError):
-                p.unlink()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def make_runner(
@@ -499,6 +538,7 @@ __all__ = [
     "INT8_RECIPE_VERSION",
     "INT8_TOLERANCE",
     "Cancelled",
+    "IRFileError",
     "OpenVINORunner",
     "Runner",
     "RuntimeChoice",
@@ -512,4 +552,5 @@ __all__ = [
     "int8_key",
     "make_runner",
     "openvino_available",
+    "read_ir",
 ]
