@@ -16,6 +16,7 @@ from functools import cached_property
 from typing import Any, Literal
 
 from engine.ensemble import general_provenance
+from engine.errors import ForensicError
 from engine.types import Progress
 from forensic_viewer.environment import environment
 from forensic_viewer.report.figures import (
@@ -420,7 +421,11 @@ def item_figures(
     for e in item.entries():
         if not e.ran:
             continue
-        heat = e.load_heatmap()
+        try:
+            heat = e.load_heatmap()
+        except ForensicError as err:
+            out.notes.append(f"{e.name}: {err}; no figure")
+            continue
         if heat is None:
             out.notes.append(f"{e.name}: the heatmap file is missing; no figure")
             continue
@@ -444,7 +449,11 @@ def item_figures(
             fig.shape[0],
         )
     for fm in item.face_maps:
-        values = fm.load_heatmap()
+        try:
+            values = fm.load_heatmap()
+        except ForensicError as err:
+            out.notes.append(f"{fm.name}: {err}; no figure")
+            continue
         if values is None:
             out.notes.append(f"{fm.name}: the face map file is missing; no figure")
             continue
@@ -472,7 +481,11 @@ def item_figures(
     for a in item.analyses:
         if not a.ran or a.record is None or a.record.map is None:
             continue
-        values = a.load_map()
+        try:
+            values = a.load_map()
+        except ForensicError as err:
+            out.notes.append(f"analysis {a.name}: {err}; no figure")
+            continue
         if values is None:
             out.notes.append(f"analysis {a.name}: the map file is missing; no figure")
             continue

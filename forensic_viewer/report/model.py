@@ -34,6 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from engine.errors import CheckpointError, EvidenceError, ForensicError
+from engine.files import not_regular_reason
 from engine.io import load_evidence
 from engine.types import Analysis, ModelResult
 from forensic_viewer.audit import AuditStamp
@@ -191,6 +192,24 @@ def cards_from_analyzer(analyzer: Any) -> dict[str, ModelCard]:
     }
 
 
+def read_map_file(path: Path | None) -> NDArray[np.float32] | None:
+    """A scan's 8-bit map file (a heatmap, a face map, a classic analysis's map) for a report
+    figure: None when there is none (no file named, or nothing at that name); raises
+    :class:`ForensicError` naming the file when something is there but cannot be read (a pipe
+    or device named like it, which a check by name before opening called missing, a damaged
+    PNG). Read once, by :func:`read_map_png` (``engine.files.open_regular``)."""
+    if path is None:
+        return None
+    try:
+        return read_map_png(path)
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise ForensicError(path, f"map cannot be read: {not_regular_reason(e) or e}") from e
+    except ValueError as e:
+        raise ForensicError(path, f"map cannot be read ({e})") from e
+
+
 @dataclass
 class ModelEntry:
     """One model's (or the ensemble's) part in one item.
@@ -233,12 +252,11 @@ class ModelEntry:
         return HEATMAP_FULL if self.heatmap is not None else HEATMAP_8BIT
 
     def load_heatmap(self) -> NDArray[np.float32] | None:
-        """[H, W] float32 in [0, 1], from memory or from the 8-bit map file."""
+        """[H, W] float32 in [0, 1], from memory or from the 8-bit map file (None: no file;
+        :class:`ForensicError` naming it when it cannot be read, see :func:`read_map_file`)."""
         if self.heatmap is not None:
             return self.heatmap
-        if self.heatmap_file is None or not self.heatmap_file.is_file():
-            return None
-        return read_map_png(self.heatmap_file)
+        return read_map_file(self.heatmap_file)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -280,12 +298,11 @@ class AnalysisEntry:
         )
 
     def load_map(self) -> NDArray[np.float32] | None:
-        """[H, W] float32 in [0, 1], from memory or from the 8-bit map file (None: no map)."""
+        """[H, W] float32 in [0, 1], from memory or from the 8-bit map file (None: no map;
+        :class:`ForensicError` naming the file when it cannot be read)."""
         if self.map is not None:
             return self.map
-        if self.map_file is None or not self.map_file.is_file():
-            return None
-        return read_map_png(self.map_file)
+        return read_map_file(self.map_file)
 
     def to_dict(self) -> dict[str, Any]:
         return {

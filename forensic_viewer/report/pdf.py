@@ -12,6 +12,7 @@ memory does not grow with the number of files. Every page carries the case ID an
 
 from __future__ import annotations
 
+import io
 import shutil
 import tempfile
 from collections.abc import Iterable
@@ -40,7 +41,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from engine.files import AtomicFile, temp_path
+from engine.files import AtomicFile, read_regular, temp_path
 from forensic_viewer.report import text as T
 from forensic_viewer.report.build import STOPPED_HEADING, Figure, ItemFigures, Overview
 from forensic_viewer.report.model import ReportItem
@@ -79,13 +80,20 @@ class Fonts:
 _FONTS: Fonts | None = None
 
 
-def _find(name: str) -> Path | None:
+def _find(name: str) -> io.BytesIO | None:
+    """The first font file ``name`` in the font folders, read whole: the bytes through
+    :func:`engine.files.read_regular` (a pipe or device named like the font is passed over, never
+    waited on, and the file read is the one checked), given to reportlab from memory."""
     import reportlab
 
     for d in (*FONT_DIRS, Path(reportlab.__file__).parent / "fonts"):
-        p = d / name
-        if p.is_file():
-            return p
+        try:
+            data = read_regular(d / name)
+        except OSError:  # none there, or not a regular file
+            continue
+        font = io.BytesIO(data)
+        font.name = str(d / name)  # type: ignore[attr-defined]
+        return font
     return None
 
 
@@ -99,12 +107,12 @@ def fonts() -> Fonts:
         if r is None:
             continue
         try:
-            pdfmetrics.registerFont(TTFont("ReportSans", str(r)))
-            pdfmetrics.registerFont(TTFont("ReportSans-Bold", str(b or r)))
+            pdfmetrics.registerFont(TTFont("ReportSans", r))
+            pdfmetrics.registerFont(TTFont("ReportSans-Bold", b or io.BytesIO(r.getvalue())))
             m = _find(mono)
             mono_name = "Courier"
             if m is not None:
-                pdfmetrics.registerFont(TTFont("ReportMono", str(m)))
+                pdfmetrics.registerFont(TTFont("ReportMono", m))
                 mono_name = "ReportMono"
         except Exception:  # a damaged font file: try the next family
             continue

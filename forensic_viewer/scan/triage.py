@@ -358,11 +358,9 @@ def load_thumbnail(
 ) -> NDArray[np.uint8] | None:
     """Thumbnail [h, w, 3] uint8 RGB of a row: the one the scan wrote, else (when
     ``from_evidence``) decoded again from the evidence file; None when neither works."""
-    path = out / (row.thumbnail or thumb_name(row.key))
-    if path.is_file():
-        img = read_thumbnail(path, max_side)
-        if img is not None:
-            return img
+    img = read_thumbnail(out / (row.thumbnail or thumb_name(row.key)), max_side)
+    if img is not None:  # None: missing or unreadable (a pipe named like it included)
+        return img
     if from_evidence and row.file and row.status == "ok":
         try:
             return thumbnail(load_evidence(row.file).pixels, max_side)
