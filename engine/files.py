@@ -39,7 +39,7 @@ def open_regular(path: str | Path) -> BinaryIO:
     two for a one-line error."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0))
     try:
-        _check_regular(fd, path)
+        check_regular(fd, path)
         return os.fdopen(fd, "rb")
     except BaseException:
         os.close(fd)
@@ -49,8 +49,10 @@ def open_regular(path: str | Path) -> BinaryIO:
 _NOT_REGULAR = "not a regular file (a device, pipe or socket)"
 
 
-def _check_regular(fd: int, path: str | Path) -> None:
-    """Raise unless the open descriptor ``fd`` (of ``path``) is a regular file."""
+def check_regular(fd: int, path: str | Path) -> None:
+    """Raise unless the open descriptor ``fd`` (of ``path``) is a regular file:
+    :class:`NotRegularFile`, or :class:`IsADirectoryError` for a folder (for files opened
+    otherwise than here, such as a scan folder's lock)."""
     mode = os.fstat(fd).st_mode
     if stat.S_ISDIR(mode):
         raise IsADirectoryError(errno.EISDIR, "is a folder, not a file", str(path))
@@ -79,7 +81,7 @@ def open_append_fd(path: str | Path, mode: int = 0o644) -> int:
             raise NotRegularFile(errno.EINVAL, _NOT_REGULAR, str(path)) from e
         raise
     try:
-        _check_regular(fd, path)
+        check_regular(fd, path)
         if hasattr(os, "O_NONBLOCK"):
             os.set_blocking(fd, True)  # a regular file: writes as any other
         return fd

@@ -29,6 +29,7 @@ from types import TracebackType
 from typing import Any
 
 from engine.errors import ForensicError
+from engine.files import check_regular, not_regular_reason, read_regular_text
 
 LOCK_NAME = ".scan.lock"
 _WIN_OFFSET = 1 << 30  # the byte locked on Windows: past the holder's JSON, which stays readable
@@ -96,10 +97,37 @@ def _unlock(fd: int) -> None:
         msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)
 
 
-def read_holder(out: Path) -> dict[str, Any]:
-    """What the lock file of ``out`` says about its holder ({} when empty or unreadable)."""
+def _open_lock_file(path: Path) -> int:
+    """``path`` opened for reading and writing (created when missing), refused with a
+    :class:`ScanFailed` naming it unless a regular file: the scan truncates and writes it, so a
+    link there would have it empty and overwrite the file the link points at (``O_NOFOLLOW``),
+    and a named pipe or device would not hold the holder's description (``O_NONBLOCK``: opening
+    one never waits)."""
+    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0)
+    flags |= getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
     try:
-        value = json.loads((out / LOCK_NAME).read_text(encoding="utf-8") or "{}")
+        fd = os.open(path, flags, 0o644)
+    except OSError as e:
+        if e.errno == errno.ELOOP and path.is_symlink():
+            raise ScanFailed(path, "is a link; a scan's lock file must be a regular file") from e
+        raise ScanFailed(
+            path.parent, f"cannot be used as the output folder ({e.strerror or e})"
+        ) from e
+    try:
+        check_regular(fd, path)
+        if hasattr(os, "O_NONBLOCK"):
+            os.set_blocking(fd, True)
+    except OSError as e:
+        os.close(fd)
+        raise ScanFailed(path, not_regular_reason(e) or str(e.strerror or e)) from e
+    return fd
+
+
+def read_holder(out: Path) -> dict[str, Any]:
+    """What the lock file of ``out`` says about its holder ({} when empty or unreadable: a pipe
+    or device there included, read by :func:`engine.files.read_regular_text`, never waited on)."""
+    try:
+        value = json.loads(read_regular_text(out / LOCK_NAME) or "{}")
     except (OSError, ValueError):
         return {}
     return value if isinstance(value, dict) else {}
@@ -129,11 +157,11 @@ class OutputLock:
         path = self.out / LOCK_NAME
         try:
             self.out.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
         except OSError as e:
             raise ScanFailed(
                 self.out, f"cannot be used as the output folder ({e.strerror or e})"
             ) from e
+        fd = _open_lock_file(path)
         try:
             locked = _try_lock(fd)
         except OSError as e:
