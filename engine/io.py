@@ -234,7 +234,7 @@ def load_evidence(
     *,
     max_pixels: int | None = None,
     max_bytes: int | None = None,
-    data: bytes | None = None,
+    native: Callable[[Image.Image], None] | None = None,
 ) -> Evidence:
     """Decode the evidence file at ``path`` by the policy in the module docstring.
 
@@ -242,9 +242,11 @@ def load_evidence(
         ``FORENSIC_VIEWER_MAX_PIXELS``, else ``DEFAULT_MAX_PIXELS``).
     max_bytes: refuse a decode estimated to need more memory than this (None: the environment
         variable ``FORENSIC_VIEWER_MAX_DECODE_BYTES``, else ``DEFAULT_MAX_DECODE_BYTES``).
-    data: the file's bytes, when the caller has read them through :mod:`engine.files` itself
-        (the self-test's resources): decoded under the same limits as the file ``path`` names,
-        which is then not opened (``path`` only names it in messages).
+    native: called once with the decoded Pillow image (loaded, before it is reduced to the
+        RGB pixels and before the orientation is applied), for a reader that needs what the
+        evidence pixels drop: a ground-truth mask's alpha or 16-bit samples
+        (:func:`engine.masks.read_mask`), so the file is decoded once. What it raises becomes
+        the decode's error.
 
     Raises a subclass of :class:`engine.errors.EvidenceError` naming the file and the reason,
     whatever the file holds; for a bad limit, what :func:`decode_byte_limit` or
@@ -253,7 +255,7 @@ def load_evidence(
     path = Path(path)
     byte_limit = decode_byte_limit(max_bytes)
     max_pixels = pixel_limit(max_pixels)
-    data = _read_bytes(path) if data is None else _sized(path, data)
+    data = _read_bytes(path)
     sha256 = hashlib.sha256(data).hexdigest()
     fmt = sniff_format(data[:16])
     if fmt is None:
@@ -264,7 +266,7 @@ def load_evidence(
         )
     failure: EvidenceError
     try:
-        return _decode(path, data, fmt, sha256, max_pixels, byte_limit)
+        return _decode(path, data, fmt, sha256, max_pixels, byte_limit, native)
     except EvidenceError:
         raise
     except Exception as e:
@@ -291,7 +293,13 @@ def load_evidence(
 
 
 def _decode(
-    path: Path, data: bytes, fmt: str, sha256: str, max_pixels: int, byte_limit: int
+    path: Path,
+    data: bytes,
+    fmt: str,
+    sha256: str,
+    max_pixels: int,
+    byte_limit: int,
+    native: Callable[[Image.Image], None] | None = None,
 ) -> Evidence:
     """The guarded step of :func:`load_evidence`: header, limits, frames, pixels, metadata."""
     png = containers.png_layout(data) if fmt == "PNG" else None
@@ -325,6 +333,8 @@ def _decode(
         img.load()
         # Pillow turns a TIFF by its Orientation tag as it loads it, and drops the tag.
         turned = fmt == "TIFF" and 0x0112 not in getattr(img, "tag_v2", {})
+        if native is not None:
+            native(img)
         rgb = _to_rgb(path, img, warns)
     finally:
         img.close()  # frees the decoded raster before the orientation copy
@@ -374,17 +384,6 @@ def _is_preview(tags: object) -> bool:
     """Whether TIFF ``tags`` mark their image a reduced-resolution copy: NewSubfileType bit 0,
     or OldSubfileType 2 (as raw files mark the preview in their first page)."""
     return bool(_tag_int(tags, 254, 0) & 1) or _tag_int(tags, 255, 1) == 2
-
-
-def _sized(path: Path, data: bytes) -> bytes:
-    """``data``, the bytes of ``path`` read by the caller, under :func:`_read_bytes`' limits."""
-    if len(data) > MAX_FILE_BYTES:
-        raise ImageTooLargeError(
-            path, f"file is {len(data)} bytes, beyond the {MAX_FILE_BYTES} limit"
-        )
-    if not data:
-        raise EmptyFileError(path, "file is empty (0 bytes)")
-    return data
 
 
 def _read_bytes(path: Path) -> bytes:

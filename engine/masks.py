@@ -31,8 +31,6 @@ The rule (:func:`read_mask`):
 
 from __future__ import annotations
 
-import hashlib
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,14 +39,17 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from engine.errors import EvidenceError, ForensicError
-from engine.files import read_regular
 from engine.io import _apply_orientation, load_evidence
 from engine.rgb import WIDE_MODES
-from engine.types import Evidence
 
 _ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
 _WIDE_INT = tuple(m for m in WIDE_MODES if m != "F")  # float masks in [0, 1] scale exactly
 _REDUCED = "16 bits per channel reduced to 8"  # the start of load_evidence's warning of it
+
+
+# (alpha [H, W] uint8 or None, 16/32-bit grey samples [H, W] or None, whether the decoded
+# image kept a TIFF Orientation tag: Pillow turns a TIFF as it loads it and drops the tag)
+_Planes = tuple[NDArray[np.uint8] | None, NDArray[np.int64] | None, bool]
 
 
 class MaskSizeError(ForensicError):
@@ -65,22 +66,21 @@ class MaskFile:
     warnings: list[str] = field(default_factory=list)
 
 
-def read_mask(
-    path: str | Path, size: tuple[int, int] | None = None, data: bytes | None = None
-) -> MaskFile:
+def read_mask(path: str | Path, size: tuple[int, int] | None = None) -> MaskFile:
     """The mask file ``path`` by the rule of the module docstring, for an image of ``size``
-    (height, width; None: any size). ``data``: its bytes, when the caller read them itself
-    through :mod:`engine.files` (the self-test: the file is then not opened here). Raises
-    :class:`ForensicError` naming the file when it cannot be read, :class:`MaskSizeError` when
-    its size is not ``size``."""
+    (height, width; None: any size). The file is read and decoded once, by
+    :func:`load_evidence`, which hands over the decoded image's alpha or 16-bit samples before
+    it reduces them (``native=``). Raises :class:`ForensicError` naming the file when it cannot
+    be read, :class:`MaskSizeError` when its size is not ``size``."""
+    planes: list[_Planes] = []
     try:
-        ev = load_evidence(path, data=data)
+        ev = load_evidence(path, native=lambda img: planes.append(_native_planes(img)))
     except EvidenceError as e:
         raise ForensicError(path, f"ground-truth mask cannot be read: {e.reason}") from e
+    alpha, wide = _oriented(planes[0], ev.orientation, ev.format)
     brightest = ev.pixels.max(axis=2)  # H, W
     mask = brightest > 127
     warnings: list[str] = []
-    alpha, wide = _native_planes(Path(path), ev, data)
     if alpha is not None and alpha.min() <= 127 < alpha.max():
         opaque = alpha > 127
         if (mask & opaque).any():
@@ -108,6 +108,15 @@ def read_mask(
                 f"{path}: a 16-bit colour mask, read at its high byte, marks no pixel: read as "
                 "an empty mask (authentic); if it holds 0 and 1, save it as 0 and 255"
             )
+    check_mask_size(path, mask, size)
+    return MaskFile(mask, ev.sha256, warnings)
+
+
+def check_mask_size(
+    path: str | Path, mask: NDArray[np.bool_], size: tuple[int, int] | None
+) -> None:
+    """Raise :class:`MaskSizeError` naming ``path`` unless ``mask`` is [H, W] of ``size``
+    (height, width; None: any size)."""
     h, w = mask.shape
     if size is not None and (h, w) != tuple(size):
         raise MaskSizeError(
@@ -115,49 +124,34 @@ def read_mask(
             f"ground-truth mask is {w}x{h} but its image is {size[1]}x{size[0]}: a mask must "
             "have its image's size (resized, it could misalign every pixel)",
         )
-    return MaskFile(mask, ev.sha256, warnings)
 
 
-def _native_planes(
-    path: Path, ev: Evidence, data: bytes | None
+def _native_planes(img: Image.Image) -> _Planes:
+    """The planes of the decoded mask ``img`` (loaded, not yet oriented) that the evidence
+    pixels drop (alpha) or reduce to 8 bits (16/32-bit grey), for the modes that have them."""
+    mode = img.mode
+    tagged = 0x0112 in getattr(img, "tag_v2", {})
+    if mode in _WIDE_INT:
+        plane = np.asarray(img).astype(np.int64)
+        if plane.min() < 0 or plane.max() > 65535:  # min-max rescaled by the decoder
+            return None, None, tagged
+        return None, plane, tagged
+    if mode in _ALPHA_MODES or (mode == "P" and "transparency" in img.info):
+        im = img.convert("RGBA") if mode == "P" else img
+        return np.asarray(im.getchannel(im.getbands()[-1])), None, tagged
+    return None, None, tagged
+
+
+def _oriented(
+    planes: _Planes, orientation: int, fmt: str
 ) -> tuple[NDArray[np.uint8] | None, NDArray[np.int64] | None]:
-    """(alpha [H, W] uint8 or None, 16/32-bit grey samples [H, W] or None) of a mask whose mode
-    has them, which the evidence pixels drop (alpha) or reduce to 8 bits. The bytes (``data``,
-    or the file read again) must hash as the ones :func:`load_evidence` accepted, so its
-    limits hold."""
-    mode = ev.mode
-    if mode not in _ALPHA_MODES and mode not in _WIDE_INT and mode != "P":
-        return None, None
-    if data is None:
-        try:
-            data = read_regular(path)
-        except OSError as e:
-            raise ForensicError(path, f"ground-truth mask cannot be read: {e}") from e
-    if hashlib.sha256(data).hexdigest() != ev.sha256:
-        raise ForensicError(path, "ground-truth mask cannot be read: it changed while it was read")
-    try:
-        return _planes(data, mode, ev.orientation, ev.format)
-    except (OSError, ValueError) as e:  # the bytes load_evidence decoded: not expected
-        raise ForensicError(path, f"ground-truth mask cannot be read: {e}") from e
+    """``planes`` with the EXIF orientation applied as :mod:`engine.io` applies it to the
+    pixels: once, so not to a TIFF that Pillow turned as it loaded it."""
+    alpha, wide, tagged = planes
+    if orientation == 1 or (fmt == "TIFF" and not tagged):
+        return alpha, wide
+    return _turn(alpha, orientation), _turn(wide, orientation)
 
 
-def _planes(
-    data: bytes, mode: str, orientation: int, fmt: str
-) -> tuple[NDArray[np.uint8] | None, NDArray[np.int64] | None]:
-    """:func:`_native_planes` of the file's bytes ``data``."""
-    palette = mode == "P"
-    with Image.open(io.BytesIO(data)) as img:
-        img.load()
-        turned = fmt == "TIFF" and 0x0112 not in getattr(img, "tag_v2", {})
-        if palette and "transparency" not in img.info:
-            return None, None
-        if mode in _WIDE_INT:
-            plane = np.asarray(img).astype(np.int64)
-            if plane.min() < 0 or plane.max() > 65535:  # min-max rescaled by the decoder
-                return None, None
-        else:
-            im = img.convert("RGBA") if palette else img
-            plane = np.asarray(im.getchannel(im.getbands()[-1]))
-    if orientation != 1 and not turned:
-        plane = _apply_orientation(plane[..., None], orientation)[..., 0]
-    return (None, plane) if mode in _WIDE_INT else (plane, None)
+def _turn(plane: NDArray | None, orientation: int) -> NDArray | None:
+    return None if plane is None else _apply_orientation(plane[..., None], orientation)[..., 0]

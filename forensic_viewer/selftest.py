@@ -14,9 +14,9 @@ Checks, each printed as one line (``ok`` / ``FAIL`` and why), exit status 0 only
 
 The resources folder can be any folder (``$FORENSIC_VIEWER_RESOURCES``), so its files (the
 samples' list, the cards, the masks) are read through :func:`engine.files.open_regular`: one
-that is a named pipe or a device fails its check with a line naming it, never a wait. A mask's
-bytes are then read by :func:`engine.masks.read_mask`, the rule ``scan --gt`` and the trainer
-read every ground truth by (a channel above 127, not OpenCV's grey).
+that is a named pipe or a device fails its check with a line naming it, never a wait. A mask is
+read by :func:`engine.masks.read_mask` (which opens it so too), the rule ``scan --gt`` and the
+trainer read every ground truth by (a channel above 127, not OpenCV's grey).
 """
 
 from __future__ import annotations
@@ -25,14 +25,17 @@ import json
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-from engine.files import not_regular_reason, read_regular, read_regular_text
+from engine.files import not_regular_reason, read_regular_text
 from engine.metrics import f1_iou, roc_auc
 from forensic_viewer.environment import APP_PACKAGE, package_version
+
+if TYPE_CHECKING:
+    from engine.masks import MaskFile
 
 FLOOR = re.compile(r"regression-floor: (\S+) pixel-f1 ([0-9.]+) pixel-auc ([0-9.]+)")
 CARD_SHA = re.compile(r"File SHA-256: `([0-9a-f]{64})`")
@@ -85,7 +88,7 @@ def run_selftest(
     from engine.ensemble import ENSEMBLE_SUFFIX, Ensemble
     from engine.errors import ForensicError
     from engine.io import load_evidence
-    from engine.masks import read_mask
+    from engine.masks import check_mask_size, read_mask
     from engine.pipeline import Analyzer, face_model_map
 
     models = models or BUNDLED_MODELS
@@ -109,9 +112,11 @@ def run_selftest(
         check(False, _unreadable(listing, e))
         manifest = None  # that FAIL line stands for the floors it leaves unchecked
 
-    def mask_bytes(sample: str) -> tuple[Path, bytes] | None:
-        """The true mask of ``sample`` (its manifest entry): its path and bytes, read before
-        the model runs, or None with a FAIL line."""
+    def truth_of(sample: str) -> tuple[Path, MaskFile] | None:
+        """The true mask of ``sample`` (its manifest entry), read before the model runs by the
+        rule every ground truth is read by (:func:`engine.masks.read_mask`: a channel above
+        127, transparency; read-only, regular files only): its path and the mask, or None with
+        a FAIL line."""
         if manifest is None:
             return None
         entry = manifest.get(sample)
@@ -120,17 +125,7 @@ def run_selftest(
             return None
         path = samples / entry["mask"]
         try:
-            return path, read_regular(path)
-        except OSError as e:
-            check(False, _unreadable(path, e))
-            return None
-
-    def truth_of(path: Path, data: bytes, size: tuple[int, int]) -> NDArray[np.bool_] | None:
-        """The mask read by the rule every ground truth is read by (:func:`engine.masks.
-        read_mask`: a channel above 127, transparency, another size than the sample refused),
-        or None with a FAIL line."""
-        try:
-            return read_mask(path, size, data=data).mask
+            return path, read_mask(path)
         except ForensicError as e:
             check(False, str(e))
             return None
@@ -141,13 +136,17 @@ def run_selftest(
             check(False, f"{name}: its card states no regression floor")
             return
         sample, f1_floor, auc_floor = m.group(1), float(m.group(2)), float(m.group(3))
-        read = mask_bytes(sample)
+        read = truth_of(sample)
         if read is None:
             return
         heat, mask = run(samples / sample)
-        truth = truth_of(*read, heat.shape[:2])
-        if truth is None:
+        mask_path, truth_file = read
+        try:  # a mask of another size than the sample refused, as scan --gt refuses it
+            check_mask_size(mask_path, truth_file.mask, heat.shape[:2])
+        except ForensicError as e:
+            check(False, str(e))
             return
+        truth = truth_file.mask
         f1, auc = _f1(mask, truth), pixel_auc(heat, truth)
         check(
             f1 >= f1_floor and auc >= auc_floor,

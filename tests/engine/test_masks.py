@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.errors import ForensicError
 from engine.masks import MaskSizeError, read_mask
 
 
@@ -65,21 +64,50 @@ def test_another_size_is_refused_naming_the_file(tmp_path: Path) -> None:
     assert read_mask(path).mask.shape == (4, 6)  # no size given: any
 
 
-def test_the_bytes_a_caller_read_are_read_by_the_same_rule_without_opening_the_file(
-    tmp_path: Path,
+@pytest.mark.parametrize("kind", ["alpha", "16-bit", "palette"])
+def test_a_mask_with_planes_the_pixels_drop_is_read_and_decoded_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
 ) -> None:
-    """The self-test reads its resources itself (engine.files): their bytes give the mask the
-    file gives, transparency included, and the path only names the file."""
-    rgba = np.zeros((4, 6, 4), np.uint8)
-    rgba[:, :3, 0] = 255  # red on the left half ...
-    rgba[:, :, 3] = 255
-    rgba[0, :] = (255, 0, 0, 0)  # ... but the top row erased
-    data = _save(tmp_path / "m.png", rgba).read_bytes()
-    gone = tmp_path / "gone.png"  # never written: not opened
-    got = read_mask(gone, (4, 6), data=data)
-    assert (got.mask == read_mask(tmp_path / "m.png").mask).all()
-    assert got.mask[1:, :3].all() and not got.mask[0].any() and not got.mask[:, 3:].any()
-    with pytest.raises(MaskSizeError, match=str(gone)):
-        read_mask(gone, (6, 4), data=data)
-    with pytest.raises(ForensicError, match="file is empty"):
-        read_mask(gone, data=b"")
+    """Its alpha or 16-bit samples come from the one decode load_evidence makes (they were
+    decoded a second time from the file read again)."""
+    from PIL import ImageFile
+
+    import engine.files
+
+    if kind == "alpha":
+        rgba = np.zeros((4, 6, 4), np.uint8)
+        rgba[:, :3, 0] = 255  # red on the left half ...
+        rgba[:, :, 3] = 255
+        rgba[0, :] = (255, 0, 0, 0)  # ... but the top row erased
+        path, want = _save(tmp_path / "m.png", rgba), np.zeros((4, 6), bool)
+        want[1:, :3] = True
+    elif kind == "16-bit":
+        path = _save(tmp_path / "m.png", np.full((4, 6), 1, np.uint16))
+        want = np.zeros((4, 6), bool)
+    else:
+        pal = Image.fromarray(np.tile(np.array([[1, 1, 0, 0, 2, 2]], np.uint8), (4, 1)), "P")
+        pal.putpalette([0, 0, 0, 255, 255, 255, 255, 255, 255])
+        pal.info["transparency"] = 2  # the right third erased
+        path, want = tmp_path / "m.png", np.zeros((4, 6), bool)
+        pal.save(path, transparency=2)
+        want[:, :2] = True
+    decodes, reads = [], []
+    load, read = ImageFile.ImageFile.load, engine.files.open_regular
+
+    def counted_load(self: ImageFile.ImageFile):  # type: ignore[no-untyped-def]
+        if self.tile:  # not loaded yet: a decode of the file's data
+            decodes.append(self.mode)
+        return load(self)
+
+    def counted_open(p):  # type: ignore[no-untyped-def]
+        reads.append(p)
+        return read(p)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", counted_load)
+    monkeypatch.setattr(engine.files, "open_regular", counted_open)
+    got = read_mask(path, (4, 6))
+    assert (got.mask == want).all()
+    assert len(decodes) == 1, decodes
+    assert len(reads) == 1, reads
+    if kind == "16-bit":  # the warning that needs the 16-bit samples
+        assert "the brightest is 1 of 65535" in got.warnings[0], got.warnings
