@@ -20,6 +20,13 @@ The rule (:func:`read_mask`):
   own depth: a 16-bit grey mask of 0 and 1 says "the brightest is 1 of 65535" (the 8-bit
   pixels hold 0 there). A 16-bit colour mask, which the decoder reads at its high byte, says
   that instead when it reads as empty.
+- **Which mask is an image's** in a folder of masks (:func:`list_masks`: ``forensic-viewer scan
+  --gt`` and the trainer's ``Tp/`` + ``Gt/`` folders alike): a file named like an image whose
+  stem, less a ``_gt``/``_mask``/``-gt``/``-mask`` ending (BenCo's and CASIA's names, any case),
+  is the image's stem (case kept); its suffix in any case and of any image format (a ``.png``
+  mask for a ``.jpg``). Two masks for one stem: the one without an ending, else the first by
+  name, is used and the other named. Hidden files (``._x.png``, macOS's) are listed like any
+  other: one matches no image.
 - A mask of **another size than its image is refused** (:class:`MaskSizeError`, one line naming
   the file and both sizes). A mask of another size was made for another version of the image:
   whether scaling would put its region back in place (a resized copy) or shift every pixel (a
@@ -31,6 +38,7 @@ The rule (:func:`read_mask`):
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -39,12 +47,13 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from engine.errors import EvidenceError, ForensicError
-from engine.io import _apply_orientation, load_evidence
+from engine.io import IMAGE_SUFFIXES, _apply_orientation, load_evidence
 from engine.rgb import WIDE_MODES
 
 _ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
 _WIDE_INT = tuple(m for m in WIDE_MODES if m != "F")  # float masks in [0, 1] scale exactly
 _REDUCED = "16 bits per channel reduced to 8"  # the start of load_evidence's warning of it
+MASK_TAILS = ("_gt", "_mask", "-gt", "-mask")  # stem endings of masks in BenCo / CASIA releases
 
 
 # (alpha [H, W] uint8 or None, 16/32-bit grey samples [H, W] or None, whether the decoded
@@ -155,3 +164,53 @@ def _oriented(
 
 def _turn(plane: NDArray | None, orientation: int) -> NDArray | None:
     return None if plane is None else _apply_orientation(plane[..., None], orientation)[..., 0]
+
+
+def mask_key(stem: str) -> str:
+    """The image stem a mask file's ``stem`` is for: less a :data:`MASK_TAILS` ending (any
+    case), else itself."""
+    low = stem.lower()
+    for tail in MASK_TAILS:
+        if low.endswith(tail):
+            return stem[: -len(tail)]
+    return stem
+
+
+@dataclass
+class MaskFolder:
+    """A folder of masks listed by :func:`list_masks`. by_stem: image stem -> its mask;
+    seconds: (mask, stem) of each further mask for a stem already taken (not used)."""
+
+    by_stem: dict[str, Path] = field(default_factory=dict)
+    seconds: list[tuple[Path, str]] = field(default_factory=list)
+
+    @property
+    def masks(self) -> list[Path]:
+        """The masks used, one per stem, by name."""
+        return sorted(self.by_stem.values())
+
+    def second_lines(self) -> list[str]:
+        """One line naming each mask left unused for a second of its stem."""
+        return [
+            f"{m}: a second mask for the stem {stem!r}; {self.by_stem[stem].name} is used"
+            for m, stem in self.seconds
+        ]
+
+
+def list_masks(folder: Path, usable: Callable[[Path], bool] | None = None) -> MaskFolder:
+    """The masks of ``folder`` (``Gt/``) by the image stem each is for (the module docstring's
+    rule), the one listing of ``forensic-viewer scan --gt`` and the trainer's data folders, so
+    one folder pairs its images with the same masks in both. An entry counts when named like an
+    image (suffix in any case) and not a folder (a pipe or a dangling link named like a mask is
+    listed, and refused by its reader with a line naming it), and ``usable`` says yes (a caller
+    that refuses such entries at once, with its own line)."""
+    found: dict[str, list[Path]] = {}
+    for p in sorted(folder.iterdir()):
+        if p.suffix.lower() in IMAGE_SUFFIXES and not p.is_dir() and (usable is None or usable(p)):
+            found.setdefault(mask_key(p.stem), []).append(p)
+    out = MaskFolder()
+    for stem, masks in found.items():
+        first, *rest = sorted(masks, key=lambda m: (m.stem != stem, m.name))
+        out.by_stem[stem] = first
+        out.seconds += [(m, stem) for m in rest]
+    return out

@@ -29,6 +29,7 @@ from PIL import Image, UnidentifiedImageError
 from engine.errors import ForensicError
 from engine.files import is_listed, read_regular
 from engine.io import IMAGE_SUFFIXES
+from engine.masks import mask_key
 from trainer.data.records import (
     MASK_SUFFIXES,
     Sample,
@@ -118,7 +119,7 @@ def _count(path: Path, report: DatasetReport) -> None:
     report.masks = len(masks)
     report.authentic = len(_files(path / "Au", IMAGE_SUFFIXES))
     stems = {p.stem for p in tampered}
-    orphans = [m for m in masks if m.stem not in stems and m.stem.removesuffix("_gt") not in stems]
+    orphans = [m for m in masks if mask_key(m.stem) not in stems]
     if orphans:
         report.warnings.append(
             f"{orphans[0]}: mask without a tampered image (ignored)"

@@ -55,6 +55,8 @@ from engine.files import (
     read_regular_text,
 )
 from engine.io import IMAGE_SUFFIXES
+from engine.masks import MASK_TAILS as MASK_TAILS
+from engine.masks import list_masks
 from engine.masks import read_mask as engine_read_mask
 from forensic_viewer.scan.maps import read_heatmap_png
 from forensic_viewer.scan.records import FileRecord
@@ -74,7 +76,6 @@ from forensic_viewer.scan.walk import real_path
 
 GT_NAME = "groundtruth.json"  # the summary next to results.jsonl
 NEGATIVE = "Negative"  # the BenCo JSON list's mask of an authentic image
-MASK_TAILS = ("_gt", "_mask", "-gt", "-mask")  # stem endings of masks in BenCo / CASIA releases
 
 
 # --- masks -------------------------------------------------------------------------------------
@@ -92,14 +93,6 @@ def read_mask(path: str | Path, size: tuple[int, int]) -> TruthMask:
 def authentic(size: tuple[int, int]) -> TruthMask:
     """The implied all-zero mask of an authentic image (``Au/`` or ``"Negative"``)."""
     return TruthMask(np.zeros(size, bool))
-
-
-def _mask_stem(stem: str) -> str:
-    low = stem.lower()
-    for tail in MASK_TAILS:
-        if low.endswith(tail):
-            return stem[: -len(tail)]
-    return stem
 
 
 @dataclass
@@ -170,19 +163,22 @@ def _unreadable(path: Path) -> str | None:
     return None
 
 
+def _usable(p: Path, what: str, problems: list[str]) -> bool:
+    """Whether ``p`` is a regular file; else one line in ``problems`` naming it as ``what``
+    (a named pipe called like a mask: left out, never waited on)."""
+    reason = _unreadable(p)
+    if reason is not None:
+        problems.append(f"{p}: {what} left out: {reason}")
+    return reason is None
+
+
 def _files(folder: Path, what: str, problems: list[str]) -> list[Path]:
-    """The entries of ``folder`` named like images that are regular files; one line in
-    ``problems`` for each other one (a named pipe called like a mask), naming it as ``what``."""
-    files = []
-    for p in sorted(folder.iterdir()):
-        if p.suffix.lower() not in IMAGE_SUFFIXES or p.is_dir():
-            continue
-        reason = _unreadable(p)
-        if reason is None:
-            files.append(p)
-        else:
-            problems.append(f"{p}: {what} left out: {reason}")
-    return files
+    """The entries of ``folder`` named like images that are regular files (see :func:`_usable`)."""
+    return [
+        p
+        for p in sorted(folder.iterdir())
+        if p.suffix.lower() in IMAGE_SUFFIXES and not p.is_dir() and _usable(p, what, problems)
+    ]
 
 
 def read_truth(path: str | Path) -> TruthSource:
@@ -203,13 +199,10 @@ def read_truth(path: str | Path) -> TruthSource:
         )
     src = TruthSource(path, mask_folder=gt if gt.is_dir() else None)
     if gt.is_dir():
-        for m in _files(gt, "ground-truth mask", src.problems):
-            stem = _mask_stem(m.stem)
-            if stem in src.by_stem:
-                src.problems.append(f"{m}: a second mask for the stem {stem!r}; the first is used")
-                continue
-            src.by_stem[stem] = m
-            src.masks.append(m)
+        masks = list_masks(gt, lambda p: _usable(p, "ground-truth mask", src.problems))
+        src.by_stem.update(masks.by_stem)
+        src.masks += masks.masks
+        src.problems += masks.second_lines()
     if au.is_dir():
         for img in _files(au, "authentic image of the ground truth", src.problems):
             src.by_stem.setdefault(img.stem, None)

@@ -3,8 +3,10 @@
 Two formats, as IMDL-BenCo:
 
 - **Folder** (``ManiDataset`` plus authentic images): ``Tp/`` tampered images, ``Gt/`` their
-  masks with the same stem (0 = authentic, 255 = tampered; any extension), optional ``Au/``
-  authentic images (label 0, no mask: an all-zero mask is implied).
+  masks with the same stem, or with a ``_gt``/``_mask``/``-gt``/``-mask`` ending (0 = authentic,
+  255 = tampered; any image extension, in any case), paired by
+  :func:`engine.masks.list_masks`, as ``forensic-viewer scan --gt`` pairs them; optional
+  ``Au/`` authentic images (label 0, no mask: an all-zero mask is implied).
 - **JSON list** (``JsonDataset``): ``[[image, mask], ...]`` where ``mask`` is ``"Negative"`` for
   an authentic image; relative paths are relative to the JSON file.
 
@@ -37,11 +39,11 @@ from PIL import Image, UnidentifiedImageError
 from engine.errors import EvidenceError, ForensicError
 from engine.files import is_listed, not_regular_reason, open_regular, read_regular
 from engine.io import IMAGE_SUFFIXES, load_evidence
-from engine.masks import read_mask
+from engine.masks import list_masks, read_mask
 from trainer.errors import DataError
 
 NEGATIVE = "Negative"  # the JSON format's mask entry for an authentic image
-MASK_SUFFIXES = (".png", ".bmp", ".tif", ".tiff", ".jpg", ".jpeg", ".gif", ".webp")
+MASK_SUFFIXES = IMAGE_SUFFIXES  # a mask is named like an image (engine.masks.list_masks)
 
 
 @dataclass(frozen=True)
@@ -130,13 +132,10 @@ def read_folder(root: str | Path, problems: list[tuple[Path, str]] | None = None
     name = root.name
     samples: list[Sample] = []
     if tp.is_dir():
-        masks: dict[str, Path] = {}
-        for p in sorted(gt.iterdir()):
-            if p.suffix.lower() in MASK_SUFFIXES and is_listed(p):
-                masks.setdefault(p.stem, p)
+        masks = list_masks(gt).by_stem  # the pairing scan --gt makes of the same folder
         missing: list[Path] = []
         for img in _images_in(tp):
-            m = masks.get(img.stem) or masks.get(img.stem + "_gt")
+            m = masks.get(img.stem)
             if m is None:
                 missing.append(img)
             else:

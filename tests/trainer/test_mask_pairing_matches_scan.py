@@ -1,0 +1,79 @@
+"""``forensic-viewer scan --gt DIR`` and ``forensic-train eval DIR`` pair a ``Tp/`` + ``Gt/``
+folder's images with the same masks: both list ``Gt/`` with :func:`engine.masks.list_masks`.
+The trainer paired only ``<stem>.*`` and ``<stem>_gt.*`` (case kept), the scan also ``_mask``,
+``-gt`` and ``-mask`` in any case, and of two masks for one stem each could use another.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from engine.masks import list_masks
+from forensic_viewer.scan.groundtruth import read_truth
+from trainer.data.records import read_folder
+
+# image in Tp/ -> the mask in Gt/ both must pair it with (None: no mask, a problem for both)
+EXPECTED = {
+    "a.jpg": "a.PNG",  # an upper-case suffix, a .png mask for a .jpg
+    "b.jpg": "b_gt.png",
+    "c.jpg": "c_mask.png",  # the trainer knew only _gt
+    "d.png": "d-GT.png",  # an ending in upper case
+    "e.jpg": "e.png",  # e_gt.png is a second mask for e: the one without an ending is used
+    "f.jpg": None,
+}
+OTHER_MASKS = ["._a.png", "e_gt.png", "zz.png"]  # macOS's hidden copy, a second, no image
+
+
+def _folder(root: Path) -> Path:
+    for sub in ("Tp", "Gt", "Au"):
+        (root / sub).mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for name in EXPECTED:
+        Image.fromarray(rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)).save(root / "Tp" / name)
+    mask = np.zeros((8, 8), np.uint8)
+    mask[:4] = 255
+    for name in [m for m in EXPECTED.values() if m] + OTHER_MASKS:
+        Image.fromarray(mask).save(root / "Gt" / name, format="PNG")
+    Image.fromarray(mask).save(root / "Au" / "g.png")
+    return root
+
+
+def test_scan_gt_and_the_trainer_pair_a_folder_with_the_same_masks(tmp_path: Path) -> None:
+    root = _folder(tmp_path / "d")
+
+    problems: list[tuple[Path, str]] = []
+    trainer = {s.image.name: s.mask.name for s in read_folder(root, problems) if s.label == 1}
+    assert [p.name for p, _ in problems] == ["f.jpg"]  # the one image without a mask
+
+    truth = read_truth(root)
+    scan = {}
+    for image in EXPECTED:
+        found, mask = truth.lookup(None, f"Tp/{image}")
+        if found:
+            scan[image] = None if mask is None else mask.name
+    assert scan == trainer == {k: v for k, v in EXPECTED.items() if v}
+    assert truth.lookup(None, "Au/g.png") == (True, None)  # an authentic image's stem
+    # the second mask of a stem is named, with the one used
+    assert [ln for ln in truth.problems if "second mask" in ln] == [
+        f"{root / 'Gt' / 'e_gt.png'}: a second mask for the stem 'e'; e.png is used"
+    ]
+    unused = truth.unmatched([root / "Gt" / m for m in EXPECTED.values() if m])
+    assert [Path(ln.split(": ")[0]).name for ln in unused] == ["._a.png", "zz.png"]
+
+
+def test_list_masks_keys_by_stem_less_the_mask_endings(tmp_path: Path) -> None:
+    gt = tmp_path / "Gt"
+    gt.mkdir()
+    for name in ["x-mask.TIF", "y_Mask.jpeg", "w.txt", "v_gt.png", "v-gt.png"]:
+        (gt / name).write_bytes(b"")
+    (gt / "folder.png").mkdir()  # a folder named like a mask is none
+    listed = list_masks(gt)
+    assert {k: p.name for k, p in listed.by_stem.items()} == {
+        "x": "x-mask.TIF",
+        "y": "y_Mask.jpeg",
+        "v": "v-gt.png",  # both have an ending: the first by name
+    }
+    assert [(p.name, s) for p, s in listed.seconds] == [("v_gt.png", "v")]
