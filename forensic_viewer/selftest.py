@@ -130,6 +130,17 @@ def run_selftest(
             check(False, str(e))
             return None
 
+    def card_text(card_path: Path, missing: str | None) -> str | None:
+        """The text of the model card ``card_path``, ``missing`` when there is none, or None
+        with a FAIL line when it cannot be read."""
+        try:
+            return read_regular_text(card_path)
+        except FileNotFoundError:
+            return missing
+        except (OSError, ValueError) as e:
+            check(False, _unreadable(card_path, e))
+            return None
+
     def floor_check(name: str, card: str, run: Callable[[Path], tuple[Any, Any]]) -> None:
         m = FLOOR.search(card)
         if m is None:
@@ -157,13 +168,8 @@ def run_selftest(
     checkpoints = sorted(models.glob("*.safetensors"))
     check(bool(checkpoints), f"{len(checkpoints)} bundled checkpoint(s) in {models}")
     for path in checkpoints:
-        card_path = path.with_suffix(".md")
-        try:
-            card = read_regular_text(card_path)
-        except FileNotFoundError:
-            card = ""
-        except (OSError, ValueError) as e:
-            check(False, _unreadable(card_path, e))
+        card = card_text(path.with_suffix(".md"), missing="")  # none: the SHA check fails
+        if card is None:
             continue
         stated = CARD_SHA.search(card)
         try:
@@ -202,15 +208,11 @@ def run_selftest(
             check(False, str(e))
             continue
         check(not missing, f"{path.name}: members {', '.join(m.model for m in ens.members)}")
-        card_path = path.with_name(path.name.removesuffix(ENSEMBLE_SUFFIX) + ".md")
         if missing:
             continue
-        try:
-            card = read_regular_text(card_path)
-        except FileNotFoundError:
-            continue  # an ensemble without a card states no floor to check
-        except (OSError, ValueError) as e:
-            check(False, _unreadable(card_path, e))
+        card_path = path.with_name(path.name.removesuffix(ENSEMBLE_SUFFIX) + ".md")
+        card = card_text(card_path, missing=None)  # none: an ensemble's card is optional
+        if card is None:
             continue
         analyzer = Analyzer([str(p) for p in members], device=device, ensemble=ens)
 

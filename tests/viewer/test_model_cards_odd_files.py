@@ -162,3 +162,17 @@ def test_selftest_with_a_pipe_as_a_mask_fails_naming_it(
         "(a device, pipe or socket)"
     ], lines
     assert lines[-1] == "self-test FAILED"
+
+
+@pytest.mark.parametrize("odd", ODD)
+def test_selftest_with_a_pipe_as_an_ensembles_card_fails_that_check_naming_it(
+    resources: tuple[Path, Path], odd: str
+) -> None:
+    models, samples = resources
+    ensemble = {"name": "pair", "members": [{"model": "crfd-net-compact"}]}
+    (models / "pair.ensemble.json").write_text(json.dumps(ensemble), encoding="utf-8")
+    card = _odd(models / "pair.md", odd)
+    ok, lines = _selftest(models, samples)
+    assert not ok
+    _fails_naming(lines, card)
+    assert "ok   pair.ensemble.json: members crfd-net-compact" in lines
