@@ -55,6 +55,18 @@ def _garbage_collected_in_the_gui_thread(request: pytest.FixtureRequest) -> Iter
         gc.enable()
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread() -> Iterator[None]:
+    """Torch on one thread for a module of tiny tensors (``pytestmark =
+    pytest.mark.usefixtures("one_torch_thread")``), whatever an earlier module left it at:
+    small ops gain nothing from a second thread, and on a shared 2-core machine two threads
+    wait on each other whenever another process holds a core (measured 4x slower)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def make_tiny_checkpoint(path: Path, name: str = "tiny", seed: int = 0) -> Path:
     """A small CRFD-Net checkpoint with random weights (seeded) saved as ``path``: for
     plumbing, never for findings."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import pickle
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,6 +25,7 @@ from engine.models.registry import config_from_dict, config_to_dict, create_mode
 
 FAST = ["diffforensics-compact", "diffforensics-b0"]
 SLOW = [f"diffforensics-b{i}" for i in range(1, 6)]  # 13-81 M encoder parameters: seconds each
+# a DiffForensics small enough for CPU tests (the trainer's objective tests use it too)
 TINY = DiffForensicsConfig(
     embed_dims=(16, 32, 80, 128),
     depths=(1, 1, 1, 1),
@@ -36,14 +36,7 @@ TINY = DiffForensicsConfig(
 )
 
 
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    """Run on one thread: these tensors are tiny, and on a shared 2-core machine two threads
-    wait on each other whenever another process holds a core (measured 4x slower)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 # --------------------------------------------------------------------------- ECEM

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-from engine.models.diffforensics import DiffForensics, DiffForensicsConfig
+from engine.models.diffforensics import DiffForensics
 from engine.models.registry import create_model
+from tests.engine.test_diffforensics import TINY
 from trainer.objectives import objective_for
 from trainer.objectives.diffforensics import (
     DiffForensicsFinetuneObjective,
@@ -23,24 +23,7 @@ from trainer.objectives.diffforensics import (
     weighted_bce_with_logits,
 )
 
-TINY = DiffForensicsConfig(
-    embed_dims=(16, 32, 80, 128),
-    depths=(1, 1, 1, 1),
-    decoder_channels=(16, 32, 64),
-    time_embed_dim=32,
-    noise_channels=8,
-    drop_path_rate=0.0,
-)
-
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    """Run on one thread: these tensors are tiny, and on a shared 2-core machine two threads
-    wait on each other whenever another process holds a core (measured 4x slower)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _gen(seed: int) -> torch.Generator:

@@ -4,7 +4,6 @@ and a compact model that overfits a few synthetic forgeries."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -22,14 +21,7 @@ from trainer.objectives.mask2former import (
     region_targets,
 )
 
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread() -> Iterator[None]:
-    # Small ops gain nothing from a second thread, and on a busy 2-core machine it spins.
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 # --------------------------------------------------------------------------------------------

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import torch
 
 from trainer.noise import simplex_bound, simplex_noise
 
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    """Run on one thread: these tensors are tiny, and on a shared 2-core machine two threads
-    wait on each other whenever another process holds a core (measured 4x slower)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _gen(seed: int) -> torch.Generator:
