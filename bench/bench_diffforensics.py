@@ -21,31 +21,18 @@ about 4x slower than one: each parallel region waits for the thread that lost it
 from __future__ import annotations
 
 import os
-import statistics
 import time
 from collections.abc import Callable
 
 import torch
 
+from bench.timing import RUNS, WARMUP, median_seconds
 from engine.models import create_model
 from trainer.noise import simplex_noise
 
 SIZE = 512
-WARMUP, RUNS = 2, 5
 VARIANTS = ("diffforensics-compact", "diffforensics-b0", "diffforensics-b1", "diffforensics-effl0")
 TARGET_S = 0.5
-
-
-def _median_seconds(fn: Callable[[], object], warmup: int = WARMUP, runs: int = RUNS) -> float:
-    with torch.inference_mode():
-        for _ in range(warmup):
-            fn()
-        times = []
-        for _ in range(runs):
-            t0 = time.perf_counter()
-            fn()
-            times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def _single_thread_cpu_seconds(
@@ -54,24 +41,16 @@ def _single_thread_cpu_seconds(
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        with torch.inference_mode():
-            for _ in range(warmup):
-                fn()
-            times = []
-            for _ in range(runs):
-                t0 = time.thread_time()
-                fn()
-                times.append(time.thread_time() - t0)
+        return median_seconds(fn, time.thread_time, warmup, runs)
     finally:
         torch.set_num_threads(threads)
-    return statistics.median(times)
 
 
 def measure(name: str) -> dict:
     torch.manual_seed(0)
     model = create_model(name).eval()
     x = torch.randn(1, 3, SIZE, SIZE)
-    whole = _median_seconds(lambda: model(x))
+    whole = median_seconds(lambda: model(x))
     cpu_whole = _single_thread_cpu_seconds(lambda: model(x))
     cpu_encoder = _single_thread_cpu_seconds(lambda: model.encode(x))
     return {
@@ -108,7 +87,7 @@ def run() -> dict:
         )
     gen = torch.Generator().manual_seed(0)
     shape = (16, 3, SIZE, SIZE)
-    noise_s = _median_seconds(lambda: simplex_noise(shape, generator=gen), warmup=1, runs=1)
+    noise_s = median_seconds(lambda: simplex_noise(shape, generator=gen), warmup=1, runs=1)
     noise_cpu = _single_thread_cpu_seconds(
         lambda: simplex_noise(shape, generator=gen), warmup=0, runs=1
     )

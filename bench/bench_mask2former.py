@@ -14,43 +14,29 @@ figures taken at a load above the core count are upper bounds.
 from __future__ import annotations
 
 import os
-import statistics
 import time
-from collections.abc import Callable
 
 import torch
 
+from bench.timing import RUNS, median_seconds
 from engine.models import create_model
 
 SIZE = 512
-WARMUP, RUNS = 2, 5
 VARIANTS = ("m2f-swin-t", "m2f-swin-s", "m2f-swin-t-compact", "m2f-swin-nano", "m2f-effl0")
 TARGET_S = {"m2f-swin-t": 1.0}
-
-
-def _median_seconds(fn: Callable[[], object], clock: Callable[[], float]) -> float:
-    with torch.inference_mode():
-        for _ in range(WARMUP):
-            fn()
-        times = []
-        for _ in range(RUNS):
-            t0 = clock()
-            fn()
-            times.append(clock() - t0)
-    return statistics.median(times)
 
 
 def measure(name: str) -> dict:
     torch.manual_seed(0)
     model = create_model(name).eval()
     x = torch.randn(1, 3, SIZE, SIZE)
-    whole = _median_seconds(lambda: model(x), time.perf_counter)
-    backbone = _median_seconds(lambda: model.backbone(x), time.perf_counter)
+    whole = median_seconds(lambda: model(x), time.perf_counter)
+    backbone = median_seconds(lambda: model.backbone(x), time.perf_counter)
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        cpu_whole = _median_seconds(lambda: model(x), time.process_time)
-        cpu_backbone = _median_seconds(lambda: model.backbone(x), time.process_time)
+        cpu_whole = median_seconds(lambda: model(x), time.process_time)
+        cpu_backbone = median_seconds(lambda: model.backbone(x), time.process_time)
     finally:
         torch.set_num_threads(threads)
     row = {
