@@ -75,6 +75,19 @@ def _sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def _same_output(one: Path, two: Path) -> dict[str, dict[str, Any]]:
+    """Assert that scan folder ``two`` holds what ``one`` does: the same rows but for timings,
+    the same maps and thumbnails byte for byte, the same CSV in the file list's order; the
+    rows of ``two``."""
+    a, b = _rows(one), _rows(two)
+    assert {k: _untimed(r) for k, r in a.items()} == {k: _untimed(r) for k, r in b.items()}
+    assert _files(one, "maps") == _files(two, "maps")
+    assert _files(one, "thumbs") == _files(two, "thumbs")
+    csv = [(o / "results.csv").read_text(encoding="utf-8") for o in (one, two)]
+    assert csv[0] == csv[1]
+    return b
+
+
 def _recipe(checkpoint: Path, **kw: Any) -> FaultyRecipe:
     return FaultyRecipe(models=(str(checkpoint),), device="cpu", faces=False, **kw)
 
@@ -110,9 +123,8 @@ def test_two_workers_write_the_rows_of_a_one_process_scan(
     assert (one.done, one.skipped, two.done, two.skipped) == (6, 0, 4, 2)
     for s in (one, two):
         assert sorted(k for k, _ in s.failed) == ["boom.png", "broken.png"] and not s.cancelled
-    a, b = _rows(tmp_path / "one"), _rows(tmp_path / "two")
-    assert set(a) == set(b) == {*names, "broken.png"}
-    assert {k: _untimed(r) for k, r in a.items()} == {k: _untimed(r) for k, r in b.items()}
+    b = _same_output(tmp_path / "one", tmp_path / "two")
+    assert set(b) == {*names, "broken.png"}
     assert b["boom.png"]["error"] == (
         f"{folder / 'boom.png'}: unexpected RuntimeError while analysing: "
         "planted failure on boom.png"
@@ -120,11 +132,6 @@ def test_two_workers_write_the_rows_of_a_one_process_scan(
     assert b["boom.png"]["sha256"] == _sha(folder / "boom.png")
     assert b["a.png"]["details"]["tiny"]["seconds"] > 0  # timings are recorded, only not compared
     assert list(b["f.png"]["analyses"]) == list(classic)
-    # the same maps and thumbnails, byte for byte, and the same CSV in the file list's order
-    assert _files(tmp_path / "one", "maps") == _files(tmp_path / "two", "maps")
-    assert _files(tmp_path / "one", "thumbs") == _files(tmp_path / "two", "thumbs")
-    csv_one = (tmp_path / "one" / "results.csv").read_text(encoding="utf-8")
-    assert csv_one == (tmp_path / "two" / "results.csv").read_text(encoding="utf-8")
     # the worker's traceback reached scan.log through the parent
     log = (tmp_path / "two" / SCAN_LOG).read_text(encoding="utf-8")
     assert "Traceback" in log and "planted failure on boom.png" in log and two.log is not None
