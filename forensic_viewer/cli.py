@@ -462,13 +462,28 @@ def _write_reports(
 ) -> bool:
     """Reports of the files of this run (done, resumed or failed) into --out; with a case
     log, the reports print its head and their files are logged."""
+    from forensic_viewer.report import scan_source, write_report
+
+    return _logged_report(
+        args,
+        case_log,
+        lambda case: write_report(scan_source(args.out, keys), args.out, formats, case=case),
+    )
+
+
+def _logged_report(
+    args: argparse.Namespace, case_log: Any, write: Callable[[Any], dict[str, Path]]
+) -> bool:
+    """``write(case)``: a report for the --examiner, --case-id and --notes given and the case
+    log's head (``case``: a :class:`~forensic_viewer.report.CaseInfo`); each file printed and,
+    with a case log, logged. False, after one error line, when it cannot be written."""
     from forensic_viewer.casework import log_report
-    from forensic_viewer.report import CaseInfo, scan_source, write_report
+    from forensic_viewer.report import CaseInfo
 
     stamp = None if case_log is None else case_log.stamp()
     case = CaseInfo(examiner=args.examiner, case_id=args.case_id, notes=args.notes, audit=stamp)
     try:
-        paths = write_report(scan_source(args.out, keys), args.out, formats, case=case)
+        paths = write(case)
     except (OSError, ForensicError) as e:
         _error(f"cannot write the report ({e})")
         return False
@@ -583,21 +598,15 @@ def _write_probe_report(
 ) -> bool:
     """The probed image's report (``original``: its Analysis) with the probe's table, into
     --out as probe-report.*; with a case log, the report prints its head and is logged."""
-    from forensic_viewer.casework import log_report
-    from forensic_viewer.report import CaseInfo
     from forensic_viewer.report.probe import write_probe_report
 
-    stamp = None if case_log is None else case_log.stamp()
-    case = CaseInfo(examiner=args.examiner, case_id=args.case_id, notes=args.notes, audit=stamp)
-    try:
-        paths = write_probe_report(original, table, args.out, formats, analyzer=analyzer, case=case)
-    except (OSError, ForensicError) as e:
-        _error(f"cannot write the report ({e})")
-        return False
-    log_report(case_log, paths, stamp)
-    for fmt, p in paths.items():
-        print(f"report ({fmt}): {plain(p)}")
-    return True
+    return _logged_report(
+        args,
+        case_log,
+        lambda case: write_probe_report(
+            original, table, args.out, formats, analyzer=analyzer, case=case
+        ),
+    )
 
 
 def _why_unreadable(e: OSError | ValueError) -> str:

@@ -87,6 +87,20 @@ def test_report_of_a_probe_has_its_table(tmp_path: Path, tiny_checkpoint: Path) 
     assert any(line.startswith("IoU: ") and "1.0" in line for line in lines)
 
 
+def test_a_probe_report_that_cannot_be_written_is_one_error_line(
+    tmp_path: Path, tiny_checkpoint: Path, capsys
+) -> None:
+    img = write_rgb(tmp_path / "evidence.png", h=48, w=64)
+    out = tmp_path / "out"
+    (out / "probe-report.html").mkdir(parents=True)  # in the report's way
+    args = ["probe", str(img), "--out", str(out), "--model", str(tiny_checkpoint)]
+    assert main([*args, "--device", "cpu", "--no-faces", "--report", "html"]) == 3
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("forensic-viewer: error: cannot write the report (")
+    assert str(out / "probe-report.html") in err[0]
+    assert (out / PROBE_JSON).is_file()  # the probe itself is kept
+
+
 def test_probe_with_a_case_is_logged_and_its_output_folder_is_locked(
     tmp_path: Path, tiny_checkpoint: Path
 ) -> None:
