@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import sys
 import threading
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -77,7 +76,6 @@ from PySide6.QtWidgets import (
 
 from engine.errors import ForensicError
 from engine.io import IMAGE_SUFFIXES
-from engine.types import Progress
 from forensic_viewer.gui.analysis_panel import AnalysisChoices
 from forensic_viewer.gui.mailbox import Mailbox
 from forensic_viewer.gui.model_choice import ModelList
@@ -86,6 +84,7 @@ from forensic_viewer.gui.run_on import RunOnChoice, run_on_workers
 from forensic_viewer.gui.scan_progress import ScanProgress
 from forensic_viewer.gui.triage_table import TABLE_THUMB, TriageFilter, TriageModel
 from forensic_viewer.gui.truth_choice import TruthChoice, truth_message
+from forensic_viewer.gui.workers import throttled
 from forensic_viewer.scan.lock import OutputLock
 from forensic_viewer.scan.pool import AUTO_JOBS, auto_jobs, cpu_cores, files_to_analyse
 from forensic_viewer.scan.replay import analysis_from_record
@@ -145,7 +144,6 @@ class ScanWorker(QThread):
         self.mailbox = Mailbox(self)
         self._go = threading.Event()
         self._go.set()
-        self._last = 0.0
         self._names: list[str] = []
         self._ensemble: str | None = None
         self._done_before: dict[str, str | None] = {}  # finished earlier: key -> SHA-256
@@ -180,13 +178,6 @@ class ScanWorker(QThread):
                     break
             self.mailbox.post("paused", False)
         return self.isInterruptionRequested()
-
-    def _on_progress(self, p: Progress) -> None:
-        now = time.perf_counter()
-        if p.done < p.total and now - self._last < PROGRESS_INTERVAL:
-            return
-        self._last = now
-        self.mailbox.post("windows", p.stage, p.done, p.total)
 
     def _on_file(self, index: int, total: int, record: dict[str, Any]) -> None:
         row = triage_row(record, self._names, self._ensemble, self.job.analyses)
@@ -276,7 +267,10 @@ class ScanWorker(QThread):
         self._on_ready(
             analyzer.names, getattr(analyzer.ensemble, "name", None), str(analyzer.device)
         )
-        return run_scan(files, analyzer, job.out, progress=self._on_progress, **common)
+        windows = throttled(
+            lambda p: self.mailbox.post("windows", p.stage, p.done, p.total), PROGRESS_INTERVAL
+        )
+        return run_scan(files, analyzer, job.out, progress=windows, **common)
 
 
 class ResultLoader(QThread):

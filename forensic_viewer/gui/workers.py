@@ -169,15 +169,27 @@ def throttled_progress(
     same from the first call to the last and the bar it drives never goes back. A stage in
     neither (a face model's ``"<model> faces"``) counts as the last one."""
     stages = [*names, *extra]
+
+    def forward(p: Progress) -> None:
+        index = stages.index(p.stage) if p.stage in stages else max(len(stages), 1) - 1
+        send(p.stage, index, max(len(stages), 1), p.done, p.total)
+
+    return throttled(forward)
+
+
+def throttled(
+    send: Callable[[Progress], None], interval: float = PROGRESS_INTERVAL
+) -> Callable[[Progress], None]:
+    """A progress callback that passes a report to ``send`` at most every ``interval``
+    seconds, and always the one that completes a stage."""
     last = [0.0]
 
     def on_progress(p: Progress) -> None:
         now = time.perf_counter()
-        if p.done < p.total and now - last[0] < PROGRESS_INTERVAL:
+        if p.done < p.total and now - last[0] < interval:
             return
         last[0] = now
-        index = stages.index(p.stage) if p.stage in stages else max(len(stages), 1) - 1
-        send(p.stage, index, max(len(stages), 1), p.done, p.total)
+        send(p)
 
     return on_progress
 
@@ -602,15 +614,9 @@ class AnalysisWorker(QThread):
         if analyzer is None and not self._is_cancelled(job):
             self.mail.post("probe-failed", job, f"{item.evidence.path}: no model is loaded")
             return
-        last = [0.0]
-
-        def on_progress(p: Progress) -> None:
-            now = time.perf_counter()
-            if p.done < p.total and now - last[0] < PROGRESS_INTERVAL:
-                return
-            last[0] = now
-            self.mail.post("probe-progress", job, p.stage, p.done, p.total)
-
+        on_progress = throttled(
+            lambda p: self.mail.post("probe-progress", job, p.stage, p.done, p.total)
+        )
         self._mailed(
             "probe",
             job,

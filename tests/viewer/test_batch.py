@@ -687,3 +687,21 @@ def test_a_scan_a_bug_ends_is_worded_as_the_command_line_words_it_naming_the_fol
     (line,) = [ln for ln in err.splitlines() if ln.startswith("forensic-viewer: error: ")]
     assert line.startswith("forensic-viewer: error: the scan failed: unexpected RuntimeError: ")
     assert said.removeprefix(f"{folder}: ") in line
+
+
+def test_the_window_progress_of_each_file_reaches_the_dialog_with_its_end(
+    qtbot, folder: Path, tmp_path: Path, tiny_checkpoint: Path, monkeypatch
+) -> None:
+    windows: list[tuple[str, int, int]] = []
+    shown = BatchDialog._on_windows
+
+    def recorded(self: BatchDialog, model: str, done: int, total: int) -> None:
+        windows.append((model, done, total))
+        shown(self, model, done, total)
+
+    monkeypatch.setattr(BatchDialog, "_on_windows", recorded)
+    dialog = _dialog(qtbot, folder, tmp_path / "out", tiny_checkpoint)
+    dialog.start()
+    _finish(qtbot, dialog)
+    ends = [model for model, done, total in windows if done == total]
+    assert ends.count("tiny") == len(GOOD)  # throttled, but a network's last report always goes

@@ -181,3 +181,16 @@ def test_the_stages_after_the_networks_are_counted_from_the_first_call() -> None
     ]
     fractions = [(i + d / t) / n for _, i, n, d, t in sent]
     assert fractions == sorted(fractions)
+
+
+def test_progress_is_passed_on_at_most_every_interval_and_always_at_a_stage_end() -> None:
+    from engine.types import Progress
+    from forensic_viewer.gui.workers import throttled
+
+    reports = [("a", 4), ("b", 1), ("b", 2), ("b", 4), ("c", 1)]
+    for interval, passed in ((3600.0, [("a", 4), ("b", 4)]), (0.0, reports)):
+        sent: list[Progress] = []
+        on_progress = throttled(sent.append, interval)
+        for stage, done in reports:
+            on_progress(Progress(stage=stage, done=done, total=4))
+        assert [(p.stage, p.done) for p in sent] == passed
