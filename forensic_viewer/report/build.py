@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal
 
+import numpy as np
+from numpy.typing import NDArray
+
 from engine.ensemble import general_provenance
 from engine.errors import ForensicError
 from engine.types import Progress
@@ -246,6 +249,11 @@ class Figure:
     width: int
     height: int
 
+    @classmethod
+    def jpeg(cls, caption: str, rgb: NDArray[np.uint8], quality: int) -> Figure:
+        """``rgb`` [H, W, 3] uint8 encoded as a JPEG of ``quality``."""
+        return cls(caption, encode(rgb, "JPEG", quality), "image/jpeg", rgb.shape[1], rgb.shape[0])
+
 
 @dataclass
 class ItemFigures:
@@ -411,13 +419,8 @@ def item_figures(
         out.notes.append(why)
     if pixels is not None:
         fig = evidence_figure(pixels, item.faces, style)
-        out.evidence = Figure(
-            "The evidence as analysed (orientation applied), with the face boxes.",
-            encode(fig, "JPEG", q),
-            "image/jpeg",
-            fig.shape[1],
-            fig.shape[0],
-        )
+        caption = "The evidence as analysed (orientation applied), with the face boxes."
+        out.evidence = Figure.jpeg(caption, fig, q)
     for e in item.entries():
         if not e.ran:
             continue
@@ -439,14 +442,12 @@ def item_figures(
         pt = float(e.figures.get("pixel_threshold", 0.5))
         fig = annotated_figure(base, heat, pt, item.faces, style)
         what = "the ensemble" if e.role == "ensemble" else f"model {e.name}"
-        out.entries[e.name] = Figure(
+        out.entries[e.name] = Figure.jpeg(
             f"Heatmap of {what} ({e.heatmap_precision}); outline: mask (heatmap > {pt:.2f}), "
             f"at {mask_source_words(e.role)}"
             + ("" if base is not None else "; evidence not shown"),
-            encode(fig, "JPEG", q),
-            "image/jpeg",
-            fig.shape[1],
-            fig.shape[0],
+            fig,
+            q,
         )
     for fm in item.face_maps:
         try:
@@ -468,15 +469,13 @@ def item_figures(
             else f"; outline: mask (face map > {pt:.2f}), at {mask_source_words('model')}"
         )
         shown = len(item.faces) if len(item.faces) <= FACE_TILES else f"the first {FACE_TILES}"
-        out.face_maps[fm.name] = Figure(
+        out.face_maps[fm.name] = Figure.jpeg(
             f"Face map of model {fm.name} ({fm.heatmap_precision}): each detected face analysed "
             f"on its own at the model's scale, shown on its crop ({shown} of "
             f"{len(item.faces)}, numbered as in the faces table){outline}"
             + ("" if base is not None else "; evidence not shown"),
-            encode(fig, "JPEG", q),
-            "image/jpeg",
-            fig.shape[1],
-            fig.shape[0],
+            fig,
+            q,
         )
     for a in item.analyses:
         if not a.ran or a.record is None or a.record.map is None:
@@ -493,12 +492,10 @@ def item_figures(
         kind = str(a.record.map.meaning.scale)
         fig = analysis_figure(base, values, kind, a.record.pairs, style)
         pairs = " Boxes: clone pairs, source and target joined by a line." if a.record.pairs else ""
-        out.analyses[a.name] = Figure(
+        out.analyses[a.name] = Figure.jpeg(
             f"Analysis {a.name}: {a.record.map.meaning.label} ({scale_words(kind)}; "
             f"{a.map_precision}).{pairs}" + ("" if base is not None else " Evidence not shown."),
-            encode(fig, "JPEG", q),
-            "image/jpeg",
-            fig.shape[1],
-            fig.shape[0],
+            fig,
+            q,
         )
     return out

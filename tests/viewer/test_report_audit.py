@@ -356,3 +356,34 @@ def test_a_metadata_name_cut_by_its_column_is_whole_in_its_tooltip(qtbot) -> Non
                 assert row.toolTip(0) == row.text(0)
     names = [panel.topLevelItem(1).child(i).text(0) for i in range(2)]
     assert "EXIF:FocalPlaneResolutionUnit" in names  # the whole name, cut only on screen
+
+
+def test_each_figure_is_a_jpeg_of_the_size_it_states() -> None:
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from forensic_viewer.report.build import ReportOptions, item_figures, overview
+    from forensic_viewer.report.model import ReportSource
+
+    heat = np.zeros((24, 40), np.float32)
+    heat[8:16, 8:16] = 0.9
+    item = ReportItem(
+        key="wide.png",
+        file=None,
+        status="ok",
+        error=None,
+        sha256=None,
+        evidence={"width": 40, "height": 24},
+        models=[ModelEntry("m", "model", "ran", figures={"verdict": "manipulated"}, heatmap=heat)],
+        pixels=np.full((24, 40, 3), 128, np.uint8),
+    )
+    source = ReportSource.from_items([item])
+    ov = overview(source, CaseInfo(), ReportOptions())
+    figs = item_figures(next(iter(source.items())), ov.rows[0], ov.options, {})
+    assert figs.evidence is not None and set(figs.entries) == {"m"}
+    for fig in (figs.evidence, figs.entries["m"]):
+        with Image.open(io.BytesIO(fig.data)) as img:
+            assert (img.format, img.size) == ("JPEG", (fig.width, fig.height))
+        assert fig.mime == "image/jpeg" and fig.width > fig.height  # the evidence is wide
