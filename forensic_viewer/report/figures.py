@@ -208,17 +208,26 @@ def annotated_figure(
     heat: [H, W] probabilities; the mask is taken as heat > ``pixel_threshold`` after
         downscaling (area average), which is what the eye sees at the figure's size.
     """
-    h, w = heat.shape[:2]
-    if rgb is not None and rgb.shape[:2] != (h, w):
-        raise ValueError(f"evidence is {rgb.shape[1]}x{rgb.shape[0]}, the heatmap {w}x{h}")
-    size = fit_size(h, w, style.max_side)
-    small_heat = resize_to(np.asarray(heat, dtype=np.float32), size)
-    base = np.zeros((*size, 3), np.uint8) if rgb is None else resize_to(rgb, size)
-    opacity = 1.0 if rgb is None else style.opacity
-    out = blend(base, small_heat, style.colormap, opacity)
+    out, small_heat, scale = _over_evidence(rgb, heat, style, "heatmap")
     out = draw_mask_outline(out, threshold_mask(small_heat, pixel_threshold), style.contour_rgb)
-    out = draw_face_boxes(out, faces, size[0] / h, style.face_rgb)
+    out = draw_face_boxes(out, faces, scale, style.face_rgb)
     return above_legend(out, style, pixel_threshold)
+
+
+def _over_evidence(
+    rgb: NDArray[np.uint8] | None, values: NDArray[np.floating], style: FigureStyle, what: str
+) -> tuple[NDArray[np.uint8], NDArray[np.float32], float]:
+    """The map ``values`` [H, W] coloured over the evidence ``rgb`` [H, W, 3] (or on black when
+    None) at the figure's size: (that picture, ``values`` at that size, the figure's scale).
+    ValueError, naming the map as ``what``, when the evidence is another size."""
+    h, w = values.shape[:2]
+    if rgb is not None and rgb.shape[:2] != (h, w):
+        raise ValueError(f"evidence is {rgb.shape[1]}x{rgb.shape[0]}, the {what} {w}x{h}")
+    size = fit_size(h, w, style.max_side)
+    small = resize_to(np.asarray(values, dtype=np.float32), size)
+    base = np.zeros((*size, 3), np.uint8) if rgb is None else resize_to(rgb, size)
+    out = blend(base, small, style.colormap, 1.0 if rgb is None else style.opacity)
+    return out, small, size[0] / h
 
 
 def above_legend(
@@ -331,16 +340,10 @@ def analysis_figure(
     scale_kind: the map's scale (``probability``, ``raw`` or ``region``); a region map is also
     outlined. pairs: clone pairs, drawn linked (:func:`draw_pairs`).
     """
-    h, w = values.shape[:2]
-    if rgb is not None and rgb.shape[:2] != (h, w):
-        raise ValueError(f"evidence is {rgb.shape[1]}x{rgb.shape[0]}, the map {w}x{h}")
-    size = fit_size(h, w, style.max_side)
-    small = resize_to(np.asarray(values, dtype=np.float32), size)
-    base = np.zeros((*size, 3), np.uint8) if rgb is None else resize_to(rgb, size)
-    out = blend(base, small, style.colormap, 1.0 if rgb is None else style.opacity)
+    out, small, scale = _over_evidence(rgb, values, style, "map")
     if scale_kind == "region":
         out = draw_mask_outline(out, small > 0.5, style.contour_rgb)
-    return above_legend(draw_pairs(out, pairs, size[0] / h), style, None)
+    return above_legend(draw_pairs(out, pairs, scale), style, None)
 
 
 def encode(rgb: NDArray[np.uint8], fmt: str = "JPEG", quality: int = 88) -> bytes:

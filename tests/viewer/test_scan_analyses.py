@@ -275,6 +275,8 @@ def test_the_report_figure_draws_each_pair_linked() -> None:
     assert tuple(fig[60, 105]) == PAIR_TARGET_RGB  # its top edge is
     mid = fig[45, 65]  # halfway between the centres (20, 20) and (110, 70)
     assert np.abs(mid.astype(int) - PAIR_LINK_RGB).max() < 90  # the link runs through it
+    with pytest.raises(ValueError, match="evidence is 160x10, the map 160x120"):
+        analysis_figure(np.full((10, 160, 3), 128, np.uint8), values, "region")
 
 
 def test_an_analysis_map_holding_nan_makes_the_file_an_error_row(tmp_path: Path) -> None:
