@@ -22,6 +22,14 @@ def write_image(path: Path, h: int = 96, w: int = 128, seed: int = 0) -> Path:
 
 
 @pytest.fixture
+def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The user models folder of the test: the analyst's own is never touched."""
+    folder = tmp_path / "models"
+    monkeypatch.setenv("FORENSIC_VIEWER_MODELS", str(folder))
+    return folder
+
+
+@pytest.fixture
 def image_path(tmp_path: Path) -> Path:
     return write_image(tmp_path / "evidence.png")
 

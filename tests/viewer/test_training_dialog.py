@@ -27,14 +27,6 @@ def test_failure_texts_carry_the_trainers_last_message() -> None:
 
 
 @pytest.fixture
-def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The user models folder of the test: the analyst's own is never touched."""
-    folder = tmp_path / "models"
-    monkeypatch.setenv("FORENSIC_VIEWER_MODELS", str(folder))
-    return folder
-
-
-@pytest.fixture
 def data(tmp_path: Path) -> Path:
     """Six 48x48 forgeries with masks and two authentic images."""
     return make_folder(tmp_path / "data", 6, 2, seed=0, size=48)

@@ -28,14 +28,6 @@ pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The user models folder of the test: the analyst's own is never touched."""
-    folder = tmp_path / "models"
-    monkeypatch.setenv("FORENSIC_VIEWER_MODELS", str(folder))
-    return folder
-
-
-@pytest.fixture
 def dialog(qtbot, tmp_path: Path, models_dir: Path) -> TrainingDialog:
     d = TrainingDialog(runs_dir=tmp_path / "runs")
     qtbot.addWidget(d)

@@ -23,12 +23,10 @@ from tests.viewer.test_training_dialog import ready_to_check
 
 
 @pytest.fixture
-def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """The user models folder of the test: the analyst's own is never touched."""
-    folder = tmp_path / "models"
-    folder.mkdir()
-    monkeypatch.setenv("FORENSIC_VIEWER_MODELS", str(folder))
-    return folder
+def models_dir(models_dir: Path) -> Path:
+    """The test's user models folder (tests/viewer/conftest.py), made: checkpoints go in."""
+    models_dir.mkdir()
+    return models_dir
 
 
 def _dialog(qtbot, tmp_path: Path) -> TrainingDialog:
