@@ -122,6 +122,24 @@ def test_pairs_are_counted_only_where_copy_move_detection_ran(tmp_path: Path) ->
     assert line["analysis.ela.pairs"] == "" and line["analysis.noise.pairs"] == ""
 
 
+def heatmap_item(key: str, height: int, width: int) -> ReportItem:
+    """A grey image of ``height`` x ``width`` whose one model "m" flags a square of it."""
+    import numpy as np
+
+    heat = np.zeros((height, width), np.float32)
+    heat[8:16, 8:16] = 0.9
+    return ReportItem(
+        key=key,
+        file=None,
+        status="ok",
+        error=None,
+        sha256=None,
+        evidence={"width": width, "height": height},
+        models=[ModelEntry("m", "model", "ran", figures={"verdict": "manipulated"}, heatmap=heat)],
+        pixels=np.full((height, width, 3), 128, np.uint8),
+    )
+
+
 def flagged_face_item() -> ReportItem:
     """A file whose default verdict stays authentic while a member model flags its face (its
     face model does not: only a face model's flag changes the verdict, docs/FACES.md)."""
@@ -168,7 +186,6 @@ def test_the_pdf_colour_legend_stands_with_the_first_heatmap(tmp_path: Path) -> 
     """The legend explaining the heatmap colours stood under the Environment table, pages
     before any heatmap. It now goes in one block with the first heatmap figure (here the
     second file's: the first failed), and once."""
-    import numpy as np
     from reportlab.platypus import Image, KeepTogether, Paragraph, Table
 
     from forensic_viewer.report.build import ReportOptions, item_figures, overview
@@ -178,18 +195,7 @@ def test_the_pdf_colour_legend_stands_with_the_first_heatmap(tmp_path: Path) -> 
 
     bad = tmp_path / "bad.jpg"
     bad.write_bytes(b"xx")
-    heat = np.zeros((32, 32), np.float32)
-    heat[8:16, 8:16] = 0.9
-    good = ReportItem(
-        key="good.png",
-        file=None,
-        status="ok",
-        error=None,
-        sha256=None,
-        evidence={"width": 32, "height": 32},
-        models=[ModelEntry("m", "model", "ran", figures={"verdict": "manipulated"}, heatmap=heat)],
-        pixels=np.full((32, 32, 3), 128, np.uint8),
-    )
+    good = heatmap_item("good.png", 32, 32)
     source = ReportSource.from_items([failed_item(bad, f"{bad}: not an image"), good])
     ov = overview(source, CaseInfo(), ReportOptions())
     w = PdfWriter(tmp_path / "r.pdf")
@@ -361,25 +367,12 @@ def test_a_metadata_name_cut_by_its_column_is_whole_in_its_tooltip(qtbot) -> Non
 def test_each_figure_is_a_jpeg_of_the_size_it_states() -> None:
     import io
 
-    import numpy as np
     from PIL import Image
 
     from forensic_viewer.report.build import ReportOptions, item_figures, overview
     from forensic_viewer.report.model import ReportSource
 
-    heat = np.zeros((24, 40), np.float32)
-    heat[8:16, 8:16] = 0.9
-    item = ReportItem(
-        key="wide.png",
-        file=None,
-        status="ok",
-        error=None,
-        sha256=None,
-        evidence={"width": 40, "height": 24},
-        models=[ModelEntry("m", "model", "ran", figures={"verdict": "manipulated"}, heatmap=heat)],
-        pixels=np.full((24, 40, 3), 128, np.uint8),
-    )
-    source = ReportSource.from_items([item])
+    source = ReportSource.from_items([heatmap_item("wide.png", 24, 40)])
     ov = overview(source, CaseInfo(), ReportOptions())
     figs = item_figures(next(iter(source.items())), ov.rows[0], ov.options, {})
     assert figs.evidence is not None and set(figs.entries) == {"m"}
