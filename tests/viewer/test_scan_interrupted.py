@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from forensic_viewer.scan.results import CSV_NAME, SCAN_INFO
-from forensic_viewer.scan.run import run_scan
+from forensic_viewer.scan.run import ScanSummary, run_scan
 from tests.viewer.test_scan_prefetch import StubAnalyzer, files_of, make_folder
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -72,12 +72,11 @@ def test_an_interrupted_scan_writes_the_csv_of_its_finished_files_and_says_so(
     assert state["state"] == "finished" and (state["files"], state["through"]) == (5, 5)
 
 
-def test_a_cancelled_scan_says_so_in_scan_json(tmp_path: Path) -> None:
-    """The batch dialog's Cancel (the ``cancel`` hook) is marked like an interrupt."""
-    folder = make_folder(tmp_path / "ev", 4)
-    out = tmp_path / "out"
+def _cancelled_after_one_file(folder: Path, out: Path) -> ScanSummary:
+    """A scan of ``folder`` into ``out`` that the batch dialog's Cancel (the ``cancel`` hook)
+    stopped once the first file was done."""
     done: list[str] = []
-    summary = run_scan(
+    return run_scan(
         files_of(folder),
         StubAnalyzer(),
         out,
@@ -85,6 +84,12 @@ def test_a_cancelled_scan_says_so_in_scan_json(tmp_path: Path) -> None:
         on_file=lambda _i, _t, row: done.append(row["path"]),
         cancel=lambda: len(done) >= 1,
     )
+
+
+def test_a_cancelled_scan_says_so_in_scan_json(tmp_path: Path) -> None:
+    """The batch dialog's Cancel (the ``cancel`` hook) is marked like an interrupt."""
+    folder, out = make_folder(tmp_path / "ev", 4), tmp_path / "out"
+    summary = _cancelled_after_one_file(folder, out)
     assert summary.cancelled and _csv_paths(out) == ["f000.png"]
     state = _run_state(out)
     assert state["state"] == "cancelled" and (state["files"], state["through"]) == (4, 1)
@@ -99,17 +104,8 @@ def test_a_report_of_a_stopped_scan_says_on_its_first_page_that_it_covers_a_part
     After the rerun that finishes, the alert is gone."""
     from forensic_viewer.report import scan_source, write_report
 
-    folder = make_folder(tmp_path / "ev", 4)
-    out = tmp_path / "out"
-    done: list[str] = []
-    run_scan(
-        files_of(folder),
-        StubAnalyzer(),
-        out,
-        source="t",
-        on_file=lambda _i, _t, row: done.append(row["path"]),
-        cancel=lambda: len(done) >= 1,
-    )
+    folder, out = make_folder(tmp_path / "ev", 4), tmp_path / "out"
+    _cancelled_after_one_file(folder, out)
 
     def report(dest: str) -> tuple[str | None, str]:
         paths = write_report(scan_source(out), tmp_path / dest, ["json", "html"])
