@@ -20,6 +20,7 @@ from engine.types import PartialMap
 from forensic_viewer.audit import LOG_NAME, AuditLog, verify_log
 from forensic_viewer.casework import log_started
 from forensic_viewer.cli import main
+from forensic_viewer.gui.batch_dialog import BatchDialog
 from forensic_viewer.gui.main_window import MainWindow
 from forensic_viewer.layers import MaskLayer
 from tests.conftest import write_rgb
@@ -324,18 +325,26 @@ def test_the_viewer_case_log_comes_from_case_env_or_the_user_default(
     assert "edited" in problem and "\n" not in problem
 
 
+def _batch_scan(window: MainWindow, tmp_path: Path, files: int) -> tuple[Path, Path, BatchDialog]:
+    """The batch dialog of ``window`` started on a folder of ``files`` small images:
+    (the folder, the output folder, the dialog)."""
+    folder, out = tmp_path / "evidence", tmp_path / "scan"
+    folder.mkdir()
+    for i in range(files):
+        write_rgb(folder / f"{i}.png", 40, 48, seed=i)
+    dialog = window.open_batch()
+    dialog.folder.setText(str(folder))
+    dialog.out.setText(str(out))
+    dialog.start()
+    return folder, out, dialog
+
+
 @pytest.mark.gui
 def test_a_scan_and_its_report_from_the_batch_dialog_are_logged(
     qtbot, case_window: MainWindow, tmp_path: Path, tiny_checkpoint: Path
 ) -> None:
-    case, folder, out = tmp_path / "case", tmp_path / "evidence", tmp_path / "scan"
-    folder.mkdir()
-    for i in range(2):
-        write_rgb(folder / f"{i}.png", 40, 48, seed=i)
-    dialog = case_window.open_batch()
-    dialog.folder.setText(str(folder))
-    dialog.out.setText(str(out))
-    dialog.start()
+    case = tmp_path / "case"
+    folder, out, dialog = _batch_scan(case_window, tmp_path, 2)
     qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=60_000)
     started, finished = _entries(case)[-2:]
     assert started.action == "scan-started" and started.details["source"] == str(folder)
@@ -384,14 +393,8 @@ def test_closing_the_window_during_a_batch_scan_logs_the_scans_end(
         self.pause()  # the scan waits here, still running, until the window closes
 
     monkeypatch.setattr(ScanWorker, "_on_file", pause_after_first)
-    case, folder, out = tmp_path / "case", tmp_path / "evidence", tmp_path / "scan"
-    folder.mkdir()
-    for i in range(3):
-        write_rgb(folder / f"{i}.png", 40, 48, seed=i)
-    dialog = case_window.open_batch()
-    dialog.folder.setText(str(folder))
-    dialog.out.setText(str(out))
-    dialog.start()
+    case = tmp_path / "case"
+    _, out, dialog = _batch_scan(case_window, tmp_path, 3)
     qtbot.waitUntil(lambda: dialog.tally.done == 1, timeout=60_000)
     assert dialog.running
     case_window.close()
