@@ -90,52 +90,68 @@ def mask_areas(scan: Path, models: Path = MODELS) -> dict[str, MaskArea]:
     areas = {}
     for name, values in shares.items():
         threshold, sha = meta[name]
-        bundled = _bundled_file(models, name)
-        if bundled is None:
-            continue
-        if _sha256(bundled) != sha:
-            raise ValueError(
-                f"{results}: {name} ran from a checkpoint other than {bundled} (SHA-256 "
-                f"{sha[:12]}…): its figures are not that card's"
-            )
-        areas[name] = MaskArea(name, threshold, tuple(values), sha)
+        if bundled_sha256(models, name, sha, results):
+            areas[name] = MaskArea(name, threshold, tuple(values), sha)
     return areas
 
 
-def _bundled_file(models: Path, name: str) -> Path | None:
+def bundled_sha256(models: Path, name: str, sha: str, source: Path) -> bool:
+    """Whether ``name`` is a bundled file in ``models`` (False: no card to write into); a
+    ``ValueError`` naming ``source`` when the rows ran from another file than that one (with
+    SHA-256 ``sha``): their figures are not that card's."""
     for suffix in (".safetensors", ".ensemble.json"):
-        if (models / f"{name}{suffix}").is_file():
-            return models / f"{name}{suffix}"
-    return None
+        bundled = models / f"{name}{suffix}"
+        if bundled.is_file():
+            if _sha256(bundled) != sha:
+                raise ValueError(
+                    f"{source}: {name} ran from a checkpoint other than {bundled} (SHA-256 "
+                    f"{sha[:12]}…): its figures are not that card's"
+                )
+            return True
+    return False
+
+
+def put_section(card: Path, begin: str, end: str, body: str) -> None:
+    """Put ``body`` between the markers ``begin`` and ``end`` in ``card``: in place of the
+    section written before, else before its regression floor when it has one, else at the end."""
+    block = f"{begin}\n{body}\n{end}\n"
+    text = card.read_text(encoding="utf-8")
+    if begin in text:
+        start = text.index(begin)
+        stop = text.index(end, start) + len(end) + 1
+        text = text[:start] + block + text[stop:]
+    elif "## Regression floor" in text:
+        at = text.index("## Regression floor")
+        text = text[:at] + block + "\n" + text[at:]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block
+    card.write_text(text, encoding="utf-8")
 
 
 def write_section(card: Path, area: MaskArea, when: str) -> None:
-    """Put (or replace) the section in ``card``, before its regression floor when it has one."""
+    """Put (or replace) the mask-area section in ``card``."""
     body = (
-        f"{BEGIN}\n## Mask on authentic photographs (test half)\n\n{area.sentence()} "
+        f"## Mask on authentic photographs (test half)\n\n{area.sentence()} "
         f"Measured {when} with the file of SHA-256 `{area.checkpoint_sha256[:16]}…` "
-        f"(`packaging/mask_area_cards.py`).\n{END}\n"
+        "(`packaging/mask_area_cards.py`)."
     )
-    text = card.read_text(encoding="utf-8")
-    if BEGIN in text:
-        start = text.index(BEGIN)
-        end = text.index(END, start) + len(END) + 1
-        text = text[:start] + body + text[end:]
-    elif "## Regression floor" in text:
-        at = text.index("## Regression floor")
-        text = text[:at] + body + "\n" + text[at:]
-    else:
-        text = text.rstrip("\n") + "\n\n" + body
-    card.write_text(text, encoding="utf-8")
+    put_section(card, BEGIN, END, body)
+
+
+def finished_scan(scan: Path) -> str | None:
+    """ "on <date>" of a scan that ran to its end, else None after one line saying so."""
+    run = json.loads((scan / "scan.json").read_text(encoding="utf-8")).get("run") or {}
+    if run.get("state") != "finished":
+        print(f"{scan}: the scan did not finish ({run.get('state')}): run it again to the end")
+        return None
+    return f"on {run['started'][:10]}" if run.get("started") else "once"
 
 
 def main(argv: list[str]) -> int:
     scan = Path(argv[0])
-    run = json.loads((scan / "scan.json").read_text(encoding="utf-8")).get("run") or {}
-    if run.get("state") != "finished":
-        print(f"{scan}: the scan did not finish ({run.get('state')}): run it again to the end")
+    when = finished_scan(scan)
+    if when is None:
         return 1
-    when = f"on {run['started'][:10]}" if run.get("started") else "once"
     for name, area in sorted(mask_areas(scan).items()):
         card = MODELS / f"{name}.md"
         if card.is_file():
