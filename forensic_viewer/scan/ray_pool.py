@@ -12,7 +12,8 @@ scan, and the two resume each other. Choices and why:
   the same assembly as a local scan) and then analyses file after file
   (:func:`~forensic_viewer.scan.pool.analyse_task`).
 - **Models travel as bytes.** A ``--model`` that is a checkpoint file on the driver is read
-  once, put in Ray's object store, and written by each actor into a temporary folder of its
+  once (as a regular file only: a pipe is refused naming it, :func:`checkpoint_files`), put in
+  Ray's object store, and written by each actor into a temporary folder of its
   node (same file name), so nodes need no copy of it; its SHA-256 in ``scan.json`` is that of
   the same bytes. Names of installed checkpoints, ensemble files and the default set are
   resolved on each node: the nodes need the package and those models (``docs/CLUSTER.md``).
@@ -58,6 +59,8 @@ from pathlib import Path
 from typing import Any
 
 from engine.ensemble import ENSEMBLE_SUFFIX
+from engine.errors import CheckpointError
+from engine.files import not_regular_reason, read_regular
 from forensic_viewer.scan.lock import OutputLock, ScanFailed
 from forensic_viewer.scan.pool import (
     POLL_SECONDS,
@@ -212,6 +215,26 @@ def _remote_actor() -> Any:
 # --- the driver ------------------------------------------------------------------------------
 
 
+def checkpoint_files(recipe: AnalyzerRecipe) -> Iterator[tuple[str, str, bytes]]:
+    """(spec as given, file name, bytes) of each ``--model`` of ``recipe`` that is a file on
+    the driver, not an ensemble file: what the actors are sent. A file is what the catalog
+    takes for one (:func:`engine.catalog.resolve`: anything but a folder that exists, a pipe or
+    device included), read by :func:`engine.files.read_regular`, so a pipe, or a file swapped
+    for one after it was listed, is a one-line :class:`CheckpointError` naming it, as a local
+    scan's loading says, never a read that waits forever. One file at a time: each file's bytes
+    can be let go once they are in the object store."""
+    for spec in recipe.models or ():
+        path = Path(spec)
+        if spec.endswith(ENSEMBLE_SUFFIX) or not path.exists() or path.is_dir():
+            continue  # a name or an ensemble: resolved on the node
+        try:
+            data = read_regular(path)
+        except OSError as e:
+            reason = not_regular_reason(e) or f"cannot read the file ({e.strerror or e})"
+            raise CheckpointError(spec, reason) from e
+        yield spec, path.name, data
+
+
 @dataclass(eq=False)
 class _Actor:
     """The driver's view of one actor: its handle, the ref of its ``ready`` call, and the
@@ -245,13 +268,7 @@ class _RayPool(_Pool):
         """Checkpoint files of the recipe put into the object store (see the module doc)."""
         import ray
 
-        shipped = []
-        for spec in self.recipe.models or ():
-            path = Path(spec)
-            if spec.endswith(ENSEMBLE_SUFFIX) or not path.is_file():
-                continue  # a name or an ensemble: resolved on the node
-            shipped.append((spec, path.name, ray.put(path.read_bytes())))
-        return shipped
+        return [(spec, name, ray.put(data)) for spec, name, data in checkpoint_files(self.recipe)]
 
     def _start(self) -> None:
         actor = _remote_actor().options(**self.resources)

@@ -141,6 +141,32 @@ def test_the_pool_driver_with_another_executor_writes_a_local_scans_rows(
     assert _files(tmp_path / "one", "maps").keys() > _files(tmp_path / "two", "maps").keys()
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_model_file_sent_to_the_actors_is_read_as_a_regular_file_only(
+    tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    """The checkpoints a Ray scan sends its actors are read without Ray: a named pipe given as
+    ``--model`` (or put in a checkpoint's place after it was listed) is refused with the line a
+    local scan's loading gives, naming it, where reading it by name waited for a writer."""
+    from engine.checkpoints import read_meta
+    from engine.errors import CheckpointError
+    from forensic_viewer.scan.pool import AnalyzerRecipe
+    from forensic_viewer.scan.ray_pool import checkpoint_files
+
+    recipe = AnalyzerRecipe(models=(str(tiny_checkpoint), "tiny", "x.ensemble.json"))
+    assert list(checkpoint_files(recipe)) == [
+        (str(tiny_checkpoint), tiny_checkpoint.name, tiny_checkpoint.read_bytes())
+    ]  # names and ensembles are resolved on the nodes
+    pipe = tmp_path / "pipe.safetensors"
+    os.mkfifo(pipe)
+    with pytest.raises(CheckpointError) as local:
+        read_meta(pipe)
+    with pytest.raises(CheckpointError) as e:
+        list(checkpoint_files(AnalyzerRecipe(models=(str(tiny_checkpoint), str(pipe)))))
+    assert str(e.value) == str(local.value)
+    assert str(e.value) == f"{pipe}: not a regular file (a device, pipe or socket)"
+
+
 # --- Ray -------------------------------------------------------------------------------------
 
 
