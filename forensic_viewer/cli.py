@@ -576,7 +576,8 @@ def cmd_probe(args: argparse.Namespace) -> int:
             return EXIT_FILES_FAILED
         bar.close()
         path = write_probe(result, args.out)
-        table = json.loads(path.read_text(encoding="utf-8"))
+        # the table as written (JSON's types), read like every other probe table: regular only
+        table = json.loads(read_regular_text(path))
         if case_log is not None:
             case_log.append(Action.PROBE_RUN, probe_details(table, path))
         print("\n".join(table_lines(table)))
