@@ -5,7 +5,8 @@ A model argument (``--model X``) is resolved in this order:
 1. a path to an existing file: a ``.safetensors`` checkpoint or an ensemble file;
 2. the name of a checkpoint in a search folder: its file stem or the ``name`` in its header.
    Search folders: ``resources/models`` (bundled; :func:`engine.resources.resources_dir`), the user folder
-   (``$FORENSIC_VIEWER_MODELS``, else ``~/.local/share/forensic-viewer/models``), and any
+   (``$FORENSIC_VIEWER_MODELS``, else ``models`` in the per-user folder,
+   :func:`engine.environ.user_data_dir`: ``~/.local/share/forensic-viewer/models``), and any
    extra folders given;
 3. an ensemble file (``*.ensemble.json``) in those folders, by stem or name.
 
@@ -38,6 +39,7 @@ from pathlib import Path
 
 from engine.checkpoints import CheckpointMeta, read_meta
 from engine.ensemble import ENSEMBLE_SUFFIX
+from engine.environ import user_data_dir
 from engine.errors import CheckpointError, ModelNotTrainedError
 from engine.models.registry import list_models
 from engine.resources import resources_dir
@@ -48,11 +50,12 @@ SAMPLES = RESOURCES / "samples"
 
 
 def user_models_dir() -> Path:
+    """``$FORENSIC_VIEWER_MODELS``, else ``models`` in the per-user folder
+    (:func:`engine.environ.user_data_dir`)."""
     env = os.environ.get("FORENSIC_VIEWER_MODELS")
     if env:
         return Path(env)
-    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
-    return Path(base) / "forensic-viewer" / "models"
+    return user_data_dir() / "models"
 
 
 def search_dirs(extra: Iterable[str | Path] = ()) -> list[Path]:

@@ -52,6 +52,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from engine.environ import user_data_dir  # the per-user folder, the user's models' too
 from engine.errors import ForensicError
 from engine.files import (
     AtomicFile,
@@ -365,15 +366,6 @@ def default_examiner() -> str:
         return getpass.getuser()
     except Exception:  # no user name in the environment or the password database
         return "unknown"
-
-
-def user_data_dir() -> Path:
-    """The viewer's per-user folder: ``$XDG_DATA_HOME/forensic-viewer`` (``~/.local/share/...``;
-    ``%APPDATA%`` on Windows). It holds the default case and the reports that cannot go
-    beside read-only evidence."""
-    base = os.environ.get("XDG_DATA_HOME") or os.environ.get("APPDATA")
-    root = Path(base) if base else Path.home() / ".local" / "share"
-    return root / "forensic-viewer"
 
 
 def default_case_dir() -> Path:

@@ -291,3 +291,26 @@ def test_audit_verify_and_show_on_the_command_line(
     assert main(["audit", "verify", str(tmp_path / "missing.jsonl")]) == 2
     err = capsys.readouterr().err
     assert "missing.jsonl: cannot read the audit log" in err and err.count("\n") == 1
+
+
+def test_cases_reports_and_the_users_models_share_one_per_user_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On Windows (``%APPDATA%`` set, no ``$XDG_DATA_HOME``) the user's models are in the same
+    per-user folder as the default case and the reports, not in a ``~/.local/share`` no other
+    program there uses; with ``$XDG_DATA_HOME`` set, both follow it."""
+    from engine.catalog import user_models_dir
+    from forensic_viewer.audit import default_case_dir, user_data_dir
+
+    appdata, xdg = tmp_path / "AppData" / "Roaming", tmp_path / "xdg"
+    monkeypatch.delenv("FORENSIC_VIEWER_MODELS", raising=False)
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    monkeypatch.setenv("APPDATA", str(appdata))
+    assert user_data_dir() == appdata / "forensic-viewer"
+    assert default_case_dir() == appdata / "forensic-viewer" / "default-case"
+    assert user_models_dir() == appdata / "forensic-viewer" / "models"
+    monkeypatch.setenv("XDG_DATA_HOME", str(xdg))
+    assert (user_data_dir(), user_models_dir()) == (
+        xdg / "forensic-viewer",
+        xdg / "forensic-viewer" / "models",
+    )
