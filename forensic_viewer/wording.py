@@ -239,6 +239,14 @@ def range_words(out_of_range: Mapping[str, Any] | None) -> str | None:
     )
 
 
+def threshold_figure(v: float | None) -> str:
+    """A mask's pixel threshold as every line of a report prints it (figure captions and
+    legends, the model and result tables, the viewer's slider): four significant figures, so
+    a calibrated 0.4567 reads 0.4567 wherever it is named, the value the mask was drawn at;
+    "—" for none."""
+    return "—" if v is None else f"{float(v):.4g}"
+
+
 def mask_source_words(role: str) -> str:
     """Where a mask's pixel threshold comes from: the one a report draws, the viewer's
     "calibrated" value (its threshold slider starts there and moves only the screen's mask)."""
@@ -250,7 +258,10 @@ def mask_source_words(role: str) -> str:
 def moved_threshold_words(moved: Mapping[str, tuple[float, float]]) -> str:
     """One sentence for a report whose viewer showed masks at other thresholds than the
     calibrated ones: ``moved`` gives, per model, (the slider's threshold, the calibrated one)."""
-    shown = ", ".join(f"{name} at {v:.3g} (calibrated {c:.3g})" for name, (v, c) in moved.items())
+    shown = ", ".join(
+        f"{name} at {threshold_figure(v)} (calibrated {threshold_figure(c)})"
+        for name, (v, c) in moved.items()
+    )
     return (
         f"When this report was written, the viewer's threshold slider showed the mask of {shown}; "
         "this report draws every mask at its calibrated pixel threshold, which anyone "

@@ -42,7 +42,7 @@ from forensic_viewer.report.model import (
 )
 from forensic_viewer.scan.groundtruth import truth_labels
 from forensic_viewer.scan.triage import TriageRow
-from forensic_viewer.wording import mask_source_words, scale_words
+from forensic_viewer.wording import mask_source_words, scale_words, threshold_figure
 
 FigurePolicy = Literal["all", "flagged", "none"]
 ProgressFn = Callable[[Progress], None]
@@ -443,7 +443,7 @@ def item_figures(
         fig = annotated_figure(base, heat, pt, item.faces, style)
         what = "the ensemble" if e.role == "ensemble" else f"model {e.name}"
         out.entries[e.name] = Figure.jpeg(
-            f"Heatmap of {what} ({e.heatmap_precision}); outline: mask (heatmap > {pt:.2f}), "
+            f"Heatmap of {what} ({e.heatmap_precision}); outline: mask (heatmap > {threshold_figure(pt)}), "
             f"at {mask_source_words(e.role)}"
             + ("" if base is not None else "; evidence not shown"),
             fig,
@@ -466,7 +466,7 @@ def item_figures(
         outline = (
             ""
             if pt is None
-            else f"; outline: mask (face map > {pt:.2f}), at {mask_source_words('model')}"
+            else f"; outline: mask (face map > {threshold_figure(pt)}), at {mask_source_words('model')}"
         )
         shown = len(item.faces) if len(item.faces) <= FACE_TILES else f"the first {FACE_TILES}"
         out.face_maps[fm.name] = Figure.jpeg(

@@ -37,6 +37,7 @@ from forensic_viewer.overlays import (
     pair_link,
     threshold_mask,
 )
+from forensic_viewer.wording import threshold_figure
 
 MAX_SIDE = 1024
 LEGEND_HEIGHT = 46  # at a figure width of TEXT_WIDTH or less; scaled up with wider figures
@@ -181,7 +182,7 @@ def legend_bar(
         x = round(x0 + pixel_threshold * (x1 - x0 - 1))
         cv2.rectangle(out, (x - 2 * stroke, y0 - 3 * stroke), (x + stroke, y1 + 1), black, stroke)
         cv2.line(out, (x, y0 - 2), (x, y1), contour_rgb, 2 * stroke)
-        text(f"mask > {pixel_threshold:.2f}", x, y0 - round(5 * k))
+        text(f"mask > {threshold_figure(pixel_threshold)}", x, y0 - round(5 * k))
     return out
 
 

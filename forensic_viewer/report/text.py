@@ -31,6 +31,7 @@ from forensic_viewer.wording import (
     policy_text,
     range_words,
     scale_words,
+    threshold_figure,
 )
 
 if TYPE_CHECKING:  # annotations only: the text of a report does not build it
@@ -325,14 +326,17 @@ def entry_rows(e: ModelEntry) -> Rows:
         ("Forged fraction", f"{percent(f.get('forged_fraction'))} of the pixels"),
         ("θ (threshold)", f"{num(f.get('threshold'))}, rule {f.get('rule', '—')}"),
         ("θ provenance", str(f.get("threshold_provenance") or "—")),
-        ("Pixel threshold (mask)", f"{num(f.get('pixel_threshold'))}: {mask_source_words(e.role)}"),
+        (
+            "Pixel threshold (mask)",
+            f"{threshold_figure(f.get('pixel_threshold'))}: {mask_source_words(e.role)}",
+        ),
     ]
     if e.viewer_threshold is not None:
         rows.append(
             (
                 "Viewer's threshold slider",
-                f"{num(e.viewer_threshold)} when this report was written; the mask here is "
-                f"drawn at {num(f.get('pixel_threshold'))}",
+                f"{threshold_figure(e.viewer_threshold)} when this report was written; the mask "
+                f"here is drawn at {threshold_figure(f.get('pixel_threshold'))}",
             )
         )
     if f.get("image_logit") is not None:
@@ -387,7 +391,7 @@ def model_rows(m: ModelSummary) -> Rows:
         ("Decision rule, θ", f"{m.rule}, θ = {num(m.threshold)}"),
         ("θ provenance", m.provenance or "—"),
         ("Reliability at θ", m.reliability or "not measured (no calibration in this model)"),
-        ("Pixel threshold", num(m.pixel_threshold)),
+        ("Pixel threshold", threshold_figure(m.pixel_threshold)),
         (
             "Input",
             policy_text(m.input_policy) + reduced_text(m)

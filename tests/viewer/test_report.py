@@ -647,7 +647,7 @@ def test_a_face_model_that_judged_a_face_is_in_the_models_and_the_limitations(
     assert "face map facer" in drawn and "face map tiny" in drawn
     pt = face.meta.decision.pixel_threshold
     assert "Face map of model facer" in text
-    assert f"outline: mask (face map > {pt:.2f})" in text
+    assert f"outline: mask (face map > {pt:.4g})" in text  # as used, four figures
 
 
 def test_each_verdict_says_what_was_compared_with_theta(scanned: Path) -> None:

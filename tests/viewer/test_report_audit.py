@@ -380,3 +380,20 @@ def test_each_figure_is_a_jpeg_of_the_size_it_states() -> None:
         with Image.open(io.BytesIO(fig.data)) as img:
             assert (img.format, img.size) == ("JPEG", (fig.width, fig.height))
         assert fig.mime == "image/jpeg" and fig.width > fig.height  # the evidence is wide
+
+
+def test_a_report_states_the_mask_threshold_exactly_as_it_drew_the_mask(tmp_path: Path) -> None:
+    """A calibrated pixel threshold of 0.4567 is printed as 0.4567 in the figure's caption, as
+    in the model's rows, not rounded to 0.46 there: a report that stands as evidence names
+    the threshold the mask was drawn at."""
+    import html
+
+    from forensic_viewer.report.text import entry_rows
+
+    item = heatmap_item("a.png", 24, 24)
+    item.models[0].figures["pixel_threshold"] = 0.4567
+    assert dict(entry_rows(item.models[0]))["Pixel threshold (mask)"].startswith("0.4567: ")
+    paths = write_report([item], tmp_path / "r", ["html", "json"])
+    page = html.unescape(paths["html"].read_text(encoding="utf-8"))
+    assert "outline: mask (heatmap > 0.4567), at the model's calibrated" in page
+    assert "0.46)" not in page

@@ -261,7 +261,7 @@ def test_the_image_report_draws_calibrated_masks_and_says_where_the_viewer_s_sli
     (tiny,) = item["models"]
     pt = tiny["figures"]["pixel_threshold"]
     assert tiny["mask_threshold"] == {"value": pt, "source": source, "viewer_slider": None}
-    assert f"outline: mask (heatmap > {pt:.2f}), at {source}" in page
+    assert f"outline: mask (heatmap > {pt:.4g}), at {source}" in page
     assert "threshold slider" not in page and item["notes"] == []
 
     mask = window.layers["tiny mask"]  # the analyst moves the slider
@@ -270,8 +270,8 @@ def test_the_image_report_draws_calibrated_masks_and_says_where_the_viewer_s_sli
     item, page = report("moved")
     (tiny,) = item["models"]
     assert tiny["mask_threshold"] == {"value": pt, "source": source, "viewer_slider": moved}
-    assert f"outline: mask (heatmap > {pt:.2f}), at {source}" in page  # still the calibrated
-    said = f"the viewer's threshold slider showed the mask of tiny at {moved:.3g} (calibrated"
+    assert f"outline: mask (heatmap > {pt:.4g}), at {source}" in page  # still the calibrated
+    said = f"the viewer's threshold slider showed the mask of tiny at {moved:.4g} (calibrated"
     assert len(item["notes"]) == 1 and said in item["notes"][0]
     assert said in page and "Viewer's threshold slider" in page
 
