@@ -85,6 +85,7 @@ from PIL import (
 )
 
 from engine import containers
+from engine.environ import parse_limit
 from engine.errors import (
     CorruptImageError,
     EmptyFileError,
@@ -213,14 +214,14 @@ def pixel_limit(max_pixels: int | None = None) -> int:
 
 
 def _env_limit(name: str, default: int, base: int, what: str, examples: str) -> int:
-    """The positive integer in environment variable ``name`` (optionally with a K/M/G/T suffix,
-    in powers of ``base``), ``default`` when it is unset or blank."""
+    """The positive integer in environment variable ``name`` (:func:`engine.environ.parse_limit`:
+    optionally with a K/M/G/T suffix in powers of ``base``), ``default`` when it is unset or
+    blank."""
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
-    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?", raw.replace("_", ""), re.IGNORECASE)
-    value = 0 if m is None else int(float(m[1]) * base ** " KMGT".index(m[2].upper() or " "))
-    if value <= 0:
+    value = parse_limit(raw, base)
+    if value is None:
         raise ForensicError(
             None,
             f"{name}={containers.printable(raw[:40].encode())} is not a positive {what} "

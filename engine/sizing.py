@@ -20,7 +20,6 @@ setting the module constants), e.g. for a large network on a machine with memory
 from __future__ import annotations
 
 import os
-import re
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -30,6 +29,8 @@ from torch import nn
 from torch.overrides import TorchFunctionMode
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
+
+from engine.environ import parse_limit
 
 __all__ = [
     "ACTIVATION_ENV",
@@ -83,16 +84,16 @@ _INIT_OPS = frozenset(
 
 
 def _limit(env: str, default: int, base: int) -> int:
-    """``default``, or the value of environment variable ``env``: an integer, optionally with a
-    k/K, M, G or T suffix (powers of ``base``). ValueError names the variable."""
+    """``default``, or the value of environment variable ``env`` in the evidence limits' syntax
+    (:func:`engine.environ.parse_limit`: an integer, optionally with a K, M, G or T suffix in
+    powers of ``base`` and a trailing B or iB; 0 allowed). ValueError names the variable."""
     text = os.environ.get(env, "").strip()
     if not text:
         return default
-    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([kKMGT]?)", text.replace("_", ""))
-    if m is None:
+    value = parse_limit(text, base, allow_zero=True)
+    if value is None:
         raise ValueError(f"{env}={text!r} is not a number (e.g. 2000000000 or 2G)")
-    power = " KMGT".index(m.group(2).upper() or " ")
-    return int(float(m.group(1)) * base**power)
+    return value
 
 
 def max_parameters() -> int:

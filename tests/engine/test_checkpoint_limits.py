@@ -180,6 +180,37 @@ def test_the_limits_can_be_lowered_and_raised_and_a_bad_value_is_named(
     _refused(tiny_checkpoint, f"{sizing.ACTIVATION_ENV}='lots' is not a number")
 
 
+def test_the_checkpoint_limits_read_sizes_as_the_evidence_limits_do(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A size written for the decode limit (``16GiB``, ``16 gb``) means the same for the
+    activation limit, a count for the pixel limit the same for the parameter limit; each
+    variable keeps its own rule on 0 and its own error."""
+    from engine.io import MAX_DECODE_BYTES_ENV, MAX_PIXELS_ENV, decode_byte_limit, pixel_limit
+
+    for text, want in [
+        ("16GiB", 16 << 30),
+        ("16 gb", 16 << 30),
+        ("64K", 64 << 10),
+        ("1_024", 1024),
+    ]:
+        monkeypatch.setenv(sizing.ACTIVATION_ENV, text)
+        monkeypatch.setenv(MAX_DECODE_BYTES_ENV, text)
+        assert sizing.max_activation_bytes() == decode_byte_limit() == want, text
+    for text, want in [("2G", 2_000_000_000), ("1.5m", 1_500_000)]:
+        monkeypatch.setenv(sizing.PARAMETERS_ENV, text)
+        monkeypatch.setenv(MAX_PIXELS_ENV, text)
+        assert sizing.max_parameters() == pixel_limit() == want, text
+    monkeypatch.setenv(sizing.PARAMETERS_ENV, "0")  # a checkpoint limit of 0: every one refused
+    assert sizing.max_parameters() == 0
+    monkeypatch.setenv(MAX_PIXELS_ENV, "0")  # an evidence limit of 0: refused itself
+    with pytest.raises(ForensicError, match="is not a positive number of pixels"):
+        pixel_limit()
+    monkeypatch.setenv(sizing.ACTIVATION_ENV, "16 GiB of it")
+    with pytest.raises(ValueError, match=r"is not a number \(e\.g\. 2000000000 or 2G\)"):
+        sizing.max_activation_bytes()
+
+
 def test_activation_memory_grows_with_the_window(tiny_checkpoint: Path) -> None:
     meta = read_meta(tiny_checkpoint)
     small = check_activation(meta)
