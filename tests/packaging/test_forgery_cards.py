@@ -2,36 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _module():
-    path = ROOT / "packaging/forgery_cards.py"
-    spec = importlib.util.spec_from_file_location("forgery_cards", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclass looks its module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.fixture
-def bundled(tmp_path: Path) -> tuple[Path, dict[str, str]]:
-    models = tmp_path / "models"
-    models.mkdir()
-    (models / "net.safetensors").write_bytes(b"weights of net")
-    (models / "ens.ensemble.json").write_bytes(b"{}")
-    shas = {m: hashlib.sha256(p.read_bytes()).hexdigest() for m, p in
-            (("net", models / "net.safetensors"), ("ens", models / "ens.ensemble.json"))}  # fmt: skip
-    return models, shas
+from tests.packaging.conftest import packaging_script
 
 
 def _map(f1: float | None, flagged: float, auc: float | None, threshold: float) -> dict:
@@ -77,7 +53,9 @@ def test_figures_are_the_forgeries_per_kind_and_the_authentic_copies_marked_shar
     tmp_path, bundled
 ) -> None:
     models, shas = bundled
-    locs = _module().localizations(*_made(tmp_path, "test", FILES, shas), models)
+    locs = packaging_script("forgery_cards").localizations(
+        *_made(tmp_path, "test", FILES, shas), models
+    )
     net = locs["net"]
     assert net.f1 == {"copymove": (0.9, 0.7), "splice": (0.1,)}
     assert net.authentic_marked == (0.02, 0.06, 0.10) and net.pixel_threshold == 0.35
@@ -94,22 +72,24 @@ def test_figures_are_the_forgeries_per_kind_and_the_authentic_copies_marked_shar
 def test_forgeries_of_the_validation_half_are_refused(tmp_path, bundled) -> None:
     models, shas = bundled
     with pytest.raises(ValueError, match="'val' half, not the test half"):
-        _module().localizations(*_made(tmp_path, "val", FILES, shas), models)
+        packaging_script("forgery_cards").localizations(
+            *_made(tmp_path, "val", FILES, shas), models
+        )
 
 
 def test_a_stopped_scan_or_other_weights_are_refused(tmp_path, bundled) -> None:
     models, shas = bundled
     forgeries, scan = _made(tmp_path, "test", FILES, {**shas, "net": "0" * 64})
     with pytest.raises(ValueError, match="net ran from a checkpoint other than"):
-        _module().localizations(forgeries, scan, models)
+        packaging_script("forgery_cards").localizations(forgeries, scan, models)
     truth = json.loads((scan / "groundtruth.json").read_text())
     (scan / "groundtruth.json").write_text(json.dumps({**truth, "partial_scan": {"of": 9}}))
     with pytest.raises(ValueError, match="stopped before its end"):
-        _module().localizations(forgeries, scan, models)
+        packaging_script("forgery_cards").localizations(forgeries, scan, models)
 
 
 def test_the_section_is_written_once_and_replaced(tmp_path) -> None:
-    module = _module()
+    module = packaging_script("forgery_cards")
     card = tmp_path / "net.md"
     card.write_text("# net\n\n## Regression floor\n\nF1 >= 0.3\n")
     for text in ("first", "second"):

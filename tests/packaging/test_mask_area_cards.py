@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.packaging.conftest import packaging_script
 from trainer.verdict_features import photo_part
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _module():
-    path = ROOT / "packaging/mask_area_cards.py"
-    spec = importlib.util.spec_from_file_location("mask_area_cards", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclass looks its module up there
-    spec.loader.exec_module(module)
-    return module
 
 
 def _names(part: str, n: int) -> list[str]:
@@ -41,17 +27,6 @@ def _row(name: str, shares: dict[str, float], shas: dict[str, str], status: str 
     return {"path": name, "status": status, "details": details, "ensemble_details": ens}
 
 
-@pytest.fixture
-def bundled(tmp_path: Path) -> tuple[Path, dict[str, str]]:
-    models = tmp_path / "models"
-    models.mkdir()
-    (models / "net.safetensors").write_bytes(b"weights of net")
-    (models / "ens.ensemble.json").write_bytes(b"{}")
-    shas = {m: hashlib.sha256(p.read_bytes()).hexdigest() for m, p in
-            (("net", models / "net.safetensors"), ("ens", models / "ens.ensemble.json"))}  # fmt: skip
-    return models, shas
-
-
 def _scan(tmp_path: Path, rows: list[dict]) -> Path:
     scan = tmp_path / "scan"
     scan.mkdir()
@@ -68,7 +43,7 @@ def test_only_the_test_half_counts_and_the_figures_are_its_shares(tmp_path, bund
     ]
     rows += [_row(n, {"net": 0.9, "ens": 0.9}, shas) for n in val]  # chose θ: never reported
     rows.append(_row(_names("camera-test", 5)[4], {"net": 0.9, "ens": 0.9}, shas, "error"))
-    areas = _module().mask_areas(_scan(tmp_path, rows), models)
+    areas = packaging_script("mask_area_cards").mask_areas(_scan(tmp_path, rows), models)
     assert areas["net"].shares == (0.0, 0.02, 0.04, 0.3)
     text = areas["net"].sentence()
     assert "On the 4 authentic camera photographs" in text
@@ -82,11 +57,11 @@ def test_a_row_made_with_other_weights_is_refused(tmp_path, bundled) -> None:
     other = {**shas, "net": "0" * 64}
     rows = [_row(n, {"net": 0.1, "ens": 0.1}, other) for n in _names("camera-test", 2)]
     with pytest.raises(ValueError, match="net ran from a checkpoint other than"):
-        _module().mask_areas(_scan(tmp_path, rows), models)
+        packaging_script("mask_area_cards").mask_areas(_scan(tmp_path, rows), models)
 
 
 def test_the_section_goes_before_the_floor_and_is_replaced_when_written_again(tmp_path) -> None:
-    module = _module()
+    module = packaging_script("mask_area_cards")
     card = tmp_path / "net.md"
     card.write_text("# net\n\nintro\n\n## Regression floor\n\nregression-floor: x\n")
     first = module.MaskArea("net", 0.35, (0.5, 0.5), "a" * 64)
