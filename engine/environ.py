@@ -1,11 +1,13 @@
-"""What more than one module reads from the environment: the per-user folder, and the one
-syntax of the limits set by environment variables.
+"""What more than one module reads from the environment: the per-user folders (data and
+cache), and the one syntax of the limits set by environment variables.
 
 :func:`user_data_dir` is the one definition of the per-user folder, so the user's own models
 (:func:`engine.catalog.user_models_dir`), training runs (``trainer.plan``), the viewer's default
 case and the reports that cannot go beside read-only evidence (``forensic_viewer.audit``) are
-found in the same place on every system. It is here, in the engine, because the engine may
-import neither of the packages that use it too.
+found in the same place on every system; :func:`user_cache_dir` is its cache counterpart (the
+OpenVINO conversions, :func:`engine.runtime.cache_dir`), beside it so the two rules are read
+together. They are here, in the engine, because the engine may import neither of the packages
+that use the data folder too.
 """
 
 from __future__ import annotations
@@ -22,6 +24,21 @@ def user_data_dir() -> Path:
     (Windows), else in ``~/.local/share``. An empty variable counts as unset."""
     base = os.environ.get("XDG_DATA_HOME") or os.environ.get("APPDATA")
     root = Path(base) if base else Path.home() / ".local" / "share"
+    return root / APP_FOLDER
+
+
+def user_cache_dir() -> Path:
+    """The per-user cache folder: ``forensic-viewer`` in ``$XDG_CACHE_HOME``, else in
+    ``%LOCALAPPDATA%`` (Windows), else in ``~/.cache``. An empty variable counts as unset.
+
+    The precedence is :func:`user_data_dir`'s, so both folders are chosen by one rule: a set
+    XDG variable wins (Windows sets none, so whoever set one meant it, e.g. under MSYS2), then
+    the Windows variable, then the XDG default. On Windows it is ``%LOCALAPPDATA%``, not
+    ``%APPDATA%`` as for the data, because a roaming profile copies ``%APPDATA%`` between
+    machines at every logon, and a cache (models converted for this machine's OpenVINO, made
+    again on demand) belongs to the machine."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.environ.get("LOCALAPPDATA")
+    root = Path(base) if base else Path.home() / ".cache"
     return root / APP_FOLDER
 
 

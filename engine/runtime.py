@@ -79,6 +79,7 @@ import torch
 from torch import nn
 
 from engine.devices import autocast
+from engine.environ import user_cache_dir
 from engine.files import not_regular_reason, read_regular, read_regular_text
 from engine.tiling import Cancelled
 
@@ -108,12 +109,13 @@ class RuntimeChoice(StrEnum):
 
 
 def cache_dir() -> Path:
-    """``$FORENSIC_VIEWER_CACHE``, else ``$XDG_CACHE_HOME/forensic-viewer``, else ~/.cache/..."""
+    """``$FORENSIC_VIEWER_CACHE``, else the per-user cache folder
+    (:func:`engine.environ.user_cache_dir`: ``$XDG_CACHE_HOME``, else ``%LOCALAPPDATA%``, else
+    ``~/.cache``, then ``forensic-viewer``)."""
     env = os.environ.get("FORENSIC_VIEWER_CACHE")
     if env:
         return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "forensic-viewer"
+    return user_cache_dir()
 
 
 class Runner:

@@ -1,0 +1,31 @@
+"""The per-user folders read from the environment (engine.environ)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.runtime import cache_dir
+
+
+def test_the_cache_follows_localappdata_on_windows_and_xdg_and_its_own_variable_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On Windows (``%LOCALAPPDATA%`` set, no ``$XDG_CACHE_HOME``) the OpenVINO conversions go
+    to ``%LOCALAPPDATA%\\forensic-viewer``, not to a ``~/.cache`` no other program there uses;
+    ``$XDG_CACHE_HOME`` wins over it as ``$XDG_DATA_HOME`` wins over ``%APPDATA%``, and
+    ``$FORENSIC_VIEWER_CACHE`` over both. Nothing set: ``~/.cache/forensic-viewer``."""
+    home, local, xdg, own = (tmp_path / n for n in ("home", "Local", "xdg", "own"))
+    monkeypatch.setenv("HOME", str(home))
+    for name in ("FORENSIC_VIEWER_CACHE", "XDG_CACHE_HOME", "LOCALAPPDATA"):
+        monkeypatch.delenv(name, raising=False)
+    assert cache_dir() == home / ".cache" / "forensic-viewer"
+    monkeypatch.setenv("LOCALAPPDATA", str(local))
+    assert cache_dir() == local / "forensic-viewer"
+    monkeypatch.setenv("XDG_CACHE_HOME", "")  # empty counts as unset
+    assert cache_dir() == local / "forensic-viewer"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(xdg))
+    assert cache_dir() == xdg / "forensic-viewer"
+    monkeypatch.setenv("FORENSIC_VIEWER_CACHE", str(own))
+    assert cache_dir() == own
