@@ -64,6 +64,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from engine.environ import user_data_dir
 from engine.errors import CheckpointError
 from engine.files import atomic_write, read_regular_text
 from trainer.check import EXIT_OK, EXIT_UNUSABLE
@@ -105,8 +106,10 @@ def user_models_dir() -> Path:
 
 
 def default_runs_dir() -> Path:
-    """Run folders live next to the user's models folder: ``.../forensic-viewer/runs``."""
-    return user_models_dir().parent / "runs"
+    """Run folders live in ``runs`` in the per-user folder (:func:`engine.environ.user_data_dir`),
+    whatever ``$FORENSIC_VIEWER_MODELS`` names: beside a models folder it named they would land
+    in a shared, perhaps read-only, folder's parent, or in ``/``."""
+    return user_data_dir() / "runs"
 
 
 def two_stages(arch: str) -> bool:

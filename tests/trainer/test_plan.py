@@ -23,6 +23,7 @@ from trainer.plan import (
     check_answer,
     config_argument,
     default_pretrained,
+    default_runs_dir,
     imagenet_available,
     install_checkpoint,
     known_architectures,
@@ -51,6 +52,22 @@ def test_the_plan_and_the_progress_protocol_import_without_torch() -> None:
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_run_folders_stay_in_the_per_user_folder_wherever_the_models_folder_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """$FORENSIC_VIEWER_MODELS may name a shared, read-only models folder (or one in ``/``):
+    the runs go to ``runs`` in the per-user folder, not beside it into its parent."""
+    from engine.catalog import user_models_dir
+
+    data, shared = tmp_path / "data", tmp_path / "shared" / "models"
+    monkeypatch.setenv("XDG_DATA_HOME", str(data))
+    monkeypatch.setenv("FORENSIC_VIEWER_MODELS", str(shared))
+    assert user_models_dir() == shared
+    assert default_runs_dir() == data / "forensic-viewer" / "runs"
+    monkeypatch.delenv("FORENSIC_VIEWER_MODELS")
+    assert default_runs_dir() == data / "forensic-viewer" / "runs"
 
 
 def _config(tmp_path: Path, arch: str = "crfd-net-compact", **kw: object) -> TrainingConfig:
