@@ -241,9 +241,10 @@ def range_words(out_of_range: Mapping[str, Any] | None) -> str | None:
 
 def threshold_figure(v: float | None) -> str:
     """A mask's pixel threshold as every line of a report prints it (figure captions and
-    legends, the model and result tables, the viewer's slider): four significant figures, so
-    a calibrated 0.4567 reads 0.4567 wherever it is named, the value the mask was drawn at;
-    "—" for none."""
+    legends, the model and result tables, the viewer's slider) and the viewer shows it (the
+    verdict card's mask rule, the mask layer's "calibrated" button and its "at" note): four
+    significant figures, so a calibrated 0.4567 reads 0.4567 wherever it is named, the value
+    the mask was drawn at; "—" for none."""
     return "—" if v is None else f"{float(v):.4g}"
 
 

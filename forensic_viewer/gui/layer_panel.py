@@ -40,6 +40,7 @@ from forensic_viewer.layers import (
     LayerList,
     MaskLayer,
 )
+from forensic_viewer.wording import threshold_figure
 
 THRESHOLD_STEPS = 1000  # threshold slider resolution: 0.001
 LEGEND_MIN_WIDTH = 64  # a colormap's legend is drawn at least this wide
@@ -135,7 +136,7 @@ class LayerControls(QWidget):
         self.threshold_spin.setRange(0.0, 1.0)
         self.threshold_spin.setDecimals(3)
         self.threshold_spin.setSingleStep(1.0 / THRESHOLD_STEPS)
-        reset = QPushButton(f"calibrated {layer.calibrated_threshold:.3g}")
+        reset = QPushButton(f"calibrated {threshold_figure(layer.calibrated_threshold)}")
         reset.setToolTip("back to the model's calibrated pixel threshold")
         reset.clicked.connect(layer.reset_threshold)
         row = QHBoxLayout()
@@ -198,7 +199,7 @@ def mask_summary(layer: MaskLayer) -> str:
     if s.outlined < s.regions:
         text += f" (largest {s.outlined} outlined)"
     if abs(s.threshold - layer.threshold) > 1e-9:
-        text += f"  [at {s.threshold:.3f}, updating…]"
+        text += f"  [at {threshold_figure(s.threshold)}, updating…]"
     return text
 
 

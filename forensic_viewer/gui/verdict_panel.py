@@ -31,6 +31,7 @@ from forensic_viewer.wording import (
     plain,
     policy_text,
     range_words,
+    threshold_figure,
 )
 
 NO_MODEL_HINT = (
@@ -102,7 +103,7 @@ def decision_text(r: ModelResult) -> str:
         fused = "stacked" if "stacking" in r.threshold_provenance else "weighted member"
         return f"{fused} {words}"
     if r.rule == "forged_fraction":
-        return f"{words} (mask: heatmap > {r.pixel_threshold:.3g})"
+        return f"{words} (mask: heatmap > {threshold_figure(r.pixel_threshold)})"
     return f"{words} (the score: the sigmoid of the image logit)"
 
 

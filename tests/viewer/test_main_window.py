@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, QRectF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QImage
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QPushButton, QWidget
 
 from engine.ensemble import ENSEMBLE_SUFFIX
 from forensic_viewer.gui.main_window import MainWindow
@@ -354,6 +354,28 @@ def test_the_verdict_card_says_when_a_face_decided_the_default_verdict() -> None
     flagged = f"{stacked}{ON_THIS_FILE}{FACE_RULE_NOTE}1 face verdict"
     words = decision_text(ensemble(flagged))
     assert words.startswith("score 0.927 > θ 0.5986 (by the face rule") and "stacked" not in words
+
+
+def test_the_screen_names_the_mask_threshold_as_the_report_does(qtbot) -> None:
+    """A calibrated pixel threshold of 0.4567 reads 0.4567 on the verdict card and on the mask
+    layer's "calibrated" button, as in the report (wording.threshold_figure), not 0.457."""
+    from engine.types import ModelResult
+    from forensic_viewer.gui.layer_panel import LayerControls
+    from forensic_viewer.gui.verdict_panel import decision_text
+
+    heat = np.zeros((4, 4), np.float32)
+    r = ModelResult(
+        name="tiny", architecture="crfd-net-compact", checkpoint="", checkpoint_sha256="0" * 64,
+        rule="forged_fraction", score=0.2, verdict="authentic", forged_fraction=0.0,
+        threshold=0.3, pixel_threshold=0.4567, threshold_provenance="", input_policy={},
+        device="cpu", precision="fp32", seconds=0.1, heatmap=heat, mask=heat > 0.4567,
+    )  # fmt: skip
+    assert decision_text(r).endswith("(mask: heatmap > 0.4567)")
+    layer = MaskLayer("tiny mask", heat, model="tiny", calibrated_threshold=0.4567)
+    controls = LayerControls(layer)
+    qtbot.addWidget(controls)
+    buttons = [b.text() for b in controls.findChildren(QPushButton)]
+    assert "calibrated 0.4567" in buttons, buttons
 
 
 def test_a_probability_that_points_against_the_verdict_is_explained() -> None:
