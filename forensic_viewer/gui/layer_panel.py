@@ -44,6 +44,9 @@ from forensic_viewer.wording import threshold_figure
 
 THRESHOLD_STEPS = 1000  # threshold slider resolution: 0.001
 LEGEND_MIN_WIDTH = 64  # a colormap's legend is drawn at least this wide
+# The threshold box's decimals: the four of wording.threshold_figure for a threshold in
+# [0.1, 1), so a calibrated 0.4567 reads 0.4567 there as in the report (three read 0.457).
+THRESHOLD_DECIMALS = 4
 
 
 class LayerControls(QWidget):
@@ -134,7 +137,7 @@ class LayerControls(QWidget):
         self.threshold.setRange(0, THRESHOLD_STEPS)
         self.threshold_spin = QDoubleSpinBox()
         self.threshold_spin.setRange(0.0, 1.0)
-        self.threshold_spin.setDecimals(3)
+        self.threshold_spin.setDecimals(THRESHOLD_DECIMALS)
         self.threshold_spin.setSingleStep(1.0 / THRESHOLD_STEPS)
         reset = QPushButton(f"calibrated {threshold_figure(layer.calibrated_threshold)}")
         reset.setToolTip("back to the model's calibrated pixel threshold")

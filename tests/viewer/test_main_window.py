@@ -357,8 +357,9 @@ def test_the_verdict_card_says_when_a_face_decided_the_default_verdict() -> None
 
 
 def test_the_screen_names_the_mask_threshold_as_the_report_does(qtbot) -> None:
-    """A calibrated pixel threshold of 0.4567 reads 0.4567 on the verdict card and on the mask
-    layer's "calibrated" button, as in the report (wording.threshold_figure), not 0.457."""
+    """A calibrated pixel threshold of 0.4567 reads 0.4567 on the verdict card, on the mask
+    layer's "calibrated" button and in its threshold box, as in the report
+    (wording.threshold_figure), not 0.457."""
     from engine.types import ModelResult
     from forensic_viewer.gui.layer_panel import LayerControls
     from forensic_viewer.gui.verdict_panel import decision_text
@@ -376,6 +377,8 @@ def test_the_screen_names_the_mask_threshold_as_the_report_does(qtbot) -> None:
     qtbot.addWidget(controls)
     buttons = [b.text() for b in controls.findChildren(QPushButton)]
     assert "calibrated 0.4567" in buttons, buttons
+    box = controls.threshold_spin  # its value is what it shows, kept to its decimals
+    assert box is not None and box.value() == pytest.approx(0.4567, abs=1e-9), box.cleanText()
 
 
 def test_a_probability_that_points_against_the_verdict_is_explained() -> None:
