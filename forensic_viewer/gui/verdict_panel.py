@@ -64,7 +64,7 @@ def threshold_text(r: ModelResult) -> str:
     open with "θ = ...", and saying it twice reads like two thresholds)."""
     if r.threshold_provenance.lstrip().startswith("θ"):
         return r.threshold_provenance
-    return f"θ = {r.threshold:.3g}: {r.threshold_provenance}"
+    return f"θ = {r.threshold:.4g}: {r.threshold_provenance}"
 
 
 def confidence_text(r: ModelResult) -> str:

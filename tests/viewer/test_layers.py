@@ -297,7 +297,7 @@ def test_threshold_text_states_theta_once() -> None:
     from engine.types import ModelResult
     from forensic_viewer.gui.verdict_panel import threshold_text
 
-    def result(provenance: str) -> ModelResult:
+    def result(provenance: str, threshold: float = 0.0375) -> ModelResult:
         return ModelResult(
             "m",
             "a",
@@ -307,7 +307,7 @@ def test_threshold_text_states_theta_once() -> None:
             0.5,
             "authentic",
             0.1,
-            0.0375,
+            threshold,
             0.5,
             provenance,
             {},
@@ -321,6 +321,8 @@ def test_threshold_text_states_theta_once() -> None:
     assert (
         threshold_text(result("default, not calibrated")) == "θ = 0.0375: default, not calibrated"
     )
+    # four figures, as the decision line beside it (wording.decision_words) prints θ
+    assert threshold_text(result("set by hand", 0.45678)) == "θ = 0.4568: set by hand"
 
 
 def test_face_maps_become_hidden_layers_with_their_own_readout() -> None:
