@@ -55,6 +55,15 @@ def _garbage_collected_in_the_gui_thread(request: pytest.FixtureRequest) -> Iter
         gc.enable()
 
 
+@pytest.fixture(autouse=True)
+def _per_user_folder_of_the_test(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The per-user folder (``engine.environ.user_data_dir``: the default case, the user's
+    models, training runs, reports that cannot go beside the evidence) of each test is in its
+    own tmp_path: a test never writes into, or reads from, the analyst's own. The OpenVINO
+    cache (``$XDG_CACHE_HOME``) stays shared: conversions are keyed by content."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "user-data"))
+
+
 @pytest.fixture(scope="module")
 def one_torch_thread() -> Iterator[None]:
     """Torch on one thread for a module of tiny tensors (``pytestmark =

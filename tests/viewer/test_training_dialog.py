@@ -13,7 +13,7 @@ from PySide6.QtCore import QSettings, Qt
 from engine.checkpoints import read_meta
 from forensic_viewer.gui.training_dialog import EXIT_CRASHED, TrainingDialog
 from tests.trainer.conftest import make_folder
-from trainer.plan import RESUME_NAME
+from trainer.plan import RESUME_NAME, default_runs_dir
 
 
 def test_failure_texts_carry_the_trainers_last_message() -> None:
@@ -131,7 +131,7 @@ def test_tiny_run_completes_and_the_model_appears_in_the_selector(
         and "pixel F1 " in tooltip  # named as the training log names it
     )
     assert "installed tiny-run.safetensors" in dialog.status.text()
-    events = (tmp_path / "runs" / "tiny-run" / "progress.jsonl").read_text().splitlines()
+    events = (default_runs_dir() / "tiny-run" / "progress.jsonl").read_text().splitlines()
     assert json.loads(events[-1])["event"] == "done"
     assert not dialog.start_button.isEnabled() and not dialog.resume_button.isEnabled()
 
