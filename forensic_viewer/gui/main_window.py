@@ -330,7 +330,11 @@ class MainWindow(QMainWindow):
         toolbar.addAction(self.probe_action)
         exact = self._action("&Exact sliding-window path (slow reference)", self._on_exact)
         exact.setCheckable(True)
-        exact.setToolTip("the paper's sliding-window fusion on PyTorch: the reference, much slower")
+        exact.setToolTip(
+            "the paper's sliding-window fusion on PyTorch: the reference, much slower; on large "
+            "photographs its diffforensics-effl0 heatmap localizes better than the fast path's "
+            "(docs/BENCHMARKS.md)"
+        )
         analysis_menu.addSeparator()
         analysis_menu.addAction(exact)
         self.exact_action = exact
