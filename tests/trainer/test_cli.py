@@ -457,14 +457,26 @@ def test_a_sigterm_once_the_run_has_finished_says_so_and_where_its_checkpoint_is
             finish(*args)
 
         monkeypatch.setattr(commands, "_finish", terminated_in_the_summary)
+    line, out = _fit_terminated_once_finished(tmp_path, capsys)
+    assert "nothing to resume" not in line, line
+    assert (out / LAST_CHECKPOINT).is_file()
+
+
+def _fit_terminated_once_finished(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> tuple[str, Path]:
+    """A one-epoch fit that a SIGTERM (sent by the test's patch) stops once the run has
+    finished: its one error line, which names the finished run's checkpoint, and its --out."""
+    from trainer.plan import LAST_CHECKPOINT
+
     data = make_folder(tmp_path / "d", 3, 1, seed=0, size=48)
     out = tmp_path / "run"
     code, _, err = _run(capsys, _fit(data, out, *TINY_FIT, "--epochs", "1", "--no-val"))
     line = _one_error_line(err)
-    assert code == 143 and "SIGTERM" in line and "nothing to resume" not in line, line
+    assert code == 143 and "SIGTERM" in line, line
     assert f"once the run had finished: its checkpoint is {out / LAST_CHECKPOINT}" in line
-    assert (out / LAST_CHECKPOINT).is_file()
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler put back
+    return line, out
 
 
 def test_a_sigterm_once_fit_has_returned_says_the_run_finished_not_resume(
@@ -475,7 +487,6 @@ def test_a_sigterm_once_fit_has_returned_says_the_run_finished_not_resume(
     continue with --resume" of a run that had nothing left to resume (its resume file stays,
     so a later --resume may extend it). The signal is sent at that very point."""
     import trainer.commands as commands
-    from trainer.plan import LAST_CHECKPOINT
 
     real = commands.run_fit
 
@@ -486,13 +497,8 @@ def test_a_sigterm_once_fit_has_returned_says_the_run_finished_not_resume(
         return status
 
     monkeypatch.setattr(commands, "run_fit", terminated_once_returned)
-    data = make_folder(tmp_path / "d", 3, 1, seed=0, size=48)
-    out = tmp_path / "run"
-    code, _, err = _run(capsys, _fit(data, out, *TINY_FIT, "--epochs", "1", "--no-val"))
-    line = _one_error_line(err)
-    assert code == 143 and "SIGTERM" in line and "--resume" not in line, line
-    assert f"once the run had finished: its checkpoint is {out / LAST_CHECKPOINT}" in line
-    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # the handler put back
+    line, _ = _fit_terminated_once_finished(tmp_path, capsys)
+    assert "--resume" not in line, line
 
 
 def test_a_sigterm_before_a_resumed_runs_loop_says_the_run_can_still_be_resumed(
