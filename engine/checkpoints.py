@@ -371,7 +371,7 @@ def _read_safetensors_header(path: Path) -> dict[str, Any]:
         with open_regular(path) as f:
             return _header_of(f, path)
     except OSError as e:
-        raise _unreadable(e, path) from e
+        raise unreadable(e, path) from e
 
 
 def _header_of(f: BinaryIO, path: Path) -> dict[str, Any]:
@@ -394,7 +394,9 @@ def _header_of(f: BinaryIO, path: Path) -> dict[str, Any]:
     return header
 
 
-def _unreadable(e: OSError, path: Path) -> CheckpointError:
+def unreadable(e: OSError, path: Path) -> CheckpointError:
+    """The one-line error of a checkpoint file that cannot be read (a pipe or device named
+    like one included), as the loader and a Ray scan's shipping of checkpoints word it."""
     return CheckpointError(
         path, not_regular_reason(e) or f"cannot read the file ({e.strerror or e})"
     )
@@ -429,7 +431,7 @@ def read_safetensors(path: str | Path) -> dict[str, torch.Tensor]:
         with open_regular(path) as f:
             data = _file_bytes(f, path)
     except OSError as e:
-        raise _unreadable(e, path) from e
+        raise unreadable(e, path) from e
     return _tensors_of(data, path)
 
 
@@ -475,7 +477,7 @@ def load_checkpoint(
                 check_activation(meta, path)
                 data = _file_bytes(f, path, header_end + _data_bytes(stored))
         except OSError as e:
-            raise _unreadable(e, path) from e
+            raise unreadable(e, path) from e
         state = _tensors_of(data, path)
         sha256 = hashlib.sha256(data).hexdigest()
         del data

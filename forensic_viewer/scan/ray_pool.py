@@ -59,8 +59,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.ensemble import ENSEMBLE_SUFFIX
-from engine.errors import CheckpointError
-from engine.files import not_regular_reason, read_regular
+from engine.files import read_regular
 from forensic_viewer.scan.lock import OutputLock, ScanFailed
 from forensic_viewer.scan.pool import (
     POLL_SECONDS,
@@ -220,9 +219,11 @@ def checkpoint_files(recipe: AnalyzerRecipe) -> Iterator[tuple[str, str, bytes]]
     the driver, not an ensemble file: what the actors are sent. A file is what the catalog
     takes for one (:func:`engine.catalog.resolve`: anything but a folder that exists, a pipe or
     device included), read by :func:`engine.files.read_regular`, so a pipe, or a file swapped
-    for one after it was listed, is a one-line :class:`CheckpointError` naming it, as a local
+    for one after it was listed, is a one-line :class:`~engine.errors.CheckpointError` naming it, as a local
     scan's loading says, never a read that waits forever. One file at a time: each file's bytes
     can be let go once they are in the object store."""
+    from engine.checkpoints import unreadable  # imports torch: only when there are files
+
     for spec in recipe.models or ():
         path = Path(spec)
         if spec.endswith(ENSEMBLE_SUFFIX) or not path.exists() or path.is_dir():
@@ -230,8 +231,7 @@ def checkpoint_files(recipe: AnalyzerRecipe) -> Iterator[tuple[str, str, bytes]]
         try:
             data = read_regular(path)
         except OSError as e:
-            reason = not_regular_reason(e) or f"cannot read the file ({e.strerror or e})"
-            raise CheckpointError(spec, reason) from e
+            raise unreadable(e, path) from e
         yield spec, path.name, data
 
 
