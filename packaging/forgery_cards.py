@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # a script beside its sibling
 
-from mask_area_cards import MODELS, bundled_sha256, finished_scan, put_section
+from mask_area_cards import MODELS, bundled_sha256, finished_scan, put_section, row_models
 
 BEGIN = "<!-- forgery-section: written by packaging/forgery_cards.py -->"
 END = "<!-- /forgery-section -->"
@@ -131,19 +131,8 @@ def _model_files(scan: Path) -> tuple[dict[str, str], dict[str, str]]:
     SHA-256 (one file per model over the scan, or ``ValueError`` naming the row)."""
     keys: dict[str, str] = {}
     shas: dict[str, str] = {}
-    results = scan / "results.jsonl"
-    for line in results.read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        if row.get("status") != "ok":
-            continue
-        details = {n: (d, n) for n, d in (row.get("details") or {}).items()}
-        if row.get("ensemble_details"):
-            d = row["ensemble_details"]
-            details[d["name"]] = (d, "ensemble")
-        for name, (d, key) in details.items():
-            if shas.setdefault(name, d["checkpoint_sha256"]) != d["checkpoint_sha256"]:
-                raise ValueError(f"{results}: {row['path']}: {name} ran from another file")
-            keys[name] = key
+    for _, name, d, key in row_models(scan / "results.jsonl", lambda row, d: True):
+        keys[name], shas[name] = key, d["checkpoint_sha256"]
     return keys, shas
 
 

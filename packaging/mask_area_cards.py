@@ -22,8 +22,10 @@ import hashlib
 import json
 import statistics
 import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from trainer.verdict_features import photo_part
 
@@ -73,26 +75,42 @@ def mask_areas(scan: Path, models: Path = MODELS) -> dict[str, MaskArea]:
     shares: dict[str, list[float]] = {}
     meta: dict[str, tuple[float, str]] = {}
     results = scan / "results.jsonl"
-    for line in results.read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        if row.get("status") != "ok" or photo_part(Path(row["path"]).name) != PART:
-            continue
-        details = dict(row.get("details") or {})
-        if row.get("ensemble_details"):
-            details[row["ensemble_details"]["name"]] = row["ensemble_details"]
-        for name, d in details.items():
-            if d.get("forged_fraction") is None:
-                continue
-            meta.setdefault(name, (float(d["pixel_threshold"]), d["checkpoint_sha256"]))
-            if meta[name][1] != d["checkpoint_sha256"]:
-                raise ValueError(f"{results}: {row['path']}: {name} ran from another file")
-            shares.setdefault(name, []).append(float(d["forged_fraction"]))
+
+    def test_half(row: dict[str, Any], d: dict[str, Any]) -> bool:
+        return photo_part(Path(row["path"]).name) == PART and d.get("forged_fraction") is not None
+
+    for _, name, d, _ in row_models(results, test_half):
+        meta.setdefault(name, (float(d["pixel_threshold"]), d["checkpoint_sha256"]))
+        shares.setdefault(name, []).append(float(d["forged_fraction"]))
     areas = {}
     for name, values in shares.items():
         threshold, sha = meta[name]
         if bundled_sha256(models, name, sha, results):
             areas[name] = MaskArea(name, threshold, tuple(values), sha)
     return areas
+
+
+def row_models(
+    results: Path, keep: Callable[[dict[str, Any], dict[str, Any]], bool]
+) -> Iterator[tuple[dict[str, Any], str, dict[str, Any], str]]:
+    """(row, model name, its details, its key in a scan's ``groundtruth.json``: the name, or
+    ``ensemble`` for the ensemble) of each model of each analysed row of ``results`` (a scan's
+    ``results.jsonl``) that ``keep(row, details)`` takes. Raises ``ValueError`` naming the row
+    when a model ran from another file (SHA-256) than in an earlier row taken."""
+    shas: dict[str, str] = {}
+    for line in results.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        if row.get("status") != "ok":
+            continue
+        models = [(name, d, name) for name, d in (row.get("details") or {}).items()]
+        if row.get("ensemble_details"):
+            models.append((row["ensemble_details"]["name"], row["ensemble_details"], "ensemble"))
+        for name, d, key in models:
+            if not keep(row, d):
+                continue
+            if shas.setdefault(name, d["checkpoint_sha256"]) != d["checkpoint_sha256"]:
+                raise ValueError(f"{results}: {row['path']}: {name} ran from another file")
+            yield row, name, d, key
 
 
 def bundled_sha256(models: Path, name: str, sha: str, source: Path) -> bool:
