@@ -21,8 +21,8 @@ The folder offered at first (:attr:`ReportJob.folder`): the scan's output folder
 an image opened from one; for any other image, ``<evidence folder>-reports`` beside the
 evidence's folder (as a scan's output is ``<folder>-scan``), never the evidence folder itself.
 Evidence is often opened from a write-protected disk or a read-only mount, where that folder
-cannot be made: the dialog checks the folder it offers when it opens (:func:`folder_problem`)
-and, when it cannot be written, offers ``reports/<its name>`` in the viewer's per-user folder
+cannot be made, and a file may already stand at its name: the dialog checks the folder it
+offers when it opens (:func:`folder_problem`) and, when it cannot be written or made, offers ``reports/<its name>`` in the viewer's per-user folder
 (:func:`fallback_folder`) instead, saying so in one line. Write checks the folder again and
 refuses an unwritable one in one line naming it, before anything starts; the fields stay.
 A failure is one line naming the file and the problem (:func:`os_problem`), not errno text.
@@ -379,7 +379,7 @@ class ReportDialog(QDialog):
         self.figures.setToolTip("annotated figures for every file, flagged files only, or none")
         offered = Path(default_dir or job.folder or Path.home()).expanduser()
         problem = folder_problem(offered)
-        if problem is not None and nearest_existing(offered).is_dir():  # not writable
+        if problem is not None:  # not writable, or a file stands where it would be made
             if folder_problem(fallback_folder(offered)) is None:
                 offered = fallback_folder(offered)
                 problem += f"; the report goes to {offered} instead"

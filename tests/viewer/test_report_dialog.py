@@ -98,6 +98,7 @@ def test_a_failure_is_one_line_naming_the_file_and_the_problem(
     in_the_way = tmp_path / "notes.txt"
     in_the_way.write_text("not a folder", encoding="utf-8")
     dialog = _dialog(qtbot, in_the_way)
+    dialog.dest.setText(str(in_the_way))  # offered the per-user folder instead; chosen again
     dialog.write()
     qtbot.waitUntil(lambda: not dialog.running, timeout=TIMEOUT)
     text = dialog.message.text()
@@ -185,6 +186,31 @@ def test_a_folder_on_read_only_evidence_is_not_offered_and_not_written(
         assert (instead / "a.png.report.json").is_file(), dialog.message.text()
     finally:
         medium.chmod(0o755)
+
+
+def test_a_file_where_the_report_folder_would_go_is_not_offered(
+    qtbot, tmp_path: Path, monkeypatch
+) -> None:
+    """A file already stands at ``<evidence folder>-reports``, so that folder cannot be made.
+    The dialog offers the viewer's per-user reports folder instead, as for read-only evidence,
+    and says why in one line naming the file; the file stays as it was. (It had named the file
+    and offered it all the same.)"""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    (tmp_path / "evidence").mkdir()
+    offered = reports_beside(tmp_path / "evidence" / "a.png")
+    assert offered == tmp_path / "evidence-reports"
+    offered.write_text("the analyst's notes", encoding="utf-8")
+    dialog = ReportDialog(ReportJob(list, "a.png", "a.png.report", offered))
+    qtbot.addWidget(dialog)
+    instead = tmp_path / "data" / "forensic-viewer" / "reports" / "evidence-reports"
+    assert Path(dialog.dest.text()) == instead
+    text = dialog.message.text()
+    assert text == f"{offered}: a file, not a folder; the report goes to {instead} instead", text
+
+    dialog.write()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=TIMEOUT)
+    assert (instead / "a.png.report.json").is_file(), dialog.message.text()
+    assert offered.read_text(encoding="utf-8") == "the analyst's notes"
 
 
 def test_an_image_report_lists_a_face_model_that_judged_the_faces_as_a_face_model_not_as_not_run(
