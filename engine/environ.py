@@ -42,19 +42,21 @@ def user_cache_dir() -> Path:
     return root / APP_FOLDER
 
 
-_LIMIT = re.compile(r"(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?", re.IGNORECASE)
+_LIMIT = re.compile(r"(\d+(?:\.\d+)?)\s*([KMGT]?)(i?B)?", re.IGNORECASE)
 
 
 def parse_limit(text: str, base: int, *, allow_zero: bool = False) -> int | None:
     """The whole number that ``text`` (an environment variable's value) states: digits,
     optionally with a fraction and a K/M/G/T suffix in powers of ``base`` (1000 for counts,
-    1024 for bytes) and a trailing ``B`` or ``iB`` (``4G``, ``4GiB``, ``200M``, ``16_000``; any
-    case, underscores ignored); None when it states none, or 0 without ``allow_zero``. The
+    1024 for bytes), for bytes also a trailing ``B`` or ``iB`` (``4G``, ``4GiB``, ``200M``,
+    ``16_000``; any case, underscores ignored); None when it states none, or 0 without
+    ``allow_zero``. A byte unit on a count (``200MB`` pixels) is None too: it is a size
+    written where a count belongs, which read as 200 million would pass unnoticed. The
     limits on evidence (``engine.io``) and on checkpoints (``engine.sizing``) read their
     variables with it, so a size written for one is understood by the other; each caller
     words its own error, naming its variable."""
     m = _LIMIT.fullmatch(text.strip().replace("_", ""))
-    if m is None:
+    if m is None or (m[3] and base != 1024):  # a byte unit on a count
         return None
     value = int(float(m[1]) * base ** " KMGT".index(m[2].upper() or " "))
     return value if value > 0 or allow_zero else None

@@ -182,7 +182,7 @@ def _describe_unknown(head: bytes) -> str:
 def decode_byte_limit(max_bytes: int | None = None) -> int:
     """The decode-memory limit in bytes: ``max_bytes`` when given, else the environment
     variable ``FORENSIC_VIEWER_MAX_DECODE_BYTES`` (bytes, or a number with a K/M/G/T suffix in
-    powers of 1024, e.g. ``4G``), else ``DEFAULT_MAX_DECODE_BYTES``.
+    powers of 1024, optionally followed by B or iB, e.g. ``4G``, ``4GiB``), else ``DEFAULT_MAX_DECODE_BYTES``.
 
     Raises ``ValueError`` for a bad ``max_bytes`` (a programming error) and
     :class:`~engine.errors.ForensicError` for a bad environment value (the user's to fix).
@@ -199,7 +199,8 @@ def decode_byte_limit(max_bytes: int | None = None) -> int:
 def pixel_limit(max_pixels: int | None = None) -> int:
     """The pixel limit (declared width x height): ``max_pixels`` when given, else the
     environment variable ``FORENSIC_VIEWER_MAX_PIXELS`` (a count, or a number with a k/M/G
-    suffix in powers of 1000, e.g. ``200M``), else ``DEFAULT_MAX_PIXELS``.
+    suffix in powers of 1000, e.g. ``200M``; a byte unit, ``200MB``, is refused), else
+    ``DEFAULT_MAX_PIXELS``.
 
     Raises ``ValueError`` for a bad ``max_pixels`` and :class:`~engine.errors.ForensicError`
     for a bad environment value, as :func:`decode_byte_limit` does.
@@ -215,8 +216,8 @@ def pixel_limit(max_pixels: int | None = None) -> int:
 
 def _env_limit(name: str, default: int, base: int, what: str, examples: str) -> int:
     """The positive integer in environment variable ``name`` (:func:`engine.environ.parse_limit`:
-    optionally with a K/M/G/T suffix in powers of ``base``), ``default`` when it is unset or
-    blank."""
+    optionally with a K/M/G/T suffix in powers of ``base``, and B or iB only for bytes, base
+    1024), ``default`` when it is unset or blank."""
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default

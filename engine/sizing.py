@@ -83,29 +83,30 @@ _INIT_OPS = frozenset(
 )
 
 
-def _limit(env: str, default: int, base: int) -> int:
+def _limit(env: str, default: int, base: int, what: str) -> int:
     """``default``, or the value of environment variable ``env`` in the evidence limits' syntax
     (:func:`engine.environ.parse_limit`: an integer, optionally with a K, M, G or T suffix in
-    powers of ``base`` and a trailing B or iB; 0 allowed). ValueError names the variable."""
+    powers of ``base``, for bytes (base 1024) also a trailing B or iB; 0 allowed). ValueError
+    names the variable and says it takes a ``what``."""
     text = os.environ.get(env, "").strip()
     if not text:
         return default
     value = parse_limit(text, base, allow_zero=True)
     if value is None:
-        raise ValueError(f"{env}={text!r} is not a number (e.g. 2000000000 or 2G)")
+        raise ValueError(f"{env}={text!r} is not a {what} (e.g. 2000000000 or 2G)")
     return value
 
 
 def max_parameters() -> int:
-    """The parameter limit: ``$FORENSIC_VIEWER_MAX_MODEL_PARAMETERS`` (k, M, G: powers of 1000),
-    else :data:`MAX_PARAMETERS`."""
-    return _limit(PARAMETERS_ENV, MAX_PARAMETERS, 1000)
+    """The parameter limit: ``$FORENSIC_VIEWER_MAX_MODEL_PARAMETERS`` (k, M, G: powers of 1000;
+    a count, so no B or iB), else :data:`MAX_PARAMETERS`."""
+    return _limit(PARAMETERS_ENV, MAX_PARAMETERS, 1000, "number of parameters")
 
 
 def max_activation_bytes() -> int:
     """The per-window activation limit: ``$FORENSIC_VIEWER_MAX_ACTIVATION_BYTES`` (K, M, G, T:
-    powers of 1024), else :data:`MAX_ACTIVATION_BYTES`."""
-    return _limit(ACTIVATION_ENV, MAX_ACTIVATION_BYTES, 1024)
+    powers of 1024, optionally followed by B or iB), else :data:`MAX_ACTIVATION_BYTES`."""
+    return _limit(ACTIVATION_ENV, MAX_ACTIVATION_BYTES, 1024, "size in bytes")
 
 
 def human_bytes(n: float) -> str:

@@ -177,7 +177,7 @@ def test_the_limits_can_be_lowered_and_raised_and_a_bad_value_is_named(
     monkeypatch.setenv(sizing.ACTIVATION_ENV, "1G")
     assert load_checkpoint(tiny_checkpoint).name == "tiny"
     monkeypatch.setenv(sizing.ACTIVATION_ENV, "lots")
-    _refused(tiny_checkpoint, f"{sizing.ACTIVATION_ENV}='lots' is not a number")
+    _refused(tiny_checkpoint, f"{sizing.ACTIVATION_ENV}='lots' is not a size in bytes")
 
 
 def test_the_checkpoint_limits_read_sizes_as_the_evidence_limits_do(
@@ -207,8 +207,40 @@ def test_the_checkpoint_limits_read_sizes_as_the_evidence_limits_do(
     with pytest.raises(ForensicError, match="is not a positive number of pixels"):
         pixel_limit()
     monkeypatch.setenv(sizing.ACTIVATION_ENV, "16 GiB of it")
-    with pytest.raises(ValueError, match=r"is not a number \(e\.g\. 2000000000 or 2G\)"):
+    with pytest.raises(ValueError, match=r"is not a size in bytes \(e\.g\. 2000000000 or 2G\)"):
         sizing.max_activation_bytes()
+
+
+def test_a_byte_unit_on_a_count_is_an_error_naming_its_variable(
+    tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``200MB`` for the pixel or the parameter limit is a size in bytes where a count belongs:
+    a one-line error naming the variable (it was read as 200 million), and a checkpoint load
+    says it naming the file. The byte limits still take the unit."""
+    from engine.io import MAX_DECODE_BYTES_ENV, MAX_PIXELS_ENV, decode_byte_limit, pixel_limit
+
+    for text in ("200MB", "200 MiB", "200b"):
+        monkeypatch.setenv(MAX_PIXELS_ENV, text)
+        with pytest.raises(ForensicError) as pixels:
+            pixel_limit()
+        assert str(pixels.value) == (
+            f"{MAX_PIXELS_ENV}={text} is not a positive number of pixels "
+            "(examples: 200000000, 200M)"
+        )
+        monkeypatch.setenv(sizing.PARAMETERS_ENV, text)
+        with pytest.raises(ValueError) as parameters:
+            sizing.max_parameters()
+        assert str(parameters.value) == (
+            f"{sizing.PARAMETERS_ENV}={text!r} is not a number of parameters "
+            "(e.g. 2000000000 or 2G)"
+        )
+    _refused(tiny_checkpoint, f"{sizing.PARAMETERS_ENV}='200b' is not a number of parameters")
+    monkeypatch.setenv(MAX_PIXELS_ENV, "200M")  # the count without the unit
+    monkeypatch.setenv(sizing.PARAMETERS_ENV, "200M")
+    assert pixel_limit() == sizing.max_parameters() == 200_000_000
+    monkeypatch.setenv(MAX_DECODE_BYTES_ENV, "16GiB")
+    monkeypatch.setenv(sizing.ACTIVATION_ENV, "16GiB")
+    assert decode_byte_limit() == sizing.max_activation_bytes() == 16 << 30
 
 
 def test_activation_memory_grows_with_the_window(tiny_checkpoint: Path) -> None:
