@@ -52,7 +52,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from engine.environ import user_data_dir  # the per-user folder, the user's models' too
+from engine.environ import user_data_dir  # default_case_dir's; others import it from there
 from engine.errors import ForensicError
 from engine.files import (
     AtomicFile,
@@ -369,7 +369,8 @@ def default_examiner() -> str:
 
 
 def default_case_dir() -> Path:
-    """The per-user default case of the viewer: ``default-case`` in :func:`user_data_dir`."""
+    """The per-user default case of the viewer: ``default-case`` in
+    :func:`engine.environ.user_data_dir`."""
     return user_data_dir() / "default-case"
 
 

@@ -56,9 +56,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.environ import user_data_dir
 from engine.errors import ForensicError
 from engine.types import Analysis, Progress
-from forensic_viewer.audit import AuditError, AuditLog, user_data_dir
+from forensic_viewer.audit import AuditError, AuditLog
 from forensic_viewer.gui.mailbox import Mailbox
 from forensic_viewer.gui.panels import pick_folder
 from forensic_viewer.report import (
@@ -132,7 +133,7 @@ def folder_problem(folder: Path) -> str | None:
 
 def fallback_folder(folder: Path) -> Path:
     """Where the report of ``folder`` goes when ``folder`` cannot be written: ``reports/<its
-    name>`` in the viewer's per-user folder (:func:`forensic_viewer.audit.user_data_dir`)."""
+    name>`` in the viewer's per-user folder (:func:`engine.environ.user_data_dir`)."""
     return user_data_dir() / "reports" / (folder.name or "report")
 
 

@@ -300,7 +300,8 @@ def test_cases_reports_and_the_users_models_share_one_per_user_folder(
     per-user folder as the default case and the reports, not in a ``~/.local/share`` no other
     program there uses; with ``$XDG_DATA_HOME`` set, both follow it."""
     from engine.catalog import user_models_dir
-    from forensic_viewer.audit import default_case_dir, user_data_dir
+    from engine.environ import user_data_dir
+    from forensic_viewer.audit import default_case_dir
 
     appdata, xdg = tmp_path / "AppData" / "Roaming", tmp_path / "xdg"
     monkeypatch.delenv("FORENSIC_VIEWER_MODELS", raising=False)
