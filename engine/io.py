@@ -182,7 +182,8 @@ def _describe_unknown(head: bytes) -> str:
 def decode_byte_limit(max_bytes: int | None = None) -> int:
     """The decode-memory limit in bytes: ``max_bytes`` when given, else the environment
     variable ``FORENSIC_VIEWER_MAX_DECODE_BYTES`` (bytes, or a number with a K/M/G/T suffix in
-    powers of 1024, optionally followed by B or iB, e.g. ``4G``, ``4GiB``), else ``DEFAULT_MAX_DECODE_BYTES``.
+    powers of 1024, optionally followed by B or iB, e.g. ``4G``, ``4GiB``), else
+    ``DEFAULT_MAX_DECODE_BYTES``.
 
     Raises ``ValueError`` for a bad ``max_bytes`` (a programming error) and
     :class:`~engine.errors.ForensicError` for a bad environment value (the user's to fix).
