@@ -331,9 +331,14 @@ class ScanTruth:
 def evaluate_scan(out: Path, truth: TruthSource, keys: Sequence[str] | None = None) -> ScanTruth:
     """Score the scan in ``out`` (``keys``: those files; default all) against ``truth``; write
     ``groundtruth.json`` and the ``gt.*`` columns of ``results.csv``. A file without a mask, a
-    mask that cannot be read and a mask matching no image are one problem line each."""
+    mask that cannot be read and a mask matching no image are one problem line each.
+
+    Files are scored in the order of their scan keys (the relative paths results.jsonl
+    records), not of its rows: a scan with worker processes writes its rows in the order the
+    workers finished, and two scans of one folder must give the same ``groundtruth.json``
+    (its files, its problems, the ``gt.*`` columns and the figures' order)."""
     index = ResultIndex(out)
-    chosen = [k for k in (keys if keys is not None else index.keys()) if k in index]
+    chosen = sorted(k for k in (keys if keys is not None else index.keys()) if k in index)
     summary = TruthSummary()
     files: list[ImageTruth] = []
     problems = list(truth.problems)

@@ -533,3 +533,38 @@ def test_a_named_pipe_among_the_masks_or_as_the_truth_is_one_line_naming_it(
     assert not (tmp_path / "o2").exists()
     with pytest.raises(ForensicError, match="not a regular file"):
         truth_for_images([ev / "a.png"], pipe)
+
+
+def test_groundtruth_json_does_not_hang_on_the_order_of_the_rows(tmp_path: Path) -> None:
+    """A scan with worker processes writes its rows in the order the workers finished, so
+    two scans of one folder hold them in different orders; groundtruth.json (files, problems,
+    figures) lists the files by their scan key, and the two are the same byte for byte."""
+    from forensic_viewer.scan.run import run_scan
+    from tests.viewer.test_scan_prefetch import StubAnalyzer, files_of
+
+    rng = np.random.default_rng(3)
+    ev, truth = tmp_path / "ev", tmp_path / "truth"
+    for i, name in enumerate(("a", "b", "c", "d", "e")):
+        write_rgb(ev / f"{name}.png", 24, 32, seed=i)
+    for name, share in (("a", 0.2), ("b", 0.5), ("c", 0.8)):
+        _mask(truth / "Gt" / f"{name}_gt.png", rng.random((24, 32)) < share)
+    files = files_of(ev)  # d and e have no mask: two problem lines
+
+    def scored(out: Path, order: list[tuple[Path, str]]) -> tuple[list[str], str]:
+        rows: list[str] = []
+        run_scan(order, StubAnalyzer(), out, source=str(ev), on_file=lambda *a: rows.append(a[2]["path"]))  # fmt: skip
+        lines = (out / "results.jsonl").read_text(encoding="utf-8").splitlines()
+        assert [json.loads(line)["path"] for line in lines] == rows  # rows in the scan's order
+        evaluate_scan(out, read_truth(truth), rows)  # the keys as `scan --gt` passes them
+        written = (out / GT_NAME).read_text(encoding="utf-8")
+        evaluate_scan(out, read_truth(truth))  # all of the folder's keys
+        assert (out / GT_NAME).read_text(encoding="utf-8") == written
+        return rows, written
+
+    rows0, first = scored(tmp_path / "out0", files)
+    rows1, second = scored(tmp_path / "out1", files[::-1])
+    assert rows0 == rows1[::-1] == ["a.png", "b.png", "c.png", "d.png", "e.png"]
+    assert first == second
+    gt = json.loads(first)
+    assert [f["path"] for f in gt["files"]] == ["a.png", "b.png", "c.png"]
+    assert [p.split(": ")[0] for p in gt["problems"]] == [str(ev / "d.png"), str(ev / "e.png")]
