@@ -25,8 +25,11 @@ The rule (:func:`read_mask`):
   stem, less a ``_gt``/``_mask``/``-gt``/``-mask`` ending (BenCo's and CASIA's names, any case),
   is the image's stem (case kept); its suffix in any case and of any image format (a ``.png``
   mask for a ``.jpg``). Two masks for one stem: the one without an ending, else the first by
-  name, is used and the other named. Hidden files (``._x.png``, macOS's) are listed like any
-  other: one matches no image.
+  name, is used and the other named. macOS's AppleDouble files (``._x.png``: the resource
+  fork a Mac writes beside every file on a disk that is not its own, a few hundred bytes of
+  metadata named like an image) are no masks and no images: :func:`is_appledouble`, which
+  the listings of ``Tp/``, ``Au/`` and ``Gt/`` pass over (``scan --gt`` and the trainer), or
+  ``Tp/._x.jpg`` would pair with ``Gt/._x.png`` as a tampered image and its mask.
 - A mask of **another size than its image is refused** (:class:`MaskSizeError`, one line naming
   the file and both sizes). A mask of another size was made for another version of the image:
   whether scaling would put its region back in place (a resized copy) or shift every pixel (a
@@ -54,6 +57,7 @@ _ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
 _WIDE_INT = tuple(m for m in WIDE_MODES if m != "F")  # float masks in [0, 1] scale exactly
 _REDUCED = "16 bits per channel reduced to 8"  # the start of load_evidence's warning of it
 MASK_TAILS = ("_gt", "_mask", "-gt", "-mask")  # stem endings of masks in BenCo / CASIA releases
+APPLEDOUBLE = "._"  # the name's start of macOS's resource-fork companion files
 
 
 # (alpha [H, W] uint8 or None, 16/32-bit grey samples [H, W] or None, whether the decoded
@@ -176,13 +180,22 @@ def mask_key(stem: str) -> str:
     return stem
 
 
+def is_appledouble(path: str | Path) -> bool:
+    """Whether ``path`` is named as macOS's AppleDouble files are (``._x.jpg``): the resource
+    fork of ``x.jpg``, metadata and not an image, on a disk that is not a Mac's. A ground-truth
+    or training folder copied from a Mac holds one beside every image and mask."""
+    return Path(path).name.startswith(APPLEDOUBLE)
+
+
 @dataclass
 class MaskFolder:
     """A folder of masks listed by :func:`list_masks`. by_stem: image stem -> its mask;
-    seconds: (mask, stem) of each further mask for a stem already taken (not used)."""
+    seconds: (mask, stem) of each further mask for a stem already taken (not used);
+    appledouble: the AppleDouble files named like images (:func:`is_appledouble`), passed over."""
 
     by_stem: dict[str, Path] = field(default_factory=dict)
     seconds: list[tuple[Path, str]] = field(default_factory=list)
+    appledouble: list[Path] = field(default_factory=list)
 
     @property
     def masks(self) -> list[Path]:
@@ -203,12 +216,17 @@ def list_masks(folder: Path, usable: Callable[[Path], bool] | None = None) -> Ma
     one folder pairs its images with the same masks in both. An entry counts when named like an
     image (suffix in any case) and not a folder (a pipe or a dangling link named like a mask is
     listed, and refused by its reader with a line naming it), and ``usable`` says yes (a caller
-    that refuses such entries at once, with its own line)."""
+    that refuses such entries at once, with its own line). An AppleDouble file is no mask
+    (:func:`is_appledouble`): passed over, in ``appledouble``."""
     found: dict[str, list[Path]] = {}
-    for p in sorted(folder.iterdir()):
-        if p.suffix.lower() in IMAGE_SUFFIXES and not p.is_dir() and (usable is None or usable(p)):
-            found.setdefault(mask_key(p.stem), []).append(p)
     out = MaskFolder()
+    for p in sorted(folder.iterdir()):
+        if p.suffix.lower() not in IMAGE_SUFFIXES or p.is_dir():
+            continue
+        if is_appledouble(p):
+            out.appledouble.append(p)
+        elif usable is None or usable(p):
+            found.setdefault(mask_key(p.stem), []).append(p)
     for stem, masks in found.items():
         first, *rest = sorted(masks, key=lambda m: (m.stem != stem, m.name))
         out.by_stem[stem] = first

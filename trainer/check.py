@@ -29,7 +29,7 @@ from PIL import Image, UnidentifiedImageError
 from engine.errors import ForensicError
 from engine.files import is_listed, read_regular
 from engine.io import IMAGE_SUFFIXES
-from engine.masks import mask_key
+from engine.masks import is_appledouble, mask_key
 from trainer.data.records import (
     MASK_SUFFIXES,
     Sample,
@@ -82,7 +82,11 @@ def split_weight(text: str) -> tuple[Path, float]:
 def _files(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
     if not folder.is_dir():
         return []
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in suffixes and is_listed(p))
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.suffix.lower() in suffixes and not is_appledouble(p) and is_listed(p)
+    )
 
 
 def _readable(path: Path) -> bool:

@@ -18,7 +18,12 @@ from pathlib import Path
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLineEdit, QPushButton, QWidget
 
 from forensic_viewer.gui.panels import pick_folder
-from forensic_viewer.scan.groundtruth import TruthSource, evaluate_scan, summary_lines
+from forensic_viewer.scan.groundtruth import (
+    TruthSource,
+    appledouble_line,
+    evaluate_scan,
+    summary_lines,
+)
 
 
 class TruthChoice(QWidget):
@@ -78,7 +83,10 @@ def score_scan(
     scored (1 tampered, 0 authentic) by scan key, for the triage table."""
     result = evaluate_scan(out, truth, keys)
     labels = {f.key: f.truth.label for f in result.files}
-    return summary_lines(result, out), list(result.problems), labels
+    lines = summary_lines(result, out)
+    if (passed := appledouble_line(result)) is not None:  # in the tooltip, after the counts
+        lines.insert(1, passed)
+    return lines, list(result.problems), labels
 
 
 def truth_message(lines: Sequence[str], problems: Sequence[str]) -> str:

@@ -26,6 +26,10 @@ per-file figures and the problems met) and as ``gt.*`` columns of ``results.csv`
 cannot be read, an image without a mask and a mask without an image are each one line naming the
 file; the others are scored. So is an entry of ``Gt/`` or ``Au/`` named like an image that is no
 regular file (a named pipe: opened by :func:`engine.files.open_regular`, never waited on).
+macOS's AppleDouble files (``._x.jpg``, :func:`engine.masks.is_appledouble`) in ``Tp/``,
+``Au/`` or ``Gt/`` are no images and no masks: passed over, never scored nor a problem line,
+and counted in one line (:func:`appledouble_line`); a scan still analyses a ``._`` file in the
+folder it scans, as it does any evidence (its row says it cannot be read).
 
 A scan with ground truth never analyses the masks as evidence (:func:`without_masks`): a
 folder scanned with its ``Gt/`` (``scan DIR --recursive --gt DIR``), or holding the masks a
@@ -56,7 +60,7 @@ from engine.files import (
 )
 from engine.io import IMAGE_SUFFIXES
 from engine.masks import MASK_TAILS as MASK_TAILS
-from engine.masks import list_masks
+from engine.masks import is_appledouble, list_masks
 from engine.masks import read_mask as engine_read_mask
 from forensic_viewer.scan.maps import read_heatmap_png
 from forensic_viewer.scan.records import FileRecord
@@ -99,7 +103,9 @@ def authentic(size: tuple[int, int]) -> TruthMask:
 class TruthSource:
     """Where the masks of a folder's images are. by_path / by_stem: image -> mask file, or None
     for an authentic image. masks: every mask file, to tell which matched no image.
-    mask_folder: a BenCo folder's ``Gt/``, whose every file is a mask (:meth:`mask_rule`)."""
+    mask_folder: a BenCo folder's ``Gt/``, whose every file is a mask (:meth:`mask_rule`).
+    appledouble: the files of ``Gt/`` and ``Au/`` that are macOS's AppleDouble files, passed
+    over (:func:`engine.masks.is_appledouble`)."""
 
     origin: Path
     by_path: dict[str, Path | None] = field(default_factory=dict)
@@ -107,6 +113,7 @@ class TruthSource:
     masks: list[Path] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     mask_folder: Path | None = None
+    appledouble: list[Path] = field(default_factory=list)
 
     def mask_rule(self) -> Callable[[str | Path], bool]:
         """Whether a file is one of this ground truth's masks, so never evidence: a file below
@@ -172,12 +179,13 @@ def _usable(p: Path, what: str, problems: list[str]) -> bool:
     return reason is None
 
 
-def _files(folder: Path, what: str, problems: list[str]) -> list[Path]:
-    """The entries of ``folder`` named like images that are regular files (see :func:`_usable`)."""
+def _files(folder: Path, what: str, problems: list[str], appledouble: list[Path]) -> list[Path]:
+    """The entries of ``folder`` named like images that are regular files (see :func:`_usable`);
+    AppleDouble files (:func:`engine.masks.is_appledouble`) go to ``appledouble`` instead."""
+    named = [p for p in sorted(folder.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES]
+    appledouble += [p for p in named if is_appledouble(p) and not p.is_dir()]
     return [
-        p
-        for p in sorted(folder.iterdir())
-        if p.suffix.lower() in IMAGE_SUFFIXES and not p.is_dir() and _usable(p, what, problems)
+        p for p in named if not is_appledouble(p) and not p.is_dir() and _usable(p, what, problems)
     ]
 
 
@@ -203,8 +211,10 @@ def read_truth(path: str | Path) -> TruthSource:
         src.by_stem.update(masks.by_stem)
         src.masks += masks.masks
         src.problems += masks.second_lines()
+        src.appledouble += masks.appledouble
     if au.is_dir():
-        for img in _files(au, "authentic image of the ground truth", src.problems):
+        what = "authentic image of the ground truth"
+        for img in _files(au, what, src.problems, src.appledouble):
             src.by_stem.setdefault(img.stem, None)
     return src
 
@@ -313,6 +323,9 @@ class ScanTruth:
     # scan.json's run when the scan was stopped before its end: the files it never reached are
     # not scored (stopped_run); None when it finished
     partial_scan: dict[str, Any] | None = None
+    # macOS's AppleDouble files (._x.jpg) passed over: the ground truth's (Gt/, Au/), then the
+    # scan's rows of them (analysed, as evidence is, and never scored)
+    appledouble: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -325,6 +338,7 @@ class ScanTruth:
             "figures": [f.to_json() for f in self.figures],
             "files": [f.to_json() for f in self.files],
             "problems": list(self.problems),
+            "appledouble": list(self.appledouble),
         }
 
 
@@ -344,10 +358,14 @@ def evaluate_scan(out: Path, truth: TruthSource, keys: Sequence[str] | None = No
     problems = list(truth.problems)
     used: list[Path] = []
     errors: dict[str, str] = {}
+    appledouble = [str(p) for p in truth.appledouble]
     is_mask = truth.mask_rule()
     for rec in index.iter_records(chosen):
         if rec.file is not None and is_mask(rec.file):
             continue  # a mask's row, from a scan that analysed its masks too: not evidence
+        if is_appledouble(rec.path):  # macOS metadata, no image: its row says it is unreadable
+            appledouble.append(rec.file or rec.path)
+            continue
         found, mask_file = truth.lookup(rec.file, rec.path)
         if mask_file is not None:
             used.append(mask_file)
@@ -377,6 +395,7 @@ def evaluate_scan(out: Path, truth: TruthSource, keys: Sequence[str] | None = No
         summary.tampered,
         str(truth.origin),
         stopped_run(out),
+        appledouble,
     )
     atomic_write(out / GT_NAME, json.dumps(result.to_json(), indent=1, ensure_ascii=False))
     add_csv_columns(out, files, errors)
@@ -452,6 +471,18 @@ def add_csv_columns(out: Path, files: Sequence[ImageTruth], errors: Mapping[str,
                     cells += [cell(d[at][fig]) for fig, at in CSV_FIGURES]
                     cells.append(cell(d["pixel_auc"]))
             w.writerow(cells)
+
+
+def appledouble_line(result: ScanTruth) -> str | None:
+    """The one line on the AppleDouble files the scoring passed over (None when there were
+    none), worded as the scan's line on the masks it passes over."""
+    if not result.appledouble:
+        return None
+    return (
+        f"{result.source}: {len(result.appledouble)} macOS AppleDouble file(s) (._*) passed "
+        f"over by the ground truth (resource forks, not images: not scored; first: "
+        f"{result.appledouble[0]})"
+    )
 
 
 def summary_lines(result: ScanTruth, out: Path) -> list[str]:

@@ -13,6 +13,7 @@ from PIL import Image
 
 from engine.masks import list_masks
 from forensic_viewer.scan.groundtruth import read_truth
+from trainer.check import check_dataset
 from trainer.data.records import read_folder
 
 # image in Tp/ -> the mask in Gt/ both must pair it with (None: no mask, a problem for both)
@@ -61,7 +62,8 @@ def test_scan_gt_and_the_trainer_pair_a_folder_with_the_same_masks(tmp_path: Pat
         f"{root / 'Gt' / 'e_gt.png'}: a second mask for the stem 'e'; e.png is used"
     ]
     unused = truth.unmatched([root / "Gt" / m for m in EXPECTED.values() if m])
-    assert [Path(ln.split(": ")[0]).name for ln in unused] == ["._a.png", "zz.png"]
+    assert [Path(ln.split(": ")[0]).name for ln in unused] == ["zz.png"]
+    assert truth.appledouble == [root / "Gt" / "._a.png"]  # macOS's metadata: no mask
 
 
 def test_list_masks_keys_by_stem_less_the_mask_endings(tmp_path: Path) -> None:
@@ -77,3 +79,41 @@ def test_list_masks_keys_by_stem_less_the_mask_endings(tmp_path: Path) -> None:
         "v": "v-gt.png",  # both have an ending: the first by name
     }
     assert [(p.name, s) for p, s in listed.seconds] == [("v_gt.png", "v")]
+
+
+APPLEDOUBLE = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        " + bytes(300)  # no image
+
+
+def test_macos_appledouble_files_are_no_samples_and_no_masks(tmp_path: Path) -> None:
+    """A folder copied from a Mac holds ``._x.jpg`` beside every file: ``Tp/._a.jpg`` was a
+    tampered sample paired with ``Gt/._a_gt.png`` (``._a`` with a mask ending), ``Au/._f.jpg``
+    an authentic one, and a ``Tp/._b.jpg`` without such a partner stopped training as a
+    tampered image with no mask. They are passed over, by the trainer as by ``scan --gt``."""
+    root = tmp_path / "d"
+    for sub in ("Tp", "Gt", "Au"):
+        (root / sub).mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)).save(root / "Tp" / "a.jpg")
+    Image.fromarray(rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)).save(root / "Au" / "f.jpg")
+    mask = np.zeros((8, 8), np.uint8)
+    mask[:4] = 255
+    Image.fromarray(mask).save(root / "Gt" / "a_gt.png")
+    for name in ("Tp/._a.jpg", "Tp/._b.jpg", "Gt/._a_gt.png", "Au/._f.jpg"):
+        (root / name).write_bytes(APPLEDOUBLE)
+
+    samples = read_folder(root)  # raised "tampered image has no mask" for Tp/._b.jpg
+    assert [(s.image.name, s.mask and s.mask.name, s.label) for s in samples] == [
+        ("a.jpg", "a_gt.png", 1),
+        ("f.jpg", None, 0),
+    ]
+    problems: list[tuple[Path, str]] = []
+    assert len(read_folder(root, problems)) == 2 and problems == []
+    report = check_dataset(str(root))  # forensic-train check counts the same files
+    assert (report.tampered, report.masks, report.authentic) == (1, 1, 1)
+    assert report.problems == [] and report.warnings == []
+
+    truth = read_truth(root)
+    assert truth.lookup(None, "._a.jpg") == (False, None)
+    assert truth.lookup(None, "._f.jpg") == (False, None)
+    assert truth.unmatched([root / "Gt" / "a_gt.png"]) == [] and truth.problems == []
+    assert sorted(p.name for p in truth.appledouble) == ["._a_gt.png", "._f.jpg"]

@@ -194,3 +194,36 @@ def test_worker_processes_pass_over_the_same_masks(
     gt_two = json.loads((two / GT_NAME).read_text(encoding="utf-8"))
     # rows come in the order the workers finished them; groundtruth.json's files by their key
     assert [f["path"] for f in gt_two["files"]] == [f["path"] for f in gt_one["files"]]
+
+
+def test_macos_appledouble_files_are_passed_over_by_the_scoring_not_the_scan(
+    tmp_path: Path, tiny_checkpoint: Path, capsys
+) -> None:
+    """``._a.jpg`` (macOS's resource fork of a.jpg, metadata named like an image) in Tp/,
+    Gt/ and Au/ of a folder copied from a Mac: the scan analyses the one in the folder it
+    scans as evidence (its row says it cannot be read), the scoring passes them all over
+    (not scored, no problem line: ``Gt/._b_gt.png`` was "a mask that matches no image") and
+    says how many in one line."""
+    root = tmp_path / "data"
+    _rgb(root / "Tp" / "a.png", seed=1)
+    _mask(root / "Gt" / "a_gt.png", np.eye(24, 32, dtype=bool))
+    _rgb(root / "Au" / "f.png", seed=2)
+    junk = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        " + bytes(300)
+    for name in ("Tp/._a.png", "Gt/._a_gt.png", "Gt/._b_gt.png", "Au/._f.png"):
+        (root / name).write_bytes(junk)
+    out = tmp_path / "out"
+    main(_scan(root / "Tp", out, tiny_checkpoint, "--gt", str(root)))
+    err = capsys.readouterr().err.splitlines()
+    rows = _rows(out)
+    assert set(rows) == {"a.png", "._a.png"}  # evidence: every file is analysed
+    assert rows["._a.png"]["status"] == "error" and rows["a.png"]["status"] == "ok"
+    gt = json.loads((out / GT_NAME).read_text(encoding="utf-8"))
+    assert (gt["images"], gt["tampered"]) == (1, 1)
+    assert [f["path"] for f in gt["files"]] == ["a.png"]
+    assert not any("._" in p for p in gt["problems"])
+    assert sorted(Path(p).name for p in gt["appledouble"]) == [
+        "._a.png", "._a_gt.png", "._b_gt.png", "._f.png"
+    ]  # fmt: skip
+    (line,) = [ln for ln in err if "AppleDouble" in ln]
+    assert line.startswith(f"{root}: 4 macOS AppleDouble file(s) (._*) passed over")
+    assert not any("._" in ln for ln in err if ln.startswith("ground truth:"))

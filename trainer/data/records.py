@@ -6,7 +6,8 @@ Two formats, as IMDL-BenCo:
   masks with the same stem, or with a ``_gt``/``_mask``/``-gt``/``-mask`` ending (0 = authentic,
   255 = tampered; any image extension, in any case), paired by
   :func:`engine.masks.list_masks`, as ``forensic-viewer scan --gt`` pairs them; optional
-  ``Au/`` authentic images (label 0, no mask: an all-zero mask is implied).
+  ``Au/`` authentic images (label 0, no mask: an all-zero mask is implied). macOS's
+  AppleDouble files (``._x.jpg``) in these folders are no images and no masks: passed over.
 - **JSON list** (``JsonDataset``): ``[[image, mask], ...]`` where ``mask`` is ``"Negative"`` for
   an authentic image; relative paths are relative to the JSON file.
 
@@ -39,7 +40,7 @@ from PIL import Image, UnidentifiedImageError
 from engine.errors import EvidenceError, ForensicError
 from engine.files import is_listed, not_regular_reason, open_regular, read_regular
 from engine.io import IMAGE_SUFFIXES, load_evidence
-from engine.masks import list_masks, read_mask
+from engine.masks import is_appledouble, list_masks, read_mask
 from trainer.errors import DataError
 
 NEGATIVE = "Negative"  # the JSON format's mask entry for an authentic image
@@ -110,8 +111,13 @@ def unreadable_reason(e: BaseException) -> str:
 
 
 def _images_in(folder: Path) -> list[Path]:
+    """The images of ``Tp/`` or ``Au/``; macOS's AppleDouble files (``._x.jpg``, metadata
+    named like an image: :func:`engine.masks.is_appledouble`) are none, as ``scan --gt``
+    passes them over."""
     return sorted(
-        p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and is_listed(p)
+        p
+        for p in folder.iterdir()
+        if p.suffix.lower() in IMAGE_SUFFIXES and not is_appledouble(p) and is_listed(p)
     )
 
 
