@@ -61,11 +61,18 @@ def stop_status(stop: BaseException) -> int:
     return exit_status(stop_signal(stop))
 
 
-def stop_words(stop: BaseException) -> str:
-    """``interrupted (Ctrl+C)`` or ``terminated (SIGTERM)``, for the one line of a stop."""
-    if stop_signal(stop) == signal.SIGTERM:
+def signal_words(signum: int) -> str:
+    """``terminated (SIGTERM)`` for SIGTERM, else ``interrupted (Ctrl+C)``: how both programs
+    word a stop by ``signum`` wherever a person reads it (the one line, a scan's summary,
+    scan.json's note, a report's first page)."""
+    if signum == signal.SIGTERM:
         return "terminated (SIGTERM)"
     return "interrupted (Ctrl+C)"
+
+
+def stop_words(stop: BaseException) -> str:
+    """``interrupted (Ctrl+C)`` or ``terminated (SIGTERM)``, for the one line of a stop."""
+    return signal_words(stop_signal(stop))
 
 
 def main_thread() -> bool:

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
 import time
 import traceback
@@ -39,7 +38,6 @@ from typing import Any
 from engine.ending import (
     ignore_stop_signals,
     sigterm_as_interrupt,
-    stop_signal,
     stop_status,
     stop_words,
 )
@@ -380,7 +378,7 @@ def _scan_and_report(
     print_table(records)
     changed = f", {len(summary.changed)} changed since analysed" if summary.changed else ""
     stopped = (
-        f"interrupted after {summary.through} of {summary.total} files: "
+        f"{stop_words(interrupted)} after {summary.through} of {summary.total} files: "
         if interrupted is not None
         else ""
     )
@@ -781,8 +779,7 @@ def _main(argv: list[str], program: bool) -> int:
         if gui:
             print(f"forensic-viewer: {stop_words(e)}; the viewer was not open", file=sys.stderr)
         else:
-            said = stop_words(e) if stop_signal(e) == signal.SIGTERM else "interrupted"
-            print(f"\n{said}; results so far are kept (re-run to resume)", file=sys.stderr)
+            print(f"\n{stop_words(e)}; results so far are kept (re-run to resume)", file=sys.stderr)
         return stop_status(e)
 
 

@@ -9,6 +9,7 @@ them, so memory does not grow with the number of files.
 
 from __future__ import annotations
 
+import signal
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from engine.ending import signal_words
 from engine.ensemble import general_provenance
 from engine.errors import ForensicError
 from engine.types import Progress
@@ -231,7 +233,9 @@ def stopped_scan_alert(settings: dict[str, Any], reported: int) -> str | None:
             f"its end; {holds}."
         )
     how = str(run.get("state"))
-    if run.get("signal"):
+    if run.get("signal") in ("SIGINT", "SIGTERM"):  # worded as the command's own stop line
+        how = signal_words(signal.Signals[run["signal"]])
+    elif run.get("signal"):
         how += f" ({run['signal']})"
     return (
         f"This scan was {how} after {run.get('through')} of {run.get('files')} files in its "

@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from engine.analyses import run_analyses
-from engine.ending import stop_signal
+from engine.ending import stop_signal, stop_words
 from engine.errors import EvidenceError, ForensicError
 from engine.files import open_append
 from engine.io import MAX_FILE_BYTES, load_evidence
@@ -525,7 +525,8 @@ def end_run(out: Path, summary: ScanSummary, interrupted: KeyboardInterrupt | No
     if run["state"] == "finished":
         run["note"] = f"finished: {through} of {files} files"
     else:
-        how = run["state"] + (f" ({summary.interrupted})" if summary.interrupted else "")
+        # in the programs' words for the signal; run["signal"] keeps its name
+        how = run["state"] if interrupted is None else stop_words(interrupted)
         run["note"] = (
             f"{how} after {through} of {files} files: results.csv covers those; "
             "running the same scan again resumes"

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from engine.ending import Terminated, signal_words
 from forensic_viewer.scan.results import CSV_NAME, SCAN_INFO
 from forensic_viewer.scan.run import ScanSummary, run_scan
 from tests.viewer.test_scan_prefetch import StubAnalyzer, files_of, make_folder
@@ -63,13 +64,50 @@ def test_an_interrupted_scan_writes_the_csv_of_its_finished_files_and_says_so(
     state = _run_state(out)
     assert state["state"] == "interrupted" and state["signal"] == "SIGINT"
     assert (state["files"], state["through"]) == (5, 2)
-    assert "interrupted (SIGINT) after 2 of 5 files" in state["note"]
+    assert "interrupted (Ctrl+C) after 2 of 5 files" in state["note"]  # the programs' words
     assert "resumes" in state["note"]
     again = run_scan(files_of(folder), StubAnalyzer(), out, source="t")
     assert (again.done, again.skipped) == (3, 2)
     assert _csv_paths(out) == [f"f{i:03d}.png" for i in range(5)]
     state = _run_state(out)
     assert state["state"] == "finished" and (state["files"], state["through"]) == (5, 5)
+
+
+@pytest.mark.parametrize(
+    ("stop", "status", "words"),
+    [(KeyboardInterrupt, 130, "interrupted (Ctrl+C)"), (Terminated, 143, "terminated (SIGTERM)")],
+    ids=["ctrl-c", "sigterm"],
+)
+def test_the_scan_words_its_stop_as_forensic_train_does(
+    tmp_path: Path, tiny_checkpoint: Path, monkeypatch, capsys, stop: type, status: int, words: str
+) -> None:
+    """``forensic-viewer scan`` stopped as its third file starts: its summary, its last line,
+    scan.json's note and the report's first page name the stop as ``engine.ending`` words it,
+    as ``forensic-train`` does. Ctrl+C was a bare "interrupted", and the summary and the
+    report said "interrupted" for SIGTERM too. Raised before the third analysis starts, so no
+    network is left half-run in this process."""
+    import forensic_viewer.scan.run as run
+    from forensic_viewer.cli import main
+
+    real, calls = run.analyse_item, []
+
+    def analyse_then_stopped(*a, **kw):
+        calls.append(1)
+        if len(calls) == 3:
+            raise stop
+        return real(*a, **kw)
+
+    monkeypatch.setattr(run, "analyse_item", analyse_then_stopped)
+    folder, out = make_folder(tmp_path / "ev", 4), tmp_path / "out"
+    args = ["scan", str(folder), "--out", str(out), "--model", str(tiny_checkpoint)]
+    assert main([*args, "--no-faces", "--jobs", "1", "--report", "json"]) == status
+    captured = capsys.readouterr()
+    last = captured.err.strip().splitlines()[-1]
+    assert last == f"{words}; results so far are kept (re-run to resume)"
+    assert f"{words} after 2 of 4 files: 2 analysed" in captured.out
+    assert _run_state(out)["note"].startswith(f"{words} after 2 of 4 files")
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert report["partial_scan"].startswith(f"This scan was {words} after 2 of 4 files")
 
 
 def _cancelled_after_one_file(folder: Path, out: Path) -> ScanSummary:
@@ -191,15 +229,19 @@ def test_the_command_stopped_by_a_signal_leaves_csv_and_summary(
     )
     assert res.returncode == 128 + signum, res.stderr[-2000:]
     assert "Traceback" not in res.stderr
-    assert "results so far are kept" in res.stderr.strip().splitlines()[-1]
-    assert "interrupted after 2 of 4 files" in res.stdout
+    words = signal_words(signum)  # "interrupted (Ctrl+C)", "terminated (SIGTERM)"
+    assert (
+        res.stderr.strip().splitlines()[-1]
+        == f"{words}; results so far are kept (re-run to resume)"
+    )
+    assert f"{words} after 2 of 4 files" in res.stdout
     assert _csv_paths(out) == ["f000.png", "f001.png"]
     state = _run_state(out)
     assert state["state"] == "interrupted"
     assert state["signal"] == signal.Signals(signum).name
     assert (state["files"], state["through"], state["analysed"]) == (4, 2, 2)
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
-    assert report["partial_scan"].startswith("This scan was interrupted")
+    assert report["partial_scan"].startswith(f"This scan was {words} after 2 of 4 files")
     assert report["counts"]["files"] == 2
 
 
@@ -262,7 +304,7 @@ def test_ctrl_c_pressed_three_times_still_exits_130_with_one_line(
     _out, err = scan.communicate(timeout=300)
     assert scan.returncode == 130, err[-3000:]
     assert "Traceback" not in err and "Exception ignored" not in err, err[-3000:]
-    assert err.strip().splitlines()[-1].startswith("interrupted; results so far are kept")
+    assert err.strip().splitlines()[-1].startswith("interrupted (Ctrl+C); results so far are kept")
 
 
 def test_ground_truth_of_a_stopped_scan_says_it_covers_part_of_it(tmp_path: Path) -> None:
@@ -285,7 +327,7 @@ def test_ground_truth_of_a_stopped_scan_says_it_covers_part_of_it(tmp_path: Path
     partial = gt["partial_scan"]
     assert (partial["state"], partial["signal"]) == ("interrupted", "SIGINT")
     assert (partial["through"], partial["files"]) == (2, 5)
-    assert "interrupted (SIGINT) after 2 of 5 files" in partial["note"]
+    assert "interrupted (Ctrl+C) after 2 of 5 files" in partial["note"]
     run_scan(files_of(folder), StubAnalyzer(), out, source="t")
     evaluate_scan(out, read_truth(tmp_path / "gt"))
     gt = json.loads((out / GT_NAME).read_text(encoding="utf-8"))
