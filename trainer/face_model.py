@@ -69,6 +69,7 @@ from engine.calibration import (
 )
 from engine.decision import PIXEL_GRID, sigmoid
 from engine.errors import EvidenceError
+from engine.masks import is_appledouble
 from trainer.errors import DataError, UsageError
 from trainer.jsonio import write_json
 
@@ -105,11 +106,16 @@ def score_crops(
 
 
 def crop_files(folder: Path) -> list[tuple[Path, int, Path | None]]:
-    """(image, label, mask) of every crop of ``folder``: ``Tp/`` with ``Gt/``, then ``Au/``."""
+    """(image, label, mask) of every crop of ``folder``: ``Tp/`` with ``Gt/``, then ``Au/``
+    (a Mac's ``._x.png`` companions left out: :func:`engine.masks.is_appledouble`)."""
+
+    def crops(sub: str) -> list[Path]:
+        return [p for p in sorted((folder / sub).glob("*.png")) if not is_appledouble(p)]
+
     files: list[tuple[Path, int, Path | None]] = [
-        (p, 1, folder / "Gt" / p.name) for p in sorted((folder / "Tp").glob("*.png"))
+        (p, 1, folder / "Gt" / p.name) for p in crops("Tp")
     ]
-    files += [(p, 0, None) for p in sorted((folder / "Au").glob("*.png"))]
+    files += [(p, 0, None) for p in crops("Au")]
     if not files:
         raise DataError(folder, "no face crops in Tp/ or Au/")
     return files

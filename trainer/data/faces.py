@@ -59,7 +59,7 @@ import cv2
 import numpy as np
 
 from engine.errors import EvidenceError
-from engine.io import IMAGE_SUFFIXES, load_evidence
+from engine.io import load_evidence
 from trainer.data.augment import jpeg
 from trainer.data.face_geometry import (
     F32,
@@ -83,7 +83,7 @@ from trainer.data.face_geometry import (
     zoom,
 )
 from trainer.data.records import SkipLog
-from trainer.data.synth import save_image
+from trainer.data.synth import save_image, source_images
 from trainer.errors import DataError, UsageError
 
 if TYPE_CHECKING:
@@ -507,10 +507,7 @@ def run(args: argparse.Namespace) -> int:
     for folder in args.faces:
         if not folder.is_dir():
             raise DataError(folder, "no such folder of face photographs")
-        sub = folder / "Au" if (folder / "Au").is_dir() else folder
-        paths += sorted(
-            p for p in sub.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-        )
+        paths += source_images(folder)
     try:
         from engine.faces import FaceDetector
 

@@ -35,6 +35,7 @@ from numpy.typing import NDArray
 
 from engine.errors import EvidenceError
 from engine.io import IMAGE_SUFFIXES, load_evidence
+from engine.masks import is_appledouble
 from trainer.data.augment import jpeg
 from trainer.data.records import SkipLog
 from trainer.errors import DataError, UsageError
@@ -354,16 +355,27 @@ def write_half(out: Path, half: str, sources: list[Path]) -> None:
     (out / HALF_FILE).write_text(json.dumps({"half": half, "photos": names}, indent=1) + "\n")
 
 
+def source_images(folder: Path) -> list[Path]:
+    """The images of ``folder``, or of ``folder/Au`` when it is a format-(a) folder, by name;
+    macOS's AppleDouble companions (``._x.jpg``, :func:`engine.masks.is_appledouble`) are no
+    images. The photographs forgeries are made from, of faces too (:mod:`trainer.data.faces`)."""
+    sub = folder / "Au" if (folder / "Au").is_dir() else folder
+    return sorted(
+        p
+        for p in sub.iterdir()
+        if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not is_appledouble(p)
+    )
+
+
 def _list_sources(src: Path) -> list[Path]:
-    """Images in ``src``, or in ``src/Au`` when ``src`` is a format-(a) folder."""
+    """:func:`source_images` of ``src``, which must be a folder holding some."""
     if not src.is_dir():
         raise DataError(src, "no such folder of source photographs")
-    folder = src / "Au" if (src / "Au").is_dir() else src
-    files = sorted(
-        p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
-    )
+    files = source_images(src)
     if not files:
-        raise DataError(folder, "no images to make forgeries from")
+        raise DataError(
+            src / "Au" if (src / "Au").is_dir() else src, "no images to make forgeries from"
+        )
     return files
 
 
