@@ -193,6 +193,31 @@ def _partial_map(
     return out, float(seen.mean())
 
 
+def _predict(
+    padded: torch.Tensor,
+    origins: list[tuple[int, int]],
+    size: tuple[int, int],
+    predictor: Predictor,
+    device: torch.device,
+    scale: bool,
+) -> torch.Tensor:
+    """The predictions ``[B, K, h, w]`` (float32, on the CPU) of the windows of ``size`` = (h, w)
+    at ``origins`` of ``padded``, scaled and normalised here when ``scale`` (uint8 input)."""
+    th, tw = size
+    batch = torch.stack([padded[:, y : y + th, x : x + tw] for y, x in origins])
+    batch = batch.to(device, non_blocking=True)
+    if scale:
+        batch = normalize(batch.float().div_(255.0))
+    with torch.inference_mode():
+        pred = predictor(batch)
+    if pred.ndim != 4 or pred.shape[0] != len(origins) or pred.shape[-2:] != (th, tw):
+        raise ValueError(
+            f"predictor must return [B, K, {th}, {tw}] for B={len(origins)}, "
+            f"got {tuple(pred.shape)}"
+        )
+    return pred.float().cpu()  # waits for the device: the batch's time is complete
+
+
 def window_starts(length: int, window: int, stride: int) -> list[int]:
     """Origins of the windows along one axis of ``length`` pixels; the last ends on the border."""
     if window < 1:
@@ -335,18 +360,7 @@ def sliding_window_inference(
             raise Cancelled(f"cancelled after {i} of {total} windows")
         chunk = origins[i : i + n]
         started = time.perf_counter()
-        batch = torch.stack([padded[:, y : y + window, x : x + window] for y, x in chunk])
-        batch = batch.to(device, non_blocking=True)
-        if scale:
-            batch = normalize(batch.float().div_(255.0))
-        with torch.inference_mode():
-            pred = predictor(batch)
-        if pred.ndim != 4 or pred.shape[0] != len(chunk) or pred.shape[-2:] != (window, window):
-            raise ValueError(
-                f"predictor must return [B, K, {window}, {window}] for B={len(chunk)}, "
-                f"got {tuple(pred.shape)}"
-            )
-        pred = pred.float().cpu()  # waits for the device: the batch's time is complete
+        pred = _predict(padded, chunk, (window, window), predictor, device, scale)
         if acc is None:
             acc = torch.zeros((pred.shape[1], hp, wp), dtype=torch.float32)
             if partial is not None:
@@ -415,18 +429,8 @@ def overlap_crop_inference(
         if cancel is not None and cancel():
             raise Cancelled(f"cancelled after {i} of {total} tiles")
         chunk = spans[i : i + batch_size]
-        batch = torch.stack([padded[:, y : y + th, x : x + tw] for (y, _, _), (x, _, _) in chunk])
-        batch = batch.to(device, non_blocking=True)
-        if scale:
-            batch = normalize(batch.float().div_(255.0))
-        with torch.inference_mode():
-            pred = predictor(batch)
-        if pred.ndim != 4 or pred.shape[0] != len(chunk) or pred.shape[-2:] != (th, tw):
-            raise ValueError(
-                f"predictor must return [B, K, {th}, {tw}] for B={len(chunk)}, "
-                f"got {tuple(pred.shape)}"
-            )
-        pred = pred.float().cpu()
+        boxes = [(y, x) for (y, _, _), (x, _, _) in chunk]
+        pred = _predict(padded, boxes, (th, tw), predictor, device, scale)
         if out is None:
             shape = (pred.shape[1], *padded.shape[-2:]) if blend else (pred.shape[1], h, w)
             out = torch.zeros(shape, dtype=torch.float32) if blend else torch.empty(shape)
