@@ -401,6 +401,22 @@ def face_model_summaries(settings: dict[str, Any], judged: dict[str, int]) -> li
     return out
 
 
+def _map_or_note(
+    load: Callable[[], NDArray[np.float32] | None], who: str, what: str, notes: list[str]
+) -> NDArray[np.float32] | None:
+    """The map ``load()`` reads, or None with a note saying why there is no figure: the
+    one-line error naming the file that could not be read, or that ``what`` is missing.
+    who: the model or analysis the map belongs to, as the note names it."""
+    try:
+        values = load()
+    except ForensicError as err:
+        notes.append(f"{who}: {err}; no figure")
+        return None
+    if values is None:
+        notes.append(f"{who}: {what} is missing; no figure")
+    return values
+
+
 def item_figures(
     item: ReportItem,
     row: TriageRow,
@@ -428,13 +444,8 @@ def item_figures(
     for e in item.entries():
         if not e.ran:
             continue
-        try:
-            heat = e.load_heatmap()
-        except ForensicError as err:
-            out.notes.append(f"{e.name}: {err}; no figure")
-            continue
+        heat = _map_or_note(e.load_heatmap, e.name, "the heatmap file", out.notes)
         if heat is None:
-            out.notes.append(f"{e.name}: the heatmap file is missing; no figure")
             continue
         base = pixels
         if base is not None and base.shape[:2] != heat.shape[:2]:
@@ -454,13 +465,8 @@ def item_figures(
             q,
         )
     for fm in item.face_maps:
-        try:
-            values = fm.load_heatmap()
-        except ForensicError as err:
-            out.notes.append(f"{fm.name}: {err}; no figure")
-            continue
+        values = _map_or_note(fm.load_heatmap, fm.name, "the face map file", out.notes)
         if values is None:
-            out.notes.append(f"{fm.name}: the face map file is missing; no figure")
             continue
         base = pixels if pixels is not None and pixels.shape[:2] == values.shape else None
         pt = (pixel_thresholds or {}).get(fm.name)
@@ -484,13 +490,8 @@ def item_figures(
     for a in item.analyses:
         if not a.ran or a.record is None or a.record.map is None:
             continue
-        try:
-            values = a.load_map()
-        except ForensicError as err:
-            out.notes.append(f"analysis {a.name}: {err}; no figure")
-            continue
+        values = _map_or_note(a.load_map, f"analysis {a.name}", "the map file", out.notes)
         if values is None:
-            out.notes.append(f"analysis {a.name}: the map file is missing; no figure")
             continue
         base = pixels if pixels is not None and pixels.shape[:2] == values.shape else None
         kind = str(a.record.map.meaning.scale)
