@@ -20,12 +20,11 @@ import base64
 import html
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TextIO
 
-from engine.files import AtomicFile
 from forensic_viewer.report import text as T
 from forensic_viewer.report.build import STOPPED_HEADING, Figure, ItemFigures, Overview
 from forensic_viewer.report.model import ReportItem
+from forensic_viewer.report.textfile import TextReportFile
 from forensic_viewer.scan import probe as P
 from forensic_viewer.scan.groundtruth import report_section
 from forensic_viewer.wording import marked
@@ -108,21 +107,15 @@ def _figure(fig: Figure, alt: str) -> str:
     )
 
 
-class HtmlWriter:
+class HtmlWriter(TextReportFile):
     """Writes ``path`` from an :class:`Overview` and then one item at a time."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._out: AtomicFile | None = None
-        self._f: TextIO | None = None
 
     def _w(self, s: str) -> None:
         assert self._f is not None
         self._f.write(s)
 
     def begin(self, ov: Overview, thumbnails: Iterable[bytes | None]) -> None:
-        self._out = AtomicFile(self.path, "w", encoding="utf-8")  # ends in finish()/abort()
-        self._f = self._out.file
+        self._open()
         title = f"Forensic examination report: {ov.source.title}"
         self._w(
             '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -302,12 +295,4 @@ class HtmlWriter:
 
     def finish(self) -> Path:
         self._w("</section>\n<footer><p>End of report.</p></footer>\n</body>\n</html>\n")
-        assert self._f is not None
-        assert self._out is not None
-        self._f = None
-        return self._out.commit()
-
-    def abort(self) -> None:
-        if self._out is not None:
-            self._out.abort()
-        self._f = None
+        return self._commit()

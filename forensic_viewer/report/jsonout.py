@@ -12,12 +12,12 @@ import json
 import math
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
-from engine.files import AtomicFile
 from forensic_viewer.report import text as T
 from forensic_viewer.report.build import ItemFigures, Overview
 from forensic_viewer.report.model import ReportItem
+from forensic_viewer.report.textfile import TextReportFile
 
 FORMAT = "forensic-viewer report"
 FORMAT_VERSION = 1
@@ -38,18 +38,15 @@ def dumps(v: Any) -> str:
     return json.dumps(_clean(v), ensure_ascii=False, allow_nan=False)
 
 
-class JsonWriter:
+class JsonWriter(TextReportFile):
     """Writes ``path``: the header from an :class:`Overview`, then ``items`` one at a time."""
 
     def __init__(self, path: Path) -> None:
-        self.path = path
-        self._out: AtomicFile | None = None
-        self._f: TextIO | None = None
+        super().__init__(path)
         self._first = True
 
     def begin(self, ov: Overview, thumbnails: Iterable[bytes | None]) -> None:
-        self._out = AtomicFile(self.path, "w", encoding="utf-8")  # ends in finish()/abort()
-        self._f = self._out.file
+        self._open()
         head = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
@@ -96,11 +93,4 @@ class JsonWriter:
     def finish(self) -> Path:
         assert self._f is not None
         self._f.write("\n]}\n")
-        assert self._out is not None
-        self._f = None
-        return self._out.commit()
-
-    def abort(self) -> None:
-        if self._out is not None:
-            self._out.abort()
-        self._f = None
+        return self._commit()
