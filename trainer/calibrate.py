@@ -20,7 +20,6 @@ the forged fraction.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -308,8 +307,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"wrote θ = {theta:.4g} into {dst}")
     if args.json:
         write_json(args.json, meta.decision.details)
-    if len(skipped) or skipped.mask_warnings:
-        print(skipped.summary(), file=sys.stderr)
+    skipped.print_summary()
     return 0
 
 

@@ -69,11 +69,6 @@ def _set_threads(n: int) -> None:
         cv2.setNumThreads(n)
 
 
-def _finish(skipped: SkipLog) -> None:
-    if len(skipped) or skipped.mask_warnings:
-        print(skipped.summary(), file=sys.stderr)
-
-
 def _stage_options(args: argparse.Namespace, stage: str) -> dict[str, Any]:
     """Objective options from the command line.
 
@@ -451,7 +446,7 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
         on_trained=lambda: setattr(args, "finished", out / LAST_CHECKPOINT),
     )
     if main_rank:
-        _finish(skipped)
+        skipped.print_summary()
     if result.interrupted:
         return exit_status(result.stopped_by)
     reporter.message(
@@ -622,7 +617,7 @@ def run_eval(args: argparse.Namespace) -> int:
         }
         write_json(args.json, payload)
         print(f"wrote {args.json}")
-    _finish(skipped)
+    skipped.print_summary()
     return 0
 
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import sys
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -252,8 +251,7 @@ def run(args: argparse.Namespace, samples: list[Sample], models: list[LoadedMode
         write_json(args.json, payload)
     print(format_comparison(name, fused, members))
     print(f"wrote {args.out}" + (f" and {args.json}" if args.json else ""))
-    if len(skipped) or skipped.mask_warnings:
-        print(skipped.summary(), file=sys.stderr)
+    skipped.print_summary()
     return 0
 
 

@@ -436,7 +436,7 @@ def test_a_sigterm_once_the_run_has_finished_says_so_and_where_its_checkpoint_is
     """SIGTERM just after training returned (fit's "done" event, or the summary of skipped
     images after it): past the loop's handler it met the set-up's, which said "before the first
     checkpoint: nothing to resume" next to a finished run and its checkpoint."""
-    import trainer.commands as commands
+    from trainer.data.records import SkipLog
     from trainer.plan import LAST_CHECKPOINT
     from trainer.progress import Reporter
 
@@ -450,13 +450,13 @@ def test_a_sigterm_once_the_run_has_finished_says_so_and_where_its_checkpoint_is
 
         monkeypatch.setattr(Reporter, "event", terminated_when_done)
     else:
-        finish = commands._finish
+        finish = SkipLog.print_summary
 
-        def terminated_in_the_summary(*args: object) -> None:
+        def terminated_in_the_summary(self: SkipLog) -> None:
             os.kill(os.getpid(), signal.SIGTERM)
-            finish(*args)
+            finish(self)
 
-        monkeypatch.setattr(commands, "_finish", terminated_in_the_summary)
+        monkeypatch.setattr(SkipLog, "print_summary", terminated_in_the_summary)
     line, out = _fit_terminated_once_finished(tmp_path, capsys)
     assert "nothing to resume" not in line, line
     assert (out / LAST_CHECKPOINT).is_file()

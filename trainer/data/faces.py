@@ -49,7 +49,6 @@ import argparse
 import dataclasses
 import json
 import re
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -547,6 +546,5 @@ def run(args: argparse.Namespace) -> int:
         cfg=cfg,
     )
     print(json.dumps({"out": str(args.out), "photos": len(paths), "faces": len(faces), **counts}))
-    if len(skipped):
-        print(skipped.summary(), file=sys.stderr)
+    skipped.print_summary()
     return 0

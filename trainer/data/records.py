@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -94,6 +95,11 @@ class SkipLog:
             lines += [f"  {p}: {r}" for p, r in self.entries]
         lines += [f"warning: {w}" for w in self.mask_warnings]
         return "\n".join(lines)
+
+    def print_summary(self) -> None:
+        """:meth:`summary` on stderr at the end of a command, when there is anything to list."""
+        if self.entries or self.mask_warnings:
+            print(self.summary(), file=sys.stderr)
 
 
 @contextlib.contextmanager

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -414,6 +413,5 @@ def run(args: argparse.Namespace) -> int:
     if half:
         write_half(args.out, half, sources)
     print(json.dumps({"out": str(args.out), **counts}))
-    if len(skipped):
-        print(skipped.summary(), file=sys.stderr)
+    skipped.print_summary()
     return 0
