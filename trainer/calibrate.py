@@ -42,7 +42,13 @@ from trainer.evaluate import analysed, evaluate
 from trainer.jsonio import write_json
 from trainer.metrics import balanced_accuracy, roc_auc
 from trainer.progress import Reporter
-from trainer.setup import parse_data_spec, read_and_split, subset_for_validation, today
+from trainer.setup import (
+    parse_data_spec,
+    read_and_split,
+    set_threads,
+    subset_for_validation,
+    today,
+)
 
 STRATEGIES = {
     "real-max": ("p_real_max", "max forged fraction of authentic training images"),
@@ -214,10 +220,7 @@ def run(args: argparse.Namespace) -> int:
     if args.limit > 0:
         train_real = subset_for_validation(train_real, args.limit, args.seed)
         val = subset_for_validation(val, 2 * args.limit, args.seed)
-    if args.threads > 0:
-        import torch
-
-        torch.set_num_threads(args.threads)
+    set_threads(args.threads)
     loaded = load_checkpoint(src, device="cpu")
     skipped = SkipLog()
     reporter = Reporter(interval=10.0)

@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import cv2
 import torch
 
 from engine.checkpoints import (
@@ -52,6 +51,7 @@ from trainer.setup import (
     parse_data_spec,
     parse_overrides,
     read_and_split,
+    set_threads,
     subset_for_validation,
 )
 
@@ -61,12 +61,6 @@ RUN_RECORD = "run.json"
 def _check(cond: bool, message: str) -> None:
     if not cond:
         raise UsageError(None, message)
-
-
-def _set_threads(n: int) -> None:
-    if n > 0:
-        torch.set_num_threads(n)
-        cv2.setNumThreads(n)
 
 
 def _stage_options(args: argparse.Namespace, stage: str) -> dict[str, Any]:
@@ -301,7 +295,7 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
         seed=args.seed,
         need_masks=uses_masks,
     )
-    _set_threads(args.threads)
+    set_threads(args.threads)
     init_info = init_from(model, args.init) if args.init is not None else None
     if main_rank:  # only now: a refused --init or data list leaves no empty --out behind
         _writable_dir(out)
@@ -585,7 +579,7 @@ def run_eval(args: argparse.Namespace) -> int:
         )
     if args.limit > 0:
         samples = subset_for_validation(samples, args.limit, args.seed)
-    _set_threads(args.threads)
+    set_threads(args.threads)
     skipped = SkipLog()
     reporter = Reporter(interval=10.0)
     result = evaluate(
@@ -635,7 +629,7 @@ def run_ensemble(args: argparse.Namespace) -> int:
         _writable_dir(args.json.parent)
     if args.limit > 0:
         samples = subset_for_validation(samples, args.limit, args.seed)
-    _set_threads(args.threads)
+    set_threads(args.threads)
     return ensemble.run(args, samples, models)
 
 

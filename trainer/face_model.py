@@ -528,10 +528,9 @@ def run(args: argparse.Namespace) -> int:
     if args.photos and args.test is None:
         raise UsageError(None, "--photos measures the test part's photographs: it needs --test")
     files, words, source = _validation_part(args)
-    if args.threads > 0:
-        import torch
+    from trainer.setup import set_threads
 
-        torch.set_num_threads(args.threads)
+    set_threads(args.threads)
     loaded = load_checkpoint(args.model)
     if loaded.meta.scope == "faces":  # a face model decided again: its crops are whole images
         loaded = dataclasses.replace(loaded, meta=dataclasses.replace(loaded.meta, scope="image"))

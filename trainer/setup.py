@@ -30,6 +30,17 @@ from trainer.data.splits import Split, split_samples
 from trainer.errors import DataError, UsageError
 
 
+def set_threads(n: int) -> None:
+    """``--threads N`` of a command (N > 0): PyTorch's and OpenCV's pools both at N (OpenCV's
+    runs the augmentations and the classic analyses' SIFT), so that commands run one per core
+    (the recipes' shards) keep to their core; 0 leaves both as they are."""
+    if n > 0:
+        import cv2
+
+        torch.set_num_threads(n)
+        cv2.setNumThreads(n)
+
+
 @dataclass(frozen=True)
 class DataSpec:
     """One data set of a (possibly combined) training set."""

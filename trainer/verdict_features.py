@@ -430,11 +430,10 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as e:
             raise UsageError(None, str(e)) from e
         return 0
-    import torch
-
     from engine.assembly import assemble_analyzer
+    from trainer.setup import set_threads
 
-    torch.set_num_threads(args.threads)
+    set_threads(args.threads)
     k, n = (int(x) for x in args.shard.split("/"))
     done: set[str] = set()
     if args.out.exists():

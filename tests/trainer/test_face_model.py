@@ -8,6 +8,7 @@ from pathlib import Path
 from statistics import NormalDist
 from typing import Any
 
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -216,10 +217,12 @@ def test_a_runs_split_chooses_and_the_face_model_is_written_without_a_test_part(
     assert main([*args, "--json", str(tmp_path / "x.json"), "--val", str(data)]) == 2
     assert "one of them" in capsys.readouterr().err  # --val or the split, not both
     threads: list[int] = []
+    cv_threads: list[int] = []  # OpenCV's pool too, as fit's --threads sets it
     monkeypatch.setattr(torch, "set_num_threads", threads.append)
+    monkeypatch.setattr(cv2, "setNumThreads", cv_threads.append)
     args += ["--out", str(out), "--json", str(tmp_path / "fm.json"), "--name", "tuned"]
     assert main([*args, "--threads", "1", "--false-alarms", "0.3"]) == 0
-    assert threads == [1]
+    assert threads == [1] and cv_threads == [1]
     meta = load_checkpoint(out).meta
     report_ = json.loads((tmp_path / "fm.json").read_text(encoding="utf-8"))
     assert meta.scope == "faces" and meta.name == "tuned" and "test" not in report_
