@@ -6,12 +6,21 @@ Policy, applied to every file the same way (the limits and how to raise them: do
   exactly those bytes, and the pixels are decoded from the same bytes (no second read that
   could see a different file). Only regular files are read (never a device or a pipe, which
   could stream forever), up to ``MAX_FILE_BYTES``.
-- **Format by content, from an allow-list.** JPEG, PNG, TIFF, WebP, BMP, GIF, recognised by
-  their magic bytes whatever the file name says; only those Pillow plugins are ever called, so
-  a PostScript/EPS file (which would run Ghostscript) is never handed to Pillow. A file whose
-  image suffix claims another format (a JPEG named ``.png``) is analysed by its content and a
-  warning says what the name claimed; a refused file's content is named when it is recognised
-  (PDF, PostScript, HEIF/HEIC, AVIF, text).
+- **Format by content, from an allow-list.** JPEG, PNG, TIFF, WebP, BMP, GIF and HEIF,
+  recognised by their magic bytes whatever the file name says; only those Pillow plugins are
+  ever called, so a PostScript/EPS file (which would run Ghostscript) is never handed to Pillow.
+  A file whose image suffix claims another format (a JPEG named ``.png``) is analysed by its
+  content and a warning says what the name claimed; a refused file's content is named when it
+  is recognised (PDF, PostScript, AVIF, other ISO media such as video, text).
+- **HEIF/HEIC** (the photographs of iPhones since 2017 and of many other phones: HEVC images in
+  the ISO media container) is decoded by pi-heif (libheif with libde265, a decoder only; LGPL
+  libraries in the wheel, no encoder), imported at first use; without it the file is refused in
+  one line saying what to install. Its primary image is analysed (a warning counts the others);
+  libheif applies the file's own rotation and mirroring (``irot``/``imir``), as phones show the
+  photograph, so the evidence's orientation is 1 (nothing left to apply, and every map lines up
+  with the pixels as decoded); the EXIF orientation tag, which iPhones write to match, keeps its
+  value in the metadata and a warning says it was not applied again; 10- or 12-bit samples are reduced to 8 (a warning says so).
+  Thumbnails, depth maps and auxiliary images are not decoded.
 - **Any failure is a clear error.** Everything from the header parse to the RGB array runs in
   one guarded step: whatever Pillow or numpy raises (``OSError``, ``SyntaxError``,
   ``struct.error``, ``KeyError``, ``ZeroDivisionError``, ...) becomes a
@@ -105,6 +114,14 @@ from engine.exif import exif_bytes_text as exif_bytes_text
 from engine.exif import exif_number_text as exif_number_text
 from engine.exif import read_metadata as _metadata
 from engine.files import NotRegularFile, open_evidence
+from engine.heif import (
+    HEIF_DECODER,
+    heif_decoder_available,
+    heif_orientation,
+    is_avif,
+    is_heif,
+    open_heif,
+)
 from engine.rgb import WIDE_MODES
 from engine.rgb import to_rgb as _to_rgb
 from engine.types import Evidence
@@ -121,11 +138,12 @@ MAX_DECODE_BYTES_ENV = "FORENSIC_VIEWER_MAX_DECODE_BYTES"
 MAX_FILE_BYTES = 2 << 30
 MAX_FRAMES = 100_000  # frames counted; beyond, the count stops (with a warning)
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp", ".gif")
+IMAGE_SUFFIXES += (".heic", ".heif", ".hif")
 # The format each image suffix claims: a file whose content is another is noted.
 _SUFFIX_FORMAT = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF"}
 _SUFFIX_FORMAT |= {".webp": "WEBP", ".bmp": "BMP", ".gif": "GIF"}
-# ISO base media brands (the ftyp box) of HEIF still images, as phones save them.
-_HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1")
+_SUFFIX_FORMAT |= {".heic": "HEIF", ".heif": "HEIF", ".hif": "HEIF"}
+
 
 # The allow-list: format name -> the Pillow opener used for it, and nothing else.
 _OPENERS: dict[str, Callable[[io.BytesIO], Image.Image]] = {
@@ -135,6 +153,7 @@ _OPENERS: dict[str, Callable[[io.BytesIO], Image.Image]] = {
     "WEBP": WebPImagePlugin.WebPImageFile,
     "BMP": BmpImagePlugin.BmpImageFile,
     "GIF": GifImagePlugin.GifImageFile,
+    "HEIF": open_heif,
 }
 ALLOWED_FORMATS = tuple(_OPENERS)
 
@@ -155,6 +174,8 @@ def sniff_format(head: bytes) -> str | None:
         return "BMP"
     if head[:6] in (b"GIF87a", b"GIF89a"):
         return "GIF"
+    if is_heif(head):
+        return "HEIF"
     return None
 
 
@@ -165,9 +186,7 @@ def _describe_unknown(head: bytes) -> str:
         return "a PDF document"
     if head[4:8] == b"ftyp":
         brand = head[8:12]
-        if brand in _HEIF_BRANDS:
-            return "a HEIF/HEIC image (as phones save photographs), a format not decoded here"
-        if brand in (b"avif", b"avis"):
+        if is_avif(head):
             return "an AVIF image, a format not decoded here"
         return f"an ISO media file (brand {containers.printable(brand)}), such as a video"
     try:
@@ -260,12 +279,18 @@ def load_evidence(
     max_pixels = pixel_limit(max_pixels)
     data = _read_bytes(path)
     sha256 = hashlib.sha256(data).hexdigest()
-    fmt = sniff_format(data[:16])
+    fmt = sniff_format(data[:64])
     if fmt is None:
         raise UnsupportedFormatError(
             path,
             f"not an image of an allowed format ({', '.join(ALLOWED_FORMATS)}): "
             f"{_describe_unknown(data[:512])}",
+        )
+    if fmt == "HEIF" and not heif_decoder_available():
+        raise UnsupportedFormatError(
+            path,
+            f"a HEIF/HEIC image (as phones save photographs), but its decoder is not installed "
+            f"(pip install {HEIF_DECODER})",
         )
     failure: EvidenceError
     try:
@@ -326,6 +351,12 @@ def _decode(
                 "16 bits per channel reduced to 8 by the decoder (the high byte of each sample): "
                 "finer tonal steps are not analysed"
             )
+        heif_bits = _as_int(img.info.get("bit_depth"), 8) if fmt == "HEIF" else 8
+        if heif_bits > 8:
+            warns.append(
+                f"{heif_bits} bits per channel reduced to 8 by the decoder: finer tonal steps "
+                "are not analysed"
+            )
         if fmt == "TIFF" and _is_preview(getattr(img, "tag_v2", {})):
             warns.append(
                 "the first page is marked a reduced-resolution copy of another image (TIFF "
@@ -333,6 +364,8 @@ def _decode(
             )
         metadata = _metadata(img)
         orientation = _orientation(img, warns)
+        if fmt == "HEIF":  # turned by libheif already: nothing left to apply (engine.heif)
+            orientation = heif_orientation(img, metadata, warns)
         img.load()
         # Pillow turns a TIFF by its Orientation tag as it loads it, and drops the tag.
         turned = fmt == "TIFF" and 0x0112 not in getattr(img, "tag_v2", {})
@@ -360,6 +393,13 @@ def _decode(
         warnings=warns,
         pixels=rgb,
     )
+
+
+def open_allowed(data: bytes, fmt: str) -> Image.Image:
+    """``data`` opened (header only) by the allow-list's opener of ``fmt``, a format
+    :func:`sniff_format` named: for readers of the evidence bytes after :func:`load_evidence`
+    (e.g. the classic analyses' stored pixels), never another Pillow plugin."""
+    return _OPENERS[fmt](io.BytesIO(data))
 
 
 def _name_warnings(path: Path, fmt: str) -> list[str]:
@@ -443,7 +483,7 @@ def _open(path: Path, data: bytes, fmt: str, max_pixels: int) -> Image.Image:
     # Pillow's own guard (in the TIFF and GIF plugins) stays on, at our limit.
     Image.MAX_IMAGE_PIXELS = max_pixels
     try:
-        img = _OPENERS[fmt](io.BytesIO(data))
+        img = open_allowed(data, fmt)
     except (MemoryError, Image.DecompressionBombError):
         raise  # the guard in load_evidence words these
     except Exception as e:  # the plugin refused the header: say so, not which parser step
@@ -547,6 +587,8 @@ def decode_bytes_estimate(img: Image.Image, fmt: str, file_size: int) -> int:
     - WebP: libwebp's decoded frame (4 bytes per pixel);
     - BMP with run-length coding: Pillow's Python decoder builds the pixels twice (2 bytes per
       pixel);
+    - HEIF: libheif's decoded planes (up to 3 bytes per pixel; 6 above 8 bits) and pi-heif's
+      interleaved copy that Pillow copies again (3 bytes per pixel; 6 above 8 bits);
     - PNG, GIF, baseline JPEG, plain BMP: rows only (none counted).
     """
     w, h = img.size
@@ -573,6 +615,8 @@ def decode_bytes_estimate(img: Image.Image, fmt: str, file_size: int) -> int:
         work = 4 * n
     elif fmt == "BMP" and img.info.get("compression") in (1, 2):
         work = 2 * n
+    elif fmt == "HEIF":
+        work = (12 if _as_int(img.info.get("bit_depth"), 8) > 8 else 6) * n
     return max(n * _storage_bytes(img.mode) + work + 3 * n, 6 * n)
 
 
@@ -593,10 +637,11 @@ def _count_frames(data: bytes, fmt: str, img: Image.Image, warns: list[str]) -> 
         if frames > MAX_FRAMES:
             frames, note = MAX_FRAMES, f"declares {frames} frames: counted as {MAX_FRAMES}"
     frames = max(frames, 1)
+    which = "the primary one" if fmt == "HEIF" else "the first"  # HEIF: its primary item
     if note is not None:
-        warns.append(f"{note}; {frames} frame(s) counted, only the first is analysed")
+        warns.append(f"{note}; {frames} frame(s) counted, only {which} is analysed")
     elif frames > 1:
-        warns.append(f"{frames} frames: only the first is analysed")
+        warns.append(f"{frames} frames: only {which} is analysed")
     return frames
 
 

@@ -3,7 +3,8 @@
 Checks, each printed as one line (``ok`` / ``FAIL`` and why), exit status 0 only when all pass:
 
 1. Versions: the app, Python, torch, Qt (package metadata, no Qt import), OpenCV, and the device
-   inference would use.
+   inference would use; the HEIF decoder's libraries load (pi-heif's libheif and libde265, which
+   a frozen build must carry beside its extension: ``engine.heif``).
 2. Every bundled checkpoint's SHA-256 equals the one its model card states: a damaged or swapped
    file is caught before it decides anything. Every bundled ensemble names bundled members.
 3. A headless analysis of the bundled sample each card names in its regression floor, by that
@@ -52,6 +53,23 @@ def version_lines() -> list[str]:
         f"Qt (PySide6) {package_version('PySide6-Essentials')}",
         f"OpenCV {package_version('opencv-python-headless')}",
     ]
+
+
+def heif_line() -> tuple[bool, str]:
+    """Whether HEIF evidence can be decoded (pi-heif's extension and its libraries load), and
+    the line that says so."""
+    try:
+        import pi_heif
+
+        info = pi_heif.libheif_info()
+        decoders = ", ".join(info.get("decoders", {})) or "none"
+    except Exception as e:  # ImportError, or a library the extension cannot load (OSError)
+        return False, f"HEIF decoder: pi-heif cannot be loaded ({type(e).__name__}: {e})"
+    passed = "libde265" in decoders
+    return passed, (
+        f"HEIF decoder: pi-heif {package_version('pi-heif')}, libheif {info.get('libheif')}, "
+        f"HEVC decoders: {decoders}"
+    )
 
 
 def pixel_auc(heat: NDArray[np.floating], truth: NDArray[np.bool_]) -> float:
@@ -103,6 +121,7 @@ def run_selftest(
     for line in version_lines():
         say(f"     {line}")
     say(f"     device: {resolve_device('auto')} (the self-test runs on {device})")
+    check(*heif_line())
     listing = samples / "samples.json"
     try:
         manifest = json.loads(read_regular_text(listing))

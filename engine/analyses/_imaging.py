@@ -7,13 +7,12 @@ JPEG starts at the stored top-left corner) and then turned by the EXIF orientati
 
 from __future__ import annotations
 
-import io
-
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
 
+from engine.io import open_allowed
 from engine.types import Evidence
 
 # PIL transposes for EXIF orientations 2..8, as ``ImageOps.exif_transpose`` applies them.
@@ -54,9 +53,12 @@ def jpeg_roundtrip(image: NDArray[np.uint8], quality: int) -> NDArray[np.uint8]:
 
 
 def open_stored(data: bytes, fmt: str) -> Image.Image:
-    """The evidence bytes opened by Pillow, restricted to the format sniffed at load time."""
-    img = Image.open(io.BytesIO(data), formats=[fmt])
-    img.seek(0)
+    """The evidence bytes opened by the allow-list's opener of the format sniffed at load time
+    (:func:`engine.io.open_allowed`), at the frame the evidence is: the first, or a HEIF
+    file's primary image (where its opener leaves it)."""
+    img = open_allowed(data, fmt)
+    if fmt != "HEIF":
+        img.seek(0)
     return img
 
 

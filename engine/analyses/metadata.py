@@ -173,8 +173,9 @@ class MetadataParams:
             raise ValueError("need -1 <= thumb_strong <= thumb_notice <= 1")
 
 
-# formats a camera writes (Pillow's names; raw files open as their TIFF or JPEG previews)
-CAMERA_FORMATS = frozenset({"JPEG", "MPO", "TIFF"})
+# formats a camera writes (Pillow's names; raw files open as their TIFF or JPEG previews;
+# HEIF: phones' photographs, engine.heif)
+CAMERA_FORMATS = frozenset({"JPEG", "MPO", "TIFF", "HEIF"})
 
 
 def _exif_findings(img: Image.Image, p: MetadataParams) -> tuple[list[Finding], dict]:

@@ -23,10 +23,11 @@ FORMAT_SUFFIXES = {
     "WEBP": ".webp",
     "BMP": ".bmp",
     "GIF": ".gif",
+    "HEIF": ".heic",
 }
-_SAME_TYPE = {".jpeg": ".jpg", ".tiff": ".tif"}
+_SAME_TYPE = {".jpeg": ".jpg", ".tiff": ".tif", ".heif": ".heic", ".hif": ".heic"}
 _BMP_HEADER_SIZES = (12, 40, 52, 56, 64, 108, 124)  # the DIB headers Pillow reads
-_HEAD = 32
+_HEAD = 64  # a phone's HEIF ftyp box with its compatible brands (engine.heif.is_heif)
 
 
 def content_suffix(path: str | Path) -> str | None:
@@ -34,7 +35,7 @@ def content_suffix(path: str | Path) -> str | None:
 
     How a scan finds an image whose name hides it (``holiday.dat``, a name without a suffix):
     a folder is evidence as it is, and renaming a file must not take it out of a triage. Read
-    by :func:`~engine.files.open_evidence`, 32 bytes, from regular files only (opening a named
+    by :func:`~engine.files.open_evidence`, 64 bytes, from regular files only (opening a named
     pipe would wait forever). A BMP needs a known header size after its two-letter magic, so a text
     file that starts with "BM" is not taken for one."""
     try:
@@ -157,7 +158,8 @@ def scan_files(
 ) -> list[tuple[Path, str]]:
     """(path, key) of the images to scan below ``folder`` of one of the types ``suffixes``:
     by name, or for a file not named like an image, by content (:func:`content_suffix`;
-    ``.jpeg`` and ``.jpg``, ``.tiff`` and ``.tif`` are one type).
+    ``.jpeg`` and ``.jpg``, ``.tiff`` and ``.tif``, ``.heic``, ``.heif`` and ``.hif`` are one
+    type).
 
     exclude: a folder whose files are never scanned: the output folder, when it sits inside the
     scanned one, holds heatmap PNGs and thumbnails that must not become evidence.

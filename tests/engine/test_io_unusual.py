@@ -11,7 +11,11 @@ import numpy as np
 import pytest
 from PIL import Image, TiffImagePlugin
 
-from engine.errors import ForensicError, ImageTooLargeError, UnsupportedFormatError
+from engine.errors import (
+    CorruptImageError,
+    ForensicError,
+    ImageTooLargeError,
+)
 from engine.io import MAX_PIXELS_ENV, load_evidence, pixel_limit
 
 
@@ -107,11 +111,12 @@ def test_a_name_that_agrees_or_claims_nothing_carries_no_warning(tmp_path: Path,
     assert not any("named" in w for w in load_evidence(p).warnings)
 
 
-def test_heic_is_named_as_such_when_refused(tmp_path: Path) -> None:
-    # An iPhone photograph (HEIF) was refused as "unrecognised bytes".
+def test_a_heic_header_without_its_image_is_named_as_heif_when_refused(tmp_path: Path) -> None:
+    # An iPhone photograph (HEIF) was refused as "unrecognised bytes"; HEIF is decoded now
+    # (tests/engine/test_io_heif.py), and a file that only starts like one is a damaged HEIF.
     p = tmp_path / "IMG_0001.HEIC"
     p.write_bytes(struct.pack(">I", 24) + b"ftypheic" + b"\x00\x00\x00\x00mif1heic" + bytes(64))
-    with pytest.raises(UnsupportedFormatError) as e:
+    with pytest.raises(CorruptImageError) as e:
         load_evidence(p)
     msg = str(e.value)
     assert "\n" not in msg and str(p) in msg and "HEIF" in msg

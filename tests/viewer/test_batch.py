@@ -257,7 +257,9 @@ def test_a_folder_another_scan_is_writing_is_refused_at_once_naming_it(
 
 
 def test_helpers_types_rate_and_output_folder_inside_the_scanned_one(tmp_path: Path) -> None:
-    assert parse_types("") == (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp", ".gif")
+    every = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp", ".gif")
+    assert parse_types("") == (*every, ".heic", ".heif", ".hif")
+    assert parse_types("heic") == (".heic",)
     assert parse_types("JPG, *.png png") == (".jpg", ".png")
     with pytest.raises(ValueError, match="file types are"):
         parse_types("png eps")

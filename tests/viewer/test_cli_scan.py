@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -522,3 +523,27 @@ def test_a_scan_of_a_relative_folder_names_failed_files_by_their_absolute_path(
     assert f"  {error}" in printed.err.splitlines()  # the list of failed files
     rows = list(csv.DictReader(open(tmp_path / "out" / "results.csv", encoding="utf-8")))
     assert next(r for r in rows if r["path"] == "broken.jpg")["error"] == error
+
+
+def test_a_folder_of_phone_photographs_is_scanned_heic_included(
+    tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    """HEIF/HEIC (engine/heif.py): named so or renamed, a scan takes it and analyses the picture
+    as the phone shows it, with the file's SHA-256 and what the decoder said."""
+    heif = Path(__file__).resolve().parents[1] / "data" / "heif"
+    folder = tmp_path / "phone"
+    folder.mkdir()
+    shutil.copyfile(heif / "rotated.heic", folder / "IMG_0002.HEIC")
+    shutil.copyfile(heif / "plain.heic", folder / "export.bin")  # a name that hides it
+    write_rgb(folder / "a.png", 40, 40)
+    out = tmp_path / "out"
+    base = ["scan", str(folder), "--out", str(out), "--model", str(tiny_checkpoint)]
+    assert main([*base, "--no-faces", "--jobs", "1"]) == 0
+    recs = _records(out)
+    assert set(recs) == {"a.png", "IMG_0002.HEIC", "export.bin"}
+    upright = recs["IMG_0002.HEIC"]
+    assert upright["status"] == "ok" and (upright["width"], upright["height"]) == (64, 96)
+    assert upright["evidence"]["format"] == "HEIF"
+    assert upright["sha256"] == hashlib.sha256((heif / "rotated.heic").read_bytes()).hexdigest()
+    assert any("EXIF orientation 6" in w for w in upright["warnings"])
+    assert recs["export.bin"]["status"] == "ok" and recs["export.bin"]["width"] == 96

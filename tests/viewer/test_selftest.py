@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,17 @@ def test_selftest_passes_on_an_intact_model_and_says_what_it_checked(one_model: 
     assert "ok   crfd-net-compact.safetensors: SHA-256 matches its card" in text
     assert "crfd-net-compact on coffee-copymove.jpg: pixel F1" in text
     assert lines[-1] == "self-test passed" and "torch " in text and "Qt (PySide6)" in text
+    assert "ok   HEIF decoder: pi-heif " in text and "libde265" in text
+
+
+def test_selftest_fails_when_the_heif_decoder_cannot_load(
+    one_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A frozen build that leaves pi-heif's libraries behind says so (packaging/dist)."""
+    monkeypatch.setitem(sys.modules, "pi_heif", None)  # import pi_heif raises ImportError
+    lines: list[str] = []
+    assert not run_selftest(one_model, say=lines.append)
+    assert any(line.startswith("FAIL HEIF decoder: pi-heif cannot be loaded") for line in lines)
 
 
 def test_selftest_fails_on_a_file_its_card_does_not_describe(one_model: Path) -> None:
