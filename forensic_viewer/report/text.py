@@ -500,6 +500,11 @@ LIMITATIONS_FIXED = (
     "other face manipulations, images generated or edited by diffusion or GAN models, and "
     "social-media re-encoding (resizing and recompression). An 'authentic' verdict says only "
     "that none of the checks found the kinds of edit they were trained on.",
+    "Photographs saved as HEIF/HEIC (HEVC-coded, as iPhones save them) were neither learned "
+    "from nor among those the thresholds were set on: the 23 camera photographs of the "
+    "validation half, re-encoded so, moved the networks' scores by less than 0.01, but the "
+    "default verdict flagged 3 of them against 1 as JPEG (a copy-move pair and a face more; "
+    "docs/VERDICTS.md section 10).",
     "A calibrated probability is calibrated to the validation data, about as many tampered as "
     "authentic images; where manipulations are rarer, as in most seized collections, it "
     "overstates the chance that a flagged file was manipulated.",

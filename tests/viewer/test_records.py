@@ -571,4 +571,5 @@ def test_report_headline_counts_the_default_verdicts_of_its_rows(tmp_path: Path)
     headline = "1 flagged as manipulated by the default verdict (pair) (2 more by a single member"
     assert headline in html
     assert any("no measured false-alarm rate" in line for line in report["limitations"])
+    assert any("HEIF/HEIC" in line for line in report["limitations"])  # unmeasured coding
     assert '<section id="limitations">' in html
