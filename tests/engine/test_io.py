@@ -63,36 +63,38 @@ def test_pixels_equal_the_file(tmp_path: Path) -> None:
     assert np.array_equal(load_evidence(p).pixels, arr)
 
 
-def test_empty_file(tmp_path: Path) -> None:
-    p = tmp_path / "empty.jpg"
-    p.write_bytes(b"")
-    with pytest.raises(EmptyFileError) as e:
+NOT_IMAGES = {  # name of the test case: file name, its bytes, the error, words of its line
+    "empty_file": ("empty.jpg", b"", EmptyFileError, "empty"),
+    "random_bytes_named_jpg": (
+        "noise.jpg",
+        np.random.default_rng(1).integers(0, 256, 4096, dtype=np.uint8).tobytes(),
+        UnsupportedFormatError,
+        "not an image of an allowed format",
+    ),
+    "text_file_named_jpg": (
+        "notes.jpg",
+        b"just some notes\nnot an image\n",
+        UnsupportedFormatError,
+        "plain text",
+    ),
+    "postscript_named_png_is_never_decoded": (
+        "evil.png",
+        b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n",
+        UnsupportedFormatError,
+        "PostScript",
+    ),
+}
+
+
+@pytest.mark.parametrize(("name", "content", "error", "words"), NOT_IMAGES.values(), ids=NOT_IMAGES)
+def test_bytes_that_are_no_image_get_their_typed_error_in_one_line(
+    tmp_path: Path, name: str, content: bytes, error: type[Exception], words: str
+) -> None:
+    p = tmp_path / name
+    p.write_bytes(content)
+    with pytest.raises(error) as e:
         load_evidence(p)
-    assert "empty" in _one_line(e.value, p)
-
-
-def test_random_bytes_named_jpg(tmp_path: Path) -> None:
-    p = tmp_path / "noise.jpg"
-    p.write_bytes(np.random.default_rng(1).integers(0, 256, 4096, dtype=np.uint8).tobytes())
-    with pytest.raises(UnsupportedFormatError) as e:
-        load_evidence(p)
-    assert "not an image of an allowed format" in _one_line(e.value, p)
-
-
-def test_text_file_named_jpg(tmp_path: Path) -> None:
-    p = tmp_path / "notes.jpg"
-    p.write_text("just some notes\nnot an image\n")
-    with pytest.raises(UnsupportedFormatError) as e:
-        load_evidence(p)
-    assert "plain text" in _one_line(e.value, p)
-
-
-def test_postscript_named_png_is_never_decoded(tmp_path: Path) -> None:
-    p = tmp_path / "evil.png"
-    p.write_bytes(b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n")
-    with pytest.raises(UnsupportedFormatError) as e:
-        load_evidence(p)
-    assert "PostScript" in _one_line(e.value, p)
+    assert words in _one_line(e.value, p)
 
 
 def test_truncated_jpeg(tmp_path: Path) -> None:
