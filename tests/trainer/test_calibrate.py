@@ -70,15 +70,23 @@ def test_provenance_sentence() -> None:
     assert logit.startswith("θ = 0.83: min image score of tampered validation images")
 
 
-def test_calibrate_writes_theta_and_keeps_the_weights(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def _calibrated(tmp_path: Path, *extra: str) -> tuple[Path, Path]:
+    """``forensic-train calibrate`` of a tiny checkpoint on a folder of 12 forged and 12
+    authentic images split by seed (40 % validation), with ``extra`` arguments; asserts that it
+    succeeded. The checkpoint and its calibrated copy."""
     root = make_folder(tmp_path / "d", 12, 12, seed=5)
     src = tiny_checkpoint(tmp_path / "m.safetensors")
     dst = tmp_path / "cal.safetensors"
     argv = ["calibrate", "--model", str(src), "--data", str(root), "--out", str(dst),
-            "--split-by", "seed", "--val-fraction", "0.4"]  # fmt: skip
+            "--split-by", "seed", "--val-fraction", "0.4", *extra]  # fmt: skip
     assert cli.main(argv) == 0
+    return src, dst
+
+
+def test_calibrate_writes_theta_and_keeps_the_weights(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    src, dst = _calibrated(tmp_path)
     out = capsys.readouterr().out
     assert "midpoint" in out and "real-max" in out and "fake-min" in out
     rule = read_meta(dst).decision
@@ -98,12 +106,7 @@ def test_calibrate_writes_theta_and_keeps_the_weights(
 def test_calibrate_chooses_the_pixel_threshold_that_drives_the_mask(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    root = make_folder(tmp_path / "d", 12, 12, seed=5)
-    src = tiny_checkpoint(tmp_path / "m.safetensors")
-    dst = tmp_path / "cal.safetensors"
-    argv = ["calibrate", "--model", str(src), "--data", str(root), "--out", str(dst),
-            "--split-by", "seed", "--val-fraction", "0.4", "--pixel-threshold", "auto"]  # fmt: skip
-    assert cli.main(argv) == 0
+    _, dst = _calibrated(tmp_path, "--pixel-threshold", "auto")
     meta = read_meta(dst)
     rule = meta.decision
     curve = rule.details["pixel_f1_by_threshold"]
