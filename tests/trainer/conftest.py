@@ -7,7 +7,7 @@ the texture around it has independent pixel noise. A small network can learn it 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import cv2
@@ -65,6 +65,32 @@ def make_folder(
         stem = f"Au_ani_{2 * i + 1:04d}" if casia_names else f"a{i:03d}"
         save_rgb(root / "Au" / f"{stem}.png", texture(rng, size))
     return root
+
+
+def fit_steps(
+    objective: Callable[..., tuple[torch.Tensor, object]],
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    steps: int,
+    *batch: torch.Tensor,
+) -> list[float]:
+    """``steps`` optimizer steps of ``model`` on one batch, each on the loss that
+    ``objective(model, *batch)`` returns; the loss of each step (the objective tests watch it
+    fall)."""
+    losses = []
+    for _ in range(steps):
+        loss, _ = objective(model, *batch)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(float(loss.detach()))
+    return losses
+
+
+def mask_f1(pred: torch.Tensor, truth: torch.Tensor) -> float:
+    """Pixel F1 of a boolean predicted mask against a boolean true one; 0 when both are empty."""
+    tp = int((pred & truth).sum())
+    return 2 * tp / max(1, 2 * tp + int((pred ^ truth).sum()))
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import torch.nn.functional as F
 from engine.models.diffforensics import DiffForensics
 from engine.models.registry import create_model
 from tests.engine.test_diffforensics import TINY
+from tests.trainer.conftest import fit_steps, mask_f1
 from trainer.objectives import objective_for
 from trainer.objectives.diffforensics import (
     DiffForensicsFinetuneObjective,
@@ -118,11 +119,7 @@ def test_stage1_loss_falls(freeze: bool) -> None:
             return float(fixed(model, images)[0])
 
     start = held_out_loss()
-    for _ in range(10):
-        loss, _ = train(model, images)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
+    fit_steps(train, model, optimizer, 10, images)
     assert held_out_loss() < 0.7 * start
 
 
@@ -234,19 +231,11 @@ def test_stage2_overfits_synthetic_forgeries() -> None:
         with torch.no_grad():
             out = model(images)
         model.train()
-        pred, truth = torch.sigmoid(out["mask"]) > 0.5, masks > 0.5
-        tp = int((pred & truth).sum())
-        f1 = 2 * tp / max(1, 2 * tp + int((pred & ~truth).sum()) + int((~pred & truth).sum()))
+        f1 = mask_f1(torch.sigmoid(out["mask"]) > 0.5, masks > 0.5)
         return f1, torch.sigmoid(out["image"])
 
     f1_start, _ = evaluate()
-    losses = []
-    for _ in range(60):
-        loss, _ = objective(model, images, masks, labels)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(float(loss.detach()))
+    losses = fit_steps(objective, model, optimizer, 60, images, masks, labels)
     f1, scores = evaluate()
     assert sum(losses[-3:]) / 3 < 0.4 * losses[0]
     assert f1 > max(0.9, f1_start + 0.5)

@@ -13,6 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.models import create_model
+from tests.trainer.conftest import fit_steps, mask_f1
 from trainer.objectives import objective_for
 from trainer.objectives.mask2former import (
     Mask2FormerObjective,
@@ -206,9 +207,7 @@ def _pixel_f1(model: nn.Module, images: torch.Tensor, masks: torch.Tensor) -> fl
     with torch.no_grad():
         pred = model(images)["mask"] > 0  # heatmap > 0.5
     model.train()
-    truth = masks > 0.5
-    tp = int((pred & truth).sum())
-    return 2 * tp / max(2 * tp + int((pred ^ truth).sum()), 1)
+    return mask_f1(pred, masks > 0.5)
 
 
 def test_compact_model_overfits_a_few_synthetic_forgeries() -> None:
@@ -222,13 +221,7 @@ def test_compact_model_overfits_a_few_synthetic_forgeries() -> None:
     objective = Mask2FormerObjective()
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.0)
     f1_before = _pixel_f1(model, images, masks)
-    losses = []
-    for _ in range(50):
-        loss, _ = objective(model, images, masks, labels)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        losses.append(float(loss.detach()))
+    losses = fit_steps(objective, model, optimizer, 50, images, masks, labels)
     f1_after = _pixel_f1(model, images, masks)
     model.eval()
     with torch.no_grad():
