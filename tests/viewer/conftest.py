@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -56,3 +57,22 @@ def stop_batch_after(monkeypatch, index: int, how: str) -> Callable[[], None]:
 
     monkeypatch.setattr(ScanWorker, "_on_file", stop_there)
     return lambda: monkeypatch.setattr(ScanWorker, "_on_file", original)
+
+
+def face_item(face: dict[str, Any], models: list[Any], ensemble: Any = None) -> Any:
+    """A report item built by hand: ``f.jpg``, analysed, with ``face`` its one face and
+    ``models`` (``ModelEntry``, and the ``ensemble``'s) its results."""
+    from forensic_viewer.report import ReportItem
+
+    return ReportItem(
+        key="f.jpg",
+        file="f.jpg",
+        status="ok",
+        error=None,
+        sha256="0" * 64,
+        evidence={},
+        models=models,
+        ensemble=ensemble,
+        faces=[face],
+        faces_checked=True,
+    )

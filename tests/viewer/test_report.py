@@ -44,6 +44,7 @@ from forensic_viewer.report.figures import (
 from forensic_viewer.scan.records import ErrorRecord, FaceRecord, FileRecord, ModelRecord
 from forensic_viewer.scan.triage import NOT_RUN, triage_row, triage_rows
 from tests.conftest import write_calibrated_pair, write_rgb
+from tests.viewer.conftest import face_item
 
 EVIL_NAME = "<script>&\"q'.jpg"
 EVIL_EXIF = "desc <script>alert(\"x\")</script> & 'q'"
@@ -700,17 +701,7 @@ def test_a_face_models_probability_is_explained_beside_its_verdict() -> None:
     def item(name: str) -> ReportItem:
         face = {"box": [1, 2, 30, 30], "confidence": 0.99, "scores": {}}
         face["face_scores"] = {name: {"score": 0.98, "verdict": "authentic", "probability": 0.65}}
-        return ReportItem(
-            key="f.jpg",
-            file="f.jpg",
-            status="ok",
-            error=None,
-            sha256="0" * 64,
-            evidence={},
-            models=[ModelEntry("whole", "model", "ran")],
-            faces=[face],
-            faces_checked=True,
-        )
+        return face_item(face, [ModelEntry("whole", "model", "ran")])
 
     text = faces_text(item("diffforensics-faces"))  # a face model: not among the whole-image
     assert "AUTHENTIC" in text and "probability 0.65" in text

@@ -17,6 +17,7 @@ from forensic_viewer.report import CaseInfo, ReportItem, write_report
 from forensic_viewer.report.model import ModelEntry, verify_integrity
 from forensic_viewer.report.text import evidence_rows
 from forensic_viewer.scan.triage import NOT_RUN
+from tests.viewer.conftest import face_item
 
 
 def failed_item(file: Path, error: str) -> ReportItem:
@@ -149,17 +150,10 @@ def flagged_face_item() -> ReportItem:
         "faces-model": {"score": 0.5, "verdict": "authentic", "threshold": 0.98, "rule": "logit"},
     }
     ens = {"verdict": "authentic", "score": 0.3, "threshold": 0.6, "rule": "ensemble"}
-    return ReportItem(
-        key="f.jpg",
-        file="f.jpg",
-        status="ok",
-        error=None,
-        sha256="0" * 64,
-        evidence={},
-        models=[ModelEntry("crfd", "model", "ran", figures={"verdict": "authentic"})],
-        ensemble=ModelEntry("ens", "ensemble", "ran", figures=ens),
-        faces=[face],
-        faces_checked=True,
+    return face_item(
+        face,
+        [ModelEntry("crfd", "model", "ran", figures={"verdict": "authentic"})],
+        ModelEntry("ens", "ensemble", "ran", figures=ens),
     )
 
 
