@@ -76,3 +76,16 @@ def face_item(face: dict[str, Any], models: list[Any], ensemble: Any = None) -> 
         faces=[face],
         faces_checked=True,
     )
+
+
+def scan_args(folder: Path, out: Path, model: Path, *extra: str) -> list[str]:
+    """The command line of ``forensic-viewer scan`` of ``folder`` into ``out`` with the one
+    checkpoint ``model``, faces not checked, then ``extra``."""
+    return ["scan", str(folder), "--out", str(out), "--model", str(model), "--no-faces", *extra]
+
+
+def scan_cli(folder: Path, out: Path, model: Path, *extra: str) -> int:
+    """That scan run in this process: its exit code."""
+    from forensic_viewer.cli import main
+
+    return main(scan_args(folder, out, model, *extra))

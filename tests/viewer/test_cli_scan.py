@@ -21,6 +21,7 @@ from PIL import Image
 from engine.ensemble import ENSEMBLE_SUFFIX
 from forensic_viewer.cli import main
 from tests.conftest import write_calibrated_pair, write_rgb
+from tests.viewer.conftest import scan_args
 
 
 @pytest.fixture
@@ -57,18 +58,7 @@ def test_scan_mixed_folder_recursive(
     folder: Path, tmp_path: Path, tiny_checkpoint: Path, capsys
 ) -> None:
     out = tmp_path / "out"
-    code = main(
-        [
-            "scan",
-            str(folder),
-            "--out",
-            str(out),
-            "--model",
-            str(tiny_checkpoint),
-            "--recursive",
-            "--no-faces",
-        ]
-    )
+    code = main(scan_args(folder, out, tiny_checkpoint, "--recursive"))
     assert code == 1  # two bad files
     recs = _records(out)
     assert set(recs) == {

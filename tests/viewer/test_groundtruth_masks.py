@@ -22,6 +22,7 @@ from forensic_viewer.cli import EXIT_OK, main
 from forensic_viewer.scan.groundtruth import GT_NAME, read_truth, without_masks
 from forensic_viewer.scan.walk import scan_files
 from tests.conftest import write_rgb
+from tests.viewer.conftest import scan_args
 
 
 def _rgb(path: Path, seed: int) -> Path:
@@ -60,8 +61,7 @@ IMAGES = {"Tp/a.png", "Tp/b.png", "Tp/e.png", "Au/f.png"}
 
 
 def _scan(folder: Path, out: Path, checkpoint: Path, *extra: str) -> list[str]:
-    return ["scan", str(folder), "--out", str(out), "--model", str(checkpoint), "--recursive",
-            "--no-faces", *extra]  # fmt: skip
+    return scan_args(folder, out, checkpoint, "--recursive", *extra)
 
 
 def _rows(out: Path) -> dict[str, dict]:

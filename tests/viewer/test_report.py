@@ -44,7 +44,7 @@ from forensic_viewer.report.figures import (
 from forensic_viewer.scan.records import ErrorRecord, FaceRecord, FileRecord, ModelRecord
 from forensic_viewer.scan.triage import NOT_RUN, triage_row, triage_rows
 from tests.conftest import write_calibrated_pair, write_rgb
-from tests.viewer.conftest import face_item
+from tests.viewer.conftest import face_item, scan_cli
 
 EVIL_NAME = "<script>&\"q'.jpg"
 EVIL_EXIF = "desc <script>alert(\"x\")</script> & 'q'"
@@ -139,17 +139,11 @@ def make_evidence(folder: Path) -> Path:
     return folder
 
 
-def scan(folder: Path, out: Path, ckpt: Path, *extra: str) -> int:
-    return main(
-        ["scan", str(folder), "--out", str(out), "--model", str(ckpt), "--no-faces", *extra]
-    )
-
-
 @pytest.fixture
 def scanned(tmp_path: Path, tiny_checkpoint: Path, capsys) -> Path:
     folder = make_evidence(tmp_path / "evidence")
     out = tmp_path / "out"
-    code = scan(
+    code = scan_cli(
         folder,
         out,
         tiny_checkpoint,
@@ -345,11 +339,11 @@ def test_resume_with_a_report_does_not_redo_finished_files(
 ) -> None:
     folder = make_evidence(tmp_path / "evidence")
     out = tmp_path / "out"
-    assert scan(folder, out, tiny_checkpoint) == 1
+    assert scan_cli(folder, out, tiny_checkpoint) == 1
     stamp = (out / "maps" / "a.png.tiny.png").stat().st_mtime_ns
     capsys.readouterr()
     (folder / "broken.jpg").unlink()
-    assert scan(folder, out, tiny_checkpoint, "--report", "json") == 0
+    assert scan_cli(folder, out, tiny_checkpoint, "--report", "json") == 0
     assert "0 analysed, 3 already done" in capsys.readouterr().out
     assert (out / "maps" / "a.png.tiny.png").stat().st_mtime_ns == stamp
     doc = json.loads((out / "report.json").read_text(encoding="utf-8"))
@@ -578,7 +572,9 @@ def test_the_default_verdict_leads_each_file_with_its_probability_and_reliabilit
     folder.mkdir()
     write_rgb(folder / "a.png", 48, 40, seed=1)
     out = tmp_path / "out"
-    assert scan(folder, out, write_calibrated_pair(tiny_checkpoint), "--report", "html,json") == 0
+    assert (
+        scan_cli(folder, out, write_calibrated_pair(tiny_checkpoint), "--report", "html,json") == 0
+    )
     doc = json.loads((out / "report.json").read_text(encoding="utf-8"))
     (row,) = doc["summary"]
     assert list(row).index("ensemble") < list(row).index("models")

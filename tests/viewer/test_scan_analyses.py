@@ -26,6 +26,7 @@ from forensic_viewer.scan.replay import analysis_from_record
 from forensic_viewer.scan.results import read_records
 from forensic_viewer.scan.triage import NOT_RUN, triage_row, triage_rows
 from tests.engine.analyses.conftest import jpeg_bytes, make_exif, natural
+from tests.viewer.conftest import scan_cli
 
 SCHEMA = Path(__file__).resolve().parents[2] / "docs" / "results.schema.json"
 SOURCE = (20, 20, 70, 60)  # x, y, w, h of the copied region
@@ -68,16 +69,10 @@ def checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _checkpoint(tmp_path_factory.mktemp("ckpt") / "tiny.safetensors", "tiny", 0)
 
 
-def _scan(folder: Path, out: Path, checkpoint: Path, *extra: str) -> int:
-    return main(
-        ["scan", str(folder), "--out", str(out), "--model", str(checkpoint), "--no-faces", *extra]
-    )
-
-
 @pytest.fixture(scope="module")
 def scanned(evidence: Path, checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("scan") / "out"
-    assert _scan(evidence, out, checkpoint, "--analyses", "clone,ela,metadata") == 0
+    assert scan_cli(evidence, out, checkpoint, "--analyses", "clone,ela,metadata") == 0
     return out
 
 
@@ -149,15 +144,15 @@ def test_settings_record_the_analyses_and_a_resume_with_others_is_refused(
     evidence: Path, checkpoint: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "out"
-    assert _scan(evidence, out, checkpoint, "--analyses", "ela") == 0
+    assert scan_cli(evidence, out, checkpoint, "--analyses", "ela") == 0
     printed = capsys.readouterr().out.splitlines()  # one line per file and analysis
     assert sum(bool(re.fullmatch(r"\S+\tela\tp99 [01]\.\d\d raw", x)) for x in printed) == 3
     info = json.loads((out / "scan.json").read_text("utf-8"))
     assert list(info["analyses"]) == ["ela"] and info["analyses"]["ela"]["params"]["quality"] == 90
-    assert _scan(evidence, out, checkpoint, "--analyses", "ela,clone") == 2
+    assert scan_cli(evidence, out, checkpoint, "--analyses", "ela,clone") == 2
     assert "other models or settings" in capsys.readouterr().err
-    assert _scan(evidence, out, checkpoint) == 2  # without the analyses: another scan too
-    assert _scan(evidence, out, checkpoint, "--analyses", "ela") == 0
+    assert scan_cli(evidence, out, checkpoint) == 2  # without the analyses: another scan too
+    assert scan_cli(evidence, out, checkpoint, "--analyses", "ela") == 0
     assert "0 analysed, 3 already done" in capsys.readouterr().out
 
 
@@ -165,13 +160,13 @@ def test_a_folder_scanned_before_analyses_existed_still_resumes(
     evidence: Path, checkpoint: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "out"
-    assert _scan(evidence, out, checkpoint) == 0
+    assert scan_cli(evidence, out, checkpoint) == 0
     info = json.loads((out / "scan.json").read_text("utf-8"))
     assert info.pop("analyses") == {}
     (out / "scan.json").write_text(json.dumps(info), "utf-8")  # as an older version wrote it
     assert "analyses" not in _rows(out)["plain.png"]  # rows without analyses are unchanged
     capsys.readouterr()
-    assert _scan(evidence, out, checkpoint) == 0
+    assert scan_cli(evidence, out, checkpoint) == 0
     assert "0 analysed, 3 already done" in capsys.readouterr().out
 
 
@@ -314,7 +309,7 @@ def test_an_analysis_the_ensemble_runs_itself_gets_its_csv_columns(
         encoding="utf-8",
     )
     out = tmp_path / "out"
-    assert _scan(evidence, out, ensemble, "--analyses", "ela") == 0
+    assert scan_cli(evidence, out, ensemble, "--analyses", "ela") == 0
     with (out / "results.csv").open(encoding="utf-8") as f:
         rows = {r["path"]: r for r in csv.DictReader(f)}
     assert "analysis.ela.map_p99" in rows["cloned.jpg"]

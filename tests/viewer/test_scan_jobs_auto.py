@@ -11,7 +11,8 @@ import pytest
 from forensic_viewer.cli import EXIT_OK, EXIT_USAGE, main
 from forensic_viewer.scan import pool
 from tests.conftest import write_rgb
-from tests.viewer.test_scan_pool import _folder, _scan_args
+from tests.viewer.conftest import scan_args
+from tests.viewer.test_scan_pool import _folder
 
 GB = 2**30
 
@@ -77,7 +78,7 @@ def test_the_scan_runs_the_pool_when_auto_says_so(
     monkeypatch.setattr(pool, "run_pool_scan", fake_pool)
     folder = _folder(tmp_path / "ev", [f"f{i}.png" for i in range(3)])
     extra = () if given is None else ("--jobs", given)
-    args = _scan_args(folder, tmp_path / "out", tiny_checkpoint, "--device", "cpu", *extra)
+    args = scan_args(folder, tmp_path / "out", tiny_checkpoint, "--device", "cpu", *extra)
     if pooled:
         main(args)  # ends when the fake pool does
         assert asked == [(3, "cpu")] and ran == [2]
@@ -92,7 +93,7 @@ def test_a_bad_jobs_value_is_a_usage_error(
     tmp_path: Path, tiny_checkpoint: Path, capsys: pytest.CaptureFixture[str], bad: str
 ) -> None:
     folder = _folder(tmp_path / "ev", ["a.png"])
-    args = _scan_args(folder, tmp_path / "out", tiny_checkpoint, "--jobs", bad)
+    args = scan_args(folder, tmp_path / "out", tiny_checkpoint, "--jobs", bad)
     try:
         code = main(args)
     except SystemExit as e:  # argparse's own refusal
@@ -106,9 +107,9 @@ def test_a_resume_counts_only_the_files_left_to_analyse(
 ) -> None:
     folder = _folder(tmp_path / "ev", [f"f{i}.png" for i in range(3)])
     out = tmp_path / "out"
-    assert main(_scan_args(folder, out, tiny_checkpoint, "--jobs", "1")) == EXIT_OK
+    assert main(scan_args(folder, out, tiny_checkpoint, "--jobs", "1")) == EXIT_OK
     write_rgb(folder / "new.png", 48, 56, seed=9)  # one more file in the same folder
     asked: list[int] = []
     monkeypatch.setattr(pool, "auto_jobs", lambda files, device="auto": asked.append(files) or 1)
-    assert main(_scan_args(folder, out, tiny_checkpoint)) == EXIT_OK
+    assert main(scan_args(folder, out, tiny_checkpoint)) == EXIT_OK
     assert asked == [1]  # the three done files are skipped, not counted

@@ -27,6 +27,7 @@ from forensic_viewer.scan.pool import AnalyzerRecipe, run_pool_scan
 from forensic_viewer.scan.results import SCAN_INFO
 from forensic_viewer.scan.run import SCAN_LOG, run_scan
 from tests.conftest import write_rgb
+from tests.viewer.conftest import scan_args
 from tests.viewer.scan_pool_helpers import DIED, FaultyRecipe
 from tests.viewer.test_scan_prefetch import files_of
 
@@ -216,19 +217,6 @@ def test_a_worker_that_cannot_load_its_models_fails_the_scan_with_the_same_error
     assert not multiprocessing.active_children()
 
 
-def _scan_args(folder: Path, out: Path, checkpoint: Path, *extra: str) -> list[str]:
-    return [
-        "scan",
-        str(folder),
-        "--out",
-        str(out),
-        "--model",
-        str(checkpoint),
-        "--no-faces",
-        *extra,
-    ]
-
-
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX: kill -9 the scan")
 def test_a_pooled_scan_killed_midway_resumes_without_duplicates(
     tmp_path: Path, tiny_checkpoint: Path, capsys
@@ -236,7 +224,7 @@ def test_a_pooled_scan_killed_midway_resumes_without_duplicates(
     n = 16
     folder = _folder(tmp_path / "ev", [f"f{i:02d}.png" for i in range(n)])
     out = tmp_path / "out"
-    args = _scan_args(folder, out, tiny_checkpoint, "--jobs", "2", "--exact")
+    args = scan_args(folder, out, tiny_checkpoint, "--jobs", "2", "--exact")
     scan = subprocess.Popen(
         [sys.executable, "-m", "forensic_viewer.cli", *args],
         cwd=ROOT,
@@ -271,7 +259,7 @@ def test_a_pooled_scan_killed_midway_resumes_without_duplicates(
             pass
     capsys.readouterr()
     # the rerun in one process (a pooled and a one-process scan resume each other)
-    assert main(_scan_args(folder, out, tiny_checkpoint, "--exact")) == EXIT_OK
+    assert main(scan_args(folder, out, tiny_checkpoint, "--exact")) == EXIT_OK
     assert f"{n - len(before)} analysed, {len(before)} already done" in capsys.readouterr().out
     keys = [r["path"] for r in _lines(out)]
     assert sorted(keys) == [f"f{i:02d}.png" for i in range(n)]  # each once
@@ -285,26 +273,26 @@ def test_exact_is_a_scan_setting_a_resume_must_match(
 ) -> None:
     folder = _folder(tmp_path / "ev", ["a.png", "b.png"])
     out = tmp_path / "out"
-    assert main(_scan_args(folder, out, tiny_checkpoint, "--exact")) == EXIT_OK
+    assert main(scan_args(folder, out, tiny_checkpoint, "--exact")) == EXIT_OK
     assert json.loads((out / SCAN_INFO).read_text())["exact"] is True
     policy = _rows(out)["a.png"]["details"]["tiny"]["input_policy"]
     assert (policy["tiling"], policy["runtime"], policy["window"]) == ("sliding", "torch", 64)
     capsys.readouterr()
-    assert main(_scan_args(folder, out, tiny_checkpoint)) == EXIT_USAGE  # the fast path
+    assert main(scan_args(folder, out, tiny_checkpoint)) == EXIT_USAGE  # the fast path
     assert "other models or settings" in capsys.readouterr().err
-    assert main(_scan_args(folder, out, tiny_checkpoint, "--exact")) == EXIT_OK
+    assert main(scan_args(folder, out, tiny_checkpoint, "--exact")) == EXIT_OK
     assert "0 analysed, 2 already done" in capsys.readouterr().out
 
     fast = tmp_path / "fast"
-    assert main(_scan_args(folder, fast, tiny_checkpoint)) == EXIT_OK
+    assert main(scan_args(folder, fast, tiny_checkpoint)) == EXIT_OK
     assert json.loads((fast / SCAN_INFO).read_text())["exact"] is False
     assert _rows(fast)["a.png"]["details"]["tiny"]["input_policy"]["tiling"] == "overlap-crop"
-    assert main(_scan_args(folder, fast, tiny_checkpoint, "--exact")) == EXIT_USAGE
+    assert main(scan_args(folder, fast, tiny_checkpoint, "--exact")) == EXIT_USAGE
 
 
 def test_jobs_must_be_positive(tmp_path: Path, tiny_checkpoint: Path, capsys) -> None:
     folder = _folder(tmp_path / "ev", ["a.png"])
-    assert main(_scan_args(folder, tmp_path / "out", tiny_checkpoint, "--jobs", "0")) == EXIT_USAGE
+    assert main(scan_args(folder, tmp_path / "out", tiny_checkpoint, "--jobs", "0")) == EXIT_USAGE
     assert "--jobs must be >= 1" in capsys.readouterr().err
 
 

@@ -25,6 +25,7 @@ import pytest
 from forensic_viewer.cli import EXIT_FILES_FAILED, EXIT_OK, main
 from forensic_viewer.scan.pool import WorkerReady, _Pool, _Task, analyse_task, build_worker
 from forensic_viewer.scan.run import SCAN_LOG, run_scan
+from tests.viewer.conftest import scan_args
 from tests.viewer.test_scan_answers import no_quantising
 from tests.viewer.test_scan_pool import (
     _files,
@@ -33,7 +34,6 @@ from tests.viewer.test_scan_pool import (
     _recipe,
     _rows,
     _same_output,
-    _scan_args,
     _sha,
     _untimed,
 )
@@ -249,7 +249,7 @@ def test_a_ray_scan_killed_midway_resumes_without_duplicates(
     n = 12
     folder = _folder(tmp_path / "ev", [f"f{i:02d}.png" for i in range(n)])
     out = tmp_path / "out"
-    args = _scan_args(folder, out, tiny_checkpoint, "--exact", "--ray", "--jobs", "2")
+    args = scan_args(folder, out, tiny_checkpoint, "--exact", "--ray", "--jobs", "2")
     scan = subprocess.Popen(
         [sys.executable, "-m", "forensic_viewer.cli", *args],
         cwd=ROOT,
@@ -288,14 +288,14 @@ def test_the_cli_exit_code_and_a_bad_model_are_those_of_a_local_scan(
     tmp_path: Path, tiny_checkpoint: Path, local_ray: None, capsys
 ) -> None:
     folder = _folder(tmp_path / "ev", ["a.png"], ("broken.png",))
-    args = _scan_args(folder, tmp_path / "out", tiny_checkpoint, "--ray")
+    args = scan_args(folder, tmp_path / "out", tiny_checkpoint, "--ray")
     assert main(args) == EXIT_FILES_FAILED
     assert "broken.png" in capsys.readouterr().err
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(b"not a checkpoint")
-    local = main(_scan_args(folder, tmp_path / "o1", bad))
+    local = main(scan_args(folder, tmp_path / "o1", bad))
     err_local = capsys.readouterr().err
-    on_ray = main(_scan_args(folder, tmp_path / "o2", bad, "--ray"))
+    on_ray = main(scan_args(folder, tmp_path / "o2", bad, "--ray"))
     err_ray = capsys.readouterr().err
     assert local == on_ray != EXIT_OK
     assert err_local.replace("o1", "o2") == err_ray and str(bad) in err_ray
@@ -342,7 +342,7 @@ def test_ray_missing_is_a_usage_error_before_any_work(
     monkeypatch.setattr(ray_pool, "ray_available", lambda: False)
     folder = _folder(tmp_path / "ev", ["a.png"])
     out = tmp_path / "out"
-    assert main(_scan_args(folder, out, tiny_checkpoint, "--ray", "head:6379")) == 2
+    assert main(scan_args(folder, out, tiny_checkpoint, "--ray", "head:6379")) == 2
     err = capsys.readouterr().err
     assert "--ray needs Ray" in err and "forensic-viewer[cluster]" in err
     assert not (out / "results.jsonl").exists()

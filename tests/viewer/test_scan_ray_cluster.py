@@ -20,8 +20,9 @@ from pathlib import Path
 import pytest
 
 from forensic_viewer.cli import EXIT_FILES_FAILED, main
+from tests.viewer.conftest import scan_args
 from tests.viewer.scan_pool_helpers import FaultyRecipe
-from tests.viewer.test_scan_pool import _folder, _same_output, _scan_args
+from tests.viewer.test_scan_pool import _folder, _same_output
 
 NAMES = ["a.png", "b.jpg", "c.png", "d.png", "e.jpg", "f.png", "g.png"]
 
@@ -39,7 +40,7 @@ def test_a_scan_on_two_nodes_uses_both_ships_the_model_and_writes_a_local_scans_
     assert not ray.is_initialized()  # the scan must connect to the cluster itself
     folder = _folder(tmp_path / "ev", NAMES, ("broken.png",))
     one, two = tmp_path / "one", tmp_path / "two"
-    assert main(_scan_args(folder, one, tiny_checkpoint, "--analyses", "ela")) == EXIT_FILES_FAILED
+    assert main(scan_args(folder, one, tiny_checkpoint, "--analyses", "ela")) == EXIT_FILES_FAILED
 
     hidden = tmp_path / "elsewhere" / tiny_checkpoint.name
     ship = ray_pool._RayPool._ship_models
@@ -61,7 +62,7 @@ def test_a_scan_on_two_nodes_uses_both_ships_the_model_and_writes_a_local_scans_
         cluster.wait_for_nodes()
         nodes = {cluster.head_node.node_id, added.node_id}
         args = ["--analyses", "ela", "--ray", cluster.address, "--jobs", "2"]
-        assert main(_scan_args(folder, two, tiny_checkpoint, *args)) == EXIT_FILES_FAILED
+        assert main(scan_args(folder, two, tiny_checkpoint, *args)) == EXIT_FILES_FAILED
         assert not ray.is_initialized()  # the scan's connection ended with it
     finally:
         cluster.shutdown()

@@ -41,6 +41,7 @@ from forensic_viewer.scan.triage import triage_rows
 from forensic_viewer.scan.walk import scan_files, sha256_of_file
 from forensic_viewer.wording import marked, plain
 from tests.conftest import write_rgb
+from tests.viewer.conftest import scan_args
 from tests.viewer.test_scan_prefetch import StubAnalyzer, files_of, make_folder
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -500,19 +501,7 @@ def test_control_and_bidi_characters_are_shown_never_obeyed(
     write_rgb(folder / EVIL, 24, 24)
     (folder / ("bad\u202e.png")).write_text("not an image")
     out = tmp_path / "out"
-    code = main(
-        [
-            "scan",
-            str(folder),
-            "--out",
-            str(out),
-            "--model",
-            str(tiny_checkpoint),
-            "--no-faces",
-            "--report",
-            "html",
-        ]
-    )
+    code = main(scan_args(folder, out, tiny_checkpoint, "--report", "html"))
     assert code == EXIT_FILES_FAILED
     printed = capsys.readouterr()
     terminal = printed.out + printed.err
