@@ -156,59 +156,28 @@ def test_analyze_files(tmp_path: Path, tiny_checkpoint: Path, capsys) -> None:
     assert "same.png\ttiny" in capsys.readouterr().out
 
 
-def test_usage_errors(tmp_path: Path, tiny_checkpoint: Path, capsys) -> None:
+USAGE_ERRORS = {  # "{img}" an image, "{missing}" no such folder, "{ckpt}" a checkpoint
+    "checkpoint_file_missing": ["analyze", "{img}", "--model", "nope.safetensors"],
+    "folder_missing": ["scan", "{missing}", "--model", "{ckpt}"],
+    "unknown_device": ["analyze", "{img}", "--model", "{ckpt}", "--device", "tpu"],
+    "window_smaller_than_stride": [
+        "analyze", "{img}", "--model", "{ckpt}", "--window", "16", "--stride", "32"
+    ],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("args", USAGE_ERRORS.values(), ids=USAGE_ERRORS)
+def test_usage_errors_exit_2(args: list[str], tmp_path: Path, tiny_checkpoint: Path) -> None:
+    img = write_rgb(tmp_path / "a.png")
+    names = {"img": img, "missing": tmp_path / "missing", "ckpt": tiny_checkpoint}
+    argv = [a.format(**names) for a in args]
+    assert main([*argv[:2], "--out", str(tmp_path / "o"), *argv[2:]]) == 2
+
+
+def test_usage_errors(tmp_path: Path, capsys) -> None:
     img = write_rgb(tmp_path / "a.png")
     assert main(["analyze", str(img), "--out", str(tmp_path / "o"), "--model", "crfd-net"]) == 2
     assert "no trained checkpoint" in capsys.readouterr().err
-    assert (
-        main(["analyze", str(img), "--out", str(tmp_path / "o"), "--model", "nope.safetensors"])
-        == 2
-    )
-    assert (
-        main(
-            [
-                "scan",
-                str(tmp_path / "missing"),
-                "--out",
-                str(tmp_path / "o"),
-                "--model",
-                str(tiny_checkpoint),
-            ]
-        )
-        == 2
-    )
-    assert (
-        main(
-            [
-                "analyze",
-                str(img),
-                "--out",
-                str(tmp_path / "o"),
-                "--model",
-                str(tiny_checkpoint),
-                "--device",
-                "tpu",
-            ]
-        )
-        == 2
-    )
-    assert (
-        main(
-            [
-                "analyze",
-                str(img),
-                "--out",
-                str(tmp_path / "o"),
-                "--model",
-                str(tiny_checkpoint),
-                "--window",
-                "16",
-                "--stride",
-                "32",
-            ]
-        )
-        == 2
-    )
     assert main(["analyze"]) == 2
 
 
