@@ -20,13 +20,9 @@ about 4x slower than one: each parallel region waits for the thread that lost it
 
 from __future__ import annotations
 
-import os
-import time
-from collections.abc import Callable
-
 import torch
 
-from bench.timing import RUNS, WARMUP, median_seconds
+from bench.timing import median_seconds, network_run, single_thread_seconds
 from engine.models import create_model
 from trainer.noise import simplex_noise
 
@@ -35,24 +31,13 @@ VARIANTS = ("diffforensics-compact", "diffforensics-b0", "diffforensics-b1", "di
 TARGET_S = 0.5
 
 
-def _single_thread_cpu_seconds(
-    fn: Callable[[], object], warmup: int = WARMUP, runs: int = RUNS
-) -> float:
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        return median_seconds(fn, time.thread_time, warmup, runs)
-    finally:
-        torch.set_num_threads(threads)
-
-
 def measure(name: str) -> dict:
     torch.manual_seed(0)
     model = create_model(name).eval()
     x = torch.randn(1, 3, SIZE, SIZE)
     whole = median_seconds(lambda: model(x))
-    cpu_whole = _single_thread_cpu_seconds(lambda: model(x))
-    cpu_encoder = _single_thread_cpu_seconds(lambda: model.encode(x))
+    cpu_whole = single_thread_seconds(lambda: model(x))
+    cpu_encoder = single_thread_seconds(lambda: model.encode(x))
     return {
         "model": name,
         "params_m": round(sum(p.numel() for p in model.parameters()) / 1e6, 2),
@@ -67,45 +52,36 @@ def measure(name: str) -> dict:
 
 
 def run() -> dict:
-    load_before = os.getloadavg()[0]
-    print(f"{SIZE}² fp32 batch 1, {torch.get_num_threads()} threads, median of {RUNS} runs")
-    print(
-        f"{'model':<24}{'params M':>9}{'wall s':>8}{'1-thread CPU s':>16}"
-        f"{'(encoder':>10}{'+ decoder)':>11}"
-    )
-    rows = []
-    for name in VARIANTS:
-        row = measure(name)
-        rows.append(row)
-        verdict = "met" if row["meets_target"] else "MISSED"
+    with network_run(SIZE) as figures:
         print(
-            f"{name:<24}{row['params_m']:>9}{row['seconds']:>8.3f}"
-            f"{row['cpu_seconds_1thread']:>16.3f}{row['encoder_cpu_seconds_1thread']:>10.3f}"
-            f"{row['decoder_heads_cpu_seconds_1thread']:>11.3f}"
-            f"  (target <= {TARGET_S} s: {verdict})",
+            f"{'model':<24}{'params M':>9}{'wall s':>8}{'1-thread CPU s':>16}"
+            f"{'(encoder':>10}{'+ decoder)':>11}"
+        )
+        rows = figures["rows"] = []
+        for name in VARIANTS:
+            row = measure(name)
+            rows.append(row)
+            verdict = "met" if row["meets_target"] else "MISSED"
+            print(
+                f"{name:<24}{row['params_m']:>9}{row['seconds']:>8.3f}"
+                f"{row['cpu_seconds_1thread']:>16.3f}{row['encoder_cpu_seconds_1thread']:>10.3f}"
+                f"{row['decoder_heads_cpu_seconds_1thread']:>11.3f}"
+                f"  (target <= {TARGET_S} s: {verdict})",
+                flush=True,
+            )
+        gen = torch.Generator().manual_seed(0)
+        shape = (16, 3, SIZE, SIZE)
+        noise_s = median_seconds(lambda: simplex_noise(shape, generator=gen), warmup=1, runs=1)
+        noise_cpu = single_thread_seconds(
+            lambda: simplex_noise(shape, generator=gen), warmup=0, runs=1
+        )
+        print(
+            f"Simplex noise, 16 x 3 x {SIZE}²: {noise_s:.2f} s wall, {noise_cpu:.2f} s 1-thread CPU",
             flush=True,
         )
-    gen = torch.Generator().manual_seed(0)
-    shape = (16, 3, SIZE, SIZE)
-    noise_s = median_seconds(lambda: simplex_noise(shape, generator=gen), warmup=1, runs=1)
-    noise_cpu = _single_thread_cpu_seconds(
-        lambda: simplex_noise(shape, generator=gen), warmup=0, runs=1
-    )
-    print(
-        f"Simplex noise, 16 x 3 x {SIZE}²: {noise_s:.2f} s wall, {noise_cpu:.2f} s 1-thread CPU",
-        flush=True,
-    )
-    load_after = os.getloadavg()[0]
-    print(f"load average (1 min): {load_before:.2f} before, {load_after:.2f} after")
-    return {
-        "size": SIZE,
-        "threads": torch.get_num_threads(),
-        "load_avg_before": round(load_before, 2),
-        "load_avg_after": round(load_after, 2),
-        "rows": rows,
-        "simplex_noise_batch16_seconds": round(noise_s, 3),
-        "simplex_noise_batch16_cpu_seconds_1thread": round(noise_cpu, 3),
-    }
+        figures["simplex_noise_batch16_seconds"] = round(noise_s, 3)
+        figures["simplex_noise_batch16_cpu_seconds_1thread"] = round(noise_cpu, 3)
+    return figures
 
 
 if __name__ == "__main__":

@@ -13,12 +13,11 @@ figures taken at a load above the core count are upper bounds.
 
 from __future__ import annotations
 
-import os
 import time
 
 import torch
 
-from bench.timing import RUNS, median_seconds
+from bench.timing import median_seconds, network_run, single_thread_seconds
 from engine.models import create_model
 
 SIZE = 512
@@ -32,13 +31,8 @@ def measure(name: str) -> dict:
     x = torch.randn(1, 3, SIZE, SIZE)
     whole = median_seconds(lambda: model(x), time.perf_counter)
     backbone = median_seconds(lambda: model.backbone(x), time.perf_counter)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        cpu_whole = median_seconds(lambda: model(x), time.process_time)
-        cpu_backbone = median_seconds(lambda: model.backbone(x), time.process_time)
-    finally:
-        torch.set_num_threads(threads)
+    cpu_whole = single_thread_seconds(lambda: model(x), time.process_time)
+    cpu_backbone = single_thread_seconds(lambda: model.backbone(x), time.process_time)
     row = {
         "model": name,
         "params_m": round(sum(p.numel() for p in model.parameters()) / 1e6, 1),
@@ -55,36 +49,28 @@ def measure(name: str) -> dict:
 
 
 def run() -> dict:
-    load_before = os.getloadavg()[0]
-    print(f"{SIZE}² fp32 batch 1, {torch.get_num_threads()} threads, median of {RUNS} runs")
-    print(
-        f"{'model':<20}{'params M':>9}{'wall s':>8}{'backbone':>10}{'head':>7}"
-        f"{'1-thread CPU s':>16}{'backbone':>10}"
-    )
-    rows = []
-    for name in VARIANTS:
-        row = measure(name)
-        rows.append(row)
-        flag = ""
-        if "target_s" in row:
-            flag = "  (target <= {:.1f} s: {})".format(
-                row["target_s"], "met" if row["meets_target"] else "MISSED"
-            )
+    with network_run(SIZE) as figures:
         print(
-            f"{name:<20}{row['params_m']:>9}{row['seconds']:>8.3f}{row['backbone_seconds']:>10.3f}"
-            f"{row['head_seconds']:>7.3f}{row['cpu_seconds_1_thread']:>16.3f}"
-            f"{row['cpu_backbone_seconds_1_thread']:>10.3f}{flag}",
-            flush=True,
+            f"{'model':<20}{'params M':>9}{'wall s':>8}{'backbone':>10}{'head':>7}"
+            f"{'1-thread CPU s':>16}{'backbone':>10}"
         )
-    load_after = os.getloadavg()[0]
-    print(f"load average (1 min): {load_before:.2f} before, {load_after:.2f} after")
-    return {
-        "size": SIZE,
-        "threads": torch.get_num_threads(),
-        "load_avg_before": round(load_before, 2),
-        "load_avg_after": round(load_after, 2),
-        "rows": rows,
-    }
+        rows = figures["rows"] = []
+        for name in VARIANTS:
+            row = measure(name)
+            rows.append(row)
+            flag = ""
+            if "target_s" in row:
+                flag = "  (target <= {:.1f} s: {})".format(
+                    row["target_s"], "met" if row["meets_target"] else "MISSED"
+                )
+            print(
+                f"{name:<20}{row['params_m']:>9}{row['seconds']:>8.3f}"
+                f"{row['backbone_seconds']:>10.3f}{row['head_seconds']:>7.3f}"
+                f"{row['cpu_seconds_1_thread']:>16.3f}{row['cpu_backbone_seconds_1_thread']:>10.3f}"
+                f"{flag}",
+                flush=True,
+            )
+    return figures
 
 
 if __name__ == "__main__":
