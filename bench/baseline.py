@@ -37,12 +37,53 @@ BASELINE_REV = os.environ.get("BENCH_BASELINE_REV", "a024bac")
 # longer, and the baseline runs on the exact path's band, scaled by area as the exact runs are.
 WHOLE_BUDGET_S = 25 * 60
 
-# Written against the baseline commit's API (engine.io.load_evidence,
-# forensic_viewer.assembly.assemble_analyzer, Analyzer.analyze), not today's.
-_CHILD = r"""
+# The measuring half of an analysis child, the same in the baseline's child and in
+# bench_evidence's, so that their rows are measured by one code: the band through the middle,
+# the first analysis and the warm ones after it timed, and the figures every row has. Only
+# numpy, torch, resource and time: it runs in the baseline commit's tree as in today's.
+CHILD_MEASURE = r"""
 import json, resource, sys, time
 import numpy as np
 import torch
+
+
+def cut_band(ev, band):
+    if band:  # that many full-width rows through the middle
+        y = (ev.pixels.shape[0] - band) // 2
+        ev.pixels = np.ascontiguousarray(ev.pixels[y : y + band])
+        ev.height = band
+
+
+def timed_analyses(an, ev, repeat):
+    t1, c1 = time.perf_counter(), time.process_time()
+    a = an.analyze(ev)
+    wall, cpu = time.perf_counter() - t1, time.process_time() - c1
+    warm = []
+    for _ in range(repeat - 1):  # the same analysis again: what every later file of a scan pays
+        t2, c2 = time.perf_counter(), time.process_time()
+        an.analyze(ev)
+        warm.append((time.perf_counter() - t2, time.process_time() - c2))
+    return a, wall, cpu, warm
+
+
+def figures(ev, decode, load, wall, cpu, warm):
+    return {
+        "size": [ev.pixels.shape[1], ev.pixels.shape[0]],
+        "megapixels": round(ev.pixels.shape[0] * ev.pixels.shape[1] / 1e6, 2),
+        "decode_s": round(decode, 2),
+        "setup_s": round(load - decode, 2),
+        "wall_s": round(wall, 2),
+        "cpu_s": round(cpu, 2),
+        "warm_wall_s": round(min(w for w, _ in warm), 2) if warm else None,
+        "warm_cpu_s": round(min(c for _, c in warm), 2) if warm else None,
+        "threads": torch.get_num_threads(),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+"""
+
+# Written against the baseline commit's API (engine.io.load_evidence,
+# forensic_viewer.assembly.assemble_analyzer, Analyzer.analyze), not today's.
+_ANALYSE = r"""
 from engine.io import load_evidence
 from forensic_viewer.assembly import assemble_analyzer
 
@@ -50,33 +91,14 @@ path, band = sys.argv[1], int(sys.argv[2])
 repeat = int(sys.argv[3]) if len(sys.argv) > 3 else 1
 t0 = time.perf_counter()
 ev = load_evidence(path)
-if band:
-    y = (ev.pixels.shape[0] - band) // 2
-    ev.pixels = np.ascontiguousarray(ev.pixels[y : y + band])
-    ev.height = band
+cut_band(ev, band)
 decode = time.perf_counter() - t0
 an = assemble_analyzer(None, device="auto", batch_size=8, faces=True)  # its `analyze`, no --model
 load = time.perf_counter() - t0
-t1, c1 = time.perf_counter(), time.process_time()
-a = an.analyze(ev)
-wall, cpu = time.perf_counter() - t1, time.process_time() - c1
-warm = []
-for _ in range(repeat - 1):  # the same analysis again: what every later file of a scan pays
-    t2, c2 = time.perf_counter(), time.process_time()
-    an.analyze(ev)
-    warm.append((time.perf_counter() - t2, time.process_time() - c2))
+a, wall, cpu, warm = timed_analyses(an, ev, repeat)
 print(json.dumps({
-    "size": [ev.pixels.shape[1], ev.pixels.shape[0]],
-    "megapixels": round(ev.pixels.shape[0] * ev.pixels.shape[1] / 1e6, 2),
-    "decode_s": round(decode, 2),
-    "setup_s": round(load - decode, 2),
-    "wall_s": round(wall, 2),
-    "cpu_s": round(cpu, 2),
-    "warm_wall_s": round(min(w for w, _ in warm), 2) if warm else None,
-    "warm_cpu_s": round(min(c for _, c in warm), 2) if warm else None,
-    "threads": torch.get_num_threads(),
+    **figures(ev, decode, load, wall, cpu, warm),
     "device": str(an.device),
-    "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     "models": {k: {"seconds": round(r.seconds, 2), "verdict": r.verdict, "score": round(r.score, 4),
                    "window": r.input_policy.get("window"), "stride": r.input_policy.get("stride")}
                for k, r in a.results.items()},
@@ -88,6 +110,7 @@ print(json.dumps({
     "checkpoints": [str(m.path) for m in an.models],
 }))
 """
+_CHILD = CHILD_MEASURE + _ANALYSE
 
 
 def materialise(root: Path, rev: str, dest: Path) -> Path:

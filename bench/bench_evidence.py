@@ -57,10 +57,7 @@ ROUNDS_1MP = int(os.environ.get("BENCH_ROUNDS_1MP", "3"))
 # models, at chance on validation; issue 17). Run beside the current default's exact path.
 ISSUE_SET = ("crfd-net-compact", "diffforensics-effl0", "m2f-effl0", "m2f-swin-nano")
 
-_CHILD = r"""
-import json, resource, sys, time
-import numpy as np
-import torch
+_ANALYSE = r"""
 from engine.io import load_evidence
 from engine.assembly import assemble_analyzer
 
@@ -70,38 +67,19 @@ specs = specs or None
 repeat = int(sys.argv[7]) if len(sys.argv) > 7 else 1
 t0, c0 = time.perf_counter(), time.process_time()
 ev = load_evidence(path)
-if band:
-    y = (ev.pixels.shape[0] - band) // 2
-    ev.pixels = np.ascontiguousarray(ev.pixels[y : y + band])
-    ev.height = band
+cut_band(ev, band)
 decode = time.perf_counter() - t0
 an = assemble_analyzer(specs, device="cpu")
 an.exact, an.runtime = exact, runtime
 an.prepare()  # runtimes read from the cache and compiled: once per process, as in the viewer
 load = time.perf_counter() - t0
-t1, c1 = time.perf_counter(), time.process_time()
-a = an.analyze(ev)
-wall, cpu = time.perf_counter() - t1, time.process_time() - c1
-warm = []
-for _ in range(repeat - 1):  # the same analysis again: what every later file of a scan pays
-    t2, c2 = time.perf_counter(), time.process_time()
-    an.analyze(ev)
-    warm.append((time.perf_counter() - t2, time.process_time() - c2))
+a, wall, cpu, warm = timed_analyses(an, ev, repeat)
 maps = {k: r.heatmap for k, r in a.results.items()}
 if a.ensemble is not None:
     maps["ensemble"] = a.ensemble.heatmap
 np.savez_compressed(out, **maps)
 print(json.dumps({
-    "size": [ev.pixels.shape[1], ev.pixels.shape[0]],
-    "megapixels": round(ev.pixels.shape[0] * ev.pixels.shape[1] / 1e6, 2),
-    "decode_s": round(decode, 2),
-    "setup_s": round(load - decode, 2),
-    "wall_s": round(wall, 2),
-    "cpu_s": round(cpu, 2),
-    "warm_wall_s": round(min(w for w, _ in warm), 2) if warm else None,
-    "warm_cpu_s": round(min(c for _, c in warm), 2) if warm else None,
-    "threads": torch.get_num_threads(),
-    "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    **figures(ev, decode, load, wall, cpu, warm),
     "models": {k: {"seconds": round(r.seconds, 2), "verdict": r.verdict, "score": round(r.score, 4),
                    "tiling": r.input_policy.get("tiling"), "runtime": r.input_policy.get("runtime"),
                    "precision": r.precision}
@@ -111,6 +89,7 @@ print(json.dumps({
     "faces": len(a.faces),
 }))
 """
+_CHILD = baseline.CHILD_MEASURE + _ANALYSE
 
 
 def photos_dir() -> Path | None:

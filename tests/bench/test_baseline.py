@@ -1,14 +1,17 @@
-"""bench.baseline: the baseline commit's tree, the speed-up ratios and the 12 MP plan."""
+"""bench.baseline: the baseline commit's tree, the speed-up ratios, the 12 MP plan and the
+measuring half its child shares with bench_evidence's."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 from pathlib import Path
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
-from bench import baseline
+from bench import baseline, bench_evidence
 
 
 def _git(repo: Path, *args: str) -> str:
@@ -96,3 +99,27 @@ def test_plan_12mp_runs_whole_only_within_the_budget():
     assert baseline.plan_12mp(one, 12.0, "band", budget_s=1e9) == "band"
     with pytest.raises(ValueError, match="auto, whole or band"):
         baseline.plan_12mp(one, 12.0, "half")
+
+
+def test_the_childrens_measuring_half_cuts_the_band_and_times_first_and_warm_runs() -> None:
+    """CHILD_MEASURE, run by the baseline's child and bench_evidence's: the band is that many
+    rows through the middle, every analysis runs once plus repeat - 1 warm times, and the
+    figures give the fastest warm run."""
+    child: dict = {}
+    exec(compile(baseline.CHILD_MEASURE, "CHILD_MEASURE", "exec"), child)
+    ev = SimpleNamespace(pixels=np.arange(10 * 4 * 3, dtype=np.uint8).reshape(10, 4, 3), height=10)
+    child["cut_band"](ev, 0)
+    assert ev.pixels.shape == (10, 4, 3)
+    whole = ev.pixels.copy()
+    child["cut_band"](ev, 4)
+    assert ev.height == 4 and np.array_equal(ev.pixels, whole[3:7])
+    calls: list[object] = []
+    an = SimpleNamespace(analyze=lambda e: calls.append(e) or "analysis")
+    a, wall, cpu, warm = child["timed_analyses"](an, ev, 3)
+    assert a == "analysis" and calls == [ev] * 3 and len(warm) == 2
+    figures = child["figures"](ev, 0.5, 2.0, wall, cpu, [(3.0, 2.0), (1.0, 4.0)])
+    assert figures["size"] == [4, 4] and figures["setup_s"] == 1.5
+    assert (figures["warm_wall_s"], figures["warm_cpu_s"]) == (1.0, 2.0)
+    assert child["figures"](ev, 0.0, 0.0, wall, cpu, [])["warm_wall_s"] is None
+    for child_source in (baseline._CHILD, bench_evidence._CHILD):  # each whole child is Python
+        compile(child_source, "child", "exec")
