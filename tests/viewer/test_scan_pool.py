@@ -17,6 +17,8 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -217,14 +219,11 @@ def test_a_worker_that_cannot_load_its_models_fails_the_scan_with_the_same_error
     assert not multiprocessing.active_children()
 
 
-@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX: kill -9 the scan")
-def test_a_pooled_scan_killed_midway_resumes_without_duplicates(
-    tmp_path: Path, tiny_checkpoint: Path, capsys
-) -> None:
-    n = 16
-    folder = _folder(tmp_path / "ev", [f"f{i:02d}.png" for i in range(n)])
-    out = tmp_path / "out"
-    args = scan_args(folder, out, tiny_checkpoint, "--jobs", "2", "--exact")
+@contextmanager
+def _killed_after_its_first_row(args: list[str], out: Path, wait_s: float) -> Iterator[Any]:
+    """The command-line scan of ``args`` (into ``out``) started in a process group of its own
+    and killed with SIGKILL, the parent only, once it has written a row (within ``wait_s``);
+    yields the process and the rows it left. The group is killed when the block ends."""
     scan = subprocess.Popen(
         [sys.executable, "-m", "forensic_viewer.cli", *args],
         cwd=ROOT,
@@ -234,15 +233,44 @@ def test_a_pooled_scan_killed_midway_resumes_without_duplicates(
         start_new_session=True,  # its workers share its process group
     )
     try:
-        deadline = time.monotonic() + 180
+        deadline = time.monotonic() + wait_s
         while not ((out / "results.jsonl").exists() and _lines(out)):
             assert scan.poll() is None, "the scan ended before it could be killed"
             assert time.monotonic() < deadline, "no row written"
             time.sleep(0.01)
         scan.send_signal(signal.SIGKILL)  # the parent only: its workers are left behind
         scan.wait(30)
-        before = _rows(out)
-        assert 0 < len(before) < n
+        yield scan, _rows(out)
+    finally:
+        try:
+            os.killpg(scan.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def _resumed_each_once(
+    out: Path, before: dict[str, Any], names: list[str], printed: str
+) -> dict[str, dict[str, Any]]:
+    """Assert that the rerun after the kill (its output ``printed``) analysed only the files
+    left, that ``out`` holds one row per file of ``names`` and that the rows written before
+    the kill stayed as they were; the rows."""
+    assert f"{len(names) - len(before)} analysed, {len(before)} already done" in printed
+    assert sorted(r["path"] for r in _lines(out)) == sorted(names)  # each once
+    after = _rows(out)
+    assert all(after[k] == row for k, row in before.items())  # what was written stays
+    return after
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX: kill -9 the scan")
+def test_a_pooled_scan_killed_midway_resumes_without_duplicates(
+    tmp_path: Path, tiny_checkpoint: Path, capsys
+) -> None:
+    names = [f"f{i:02d}.png" for i in range(16)]
+    folder = _folder(tmp_path / "ev", names)
+    out = tmp_path / "out"
+    args = scan_args(folder, out, tiny_checkpoint, "--jobs", "2", "--exact")
+    with _killed_after_its_first_row(args, out, 180) as (scan, before):
+        assert 0 < len(before) < len(names)
         # the workers see their pipe close and end by themselves
         deadline = time.monotonic() + 60
         while True:
@@ -252,19 +280,10 @@ def test_a_pooled_scan_killed_midway_resumes_without_duplicates(
                 break
             assert time.monotonic() < deadline, "worker processes outlived the killed scan"
             time.sleep(0.1)
-    finally:
-        try:
-            os.killpg(scan.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     capsys.readouterr()
     # the rerun in one process (a pooled and a one-process scan resume each other)
     assert main(scan_args(folder, out, tiny_checkpoint, "--exact")) == EXIT_OK
-    assert f"{n - len(before)} analysed, {len(before)} already done" in capsys.readouterr().out
-    keys = [r["path"] for r in _lines(out)]
-    assert sorted(keys) == [f"f{i:02d}.png" for i in range(n)]  # each once
-    after = _rows(out)
-    assert all(after[k] == row for k, row in before.items())  # what was written stays
+    after = _resumed_each_once(out, before, names, capsys.readouterr().out)
     assert all(r["details"]["tiny"]["input_policy"]["tiling"] == "sliding" for r in after.values())
 
 

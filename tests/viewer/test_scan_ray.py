@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,8 +27,10 @@ from tests.viewer.test_scan_answers import no_quantising
 from tests.viewer.test_scan_pool import (
     _files,
     _folder,
+    _killed_after_its_first_row,
     _lines,
     _recipe,
+    _resumed_each_once,
     _rows,
     _same_output,
     _sha,
@@ -246,41 +245,16 @@ def test_a_file_that_kills_two_actors_becomes_an_error_row(
 def test_a_ray_scan_killed_midway_resumes_without_duplicates(
     tmp_path: Path, tiny_checkpoint: Path, local_ray: None, capsys
 ) -> None:
-    n = 12
-    folder = _folder(tmp_path / "ev", [f"f{i:02d}.png" for i in range(n)])
+    names = [f"f{i:02d}.png" for i in range(12)]
+    folder = _folder(tmp_path / "ev", names)
     out = tmp_path / "out"
     args = scan_args(folder, out, tiny_checkpoint, "--exact", "--ray", "--jobs", "2")
-    scan = subprocess.Popen(
-        [sys.executable, "-m", "forensic_viewer.cli", *args],
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 300
-        while not ((out / "results.jsonl").exists() and _lines(out)):
-            assert scan.poll() is None, "the scan ended before it could be killed"
-            assert time.monotonic() < deadline, "no row written"
-            time.sleep(0.01)
-        scan.send_signal(signal.SIGKILL)
-        scan.wait(30)
-        before = _rows(out)
-        assert 0 < len(before) < n
-    finally:
-        try:
-            os.killpg(scan.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+    with _killed_after_its_first_row(args, out, 300) as (_, before):
+        assert 0 < len(before) < len(names)
     capsys.readouterr()
     # the rerun on Ray again (this test's instance): only the rest is analysed, each file once
     assert main([*args[:-2], "--jobs", "2"]) == EXIT_OK
-    assert f"{n - len(before)} analysed, {len(before)} already done" in capsys.readouterr().out
-    keys = [r["path"] for r in _lines(out)]
-    assert sorted(keys) == [f"f{i:02d}.png" for i in range(n)]
-    after = _rows(out)
-    assert all(after[k] == row for k, row in before.items())
+    _resumed_each_once(out, before, names, capsys.readouterr().out)
 
 
 @pytest.mark.slow
