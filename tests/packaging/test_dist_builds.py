@@ -45,7 +45,13 @@ def _run(cmd: list, **kw: object) -> subprocess.CompletedProcess[str]:
 def test_wheel_installs_in_a_fresh_venv_and_passes_its_selftest(tmp_path: Path) -> None:
     pytest.importorskip("build", reason="the 'build' package is missing: pip install -e '.[dev]'")
     wheels = tmp_path / "wheels"
-    _run(["nice", sys.executable, "-m", "build", "--wheel", "--outdir", wheels, ROOT])
+    leftover = ROOT / "build"  # setuptools' staging folder in the checkout
+    had_build = leftover.exists()
+    try:
+        _run(["nice", sys.executable, "-m", "build", "--wheel", "--outdir", wheels, ROOT])
+    finally:  # a stale build/lib copy of the packages would be grepped and packaged again
+        if not had_build:
+            shutil.rmtree(leftover, ignore_errors=True)
     (wheel,) = wheels.glob("forensic_viewer-*.whl")
     venv = tmp_path / "venv"
     away = tmp_path / "elsewhere"  # not the checkout: nothing may be found relative to it
