@@ -113,3 +113,13 @@ def test_every_classic_analysis_runs_on_heif_at_the_pictures_shape(name: str) ->
         result = run_analysis(analysis, e)
         if result.map is not None:
             assert result.map.shape == (e.height, e.width), analysis
+
+
+def test_a_heic_without_exif_is_a_notice_as_a_camera_jpeg_is() -> None:
+    """Phones write EXIF into their HEIF photographs: one without it was stripped or made by
+    software, as for a JPEG (the metadata analysis), not 'usual for the format'."""
+    from engine.analyses.base import Level
+
+    found = run_analysis("metadata", load_evidence(DATA / "two.heic")).output.findings
+    absent = [f for f in found if (f.key, f.value) == ("EXIF", "absent")]
+    assert [f.level for f in absent] == [Level.NOTICE]
