@@ -19,8 +19,8 @@ Policy, applied to every file the same way (the limits and how to raise them: do
   libheif applies the file's own rotation and mirroring (``irot``/``imir``), as phones show the
   photograph, so the evidence's orientation is 1 (nothing left to apply, and every map lines up
   with the pixels as decoded); the EXIF orientation tag, which iPhones write to match, keeps its
-  value in the metadata and a warning says it was not applied again; 10- or 12-bit samples are reduced to 8 (a warning says so).
-  Thumbnails, depth maps and auxiliary images are not decoded.
+  value in the metadata and a warning says it was not applied again; 10- or 12-bit samples are
+  reduced to 8 (a warning says so). Thumbnails, depth maps and auxiliary images are not decoded.
 - **Any failure is a clear error.** Everything from the header parse to the RGB array runs in
   one guarded step: whatever Pillow or numpy raises (``OSError``, ``SyntaxError``,
   ``struct.error``, ``KeyError``, ``ZeroDivisionError``, ...) becomes a
@@ -143,7 +143,6 @@ IMAGE_SUFFIXES += (".heic", ".heif", ".hif")
 _SUFFIX_FORMAT = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".tif": "TIFF", ".tiff": "TIFF"}
 _SUFFIX_FORMAT |= {".webp": "WEBP", ".bmp": "BMP", ".gif": "GIF"}
 _SUFFIX_FORMAT |= {".heic": "HEIF", ".heif": "HEIF", ".hif": "HEIF"}
-
 
 # The allow-list: format name -> the Pillow opener used for it, and nothing else.
 _OPENERS: dict[str, Callable[[io.BytesIO], Image.Image]] = {

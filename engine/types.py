@@ -22,8 +22,10 @@ class Evidence:
 
     pixels: [H, W, 3] uint8 RGB after the orientation policy (see ``engine.io``).
     sha256: of the exact bytes on disk at load time.
-    orientation: the EXIF orientation tag found (1 when absent); ``orientation_applied`` says
-        whether the pixels (and so every heatmap and layer) were rotated/flipped by it.
+    orientation: the EXIF orientation tag found (1 when absent; 1 for HEIF, whose decoder
+        turns the picture by the file's own boxes: the tag is in ``metadata``, with a
+        warning); ``orientation_applied`` says whether the pixels (and so every heatmap and
+        layer) were rotated/flipped by it.
     metadata: EXIF and text chunks as untrusted, size-capped text.
     warnings: conversions and oddities worth showing to the analyst.
     """
