@@ -57,6 +57,12 @@ def test_the_files_own_rotation_is_applied_once_and_its_exif_tag_kept() -> None:
     assert any("EXIF orientation 6" in w and "not applied again" in w for w in e.warnings)
 
 
+def test_a_tiled_heic_is_decoded_whole_as_iphones_write_them() -> None:
+    e = load_evidence(DATA / "grid.heic")  # 3 x 2 tiles of 32 px, a derived grid item
+    assert (e.width, e.height, e.frames) == (96, 64, 1) and e.warnings == []
+    assert np.abs(e.pixels.astype(int) - _pattern()).mean() < 3  # every tile in its place
+
+
 def test_the_primary_image_is_analysed_and_the_others_counted() -> None:
     e = load_evidence(DATA / "two.heic")
     assert e.frames == 2 and "2 frames: only the primary one is analysed" in e.warnings
