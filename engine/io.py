@@ -21,6 +21,8 @@ Policy, applied to every file the same way (the limits and how to raise them: do
   with the pixels as decoded); the EXIF orientation tag, which iPhones write to match, keeps its
   value in the metadata and a warning says it was not applied again; 10- or 12-bit samples are
   reduced to 8 (a warning says so). Thumbnails, depth maps and auxiliary images are not decoded.
+  Every HEIF evidence carries a warning that the verdicts' figures were not measured on HEVC
+  coding and came out worse when they were (``engine.heif.HEIF_VERDICT_NOTE``).
 - **Any failure is a clear error.** Everything from the header parse to the RGB array runs in
   one guarded step: whatever Pillow or numpy raises (``OSError``, ``SyntaxError``,
   ``struct.error``, ``KeyError``, ``ZeroDivisionError``, ...) becomes a
@@ -116,6 +118,7 @@ from engine.exif import read_metadata as _metadata
 from engine.files import NotRegularFile, open_evidence
 from engine.heif import (
     HEIF_DECODER,
+    HEIF_VERDICT_NOTE,
     heif_decoder_available,
     heif_orientation,
     is_avif,
@@ -365,6 +368,7 @@ def _decode(
         orientation = _orientation(img, warns)
         if fmt == "HEIF":  # turned by libheif already: nothing left to apply (engine.heif)
             orientation = heif_orientation(img, metadata, warns)
+            warns.append(HEIF_VERDICT_NOTE)
         img.load()
         # Pillow turns a TIFF by its Orientation tag as it loads it, and drops the tag.
         turned = fmt == "TIFF" and 0x0112 not in getattr(img, "tag_v2", {})
