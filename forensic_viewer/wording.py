@@ -268,3 +268,14 @@ def moved_threshold_words(moved: Mapping[str, tuple[float, float]]) -> str:
         "this report draws every mask at its calibrated pixel threshold, which anyone "
         "repeating the analysis gets, not at the slider's."
     )
+
+
+def heif_orientation_words(metadata: Mapping[str, Any] | None) -> str:
+    """How a HEIF picture was turned, for the orientation row of the metadata panel and of
+    every report: by its decoder, from the file's own rotation boxes (``engine.heif``), so the
+    evidence's orientation is 1 while the file's EXIF tag (kept in the metadata) may say 6."""
+    tag = str((metadata or {}).get("EXIF:Orientation") or "1")
+    kept = (
+        f"; EXIF tag {plain(tag, 8)} kept in the metadata, not applied again" if tag != "1" else ""
+    )
+    return f"turned by the HEIF decoder from the file's own rotation boxes{kept}"

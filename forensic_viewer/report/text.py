@@ -26,6 +26,7 @@ from forensic_viewer.wording import (
     decision_words,
     face_range_words,
     face_verdict_words,
+    heif_orientation_words,
     mask_source_words,
     odds_words,
     policy_text,
@@ -251,6 +252,8 @@ def evidence_rows(item: ReportItem) -> Rows:
     orientation = ev.get("orientation")
     if orientation is None:
         orient = "—"
+    elif ev.get("format") == "HEIF":
+        orient = heif_orientation_words(ev.get("metadata"))
     elif ev.get("orientation_applied"):
         orient = f"EXIF orientation {orientation}: applied to the pixels (and every layer)"
     else:
