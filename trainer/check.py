@@ -28,13 +28,13 @@ from PIL import Image, UnidentifiedImageError
 
 from engine.errors import ForensicError
 from engine.files import is_listed, read_regular
-from engine.io import IMAGE_SUFFIXES
-from engine.masks import is_appledouble, mask_key
+from engine.masks import mask_key
 from trainer.data.records import (
     MASK_SUFFIXES,
     Sample,
     empty_mask_warning,
     empty_masks,
+    listed_files,
     open_image,
     read_dataset,
     validate,
@@ -79,16 +79,6 @@ def split_weight(text: str) -> tuple[Path, float]:
     return Path(text), 1.0
 
 
-def _files(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
-    if not folder.is_dir():
-        return []
-    return sorted(
-        p
-        for p in folder.iterdir()
-        if p.suffix.lower() in suffixes and not is_appledouble(p) and is_listed(p)
-    )
-
-
 def _readable(path: Path) -> bool:
     """Whether the image header can be read (what the loader needs first)."""
     try:
@@ -117,11 +107,11 @@ def _count(path: Path, report: DatasetReport) -> None:
                 mask = Path(pair[1]) if Path(pair[1]).is_absolute() else path.parent / pair[1]
                 report.masks += is_listed(mask)
         return
-    tampered = _files(path / "Tp", IMAGE_SUFFIXES)
-    masks = _files(path / "Gt", MASK_SUFFIXES)
+    tampered = listed_files(path / "Tp")
+    masks = listed_files(path / "Gt", MASK_SUFFIXES)
     report.tampered = len(tampered)
     report.masks = len(masks)
-    report.authentic = len(_files(path / "Au", IMAGE_SUFFIXES))
+    report.authentic = len(listed_files(path / "Au"))
     stems = {p.stem for p in tampered}
     orphans = [m for m in masks if mask_key(m.stem) not in stems]
     if orphans:

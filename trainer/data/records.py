@@ -116,14 +116,18 @@ def unreadable_reason(e: BaseException) -> str:
     return (isinstance(e, OSError) and not_regular_reason(e)) or str(e)
 
 
-def _images_in(folder: Path) -> list[Path]:
-    """The images of ``Tp/`` or ``Au/``; macOS's AppleDouble files (``._x.jpg``, metadata
-    named like an image: :func:`engine.masks.is_appledouble`) are none, as ``scan --gt``
-    passes them over."""
+def listed_files(folder: Path, suffixes: tuple[str, ...] = IMAGE_SUFFIXES) -> list[Path]:
+    """The entries of ``folder`` (none when it is no folder) named with one of ``suffixes`` (any
+    case) that count as files (:func:`engine.files.is_listed`), by name: the images of ``Tp/``
+    or ``Au/``, or with the mask suffixes the files of ``Gt/``, for reading a data set and for
+    ``check`` alike. macOS's AppleDouble files (``._x.jpg``, metadata named like an image:
+    :func:`engine.masks.is_appledouble`) are none, as ``scan --gt`` passes them over."""
+    if not folder.is_dir():
+        return []
     return sorted(
         p
         for p in folder.iterdir()
-        if p.suffix.lower() in IMAGE_SUFFIXES and not is_appledouble(p) and is_listed(p)
+        if p.suffix.lower() in suffixes and not is_appledouble(p) and is_listed(p)
     )
 
 
@@ -146,7 +150,7 @@ def read_folder(root: str | Path, problems: list[tuple[Path, str]] | None = None
     if tp.is_dir():
         masks = list_masks(gt).by_stem  # the pairing scan --gt makes of the same folder
         missing: list[Path] = []
-        for img in _images_in(tp):
+        for img in listed_files(tp):
             m = masks.get(img.stem)
             if m is None:
                 missing.append(img)
@@ -162,7 +166,7 @@ def read_folder(root: str | Path, problems: list[tuple[Path, str]] | None = None
                 missing[0], f"tampered image has no mask in {gt} (same stem expected){more}"
             )
     if au.is_dir():
-        samples += [Sample(p, None, 0, name) for p in _images_in(au)]
+        samples += [Sample(p, None, 0, name) for p in listed_files(au)]
     if not samples:
         raise DataError(root, "empty data set: no images in Tp/ or Au/")
     return samples
