@@ -76,7 +76,8 @@ def run() -> dict:
             lambda: simplex_noise(shape, generator=gen), warmup=0, runs=1
         )
         print(
-            f"Simplex noise, 16 x 3 x {SIZE}²: {noise_s:.2f} s wall, {noise_cpu:.2f} s 1-thread CPU",
+            f"Simplex noise, 16 x 3 x {SIZE}²: {noise_s:.2f} s wall, "
+            f"{noise_cpu:.2f} s 1-thread CPU",
             flush=True,
         )
         figures["simplex_noise_batch16_seconds"] = round(noise_s, 3)

@@ -23,8 +23,9 @@ evidence's folder (as a scan's output is ``<folder>-scan``), never the evidence 
 Evidence is often opened from a write-protected disk or a read-only mount, where that folder
 cannot be made, and a file may already stand at its name: the dialog checks the folder it
 offers when it opens (:func:`folder_problem`) and, when it cannot be written or made, offers
-``reports/<its name>`` in the viewer's per-user folder (:func:`fallback_folder`) instead, saying so in one line. Write checks the folder again and
-refuses an unwritable one in one line naming it, before anything starts; the fields stay.
+``reports/<its name>`` in the viewer's per-user folder (:func:`fallback_folder`) instead,
+saying so in one line. Write checks the folder again and refuses an unwritable one in one line
+naming it, before anything starts; the fields stay.
 A failure is one line naming the file and the problem (:func:`os_problem`), not errno text.
 """
 

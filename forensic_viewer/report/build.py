@@ -458,8 +458,8 @@ def item_figures(
         fig = annotated_figure(base, heat, pt, item.faces, style)
         what = "the ensemble" if e.role == "ensemble" else f"model {e.name}"
         out.entries[e.name] = Figure.jpeg(
-            f"Heatmap of {what} ({e.heatmap_precision}); outline: mask (heatmap > {threshold_figure(pt)}), "
-            f"at {mask_source_words(e.role)}"
+            f"Heatmap of {what} ({e.heatmap_precision}); outline: mask "
+            f"(heatmap > {threshold_figure(pt)}), at {mask_source_words(e.role)}"
             + ("" if base is not None else "; evidence not shown"),
             fig,
             q,
@@ -476,7 +476,8 @@ def item_figures(
         outline = (
             ""
             if pt is None
-            else f"; outline: mask (face map > {threshold_figure(pt)}), at {mask_source_words('model')}"
+            else f"; outline: mask (face map > {threshold_figure(pt)}), "
+            f"at {mask_source_words('model')}"
         )
         shown = len(item.faces) if len(item.faces) <= FACE_TILES else f"the first {FACE_TILES}"
         out.face_maps[fm.name] = Figure.jpeg(

@@ -219,8 +219,8 @@ def checkpoint_files(recipe: AnalyzerRecipe) -> Iterator[tuple[str, str, bytes]]
     the driver, not an ensemble file: what the actors are sent. A file is what the catalog
     takes for one (:func:`engine.catalog.resolve`: anything but a folder that exists, a pipe or
     device included), read by :func:`engine.files.read_regular`, so a pipe, or a file swapped
-    for one after it was listed, is a one-line :class:`~engine.errors.CheckpointError` naming it, as a local
-    scan's loading says, never a read that waits forever. One file at a time: each file's bytes
+    for one after it was listed, is a one-line :class:`~engine.errors.CheckpointError` naming
+    it, as a local scan's loading says, never a read that waits forever. One file at a time: each file's bytes
     can be let go once they are in the object store."""
     from engine.checkpoints import unreadable  # imports torch: only when there are files
 

@@ -31,6 +31,6 @@ def bundled(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     models.mkdir()
     (models / "net.safetensors").write_bytes(b"weights of net")
     (models / "ens.ensemble.json").write_bytes(b"{}")
-    shas = {m: hashlib.sha256(p.read_bytes()).hexdigest() for m, p in
-            (("net", models / "net.safetensors"), ("ens", models / "ens.ensemble.json"))}  # fmt: skip
+    files = (("net", models / "net.safetensors"), ("ens", models / "ens.ensemble.json"))
+    shas = {m: hashlib.sha256(p.read_bytes()).hexdigest() for m, p in files}
     return models, shas

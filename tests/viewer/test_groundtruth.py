@@ -552,7 +552,11 @@ def test_groundtruth_json_does_not_hang_on_the_order_of_the_rows(tmp_path: Path)
 
     def scored(out: Path, order: list[tuple[Path, str]]) -> tuple[list[str], str]:
         rows: list[str] = []
-        run_scan(order, StubAnalyzer(), out, source=str(ev), on_file=lambda *a: rows.append(a[2]["path"]))  # fmt: skip
+
+        def seen(*a: object) -> None:
+            rows.append(a[2]["path"])  # type: ignore[index]
+
+        run_scan(order, StubAnalyzer(), out, source=str(ev), on_file=seen)
         lines = (out / "results.jsonl").read_text(encoding="utf-8").splitlines()
         assert [json.loads(line)["path"] for line in lines] == rows  # rows in the scan's order
         evaluate_scan(out, read_truth(truth), rows)  # the keys as `scan --gt` passes them
