@@ -348,17 +348,8 @@ def _decode(
         warns = _name_warnings(path, fmt)
         frames = _count_frames(data, fmt, img, warns)
         mode = img.mode
-        if _reduced_depth(fmt, img, png):
-            warns.append(
-                "16 bits per channel reduced to 8 by the decoder (the high byte of each sample): "
-                "finer tonal steps are not analysed"
-            )
-        heif_bits = _as_int(img.info.get("bit_depth"), 8) if fmt == "HEIF" else 8
-        if heif_bits > 8:
-            warns.append(
-                f"{heif_bits} bits per channel reduced to 8 by the decoder: finer tonal steps "
-                "are not analysed"
-            )
+        if (reduced := _reduced_depth(fmt, img, png)) is not None:
+            warns.append(f"{reduced}: finer tonal steps are not analysed")
         if fmt == "TIFF" and _is_preview(getattr(img, "tag_v2", {})):
             warns.append(
                 "the first page is marked a reduced-resolution copy of another image (TIFF "
@@ -413,17 +404,21 @@ def _name_warnings(path: Path, fmt: str) -> list[str]:
     return [f"named {path.suffix} but holds {fmt} data: analysed as {fmt}"]
 
 
-def _reduced_depth(fmt: str, img: Image.Image, png: containers.PngLayout | None) -> bool:
-    """Whether Pillow decodes ``img``'s 16-bit colour (or gray + alpha) samples to 8 bits: it
-    keeps 16 bits for one-channel gray only (modes ``I;16``, converted by ``_wide_to_rgb``)."""
+def _reduced_depth(fmt: str, img: Image.Image, png: containers.PngLayout | None) -> str | None:
+    """What the decoder reduced ``img``'s samples from, or None: Pillow decodes 16-bit colour
+    (or gray + alpha) to 8 bits, its high byte (it keeps 16 bits for one-channel gray only,
+    modes ``I;16``, converted by ``_wide_to_rgb``); pi-heif scales a HEIF's 10 or 12 bits."""
+    high = "16 bits per channel reduced to 8 by the decoder (the high byte of each sample)"
     if img.mode in WIDE_MODES:
-        return False
+        return None
     if fmt == "PNG":
-        return png is not None and png.bit_depth == 16
+        return high if png is not None and png.bit_depth == 16 else None
     if fmt == "TIFF":
         bps = getattr(img, "tag_v2", {}).get(258, ())
-        return 16 in (bps if isinstance(bps, tuple) else (bps,))
-    return False
+        return high if 16 in (bps if isinstance(bps, tuple) else (bps,)) else None
+    if fmt == "HEIF" and (bits := _as_int(img.info.get("bit_depth"), 8)) > 8:
+        return f"{bits} bits per channel reduced to 8 by the decoder"
+    return None
 
 
 def _is_preview(tags: object) -> bool:
