@@ -356,10 +356,11 @@ def _decode(
                 "NewSubfileType), such as a raw file's preview: that preview is analysed"
             )
         metadata = _metadata(img)
-        orientation = _orientation(img, warns)
         if fmt == "HEIF":  # turned by libheif already: nothing left to apply (engine.heif)
             orientation = heif_orientation(img, metadata, warns)
             warns.append(HEIF_VERDICT_NOTE)
+        else:
+            orientation = _orientation(img, warns)
         img.load()
         # Pillow turns a TIFF by its Orientation tag as it loads it, and drops the tag.
         turned = fmt == "TIFF" and 0x0112 not in getattr(img, "tag_v2", {})
