@@ -131,9 +131,12 @@ def is_listed(path: Path) -> bool:
         return False
 
 
+TEMP_SUFFIX = ".tmp"  # what :func:`temp_path` adds to a name: a name must leave room for it
+
+
 def temp_path(path: Path) -> Path:
     """Where :class:`AtomicFile` writes ``path`` before it replaces it: ``NAME.tmp`` beside it."""
-    return path.with_name(path.name + ".tmp")
+    return path.with_name(path.name + TEMP_SUFFIX)
 
 
 class AtomicFile:

@@ -9,10 +9,15 @@ the output folder; this module decides those names and reads and writes the pixe
   one, 8-bit the same way (value = round(255 x map value); what the value means is in the row);
 - ``thumbs/<relative path>.jpg``: a small JPEG of the evidence (long side :data:`THUMB_SIDE`)
   for triage tables, made while the file was decoded anyway.
+
+A relative path whose file name, with the suffix, would pass the file systems' limit on one
+name (:data:`NAME_MAX` bytes) is shortened (:func:`fitted_name`); the rows name every file, so
+readers never rebuild these names.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 from pathlib import Path
 
@@ -22,7 +27,7 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from engine.errors import ForensicError
-from engine.files import atomic_write, not_regular_reason, open_regular
+from engine.files import TEMP_SUFFIX, atomic_write, not_regular_reason, open_regular
 from engine.metrics import levels
 
 MAPS = "maps"
@@ -34,26 +39,44 @@ THUMBS = "thumbs"
 THUMB_SIDE = 160  # px, long side of a triage thumbnail
 
 
+NAME_MAX = 255  # bytes of one file name: ext4, XFS, Btrfs, APFS (NTFS: 255 UTF-16 units, fewer)
+
+
+def fitted_name(key: str, suffix: str) -> str:
+    """``key`` + ``suffix``, the file name within :data:`NAME_MAX` bytes with the atomic
+    writer's ``.tmp``: a longer one (an evidence file whose name is near the limit, as a long
+    non-ASCII name soon is) keeps its beginning, cut at a character, then ``~`` and 16 hex
+    digits of the key's SHA-256 (two long names alike in their beginning stay apart) and the
+    suffix. Only the name is cut: the key's folders are the evidence's, within the limit."""
+    folder, sep, name = key.rpartition("/")
+    room = NAME_MAX - len(TEMP_SUFFIX.encode()) - len(suffix.encode())
+    if len(name.encode()) <= room:
+        return key + suffix
+    tag = "~" + hashlib.sha256(key.encode()).hexdigest()[:16]
+    cut = name.encode()[: room - len(tag)].decode(errors="ignore")
+    return f"{folder}{sep}{cut}{tag}{suffix}"
+
+
 def map_name(key: str, model: str) -> str:
     """Where the heatmap of ``model`` on the file ``key`` goes, relative to the output folder."""
-    return f"{MAPS}/{key}.{model}.png"
+    return f"{MAPS}/" + fitted_name(key, f".{model}.png")
 
 
 def analysis_map_name(key: str, analysis: str) -> str:
     """Where the map of the classic ``analysis`` on the file ``key`` goes (a suffix of its own,
     so an analysis never takes the file of a model of the same name)."""
-    return f"{MAPS}/{key}.{analysis}.analysis.png"
+    return f"{MAPS}/" + fitted_name(key, f".{analysis}.analysis.png")
 
 
 def face_map_name(key: str, model: str) -> str:
     """Where the face map of ``model`` on the file ``key`` goes (its heatmaps of the detected
     faces' crops pasted back at full resolution, 0 elsewhere: the face path, engine.facepath)."""
-    return f"{MAPS}/{key}.{model}.faces.png"
+    return f"{MAPS}/" + fitted_name(key, f".{model}.faces.png")
 
 
 def thumb_name(key: str) -> str:
     """Where the thumbnail of the file ``key`` goes, relative to the output folder."""
-    return f"{THUMBS}/{key}.jpg"
+    return f"{THUMBS}/" + fitted_name(key, ".jpg")
 
 
 def heatmap_png(heatmap: NDArray[np.floating]) -> bytes:

@@ -30,7 +30,7 @@ from typing import Any
 from engine.files import atomic_write, read_regular_text
 from engine.probe import ORIGINAL, ProbeResult, ProbeRow
 from engine.types import Analysis
-from forensic_viewer.scan.maps import save_heatmap_png
+from forensic_viewer.scan.maps import fitted_name, save_heatmap_png
 from forensic_viewer.wording import plain
 
 PROBE_JSON = "probe.json"
@@ -73,7 +73,7 @@ def _write_table(path: Path, table: dict[str, Any]) -> Path:
 def scan_probe_name(key: str) -> str:
     """Where the probe table of the scanned file ``key`` goes, relative to the scan's output
     folder (next to its maps' naming: ``maps/<key>.<model>.png``)."""
-    return f"{PROBES}/{key}.probe.json"
+    return f"{PROBES}/" + fitted_name(key, ".probe.json")
 
 
 def keep_scan_probe(analyses: Iterable[Analysis | None], table: dict[str, Any]) -> Path | None:
