@@ -270,6 +270,27 @@ def moved_threshold_words(moved: Mapping[str, tuple[float, float]]) -> str:
     )
 
 
+def orientation_words(
+    fmt: str | None, orientation: int, applied: bool, metadata: Mapping[str, Any] | None
+) -> str:
+    """The orientation row of the metadata panel and of every report. The evidence's
+    orientation is 1 (``engine.io``) when the EXIF tag says 1, but also when the file has no
+    such tag, its EXIF could not be read, or the tag holds no orientation (0, 9): the tag as
+    read (the metadata's ``EXIF:Orientation``) tells these apart, so a row never claims a tag
+    the file does not hold."""
+    if fmt == "HEIF":
+        return heif_orientation_words(metadata)
+    if applied:
+        return f"EXIF orientation {orientation}: applied to the pixels (and every layer)"
+    tag = (metadata or {}).get("EXIF:Orientation")
+    if tag is None:
+        return "no EXIF orientation tag read: pixels as stored"
+    if str(tag).strip() != "1":
+        shown = plain(str(tag), 16)
+        return f"EXIF orientation tag {shown}: not an orientation (1-8), pixels as stored"
+    return "EXIF orientation 1: nothing to apply"
+
+
 def heif_orientation_words(metadata: Mapping[str, Any] | None) -> str:
     """How a HEIF picture was turned, for the orientation row of the metadata panel and of
     every report: by its decoder, from the file's own rotation boxes (``engine.heif``), so the

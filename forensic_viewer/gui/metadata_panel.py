@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QWidget
 
 from engine.types import Evidence
 from forensic_viewer.report.metadata import metadata_values
-from forensic_viewer.wording import heif_orientation_words, plain
+from forensic_viewer.wording import orientation_words, plain
 
 if TYPE_CHECKING:
     from forensic_viewer.gui.workers import UnreadFile
@@ -33,12 +33,7 @@ class MetadataPanel(QTreeWidget):
         if evidence is None:
             return
         e = evidence
-        orientation = (
-            heif_orientation_words(e.metadata)
-            if e.format == "HEIF"
-            else f"EXIF tag {e.orientation}: "
-            + ("applied to the pixels" if e.orientation_applied else "none needed")
-        )
+        orientation = orientation_words(e.format, e.orientation, e.orientation_applied, e.metadata)
         rows = [
             ("file", e.path),
             ("size", f"{e.file_size:,} bytes"),

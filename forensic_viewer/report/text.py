@@ -26,9 +26,9 @@ from forensic_viewer.wording import (
     decision_words,
     face_range_words,
     face_verdict_words,
-    heif_orientation_words,
     mask_source_words,
     odds_words,
+    orientation_words,
     policy_text,
     range_words,
     scale_words,
@@ -250,14 +250,13 @@ def evidence_rows(item: ReportItem) -> Rows:
     ev = item.evidence
     w, h = ev.get("width"), ev.get("height")
     orientation = ev.get("orientation")
-    if orientation is None:
-        orient = "—"
-    elif ev.get("format") == "HEIF":
-        orient = heif_orientation_words(ev.get("metadata"))
-    elif ev.get("orientation_applied"):
-        orient = f"EXIF orientation {orientation}: applied to the pixels (and every layer)"
-    else:
-        orient = f"EXIF orientation {orientation}: nothing to apply"
+    orient = (
+        "—"
+        if orientation is None
+        else orientation_words(
+            ev.get("format"), orientation, bool(ev.get("orientation_applied")), ev.get("metadata")
+        )
+    )
     rows: Rows = [
         ("Path", item.file or "—"),
         ("Name in this report", item.key),
