@@ -442,6 +442,7 @@ class ReportItem:
             "status": self.status,
             "error": self.error,
             "sha256_at_load": self.sha256,
+            **({"replaces": {"sha256": r.replaces}} if (r := self.record) and r.replaces else {}),
             "integrity": None if self.integrity is None else self.integrity.to_dict(),
             "evidence": self.evidence,
             "ensemble": None if self.ensemble is None else self.ensemble.to_dict(),

@@ -260,6 +260,11 @@ def evidence_rows(item: ReportItem) -> Rows:
     rows: Rows = [
         ("Path", item.file or "—"),
         ("Name in this report", item.key),
+        *(
+            [("Changed since an earlier run", replaced_words(old))]
+            if item.record is not None and (old := item.record.replaces) is not None
+            else []
+        ),
         ("File size", file_size_text(item)),
         ("Format (by content)", str(ev.get("format") or "—")),
         ("Dimensions", f"{w} x {h} pixels" if w and h else "—"),
@@ -271,6 +276,16 @@ def evidence_rows(item: ReportItem) -> Rows:
     for wtext in ev.get("warnings") or []:
         rows.append(("Decoding note", str(wtext)))
     return rows
+
+
+def replaced_words(old: str) -> str:
+    """What a row that replaced an earlier one of the same path says: the file was analysed
+    by an earlier run of the scan as other bytes (``replaces`` in results.jsonl)."""
+    return (
+        f"an earlier run of this scan analysed this file when its SHA-256 was {old}; its bytes "
+        "had changed when it was read again, and it was analysed again: this section is of "
+        "the bytes as read then"
+    )
 
 
 def file_size_text(item: ReportItem) -> str:
