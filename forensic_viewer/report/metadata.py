@@ -78,14 +78,27 @@ _GPS_ANGLES = {
 }
 
 
+def _as_written(part: str) -> bool:
+    """Whether ``part`` is a number as :func:`engine.exif.exif_number_text` writes one (Python's
+    ``str`` of an int or a float, a fraction of two ints), not text that only looks like one:
+    ExifVersion ``0221``, SubSecTime ``050`` or a serial number ``0012345`` lose their leading
+    zeros as numbers, a version ``1.10`` its last digit."""
+    if "/" in part:
+        return all(_as_written(n) for n in part.split("/"))
+    if "." in part or "e" in part:
+        return repr(float(part)) == part
+    return str(int(part)) == part
+
+
 def _numbers(text: str) -> list[Fraction | float] | None:
-    """The numbers of a recorded EXIF number or tuple; None for anything else (text, a zero
-    denominator: those are printed as recorded)."""
+    """The numbers of a recorded EXIF number or tuple; None for anything else (text, text that
+    reads as a number only without its leading zeros, a zero denominator: those are printed as
+    recorded)."""
     m = _TUPLE.fullmatch(text)
     parts = m.group(1).split(", ") if m else [text]
     out: list[Fraction | float] = []
     for part in parts:
-        if not _NUMBER.fullmatch(part):
+        if not _NUMBER.fullmatch(part) or not _as_written(part):
             return None
         if "/" in part:
             n, d = part.split("/")

@@ -293,6 +293,36 @@ def test_exif_numbers_are_recorded_exactly_and_reported_as_a_camera_reads_them(
     assert readable_value("EXIF:Software", "1.0", {}) == "1.0"  # a version: text
 
 
+def test_exif_text_that_looks_like_a_number_keeps_its_digits(tmp_path: Path) -> None:
+    """ExifVersion 0221, SubSecTimeOriginal 050 (0.050 s), a serial number 0012345 and a
+    version 1.10 are text in the file: a report printed them as the numbers 221, 50, 12345
+    and 1.1."""
+    from PIL import Image
+
+    from engine.io import load_evidence
+    from forensic_viewer.report.metadata import metadata_values
+
+    exif = Image.Exif()
+    exif[0x0131] = "1.10"  # Software
+    sub = exif.get_ifd(0x8769)
+    sub[0x9000] = b"0221"  # ExifVersion (UNDEFINED, four ASCII digits)
+    sub[0x9291] = "050"  # SubSecTimeOriginal
+    sub[0xA431] = "0012345"  # BodySerialNumber
+    sub[0xA002] = 640  # PixelXDimension: a number, printed as one
+    p = tmp_path / "camera.jpg"
+    Image.new("RGB", (8, 8)).save(p, exif=exif.tobytes())
+    meta = load_evidence(p).metadata
+    shown = dict(metadata_values(meta))
+    for key, text in [
+        ("EXIF:Software", "1.10"),
+        ("EXIF:ExifVersion", "0221"),
+        ("EXIF:SubsecTimeOriginal", "050"),
+        ("EXIF:BodySerialNumber", "0012345"),
+        ("EXIF:ExifImageWidth", "640"),
+    ]:
+        assert meta[key] == text and shown[key] == text
+
+
 @pytest.mark.gui
 def test_the_viewers_metadata_panel_reads_exif_numbers_as_the_report_does(qtbot) -> None:
     import dataclasses
