@@ -138,7 +138,8 @@ def counts_text(ov: Overview) -> str:
 SUMMARY_NOTE = (
     "Forged fraction: the share of the image's pixels in the default verdict's mask (the "
     "ensemble's), or the largest of the models' when no ensemble ran. Faces: faces found ('not "
-    "run': face detection was off). Disagreement: the spread of the models' calibrated "
+    "run': face detection was off, or the file could not be analysed). Disagreement: the "
+    "spread of the models' calibrated "
     "probabilities on the file, largest minus smallest (of their scores when one has no "
     "calibration); near 1, one model is sure of a manipulation another rules out; '(verdicts "
     "differ)' when their verdicts do. Each model column gives its verdict and calibrated "
