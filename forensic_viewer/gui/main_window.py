@@ -92,6 +92,8 @@ BADGE_QUEUED = Badge("… analysis queued", BADGE_LOADING.color)
 PROGRESS_STEPS = 1000
 # ms closing waits for a cancelled batch scan to stop before it lets the window stay until then
 CLOSE_WAIT_MS = 3000
+# the Verdict panel of a file whose analysis a Cancel stopped before any of it was kept
+CANCELLED_WORDS = "analysis cancelled: Analysis ▸ Analyse again (Ctrl+R)"
 
 
 @dataclass
@@ -105,6 +107,7 @@ class Entry:
     analysis: Analysis | None = None
     error: str = ""
     running: bool = False
+    cancelled: bool = False  # a Cancel stopped its analysis and kept nothing of it
     classic: dict[str, AnalysisResult] = field(default_factory=dict)
     unread: UnreadFile | None = None  # size and SHA-256 of a file that did not decode
 
@@ -528,6 +531,7 @@ class MainWindow(QMainWindow):
         entry = self.entries.get(path) or Entry(path)
         self.entries[path] = entry
         entry.job, entry.running, entry.error = None, False, ""  # a queued job's result is dropped
+        entry.cancelled = False
         entry.evidence, entry.analysis = analysis.evidence, analysis
         entry.join_classic()
         self.evidence_list.set_badge(self.evidence_list.entry(path), verdict_badge(analysis))
@@ -635,6 +639,7 @@ class MainWindow(QMainWindow):
             self.worker.cancel_job(entry.job)
         entry.job = self.worker.submit(path)
         entry.running = True
+        entry.cancelled = False
         entry.error = ""
         self._job_paths[entry.job] = path
         self._job_models[entry.job] = asked
@@ -753,12 +758,13 @@ class MainWindow(QMainWindow):
             self._say_cancelled(entry, "analysis cancelled; keeping what finished…")
             self._update_busy()
             return
+        entry.cancelled = True
         self.evidence_list.set_badge(self.evidence_list.entry(entry.path), BADGE_CANCELLED)
         self._say_cancelled(entry, "analysis cancelled")
         if entry.path == self.current:
             if self.layers is not None:
                 remove_partial_layers(self.layers)
-            self.verdict_panel.show_message("analysis cancelled: Analysis ▸ Analyse again (Ctrl+R)")
+            self.verdict_panel.show_message(CANCELLED_WORDS)
         self._update_busy()
 
     def _on_partial(self, job: int, partial: PartialMap) -> None:
@@ -906,6 +912,8 @@ class MainWindow(QMainWindow):
             self.verdict_panel.set_analysis(analysis)
         elif entry is not None and entry.error:
             self.verdict_panel.show_message(entry.error)
+        elif entry is not None and entry.cancelled:  # it said nothing once shown again
+            self.verdict_panel.show_message(CANCELLED_WORDS)
         elif self._models_known and not self.model_names:
             self.verdict_panel.show_message(no_model_hint())
         else:

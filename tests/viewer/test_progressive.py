@@ -18,7 +18,7 @@ from PySide6.QtCore import QSettings, Qt
 from engine.types import PartialMap
 from forensic_viewer.audit import LOG_NAME, AuditLog
 from forensic_viewer.gui import workers
-from forensic_viewer.gui.main_window import MainWindow, kept_words
+from forensic_viewer.gui.main_window import CANCELLED_WORDS, MainWindow, kept_words
 from forensic_viewer.gui.report_dialog import image_report_job
 from forensic_viewer.layers import MaskLayer, PartialHeatmapLayer
 from tests.conftest import make_tiny_checkpoint
@@ -532,3 +532,40 @@ def test_the_eta_is_shown_whole_in_the_status_bar_while_a_network_runs(
     entry = window.entries[str(image)]
     qtbot.waitUntil(lambda: not entry.running, timeout=60_000)
     assert "left" not in bar.text()  # nothing runs: no time left to show
+
+
+def test_a_file_whose_queued_analysis_was_cancelled_says_so_when_shown(
+    qtbot, tmp_path: Path, slow_tiles: None
+) -> None:
+    """Cancel while a second file waits: shown afterwards, that file's Verdict panel was empty
+    (no analysis, no error, not running) and only its evidence-list badge said it was
+    cancelled; it says so, with how to analyse it again, until it is analysed."""
+    model = make_tiny_checkpoint(tmp_path / "m1.safetensors", "m1", seed=1)
+    window = _window(qtbot, tmp_path, [model])
+
+    def cancel_midway(partial: PartialMap) -> None:
+        if 0.2 < partial.fraction < 1.0 and not cancel_midway.done:
+            cancel_midway.done = True
+            window.cancel()
+
+    cancel_midway.done = False
+    _watch_partials(window, cancel_midway)
+    big = write_image(tmp_path / "big.png", 192, 256)
+    queued = write_image(tmp_path / "queued.png", 96, 128, seed=2)
+    window.open_paths([big, queued])
+    entries = [window.entries[str(p)] for p in (big, queued)]
+    qtbot.waitUntil(lambda: not any(e.running for e in entries), timeout=120_000)
+    qtbot.waitUntil(lambda: window._job_paths == {}, timeout=30_000)
+    assert entries[1].analysis is None and entries[1].evidence is not None
+
+    window.show_entry(str(queued))
+    assert window.verdict_panel.text() == CANCELLED_WORDS
+    window.show_entry(str(big))  # the kept part's cards, then back
+    assert window.verdict_panel.text() != CANCELLED_WORDS
+    window.show_entry(str(queued))
+    assert window.verdict_panel.text() == CANCELLED_WORDS
+
+    window.analyse(str(queued))
+    qtbot.waitUntil(lambda: entries[1].analysis is not None, timeout=120_000)
+    window.show_entry(str(queued))
+    assert CANCELLED_WORDS not in window.verdict_panel.text()
