@@ -38,6 +38,8 @@ from forensic_viewer.wording import plain, scale_words
 
 LEVEL_COLORS = {Level.STRONG: QColor(220, 60, 50), Level.NOTICE: QColor(200, 130, 0)}
 LEVEL_ORDER = {Level.STRONG: 0, Level.NOTICE: 1, Level.INFO: 2}
+PROMPT = "check analyses, Run"  # the status line of an image shown
+NO_IMAGE = "open an image, check analyses, Run"
 
 
 def result_summary(name: str, r: AnalysisResult) -> str:
@@ -110,7 +112,7 @@ class AnalysisPanel(QWidget):
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
-        self.status = QLabel("open an image, check analyses, Run")
+        self.status = QLabel(NO_IMAGE)
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.status.setWordWrap(True)
         self.tree = QTreeWidget()
@@ -149,7 +151,15 @@ class AnalysisPanel(QWidget):
         evidence: Evidence | None,
         results: Mapping[str, AnalysisResult] | None = None,
     ) -> None:
-        """The image Run applies to (None: no image decoded yet) and its results so far."""
+        """The image Run applies to (None: no image decoded yet) and its results so far.
+
+        Another image clears the status line: it spoke of the last image's run ("ela done in
+        0.1 s" stood under the next image's results). A run's own lines name its file."""
+        if path != self._path or evidence is not self._evidence:
+            if path is not None and path in self._jobs.values():
+                self.status.setText(f"{Path(path).name}: analyses queued or running")
+            else:
+                self.status.setText(PROMPT if evidence is not None else "" if path else NO_IMAGE)
         self._path, self._evidence = path, evidence
         self.run_button.setEnabled(evidence is not None)
         self.show_results(results or {})
@@ -199,7 +209,7 @@ class AnalysisPanel(QWidget):
 
     def _on_done(self, job: int, results: dict[str, AnalysisResult]) -> None:
         seconds = sum(r.seconds for r in results.values())
-        path = self._end(job, f"{', '.join(results)} done in {seconds:.1f} s")
+        path = self._end(job, f"{self._name(job)}{', '.join(results)} done in {seconds:.1f} s")
         if path is not None and self.on_results is not None:
             self.on_results(path, results)
 
@@ -207,7 +217,12 @@ class AnalysisPanel(QWidget):
         self._end(job, plain(message))
 
     def _on_cancelled(self, job: int) -> None:
-        self._end(job, "analyses cancelled")
+        self._end(job, f"{self._name(job)}analyses cancelled")
+
+    def _name(self, job: int) -> str:
+        """``"<file name>: "`` of ``job``'s image, the head of its lines."""
+        path = self._jobs.get(job)
+        return "" if path is None else f"{Path(path).name}: "
 
     # --- results ---
 

@@ -157,7 +157,7 @@ def test_cancel_stops_the_analyses_and_adds_no_layer(
     assert window.progress.isVisible()  # progress in the status bar, as for the networks
     window.cancel()  # while an analysis runs: it stops at its next step
     qtbot.waitUntil(lambda: not window.analysis_panel.running, timeout=60_000)
-    assert window.analysis_panel.status.text() == "analyses cancelled"
+    assert window.analysis_panel.status.text() == "big.jpg: analyses cancelled"
     assert not any(la.analysis for la in window.layers)
     assert window.current_analysis().analyses == {}
     assert not window.cancel_button.isEnabled()
@@ -204,3 +204,24 @@ def test_batch_scan_with_analyses_fills_their_columns_and_opens_with_their_layer
     assert "clone map" in names and "clone pairs" in names
     assert "clone — 1 pair of copies" in window.analysis_panel.text()
     assert "\\u202e" in window.analysis_panel.text()
+
+
+def test_the_status_line_speaks_of_the_image_shown(
+    qtbot, window: MainWindow, tmp_path: Path
+) -> None:
+    """A run's "ela done in 0.0 s" stayed under the next image shown, which had no ELA, and
+    in the window's status bar, naming no file: the line is cleared on another image, and a
+    run's lines name the image they ran on."""
+    first, second = tmp_path / "first.jpg", tmp_path / "second.jpg"
+    first.write_bytes(jpeg_bytes(natural(96, 128, seed=5), 90))
+    second.write_bytes(jpeg_bytes(natural(96, 128, seed=6), 90))
+    open_and_wait(qtbot, window, first)
+    run_and_wait(qtbot, window, ["ela"])
+    status = window.analysis_panel.status
+    assert status.text().startswith("first.jpg: ela done in ")
+    assert window.statusBar().currentMessage() == status.text()
+    open_and_wait(qtbot, window, second)
+    assert window.current == str(second)
+    assert "done" not in status.text() and "ela" not in window.analysis_panel.text()
+    window.show_entry(str(first))  # its results are back; its old run's line is not
+    assert "ela —" in window.analysis_panel.text() and "done" not in status.text()
