@@ -134,6 +134,13 @@ def kept_words(analysis: Analysis) -> str:
     return "analysis cancelled: kept " + "; ".join(parts) + "; no default verdict"
 
 
+def percent_done(fraction: float) -> int:
+    """``fraction`` as the progress bar's ``%p`` shows it (Qt truncates its value's per cent),
+    for words beside the bar: the evidence list rounded, and said 2 % or 100 % where the bar
+    said 1 % or 99 %."""
+    return round(fraction * PROGRESS_STEPS) * 100 // PROGRESS_STEPS
+
+
 def expand_paths(paths: Iterable[str | Path]) -> list[str]:
     """Files as given; folders replaced by the image files directly inside them, sorted: by
     name or by content, as a folder scan takes them (:func:`~forensic_viewer.scan.walk.iter_images`)."""
@@ -695,7 +702,7 @@ class MainWindow(QMainWindow):
         )
         self.evidence_list.set_badge(
             self.evidence_list.entry(entry.path),
-            Badge(f"… analysing {fraction:.0%}", BADGE_LOADING.color),
+            Badge(f"… analysing {percent_done(fraction)}%", BADGE_LOADING.color),
         )
 
     def _on_succeeded(self, job: int, analysis: Analysis) -> None:

@@ -569,3 +569,26 @@ def test_a_file_whose_queued_analysis_was_cancelled_says_so_when_shown(
     qtbot.waitUntil(lambda: entries[1].analysis is not None, timeout=120_000)
     window.show_entry(str(queued))
     assert CANCELLED_WORDS not in window.verdict_panel.text()
+
+
+def test_the_evidence_list_says_the_per_cent_the_progress_bar_shows(
+    qtbot, tmp_path: Path, slow_tiles: None
+) -> None:
+    """The running file's row rounded its fraction and the bar (Qt's ``%p``) truncated it: the
+    row said "analysing 2%" beside a bar at 1 %, and 100 % while the bar and the analysis were
+    at 99 %. At every progress step both say the same."""
+    model = make_tiny_checkpoint(tmp_path / "m1.safetensors", "m1", seed=1)
+    window = _window(qtbot, tmp_path, [model])
+    path = write_image(tmp_path / "big.png", 192, 256)
+    seen: list[tuple[str, str]] = []
+
+    def spy(*_args: object) -> None:  # after the window's own slot
+        row = window.evidence_list.entry(str(path)).text()
+        seen.append((re.search(r"analysing (\d+)%", row).group(1), window.progress.text()))
+
+    window.worker.progress.connect(spy)
+    window.open_paths([path])
+    qtbot.waitUntil(lambda: not window.entries[str(path)].running, timeout=120_000)
+    assert len(seen) > 10
+    for row, bar in seen:
+        assert bar.startswith(f"{row}%"), (row, bar)
