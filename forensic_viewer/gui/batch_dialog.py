@@ -87,7 +87,7 @@ from forensic_viewer.gui.truth_choice import TruthChoice, truth_message
 from forensic_viewer.gui.workers import throttled
 from forensic_viewer.scan.lock import OutputLock
 from forensic_viewer.scan.pool import AUTO_JOBS, auto_jobs, cpu_cores, files_to_analyse
-from forensic_viewer.scan.replay import analysis_from_record
+from forensic_viewer.scan.replay import ScanAnalysis, analysis_from_record
 from forensic_viewer.scan.results import ResultIndex
 from forensic_viewer.scan.run import ScanSummary, named, scan_failed
 from forensic_viewer.scan.settings import ScanSettingsMismatch
@@ -758,13 +758,18 @@ class BatchDialog(QDialog):
                 self.openFile.emit(row.file)
             return
         loader = ResultLoader(out, row.key, self)
-        loader.loaded.connect(self.openAnalysis)
+        loader.loaded.connect(self._on_loaded)
         loader.failed.connect(self._on_load_failed)
         loader.finished.connect(lambda: self._loaders.remove(loader))
         loader.finished.connect(loader.deleteLater)
         self._loaders.append(loader)
         self.show_message(f"opening {row.key}…")
         loader.start()
+
+    def _on_loaded(self, analysis: ScanAnalysis) -> None:
+        """A double-clicked file's result is ready: to the viewer, and "opening …" is over."""
+        self.show_message(f"{analysis.scan_key}: opened in the viewer with this scan's result")
+        self.openAnalysis.emit(analysis)
 
     def _on_load_failed(self, file: str, message: str) -> None:
         self.show_message(f"{message}; opened as a new file" if file else message)

@@ -352,6 +352,8 @@ def test_double_click_opens_the_file_with_the_scans_result_without_analysing_aga
     )
     analysis = window.current_analysis()
     assert isinstance(analysis, ScanAnalysis) and analysis.scan_key == "b.png"
+    # "opening b.png…" stayed under the table once it had opened
+    assert dialog.message.text() == "b.png: opened in the viewer with this scan's result"
     heat = window.layers["tiny heatmap"]
     assert isinstance(heat, HeatmapLayer)
     saved = np.asarray(Image.open(out / "maps" / "b.png.tiny.png"), dtype=np.float32) / 255
