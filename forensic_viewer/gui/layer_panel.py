@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -49,6 +50,23 @@ LEGEND_MIN_WIDTH = 64  # a colormap's legend is drawn at least this wide
 THRESHOLD_DECIMALS = 4
 
 
+class WholeLabel(QLabel):
+    """A wrapped plain-text label that asks for the height its whole text needs at its width.
+
+    A dock does not honour a label's height for its width: a short Layers dock squeezed a
+    classic map's "shows" (what its values mean) to a line and a half, cut at top and bottom,
+    and the panels below took the room. Its minimum height follows its width instead."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text, textFormat=Qt.TextFormat.PlainText, wordWrap=True)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # Qt override
+        super().resizeEvent(event)
+        need = self.heightForWidth(self.width())
+        if need > 0 and need != self.minimumHeight():
+            self.setMinimumHeight(need)
+
+
 class LayerControls(QWidget):
     """Controls of one layer: opacity; colormap and legend; threshold and mask statistics."""
 
@@ -58,7 +76,7 @@ class LayerControls(QWidget):
         self._bind = Subscriptions()
         form = QFormLayout(self)
         form.setContentsMargins(4, 4, 4, 4)
-        self.about = text_label(layer.about)  # what a classic analysis's values mean, if one
+        self.about = WholeLabel(layer.about)  # what a classic analysis's values mean, if one
         if layer.about:
             form.addRow("shows", self.about)
         self.opacity = QSlider(Qt.Orientation.Horizontal)

@@ -225,3 +225,25 @@ def test_the_status_line_speaks_of_the_image_shown(
     assert "done" not in status.text() and "ela" not in window.analysis_panel.text()
     window.show_entry(str(first))  # its results are back; its old run's line is not
     assert "ela —" in window.analysis_panel.text() and "done" not in status.text()
+
+
+def test_a_classic_maps_shows_line_is_read_whole_in_a_short_window(
+    qtbot, window: MainWindow, cloned: Path
+) -> None:
+    """At 1024 x 700 the Layers dock squeezed the ELA map's "shows" (what its values mean,
+    six lines at that width) to a line and a half, cut at top and bottom: the label gets the
+    height its text needs, the panels below give the room."""
+    window.resize(1024, 700)
+    open_and_wait(qtbot, window, cloned)
+    run_and_wait(qtbot, window, ["ela"])
+    window.layers.selected = window.layers["ela map"]
+    controls = window.layer_panel.controls
+    assert controls is not None and controls.layer.name == "ela map"
+    about = controls.about
+    qtbot.waitUntil(lambda: about.isVisible() and about.width() > 0, timeout=5000)
+    # the docks laid out again at the height the label asks for (before: never, at 18 px)
+    qtbot.waitUntil(lambda: about.height() >= about.heightForWidth(about.width()), timeout=5000)
+    need = about.heightForWidth(about.width())
+    assert need > 3 * about.fontMetrics().height()  # several lines at this width
+    assert about.height() >= need
+    assert controls.opacity.isVisible() and controls.opacity.height() > 0
