@@ -108,6 +108,7 @@ class AnalysisPanel(QWidget):
         self.choices = AnalysisChoices()
         self.choices.setMaximumHeight(150)
         self.run_button = QPushButton("Run on this image")
+        self.run_button.setEnabled(False)  # until there is an image (set_target)
         self.run_button.clicked.connect(lambda: self.run())
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)

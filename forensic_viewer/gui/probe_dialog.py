@@ -106,6 +106,7 @@ class ProbeDialog(QDialog):
 
         self.target = QLabel("no image", textFormat=Qt.TextFormat.PlainText, wordWrap=True)
         self.run_button = QPushButton("Run")
+        self.run_button.setEnabled(False)  # until there is an image (set_target)
         self.run_button.clicked.connect(self.run)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)

@@ -247,3 +247,16 @@ def test_a_classic_maps_shows_line_is_read_whole_in_a_short_window(
     assert need > 3 * about.fontMetrics().height()  # several lines at this width
     assert about.height() >= need
     assert controls.opacity.isVisible() and controls.opacity.height() > 0
+
+
+def test_run_buttons_wait_for_an_image(qtbot, window: MainWindow, cloned: Path) -> None:
+    """Before any image the Analyses panel's "Run on this image" and the robustness probe's
+    Run were enabled: the probe's did nothing when clicked, the panel's said "open an image
+    first". Both are enabled once an image is shown."""
+    probe = window.open_probe()
+    assert not window.analysis_panel.run_button.isEnabled()
+    assert not probe.run_button.isEnabled()
+    open_and_wait(qtbot, window, cloned)
+    window.open_probe()
+    assert window.analysis_panel.run_button.isEnabled()
+    assert probe.run_button.isEnabled()
