@@ -1,6 +1,7 @@
 """Verdicts on small images: the default analysis on CASIA validation images reduced or cropped.
 
     python -m bench.small_images --casia ../shared/data/casia1-dev --out runs/small [--per-kind 40]
+        [--sides 144,160,176]
     python -m bench.small_images --out runs/small --summary
 
 Every figure in the cards comes from images of 256 px or more on their short side (CASIA's
@@ -43,7 +44,7 @@ def shrink(rgb: np.ndarray, side: int, how: str) -> np.ndarray:
     return np.ascontiguousarray(rgb[y : y + ch, x : x + cw])
 
 
-def run(casia: Path, out: Path, per_kind: int, kinds: str) -> None:
+def run(casia: Path, out: Path, per_kind: int, kinds: str, sides: tuple[int, ...]) -> None:
     from engine.assembly import assemble_analyzer
     from engine.io import load_evidence
     from trainer.data.records import read_dataset
@@ -63,7 +64,7 @@ def run(casia: Path, out: Path, per_kind: int, kinds: str) -> None:
             views += [
                 (how, side, shrink(ev.pixels, side, how))
                 for how in ("reduce", "crop")
-                for side in SIDES
+                for side in sides
             ]
             for how, side, px in views:
                 e = dataclasses.replace(ev, pixels=px, width=px.shape[1], height=px.shape[0])
@@ -98,16 +99,17 @@ def summary(out: Path) -> None:
         for line in f.open(encoding="utf-8")
     ]
     models = sorted(rows[0]["models"])
+    sides = sorted({r["side"] for r in rows if r["how"] != "full"})
     for how in ("reduce", "crop"):
         print(
             f"\n## {how} (authentic {sum(r['label'] == 0 for r in rows if r['how'] == 'full')}, "
             f"tampered {sum(r['label'] == 1 for r in rows if r['how'] == 'full')})"
         )
-        print("| model | " + " | ".join(str(s) for s in SIDES) + " | full size |")
-        print("| --- |" + " --- |" * (len(SIDES) + 1))
+        print("| model | " + " | ".join(str(s) for s in sides) + " | full size |")
+        print("| --- |" + " --- |" * (len(sides) + 1))
         for m in models:
             cells = []
-            for side in (*SIDES, 0):
+            for side in (*sides, 0):
                 sel = [
                     r
                     for r in rows
@@ -128,10 +130,16 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--per-kind", type=int, default=40)
     ap.add_argument("--kinds", default="at", help="a: authentic, t: tampered (one process each)")
+    ap.add_argument(
+        "--sides",
+        type=lambda v: tuple(int(x) for x in v.split(",")),
+        default=SIDES,
+        help="short sides to make, comma-separated (default: %(default)s)",
+    )
     ap.add_argument("--summary", action="store_true")
     args = ap.parse_args(argv)
     if not args.summary:
-        run(args.casia, args.out, args.per_kind, args.kinds)
+        run(args.casia, args.out, args.per_kind, args.kinds, args.sides)
     summary(args.out)
     return 0
 
