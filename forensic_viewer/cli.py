@@ -308,6 +308,7 @@ def _scan_and_report(
 ) -> int:
     from forensic_viewer.casework import log_finished
     from forensic_viewer.scan.records import as_record
+    from forensic_viewer.scan.results import copies_line
     from forensic_viewer.scan.run import run_scan
     from forensic_viewer.scan.triage import analysis_cell
 
@@ -392,6 +393,8 @@ def _scan_and_report(
         )
         + f"; results in {plain(args.out)}"
     )
+    if summary.copies:  # the same evidence under two names: analysed twice, said once
+        print(plain(copies_line(summary.copies)))
     truth = getattr(args, "truth", None) is not None
     if interrupted is not None and (truth or (formats and records)):  # of the finished part
         asked = " and ".join(w for w, on in (("scores", truth), ("reports", formats)) if on)

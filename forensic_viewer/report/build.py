@@ -163,6 +163,7 @@ class Overview:
     export_environment: dict[str, Any]
     options: ReportOptions
     analyses: list[AnalysisSummary] = field(default_factory=list)
+    copies: dict[str, str] = field(default_factory=dict)  # key -> the file it is a copy of
 
     def settings(self) -> dict[str, Any]:
         """The settings the report records (report.json's ``settings``): the scan's, but with
@@ -205,6 +206,7 @@ class Overview:
             "flagged_by_any": sum(r.flagged_by_any for r in self.rows),
             "evidence_changed": sum(i.status == "mismatch" for i in self.integrity),
             "evidence_unreadable": sum(i.status == "unreadable" for i in self.integrity),
+            "byte_identical_copies": len(self.copies),
         }
 
 
@@ -290,11 +292,14 @@ def overview(
     models: dict[tuple[str, str], ModelSummary] = {}
     classic: dict[str, AnalysisSummary] = {}
     judged: dict[str, int] = {}  # face models (the face path only): files with a face judged
+    copies: dict[str, str] = {}  # files whose bytes are another scanned file's
     asked = set(source.settings.get("analyses") or ())
     for i, item in enumerate(source.items()):
         _check(cancel)
         integrity.append(verify_integrity(item.file, item.sha256))
         rows.append(item.triage())
+        if item.duplicate_of:
+            copies[item.key] = item.duplicate_of
         ens = item.ensemble if item.ensemble is not None and item.ensemble.ran else None
         policy = ens.figures.get("input_policy") or {} if ens is not None else {}
         own = policy.get("analyses") or ()  # what the ensemble ran for its verdict
@@ -367,6 +372,7 @@ def overview(
         export_environment=environment(),
         options=options,
         analyses=list(classic.values()),
+        copies=copies,
     )
 
 

@@ -346,6 +346,8 @@ class ReportItem:
     integrity: set by :func:`verify_integrity` when the report is written.
     probe: the robustness probe's table when one was run for this file (``probe.json``'s
         content, :func:`forensic_viewer.scan.probe.write_probe`), else None.
+    duplicate_of: the key of the scan's file whose bytes this one's are (the same SHA-256;
+        :meth:`~forensic_viewer.scan.results.ResultIndex.duplicates`), else None.
     """
 
     key: str
@@ -367,6 +369,7 @@ class ReportItem:
     analyses: list[AnalysisEntry] = field(default_factory=list)
     probe: dict[str, Any] | None = None
     face_maps: list[ModelEntry] = field(default_factory=list)  # each model's face map
+    duplicate_of: str | None = None
 
     def entries(self) -> list[ModelEntry]:
         """The ensemble's entry (the default verdict) first, then the members'."""
@@ -442,12 +445,13 @@ class ReportItem:
             "status": self.status,
             "error": self.error,
             "sha256_at_load": self.sha256,
+            **({"duplicate_of": self.duplicate_of} if self.duplicate_of else {}),
             **({"replaces": {"sha256": r.replaces}} if (r := self.record) and r.replaces else {}),
             "integrity": None if self.integrity is None else self.integrity.to_dict(),
             "evidence": self.evidence,
             "ensemble": None if self.ensemble is None else self.ensemble.to_dict(),
             "models": [e.to_dict() for e in self.models],
-            "face_detection": _faces_state(self.faces_checked),
+            "face_detection": {True: RAN, False: NOT_RUN, None: "not recorded"}[self.faces_checked],
             "faces": self.faces,
             "seconds": self.seconds,
             "notes": self.notes,
@@ -474,10 +478,6 @@ def with_viewer_thresholds(item: ReportItem, thresholds: Mapping[str, float]) ->
     return dataclasses.replace(
         item, ensemble=ens, models=entries, notes=[*item.notes, moved_threshold_words(moved)]
     )
-
-
-def _faces_state(checked: bool | None) -> str:
-    return {True: RAN, False: NOT_RUN, None: "not recorded"}[checked]
 
 
 def _entry_from_result(
@@ -675,10 +675,12 @@ def scan_source(
     classic = list(info.get("analyses") or {})
     cache = CardCache(cards)
     chosen = [k for k in (keys if keys is not None else index.keys()) if k in index]
+    copies = index.duplicates(chosen)  # of the whole folder's files, as the scan's CSV says
 
     def items() -> Iterator[ReportItem]:
         for rec in index.iter_records(chosen):
-            yield item_from_record(rec, out, models, ensemble, cache, info.get("source"), classic)
+            item = item_from_record(rec, out, models, ensemble, cache, info.get("source"), classic)
+            yield dataclasses.replace(item, duplicate_of=copies.get(rec.path))
 
     source = str(info.get("source") or out)
     if not title:

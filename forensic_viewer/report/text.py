@@ -20,6 +20,7 @@ from forensic_viewer.report.model import (
     ModelEntry,
     ReportItem,
 )
+from forensic_viewer.scan.results import copies_line
 from forensic_viewer.scan.triage import RAN, TRUTH_HEADERS, Cell, TriageRow, truth_texts
 from forensic_viewer.wording import (
     FACE_PROBABILITY_NOTE,
@@ -131,7 +132,11 @@ def counts_text(ov: Overview) -> str:
         f"{c['files']} file(s): {c['analysed']} analysed, {c['failed']} failed; "
         f"{c['flagged']} flagged as manipulated by {by}{members}; "
         f"{c['evidence_changed']} changed and {c['evidence_unreadable']} unreadable at export."
+        + (f" {copies_line(ov.copies, rest=COPIES_REST)}." if ov.copies else "")
     )
+
+
+COPIES_REST = "each file's own section names the file it copies"
 
 
 # Under the summary table: what its computed columns are (their names alone do not say).
@@ -266,6 +271,7 @@ def evidence_rows(item: ReportItem) -> Rows:
             if item.record is not None and (old := item.record.replaces) is not None
             else []
         ),
+        *([("Identical (SHA-256) to", copy_words(item.duplicate_of))] if item.duplicate_of else []),
         ("File size", file_size_text(item)),
         ("Format (by content)", str(ev.get("format") or "—")),
         ("Dimensions", f"{w} x {h} pixels" if w and h else "—"),
@@ -277,6 +283,15 @@ def evidence_rows(item: ReportItem) -> Rows:
     for wtext in ev.get("warnings") or []:
         rows.append(("Decoding note", str(wtext)))
     return rows
+
+
+def copy_words(original: str) -> str:
+    """What a file's section says when its bytes are another scanned file's (the same SHA-256:
+    a copy, a download renamed): both were analysed, and the same bytes give the same results."""
+    return (
+        f"{original}: the same bytes under another name (a copy); both were analysed, and "
+        "their results are those of the same evidence"
+    )
 
 
 def replaced_words(old: str) -> str:

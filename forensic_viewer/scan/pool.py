@@ -619,6 +619,7 @@ class _Pool:
         # files handed out but never recorded (in flight when the scan stopped) are left out,
         # as a one-process scan leaves them: their last row is an earlier run's
         went_through = [k for k in self.keys if k in self.through]
+        self.summary.copies = self.results.duplicates(went_through)
         write_csv(
             self.out,
             self.results.iter_records(went_through),
@@ -626,6 +627,7 @@ class _Pool:
             ensemble=self.results.has_ensemble or self.first.ensemble is not None,
             analyses=csv_analyses([*self.analyses, *self.first.ensemble_analyses], None),
             face_models=list(self.first.face_models),
+            copies=self.summary.copies,
         )
         self.summary.cancelled = self.cancelled
         self.summary.seconds = time.perf_counter() - t0

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
@@ -121,6 +121,14 @@ class ResultIndex:
         """The evidence path the last record of ``key`` names (None in early versions' rows)."""
         return self._files.get(key)
 
+    def duplicates(self, keys: Iterable[str] | None = None) -> dict[str, str]:
+        """Each path (of ``keys``; default: all) whose bytes another path of the folder has too
+        (the same SHA-256) -> the first of them (:func:`byte_copies`). Derived from the rows
+        once a run has ended, so every kind of scan (one process, worker processes, Ray,
+        resumed) names the same files, whatever order the rows were written in."""
+        copies = byte_copies(self._sha256.items())
+        return copies if keys is None else {k: copies[k] for k in keys if k in copies}
+
     def done_keys(self) -> frozenset[str]:
         """Paths whose last record is a finished analysis (a resume skips them)."""
         return frozenset(k for k, s in self._status.items() if s == "ok")
@@ -232,6 +240,36 @@ def read_records(out: Path) -> dict[str, ScanRecord]:
     return {r.path: r for r in index.iter_records()} if len(index) else {}
 
 
+def byte_copies(hashes: Iterable[tuple[str, str | None]]) -> dict[str, str]:
+    """``{key: original}`` for every key whose SHA-256 an earlier key has too (the same evidence
+    under two names: a copy, a download renamed). The original is the first of them in the keys'
+    sorted order, not the order rows were written in, so a scan with worker processes, a resumed
+    one and a report of any part of the folder all name the same one. Keys without a SHA-256
+    (a file that could not be read) are nobody's copy."""
+    first: dict[str, str] = {}
+    copies: dict[str, str] = {}
+    for key, sha in sorted((k, s) for k, s in hashes if s):
+        if sha in first:
+            copies[key] = first[sha]
+        else:
+            first[sha] = key
+    return copies
+
+
+def copies_line(
+    copies: Mapping[str, str], shown: int = 3, rest: str = "results.csv's duplicate_of"
+) -> str:
+    """The scan summary's line on its byte-identical copies (``{key: original}``), e.g. "2 files
+    are byte-identical copies of others (same SHA-256; each was analysed too): b.jpg = a.jpg,
+    c.jpg = a.jpg"; past ``shown`` pairs, how many more and where they all are (``rest``)."""
+    n = len(copies)
+    what = "file is a byte-identical copy of another" if n == 1 else "files are byte-identical"
+    what += "" if n == 1 else " copies of others"
+    pairs = ", ".join(f"{k} = {o}" for k, o in list(copies.items())[:shown])
+    more = f", and {n - shown} more ({rest})" if n > shown else ""
+    return f"{n} {what} (same SHA-256; each was analysed too): {pairs}{more}"
+
+
 def face_model_figures(analyzer: Any) -> dict[str, dict[str, Any]]:
     """What a report says of each face model (scope "faces", run on the face path only): its
     checkpoint, θ and where θ came from, what θ was measured to do. Face models leave no
@@ -290,15 +328,19 @@ def write_csv(
     ensemble: bool | None = None,
     analyses: Sequence[str] = (),
     face_models: Sequence[str] = (),
+    copies: Mapping[str, str] | None = None,
 ) -> None:
     """results.csv from ``records``, streamed. ``ensemble``: whether to add the ensemble
     columns (None: look at the records, which then must be a list). ``analyses``: the classic
     analyses of the scan, :data:`ANALYSIS_COLUMNS` each, after the models. ``face_models``:
-    models run on the face path only: a ``faces.<model>.score_max`` column each, no other."""
+    models run on the face path only: a ``faces.<model>.score_max`` column each, no other.
+    ``copies``: the byte-identical copies among the folder's files (:func:`byte_copies`), for
+    the ``duplicate_of`` column."""
+    copies = copies or {}
     if ensemble is None:
         records = list(records)
         ensemble = any(r.ensemble is not None for r in records)
-    cols = ["path", "sha256", "status", "error"]
+    cols = ["path", "sha256", "duplicate_of", "status", "error"]
     names = [*models, *(["ensemble"] if ensemble else [])]
     for m in names:
         cols += [f"{m}.{c}" for c in (*SUMMARY_FIELDS, *MODEL_CSV_EXTRA)]
@@ -311,7 +353,7 @@ def write_csv(
         w.writerow(cols)
         for r in records:
             error = error_naming_file(r.error, r.file) if r.error else ""  # as reports do
-            row: list[Any] = [r.path, r.sha256 or "", r.status, error]
+            row: list[Any] = [r.path, r.sha256 or "", copies.get(r.path, ""), r.status, error]
             for m in names:
                 d = r.ensemble if m == "ensemble" else r.model(m)
                 if d is None:

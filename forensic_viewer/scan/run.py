@@ -82,7 +82,8 @@ class ScanSummary:
     """What a run did. changed: keys analysed again because their bytes no longer hash to
     their finished row's SHA-256. log: ``scan.log`` when this run wrote tracebacks into it.
     interrupted: the signal's name (``SIGINT``, ``SIGTERM``) when one stopped the run (then
-    ``cancelled`` too)."""
+    ``cancelled`` too). copies: the files the run went through whose bytes another file of the
+    folder has too, with that file's key (``ResultIndex.duplicates``: from the rows at the end)."""
 
     total: int = 0
     done: int = 0
@@ -93,6 +94,7 @@ class ScanSummary:
     changed: list[str] = field(default_factory=list)
     log: Path | None = None
     interrupted: str | None = None
+    copies: dict[str, str] = field(default_factory=dict)
 
     @property
     def through(self) -> int:
@@ -494,6 +496,7 @@ def _run_locked(
         summary.log = problems.path
     if not isinstance(files, Sized):
         summary.total = max(total, len(keys))
+    summary.copies = results.duplicates(keys)
     write_csv(
         out,
         results.iter_records(keys),
@@ -501,6 +504,7 @@ def _run_locked(
         ensemble=results.has_ensemble or analyzer.ensemble is not None,
         analyses=csv_analyses(analyses, analyzer),
         face_models=[m.name for m in getattr(analyzer, "face_models", ())],
+        copies=summary.copies,
     )
     summary.seconds = time.perf_counter() - t0
     end_run(out, summary, interrupted)
