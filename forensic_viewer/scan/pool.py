@@ -88,7 +88,7 @@ from forensic_viewer.scan.run import (
     unchanged,
     write_outcome,
 )
-from forensic_viewer.scan.settings import check_settings, scan_settings
+from forensic_viewer.scan.settings import check_settings, now_text, scan_settings
 
 if TYPE_CHECKING:  # torch loads in the workers, never in the parent of a pool
     from multiprocessing.process import BaseProcess
@@ -589,11 +589,13 @@ class _Pool:
         self.reported = 0
         self.results: ResultLog | None = None
         self.problems: ScanLog | None = None
+        self.started: str | None = None  # when run() began, as scan.json records it
 
     # --- the run ---
 
     def run(self) -> ScanSummary:
         t0 = time.perf_counter()
+        self.started = now_text()  # scan.json's run.started: the workers load models first
         interrupted: KeyboardInterrupt | None = None
         try:
             for _ in range(self.jobs):
@@ -647,6 +649,7 @@ class _Pool:
                 "jobs": self.jobs,
                 "face_model_figures": first.face_model_figures,
             },
+            started=self.started,
         )
         self.results = results = ResultLog(self.out)
         self.problems = problems = ScanLog(self.out)

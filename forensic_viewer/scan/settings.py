@@ -65,13 +65,18 @@ SETTINGS_UNRECORDED: tuple[str, ...] = ("ensemble_sha256", "faces")
 
 
 def check_settings(
-    out: Path, settings: dict[str, Any], extra: dict[str, Any] | None = None
+    out: Path,
+    settings: dict[str, Any],
+    extra: dict[str, Any] | None = None,
+    started: str | None = None,
 ) -> None:
     """Refuse an output folder made with other settings, then record ``settings`` in scan.json
     (written aside and renamed: a reader never sees half of it), with the run's ``run`` state
     "running" until :func:`record_run` says how it ended.
 
     extra: written along (e.g. the program's environment) but never compared.
+    started: when the run began (:func:`now_text`), if before this check: a scan with worker
+    processes checks once they have loaded their models, seconds after it began. None: now.
     """
     info = out / SCAN_INFO
     if info.exists():
@@ -93,11 +98,12 @@ def check_settings(
                     "differ: scan.json); choose another output folder",
                 )
     out.mkdir(parents=True, exist_ok=True)
-    running = {RUN_FIELD: {"state": "running", "started": _now()}}
+    running = {RUN_FIELD: {"state": "running", "started": started or now_text()}}
     atomic_write(info, json.dumps({**(extra or {}), **running, **settings}, indent=2) + "\n")
 
 
-def _now() -> str:
+def now_text() -> str:
+    """The time as scan.json's ``run`` records it (local time with its UTC offset)."""
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
 
@@ -123,5 +129,5 @@ def record_run(out: Path, run: dict[str, Any]) -> None:
     info = out / SCAN_INFO
     old = json.loads(read_regular_text(info))
     started = (old.get(RUN_FIELD) or {}).get("started")
-    old[RUN_FIELD] = {**run, "started": started, "ended": _now()}
+    old[RUN_FIELD] = {**run, "started": started, "ended": now_text()}
     atomic_write(info, json.dumps(old, indent=2) + "\n")

@@ -15,6 +15,7 @@ from typing import Any
 
 from engine.tiling import Cancelled
 from forensic_viewer.scan.pool import AnalyzerRecipe
+from forensic_viewer.scan.settings import now_text
 
 DIED = 3  # the exit code of a worker that "crashed" on die_on
 NODE_WAIT = 300.0  # seconds an analysis waits for the other nodes to log a file
@@ -38,6 +39,9 @@ class FaultyRecipe(AnalyzerRecipe):
     hold_on: the analysis of this file waits until cancel() says stop, then raises Cancelled
         (a file in flight when the scan is stopped); it first creates the file ``held``, so
         a test knows when the file is in flight without waiting for a time.
+    build_log: a file to which each worker appends the time it began building its models,
+        as scan.json writes times (``now_text``).
+    build_delay: seconds each worker then waits before building (models slow to load).
     """
 
     raise_on: str = ""
@@ -48,8 +52,14 @@ class FaultyRecipe(AnalyzerRecipe):
     min_nodes: int = 0
     hold_on: str = ""
     held: str = ""
+    build_log: str = ""
+    build_delay: float = 0.0
 
     def build(self) -> Any:
+        if self.build_log:
+            with open(self.build_log, "a", encoding="utf-8") as log:
+                log.write(now_text() + "\n")
+        time.sleep(self.build_delay)
         return FaultyAnalyzer(super().build(), self)
 
 

@@ -333,3 +333,19 @@ def test_worker_processes_name_failed_files_by_their_absolute_path(
     for key in failed:
         assert rows[key]["error"].startswith(f"{folder / key}: "), rows[key]["error"]
     assert dict(summary.failed) == {k: rows[k]["error"] for k in failed}
+
+
+def test_scan_json_says_the_run_started_before_the_workers_loaded_their_models(
+    tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    """run.started is when the run began, not when its workers were ready: with models slow to
+    load, started and ended spanned seconds less than the total the command line printed."""
+    folder = _folder(tmp_path / "ev", ["a.png", "b.png"])
+    built = tmp_path / "built.log"
+    recipe = _recipe(tiny_checkpoint, build_log=str(built), build_delay=1.5)
+    run_pool_scan(files_of(folder), recipe, tmp_path / "out", jobs=2, source="t", threads=1)
+    run = json.loads((tmp_path / "out" / SCAN_INFO).read_text())["run"]
+    # the same format (local time, its offset), so the strings order as the times do; a
+    # worker's first line was written 1.5 s before it could say it was ready
+    assert run["state"] == "finished"
+    assert run["started"] <= min(built.read_text(encoding="utf-8").split())
