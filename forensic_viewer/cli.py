@@ -234,7 +234,7 @@ def build_analyzer(args: argparse.Namespace):  # -> Analyzer, imported lazily (t
         raise UsageError(str(e)) from e
 
 
-_TABLE_FIELDS = ("path", "status", "error")
+_TABLE_FIELDS = ("path", "file", "status", "error")
 
 
 def _analyses(args: argparse.Namespace) -> tuple[str, ...]:

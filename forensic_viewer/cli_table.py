@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.ensemble import decided_by_face
+from forensic_viewer.scan.records import error_naming_file
 from forensic_viewer.wording import (
     FACE_PROBABILITY_NOTE,
     IMAGE_PROBABILITY_NOTE,
@@ -50,6 +51,15 @@ def table_checks(rec: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return checks
 
 
+def error_reason(r: Mapping[str, Any]) -> str:
+    """An error row's message without the evidence path it begins with (the row's ``file``):
+    the table's line names the file by its key already, and the absolute path is in the list of
+    failed files printed after it. A message naming no file, or another, is kept whole."""
+    error = error_naming_file(str(r.get("error") or ""), r.get("file"))
+    head = f"{r.get('file')}: "
+    return error[len(head) :] if r.get("file") and error.startswith(head) else error
+
+
 def print_table(records: list[dict[str, Any]]) -> None:
     """One line per check of each file, the default verdict (the ensemble's) first, each with
     what was compared with θ; a line per face the face path judged; then, once per ensemble,
@@ -59,7 +69,7 @@ def print_table(records: list[dict[str, Any]]) -> None:
     for r in records:
         path = plain(r["path"])
         if r["status"] != "ok":
-            print(f"{path}: ERROR {plain(r['error'])}")
+            print(f"{path}: ERROR {plain(error_reason(r))}")
             continue
         for label, d in r["checks"]:
             p = d.get("probability")
