@@ -273,16 +273,30 @@ def evidence_rows(item: ReportItem) -> Rows:
         ),
         *([("Identical (SHA-256) to", copy_words(item.duplicate_of))] if item.duplicate_of else []),
         ("File size", file_size_text(item)),
-        ("Format (by content)", str(ev.get("format") or "—")),
-        ("Dimensions", f"{w} x {h} pixels" if w and h else "—"),
-        ("Pixel mode as stored", str(ev.get("mode") or "—")),
-        ("Frames", num(ev.get("frames"))),
-        ("Orientation", orient),
+        *(
+            [("Format, dimensions, metadata", UNDECODED_FACTS)]
+            if item.status != "ok" and not ev
+            else [
+                ("Format (by content)", str(ev.get("format") or "—")),
+                ("Dimensions", f"{w} x {h} pixels" if w and h else "—"),
+                ("Pixel mode as stored", str(ev.get("mode") or "—")),
+                ("Frames", num(ev.get("frames"))),
+                ("Orientation", orient),
+            ]
+        ),
         ("Analysis time", "—" if item.seconds is None else f"{item.seconds:.2f} s"),
     ]
     for wtext in ev.get("warnings") or []:
         rows.append(("Decoding note", str(wtext)))
     return rows
+
+
+# a failed file's row records its error and SHA-256 only: no facts of the file, not even those
+# its header gave before decoding failed
+UNDECODED_FACTS = (
+    "not recorded: the file could not be analysed (its error is given above), and the scan "
+    "keeps only the error and the SHA-256 of a file that failed"
+)
 
 
 def copy_words(original: str) -> str:
