@@ -189,6 +189,10 @@ class MainWindow(QMainWindow):
         # the other files whose analyses it stopped (counted there, each said in the list)
         self._cancel_words = ""
         self._cancelled_elsewhere: set[str] = set()
+        # what the status bar said of the shown file's finished analysis, and the other files
+        # finished since (counted there, each said in the list): _say_finished
+        self._finished_words = ""
+        self._finished_elsewhere: set[str] = set()
         self.report_dialog: ReportDialog | None = None
         self.probe_dialog: ProbeDialog | None = None  # made when first opened
         self.probe_tables: dict[str, dict] = {}  # evidence SHA-256 -> its probe's table
@@ -716,9 +720,7 @@ class MainWindow(QMainWindow):
         badge = verdict_badge(analysis)
         self.evidence_list.set_badge(self.evidence_list.entry(entry.path), badge)
         if analysis.results:
-            self.statusBar().showMessage(
-                f"{Path(entry.path).name}: {badge.text} in {analysis.seconds:.1f} s"
-            )
+            self._say_finished(entry.path)
         if entry.path == self.current:
             if (
                 self.layers is not None
@@ -824,6 +826,31 @@ class MainWindow(QMainWindow):
             others = f" — and {others}"
         self.statusBar().showMessage(self._cancel_words + others)
 
+    def _say_finished(self, path: str | None = None) -> None:
+        """The status bar after an analysis finished speaks of the shown file: its verdict
+        and time, and every other file finished since (``path``, when it is not the shown
+        one) only counted beside it; each says its verdict in the evidence list. Before, the
+        last file to finish put its verdict there while another file was on screen."""
+        if path is not None and path == self.current:
+            self._finished_elsewhere = set()
+        elif path is not None:
+            self._finished_elsewhere.add(path)
+        self._finished_elsewhere.discard(self.current or "")
+        shown = self.entries.get(self.current) if self.current else None
+        analysis = None if shown is None or shown.running else shown.analysis
+        words = ""
+        if analysis is not None and analysis.results and not analysis.cancelled:
+            badge = verdict_badge(analysis).text
+            words = f"{Path(shown.path).name}: {badge} in {analysis.seconds:.1f} s"
+        n = len(self._finished_elsewhere)
+        others = f"{n} other file{'s' if n != 1 else ''} analysed (see the evidence list)"
+        if not n:
+            others = ""
+        elif words:
+            others = f" — and {others}"
+        self._finished_words = words + others
+        self.statusBar().showMessage(self._finished_words)
+
     def _forget_cancelled_job(self, job: int) -> None:
         if not self.worker.keeping(job):  # else kept (or failed) follows: the job ends there
             self._forget_job(job)
@@ -896,6 +923,7 @@ class MainWindow(QMainWindow):
 
     def show_entry(self, path: str) -> None:
         """Show the evidence file ``path`` (its image as soon as it is decoded)."""
+        switched = path != self.current
         self.current = path
         entry = self.entries.get(path)
         item = self.evidence_list.entry(path)
@@ -934,6 +962,9 @@ class MainWindow(QMainWindow):
             )
         self._show_truth()
         self._refresh_compare()
+        said = self.statusBar().currentMessage()
+        if switched and said and said == self._finished_words:  # of the file shown before
+            self._say_finished()
 
     def _show_layers(self, layers: LayerList | None) -> None:
         if self.layers is not None:

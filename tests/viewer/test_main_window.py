@@ -482,3 +482,22 @@ def test_the_verdict_panel_lists_the_face_models_verdicts_in_the_reports_words(q
     panel.set_analysis(Analysis(analysis.evidence, {"tiny": analysis.results["tiny"]}))
     assert not any(line.startswith("face ") for line in panel.text().splitlines())
     assert not panel.faces.isVisibleTo(panel)
+
+
+def test_the_status_bar_speaks_of_the_shown_file_when_another_finishes(
+    qtbot, window: MainWindow, tmp_path: Path
+) -> None:
+    """Two files opened: the first is shown, the second finishes after it. The status bar
+    said the second file's verdict while the first was on screen; it keeps the shown file's
+    and counts the other, and speaks of the second once that one is shown."""
+    first = write_image(tmp_path / "first.png", seed=1)
+    second = write_image(tmp_path / "second.png", seed=2)
+    window.open_paths([first, second])
+    qtbot.waitUntil(lambda: not any(e.running for e in window.entries.values()), timeout=60_000)
+    assert window.current == str(first)
+    said = window.statusBar().currentMessage()
+    assert said.startswith("first.png: ") and "second.png" not in said
+    assert said.endswith("and 1 other file analysed (see the evidence list)")
+    window.evidence_list.setCurrentRow(1)  # the analyst looks at the second file
+    said = window.statusBar().currentMessage()
+    assert said.startswith("second.png: ") and "first.png" not in said
