@@ -69,6 +69,7 @@ from forensic_viewer.gui.panels import (
 from forensic_viewer.gui.probe_dialog import ProbeDialog
 from forensic_viewer.gui.report_dialog import ReportDialog, image_report_job
 from forensic_viewer.gui.screen_fit import fit_to_screen
+from forensic_viewer.gui.status_bar import StatusBar
 from forensic_viewer.gui.training_dialog import TrainingDialog
 from forensic_viewer.gui.verdict_panel import VerdictPanel, no_model_hint
 from forensic_viewer.gui.workers import AnalysisWorker, LayerRenderer, UnreadFile
@@ -287,7 +288,8 @@ class MainWindow(QMainWindow):
         self.docks = {d.objectName(): d for d in self.findChildren(QDockWidget)}  # in made order
 
     def _build_status(self) -> None:
-        bar = self.statusBar()
+        bar = StatusBar()  # its messages elided visibly, whole in their tooltip
+        self.setStatusBar(bar)
         self.readout = ReadoutField()  # bounded and elided: messages keep their room
         self.progress = QProgressBar()
         self.progress.setRange(0, PROGRESS_STEPS)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPointF
+from PySide6.QtCore import QPoint, QPointF
 
 from forensic_viewer.gui.inspector import LoupeMode, ReadoutField, loupe_patch, stretch_channels
 from forensic_viewer.layers import build_layers
@@ -377,3 +377,27 @@ def test_a_map_of_cells_is_drawn_where_the_readout_reads_it_when_the_image_is_no
             if abs(drawn - expected) > 2:
                 wrong.append((x, y, drawn, expected))
     assert not wrong, f"{len(wrong)} pixels drawn with another cell's value, e.g. {wrong[:3]}"
+
+
+def test_a_long_status_message_is_cut_with_an_ellipsis_and_whole_in_its_tooltip(
+    qtbot, window
+) -> None:
+    """Qt drew the status message itself and cut it at the read-out with no ellipsis: after
+    a Cancel "… no default verdi" lost "and 1 other file cancelled" and nothing said so."""
+    window.resize(900, 600)
+    qtbot.wait(50)
+    long = "photo.png: analysis cancelled: kept " + "; ".join(
+        f"model-{i} partial ({i} % of the image) — no verdict" for i in range(8)
+    )
+    bar = window.statusBar()
+    bar.showMessage(long)
+    qtbot.wait(50)
+    shown_at = bar.childAt(QPoint(8, bar.height() // 2))  # where the message stands
+    assert shown_at is not None and shown_at.toolTip() == long
+    assert shown_at.geometry().right() < window.readout.geometry().left()  # beside the read-out
+    assert shown_at.shown_text().endswith("…") and long.startswith(shown_at.shown_text()[:-1])
+    assert bar.currentMessage() == long
+    bar.showMessage("short")
+    assert shown_at.shown_text() == "short" and shown_at.toolTip() == "short"
+    bar.clearMessage()
+    assert bar.currentMessage() == ""
