@@ -95,6 +95,16 @@ def partial_words(fraction: float) -> str:
     return f"partial ({percent} % of the image) — no verdict"
 
 
+def confidence_words(probability: float | None, score: float) -> str:
+    """How sure a model is, as the Verdict panel's cards and the compare panes' titles say it:
+    ``probability 0.81 (calibrated)``, or with no calibration the raw score said as such
+    (beside a card's probability, a pane's "score 0.430" read as a second, disagreeing
+    figure for the same model)."""
+    if probability is not None:
+        return f"probability {probability:.2f} (calibrated)"
+    return f"score {score:.3f} (not a probability: no calibration)"
+
+
 def decision_words(d: Mapping[str, Any]) -> str:
     """The image-level rule as applied, in the unit θ is in: ``forged fraction 7.88 % ≤ θ
     32.70 %`` (θ on a share of pixels), ``score 0.637 ≤ θ 0.8602`` (θ on the sigmoid of the

@@ -4,9 +4,10 @@ optionally the original, each pane's content selectable.
 Every pane is a :class:`~forensic_viewer.gui.canvas.Canvas` over the same layer list, filtered to
 one source's layers (a model's plus the faces, or a classic analysis's map and pairs), so the
 panes share the layer settings by construction; zoom and pan are linked through pyqtgraph's
-view linking, so moving one moves all. Each pane's title gives the model's score and verdict,
-or what the analysis's values are (raw values are called so); its chooser shows any other
-source in that pane instead. After a Cancel, the model that was running has a pane of its
+view linking, so moving one moves all. Each pane's title gives the model's verdict and, as
+its card in the Verdict panel does, its calibrated probability (the score where there is no
+calibration), or what the analysis's values are (raw values are called so); its chooser shows
+any other source in that pane instead. After a Cancel, the model that was running has a pane of its
 partial map, titled as partial with no verdict (in grey, as the main view marks it).
 
 The panes never widen the window past the screen: a title is cut with an ellipsis (whole in its
@@ -43,7 +44,7 @@ from engine.types import Analysis, ModelResult
 from forensic_viewer.gui.canvas import Canvas
 from forensic_viewer.gui.panels import GREEN, GREY, RED, discard
 from forensic_viewer.layers import AnalysisLayer, ClonePairsLayer, Layer, LayerList
-from forensic_viewer.wording import partial_words, plain
+from forensic_viewer.wording import confidence_words, partial_words, plain
 
 SCALE_SHORT = {
     "raw": "raw values, not a probability",
@@ -52,11 +53,16 @@ SCALE_SHORT = {
 
 
 def pane_title(name: str, result: ModelResult | None) -> str:
-    """``VERDICT · score s — name`` (or just the name for the original): the verdict first,
-    since a narrow pane cuts its title's end and the pane's chooser names the model anyway."""
+    """``VERDICT · probability 0.50 (calibrated) — name`` (or just the name for the
+    original): the verdict first, since a narrow pane cuts its title's end and the pane's
+    chooser names the model anyway; how sure, in the Verdict panel's words
+    (:func:`~forensic_viewer.wording.confidence_words`: the raw score only where there is no
+    calibration), where "score 0.430" beside the card's "probability 0.50" read as two
+    models disagreeing."""
     if result is None:
         return name
-    return f"{result.verdict.upper()} · score {result.score:.3f} — {name}"
+    sure = confidence_words(result.probability, result.score)
+    return f"{result.verdict.upper()} · {sure} — {name}"
 
 
 def partial_title(name: str, fraction: float) -> str:

@@ -23,6 +23,7 @@ from forensic_viewer.gui.panels import GREEN, GREY, RED, discard, text_label
 from forensic_viewer.wording import (
     FACE_PROBABILITY_NOTE,
     OUT_OF_RANGE,
+    confidence_words,
     decision_words,
     face_range_words,
     face_verdict_words,
@@ -68,10 +69,9 @@ def threshold_text(r: ModelResult) -> str:
 
 
 def confidence_text(r: ModelResult) -> str:
-    """``probability 0.81 (calibrated)``, or the uncalibrated score said as such."""
-    if r.probability is not None:
-        return f"probability {r.probability:.2f} (calibrated)"
-    return f"score {r.score:.3f} (not a probability: no calibration)"
+    """``probability 0.81 (calibrated)``, or the uncalibrated score said as such
+    (:func:`~forensic_viewer.wording.confidence_words`, the compare panes' words too)."""
+    return confidence_words(r.probability, r.score)
 
 
 def odds_text(r: ModelResult) -> str | None:

@@ -42,3 +42,31 @@ def test_a_partial_map_a_cancel_kept_has_its_pane_marked_partial_without_verdict
     assert GREY.name() in pane.title.styleSheet()  # neither red nor green: no verdict
     drawn = [v.layer for v in pane.canvas.visuals if v.layer.kind != "image"]
     assert [type(la) for la in drawn] == [PartialHeatmapLayer]  # m2's partial map, nothing else
+
+
+def test_a_panes_title_says_how_sure_the_model_is_as_its_verdict_card_does(
+    qtbot, tmp_path, tiny_checkpoint
+) -> None:
+    """The pane of a calibrated ensemble said "score 0.430" while its card in the Verdict
+    panel said "probability 0.50 (calibrated)": two numbers for one model, read as a
+    disagreement. The title now says the card's words; the score only without calibration."""
+    from tests.conftest import write_calibrated_pair
+    from tests.viewer.conftest import write_image
+    from tests.viewer.test_main_window import _window, open_and_wait
+
+    pair = write_calibrated_pair(tiny_checkpoint)
+    window = _window(qtbot, tmp_path, [str(tiny_checkpoint), str(pair)])
+    open_and_wait(qtbot, window, write_image(tmp_path / "photo.png", h=240, w=320))
+    ensemble = window.current_analysis().ensemble
+    assert ensemble is not None and ensemble.probability is not None
+    tiny = window.current_analysis().results["tiny"]
+    assert tiny.probability is None  # no calibration of its own
+    window.set_compare(True)
+    titles = {p.source.name: p.title.text() for p in window.compare.panes}
+    card = window.verdict_panel.text()
+    sure = f"probability {ensemble.probability:.2f} (calibrated)"
+    assert titles["pair"].startswith(f"{ensemble.verdict.upper()} · {sure} — ")
+    assert f"{ensemble.verdict} · {sure}" in card or f") · {sure}" in card
+    assert f"{ensemble.score:.3f}" not in titles["pair"]  # no second, raw figure
+    raw = f"score {tiny.score:.3f} (not a probability: no calibration)"
+    assert titles["tiny"].startswith(f"{tiny.verdict.upper()} · {raw} — ") and raw in card

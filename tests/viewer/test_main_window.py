@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QPushButton, QWidget
 
 from engine.ensemble import ENSEMBLE_SUFFIX
 from forensic_viewer.gui.main_window import MainWindow
+from forensic_viewer.gui.verdict_panel import confidence_text
 from forensic_viewer.layers import HeatmapLayer, MaskLayer
 from tests.viewer.conftest import write_image
 
@@ -297,7 +298,8 @@ def test_two_models_and_an_ensemble(qtbot, tmp_path: Path, tiny_checkpoint: Path
     names = [t.split(" — ")[-1] for t in titles]
     assert names == ["original", "duo (default verdict)", "tiny", "tiny2"]
     duo = analysis.ensemble
-    assert titles[1].startswith(f"{duo.verdict.upper()} · score {duo.score:.3f} — ")
+    sure = confidence_text(duo)  # as its card says it
+    assert titles[1].startswith(f"{duo.verdict.upper()} · {sure} — ")
     assert all(window.layers[f"{m} heatmap"].visible for m in ("tiny", "tiny2", "duo"))
     window.set_compare(False)
     assert not window.layers["tiny heatmap"].visible  # restored on leaving compare mode
