@@ -503,7 +503,11 @@ class MainWindow(QMainWindow):
         self._models_known = True
         if names:
             path = ", exact sliding-window path" if self.exact_action.isChecked() else ""
-            self.statusBar().showMessage(f"models: {', '.join(names)} on {device}{path}")
+            faces = self.worker.face_model_names  # Analyzer.names has no face model
+            said = ", ".join(names)
+            if faces:
+                said += f"; face model{'s' if len(faces) != 1 else ''}: {', '.join(faces)}"
+            self.statusBar().showMessage(f"models: {said} on {device}{path}")
         else:
             self.statusBar().showMessage(
                 "No trained model is installed: images are shown, not analysed (see the Verdict panel)"

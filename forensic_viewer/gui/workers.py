@@ -204,6 +204,13 @@ def later_stages(analyzer: Any) -> list[str]:
     return out
 
 
+def face_model_names(analyzer: Any) -> list[str]:
+    """The face models an analysis by ``analyzer`` runs (on the face path, with a detector)."""
+    if getattr(analyzer, "faces", None) is None or not getattr(analyzer, "face_path", False):
+        return []
+    return [m.name for m in getattr(analyzer, "face_models", [])]
+
+
 def throttled_partial(send: Callable[[PartialMap], None]) -> Callable[[Progress], None]:
     """A progress callback that builds a network's partial map (``Progress.partial``) and
     passes it to ``send`` at most every PARTIAL_INTERVAL seconds, or PARTIAL_COST_FACTOR times
@@ -335,6 +342,9 @@ class AnalysisWorker(QThread):
         self._analyzer: Analyzer | None = None  # owned by this thread
         self._detector: FaceDetector | None = None  # owned by this thread
         self.model_names: list[str] = []
+        # the face models that run on the faces found (Analyzer.names lists the whole-image
+        # models only): set with model_names, before modelsReady
+        self.face_model_names: list[str] = []
         self.device = "cpu"
         self.mail = Mailbox(self)  # the classic analyses' messages (see the module doc)
         self._decoder = _DecodeThread(self)
@@ -481,7 +491,7 @@ class AnalysisWorker(QThread):
         from engine.assembly import assemble_lenient
 
         self._analyzer = None
-        self.model_names = []
+        self.model_names, self.face_model_names = [], []
         detector = self._face_detector()
         assembly = assemble_lenient(
             item.models,
@@ -494,6 +504,7 @@ class AnalysisWorker(QThread):
         if self._analyzer is not None:
             self._analyzer.prepare()  # fast-path runtimes now, not in the first analysis
         self.model_names = assembly.names
+        self.face_model_names = face_model_names(assembly.analyzer)
         self.device = str(assembly.analyzer.device) if assembly.analyzer is not None else "cpu"
         if assembly.problems:
             self.modelsFailed.emit("\n".join(assembly.problems))

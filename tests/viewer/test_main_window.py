@@ -503,3 +503,16 @@ def test_the_status_bar_speaks_of_the_shown_file_when_another_finishes(
     window.evidence_list.setCurrentRow(1)  # the analyst looks at the second file
     said = window.statusBar().currentMessage()
     assert said.startswith("second.png: ") and "first.png" not in said
+
+
+def test_the_models_line_lists_the_face_models_that_run(
+    qtbot, tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    """With a face model checked the status bar said "models: tiny on cpu": the face model
+    runs on every face found, but the line listed the whole-image models only."""
+    from tests.engine.test_face_models import _save_face_checkpoint
+
+    face = _save_face_checkpoint(tmp_path / "facer.safetensors", name="facer")
+    window = _window(qtbot, tmp_path, [str(tiny_checkpoint), str(face)])
+    assert window.model_names == ["tiny"]
+    assert window.statusBar().currentMessage() == "models: tiny; face model: facer on cpu"
