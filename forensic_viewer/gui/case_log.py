@@ -158,6 +158,7 @@ class CaseRecorder(QObject):
         self.export_action = self._add(
             menu, "E&xport the selected layer as drawn…", self._pick_export
         )
+        self.export_action.setEnabled(False)  # until a layer is selected (watch)
         self.show_action = self._add(menu, "&Show and verify the case log…", self.show_log)
         self.note_action.setEnabled(self.log is not None)
         self.show_action.setEnabled(self.log is not None)
@@ -384,12 +385,19 @@ class CaseRecorder(QObject):
         self._subs.clear()
         self._known.clear()
         self._layers, self._layers_path = layers, self.window.current
+        self._on_selected()
         if layers is None:
             return
+        self._subs.on(layers.events.selected, self._on_selected)
         self._subs.on(layers.events.inserted, self._on_inserted)
         self._subs.on(layers.events.removed, self._on_removed)
         for layer in layers:
             self._follow(layer)
+
+    def _on_selected(self, _event: Event | None = None) -> None:
+        """Export the selected layer only when there is one (it was enabled with no image)."""
+        layers = self._layers
+        self.export_action.setEnabled(layers is not None and layers.selected is not None)
 
     def _follow(self, layer: Layer) -> None:
         if isinstance(layer, MaskLayer) and layer not in self._known:

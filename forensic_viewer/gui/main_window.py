@@ -332,6 +332,9 @@ class MainWindow(QMainWindow):
         analysis_menu = self.menuBar().addMenu("&Analysis")
         self.analyse_action = self._action("&Analyse again", lambda: self.analyse(), "Ctrl+R")
         self.cancel_action = self._action("&Cancel", self.cancel, "Esc")
+        # until there is an image to analyse again, and an analysis to cancel (_update_busy)
+        self.analyse_action.setEnabled(False)
+        self.cancel_action.setEnabled(False)
         analysis_menu.addAction(self.analyse_action)
         classic = self._action(
             "Run the checked classic a&nalyses", self.run_classic, "Ctrl+Shift+A"
@@ -911,6 +914,7 @@ class MainWindow(QMainWindow):
         self.export_action.setEnabled(self.current_analysis() is not None)
         busy = any(e.running for e in self.entries.values()) or self.analysis_panel.running
         self.cancel_button.setEnabled(busy)
+        self.cancel_action.setEnabled(busy)
         self.progress.setVisible(busy)
         if not busy:
             self.progress.setValue(0)
@@ -949,6 +953,7 @@ class MainWindow(QMainWindow):
             self.probe_dialog.set_target(evidence, _complete(analysis))
         self.setWindowTitle(f"Forensic viewer — {Path(path).name}")
         self.export_action.setEnabled(analysis is not None)
+        self.analyse_action.setEnabled(True)
         if analysis is not None:
             self.verdict_panel.set_analysis(analysis)
         elif entry is not None and entry.error:

@@ -370,6 +370,10 @@ def test_without_a_case_log_nothing_is_recorded_and_the_menu_says_so(qtbot, tmp_
     qtbot.addWidget(window)
     assert window.case.log is None
     assert not window.case.note_action.isEnabled() and not window.case.show_action.isEnabled()
+    assert not window.case.export_action.isEnabled()  # no layer to export yet
+    window.open_paths([write_rgb(tmp_path / "a.png")])
+    qtbot.waitUntil(lambda: window.layers is not None)
+    window.layers.selected = window.layers[0]
     assert window.case.export_action.isEnabled()  # exporting a layer needs no log
     assert window.case.open_note_dialog() is None and window.case.add_note("x") is None
     menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Case")

@@ -516,3 +516,23 @@ def test_the_models_line_lists_the_face_models_that_run(
     window = _window(qtbot, tmp_path, [str(tiny_checkpoint), str(face)])
     assert window.model_names == ["tiny"]
     assert window.statusBar().currentMessage() == "models: tiny; face model: facer on cpu"
+
+
+def test_menu_actions_wait_for_what_they_act_on(qtbot, window: MainWindow, tmp_path: Path) -> None:
+    """With no image open Analysis ▸ Analyse again, Analysis ▸ Cancel and Case ▸ Export the
+    selected layer were enabled and did nothing (or said to select a layer). Each is enabled
+    when it can act: an image shown, an analysis running, a layer selected."""
+    export = window.case.export_action
+    assert not window.analyse_action.isEnabled()
+    assert not window.cancel_action.isEnabled()
+    assert not export.isEnabled()
+    big = write_image(tmp_path / "big.png", 512, 512)
+    with qtbot.waitSignal(window.worker.progress, timeout=60_000):
+        window.open_paths([big])
+    assert window.cancel_action.isEnabled() and window.analyse_action.isEnabled()
+    qtbot.waitUntil(lambda: not window.entries[str(big)].running, timeout=60_000)
+    assert not window.cancel_action.isEnabled()  # nothing left to cancel
+    window.layers.selected = None
+    assert not export.isEnabled()
+    window.layers.selected = window.layers["tiny heatmap"]
+    assert export.isEnabled()
