@@ -451,6 +451,7 @@ class BatchDialog(QDialog):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setColumnWidth(0, TABLE_THUMB + 8)
+        self._fit_headers()
         self.table.doubleClicked.connect(self._on_double_click)
         filters = QHBoxLayout()
         filters.addWidget(self.filter_text, 1)
@@ -661,6 +662,13 @@ class BatchDialog(QDialog):
             + passed
         )
 
+    def _fit_headers(self) -> None:
+        """Every column at least as wide as its header: at the default 100 px the table read
+        "odel disagreeme" before a scan, and after one whose rows were there already."""
+        header = self.table.horizontalHeader()
+        for i in range(self.table_model.columnCount()):
+            self.table.setColumnWidth(i, max(self.table.columnWidth(i), header.sectionSizeHint(i)))
+
     def _on_ready(self, names: list[str], ensemble: str | None, device: str) -> None:
         self.table_model.set_models(
             names, ensemble, self.worker.job.analyses if self.worker else ()
@@ -672,6 +680,7 @@ class BatchDialog(QDialog):
             for i, col in enumerate(self.table_model.columns):
                 if col.model is not None:  # room for "manipulated 0.93"
                     self.table.setColumnWidth(i, max(self.table.columnWidth(i), 140))
+        self._fit_headers()
         self.tally.meter.start()
         resuming = (
             f"; resuming: {self._resumed} files finished earlier are skipped"

@@ -709,3 +709,15 @@ def test_the_window_progress_of_each_file_reaches_the_dialog_with_its_end(
     _finish(qtbot, dialog)
     ends = [model for model, done, total in windows if done == total]
     assert ends.count("tiny") == len(GOOD)  # throttled, but a network's last report always goes
+
+
+def test_the_tables_headers_are_whole_at_the_dialogs_size(qtbot) -> None:
+    """Before a scan, at 100 px a column, "Model disagreement" read "odel disagreeme"."""
+    dialog = BatchDialog(None, models=[], device="cpu")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    header = dialog.table.horizontalHeader()
+    metrics = header.fontMetrics()
+    for i, col in enumerate(dialog.table_model.columns):
+        if col.header:
+            assert header.sectionSize(i) > metrics.horizontalAdvance(col.header), col.header
