@@ -130,21 +130,23 @@ def test_the_folder_offered_first_is_beside_the_evidence_or_the_scans(
 
 
 def _read_only(monkeypatch, folder: Path) -> None:
-    """``folder`` made read-only (chmod 555). Root ignores permissions, so ``os.access`` is
-    made to answer from the mode bits as it does for their owner: the same test as root."""
+    """``folder`` made read-only (chmod 555). Root ignores permissions, and ``os.access`` says
+    root may write there, so making a file in it fails as it does for anyone else on a
+    read-only medium: the same test as root (where the old ``os.access`` check offered it)."""
+    import errno
     import os
     import stat
+    import tempfile
 
     folder.chmod(0o555)
-    real = os.access
+    real = tempfile.mkstemp
 
-    def access(path: Any, mode: int, *a: Any, **kw: Any) -> bool:
-        bits = os.stat(path).st_mode
-        if mode & os.W_OK and not bits & stat.S_IWUSR:
-            return False
-        return real(path, mode, *a, **kw)
+    def mkstemp(*a: Any, dir: Any = None, **kw: Any) -> Any:  # tempfile's keyword
+        if dir is not None and not os.stat(dir).st_mode & stat.S_IWUSR:
+            raise PermissionError(errno.EACCES, "Permission denied", str(dir))
+        return real(*a, dir=dir, **kw)
 
-    monkeypatch.setattr(os, "access", access)
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
 
 
 def test_a_folder_on_read_only_evidence_is_not_offered_and_not_written(
@@ -304,3 +306,13 @@ def test_the_image_report_draws_calibrated_masks_and_says_where_the_viewer_s_sli
     mask.reset_threshold()  # back at the calibrated one: nothing to say
     item, _ = report("reset")
     assert item["notes"] == [] and item["models"][0]["mask_threshold"]["viewer_slider"] is None
+
+
+def test_the_writability_check_leaves_nothing_behind(tmp_path: Path) -> None:
+    """The check makes a file in the folder to see that it can; it removes it at once."""
+    from forensic_viewer.gui.report_dialog import folder_problem
+
+    (tmp_path / "kept.txt").write_text("x", encoding="utf-8")
+    assert folder_problem(tmp_path / "evidence-reports") is None  # made in tmp_path
+    assert folder_problem(tmp_path) is None
+    assert [p.name for p in tmp_path.iterdir()] == ["kept.txt"]
