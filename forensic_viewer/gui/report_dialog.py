@@ -31,13 +31,10 @@ A failure is one line naming the file and the problem (:func:`os_problem`), not 
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import errno
 import os
 import re
 import sys
-import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,41 +117,37 @@ def folder_problem(folder: Path) -> str | None:
     """Why a report cannot be written into ``folder``, as one line naming it, or None.
 
     The folder itself when it exists, else the nearest existing folder it would be made in,
-    must take a file: one is made there and removed at once (:func:`can_write_in`). The
-    permissions (``os.access``) said yes to root on a read-only medium and are not what
-    Windows' access lists decide, so the report failed on Write where it had been offered."""
+    must not be on a read-only file system (``statvfs``'s ``ST_RDONLY``: a write-protected
+    medium or a read-only mount, whoever asks; ``os.access`` says yes to root there) and must
+    be a folder this user may write in and enter (``os.access`` W_OK | X_OK). Nothing is
+    written to find out: the dialog opens beside evidence, and an analyst who cancels must
+    leave no trace there. Windows' access lists can still refuse what ``os.access`` allows;
+    Write then fails with one line, the fields kept."""
     existing = nearest_existing(folder)
     if not existing.is_dir():
         return f"{existing}: a file, not a folder"
-    error = can_write_in(existing)
-    if error is None:
-        return None
-    statvfs = getattr(os, "statvfs", None)  # not on Windows
-    read_only = error.errno == errno.EROFS or (
-        statvfs is not None and bool(statvfs(existing).f_flag & os.ST_RDONLY)
-    )
-    if read_only:
+    if read_only_mount(existing):
         why = "on a read-only file system"
-    elif error.errno in (errno.EACCES, errno.EPERM):
-        why = "no write permission"
+    elif os.access(existing, os.W_OK | os.X_OK):
+        return None
     else:
-        why = (error.strerror or str(error)).strip().rstrip(".").lower()
+        why = "no write permission"
     if existing != folder:
         why += f" in {existing}, where it would be made"
     hint = "; read-only evidence medium?" if why.startswith("no write permission") else ""
     return f"{folder}: not writable ({why}{hint})"
 
 
-def can_write_in(folder: Path) -> OSError | None:
-    """None when a file can be made in ``folder`` (it is made, then removed), else why not."""
+def read_only_mount(folder: Path) -> bool:
+    """Whether ``folder`` lies on a file system mounted read-only (False where ``statvfs``
+    does not exist, as on Windows, or cannot say)."""
+    statvfs = getattr(os, "statvfs", None)
+    if statvfs is None:
+        return False
     try:
-        fd, probe = tempfile.mkstemp(prefix=".forensic-viewer-", suffix=".probe", dir=folder)
-    except OSError as e:
-        return e
-    os.close(fd)
-    with contextlib.suppress(OSError):
-        os.unlink(probe)
-    return None
+        return bool(statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
 
 
 def fallback_folder(folder: Path) -> Path:

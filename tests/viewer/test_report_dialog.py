@@ -130,23 +130,23 @@ def test_the_folder_offered_first_is_beside_the_evidence_or_the_scans(
 
 
 def _read_only(monkeypatch, folder: Path) -> None:
-    """``folder`` made read-only (chmod 555). Root ignores permissions, and ``os.access`` says
-    root may write there, so making a file in it fails as it does for anyone else on a
-    read-only medium: the same test as root (where the old ``os.access`` check offered it)."""
-    import errno
+    """``folder`` as on a medium mounted read-only: ``statvfs`` says ``ST_RDONLY`` for it and
+    what lies under it, and it is made read-only (chmod 555) as well. Root may write wherever
+    the permissions say no, and ``os.access`` tells root yes even on a read-only mount, so
+    only the mount's flag refuses it there (the old ``os.access`` check offered it)."""
     import os
-    import stat
-    import tempfile
+    from types import SimpleNamespace
 
     folder.chmod(0o555)
-    real = tempfile.mkstemp
+    real = os.statvfs
 
-    def mkstemp(*a: Any, dir: Any = None, **kw: Any) -> Any:  # tempfile's keyword
-        if dir is not None and not os.stat(dir).st_mode & stat.S_IWUSR:
-            raise PermissionError(errno.EACCES, "Permission denied", str(dir))
-        return real(*a, dir=dir, **kw)
+    def statvfs(path: Any) -> Any:
+        flags = real(path).f_flag
+        if Path(path) == folder or folder in Path(path).parents:
+            flags |= os.ST_RDONLY
+        return SimpleNamespace(f_flag=flags)
 
-    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+    monkeypatch.setattr(os, "statvfs", statvfs)
 
 
 def test_a_folder_on_read_only_evidence_is_not_offered_and_not_written(
@@ -167,7 +167,7 @@ def test_a_folder_on_read_only_evidence_is_not_offered_and_not_written(
         instead = tmp_path / "data" / "forensic-viewer" / "reports" / "evidence-reports"
         assert Path(dialog.dest.text()) == instead
         text = dialog.message.text()
-        assert text.startswith(f"{offered}: not writable (no write permission in {medium}")
+        assert text.startswith(f"{offered}: not writable (on a read-only file system in {medium}")
         assert text.endswith(f"the report goes to {instead} instead") and "\n" not in text
 
         dialog.examiner.setText("A. Examiner")
@@ -308,11 +308,17 @@ def test_the_image_report_draws_calibrated_masks_and_says_where_the_viewer_s_sli
     assert item["notes"] == [] and item["models"][0]["mask_threshold"]["viewer_slider"] is None
 
 
-def test_the_writability_check_leaves_nothing_behind(tmp_path: Path) -> None:
-    """The check makes a file in the folder to see that it can; it removes it at once."""
+def test_the_writability_check_writes_nothing(tmp_path: Path) -> None:
+    """The dialog opens beside evidence: finding out whether a folder takes the report must
+    leave that folder as it was, an analyst who cancels must leave no trace (a probe file
+    made and removed changed the folder's modification time)."""
+    import os
+
     from forensic_viewer.gui.report_dialog import folder_problem
 
     (tmp_path / "kept.txt").write_text("x", encoding="utf-8")
-    assert folder_problem(tmp_path / "evidence-reports") is None  # made in tmp_path
+    os.utime(tmp_path, ns=(1_000_000_000, 1_000_000_000))
+    assert folder_problem(tmp_path / "evidence-reports") is None  # would be made in tmp_path
     assert folder_problem(tmp_path) is None
     assert [p.name for p in tmp_path.iterdir()] == ["kept.txt"]
+    assert tmp_path.stat().st_mtime_ns == 1_000_000_000
