@@ -558,7 +558,9 @@ LIMITATIONS_FIXED = (
     "the project's forgeries were found as often or more often (24 and 25 of 46 against 21), "
     "but the default verdict flagged 2 of the 23 authentic photographs in each re-encoded set "
     "against 1 as they were (the copy-move analysis paired a net and a repeated letter; "
-    "docs/VERDICTS.md section 11), so its false-alarm figures understate for such copies.",
+    "docs/VERDICTS.md section 11), and an authentic face re-saved at quality 90 or reduced "
+    "crossed the face model's threshold (docs/FACES.md), so the false-alarm figures understate "
+    "for such copies.",
     "A calibrated probability is calibrated to the validation data, about as many tampered as "
     "authentic images; where manipulations are rarer, as in most seized collections, it "
     "overstates the chance that a flagged file was manipulated.",
