@@ -111,6 +111,19 @@ def _watch_partials(window: MainWindow, on_each=None) -> list[tuple[str, float, 
     return seen
 
 
+def _cancel_midway(window: MainWindow, model: str | None = None) -> None:
+    """Cancel once, when a partial map (of ``model``, or of any) is between 20 % and done."""
+    done = False
+
+    def on_each(partial: PartialMap) -> None:
+        nonlocal done
+        if (model is None or partial.model == model) and 0.2 < partial.fraction < 1.0 and not done:
+            done = True
+            window.cancel()
+
+    _watch_partials(window, on_each)
+
+
 def test_the_heatmap_fills_in_while_the_network_runs(
     qtbot, tmp_path: Path, slow_tiles: None
 ) -> None:
@@ -156,13 +169,7 @@ def test_cancel_keeps_the_finished_model_and_a_partial_map_without_verdict_then_
     log = AuditLog(tmp_path / "case", program="test viewer", examiner="A. Examiner")
     window = _window(qtbot, tmp_path, models, log)
 
-    def cancel_midway(partial: PartialMap) -> None:
-        if partial.model == "m2" and 0.2 < partial.fraction < 1.0 and not cancel_midway.done:
-            cancel_midway.done = True
-            window.cancel()
-
-    cancel_midway.done = False
-    _watch_partials(window, cancel_midway)
+    _cancel_midway(window, "m2")
     order: list[str] = []
     window.worker.cancelled.connect(lambda _job: order.append("cancelled"))
     window.worker.kept.connect(lambda _job, _a: order.append("kept"))
@@ -233,13 +240,7 @@ def test_after_a_cancel_the_status_bar_speaks_of_the_shown_file(
     model = make_tiny_checkpoint(tmp_path / "m1.safetensors", "m1", seed=1)
     window = _window(qtbot, tmp_path, [model])
 
-    def cancel_midway(partial: PartialMap) -> None:
-        if 0.2 < partial.fraction < 1.0 and not cancel_midway.done:
-            cancel_midway.done = True
-            window.cancel()
-
-    cancel_midway.done = False
-    _watch_partials(window, cancel_midway)
+    _cancel_midway(window)
     paths = [write_image(tmp_path / "big.png", 192, 256)]
     paths += [write_image(tmp_path / f"q{i}.png", 96, 128, seed=i) for i in (1, 2)]
     window.open_paths(paths)
@@ -543,13 +544,7 @@ def test_a_file_whose_queued_analysis_was_cancelled_says_so_when_shown(
     model = make_tiny_checkpoint(tmp_path / "m1.safetensors", "m1", seed=1)
     window = _window(qtbot, tmp_path, [model])
 
-    def cancel_midway(partial: PartialMap) -> None:
-        if 0.2 < partial.fraction < 1.0 and not cancel_midway.done:
-            cancel_midway.done = True
-            window.cancel()
-
-    cancel_midway.done = False
-    _watch_partials(window, cancel_midway)
+    _cancel_midway(window)
     big = write_image(tmp_path / "big.png", 192, 256)
     queued = write_image(tmp_path / "queued.png", 96, 128, seed=2)
     window.open_paths([big, queued])
