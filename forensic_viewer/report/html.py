@@ -23,6 +23,7 @@ from pathlib import Path
 
 from forensic_viewer.report import text as T
 from forensic_viewer.report.build import STOPPED_HEADING, Figure, ItemFigures, Overview
+from forensic_viewer.report.limitations import limitations_text
 from forensic_viewer.report.model import ReportItem
 from forensic_viewer.report.textfile import TextReportFile
 from forensic_viewer.scan import probe as P
@@ -157,7 +158,7 @@ class HtmlWriter(TextReportFile):
         if ov.source.ground_truth:
             self._ground_truth(ov.source.ground_truth)
         self._w('<section id="limitations"><h2>Limitations</h2>')
-        for line in T.limitations_text(ov):
+        for line in limitations_text(ov):
             self._w(f"<p>{esc(line)}</p>")
         self._w("</section>\n")
         self._w(

@@ -14,8 +14,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from forensic_viewer.report import text as T
 from forensic_viewer.report.build import ItemFigures, Overview
+from forensic_viewer.report.limitations import limitations_text
 from forensic_viewer.report.model import ReportItem
 from forensic_viewer.report.textfile import TextReportFile
 
@@ -66,7 +66,7 @@ class JsonWriter(TextReportFile):
             "models": [m.to_dict() for m in ov.models],
             "analyses": [a.to_dict() for a in ov.analyses],
             **({"ground_truth": ov.source.ground_truth} if ov.source.ground_truth else {}),
-            "limitations": T.limitations_text(ov),
+            "limitations": limitations_text(ov),
             "summary": [
                 {**row.to_dict(), "integrity": integ.status}
                 for row, integ in zip(ov.rows, ov.integrity, strict=True)

@@ -44,6 +44,7 @@ from reportlab.platypus import (
 from engine.files import AtomicFile, read_regular, temp_path
 from forensic_viewer.report import text as T
 from forensic_viewer.report.build import STOPPED_HEADING, Figure, ItemFigures, Overview
+from forensic_viewer.report.limitations import limitations_text
 from forensic_viewer.report.model import ReportItem
 from forensic_viewer.scan import probe as P
 from forensic_viewer.scan.groundtruth import report_section
@@ -327,7 +328,7 @@ class PdfWriter:
             )
             add(table)
         add(self.p("Limitations", s.h2))
-        for line in T.limitations_text(ov):
+        for line in limitations_text(ov):
             add(self.p(line, s.body))
         add(self.p("Environment and parameters", s.h2))
         add(self.kv(T.environment_rows(ov)))
