@@ -623,6 +623,7 @@ def run_ensemble(args: argparse.Namespace) -> int:
     if not args.out.name.endswith(ENSEMBLE_SUFFIX):
         raise UsageError(args.out, f"the ensemble file's name must end in {ENSEMBLE_SUFFIX}")
     models = [_load_model(p, args.device) for p in args.model]
+    _distinct_member_names(models)
     samples = _eval_samples(args, args.split)
     _writable_dir(args.out.parent)
     if args.json:
@@ -631,6 +632,21 @@ def run_ensemble(args: argparse.Namespace) -> int:
         samples = subset_for_validation(samples, args.limit, args.seed)
     set_threads(args.threads)
     return ensemble.run(args, samples, models)
+
+
+def _distinct_member_names(models: list[LoadedModel]) -> None:
+    """An ensemble file names its members by their checkpoints' names (the header's, from
+    ``fit --name``), so two members of one name could not be told apart: refused before any
+    image is read (it was a traceback after every member had been loaded)."""
+    first: dict[str, Path | None] = {}
+    for m in models:
+        if m.name in first:
+            raise UsageError(
+                m.path,
+                f"named {m.name!r} as {first[m.name]} is: an ensemble names its members, so "
+                "each --model must be a checkpoint of another name (fit --name)",
+            )
+        first[m.name] = m.path
 
 
 def format_table(m: dict[str, Any], model: LoadedModel, split: str) -> str:

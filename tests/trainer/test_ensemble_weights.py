@@ -156,3 +156,24 @@ def test_command_refuses_a_single_member(tiny_checkpoint: Path, tmp_path: Path, 
     )
     assert code == 2
     assert "at least two" in capsys.readouterr().err
+
+
+def test_command_refuses_two_members_of_one_name(
+    tiny_checkpoint: Path, tmp_path: Path, capsys
+) -> None:
+    """A run's best and last checkpoints carry the run's name: ensembling them was a
+    traceback (ValueError) once every member was loaded; now one line naming both files."""
+    import shutil
+
+    from trainer.cli import main
+
+    last = tmp_path / "last.safetensors"
+    shutil.copy(tiny_checkpoint, last)
+    out = tmp_path / f"pair{ENSEMBLE_SUFFIX}"
+    argv = ["ensemble", "--model", str(tiny_checkpoint), "--model", str(last)]
+    code = main([*argv, "--data", str(tmp_path / "nowhere"), "--out", str(out)])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1
+    assert err.startswith(f"forensic-train ensemble: error: {last}: named 'tiny' as ")
+    assert str(tiny_checkpoint) in err and "fit --name" in err
+    assert not out.exists()
