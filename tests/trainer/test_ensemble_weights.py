@@ -85,7 +85,9 @@ def test_full_resolution_figures_of_the_chosen_ensemble_beat_each_member_alone()
     assert fused["pixel_f1"] > noisy["pixel_f1"] + 0.5
 
 
-def test_command_writes_an_ensemble_the_engine_loads(tiny_checkpoint: Path, tmp_path: Path) -> None:
+def test_command_writes_an_ensemble_the_engine_loads(
+    tiny_checkpoint: Path, tmp_path: Path, capsys
+) -> None:
     import shutil
 
     import cv2
@@ -138,6 +140,13 @@ def test_command_writes_an_ensemble_the_engine_loads(tiny_checkpoint: Path, tmp_
     assert payload["metrics"]["images"] == 8
     assert set(payload["member_metrics"]) == {"tiny", "tiny2"}
     assert "optimistic" in ens.description
+    # the printed table says so too: it read as a held-out comparison of the members
+    table = capsys.readouterr().out.splitlines()
+    assert table[0] == (
+        f"figures on the 8 images (4 tampered, 4 authentic) of the all split of {data} that "
+        "chose the weights and thresholds: optimistic, not a held-out result"
+    )
+    assert table[1].split()[:3] == ["model", "image_auc", "image_bacc"]
 
 
 def test_command_refuses_a_single_member(tiny_checkpoint: Path, tmp_path: Path, capsys) -> None:
