@@ -38,7 +38,7 @@ from trainer.data.datasets import ImageDataset, WindowConfig, WindowDataset, loa
 from trainer.data.records import SkipLog, empty_mask_warning
 from trainer.distributed import rank
 from trainer.errors import DataError, UsageError
-from trainer.evaluate import evaluate
+from trainer.evaluate import evaluate, trained_on_note
 from trainer.jsonio import write_json
 from trainer.loops import FitConfig, fit
 from trainer.objectives import objective_for
@@ -594,6 +594,9 @@ def run_eval(args: argparse.Namespace) -> int:
     )
     m = result.metrics
     print(format_table(m, model, args.split))
+    data = [parse_data_spec(d).path for d in args.data]
+    if note := trained_on_note(model.meta.training, data, args.split, args.seed, args.val_fraction):
+        print(note)
     if args.json:
         payload = {
             "checkpoint": str(args.model),
@@ -635,18 +638,15 @@ def run_ensemble(args: argparse.Namespace) -> int:
 
 
 def _distinct_member_names(models: list[LoadedModel]) -> None:
-    """An ensemble file names its members by their checkpoints' names (the header's, from
-    ``fit --name``), so two members of one name could not be told apart: refused before any
-    image is read (it was a traceback after every member had been loaded)."""
-    first: dict[str, Path | None] = {}
-    for m in models:
-        if m.name in first:
+    """An ensemble file names its members by their checkpoints' names (``fit --name``): two
+    of one name are refused before any image is read (it was a traceback once all loaded)."""
+    for i, m in enumerate(models):
+        if twin := next((o.path for o in models[:i] if o.name == m.name), None):
             raise UsageError(
                 m.path,
-                f"named {m.name!r} as {first[m.name]} is: an ensemble names its members, so "
+                f"named {m.name!r} as {twin} is: an ensemble names its members, so "
                 "each --model must be a checkpoint of another name (fit --name)",
             )
-        first[m.name] = m.path
 
 
 def format_table(m: dict[str, Any], model: LoadedModel, split: str) -> str:

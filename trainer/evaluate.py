@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -129,3 +130,31 @@ def evaluate(
         if progress is not None:
             progress(i + 1, len(samples))
     return EvalResult(acc.summary(), records)
+
+
+def trained_on_note(
+    training: dict[str, Any], data: list[Path], split: str, seed: int, val_fraction: float
+) -> str:
+    """A line when ``eval``'s images may include ones the checkpoint was trained on: one of
+    ``data`` is a training data set of the checkpoint (its header's ``training.data``) and the
+    split is ``all`` or ``train``, or is rebuilt with another seed or share than the run's (its
+    "val" is then not the part the run held out). The table alone read as a held-out result.
+    Empty otherwise."""
+    trained = {Path(d["path"]).resolve() for d in training.get("data") or [] if isinstance(d, dict)}
+    runs = {Path(k).resolve(): v for k, v in (training.get("split") or {}).items()}
+    for path in data:
+        if path.resolve() not in trained:
+            continue
+        run = runs.get(path.resolve(), {})
+        if split in ("all", "train"):
+            why = f"--split {split} takes its training part"
+        elif run.get("seed") != seed or run.get("val_fraction") != val_fraction:
+            why = f"--split {split} of another --seed or --val-fraction than the run's"
+        else:
+            continue
+        return (
+            f"note: {path} is data this checkpoint was trained on and {why}: these figures "
+            "include training images (optimistic); --split val or test with the run's split "
+            "options measures held-out images"
+        )
+    return ""

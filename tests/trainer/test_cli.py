@@ -660,3 +660,32 @@ def test_a_stop_inside_a_step_finishes_that_step_first(
     for name, tensor in two["model"].items():
         assert torch.equal(stopped["model"][name], tensor), name
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+
+
+def test_eval_on_the_runs_own_training_images_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """eval's default split is all: on the data a run trained on, its table read as a held-out
+    result. A line now says the figures include training images, and only when they may."""
+    root = make_folder(tmp_path / "d", 6, 3, seed=0, size=48)
+    run = tmp_path / "run"
+    split = ["--split-by", "seed", "--val-fraction", "0.3", "--seed", "1"]
+    tiny = ["--model-config", "channels=8,16,32", "--window", "32", "--epochs", "1"]
+    argv = _fit(root, run, *split, *tiny, "--max-steps", "1", "--no-val", "--threads", "1")
+    assert cli.main(argv) == 0
+    capsys.readouterr()
+    ckpt = str(run / "last.safetensors")
+    other = make_folder(tmp_path / "other", 2, 1, seed=3, size=48)
+
+    def note(*extra: str, data: Path = root) -> list[str]:
+        code, out, _ = _run(capsys, ["eval", "--model", ckpt, "--data", str(data), *extra])
+        assert code == 0
+        return [ln for ln in out.splitlines() if ln.startswith("note: ")]
+
+    (line,) = note()
+    assert line.startswith(f"note: {root} is data this checkpoint was trained on and --split all")
+    assert "these figures include training images (optimistic)" in line
+    assert note("--split", "val", *split) == []  # the part the run held out
+    (line,) = note("--split", "val", "--split-by", "seed", "--val-fraction", "0.3")
+    assert "--split val of another --seed or --val-fraction than the run's" in line
+    assert note(data=other) == []
