@@ -446,15 +446,36 @@ class ProbeResult:
         }
 
 
+def _tiling(analyzer: Analyzer, loaded: Any) -> dict[str, Any]:
+    """How ``analyzer`` feeds ``loaded`` a whole image, as its results' ``input_policy``
+    records it (the path: exact sliding windows or the fast path's tiles, and their sizes);
+    empty for a model that takes the image resized."""
+    if str(loaded.meta.input_policy.mode) != "window":
+        return {}
+    plan = analyzer.plan(loaded)
+    if plan.tiling == "sliding":  # engine.tiling.Tiling.SLIDING (that module imports torch)
+        return {"tiling": str(plan.tiling), "window": plan.tile, "stride": plan.stride}
+    return {"tiling": str(plan.tiling), "tile": plan.tile, "margin": plan.margin}
+
+
 def _made_by(original: Analysis | None, analyzer: Analyzer, evidence: Evidence) -> bool:
-    """Whether ``original`` is what ``analyzer`` would make of ``evidence`` (same file bytes,
-    same checkpoints, the ensemble's result when it has one)."""
+    """Whether ``original`` is what ``analyzer`` would make of ``evidence``: same file bytes,
+    same checkpoints fed the image the same way (an analysis on the exact path is not the
+    fast path's, and the copies must differ from the original only in their pixels), the
+    ensemble's result when it has one."""
     if original is None or original.evidence.sha256 != evidence.sha256:
         return False
     if getattr(analyzer, "ensemble", None) is not None and original.ensemble is None:
         return False
     got = original.results
-    return all(m.name in got and got[m.name].checkpoint_sha256 == m.sha256 for m in analyzer.models)
+
+    def same(m: Any) -> bool:
+        if m.name not in got or got[m.name].checkpoint_sha256 != m.sha256:
+            return False
+        policy = got[m.name].input_policy
+        return all(policy.get(k) == v for k, v in _tiling(analyzer, m).items())
+
+    return all(same(m) for m in analyzer.models)
 
 
 def run_probe(
@@ -470,7 +491,8 @@ def run_probe(
 
     original: the evidence's analysis when already made (the viewer's); it is used only when
         it is of these pixels' file and holds a result of every checkpoint the analyzer runs
-        (same SHA-256) and the ensemble when there is one; else the original is analysed again.
+        (same SHA-256, fed the image on the analyzer's path: exact or fast, same windows or
+        tiles) and the ensemble when there is one; else the original is analysed again.
     progress: gets each analysis's :class:`Progress` with the stage prefixed by the copy
         (``"jpeg-q85 · crfd-net-compact"``), so a front end can show which copy runs.
     Raises :class:`Cancelled` when ``cancel()`` turns True (checked inside every forward pass,

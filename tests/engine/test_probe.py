@@ -192,3 +192,22 @@ def test_probe_reuses_the_viewers_analysis_and_stops_on_cancel(tmp_path: Path) -
     assert again.original is not original
     assert any(s.startswith("original · tiny") for s in stages)
     assert again.rows[0].iou == 1.0
+
+
+def test_probe_does_not_reuse_an_original_analysed_on_another_path(tmp_path: Path) -> None:
+    """The viewer's analysis on the exact path (or a scan's with --exact) is not the original
+    of a probe whose copies run on the fast path: the copies must differ from the original
+    only in their pixels, so the original is analysed again as the copies are."""
+    from engine.pipeline import Analyzer
+
+    ckpt = str(make_tiny_checkpoint(tmp_path / "tiny.safetensors"))
+    exact, fast = Analyzer([ckpt], device="cpu", exact=True), Analyzer([ckpt], device="cpu")
+    ev = memory_evidence(textured(64, 64))
+    on_exact = exact.analyze(ev)
+    again = run_probe(fast, ev, [IDENTITY], original=on_exact)
+    assert again.original is not on_exact
+    assert again.original.results["tiny"].input_policy["tiling"] == "overlap-crop"
+    assert run_probe(exact, ev, [IDENTITY], original=on_exact).original is on_exact
+    on_fast = fast.analyze(ev)
+    assert run_probe(fast, ev, [IDENTITY], original=on_fast).original is on_fast
+    assert run_probe(exact, ev, [IDENTITY], original=on_fast).original is not on_fast
