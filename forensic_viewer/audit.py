@@ -611,10 +611,28 @@ def log_path_from(arg: str | Path) -> Path:
 
 def verify_command(log: str | Path, expect_head: str | None = None) -> int:
     """``forensic-viewer audit verify LOG [--head HASH]``: one line; 0 when the chain holds
-    (and holds ``HASH``), 1 when it is broken. Raises :class:`AuditError` when unreadable."""
+    (and holds ``HASH``), 1 when it is broken. Raises :class:`AuditError` when unreadable and
+    ValueError when ``HASH`` is not a whole hash (:func:`head_argument`)."""
+    if expect_head is not None:
+        expect_head = head_argument(expect_head)
     result = verify_log(log_path_from(log), expect_head)
     print(plain(result.message()))
     return 0 if result.ok else 1
+
+
+def head_argument(text: str) -> str:
+    """``--head HASH`` as the 64 hex digits it must be (spaces around it, as a copy from a
+    report brings, and upper case are let through). Raises ValueError for anything else: a
+    hash shortened as ``audit show`` prints it, or not a hash, says nothing about the log, and
+    must not read "BROKEN" (exit 1), the verdict on a log whose entries were removed."""
+    head = text.strip().lower()
+    if _HEX64.fullmatch(head):
+        return head
+    got = f"{len(head)} hex digits" if re.fullmatch(r"[0-9a-f]+", head) else repr(plain(text))
+    raise ValueError(
+        f"--head needs the whole hash of an entry, 64 hex digits as a report prints it, got "
+        f"{got} (audit show shortens hashes to 12)"
+    )
 
 
 def show_command(log: str | Path) -> int:

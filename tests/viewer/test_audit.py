@@ -315,3 +315,22 @@ def test_cases_reports_and_the_users_models_share_one_per_user_folder(
         xdg / "forensic-viewer",
         xdg / "forensic-viewer" / "models",
     )
+
+
+def test_audit_verify_refuses_a_head_that_is_not_a_whole_hash(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A head shortened as ``audit show`` prints it, or pasted with spaces, is no verdict on
+    the log: a usage error (exit 2, one line), never "BROKEN" (exit 1, entries removed)."""
+    log = _case(tmp_path, notes=1)
+    capsys.readouterr()
+    pasted = f"  {log.head.upper()}\n"  # copied from a report: the whole hash, spaces around
+    assert main(["audit", "verify", str(log.path), "--head", pasted]) == 0
+    assert capsys.readouterr().out.startswith(f"{log.path}: OK")
+    for head in (log.head[:12], "not-a-hash"):
+        assert main(["audit", "verify", str(log.path), "--head", head]) == 2
+        captured = capsys.readouterr()
+        assert "BROKEN" not in captured.out + captured.err
+        assert "--head needs the whole hash" in captured.err and captured.err.count("\n") == 1
+    assert main(["audit", "verify", str(log.path), "--head", "0" * 64]) == 1  # a real miss
+    assert "BROKEN" in capsys.readouterr().out
