@@ -94,8 +94,9 @@ def log_started(log: AuditLog | None, args: argparse.Namespace, files: list[Any]
         Action.SCAN_STARTED,
         {
             "command": args.command,
-            "source": str(getattr(args, "folder", "") or ""),
-            "images": [str(p) for p in getattr(args, "images", None) or []][:100],
+            # absolute, as out and gt: the log keeps no working folder to read "a.jpg" against
+            "source": _real(getattr(args, "folder", None)),
+            "images": [_real(p) for p in getattr(args, "images", None) or []][:100],
             "files": len(files),
             "out": str(Path(args.out).resolve()),
             "models_asked": args.model or "default",
@@ -107,6 +108,14 @@ def log_started(log: AuditLog | None, args: argparse.Namespace, files: list[Any]
             "gt": _resolved(getattr(args, "gt", None)),
         },
     )
+
+
+def _real(path: Path | str | None) -> str:
+    """An evidence path or folder as given on the command line, absolute with its links
+    resolved as a scan records its files (``file``); "" when none was given."""
+    from forensic_viewer.scan.walk import real_path
+
+    return "" if not path else str(real_path(path))
 
 
 def _resolved(path: Path | str | None) -> str | None:

@@ -561,6 +561,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
     from forensic_viewer.audit import Action
     from forensic_viewer.casework import case_session, probe_details
     from forensic_viewer.scan.probe import table_lines, write_probe
+    from forensic_viewer.scan.walk import real_path
 
     formats = _report_formats(args)
     # One writer per output folder, as for scans; --case: the probe goes into the case's log.
@@ -571,7 +572,9 @@ def cmd_probe(args: argparse.Namespace) -> int:
         analyzer = build_analyzer(args)
         bar = ProgressBar(1, sys.stderr.isatty())
         try:
-            evidence = load_evidence(args.image)
+            # absolute, as a scan records its files: probe.json, the report and the case log
+            # name the file without the working folder the command was run from
+            evidence = load_evidence(real_path(args.image))
             result = run_probe(analyzer, evidence, progress=bar.windows)
         except ForensicError as e:
             bar.close()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import cv2
@@ -408,3 +409,22 @@ def test_closing_the_window_during_a_batch_scan_logs_the_scans_end(
     finished = entries[-1].details
     assert finished["cancelled"] is True and finished["analysed"] == 1
     assert finished["results_sha256"]["results.jsonl"] == _sha(out / "results.jsonl")
+
+
+def test_scan_started_names_the_evidence_by_absolute_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The log keeps no working folder: ``scan evidence`` or ``analyze a.jpg`` run from a case
+    folder must be recorded as the files they were, as ``out`` and ``gt`` are."""
+    monkeypatch.chdir(tmp_path)
+    here = Path(os.path.realpath(tmp_path))
+    log = AuditLog(tmp_path / "case", program="test", examiner="A. Examiner")
+    common = dict(out="out", model=None, device="cpu", exact=False, analyses="", jobs=1)
+    log_started(log, argparse.Namespace(command="scan", folder="evidence", **common), [])
+    images = ["a.jpg", "sub/b.png"]
+    log_started(log, argparse.Namespace(command="analyze", images=images, **common), [])
+    log.close()
+    scan, analyze = _entries(tmp_path / "case")[-2:]
+    assert scan.details["source"] == str(here / "evidence")
+    assert analyze.details["images"] == [str(here / "a.jpg"), str(here / "sub" / "b.png")]
+    assert analyze.details["source"] == ""

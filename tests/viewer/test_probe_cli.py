@@ -160,3 +160,27 @@ def test_the_probe_table_leads_each_copy_with_the_default_verdict() -> None:
         ("resize-50", "pair (ensemble)"),
         ("resize-50", "a"),
     ]
+
+
+def test_probe_of_a_relative_path_records_the_file_absolute(
+    tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """probe.json and the case log's probe-run name the evidence as the file it is: a path
+    relative to the folder the command was run from means nothing in the log (which keeps no
+    working folder) nor in probe.json (which lies in --out), while both name probe.json and
+    --out absolute."""
+    import os
+
+    from forensic_viewer.audit import LOG_NAME, verify_log
+
+    write_rgb(tmp_path / "evidence.png", h=48, w=64)
+    monkeypatch.chdir(tmp_path)
+    args = ["probe", "evidence.png", "--out", "out", "--model", str(tiny_checkpoint)]
+    assert main([*args, "--device", "cpu", "--no-faces", "--case", "case"]) == 0
+    real = os.path.realpath(tmp_path / "evidence.png")
+    table = json.loads((tmp_path / "out" / PROBE_JSON).read_text(encoding="utf-8"))
+    assert table["evidence"]["path"] == real
+    log = verify_log(tmp_path / "case" / LOG_NAME)
+    probe = next(e for e in log.entries if e.action == "probe-run")
+    assert probe.details["path"] == real
+    assert probe.details["sha256"] == table["evidence"]["sha256"]
