@@ -301,6 +301,9 @@ class ProbeRow:
 
     iou: of the copy's mask (its heatmap at the original's size, thresholded at
         ``pixel_threshold``) with the original's mask; None when either has no heatmap.
+    out_of_range: the copy's verdict is outside the measured range (``ModelResult``'s: a
+        copy smaller than the images the verdicts were measured on, such as the 50 % copy of
+        a CASIA image; docs/VERDICTS.md section 7), else None.
     """
 
     derivation: str
@@ -313,6 +316,7 @@ class ProbeRow:
     original_verdict: str
     original_score: float
     pixel_threshold: float
+    out_of_range: dict[str, Any] | None = None
 
     @property
     def verdict_changed(self) -> bool:
@@ -331,6 +335,7 @@ class ProbeRow:
             "original_verdict": self.original_verdict,
             "original_score": self.original_score,
             "pixel_threshold": self.pixel_threshold,
+            "out_of_range": self.out_of_range,
         }
 
 
@@ -366,6 +371,7 @@ def compare(derivation: str, original: Analysis, copy: Analysis) -> list[ProbeRo
                 original_verdict=orig.verdict,
                 original_score=orig.score,
                 pixel_threshold=r.pixel_threshold,
+                out_of_range=r.out_of_range,
             )
         )
     return rows
@@ -437,6 +443,7 @@ class ProbeResult:
                     "score": r.score,
                     "probability": r.probability,
                     "pixel_threshold": r.pixel_threshold,
+                    "out_of_range": r.out_of_range,
                 }
                 for name, (role, r) in _results(self.original).items()
             },

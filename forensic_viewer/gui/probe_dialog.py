@@ -47,7 +47,7 @@ from engine.types import Analysis, Evidence
 from forensic_viewer.gui.panels import discard
 from forensic_viewer.gui.workers import AnalysisWorker
 from forensic_viewer.overlays import colorize
-from forensic_viewer.scan.probe import TABLE_COLUMNS, table_notes, table_rows
+from forensic_viewer.scan.probe import TABLE_COLUMNS, table_notes, table_rows, verdict_cell
 from forensic_viewer.wording import plain
 
 MAP_SIDE = 220  # px, long side of each map in the grid
@@ -282,7 +282,7 @@ class ProbeDialog(QDialog):
         if result is None or not model:
             return
         iou = {r.derivation: r.iou for r in result.rows if r.model == model}
-        verdict = {r.derivation: r.verdict for r in result.rows if r.model == model}
+        verdict = {r.derivation: verdict_cell(r.to_dict()) for r in result.rows if r.model == model}
         names = [ORIGINAL, *(c.derivation.name for c in result.copies)]
         for k, name in enumerate(names):
             heat = result.heatmap(name, model)

@@ -31,7 +31,7 @@ from engine.files import atomic_write, read_regular_text
 from engine.probe import ORIGINAL, ProbeResult, ProbeRow
 from engine.types import Analysis
 from forensic_viewer.scan.maps import fitted_name, save_heatmap_png
-from forensic_viewer.wording import plain
+from forensic_viewer.wording import OUT_OF_RANGE, plain, range_words
 
 PROBE_JSON = "probe.json"
 PROBE_MAPS = "probe-maps"
@@ -119,7 +119,7 @@ def figure(v: float | None, digits: int = 3) -> str:
 def row_cells(row: ProbeRow | dict[str, Any]) -> list[str]:
     """One table row as the CLI, the viewer and reports show it (:data:`TABLE_COLUMNS`)."""
     d = row.to_dict() if isinstance(row, ProbeRow) else row
-    verdict = str(d["verdict"])
+    verdict = verdict_cell(d)
     if d.get("verdict_changed"):
         verdict += f" (was {d['original_verdict']})"
     name = str(d["model"]) + (" (ensemble)" if d.get("role") == "ensemble" else "")
@@ -133,6 +133,14 @@ def row_cells(row: ProbeRow | dict[str, Any]) -> list[str]:
     ]
 
 
+def verdict_cell(d: dict[str, Any]) -> str:
+    """A verdict as every display of the product shows it: marked beside it when it is
+    outside the measured range (a copy, or an original, smaller than the images the verdicts
+    were measured on; docs/VERDICTS.md section 7), the sentence in :func:`table_notes`."""
+    verdict = str(d["verdict"])
+    return f"{verdict} ({OUT_OF_RANGE})" if d.get("out_of_range") else verdict
+
+
 def table_rows(table: dict[str, Any]) -> list[list[str]]:
     """``probe.json``'s table as rows of :data:`TABLE_COLUMNS`: the original's figures first
     (IoU 1 by definition), then each copy's; within each, the ensemble (the default verdict)
@@ -142,7 +150,7 @@ def table_rows(table: dict[str, Any]) -> list[list[str]]:
     for name, o in originals:
         role = " (ensemble)" if o.get("role") == "ensemble" else ""
         rows.append(
-            [ORIGINAL, plain(name) + role, o["verdict"], figure(o["score"]),
+            [ORIGINAL, plain(name) + role, verdict_cell(o), figure(o["score"]),
              figure(o.get("probability"), 2), "1.000"]
         )  # fmt: skip
     order = {d: i for i, d in enumerate(dict.fromkeys(r["derivation"] for r in table["rows"]))}
@@ -155,11 +163,22 @@ def _members_last(d: dict[str, Any]) -> int:
 
 
 def table_notes(table: dict[str, Any]) -> list[str]:
-    """What the table's reader needs besides the rows: the IoU convention, each copy's steps
-    and what a step did not do (a no-op resize)."""
+    """What the table's reader needs besides the rows: the IoU convention, each copy's steps,
+    what a step did not do (a no-op resize) and why a verdict is marked outside the measured
+    range (the original's, or a copy's: a 50 % copy of a CASIA image is 128 px high)."""
     notes = [f"IoU: {table['iou_convention']}."]
+    rows = [(ORIGINAL, o) for o in table["original"].values()]
+    rows += [(r["derivation"], r) for r in table["rows"]]
+    off: dict[str, Any] = {}  # the first out_of_range of the original and of each copy
+    for name, d in rows:
+        if d.get("out_of_range"):
+            off.setdefault(name, d["out_of_range"])
+    if ORIGINAL in off:
+        notes.append(f"{ORIGINAL}: {range_words(off[ORIGINAL])}")
     for d in table["derivations"]:
         extra = "".join(f"; {plain(n)}" for n in d.get("notes", []))
+        if off.get(d["name"]):
+            extra += f"; {range_words(off[d['name']])}"
         notes.append(f"{d['name']}: {plain(d['label'])} ({d['width']}×{d['height']}){extra}")
     return notes
 

@@ -184,3 +184,27 @@ def test_probe_of_a_relative_path_records_the_file_absolute(
     probe = next(e for e in log.entries if e.action == "probe-run")
     assert probe.details["path"] == real
     assert probe.details["sha256"] == table["evidence"]["sha256"]
+
+
+def test_a_copy_below_the_measured_sizes_has_its_verdict_marked(
+    tmp_path: Path, tiny_checkpoint: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The 50 % copy of an image 200 px high is 100 px high, below the 192 px the verdicts
+    were measured down to (docs/VERDICTS.md section 7): its verdict is marked beside it, as
+    every other display marks it, and the notes say why; the original and the full-size
+    copies are not marked."""
+    img = write_rgb(tmp_path / "evidence.png", h=200, w=256)
+    out = tmp_path / "out"
+    args = ["probe", str(img), "--out", str(out), "--model", str(tiny_checkpoint)]
+    assert main([*args, "--device", "cpu", "--no-faces"]) == 0
+    table = json.loads((out / PROBE_JSON).read_text(encoding="utf-8"))
+    off = {r["derivation"]: r["out_of_range"] for r in table["rows"]}
+    assert off.pop("resize-50") == {"short_side": 100, "min_side": 192}
+    assert set(off.values()) == {None}
+    assert table["original"]["tiny"]["out_of_range"] is None
+    lines = capsys.readouterr().out.splitlines()
+    half = next(x for x in lines if x.startswith("resize-50\ttiny\t"))
+    assert "(outside the measured range)" in half.split("\t")[2]
+    assert not any("outside" in x for x in lines if x.startswith(("original\t", "jpeg-q95\t")))
+    note = next(x for x in lines if x.startswith("resize-50: "))
+    assert "short side is 100 px, below the 192 px" in note

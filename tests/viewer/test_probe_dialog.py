@@ -56,7 +56,11 @@ def test_the_probe_action_fills_the_table_and_the_maps(
     assert [table.horizontalHeaderItem(j).text() for j in range(6)] == list(TABLE_COLUMNS)
     analysis = window.current_analysis()
     assert dialog.result is not None and dialog.result.original is analysis
-    assert cells[0][:3] == ["original", "tiny", analysis.results["tiny"].verdict]
+    # an image this small is outside the verdicts' measured range: marked beside the verdict
+    assert analysis.results["tiny"].out_of_range is not None
+    marked = f"{analysis.results['tiny'].verdict} (outside the measured range)"
+    assert cells[0][:3] == ["original", "tiny", marked]
+    assert "original: outside the measured range: the image's short side" in dialog.notes.text()
     assert cells[1][0] == "jpeg-q95" and cells[1][1] == "tiny"
     assert 0.0 <= float(cells[1][5]) <= 1.0
     assert "no resize" in dialog.notes.text()  # 128 px long side: the social chain's note
