@@ -410,6 +410,11 @@ class AuditLog:
         self.examiner = examiner or default_examiner()
         self.host = host or socket.gethostname()
         self._lock = threading.Lock()
+        if self.case_dir.exists() and not self.case_dir.is_dir():
+            # mkdir would say "File exists" of audit.jsonl, which is not what is wrong
+            raise AuditError(
+                self.case_dir, "the case folder is a file, not a folder: --case names a folder"
+            )
         try:
             self.case_dir.mkdir(parents=True, exist_ok=True)
             # never waiting for a reader of a named pipe put in the case folder as the log

@@ -66,3 +66,28 @@ def test_a_case_whose_log_is_a_pipe_or_a_device_is_refused_in_one_line(
     lines = [ln for ln in err.strip().splitlines() if ln]
     assert code != 0 and len(lines) == 1, err
     assert str(log) in lines[0] and NOT_REGULAR in lines[0], err
+
+
+def test_a_case_folder_that_is_a_file_is_named_as_such(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--case notes.txt`` (a file): one line saying the case folder is a file, not
+    "audit.jsonl: cannot open the audit log (File exists)", and the file is left as it was."""
+    from forensic_viewer.audit import AuditError, AuditLog
+    from forensic_viewer.cli import main
+
+    case = tmp_path / "notes.txt"
+    case.write_text("the examiner's own notes\n", encoding="utf-8")
+    with pytest.raises(AuditError) as caught:
+        AuditLog(case)
+    assert (
+        str(caught.value)
+        == f"{case}: the case folder is a file, not a folder: --case names a folder"
+    )
+    image = tmp_path / "a.png"
+    image.write_bytes(b"not needed: the case is refused first")
+    assert main(["analyze", str(image), "--out", str(tmp_path / "out"), "--case", str(case)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"{case}: the case folder is a file" in err[0], err
+    assert "File exists" not in err[0]
+    assert case.read_text(encoding="utf-8") == "the examiner's own notes\n"
