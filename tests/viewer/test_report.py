@@ -638,6 +638,7 @@ def test_a_face_model_that_judged_a_face_is_in_the_models_and_the_limitations(
     assert "facer: at this threshold (test faces)" in limits
     assert "face swaps and other face manipulations" not in limits
     assert "facer" in limits.split("What they cannot see")[1]
+    assert "9 of 36 of them in whole camera photographs" in limits  # measured, said
     faces = text[text.index("Face detection ran") :]
     assert "facer" in faces[: faces.index("#")]
     assert "the models' thresholds were set on whole images, not faces" not in text
