@@ -589,13 +589,13 @@ class _Pool:
         self.reported = 0
         self.results: ResultLog | None = None
         self.problems: ScanLog | None = None
-        self.started: str | None = None  # when run() began, as scan.json records it
+        self.began: str | None = None  # when run() began, as scan.json records it
 
     # --- the run ---
 
     def run(self) -> ScanSummary:
         t0 = time.perf_counter()
-        self.started = now_text()  # scan.json's run.started: the workers load models first
+        self.began = now_text()  # scan.json's run.started: the workers load models first
         interrupted: KeyboardInterrupt | None = None
         try:
             for _ in range(self.jobs):
@@ -649,7 +649,7 @@ class _Pool:
                 "jobs": self.jobs,
                 "face_model_figures": first.face_model_figures,
             },
-            started=self.started,
+            started=self.began,
         )
         self.results = results = ResultLog(self.out)
         self.problems = problems = ScanLog(self.out)
