@@ -175,17 +175,18 @@ def _init_config(meta: CheckpointMeta) -> dict[str, Any]:
     }
 
 
-def _carry_over(init: CheckpointMeta, template: CheckpointMeta) -> None:
-    """What a fine-tuned checkpoint keeps of the one it started from: how its rule aggregates
-    windows and its reduced detection view (the bundled diffforensics-effl0 decides on the
-    windows' mean over a 512-pixel view, docs/VERDICTS.md; the trainer's default, ``max`` over
-    full-size windows, makes false alarms grow with image size) and its scope (a face model
-    stays one, for ``forensic-train face-model`` to choose its θ). θ, the pixel threshold and
-    the calibration are not kept: they belong to the old weights (``calibrate`` measures new
-    ones)."""
+def _carry_over(init: CheckpointMeta, template: CheckpointMeta, init_path: Path) -> None:
+    """What a fine-tune keeps of its starting checkpoint: its rule's window aggregate and
+    reduced detection view (diffforensics-effl0: the mean over a 512-pixel view, docs/VERDICTS.md;
+    the default ``max`` over full-size windows makes false alarms grow with image size), its
+    scope (a face model stays one) and its pixel threshold (effl0's 0.35, not the default 0.5:
+    fit validates the new weights and picks the best epoch at it, ``calibrate`` keeps it;
+    ``details`` names its file). θ and the calibration belong to the old weights: not kept."""
     if init.decision.rule == template.decision.rule:
         template.decision.aggregate = init.decision.aggregate
         template.decision.detect_side = init.decision.detect_side
+    template.decision.pixel_threshold = init.decision.pixel_threshold
+    template.decision.details = {"pixel_threshold_from": str(init_path)}
     template.scope = init.scope
 
 
@@ -392,7 +393,7 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
     name = args.name or out.name
     template = base_meta(args.arch, config, args.window, stride, name)
     if init_meta is not None:
-        _carry_over(init_meta, template)
+        _carry_over(init_meta, template, args.init)
 
     def meta_fn(summary: dict[str, Any]) -> CheckpointMeta:
         meta = CheckpointMeta.from_json(template.to_json())

@@ -252,6 +252,7 @@ def test_init_builds_the_checkpoints_network_and_keeps_its_decision_settings(
     model, _ = build_model("crfd-net-compact", dict(TINY), seed=0)
     meta.decision.aggregate, meta.decision.detect_side, meta.scope = "mean", 512, "faces"
     meta.decision.threshold = 0.37  # θ belongs to the old weights: not kept
+    meta.decision.pixel_threshold = 0.3  # the mask its weights were tuned for: kept (was 0.5)
     save_checkpoint(init, model, meta)
     out = tmp_path / "run"
     args = ["--init", str(init), "--window", "32", "--threads", "1", "--quiet"]
@@ -262,6 +263,7 @@ def test_init_builds_the_checkpoints_network_and_keeps_its_decision_settings(
     assert fine.training["init_tensors"]["left_initialised"] == 0
     assert (fine.decision.aggregate, fine.decision.detect_side) == ("mean", 512)
     assert fine.scope == "faces" and fine.decision.threshold != 0.37
+    assert fine.decision.pixel_threshold == 0.3
 
 
 def test_init_without_window_keeps_the_checkpoints_window_and_stride(
