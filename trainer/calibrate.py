@@ -15,6 +15,25 @@ tensors are copied byte for byte (dtype kept); only the metadata header changes.
 
 For a checkpoint with the ``logit`` rule the same arithmetic runs on the image score instead of
 the forged fraction.
+
+The score calibration (:mod:`engine.calibration`, the probability the viewer shows beside a
+verdict) is fitted anew on the same validation images, as ``forensic-train verdict`` fits it
+(Platt scaling of the rule's statistic): a calibration already in the header belongs to weights
+or a θ this run did not measure (a fine-tune's starting checkpoint, an earlier calibration), so
+it is never kept. Its ``fitted_on`` and reliability sentence say that these are the validation
+images that chose θ, not a held-out part. Without authentic validation images no curve can be
+fitted, and the checkpoint is left without one (its score then reads "not a probability").
+
+``--pixel-threshold keep`` keeps the header's pixel threshold. After ``fit --init`` that is the
+starting checkpoint's (``trainer.commands._carry_over``), the threshold fit validated and chose
+the fine-tuned weights' best epoch with; it is kept rather than measured anew because a user's
+split holds few tampered images, and the best of 19 thresholds on a handful of masks is noise
+(``auto`` measures it on the validation split all the same).
+
+The header's ``metrics`` (the training run's validation figures) are kept: the figures of θ on
+the images that chose it live in ``decision.details``. Only a checkpoint without training
+figures (an ``average``, a run with ``--no-val``), or one whose pixel threshold was changed
+here, gets the validation split's θ-free figures (pixel F1, IoU, AUC, image AUC) written.
 """
 
 from __future__ import annotations
@@ -27,6 +46,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from safetensors.torch import save_file
 
+from engine.calibration import Reliability, fit_platt, flagged_counts, reliability_bins
 from engine.checkpoints import (
     META_KEY,
     CheckpointMeta,
@@ -49,6 +69,11 @@ from trainer.setup import (
     subset_for_validation,
     today,
 )
+
+# where a calibrate-fitted calibration was measured, as its reliability sentence says it
+CHOSEN_ON = "the validation images that chose it, not held out"
+# the θ-free validation figures written when the header holds none (module docstring)
+THETA_FREE = ("pixel_f1", "pixel_iou", "pixel_auc", "pixel_f1_best")
 
 STRATEGIES = {
     "real-max": ("p_real_max", "max forged fraction of authentic training images"),
@@ -178,6 +203,46 @@ def _quantity(records: list, label: int, rule: str) -> np.ndarray:
     return np.array([getattr(r, key) for r in records if r.label == label], dtype=np.float64)
 
 
+def validation_calibration(records: list, rule: str, theta: float) -> dict[str, Any]:
+    """Platt scaling of the rule's statistic on the validation ``records`` (those θ was set on),
+    with what θ flags among them; ``{}`` when they hold one class only (no curve to fit)."""
+    labels = np.array([r.label for r in records], dtype=np.int64)
+    if labels.size == 0 or labels.min() == labels.max():
+        return {}
+    stats = np.array([r.statistic for r in records], dtype=np.float64)
+    tampered, authentic = int(labels.sum()), int((labels == 0).sum())
+    cal = fit_platt(
+        stats,
+        labels,
+        fitted_on=f"{labels.size} validation images of the run's split ({tampered} tampered, "
+        f"{authentic} authentic): the images that chose θ, not held out",
+    )
+    cal.reliability = Reliability(
+        flagged={
+            "authentic validation images": flagged_counts(_quantity(records, 0, rule), theta),
+            "tampered validation images": flagged_counts(_quantity(records, 1, rule), theta),
+        },
+        bins=reliability_bins([cal.probability(x) for x in stats], labels),
+        split=CHOSEN_ON,
+    )
+    return cal.to_dict()
+
+
+def kept_metrics(
+    metrics: dict[str, Any], measured: dict[str, Any], image_auc: float, pixel_changed: bool
+) -> dict[str, Any]:
+    """The header's metrics after calibration (module docstring): the training run's as they
+    were, or, with none or a changed pixel threshold, the validation split's θ-free ones."""
+    if any(k.startswith("val_") for k in metrics) and not pixel_changed:
+        return metrics
+    return {
+        **metrics,
+        **{f"val_{k}": measured[k] for k in THETA_FREE if k in measured},
+        "val_image_auc": image_auc,
+        "val_images": measured["images"],
+    }
+
+
 def run(args: argparse.Namespace) -> int:
     """``forensic-train calibrate``: measure, print the Table-3 comparison, write θ."""
     src: Path = args.model
@@ -239,6 +304,8 @@ def run(args: argparse.Namespace) -> int:
         pixel_t = float(args.pixel_threshold)
     else:
         pixel_t = meta.decision.pixel_threshold
+    pixel_changed = pixel_t != meta.decision.pixel_threshold
+    pixel_from = meta.decision.details.get("pixel_threshold_from")  # fit --init's, if kept
     meta.decision.pixel_threshold = loaded.meta.decision.pixel_threshold = pixel_t
     done = [0]
     total = len(train_real) + len(val)
@@ -276,6 +343,12 @@ def run(args: argparse.Namespace) -> int:
         meta.decision.provenance += (
             f"; pixel threshold {pixel_t:.2f}: best mean pixel F1 of the same validation split"
         )
+    elif pixel_from and not pixel_changed:
+        meta.decision.provenance += (
+            f"; pixel threshold {pixel_t:.2f} of {Path(pixel_from).name}, which it was "
+            "fine-tuned from and validated with"
+        )
+    meta.decision.calibration = validation_calibration(val_res.records, rule, theta)
     meta.decision.details = {
         "strategy": args.choose,
         "quantity": "forged_fraction" if rule == "forged_fraction" else "image score",
@@ -285,23 +358,16 @@ def run(args: argparse.Namespace) -> int:
         "pixel_threshold": meta.decision.pixel_threshold,
         "pixel_threshold_choice": args.pixel_threshold,
         "pixel_f1_by_threshold": pixel_curve,
+        "pixel_figures": {k: val_res.metrics[k] for k in THETA_FREE if k in val_res.metrics},
+        **({"pixel_threshold_from": pixel_from} if pixel_from and not pixel_changed else {}),
         **table,
     }
-    chosen = table["strategies"][args.choose]
-    vm = val_res.metrics
-    meta.metrics = {
-        **{
-            f"val_{k}": vm[k]
-            for k in ("pixel_f1", "pixel_iou", "pixel_auc", "pixel_f1_best")
-            if k in vm
-        },
-        "val_image_auc": table["validation_auc"],
-        "val_image_acc": chosen["accuracy"],
-        "val_image_bacc": chosen["balanced_accuracy"],
-        "val_images": vm["images"],
-    }
+    meta.metrics = kept_metrics(
+        meta.metrics, val_res.metrics, table["validation_auc"], pixel_changed
+    )
     write_decision(src, dst, meta)
     print(format_calibration(table, args.choose, meta.decision.provenance))
+    print(calibration_words(meta.decision.calibration))
     if table["overlap"]:
         print(
             "note: authentic and tampered ranges overlap (p_real_max > p_fake_min); compare the "
@@ -312,6 +378,16 @@ def run(args: argparse.Namespace) -> int:
         write_json(args.json, meta.decision.details)
     skipped.print_summary()
     return 0
+
+
+def calibration_words(calibration: dict[str, Any]) -> str:
+    """One line on the probability the checkpoint now gives, or why it gives none."""
+    if not calibration:
+        return (
+            "no score calibration: the validation split has one class only (a Platt curve "
+            "needs tampered and authentic images); the viewer shows the score, not a probability"
+        )
+    return f"score calibration (Platt) fitted on {calibration['fitted_on']}"
 
 
 def format_calibration(table: dict[str, Any], choose: str, prov: str) -> str:

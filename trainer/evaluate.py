@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from engine.checkpoints import LoadedModel
-from engine.decision import MANIPULATED
+from engine.decision import MANIPULATED, statistic
 from engine.errors import EvidenceError
 from engine.io import load_evidence
 from engine.pipeline import Analyzer
@@ -36,6 +36,8 @@ class ImageRecord:
     verdict: str
     forged_fraction: float
     pixel: dict[str, float] | None = None
+    # the rule's θ-free statistic (engine.decision.statistic), what a calibration is fitted on
+    statistic: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -125,6 +127,7 @@ def evaluate(
                     "f1_best": ps.f1_best,
                     "mask_share": float(gt.mean()),  # of the image: the forged region's size
                 },
+                statistic(result.rule, result.forged_fraction, result.image_logit),
             )
         )
         if progress is not None:
