@@ -27,17 +27,20 @@ class NotRegularFile(OSError):
     """An evidence path that is not a regular file: a named pipe, a device, a socket."""
 
 
-def open_regular(path: str | Path) -> BinaryIO:
+def open_regular(path: str | Path, *, follow_links: bool = True) -> BinaryIO:
     """``path`` opened for reading its bytes: ``O_RDONLY`` (never for writing) and
     ``O_NONBLOCK`` (opening a named pipe does not wait for a writer, which hung a scan that
     Ctrl+C could not end, and any command given a pipe named like a checkpoint), then refused
     unless it is a regular file: a pipe would stream what its writer sends, ``/dev/zero`` would
     never end, ``/dev/null`` would give the bytes of no file. The check is on the opened
-    descriptor, so a file swapped after a ``stat`` cannot slip through. Raises
-    :class:`NotRegularFile`, :class:`IsADirectoryError` for a folder, or the OSError of the
-    open (missing, permission denied, a link loop); :func:`not_regular_reason` words the first
-    two for a one-line error."""
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0))
+    descriptor, so a file swapped after a ``stat`` cannot slip through. ``follow_links=False``
+    (``O_NOFOLLOW``): a symbolic link at ``path`` itself is refused too, for files whose place
+    is part of what they mean (a case's audit log). Raises :class:`NotRegularFile`,
+    :class:`IsADirectoryError` for a folder, or the OSError of the open (missing, permission
+    denied, a link loop); :func:`not_regular_reason` words the first two for a one-line
+    error."""
+    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
+    fd = _open(path, flags | _no_follow(follow_links))
     try:
         check_regular(fd, path)
         return os.fdopen(fd, "rb")
@@ -47,6 +50,24 @@ def open_regular(path: str | Path) -> BinaryIO:
 
 
 _NOT_REGULAR = "not a regular file (a device, pipe or socket)"
+_LINK = "a symbolic link, not a regular file"
+
+
+def _no_follow(follow_links: bool) -> int:
+    """The open flag refusing a symbolic link at the path itself (0 where there is none)."""
+    return 0 if follow_links else getattr(os, "O_NOFOLLOW", 0)
+
+
+def _open(path: str | Path, flags: int, mode: int = 0o777) -> int:
+    """``os.open``, a symbolic link refused by ``O_NOFOLLOW`` raised as :class:`NotRegularFile`
+    saying so (Linux says ``ELOOP``, "Too many levels of symbolic links")."""
+    try:
+        return os.open(path, flags, mode)
+    except OSError as e:
+        if flags & _no_follow(False) and e.errno in (errno.ELOOP, errno.EMLINK):
+            if os.path.islink(path):
+                raise NotRegularFile(errno.ELOOP, _LINK, str(path)) from e
+        raise
 
 
 def check_regular(fd: int, path: str | Path) -> None:
@@ -66,16 +87,20 @@ def open_evidence(path: str | Path) -> BinaryIO:
     return open_regular(path)
 
 
-def open_append_fd(path: str | Path, mode: int = 0o644) -> int:
+def open_append_fd(path: str | Path, mode: int = 0o644, *, follow_links: bool = True) -> int:
     """A descriptor appending to the regular file ``path`` (created when missing, with
     ``mode``), for logs kept in a folder a user chooses (a scan's ``results.jsonl`` and
     ``scan.log``, a case's audit log, a training run's events). Opened ``O_NONBLOCK``, so a
     named pipe put there is refused at once instead of the open waiting for a reader, then
-    refused unless a regular file (``/dev/null`` would swallow every line); raises
-    :class:`NotRegularFile`, :class:`IsADirectoryError` or the OSError of the open."""
+    refused unless a regular file (``/dev/null`` would swallow every line).
+    ``follow_links=False`` (``O_NOFOLLOW``, the case log): a symbolic link there is refused
+    rather than followed (a dangling one would create its target elsewhere, one into another
+    case's log would append to that log). Raises :class:`NotRegularFile`,
+    :class:`IsADirectoryError` or the OSError of the open."""
     flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0)
+    flags |= _no_follow(follow_links)
     try:
-        fd = os.open(path, flags | getattr(os, "O_NONBLOCK", 0), mode)
+        fd = _open(path, flags | getattr(os, "O_NONBLOCK", 0), mode)
     except OSError as e:
         if e.errno == errno.ENXIO:  # a named pipe that no one reads
             raise NotRegularFile(errno.EINVAL, _NOT_REGULAR, str(path)) from e
@@ -98,10 +123,10 @@ def open_append(path: str | Path, mode: str = "ab", **open_kw: Any) -> IO[Any]:
     return os.fdopen(open_append_fd(path), mode, **open_kw)
 
 
-def read_regular(path: str | Path) -> bytes:
+def read_regular(path: str | Path, *, follow_links: bool = True) -> bytes:
     """The bytes of ``path`` read through :func:`open_regular` (small files the user names:
     ensemble files, JSON lists)."""
-    with open_regular(path) as f:
+    with open_regular(path, follow_links=follow_links) as f:
         return f.read()
 
 
@@ -115,7 +140,8 @@ def read_regular_text(path: str | Path, encoding: str = "utf-8") -> str:
 
 def not_regular_reason(e: OSError) -> str | None:
     """The reason of :func:`open_regular`'s refusals (``"not a regular file (a device, pipe or
-    socket)"``, ``"is a folder, not a file"``) for a one-line error; None for other errors."""
+    socket)"``, ``"is a folder, not a file"``, ``"a symbolic link, not a regular file"``) for a
+    one-line error; None for other errors."""
     if isinstance(e, NotRegularFile | IsADirectoryError):
         return e.strerror
     return None

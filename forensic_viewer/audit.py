@@ -313,12 +313,13 @@ def verify_log(path: str | Path, expect_head: str | None = None) -> Verification
     line byte for byte canonical; stop at the first problem. ``expect_head``: a hash (e.g. a
     report's) that must be one of the entries'. The file is read under a shared ``flock``, so
     an entry being appended meanwhile is read whole or not at all. Raises :class:`AuditError`
-    when the file cannot be read (a named pipe or a device given as the log, or put in the case
-    folder under its name, included: opened by :func:`engine.files.open_regular`, never
-    waited on nor read without end)."""
+    when the file cannot be read (a named pipe, a device or a symbolic link given as the log,
+    or put in the case folder under its name, included: opened by
+    :func:`engine.files.open_regular` without following a link, never waited on nor read
+    without end; a log is verified where it is, as the case that writes it finds it)."""
     path = Path(path)
     try:
-        with open_regular(path) as f:
+        with open_regular(path, follow_links=False) as f:
             if fcntl is not None:  # a shared lock: a write in progress finishes first
                 fcntl.flock(f.fileno(), fcntl.LOCK_SH)
             data = f.read()
@@ -417,8 +418,10 @@ class AuditLog:
             )
         try:
             self.case_dir.mkdir(parents=True, exist_ok=True)
-            # never waiting for a reader of a named pipe put in the case folder as the log
-            self._fd: int | None = open_append_fd(self.path)
+            # never waiting for a reader of a named pipe put in the case folder as the log, nor
+            # following a link there: a dangling one would create the log elsewhere, one into
+            # another case's log would mix two cases into one chain
+            self._fd: int | None = open_append_fd(self.path, follow_links=False)
         except OSError as e:
             reason = not_regular_reason(e)
             raise AuditError(
@@ -472,7 +475,7 @@ class AuditLog:
         and check it; recover a torn last line. Called under the file lock."""
         st = os.fstat(self._fd)  # type: ignore[arg-type]
         try:
-            same = os.path.samestat(st, os.stat(self.path))
+            same = os.path.samestat(st, os.lstat(self.path))  # a link put there is not it
         except FileNotFoundError:
             same = False
         if not same:  # our writes would go to a file no one sees any more
@@ -482,7 +485,8 @@ class AuditLog:
             return
         if size < self._size:
             raise AuditError(self.path, "the audit log became shorter while it was open")
-        with open_regular(self.path) as f:  # the file our descriptor writes, nothing put there
+        # the file our descriptor writes, nothing put there
+        with open_regular(self.path, follow_links=False) as f:
             if not os.path.samestat(st, os.fstat(f.fileno())):
                 raise AuditError(self.path, "the audit log was replaced while open")
             data = f.read(size)
@@ -648,7 +652,7 @@ def show_command(log: str | Path) -> int:
     for entry in result.entries:
         print(describe(entry))
     if not result.ok:
-        data = read_regular(path)  # verify_log read it just now: a regular file
+        data = read_regular(path, follow_links=False)  # verify_log read it: a regular file
         for number, raw, complete in _lines(data):
             if number < (result.line or 0):
                 continue

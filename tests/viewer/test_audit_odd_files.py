@@ -4,7 +4,9 @@ The case folder is the user's (``--case DIR``, the viewer's case), and ``audit v
 take any path: a named pipe called ``audit.jsonl`` made opening the case wait for a reader
 forever (the viewer did not start, ``scan --case`` hung) and ``audit verify`` wait for a
 writer; a link to ``/dev/zero`` had ``verify`` read without end, one to ``/dev/null`` would
-swallow every entry. Each is now one line naming the log.
+swallow every entry. A symbolic link there was followed: a dangling one created the log
+elsewhere, one into another case's log mixed two cases into one chain. Each is now one line
+naming the log (a link is refused as a link, whatever it points at).
 
 A reader that waits blocks in a system call, so each case runs in a child process with a time
 limit (``tests.conftest.run_bounded``).
@@ -91,3 +93,42 @@ def test_a_case_folder_that_is_a_file_is_named_as_such(
     assert len(err) == 1 and f"{case}: the case folder is a file" in err[0], err
     assert "File exists" not in err[0]
     assert case.read_text(encoding="utf-8") == "the examiner's own notes\n"
+
+
+@pytest.mark.parametrize("target", ["dangling", "other-case"])
+def test_a_symbolic_link_at_the_case_log_is_refused_and_not_followed(
+    tmp_path: Path, target: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A link at ``audit.jsonl`` was followed: a dangling one created its target somewhere
+    else, one into another case's log appended this case's entries to that chain. Opening the
+    case, ``verify_log`` and ``audit verify`` each refuse it in one line naming the link, and
+    the link's target is neither made nor changed."""
+    from forensic_viewer.audit import AuditError, AuditLog, verify_log
+    from forensic_viewer.cli import main
+
+    other = tmp_path / "other-case"
+    if target == "other-case":
+        AuditLog(other, program="test").close()
+    before = (other / LOG_NAME).read_bytes() if target == "other-case" else None
+    case = tmp_path / "case"
+    case.mkdir()
+    link = case / LOG_NAME
+    os.symlink(other / LOG_NAME, link)
+    said = []
+    for act in (lambda: AuditLog(case), lambda: verify_log(link)):
+        with pytest.raises(AuditError) as caught:
+            act()
+        said.append(str(caught.value))
+    for message in said:
+        assert message.startswith(f"{link}: ") and "\n" not in message, message
+        assert "a symbolic link, not a regular file" in message, message
+    capsys.readouterr()
+    assert main(["audit", "verify", str(case)]) == 2
+    err = [ln for ln in capsys.readouterr().err.splitlines() if ln]
+    assert len(err) == 1 and str(link) in err[0] and "symbolic link" in err[0], err
+    if before is None:
+        assert not (other / LOG_NAME).exists() and not other.exists()
+    else:
+        assert (other / LOG_NAME).read_bytes() == before
+        assert verify_log(other / LOG_NAME).ok
+    assert link.is_symlink()
