@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -92,22 +92,58 @@ def log_started(log: AuditLog | None, args: argparse.Namespace, files: list[Any]
         return
     log.append(
         Action.SCAN_STARTED,
-        {
-            "command": args.command,
-            # absolute, as out and gt: the log keeps no working folder to read "a.jpg" against
-            "source": _real(getattr(args, "folder", None)),
-            "images": [_real(p) for p in getattr(args, "images", None) or []][:100],
-            "files": len(files),
-            "out": str(Path(args.out).resolve()),
-            "models_asked": args.model or "default",
-            "device": args.device,
-            "exact": bool(args.exact),
-            "analyses": getattr(args, "analyses", "") or "",
-            "jobs": getattr(args, "jobs", 1),
-            "recursive": bool(getattr(args, "recursive", False)),
-            "gt": _resolved(getattr(args, "gt", None)),
-        },
+        scan_started_details(
+            args.command,
+            source=getattr(args, "folder", None),
+            images=getattr(args, "images", None) or [],
+            files=len(files),
+            out=args.out,
+            models_asked=args.model or "default",
+            device=args.device,
+            exact=bool(args.exact),
+            analyses=getattr(args, "analyses", "") or "",
+            jobs=getattr(args, "jobs", 1),
+            recursive=bool(getattr(args, "recursive", False)),
+            gt=getattr(args, "gt", None),
+        ),
     )
+
+
+def scan_started_details(
+    command: str,
+    *,
+    source: Path | str | None,
+    images: Sequence[Path | str],
+    files: int | None,
+    out: Path | str,
+    models_asked: Sequence[str] | str,
+    device: str,
+    exact: bool,
+    analyses: str,
+    jobs: int | None,
+    recursive: bool,
+    gt: Path | str | None,
+) -> dict[str, Any]:
+    """What ``scan-started`` records, the command line's and the batch dialog's alike (the
+    keys of docs/AUDIT.md): ``source``/``images``, ``out`` and ``gt`` absolute (the log keeps
+    no working folder to read "a.jpg" against); ``files`` the images listed to scan (ground
+    truth masks passed over; None when a dialog's scan failed before its listing);
+    ``models_asked`` as asked ("default": none named); ``analyses`` as ``--analyses`` takes
+    them; ``jobs`` the worker processes it runs with (``auto`` resolved; None: Ray's own)."""
+    return {
+        "command": command,
+        "source": _real(source),
+        "images": [_real(p) for p in images][:100],
+        "files": files,
+        "out": str(Path(out).resolve()),
+        "models_asked": models_asked if isinstance(models_asked, str) else list(models_asked),
+        "device": device,
+        "exact": exact,
+        "analyses": analyses,
+        "jobs": jobs,
+        "recursive": recursive,
+        "gt": _resolved(gt),
+    }
 
 
 def _real(path: Path | str | None) -> str:

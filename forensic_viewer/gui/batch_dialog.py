@@ -126,9 +126,10 @@ class ScanWorker(QThread):
     """Runs one scan (listing, model loading, analysis) off the GUI thread.
 
     Messages (through :attr:`mailbox`, see :mod:`forensic_viewer.gui.mailbox` for why not signals),
-    in order: ``listed(total, passed over, done earlier, masks)`` (files found; files passed over as not
+    in order: ``listed(total, passed over, done earlier, masks, job)`` (files found; files passed over as not
     images; files of the listing an earlier run into the output folder finished; ground-truth
-    masks passed over, as ``scan --gt`` passes them over), ``ready(names, ensemble or None, device)``
+    masks passed over, as ``scan --gt`` passes them over; the job, its ``auto`` worker count
+    resolved), ``ready(names, ensemble or None, device)``
     (models loaded), ``file(index, total, analysed, TriageRow, left)`` after every file (done,
     skipped because finished earlier, or failed; ``analysed``: to the end in this run;
     ``left``: files still to analyse, as far as known), ``windows(model, done, total)``
@@ -222,8 +223,11 @@ class ScanWorker(QThread):
                 index = ResultIndex(job.out)
                 self._done_before = {k: index.sha256(k) for k in index.done_keys()}
                 self._left = files_to_analyse(files, self._done_before)
+                if job.jobs == AUTO_JOBS and job.ray is None:
+                    # a resume skips the files finished earlier: counted once, when it began
+                    self.job = job = replace(job, jobs=auto_jobs(self._left, job.device))
                 self.mailbox.post(
-                    "listed", len(files), len(left_out), len(files) - self._left, len(masks)
+                    "listed", len(files), len(left_out), len(files) - self._left, len(masks), job
                 )
                 summary = self._scan(files, lock)
                 if truth is not None and not summary.cancelled:
@@ -246,10 +250,8 @@ class ScanWorker(QThread):
         from forensic_viewer.scan.run import run_scan
 
         job = self.job
-        if job.jobs == AUTO_JOBS:  # on Ray: every CPU Ray has (gui/run_on.py)
-            # a resume skips the files finished earlier: counted once, when the scan began
-            jobs = 1 if job.ray is not None else auto_jobs(self._left, job.device)
-            job = replace(job, jobs=jobs)
+        if job.jobs == AUTO_JOBS:  # left so by run() only on Ray: every CPU Ray has (run_on.py)
+            job = replace(job, jobs=1)
         recipe = AnalyzerRecipe(
             models=tuple(job.models), device=job.device, faces=job.faces, exact=job.exact
         )
@@ -325,7 +327,9 @@ class BatchDialog(QDialog):
 
     openAnalysis = Signal(object)
     openFile = Signal(str)
-    scanStarted = Signal(object)  # ScanJob (for the case audit log, gui/case_log.py)
+    # ScanJob (``auto`` jobs resolved) and the files listed, None when the scan failed before
+    # its listing: for the case audit log (gui/case_log.py)
+    scanStarted = Signal(object, object)
     scanEnded = Signal(object)  # ScanSummary, or the one-line failure of the scan itself
     reportOpened = Signal(object)  # the ReportDialog over the scan
 
@@ -345,6 +349,7 @@ class BatchDialog(QDialog):
         self._loaders: list[ResultLoader] = []
         self._report: QDialog | None = None
         self._busy = False
+        self._announced = False  # this scan's scanStarted emitted
         self._resumed = 0  # files of this run's listing an earlier run finished
         self._truth: tuple[list[str], list[str]] = ([], [])  # the last scan's (score_scan)
         self._build(models, device, exact)
@@ -573,8 +578,8 @@ class BatchDialog(QDialog):
         mail.start()
         self._set_running(True)
         self.show_message(f"listing {job.folder}…")
+        self._announced = False  # scanStarted, once the files are counted
         self.worker.start()
-        self.scanStarted.emit(job)
 
     def toggle_pause(self) -> None:
         if self.worker is None or not self.running:
@@ -638,8 +643,16 @@ class BatchDialog(QDialog):
         self.message.setText(plain(text))
 
     def _on_listed(
-        self, total: int, left_out: int = 0, done_before: int = 0, masks: int = 0
+        self,
+        total: int,
+        left_out: int = 0,
+        done_before: int = 0,
+        masks: int = 0,
+        job: ScanJob | None = None,
     ) -> None:
+        if job is not None:  # logged as the command line logs a scan: with its files counted
+            self._announced = True
+            self.scanStarted.emit(job, total)
         self.tally.total = total
         self._resumed = done_before
         self.progress.setRange(0, max(1, total))
@@ -743,6 +756,9 @@ class BatchDialog(QDialog):
     def _on_failed(self, message: str) -> None:
         self.tally.end()
         self.show_message(message)
+        if not self._announced and self.worker is not None:  # failed before its listing
+            self._announced = True
+            self.scanStarted.emit(self.worker.job, None)
         self.scanEnded.emit(message)
 
     def _on_finished(self) -> None:

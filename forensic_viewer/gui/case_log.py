@@ -53,7 +53,12 @@ from forensic_viewer.audit import (
     file_sha256,
     verify_log,
 )
-from forensic_viewer.casework import probe_details, report_details, scan_finished_details
+from forensic_viewer.casework import (
+    probe_details,
+    report_details,
+    scan_finished_details,
+    scan_started_details,
+)
 from forensic_viewer.events import Event, Subscriptions
 from forensic_viewer.layers import Layer, LayerList, MaskLayer, PartialHeatmapLayer
 from forensic_viewer.scan.pool import AUTO_JOBS
@@ -458,26 +463,30 @@ class CaseRecorder(QObject):
         if self.log is None or dialog in self._scans:
             return
         self._scans[dialog] = None
-        dialog.scanStarted.connect(lambda job: self._on_scan_started(dialog, job))
+        dialog.scanStarted.connect(lambda job, n: self._on_scan_started(dialog, job, n))
         dialog.scanEnded.connect(lambda outcome: self._on_scan_ended(dialog, outcome))
         dialog.reportOpened.connect(self.attach_report)
 
-    def _on_scan_started(self, dialog: BatchDialog, job: ScanJob) -> None:
+    def _on_scan_started(self, dialog: BatchDialog, job: ScanJob, files: int | None) -> None:
+        """``scan-started`` as the command line writes it (``casework.scan_started_details``):
+        the dialog's checked models are the models asked for, its scan a folder's."""
         self._scans[dialog] = job
         self.append(
             Action.SCAN_STARTED,
-            {
-                "command": "batch dialog",
-                "source": str(job.folder),
-                "out": str(job.out),
-                "recursive": job.recursive,
-                "models": list(job.models),
-                "device": job.device,
-                "exact": job.exact,
-                "analyses": list(job.analyses),
-                "jobs": "auto" if job.jobs == AUTO_JOBS else job.jobs,
-                "gt": None if job.gt is None else str(job.gt),
-            },
+            scan_started_details(
+                "batch dialog",
+                source=job.folder,
+                images=[],
+                files=files,
+                out=job.out,
+                models_asked=job.models,
+                device=job.device,
+                exact=job.exact,
+                analyses=",".join(job.analyses),
+                jobs=None if job.jobs == AUTO_JOBS else job.jobs,  # AUTO only on Ray: its own
+                recursive=job.recursive,
+                gt=job.gt,
+            ),
         )
 
     def _on_scan_ended(self, dialog: BatchDialog, outcome: object) -> None:

@@ -349,7 +349,7 @@ def test_a_scan_and_its_report_from_the_batch_dialog_are_logged(
     qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=60_000)
     started, finished = _entries(case)[-2:]
     assert started.action == "scan-started" and started.details["source"] == str(folder)
-    assert started.details["models"] == [str(tiny_checkpoint)]
+    assert started.details["models_asked"] == [str(tiny_checkpoint)]
     assert finished.action == "scan-finished" and finished.details["analysed"] == 2
     assert finished.details["settings"]["models"] == {"tiny": _sha(tiny_checkpoint)}
     assert finished.details["results_sha256"]["results.jsonl"] == _sha(out / "results.jsonl")
@@ -428,3 +428,48 @@ def test_scan_started_names_the_evidence_by_absolute_paths(
     assert scan.details["source"] == str(here / "evidence")
     assert analyze.details["images"] == [str(here / "a.jpg"), str(here / "sub" / "b.png")]
     assert analyze.details["source"] == ""
+
+
+@pytest.mark.gui
+def test_the_batch_dialog_logs_scan_started_as_the_command_line_does(
+    qtbot, case_window: MainWindow, tmp_path: Path, tiny_checkpoint: Path, monkeypatch
+) -> None:
+    """The same scan asked for from the batch dialog and from ``scan --case`` gives the same
+    ``scan-started`` but for the command and the output folder: the files counted, the models
+    asked for under ``models_asked`` and the ground-truth folder absolute (the dialog's had no
+    ``files``, named the models ``models`` and kept ``gt`` as typed)."""
+    monkeypatch.chdir(tmp_path)
+    data = Path("data")  # typed relative, in the dialog and on the command line
+    (tmp_path / data / "Tp").mkdir(parents=True)
+    for i in range(2):
+        write_rgb(tmp_path / data / "Tp" / f"{i}.png", 40, 48, seed=i)
+    mask = np.zeros((40, 48), np.uint8)
+    mask[5:20, 10:30] = 255
+    (tmp_path / data / "Gt").mkdir()
+    cv2.imwrite(str(tmp_path / data / "Gt" / "0_gt.png"), mask)
+    case = tmp_path / "case"
+    dialog = case_window.open_batch()
+    dialog.folder.setText(str(tmp_path / data / "Tp"))
+    dialog.out.setText(str(tmp_path / "out-dialog"))
+    dialog.device.setCurrentText("cpu")
+    dialog.jobs.setValue(1)
+    dialog.truth.enabled.setChecked(True)
+    dialog.truth.folder.setText(str(data))
+    dialog.start()
+    qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=60_000)
+    from_dialog = next(e for e in reversed(_entries(case)) if e.action == "scan-started")
+    args = ["scan", str(data / "Tp"), "--out", "out-cli", "--model", str(tiny_checkpoint)]
+    args += ["--device", "cpu", "--jobs", "1", "--gt", str(data), "--case", str(case)]
+    assert main(args) == 0
+    from_cli = next(e for e in reversed(_entries(case)) if e.action == "scan-started")
+    assert from_cli.seq > from_dialog.seq
+    dialog_details, cli_details = from_dialog.details, from_cli.details
+    assert dialog_details["command"] == "batch dialog" and cli_details["command"] == "scan"
+    assert dialog_details["out"] == str(Path(os.path.realpath(tmp_path)) / "out-dialog")
+    for d in (dialog_details, cli_details):
+        del d["command"], d["out"]
+    assert dialog_details == cli_details
+    real = Path(os.path.realpath(tmp_path))
+    assert dialog_details["files"] == 2 and dialog_details["gt"] == str(real / data)
+    assert dialog_details["models_asked"] == [str(tiny_checkpoint)]
+    assert dialog_details["source"] == str(real / data / "Tp")
