@@ -6,7 +6,9 @@ one source's layers (a model's plus the faces, or a classic analysis's map and p
 panes share the layer settings by construction; zoom and pan are linked through pyqtgraph's
 view linking, so moving one moves all. Each pane's title gives the model's verdict and, as
 its card in the Verdict panel does, its calibrated probability (the score where there is no
-calibration), or what the analysis's values are (raw values are called so); its chooser shows
+calibration), or what the analysis's values are (raw values are called so); a verdict outside
+the measured range is marked so and grey, as its card is (docs/VERDICTS.md, section 7); its
+chooser shows
 any other source in that pane instead. After a Cancel, the model that was running has a pane of its
 partial map, titled as partial with no verdict (in grey, as the main view marks it).
 
@@ -44,7 +46,7 @@ from engine.types import Analysis, ModelResult
 from forensic_viewer.gui.canvas import Canvas
 from forensic_viewer.gui.panels import GREEN, GREY, RED, discard
 from forensic_viewer.layers import AnalysisLayer, ClonePairsLayer, Layer, LayerList
-from forensic_viewer.wording import confidence_words, partial_words, plain
+from forensic_viewer.wording import OUT_OF_RANGE, confidence_words, partial_words, plain
 
 SCALE_SHORT = {
     "raw": "raw values, not a probability",
@@ -62,7 +64,18 @@ def pane_title(name: str, result: ModelResult | None) -> str:
     if result is None:
         return name
     sure = confidence_words(result.probability, result.score)
-    return f"{result.verdict.upper()} · {sure} — {name}"
+    # marked as its card is: a verdict outside the measured range is never shown bare
+    marked = f" ({OUT_OF_RANGE})" if result.out_of_range else ""
+    return f"{result.verdict.upper()}{marked} · {sure} — {name}"
+
+
+def pane_color(result: ModelResult) -> QColor:
+    """A model's pane colour, its card's: grey for a verdict outside the measured range
+    (nothing measured it: neither red nor green), else red for manipulated, green for
+    authentic."""
+    if result.out_of_range:
+        return GREY
+    return RED if result.verdict == "manipulated" else GREEN
 
 
 def partial_title(name: str, fraction: float) -> str:
@@ -105,8 +118,7 @@ def compare_sources(layers: LayerList, analysis: Analysis | None) -> list[Source
         if analysis.ensemble is not None:
             results.insert(0, (f"{analysis.ensemble.name} (default verdict)", analysis.ensemble))
         for label, r in results:
-            color = RED if r.verdict == "manipulated" else GREEN
-            out.append(Source("model", r.name, pane_title(label, r), color))
+            out.append(Source("model", r.name, pane_title(label, r), pane_color(r)))
         for name, partial in analysis.partial.items():  # its layer: model == name
             out.append(Source("model", name, partial_title(name, partial.fraction), GREY))
     for la in layers.of_kind("analysis"):

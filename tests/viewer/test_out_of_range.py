@@ -133,3 +133,29 @@ def test_the_viewers_cards_and_badge_show_it_in_grey(qapp, scanned: tuple[Path, 
     assert all(GREY.name() in card.title.styleSheet() for card in panel.cards)
     badge = verdict_badge(analysis)
     assert OUT_OF_RANGE in badge.text and badge.color == GREY
+
+
+@pytest.mark.gui
+def test_the_compare_panes_mark_it_in_grey_as_the_cards_do(qapp, scanned: tuple[Path, str]) -> None:
+    """The compare panes coloured an out-of-range verdict red or green with no mark while its
+    card was grey and marked: side by side, the pane read as a measured verdict."""
+    from engine.io import load_evidence
+    from forensic_viewer.gui.compare import compare_sources
+    from forensic_viewer.gui.panels import GREEN, GREY, RED
+    from forensic_viewer.layers import LayerList
+    from forensic_viewer.scan.replay import analysis_from_record
+
+    out, _ = scanned
+    panes = {}
+    for name in ("small.png", "normal.png"):
+        rec = parse_line(json.dumps(_rows(out)[name]))
+        assert rec is not None
+        evidence = load_evidence(out.parent / "evidence" / name)
+        analysis = analysis_from_record(rec, out, evidence)
+        panes[name] = [s for s in compare_sources(LayerList(), analysis) if s.kind == "model"]
+    small, normal = panes["small.png"], panes["normal.png"]
+    assert len(small) == 2  # the default verdict's pane and the member's
+    for source in small:
+        assert f"({OUT_OF_RANGE})" in source.title and source.color == GREY, source
+    for source in normal:  # in range: red or green, unmarked
+        assert OUT_OF_RANGE not in source.title and source.color in (RED, GREEN), source
