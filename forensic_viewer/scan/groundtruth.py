@@ -430,7 +430,9 @@ CSV_FIGURES = (("f1", "own"), ("iou", "own"), ("f1", "0.5"), ("iou", "0.5"))
 
 def add_csv_columns(out: Path, files: Sequence[ImageTruth], errors: Mapping[str, str]) -> None:
     """Append the ``gt.*`` columns to ``results.csv`` (rewritten atomically): ``gt.mask``,
-    ``gt.label``, ``gt.error``, then per map ``gt.<map>.f1`` / ``.iou`` (own threshold),
+    ``gt.label``, ``gt.error`` (why the file was not scored), ``gt.warning`` (the mask's
+    warnings, one line each naming it, joined by `` | ``: a mask of 0 and 1 read as empty
+    labels its image authentic, and the row must say so), then per map ``gt.<map>.f1`` / ``.iou`` (own threshold),
     ``.f1@0.5`` / ``.iou@0.5`` and ``.pixel_auc``; empty where undefined. Columns of an earlier
     ground-truth run are replaced."""
     path = out / CSV_NAME
@@ -442,7 +444,7 @@ def add_csv_columns(out: Path, files: Sequence[ImageTruth], errors: Mapping[str,
     keep = [i for i, c in enumerate(rows[0]) if not c.startswith("gt.")]
     by_key = {im.key: im for im in files}
     names = list(dict.fromkeys(s.name for im in files for s in im.scores))
-    header = [rows[0][i] for i in keep] + ["gt.mask", "gt.label", "gt.error"]
+    header = [rows[0][i] for i in keep] + ["gt.mask", "gt.label", "gt.error", "gt.warning"]
     for n in names:
         header += [f"gt.{n}.f1", f"gt.{n}.iou", f"gt.{n}.f1@0.5", f"gt.{n}.iou@0.5"]
         header.append(f"gt.{n}.pixel_auc")
@@ -458,10 +460,11 @@ def add_csv_columns(out: Path, files: Sequence[ImageTruth], errors: Mapping[str,
             im = by_key.get(key)
             cells = [row[i] if i < len(row) else "" for i in keep]
             if im is None:
-                cells += ["", "", errors.get(key, "")]
+                cells += ["", "", errors.get(key, ""), ""]
                 cells += [""] * (5 * len(names))
             else:
-                cells += [im.truth.file or "(authentic)", str(im.truth.label), ""]
+                warning = " | ".join(im.truth.warnings)
+                cells += [im.truth.file or "(authentic)", str(im.truth.label), "", warning]
                 scores = {s.name: s.to_json(im.truth.label) for s in im.scores}
                 for n in names:
                     d = scores.get(n)

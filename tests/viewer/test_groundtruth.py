@@ -572,3 +572,30 @@ def test_groundtruth_json_does_not_hang_on_the_order_of_the_rows(tmp_path: Path)
     gt = json.loads(first)
     assert [f["path"] for f in gt["files"]] == ["a.png", "b.png", "c.png"]
     assert [p.split(": ")[0] for p in gt["problems"]] == [str(ev / "d.png"), str(ev / "e.png")]
+
+
+def test_a_mask_read_as_empty_says_so_in_its_csv_row(tmp_path: Path) -> None:
+    """A mask of 0 and 1 is read as empty with a warning, so its ``Tp/`` image is labelled
+    authentic: the warning reached groundtruth.json and stderr but not results.csv, whose row
+    read authentic with no hint. It is now the row's ``gt.warning``."""
+    from forensic_viewer.scan.run import run_scan
+    from tests.viewer.test_scan_prefetch import StubAnalyzer, files_of
+
+    ev, truth, out = tmp_path / "Tp", tmp_path, tmp_path / "out"
+    for i, name in enumerate(("a", "b")):
+        write_rgb(ev / f"{name}.png", 24, 32, seed=i)
+    region = np.zeros((24, 32), np.uint8)
+    region[4:12, 8:20] = 1
+    (truth / "Gt").mkdir()
+    zero_one = truth / "Gt" / "a_gt.png"
+    Image.fromarray(region, mode="L").save(zero_one)  # saved as 0 / 1 instead of 0 / 255
+    _mask(truth / "Gt" / "b_gt.png", region.astype(bool))
+    run_scan(files_of(ev), StubAnalyzer(), out, source=str(ev))
+    result = evaluate_scan(out, read_truth(truth))
+    assert {f.key: f.truth.label for f in result.files} == {"a.png": 0, "b.png": 1}
+    with open(out / "results.csv", newline="", encoding="utf-8") as f:
+        rows = {r["path"]: r for r in csv.DictReader(f)}
+    a, b = rows["a.png"], rows["b.png"]
+    assert a["gt.label"] == "0" and a["gt.error"] == ""  # scored, as authentic: not an error
+    assert a["gt.warning"].startswith(f"{zero_one}: ") and "brightest is 1" in a["gt.warning"]
+    assert b["gt.label"] == "1" and b["gt.warning"] == ""
