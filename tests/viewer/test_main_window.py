@@ -16,6 +16,7 @@ from engine.ensemble import ENSEMBLE_SUFFIX
 from forensic_viewer.gui.main_window import MainWindow
 from forensic_viewer.gui.verdict_panel import confidence_text
 from forensic_viewer.layers import HeatmapLayer, MaskLayer
+from forensic_viewer.wording import OUT_OF_RANGE
 from tests.viewer.conftest import write_image
 
 pytestmark = pytest.mark.gui
@@ -299,7 +300,8 @@ def test_two_models_and_an_ensemble(qtbot, tmp_path: Path, tiny_checkpoint: Path
     assert names == ["original", "duo (default verdict)", "tiny", "tiny2"]
     duo = analysis.ensemble
     sure = confidence_text(duo)  # as its card says it
-    assert titles[1].startswith(f"{duo.verdict.upper()} · {sure} — ")
+    assert duo.out_of_range  # a small image: the pane marks it as its card does
+    assert titles[1].startswith(f"{duo.verdict.upper()} ({OUT_OF_RANGE}) · {sure} — ")
     assert all(window.layers[f"{m} heatmap"].visible for m in ("tiny", "tiny2", "duo"))
     window.set_compare(False)
     assert not window.layers["tiny heatmap"].visible  # restored on leaving compare mode
