@@ -82,7 +82,7 @@ from forensic_viewer.layers import (
     show_partial,
 )
 from forensic_viewer.scan.probe import keep_scan_probe
-from forensic_viewer.scan.walk import iter_images
+from forensic_viewer.scan.walk import iter_images, real_path
 from forensic_viewer.wording import partial_words, plain
 
 if TYPE_CHECKING:
@@ -143,15 +143,18 @@ def percent_done(fraction: float) -> int:
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[str]:
-    """Files as given; folders replaced by the image files directly inside them, sorted: by
-    name or by content, as a folder scan takes them (:func:`~forensic_viewer.scan.walk.iter_images`)."""
+    """Files given, folders replaced by the image files directly inside them, sorted: by
+    name or by content, as a folder scan takes them (:func:`~forensic_viewer.scan.walk.iter_images`);
+    each absolute with its links resolved, as a scan and a probe record their files
+    (:func:`~forensic_viewer.scan.walk.real_path`): the case log keeps no working folder, so
+    ``forensic-viewer a.jpg`` must be logged as the file it was, not as ``a.jpg``."""
     out: list[str] = []
     for p in paths:
         path = Path(p)
         if path.is_dir():
-            out += [str(f) for f in iter_images(path, recursive=False)]
+            out += [str(real_path(f)) for f in iter_images(path, recursive=False)]
         else:
-            out.append(str(path))
+            out.append(str(real_path(path)))
     return out
 
 

@@ -473,3 +473,21 @@ def test_the_batch_dialog_logs_scan_started_as_the_command_line_does(
     assert dialog_details["files"] == 2 and dialog_details["gt"] == str(real / data)
     assert dialog_details["models_asked"] == [str(tiny_checkpoint)]
     assert dialog_details["source"] == str(real / data / "Tp")
+
+
+@pytest.mark.gui
+def test_the_viewer_logs_files_given_relative_by_their_absolute_path(
+    qtbot, case_window: MainWindow, tmp_path: Path, monkeypatch
+) -> None:
+    """``forensic-viewer a.jpg`` (or a folder typed relative) was logged as ``a.jpg``: the
+    log keeps no working folder, so that named no file a second examiner could find. The
+    viewer's entries name it absolute, as scans and probes do."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "ev").mkdir()
+    write_rgb(tmp_path / "ev" / "a.png", 40, 48, seed=1)
+    case_window.open_paths(["ev"])  # a folder, typed relative
+    real = str(Path(os.path.realpath(tmp_path)) / "ev" / "a.png")
+    qtbot.waitUntil(lambda: "analysis-finished" in _actions(tmp_path / "case"), timeout=60_000)
+    logged = [e for e in _entries(tmp_path / "case") if "path" in e.details]
+    assert {e.action for e in logged} >= {"evidence-opened", "analysis-started"}
+    assert {e.details["path"] for e in logged} == {real}
