@@ -126,16 +126,16 @@ class ScanWorker(QThread):
     """Runs one scan (listing, model loading, analysis) off the GUI thread.
 
     Messages (through :attr:`mailbox`, see :mod:`forensic_viewer.gui.mailbox` for why not signals),
-    in order: ``listed(total, passed over, done earlier, masks, job)`` (files found; files passed over as not
-    images; files of the listing an earlier run into the output folder finished; ground-truth
-    masks passed over, as ``scan --gt`` passes them over; the job, its ``auto`` worker count
-    resolved), ``ready(names, ensemble or None, device)``
-    (models loaded), ``file(index, total, analysed, TriageRow, left)`` after every file (done,
-    skipped because finished earlier, or failed; ``analysed``: to the end in this run;
-    ``left``: files still to analyse, as far as known), ``windows(model, done, total)``
-    (progress within the current file), ``paused(bool)`` when the scan really stops or goes on, with ground truth
-    ``truth(lines, problems, labels)`` once a finished scan is scored (a cancelled one is scored when resumed to
-    its end), and at the end exactly one of ``succeeded(ScanSummary)`` (``cancelled`` set when stopped) or
+    in order: ``listed(total, passed over, done earlier, masks, job)`` (files found; files passed
+    over as not images; files of the listing an earlier run into the output folder finished;
+    ground-truth masks passed over, as ``scan --gt`` passes them over; the job, its ``auto`` worker
+    count resolved), ``ready(names, ensemble or None, device)`` (models loaded), ``file(index,
+    total, analysed, TriageRow, left)`` after every file (done, skipped because finished earlier, or
+    failed; ``analysed``: to the end in this run; ``left``: files still to analyse, as far as
+    known), ``windows(model, done, total)`` (progress within the current file), ``paused(bool)``
+    when the scan really stops or goes on, with ground truth ``truth(lines, problems, labels)`` once
+    a finished scan is scored (a cancelled one is scored when resumed to its end), and at the end
+    exactly one of ``succeeded(ScanSummary)`` (``cancelled`` set when stopped) or
     ``failed(message)`` (one line naming the file or folder). ``finished`` (Qt's) comes last.
     """
 

@@ -143,9 +143,9 @@ def percent_done(fraction: float) -> int:
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[str]:
-    """Files given, folders replaced by the image files directly inside them, sorted: by
-    name or by content, as a folder scan takes them (:func:`~forensic_viewer.scan.walk.iter_images`);
-    each absolute with its links resolved, as a scan and a probe record their files
+    """Files given, folders replaced by the image files directly inside them, sorted: by name or by
+    content, as a folder scan takes them (:func:`~forensic_viewer.scan.walk.iter_images`); each
+    absolute with its links resolved, as a scan and a probe record their files
     (:func:`~forensic_viewer.scan.walk.real_path`): the case log keeps no working folder, so
     ``forensic-viewer a.jpg`` must be logged as the file it was, not as ``a.jpg``."""
     out: list[str] = []

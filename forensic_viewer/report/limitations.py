@@ -47,13 +47,13 @@ LIMITATIONS_FIXED = (
 UNSEEN_WITH_FACE_MODELS = (
     "What they cannot see, because they were neither trained nor measured on it: images "
     "generated or edited by diffusion or GAN models. Faces: {names} judged each face found on "
-    "its own; it was trained and measured on face manipulations the project makes from real portraits (self-blends, swaps, "
-    "eye, mouth and skin edits: docs/FACES.md), not on those of face-swap or face-generation "
-    "tools; with the bundled face model, the default verdict flagged only 9 of 36 of them in "
-    "whole camera photographs (the test half's faces, in photographs it leaves unflagged "
-    "unaltered; docs/FACES.md); "
-    "the other models' face verdicts use thresholds set on whole images. An 'authentic' "
-    "verdict says only that none of the checks found the kinds of edit they were trained on."
+    "its own; it was trained and measured on face manipulations the project makes from real "
+    "portraits (self-blends, swaps, eye, mouth and skin edits: docs/FACES.md), not on those of "
+    "face-swap or face-generation tools; with the bundled face model, the default verdict "
+    "flagged only 9 of 36 of them in whole camera photographs (the test half's faces, in "
+    "photographs it leaves unflagged unaltered; docs/FACES.md); the other models' face verdicts "
+    "use thresholds set on whole images. An 'authentic' verdict says only that none of the "
+    "checks found the kinds of edit they were trained on."
 )
 
 

@@ -430,9 +430,9 @@ CSV_FIGURES = (("f1", "own"), ("iou", "own"), ("f1", "0.5"), ("iou", "0.5"))
 
 def add_csv_columns(out: Path, files: Sequence[ImageTruth], errors: Mapping[str, str]) -> None:
     """Append the ``gt.*`` columns to ``results.csv`` (rewritten atomically): ``gt.mask``,
-    ``gt.label``, ``gt.error`` (why the file was not scored), ``gt.warning`` (the mask's
-    warnings, one line each naming it, joined by `` | ``: a mask of 0 and 1 read as empty
-    labels its image authentic, and the row must say so), then per map ``gt.<map>.f1`` / ``.iou`` (own threshold),
+    ``gt.label``, ``gt.error`` (why the file was not scored), ``gt.warning`` (the mask's warnings,
+    one line each naming it, joined by `` | ``: a mask of 0 and 1 read as empty labels its image
+    authentic, and the row must say so), then per map ``gt.<map>.f1`` / ``.iou`` (own threshold),
     ``.f1@0.5`` / ``.iou@0.5`` and ``.pixel_auc``; empty where undefined. Columns of an earlier
     ground-truth run are replaced."""
     path = out / CSV_NAME

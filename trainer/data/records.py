@@ -12,13 +12,14 @@ Two formats, as IMDL-BenCo:
   an authentic image; relative paths are relative to the JSON file.
 
 Everything is validated before any long work starts (:func:`validate`): missing folders, empty
-data sets, tampered images without a mask, an image a JSON list names twice and masks of
-another size than their image are errors with a one-line message (a mask is never resized: :mod:`engine.masks`, the one reader of
-masks, the ground-truth mode's too, says why). Images that cannot be decoded are not errors: they are skipped
-when loaded, counted, and listed at the end of the command (:class:`SkipLog`). A named pipe (or
-device) named like an image or a mask is listed like a file and read through
-:func:`engine.files.open_regular`: an image that cannot be read (skipped and listed), a mask that
-cannot be read (an error naming it), never a read that waits for a writer.
+data sets, tampered images without a mask, an image a JSON list names twice and masks of another
+size than their image are errors with a one-line message (a mask is never resized:
+:mod:`engine.masks`, the one reader of masks, the ground-truth mode's too, says why). Images
+that cannot be decoded are not errors: they are skipped when loaded, counted, and listed at the
+end of the command (:class:`SkipLog`). A named pipe (or device) named like an image or a mask is
+listed like a file and read through :func:`engine.files.open_regular`: an image that cannot be
+read (skipped and listed), a mask that cannot be read (an error naming it), never a read that
+waits for a writer.
 
 Pixels are decoded with :func:`engine.io.load_evidence`, the same call the viewer and
 ``forensic-viewer scan`` use, so training, evaluation and analysis see identical pixels
