@@ -145,6 +145,42 @@ def test_a_flagged_face_flags_the_image_under_the_face_rule(tmp_path: Path) -> N
     assert "face rule 'any'" in out.threshold_provenance
 
 
+def test_a_verdict_the_face_rule_alone_makes_draws_the_flagged_faces_alone(
+    tmp_path: Path,
+) -> None:
+    """When the stacked verdict is authentic and a face flags the image, the heatmap is the
+    face model's map inside the flagged faces' crops, 0 elsewhere: the members' marks away from
+    the face (which did not reach the verdict) and the map of a face judged authentic are not
+    drawn. When the stacked verdict flags the image too, the members' heatmap stays, the face
+    map merged into it."""
+    face = _face_model(tmp_path / "face.safetensors")  # θ 0.1, pixel threshold 0.5
+    flagged = FaceRegion((4, 4, 8, 8), 0.99)  # its crop (30 % margin): rows and columns 2-14
+    flagged.face_scores["face"] = FaceScore(score=0.4, verdict=MANIPULATED)
+    real = FaceRegion((30, 20, 8, 8), 0.99)  # crop rows 18-30, columns 28-40
+    real.face_scores["face"] = FaceScore(score=0.05, verdict=AUTHENTIC)
+    fmap = np.zeros((40, 50), np.float32)
+    fmap[5:12, 5:12] = 0.8  # the flagged face
+    fmap[21:28, 31:38] = 0.9  # the face judged authentic: its map is high all the same
+    members_marked = _result()
+    members_marked.heatmap[30:40, 0:10] = 0.9  # a member's mark far from any face
+    alone = _ensemble("any").with_faces(
+        members_marked, [flagged, real], {"face": face}, {"face": fmap}
+    )
+    assert alone.verdict == MANIPULATED
+    assert alone.mask[5:12, 5:12].all() and alone.mask.sum() == 49
+    assert alone.heatmap[30:40, 0:10].max() == 0 and alone.heatmap[21:28, 31:38].max() == 0
+    assert "face map alone" in alone.threshold_provenance
+    both = _ensemble("any").with_faces(
+        dataclasses.replace(members_marked, verdict=MANIPULATED, score=0.8),
+        [flagged, real],
+        {"face": face},
+        {"face": fmap},
+    )
+    assert both.mask[30:40, 0:10].all() and both.mask[5:12, 5:12].all()
+    assert both.mask[21:28, 31:38].all()  # the whole face map merged, as before
+    assert "face map alone" not in both.threshold_provenance
+
+
 def test_without_a_flagged_face_or_a_rule_nothing_changes(tmp_path: Path) -> None:
     face = _face_model(tmp_path / "face.safetensors")
     real = FaceRegion((10, 10, 20, 20), 0.99)
