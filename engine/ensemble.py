@@ -48,7 +48,7 @@ Two optional blocks go beyond the paper (issue 17 and 19; docs/VERDICTS.md says 
   face rule alone makes the verdict (the stacked one says "authentic"), the heatmap is the
   flagged faces' face map and nothing else: the members' marks elsewhere did not reach the
   verdict, and on the validation half's whole-photograph face forgeries they had buried the
-  face (default mask pixel F1 0.19 against 0.55 for the face map alone; docs/FACES.md).
+  face (default mask pixel F1 0.19, 0.68 with the face map alone; docs/FACES.md).
 
 The analyses an ensemble names are run by :class:`engine.pipeline.Analyzer` with the networks.
 """
@@ -73,6 +73,7 @@ from engine.analyses.clone import suspect_copies
 from engine.calibration import Calibration, logit, sigmoid
 from engine.decision import AUTHENTIC, MANIPULATED, forged_fraction, statistic
 from engine.errors import CheckpointError
+from engine.facepath import crop_box
 from engine.files import not_regular_reason, read_regular
 from engine.types import FaceRegion, FaceScore, ModelResult
 
@@ -420,8 +421,6 @@ class Ensemble:
 def _inside_faces(fmap: NDArray[np.float32], faces: Sequence[FaceRegion]) -> NDArray[np.float32]:
     """``fmap`` (a face map: each face's crop pasted back, 0 elsewhere) kept inside the crops of
     ``faces`` only (:func:`engine.facepath.crop_box`, the face path's own), 0 elsewhere."""
-    from engine.facepath import crop_box
-
     h, w = fmap.shape
     out = np.zeros_like(fmap)
     for face in faces:
