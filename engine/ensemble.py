@@ -73,7 +73,6 @@ from engine.analyses.clone import suspect_copies
 from engine.calibration import Calibration, logit, sigmoid
 from engine.decision import AUTHENTIC, MANIPULATED, forged_fraction, statistic
 from engine.errors import CheckpointError
-from engine.facepath import crop_box
 from engine.files import not_regular_reason, read_regular
 from engine.types import FaceRegion, FaceScore, ModelResult
 
@@ -421,6 +420,10 @@ class Ensemble:
 def _inside_faces(fmap: NDArray[np.float32], faces: Sequence[FaceRegion]) -> NDArray[np.float32]:
     """``fmap`` (a face map: each face's crop pasted back, 0 elsewhere) kept inside the crops of
     ``faces`` only (:func:`engine.facepath.crop_box`, the face path's own), 0 elsewhere."""
+    # imported here: engine.facepath brings torch (through engine.checkpoints), and this module
+    # is read by the command line's light paths (--version, --help) that must not load it
+    from engine.facepath import crop_box
+
     h, w = fmap.shape
     out = np.zeros_like(fmap)
     for face in faces:
