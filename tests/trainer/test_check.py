@@ -128,24 +128,3 @@ def test_a_json_list_names_every_missing_file_like_a_folder(tmp_path: Path) -> N
     assert "missing.png: image of entry 4 does not exist" in problems[2]
     with pytest.raises(DataError, match=r"t000.png: tampered image has no mask.*2 more entries"):
         read_dataset(listed)
-
-
-def test_an_image_a_json_list_names_twice_is_a_problem_naming_both_entries(
-    tmp_path: Path,
-) -> None:
-    """A list naming an image twice (once through another spelling of its path) was read as
-    two samples: trained on twice and counted twice in the validation figures, with no word
-    from check. Each repeat is now named, as a missing file is, and fit refuses the list."""
-    make_folder(tmp_path / "d", 3, 1, seed=0, size=48)
-    pairs = [[f"d/Tp/t00{i}.png", f"d/Gt/t00{i}.png"] for i in range(3)]
-    pairs += [["d/Au/a000.png", "Negative"], ["d/Tp/../Tp/t001.png", "d/Gt/t001.png"]]
-    pairs += [[str(tmp_path / "d" / "Au" / "a000.png"), "Negative"]]
-    listed = tmp_path / "list.json"
-    listed.write_text(json.dumps(pairs))
-    problems = check([str(listed)])["problems"]
-    assert problems == [
-        f"{tmp_path}/d/Tp/../Tp/t001.png: image of entry 4 is listed already in entry 1",
-        f"{tmp_path}/d/Au/a000.png: image of entry 5 is listed already in entry 3",
-    ]
-    with pytest.raises(DataError, match=r"entry 4 is listed already in entry 1 \(1 more"):
-        read_dataset(listed)

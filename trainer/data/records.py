@@ -12,14 +12,15 @@ Two formats, as IMDL-BenCo:
   an authentic image; relative paths are relative to the JSON file.
 
 Everything is validated before any long work starts (:func:`validate`): missing folders, empty
-data sets, tampered images without a mask, an image a JSON list names twice and masks of another
-size than their image are errors with a one-line message (a mask is never resized:
-:mod:`engine.masks`, the one reader of masks, the ground-truth mode's too, says why). Images
-that cannot be decoded are not errors: they are skipped when loaded, counted, and listed at the
-end of the command (:class:`SkipLog`). A named pipe (or device) named like an image or a mask is
-listed like a file and read through :func:`engine.files.open_regular`: an image that cannot be
-read (skipped and listed), a mask that cannot be read (an error naming it), never a read that
-waits for a writer.
+data sets, tampered images without a mask and masks of another size than their image are errors
+with a one-line message (a mask is never resized: :mod:`engine.masks`, the one reader of masks,
+the ground-truth mode's too, says why). Images that cannot be decoded are not errors: they are
+skipped when loaded, counted, and listed at the end of the command (:class:`SkipLog`). A named
+pipe (or device) named like an image or a mask is listed like a file and read through
+:func:`engine.files.open_regular`: an image that cannot be read (skipped and listed), a mask
+that cannot be read (an error naming it), never a read that waits for a writer. An image a JSON
+list names more than once is read that many times: the recipes weight parts of a training list
+so (packaging/recipes/diffforensics-faces.sh lists the untouched crops ten times).
 
 Pixels are decoded with :func:`engine.io.load_evidence`, the same call the viewer and
 ``forensic-viewer scan`` use, so training, evaluation and analysis see identical pixels
@@ -177,8 +178,7 @@ def read_json_list(
     path: str | Path, problems: list[tuple[Path, str]] | None = None
 ) -> list[Sample]:
     """Samples of a JSON list of ``[image, mask]`` pairs (``mask`` may be ``"Negative"``).
-    With ``problems``, each entry that is not a pair, whose image or mask does not exist, or
-    whose image an earlier entry lists already (it would be trained on and counted twice), is
+    With ``problems``, each entry that is not a pair, or whose image or mask does not exist, is
     appended to it (and left out) instead of raising on the first: ``check`` lists every one."""
     path = Path(path)
     if not is_listed(path):
@@ -193,7 +193,6 @@ def read_json_list(
     base = path.parent
     samples: list[Sample] = []
     found: list[tuple[Path, str]] = []
-    entry_of: dict[Path, int] = {}  # each image's first entry, by its absolute path
     for i, pair in enumerate(pairs):
         if not (
             isinstance(pair, list | tuple)
@@ -205,10 +204,6 @@ def read_json_list(
         img = Path(pair[0]) if Path(pair[0]).is_absolute() else base / pair[0]
         if not is_listed(img):  # a pipe is listed: its loader skips it and says why
             found.append((img, f"image of entry {i} does not exist"))
-            continue
-        first = entry_of.setdefault(img.resolve(), i)
-        if first != i:  # trained on twice, counted twice in the figures
-            found.append((img, f"image of entry {i} is listed already in entry {first}"))
             continue
         if pair[1] == NEGATIVE:
             samples.append(Sample(img, None, 0, path.stem))
