@@ -32,6 +32,22 @@ def test_folder_and_json_formats_read_the_same_samples(tmp_path: Path) -> None:
     ]
 
 
+def test_a_json_list_weights_an_image_by_listing_it_again(tmp_path: Path) -> None:
+    """The recipes weight parts of a training list by repeating entries (the face model's lists
+    its untouched crops ten times): each entry is a sample, none is refused or dropped, and
+    ``check``'s problems stay empty."""
+    root = make_folder(tmp_path / "d", 1, 1, seed=0)
+    (tampered,), (mask,), (authentic,) = (
+        [f"d/{sub}/{p.name}" for p in (root / sub).iterdir()] for sub in ("Tp", "Gt", "Au")
+    )
+    pairs = [[tampered, mask]] + [[authentic, "Negative"]] * 3
+    (tmp_path / "list.json").write_text(json.dumps(pairs))
+    problems: list = []
+    listed = read_json_list(tmp_path / "list.json", problems)
+    assert [s.label for s in listed] == [1, 0, 0, 0] and problems == []
+    validate(listed)
+
+
 def test_validate_catches_a_mask_of_another_size(tmp_path: Path) -> None:
     root = make_folder(tmp_path / "d", 2, 0, seed=0)
     save_mask(root / "Gt" / "t001.png", np.zeros((10, 12), np.uint8))
