@@ -88,7 +88,7 @@ from forensic_viewer.gui.workers import throttled
 from forensic_viewer.scan.lock import OutputLock
 from forensic_viewer.scan.pool import AUTO_JOBS, auto_jobs, cpu_cores, files_to_analyse
 from forensic_viewer.scan.replay import ScanAnalysis, analysis_from_record
-from forensic_viewer.scan.results import ResultIndex
+from forensic_viewer.scan.results import ResultIndex, copies_line
 from forensic_viewer.scan.run import ScanSummary, named, scan_failed
 from forensic_viewer.scan.settings import ScanSettingsMismatch
 from forensic_viewer.scan.triage import TriageRow, triage_row
@@ -740,10 +740,14 @@ class BatchDialog(QDialog):
             f"{head} — {summary.done} analysed, {summary.skipped} already done{failed} "
             f"of {summary.total} in {summary.seconds:.1f} s; results in {self.output_folder()}"
         )
-        if self._truth[0]:  # a few lines under it; every figure in the tooltip
-            lines = [self.message.text(), *truth_message(*self._truth).splitlines()]
-            self.message.setText("\n".join(plain(x) for x in lines))
+        # under it: the same evidence under two names, as the command line says it, and the
+        # ground-truth figures (every one in the tooltip)
+        lines = [copies_line(summary.copies)] if summary.copies else []
+        if self._truth[0]:
+            lines += truth_message(*self._truth).splitlines()
             self.message.setToolTip("\n".join(plain(x) for x in (*self._truth[0], *self._truth[1])))
+        if lines:
+            self.message.setText("\n".join(plain(x) for x in [self.message.text(), *lines]))
         self.start_button.setText("Resume" if summary.cancelled else "Start")
         self.scanEnded.emit(summary)
 

@@ -128,6 +128,23 @@ def test_scan_to_completion_fills_a_sortable_filterable_table(
     assert dialog.proxy.rowCount() == 5
 
 
+def test_the_closing_message_names_byte_identical_copies(
+    qtbot, folder: Path, tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    """The same evidence under two names is analysed twice; the dialog's closing message says
+    which file is a copy of which, as the command line's summary does (it said nothing)."""
+    (folder / "z-copy.png").write_bytes((folder / "a.png").read_bytes())
+    dialog = _dialog(qtbot, folder, tmp_path / "out", tiny_checkpoint)
+    qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    _finish(qtbot, dialog)
+    assert dialog.summary is not None and dialog.summary.copies == {"z-copy.png": "a.png"}
+    last = dialog.message.text().splitlines()[-1]
+    assert (
+        last.startswith("1 file is a byte-identical copy of another")
+        and "z-copy.png = a.png" in last
+    )
+
+
 def test_pause_blocks_the_scan_and_resume_completes_it(
     qtbot, folder: Path, tmp_path: Path, tiny_checkpoint: Path, monkeypatch
 ) -> None:
