@@ -142,6 +142,16 @@ def percent_done(fraction: float) -> int:
     return round(fraction * PROGRESS_STEPS) * 100 // PROGRESS_STEPS
 
 
+def with_others(words: str, others: int, what: str) -> str:
+    """The status bar's words on the shown file with the ``others`` files the same event ended
+    only counted beside them (each says it in the evidence list): ``"a.png: ... — and 2 other
+    files cancelled (see the evidence list)"``; either part alone when the other is empty."""
+    if not others:
+        return words
+    counted = f"{others} other file{'s' if others != 1 else ''} {what} (see the evidence list)"
+    return f"{words} — and {counted}" if words else counted
+
+
 def expand_paths(paths: Iterable[str | Path]) -> list[str]:
     """Files given, folders replaced by the image files directly inside them, sorted: by name or by
     content, as a folder scan takes them (:func:`~forensic_viewer.scan.walk.iter_images`); each
@@ -830,13 +840,8 @@ class MainWindow(QMainWindow):
             self._cancel_words = f"{Path(entry.path).name}: {words}"
         else:
             self._cancelled_elsewhere.add(entry.path)
-        n = len(self._cancelled_elsewhere)
-        others = (
-            f"{n} other file{'s' if n != 1 else ''} cancelled (see the evidence list)" if n else ""
-        )
-        if self._cancel_words and others:
-            others = f" — and {others}"
-        self.statusBar().showMessage(self._cancel_words + others)
+        said = with_others(self._cancel_words, len(self._cancelled_elsewhere), "cancelled")
+        self.statusBar().showMessage(said)
 
     def _say_finished(self, path: str | None = None) -> None:
         """The status bar after an analysis finished speaks of the shown file: its verdict
@@ -854,13 +859,7 @@ class MainWindow(QMainWindow):
         if analysis is not None and analysis.results and not analysis.cancelled:
             badge = verdict_badge(analysis).text
             words = f"{Path(shown.path).name}: {badge} in {analysis.seconds:.1f} s"
-        n = len(self._finished_elsewhere)
-        others = f"{n} other file{'s' if n != 1 else ''} analysed (see the evidence list)"
-        if not n:
-            others = ""
-        elif words:
-            others = f" — and {others}"
-        self._finished_words = words + others
+        self._finished_words = with_others(words, len(self._finished_elsewhere), "analysed")
         self.statusBar().showMessage(self._finished_words)
 
     def _forget_cancelled_job(self, job: int) -> None:
