@@ -205,9 +205,7 @@ def build(
 def run(args: argparse.Namespace, samples: list[Sample], models: list[LoadedModel]) -> int:
     from trainer.progress import Reporter
 
-    names = [m.name for m in models]
-    if len(set(names)) != len(names):
-        raise ValueError(f"two members share a name: {names}")
+    names = [m.name for m in models]  # distinct: the command refused twins before reading
     skipped = SkipLog()
     reporter = Reporter(interval=10.0)
     cached = analyse_all(
