@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import re
 import sys
 from pathlib import Path
@@ -94,9 +95,31 @@ def family(architecture: str) -> tuple[str, str]:
     return (architecture, "Trained from scratch")
 
 
+def _measured(m: dict, key: str) -> float | None:
+    """``m[key]`` when it is a finite number; None when the evaluation has none or it is NaN
+    (an image AUC over one class, a pixel F1 without a tampered image that has a mask)."""
+    v = m.get(key)
+    return float(v) if isinstance(v, (int, float)) and math.isfinite(v) else None
+
+
+def _figure(v: float, digits: int) -> str:
+    """``v`` with ``digits`` decimals, or "undefined" for NaN (one class only, no mask): a
+    card never prints a bare ``nan``."""
+    return f"{v:.{digits}f}" if math.isfinite(v) else "undefined"
+
+
 def verdict_words(m: dict) -> str:
-    """A plain statement of how much the figures say the model knows."""
-    f1, auc = m.get("pixel_f1", 0.0), m.get("image_auc", 0.5)
+    """A plain statement of how much the figures say the model knows. A figure the evaluation
+    did not measure is said to be unmeasured: NaN fails every comparison, and read as a number
+    it gave "separate tampered from authentic images well" to an image AUC over one class."""
+    f1, auc = _measured(m, "pixel_f1"), _measured(m, "image_auc")
+    if f1 is None or auc is None:
+        missing = " and ".join(k for k, v in (("pixel F1", f1), ("image AUC", auc)) if v is None)
+        return (
+            f"**Not measured**: the evaluation below gives no {missing} (no tampered image "
+            "with a mask, or images of one class only), so nothing here says what it knows. "
+            "Measure it on held-out images of both classes before relying on it."
+        )
     if f1 >= 0.6 and auc >= 0.9:
         return "It localizes most forged regions of held-out CASIA scenes (figures below)."
     loc = (
@@ -168,9 +191,10 @@ def breakdown(evaluation: dict) -> str:
         if not rs:
             continue
         f1 = float(np.mean([r["pixel"]["f1"] for r in rs]))
-        auc = float(np.nanmean([r["pixel"]["auc"] for r in rs]))
+        aucs = [r["pixel"]["auc"] for r in rs if math.isfinite(r["pixel"]["auc"])]
+        auc = float(np.mean(aucs)) if aucs else float("nan")  # all-tampered masks: undefined
         flagged = sum(r["verdict"] == "manipulated" for r in rs)
-        rows.append(f"| {label} | {len(rs)} | {f1:.3f} | {auc:.3f} | {flagged}/{len(rs)} |")
+        rows.append(f"| {label} | {len(rs)} | {f1:.3f} | {_figure(auc, 3)} | {flagged}/{len(rs)} |")
     if authentic:
         alarms = sum(r["verdict"] == "manipulated" for r in authentic)
         rows.append(
@@ -225,7 +249,9 @@ def card(checkpoint: Path, evaluation: dict, wall: str, floor_sample: str) -> st
     floor = round(max(0.0, f1 * 0.7), 3)
     auc_floor = round(0.5 + 0.7 * max(0.0, auc - 0.5), 3)
     rows = "\n".join(
-        f"| {k} | {v:.4f} | {conv.get(k, '')} |" for k, v in m.items() if isinstance(v, float)
+        f"| {k} | {_figure(v, 4)} | {conv.get(k, '')} |"
+        for k, v in m.items()
+        if isinstance(v, float)
     )
     table3 = "\n".join(
         f"| {name} | {s['threshold']:.4g} | {s['accuracy']:.3f} | {s['balanced_accuracy']:.3f} "
@@ -458,9 +484,10 @@ def ensemble_card(path: Path, evaluation: dict) -> str:
     conv = evaluation.get("conventions", {})
     members = evaluation["member_metrics"]
     head = "| model | " + " | ".join(KEYS) + " |\n| --- |" + " --- |" * len(KEYS)
-    rows = [f"| **{name}** (ensemble) | " + " | ".join(f"{m[k]:.3f}" for k in KEYS) + " |"]
+    rows = [f"| **{name}** (ensemble) | " + " | ".join(_figure(m[k], 3) for k in KEYS) + " |"]
     rows += [
-        f"| {n} | " + " | ".join(f"{mm[k]:.3f}" for k in KEYS) + " |" for n, mm in members.items()
+        f"| {n} | " + " | ".join(_figure(mm[k], 3) for k in KEYS) + " |"
+        for n, mm in members.items()
     ]
     weights = "\n".join(
         f"| {x['model']} | {x['detection_weight']:g} | {x['localization_weight']:g} |"

@@ -103,3 +103,26 @@ def test_a_sample_mask_drawn_in_red_is_read_as_the_scan_reads_it(tmp_path: Path)
     got = module.sample_truth("masks/red.png", (8, 10))
     assert got.sum() == 16
     assert (got == read_mask(tmp_path / "masks" / "red.png", (8, 10)).mask).all()
+
+
+def test_an_unmeasured_figure_is_said_to_be_unmeasured_not_read_as_a_good_one() -> None:
+    """An eval over one class gives image_auc NaN; NaN fails every comparison, and the card
+    said such a model's scores "separate tampered from authentic images well"."""
+    words = _module().verdict_words
+    one_class = words({"pixel_f1": 0.3, "image_auc": float("nan")})
+    assert "separate tampered from authentic images well" not in one_class
+    assert "Not measured" in one_class and "image AUC" in one_class
+    no_masks = words({"image_auc": 0.95})  # no tampered image with a mask: no pixel_f1 at all
+    assert "Not measured" in no_masks and "pixel F1" in no_masks
+    assert "Not measured" not in words({"pixel_f1": 0.3, "image_auc": 0.7})
+    assert "coin toss" in words({"pixel_f1": 0.3, "image_auc": 0.6})
+
+
+def test_a_card_prints_an_undefined_figure_as_undefined_never_nan() -> None:
+    """A group whose masks are all tampered has no pixel AUC (NaN per image): the breakdown
+    row says undefined, not ``nan`` (np.nanmean of them also warned)."""
+    rec = _rec("Sp_D_a.jpg", 1, "manipulated", 0.6, 0.5)
+    rec["pixel"]["auc"] = float("nan")
+    table = _module().breakdown({"images": [rec]})
+    assert "nan" not in table
+    assert "undefined" in table
