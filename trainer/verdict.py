@@ -54,11 +54,12 @@ from engine.calibration import (
     fit_logistic,
     fit_platt,
     flagged_counts,
+    logit,
     reliability_bins,
     sigmoid,
     threshold_for_false_alarms,
 )
-from engine.decision import FRACTION_FLOOR
+from engine.decision import FRACTION_FLOOR, fraction_score
 from trainer.errors import UsageError
 from trainer.jsonio import write_json
 from trainer.metrics import balanced_accuracy, roc_auc
@@ -462,10 +463,27 @@ def write_checkpoint(path: Path, choice: dict[str, Any], date: str) -> None:
     write_decision(path, path, replace(meta, decision=rule))
 
 
-def ensemble_score_eq6(row: dict[str, Any], members: dict[str, float]) -> float:
-    """Equation 6 over σ(member statistic): what an ensemble without stacking scores."""
+def member_score(row: dict[str, Any], model: str, choice: dict[str, Any] | None) -> float:
+    """The score the engine gives ``model`` on ``row`` (:func:`engine.decision.decide`) once its
+    header carries ``choice``'s θ and aggregate: σ(image logit) for the logit rule, p / (p + θ)
+    for the forged fraction (not p: equation 6 averages these scores, and θ is set on the
+    average). A member without a choice (no checkpoint in ``--models``) keeps its header, so
+    the score its features row recorded is the engine's (a row without one: σ(statistic))."""
+    f = row["models"][model]
+    if choice is None:
+        return float(f["score"]) if "score" in f else float(sigmoid(model_statistic(row, model)))
+    if f["rule"] == "logit":
+        return float(sigmoid(model_statistic(row, model, choice["aggregate"])))
+    return fraction_score(float(f["heat"]["ff"]), float(choice["threshold"]))
+
+
+def ensemble_score_eq6(
+    row: dict[str, Any], members: dict[str, float], choices: dict[str, dict[str, Any]]
+) -> float:
+    """Equation 6 over the member scores (:func:`member_score`): what an ensemble without
+    stacking scores (:meth:`engine.ensemble.Ensemble.combine`)."""
     total = sum(members.values())
-    return sum(w * float(sigmoid(model_statistic(row, m))) for m, w in members.items()) / total
+    return sum(w * member_score(row, m, choices.get(m)) for m, w in members.items()) / total
 
 
 def choose_ensemble(
@@ -494,18 +512,19 @@ def choose_ensemble(
         weights = {m["model"]: m["detection_weight"] for m in data["members"]}
 
         def score(r: dict[str, Any]) -> float:
-            return ensemble_score_eq6(r, weights)
+            return ensemble_score_eq6(r, weights, choices)
+
+        def stat(r: dict[str, Any]) -> float:  # the engine's: logit(score), clipped
+            return float(logit(score(r)))
 
         theta, val_flagged = threshold_at_evidence_size(rows, score)
         val = [r for r in rows if r["part"] in ("casia-val", "camera-val")]
         cal = fit_platt(
-            [float(np.log(score(r) / (1 - score(r)))) for r in val],
+            [stat(r) for r in val],
             [r["label"] for r in val],
             fitted_on=f"{len(val)} validation images",
         )
-        cal.reliability = test_reliability(
-            rows, score, lambda r: cal.probability(float(np.log(score(r) / (1 - score(r))))), theta
-        )
+        cal.reliability = test_reliability(rows, score, lambda r: cal.probability(stat(r)), theta)
         figures["detection"] = {
             "threshold": theta,
             "val_flagged": val_flagged,

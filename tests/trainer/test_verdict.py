@@ -425,3 +425,60 @@ def test_the_stacking_sees_forgeries_at_evidence_size_and_reports_them(rows: lis
     assert reliability["project-made forgeries of full-size camera photographs"][1] == 40
     without = [r for r in rows if not r["part"].startswith("forgeries")]
     assert "test_forgeries" not in test_figures(without, lambda r: 0.5, 0.5)
+
+
+def test_equation_6_without_voters_sets_theta_on_the_scores_the_engine_averages() -> None:
+    """Every member at chance: equation 6 stays, and θ must be set on what the engine averages
+    (``Ensemble.combine``: the members' scores, p / (p + θ) for a forged-fraction member), not on
+    σ(statistic), which is p for that member. The camera photographs' false alarms it reports
+    are then those the engine makes, and its calibration stays finite when a member's score is
+    exactly 1 (σ of a logit over 37)."""
+    from engine.calibration import Calibration, logit
+    from engine.decision import fraction_score, sigmoid
+    from engine.ensemble import weighted_mean
+
+    rng = np.random.default_rng(3)
+    rows = []
+    for part, n in (("casia-val", 80), ("camera-val", 60), ("casia-test", 40), ("camera-test", 20)):
+        for i in range(n):
+            label = int(part.startswith("casia") and i % 2)
+            lg = 45.0 if i == 0 else float(rng.normal())  # σ(45) is 1.0 in float64
+            rows.append(
+                {"path": f"{part}/{i}", "part": part, "label": label, "kind": "splice",
+                 "models": {"frac": {"rule": "forged_fraction", "heat": {"ff": rng.uniform(0, .3)}},
+                            "lg": {"rule": "logit", "windows": {"mean": lg, "max": lg}}},
+                 "classic": {}}
+            )  # fmt: skip
+    choices = {"frac": choose_model(rows, "frac", "forged_fraction")}
+    choices["lg"] = choose_model(rows, "lg", "logit")
+    assert choices["frac"]["at_chance"] and choices["lg"]["at_chance"]
+    data = {
+        "members": [
+            {"model": "frac", "detection_weight": 1.0, "localization_weight": 1.0},
+            {"model": "lg", "detection_weight": 1.0, "localization_weight": 1.0},
+        ],
+        "threshold": 0.5,
+        "pixel_threshold": 0.5,
+    }
+    content, figures = choose_ensemble(rows, data, choices, None, set())
+    assert "stacking" not in content
+
+    def engine_score(r: dict[str, Any]) -> float:  # Ensemble.combine's equation 6
+        m = r["models"]
+        frac = fraction_score(m["frac"]["heat"]["ff"], choices["frac"]["threshold"])
+        return weighted_mean([frac, sigmoid(m["lg"]["windows"]["mean"])], [1.0, 1.0])
+
+    theta = content["threshold"]
+    camera = [engine_score(r) for r in rows if r["part"] == "camera-val"]
+    flagged = int(sum(s > theta for s in camera))
+    assert figures["detection"]["val_flagged"][
+        "authentic camera photographs (validation half)"
+    ] == [
+        flagged,
+        len(camera),
+    ]
+    assert flagged <= FALSE_ALARM_TARGET * len(camera)
+    cal = Calibration.from_dict(content["calibration"])
+    assert cal is not None  # a NaN fit is read back as no calibration at all
+    top = max(rows, key=engine_score)
+    assert 0.0 < cal.probability(float(logit(engine_score(top)))) <= 1.0
