@@ -118,7 +118,15 @@ def model_statistic(row: dict[str, Any], model: str, aggregate: str = "mean") ->
 def auc_interval(
     labels: np.ndarray, scores: np.ndarray, seed: int = 0
 ) -> tuple[float, float, float]:
-    """Image AUC and its percentile-bootstrap 95 % interval (resampling images)."""
+    """Image AUC and its percentile-bootstrap 95 % interval (resampling images; a resample of
+    one class, which has no AUC, is left out). Images of one class have no
+    AUC and no interval: a :class:`UsageError` saying so (``np.percentile`` of no value was an
+    IndexError)."""
+    if labels.size == 0 or labels.min() == labels.max():
+        classes = "no image" if labels.size == 0 else f"{labels.size} images of one class"
+        raise UsageError(
+            None, f"an image AUC needs tampered and authentic images, the part has {classes}"
+        )
     auc = roc_auc(labels, scores)
     rng = np.random.default_rng(seed)
     values = []

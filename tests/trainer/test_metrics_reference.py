@@ -198,3 +198,10 @@ def test_platt_on_separable_data_stays_finite_at_its_optimum(gap: float) -> None
     p = sigmoid(cal.a * x + cal.b)
     grad_a = float(((p - y) * x).sum() + 1e-3 * x.size * cal.a)
     assert abs(grad_a) < 1e-6 * max(1.0, gap) and abs(float((p - y).sum())) < 1e-6
+
+
+def test_an_interval_over_one_class_is_refused_in_words() -> None:
+    from trainer.errors import UsageError
+
+    with pytest.raises(UsageError, match="tampered and authentic"):
+        auc_interval(np.ones(5, int), np.linspace(0, 1, 5))
