@@ -48,6 +48,9 @@ INTEGRITY_WORDS = {
     "not recorded": "no SHA-256 recorded",
 }
 SUMMARY_HEADER = ("#", "File", "Status")
+# the summary's last column: the check at export, then the digest the file was analysed with
+# (``integrity_cell``); for a file changed since, its digest now is in the file's own section
+INTEGRITY_HEADER = "Check at export; SHA-256 at load"
 LEGEND_TEXT = (
     "Colours: heatmap probability of manipulation from 0 (left of the scale) to 1 (right); "
     "the heatmap is more opaque where it is higher. Cyan outline: the mask (heatmap above the "
@@ -172,7 +175,7 @@ def summary_header(ov: Overview) -> list[str]:
         "Faces",
         "Disagreement",
         *(TRUTH_HEADERS if ov.truth is not None else ()),
-        "SHA-256 at export",
+        INTEGRITY_HEADER,
     ]
 
 
