@@ -335,7 +335,9 @@ class Ensemble:
             ),
             input_policy={"members": [r.name for _, r in picked], "analyses": self.analyses},
             device=first.device,
-            precision=first.precision,
+            # the members' precisions, each once: "int8 + fp32" when one ran as the bundled int8
+            # model and another at fp32 (the first member's alone would say all ran as it did)
+            precision=" + ".join(dict.fromkeys(r.precision for _, r in picked)),
             seconds=sum(r.seconds for _, r in picked),
             heatmap=heat,
             mask=mask,

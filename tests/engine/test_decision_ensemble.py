@@ -250,3 +250,16 @@ def test_the_ensemble_provenance_is_a_sentence_whose_per_file_part_comes_last(
     # rows written before the marker: the per-file notes they appended are cut as well
     old = "logistic stacking (bias -1); heatmap: weighted mean; face rule 'any': 1 face verdict(s)"
     assert general_provenance(old) == "logistic stacking (bias -1); heatmap: weighted mean"
+
+
+def test_the_ensemble_precision_names_each_of_its_members_precisions(tmp_path: Path) -> None:
+    """A member run as the bundled int8 model beside one at fp32: the ensemble's result (the
+    default verdict, as reports print it) says both, not the first member's alone."""
+    p = tmp_path / f"pair{ENSEMBLE_SUFFIX}"
+    p.write_text(json.dumps({"members": [{"model": "t"}, {"model": "s"}]}), encoding="utf-8")
+    ens = Ensemble.load(p)
+    int8 = dataclasses.replace(_result("t", 0.2, 0.7), precision="int8")
+    out = ens.combine({"t": int8, "s": _result("s", 0.7, 0.1)})
+    assert out.precision == "int8 + fp32"
+    same = ens.combine({"t": _result("t", 0.2, 0.7), "s": _result("s", 0.7, 0.1)})
+    assert same.precision == "fp32"
