@@ -481,13 +481,16 @@ def _logged_report(
     log's head (``case``: a :class:`~forensic_viewer.report.CaseInfo`); each file printed and,
     with a case log, logged. False, after one error line, when it cannot be written."""
     from forensic_viewer.casework import log_report
-    from forensic_viewer.report import CaseInfo
+    from forensic_viewer.report import CaseInfo, os_problem
 
     stamp = None if case_log is None else case_log.stamp()
     case = CaseInfo(examiner=args.examiner, case_id=args.case_id, notes=args.notes, audit=stamp)
     try:
         paths = write(case)
-    except (OSError, ForensicError) as e:
+    except OSError as e:  # "<file>: <problem>", the file written, never errno text
+        _error(f"cannot write the report: {os_problem(e, Path(args.out))}")
+        return False
+    except ForensicError as e:
         _error(f"cannot write the report ({e})")
         return False
     log_report(case_log, paths, stamp)

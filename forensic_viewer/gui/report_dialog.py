@@ -71,6 +71,7 @@ from forensic_viewer.report import (
     ReportItem,
     ReportOptions,
     ReportSource,
+    os_problem,
     write_report,
 )
 from forensic_viewer.report.build import STOPPED_HEADING, stopped_scan_alert
@@ -154,19 +155,6 @@ def fallback_folder(folder: Path) -> Path:
     """Where the report of ``folder`` goes when ``folder`` cannot be written: ``reports/<its
     name>`` in the viewer's per-user folder (:func:`engine.environ.user_data_dir`)."""
     return user_data_dir() / "reports" / (folder.name or "report")
-
-
-def os_problem(e: OSError, where: Path) -> str:
-    """``e`` as "<file>: <problem>" (``[Errno 13] Permission denied: '...'`` becomes
-    "<file>: permission denied"); the file is the one written, not its temporary twin."""
-    file = Path(str(e.filename)) if e.filename else where
-    if file.suffix == ".tmp":  # engine.files.AtomicFile writes NAME.tmp first
-        file = file.with_suffix("")
-    if isinstance(e, FileExistsError):  # the folder to make is a file
-        problem = "a file, not a folder"
-    else:
-        problem = (e.strerror or str(e)).strip().rstrip(".")
-    return f"{file}: {problem[:1].lower()}{problem[1:]}"
 
 
 def safe_basename(text: str) -> str:

@@ -58,6 +58,7 @@ __all__ = [
     "ReportSource",
     "cards_from_analyzer",
     "item_from_analysis",
+    "os_problem",
     "parse_formats",
     "scan_source",
     "verify_integrity",
@@ -76,6 +77,20 @@ def parse_formats(text: str | Iterable[str]) -> tuple[str, ...]:
     if bad or not wanted:
         raise ValueError(f"report formats are {', '.join(FORMATS)}, got {text!r}")
     return tuple(f for f in FORMATS if f in wanted or f == "json")
+
+
+def os_problem(e: OSError, where: Path) -> str:
+    """``e`` as "<file>: <problem>" (``[Errno 13] Permission denied: '...'`` becomes
+    "<file>: permission denied"); the file is the one written, not its temporary twin. The
+    command line's and the report dialog's one line when a report cannot be written."""
+    file = Path(str(e.filename)) if e.filename else where
+    if file.suffix == ".tmp":  # engine.files.AtomicFile writes NAME.tmp first
+        file = file.with_suffix("")
+    if isinstance(e, FileExistsError):  # the folder to make is a file
+        problem = "a file, not a folder"
+    else:
+        problem = (e.strerror or str(e)).strip().rstrip(".")
+    return f"{file}: {problem[:1].lower()}{problem[1:]}"
 
 
 def _writer(fmt: str, path: Path):  # -> HtmlWriter | PdfWriter | JsonWriter

@@ -64,3 +64,19 @@ def test_the_summary_names_the_digest_it_shows_of_a_file_changed_since_the_scan(
     # the digest shown is the one at load: a heading saying "at export" would tell a reader
     # the file has it now, against the warning above the table
     assert "SHA-256 at load" in header[-1] and "SHA-256 at export" not in header[-1]
+
+
+def test_a_report_the_command_cannot_write_is_one_line_naming_the_file_not_errno_text(
+    tmp_path: Path, tiny_checkpoint: Path, capsys
+) -> None:
+    folder = tmp_path / "evidence"
+    folder.mkdir()
+    write_rgb(folder / "a.png", 40, 32, seed=1)
+    out = tmp_path / "out"
+    (out / "report.html").mkdir(parents=True)  # in the way of the report
+    assert scan_cli(folder, out, tiny_checkpoint, "--report", "html") != 0
+    err = capsys.readouterr().err.strip()
+    assert (
+        err == f"forensic-viewer: error: cannot write the report: {out}/report.html: is a directory"
+    )
+    assert (out / "report.html").is_dir() and not list(out.glob("report*.tmp"))
