@@ -74,9 +74,13 @@ def is_digest(v: str) -> bool:
 
 
 def num(v: Any, digits: int = 4) -> str:
-    """A number for people: ``digits`` significant figures; "—" for none."""
+    """A number for people: ``digits`` significant figures; "—" for none; a list of them
+    (an analysis's parameter, e.g. jpeg-ghost's ``qualities``) joined by " / ", "—" when
+    empty, never Python's ``[]``."""
     if v is None:
         return "—"
+    if isinstance(v, (list, tuple)):
+        return " / ".join(num(x, digits) for x in v) or "—"
     if isinstance(v, bool):
         return "yes" if v else "no"
     if isinstance(v, int):

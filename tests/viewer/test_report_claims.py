@@ -80,3 +80,11 @@ def test_a_report_the_command_cannot_write_is_one_line_naming_the_file_not_errno
         err == f"forensic-viewer: error: cannot write the report: {out}/report.html: is a directory"
     )
     assert (out / "report.html").is_dir() and not list(out.glob("report*.tmp"))
+
+
+def test_a_list_parameter_reads_as_its_values_never_as_a_python_list() -> None:
+    from forensic_viewer.report.text import num
+
+    # jpeg-ghost's "qualities" is empty unless a list replaces q_min..q_max
+    assert num([]) == "—" and num(()) == "—"
+    assert num([50, 75.5]) == "50 / 75.5"
