@@ -34,7 +34,8 @@ LIMITATIONS_FIXED = (
     "against 1 as they were (the copy-move analysis paired a net and a repeated letter; "
     "docs/VERDICTS.md section 11), and an authentic face re-saved at quality 90 or reduced "
     "crossed the face model's threshold (docs/FACES.md), so the false-alarm figures understate "
-    "for such copies.",
+    "for such copies. The same photographs reduced to 2048 px and saved without compression "
+    "(PNG) were flagged as the originals were (1 of 23).",
     "A calibrated probability is calibrated to the validation data, about as many tampered as "
     "authentic images; where manipulations are rarer, as in most seized collections, it "
     "overstates the chance that a flagged file was manipulated.",
