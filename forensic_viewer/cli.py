@@ -288,7 +288,7 @@ def _log_traceback(out: Path, message: str) -> str:
     from forensic_viewer.scan.run import SCAN_LOG
 
     try:
-        with open_append(out / SCAN_LOG, "a", encoding="utf-8") as f:
+        with open_append(out / SCAN_LOG, "a", encoding="utf-8", errors="backslashreplace") as f:
             f.write(f"--- {time.strftime('%Y-%m-%dT%H:%M:%S%z')} {message}\n")
             f.write(traceback.format_exc())
     except OSError:

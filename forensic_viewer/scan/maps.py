@@ -50,11 +50,17 @@ def fitted_name(key: str, suffix: str) -> str:
     suffix. Only the name is cut: the key's folders are the evidence's, within the limit."""
     folder, sep, name = key.rpartition("/")
     room = NAME_MAX - len(TEMP_SUFFIX.encode()) - len(suffix.encode())
-    if len(name.encode()) <= room:
+    if len(_raw(name)) <= room:
         return key + suffix
-    tag = "~" + hashlib.sha256(key.encode()).hexdigest()[:16]
-    cut = name.encode()[: room - len(tag)].decode(errors="ignore")
+    tag = "~" + hashlib.sha256(_raw(key)).hexdigest()[:16]
+    cut = _raw(name)[: room - len(tag)].decode(errors="ignore")
     return f"{folder}{sep}{cut}{tag}{suffix}"
+
+
+def _raw(name: str) -> bytes:
+    """``name`` as the bytes the file system holds: a name that is not UTF-8 comes from
+    ``os.fsdecode`` with its bytes as surrogates, which plain ``encode()`` refuses."""
+    return name.encode("utf-8", "surrogateescape")
 
 
 def map_name(key: str, model: str) -> str:

@@ -348,7 +348,10 @@ def write_csv(
         cols += [f"analysis.{a}.{c}" for c in ANALYSIS_COLUMNS]
     cols.append("faces")
     cols += [f"faces.{m}.score_max" for m in [*models, *face_models]]
-    with AtomicFile(out / CSV_NAME, "w", newline="", encoding="utf-8") as dst:
+    # errors=: a file name that is not UTF-8 (its bytes as surrogates) is written \udcXX
+    with AtomicFile(
+        out / CSV_NAME, "w", newline="", encoding="utf-8", errors="backslashreplace"
+    ) as dst:
         w = csv.writer(dst.file)
         w.writerow(cols)
         for r in records:

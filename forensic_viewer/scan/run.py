@@ -366,10 +366,12 @@ class ScanLog:
         self._f.flush()
 
     def _append(self) -> IO[str]:
-        """``scan.log`` opened for appending by :func:`engine.files.open_append`; a pipe or
-        device put there (met mid-scan, on the first problem) is one line naming it, as
-        :class:`~forensic_viewer.scan.results.ResultLog` says of ``results.jsonl``."""
-        return opened_or_refused(open_append, self.path, "a", encoding="utf-8")
+        """``scan.log`` opened for appending by :func:`engine.files.open_append` (a pipe or
+        device put there, met on the first problem, is one line naming it, as ``ResultLog``
+        says of ``results.jsonl``); a name that is not UTF-8 is written ``\\udcXX``."""
+        return opened_or_refused(
+            open_append, self.path, "a", encoding="utf-8", errors="backslashreplace"
+        )
 
     def close(self) -> None:
         if self._f is not None:

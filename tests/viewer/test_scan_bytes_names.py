@@ -1,0 +1,60 @@
+"""An evidence file whose name is not UTF-8 (a folder copied from an old Windows machine or a
+camera card: ``caf\\xe9.jpg`` in cp1252) is scanned like any other. Python names it with its
+undecodable bytes as surrogates (``os.fsdecode``); the map and thumbnail names, the CSV and
+``scan.log`` encoded it strictly as UTF-8, and the UnicodeEncodeError stopped the whole scan
+("the scan failed") at every run, however many files were still to do."""
+
+from __future__ import annotations
+
+import csv
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from forensic_viewer.scan.records import FileRecord
+from forensic_viewer.scan.results import CSV_NAME, read_records
+from forensic_viewer.scan.run import SCAN_LOG, ScanLog, run_scan
+from tests.conftest import write_rgb
+from tests.viewer.test_scan_prefetch import StubAnalyzer, files_of
+
+RAW = b"caf\xe9 \xff.png"  # cp1252 e-acute, and a byte no encoding of text starts with
+
+
+def _bytes_named(folder: Path) -> Path:
+    """``folder`` holding ``ok.png`` and a PNG named by the bytes ``RAW``; skips where the
+    file system refuses such a name (APFS, NTFS)."""
+    folder.mkdir()
+    write_rgb(folder / "ok.png", 24, 32, seed=1)
+    try:
+        write_rgb(Path(os.fsdecode(os.path.join(os.fsencode(folder), RAW))), 24, 32, seed=2)
+    except (OSError, UnicodeError):
+        pytest.skip("this file system refuses names that are not UTF-8")
+    return folder
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows names are UTF-16")
+def test_a_file_whose_name_is_not_utf8_is_scanned_written_and_resumed(tmp_path: Path) -> None:
+    folder = _bytes_named(tmp_path / "ev")
+    key = os.fsdecode(RAW)
+    out = tmp_path / "out"
+    summary = run_scan(files_of(folder), StubAnalyzer(), out, source="t")
+    assert summary.done == 2 and not summary.failed
+    rec = read_records(out)[key]
+    assert isinstance(rec, FileRecord)
+    for name in (rec.models[0].heatmap, rec.thumbnail):
+        assert name is not None and (out / name).is_file()
+    with open(out / CSV_NAME, encoding="utf-8", newline="") as f:  # still UTF-8 throughout
+        paths = [row["path"] for row in csv.DictReader(f)]
+    assert sorted(paths) == ["caf\\udce9 \\udcff.png", "ok.png"]
+    again = run_scan(files_of(folder), StubAnalyzer(), out, source="t")
+    assert again.done == 0 and again.skipped == 2  # the row's key read back is the file's
+
+
+def test_scan_log_takes_a_message_naming_a_file_whose_name_is_not_utf8(tmp_path: Path) -> None:
+    log = ScanLog(tmp_path)
+    name = os.fsdecode(b"/ev/caf\xe9.jpg")
+    log.problem(f"{name}: unexpected ValueError", "Traceback: ...")
+    log.close()
+    assert "caf\\udce9.jpg: unexpected ValueError" in (tmp_path / SCAN_LOG).read_text("utf-8")
