@@ -21,7 +21,9 @@ class TextReportFile:
 
     def _open(self) -> None:
         """Start ``NAME.tmp``; it ends in :meth:`_commit` or :meth:`abort`."""
-        self._out = AtomicFile(self.path, "w", encoding="utf-8")
+        # errors=: a file name that is not UTF-8 (its bytes as surrogates, which the JSON
+        # writer leaves as they are) is written \udcXX, the JSON escape that reads back as it
+        self._out = AtomicFile(self.path, "w", encoding="utf-8", errors="backslashreplace")
         self._f = self._out.file
 
     def _commit(self) -> Path:

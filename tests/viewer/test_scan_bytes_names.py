@@ -7,12 +7,14 @@ undecodable bytes as surrogates (``os.fsdecode``); the map and thumbnail names, 
 from __future__ import annotations
 
 import csv
+import json
 import os
 import sys
 from pathlib import Path
 
 import pytest
 
+from forensic_viewer.report import scan_source, write_report
 from forensic_viewer.scan.records import FileRecord
 from forensic_viewer.scan.results import CSV_NAME, read_records
 from forensic_viewer.scan.run import SCAN_LOG, ScanLog, run_scan
@@ -58,3 +60,14 @@ def test_scan_log_takes_a_message_naming_a_file_whose_name_is_not_utf8(tmp_path:
     log.problem(f"{name}: unexpected ValueError", "Traceback: ...")
     log.close()
     assert "caf\\udce9.jpg: unexpected ValueError" in (tmp_path / SCAN_LOG).read_text("utf-8")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows names are UTF-16")
+def test_the_report_of_such_a_scan_is_written_and_its_json_names_the_file(tmp_path: Path) -> None:
+    folder = _bytes_named(tmp_path / "ev")
+    out = tmp_path / "out"
+    run_scan(files_of(folder), StubAnalyzer(), out, source="t")
+    written = write_report(scan_source(out), tmp_path / "rep", ["json", "html"])
+    items = json.loads(written["json"].read_text("utf-8"))["items"]  # still UTF-8
+    assert sorted(i["path"] for i in items) == [os.fsdecode(RAW), "ok.png"]
+    assert "caf[U+DCE9] [U+DCFF].png" in written["html"].read_text("utf-8")
