@@ -36,6 +36,7 @@ class PngLayout:
 
     width, height, bit_depth, channels: from IHDR (channels 0 when the colour type is unknown).
     idat_bytes: total length of the IDAT chunks, the compressed image data.
+    end: the offset just past the IEND chunk (None when the data ends before one).
     """
 
     width: int
@@ -43,6 +44,7 @@ class PngLayout:
     bit_depth: int
     channels: int
     idat_bytes: int
+    end: int | None = None
 
     @property
     def raw_bytes(self) -> int:
@@ -59,6 +61,7 @@ def png_layout(data: bytes) -> PngLayout | None:
     pos, n = 8, len(data)
     ihdr: bytes | None = None
     idat = 0
+    stop: int | None = None
     while pos + 8 <= n:
         length = int.from_bytes(data[pos : pos + 4], "big")
         kind = data[pos + 4 : pos + 8]
@@ -73,12 +76,13 @@ def png_layout(data: bytes) -> PngLayout | None:
         elif kind == b"IDAT":
             idat += length
         elif kind == b"IEND":
+            stop = end + 4
             break
         pos = end + 4
     if ihdr is None:
         return None
     width, height, depth, colour = struct.unpack(">IIBB", ihdr[:10])
-    return PngLayout(width, height, depth, _PNG_CHANNELS.get(colour, 0), idat)
+    return PngLayout(width, height, depth, _PNG_CHANNELS.get(colour, 0), idat, stop)
 
 
 # --- JPEG --------------------------------------------------------------------------------------
@@ -134,6 +138,38 @@ def jpeg_frame(data: bytes) -> JpegFrame | None:
             sampling = tuple((c >> 4, c & 15) for c in comps[1::3])
             return JpegFrame(marker, int.from_bytes(width, "big"), height, sampling)
         pos += 2 + length
+    return None
+
+
+def jpeg_end(data: bytes) -> int | None:
+    """The offset just past the end-of-image marker (EOI) of ``data`` (a JPEG), or None when
+    the data ends before one. Marker segments are skipped by their lengths (an EXIF thumbnail's
+    own EOI is inside one) and entropy-coded data up to the next marker that is neither a
+    stuffed 0xFF00 nor a restart marker."""
+    pos, n = 2, len(data)
+    while pos + 2 <= n:
+        if data[pos] != 0xFF:
+            return None
+        marker = data[pos + 1]
+        if marker == 0xFF:  # fill byte
+            pos += 1
+            continue
+        if marker == 0xD9:
+            return pos + 2
+        if marker in (0x01, 0xD8) or 0xD0 <= marker <= 0xD7:  # markers without a length
+            pos += 2
+            continue
+        if pos + 4 > n:
+            return None
+        pos += 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
+        if marker == 0xDA:  # start of scan: its coded data runs to the next real marker
+            while (pos := data.find(b"\xff", pos)) != -1 and pos + 1 < n:
+                nxt = data[pos + 1]
+                if nxt != 0x00 and not 0xD0 <= nxt <= 0xD7 and nxt != 0xFF:
+                    break
+                pos += 1 if nxt == 0xFF else 2
+            else:
+                return None
     return None
 
 

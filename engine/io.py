@@ -59,6 +59,10 @@ Policy, applied to every file the same way (the limits and how to raise them: do
   clipped. 16-bit colour (RGB, RGBA, gray + alpha) Pillow itself decodes to 8 bits per channel,
   the high byte of each sample: a warning says so. CMYK converts with Pillow's formula (a
   warning notes it ignores colour profiles).
+- **Bytes after the image.** Bytes after a JPEG's end-of-image marker or a PNG's IEND chunk,
+  which decoders ignore (a phone's trailer or motion-photo video, another file appended,
+  hidden data), are not analysed; a warning gives their size and first bytes (none for zeros
+  alone, which cameras pad their files with).
 - **Frames.** Multi-frame files (GIF, TIFF, WebP, APNG): the first frame is analysed; the
   frame count is recorded, counted up to ``MAX_FRAMES`` (TIFF and GIF by walking their
   structure, never by decoding frames). When a later frame's header is damaged, or the count
@@ -347,6 +351,8 @@ def _decode(
             )
         warns = _name_warnings(path, fmt)
         frames = _count_frames(data, fmt, img, warns)
+        if (after := _after_end(data, fmt, png, frames)) is not None:
+            warns.append(after)
         mode = img.mode
         if (reduced := _reduced_depth(fmt, img, png)) is not None:
             warns.append(f"{reduced}: finer tonal steps are not analysed")
@@ -420,6 +426,25 @@ def _reduced_depth(fmt: str, img: Image.Image, png: containers.PngLayout | None)
     if fmt == "HEIF" and (bits := _as_int(img.info.get("bit_depth"), 8)) > 8:
         return f"{bits} bits per channel reduced to 8 by the decoder"
     return None
+
+
+def _after_end(data: bytes, fmt: str, png: containers.PngLayout | None, frames: int) -> str | None:
+    """A warning when bytes follow the image's end (a one-frame JPEG's EOI, a PNG's IEND),
+    which decoders ignore; None when nothing does, or only zeros (cameras pad their files to
+    a fixed size). An MPO's later frames follow its first image's EOI: the count speaks of them."""
+    if fmt == "JPEG" and frames == 1:
+        end, what = containers.jpeg_end(data), "the JPEG's end-of-image marker"
+    elif fmt == "PNG" and png is not None:
+        end, what = png.end, "the PNG's IEND chunk"
+    else:
+        return None
+    if end is None or not np.frombuffer(data, np.uint8, offset=end).any():
+        return None
+    return (
+        f"{len(data) - end:,} bytes follow {what} (starting {containers.printable(data[end : end + 8])})"
+        ": not part of the image, not analysed (a camera's preview or padding, a phone's trailer "
+        "or motion-photo video, another file appended, or hidden content)"
+    )
 
 
 def _is_preview(tags: object) -> bool:

@@ -1,0 +1,77 @@
+"""Bytes after the image's end (a JPEG's EOI, a PNG's IEND) are not decoded by anyone: another
+file appended, hidden data, a phone's trailer. They were ignored without a word; the evidence
+now says how many there are and how they start, unless they are only a camera's zero padding."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine import containers
+from engine.io import load_evidence
+
+
+def _image_bytes(fmt: str, **save: object) -> bytes:
+    rng = np.random.default_rng(0)
+    img = Image.fromarray(rng.integers(0, 256, (40, 56, 3), dtype=np.uint8))
+    buf = io.BytesIO()
+    img.save(buf, format=fmt, **save)
+    return buf.getvalue()
+
+
+def _after(ev_warnings: list[str]) -> list[str]:
+    return [w for w in ev_warnings if "bytes follow" in w]
+
+
+@pytest.mark.parametrize(
+    ("fmt", "save", "end"),
+    [
+        ("JPEG", {}, "end-of-image marker"),
+        ("JPEG", {"progressive": True}, "end-of-image marker"),
+        ("PNG", {}, "IEND chunk"),
+    ],
+)
+def test_appended_bytes_are_counted_and_named(
+    tmp_path: Path, fmt: str, save: dict, end: str
+) -> None:
+    clean = _image_bytes(fmt, **save)
+    plain = tmp_path / "plain.img"
+    plain.write_bytes(clean)
+    assert _after(load_evidence(plain).warnings) == []
+    appended = tmp_path / "appended.img"
+    appended.write_bytes(clean + b"PK\x03\x04" + bytes(range(1, 200)))
+    ev = load_evidence(appended)
+    (warning,) = _after(ev.warnings)
+    assert warning.startswith(f"203 bytes follow the {fmt}'s {end} (starting PK\\x03\\x04\\x01")
+    assert np.array_equal(ev.pixels, load_evidence(plain).pixels)  # the pixels are the image's
+
+
+def test_a_second_jpeg_appended_is_found_past_the_first_ones_exif_thumbnail(
+    tmp_path: Path,
+) -> None:
+    exif = Image.Exif()
+    exif[0x010F] = "Camera"
+    thumb = _image_bytes("JPEG")  # a JPEG inside APP1: its EOI is not the image's
+    first = _image_bytes("JPEG", exif=exif.tobytes() + thumb)
+    assert containers.jpeg_end(first) == len(first)
+    path = tmp_path / "two.jpg"
+    path.write_bytes(first + thumb)
+    (warning,) = _after(load_evidence(path).warnings)
+    assert warning.startswith(f"{len(thumb):,} bytes follow the JPEG's end-of-image marker")
+
+
+def test_zero_padding_is_not_worth_a_warning(tmp_path: Path) -> None:
+    path = tmp_path / "padded.jpg"
+    path.write_bytes(_image_bytes("JPEG") + bytes(4096))  # as old cameras fill a cluster
+    assert _after(load_evidence(path).warnings) == []
+
+
+def test_the_jpeg_walk_steps_over_stuffed_bytes_and_restart_markers() -> None:
+    data = _image_bytes("JPEG", restart_marker_blocks=1)
+    assert data.count(b"\xff\x00") and any(data.count(bytes([0xFF, m])) for m in range(0xD0, 0xD8))
+    assert containers.jpeg_end(data) == len(data)
+    assert containers.jpeg_end(data[:-2]) is None  # no EOI: nothing said to follow it
