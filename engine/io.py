@@ -52,7 +52,7 @@ Policy, applied to every file the same way (the limits and how to raise them: do
   that it was applied are recorded; an EXIF block that cannot be parsed leaves the pixels as
   stored, with a warning.
 - **Modes to RGB**, in row bands by ``engine.rgb`` (the only whole-image arrays are the decoded
-  raster and the RGB result). 8-bit modes convert with Pillow. Alpha is dropped with the colour
+  raster and the RGB result). 8-bit modes convert with Pillow. Alpha (or a PNG's transparent colour) is dropped, colour
   values kept as stored (a warning says transparency was present). 16-bit and 32-bit integer
   data map linearly from their full range (0..65535 -> 0..255); float data in [0, 1] scale by
   255; data outside those ranges is min-max rescaled and a warning says so: nothing is silently

@@ -2,7 +2,7 @@
 
 The only whole-image arrays are Pillow's decoded raster and the RGB result: every temporary is
 one band of about ``BAND_PIXELS`` pixels. The policy (``engine.io``'s docstring, "Modes to
-RGB"): 8-bit modes convert with Pillow; alpha is dropped with the colour values kept as stored,
+RGB"): 8-bit modes convert with Pillow; alpha (or a PNG's tRNS colour) is dropped, colours kept,
 and a warning says in how many pixels it was below opaque (or that it was opaque in all); 16-bit
 and 32-bit integer data map linearly from their full range, float data in [0, 1] scale by 255,
 anything else is min-max rescaled with a warning (nothing is silently clipped); CMYK converts
@@ -37,10 +37,11 @@ def _bands(img: Image.Image) -> Iterator[tuple[int, int, Image.Image]]:
 def to_rgb(path: Path, img: Image.Image, warns: list[str]) -> NDArray[np.uint8]:
     """[H, W, 3] uint8 RGB from ``img``, converted band by band."""
     mode = img.mode
+    key = img.info.get("transparency")  # a palette's alphas, or the one transparent colour
     if mode in WIDE_MODES:
-        return _wide_to_rgb(img, warns)
+        return _wide_to_rgb(img, warns, key if isinstance(key, int) else None)
     via = None
-    if mode == "P" and "transparency" in img.info:
+    if mode in ("P", "L", "RGB", "1") and key is not None:
         via = "RGBA"
     alpha = via is not None or mode in _ALPHA_MODES
     if mode == "CMYK":
@@ -62,23 +63,31 @@ def to_rgb(path: Path, img: Image.Image, warns: list[str]) -> NDArray[np.uint8]:
             raise InvalidImageError(path, f"pixel mode {mode} cannot be converted to RGB") from e
         out[y0:y1] = np.asarray(band)
     if alpha and clear:
-        warns.append(
-            f"transparency present in {clear:,} of {w * h:,} pixels: alpha discarded, colour "
-            "values kept as stored"
-        )
+        warns.append(_transparent_words(clear, w * h))
     elif alpha:
         warns.append("an alpha channel, opaque in every pixel: discarded")
     return out
 
 
-def _wide_to_rgb(img: Image.Image, warns: list[str]) -> NDArray[np.uint8]:
+def _transparent_words(clear: int, total: int) -> str:
+    return (
+        f"transparency present in {clear:,} of {total:,} pixels: alpha discarded, colour "
+        "values kept as stored"
+    )
+
+
+def _wide_to_rgb(img: Image.Image, warns: list[str], key: int | None) -> NDArray[np.uint8]:
     """Map 16/32-bit integer or float data to 8-bit gray RGB in two passes over row bands:
-    the range first, then the mapping, each band in float64 (exact for 32-bit integers)."""
+    the range first, then the mapping, each band in float64 (exact for 32-bit integers).
+    key: the gray value a PNG's tRNS chunk makes transparent (its pixels are counted)."""
     w, h = img.size
     is_float = img.mode == "F"
     lo, hi, nonfinite = np.inf, -np.inf, False
+    clear = 0
     for _, _, band in _bands(img):
         a = np.asarray(band)
+        if key is not None:
+            clear += int(np.count_nonzero(a == key))
         if is_float:
             finite = np.isfinite(a)
             if not finite.all():
@@ -86,6 +95,8 @@ def _wide_to_rgb(img: Image.Image, warns: list[str]) -> NDArray[np.uint8]:
                 a = a[finite]
         if a.size:
             lo, hi = min(lo, float(a.min())), max(hi, float(a.max()))
+    if clear:
+        warns.append(_transparent_words(clear, w * h))
     if nonfinite:
         warns.append("float image holds NaN/inf: those pixels set to 0")
         lo, hi = min(lo, 0.0), max(hi, 0.0)  # they count as 0 in the range, as before

@@ -234,6 +234,26 @@ def test_a_palette_transparency_no_pixel_uses_is_not_called_transparency(tmp_pat
     assert not any("transparency present" in w for w in ev.warnings), ev.warnings
 
 
+@pytest.mark.parametrize(
+    ("mode", "key"), [("L", 0), ("RGB", (0, 0, 0)), ("I;16", 0)], ids=["gray", "rgb", "gray16"]
+)
+def test_a_png_transparent_colour_says_how_many_pixels_it_covers(
+    tmp_path: Path, mode: str, key: object
+) -> None:
+    # A gray or RGB PNG's tRNS chunk names one colour that viewers draw see-through; its
+    # pixels were analysed as the colour they hold without a word (only palettes were counted).
+    gray = np.full((10, 10), 200, np.uint8)
+    gray[:3] = 0  # 30 of 100 pixels of the transparent colour
+    arr = {"L": gray, "RGB": np.dstack([gray] * 3), "I;16": gray.astype(np.uint16) * 257}[mode]
+    p = tmp_path / "keyed.png"
+    Image.fromarray(arr).save(p, transparency=key)
+    assert Image.open(p).mode == mode and "transparency" in Image.open(p).info
+    ev = load_evidence(p)
+    (warning,) = [w for w in ev.warnings if "transparency" in w]
+    assert "30 of 100 pixels" in warning and "colour values kept as stored" in warning
+    assert ev.pixels[0, 0].tolist() == [0, 0, 0]
+
+
 def test_a_tiff_whose_first_page_is_a_preview_says_the_preview_is_analysed(tmp_path: Path) -> None:
     # Raw files built on TIFF (DNG, NEF) and multi-resolution scans start with a small preview
     # marked NewSubfileType 1; the 16 x 12 preview was analysed as if it were the photograph.
