@@ -141,12 +141,21 @@ def jpeg_frame(data: bytes) -> JpegFrame | None:
     return None
 
 
+# Scans a JPEG may hold before its end-of-image marker. Every scan is a pass over all the
+# image's coefficients, and one can cover them all in a few bytes (an end-of-band run), so a
+# small file of many scans takes hours to decode (libjpeg has no limit, and its C loop cannot
+# be interrupted). Encoders write about 10 (libjpeg's progressive script) and mozjpeg at most
+# a few dozen; libjpeg-turbo's own tools refuse beyond 500 when asked to (djpeg -maxscans).
+MAX_JPEG_SCANS = 1000
+
+
 def jpeg_end(data: bytes) -> int | None:
     """The offset just past the end-of-image marker (EOI) of ``data`` (a JPEG), or None when
     the data ends before one. Marker segments are skipped by their lengths (an EXIF thumbnail's
     own EOI is inside one) and entropy-coded data up to the next marker that is neither a
-    stuffed 0xFF00 nor a restart marker."""
-    pos, n = 2, len(data)
+    stuffed 0xFF00 nor a restart marker. Raises :class:`StructureError` at the scan beyond
+    :data:`MAX_JPEG_SCANS`, before the decoder spends its time on them."""
+    pos, n, scans = 2, len(data), 0
     while pos + 2 <= n:
         if data[pos] != 0xFF:
             return None
@@ -163,6 +172,12 @@ def jpeg_end(data: bytes) -> int | None:
             return None
         pos += 2 + int.from_bytes(data[pos + 2 : pos + 4], "big")
         if marker == 0xDA:  # start of scan: its coded data runs to the next real marker
+            scans += 1
+            if scans > MAX_JPEG_SCANS:
+                raise StructureError(
+                    f"more than {MAX_JPEG_SCANS} scans, each a pass over the whole image "
+                    "(encoders write about 10): refused, its decoding could take hours"
+                )
             while (pos := data.find(b"\xff", pos)) != -1 and pos + 1 < n:
                 nxt = data[pos + 1]
                 if nxt != 0x00 and not 0xD0 <= nxt <= 0xD7 and nxt != 0xFF:

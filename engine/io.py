@@ -45,24 +45,23 @@ Policy, applied to every file the same way (the limits and how to raise them: do
     1 bit, its DC scans), so a file declaring more pixels than that is truncated or a bomb, and
     is refused before its raster is allocated. Arithmetic-coded JPEG, TIFF, WebP, BMP and GIF
     have no such ceiling (arithmetic and fax coding, run lengths and frame offsets can describe
-    any area in a few bytes): for them the byte limit alone applies.
+    any area in a few bytes): for them the byte limit alone applies;
+  - *scans*: a JPEG of more than ``containers.MAX_JPEG_SCANS`` (each a pass over the image).
 - **Orientation.** The EXIF orientation tag is applied to the pixels (as cameras and viewers
   show the photograph), once (Pillow itself turns a TIFF as it loads it), so heatmaps, masks and
   layers computed on those pixels line up with what the analyst sees. The tag found and the fact
   that it was applied are recorded; an EXIF block that cannot be parsed leaves the pixels as
   stored, with a warning.
 - **Modes to RGB**, in row bands by ``engine.rgb`` (the only whole-image arrays are the decoded
-  raster and the RGB result). 8-bit modes convert with Pillow. Alpha (or a PNG's transparent colour) is dropped, colour
-  values kept as stored (a warning says transparency was present). 16-bit and 32-bit integer
-  data map linearly from their full range (0..65535 -> 0..255); float data in [0, 1] scale by
-  255; data outside those ranges is min-max rescaled and a warning says so: nothing is silently
-  clipped. 16-bit colour (RGB, RGBA, gray + alpha) Pillow itself decodes to 8 bits per channel,
-  the high byte of each sample: a warning says so. CMYK converts with Pillow's formula (a
-  warning notes it ignores colour profiles).
-- **Bytes after the image.** Bytes after a JPEG's end-of-image marker or a PNG's IEND chunk,
-  which decoders ignore (a phone's trailer or motion-photo video, another file appended,
-  hidden data), are not analysed; a warning gives their size and first bytes (none for zeros
-  alone, which cameras pad their files with).
+  raster and the RGB result). 8-bit modes convert with Pillow. Alpha (or a PNG's transparent
+  colour) is dropped, colours kept (a warning says transparency was present). 16-bit and 32-bit
+  integer data map linearly from their full range (0..65535 -> 0..255); float data in [0, 1]
+  scale by 255; data outside those ranges is min-max rescaled and a warning says so: nothing is
+  silently clipped. 16-bit colour (RGB, RGBA, gray + alpha) Pillow decodes to 8 bits per
+  channel, the high byte of each sample: a warning says so. CMYK converts with Pillow's formula
+  (a warning notes it ignores colour profiles).
+- **Bytes after the image** (a JPEG's EOI, a PNG's IEND: a trailer, a file appended, hidden
+  data), which decoders ignore: a warning gives their size and first bytes (not for zeros).
 - **Frames.** Multi-frame files (GIF, TIFF, WebP, APNG): the first frame is analysed; the
   frame count is recorded, counted up to ``MAX_FRAMES`` (TIFF and GIF by walking their
   structure, never by decoding frames). When a later frame's header is damaged, or the count
@@ -351,7 +350,7 @@ def _decode(
             )
         warns = _name_warnings(path, fmt)
         frames = _count_frames(data, fmt, img, warns)
-        if (after := _after_end(data, fmt, png, frames)) is not None:
+        if (after := _after_end(data, fmt, png, frames)) is not None:  # JPEG: scans counted
             warns.append(after)
         mode = img.mode
         if (reduced := _reduced_depth(fmt, img, png)) is not None:
@@ -430,10 +429,11 @@ def _reduced_depth(fmt: str, img: Image.Image, png: containers.PngLayout | None)
 
 def _after_end(data: bytes, fmt: str, png: containers.PngLayout | None, frames: int) -> str | None:
     """A warning when bytes follow the image's end (a one-frame JPEG's EOI, a PNG's IEND),
-    which decoders ignore; None when nothing does, or only zeros (cameras pad their files to
-    a fixed size). An MPO's later frames follow its first image's EOI: the count speaks of them."""
-    if fmt == "JPEG" and frames == 1:
+    which decoders ignore; None when nothing does, or only zeros (cameras pad files to a size).
+    An MPO's later frames follow its first image's EOI: the count speaks of them."""
+    if fmt == "JPEG":  # raises beyond containers.MAX_JPEG_SCANS, before any pixel is decoded
         end, what = containers.jpeg_end(data), "the JPEG's end-of-image marker"
+        end = end if frames == 1 else None
     elif fmt == "PNG" and png is not None:
         end, what = png.end, "the PNG's IEND chunk"
     else:

@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from engine import containers
+from engine.errors import CorruptImageError
 from engine.io import load_evidence
 
 
@@ -75,3 +76,31 @@ def test_the_jpeg_walk_steps_over_stuffed_bytes_and_restart_markers() -> None:
     assert data.count(b"\xff\x00") and any(data.count(bytes([0xFF, m])) for m in range(0xD0, 0xD8))
     assert containers.jpeg_end(data) == len(data)
     assert containers.jpeg_end(data[:-2]) is None  # no EOI: nothing said to follow it
+
+
+def _many_scans(scans: int) -> bytes:
+    """A valid progressive JPEG of one flat gray band followed by ``scans`` more AC scans, each
+    covering every block with one end-of-band run in 3 bytes: the decoder passes over the whole
+    image once per scan, so such files take time in proportion to scans x pixels."""
+    base = io.BytesIO()
+    Image.new("L", (64, 64), 128).save(base, "JPEG", progressive=True)
+    data = base.getvalue()
+    # an AC table (class 1, id 3) whose one code, "0", is EOBRUN 2^14 + 14 extra bits
+    dht = b"\xff\xc4\x00\x14\x13" + bytes([1] + [0] * 15) + b"\xe0"
+    sos = b"\xff\xda\x00\x08\x01\x01\x03\x01\x3f\x00"  # component 1, AC 1..63, first pass
+    coded = bytes([0b00000000, 0b00000000, 0b01111111])  # "0" + 14 zero bits: a run of 16384
+    return data[:-2] + dht + (sos + coded) * scans + b"\xff\xd9"
+
+
+def test_a_jpeg_of_more_scans_than_any_encoder_writes_is_refused_before_decoding(
+    tmp_path: Path,
+) -> None:
+    ok = tmp_path / "ok.jpg"
+    ok.write_bytes(_many_scans(containers.MAX_JPEG_SCANS - 20))  # the base has 6 to 10 scans
+    assert load_evidence(ok).pixels.shape == (64, 64, 3)  # decodable: the bytes are valid
+    bomb = tmp_path / "bomb.jpg"
+    bomb.write_bytes(_many_scans(containers.MAX_JPEG_SCANS))
+    with pytest.raises(CorruptImageError) as e:
+        load_evidence(bomb)
+    assert str(e.value).startswith(f"{bomb}: damaged JPEG data (more than ")
+    assert f"{containers.MAX_JPEG_SCANS} scans" in str(e.value)
