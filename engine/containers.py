@@ -111,6 +111,20 @@ class JpegFrame:
     sampling: tuple[tuple[int, int], ...]
 
 
+def jpeg_blocks(w: int, h: int, sampling: tuple[tuple[int, int], ...]) -> int:
+    """8x8 blocks of a w x h JPEG whose components have these (h, v) sampling factors."""
+    hmax = max(hs for hs, _ in sampling)
+    vmax = max(vs for _, vs in sampling)
+    return sum(
+        _ceil_div(_ceil_div(w * hs, hmax), 8) * _ceil_div(_ceil_div(h * vs, vmax), 8)
+        for hs, vs in sampling
+    )
+
+
+def _ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
 def jpeg_frame(data: bytes) -> JpegFrame | None:
     """The frame header of ``data`` (a JPEG), or None when none precedes the first scan."""
     pos, n = 2, len(data)

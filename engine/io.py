@@ -62,7 +62,8 @@ Policy, applied to every file the same way (the limits and how to raise them: do
   (a warning notes it ignores colour profiles).
 - **Bytes after the image** (a JPEG's EOI, a PNG's IEND: a trailer, a file appended, hidden
   data), which decoders ignore: a warning gives their size and first bytes (not for zeros).
-- **Frames.** Multi-frame files (GIF, TIFF, WebP, APNG): the first frame is analysed; the
+- **Frames.** Multi-frame files (GIF, TIFF, WebP, APNG: its default image, said when the
+  animation does not show it): the first frame is analysed; the
   frame count is recorded, counted up to ``MAX_FRAMES`` (TIFF and GIF by walking their
   structure, never by decoding frames). When a later frame's header is damaged, or the count
   cannot be read, the file is still analysed: ``frames`` is the number of frames found before
@@ -545,7 +546,7 @@ def _check_compression(
             or not all(1 <= f <= 4 for pair in frame.sampling for f in pair)
         ):
             return
-        need = _jpeg_blocks(w, h, frame.sampling) * bits // 8
+        need = containers.jpeg_blocks(w, h, frame.sampling) * bits // 8
         have, what = len(data), "data"
         style = "baseline" if bits == 2 else "progressive"
         rule = f"a {style} JPEG spends at least {bits} bit{'s' * (bits > 1)} on every 8x8 block"
@@ -562,16 +563,6 @@ def _check_compression(
 
 def _ceil_div(a: int, b: int) -> int:
     return -(-a // b)
-
-
-def _jpeg_blocks(w: int, h: int, sampling: tuple[tuple[int, int], ...]) -> int:
-    """8x8 blocks of a w x h JPEG whose components have these (h, v) sampling factors."""
-    hmax = max(hs for hs, _ in sampling)
-    vmax = max(vs for _, vs in sampling)
-    return sum(
-        _ceil_div(_ceil_div(w * hs, hmax), 8) * _ceil_div(_ceil_div(h * vs, vmax), 8)
-        for hs, vs in sampling
-    )
 
 
 def _as_int(value: object, default: int) -> int:
@@ -621,7 +612,7 @@ def decode_bytes_estimate(img: Image.Image, fmt: str, file_size: int) -> int:
     if fmt == "JPEG" and img.info.get("progressive"):
         layers = getattr(img, "layer", None) or [(0, 1, 1, 0)] * len(img.getbands())
         sampling = tuple((max(int(lay[1]), 1), max(int(lay[2]), 1)) for lay in layers)
-        work = _jpeg_blocks(w, h, sampling) * 64 * 2  # one 16-bit coefficient per sample
+        work = containers.jpeg_blocks(w, h, sampling) * 64 * 2  # one 16-bit coefficient per sample
     elif fmt == "TIFF":
         tags = getattr(img, "tag_v2", {})
         bps = tags.get(258, (1,))
@@ -662,6 +653,8 @@ def _count_frames(data: bytes, fmt: str, img: Image.Image, warns: list[str]) -> 
             frames, note = MAX_FRAMES, f"declares {frames} frames: counted as {MAX_FRAMES}"
     frames = max(frames, 1)
     which = "the primary one" if fmt == "HEIF" else "the first"  # HEIF: its primary item
+    if img.info.get("default_image"):  # an APNG's IDAT outside its animation: Pillow's frame 0
+        which += " (the PNG's default image, not a frame of its animation: APNG viewers hide it)"
     if note is not None:
         warns.append(f"{note}; {frames} frame(s) counted, only {which} is analysed")
     elif frames > 1:

@@ -254,6 +254,22 @@ def test_a_png_transparent_colour_says_how_many_pixels_it_covers(
     assert ev.pixels[0, 0].tolist() == [0, 0, 0]
 
 
+@pytest.mark.parametrize("hidden", [True, False])
+def test_an_apng_whose_default_image_is_not_animated_says_that_is_what_is_analysed(
+    tmp_path: Path, hidden: bool
+) -> None:
+    # An animated PNG may keep its IDAT image out of the animation: browsers show only the
+    # animation's frames, Pillow's frame 0 is the default image. That image, which no animated
+    # viewer shows, was analysed under the same words as an ordinary first frame.
+    red, green, blue = (Image.new("RGB", (8, 8), c) for c in ("red", "lime", "blue"))
+    p = tmp_path / "a.png"
+    red.save(p, save_all=True, append_images=[green, blue], default_image=hidden)
+    ev = load_evidence(p)
+    assert ev.pixels[0, 0].tolist() == [255, 0, 0]
+    (frames,) = [w for w in ev.warnings if "frames" in w]
+    assert ("default image" in frames and "hide" in frames) is hidden, frames
+
+
 def test_a_tiff_whose_first_page_is_a_preview_says_the_preview_is_analysed(tmp_path: Path) -> None:
     # Raw files built on TIFF (DNG, NEF) and multi-resolution scans start with a small preview
     # marked NewSubfileType 1; the 16 x 12 preview was analysed as if it were the photograph.
