@@ -141,3 +141,23 @@ def test_the_entry_point_imports_nothing_heavy_before_its_handlers_are_up(tmp_pa
     done = _run(code, [], tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip() == "[]"
+
+
+def test_python_dash_m_runs_the_console_scripts_program(tmp_path: Path) -> None:
+    """``python -m forensic_viewer`` is the program (no ``__main__`` module made it "No module
+    named forensic_viewer.__main__"): the same version line and exit status as the entry point."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen"}
+    runs = [
+        subprocess.run(
+            [sys.executable, *args, "--version"],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=120,
+        )
+        for args in (["-m", "forensic_viewer"], ["-c", "import sys\n" + _console_script()])
+    ]
+    assert [r.returncode for r in runs] == [0, 0], [r.stderr for r in runs]
+    assert runs[0].stdout == runs[1].stdout
+    assert "forensic-viewer" in runs[0].stdout
