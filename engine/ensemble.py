@@ -475,8 +475,15 @@ def general_provenance(text: str) -> str:
 
 def rescale(value: float, src: float, dst: float) -> float:
     """``value`` on a [0, 1] scale whose decision point is ``src`` moved onto one whose
-    decision point is ``dst``, piecewise linearly (0, src, 1 to 0, dst, 1)."""
-    return float(rescale_map(np.float32(value), src, dst))
+    decision point is ``dst``, piecewise linearly (0, src, 1 to 0, dst, 1), in double precision:
+    a value above ``src`` stays above ``dst`` (in float32 a face score a hair over its model's θ
+    came out at or under the ensemble's θ, a flagged verdict showing a score that reads
+    unflagged), one at or under ``src`` at or under ``dst``."""
+    v = min(max(float(value), 0.0), 1.0)
+    src = min(max(src, 1e-6), 1 - 1e-6)
+    if v <= src:
+        return min(v * (dst / src), dst)
+    return max(dst + (v - src) * ((1.0 - dst) / (1.0 - src)), float(np.nextafter(dst, 1.0)))
 
 
 def rescale_map(values: Any, src: float, dst: float) -> Any:

@@ -112,6 +112,11 @@ def test_rescale_moves_the_decision_point() -> None:
     assert rescale(0.0, 0.3, 0.6) == 0.0 and rescale(1.0, 0.3, 0.6) == pytest.approx(1.0)
     assert rescale(0.3, 0.3, 0.6) == pytest.approx(0.6)
     assert rescale(0.31, 0.3, 0.6) > 0.6 > rescale(0.29, 0.3, 0.6)
+    # a hair over the source's decision point stays over the destination's (float32 lost it)
+    theta_face, theta = 0.9828671596274687, 0.5985638695345132
+    assert rescale(theta_face + 1e-9, theta_face, theta) > theta
+    assert rescale(np.nextafter(theta_face, 1.0), theta_face, theta) > theta
+    assert rescale(theta_face, theta_face, theta) <= theta
     grid = rescale_map(np.linspace(0, 1, 11, dtype=np.float32), 0.2, 0.5)
     assert (np.diff(grid) > 0).all()  # order kept
 
