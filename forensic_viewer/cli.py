@@ -252,35 +252,39 @@ def _run_files(
     list_files: Callable[[Any], list[tuple[Path, str]]],
     source: str,
 ) -> int:
-    """Lock --out, list the files (``list_files(index of --out)``), load the models, scan,
-    write the reports; the exit code. The lock is taken first, so a second scan into the same
-    folder is refused before any model is loaded, and held until the last report is written."""
+    """Open the case log (--case), lock --out, list the files (``list_files(index of
+    --out)``), load the models, scan, write the reports; the exit code. The case log is opened
+    first, so a refused one (a link, a broken chain, a folder that is a file) stops the run
+    before --out is made or locked; then the lock, so a second scan into the same folder is
+    refused before any model is loaded, held until the last report is written."""
     from forensic_viewer.casework import case_session, log_started
     from forensic_viewer.scan.pool import files_to_analyse
     from forensic_viewer.scan.results import ResultIndex
 
     formats = _report_formats(args)
     analyses = _analyses(args)
-    with OutputLock(args.out, command=f"forensic-viewer {args.command}") as lock:
+    with (
+        case_session(args) as case_log,  # --case: the run goes into the case's audit log
+        OutputLock(args.out, command=f"forensic-viewer {args.command}") as lock,
+    ):
         files = list_files(index := ResultIndex(args.out))
         _resolve_jobs(args, files_to_analyse(files, index.done_keys()))
-        with case_session(args) as case_log:  # --case: the run goes into the case's audit log
-            t0 = time.perf_counter()
-            analyzer = build_analyzer(args)
-            args.load_seconds = time.perf_counter() - t0  # said apart from the analysis time
-            log_started(case_log, args, files)
-            try:
-                return _scan_and_report(
-                    args, files, source, analyzer, formats, lock, analyses, case_log
-                )
-            except (UsageError, ForensicError, OSError, KeyboardInterrupt):
-                raise
-            except Exception as e:  # a bug in the scan itself: one line here, the rest in scan.log
-                where = _log_traceback(args.out, f"the scan failed: {type(e).__name__}: {e}")
-                from forensic_viewer.scan.run import scan_failed
+        t0 = time.perf_counter()
+        analyzer = build_analyzer(args)
+        args.load_seconds = time.perf_counter() - t0  # said apart from the analysis time
+        log_started(case_log, args, files)
+        try:
+            return _scan_and_report(
+                args, files, source, analyzer, formats, lock, analyses, case_log
+            )
+        except (UsageError, ForensicError, OSError, KeyboardInterrupt):
+            raise
+        except Exception as e:  # a bug in the scan itself: one line here, the rest in scan.log
+            where = _log_traceback(args.out, f"the scan failed: {type(e).__name__}: {e}")
+            from forensic_viewer.scan.run import scan_failed
 
-                _error(scan_failed(e, where=where))
-                return EXIT_SCAN_FAILED
+            _error(scan_failed(e, where=where))
+            return EXIT_SCAN_FAILED
 
 
 def _log_traceback(out: Path, message: str) -> str:
@@ -567,10 +571,11 @@ def cmd_probe(args: argparse.Namespace) -> int:
     from forensic_viewer.scan.walk import real_path
 
     formats = _report_formats(args)
-    # One writer per output folder, as for scans; --case: the probe goes into the case's log.
+    # --case: the probe goes into the case's log, opened first so that a refused one leaves no
+    # output folder behind; then one writer per output folder, as for scans.
     with (
-        OutputLock(args.out, command=f"forensic-viewer {args.command}"),
         case_session(args) as case_log,
+        OutputLock(args.out, command=f"forensic-viewer {args.command}"),
     ):
         analyzer = build_analyzer(args)
         bar = ProgressBar(1, sys.stderr.isatty())

@@ -132,3 +132,31 @@ def test_a_symbolic_link_at_the_case_log_is_refused_and_not_followed(
         assert (other / LOG_NAME).read_bytes() == before
         assert verify_log(other / LOG_NAME).ok
     assert link.is_symlink()
+
+
+@pytest.mark.parametrize("command", ["analyze", "scan", "probe"])
+@pytest.mark.parametrize("odd", ["link", "file"])
+def test_a_refused_case_log_leaves_no_output_folder_behind(
+    tmp_path: Path, command: str, odd: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A case log that cannot be opened stops the run with exit 2 before it touches --out: the
+    output folder was made and locked first, so the refused run left an empty folder holding
+    only a ``.scan.lock``."""
+    from forensic_viewer.cli import main
+
+    case = tmp_path / "case"
+    if odd == "link":
+        case.mkdir()
+        os.symlink(tmp_path / "elsewhere.jsonl", case / LOG_NAME)
+    else:
+        case.write_text("not a folder\n", encoding="utf-8")
+    folder = tmp_path / "evidence"
+    folder.mkdir()
+    image = folder / "a.png"
+    image.write_bytes(b"not read: the case is refused first")
+    out = tmp_path / "out"
+    source = str(folder) if command == "scan" else str(image)
+    assert main([command, source, "--out", str(out), "--case", str(case)]) == 2
+    err = [ln for ln in capsys.readouterr().err.splitlines() if ln]
+    assert len(err) == 1 and str(case) in err[0], err
+    assert not out.exists(), sorted(p.name for p in out.iterdir())
