@@ -7,6 +7,7 @@ needed to understand it, and the GUI, the command line and reports all print it 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +33,35 @@ class ForensicError(Exception):
         super().__init__(self.reason if self.path is None else f"{self.path}: {self.reason}")
 
 
+@dataclass(frozen=True)
+class ImageHeader:
+    """What was read of an evidence file that then could not be analysed: its bytes' SHA-256
+    and size, the format its content is, and the size in pixels its header declares (as
+    stored: before any EXIF orientation; None when the header itself could not be read).
+    A scan's error row keeps it, so a report can say what the failed file is."""
+
+    sha256: str
+    file_size: int
+    format: str | None = None
+    width: int | None = None
+    height: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": self.format,
+            "width": self.width,
+            "height": self.height,
+            "file_size": self.file_size,
+        }
+
+
 class EvidenceError(ForensicError):
-    """The evidence file cannot be analysed."""
+    """The evidence file cannot be analysed.
+
+    header: what :func:`engine.io.load_evidence` had read of the file before it failed (None
+    when its bytes could not be read, or the error was raised elsewhere)."""
+
+    header: ImageHeader | None = None
 
 
 class EmptyFileError(EvidenceError):

@@ -106,6 +106,7 @@ from engine.errors import (
     EmptyFileError,
     EvidenceError,
     ForensicError,
+    ImageHeader,
     ImageTooLargeError,
     InvalidImageError,
     NotEnoughMemoryError,
@@ -277,8 +278,9 @@ def load_evidence(
         the decode's error.
 
     Raises a subclass of :class:`engine.errors.EvidenceError` naming the file and the reason,
-    whatever the file holds; for a bad limit, what :func:`decode_byte_limit` or
-    :func:`pixel_limit` raises.
+    whatever the file holds, with its ``header`` (:class:`~engine.errors.ImageHeader`: SHA-256,
+    format, declared size) once the bytes were read; for a bad limit, what
+    :func:`decode_byte_limit` or :func:`pixel_limit` raises.
     """
     path = Path(path)
     byte_limit = decode_byte_limit(max_bytes)
@@ -286,22 +288,28 @@ def load_evidence(
     data = _read_bytes(path)
     sha256 = hashlib.sha256(data).hexdigest()
     fmt = sniff_format(data[:64])
+    failure: EvidenceError
     if fmt is None:
-        raise UnsupportedFormatError(
+        failure = UnsupportedFormatError(
             path,
             f"not an image of an allowed format ({', '.join(ALLOWED_FORMATS)}): "
             f"{_describe_unknown(data[:512])}",
         )
+        failure.header = ImageHeader(sha256, len(data))
+        raise failure
     if fmt == "HEIF" and not heif_decoder_available():
-        raise UnsupportedFormatError(
+        failure = UnsupportedFormatError(
             path,
             f"a HEIF/HEIC image (as phones save photographs), but its decoder is not installed "
             f"(pip install {HEIF_DECODER})",
         )
-    failure: EvidenceError
+        failure.header = ImageHeader(sha256, len(data), fmt)
+        raise failure
+    declared: list[tuple[int, int]] = []  # the header's width and height, once read
     try:
-        return _decode(path, data, fmt, sha256, max_pixels, byte_limit, native)
-    except EvidenceError:
+        return _decode(path, data, fmt, sha256, max_pixels, byte_limit, native, declared)
+    except EvidenceError as e:
+        e.header = _header(sha256, data, fmt, declared)
         raise
     except Exception as e:
         # The frames of the failed decode may hold large buffers (a partly decoded raster):
@@ -323,7 +331,13 @@ def load_evidence(
                 path, f"damaged {fmt} data ({type(e).__name__}: {_short(e)})"
             )
         failure.__cause__ = e
+    failure.header = _header(sha256, data, fmt, declared)
     raise failure
+
+
+def _header(sha256: str, data: bytes, fmt: str, declared: list[tuple[int, int]]) -> ImageHeader:
+    w, h = declared[0] if declared else (None, None)
+    return ImageHeader(sha256, len(data), fmt, w, h)
 
 
 def _decode(
@@ -334,10 +348,12 @@ def _decode(
     max_pixels: int,
     byte_limit: int,
     native: Callable[[Image.Image], None] | None = None,
+    declared: list[tuple[int, int]] | None = None,
 ) -> Evidence:
-    """The guarded step of :func:`load_evidence`: header, limits, frames, pixels, metadata."""
+    """The guarded step of :func:`load_evidence`: header, limits, frames, pixels, metadata.
+    declared: given the header's (width, height) as soon as it is read, for the error."""
     png = containers.png_layout(data) if fmt == "PNG" else None
-    img = _open(path, data, fmt, max_pixels)
+    img = _open(path, data, fmt, max_pixels, declared)
     try:
         _check_compression(path, data, fmt, img, png)
         need = decode_bytes_estimate(img, fmt, len(data))
@@ -504,7 +520,13 @@ def _mb(n: int) -> str:
     return f"{n / 1e6:,.0f} MB" if n >= 10**7 else f"{n / 1e6:.1f} MB"
 
 
-def _open(path: Path, data: bytes, fmt: str, max_pixels: int) -> Image.Image:
+def _open(
+    path: Path,
+    data: bytes,
+    fmt: str,
+    max_pixels: int,
+    declared: list[tuple[int, int]] | None = None,
+) -> Image.Image:
     # Pillow's own guard (in the TIFF and GIF plugins) stays on, at our limit.
     Image.MAX_IMAGE_PIXELS = max_pixels
     try:
@@ -516,6 +538,8 @@ def _open(path: Path, data: bytes, fmt: str, max_pixels: int) -> Image.Image:
             path, f"{fmt} header cannot be decoded ({type(e).__name__}: {_short(e)})"
         ) from e
     w, h = img.size
+    if declared is not None and w > 0 and h > 0:
+        declared.append((w, h))
     if w <= 0 or h <= 0:
         raise InvalidImageError(path, f"image has zero width or height ({w}x{h})")
     if w * h > max_pixels:

@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from engine.errors import ImageHeader
+
 
 @dataclass
 class Evidence:
@@ -54,6 +56,13 @@ class Evidence:
         d["warnings"] = list(self.warnings)
         d["real_path"] = os.path.realpath(self.path)
         return d
+
+    def header(self) -> ImageHeader:
+        """What a file's header said (a failed analysis's error row keeps it): the size as
+        stored, before the orientation policy turned it (as a failed decode records it)."""
+        turned = self.orientation_applied and self.orientation in (5, 6, 7, 8)
+        w, h = (self.height, self.width) if turned else (self.width, self.height)
+        return ImageHeader(self.sha256, self.file_size, self.format, w, h)
 
 
 @dataclass(frozen=True)

@@ -589,7 +589,8 @@ def item_from_record(
         ens = ran(record.ensemble, "ensemble")
     elif ensemble:
         ens = ModelEntry(ensemble, "ensemble", NOT_RUN, note=why)
-    evidence: dict[str, Any] = {}
+    # a failed file: what its header said (None: none read, or a row of an earlier version)
+    evidence: dict[str, Any] = {} if record.header is None else record.header.to_json()
     if isinstance(record, FileRecord):
         if record.evidence is not None:
             evidence = record.evidence.to_json()

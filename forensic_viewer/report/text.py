@@ -283,6 +283,8 @@ def evidence_rows(item: ReportItem) -> Rows:
         *(
             [("Format, dimensions, metadata", UNDECODED_FACTS)]
             if item.status != "ok" and not ev
+            else header_rows(ev)
+            if item.status != "ok"
             else [
                 ("Format (by content)", str(ev.get("format") or "—")),
                 ("Dimensions", f"{w} x {h} pixels" if w and h else "—"),
@@ -298,12 +300,32 @@ def evidence_rows(item: ReportItem) -> Rows:
     return rows
 
 
-# a failed file's row records its error and SHA-256 only: no facts of the file, not even those
-# its header gave before decoding failed
+# a failed file's row without a header: its bytes were not read as an image, or a scan of an
+# earlier version kept only the error and the SHA-256
 UNDECODED_FACTS = (
-    "not recorded: the file could not be analysed (its error is given above), and the scan "
-    "keeps only the error and the SHA-256 of a file that failed"
+    "not recorded: the file could not be analysed (its error is given above), and no header "
+    "of it was read (a scan of an earlier version kept only the error and the SHA-256 of a "
+    "file that failed)"
 )
+
+# what a failed file's header does not say: it was not decoded
+NOT_DECODED = "not recorded: the file could not be analysed (its error is given above)"
+
+
+def header_rows(ev: Mapping[str, Any]) -> Rows:
+    """A failed file's facts as far as its header was read (its error row's ``header``): the
+    format by content and the size the header declares, as stored (no orientation applied)."""
+    fmt, w, h = ev.get("format"), ev.get("width"), ev.get("height")
+    return [
+        ("Format (by content)", str(fmt) if fmt else "not an allowed image format"),
+        (
+            "Dimensions",
+            f"{w} x {h} pixels, as its header declares (as stored: no EXIF orientation applied)"
+            if w and h
+            else "—: its header could not be read",
+        ),
+        ("Pixel mode, frames, orientation, metadata", NOT_DECODED),
+    ]
 
 
 def copy_words(original: str) -> str:

@@ -58,7 +58,7 @@ from engine.analyses import (
     Output,
     Provenance,
 )
-from engine.errors import ForensicError
+from engine.errors import ForensicError, ImageHeader
 from engine.files import atomic_write
 from engine.types import Analysis, Evidence, FaceRegion, FaceScore, ModelResult
 from forensic_viewer.scan.maps import (
@@ -121,8 +121,8 @@ class _Obj:
     def number(self, key: str, default: Any = _MISSING, nullable: bool = False) -> Any:
         return self._get(key, _is_num, "a number", default, nullable)
 
-    def integer(self, key: str, default: Any = _MISSING) -> Any:
-        return self._get(key, _is_int, "an integer", default, False)
+    def integer(self, key: str, default: Any = _MISSING, nullable: bool = False) -> Any:
+        return self._get(key, _is_int, "an integer", default, nullable)
 
     def flag(self, key: str, default: Any = _MISSING, nullable: bool = False) -> Any:
         return self._get(key, lambda v: isinstance(v, bool), "true or false", default, nullable)
@@ -657,6 +657,7 @@ class FileRecord:
 
     status: ClassVar[Literal["ok"]] = "ok"
     error: ClassVar[None] = None
+    header: ClassVar[None] = None  # an error row's: the facts are in ``evidence``
 
     def model(self, name: str) -> ModelRecord | None:
         return next((m for m in self.models if m.name == name), None)
@@ -717,6 +718,9 @@ class ErrorRecord:
     error: why, in one sentence that names the file.
     sha256: of the file's bytes as read; None when they could not be read at all.
     replaces: as in :class:`FileRecord`.
+    header: the file's format and declared size in pixels (as stored, before any EXIF
+        orientation) and its size in bytes, as far as they were read before it failed; None
+        when its bytes were not read as an image at all (or in rows of earlier versions).
     The class attributes give it the read interface of :class:`FileRecord` (nothing ran).
     """
 
@@ -725,6 +729,7 @@ class ErrorRecord:
     file: str | None = None
     sha256: str | None = None
     replaces: str | None = None
+    header: ImageHeader | None = None
 
     status: ClassVar[Literal["error"]] = "error"
     models: ClassVar[tuple[ModelRecord, ...]] = ()
@@ -753,7 +758,7 @@ def record_to_json(record: ScanRecord) -> dict[str, Any]:
 
     Fields a record read from an early version's row lacks (None) are left out rather than
     written as null, so such a row is written back as it was; in an error row, ``file`` and
-    ``sha256`` are always written (null: not known).
+    ``sha256`` are always written (null: not known), ``header`` when it was read.
     """
     if isinstance(record, ErrorRecord):
         failed: dict[str, Any] = {
@@ -764,6 +769,8 @@ def record_to_json(record: ScanRecord) -> dict[str, Any]:
             "error": record.error,
             "models": {},
         }
+        if record.header is not None:
+            failed["header"] = record.header.to_json()
         if record.replaces is not None:
             failed["replaces"] = {"sha256": record.replaces}
         return failed
@@ -942,14 +949,17 @@ def error_record(
     *,
     file: str | Path | None = None,
     replaces: str | None = None,
+    header: ImageHeader | None = None,
 ) -> ErrorRecord:
-    """The record of a file that could not be analysed (``file``: made absolute)."""
+    """The record of a file that could not be analysed (``file``: made absolute; ``header``:
+    what was read of it, see :class:`ErrorRecord`)."""
     return ErrorRecord(
         path=key,
         error=message,
         file=None if file is None else os.path.abspath(file),
         sha256=sha256,
         replaces=replaces,
+        header=header,
     )
 
 
@@ -992,6 +1002,7 @@ def record_from_json(value: object) -> ScanRecord:
                 file=o.text("file", None, nullable=True),
                 sha256=o.text("sha256", None, nullable=True),
                 replaces=_replaces(o),
+                header=_header(o),
             )
         if status != "ok":
             raise RecordError(f'row.status: expected "ok" or "error", got {status!r}')
@@ -1046,6 +1057,21 @@ def _file_record(o: _Obj, path: str) -> FileRecord:
 def _replaces(o: _Obj) -> str | None:
     value = o.mapping("replaces", None, nullable=True)
     return None if value is None else _Obj(value, "row.replaces").text("sha256")
+
+
+def _header(o: _Obj) -> ImageHeader | None:
+    """An error row's ``header`` (None: not read, or a row of an earlier version)."""
+    value = o.mapping("header", None, nullable=True)
+    if value is None:
+        return None
+    h = _Obj(value, "row.header")
+    return ImageHeader(
+        sha256=o.text("sha256", None, nullable=True) or "",
+        file_size=h.integer("file_size"),
+        format=h.text("format", None, nullable=True),
+        width=h.integer("width", None, nullable=True),
+        height=h.integer("height", None, nullable=True),
+    )
 
 
 def parse_line(line: bytes | str) -> ScanRecord | None:

@@ -45,7 +45,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from engine.analyses import run_analyses
 from engine.ending import stop_signal, stop_words
-from engine.errors import EvidenceError, ForensicError
+from engine.errors import EvidenceError, ForensicError, ImageHeader
 from engine.files import open_append
 from engine.io import MAX_FILE_BYTES, load_evidence
 from engine.types import Analysis, Evidence, Progress
@@ -123,6 +123,7 @@ class Prefetched:
     trace: str | None = None
     skip: bool = False
     previous: str | None = None
+    header: ImageHeader | None = None  # with error: what the loader read (kept in its row)
     held: bool = field(default=False, repr=False)  # holds a prefetch slot until released
 
 
@@ -195,13 +196,13 @@ def load_for_scan(index: int, path: Path, key: str, *, thumbnails: bool = True) 
     try:
         item.evidence = load_evidence(path)
     except (EvidenceError, ForensicError) as e:
-        item.error = str(e)
+        item.error, item.header = str(e), getattr(e, "header", None)
     except MemoryError:
         item.error = f"{path}: out of memory while decoding"
     except Exception as e:  # a decoder bug on a crafted file must not end the scan
         item.error, item.trace = unexpected(path, e, "decoding"), traceback.format_exc()
-    if item.evidence is None:
-        item.sha256 = sha256_if_read(path)
+    if item.evidence is None:  # the SHA-256 of the bytes the loader read, when it read them
+        item.sha256 = item.header.sha256 if item.header is not None else sha256_if_read(path)
         return item
     item.sha256 = item.evidence.sha256
     if thumbnails:
@@ -583,7 +584,8 @@ def analyse_item(
 
 def _failed(item: Prefetched, sha: str | None, message: str) -> ErrorRecord:
     replaces = item.previous if item.previous and sha != item.previous else None
-    return error_record(item.key, sha, message, file=item.path, replaces=replaces)
+    header = item.evidence.header() if item.evidence is not None else item.header
+    return error_record(item.key, sha, message, file=item.path, replaces=replaces, header=header)
 
 
 def record_outcome(

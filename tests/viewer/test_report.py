@@ -195,9 +195,11 @@ def test_failed_file_is_in_the_table_and_the_report_and_no_check_reads_as_a_pass
     assert "NOT ANALYSED" in section and "cannot be decoded" in section
     assert "NOT RUN" in section and "could not be analysed" in section
     assert section.count("cannot be decoded") == 1  # once, not again under every check
-    # its format and metadata are not "—" as if the file had none: the section says why not
-    assert "Format (by content)" not in section and "Format, dimensions, metadata" in section
-    assert "the scan keeps only the error and the SHA-256 of a file that failed" in section
+    # its format is what its bytes are; its size and metadata are not "—" as if the file had
+    # none: the section says why not (its JPEG header cannot be decoded)
+    assert "Format (by content)</th><td>JPEG" in section, section
+    assert "its header could not be read" in section
+    assert "not recorded: the file could not be analysed" in section
     assert "authentic" not in section and "manipulated" not in section and "<img" not in section
     doc = json.loads((scanned / "report.json").read_text(encoding="utf-8"))
     broken = next(i for i in doc["items"] if i["path"] == "broken.jpg")
