@@ -20,7 +20,8 @@ A run, as the viewer's training dialog makes one (each step is its own child pro
    architecture must be the checkpoint's and the pretrained-weights setting empty. A face
    model (scope ``faces``, :meth:`TrainingConfig.face_start`) stays one through ``fit``.
 3. ``forensic-train calibrate`` of the last stage's best (else last) checkpoint when the split
-   has authentic training and tampered validation images, so θ is measured, not assumed; for
+   has authentic training and tampered validation images, so θ is measured, not assumed (and
+   a fresh run's pixel threshold: :meth:`TrainingConfig.pixel_threshold_choice`); for
    a face model ``forensic-train face-model`` on the same split instead, which chooses θ, the
    pixel threshold, mirror averaging and the calibration on its validation face crops
    (docs/FACES.md). Either writes ``RUN/calibrated.safetensors`` (:data:`CALIBRATED`).
@@ -359,14 +360,34 @@ class TrainingConfig:
 
     def calibrate_argv(self, model: Path) -> list[str]:
         """``forensic-train`` arguments that set θ of ``model`` on the run's split: ``calibrate``
-        (whole images), or ``face-model`` for a face model (its face crops; named as the run)."""
+        (whole images, with :meth:`pixel_threshold_choice`), or ``face-model`` for a face model
+        (its face crops; named as the run; it chooses its own pixel threshold)."""
         out = ["--model", str(model), "--out", str(self.calibrated_path())]
         if self.face_start():
             json_out = self.run_dir / FACE_MODEL_JSON
             out = ["face-model", *out, "--json", str(json_out), "--name", self.name]
         else:
-            out = ["calibrate", *out]
+            out = ["calibrate", *out, "--pixel-threshold", self.pixel_threshold_choice()]
         return [*out, *self._data_args(), "--device", self.device, "--threads", str(self.threads)]
+
+    def pixel_threshold_choice(self) -> str:
+        """``calibrate --pixel-threshold`` of a whole-image run: ``auto`` for a fresh run (its
+        header holds fit's 0.5, which nothing measured: the best mean pixel F1 on the run's
+        validation split, as the recipes choose it), ``keep`` for a fine-tune (the starting
+        checkpoint's, which fit validated the new weights at; a user's few tampered validation
+        images make the best of 19 thresholds noise, ``trainer.calibrate``)."""
+        return "keep" if self.init else "auto"
+
+    def calibrate_plan(self) -> str:
+        """The step after training as the dialog's plan says it."""
+        if self.face_start():
+            return "face-model sets θ on its faces"
+        if self.init:
+            return (
+                "calibrate sets θ on the validation split, keeping the starting model's pixel "
+                "threshold"
+            )
+        return "calibrate chooses θ and the pixel threshold on the validation split"
 
     def can_calibrate(self, check: dict[str, Any] | None) -> bool:
         """Whether the step after training can run on the split the data check (``check``, a
@@ -387,7 +408,12 @@ class TrainingConfig:
                 "choosing the face model's θ on the validation split's faces (face-model)",
                 "θ chosen on the validation split's faces (face-model)",
             )
-        return "calibrating θ on the validation split", "θ calibrated on the validation split"
+        if self.init:
+            return "calibrating θ on the validation split", "θ calibrated on the validation split"
+        return (
+            "calibrating θ and the pixel threshold on the validation split",
+            "θ and the pixel threshold chosen on the validation split",
+        )
 
     def installed_path(self) -> Path:
         """Where the run's model is installed: ``NAME.safetensors`` in the user models folder."""

@@ -589,17 +589,17 @@ class TrainingDialog(QDialog):
         self.model_config.setPlaceholderText(
             "the chosen model's own" if init else "KEY=VALUE … e.g. channels=16,32,64"
         )
+        config = self.config()
+        then = f"; then {config.calibrate_plan()}"  # θ (and the pixel threshold) after training
         if init:
-            config = self.config()
-            then = "; then face-model sets θ on its faces" if config.face_start() else ""
             self.stages_label.setText(f"one stage: {config.stages()[0].title}{then}")
         elif two_stages(arch):
             self.stages_label.setText(
                 "two stages, run one after the other: 1. pretrain (masks ignored), "
-                "2. fit --init <stage 1 checkpoint>"
+                f"2. fit --init <stage 1 checkpoint>{then}"
             )
         else:
-            self.stages_label.setText("one stage: fit")
+            self.stages_label.setText(f"one stage: fit{then}")
         if self.check_result is not None:  # what the split allows after training follows the start
             self._show_check_summary(self.check_result)
         self._update_buttons()

@@ -513,6 +513,7 @@ def test_a_face_model_is_fine_tuned_then_decided_by_face_model_on_the_runs_split
         tmp_path, init=str(write_checkpoint(tmp_path / "w.safetensors", "crfd-net-compact"))
     )
     assert not whole.face_start() and whole.calibrate_argv(model)[0] == "calibrate"
+    assert "--pixel-threshold" not in step  # face-model chooses its own
     assert "face-model" not in " ".join(whole.calibrate_words())
     gone = _config(tmp_path, init=str(tmp_path / "gone.safetensors"))
     assert not gone.face_start() and gone.problems()  # refused, as any missing file
@@ -544,3 +545,23 @@ def test_a_face_model_is_decided_only_with_authentic_validation_faces(tmp_path: 
     assert _config(tmp_path, init=str(whole)).can_calibrate(check)
     assert not _config(tmp_path, init=str(whole)).can_calibrate({**check, "calibration": False})
     assert not face_run.can_calibrate(None)
+
+
+def test_a_fresh_run_chooses_its_pixel_threshold_and_a_fine_tune_keeps_its_starts(
+    tmp_path: Path,
+) -> None:
+    """A fresh run's header holds fit's pixel threshold 0.5, which nothing measured: calibrate
+    chooses it on the run's validation split (``auto``, as the recipes do). A fine-tune keeps
+    the starting checkpoint's, which fit validated the new weights at."""
+    model = tmp_path / "run1" / "best.safetensors"
+    for arch in ("crfd-net-compact", "diffforensics-compact"):  # one stage, two stages
+        fresh = _config(tmp_path, arch=arch)
+        cal = fresh.calibrate_argv(model)
+        assert cal[cal.index("--pixel-threshold") + 1] == "auto"
+        assert "pixel threshold" in fresh.calibrate_plan()
+        assert "pixel threshold" in fresh.calibrate_words()[0]
+    start = write_checkpoint(tmp_path / "w.safetensors", "crfd-net-compact")
+    tune = _config(tmp_path, init=str(start))
+    cal = tune.calibrate_argv(model)
+    assert cal[cal.index("--pixel-threshold") + 1] == "keep"
+    assert "keeping the starting model's pixel threshold" in tune.calibrate_plan()

@@ -117,6 +117,8 @@ def test_tiny_run_completes_and_the_model_appears_in_the_selector(
     meta = read_meta(path)
     assert meta.name == "tiny-run" and meta.architecture == "crfd-net-compact"
     assert meta.decision.details["strategy"] == "midpoint"  # θ measured by calibrate
+    # a fresh run: its pixel threshold chosen on its validation split, not fit's untuned 0.5
+    assert meta.decision.details["pixel_threshold_choice"] == "auto"
     assert "val_pixel_f1" in meta.metrics
     plotted = dialog.plotted()
     assert plotted["loss:loss"] >= 1 and plotted["loss:bce"] >= 1 and plotted["lr"] >= 1

@@ -92,7 +92,8 @@ def test_choosing_a_model_locks_the_architecture_and_makes_one_fit_init_stage(
     assert dialog.model_config.text() == "" and dialog.pretrained.text() == ""
     assert dialog.stages_label.text() == (
         "one stage: fine-tuning df.safetensors (fit --init; no pretrain stage: the checkpoint "
-        "holds it)"
+        "holds it); then calibrate sets θ on the validation split, keeping the starting model's "
+        "pixel threshold"
     )
     assert dialog.start_note.text() == ""
     config = dialog.config()
@@ -108,6 +109,10 @@ def test_choosing_a_model_locks_the_architecture_and_makes_one_fit_init_stage(
     assert dialog.model_config.isEnabled() and dialog.config().model_config == ["depths=1,1,1,1"]
     assert dialog.model_config.text() == "depths=1,1,1,1"  # what was typed comes back
     assert dialog.stages_label.text().startswith("two stages")
+    # a fresh run's pixel threshold is chosen on the validation split, not fit's untuned 0.5
+    assert dialog.stages_label.text().endswith(
+        "; then calibrate chooses θ and the pixel threshold on the validation split"
+    )
     assert [s.command for s in dialog.config().stages()] == ["pretrain", "fit"]
 
 

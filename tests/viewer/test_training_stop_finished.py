@@ -125,7 +125,8 @@ def test_stop_just_after_training_finished_leaves_calibration_to_resume(
     assert (run / RESUME_NAME).is_file()
     assert dialog.status.text() == (
         f"training had finished before the stop: checkpoint {run / LAST_CHECKPOINT}; "
-        "Resume continues the run with calibrating θ on the validation split"
+        "Resume continues the run with calibrating θ and the pixel threshold on the validation "
+        "split"
     )
     assert not dialog.review_box.isVisible()
     assert dialog.resume_button.isEnabled()
