@@ -88,9 +88,12 @@ def raise_on_sigterm() -> None:
 
 
 @contextlib.contextmanager
-def sigterm_as_interrupt() -> Iterator[None]:
+def sigterm_as_interrupt(*, ending: bool = False) -> Iterator[None]:
     """:class:`Terminated` on SIGTERM while the block runs (main thread only); then the
-    handler that was there before."""
+    handler that was there before, or with ``ending`` (a program's command, after which it only
+    exits) stop signals ignored (:func:`ignore_stop_signals`) from the moment the block ends:
+    the handler put back there (``Terminated``, or Python's own interrupt) turned a signal that
+    came after the command, before the program ignored them, into a traceback."""
     if not main_thread():
         yield
         return
@@ -98,7 +101,10 @@ def sigterm_as_interrupt() -> Iterator[None]:
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, before)
+        if ending:
+            ignore_stop_signals()
+        else:
+            signal.signal(signal.SIGTERM, before)
 
 
 def ignore_stop_signals() -> None:

@@ -757,7 +757,7 @@ def _main(argv: list[str], program: bool) -> int:
                 "selftest": cmd_selftest,
                 "audit": cmd_audit,
             }
-            with sigterm_as_interrupt():
+            with sigterm_as_interrupt(ending=program):  # then further signals are ignored
                 return commands[args.command](args)
         args = gui_parser().parse_args(argv)
         if args.version:
@@ -766,7 +766,8 @@ def _main(argv: list[str], program: bool) -> int:
             print("\n".join(version_lines()))
             return EXIT_OK
         gui = True
-        with sigterm_as_interrupt():  # Qt and torch are imported, the window built: seconds
+        # Qt and torch are imported, the window built: seconds
+        with sigterm_as_interrupt(ending=program):
             from forensic_viewer.gui.app import run_gui
 
             return run_gui(args.images, args.model, args.device, args.case)

@@ -161,3 +161,41 @@ def test_python_dash_m_runs_the_console_scripts_program(tmp_path: Path) -> None:
     assert [r.returncode for r in runs] == [0, 0], [r.stderr for r in runs]
     assert runs[0].stdout == runs[1].stdout
     assert "forensic-viewer" in runs[0].stdout
+
+
+SIGNAL_AFTER_THE_COMMAND = """
+import os, signal, sys
+import forensic_viewer.cli as cli
+
+run_command = cli._main
+
+
+def then_signal(*args, **kwargs):
+    code = run_command(*args, **kwargs)
+    os.kill(os.getpid(), {signum})  # the command has ended: the program is only exiting
+    print("signal sent", flush=True)
+    return code
+
+
+cli._main = then_signal
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["int", "term"])
+def test_a_stop_signal_after_the_command_ended_changes_nothing(tmp_path: Path, signum: int) -> None:
+    """A signal that arrives once ``analyze`` has returned (the program only exiting) found
+    the handler the command had put back, ``Terminated`` or Python's own interrupt, outside
+    every handler of the command line: a traceback and status 1 instead of the command's own.
+    It is ignored from the moment the command ends: status 0, nothing on stderr."""
+    from tests.conftest import make_tiny_checkpoint, write_rgb
+
+    model = make_tiny_checkpoint(tmp_path / "tiny.safetensors")
+    image = write_rgb(tmp_path / "a.png", 40, 48)
+    out = tmp_path / "out"
+    code = SIGNAL_AFTER_THE_COMMAND.format(signum=int(signum)) + _console_script()
+    args = ["analyze", str(image), "--out", str(out), "--model", str(model), "--no-faces"]
+    done = _run(code, args, tmp_path)
+    assert "signal sent" in done.stdout, done.stderr[-3000:]  # the signal came after the command
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stderr.strip() == "", done.stderr[-3000:]
+    assert (out / "results.csv").is_file()
