@@ -171,9 +171,10 @@ def choose_pixel_threshold(
     batch_size: int,
     skipped: SkipLog,
     progress: Any = None,
-) -> tuple[float, dict[str, float]]:
+) -> tuple[float | None, dict[str, float]]:
     """The heatmap threshold (grid 0.05..0.95) with the best mean per-image pixel F1 on the
-    tampered ``samples``; also the whole curve. Ties go to the threshold nearest 0.5."""
+    tampered ``samples``; also the whole curve. Ties go to the threshold nearest 0.5. None
+    (and no curve) when no tampered sample has a mask that marks a pixel."""
     from engine.pipeline import Analyzer
     from trainer.data.records import load_mask
     from trainer.metrics import f1_iou
@@ -191,8 +192,8 @@ def choose_pixel_threshold(
             n += 1
         if progress is not None:
             progress(i + 1, len(tampered))
-    if n == 0:
-        raise DataError(samples[0].image, "no tampered image with a non-empty mask to choose from")
+    if n == 0:  # every tampered mask marks nothing: no F1 exists at any threshold
+        return None, {}
     means = sums / n
     best = max(range(grid.size), key=lambda i: (round(means[i], 6), -abs(grid[i] - 0.5)))
     return float(grid[best]), {f"{t:.2f}": float(m) for t, m in zip(grid, means, strict=True)}
@@ -290,6 +291,7 @@ def run(args: argparse.Namespace) -> int:
     skipped = SkipLog()
     reporter = Reporter(interval=10.0)
     pixel_curve: dict[str, float] = {}
+    choice = args.pixel_threshold  # recorded: what chose the pixel threshold
     if args.pixel_threshold == "auto":
         pixel_t, pixel_curve = choose_pixel_threshold(
             loaded,
@@ -299,7 +301,15 @@ def run(args: argparse.Namespace) -> int:
             skipped=skipped,
             progress=lambda d, t: reporter.bar(d, t, f"pixel threshold: {d}/{t} images"),
         )
-        print(f"pixel threshold {pixel_t:.2f}: mean pixel F1 {pixel_curve[f'{pixel_t:.2f}']:.4f}")
+        if pixel_t is None:  # the training dialog asks auto of a fresh run: keep, say why
+            pixel_t, choice = meta.decision.pixel_threshold, "keep (auto: no mask marks a pixel)"
+            print(
+                f"warning: no tampered validation image has a mask that marks a pixel, so no "
+                f"pixel threshold can be chosen on them: {pixel_t:.2f} of the checkpoint is kept"
+            )
+        else:
+            f1 = pixel_curve[f"{pixel_t:.2f}"]
+            print(f"pixel threshold {pixel_t:.2f}: mean pixel F1 {f1:.4f}")
     elif args.pixel_threshold != "keep":
         pixel_t = float(args.pixel_threshold)
     else:
@@ -356,7 +366,7 @@ def run(args: argparse.Namespace) -> int:
         "split": bundle.split,
         "date": date,
         "pixel_threshold": meta.decision.pixel_threshold,
-        "pixel_threshold_choice": args.pixel_threshold,
+        "pixel_threshold_choice": choice,
         "pixel_f1_by_threshold": pixel_curve,
         "pixel_figures": {k: val_res.metrics[k] for k in THETA_FREE if k in val_res.metrics},
         **({"pixel_threshold_from": pixel_from} if pixel_from and not pixel_changed else {}),

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 from safetensors.torch import load_file
 
 from engine.checkpoints import read_meta
@@ -118,6 +119,29 @@ def test_calibrate_chooses_the_pixel_threshold_that_drives_the_mask(
     assert f"pixel threshold {rule.pixel_threshold:.2f}: best mean pixel F1" in rule.provenance
     # the validation figures were measured with the chosen threshold, not the old one
     assert meta.metrics["val_pixel_f1"] == pytest.approx(curve[f"{rule.pixel_threshold:.2f}"])
+
+
+def test_auto_keeps_the_pixel_threshold_when_no_mask_marks_a_pixel(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The training dialog calibrates a fresh run with ``auto``; on a split whose tampered
+    masks are all empty no pixel F1 exists, and the run's last step failed after training
+    ("no tampered image with a non-empty mask"). It keeps the checkpoint's threshold, says so
+    in one line and records why, and θ is calibrated as with ``keep``."""
+    data = make_folder(tmp_path / "d", 12, 12, seed=5)
+    for mask in (data / "Gt").iterdir():
+        Image.fromarray(np.zeros((64, 64), np.uint8)).save(mask)
+    src = tiny_checkpoint(tmp_path / "m.safetensors")
+    dst = tmp_path / "cal.safetensors"
+    argv = ["calibrate", "--model", str(src), "--data", str(data), "--out", str(dst),
+            "--split-by", "seed", "--val-fraction", "0.4", "--pixel-threshold", "auto"]  # fmt: skip
+    assert cli.main(argv) == 0
+    out = capsys.readouterr().out
+    assert "no tampered validation image has a mask that marks a pixel" in out
+    rule = read_meta(dst).decision
+    assert rule.pixel_threshold == read_meta(src).decision.pixel_threshold
+    assert rule.details["pixel_threshold_choice"] == "keep (auto: no mask marks a pixel)"
+    assert rule.details["pixel_f1_by_threshold"] == {}
 
 
 def test_calibrate_on_separate_validation_data_uses_it_alone(
