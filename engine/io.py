@@ -88,7 +88,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from numpy.typing import NDArray
 from PIL import (
     BmpImagePlugin,
     GifImagePlugin,
@@ -130,6 +129,7 @@ from engine.heif import (
     is_heif,
     open_heif,
 )
+from engine.orientation import apply_orientation, exif_orientation
 from engine.rgb import WIDE_MODES
 from engine.rgb import to_rgb as _to_rgb
 from engine.types import Evidence
@@ -382,7 +382,7 @@ def _decode(
             orientation = heif_orientation(img, metadata, warns)
             warns.append(HEIF_VERDICT_NOTE)
         else:
-            orientation = _orientation(img, warns)
+            orientation = exif_orientation(img, warns)
         img.load()
         # Pillow turns a TIFF by its Orientation tag as it loads it, and drops the tag.
         turned = fmt == "TIFF" and 0x0112 not in getattr(img, "tag_v2", {})
@@ -392,7 +392,7 @@ def _decode(
     finally:
         img.close()  # frees the decoded raster before the orientation copy
     if orientation != 1 and not turned:
-        rgb = _apply_orientation(rgb, orientation)
+        rgb = apply_orientation(rgb, orientation)
     h, w = rgb.shape[:2]
     rgb.setflags(write=False)  # evidence pixels are never modified, in memory either
     return Evidence(
@@ -684,32 +684,6 @@ def _count_frames(data: bytes, fmt: str, img: Image.Image, warns: list[str]) -> 
     elif frames > 1:
         warns.append(f"{frames} frames: only {which} is analysed")
     return frames
-
-
-def _orientation(img: Image.Image, warns: list[str]) -> int:
-    try:
-        value = int(img.getexif().get(0x0112, 1))
-    except Exception as e:
-        warns.append(
-            f"EXIF cannot be parsed ({type(e).__name__}): orientation unknown, pixels as stored"
-        )
-        return 1
-    return value if 1 <= value <= 8 else 1
-
-
-def _apply_orientation(rgb: NDArray[np.uint8], orientation: int) -> NDArray[np.uint8]:
-    """Rotate/flip ``rgb`` [H, W, 3] as EXIF ``orientation`` says (Pillow's exif_transpose)."""
-    t = rgb.transpose(1, 0, 2)  # W, H, 3
-    view = {
-        2: rgb[:, ::-1],  # mirror left-right
-        3: rgb[::-1, ::-1],  # rotate 180
-        4: rgb[::-1],  # mirror top-bottom
-        5: t,  # transpose
-        6: t[:, ::-1],  # rotate 90 clockwise
-        7: t[::-1, ::-1],  # transverse
-        8: t[::-1],  # rotate 90 counter-clockwise
-    }[orientation]
-    return np.ascontiguousarray(view)
 
 
 def is_image_name(path: str | Path) -> bool:

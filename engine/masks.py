@@ -50,7 +50,8 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from engine.errors import EvidenceError, ForensicError
-from engine.io import IMAGE_SUFFIXES, _apply_orientation, load_evidence
+from engine.io import IMAGE_SUFFIXES, load_evidence
+from engine.orientation import apply_orientation
 from engine.rgb import WIDE_MODES
 
 _ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
@@ -167,7 +168,7 @@ def _oriented(
 
 
 def _turn(plane: NDArray | None, orientation: int) -> NDArray | None:
-    return None if plane is None else _apply_orientation(plane[..., None], orientation)[..., 0]
+    return None if plane is None else apply_orientation(plane[..., None], orientation)[..., 0]
 
 
 def mask_key(stem: str) -> str:

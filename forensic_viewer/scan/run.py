@@ -367,12 +367,10 @@ class ScanLog:
         self._f.flush()
 
     def _append(self) -> IO[str]:
-        """``scan.log`` opened for appending by :func:`engine.files.open_append` (a pipe or
-        device put there, met on the first problem, is one line naming it, as ``ResultLog``
-        says of ``results.jsonl``); a name that is not UTF-8 is written ``\\udcXX``."""
-        return opened_or_refused(
-            open_append, self.path, "a", encoding="utf-8", errors="backslashreplace"
-        )
+        """``scan.log`` opened for appending (:func:`engine.files.open_append`: a pipe or device
+        there is one line naming it, as for ``results.jsonl``); non-UTF-8 names read ``\\udcXX``."""
+        utf8 = {"encoding": "utf-8", "errors": "backslashreplace"}
+        return opened_or_refused(open_append, self.path, "a", **utf8)
 
     def close(self) -> None:
         if self._f is not None:
