@@ -222,6 +222,10 @@ class AnalysisResult:
         return self.output.score
 
     @property
+    def score_label(self) -> str | None:
+        return self.output.score_label
+
+    @property
     def layers(self) -> tuple[AnalysisMap, ...]:
         return self.output.layers
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -14,7 +15,7 @@ from engine.analyses import (
     list_analyses,
     run_analysis,
 )
-from engine.analyses.base import json_safe
+from engine.analyses.base import Output, json_safe
 from engine.errors import EvidenceError
 from engine.tiling import Cancelled
 from engine.types import Progress
@@ -94,6 +95,16 @@ def test_cancel_stops_every_analysis(name: str, photo_bytes: bytes, write_eviden
 
     with pytest.raises(Cancelled):
         run_analysis(name, ev, cancel=later)
+
+
+def test_every_output_field_reads_through_the_result(photo_bytes: bytes, write_evidence) -> None:
+    """docs/ANALYSES.md promises result.score_label beside result.score, and so on for every
+    field of the Output: a caller never has to reach into result.output."""
+    ev = write_evidence(photo_bytes)
+    r = run_analysis("clone", ev)
+    assert r.output.score_label  # clone labels its score: the read-through has a value to show
+    for f in dataclasses.fields(Output):
+        assert getattr(r, f.name) is getattr(r.output, f.name), f.name
 
 
 def test_a_file_changed_since_loading_is_refused(photo_bytes: bytes, write_evidence) -> None:
