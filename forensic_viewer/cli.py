@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 import traceback
@@ -56,6 +57,9 @@ EXIT_OK = 0  # every file analysed
 EXIT_FILES_FAILED = 1  # some files could not be analysed; the others were
 EXIT_USAGE = 2  # the command cannot run as given
 EXIT_SCAN_FAILED = 3  # the scan itself failed (output folder locked, unwritable, full)
+EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE: stdout's reader stopped reading, as a shell reports it
+# The commands that write a scan's results (a failure to write is the scan's: rows kept, rerun)
+RESULT_COMMANDS = ("analyze", "scan", "probe")
 
 
 class UsageError(Exception):
@@ -744,11 +748,28 @@ def main(argv: list[str] | None = None) -> int:
             ignore_stop_signals()
 
 
+def _output_failed(e: OSError) -> int:
+    """A command that writes no results (``models``, ``selftest``, ``audit``) failed to write
+    its output: a reader that stopped reading (``| head``, ``| less`` quit) ends it without a
+    word, as it ends any filter; anything else is one line. Never the scan's words: there is
+    no scan to resume."""
+    if isinstance(e, BrokenPipeError):
+        try:  # what is still buffered must not fail again as the interpreter exits
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):  # a stdout without a descriptor (a caller's stream)
+            pass
+        return EXIT_PIPE_CLOSED
+    _error(f"cannot write the output: {e}")
+    return EXIT_SCAN_FAILED
+
+
 def _main(argv: list[str], program: bool) -> int:
     gui = False  # the viewer: its window handles the stop signals while it is open
+    command = ""
     try:
         if argv and argv[0] in COMMANDS:
             args = build_parser().parse_args(argv)
+            command = args.command
             commands = {
                 "analyze": cmd_analyze,
                 "scan": cmd_scan,
@@ -758,7 +779,9 @@ def _main(argv: list[str], program: bool) -> int:
                 "audit": cmd_audit,
             }
             with sigterm_as_interrupt(ending=program):  # then further signals are ignored
-                return commands[args.command](args)
+                status = commands[args.command](args)
+                sys.stdout.flush()  # a closed pipe is reported here, not as the program exits
+                return status
         args = gui_parser().parse_args(argv)
         if args.version:
             from forensic_viewer.selftest import version_lines
@@ -784,6 +807,8 @@ def _main(argv: list[str], program: bool) -> int:
         _error(e)
         return EXIT_USAGE
     except OSError as e:  # writing results: the disk is full, the folder went away
+        if command and command not in RESULT_COMMANDS:
+            return _output_failed(e)
         _error(f"the scan failed: {e}; finished results are kept, run again to resume")
         return EXIT_SCAN_FAILED
     except SystemExit as e:  # argparse: usage errors exit 2 by themselves

@@ -293,6 +293,25 @@ def test_audit_verify_and_show_on_the_command_line(
     assert "missing.jsonl: cannot read the audit log" in err and err.count("\n") == 1
 
 
+def test_audit_show_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    """``audit show LOG | head``: the reader stops reading. The command ends without a word and
+    141 (128 + SIGPIPE, as a shell reports a filter ended so), never 'the scan failed ...
+    run again to resume' and 3, a scan's failure in a command that scans nothing."""
+    log = _case(tmp_path, notes=200)  # more than a pipe's buffer: the writes must fail
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "forensic_viewer.entry", "audit", "show", str(log.path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before the first line
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141
+    assert err == ""
+
+
 def test_cases_reports_and_the_users_models_share_one_per_user_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
