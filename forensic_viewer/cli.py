@@ -84,9 +84,25 @@ def _add_model_args(p: argparse.ArgumentParser, *, analyses: bool = True) -> Non
         "bundled face models; every bundled checkpoint when there is no ensemble)",
     )
     p.add_argument("--device", default="auto", help="auto | cpu | cuda | mps (default: auto)")
-    p.add_argument("--window", type=int, help="sliding-window size P (default: the checkpoint's)")
-    p.add_argument("--stride", type=int, help="sliding-window step S (default: the checkpoint's)")
-    p.add_argument("--batch-size", type=int, default=8, help="windows per forward pass")
+    p.add_argument(
+        "--window",
+        type=int,
+        help="sliding-window size P (default: the checkpoint's); given, the models run the "
+        "exact sliding-window path with it",
+    )
+    p.add_argument(
+        "--stride",
+        type=int,
+        help="sliding-window step S (default: the checkpoint's); given, the models run the "
+        "exact sliding-window path with it",
+    )
+    p.add_argument(
+        "--batch-size",
+        type=int,
+        default=8,
+        help="windows per forward pass on the exact path; on the fast path, tiles per pass "
+        "on CUDA only (default: 8)",
+    )
     p.add_argument("--no-faces", action="store_true", help="skip face detection")
     if analyses:
         p.add_argument(

@@ -205,7 +205,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     e.add_argument("--inverted", action="store_true", help="pixel figures as max(map, 1 - map)")
     e.add_argument("--limit", type=int, default=0, help="at most this many images (0: all)")
-    e.add_argument("--batch-size", type=int, default=8, help="windows per forward pass")
+    e.add_argument(
+        "--batch-size",
+        type=int,
+        default=8,
+        help="windows per forward pass on the exact path; on the fast path, "
+        "tiles per pass on CUDA only (default: 8)",
+    )
 
     c = sub.add_parser("calibrate", help="set θ of the forged-fraction rule (CRFD-Net §3.4)")
     c.add_argument("--model", type=Path, required=True, help="checkpoint (.safetensors)")
@@ -235,7 +241,13 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument(
         "--limit", type=int, default=0, help="at most this many images per side (0: all)"
     )
-    c.add_argument("--batch-size", type=int, default=8, help="windows per forward pass")
+    c.add_argument(
+        "--batch-size",
+        type=int,
+        default=8,
+        help="windows per forward pass on the exact path; on the fast path, "
+        "tiles per pass on CUDA only (default: 8)",
+    )
 
     n = sub.add_parser(
         "ensemble", help="choose an ensemble's weights (equation 6) on validation data"
@@ -259,7 +271,13 @@ def build_parser() -> argparse.ArgumentParser:
     n.add_argument("--name", help="ensemble name (default: from --out)")
     n.add_argument("--json", type=Path, help="write the chosen weights and all figures here")
     n.add_argument("--limit", type=int, default=0, help="at most this many images (0: all)")
-    n.add_argument("--batch-size", type=int, default=8, help="windows per forward pass")
+    n.add_argument(
+        "--batch-size",
+        type=int,
+        default=8,
+        help="windows per forward pass on the exact path; on the fast path, "
+        "tiles per pass on CUDA only (default: 8)",
+    )
 
     a = sub.add_parser(
         "average",
