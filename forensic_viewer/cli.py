@@ -116,8 +116,13 @@ def _add_model_args(p: argparse.ArgumentParser, *, analyses: bool = True) -> Non
         "--exact",
         action="store_true",
         help="the paper's sliding-window path on PyTorch (the slow reference) instead of the "
-        "fast path; every result's input policy says which ran, and a scan records it in "
-        "scan.json",
+        + (
+            "fast path; every result's input policy says which ran, and a scan records it in "
+            "scan.json"
+            if analyses
+            else "fast path, for the original and every copy; a --report's input policies "
+            "say which ran (probe.json does not record it)"
+        ),
     )
 
 
