@@ -35,12 +35,11 @@ from numpy.typing import NDArray
 
 from engine.errors import Cancelled, EvidenceError
 from engine.files import open_evidence
+from engine.io import MAX_FILE_BYTES  # the evidence was read once under it already
 from engine.types import Evidence, Progress
 
 ProgressFn = Callable[[Progress], None]
 CancelFn = Callable[[], bool]
-
-MAX_FILE_BYTES = 2 << 30  # as engine.io: the evidence was already read once under this limit
 
 
 class MapScale(StrEnum):
