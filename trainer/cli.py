@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 from engine.ending import (
-    EXIT_TERMINATED,
     Terminated,
     ignore_stop_signals,
     raise_on_sigterm,
@@ -418,10 +417,12 @@ def main(argv: list[str] | None = None) -> int:
         raise_on_sigterm()
     try:
         return _main(argv, program)
-    except Terminated:  # after the command's own handlers, before the signals were ignored
+    except KeyboardInterrupt as e:  # after the command's handlers, before signals are ignored
+        if not program and not isinstance(e, Terminated):
+            raise  # a caller's Ctrl+C (tests, scripts) is the caller's
         ignore_stop_signals()  # before the line: another signal must not cut it short
-        print("forensic-train: terminated (SIGTERM) as its command ended", file=sys.stderr)
-        return EXIT_TERMINATED
+        print(f"forensic-train: {stop_words(e)} as its command ended", file=sys.stderr)
+        return stop_status(e)
     finally:
         if program:
             ignore_stop_signals()

@@ -66,14 +66,15 @@ def test_a_stop_signal_sent_three_times_still_exits_with_the_first_ones_status(
     assert (tmp_path / "r" / RESUME_NAME).is_file()
 
 
-# sys.argv[1]: where the SIGTERM is sent: "fit" once _cmd_fit has returned (its own handler
-# put back), "main" once the whole command has returned, before main ignores the stop signals
+# sys.argv[1]: where the signal is sent: "fit" once _cmd_fit has returned (its own handler
+# put back), "main" once the whole command has returned, before main ignores the stop signals;
+# sys.argv[2]: the signal's number
 LATE_TERM = """
 import os, signal, sys, types
 
 import trainer.cli as cli
 
-where = sys.argv[1]
+where, signum = sys.argv[1], int(sys.argv[2])
 commands = types.ModuleType("trainer.commands")  # fit's run, finished at once without torch
 commands.run_fit = lambda args, stage, command: 0
 sys.modules["trainer.commands"] = commands
@@ -82,7 +83,7 @@ sys.modules["trainer.commands"] = commands
 def then_sigterm(real):
     def hooked(*args):
         status = real(*args)
-        os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), signum)
         return status
 
     return hooked
@@ -98,13 +99,21 @@ sys.exit(cli.main())
 
 
 @pytest.mark.parametrize("where", ["fit", "main"])
-def test_a_sigterm_as_the_command_ends_exits_143_with_one_line(tmp_path: Path, where: str) -> None:
+@pytest.mark.parametrize(
+    ("signum", "status", "words"),
+    [(signal.SIGTERM, 143, "terminated (SIGTERM)"), (signal.SIGINT, 130, "interrupted (Ctrl+C)")],
+    ids=["term", "int"],
+)
+def test_a_stop_signal_as_the_command_ends_exits_with_one_line(
+    tmp_path: Path, where: str, signum: int, status: int, words: str
+) -> None:
     """Between ``fit`` putting back the handler it found and ``main`` ignoring the stop
     signals, the handler was the signal's default: a SIGTERM there (the dialog's Stop as a run
-    ended) killed the process, status -15, without a word. The signal is sent from a hook at
-    that very point, in a child run as the program."""
+    ended) killed the process, status -15, without a word; a Ctrl+C there printed a traceback
+    (status 1). The signal is sent from a hook at that very point, in a child run as the
+    program."""
     done = subprocess.run(
-        [sys.executable, "-c", LATE_TERM, where],
+        [sys.executable, "-c", LATE_TERM, where, str(int(signum))],
         cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         capture_output=True,
@@ -112,5 +121,5 @@ def test_a_sigterm_as_the_command_ends_exits_143_with_one_line(tmp_path: Path, w
         timeout=120,
     )
     lines = done.stderr.strip().splitlines()
-    assert done.returncode == 143, done.stderr
-    assert len(lines) == 1 and "terminated (SIGTERM)" in lines[0], done.stderr
+    assert done.returncode == status, done.stderr
+    assert len(lines) == 1 and words in lines[0], done.stderr
