@@ -270,6 +270,19 @@ def legend(colormap: str, width: int = 256, height: int = 14) -> NDArray[np.uint
     return np.ascontiguousarray(np.broadcast_to(row, (height, width, 3)))
 
 
+def evidence_raster(raster: Raster, cell: int, shape: tuple[int, int]) -> Raster:
+    """``raster`` as one value per evidence pixel of ``shape`` (height, width), as the canvas
+    draws it: a raster of one value per ``cell`` x ``cell`` pixels has each cell repeated over
+    its pixels, the last row and column cut by the image's border (a cell raster stretched to
+    the image's size put values up to half a cell away from their pixels). For exports."""
+    if cell == 1:
+        return raster
+    h, w = shape
+    rows = np.minimum(np.arange(h) // cell, raster.shape[0] - 1)
+    cols = np.minimum(np.arange(w) // cell, raster.shape[1] - 1)
+    return raster[np.ix_(rows, cols)]
+
+
 def composite_patch(
     base: NDArray[np.uint8],
     overlays: list[tuple[Raster, float]] | list[tuple[Raster, float, int]],

@@ -61,6 +61,7 @@ from forensic_viewer.casework import (
 )
 from forensic_viewer.events import Event, Subscriptions
 from forensic_viewer.layers import Layer, LayerList, MaskLayer, PartialHeatmapLayer
+from forensic_viewer.overlays import evidence_raster
 from forensic_viewer.scan.pool import AUTO_JOBS
 from forensic_viewer.wording import plain
 
@@ -218,13 +219,18 @@ class CaseRecorder(QObject):
             self.export_layer(layer, Path(path))
 
     def export_layer(self, layer: Layer, path: Path) -> AuditEntry | None:
-        """Write ``layer`` as the canvas draws it now (RGBA PNG, full resolution, alpha not
-        premultiplied) and log the file with its SHA-256 and the layer's settings."""
+        """Write ``layer`` as the canvas draws it now (RGBA PNG, one pixel per evidence pixel,
+        alpha not premultiplied) and log the file with its SHA-256 and the layer's settings.
+        A map of one value per cell of pixels (a JPEG ghost's, the noise level's) is written
+        at the evidence's size, cell by cell as drawn: written as its cells, it was not a
+        whole number of times smaller than the evidence, and stretched over it, it did not
+        line up."""
         raster = layer.raster()
-        if raster is None:
+        image = None if self.window.layers is None else self.window.layers.image
+        if raster is None or image is None:
             self.window.show_error(f"{layer.name}: not drawn yet (or not a raster layer)")
             return None
-        bgra = raster.astype(np.float32)
+        bgra = evidence_raster(raster, layer.cell, image.shape).astype(np.float32)
         alpha = bgra[..., 3:4]
         bgra[..., :3] = np.where(alpha > 0, bgra[..., :3] * 255.0 / np.maximum(alpha, 1), 0)
         ok, png = cv2.imencode(".png", np.clip(bgra + 0.5, 0, 255).astype(np.uint8))

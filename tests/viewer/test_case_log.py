@@ -195,6 +195,36 @@ def test_threshold_changes_and_a_layer_export_are_logged(
 
 
 @pytest.mark.gui
+def test_a_map_of_cells_is_exported_at_the_evidence_size_as_drawn(
+    qtbot, case_window: MainWindow, tmp_path: Path
+) -> None:
+    # 100 x 150 pixels: the noise level's 32-pixel cells are not whole (4 x 5 cells, the
+    # last row and column cut by the border); exported as its cells, the PNG was 4 x 5
+    image = write_rgb(tmp_path / "odd.png", h=100, w=150)
+    open_and_wait(qtbot, case_window, image)
+    case_window.analysis_panel.set_checked(["noise"])
+    assert case_window.run_classic() is not None
+    qtbot.waitUntil(lambda: "noise: noise-sigma" in [la.name for la in case_window.layers])
+    layer = case_window.layers["noise: noise-sigma"]
+    qtbot.waitUntil(lambda: layer.is_current, timeout=10_000)
+    assert layer.cell == 32
+    entry = case_window.case.export_layer(layer, tmp_path / "sigma.png")
+    assert entry is not None
+    png = cv2.imread(str(tmp_path / "sigma.png"), cv2.IMREAD_UNCHANGED)
+    assert png.shape == (100, 150, 4)
+    raster = layer.raster()
+    assert raster is not None
+    # each evidence pixel carries its own cell's colour: the cell of pixel (99, 149) is the
+    # last one, (3, 4), cut by the border; pixel (31, 32) is in cell (0, 1)
+    for row, col in ((0, 0), (31, 32), (32, 31), (99, 149)):
+        bgra = raster[row // 32, col // 32].astype(np.float64)
+        alpha = bgra[3]
+        want = np.rint(bgra[:3] * 255.0 / alpha) if alpha else np.zeros(3)
+        assert png[row, col, 3] == alpha
+        assert np.abs(png[row, col, :3].astype(np.float64) - want).max() <= 1
+
+
+@pytest.mark.gui
 def test_a_report_prints_the_head_and_is_logged(
     qtbot, case_window: MainWindow, image_path: Path, tmp_path: Path
 ) -> None:
