@@ -1,6 +1,7 @@
 """The Layers panel: the napari-style layer list and the selected layer's controls.
 
-:class:`LayerPanel` lists the layers, top layer first, a checkbox for visibility;
+:class:`LayerPanel` lists the layers, top layer first, a checkbox for visibility (a mask's
+row with a square of its colour);
 :class:`LayerControls` holds one layer's opacity, colormap and legend, threshold and mask
 figures (:func:`mask_summary`). Both write the analyst's changes to the layer through its
 setters and follow its events (napari's way); they compute nothing.
@@ -11,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtGui import QColor, QIcon, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -224,6 +225,16 @@ def mask_summary(layer: MaskLayer) -> str:
     return text
 
 
+def swatch(rgb: tuple[int, int, int]) -> QIcon:
+    """A square of ``rgb``: a mask's row in the layer list wears the colour its fill and
+    outlines are drawn in. Nothing else said which colour was which model's, and masks of
+    several models shown together on the canvas (or the ground truth's beside them) could
+    not be told apart."""
+    pixmap = QPixmap(12, 12)
+    pixmap.fill(QColor(*rgb))
+    return QIcon(pixmap)
+
+
 def _quietly(widget: QWidget, setter: Callable[..., object], value: object) -> None:
     """Set a widget's value without echoing it back to the layer."""
     blocked = widget.blockSignals(True)
@@ -272,6 +283,8 @@ class LayerPanel(QWidget):
         self.list.clear()
         for layer in self._rows():
             item = QListWidgetItem(layer.name)
+            if isinstance(layer, MaskLayer):
+                item.setIcon(swatch(layer.color))
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked if layer.visible else Qt.CheckState.Unchecked)
             self.list.addItem(item)

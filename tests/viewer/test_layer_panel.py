@@ -55,3 +55,25 @@ def test_selecting_any_layer_needs_no_more_width_than_a_models_mask(qtbot) -> No
         layers.selected = layer
         assert panel.controls is not None and panel.controls.layer is layer
         assert _needs(panel) <= width, layer.name
+
+
+def test_a_masks_row_shows_the_colour_it_is_drawn_in(qtbot) -> None:
+    """Several models' masks shown together on the canvas are told apart by colour; the
+    layer list is where the analyst learns which colour is which model's (and the truth's)."""
+    heat = np.random.default_rng(1).random((32, 32)).astype(np.float32)
+    masks = [
+        MaskLayer("a mask", heat, model="a", calibrated_threshold=0.5, color=(255, 64, 64)),
+        MaskLayer("b mask", heat, model="b", calibrated_threshold=0.5, color=(64, 200, 255)),
+        GroundTruthLayer(heat > 0.5),
+    ]
+    heatmap = HeatmapLayer("a heatmap", heat, model="a")
+    panel = LayerPanel()
+    qtbot.addWidget(panel)
+    panel.set_layers(LayerList([heatmap, *masks]))
+    for mask in masks:
+        icon = panel.item_of(mask).icon()
+        assert not icon.isNull(), mask.name
+        shown = icon.pixmap(12, 12).toImage()
+        colour = shown.pixelColor(shown.width() // 2, shown.height() // 2)
+        assert (colour.red(), colour.green(), colour.blue()) == tuple(mask.color), mask.name
+    assert panel.item_of(heatmap).icon().isNull()  # a colormap, whose legend is below
