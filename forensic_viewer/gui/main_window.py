@@ -375,7 +375,10 @@ class MainWindow(QMainWindow):
         view_menu = self.menuBar().addMenu("&View")
         view_menu.addAction(self._action("&Fit", self.fit, "Ctrl+0"))
         view_menu.addAction(self._action("&100 %", self.actual_size, "Ctrl+1"))
-        view_menu.addAction(self._action("Zoom &in", lambda: self.zoom(1.25), "Ctrl+="))
+        zoom_in = self._action("Zoom &in", lambda: self.zoom(1.25), "Ctrl+=")
+        # and Ctrl++ (Shift and =, or the keypad's +: the keypad's - zooms out), as viewers do
+        zoom_in.setShortcuts([QKeySequence("Ctrl+="), QKeySequence("Ctrl++")])
+        view_menu.addAction(zoom_in)
         view_menu.addAction(self._action("Zoom &out", lambda: self.zoom(0.8), "Ctrl+-"))
         view_menu.addSeparator()
         self.compare_action = self._action("&Compare side by side", self.set_compare, "Ctrl+K")
