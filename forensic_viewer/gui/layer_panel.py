@@ -327,3 +327,10 @@ class LayerPanel(QWidget):
         _quietly(self.list, self.list.setCurrentRow, self._rows().index(selected))
         self.controls = LayerControls(selected)
         self._controls_box.addWidget(self.controls)
+        # Tab goes from the list to these controls: made after every other widget, they came
+        # last in the window's focus chain, behind the Verdict, Metadata and Analyses panels
+        before = self.list
+        for widget in self.controls.findChildren(QWidget):
+            if widget.focusPolicy() & Qt.FocusPolicy.TabFocus:
+                self.setTabOrder(before, widget)
+                before = widget

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QPushButton, QVBoxLayout, QWidget
 
 from forensic_viewer.gui.layer_panel import LayerPanel
 from forensic_viewer.layers import (
@@ -77,3 +79,30 @@ def test_a_masks_row_shows_the_colour_it_is_drawn_in(qtbot) -> None:
         colour = shown.pixelColor(shown.width() // 2, shown.height() // 2)
         assert (colour.red(), colour.green(), colour.blue()) == tuple(mask.color), mask.name
     assert panel.item_of(heatmap).icon().isNull()  # a colormap, whose legend is below
+
+
+def test_tab_goes_from_the_layer_list_to_the_selected_layers_controls(qtbot) -> None:
+    """The controls are made when a layer is selected, after every other widget of the
+    window: Tab from the list reached the panels made after the Layers panel first."""
+    heat = np.random.default_rng(2).random((32, 32)).astype(np.float32)
+    mask = MaskLayer("a mask", heat, model="a", calibrated_threshold=0.5)
+    host = QWidget()
+    qtbot.addWidget(host)
+    panel = LayerPanel()
+    later = QPushButton("a panel made after the Layers panel")
+    box = QVBoxLayout(host)
+    box.addWidget(panel)
+    box.addWidget(later)
+    host.show()
+    host.activateWindow()
+    qtbot.waitUntil(host.isActiveWindow)
+    layers = LayerList([HeatmapLayer("a heatmap", heat, model="a"), mask])
+    panel.set_layers(layers)
+    for selected in (mask, layers[0]):  # and again when another layer's controls replace them
+        layers.selected = selected
+        assert panel.controls is not None
+        qtbot.waitUntil(panel.controls.opacity.isVisible)  # shown by its layout, queued
+        panel.list.setFocus()
+        qtbot.waitUntil(panel.list.hasFocus)
+        QTest.keyClick(panel.list, Qt.Key.Key_Tab)
+        assert QApplication.focusWidget() is panel.controls.opacity, selected.name
