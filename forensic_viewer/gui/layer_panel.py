@@ -331,6 +331,8 @@ class LayerPanel(QWidget):
         # last in the window's focus chain, behind the Verdict, Metadata and Analyses panels
         before = self.list
         for widget in self.controls.findChildren(QWidget):
-            if widget.focusPolicy() & Qt.FocusPolicy.TabFocus:
+            # not the colormap's drop-down list: a window of its own, outside the Tab chain
+            inside = self.controls.isAncestorOf(widget)
+            if inside and widget.focusPolicy() & Qt.FocusPolicy.TabFocus:
                 self.setTabOrder(before, widget)
                 before = widget

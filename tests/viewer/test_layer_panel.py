@@ -81,7 +81,7 @@ def test_a_masks_row_shows_the_colour_it_is_drawn_in(qtbot) -> None:
     assert panel.item_of(heatmap).icon().isNull()  # a colormap, whose legend is below
 
 
-def test_tab_goes_from_the_layer_list_to_the_selected_layers_controls(qtbot) -> None:
+def test_tab_goes_from_the_layer_list_to_the_selected_layers_controls(qtbot, qtlog) -> None:
     """The controls are made when a layer is selected, after every other widget of the
     window: Tab from the list reached the panels made after the Layers panel first."""
     heat = np.random.default_rng(2).random((32, 32)).astype(np.float32)
@@ -106,3 +106,7 @@ def test_tab_goes_from_the_layer_list_to_the_selected_layers_controls(qtbot) -> 
         qtbot.waitUntil(panel.list.hasFocus)
         QTest.keyClick(panel.list, Qt.Key.Key_Tab)
         assert QApplication.focusWidget() is panel.controls.opacity, selected.name
+    QTest.keyClick(panel.controls.opacity, Qt.Key.Key_Tab)  # the heatmap's colormap next
+    assert QApplication.focusWidget() is panel.controls.colormap
+    # the colormap's drop-down list is a window of its own: not put in the window's chain
+    assert not [r for r in qtlog.records if "setTabOrder" in r.message]
