@@ -9,7 +9,8 @@ its card in the Verdict panel does, its calibrated probability (the score where 
 calibration), or what the analysis's values are (raw values are called so); a verdict outside
 the measured range is marked so and grey, as its card is (docs/VERDICTS.md, section 7); its
 chooser shows
-any other source in that pane instead. After a Cancel, the model that was running has a pane of its
+any other source in that pane instead (kept, while it is offered, when results or classic
+analyses arriving make the panes again). After a Cancel, the model that was running has a pane of its
 partial map, titled as partial with no verdict (in grey, as the main view marks it).
 
 The panes never widen the window past the screen: a title is cut with an ellipsis (whole in its
@@ -172,6 +173,7 @@ class ComparePane(QWidget):
         self.chooser.setMinimumContentsLength(10)  # characters; the opened list is wider
         self.canvas = Canvas()
         self.source: Source | None = None
+        self.made_for = ""  # the source the pane was made to show (CompareView.set_content)
         self._layers: LayerList | None = None
         self._sources: list[Source] = []
         choice = QHBoxLayout()
@@ -242,12 +244,15 @@ class CompareView(QWidget):
 
         The panes are made again (results or analyses arrived, the original shown or not): of
         the same ``layers`` they show the region the analyst had zoomed or panned to, else
-        they fit the image."""
+        they fit the image, and each pane keeps the source the analyst chose in it while
+        that is still offered (a classic analysis finishing put every pane back)."""
         region = None
-        if self.panes and layers is not None:
+        chosen: dict[str, str] = {}  # a pane's own source -> the one the analyst chose there
+        if self.panes and layers is not None and self.panes[0].canvas.layers is layers:
             first = self.panes[0].canvas
-            if first.layers is layers and not first.fitted:
+            if not first.fitted:
                 region = first.view.viewRect()
+            chosen = {p.made_for: p.source.name for p in self.panes if p.source is not None}
         for pane in self.panes:
             pane.canvas.set_layers(None)
             self._grid.removeWidget(pane)
@@ -259,7 +264,10 @@ class CompareView(QWidget):
         columns = max(1, math.ceil(math.sqrt(len(shown))))
         for i, source in enumerate(shown):
             assert layers is not None
+            made_for = source.name
+            source = next((s for s in sources if s.name == chosen.get(made_for)), source)
             pane = ComparePane(source.title)
+            pane.made_for = made_for
             pane.set_sources(layers, sources, source)
             pane.canvas.hovered.connect(self.hovered)
             pane.canvas.navigated.connect(self._release_fit)

@@ -174,6 +174,22 @@ def test_compare_mode_links_zoom_and_shows_each_verdict(
     assert window.compare.panes == []
 
 
+def test_a_compare_pane_keeps_what_the_analyst_chose_when_results_arrive(
+    qtbot, window: MainWindow, image_path: Path
+) -> None:
+    open_and_wait(qtbot, window, image_path)
+    window.set_compare(True)
+    window.compare.panes[1].choose("original")  # the model's pane shows the original instead
+    window.analysis_panel.set_checked(["ela"])
+    assert window.run_classic() is not None
+    qtbot.waitUntil(lambda: len(window.compare.panes) == 3, timeout=30_000)  # ela's pane too
+    assert [p.source.name for p in window.compare.panes] == ["original", "original", "ela"]
+    assert window.compare.panes[1].chooser.currentText() == "original"
+    assert window.compare.panes[1].title.text() == "original"
+    window.original_action.trigger()  # the original's own pane goes; the choice stays
+    assert [p.source.name for p in window.compare.panes] == ["original", "ela"]
+
+
 def test_cancel_button_stops_the_analysis(qtbot, window: MainWindow, tmp_path: Path) -> None:
     big = write_image(tmp_path / "big.png", 512, 512)
     with qtbot.waitSignal(window.worker.progress, timeout=60_000):
