@@ -221,10 +221,15 @@ class ImageLayer(Layer):
 
 
 class HeatmapLayer(Layer):
-    """One model's heatmap [H, W] float32 in [0, 1], coloured by a colormap."""
+    """One model's heatmap [H, W] float32 in [0, 1], coloured by a colormap.
+
+    fade: each pixel as opaque as its value (``overlays.heatmap_raster``), the default for a
+        network's heatmap: drawn opaque, the colormap's dark low end tinted the whole
+        photograph and hid what a low value lies over; off, every pixel is coloured.
+    """
 
     kind = "heatmap"
-    EVENTS = (*Layer.EVENTS, "colormap")
+    EVENTS = (*Layer.EVENTS, "colormap", "fade")
 
     def __init__(
         self,
@@ -235,10 +240,20 @@ class HeatmapLayer(Layer):
         colormap: str = "inferno",
         visible: bool = True,
         opacity: float = 0.5,
+        fade: bool = True,
     ) -> None:
         super().__init__(name, model=model, visible=visible, opacity=opacity)
         self.heatmap = heatmap
         self._colormap = _colormap(colormap)
+        self._fade = bool(fade)
+
+    @property
+    def fade(self) -> bool:
+        return self._fade
+
+    @fade.setter
+    def fade(self, value: bool) -> None:
+        self._set("fade", bool(value), invalidate=True)
 
     @property
     def colormap(self) -> str:
@@ -249,8 +264,8 @@ class HeatmapLayer(Layer):
         self._set("colormap", _colormap(value), invalidate=True)
 
     def _render_fn(self) -> Callable[[], Any]:
-        heatmap, colormap = self.heatmap, self._colormap
-        return lambda: overlays.heatmap_raster(heatmap, colormap)
+        heatmap, colormap, fade = self.heatmap, self._colormap, self._fade
+        return lambda: overlays.heatmap_raster(heatmap, colormap, fade)
 
     def raster(self) -> Raster | None:
         return self._rendered
@@ -293,8 +308,8 @@ class PartialHeatmapLayer(HeatmapLayer):
         return float(self.heatmap[min(y // self.cell, h - 1), min(x // self.cell, w - 1)])
 
     def _render_fn(self) -> Callable[[], Any]:
-        heatmap, colormap = self.heatmap, self._colormap
-        return lambda: overlays.partial_heatmap_raster(heatmap, colormap)
+        heatmap, colormap, fade = self.heatmap, self._colormap, self._fade
+        return lambda: overlays.partial_heatmap_raster(heatmap, colormap, fade)
 
 
 class MaskLayer(Layer):
@@ -528,9 +543,11 @@ class AnalysisLayer(HeatmapLayer):
     ) -> None:
         if colormap is None:
             colormap = "inferno" if meaning.scale == MapScale.PROBABILITY else "viridis"
+        # not faded: a classic analysis's low values are readings to see (smoother, no error)
         super().__init__(
-            name, values, model=None, colormap=colormap, visible=visible, opacity=opacity
-        )
+            name, values, model=None, colormap=colormap, visible=visible, opacity=opacity,
+            fade=False,
+        )  # fmt: skip
         self.analysis = analysis
         self.meaning = meaning
         self.cell = int(cell)
@@ -542,10 +559,10 @@ class AnalysisLayer(HeatmapLayer):
         return f"{m.label} ({scale_words(m.scale)}). Unit: {m.unit}. High: {m.high}."
 
     def _render_fn(self) -> Callable[[], Any]:
-        values, colormap = self.heatmap, self._colormap
+        values, colormap, fade = self.heatmap, self._colormap, self._fade
         if self.meaning.scale == MapScale.REGION:
             return lambda: overlays.region_raster(values, colormap)
-        return lambda: overlays.heatmap_raster(values, colormap)
+        return lambda: overlays.heatmap_raster(values, colormap, fade)
 
     def value_at(self, x: int, y: int) -> float:
         h, w = self.heatmap.shape
@@ -994,7 +1011,7 @@ def add_analysis_layers(layers: LayerList, analysis: Analysis) -> None:
         heatmaps.append(PartialHeatmapLayer(partial, visible=i == 0))
         layers.append(heatmaps[-1])
     if len(heatmaps) > 1:
-        layers.link(heatmaps, ("opacity", "colormap"))
+        layers.link(heatmaps, ("opacity", "colormap", "fade"))
         layers.link(masks, ("opacity", "fill", "contours", "boxes"))
     top = next((la for la in heatmaps if la.visible), None)
     if top is not None:

@@ -92,22 +92,30 @@ def colorize(heatmap: NDArray[np.floating], colormap: str) -> NDArray[np.uint8]:
     return colormap_lut(colormap)[to_u8(heatmap)]
 
 
-def heatmap_raster(heatmap: NDArray[np.float32], colormap: str) -> Raster:
-    """A heatmap [H, W] in [0, 1] coloured by ``colormap``, opaque (the layer has the opacity)."""
-    lut = _bgra_lut(colormap_lut(colormap), np.full(256, 255, np.uint8))
-    return _apply_lut(to_u8(heatmap), lut)
+# a faded heatmap's alpha: as its value, so a low value lets the evidence show through
+FADE_ALPHA = np.rint(np.linspace(0.0, 255.0, 256)).astype(np.uint8)
+
+
+def heatmap_raster(heatmap: NDArray[np.float32], colormap: str, fade: bool = False) -> Raster:
+    """A heatmap [H, W] in [0, 1] coloured by ``colormap`` (the layer has the opacity): opaque,
+    or with ``fade`` as opaque as its value (transparent at 0), so that where a network found
+    nothing the evidence is seen as it is, not tinted by the colormap's low end."""
+    alpha = FADE_ALPHA if fade else np.full(256, 255, np.uint8)
+    return _apply_lut(to_u8(heatmap), _bgra_lut(colormap_lut(colormap), alpha))
 
 
 HATCH_PX = 8  # width of the stripes drawn over pixels a partial heatmap has not computed yet
 HATCH_BGRA = (96, 96, 96, 160)  # premultiplied grey, more than half opaque
 
 
-def partial_heatmap_raster(heatmap: NDArray[np.float32], colormap: str) -> Raster:
+def partial_heatmap_raster(
+    heatmap: NDArray[np.float32], colormap: str, fade: bool = False
+) -> Raster:
     """A partial heatmap (NaN where not computed): computed pixels as :func:`heatmap_raster`,
     the others hatched with grey diagonal stripes over transparency, so that "not computed"
     never looks like a low value ("authentic")."""
     missing = np.isnan(heatmap)
-    raster = heatmap_raster(np.where(missing, 0.0, heatmap).astype(np.float32), colormap)
+    raster = heatmap_raster(np.where(missing, 0.0, heatmap).astype(np.float32), colormap, fade)
     if missing.any():
         h, w = heatmap.shape
         yy, xx = np.ogrid[:h, :w]

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.analyses import MapScale
 from forensic_viewer import overlays
 from forensic_viewer.events import Event, Subscriptions
 from forensic_viewer.gui.panels import discard, pixmap_from_rgb, text_label
@@ -110,6 +111,17 @@ class LayerControls(QWidget):
             legend_row.addWidget(QLabel(high))
             form.addRow("legend", legend_row)
             self._on_colormap(None)
+        self.fade: QCheckBox | None = None
+        if isinstance(layer, HeatmapLayer) and not _is_region(layer):
+            self.fade = QCheckBox("transparent where low")
+            self.fade.setToolTip(
+                "each pixel as opaque as its value, so the photograph shows where the map is "
+                "low; untick to colour every pixel"
+            )
+            self.fade.setChecked(layer.fade)
+            self.fade.toggled.connect(self._set_fade)
+            self._bind.on(layer.events.fade, self._on_fade)
+            form.addRow("", self.fade)
         self.threshold: QSlider | None = None
         self.threshold_spin: QDoubleSpinBox | None = None
         self.stats: QLabel | None = None
@@ -179,6 +191,9 @@ class LayerControls(QWidget):
     def _set_colormap(self, name: str) -> None:
         self.layer.colormap = name  # type: ignore[attr-defined]
 
+    def _set_fade(self, on: bool) -> None:
+        self.layer.fade = on  # type: ignore[attr-defined]
+
     def _set_threshold_from_slider(self, value: int) -> None:
         self.layer.threshold = value / THRESHOLD_STEPS  # type: ignore[attr-defined]
 
@@ -195,6 +210,10 @@ class LayerControls(QWidget):
         assert self.colormap is not None and self.legend is not None
         _quietly(self.colormap, self.colormap.setCurrentText, name)
         self.legend.setPixmap(pixmap_from_rgb(overlays.legend(name)))
+
+    def _on_fade(self, _event: Event | None) -> None:
+        assert self.fade is not None
+        _quietly(self.fade, self.fade.setChecked, self.layer.fade)  # type: ignore[attr-defined]
 
     def _on_threshold(self, _event: Event | None) -> None:
         layer = self.layer
@@ -233,6 +252,12 @@ def swatch(rgb: tuple[int, int, int]) -> QIcon:
     pixmap = QPixmap(12, 12)
     pixmap.fill(QColor(*rgb))
     return QIcon(pixmap)
+
+
+def _is_region(layer: Layer) -> bool:
+    """A classic analysis's map of regions: drawn transparent outside them whatever the fade."""
+    meaning = getattr(layer, "meaning", None)
+    return meaning is not None and meaning.scale == MapScale.REGION
 
 
 def _quietly(widget: QWidget, setter: Callable[..., object], value: object) -> None:

@@ -14,9 +14,11 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QPushButton, QVBoxLayout, QWidget
 
+from engine.analyses import MapMeaning, MapScale
 from forensic_viewer.gui.layer_panel import LayerPanel
 from forensic_viewer.layers import (
     AgreementLayer,
+    AnalysisLayer,
     ClonePairsLayer,
     FacesLayer,
     GroundTruthLayer,
@@ -79,6 +81,28 @@ def test_a_masks_row_shows_the_colour_it_is_drawn_in(qtbot) -> None:
         colour = shown.pixelColor(shown.width() // 2, shown.height() // 2)
         assert (colour.red(), colour.green(), colour.blue()) == tuple(mask.color), mask.name
     assert panel.item_of(heatmap).icon().isNull()  # a colormap, whose legend is below
+
+
+def test_a_heatmaps_fade_is_a_checkbox_that_the_layer_follows(qtbot) -> None:
+    heat = np.random.default_rng(2).random((32, 32)).astype(np.float32)
+    heatmap = HeatmapLayer("a heatmap", heat, model="a")
+    clone = AnalysisLayer(
+        "clone map", heat, analysis="clone",
+        meaning=MapMeaning(scale=MapScale.REGION, label="l", unit="u", high="h"),
+    )  # fmt: skip
+    layers = LayerList([heatmap, clone])
+    panel = LayerPanel()
+    qtbot.addWidget(panel)
+    panel.set_layers(layers)
+    layers.selected = heatmap
+    box = panel.controls.fade
+    assert box is not None and box.isChecked()
+    box.setChecked(False)
+    assert heatmap.fade is False
+    heatmap.fade = True  # e.g. a linked heatmap's box: this one shows it
+    assert box.isChecked()
+    layers.selected = clone  # regions are drawn clear outside them: nothing to fade
+    assert panel.controls.fade is None
 
 
 def test_tab_goes_from_the_layer_list_to_the_selected_layers_controls(qtbot, qtlog) -> None:

@@ -9,11 +9,13 @@ import sys
 import numpy as np
 import pytest
 
+from engine.analyses import MapMeaning, MapScale
 from engine.decision import forged_fraction
 from engine.types import Analysis, Evidence, FaceRegion, FaceScore, ModelResult, PartialMap
 from forensic_viewer import overlays
 from forensic_viewer.layers import (
     AgreementLayer,
+    AnalysisLayer,
     FacesLayer,
     HeatmapLayer,
     ImageLayer,
@@ -138,6 +140,38 @@ def test_heatmap_raster_follows_the_colormap() -> None:
     assert (a[..., 3] == 255).all()
     assert not np.array_equal(a, b)
     assert tuple(b[0, 0, :3]) == (0, 0, 0) and tuple(b[-1, -1, :3]) == (255, 255, 255)
+
+
+def test_a_faded_heatmap_is_as_opaque_as_its_value() -> None:
+    """Drawn opaque, a network's heatmap tinted the whole photograph with its colormap's dark
+    low end; faded, a pixel's alpha is its value: the evidence shows through where the network
+    found nothing, and a value of 1 is as opaque as before (colour premultiplied)."""
+    heat = np.array([[0.0, 0.25, 0.5, 1.0]], np.float32)
+    faded = overlays.heatmap_raster(heat, "inferno", fade=True)
+    opaque = overlays.heatmap_raster(heat, "inferno")
+    assert faded[0, :, 3].tolist() == [0, 64, 128, 255]
+    assert (faded[0, 0] == 0).all()  # transparent and no colour: the evidence as it is
+    assert np.array_equal(faded[0, 3], opaque[0, 3])
+    np.testing.assert_allclose(faded[0, 2, :3], opaque[0, 2, :3].astype(float) * 128 / 255, atol=1)
+    partial = np.array([[np.nan, 0.0, 1.0]], np.float32)
+    hatched = overlays.partial_heatmap_raster(partial, "inferno", fade=True)
+    assert hatched[0, 0, 3] > 0 and hatched[0, 1, 3] == 0 and hatched[0, 2, 3] == 255
+
+
+def test_networks_heatmaps_fade_together_and_classic_maps_do_not() -> None:
+    ev = _evidence()
+    analysis = Analysis(ev, {"a": _result("a", _two_blobs()), "b": _result("b", _two_blobs())})
+    layers = build_layers(ev, analysis)
+    a, b = layers["a heatmap"], layers["b heatmap"]
+    assert a.fade and b.fade
+    assert _render(a)[0, 0, 3] == round(0.1 * 255)  # the 0.1 background: nearly clear
+    version = a.version
+    a.fade = False  # the analyst wants every pixel coloured: both panes follow
+    assert not b.fade and a.version > version
+    assert _render(a)[0, 0, 3] == 255
+    meaning = MapMeaning(scale=MapScale.RAW, label="l", unit="u", high="h")
+    ela = AnalysisLayer("ela map", np.zeros((40, 60), np.float32), analysis="ela", meaning=meaning)
+    assert not ela.fade and _render(ela)[0, 0, 3] == 255  # a low reading is a reading
 
 
 def test_agreement_is_the_share_of_masks_on_and_follows_thresholds() -> None:
