@@ -54,9 +54,10 @@ Policy, applied to every file the same way (the limits and how to raise them: do
   stored, with a warning.
 - **Modes to RGB**, in row bands by ``engine.rgb`` (the only whole-image arrays are the decoded
   raster and the RGB result). 8-bit modes convert with Pillow. Alpha (or a PNG's transparent
-  colour) is dropped, colours kept (a warning says transparency was present). 16-bit and 32-bit
-  integer data map linearly from their full range (0..65535 -> 0..255); float data in [0, 1]
-  scale by 255; data outside those ranges is min-max rescaled and a warning says so: nothing is
+  colour) is dropped, colours kept (a warning says transparency was present). Unsigned 16-bit
+  data maps linearly from its full range (0..65535 -> 0..255); float data in [0, 1] scales by
+  255; 32-bit or signed integer data (the depth the file declares, not the values' range) and
+  float data outside [0, 1] are min-max rescaled, a warning naming the depth: nothing is
   silently clipped. 16-bit colour (RGB, RGBA, gray + alpha) Pillow decodes to 8 bits per
   channel, the high byte of each sample: a warning says so. CMYK converts with Pillow's formula
   (a warning notes it ignores colour profiles).

@@ -3,10 +3,12 @@
 The only whole-image arrays are Pillow's decoded raster and the RGB result: every temporary is
 one band of about ``BAND_PIXELS`` pixels. The policy (``engine.io``'s docstring, "Modes to
 RGB"): 8-bit modes convert with Pillow; alpha (or a PNG's tRNS colour) is dropped, colours kept,
-and a warning says in how many pixels it was below opaque (or that it was opaque in all); 16-bit
-and 32-bit integer data map linearly from their full range, float data in [0, 1] scale by 255,
-anything else is min-max rescaled with a warning (nothing is silently clipped); CMYK converts
-with Pillow's formula, with a warning.
+and a warning says in how many pixels it was below opaque (or that it was opaque in all);
+unsigned 16-bit data maps linearly from its full range (0..65535), float data in [0, 1] scales
+by 255; 32-bit and signed integer data (whose full range would leave any photograph black) and
+float data outside [0, 1] are min-max rescaled from their own values, and the warning names the
+depth and sample format the file declares (nothing is silently clipped); CMYK converts with
+Pillow's formula, with a warning.
 """
 
 from __future__ import annotations
@@ -76,10 +78,39 @@ def _transparent_words(clear: int, total: int) -> str:
     )
 
 
+def integer_format(img: Image.Image) -> tuple[int, bool]:
+    """(bits, signed) of the samples of ``img``, an integer mode of ``WIDE_MODES``, as the
+    file declares them: a TIFF's BitsPerSample and SampleFormat tags (Pillow decodes signed
+    16-bit and every 32-bit TIFF to mode ``I``), a PNG's 16 unsigned bits (its only wide gray),
+    else the mode's own (``I;16*``: 16 unsigned, ``I``: Pillow's 32 signed)."""
+    if img.mode.startswith("I;16"):
+        return 16, False
+    tags = getattr(img, "tag_v2", None)
+    if tags is not None:
+        bits, fmt = tags.get(258, (32,)), tags.get(339, (1,))  # fmt 1: unsigned, 2: signed
+        bits = bits[0] if isinstance(bits, tuple) and bits else bits
+        fmt = fmt[0] if isinstance(fmt, tuple) and fmt else fmt
+        if isinstance(bits, int) and bits > 0:
+            return bits, fmt == 2
+    if img.format == "PNG":
+        return 16, False
+    return 32, True
+
+
+def _depth_words(img: Image.Image) -> str:
+    if img.mode == "F":
+        return "float"
+    bits, signed = integer_format(img)
+    return f"{'signed ' if signed else ''}{bits}-bit integer"
+
+
 def _wide_to_rgb(img: Image.Image, warns: list[str], key: int | None) -> NDArray[np.uint8]:
     """Map 16/32-bit integer or float data to 8-bit gray RGB in two passes over row bands:
     the range first, then the mapping, each band in float64 (exact for 32-bit integers).
-    key: the gray value a PNG's tRNS chunk makes transparent (its pixels are counted)."""
+    Only unsigned 16-bit data has a range a photograph fills (0..65535); a 32-bit or signed
+    one does not (0..255 held in 32 bits mapped from 0..4294967295, or even from 0..65535,
+    is black), so such data is min-max rescaled from its own values, as float data outside
+    [0, 1] is. key: the gray value a PNG's tRNS chunk makes transparent (counted)."""
     w, h = img.size
     is_float = img.mode == "F"
     lo, hi, nonfinite = np.inf, -np.inf, False
@@ -100,21 +131,19 @@ def _wide_to_rgb(img: Image.Image, warns: list[str], key: int | None) -> NDArray
     if nonfinite:
         warns.append("float image holds NaN/inf: those pixels set to 0")
         lo, hi = min(lo, 0.0), max(hi, 0.0)  # they count as 0 in the range, as before
-    linear16 = not is_float and lo >= 0 and hi <= 65535
-    if is_float:
-        if lo >= 0.0 and hi <= 1.0:
-            offset, scale = 0.0, 255.0
-        else:
-            warns.append(f"float data in [{lo:.4g}, {hi:.4g}] min-max rescaled to 0..255")
-            offset, scale = lo, (255.0 / (hi - lo) if hi > lo else 0.0)
+    linear16 = not is_float and integer_format(img) == (16, False) and lo >= 0 and hi <= 65535
+    if is_float and lo >= 0.0 and hi <= 1.0:
+        offset, scale = 0.0, 255.0
     elif linear16:
         offset, scale = 0.0, 255.0 / 65535.0
         warns.append("16-bit data mapped linearly 0..65535 -> 0..255")
     else:
-        warns.append(f"integer data in [{int(lo)}, {int(hi)}] min-max rescaled to 0..255")
+        shown = f"[{lo:.4g}, {hi:.4g}]" if is_float else f"[{int(lo)}, {int(hi)}]"
+        warns.append(f"{_depth_words(img)} data in {shown} min-max rescaled to 0..255")
         offset, scale = lo, (255.0 / (hi - lo) if hi > lo else 0.0)
     # Integers in 0..65535 map through a table of the same formula (one lookup per pixel).
-    lut = _to_uint8(np.arange(65536, dtype=np.float64) * scale) if linear16 else None
+    table = not is_float and lo >= 0 and hi <= 65535
+    lut = _to_uint8((np.arange(65536, dtype=np.float64) - offset) * scale) if table else None
     out = np.empty((h, w, 3), np.uint8)  # H, W, 3
     for y0, y1, band in _bands(img):
         a = np.asarray(band)
