@@ -37,6 +37,8 @@ class PngLayout:
     width, height, bit_depth, channels: from IHDR (channels 0 when the colour type is unknown).
     idat_bytes: total length of the IDAT chunks, the compressed image data.
     end: the offset just past the IEND chunk (None when the data ends before one).
+    significant_bits: the sBIT chunk's bytes, the bits of each channel that the encoder's
+        source held (empty without one), e.g. (12,) for 12-bit data in a 16-bit gray PNG.
     """
 
     width: int
@@ -45,6 +47,7 @@ class PngLayout:
     channels: int
     idat_bytes: int
     end: int | None = None
+    significant_bits: tuple[int, ...] = ()
 
     @property
     def raw_bytes(self) -> int:
@@ -62,6 +65,7 @@ def png_layout(data: bytes) -> PngLayout | None:
     ihdr: bytes | None = None
     idat = 0
     stop: int | None = None
+    sbit: tuple[int, ...] = ()
     while pos + 8 <= n:
         length = int.from_bytes(data[pos : pos + 4], "big")
         kind = data[pos + 4 : pos + 8]
@@ -75,6 +79,8 @@ def png_layout(data: bytes) -> PngLayout | None:
             ihdr = data[pos + 8 : pos + 8 + 13]
         elif kind == b"IDAT":
             idat += length
+        elif kind == b"sBIT" and not sbit and not idat:  # before the image data (PNG spec)
+            sbit = tuple(data[pos + 8 : end])
         elif kind == b"IEND":
             stop = end + 4
             break
@@ -82,7 +88,7 @@ def png_layout(data: bytes) -> PngLayout | None:
     if ihdr is None:
         return None
     width, height, depth, colour = struct.unpack(">IIBB", ihdr[:10])
-    return PngLayout(width, height, depth, _PNG_CHANNELS.get(colour, 0), idat, stop)
+    return PngLayout(width, height, depth, _PNG_CHANNELS.get(colour, 0), idat, stop, sbit)
 
 
 # --- JPEG --------------------------------------------------------------------------------------

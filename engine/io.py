@@ -55,10 +55,11 @@ Policy, applied to every file the same way (the limits and how to raise them: do
 - **Modes to RGB**, in row bands by ``engine.rgb`` (the only whole-image arrays are the decoded
   raster and the RGB result). 8-bit modes convert with Pillow. Alpha (or a PNG's transparent
   colour) is dropped, colours kept (a warning says transparency was present). Unsigned 16-bit
-  data maps linearly from its full range (0..65535 -> 0..255); float data in [0, 1] scales by
-  255; 32-bit or signed integer data (the depth the file declares, not the values' range) and
-  float data outside [0, 1] are min-max rescaled, a warning naming the depth: nothing is
-  silently clipped. 16-bit colour (RGB, RGBA, gray + alpha) Pillow decodes to 8 bits per
+  data maps linearly from its full range (0..65535 -> 0..255), or from its significant bits'
+  when a PNG's sBIT chunk declares fewer and the values lie in their low bits (the warning says
+  which); float data in [0, 1] scales by 255; 32-bit or signed integer data (the depth the file
+  declares, not the values' range) and float data outside [0, 1] are min-max rescaled, a
+  warning naming the depth: nothing is silently clipped. 16-bit colour (RGB, RGBA, gray + alpha) Pillow decodes to 8 bits per
   channel, the high byte of each sample: a warning says so. CMYK converts with Pillow's formula
   (a warning notes it ignores colour profiles).
 - **Bytes after the image** (a JPEG's EOI, a PNG's IEND: a trailer, a file appended, hidden
@@ -389,7 +390,7 @@ def _decode(
         turned = fmt == "TIFF" and 0x0112 not in getattr(img, "tag_v2", {})
         if native is not None:
             native(img)
-        rgb = _to_rgb(path, img, warns)
+        rgb = _to_rgb(path, img, warns, png.significant_bits if png is not None else ())
     finally:
         img.close()  # frees the decoded raster before the orientation copy
     if orientation != 1 and not turned:

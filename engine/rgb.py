@@ -4,8 +4,9 @@ The only whole-image arrays are Pillow's decoded raster and the RGB result: ever
 one band of about ``BAND_PIXELS`` pixels. The policy (``engine.io``'s docstring, "Modes to
 RGB"): 8-bit modes convert with Pillow; alpha (or a PNG's tRNS colour) is dropped, colours kept,
 and a warning says in how many pixels it was below opaque (or that it was opaque in all);
-unsigned 16-bit data maps linearly from its full range (0..65535), float data in [0, 1] scales
-by 255; 32-bit and signed integer data (whose full range would leave any photograph black) and
+unsigned 16-bit data maps linearly from its full range (0..65535), or from the range of its
+significant bits when a PNG's sBIT chunk declares fewer and the values are held in the low bits
+(``_wide_to_rgb``); float data in [0, 1] scales by 255; 32-bit and signed integer data (whose full range would leave any photograph black) and
 float data outside [0, 1] are min-max rescaled from their own values, and the warning names the
 depth and sample format the file declares (nothing is silently clipped); CMYK converts with
 Pillow's formula, with a warning.
@@ -36,12 +37,16 @@ def _bands(img: Image.Image) -> Iterator[tuple[int, int, Image.Image]]:
         yield y0, y1, img.crop((0, y0, w, y1))
 
 
-def to_rgb(path: Path, img: Image.Image, warns: list[str]) -> NDArray[np.uint8]:
-    """[H, W, 3] uint8 RGB from ``img``, converted band by band."""
+def to_rgb(
+    path: Path, img: Image.Image, warns: list[str], significant: tuple[int, ...] = ()
+) -> NDArray[np.uint8]:
+    """[H, W, 3] uint8 RGB from ``img``, converted band by band. significant: a PNG's sBIT
+    chunk, the bits of each channel its source held (``containers.PngLayout``)."""
     mode = img.mode
     key = img.info.get("transparency")  # a palette's alphas, or the one transparent colour
     if mode in WIDE_MODES:
-        return _wide_to_rgb(img, warns, key if isinstance(key, int) else None)
+        bits = significant[0] if len(significant) == 1 and 0 < significant[0] < 16 else 16
+        return _wide_to_rgb(img, warns, key if isinstance(key, int) else None, bits)
     via = None
     if mode in ("P", "L", "RGB", "1") and key is not None:
         via = "RGBA"
@@ -104,21 +109,32 @@ def _depth_words(img: Image.Image) -> str:
     return f"{'signed ' if signed else ''}{bits}-bit integer"
 
 
-def _wide_to_rgb(img: Image.Image, warns: list[str], key: int | None) -> NDArray[np.uint8]:
+def _wide_to_rgb(
+    img: Image.Image, warns: list[str], key: int | None, significant: int = 16
+) -> NDArray[np.uint8]:
     """Map 16/32-bit integer or float data to 8-bit gray RGB in two passes over row bands:
     the range first, then the mapping, each band in float64 (exact for 32-bit integers).
     Only unsigned 16-bit data has a range a photograph fills (0..65535); a 32-bit or signed
     one does not (0..255 held in 32 bits mapped from 0..4294967295, or even from 0..65535,
     is black), so such data is min-max rescaled from its own values, as float data outside
-    [0, 1] is. key: the gray value a PNG's tRNS chunk makes transparent (counted)."""
+    [0, 1] is. key: the gray value a PNG's tRNS chunk makes transparent (counted).
+
+    significant: the bits a 16-bit PNG's sBIT chunk says its source held (16 without one).
+    The PNG standard stores fewer bits scaled up to 16 (a 12-bit 4095 as 65520: the low bits
+    zero or copies of the high ones), but cameras and scientific tools often store them as
+    they are, in the low bits, where 0..65535 makes them nearly black. Data whose every value
+    lies within the significant range (0..4095 for 12 bits) and whose low bits are not all zero
+    (as even a dark image scaled up has them) maps from that range; other data as 16 bits."""
     w, h = img.size
     is_float = img.mode == "F"
     lo, hi, nonfinite = np.inf, -np.inf, False
-    clear = 0
+    clear = ors = 0  # ors: every value's bits ORed (16-bit data only)
     for _, _, band in _bands(img):
         a = np.asarray(band)
         if key is not None:
             clear += int(np.count_nonzero(a == key))
+        if significant < 16 and a.size:
+            ors |= int(np.bitwise_or.reduce(a, axis=None))
         if is_float:
             finite = np.isfinite(a)
             if not finite.all():
@@ -134,9 +150,16 @@ def _wide_to_rgb(img: Image.Image, warns: list[str], key: int | None) -> NDArray
     linear16 = not is_float and integer_format(img) == (16, False) and lo >= 0 and hi <= 65535
     if is_float and lo >= 0.0 and hi <= 1.0:
         offset, scale = 0.0, 255.0
+    elif linear16 and hi <= (top := (1 << significant) - 1) and ors & (65535 >> significant):
+        offset, scale = 0.0, 255.0 / top
+        warns.append(
+            f"16-bit data of {significant} significant bits (PNG sBIT) held as they are, in the "
+            f"low bits (every value within 0..{top}): mapped linearly 0..{top} -> 0..255"
+        )
     elif linear16:
         offset, scale = 0.0, 255.0 / 65535.0
-        warns.append("16-bit data mapped linearly 0..65535 -> 0..255")
+        stored = f" ({significant} significant bits (PNG sBIT), stored scaled up to 16)"
+        warns.append("16-bit data mapped linearly 0..65535 -> 0..255" + stored * (significant < 16))
     else:
         shown = f"[{lo:.4g}, {hi:.4g}]" if is_float else f"[{int(lo)}, {int(hi)}]"
         warns.append(f"{_depth_words(img)} data in {shown} min-max rescaled to 0..255")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import struct
+import zlib
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from engine.io import load_evidence
@@ -76,3 +78,57 @@ def test_a_32_bit_mask_of_0_and_1_marks_its_ones(tmp_path: Path) -> None:
     Image.fromarray(m, mode="I").save(p)
     got = read_mask(p, (4, 6))
     assert (got.mask == (m == 1)).all() and not got.warnings
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def _gray16_png(path: Path, samples: np.ndarray, sbit: int | None) -> Path:
+    """A 16-bit gray PNG of ``samples`` [H, W], with an sBIT chunk of ``sbit`` bits or none."""
+    h, w = samples.shape
+    rows = b"".join(b"\x00" + samples[y].astype(">u2").tobytes() for y in range(h))
+    ihdr = struct.pack(">IIBBBBB", w, h, 16, 0, 0, 0, 0)
+    extra = _chunk(b"sBIT", bytes([sbit])) if sbit is not None else b""
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", ihdr)
+        + extra
+        + _chunk(b"IDAT", zlib.compress(rows))
+        + _chunk(b"IEND", b"")
+    )
+    return path
+
+
+@pytest.mark.parametrize("bits", [12, 10])
+def test_a_16_bit_png_of_fewer_significant_bits_in_its_low_bits_maps_from_them(
+    tmp_path: Path, bits: int
+) -> None:
+    # A camera's 12-bit (or 10-bit) samples stored as they are in a 16-bit PNG, sBIT saying
+    # so: mapped from 0..65535 they came out at most 16 (or 4) of 255, nearly black.
+    top = (1 << bits) - 1
+    samples = np.array([[0, 1001, top // 2, top]], np.uint16)
+    ev = load_evidence(_gray16_png(tmp_path / "deep.png", samples, bits))
+    want = np.rint(samples[0] * (255 / top)).astype(int).tolist()
+    assert ev.pixels[0, :, 0].tolist() == want and want[-1] == 255
+    assert any(f"{bits} significant bits (PNG sBIT)" in w and f"0..{top}" in w for w in ev.warnings)
+
+
+def test_a_16_bit_png_scaled_up_as_the_standard_asks_keeps_the_16_bit_mapping(
+    tmp_path: Path,
+) -> None:
+    # The PNG standard's way: 12-bit values shifted up to 16 bits, sBIT 12. Bright or dark
+    # (every value within 0..4095, but the low 4 bits all zero), they map from 0..65535.
+    for name, samples in [("bright", [0, 4095 << 4, 100 << 4]), ("dark", [0, 255 << 4, 16])]:
+        arr = np.array([samples], np.uint16)
+        ev = load_evidence(_gray16_png(tmp_path / f"{name}.png", arr, 12))
+        want = np.rint(arr[0] * (255 / 65535)).astype(int).tolist()
+        assert ev.pixels[0, :, 0].tolist() == want, name
+        assert any("0..65535" in w and "12 significant bits" in w for w in ev.warnings), name
+
+
+def test_without_sbit_a_16_bit_png_maps_from_its_full_range(tmp_path: Path) -> None:
+    samples = np.array([[0, 1001, 4095]], np.uint16)
+    ev = load_evidence(_gray16_png(tmp_path / "plain.png", samples, None))
+    assert ev.pixels[0, :, 0].tolist() == [0, 4, 16]
+    assert "16-bit data mapped linearly 0..65535 -> 0..255" in ev.warnings
