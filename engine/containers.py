@@ -240,6 +240,53 @@ def tiff_frame_count(data: bytes, cap: int) -> tuple[int, str | None]:
     return count, None
 
 
+_TIFF_SAMPLE_FORMATS = {1: "unsigned integer", 2: "signed integer", 3: "floating-point"}
+_NATURAL_SAMPLES = {"gray": 1, "palette": 1, "RGB": 3, "YCbCr": 3, "CMYK": 4}  # no alpha
+_TIFF_PHOTOMETRIC = {0: "gray", 1: "gray", 2: "RGB", 3: "palette", 4: "mask", 5: "CMYK"}
+_TIFF_PHOTOMETRIC |= {6: "YCbCr", 8: "CIELab", 9: "ICCLab", 10: "ITULab", 32844: "LogL"}
+_TIFF_PHOTOMETRIC |= {32845: "LogLuv", 34892: "linear raw", 32803: "colour filter array"}
+
+
+def _tiff_tags(data: bytes, wanted: frozenset[int]) -> dict[int, tuple[int, ...]]:
+    """The SHORT or LONG values of the ``wanted`` tags of the first directory of ``data`` (a
+    classic TIFF); a tag whose values lie outside the data is left out."""
+    order = "<" if data[:2] == b"II" else ">"
+    if len(data) < 8:
+        return {}
+    offset = struct.unpack(order + "I", data[4:8])[0]
+    if offset + 2 > len(data):
+        return {}
+    found: dict[int, tuple[int, ...]] = {}
+    count = struct.unpack(order + "H", data[offset : offset + 2])[0]
+    for pos in range(offset + 2, min(offset + 2 + 12 * count, len(data) - 11), 12):
+        tag, kind, n = struct.unpack(order + "HHI", data[pos : pos + 8])
+        if tag not in wanted or kind not in (3, 4) or not 0 < n <= 16:
+            continue
+        size = n * (2 if kind == 3 else 4)
+        at = pos + 8 if size <= 4 else struct.unpack(order + "I", data[pos + 8 : pos + 12])[0]
+        if at + size <= len(data):
+            found[tag] = struct.unpack(
+                f"{order}{n}{'H' if kind == 3 else 'I'}", data[at : at + size]
+            )
+    return found
+
+
+def tiff_layout(data: bytes) -> str | None:
+    """The sample layout the first directory of ``data`` (a classic TIFF) declares, in words
+    (``"32-bit floating-point RGB TIFF"``), or None when its tags cannot be read: for the refusal
+    of a layout the decoder has no mode for, which is no damage."""
+    tags = _tiff_tags(data, frozenset((258, 262, 277, 339)))
+    if 258 not in tags or 262 not in tags:
+        return None
+    bits, fmts = set(tags[258]), set(tags.get(339, (1,)))
+    depth = f"{bits.pop()}-bit" if len(bits) == 1 else "/".join(map(str, tags[258])) + "-bit"
+    kind = _TIFF_SAMPLE_FORMATS.get(fmts.pop(), "undefined-format") if len(fmts) == 1 else "mixed"
+    colour = _TIFF_PHOTOMETRIC.get(tags[262][0], f"photometric {tags[262][0]}")
+    spp = tags.get(277, (1,))[0]
+    extra = f" with {spp} samples per pixel" if _NATURAL_SAMPLES.get(colour) != spp else ""
+    return f"{depth} {kind} {colour} TIFF{extra}"
+
+
 # --- GIF ---------------------------------------------------------------------------------------
 
 

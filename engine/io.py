@@ -28,7 +28,9 @@ Policy, applied to every file the same way (the limits and how to raise them: do
   ``struct.error``, ``KeyError``, ``ZeroDivisionError``, ...) becomes a
   :class:`~engine.errors.CorruptImageError` naming the file, the exception type and a short
   message; ``MemoryError`` becomes :class:`~engine.errors.NotEnoughMemoryError`.
-  ``KeyboardInterrupt`` and ``SystemExit`` pass through.
+  ``KeyboardInterrupt`` and ``SystemExit`` pass through. A TIFF whose intact header declares a
+  sample layout Pillow has no mode for (32-bit float or integer RGB, 64-bit float) is no damage:
+  an :class:`~engine.errors.InvalidImageError` names the layout (``containers.tiff_layout``).
 - **Limits before any pixel is decoded** (decompression-bomb guards; beyond them a clear error,
   never a warning):
 
@@ -536,6 +538,9 @@ def _open(
     except (MemoryError, Image.DecompressionBombError):
         raise  # the guard in load_evidence words these
     except Exception as e:  # the plugin refused the header: say so, not which parser step
+        if fmt == "TIFF" and "pixel mode" in str(e) and (kind := containers.tiff_layout(data)):
+            unsupported = f"{kind}: a layout the decoder does not support"
+            raise InvalidImageError(path, unsupported) from e
         raise CorruptImageError(
             path, f"{fmt} header cannot be decoded ({type(e).__name__}: {_short(e)})"
         ) from e

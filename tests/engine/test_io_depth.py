@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from engine.errors import InvalidImageError
 from engine.io import load_evidence
 from engine.masks import read_mask
 
@@ -132,3 +133,20 @@ def test_without_sbit_a_16_bit_png_maps_from_its_full_range(tmp_path: Path) -> N
     ev = load_evidence(_gray16_png(tmp_path / "plain.png", samples, None))
     assert ev.pixels[0, :, 0].tolist() == [0, 4, 16]
     assert "16-bit data mapped linearly 0..65535 -> 0..255" in ev.warnings
+
+
+@pytest.mark.parametrize(
+    ("dtype", "words"),
+    [("float32", "32-bit floating-point RGB"), ("int32", "32-bit signed integer RGB")],
+)
+def test_an_rgb_tiff_of_a_layout_the_decoder_lacks_is_refused_as_that_not_as_damage(
+    tmp_path: Path, dtype: str, words: str
+) -> None:
+    # Pillow has no mode for these: the refusal read "TIFF header cannot be decoded
+    # (SyntaxError: unknown pixel mode)", as if the file were damaged.
+    p = _tiff(tmp_path / "wide.tif", np.full((2, 3, 3), 0.5).astype(dtype))
+    with pytest.raises(InvalidImageError) as caught:
+        load_evidence(p)
+    said = str(caught.value)
+    assert said == f"{p}: {words} TIFF: a layout the decoder does not support"
+    assert "\n" not in said
