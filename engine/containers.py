@@ -5,7 +5,8 @@ the PNG chunks intact and how much image data do they hold, what does the JPEG f
 declare, how many frames does a TIFF or GIF hold. Each walk reads only the bytes it is given,
 visits each structure once (loops in a TIFF IFD chain end it) and stops at a frame cap, so a
 hostile file costs time in proportion to its size at most. A damaged structure raises
-:class:`StructureError` with a one-line reason in plain text (no Python reprs).
+:class:`StructureError` with a one-line reason in plain text (no Python reprs). A file of no
+allowed format is named by its first bytes (:func:`describe_unknown`) in its refusal.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from __future__ import annotations
 import struct
 import zlib
 from dataclasses import dataclass
+
+from engine.heif import is_avif
 
 
 class StructureError(Exception):
@@ -333,3 +336,49 @@ def gif_frame_count(data: bytes, cap: int) -> tuple[int, str | None]:
         else:
             pos += 1
     return count, None
+
+
+# --- Refused formats ---------------------------------------------------------------------------
+
+
+def describe_unknown(head: bytes) -> str:
+    """What the first bytes ``head`` of a file outside the allow-list hold, in words."""
+    if head.startswith(b"%!PS") or head.startswith(b"\xc5\xd0\xd3\xc6"):
+        return "PostScript/EPS content, which is never decoded"
+    if head.startswith(b"%PDF"):
+        return "a PDF document"
+    if head[4:8] == b"ftyp":
+        brand = head[8:12]
+        if is_avif(head):
+            return "an AVIF image, a format not decoded here"
+        return f"an ISO media file (brand {printable(brand)}), such as a video"
+    if (icon := _icon_words(head)) is not None:
+        return icon
+    try:
+        head[:512].decode("utf-8")
+        if all(32 <= b < 127 or b in (9, 10, 13) for b in head[:512]):
+            return "plain text"
+    except UnicodeDecodeError:
+        pass
+    return "unrecognised bytes"
+
+
+def _icon_words(head: bytes) -> str | None:
+    """A Windows icon (ICO) or cursor (CUR) in words, with its pictures' count and the largest
+    size its directory lists as far as ``head`` holds it; None for other bytes. Icons are a
+    program's or a web site's small pictures at several sizes, not photographs: outside the
+    allow-list, so never handed to a decoder (their pictures are BMP or PNG data)."""
+    if len(head) < 6 or head[:2] != b"\x00\x00" or head[2:4] not in (b"\x01\x00", b"\x02\x00"):
+        return None
+    count = int.from_bytes(head[4:6], "little")
+    if not count:
+        return None
+    listed = range(6, min(6 + 16 * count, len(head) - 15), 16)  # 16-byte entries: width first
+    sizes = [(head[p] or 256, head[p + 1] or 256) for p in listed]  # 0 stands for 256
+    kind = "icon (ICO)" if head[2] == 1 else "cursor (CUR)"
+    size = "x".join(map(str, max(sizes, key=lambda wh: wh[0] * wh[1]))) if sizes else ""
+    size = f", the largest {size}" if count > 1 and size else f", {size}" if size else ""
+    return (
+        f"a Windows {kind} of {count} picture{'s' * (count > 1)}{size}: a program's or web "
+        "site's small pictures, not a photograph; a format not decoded here"
+    )

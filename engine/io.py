@@ -11,7 +11,8 @@ Policy, applied to every file the same way (the limits and how to raise them: do
   ever called, so a PostScript/EPS file (which would run Ghostscript) is never handed to Pillow.
   A file whose image suffix claims another format (a JPEG named ``.png``) is analysed by its
   content and a warning says what the name claimed; a refused file's content is named when it
-  is recognised (PDF, PostScript, AVIF, other ISO media such as video, text).
+  is recognised (PDF, PostScript, AVIF, other ISO media such as video, a Windows icon or
+  cursor, text: ``containers.describe_unknown``).
 - **HEIF/HEIC** (the photographs of iPhones since 2017 and of many other phones: HEVC images in
   the ISO media container) is decoded by pi-heif (libheif with libde265, a decoder only; LGPL
   libraries in the wheel, no encoder), imported at first use; without it the file is refused in
@@ -129,7 +130,6 @@ from engine.heif import (
     HEIF_VERDICT_NOTE,
     heif_decoder_available,
     heif_orientation,
-    is_avif,
     is_heif,
     open_heif,
 )
@@ -188,25 +188,6 @@ def sniff_format(head: bytes) -> str | None:
     if is_heif(head):
         return "HEIF"
     return None
-
-
-def _describe_unknown(head: bytes) -> str:
-    if head.startswith(b"%!PS") or head.startswith(b"\xc5\xd0\xd3\xc6"):
-        return "PostScript/EPS content, which is never decoded"
-    if head.startswith(b"%PDF"):
-        return "a PDF document"
-    if head[4:8] == b"ftyp":
-        brand = head[8:12]
-        if is_avif(head):
-            return "an AVIF image, a format not decoded here"
-        return f"an ISO media file (brand {containers.printable(brand)}), such as a video"
-    try:
-        head[:512].decode("utf-8")
-        if all(32 <= b < 127 or b in (9, 10, 13) for b in head[:512]):
-            return "plain text"
-    except UnicodeDecodeError:
-        pass
-    return "unrecognised bytes"
 
 
 def decode_byte_limit(max_bytes: int | None = None) -> int:
@@ -297,7 +278,7 @@ def load_evidence(
         failure = UnsupportedFormatError(
             path,
             f"not an image of an allowed format ({', '.join(ALLOWED_FORMATS)}): "
-            f"{_describe_unknown(data[:512])}",
+            f"{containers.describe_unknown(data[:512])}",
         )
         failure.header = ImageHeader(sha256, len(data))
         raise failure
