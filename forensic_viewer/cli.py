@@ -12,9 +12,10 @@
     forensic-viewer audit verify|show LOG    the case's hash-chained audit log (docs/AUDIT.md)
         analyze and scan take [--case DIR]: the run is logged in DIR/audit.jsonl
 
-Exit codes: 0 when every file was analysed, 1 when some failed (they are listed at the end;
-the others are analysed anyway), 2 on a usage error (bad arguments, no usable model, an
-output folder holding results made with other settings), 3 when the scan itself failed (the
+Exit codes: 0 when every file was analysed, 1 when some failed (a file missing, unreadable or
+not decodable, or a folder among analyze's files: each is a row of its own, listed at the end;
+the others are analysed anyway), 2 on a usage error (bad arguments, analyze given folders only,
+no usable model, an output folder holding results made with other settings), 3 when the scan itself failed (the
 output folder is locked by another scan, cannot be written or filled up; finished results
 are kept and a rerun resumes), 130 and 143 when Ctrl+C (SIGINT) or SIGTERM stopped it. The
 viewer (no command) exits 0 when closed, 130 or 143 when one of those signals closed its
@@ -530,11 +531,13 @@ def _logged_report(
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     """Files keyed by resolved path against what --out already holds (see
-    :func:`~forensic_viewer.scan.walk.file_keys`): never another file's row."""
+    :func:`~forensic_viewer.scan.walk.file_keys`): never another file's row. A folder among
+    files fails as a missing file does (its row, its line at the end, exit 1), the rest are
+    analysed; folders alone are a usage error, before any output is written."""
     from forensic_viewer.scan.walk import file_keys
 
     folders = [p for p in args.images if p.is_dir()]
-    if folders:  # before any output is written: a folder is scan's work, with its resume
+    if folders and len(folders) == len(args.images):  # a folder is scan's work, with its resume
         raise UsageError(
             f"{plain(folders[0])} is a folder: analyze takes image files; for a folder use "
             f"`forensic-viewer scan {plain(folders[0])} --out DIR` (--recursive for subfolders)"

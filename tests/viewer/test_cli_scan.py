@@ -192,6 +192,33 @@ def test_analyze_sends_a_folder_to_scan_before_writing_anything(tmp_path: Path, 
     assert not out.exists()  # no empty results or report of a run that did nothing
 
 
+def test_analyze_reports_a_folder_among_files_and_analyses_the_rest(
+    tmp_path: Path, tiny_checkpoint: Path, capsys
+) -> None:
+    # A folder named like an image among files refused the whole command (exit 2, nothing
+    # analysed), where a missing file is one failed row and the rest are analysed: now alike.
+    a = write_rgb(tmp_path / "a.png", 40, 40, seed=1)
+    b = write_rgb(tmp_path / "b.png", 40, 40, seed=2)
+    folder = tmp_path / "x.jpg"
+    folder.mkdir()
+    write_rgb(folder / "inside.png", 40, 40, seed=3)
+    missing = tmp_path / "gone.jpg"
+    out = tmp_path / "out"
+    argv = ["analyze", str(a), str(folder), str(missing), str(b), "--out", str(out)]
+    assert main([*argv, "--model", str(tiny_checkpoint), "--no-faces"]) == 1
+    recs = _records(out)
+    assert {k: r["status"] for k, r in recs.items()} == {
+        "a.png": "ok",
+        "x.jpg": "error",
+        "gone.jpg": "error",
+        "b.png": "ok",
+    }
+    assert recs["x.jpg"]["error"] == f"{folder}: is a folder, not an image file"
+    err = capsys.readouterr().err
+    failed = err[err.index("failed:") :].splitlines()[1:]
+    assert failed == [f"  {folder}: is a folder, not an image file", f"  {missing}: no such file"]
+
+
 def test_models_lists_architectures_and_checkpoints(
     tmp_path: Path, tiny_checkpoint: Path, capsys
 ) -> None:
