@@ -127,10 +127,12 @@ def _wide_to_rgb(
     (as even a dark image scaled up has them) maps from that range; other data as 16 bits."""
     w, h = img.size
     is_float = img.mode == "F"
+    # Pillow decodes unsigned 32-bit samples to its signed mode I, bit for bit: 2**32 - 1 is -1
+    samples = np.uint32 if not is_float and integer_format(img) == (32, False) else None
     lo, hi, nonfinite = np.inf, -np.inf, False
     clear = ors = 0  # ors: every value's bits ORed (16-bit data only)
     for _, _, band in _bands(img):
-        a = np.asarray(band)
+        a = np.asarray(band) if samples is None else np.asarray(band).view(samples)
         if key is not None:
             clear += int(np.count_nonzero(a == key))
         if significant < 16 and a.size:
@@ -169,7 +171,7 @@ def _wide_to_rgb(
     lut = _to_uint8((np.arange(65536, dtype=np.float64) - offset) * scale) if table else None
     out = np.empty((h, w, 3), np.uint8)  # H, W, 3
     for y0, y1, band in _bands(img):
-        a = np.asarray(band)
+        a = np.asarray(band) if samples is None else np.asarray(band).view(samples)
         if lut is not None:
             gray = np.take(lut, a)
         else:

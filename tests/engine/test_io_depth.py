@@ -71,6 +71,15 @@ def test_a_signed_16_bit_tiff_is_rescaled_from_its_values(tmp_path: Path) -> Non
     assert any("signed 16-bit integer data in [0, 32000]" in w for w in ev.warnings)
 
 
+def test_an_unsigned_32_bit_tiff_is_read_as_unsigned(tmp_path: Path) -> None:
+    # Pillow hands unsigned 32-bit samples over as signed (4294967295 as -1): the brightest
+    # pixels came out black and the warning gave a range of negative values the file never held.
+    arr = np.array([[0, 2**31 + 5, 2**32 - 1, 7]], np.uint32)
+    ev = load_evidence(_tiff(tmp_path / "u32.tif", arr))
+    assert ev.pixels[0, :, 0].tolist() == [0, 128, 255, 0]
+    assert "32-bit integer data in [0, 4294967295] min-max rescaled to 0..255" in ev.warnings
+
+
 def test_a_32_bit_mask_of_0_and_1_marks_its_ones(tmp_path: Path) -> None:
     # The mask reader goes by the pixels load_evidence maps: its 1s are the top of the range.
     m = np.zeros((4, 6), np.int32)
