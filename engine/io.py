@@ -63,8 +63,8 @@ Policy, applied to every file the same way (the limits and how to raise them: do
   which); float data in [0, 1] scales by 255; 32-bit or signed integer data (the depth the file
   declares, not the values' range) and float data outside [0, 1] are min-max rescaled, a
   warning naming the depth: nothing is silently clipped. 16-bit colour (RGB, RGBA, gray + alpha) Pillow decodes to 8 bits per
-  channel, the high byte of each sample: a warning says so. CMYK converts with Pillow's formula
-  (a warning notes it ignores colour profiles).
+  channel, the high byte of each sample: a warning says so (and what a PNG's sBIT declares).
+  CMYK converts with Pillow's formula (a warning notes it ignores colour profiles).
 - **Bytes after the image** (a JPEG's EOI, a PNG's IEND: a trailer, a file appended, hidden
   data), which decoders ignore: a warning gives their size and first bytes (not for zeros).
 - **Frames.** Multi-frame files (GIF, TIFF, WebP, APNG: its default image, said when the
@@ -419,8 +419,15 @@ def _reduced_depth(fmt: str, img: Image.Image, png: containers.PngLayout | None)
     high = "16 bits per channel reduced to 8 by the decoder (the high byte of each sample)"
     if img.mode in WIDE_MODES:
         return None
+    if fmt == "PNG" and png is not None and png.bit_depth == 16:
+        if (bits := max(png.significant_bits, default=16)) < 16:  # its sBIT, for colour too
+            return high[:-1] + (
+                f"; the PNG's sBIT declares {bits} significant bits, which come out nearly black "
+                "when held in the low bits, as some cameras store them)"
+            )
+        return high
     if fmt == "PNG":
-        return high if png is not None and png.bit_depth == 16 else None
+        return None
     if fmt == "TIFF":
         bps = getattr(img, "tag_v2", {}).get(258, ())
         return high if 16 in (bps if isinstance(bps, tuple) else (bps,)) else None

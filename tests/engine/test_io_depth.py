@@ -94,12 +94,14 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
-def _gray16_png(path: Path, samples: np.ndarray, sbit: int | None) -> Path:
-    """A 16-bit gray PNG of ``samples`` [H, W], with an sBIT chunk of ``sbit`` bits or none."""
-    h, w = samples.shape
+def _png16(path: Path, samples: np.ndarray, sbit: int | None) -> Path:
+    """A 16-bit PNG of ``samples`` [H, W] (gray) or [H, W, 3] (RGB), with an sBIT chunk of
+    ``sbit`` bits in each channel, or none."""
+    h, w = samples.shape[:2]
+    channels = 1 if samples.ndim == 2 else samples.shape[2]
     rows = b"".join(b"\x00" + samples[y].astype(">u2").tobytes() for y in range(h))
-    ihdr = struct.pack(">IIBBBBB", w, h, 16, 0, 0, 0, 0)
-    extra = _chunk(b"sBIT", bytes([sbit])) if sbit is not None else b""
+    ihdr = struct.pack(">IIBBBBB", w, h, 16, 0 if channels == 1 else 2, 0, 0, 0)
+    extra = _chunk(b"sBIT", bytes([sbit] * channels)) if sbit is not None else b""
     path.write_bytes(
         b"\x89PNG\r\n\x1a\n"
         + _chunk(b"IHDR", ihdr)
@@ -118,7 +120,7 @@ def test_a_16_bit_png_of_fewer_significant_bits_in_its_low_bits_maps_from_them(
     # so: mapped from 0..65535 they came out at most 16 (or 4) of 255, nearly black.
     top = (1 << bits) - 1
     samples = np.array([[0, 1001, top // 2, top]], np.uint16)
-    ev = load_evidence(_gray16_png(tmp_path / "deep.png", samples, bits))
+    ev = load_evidence(_png16(tmp_path / "deep.png", samples, bits))
     want = np.rint(samples[0] * (255 / top)).astype(int).tolist()
     assert ev.pixels[0, :, 0].tolist() == want and want[-1] == 255
     assert any(f"{bits} significant bits (PNG sBIT)" in w and f"0..{top}" in w for w in ev.warnings)
@@ -131,15 +133,28 @@ def test_a_16_bit_png_scaled_up_as_the_standard_asks_keeps_the_16_bit_mapping(
     # (every value within 0..4095, but the low 4 bits all zero), they map from 0..65535.
     for name, samples in [("bright", [0, 4095 << 4, 100 << 4]), ("dark", [0, 255 << 4, 16])]:
         arr = np.array([samples], np.uint16)
-        ev = load_evidence(_gray16_png(tmp_path / f"{name}.png", arr, 12))
+        ev = load_evidence(_png16(tmp_path / f"{name}.png", arr, 12))
         want = np.rint(arr[0] * (255 / 65535)).astype(int).tolist()
         assert ev.pixels[0, :, 0].tolist() == want, name
         assert any("0..65535" in w and "12 significant bits" in w for w in ev.warnings), name
 
 
+def test_a_16_bit_colour_png_with_sbit_says_what_its_reduction_to_8_bits_costs(
+    tmp_path: Path,
+) -> None:
+    # Pillow keeps the high byte of 16-bit colour: 12 bits held in the low bits come out at
+    # most 15 of 255, and the warning spoke of the high byte alone.
+    samples = np.full((2, 3, 3), 4095, np.uint16)
+    ev = load_evidence(_png16(tmp_path / "rgb.png", samples, 12))
+    assert ev.pixels.max() == 15
+    said = [w for w in ev.warnings if "16 bits per channel reduced to 8" in w]
+    assert len(said) == 1 and "sBIT declares 12 significant bits" in said[0], ev.warnings
+    assert "nearly black when held in the low bits" in said[0]
+
+
 def test_without_sbit_a_16_bit_png_maps_from_its_full_range(tmp_path: Path) -> None:
     samples = np.array([[0, 1001, 4095]], np.uint16)
-    ev = load_evidence(_gray16_png(tmp_path / "plain.png", samples, None))
+    ev = load_evidence(_png16(tmp_path / "plain.png", samples, None))
     assert ev.pixels[0, :, 0].tolist() == [0, 4, 16]
     assert "16-bit data mapped linearly 0..65535 -> 0..255" in ev.warnings
 
