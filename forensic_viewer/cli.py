@@ -313,6 +313,15 @@ def _run_files(
             return EXIT_SCAN_FAILED
 
 
+def _command(args: argparse.Namespace) -> dict[str, Any] | None:
+    """The command line as typed, as scan.json's ``run`` records it (None: ``args`` made by
+    a caller of its own, not parsed by :func:`main`)."""
+    from forensic_viewer.scan.command import command_record
+
+    argv = getattr(args, "argv", None)
+    return None if argv is None else command_record(argv)
+
+
 def _log_traceback(out: Path, message: str) -> str:
     """Append the traceback being handled to OUT/scan.log; " (traceback in ...)" or ""."""
     from forensic_viewer.scan.run import SCAN_LOG
@@ -360,6 +369,7 @@ def _scan_and_report(
         bar.file_done(i, rec.get("status") == "ok")
 
     interrupted: KeyboardInterrupt | None = None
+    command = _command(args)
     try:
         if _on_ray(args):
             from forensic_viewer.scan.ray_pool import run_ray_scan
@@ -374,6 +384,7 @@ def _scan_and_report(
                 on_file=on_file,
                 lock=lock,
                 analyses=analyses,
+                command=command,
             )
         elif _jobs(args) > 1:
             from forensic_viewer.scan.pool import run_pool_scan
@@ -387,6 +398,7 @@ def _scan_and_report(
                 on_file=on_file,
                 lock=lock,
                 analyses=analyses,
+                command=command,
             )
         else:
             summary = run_scan(
@@ -398,6 +410,7 @@ def _scan_and_report(
                 progress=bar.windows,
                 lock=lock,
                 analyses=analyses,
+                command=command,
             )
     except KeyboardInterrupt as e:  # the scan wrote its CSV and scan.json: say where it stopped
         summary = getattr(e, "summary", None)
@@ -794,6 +807,7 @@ def _main(argv: list[str], program: bool) -> int:
         if argv and argv[0] in COMMANDS:
             args = build_parser().parse_args(argv)
             command = args.command
+            args.argv = ["forensic-viewer", *argv]  # as typed: scan.json records it
             commands = {
                 "analyze": cmd_analyze,
                 "scan": cmd_scan,

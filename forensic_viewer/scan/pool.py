@@ -59,7 +59,7 @@ import signal
 import sys
 import time
 import traceback
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence, Sized
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence, Sized
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -489,6 +489,7 @@ def run_pool_scan(
     analyses: Sequence[str] = (),
     threads: int | None = None,
     pin: bool = True,
+    command: Mapping[str, Any] | None = None,
 ) -> ScanSummary:
     """:func:`~forensic_viewer.scan.run.run_scan` with ``jobs`` worker processes, each
     building its Analyzer from ``recipe`` (see the module doc).
@@ -500,6 +501,7 @@ def run_pool_scan(
     threads: torch threads per worker (default: :func:`cpu_cores` // ``jobs``, at least 1).
     pin: each worker on its own ``threads`` cores when they fit (:mod:`engine.threads`);
         False leaves them to the scheduler (``bench/bench_scan_jobs.py`` compares the two).
+    command: the command line scan.json's ``run`` records, as ``run_scan`` takes it.
     On a GPU (``device`` of the recipe) the workers share it, each with its own models.
     """
     if jobs < 1:
@@ -518,6 +520,7 @@ def run_pool_scan(
         analyses=tuple(analyses),
         threads=threads or max(1, cpu_cores() // jobs),
         pin=pin,
+        command=command,
     )
     return run_locked(pool, Path(out), lock, "run_pool_scan")
 
@@ -558,8 +561,10 @@ class _Pool:
         analyses: tuple[str, ...],
         threads: int,
         pin: bool = True,
+        command: Mapping[str, Any] | None = None,
     ) -> None:
         self.files = files
+        self.command = command  # scan.json's run.command (scan/command.py)
         self.analyses = analyses
         self.recipe = recipe
         self.out = out
@@ -650,6 +655,7 @@ class _Pool:
                 "face_model_figures": first.face_model_figures,
             },
             started=self.began,
+            command=self.command,
         )
         self.results = results = ResultLog(self.out)
         self.problems = problems = ScanLog(self.out)

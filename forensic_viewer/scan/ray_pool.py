@@ -53,7 +53,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -426,6 +426,7 @@ def run_ray_scan(
     analyses: Sequence[str] = (),
     threads: int = 1,
     depth: int = DEFAULT_DEPTH,
+    command: Mapping[str, Any] | None = None,
 ) -> ScanSummary:
     """:func:`~forensic_viewer.scan.pool.run_pool_scan` with Ray actors as the workers (see
     the module doc): the same arguments, rows, summary and errors.
@@ -436,6 +437,7 @@ def run_ray_scan(
     jobs: actors (default: a local instance, this machine's cores; a cluster, its CPUs //
         ``threads``). threads: torch threads (and Ray CPUs) per actor.
     depth: files in flight per actor (the back-pressure bound).
+    command: the command line scan.json's ``run`` records, as ``run_scan`` takes it.
     Raises :class:`RayUnavailable` when Ray is missing or the cluster cannot be reached.
     """
     if jobs is not None and jobs < 1:
@@ -464,5 +466,6 @@ def run_ray_scan(
             threads=threads,
             depth=depth,
             resources=_resources(recipe, threads, actors),
+            command=command,
         )
         return run_locked(pool, Path(out), lock, "run_ray_scan")

@@ -31,6 +31,7 @@ new row's ``replaces`` holds the old SHA-256. Files whose last row is an error a
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import queue
@@ -391,6 +392,7 @@ def run_scan(
     thumbnails: bool = True,
     lock: OutputLock | None = None,
     analyses: Sequence[str] = (),
+    command: Mapping[str, Any] | None = None,
 ) -> ScanSummary:
     """Analyse ``files`` ((path, key) pairs) into ``out``, skipping keys already done.
 
@@ -406,23 +408,19 @@ def run_scan(
     ``lock``: the :class:`OutputLock` of ``out``, already held by the caller (who then keeps
     the folder for what it does after the scan, e.g. reports); None: taken here for the run.
     ``analyses``: classic analyses (``engine.analyses`` names) run on every file after the
-    models; they are part of the settings, like the models.
+    models; they are part of the settings, like the models. ``command``: the command line
+    scan.json's ``run`` records (:mod:`forensic_viewer.scan.command`; None: none known).
     Raises :class:`~forensic_viewer.scan.lock.OutputLocked` when another scan holds ``out``,
     :class:`ScanSettingsMismatch`, OSError when the output folder cannot be written.
     """
     if prefetch < 0:
         raise ValueError(f"prefetch must be >= 0, got {prefetch}")
-    if lock is not None:
-        if not lock.held or lock.out.resolve() != Path(out).resolve():
-            raise ValueError(f"the lock given to run_scan is not held on {out}")
+    if lock is not None and (not lock.held or lock.out.resolve() != Path(out).resolve()):
+        raise ValueError(f"the lock given to run_scan is not held on {out}")
+    with OutputLock(out, command="scan") if lock is None else contextlib.nullcontext():
         return _run_locked(
             files, analyzer, out, source, total, on_file, progress, cancel, prefetch, thumbnails,
-            tuple(analyses),
-        )  # fmt: skip
-    with OutputLock(out, command="scan"):
-        return _run_locked(
-            files, analyzer, out, source, total, on_file, progress, cancel, prefetch, thumbnails,
-            tuple(analyses),
+            tuple(analyses), command,
         )  # fmt: skip
 
 
@@ -438,6 +436,7 @@ def _run_locked(
     prefetch: int,
     thumbnails: bool,
     analyses: tuple[str, ...] = (),
+    command: Mapping[str, Any] | None = None,
 ) -> ScanSummary:
     from engine.tiling import Cancelled
 
@@ -450,6 +449,7 @@ def _run_locked(
             "device": str(getattr(analyzer, "device", "")),
             "face_model_figures": face_model_figures(analyzer),
         },
+        command=command,
     )
     if total is None:
         total = len(files) if isinstance(files, Sized) else 0

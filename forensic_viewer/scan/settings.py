@@ -1,6 +1,7 @@
 """What a scan records of its settings in ``scan.json`` and what a resume must match: the
 models (their SHA-256), the ensemble file, the window overrides, the classic analyses and their
-parameters, the path (exact or fast), face detection and the face path.
+parameters, the path (exact or fast), face detection and the face path; and of each run, how it
+ended and the command that started it (``run``, the earlier runs in ``earlier_runs``).
 
 No Qt; used by the one-process scan (:mod:`forensic_viewer.scan.run`), the worker-process and
 Ray scans alike. The file's fields: docs/RESULTS.md, "scan.json".
@@ -19,7 +20,7 @@ from engine.files import atomic_write, not_regular_reason, read_regular_text
 from forensic_viewer.scan.results import SCAN_INFO
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from engine.pipeline import Analyzer
 
@@ -54,6 +55,11 @@ def scan_settings(analyzer: Analyzer, source: str, analyses: Sequence[str] = ())
 
 
 RUN_FIELD = "run"  # scan.json's record of the last run: running, or how it ended (docs/RESULTS.md)
+# the runs before the last (their ``run`` records, commands included), oldest first: a resumed
+# scan's rows come from several runs, each perhaps started by another command line
+EARLIER_RUNS = "earlier_runs"
+MAX_EARLIER_RUNS = 50  # kept: the first run and the latest ones; the others are counted
+EARLIER_LEFT_OUT = "earlier_runs_left_out"
 
 # settings added since the first scan.json, with the value a folder written before them had
 # ("exact" has none: such a folder may come from before the fast path or after; it is refused)
@@ -69,16 +75,21 @@ def check_settings(
     settings: dict[str, Any],
     extra: dict[str, Any] | None = None,
     started: str | None = None,
+    command: Mapping[str, Any] | None = None,
 ) -> None:
     """Refuse an output folder made with other settings, then record ``settings`` in scan.json
     (written aside and renamed: a reader never sees half of it), with the run's ``run`` state
-    "running" until :func:`record_run` says how it ended.
+    "running" until :func:`record_run` says how it ended; the earlier run's ``run`` joins
+    ``earlier_runs`` (:func:`earlier_runs`).
 
     extra: written along (e.g. the program's environment) but never compared.
     started: when the run began (:func:`now_text`), if before this check: a scan with worker
     processes checks once they have loaded their models, seconds after it began. None: now.
+    command: the run's command line (:func:`forensic_viewer.scan.command.command_record`),
+    kept in ``run`` to its end; None: not known (a scan started by a script's own call).
     """
     info = out / SCAN_INFO
+    old: Any = None
     if info.exists():
         try:  # through open_regular: a pipe or device named scan.json is named, not waited on
             old = json.loads(read_regular_text(info))
@@ -98,8 +109,30 @@ def check_settings(
                     "differ: scan.json); choose another output folder",
                 )
     out.mkdir(parents=True, exist_ok=True)
-    running = {RUN_FIELD: {"state": "running", "started": started or now_text()}}
-    atomic_write(info, json.dumps({**(extra or {}), **running, **settings}, indent=2) + "\n")
+    run: dict[str, Any] = {"state": "running", "started": started or now_text()}
+    if command is not None:
+        run["command"] = dict(command)
+    history = earlier_runs(old) if isinstance(old, dict) else {}
+    scan = {**(extra or {}), **history, RUN_FIELD: run, **settings}
+    atomic_write(info, json.dumps(scan, indent=2) + "\n")
+
+
+def earlier_runs(old: dict[str, Any]) -> dict[str, Any]:
+    """scan.json's ``earlier_runs`` (and ``earlier_runs_left_out``) once the run recorded in
+    ``old`` (the scan.json found) is an earlier one: its runs before, then its ``run``. At most
+    :data:`MAX_EARLIER_RUNS`: the first run and the latest, the others counted, so a folder
+    resumed by a script thousands of times keeps a scan.json of a few pages."""
+    runs = [r for r in old.get(EARLIER_RUNS) or [] if isinstance(r, dict)]
+    if isinstance(old.get(RUN_FIELD), dict):
+        runs.append(old[RUN_FIELD])
+    left_out = old.get(EARLIER_LEFT_OUT)
+    left_out = left_out if isinstance(left_out, int) and left_out > 0 else 0
+    if len(runs) > MAX_EARLIER_RUNS:
+        left_out += len(runs) - MAX_EARLIER_RUNS
+        runs = [runs[0], *runs[len(runs) - MAX_EARLIER_RUNS + 1 :]]
+    if not runs:
+        return {}
+    return {EARLIER_RUNS: runs, **({EARLIER_LEFT_OUT: left_out} if left_out else {})}
 
 
 def now_text() -> str:
@@ -124,10 +157,11 @@ def stopped_run(out: Path) -> dict[str, Any] | None:
 
 def record_run(out: Path, run: dict[str, Any]) -> None:
     """Record in scan.json how the run ended (``run``: its state, counts and note), beside the
-    start time :func:`check_settings` recorded; written aside and renamed, so an interrupt
-    while writing leaves the earlier scan.json whole."""
+    start time and command :func:`check_settings` recorded; written aside and renamed, so an
+    interrupt while writing leaves the earlier scan.json whole."""
     info = out / SCAN_INFO
     old = json.loads(read_regular_text(info))
-    started = (old.get(RUN_FIELD) or {}).get("started")
-    old[RUN_FIELD] = {**run, "started": started, "ended": now_text()}
+    began = old.get(RUN_FIELD) or {}
+    kept = {k: began[k] for k in ("command",) if k in began}
+    old[RUN_FIELD] = {**run, "started": began.get("started"), "ended": now_text(), **kept}
     atomic_write(info, json.dumps(old, indent=2) + "\n")
