@@ -660,7 +660,13 @@ def _write_probe_report(
         args,
         case_log,
         lambda case: write_probe_report(
-            original, table, args.out, formats, analyzer=analyzer, case=case
+            original,
+            table,
+            args.out,
+            formats,
+            analyzer=analyzer,
+            case=case,
+            command=_command(args),
         ),
     )
 

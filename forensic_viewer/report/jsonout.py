@@ -18,6 +18,7 @@ from forensic_viewer.report.build import ItemFigures, Overview
 from forensic_viewer.report.limitations import limitations_text
 from forensic_viewer.report.model import ReportItem
 from forensic_viewer.report.textfile import TextReportFile
+from forensic_viewer.scan.command import command_summary
 
 FORMAT = "forensic-viewer report"
 FORMAT_VERSION = 1
@@ -61,6 +62,9 @@ class JsonWriter(TextReportFile):
                 "export": ov.export_environment,
                 "scan": ov.source.settings.get("environment"),
             },
+            "command": command_summary(
+                ov.source.settings, scan="source" in ov.source.settings
+            ),  # the words of the other formats' "Command" rows
             "settings": ov.settings(),
             "figures": ov.options.figures,
             "models": [m.to_dict() for m in ov.models],

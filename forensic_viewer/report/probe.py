@@ -32,12 +32,15 @@ def write_probe_report(
     *,
     analyzer: Any = None,
     case: CaseInfo | None = None,
+    command: dict[str, Any] | None = None,
 ) -> dict[str, Path]:
     """``out/probe-report.<format>``: the report of ``original`` (the probed image's analysis)
     with the probe's ``table`` (``probe.json``'s content) as its Robustness probe section.
 
     analyzer: the Analyzer that made ``original``: its checkpoint headers become the model
-    cards and it says whether faces were checked. Raises what :func:`write_report` raises."""
+    cards and it says whether faces were checked. command: the ``probe`` command line that
+    made it (:func:`forensic_viewer.scan.command.command_record`), for its "Command" row.
+    Raises what :func:`write_report` raises."""
     from forensic_viewer.scan.results import face_model_figures
 
     item = item_from_analysis(
@@ -47,5 +50,7 @@ def write_probe_report(
         probe=table,
     )
     settings = {"face_model_figures": face_model_figures(analyzer)} if analyzer else {}
+    if command is not None:
+        settings["command"] = command
     source = ReportSource.from_items([item], settings=settings)
     return write_report(source, out, formats, case=case, basename=BASENAME)

@@ -20,6 +20,7 @@ from forensic_viewer.report.model import (
     ModelEntry,
     ReportItem,
 )
+from forensic_viewer.scan.command import command_summary
 from forensic_viewer.scan.results import copies_line
 from forensic_viewer.scan.triage import RAN, TRUTH_HEADERS, Cell, TriageRow, truth_texts
 from forensic_viewer.wording import (
@@ -652,6 +653,7 @@ def environment_rows(ov: Overview) -> Rows:
     ]
     rows += [(f"Library: {k}", str(v)) for k, v in (env.get("libraries") or {}).items()]
     s = ov.source.settings
+    rows += command_rows(s)
     if "source" in s:  # a scan's (a viewer report's settings hold its face models' figures only)
         rows.append(("Scan source", str(s.get("source"))))
         rows.append(("Scan device", str(s.get("device") or "—")))
@@ -673,4 +675,24 @@ def environment_rows(ov: Overview) -> Rows:
                     f"{(scan_env.get('libraries') or {}).get('torch')}, {scan_env.get('time')}",
                 )
             )
+    return rows
+
+
+def command_rows(settings: Mapping[str, Any]) -> Rows:
+    """The command that made the results and where it ran (:func:`command_summary`): a scan's
+    from scan.json, one image's or a probe's from the report's settings."""
+    said = command_summary(settings, scan="source" in settings)
+    rows: Rows = [("Command", said["text"])]
+    if said.get("cwd"):
+        rows.append(("Working directory", str(said["cwd"])))
+    rows += [("About the command", d) for d in said.get("differs", [])]
+    if "runs" in said:
+        rows.append(
+            (
+                "Runs",
+                f"{said['runs']}: the results come from all of them; the command above is the "
+                "last one's (scan.json's earlier_runs holds the others')",
+            )
+        )
+        rows.append(("Command of the first run", said["first_run"]))
     return rows

@@ -95,6 +95,35 @@ def viewer_scan_argv(
     return argv
 
 
+ANALYZE_OUT = "OUT"  # the output folder of a viewer analysis's equivalent command: any new one
+
+
+def viewer_analyze_command(
+    image: Path | str,
+    *,
+    models: Sequence[str],
+    device: str,
+    faces: bool,
+    exact: bool,
+    analyses: Sequence[str] = (),
+) -> dict[str, Any]:
+    """The record of an image analysed in the viewer: the ``forensic-viewer analyze`` a user
+    could type for the same results (the viewer's model files, device, faces, path and the
+    classic analyses that ran), into a folder ``OUT`` of their choosing (``differs`` says so)."""
+    argv = [PROGRAM, "analyze", str(image), "--out", ANALYZE_OUT]
+    for m in models:
+        argv += ["--model", str(m)]
+    argv += ["--device", device]
+    if not faces:
+        argv.append("--no-faces")
+    if analyses:
+        argv += ["--analyses", ",".join(analyses)]
+    if exact:
+        argv.append("--exact")
+    said = f"{ANALYZE_OUT}: a new folder of your choosing, where analyze writes its results"
+    return command_record(argv, "viewer", differs=[said])
+
+
 def types_differ(suffixes: Sequence[str]) -> list[str]:
     """What the command cannot say of a scan limited to the file types ``suffixes`` (the
     batch dialog's "File types"; the command line has no such option)."""
@@ -112,8 +141,42 @@ def command_text(command: Mapping[str, Any]) -> str:
     viewer started "started from the viewer; equivalent command: forensic-viewer scan ..."."""
     line = str(command.get("line") or shlex.join(map(str, command.get("argv") or [])))
     if command.get("origin") == "viewer":
+        if command.get("argv", [None, None])[1:2] == ["analyze"]:
+            return f"analysed in the viewer; equivalent command: {line}"
         return f"started from the viewer; equivalent command: {line}"
     return line
+
+
+def command_summary(settings: Mapping[str, Any], scan: bool = True) -> dict[str, Any]:
+    """What a report says of the command that made its results (its "Command" rows, and
+    report.json's ``command``): ``text`` (:func:`command_text`, or why there is none), ``cwd``,
+    ``differs``; for a scan resumed over several runs ``runs`` (how many) and ``first_run``
+    (the first one's command in words, with its working directory).
+
+    settings: a scan's scan.json (``scan``), the command in ``run.command``; else a report's
+    own settings (one image, a probe), the command in ``command`` when one made it."""
+    run = settings.get("run") if scan else settings
+    command = run.get("command") if isinstance(run, Mapping) else None
+    if isinstance(command, Mapping):
+        said: dict[str, Any] = {"text": command_text(command), "cwd": command.get("cwd")}
+        if command.get("differs"):
+            said["differs"] = [str(d) for d in command["differs"]]
+    elif scan:
+        version = (settings.get("environment") or {}).get("app_version")
+        said = {"text": not_recorded_text(version), "cwd": None}
+    else:
+        said = {"text": "not recorded (no command line made these results)", "cwd": None}
+    earlier = [r for r in settings.get("earlier_runs") or [] if isinstance(r, Mapping)]
+    if scan and earlier:
+        left_out = settings.get("earlier_runs_left_out")
+        said["runs"] = len(earlier) + 1 + (left_out if isinstance(left_out, int) else 0)
+        first = earlier[0].get("command")
+        said["first_run"] = (
+            f"{command_text(first)} (working directory {first.get('cwd')})"
+            if isinstance(first, Mapping)
+            else not_recorded_text()
+        )
+    return said
 
 
 def not_recorded_text(version: str | None = None) -> str:

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import shlex
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -85,6 +88,10 @@ def test_report_of_a_probe_has_its_table(tmp_path: Path, tiny_checkpoint: Path) 
     assert "Robustness probe" in text and "resize-50" in text
     lines = table_lines(table)
     assert any(line.startswith("IoU: ") and "1.0" in line for line in lines)
+    # the command that made it, as typed, and where it ran: the probe can be run again
+    line = shlex.join(["forensic-viewer", *args, "--device", "cpu", "--no-faces", "--report"])
+    assert sidecar["command"] == {"text": f"{line} html,pdf", "cwd": os.getcwd()}
+    assert f"Command</th><td>{escape(line)} html,pdf</td>" in html
 
 
 def test_a_probe_report_that_cannot_be_written_is_one_error_line(

@@ -116,3 +116,43 @@ def test_earlier_runs_keep_the_first_and_the_latest_and_count_the_others() -> No
     again = earlier_runs({**kept, "run": {"n": "next"}})
     assert again["earlier_runs"][0] == {"n": 0} and again["earlier_runs_left_out"] == 2
     assert earlier_runs({"source": "x"}) == {}  # written before runs were recorded
+
+
+def _pdf_words(path: Path) -> str:
+    from pypdf import PdfReader
+
+    return " ".join(" ".join(p.extract_text() for p in PdfReader(path).pages).split())
+
+
+def test_every_report_of_a_scan_gives_its_command_and_working_directory(
+    tmp_path: Path, tiny_checkpoint: Path, monkeypatch
+) -> None:
+    """HTML, PDF and JSON say "Command: forensic-viewer scan ..." and where it ran; a folder
+    whose scan.json holds no command (an older version's) says so, and names none."""
+    import html
+
+    from forensic_viewer.report import scan_source, write_report
+
+    (tmp_path / "ev").mkdir()
+    shutil.copy(SMALLEST_SAMPLE, tmp_path / "ev" / "a.jpg")
+    monkeypatch.chdir(tmp_path)
+    argv = ["scan", "ev", "--out", "out", "--model", str(tiny_checkpoint), "--no-faces"]
+    assert main([*argv, "--report", "html,pdf,json"]) == 0
+    line = shlex.join(["forensic-viewer", *argv, "--report", "html,pdf,json"])
+    out = tmp_path / "out"
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert f"Command</th><td>{html.escape(line, quote=True)}</td>" in page
+    assert f"Working directory</th><td>{html.escape(str(tmp_path))}</td>" in page
+    assert f"Command {line} Working directory {tmp_path}" in _pdf_words(out / "report.pdf")
+    said = json.loads((out / "report.json").read_text(encoding="utf-8"))["command"]
+    assert said == {"text": line, "cwd": str(tmp_path)}
+
+    info = _scan_json(out)
+    del info["run"]["command"]  # as a version before commands were recorded wrote it
+    (out / "scan.json").write_text(json.dumps(info), encoding="utf-8")
+    paths = write_report(scan_source(out), tmp_path / "old", ("html", "json"))
+    page = paths["html"].read_text(encoding="utf-8")
+    assert "Command</th><td>not recorded (made before scans recorded their command line" in page
+    assert "forensic-viewer scan ev" not in page and "Working directory" not in page
+    said = json.loads(paths["json"].read_text(encoding="utf-8"))["command"]
+    assert said["text"].startswith("not recorded (made before") and said["cwd"] is None
