@@ -85,6 +85,7 @@ from forensic_viewer.gui.scan_progress import ScanProgress
 from forensic_viewer.gui.triage_table import TABLE_THUMB, TriageFilter, TriageModel
 from forensic_viewer.gui.truth_choice import TruthChoice, truth_message
 from forensic_viewer.gui.workers import throttled
+from forensic_viewer.scan.command import command_record, types_differ, viewer_scan_argv
 from forensic_viewer.scan.lock import OutputLock
 from forensic_viewer.scan.pool import AUTO_JOBS, auto_jobs, cpu_cores, files_to_analyse
 from forensic_viewer.scan.replay import ScanAnalysis, analysis_from_record
@@ -121,6 +122,22 @@ class ScanJob:
     ray: str | None = None  # Ray actors (gui/run_on.py): "" a local instance, else its address
     gt: Path | None = None  # true masks to score the scan against (scan --gt; gui/truth_choice.py)
 
+    def command(self) -> dict[str, Any]:
+        """scan.json's ``run.command`` of this scan: the ``forensic-viewer scan`` a user could
+        type for the same rows, marked as started from the viewer (scan/command.py)."""
+        # "auto" is the command line's default; on Ray, 1 is every CPU (gui/run_on.py)
+        jobs = (
+            None
+            if self.jobs == AUTO_JOBS or (self.ray is not None and self.jobs == 1)
+            else self.jobs
+        )
+        argv = viewer_scan_argv(
+            self.folder, self.out, models=self.models, device=self.device,
+            recursive=self.recursive, faces=self.faces, analyses=self.analyses,
+            exact=self.exact, jobs=jobs, ray=self.ray, gt=self.gt,
+        )  # fmt: skip
+        return command_record(argv, "viewer", differs=types_differ(self.suffixes))
+
 
 class ScanWorker(QThread):
     """Runs one scan (listing, model loading, analysis) off the GUI thread.
@@ -142,6 +159,7 @@ class ScanWorker(QThread):
     def __init__(self, job: ScanJob, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.job = job
+        self.command = job.command()  # of the job as asked for: its "auto" not yet resolved
         self.mailbox = Mailbox(self)
         self._go = threading.Event()
         self._go.set()
@@ -262,6 +280,7 @@ class ScanWorker(QThread):
             "cancel": self._should_stop,
             "lock": lock,
             "analyses": job.analyses,
+            "command": self.command,
         }
         if job.jobs > 1 or job.ray is not None:  # worker processes, or Ray actors
             return run_on_workers(job, files, recipe, self._on_ready, common)

@@ -201,7 +201,7 @@ def image_report_job(
         source = _with_viewer(job, analysis.evidence.sha256, probe, viewer_thresholds or {})
         return dataclasses.replace(job, source=source, basename=stem)
 
-    def source() -> ReportSource | list[ReportItem]:
+    def source() -> ReportSource:
         from forensic_viewer.report import cards_from_analyzer, item_from_analysis
         from forensic_viewer.scan.results import face_model_figures
 
@@ -214,23 +214,42 @@ def image_report_job(
                 if m.name in res and m.sha256 == res[m.name].checkpoint_sha256
             }
             cards = {n: c for n, c in cards_from_analyzer(analyzer).items() if n in same}
+        not_run = not_run_models(analysis, model_paths)
         item = item_from_analysis(
-            analysis,
-            cards=cards,
-            faces_checked=faces_checked,
-            not_run=not_run_models(analysis, model_paths),
-            probe=probe,
+            analysis, cards=cards, faces_checked=faces_checked, not_run=not_run, probe=probe
         )
         item = with_viewer_thresholds(item, viewer_thresholds or {})
-        figures = face_model_figures(analyzer) if analyzer is not None else {}
-        if not figures:
-            return [item]
-        # the face models' θ and provenance, which the analysis does not hold (a scan's
-        # scan.json does): the report lists them with the models
-        return ReportSource.from_items([item], settings={"face_model_figures": figures})
+        settings: dict[str, Any] = {}
+        if analyzer is not None:
+            # the face models' θ and provenance, which the analysis does not hold (a scan's
+            # scan.json does): the report lists them with the models
+            if figures := face_model_figures(analyzer):
+                settings["face_model_figures"] = figures
+            # the command of the viewer's models only while they are the ones that ran
+            if not not_run and {m.name for m in analyzer.models} == same == set(res):
+                settings["command"] = _equivalent_command(analysis, analyzer, model_paths)
+        return ReportSource.from_items([item], settings=settings)
 
     name = Path(analysis.evidence.path).name
     return ReportJob(source, name, stem, reports_beside(analysis.evidence.path))
+
+
+def _equivalent_command(
+    analysis: Analysis, analyzer: Any, model_paths: Sequence[str]
+) -> dict[str, Any]:
+    """The ``forensic-viewer analyze`` a user could type for the results of ``analysis``, made
+    by ``analyzer`` (whose models are the result's) from the viewer's ``model_paths``."""
+    from forensic_viewer.scan.command import viewer_analyze_command
+
+    own = set(getattr(analyzer.ensemble, "analyses", None) or ())  # the ensemble runs them
+    return viewer_analyze_command(
+        analysis.evidence.path,
+        models=model_paths,
+        device=str(analyzer.device),
+        faces=analyzer.faces is not None,
+        exact=bool(getattr(analyzer, "exact", False)),
+        analyses=[n for n in analysis.analyses if n not in own],
+    )
 
 
 def _with_viewer(

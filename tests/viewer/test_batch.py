@@ -471,11 +471,14 @@ def test_image_report_jobs_list_models_that_did_not_run_and_use_the_scan_record(
     job = image_report_job(
         analysis, analyzer=analyzer, model_paths=[str(tiny_checkpoint), str(other)]
     )
-    (item,) = job.source()
+    source = job.source()
+    (item,) = list(source.items())
     by_name = {m.name: m for m in item.models}
     assert by_name["tiny"].ran and by_name["tiny"].card is not None
     assert not by_name["other"].ran and "not run on this image" in by_name["other"].note
     assert job.basename == "a.png.report"
+    # the viewer's models are not those that ran: no equivalent command is claimed
+    assert "command" not in source.settings
 
     out = tmp_path / "out"
     dialog = _dialog(qtbot, folder, out, tiny_checkpoint)
