@@ -88,21 +88,22 @@ def test_the_recorded_command_runs_again_to_the_same_rows(
 def test_a_resumed_scan_keeps_every_earlier_runs_command(
     tmp_path: Path, tiny_checkpoint: Path, monkeypatch
 ) -> None:
-    """Each run's command is recorded in ``run``; the one before moves to ``earlier_runs``."""
+    """Each run's command is recorded in ``run``, by the one-process scan and by the scan
+    with worker processes alike; the one before moves to ``earlier_runs``."""
     (tmp_path / "ev").mkdir()
     shutil.copy(SMALLEST_SAMPLE, tmp_path / "ev" / "a.jpg")
     monkeypatch.chdir(tmp_path)
     first = ["scan", "ev", "--out", "out", "--model", str(tiny_checkpoint), "--no-faces"]
     assert main(first) == 0
-    assert main([*first, "--jobs", "1"]) == 0
+    assert main([*first, "--jobs", "2"]) == 0
     info = _scan_json(tmp_path / "out")
-    assert info["run"]["command"]["argv"] == ["forensic-viewer", *first, "--jobs", "1"]
+    assert info["run"]["command"]["argv"] == ["forensic-viewer", *first, "--jobs", "2"]
     assert [r["command"]["argv"] for r in info["earlier_runs"]] == [["forensic-viewer", *first]]
     assert info["earlier_runs"][0]["state"] == "finished"
     assert info["earlier_runs"][0]["analysed"] == 1 and info["run"]["skipped"] == 1
     # the recorded command is the one the command line's parser reads to these options
     args = build_parser().parse_args(info["run"]["command"]["argv"][1:])
-    assert (args.folder, args.out, args.jobs) == (Path("ev"), Path("out"), 1)
+    assert (args.folder, args.out, args.jobs) == (Path("ev"), Path("out"), 2)
 
 
 def test_earlier_runs_keep_the_first_and_the_latest_and_count_the_others() -> None:
