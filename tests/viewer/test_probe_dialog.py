@@ -74,7 +74,7 @@ def test_the_probe_action_fills_the_table_and_the_maps(
     ]
     report = window.export_report()
     assert report is not None
-    items = report.job.source()  # type: ignore[attr-defined]
+    items = list(report.job.source().items())  # type: ignore[attr-defined]
     assert items[0].probe is window.probe_tables[sha]
 
 
