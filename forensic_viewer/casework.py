@@ -32,6 +32,7 @@ from forensic_viewer.audit import (
     show_command,
     verify_command,
 )
+from forensic_viewer.scan.command import command_record
 
 
 def add_case_arg(p: argparse.ArgumentParser, gui: bool = False) -> None:
@@ -105,6 +106,7 @@ def log_started(log: AuditLog | None, args: argparse.Namespace, files: list[Any]
             jobs=getattr(args, "jobs", 1),
             recursive=bool(getattr(args, "recursive", False)),
             gt=getattr(args, "gt", None),
+            command_line=command_record(args.argv) if hasattr(args, "argv") else None,
         ),
     )
 
@@ -123,13 +125,17 @@ def scan_started_details(
     jobs: int | None,
     recursive: bool,
     gt: Path | str | None,
+    command_line: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """What ``scan-started`` records, the command line's and the batch dialog's alike (the
     keys of docs/AUDIT.md): ``source``/``images``, ``out`` and ``gt`` absolute (the log keeps
     no working folder to read "a.jpg" against); ``files`` the images listed to scan (ground
     truth masks passed over; None when a dialog's scan failed before its listing);
     ``models_asked`` as asked ("default": none named); ``analyses`` as ``--analyses`` takes
-    them; ``jobs`` the worker processes it runs with (``auto`` resolved; None: Ray's own)."""
+    them; ``jobs`` the worker processes it runs with (``auto`` resolved; None: Ray's own);
+    ``command_line`` the line as typed, or the viewer's equivalent, and the working directory
+    it is read against (:func:`forensic_viewer.scan.command.command_record`, as scan.json's
+    ``run.command``; None: a caller's own arguments, parsed by no command line)."""
     return {
         "command": command,
         "source": _real(source),
@@ -143,6 +149,9 @@ def scan_started_details(
         "jobs": jobs,
         "recursive": recursive,
         "gt": _resolved(gt),
+        "command_line": None
+        if command_line is None
+        else {k: command_line.get(k) for k in ("line", "cwd", "origin")},
     }
 
 

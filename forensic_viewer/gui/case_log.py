@@ -492,6 +492,7 @@ class CaseRecorder(QObject):
                 jobs=None if job.jobs == AUTO_JOBS else job.jobs,  # AUTO only on Ray: its own
                 recursive=job.recursive,
                 gt=job.gt,
+                command_line=job.command(),
             ),
         )
 

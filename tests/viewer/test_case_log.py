@@ -496,8 +496,15 @@ def test_the_batch_dialog_logs_scan_started_as_the_command_line_does(
     dialog_details, cli_details = from_dialog.details, from_cli.details
     assert dialog_details["command"] == "batch dialog" and cli_details["command"] == "scan"
     assert dialog_details["out"] == str(Path(os.path.realpath(tmp_path)) / "out-dialog")
+    # the line that was typed, and the dialog's equivalent: the same scan but for its --out
+    # (and --jobs, whose 1 is the command line's default as the dialog writes it)
+    typed, equivalent = cli_details["command_line"], dialog_details["command_line"]
+    assert typed["origin"] == "command line" and equivalent["origin"] == "viewer"
+    assert typed["line"].startswith("forensic-viewer scan data/Tp --out out-cli")
+    assert equivalent["line"].startswith("forensic-viewer scan ") and "--gt" in equivalent["line"]
+    assert typed["cwd"] == equivalent["cwd"] == str(tmp_path)
     for d in (dialog_details, cli_details):
-        del d["command"], d["out"]
+        del d["command"], d["out"], d["command_line"]
     assert dialog_details == cli_details
     real = Path(os.path.realpath(tmp_path))
     assert dialog_details["files"] == 2 and dialog_details["gt"] == str(real / data)
