@@ -258,3 +258,22 @@ def test_loop_uses_the_objectives_groups_backbone_slowed_only_when_pretrained(
     assert any(g["weight_decay"] == 0.0 for g in opt.param_groups)  # norms, embeddings
     n_params = sum(p.numel() for g in opt.param_groups for p in g["params"])
     assert n_params == sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def test_matching_costs_stay_finite_under_fp16_autocast() -> None:
+    # fit's --amp runs the objective inside fp16 autocast (CUDA; the CPU's autocast casts the
+    # same matrix products): a confident mask (logit -20 on the 128 x 128 grid of a 512 crop)
+    # summed over a 64-row region is 20 x 8192 in the BCE cost, past fp16's 65504
+    images = torch.zeros(1, 3, 128, 128)
+    masks = torch.zeros(1, 1, 128, 128)
+    masks[..., :64, :] = 1
+    pred_masks = torch.full((1, 4, 128, 128), -20.0)
+    pred_masks[0, 2, :64] = 20.0
+    logits = torch.tensor([[-8.0, -8.0, 8.0, -8.0]])
+    objective = Mask2FormerObjective()
+    model = _Fixed(logits, pred_masks, torch.tensor([8.0]))
+    want, _ = objective(model, images, masks, torch.ones(1))
+    with torch.autocast("cpu", dtype=torch.float16):
+        got, terms = objective(model, images, masks, torch.ones(1))
+    assert torch.isfinite(got) and terms["regions"] == 1.0
+    assert float(got) == pytest.approx(float(want), rel=1e-3)

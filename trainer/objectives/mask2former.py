@@ -233,14 +233,20 @@ class Mask2FormerObjective:
     def _match(
         self, logits: torch.Tensor, masks: torch.Tensor, targets: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """One image: logits [N], masks [N, h, w], targets [T, h, w] -> matched (queries, targets)."""
+        """One image: logits [N], masks [N, h, w], targets [T, h, w] -> matched (queries, targets).
+
+        The costs are fp32 even inside the loop's fp16 autocast (``--amp`` on CUDA): there the
+        matrix products, sums over every pixel of a mask, ran in fp16 and passed its 65504 once
+        a query's mask logits were confident (|logit| 20 over 5000 pixels), so the matching met
+        an infinite cost and training stopped."""
         m = masks.flatten(1).float()
-        t = targets.flatten(1)
-        cost = (
-            self.weight_cls * -logits.float().sigmoid()[:, None]
-            + self.weight_bce * mask_bce_cost(m, t)
-            + self.weight_dice * dice_cost(m, t)
-        )
+        t = targets.flatten(1).float()
+        with torch.autocast(m.device.type, enabled=False):
+            cost = (
+                self.weight_cls * -logits.float().sigmoid()[:, None]
+                + self.weight_bce * mask_bce_cost(m, t)
+                + self.weight_dice * dice_cost(m, t)
+            )
         return match_queries(cost)
 
     def layer_loss(
