@@ -4,6 +4,12 @@
 asked for, and mixed precision (fp16 autocast) is used only on CUDA, where it is fast and well
 tested; elsewhere the request falls back to fp32. The precision actually used is returned so
 that it can be recorded with every result.
+
+fp32 on CUDA is IEEE fp32: PyTorch runs cuDNN convolutions in TF32 by default on Ampere and
+later GPUs (a 10-bit mantissa), so an analysis recorded as ``fp32`` would have differed from the
+CPU's, and from the θ calibrated at fp32, by more than fp32 rounding. :func:`autocast` turns
+TF32 off for convolutions and matrix products while a forward pass runs, and puts the
+process's settings back after it (the trainer's own steps keep PyTorch's defaults).
 """
 
 from __future__ import annotations
@@ -61,9 +67,29 @@ def precision_for(device: torch.device, mixed: bool = False) -> str:
 
 @contextlib.contextmanager
 def autocast(device: torch.device, precision: str) -> Iterator[None]:
-    """Autocast for ``precision`` (a no-op for fp32)."""
+    """Autocast for ``precision``; for fp32 on CUDA, IEEE fp32 (no TF32: module docstring)."""
     if precision == "fp16-autocast":
         with torch.autocast(device_type=device.type, dtype=torch.float16):
             yield
+    elif device.type == "cuda":
+        with strict_fp32():
+            yield
     else:
         yield
+
+
+@contextlib.contextmanager
+def strict_fp32() -> Iterator[None]:
+    """cuDNN convolutions and CUDA matrix products in IEEE fp32 (TF32 off) while active; the
+    settings before are restored after. Process-wide flags: only one thread runs networks.
+
+    Through the flags PyTorch's own ``torch.backends.cudnn.flags`` sets (its newer per-operator
+    ``fp32_precision`` set for convolutions alone leaves a state its ``allow_tf32`` refuses)."""
+    cudnn, matmul = torch.backends.cudnn.allow_tf32, torch.get_float32_matmul_precision()
+    torch.backends.cudnn.allow_tf32 = False
+    torch.set_float32_matmul_precision("highest")
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.allow_tf32 = cudnn
+        torch.set_float32_matmul_precision(matmul)

@@ -1,0 +1,53 @@
+"""The device and precision policy (engine.devices) as far as it can be checked without a GPU."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from engine.devices import autocast
+from engine.runtime import TorchRunner
+
+CUDA = torch.device("cuda")
+
+
+def _tf32() -> tuple[bool, str]:
+    return torch.backends.cudnn.allow_tf32, torch.get_float32_matmul_precision()
+
+
+def test_fp32_on_cuda_runs_without_tf32_and_puts_the_settings_back() -> None:
+    # PyTorch's default runs cuDNN convolutions in TF32 (10-bit mantissa) on Ampere and later:
+    # a result recorded as fp32 would not have been computed in fp32
+    matmul = torch.get_float32_matmul_precision()
+    try:
+        torch.set_float32_matmul_precision("high")  # as a library might have set it
+        before = _tf32()
+        assert before == (True, "high")
+        with autocast(CUDA, "fp32"):
+            assert _tf32() == (False, "highest")
+        assert _tf32() == before
+        with autocast(torch.device("cpu"), "fp32"):
+            assert _tf32() == before  # nothing to change on the CPU
+    finally:
+        torch.set_float32_matmul_precision(matmul)
+
+
+class _Seen(nn.Module):
+    """Records whether TF32 was allowed while it ran."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 1, 1)
+        self.seen: list[tuple[bool, str]] = []
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.seen.append(_tf32())
+        return self.conv(x)
+
+
+def test_the_fast_paths_torch_runner_on_cuda_runs_the_network_in_fp32() -> None:
+    model = _Seen()
+    # the runner does not move tensors: a CPU module and batch stand for CUDA's here
+    TorchRunner(model, CUDA, "fp32")(torch.zeros(1, 3, 4, 4))
+    assert model.seen == [(False, "highest")]
+    assert _tf32()[0] is True  # PyTorch's default again afterwards
