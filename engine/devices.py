@@ -29,13 +29,21 @@ class DeviceChoice(StrEnum):
 
 
 def resolve_device(choice: str = "auto") -> torch.device:
-    """The torch device for ``choice``; asking for an absent accelerator is a clear error."""
+    """The torch device for ``choice`` (``cuda:1`` names a GPU of several); asking for an absent
+    accelerator is a clear error."""
+    asked = str(choice)
+    kind, _, index = asked.partition(":")
     try:
-        choice = DeviceChoice(str(choice).split(":")[0])
+        choice = DeviceChoice(kind)
     except ValueError:
         raise ValueError(
-            f"device must be one of {[c.value for c in DeviceChoice]}, got {choice!r}"
+            f"device must be one of {[c.value for c in DeviceChoice]}, got {asked!r}"
         ) from None
+    if index and choice is DeviceChoice.CUDA:
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if not index.isdigit() or int(index) >= count:
+            raise ValueError(f"device {asked!r} was asked for but this machine has {count} GPU(s)")
+        return torch.device("cuda", int(index))
     mps = getattr(torch.backends, "mps", None)
     has_mps = bool(mps and mps.is_available())
     if choice is DeviceChoice.AUTO:

@@ -522,7 +522,7 @@ class Analyzer:
             # the fusion actually used (the checkpoint's flag, the fast path's default or an override)
             policy["gaussian"] = self.weighting_for(loaded) is Weighting.GAUSSIAN
         if self.device.type == "cuda":
-            torch.cuda.synchronize()
+            torch.cuda.synchronize(self.device)
         return ModelResult(
             name=loaded.name,
             architecture=loaded.meta.architecture,

@@ -84,7 +84,9 @@ def _add_model_args(p: argparse.ArgumentParser, *, analyses: bool = True) -> Non
         "(default: the first ensemble found and the bundled checkpoints it names, with the "
         "bundled face models; every bundled checkpoint when there is no ensemble)",
     )
-    p.add_argument("--device", default="auto", help="auto | cpu | cuda | mps (default: auto)")
+    p.add_argument(
+        "--device", default="auto", help="auto | cpu | cuda | cuda:N | mps (default: auto)"
+    )
     p.add_argument(
         "--window",
         type=int,
@@ -774,7 +776,9 @@ def gui_parser() -> argparse.ArgumentParser:
         help="checkpoint name or file, or an ensemble file, to load at start; repeat for several "
         "(default: the bundled models)",
     )
-    p.add_argument("--device", default="auto", help="auto | cpu | cuda | mps (default: auto)")
+    p.add_argument(
+        "--device", default="auto", help="auto | cpu | cuda | cuda:N | mps (default: auto)"
+    )
     add_case_arg(p, gui=True)
     return p
 

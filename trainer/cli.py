@@ -62,7 +62,7 @@ def _add_data_args(p: argparse.ArgumentParser, *, training: bool) -> None:
         "--seed", type=int, default=0, help="seed of the split, weights and augmentation"
     )
     p.add_argument(
-        "--device", default="auto" if training else "cpu", help="auto | cpu | cuda | mps"
+        "--device", default="auto" if training else "cpu", help="auto | cpu | cuda | cuda:N | mps"
     )
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 from torch import nn
 
-from engine.devices import autocast
+from engine.devices import autocast, resolve_device
 from engine.runtime import TorchRunner
 
 CUDA = torch.device("cuda")
@@ -51,3 +52,15 @@ def test_the_fast_paths_torch_runner_on_cuda_runs_the_network_in_fp32() -> None:
     TorchRunner(model, CUDA, "fp32")(torch.zeros(1, 3, 4, 4))
     assert model.seen == [(False, "highest")]
     assert _tf32()[0] is True  # PyTorch's default again afterwards
+
+
+def test_a_numbered_gpu_is_the_one_used_and_recorded(monkeypatch: pytest.MonkeyPatch) -> None:
+    # "cuda:1" became "cuda", the current GPU (the first): analysed on another GPU than asked
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert resolve_device("cuda:1") == torch.device("cuda", 1)
+    assert resolve_device("cuda") == torch.device("cuda")
+    with pytest.raises(ValueError, match="'cuda:2' was asked for but this machine has 2 GPU"):
+        resolve_device("cuda:2")
+    with pytest.raises(ValueError, match="'cuda:x'"):
+        resolve_device("cuda:x")
