@@ -98,6 +98,12 @@ class ModelNotTrainedError(ForensicError):
     """An architecture was asked for analysis without a trained checkpoint."""
 
 
+class DeviceMemoryError(ForensicError):
+    """The analysis device (a GPU) ran out of memory on a single window or tile of a model, after
+    smaller batches were tried: the CPU (``--device cpu``) has the memory it needs. The path is
+    the evidence's; the reason names the model and the device."""
+
+
 class ModelOutputError(ForensicError):
     """A model's output on one piece of evidence is unusable (NaN or infinite heatmap or image
     logit): no result is reported for it rather than a verdict computed from NaN. The path is

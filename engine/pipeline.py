@@ -18,6 +18,7 @@ the fast path is tested and measured against. Each result records which one made
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 import warnings
@@ -34,7 +35,7 @@ from engine.calibration import Calibration
 from engine.checkpoints import LoadedModel, load_checkpoint
 from engine.decision import aggregate_logits, decide, min_verdict_side, statistic, verdict_range
 from engine.devices import autocast, precision_for, resolve_device
-from engine.errors import ModelOutputError
+from engine.errors import DeviceMemoryError, ModelOutputError
 from engine.facepath import (
     analyse_crop,
     crop_box,
@@ -56,6 +57,8 @@ from engine.tiling import (
     sliding_window_inference,
 )
 from engine.types import Analysis, Evidence, FaceRegion, ModelResult, PartialMap, Progress
+
+log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[Progress], None]
 CancelFn = Callable[[], bool]
@@ -129,6 +132,8 @@ class Analyzer:
         self.stride = stride
         self.batch_size = batch_size
         self.max_batch_seconds = max_batch_seconds
+        # per model, the batch that fitted after the device ran out of memory (_in_batches)
+        self.fitted_batch: dict[str, int] = {}
         self.models: list[LoadedModel] = []
         for m in models:
             loaded = m if isinstance(m, LoadedModel) else load_checkpoint(m)
@@ -179,6 +184,13 @@ class Analyzer:
         running: list[tuple[str, PartialFusion]] = []  # each model as it starts
         try:
             return self._analyze(evidence, results, progress, cancel, t0, running)
+        except torch.OutOfMemoryError as e:  # at one window (see _in_batches)
+            which = f"model '{e.model}'" if isinstance(e, _WindowOutOfMemory) else "a network"
+            raise DeviceMemoryError(
+                evidence.path,
+                f"{self.device} ran out of memory running {which} on a single window"
+                + ("" if self.device.type == "cpu" else "; analyse with --device cpu"),
+            ) from None
         except Cancelled as e:
             last = running[-1] if running else None
             partly = last is not None and last[0] not in results and last[1].started
@@ -360,32 +372,42 @@ class Analyzer:
                     image_logits.append(image.float().reshape(-1).cpu())
                 return torch.sigmoid(mask.float())
 
-            fused = overlap_crop_inference(
-                shared if shared is not None else rgb,
-                fast,
-                tile,
-                plan.margin,
-                batch_size=self.batch_size if self.device.type == "cuda" else runner.parallel,
-                weighting=self.weighting_for(loaded),
-                device=self.device,
-                progress=progress,
-                cancel=cancel,
-                partial=fusion,
+            fused = self._in_batches(
+                loaded,
+                self.batch_size if self.device.type == "cuda" else runner.parallel,
+                lambda batch: overlap_crop_inference(
+                    shared if shared is not None else rgb,
+                    fast,
+                    tile,
+                    plan.margin,
+                    batch_size=batch,
+                    weighting=self.weighting_for(loaded),
+                    device=self.device,
+                    progress=progress,
+                    cancel=cancel,
+                    partial=fusion,
+                ),
+                image_logits,
             )
             heat = fused[0].numpy()
         else:
-            fused = sliding_window_inference(
-                rgb,
-                predictor,
-                plan.tile,
-                plan.stride,
-                batch_size=self.batch_size,
-                weighting=self.weighting_for(loaded),
-                device=self.device,
-                progress=progress,
-                cancel=cancel,
-                max_batch_seconds=self.max_batch_seconds,
-                partial=fusion,
+            fused = self._in_batches(
+                loaded,
+                self.batch_size,
+                lambda batch: sliding_window_inference(
+                    rgb,
+                    predictor,
+                    plan.tile,
+                    plan.stride,
+                    batch_size=batch,
+                    weighting=self.weighting_for(loaded),
+                    device=self.device,
+                    progress=progress,
+                    cancel=cancel,
+                    max_batch_seconds=self.max_batch_seconds,
+                    partial=fusion,
+                ),
+                image_logits,
             )
             heat = fused[0].numpy()
         logit = None
@@ -394,6 +416,36 @@ class Analyzer:
             self.window_logits[loaded.name] = windows
             logit = aggregate_logits(windows, loaded.meta.decision.aggregate)
         return np.clip(heat, 0.0, 1.0).astype(np.float32), logit
+
+    def _in_batches(
+        self,
+        loaded: LoadedModel,
+        batch: int,
+        run: Callable[[int], torch.Tensor],
+        image_logits: list[torch.Tensor],
+    ) -> torch.Tensor:
+        """``run(batch)``, run again from the start with half the batch each time the device
+        runs out of memory (a GPU's memory holds ``batch`` windows' activations at once; the
+        fused maps stay on the CPU): windows are independent, so the map is the same. The batch
+        that fitted is kept for ``loaded``'s later runs; at one window the error propagates."""
+        batch = min(batch, self.fitted_batch.get(loaded.name, batch))
+        while True:
+            try:
+                return run(batch)
+            except torch.OutOfMemoryError as e:
+                if batch <= 1:
+                    raise _WindowOutOfMemory(loaded.name, str(e)) from None
+            # here, out of the except clause, the failed pass's tensors are released
+            image_logits.clear()
+            if self.device.type == "cuda":
+                torch.cuda.empty_cache()
+            batch = self.fitted_batch[loaded.name] = batch // 2
+            log.warning(
+                "%s ran out of memory running model '%s'; again with %d windows a batch",
+                self.device,
+                loaded.name,
+                batch,
+            )
 
     def detect_side_of(self, loaded: LoadedModel) -> int:
         """The long side of the view ``loaded``'s image logit comes from (0: full resolution):
@@ -556,6 +608,14 @@ class Analyzer:
         if policy.mode == "resize" and policy.size:
             return min_verdict_side(min(policy.size))
         return min_verdict_side(policy.window)
+
+
+class _WindowOutOfMemory(torch.OutOfMemoryError):
+    """Out of memory at a batch of one window of ``model`` (:meth:`Analyzer._in_batches`)."""
+
+    def __init__(self, model: str, message: str) -> None:
+        super().__init__(message)
+        self.model = model
 
 
 def normalized(rgb: NDArray[np.uint8]) -> torch.Tensor:
