@@ -64,3 +64,27 @@ def test_a_numbered_gpu_is_the_one_used_and_recorded(monkeypatch: pytest.MonkeyP
         resolve_device("cuda:2")
     with pytest.raises(ValueError, match="'cuda:x'"):
         resolve_device("cuda:x")
+
+
+@pytest.mark.parametrize("runtime", ["auto", "openvino"])
+def test_on_cuda_the_analyzer_runs_pytorch_and_records_its_precision(
+    monkeypatch: pytest.MonkeyPatch, runtime: str
+) -> None:
+    # OpenVINO (and the bundled int8 model of crfd-net-compact) runs on the CPU only: on a GPU
+    # machine every fast-path network must run on PyTorch on the GPU, and say fp32 (or fp16
+    # autocast when asked), never int8. Chosen here without running anything on the GPU.
+    from engine.catalog import BUNDLED_MODELS
+    from engine.pipeline import Analyzer
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(nn.Module, "to", lambda self, *a, **k: self)  # no GPU to move it to
+    path = BUNDLED_MODELS / "crfd-net-compact.safetensors"
+    assert path.with_name("crfd-net-compact.int8.xml").exists()
+    for mixed, precision in ((False, "fp32"), (True, "fp16-autocast")):
+        analyzer = Analyzer([str(path)], runtime=runtime, mixed_precision=mixed)
+        assert analyzer.device == CUDA
+        analyzer.prepare()
+        (loaded,) = analyzer.models
+        assert {type(r) for r in analyzer._runners.values()} == {TorchRunner}
+        assert analyzer.runtime_name(loaded) == "torch"
+        assert analyzer.precision_of(loaded) == precision
