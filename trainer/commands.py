@@ -412,8 +412,11 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
             meta = meta_fn({})
             meta.scope = "image"  # a face model's crops are whole images to it (as face-model)
             loaded = LoadedModel(model=m, meta=meta, path=None, sha256="")
+            # on the device it trains on: under several processes fit moves each rank's model
+            # to its local GPU whatever --device names (cuda:1 would move rank 0's away)
+            device = str(next(m.parameters()).device)
             return evaluate(
-                loaded, val_samples, device=args.device, batch_size=16, skipped=skipped
+                loaded, val_samples, device=device, batch_size=16, skipped=skipped
             ).metrics
 
     if main_rank:
