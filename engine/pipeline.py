@@ -426,8 +426,10 @@ class Analyzer:
     ) -> torch.Tensor:
         """``run(batch)``, run again from the start with half the batch each time the device
         runs out of memory (a GPU's memory holds ``batch`` windows' activations at once; the
-        fused maps stay on the CPU): windows are independent, so the map is the same. The batch
-        that fitted is kept for ``loaded``'s later runs; at one window the error propagates."""
+        fused maps stay on the CPU): windows are independent, so the map is the same (to float
+        rounding: cuDNN may pick other kernels for another batch size). The batch that fitted is
+        kept for ``loaded``'s later runs; at one window the error propagates. Progress starts
+        again from 0 with the new batch."""
         batch = min(batch, self.fitted_batch.get(loaded.name, batch))
         while True:
             try:
