@@ -38,7 +38,7 @@ from trainer.data.datasets import ImageDataset, WindowConfig, WindowDataset, loa
 from trainer.data.records import SkipLog, empty_mask_warning
 from trainer.distributed import rank
 from trainer.errors import DataError, UsageError
-from trainer.evaluate import evaluate, trained_on_note
+from trainer.evaluate import evaluate, model_device, trained_on_note
 from trainer.jsonio import write_json
 from trainer.loops import FitConfig, fit
 from trainer.objectives import objective_for
@@ -412,11 +412,8 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
             meta = meta_fn({})
             meta.scope = "image"  # a face model's crops are whole images to it (as face-model)
             loaded = LoadedModel(model=m, meta=meta, path=None, sha256="")
-            # on the device it trains on: under several processes fit moves each rank's model
-            # to its local GPU whatever --device names (cuda:1 would move rank 0's away)
-            device = str(next(m.parameters()).device)
             return evaluate(
-                loaded, val_samples, device=device, batch_size=16, skipped=skipped
+                loaded, val_samples, device=model_device(m), batch_size=16, skipped=skipped
             ).metrics
 
     if main_rank:

@@ -73,6 +73,14 @@ def analysed(
         yield i, s, analyzer.analyze(evidence)
 
 
+def model_device(model: Any) -> str:
+    """The device ``model``'s weights are on, for validating a model being trained where it
+    trains: under several processes ``fit`` moves each rank's model to its local GPU whatever
+    ``--device`` names, and an Analyzer on another device (``cuda:1``) would move rank 0's
+    model away from its batches and its DDP wrapper."""
+    return str(next(model.parameters()).device)
+
+
 def evaluate(
     loaded: LoadedModel,
     samples: list[Sample],
