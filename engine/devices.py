@@ -1,6 +1,10 @@
 """Device and precision policy.
 
-``auto`` picks CUDA, then Apple MPS, then the CPU. Computation is fp32 unless mixed precision is
+``auto`` picks CUDA, then Apple MPS, then the CPU; CUDA only on a GPU this PyTorch build has
+kernels for (:func:`unsupported_gpu`: torch 2.14's CUDA 13 build has them from compute
+capability 7.5 on; on an older GPU ``torch.cuda.is_available()`` is True, PyTorch only warns, and
+every analysis then failed at its first operation with "no kernel image is available"), else
+it says why and goes on to the next. Computation is fp32 unless mixed precision is
 asked for, and mixed precision (fp16 autocast) is used only on CUDA, where it is fast and well
 tested; elsewhere the request falls back to fp32. The precision actually used is returned so
 that it can be recorded with every result.
@@ -15,10 +19,13 @@ process's settings back after it (the trainer's own steps keep PyTorch's default
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import Iterator
 from enum import StrEnum
 
 import torch
+
+log = logging.getLogger(__name__)
 
 
 class DeviceChoice(StrEnum):
@@ -43,15 +50,20 @@ def resolve_device(choice: str = "auto") -> torch.device:
         count = torch.cuda.device_count() if torch.cuda.is_available() else 0
         if not index.isdigit() or int(index) >= count:
             raise ValueError(f"device {asked!r} was asked for but this machine has {count} GPU(s)")
-        return torch.device("cuda", int(index))
+        return _supported(torch.device("cuda", int(index)), asked)
     mps = getattr(torch.backends, "mps", None)
     has_mps = bool(mps and mps.is_available())
     if choice is DeviceChoice.AUTO:
         if torch.cuda.is_available():
-            return torch.device("cuda")
+            why = unsupported_gpu()
+            if why is None:
+                return torch.device("cuda")
+            log.warning("the GPU is not used (%s instead): %s", "mps" if has_mps else "cpu", why)
         return torch.device("mps") if has_mps else torch.device("cpu")
     if choice is DeviceChoice.CUDA and not torch.cuda.is_available():
         raise ValueError("device 'cuda' was asked for but no CUDA device is available")
+    if choice is DeviceChoice.CUDA:
+        return _supported(torch.device("cuda"), asked)
     if choice is DeviceChoice.MPS and not has_mps:
         raise ValueError("device 'mps' was asked for but Apple MPS is not available")
     return torch.device(choice.value)
@@ -60,12 +72,46 @@ def resolve_device(choice: str = "auto") -> torch.device:
 def available_devices() -> list[str]:
     """Choices to offer in a device selector on this machine."""
     out = ["auto", "cpu"]
-    if torch.cuda.is_available():
+    if torch.cuda.is_available() and unsupported_gpu() is None:
         out.append("cuda")
     mps = getattr(torch.backends, "mps", None)
     if mps and mps.is_available():
         out.append("mps")
     return out
+
+
+def unsupported_gpu(device: torch.device | None = None) -> str | None:
+    """Why this PyTorch build cannot run on CUDA ``device`` (None: the current GPU), or None
+    when it can: a build carries kernels (``sm_XY``, which run on compute capability X.Y to
+    X.9) or PTX (``compute_XY``, compiled for X.Y and later) for some GPU generations only."""
+    arches = torch.cuda.get_arch_list()
+    if torch.version.cuda is None or not arches:  # ROCm, or a build that does not say
+        return None
+    try:
+        major, minor = torch.cuda.get_device_capability(device)
+    except RuntimeError as e:  # a driver that lists a GPU and then fails to initialise it
+        return f"CUDA could not be initialised ({' '.join(str(e).split())[:200]})"
+    for arch in arches:
+        kind, _, digits = arch.partition("_")
+        digits = digits.rstrip("af")  # sm_90a, sm_100f: the architecture's own variants
+        if not digits.isdigit():
+            continue
+        built = divmod(int(digits), 10)
+        if (kind == "sm" and built[0] == major and built[1] <= minor) or (
+            kind == "compute" and built <= (major, minor)
+        ):
+            return None
+    return (
+        f"its compute capability {major}.{minor} has no kernels in this PyTorch build "
+        f"(torch {torch.__version__}: {', '.join(arches)})"
+    )
+
+
+def _supported(device: torch.device, asked: str) -> torch.device:
+    why = unsupported_gpu(device)
+    if why is not None:
+        raise ValueError(f"device {asked!r} was asked for but {why}")
+    return device
 
 
 def precision_for(device: torch.device, mixed: bool = False) -> str:
