@@ -114,6 +114,14 @@ def _supported(device: torch.device, asked: str) -> torch.device:
     return device
 
 
+def device_text(device: torch.device) -> str:
+    """``device`` as a result records it: a GPU with its index (``cuda:0``, the one CUDA made
+    current when none was named), so that on a machine of several the record says which ran."""
+    if device.type == "cuda" and device.index is None:
+        return f"cuda:{torch.cuda.current_device()}"
+    return str(device)
+
+
 def precision_for(device: torch.device, mixed: bool = False) -> str:
     """``"fp16-autocast"`` on CUDA when mixed precision is asked for, else ``"fp32"``."""
     return "fp16-autocast" if mixed and device.type == "cuda" else "fp32"

@@ -34,7 +34,7 @@ from numpy.typing import NDArray
 from engine.calibration import Calibration
 from engine.checkpoints import LoadedModel, load_checkpoint
 from engine.decision import aggregate_logits, decide, min_verdict_side, statistic, verdict_range
-from engine.devices import autocast, precision_for, resolve_device
+from engine.devices import autocast, device_text, precision_for, resolve_device
 from engine.errors import DeviceMemoryError, ModelOutputError
 from engine.facepath import (
     analyse_crop,
@@ -590,7 +590,7 @@ class Analyzer:
             pixel_threshold=rule.pixel_threshold,
             threshold_provenance=rule.provenance,
             input_policy=policy,
-            device=str(self.device),
+            device=device_text(self.device),
             precision=self.precision_of(loaded),  # "int8" only where a fast-path int8 model ran
             seconds=time.perf_counter() - t0,
             heatmap=heat,

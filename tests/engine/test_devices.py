@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from engine.devices import autocast, available_devices, resolve_device
+from engine.devices import autocast, available_devices, device_text, resolve_device
 from engine.runtime import TorchRunner
 
 CUDA = torch.device("cuda")
@@ -75,6 +75,11 @@ def test_a_numbered_gpu_is_the_one_used_and_recorded(monkeypatch: pytest.MonkeyP
         resolve_device("cuda:2")
     with pytest.raises(ValueError, match="'cuda:x'"):
         resolve_device("cuda:x")
+    # a result says which GPU ran: "cuda" alone named none on a machine of two
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 1)
+    assert device_text(torch.device("cuda")) == "cuda:1"
+    assert device_text(torch.device("cuda", 0)) == "cuda:0"
+    assert device_text(torch.device("cpu")) == "cpu"
 
 
 @pytest.mark.parametrize("runtime", ["auto", "openvino"])
