@@ -75,23 +75,33 @@ def viewer_scan_argv(
     batch dialog started with these settings (same models, analyses, path, faces and options).
     jobs: None or below 1, the command line's default (auto: the dialog's "auto")."""
     argv = [PROGRAM, "scan", str(folder), "--out", str(out)]
-    for m in models:
-        argv += ["--model", str(m)]
-    argv += ["--device", device]
+    argv += _analysis_options(models, device, faces, analyses, exact)
     if recursive:
         argv.append("--recursive")
-    if not faces:
-        argv.append("--no-faces")
-    if analyses:
-        argv += ["--analyses", ",".join(analyses)]
-    if exact:
-        argv.append("--exact")
     if jobs is not None and jobs >= 1:
         argv += ["--jobs", str(jobs)]
     if gt is not None:
         argv += ["--gt", str(gt)]
     if ray is not None:  # last: without an address, --ray takes no value
         argv += ["--ray", ray] if ray else ["--ray"]
+    return argv
+
+
+def _analysis_options(
+    models: Sequence[str], device: str, faces: bool, analyses: Sequence[str], exact: bool
+) -> list[str]:
+    """The options ``analyze`` and ``scan`` share for what runs: models, device, faces, the
+    classic analyses, the path."""
+    argv: list[str] = []
+    for m in models:
+        argv += ["--model", str(m)]
+    argv += ["--device", device]
+    if not faces:
+        argv.append("--no-faces")
+    if analyses:
+        argv += ["--analyses", ",".join(analyses)]
+    if exact:
+        argv.append("--exact")
     return argv
 
 
@@ -111,15 +121,7 @@ def viewer_analyze_command(
     could type for the same results (the viewer's model files, device, faces, path and the
     classic analyses that ran), into a folder ``OUT`` of their choosing (``differs`` says so)."""
     argv = [PROGRAM, "analyze", str(image), "--out", ANALYZE_OUT]
-    for m in models:
-        argv += ["--model", str(m)]
-    argv += ["--device", device]
-    if not faces:
-        argv.append("--no-faces")
-    if analyses:
-        argv += ["--analyses", ",".join(analyses)]
-    if exact:
-        argv.append("--exact")
+    argv += _analysis_options(models, device, faces, analyses, exact)
     said = f"{ANALYZE_OUT}: a new folder of your choosing, where analyze writes its results"
     return command_record(argv, "viewer", differs=[said])
 
