@@ -56,6 +56,7 @@ import json
 import math
 import numbers
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -343,8 +344,23 @@ def save_checkpoint(
             v = v.half()
         tensors[k] = v.clone()  # safetensors refuses shared storage
     with AtomicFile(path, mode=None) as out:
-        save_file(tensors, str(out.tmp), metadata={META_KEY: meta.to_json()})
+        try:
+            save_file(tensors, str(out.tmp), metadata={META_KEY: meta.to_json()})
+        except SafetensorError as e:
+            raise written_error(e, path) from e
     return path
+
+
+def written_error(e: SafetensorError, path: Path) -> Exception:
+    """safetensors' error for a write that failed (a full disk: ``I/O error: No space left on
+    device (os error 28)``) as the :class:`OSError` it wraps, naming ``path``, so that a
+    command says it in one line as it says any other file it cannot write; another error as
+    it came."""
+    code = re.search(r"\(os error (\d+)\)", str(e))
+    if code is None:
+        return e
+    number = int(code.group(1))
+    return OSError(number, os.strerror(number), str(path))
 
 
 def read_meta(path: str | Path) -> CheckpointMeta:

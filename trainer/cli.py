@@ -510,6 +510,10 @@ def _main(argv: list[str] | None, program: bool) -> int:
     except FloatingPointError as e:
         print(f"forensic-train {args.command}: error: {e}", file=sys.stderr)
         return EXIT_FAILED
+    except OSError as e:  # a file that cannot be written (a full or read-only disk)
+        what = f"{e.filename}: {e.strerror}" if e.filename and e.strerror else str(e)
+        print(f"forensic-train {args.command}: error: {what}", file=sys.stderr)
+        return EXIT_FAILED
 
 
 def print_json(obj: dict[str, Any]) -> None:

@@ -1,0 +1,48 @@
+"""A checkpoint that cannot be written (a full disk, a read-only one) ends ``fit`` with one line
+naming the file, as the training dialog shows it; it was a traceback ending in safetensors'
+``SafetensorError: Error while serializing: I/O error: No space left on device (os error 28)``."""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.trainer.conftest import make_folder
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY_FIT = ["--model-config", "channels=8,16,32", "--window", "32", "--threads", "1", "--quiet"]
+FILE_LIMIT = 64 * 1024  # bytes a file may grow to: the run's small files fit, a checkpoint not
+
+
+def _small_files_only() -> None:
+    """In the child: files stop at FILE_LIMIT bytes (a write beyond fails with EFBIG, as one
+    on a full disk fails with ENOSPC) instead of the signal ending the process."""
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_LIMIT, FILE_LIMIT))
+
+
+@pytest.mark.skipif(not hasattr(resource, "RLIMIT_FSIZE"), reason="no file size limit here")
+def test_a_checkpoint_that_cannot_be_written_is_one_line_naming_it(tmp_path: Path) -> None:
+    data = make_folder(tmp_path / "d", 4, 2, seed=0)
+    out = tmp_path / "run"
+    argv = ["fit", "--arch", "crfd-net-compact", "--data", str(data), "--out", str(out)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "trainer.cli", *argv, *TINY_FIT, "--epochs", "1", "--no-val"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=_small_files_only,
+    )
+    lines = [ln for ln in done.stderr.strip().splitlines() if ln]
+    assert done.returncode == 1 and len(lines) == 1, done.stderr
+    assert lines[0] == f"forensic-train fit: error: {out / 'last.safetensors'}: File too large"
+    assert not out.exists()  # nothing was checkpointed: --out is left as it was
