@@ -8,7 +8,10 @@ checkpoint (``meta.metrics``: ``val_pixel_f1``, ``val_image_auc``, ... from the 
 or from calibration; said as the training log says them, :func:`trainer.progress.figure_words`),
 where θ came from, and warnings:
 
-- fewer than :data:`FEW_STEPS` training steps (or no step count recorded);
+- fewer than :data:`FEW_STEPS` training steps (or no step count recorded): a network trained
+  from its initial weights is then close to an untrained one; one fine-tuned from a model
+  (``fit --init``, the dialog's "start from") is close to that model, and the review says
+  so: it starts from a trained network (:func:`started_from`);
 - no validation figures (no validation images, or validation switched off).
 
 Qt-free, so the training dialog only shows the result and ``forensic-train`` could print it.
@@ -19,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.checkpoints import read_meta
+from engine.checkpoints import CheckpointMeta, read_meta
 from engine.errors import CheckpointError
 from trainer.progress import figure_words, validation_figures
 
@@ -40,11 +43,13 @@ class InstallReview:
     figures: dict[str, float] = field(default_factory=dict)  # val_* figures, defined only
     threshold: str = ""  # θ and where it came from
     warnings: list[str] = field(default_factory=list)
+    started_from: str = ""  # the model it was fine-tuned from ("": its initial weights)
 
     def text(self) -> str:
         """Several lines: what was trained, its validation figures, θ, then the warnings."""
         steps = "an unrecorded number of" if self.steps is None else str(self.steps)
-        lines = [f"{self.name}: trained for {steps} steps ({self.path.name})"]
+        how = f"fine-tuned from {self.started_from}" if self.started_from else "trained"
+        lines = [f"{self.name}: {how} for {steps} steps ({self.path.name})"]
         if self.figures:
             named = {k.removeprefix(VAL_PREFIX): v for k, v in self.figures.items()}
             lines.append(f"validation: {figure_words(named)}")
@@ -71,8 +76,15 @@ def review_checkpoint(path: str | Path) -> InstallReview:
     }
     figures = {VAL_PREFIX + k: v for k, v in validation_figures(recorded).items()}
     warnings: list[str] = []
+    start = started_from(meta)
     if steps is None:
         warnings.append("the checkpoint does not say how long it was trained")
+    elif steps < FEW_STEPS and start:
+        warnings.append(
+            f"fine-tuned for only {steps} steps (fewer than {FEW_STEPS}): its heatmaps are "
+            f"close to those of {start}, the model it started from, not yet adapted to this "
+            "data"
+        )
     elif steps < FEW_STEPS:
         warnings.append(
             f"trained for only {steps} steps (fewer than {FEW_STEPS}): its heatmaps are close "
@@ -85,4 +97,21 @@ def review_checkpoint(path: str | Path) -> InstallReview:
         )
     rule = meta.decision
     threshold = f"θ = {rule.threshold:g} ({rule.provenance})"
-    return InstallReview(path, meta.name or path.stem, steps, figures, threshold, warnings)
+    return InstallReview(path, meta.name or path.stem, steps, figures, threshold, warnings, start)
+
+
+def started_from(meta: CheckpointMeta) -> str:
+    """The model the checkpoint of ``meta`` was fine-tuned from (its header's ``training.init``,
+    named as its own header names it), "" when it was trained from initial weights or from a
+    pretraining stage (DiffForensics' stage 1 learns no masks: its stage 2 starts as untrained
+    at finding them). A starting file that is gone or unreadable is named by its file name."""
+    init = meta.training.get("init")
+    if not isinstance(init, str) or not init:
+        return ""
+    try:
+        start = read_meta(init)
+    except (CheckpointError, OSError):
+        return Path(init).name
+    if start.training.get("stage") == "pretrain":
+        return ""
+    return start.name or Path(init).stem

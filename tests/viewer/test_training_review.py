@@ -269,3 +269,31 @@ def test_a_pipe_as_a_stages_event_log_is_worded_without_nested_brackets(
     assert dialog.status.text() == (
         f"{events}: cannot write the run folder: not a regular file (a device, pipe or socket)"
     )
+
+
+def _trained(path: Path, training: dict, name: str = "short-run") -> Path:
+    from engine.checkpoints import load_checkpoint, save_checkpoint
+
+    loaded = load_checkpoint(make_tiny_checkpoint(path, name=name))
+    loaded.meta.training = training
+    return save_checkpoint(path, loaded.model, loaded.meta)
+
+
+def test_a_short_fine_tune_is_said_to_be_close_to_its_starting_model(tmp_path: Path) -> None:
+    """A fine-tune of a bundled model (the dialog's "start from") for a few steps was said to
+    have heatmaps "close to an untrained network's": it is close to the trained model it
+    started from. A stage 2 started from DiffForensics' pretraining (no masks learnt) is not."""
+    base = _trained(tmp_path / "base.safetensors", {"stage": "fit", "step": 20_000}, "base")
+    tuned = review_checkpoint(
+        _trained(tmp_path / "t.safetensors", {"stage": "fit", "step": 8, "init": str(base)})
+    )
+    assert tuned.text().startswith("short-run: fine-tuned from base for 8 steps")
+    warning = next(w for w in tuned.warnings if "steps" in w)
+    assert "only 8 steps" in warning and "close to those of base, the model it started" in warning
+    assert "untrained" not in tuned.text()
+    stage1 = _trained(tmp_path / "s1.safetensors", {"stage": "pretrain", "step": 500})
+    stage2 = review_checkpoint(
+        _trained(tmp_path / "s2.safetensors", {"stage": "fit", "step": 8, "init": str(stage1)})
+    )
+    assert stage2.text().startswith("short-run: trained for 8 steps")
+    assert any("close to an untrained network's" in w for w in stage2.warnings)
