@@ -32,6 +32,7 @@ line naming the file, and is neither listed nor chosen by default; the others ar
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -111,6 +112,15 @@ def discover(extra: Iterable[str | Path] = ()) -> tuple[list[CatalogEntry], list
                 continue
             entries.append(CatalogEntry(meta.name or path.stem, path, meta, origin))
     return entries, problems
+
+
+@functools.cache
+def bundled_names() -> frozenset[str]:
+    """The names (header names and file stems) of the bundled models. A model installed under
+    one of them is listed beside the bundled one but never chosen by that name: :func:`resolve`
+    finds the bundled one first (the training dialog refuses such an output name)."""
+    entries, _ = discover()
+    return frozenset(n for e in entries if e.origin == "bundled" for n in (e.name, e.path.stem))
 
 
 def discover_ensembles(extra: Iterable[str | Path] = ()) -> list[Path]:

@@ -421,11 +421,18 @@ class TrainingConfig:
 
     def problems(self) -> list[str]:
         """What stops this configuration from starting, one line each (empty: fine)."""
+        from engine.catalog import bundled_names  # the catalog imports torch
+
         out = []
         if not NAME_PATTERN.match(self.name):
             out.append(
                 "output name: letters, digits, '.', '_' or '-' (up to 64), "
                 f"starting with a letter or digit; got {self.name!r}"
+            )
+        elif self.name in bundled_names():
+            out.append(
+                f"output name: {self.name} is a bundled model's name, which the viewer finds "
+                "first (`--model NAME`, `models NAME`); choose another"
             )
         if not self.data:
             out.append("add at least one data folder or JSON list")

@@ -565,3 +565,20 @@ def test_a_fresh_run_chooses_its_pixel_threshold_and_a_fine_tune_keeps_its_start
     cal = tune.calibrate_argv(model)
     assert cal[cal.index("--pixel-threshold") + 1] == "keep"
     assert "keeping the starting model's pixel threshold" in tune.calibrate_plan()
+
+
+def test_an_output_name_of_a_bundled_model_is_refused(tmp_path: Path) -> None:
+    """A run named like a bundled model was installed as NAME.safetensors beside it, and the
+    catalog finds the bundled one first: `--model NAME` and `models NAME` (its card) gave the
+    bundled model, the fine-tuned one could be chosen by its path only."""
+    from engine.catalog import BUNDLED_MODELS, resolve
+
+    bundled = sorted(BUNDLED_MODELS.glob("*.safetensors"))[0]
+    c = _config(tmp_path)
+    c.name = bundled.stem
+    assert resolve(c.name) == bundled  # what an installed model of that name would lose to
+    can_start, _, reason = readiness(c, {"ok": True}, None)
+    assert not can_start
+    assert reason.startswith(f"output name: {bundled.stem} is a bundled model's name")
+    c.name = bundled.stem + "-lab"
+    assert readiness(c, {"ok": True}, None)[0]
