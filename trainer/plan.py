@@ -622,6 +622,8 @@ def assess(
     folder = run_folder(config, state)
     problems = config.problems()
     installed = config.installed_path()
+    calibrated = config.calibrated_path()  # the finished run's model, as its review named it
+    model = calibrated if calibrated.is_file() else config.final_checkpoint()
     # what stops the configuration: (the reason shown, Resume's note for a stopped run)
     blocker: tuple[str, str] | None = None
     if problems:
@@ -651,7 +653,7 @@ def assess(
             f"continue the stopped run in {where} with its own settings",
         ),
         Folder.FINISHED: (
-            f"{where} holds a finished run (its model: {config.final_checkpoint()}); "
+            f"{where} holds a finished run (its model: {model}); "
             "nothing to resume: choose another output name",
             f"nothing to resume: the run in {where} finished",
         ),

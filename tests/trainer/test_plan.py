@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from trainer.plan import (
+    BEST_CHECKPOINT,
     RESUME_NAME,
     Folder,
     RunState,
@@ -281,9 +282,16 @@ def test_resume_is_offered_only_for_a_run_stopped_before_it_finished(
     can_start, can_resume, reason = readiness(c, {"ok": True}, state)
     assert (can_start, can_resume) == (False, False)
     assert "finished run" in reason and "nothing to resume" in reason
+    # its model is the calibrated file the review showed, not the best checkpoint it came from
+    (stage.out / BEST_CHECKPOINT).write_bytes(b"")
+    reason = readiness(c, {"ok": True}, state)[2]
+    assert f"(its model: {c.calibrated_path()})" in reason
     assert resume_note(c, state) == f"nothing to resume: the run in {c.run_dir} finished"
     uncalibrated = RunState(c, [str(stage.out)], calibrate=False)  # θ could not be calibrated
     assert readiness(c, {"ok": True}, uncalibrated)[:2] == (False, False)
+    c.calibrated_path().unlink()
+    reason = readiness(c, {"ok": True}, uncalibrated)[2]
+    assert f"(its model: {stage.out / BEST_CHECKPOINT})" in reason
 
 
 def _folder(tmp_path: Path, folder: Folder) -> tuple[TrainingConfig, RunState | None]:
