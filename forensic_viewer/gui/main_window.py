@@ -542,6 +542,7 @@ class MainWindow(QMainWindow):
         if self.training is None:
             self.training = TrainingDialog(self)
             self.training.modelInstalled.connect(self._on_model_installed)
+            self.training.notice.connect(self.statusBar().showMessage)
         self.training.show()
         self.training.raise_()
         return self.training

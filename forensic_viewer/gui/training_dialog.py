@@ -33,7 +33,8 @@ finished (its tooltip says why not otherwise). A Stop that reaches a stage which
 finished (the trainer exits 143 all the same, saying so) leaves that stage finished, not
 stopped (:func:`trainer.progress.finished_despite_stop`); one that reaches ``calibrate`` once
 it has written this run's calibrated file leaves the run finished. Closing the dialog hides it;
-a run goes on.
+a run goes on, and :attr:`TrainingDialog.notice` has the main window's status bar say so (and
+that quitting the viewer stops it), then say when it has stopped, failed or finished.
 
 Long file: about 1,100 lines, not the 700 the restructure aimed at, because everything left is Qt.
 The settings form and its mapping to and from :class:`~trainer.plan.TrainingConfig` take ~330
@@ -122,6 +123,7 @@ MARKED_POINTS = 50  # curves with at most this many points get a marker at each 
 VAL_SYMBOLS = ("o", "t", "s", "d", "star", "p", "h", "t1", "+")
 STOP_GRACE_MS = 120_000  # after Stop, how long the trainer may take to write its checkpoint
 CHECK_TIMEOUT_MS = 120_000  # a data check that takes longer is killed and reported
+REOPEN = "Models ▸ Train a model… shows it"  # where a closed dialog's run is found again
 
 
 def file_identity(path: Path) -> tuple[int, int, int] | None:
@@ -196,6 +198,8 @@ class TrainingDialog(QDialog):
     """
 
     modelInstalled = Signal(str)  # path of the checkpoint copied into the user models folder
+    # what the main window says while the dialog is closed: the run goes on, or it has ended
+    notice = Signal(str)
 
     def __init__(self, parent: QWidget | None = None, *, runs_dir: Path | None = None) -> None:
         super().__init__(parent)
@@ -1089,6 +1093,8 @@ class TrainingDialog(QDialog):
         at = f" at step {step}" if step and how != "finished" else ""
         self.stage_label.setText(f"{self._header} — {how}{at}")
         self.eta_label.setText(how)
+        if not self.isVisible():  # closed while it ran: nothing else would say it ended
+            self.notice.emit(f"training {self.stage_label.text()}; {REOPEN}")
 
     def _set_status(self, text: str, error: bool = False) -> None:
         self.status.setStyleSheet("color: #d04040;" if error else "")
@@ -1098,6 +1104,11 @@ class TrainingDialog(QDialog):
         self.log.appendPlainText(text)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # Qt override
-        """Closing hides the dialog; a run goes on (Stop ends it)."""
+        """Closing hides the dialog; a run goes on (Stop ends it), and the main window says so."""
         self.hide()
         event.ignore()
+        if self.busy and self.state is not None:
+            self.notice.emit(
+                f"training {self.state.config.name} goes on in the background ({REOPEN}); "
+                "quitting the viewer stops it with a checkpoint, which Resume continues"
+            )

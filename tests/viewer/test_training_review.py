@@ -297,3 +297,30 @@ def test_a_short_fine_tune_is_said_to_be_close_to_its_starting_model(tmp_path: P
     )
     assert stage2.text().startswith("short-run: trained for 8 steps")
     assert any("close to an untrained network's" in w for w in stage2.warnings)
+
+
+def test_closing_the_dialog_during_a_run_is_said_and_so_is_its_end(
+    qtbot, tmp_path: Path, models_dir: Path
+) -> None:
+    """Closing the dialog hides it and the run goes on; nothing said so, nor that quitting the
+    viewer stops it, nor later that the hidden run had stopped, failed or finished."""
+    from PySide6.QtCore import QSettings
+
+    from forensic_viewer.gui.main_window import MainWindow
+
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(models=[], device="cpu", settings=settings)
+    qtbot.addWidget(window)
+    dialog = window.open_training()
+    dialog.name.setText("bg-run")
+    _running(dialog)
+    dialog.close()
+    assert not dialog.isVisible() and dialog.busy  # hidden, still running
+    said = window.statusBar().currentMessage()
+    assert said.startswith("training bg-run goes on in the background (Models ▸ Train a model")
+    assert "quitting the viewer stops it with a checkpoint, which Resume continues" in said
+    dialog._stop_requested = True
+    dialog._on_run_finished(EXIT_INTERRUPTED, "")
+    assert window.statusBar().currentMessage() == (
+        "training bg-run: training — stopped; Models ▸ Train a model… shows it"
+    )
