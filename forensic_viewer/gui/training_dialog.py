@@ -242,7 +242,15 @@ class TrainingDialog(QDialog):
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         self.settings_pane = self._build_settings(runs_dir or default_runs_dir())
-        splitter.addWidget(self.settings_pane)
+        # Start, Stop, Resume and the readiness line under the scrolled form, always in view:
+        # at the end of the form they were below the fold at the dialog's own 1200x800
+        left = QWidget()
+        left_box = QVBoxLayout(left)
+        left_box.setContentsMargins(0, 0, 0, 0)
+        left_box.addWidget(self.settings_pane, 1)
+        left_box.addLayout(self._run_row)
+        left_box.addWidget(self.readiness_label)
+        splitter.addWidget(left)
         splitter.addWidget(self._build_live())
         splitter.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
@@ -383,9 +391,9 @@ class TrainingDialog(QDialog):
         self.start_button.clicked.connect(self.start)
         self.stop_button.clicked.connect(self.stop)
         self.resume_button.clicked.connect(self.resume)
-        run_row = QHBoxLayout()
+        self._run_row = QHBoxLayout()
         for b in (self.start_button, self.stop_button, self.resume_button):
-            run_row.addWidget(b)
+            self._run_row.addWidget(b)
         self.readiness_label = QLabel()
         self.readiness_label.setTextFormat(Qt.TextFormat.PlainText)
         self.readiness_label.setWordWrap(True)
@@ -393,8 +401,6 @@ class TrainingDialog(QDialog):
         inner = QWidget()
         box = QVBoxLayout(inner)
         box.addLayout(form)
-        box.addLayout(run_row)
-        box.addWidget(self.readiness_label)
         box.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)

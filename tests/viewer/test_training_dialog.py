@@ -83,6 +83,19 @@ def test_the_settings_open_at_their_full_width(qtbot, tmp_path: Path) -> None:
     assert dialog.settings_pane.horizontalScrollBar().maximum() == 0
 
 
+@pytest.mark.gui
+def test_start_stop_and_resume_are_in_view_without_scrolling(qtbot, tmp_path: Path) -> None:
+    """At the dialog's own 1200x800 (all a 1280x800 screen has) the buttons and the readiness
+    line were at the end of the scrolled form, below the fold: Stop was out of sight while a
+    run went on, and why Start was off was hidden."""
+    dialog = _new_dialog(qtbot, tmp_path)
+    qtbot.waitExposed(dialog)
+    assert dialog.height() <= 800 and dialog.settings_pane.verticalScrollBar().value() == 0
+    for widget in (dialog.start_button, dialog.stop_button, dialog.resume_button):
+        assert widget.visibleRegion().boundingRect().size() == widget.size()
+    assert not dialog.readiness_label.visibleRegion().isEmpty()
+
+
 def _problems(dialog: TrainingDialog) -> str:
     return "\n".join(
         dialog.data_problems.item(i).text() for i in range(dialog.data_problems.count())
