@@ -53,7 +53,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -188,6 +188,20 @@ def _spin(low: int, high: int, value: int, special: str = "") -> QSpinBox:
     if special:
         box.setSpecialValueText(special)
     return box
+
+
+class _FormPane(QWidget):
+    """The settings form in its scroll area, kept as tall as its wrapped lines need at its
+    width: a scroll area gives it its minimum size hint, which Qt takes from wrapped labels at
+    their unwrapped width, so the data check's counts (several wrapped lines) were clipped."""
+
+    def event(self, event: QEvent) -> bool:  # Qt override
+        handled = super().event(event)
+        if event.type() in (QEvent.Type.LayoutRequest, QEvent.Type.Resize):
+            layout = self.layout()
+            if layout is not None and layout.hasHeightForWidth():
+                self.setMinimumHeight(layout.heightForWidth(self.width()))
+        return handled
 
 
 class TrainingDialog(QDialog):
@@ -398,7 +412,7 @@ class TrainingDialog(QDialog):
         self.readiness_label.setTextFormat(Qt.TextFormat.PlainText)
         self.readiness_label.setWordWrap(True)
 
-        inner = QWidget()
+        inner = _FormPane()
         box = QVBoxLayout(inner)
         box.addLayout(form)
         box.addStretch(1)

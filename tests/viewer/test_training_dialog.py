@@ -96,6 +96,25 @@ def test_start_stop_and_resume_are_in_view_without_scrolling(qtbot, tmp_path: Pa
     assert not dialog.readiness_label.visibleRegion().isEmpty()
 
 
+@pytest.mark.gui
+def test_the_data_checks_counts_are_shown_whole(qtbot, tmp_path: Path) -> None:
+    """The counts of two data sets and the split wrap onto several lines in the settings pane:
+    the scroll area gave the form the height of their unwrapped lines, and the label was cut
+    at its top and bottom (the totals and the split's authentic counts unreadable)."""
+    dialog = _new_dialog(qtbot, tmp_path)
+    qtbot.waitExposed(dialog)
+    sets = [
+        {"path": f"/data/lab-{k}", "tampered": 20, "masks": 20, "authentic": 0}
+        for k in ("casework-2026", "reference-set")
+    ]
+    split = {"train_tampered": 32, "train_authentic": 0, "val_tampered": 8, "val_authentic": 0}
+    answer = {"tampered": 40, "masks": 40, "authentic": 0, "unreadable": 1, "datasets": sets}
+    dialog._show_check_summary({**answer, "split": split, "calibration": False})
+    label = dialog.data_summary
+    qtbot.waitUntil(lambda: label.height() >= label.heightForWidth(label.width()), timeout=2000)
+    assert label.heightForWidth(label.width()) > label.fontMetrics().lineSpacing() * 6  # wraps
+
+
 def _problems(dialog: TrainingDialog) -> str:
     return "\n".join(
         dialog.data_problems.item(i).text() for i in range(dialog.data_problems.count())
