@@ -341,6 +341,11 @@ class TrainingDialog(QDialog):
         form.addRow("", self.data_summary)
         self.data_problems = QListWidget()
         self.data_problems.setMaximumHeight(90)
+        # each line whole, wrapped: a line is a file and then its problem, and the pane's width
+        # showed the folder and cut the rest (what was wrong) behind a horizontal scroll bar
+        self.data_problems.setWordWrap(True)
+        self.data_problems.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.data_problems.setResizeMode(QListWidget.ResizeMode.Adjust)
         form.addRow("problems", self.data_problems)
 
         self.val_fraction = QDoubleSpinBox()

@@ -115,6 +115,30 @@ def test_the_data_checks_counts_are_shown_whole(qtbot, tmp_path: Path) -> None:
     assert label.heightForWidth(label.width()) > label.fontMetrics().lineSpacing() * 6  # wraps
 
 
+@pytest.mark.gui
+def test_a_problem_is_shown_whole_file_and_reason(qtbot, tmp_path: Path) -> None:
+    """A problem line is the file, then what is wrong with it: the list showed as much as the
+    pane's width held (the folder and the file's name) and cut the reason behind a horizontal
+    scroll bar."""
+    from PIL import Image
+
+    data = make_folder(tmp_path / "casework-2026-lab-reference" / "data", 3, 2, seed=0, size=48)
+    mask = data / "Tp" / "t001.png"
+    Image.open(mask).resize((24, 24)).save(data / "Gt" / "t001.png")  # another size
+    dialog = _new_dialog(qtbot, tmp_path)
+    qtbot.waitExposed(dialog)
+    dialog.name.setText("whole")
+    dialog.set_data([data])
+    problems = dialog.data_problems
+    qtbot.waitUntil(lambda: problems.count() > 0, timeout=30_000)
+    item = problems.item(0)
+    assert "mask is 24x24 but its image" in item.text()
+    assert problems.horizontalScrollBar().maximum() == 0
+    rect = problems.visualItemRect(item)
+    assert rect.width() <= problems.viewport().width()
+    assert rect.height() > 2 * problems.fontMetrics().lineSpacing()  # wrapped, not cut
+
+
 def _problems(dialog: TrainingDialog) -> str:
     return "\n".join(
         dialog.data_problems.item(i).text() for i in range(dialog.data_problems.count())
