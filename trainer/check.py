@@ -136,12 +136,8 @@ def check_dataset(text: str, *, role: str = "train", stage: str = "fit") -> Data
     except ForensicError as e:
         report.problems += [f"{file}: {why}" for file, why in found] + [str(e)]
         return report
-    if found:
-        report.problems += [f"{file}: {why}" for file, why in found]
-        return report
-    empty = empty_masks(samples)
-    if empty:
-        report.warnings.append(empty_mask_warning(empty).removeprefix("warning: "))
+    # the images' own findings come with the problems too: fixing a mask and checking again
+    # showed an unreadable image only then
     report.unreadable = [str(s.image) for s in samples if not _readable(s.image)]
     if report.unreadable:
         n = len(report.unreadable)
@@ -149,6 +145,12 @@ def check_dataset(text: str, *, role: str = "train", stage: str = "fit") -> Data
             f"{report.unreadable[0]}: cannot be read and will be skipped"
             + (f", and {n - 1} more image(s)" if n > 1 else "")
         )
+    if found:
+        report.problems += [f"{file}: {why}" for file, why in found]
+        return report
+    empty = empty_masks(samples)
+    if empty:
+        report.warnings.append(empty_mask_warning(empty).removeprefix("warning: "))
     unreadable = set(report.unreadable)
     usable = [s for s in samples if str(s.image) not in unreadable]
     if stage == "fit" and role == "train" and not any(s.label == 1 for s in usable):

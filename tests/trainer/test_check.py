@@ -128,3 +128,15 @@ def test_a_json_list_names_every_missing_file_like_a_folder(tmp_path: Path) -> N
     assert "missing.png: image of entry 4 does not exist" in problems[2]
     with pytest.raises(DataError, match=r"t000.png: tampered image has no mask.*2 more entries"):
         read_dataset(listed)
+
+
+def test_an_unreadable_image_is_listed_beside_the_problems(tmp_path: Path) -> None:
+    """A folder with a mask of another size and an unreadable image: the check named the mask
+    only, and the image once the mask was fixed and the data checked again."""
+    root = make_folder(tmp_path / "d", 4, 2, seed=0, size=48)
+    save_mask(root / "Gt" / "t002.png", np.ones((20, 30), np.uint8))
+    (root / "Au" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 16)
+    r = check([str(root)])
+    assert not r["ok"] and "mask is 30x20 but its image t002.png is 48x48" in r["problems"][0]
+    assert r["unreadable"] == 1
+    assert any("broken.png: cannot be read and will be skipped" in w for w in r["warnings"])
