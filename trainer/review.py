@@ -44,6 +44,8 @@ class InstallReview:
     threshold: str = ""  # θ and where it came from
     warnings: list[str] = field(default_factory=list)
     started_from: str = ""  # the model it was fine-tuned from ("": its initial weights)
+    # the validation's images: (all, tampered, authentic), None when the header has no counts
+    val_images: tuple[int, int, int] | None = None
 
     def text(self) -> str:
         """Several lines: what was trained, its validation figures, θ, then the warnings."""
@@ -52,7 +54,11 @@ class InstallReview:
         lines = [f"{self.name}: {how} for {steps} steps ({self.path.name})"]
         if self.figures:
             named = {k.removeprefix(VAL_PREFIX): v for k, v in self.figures.items()}
-            lines.append(f"validation: {figure_words(named)}")
+            on = ""
+            if self.val_images is not None:
+                n, tampered, authentic = self.val_images
+                on = f" (on {n} images: {tampered} tampered, {authentic} authentic)"
+            lines.append(f"validation: {figure_words(named)}{on}")
         else:
             lines.append("validation: none recorded")
         if self.threshold:
@@ -97,7 +103,22 @@ def review_checkpoint(path: str | Path) -> InstallReview:
         )
     rule = meta.decision
     threshold = f"θ = {rule.threshold:g} ({rule.provenance})"
-    return InstallReview(path, meta.name or path.stem, steps, figures, threshold, warnings, start)
+    review = InstallReview(path, meta.name or path.stem, steps, figures, threshold, warnings, start)
+    review.val_images = _validation_counts(meta) if figures else None
+    return review
+
+
+def _validation_counts(meta: CheckpointMeta) -> tuple[int, int, int] | None:
+    """How many images the run's validation had (all, tampered, authentic), from the figures
+    ``fit`` recorded with its ``val_*`` figures; None when not recorded. Said with the figures:
+    a user's split can hold a handful of images, and an accuracy of 0.667 on six is no rate."""
+    counts = meta.training.get("metrics")
+    if not isinstance(counts, dict):
+        return None
+    values = [counts.get(k) for k in ("images", "tampered", "authentic")]
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return None
+    return values[0], values[1], values[2]
 
 
 def started_from(meta: CheckpointMeta) -> str:

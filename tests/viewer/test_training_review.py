@@ -324,3 +324,17 @@ def test_closing_the_dialog_during_a_run_is_said_and_so_is_its_end(
     assert window.statusBar().currentMessage() == (
         "training bg-run: training — stopped; Models ▸ Train a model… shows it"
     )
+
+
+def test_the_review_says_how_many_images_the_figures_were_measured_on(tmp_path: Path) -> None:
+    """A user's split can hold six validation images: 'image accuracy 0.667' read as a rate,
+    with nothing saying it was four of six."""
+    counts = {"images": 6, "tampered": 4, "authentic": 2, "pixel_f1": 0.27, "image_acc": 2 / 3}
+    path = _trained(tmp_path / "v.safetensors", {"stage": "fit", "step": 20_000, "metrics": counts})
+    from engine.checkpoints import load_checkpoint, save_checkpoint
+
+    loaded = load_checkpoint(path)
+    loaded.meta.metrics = {"val_pixel_f1": 0.27, "val_image_acc": 2 / 3}
+    review = review_checkpoint(save_checkpoint(path, loaded.model, loaded.meta))
+    line = next(ln for ln in review.text().splitlines() if ln.startswith("validation: "))
+    assert line.endswith("image accuracy 0.667 (on 6 images: 4 tampered, 2 authentic)")
