@@ -47,6 +47,7 @@ when it is the best), so its last checkpoint carries figures too.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import math
 import os
@@ -66,7 +67,7 @@ from engine.checkpoints import CheckpointMeta, save_checkpoint
 from engine.devices import resolve_device
 from engine.ending import Terminated, main_thread, stop_signal
 from engine.errors import CheckpointError
-from engine.files import AtomicFile
+from engine.files import atomic_write, temp_path
 from engine.formatting import format_duration
 from engine.torchload import load_torch_file
 from trainer.objectives import trainable_parameters
@@ -410,22 +411,27 @@ def fit(
         meta = meta_fn(summary())
         for name in names:
             save_checkpoint(out_dir / name, model, meta)
-        with AtomicFile(resume_path, mode=None) as resume:
-            torch.save(
-                {
-                    "model": model.state_dict(),
-                    "optimizer": optimizer.state_dict(),
-                    "scaler": scaler.state_dict() if use_amp else {},
-                    "step": step,
-                    "epoch": epoch,
-                    "batch": batch_in_epoch,
-                    "wall_seconds": wall(),
-                    "best": best,
-                    "last_metrics": json.dumps(last_metrics),
-                    "val_pending": val_pending,
-                },
-                resume.tmp,
-            )
+        state = io.BytesIO()  # written out below: torch's own writer words a full disk as
+        torch.save(  # "[enforce fail at inline_container.cc:672] . unexpected pos ..."
+            {
+                "model": model.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "scaler": scaler.state_dict() if use_amp else {},
+                "step": step,
+                "epoch": epoch,
+                "batch": batch_in_epoch,
+                "wall_seconds": wall(),
+                "best": best,
+                "last_metrics": json.dumps(last_metrics),
+                "val_pending": val_pending,
+            },
+            state,
+        )
+        try:
+            atomic_write(resume_path, state.getvalue())
+        except OSError as e:  # a full disk: one line naming the file (trainer.cli)
+            temp_path(resume_path).unlink(missing_ok=True)
+            raise OSError(e.errno, e.strerror, str(resume_path)) from e
         # Only now: a Stop (SIGTERM) raised while the files were being written leaves saved_at
         # behind, so the stop handler's save() writes both again instead of skipping them as
         # already saved (which left a checkpoint without its resume file).
