@@ -44,6 +44,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
+from safetensors import SafetensorError
 from safetensors.torch import save_file
 
 from engine.calibration import Reliability, fit_platt, flagged_counts, reliability_bins
@@ -53,6 +54,7 @@ from engine.checkpoints import (
     load_checkpoint,
     read_meta,
     read_safetensors,
+    written_error,
 )
 from engine.decision import PIXEL_GRID, midpoint_threshold
 from engine.files import AtomicFile
@@ -160,7 +162,10 @@ def write_decision(src: Path, dst: Path, meta: CheckpointMeta) -> None:
     """Copy the tensors of ``src`` unchanged into ``dst`` with ``meta`` as the header (atomic)."""
     tensors = read_safetensors(src)
     with AtomicFile(dst, mode=None) as out:
-        save_file(tensors, str(out.tmp), metadata={META_KEY: meta.to_json()})
+        try:
+            save_file(tensors, str(out.tmp), metadata={META_KEY: meta.to_json()})
+        except SafetensorError as e:  # a full disk: one line naming the file (trainer.cli)
+            raise written_error(e, dst) from e
 
 
 def choose_pixel_threshold(

@@ -1,6 +1,6 @@
-"""A checkpoint that cannot be written (a full disk, a read-only one) ends ``fit`` with one line
-naming the file, as the training dialog shows it; it was a traceback ending in safetensors'
-``SafetensorError: Error while serializing: I/O error: No space left on device (os error 28)``."""
+"""A checkpoint that cannot be written (a full disk, a read-only one) ends ``fit`` or
+``calibrate`` with one line naming the file, as the training dialog shows it; it was a traceback
+ending in ``SafetensorError: Error while serializing: I/O error: No space left on device``."""
 
 from __future__ import annotations
 
@@ -21,17 +21,22 @@ FILE_LIMIT = 64 * 1024  # bytes a file may grow to: the run's small files fit, a
 
 
 def _fit_with_file_limit(data: Path, out: Path, limit: int) -> subprocess.CompletedProcess:
-    """``fit`` in a child whose files stop at ``limit`` bytes: a write beyond fails with EFBIG,
-    as one on a full disk fails with ENOSPC (the signal that would end the process ignored)."""
+    argv = ["fit", "--arch", "crfd-net-compact", "--data", str(data), "--out", str(out)]
+    return _with_file_limit([*argv, *TINY_FIT, "--epochs", "1", "--no-val"], limit)
+
+
+def _with_file_limit(argv: list[str], limit: int) -> subprocess.CompletedProcess:
+    """``forensic-train ARGV`` in a child whose files stop at ``limit`` bytes: a write beyond
+    fails with EFBIG, as one on a full disk fails with ENOSPC (the signal that would end the
+    process ignored)."""
 
     def limited() -> None:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
-    argv = ["fit", "--arch", "crfd-net-compact", "--data", str(data), "--out", str(out)]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1"}
     return subprocess.run(
-        [sys.executable, "-m", "trainer.cli", *argv, *TINY_FIT, "--epochs", "1", "--no-val"],
+        [sys.executable, "-m", "trainer.cli", *argv],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -65,3 +70,19 @@ def test_a_resume_file_that_cannot_be_written_is_one_line_naming_it(tmp_path: Pa
     assert lines[0] == f"forensic-train fit: error: {out / 'last.resume.pt'}: File too large"
     assert (out / "last.safetensors").is_file()  # a checkpoint was written: --out is kept
     assert not (out / "last.resume.pt.tmp").exists()
+
+
+@pytest.mark.skipif(not hasattr(resource, "RLIMIT_FSIZE"), reason="no file size limit here")
+def test_a_calibrated_file_that_cannot_be_written_is_one_line_naming_it(tmp_path: Path) -> None:
+    """calibrate's copy with θ, on a full disk: a traceback ending in safetensors' error, which
+    the training dialog showed as why θ was not calibrated."""
+    from tests.trainer.test_cli import tiny_checkpoint
+
+    data = make_folder(tmp_path / "d", 6, 4, seed=0, size=48)
+    model, out = tiny_checkpoint(tmp_path / "m.safetensors"), tmp_path / "calibrated.safetensors"
+    argv = ["calibrate", "--model", str(model), "--data", str(data), "--out", str(out)]
+    done = _with_file_limit([*argv, "--val-fraction", "0.4", "--split-by", "seed"], FILE_LIMIT)
+    errors = [ln for ln in done.stderr.splitlines() if "error" in ln or "Traceback" in ln]
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert errors == [f"forensic-train calibrate: error: {out}: File too large"]
+    assert not out.exists()
