@@ -80,7 +80,12 @@ THETA_FREE = ("pixel_f1", "pixel_iou", "pixel_auc", "pixel_f1_best")
 STRATEGIES = {
     "real-max": ("p_real_max", "max forged fraction of authentic training images"),
     "fake-min": ("p_fake_min", "min forged fraction of tampered validation images"),
-    "midpoint": ("theta", "midpoint of max real / min fake forged fraction"),
+    # the max real is of the *training* split (the paper's definition): the sentence says so
+    "midpoint": (
+        "theta",
+        "midpoint of max real (authentic training images) / min fake (tampered validation "
+        "images) forged fraction",
+    ),
 }
 
 

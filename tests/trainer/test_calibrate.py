@@ -64,8 +64,8 @@ def test_score_threshold_balanced_accuracy_is_the_engines_with_a_class_missing()
 def test_provenance_sentence() -> None:
     text = provenance(0.0371, "midpoint", "casia1-dev", "source", "2026-11-22")
     assert text == (
-        "θ = 0.0371: midpoint of max real / min fake forged fraction, casia1-dev validation split "
-        "(source), 2026-11-22"
+        "θ = 0.0371: midpoint of max real (authentic training images) / min fake (tampered "
+        "validation images) forged fraction, casia1-dev validation split (source), 2026-11-22"
     )
     logit = provenance(0.83, "fake-min", "casia1-dev", "source", "2026-11-22", "image score")
     assert logit.startswith("θ = 0.83: min image score of tampered validation images")
