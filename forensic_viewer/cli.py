@@ -198,6 +198,11 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("models", help="list architectures and checkpoints, or print a model card")
     m.add_argument("name", nargs="?")
     m.add_argument("--extra", action="append", default=[], help="another folder of checkpoints")
+    m.add_argument(
+        "--json",
+        action="store_true",
+        help="with NAME: a checkpoint's header as JSON alone (for scripts), not its card",
+    )
     add_audit_parser(sub)
     return p
 
@@ -699,6 +704,33 @@ def _card_text(card: Path, instead: str) -> str | None:
         return None
 
 
+def _header_summary(path: Path, meta: Any) -> str:
+    """What a checkpoint without a model card (one the user trained) says of itself, in the
+    words the training dialog's install review uses (:mod:`trainer.review`: steps, validation
+    figures with their image counts, θ and where it came from, warnings), and what it was
+    trained on; the raw header alone was all ``models NAME`` printed for it."""
+    from trainer.review import review_checkpoint
+
+    lines = [f"No model card beside {path.name}; from its header:", ""]
+    try:
+        lines.append(review_checkpoint(path).text())
+    except ForensicError as err:
+        lines.append(f"(its training summary cannot be read: {err})")
+    training = meta.training
+    data = [d.get("path") for d in training.get("data") or [] if isinstance(d, dict)]
+    if data:
+        lines.append("trained on: " + ", ".join(map(str, data)))
+    if training.get("init"):
+        sha = training.get("init_sha256") or "not recorded"
+        lines.append(f"started from: {training['init']} (SHA-256 {sha})")
+    if calibration := meta.decision.calibration:
+        fitted = calibration.get("fitted_on") if isinstance(calibration, dict) else None
+        lines.append(f"probability calibrated on: {fitted or 'not recorded'}")
+    if training.get("command"):
+        lines.append(f"command: {training['command']}")
+    return "\n".join(lines)
+
+
 def cmd_models(args: argparse.Namespace) -> int:
     from engine.assembly import available_models  # torch: not for --help or --version
     from engine.models import get_spec, list_models
@@ -707,11 +739,17 @@ def cmd_models(args: argparse.Namespace) -> int:
     if args.name:
         for e in listing.checkpoints:
             if args.name in (e.name, e.path.stem):
+                header = None if e.meta is None else json.loads(e.meta.to_json())
+                if args.json and header is not None:
+                    print(json.dumps(header, indent=2))
+                    return 0
                 card = _card_text(e.path.with_suffix(".md"), "its header follows")
                 if card is not None:
                     print(card)
                 elif e.meta is not None:
-                    print(json.dumps(json.loads(e.meta.to_json()), indent=2))
+                    print(_header_summary(e.path, e.meta))
+                    print("\nIts header (JSON; alone with --json):")
+                    print(json.dumps(header, indent=2))
                 return 0
         for e in listing.ensembles:
             if args.name in (e.path.name, e.name):

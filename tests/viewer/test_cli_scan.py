@@ -229,7 +229,15 @@ def test_models_lists_architectures_and_checkpoints(
     assert "training-run validation split: val_image_acc " in out
     capsys.readouterr()
     assert main(["models", "tiny", "--extra", str(tiny_checkpoint.parent)]) == 0
-    header = json.loads(capsys.readouterr().out)  # no model card: the checkpoint header
+    # no model card: what the header says, in the training dialog's review words (the raw
+    # header alone was all a user's own model got), then the header itself
+    out = capsys.readouterr().out
+    summary, _, rest = out.partition("Its header (JSON; alone with --json):")
+    assert summary.startswith("No model card beside tiny.safetensors; from its header:")
+    assert "tiny: trained for " in summary and "θ = 0.1 (" in summary
+    assert json.loads(rest)["architecture"] == "crfd-net-compact"
+    assert main(["models", "tiny", "--json", "--extra", str(tiny_checkpoint.parent)]) == 0
+    header = json.loads(capsys.readouterr().out)  # --json: the checkpoint header alone
     assert header["architecture"] == "crfd-net-compact" and header["decision"]["threshold"] == 0.1
     assert main(["models", "nope", "--extra", str(tiny_checkpoint.parent)]) == 2
 

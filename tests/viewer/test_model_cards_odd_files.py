@@ -65,7 +65,8 @@ def test_models_name_with_a_pipe_as_its_card_notes_it_and_shows_the_header(
     card = _odd(user / "mine.md", odd)
     code, out, err = _models("mine")
     assert code == 0, err
-    assert json.loads(out)["architecture"] == "crfd-net-compact"  # the header instead
+    header = out.partition("Its header (JSON; alone with --json):")[2]
+    assert json.loads(header)["architecture"] == "crfd-net-compact"  # the header instead
     lines = [ln for ln in err.strip().splitlines() if ln]
     assert len(lines) == 1, err
     assert f"{card}: cannot be read: {NOT_REGULAR}" in lines[0], err
