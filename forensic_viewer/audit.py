@@ -19,11 +19,12 @@ one chain). An entry that :meth:`AuditLog.append` returned is therefore on the d
 afterwards cannot lose it. A crash during the write can leave a torn last line (a prefix of an
 entry, without its newline): :func:`verify_log` reports it, never accepts it; the entries before
 it still verify. The next program that opens the log moves the torn bytes to
-``audit.jsonl.torn-<time>`` beside it, truncates the log to its last complete line and appends
-a ``torn-line-recovered`` entry with the torn bytes' size and SHA-256, so the repair is itself
-on the record. A log whose chain is broken in any other way is refused for writing
-(:class:`AuditError`): it is evidence of tampering (or damage) that an examiner must look at,
-and appending to it would bury it.
+``audit.jsonl.torn-<time>`` beside it and writes, in their place, a ``torn-line-recovered``
+entry with the torn bytes' size and SHA-256, so the repair is itself on the record (a crash
+during the repair leaves the log still torn, never a sound chain without that entry). A log
+whose chain is broken in any other way is refused for writing (:class:`AuditError`): it is
+evidence of tampering (or damage) that an examiner must look at, and appending to it would
+bury it.
 
 Examiner and host: ``examiner`` is what the examiner gave (``--examiner``; the environment
 variable ``FORENSIC_VIEWER_EXAMINER``), else the operating-system account name; ``host`` is the
@@ -70,6 +71,7 @@ except ImportError:  # Windows: one writer per log (no flock)
     fcntl = None  # type: ignore[assignment]
 
 LOG_NAME = "audit.jsonl"
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)  # the log is never a link (see AuditLog)
 GENESIS = "0" * 64  # the ``prev`` of the first entry
 CASE_ENV = "FORENSIC_VIEWER_CASE"
 EXAMINER_ENV = "FORENSIC_VIEWER_EXAMINER"
@@ -505,18 +507,22 @@ class AuditLog:
         self._head = result.head
 
     def _recover(self, torn: bytes, result: Verification) -> None:
-        """Move a torn last line aside (its bytes kept in a file beside the log), cut the log
-        back to its last complete line and record that in the chain."""
+        """Move a torn last line aside (its bytes kept in a file beside the log) and write the
+        ``torn-line-recovered`` entry over it, in its place.
+
+        Over it, never after cutting it: the entry is written from the torn line's first byte
+        (through a descriptor of its own: one opened ``O_APPEND`` writes only at the end), then
+        the file is cut after it. Until the entry's newline is on the disk the log still ends
+        torn, so a crash in the middle of the repair leaves a log that ``verify`` calls torn
+        and the next program recovers again; cutting first left, for a moment, a log that
+        verified with no trace of the torn line."""
         aside = self.path.with_name(
             f"{LOG_NAME}.torn-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%fZ')}"
         )
-        with AtomicFile(aside, "wb", fsync=True) as f:  # on the disk before the log is cut
+        with AtomicFile(aside, "wb", fsync=True) as f:  # on the disk before the log changes
             assert f.file is not None
             f.file.write(torn)
-        os.ftruncate(self._fd, result.torn_offset)  # type: ignore[arg-type]
-        os.fsync(self._fd)  # type: ignore[arg-type]
-        self._size = result.torn_offset
-        self._write(
+        entry = self._entry(
             Action.TORN_LINE_RECOVERED,
             {
                 "line": result.line,
@@ -525,15 +531,27 @@ class AuditLog:
                 "saved_as": aside.name,
             },
         )
+        line = entry.line()
+        fd = os.open(self.path, os.O_WRONLY | getattr(os, "O_BINARY", 0) | _NOFOLLOW)
+        try:
+            if not os.path.samestat(os.fstat(fd), os.fstat(self._fd)):  # type: ignore[arg-type]
+                raise AuditError(self.path, "the audit log was replaced while open")
+            os.lseek(fd, result.torn_offset, os.SEEK_SET)
+            _write_all(fd, line)
+            os.ftruncate(fd, result.torn_offset + len(line))  # torn bytes longer than the entry
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        self._seq, self._head = entry.seq, entry.hash
+        self._size = result.torn_offset + len(line)
+
+    def _entry(self, action: str, details: Mapping[str, Any]) -> AuditEntry:
+        """The next entry after the head (not written)."""
+        return AuditEntry.make(self._seq + 1, action, details, self._head, self.examiner, self.host)
 
     def _write(self, action: str, details: Mapping[str, Any]) -> AuditEntry:
-        entry = AuditEntry.make(
-            self._seq + 1, action, details, self._head, self.examiner, self.host
-        )
-        line = memoryview(entry.line())
-        while line:  # one write() in practice; a short write is finished, never left torn
-            n = os.write(self._fd, line)  # type: ignore[arg-type]
-            line = line[n:]
+        entry = self._entry(action, details)
+        _write_all(self._fd, entry.line())  # type: ignore[arg-type]
         os.fsync(self._fd)  # type: ignore[arg-type]
         self._seq, self._head = entry.seq, entry.hash
         self._size += len(entry.line())
@@ -578,6 +596,14 @@ class AuditLog:
             if self._fd is not None:
                 os.close(self._fd)
                 self._fd = None
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """``data`` written to ``fd``: one write() in practice; a short write is finished, never
+    left torn."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 class _FileLock:

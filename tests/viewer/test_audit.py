@@ -177,6 +177,51 @@ def test_reopening_after_a_torn_line_moves_it_aside_and_records_that(tmp_path: P
     assert log.path.read_bytes().startswith(whole)  # the verified entries are untouched
 
 
+class _Killed(BaseException):
+    """Stands for SIGKILL at a chosen point: nothing after it runs, no handler sees it."""
+
+
+def test_a_crash_while_recovering_a_torn_line_leaves_it_visible(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The program that repairs a torn last line dies before its record is on the disk: the
+    log must still read as torn (never as a sound chain without a trace of the damage), and
+    the next program records the repair."""
+    log = _case(tmp_path, notes=2)
+    whole = log.path.read_bytes()
+    torn = b'{"action":"note","details":{"te'
+    log.path.write_bytes(whole + torn)
+
+    def killed(*_args: object) -> int:
+        raise _Killed
+
+    with monkeypatch.context() as m:
+        m.setattr(os, "write", killed)  # the first byte the repair would write to the log
+        with pytest.raises(_Killed):
+            AuditLog(log.case_dir, examiner="B", host="lab-2")
+    result = verify_log(log.path)
+    assert result.torn, result.message()
+    AuditLog(log.case_dir, examiner="C", host="lab-3").close()
+    result = verify_log(log.path)
+    assert result.ok, result.message()
+    recovered = [e for e in result.entries if e.action == Action.TORN_LINE_RECOVERED]
+    assert [e.details["sha256"] for e in recovered] == [hashlib.sha256(torn).hexdigest()]
+    assert log.path.read_bytes().startswith(whole)
+
+
+def test_a_torn_line_longer_than_its_repair_entry_is_cut_off(tmp_path: Path) -> None:
+    """The repair entry is written over the torn bytes; what is left of a longer torn line
+    after it is cut, so the log ends with the entry's newline."""
+    log = _case(tmp_path, notes=1)
+    torn = b'{"action":"note","details":{"text":"' + b"x" * 5000
+    log.path.write_bytes(log.path.read_bytes() + torn)
+    AuditLog(log.case_dir).close()
+    result = verify_log(log.path)
+    assert result.ok, result.message()
+    assert [e.action for e in result.entries][-2:] == ["torn-line-recovered", "log-opened"]
+    assert result.entries[-2].details["bytes"] == len(torn)
+
+
 def test_a_broken_log_is_refused_for_writing(tmp_path: Path) -> None:
     log = _case(tmp_path)
     lines = _lines(log.path)
