@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from engine.ending import Terminated, signal_words
+from forensic_viewer.report.build import stopped_scan_alert
 from forensic_viewer.scan.results import CSV_NAME, SCAN_INFO
 from forensic_viewer.scan.run import ScanSummary, run_scan
 from tests.viewer.test_scan_prefetch import StubAnalyzer, files_of, make_folder
@@ -161,6 +162,34 @@ def test_a_report_of_a_stopped_scan_says_on_its_first_page_that_it_covers_a_part
     run_scan(files_of(folder), StubAnalyzer(), out, source="t")
     partial, html = report("whole")
     assert partial is None and 'id="partial-scan"' not in html
+
+
+def test_a_report_begun_while_its_scan_runs_says_so_though_the_scan_ends_meanwhile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A report of a folder a scan is still writing holds the rows there when it read them.
+    The scan ending right after that (scan.json rewritten "finished") must not make the
+    report read as a whole: how the run stood is read before its rows, never after. The
+    scan's end is simulated at the moment the rows have been indexed."""
+    import forensic_viewer.report.model as model
+    from forensic_viewer.report import scan_source
+    from forensic_viewer.scan.results import ResultIndex
+    from forensic_viewer.scan.settings import record_run
+
+    folder, out = make_folder(tmp_path / "ev", 4), tmp_path / "out"
+    _cancelled_after_one_file(folder, out)
+    record_run(out, {"state": "running"})  # as a scan still at work leaves it
+
+    class ScanEndsOnceIndexed(ResultIndex):
+        def _load(self) -> None:
+            super()._load()
+            record_run(out, {"state": "finished", "files": 4, "through": 4})
+
+    monkeypatch.setattr(model, "ResultIndex", ScanEndsOnceIndexed)
+    source = scan_source(out)
+    assert source.count == 1
+    partial = stopped_scan_alert(source.settings, source.count)
+    assert partial is not None and "still running" in partial
 
 
 def test_the_first_page_of_a_resumed_scan_stopped_again_counts_every_run_s_files(
