@@ -667,9 +667,7 @@ def scan_source(
 ) -> ReportSource:
     """A report over the scan output folder ``out`` (default: every file it holds; ``keys``:
     those files, in that order). Raises :class:`ForensicError` when ``out`` holds no results."""
-    # scan.json first: a scan still writing the folder may end while its rows are read, and
-    # the rows read then are the part it had written, which the report must still call a part
-    info = scan_info(out)
+    info = scan_info(out)  # before the rows: a scan that ends meanwhile left them a part
     index = ResultIndex(out)
     if not len(index):
         raise ForensicError(out, "holds no scan results (results.jsonl is missing or empty)")
