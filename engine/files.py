@@ -1,9 +1,10 @@
 """Writing result files so that a reader never sees half of one, and opening evidence files.
 
 Every file the project writes for others to read (checkpoints, scan results, reports, run
-state) goes through :class:`AtomicFile`: the bytes go to ``NAME.tmp`` beside the target and
-replace it with one ``os.replace`` (atomic on POSIX and Windows within one folder) only when
-the writing finished; a failure removes the ``.tmp`` and leaves any earlier file untouched.
+state) goes through :class:`AtomicFile`: the bytes go to ``NAME.~<8 hex>.tmp`` beside the target
+(a name of its own per writer: :func:`temp_path`) and replace it with one ``os.replace``
+(atomic on POSIX and Windows within one folder) only when the writing finished; a failure
+removes the ``.tmp`` and leaves any earlier file untouched.
 
 Evidence files are never written: every read of one (the loader in :mod:`engine.io`, the
 classic analyses' second read, a scan's hashing and content sniffing) goes through
@@ -17,6 +18,8 @@ from __future__ import annotations
 
 import errno
 import os
+import re
+import secrets
 import stat
 from pathlib import Path
 from types import TracebackType
@@ -157,12 +160,27 @@ def is_listed(path: Path) -> bool:
         return False
 
 
-TEMP_SUFFIX = ".tmp"  # what :func:`temp_path` adds to a name: a name must leave room for it
+TEMP_SUFFIX = ".tmp"  # how the name of a temporary file of :func:`temp_path` ends
+TEMP_ROOM = len(".~") + 8 + len(TEMP_SUFFIX)  # bytes temp_path adds: a name must leave room
+_TEMP_NAME = re.compile(r"\.~[0-9a-f]{8}" + re.escape(TEMP_SUFFIX) + "$")
 
 
 def temp_path(path: Path) -> Path:
-    """Where :class:`AtomicFile` writes ``path`` before it replaces it: ``NAME.tmp`` beside it."""
-    return path.with_name(path.name + TEMP_SUFFIX)
+    """Where :class:`AtomicFile` writes ``path`` before it replaces it: ``NAME.~<8 hex>.tmp``
+    beside it, another name at each call. Two programs writing one file at once (two reports
+    into one folder) each write their own temporary file, and the last to finish replaces the
+    other's whole; with one shared name the second opened, emptied and went on writing the
+    file the first then put in place, changing it after the first had reported it written."""
+    return path.with_name(f"{path.name}.~{secrets.token_hex(4)}{TEMP_SUFFIX}")
+
+
+def temp_target(path: Path) -> Path:
+    """The file a temporary file of :func:`temp_path` stands for (``path`` itself when it is
+    not one; ``NAME.tmp``, the earlier form, too), for messages naming the file written."""
+    name = _TEMP_NAME.sub("", path.name)
+    if name == path.name and name.endswith(TEMP_SUFFIX):
+        name = name[: -len(TEMP_SUFFIX)]
+    return path.with_name(name)
 
 
 class AtomicFile:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
+from engine.files import temp_target
 from engine.types import Progress
 from forensic_viewer.report.build import (
     CancelFn,
@@ -84,8 +85,7 @@ def os_problem(e: OSError, where: Path) -> str:
     "<file>: permission denied"); the file is the one written, not its temporary twin. The
     command line's and the report dialog's one line when a report cannot be written."""
     file = Path(str(e.filename)) if e.filename else where
-    if file.suffix == ".tmp":  # engine.files.AtomicFile writes NAME.tmp first
-        file = file.with_suffix("")
+    file = temp_target(file)  # engine.files.AtomicFile writes a temporary file first
     if isinstance(e, FileExistsError):  # the folder to make is a file
         problem = "a file, not a folder"
     else:

@@ -41,7 +41,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from engine.files import AtomicFile, read_regular, temp_path
+from engine.files import AtomicFile, read_regular
 from forensic_viewer.report import text as T
 from forensic_viewer.report.build import STOPPED_HEADING, Figure, ItemFigures, Overview
 from forensic_viewer.report.limitations import limitations_text
@@ -197,7 +197,8 @@ class PdfWriter:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.tmp = temp_path(path)  # reportlab writes by file name
+        self._out = AtomicFile(path, mode=None)  # reportlab writes its tmp by file name
+        self.tmp = self._out.tmp
         self.f = fonts()
         self.s = _Styles(self.f)
         self.story: list[Flowable] = []
@@ -540,7 +541,7 @@ class PdfWriter:
 
     def finish(self) -> Path:
         assert self.ov is not None
-        out = AtomicFile(self.path, mode=None)
+        out = self._out
         case = self.ov.case
         doc = SimpleDocTemplate(
             str(self.tmp),

@@ -1,5 +1,5 @@
 """The file of a report format written as text, item by item (HTML, JSON): made beside its
-place as ``NAME.tmp`` (:class:`engine.files.AtomicFile`) in ``begin``, put in place by
+place as a temporary file of its own (:class:`engine.files.AtomicFile`) in ``begin``, put in place by
 ``finish``, removed by ``abort`` (``write_report`` aborts every format when one fails or the
 report is cancelled), so a reader never finds half a report under its name."""
 
@@ -20,7 +20,7 @@ class TextReportFile:
         self._f: TextIO | None = None
 
     def _open(self) -> None:
-        """Start ``NAME.tmp``; it ends in :meth:`_commit` or :meth:`abort`."""
+        """Start the temporary file; it ends in :meth:`_commit` or :meth:`abort`."""
         # errors=: a file name that is not UTF-8 (its bytes as surrogates, which the JSON
         # writer leaves as they are) is written \udcXX, the JSON escape that reads back as it
         self._out = AtomicFile(self.path, "w", encoding="utf-8", errors="backslashreplace")

@@ -27,7 +27,7 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from engine.errors import ForensicError
-from engine.files import TEMP_SUFFIX, atomic_write, not_regular_reason, open_regular
+from engine.files import TEMP_ROOM, atomic_write, not_regular_reason, open_regular
 from engine.metrics import levels
 
 MAPS = "maps"
@@ -43,13 +43,13 @@ NAME_MAX = 255  # bytes of one file name: ext4, XFS, Btrfs, APFS (NTFS: 255 UTF-
 
 
 def fitted_name(key: str, suffix: str) -> str:
-    """``key`` + ``suffix``, the file name within :data:`NAME_MAX` bytes with the atomic
-    writer's ``.tmp``: a longer one (an evidence file whose name is near the limit, as a long
+    """``key`` + ``suffix``, the file name within :data:`NAME_MAX` bytes with what the atomic
+    writer adds for its temporary file (:data:`~engine.files.TEMP_ROOM`): a longer one (an evidence file whose name is near the limit, as a long
     non-ASCII name soon is) keeps its beginning, cut at a character, then ``~`` and 16 hex
     digits of the key's SHA-256 (two long names alike in their beginning stay apart) and the
     suffix. Only the name is cut: the key's folders are the evidence's, within the limit."""
     folder, sep, name = key.rpartition("/")
-    room = NAME_MAX - len(TEMP_SUFFIX.encode()) - len(suffix.encode())
+    room = NAME_MAX - TEMP_ROOM - len(suffix.encode())
     if len(_raw(name)) <= room:
         return key + suffix
     tag = "~" + hashlib.sha256(_raw(key)).hexdigest()[:16]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.files import AtomicFile, atomic_write, temp_path
+from engine.files import AtomicFile, atomic_write, temp_path, temp_target
 from engine.formatting import format_duration
 
 
@@ -26,7 +26,7 @@ def test_a_failed_write_keeps_the_earlier_file(tmp_path: Path) -> None:
         out.file.write("half of a new re")
         raise RuntimeError("renderer crashed")
     assert target.read_text() == "complete earlier report"
-    assert not temp_path(target).exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]  # no temporary file left
 
 
 def test_nothing_is_visible_before_commit(tmp_path: Path) -> None:
@@ -65,3 +65,34 @@ def test_remaining_time_is_estimated_at_the_pace_so_far() -> None:
     assert estimate_remaining(30.0, 0.25) == pytest.approx(90.0)
     assert estimate_remaining(1.0, 0.01) is None  # too early to tell
     assert estimate_remaining(30.0, 1.0) is None  # done
+
+
+def test_two_writers_of_one_file_never_write_into_each_other(tmp_path: Path) -> None:
+    """Two programs writing one file at once (two reports into one scan folder): the file the
+    first put in place keeps the bytes it wrote (its SHA-256 may be in a case log already)
+    while the second goes on writing, and the second replaces it whole. With one temporary
+    name the second wrote into the file the first had put in place, then failed to find its
+    temporary file."""
+    target = tmp_path / "report.html"
+    first, second = AtomicFile(target, "wb"), AtomicFile(target, "wb")
+    assert first.file is not None and second.file is not None
+    first.file.write(b"report A, whole")
+    second.file.write(b"the other report, ")
+    second.file.flush()
+    first.commit()
+    assert target.read_bytes() == b"report A, whole"
+    second.file.write(b"B, whole too")
+    second.file.flush()
+    assert target.read_bytes() == b"report A, whole"  # the first's file, as it reported it
+    second.commit()
+    assert target.read_bytes() == b"the other report, B, whole too"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
+
+
+def test_a_temporary_name_says_which_file_it_stands_for(tmp_path: Path) -> None:
+    target = tmp_path / "report.html"
+    tmp = temp_path(target)
+    assert tmp.parent == tmp_path and tmp.name.endswith(".tmp") and tmp != temp_path(target)
+    assert temp_target(tmp) == target
+    assert temp_target(tmp_path / "report.html.tmp") == target  # the earlier form
+    assert temp_target(target) == target

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from engine.files import temp_path
 from forensic_viewer.scan.maps import NAME_MAX, fitted_name, map_name, thumb_name
 from forensic_viewer.scan.probe import scan_probe_name
 from forensic_viewer.scan.records import FileRecord
@@ -43,5 +44,5 @@ def test_fitted_names_keep_short_keys_and_their_folders() -> None:
     for name in (map_name(long_key, "crfd-net-compact"), scan_probe_name(long_key)):
         folder, _, last = name.rpartition("/")
         assert folder.endswith("/a/b") and last.startswith("Ü" * 50)
-        assert len((last + ".tmp").encode()) <= NAME_MAX
+        assert len(temp_path(Path(last)).name.encode()) <= NAME_MAX
     assert fitted_name(long_key, ".x") != fitted_name(long_key[:-1], ".x")
