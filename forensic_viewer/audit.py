@@ -532,7 +532,9 @@ class AuditLog:
             },
         )
         line = entry.line()
-        fd = os.open(self.path, os.O_WRONLY | getattr(os, "O_BINARY", 0) | _NOFOLLOW)
+        # never following a link nor waiting on a pipe put there since the log was read
+        flags = os.O_WRONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
+        fd = os.open(self.path, flags | _NOFOLLOW)
         try:
             if not os.path.samestat(os.fstat(fd), os.fstat(self._fd)):  # type: ignore[arg-type]
                 raise AuditError(self.path, "the audit log was replaced while open")

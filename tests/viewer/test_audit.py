@@ -222,6 +222,33 @@ def test_a_torn_line_longer_than_its_repair_entry_is_cut_off(tmp_path: Path) -> 
     assert result.entries[-2].details["bytes"] == len(torn)
 
 
+@pytest.mark.timeout(60)
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_pipe_put_in_place_of_the_log_during_a_repair_is_refused_without_waiting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The repair writes its entry through a descriptor of its own, opened after the torn
+    bytes were saved aside: a named pipe put at the log's name meanwhile is refused at once
+    (one line naming the log), never waited on for a reader, and the log is left as it was."""
+    import forensic_viewer.audit as audit
+
+    log = _case(tmp_path, notes=1)
+    log.path.write_bytes(log.path.read_bytes() + b'{"action":"no')
+    real = audit.AtomicFile.commit
+
+    def saved_then_swapped(self: audit.AtomicFile) -> Path:
+        done = real(self)
+        log.path.rename(log.path.with_name("moved.jsonl"))
+        os.mkfifo(log.path)
+        return done
+
+    monkeypatch.setattr(audit.AtomicFile, "commit", saved_then_swapped)
+    with pytest.raises(AuditError) as info:
+        AuditLog(log.case_dir)
+    assert str(info.value).startswith(str(log.path)) and "\n" not in str(info.value)
+    assert verify_log(log.path.with_name("moved.jsonl")).torn
+
+
 def test_a_broken_log_is_refused_for_writing(tmp_path: Path) -> None:
     log = _case(tmp_path)
     lines = _lines(log.path)
