@@ -28,7 +28,9 @@ another architecture) is shown under the row. A face model's θ is then set by
 
 Stop sends SIGTERM (``QProcess.terminate``): the trainer writes its last checkpoint and resume
 file and exits; Resume runs the same command with ``--resume`` in the same run folder, also
-after the viewer was closed. Resume is offered only for a run that was stopped before it
+after the viewer was closed: the list beside the output name offers the runs folder's stopped
+and finished runs (:func:`trainer.runs.earlier_runs`), and picking one fills the form with its
+saved settings. Resume is offered only for a run that was stopped before it
 finished (its tooltip says why not otherwise). A Stop that reaches a stage which had just
 finished (the trainer exits 143 all the same, saying so) leaves that stage finished, not
 stopped (:func:`trainer.progress.finished_despite_stop`); one that reaches ``calibrate`` once
@@ -54,7 +56,7 @@ from typing import IO, Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QCloseEvent, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -115,6 +117,7 @@ from trainer.progress import (
     finished_despite_stop,
 )
 from trainer.review import InstallReview, review_checkpoint
+from trainer.runs import EarlierRun, earlier_runs
 from trainer.starting import read_starting_point
 
 MARKED_POINTS = 50  # curves with at most this many points get a marker at each point
@@ -279,6 +282,7 @@ class TrainingDialog(QDialog):
         settings = min(wanted + 2 * pane.frameWidth(), width * 3 // 5)
         splitter.setSizes([settings, width - settings])
         self._on_arch_changed(self.arch.currentText())
+        self.list_earlier_runs()
         self._update_buttons()
 
     # --- construction ---
@@ -394,9 +398,18 @@ class TrainingDialog(QDialog):
 
         self.name = QLineEdit("my-model")
         self.name.textChanged.connect(self._on_name_changed)
-        form.addRow("output name", self.name)
+        # the runs folder's stopped and finished runs: a run stopped by quitting the viewer is
+        # picked here, not found by retyping its name
+        self.earlier = QComboBox()
+        self.earlier.activated.connect(self._on_run_picked)
+        self._earlier: list[EarlierRun] = []
+        name_row = QHBoxLayout()
+        name_row.addWidget(self.name, 1)
+        name_row.addWidget(self.earlier)
+        form.addRow("output name", name_row)
         self.runs_dir = QLineEdit(str(runs_dir))
         self.runs_dir.textChanged.connect(self._on_name_changed)
+        self.runs_dir.textChanged.connect(self.list_earlier_runs)
         pick_runs = QPushButton("…")
         pick_runs.clicked.connect(self._pick_runs_dir)
         runs_row = QHBoxLayout()
@@ -555,6 +568,28 @@ class TrainingDialog(QDialog):
         path, _ = QFileDialog.getOpenFileName(self, "Data set list", "", "JSON (*.json)")
         if path:
             self._add_data(path)
+
+    def list_earlier_runs(self) -> None:
+        """List the runs folder's stopped and finished runs, the newest first, with their
+        state (:func:`trainer.runs.earlier_runs`)."""
+        self._earlier = earlier_runs(self.runs_dir.text().strip() or ".")
+        self.earlier.clear()
+        count = len(self._earlier)
+        self.earlier.addItem(f"earlier runs ({count})…" if count else "no earlier runs")
+        for run in self._earlier:
+            self.earlier.addItem(run.label())
+        self.earlier.setToolTip(
+            "a stopped or finished run of the runs folder: its name and settings fill the form"
+        )
+        self.earlier.setEnabled(bool(count) and not self.busy)
+
+    def _on_run_picked(self, index: int) -> None:
+        """An earlier run picked: the form shows its saved settings and name, as the run it
+        is (Resume continues a stopped one)."""
+        self.earlier.setCurrentIndex(0)
+        if self.busy or not 0 < index <= len(self._earlier):
+            return
+        self.set_config(self._earlier[index - 1].state.config)
 
     def _pick_runs_dir(self) -> None:
         pick_folder(self, "Folder for run folders", self.runs_dir)
@@ -1097,6 +1132,7 @@ class TrainingDialog(QDialog):
         ready = assess(config, self.check_result, state)  # Start, Resume and their words
         self.start_note.setText("\n".join(config.start_problems()))
         busy = self.busy
+        self.earlier.setEnabled(bool(self._earlier) and not busy)
         self.start_button.setEnabled(ready.can_start and not busy)
         self.resume_button.setEnabled(ready.can_resume and not busy)
         self.resume_button.setToolTip(ready.resume_note if config.name else "")
@@ -1118,6 +1154,7 @@ class TrainingDialog(QDialog):
         at = f" at step {step}" if step and how != "finished" else ""
         self.stage_label.setText(f"{self._header} — {how}{at}")
         self.eta_label.setText(how)
+        self.list_earlier_runs()
         if not self.isVisible():  # closed while it ran: nothing else would say it ended
             self.notice.emit(f"training {self.stage_label.text()}; {REOPEN}")
 
@@ -1127,6 +1164,12 @@ class TrainingDialog(QDialog):
 
     def _log(self, text: str) -> None:
         self.log.appendPlainText(text)
+
+    def showEvent(self, event: QShowEvent) -> None:  # Qt override
+        """The earlier runs as the runs folder holds them now (a run may have ended since)."""
+        super().showEvent(event)
+        if not self.busy:
+            self.list_earlier_runs()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # Qt override
         """Closing hides the dialog; a run goes on (Stop ends it), and the main window says so."""

@@ -1,0 +1,55 @@
+"""What a later audit of the training dialog found (offscreen): a run stopped by quitting the
+viewer could only be found again by retyping its name (the dialog reopened as "my-model")."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from forensic_viewer.gui.training_dialog import TrainingDialog
+from trainer.plan import RESUME_NAME, RunState, TrainingConfig
+
+pytestmark = pytest.mark.gui
+
+
+def _saved_run(runs: Path, name: str, how: str, when: int, data: Path) -> TrainingConfig:
+    """A run folder of the dialog's: ``how`` stopped (a resume file), finished (its stage
+    done, no θ to set) or unstarted (its state alone); its files dated ``when``."""
+    config = TrainingConfig(
+        name=name, arch="crfd-net-compact", data=[str(data)], runs_dir=str(runs), epochs=7,
+        window=64, seed=5,
+    )  # fmt: skip
+    (stage,) = config.stages()
+    stage.out.mkdir(parents=True)
+    if how == "stopped":
+        (stage.out / RESUME_NAME).write_bytes(b"")
+    RunState(config, [str(stage.out)] if how == "finished" else [], calibrate=False).save()
+    for f in config.run_dir.iterdir():
+        os.utime(f, (when, when))
+    return config
+
+
+def test_the_runs_folders_runs_are_offered_newest_first_and_picking_one_fills_the_form(
+    qtbot, tmp_path: Path, models_dir: Path
+) -> None:
+    runs, data = tmp_path / "runs", tmp_path / "data"
+    _saved_run(runs, "old-finished", "finished", 1_700_000_000, data)
+    stopped = _saved_run(runs, "quit-mid-run", "stopped", 1_800_000_000, data)
+    _saved_run(runs, "never-trained", "unstarted", 1_900_000_000, data)
+    dialog = TrainingDialog(runs_dir=runs)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.name.text() == "my-model"
+    items = [dialog.earlier.itemText(i) for i in range(dialog.earlier.count())]
+    assert items[0] == "earlier runs (2)…"
+    assert items[1].startswith("quit-mid-run — stopped, ")
+    assert items[2].startswith("old-finished — finished, ")
+    assert len(items) == 3  # a folder with nothing to resume or review is not offered
+    dialog._check_timer.stop()  # no data check process: Resume does not wait for one
+    dialog.earlier.activated.emit(1)
+    assert dialog.name.text() == "quit-mid-run"
+    assert dialog.config() == stopped  # its saved settings, as Resume would run them
+    assert dialog.resume_button.isEnabled()
+    assert dialog.earlier.currentIndex() == 0  # ready to pick another
