@@ -861,7 +861,10 @@ class TrainingDialog(QDialog):
             return
         self.review, self._pending = review, (model, note)
         self._phase = "idle"
-        self._show_ended("finished")
+        # the run, not its last step ("calibrating θ …"), finished: the header says so
+        assert self.state is not None
+        self._set_header(f"{self.state.config.name}: run finished")
+        self._show_ended("finished", note)
         self.review_label.setText(
             f"{review.text()}\n{note}.\nInstall it for the viewer (it is then listed in the "
             "Models panel), or leave it in the run folder."
@@ -1148,11 +1151,12 @@ class TrainingDialog(QDialog):
         self._header = text
         self.stage_label.setText(text)
 
-    def _show_ended(self, how: str) -> None:
-        """Header and ETA say that the run ``how`` (stopped, failed, finished): no estimate."""
+    def _show_ended(self, how: str, detail: str = "") -> None:
+        """Header and ETA say that the run ``how`` (stopped, failed, finished): no estimate;
+        ``detail`` in its place after the header (a finished run: what became of θ)."""
         step = self.progress.step if self.progress is not None else 0
         at = f" at step {step}" if step and how != "finished" else ""
-        self.stage_label.setText(f"{self._header} — {how}{at}")
+        self.stage_label.setText(f"{self._header} — {detail or how + at}")
         self.eta_label.setText(how)
         self.list_earlier_runs()
         if not self.isVisible():  # closed while it ran: nothing else would say it ended

@@ -53,3 +53,30 @@ def test_the_runs_folders_runs_are_offered_newest_first_and_picking_one_fills_th
     assert dialog.config() == stopped  # its saved settings, as Resume would run them
     assert dialog.resume_button.isEnabled()
     assert dialog.earlier.currentIndex() == 0  # ready to pick another
+
+
+def test_a_finished_run_is_said_to_have_finished_with_theta_calibrated(
+    qtbot, tmp_path: Path, models_dir: Path
+) -> None:
+    """The header read "NAME: calibrating θ and the pixel threshold on the validation split —
+    finished", the last step named as if it were still going on."""
+    from tests.conftest import make_tiny_checkpoint
+
+    dialog = TrainingDialog(runs_dir=tmp_path / "runs")
+    qtbot.addWidget(dialog)
+    dialog.name.setText("calibrated-run")
+    config = dialog.config()
+    dialog.state = RunState(config, [str(s.out) for s in config.stages()], True)
+    make_tiny_checkpoint(config.final_checkpoint())
+    argv: list[str] = []
+    dialog.runner.start = argv.extend  # type: ignore[method-assign]
+    dialog._calibrate_or_install()
+    assert argv[0] == "calibrate"
+    assert dialog.stage_label.text().startswith("calibrated-run: calibrating θ")
+    make_tiny_checkpoint(config.calibrated_path(), seed=1)  # what calibrate writes
+    dialog._on_run_finished(0, "")
+    assert dialog.review_box.isVisibleTo(dialog)
+    assert dialog.stage_label.text() == (
+        "calibrated-run: run finished — θ and the pixel threshold chosen on the validation split"
+    )
+    assert dialog.eta_label.text() == "finished"
