@@ -233,6 +233,12 @@ class TrainingProgress:
 
     def apply(self, event: dict[str, Any]) -> None:
         kind = event.get("event")
+        reported = _number(event.get("step"))
+        if reported is not None and kind != "resume":
+            # the latest step any event reports: step events come every --log-every steps,
+            # so a validation or checkpoint after them is where the run is (a failure there
+            # read "failed at step 1" after a validation at step 8)
+            self.step = int(reported)
         if kind == "step":
             self._on_step(event)
         elif kind == "val":
@@ -242,7 +248,6 @@ class TrainingProgress:
                 self.val.setdefault(key, Series()).add(epoch, v, step)
         elif kind == "checkpoint":
             self.checkpoint = str(event.get("path") or "") or self.checkpoint
-            self.step = int(_number(event.get("step")) or self.step)
         elif kind == "data":
             self.data = event
         elif kind == "resume":
@@ -253,7 +258,6 @@ class TrainingProgress:
             self.step, self.epoch = int(step), int(epoch)
         elif kind == "done":
             self.done = True
-            self.step = int(_number(event.get("step")) or self.step)
 
     def _on_step(self, event: dict[str, Any]) -> None:
         step = _number(event.get("step"))

@@ -229,3 +229,16 @@ def test_a_stop_once_the_run_had_finished_is_told_from_a_stop_inside_it(tmp_path
     assert finished_despite_stop(EXIT_TERMINATED, "", progress)
     progress.apply({"event": "resume", "step": 3, "epoch": 1})  # a later process of the stage
     assert not progress.done and not finished_despite_stop(EXIT_TERMINATED, "", progress)
+
+
+def test_the_step_is_the_latest_any_event_reports() -> None:
+    """Step events come every --log-every steps: a validation (or checkpoint) after them is
+    where the run is. A failure after the validation at step 8 read "failed at step 1"."""
+    p = TrainingProgress(batch_size=4)
+    p.apply({"event": "step", "step": 1, "epoch": 0, "loss": 0.5})
+    p.apply({"event": "val", "epoch": 1, "step": 8, "pixel_f1": 0.2})
+    assert p.step == 8
+    p.apply({"event": "checkpoint", "step": 9, "epoch": 1, "path": "last.safetensors"})
+    assert p.step == 9
+    p.apply({"event": "resume", "step": 4, "epoch": 0, "batch": 4})  # a resume goes back
+    assert p.step == 4

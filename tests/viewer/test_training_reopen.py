@@ -80,3 +80,25 @@ def test_a_finished_run_is_said_to_have_finished_with_theta_calibrated(
         "calibrated-run: run finished — θ and the pixel threshold chosen on the validation split"
     )
     assert dialog.eta_label.text() == "finished"
+
+
+def test_a_failure_after_a_validation_names_the_validations_step(
+    qtbot, tmp_path: Path, models_dir: Path
+) -> None:
+    """The header said "failed at step 1" although validation had run at step 8: the step
+    was taken from step and checkpoint events only."""
+    from trainer.progress import TrainingProgress
+
+    dialog = TrainingDialog(runs_dir=tmp_path / "runs")
+    qtbot.addWidget(dialog)
+    dialog.name.setText("fails-late")
+    config = dialog.config()
+    dialog.state = RunState(config, [], False)
+    dialog._stage = config.stages()[0]
+    dialog._phase = "train"
+    dialog._set_header(f"{config.name}: {dialog._stage.title}")
+    dialog.progress = TrainingProgress(config.batch_size, 0)
+    dialog._on_event({"event": "step", "step": 1, "epoch": 0, "loss": 0.5, "lr": 1e-4})
+    dialog._on_event({"event": "val", "epoch": 1, "step": 8, "images": 6, "pixel_f1": 0.3})
+    dialog._on_run_finished(1, "forensic-train fit: error: out of memory")
+    assert dialog.stage_label.text() == "fails-late: training — failed at step 8"
