@@ -60,6 +60,16 @@ FIGURE_WORDS = {
 FINISHED_AT_STOP = "once the run had finished: its checkpoint is "
 
 
+# How a trainer's warning line on stderr begins (``--warmup`` longer than the run, θ that cannot
+# be chosen): the training dialog shows such lines beside its status, not only in its log.
+WARNING = "warning: "
+
+
+def is_warning(line: str) -> bool:
+    """Whether ``line`` (of a trainer's stderr) is a warning the analyst should see."""
+    return line.strip().startswith(WARNING)
+
+
 def finished_at_stop(checkpoint: Path) -> str:
     """The end of ``fit``'s last line when a SIGTERM came once its run had finished."""
     return f"{FINISHED_AT_STOP}{checkpoint}"

@@ -115,6 +115,7 @@ from trainer.progress import (
     figure_name,
     figure_words,
     finished_despite_stop,
+    is_warning,
 )
 from trainer.review import InstallReview, review_checkpoint
 from trainer.runs import EarlierRun, earlier_runs
@@ -245,7 +246,7 @@ class TrainingDialog(QDialog):
         self.checker.finished.connect(self._on_check_finished)
         self.runner = TrainerProcess(self)
         self.runner.event.connect(self._on_event)
-        self.runner.text.connect(self._log)
+        self.runner.text.connect(self._on_text)
         self.runner.finished.connect(self._on_run_finished)
         self._check_timer = QTimer(self, singleShot=True, interval=300)
         self._check_timer.timeout.connect(self.validate_data)
@@ -459,6 +460,14 @@ class TrainingDialog(QDialog):
         self.status = QLabel()
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.status.setWordWrap(True)
+        # the running process's warnings (a --warmup longer than the run keeps the learning
+        # rate small throughout): the run's length is known only once it has started, so the
+        # trainer's own words are shown here, not lost in the log
+        self.warnings_label = QLabel()
+        self.warnings_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.warnings_label.setWordWrap(True)
+        self.warnings_label.setStyleSheet("color: #d08000;")
+        self.warnings_label.setVisible(False)
         self.review_label = QLabel()
         self.review_label.setTextFormat(Qt.TextFormat.PlainText)
         self.review_label.setWordWrap(True)
@@ -489,6 +498,7 @@ class TrainingDialog(QDialog):
         box.addWidget(self.stage_label)
         box.addLayout(bar_row)
         box.addWidget(self.status)
+        box.addWidget(self.warnings_label)
         box.addWidget(self.review_box)
         box.addWidget(plots, 1)
         return live
@@ -823,6 +833,7 @@ class TrainingDialog(QDialog):
             + (" (resumed)" if resume else "")
         )
         argv = config.stage_argv(stage, resume)
+        self._clear_warnings()
         self._log("$ forensic-train " + shlex.join(argv))
         self._set_status(f"{stage.title}: starting (loading the data and the network)…")
         self.runner.start(argv)
@@ -843,6 +854,7 @@ class TrainingDialog(QDialog):
             self._set_header(f"{config.name}: {doing}")
             argv = config.calibrate_argv(model)
             self._calibrated_before = file_identity(config.calibrated_path())
+            self._clear_warnings()
             self._log("$ forensic-train " + shlex.join(argv))
             self._set_status(f"{doing}…")
             self.runner.start(argv)
@@ -1168,6 +1180,19 @@ class TrainingDialog(QDialog):
 
     def _log(self, text: str) -> None:
         self.log.appendPlainText(text)
+
+    def _on_text(self, line: str) -> None:
+        """A line of the trainer that is no event: logged, and a warning kept in view."""
+        self._log(line)
+        if is_warning(line):
+            shown = self.warnings_label.text()
+            self.warnings_label.setText(f"{shown}\n{line.strip()}" if shown else line.strip())
+            self.warnings_label.setVisible(True)
+
+    def _clear_warnings(self) -> None:
+        """A new process: the previous one's warnings are no longer about what runs."""
+        self.warnings_label.clear()
+        self.warnings_label.setVisible(False)
 
     def showEvent(self, event: QShowEvent) -> None:  # Qt override
         """The earlier runs as the runs folder holds them now (a run may have ended since)."""

@@ -102,3 +102,35 @@ def test_a_failure_after_a_validation_names_the_validations_step(
     dialog._on_event({"event": "val", "epoch": 1, "step": 8, "images": 6, "pixel_f1": 0.3})
     dialog._on_run_finished(1, "forensic-train fit: error: out of memory")
     assert dialog.stage_label.text() == "fails-late: training — failed at step 8"
+
+
+def test_the_trainers_warm_up_warning_stays_in_view(
+    qtbot, tmp_path: Path, models_dir: Path
+) -> None:
+    """A tiny fine-tune is shorter than the default --warmup 100, so its learning rate stays
+    small throughout; the trainer warns once its run's length is known, and the dialog kept
+    that line only in its log, under hundreds of step lines."""
+    from trainer.progress import TrainingProgress
+
+    dialog = TrainingDialog(runs_dir=tmp_path / "runs")
+    qtbot.addWidget(dialog)
+    dialog.name.setText("tiny-tune")
+    dialog.show()
+    config = dialog.config()
+    dialog.state = RunState(config, [], False)
+    dialog._stage = config.stages()[0]
+    dialog._phase = "train"
+    dialog.progress = TrainingProgress(config.batch_size, 0)
+    assert not dialog.warnings_label.isVisible()
+    warning = (
+        "warning: --warmup 100 is longer than the run (12 steps): the learning rate never "
+        "reaches 0.0001"
+    )
+    dialog.runner.text.emit("[#####...................]  20.0% epoch 1/3")
+    dialog.runner.text.emit(warning)
+    dialog._on_event({"event": "step", "step": 2, "epoch": 0, "loss": 0.5, "lr": 2e-6})
+    dialog._dirty = True
+    dialog._redraw()  # the status moves on to the step; the warning stays
+    assert dialog.status.text().startswith("step 2")
+    assert dialog.warnings_label.isVisible() and dialog.warnings_label.text() == warning
+    assert warning in dialog.log.toPlainText()
