@@ -134,3 +134,70 @@ def test_the_trainers_warm_up_warning_stays_in_view(
     assert dialog.status.text().startswith("step 2")
     assert dialog.warnings_label.isVisible() and dialog.warnings_label.text() == warning
     assert warning in dialog.log.toPlainText()
+
+
+# sys.argv[1]: a file whose existence lets the child end once SIGTERM came (the test makes it
+# when it has seen what the viewer shows meanwhile)
+SLOW_STOP = """
+import os, signal, sys, time
+
+def terminated(_signum, _frame):
+    for _ in range(600):  # writing the checkpoint, at most a minute
+        if os.path.exists(sys.argv[1]):
+            break
+        time.sleep(0.05)
+    sys.exit(143)
+
+signal.signal(signal.SIGTERM, terminated)
+print("ready", flush=True)
+while True:
+    time.sleep(0.05)
+"""
+
+
+def test_quitting_during_a_run_shows_that_the_checkpoint_is_being_written(
+    qtbot, tmp_path: Path, models_dir: Path
+) -> None:
+    """``shutdown`` waited for the trainer in waitForFinished: the viewer froze for up to a
+    minute with nothing on screen. A modal note now says what is happening while the stop's
+    checkpoint is written, and the trainer is still stopped by SIGTERM, not killed."""
+    import sys
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QProgressDialog
+
+    dialog = TrainingDialog(runs_dir=tmp_path / "runs")
+    qtbot.addWidget(dialog)
+    dialog.name.setText("quit-now")
+    dialog.state = RunState(dialog.config(), [], False)
+    released = tmp_path / "checkpoint-written"
+    process = dialog.runner.process
+    process.start = lambda program, args: type(process).start(  # type: ignore[method-assign]
+        process, sys.executable, ["-c", SLOW_STOP, str(released)]
+    )
+    lines: list[str] = []
+    dialog.runner.text.connect(lines.append)
+    codes: list[int] = []
+    dialog.runner.finished.connect(lambda code, _message: codes.append(code))
+    dialog.runner.start(["fit"])
+    qtbot.waitUntil(lambda: "ready" in lines, timeout=30_000)
+    seen: list[str] = []
+
+    def look() -> None:  # runs only if the viewer's event loop turns during the wait
+        seen.extend(
+            w.labelText()
+            for w in QApplication.topLevelWidgets()
+            if isinstance(w, QProgressDialog) and w.isVisible()
+        )
+        released.touch()
+
+    QTimer.singleShot(0, look)
+    dialog.shutdown(20_000)
+    assert seen == [
+        "Stopping the training run quit-now: writing its checkpoint (Resume continues it)…"
+    ]
+    assert codes == [143]  # it ended by its SIGTERM handler, not killed
+    assert not dialog.runner.running
+    assert not any(
+        isinstance(w, QProgressDialog) and w.isVisible() for w in QApplication.topLevelWidgets()
+    )
