@@ -373,9 +373,11 @@ def fit(
     # --max-steps 2 the bar read "epoch 1/100 step 1/1100" with an ETA of the whole schedule)
     goal = min(total, cfg.max_steps) if cfg.max_steps > 0 else total
     last_epoch = min(cfg.epochs, -(-goal // per_epoch))
-    if cfg.warmup_steps > total and step == 0:  # the peak learning rate would never be reached
+    # the peak learning rate would never be reached: by where the run ends (--max-steps), not
+    # by the whole schedule (a short --max-steps of a long schedule went without the warning)
+    if cfg.warmup_steps > goal and step == 0:
         reporter.message(
-            f"warning: --warmup {cfg.warmup_steps} is longer than the run ({total} steps): "
+            f"warning: --warmup {cfg.warmup_steps} is longer than the run ({goal} steps): "
             f"the learning rate never reaches {cfg.lr:g}"
         )
 
