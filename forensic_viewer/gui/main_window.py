@@ -49,6 +49,7 @@ from forensic_viewer.gui.batch_dialog import BatchDialog
 from forensic_viewer.gui.canvas import Canvas
 from forensic_viewer.gui.case_log import CaseRecorder
 from forensic_viewer.gui.compare import CompareView
+from forensic_viewer.gui.escape import EditorsKeepEscape
 from forensic_viewer.gui.groundtruth_panel import (
     GroundTruthPanel,
     looks_like_mask,
@@ -345,6 +346,7 @@ class MainWindow(QMainWindow):
         analysis_menu = self.menuBar().addMenu("&Analysis")
         self.analyse_action = self._action("&Analyse again", lambda: self.analyse(), "Ctrl+R")
         self.cancel_action = self._action("&Cancel", self.cancel, "Esc")
+        self._editors_keep_escape = EditorsKeepEscape(self)  # not while typing in a field
         # until there is an image to analyse again, and an analysis to cancel (_update_busy)
         self.analyse_action.setEnabled(False)
         self.cancel_action.setEnabled(False)
