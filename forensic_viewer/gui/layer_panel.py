@@ -276,13 +276,13 @@ class LayerPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.list = QListWidget()
-        self.list.setMaximumHeight(220)
         self._controls_box = QVBoxLayout()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
-        layout.addWidget(self.list)
+        # the list takes the height the controls leave: with the JPEG ghosts there are 20 and
+        # more layers, and a list held to 220 pixels (about 6 rows) stayed so in a tall dock
+        layout.addWidget(self.list, 1)
         layout.addLayout(self._controls_box)
-        layout.addStretch(1)
         self.controls: LayerControls | None = None
         self._layers: LayerList | None = None
         self._bind = Subscriptions()

@@ -1,4 +1,5 @@
-"""The Layers panel keeps its width whichever layer is selected (offscreen).
+"""The Layers panel keeps its width whichever layer is selected, and its list grows with the
+dock (offscreen).
 
 Selecting the "model agreement" layer widened the right-hand panels by about 50 pixels, and
 the canvas beside them moved: its legend asked for the colormap picture's 256 pixels beside
@@ -134,3 +135,57 @@ def test_tab_goes_from_the_layer_list_to_the_selected_layers_controls(qtbot, qtl
     assert QApplication.focusWidget() is panel.controls.colormap
     # the colormap's drop-down list is a window of its own: not put in the window's chain
     assert not [r for r in qtlog.records if "setTabOrder" in r.message]
+
+
+def _many_layers() -> tuple[LayerList, list]:
+    """A JPEG-ghost-sized list: 20 classic maps, a model's heatmap and mask, the truth."""
+    heat = np.random.default_rng(3).random((32, 32)).astype(np.float32)
+    meaning = MapMeaning(scale=MapScale.RAW, label="l", unit="u", high="h")
+    ghosts = [
+        AnalysisLayer(f"ghost q{q} map", heat, analysis="ghost", meaning=meaning)
+        for q in range(60, 100, 2)
+    ]
+    mask = MaskLayer("a mask", heat, model="a", calibrated_threshold=0.5)
+    kinds = [ghosts[0], HeatmapLayer("a heatmap", heat, model="a"), mask]
+    return LayerList([*ghosts, *kinds[1:], GroundTruthLayer(heat > 0.5)]), kinds
+
+
+def _settle() -> None:
+    for _ in range(3):
+        QApplication.processEvents()
+
+
+def test_the_layer_list_grows_with_its_dock_and_the_controls_stay_whole(qtbot, tmp_path) -> None:
+    """The list was held to 220 pixels (about 6 rows of 20 and more once the JPEG ghosts are
+    in) however tall the Layers dock was made; it now takes the height the selected layer's
+    controls leave, and the controls stay whole at 1280 x 800."""
+    from PySide6.QtCore import QSettings
+
+    from forensic_viewer.gui.main_window import MainWindow
+
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(models=[], device="cpu", settings=settings)
+    qtbot.addWidget(window)
+    window.resize(1280, 800)
+    window.show()
+    layers, kinds = _many_layers()
+    assert len(layers) > 20
+    panel = window.layer_panel
+    panel.set_layers(layers)
+    for layer in kinds:
+        layers.selected = layer
+        controls = panel.controls
+        assert controls is not None
+        qtbot.waitUntil(controls.isVisible)
+        _settle()
+        assert controls.height() >= controls.minimumSizeHint().height(), layer.name
+        assert controls.geometry().bottom() < panel.height(), layer.name  # nothing cut off
+    before_panel, before_list = panel.height(), panel.list.height()
+    docks = [window.docks[name] for name in ("Layers", "Verdict", "Metadata")]
+    window.resizeDocks(docks, [700, 60, 60], Qt.Orientation.Vertical)  # the analyst drags
+    _settle()
+    grown = panel.height() - before_panel
+    assert grown > 100  # the dock did grow
+    assert panel.list.height() - before_list == grown  # all of it to the list
+    assert panel.list.height() > 220
+    assert panel.controls.geometry().bottom() < panel.height()
