@@ -10,8 +10,11 @@ calibration), or what the analysis's values are (raw values are called so); a ve
 the measured range is marked so and grey, as its card is (docs/VERDICTS.md, section 7); its
 chooser shows
 any other source in that pane instead (kept, while it is offered, when results or classic
-analyses arriving make the panes again). After a Cancel, the model that was running has a pane of its
-partial map, titled as partial with no verdict (in grey, as the main view marks it).
+analyses arriving make the panes again). A network's partial map has a pane of its own, while
+the network runs (filled in as its tiles finish, hatched where not computed, as the main view
+draws it) and after a Cancel kept it, titled as partial with no verdict (in grey, as the main
+view marks it), its share of the image following the map. A loaded ground-truth mask has a pane
+too (``ground truth``: the true mask outlined over the image), to set beside a model's.
 
 The panes never widen the window past the screen: a title is cut with an ellipsis (whole in its
 tooltip) on its own line above the chooser, so the verdict and score keep the pane's whole
@@ -44,9 +47,16 @@ from PySide6.QtWidgets import (
 )
 
 from engine.types import Analysis, ModelResult
+from forensic_viewer.events import Subscriptions
 from forensic_viewer.gui.canvas import Canvas
 from forensic_viewer.gui.panels import GREEN, GREY, RED, discard
-from forensic_viewer.layers import AnalysisLayer, ClonePairsLayer, Layer, LayerList
+from forensic_viewer.layers import (
+    AnalysisLayer,
+    ClonePairsLayer,
+    Layer,
+    LayerList,
+    PartialHeatmapLayer,
+)
 from forensic_viewer.wording import OUT_OF_RANGE, confidence_words, partial_words, plain
 
 SCALE_SHORT = {
@@ -87,10 +97,10 @@ def partial_title(name: str, fraction: float) -> str:
 
 @dataclass(frozen=True)
 class Source:
-    """What one pane shows: the evidence alone, a model's (or the ensemble's) layers, or a
-    classic analysis's layers."""
+    """What one pane shows: the evidence alone, a model's (or the ensemble's) layers, a
+    classic analysis's layers, or the ground-truth mask."""
 
-    kind: Literal["original", "model", "analysis"]
+    kind: Literal["original", "model", "analysis", "groundtruth"]
     name: str
     title: str
     color: QColor | None = None
@@ -104,6 +114,8 @@ class Source:
                 return True
             if kind == "model":
                 return layer.model == name or layer.kind == "faces"
+            if kind == "groundtruth":
+                return layer.kind == "groundtruth"
             return kind == "analysis" and layer.analysis == name
 
         return accept
@@ -111,8 +123,9 @@ class Source:
 
 def compare_sources(layers: LayerList, analysis: Analysis | None) -> list[Source]:
     """Every source the panes can show: the original, the ensemble (the default verdict,
-    beside the original), each model, the partial map of the model a Cancel stopped (no
-    verdict: :func:`partial_title`), then each classic analysis with a map in ``layers``."""
+    beside the original), each model, the partial map of a network running or stopped by a
+    Cancel (no verdict: :func:`partial_title`), the ground-truth mask when one is loaded, then
+    each classic analysis with a map in ``layers``."""
     out = [Source("original", "original", "original")]
     if analysis is not None:
         results = list(analysis.results.items())
@@ -120,8 +133,12 @@ def compare_sources(layers: LayerList, analysis: Analysis | None) -> list[Source
             results.insert(0, (f"{analysis.ensemble.name} (default verdict)", analysis.ensemble))
         for label, r in results:
             out.append(Source("model", r.name, pane_title(label, r), pane_color(r)))
-        for name, partial in analysis.partial.items():  # its layer: model == name
-            out.append(Source("model", name, partial_title(name, partial.fraction), GREY))
+    for la in partial_layers(layers):  # the running network's, or what a Cancel kept
+        name = la.model or ""
+        if all(s.name != name for s in out):
+            out.append(Source("model", name, partial_title(name, la.fraction), GREY))
+    if layers.of_kind("groundtruth"):
+        out.append(Source("groundtruth", "ground truth", "ground truth (the true mask)"))
     for la in layers.of_kind("analysis"):
         assert isinstance(la, AnalysisLayer) and la.analysis is not None
         pairs = sum(
@@ -136,6 +153,11 @@ def compare_sources(layers: LayerList, analysis: Analysis | None) -> list[Source
             title = f"{la.analysis} — {SCALE_SHORT.get(scale, '')}"
         out.append(Source("analysis", la.analysis, title))
     return out
+
+
+def partial_layers(layers: LayerList) -> list[PartialHeatmapLayer]:
+    """The partial maps of ``layers`` (a running network's, or the one a Cancel kept)."""
+    return [la for la in layers.of_kind("heatmap") if isinstance(la, PartialHeatmapLayer)]
 
 
 class PaneTitle(QLabel):
@@ -204,6 +226,22 @@ class ComparePane(QWidget):
         self.title.setStyleSheet("" if source.color is None else f"color: {source.color.name()};")
         self.canvas.set_layers(self._layers, source.accept())
 
+    @property
+    def offered(self) -> list[str]:
+        """The names of the sources the chooser offers."""
+        return [s.name for s in self._sources]
+
+    def retitle(self, sources: list[Source]) -> None:
+        """The same sources with new titles (a partial map's share grew): titles only, the
+        canvas is not made again."""
+        self._sources = sources
+        if self.source is not None:
+            same = next((s for s in sources if s.name == self.source.name), None)
+            if same is not None and same != self.source:
+                self.source = same
+                self.title.setText(plain(same.title))
+                self.title.setToolTip(plain(same.title))
+
     def choose(self, name: str) -> None:
         """Show the source called ``name`` (as the chooser does)."""
         self.chooser.setCurrentIndex([s.name for s in self._sources].index(name))
@@ -225,6 +263,8 @@ class CompareView(QWidget):
         self._grid.setContentsMargins(0, 0, 0, 0)
         self._grid.setSpacing(2)
         self.panes: list[ComparePane] = []
+        self._partials = Subscriptions()  # the partial maps' names: their panes' titles
+        self._analysis: Analysis | None = None
         self.empty = QLabel("Nothing to compare: open an evidence file and analyse it.")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self._grid.addWidget(self.empty, 0, 0)
@@ -258,7 +298,11 @@ class CompareView(QWidget):
             self._grid.removeWidget(pane)
             discard(pane)
         self.panes = []
+        self._partials.clear()
+        self._analysis = analysis
         sources = [] if layers is None else compare_sources(layers, analysis)
+        for la in [] if layers is None else partial_layers(layers):
+            self._partials.on(la.events.name, lambda _e, layers=layers: self._retitle(layers))
         shown = [s for s in sources if s.kind != "original" or original or len(sources) == 1]
         self.empty.setVisible(not shown)
         columns = max(1, math.ceil(math.sqrt(len(shown))))
@@ -276,6 +320,17 @@ class CompareView(QWidget):
         self._link()
         if region is not None and self.panes:
             self.panes[0].canvas.show_region(region)  # the links take it to the others
+
+    def shows(self, name: str) -> bool:
+        """Whether a pane's chooser offers the source ``name``."""
+        return any(name in p.offered for p in self.panes)
+
+    def _retitle(self, layers: LayerList) -> None:
+        """A partial map grew: the panes' titles say its new share of the image."""
+        if self.panes and self.panes[0].canvas.layers is layers:
+            sources = compare_sources(layers, self._analysis)
+            for pane in self.panes:
+                pane.retitle(sources)
 
     def _link(self) -> None:
         if not self.panes:

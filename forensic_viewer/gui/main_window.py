@@ -451,6 +451,7 @@ class MainWindow(QMainWindow):
             self.show_error(str(e))
             return
         self._show_truth()
+        self._refresh_compare()  # its pane
         self.docks["Ground truth"].raise_()
 
     def _show_truth(self) -> None:
@@ -814,8 +815,10 @@ class MainWindow(QMainWindow):
         image = self.layers.image
         if image is None or image.pixels is not entry.evidence.pixels:
             return
-        show_partial(self.layers, partial)
+        layer = show_partial(self.layers, partial)
         self._align_for_compare()
+        if self.stack.currentWidget() is self.compare and not self.compare.shows(layer.model):
+            self._refresh_compare()  # its pane, filled in as the map grows
 
     def _on_kept(self, job: int, analysis: Analysis) -> None:
         """What a Cancel left (after its ``cancelled``): the finished models whole, the running

@@ -1,5 +1,6 @@
-"""Compare mode after a Cancel: the running model's partial map has a pane of its own, marked
-partial with no verdict, as the main view shows it."""
+"""Compare mode: a network's partial map has a pane of its own, marked partial with no verdict,
+as the main view shows it (after a Cancel, and while the network runs); a loaded ground-truth
+mask has a pane too."""
 
 from __future__ import annotations
 
@@ -9,7 +10,12 @@ import pytest
 from engine.types import Analysis, PartialMap
 from forensic_viewer.gui.compare import CompareView, partial_title
 from forensic_viewer.gui.panels import GREY
-from forensic_viewer.layers import PartialHeatmapLayer, build_layers
+from forensic_viewer.layers import (
+    GroundTruthLayer,
+    PartialHeatmapLayer,
+    build_layers,
+    show_partial,
+)
 from forensic_viewer.wording import partial_words
 from tests.conftest import memory_evidence
 from tests.viewer.test_layers import _result, _two_blobs
@@ -70,3 +76,60 @@ def test_a_panes_title_says_how_sure_the_model_is_as_its_verdict_card_does(
     assert f"{ensemble.score:.3f}" not in titles["pair"]  # no second, raw figure
     raw = f"score {tiny.score:.3f} (not a probability: no calibration)"
     assert titles["tiny"].startswith(f"{tiny.verdict.upper()} · {raw} — ") and raw in card
+
+
+def _drawn(pane) -> list:
+    return [v.layer for v in pane.canvas.visuals if v.layer.kind != "image"]
+
+
+def _pane(view: CompareView, name: str):
+    (pane,) = [p for p in view.panes if p.source is not None and p.source.name == name]
+    return pane
+
+
+def test_a_loaded_ground_truth_has_a_pane_beside_the_models(qtbot) -> None:
+    """The loaded true mask was in no pane and no pane's chooser: the analyst could not set
+    it beside a model's map in compare mode."""
+    rng = np.random.default_rng(1)
+    evidence = memory_evidence(rng.integers(0, 256, (40, 60, 3), dtype=np.uint8), file_size=1)
+    analysis = Analysis(evidence, {"m1": _result("m1", _two_blobs())})
+    layers = build_layers(evidence, analysis)
+    view = CompareView()
+    qtbot.addWidget(view)
+    view.set_content(layers, analysis)
+    assert "ground truth" not in view.panes[0].offered  # none loaded: none offered
+    truth = GroundTruthLayer(_two_blobs() > 0.5)
+    layers.append(truth)
+    view.set_content(layers, analysis)
+    pane = _pane(view, "ground truth")
+    assert pane.title.text().startswith("ground truth")
+    assert _drawn(pane) == [truth]  # the true mask alone, no model's layer
+    assert all("ground truth" in p.offered for p in view.panes)  # any pane can show it
+    model_pane = _pane(view, "m1")
+    assert truth not in _drawn(model_pane)
+    model_pane.choose("ground truth")
+    assert _drawn(model_pane) == [truth]
+
+
+def test_a_running_networks_partial_map_has_a_pane_that_follows_it(qtbot) -> None:
+    """While a network ran, the main view filled its heatmap in, but no pane drew it until
+    the run ended. Its pane shows the partial map, hatched where not computed, and its title
+    follows the share computed."""
+    rng = np.random.default_rng(2)
+    evidence = memory_evidence(rng.integers(0, 256, (40, 60, 3), dtype=np.uint8), file_size=1)
+    layers = build_layers(evidence, None)  # running: no analysis yet
+    quarter = np.full((40, 60), np.nan, np.float32)
+    quarter[:10] = 0.6
+    layer = show_partial(layers, PartialMap("m2", quarter, 0.25))
+    view = CompareView()
+    qtbot.addWidget(view)
+    view.set_content(layers, None)
+    pane = _pane(view, "m2")
+    assert pane.title.text() == partial_title("m2", 0.25)
+    assert GREY.name() in pane.title.styleSheet()
+    assert _drawn(pane) == [layer]  # the main view's layer: drawn hatched where NaN
+    half = quarter.copy()
+    half[:20] = 0.6
+    show_partial(layers, PartialMap("m2", half, 0.5))  # more tiles finished
+    assert pane.title.text() == partial_title("m2", 0.5)
+    assert _pane(view, "m2") is pane  # the same pane, its title only changed

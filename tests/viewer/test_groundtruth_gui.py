@@ -100,6 +100,21 @@ def test_load_mask_makes_a_layer_and_fills_the_panel(
     assert '<section id="ground-truth">' in paths["html"].read_text(encoding="utf-8")
 
 
+def test_a_mask_loaded_in_compare_mode_gets_its_pane(
+    qtbot, win: MainWindow, image_path: Path, tmp_path: Path
+) -> None:
+    """Compare mode had no pane for the loaded true mask, and no pane's chooser offered it."""
+    open_and_wait(qtbot, win, image_path)
+    win.set_compare(True)
+    assert not any(p.source.name == "ground truth" for p in win.compare.panes)
+    mask_path, _mask = _mask_file(tmp_path / "masks" / "evidence.png")
+    win.load_truth(mask_path)
+    (pane,) = [p for p in win.compare.panes if p.source.name == "ground truth"]
+    (truth,) = win.layers.of_kind("groundtruth")
+    assert [v.layer for v in pane.canvas.visuals if v.layer.kind != "image"] == [truth]
+    qtbot.waitUntil(lambda: not win.truth_panel.scoring, timeout=30_000)
+
+
 def test_a_dropped_mask_is_ground_truth_and_an_image_still_opens(
     qtbot,
     win: MainWindow,

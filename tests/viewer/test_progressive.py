@@ -162,6 +162,29 @@ def test_the_heatmap_fills_in_while_the_network_runs(
     assert entry.analysis is not None and not entry.analysis.cancelled
 
 
+def test_in_compare_mode_the_running_networks_map_fills_its_own_pane(
+    qtbot, tmp_path: Path, held: threading.Event
+) -> None:
+    """The main view filled the heatmap in while the network ran; the compare panes drew it
+    only when the run had ended."""
+    model = make_tiny_checkpoint(tmp_path / "m1.safetensors", "m1", seed=1)
+    window = _window(qtbot, tmp_path, [model])
+    window.set_compare(True)
+    image = write_image(tmp_path / "big.png", 192, 256)
+    window.open_paths([image])
+    entry = window.entries[str(image)]
+    qtbot.waitUntil(lambda: window.compare.shows("m1"), timeout=60_000)
+    assert entry.running and entry.analysis is None  # held at its first partial map
+    (pane,) = [p for p in window.compare.panes if p.source.name == "m1"]
+    (drawn,) = [v.layer for v in pane.canvas.visuals if v.layer.kind != "image"]
+    assert isinstance(drawn, PartialHeatmapLayer) and drawn.visible
+    assert pane.title.text().startswith("partial (") and "no verdict" in pane.title.text()
+    held.set()
+    qtbot.waitUntil(lambda: not entry.running, timeout=120_000)
+    (pane,) = [p for p in window.compare.panes if p.source.name == "m1"]
+    assert pane.title.text().startswith(entry.analysis.results["m1"].verdict.upper())
+
+
 def test_cancel_keeps_the_finished_model_and_a_partial_map_without_verdict_then_rerun_replaces_it(
     qtbot, tmp_path: Path, slow_tiles: None
 ) -> None:
