@@ -50,15 +50,20 @@ from forensic_viewer.wording import (
     scale_words,
 )
 
+# The masks' colours: Okabe and Ito's palette ("Color Universal Design", 2008), whose colours
+# stay apart for the common colour-vision deficiencies, and white for the ground truth, which
+# no model's colour comes near for any of them (tests/viewer/test_palette.py measures it).
+# The truth's green (0, 255, 140) was hard to tell from the fifth model's (80, 230, 120) even
+# with normal vision, and the first model's red from the fifth's green for a deuteranope.
 MODEL_COLORS: tuple[tuple[int, int, int], ...] = (
-    (255, 64, 64),
-    (64, 200, 255),
-    (255, 200, 0),
-    (170, 100, 255),
-    (80, 230, 120),
+    (213, 94, 0),  # vermillion
+    (86, 180, 233),  # sky blue
+    (240, 228, 66),  # yellow
+    (0, 114, 178),  # blue
+    (0, 158, 115),  # bluish green
 )
-ENSEMBLE_COLOR = (255, 80, 230)
-GROUND_TRUTH_COLOR = (0, 255, 140)
+ENSEMBLE_COLOR = (204, 121, 167)  # reddish purple
+GROUND_TRUTH_COLOR = (255, 255, 255)  # white: the reference, outlined
 
 
 # --- layers ------------------------------------------------------------------------------

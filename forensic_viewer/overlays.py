@@ -43,7 +43,7 @@ COLORMAPS: dict[str, int | None] = {
     "gray": None,
 }
 MAX_OUTLINED = 500  # regions whose contour and box are drawn; the largest ones, by area
-# A clone pair in one colour of its own (orange: not a model's, the ensemble's magenta, the faces'
+# A clone pair in one colour of its own (orange: not a model's, the ensemble's purple, the faces'
 # cyan or green, nor the reports' cyan mask outline): the boxes solid, the joining line dashed.
 PAIR_SOURCE_RGB = (255, 140, 0)  # a clone pair's source box
 PAIR_TARGET_RGB = (255, 140, 0)  # ... its target box (which copy is the original is unknown)
