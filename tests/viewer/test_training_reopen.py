@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from forensic_viewer.gui.training_dialog import TrainingDialog
+from tests.viewer.test_training_review import _running
 from trainer.plan import RESUME_NAME, RunState, TrainingConfig
 
 pytestmark = pytest.mark.gui
@@ -87,17 +88,10 @@ def test_a_failure_after_a_validation_names_the_validations_step(
 ) -> None:
     """The header said "failed at step 1" although validation had run at step 8: the step
     was taken from step and checkpoint events only."""
-    from trainer.progress import TrainingProgress
-
     dialog = TrainingDialog(runs_dir=tmp_path / "runs")
     qtbot.addWidget(dialog)
     dialog.name.setText("fails-late")
-    config = dialog.config()
-    dialog.state = RunState(config, [], False)
-    dialog._stage = config.stages()[0]
-    dialog._phase = "train"
-    dialog._set_header(f"{config.name}: {dialog._stage.title}")
-    dialog.progress = TrainingProgress(config.batch_size, 0)
+    _running(dialog)
     dialog._on_event({"event": "step", "step": 1, "epoch": 0, "loss": 0.5, "lr": 1e-4})
     dialog._on_event({"event": "val", "epoch": 1, "step": 8, "images": 6, "pixel_f1": 0.3})
     dialog._on_run_finished(1, "forensic-train fit: error: out of memory")
@@ -110,17 +104,11 @@ def test_the_trainers_warm_up_warning_stays_in_view(
     """A tiny fine-tune is shorter than the default --warmup 100, so its learning rate stays
     small throughout; the trainer warns once its run's length is known, and the dialog kept
     that line only in its log, under hundreds of step lines."""
-    from trainer.progress import TrainingProgress
-
     dialog = TrainingDialog(runs_dir=tmp_path / "runs")
     qtbot.addWidget(dialog)
     dialog.name.setText("tiny-tune")
     dialog.show()
-    config = dialog.config()
-    dialog.state = RunState(config, [], False)
-    dialog._stage = config.stages()[0]
-    dialog._phase = "train"
-    dialog.progress = TrainingProgress(config.batch_size, 0)
+    _running(dialog)
     assert not dialog.warnings_label.isVisible()
     warning = (
         "warning: --warmup 100 is longer than the run (12 steps): the learning rate never "
