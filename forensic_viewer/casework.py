@@ -88,6 +88,14 @@ def case_session(args: argparse.Namespace) -> Iterator[AuditLog | None]:
         log.close()
 
 
+def typed_command(args: argparse.Namespace) -> dict[str, Any] | None:
+    """The command line as typed (``args.argv``, set by :func:`forensic_viewer.cli.main`), as
+    scan.json's ``run``, the reports and ``scan-started`` record it; None for ``args`` a caller
+    made of its own, parsed by no command line."""
+    argv = getattr(args, "argv", None)
+    return None if argv is None else command_record(argv)
+
+
 def log_started(log: AuditLog | None, args: argparse.Namespace, files: list[Any]) -> None:
     if log is None:
         return
@@ -106,7 +114,7 @@ def log_started(log: AuditLog | None, args: argparse.Namespace, files: list[Any]
             jobs=getattr(args, "jobs", 1),
             recursive=bool(getattr(args, "recursive", False)),
             gt=getattr(args, "gt", None),
-            command_line=command_record(args.argv) if hasattr(args, "argv") else None,
+            command_line=typed_command(args),
         ),
     )
 

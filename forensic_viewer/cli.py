@@ -320,15 +320,6 @@ def _run_files(
             return EXIT_SCAN_FAILED
 
 
-def _command(args: argparse.Namespace) -> dict[str, Any] | None:
-    """The command line as typed, as scan.json's ``run`` records it (None: ``args`` made by
-    a caller of its own, not parsed by :func:`main`)."""
-    from forensic_viewer.scan.command import command_record
-
-    argv = getattr(args, "argv", None)
-    return None if argv is None else command_record(argv)
-
-
 def _log_traceback(out: Path, message: str) -> str:
     """Append the traceback being handled to OUT/scan.log; " (traceback in ...)" or ""."""
     from forensic_viewer.scan.run import SCAN_LOG
@@ -352,7 +343,7 @@ def _scan_and_report(
     analyses: tuple[str, ...] = (),
     case_log: Any = None,
 ) -> int:
-    from forensic_viewer.casework import log_finished
+    from forensic_viewer.casework import log_finished, typed_command
     from forensic_viewer.scan.records import as_record
     from forensic_viewer.scan.results import copies_line
     from forensic_viewer.scan.run import run_scan
@@ -376,7 +367,7 @@ def _scan_and_report(
         bar.file_done(i, rec.get("status") == "ok")
 
     interrupted: KeyboardInterrupt | None = None
-    command = _command(args)
+    command = typed_command(args)
     try:
         if _on_ray(args):
             from forensic_viewer.scan.ray_pool import run_ray_scan
@@ -661,6 +652,7 @@ def _write_probe_report(
 ) -> bool:
     """The probed image's report (``original``: its Analysis) with the probe's table, into
     --out as probe-report.*; with a case log, the report prints its head and is logged."""
+    from forensic_viewer.casework import typed_command
     from forensic_viewer.report.probe import write_probe_report
 
     return _logged_report(
@@ -673,7 +665,7 @@ def _write_probe_report(
             formats,
             analyzer=analyzer,
             case=case,
-            command=_command(args),
+            command=typed_command(args),
         ),
     )
 
