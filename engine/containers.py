@@ -125,12 +125,13 @@ def jpeg_blocks(w: int, h: int, sampling: tuple[tuple[int, int], ...]) -> int:
     hmax = max(hs for hs, _ in sampling)
     vmax = max(vs for _, vs in sampling)
     return sum(
-        _ceil_div(_ceil_div(w * hs, hmax), 8) * _ceil_div(_ceil_div(h * vs, vmax), 8)
+        ceil_div(ceil_div(w * hs, hmax), 8) * ceil_div(ceil_div(h * vs, vmax), 8)
         for hs, vs in sampling
     )
 
 
-def _ceil_div(a: int, b: int) -> int:
+def ceil_div(a: int, b: int) -> int:
+    """a / b rounded up (non-negative integers)."""
     return -(-a // b)
 
 

@@ -552,7 +552,7 @@ def _check_compression(
     """Refuse a file that declares more pixels than its format could code in its bytes."""
     w, h = img.size
     if fmt == "PNG" and png is not None and png.channels and (png.width, png.height) == (w, h):
-        need = _ceil_div(png.raw_bytes, _PNG_MAX_INFLATION)
+        need = containers.ceil_div(png.raw_bytes, _PNG_MAX_INFLATION)
         have, what = png.idat_bytes, "image data"
         rule = "deflate inflates at most 1032:1"
     elif fmt == "JPEG":
@@ -578,10 +578,6 @@ def _check_compression(
             f"{need:,} any complete {fmt} of that size needs ({rule}): truncated, or a "
             "decompression bomb",
         )
-
-
-def _ceil_div(a: int, b: int) -> int:
-    return -(-a // b)
 
 
 def _as_int(value: object, default: int) -> int:
@@ -642,7 +638,7 @@ def decode_bytes_estimate(img: Image.Image, fmt: str, file_size: int) -> int:
             unit = _tag_int(tags, 322, w) * _tag_int(tags, 323, h)
         else:  # stripped: RowsPerStrip rows
             unit = w * min(_tag_int(tags, 278, h), h)
-        work = unit * max(_ceil_div(bits, 8), 4) + file_size
+        work = unit * max(containers.ceil_div(bits, 8), 4) + file_size
         if _tag_int(tags, 274, 1) != 1:  # Pillow turns the raster as it loads it: a copy
             work += n * _storage_bytes(img.mode)
     elif fmt == "WEBP":
