@@ -128,7 +128,8 @@ def _wide_to_rgb(
     w, h = img.size
     is_float = img.mode == "F"
     # Pillow decodes unsigned 32-bit samples to its signed mode I, bit for bit: 2**32 - 1 is -1
-    samples = np.uint32 if not is_float and integer_format(img) == (32, False) else None
+    declared = None if is_float else integer_format(img)  # (bits, signed)
+    samples = np.uint32 if declared == (32, False) else None
     lo, hi, nonfinite = np.inf, -np.inf, False
     clear = ors = 0  # ors: every value's bits ORed (16-bit data only)
     for _, _, band in _bands(img):
@@ -149,7 +150,7 @@ def _wide_to_rgb(
     if nonfinite:
         warns.append("float image holds NaN/inf: those pixels set to 0")
         lo, hi = min(lo, 0.0), max(hi, 0.0)  # they count as 0 in the range, as before
-    linear16 = not is_float and integer_format(img) == (16, False) and lo >= 0 and hi <= 65535
+    linear16 = declared == (16, False) and lo >= 0 and hi <= 65535
     if is_float and lo >= 0.0 and hi <= 1.0:
         offset, scale = 0.0, 255.0
     elif linear16 and hi <= (top := (1 << significant) - 1) and ors & (65535 >> significant):
