@@ -2,15 +2,16 @@
 
 The main window's Analysis ▸ Cancel answers Esc anywhere in the window; an analyst typing in
 the threshold box (or any text or number field) who pressed Esc to leave it cancelled the
-running analysis instead. :class:`EditorsKeepEscape` claims Esc for such an editor (Qt's
-``ShortcutOverride``: the key goes to the widget, not to the shortcut); elsewhere Esc still
-cancels. An open combo box's list is a popup, which window shortcuts never reach.
+running analysis instead. :class:`EditorsKeepEscape` takes Esc off the action while such an
+editor of the window has the focus (followed through ``QApplication.focusChanged``, which
+fires only when the focus moves: no filter on every event of the application); elsewhere Esc
+still cancels. An open combo box's list is a popup, which window shortcuts never reach.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QKeyEvent
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QApplication,
@@ -30,25 +31,18 @@ def uses_escape(widget: QObject) -> bool:
 
 
 class EditorsKeepEscape(QObject):
-    """An application event filter, owned by ``window``: Esc typed in an editor of that
-    window goes to the editor, not to the window's shortcuts."""
+    """Owned by ``window``: while an editor of that window has the focus, ``action`` (whose
+    shortcut is Esc) has no shortcut, so Esc typed there goes to the editor."""
 
-    def __init__(self, window: QWidget) -> None:
+    def __init__(self, window: QWidget, action: QAction) -> None:
         super().__init__(window)
         self._window = window
+        self._action = action
+        self._shortcut = action.shortcut()
         app = QApplication.instance()
-        if app is not None:
-            app.installEventFilter(self)
+        if isinstance(app, QApplication):
+            app.focusChanged.connect(self._focus_moved)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if (
-            event.type() == QEvent.Type.ShortcutOverride
-            and isinstance(event, QKeyEvent)
-            and event.key() == Qt.Key.Key_Escape
-            and isinstance(watched, QWidget)
-            and watched.window() is self._window
-            and uses_escape(watched)
-        ):
-            event.accept()  # the key press goes to the editor; no shortcut fires
-            return True
-        return False
+    def _focus_moved(self, _old: QWidget | None, new: QWidget | None) -> None:
+        typing = new is not None and new.window() is self._window and uses_escape(new)
+        self._action.setShortcut(QKeySequence() if typing else self._shortcut)

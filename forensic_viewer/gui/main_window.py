@@ -346,7 +346,7 @@ class MainWindow(QMainWindow):
         analysis_menu = self.menuBar().addMenu("&Analysis")
         self.analyse_action = self._action("&Analyse again", lambda: self.analyse(), "Ctrl+R")
         self.cancel_action = self._action("&Cancel", self.cancel, "Esc")
-        self._editors_keep_escape = EditorsKeepEscape(self)  # not while typing in a field
+        self._editors_keep_escape = EditorsKeepEscape(self, self.cancel_action)  # not in a field
         # until there is an image to analyse again, and an analysis to cancel (_update_busy)
         self.analyse_action.setEnabled(False)
         self.cancel_action.setEnabled(False)
