@@ -67,11 +67,12 @@ def local_sigma(y: np.ndarray, block: int) -> np.ndarray:
     pad[: hh.shape[0], : hh.shape[1]] = hh
     cells = pad.reshape(hb, c, wb, c).transpose(0, 2, 1, 3).reshape(hb, wb, c * c)
     sigma = np.nanmedian(cells, axis=2) * MAD_TO_SIGMA
-    # Cells that hold no coefficient (an odd last row/column) borrow their neighbour's value.
-    sigma = np.where(np.isfinite(sigma), sigma, np.nanmedian(sigma))
-    out = np.zeros((-(-y.shape[0] // block), -(-y.shape[1] // block)), np.float32)
-    out[: sigma.shape[0], : sigma.shape[1]] = sigma[: out.shape[0], : out.shape[1]]
-    return out
+    # A side of ``block`` x k + 1 pixels ends in a cell of one row (column) that holds no Haar
+    # coefficient (they need pixel pairs): it borrows its neighbour's value. Left at 0 it read
+    # "noiseless", pulled the map towards 0 over the last half cell and the median down.
+    out_h, out_w = -(-y.shape[0] // block), -(-y.shape[1] // block)
+    out = np.pad(sigma, ((0, out_h - sigma.shape[0]), (0, out_w - sigma.shape[1])), mode="edge")
+    return out.astype(np.float32)
 
 
 @register_analysis(
@@ -80,7 +81,7 @@ def local_sigma(y: np.ndarray, block: int) -> np.ndarray:
     method="median-filter noise residual and blockwise robust (MAD) Haar-HH noise level",
     source="B. Mahdian, S. Saic, 'Using noise inconsistencies for blind image forensics', "
     "Image and Vision Computing 27(10), 2009; residual as in Forensically / Sherloq",
-    version="2",
+    version="3",  # 3: a one-pixel last row/column of cells borrows its neighbour's σ, not 0
     description="local noise level relative to the image (raw) and the noise residual",
 )
 def noise(evidence: Evidence, p: NoiseParams, ctx: Context) -> Output:

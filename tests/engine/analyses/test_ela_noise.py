@@ -55,6 +55,19 @@ def test_noise_map_stays_on_its_cells_when_the_side_is_not_a_multiple_of_the_blo
     assert r.map[36:].min() == 1.0  # the noisy cell's own rows read as its value
 
 
+def test_noise_reads_the_same_level_in_a_last_cell_of_one_pixel(write_evidence) -> None:
+    # 65 x 97 pixels of Gaussian noise σ 4 with 32-px blocks: the last row and column of
+    # cells are one pixel wide and hold no Haar coefficient. They were left at σ 0, so the
+    # layer read "noiseless" there and the map faded to 0 over the last 16 rows and columns.
+    rng = np.random.default_rng(0)
+    grey = np.clip(np.rint(128 + rng.normal(0, 4, (65, 97, 1))), 0, 255).astype(np.uint8)
+    r = run_analysis("noise", write_evidence(png_bytes(np.repeat(grey, 3, 2)), "evidence.png"))
+    sigma = r.layers[0].values * 10.0  # grey levels (sigma_cap 10)
+    assert sigma.shape == (3, 4)
+    assert np.all(np.abs(sigma - 4.0) < 1.0)  # the MAD estimate of σ 4, every cell
+    assert r.map[-1].min() > 0.4 and r.map[:, -1].min() > 0.4  # ~0.5: the image's own level
+
+
 def test_noise_and_ela_maps_name_the_innocent_causes_of_their_values(write_evidence) -> None:
     # The noise map's words named only tampering (pasted, smoothed, noise added) for a region
     # that stands out; texture, flat or saturated areas and compression move it as well.
