@@ -97,11 +97,13 @@ ZIGZAG: list[tuple[int, int]] = sorted(
 )
 
 
-def ijg_table(base: NDArray[np.int64], quality: int) -> NDArray[np.int64]:
-    """libjpeg's table for ``quality`` (1..100): base scaled, rounded, clamped to 1..255."""
+def ijg_table(base: NDArray[np.int64], quality: int, baseline: bool = True) -> NDArray[np.int64]:
+    """libjpeg's table for ``quality`` (1..100): base scaled, rounded, clamped to 1..255, or to
+    1..32767 for 16-bit tables (``jpeg_set_quality(..., force_baseline=FALSE)``, e.g.
+    ``cjpeg -quality 10`` without ``-baseline``: they differ below quality 25)."""
     q = min(max(int(quality), 1), 100)
     scale = 5000 // q if q < 50 else 200 - 2 * q
-    return np.clip((base * scale + 50) // 100, 1, 255)
+    return np.clip((base * scale + 50) // 100, 1, 255 if baseline else 32767)
 
 
 def dct_matrix() -> NDArray[np.float64]:
@@ -130,10 +132,12 @@ class TableMatch:
     quality: int  # the IJG quality that matches, or the closest one
     exact: bool
     mean_abs_diff: float  # mean |file - IJG(quality)| over the compared entries
+    baseline: bool = True  # False: IJG's 16-bit tables (entries over 255, not baseline JPEG)
 
     def describe(self) -> str:
         if self.exact:
-            return f"libjpeg/IJG quality {self.quality} (many programs)"
+            kind = "" if self.baseline else ", 16-bit tables (not baseline)"
+            return f"libjpeg/IJG quality {self.quality}{kind} (many programs)"
         return (
             f"not the IJG tables: closest IJG quality {self.quality} "
             f"(mean |Δ| {self.mean_abs_diff:.2f} per entry); cameras and some editors use "
@@ -142,19 +146,22 @@ class TableMatch:
 
 
 def match_ijg(tables: dict[int, NDArray[np.int64]]) -> TableMatch | None:
-    """Compare table 0 (luma) and, if present, table 1 (chroma) with IJG's at every quality."""
+    """Compare table 0 (luma) and, if present, table 1 (chroma) with IJG's at every quality,
+    the baseline tables (clamped to 255) and the 16-bit ones (entries over 255 kept)."""
     if 0 not in tables:
         return None
-    best: tuple[float, int] | None = None
-    for q in range(1, 101):
-        diffs = [np.abs(tables[0] - ijg_table(IJG_LUMA, q))]
-        if 1 in tables:
-            diffs.append(np.abs(tables[1] - ijg_table(IJG_CHROMA, q)))
-        d = float(np.mean(np.concatenate([x.ravel() for x in diffs])))
-        if best is None or d < best[0]:
-            best = (d, q)
+    best: tuple[float, int, bool] | None = None
+    for baseline in (True, False):
+        for q in range(1, 101):
+            diffs = [np.abs(tables[0] - ijg_table(IJG_LUMA, q, baseline))]
+            if 1 in tables:
+                diffs.append(np.abs(tables[1] - ijg_table(IJG_CHROMA, q, baseline)))
+            d = float(np.mean(np.concatenate([x.ravel() for x in diffs])))
+            if best is None or d < best[0]:
+                best = (d, q, baseline)
     assert best is not None
-    return TableMatch(quality=best[1], exact=best[0] == 0.0, mean_abs_diff=round(best[0], 4))
+    d, q, baseline = best
+    return TableMatch(q, exact=d == 0.0, mean_abs_diff=round(d, 4), baseline=baseline)
 
 
 def read_tables(img: Image.Image) -> dict[int, NDArray[np.int64]]:
@@ -201,7 +208,7 @@ class JpegTablesParams:
     JpegTablesParams(),
     method="quantisation tables and IJG quality estimate",
     source="ITU-T T.81 Annex K tables with libjpeg's quality scaling (IJG jcparam.c)",
-    version="1",
+    version="2",  # 2: IJG's 16-bit tables (qualities below 25 without force_baseline) match
     description="the file's quantisation tables, estimated quality, who writes such tables",
     needs_file=True,
 )
@@ -239,6 +246,7 @@ def jpeg_tables(evidence: Evidence, p: JpegTablesParams, ctx: Context) -> Output
             "ijg_quality": None if match is None else match.quality,
             "ijg_exact": None if match is None else match.exact,
             "ijg_mean_abs_diff": None if match is None else match.mean_abs_diff,
+            "ijg_baseline": None if match is None else match.baseline,
             "described": None if match is None else match.describe(),
             "subsampling": sampling,
             "progressive": progressive,

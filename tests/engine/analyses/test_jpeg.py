@@ -4,12 +4,13 @@ another compression history; a single-compressed original gives a flat DQ map.""
 from __future__ import annotations
 
 import io
+import struct
 
 import numpy as np
 import pytest
 
 from engine.analyses import run_analysis
-from engine.analyses.jpeg import IJG_LUMA, ZIGZAG, ijg_table
+from engine.analyses.jpeg import IJG_CHROMA, IJG_LUMA, ZIGZAG, ijg_table
 from tests.engine.analyses.conftest import decode, jpeg_bytes, natural
 from trainer.metrics import roc_auc
 
@@ -44,6 +45,42 @@ def test_tables_give_the_ijg_quality(quality: int, write_evidence) -> None:
     assert r.extras["ijg_quality"] == quality and r.extras["ijg_exact"] is True
     assert f"IJG quality {quality}" in r.findings[0].value
     assert len(r.extras["tables"]["0"]) == 64
+
+
+def with_16_bit_tables(data: bytes, quality: int) -> bytes:
+    """``data`` (a JPEG) with every DQT segment rewritten as IJG's 16-bit tables at
+    ``quality``, as libjpeg writes them without force_baseline (``cjpeg -quality 10``)."""
+    out, i = bytearray(data[:2]), 2
+    while True:
+        marker, length = data[i + 1], struct.unpack(">H", data[i + 2 : i + 4])[0]
+        segment = data[i : i + 2 + length]
+        if marker == 0xDB:  # Pq/Tq then 64 entries of 1 (Pq 0) or 2 (Pq 1) bytes, zig-zag
+            body, j = b"", 4
+            while j < len(segment):
+                precision, tq = segment[j] >> 4, segment[j] & 15
+                j += 1 + 64 * (2 if precision else 1)
+                scale = 5000 // quality if quality < 50 else 200 - 2 * quality  # jcparam.c
+                base = IJG_LUMA if tq == 0 else IJG_CHROMA
+                t = np.clip((base * scale + 50) // 100, 1, 32767)  # not clamped to 255
+                body += bytes([0x10 | tq]) + b"".join(struct.pack(">H", t[rc]) for rc in ZIGZAG)
+            segment = b"\xff\xdb" + struct.pack(">H", len(body) + 2) + body
+        out += segment
+        i += 2 + length
+        if marker == 0xDA:  # start of scan: the entropy-coded data follows
+            return bytes(out + data[i:])
+
+
+@pytest.mark.parametrize("quality", [5, 20])
+def test_tables_give_the_ijg_quality_of_16_bit_tables(quality: int, write_evidence) -> None:
+    # Below quality 25 IJG's tables hold entries over 255: libjpeg clamps them to 255 for a
+    # baseline file, or keeps them in 16-bit tables. Only the clamped ones were compared, so a
+    # 16-bit file was "not the IJG tables" (quality 5: mean |Δ| 361 per entry).
+    data = with_16_bit_tables(jpeg_bytes(natural(64, 64, 0), quality), quality)
+    r = run_analysis("jpeg-tables", write_evidence(data))
+    assert max(r.extras["tables"]["0"]) > 255  # the file does hold 16-bit tables
+    assert r.extras["ijg_quality"] == quality and r.extras["ijg_exact"] is True
+    assert r.extras["ijg_baseline"] is False
+    assert f"IJG quality {quality}, 16-bit tables" in r.findings[0].value
 
 
 def test_tables_of_a_png_are_absent(write_evidence) -> None:
