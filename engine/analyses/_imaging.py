@@ -34,13 +34,28 @@ def luminance(rgb: NDArray[np.uint8]) -> NDArray[np.float32]:
     return 0.299 * x[..., 0] + 0.587 * x[..., 1] + 0.114 * x[..., 2]
 
 
-def jpeg_roundtrip(image: NDArray[np.uint8], quality: int) -> NDArray[np.uint8]:
+# Luma sampling factors (h, v) over chroma 1x1 that libjpeg writes, as OpenCV names them.
+JPEG_SAMPLING = {
+    (1, 1): ("4:4:4", cv2.IMWRITE_JPEG_SAMPLING_FACTOR_444),
+    (2, 1): ("4:2:2", cv2.IMWRITE_JPEG_SAMPLING_FACTOR_422),
+    (2, 2): ("4:2:0", cv2.IMWRITE_JPEG_SAMPLING_FACTOR_420),
+    (1, 2): ("4:4:0", cv2.IMWRITE_JPEG_SAMPLING_FACTOR_440),
+    (4, 1): ("4:1:1", cv2.IMWRITE_JPEG_SAMPLING_FACTOR_411),
+}
+
+
+def jpeg_roundtrip(
+    image: NDArray[np.uint8], quality: int, sampling: tuple[int, int] = (2, 2)
+) -> NDArray[np.uint8]:
     """Encode ``image`` ([H, W] grey or [H, W, 3] RGB uint8) as JPEG at ``quality`` and decode.
 
-    OpenCV's libjpeg(-turbo) with its defaults (IJG tables scaled to ``quality``, 4:2:0 chroma
-    for colour); nothing touches the disk.
+    OpenCV's libjpeg(-turbo): IJG tables scaled to ``quality``; for colour the luma sampling
+    factors ``sampling`` (h, v) over chroma 1x1, a key of ``JPEG_SAMPLING`` (default (2, 2),
+    4:2:0, libjpeg's own default). Nothing touches the disk.
     """
     params = [cv2.IMWRITE_JPEG_QUALITY, int(quality)]
+    if image.ndim == 3:
+        params += [cv2.IMWRITE_JPEG_SAMPLING_FACTOR, JPEG_SAMPLING[sampling][1]]
     if image.ndim == 2:
         ok, buf = cv2.imencode(".jpg", np.ascontiguousarray(image), params)
         if not ok:
@@ -70,6 +85,19 @@ def stored_rgb(evidence: Evidence, data: bytes) -> NDArray[np.uint8]:
         return orient_rgb(evidence.pixels, _UNDO.get(evidence.orientation, 1))
     img = open_stored(data, evidence.format)
     return np.ascontiguousarray(np.asarray(img.convert("RGB"), dtype=np.uint8))
+
+
+def stored_sampling(evidence: Evidence, data: bytes) -> tuple[int, int] | None:
+    """A colour JPEG's luma sampling factors (h, v) over chroma 1x1 as ``JPEG_SAMPLING`` knows
+    them (4:4:4 is (1, 1), 4:2:0 (2, 2)), or None: not a JPEG, not three components, or a
+    sampling libjpeg does not write by name."""
+    if evidence.format != "JPEG":
+        return None
+    layers = getattr(open_stored(data, "JPEG"), "layer", None) or []
+    if len(layers) != 3 or any((h, v) != (1, 1) for _, h, v, _ in layers[1:]):
+        return None
+    luma = (layers[0][1], layers[0][2])
+    return luma if luma in JPEG_SAMPLING else None
 
 
 def orient(values: NDArray[np.float32], orientation: int) -> NDArray[np.float32]:

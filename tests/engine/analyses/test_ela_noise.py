@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
+from PIL import Image
 
 from engine.analyses import MapScale, run_analysis
 from tests.engine.analyses.conftest import decode, jpeg_bytes, natural, png_bytes
@@ -22,6 +25,26 @@ def test_ela_marks_a_region_pasted_into_a_low_quality_jpeg(write_evidence) -> No
     assert r.meaning.scale == MapScale.RAW and "probability" not in r.meaning.label
     assert roc_auc(truth, r.map) >= 0.8
     assert r.display.shape == (H, W, 3)
+
+
+def test_ela_resaves_a_444_jpeg_at_444(write_evidence) -> None:
+    # Background saved at quality 80, a never-compressed region pasted in, the whole saved at
+    # 95, all 4:4:4 (no chroma subsampling, as high-quality exports are). The resave was always
+    # 4:2:0, whose chroma subsampling alone changed every colour edge of the background: its
+    # error level was 0.14 and the region's AUC 0.68. At the file's own 4:4:4 the background
+    # stays near 0.02 and the region stands out.
+    buf = io.BytesIO()
+    Image.fromarray(natural(H, W, 1)).save(buf, "JPEG", quality=80, subsampling=0)
+    img = decode(buf.getvalue()).copy()
+    truth = np.zeros((H, W), bool)
+    truth[64:192, 96:224] = True
+    img[truth] = natural(H, W, 2)[truth]
+    buf = io.BytesIO()
+    Image.fromarray(img).save(buf, "JPEG", quality=95, subsampling=0)
+    r = run_analysis("ela", write_evidence(buf.getvalue()), params={"quality": 90})
+    assert r.map[~truth].mean() < 0.05
+    assert roc_auc(truth, r.map) >= 0.9
+    assert r.extras["resave_subsampling"] == "4:4:4"
 
 
 def test_noise_map_marks_a_noisier_region(write_evidence) -> None:
