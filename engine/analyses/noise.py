@@ -81,15 +81,17 @@ def local_sigma(y: np.ndarray, block: int) -> np.ndarray:
     method="median-filter noise residual and blockwise robust (MAD) Haar-HH noise level",
     source="B. Mahdian, S. Saic, 'Using noise inconsistencies for blind image forensics', "
     "Image and Vision Computing 27(10), 2009; residual as in Forensically / Sherloq",
-    version="3",  # 3: a one-pixel last row/column of cells borrows its neighbour's σ, not 0
+    version="3",  # 3: a one-pixel last row/column of cells borrows its neighbour's σ, not 0;
+    # the residual's median is of the float Y, not of Y rounded to 8 bits
     description="local noise level relative to the image (raw) and the noise residual",
 )
 def noise(evidence: Evidence, p: NoiseParams, ctx: Context) -> Output:
     h, w = evidence.height, evidence.width
     y = luminance(evidence.pixels)
     ctx.step(0, 3)
-    y8 = np.clip(np.rint(y), 0, 255).astype(np.uint8)
-    residual = np.abs(y - cv2.medianBlur(y8, 3).astype(np.float32))
+    # The median of the same float Y (OpenCV takes float32 for a 3x3 median): the median of Y
+    # rounded to 8 bits left the rounding, up to 0.5, in every residual (0.25 on a flat colour).
+    residual = np.abs(y - cv2.medianBlur(y, 3))
     shown = np.rint(np.minimum(residual * p.residual_gain, 255.0)).astype(np.uint8)
     display = np.repeat(shown[..., None], 3, axis=2)
     ctx.step(1, 3)

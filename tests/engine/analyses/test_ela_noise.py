@@ -91,6 +91,17 @@ def test_noise_reads_the_same_level_in_a_last_cell_of_one_pixel(write_evidence) 
     assert r.map[-1].min() > 0.4 and r.map[:, -1].min() > 0.4  # ~0.5: the image's own level
 
 
+def test_noise_residual_of_a_flat_colour_is_zero(write_evidence) -> None:
+    # RGB (100, 150, 200) has luminance 140.75. The 3x3 median was taken of Y rounded to 8
+    # bits (141), so the residual of a flat colour read 0.25 everywhere (2.5 grey levels x 10
+    # in the picture), the rounding rather than any noise.
+    img = np.empty((48, 40, 3), np.uint8)
+    img[...] = (100, 150, 200)
+    r = run_analysis("noise", write_evidence(png_bytes(img), "evidence.png"))
+    assert r.extras["mean_residual"] == 0.0
+    assert r.display.max() == 0
+
+
 def test_noise_and_ela_maps_name_the_innocent_causes_of_their_values(write_evidence) -> None:
     # The noise map's words named only tampering (pasted, smoothed, noise added) for a region
     # that stands out; texture, flat or saturated areas and compression move it as well.
