@@ -190,9 +190,15 @@ def _exif_findings(img: Image.Image, p: MetadataParams) -> tuple[list[Finding], 
             Finding("exif", "EXIF", "unreadable", Level.NOTICE, "the EXIF block is damaged")
         )
         return rows, {"exif": "damaged"}
-    has_exif = len(exif) > 0 or bool(sub)
-    facts["exif"] = has_exif
     make, model = exif.get(0x010F), exif.get(0x0110)
+    if (img.format or "").upper() == "TIFF":
+        # A TIFF's IFD0 is its image directory (size, strips, compression), which Pillow
+        # returns as its "EXIF" whatever wrote the file: EXIF there is the Exif IFD, GPS or
+        # the camera's Make/Model (version 2 called a plain TIFF "EXIF without a camera").
+        has_exif = bool(sub) or bool(gps) or bool(make or model)
+    else:
+        has_exif = len(exif) > 0 or bool(sub)
+    facts["exif"] = has_exif
     if not has_exif and (img.format or "").upper() not in CAMERA_FORMATS:
         # cameras do not write this format: software made or converted the file, which the
         # format says already; no EXIF adds nothing to it (version 1 called it a notice)
@@ -520,7 +526,8 @@ def _thumbnail(
     method="EXIF/XMP anomalies and EXIF thumbnail versus image",
     source="EXIF 2.3 (CIPA DC-008), XMP (ISO 16684-1) fields; thumbnail test as in JPEGsnoop / "
     "FotoForensics and E. Kee, H. Farid, 'Digital image authentication from thumbnails', SPIE 2010",
-    version="2",  # 2: no EXIF in a format no camera writes (PNG, WebP...) is information
+    version="3",  # 2: no EXIF in a format no camera writes (PNG, WebP...) is information;
+    # 3: a TIFF's own image directory is not counted as EXIF
     description="metadata findings (editing software, dates, camera, GPS, XMP history) and "
     "the EXIF thumbnail compared with the image",
     needs_file=True,

@@ -86,6 +86,29 @@ def test_missing_exif_in_a_format_no_camera_writes_is_information(write_evidence
     assert "usual for PNG" in camera[0].note and "stripped" not in camera[0].note
 
 
+def test_a_tiff_without_exif_has_no_exif(write_evidence) -> None:
+    """Pillow gives a TIFF's image directory (width, strips...) as its EXIF, so a TIFF saved
+    without any EXIF was "EXIF without a camera" and recorded exif: true."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(natural(32, 48, 0)).save(buf, "TIFF")
+    r = run_analysis("metadata", write_evidence(buf.getvalue(), "evidence.tif"))
+    camera = [f for f in r.findings if f.topic == "camera"]
+    assert [(f.key, f.value, f.level) for f in camera] == [("EXIF", "absent", Level.NOTICE)]
+    assert r.extras["exif"] is False
+    buf = io.BytesIO()  # the same TIFF with a camera's EXIF names it
+    Image.fromarray(natural(32, 48, 0)).save(
+        buf, "TIFF", exif=make_exif({0x010F: "Cam", 0x0110: "One"})
+    )
+    r = run_analysis("metadata", write_evidence(buf.getvalue(), "camera.tif"))
+    assert [(f.key, f.value) for f in r.findings if f.topic == "camera"] == [
+        ("Make/Model", "Cam One")
+    ]
+
+
 def test_hostile_values_are_escaped_and_capped(write_evidence) -> None:
     evil = "Photoshop\x1b[31m\u202eevil\x07" + "A" * 50_000
     exif = make_exif({0x010F: "Cam\x00era", 0x0110: "M", 0x0131: evil})
