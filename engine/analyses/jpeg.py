@@ -146,16 +146,18 @@ class TableMatch:
 
 
 def match_ijg(tables: dict[int, NDArray[np.int64]]) -> TableMatch | None:
-    """Compare table 0 (luma) and, if present, table 1 (chroma) with IJG's at every quality,
-    the baseline tables (clamped to 255) and the 16-bit ones (entries over 255 kept)."""
+    """Compare table 0 (luma) and every other table (libjpeg writes one, for both chroma
+    components) with IJG's at every quality, the baseline tables (clamped to 255) and the
+    16-bit ones (entries over 255 kept). A third table (another for Cr) must be IJG's chroma
+    table too: it is no longer passed over."""
     if 0 not in tables:
         return None
     best: tuple[float, int, bool] | None = None
     for baseline in (True, False):
         for q in range(1, 101):
             diffs = [np.abs(tables[0] - ijg_table(IJG_LUMA, q, baseline))]
-            if 1 in tables:
-                diffs.append(np.abs(tables[1] - ijg_table(IJG_CHROMA, q, baseline)))
+            chroma = ijg_table(IJG_CHROMA, q, baseline)
+            diffs += [np.abs(t - chroma) for k, t in sorted(tables.items()) if k != 0]
             d = float(np.mean(np.concatenate([x.ravel() for x in diffs])))
             if best is None or d < best[0]:
                 best = (d, q, baseline)
@@ -208,7 +210,8 @@ class JpegTablesParams:
     JpegTablesParams(),
     method="quantisation tables and IJG quality estimate",
     source="ITU-T T.81 Annex K tables with libjpeg's quality scaling (IJG jcparam.c)",
-    version="2",  # 2: IJG's 16-bit tables (qualities below 25 without force_baseline) match
+    version="2",  # 2: IJG's 16-bit tables (qualities below 25 without force_baseline) match;
+    # a third table is compared too (one for Cr that is not IJG's: not "IJG quality N")
     description="the file's quantisation tables, estimated quality, who writes such tables",
     needs_file=True,
 )

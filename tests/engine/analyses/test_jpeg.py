@@ -8,6 +8,7 @@ import struct
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from engine.analyses import run_analysis
 from engine.analyses.jpeg import IJG_CHROMA, IJG_LUMA, ZIGZAG, ijg_table
@@ -81,6 +82,19 @@ def test_tables_give_the_ijg_quality_of_16_bit_tables(quality: int, write_eviden
     assert r.extras["ijg_quality"] == quality and r.extras["ijg_exact"] is True
     assert r.extras["ijg_baseline"] is False
     assert f"IJG quality {quality}, 16-bit tables" in r.findings[0].value
+
+
+def test_a_third_table_that_is_not_ijg_is_not_called_ijg(write_evidence) -> None:
+    # Luma and Cb with IJG's quality-90 tables, Cr with a table of its own (table 2): only
+    # tables 0 and 1 were compared, and the file was "libjpeg/IJG quality 90 (many programs)".
+    luma, chroma = ijg_table(IJG_LUMA, 90), ijg_table(IJG_CHROMA, 90)
+    tables = [luma.ravel().tolist(), chroma.ravel().tolist(), (chroma * 3).ravel().tolist()]
+    buf = io.BytesIO()
+    Image.fromarray(natural(64, 64, 0)).save(buf, "JPEG", qtables=tables)
+    r = run_analysis("jpeg-tables", write_evidence(buf.getvalue()))
+    assert sorted(r.extras["tables"]) == ["0", "1", "2"]
+    assert r.extras["ijg_exact"] is False and r.extras["ijg_quality"] == 90
+    assert "not the IJG tables" in r.findings[0].value
 
 
 def test_tables_of_a_png_are_absent(write_evidence) -> None:
