@@ -7,6 +7,8 @@ JPEG starts at the stored top-left corner) and then turned by the EXIF orientati
 
 from __future__ import annotations
 
+import math
+
 import cv2
 import numpy as np
 from numpy.typing import NDArray
@@ -114,6 +116,29 @@ def orient_rgb(rgb: NDArray[np.uint8], orientation: int) -> NDArray[np.uint8]:
         return rgb
     img = Image.fromarray(np.ascontiguousarray(rgb))
     return np.ascontiguousarray(np.asarray(img.transpose(_ORIENT[orientation]), dtype=np.uint8))
+
+
+def orient_cells(
+    cells: NDArray[np.float32], cell: int, stored: tuple[int, int], orientation: int
+) -> tuple[NDArray[np.float32], int]:
+    """A map of one value per ``cell`` x ``cell`` pixels of the stored image (``stored``: its
+    height and width) turned as the evidence pixels were, and its cell size then.
+
+    The last cell of an axis that is not whole cells is cut by the border (44 rows: five
+    cells of 8 and one of 4). A turn that flips that axis puts the short cell first, and cells
+    counted from the displayed image's edge would all sit that much off their pixels; so the
+    cells are split first into the largest cell that the stored size is whole cells of (4 for
+    44 rows), at least 2 pixels (an odd size is then off by one pixel, not by up to 7; a cell
+    of one pixel would hold the full-resolution map, ten times over for the ghost's layers).
+    """
+    sh, sw = stored
+    fine = math.gcd(cell, sh % cell, sw % cell)
+    if fine == cell or orientation == 1:
+        return orient(cells, orientation), cell
+    fine = max(fine, 2)
+    k = cell // fine
+    split = np.repeat(np.repeat(cells, k, axis=0), k, axis=1)[: -(-sh // fine), : -(-sw // fine)]
+    return orient(np.ascontiguousarray(split), orientation), fine
 
 
 def block_mean(x: NDArray[np.float32], block: int) -> NDArray[np.float32]:

@@ -58,6 +58,7 @@ from engine.analyses._imaging import (
     luminance,
     open_stored,
     orient,
+    orient_cells,
     stored_rgb,
     upsample_cells,
 )
@@ -407,7 +408,7 @@ def jpeg_ghost(evidence: Evidence, p: GhostParams, ctx: Context) -> Output:
             cell=cell,
         )
         for i, q in enumerate(qualities)
-        for values, cell in [_orient_cells(norm[i], GHOST_CELL, (sh, sw), evidence.orientation)]
+        for values, cell in [orient_cells(norm[i], GHOST_CELL, (sh, sw), evidence.orientation)]
     )
     warnings = () if q_star is not None else ("no JPEG ghost found below the last quality",)
     return Output(
@@ -430,29 +431,6 @@ def jpeg_ghost(evidence: Evidence, p: GhostParams, ctx: Context) -> Output:
         },
         warnings=warnings,
     )
-
-
-def _orient_cells(
-    cells: NDArray[np.float32], cell: int, stored: tuple[int, int], orientation: int
-) -> tuple[NDArray[np.float32], int]:
-    """A map of one value per ``cell`` x ``cell`` pixels of the stored image (``stored``: its
-    height and width) turned as the evidence pixels were, and its cell size then.
-
-    The last cell of an axis that is not whole cells is cut by the border (44 rows: five
-    cells of 8 and one of 4). A turn that flips that axis puts the short cell first, and cells
-    counted from the displayed image's edge would all sit that much off their pixels; so the
-    cells are split first into the largest cell that the stored size is whole cells of (4 for
-    44 rows), at least 2 pixels (an odd size is then off by one pixel, not by up to 7; a cell
-    of one pixel would hold the full-resolution map, ten times over for the ghost's layers).
-    """
-    sh, sw = stored
-    fine = math.gcd(cell, sh % cell, sw % cell)
-    if fine == cell or orientation == 1:
-        return orient(cells, orientation), cell
-    fine = max(fine, 2)
-    k = cell // fine
-    split = np.repeat(np.repeat(cells, k, axis=0), k, axis=1)[: -(-sh // fine), : -(-sw // fine)]
-    return orient(np.ascontiguousarray(split), orientation), fine
 
 
 # --- aligned double quantisation -----------------------------------------------------------

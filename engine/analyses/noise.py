@@ -21,7 +21,14 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from engine.analyses._imaging import cells_to_pixels, luminance
+from engine.analyses._imaging import (
+    cells_to_pixels,
+    luminance,
+    orient,
+    orient_cells,
+    orient_rgb,
+    stored_rgb,
+)
 from engine.analyses.base import (
     AnalysisMap,
     Context,
@@ -82,18 +89,26 @@ def local_sigma(y: np.ndarray, block: int) -> np.ndarray:
     source="B. Mahdian, S. Saic, 'Using noise inconsistencies for blind image forensics', "
     "Image and Vision Computing 27(10), 2009; residual as in Forensically / Sherloq",
     version="3",  # 3: a one-pixel last row/column of cells borrows its neighbour's σ, not 0;
-    # the residual's median is of the float Y, not of Y rounded to 8 bits
+    # the residual's median is of the float Y, not of Y rounded to 8 bits; computed on the
+    # pixels as stored (Haar pairs inside the JPEG blocks) and turned by the EXIF orientation
     description="local noise level relative to the image (raw) and the noise residual",
 )
 def noise(evidence: Evidence, p: NoiseParams, ctx: Context) -> Output:
-    h, w = evidence.height, evidence.width
-    y = luminance(evidence.pixels)
+    # On the pixels as stored, the maps turned afterwards: turned first, a side of odd length
+    # flipped puts every Haar pair of a JPEG across its 8x8 block edges, and the blocking
+    # then reads as noise (a quality-50 JPEG: σ 0.96 upright, 1.65 tagged as turned 180°).
+    rgb = evidence.pixels
+    if evidence.orientation_applied:
+        rgb = stored_rgb(evidence, ctx.file_bytes())
+    h, w = rgb.shape[:2]
+    turn = evidence.orientation
+    y = luminance(rgb)
     ctx.step(0, 3)
     # The median of the same float Y (OpenCV takes float32 for a 3x3 median): the median of Y
     # rounded to 8 bits left the rounding, up to 0.5, in every residual (0.25 on a flat colour).
     residual = np.abs(y - cv2.medianBlur(y, 3))
     shown = np.rint(np.minimum(residual * p.residual_gain, 255.0)).astype(np.uint8)
-    display = np.repeat(shown[..., None], 3, axis=2)
+    display = orient_rgb(np.repeat(shown[..., None], 3, axis=2), turn)
     ctx.step(1, 3)
     if min(h, w) < 4:
         return Output(display=display, warnings=("image too small for a noise-level map",))
@@ -102,7 +117,10 @@ def noise(evidence: Evidence, p: NoiseParams, ctx: Context) -> Output:
     med = float(np.median(sigma))
     rel = np.clip(sigma / (2.0 * max(med, 1e-3)), 0.0, 1.0).astype(np.float32)
     # Bilinear between cell centres so that the map has no blocky steps at full resolution.
-    m = np.clip(cells_to_pixels(rel, p.block, h, w), 0.0, 1.0)
+    m = orient(np.clip(cells_to_pixels(rel, p.block, h, w), 0.0, 1.0), turn)
+    sigma_cells, sigma_cell = orient_cells(
+        np.clip(sigma / p.sigma_cap, 0.0, 1.0).astype(np.float32), p.block, (h, w), turn
+    )
     lo, hi = (float(v) for v in np.percentile(sigma, [5, 95]))
     ctx.step(3, 3)
     return Output(
@@ -127,8 +145,8 @@ def noise(evidence: Evidence, p: NoiseParams, ctx: Context) -> Output:
                     unit=f"σ / {p.sigma_cap:g} grey levels, clipped at 1",
                     high="noisier",
                 ),
-                values=np.clip(sigma / p.sigma_cap, 0.0, 1.0).astype(np.float32),
-                cell=p.block,
+                values=sigma_cells,
+                cell=sigma_cell,
             ),
         ),
         extras={
