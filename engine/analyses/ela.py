@@ -62,6 +62,7 @@ class ElaParams:
     source="N. Krawetz, 'A Picture's Worth', Black Hat 2007; FotoForensics / Forensically ELA",
     version="2",  # 2: a JPEG is resaved at its own chroma subsampling (was always 4:2:0)
     description="error level at a chosen JPEG quality (raw, display-scaled)",
+    needs_file=True,  # a JPEG's chroma subsampling, a turned image's stored pixels
 )
 def ela(evidence: Evidence, p: ElaParams, ctx: Context) -> Output:
     rgb = evidence.pixels
