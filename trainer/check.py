@@ -32,6 +32,7 @@ from engine.masks import mask_key
 from trainer.data.records import (
     MASK_SUFFIXES,
     Sample,
+    data_folders,
     empty_mask_warning,
     empty_masks,
     listed_files,
@@ -107,11 +108,12 @@ def _count(path: Path, report: DatasetReport) -> None:
                 mask = Path(pair[1]) if Path(pair[1]).is_absolute() else path.parent / pair[1]
                 report.masks += is_listed(mask)
         return
-    tampered = listed_files(path / "Tp")
-    masks = listed_files(path / "Gt", MASK_SUFFIXES)
+    tp, gt, au = data_folders(path)
+    tampered = listed_files(tp)
+    masks = listed_files(gt, MASK_SUFFIXES)
     report.tampered = len(tampered)
     report.masks = len(masks)
-    report.authentic = len(listed_files(path / "Au"))
+    report.authentic = len(listed_files(au))
     stems = {p.stem for p in tampered}
     orphans = [m for m in masks if mask_key(m.stem) not in stems]
     if orphans:

@@ -140,3 +140,25 @@ def test_an_unreadable_image_is_listed_beside_the_problems(tmp_path: Path) -> No
     assert not r["ok"] and "mask is 30x20 but its image t002.png is 48x48" in r["problems"][0]
     assert r["unreadable"] == 1
     assert any("broken.png: cannot be read and will be skipped" in w for w in r["warnings"])
+
+
+def test_other_layouts_are_refused_in_one_line_saying_what_to_do(tmp_path: Path) -> None:
+    """CASIA v2 ships its masks in ``CASIA 2 Groundtruth/`` beside ``Tp/``; COVERAGE ships
+    ``image/`` + ``mask/`` with other stems (``1t.tif``, ``1forged.tif``). Each was refused
+    without a word of what to do: the line names the folder to rename, or the layouts read."""
+    casia2 = make_folder(tmp_path / "casia2", 2, 1, seed=0, size=48)
+    (casia2 / "Gt").rename(casia2 / "CASIA 2 Groundtruth")
+    r = check([str(casia2)])
+    assert len(r["problems"]) == 1
+    assert r["problems"][0] == (
+        f"{casia2}: Tp/ has no Gt/ or masks/ folder of masks next to it: if CASIA 2 "
+        "Groundtruth/ holds the masks, rename it Gt/ (its _gt and _mask endings are understood)"
+    )
+    coverage = tmp_path / "coverage"
+    for sub in ("image", "mask"):
+        (coverage / sub).mkdir(parents=True)
+    (problem,) = check([str(coverage)])["problems"]
+    assert problem.startswith(f"{coverage}: not a data folder") and "\n" not in problem
+    assert "(it holds image/, mask/)" in problem
+    assert "put the tampered images in Tp/ and their masks in Gt/" in problem
+    assert "list [image, mask] pairs in a JSON file" in problem

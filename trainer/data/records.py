@@ -3,7 +3,8 @@
 Two formats, as IMDL-BenCo:
 
 - **Folder** (``ManiDataset`` plus authentic images): ``Tp/`` tampered images, ``Gt/`` their
-  masks with the same stem, or with a ``_gt``/``_mask``/``-gt``/``-mask`` ending (0 = authentic,
+  masks (or ``images/`` + ``masks/``; each folder's name in any case: :func:`data_folders`,
+  the folders ``scan --gt`` finds too) with the same stem, or with a ``_gt``/``_mask``/``-gt``/``-mask`` ending (0 = authentic,
   255 = tampered; any image extension, in any case), paired by
   :func:`engine.masks.list_masks`, as ``forensic-viewer scan --gt`` pairs them; optional
   ``Au/`` authentic images (label 0, no mask: an all-zero mask is implied). macOS's
@@ -43,7 +44,15 @@ from PIL import Image, UnidentifiedImageError
 from engine.errors import EvidenceError, ForensicError
 from engine.files import is_listed, not_regular_reason, open_regular, read_regular
 from engine.io import IMAGE_SUFFIXES, load_evidence
-from engine.masks import is_appledouble, list_masks, read_mask
+from engine.masks import (
+    AUTHENTIC_FOLDERS,
+    MASK_FOLDERS,
+    TAMPERED_FOLDERS,
+    is_appledouble,
+    list_masks,
+    read_mask,
+    subfolder,
+)
 from trainer.errors import DataError
 
 NEGATIVE = "Negative"  # the JSON format's mask entry for an authentic image
@@ -133,6 +142,49 @@ def listed_files(folder: Path, suffixes: tuple[str, ...] = IMAGE_SUFFIXES) -> li
     )
 
 
+def data_folders(root: Path) -> tuple[Path, Path, Path]:
+    """The tampered, mask and authentic folders of a data folder: ``Tp/`` (or ``images/``),
+    ``Gt/`` (or ``masks/``) and ``Au/``, each in any case (:func:`engine.masks.subfolder`, as
+    ``scan --gt`` finds its ``Gt/`` and ``Au/``); a path that is no folder when it has none."""
+    return (
+        subfolder(root, TAMPERED_FOLDERS),
+        subfolder(root, MASK_FOLDERS),
+        subfolder(root, AUTHENTIC_FOLDERS),
+    )
+
+
+_TO_DO = (
+    "put the tampered images in Tp/ and their masks in Gt/ (the same stem, or with a _gt or "
+    "_mask ending), authentic ones in Au/, or list [image, mask] pairs in a JSON file "
+    "(docs/TRAINING.md, Data)"
+)
+
+
+def _layout_hint(root: Path) -> str:
+    """What to do with a folder of another layout, and what it holds, for its one line."""
+    try:
+        held = sorted(p.name + "/" for p in root.iterdir() if p.is_dir())
+    except OSError:
+        held = []
+    listing = f" (it holds {', '.join(held[:4])}{', ...' if len(held) > 4 else ''})" if held else ""
+    return f"{listing}: {_TO_DO}"
+
+
+def _gt_hint(root: Path) -> str:
+    """For ``Tp/`` without ``Gt/``: a sibling folder named like one of masks (CASIA v2's
+    ``CASIA 2 Groundtruth/``), to be renamed, else what to do."""
+    words = ("gt", "mask", "ground")
+    try:
+        like = sorted(
+            p.name for p in root.iterdir() if p.is_dir() and any(w in p.name.lower() for w in words)
+        )
+    except OSError:
+        like = []
+    if like:
+        return f": if {like[0]}/ holds the masks, rename it Gt/ (its _gt and _mask endings are understood)"
+    return f": {_TO_DO}"
+
+
 def read_folder(root: str | Path, problems: list[tuple[Path, str]] | None = None) -> list[Sample]:
     """Samples of a ``Tp/`` + ``Gt/`` (+ ``Au/``) folder; raises :class:`DataError` on misfit.
     With ``problems``, each tampered image without a mask is appended to it (and left out)
@@ -140,13 +192,17 @@ def read_folder(root: str | Path, problems: list[tuple[Path, str]] | None = None
     root = Path(root)
     if not root.is_dir():
         raise DataError(root, "no such data folder")
-    tp, gt, au = root / "Tp", root / "Gt", root / "Au"
+    tp, gt, au = data_folders(root)
     if not tp.is_dir() and not au.is_dir():
         raise DataError(
-            root, "not a data folder: it has neither Tp/ (tampered) nor Au/ (authentic)"
+            root,
+            "not a data folder: it has neither Tp/ or images/ (tampered) nor Au/ (authentic)"
+            + _layout_hint(root),
         )
     if tp.is_dir() and not gt.is_dir():
-        raise DataError(root, "Tp/ has no Gt/ folder of masks next to it")
+        raise DataError(
+            root, f"{tp.name}/ has no Gt/ or masks/ folder of masks next to it" + _gt_hint(root)
+        )
     name = root.name
     samples: list[Sample] = []
     if tp.is_dir():
