@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -162,3 +163,43 @@ def test_other_layouts_are_refused_in_one_line_saying_what_to_do(tmp_path: Path)
     assert "(it holds image/, mask/)" in problem
     assert "put the tampered images in Tp/ and their masks in Gt/" in problem
     assert "list [image, mask] pairs in a JSON file" in problem
+
+
+@pytest.mark.parametrize(
+    ("encode", "words"),
+    [
+        (lambda m: 255 - 255 * m, "the masks look inverted: 4 of 4 mark more than half"),
+        (lambda m: m, "no tampered image's mask marks a pixel (4 masks; some hold values up"),
+    ],
+    ids=["inverted", "zero-one"],
+)
+def test_inverted_or_all_empty_masks_stop_check_and_fit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], encode, words: str
+) -> None:
+    """Masks saved white = authentic (as some sets ship them), or as 0 and 1 (read as empty):
+    check said "ready to train" and fit trained the network on the opposite of the forgeries,
+    or on nothing, without a word. Both refuse, in one line naming a mask; fit before it makes
+    its run folder."""
+    root = make_folder(tmp_path / "d", 4, 2, seed=0, size=48)
+    for mask in sorted((root / "Gt").iterdir()):
+        marked = (cv2.imread(str(mask), cv2.IMREAD_GRAYSCALE) > 127).astype(np.uint8)
+        assert cv2.imwrite(str(mask), encode(marked).astype(np.uint8))
+    r = check([str(root)], val_fraction=0.3, split_by="seed")
+    (problem,) = r["problems"]
+    assert problem.startswith(f"{root / 'Gt'}/t00") and words in problem
+    argv = ["fit", "--arch", "crfd-net-compact", "--model-config", "channels=8,16,32"]
+    argv += ["--data", str(root), "--out", str(tmp_path / "run"), "--window", "32"]
+    argv += ["--epochs", "1", "--max-steps", "1", "--no-val", "--threads", "1"]
+    argv += ["--val-fraction", "0.3", "--split-by", "seed"]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert words.split(":")[0].split(" (")[0] in err and not (tmp_path / "run").exists()
+
+
+def test_masks_of_large_regions_in_a_minority_pass(tmp_path: Path) -> None:
+    """One forgery that covers most of its image is no sign of inverted masks."""
+    root = make_folder(tmp_path / "d", 4, 2, seed=0, size=48)
+    big = np.ones((48, 48), np.uint8)
+    big[:8] = 0
+    save_mask(root / "Gt" / "t000.png", big)
+    assert check([str(root)], val_fraction=0.3, split_by="seed")["ok"]

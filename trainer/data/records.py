@@ -14,7 +14,8 @@ Two formats, as IMDL-BenCo:
 
 Everything is validated before any long work starts (:func:`validate`): missing folders, empty
 data sets, tampered images without a mask and masks of another size than their image are errors
-with a one-line message (a mask is never resized: :mod:`engine.masks`, the one reader of masks,
+with a one-line message (and, once the masks are read, masks that look inverted or of which none
+marks a pixel: :func:`implausible_masks`) (a mask is never resized: :mod:`engine.masks`, the one reader of masks,
 the ground-truth mode's too, says why). Images that cannot be decoded are not errors: they are
 skipped when loaded, counted, and listed at the end of the command (:class:`SkipLog`). A named
 pipe (or device) named like an image or a mask is listed like a file and read through
@@ -339,6 +340,77 @@ def empty_mask_warning(images: list[Path]) -> str:
         f"warning: {images[0]}: tampered image whose mask marks no tampered pixel: it gives no "
         f"forged window and trains as untouched texture{more}"
     )
+
+
+INVERTED_SHARE = 0.5  # a mask marking more than this share of its image looks inverted
+
+
+def implausible_masks(
+    marked: list[tuple[Path, float]], warnings: list[str]
+) -> tuple[Path, str] | None:
+    """(first mask, reason) when a data set's tampered masks, as (mask, share of its pixels
+    marked tampered), cannot mark its forgeries: every one marks nothing (masks saved as 0 and
+    1 read so: the reason then quotes :func:`engine.masks.read_mask`'s warning of it), or most
+    of those that mark a pixel mark more than :data:`INVERTED_SHARE` of their image: white =
+    authentic, as some sets ship them (and Columbia's colour-coded edge maps read so). Trained
+    on, either teaches the network the opposite of the forgeries or nothing at all, without a
+    word; ``check`` and ``fit`` refuse it. ``warnings``: the masks' warnings, one line each."""
+    if not marked:
+        return None
+    if not any(share > 0 for _, share in marked):
+        faint = any(w.startswith(f"{m}: ") for m, _ in marked for w in warnings)
+        why = "; some hold values up to half the range: saved as 0 and 1?" if faint else ""
+        return (
+            marked[0][0],
+            f"no tampered image's mask marks a pixel ({len(marked)} masks{why}): nothing to "
+            "learn masks from; a tampered pixel is one above 127, as in masks of 0 and 255",
+        )
+    drawn = [(m, share) for m, share in marked if share > 0]
+    large = [(m, share) for m, share in drawn if share > INVERTED_SHARE]
+    if 2 * len(large) > len(drawn):
+        first, share = large[0]
+        return (
+            first,
+            f"the masks look inverted: {len(large)} of {len(drawn)} mark more than half of "
+            f"their image (this one {share:.0%}); a mask's white (above 127) is the tampered "
+            "region: invert them so that white marks what was changed",
+        )
+    return None
+
+
+def decoded_masks_findings(
+    decoded: list[tuple[Sample, NDArray[np.uint8]]], skipped: SkipLog, refuse: bool = True
+) -> list[Path]:
+    """The tampered images among ``decoded`` (each with its decoded mask) whose mask marks no
+    pixel, for ``fit``'s warning; with ``refuse``, first a :class:`DataError` for the first data
+    set whose masks :func:`implausible_masks` refuses, as ``check`` refuses them."""
+    for name in dict.fromkeys(s.dataset for s, _ in decoded) if refuse else ():
+        shares = [
+            (s.mask, float(m.mean()))
+            for s, m in decoded
+            if s.dataset == name and s.mask is not None
+        ]
+        implausible = implausible_masks(shares, skipped.mask_warnings)
+        if implausible is not None:
+            raise DataError(*implausible)
+    return [s.image for s, m in decoded if s.label == 1 and not m.any()]
+
+
+def marked_shares(samples: list[Sample]) -> tuple[list[tuple[Path, float]], list[str]]:
+    """(mask, share of its pixels marked tampered) of each tampered sample's mask that can be
+    read, and their warnings (reads every mask: for ``check``)."""
+    out: list[tuple[Path, float]] = []
+    warnings: list[str] = []
+    for s in samples:
+        if s.mask is None:
+            continue
+        try:
+            read = read_mask(s.mask)
+        except ForensicError:
+            continue  # unreadable: validate() says so
+        out.append((s.mask, float(read.mask.mean()) if read.mask.size else 0.0))
+        warnings += read.warnings
+    return out, warnings
 
 
 def empty_masks(samples: list[Sample]) -> list[Path]:
