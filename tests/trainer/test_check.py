@@ -203,3 +203,30 @@ def test_masks_of_large_regions_in_a_minority_pass(tmp_path: Path) -> None:
     big[:8] = 0
     save_mask(root / "Gt" / "t000.png", big)
     assert check([str(root)], val_fraction=0.3, split_by="seed")["ok"]
+
+
+def test_a_json_lists_relative_paths_and_a_csv_list_are_explained(tmp_path: Path) -> None:
+    """A list written by a script run one folder up holds paths relative to that folder: each
+    missing entry's line now says relative paths are read from the list's folder. A CSV list
+    was "no such data folder", though it exists: it is named as a list that is not read, with
+    the JSON form to write instead."""
+    root = make_folder(tmp_path / "d", 2, 1, seed=0, size=48)
+    lists = tmp_path / "lists"
+    lists.mkdir()
+    good = [["../d/Tp/t000.png", "../d/Gt/t000.png"], ["../d/Au/a000.png", "Negative"]]
+    (lists / "good.json").write_text(json.dumps(good))
+    assert check([str(lists / "good.json")])["authentic"] == 1
+    assert [s.image.resolve() for s in read_dataset(lists / "good.json")] == [
+        (root / "Tp" / "t000.png").resolve(),
+        (root / "Au" / "a000.png").resolve(),
+    ]
+    (lists / "from_cwd.json").write_text(json.dumps([["d/Tp/t000.png", "d/Gt/t000.png"]]))
+    (problem,) = check([str(lists / "from_cwd.json")])["problems"]
+    assert problem == (
+        f"{lists / 'd/Tp/t000.png'}: image of entry 0 does not exist (a relative path is read "
+        f"from the list's folder, {lists})"
+    )
+    (lists / "pairs.csv").write_text("image,mask\n../d/Tp/t000.png,../d/Gt/t000.png\n")
+    (problem,) = check([str(lists / "pairs.csv")])["problems"]
+    assert problem.startswith(f"{lists / 'pairs.csv'}: not a data folder or a .json list (a CSV")
+    assert "write its pairs as a JSON list" in problem

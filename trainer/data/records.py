@@ -10,7 +10,8 @@ Two formats, as IMDL-BenCo:
   ``Au/`` authentic images (label 0, no mask: an all-zero mask is implied). macOS's
   AppleDouble files (``._x.jpg``) in these folders are no images and no masks: passed over.
 - **JSON list** (``JsonDataset``): ``[[image, mask], ...]`` where ``mask`` is ``"Negative"`` for
-  an authentic image; relative paths are relative to the JSON file.
+  an authentic image; relative paths are relative to the JSON file's folder (not the working
+  directory; a missing one's line says so). Another file (a CSV list) is refused, saying so.
 
 Everything is validated before any long work starts (:func:`validate`): missing folders, empty
 data sets, tampered images without a mask and masks of another size than their image are errors
@@ -231,6 +232,14 @@ def read_folder(root: str | Path, problems: list[tuple[Path, str]] | None = None
     return samples
 
 
+def _relative_note(entry: str, path: Path) -> str:
+    """For a path of a JSON list that does not exist: where a relative one was looked for (the
+    list's folder, not the working directory a script that wrote it ran in)."""
+    if Path(entry).is_absolute():
+        return ""
+    return f" (a relative path is read from the list's folder, {path.parent})"
+
+
 def read_json_list(
     path: str | Path, problems: list[tuple[Path, str]] | None = None
 ) -> list[Sample]:
@@ -260,14 +269,15 @@ def read_json_list(
             continue
         img = Path(pair[0]) if Path(pair[0]).is_absolute() else base / pair[0]
         if not is_listed(img):  # a pipe is listed: its loader skips it and says why
-            found.append((img, f"image of entry {i} does not exist"))
+            found.append((img, f"image of entry {i} does not exist{_relative_note(pair[0], path)}"))
             continue
         if pair[1] == NEGATIVE:
             samples.append(Sample(img, None, 0, path.stem))
             continue
         mask = Path(pair[1]) if Path(pair[1]).is_absolute() else base / pair[1]
         if not is_listed(mask):
-            found.append((img, f"tampered image has no mask: {mask} does not exist"))
+            why = f"{mask} does not exist{_relative_note(pair[1], path)}"
+            found.append((img, f"tampered image has no mask: {why}"))
             continue
         samples.append(Sample(img, mask, 1, path.stem))
     if found and problems is not None:
@@ -287,6 +297,13 @@ def read_dataset(path: str | Path, problems: list[tuple[Path, str]] | None = Non
     path = Path(path)
     if path.suffix.lower() == ".json":
         return read_json_list(path, problems)
+    if path.exists() and not path.is_dir():
+        raise DataError(
+            path,
+            "not a data folder or a .json list (a CSV or text list is not read): write its "
+            'pairs as a JSON list [["img.jpg", "img_gt.png"], ["au.jpg", "Negative"], ...], '
+            "relative paths from the list's folder",
+        )
     return read_folder(path, problems)
 
 
