@@ -205,6 +205,23 @@ def test_masks_of_large_regions_in_a_minority_pass(tmp_path: Path) -> None:
     assert check([str(root)], val_fraction=0.3, split_by="seed")["ok"]
 
 
+def test_whole_image_masks_of_generated_images_are_not_inverted(tmp_path: Path) -> None:
+    """A set of wholly generated images labels every pixel tampered: most masks then mark all
+    of their image, which the inverted-mask rule refused as "white = authentic". An inverted
+    mask leaves its forgery unmarked, so only masks short of the whole image count; a set
+    mixing whole-image masks with inverted partial ones is still refused."""
+    root = make_folder(tmp_path / "d", 4, 2, seed=0, size=48)
+    masks = sorted((root / "Gt").iterdir())
+    for mask in masks[:3]:
+        save_mask(mask, np.ones((48, 48), np.uint8))
+    assert check([str(root)], val_fraction=0.3, split_by="seed")["ok"]
+    inverted = np.ones((48, 48), np.uint8)
+    inverted[10:20, 10:20] = 0
+    save_mask(masks[3], inverted)
+    (problem,) = check([str(root)], val_fraction=0.3, split_by="seed")["problems"]
+    assert problem.startswith(f"{masks[3]}: the masks look inverted: 1 of 1 mark")
+
+
 def test_a_json_lists_relative_paths_and_a_csv_list_are_explained(tmp_path: Path) -> None:
     """A list written by a script run one folder up holds paths relative to that folder: each
     missing entry's line now says relative paths are read from the list's folder. A CSV list

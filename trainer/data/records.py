@@ -360,6 +360,7 @@ def empty_mask_warning(images: list[Path]) -> str:
 
 
 INVERTED_SHARE = 0.5  # a mask marking more than this share of its image looks inverted
+WHOLE_SHARE = 0.995  # ... unless it marks (nearly) all of it: a wholly generated or edited image
 
 
 def implausible_masks(
@@ -369,7 +370,10 @@ def implausible_masks(
     marked tampered), cannot mark its forgeries: every one marks nothing (masks saved as 0 and
     1 read so: the reason then quotes :func:`engine.masks.read_mask`'s warning of it), or most
     of those that mark a pixel mark more than :data:`INVERTED_SHARE` of their image: white =
-    authentic, as some sets ship them (and Columbia's colour-coded edge maps read so). Trained
+    authentic, as some sets ship them (and Columbia's colour-coded edge maps read so). A mask
+    marking at least :data:`WHOLE_SHARE` of its image is a wholly generated or re-made image
+    (sets of generated images label them so), not an inverted mask: an inverted mask leaves
+    its forgery unmarked, so it is left out of the count. Trained
     on, either teaches the network the opposite of the forgeries or nothing at all, without a
     word; ``check`` and ``fit`` refuse it. ``warnings``: the masks' warnings, one line each."""
     if not marked:
@@ -382,7 +386,7 @@ def implausible_masks(
             f"no tampered image's mask marks a pixel ({len(marked)} masks{why}): nothing to "
             "learn masks from; a tampered pixel is one above 127, as in masks of 0 and 255",
         )
-    drawn = [(m, share) for m, share in marked if share > 0]
+    drawn = [(m, share) for m, share in marked if 0 < share < WHOLE_SHARE]
     large = [(m, share) for m, share in drawn if share > INVERTED_SHARE]
     if 2 * len(large) > len(drawn):
         first, share = large[0]
