@@ -58,6 +58,11 @@ _ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
 _WIDE_INT = tuple(m for m in WIDE_MODES if m != "F")  # float masks in [0, 1] scale exactly
 _REDUCED = "16 bits per channel reduced to 8"  # the start of load_evidence's warning of it
 MASK_TAILS = ("_gt", "_mask", "-gt", "-mask")  # stem endings of masks in BenCo / CASIA releases
+# the sub-folders of a data or ground-truth folder, each by the first of its names found (any
+# case: ``GT/``, ``tp/``): BenCo's and CASIA's, then the plain ``images/`` + ``masks/`` layout
+TAMPERED_FOLDERS = ("Tp", "images")
+MASK_FOLDERS = ("Gt", "masks")
+AUTHENTIC_FOLDERS = ("Au",)
 APPLEDOUBLE = "._"  # the name's start of macOS's resource-fork companion files
 
 
@@ -179,6 +184,26 @@ def mask_key(stem: str) -> str:
         if low.endswith(tail):
             return stem[: -len(tail)]
     return stem
+
+
+def subfolder(root: str | Path, names: tuple[str, ...]) -> Path:
+    """The folder of ``root`` named as the first of ``names`` that it holds, that name as
+    written, else in any case (``GT/`` for ``Gt``; of two, the first by name): the ``Tp/``,
+    ``Gt/`` and ``Au/`` of ``scan --gt`` and of the trainer's data folders alike (the
+    :data:`TAMPERED_FOLDERS`, :data:`MASK_FOLDERS`, :data:`AUTHENTIC_FOLDERS`). ``root /
+    names[0]``, which is no folder, when it holds none."""
+    root = Path(root)
+    try:
+        folders = sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.name)
+    except OSError:
+        folders = []
+    for name in names:
+        if (root / name).is_dir():
+            return root / name
+        same = [p for p in folders if p.name.lower() == name.lower()]
+        if same:
+            return same[0]
+    return root / names[0]
 
 
 def is_appledouble(path: str | Path) -> bool:

@@ -4,8 +4,8 @@
 
 For each data set: how many tampered images, masks and authentic images it holds, which images
 cannot be read (they would be skipped), and every problem that would stop ``fit`` (missing
-folder, tampered image without a mask, mask of another size, nothing to learn from, a split
-that cannot be made). Then the train/validation split ``fit`` would make with the same
+folder, tampered image without a mask, mask of another size, masks that look inverted or of
+which none marks a pixel, nothing to learn from, a split that cannot be made). Then the train/validation split ``fit`` would make with the same
 ``--split-by``, ``--val-fraction`` and ``--seed``, and whether θ can be calibrated on it.
 
 It reads file headers only and never imports torch, so it answers in about a second: the
@@ -32,9 +32,11 @@ from engine.masks import mask_key
 from trainer.data.records import (
     MASK_SUFFIXES,
     Sample,
+    data_folders,
     empty_mask_warning,
-    empty_masks,
+    implausible_masks,
     listed_files,
+    marked_shares,
     open_image,
     read_dataset,
     validate,
@@ -107,11 +109,12 @@ def _count(path: Path, report: DatasetReport) -> None:
                 mask = Path(pair[1]) if Path(pair[1]).is_absolute() else path.parent / pair[1]
                 report.masks += is_listed(mask)
         return
-    tampered = listed_files(path / "Tp")
-    masks = listed_files(path / "Gt", MASK_SUFFIXES)
+    tp, gt, au = data_folders(path)
+    tampered = listed_files(tp)
+    masks = listed_files(gt, MASK_SUFFIXES)
     report.tampered = len(tampered)
     report.masks = len(masks)
-    report.authentic = len(listed_files(path / "Au"))
+    report.authentic = len(listed_files(au))
     stems = {p.stem for p in tampered}
     orphans = [m for m in masks if mask_key(m.stem) not in stems]
     if orphans:
@@ -148,7 +151,13 @@ def check_dataset(text: str, *, role: str = "train", stage: str = "fit") -> Data
     if found:
         report.problems += [f"{file}: {why}" for file, why in found]
         return report
-    empty = empty_masks(samples)
+    shares, mask_warnings = marked_shares(samples)
+    by_mask = {s.mask: s.image for s in samples if s.mask is not None}
+    empty = [by_mask[m] for m, share in shares if share == 0]
+    implausible = implausible_masks(shares, mask_warnings) if stage == "fit" else None
+    if implausible is not None:
+        report.problems.append(f"{implausible[0]}: {implausible[1]}")
+        return report
     if empty:
         report.warnings.append(empty_mask_warning(empty).removeprefix("warning: "))
     unreadable = set(report.unreadable)

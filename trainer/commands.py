@@ -35,7 +35,7 @@ from engine.files import atomic_write
 from engine.models.registry import config_from_dict
 from trainer.data.augment import preset
 from trainer.data.datasets import ImageDataset, WindowConfig, WindowDataset, load_items
-from trainer.data.records import SkipLog, empty_mask_warning
+from trainer.data.records import SkipLog, decoded_masks_findings, empty_mask_warning
 from trainer.distributed import rank
 from trainer.errors import DataError, UsageError
 from trainer.evaluate import evaluate, model_device, trained_on_note
@@ -328,7 +328,7 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
         path, why = skipped.entries[0]  # the first: every one failed
         n = len(bundle.train)
         raise DataError(path, f"{why}; none of the {n} training images could be decoded")
-    empty = [it.sample.image for it in items if it.sample.label == 1 and not it.mask.any()]
+    empty = decoded_masks_findings([(it.sample, it.mask) for it in items], skipped, uses_masks)
     if empty and main_rank:  # said: such an image teaches nothing about where tampering is
         print(empty_mask_warning(empty), file=sys.stderr)
     if sampling == "windows":

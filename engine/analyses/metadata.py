@@ -18,10 +18,17 @@ Findings (rows of :class:`Finding`, each with a level and a note saying why it m
   evidence that the picture was changed after the camera wrote it (editors that keep EXIF
   often keep the old thumbnail). This is the comparison of E. Kee and H. Farid's thumbnail
   work turned into a direct test ("Digital image authentication from thumbnails", SPIE 2010)
-  and of the thumbnail view of tools such as JPEGsnoop and FotoForensics.
+  and of the thumbnail view of tools such as JPEGsnoop and FotoForensics. A HEIF file (phones)
+  holds its thumbnail as an image item of its own: decoded by ``engine.heif.decode_thumbnail``
+  (turned by its own irot/imir, or the primary image's when it has none) and compared the same
+  way, as "HEIF thumbnail item".
+- **auxiliary**: a HEIF file's depth map and other auxiliary images (an iPhone's HDR gain map)
+  listed with their sizes as shown; a depth map of another aspect than the image is a notice
+  (made for another framing). Their content is not analysed.
 
 Map: where the image differs from its thumbnail (after matching mean and contrast of the two),
-at the thumbnail's resolution scaled up; None without a usable thumbnail.
+at the thumbnail's resolution scaled up; of the thumbnail that agrees least when there are
+several; None without a usable thumbnail.
 
 Hostile metadata: every value is untrusted text. It is decoded leniently, control and format
 characters (including bidirectional overrides) are written as ``\\uXXXX`` escapes, values are
@@ -52,6 +59,7 @@ from engine.analyses.base import (
     Output,
     register_analysis,
 )
+from engine.heif import DEPTH_TYPES, HeifItemError, decode_thumbnail, heif_items
 from engine.types import Evidence
 
 VALUE_CAP = 200  # characters kept of one metadata value
@@ -59,6 +67,11 @@ XMP_CAP = 256 * 1024  # bytes of an XMP packet searched
 MAX_HISTORY = 20  # XMP history entries listed
 THUMB_MAX_BYTES = 1 << 20  # an EXIF thumbnail larger than this is not decoded
 THUMB_MAX_SIDE = 1024
+HEIF_THUMBS = 4  # thumbnail items of a HEIF file compared (phones write one)
+HEIF_AUX = 8  # auxiliary items of a HEIF file listed
+# a depth map whose aspect differs from the image's by more (log ratio) is of another framing;
+# phones write one of the same aspect at a fraction of the size (768 x 576 for 4032 x 3024)
+DEPTH_ASPECT_TOLERANCE = 0.02
 
 # Substrings (lower case) of editing programs' names, as they write them in Software or
 # CreatorTool. Raw converters and editors alike: either way the file is not the camera's.
@@ -468,29 +481,13 @@ def compare_thumbnail(
     return best
 
 
-def _thumbnail(
-    evidence: Evidence, img: Image.Image, p: MetadataParams
-) -> tuple[list[Finding], NDArray[np.float32] | None, dict]:
-    data = exif_thumbnail(img)
-    if data is None:
-        return [], None, {"thumbnail": None}
-    try:
-        th = Image.open(io.BytesIO(data), formats=["JPEG"])
-        if max(th.size) > THUMB_MAX_SIDE:
-            raise ValueError(f"thumbnail of {th.size} is implausibly large")
-        thumb = np.asarray(th.convert("RGB"), dtype=np.uint8)
-    except Exception as e:
-        f = Finding(
-            "thumbnail",
-            "EXIF thumbnail",
-            "cannot be decoded",
-            Level.NOTICE,
-            f"a damaged thumbnail ({clean(str(e), 80)})",
-        )
-        return [f], None, {"thumbnail": "undecodable"}
-    thumb = orient_rgb(thumb, evidence.orientation)
+def _compare(
+    evidence: Evidence, thumb: NDArray[np.uint8], key: str, value: str, p: MetadataParams
+) -> tuple[Finding, NDArray[np.float32], dict] | None:
+    """A thumbnail, turned as the image is shown, compared with the image: its finding, the
+    difference map at the image's size and the facts; None when it is too small to compare."""
     if min(thumb.shape[:2]) < 8:
-        return [], None, {"thumbnail": "too small"}
+        return None
     corr, diff, (cw, ch) = compare_thumbnail(evidence.pixels, thumb)
     facts = {
         "thumbnail": {"width": int(thumb.shape[1]), "height": int(thumb.shape[0])},
@@ -515,21 +512,127 @@ def _thumbnail(
         )
     else:
         level, note = Level.INFO, "the thumbnail matches the image"
-    row = Finding("thumbnail", "EXIF thumbnail", f"correlation {corr:.3f}", level, note)
+    row = Finding("thumbnail", key, f"correlation {corr:.3f}{value}", level, note)
     m = cv2.resize(diff, (evidence.width, evidence.height), interpolation=cv2.INTER_LINEAR)
-    return [row], np.clip(m, 0.0, 1.0).astype(np.float32), facts
+    return row, np.clip(m, 0.0, 1.0).astype(np.float32), facts
+
+
+def _undecodable(key: str, e: Exception) -> Finding:
+    return Finding(
+        "thumbnail",
+        key,
+        "cannot be decoded",
+        Level.NOTICE,
+        f"a damaged thumbnail ({clean(str(e), 80)})",
+    )
+
+
+def _thumbnail(
+    evidence: Evidence, img: Image.Image, p: MetadataParams
+) -> tuple[list[Finding], NDArray[np.float32] | None, dict]:
+    data = exif_thumbnail(img)
+    if data is None:
+        return [], None, {"thumbnail": None}
+    try:
+        th = Image.open(io.BytesIO(data), formats=["JPEG"])
+        if max(th.size) > THUMB_MAX_SIDE:
+            raise ValueError(f"thumbnail of {th.size} is implausibly large")
+        thumb = np.asarray(th.convert("RGB"), dtype=np.uint8)
+    except Exception as e:
+        return [_undecodable("EXIF thumbnail", e)], None, {"thumbnail": "undecodable"}
+    compared = _compare(evidence, orient_rgb(thumb, evidence.orientation), "EXIF thumbnail", "", p)
+    if compared is None:
+        return [], None, {"thumbnail": "too small"}
+    row, m, facts = compared
+    return [row], m, facts
+
+
+def _heif_items(
+    evidence: Evidence, data: bytes, p: MetadataParams
+) -> tuple[list[Finding], list[tuple[Finding, NDArray[np.float32], dict]], dict]:
+    """A HEIF file's thumbnail items compared with the image as EXIF thumbnails are, and its
+    depth map and auxiliary images listed with their sizes (their content is not analysed):
+    (findings, comparisons, facts)."""
+    try:
+        items = heif_items(data)
+    except HeifItemError as e:
+        row = Finding(
+            "auxiliary",
+            "HEIF items",
+            "unreadable",
+            Level.INFO,
+            f"thumbnail and auxiliary items not examined ({clean(str(e), 80)})",
+        )
+        return [row], [], {}
+    rows: list[Finding] = []
+    compared: list[tuple[Finding, NDArray[np.float32], dict]] = []
+    key = "HEIF thumbnail item"
+    for thumb in items.thumbnails[:HEIF_THUMBS]:
+        try:
+            if thumb.size is not None and max(thumb.size) > THUMB_MAX_SIDE:
+                raise ValueError(f"thumbnail of {thumb.size} is implausibly large")
+            rgb = decode_thumbnail(data, items, thumb)
+        except Exception as e:
+            rows.append(_undecodable(key, e))
+            continue
+        h, w = rgb.shape[:2]
+        if (c := _compare(evidence, rgb, key, f" ({w} x {h})", p)) is not None:
+            compared.append(c)
+    image = items.primary.shown()
+    aux_facts = []
+    for aux in items.auxiliary[:HEIF_AUX]:
+        shown = aux.shown(aux.transforms or items.primary.transforms)
+        size = "size unknown" if shown is None else f"{shown[0]} x {shown[1]}"
+        fact: dict = {
+            "type": clean(aux.aux_type, 80),
+            "size": None if shown is None else list(shown),
+        }
+        if aux.aux_type not in DEPTH_TYPES:
+            note = "an auxiliary image (such as an HDR gain map): listed, its content not analysed"
+            rows.append(
+                Finding(
+                    "auxiliary", "HEIF auxiliary image", f"{fact['type']}: {size}", Level.INFO, note
+                )
+            )
+            aux_facts.append(fact)
+            continue
+        level, note = Level.INFO, "a depth map; its content is not analysed"
+        if shown is not None and image is not None:
+            ratio = abs(np.log((shown[0] / shown[1]) / (image[0] / image[1])))
+            fact["aspect_matches"] = bool(ratio <= DEPTH_ASPECT_TOLERANCE)
+            if fact["aspect_matches"]:
+                note = f"a depth map of the image's aspect ({image[0]} x {image[1]}); its content is not analysed"
+            else:
+                level = Level.NOTICE
+                note = (
+                    f"a depth map of another aspect than the image ({image[0]} x {image[1]}): "
+                    "made for another framing: the picture may have been cropped or changed "
+                    "after the depth map was written"
+                )
+        rows.append(Finding("auxiliary", "HEIF depth map", size, level, note))
+        aux_facts.append(fact)
+    facts: dict = {}
+    if compared:
+        facts["heif_thumbnails"] = [
+            c[2]["thumbnail"] | {"correlation": c[2]["thumbnail_correlation"]} for c in compared
+        ]
+    if aux_facts:
+        facts["heif_auxiliary"] = aux_facts
+    return rows, compared, facts
 
 
 @register_analysis(
     "metadata",
     MetadataParams(),
-    method="EXIF/XMP anomalies and EXIF thumbnail versus image",
+    method="EXIF/XMP anomalies and EXIF (or HEIF) thumbnail versus image",
     source="EXIF 2.3 (CIPA DC-008), XMP (ISO 16684-1) fields; thumbnail test as in JPEGsnoop / "
     "FotoForensics and E. Kee, H. Farid, 'Digital image authentication from thumbnails', SPIE 2010",
-    version="3",  # 2: no EXIF in a format no camera writes (PNG, WebP...) is information;
-    # 3: a TIFF's own image directory is not counted as EXIF
+    # 2: no EXIF in a format no camera writes (PNG, WebP...) is information; 3: a HEIF file's
+    # thumbnail items compared as EXIF thumbnails are, its depth map and auxiliary images listed;
+    # 4: a TIFF's own image directory is not counted as EXIF
+    version="4",
     description="metadata findings (editing software, dates, camera, GPS, XMP history) and "
-    "the EXIF thumbnail compared with the image",
+    "the EXIF thumbnail (or a HEIF file's thumbnail items) compared with the image",
     needs_file=True,
 )
 def metadata(evidence: Evidence, p: MetadataParams, ctx: Context) -> Output:
@@ -541,6 +644,16 @@ def metadata(evidence: Evidence, p: MetadataParams, ctx: Context) -> Output:
     thumb_rows, m, thumb_facts = _thumbnail(evidence, img, p)
     rows += thumb_rows
     facts.update(thumb_facts)
+    source = "its EXIF thumbnail"
+    if evidence.format == "HEIF":
+        heif_rows, compared, heif_facts = _heif_items(evidence, ctx.file_bytes(), p)
+        rows += heif_rows + [c[0] for c in compared]
+        facts.update(heif_facts)
+        # the map of the thumbnail that agrees least (an EXIF thumbnail counts too)
+        for _row, heif_map, heif_thumb in compared:
+            if m is None or heif_thumb["thumbnail_correlation"] < facts["thumbnail_correlation"]:
+                m, source = heif_map, "its HEIF thumbnail item"
+                facts.update(heif_thumb)
     order = {Level.STRONG: 0, Level.NOTICE: 1, Level.INFO: 2}
     rows.sort(key=lambda f: order[f.level])
     facts["strong"] = sum(f.level == Level.STRONG for f in rows)
@@ -552,7 +665,7 @@ def metadata(evidence: Evidence, p: MetadataParams, ctx: Context) -> Output:
         if m is None
         else MapMeaning(
             scale=MapScale.RAW,
-            label="difference between the image and its EXIF thumbnail (luminance, mean and "
+            label=f"difference between the image and {source} (luminance, mean and "
             "contrast matched, at the thumbnail's resolution)",
             unit="|z-score difference| / 4, clipped at 1",
             high="the image differs from what the thumbnail shows here",

@@ -35,10 +35,12 @@ from PySide6.QtGui import QBrush, QColor, QImage, QPixmap
 from forensic_viewer.gui.mailbox import Mailbox
 from forensic_viewer.scan.triage import (
     AGREES,
+    DISAGREEMENT_NOTE,
     NOT_RUN,
     RAN,
     TRUTH_HEADERS,
     TriageRow,
+    analysis_note,
     load_thumbnail,
     truth_texts,
 )
@@ -268,8 +270,16 @@ class TriageModel(QAbstractTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.columns[section].header
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.columns):
+            return None
+        col = self.columns[section]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return col.header
+        if role == Qt.ItemDataRole.ToolTipRole:  # what the computed columns give
+            if col.id == "analysis":
+                return plain(analysis_note(col.model or ""))
+            if col.id == "disagreement":
+                return DISAGREEMENT_NOTE
         return None
 
     def _cell(self, row: TriageRow, col: Column) -> Any:
@@ -292,7 +302,9 @@ class TriageModel(QAbstractTableModel):
             if col.id == "status" and row.error:
                 return plain(row.error)
             if col.id == "analysis" and (a := row.analysis(col.model or "")) is not None:
-                return plain("\n".join(a.warnings)) or None
+                return plain("\n".join([analysis_note(a.name), *a.warnings]))
+            if col.id == "disagreement" and row.verdicts:
+                return plain(row.verdicts_text)
             if col.id in ("file", "thumbnail"):
                 return plain(row.file or row.key)
             if col.id == "agreement" and self.truth is not None:
@@ -344,11 +356,7 @@ class TriageModel(QAbstractTableModel):
         if col.id in ("truth", "agreement"):
             return self.truth_texts(row)[col.id == "agreement"]
         if col.id == "disagreement":
-            if row.disagreement is None:
-                return "—"
-            return f"{row.disagreement:.2f}" + (
-                "  verdicts differ" if row.verdicts_disagree else ""
-            )
+            return row.disagreement_text
         if row.status == "ok":
             return "ok"
         return plain(f"error: {row.error}")

@@ -200,7 +200,7 @@ class HtmlWriter(TextReportFile):
             css = "ok" if integ.ok else "bad"
             tds.append(f'<td class="{css}">{esc(cells[-1])}</td>')
             self._w(f'<tr id="row-{i + 1}">{"".join(tds)}</tr>\n')
-        self._w(f'</tbody></table><p class="caption">{esc(T.SUMMARY_NOTE)}</p></section>\n')
+        self._w(f'</tbody></table><p class="caption">{esc(T.summary_note(ov))}</p></section>\n')
 
     def item(self, index: int, item: ReportItem, ov: Overview, figs: ItemFigures) -> None:
         n = index + 1

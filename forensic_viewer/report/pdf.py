@@ -298,7 +298,7 @@ class PdfWriter:
         apart = T.summary_analysis_columns(ov)
         n = len(T.summary_header(ov))
         add(self._summary_table(ov, [j for j in range(n) if j not in apart]))
-        add(self.p(T.SUMMARY_NOTE, s.small))
+        add(self.p(T.summary_note(ov), s.small))
         if apart:
             add(self.p("Classic analyses, file by file", s.h3))
             add(self._summary_table(ov, [0, 1, *apart]))

@@ -20,9 +20,10 @@ from forensic_viewer.report.model import (
     ModelEntry,
     ReportItem,
 )
+from forensic_viewer.scan import triage
 from forensic_viewer.scan.command import command_summary
 from forensic_viewer.scan.results import copies_line
-from forensic_viewer.scan.triage import RAN, TRUTH_HEADERS, Cell, TriageRow, truth_texts
+from forensic_viewer.scan.triage import RAN, TRUTH_HEADERS, Cell, truth_texts
 from forensic_viewer.wording import (
     FACE_PROBABILITY_NOTE,
     decision_words,
@@ -151,13 +152,18 @@ COPIES_REST = "each file's own section names the file it copies"
 SUMMARY_NOTE = (
     "Forged fraction: the share of the image's pixels in the default verdict's mask (the "
     "ensemble's), or the largest of the models' when no ensemble ran. Faces: faces found ('not "
-    "run': face detection was off, or the file could not be analysed). Disagreement: the "
-    "spread of the models' calibrated "
-    "probabilities on the file, largest minus smallest (of their scores when one has no "
-    "calibration); near 1, one model is sure of a manipulation another rules out; '(verdicts "
-    "differ)' when their verdicts do. Each model column gives its verdict and calibrated "
+    "run': face detection was off, or the file could not be analysed). "
+    f"{triage.DISAGREEMENT_NOTE} Each model column gives its verdict and calibrated "
     "probability; its θ and decision are in the file's own section."
 )
+
+
+def summary_note(ov: Overview) -> str:
+    """:data:`SUMMARY_NOTE`, then what each analysis column gives when it found nothing else
+    (pairs, a score, findings): its figure or the map's 99th percentile."""
+    notes = "; ".join(triage.analysis_note(a) for a in _analysis_columns(ov))
+    where = "Analysis columns: copy pairs, a score or findings where the analysis has them, else"
+    return f"{SUMMARY_NOTE} {where} {notes}." if notes else SUMMARY_NOTE
 
 
 def cell_text(c: Cell | None) -> str:
@@ -228,7 +234,7 @@ def summary_cells(ov: Overview, i: int) -> list[str]:
     cells += [
         percent(r.forged_fraction),
         "not run" if r.faces is None else str(r.faces),
-        disagreement_text(r),
+        r.disagreement_text,
         *(truth_texts(r, ov.truth) if ov.truth is not None else ()),
         integrity_cell(ov.integrity[i]),
     ]
@@ -242,12 +248,6 @@ def integrity_cell(integ: Integrity) -> str:
     digest is not found by a search)."""
     words = INTEGRITY_WORDS[integ.status]
     return f"{words}; SHA-256 {integ.recorded[:8]}…" if integ.recorded else words
-
-
-def disagreement_text(r: TriageRow) -> str:
-    if r.disagreement is None:
-        return "—"
-    return f"{r.disagreement:.2f}" + (" (verdicts differ)" if r.verdicts_disagree else "")
 
 
 def integrity_rows(integ: Integrity) -> Rows:

@@ -4,7 +4,8 @@ Where the masks come from (:func:`read_truth`):
 
 - a mask given for one open image (the viewer's "Load ground-truth mask…" or a drop);
 - an IMDL-BenCo folder: ``Tp/`` tampered images, ``Gt/`` their masks, optional ``Au/``
-  authentic images (an all-zero mask is implied). A scanned image finds its mask by its stem:
+  authentic images (an all-zero mask is implied); ``masks/`` for ``Gt/``, and each name in
+  any case (``GT/``), as the trainer reads a data folder (:func:`engine.masks.subfolder`). A scanned image finds its mask by its stem:
   ``Gt/<stem>.<ext>``, or the ``<stem>_gt`` / ``<stem>_mask`` (also ``-gt`` / ``-mask``) names
   BenCo's and CASIA's releases use; an image whose stem is in ``Au/`` is authentic;
 - a BenCo JSON list ``[[image, mask], ...]`` where ``mask`` is ``"Negative"`` for an authentic
@@ -59,8 +60,8 @@ from engine.files import (
     read_regular_text,
 )
 from engine.io import IMAGE_SUFFIXES
+from engine.masks import AUTHENTIC_FOLDERS, MASK_FOLDERS, is_appledouble, list_masks, subfolder
 from engine.masks import MASK_TAILS as MASK_TAILS
-from engine.masks import is_appledouble, list_masks
 from engine.masks import read_mask as engine_read_mask
 from forensic_viewer.scan.maps import read_heatmap_png
 from forensic_viewer.scan.records import FileRecord
@@ -200,10 +201,12 @@ def read_truth(path: str | Path) -> TruthSource:
         if path.exists():
             raise ForensicError(path, "not a ground-truth folder (Gt/, Au/) or a .json list")
         raise ForensicError(path, "no such ground-truth folder or JSON list")
-    gt, au = path / "Gt", path / "Au"
+    gt, au = subfolder(path, MASK_FOLDERS), subfolder(path, AUTHENTIC_FOLDERS)
     if not gt.is_dir() and not au.is_dir():
         raise ForensicError(
-            path, "not a ground-truth folder: it has neither Gt/ (masks) nor Au/ (authentic)"
+            path,
+            "not a ground-truth folder: it has neither Gt/ or masks/ (masks) nor Au/ "
+            "(authentic); or give a JSON list of [image, mask] pairs",
         )
     src = TruthSource(path, mask_folder=gt if gt.is_dir() else None)
     if gt.is_dir():

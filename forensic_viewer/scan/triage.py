@@ -5,7 +5,9 @@ check did not run on the file (a failed file, a model without a result): a missi
 never shown as a pass. Qt-free; the batch dialog turns rows into table items.
 
 Classic analyses (``engine.analyses``) get one :class:`AnalysisCell` each: pairs found, score,
-findings by level or the map's 99th percentile, whichever the analysis has. A cell changes no
+findings by level, the figure the analysis records to sum its map up (:data:`CELL_FIGURES`:
+the noise analysis's off-level share) or else the map's 99th percentile, whichever the analysis
+has (a row written before the figure existed shows the percentile). A cell changes no
 verdict nor ``flagged``: a clone pair or an editor's name in the EXIF is a lead for the analyst,
 not a decision (an ensemble that uses an analysis does so in its own, calibrated, verdict).
 
@@ -17,9 +19,12 @@ never about the evidence, and there are none without ground truth.
 Model disagreement is the spread of the calibrated probabilities of the models that ran on the
 file (largest minus smallest; needs two models, else None), or of their image-level scores when
 one of them has no calibration (scores flip at each model's own θ, so their spread can be small
-across two verdicts and large across one), with a separate flag for verdicts that differ. A
-spread near 1 means one model is sure of a manipulation that another rules out: such files
-deserve a look whatever the ensemble says.
+across two verdicts and large across one). A spread near 1 means one model is sure of a
+manipulation that another rules out: such files deserve a look whatever the ensemble says.
+A separate flag, :attr:`TriageRow.verdicts_disagree`, says whether the checks that give a
+verdict on the file do not all give the same one: every model that ran, the default verdict
+(the ensemble's, which its face rule or the copy pair of an analysis it uses may decide) and
+each analysis the ensemble uses that found a copy pair (:data:`DISAGREEMENT_NOTE`).
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from engine.decision import MANIPULATED
+from engine.ensemble import decided_by_face
 from engine.errors import EvidenceError, ForensicError
 from engine.files import read_regular_text
 from engine.io import load_evidence
@@ -62,6 +68,49 @@ COLUMNS = (
     ("disagreement", "Model disagreement"),
     ("status", "Status"),
 )
+
+# What the disagreement column says: the table's tooltip and the report's legend.
+DISAGREEMENT_NOTE = (
+    "Disagreement: the spread of the models' calibrated probabilities on the file, largest "
+    "minus smallest (of their scores when one has no calibration; '—' with fewer than two "
+    "models); near 1, one model is sure of a manipulation another rules out. '(verdicts "
+    "differ)' when the checks that give a verdict on the file do not all give the same one: "
+    "each model that ran, the default verdict (the ensemble's, also when its face rule or a "
+    "copy pair decided it) and a copy-move analysis the ensemble uses when it found a pair "
+    "(which votes manipulated; finding none is no vote)."
+)
+
+
+@dataclass(frozen=True)
+class CellFigure:
+    """A figure an analysis records in its ``extras`` that sums its map up for the triage cell
+    (and its sort) better than the map's 99th percentile."""
+
+    key: str  # in the analysis's extras; a share in [0, 1], or None when it has none
+    words: str  # the cell: "<percent> % <words>"
+    missing: str  # the cell when the analysis recorded None
+    meaning: str  # the column's tooltip and the report's legend
+
+
+CELL_FIGURES = {
+    "noise": CellFigure(
+        "off_level_share",
+        "off-level noise",
+        "no typical noise level",
+        "noise: the share of the image whose local noise level (robust σ of 32-px blocks) is "
+        "over twice or under half the image's median σ. A pasted, smoothed or noise-added "
+        "region raises it, and so do fine texture and flat, dark or saturated areas: on "
+        "authentic photographs it ranges from 0 to 58 % (docs/ANALYSES.md). 'no typical noise "
+        "level': the median σ is under 0.1 grey levels (compressed away)",
+    ),
+}
+P99_NOTE = "p99: the 99th percentile of the map, on its scale (raw, probability or region)"
+
+
+def analysis_note(name: str) -> str:
+    """What an analysis's triage cell gives when it has no pairs, score or findings."""
+    figure = CELL_FIGURES.get(name)
+    return f"{name}: {P99_NOTE}" if figure is None else figure.meaning
 
 
 @dataclass(frozen=True)
@@ -95,8 +144,10 @@ class AnalysisCell:
     """One classic analysis's findings on one file, or the fact that it did not run.
 
     sort: a number that orders files by how much the analysis found (within its column: the
-        score and pairs, else strong findings before notices, else the map's 99th percentile;
-        -1 when it did not run).
+        score and pairs, else strong findings before notices, else its figure
+        (:data:`CELL_FIGURES`) or the map's 99th percentile; -1 when it did not run).
+    figure: the analysis's figure when the row holds it (None: a row of another analysis, or
+        written before the figure existed); value: its value (None: the analysis had none).
     """
 
     name: str
@@ -108,10 +159,13 @@ class AnalysisCell:
     p99: float | None = None
     scale: str | None = None  # the map's scale: probability, raw or region
     warnings: tuple[str, ...] = ()
+    figure: CellFigure | None = None
+    value: float | None = None
 
     @property
     def text(self) -> str:
-        """E.g. ``"2 pairs"``, ``"score 0.00"``, ``"1 strong · 2 notices"``, ``"p99 0.41 raw"``."""
+        """E.g. ``"2 pairs"``, ``"score 0.00"``, ``"1 strong · 2 notices"``,
+        ``"23 % off-level noise"``, ``"p99 0.41 raw"``."""
         if self.status != RAN:
             return NOT_RUN
         parts = []
@@ -123,7 +177,10 @@ class AnalysisCell:
             parts.append(f"{self.strong} strong")
         if self.notices:
             parts.append(f"{self.notices} notice{'s' if self.notices != 1 else ''}")
-        if not parts and self.p99 is not None:
+        if not parts and self.figure is not None:
+            f = self.figure
+            parts.append(f.missing if self.value is None else f"{100 * self.value:.0f} % {f.words}")
+        elif not parts and self.p99 is not None:
             parts.append(f"p99 {self.p99:.2f} {self.scale}")
         return " · ".join(parts) or "nothing found"
 
@@ -135,6 +192,8 @@ class AnalysisCell:
             return self.score + (self.pairs or 0)
         if self.strong or self.notices:
             return 10.0 * self.strong + self.notices
+        if self.figure is not None:
+            return -0.5 if self.value is None else self.value
         return -0.5 if self.p99 is None else self.p99
 
     def to_dict(self) -> dict[str, Any]:
@@ -145,6 +204,7 @@ class AnalysisCell:
             "strong_findings": self.strong,
             "notices": self.notices,
             "map_p99": self.p99,
+            **({} if self.figure is None else {self.figure.key: self.value}),
             "text": self.text,
         }
 
@@ -152,6 +212,10 @@ class AnalysisCell:
 def analysis_cell(name: str, a: AnalysisRecord | None) -> AnalysisCell:
     if a is None:
         return AnalysisCell(name, NOT_RUN)
+    figure = CELL_FIGURES.get(name)
+    if figure is not None and figure.key not in a.extras:
+        figure = None  # a row written before the analysis recorded it: the percentile
+    value = None if figure is None else a.extras[figure.key]
     return AnalysisCell(
         name,
         RAN,
@@ -162,6 +226,8 @@ def analysis_cell(name: str, a: AnalysisRecord | None) -> AnalysisCell:
         p99=None if a.map is None else a.map.p99,
         scale=None if a.map is None else str(a.map.meaning.scale),
         warnings=a.warnings,
+        figure=figure,
+        value=float(value) if isinstance(value, int | float) else None,
     )
 
 
@@ -175,6 +241,8 @@ class TriageRow:
         of the models that ran (None with fewer than two).
     thumbnail: path of the thumbnail relative to the scan output folder, when one was made.
     analyses: one cell per classic analysis of the scan (those that did not run included).
+    verdicts: (check, verdict) of each check that gave a verdict on the file
+        (:func:`verdict_votes`); verdicts_disagree: whether they are not all the same.
     """
 
     key: str
@@ -190,6 +258,18 @@ class TriageRow:
     verdicts_disagree: bool
     thumbnail: str | None
     analyses: tuple[AnalysisCell, ...] = ()
+    verdicts: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def disagreement_text(self) -> str:
+        """The disagreement cell: the spread, and "(verdicts differ)" (:data:`DISAGREEMENT_NOTE`)."""
+        spread = "—" if self.disagreement is None else f"{self.disagreement:.2f}"
+        return spread + (" (verdicts differ)" if self.verdicts_disagree else "")
+
+    @property
+    def verdicts_text(self) -> str:
+        """Who said what, one check a line (the disagreement cell's tooltip)."""
+        return "\n".join(f"{check}: {verdict}" for check, verdict in self.verdicts)
 
     @property
     def flagged(self) -> bool:
@@ -240,6 +320,7 @@ class TriageRow:
             "faces": self.faces,
             "disagreement": self.disagreement,
             "verdicts_disagree": self.verdicts_disagree,
+            "verdicts": dict(self.verdicts),
             "flagged": self.flagged,
             "flagged_by_any": self.flagged_by_any,
             "analyses": {a.name: a.to_dict() for a in self.analyses},
@@ -266,6 +347,27 @@ def truth_texts(row: TriageRow, labels: Mapping[str, int]) -> tuple[str, str]:
     label = labels.get(row.key)
     words = NO_MASK if label is None else TRUTH_WORDS[label]
     return words, truth_agreement(row, label) or "—"
+
+
+def verdict_votes(rec: ScanRecord, cells: Sequence[Cell]) -> tuple[tuple[str, str], ...]:
+    """The verdicts given on the file of ``rec``: each model that ran (``cells``), the default
+    verdict (the ensemble's; named "decided by its face rule" when a face model's verdict
+    decided it) and each analysis the ensemble uses that found a copy pair ("manipulated":
+    finding none is no vote, a splice has no copy)."""
+    votes = [(c.name, str(c.verdict)) for c in cells if c.status == RAN]
+    ens = rec.ensemble
+    if ens is None:
+        return tuple(votes)
+    fig = ens.figures
+    face = fig is not None and decided_by_face(fig.threshold_provenance)
+    by = ", decided by its face rule" if face else ""
+    votes.append((f"default verdict ({ens.name}{by})", ens.verdict))
+    used = [] if fig is None else list(fig.input_policy.get("analyses") or [])
+    for a in rec.analyses:
+        if a.name in used and a.pairs_found:
+            pairs = f"{a.pairs_found} copy pair{'s' if a.pairs_found != 1 else ''}"
+            votes.append((f"{a.name} analysis ({pairs}, used by {ens.name})", MANIPULATED))
+    return tuple(votes)
 
 
 def _cell(name: str, m: ModelRecord | None) -> Cell:
@@ -307,6 +409,7 @@ def triage_row(
     classic += [n for n in ran_analyses if n not in classic]
     ens_name = rec.ensemble.name if rec.ensemble is not None else ensemble
     ens = None if ens_name is None else _cell(ens_name, rec.ensemble)
+    votes = verdict_votes(rec, cells)
     ran = [c for c in cells if c.status == RAN]
     scores = [c.score for c in ran if c.score is not None]
     if ran and all(c.probability is not None for c in ran):  # one scale for every model
@@ -328,9 +431,10 @@ def triage_row(
         forged_fraction=fraction,
         faces=len(rec.faces) if rec.faces_checked else None,
         disagreement=spread,
-        verdicts_disagree=len({c.verdict for c in ran}) > 1,
+        verdicts_disagree=len({v for _, v in votes}) > 1,
         thumbnail=rec.thumbnail,
         analyses=tuple(analysis_cell(n, ran_analyses.get(n)) for n in classic),
+        verdicts=votes,
     )
 
 

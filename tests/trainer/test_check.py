@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
@@ -140,3 +141,109 @@ def test_an_unreadable_image_is_listed_beside_the_problems(tmp_path: Path) -> No
     assert not r["ok"] and "mask is 30x20 but its image t002.png is 48x48" in r["problems"][0]
     assert r["unreadable"] == 1
     assert any("broken.png: cannot be read and will be skipped" in w for w in r["warnings"])
+
+
+def test_other_layouts_are_refused_in_one_line_saying_what_to_do(tmp_path: Path) -> None:
+    """CASIA v2 ships its masks in ``CASIA 2 Groundtruth/`` beside ``Tp/``; COVERAGE ships
+    ``image/`` + ``mask/`` with other stems (``1t.tif``, ``1forged.tif``). Each was refused
+    without a word of what to do: the line names the folder to rename, or the layouts read."""
+    casia2 = make_folder(tmp_path / "casia2", 2, 1, seed=0, size=48)
+    (casia2 / "Gt").rename(casia2 / "CASIA 2 Groundtruth")
+    r = check([str(casia2)])
+    assert len(r["problems"]) == 1
+    assert r["problems"][0] == (
+        f"{casia2}: Tp/ has no Gt/ or masks/ folder of masks next to it: if CASIA 2 "
+        "Groundtruth/ holds the masks, rename it Gt/ (its _gt and _mask endings are understood)"
+    )
+    coverage = tmp_path / "coverage"
+    for sub in ("image", "mask"):
+        (coverage / sub).mkdir(parents=True)
+    (problem,) = check([str(coverage)])["problems"]
+    assert problem.startswith(f"{coverage}: not a data folder") and "\n" not in problem
+    assert "(it holds image/, mask/)" in problem
+    assert "put the tampered images in Tp/ and their masks in Gt/" in problem
+    assert "list [image, mask] pairs in a JSON file" in problem
+
+
+@pytest.mark.parametrize(
+    ("encode", "words"),
+    [
+        (lambda m: 255 - 255 * m, "the masks look inverted: 4 of 4 mark more than half"),
+        (lambda m: m, "no tampered image's mask marks a pixel (4 masks; some hold values up"),
+    ],
+    ids=["inverted", "zero-one"],
+)
+def test_inverted_or_all_empty_masks_stop_check_and_fit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], encode, words: str
+) -> None:
+    """Masks saved white = authentic (as some sets ship them), or as 0 and 1 (read as empty):
+    check said "ready to train" and fit trained the network on the opposite of the forgeries,
+    or on nothing, without a word. Both refuse, in one line naming a mask; fit before it makes
+    its run folder."""
+    root = make_folder(tmp_path / "d", 4, 2, seed=0, size=48)
+    for mask in sorted((root / "Gt").iterdir()):
+        marked = (cv2.imread(str(mask), cv2.IMREAD_GRAYSCALE) > 127).astype(np.uint8)
+        assert cv2.imwrite(str(mask), encode(marked).astype(np.uint8))
+    r = check([str(root)], val_fraction=0.3, split_by="seed")
+    (problem,) = r["problems"]
+    assert problem.startswith(f"{root / 'Gt'}/t00") and words in problem
+    argv = ["fit", "--arch", "crfd-net-compact", "--model-config", "channels=8,16,32"]
+    argv += ["--data", str(root), "--out", str(tmp_path / "run"), "--window", "32"]
+    argv += ["--epochs", "1", "--max-steps", "1", "--no-val", "--threads", "1"]
+    argv += ["--val-fraction", "0.3", "--split-by", "seed"]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert words.split(":")[0].split(" (")[0] in err and not (tmp_path / "run").exists()
+
+
+def test_masks_of_large_regions_in_a_minority_pass(tmp_path: Path) -> None:
+    """One forgery that covers most of its image is no sign of inverted masks."""
+    root = make_folder(tmp_path / "d", 4, 2, seed=0, size=48)
+    big = np.ones((48, 48), np.uint8)
+    big[:8] = 0
+    save_mask(root / "Gt" / "t000.png", big)
+    assert check([str(root)], val_fraction=0.3, split_by="seed")["ok"]
+
+
+def test_whole_image_masks_of_generated_images_are_not_inverted(tmp_path: Path) -> None:
+    """A set of wholly generated images labels every pixel tampered: most masks then mark all
+    of their image, which the inverted-mask rule refused as "white = authentic". An inverted
+    mask leaves its forgery unmarked, so only masks short of the whole image count; a set
+    mixing whole-image masks with inverted partial ones is still refused."""
+    root = make_folder(tmp_path / "d", 4, 2, seed=0, size=48)
+    masks = sorted((root / "Gt").iterdir())
+    for mask in masks[:3]:
+        save_mask(mask, np.ones((48, 48), np.uint8))
+    assert check([str(root)], val_fraction=0.3, split_by="seed")["ok"]
+    inverted = np.ones((48, 48), np.uint8)
+    inverted[10:20, 10:20] = 0
+    save_mask(masks[3], inverted)
+    (problem,) = check([str(root)], val_fraction=0.3, split_by="seed")["problems"]
+    assert problem.startswith(f"{masks[3]}: the masks look inverted: 1 of 1 mark")
+
+
+def test_a_json_lists_relative_paths_and_a_csv_list_are_explained(tmp_path: Path) -> None:
+    """A list written by a script run one folder up holds paths relative to that folder: each
+    missing entry's line now says relative paths are read from the list's folder. A CSV list
+    was "no such data folder", though it exists: it is named as a list that is not read, with
+    the JSON form to write instead."""
+    root = make_folder(tmp_path / "d", 2, 1, seed=0, size=48)
+    lists = tmp_path / "lists"
+    lists.mkdir()
+    good = [["../d/Tp/t000.png", "../d/Gt/t000.png"], ["../d/Au/a000.png", "Negative"]]
+    (lists / "good.json").write_text(json.dumps(good))
+    assert check([str(lists / "good.json")])["authentic"] == 1
+    assert [s.image.resolve() for s in read_dataset(lists / "good.json")] == [
+        (root / "Tp" / "t000.png").resolve(),
+        (root / "Au" / "a000.png").resolve(),
+    ]
+    (lists / "from_cwd.json").write_text(json.dumps([["d/Tp/t000.png", "d/Gt/t000.png"]]))
+    (problem,) = check([str(lists / "from_cwd.json")])["problems"]
+    assert problem == (
+        f"{lists / 'd/Tp/t000.png'}: image of entry 0 does not exist (a relative path is read "
+        f"from the list's folder, {lists})"
+    )
+    (lists / "pairs.csv").write_text("image,mask\n../d/Tp/t000.png,../d/Gt/t000.png\n")
+    (problem,) = check([str(lists / "pairs.csv")])["problems"]
+    assert problem.startswith(f"{lists / 'pairs.csv'}: not a data folder or a .json list (a CSV")
+    assert "write its pairs as a JSON list" in problem

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from engine.masks import list_masks
@@ -117,3 +118,41 @@ def test_macos_appledouble_files_are_no_samples_and_no_masks(tmp_path: Path) -> 
     assert truth.lookup(None, "._f.jpg") == (False, None)
     assert truth.unmatched([root / "Gt" / "a_gt.png"]) == [] and truth.problems == []
     assert sorted(p.name for p in truth.appledouble) == ["._a_gt.png", "._f.jpg"]
+
+
+@pytest.mark.parametrize(("tp", "gt", "au"), [("images", "masks", "Au"), ("TP", "GT", "au")])
+def test_images_and_masks_folders_and_any_case_pair_as_tp_and_gt(
+    tmp_path: Path, tp: str, gt: str, au: str
+) -> None:
+    """The plain ``images/`` + ``masks/`` layout (masks by stem, another extension) and BenCo's
+    folders in another case (``GT/``, as many releases spell it) were "not a data folder" for
+    the trainer and "not a ground-truth folder" for ``scan --gt``: both read them as
+    ``Tp/`` + ``Gt/`` (+ ``Au/``), and pair the same masks."""
+    root = tmp_path / "d"
+    for sub in (tp, gt, au):
+        (root / sub).mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for name in ("a.jpg", "b.JPG"):
+        Image.fromarray(rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)).save(
+            root / tp / name, format="JPEG"
+        )
+    Image.fromarray(rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)).save(root / au / "c.png")
+    mask = np.zeros((8, 8), np.uint8)
+    mask[:4] = 255
+    Image.fromarray(mask).save(root / gt / "a.png")
+    Image.fromarray(mask).save(root / gt / "b_mask.png")
+
+    samples = read_folder(root)
+    assert [(s.image.name, s.mask and s.mask.name, s.label) for s in samples] == [
+        ("a.jpg", "a.png", 1),
+        ("b.JPG", "b_mask.png", 1),
+        ("c.png", None, 0),
+    ]
+    report = check_dataset(str(root))
+    assert (report.tampered, report.masks, report.authentic) == (2, 2, 1)
+    assert report.problems == []
+
+    truth = read_truth(root)
+    assert truth.lookup(None, f"{tp}/a.jpg") == (True, root / gt / "a.png")
+    assert truth.lookup(None, f"{tp}/b.JPG") == (True, root / gt / "b_mask.png")
+    assert truth.lookup(None, f"{au}/c.png") == (True, None)

@@ -407,7 +407,11 @@ def test_triage_rows_define_disagreement_and_never_pass_a_missing_check() -> Non
     assert row.cell("c").status == NOT_RUN and row.cell("c").text == "not run"
     assert row.forged_fraction == 0.05 and row.faces == 1 and row.flagged
     one = triage_row(replace(rec, models=(replace(b, name="a"),), faces_checked=False), ["a"])
-    assert one.disagreement is None and not one.verdicts_disagree and one.faces is None
+    assert one.disagreement is None and one.faces is None
+    assert one.verdicts_disagree  # the one model says authentic, the default verdict not
+    assert one.disagreement_text == "— (verdicts differ)"
+    alone = triage_row(replace(rec, models=(b,), ensemble=None))
+    assert not alone.verdicts_disagree and alone.disagreement_text == "—"
     err = triage_row(ErrorRecord("e", "bad"), ["a"], "ens")
     assert err.cell("a").status == NOT_RUN and err.ensemble.status == NOT_RUN
     assert not err.flagged and err.forged_fraction is None

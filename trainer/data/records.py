@@ -3,17 +3,20 @@
 Two formats, as IMDL-BenCo:
 
 - **Folder** (``ManiDataset`` plus authentic images): ``Tp/`` tampered images, ``Gt/`` their
-  masks with the same stem, or with a ``_gt``/``_mask``/``-gt``/``-mask`` ending (0 = authentic,
+  masks (or ``images/`` + ``masks/``; each folder's name in any case: :func:`data_folders`,
+  the folders ``scan --gt`` finds too) with the same stem, or with a ``_gt``/``_mask``/``-gt``/``-mask`` ending (0 = authentic,
   255 = tampered; any image extension, in any case), paired by
   :func:`engine.masks.list_masks`, as ``forensic-viewer scan --gt`` pairs them; optional
   ``Au/`` authentic images (label 0, no mask: an all-zero mask is implied). macOS's
   AppleDouble files (``._x.jpg``) in these folders are no images and no masks: passed over.
 - **JSON list** (``JsonDataset``): ``[[image, mask], ...]`` where ``mask`` is ``"Negative"`` for
-  an authentic image; relative paths are relative to the JSON file.
+  an authentic image; relative paths are relative to the JSON file's folder (not the working
+  directory; a missing one's line says so). Another file (a CSV list) is refused, saying so.
 
 Everything is validated before any long work starts (:func:`validate`): missing folders, empty
 data sets, tampered images without a mask and masks of another size than their image are errors
-with a one-line message (a mask is never resized: :mod:`engine.masks`, the one reader of masks,
+with a one-line message (and, once the masks are read, masks that look inverted or of which none
+marks a pixel: :func:`implausible_masks`) (a mask is never resized: :mod:`engine.masks`, the one reader of masks,
 the ground-truth mode's too, says why). Images that cannot be decoded are not errors: they are
 skipped when loaded, counted, and listed at the end of the command (:class:`SkipLog`). A named
 pipe (or device) named like an image or a mask is listed like a file and read through
@@ -43,7 +46,15 @@ from PIL import Image, UnidentifiedImageError
 from engine.errors import EvidenceError, ForensicError
 from engine.files import is_listed, not_regular_reason, open_regular, read_regular
 from engine.io import IMAGE_SUFFIXES, load_evidence
-from engine.masks import is_appledouble, list_masks, read_mask
+from engine.masks import (
+    AUTHENTIC_FOLDERS,
+    MASK_FOLDERS,
+    TAMPERED_FOLDERS,
+    is_appledouble,
+    list_masks,
+    read_mask,
+    subfolder,
+)
 from trainer.errors import DataError
 
 NEGATIVE = "Negative"  # the JSON format's mask entry for an authentic image
@@ -133,6 +144,49 @@ def listed_files(folder: Path, suffixes: tuple[str, ...] = IMAGE_SUFFIXES) -> li
     )
 
 
+def data_folders(root: Path) -> tuple[Path, Path, Path]:
+    """The tampered, mask and authentic folders of a data folder: ``Tp/`` (or ``images/``),
+    ``Gt/`` (or ``masks/``) and ``Au/``, each in any case (:func:`engine.masks.subfolder`, as
+    ``scan --gt`` finds its ``Gt/`` and ``Au/``); a path that is no folder when it has none."""
+    return (
+        subfolder(root, TAMPERED_FOLDERS),
+        subfolder(root, MASK_FOLDERS),
+        subfolder(root, AUTHENTIC_FOLDERS),
+    )
+
+
+_TO_DO = (
+    "put the tampered images in Tp/ and their masks in Gt/ (the same stem, or with a _gt or "
+    "_mask ending), authentic ones in Au/, or list [image, mask] pairs in a JSON file "
+    "(docs/TRAINING.md, Data)"
+)
+
+
+def _layout_hint(root: Path) -> str:
+    """What to do with a folder of another layout, and what it holds, for its one line."""
+    try:
+        held = sorted(p.name + "/" for p in root.iterdir() if p.is_dir())
+    except OSError:
+        held = []
+    listing = f" (it holds {', '.join(held[:4])}{', ...' if len(held) > 4 else ''})" if held else ""
+    return f"{listing}: {_TO_DO}"
+
+
+def _gt_hint(root: Path) -> str:
+    """For ``Tp/`` without ``Gt/``: a sibling folder named like one of masks (CASIA v2's
+    ``CASIA 2 Groundtruth/``), to be renamed, else what to do."""
+    words = ("gt", "mask", "ground")
+    try:
+        like = sorted(
+            p.name for p in root.iterdir() if p.is_dir() and any(w in p.name.lower() for w in words)
+        )
+    except OSError:
+        like = []
+    if like:
+        return f": if {like[0]}/ holds the masks, rename it Gt/ (its _gt and _mask endings are understood)"
+    return f": {_TO_DO}"
+
+
 def read_folder(root: str | Path, problems: list[tuple[Path, str]] | None = None) -> list[Sample]:
     """Samples of a ``Tp/`` + ``Gt/`` (+ ``Au/``) folder; raises :class:`DataError` on misfit.
     With ``problems``, each tampered image without a mask is appended to it (and left out)
@@ -140,13 +194,17 @@ def read_folder(root: str | Path, problems: list[tuple[Path, str]] | None = None
     root = Path(root)
     if not root.is_dir():
         raise DataError(root, "no such data folder")
-    tp, gt, au = root / "Tp", root / "Gt", root / "Au"
+    tp, gt, au = data_folders(root)
     if not tp.is_dir() and not au.is_dir():
         raise DataError(
-            root, "not a data folder: it has neither Tp/ (tampered) nor Au/ (authentic)"
+            root,
+            "not a data folder: it has neither Tp/ or images/ (tampered) nor Au/ (authentic)"
+            + _layout_hint(root),
         )
     if tp.is_dir() and not gt.is_dir():
-        raise DataError(root, "Tp/ has no Gt/ folder of masks next to it")
+        raise DataError(
+            root, f"{tp.name}/ has no Gt/ or masks/ folder of masks next to it" + _gt_hint(root)
+        )
     name = root.name
     samples: list[Sample] = []
     if tp.is_dir():
@@ -172,6 +230,14 @@ def read_folder(root: str | Path, problems: list[tuple[Path, str]] | None = None
     if not samples:
         raise DataError(root, "empty data set: no images in Tp/ or Au/")
     return samples
+
+
+def _relative_note(entry: str, path: Path) -> str:
+    """For a path of a JSON list that does not exist: where a relative one was looked for (the
+    list's folder, not the working directory a script that wrote it ran in)."""
+    if Path(entry).is_absolute():
+        return ""
+    return f" (a relative path is read from the list's folder, {path.parent})"
 
 
 def read_json_list(
@@ -203,14 +269,15 @@ def read_json_list(
             continue
         img = Path(pair[0]) if Path(pair[0]).is_absolute() else base / pair[0]
         if not is_listed(img):  # a pipe is listed: its loader skips it and says why
-            found.append((img, f"image of entry {i} does not exist"))
+            found.append((img, f"image of entry {i} does not exist{_relative_note(pair[0], path)}"))
             continue
         if pair[1] == NEGATIVE:
             samples.append(Sample(img, None, 0, path.stem))
             continue
         mask = Path(pair[1]) if Path(pair[1]).is_absolute() else base / pair[1]
         if not is_listed(mask):
-            found.append((img, f"tampered image has no mask: {mask} does not exist"))
+            why = f"{mask} does not exist{_relative_note(pair[1], path)}"
+            found.append((img, f"tampered image has no mask: {why}"))
             continue
         samples.append(Sample(img, mask, 1, path.stem))
     if found and problems is not None:
@@ -230,6 +297,13 @@ def read_dataset(path: str | Path, problems: list[tuple[Path, str]] | None = Non
     path = Path(path)
     if path.suffix.lower() == ".json":
         return read_json_list(path, problems)
+    if path.exists() and not path.is_dir():
+        raise DataError(
+            path,
+            "not a data folder or a .json list (a CSV or text list is not read): write its "
+            'pairs as a JSON list [["img.jpg", "img_gt.png"], ["au.jpg", "Negative"], ...], '
+            "relative paths from the list's folder",
+        )
     return read_folder(path, problems)
 
 
@@ -283,6 +357,81 @@ def empty_mask_warning(images: list[Path]) -> str:
         f"warning: {images[0]}: tampered image whose mask marks no tampered pixel: it gives no "
         f"forged window and trains as untouched texture{more}"
     )
+
+
+INVERTED_SHARE = 0.5  # a mask marking more than this share of its image looks inverted
+WHOLE_SHARE = 0.995  # ... unless it marks (nearly) all of it: a wholly generated or edited image
+
+
+def implausible_masks(
+    marked: list[tuple[Path, float]], warnings: list[str]
+) -> tuple[Path, str] | None:
+    """(first mask, reason) when a data set's tampered masks, as (mask, share of its pixels
+    marked tampered), cannot mark its forgeries: every one marks nothing (masks saved as 0 and
+    1 read so: the reason then quotes :func:`engine.masks.read_mask`'s warning of it), or most
+    of those that mark a pixel mark more than :data:`INVERTED_SHARE` of their image: white =
+    authentic, as some sets ship them (and Columbia's colour-coded edge maps read so). A mask
+    marking at least :data:`WHOLE_SHARE` of its image is a wholly generated or re-made image
+    (sets of generated images label them so), not an inverted mask: an inverted mask leaves
+    its forgery unmarked, so it is left out of the count. Trained
+    on, either teaches the network the opposite of the forgeries or nothing at all, without a
+    word; ``check`` and ``fit`` refuse it. ``warnings``: the masks' warnings, one line each."""
+    if not marked:
+        return None
+    if not any(share > 0 for _, share in marked):
+        faint = any(w.startswith(f"{m}: ") for m, _ in marked for w in warnings)
+        why = "; some hold values up to half the range: saved as 0 and 1?" if faint else ""
+        return (
+            marked[0][0],
+            f"no tampered image's mask marks a pixel ({len(marked)} masks{why}): nothing to "
+            "learn masks from; a tampered pixel is one above 127, as in masks of 0 and 255",
+        )
+    drawn = [(m, share) for m, share in marked if 0 < share < WHOLE_SHARE]
+    large = [(m, share) for m, share in drawn if share > INVERTED_SHARE]
+    if 2 * len(large) > len(drawn):
+        first, share = large[0]
+        return (
+            first,
+            f"the masks look inverted: {len(large)} of {len(drawn)} mark more than half of "
+            f"their image (this one {share:.0%}); a mask's white (above 127) is the tampered "
+            "region: invert them so that white marks what was changed",
+        )
+    return None
+
+
+def decoded_masks_findings(
+    decoded: list[tuple[Sample, NDArray[np.uint8]]], skipped: SkipLog, refuse: bool = True
+) -> list[Path]:
+    """The tampered images among ``decoded`` (each with its decoded mask) whose mask marks no
+    pixel, for ``fit``'s warning; with ``refuse``, first a :class:`DataError` for the first data
+    set whose masks :func:`implausible_masks` refuses, as ``check`` refuses them."""
+    for name in dict.fromkeys(s.dataset for s, _ in decoded) if refuse else ():
+        shares = [
+            (s.mask, float(m.mean()))
+            for s, m in decoded
+            if s.dataset == name and s.mask is not None
+        ]
+        implausible = implausible_masks(shares, skipped.mask_warnings)
+        if implausible is not None:
+            raise DataError(*implausible)
+    return [s.image for s, m in decoded if s.label == 1 and not m.any()]
+
+
+def marked_shares(samples: list[Sample]) -> tuple[list[tuple[Path, float]], list[str]]:
+    """(mask, share of its pixels marked tampered) of each tampered sample's mask that can be
+    read, and their warnings (reads every mask: for ``check``)."""
+    out: list[tuple[Path, float]] = []
+    warnings: list[str] = []
+    for s in samples:
+        if s.mask is None:
+            continue
+        try:
+            read = read_mask(s.mask)
+        except ForensicError:
+            continue  # unreadable: validate() says so
+        out.append((s.mask, float(read.mask.mean()) if read.mask.size else 0.0))
+        warnings += read.warnings
+    return out, warnings
 
 
 def empty_masks(samples: list[Sample]) -> list[Path]:

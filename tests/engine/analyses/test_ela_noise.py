@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from engine.analyses import MapScale, run_analysis
@@ -109,3 +110,40 @@ def test_noise_and_ela_maps_name_the_innocent_causes_of_their_values(write_evide
     noise_high = run_analysis("noise", ev).meaning.high
     assert "texture" in noise_high and "saturated" in noise_high and "compression" in noise_high
     assert "edges and fine texture" in run_analysis("ela", ev).meaning.high
+
+
+def test_noise_off_level_share_is_the_area_off_the_typical_level(write_evidence) -> None:
+    # The map's 99th percentile, the triage cell's figure before, is 1.00 (clipped at twice the
+    # median σ) on nearly every photograph; the off-level share says how much of the image
+    # departs from its typical noise level, so a uniform image and one with a noisier quarter
+    # give different figures, in the right order.
+    rng = np.random.default_rng(0)
+    flat = np.full((H, W, 3), 128.0, np.float32)
+    uniform = flat + rng.normal(0, 4, (H, W, 1))
+    patched = flat + rng.normal(0, 4, (H, W, 1))
+    patched[64:192, 96:256] = 128 + rng.normal(0, 12, (128, 160, 1))  # 1/4 of the area
+    shares = []
+    for img in (uniform, patched):
+        ev = write_evidence(png_bytes(np.clip(img, 0, 255).astype(np.uint8)), "evidence.png")
+        r = run_analysis("noise", ev)
+        assert float(np.percentile(r.map, 99)) > 0.45  # the old figure: no help either way
+        shares.append(r.extras["off_level_share"])
+        assert r.extras["off_level_factor"] == 2.0
+    assert shares[0] == 0.0
+    assert shares[1] == pytest.approx(0.25, abs=0.02)
+    assert run_analysis("noise", ev).extras["noisier_share"] == shares[1]
+
+
+def test_noise_off_level_share_counts_partial_cells_by_area_and_needs_a_typical_level(
+    write_evidence,
+) -> None:
+    # 72 x 96: two rows of three 32-px cells and a partial row of three 8-row cells, noisier:
+    # a third of the cells, 8/72 of the image.
+    rng = np.random.default_rng(1)
+    img = np.clip(128 + rng.normal(0, 4, (72, 96, 1)), 0, 255).repeat(3, axis=2)
+    img[64:] = np.clip(128 + rng.normal(0, 16, (8, 96, 1)), 0, 255)
+    ev = write_evidence(png_bytes(img.astype(np.uint8)), "evidence.png")
+    assert run_analysis("noise", ev).extras["off_level_share"] == pytest.approx(1 / 9, abs=1e-4)
+    flat = write_evidence(png_bytes(np.full((64, 64, 3), 128, np.uint8)), "flat.png")
+    extras = run_analysis("noise", flat).extras  # median σ 0: nothing to depart from
+    assert extras["off_level_share"] is None and extras["smoother_share"] is None

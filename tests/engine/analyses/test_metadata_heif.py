@@ -1,0 +1,115 @@
+"""A HEIF file's thumbnail items are compared with the image as an EXIF thumbnail is, turned
+as the image is shown; its depth map and auxiliary images are listed. The files are in
+tests/data/heif (README.md, made by make_items.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.analyses import Level, run_analysis
+from engine.heif import heif_items
+from engine.io import load_evidence
+
+DATA = Path(__file__).resolve().parents[2] / "data" / "heif"
+
+
+def _metadata(name: str):
+    path = DATA / name
+    before = path.read_bytes()
+    r = run_analysis("metadata", load_evidence(path))
+    assert path.read_bytes() == before  # the thumbnail is named primary in a copy, never here
+    return r
+
+
+def _thumbnail_rows(r) -> list:
+    return [f for f in r.findings if f.topic == "thumbnail"]
+
+
+def test_a_thumbnail_item_that_shows_the_image_is_information() -> None:
+    r = _metadata("thumbnail.heic")
+    (row,) = _thumbnail_rows(r)
+    assert (row.key, row.level) == ("HEIF thumbnail item", Level.INFO)
+    assert row.value.endswith("(48 x 32)")
+    assert r.extras["thumbnail_correlation"] > 0.95
+    assert not any(f.level == Level.STRONG for f in r.findings)
+    assert r.map is not None and r.map.shape == (64, 96) and r.map.max() < 0.3
+
+
+@pytest.mark.parametrize("name", ["thumbnail-rotated.heic", "thumbnail-unturned.heic"])
+def test_the_thumbnail_is_turned_as_the_image(name: str) -> None:
+    """The picture is turned by irot (shown 64 x 96); its thumbnail item carries the same irot
+    (as libheif writes it) or none (turned here by the primary image's)."""
+    items = heif_items((DATA / name).read_bytes())
+    assert items.primary.transforms == (("irot", 3),)
+    assert items.thumbnails[0].transforms == ((("irot", 3),) if "rotated" in name else ())
+    r = _metadata(name)
+    (row,) = _thumbnail_rows(r)
+    assert row.level == Level.INFO and row.value.endswith("(32 x 48)")
+    assert r.extras["thumbnail_correlation"] > 0.95
+    assert r.map is not None and r.map.shape == (96, 64)
+
+
+def test_a_thumbnail_item_of_other_content_is_the_strong_finding() -> None:
+    r = _metadata("thumbnail-other.heic")
+    (row,) = _thumbnail_rows(r)
+    assert (row.key, row.level) == ("HEIF thumbnail item", Level.STRONG)
+    assert r.findings[0] is row  # strongest first
+    assert r.extras["thumbnail_correlation"] < 0.5
+    assert r.map is not None and r.map.shape == (64, 96)
+    assert r.meaning is not None and "HEIF thumbnail item" in r.meaning.label
+    # the thumbnail shows the picture upside down: the red block's corner differs most
+    assert r.map[8:24, 10:30].mean() > r.map.mean()
+
+
+def test_without_a_thumbnail_item_nothing_is_said_of_thumbnails() -> None:
+    """As a JPEG without an EXIF thumbnail: no row, no map, ``thumbnail`` None. depth.heic's
+    auxiliary items are reductions of the picture, as thumbnails are: they are not taken for
+    thumbnails, only listed."""
+    for name in ("plain.heic", "depth.heic"):
+        r = _metadata(name)
+        assert _thumbnail_rows(r) == [] and r.map is None
+        assert r.extras["thumbnail"] is None and "heif_thumbnails" not in r.extras
+    assert [f.topic for f in r.findings if f.topic == "auxiliary"] == ["auxiliary"] * 2
+
+
+def test_a_depth_map_and_an_auxiliary_image_are_listed_with_their_sizes() -> None:
+    r = _metadata("depth.heic")
+    rows = {f.key: f for f in r.findings if f.topic == "auxiliary"}
+    depth = rows["HEIF depth map"]
+    assert (depth.value, depth.level) == ("48 x 32", Level.INFO)
+    assert "image's aspect" in depth.note
+    gain = rows["HEIF auxiliary image"]
+    assert gain.level == Level.INFO and gain.value.endswith("hdrgainmap: 24 x 16")
+    assert r.extras["heif_auxiliary"][0] == {
+        "type": "urn:mpeg:hevc:2015:auxid:2",
+        "size": [48, 32],
+        "aspect_matches": True,
+    }
+
+
+def test_a_depth_map_of_another_aspect_is_a_notice() -> None:
+    r = _metadata("depth-square.heic")
+    (depth,) = [f for f in r.findings if f.key == "HEIF depth map"]
+    assert (depth.value, depth.level) == ("32 x 32", Level.NOTICE)
+    assert "another aspect" in depth.note
+    assert r.extras["heif_auxiliary"][0]["aspect_matches"] is False
+
+
+def test_a_damaged_thumbnail_item_is_a_notice_and_the_image_still_analysed(tmp_path: Path) -> None:
+    """The thumbnail item's width in its ispe box changed: it cannot be what its boxes say."""
+    data = bytearray((DATA / "thumbnail.heic").read_bytes())
+    ispe = [i for i in range(len(data)) if data[i : i + 4] == b"ispe"][1]  # the thumbnail's
+    data[ispe + 8 : ispe + 12] = (40).to_bytes(4, "big")
+    path = tmp_path / "damaged.heic"
+    path.write_bytes(bytes(data))
+    r = run_analysis("metadata", load_evidence(path))
+    (row,) = _thumbnail_rows(r)
+    assert (row.key, row.value, row.level) == (
+        "HEIF thumbnail item",
+        "cannot be decoded",
+        Level.NOTICE,
+    )
+    assert r.map is None and np.isfinite(r.extras["notice"])

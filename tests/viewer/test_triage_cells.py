@@ -1,0 +1,149 @@
+"""What two triage columns say: the noise analysis's figure, and "(verdicts differ)"."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.analyses import ClonePair, Provenance, run_analysis
+from engine.ensemble import FACE_RULE_NOTE, ON_THIS_FILE
+from engine.io import load_evidence
+from forensic_viewer.scan.records import (
+    AnalysisRecord,
+    FileRecord,
+    ModelFigures,
+    ModelRecord,
+    record_from_json,
+    record_to_json,
+)
+from forensic_viewer.scan.triage import analysis_cell, triage_row
+from tests.engine.analyses.conftest import png_bytes
+
+
+def _noise(tmp_path: Path, img: np.ndarray, name: str) -> AnalysisRecord:
+    path = tmp_path / name
+    path.write_bytes(png_bytes(np.clip(img, 0, 255).astype(np.uint8)))
+    return AnalysisRecord.from_result(run_analysis("noise", load_evidence(path)), None)
+
+
+def test_noise_cells_tell_a_uniform_image_from_one_with_a_noisier_region(tmp_path: Path) -> None:
+    """Both maps' 99th percentiles, the cell's figure before, read about the same; the share of
+    the image off its typical noise level does not, and sorts the patched image first."""
+    rng = np.random.default_rng(0)
+    uniform = 128 + rng.normal(0, 4, (256, 320, 1)).repeat(3, axis=2)
+    patched = uniform.copy()
+    patched[64:192, 96:256] = 128 + rng.normal(0, 8, (128, 160, 1))  # σ doubled, 1/4 of it
+    cells = [
+        analysis_cell("noise", _noise(tmp_path, img, f"{i}.png"))
+        for i, img in enumerate((uniform, patched))
+    ]
+    assert abs(cells[0].p99 - cells[1].p99) < 0.5
+    assert cells[0].text == "0 % off-level noise"
+    # exactly doubled, the region's blocks sit on the factor: about a third of them pass it
+    assert cells[1].text == f"{100 * cells[1].value:.0f} % off-level noise"
+    assert 0.05 < cells[1].value <= 0.25
+    assert cells[1].sort > cells[0].sort
+    assert cells[1].to_dict()["off_level_share"] == cells[1].value
+
+
+def test_a_noise_cell_of_an_older_row_or_without_a_typical_level(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    rec = _noise(tmp_path, 128 + rng.normal(0, 4, (64, 96, 3)), "a.png")
+    extras = {k: v for k, v in rec.extras.items() if k != "off_level_share"}
+    old = analysis_cell("noise", replace(rec, extras=extras))  # a row written before
+    assert old.figure is None and old.text == f"p99 {rec.map.p99:.2f} raw"
+    assert old.sort == rec.map.p99 and "off_level_share" not in old.to_dict()
+    flat = _noise(tmp_path, np.full((64, 64, 3), 128.0), "flat.png")
+    cell = analysis_cell("noise", flat)
+    assert cell.text == "no typical noise level" and cell.sort == -0.5
+
+
+def _figures(verdict: str, provenance: str, analyses: tuple[str, ...]) -> ModelFigures:
+    return ModelFigures(
+        "ens", "ensemble", "", "", "ensemble", 0.7, verdict, 0.1, 0.6, 0.45, provenance,
+        {"members": ["a", "b"], "analyses": list(analyses)}, "cpu", "fp32", 0.1,
+    )  # fmt: skip
+
+
+PAIR = ClonePair((0, 0, 2, 2), (2, 2, 2, 2), (1, 0, 2, 0, 1, 2), 0.0, 1.0, "sift", 9, 4, 0.9)
+
+
+def _record(members: str, default: str, provenance: str = "", pairs: int | None = None):
+    """A file both models called ``members`` and the ensemble ``default``; with ``pairs``, a
+    clone analysis the ensemble uses found that many pairs."""
+    models = tuple(ModelRecord(n, 0.2, members, 0.0, 0.5) for n in ("a", "b"))
+    used = () if pairs is None else ("clone",)
+    ens = ModelRecord("ens", 0.7, default, 0.1, 0.6, figures=_figures(default, provenance, used))
+    clone = AnalysisRecord(
+        "clone", Provenance("m", "s", "1"), {}, 0.1, pairs=(PAIR,) * (pairs or 0),
+        extras={"pairs": pairs or 0},
+    )  # fmt: skip
+    return FileRecord(
+        path="x.jpg", sha256="0" * 64, width=4, height=4, models=models, ensemble=ens,
+        analyses=() if pairs is None else (clone,),
+    )  # fmt: skip
+
+
+def test_verdicts_differ_compares_the_default_verdict_and_a_copy_pair_with_the_models() -> None:
+    """It compared the models only: a default verdict that differs from every model (its face
+    rule, a copy pair or its stacking decided it) was not flagged."""
+    face = f"θ = 0.6{ON_THIS_FILE}{FACE_RULE_NOTE}1 face verdict(s) of f flag the image"
+    by_face = triage_row(_record("authentic", "manipulated", face))
+    assert by_face.verdicts_disagree
+    assert ("default verdict (ens, decided by its face rule)", "manipulated") in by_face.verdicts
+    assert by_face.disagreement_text == "0.00 (verdicts differ)"
+    assert "b: authentic" in by_face.verdicts_text.splitlines()
+    assert not triage_row(_record("authentic", "authentic")).verdicts_disagree
+    no_pair = triage_row(_record("manipulated", "manipulated", pairs=0))  # no pair: no vote
+    assert not no_pair.verdicts_disagree and len(no_pair.verdicts) == 3
+    pair = triage_row(_record("authentic", "authentic", pairs=1))  # it did not carry the verdict
+    assert pair.verdicts_disagree
+    assert ("clone analysis (1 copy pair, used by ens)", "manipulated") in pair.verdicts
+    assert pair.to_dict()["verdicts"]["default verdict (ens)"] == "authentic"
+
+
+def test_a_row_without_the_ensembles_figures_still_compares_its_verdict() -> None:
+    """Rows of early versions have no ``ensemble_details``: the verdicts still compare; the
+    copy pair of an analysis the ensemble used cannot be told and is left out."""
+    row = record_to_json(_record("authentic", "authentic", pairs=1))
+    del row["ensemble_details"]
+    old = triage_row(record_from_json(row))
+    assert not old.verdicts_disagree
+    assert [c for c, _ in old.verdicts] == ["a", "b", "default verdict (ens)"]
+    row["ensemble"]["verdict"] = "manipulated"
+    assert triage_row(record_from_json(row)).verdicts_disagree
+
+
+@pytest.mark.usefixtures("qapp")
+def test_the_table_says_what_the_columns_compare_and_who_said_what() -> None:
+    from PySide6.QtCore import Qt
+
+    from forensic_viewer.gui.triage_table import TriageModel
+
+    model = TriageModel()
+    model.set_models(["a", "b"], "ens", ["noise"])
+    row = triage_row(_record("authentic", "manipulated"))
+    model.upsert(row)
+    tip = Qt.ItemDataRole.ToolTipRole
+    col = model.column_of("disagreement")
+    header = model.headerData(col, Qt.Orientation.Horizontal, tip)
+    assert "default verdict" in header and "copy pair" in header
+    cell = model.index(0, col)
+    assert cell.data() == "0.00 (verdicts differ)"
+    assert "default verdict (ens): manipulated" in cell.data(tip)
+    noise = model.headerData(model.column_of("analysis", "noise"), Qt.Orientation.Horizontal, tip)
+    assert "twice or under half the image's median" in noise
+
+
+def test_the_report_summary_says_what_the_analysis_and_disagreement_cells_give() -> None:
+    from types import SimpleNamespace
+
+    from forensic_viewer.report.text import summary_note
+
+    row = triage_row(_record("authentic", "manipulated", pairs=1))
+    note = summary_note(SimpleNamespace(rows=[row]))
+    assert "the default verdict" in note and "copy-move analysis the ensemble uses" in note
+    assert "else clone: p99: the 99th percentile of the map" in note
