@@ -7,6 +7,7 @@ read, is :mod:`forensic_viewer.scan.records`; the folder layout is in ``docs/RES
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -35,6 +36,9 @@ CSV_NAME = "results.csv"
 
 
 SCAN_INFO = "scan.json"
+
+
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()  # a file of no bytes: nobody's copy
 
 
 def opened_or_refused(opener: Callable[..., IO[Any]], path: Path, *args: Any, **kw: Any) -> IO[Any]:
@@ -245,10 +249,13 @@ def byte_copies(hashes: Iterable[tuple[str, str | None]]) -> dict[str, str]:
     under two names: a copy, a download renamed). The original is the first of them in the keys'
     sorted order, not the order rows were written in, so a scan with worker processes, a resumed
     one and a report of any part of the folder all name the same one. Keys without a SHA-256
-    (a file that could not be read) are nobody's copy."""
+    (a file that could not be read) and empty files are nobody's copy: a folder of 10,000 files
+    with a few zero-byte ones (a download or a sync that never finished) had them named first as
+    "copies" of each other, pushing the real copies out of the summary line, though no bytes of
+    evidence are shared (each empty file's error row says it is empty)."""
     first: dict[str, str] = {}
     copies: dict[str, str] = {}
-    for key, sha in sorted((k, s) for k, s in hashes if s):
+    for key, sha in sorted((k, s) for k, s in hashes if s and s != EMPTY_SHA256):
         if sha in first:
             copies[key] = first[sha]
         else:

@@ -48,6 +48,33 @@ def test_the_first_key_in_sorted_order_is_the_original_whatever_order_rows_came_
     assert byte_copies([("x", "h"), ("y", "g")]) == {}
 
 
+def test_empty_files_are_nobodys_copy_so_the_summary_names_the_real_copies(
+    tmp_path: Path, tiny_checkpoint: Path, capsys
+) -> None:
+    """Zero-byte files share the SHA-256 of no bytes; sorted first ("bad/empty_0.jpg"), they
+    filled the summary line's three pairs of a 10,000-file scan and the real copy was in "and
+    N more". Each is an error row saying it is empty, and nobody's copy."""
+    d = tmp_path / "evidence"
+    (d / "bad").mkdir(parents=True)
+    for i in range(4):
+        (d / "bad" / f"empty_{i}.jpg").write_bytes(b"")
+    write_rgb(d / "x.png", 40, 48, seed=1)
+    shutil.copyfile(d / "x.png", d / "y.png")
+    out = tmp_path / "out"
+    assert main(scan_args(d, out, tiny_checkpoint, "--recursive")) == 1  # the empty files
+    text = capsys.readouterr().out
+    assert (
+        "1 file is a byte-identical copy of another (same SHA-256; each was analysed too): "
+        "y.png = x.png" in text
+    )
+    rows = _csv(out)
+    assert rows["y.png"]["duplicate_of"] == "x.png"
+    for i in range(4):
+        row = rows[f"bad/empty_{i}.jpg"]
+        assert row["status"] == "error" and "file is empty (0 bytes)" in row["error"]
+        assert row["duplicate_of"] == ""
+
+
 def test_a_scan_names_its_copies_in_the_csv_and_its_summary_and_analyses_them_all(
     tmp_path: Path, tiny_checkpoint: Path, capsys
 ) -> None:
