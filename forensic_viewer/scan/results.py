@@ -188,10 +188,15 @@ class ResultIndex:
 
 
 class ResultLog(ResultIndex):
-    """``results.jsonl`` opened for appending; every record is flushed as it is written."""
+    """``results.jsonl`` opened for appending; every record is flushed as it is written.
+
+    :meth:`get` reads rows back through one handle kept open until :meth:`compact` replaces the
+    file or :meth:`close`: a resume hands every skipped file's row to ``on_file``, and opening
+    the file for each of them cost 10,000 opens on a 10,000-file folder."""
 
     def __init__(self, out: Path) -> None:
         super().__init__(out)
+        self._reader: BinaryIO | None = None  # for get(); appended rows are read through it
         self._log = self._append()  # closed by close()
         if self.ends_torn:  # the torn line stays unparseable; the next record starts clean
             self._log.write(b"\n")
@@ -214,13 +219,26 @@ class ResultLog(ResultIndex):
         self._end += len(line)
         return row
 
+    def get(self, key: str) -> dict[str, Any]:
+        if self._reader is None:
+            self._reader = self._open()
+        row, self._reader = self._read(self._reader, key)
+        return row
+
+    def _drop_reader(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
     def close(self) -> None:
+        self._drop_reader()
         self._log.close()
 
     def compact(self) -> None:
         """Rewrite results.jsonl with one record per path (retried files appended a second).
         Rows are copied byte for byte, so compaction never changes what a row says."""
         self._log.flush()
+        self._drop_reader()  # it reads the file the compacted one replaces
         offsets: dict[str, int] = {}
         with self._open() as src, AtomicFile(self.file) as out:
             dst = out.file
