@@ -58,7 +58,7 @@ def _reliability_table(cal: dict[str, Any]) -> str:
 
 def _test_block(c: dict[str, Any]) -> str:
     lo, hi = c["test_image_auc_interval"]
-    flagged = c["calibration"]["reliability"]["flagged"]
+    flagged = c["calibration"].get("reliability", {}).get("flagged", {})
     kinds = ", ".join(f"{k} {v:.0%}" for k, v in c.get("test_detection_by_kind", {}).items())
     n = c["test_images"]
     return f"""Held-out **test part** ({n["tampered"]} tampered and {n["authentic"]} authentic CASIA images
@@ -108,7 +108,12 @@ probability: Platt scaling of the statistic, fitted on {c["calibration"]["fitted
 """
 
 
-def ensemble_section(name: str, e: dict[str, Any], models: dict[str, Any]) -> str:
+def ensemble_section(
+    name: str, e: dict[str, Any], models: dict[str, Any], stored: dict[str, Any] | None = None
+) -> str:
+    """The ensemble card's section from its figures ``e`` in the report and ``stored``, the
+    ensemble file's calibration (``forensic-train verdict`` writes an equation-6 ensemble's
+    test reliability and flagged counts into the file only, not into the report's figures)."""
     d = e["detection"]
     from trainer.verdict import FORGERIES_VAL
 
@@ -173,17 +178,19 @@ def ensemble_section(name: str, e: dict[str, Any], models: dict[str, Any]) -> st
         else "the CASIA validation part"
     )
     parts.append(
-        f"θ = {d['threshold']:.4g} on the probability: the best balanced accuracy on {where} "
+        f"θ = {d['threshold']:.4g} on the {'probability' if 'weights' in d else 'fused score'}: "
+        f"the best balanced accuracy on {where} "
         f"among thresholds flagging at most 5 % of the camera photographs' "
         f"validation half (flagged on validation: {val})."
     )
     if name in DEVIATIONS:
         parts.append(DEVIATIONS[name])
     parts.append(
-        "The figures below are the stacked verdict's; a face rule (docs/FACES.md), where the "
-        "ensemble has one, can only add flags to them."
+        f"The figures below are the {'stacked verdict' if 'weights' in d else 'ensemble'}'s; a "
+        "face rule (docs/FACES.md), where the ensemble has one, can only add flags to them."
     )
-    block = d if "calibration" in d else {**d, "calibration": {"reliability": {"flagged": {}}}}
+    calibration = d.get("calibration") or stored or {"reliability": {"flagged": {}}}
+    block = {**d, "calibration": calibration}
     return (
         "## Verdict at evidence size (issue 17)\n\n"
         + "\n\n".join(parts)
@@ -304,7 +311,9 @@ def main(report_path: str) -> int:
         name = file_name.removesuffix(".ensemble.json")
         card = MODELS / f"{name}.md"
         if card.is_file():
-            write_section(card, ensemble_section(name, e, report["models"]))
+            stored = json.loads((MODELS / file_name).read_text(encoding="utf-8"))
+            section = ensemble_section(name, e, report["models"], stored.get("calibration"))
+            write_section(card, section)
             refresh_ensemble_floor(card, MODELS / file_name)
             refresh_ensemble_head(card, MODELS / file_name)
             print(f"wrote the verdict section of {card}")

@@ -1,0 +1,106 @@
+"""packaging/verdict_cards.py: the evidence-size verdict section of the bundled cards."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.packaging.conftest import packaging_script
+
+# What `forensic-train verdict` stores for an equation-6 ensemble (every member at chance): its
+# test reliability goes into the ensemble file's calibration, not into the report's figures.
+STORED = {
+    "a": 1.96,
+    "b": -0.985,
+    "method": "platt",
+    "fitted_on": "113 validation images",
+    "reliability": {
+        "flagged": {
+            "authentic camera photographs": [2, 30],
+            "authentic CASIA images": [1, 44],
+            "tampered CASIA images": [5, 65],
+        },
+        "bins": [
+            [0.2, 0.4, 0.338, 0.492, 61],
+            [0.4, 0.6, 0.484, 0.419, 62],
+            [0.6, 0.8, 0.652, 0.5625, 16],
+        ],
+        "split": "test part",
+    },
+}
+FIGURES = {  # the report's figures of that ensemble (trainer.verdict.choose_ensemble)
+    "voters": [],
+    "dropped": [],
+    "detection": {
+        "threshold": 0.6886,
+        "val_flagged": {"authentic CASIA validation images": [0, 37]},
+        "test_image_auc": 0.545,
+        "test_image_auc_interval": [0.45, 0.66],
+        "test_balanced_accuracy": 0.527,
+        "test_detection_by_kind": {"splice": 1 / 37, "copy-move": 4 / 28},
+        "test_camera_false_alarms": [2, 30],
+        "test_images": {"tampered": 65, "authentic": 44, "camera": 30},
+    },
+}
+
+
+@pytest.fixture
+def cards():
+    return packaging_script("verdict_cards")
+
+
+def _assert_stored_figures(section: str) -> None:
+    assert "| authentic camera photographs flagged at θ | 2 of 30 (7 %) |" in section
+    assert "| authentic CASIA images flagged at θ | 1 of 44 (2 %) |" in section
+    assert "| tampered CASIA images flagged at θ | 5 of 65 (8 %) |" in section
+    assert "| 0.2-0.4 | 0.34 | 0.49 | 61 |" in section
+    assert "| 0.6-0.8 | 0.65 | 0.56 | 16 |" in section
+    assert "no reliability diagram" not in section
+
+
+def test_an_equation_6_ensemble_shows_the_reliability_its_file_stores(cards) -> None:
+    section = cards.ensemble_section("m2f-ensemble", FIGURES, {}, STORED)
+    _assert_stored_figures(section)
+    # θ of equation 6 applies to the fused score (the card's head says so), not a probability
+    assert "θ = 0.6886 on the fused score:" in section
+    assert "on the probability" not in section
+    assert "stacked verdict" not in section  # it stacks nothing
+
+
+def test_a_stacked_ensemble_keeps_the_calibration_of_the_report(cards) -> None:
+    stacked = {
+        "voters": ["net"],
+        "dropped": [],
+        "detection": {
+            **FIGURES["detection"],
+            "bias": -0.7,
+            "weights": {"net": 0.8},
+            "calibration": {**STORED, "reliability": {**STORED["reliability"], "bins": []}},
+        },
+    }
+    section = cards.ensemble_section("ens", stacked, {}, STORED)
+    assert "on the probability:" in section
+    assert "The figures below are the stacked verdict's" in section
+    assert "| authentic CASIA images flagged at θ | 1 of 44 (2 %) |" in section
+    assert "(no reliability diagram" in section  # the report's own (empty) bins, not the file's
+
+
+def test_main_reads_the_ensemble_files_calibration(cards, tmp_path: Path, monkeypatch) -> None:
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "m2f-ensemble.ensemble.json").write_text(json.dumps({"calibration": STORED}))
+    card = models / "m2f-ensemble.md"
+    card.write_text("# m2f-ensemble\n\nhead\n\n## How the weights were chosen\n\nold\n")
+    monkeypatch.setattr(cards, "MODELS", models)
+    # the regression floor runs the ensemble on a sample and the head rewrites the member
+    # table: neither is what is tested here
+    monkeypatch.setattr(cards, "refresh_ensemble_floor", lambda card, path: None)
+    monkeypatch.setattr(cards, "refresh_ensemble_head", lambda card, path: None)
+    report = tmp_path / "report.json"
+    report.write_text(
+        json.dumps({"models": {}, "ensembles": {"m2f-ensemble.ensemble.json": FIGURES}})
+    )
+    assert cards.main(str(report)) == 0
+    _assert_stored_figures(card.read_text(encoding="utf-8"))
