@@ -62,7 +62,8 @@ Policy, applied to every file the same way (the limits and how to raise them: do
   when a PNG's sBIT chunk declares fewer and the values lie in their low bits (the warning says
   which); float data in [0, 1] scales by 255; 32-bit or signed integer data (the depth the file
   declares, not the values' range) and float data outside [0, 1] are min-max rescaled, a
-  warning naming the depth: nothing is silently clipped. 16-bit colour (RGB, RGBA, gray + alpha) Pillow decodes to 8 bits per
+  warning naming the depth: nothing is silently clipped; such data of one value (no range to
+  rescale) maps from the range its format declares (float: [0, 1]), with a warning. 16-bit colour (RGB, RGBA, gray + alpha) Pillow decodes to 8 bits per
   channel, the high byte of each sample: a warning says so (and what a PNG's sBIT declares).
   CMYK converts with Pillow's formula (a warning notes it ignores colour profiles).
 - **Bytes after the image** (a JPEG's EOI, a PNG's IEND: a trailer, a file appended, hidden

@@ -8,8 +8,9 @@ unsigned 16-bit data maps linearly from its full range (0..65535), or from the r
 significant bits when a PNG's sBIT chunk declares fewer and the values are held in the low bits
 (``_wide_to_rgb``); float data in [0, 1] scales by 255; 32-bit and signed integer data (whose full range would leave any photograph black) and
 float data outside [0, 1] are min-max rescaled from their own values, and the warning names the
-depth and sample format the file declares (nothing is silently clipped); CMYK converts with
-Pillow's formula, with a warning.
+depth and sample format the file declares (nothing is silently clipped); such data of one value
+has no range of its own and maps from the range it declares (float: [0, 1], clipped), with a
+warning (min-max made it black); CMYK converts with Pillow's formula, with a warning.
 """
 
 from __future__ import annotations
@@ -102,6 +103,11 @@ def integer_format(img: Image.Image) -> tuple[int, bool]:
     return 32, True
 
 
+def declared_range(bits: int, signed: bool) -> tuple[int, int]:
+    """(lowest, highest) value integer samples of ``bits`` can hold, signed or not."""
+    return (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
+
+
 def _depth_words(img: Image.Image) -> str:
     if img.mode == "F":
         return "float"
@@ -117,7 +123,9 @@ def _wide_to_rgb(
     Only unsigned 16-bit data has a range a photograph fills (0..65535); a 32-bit or signed
     one does not (0..255 held in 32 bits mapped from 0..4294967295, or even from 0..65535,
     is black), so such data is min-max rescaled from its own values, as float data outside
-    [0, 1] is. key: the gray value a PNG's tRNS chunk makes transparent (counted).
+    [0, 1] is; data of one value, which has no range to rescale, maps from the declared one
+    (``declared_range``; float: [0, 1]), e.g. a uniform unsigned 32-bit 2**31 to 128.
+    key: the gray value a PNG's tRNS chunk makes transparent (counted).
 
     significant: the bits a 16-bit PNG's sBIT chunk says its source held (16 without one).
     The PNG standard stores fewer bits scaled up to 16 (a 12-bit 4095 as 65520: the low bits
@@ -163,10 +171,19 @@ def _wide_to_rgb(
         offset, scale = 0.0, 255.0 / 65535.0
         stored = f" ({significant} significant bits (PNG sBIT), stored scaled up to 16)"
         warns.append("16-bit data mapped linearly 0..65535 -> 0..255" + stored * (significant < 16))
-    else:
+    elif hi > lo:
         shown = f"[{lo:.4g}, {hi:.4g}]" if is_float else f"[{int(lo)}, {int(hi)}]"
         warns.append(f"{_depth_words(img)} data in {shown} min-max rescaled to 0..255")
-        offset, scale = lo, (255.0 / (hi - lo) if hi > lo else 0.0)
+        offset, scale = lo, 255.0 / (hi - lo)
+    else:  # one value: no range of its own to rescale (min-max made it black, unsaid)
+        bottom, top = (0, 1) if declared is None else declared_range(*declared)
+        value = f"{lo:.4g}" if is_float else f"{int(lo)}"
+        clipped = " (clipped)" if not bottom <= lo <= top else ""
+        warns.append(
+            f"{_depth_words(img)} data, every pixel {value}: no range of its own to rescale, "
+            f"mapped from the declared range {bottom}..{top} -> 0..255{clipped}"
+        )
+        offset, scale = bottom, 255.0 / (top - bottom)
     # Integers in 0..65535 map through a table of the same formula (one lookup per pixel).
     table = not is_float and lo >= 0 and hi <= 65535
     lut = _to_uint8((np.arange(65536, dtype=np.float64) - offset) * scale) if table else None

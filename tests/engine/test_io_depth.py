@@ -80,6 +80,28 @@ def test_an_unsigned_32_bit_tiff_is_read_as_unsigned(tmp_path: Path) -> None:
     assert "32-bit integer data in [0, 4294967295] min-max rescaled to 0..255" in ev.warnings
 
 
+@pytest.mark.parametrize(
+    ("samples", "grey", "said"),
+    [
+        (np.full((3, 4), 2**31, np.uint32), 128, "32-bit integer data, every pixel 2147483648"),
+        (np.full((3, 4), 2**32 - 1, np.uint32), 255, "range 0..4294967295 -> 0..255"),
+        (np.zeros((3, 4), np.int32), 128, "range -2147483648..2147483647 -> 0..255"),
+        (np.full((3, 4), -7, np.int16), 127, "signed 16-bit integer data, every pixel -7"),
+        (np.full((3, 4), 0.25, np.float32) * 8, 255, "range 0..1 -> 0..255 (clipped)"),
+    ],
+)
+def test_a_uniform_image_of_min_max_data_maps_from_its_declared_range(
+    tmp_path: Path, samples: np.ndarray, grey: int, said: str
+) -> None:
+    # One value has no range to min-max rescale: the scale was 0 and every such image came
+    # out black, without a word.
+    ev = load_evidence(_tiff(tmp_path / "flat.tif", samples))
+    assert (ev.pixels == grey).all(), ev.pixels[0, 0]
+    flat = [w for w in ev.warnings if "no range of its own to rescale" in w]
+    assert len(flat) == 1 and said in flat[0], ev.warnings
+    assert not any("min-max rescaled" in w for w in ev.warnings)
+
+
 def test_a_32_bit_mask_of_0_and_1_marks_its_ones(tmp_path: Path) -> None:
     # The mask reader goes by the pixels load_evidence maps: its 1s are the top of the range.
     m = np.zeros((4, 6), np.int32)
