@@ -20,6 +20,12 @@ The rule (:func:`read_mask`):
   own depth: a 16-bit grey mask of 0 and 1 says "the brightest is 1 of 65535" (the 8-bit
   pixels hold 0 there). A 16-bit colour mask, which the decoder reads at its high byte, says
   that instead when it reads as empty.
+- A **32-bit or signed** grey mask (a TIFF; the evidence decoder min-max rescales such data,
+  so a pixel's 8-bit value depends on the others: a mask of 0 and 1 marked its 1s, one of
+  all 1s nothing) is read from its samples by the same rule at its declared range: tampered
+  above half the highest value its format holds (2147483647 of 4294967295 unsigned, 1073741823
+  of 2147483647 signed, 16383 of 32767 signed 16-bit; negative values never), so a mask of 0
+  and 1 reads as empty with the warning above ("the brightest is 1 of 2147483647").
 - **Which mask is an image's** in a folder of masks (:func:`list_masks`: ``forensic-viewer scan
   --gt`` and the trainer's ``Tp/`` + ``Gt/`` folders alike): a file named like an image whose
   stem, less a ``_gt``/``_mask``/``-gt``/``-mask`` ending (BenCo's and CASIA's names, any case),
@@ -52,7 +58,7 @@ from PIL import Image
 from engine.errors import EvidenceError, ForensicError
 from engine.io import IMAGE_SUFFIXES, load_evidence
 from engine.orientation import apply_orientation
-from engine.rgb import WIDE_MODES
+from engine.rgb import WIDE_MODES, declared_range, integer_format
 
 _ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
 _WIDE_INT = tuple(m for m in WIDE_MODES if m != "F")  # float masks in [0, 1] scale exactly
@@ -66,9 +72,10 @@ AUTHENTIC_FOLDERS = ("Au",)
 APPLEDOUBLE = "._"  # the name's start of macOS's resource-fork companion files
 
 
-# (alpha [H, W] uint8 or None, 16/32-bit grey samples [H, W] or None, whether the decoded
-# image kept a TIFF Orientation tag: Pillow turns a TIFF as it loads it and drops the tag)
-_Planes = tuple[NDArray[np.uint8] | None, NDArray[np.int64] | None, bool]
+# (alpha [H, W] uint8 or None, 16/32-bit grey samples [H, W] or None, the highest value
+# their declared format holds (0 without them), whether the decoded image kept a TIFF
+# Orientation tag: Pillow turns a TIFF as it loads it and drops the tag)
+_Planes = tuple[NDArray[np.uint8] | None, NDArray[np.int64] | None, int, bool]
 
 
 class MaskSizeError(ForensicError):
@@ -97,8 +104,12 @@ def read_mask(path: str | Path, size: tuple[int, int] | None = None) -> MaskFile
     except EvidenceError as e:
         raise ForensicError(path, f"ground-truth mask cannot be read: {e.reason}") from e
     alpha, wide = _oriented(planes[0], ev.orientation, ev.format)
+    of = planes[0][2]  # the declared format's highest value
     brightest = ev.pixels.max(axis=2)  # H, W
-    mask = brightest > 127
+    # The evidence pixels of 32-bit or signed samples are min-max rescaled (one value: mapped
+    # from the declared range), so their meaning would depend on the other pixels: such a
+    # mask is read from its samples, above half its declared highest value
+    mask = brightest > 127 if wide is None or of == 65535 else wide > of // 2
     warnings: list[str] = []
     if alpha is not None and alpha.min() <= 127 < alpha.max():
         opaque = alpha > 127
@@ -112,7 +123,7 @@ def read_mask(path: str | Path, size: tuple[int, int] | None = None) -> MaskFile
             )
     if not mask.any():
         if wide is not None:
-            top, of = (int(wide.max()) if wide.size else 0), 65535
+            top = int(wide.max()) if wide.size else 0
         else:
             top, of = (int(brightest.max()) if brightest.size else 0), 255
         if 0 < top <= of // 2:  # e.g. a mask of 0 and 1: else its image counts as authentic unsaid
@@ -147,18 +158,21 @@ def check_mask_size(
 
 def _native_planes(img: Image.Image) -> _Planes:
     """The planes of the decoded mask ``img`` (loaded, not yet oriented) that the evidence
-    pixels drop (alpha) or reduce to 8 bits (16/32-bit grey), for the modes that have them."""
+    pixels drop (alpha) or reduce to 8 bits (16/32-bit grey), for the modes that have them:
+    grey samples as the file declares them (Pillow hands unsigned 32-bit ones over in its
+    signed mode ``I``, bit for bit) with their format's highest value."""
     mode = img.mode
     tagged = 0x0112 in getattr(img, "tag_v2", {})
     if mode in _WIDE_INT:
-        plane = np.asarray(img).astype(np.int64)
-        if plane.min() < 0 or plane.max() > 65535:  # min-max rescaled by the decoder
-            return None, None, tagged
-        return None, plane, tagged
+        bits, signed = integer_format(img)
+        plane = np.asarray(img)
+        if (bits, signed) == (32, False):
+            plane = plane.view(np.uint32)
+        return None, plane.astype(np.int64), declared_range(bits, signed)[1], tagged
     if mode in _ALPHA_MODES or (mode == "P" and "transparency" in img.info):
         im = img.convert("RGBA") if mode == "P" else img
-        return np.asarray(im.getchannel(im.getbands()[-1])), None, tagged
-    return None, None, tagged
+        return np.asarray(im.getchannel(im.getbands()[-1])), None, 0, tagged
+    return None, None, 0, tagged
 
 
 def _oriented(
@@ -166,7 +180,7 @@ def _oriented(
 ) -> tuple[NDArray[np.uint8] | None, NDArray[np.int64] | None]:
     """``planes`` with the EXIF orientation applied as :mod:`engine.io` applies it to the
     pixels: once, so not to a TIFF that Pillow turned as it loaded it."""
-    alpha, wide, tagged = planes
+    alpha, wide, _, tagged = planes
     if orientation == 1 or (fmt == "TIFF" and not tagged):
         return alpha, wide
     return _turn(alpha, orientation), _turn(wide, orientation)

@@ -12,7 +12,6 @@ from PIL import Image
 
 from engine.errors import InvalidImageError
 from engine.io import load_evidence
-from engine.masks import read_mask
 
 
 def _tiff(path: Path, samples: np.ndarray) -> Path:
@@ -100,16 +99,6 @@ def test_a_uniform_image_of_min_max_data_maps_from_its_declared_range(
     flat = [w for w in ev.warnings if "no range of its own to rescale" in w]
     assert len(flat) == 1 and said in flat[0], ev.warnings
     assert not any("min-max rescaled" in w for w in ev.warnings)
-
-
-def test_a_32_bit_mask_of_0_and_1_marks_its_ones(tmp_path: Path) -> None:
-    # The mask reader goes by the pixels load_evidence maps: its 1s are the top of the range.
-    m = np.zeros((4, 6), np.int32)
-    m[1:3, 2:5] = 1
-    p = tmp_path / "m32.tif"
-    Image.fromarray(m, mode="I").save(p)
-    got = read_mask(p, (4, 6))
-    assert (got.mask == (m == 1)).all() and not got.warnings
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:

@@ -1,6 +1,7 @@
 """The one reader of ground-truth masks (engine.masks), which training, ``forensic-train eval``
 and ``scan --gt`` share: a channel above 127 is tampered (a red drawing too), a varying alpha
-counts, a mask of 0 and 1 (8 or 16 bits) reads as empty and says so, another size is refused."""
+counts, a mask of 0 and 1 (8, 16 or 32 bits) reads as empty and says so, another size is
+refused."""
 
 from __future__ import annotations
 
@@ -54,6 +55,34 @@ def test_a_16_bit_mask_of_0_and_1_is_empty_and_says_so_at_its_depth(tmp_path: Pa
     assert len(got.warnings) == 1 and "the brightest is 1 of 65535" in got.warnings[0]
     full = read_mask(_save(tmp_path / "full16.png", m * 65535), (4, 6))
     assert full.mask.sum() == 12 and full.warnings == []
+
+
+def _tiff32(path: Path, samples: np.ndarray) -> Path:
+    """A grey TIFF of 32-bit ``samples`` as tifffile writes them (SampleFormat from the dtype)."""
+    tifffile = pytest.importorskip("tifffile")
+    tifffile.imwrite(path, samples)
+    return path
+
+
+@pytest.mark.parametrize(("dtype", "of"), [(np.uint32, 4294967295), (np.int32, 2147483647)])
+def test_a_32_bit_mask_is_read_at_its_own_range_not_by_its_rescaled_pixels(
+    tmp_path: Path, dtype: type, of: int
+) -> None:
+    # Read from the decoder's min-max rescaled pixels, a mask of 0 and 1 marked its 1s while
+    # one of a single value, even the highest, marked nothing, and its empty-mask warning
+    # spoke of 0..65535.
+    full = read_mask(_tiff32(tmp_path / "full.tif", np.full((4, 6), of, dtype)), (4, 6))
+    assert full.mask.all() and full.warnings == []
+    half = np.zeros((4, 6), dtype)
+    half[:, :2] = of // 2 + 1  # above half the declared range
+    half[:, 2:4] = of // 2
+    assert (read_mask(_tiff32(tmp_path / "half.tif", half), (4, 6)).mask == (half > of // 2)).all()
+    ones = np.zeros((4, 6), dtype)
+    ones[1:3, 2:5] = 1
+    got = read_mask(_tiff32(tmp_path / "ones.tif", ones), (4, 6))
+    assert not got.mask.any()
+    assert len(got.warnings) == 1 and f"the brightest is 1 of {of}" in got.warnings[0]
+    assert "65535" not in got.warnings[0]
 
 
 def test_another_size_is_refused_naming_the_file(tmp_path: Path) -> None:
