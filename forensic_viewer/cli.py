@@ -15,7 +15,7 @@
 Exit codes: 0 when every file was analysed, 1 when some failed (a file missing, unreadable or
 not decodable, or a folder among analyze's files: each is a row of its own, listed at the end;
 the others are analysed anyway), 2 on a usage error (bad arguments, analyze given folders only,
-no usable model, an output folder holding results made with other settings), 3 when the scan itself failed (the
+scan given a folder without images, no usable model, an output folder holding results made with other settings), 3 when the scan itself failed (the
 output folder is locked by another scan, cannot be written or filled up; finished results
 are kept and a rerun resumes), 130 and 143 when Ctrl+C (SIGINT) or SIGTERM stopped it. The
 viewer (no command) exits 0 when closed, 130 or 143 when one of those signals closed its
@@ -561,6 +561,11 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
+    """The folder's images listed first: a folder with none is a usage error in one line
+    naming it and what was looked for, before any output is written or model loaded (a scan
+    of nothing used to load the models, up to half a minute with Ray, and exit 0). A resumed
+    scan whose files are all done has files, and resumes as before."""
+    from engine.io import IMAGE_SUFFIXES
     from forensic_viewer.scan.walk import scan_files
 
     folder: Path = args.folder
@@ -571,7 +576,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
         args.truth = read_truth(args.gt)
 
-    def listing(_index: Any) -> list[tuple[Path, str]]:
+    def listing() -> list[tuple[Path, str]]:
         # the output folder, when inside the scanned one, holds maps that are not evidence
         left_out: list[Path] = []
         files = scan_files(folder, args.recursive, exclude=args.out, left_out=left_out)
@@ -592,11 +597,17 @@ def cmd_scan(args: argparse.Namespace) -> int:
                     f"{plain(masks[0].relative_to(folder).as_posix())})",
                     file=sys.stderr,
                 )
-        if not files:
-            print(f"{plain(folder)}: no image files found", file=sys.stderr)
         return files
 
-    return _run_files(args, listing, source=str(folder.resolve()))
+    files = listing()
+    if not files:
+        where = "in it or its sub-folders" if args.recursive else "in it (--recursive: sub-folders)"
+        raise UsageError(
+            f"{plain(folder)}: no images to analyse: no file {where} is an image by name "
+            f"({' '.join(IMAGE_SUFFIXES)}) or content{' other than --gt masks' * bool(args.gt)}; "
+            "nothing analysed, no model loaded"
+        )
+    return _run_files(args, lambda _index: files, source=str(folder.resolve()))
 
 
 def cmd_probe(args: argparse.Namespace) -> int:

@@ -543,3 +543,29 @@ def test_a_folder_of_phone_photographs_is_scanned_heic_included(
     assert upright["sha256"] == hashlib.sha256((heif / "rotated.heic").read_bytes()).hexdigest()
     assert any("EXIF orientation 6" in w for w in upright["warnings"])
     assert recs["export.bin"]["status"] == "ok" and recs["export.bin"]["width"] == 96
+
+
+@pytest.mark.parametrize("recursive", [False, True])
+def test_a_folder_without_images_is_said_in_one_line_before_any_model_is_loaded(
+    tmp_path: Path, tiny_checkpoint: Path, monkeypatch, capsys, recursive: bool
+) -> None:
+    # It loaded the models (up to 37 s with Ray), scanned nothing and exited 0.
+    import engine.assembly
+    import forensic_viewer.cli as cli
+
+    def loaded(*_a, **_k):
+        raise AssertionError("models loaded for a folder without images")
+
+    monkeypatch.setattr(engine.assembly, "assemble_analyzer", loaded)
+    monkeypatch.setattr(cli, "build_analyzer", loaded)
+    empty = tmp_path / "empty"
+    (empty / "sub").mkdir(parents=True)
+    (empty / "notes.txt").write_text("no image")
+    out = tmp_path / "out"
+    extra = ["--recursive"] * recursive
+    assert main(scan_args(empty, out, tiny_checkpoint, *extra)) == 2
+    err = capsys.readouterr().err.splitlines()
+    said = [line for line in err if "no images to analyse" in line]
+    assert len(said) == 1 and str(empty) in said[0] and ".jpg" in said[0] and ".heic" in said[0]
+    assert ("sub-folders" in said[0]) and (("--recursive" in said[0]) != recursive)
+    assert not out.exists()  # nothing written either

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_bounded
+from tests.conftest import run_bounded, write_rgb
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
 
@@ -85,6 +85,7 @@ print(json.dumps(said))
 def test_scan_out_with_an_odd_results_jsonl_exits_2_with_one_line(tmp_path: Path, odd: str) -> None:
     folder = tmp_path / "images"
     folder.mkdir()
+    write_rgb(folder / "a.png", 8, 8)  # an empty folder is refused before --out is read
     got = _child(
         tmp_path,
         odd,
