@@ -3,17 +3,23 @@
 A run stopped by quitting the viewer is continued by naming it again; the dialog lists the
 runs its runs folder holds (stopped or finished, with that state) so that the analyst picks
 one instead of remembering and retyping its name. What each run folder holds is
-:func:`trainer.plan.run_folder`'s decision, the same one that enables Resume. Plain Python,
+:func:`trainer.plan.run_folder`'s decision, the same one that enables Resume. The output name
+a new run is offered (:func:`proposed_name`) names none of the folder's runs. Plain Python,
 no torch.
 """
 
 from __future__ import annotations
 
+import datetime
+import re
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
 from trainer.plan import PROGRESS_LOG, RUN_STATE, Folder, RunState, run_folder
+
+_NAME_MAX = 64  # the longest output name trainer.plan.NAME_PATTERN allows
 
 LISTED = (Folder.STOPPED, Folder.FINISHED)  # the folders worth picking: there is a run in them
 
@@ -67,3 +73,27 @@ def earlier_runs(runs_dir: str | Path) -> list[EarlierRun]:
         if folder in LISTED:
             out.append(EarlierRun(state, folder, _modified(state)))
     return sorted(out, key=lambda r: (-r.modified, r.name))
+
+
+def _today() -> datetime.date:
+    return datetime.date.today()
+
+
+def proposed_name(runs_dir: str | Path, base: str, taken: Collection[str] = ()) -> str:
+    """The output name the training dialog offers a new run: ``BASE-YYYYMMDD`` (today), or
+    with ``-2``, ``-3``, ... the first that is no entry of ``runs_dir`` (a run, even one not
+    listed, whose folder Start would refuse or resume) and none of ``taken`` (the bundled
+    models' names, which the plan refuses, and the installed models'). ``base`` (a model's
+    name, an architecture's) is made a valid name (``trainer.plan.NAME_PATTERN``): other
+    characters (and runs of ``-``) become one ``-``, and it is shortened so that the whole name fits."""
+    valid = re.sub(r"[^A-Za-z0-9._]+", "-", base).strip("._-")  # a run of them: one -
+    stem = f"{valid[: _NAME_MAX - 14].rstrip('._-') or 'model'}-{_today():%Y%m%d}"  # + -NNNN
+    name, n = stem, 2
+    while name in taken or _entry(Path(runs_dir) / name):
+        name, n = f"{stem}-{n}", n + 1
+    return name
+
+
+def _entry(path: Path) -> bool:
+    """Whether ``path`` names anything (a dangling link too: a run folder cannot be made there)."""
+    return path.exists() or path.is_symlink()

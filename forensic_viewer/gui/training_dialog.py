@@ -106,6 +106,7 @@ from trainer.plan import (
     pretrained_field,
     readiness,
     two_stages,
+    user_models_dir,
 )
 from trainer.progress import (
     EXIT_STOPPED,
@@ -119,7 +120,7 @@ from trainer.progress import (
     is_warning,
 )
 from trainer.review import InstallReview, review_checkpoint
-from trainer.runs import EarlierRun, earlier_runs
+from trainer.runs import EarlierRun, earlier_runs, proposed_name
 from trainer.starting import read_starting_point
 
 MARKED_POINTS = 50  # curves with at most this many points get a marker at each point
@@ -225,6 +226,7 @@ class TrainingDialog(QDialog):
         self.setWindowTitle("Train a model")
         self.check_result: dict[str, Any] | None = None
         self._set_aside: dict[int, str] = {}  # rows a chosen start emptied (_show_start)
+        self._proposed = ""  # the output name last proposed (_propose_name), kept until typed over
         self._checked_args: list[str] | None = None  # check_argv of check_result
         self.state: RunState | None = None  # of the run being trained (or last trained)
         self.progress: TrainingProgress | None = None
@@ -398,7 +400,7 @@ class TrainingDialog(QDialog):
         self.extra.setPlaceholderText("more fit arguments, e.g. --lr 2e-4 --aug full")
         form.addRow("more arguments", self.extra)
 
-        self.name = QLineEdit("my-model")
+        self.name = QLineEdit()  # proposed by _propose_name once the architecture is set
         self.name.textChanged.connect(self._on_name_changed)
         # the runs folder's stopped and finished runs: a run stopped by quitting the viewer is
         # picked here, not found by retyping its name
@@ -412,6 +414,7 @@ class TrainingDialog(QDialog):
         self.runs_dir = QLineEdit(str(runs_dir))
         self.runs_dir.textChanged.connect(self._on_name_changed)
         self.runs_dir.textChanged.connect(self.list_earlier_runs)
+        self.runs_dir.textChanged.connect(self._propose_name)
         pick_runs = QPushButton("…")
         pick_runs.clicked.connect(self._pick_runs_dir)
         runs_row = QHBoxLayout()
@@ -631,6 +634,7 @@ class TrainingDialog(QDialog):
             self.window.setValue(start.window)
         self.arch.setEnabled(not usable)
         self._show_start()
+        self._propose_name()
 
     def _show_start(self) -> None:
         """The rows that follow the start: pretrained weights and configuration only from the
@@ -686,11 +690,33 @@ class TrainingDialog(QDialog):
         if wanted != shown:
             self.pretrained.setText(wanted)
         self._show_start()
+        self._propose_name()
 
     def _data_changed(self, *_args: object) -> None:
         self.check_result = None
         self._check_timer.start()
         self._update_buttons()
+
+    def _propose_name(self, *_args: object) -> None:
+        """Offer an output name for the start chosen now (``MODEL-ft-YYYYMMDD`` when fine-tuning
+        MODEL, ``ARCH-YYYYMMDD`` from the initial weights), with -2, -3, ... past the runs
+        folder's runs, the bundled models' names and the installed models'
+        (:func:`trainer.runs.proposed_name`), unless the analyst typed a name of their own or
+        an earlier run's was picked: a fixed "my-model" named the last run again, whose
+        folder then refused Start."""
+        if self.name.text().strip() not in ("", self._proposed):
+            return
+        from engine.catalog import bundled_names  # the catalog imports torch
+
+        base = self.arch.currentText()
+        if path := self.start_from.path:
+            try:
+                base = f"{read_starting_point(path).name}-ft"
+            except CheckpointError:
+                base = f"{Path(path).stem}-ft"
+        taken = set(bundled_names()) | {m.stem for m in user_models_dir().glob("*.safetensors")}
+        self._proposed = proposed_name(self.runs_dir.text().strip() or ".", base, taken)
+        self.name.setText(self._proposed)
 
     def _on_name_changed(self, *_args: object) -> None:
         self._update_buttons()

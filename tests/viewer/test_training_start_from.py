@@ -255,3 +255,35 @@ def test_the_checks_calibration_line_follows_the_starting_point(
     assert "θ cannot be calibrated on this split" in dialog.data_summary.text()
     _choose(dialog, "")
     assert "θ will be calibrated after training" in dialog.data_summary.text()
+
+
+@pytest.mark.gui
+def test_the_output_name_proposed_follows_the_start_past_taken_names_until_one_is_typed(
+    qtbot, tmp_path: Path, models_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The dialog opened as "my-model" whatever the start, the name of the last run, whose
+    folder then refused Start."""
+    import datetime
+
+    import engine.catalog
+    import trainer.runs
+
+    monkeypatch.setattr(trainer.runs, "_today", lambda: datetime.date(2026, 12, 5))
+    (tmp_path / "runs" / "crfd-net-compact-20261205").mkdir(parents=True)  # an earlier run
+    bundled = engine.catalog.bundled_names()
+    monkeypatch.setattr(  # as if a bundled model had the next name
+        engine.catalog, "bundled_names", lambda: bundled | {"crfd-net-compact-20261205-2"}
+    )
+    mine = make_tiny_checkpoint(models_dir / "mine.safetensors", name="mine")
+    make_tiny_checkpoint(models_dir / "mine-ft-20261205.safetensors", name="installed-already")
+    dialog = _dialog(qtbot, tmp_path)
+    assert dialog.name.text() == "crfd-net-compact-20261205-3"
+    _choose(dialog, mine)
+    assert dialog.name.text() == "mine-ft-20261205-2"  # an installed model has the first
+    _choose(dialog, "")
+    assert dialog.name.text() == "crfd-net-compact-20261205-3"
+    dialog.name.setText("case-42")  # the analyst's own: kept whatever the start
+    _choose(dialog, mine)
+    assert dialog.name.text() == "case-42"
+    dialog.runs_dir.setText(str(tmp_path / "other-runs"))
+    assert dialog.name.text() == "case-42"
