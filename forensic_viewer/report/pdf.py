@@ -2,24 +2,20 @@
 
 Same content and words as the HTML report (from :mod:`forensic_viewer.report.text`). Every
 string is XML-escaped before it reaches a reportlab ``Paragraph`` (whose text is markup), so a
-file name such as ``<script>&.jpg`` prints as it is. Text uses a Unicode TrueType font found on
-the system (DejaVu Sans, else reportlab's bundled Vera) embedded in the file; a character the
-font cannot draw, and a control or bidi-control character (:func:`~forensic_viewer.wording.hidden`),
-is printed as its code point (``[U+03B8]``, ``[U+202E]``) rather than dropped or obeyed.
+file name such as ``<script>&.jpg`` prints as it is. The fonts, and the characters they
+cannot draw, are :mod:`forensic_viewer.report.fonts`'s; the report says once, under the case's
+notes, which names are shown with code points for want of a font.
 Figures go to a temporary folder as JPEG files and are read when their page is drawn, so
 memory does not grow with the number of files. Every page carries the case ID and page number.
 """
 
 from __future__ import annotations
 
-import io
 import shutil
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT
@@ -27,7 +23,6 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import cm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
     CondPageBreak,
     Flowable,
@@ -41,112 +36,20 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from engine.files import AtomicFile, read_regular
+from engine.files import AtomicFile
 from forensic_viewer.report import text as T
 from forensic_viewer.report.build import STOPPED_HEADING, Figure, ItemFigures, Overview
+from forensic_viewer.report.fonts import Fonts, drawable, fonts, missing_glyphs_note, para_text
 from forensic_viewer.report.limitations import limitations_text
 from forensic_viewer.report.model import ReportItem
 from forensic_viewer.scan import probe as P
 from forensic_viewer.scan.groundtruth import report_section
-from forensic_viewer.wording import hidden
 
-FONT_CANDIDATES = (
-    # (regular, bold, mono) file names, searched in the folders below
-    ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf", "DejaVuSansMono.ttf"),
-    ("Vera.ttf", "VeraBd.ttf", "VeraMono.ttf"),
-)
-FONT_DIRS = (
-    Path("/usr/share/fonts/truetype/dejavu"),
-    Path("/usr/share/fonts/dejavu"),
-    Path("/usr/share/fonts/TTF"),
-    Path("/usr/local/share/fonts"),
-    Path("/Library/Fonts"),
-    Path.home() / ".fonts",
-)
 RED = colors.HexColor("#b00000")
 PAGE_MARGIN = 1.5 * cm
 CELL_PAD = 2.5  # points left and right of a summary cell's text
 FILE_COLUMN = 3.2 * cm  # the summary's file-name column at most
 LONG_WORD = 2.6 * cm  # a longer word in a summary cell is broken, not given its width
-
-
-@dataclass(frozen=True)
-class Fonts:
-    regular: str
-    bold: str
-    mono: str
-    coverage: frozenset[int] | None  # code points the regular font draws (None: cp1252)
-
-
-_FONTS: Fonts | None = None
-
-
-def _find(name: str) -> io.BytesIO | None:
-    """The first font file ``name`` in the font folders, read whole: the bytes through
-    :func:`engine.files.read_regular` (a pipe or device named like the font is passed over, never
-    waited on, and the file read is the one checked), given to reportlab from memory."""
-    import reportlab
-
-    for d in (*FONT_DIRS, Path(reportlab.__file__).parent / "fonts"):
-        try:
-            data = read_regular(d / name)
-        except OSError:  # none there, or not a regular file
-            continue
-        font = io.BytesIO(data)
-        font.name = str(d / name)  # type: ignore[attr-defined]
-        return font
-    return None
-
-
-def fonts() -> Fonts:
-    """Register the report fonts once: a Unicode TTF family when one exists, else Helvetica."""
-    global _FONTS
-    if _FONTS is not None:
-        return _FONTS
-    for regular, bold, mono in FONT_CANDIDATES:
-        r, b = _find(regular), _find(bold)
-        if r is None:
-            continue
-        try:
-            pdfmetrics.registerFont(TTFont("ReportSans", r))
-            pdfmetrics.registerFont(TTFont("ReportSans-Bold", b or io.BytesIO(r.getvalue())))
-            m = _find(mono)
-            mono_name = "Courier"
-            if m is not None:
-                pdfmetrics.registerFont(TTFont("ReportMono", m))
-                mono_name = "ReportMono"
-        except Exception:  # a damaged font file: try the next family
-            continue
-        face = pdfmetrics.getFont("ReportSans").face
-        coverage = frozenset(face.charToGlyph)
-        _FONTS = Fonts("ReportSans", "ReportSans-Bold", mono_name, coverage)
-        return _FONTS
-    _FONTS = Fonts("Helvetica", "Helvetica-Bold", "Courier", None)
-    return _FONTS
-
-
-def _drawable(s: str, f: Fonts) -> str:
-    out = []
-    for ch in s:
-        cp = ord(ch)
-        if ch in "\n\t":
-            out.append(ch)
-        elif hidden(ch):  # controls, bidi controls: shown, never obeyed
-            out.append(f"[U+{cp:04X}]")
-        elif f.coverage is None:
-            try:
-                ch.encode("cp1252")
-                out.append(ch)
-            except UnicodeEncodeError:
-                out.append(f"[U+{cp:04X}]")
-        else:
-            out.append(ch if cp in f.coverage else f"[U+{cp:04X}]")
-    return "".join(out)
-
-
-def para_text(value: object, f: Fonts) -> str:
-    """Plain text -> Paragraph markup: drawable characters, XML-escaped, line breaks kept."""
-    return escape(_drawable(str(value), f)).replace("\n", "<br/>")
 
 
 class _Styles:
@@ -207,10 +110,12 @@ class PdfWriter:
         self.ov: Overview | None = None
         self.width = A4[0] - 2 * PAGE_MARGIN
         self.legend = True  # the colour legend is still to be placed: with the first heatmap
+        self.missing: set[int] = set()  # code points shown for want of a font (missing_glyphs_note)
+        self._note_at = 0  # where in the story that note goes: under the case's notes
 
     # -- helpers --------------------------------------------------------------------------
     def p(self, value: object, style: ParagraphStyle | None = None) -> Paragraph:
-        return Paragraph(para_text(value, self.f), style or self.s.body)
+        return Paragraph(para_text(value, self.f, self.missing), style or self.s.body)
 
     def kv(self, rows: T.Rows, label_width: float = 4.2 * cm, width: float | None = None) -> Table:
         width = width or self.width
@@ -290,6 +195,7 @@ class PdfWriter:
         add(self.p("Notes", s.h3))
         for line in (ov.case.notes or "(none)").splitlines() or [""]:
             add(self.p(line, s.body))
+        self._note_at = len(self.story)
         add(self.p("Summary", s.h2))
         add(self.p(T.counts_text(ov), s.body))
         add(Spacer(1, 3))
@@ -376,7 +282,7 @@ class PdfWriter:
         font, size = self.f.regular, self.s.small.fontSize
 
         def width(text: str) -> float:
-            return pdfmetrics.stringWidth(_drawable(text, self.f), font, size) + 2 * CELL_PAD
+            return pdfmetrics.stringWidth(drawable(text, self.f), font, size) + 2 * CELL_PAD
 
         cols = [[c for c in col if not c.startswith("ERROR")] for col in zip(*rows, strict=True)]
         caps = [FILE_COLUMN if j == 1 else LONG_WORD for j in range(len(cols))]
@@ -532,7 +438,7 @@ class PdfWriter:
         canvas.setFont(self.f.regular, 7)
         case = self.ov.case.case_id or "no case ID"
         canvas.drawString(
-            PAGE_MARGIN, 0.8 * cm, _drawable(f"Case {case} · {self.ov.generated}", self.f)
+            PAGE_MARGIN, 0.8 * cm, drawable(f"Case {case} · {self.ov.generated}", self.f)
         )
         if self.ov.alerts:
             canvas.setFillColor(RED)
@@ -543,6 +449,9 @@ class PdfWriter:
         assert self.ov is not None
         out = self._out
         case = self.ov.case
+        if self.missing:  # known once every name is laid out: said once, under the notes
+            note = self.p(missing_glyphs_note(self.missing), self.s.small)
+            self.story.insert(self._note_at, note)
         doc = SimpleDocTemplate(
             str(self.tmp),
             pagesize=A4,
@@ -550,9 +459,9 @@ class PdfWriter:
             rightMargin=PAGE_MARGIN,
             topMargin=PAGE_MARGIN,
             bottomMargin=PAGE_MARGIN,
-            title=_drawable(f"Forensic examination report: {self.ov.source.title}", self.f),
-            author=_drawable(case.examiner, self.f),
-            subject=_drawable(f"Case {case.case_id}" if case.case_id else "", self.f),
+            title=drawable(f"Forensic examination report: {self.ov.source.title}", self.f),
+            author=drawable(case.examiner, self.f),
+            subject=drawable(f"Case {case.case_id}" if case.case_id else "", self.f),
             creator="forensic-viewer",
         )
         try:

@@ -65,13 +65,13 @@ def test_a_font_swapped_for_a_pipe_after_the_look_is_passed_over(tmp_path: Path)
         """
         import os, sys
         from pathlib import Path
-        from forensic_viewer.report import pdf
+        from forensic_viewer.report import fonts
 
         first = Path(sys.argv[1])
         os.mkfifo(first / "DejaVuSans.ttf")
-        pdf.FONT_DIRS = (first, *pdf.FONT_DIRS)
+        fonts.FONT_DIRS = (first, *fonts.FONT_DIRS)
         Path.is_file = lambda self: True
-        f = pdf.fonts()
+        f = fonts.fonts()
         print("FONTS", f.regular, f.coverage is not None)
         """,
         tmp_path,

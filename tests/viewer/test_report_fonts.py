@@ -1,0 +1,84 @@
+"""The PDF report's characters its font lacks (forensic_viewer.report.fonts): a Chinese file
+name printed as [U+8BC1][U+636E]... with no word why. A CJK font of the system now draws them;
+without one, the code points stay and the report says once that no font was found."""
+
+from __future__ import annotations
+
+import fnmatch
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from forensic_viewer.report import fonts, write_report
+from tests.viewer.test_report_audit import heatmap_item
+
+NAME = "证据照片.png"  # U+8BC1 U+636E U+7167 U+7247
+NOTE = "no font with their glyphs was found"
+
+
+def _report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, dirs: tuple[Path, ...]):
+    """The PDF of two files named in Chinese, the fallback font looked for in ``dirs``:
+    (its text, whitespace as single spaces; the names of the fonts it embeds)."""
+    monkeypatch.setattr(fonts, "FALLBACK_DIRS", dirs)
+    monkeypatch.setattr(fonts, "_FALLBACK", fonts._UNSEARCHED)  # looked for again
+    items = [heatmap_item(NAME, 32, 32), heatmap_item("b-" + NAME, 32, 32)]
+    pdf = write_report(items, tmp_path / "r", ["pdf"])["pdf"]
+    reader = PdfReader(pdf)
+    text = " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+    used = {
+        str(font.get_object()["/BaseFont"])
+        for page in reader.pages
+        for font in page["/Resources"]["/Font"].values()
+    }
+    return text, used
+
+
+def test_without_a_font_for_them_the_code_points_stay_and_the_report_says_why_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    empty = tmp_path / "no-fonts"
+    empty.mkdir()
+    text, _ = _report(tmp_path, monkeypatch, (empty,))
+    assert "[U+8BC1][U+636E][U+7167][U+7247].png" in text
+    assert text.count(NOTE) == 1, text
+    assert "code points ([U+636E], [U+7167], [U+7247] and 1 more)" in text
+
+
+def _embeddable_cjk_font() -> str | None:
+    """A CJK font fontconfig lists that the report's search would take (a file named as one
+    of FALLBACK_FILES below FALLBACK_DIRS) and reportlab can embed (TrueType outlines)."""
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    if shutil.which("fc-list") is None:
+        return None
+    listed = subprocess.run(
+        ["fc-list", ":lang=zh", "file"], capture_output=True, text=True, timeout=60
+    ).stdout
+    for line in listed.splitlines():
+        path = Path(line.strip().rstrip(":"))
+        named = any(fnmatch.fnmatch(path.name, p) for p in fonts.FALLBACK_FILES)
+        if named and any(path.is_relative_to(d) for d in fonts.FALLBACK_DIRS):
+            try:
+                TTFont("probe", str(path))
+            except Exception:
+                continue
+            return str(path)
+    return None
+
+
+def test_a_cjk_font_of_the_system_draws_the_names(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    found = _embeddable_cjk_font()
+    if found is None:
+        pytest.skip("no CJK font reportlab can embed here (fc-list :lang=zh, TrueType outlines)")
+    text, used = _report(tmp_path, monkeypatch, fonts.FALLBACK_DIRS)
+    assert "[U+" not in text and NOTE not in text, text
+    assert NAME in text
+    fallback = fonts.fallback_font()
+    assert fallback is not None
+    face = fonts.TTFont("check", fallback.path).face.name.decode()
+    assert any(face in name for name in used), (face, used)
