@@ -16,8 +16,11 @@ Conventions:
   ``f1_mask`` against the mask as given (the source copy counts as false positive), and
   ``f1_both`` against the mask plus its image under the found pair's transform (the mask's
   copy, taken in the direction that overlaps the map best): the "both copies" truth.
-- ELA / ghost / DQ: pixel ROC AUC of the map per spliced image (``Sp_D``), averaged; images
-  whose map is constant count as 0.5.
+- ELA / noise / ghost / DQ: pixel ROC AUC of the map per spliced (``Sp_D``) and per copy-move
+  (``Sp_S``) image, averaged per kind; images whose map is constant count as 0.5.
+- The summary names each analysis's version (``versions``, from its registration): a figure
+  quoted in the docs can be matched to the implementation that made it (docs/ANALYSES.md
+  quoted the ghost's and ELA's AUC of their version 1 after version 2 had changed both).
 - Masks are read by :func:`engine.masks.read_mask` (a channel above 127); one that cannot be
   read or is of another size than its image leaves its image out of the pixel figures, named in
   the summary's ``masks_refused``.
@@ -35,7 +38,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from engine.analyses import run_analysis
+from engine.analyses import analysis_settings, run_analysis
 from engine.errors import ForensicError
 from engine.io import load_evidence
 from engine.masks import read_mask
@@ -98,6 +101,7 @@ def _one(job: tuple[str, str | None, list[str], dict]) -> dict:
 def summarize(rows: list[dict], analyses: list[str]) -> dict:
     out: dict = {"images": {k: sum(r["kind"] == k for r in rows) for k in ("Sp_S", "Sp_D", "Au")}}
     out["masks_refused"] = [r["mask_error"] for r in rows if "mask_error" in r]
+    out["versions"] = {a: s["version"] for a, s in analysis_settings(analyses).items()}
     for a in analyses:
         s: dict = {}
         sec = [r[a]["seconds"] for r in rows]

@@ -25,3 +25,19 @@ def test_a_red_mask_is_the_region_and_a_mask_of_another_size_is_refused(tmp_path
     refused = _one((str(tmp_path / "Sp_D_a.png"), str(tmp_path / "half.png"), [], {}))
     assert "48x16" in refused["mask_error"] and "32" in refused["mask_error"]
     assert summarize([ok, refused], [])["masks_refused"] == [refused["mask_error"]]
+
+
+def test_the_summary_names_the_version_of_each_analysis_it_scored(tmp_path: Path) -> None:
+    """Figures quoted in the docs outlived the versions that made them: the summary says which
+    version of every analysis run produced its figures (from the registry, as scans record)."""
+    from engine.analyses import get_analysis_spec
+
+    img = np.random.default_rng(1).integers(0, 255, (32, 48, 3), dtype=np.uint8)
+    Image.fromarray(img).save(tmp_path / "Sp_D_b.jpg", quality=80)
+    mask = np.zeros((32, 48), np.uint8)
+    mask[8:24, 8:24] = 255
+    Image.fromarray(mask).save(tmp_path / "m.png")
+    row = _one((str(tmp_path / "Sp_D_b.jpg"), str(tmp_path / "m.png"), ["ela", "noise"], {}))
+    out = summarize([row], ["ela", "noise"])
+    assert out["versions"] == {a: get_analysis_spec(a).provenance.version for a in ("ela", "noise")}
+    assert 0.0 <= out["ela"]["Sp_D_pixel_auc"] <= 1.0
