@@ -19,7 +19,9 @@ too: the map is unchanged): the share of the image, by area, whose block σ is m
 99th percentile cannot tell files apart: clipped at twice the median, it is 1.00 on almost
 every photograph. When the median σ is under :data:`MIN_TYPICAL_SIGMA` grey levels (most of the
 luminance's diagonal detail quantised to 0 by the JPEG compression: 6 of the 52 camera
-photographs measured) there is no typical level to depart from, and the figure is None.
+photographs measured) there is no typical level to depart from: the figure is None, and the
+relative map is left out with a warning saying so (it would be 0 or 1 in every cell, a picture
+of the rounding); the σ layer, the residual and the other figures stay.
 """
 
 from __future__ import annotations
@@ -121,7 +123,8 @@ def off_level_shares(
     method="median-filter noise residual and blockwise robust (MAD) Haar-HH noise level",
     source="B. Mahdian, S. Saic, 'Using noise inconsistencies for blind image forensics', "
     "Image and Vision Computing 27(10), 2009; residual as in Forensically / Sherloq",
-    version="3",  # 3: a one-pixel last row/column of cells borrows its neighbour's σ, not 0;
+    version="4",  # 4: no relative map (a warning) without a typical level (median σ < 0.1);
+    # 3: a one-pixel last row/column of cells borrows its neighbour's σ, not 0;
     # the residual's median is of the float Y, not of Y rounded to 8 bits; computed on the
     # pixels as stored (Haar pairs inside the JPEG blocks) and turned by the EXIF orientation
     description="local noise level relative to the image (raw) and the noise residual",
@@ -148,17 +151,24 @@ def noise(evidence: Evidence, p: NoiseParams, ctx: Context) -> Output:
     sigma = local_sigma(y, p.block)
     ctx.step(2, 3)
     med = float(np.median(sigma))
-    rel = np.clip(sigma / (2.0 * max(med, 1e-3)), 0.0, 1.0).astype(np.float32)
-    # Bilinear between cell centres so that the map has no blocky steps at full resolution.
-    m = orient(np.clip(cells_to_pixels(rel, p.block, h, w), 0.0, 1.0), turn)
     sigma_cells, sigma_cell = orient_cells(
         np.clip(sigma / p.sigma_cap, 0.0, 1.0).astype(np.float32), p.block, (h, w), turn
     )
     lo, hi = (float(v) for v in np.percentile(sigma, [5, 95]))
-    ctx.step(3, 3)
-    return Output(
-        map=m,
-        meaning=MapMeaning(
+    m, meaning, warnings = None, None, ()
+    if med < MIN_TYPICAL_SIGMA:
+        # σ / (2 x median σ) of a median near 0 is 0 or 1 in every cell: a map of the JPEG's
+        # rounding, not of the noise. The σ layer still shows the levels measured.
+        warnings = (
+            f"no typical noise level (median σ {med:.2f} grey levels, under "
+            f"{MIN_TYPICAL_SIGMA:g}: the finest detail is quantised away, e.g. by the JPEG "
+            "compression): no relative noise map; see the noise-sigma layer",
+        )
+    else:
+        rel = np.clip(sigma / (2.0 * med), 0.0, 1.0).astype(np.float32)
+        # Bilinear between cell centres so that the map has no blocky steps at full resolution.
+        m = orient(np.clip(cells_to_pixels(rel, p.block, h, w), 0.0, 1.0), turn)
+        meaning = MapMeaning(
             scale=MapScale.RAW,
             label=f"local noise level (robust σ of Haar HH, {p.block}-px blocks) relative to "
             "the image median",
@@ -167,7 +177,12 @@ def noise(evidence: Evidence, p: NoiseParams, ctx: Context) -> Output:
             "may be pasted, smoothed or have had noise added, but fine texture also reads high, "
             "and flat, dark or saturated areas, strong JPEG compression, denoising or "
             "resampling read low",
-        ),
+        )
+    ctx.step(3, 3)
+    return Output(
+        map=m,
+        meaning=meaning,
+        warnings=warnings,
         display=display,
         layers=(
             AnalysisMap(

@@ -147,3 +147,24 @@ def test_noise_off_level_share_counts_partial_cells_by_area_and_needs_a_typical_
     flat = write_evidence(png_bytes(np.full((64, 64, 3), 128, np.uint8)), "flat.png")
     extras = run_analysis("noise", flat).extras  # median σ 0: nothing to depart from
     assert extras["off_level_share"] is None and extras["smoother_share"] is None
+
+
+def test_noise_without_a_typical_level_warns_and_keeps_only_the_sigma_layer(
+    write_evidence,
+) -> None:
+    # A median σ of 0 (most detail quantised away, 6 of 52 camera photographs): σ / (2 x median)
+    # put 1 on every cell with any noise and 0 elsewhere, a map that only pictured the rounding.
+    rng = np.random.default_rng(2)
+    img = np.full((128, 128, 3), 128.0, np.float32)
+    img[:64, :64] += rng.normal(0, 6, (64, 64, 1))  # a quarter noisy, the rest flat
+    ev = write_evidence(png_bytes(np.clip(img, 0, 255).astype(np.uint8)), "evidence.png")
+    r = run_analysis("noise", ev)
+    assert r.extras["median_sigma"] < 0.1 and r.extras["off_level_share"] is None
+    assert r.map is None and r.meaning is None
+    assert len(r.warnings) == 1 and "no typical noise level" in r.warnings[0]
+    (sigma,) = r.layers
+    assert sigma.name == "noise-sigma" and sigma.values[0, 0] > 0.3 > sigma.values[-1, -1]
+    assert r.display is not None and r.to_dict()["map"] is None
+    # An image with a typical level keeps its map and has no warning.
+    typical = run_analysis("noise", write_evidence(jpeg_bytes(natural(64, 64, 0), 90)))
+    assert typical.map is not None and typical.warnings == ()

@@ -34,6 +34,9 @@ def test_a_rotated_tiffs_maps_are_the_stored_maps_turned(tmp_path: Path, orienta
     yy, xx = np.mgrid[0:48, 0:80]
     stored = np.stack([xx * 3, yy * 5, (xx * yy) % 256], -1).astype(np.uint8)
     stored[8:24, 8:32] = np.random.default_rng(0).integers(0, 256, (16, 24, 3))
+    # Grain everywhere: a noise level to compare with (without one the noise map is left out).
+    grain = np.random.default_rng(1).normal(0, 3, stored.shape)
+    stored = np.clip(stored + grain, 0, 255).astype(np.uint8)
     plain = load_evidence(_save(tmp_path / "plain.tif", stored, None))
     turned = load_evidence(_save(tmp_path / "turned.tif", stored, orientation))
     k = {3: 2, 6: -1, 8: 1}[orientation]  # np.rot90 turns counter-clockwise
