@@ -328,6 +328,21 @@ MODEL_CSV_EXTRA = ("probability", "reliability", "out_of_range", "heatmap")
 ANALYSIS_COLUMNS = ("score", "pairs", "findings", "strong_findings", "map_p99", "map")
 
 
+# per classic analysis of the scan that has them: analysis.<name>.<extra>, the figures of its
+# extras that sum it up (the noise analysis's off-level share, the triage cell's figure,
+# scan/triage.py's CELL_FIGURES). After every other column but gt.*, so that a reader that
+# counted columns of a CSV written before them finds each where it was.
+ANALYSIS_FIGURES: dict[str, tuple[str, ...]] = {"noise": ("off_level_share",)}
+
+
+def analysis_figure_cells(name: str, a: AnalysisRecord | None) -> list[str]:
+    """The :data:`ANALYSIS_FIGURES` of analysis ``name`` on one file, 6 decimals; empty when
+    it did not run or recorded None (the noise analysis: no typical noise level)."""
+    keys = ANALYSIS_FIGURES.get(name, ())
+    values = [None if a is None else a.extras.get(k) for k in keys]
+    return ["" if not isinstance(v, int | float) else f"{v:.6f}" for v in values]
+
+
 def analysis_csv_cells(a: AnalysisRecord | None) -> list[str]:
     """The :data:`ANALYSIS_COLUMNS` of one analysis on one file (all empty: it did not run).
     ``score`` is empty for analyses without one, ``pairs`` for those that look for no copies
@@ -357,7 +372,8 @@ def write_csv(
 ) -> None:
     """results.csv from ``records``, streamed. ``ensemble``: whether to add the ensemble
     columns (None: look at the records, which then must be a list). ``analyses``: the classic
-    analyses of the scan, :data:`ANALYSIS_COLUMNS` each, after the models. ``face_models``:
+    analyses of the scan, :data:`ANALYSIS_COLUMNS` each, after the models (and their
+    :data:`ANALYSIS_FIGURES` after the faces columns, last). ``face_models``:
     models run on the face path only: a ``faces.<model>.score_max`` column each, no other.
     ``copies``: the byte-identical copies among the folder's files (:func:`byte_copies`), for
     the ``duplicate_of`` column."""
@@ -373,6 +389,7 @@ def write_csv(
         cols += [f"analysis.{a}.{c}" for c in ANALYSIS_COLUMNS]
     cols.append("faces")
     cols += [f"faces.{m}.score_max" for m in [*models, *face_models]]
+    cols += [f"analysis.{a}.{k}" for a in analyses for k in ANALYSIS_FIGURES.get(a, ())]
     # errors=: a file name that is not UTF-8 (its bytes as surrogates) is written \udcXX
     with AtomicFile(
         out / CSV_NAME, "w", newline="", encoding="utf-8", errors="backslashreplace"
@@ -407,4 +424,6 @@ def write_csv(
             for m in [*models, *face_models]:  # the face path's largest per-face score
                 face_scores = [f.face_scores[m].score for f in r.faces if m in f.face_scores]
                 row.append(f"{max(face_scores):.6f}" if face_scores else "")
+            for a in analyses:
+                row += analysis_figure_cells(a, r.analysis(a))
             w.writerow(row)

@@ -315,3 +315,30 @@ def test_an_analysis_the_ensemble_runs_itself_gets_its_csv_columns(
     assert "analysis.ela.map_p99" in rows["cloned.jpg"]
     assert rows["cloned.jpg"]["analysis.clone.pairs"] not in ("", "0")
     assert rows["plain.png"]["analysis.clone.pairs"] == "0"
+
+
+def test_csv_gives_the_noise_share_in_a_last_column(tmp_path: Path) -> None:
+    # The triage figure of the noise analysis was in results.jsonl only. It comes last, after
+    # the faces columns, so that every column a CSV of before had keeps its place.
+    from engine.analyses.base import Provenance
+    from forensic_viewer.scan.records import AnalysisRecord
+    from forensic_viewer.scan.results import ANALYSIS_COLUMNS, write_csv
+    from forensic_viewer.scan.triage import CELL_FIGURES
+
+    prov = Provenance("m", "s", "4")
+    share = AnalysisRecord("noise", prov, {}, 0.1, extras={"off_level_share": 0.2345})
+    level = AnalysisRecord("noise", prov, {}, 0.1, extras={"off_level_share": None})
+    recs = [
+        FileRecord("a.jpg", "0" * 64, 8, 8, analyses=(share,)),
+        FileRecord("b.jpg", "1" * 64, 8, 8, analyses=(level,)),
+        FileRecord("c.jpg", "2" * 64, 8, 8),  # noise did not run on it
+    ]
+    write_csv(tmp_path, recs, [], analyses=["ela", "noise"])
+    with open(tmp_path / "results.csv", encoding="utf-8") as f:
+        header, *rows = csv.reader(f)
+    before = ["path", "sha256", "duplicate_of", "status", "error"]
+    before += [f"analysis.{a}.{c}" for a in ("ela", "noise") for c in ANALYSIS_COLUMNS]
+    assert header == [*before, "faces", "analysis.noise.off_level_share"]
+    assert [r[-1] for r in rows] == ["0.234500", "", ""]
+    # every figure a triage cell shows has its column
+    assert all(f"analysis.{n}.{c.key}" in header for n, c in CELL_FIGURES.items())
