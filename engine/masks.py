@@ -272,3 +272,47 @@ def list_masks(folder: Path, usable: Callable[[Path], bool] | None = None) -> Ma
         out.by_stem[stem] = first
         out.seconds += [(m, stem) for m in rest]
     return out
+
+
+INVERTED_SHARE = 0.5  # a mask marking more than this share of its image looks inverted
+WHOLE_SHARE = 0.995  # ... unless it marks (nearly) all of it: a wholly generated or edited image
+
+
+def implausible_masks(
+    marked: list[tuple[Path, float]], warnings: list[str]
+) -> tuple[Path, str] | None:
+    """(first mask, reason) when a data set's tampered masks, as (mask, share of its pixels
+    marked tampered), cannot mark its forgeries: every one marks nothing (masks saved as 0 and
+    1 read so: the reason then quotes :func:`engine.masks.read_mask`'s warning of it), or most
+    of those that mark a pixel mark more than :data:`INVERTED_SHARE` of their image: white =
+    authentic, as some sets ship them (and Columbia's colour-coded edge maps read so). A mask
+    marking at least :data:`WHOLE_SHARE` of its image is a wholly generated or re-made image
+    (sets of generated images label them so), not an inverted mask: an inverted mask leaves
+    its forgery unmarked, so it is left out of the count. Trained on, either teaches the
+    network the opposite of the forgeries or nothing at all, without a word, and figures
+    measured against them are wrong without a word: ``forensic-train check``, ``fit``,
+    ``eval``, ``calibrate`` and ``ensemble`` refuse such a data set (the trainer's
+    ``trainer.data.records``), ``forensic-viewer scan --gt`` warns (its analyses stand without
+    the figures). ``warnings``: the masks' warnings, one line each."""
+    if not marked:
+        return None
+    if not any(share > 0 for _, share in marked):
+        faint = any(w.startswith(f"{m}: ") for m, _ in marked for w in warnings)
+        why = "; some hold values up to half the range: saved as 0 and 1?" if faint else ""
+        return (
+            marked[0][0],
+            f"no tampered image's mask marks a pixel ({len(marked)} masks{why}): nothing to "
+            "learn masks from or score maps against; a tampered pixel is one above 127, as in "
+            "masks of 0 and 255",
+        )
+    drawn = [(m, share) for m, share in marked if 0 < share < WHOLE_SHARE]
+    large = [(m, share) for m, share in drawn if share > INVERTED_SHARE]
+    if 2 * len(large) > len(drawn):
+        first, share = large[0]
+        return (
+            first,
+            f"the masks look inverted: {len(large)} of {len(drawn)} mark more than half of "
+            f"their image (this one {share:.0%}); a mask's white (above 127) is the tampered "
+            "region: invert them so that white marks what was changed",
+        )
+    return None

@@ -58,7 +58,7 @@ from engine.checkpoints import (
 )
 from engine.decision import PIXEL_GRID, midpoint_threshold
 from engine.files import AtomicFile
-from trainer.data.records import SkipLog
+from trainer.data.records import SkipLog, refuse_implausible_masks
 from trainer.errors import DataError, UsageError
 from trainer.evaluate import analysed, evaluate
 from trainer.jsonio import write_json
@@ -296,6 +296,8 @@ def run(args: argparse.Namespace) -> int:
     if args.limit > 0:
         train_real = subset_for_validation(train_real, args.limit, args.seed)
         val = subset_for_validation(val, 2 * args.limit, args.seed)
+    if args.pixel_threshold == "auto":  # the one choice made against the masks
+        refuse_implausible_masks(val, empty_ok=True)  # all empty: kept, with a warning below
     set_threads(args.threads)
     loaded = load_checkpoint(src, device="cpu")
     skipped = SkipLog()

@@ -28,13 +28,12 @@ from PIL import Image, UnidentifiedImageError
 
 from engine.errors import ForensicError
 from engine.files import is_listed, read_regular
-from engine.masks import mask_key
+from engine.masks import implausible_masks, mask_key
 from trainer.data.records import (
     MASK_SUFFIXES,
     Sample,
     data_folders,
     empty_mask_warning,
-    implausible_masks,
     listed_files,
     marked_shares,
     open_image,

@@ -508,39 +508,36 @@ def _check_resume_settings(out: Path, before: object, now: dict[str, Any]) -> No
 
 
 def _eval_samples(args: argparse.Namespace, which: str) -> list:
-    specs = [parse_data_spec(d) for d in args.data]
-    if which in ("test", "choose"):  # the halves of the held-out part (docs/VERDICTS.md)
-        from trainer.data.records import read_dataset, validate
-        from trainer.data.splits import three_way_split
+    """The samples of ``--split`` ``which``; a data set among them whose masks look inverted,
+    or none of which marks a pixel, is refused as ``fit`` refuses it (the figures measured
+    against them would be wrong without a word)."""
+    from trainer.data.records import read_dataset, refuse_implausible_masks, validate
+    from trainer.data.splits import three_way_split
 
-        samples = []
+    specs = [parse_data_spec(d) for d in args.data]
+    samples: list = []
+    if which in ("test", "choose"):  # the halves of the held-out part (docs/VERDICTS.md)
         for s in specs:
             part = read_dataset(s.path)
             validate(part)
             _, val, test = three_way_split(part, args.val_fraction, args.split_by, args.seed)
             samples += test if which == "test" else val
-        return samples
-    bundle = (
-        read_and_split(
+    elif which == "all":
+        for s in specs:
+            part = read_dataset(s.path)
+            validate(part)
+            samples += part
+    else:
+        bundle = read_and_split(
             specs,
             split_by=args.split_by,
             val_fraction=args.val_fraction,
             seed=args.seed,
             need_masks=False,
         )
-        if which != "all"
-        else None
-    )
-    if bundle is None:
-        from trainer.data.records import read_dataset, validate
-
-        samples = []
-        for s in specs:
-            part = read_dataset(s.path)
-            validate(part)
-            samples += part
-        return samples
-    return bundle.val if which == "val" else bundle.train
+        samples = bundle.val if which == "val" else bundle.train
+    refuse_implausible_masks(samples)
+    return samples
 
 
 def _load_model(path: Path, device: str) -> LoadedModel:

@@ -60,7 +60,14 @@ from engine.files import (
     read_regular_text,
 )
 from engine.io import IMAGE_SUFFIXES
-from engine.masks import AUTHENTIC_FOLDERS, MASK_FOLDERS, is_appledouble, list_masks, subfolder
+from engine.masks import (
+    AUTHENTIC_FOLDERS,
+    MASK_FOLDERS,
+    implausible_masks,
+    is_appledouble,
+    list_masks,
+    subfolder,
+)
 from engine.masks import MASK_TAILS as MASK_TAILS
 from engine.masks import read_mask as engine_read_mask
 from forensic_viewer.scan.maps import read_heatmap_png
@@ -329,6 +336,10 @@ class ScanTruth:
     # macOS's AppleDouble files (._x.jpg) passed over: the ground truth's (Gt/, Au/), then the
     # scan's rows of them (analysed, as evidence is, and never scored)
     appledouble: list[str] = field(default_factory=list)
+    # the masks look inverted, or none marks a pixel (engine.masks.implausible_masks, the rule
+    # forensic-train refuses by): one line naming a mask, also the first of the problems;
+    # the figures are still computed, against the masks as they are
+    mask_warning: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -342,6 +353,7 @@ class ScanTruth:
             "files": [f.to_json() for f in self.files],
             "problems": list(self.problems),
             "appledouble": list(self.appledouble),
+            "mask_warning": self.mask_warning,
         }
 
 
@@ -363,6 +375,8 @@ def evaluate_scan(out: Path, truth: TruthSource, keys: Sequence[str] | None = No
     errors: dict[str, str] = {}
     appledouble = [str(p) for p in truth.appledouble]
     is_mask = truth.mask_rule()
+    marked: list[tuple[Path, float]] = []  # each tampered image's mask and its share marked
+    mask_warnings: list[str] = []
     for rec in index.iter_records(chosen):
         if rec.file is not None and is_mask(rec.file):
             continue  # a mask's row, from a scan that analysed its masks too: not evidence
@@ -387,9 +401,15 @@ def evaluate_scan(out: Path, truth: TruthSource, keys: Sequence[str] | None = No
             problems.append(str(e))
             continue
         problems += tm.warnings
+        if mask_file is not None:
+            marked.append((mask_file, float(tm.mask.mean()) if tm.mask.size else 0.0))
+            mask_warnings += tm.warnings
         summary.add(image)
         files.append(image)
     problems += truth.unmatched(used)
+    mask_warning = implausible_line(marked, mask_warnings)
+    if mask_warning is not None:
+        problems.insert(0, mask_warning)
     result = ScanTruth(
         summary.figures(),
         files,
@@ -399,10 +419,22 @@ def evaluate_scan(out: Path, truth: TruthSource, keys: Sequence[str] | None = No
         str(truth.origin),
         stopped_run(out),
         appledouble,
+        mask_warning,
     )
     atomic_write(out / GT_NAME, json.dumps(result.to_json(), indent=1, ensure_ascii=False))
     add_csv_columns(out, files, errors)
     return result
+
+
+def implausible_line(marked: list[tuple[Path, float]], warnings: list[str]) -> str | None:
+    """One line when the tampered images' masks, as (mask, share marked), look inverted or
+    none marks a pixel (:func:`engine.masks.implausible_masks`, by which ``forensic-train``
+    refuses such a set), saying the figures are computed against them as they are; else None.
+    A warning, not a refusal: the scan's analyses stand without the figures."""
+    found = implausible_masks(marked, warnings)
+    if found is None:
+        return None
+    return f"{found[0]}: {found[1]}; the ground-truth figures are computed against them as they are"
 
 
 def truth_labels(gt: Mapping[str, Any] | None) -> dict[str, int] | None:
@@ -531,4 +563,6 @@ def report_section(gt: Mapping[str, Any]) -> tuple[str, list[str], list[list[str
     problems = list(gt.get("problems") or [])
     if problems:
         intro += f" {len(problems)} problem(s) met, listed in {GT_NAME}."
+    if gt.get("mask_warning"):
+        intro += f" Warning: {gt['mask_warning']}."
     return intro, FIGURE_HEADER, rows

@@ -196,6 +196,33 @@ def test_inverted_or_all_empty_masks_stop_check_and_fit(
     assert words.split(":")[0].split(" (")[0] in err and not (tmp_path / "run").exists()
 
 
+@pytest.mark.parametrize("command", ["eval", "calibrate"])
+def test_inverted_masks_stop_eval_and_calibrate_as_they_stop_fit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    """eval measured its pixel figures, and calibrate --pixel-threshold auto chose its pixel
+    threshold, against masks that check and fit refuse as inverted: quietly wrong. They refuse
+    the same way, in one line naming a mask, before any image is analysed or file written."""
+    from tests.trainer.test_cli import tiny_checkpoint
+
+    root = make_folder(tmp_path / "d", 4, 4, seed=0, size=48)
+    for mask in sorted((root / "Gt").iterdir()):
+        marked = (cv2.imread(str(mask), cv2.IMREAD_GRAYSCALE) > 127).astype(np.uint8)
+        assert cv2.imwrite(str(mask), (255 - 255 * marked).astype(np.uint8))
+    model = tiny_checkpoint(tmp_path / "m.safetensors")
+    written = tmp_path / ("ev.json" if command == "eval" else "cal.safetensors")
+    argv = [command, "--model", str(model), "--data", str(root)]
+    argv += ["--split-by", "seed", "--val-fraction", "0.5"]
+    argv += ["--json" if command == "eval" else "--out", str(written)]
+    # eval's pixel figures, calibrate's pixel threshold chosen by F1: what the masks decide
+    argv += ["--split", "val"] if command == "eval" else ["--pixel-threshold", "auto"]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"forensic-train {command}: error: {root / 'Gt'}/t0")
+    assert "\n" not in err
+    assert "the masks look inverted" in err and not written.exists()
+
+
 def test_masks_of_large_regions_in_a_minority_pass(tmp_path: Path) -> None:
     """One forgery that covers most of its image is no sign of inverted masks."""
     root = make_folder(tmp_path / "d", 4, 2, seed=0, size=48)

@@ -227,3 +227,34 @@ def test_macos_appledouble_files_are_passed_over_by_the_scoring_not_the_scan(
     (line,) = [ln for ln in err if "AppleDouble" in ln]
     assert line.startswith(f"{root}: 4 macOS AppleDouble file(s) (._*) passed over")
     assert not any("._" in ln for ln in err if ln.startswith("ground truth:"))
+
+
+def test_a_scan_scored_against_inverted_masks_warns_in_one_line(tmp_path: Path) -> None:
+    """Masks saved white = authentic: forensic-train refuses such a set, and scan --gt scored
+    the scan against them without a word, every figure quietly wrong. It now warns in one
+    line naming a mask (the first problem, groundtruth.json's mask_warning, the report's
+    section); the figures are still computed: the scan's analyses stand without them."""
+    from forensic_viewer.scan.groundtruth import evaluate_scan, report_section
+    from forensic_viewer.scan.run import run_scan
+    from tests.viewer.test_scan_prefetch import StubAnalyzer, files_of
+
+    region = np.zeros((24, 32), bool)
+    region[4:12, 8:20] = True
+    for inverted in (False, True):
+        root, out = tmp_path / f"inverted{inverted}", tmp_path / f"out{inverted}"
+        for i, name in enumerate(("a", "b", "c")):
+            _rgb(root / "Tp" / f"{name}.png", seed=i)
+            _mask(root / "Gt" / f"{name}.png", ~region if inverted else region)
+        run_scan(files_of(root / "Tp"), StubAnalyzer(), out, source=str(root / "Tp"))
+        result = evaluate_scan(out, read_truth(root))
+        assert result.images == 3 and result.figures  # scored either way
+        gt = json.loads((out / GT_NAME).read_text(encoding="utf-8"))
+        if not inverted:
+            assert result.mask_warning is None and result.problems == []
+            assert gt["mask_warning"] is None
+            continue
+        (line,) = result.problems
+        assert line == result.mask_warning == gt["mask_warning"] and "\n" not in line
+        assert line.startswith(f"{root / 'Gt' / 'a.png'}: the masks look inverted: 3 of 3")
+        assert line.endswith("the ground-truth figures are computed against them as they are")
+        assert "Warning: " + line in report_section(gt)[0]

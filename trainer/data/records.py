@@ -16,7 +16,7 @@ Two formats, as IMDL-BenCo:
 Everything is validated before any long work starts (:func:`validate`): missing folders, empty
 data sets, tampered images without a mask and masks of another size than their image are errors
 with a one-line message (and, once the masks are read, masks that look inverted or of which none
-marks a pixel: :func:`implausible_masks`) (a mask is never resized: :mod:`engine.masks`, the one reader of masks,
+marks a pixel: :func:`engine.masks.implausible_masks`) (a mask is never resized: :mod:`engine.masks`, the one reader of masks,
 the ground-truth mode's too, says why). Images that cannot be decoded are not errors: they are
 skipped when loaded, counted, and listed at the end of the command (:class:`SkipLog`). A named
 pipe (or device) named like an image or a mask is listed like a file and read through
@@ -50,6 +50,7 @@ from engine.masks import (
     AUTHENTIC_FOLDERS,
     MASK_FOLDERS,
     TAMPERED_FOLDERS,
+    implausible_masks,
     is_appledouble,
     list_masks,
     read_mask,
@@ -359,44 +360,20 @@ def empty_mask_warning(images: list[Path]) -> str:
     )
 
 
-INVERTED_SHARE = 0.5  # a mask marking more than this share of its image looks inverted
-WHOLE_SHARE = 0.995  # ... unless it marks (nearly) all of it: a wholly generated or edited image
-
-
-def implausible_masks(
-    marked: list[tuple[Path, float]], warnings: list[str]
-) -> tuple[Path, str] | None:
-    """(first mask, reason) when a data set's tampered masks, as (mask, share of its pixels
-    marked tampered), cannot mark its forgeries: every one marks nothing (masks saved as 0 and
-    1 read so: the reason then quotes :func:`engine.masks.read_mask`'s warning of it), or most
-    of those that mark a pixel mark more than :data:`INVERTED_SHARE` of their image: white =
-    authentic, as some sets ship them (and Columbia's colour-coded edge maps read so). A mask
-    marking at least :data:`WHOLE_SHARE` of its image is a wholly generated or re-made image
-    (sets of generated images label them so), not an inverted mask: an inverted mask leaves
-    its forgery unmarked, so it is left out of the count. Trained
-    on, either teaches the network the opposite of the forgeries or nothing at all, without a
-    word; ``check`` and ``fit`` refuse it. ``warnings``: the masks' warnings, one line each."""
-    if not marked:
-        return None
-    if not any(share > 0 for _, share in marked):
-        faint = any(w.startswith(f"{m}: ") for m, _ in marked for w in warnings)
-        why = "; some hold values up to half the range: saved as 0 and 1?" if faint else ""
-        return (
-            marked[0][0],
-            f"no tampered image's mask marks a pixel ({len(marked)} masks{why}): nothing to "
-            "learn masks from; a tampered pixel is one above 127, as in masks of 0 and 255",
-        )
-    drawn = [(m, share) for m, share in marked if 0 < share < WHOLE_SHARE]
-    large = [(m, share) for m, share in drawn if share > INVERTED_SHARE]
-    if 2 * len(large) > len(drawn):
-        first, share = large[0]
-        return (
-            first,
-            f"the masks look inverted: {len(large)} of {len(drawn)} mark more than half of "
-            f"their image (this one {share:.0%}); a mask's white (above 127) is the tampered "
-            "region: invert them so that white marks what was changed",
-        )
-    return None
+def refuse_implausible_masks(samples: list[Sample], *, empty_ok: bool = False) -> None:
+    """A :class:`DataError` for the first data set among ``samples`` whose tampered masks
+    :func:`engine.masks.implausible_masks` refuses (inverted, or none marking a pixel), as
+    ``check`` and ``fit`` refuse them: for ``eval``, ``ensemble`` and ``calibrate
+    --pixel-threshold auto``, whose figures against such masks would be wrong without a word.
+    ``empty_ok``: a set none of whose masks marks a pixel passes (``calibrate`` then keeps the
+    pixel threshold and says so). Reads every mask of ``samples``."""
+    for name in dict.fromkeys(s.dataset for s in samples):
+        shares, warnings = marked_shares([s for s in samples if s.dataset == name])
+        if empty_ok and not any(share > 0 for _, share in shares):
+            continue
+        implausible = implausible_masks(shares, warnings)
+        if implausible is not None:
+            raise DataError(*implausible)
 
 
 def decoded_masks_findings(
