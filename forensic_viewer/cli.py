@@ -565,8 +565,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     naming it and what was looked for, before any output is written or model loaded (a scan
     of nothing used to load the models, up to half a minute with Ray, and exit 0). A resumed
     scan whose files are all done has files, and resumes as before."""
-    from engine.io import IMAGE_SUFFIXES
-    from forensic_viewer.scan.walk import scan_files
+    from forensic_viewer.scan.walk import no_images_line, scan_files
 
     folder: Path = args.folder
     if not folder.is_dir():
@@ -601,12 +600,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
     files = listing()
     if not files:
-        where = "in it or its sub-folders" if args.recursive else "in it (--recursive: sub-folders)"
-        raise UsageError(
-            f"{plain(folder)}: no images to analyse: no file {where} is an image by name "
-            f"({' '.join(IMAGE_SUFFIXES)}) or content{' other than --gt masks' * bool(args.gt)}; "
-            "nothing analysed, no model loaded"
-        )
+        masks = "--gt masks" if args.gt else ""
+        raise UsageError(no_images_line(plain(folder), recursive=args.recursive, masks=masks))
     return _run_files(args, lambda _index: files, source=str(folder.resolve()))
 
 

@@ -93,7 +93,7 @@ from forensic_viewer.scan.results import ResultIndex, copies_line
 from forensic_viewer.scan.run import ScanSummary, named, scan_failed
 from forensic_viewer.scan.settings import ScanSettingsMismatch
 from forensic_viewer.scan.triage import TriageRow, triage_row
-from forensic_viewer.scan.walk import parse_types, scan_files
+from forensic_viewer.scan.walk import no_images_line, parse_types, scan_files
 from forensic_viewer.wording import plain
 
 PROGRESS_INTERVAL = 0.1  # seconds between window-progress signals
@@ -238,6 +238,8 @@ class ScanWorker(QThread):
                     from forensic_viewer.scan.groundtruth import without_masks
 
                     files, masks = without_masks(files, truth)
+                if not files:  # refused before any model loads, as the command line does
+                    raise ForensicError(None, self._no_images(bool(masks)))
                 index = ResultIndex(job.out)
                 self._done_before = {k: index.sha256(k) for k in index.done_keys()}
                 self._left = files_to_analyse(files, self._done_before)
@@ -261,6 +263,17 @@ class ScanWorker(QThread):
             self.mailbox.post("failed", scan_failed(e, job.folder))  # the command line's words
         else:
             self.mailbox.post("succeeded", summary)
+
+    def _no_images(self, masks: bool) -> str:
+        """The command line's line for a folder without images, in the dialog's words."""
+        job = self.job
+        return no_images_line(
+            str(job.folder),
+            recursive=job.recursive,
+            suffixes=job.suffixes,
+            masks="ground-truth masks" if masks else "",
+            sub_folders="include sub-folders",
+        )
 
     def _scan(self, files: list[tuple[Path, str]], lock: OutputLock) -> ScanSummary:
         """In this process, or with worker processes each assembling the same models."""
@@ -685,14 +698,8 @@ class BatchDialog(QDialog):
             if done_before
             else ""
         )
-        self.show_message(
-            (
-                f"{total} files to scan{earlier}; loading models…"
-                if total
-                else "no image files found"
-            )
-            + passed
-        )
+        # a folder without images never gets here: refused before the models load (_no_images)
+        self.show_message(f"{total} files to scan{earlier}; loading models…{passed}")
 
     def _fit_headers(self) -> None:
         """Every column at least as wide as its header: at the default 100 px the table read

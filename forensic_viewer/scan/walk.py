@@ -182,6 +182,26 @@ def scan_files(
     return files
 
 
+def no_images_line(
+    folder: str,
+    *,
+    recursive: bool,
+    suffixes: Sequence[str] = IMAGE_SUFFIXES,
+    masks: str = "",
+    sub_folders: str = "--recursive",
+) -> str:
+    """The one line that refuses a scan of ``folder`` when :func:`scan_files` found nothing,
+    before any model is loaded (the command line's and the batch dialog's): the types looked
+    for, ``masks`` (e.g. "--gt masks") when masks were passed over, and without ``recursive``
+    how to include sub-folders (``sub_folders``: the option or the box that does it)."""
+    where = "in it or its sub-folders" if recursive else f"in it ({sub_folders}: sub-folders)"
+    other = f" other than {masks}" if masks else ""
+    return (
+        f"{folder}: no images to analyse: no file {where} is an image by name "
+        f"({' '.join(suffixes)}) or content{other}; nothing analysed, no model loaded"
+    )
+
+
 def real_path(path: str | Path) -> Path:
     """``path`` absolute with its links resolved as far as they go (a link loop stays as it
     is): ``Path.resolve`` raises RuntimeError on a loop (before Python 3.13), which must not end

@@ -46,3 +46,37 @@ def test_an_output_folder_typed_relative_is_made_absolute_at_start(
     assert dialog.output_folder() == out  # double-click and reports read the same folder
     dialog.out.setText("")
     assert dialog.output_folder() == elsewhere / "evidence-scan"  # the default, absolute too
+
+
+@pytest.mark.parametrize("recursive", [False, True])
+def test_a_folder_without_images_is_refused_before_any_model_loads(
+    qtbot, tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch, recursive: bool
+) -> None:
+    """The batch scan of a folder without images said "no image files found" and went on to
+    load the models (up to half a minute with Ray) for nothing; the command line refuses it
+    before loading anything. The dialog now does too, in the command line's words."""
+    import engine.assembly
+
+    loaded: list[object] = []
+
+    def no_models(*a: object, **kw: object) -> None:
+        loaded.append(a)
+        raise AssertionError("models loaded for a folder without images")
+
+    monkeypatch.setattr(engine.assembly, "assemble_analyzer", no_models)
+    folder = tmp_path / "evidence"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "notes.txt").write_text("no image")
+    dialog = BatchDialog(models=[str(tiny_checkpoint)], device="cpu")
+    qtbot.addWidget(dialog)
+    dialog.folder.setText(str(folder))
+    dialog.out.setText(str(tmp_path / "out"))
+    dialog.recursive.setChecked(recursive)
+    dialog.start()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=TIMEOUT)
+    text = dialog.message.text()
+    assert loaded == [] and dialog.summary is None
+    assert text.startswith(f"{folder}: no images to analyse") and "\n" not in text
+    assert "no model loaded" in text and ".png" in text
+    assert ("include sub-folders: sub-folders" in text) != recursive
+    assert not (tmp_path / "out" / "results.jsonl").exists()
