@@ -146,19 +146,19 @@ class TableMatch:
         )
 
 
-def match_ijg(tables: dict[int, NDArray[np.int64]]) -> TableMatch | None:
-    """Compare table 0 (luma) and every other table (libjpeg writes one, for both chroma
-    components) with IJG's at every quality, the baseline tables (clamped to 255) and the
-    16-bit ones (entries over 255 kept). A third table (another for Cr) must be IJG's chroma
-    table too: it is no longer passed over."""
-    if 0 not in tables:
+def match_ijg(tables: dict[int, NDArray[np.int64]], luma: int | None = 0) -> TableMatch | None:
+    """Compare the luma table (number ``luma``: :func:`luma_table`) and every other table
+    (libjpeg writes one, for both chroma components) with IJG's at every quality, the baseline
+    tables (clamped to 255) and the 16-bit ones (entries over 255 kept). A third table (another
+    for Cr) must be IJG's chroma table too: it is no longer passed over."""
+    if luma is None or luma not in tables:
         return None
     best: tuple[float, int, bool] | None = None
     for baseline in (True, False):
         for q in range(1, 101):
-            diffs = [np.abs(tables[0] - ijg_table(IJG_LUMA, q, baseline))]
+            diffs = [np.abs(tables[luma] - ijg_table(IJG_LUMA, q, baseline))]
             chroma = ijg_table(IJG_CHROMA, q, baseline)
-            diffs += [np.abs(t - chroma) for k, t in sorted(tables.items()) if k != 0]
+            diffs += [np.abs(t - chroma) for k, t in sorted(tables.items()) if k != luma]
             d = float(np.mean(np.concatenate([x.ravel() for x in diffs])))
             if best is None or d < best[0]:
                 best = (d, q, baseline)
@@ -175,6 +175,17 @@ def read_tables(img: Image.Image) -> dict[int, NDArray[np.int64]]:
         if a.size == 64:
             out[int(k)] = a.reshape(8, 8)
     return out
+
+
+def luma_table(img: Image.Image) -> int | None:
+    """The number of the table that quantises the first component (Y of a YCbCr or greyscale
+    JPEG): its selector in the frame header (Pillow's ``layer``: id, h, v, table), not table 0
+    by habit: T.81 lets any component use any of the four. Table 0 when the decoder gives no
+    components (as before); None when the file has no components at all."""
+    layers = getattr(img, "layer", None)
+    if layers is None:
+        return 0
+    return int(layers[0][3]) if layers else None
 
 
 _SAMPLING = {0: "4:4:4", 1: "4:2:2", 2: "4:2:0"}
@@ -211,7 +222,8 @@ class JpegTablesParams:
     JpegTablesParams(),
     method="quantisation tables and IJG quality estimate",
     source="ITU-T T.81 Annex K tables with libjpeg's quality scaling (IJG jcparam.c)",
-    version="2",  # 2: IJG's 16-bit tables (qualities below 25 without force_baseline) match;
+    version="3",  # 3: the luma table is the one Y's selector names, not table 0;
+    # 2: IJG's 16-bit tables (qualities below 25 without force_baseline) match;
     # a third table is compared too (one for Cr that is not IJG's: not "IJG quality N")
     description="the file's quantisation tables, estimated quality, who writes such tables",
     needs_file=True,
@@ -225,7 +237,8 @@ def jpeg_tables(evidence: Evidence, p: JpegTablesParams, ctx: Context) -> Output
         )
     img = open_stored(ctx.file_bytes(), "JPEG")
     tables = read_tables(img)
-    match = match_ijg(tables)
+    luma = luma_table(img)
+    match = match_ijg(tables, luma)
     sampling = sampling_words(img)
     progressive = bool(img.info.get("progressive") or img.info.get("progression"))
     findings = [
@@ -247,6 +260,7 @@ def jpeg_tables(evidence: Evidence, p: JpegTablesParams, ctx: Context) -> Output
             "jpeg": True,
             "tables": {str(k): v.ravel().tolist() for k, v in tables.items()},
             "table_order": "natural (row-major 8x8)",
+            "luma_table": luma,  # the first component's table selector (Y's)
             "ijg_quality": None if match is None else match.quality,
             "ijg_exact": None if match is None else match.exact,
             "ijg_mean_abs_diff": None if match is None else match.mean_abs_diff,
@@ -276,7 +290,7 @@ def _stored_luma(
 
 
 def _last_quality(img: Image.Image | None) -> TableMatch | None:
-    return None if img is None else match_ijg(read_tables(img))
+    return None if img is None else match_ijg(read_tables(img), luma_table(img))
 
 
 # --- ghost --------------------------------------------------------------------------------
@@ -378,7 +392,7 @@ def ghost_maps(
     GhostParams(),
     method="JPEG ghosts: normalised recompression difference over a range of qualities",
     source="H. Farid, 'Exposing Digital Forgeries from JPEG Ghosts', IEEE TIFS 4(1), 2009",
-    version="2",
+    version="3",  # 3: the file's own quality from the table Y's selector names, not table 0
     description="JPEG ghost contrast at the image's dominant earlier quality; one layer per quality",
     needs_file=True,
 )
@@ -521,7 +535,7 @@ def _fit_frequency(
     method="aligned double JPEG quantisation (A-DJPG), per-block likelihood ratio",
     source="T. Bianchi, A. Piva, 'Image Forgery Localization via Block-Grained Analysis of "
     "JPEG Artifacts', IEEE TIFS 7(3), 2012 (simplified: coefficients from decoded pixels)",
-    version="1",
+    version="2",  # 2: Y quantised by the table its selector names, not table 0
     description="probability that each 8x8 block was compressed once in a doubly compressed image",
     needs_file=True,
 )
@@ -539,10 +553,11 @@ def jpeg_dq(evidence: Evidence, p: DqParams, ctx: Context) -> Output:
     y, img = _stored_luma(evidence, ctx)
     assert img is not None
     tables = read_tables(img)
+    luma = luma_table(img)
     sh, sw = y.shape
-    if 0 not in tables or sh < 16 or sw < 16:
+    if luma not in tables or sh < 16 or sw < 16:
         return Output(extras={"detected": False}, warnings=("no luma table or image too small",))
-    q2t = tables[0]
+    q2t = tables[luma]
     coef = block_dct(y - 128.0)  # by, bx, 8, 8
     calib = block_dct(y[4:, 4:] - 128.0)  # the grid shifted by 4: ~unquantised statistics
     by, bx = coef.shape[:2]
@@ -589,7 +604,7 @@ def jpeg_dq(evidence: Evidence, p: DqParams, ctx: Context) -> Output:
             "detected": bool(used),
             "frequencies_used": len(used),
             "first_quality_estimate": q1_quality,
-            "last_quality": _describe(match_ijg(tables)),
+            "last_quality": _describe(match_ijg(tables, luma)),
             "fits": [
                 {
                     "zigzag": f.index,

@@ -166,3 +166,54 @@ def test_cmyk_and_greyscale_jpegs_are_described_and_not_read_as_luminance(write_
                 assert r.map is None and "not applicable" in r.warnings[0], name
             else:
                 assert r.map is not None and r.map.shape == (H, W), name
+
+
+def with_luma_in_table_1(data: bytes) -> bytes:
+    """``data`` (a colour JPEG, luma in table 0, chroma in table 1) with the two tables'
+    numbers swapped in its DQT segments and every component's selector swapped in its frame
+    header: the same pixels, luma quantised by table 1 (T.81 allows any assignment)."""
+    swap = {0: 1, 1: 0}
+    out, i = bytearray(data[:2]), 2
+    while True:
+        marker, length = data[i + 1], struct.unpack(">H", data[i + 2 : i + 4])[0]
+        segment = bytearray(data[i : i + 2 + length])
+        if marker == 0xDB:  # Pq/Tq then 64 entries of 1 (Pq 0) or 2 (Pq 1) bytes
+            j = 4
+            while j < len(segment):
+                precision, tq = segment[j] >> 4, segment[j] & 15
+                segment[j] = (precision << 4) | swap.get(tq, tq)
+                j += 1 + 64 * (2 if precision else 1)
+        if marker == 0xC0:  # P, Y, X, Nf, then per component: id, sampling, table selector
+            for c in range(segment[9]):
+                tq = segment[10 + 3 * c + 2]
+                segment[10 + 3 * c + 2] = swap.get(tq, tq)
+        out += segment
+        i += 2 + length
+        if marker == 0xDA:  # start of scan: the entropy-coded data follows
+            return bytes(out + data[i:])
+
+
+def test_the_luma_table_is_the_one_the_luma_component_names(write_evidence) -> None:
+    # Table 0 was taken for luma by habit: a file whose Y uses table 1 was compared with IJG's
+    # luma table through its chroma table ("not the IJG tables"), and DQ quantised Y's DCT
+    # with the chroma steps. The same pixels with the tables numbered the other way round
+    # must read the same.
+    data, _ = composite(60, None, 90)
+    swapped = with_luma_in_table_1(data)
+    img = Image.open(io.BytesIO(swapped))
+    assert [layer[3] for layer in img.layer] == [1, 0, 0]  # Y names table 1
+    assert img.quantization[1] == Image.open(io.BytesIO(data)).quantization[0]
+    np.testing.assert_array_equal(decode(swapped), decode(data))
+    plain, turned = write_evidence(data, "plain.jpg"), write_evidence(swapped, "swapped.jpg")
+    r = run_analysis("jpeg-tables", turned)
+    assert r.extras["luma_table"] == 1
+    assert r.extras["ijg_quality"] == 90 and r.extras["ijg_exact"] is True
+    a, b = run_analysis("jpeg-dq", plain), run_analysis("jpeg-dq", turned)
+    assert a.extras["detected"] is True
+    assert (
+        b.extras["fits"] == a.extras["fits"]
+        and b.extras["last_quality"] == a.extras["last_quality"]
+    )
+    np.testing.assert_array_equal(b.map, a.map)
+    ghost = run_analysis("jpeg-ghost", turned).extras
+    assert ghost == run_analysis("jpeg-ghost", plain).extras
