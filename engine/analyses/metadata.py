@@ -21,7 +21,9 @@ Findings (rows of :class:`Finding`, each with a level and a note saying why it m
   and of the thumbnail view of tools such as JPEGsnoop and FotoForensics. A HEIF file (phones)
   holds its thumbnail as an image item of its own: decoded by ``engine.heif.decode_thumbnail``
   (turned by its own irot/imir, or the primary image's when it has none) and compared the same
-  way, as "HEIF thumbnail item".
+  way, as "HEIF thumbnail item". An EXIF thumbnail in a HEIF file is turned by the primary
+  image's irot/imir (libheif turned the picture by them, never the EXIF thumbnail), else by
+  the EXIF tag the file holds.
 - **auxiliary**: a HEIF file's depth map and other auxiliary images (an iPhone's HDR gain map)
   listed with their sizes as shown; a depth map of another aspect than the image is a notice
   (made for another framing). Their content is not analysed.
@@ -59,7 +61,7 @@ from engine.analyses.base import (
     Output,
     register_analysis,
 )
-from engine.heif import DEPTH_TYPES, HeifItemError, decode_thumbnail, heif_items
+from engine.heif import DEPTH_TYPES, HeifItemError, apply_transforms, decode_thumbnail, heif_items
 from engine.types import Evidence
 
 VALUE_CAP = 200  # characters kept of one metadata value
@@ -527,8 +529,20 @@ def _undecodable(key: str, e: Exception) -> Finding:
     )
 
 
+def _heif_exif_turned(thumb: NDArray[np.uint8], img: Image.Image, data: bytes) -> NDArray[np.uint8]:
+    """An EXIF thumbnail of a HEIF file turned as the picture is shown. A phone stores both as
+    shot, with ``irot``/``imir`` on the primary image and the EXIF tag to match; libheif turns
+    the picture by the boxes (the evidence's orientation is then 1), never the EXIF thumbnail:
+    the primary image's boxes turn it here, or when unreadable the file's EXIF tag."""
+    try:
+        return apply_transforms(thumb, heif_items(data).primary.transforms)
+    except HeifItemError:
+        tag = img.info.get("original_orientation")  # pi-heif's copy of the file's tag
+        return orient_rgb(thumb, tag if tag in range(1, 9) else 1)
+
+
 def _thumbnail(
-    evidence: Evidence, img: Image.Image, p: MetadataParams
+    evidence: Evidence, img: Image.Image, p: MetadataParams, data: bytes
 ) -> tuple[list[Finding], NDArray[np.float32] | None, dict]:
     data = exif_thumbnail(img)
     if data is None:
@@ -540,7 +554,11 @@ def _thumbnail(
         thumb = np.asarray(th.convert("RGB"), dtype=np.uint8)
     except Exception as e:
         return [_undecodable("EXIF thumbnail", e)], None, {"thumbnail": "undecodable"}
-    compared = _compare(evidence, orient_rgb(thumb, evidence.orientation), "EXIF thumbnail", "", p)
+    if evidence.format == "HEIF":
+        shown = _heif_exif_turned(thumb, img, data)
+    else:
+        shown = orient_rgb(thumb, evidence.orientation)
+    compared = _compare(evidence, shown, "EXIF thumbnail", "", p)
     if compared is None:
         return [], None, {"thumbnail": "too small"}
     row, m, facts = compared
@@ -629,8 +647,9 @@ def _heif_items(
     "FotoForensics and E. Kee, H. Farid, 'Digital image authentication from thumbnails', SPIE 2010",
     # 2: no EXIF in a format no camera writes (PNG, WebP...) is information; 3: a HEIF file's
     # thumbnail items compared as EXIF thumbnails are, its depth map and auxiliary images listed;
-    # 4: a TIFF's own image directory is not counted as EXIF
-    version="4",
+    # 4: a TIFF's own image directory is not counted as EXIF; 5: a HEIF file's EXIF
+    # thumbnail is turned by the primary image's irot/imir (it was compared unturned)
+    version="5",
     description="metadata findings (editing software, dates, camera, GPS, XMP history) and "
     "the EXIF thumbnail (or a HEIF file's thumbnail items) compared with the image",
     needs_file=True,
@@ -641,7 +660,7 @@ def metadata(evidence: Evidence, p: MetadataParams, ctx: Context) -> Output:
     rows, facts = _exif_findings(img, p)
     rows += _other_findings(img)
     ctx.step(1, 2)
-    thumb_rows, m, thumb_facts = _thumbnail(evidence, img, p)
+    thumb_rows, m, thumb_facts = _thumbnail(evidence, img, p, ctx.file_bytes())
     rows += thumb_rows
     facts.update(thumb_facts)
     source = "its EXIF thumbnail"

@@ -149,6 +149,32 @@ def encode(*images: tuple[Image.Image, list[int]], exif: bytes) -> bytes:
     return buf.getvalue()
 
 
+def exif_with_thumbnail(orientation: int, thumbnail: bytes) -> bytes:
+    """An EXIF block (little-endian): IFD0 with Make ``FixtureCam`` and ``orientation``, IFD1
+    with a JPEG thumbnail, as a camera writes it (Pillow writes no IFD1)."""
+    make = b"FixtureCam\x00"
+    make_at = 8 + 2 + 12 * 2 + 4
+    ifd1_at = make_at + len(make)
+    thumb_at = ifd1_at + 2 + 12 * 2 + 4
+    ifd0 = struct.pack("<H", 2) + struct.pack("<HHII", 0x010F, 2, len(make), make_at)
+    ifd0 += struct.pack("<HHIHH", 0x0112, 3, 1, orientation, 0) + struct.pack("<I", ifd1_at)
+    ifd1 = struct.pack("<H", 2) + struct.pack("<HHII", 0x0201, 4, 1, thumb_at)
+    ifd1 += struct.pack("<HHII", 0x0202, 4, 1, len(thumbnail)) + struct.pack("<I", 0)
+    tiff = b"II*\x00" + struct.pack("<I", 8) + ifd0 + make + ifd1 + thumbnail
+    return b"Exif\x00\x00" + tiff
+
+
+def exif_thumbnail_files() -> None:
+    """exif-thumbnail-rotated.heic and exif-thumbnail-other.heic (README.md), added on
+    2026-12-05 without writing the files above again."""
+    for name, flip in (("exif-thumbnail-rotated.heic", False), ("exif-thumbnail-other.heic", True)):
+        buf = io.BytesIO()
+        picture(flip=flip).resize((48, 32), Image.Resampling.LANCZOS).save(buf, "JPEG", quality=90)
+        exif = exif_with_thumbnail(6, buf.getvalue())  # libheif writes irot for it
+        with open(name, "wb") as f:
+            f.write(encode((picture(), []), exif=exif))
+
+
 def main() -> None:
     exif = Image.Exif()
     exif[0x010F] = "FixtureCam"
@@ -195,6 +221,7 @@ def main() -> None:
     meta.add_prop(box(b"auxC", b"\x00" * 4 + DEPTH), depth, essential=True)
     with open("depth-square.heic", "wb") as f:
         f.write(meta.write())
+    exif_thumbnail_files()
 
 
 if __name__ == "__main__":

@@ -113,3 +113,33 @@ def test_a_damaged_thumbnail_item_is_a_notice_and_the_image_still_analysed(tmp_p
         Level.NOTICE,
     )
     assert r.map is None and np.isfinite(r.extras["notice"])
+
+
+def test_an_exif_thumbnail_is_turned_by_the_primary_images_irot() -> None:
+    """A phone's EXIF thumbnail is stored as shot, like the picture, which libheif turns by its
+    irot; the evidence's orientation is then 1, and the thumbnail was compared unturned with
+    the picture turned (48 x 32 against 64 x 96): a false strong "other content" finding on
+    every upright phone photograph with an EXIF thumbnail."""
+    assert heif_items((DATA / "exif-thumbnail-rotated.heic").read_bytes()).thumbnails == ()
+    r = _metadata("exif-thumbnail-rotated.heic")
+    (row,) = _thumbnail_rows(r)
+    assert (row.key, row.level) == ("EXIF thumbnail", Level.INFO)
+    assert r.extras["thumbnail"] == {"width": 32, "height": 48}  # turned as the picture
+    assert r.extras["thumbnail_correlation"] > 0.95 and "thumbnail_aspect_mismatch" not in r.extras
+    assert not any(f.level == Level.STRONG for f in r.findings)
+    # the turn does not hide a thumbnail of other content (the picture upside down)
+    (other,) = _thumbnail_rows(_metadata("exif-thumbnail-other.heic"))
+    assert (other.key, other.level) == ("EXIF thumbnail", Level.STRONG)
+
+
+def test_an_exif_thumbnail_is_turned_by_the_exif_tag_when_the_boxes_cannot_be_read() -> None:
+    from PIL import Image
+
+    from engine.analyses.metadata import _heif_exif_turned
+
+    thumb = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3)
+    img = Image.new("RGB", (1, 1))
+    img.info["original_orientation"] = 6  # turned 90° clockwise to be shown
+    np.testing.assert_array_equal(_heif_exif_turned(thumb, img, b""), np.rot90(thumb, -1))
+    img.info["original_orientation"] = "junk"
+    np.testing.assert_array_equal(_heif_exif_turned(thumb, img, b""), thumb)
