@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from engine.ensemble import decided_by_face
 from engine.facepath import FACE_MARGIN, face_out_of_range
 from forensic_viewer.audit import AuditStamp
+from forensic_viewer.environment import computed_by
 from forensic_viewer.report.metadata import metadata_values
 from forensic_viewer.report.model import (
     FACE_MODEL,
@@ -651,6 +652,7 @@ def environment_rows(ov: Overview) -> Rows:
         ("Python", str(env.get("python"))),
         ("Platform", str(env.get("platform"))),
     ]
+    rows += [("Processor", str(env["cpu"]))] if env.get("cpu") else []
     rows += [(f"Library: {k}", str(v)) for k, v in (env.get("libraries") or {}).items()]
     s = ov.source.settings
     rows += command_rows(s)
@@ -671,8 +673,7 @@ def environment_rows(ov: Overview) -> Rows:
                 (
                     "At scan time",
                     f"{scan_env.get('app')} {scan_env.get('app_version')}, Python "
-                    f"{scan_env.get('python')}, torch "
-                    f"{(scan_env.get('libraries') or {}).get('torch')}, {scan_env.get('time')}",
+                    f"{scan_env.get('python')}, {computed_by(scan_env)}, {scan_env.get('time')}",
                 )
             )
     return rows
