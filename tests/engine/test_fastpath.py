@@ -7,12 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from engine.catalog import BUNDLED_MODELS, SAMPLES
 from engine.checkpoints import InputPolicy, LoadedModel, load_checkpoint
 from engine.fastpath import plan_for
 from engine.io import load_evidence
 from engine.pipeline import Analyzer
+from engine.runtime import openvino_available
 from engine.tiling import Tiling
 from tests.conftest import write_rgb
 
@@ -66,6 +68,32 @@ def test_cancel_is_answered_inside_a_tile(tmp_path: Path, tiny_checkpoint: Path)
 
     with pytest.raises(Cancelled, match="inside the network"):
         Analyzer([str(tiny_checkpoint)], device="cpu").analyze(ev, cancel=cancel)
+
+
+@pytest.mark.skipif(not openvino_available(), reason="openvino not installed")
+def test_the_fast_path_gives_the_same_map_on_one_or_two_threads(
+    tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    """On OpenVINO each tile runs on a stream of one thread, whatever the threads: a scan with
+    ``--jobs 2`` (one thread a worker), one with ``--jobs 1`` (every core) and the viewer give
+    the same map bit for bit (docs/RESULTS.md, "Reproducing a result"). On PyTorch
+    (``runtime="torch"``, the exact path) the two differ by up to 1.2e-7 on about 6 % of the
+    pixels: PyTorch's CPU kernels add in an order that depends on the thread count."""
+    runtime = "openvino"
+    ev = load_evidence(write_rgb(tmp_path / "e.png", 600, 1100))  # several tiles of 512
+    before = torch.get_num_threads()
+    results = []
+    try:
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            analyzer = Analyzer([str(tiny_checkpoint)], device="cpu", runtime=runtime)
+            results.append(analyzer.analyze(ev).results["tiny"])
+    finally:
+        torch.set_num_threads(before)
+    one, two = results
+    assert one.input_policy["runtime"] == two.input_policy["runtime"] == runtime
+    np.testing.assert_array_equal(one.heatmap, two.heatmap)
+    assert (one.score, one.forged_fraction) == (two.score, two.forged_fraction)
 
 
 BUNDLED = sorted(BUNDLED_MODELS.glob("*.safetensors"))
