@@ -575,6 +575,10 @@ class Analyzer:
                 policy["tile"], policy["margin"] = plan.tile, plan.margin
             # the fusion actually used (the checkpoint's flag, the fast path's default or an override)
             policy["gaussian"] = self.weighting_for(loaded) is Weighting.GAUSSIAN
+        if self.device.type == "cpu" and policy.get("runtime", "torch") == "torch":
+            # PyTorch's CPU kernels add in an order set by the thread count: the same evidence
+            # on another count differs in the last bits (OpenVINO's one-thread streams do not)
+            policy["threads"] = torch.get_num_threads()
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
         return ModelResult(

@@ -52,6 +52,10 @@ def policy_text(policy: Mapping[str, Any]) -> str:
     size = policy.get("detect_size")
     if isinstance(size, (list, tuple)) and len(size) == 2:
         text += f"; image score from the image reduced to {size[1]} x {size[0]}"
+    if policy.get("threads"):  # PyTorch on the CPU: its figures depend on the thread count
+        text += (
+            f"; PyTorch on {policy['threads']} CPU thread{'s' if policy['threads'] != 1 else ''}"
+        )
     return text
 
 

@@ -11,6 +11,7 @@ import torch
 from engine.checkpoints import load_checkpoint
 from engine.io import load_evidence
 from engine.pipeline import Analyzer, Cancelled
+from engine.runtime import openvino_available
 from engine.tiling import sliding_window_inference
 from engine.types import Progress
 from tests.conftest import write_rgb
@@ -84,3 +85,32 @@ def test_fast_path_fusion_is_recorded_and_can_be_chosen(
     diff = np.abs(s.heatmap - h.heatmap).max(axis=0)  # per column
     assert diff[:60].max() < 1e-6 and diff[-60:].max() < 1e-6  # one tile only: the same
     assert diff.max() > 1e-4  # cross-faded across the cut
+
+
+def test_a_result_on_pytorch_records_its_cpu_threads_and_one_on_openvino_none(
+    tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    """PyTorch's figures change in the last bits with the thread count (the exact path, the
+    fast path on PyTorch, a whole-image model), so a result made there records the count it
+    ran on, as a re-run must set it to give the same figures bit for bit (docs/RESULTS.md,
+    "Reproducing a result"); OpenVINO's are the same on any count and record none."""
+    ev = load_evidence(write_rgb(tmp_path / "e.png", 60, 90))
+    resized = load_checkpoint(tiny_checkpoint)
+    resized.meta.input_policy.mode = "resize"
+    resized.meta.input_policy.size = (64, 32)
+    before = torch.get_num_threads()
+    try:
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            for analyzer in (
+                Analyzer([str(tiny_checkpoint)], device="cpu", exact=True),
+                Analyzer([str(tiny_checkpoint)], device="cpu", runtime="torch"),
+                Analyzer([resized], device="cpu"),
+            ):
+                assert analyzer.analyze(ev).results["tiny"].input_policy["threads"] == threads
+    finally:
+        torch.set_num_threads(before)
+    if openvino_available():
+        fast = Analyzer([str(tiny_checkpoint)], device="cpu", runtime="openvino").analyze(ev)
+        policy = fast.results["tiny"].input_policy
+        assert policy["runtime"] == "openvino" and "threads" not in policy

@@ -15,3 +15,13 @@ def test_a_reduced_detection_view_is_named_after_the_tiling() -> None:
     )
     assert policy_text({"members": ["a", "b"]}) == "members a, b"
     assert policy_text({"mode": "window", "detect_size": "junk"}).endswith("stride None")
+
+
+def test_the_cpu_threads_pytorch_ran_on_are_said_and_rows_without_them_read_as_before() -> None:
+    exact = {"mode": "window", "tiling": "sliding", "window": 64, "stride": 32}
+    assert policy_text(exact) == "exact path: sliding window 64, stride 32"
+    assert policy_text({**exact, "threads": 2}) == (
+        "exact path: sliding window 64, stride 32; PyTorch on 2 CPU threads"
+    )
+    resized = {"mode": "resize", "size": [64, 32], "threads": 1}
+    assert policy_text(resized) == "whole image resized to fit 64 x 32; PyTorch on 1 CPU thread"
