@@ -1,0 +1,66 @@
+"""bench.reproducibility: two output folders of the same evidence compared, timings and the
+evidence's place left out."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from bench.reproducibility import compare, main, report
+
+ROW = {
+    "path": "a.jpg",
+    "file": "/evidence/a.jpg",
+    "seconds": 1.5,
+    "models": {"m": {"score": 0.25, "verdict": "authentic", "heatmap": "maps/a.jpg.m.png"}},
+    "faces": [{"box": [1, 2, 3, 4], "face_scores": {"m": {"score": 0.5}}}],
+    "details": {"m": {"seconds": 0.7, "input_policy": {"runtime": "openvino"}}},
+}
+
+
+def _folder(root: Path, row: dict, pixels: np.ndarray, csv: str = "path\na.jpg\n") -> Path:
+    (root / "maps").mkdir(parents=True)
+    (root / "results.jsonl").write_text(json.dumps(row) + "\n", encoding="utf-8")
+    (root / "results.csv").write_text(csv, encoding="utf-8")
+    Image.fromarray(pixels).save(root / "maps" / "a.jpg.m.png")
+    return root
+
+
+def test_a_rerun_that_differs_in_timings_and_place_only_is_identical(tmp_path: Path) -> None:
+    pixels = np.arange(64, dtype=np.uint8).reshape(8, 8)
+    again = copy.deepcopy(ROW) | {"file": "/elsewhere/a.jpg", "seconds": 9.0}
+    again["details"]["m"]["seconds"] = 3.0
+    a = _folder(tmp_path / "a", ROW, pixels)
+    b = _folder(tmp_path / "b", again, pixels)
+    c = compare(a, b)
+    assert c.identical and c.csv_same
+    assert report(c)[-1] == "identical"
+    assert main([str(a), str(b)]) == 0
+
+
+def test_figures_verdicts_maps_and_the_csv_that_differ_are_each_reported(
+    tmp_path: Path,
+) -> None:
+    pixels = np.zeros((8, 8), np.uint8)
+    moved = pixels.copy()
+    moved[0, :2] = 3  # two pixels of 64, three levels apart
+    other = copy.deepcopy(ROW)
+    other["models"]["m"] |= {"score": 0.2500004, "verdict": "manipulated"}
+    other["faces"][0]["face_scores"]["m"]["score"] = 0.4
+    other["details"]["m"]["input_policy"]["runtime"] = "torch"
+    a = _folder(tmp_path / "a", ROW, pixels)
+    b = _folder(tmp_path / "b", other, moved, csv="path\nb.jpg\n")
+    c = compare(a, b)
+    assert not c.identical and c.csv_same is False
+    assert c.figures["models.m.score"] == abs(0.2500004 - 0.25)
+    assert c.figures["faces[].face_scores.m.score"] == abs(0.4 - 0.5)
+    assert c.maps == {"a.jpg.m.png": (3, 2 / 64)}
+    lines = report(c)
+    assert "VERDICT differs: a.jpg models.m.verdict: 'authentic' vs 'manipulated'" in lines
+    assert "differs: a.jpg details.m.input_policy.runtime: 'openvino' vs 'torch'" in lines
+    assert lines[-2:] == ["results.csv differs byte for byte", "NOT identical"]
+    assert main([str(a), str(b)]) == 1
