@@ -5,18 +5,25 @@ string is XML-escaped before it reaches a reportlab ``Paragraph`` (whose text is
 file name such as ``<script>&.jpg`` prints as it is. The fonts, and the characters they
 cannot draw, are :mod:`forensic_viewer.report.fonts`'s; the report says once, under the case's
 notes, which names are shown with code points for want of a font.
-Figures go to a temporary folder as JPEG files and are read when their page is drawn, so
-memory does not grow with the number of files. Every page carries the case ID and page number.
+The document is laid out as it is written (:meth:`PdfWriter._flush`: reportlab's build loop
+driven one file at a time), not kept whole until the end: the flowables waiting for layout are
+at most one file's section or one chunk of the summary table (:data:`SUMMARY_CHUNK` rows, its
+header again at the top of each chunk), whatever the number of files, and a figure's JPEG
+bytes live only until its page is laid out. Every page carries the case ID and "page N of M":
+M is a form drawn on every page and defined once the last page is known, so no page is held
+back for it. What still grows with the files is reportlab's compressed PDF objects (about 10 kB
+a file of small images), written out at the end.
 """
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from collections.abc import Iterable
+import contextlib
+import io
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from reportlab import rl_config
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.pagesizes import A4
@@ -26,9 +33,11 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.platypus import (
     CondPageBreak,
     Flowable,
+    Frame,
     Image,
     KeepTogether,
     PageBreak,
+    PageTemplate,
     Paragraph,
     SimpleDocTemplate,
     Spacer,
@@ -50,6 +59,22 @@ PAGE_MARGIN = 1.5 * cm
 CELL_PAD = 2.5  # points left and right of a summary cell's text
 FILE_COLUMN = 3.2 * cm  # the summary's file-name column at most
 LONG_WORD = 2.6 * cm  # a longer word in a summary cell is broken, not given its width
+# rows of the summary table laid out as one reportlab Table (each chunk repeats the header): a
+# Table of 10,000 rows held 80,000 Paragraphs until the last was laid out
+SUMMARY_CHUNK = 40
+TOTAL_FORM = "pages-total"  # the form that prints M of "page N of M", defined at the end
+
+
+@contextlib.contextmanager
+def binary_streams() -> Iterator[None]:
+    """reportlab's streams without ASCII85: its encoder is pure Python here (no rl_accel) and
+    took a tenth of a report's time, for a file a quarter larger. A PDF is binary anyway."""
+    was = rl_config.useA85
+    rl_config.useA85 = 0
+    try:
+        yield
+    finally:
+        rl_config.useA85 = was
 
 
 class _Styles:
@@ -104,14 +129,14 @@ class PdfWriter:
         self.tmp = self._out.tmp
         self.f = fonts()
         self.s = _Styles(self.f)
-        self.story: list[Flowable] = []
-        self.figdir: Path | None = None
-        self.figcount = 0
+        self.story: list[Flowable] = []  # added and not laid out yet (_flush)
+        self.doc: SimpleDocTemplate | None = None  # the layout under way, from begin
+        self.laid_out: list[Flowable] | None = None  # a list: every flowable laid out (tests)
         self.ov: Overview | None = None
         self.width = A4[0] - 2 * PAGE_MARGIN
         self.legend = True  # the colour legend is still to be placed: with the first heatmap
         self.missing: set[int] = set()  # code points shown for want of a font (missing_glyphs_note)
-        self._note_at = 0  # where in the story that note goes: under the case's notes
+        self._noted: set[int] = set()  # those the note under the case's notes named
 
     # -- helpers --------------------------------------------------------------------------
     def p(self, value: object, style: ParagraphStyle | None = None) -> Paragraph:
@@ -141,12 +166,9 @@ class PdfWriter:
         return t
 
     def image(self, fig: Figure, max_w: float, max_h: float = 16 * cm) -> Image:
-        assert self.figdir is not None
-        self.figcount += 1
-        path = self.figdir / f"{self.figcount}.jpg"
-        path.write_bytes(fig.data)
         scale = min(max_w / fig.width, max_h / fig.height)
-        return Image(str(path), width=fig.width * scale, height=fig.height * scale, lazy=2)
+        data = io.BytesIO(fig.data)  # held until its page is laid out, a file later (_flush)
+        return Image(data, width=fig.width * scale, height=fig.height * scale)
 
     def alert_box(self, title: str, lines: list[str]) -> Table:
         cell = [self.p(title, self.s.alert_h), *[self.p(x, self.s.alert) for x in lines]]
@@ -165,9 +187,46 @@ class PdfWriter:
         return t
 
     # -- writer interface -----------------------------------------------------------------
+    def _start(self) -> None:
+        """Start the layout (reportlab's ``SimpleDocTemplate.build`` up to its loop)."""
+        assert self.ov is not None
+        case = self.ov.case
+        doc = SimpleDocTemplate(
+            str(self.tmp),
+            pagesize=A4,
+            leftMargin=PAGE_MARGIN,
+            rightMargin=PAGE_MARGIN,
+            topMargin=PAGE_MARGIN,
+            bottomMargin=PAGE_MARGIN,
+            title=drawable(f"Forensic examination report: {self.ov.source.title}", self.f),
+            author=drawable(case.examiner, self.f),
+            subject=drawable(f"Case {case.case_id}" if case.case_id else "", self.f),
+            creator="forensic-viewer",
+        )
+        doc._calc()
+        frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="normal")
+        doc.addPageTemplates(
+            [PageTemplate(id=i, frames=frame, onPage=self._on_page) for i in ("First", "Later")]
+        )
+        doc._doSave = 0  # saved by finish, once the form with the number of pages is drawn
+        doc._startBuild(str(self.tmp))
+        doc.canv._doctemplate = doc
+        self.doc = doc
+
+    def _flush(self) -> None:
+        """Lay out every flowable added so far (reportlab's build loop), then drop them."""
+        doc = self.doc
+        assert doc is not None
+        if self.laid_out is not None:
+            self.laid_out += self.story
+        with binary_streams():
+            while self.story:
+                doc.clean_hanging()
+                doc.handle_flowable(self.story)
+
     def begin(self, ov: Overview, thumbnails: Iterable[bytes | None]) -> None:
         self.ov = ov
-        self.figdir = Path(tempfile.mkdtemp(prefix="report-figures-"))
+        self._start()
         s, add = self.s, self.story.append
         add(self.p("Forensic examination report", s.h1))
         add(self.p(ov.source.title, s.body))
@@ -195,19 +254,23 @@ class PdfWriter:
         add(self.p("Notes", s.h3))
         for line in (ov.case.notes or "(none)").splitlines() or [""]:
             add(self.p(line, s.body))
-        self._note_at = len(self.story)
-        add(self.p("Summary", s.h2))
-        add(self.p(T.counts_text(ov), s.body))
-        add(Spacer(1, 3))
         # The classic analyses get a table of their own: one A4 row of every column cut
         # words in the middle ("authe|ntic") and stood a letter or two per line.
         apart = T.summary_analysis_columns(ov)
         n = len(T.summary_header(ov))
-        add(self._summary_table(ov, [j for j in range(n) if j not in apart]))
+        tables = [[j for j in range(n) if j not in apart]] + ([[0, 1, *apart]] if apart else [])
+        widths = [self._column_widths(ov, cols) for cols in tables]  # and self.missing
+        if self.missing:  # the names' code points: said once, under the notes
+            add(self.p(missing_glyphs_note(self.missing), s.small))
+            self._noted = set(self.missing)
+        add(self.p("Summary", s.h2))
+        add(self.p(T.counts_text(ov), s.body))
+        add(Spacer(1, 3))
+        self._summary_table(ov, tables[0], widths[0])
         add(self.p(T.summary_note(ov), s.small))
         if apart:
             add(self.p("Classic analyses, file by file", s.h3))
-            add(self._summary_table(ov, [0, 1, *apart]))
+            self._summary_table(ov, tables[1], widths[1])
         # the heading goes in one block with the first model (keepWithNext does not hold before
         # a KeepTogether: "Models" stood alone at the foot of the first page)
         heading = [self.p("Models", s.h2)]
@@ -240,8 +303,20 @@ class PdfWriter:
         add(self.p("Environment and parameters", s.h2))
         add(self.kv(T.environment_rows(ov)))
 
-    def _summary_table(self, ov: Overview, columns: list[int]) -> Table:
-        """The summary's ``columns`` (indices into :func:`~T.summary_header`), one row a file."""
+    def _summary_table(self, ov: Overview, columns: list[int], widths: list[float]) -> None:
+        """The summary's ``columns`` (indices into :func:`~T.summary_header`), one row a file,
+        laid out :data:`SUMMARY_CHUNK` rows at a time."""
+        for start in range(0, len(ov.rows), SUMMARY_CHUNK):
+            rows = range(start, min(start + SUMMARY_CHUNK, len(ov.rows)))
+            self.story.append(self._summary_chunk(ov, columns, widths, rows))
+            self._flush()
+        if not ov.rows:
+            self.story.append(self._summary_chunk(ov, columns, widths, range(0)))
+
+    def _summary_chunk(
+        self, ov: Overview, columns: list[int], widths: list[float], files: range
+    ) -> Table:
+        """The summary table's header and the rows of ``files``."""
         header = T.summary_header(ov)
         sha = len(header) - 1  # the integrity column comes last
         rows = [[header[j] for j in columns]]
@@ -254,43 +329,50 @@ class PdfWriter:
             ("LEFTPADDING", (0, 0), (-1, -1), CELL_PAD),
             ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PAD),
         ]
-        for i in range(len(ov.rows)):
+        for r, i in enumerate(files, start=1):
             cells = T.summary_cells(ov, i)
             rows.append([cells[j] for j in columns])
             for k, j in enumerate(columns):
                 c = cells[j]
                 if c.startswith("manipulated"):
-                    style.append(("BACKGROUND", (k, i + 1), (k, i + 1), colors.HexColor("#ffe0e0")))
+                    style.append(("BACKGROUND", (k, r), (k, r), colors.HexColor("#ffe0e0")))
                 elif (
                     c == "not run" or c.startswith("ERROR") or (j == sha and not ov.integrity[i].ok)
                 ):
-                    style.append(("TEXTCOLOR", (k, i + 1), (k, i + 1), RED))
+                    style.append(("TEXTCOLOR", (k, r), (k, r), RED))
         data = [
             [self.p(c, self.s.label if r == 0 else self.s.small) for c in row]
             for r, row in enumerate(rows)
         ]
-        t = Table(data, colWidths=self._column_widths(rows), repeatRows=1, hAlign="LEFT")
+        t = Table(data, colWidths=widths, repeatRows=1, hAlign="LEFT")
         t.setStyle(TableStyle(style))
         return t
 
-    def _column_widths(self, rows: list[list[str]]) -> list[float]:
-        """Widths for a table of ``rows`` (texts, the header first; column 1 the file name)
-        across the page: each column at least as wide as its longest word, so no word is cut
-        in the middle, and the room left shared by how much longer each column's texts are.
-        A word longer than :data:`LONG_WORD`, a file name longer than :data:`FILE_COLUMN` and
-        an error's text (its path) break where they must."""
+    def _column_widths(self, ov: Overview, columns: list[int]) -> list[float]:
+        """Widths for the summary table of ``columns`` (column 1 the file name) across the
+        page: each column at least as wide as its longest word, so no word is cut in the
+        middle, and the room left shared by how much longer each column's texts are. A word
+        longer than :data:`LONG_WORD`, a file name longer than :data:`FILE_COLUMN` and an
+        error's text (its path) break where they must. The characters no font draws are added
+        to ``self.missing`` on the way (every row is read here, before any is laid out)."""
         font, size = self.f.regular, self.s.small.fontSize
 
         def width(text: str) -> float:
             return pdfmetrics.stringWidth(drawable(text, self.f), font, size) + 2 * CELL_PAD
 
-        cols = [[c for c in col if not c.startswith("ERROR")] for col in zip(*rows, strict=True)]
-        caps = [FILE_COLUMN if j == 1 else LONG_WORD for j in range(len(cols))]
-        need = [
-            min(max(width(w) for c in col for w in c.split()), cap)
-            for col, cap in zip(cols, caps, strict=True)
-        ]
-        want = [max(width(c) for c in col) for col in cols]
+        header = T.summary_header(ov)
+        need = [0.0] * len(columns)
+        want = [0.0] * len(columns)
+        for i in range(-1, len(ov.rows)):
+            cells = header if i < 0 else T.summary_cells(ov, i)
+            for k, j in enumerate(columns):
+                c = cells[j]
+                para_text(c, self.f, self.missing)
+                if c.startswith("ERROR"):
+                    continue
+                cap = FILE_COLUMN if k == 1 else LONG_WORD
+                need[k] = max(need[k], *(min(width(w), cap) for w in c.split()), 0.0)
+                want[k] = max(want[k], width(c))
         want[1:2] = [min(w, FILE_COLUMN) for w in want[1:2]]
         room = self.width - sum(need)
         if room <= 0:  # more columns than the page holds: all shrink, long words break
@@ -298,13 +380,14 @@ class PdfWriter:
         more = [max(w - n, 0.0) for w, n in zip(want, need, strict=True)]
         total = sum(more)
         if total <= room:  # every text fits on one line: the rest goes evenly
-            return [w + (room - total) / len(cols) for w in want]
+            return [w + (room - total) / len(columns) for w in want]
         return [n + room * m / total for n, m in zip(need, more, strict=True)]
 
     def item(self, index: int, item: ReportItem, ov: Overview, figs: ItemFigures) -> None:
         s, add = self.s, self.story.append
         n = index + 1
         integ = ov.integrity[index]
+        self._flush()  # the front matter, or the file before: this one starts a page
         add(PageBreak())
         add(self.p(f"{n}. {item.key}", s.h2))
         if item.status != "ok":
@@ -432,10 +515,17 @@ class PdfWriter:
         for note in P.table_notes(table):
             add(self.p(note, s.small))
 
-    def _on_page(self, canvas: Any, doc: Any) -> None:  # "page N of M": numbered_canvas
+    def _on_page(self, canvas: Any, doc: Any) -> None:
         assert self.ov is not None
         canvas.saveState()
         canvas.setFont(self.f.regular, 7)
+        # "page N of M", M the form defined at the end (finish): room left for 6 digits
+        right = A4[0] - PAGE_MARGIN - pdfmetrics.stringWidth("000000", self.f.regular, 7)
+        canvas.drawRightString(right, 0.8 * cm, f"page {canvas.getPageNumber()} of ")
+        canvas.saveState()
+        canvas.translate(right, 0.8 * cm)
+        canvas.doForm(TOTAL_FORM)
+        canvas.restoreState()
         case = self.ov.case.case_id or "no case ID"
         canvas.drawString(
             PAGE_MARGIN, 0.8 * cm, drawable(f"Case {case} · {self.ov.generated}", self.f)
@@ -446,31 +536,23 @@ class PdfWriter:
         canvas.restoreState()
 
     def finish(self) -> Path:
-        assert self.ov is not None
-        out = self._out
-        case = self.ov.case
-        if self.missing:  # known once every name is laid out: said once, under the notes
-            note = self.p(missing_glyphs_note(self.missing), self.s.small)
-            self.story.insert(self._note_at, note)
-        doc = SimpleDocTemplate(
-            str(self.tmp),
-            pagesize=A4,
-            leftMargin=PAGE_MARGIN,
-            rightMargin=PAGE_MARGIN,
-            topMargin=PAGE_MARGIN,
-            bottomMargin=PAGE_MARGIN,
-            title=drawable(f"Forensic examination report: {self.ov.source.title}", self.f),
-            author=drawable(case.examiner, self.f),
-            subject=drawable(f"Case {case.case_id}" if case.case_id else "", self.f),
-            creator="forensic-viewer",
-        )
+        assert self.ov is not None and self.doc is not None
+        out, doc = self._out, self.doc
+        later = self.missing - self._noted
+        if later:  # first met in a file's section, after the front matter was laid out
+            self.story.append(self.p(missing_glyphs_note(later), self.s.small))
         try:
-            doc.build(
-                self.story,
-                onFirstPage=self._on_page,
-                onLaterPages=self._on_page,
-                canvasmaker=numbered_canvas(self.f.regular),
-            )
+            self._flush()
+            with binary_streams():
+                del doc.canv._doctemplate
+                doc._endBuild()  # the last page; not saved (_doSave)
+                canv = doc.canv
+                pages = canv.getPageNumber() - 1
+                canv.beginForm(TOTAL_FORM)
+                canv.setFont(self.f.regular, 7)
+                canv.drawString(0, 0, str(pages))
+                canv.endForm()
+                canv.save()
             out.commit()
         except BaseException:
             out.abort()
@@ -481,38 +563,8 @@ class PdfWriter:
 
     def _cleanup(self) -> None:
         self.story = []
-        if self.figdir is not None:
-            shutil.rmtree(self.figdir, ignore_errors=True)
-            self.figdir = None
+        self.doc = None
 
     def abort(self) -> None:
         self._cleanup()
         self.tmp.unlink(missing_ok=True)
-
-
-def numbered_canvas(font: str) -> type:
-    """A reportlab canvas class that holds every page until the document ends, then writes
-    "page N of M" in each footer: with the total on every page a missing page is noticed."""
-    from reportlab.pdfgen.canvas import Canvas
-
-    class NumberedCanvas(Canvas):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self._held: list[dict[str, Any]] = []
-
-        def showPage(self) -> None:  # reportlab's name
-            self._held.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self) -> None:
-            total = len(self._held)
-            for state in self._held:
-                self.__dict__.update(state)
-                self.setFont(font, 7)
-                self.drawRightString(
-                    A4[0] - PAGE_MARGIN, 0.8 * cm, f"page {self._pageNumber} of {total}"
-                )
-                super().showPage()
-            super().save()
-
-    return NumberedCanvas

@@ -239,14 +239,21 @@ def test_the_pdf_summary_cuts_no_word_and_gives_the_analyses_a_table_of_their_ow
     from forensic_viewer.report.pdf import CELL_PAD, PdfWriter
 
     writer = PdfWriter(tmp_path / "report.pdf")
+    writer.laid_out = []
     writer.begin(overview(scan_source(scanned), CaseInfo(), ReportOptions()), ())
-    tables = [f for f in writer.story if isinstance(f, Table)]
-    summaries = [t for t in tables if t._cellvalues[0][0].getPlainText() == "#"]
-    headers = [[c.getPlainText() for c in t._cellvalues[0]] for t in summaries]
+    tables = [f for f in writer.laid_out + writer.story if isinstance(f, Table)]
+
+    def para(cell: object) -> object:  # a laid-out table holds its cells in tuples
+        return cell[0] if isinstance(cell, (list, tuple)) else cell
+
+    summaries = [
+        t for t in tables if getattr(para(t._cellvalues[0][0]), "getPlainText", str)() == "#"
+    ]
+    headers = [[para(c).getPlainText() for c in t._cellvalues[0]] for t in summaries]
     cut = []
     for t in summaries:
         for row in t._cellvalues:
-            for width, cell in zip(t._colWidths, row, strict=True):
+            for width, cell in zip(t._colWidths, map(para, row), strict=True):
                 assert isinstance(cell, Paragraph)
                 cell.wrap(width - 2 * CELL_PAD, 10_000)
                 words = set(cell.getPlainText().split())
