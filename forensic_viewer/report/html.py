@@ -1,8 +1,16 @@
-"""The HTML report: one self-contained file.
+"""The HTML report: one self-contained file, or above :data:`EMBED_LIMIT` files the file and
+its folder of images.
 
 - Images are embedded as ``data:`` URIs; the only links are in-page anchors; no script; a
   Content-Security-Policy forbids every fetch but ``data:`` images, so the file opens offline
   and tells no server that it was opened.
+- A report of more than :data:`EMBED_LIMIT` files writes its images (thumbnails, figures) as
+  files in ``NAME_files/`` beside ``NAME.html`` and names them relatively: embedded, 10,000
+  small files made one HTML file of 174 MB that a browser opened slowly if at all. Each
+  ``<img>`` carries the SHA-256 of its file (``data-sha256``), so the report's own hash, which
+  the case log records, covers every image; ``NAME_files/SHA256SUMS`` lists them for
+  ``sha256sum -c``. The CSP then also allows images of the page's own folder (``'self'``,
+  ``file:``), nothing else. Copy the file and its folder together.
 - Every string that comes from a file name, metadata, a checkpoint or the examiner goes through
   :func:`esc` (``html.escape`` with quotes), in text and in attributes alike; control and bidi
   control characters in it are shown as ``[U+202E]`` (as in the PDF), so a file name cannot
@@ -11,13 +19,18 @@
   its summary and the table after it (``class="folded"``) is hidden by CSS while that is
   closed, except in print. No script: the CSP forbids one, and a browser or PDF converter
   that runs none would print it folded.
-- Written item by item to a temporary file that replaces the target at the end.
+- Written item by item to a temporary file that replaces the target at the end; the image
+  folder likewise fills a temporary folder that takes its name just before the file does.
 """
 
 from __future__ import annotations
 
 import base64
+import errno
+import hashlib
 import html
+import shutil
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -31,6 +44,10 @@ from forensic_viewer.scan.groundtruth import report_section
 from forensic_viewer.wording import marked
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; form-action 'none'"
+FOLDER_CSP = CSP.replace("img-src data:", "img-src data: 'self' file:")
+EMBED_LIMIT = 200  # files; a report of more writes its images into NAME_files/
+SUMS = "SHA256SUMS"
+EXTENSION = {"image/jpeg": ".jpg", "image/png": ".png"}
 STYLE = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1100px;
        color: #1a1a1a; padding: 0 1em; }
@@ -100,31 +117,62 @@ def _kv(rows: T.Rows, css: str = "kv") -> str:
     return f'<table class="{css}">{"".join(out)}</table>'
 
 
-def _figure(fig: Figure, alt: str) -> str:
-    return (
-        f'<div class="figure"><img src="{data_uri(fig.data, fig.mime)}" alt="{esc(alt)}" '
-        f'width="{fig.width}" height="{fig.height}">'
-        f'<div class="caption">{esc(fig.caption)}</div></div>'
-    )
-
-
 class HtmlWriter(TextReportFile):
     """Writes ``path`` from an :class:`Overview` and then one item at a time."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.folder = path.with_name(f"{path.stem}_files")  # used above EMBED_LIMIT files
+        self._tmp_folder: Path | None = None  # the folder being filled, renamed by finish
+        self._sums: list[str] = []
+        self._count = 0
 
     def _w(self, s: str) -> None:
         assert self._f is not None
         self._f.write(s)
 
+    def _src(self, data: bytes, mime: str, name: str) -> str:
+        """An ``<img>``'s ``src`` (and ``data-sha256``) for ``data``: a ``data:`` URI, or the
+        file ``name`` + extension written in the image folder."""
+        if self._tmp_folder is None:
+            return f'src="{data_uri(data, mime)}"'
+        self._count += 1
+        file = f"{self._count:06d}-{name}{EXTENSION.get(mime, '.bin')}"
+        (self._tmp_folder / file).write_bytes(data)
+        sha = hashlib.sha256(data).hexdigest()
+        self._sums.append(f"{sha}  {file}\n")
+        return f'src="{esc(self.folder.name)}/{file}" data-sha256="{sha}"'
+
+    def _figure(self, fig: Figure, alt: str) -> str:
+        return (
+            f'<div class="figure"><img {self._src(fig.data, fig.mime, "figure")} '
+            f'alt="{esc(alt)}" width="{fig.width}" height="{fig.height}">'
+            f'<div class="caption">{esc(fig.caption)}</div></div>'
+        )
+
     def begin(self, ov: Overview, thumbnails: Iterable[bytes | None]) -> None:
         self._open()
+        csp = CSP
+        if ov.source.count > EMBED_LIMIT:
+            prefix = f".{self.folder.name}.~"
+            self._tmp_folder = Path(
+                tempfile.mkdtemp(prefix=prefix, suffix=".tmp", dir=self.path.parent)
+            )
+            csp = FOLDER_CSP
         title = f"Forensic examination report: {ov.source.title}"
         self._w(
             '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-            f'<meta http-equiv="Content-Security-Policy" content="{esc(CSP)}">\n'
+            f'<meta http-equiv="Content-Security-Policy" content="{esc(csp)}">\n'
             '<meta name="referrer" content="no-referrer">\n'
             f"<title>{esc(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
             f"<h1>Forensic examination report</h1>\n<p>{esc(ov.source.title)}</p>\n"
         )
+        if self._tmp_folder is not None:
+            self._w(
+                f"<p>This report of {ov.source.count} files keeps its images in the folder "
+                f"{esc(self.folder.name)}/ beside it (keep the two together); each image's "
+                f"SHA-256 is written in this file, and in {esc(self.folder.name)}/{SUMS}.</p>\n"
+            )
         alerts = ov.alerts
         if alerts:
             items = "".join(f"<li>{esc(a)}</li>" for a in alerts)
@@ -187,7 +235,9 @@ class HtmlWriter(TextReportFile):
         for i, row in enumerate(ov.rows):
             cells = T.summary_cells(ov, i)
             thumb = next(thumbs, None)
-            img = f'<img src="{data_uri(thumb, "image/jpeg")}" alt="thumbnail">' if thumb else ""
+            img = (
+                f'<img {self._src(thumb, "image/jpeg", "thumb")} alt="thumbnail">' if thumb else ""
+            )
             tds = [f'<td class="thumb">{img}</td>', f"<td>{esc(cells[0])}</td>"]
             tds.append(f'<td><a href="#item-{i + 1}">{esc(cells[1])}</a></td>')
             status_css = "" if row.status == "ok" else ' class="bad"'
@@ -225,7 +275,7 @@ class HtmlWriter(TextReportFile):
         for note in [*item.notes, *figs.notes]:
             self._w(f'<p class="bad">{esc(note)}</p>')
         if figs.evidence is not None:
-            self._w(_figure(figs.evidence, f"evidence {item.key}"))
+            self._w(self._figure(figs.evidence, f"evidence {item.key}"))
         for e in item.entries():
             label = T.entry_label(e)
             if not e.ran:
@@ -237,11 +287,11 @@ class HtmlWriter(TextReportFile):
             self._w(f'<h3>{esc(label)}</h3><div class="entry">')
             fig = figs.entries.get(e.name)
             if fig is not None:
-                self._w(_figure(fig, f"{label} on {item.key}"))
+                self._w(self._figure(fig, f"{label} on {item.key}"))
             self._w(f"{_kv(T.entry_rows(e))}</div>")
         for name, fig in figs.face_maps.items():
             self._w(f"<h3>Face map: {esc(name)}</h3>")
-            self._w(_figure(fig, f"face map of {name} on {item.key}"))
+            self._w(self._figure(fig, f"face map of {name} on {item.key}"))
         if item.analyses:
             self._analyses(n, item, figs)
         if item.probe is not None:
@@ -268,7 +318,7 @@ class HtmlWriter(TextReportFile):
             self._w(f'<h4>{esc(a.name)}</h4><div class="entry">')
             fig = figs.analyses.get(a.name)
             if fig is not None:
-                self._w(_figure(fig, f"analysis {a.name} on {item.key}"))
+                self._w(self._figure(fig, f"analysis {a.name} on {item.key}"))
             self._w(f"{_kv(T.analysis_rows(a))}</div>")
             findings = T.finding_rows(a)
             if findings:
@@ -296,4 +346,33 @@ class HtmlWriter(TextReportFile):
 
     def finish(self) -> Path:
         self._w("</section>\n<footer><p>End of report.</p></footer>\n</body>\n</html>\n")
+        if self._tmp_folder is not None:  # in place before the file that names its images
+            (self._tmp_folder / SUMS).write_text("".join(self._sums), encoding="utf-8")
+            self._replace_folder(self._tmp_folder)
+            self._tmp_folder = None
+        elif self.folder.is_dir() and (self.folder / SUMS).is_file():  # an earlier report's
+            shutil.rmtree(self.folder)
         return self._commit()
+
+    def _replace_folder(self, tmp: Path) -> None:
+        """``tmp`` renamed to :attr:`folder`; an earlier report's folder of that name (one
+        holding a SHA256SUMS) is removed, anything else there is refused (OSError)."""
+        old = None
+        if self.folder.exists() or self.folder.is_symlink():
+            if not (self.folder.is_dir() and (self.folder / SUMS).is_file()):
+                raise OSError(
+                    errno.ENOTEMPTY,
+                    f"in the way of the report's images (no {SUMS})",
+                    str(self.folder),
+                )
+            old = self.folder.with_name(tmp.name + ".old")
+            self.folder.rename(old)
+        tmp.rename(self.folder)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+
+    def abort(self) -> None:
+        super().abort()
+        if self._tmp_folder is not None:
+            shutil.rmtree(self._tmp_folder, ignore_errors=True)
+            self._tmp_folder = None

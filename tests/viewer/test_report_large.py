@@ -1,0 +1,59 @@
+"""Reports of large scans (docs/BENCHMARKS.md, "A folder of 10,000 files"): the HTML of more
+than ``EMBED_LIMIT`` files keeps its images in ``NAME_files/`` (one 174 MB file embedded them
+all at 10,000 files), each named with its SHA-256 in the report; a small report stays one
+self-contained file."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import pytest
+
+from forensic_viewer.report import html as H
+from forensic_viewer.report import write_report
+from tests.viewer.test_report_audit import heatmap_item
+
+
+def _items(n: int) -> list:
+    return [heatmap_item(f"f{i}.png", 24, 24) for i in range(n)]
+
+
+def test_above_the_limit_the_html_names_image_files_that_exist_and_embeds_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(H, "EMBED_LIMIT", 2)
+    page = write_report(_items(3), tmp_path / "r", ["html"])["html"]
+    text = page.read_text("utf-8")
+    assert "data:image" not in text
+    images = re.findall(r'<img src="([^"]+)" data-sha256="([0-9a-f]{64})"', text)
+    assert len(images) >= 6  # a thumbnail and at least one figure per file
+    assert len(images) == text.count("<img ")
+    folder = tmp_path / "r" / "report_files"
+    for src, sha in images:
+        assert src.startswith("report_files/")
+        assert hashlib.sha256((page.parent / src).read_bytes()).hexdigest() == sha
+    sums = (folder / "SHA256SUMS").read_text().splitlines()
+    assert sorted(sums) == sorted(f"{sha}  {src.split('/', 1)[1]}" for src, sha in images)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [*(src.split("/", 1)[1] for src, _ in images), "SHA256SUMS"]
+    )
+    assert [p.name for p in page.parent.iterdir() if ".tmp" in p.name] == []
+    # written again below the limit: one file again, the earlier report's folder gone
+    monkeypatch.setattr(H, "EMBED_LIMIT", 200)
+    page = write_report(_items(3), tmp_path / "r", ["html"])["html"]
+    assert "data:image/jpeg;base64," in page.read_text("utf-8")
+    assert not folder.exists()
+
+
+def test_a_cancelled_large_html_report_leaves_no_image_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from forensic_viewer.report import ReportCancelled
+
+    monkeypatch.setattr(H, "EMBED_LIMIT", 2)
+    polls = iter(range(100))
+    with pytest.raises(ReportCancelled):
+        write_report(_items(4), tmp_path / "r", ["html"], cancel=lambda: next(polls) > 6)
+    assert list((tmp_path / "r").iterdir()) == []
