@@ -33,6 +33,7 @@ import os
 import sys
 import time
 import traceback
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -48,7 +49,7 @@ from engine.errors import ForensicError
 from engine.files import not_regular_reason, open_append, read_regular_text
 from forensic_viewer.casework import add_audit_parser, add_case_arg, cmd_audit
 from forensic_viewer.cli_progress import ProgressBar
-from forensic_viewer.cli_table import print_table, table_checks
+from forensic_viewer.cli_table import TABLE_LIMIT, print_table, table_checks, table_summary
 from forensic_viewer.scan.lock import OutputLock, ScanFailed
 from forensic_viewer.wording import plain
 
@@ -351,12 +352,20 @@ def _scan_and_report(
 
     bar = ProgressBar(len(files), sys.stderr.isatty())
     records: list[dict[str, Any]] = []
+    table = len(files) <= TABLE_LIMIT  # else a summary (table_summary), no line per file
+    verdicts: Counter[str] = Counter()
 
     def on_file(i: int, total: int, rec: dict[str, Any]) -> None:
         # only what the closing table prints: records also hold evidence facts and EXIF text,
         # and a 10,000-file scan must not keep them all
         records.append({k: rec[k] for k in _TABLE_FIELDS if k in rec})
-        records[-1]["checks"] = table_checks(rec)
+        checks = table_checks(rec)
+        if checks and rec.get("status") == "ok":
+            verdicts[str(checks[0][1].get("verdict"))] += 1
+        bar.file_done(i, rec.get("status") == "ok")
+        if not table:  # the path and status alone: the reports' list, the summary
+            return
+        records[-1]["checks"] = checks
         records[-1]["faces"] = [
             {k: f[k] for k in ("box", "face_scores") if k in f} for f in rec.get("faces") or []
         ]
@@ -364,7 +373,6 @@ def _scan_and_report(
             kept = as_record(rec)
             cells = (analysis_cell(a.name, a) for a in kept.analyses)
             records[-1]["analyses"] = {c.name: c.text for c in cells}
-        bar.file_done(i, rec.get("status") == "ok")
 
     interrupted: KeyboardInterrupt | None = None
     command = typed_command(args)
@@ -417,7 +425,11 @@ def _scan_and_report(
         interrupted = e
     finally:
         bar.close()
-    print_table(records)
+    if table:
+        print_table(records)
+    else:
+        errors = sum(r["status"] != "ok" for r in records)
+        print(table_summary(len(records), verdicts, errors, TABLE_LIMIT))
     changed = f", {len(summary.changed)} changed since analysed" if summary.changed else ""
     stopped = (
         f"{stop_words(interrupted)} after {summary.through} of {summary.total} files: "

@@ -51,6 +51,23 @@ def table_checks(rec: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     return checks
 
 
+TABLE_LIMIT = 1000  # files: a scan of more gets table_summary's lines, not a line per check
+
+
+def table_summary(
+    total: int, verdicts: Mapping[str, int], errors: int, limit: int = TABLE_LIMIT
+) -> str:
+    """The closing line of a scan of more than ``limit`` files, in place of the
+    table: the default verdicts counted (the ensemble's, else the first model's, as the
+    table's first line of each file), the errors, and where the table is."""
+    counted = ", ".join(f"{n:,} {v}" for v, n in sorted(verdicts.items(), key=lambda x: -x[1]))
+    return (
+        f"{total:,} files (over {limit:,}: no line per file here): default verdicts "
+        f"{counted or 'none'}; {errors:,} not analysed. Every file's line is in results.csv "
+        "and the reports."
+    )
+
+
 def error_reason(r: Mapping[str, Any]) -> str:
     """An error row's message without the evidence path it begins with (the row's ``file``):
     the table's line names the file by its key already, and the absolute path is in the list of

@@ -57,3 +57,39 @@ def test_a_cancelled_large_html_report_leaves_no_image_folder(
     with pytest.raises(ReportCancelled):
         write_report(_items(4), tmp_path / "r", ["html"], cancel=lambda: next(polls) > 6)
     assert list((tmp_path / "r").iterdir()) == []
+
+
+def test_a_scan_above_the_table_limit_prints_the_verdicts_counted_not_a_line_a_file(
+    tmp_path: Path,
+    tiny_checkpoint: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A 10,000-file scan printed 10,000 lines and kept every file's fields for them; above
+    TABLE_LIMIT files it prints the default verdicts counted, which match the rows."""
+    import json
+
+    from forensic_viewer import cli
+    from tests.conftest import write_rgb
+    from tests.viewer.conftest import scan_cli
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(3):
+        write_rgb(folder / f"p{i}.png", 40, 40, seed=i)
+    (folder / "bad.png").write_bytes(b"not a png")
+    monkeypatch.setattr(cli, "TABLE_LIMIT", 3)
+    scan_cli(folder, tmp_path / "out", tiny_checkpoint, "--jobs", "1")
+    out = capsys.readouterr().out
+    assert not any(line.startswith(("p0.png", "bad.png")) for line in out.splitlines()), out
+    rows = [json.loads(x) for x in (tmp_path / "out" / "results.jsonl").read_text().splitlines()]
+    verdicts = [r["models"]["tiny"]["verdict"] for r in rows if r["status"] == "ok"]
+    assert "4 files (over 3: no line per file here)" in out
+    for v in set(verdicts):
+        assert f"{verdicts.count(v):,} {v}" in out
+    assert "1 not analysed" in out
+    monkeypatch.setattr(cli, "TABLE_LIMIT", 4)  # at the limit: the table, a line per check
+    scan_cli(folder, tmp_path / "out2", tiny_checkpoint, "--jobs", "1")
+    out = capsys.readouterr().out
+    assert any(line.startswith("p0.png\t") for line in out.splitlines())
+    assert "no line per file" not in out
