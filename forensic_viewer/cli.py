@@ -309,7 +309,7 @@ def _run_files(
         log_started(case_log, args, files)
         try:
             return _scan_and_report(
-                args, files, source, analyzer, formats, lock, analyses, case_log
+                args, files, source, analyzer, formats, lock, analyses, case_log, index
             )
         except (UsageError, ForensicError, OSError, KeyboardInterrupt):
             raise
@@ -343,7 +343,10 @@ def _scan_and_report(
     lock: OutputLock,
     analyses: tuple[str, ...] = (),
     case_log: Any = None,
+    index: Any = None,
 ) -> int:
+    """Scan ``files`` (``index``: --out's ResultIndex, made for the listing: the run takes it
+    rather than parse results.jsonl again), print the closing table, write the reports."""
     from forensic_viewer.casework import log_finished, typed_command
     from forensic_viewer.scan.records import as_record
     from forensic_viewer.scan.results import copies_line
@@ -391,6 +394,7 @@ def _scan_and_report(
                 lock=lock,
                 analyses=analyses,
                 command=command,
+                index=index,
             )
         elif _jobs(args) > 1:
             from forensic_viewer.scan.pool import run_pool_scan
@@ -405,6 +409,7 @@ def _scan_and_report(
                 lock=lock,
                 analyses=analyses,
                 command=command,
+                index=index,
             )
         else:
             summary = run_scan(
@@ -417,6 +422,7 @@ def _scan_and_report(
                 lock=lock,
                 analyses=analyses,
                 command=command,
+                index=index,
             )
     except KeyboardInterrupt as e:  # the scan wrote its CSV and scan.json: say where it stopped
         summary = getattr(e, "summary", None)

@@ -70,7 +70,7 @@ from engine.threads import available_cores, core_slots, free_slot, pin_process
 from forensic_viewer.environment import environment
 from forensic_viewer.scan.lock import OutputLock, ScanFailed
 from forensic_viewer.scan.records import EncodedRecord, ErrorRecord, error_record
-from forensic_viewer.scan.results import ResultLog, face_model_figures, write_csv
+from forensic_viewer.scan.results import ResultIndex, ResultLog, face_model_figures, write_csv
 from forensic_viewer.scan.run import (
     Prefetched,
     Recorded,
@@ -490,6 +490,7 @@ def run_pool_scan(
     threads: int | None = None,
     pin: bool = True,
     command: Mapping[str, Any] | None = None,
+    index: ResultIndex | None = None,
 ) -> ScanSummary:
     """:func:`~forensic_viewer.scan.run.run_scan` with ``jobs`` worker processes, each
     building its Analyzer from ``recipe`` (see the module doc).
@@ -521,6 +522,7 @@ def run_pool_scan(
         threads=threads or max(1, cpu_cores() // jobs),
         pin=pin,
         command=command,
+        index=index,
     )
     return run_locked(pool, Path(out), lock, "run_pool_scan")
 
@@ -562,8 +564,10 @@ class _Pool:
         threads: int,
         pin: bool = True,
         command: Mapping[str, Any] | None = None,
+        index: ResultIndex | None = None,
     ) -> None:
         self.files = files
+        self.index = index  # out's index the caller made: ResultLog takes it when unchanged
         self.command = command  # scan.json's run.command (scan/command.py)
         self.analyses = analyses
         self.recipe = recipe
@@ -657,7 +661,8 @@ class _Pool:
             started=self.began,
             command=self.command,
         )
-        self.results = results = ResultLog(self.out)
+        self.results = results = ResultLog(self.out, self.index)
+        self.index = None
         self.problems = problems = ScanLog(self.out)
         self.recorded = {
             k: Recorded(results.status(k) or "", results.sha256(k)) for k in results.keys()

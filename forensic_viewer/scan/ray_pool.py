@@ -76,6 +76,7 @@ from forensic_viewer.scan.pool import (
     run_locked,
 )
 from forensic_viewer.scan.records import error_record
+from forensic_viewer.scan.results import ResultIndex
 from forensic_viewer.scan.run import ScanSummary, brief
 
 __all__ = ["DEFAULT_DEPTH", "RayUnavailable", "ray_available", "ray_session", "run_ray_scan"]
@@ -427,6 +428,7 @@ def run_ray_scan(
     threads: int = 1,
     depth: int = DEFAULT_DEPTH,
     command: Mapping[str, Any] | None = None,
+    index: ResultIndex | None = None,
 ) -> ScanSummary:
     """:func:`~forensic_viewer.scan.pool.run_pool_scan` with Ray actors as the workers (see
     the module doc): the same arguments, rows, summary and errors.
@@ -467,5 +469,6 @@ def run_ray_scan(
             depth=depth,
             resources=_resources(recipe, threads, actors),
             command=command,
+            index=index,
         )
         return run_locked(pool, Path(out), lock, "run_ray_scan")

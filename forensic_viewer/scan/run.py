@@ -61,6 +61,7 @@ from forensic_viewer.scan.records import (
     error_record,
 )
 from forensic_viewer.scan.results import (
+    ResultIndex,
     ResultLog,
     face_model_figures,
     opened_or_refused,
@@ -393,6 +394,7 @@ def run_scan(
     lock: OutputLock | None = None,
     analyses: Sequence[str] = (),
     command: Mapping[str, Any] | None = None,
+    index: ResultIndex | None = None,
 ) -> ScanSummary:
     """Analyse ``files`` ((path, key) pairs) into ``out``, skipping keys already done.
 
@@ -410,6 +412,7 @@ def run_scan(
     ``analyses``: classic analyses (``engine.analyses`` names) run on every file after the
     models; they are part of the settings, like the models. ``command``: the command line
     scan.json's ``run`` records (:mod:`forensic_viewer.scan.command`; None: none known).
+    ``index``: ``out``'s :class:`ResultIndex` the caller made (read again if the file changed).
     Raises :class:`~forensic_viewer.scan.lock.OutputLocked` when another scan holds ``out``,
     :class:`ScanSettingsMismatch`, OSError when the output folder cannot be written.
     """
@@ -420,7 +423,7 @@ def run_scan(
     with OutputLock(out, command="scan") if lock is None else contextlib.nullcontext():
         return _run_locked(
             files, analyzer, out, source, total, on_file, progress, cancel, prefetch, thumbnails,
-            tuple(analyses), command,
+            tuple(analyses), command, index,
         )  # fmt: skip
 
 
@@ -437,23 +440,18 @@ def _run_locked(
     thumbnails: bool,
     analyses: tuple[str, ...] = (),
     command: Mapping[str, Any] | None = None,
+    index: ResultIndex | None = None,
 ) -> ScanSummary:
     from engine.tiling import Cancelled
 
     t0 = time.perf_counter()
-    check_settings(
-        out,
-        scan_settings(analyzer, source, analyses),
-        {
-            "environment": environment(),
-            "device": str(getattr(analyzer, "device", "")),
-            "face_model_figures": face_model_figures(analyzer),
-        },
-        command=command,
-    )
+    recorded_run = {"environment": environment(), "device": str(getattr(analyzer, "device", ""))}
+    recorded_run["face_model_figures"] = face_model_figures(analyzer)
+    settings = scan_settings(analyzer, source, analyses)
+    check_settings(out, settings, recorded_run, command=command)
     if total is None:
         total = len(files) if isinstance(files, Sized) else 0
-    results = ResultLog(out)
+    results = ResultLog(out, index)
     problems = ScanLog(out)
     summary = ScanSummary(total=total)
     keys: list[str] = []
