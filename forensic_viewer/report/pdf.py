@@ -57,6 +57,7 @@ from forensic_viewer.scan.groundtruth import report_section
 RED = colors.HexColor("#b00000")
 PAGE_MARGIN = 1.5 * cm
 CELL_PAD = 2.5  # points left and right of a summary cell's text
+KV_PAD = 6  # points left and right of a label's or a value's text (reportlab's default)
 FILE_COLUMN = 3.2 * cm  # the summary's file-name column at most
 LONG_WORD = 2.6 * cm  # a longer word in a summary cell is broken, not given its width
 # rows of the summary table laid out as one reportlab Table (each chunk repeats the header): a
@@ -142,27 +143,46 @@ class PdfWriter:
     def p(self, value: object, style: ParagraphStyle | None = None) -> Paragraph:
         return Paragraph(para_text(value, self.f, self.missing), style or self.s.body)
 
+    def cell(self, value: object, style: ParagraphStyle, width: float) -> Paragraph | str:
+        """A table cell of ``value``: the text itself when it fits on one line of ``width``
+        in the report font (the table draws it in ``style``'s font: see :meth:`kv`), else a
+        Paragraph. reportlab wraps a Paragraph in a table three or four times (measured for
+        KeepTogether, laid out, drawn): the largest share of a report's time."""
+        text = str(value)
+        if "\n" in text or drawable(text, self.f) != text:  # a fallback font or code points
+            return self.p(value, style)
+        room = width - 2 * KV_PAD
+        if pdfmetrics.stringWidth(text, style.fontName, style.fontSize) > room:
+            return self.p(value, style)
+        return text
+
     def kv(self, rows: T.Rows, label_width: float = 4.2 * cm, width: float | None = None) -> Table:
         width = width or self.width
-        data = [
-            [
-                self.p(k, self.s.label),
-                self.p(v, self.s.mono if T.is_digest(v) else self.s.small),
-            ]
-            for k, v in rows
+        value_width = width - label_width
+        s = self.s
+        data = []
+        style: list[tuple[Any, ...]] = [
+            ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb")),
+            ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#f4f4f4")),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
+            ("LEFTPADDING", (0, 0), (-1, -1), KV_PAD),
+            ("RIGHTPADDING", (0, 0), (-1, -1), KV_PAD),
+            # the font of the cells given as text (cell): the Paragraph styles' own
+            ("FONT", (0, 0), (0, -1), s.label.fontName, s.label.fontSize, s.label.leading),
+            ("TEXTCOLOR", (0, 0), (0, -1), s.label.textColor),
+            ("FONT", (1, 0), (1, -1), s.small.fontName, s.small.fontSize, s.small.leading),
         ]
-        t = Table(data, colWidths=[label_width, width - label_width], hAlign="LEFT")
-        t.setStyle(
-            TableStyle(
-                [
-                    ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb")),
-                    ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#f4f4f4")),
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                    ("TOPPADDING", (0, 0), (-1, -1), 1.5),
-                    ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
-                ]
-            )
-        )
+        for r, (k, v) in enumerate(rows):
+            value = s.mono if T.is_digest(v) else s.small
+            if value is s.mono:
+                style.append(
+                    ("FONT", (1, r), (1, r), value.fontName, value.fontSize, value.leading)
+                )
+            data.append([self.cell(k, s.label, label_width), self.cell(v, value, value_width)])
+        t = Table(data, colWidths=[label_width, value_width], hAlign="LEFT")
+        t.setStyle(TableStyle(style))
         return t
 
     def image(self, fig: Figure, max_w: float, max_h: float = 16 * cm) -> Image:

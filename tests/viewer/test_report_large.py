@@ -128,3 +128,27 @@ def test_a_command_line_scan_parses_each_row_of_results_jsonl_once(
     log = results.ResultLog(tmp_path / "out", index)
     log.close()
     assert len(parsed) == 4  # its three rows and the line added: read again
+
+
+def test_a_pdf_table_cell_that_fits_one_line_is_drawn_as_text_the_rest_as_paragraphs(
+    tmp_path: Path,
+) -> None:
+    """reportlab wrapped each Paragraph of a table three or four times (the largest share of
+    the PDF's 75 ms a file): a label or value that fits one line is now the cell's text, in
+    the same font; a long one still wraps, a character no font draws is still its code point."""
+    from reportlab.platypus import Paragraph
+
+    from forensic_viewer.report.pdf import PdfWriter
+
+    w = PdfWriter(tmp_path / "r.pdf")
+    long = "word " * 60
+    t = w.kv(
+        [("Format", "JPEG"), ("Notes", long), ("Name", "a\u202eb.png"), ("SHA-256", "ab" * 32)]
+    )
+    cells = t._cellvalues
+    assert cells[0] == ["Format", "JPEG"]
+    assert isinstance(cells[1][1], Paragraph) and cells[1][0] == "Notes"
+    assert isinstance(cells[2][1], Paragraph)
+    assert "[U+202E]" in cells[2][1].getPlainText()
+    assert cells[3][1] == "ab" * 32  # a digest fits in the mono font
+    w.abort()
