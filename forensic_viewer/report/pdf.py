@@ -4,15 +4,17 @@ Same content and words as the HTML report (from :mod:`forensic_viewer.report.tex
 string is XML-escaped before it reaches a reportlab ``Paragraph`` (whose text is markup), so a
 file name such as ``<script>&.jpg`` prints as it is. The fonts, and the characters they
 cannot draw, are :mod:`forensic_viewer.report.fonts`'s; the report says once, under the case's
-notes, which names are shown with code points for want of a font.
+notes, which names are shown with code points for want of a font (code points first met in a
+file's section, laid out after the notes, in a second note at the end).
 The document is laid out as it is written (:meth:`PdfWriter._flush`: reportlab's build loop
 driven one file at a time), not kept whole until the end: the flowables waiting for layout are
 at most one file's section or one chunk of the summary table (:data:`SUMMARY_CHUNK` rows, its
 header again at the top of each chunk), whatever the number of files, and a figure's JPEG
 bytes live only until its page is laid out. Every page carries the case ID and "page N of M":
 M is a form drawn on every page and defined once the last page is known, so no page is held
-back for it. What still grows with the files is reportlab's compressed PDF objects (about 10 kB
-a file of small images), written out at the end.
+back for it. What still grows with the files is reportlab's finished pages, their content
+streams kept uncompressed until the file is written at the end (about 19 kB a file of small
+images: docs/BENCHMARKS.md).
 """
 
 from __future__ import annotations

@@ -82,3 +82,21 @@ def test_a_cjk_font_of_the_system_draws_the_names(
     assert fallback is not None
     face = fonts.TTFont("check", fallback.path).face.name.decode()
     assert any(face in name for name in used), (face, used)
+
+
+def test_code_points_first_met_in_a_files_section_are_noted_once_at_the_end(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The PDF is laid out as it is written, so a character no font draws that only a file's
+    metadata holds is met after the notes were laid out: it is said once, at the end."""
+    empty = tmp_path / "no-fonts"
+    empty.mkdir()
+    monkeypatch.setattr(fonts, "FALLBACK_DIRS", (empty,))
+    monkeypatch.setattr(fonts, "_FALLBACK", fonts._UNSEARCHED)
+    item = heatmap_item("plain.png", 32, 32)
+    item.evidence["metadata"] = {"exif:Artist": "证据"}
+    pdf = write_report([item], tmp_path / "r", ["pdf"])["pdf"]
+    pages = [" ".join(p.extract_text().split()) for p in PdfReader(pdf).pages]
+    assert "[U+8BC1][U+636E]" in " ".join(pages)
+    assert sum(p.count(NOTE) for p in pages) == 1
+    assert NOTE in pages[-1] and NOTE not in pages[0]
