@@ -31,8 +31,10 @@ class FaultyRecipe(AnalyzerRecipe):
     delay: seconds each analysis waits first, polling cancel() (cancel tests).
     node_log: a file to which each analysis appends "<file name>\t<Ray node id>" (multi-node
         tests: which node analysed which file; the product's rows do not say).
-    affinity_log: a file to which each analysis appends "<file name>\t<pid>\t<cores>" (the
-        cores the worker process may run on, comma-separated: pinning tests).
+    affinity_log: a file to which each worker appends "(build)\t<pid>\t<cores>" when it builds
+        its models and each analysis "<file name>\t<pid>\t<cores>" (the cores the worker
+        process may run on, comma-separated: pinning tests; the build line makes a worker that
+        got no file seen too, so a test does not depend on how a loaded machine shares files).
     min_nodes: each analysis then waits (polling cancel(), at most :data:`NODE_WAIT` s) until
         ``node_log`` names this many nodes, so that an actor that came up first cannot take
         every file before the others are ready.
@@ -56,6 +58,8 @@ class FaultyRecipe(AnalyzerRecipe):
     build_delay: float = 0.0
 
     def build(self) -> Any:
+        if self.affinity_log:  # every worker, whether or not it gets a file: after pinning
+            _log_affinity(self.affinity_log, "(build)")
         if self.build_log:
             with open(self.build_log, "a", encoding="utf-8") as log:
                 log.write(now_text() + "\n")
@@ -80,9 +84,7 @@ class FaultyAnalyzer:
         if name == self._recipe.die_on:
             os._exit(DIED)
         if self._recipe.affinity_log:
-            cores = ",".join(str(c) for c in sorted(os.sched_getaffinity(0)))
-            with open(self._recipe.affinity_log, "a", encoding="utf-8") as log:
-                log.write(f"{name}\t{os.getpid()}\t{cores}\n")
+            _log_affinity(self._recipe.affinity_log, name)
         if self._recipe.node_log:
             import ray
 
@@ -100,6 +102,13 @@ class FaultyAnalyzer:
                 raise Cancelled("cancelled while waiting")
             time.sleep(0.01)
         return self._inner.analyze(evidence, progress=progress, cancel=cancel)
+
+
+def _log_affinity(path: str, name: str) -> None:
+    """Append "<name>\t<pid>\t<cores>" to ``path``: the cores this process may run on."""
+    cores = ",".join(str(c) for c in sorted(os.sched_getaffinity(0)))
+    with open(path, "a", encoding="utf-8") as log:
+        log.write(f"{name}\t{os.getpid()}\t{cores}\n")
 
 
 def _wait_for_nodes(log: Path, count: int, cancel: Any) -> None:

@@ -148,7 +148,7 @@ def test_two_workers_write_the_rows_of_a_one_process_scan(
 
 
 def _affinities(log: Path) -> list[list[str]]:
-    """The lines of a FaultyRecipe's affinity_log: [file name, pid, cores]."""
+    """The lines of a FaultyRecipe's affinity_log: [file name or "(build)", pid, cores]."""
     return [line.split("\t") for line in log.read_text(encoding="utf-8").splitlines()]
 
 
@@ -158,7 +158,8 @@ def test_workers_whose_threads_fit_are_pinned_one_per_core(
 ) -> None:
     folder = _folder(tmp_path / "ev", [f"{c}.png" for c in "abcdef"])
     log = tmp_path / "affinity.log"
-    # each analysis waits a little, so that both workers take files
+    # each analysis waits a little, so that both workers take files (their build lines
+    # name both even when one takes every file on a loaded machine)
     recipe = _recipe(tiny_checkpoint, affinity_log=str(log), delay=0.3)
     summary = run_pool_scan(files_of(folder), recipe, tmp_path / "out", jobs=2, source="t")
     assert summary.done == 6
