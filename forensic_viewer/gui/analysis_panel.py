@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QPalette
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from engine.analyses import AnalysisResult, Level, get_analysis_spec, list_analyses
 from engine.types import Evidence
+from forensic_viewer.gui.panels import legible
 from forensic_viewer.gui.workers import AnalysisWorker
 from forensic_viewer.report.text import pair_text
 from forensic_viewer.wording import plain, scale_words
@@ -238,7 +239,8 @@ class AnalysisPanel(QWidget):
             for key, value, color in self._rows(r):
                 item = QTreeWidgetItem([plain(key, 100), plain(value)])
                 item.setToolTip(1, plain(value))
-                if color is not None:
+                if color is not None:  # WCAG AA on the tree's background
+                    color = legible(color, self.tree.palette().color(QPalette.ColorRole.Base))
                     item.setForeground(0, QBrush(color))
                     item.setForeground(1, QBrush(color))
                 top.addChild(item)

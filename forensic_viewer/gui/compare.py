@@ -49,7 +49,7 @@ from PySide6.QtWidgets import (
 from engine.types import Analysis, ModelResult
 from forensic_viewer.events import Subscriptions
 from forensic_viewer.gui.canvas import Canvas
-from forensic_viewer.gui.panels import GREEN, GREY, RED, discard
+from forensic_viewer.gui.panels import GREEN, GREY, RED, discard, text_color
 from forensic_viewer.layers import (
     AnalysisLayer,
     ClonePairsLayer,
@@ -223,7 +223,8 @@ class ComparePane(QWidget):
         self.source = source
         self.title.setText(plain(source.title))
         self.title.setToolTip(plain(source.title))
-        self.title.setStyleSheet("" if source.color is None else f"color: {source.color.name()};")
+        color = None if source.color is None else text_color(self, source.color)
+        self.title.setStyleSheet("" if color is None else f"color: {color.name()};")
         self.canvas.set_layers(self._layers, source.accept())
 
     @property

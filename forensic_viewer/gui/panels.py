@@ -8,8 +8,9 @@ names) goes into plain-text items, never into a label that would interpret it as
 Each panel has its module: ``layer_panel`` (the layer list and a layer's controls),
 ``verdict_panel`` (the verdict cards and their words), ``metadata_panel``, ``model_panel``;
 the magnifier is in ``inspector``. This one holds what they share: plain-text labels,
-:func:`discard`, the dialogs' :func:`pick_folder`, :func:`pixmap_from_rgb`, the verdict colours,
-and the evidence list (:class:`EvidenceList`, :class:`Badge`, :func:`verdict_badge`).
+:func:`discard`, the dialogs' :func:`pick_folder`, :func:`pixmap_from_rgb`, the verdict colours
+and :func:`legible` (text in them reaches WCAG AA contrast on the theme's background), and the
+evidence list (:class:`EvidenceList`, :class:`Badge`, :func:`verdict_badge`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor, QImage, QPixmap
+from PySide6.QtGui import QBrush, QColor, QImage, QPalette, QPixmap
 from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
@@ -65,6 +66,63 @@ def pixmap_from_rgb(rgb: NDArray[np.uint8]) -> QPixmap:
     rgb = np.ascontiguousarray(rgb)
     h, w = rgb.shape[:2]
     return QPixmap.fromImage(QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy())
+
+
+# --- colours of text ------------------------------------------------------------------------
+
+AA_CONTRAST = 4.5  # WCAG 2 level AA for text of normal size
+
+
+def relative_luminance(color: QColor) -> float:
+    """WCAG 2's relative luminance of an sRGB colour, 0 (black) to 1 (white)."""
+
+    def linear(v: float) -> float:
+        return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+
+    return (
+        0.2126 * linear(color.redF())
+        + 0.7152 * linear(color.greenF())
+        + 0.0722 * linear(color.blueF())
+    )
+
+
+def contrast_ratio(a: QColor, b: QColor) -> float:
+    """WCAG 2's contrast ratio of two colours, 1 (the same) to 21 (black on white)."""
+    la, lb = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def legible(color: QColor, *backgrounds: QColor) -> QColor:
+    """``color`` as text on ``backgrounds``: itself when it reaches :data:`AA_CONTRAST` on
+    each, else mixed towards black on a light background (towards white on a dark one) just
+    enough to reach it, so its hue still says red, green or amber. The verdict colours as
+    chosen (a green of 2.9:1 on white) were unreadable for low vision on a light theme."""
+    light = sum(relative_luminance(b) for b in backgrounds) / len(backgrounds) > 0.18
+    target = QColor(0, 0, 0) if light else QColor(255, 255, 255)
+    for step in range(51):
+        t = step / 50
+        mixed = QColor.fromRgbF(
+            color.redF() * (1 - t) + target.redF() * t,
+            color.greenF() * (1 - t) + target.greenF() * t,
+            color.blueF() * (1 - t) + target.blueF() * t,
+        )
+        if all(contrast_ratio(mixed, b) >= AA_CONTRAST for b in backgrounds):
+            return mixed
+    return target
+
+
+def text_color(widget: QWidget, color: QColor) -> QColor:
+    """``color`` made :func:`legible` on ``widget``'s backgrounds (its window and its base:
+    labels sit on either, depending on the style and on a scroll area's viewport)."""
+    palette = widget.palette()
+    return legible(
+        color, palette.color(QPalette.ColorRole.Window), palette.color(QPalette.ColorRole.Base)
+    )
+
+
+def color_style(widget: QWidget, color: QColor) -> str:
+    """A style sheet's ``color:`` for ``widget``'s text in ``color``, made :func:`text_color`."""
+    return f"color: {text_color(widget, color).name()};"
 
 
 # --- evidence list ---------------------------------------------------------------------------
@@ -123,7 +181,8 @@ class EvidenceList(QListWidget):
     def set_badge(self, item: QListWidgetItem, badge: Badge, detail: str = "") -> None:
         path = item.data(Qt.ItemDataRole.UserRole)
         item.setText(f"{Path(path).name}\n    {badge.text}")
-        item.setForeground(QBrush(badge.color))
+        base = self.palette().color(QPalette.ColorRole.Base)
+        item.setForeground(QBrush(legible(badge.color, base)))
         item.setToolTip(plain(path) + (f"\n{plain(detail)}" if detail else ""))
 
     def path_of(self, item: QListWidgetItem | None) -> str | None:

@@ -56,7 +56,7 @@ from typing import IO, Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QEventLoop, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QShowEvent
+from PySide6.QtGui import QCloseEvent, QColor, QPalette, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -85,7 +85,7 @@ from engine.errors import CheckpointError
 from engine.files import open_append
 from engine.formatting import format_duration
 from engine.models.registry import list_models
-from forensic_viewer.gui.panels import pick_folder
+from forensic_viewer.gui.panels import color_style, legible, pick_folder
 from forensic_viewer.gui.start_from import StartFromBox
 from forensic_viewer.gui.trainer_process import EXIT_CRASHED, EXIT_NOT_STARTED, TrainerProcess
 from trainer.plan import (
@@ -130,6 +130,8 @@ VAL_SYMBOLS = ("o", "t", "s", "d", "star", "p", "h", "t1", "+")
 STOP_GRACE_MS = 120_000  # after Stop, how long the trainer may take to write its checkpoint
 CHECK_TIMEOUT_MS = 120_000  # a data check that takes longer is killed and reported
 REOPEN = "Models ▸ Train a model… shows it"  # where a closed dialog's run is found again
+ERROR_COLOR = QColor(0xD0, 0x40, 0x40)  # a refusal, an error (made legible: panels.legible)
+WARNING_COLOR = QColor(0xD0, 0x80, 0x00)  # warnings that do not stop the run
 
 
 def file_identity(path: Path) -> tuple[int, int, int] | None:
@@ -299,7 +301,7 @@ class TrainingDialog(QDialog):
         self.start_note = QLabel()  # what stops fine-tuning the chosen checkpoint
         self.start_note.setTextFormat(Qt.TextFormat.PlainText)
         self.start_note.setWordWrap(True)
-        self.start_note.setStyleSheet("color: #d04040;")
+        self.start_note.setStyleSheet(color_style(self.start_note, ERROR_COLOR))
         form.addRow("", self.start_note)
         self.arch = QComboBox()
         self.arch.addItems(list_models())
@@ -470,7 +472,7 @@ class TrainingDialog(QDialog):
         self.warnings_label = QLabel()
         self.warnings_label.setTextFormat(Qt.TextFormat.PlainText)
         self.warnings_label.setWordWrap(True)
-        self.warnings_label.setStyleSheet("color: #d08000;")
+        self.warnings_label.setStyleSheet(color_style(self.warnings_label, WARNING_COLOR))
         self.warnings_label.setVisible(False)
         self.review_label = QLabel()
         self.review_label.setTextFormat(Qt.TextFormat.PlainText)
@@ -756,7 +758,8 @@ class TrainingDialog(QDialog):
         self.data_problems.clear()
         for p in result.get("problems", []):
             item = QListWidgetItem(f"✗ {p}")
-            item.setForeground(Qt.GlobalColor.red)
+            base = self.data_problems.palette().color(QPalette.ColorRole.Base)
+            item.setForeground(legible(QColor(Qt.GlobalColor.red), base))
             self.data_problems.addItem(item)
         for w in result.get("warnings", []):
             self.data_problems.addItem(QListWidgetItem(f"• {w}"))
@@ -935,7 +938,9 @@ class TrainingDialog(QDialog):
             f"{review.text()}\n{note}.\nInstall it for the viewer (it is then listed in the "
             "Models panel), or leave it in the run folder."
         )
-        self.review_label.setStyleSheet("color: #d08000;" if review.warnings else "")
+        self.review_label.setStyleSheet(
+            color_style(self.review_label, WARNING_COLOR) if review.warnings else ""
+        )
         self.review_box.setVisible(True)
         self._set_status(
             "training finished: check the model's figures"
@@ -1229,7 +1234,7 @@ class TrainingDialog(QDialog):
             self.notice.emit(f"training {self.stage_label.text()}; {REOPEN}")
 
     def _set_status(self, text: str, error: bool = False) -> None:
-        self.status.setStyleSheet("color: #d04040;" if error else "")
+        self.status.setStyleSheet(color_style(self.status, ERROR_COLOR) if error else "")
         self.status.setText(text)
 
     def _log(self, text: str) -> None:

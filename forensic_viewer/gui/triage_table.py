@@ -30,9 +30,10 @@ from PySide6.QtCore import (
     Qt,
     QThread,
 )
-from PySide6.QtGui import QBrush, QColor, QImage, QPixmap
+from PySide6.QtGui import QBrush, QColor, QGuiApplication, QImage, QPalette, QPixmap
 
 from forensic_viewer.gui.mailbox import Mailbox
+from forensic_viewer.gui.panels import legible
 from forensic_viewer.scan.triage import (
     AGREES,
     DISAGREEMENT_NOTE,
@@ -315,7 +316,11 @@ class TriageModel(QAbstractTableModel):
                 return f"default verdict {verdict}; ground truth {label}"
             return None
         if role == Qt.ItemDataRole.ForegroundRole:
-            return self._color(row, col)
+            brush = self._color(row, col)
+            if brush is None:
+                return None
+            base = QGuiApplication.palette().color(QPalette.ColorRole.Base)
+            return QBrush(legible(brush.color(), base))  # WCAG AA on the table's background
         return None
 
     def _thumbnail(self, row: TriageRow) -> QPixmap | None:

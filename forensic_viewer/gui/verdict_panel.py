@@ -19,7 +19,7 @@ from engine.catalog import BUNDLED_MODELS, user_models_dir
 from engine.ensemble import FACE_RULE_NOTE, decided_by_face
 from engine.facepath import face_out_of_range
 from engine.types import Analysis, ModelResult
-from forensic_viewer.gui.panels import GREEN, GREY, RED, discard, text_label
+from forensic_viewer.gui.panels import GREEN, GREY, RED, discard, text_color, text_label
 from forensic_viewer.wording import (
     FACE_PROBABILITY_NOTE,
     OUT_OF_RANGE,
@@ -237,6 +237,7 @@ class VerdictPanel(QScrollArea):
         title = self._label(f"{lead}{plain(r.name)} — {verdict} · {confidence_text(r)}")
         # a verdict outside the measured range is neither red nor green: nothing measured it
         color = GREY if r.out_of_range else RED if r.verdict == "manipulated" else GREEN
+        color = text_color(self, color)  # WCAG AA on the theme's background
         title.setStyleSheet(f"font-weight: bold; color: {color.name()}; margin-top: 6px;")
         # what the verdict is worth before how θ was set: the measured rates are what an
         # analyst weighs; the provenance is long and technical; first, that nothing measured it

@@ -9,7 +9,7 @@ import pytest
 
 from engine.types import Analysis, PartialMap
 from forensic_viewer.gui.compare import CompareView, partial_title
-from forensic_viewer.gui.panels import GREY
+from forensic_viewer.gui.panels import GREY, text_color
 from forensic_viewer.layers import (
     GroundTruthLayer,
     PartialHeatmapLayer,
@@ -45,7 +45,8 @@ def test_a_partial_map_a_cancel_kept_has_its_pane_marked_partial_without_verdict
     assert pane.title.text() == partial_title("m2", 0.5)
     assert pane.title.text().startswith(partial_words(0.5))  # "partial (50 % …) — no verdict"
     assert "AUTHENTIC" not in pane.title.text() and "MANIPULATED" not in pane.title.text()
-    assert GREY.name() in pane.title.styleSheet()  # neither red nor green: no verdict
+    # neither red nor green: no verdict (grey, made legible on the theme)
+    assert text_color(pane, GREY).name() in pane.title.styleSheet()
     drawn = [v.layer for v in pane.canvas.visuals if v.layer.kind != "image"]
     assert [type(la) for la in drawn] == [PartialHeatmapLayer]  # m2's partial map, nothing else
 
@@ -126,7 +127,7 @@ def test_a_running_networks_partial_map_has_a_pane_that_follows_it(qtbot) -> Non
     view.set_content(layers, None)
     pane = _pane(view, "m2")
     assert pane.title.text() == partial_title("m2", 0.25)
-    assert GREY.name() in pane.title.styleSheet()
+    assert text_color(pane, GREY).name() in pane.title.styleSheet()
     assert _drawn(pane) == [layer]  # the main view's layer: drawn hatched where NaN
     half = quarter.copy()
     half[:20] = 0.6

@@ -116,7 +116,7 @@ def test_a_row_written_before_the_mark_still_reads(scanned: tuple[Path, str], ca
 @pytest.mark.gui
 def test_the_viewers_cards_and_badge_show_it_in_grey(qapp, scanned: tuple[Path, str]) -> None:
     from engine.io import load_evidence
-    from forensic_viewer.gui.panels import GREY, verdict_badge
+    from forensic_viewer.gui.panels import GREY, text_color, verdict_badge
     from forensic_viewer.gui.verdict_panel import VerdictPanel
     from forensic_viewer.scan.replay import analysis_from_record
 
@@ -130,7 +130,7 @@ def test_the_viewers_cards_and_badge_show_it_in_grey(qapp, scanned: tuple[Path, 
     text = panel.text()
     assert text.count(f"({OUT_OF_RANGE})") == 2  # the default verdict's card and the member's
     assert range_words(analysis.results["tiny"].out_of_range) in text
-    assert all(GREY.name() in card.title.styleSheet() for card in panel.cards)
+    assert all(text_color(panel, GREY).name() in card.title.styleSheet() for card in panel.cards)
     badge = verdict_badge(analysis)
     assert OUT_OF_RANGE in badge.text and badge.color == GREY
 

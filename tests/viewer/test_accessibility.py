@@ -1,0 +1,143 @@
+"""Accessibility of the viewer: text contrast, names for screen readers, keys (pytest-qt,
+offscreen). What is supported and how it was checked: docs/ARCHITECTURE.md, "Accessibility".
+
+Contrast: WCAG 2 level AA, 4.5:1 for text of normal size, on a light and a dark theme. The
+verdict colours as chosen read 2.9:1 (green) and 3.8:1 (red) on a light theme's white.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPalette
+
+from engine.types import Analysis, ModelResult
+from forensic_viewer.gui.panels import (
+    AA_CONTRAST,
+    BADGE_ERROR,
+    BADGE_LOADING,
+    GREEN,
+    GREY,
+    RED,
+    Badge,
+    EvidenceList,
+    contrast_ratio,
+    legible,
+)
+from tests.conftest import memory_evidence
+
+pytestmark = pytest.mark.gui
+
+WHITE, LIGHT_WINDOW = QColor(255, 255, 255), QColor(239, 239, 239)  # Fusion's light theme
+DARK_BASE, DARK_WINDOW = QColor(30, 30, 30), QColor(53, 53, 53)  # a common dark theme
+VERDICT_COLORS = {"red": RED, "green": GREEN, "grey": GREY, "error": BADGE_ERROR.color}
+
+
+def _palette(dark: bool) -> QPalette:
+    palette = QPalette()
+    base, window = (DARK_BASE, DARK_WINDOW) if dark else (WHITE, LIGHT_WINDOW)
+    palette.setColor(QPalette.ColorRole.Base, base)
+    palette.setColor(QPalette.ColorRole.Window, window)
+    text = QColor(230, 230, 230) if dark else QColor(0, 0, 0)
+    palette.setColor(QPalette.ColorRole.Text, text)
+    palette.setColor(QPalette.ColorRole.WindowText, text)
+    return palette
+
+
+def test_contrast_ratio_is_wcags() -> None:
+    assert contrast_ratio(QColor(0, 0, 0), WHITE) == pytest.approx(21.0)
+    assert contrast_ratio(WHITE, WHITE) == pytest.approx(1.0)
+    # WCAG's own example: #767676 on white is the lightest grey that passes AA
+    assert contrast_ratio(QColor(0x76, 0x76, 0x76), WHITE) == pytest.approx(4.54, abs=0.01)
+
+
+@pytest.mark.parametrize("name", VERDICT_COLORS)
+@pytest.mark.parametrize(
+    "backgrounds",
+    [(WHITE,), (WHITE, LIGHT_WINDOW), (DARK_BASE,), (DARK_BASE, DARK_WINDOW)],
+    ids=["white", "light-theme", "dark-base", "dark-theme"],
+)
+def test_legible_reaches_aa_and_keeps_the_hue(name: str, backgrounds: tuple[QColor, ...]) -> None:
+    color = VERDICT_COLORS[name]
+    made = legible(color, *backgrounds)
+    assert all(contrast_ratio(made, b) >= AA_CONTRAST for b in backgrounds)
+    if color.hsvHue() >= 0:  # a colour (not grey) stays that colour: red stays red
+        assert abs(made.hsvHue() - color.hsvHue()) <= 10 or made.hsvSaturation() == 0
+
+
+def test_legible_leaves_a_colour_that_already_reads_alone() -> None:
+    dark_red = QColor(150, 20, 20)
+    assert legible(dark_red, WHITE) == dark_red
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+@pytest.mark.parametrize(
+    "badge",
+    [Badge("✓ authentic (ensemble)", GREEN), Badge("⚠ manipulated (ensemble)", RED), BADGE_LOADING],
+    ids=["authentic", "manipulated", "loading"],
+)
+def test_the_evidence_list_badges_read_at_aa_contrast(qapp, dark: bool, badge: Badge) -> None:
+    evidence = EvidenceList()
+    evidence.setPalette(_palette(dark))
+    item = evidence.entry("/cases/a.jpg")
+    evidence.set_badge(item, badge)
+    base = evidence.palette().color(QPalette.ColorRole.Base)
+    assert contrast_ratio(item.foreground().color(), base) >= AA_CONTRAST
+    assert badge.text in item.text()  # the verdict in words beside the colour
+
+
+def _result(name: str, verdict: str) -> ModelResult:
+    heat = np.zeros((4, 4), np.float32)
+    return ModelResult(
+        name=name, architecture="crfd-net-compact", checkpoint="", checkpoint_sha256="0" * 64,
+        rule="forged_fraction", score=0.7 if verdict == "manipulated" else 0.2, verdict=verdict,
+        forged_fraction=0.3, threshold=0.1, pixel_threshold=0.5,
+        threshold_provenance="θ = 0.1: test", input_policy={}, device="cpu", precision="fp32",
+        seconds=0.1, heatmap=heat, mask=heat > 0.5,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_the_verdict_cards_read_at_aa_contrast_and_say_the_verdict(qapp, dark: bool) -> None:
+    from forensic_viewer.gui.verdict_panel import VerdictPanel
+
+    analysis = Analysis(
+        evidence=memory_evidence(np.zeros((4, 4, 3), np.uint8)),
+        results={"a": _result("a", "manipulated"), "b": _result("b", "authentic")},
+    )
+    panel = VerdictPanel()
+    panel.setPalette(_palette(dark))
+    panel.set_analysis(analysis)
+    palette = panel.palette()
+    for card, verdict in zip(panel.cards, ("manipulated", "authentic"), strict=True):
+        found = re.search(r"color: (#[0-9a-f]{6})", card.title.styleSheet())
+        assert found is not None
+        color = QColor(found.group(1))
+        for role in (QPalette.ColorRole.Window, QPalette.ColorRole.Base):
+            assert contrast_ratio(color, palette.color(role)) >= AA_CONTRAST
+        assert verdict in card.title.text()  # not by colour alone
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_the_triage_tables_verdict_colours_read_at_aa_contrast(qapp, dark: bool) -> None:
+    """Its red (5.5:1 on white) read 2.6:1 on a dark theme's table."""
+    from forensic_viewer.gui.triage_table import TriageModel
+    from forensic_viewer.scan.triage import triage_row
+    from tests.viewer.test_triage_cells import _record
+
+    model = TriageModel()
+    model.set_models(["a", "b"], "ens", [])
+    model.upsert(triage_row(_record("manipulated", "manipulated")))
+    before = qapp.palette()
+    qapp.setPalette(_palette(dark))
+    try:
+        base = qapp.palette().color(QPalette.ColorRole.Base)
+        cell = model.index(0, model.column_of("model", "a"))
+        brush = cell.data(Qt.ItemDataRole.ForegroundRole)
+    finally:
+        qapp.setPalette(before)
+    assert brush is not None and "manipulated" in cell.data()
+    assert contrast_ratio(brush.color(), base) >= AA_CONTRAST
