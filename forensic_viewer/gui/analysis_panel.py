@@ -107,6 +107,7 @@ class AnalysisPanel(QWidget):
         self._evidence: Evidence | None = None
         self._jobs: dict[int, str] = {}  # job -> evidence path
         self.choices = AnalysisChoices()
+        self.choices.setAccessibleName("classic analyses to run")
         self.choices.setMaximumHeight(150)
         self.run_button = QPushButton("Run on this image")
         self.run_button.setEnabled(False)  # until there is an image (set_target)
@@ -118,6 +119,7 @@ class AnalysisPanel(QWidget):
         self.status.setTextFormat(Qt.TextFormat.PlainText)
         self.status.setWordWrap(True)
         self.tree = QTreeWidget()
+        self.tree.setAccessibleName("classic analyses' results and findings")
         self.tree.setHeaderLabels(["", "value"])
         self.tree.setColumnWidth(0, 150)
         buttons = QHBoxLayout()

@@ -79,7 +79,7 @@ from engine.io import IMAGE_SUFFIXES
 from forensic_viewer.gui.analysis_panel import AnalysisChoices
 from forensic_viewer.gui.mailbox import Mailbox
 from forensic_viewer.gui.model_choice import ModelList
-from forensic_viewer.gui.panels import pick_folder
+from forensic_viewer.gui.panels import name_form_fields, pick_folder
 from forensic_viewer.gui.run_on import RunOnChoice, run_on_workers
 from forensic_viewer.gui.scan_progress import ScanProgress
 from forensic_viewer.gui.triage_table import TABLE_THUMB, TriageFilter, TriageModel
@@ -394,8 +394,10 @@ class BatchDialog(QDialog):
         self.out = QLineEdit()
         self.out.setPlaceholderText("default: next to the folder, <folder>-scan")
         browse_in = self.browse_in = QPushButton("Browse…")
+        browse_in.setAccessibleName("Browse for the folder to scan")
         browse_in.clicked.connect(self._pick_folder)
         browse_out = self.browse_out = QPushButton("Browse…")
+        browse_out.setAccessibleName("Browse for the output folder")
         browse_out.clicked.connect(self._pick_out)
         self.recursive = QCheckBox("include sub-folders")
         self.types = QLineEdit()
@@ -443,6 +445,7 @@ class BatchDialog(QDialog):
         self.truth = TruthChoice()
         form.addRow("Ground truth", self.truth)
         form.addRow("Output folder", row_out)
+        name_form_fields(form)
 
         self.start_button = QPushButton("Start")
         self.start_button.clicked.connect(self.start)
@@ -471,6 +474,7 @@ class BatchDialog(QDialog):
         self.message.setWordWrap(True)
 
         self.filter_text = QLineEdit()
+        self.filter_text.setAccessibleName("filter the results")
         self.filter_text.setPlaceholderText("filter: file name, verdict, error…")
         self.flagged_only = QCheckBox("flagged only")
         self.table_model = TriageModel(self)
@@ -479,6 +483,10 @@ class BatchDialog(QDialog):
         self.filter_text.textChanged.connect(self.proxy.set_text)
         self.flagged_only.toggled.connect(self.proxy.set_flagged_only)
         self.table = QTableView()
+        self.table.setAccessibleName("scan results")
+        self.table.setAccessibleDescription(
+            "one row per file: verdicts in words, Enter or double-click opens the file"
+        )
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)

@@ -328,6 +328,7 @@ class Canvas(pg.GraphicsView):
         self.view.setDefaultPadding(0.0)
         self.setCentralItem(self.view)
         self.setMinimumSize(160, 120)
+        self.setAccessibleName("evidence view")
         self._layers: LayerList | None = None
         self._accept: Callable[[Layer], bool] | None = None
         self._visuals: dict[int, LayerVisual] = {}

@@ -99,6 +99,7 @@ class NoteDialog(QDialog):
         self.setWindowTitle("Add a note to the case log")
         self.text = QPlainTextEdit()
         self.text.setPlaceholderText("what you saw, checked or decided")
+        self.text.setAccessibleName("note")  # a placeholder is no name for a screen reader
         about = QLabel(f"about: {subject}" if subject else "about the case")
         about.setTextFormat(Qt.TextFormat.PlainText)
         buttons = QDialogButtonBox(

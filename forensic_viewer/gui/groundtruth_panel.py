@@ -88,6 +88,7 @@ class GroundTruthPanel(QWidget):
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.table = QTableWidget(0, len(FIGURE_HEADER))
+        self.table.setAccessibleName("scores of each map against the ground-truth mask")
         self.table.setHorizontalHeaderLabels(FIGURE_HEADER)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)

@@ -55,6 +55,11 @@ class Magnifier(QLabel):
         self.setFixedSize(side, side)
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setStyleSheet("background: #222;")
+        self.setAccessibleName("magnifier")
+        self.setAccessibleDescription(
+            f"the {2 * self.RADIUS + 1} × {2 * self.RADIUS + 1} pixels around the cursor, "
+            f"{self.ZOOM} times enlarged; the status bar reads out the pixel's values"
+        )
 
     def set_patch(self, rgb: NDArray[np.uint8] | None) -> None:
         if rgb is None:

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from engine.analyses import MapScale
 from forensic_viewer import overlays
 from forensic_viewer.events import Event, Subscriptions
-from forensic_viewer.gui.panels import discard, pixmap_from_rgb, text_label
+from forensic_viewer.gui.panels import discard, name_form_fields, pixmap_from_rgb, text_label
 from forensic_viewer.layers import (
     FACES_LEGEND,
     AgreementLayer,
@@ -85,6 +85,7 @@ class LayerControls(QWidget):
         self.opacity.setRange(0, 100)
         self.opacity.setValue(round(layer.opacity * 100))
         self.opacity.valueChanged.connect(self._set_opacity)
+        self.opacity.setAccessibleName(f"opacity of {layer.name}")
         self._bind.on(layer.events.opacity, self._on_opacity)
         form.addRow("opacity", self.opacity)
         self.colormap: QComboBox | None = None
@@ -105,6 +106,8 @@ class LayerControls(QWidget):
             self.legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
             self.legend.setMinimumWidth(LEGEND_MIN_WIDTH)
             low, high = ("0", "1") if isinstance(layer, HeatmapLayer) else ("no model", "all")
+            self._legend_range = (low, high)
+            self.legend.setAccessibleName("legend")
             legend_row = QHBoxLayout()
             legend_row.addWidget(QLabel(low))
             legend_row.addWidget(self.legend, 1)
@@ -134,6 +137,7 @@ class LayerControls(QWidget):
             )
             form.addRow("faces", text_label(text or "no face found"))
             form.addRow("", text_label(FACES_LEGEND))
+        name_form_fields(form)
 
     def _build_mask(self, form: QFormLayout, layer: MaskLayer) -> None:
         """A model's mask: its threshold (slider, box, back to the calibrated one), the mask's
@@ -166,7 +170,9 @@ class LayerControls(QWidget):
     def _build_threshold(self, form: QFormLayout, layer: MaskLayer) -> None:
         self.threshold = QSlider(Qt.Orientation.Horizontal)
         self.threshold.setRange(0, THRESHOLD_STEPS)
+        self.threshold.setAccessibleName(f"mask threshold of {layer.name}")
         self.threshold_spin = QDoubleSpinBox()
+        self.threshold_spin.setAccessibleName(f"mask threshold of {layer.name}, typed")
         self.threshold_spin.setRange(0.0, 1.0)
         self.threshold_spin.setDecimals(THRESHOLD_DECIMALS)
         self.threshold_spin.setSingleStep(1.0 / THRESHOLD_STEPS)
@@ -210,6 +216,10 @@ class LayerControls(QWidget):
         assert self.colormap is not None and self.legend is not None
         _quietly(self.colormap, self.colormap.setCurrentText, name)
         self.legend.setPixmap(pixmap_from_rgb(overlays.legend(name)))
+        low, high = self._legend_range  # the picture said it to sighted analysts alone
+        self.legend.setAccessibleDescription(
+            f"colour scale {name}: {low} at the left end to {high} at the right end"
+        )
 
     def _on_fade(self, _event: Event | None) -> None:
         assert self.fade is not None
@@ -276,6 +286,11 @@ class LayerPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.list = QListWidget()
+        self.list.setAccessibleName("Layers")
+        self.list.setAccessibleDescription(
+            "top layer first; the check box shows or hides a layer, the selected layer's "
+            "controls follow the list"
+        )
         self._controls_box = QVBoxLayout()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)

@@ -267,6 +267,7 @@ class MainWindow(QMainWindow):
         left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
         self.evidence_list = EvidenceList()
         self.evidence_list.currentItemChanged.connect(self._on_evidence_selected)
+        self.evidence_list.itemChanged.connect(self._on_badge_changed)
         self.model_panel = ModelPanel()
         self.model_panel.apply.connect(self._on_models_chosen)
         self.model_panel.problem.connect(self.show_error)
@@ -984,9 +985,27 @@ class MainWindow(QMainWindow):
             )
         self._show_truth()
         self._refresh_compare()
+        self._describe_view()
         said = self.statusBar().currentMessage()
         if switched and said and said == self._finished_words:  # of the file shown before
             self._say_finished()
+
+    def _on_badge_changed(self, item: QListWidgetItem) -> None:
+        if self.evidence_list.path_of(item) == self.current:
+            self._describe_view()
+
+    def _describe_view(self) -> None:
+        """The evidence view's description for screen readers: the file, its size and its
+        verdict in the badge's words (the picture and the mask colours say it to the eye)."""
+        path = self.current
+        if path is None:
+            self.canvas.setAccessibleDescription("no evidence open")
+            return
+        entry = self.entries.get(path)
+        evidence = None if entry is None else entry.evidence
+        size = "" if evidence is None else f", {evidence.width} × {evidence.height} pixels"
+        badge = self.evidence_list.badge_text(path)
+        self.canvas.setAccessibleDescription(plain(f"{Path(path).name}{size}: {badge}"))
 
     def _show_layers(self, layers: LayerList | None) -> None:
         if self.layers is not None:

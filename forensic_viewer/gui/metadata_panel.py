@@ -27,6 +27,8 @@ class MetadataPanel(QTreeWidget):
         super().__init__(parent)
         self.setHeaderLabels(["", "value"])
         self.setColumnWidth(0, 150)
+        self.setAccessibleName("Metadata")
+        self.setAccessibleDescription("file facts, SHA-256 and EXIF of the evidence shown")
 
     def set_evidence(self, evidence: Evidence | None) -> None:
         self.clear()

@@ -47,6 +47,8 @@ class ModelPanel(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.list = QListWidget()
+        self.list.setAccessibleName("Models")
+        self.list.setAccessibleDescription("checked models analyse the images")
         self.device = QComboBox()
         self.device.addItems(available_devices())
         add = QPushButton("Add checkpoint…")

@@ -8,7 +8,7 @@ names) goes into plain-text items, never into a label that would interpret it as
 Each panel has its module: ``layer_panel`` (the layer list and a layer's controls),
 ``verdict_panel`` (the verdict cards and their words), ``metadata_panel``, ``model_panel``;
 the magnifier is in ``inspector``. This one holds what they share: plain-text labels,
-:func:`discard`, the dialogs' :func:`pick_folder`, :func:`pixmap_from_rgb`, the verdict colours
+:func:`discard`, the dialogs' :func:`pick_folder`, :func:`name_form_fields`, :func:`pixmap_from_rgb`, the verdict colours
 and :func:`legible` (text in them reaches WCAG AA contrast on the theme's background), and the
 evidence list (:class:`EvidenceList`, :class:`Badge`, :func:`verdict_badge`).
 """
@@ -24,7 +24,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QImage, QPalette, QPixmap
 from PySide6.QtWidgets import (
     QFileDialog,
+    QFormLayout,
     QLabel,
+    QLayoutItem,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -59,6 +61,46 @@ def pick_folder(parent: QWidget, title: str, field: QLineEdit) -> str | None:
         return None
     field.setText(path)
     return path
+
+
+def _first_control(item: QLayoutItem) -> QWidget | None:
+    """The first widget of a form's field that takes the keyboard focus (a field and its
+    Browse… button: the field; a widget holding a choice: the choice), in their order."""
+    widget = item.widget()
+    if widget is not None:
+        if widget.focusPolicy() & Qt.FocusPolicy.TabFocus:
+            return widget
+        for child in widget.findChildren(QWidget):
+            if child.focusPolicy() & Qt.FocusPolicy.TabFocus and not child.isHidden():
+                return child
+        return None
+    layout = item.layout()
+    if layout is None:
+        return None
+    for i in range(layout.count()):
+        found = _first_control(layout.itemAt(i))
+        if found is not None:
+            return found
+    return None
+
+
+def name_form_fields(form: QFormLayout) -> None:
+    """Each labelled row of ``form`` names its control for screen readers and takes the
+    keyboard focus from its label's mnemonic (``QLabel.setBuddy``). Qt does so only for a row
+    whose field is the control itself; a field with its Browse… button (a layout) or a widget
+    holding the control (the batch dialog's "Run on") was read as an unnamed text field."""
+    for row in range(form.rowCount()):
+        label_item = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+        field_item = form.itemAt(row, QFormLayout.ItemRole.FieldRole)
+        label = None if label_item is None else label_item.widget()
+        if not isinstance(label, QLabel) or not label.text() or field_item is None:
+            continue
+        control = _first_control(field_item)
+        if control is None:
+            continue
+        label.setBuddy(control)
+        if not control.accessibleName():  # a buddy names only a control beside its label
+            control.setAccessibleName(label.text().replace("&", ""))
 
 
 def pixmap_from_rgb(rgb: NDArray[np.uint8]) -> QPixmap:
@@ -165,6 +207,11 @@ def verdict_badge(analysis: Analysis) -> Badge:
 
 class EvidenceList(QListWidget):
     """Opened evidence files, one row each, with a verdict badge."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Evidence files")
+        self.setAccessibleDescription("each opened file with its verdict in words")
 
     def entry(self, path: str) -> QListWidgetItem:
         """The row of ``path``, created when new."""

@@ -121,6 +121,7 @@ class ProbeDialog(QDialog):
             wordWrap=True,
         )
         self.table = QTableWidget(0, len(TABLE_COLUMNS))
+        self.table.setAccessibleName("robustness probe: each copy's verdict against the original's")
         self.table.setHorizontalHeaderLabels(list(TABLE_COLUMNS))
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
@@ -142,7 +143,9 @@ class ProbeDialog(QDialog):
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
         chooser = QHBoxLayout()
-        chooser.addWidget(QLabel("Maps of"))
+        maps_of = QLabel("&Maps of")
+        maps_of.setBuddy(self.model_choice)  # names the choice for screen readers; Alt+M
+        chooser.addWidget(maps_of)
         chooser.addWidget(self.model_choice, 1)
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)

@@ -62,7 +62,7 @@ from engine.errors import ForensicError
 from engine.types import Analysis, Progress
 from forensic_viewer.audit import AuditError, AuditLog
 from forensic_viewer.gui.mailbox import Mailbox
-from forensic_viewer.gui.panels import pick_folder
+from forensic_viewer.gui.panels import name_form_fields, pick_folder
 from forensic_viewer.report import (
     FORMATS,
     SUFFIX,
@@ -431,6 +431,7 @@ class ReportDialog(QDialog):
         form.addRow("Figures", self.figures)
         form.addRow("Folder", dest_row)
         form.addRow("File name", self.basename)
+        name_form_fields(form)
         self.progress = QProgressBar()
         self.progress.setRange(0, PROGRESS_STEPS)
         self.message = QLabel()

@@ -33,6 +33,7 @@ class RunOnChoice(QWidget):
         self.choice.addItems(["this machine", "Ray cluster at"])
         self.choice.setToolTip("where the files are analysed (Ray: docs/CLUSTER.md)")
         self.address_field = QLineEdit()
+        self.address_field.setAccessibleName("Ray cluster address")
         self.address_field.setPlaceholderText(
             "empty: a local Ray instance; or HOST:6379, ray://HOST:10001"
         )

@@ -85,7 +85,7 @@ from engine.errors import CheckpointError
 from engine.files import open_append
 from engine.formatting import format_duration
 from engine.models.registry import list_models
-from forensic_viewer.gui.panels import color_style, legible, pick_folder
+from forensic_viewer.gui.panels import color_style, legible, name_form_fields, pick_folder
 from forensic_viewer.gui.start_from import StartFromBox
 from forensic_viewer.gui.trainer_process import EXIT_CRASHED, EXIT_NOT_STARTED, TrainerProcess
 from trainer.plan import (
@@ -317,6 +317,7 @@ class TrainingDialog(QDialog):
         self.pretrained = QLineEdit()
         self.pretrained.textChanged.connect(self._on_name_changed)
         self.pick_pretrained = QPushButton("…")
+        self.pick_pretrained.setAccessibleName("Choose the pretrained weights file")
         self.pick_pretrained.clicked.connect(self._pick_pretrained)
         pretrained_row = QHBoxLayout()
         pretrained_row.addWidget(self.pretrained, 1)
@@ -372,10 +373,11 @@ class TrainingDialog(QDialog):
         self.validate_each_epoch.setChecked(True)
         split_row = QHBoxLayout()
         split_row.addWidget(self.val_fraction)
-        split_row.addWidget(QLabel("by"))
-        split_row.addWidget(self.split_by)
-        split_row.addWidget(QLabel("seed"))
-        split_row.addWidget(self.seed)
+        for text, control in (("by", self.split_by), ("seed", self.seed)):
+            label = QLabel(text)
+            label.setBuddy(control)  # names the control for screen readers
+            split_row.addWidget(label)
+            split_row.addWidget(control)
         form.addRow("validation share", split_row)
         form.addRow("", self.validate_each_epoch)
 
@@ -418,11 +420,13 @@ class TrainingDialog(QDialog):
         self.runs_dir.textChanged.connect(self.list_earlier_runs)
         self.runs_dir.textChanged.connect(self._propose_name)
         pick_runs = QPushButton("…")
+        pick_runs.setAccessibleName("Choose the runs folder")
         pick_runs.clicked.connect(self._pick_runs_dir)
         runs_row = QHBoxLayout()
         runs_row.addWidget(self.runs_dir, 1)
         runs_row.addWidget(pick_runs)
         form.addRow("runs folder", runs_row)
+        name_form_fields(form)
 
         self.start_button = QPushButton("Start")
         self.stop_button = QPushButton("Stop")
@@ -494,6 +498,7 @@ class TrainingDialog(QDialog):
         review_layout.addLayout(review_buttons)
         self.review_box.setVisible(False)
         self.log = QPlainTextEdit()
+        self.log.setAccessibleName("training log")
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(5000)
         plots = QSplitter(Qt.Orientation.Vertical)

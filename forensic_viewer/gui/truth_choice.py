@@ -41,6 +41,7 @@ class TruthChoice(QWidget):
             "(docs/GROUND_TRUTH.md)"
         )
         self.folder = QLineEdit()
+        self.folder.setAccessibleName("ground-truth folder or JSON list")
         self.folder.setPlaceholderText("folder with Gt/ (and Au/), or a JSON list of pairs")
         self.browse = QPushButton("Browse…")
         self.browse.clicked.connect(self._pick)
