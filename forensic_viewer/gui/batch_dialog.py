@@ -79,7 +79,7 @@ from engine.io import IMAGE_SUFFIXES
 from forensic_viewer.gui.analysis_panel import AnalysisChoices
 from forensic_viewer.gui.mailbox import Mailbox
 from forensic_viewer.gui.model_choice import ModelList
-from forensic_viewer.gui.panels import name_form_fields, pick_folder
+from forensic_viewer.gui.panels import name_form_fields, no_enter_button, pick_folder
 from forensic_viewer.gui.run_on import RunOnChoice, run_on_workers
 from forensic_viewer.gui.scan_progress import ScanProgress
 from forensic_viewer.gui.triage_table import TABLE_THUMB, TriageFilter, TriageModel
@@ -385,6 +385,7 @@ class BatchDialog(QDialog):
         self._resumed = 0  # files of this run's listing an earlier run finished
         self._truth: tuple[list[str], list[str]] = ([], [])  # the last scan's (score_scan)
         self._build(models, device, exact)
+        no_enter_button(self)  # Enter on a row opens it (activated), never a Browse…
         self.resize(1100, 760)
 
     def _build(self, models: Sequence[str], device: str, exact: bool) -> None:
@@ -497,7 +498,8 @@ class BatchDialog(QDialog):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setColumnWidth(0, TABLE_THUMB + 8)
         self._fit_headers()
-        self.table.doubleClicked.connect(self._on_double_click)
+        # double-click, or Enter on the current row (keyboard alone): activated is both
+        self.table.activated.connect(self._on_double_click)
         filters = QHBoxLayout()
         filters.addWidget(self.filter_text, 1)
         filters.addWidget(self.flagged_only)

@@ -8,7 +8,10 @@ copy; outlines are polylines drawn with cosmetic pens so they stay one or two sc
 wide at any zoom. A classic analysis's map with one value per cell of pixels is drawn over the
 evidence cell by cell, the last cells cut by its border (:class:`RasterItem`); clone pairs are drawn linked (:class:`PairsVisual`).
 
-Navigation: the mouse wheel zooms about the cursor, dragging pans (pyqtgraph's ViewBox),
+Navigation: the mouse wheel zooms about the cursor, dragging pans (pyqtgraph's ViewBox), the
+arrow keys pan by a tenth of the view (with Shift, by half of it: the keyboard alone reaches
+every part of the evidence; View ▸ Zoom in / out zoom by keys), and a focused canvas wears a
+frame in the theme's highlight colour (the focus is seen when tabbing to it),
 :meth:`Canvas.fit` shows the whole evidence and :meth:`Canvas.actual_size` one evidence pixel
 per screen pixel. A fitted canvas stays fitted when it is resized, until the analyst zooms or
 pans (``navigated``): a canvas is fitted when it gets its image, often before its layout gives
@@ -28,7 +31,17 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QCursor, QFontMetrics, QImage, QPainter, QPen
+from PySide6.QtGui import (
+    QColor,
+    QCursor,
+    QFocusEvent,
+    QFontMetrics,
+    QImage,
+    QKeyEvent,
+    QPainter,
+    QPalette,
+    QPen,
+)
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsLineItem, QGraphicsRectItem, QWidget
 
 from forensic_viewer.events import Event, Subscriptions
@@ -45,6 +58,14 @@ from forensic_viewer.overlays import (
 BACKGROUND = QColor(40, 42, 46)
 FACE_COLOR = QColor(80, 220, 255)
 LABEL_FILL = QColor(0, 0, 0, 170)  # behind face labels
+PAN_STEP, PAN_STEP_SHIFT = 0.1, 0.5  # an arrow key pans by this share of the view
+FOCUS_FRAME = 2  # pixels: the frame a focused canvas wears (the same width unfocused, unseen)
+PAN_KEYS = {
+    Qt.Key.Key_Left: (-1, 0),
+    Qt.Key.Key_Right: (1, 0),
+    Qt.Key.Key_Up: (0, -1),
+    Qt.Key.Key_Down: (0, 1),
+}
 
 
 class RasterItem(pg.GraphicsObject):
@@ -329,6 +350,7 @@ class Canvas(pg.GraphicsView):
         self.setCentralItem(self.view)
         self.setMinimumSize(160, 120)
         self.setAccessibleName("evidence view")
+        self._show_focus(False)
         self._layers: LayerList | None = None
         self._accept: Callable[[Layer], bool] | None = None
         self._visuals: dict[int, LayerVisual] = {}
@@ -451,6 +473,32 @@ class Canvas(pg.GraphicsView):
         """Zoom in (factor > 1) or out about the centre of the view."""
         self.release_fit()
         self.view.scaleBy((1.0 / factor, 1.0 / factor))
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # Qt override
+        step = PAN_KEYS.get(Qt.Key(event.key()))
+        if step is None or self._shape is None:
+            super().keyPressEvent(event)
+            return
+        shift = event.modifiers() & Qt.KeyboardModifier.ShiftModifier
+        share = PAN_STEP_SHIFT if shift else PAN_STEP
+        (x0, x1), (y0, y1) = self.view.viewRange()
+        self.release_fit()
+        self.view.translateBy(x=step[0] * share * (x1 - x0), y=step[1] * share * (y1 - y0))
+        event.accept()
+
+    def focusInEvent(self, event: QFocusEvent) -> None:  # Qt override
+        self._show_focus(True)
+        super().focusInEvent(event)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:  # Qt override
+        self._show_focus(False)
+        super().focusOutEvent(event)
+
+    def _show_focus(self, focused: bool) -> None:
+        """The frame in the highlight colour when focused, else in the background's: always
+        there, so that the view's size (and a fitted image) does not move with the focus."""
+        color = self.palette().color(QPalette.ColorRole.Highlight) if focused else BACKGROUND
+        self.setStyleSheet(f"QGraphicsView {{ border: {FOCUS_FRAME}px solid {color.name()}; }}")
 
     def _on_mouse_moved(self, pos: QPointF) -> None:
         if self._shape is None:

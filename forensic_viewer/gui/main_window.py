@@ -387,7 +387,7 @@ class MainWindow(QMainWindow):
         self.compare_action = self._action("&Compare side by side", self.set_compare, "Ctrl+K")
         self.compare_action.setCheckable(True)
         self.original_action = self._action(
-            "Show the &original in the comparison", self._refresh_compare
+            "Show the o&riginal in the comparison", self._refresh_compare
         )
         self.original_action.setCheckable(True)
         self.original_action.setChecked(True)

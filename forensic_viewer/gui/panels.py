@@ -8,7 +8,8 @@ names) goes into plain-text items, never into a label that would interpret it as
 Each panel has its module: ``layer_panel`` (the layer list and a layer's controls),
 ``verdict_panel`` (the verdict cards and their words), ``metadata_panel``, ``model_panel``;
 the magnifier is in ``inspector``. This one holds what they share: plain-text labels,
-:func:`discard`, the dialogs' :func:`pick_folder`, :func:`name_form_fields`, :func:`pixmap_from_rgb`, the verdict colours
+:func:`discard`, the dialogs' :func:`pick_folder`, :func:`name_form_fields`,
+:func:`no_enter_button`, :func:`pixmap_from_rgb`, the verdict colours
 and :func:`legible` (text in them reaches WCAG AA contrast on the theme's background), and the
 evidence list (:class:`EvidenceList`, :class:`Badge`, :func:`verdict_badge`).
 """
@@ -23,6 +24,7 @@ from numpy.typing import NDArray
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QImage, QPalette, QPixmap
 from PySide6.QtWidgets import (
+    QDialog,
     QFileDialog,
     QFormLayout,
     QLabel,
@@ -30,6 +32,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QPushButton,
     QWidget,
 )
 
@@ -101,6 +104,16 @@ def name_form_fields(form: QFormLayout) -> None:
         label.setBuddy(control)
         if not control.accessibleName():  # a buddy names only a control beside its label
             control.setAccessibleName(label.text().replace("&", ""))
+
+
+def no_enter_button(dialog: QDialog) -> None:
+    """Enter typed in ``dialog`` presses no button but the focused one. A dialog's first
+    push button is its default (Qt's auto-default): in the batch dialog that was the folder's
+    Browse…, so Enter on a row of the results (which opens it) or in a text field opened the
+    folder picker."""
+    for button in dialog.findChildren(QPushButton):
+        button.setAutoDefault(False)
+        button.setDefault(False)
 
 
 def pixmap_from_rgb(rgb: NDArray[np.uint8]) -> QPixmap:

@@ -440,6 +440,7 @@ class ReportDialog(QDialog):
         self.message.setText(problem or "")
         self.write_button = QPushButton("Write")
         self.write_button.clicked.connect(self.write)
+        self.write_button.setDefault(True)  # Enter in a field writes, as OK does; not Browse…
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)

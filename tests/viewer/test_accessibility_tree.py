@@ -12,8 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
-from PySide6.QtGui import QAccessible
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAccessible, QAction, QImage
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
     QAbstractButton,
     QAbstractItemView,
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QHeaderView,
     QLineEdit,
+    QMenu,
     QPlainTextEdit,
     QScrollBar,
     QTextEdit,
@@ -134,3 +136,117 @@ def test_the_pictures_say_what_they_show(qtbot, shown: MainWindow) -> None:
     legend = shown.layer_panel.controls.legend
     assert legend is not None
     assert "0 at the left end to 1 at the right end" in legend.accessibleDescription()
+
+
+def _actions_keys(root: QWidget) -> dict[str, list[str]]:
+    keys: dict[str, list[str]] = {}
+    for action in root.findChildren(QAction):
+        for sequence in action.shortcuts():
+            if not sequence.isEmpty():
+                keys.setdefault(sequence.toString(), []).append(action.text())
+    return keys
+
+
+def _mnemonic(text: str) -> str | None:
+    i = text.replace("&&", "").find("&")
+    return None if i < 0 else text.replace("&&", "")[i + 1].lower()
+
+
+def test_no_two_actions_share_a_shortcut_nor_two_entries_a_menu_letter(
+    qtbot, shown: MainWindow
+) -> None:
+    """Two actions of one window on the same key: Qt runs neither and says "ambiguous
+    shortcut". In the View menu, Zoom &out and Show the &original shared the letter O."""
+    for root in [shown, *_dialogs(shown)]:
+        shared = {k: v for k, v in _actions_keys(root).items() if len(v) > 1}
+        assert shared == {}, type(root).__name__
+    for action in shown.menuBar().actions():
+        assert _mnemonic(action.text()) is not None, action.text()  # Alt+letter opens it
+    for menu in shown.findChildren(QMenu):
+        letters = [_mnemonic(a.text()) for a in menu.actions() if not a.isSeparator()]
+        letters = [x for x in letters if x is not None]
+        assert len(letters) == len(set(letters)), (menu.title(), letters)
+
+
+@pytest.mark.parametrize("which", range(5))
+def test_escape_closes_each_dialog(qtbot, shown: MainWindow, which: int) -> None:
+    dialog = _dialogs(shown)[which]
+    dialog.show()
+    dialog.activateWindow()
+    qtbot.waitUntil(dialog.isVisible)
+    QTest.keyClick(dialog, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+
+
+def test_the_evidence_view_pans_by_the_arrow_keys_and_shows_its_focus(
+    qtbot, shown: MainWindow
+) -> None:
+    """It panned by mouse alone; a focused canvas looked as an unfocused one."""
+    canvas = shown.canvas
+    shown.zoom(4.0)  # a quarter of the image: room to pan every way
+    shown.activateWindow()
+    canvas.setFocus()
+    qtbot.waitUntil(canvas.hasFocus)
+    (x0, x1), (y0, y1) = canvas.view.viewRange()
+    QTest.keyClick(canvas, Qt.Key.Key_Right)
+    (a0, _), (b0, _) = canvas.view.viewRange()
+    assert a0 == pytest.approx(x0 + 0.1 * (x1 - x0)) and b0 == pytest.approx(y0)
+    QTest.keyClick(canvas, Qt.Key.Key_Down, Qt.KeyboardModifier.ShiftModifier)
+    (c0, _), (d0, _) = canvas.view.viewRange()
+    assert c0 == pytest.approx(a0) and d0 == pytest.approx(y0 + 0.5 * (y1 - y0))
+    assert not canvas.fitted  # navigated: a resize keeps the view where the keys put it
+
+    def corner() -> int:
+        return canvas.grab().toImage().convertToFormat(QImage.Format.Format_RGB32).pixel(0, 0)
+
+    focused = corner()
+    shown.evidence_list.setFocus()
+    qtbot.waitUntil(lambda: not canvas.hasFocus())
+    assert corner() != focused
+    assert focused == canvas.palette().highlight().color().rgb()
+
+
+def _no_pickers(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """File and folder pickers record that they were opened instead of waiting for a click."""
+    from PySide6.QtWidgets import QFileDialog
+
+    opened: list[str] = []
+    for name in ("getExistingDirectory", "getOpenFileName", "getOpenFileNames"):
+        answer = "" if name == "getExistingDirectory" else ("", "")
+        monkeypatch.setattr(
+            QFileDialog,
+            name,
+            staticmethod(lambda *_a, _n=name, _r=answer, **_k: opened.append(_n) or _r),
+        )
+    return opened
+
+
+def test_enter_on_a_scan_row_opens_it(qtbot, shown: MainWindow, monkeypatch) -> None:
+    """A file of the scan's results opened by double-click alone, and Enter there (or in
+    any field of the dialog) pressed the dialog's first button, the folder's Browse…."""
+    from forensic_viewer.scan.triage import triage_row
+    from tests.viewer.test_triage_cells import _record
+
+    pickers = _no_pickers(monkeypatch)
+    dialog = shown.open_batch()
+    dialog.table_model.set_models(["a", "b"], "ens", [])
+    row = triage_row(_record("manipulated", "manipulated"))
+    dialog.table_model.upsert(row)
+    opened: list[str] = []
+    dialog.open_row = lambda r: opened.append(r.key)  # type: ignore[method-assign]
+    dialog.activateWindow()
+    dialog.table.setFocus()
+    dialog.table.setCurrentIndex(dialog.proxy.index(0, 1))
+    qtbot.waitUntil(dialog.table.hasFocus)
+    QTest.keyClick(dialog.table, Qt.Key.Key_Return)
+    assert opened == [row.key]
+    dialog.types.setFocus()
+    qtbot.waitUntil(dialog.types.hasFocus)
+    QTest.keyClick(dialog.types, Qt.Key.Key_Return)
+    assert pickers == []
+
+
+def test_enter_in_the_report_dialog_writes(qtbot, shown: MainWindow) -> None:
+    """Its first button, the folder's Browse…, was the one Enter pressed."""
+    dialog = shown.export_report()
+    assert dialog is not None and dialog.write_button.isDefault()
