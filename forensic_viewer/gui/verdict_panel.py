@@ -13,7 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QScrollArea, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QToolButton, QVBoxLayout, QWidget
 
 from engine.catalog import BUNDLED_MODELS, user_models_dir
 from engine.ensemble import FACE_RULE_NOTE, decided_by_face
@@ -147,6 +148,27 @@ def faces_text(analysis: Analysis) -> str:
     return "\n".join(plain(line) for line in [f"{head}:", *lines])
 
 
+FOLD_WORDS = "how θ was set, timing, checkpoint"  # what a card's fold holds
+
+
+class FoldCaption(QLabel):
+    """The words beside a card's fold arrow, wrapped, and a click on them folds or unfolds
+    as the arrow does. They were the arrow's own text, which cannot wrap: with a large font
+    (16 pt) that one line asked 400 pixels, wider than the panel, and every line of the cards
+    was cut at the panel's edge behind a horizontal scroll bar."""
+
+    def __init__(self, text: str, toggle: QToolButton) -> None:
+        super().__init__(text, textFormat=Qt.TextFormat.PlainText, wordWrap=True)
+        self.toggle = toggle
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # Qt override
+        if event.button() == Qt.MouseButton.LeftButton and self.rect().contains(
+            event.position().toPoint()
+        ):
+            self.toggle.click()
+
+
 class VerdictCard:
     """One model's (or the ensemble's) card: the verdict line, then what it is worth (the
     decision and its measured reliability), then a fold with how it was reached (θ and its
@@ -155,9 +177,14 @@ class VerdictCard:
 
     def __init__(self, title: QLabel, body: QLabel, toggle: QToolButton, details: QLabel) -> None:
         self.title, self.body, self.toggle, self.details = title, body, toggle, details
+        self.fold = QWidget()  # the arrow and its words (FoldCaption), on one row
+        row = QHBoxLayout(self.fold)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(toggle, 0, Qt.AlignmentFlag.AlignTop)
+        row.addWidget(FoldCaption(FOLD_WORDS, toggle), 1)
 
     def widgets(self) -> tuple[QWidget, ...]:
-        return self.title, self.body, self.toggle, self.details
+        return self.title, self.body, self.fold, self.details
 
     def set_open(self, shown: bool) -> None:
         self.details.setVisible(shown)
@@ -256,8 +283,7 @@ class VerdictPanel(QScrollArea):
         details = self._label("\n".join(plain(line) for line in how))
         details.setToolTip(plain(r.checkpoint))
         toggle = QToolButton()
-        toggle.setText("how θ was set, timing, checkpoint")
-        toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        toggle.setAccessibleName(FOLD_WORDS)
         toggle.setAutoRaise(True)
         toggle.setCheckable(True)
         card = VerdictCard(title, body, toggle, details)

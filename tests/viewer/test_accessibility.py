@@ -8,6 +8,7 @@ verdict colours as chosen read 2.9:1 (green) and 3.8:1 (red) on a light theme's 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -141,3 +142,48 @@ def test_the_triage_tables_verdict_colours_read_at_aa_contrast(qapp, dark: bool)
         qapp.setPalette(before)
     assert brush is not None and "manipulated" in cell.data()
     assert contrast_ratio(brush.color(), base) >= AA_CONTRAST
+
+
+@pytest.fixture
+def large_font(qapp) -> Iterator[None]:
+    """The application's font at 16 points, as an analyst with low vision sets it."""
+    before = qapp.font()
+    font = qapp.font()
+    font.setPointSize(16)
+    qapp.setFont(font)
+    yield
+    qapp.setFont(before)
+
+
+@pytest.mark.usefixtures("large_font")
+@pytest.mark.parametrize("details_open", [False, True], ids=["folded", "open"])
+def test_the_verdict_panel_at_a_large_font_cuts_nothing(qtbot, details_open: bool) -> None:
+    """At 16 pt the fold's one-line text asked 400 pixels: a panel narrower than that cut
+    every line of the cards at its edge, behind a horizontal scroll bar."""
+    from PySide6.QtWidgets import QLabel
+
+    from forensic_viewer.gui.verdict_panel import VerdictPanel
+
+    analysis = Analysis(
+        evidence=memory_evidence(np.zeros((4, 4, 3), np.uint8)),
+        results={"a": _result("a", "manipulated"), "b": _result("b", "authentic")},
+    )
+    panel = VerdictPanel()
+    qtbot.addWidget(panel)
+    panel.resize(320, 900)
+    panel.set_analysis(analysis)
+    panel.set_details_open(details_open)
+    panel.show()
+    qtbot.waitUntil(lambda: panel.widget().width() > 0)
+    qtbot.wait(50)  # the layout's pass after show
+    viewport = panel.viewport().width()
+    assert panel.widget().minimumSizeHint().width() <= viewport
+    assert not panel.horizontalScrollBar().isVisible()
+    for label in panel.widget().findChildren(QLabel):
+        if label.isVisible() and label.text():
+            assert label.geometry().right() < viewport, label.text()
+            assert label.height() >= label.heightForWidth(label.width()), label.text()
+    card = panel.cards[0]
+    folded = card.details.isVisible()
+    qtbot.mouseClick(card.fold.findChild(QLabel), Qt.MouseButton.LeftButton)  # its words fold too
+    assert card.details.isVisible() != folded
