@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from engine.analyses import AnalysisResult, Level, get_analysis_spec, list_analyses
 from engine.types import Evidence
-from forensic_viewer.gui.panels import legible
+from forensic_viewer.gui.panels import legible, rows_height
 from forensic_viewer.gui.workers import AnalysisWorker
 from forensic_viewer.report.text import pair_text
 from forensic_viewer.wording import plain, scale_words
@@ -108,7 +108,7 @@ class AnalysisPanel(QWidget):
         self._jobs: dict[int, str] = {}  # job -> evidence path
         self.choices = AnalysisChoices()
         self.choices.setAccessibleName("classic analyses to run")
-        self.choices.setMaximumHeight(150)
+        self.choices.setMaximumHeight(rows_height(self.choices, 7))
         self.run_button = QPushButton("Run on this image")
         self.run_button.setEnabled(False)  # until there is an image (set_target)
         self.run_button.clicked.connect(lambda: self.run())

@@ -79,7 +79,12 @@ from engine.io import IMAGE_SUFFIXES
 from forensic_viewer.gui.analysis_panel import AnalysisChoices
 from forensic_viewer.gui.mailbox import Mailbox
 from forensic_viewer.gui.model_choice import ModelList
-from forensic_viewer.gui.panels import name_form_fields, no_enter_button, pick_folder
+from forensic_viewer.gui.panels import (
+    name_form_fields,
+    no_enter_button,
+    pick_folder,
+    rows_height,
+)
 from forensic_viewer.gui.run_on import RunOnChoice, run_on_workers
 from forensic_viewer.gui.scan_progress import ScanProgress
 from forensic_viewer.gui.triage_table import TABLE_THUMB, TriageFilter, TriageModel
@@ -405,13 +410,13 @@ class BatchDialog(QDialog):
         self.types.setPlaceholderText("all image types, or e.g. jpg png")
         self.model_list = ModelList()
         self.model_list.fill(list(models))
-        self.model_list.setMaximumHeight(90)
+        self.model_list.setMaximumHeight(rows_height(self.model_list, 4))
         self.device = QComboBox()
         self.device.addItems(available_devices())
         if self.device.findText(device) >= 0:
             self.device.setCurrentText(device)
         self.analyses = AnalysisChoices(checked=())
-        self.analyses.setMaximumHeight(90)
+        self.analyses.setMaximumHeight(rows_height(self.analyses, 4))
         self.exact = QCheckBox("exact sliding-window path (slow reference)")
         self.exact.setChecked(exact)
         self.exact.setToolTip(

@@ -9,7 +9,7 @@ Each panel has its module: ``layer_panel`` (the layer list and a layer's control
 ``verdict_panel`` (the verdict cards and their words), ``metadata_panel``, ``model_panel``;
 the magnifier is in ``inspector``. This one holds what they share: plain-text labels,
 :func:`discard`, the dialogs' :func:`pick_folder`, :func:`name_form_fields`,
-:func:`no_enter_button`, :func:`pixmap_from_rgb`, the verdict colours
+:func:`no_enter_button`, :func:`rows_height`, :func:`pixmap_from_rgb`, the verdict colours
 and :func:`legible` (text in them reaches WCAG AA contrast on the theme's background), and the
 evidence list (:class:`EvidenceList`, :class:`Badge`, :func:`verdict_badge`).
 """
@@ -24,6 +24,8 @@ from numpy.typing import NDArray
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QImage, QPalette, QPixmap
 from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QAbstractScrollArea,
     QDialog,
     QFileDialog,
     QFormLayout,
@@ -114,6 +116,17 @@ def no_enter_button(dialog: QDialog) -> None:
     for button in dialog.findChildren(QPushButton):
         button.setAutoDefault(False)
         button.setDefault(False)
+
+
+def rows_height(view: QAbstractScrollArea, rows: int) -> int:
+    """The height of ``rows`` rows of ``view`` (a list, or lines of a text box), its frame
+    included, in the view's font. Lists held to a height in pixels (90) showed three rows at
+    a 16-point font, the fourth cut, with room to spare below them."""
+    row = view.fontMetrics().lineSpacing() + 4  # an item's margins and check box
+    if isinstance(view, QAbstractItemView) and view.model() is not None:
+        if view.model().rowCount() > 0:
+            row = max(row, view.sizeHintForRow(0))
+    return rows * row + 2 * view.frameWidth()
 
 
 def pixmap_from_rgb(rgb: NDArray[np.uint8]) -> QPixmap:

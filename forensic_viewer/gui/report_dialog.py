@@ -62,7 +62,7 @@ from engine.errors import ForensicError
 from engine.types import Analysis, Progress
 from forensic_viewer.audit import AuditError, AuditLog
 from forensic_viewer.gui.mailbox import Mailbox
-from forensic_viewer.gui.panels import name_form_fields, pick_folder
+from forensic_viewer.gui.panels import name_form_fields, pick_folder, rows_height
 from forensic_viewer.report import (
     FORMATS,
     SUFFIX,
@@ -395,7 +395,7 @@ class ReportDialog(QDialog):
         self.examiner = QLineEdit(case.examiner)
         self.case_id = QLineEdit(case.case_id)
         self.notes = QPlainTextEdit(case.notes)
-        self.notes.setMaximumHeight(120)
+        self.notes.setMaximumHeight(rows_height(self.notes, 6))
         self.format_boxes = {f: QCheckBox(f.upper()) for f in FORMATS}
         for box in self.format_boxes.values():
             box.setChecked(True)

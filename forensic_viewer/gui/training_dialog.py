@@ -85,7 +85,13 @@ from engine.errors import CheckpointError
 from engine.files import open_append
 from engine.formatting import format_duration
 from engine.models.registry import list_models
-from forensic_viewer.gui.panels import color_style, legible, name_form_fields, pick_folder
+from forensic_viewer.gui.panels import (
+    color_style,
+    legible,
+    name_form_fields,
+    pick_folder,
+    rows_height,
+)
 from forensic_viewer.gui.start_from import StartFromBox
 from forensic_viewer.gui.trainer_process import EXIT_CRASHED, EXIT_NOT_STARTED, TrainerProcess
 from trainer.plan import (
@@ -325,7 +331,7 @@ class TrainingDialog(QDialog):
         form.addRow("pretrained weights", pretrained_row)
 
         self.data_list = QListWidget()
-        self.data_list.setMaximumHeight(110)
+        self.data_list.setMaximumHeight(rows_height(self.data_list, 5))
         self.data_list.model().rowsInserted.connect(self._data_changed)
         self.data_list.model().rowsRemoved.connect(self._data_changed)
         self.data_list.itemChanged.connect(self._data_changed)
@@ -351,7 +357,7 @@ class TrainingDialog(QDialog):
         self.data_summary.setWordWrap(True)
         form.addRow("", self.data_summary)
         self.data_problems = QListWidget()
-        self.data_problems.setMaximumHeight(90)
+        self.data_problems.setMaximumHeight(rows_height(self.data_problems, 4))
         # each line whole, wrapped: a line is a file and then its problem, and the pane's width
         # showed the folder and cut the rest (what was wrong) behind a horizontal scroll bar
         self.data_problems.setWordWrap(True)

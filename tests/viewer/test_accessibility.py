@@ -187,3 +187,24 @@ def test_the_verdict_panel_at_a_large_font_cuts_nothing(qtbot, details_open: boo
     folded = card.details.isVisible()
     qtbot.mouseClick(card.fold.findChild(QLabel), Qt.MouseButton.LeftButton)  # its words fold too
     assert card.details.isVisible() != folded
+
+
+@pytest.mark.usefixtures("large_font")
+def test_the_dialogs_lists_show_whole_rows_at_a_large_font(qapp) -> None:
+    """Held to 90 pixels, the batch dialog's models and classic analyses showed three rows at
+    16 pt, the fourth cut, with empty room below; now their height is counted in rows."""
+    from forensic_viewer.gui.batch_dialog import BatchDialog
+    from forensic_viewer.gui.training_dialog import TrainingDialog
+
+    batch = BatchDialog(None, models=[], device="cpu")
+    training = TrainingDialog()
+    for view, rows in (
+        (batch.model_list, 4),
+        (batch.analyses, 4),
+        (training.data_problems, 4),
+        (training.data_list, 5),
+    ):
+        row = max(view.sizeHintForRow(0), view.fontMetrics().lineSpacing())
+        assert view.maximumHeight() - 2 * view.frameWidth() >= rows * row
+    batch.deleteLater()
+    training.deleteLater()
