@@ -223,6 +223,8 @@ class ComparePane(QWidget):
         self.source = source
         self.title.setText(plain(source.title))
         self.title.setToolTip(plain(source.title))
+        # what the pane shows, its verdict in words, for a screen reader on its view
+        self.canvas.setAccessibleDescription(plain(source.title))
         color = None if source.color is None else text_color(self, source.color)
         self.title.setStyleSheet("" if color is None else f"color: {color.name()};")
         self.canvas.set_layers(self._layers, source.accept())

@@ -136,6 +136,10 @@ def test_the_pictures_say_what_they_show(qtbot, shown: MainWindow) -> None:
     legend = shown.layer_panel.controls.legend
     assert legend is not None
     assert "0 at the left end to 1 at the right end" in legend.accessibleDescription()
+    shown.compare_action.trigger()
+    described = [pane.canvas.accessibleDescription() for pane in shown.compare.panes]
+    assert described[0] == "original"
+    assert any(d.startswith(("AUTHENTIC", "MANIPULATED")) for d in described[1:])
 
 
 def _actions_keys(root: QWidget) -> dict[str, list[str]]:
