@@ -98,6 +98,19 @@ CLOSE_WAIT_MS = 3000
 CANCELLED_WORDS = "analysis cancelled: Analysis ▸ Analyse again (Ctrl+R)"
 
 
+# the View menu's entries of the panels: each a letter of its own in that menu (Alt+V, then it)
+DOCK_MENU_TEXT = {
+    "Evidence": "&Evidence",
+    "Models": "&Models",
+    "Layers": "&Layers",
+    "Verdict": "&Verdict",
+    "Magnifier": "Ma&gnifier",
+    "Analyses": "&Analyses",
+    "Ground truth": "Ground &truth",
+    "Metadata": "Meta&data",
+}
+
+
 @dataclass
 class Entry:
     """One opened evidence file and what is known about it. ``classic``: the classic analyses
@@ -395,7 +408,9 @@ class MainWindow(QMainWindow):
         view_menu.addAction(self.original_action)
         view_menu.addSeparator()
         for dock in self.docks.values():
-            view_menu.addAction(dock.toggleViewAction())
+            toggle = dock.toggleViewAction()  # its text is the dock's title, with no letter
+            toggle.setText(DOCK_MENU_TEXT.get(dock.objectName(), dock.windowTitle()))
+            view_menu.addAction(toggle)
         self._rebuild_recent_menu()
 
     # --- opening ---

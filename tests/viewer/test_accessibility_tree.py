@@ -166,6 +166,10 @@ def test_no_two_actions_share_a_shortcut_nor_two_entries_a_menu_letter(
         assert shared == {}, type(root).__name__
     for action in shown.menuBar().actions():
         assert _mnemonic(action.text()) is not None, action.text()  # Alt+letter opens it
+    for top in shown.menuBar().actions():  # each entry reached by its letter too
+        for action in top.menu().actions():
+            if action.isEnabled() and not action.isSeparator():
+                assert _mnemonic(action.text()) is not None, action.text()
     for menu in shown.findChildren(QMenu):
         letters = [_mnemonic(a.text()) for a in menu.actions() if not a.isSeparator()]
         letters = [x for x in letters if x is not None]
