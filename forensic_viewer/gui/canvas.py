@@ -10,8 +10,8 @@ evidence cell by cell, the last cells cut by its border (:class:`RasterItem`); c
 
 Navigation: the mouse wheel zooms about the cursor, dragging pans (pyqtgraph's ViewBox), the
 arrow keys pan by a tenth of the view (with Shift, by half of it: the keyboard alone reaches
-every part of the evidence; View ▸ Zoom in / out zoom by keys), and a focused canvas wears a
-frame in the theme's highlight colour (the focus is seen when tabbing to it),
+every part of the evidence; View ▸ Zoom in / out zoom by keys), and a canvas the keyboard
+focused (Tab) wears a frame in the theme's highlight colour over its edge,
 :meth:`Canvas.fit` shows the whole evidence and :meth:`Canvas.actual_size` one evidence pixel
 per screen pixel. A fitted canvas stays fitted when it is resized, until the analyst zooms or
 pans (``navigated``): a canvas is fitted when it gets its image, often before its layout gives
@@ -59,7 +59,14 @@ BACKGROUND = QColor(40, 42, 46)
 FACE_COLOR = QColor(80, 220, 255)
 LABEL_FILL = QColor(0, 0, 0, 170)  # behind face labels
 PAN_STEP, PAN_STEP_SHIFT = 0.1, 0.5  # an arrow key pans by this share of the view
-FOCUS_FRAME = 2  # pixels: the frame a focused canvas wears (the same width unfocused, unseen)
+FOCUS_FRAME = 2  # pixels: the frame a focused canvas wears over its edge
+# focus given by these shows the frame (a click or the window's activation does not: the frame
+# covers the image's edge, and a mouse user sees where they clicked)
+KEYBOARD_FOCUS = (
+    Qt.FocusReason.TabFocusReason,
+    Qt.FocusReason.BacktabFocusReason,
+    Qt.FocusReason.ShortcutFocusReason,
+)
 PAN_KEYS = {
     Qt.Key.Key_Left: (-1, 0),
     Qt.Key.Key_Right: (1, 0),
@@ -350,7 +357,7 @@ class Canvas(pg.GraphicsView):
         self.setCentralItem(self.view)
         self.setMinimumSize(160, 120)
         self.setAccessibleName("evidence view")
-        self._show_focus(False)
+        self._focus_shown = False  # the focus came by the keyboard: the frame is drawn
         self._layers: LayerList | None = None
         self._accept: Callable[[Layer], bool] | None = None
         self._visuals: dict[int, LayerVisual] = {}
@@ -487,18 +494,32 @@ class Canvas(pg.GraphicsView):
         event.accept()
 
     def focusInEvent(self, event: QFocusEvent) -> None:  # Qt override
-        self._show_focus(True)
         super().focusInEvent(event)
+        self._focus_shown = event.reason() in KEYBOARD_FOCUS
+        self.viewport().update()
 
     def focusOutEvent(self, event: QFocusEvent) -> None:  # Qt override
-        self._show_focus(False)
         super().focusOutEvent(event)
+        self._focus_shown = False
+        self.viewport().update()
 
-    def _show_focus(self, focused: bool) -> None:
-        """The frame in the highlight colour when focused, else in the background's: always
-        there, so that the view's size (and a fitted image) does not move with the focus."""
-        color = self.palette().color(QPalette.ColorRole.Highlight) if focused else BACKGROUND
-        self.setStyleSheet(f"QGraphicsView {{ border: {FOCUS_FRAME}px solid {color.name()}; }}")
+    def drawForeground(self, painter: QPainter, rect: QRectF) -> None:  # Qt override
+        """The focus frame, when the focus came by the keyboard, drawn over the view's edge
+        in screen pixels. A frame around the view (a style sheet's border) cut the image's
+        right and bottom edge: pyqtgraph lays the scene out to the widget's size, not to the
+        smaller viewport's."""
+        super().drawForeground(painter, rect)
+        if not (self._focus_shown and self.hasFocus()):
+            return
+        painter.save()
+        painter.resetTransform()
+        pen = QPen(self.palette().color(QPalette.ColorRole.Highlight), FOCUS_FRAME)
+        pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
+        painter.setPen(pen)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        half = FOCUS_FRAME / 2
+        painter.drawRect(QRectF(self.viewport().rect()).adjusted(half, half, -half, -half))
+        painter.restore()
 
     def _on_mouse_moved(self, pos: QPointF) -> None:
         if self._shape is None:

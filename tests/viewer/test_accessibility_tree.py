@@ -193,7 +193,9 @@ def test_the_evidence_view_pans_by_the_arrow_keys_and_shows_its_focus(
     canvas = shown.canvas
     shown.zoom(4.0)  # a quarter of the image: room to pan every way
     shown.activateWindow()
-    canvas.setFocus()
+    shown.evidence_list.setFocus()
+    qtbot.waitUntil(shown.evidence_list.hasFocus)
+    canvas.setFocus(Qt.FocusReason.TabFocusReason)  # as Tab gives it
     qtbot.waitUntil(canvas.hasFocus)
     (x0, x1), (y0, y1) = canvas.view.viewRange()
     QTest.keyClick(canvas, Qt.Key.Key_Right)
@@ -212,6 +214,9 @@ def test_the_evidence_view_pans_by_the_arrow_keys_and_shows_its_focus(
     qtbot.waitUntil(lambda: not canvas.hasFocus())
     assert corner() != focused
     assert focused == canvas.palette().highlight().color().rgb()
+    canvas.setFocus(Qt.FocusReason.MouseFocusReason)  # a click: no frame over the image's edge
+    qtbot.waitUntil(canvas.hasFocus)
+    assert corner() != focused
 
 
 def _no_pickers(monkeypatch: pytest.MonkeyPatch) -> list[str]:
