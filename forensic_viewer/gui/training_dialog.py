@@ -284,14 +284,17 @@ class TrainingDialog(QDialog):
         splitter.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
-        width = 1200
-        self.resize(width, 800)
         # the settings at their full width (the plots take the rest, at least two fifths):
         # split evenly, the form was cut at its right edge (the start-from list, the Browse…
-        # buttons) behind a horizontal scroll bar
+        # buttons) behind a horizontal scroll bar. A large font widens the form, and the
+        # dialog with it: at 16 pt the form wanted more than three fifths of 1200 pixels and
+        # its wrapped lines were cut at the right edge
         pane = self.settings_pane
         wanted = pane.widget().sizeHint().width() + pane.verticalScrollBar().sizeHint().width()
-        settings = min(wanted + 2 * pane.frameWidth(), width * 3 // 5)
+        wanted += 2 * pane.frameWidth()
+        width = max(1200, -(-wanted * 5 // 3))
+        self.resize(width, 800)
+        settings = min(wanted, width * 3 // 5)
         splitter.setSizes([settings, width - settings])
         self._on_arch_changed(self.arch.currentText())
         self.list_earlier_runs()

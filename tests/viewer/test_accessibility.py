@@ -208,3 +208,17 @@ def test_the_dialogs_lists_show_whole_rows_at_a_large_font(qapp) -> None:
         assert view.maximumHeight() - 2 * view.frameWidth() >= rows * row
     batch.deleteLater()
     training.deleteLater()
+
+
+@pytest.mark.usefixtures("large_font")
+def test_the_training_form_keeps_its_width_at_a_large_font(qtbot) -> None:
+    """At 16 pt the form wanted more than the three fifths of the dialog it may take: its
+    wrapped lines, the seed and the Remove button were cut at its right edge."""
+    from forensic_viewer.gui.training_dialog import TrainingDialog
+
+    dialog = TrainingDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(dialog.isVisible)
+    pane = dialog.settings_pane
+    assert pane.viewport().width() >= pane.widget().minimumSizeHint().width()
