@@ -861,6 +861,15 @@ def _pair(v: _Verified, s: float) -> ClonePair:
     )
 
 
+def shrunk(img: NDArray[np.float32], s: float) -> NDArray[np.float32]:
+    """``img`` [H, W] scaled by ``s`` < 1 (area interpolation), each side at least 1 pixel: a
+    strip one pixel high (or 1 px at the block scale of a 1:200 scan) would scale to no rows,
+    which OpenCV refuses."""
+    h, w = img.shape[:2]
+    size = (max(1, round(w * s)), max(1, round(h * s)))
+    return cv2.resize(img, size, interpolation=cv2.INTER_AREA)
+
+
 def detect(
     gray: NDArray[np.float32], p: CloneParams, ctx: Context | None = None
 ) -> tuple[list[_Verified], dict]:
@@ -878,11 +887,7 @@ def detect(
     if p.blocks:
         h, w = gray.shape
         bs = min(1.0, p.block_max_side / max(h, w))
-        small = (
-            gray
-            if bs == 1.0
-            else cv2.resize(gray, None, fx=bs, fy=bs, interpolation=cv2.INTER_AREA)
-        )
+        small = gray if bs == 1.0 else shrunk(gray, bs)
         bc = block_candidates(small, p)
         for c in bc:  # back to the working resolution
             c.t[:, 2] /= bs
@@ -952,7 +957,7 @@ def clone(evidence: Evidence, p: CloneParams, ctx: Context) -> Output:
     ctx.step(0, 4)
     s = min(1.0, p.max_side / max(h, w))
     y = luminance(evidence.pixels)
-    gray = y if s == 1.0 else cv2.resize(y, None, fx=s, fy=s, interpolation=cv2.INTER_AREA)
+    gray = y if s == 1.0 else shrunk(y, s)
     found, stats = detect(gray, p, ctx)
     union = np.zeros(gray.shape, bool)
     for v in found:

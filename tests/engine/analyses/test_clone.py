@@ -252,3 +252,17 @@ def test_a_region_pasted_twice_is_not_a_lattice() -> None:
     assert clone._lattice_members(pattern, p) == {0, 1, 2}
     unrelated = [*pattern[:2], _pair_at([1, 0, 30, 0, 1, 80], [a, b], 0.7)]
     assert clone._lattice_members(unrelated, p) == set()
+
+
+@pytest.mark.parametrize("shape", [(1, 4000), (4000, 1), (2, 3100), (3100, 2)])
+def test_a_strip_one_or_two_pixels_across_is_analysed_at_its_own_size(shape) -> None:
+    # The working copy (1536 px) and the block-matching copy (768 px) of a strip keep a row:
+    # at 1536 / 4000 a one-pixel row scaled to none and OpenCV refused the empty image, so the
+    # default analysis (which runs clone) failed on the file.
+    from tests.conftest import memory_evidence
+
+    h, w = shape
+    img = np.ascontiguousarray(natural(max(h, 64), max(w, 64), 3)[:h, :w])
+    r = run_analysis("clone", memory_evidence(img))
+    assert r.map is not None and r.map.shape == shape
+    assert r.score == 0.0 and not r.pairs
