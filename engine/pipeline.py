@@ -535,7 +535,9 @@ class Analyzer:
                 progress(Progress(stage=stage, done=done, total=total, partial=partial))
 
         heat, logit = self.heatmap(loaded, evidence.pixels, on_windows, cancel, shared, fusion)
-        view = reduced_shape(evidence.pixels.shape[:2], self.detect_side_of(loaded))
+        view = reduced_shape(
+            evidence.pixels.shape[:2], self.detect_side_of(loaded), self.min_side_of(loaded)
+        )
         if logit is not None and view is not None:  # the image logit of the reduced view
             logit = self.detection_logit(loaded, evidence.pixels, view, cancel)
         nonfinite = (
@@ -639,13 +641,22 @@ def normalized(rgb: NDArray[np.uint8]) -> torch.Tensor:
     return out.div_(255.0).sub_(mean).div_(std)  # in place: no second copy of the image
 
 
-def reduced_shape(shape: tuple[int, int], side: int) -> tuple[int, int] | None:
+def reduced_shape(shape: tuple[int, int], side: int, min_short: int = 0) -> tuple[int, int] | None:
     """[height, width] with the long side brought down to ``side`` (aspect kept), or None when
-    ``side`` is 0 or the image is not larger: then the full-resolution pass decides."""
+    ``side`` is 0 or the image is not larger: then the full-resolution pass decides.
+
+    min_short: the view's short side is not brought below this (nor below the image's own):
+    a panorama or a scanned strip at a long side of 512 would be a view a few dozen pixels
+    high (20000 x 3000: 512 x 77; 20000 x 100: 512 x 3), padded up to the network's window
+    with copies of its last row, far below the short sides the verdict was measured on
+    (:func:`engine.decision.min_verdict_side`). Such an image keeps a longer view instead
+    (20000 x 3000 at 192: 1280 x 192); photographs up to 512:192 (8:3) are not affected."""
     h, w = shape
     if side <= 0 or max(h, w) <= side:
         return None
-    s = side / max(h, w)
+    s = max(side / max(h, w), min(1.0, min_short / min(h, w)))
+    if s >= 1.0:
+        return None
     return max(1, round(h * s)), max(1, round(w * s))
 
 

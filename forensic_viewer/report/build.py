@@ -88,10 +88,12 @@ class ModelSummary:
     card: ModelCard | None
     files: int = 0
     reliability: str = ""  # what its θ did on the test part, as a sentence ("" not measured)
-    # files whose image score came from a reduced view, and that view's largest long side: the
-    # view's size is each file's own (its section says it), never one for the whole report
+    # files whose image score came from a reduced view, and that view's largest and smallest
+    # long side (a panorama's view is longer: engine.pipeline.reduced_shape): the view's size
+    # is each file's own (its section says it), never one for the whole report
     reduced: int = 0
     detect_side: int = 0
+    detect_side_min: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -106,7 +108,11 @@ class ModelSummary:
             "threshold_provenance": self.provenance,
             "reliability": self.reliability,
             "input_policy": self.input_policy,
-            "image_score_reduced": {"files": self.reduced, "long_side": self.detect_side},
+            "image_score_reduced": {
+                "files": self.reduced,
+                "long_side": self.detect_side,
+                "long_side_min": self.detect_side_min or self.detect_side,
+            },
             "devices": sorted(self.devices),
             "precisions": sorted(self.precisions),
             "model_card": None if self.card is None else self.card.to_dict(),
@@ -351,7 +357,9 @@ def overview(
             view = (f.get("input_policy") or {}).get("detect_size")
             if isinstance(view, (list, tuple)) and len(view) == 2:
                 m.reduced += 1
-                m.detect_side = max(m.detect_side, *(int(v) for v in view))
+                long_side = max(int(v) for v in view)
+                m.detect_side = max(m.detect_side, long_side)
+                m.detect_side_min = min(m.detect_side_min or long_side, long_side)
             if f.get("device"):
                 m.devices.add(str(f["device"]))
             if f.get("precision"):

@@ -453,8 +453,10 @@ def reduced_text(m: ModelSummary) -> str:
     that view is each file's own (given in its section), so the summary gives the count."""
     if not m.reduced:
         return ""
+    low = m.detect_side_min or m.detect_side
+    sides = f"{m.detect_side}" if low == m.detect_side else f"{low} to {m.detect_side}"
     text = (
-        f"; image score from the image reduced to a long side of {m.detect_side} pixels on "
+        f"; image score from the image reduced to a long side of {sides} pixels on "
         f"{m.reduced} of {m.files} file(s) (each file's section gives its size)"
     )
     return text + (", from the image as it is on the others" if m.reduced < m.files else "")

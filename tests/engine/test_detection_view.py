@@ -54,17 +54,29 @@ def test_reduced_shape_brings_the_long_side_down_and_leaves_smaller_images() -> 
     assert reduced_shape((600, 800), 0) is None  # 0: never reduced
 
 
+def test_a_panorama_or_a_strip_keeps_a_view_as_high_as_a_measured_verdict() -> None:
+    # at a long side of 512 a 20000 x 3000 panorama was a 512 x 77 view, a receipt 512 x 3
+    assert reduced_shape((3000, 20000), 512, 192) == (192, 1280)
+    assert reduced_shape((20000, 3000), 512, 192) == (1280, 192)
+    assert reduced_shape((100, 20000), 512, 192) is None  # already narrower: full resolution
+    assert reduced_shape((300, 20000), 512, 192) == (192, 12800)
+    # photographs up to 8:3 keep the 512 view the verdict was calibrated on
+    assert reduced_shape((3000, 4000), 512, 192) == (384, 512)
+    assert reduced_shape((2532, 1170), 512, 192) == (512, 237)
+    assert reduced_shape((1500, 4000), 512, 192) == (192, 512)
+
+
 @pytest.mark.parametrize("exact", [True, False])
 def test_a_large_image_is_decided_on_its_reduced_view_and_mapped_at_full_size(
     tmp_path: Path, exact: bool
 ) -> None:
-    loaded = load_checkpoint(_logit_checkpoint(tmp_path / "v.safetensors", 96))
+    loaded = load_checkpoint(_logit_checkpoint(tmp_path / "v.safetensors", 320))
     analyzer = Analyzer([loaded], device="cpu", exact=exact, runtime="torch")
-    pixels = _texture(150, 240)
+    pixels = _texture(300, 480)
     r = analyzer.analyze(memory_evidence(pixels)).results["viewed"]
-    assert r.heatmap is not None and r.heatmap.shape == (150, 240)
-    assert r.input_policy["detect_size"] == [60, 96]
-    small = cv2.resize(pixels, (96, 60), interpolation=cv2.INTER_AREA)
+    assert r.heatmap is not None and r.heatmap.shape == (300, 480)
+    assert r.input_policy["detect_size"] == [200, 320]
+    small = cv2.resize(pixels, (320, 200), interpolation=cv2.INTER_AREA)
     _, on_view = analyzer.heatmap(loaded, small)
     full_heat, on_full = analyzer.heatmap(loaded, pixels)
     assert r.image_logit == pytest.approx(on_view, abs=1e-6)
@@ -75,6 +87,20 @@ def test_a_large_image_is_decided_on_its_reduced_view_and_mapped_at_full_size(
     again = analyzer.analyze(memory_evidence(pixels)).results["viewed"]
     assert again.image_logit == pytest.approx(on_full, abs=1e-6)
     assert "detect_size" not in again.input_policy
+
+
+def test_a_long_image_is_decided_on_a_view_no_lower_than_the_measured_range(
+    tmp_path: Path,
+) -> None:
+    loaded = load_checkpoint(_logit_checkpoint(tmp_path / "v.safetensors", 96))
+    analyzer = Analyzer([loaded], device="cpu", runtime="torch")
+    assert analyzer.min_side_of(loaded) == 192
+    pixels = _texture(200, 1200)  # 6:1; at a long side of 96 the view was 16 x 96
+    r = analyzer.analyze(memory_evidence(pixels)).results["viewed"]
+    assert r.input_policy["detect_size"] == [192, 1152]
+    assert r.out_of_range is None and r.heatmap is not None and r.heatmap.shape == (200, 1200)
+    small = cv2.resize(pixels, (1152, 192), interpolation=cv2.INTER_AREA)
+    assert r.image_logit == pytest.approx(analyzer.heatmap(loaded, small)[1], abs=1e-6)
 
 
 def test_an_image_within_the_side_is_decided_as_before(tmp_path: Path) -> None:

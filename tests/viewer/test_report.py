@@ -737,6 +737,11 @@ def test_the_models_section_counts_reduced_views_instead_of_quoting_one_files_si
     assert "from the image as it is on the others" in mixed and " x " not in mixed.split(";")[-1]
     assert "as it is on the others" not in input_row(summary(2, 2))
     assert "reduced" not in input_row(summary(2, 0))
+    # a panorama's view is longer than a photograph's (its short side kept at 192): both named
+    both = summary(3, 2)
+    both.detect_side, both.detect_side_min = 1280, 512
+    assert "reduced to a long side of 512 to 1280 pixels on 2 of 3 file(s)" in input_row(both)
+    assert both.to_dict()["image_score_reduced"]["long_side_min"] == 512
 
 
 def test_figure_text_grows_with_the_figure_so_it_prints_alike() -> None:
