@@ -37,6 +37,9 @@ THUMBS = "thumbs"
 
 
 THUMB_SIDE = 160  # px, long side of a triage thumbnail
+# px, the short side a thumbnail keeps (or the image's own): a 4000 x 16 strip fitted whole
+# into 160 px was a thumbnail 1 px high, a line that showed nothing of the picture
+THUMB_MIN_SIDE = 16
 
 
 NAME_MAX = 255  # bytes of one file name: ext4, XFS, Btrfs, APFS (NTFS: 255 UTF-16 units, fewer)
@@ -138,13 +141,22 @@ def read_heatmap_png(path: Path, size: tuple[int, int]) -> NDArray[np.float32]:
 
 
 def thumbnail(rgb: NDArray[np.uint8], max_side: int = THUMB_SIDE) -> NDArray[np.uint8]:
-    """``rgb`` [H, W, 3] scaled (area interpolation) so its long side is at most ``max_side``."""
+    """``rgb`` [H, W, 3] scaled (area interpolation) so its long side is at most ``max_side``.
+
+    An image longer than ``max_side`` : :data:`THUMB_MIN_SIDE` (10:1 at 160 px: panoramas,
+    scanned strips) would leave a thumbnail thinner than that; it is scaled so its short side
+    keeps :data:`THUMB_MIN_SIDE` pixels (or its own, when fewer) and the middle of its long
+    side is shown, ``max_side`` long."""
     h, w = rgb.shape[:2]
-    scale = max_side / max(h, w)
-    if scale >= 1.0:
-        return np.ascontiguousarray(rgb)
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    return cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    scale = min(1.0, max_side / max(h, w))
+    floor = min(THUMB_MIN_SIDE, h, w)
+    scale = max(scale, floor / min(h, w))
+    if scale < 1.0:
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    h, w = rgb.shape[:2]
+    y0, x0 = max(0, (h - max_side) // 2), max(0, (w - max_side) // 2)
+    return np.ascontiguousarray(rgb[y0 : y0 + max_side, x0 : x0 + max_side])
 
 
 def encode_jpeg(rgb: NDArray[np.uint8], quality: int = 85) -> bytes:
