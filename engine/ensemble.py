@@ -82,6 +82,7 @@ if TYPE_CHECKING:
 
 ENSEMBLE_SUFFIX = ".ensemble.json"  # every ensemble file's name ends so; checkpoints never do
 MAX_WEIGHT = 1e6  # a member weight beyond this is a typo, and sums of such weights overflow
+FUSE_BAND_PIXELS = 1 << 18  # pixels of equation (6)'s float64 sums made at once
 
 
 def _finite_number(x: object) -> bool:
@@ -507,16 +508,26 @@ def weighted_mean(values: list[float], weights: list[float]) -> float:
 def fuse_heatmaps(
     heatmaps: list[NDArray[np.float32] | None], weights: list[float]
 ) -> NDArray[np.float32]:
-    """Equation (6) per pixel; members with weight 0 are skipped (their map may be None)."""
-    total = 0.0
-    acc: NDArray[np.float64] | None = None
-    for h, w in zip(heatmaps, weights, strict=True):
-        if w == 0:
-            continue
-        if h is None:
-            raise ValueError("a member with a localization weight has no heatmap")
-        acc = h.astype(np.float64) * w if acc is None else acc + h.astype(np.float64) * w
-        total += w
-    if acc is None:
+    """Equation (6) per pixel; members with weight 0 are skipped (their map may be None).
+
+    Summed in float64 one row band at a time: whole maps of float64 sums and products were
+    about 4 maps of 8 bytes a pixel at once (1.9 GB at 60 MP), at the analysis's peak."""
+    used = [(h, w) for h, w in zip(heatmaps, weights, strict=True) if w != 0]
+    if not used:
         raise ValueError("localization weights sum to 0")
-    return (acc / total).astype(np.float32)
+    if any(h is None for h, _ in used):
+        raise ValueError("a member with a localization weight has no heatmap")
+    total = 0.0
+    for _, w in used:
+        total += w
+    first = used[0][0]
+    assert first is not None
+    out = np.empty(first.shape, np.float32)
+    rows = max(1, FUSE_BAND_PIXELS // max(1, first[0].size))
+    for y in range(0, first.shape[0], rows):
+        acc: NDArray[np.float64] | None = None
+        for h, w in used:
+            band = h[y : y + rows].astype(np.float64) * w  # type: ignore[index]
+            acc = band if acc is None else acc + band
+        out[y : y + rows] = acc / total  # type: ignore[operator]
+    return out

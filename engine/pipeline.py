@@ -224,13 +224,7 @@ class Analyzer:
         t0: float,
         running: list[tuple[str, PartialFusion]],
     ) -> Analysis:
-        shared = None
-        if any(self.plan(m).tiling is Tiling.OVERLAP_CROP for m in self.models):
-            shared = normalized(evidence.pixels)  # once for every fast-path model
-        for loaded in self.models:
-            fusion = PartialFusion()
-            running.append((loaded.name, fusion))
-            results[loaded.name] = self._run_one(loaded, evidence, progress, cancel, shared, fusion)
+        self._run_models(evidence, results, progress, cancel, running)
         analysis = Analysis(evidence=evidence, results=results)
         if self.ensemble is not None:
             for name in self.ensemble.analyses:  # type: ignore[attr-defined]
@@ -249,6 +243,24 @@ class Analyzer:
                 )
         analysis.seconds = time.perf_counter() - t0
         return analysis
+
+    def _run_models(
+        self,
+        evidence: Evidence,
+        results: dict[str, ModelResult],
+        progress: ProgressFn | None,
+        cancel: CancelFn | None,
+        running: list[tuple[str, PartialFusion]],
+    ) -> None:
+        """Every whole-image network into ``results``; the normalised image they share (12 bytes
+        a pixel: 720 MB at 60 MP) is freed on return, before the analyses, ensemble and faces."""
+        shared = None
+        if any(self.plan(m).tiling is Tiling.OVERLAP_CROP for m in self.models):
+            shared = normalized(evidence.pixels)  # once for every fast-path model
+        for loaded in self.models:
+            fusion = PartialFusion()
+            running.append((loaded.name, fusion))
+            results[loaded.name] = self._run_one(loaded, evidence, progress, cancel, shared, fusion)
 
     def analyze_faces(
         self,
@@ -415,7 +427,9 @@ class Analyzer:
             windows = torch.cat(image_logits).numpy().astype(np.float32)
             self.window_logits[loaded.name] = windows
             logit = aggregate_logits(windows, loaded.meta.decision.aggregate)
-        return np.clip(heat, 0.0, 1.0).astype(np.float32), logit
+        # in place: copies for the clip and the type were two more maps at the peak (60 MP: 480 MB)
+        heat = np.asarray(heat, dtype=np.float32)
+        return np.clip(heat, 0.0, 1.0, out=heat), logit
 
     def _in_batches(
         self,
@@ -645,12 +659,10 @@ def reduced_shape(shape: tuple[int, int], side: int, min_short: int = 0) -> tupl
     """[height, width] with the long side brought down to ``side`` (aspect kept), or None when
     ``side`` is 0 or the image is not larger: then the full-resolution pass decides.
 
-    min_short: the view's short side is not brought below this (nor below the image's own):
-    a panorama or a scanned strip at a long side of 512 would be a view a few dozen pixels
-    high (20000 x 3000: 512 x 77; 20000 x 100: 512 x 3), padded up to the network's window
-    with copies of its last row, far below the short sides the verdict was measured on
-    (:func:`engine.decision.min_verdict_side`). Such an image keeps a longer view instead
-    (20000 x 3000 at 192: 1280 x 192); photographs up to 512:192 (8:3) are not affected."""
+    min_short: the view's short side is not brought below this nor the image's own (the
+    verdicts' measured range, :func:`engine.decision.min_verdict_side`): a 20000 x 3000
+    panorama is seen 1280 x 192, not 512 x 77 padded up to the window with copies of its last
+    row; photographs up to 8:3 are not affected."""
     h, w = shape
     if side <= 0 or max(h, w) <= side:
         return None
