@@ -282,7 +282,8 @@ class FaceDetector:
     backend: ``auto`` (MTCNN, or the Haar cascade when facenet-pytorch is missing), ``mtcnn``,
         ``haar``, or a built backend (a callable with a ``name``, see :class:`FaceBackend`;
         e.g. ``HaarCascade(min_neighbors=5)`` for the settings only one backend has).
-    max_side: long side, in pixels, the evidence is downscaled to for detection.
+    max_side: long side, in pixels, the evidence is downscaled to for detection (an image
+        longer than 8:3 keeps a short side of :data:`DETECT_MIN_SHORT`: :func:`detection_scale`).
     min_confidence, min_size: passed to a backend built by name (None: its default).
 
     After construction, ``name`` is the backend used and ``note`` is None or the sentence that
@@ -319,7 +320,7 @@ class FaceDetector:
     def detect(self, pixels: NDArray[np.uint8]) -> list[FaceRegion]:
         """Faces in ``pixels`` [H, W, 3] RGB uint8, most confident first, without model scores."""
         h, w = pixels.shape[:2]
-        scale = min(1.0, self.max_side / max(h, w))
+        scale = detection_scale(h, w, self.max_side)
         small = np.ascontiguousarray(pixels)
         if scale < 1.0:
             size = (max(1, round(w * scale)), max(1, round(h * scale)))
@@ -340,6 +341,22 @@ class FaceDetector:
                 if result.heatmap is not None:
                     face.scores[name] = face_score(result.heatmap, face.box)
         return faces
+
+
+DETECT_MIN_SHORT = 384  # px: the detection copy's short side is not brought below this
+DETECT_MAX_PIXELS = 4_000_000  # ... unless the copy would hold more pixels than this
+
+
+def detection_scale(h: int, w: int, max_side: int) -> float:
+    """The scale of the copy faces are detected on: its long side ``max_side``, but its short
+    side kept at :data:`DETECT_MIN_SHORT` (or the image's own): a 10000 x 1500 panorama at a
+    long side of 1024 was 154 px high, and a face 150 px high in it became 15 px, below the
+    detectors' smallest face (20-24 px), where it is now 2560 x 384. Photographs up to 8:3
+    keep their 1024-pixel copy; the copy holds at most :data:`DETECT_MAX_PIXELS` (the detector's
+    time and memory grow with them)."""
+    scale = min(1.0, max_side / max(h, w))
+    floor = min(1.0, DETECT_MIN_SHORT / max(1, min(h, w)), math.sqrt(DETECT_MAX_PIXELS / (h * w)))
+    return max(scale, floor)
 
 
 def _to_evidence(raw: RawFace, scale: float, w: int, h: int) -> FaceRegion:

@@ -277,3 +277,33 @@ def test_rejects_bad_settings() -> None:
 
         with pytest.raises(ValueError, match="min_size"):
             Mtcnn(min_size=8)
+
+
+class _Shapes:
+    """A backend that finds nothing and records the size of each copy it is given."""
+
+    name = "shapes"
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[int, int]] = []
+
+    def __call__(self, rgb):
+        self.seen.append(rgb.shape[:2])
+        return []
+
+
+@pytest.mark.parametrize(
+    ("shape", "copy"),
+    [
+        ((3000, 4000), (768, 1024)),  # photographs: as before
+        ((2250, 4000), (576, 1024)),
+        ((1500, 10000), (384, 2560)),  # a panorama: 154 px high before, its faces lost
+        ((100, 20000), (100, 20000)),  # a 1:200 strip: its full height (5 x 1024 before)
+        ((300, 400), (300, 400)),  # never enlarged
+        ((400, 40000), (200, 20000)),  # at most 4 MP: a shorter side rather than more pixels
+    ],
+)
+def test_the_detection_copy_keeps_a_short_side_faces_can_be_found_in(shape, copy) -> None:
+    backend = _Shapes()
+    FaceDetector(backend).detect(np.zeros((*shape, 3), np.uint8))
+    assert backend.seen == [copy]
