@@ -252,8 +252,7 @@ class Analyzer:
         cancel: CancelFn | None,
         running: list[tuple[str, PartialFusion]],
     ) -> None:
-        """Every whole-image network into ``results``; the normalised image they share (12 bytes
-        a pixel: 720 MB at 60 MP) is freed on return, before the analyses, ensemble and faces."""
+        """Every network into ``results``; their shared normalised image (12 B/px) freed on return."""
         shared = None
         if any(self.plan(m).tiling is Tiling.OVERLAP_CROP for m in self.models):
             shared = normalized(evidence.pixels)  # once for every fast-path model
@@ -549,9 +548,8 @@ class Analyzer:
                 progress(Progress(stage=stage, done=done, total=total, partial=partial))
 
         heat, logit = self.heatmap(loaded, evidence.pixels, on_windows, cancel, shared, fusion)
-        view = reduced_shape(
-            evidence.pixels.shape[:2], self.detect_side_of(loaded), self.min_side_of(loaded)
-        )
+        hw = evidence.pixels.shape[:2]
+        view = reduced_shape(hw, self.detect_side_of(loaded), self.min_side_of(loaded))
         if logit is not None and view is not None:  # the image logit of the reduced view
             logit = self.detection_logit(loaded, evidence.pixels, view, cancel)
         nonfinite = (
@@ -592,8 +590,7 @@ class Analyzer:
             # the fusion actually used (the checkpoint's flag, the fast path's default or an override)
             policy["gaussian"] = self.weighting_for(loaded) is Weighting.GAUSSIAN
         if self.device.type == "cpu" and policy.get("runtime", "torch") == "torch":
-            # PyTorch's CPU kernels add in an order set by the thread count: the same evidence
-            # on another count differs in the last bits (OpenVINO's one-thread streams do not)
+            # PyTorch's CPU sums depend on the thread count (not so OpenVINO's one-thread streams)
             policy["threads"] = torch.get_num_threads()
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)

@@ -160,8 +160,7 @@ SUMMARY_NOTE = (
 
 
 def summary_note(ov: Overview) -> str:
-    """:data:`SUMMARY_NOTE`, then what each analysis column gives when it found nothing else
-    (pairs, a score, findings): its figure or the map's 99th percentile."""
+    """:data:`SUMMARY_NOTE`, then each analysis column's figure when it found nothing else."""
     notes = "; ".join(triage.analysis_note(a) for a in _analysis_columns(ov))
     where = "Analysis columns: copy pairs, a score or findings where the analysis has them, else"
     return f"{SUMMARY_NOTE} {where} {notes}." if notes else SUMMARY_NOTE
