@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAccessible, QAction, QImage
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from forensic_viewer.gui.main_window import MainWindow
-from tests.viewer.test_main_window import open_and_wait
+from tests.viewer.test_main_window import shown_window
 
 pytestmark = pytest.mark.gui
 
@@ -85,13 +85,7 @@ def unnamed(root: QWidget) -> list[str]:
 
 @pytest.fixture
 def shown(qtbot, tmp_path: Path, tiny_checkpoint: Path, image_path: Path) -> Iterator[MainWindow]:
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(models=[str(tiny_checkpoint)], device="cpu", settings=settings)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitUntil(lambda: window._models_known, timeout=60_000)
-    open_and_wait(qtbot, window, image_path)
-    yield window
+    yield shown_window(qtbot, tmp_path, tiny_checkpoint, image_path)
 
 
 def _dialogs(window: MainWindow) -> list[QDialog]:

@@ -49,6 +49,18 @@ def open_and_wait(qtbot, window: MainWindow, path: Path) -> None:
     qtbot.waitUntil(lambda: _settled(window), timeout=30_000)
 
 
+def shown_window(qtbot, tmp_path: Path, checkpoint: Path, image: Path) -> MainWindow:
+    """A main window on the CPU with ``checkpoint``, settings of its own, shown, ``image``
+    opened and analysed."""
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(models=[str(checkpoint)], device="cpu", settings=settings)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window._models_known, timeout=60_000)
+    open_and_wait(qtbot, window, image)
+    return window
+
+
 def pixels(widget: QWidget) -> np.ndarray:
     image = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
     arr = np.frombuffer(image.constBits(), np.uint8, image.sizeInBytes())

@@ -10,23 +10,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
 from forensic_viewer.gui.main_window import MainWindow
-from tests.viewer.test_main_window import open_and_wait
+from tests.viewer.test_main_window import shown_window
 
 pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
 def shown(qtbot, tmp_path: Path, tiny_checkpoint: Path, image_path: Path) -> MainWindow:
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(models=[str(tiny_checkpoint)], device="cpu", settings=settings)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitUntil(lambda: window._models_known, timeout=60_000)
-    open_and_wait(qtbot, window, image_path)
+    window = shown_window(qtbot, tmp_path, tiny_checkpoint, image_path)
     window.activateWindow()
     qtbot.waitUntil(window.isActiveWindow)
     window.canvas.setFocus()
