@@ -16,6 +16,7 @@ evidence list (:class:`EvidenceList`, :class:`Badge`, :func:`verdict_badge`).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -164,7 +165,21 @@ def legible(color: QColor, *backgrounds: QColor) -> QColor:
     """``color`` as text on ``backgrounds``: itself when it reaches :data:`AA_CONTRAST` on
     each, else mixed towards black on a light background (towards white on a dark one) just
     enough to reach it, so its hue still says red, green or amber. The verdict colours as
-    chosen (a green of 2.9:1 on white) were unreadable for low vision on a light theme."""
+    chosen (a green of 2.9:1 on white) were unreadable for low vision on a light theme.
+    Worked out once per colour and backgrounds: a table asks it for every cell it paints."""
+    return QColor(_legible(_rgbf(color), tuple(_rgbf(b) for b in backgrounds)))
+
+
+def _rgbf(color: QColor) -> tuple[float, float, float, float]:
+    return color.redF(), color.greenF(), color.blueF(), color.alphaF()
+
+
+@functools.lru_cache(maxsize=256)
+def _legible(
+    rgbf: tuple[float, float, float, float], backgrounds_rgbf: tuple[tuple[float, ...], ...]
+) -> QColor:
+    color = QColor.fromRgbF(*rgbf)
+    backgrounds = [QColor.fromRgbF(*b) for b in backgrounds_rgbf]
     light = sum(relative_luminance(b) for b in backgrounds) / len(backgrounds) > 0.18
     target = QColor(0, 0, 0) if light else QColor(255, 255, 255)
     for step in range(51):
