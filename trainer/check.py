@@ -34,6 +34,7 @@ from trainer.data.records import (
     Sample,
     data_folders,
     empty_mask_warning,
+    empty_masks,
     listed_files,
     marked_shares,
     open_image,
@@ -151,8 +152,7 @@ def check_dataset(text: str, *, role: str = "train", stage: str = "fit") -> Data
         report.problems += [f"{file}: {why}" for file, why in found]
         return report
     shares, mask_warnings = marked_shares(samples)
-    by_mask = {s.mask: s.image for s in samples if s.mask is not None}
-    empty = [by_mask[m] for m, share in shares if share == 0]
+    empty = empty_masks(samples, shares)
     implausible = implausible_masks(shares, mask_warnings) if stage == "fit" else None
     if implausible is not None:
         report.problems.append(f"{implausible[0]}: {implausible[1]}")

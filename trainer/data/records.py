@@ -411,18 +411,15 @@ def marked_shares(samples: list[Sample]) -> tuple[list[tuple[Path, float]], list
     return out, warnings
 
 
-def empty_masks(samples: list[Sample]) -> list[Path]:
-    """The tampered images whose mask marks no pixel (reads every mask: for ``check``)."""
-    out = []
-    for s in samples:
-        if s.mask is None:
-            continue
-        try:
-            if not read_mask(s.mask).mask.any():
-                out.append(s.image)
-        except ForensicError:
-            continue  # unreadable: validate() says so
-    return out
+def empty_masks(
+    samples: list[Sample], shares: list[tuple[Path, float]] | None = None
+) -> list[Path]:
+    """The tampered images whose mask marks no pixel, from ``shares`` (:func:`marked_shares`
+    of ``samples``, when ``check`` has them already) or by reading every mask."""
+    if shares is None:
+        shares = marked_shares(samples)[0]
+    image = {s.mask: s.image for s in samples if s.mask is not None}
+    return [image[m] for m, share in shares if share == 0]
 
 
 def load_image(sample: Sample) -> NDArray[np.uint8]:
