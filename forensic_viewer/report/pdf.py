@@ -12,9 +12,10 @@ at most one file's section or one chunk of the summary table (:data:`SUMMARY_CHU
 header again at the top of each chunk), whatever the number of files, and a figure's JPEG
 bytes live only until its page is laid out. Every page carries the case ID and "page N of M":
 M is a form drawn on every page and defined once the last page is known, so no page is held
-back for it. What still grows with the files is reportlab's finished pages, their content
-streams kept uncompressed until the file is written at the end (about 19 kB a file of small
-images: docs/BENCHMARKS.md).
+back for it. Each page is written to the file when it ends (:mod:`.pdfstream`: reportlab kept
+every finished page, its content stream uncompressed, until the end: 19 kB a file); what
+still grows is the cross-reference table's entries, a few hundred bytes an object
+(docs/BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ from forensic_viewer.report.build import STOPPED_HEADING, Figure, ItemFigures, O
 from forensic_viewer.report.fonts import Fonts, drawable, fonts, missing_glyphs_note, para_text
 from forensic_viewer.report.limitations import limitations_text
 from forensic_viewer.report.model import ReportItem
+from forensic_viewer.report.pdfstream import StreamingCanvas, StreamingDocument
 from forensic_viewer.scan import probe as P
 from forensic_viewer.scan.groundtruth import report_section
 
@@ -231,7 +233,8 @@ class PdfWriter:
             [PageTemplate(id=i, frames=frame, onPage=self._on_page) for i in ("First", "Later")]
         )
         doc._doSave = 0  # saved by finish, once the form with the number of pages is drawn
-        doc._startBuild(str(self.tmp))
+        doc._startBuild(str(self.tmp), canvasmaker=StreamingCanvas)
+        doc.canv._doc.reserve_form(TOTAL_FORM)
         doc.canv._doctemplate = doc
         self.doc = doc
 
@@ -584,6 +587,10 @@ class PdfWriter:
         return self.path
 
     def _cleanup(self) -> None:
+        canv = getattr(self.doc, "canv", None)
+        if isinstance(canv, StreamingCanvas):  # the file it writes, open since begin
+            streaming: StreamingDocument = canv._doc
+            streaming.close()
         self.story = []
         self.doc = None
 
