@@ -202,6 +202,25 @@ class Overview:
         masks, by key (the summary's ground-truth columns); None when it was not scored."""
         return truth_labels(self.source.ground_truth)
 
+    # The summary's columns, in the order first met, worked out once: the summary asked for
+    # them for each of its rows (text.summary_cells), each time from every row, which made a
+    # report's summary quadratic in its files (most of the 138 s a 10,000-file PDF took
+    # before its first file's section).
+    @cached_property
+    def ensemble_column(self) -> str | None:
+        """The ensemble of the first row that has one, or None."""
+        return next((r.ensemble.name for r in self.rows if r.ensemble is not None), None)
+
+    @cached_property
+    def model_columns(self) -> list[str]:
+        """The models of every row (its cells), each once."""
+        return list(dict.fromkeys(c.name for r in self.rows for c in r.cells))
+
+    @cached_property
+    def analysis_columns(self) -> list[str]:
+        """The classic analyses of every row, each once."""
+        return list(dict.fromkeys(a.name for r in self.rows for a in r.analyses))
+
     @property
     def counts(self) -> dict[str, int]:
         return {

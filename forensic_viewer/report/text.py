@@ -134,7 +134,7 @@ def counts_text(ov: Overview) -> str:
     """The headline: files, and how many the default verdict flags (issue 17: not "at least
     one check", which flags most authentic photographs when several weak models vote)."""
     c = ov.counts
-    ens = _ensemble_column(ov)
+    ens = ov.ensemble_column
     by = f"the default verdict ({ens})" if ens else "at least one model (no ensemble ran)"
     extra = c["flagged_by_any"] - c["flagged"]
     members = f" ({extra} more by a single member only)" if ens and extra > 0 else ""
@@ -161,7 +161,7 @@ SUMMARY_NOTE = (
 
 def summary_note(ov: Overview) -> str:
     """:data:`SUMMARY_NOTE`, then each analysis column's figure when it found nothing else."""
-    notes = "; ".join(triage.analysis_note(a) for a in _analysis_columns(ov))
+    notes = "; ".join(triage.analysis_note(a) for a in ov.analysis_columns)
     where = "Analysis columns: copy pairs, a score or findings where the analysis has them, else"
     return f"{SUMMARY_NOTE} {where} {notes}." if notes else SUMMARY_NOTE
 
@@ -175,13 +175,13 @@ def cell_text(c: Cell | None) -> str:
 def summary_header(ov: Overview) -> list[str]:
     """Columns of the summary table: fixed ones, the default verdict (the ensemble's), one per
     model, then the rest."""
-    names = _model_columns(ov)
-    ens = _ensemble_column(ov)
+    names = ov.model_columns
+    ens = ov.ensemble_column
     return [
         *SUMMARY_HEADER,
         *([f"default verdict: {ens} (ensemble)"] if ens else []),
         *names,
-        *(f"{a} (analysis)" for a in _analysis_columns(ov)),
+        *(f"{a} (analysis)" for a in ov.analysis_columns),
         "Forged fraction",
         "Faces",
         "Disagreement",
@@ -193,31 +193,8 @@ def summary_header(ov: Overview) -> list[str]:
 def summary_analysis_columns(ov: Overview) -> range:
     """Where the classic analyses' columns sit in :func:`summary_header` and
     :func:`summary_cells` (empty when none ran), for a layout that puts them apart."""
-    start = len(SUMMARY_HEADER) + bool(_ensemble_column(ov)) + len(_model_columns(ov))
-    return range(start, start + len(_analysis_columns(ov)))
-
-
-def _model_columns(ov: Overview) -> list[str]:
-    names: list[str] = []
-    for r in ov.rows:
-        for c in r.cells:
-            if c.name not in names:
-                names.append(c.name)
-    return names
-
-
-def _analysis_columns(ov: Overview) -> list[str]:
-    names: list[str] = []
-    for r in ov.rows:
-        names += [a.name for a in r.analyses if a.name not in names]
-    return names
-
-
-def _ensemble_column(ov: Overview) -> str | None:
-    for r in ov.rows:
-        if r.ensemble is not None:
-            return r.ensemble.name
-    return None
+    start = len(SUMMARY_HEADER) + bool(ov.ensemble_column) + len(ov.model_columns)
+    return range(start, start + len(ov.analysis_columns))
 
 
 def summary_cells(ov: Overview, i: int) -> list[str]:
@@ -225,10 +202,10 @@ def summary_cells(ov: Overview, i: int) -> list[str]:
     r = ov.rows[i]
     status = "analysed" if r.status == "ok" else f"ERROR: {r.error}"
     cells = [str(i + 1), r.key, status]
-    if _ensemble_column(ov):
+    if ov.ensemble_column:
         cells.append(cell_text(r.ensemble))
-    cells += [cell_text(r.cell(n)) for n in _model_columns(ov)]
-    for name in _analysis_columns(ov):
+    cells += [cell_text(r.cell(n)) for n in ov.model_columns]
+    for name in ov.analysis_columns:
         a = r.analysis(name)
         cells.append("—" if a is None else a.text)
     cells += [
