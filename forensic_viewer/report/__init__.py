@@ -7,7 +7,7 @@
                                      faces_checked=True)], folder)
 
 Formats: ``html`` (one self-contained file; above ``html.EMBED_LIMIT`` files, with its
-images in ``NAME_files/`` beside it), ``pdf`` and ``json`` (the sidecar with every
+images and pages of ``html.PAGE_FILES`` files' sections in ``NAME_files/`` beside it), ``pdf`` and ``json`` (the sidecar with every
 figure). The three are written in one go from the same data, so they agree. No Qt here, so the
 command line can write reports without a display; the viewer calls the same function from a
 worker thread (``progress`` and ``cancel`` are the hooks for its dialog).

@@ -11,6 +11,13 @@ its folder of images.
   the case log records, covers every image; ``NAME_files/SHA256SUMS`` lists them for
   ``sha256sum -c``. The CSP then also allows images of the page's own folder (``'self'``,
   ``file:``), nothing else. Copy the file and its folder together.
+- Such a report is paged: ``NAME.html`` holds the first sections (case, alerts, summary with
+  the counts and each file's thumbnail, models, limitations, environment) and, at the end,
+  the list of pages ``NAME_files/page-NNNN.html``, each with its SHA-256 (so the report's own
+  hash covers the pages, and each page the images it shows); each page holds
+  :data:`PAGE_FILES` files' sections with links to the report's file and the pages before
+  and after. The summary links each file to its section on its page. One page of 10,000
+  files' sections was 48 MB with 30,000 images.
 - Every string that comes from a file name, metadata, a checkpoint or the examiner goes through
   :func:`esc` (``html.escape`` with quotes), in text and in attributes alike; control and bidi
   control characters in it are shown as ``[U+202E]`` (as in the PDF), so a file name cannot
@@ -33,6 +40,7 @@ import shutil
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TextIO
 
 from forensic_viewer.report import text as T
 from forensic_viewer.report.build import STOPPED_HEADING, Figure, ItemFigures, Overview
@@ -46,6 +54,7 @@ from forensic_viewer.wording import marked
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; form-action 'none'"
 FOLDER_CSP = CSP.replace("img-src data:", "img-src data: 'self' file:")
 EMBED_LIMIT = 200  # files; a report of more writes its images into NAME_files/
+PAGE_FILES = 100  # files' sections a page of NAME_files/ holds, above EMBED_LIMIT
 SUMS = "SHA256SUMS"
 EXTENSION = {"image/jpeg": ".jpg", "image/png": ".png"}
 STYLE = """
@@ -126,14 +135,25 @@ class HtmlWriter(TextReportFile):
         self._tmp_folder: Path | None = None  # the folder being filled, renamed by finish
         self._sums: list[str] = []
         self._count = 0
+        self._page: TextIO | None = None  # the page of NAME_files/ being written (paged)
+        self._pages: list[tuple[str, str, int, int]] = []  # file, SHA-256, first, last file
+        self._ov: Overview | None = None
+
+    @property
+    def paged(self) -> bool:
+        """The files' sections go to pages of :data:`PAGE_FILES` in the image folder."""
+        return self._tmp_folder is not None
 
     def _w(self, s: str) -> None:
-        assert self._f is not None
-        self._f.write(s)
+        """Write to the page under way (paged), else to the report's file."""
+        f = self._page or self._f
+        assert f is not None
+        f.write(s)
 
     def _src(self, data: bytes, mime: str, name: str) -> str:
         """An ``<img>``'s ``src`` (and ``data-sha256``) for ``data``: a ``data:`` URI, or the
-        file ``name`` + extension written in the image folder."""
+        file ``name`` + extension written in the image folder (named from the page that
+        shows it: the report's file, or a page in the folder)."""
         if self._tmp_folder is None:
             return f'src="{data_uri(data, mime)}"'
         self._count += 1
@@ -141,7 +161,69 @@ class HtmlWriter(TextReportFile):
         (self._tmp_folder / file).write_bytes(data)
         sha = hashlib.sha256(data).hexdigest()
         self._sums.append(f"{sha}  {file}\n")
-        return f'src="{esc(self.folder.name)}/{file}" data-sha256="{sha}"'
+        where = file if self._page is not None else f"{esc(self.folder.name)}/{file}"
+        return f'src="{where}" data-sha256="{sha}" loading="lazy"'
+
+    def _page_name(self, index: int) -> str:
+        """The page of NAME_files/ that holds file ``index``'s section."""
+        return f"page-{index // PAGE_FILES + 1:04d}.html"
+
+    def _head(self, title: str, csp: str) -> str:
+        return (
+            '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            f'<meta http-equiv="Content-Security-Policy" content="{esc(csp)}">\n'
+            '<meta name="referrer" content="no-referrer">\n'
+            f"<title>{esc(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
+        )
+
+    def _page_nav(self, number: int, pages: int) -> str:
+        """Links of page ``number`` of ``pages``: the report's file, the page before, after."""
+        links = [f'<a href="../{esc(self.path.name)}">report and summary</a>']
+        if number > 1:
+            links.append(f'<a href="page-{number - 1:04d}.html">previous page</a>')
+        if number < pages:
+            links.append(f'<a href="page-{number + 1:04d}.html">next page</a>')
+        return f"<nav><p>Page {number} of {pages}: {' · '.join(links)}</p></nav>\n"
+
+    def _open_page(self, index: int) -> None:
+        """Start the page of NAME_files/ whose first section is file ``index``'s."""
+        ov = self._ov
+        assert ov is not None and self._tmp_folder is not None
+        number, pages = index // PAGE_FILES + 1, -(-ov.source.count // PAGE_FILES)
+        last = min(index + PAGE_FILES, ov.source.count)
+        name = self._page_name(index)
+        self._page = open(  # closed by _close_page, or abort
+            self._tmp_folder / name, "w", encoding="utf-8", errors="backslashreplace"
+        )
+        self._pages.append((name, "", index + 1, last))
+        title = f"Forensic examination report: {ov.source.title}, files {index + 1}-{last}"
+        self._w(self._head(title, FOLDER_CSP) + self._page_nav(number, pages))
+        self._w(f"<h1>Files {index + 1} to {last} of {ov.source.count}</h1>\n")
+        self._w(f"<p>{esc(ov.source.title)}</p>\n")
+        if ov.alerts:
+            self._w(
+                f'<p class="bad"><a href="../{esc(self.path.name)}#integrity-alert">'
+                "EVIDENCE INTEGRITY ALERT: see the report's first section</a></p>\n"
+            )
+        self._w(f'<section id="items"><p class="caption">{esc(T.LEGEND_TEXT)}</p>\n')
+
+    def _close_page(self) -> None:
+        """End the page under way; its SHA-256 goes to the list of pages and SHA256SUMS."""
+        if self._page is None:
+            return
+        ov = self._ov
+        assert ov is not None and self._tmp_folder is not None
+        name, _, first, last = self._pages[-1]
+        self._w(
+            "</section>\n"
+            + self._page_nav(first // PAGE_FILES + 1, -(-ov.source.count // PAGE_FILES))
+        )
+        self._w("</body>\n</html>\n")
+        self._page.close()
+        self._page = None
+        sha = hashlib.sha256((self._tmp_folder / name).read_bytes()).hexdigest()
+        self._pages[-1] = (name, sha, first, last)
+        self._sums.append(f"{sha}  {name}\n")
 
     def _figure(self, fig: Figure, alt: str) -> str:
         return (
@@ -159,19 +241,19 @@ class HtmlWriter(TextReportFile):
                 tempfile.mkdtemp(prefix=prefix, suffix=".tmp", dir=self.path.parent)
             )
             csp = FOLDER_CSP
+        self._ov = ov
         title = f"Forensic examination report: {ov.source.title}"
         self._w(
-            '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-            f'<meta http-equiv="Content-Security-Policy" content="{esc(csp)}">\n'
-            '<meta name="referrer" content="no-referrer">\n'
-            f"<title>{esc(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
-            f"<h1>Forensic examination report</h1>\n<p>{esc(ov.source.title)}</p>\n"
+            self._head(title, csp)
+            + f"<h1>Forensic examination report</h1>\n<p>{esc(ov.source.title)}</p>\n"
         )
-        if self._tmp_folder is not None:
+        if self.paged:
             self._w(
-                f"<p>This report of {ov.source.count} files keeps its images in the folder "
-                f"{esc(self.folder.name)}/ beside it (keep the two together); each image's "
-                f"SHA-256 is written in this file, and in {esc(self.folder.name)}/{SUMS}.</p>\n"
+                f"<p>This report of {ov.source.count} files keeps its images and the files' "
+                f"sections, {PAGE_FILES} to a page, in the folder {esc(self.folder.name)}/ "
+                "beside it (keep the two together); each page's SHA-256 is written in this "
+                "file (Evidence files, at the end), each image's in the page that shows it, "
+                f"and all of them in {esc(self.folder.name)}/{SUMS}.</p>\n"
             )
         alerts = ov.alerts
         if alerts:
@@ -213,8 +295,9 @@ class HtmlWriter(TextReportFile):
             '<section id="environment"><h2>Environment and parameters</h2>'
             f"{_kv(T.environment_rows(ov))}</section>\n"
         )
-        self._w('<section id="items"><h2>Evidence files</h2>')
-        self._w(f'<p class="caption">{esc(T.LEGEND_TEXT)}</p>\n')
+        if not self.paged:  # else the list of pages, at the end (finish)
+            self._w('<section id="items"><h2>Evidence files</h2>')
+            self._w(f'<p class="caption">{esc(T.LEGEND_TEXT)}</p>\n')
 
     def _ground_truth(self, gt: dict) -> None:
         intro, header, rows = report_section(gt)
@@ -239,7 +322,8 @@ class HtmlWriter(TextReportFile):
                 f'<img {self._src(thumb, "image/jpeg", "thumb")} alt="thumbnail">' if thumb else ""
             )
             tds = [f'<td class="thumb">{img}</td>', f"<td>{esc(cells[0])}</td>"]
-            tds.append(f'<td><a href="#item-{i + 1}">{esc(cells[1])}</a></td>')
+            page = f"{esc(self.folder.name)}/{self._page_name(i)}" if self.paged else ""
+            tds.append(f'<td><a href="{page}#item-{i + 1}">{esc(cells[1])}</a></td>')
             status_css = "" if row.status == "ok" else ' class="bad"'
             tds.append(f"<td{status_css}>{esc(cells[2])}</td>")
             for c in cells[3:-1]:
@@ -253,6 +337,9 @@ class HtmlWriter(TextReportFile):
         self._w(f'</tbody></table><p class="caption">{esc(T.summary_note(ov))}</p></section>\n')
 
     def item(self, index: int, item: ReportItem, ov: Overview, figs: ItemFigures) -> None:
+        if self.paged and index % PAGE_FILES == 0:
+            self._close_page()
+            self._open_page(index)
         n = index + 1
         integ = ov.integrity[index]
         status = "ok" if item.status == "ok" else "error"
@@ -345,6 +432,18 @@ class HtmlWriter(TextReportFile):
         )
 
     def finish(self) -> Path:
+        if self.paged:
+            self._close_page()
+            self._w(
+                '<section id="items"><h2>Evidence files</h2><p>Each file\'s section, '
+                f"{PAGE_FILES} to a page, with each page's SHA-256:</p><ul>\n"
+            )
+            for name, sha, first, last in self._pages:
+                self._w(
+                    f'<li><a href="{esc(self.folder.name)}/{name}" data-sha256="{sha}">'
+                    f'files {first} to {last}</a> <span class="mono">SHA-256 {sha}</span></li>\n'
+                )
+            self._w("</ul>")
         self._w("</section>\n<footer><p>End of report.</p></footer>\n</body>\n</html>\n")
         if self._tmp_folder is not None:  # in place before the file that names its images
             (self._tmp_folder / SUMS).write_text("".join(self._sums), encoding="utf-8")
@@ -373,6 +472,9 @@ class HtmlWriter(TextReportFile):
 
     def abort(self) -> None:
         super().abort()
+        if self._page is not None:
+            self._page.close()
+            self._page = None
         if self._tmp_folder is not None:
             shutil.rmtree(self._tmp_folder, ignore_errors=True)
             self._tmp_folder = None

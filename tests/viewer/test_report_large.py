@@ -23,22 +23,38 @@ def _items(n: int) -> list:
 def test_above_the_limit_the_html_names_image_files_that_exist_and_embeds_none(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Above EMBED_LIMIT the images are files in report_files/, and the files' sections are
+    pages there of PAGE_FILES each (10,000 files made one page of 48 MB with 30,000 images):
+    the report's file holds the summary, linking each file to its page, and each page's
+    SHA-256; each page each of its images'; SHA256SUMS all of them."""
     monkeypatch.setattr(H, "EMBED_LIMIT", 2)
-    page = write_report(_items(3), tmp_path / "r", ["html"])["html"]
+    monkeypatch.setattr(H, "PAGE_FILES", 2)
+    page = write_report(_items(5), tmp_path / "r", ["html"])["html"]
     text = page.read_text("utf-8")
-    assert "data:image" not in text
-    images = re.findall(r'<img src="([^"]+)" data-sha256="([0-9a-f]{64})"', text)
-    assert len(images) >= 6  # a thumbnail and at least one figure per file
-    assert len(images) == text.count("<img ")
     folder = tmp_path / "r" / "report_files"
-    for src, sha in images:
-        assert src.startswith("report_files/")
-        assert hashlib.sha256((page.parent / src).read_bytes()).hexdigest() == sha
+    assert "data:image" not in text and 'id="item-' not in text  # sections are on pages
+    sha = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
+    thumbs = re.findall(r'<img src="report_files/([^"]+)" data-sha256="([0-9a-f]{64})"', text)
+    assert len(thumbs) == 5 == text.count("<img ")
+    pages = re.findall(r'<a href="report_files/(page-\d{4}\.html)" data-sha256="(\w{64})"', text)
+    assert [p for p, _ in pages] == ["page-0001.html", "page-0002.html", "page-0003.html"]
+    assert '<a href="report_files/page-0002.html#item-3">f2.png</a>' in text
+    figures = []
+    for k, (name, _) in enumerate(pages, start=1):
+        html = (folder / name).read_text("utf-8")
+        assert sorted(re.findall(r'id="item-(\d+)"', html)) == [
+            str(n) for n in range(2 * k - 1, min(2 * k, 5) + 1)
+        ]
+        assert ("previous page" in html) == (k > 1) and ("next page" in html) == (k < 3)
+        assert '<a href="../report.html">' in html
+        found = re.findall(r'<img src="([^"/]+)" data-sha256="([0-9a-f]{64})"', html)
+        assert len(found) == html.count("<img ") >= 2 * (2 if k < 3 else 1)
+        figures += found
+    for name, digest in [*thumbs, *pages, *figures]:
+        assert sha[name] == digest
     sums = (folder / "SHA256SUMS").read_text().splitlines()
-    assert sorted(sums) == sorted(f"{sha}  {src.split('/', 1)[1]}" for src, sha in images)
-    assert sorted(p.name for p in folder.iterdir()) == sorted(
-        [*(src.split("/", 1)[1] for src, _ in images), "SHA256SUMS"]
-    )
+    assert sorted(sums) == sorted(f"{d}  {n}" for n, d in sha.items() if n != "SHA256SUMS")
+    assert len(sums) == len(thumbs) + len(pages) + len(figures)
     assert [p.name for p in page.parent.iterdir() if ".tmp" in p.name] == []
     # written again below the limit: one file again, the earlier report's folder gone
     monkeypatch.setattr(H, "EMBED_LIMIT", 200)
