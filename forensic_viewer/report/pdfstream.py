@@ -26,6 +26,7 @@ from typing import Any, BinaryIO
 
 from reportlab.pdfbase import pdfdoc
 from reportlab.pdfbase.pdfdoc import (
+    PDF_SUPPORT_VERSION,
     PDFCrossReferenceTable,
     PDFDocument,
     PDFImageXObject,
@@ -78,7 +79,9 @@ class StreamingDocument(PDFDocument):
 
     def open(self, path: str) -> None:
         self._out: BinaryIO = open(path, "wb")  # closed by SaveToFile or close
-        self._sink = _Sink(self._out, self._pdfVersion)
+        # the header is written first: the version of the newest feature reportlab may still
+        # ask for (transparency, 1.4: ensureMinPdfVersion raises the version as it is used)
+        self._sink = _Sink(self._out, max(self._pdfVersion, *PDF_SUPPORT_VERSION.values()))
         self._seen = self.objectcounter  # objects up to this number were looked at
         self._reserved: set[str] = set()
 

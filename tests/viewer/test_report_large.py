@@ -201,6 +201,8 @@ def test_the_pdf_writes_each_finished_page_to_its_file_and_keeps_none_in_memory(
     assert all(ended > 0 and on_disk == ended for ended, on_disk, _, _ in seen), seen
     assert all(kept == 0 and images <= 2 for _, _, kept, images in seen), seen
     reader = PdfReader(pdf, strict=True)
+    # its header written first: the version of anything reportlab may add later (alpha, 1.4)
+    assert reader.pdf_header == "%PDF-1.4"
     total = len(reader.pages)
     assert total > 6
     for k, page in enumerate(reader.pages, start=1):
