@@ -87,6 +87,7 @@ class _Styles:
         base = ParagraphStyle("base", fontName=f.regular, fontSize=8.5, leading=10.5)
         self.body = base
         self.small = ParagraphStyle("small", parent=base, fontSize=7, leading=8.5)
+        self.small_red = ParagraphStyle("small_red", parent=self.small, textColor=RED)
         self.mono = ParagraphStyle("mono", parent=base, fontName=f.mono, fontSize=6.8, leading=8.2)
         self.label = ParagraphStyle("label", parent=self.small, textColor=colors.HexColor("#444"))
         self.h1 = ParagraphStyle("h1", parent=base, fontName=f.bold, fontSize=17, leading=21)
@@ -147,15 +148,17 @@ class PdfWriter:
     def p(self, value: object, style: ParagraphStyle | None = None) -> Paragraph:
         return Paragraph(para_text(value, self.f, self.missing), style or self.s.body)
 
-    def cell(self, value: object, style: ParagraphStyle, width: float) -> Paragraph | str:
+    def cell(
+        self, value: object, style: ParagraphStyle, width: float, pad: float = KV_PAD
+    ) -> Paragraph | str:
         """A table cell of ``value``: the text itself when it fits on one line of ``width``
         in the report font (the table draws it in ``style``'s font: see :meth:`kv`), else a
-        Paragraph. reportlab wraps a Paragraph in a table three or four times (measured for
+        Paragraph; ``pad``: the cell's padding left and right. reportlab wraps a Paragraph in a table three or four times (measured for
         KeepTogether, laid out, drawn): the largest share of a report's time."""
         text = str(value)
         if "\n" in text or drawable(text, self.f) != text:  # a fallback font or code points
             return self.p(value, style)
-        room = width - 2 * KV_PAD
+        room = width - 2 * pad
         if pdfmetrics.stringWidth(text, style.fontName, style.fontSize) > room:
             return self.p(value, style)
         return text
@@ -345,6 +348,7 @@ class PdfWriter:
         header = T.summary_header(ov)
         sha = len(header) - 1  # the integrity column comes last
         rows = [[header[j] for j in columns]]
+        s = self.s
         style: list[tuple[Any, ...]] = [
             ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb")),
             ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
@@ -353,7 +357,12 @@ class PdfWriter:
             ("BOTTOMPADDING", (0, 0), (-1, -1), 1.5),
             ("LEFTPADDING", (0, 0), (-1, -1), CELL_PAD),
             ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PAD),
+            # the font of the cells given as text (cell): the Paragraph styles' own
+            ("FONT", (0, 0), (-1, 0), s.label.fontName, s.label.fontSize, s.label.leading),
+            ("TEXTCOLOR", (0, 0), (-1, 0), s.label.textColor),
+            ("FONT", (0, 1), (-1, -1), s.small.fontName, s.small.fontSize, s.small.leading),
         ]
+        red: set[tuple[int, int]] = set()  # TEXTCOLOR colours a text cell, not a Paragraph
         for r, i in enumerate(files, start=1):
             cells = T.summary_cells(ov, i)
             rows.append([cells[j] for j in columns])
@@ -365,8 +374,13 @@ class PdfWriter:
                     c == "not run" or c.startswith("ERROR") or (j == sha and not ov.integrity[i].ok)
                 ):
                     style.append(("TEXTCOLOR", (k, r), (k, r), RED))
+                    red.add((k, r))
+
+        def cell_style(k: int, r: int) -> ParagraphStyle:
+            return s.label if r == 0 else s.small_red if (k, r) in red else s.small
+
         data = [
-            [self.p(c, self.s.label if r == 0 else self.s.small) for c in row]
+            [self.cell(c, cell_style(k, r), widths[k], CELL_PAD) for k, c in enumerate(row)]
             for r, row in enumerate(rows)
         ]
         t = Table(data, colWidths=widths, repeatRows=1, hAlign="LEFT")

@@ -238,3 +238,38 @@ def test_the_summary_reads_its_columns_from_the_rows_once_not_once_a_row(
         assert all(len(c) == len(header) for c in cells) and "m" in header
         walks[n] = Walked.walks
     assert walks[40] == walks[5] <= 3, walks
+
+
+def test_the_pdf_summary_draws_a_cell_that_fits_one_line_as_text_and_its_red_cells_red(
+    tmp_path: Path,
+) -> None:
+    """The summary's cells were all Paragraphs, wrapped three or four times each by reportlab
+    (most of the front matter's time: 250 pages at 10,000 files); one that fits its column
+    on one line is now text in the same font. Red (an error, not run, evidence not verified)
+    was a TEXTCOLOR, which a Paragraph ignores: text cells take it, a Paragraph gets a red
+    style."""
+    import dataclasses
+
+    from reportlab.platypus import Paragraph
+
+    from forensic_viewer.report import CaseInfo, ReportOptions, ReportSource
+    from forensic_viewer.report import text as T
+    from forensic_viewer.report.build import overview
+    from forensic_viewer.report.pdf import RED, PdfWriter
+
+    bad = dataclasses.replace(
+        _items(1)[0], key="bad.png", status="error", error="bad.png: " + "damaged data " * 12
+    )
+    ov = overview(ReportSource.from_items([*_items(2), bad]), CaseInfo(), ReportOptions())
+    w = PdfWriter(tmp_path / "r.pdf")
+    columns = list(range(len(T.summary_header(ov))))
+    widths = w._column_widths(ov, columns)
+    table = w._summary_chunk(ov, columns, widths, range(3))
+    cells = table._cellvalues
+    assert cells[1][:3] == ["1", "f0.png", "analysed"]  # text, not Paragraphs
+    assert cells[0][0] == "#"
+    error = cells[3][2]
+    assert isinstance(error, Paragraph) and error.style.textColor == RED
+    red_text = [c for c, st in zip(cells[3], table._cellStyles[3], strict=True) if st.color == RED]
+    assert any(isinstance(c, str) for c in red_text), cells[3]  # e.g. a model's "not run"
+    w.abort()

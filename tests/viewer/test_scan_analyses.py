@@ -232,6 +232,7 @@ def test_the_pdf_summary_cuts_no_word_and_gives_the_analyses_a_table_of_their_ow
     """One A4 row of every column, a column per analysis, cut words in the middle
     ('authe|ntic', 'Disagr|eement'): the analyses get a table of their own after the verdicts,
     and each column is at least as wide as its longest word."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
     from reportlab.platypus import Paragraph, Table
 
     from forensic_viewer.report import CaseInfo, ReportOptions
@@ -246,14 +247,20 @@ def test_the_pdf_summary_cuts_no_word_and_gives_the_analyses_a_table_of_their_ow
     def para(cell: object) -> object:  # a laid-out table holds its cells in tuples
         return cell[0] if isinstance(cell, (list, tuple)) else cell
 
-    summaries = [
-        t for t in tables if getattr(para(t._cellvalues[0][0]), "getPlainText", str)() == "#"
-    ]
-    headers = [[para(c).getPlainText() for c in t._cellvalues[0]] for t in summaries]
+    def plain(cell: object) -> str:  # a cell that fits one line is its text (PdfWriter.cell)
+        return cell if isinstance(cell, str) else getattr(cell, "getPlainText", str)()
+
+    summaries = [t for t in tables if plain(para(t._cellvalues[0][0])) == "#"]
+    headers = [[plain(para(c)) for c in t._cellvalues[0]] for t in summaries]
     cut = []
+    font = writer.s.small
     for t in summaries:
         for row in t._cellvalues:
             for width, cell in zip(t._colWidths, map(para, row), strict=True):
+                if isinstance(cell, str):  # drawn on one line: it fits, no word cut
+                    size = stringWidth(cell, font.fontName, font.fontSize)
+                    assert size <= width - 2 * CELL_PAD, (cell, width)
+                    continue
                 assert isinstance(cell, Paragraph)
                 cell.wrap(width - 2 * CELL_PAD, 10_000)
                 words = set(cell.getPlainText().split())
