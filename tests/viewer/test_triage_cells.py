@@ -141,9 +141,12 @@ def test_the_table_says_what_the_columns_compare_and_who_said_what() -> None:
 def test_the_report_summary_says_what_the_analysis_and_disagreement_cells_give() -> None:
     from types import SimpleNamespace
 
+    from forensic_viewer.report.build import Overview
     from forensic_viewer.report.text import summary_note
 
     row = triage_row(_record("authentic", "manipulated", pairs=1))
-    note = summary_note(SimpleNamespace(rows=[row]))
+    ov = SimpleNamespace(rows=[row])
+    ov.analysis_columns = Overview.analysis_columns.func(ov)  # the Overview's, worked out once
+    note = summary_note(ov)
     assert "the default verdict" in note and "copy-move analysis the ensemble uses" in note
     assert "else clone: p99: the 99th percentile of the map" in note
