@@ -7,6 +7,7 @@
     forensic-train average CKPT CKPT ... --out CKPT   (mean weights: a model soup; then calibrate)
     forensic-train synth SRC_DIR --out DIR [--count N]
     forensic-train synth --kind faces --faces DIR [DIR ...] --out DIR [--count N] [--seed S]
+                         [--video-prob P --video-crf LO-HI --video-codecs h264,hevc]
     forensic-train check --data DIR ... [--json]   (counts and problems, before a run)
 
 Every command checks its inputs before any long work and says in one line what is wrong (exit
@@ -67,6 +68,23 @@ def _add_data_args(p: argparse.ArgumentParser, *, training: bool) -> None:
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
 
 
+def _add_video_args(p: argparse.ArgumentParser, what: str) -> None:
+    """``--video-*``: H.264/HEVC coding of ``what`` (trainer.data.augment.video_code)."""
+    g = p.add_argument_group(
+        f"video coding of {what} (H.264/HEVC, decoded back; needs PyAV: the `video` extra)"
+    )
+    g.add_argument("--video-prob", type=float, metavar="P", help="share coded (default: none)")
+    g.add_argument("--video-crf", metavar="LO-HI", help="CRF range drawn from (default 18-32)")
+    g.add_argument("--video-codecs", metavar="h264,hevc", help="codecs drawn from (default h264)")
+    g.add_argument("--video-preset", metavar="NAME", help="encoder preset (default medium)")
+    g.add_argument(
+        "--video-frames",
+        type=int,
+        choices=(1, 2, 3),
+        help="frames coded, the image the last (default 2: a P-frame; 1: an I-frame)",
+    )
+
+
 def _add_fit_args(p: argparse.ArgumentParser) -> None:
     _add_data_args(p, training=True)
     p.add_argument("--arch", required=True, help="registered architecture (forensic-viewer models)")
@@ -115,6 +133,7 @@ def _add_fit_args(p: argparse.ArgumentParser) -> None:
         help="augmentation preset (default: light for "
         "window sampling, full for whole images; see trainer.data.augment)",
     )
+    _add_video_args(p, "the training samples, on top of --aug")
     p.add_argument(
         "--authentic-share",
         type=float,
@@ -351,6 +370,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --kind faces: every crop resized to this square (up or down), as the "
         "viewer's face path resizes a face crop to a model's window (overrides --max-crop)",
     )
+    _add_video_args(s, "the crops with --kind faces, forgeries and Au/ alike, after the JPEG")
     add_check_parser(sub)
     return p
 

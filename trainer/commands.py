@@ -33,7 +33,7 @@ from engine.ensemble import ENSEMBLE_SUFFIX
 from engine.errors import CheckpointError
 from engine.files import atomic_write
 from engine.models.registry import config_from_dict
-from trainer.data.augment import preset
+from trainer.data.augment import preset, video_fields
 from trainer.data.datasets import ImageDataset, WindowConfig, WindowDataset, load_items
 from trainer.data.records import SkipLog, decoded_masks_findings, empty_mask_warning
 from trainer.distributed import rank
@@ -248,6 +248,7 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
     _check(args.batch_size is None or args.batch_size >= 1, "--batch-size must be >= 1")
     _check(args.lr is None or args.lr > 0, "--lr must be positive")
     _check(args.threads >= 0, "--threads must be >= 0")
+    video = video_fields(args)  # checked (and PyAV) before any data is read
     _check(
         args.checkpoint_minutes >= 0,
         f"--checkpoint-minutes must be >= 0 (0: no timed checkpoints), got {args.checkpoint_minutes}",
@@ -332,11 +333,11 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
     if empty and main_rank:  # said: such an image teaches nothing about where tampering is
         print(empty_mask_warning(empty), file=sys.stderr)
     if sampling == "windows":
-        aug = preset(args.aug or "light")
+        aug = preset(args.aug or "light", **video)
         wcfg = WindowConfig(window=args.window, authentic_share=args.authentic_share)
         train_set: WindowDataset | ImageDataset = WindowDataset(items, wcfg, aug, seed=args.seed)
     else:
-        aug = preset(args.aug or "full")
+        aug = preset(args.aug or "full", **video)
         train_set = ImageDataset(items, args.window, aug, seed=args.seed)
     counts = train_set.counts()
     if uses_masks and sampling == "windows" and counts.get("forged_windows", 0) == 0:
@@ -467,7 +468,7 @@ def _versions() -> dict[str, str]:
 # sees, in which order, or how far each step moves the weights. --epochs is not among them:
 # a resume may extend a run.
 RESUME_SETTINGS = (
-    "data", "val_data", "seed", "split_by", "val_fraction", "val_max_images", "optimizer",
+    "data", "val_data", "seed", "split_by", "val_fraction", "val_max_images", "optimizer", "video",
     "lr", "weight_decay", "schedule", "batch_size", "warmup", "aug", "authentic_share", "init",
 )  # fmt: skip
 
@@ -488,6 +489,7 @@ def run_settings(
         **{k: optim[k] for k in ("optimizer", "lr", "weight_decay", "schedule", "batch_size")},
         "warmup": args.warmup,
         "aug": args.aug or default_aug,
+        "video": video_fields(args),  # the --video-* options given ({}: no video coding)
         "authentic_share": args.authentic_share if sampling == "windows" else None,
         "init": None if args.init is None else str(Path(args.init).resolve()),
     }
