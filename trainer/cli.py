@@ -34,7 +34,7 @@ from engine.ending import (
     stop_words,
 )
 from engine.errors import ForensicError
-from trainer.check import add_check_parser
+from trainer.check import add_as_given_arg, add_check_parser
 from trainer.errors import UsageError
 from trainer.plan import DEFAULT_WINDOW, RESUME_NAME
 from trainer.progress import EXIT_FAILED, EXIT_USAGE, finished_at_stop
@@ -66,6 +66,7 @@ def _add_data_args(p: argparse.ArgumentParser, *, training: bool) -> None:
         "--device", default="auto" if training else "cpu", help="auto | cpu | cuda | cuda:N | mps"
     )
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    add_as_given_arg(p)
 
 
 def _add_video_args(p: argparse.ArgumentParser, what: str) -> None:
@@ -393,7 +394,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
-    from trainer.commands import run_calibrate
+    from trainer.calibrate import run as run_calibrate  # torch and the networks load here
 
     return run_calibrate(args)
 

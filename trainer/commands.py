@@ -329,7 +329,10 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
         path, why = skipped.entries[0]  # the first: every one failed
         n = len(bundle.train)
         raise DataError(path, f"{why}; none of the {n} training images could be decoded")
-    empty = decoded_masks_findings([(it.sample, it.mask) for it in items], skipped, uses_masks)
+    decoded = [(it.sample, it.mask) for it in items]
+    empty, given = decoded_masks_findings(decoded, skipped, uses_masks, args.masks_as_given)
+    skipped.warn(given)  # listed at the end; recorded in run.json and the checkpoints
+    record["masks_as_given"] = given if args.masks_as_given else None
     if empty and main_rank:  # said: such an image teaches nothing about where tampering is
         print(empty_mask_warning(empty), file=sys.stderr)
     if sampling == "windows":
@@ -389,6 +392,7 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
             "versions": _versions(),
             "command": command,
             "skipped_images": len(skipped),
+            "masks_as_given": record["masks_as_given"],  # the inverted-mask rule overridden
         },
     )
     name = args.name or out.name
@@ -509,10 +513,10 @@ def _check_resume_settings(out: Path, before: object, now: dict[str, Any]) -> No
     )
 
 
-def _eval_samples(args: argparse.Namespace, which: str) -> list:
-    """The samples of ``--split`` ``which``; a data set among them whose masks look inverted,
-    or none of which marks a pixel, is refused as ``fit`` refuses it (the figures measured
-    against them would be wrong without a word)."""
+def _eval_samples(args: argparse.Namespace, which: str) -> tuple[list, list[str] | None]:
+    """The samples of ``--split`` ``which``; a data set among them whose masks look inverted
+    (unless ``--masks-as-given``: then also its line, recorded; else None), or none of which
+    marks a pixel, is refused as ``fit`` refuses it (figures against them are wrong unsaid)."""
     from trainer.data.records import read_dataset, refuse_implausible_masks, validate
     from trainer.data.splits import three_way_split
 
@@ -538,8 +542,8 @@ def _eval_samples(args: argparse.Namespace, which: str) -> list:
             need_masks=False,
         )
         samples = bundle.val if which == "val" else bundle.train
-    refuse_implausible_masks(samples)
-    return samples
+    overridden = refuse_implausible_masks(samples, as_given=args.masks_as_given)
+    return samples, overridden if args.masks_as_given else None
 
 
 def _load_model(path: Path, device: str) -> LoadedModel:
@@ -563,7 +567,7 @@ def run_eval(args: argparse.Namespace) -> int:
     from trainer.metrics import summarize
 
     model = _load_model(args.model, args.device)
-    samples = _eval_samples(args, args.split)
+    samples, overridden = _eval_samples(args, args.split)
     if args.json is None:
         data_name = "+".join(parse_data_spec(d).path.stem for d in args.data)
         args.json = args.model.with_name(f"{args.model.stem}.eval-{data_name}-{args.split}.json")
@@ -581,6 +585,7 @@ def run_eval(args: argparse.Namespace) -> int:
         samples = subset_for_validation(samples, args.limit, args.seed)
     set_threads(args.threads)
     skipped = SkipLog()
+    skipped.warn(overridden or [])  # listed at the end, and in the --json file
     reporter = Reporter(interval=10.0)
     result = evaluate(
         model,
@@ -611,6 +616,7 @@ def run_eval(args: argparse.Namespace) -> int:
             "conventions": summarize(m, args.inverted),
             "images": [r.to_dict() for r in result.records],
             "skipped": skipped.entries,
+            "masks_as_given": overridden,
         }
         write_json(args.json, payload)
         print(f"wrote {args.json}")
@@ -627,14 +633,14 @@ def run_ensemble(args: argparse.Namespace) -> int:
         raise UsageError(args.out, f"the ensemble file's name must end in {ENSEMBLE_SUFFIX}")
     models = [_load_model(p, args.device) for p in args.model]
     _distinct_member_names(models)
-    samples = _eval_samples(args, args.split)
+    samples, overridden = _eval_samples(args, args.split)
     _writable_dir(args.out.parent)
     if args.json:
         _writable_dir(args.json.parent)
     if args.limit > 0:
         samples = subset_for_validation(samples, args.limit, args.seed)
     set_threads(args.threads)
-    return ensemble.run(args, samples, models)
+    return ensemble.run(args, samples, models, overridden)
 
 
 def _distinct_member_names(models: list[LoadedModel]) -> None:
@@ -672,12 +678,6 @@ def format_table(m: dict[str, Any], model: LoadedModel, split: str) -> str:
             f"({m['empty_masks']} tampered image(s) with an empty mask left out of pixel figures)"
         )
     return "\n".join(lines)
-
-
-def run_calibrate(args: argparse.Namespace) -> int:
-    from trainer.calibrate import run as calibrate_run
-
-    return calibrate_run(args)
 
 
 def run_synth(args: argparse.Namespace) -> int:

@@ -255,6 +255,7 @@ class TrainingConfig:
     threads: int = 1  # torch CPU threads of every process of the run
     processes: int = 1  # training processes (fit --nproc: DDP through torchrun); batch is global
     extra: list[str] = field(default_factory=list)  # further fit/pretrain arguments
+    masks_as_given: bool = False  # --masks-as-given: masks that look inverted used as they are
 
     @property
     def run_dir(self) -> Path:
@@ -282,11 +283,10 @@ class TrainingConfig:
             ),
         ]
 
-    def _data_args(self) -> list[str]:
-        out: list[str] = []
-        for d in self.data:
-            out += ["--data", d]
+    def _data_args(self, as_given: bool = True) -> list[str]:
+        out = [a for d in self.data for a in ("--data", d)]
         out += ["--val-fraction", f"{self.val_fraction:g}", "--split-by", self.split_by]
+        out += ["--masks-as-given"] if self.masks_as_given and as_given else []
         return [*out, "--seed", str(self.seed)]
 
     def check_argv(self) -> list[str]:
@@ -368,7 +368,8 @@ class TrainingConfig:
             out = ["face-model", *out, "--json", str(json_out), "--name", self.name]
         else:
             out = ["calibrate", *out, "--pixel-threshold", self.pixel_threshold_choice()]
-        return [*out, *self._data_args(), "--device", self.device, "--threads", str(self.threads)]
+        data = self._data_args(as_given=not self.face_start())  # face-model has no such check
+        return [*out, *data, "--device", self.device, "--threads", str(self.threads)]
 
     def pixel_threshold_choice(self) -> str:
         """``calibrate --pixel-threshold`` of a whole-image run: ``auto`` for a fresh run (its

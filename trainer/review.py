@@ -12,7 +12,9 @@ where θ came from, and warnings:
   from its initial weights is then close to an untrained one; one fine-tuned from a model
   (``fit --init``, the dialog's "start from") is close to that model, and the review says
   so: it starts from a trained network (:func:`started_from`);
-- no validation figures (no validation images, or validation switched off).
+- no validation figures (no validation images, or validation switched off);
+- masks that look inverted, trained on as given (``fit --masks-as-given``, recorded in the
+  checkpoint's training summary as ``masks_as_given``).
 
 Qt-free, so the training dialog only shows the result and ``forensic-train`` could print it.
 """
@@ -101,6 +103,9 @@ def review_checkpoint(path: str | Path) -> InstallReview:
             "no validation figures: nothing measured how well it finds manipulations "
             "(no validation images, or validation was off)"
         )
+    overridden = meta.training.get("masks_as_given")
+    if isinstance(overridden, list) and overridden:  # fit --masks-as-given let them through
+        warnings.append(f"trained on masks that look inverted: {overridden[0]}")
     rule = meta.decision
     threshold = f"θ = {rule.threshold:g} ({rule.provenance})"
     review = InstallReview(path, meta.name or path.stem, steps, figures, threshold, warnings, start)

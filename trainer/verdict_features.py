@@ -33,7 +33,8 @@ from engine.errors import ForensicError
 from engine.files import AtomicFile, not_regular_reason, read_regular_text
 from engine.io import is_image_name
 from engine.metrics import f1_iou
-from trainer.data.records import Sample, read_dataset
+from trainer.check import add_as_given_arg
+from trainer.data.records import Sample, read_dataset, refuse_implausible_masks
 from trainer.data.splits import three_way_split
 from trainer.errors import UsageError
 
@@ -411,6 +412,7 @@ def add_parser(sub: Any) -> None:
         default=None,
         help='with --reuse: JSON settings per analysis, e.g. \'{"clone": {"max_scale": 3}}\'',
     )
+    add_as_given_arg(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -440,12 +442,18 @@ def run(args: argparse.Namespace) -> int:
         for line in _read_text(args.out, "features file to resume").splitlines():
             if line.strip():
                 done.add(json.loads(line)["path"])
-    maps_dir = args.out.with_suffix(".maps")
-    maps_dir.mkdir(parents=True, exist_ok=True)
     classic = tuple(c for c in args.classic.split(",") if c)
     if set(classic) - set(CLASSIC):
         raise UsageError(None, f"--classic: choose from {', '.join(CLASSIC)}")
-    items = work_list(args.casia, args.photos, args.parts.split(","), args.forgeries)[k::n]
+    items = work_list(args.casia, args.photos, args.parts.split(","), args.forgeries)
+    # the pixel F1 of every row is measured against the masks: refused as fit refuses them,
+    # on every shard's images alike (before the shard is taken)
+    given = refuse_implausible_masks([s for s, _ in items], as_given=args.masks_as_given)
+    for line in given:
+        print(f"warning: {line}", file=sys.stderr, flush=True)
+    items = items[k::n]
+    maps_dir = args.out.with_suffix(".maps")
+    maps_dir.mkdir(parents=True, exist_ok=True)
     analyzer = assemble_analyzer(None, device="cpu", faces=False)
     analyzer.detect_side = args.detect_side
     analyzer.prepare()

@@ -367,6 +367,15 @@ class TrainingDialog(QDialog):
         self.data_problems.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.data_problems.setResizeMode(QListWidget.ResizeMode.Adjust)
         form.addRow("problems", self.data_problems)
+        # the data check refuses masks that look inverted (most marking more than half of their
+        # image); sets of large removals or inpainting do mark that much: the analyst says so
+        self.masks_as_given = QCheckBox("masks as given: forgeries may cover most of the image")
+        self.masks_as_given.setToolTip(
+            "--masks-as-given: masks that look inverted are trained on as they are, and the "
+            "run records it"
+        )
+        self.masks_as_given.toggled.connect(self._data_changed)
+        form.addRow("", self.masks_as_given)
 
         self.val_fraction = QDoubleSpinBox()
         self.val_fraction.setRange(0.01, 0.9)
@@ -551,6 +560,7 @@ class TrainingDialog(QDialog):
             threads=self.threads.value(),
             processes=self.processes.value(),
             extra=extra,
+            masks_as_given=self.masks_as_given.isChecked(),
         )
 
     def set_config(self, c: TrainingConfig) -> None:
@@ -572,6 +582,7 @@ class TrainingDialog(QDialog):
         self.threads.setValue(c.threads)
         self.processes.setValue(c.processes)
         self.extra.setText(shlex.join(c.extra))
+        self.masks_as_given.setChecked(c.masks_as_given)
         self.runs_dir.setText(c.runs_dir)
         self.name.setText(c.name)
 

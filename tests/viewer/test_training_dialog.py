@@ -270,3 +270,28 @@ def test_the_processes_box_reaches_the_command_and_a_resumed_config(qtbot, tmp_p
 def _stage_argv(dialog: TrainingDialog) -> list[str]:
     config = dialog.config()
     return config.stage_argv(config.stages()[0], resume=False)
+
+
+@pytest.mark.gui
+def test_masks_as_given_reaches_the_check_fit_and_calibrate_and_a_resumed_config(
+    qtbot, tmp_path: Path
+) -> None:
+    """A set of large removals or inpainting is refused by the data check as inverted masks:
+    the dialog's box passes --masks-as-given to every command that applies the rule, so the
+    check lets Start go and fit and calibrate measure the same masks; each command takes it."""
+    from trainer.cli import build_parser
+
+    dialog = _new_dialog(qtbot, tmp_path)
+    dialog.set_data([str(tmp_path / "d")])
+    flag = "--masks-as-given"
+    assert flag not in dialog.config().check_argv() and flag not in _stage_argv(dialog)
+    dialog.masks_as_given.setChecked(True)
+    config = dialog.config()
+    model = tmp_path / "m.safetensors"
+    argvs = [config.check_argv(), _stage_argv(dialog), config.calibrate_argv(model)]
+    for argv in argvs:
+        assert flag in argv
+        assert build_parser().parse_args(argv).masks_as_given
+    dialog.masks_as_given.setChecked(False)
+    dialog.set_config(config)
+    assert dialog.masks_as_given.isChecked()
