@@ -64,6 +64,7 @@ from engine.masks import (
     AUTHENTIC_FOLDERS,
     MASK_FOLDERS,
     implausible_masks,
+    inverted_masks,
     is_appledouble,
     list_masks,
     subfolder,
@@ -435,6 +436,18 @@ def implausible_line(marked: list[tuple[Path, float]], warnings: list[str]) -> s
     if found is None:
         return None
     return f"{found[0]}: {found[1]}; the ground-truth figures are computed against them as they are"
+
+
+def inverted_line(truth: TruthMask) -> str | None:
+    """One line when the single mask ``truth`` (the viewer's Ground truth panel) marks more
+    than half of its image, short of all of it: :func:`engine.masks.inverted_masks`, the rule
+    ``forensic-train`` refuses by and a scan warns by, for one mask; else None. A mask of 0
+    and 1 says so in its own warning (``truth.warnings``)."""
+    share = float(truth.mask.mean()) if truth.mask.size else 0.0
+    found = inverted_masks([(Path(truth.file), share)])
+    if found is None:
+        return None
+    return f"{found[0]}: {found[1]}; the figures are computed against it as it is"
 
 
 def truth_labels(gt: Mapping[str, Any] | None) -> dict[str, int] | None:
