@@ -32,6 +32,8 @@ from forensic_viewer.report.figures import (
     encode,
     evidence_figure,
     face_maps_figure,
+    fit_size,
+    fold_pieces,
 )
 from forensic_viewer.report.model import (
     FACE_MODEL,
@@ -454,6 +456,7 @@ def item_figures(
     if pixels is not None:
         fig = evidence_figure(pixels, item.faces, style)
         caption = "The evidence as analysed (orientation applied), with the face boxes."
+        caption += _folded(pixels.shape, style)
         out.evidence = Figure.jpeg(caption, fig, q)
     for e in item.entries():
         if not e.ran:
@@ -474,7 +477,8 @@ def item_figures(
         out.entries[e.name] = Figure.jpeg(
             f"Heatmap of {what} ({e.heatmap_precision}); outline: mask "
             f"(heatmap > {threshold_figure(pt)}), at {mask_source_words(e.role)}"
-            + ("" if base is not None else "; evidence not shown"),
+            + ("" if base is not None else "; evidence not shown")
+            + _folded(heat.shape, style),
             fig,
             q,
         )
@@ -514,8 +518,24 @@ def item_figures(
         pairs = " Boxes: clone pairs, source and target joined by a line." if a.record.pairs else ""
         out.analyses[a.name] = Figure.jpeg(
             f"Analysis {a.name}: {a.record.map.meaning.label} ({scale_words(kind)}; "
-            f"{a.map_precision}).{pairs}" + ("" if base is not None else " Evidence not shown."),
+            f"{a.map_precision}).{pairs}"
+            + ("" if base is not None else " Evidence not shown.")
+            + _folded(values.shape, style),
             fig,
             q,
         )
     return out
+
+
+def _folded(shape: tuple[int, ...], style: FigureStyle) -> str:
+    """A caption's words for the figure of an image of ``shape`` when it is drawn folded into
+    pieces (a strip: :func:`~forensic_viewer.report.figures.fold`), else ""."""
+    h, w = shape[:2]
+    n = fold_pieces(*fit_size(h, w, style.max_side), style.max_side)
+    if n == 1:
+        return ""
+    order = "side by side from left to right" if h > w else "one below the other from the top"
+    return (
+        f" The image ({w} x {h} pixels) is drawn cut across its length into {n} pieces, "
+        f"{order}, so that it stays legible."
+    )
