@@ -291,7 +291,7 @@ def implausible_masks(
     look inverted (:func:`inverted_masks`). Trained on, either teaches the network the
     opposite of the forgeries or nothing at all, without a word, and figures measured against
     them are wrong without a word: ``forensic-train check``, ``fit``, ``eval``, ``calibrate``,
-    ``ensemble`` and ``features`` refuse such a data set (the trainer's
+    ``ensemble``, ``features`` and ``face-model`` refuse such a data set (the trainer's
     ``trainer.data.records``), ``forensic-viewer scan --gt`` warns (its analyses stand without
     the figures). ``as_given``: the inverted rule is not applied (the trainer's
     ``--masks-as-given``: sets of large removals or inpainting whose forgeries do cover most

@@ -283,10 +283,10 @@ class TrainingConfig:
             ),
         ]
 
-    def _data_args(self, as_given: bool = True) -> list[str]:
+    def _data_args(self) -> list[str]:
         out = [a for d in self.data for a in ("--data", d)]
         out += ["--val-fraction", f"{self.val_fraction:g}", "--split-by", self.split_by]
-        out += ["--masks-as-given"] if self.masks_as_given and as_given else []
+        out += ["--masks-as-given"] if self.masks_as_given else []
         return [*out, "--seed", str(self.seed)]
 
     def check_argv(self) -> list[str]:
@@ -368,8 +368,7 @@ class TrainingConfig:
             out = ["face-model", *out, "--json", str(json_out), "--name", self.name]
         else:
             out = ["calibrate", *out, "--pixel-threshold", self.pixel_threshold_choice()]
-        data = self._data_args(as_given=not self.face_start())  # face-model has no such check
-        return [*out, *data, "--device", self.device, "--threads", str(self.threads)]
+        return [*out, *self._data_args(), "--device", self.device, "--threads", str(self.threads)]
 
     def pixel_threshold_choice(self) -> str:
         """``calibrate --pixel-threshold`` of a whole-image run: ``auto`` for a fresh run (its
