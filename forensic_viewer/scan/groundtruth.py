@@ -410,7 +410,7 @@ def evaluate_scan(out: Path, truth: TruthSource, keys: Sequence[str] | None = No
     problems += truth.unmatched(used)
     mask_warning = implausible_line(marked, mask_warnings)
     if mask_warning is not None:
-        problems.insert(0, mask_warning)
+        problems = [mask_warning, *_not_said_again(problems, marked, mask_warnings)]
     result = ScanTruth(
         summary.figures(),
         files,
@@ -436,6 +436,19 @@ def implausible_line(marked: list[tuple[Path, float]], warnings: list[str]) -> s
     if found is None:
         return None
     return f"{found[0]}: {found[1]}; the ground-truth figures are computed against them as they are"
+
+
+def _not_said_again(
+    problems: list[str], marked: list[tuple[Path, float]], warnings: list[str]
+) -> list[str]:
+    """``problems`` less the own warnings of the mask that :func:`implausible_line` names when
+    no mask marks a pixel: a mask of 0 and 1 is that line's problem, and the mask's warning
+    of it ("read as an empty mask") named the same file again in a second line (one mask,
+    ``analyze --gt``: two lines for one problem). Kept in the file's own warnings."""
+    if any(share > 0 for _, share in marked):  # inverted: the named mask's warnings differ
+        return problems
+    named = f"{marked[0][0]}: "
+    return [p for p in problems if not (p in warnings and p.startswith(named))]
 
 
 def inverted_line(truth: TruthMask) -> str | None:

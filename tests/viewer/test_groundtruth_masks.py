@@ -258,3 +258,31 @@ def test_a_scan_scored_against_inverted_masks_warns_in_one_line(tmp_path: Path) 
         assert line.startswith(f"{root / 'Gt' / 'a.png'}: the masks look inverted: 3 of 3")
         assert line.endswith("the ground-truth figures are computed against them as they are")
         assert "Warning: " + line in report_section(gt)[0]
+
+
+@pytest.mark.parametrize("given", ["mask", "folder"])
+def test_analyze_gt_says_a_mask_of_0_and_1_in_one_line(
+    tmp_path: Path, tiny_checkpoint: Path, capsys: pytest.CaptureFixture[str], given: str
+) -> None:
+    """A mask saved as 0 and 1 (read as empty) was said twice by ``analyze --gt``: the mask's
+    own warning and the line that no tampered image's mask marks a pixel, both naming the same
+    file for one problem. It is one line now, naming the file, whether the mask is given as
+    a file or found in a folder's Gt/."""
+    root = tmp_path / "data"
+    image = _rgb(root / "Tp" / "a.png", seed=0)
+    zero_one = root / "Gt" / "a.png"
+    region = np.zeros((24, 32), np.uint8)
+    region[4:12, 8:20] = 1
+    zero_one.parent.mkdir(parents=True)
+    Image.fromarray(region, mode="L").save(zero_one)  # saved as 0 / 1 instead of 0 / 255
+    truth = zero_one if given == "mask" else root
+    argv = ["analyze", str(image), "--out", str(tmp_path / "out"), "--model", str(tiny_checkpoint)]
+    assert main([*argv, "--no-faces", "--gt", str(truth)]) == EXIT_OK
+    err = capsys.readouterr().err.splitlines()
+    (line,) = [ln for ln in err if str(zero_one) in ln]
+    assert line.startswith(f"ground truth: {zero_one}: ")
+    assert "0 and 1" in line or "the brightest is 1" in line
+    gt = json.loads((tmp_path / "out" / GT_NAME).read_text(encoding="utf-8"))
+    assert len(gt["problems"]) == 1
+    (scored,) = gt["files"]
+    assert any("the brightest is 1" in w for w in scored["warnings"])  # the file keeps its own
