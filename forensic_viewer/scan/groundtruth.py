@@ -114,7 +114,9 @@ class TruthSource:
     for an authentic image. masks: every mask file, to tell which matched no image.
     mask_folder: a BenCo folder's ``Gt/``, whose every file is a mask (:meth:`mask_rule`).
     appledouble: the files of ``Gt/`` and ``Au/`` that are macOS's AppleDouble files, passed
-    over (:func:`engine.masks.is_appledouble`)."""
+    over (:func:`engine.masks.is_appledouble`). one_mask: a mask file given for one image
+    (``analyze IMAGE --gt MASK``), which may be that image's authentic truth, all black: no
+    set of tampered images' masks (:func:`implausible_line`)."""
 
     origin: Path
     by_path: dict[str, Path | None] = field(default_factory=dict)
@@ -123,6 +125,7 @@ class TruthSource:
     problems: list[str] = field(default_factory=list)
     mask_folder: Path | None = None
     appledouble: list[Path] = field(default_factory=list)
+    one_mask: bool = False
 
     def mask_rule(self) -> Callable[[str | Path], bool]:
         """Whether a file is one of this ground truth's masks, so never evidence: a file below
@@ -241,7 +244,7 @@ def truth_for_images(images: Sequence[str | Path], path: str | Path) -> TruthSou
             raise ForensicError(mask, "no such ground-truth mask")
         if mask is not None and (reason := _unreadable(mask)) is not None:
             raise ForensicError(mask, f"ground-truth mask cannot be read: {reason}")
-        src = TruthSource(path)
+        src = TruthSource(path, one_mask=mask is not None)
         src.by_path[str(image)] = mask
         src.masks += [mask] if mask is not None else []
         return src
@@ -408,7 +411,7 @@ def evaluate_scan(out: Path, truth: TruthSource, keys: Sequence[str] | None = No
         summary.add(image)
         files.append(image)
     problems += truth.unmatched(used)
-    mask_warning = implausible_line(marked, mask_warnings)
+    mask_warning = implausible_line(marked, mask_warnings, tampered=not truth.one_mask)
     if mask_warning is not None:
         problems = [mask_warning, *_not_said_again(problems, marked, mask_warnings)]
     result = ScanTruth(
@@ -427,12 +430,17 @@ def evaluate_scan(out: Path, truth: TruthSource, keys: Sequence[str] | None = No
     return result
 
 
-def implausible_line(marked: list[tuple[Path, float]], warnings: list[str]) -> str | None:
+def implausible_line(
+    marked: list[tuple[Path, float]], warnings: list[str], tampered: bool = True
+) -> str | None:
     """One line when the tampered images' masks, as (mask, share marked), look inverted or
     none marks a pixel (:func:`engine.masks.implausible_masks`, by which ``forensic-train``
     refuses such a set), saying the figures are computed against them as they are; else None.
-    A warning, not a refusal: the scan's analyses stand without the figures."""
-    found = implausible_masks(marked, warnings)
+    A warning, not a refusal: the scan's analyses stand without the figures. ``tampered``
+    False: the masks are no set of tampered images' but the one mask given for one image
+    (:attr:`TruthSource.one_mask`), and an all-black mask is an authentic image's truth, no
+    defect: only whether it looks inverted (a mask of 0 and 1 says so in its own warning)."""
+    found = implausible_masks(marked, warnings) if tampered else inverted_masks(marked)
     if found is None:
         return None
     return f"{found[0]}: {found[1]}; the ground-truth figures are computed against them as they are"
