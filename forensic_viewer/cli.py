@@ -299,6 +299,7 @@ def _run_files(
     from forensic_viewer.casework import case_session, log_started
     from forensic_viewer.scan.pool import files_to_analyse
     from forensic_viewer.scan.results import ResultIndex
+    from forensic_viewer.scan.upgrade import up_to_date_keys
 
     formats = _report_formats(args)
     analyses = _analyses(args)
@@ -307,7 +308,7 @@ def _run_files(
         OutputLock(args.out, command=f"forensic-viewer {args.command}") as lock,
     ):
         files = list_files(index := ResultIndex(args.out))
-        _resolve_jobs(args, files_to_analyse(files, index.done_keys()))
+        _resolve_jobs(args, files_to_analyse(files, up_to_date_keys(index)))
         t0 = time.perf_counter()
         analyzer = build_analyzer(args)
         args.load_seconds = time.perf_counter() - t0  # said apart from the analysis time
@@ -357,6 +358,7 @@ def _scan_and_report(
     from forensic_viewer.scan.results import copies_line
     from forensic_viewer.scan.run import run_scan
     from forensic_viewer.scan.triage import analysis_cell
+    from forensic_viewer.scan.upgrade import upgrade_lines
 
     bar = ProgressBar(len(files), sys.stderr.isatty())
     records: list[dict[str, Any]] = []
@@ -459,6 +461,8 @@ def _scan_and_report(
     )
     if summary.copies:  # the same evidence under two names: analysed twice, said once
         print(plain(copies_line(summary.copies)))
+    for line in upgrade_lines(summary.upgraded):  # rows that held an older analysis version
+        print(plain(f"upgraded {line}"))
     truth = getattr(args, "truth", None) is not None
     if interrupted is not None and (truth or (formats and records)):  # of the finished part
         asked = " and ".join(w for w, on in (("scores", truth), ("reports", formats)) if on)

@@ -99,6 +99,7 @@ from forensic_viewer.scan.results import ResultIndex, copies_line
 from forensic_viewer.scan.run import ScanSummary, named, scan_failed
 from forensic_viewer.scan.settings import ScanSettingsMismatch
 from forensic_viewer.scan.triage import TriageRow, triage_row
+from forensic_viewer.scan.upgrade import up_to_date_keys, upgrade_lines
 from forensic_viewer.scan.walk import no_images_line, parse_types, scan_files
 from forensic_viewer.wording import plain
 
@@ -249,7 +250,8 @@ class ScanWorker(QThread):
             # before the models take their time
             with OutputLock(job.out, command="the viewer's batch scan") as lock:
                 index = ResultIndex(job.out)
-                self._done_before = {k: index.sha256(k) for k in index.done_keys()}
+                # rows holding an older analysis version are work left (scan/upgrade.py)
+                self._done_before = {k: index.sha256(k) for k in up_to_date_keys(index)}
                 self._left = files_to_analyse(files, self._done_before)
                 if job.jobs == AUTO_JOBS and job.ray is None:
                     # a resume skips the files finished earlier: counted once, when it began
@@ -784,9 +786,11 @@ class BatchDialog(QDialog):
             f"{head} — {summary.done} analysed, {summary.skipped} already done{failed} "
             f"of {summary.total} in {summary.seconds:.1f} s; results in {self.output_folder()}"
         )
-        # under it: the same evidence under two names, as the command line says it, and the
-        # ground-truth figures (every one in the tooltip)
+        # under it: the same evidence under two names, as the command line says it, the
+        # analyses run again because rows held an older version, and the ground-truth
+        # figures (every one in the tooltip)
         lines = [copies_line(summary.copies)] if summary.copies else []
+        lines += [f"upgraded {x}" for x in upgrade_lines(summary.upgraded)]  # as the CLI says
         if self._truth[0]:
             lines += truth_message(*self._truth).splitlines()
             self.message.setToolTip("\n".join(plain(x) for x in (*self._truth[0], *self._truth[1])))
