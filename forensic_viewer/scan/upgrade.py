@@ -134,8 +134,8 @@ class Rerun:
 
 def encode_rerun(rerun: Rerun) -> EncodedRecord:
     """The row with each analysis run again in its old entry's place, and the bytes of their
-    new maps (named as a fresh scan names them, so they replace the old files); nothing
-    written. Raises :class:`~forensic_viewer.scan.records.NonFiniteResult` as
+    new maps (named as a fresh scan names them, so they replace the old files; an old map the
+    new version does not make is dropped when written); nothing written. Raises :class:`~forensic_viewer.scan.records.NonFiniteResult` as
     :func:`~forensic_viewer.scan.records.encode_result` does."""
     row = rerun.row
 
@@ -151,7 +151,13 @@ def encode_rerun(rerun: Rerun) -> EncodedRecord:
         for name, a in fresh.items()
         if a.map is not None and a.map.file is not None
     ]
-    return EncodedRecord(record, tuple(files))
+    named = {a.map.file for a in record.analyses if a.map is not None}
+    dropped = tuple(
+        a.map.file
+        for a in row.analyses
+        if a.name in fresh and a.map is not None and a.map.file and a.map.file not in named
+    )
+    return EncodedRecord(record, tuple(files), dropped)
 
 
 def count_upgrade(upgraded: dict[str, Upgraded], stale: Stale, whole: bool) -> None:

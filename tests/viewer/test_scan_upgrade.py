@@ -210,3 +210,27 @@ def test_the_batch_dialog_resumes_an_older_analysis_the_same_way(
     assert calls == {"noise": 3}
     assert f"upgraded noise: version 1 in their rows, {now} now" in dialog.message.text()
     assert "3 analysed at" in dialog.progress_text.text()  # work of this run, not skips
+
+
+def test_a_map_the_new_version_no_longer_makes_is_removed_with_its_entry(
+    tmp_path: Path, analyzer: Analyzer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As noise 4 makes no relative map where noise 3 did: the folder holds what a fresh scan
+    of the new version holds, no map file that no row names."""
+    folder = _folder(tmp_path / "ev", NAMES)
+    old, fresh = tmp_path / "old", tmp_path / "fresh"
+    with monkeypatch.context() as m:
+        _older(m, "noise")
+        _scan(folder, analyzer, old)
+    assert any("noise" in p.name for p in (old / "maps").iterdir())
+    spec = base.get_analysis_spec("noise")
+
+    def without_map(ev: Any, params: Any, ctx: Any) -> Any:
+        return replace(spec.fn(ev, params, ctx), map=None, meaning=None, display=None)
+
+    monkeypatch.setitem(base._REGISTRY, "noise", replace(spec, fn=without_map))
+    _scan(folder, analyzer, fresh)
+    _scan(folder, analyzer, old)
+    rows = _same_output(fresh, old)  # the maps folders too
+    assert all(r["analyses"]["noise"]["map"] is None for r in rows.values())
+    assert not any("noise" in p.name for p in (old / "maps").iterdir())
