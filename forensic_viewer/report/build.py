@@ -133,8 +133,9 @@ def by_ensemble(name: str) -> str:
 @dataclass
 class AnalysisSummary:
     """A classic analysis that ran in the report: method, source, version, parameters (the
-    first file's; ``varied`` when another file's differ), on how many files and how it came to
-    run (``how``: :data:`ASKED`, :func:`by_ensemble`, or both)."""
+    first file's; ``varied`` when another file's differ; ``others``, the versions other files
+    hold: a scan stopped while its rows were upgraded, scan/upgrade.py), on how many files and
+    how it came to run (``how``: :data:`ASKED`, :func:`by_ensemble`, or both)."""
 
     name: str
     method: str
@@ -144,6 +145,13 @@ class AnalysisSummary:
     files: int = 0
     varied: bool = False
     how: list[str] = field(default_factory=list)
+    others: set[str] = field(default_factory=set)
+
+    @property
+    def version_text(self) -> str:
+        """The version, and the others files hold: never one version said for several."""
+        others = ", ".join(sorted(self.others))
+        return self.version + (f" (other files: {others})" if others else "")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -155,6 +163,7 @@ class AnalysisSummary:
             "files_analysed": self.files,
             "params_varied": self.varied,
             "how": self.how,
+            **({"other_versions": sorted(self.others)} if self.others else {}),
         }
 
 
@@ -323,6 +332,8 @@ def overview(
             summary = classic[a.name]
             summary.files += 1
             summary.varied |= dict(r.params) != summary.params
+            if r.provenance.version != summary.version:
+                summary.others.add(r.provenance.version)
             how = [by_ensemble(ens.name)] if ens is not None and a.name in own else []
             if a.name in asked or not how:  # the viewer's: run unless its ensemble ran it
                 how.append(ASKED)

@@ -561,7 +561,7 @@ def analysis_summary_rows(a: AnalysisSummary) -> Rows:
     return [
         ("Method", a.method),
         ("Source", a.source),
-        ("Implementation version", a.version),
+        ("Implementation version", a.version_text),
         (
             "Parameters",
             _params_text(a.params) + (" (other files: other values)" if a.varied else ""),

@@ -18,6 +18,7 @@ import pytest
 from engine.analyses import base
 from engine.ensemble import Ensemble, Member
 from engine.pipeline import Analyzer
+from forensic_viewer.report import scan_source, write_report
 from forensic_viewer.scan.pool import AnalyzerRecipe, run_pool_scan
 from forensic_viewer.scan.results import ResultIndex
 from forensic_viewer.scan.run import run_scan
@@ -106,10 +107,16 @@ def test_a_stale_row_of_an_interrupted_upgrade_is_still_found(
     folder = _folder(tmp_path / "ev", NAMES)
     out = tmp_path / "out"
     with monkeypatch.context() as m:
-        _older(m, "noise")
+        now = _older(m, "noise")
         _scan(folder, analyzer, out)
     first = run_scan(files_of(folder)[:1], analyzer, out, source="t", analyses=CLASSIC)
     assert first.upgraded["noise"].rerun == 1
+    # a report of the folder now names both versions, not the first file's alone
+    paths = write_report(scan_source(out), tmp_path / "report", ("json", "html"))
+    ran = json.loads(paths["json"].read_text("utf-8"))["analyses"]
+    noise = next(a for a in ran if a["name"] == "noise")
+    assert noise["version"] == now and noise["other_versions"] == ["1"]
+    assert f"<td>{now} (other files: 1)</td>" in paths["html"].read_text("utf-8")
     calls: Counter[str] = Counter()
     _counted(monkeypatch, calls, *CLASSIC)
     rest = _scan(folder, analyzer, out)
