@@ -154,7 +154,8 @@ def jobs_arg(text: str) -> int | str:
 
 def files_to_analyse(files: Sequence[tuple[Path, str]], done: Collection[str]) -> int:
     """How many of a scan's ``files`` (path, key) it will analyse: a resume skips the keys in
-    ``done`` (``ResultIndex.done_keys``), so they cost no worker (:func:`auto_jobs`)."""
+    ``done`` (``upgrade.up_to_date_keys``: rows holding an older analysis version are work
+    left), so they cost no worker (:func:`auto_jobs`)."""
     return sum(key not in done for _, key in files)
 
 

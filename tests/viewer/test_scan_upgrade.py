@@ -18,6 +18,7 @@ import pytest
 from engine.analyses import base
 from engine.ensemble import Ensemble, Member
 from engine.pipeline import Analyzer
+from forensic_viewer.audit import LOG_NAME, verify_log
 from forensic_viewer.report import scan_source, write_report
 from forensic_viewer.scan.pool import AnalyzerRecipe, run_pool_scan
 from forensic_viewer.scan.results import ResultIndex
@@ -185,13 +186,19 @@ def test_the_command_line_says_what_ran_again_and_still_refuses_other_models(
     err = capsys.readouterr().err
     assert "holds results made with other models or settings (models, analyses differ" in err
     assert (out / "results.jsonl").read_bytes() == rows
-    assert scan_cli(folder, out, tiny_checkpoint, "--analyses", "ela,noise") == 0
+    case = tmp_path / "case"
+    assert (
+        scan_cli(folder, out, tiny_checkpoint, "--analyses", "ela,noise", "--case", str(case)) == 0
+    )
     said = capsys.readouterr().out
     assert "3 analysed, 0 already done" in said
     assert (
         f"upgraded noise: version 1 in their rows, {now} now: run again on 3 files "
         "(their network results kept)"
     ) in said
+    finished = verify_log(case / LOG_NAME).entries[-1]  # the case log says it too
+    assert finished.action == "scan-finished"
+    assert finished.details["upgraded"]["noise"]["rerun"] == 3
 
 
 @pytest.mark.gui
