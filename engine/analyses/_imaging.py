@@ -114,6 +114,29 @@ def stored_sampling(evidence: Evidence, data: bytes) -> tuple[int, int] | None:
     return luma if luma in JPEG_SAMPLING else None
 
 
+def jpeg_colour_space(img: Image.Image) -> str:
+    """The colour space an opened JPEG's components are in, by libjpeg(-turbo)'s own rules
+    (``default_decompress_parms`` in jdapimin.c), which decoded the evidence: "grey" for one
+    component; for three "YCbCr", or "RGB" when the Adobe APP14 marker says transform 0 and
+    no JFIF marker (which implies YCbCr and comes first) is present, or, with neither marker,
+    when the components are named 'R', 'G', 'B'; for four "CMYK", or "YCCK" when the APP14
+    transform is not 0. Pillow reads the APP14 transform byte (``adobe_transform``) and the
+    JFIF marker (``jfif``); "other" for any other count of components."""
+    layers = getattr(img, "layer", None) or []
+    transform = img.info.get("adobe_transform")
+    if len(layers) == 1:
+        return "grey"
+    if len(layers) == 4:
+        return "CMYK" if transform in (None, 0) else "YCCK"
+    if len(layers) != 3:
+        return "other"
+    if "jfif" in img.info:
+        return "YCbCr"
+    if transform is not None:
+        return "RGB" if transform == 0 else "YCbCr"
+    return "RGB" if [layer[0] for layer in layers] == [0x52, 0x47, 0x42] else "YCbCr"
+
+
 def orient(values: NDArray[np.float32], orientation: int) -> NDArray[np.float32]:
     """Turn a stored-orientation map [h, w] float32 as the evidence pixels were turned."""
     if orientation not in _ORIENT:
