@@ -20,7 +20,8 @@ Three analyses registered here:
     the image shows such a dip (below the file's own last quality; dips count in patches of
     3x3 cells or more, over at least 5 % of the informative cells, else there is no q*): the distance of each
     location's normalised difference from the image's median there. Every quality's normalised
-    difference is kept as a layer. Only the stored 8x8 grid is tried (Farid also tries shifted
+    difference is kept as a layer; a flat location (its largest difference and its own variance
+    both under ``flat``) has none. Only the stored 8x8 grid is tried (Farid also tries shifted
     grids for a cropped region); luminance only, for speed (Farid averages the three colours).
     An RGB-coded JPEG (Adobe APP14 transform 0) has no luminance: both analyses read its green
     component, which it compressed as it is, with that component's table.
@@ -317,9 +318,10 @@ class GhostParams:
     block: int = (
         16  # side of the sliding window the squared difference is averaged over (Farid: 16)
     )
-    flat: float = (
-        1.0  # locations whose largest difference is below this (grey levels²) carry no ghost
-    )
+    flat: float = 1.0  # grey levels²: a location is flat, and carries no ghost, when both its
+    # largest difference and its own variance over the block are below this. The difference
+    # alone blanked textured regions compressed coarsely before (little left to change: the
+    # ghost itself), a quarter of a region recompressed at q60 (docs/ANALYSES.md)
     min_dip_share: float = 0.05  # q* needs a dip in at least this share of informative cells,
     # counted in patches of dip_patch x dip_patch cells. Single-compressed images show dips
     # scattered at 55-65 (raw share up to 0.16 on the 53 camera photographs, 32 of them over
@@ -365,12 +367,29 @@ def ghost_differences(
     return np.stack(out)
 
 
+def local_variance(y: NDArray[np.float32], block: int) -> NDArray[np.float32]:
+    """[ceil(H/8), ceil(W/8)]: the variance of ``y`` over the sliding ``block`` window, per 8x8
+    cell, as :func:`ghost_differences` samples: how much content a location has for a quantiser
+    to remove, whatever its compression history."""
+    mean = cv2.boxFilter(y, -1, (block, block), borderType=cv2.BORDER_REFLECT)
+    square = cv2.boxFilter(y * y, -1, (block, block), borderType=cv2.BORDER_REFLECT)
+    return block_mean(np.maximum(square - mean * mean, 0.0), GHOST_CELL)
+
+
 def ghost_maps(
-    diffs: NDArray[np.float32], qualities: list[int], last_q: int | None, p: GhostParams
+    diffs: NDArray[np.float32],
+    qualities: list[int],
+    last_q: int | None,
+    p: GhostParams,
+    variance: NDArray[np.float32] | None = None,
 ) -> tuple[NDArray[np.float32], NDArray[np.float32], int | None, dict]:
-    """Normalised differences [Q, h, w], the ghost contrast [h, w], q* (or None), statistics."""
+    """Normalised differences [Q, h, w], the ghost contrast [h, w], q* (or None), statistics.
+    A location is informative when its largest difference or its ``variance`` (the content's,
+    :func:`local_variance`; None: the difference alone) reaches ``p.flat``."""
     lo, hi = diffs.min(axis=0), diffs.max(axis=0)
     informative = hi >= p.flat
+    if variance is not None:
+        informative |= variance >= p.flat
     norm = np.where(informative, (diffs - lo) / np.maximum(hi - lo, 1e-6), 0.0).astype(np.float32)
     n_inf = int(informative.sum())
     # Dips: a quality whose difference is below both neighbours' (Farid's ghost signature).
@@ -405,7 +424,9 @@ def ghost_maps(
     GhostParams(),
     method="JPEG ghosts: normalised recompression difference over a range of qualities",
     source="H. Farid, 'Exposing Digital Forgeries from JPEG Ghosts', IEEE TIFS 4(1), 2009",
-    version="4",  # 4: an RGB-coded JPEG's green component (it has no Y; failed before);
+    version="5",  # 5: flat only where the content's variance is low too (textured regions
+    # compressed coarsely before were blanked as flat); 4: an RGB-coded JPEG's green
+    # component (it has no Y; failed before);
     # 3: the file's own quality from the table Y's selector names, not table 0
     description="JPEG ghost contrast at the image's dominant earlier quality; one layer per quality",
     needs_file=True,
@@ -419,7 +440,8 @@ def jpeg_ghost(evidence: Evidence, p: GhostParams, ctx: Context) -> Output:
     match = _last_quality(img, component)
     last_q = None if match is None else match.quality
     diffs = ghost_differences(y, qualities, p.block, ctx)
-    norm, contrast, q_star, stats = ghost_maps(diffs, qualities, last_q, p)
+    variance = local_variance(y, p.block)
+    norm, contrast, q_star, stats = ghost_maps(diffs, qualities, last_q, p, variance)
     ctx.step(len(qualities), len(qualities) + 1)
     sh, sw = y.shape
     full = orient(upsample_cells(contrast, GHOST_CELL, sh, sw), evidence.orientation)

@@ -302,3 +302,26 @@ def test_the_colour_space_of_a_jpeg_follows_libjpegs_rules() -> None:
         buf = io.BytesIO()
         Image.fromarray(rgb).convert(mode).save(buf, "JPEG", quality=90)
         assert jpeg_colour_space(Image.open(buf)) == space
+
+
+def test_the_ghost_keeps_a_textured_region_compressed_before_and_leaves_flat_ones_out(
+    write_evidence,
+) -> None:
+    # A location counted as flat (no ghost) when its largest recompression difference was under
+    # 1 grey level²: a low-contrast textured region compressed at 60 before has little left for
+    # recompression to change (that is its ghost), so most of it was blanked (84 % here: no
+    # ghost quality named, a map of 0). The content's own variance now says what is flat too:
+    # a mid-grey patch (its DC exact at every quality, nothing to quantise) stays out.
+    scene = natural(H, W, 1).astype(np.float32)
+    base = np.clip(128 + 0.2 * (scene - 128), 0, 255).astype(np.uint8)  # a low-contrast scene
+    truth = np.zeros((H, W), bool)
+    truth[80:208, 152:312] = True
+    out = base.copy()
+    out[truth] = decode(jpeg_bytes(base, 60))[truth]
+    out[224:296, 24:120] = 128  # flat
+    r = run_analysis("jpeg-ghost", write_evidence(jpeg_bytes(out, 90)))
+    assert r.extras["ghost_quality"] == 60
+    assert roc_auc(truth, r.map) >= 0.75
+    assert r.map[232:288, 32:112].max() == 0.0  # the flat patch: no contrast ...
+    layer = next(m for m in r.layers if m.name == "ghost-q60")
+    assert layer.values[29:36, 4:14].max() == 0.0  # ... and no curve in any layer
