@@ -13,6 +13,7 @@ from engine.ensemble import decided_by_face
 from engine.facepath import FACE_MARGIN, face_out_of_range
 from forensic_viewer.audit import AuditStamp
 from forensic_viewer.environment import computed_by
+from forensic_viewer.report.limitations import training_words
 from forensic_viewer.report.metadata import metadata_values
 from forensic_viewer.report.model import (
     FACE_MODEL,
@@ -167,14 +168,11 @@ def summary_note(ov: Overview) -> str:
 
 
 def cell_text(c: Cell | None) -> str:
-    if c is None:
-        return "—"
-    return c.text
+    return "—" if c is None else c.text
 
 
 def summary_header(ov: Overview) -> list[str]:
-    """Columns of the summary table: fixed ones, the default verdict (the ensemble's), one per
-    model, then the rest."""
+    """Columns of the summary table: fixed ones, the default verdict, one per model, the rest."""
     names = _model_columns(ov)
     ens = _ensemble_column(ov)
     return [
@@ -492,6 +490,8 @@ def model_rows(m: ModelSummary) -> Rows:
             if card.metrics:  # the trainer's own figures: say which split they come from
                 rows.append(("Training-run figures", TRAINING_RUN_FIGURES))
                 rows += [(f"Training-run validation: {k}", num(v)) for k, v in card.metrics.items()]
+            if how := training_words(card.training):
+                rows.append(("Training", how))
             if card.created:
                 rows.append(("Checkpoint created", card.created))
     return rows

@@ -1,0 +1,68 @@
+"""A report naming a model fine-tuned in the training dialog says what it is: fine-tuned from
+which checkpoint, for how many steps, on which data; and its limitations do not say that it
+learned only from the bundled networks' data (CASIA and the project's forgeries)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+from engine.checkpoints import load_checkpoint, save_checkpoint
+from engine.io import load_evidence
+from engine.pipeline import Analyzer
+from engine.resources import resources_dir
+from forensic_viewer.report import cards_from_analyzer, item_from_analysis, write_report
+from tests.conftest import write_rgb
+from tests.viewer.test_report import check_html, flat
+
+INIT_SHA = "b75a32410d5c7cc62a7d2001d3076a62644ae972a7962b4ab1ed4c93b34c1a10"
+
+
+def _fine_tuned(tiny: Path, out: Path) -> Path:
+    """``tiny`` saved as a fine-tune of the bundled crfd-net-compact, as ``fit --init`` records
+    one: its starting checkpoint and that file's SHA-256, its steps and its data."""
+    loaded = load_checkpoint(tiny)
+    training = {
+        "init": str(resources_dir() / "models" / "crfd-net-compact.safetensors"),
+        "init_sha256": INIT_SHA,
+        "step": 8,
+        "data": [{"path": "/cases/lab-photos", "weight": 1.0}],
+    }
+    meta = replace(loaded.meta, name="mine-ft", training=training)
+    return save_checkpoint(out, loaded.model, meta)
+
+
+def test_the_report_says_a_fine_tuned_model_was_fine_tuned_on_its_data(
+    tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    model = _fine_tuned(tiny_checkpoint, tmp_path / "mine-ft.safetensors")
+    analyzer = Analyzer([load_checkpoint(model)], device="cpu")
+    analysis = analyzer.analyze(load_evidence(write_rgb(tmp_path / "a.png", 80, 96)))
+    item = item_from_analysis(analysis, cards=cards_from_analyzer(analyzer))
+    paths = write_report([item], tmp_path / "report", ["html", "json"])
+
+    text = flat(" ".join(check_html(paths["html"]).text))
+    said = (
+        f"fine-tuned from crfd-net-compact.safetensors (SHA-256 {INIT_SHA[:12]}…) for 8 steps "
+        "on /cases/lab-photos"
+    )
+    models = text[text.index("Models") : text.index("Limitations")]
+    assert f"Training {said}" in models  # the model card's row
+    limits = text[text.index("Limitations") : text.index("Environment and parameters")]
+    assert f"mine-ft is not a bundled model: {said}" in limits
+    assert "What the bundled networks learned from: CASIA" in limits
+    assert "What the networks learned from" not in limits  # said of every model that ran
+    doc = json.loads(paths["json"].read_text(encoding="utf-8"))
+    assert any("mine-ft is not a bundled model" in line for line in doc["limitations"])
+
+
+def test_a_bundled_models_report_says_nothing_of_a_model_not_bundled(tmp_path: Path) -> None:
+    bundled = resources_dir() / "models" / "crfd-net-compact.safetensors"
+    analyzer = Analyzer([load_checkpoint(bundled)], device="cpu")
+    analysis = analyzer.analyze(load_evidence(write_rgb(tmp_path / "a.png", 80, 96)))
+    item = item_from_analysis(analysis, cards=cards_from_analyzer(analyzer))
+    paths = write_report([item], tmp_path / "report", ["html"])
+    text = flat(" ".join(check_html(paths["html"]).text))
+    assert "not a bundled model" not in text
+    assert "What the bundled networks learned from: CASIA" in text
