@@ -230,6 +230,12 @@ def read_folder(root: str | Path, problems: list[tuple[Path, str]] | None = None
             )
     if au.is_dir():
         samples += [Sample(p, None, 0, name) for p in listed_files(au)]
+    if not samples and missing:  # the images are there: none of them can be used
+        raise DataError(
+            root,
+            f"no usable image: none of the {len(missing)} tampered images in {tp.name}/ has a "
+            f"mask in {gt.name}/" + ("" if au.is_dir() else ", and there is no Au/ folder"),
+        )
     if not samples:
         raise DataError(root, "empty data set: no images in Tp/ or Au/")
     return samples
