@@ -31,6 +31,7 @@ from engine.ending import (
     raise_on_sigterm,
     sigterm_as_interrupt,
     stop_status,
+    stop_with_parent,
     stop_words,
 )
 from engine.errors import ForensicError
@@ -436,6 +437,7 @@ def main(argv: list[str] | None = None) -> int:
         # command's end and the stop signals being ignored ended the process by that default
         # without a word (status -15, not 143).
         raise_on_sigterm()
+        stop_with_parent()  # started by the training dialog: stops when the viewer dies
     try:
         return _main(argv, program)
     except KeyboardInterrupt as e:  # after the command's handlers, before signals are ignored

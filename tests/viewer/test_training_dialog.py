@@ -5,12 +5,14 @@ are plain Python, tested without Qt in tests/trainer/test_plan.py and test_progr
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
 
 from engine.checkpoints import read_meta
+from forensic_viewer.gui.trainer_process import TrainerProcess
 from forensic_viewer.gui.training_dialog import EXIT_CRASHED, TrainingDialog
 from tests.trainer.conftest import make_folder
 from trainer.plan import RESUME_NAME, default_runs_dir
@@ -295,3 +297,13 @@ def test_masks_as_given_reaches_the_check_fit_and_calibrate_and_a_resumed_config
     dialog.masks_as_given.setChecked(False)
     dialog.set_config(config)
     assert dialog.masks_as_given.isChecked()
+
+
+def test_the_trainer_is_told_to_stop_with_the_viewer() -> None:
+    """The dialog's child process carries the viewer's process id, by which ``forensic-train``
+    stops with a checkpoint when the viewer dies without quitting (tests/trainer/
+    test_parent_death.py)."""
+    from engine.ending import PARENT_ENV
+
+    child = TrainerProcess()
+    assert child.process.processEnvironment().value(PARENT_ENV) == str(os.getpid())
