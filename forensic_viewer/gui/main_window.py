@@ -661,6 +661,8 @@ class MainWindow(QMainWindow):
 
     def _on_model_installed(self, path: str) -> None:
         self.model_panel.refresh()
+        if self.batch is not None:  # filled when first opened, and kept since
+            self.batch.model_list.refresh()
         self.statusBar().showMessage(
             f"new model {Path(path).stem} installed: check it in the Models panel to use or compare it"
         )
