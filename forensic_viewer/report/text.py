@@ -13,7 +13,7 @@ from engine.ensemble import decided_by_face
 from engine.facepath import FACE_MARGIN, face_out_of_range
 from forensic_viewer.audit import AuditStamp
 from forensic_viewer.environment import computed_by
-from forensic_viewer.report.limitations import training_words
+from forensic_viewer.report.limitations import training_run_figures, training_words
 from forensic_viewer.report.metadata import metadata_values
 from forensic_viewer.report.model import (
     FACE_MODEL,
@@ -433,15 +433,6 @@ def entry_rows(e: ModelEntry) -> Rows:
     return rows
 
 
-# The metrics a checkpoint carries were measured by its training run on that run's validation
-# split, which may also have chosen its epoch (the bundled CASIA models': the validation and
-# test parts together, docs/VERDICTS.md); a report must not pass them off as held-out figures.
-TRAINING_RUN_FIGURES = (
-    "measured by its training run on that run's validation split, which may also have chosen "
-    "the checkpoint; the model card's test-part figures, where it has them, are the ones to quote"
-)
-
-
 FACE_INPUT = {FACE_MODEL: "each face found, on its own (the face path; no whole-image result)"}
 
 
@@ -488,7 +479,9 @@ def model_rows(m: ModelSummary) -> Rows:
         else:
             rows.append(("Model card", card.source))
             if card.metrics:  # the trainer's own figures: say which split they come from
-                rows.append(("Training-run figures", TRAINING_RUN_FIGURES))
+                rows.append(
+                    ("Training-run figures", training_run_figures(card.metrics, card.training))
+                )
                 rows += [(f"Training-run validation: {k}", num(v)) for k, v in card.metrics.items()]
             if how := training_words(card.training):
                 rows.append(("Training", how))

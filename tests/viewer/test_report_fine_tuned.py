@@ -8,7 +8,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from engine.checkpoints import load_checkpoint, save_checkpoint
+from engine.checkpoints import load_checkpoint, read_meta, save_checkpoint
 from engine.io import load_evidence
 from engine.pipeline import Analyzer
 from engine.resources import resources_dir
@@ -28,8 +28,9 @@ def _fine_tuned(tiny: Path, out: Path) -> Path:
         "init_sha256": INIT_SHA,
         "step": 8,
         "data": [{"path": "/cases/lab-photos", "weight": 1.0}],
+        "metrics": {"images": 5, "tampered": 3, "authentic": 2, "image_auc": 1.0},
     }
-    meta = replace(loaded.meta, name="mine-ft", training=training)
+    meta = replace(loaded.meta, name="mine-ft", training=training, metrics={"val_image_auc": 1.0})
     return save_checkpoint(out, loaded.model, meta)
 
 
@@ -49,6 +50,8 @@ def test_the_report_says_a_fine_tuned_model_was_fine_tuned_on_its_data(
     )
     models = text[text.index("Models") : text.index("Limitations")]
     assert f"Training {said}" in models  # the model card's row
+    # its figures with the number of images they were measured on: an AUC of 1 on five
+    assert "that split: 5 images (3 tampered, 2 authentic)" in models
     limits = text[text.index("Limitations") : text.index("Environment and parameters")]
     assert f"mine-ft is not a bundled model: {said}" in limits
     assert "What the bundled networks learned from: CASIA" in limits
@@ -66,3 +69,7 @@ def test_a_bundled_models_report_says_nothing_of_a_model_not_bundled(tmp_path: P
     text = flat(" ".join(check_html(paths["html"]).text))
     assert "not a bundled model" not in text
     assert "What the bundled networks learned from: CASIA" in text
+    # its figures are calibrate's, on the whole validation part: that count, not fit's own
+    n = read_meta(bundled).metrics["val_images"]
+    assert n != read_meta(bundled).training["metrics"]["images"]
+    assert f"are the ones to quote; that split: {n} images " in text
