@@ -48,12 +48,20 @@ class InstallReview:
     started_from: str = ""  # the model it was fine-tuned from ("": its initial weights)
     # the validation's images: (all, tampered, authentic), None when the header has no counts
     val_images: tuple[int, int, int] | None = None
+    # the steps the run trained in all (the training dialog's count), when known: more than
+    # ``steps`` when the checkpoint is that of its best validation, from earlier in the run
+    run_steps: int | None = None
 
     def text(self) -> str:
         """Several lines: what was trained, its validation figures, θ, then the warnings."""
         steps = "an unrecorded number of" if self.steps is None else str(self.steps)
         how = f"fine-tuned from {self.started_from}" if self.started_from else "trained"
-        lines = [f"{self.name}: {how} for {steps} steps ({self.path.name})"]
+        earlier = ""
+        if self.steps is not None and self.run_steps is not None and self.run_steps > self.steps:
+            earlier = (
+                f": the checkpoint of its best validation; the run went on to step {self.run_steps}"
+            )
+        lines = [f"{self.name}: {how} for {steps} steps ({self.path.name}{earlier})"]
         if self.figures:
             named = {k.removeprefix(VAL_PREFIX): v for k, v in self.figures.items()}
             on = ""

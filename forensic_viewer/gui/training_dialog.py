@@ -953,6 +953,8 @@ class TrainingDialog(QDialog):
         except CheckpointError as e:
             self._fail(str(e))
             return
+        # a best-validation checkpoint from earlier in the run: "8 steps" of a 22-step run
+        review.run_steps = self.progress.step if self.progress is not None else None
         self.review, self._pending = review, (model, note)
         self._phase = "idle"
         # the run, not its last step ("calibrating θ …"), finished: the header says so
