@@ -73,3 +73,31 @@ def test_a_bundled_models_report_says_nothing_of_a_model_not_bundled(tmp_path: P
     n = read_meta(bundled).metrics["val_images"]
     assert n != read_meta(bundled).training["metrics"]["images"]
     assert f"are the ones to quote; that split: {n} images " in text
+
+
+def test_a_fine_tunes_probability_against_its_verdict_is_not_explained_by_false_alarms(
+    tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    """A fine-tune's θ is calibrate's midpoint and its probability a curve fitted on a handful
+    of validation images: read "authentic" beside p 0.96, the report explained it by "θ is set
+    to flag few authentic ones (the measured rates say how few)", the bundled models' rule,
+    which this θ never followed."""
+    model = _fine_tuned(tiny_checkpoint, tmp_path / "mine-ft.safetensors")
+    loaded = load_checkpoint(model)
+    rule = replace(
+        loaded.meta.decision,
+        threshold=1.0,  # no forged fraction exceeds it: authentic
+        provenance="θ = 1: midpoint of max real / min fake forged fraction (fixture)",
+        calibration={"a": 0.0, "b": 3.0, "fitted_on": "5 validation images (fixture)"},
+    )
+    model = save_checkpoint(model, loaded.model, replace(loaded.meta, decision=rule))
+    analyzer = Analyzer([load_checkpoint(model)], device="cpu")
+    analysis = analyzer.analyze(load_evidence(write_rgb(tmp_path / "a.png", 80, 96)))
+    (result,) = analysis.results.values()
+    assert result.verdict == "authentic" and result.probability > 0.9
+    item = item_from_analysis(analysis, cards=cards_from_analyzer(analyzer))
+    paths = write_report([item], tmp_path / "report", ["html"])
+    text = flat(" ".join(check_html(paths["html"]).text))
+    assert "a probability above 0.5 with an authentic verdict" in text
+    assert "θ is set to flag few authentic" not in text
+    assert "θ was chosen by its own rule (its provenance says which" in text
