@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QAbstractScrollArea,
     QDockWidget,
     QFileDialog,
     QListWidgetItem,
@@ -65,6 +66,7 @@ from forensic_viewer.gui.panels import (
     BADGE_LOADING,
     Badge,
     EvidenceList,
+    PanelScroll,
     verdict_badge,
 )
 from forensic_viewer.gui.probe_dialog import ProbeDialog
@@ -272,7 +274,8 @@ class MainWindow(QMainWindow):
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(title)
-        dock.setWidget(widget)
+        # a panel that does not scroll itself scrolls in the dock when the window is short
+        dock.setWidget(widget if isinstance(widget, QAbstractScrollArea) else PanelScroll(widget))
         self.addDockWidget(area, dock)
         return dock
 

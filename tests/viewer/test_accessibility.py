@@ -8,7 +8,6 @@ verdict colours as chosen read 2.9:1 (green) and 3.8:1 (red) on a light theme's 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -142,17 +141,6 @@ def test_the_triage_tables_verdict_colours_read_at_aa_contrast(qapp, dark: bool)
         qapp.setPalette(before)
     assert brush is not None and "manipulated" in cell.data()
     assert contrast_ratio(brush.color(), base) >= AA_CONTRAST
-
-
-@pytest.fixture
-def large_font(qapp) -> Iterator[None]:
-    """The application's font at 16 points, as an analyst with low vision sets it."""
-    before = qapp.font()
-    font = qapp.font()
-    font.setPointSize(16)
-    qapp.setFont(font)
-    yield
-    qapp.setFont(before)
 
 
 @pytest.mark.usefixtures("large_font")

@@ -257,3 +257,31 @@ def test_enter_in_the_report_dialog_writes(qtbot, shown: MainWindow) -> None:
     """Its first button, the folder's Browse…, was the one Enter pressed."""
     dialog = shown.export_report()
     assert dialog is not None and dialog.write_button.isDefault()
+
+
+@pytest.mark.usefixtures("large_font")
+def test_short_docks_scroll_to_their_whole_contents(qtbot, shown: MainWindow) -> None:
+    """At 16 pt the docks asked 811 pixels of height: a window held to a 600-pixel screen
+    squeezed them below that, and the layer controls' mask line, the ground-truth message
+    and the magnifier's caption were cut. Each dock now scrolls to all of its panel."""
+    from PySide6.QtWidgets import QLabel, QScrollArea
+
+    shown.layers.selected = shown.layers["tiny mask"]
+    shown.docks["Ground truth"].raise_()
+    shown.resize(1024, 600)
+    qtbot.wait(50)  # the layouts' pass after the resize
+    assert shown.height() == 600  # the docks no longer hold the window taller
+    for name, dock in shown.docks.items():
+        area = dock.widget()
+        if not isinstance(area, QScrollArea):
+            continue  # a list or a tree: its rows scroll
+        panel = area.widget()
+        reach = area.viewport().height() + area.verticalScrollBar().maximum()
+        assert reach >= panel.height() >= panel.minimumSizeHint().height(), name
+        for label in panel.findChildren(QLabel):
+            if label.isVisibleTo(panel) and label.text():
+                assert label.geometry().bottom() < panel.height(), (name, label.text())
+                if label.wordWrap():
+                    assert label.height() >= label.heightForWidth(label.width()), label.text()
+                else:
+                    assert label.width() >= label.minimumSizeHint().width(), label.text()
