@@ -73,7 +73,6 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QProgressDialog,
     QPushButton,
-    QScrollArea,
     QSpinBox,
     QSplitter,
     QVBoxLayout,
@@ -86,12 +85,14 @@ from engine.files import open_append
 from engine.formatting import format_duration
 from engine.models.registry import list_models
 from forensic_viewer.gui.panels import (
+    PanelScroll,
     color_style,
     legible,
     name_form_fields,
     pick_folder,
     rows_height,
 )
+from forensic_viewer.gui.screen_fit import fit_to_screen
 from forensic_viewer.gui.start_from import StartFromBox
 from forensic_viewer.gui.trainer_process import EXIT_CRASHED, EXIT_NOT_STARTED, TrainerProcess
 from trainer.plan import (
@@ -292,9 +293,10 @@ class TrainingDialog(QDialog):
         pane = self.settings_pane
         wanted = pane.widget().sizeHint().width() + pane.verticalScrollBar().sizeHint().width()
         wanted += 2 * pane.frameWidth()
-        width = max(1200, -(-wanted * 5 // 3))
-        self.resize(width, 800)
-        settings = min(wanted, width * 3 // 5)
+        self.resize(max(1200, -(-wanted * 5 // 3)), 800)
+        fit_to_screen(self)  # a small screen: the form at its least width, the plots the rest
+        width = self.width()
+        settings = max(min(wanted, width * 3 // 5), pane.minimumSizeHint().width())
         splitter.setSizes([settings, width - settings])
         self._on_arch_changed(self.arch.currentText())
         self.list_earlier_runs()
@@ -302,8 +304,11 @@ class TrainingDialog(QDialog):
 
     # --- construction ---
 
-    def _build_settings(self, runs_dir: Path) -> QScrollArea:
+    def _build_settings(self, runs_dir: Path) -> PanelScroll:
         form = QFormLayout()
+        # a row too narrow for its label beside its field puts the label above (a small
+        # screen at a large font), instead of a horizontal scroll bar
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         self.start_from = StartFromBox()
         self.start_from.changed.connect(self._on_start_changed)
         form.addRow("start from", self.start_from)
@@ -463,11 +468,7 @@ class TrainingDialog(QDialog):
         box = QVBoxLayout(inner)
         box.addLayout(form)
         box.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(inner)
-        scroll.setMinimumWidth(430)
-        return scroll
+        return PanelScroll(inner)  # as wide as the form at least, and scrolls up and down
 
     def _build_live(self) -> QWidget:
         self.stage_label = QLabel("no run")
@@ -1281,8 +1282,10 @@ class TrainingDialog(QDialog):
         self.warnings_label.setVisible(False)
 
     def showEvent(self, event: QShowEvent) -> None:  # Qt override
-        """The earlier runs as the runs folder holds them now (a run may have ended since)."""
+        """The earlier runs as the runs folder holds them now (a run may have ended since);
+        the dialog within its screen, title bar and borders included (known once shown)."""
         super().showEvent(event)
+        fit_to_screen(self)
         if not self.busy:
             self.list_earlier_runs()
 
