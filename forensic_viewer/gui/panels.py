@@ -300,6 +300,9 @@ def verdict_badge(analysis: Analysis) -> Badge:
     return Badge(f"✓ authentic ({n}/{n} models)", GREEN)
 
 
+BADGE_COLOR_ROLE = Qt.ItemDataRole.UserRole + 1  # an evidence row's badge colour, as chosen
+
+
 class EvidenceList(QListWidget):
     """Opened evidence files, one row each, with a verdict badge."""
 
@@ -323,9 +326,22 @@ class EvidenceList(QListWidget):
     def set_badge(self, item: QListWidgetItem, badge: Badge, detail: str = "") -> None:
         path = item.data(Qt.ItemDataRole.UserRole)
         item.setText(f"{Path(path).name}\n    {badge.text}")
-        base = self.palette().color(QPalette.ColorRole.Base)
-        item.setForeground(QBrush(legible(badge.color, base)))
+        item.setData(BADGE_COLOR_ROLE, badge.color)
+        self._color_badge(item)
         item.setToolTip(plain(path) + (f"\n{plain(detail)}" if detail else ""))
+
+    def _color_badge(self, item: QListWidgetItem) -> None:
+        color = item.data(BADGE_COLOR_ROLE)
+        if color is not None:  # WCAG AA on the list's background
+            base = self.palette().color(QPalette.ColorRole.Base)
+            item.setForeground(QBrush(legible(QColor(color), base)))
+
+    def changeEvent(self, event: QEvent) -> None:  # Qt override
+        """A theme changed: the badges' colours for the new one."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            for i in range(self.count()):
+                self._color_badge(self.item(i))
 
     def path_of(self, item: QListWidgetItem | None) -> str | None:
         return None if item is None else item.data(Qt.ItemDataRole.UserRole)

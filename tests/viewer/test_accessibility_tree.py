@@ -285,3 +285,54 @@ def test_short_docks_scroll_to_their_whole_contents(qtbot, shown: MainWindow) ->
                     assert label.height() >= label.heightForWidth(label.width()), label.text()
                 else:
                     assert label.width() >= label.minimumSizeHint().width(), label.text()
+
+
+def test_a_theme_change_recolours_the_shown_file_at_once(
+    qtbot, qapp, tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    """The verdict cards, the evidence list's badges, the compare titles and the classic
+    analyses' findings took their colours when filled: a theme changed while a file was
+    shown kept the old theme's colours (red darkened for white, 2.6:1 on a dark background)
+    until another file was opened."""
+    from PIL import Image
+    from PySide6.QtGui import QPalette
+
+    from forensic_viewer.gui.panels import AA_CONTRAST, contrast_ratio
+    from tests.viewer.conftest import write_image
+    from tests.viewer.test_accessibility import _palette
+
+    image = write_image(tmp_path / "edited.png")
+    exif = Image.Exif()
+    exif[0x0131] = "an editor"  # Software, and no camera: a finding of the notice level
+    Image.open(image).save(image, exif=exif)
+    shown = shown_window(qtbot, tmp_path, tiny_checkpoint, image)
+    shown.analysis_panel.set_checked(["metadata"])
+    shown.run_classic()
+    qtbot.waitUntil(lambda: not shown.analysis_panel.running, timeout=60_000)
+    shown.compare_action.trigger()
+    tree = shown.analysis_panel.tree
+    findings = [
+        tree.topLevelItem(i).child(j)
+        for i in range(tree.topLevelItemCount())
+        for j in range(tree.topLevelItem(i).childCount())
+        if tree.topLevelItem(i).child(j).foreground(0).style() != Qt.BrushStyle.NoBrush
+    ]
+    assert findings  # "EXIF without a camera"
+
+    def colours() -> list[str]:
+        card = shown.verdict_panel.cards[0].title.styleSheet()
+        titles = [p.title.styleSheet() for p in shown.compare.panes if p.source.color]
+        badge = shown.evidence_list.item(0).foreground().color().name()
+        return [card, *titles, badge, *(f.foreground(0).color().name() for f in findings)]
+
+    light = colours()
+    before = qapp.palette()
+    qapp.setPalette(_palette(dark=True))
+    try:
+        qtbot.waitUntil(lambda: all(a != b for a, b in zip(colours(), light, strict=True)))
+        base = shown.evidence_list.palette().color(QPalette.ColorRole.Base)
+        badge = shown.evidence_list.item(0).foreground().color()
+        assert contrast_ratio(badge, base) >= AA_CONTRAST
+    finally:
+        qapp.setPalette(before)
+    qtbot.waitUntil(lambda: colours() == light)  # and back
