@@ -189,6 +189,7 @@ class ComparePane(QWidget):
         self.title = PaneTitle(plain(title))
         self.chooser = QComboBox()
         self.chooser.setToolTip("show another model or analysis in this pane")
+        self.chooser.setAccessibleName("pane shows")  # the tooltip describes it
         self.chooser.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )

@@ -388,6 +388,7 @@ class TrainingDialog(QDialog):
         self.val_fraction.setValue(0.15)
         self.val_fraction.valueChanged.connect(self._data_changed)
         self.split_by = QComboBox()
+        self.split_by.setAccessibleName("split by")  # its label beside it says "by" alone
         self.split_by.addItems(["auto", "source", "scene", "seed"])
         self.split_by.currentTextChanged.connect(self._data_changed)
         self.seed = _spin(0, 2**31 - 1, 0)
@@ -432,6 +433,7 @@ class TrainingDialog(QDialog):
         # the runs folder's stopped and finished runs: a run stopped by quitting the viewer is
         # picked here, not found by retyping its name
         self.earlier = QComboBox()
+        self.earlier.setAccessibleName("earlier runs")  # its tooltip describes it
         self.earlier.activated.connect(self._on_run_picked)
         self._earlier: list[EarlierRun] = []
         name_row = QHBoxLayout()

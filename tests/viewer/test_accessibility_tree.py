@@ -63,22 +63,46 @@ def _qt_part(widget: QWidget) -> bool:
     return False
 
 
+NAME_LENGTH = 60  # characters: a name, not a sentence (a description, the tool tip, says more)
+
+
 def accessible_name(widget: QWidget) -> str:
+    """The name a screen reader reads. A combo box's, on Linux, is its current text (its label
+    is given as a relation); elsewhere it is its accessible name or its label's, and with
+    neither a screen reader falls back on its tool tip: that is the name read here."""
     iface = QAccessible.queryAccessibleInterface(widget)
-    return "" if iface is None else iface.text(QAccessible.Text.Name)
+    if iface is None:
+        return ""
+    if isinstance(widget, QComboBox):
+        labels = iface.relations(QAccessible.RelationFlag.Label)
+        label = labels[0][0].text(QAccessible.Text.Name) if labels else ""
+        return widget.accessibleName() or label or widget.toolTip()
+    return iface.text(QAccessible.Text.Name)
 
 
 def unnamed(root: QWidget) -> list[str]:
     """Interactive widgets under ``root`` that a screen reader would read without a name (or
-    with one of punctuation alone, such as a button "…")."""
+    with one of punctuation alone, such as a button "…"), with a sentence for a name (over
+    ``NAME_LENGTH`` characters), or named by their tool tip alone."""
     found = []
     for widget in root.findChildren(QWidget):
         if not isinstance(widget, INTERACTIVE) or _qt_part(widget):
             continue
-        if not any(c.isalnum() for c in accessible_name(widget)):
+        name = accessible_name(widget)
+        problem = (
+            "unnamed"
+            if not any(c.isalnum() for c in name)
+            else "a sentence"
+            if len(name) > NAME_LENGTH
+            else "its tool tip"
+            if name == widget.toolTip()
+            else ""
+        )
+        if problem:
             where = widget.parentWidget()
             found.append(
-                f"{type(widget).__name__} in {type(where).__name__} ({widget.toolTip()!r})"
+                f"{type(widget).__name__} in {type(where).__name__} ({widget.toolTip()!r}): "
+                + problem
             )
     return found
 
@@ -116,7 +140,20 @@ def test_every_interactive_widget_is_named(qtbot, shown: MainWindow) -> None:
 def test_the_unnamed_widget_finder_finds_one(qapp) -> None:
     box = QWidget()
     QLineEdit(box)
-    assert unnamed(box) == ["QLineEdit in QWidget ('')"]
+    assert unnamed(box) == ["QLineEdit in QWidget (''): unnamed"]
+
+
+def test_the_name_finder_finds_sentences_and_tool_tips(qapp) -> None:
+    """The magnifier's and the compare panes' choosers were read by their tool tips."""
+    box = QWidget()
+    QComboBox(box).setToolTip("what the magnifier shows of the pixels under the cursor")
+    field = QLineEdit(box)
+    field.setAccessibleName("robustness probe: each copy's verdict against the original's map")
+    assert unnamed(box) == [
+        "QComboBox in QWidget ('what the magnifier shows of the pixels under the cursor'): "
+        "its tool tip",
+        "QLineEdit in QWidget (''): a sentence",
+    ]
 
 
 def test_the_pictures_say_what_they_show(qtbot, shown: MainWindow) -> None:
