@@ -168,6 +168,14 @@ def with_others(words: str, others: int, what: str) -> str:
     return f"{words} — and {counted}" if words else counted
 
 
+def recent_text(number: int, path: str) -> str:
+    """File ▸ Open Recent's entry ``number`` (from 1): its number, the first nine's digit its
+    letter (Alt+F, R, 1 opens the last file), as editors number them, then the path, whose
+    own "&" shows as itself instead of making a letter."""
+    digits = str(number)
+    return f"{digits[:-1]}&{digits[-1]} {plain(path).replace('&', '&&')}"
+
+
 def expand_paths(paths: Iterable[str | Path]) -> list[str]:
     """Files given, folders replaced by the image files directly inside them, sorted: by name or by
     content, as a folder scan takes them (:func:`~forensic_viewer.scan.walk.iter_images`); each
@@ -492,12 +500,12 @@ class MainWindow(QMainWindow):
     def _rebuild_recent_menu(self) -> None:
         self.recent_menu.clear()
         recent = self.recent_files()
-        for path in recent:
-            action = self.recent_menu.addAction(plain(path))
+        for number, path in enumerate(recent, start=1):
+            action = self.recent_menu.addAction(recent_text(number, path))
             action.triggered.connect(lambda _=False, p=path: self.open_paths([p]))
         if recent:
             self.recent_menu.addSeparator()
-            self.recent_menu.addAction("Clear the list", self._clear_recent)
+            self.recent_menu.addAction("&Clear the list", self._clear_recent)
         self.recent_menu.setEnabled(bool(recent))
 
     def _clear_recent(self) -> None:

@@ -373,3 +373,23 @@ def test_a_theme_change_recolours_the_shown_file_at_once(
     finally:
         qapp.setPalette(before)
     qtbot.waitUntil(lambda: colours() == light)  # and back
+
+
+def test_the_recent_files_are_numbered_with_letters(
+    qtbot, shown: MainWindow, tmp_path: Path, monkeypatch
+) -> None:
+    """File ▸ Open Recent's entries were their paths alone: no letter, and a path's "&"
+    (R&D) made one of the letter after it and was not shown."""
+    paths = [str(tmp_path / f"case {i}" / "R&D.png") for i in range(1, 11)]
+    shown.settings.setValue("recent_files", paths)
+    shown._rebuild_recent_menu()
+    entries = [a for a in shown.recent_menu.actions() if not a.isSeparator()]
+    assert [_mnemonic(a.text()) for a in entries] == [*"1234567890", "c"]
+    for number, (action, path) in enumerate(zip(entries, paths, strict=False), start=1):
+        assert action.iconText() == f"{number} {path}"  # shown whole, without the "&"s
+    opened: list[list[str]] = []
+    monkeypatch.setattr(shown, "open_paths", opened.append)
+    shown.recent_menu.popup(shown.mapToGlobal(shown.rect().center()))
+    qtbot.waitUntil(shown.recent_menu.isVisible)
+    QTest.keyClick(shown.recent_menu, Qt.Key.Key_3)
+    assert opened == [[paths[2]]]
