@@ -92,6 +92,9 @@ class GroundTruthPanel(QWidget):
         self.table.setHorizontalHeaderLabels(FIGURE_HEADER)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
+        # Tab leaves the table (the arrow keys move between its cells): Qt's tables take Tab
+        # from cell to cell and round again, and held the keyboard there
+        self.table.setTabKeyNavigation(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.message)

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QStackedWidget,
+    QTabBar,
     QWidget,
 )
 
@@ -51,6 +52,7 @@ from forensic_viewer.gui.canvas import Canvas
 from forensic_viewer.gui.case_log import CaseRecorder
 from forensic_viewer.gui.compare import CompareView
 from forensic_viewer.gui.escape import EditorsKeepEscape
+from forensic_viewer.gui.focus_order import move_focus
 from forensic_viewer.gui.groundtruth_panel import (
     GroundTruthPanel,
     looks_like_mask,
@@ -1117,6 +1119,16 @@ class MainWindow(QMainWindow):
         readout = None if self.layers is None else self.layers.readout(x, y)
         self.readout.setText("" if readout is None else readout.text())
         self.loupe.show_at(self.layers if readout is not None else None, x, y)
+
+    def focusNextPrevChild(self, next: bool) -> bool:  # Qt override
+        """Tab and Shift+Tab: left column, centre, right column, top to bottom
+        (gui/focus_order.py); the tabbed docks' tab bars before their pages."""
+        d = self.docks
+        bars = [b for b in self.findChildren(QTabBar) if b.parentWidget() is self]
+        regions = [d["Evidence"], d["Models"], d["Magnifier"], self.centralWidget()]
+        regions += [d["Layers"], d["Verdict"], *bars, d["Metadata"], d["Analyses"]]
+        regions.append(d["Ground truth"])
+        return move_focus(self, regions, next) or super().focusNextPrevChild(next)
 
     # --- closing ---
 

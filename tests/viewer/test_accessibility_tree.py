@@ -393,3 +393,73 @@ def test_the_recent_files_are_numbered_with_letters(
     qtbot.waitUntil(shown.recent_menu.isVisible)
     QTest.keyClick(shown.recent_menu, Qt.Key.Key_3)
     assert opened == [[paths[2]]]
+
+
+def _takes_tab(widget: QWidget, window: QWidget) -> bool:
+    """Qt's test of a widget Tab can move the focus to."""
+    policy = widget.focusPolicy()
+    return (
+        policy & Qt.FocusPolicy.TabFocus == Qt.FocusPolicy.TabFocus
+        and widget.focusProxy() is None
+        and widget.window() is window
+        and widget.isVisible()
+        and widget.isEnabled()
+    )
+
+
+def _tab_walk(qtbot, window: QWidget, start: QWidget, key: Qt.Key) -> list[QWidget]:
+    """The widgets ``key`` (Tab or Backtab) moves the focus to from ``start`` until it comes
+    back there; fails when it does not (a trap)."""
+    from PySide6.QtWidgets import QApplication
+
+    start.setFocus()
+    qtbot.waitUntil(start.hasFocus)
+    walk = [start]
+    for _ in range(200):
+        QTest.keyClick(QApplication.focusWidget(), key)
+        now = QApplication.focusWidget()
+        if now is start:
+            return walk
+        walk.append(now)
+    pytest.fail(f"Tab is held: {[type(w).__name__ for w in walk[-5:]]}")
+
+
+def test_tab_walks_the_main_window_in_the_order_it_is_laid_out(
+    qtbot, shown: MainWindow, tmp_path: Path
+) -> None:
+    """Tab followed the order the widgets were made in: from the Ground truth table back to
+    the verdict cards' fold buttons, and the evidence view reached last, after the right
+    column; a scored ground truth's table held Tab for each of its cells."""
+    import numpy as np
+    from PIL import Image
+
+    mask = np.zeros((96, 128), np.uint8)
+    mask[20:50, 30:80] = 255
+    Image.fromarray(mask).save(tmp_path / "evidence_gt.png")
+    shown.load_truth(tmp_path / "evidence_gt.png")
+    table = shown.truth_panel.table
+    qtbot.waitUntil(lambda: table.rowCount() > 0)
+    shown.layers.selected = shown.layers["tiny mask"]
+    controls = shown.layer_panel.controls
+    assert controls is not None
+    qtbot.waitUntil(controls.opacity.isVisible)
+    shown.activateWindow()
+    walk = _tab_walk(qtbot, shown, shown.evidence_list, Qt.Key.Key_Tab)
+    assert len(walk) == len(set(walk))  # each once on the way round
+    reachable = [w for w in shown.findChildren(QWidget) if _takes_tab(w, shown)]
+    assert set(walk) == set(reachable)  # nothing out of Tab's reach
+    laid_out = [
+        shown.evidence_list,  # left column
+        shown.model_panel.list,
+        shown.model_panel.device,
+        shown.loupe.mode_box,
+        shown.canvas,  # centre
+        shown.layer_panel.list,  # right column
+        controls.opacity,
+        shown.verdict_panel,
+        shown.verdict_panel.cards[0].toggle,
+        table,
+    ]
+    assert [walk.index(w) for w in laid_out] == sorted(walk.index(w) for w in laid_out)
+    back = _tab_walk(qtbot, shown, shown.evidence_list, Qt.Key.Key_Backtab)
+    assert back == [walk[0], *reversed(walk[1:])]
