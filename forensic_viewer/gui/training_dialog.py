@@ -374,10 +374,12 @@ class TrainingDialog(QDialog):
         form.addRow("problems", self.data_problems)
         # the data check refuses masks that look inverted (most marking more than half of their
         # image); sets of large removals or inpainting do mark that much: the analyst says so
-        self.masks_as_given = QCheckBox("masks as given: forgeries may cover most of the image")
+        # short: at 16 pt a longer text made the dialog wider than a small screen
+        self.masks_as_given = QCheckBox("masks as given")
         self.masks_as_given.setToolTip(
-            "--masks-as-given: masks that look inverted are trained on as they are, and the "
-            "run records it"
+            "--masks-as-given: forgeries may cover most of their image (large removals, "
+            "inpainting); masks that look inverted are trained on as they are, and the run "
+            "records it"
         )
         self.masks_as_given.toggled.connect(self._data_changed)
         form.addRow("", self.masks_as_given)
