@@ -119,6 +119,17 @@ def is_bundled(checkpoint: str) -> bool:
         return False
 
 
+def bundled_training_words(checkpoint: str) -> str:
+    """A bundled model's "Training" row: the recipe that made it, not its header's record,
+    whose data paths and intermediate file names (``best.safetensors``, ``/work/...``) are the
+    build machine's and mean nothing to the report's reader."""
+    recipe = f"packaging/recipes/{Path(checkpoint).stem}.sh"
+    return (
+        f"bundled with the viewer, made by the project's recipe {recipe} from the data the "
+        "limitations below name; its model card gives its figures"
+    )
+
+
 def not_bundled_text(m: ModelSummary) -> str | None:
     """For a model that is not bundled (trained or fine-tuned by its user), what it learned
     from, as its checkpoint records it: the paragraph on the bundled networks is not about it."""

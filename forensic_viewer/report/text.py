@@ -13,7 +13,12 @@ from engine.ensemble import decided_by_face
 from engine.facepath import FACE_MARGIN, face_out_of_range
 from forensic_viewer.audit import AuditStamp
 from forensic_viewer.environment import computed_by
-from forensic_viewer.report.limitations import training_run_figures, training_words
+from forensic_viewer.report.limitations import (
+    bundled_training_words,
+    is_bundled,
+    training_run_figures,
+    training_words,
+)
 from forensic_viewer.report.metadata import metadata_values
 from forensic_viewer.report.model import (
     FACE_MODEL,
@@ -483,7 +488,9 @@ def model_rows(m: ModelSummary) -> Rows:
                     ("Training-run figures", training_run_figures(card.metrics, card.training))
                 )
                 rows += [(f"Training-run validation: {k}", num(v)) for k, v in card.metrics.items()]
-            if how := training_words(card.training):
+            if is_bundled(m.checkpoint):  # its record names the build machine's folders
+                rows.append(("Training", bundled_training_words(m.checkpoint)))
+            elif how := training_words(card.training):
                 rows.append(("Training", how))
             if card.created:
                 rows.append(("Checkpoint created", card.created))

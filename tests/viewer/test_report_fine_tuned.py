@@ -73,6 +73,11 @@ def test_a_bundled_models_report_says_nothing_of_a_model_not_bundled(tmp_path: P
     n = read_meta(bundled).metrics["val_images"]
     assert n != read_meta(bundled).training["metrics"]["images"]
     assert f"are the ones to quote; that split: {n} images " in text
+    # its Training row names the recipe, not the build machine's folders and file names
+    assert "Training bundled with the viewer, made by the project's recipe " in text
+    assert "packaging/recipes/crfd-net-compact.sh" in text
+    assert (Path(__file__).parents[2] / "packaging/recipes/crfd-net-compact.sh").is_file()
+    assert "best.safetensors" not in text and "casia1-dev" not in text
 
 
 def test_a_fine_tunes_probability_against_its_verdict_is_not_explained_by_false_alarms(
