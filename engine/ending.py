@@ -23,7 +23,10 @@ that ``forensic-viewer``'s entry point has it in place before numpy, torch and Q
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import os
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from types import FrameType
@@ -85,6 +88,34 @@ def raise_on_sigterm() -> None:
     alone): a program's first act, so that no time is left where SIGTERM's default ends it."""
     if main_thread():
         signal.signal(signal.SIGTERM, raise_terminated)
+
+
+# Set by the training dialog (forensic_viewer.gui.trainer_process) to the viewer's process id:
+# the trainer it starts stops as a Stop stops it (SIGTERM: a checkpoint written) when the
+# viewer dies without quitting (killed, crashed).
+PARENT_ENV = "FORENSIC_TRAIN_STOP_WITH_PARENT"
+PR_SET_PDEATHSIG = 1  # prctl(2), linux/prctl.h
+
+
+def stop_with_parent() -> bool:
+    """SIGTERM to this process when the process named by :data:`PARENT_ENV` ends (Linux only;
+    elsewhere, or without the variable, nothing: returns False). A viewer killed while its
+    training ran left the trainer training on, an orphan without a reader, until its next
+    progress line failed on the broken pipe: the steps since its last checkpoint lost, and a
+    run that read as stopped while it still wrote its folder, which Resume in a new viewer then
+    shared. Also when the parent had ended before this ran (the signal is sent at once)."""
+    wanted = os.environ.pop(PARENT_ENV, "")  # not passed on to this process's own children
+    if not wanted.isdigit() or not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+            return False
+    except (OSError, AttributeError):
+        return False
+    if os.getppid() != int(wanted):  # the parent ended before prctl: no signal would come
+        os.kill(os.getpid(), signal.SIGTERM)
+    return True
 
 
 @contextlib.contextmanager

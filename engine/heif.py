@@ -288,14 +288,29 @@ def apply_transforms(
     return np.ascontiguousarray(rgb)
 
 
+def undo_transforms(
+    rgb: NDArray[np.uint8], transforms: tuple[tuple[str, int], ...]
+) -> NDArray[np.uint8]:
+    """The pixels as stored, from pixels [h, w, 3] turned by ``transforms``
+    (:func:`apply_transforms` undone: each step inverted, last first)."""
+    for kind, value in reversed(transforms):
+        if kind == "irot":
+            rgb = np.rot90(rgb, k=-value)
+        else:
+            rgb = rgb[:, ::-1] if value == 1 else rgb[::-1]
+    return np.ascontiguousarray(rgb)
+
+
 def decode_thumbnail(data: bytes, items: HeifItems, thumb: HeifItem) -> NDArray[np.uint8]:
-    """A thumbnail item decoded by pi-heif, [h, w, 3] uint8 RGB, turned as the primary image.
+    """A thumbnail item decoded by pi-heif, [h, w, 3] uint8 RGB, as its own boxes show it.
 
     pi-heif decodes only top-level images, so a copy of the bytes in memory names the thumbnail
     as the primary item (``pitm``), its ``thmb`` reference renamed to a type libheif does not
     know and its hidden flag cleared; the file is never written. libheif turns it by its own
-    ``irot``/``imir``; a thumbnail without any is turned here by the primary image's ones (a
-    writer that turns only the primary item leaves its thumbnail as stored)."""
+    ``irot``/``imir`` and by nothing else: a thumbnail whose own differ from the primary
+    image's (none, or others) shows what its boxes say, and the metadata analysis tells that
+    apart (it was turned by the primary image's ones when it had none, and so trusted as if
+    its rotation matched the image's)."""
     copy = bytearray(data)
     at, width = items.pitm
     if thumb.item_id >= 1 << (8 * width):
@@ -310,7 +325,4 @@ def decode_thumbnail(data: bytes, items: HeifItems, thumb: HeifItem) -> NDArray[
         raise HeifItemError(
             f"decoded at {img.size[0]} x {img.size[1]}, its boxes say {thumb.shown()}"
         )
-    rgb = np.asarray(img.convert("RGB"), dtype=np.uint8)
-    if not thumb.transforms and items.primary.transforms:
-        rgb = apply_transforms(rgb, items.primary.transforms)
-    return rgb
+    return np.asarray(img.convert("RGB"), dtype=np.uint8)

@@ -539,12 +539,18 @@ def _open(
     if w <= 0 or h <= 0:
         raise InvalidImageError(path, f"image has zero width or height ({w}x{h})")
     if w * h > max_pixels:
-        raise ImageTooLargeError(
-            path,
-            f"declared size {w}x{h} ({w * h:,} pixels) is beyond the {max_pixels:,}-pixel limit "
-            f"(raise it with {MAX_PIXELS_ENV})",
-        )
+        raise too_many_pixels(path, w, h, max_pixels)
     return img
+
+
+def too_many_pixels(path: Path, w: int, h: int, max_pixels: int) -> ImageTooLargeError:
+    """The refusal of a header declaring ``w`` x ``h`` beyond ``max_pixels`` (also
+    :func:`engine.precheck.refuse_early`'s, in the same words)."""
+    return ImageTooLargeError(
+        path,
+        f"declared size {w}x{h} ({w * h:,} pixels) is beyond the {max_pixels:,}-pixel limit "
+        f"(raise it with {MAX_PIXELS_ENV})",
+    )
 
 
 def _check_compression(

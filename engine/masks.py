@@ -276,24 +276,27 @@ def list_masks(folder: Path, usable: Callable[[Path], bool] | None = None) -> Ma
 
 INVERTED_SHARE = 0.5  # a mask marking more than this share of its image looks inverted
 WHOLE_SHARE = 0.995  # ... unless it marks (nearly) all of it: a wholly generated or edited image
+INVERT_ADVICE = (  # the end of the inverted rule's reason: what to do
+    "; a mask's white (above 127) is the tampered region: invert them so that white marks "
+    "what was changed"
+)
 
 
 def implausible_masks(
-    marked: list[tuple[Path, float]], warnings: list[str]
+    marked: list[tuple[Path, float]], warnings: list[str], *, as_given: bool = False
 ) -> tuple[Path, str] | None:
     """(first mask, reason) when a data set's tampered masks, as (mask, share of its pixels
     marked tampered), cannot mark its forgeries: every one marks nothing (masks saved as 0 and
-    1 read so: the reason then quotes :func:`engine.masks.read_mask`'s warning of it), or most
-    of those that mark a pixel mark more than :data:`INVERTED_SHARE` of their image: white =
-    authentic, as some sets ship them (and Columbia's colour-coded edge maps read so). A mask
-    marking at least :data:`WHOLE_SHARE` of its image is a wholly generated or re-made image
-    (sets of generated images label them so), not an inverted mask: an inverted mask leaves
-    its forgery unmarked, so it is left out of the count. Trained on, either teaches the
-    network the opposite of the forgeries or nothing at all, without a word, and figures
-    measured against them are wrong without a word: ``forensic-train check``, ``fit``,
-    ``eval``, ``calibrate`` and ``ensemble`` refuse such a data set (the trainer's
+    1 read so: the reason then quotes :func:`engine.masks.read_mask`'s warning of it), or they
+    look inverted (:func:`inverted_masks`). Trained on, either teaches the network the
+    opposite of the forgeries or nothing at all, without a word, and figures measured against
+    them are wrong without a word: ``forensic-train check``, ``fit``, ``eval``, ``calibrate``,
+    ``ensemble``, ``features`` and ``face-model`` refuse such a data set (the trainer's
     ``trainer.data.records``), ``forensic-viewer scan --gt`` warns (its analyses stand without
-    the figures). ``warnings``: the masks' warnings, one line each."""
+    the figures). ``as_given``: the inverted rule is not applied (the trainer's
+    ``--masks-as-given``: sets of large removals or inpainting whose forgeries do cover most
+    of their images); a set none of whose masks marks a pixel is refused all the same.
+    ``warnings``: the masks' warnings, one line each."""
     if not marked:
         return None
     if not any(share > 0 for _, share in marked):
@@ -305,6 +308,17 @@ def implausible_masks(
             "learn masks from or score maps against; a tampered pixel is one above 127, as in "
             "masks of 0 and 255",
         )
+    return None if as_given else inverted_masks(marked)
+
+
+def inverted_masks(marked: list[tuple[Path, float]]) -> tuple[Path, str] | None:
+    """(first mask, reason) when most of the masks among ``marked`` (mask, share of its pixels
+    marked tampered) that mark a pixel mark more than :data:`INVERTED_SHARE` of their image:
+    white = authentic, as some sets ship them (and Columbia's colour-coded edge maps read so).
+    A mask marking at least :data:`WHOLE_SHARE` of its image is a wholly generated or re-made
+    image (sets of generated images label them so), not an inverted mask: an inverted mask
+    leaves its forgery unmarked, so it is left out of the count. Of one mask (the viewer's, or
+    ``analyze IMAGE --gt MASK``): whether it marks more than half of its image."""
     drawn = [(m, share) for m, share in marked if 0 < share < WHOLE_SHARE]
     large = [(m, share) for m, share in drawn if share > INVERTED_SHARE]
     if 2 * len(large) > len(drawn):
@@ -312,7 +326,6 @@ def implausible_masks(
         return (
             first,
             f"the masks look inverted: {len(large)} of {len(drawn)} mark more than half of "
-            f"their image (this one {share:.0%}); a mask's white (above 127) is the tampered "
-            "region: invert them so that white marks what was changed",
+            f"their image (this one {share:.0%}){INVERT_ADVICE}",
         )
     return None

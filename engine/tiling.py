@@ -9,7 +9,8 @@ sums weighted predictions and C the weights), which lowers the influence of wind
 Coverage: window origins run 0, S, 2S, ... and the last origin in each direction is shifted to
 H - P (W - P) so that the last window ends on the border: every pixel is covered. An image
 smaller than the window in a direction is padded (reflect, or replicate where reflect cannot
-reach) up to P, analysed as one window in that direction, and the map is cropped back.
+reach) up to P, analysed as one window in that direction, and the map is cropped back; each
+window is padded on its own (:func:`_window`), never the whole image.
 
 Memory stays bounded for very large images: the input stays uint8 (or as given), windows are
 cut and normalised one batch at a time, and the count map is never stored: it is the outer
@@ -101,7 +102,7 @@ class PartialFusion:
     def __init__(self) -> None:
         self._acc: torch.Tensor | None = None  # the fusion's accumulator, [K, H', W'], shared
         self._grid: _WindowGrid | _KeptSpans | None = None  # how its windows or tiles lie
-        self._size = (0, 0)  # H, W of the image (the accumulator may be padded beyond)
+        self._size = (0, 0)  # H, W of the image, and of the accumulator
         self._done = 0  # windows or tiles fused so far, in row-major order
 
     def _begin(
@@ -195,7 +196,7 @@ def _partial_map(
 
 
 def _predict(
-    padded: torch.Tensor,
+    source: torch.Tensor,
     origins: list[tuple[int, int]],
     size: tuple[int, int],
     predictor: Predictor,
@@ -203,9 +204,10 @@ def _predict(
     scale: bool,
 ) -> torch.Tensor:
     """The predictions ``[B, K, h, w]`` (float32, on the CPU) of the windows of ``size`` = (h, w)
-    at ``origins`` of ``padded``, scaled and normalised here when ``scale`` (uint8 input)."""
+    at ``origins`` of ``source`` padded to that size at least (:func:`_window`), scaled and
+    normalised here when ``scale`` (uint8 input)."""
     th, tw = size
-    batch = torch.stack([padded[:, y : y + th, x : x + tw] for y, x in origins])
+    batch = torch.stack([_window(source, y, x, th, tw) for y, x in origins])
     batch = batch.to(device, non_blocking=True)
     if scale:
         batch = normalize(batch.float().div_(255.0))
@@ -283,6 +285,16 @@ def _source(image: torch.Tensor | NDArray[np.uint8]) -> tuple[torch.Tensor, bool
     return image, False
 
 
+def _window(source: torch.Tensor, y: int, x: int, th: int, tw: int) -> torch.Tensor:
+    """The ``th`` x ``tw`` window at (``y``, ``x``) of ``source`` [C, H, W] padded as
+    :func:`_pad_to` pads the whole image, without that padded copy (a 100 x 1,000,000 strip
+    made gigabytes of it, in float). A window reaches beyond the image only in a direction in
+    which the image is smaller than it, where its origin is 0; reflect and replicate padding
+    of a row or column depends on it alone, and the mode chosen for the window is the image's,
+    so the window is the padded image's, value for value."""
+    return _pad_to(source[:, y : y + th, x : x + tw], th, tw)
+
+
 def _pad_to_window(image: torch.Tensor, window: int) -> torch.Tensor:
     """image: [C, H, W] -> padded at the bottom/right to at least window x window."""
     return _pad_to(image, window, window)
@@ -341,8 +353,7 @@ def sliding_window_inference(
     source, scale = _source(image)
     device = torch.device(device) if device is not None else torch.device("cpu")
     h, w = source.shape[-2:]
-    padded = _pad_to_window(source, window)
-    hp, wp = padded.shape[-2:]
+    hp, wp = max(h, window), max(w, window)  # padded at the bottom/right per window
     ys, xs = window_starts(hp, window, stride), window_starts(wp, window, stride)
     origins = [(y, x) for y in ys for x in xs]
     total = len(origins)
@@ -361,15 +372,15 @@ def sliding_window_inference(
             raise Cancelled(f"cancelled after {i} of {total} windows")
         chunk = origins[i : i + n]
         started = time.perf_counter()
-        pred = _predict(padded, chunk, (window, window), predictor, device, scale)
-        if acc is None:
-            acc = torch.zeros((pred.shape[1], hp, wp), dtype=torch.float32)
+        pred = _predict(source, chunk, (window, window), predictor, device, scale)
+        if acc is None:  # the image's size: what falls on the padding is never kept
+            acc = torch.zeros((pred.shape[1], h, w), dtype=torch.float32)
             if partial is not None:
                 partial._begin(acc, _WindowGrid(ys, xs, g, g, (hp, wp)), (h, w))
         if weighting is Weighting.GAUSSIAN:
             pred = pred * w2d
         for (y, x), p in zip(chunk, pred, strict=True):
-            acc[:, y : y + window, x : x + window] += p
+            acc[:, y : y + window, x : x + window] += p[:, : h - y, : w - x]
         i += len(chunk)
         if partial is not None:
             partial._advance(i)
@@ -378,8 +389,8 @@ def sliding_window_inference(
         if max_batch_seconds is not None:
             n = _next_batch(n, time.perf_counter() - started, max_batch_seconds, batch_size)
     assert acc is not None
-    _divide_by_count(acc, _axis_count(hp, ys, g), _axis_count(wp, xs, g))
-    return acc[:, :h, :w].contiguous()
+    _divide_by_count(acc, _axis_count(hp, ys, g)[:h], _axis_count(wp, xs, g)[:w])
+    return acc
 
 
 def overlap_crop_inference(
@@ -415,7 +426,7 @@ def overlap_crop_inference(
     source, scale = _source(image)
     device = torch.device(device) if device is not None else torch.device("cpu")
     h, w = source.shape[-2:]
-    padded = _pad_to(source, th, tw)
+    hp, wp = max(h, th), max(w, tw)  # padded at the bottom/right per tile
     ys, xs = tile_spans(h, th, margin), tile_spans(w, tw, margin)
     spans = [(y, x) for y in ys for x in xs]
     total = len(spans)
@@ -428,9 +439,9 @@ def overlap_crop_inference(
             raise Cancelled(f"cancelled after {i} of {total} tiles")
         chunk = spans[i : i + batch_size]
         boxes = [(y, x) for (y, _, _), (x, _, _) in chunk]
-        pred = _predict(padded, boxes, (th, tw), predictor, device, scale)
-        if out is None:
-            shape = (pred.shape[1], *padded.shape[-2:]) if blend else (pred.shape[1], h, w)
+        pred = _predict(source, boxes, (th, tw), predictor, device, scale)
+        if out is None:  # the image's size: what falls on the padding is never kept
+            shape = (pred.shape[1], h, w)
             out = torch.zeros(shape, dtype=torch.float32) if blend else torch.empty(shape)
             if partial is not None:
                 grid: _WindowGrid | _KeptSpans = (
@@ -439,7 +450,7 @@ def overlap_crop_inference(
                         [s for s, _, _ in xs],
                         gy,
                         gx,
-                        tuple(padded.shape[-2:]),
+                        (hp, wp),
                     )
                     if blend
                     else _KeptSpans([(a, b) for _, a, b in ys], [(a, b) for _, a, b in xs])
@@ -447,7 +458,7 @@ def overlap_crop_inference(
                 partial._begin(out, grid, (h, w))
         for ((y, y0, y1), (x, x0, x1)), p in zip(chunk, pred, strict=True):
             if blend:
-                out[:, y : y + th, x : x + tw] += p * w2d
+                out[:, y : y + th, x : x + tw] += (p * w2d)[:, : h - y, : w - x]
             else:
                 out[:, y0:y1, x0:x1] = p[:, y0 - y : y1 - y, x0 - x : x1 - x]
         if partial is not None:
@@ -456,13 +467,11 @@ def overlap_crop_inference(
             progress(min(i + batch_size, total), total)
     assert out is not None
     if blend:
-        hp, wp = padded.shape[-2:]
         _divide_by_count(
             out,
-            _axis_count(hp, [s for s, _, _ in ys], gy),
-            _axis_count(wp, [s for s, _, _ in xs], gx),
+            _axis_count(hp, [s for s, _, _ in ys], gy)[:h],
+            _axis_count(wp, [s for s, _, _ in xs], gx)[:w],
         )
-        return out[:, :h, :w].contiguous()
     return out
 
 

@@ -191,6 +191,7 @@ def scan_finished_details(out: Path, summary: Any) -> dict[str, Any]:
     except (OSError, ValueError):
         settings = {}
     keep = ("models", "ensemble", "window", "stride", "exact", "analyses")
+    up = getattr(summary, "upgraded", None)
     return {
         "out": str(out.resolve()),
         "total": summary.total,
@@ -202,6 +203,8 @@ def scan_finished_details(out: Path, summary: Any) -> dict[str, Any]:
         "seconds": round(summary.seconds, 3),
         "settings": {k: settings[k] for k in keep if isinstance(settings, dict) and k in settings},
         "results_sha256": {n: file_sha256(out / n) for n in (RESULTS, CSV_NAME)},
+        # rows that held an older classic analysis version and had it run again (upgrade.py)
+        **({"upgraded": {n: u.to_json() for n, u in up.items()}} if up else {}),
     }
 
 

@@ -230,18 +230,23 @@ def _on_ray(args: argparse.Namespace) -> bool:
     return getattr(args, "ray", None) is not None
 
 
-def build_analyzer(args: argparse.Namespace):  # -> Analyzer, imported lazily (torch start-up)
-    """The Analyzer of ``--model``/``--device``/``--window``/``--stride``/``--no-faces``/
-    ``--exact`` (assembled as the batch dialog does: :func:`engine.assembly.assemble_analyzer`);
-    with ``--jobs N`` > 1 the recipe each worker process assembles it from."""
-    from engine.assembly import NoModelError, assemble_analyzer
-
+def _check_window_args(args: argparse.Namespace) -> None:
+    """Refuse a bad --window or --stride (a usage error)."""
     if args.window is not None and args.window < 1:
         raise UsageError(f"--window must be >= 1, got {args.window}")
     if args.stride is not None and args.stride < 1:
         raise UsageError(f"--stride must be >= 1, got {args.stride}")
     if args.window and args.stride and args.stride > args.window:
         raise UsageError(f"--stride ({args.stride}) must not exceed --window ({args.window})")
+
+
+def build_analyzer(args: argparse.Namespace):  # -> Analyzer, imported lazily (torch start-up)
+    """The Analyzer of ``--model``/``--device``/``--window``/``--stride``/``--no-faces``/
+    ``--exact`` (assembled as the batch dialog does: :func:`engine.assembly.assemble_analyzer`);
+    with ``--jobs N`` > 1 the recipe each worker process assembles it from."""
+    from engine.assembly import NoModelError, assemble_analyzer
+
+    _check_window_args(args)
     jobs = _jobs(args)
     if jobs < 1:
         raise UsageError(f"--jobs must be >= 1, got {jobs}")
@@ -294,6 +299,7 @@ def _run_files(
     from forensic_viewer.casework import case_session, log_started
     from forensic_viewer.scan.pool import files_to_analyse
     from forensic_viewer.scan.results import ResultIndex
+    from forensic_viewer.scan.upgrade import up_to_date_keys
 
     formats = _report_formats(args)
     analyses = _analyses(args)
@@ -302,7 +308,7 @@ def _run_files(
         OutputLock(args.out, command=f"forensic-viewer {args.command}") as lock,
     ):
         files = list_files(index := ResultIndex(args.out))
-        _resolve_jobs(args, files_to_analyse(files, index.done_keys()))
+        _resolve_jobs(args, files_to_analyse(files, up_to_date_keys(index)))
         t0 = time.perf_counter()
         analyzer = build_analyzer(args)
         args.load_seconds = time.perf_counter() - t0  # said apart from the analysis time
@@ -352,6 +358,7 @@ def _scan_and_report(
     from forensic_viewer.scan.results import copies_line
     from forensic_viewer.scan.run import run_scan
     from forensic_viewer.scan.triage import analysis_cell
+    from forensic_viewer.scan.upgrade import upgrade_lines
 
     bar = ProgressBar(len(files), sys.stderr.isatty())
     records: list[dict[str, Any]] = []
@@ -454,6 +461,8 @@ def _scan_and_report(
     )
     if summary.copies:  # the same evidence under two names: analysed twice, said once
         print(plain(copies_line(summary.copies)))
+    for line in upgrade_lines(summary.upgraded):  # rows that held an older analysis version
+        print(plain(f"upgraded {line}"))
     truth = getattr(args, "truth", None) is not None
     if interrupted is not None and (truth or (formats and records)):  # of the finished part
         asked = " and ".join(w for w, on in (("scores", truth), ("reports", formats)) if on)
@@ -571,11 +580,36 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             f"{plain(folders[0])} is a folder: analyze takes image files; for a folder use "
             f"`forensic-viewer scan {plain(folders[0])} --out DIR` (--recursive for subfolders)"
         )
+    _report_formats(args), _analyses(args), _check_window_args(args)  # usage errors first
+    if _refused_early(args.images):
+        return EXIT_FILES_FAILED
     if args.gt is not None:  # checked before any analysis, so a wrong path costs no time
         from forensic_viewer.scan.groundtruth import truth_for_images
 
         args.truth = truth_for_images(args.images, args.gt)
     return _run_files(args, lambda index: file_keys(args.images, index), source="analyze")
+
+
+def _refused_early(images: list[Path]) -> bool:
+    """Whether every image is over the pixel limit by its header (read alone: no pixel
+    decoded), each said in load_evidence's one line naming the file (absolute, as a scan
+    names it); then nothing else is done, no model loaded (about 10 s) to refuse them after.
+    With an image the limit admits, the run goes on and the scan refuses the others."""
+    from engine.errors import ImageTooLargeError
+    from engine.precheck import refuse_beyond_limit
+    from forensic_viewer.scan.run import named
+
+    refusals = []
+    for image in images:
+        try:
+            refuse_beyond_limit(named(image))
+        except ImageTooLargeError as e:
+            refusals.append(str(e))
+        else:
+            return False
+    for line in refusals:
+        _error(line)
+    return bool(refusals)
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
@@ -634,6 +668,9 @@ def cmd_probe(args: argparse.Namespace) -> int:
     from forensic_viewer.scan.walk import real_path
 
     formats = _report_formats(args)
+    _check_window_args(args)
+    if _refused_early([real_path(args.image)]):  # before the models are loaded, in its words
+        return EXIT_FILES_FAILED
     # --case: the probe goes into the case's log, opened first so that a refused one leaves no
     # output folder behind; then one writer per output folder, as for scans.
     with (

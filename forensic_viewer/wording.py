@@ -199,16 +199,19 @@ FACE_PROBABILITY_NOTE = (
 def odds_words(verdict: str, probability: float | None) -> str | None:
     """Why an image verdict's calibrated probability and the verdict point opposite ways, when
     they do (compared as printed, to two decimals: "0.50" is not above 0.5): the probability
-    answers at the validation data's even mix of tampered and authentic images, θ is set for
-    the false-alarm rate, so a verdict can read authentic at p 0.54."""
+    answers at the validation data's even mix of tampered and authentic images, θ by its own
+    rule (the bundled models': the false-alarm rate), so a verdict can read authentic at p 0.54.
+    Not "θ is set to flag few authentic ones" for every model: a θ set by ``forensic-train
+    calibrate`` (a fine-tune of the training dialog) is a midpoint between the split's figures."""
     if probability is None:
         return None
     p = round(probability, 2)
     if verdict == "authentic" and p > 0.5:
         return (
             "a probability above 0.5 with an authentic verdict: the probability answers at even "
-            "odds of tampered and authentic images, while θ is set to flag few authentic ones "
-            "(the measured rates say how few)"
+            "odds of tampered and authentic images, while θ was chosen by its own rule (its "
+            "provenance says which; the bundled models' to flag few authentic images, as the "
+            "measured rates say)"
         )
     if verdict == "manipulated" and p < 0.5:
         return (
@@ -221,8 +224,9 @@ def odds_words(verdict: str, probability: float | None) -> str | None:
 # Once under a table where some verdict's probability points the other way (odds_words).
 IMAGE_PROBABILITY_NOTE = (
     "an image's probability is calibrated at even odds of tampered and authentic images, while "
-    "each θ is set to flag few authentic photographs (the measured rates say how few), so a "
-    "verdict can read authentic with a probability above 0.5"
+    "each θ is chosen by its own rule (its provenance says which; the bundled models' to flag "
+    "few authentic photographs, as the measured rates say), so a verdict can read authentic "
+    "with a probability above 0.5"
 )
 
 

@@ -296,11 +296,15 @@ def run(args: argparse.Namespace) -> int:
     if args.limit > 0:
         train_real = subset_for_validation(train_real, args.limit, args.seed)
         val = subset_for_validation(val, 2 * args.limit, args.seed)
-    if args.pixel_threshold == "auto":  # the one choice made against the masks
-        refuse_implausible_masks(val, empty_ok=True)  # all empty: kept, with a warning below
+    given: list[str] | None = None  # with --masks-as-given, the inverted masks let through
+    if args.pixel_threshold == "auto":  # the one choice made against the masks; all empty:
+        # kept, with a warning below
+        given = refuse_implausible_masks(val, empty_ok=True, as_given=args.masks_as_given)
+        given = given if args.masks_as_given else None
     set_threads(args.threads)
     loaded = load_checkpoint(src, device="cpu")
     skipped = SkipLog()
+    skipped.warn(given or [])  # listed at the end; recorded in the decision's details
     reporter = Reporter(interval=10.0)
     pixel_curve: dict[str, float] = {}
     choice = args.pixel_threshold  # recorded: what chose the pixel threshold
@@ -381,6 +385,7 @@ def run(args: argparse.Namespace) -> int:
         "pixel_threshold_choice": choice,
         "pixel_f1_by_threshold": pixel_curve,
         "pixel_figures": {k: val_res.metrics[k] for k in THETA_FREE if k in val_res.metrics},
+        "masks_as_given": given,
         **({"pixel_threshold_from": pixel_from} if pixel_from and not pixel_changed else {}),
         **table,
     }

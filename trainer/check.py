@@ -4,8 +4,9 @@
 
 For each data set: how many tampered images, masks and authentic images it holds, which images
 cannot be read (they would be skipped), and every problem that would stop ``fit`` (missing
-folder, tampered image without a mask, mask of another size, masks that look inverted or of
-which none marks a pixel, nothing to learn from, a split that cannot be made). Then the train/validation split ``fit`` would make with the same
+folder, tampered image without a mask, mask of another size, masks that look inverted (unless
+``--masks-as-given``: a warning then) or of which none marks a pixel, nothing to learn from, a
+split that cannot be made). Then the train/validation split ``fit`` would make with the same
 ``--split-by``, ``--val-fraction`` and ``--seed``, and whether θ can be calibrated on it.
 
 It reads file headers only and never imports torch, so it answers in about a second: the
@@ -28,17 +29,20 @@ from PIL import Image, UnidentifiedImageError
 
 from engine.errors import ForensicError
 from engine.files import is_listed, read_regular
-from engine.masks import implausible_masks, mask_key
+from engine.masks import mask_key
 from trainer.data.records import (
     MASK_SUFFIXES,
+    MASKS_AS_GIVEN,
     Sample,
     data_folders,
     empty_mask_warning,
     empty_masks,
+    implausible_refusal,
     listed_files,
     marked_shares,
     open_image,
     read_dataset,
+    taken_as_given,
     validate,
 )
 from trainer.data.splits import SPLIT_MODES, split_samples
@@ -124,8 +128,11 @@ def _count(path: Path, report: DatasetReport) -> None:
         )
 
 
-def check_dataset(text: str, *, role: str = "train", stage: str = "fit") -> DatasetReport:
-    """Read, count and validate one data set given as ``PATH[:WEIGHT]``."""
+def check_dataset(
+    text: str, *, role: str = "train", stage: str = "fit", as_given: bool = False
+) -> DatasetReport:
+    """Read, count and validate one data set given as ``PATH[:WEIGHT]``; ``as_given``
+    (``--masks-as-given``): masks that look inverted are a warning, not a problem."""
     try:
         path, weight = split_weight(text)
     except ValueError as e:
@@ -153,10 +160,12 @@ def check_dataset(text: str, *, role: str = "train", stage: str = "fit") -> Data
         return report
     shares, mask_warnings = marked_shares(samples)
     empty = empty_masks(samples, shares)
-    implausible = implausible_masks(shares, mask_warnings) if stage == "fit" else None
+    implausible = implausible_refusal(shares, mask_warnings, as_given) if stage == "fit" else None
     if implausible is not None:
         report.problems.append(f"{implausible[0]}: {implausible[1]}")
         return report
+    if stage == "fit":
+        report.warnings += taken_as_given(shares, as_given)
     if empty:
         report.warnings.append(empty_mask_warning(empty).removeprefix("warning: "))
     unreadable = set(report.unreadable)
@@ -180,10 +189,12 @@ def check(
     val_fraction: float = 0.15,
     seed: int = 0,
     stage: str = "fit",
+    as_given: bool = False,
 ) -> dict[str, Any]:
     """The whole answer of ``check`` as a JSON-safe dict (see the module docstring).
 
-    Keys: ok, stage, tampered, masks, authentic, unreadable (totals), split (image counts of
+    Keys: ok, stage, masks_as_given (``as_given``: masks that look inverted are used as given,
+    each such data set a warning), tampered, masks, authentic, unreadable (totals), split (image counts of
     each side, or None when it cannot be made), calibration (whether θ can be calibrated: the
     training side has authentic images and the validation side tampered ones), datasets (one
     report each), problems, warnings.
@@ -197,8 +208,10 @@ def check(
         problems.append(f"--val-fraction must be in (0, 1), got {val_fraction}")
     if not data:
         problems.append("no data set given")
-    reports = [check_dataset(d, stage=stage) for d in data]
-    reports += [check_dataset(d, role="validation", stage=stage) for d in val_data or []]
+    reports = [check_dataset(d, stage=stage, as_given=as_given) for d in data]
+    reports += [
+        check_dataset(d, role="validation", stage=stage, as_given=as_given) for d in val_data or []
+    ]
     for r in reports:
         problems += r.problems
     warnings = [w for r in reports for w in r.warnings]
@@ -244,6 +257,7 @@ def check(
     return {
         "ok": not problems,
         "stage": stage,
+        "masks_as_given": as_given,
         **totals,
         "unreadable": sum(len(r.unreadable) for r in reports),
         "split": split,
@@ -295,7 +309,21 @@ def add_check_parser(sub: argparse._SubParsersAction) -> None:
         default="fit",
         help="fit (masks needed) or pretrain (DiffForensics stage 1: masks ignored)",
     )
+    add_as_given_arg(c)
     c.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def add_as_given_arg(p: argparse.ArgumentParser) -> None:
+    """``--masks-as-given``, for every command that refuses masks that look inverted."""
+    p.add_argument(
+        MASKS_AS_GIVEN,
+        dest="masks_as_given",
+        action="store_true",
+        help="use masks that look inverted (most marking more than half of their image) as "
+        "they are, for sets whose forgeries do cover most of their image (large removals, "
+        "inpainting); recorded in the outputs. Masks none of which marks a pixel are still "
+        "refused",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -307,6 +335,7 @@ def run(args: argparse.Namespace) -> int:
         val_fraction=args.val_fraction,
         seed=args.seed,
         stage=args.stage,
+        as_given=args.masks_as_given,
     )
     if args.json:
         sys.stdout.write(json.dumps(result) + "\n")

@@ -7,6 +7,7 @@
     forensic-train average CKPT CKPT ... --out CKPT   (mean weights: a model soup; then calibrate)
     forensic-train synth SRC_DIR --out DIR [--count N]
     forensic-train synth --kind faces --faces DIR [DIR ...] --out DIR [--count N] [--seed S]
+                         [--video-prob P --video-crf LO-HI --video-codecs h264,hevc]
     forensic-train check --data DIR ... [--json]   (counts and problems, before a run)
 
 Every command checks its inputs before any long work and says in one line what is wrong (exit
@@ -30,10 +31,11 @@ from engine.ending import (
     raise_on_sigterm,
     sigterm_as_interrupt,
     stop_status,
+    stop_with_parent,
     stop_words,
 )
 from engine.errors import ForensicError
-from trainer.check import add_check_parser
+from trainer.check import add_as_given_arg, add_check_parser
 from trainer.errors import UsageError
 from trainer.plan import DEFAULT_WINDOW, RESUME_NAME
 from trainer.progress import EXIT_FAILED, EXIT_USAGE, finished_at_stop
@@ -65,6 +67,24 @@ def _add_data_args(p: argparse.ArgumentParser, *, training: bool) -> None:
         "--device", default="auto" if training else "cpu", help="auto | cpu | cuda | cuda:N | mps"
     )
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    add_as_given_arg(p)
+
+
+def _add_video_args(p: argparse.ArgumentParser, what: str) -> None:
+    """``--video-*``: H.264/HEVC coding of ``what`` (trainer.data.augment.video_code)."""
+    g = p.add_argument_group(
+        f"video coding of {what} (H.264/HEVC, decoded back; needs PyAV: the `video` extra)"
+    )
+    g.add_argument("--video-prob", type=float, metavar="P", help="share coded (default: none)")
+    g.add_argument("--video-crf", metavar="LO-HI", help="CRF range drawn from (default 18-32)")
+    g.add_argument("--video-codecs", metavar="h264,hevc", help="codecs drawn from (default h264)")
+    g.add_argument("--video-preset", metavar="NAME", help="encoder preset (default medium)")
+    g.add_argument(
+        "--video-frames",
+        type=int,
+        choices=(1, 2, 3),
+        help="frames coded, the image the last (default 2: a P-frame; 1: an I-frame)",
+    )
 
 
 def _add_fit_args(p: argparse.ArgumentParser) -> None:
@@ -115,6 +135,7 @@ def _add_fit_args(p: argparse.ArgumentParser) -> None:
         help="augmentation preset (default: light for "
         "window sampling, full for whole images; see trainer.data.augment)",
     )
+    _add_video_args(p, "the training samples, on top of --aug")
     p.add_argument(
         "--authentic-share",
         type=float,
@@ -351,6 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --kind faces: every crop resized to this square (up or down), as the "
         "viewer's face path resizes a face crop to a model's window (overrides --max-crop)",
     )
+    _add_video_args(s, "the crops with --kind faces, forgeries and Au/ alike, after the JPEG")
     add_check_parser(sub)
     return p
 
@@ -373,7 +395,7 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
-    from trainer.commands import run_calibrate
+    from trainer.calibrate import run as run_calibrate  # torch and the networks load here
 
     return run_calibrate(args)
 
@@ -415,6 +437,7 @@ def main(argv: list[str] | None = None) -> int:
         # command's end and the stop signals being ignored ended the process by that default
         # without a word (status -15, not 143).
         raise_on_sigterm()
+        stop_with_parent()  # started by the training dialog: stops when the viewer dies
     try:
         return _main(argv, program)
     except KeyboardInterrupt as e:  # after the command's handlers, before signals are ignored

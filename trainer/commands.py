@@ -33,7 +33,7 @@ from engine.ensemble import ENSEMBLE_SUFFIX
 from engine.errors import CheckpointError
 from engine.files import atomic_write
 from engine.models.registry import config_from_dict
-from trainer.data.augment import preset
+from trainer.data.augment import preset, video_fields
 from trainer.data.datasets import ImageDataset, WindowConfig, WindowDataset, load_items
 from trainer.data.records import SkipLog, decoded_masks_findings, empty_mask_warning
 from trainer.distributed import rank
@@ -248,6 +248,7 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
     _check(args.batch_size is None or args.batch_size >= 1, "--batch-size must be >= 1")
     _check(args.lr is None or args.lr > 0, "--lr must be positive")
     _check(args.threads >= 0, "--threads must be >= 0")
+    video = video_fields(args)  # checked (and PyAV) before any data is read
     _check(
         args.checkpoint_minutes >= 0,
         f"--checkpoint-minutes must be >= 0 (0: no timed checkpoints), got {args.checkpoint_minutes}",
@@ -328,15 +329,18 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
         path, why = skipped.entries[0]  # the first: every one failed
         n = len(bundle.train)
         raise DataError(path, f"{why}; none of the {n} training images could be decoded")
-    empty = decoded_masks_findings([(it.sample, it.mask) for it in items], skipped, uses_masks)
+    decoded = [(it.sample, it.mask) for it in items]
+    empty, given = decoded_masks_findings(decoded, skipped, uses_masks, args.masks_as_given)
+    skipped.warn(given)  # listed at the end; recorded in run.json and the checkpoints
+    record["masks_as_given"] = given if args.masks_as_given else None
     if empty and main_rank:  # said: such an image teaches nothing about where tampering is
         print(empty_mask_warning(empty), file=sys.stderr)
     if sampling == "windows":
-        aug = preset(args.aug or "light")
+        aug = preset(args.aug or "light", **video)
         wcfg = WindowConfig(window=args.window, authentic_share=args.authentic_share)
         train_set: WindowDataset | ImageDataset = WindowDataset(items, wcfg, aug, seed=args.seed)
     else:
-        aug = preset(args.aug or "full")
+        aug = preset(args.aug or "full", **video)
         train_set = ImageDataset(items, args.window, aug, seed=args.seed)
     counts = train_set.counts()
     if uses_masks and sampling == "windows" and counts.get("forged_windows", 0) == 0:
@@ -388,6 +392,7 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
             "versions": _versions(),
             "command": command,
             "skipped_images": len(skipped),
+            "masks_as_given": record["masks_as_given"],  # the inverted-mask rule overridden
         },
     )
     name = args.name or out.name
@@ -467,7 +472,7 @@ def _versions() -> dict[str, str]:
 # sees, in which order, or how far each step moves the weights. --epochs is not among them:
 # a resume may extend a run.
 RESUME_SETTINGS = (
-    "data", "val_data", "seed", "split_by", "val_fraction", "val_max_images", "optimizer",
+    "data", "val_data", "seed", "split_by", "val_fraction", "val_max_images", "optimizer", "video",
     "lr", "weight_decay", "schedule", "batch_size", "warmup", "aug", "authentic_share", "init",
 )  # fmt: skip
 
@@ -488,6 +493,7 @@ def run_settings(
         **{k: optim[k] for k in ("optimizer", "lr", "weight_decay", "schedule", "batch_size")},
         "warmup": args.warmup,
         "aug": args.aug or default_aug,
+        "video": video_fields(args),  # the --video-* options given ({}: no video coding)
         "authentic_share": args.authentic_share if sampling == "windows" else None,
         "init": None if args.init is None else str(Path(args.init).resolve()),
     }
@@ -507,10 +513,10 @@ def _check_resume_settings(out: Path, before: object, now: dict[str, Any]) -> No
     )
 
 
-def _eval_samples(args: argparse.Namespace, which: str) -> list:
-    """The samples of ``--split`` ``which``; a data set among them whose masks look inverted,
-    or none of which marks a pixel, is refused as ``fit`` refuses it (the figures measured
-    against them would be wrong without a word)."""
+def _eval_samples(args: argparse.Namespace, which: str) -> tuple[list, list[str] | None]:
+    """The samples of ``--split`` ``which``; a data set among them whose masks look inverted
+    (unless ``--masks-as-given``: then also its line, recorded; else None), or none of which
+    marks a pixel, is refused as ``fit`` refuses it (figures against them are wrong unsaid)."""
     from trainer.data.records import read_dataset, refuse_implausible_masks, validate
     from trainer.data.splits import three_way_split
 
@@ -536,8 +542,8 @@ def _eval_samples(args: argparse.Namespace, which: str) -> list:
             need_masks=False,
         )
         samples = bundle.val if which == "val" else bundle.train
-    refuse_implausible_masks(samples)
-    return samples
+    overridden = refuse_implausible_masks(samples, as_given=args.masks_as_given)
+    return samples, overridden if args.masks_as_given else None
 
 
 def _load_model(path: Path, device: str) -> LoadedModel:
@@ -561,7 +567,7 @@ def run_eval(args: argparse.Namespace) -> int:
     from trainer.metrics import summarize
 
     model = _load_model(args.model, args.device)
-    samples = _eval_samples(args, args.split)
+    samples, overridden = _eval_samples(args, args.split)
     if args.json is None:
         data_name = "+".join(parse_data_spec(d).path.stem for d in args.data)
         args.json = args.model.with_name(f"{args.model.stem}.eval-{data_name}-{args.split}.json")
@@ -579,6 +585,7 @@ def run_eval(args: argparse.Namespace) -> int:
         samples = subset_for_validation(samples, args.limit, args.seed)
     set_threads(args.threads)
     skipped = SkipLog()
+    skipped.warn(overridden or [])  # listed at the end, and in the --json file
     reporter = Reporter(interval=10.0)
     result = evaluate(
         model,
@@ -609,6 +616,7 @@ def run_eval(args: argparse.Namespace) -> int:
             "conventions": summarize(m, args.inverted),
             "images": [r.to_dict() for r in result.records],
             "skipped": skipped.entries,
+            "masks_as_given": overridden,
         }
         write_json(args.json, payload)
         print(f"wrote {args.json}")
@@ -625,14 +633,14 @@ def run_ensemble(args: argparse.Namespace) -> int:
         raise UsageError(args.out, f"the ensemble file's name must end in {ENSEMBLE_SUFFIX}")
     models = [_load_model(p, args.device) for p in args.model]
     _distinct_member_names(models)
-    samples = _eval_samples(args, args.split)
+    samples, overridden = _eval_samples(args, args.split)
     _writable_dir(args.out.parent)
     if args.json:
         _writable_dir(args.json.parent)
     if args.limit > 0:
         samples = subset_for_validation(samples, args.limit, args.seed)
     set_threads(args.threads)
-    return ensemble.run(args, samples, models)
+    return ensemble.run(args, samples, models, overridden)
 
 
 def _distinct_member_names(models: list[LoadedModel]) -> None:
@@ -670,12 +678,6 @@ def format_table(m: dict[str, Any], model: LoadedModel, split: str) -> str:
             f"({m['empty_masks']} tampered image(s) with an empty mask left out of pixel figures)"
         )
     return "\n".join(lines)
-
-
-def run_calibrate(args: argparse.Namespace) -> int:
-    from trainer.calibrate import run as calibrate_run
-
-    return calibrate_run(args)
 
 
 def run_synth(args: argparse.Namespace) -> int:

@@ -202,11 +202,20 @@ def build(
     )
 
 
-def run(args: argparse.Namespace, samples: list[Sample], models: list[LoadedModel]) -> int:
+def run(
+    args: argparse.Namespace,
+    samples: list[Sample],
+    models: list[LoadedModel],
+    overridden: list[str] | None = None,
+) -> int:
+    """``forensic-train ensemble`` on ``samples``; ``overridden``: with ``--masks-as-given``,
+    the lines of the data sets whose inverted-looking masks were used as given (recorded in
+    the provenance, the ``--json`` file and the command's end), else None."""
     from trainer.progress import Reporter
 
     names = [m.name for m in models]  # distinct: the command refused twins before reading
     skipped = SkipLog()
+    skipped.warn(overridden or [])
     reporter = Reporter(interval=10.0)
     cached = analyse_all(
         models,
@@ -225,6 +234,8 @@ def run(args: argparse.Namespace, samples: list[Sample], models: list[LoadedMode
         f"split by {args.split_by}) on {date.today().isoformat()}: detection by image AUC, "
         "localization by mean pixel F1; figures measured on the same images are optimistic"
     )
+    if overridden:
+        provenance += f"; masks that look inverted used as given: {'; '.join(overridden)}"
     ens = build(name, names, det, loc, threshold, pixel_threshold, provenance)
     fused = measure(cached, lambda c: ens.combine(c.results))
     members = {n: measure(cached, lambda c, n=n: c.results[n]) for n in names}
@@ -243,6 +254,7 @@ def run(args: argparse.Namespace, samples: list[Sample], models: list[LoadedMode
         "member_metrics": members,
         "conventions": summarize(fused),
         "skipped": skipped.entries,
+        "masks_as_given": overridden,
     }
     write_json(args.out, ensemble_file(ens))
     if args.json:

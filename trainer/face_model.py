@@ -70,6 +70,8 @@ from engine.calibration import (
 from engine.decision import PIXEL_GRID, sigmoid
 from engine.errors import EvidenceError
 from engine.masks import is_appledouble
+from trainer.check import add_as_given_arg
+from trainer.data.records import Sample, refuse_implausible_masks
 from trainer.errors import DataError, UsageError
 from trainer.jsonio import write_json
 
@@ -119,6 +121,15 @@ def crop_files(folder: Path) -> list[tuple[Path, int, Path | None]]:
     if not files:
         raise DataError(folder, "no face crops in Tp/ or Au/")
     return files
+
+
+def refuse_crop_masks(
+    files: list[tuple[Path, int, Path | None]], dataset: str, as_given: bool
+) -> list[str]:
+    """The forged crops' masks (``files``, of ``dataset``) by the inverted-mask rule, as ``fit``
+    applies it: the pixel threshold is chosen, the test part's pixel F1 measured, against them."""
+    samples = [Sample(p, m, label, dataset) for p, label, m in files if m is not None]
+    return refuse_implausible_masks(samples, as_given=as_given)
 
 
 def score_files(
@@ -506,6 +517,7 @@ def add_parser(sub: Any) -> None:
     )
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
+    add_as_given_arg(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -527,7 +539,12 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.photos and args.test is None:
         raise UsageError(None, "--photos measures the test part's photographs: it needs --test")
-    files, words, source = _validation_part(args)
+    files, words, source, given = _validation_part(args)
+    if args.test is not None:  # the test part's pixel F1 is measured against its masks too
+        given += refuse_crop_masks(crop_files(args.test), args.test.name, args.masks_as_given)
+    for line in given:  # said before any model loads, as features says it
+        print(f"warning: {line}", file=sys.stderr, flush=True)
+    source["masks_as_given"] = given if args.masks_as_given else None  # in the decision too
     from trainer.setup import set_threads
 
     set_threads(args.threads)
@@ -562,6 +579,7 @@ def run(args: argparse.Namespace) -> int:
         "mirror": mirror,
         "theta_from": args.theta_from,
         "val_auc": val_auc,
+        "masks_as_given": source["masks_as_given"],
         "theta": theta,
         "pixel_threshold": PIXEL_GRID[k],
         "val": {
@@ -658,13 +676,16 @@ def run(args: argparse.Namespace) -> int:
 
 def _validation_part(
     args: argparse.Namespace,
-) -> tuple[list[tuple[Path, int, Path | None]], str, dict[str, Any]]:
-    """The crops that choose (:func:`score_files`'s list), how the provenance names them, and
-    the decision's record of where they came from: ``--val``'s folder, or the validation split
-    of ``--data`` as ``fit`` and ``calibrate`` make it (``trainer.setup.read_and_split``)."""
+) -> tuple[list[tuple[Path, int, Path | None]], str, dict[str, Any], list[str]]:
+    """The crops that choose (:func:`score_files`'s list), how the provenance names them, the
+    decision's record of where they came from (``--val``'s folder, or ``--data``'s validation
+    split as ``fit`` makes it: ``trainer.setup.read_and_split``), and the lines of their masks
+    used as given (:func:`refuse_crop_masks`: refused by the rule, or ``--masks-as-given``)."""
     if args.val is not None:
         words = f"the validation part of the project's face crops ({args.val.name})"
-        return crop_files(args.val), words, {"val": str(args.val)}
+        files = crop_files(args.val)
+        given = refuse_crop_masks(files, args.val.name, args.masks_as_given)
+        return files, words, {"val": str(args.val)}, given
     from trainer.setup import parse_data_spec, read_and_split
 
     specs = [parse_data_spec(d) for d in args.data]
@@ -675,4 +696,5 @@ def _validation_part(
     split_by = ",".join(sorted({str(v.get("by")) for v in bundle.split.values()}))
     words = f"the {names} validation split ({split_by}) of the run's data"
     files = [(s.image, s.label, s.mask) for s in bundle.val]
-    return files, words, {"data": [str(s.path) for s in specs], "split": bundle.split}
+    given = refuse_implausible_masks(bundle.val, as_given=args.masks_as_given)  # per data set
+    return files, words, {"data": [str(s.path) for s in specs], "split": bundle.split}, given

@@ -255,6 +255,7 @@ class TrainingConfig:
     threads: int = 1  # torch CPU threads of every process of the run
     processes: int = 1  # training processes (fit --nproc: DDP through torchrun); batch is global
     extra: list[str] = field(default_factory=list)  # further fit/pretrain arguments
+    masks_as_given: bool = False  # --masks-as-given: masks that look inverted used as they are
 
     @property
     def run_dir(self) -> Path:
@@ -283,10 +284,9 @@ class TrainingConfig:
         ]
 
     def _data_args(self) -> list[str]:
-        out: list[str] = []
-        for d in self.data:
-            out += ["--data", d]
+        out = [a for d in self.data for a in ("--data", d)]
         out += ["--val-fraction", f"{self.val_fraction:g}", "--split-by", self.split_by]
+        out += ["--masks-as-given"] if self.masks_as_given else []
         return [*out, "--seed", str(self.seed)]
 
     def check_argv(self) -> list[str]:
@@ -322,8 +322,7 @@ class TrainingConfig:
         """``KEY=VALUE`` of each field of :attr:`init`'s configuration that differs from its
         architecture's defaults, so that ``fit`` builds the network the checkpoint holds (the
         pretrained-weights fields left out: its weights replace them, and the file they name
-        may not be on this machine). Empty when the header cannot be read: :meth:`problems`
-        refuses the run then."""
+        may not be on this machine). Empty when the header cannot be read (problems refuses)."""
         try:
             start = read_starting_point(self.init)
         except CheckpointError:
@@ -448,9 +447,8 @@ class TrainingConfig:
         return out
 
     def start_problems(self) -> list[str]:
-        """What stops the run from fine-tuning :attr:`init`, one line each (empty: fine, or
-        no checkpoint chosen): a missing or unreadable file, another architecture, settings
-        that the checkpoint decides."""
+        """What stops the run from fine-tuning :attr:`init`, one line each (empty: fine, or no
+        checkpoint chosen): a missing or unreadable file, another architecture, its settings."""
         if not self.init:
             return []
         try:
@@ -545,8 +543,7 @@ class RunState:
 
     def finished(self) -> bool:
         """Whether nothing is left to resume: every stage ended and θ was calibrated (or cannot
-        be). A finished stage keeps its :data:`RESUME_NAME`, so that file alone does not say
-        that a run was stopped."""
+        be). A finished stage keeps its :data:`RESUME_NAME`: that file alone says no stop."""
         done = all(str(s.out) in self.done for s in self.config.stages())
         return done and (not self.calibrate or self.config.calibrated_path().is_file())
 
@@ -690,9 +687,14 @@ def resume_note(config: TrainingConfig, state: RunState | None) -> str:
 
 
 def install_checkpoint(src: Path, dst: Path) -> Path:
-    """Copy ``src`` to ``dst`` through a temporary file, so the catalog never sees half a file."""
+    """Copy ``src`` to ``dst`` through a temporary file, so the catalog never sees half a file;
+    a copy that fails (a full disk) leaves none behind in the models folder."""
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = dst.with_name(dst.name + ".part")
-    shutil.copyfile(src, tmp)
-    tmp.replace(dst)
+    try:
+        shutil.copyfile(src, tmp)
+        tmp.replace(dst)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
     return dst

@@ -12,7 +12,9 @@ where θ came from, and warnings:
   from its initial weights is then close to an untrained one; one fine-tuned from a model
   (``fit --init``, the dialog's "start from") is close to that model, and the review says
   so: it starts from a trained network (:func:`started_from`);
-- no validation figures (no validation images, or validation switched off).
+- no validation figures (no validation images, or validation switched off);
+- masks that look inverted, trained on as given (``fit --masks-as-given``, recorded in the
+  checkpoint's training summary as ``masks_as_given``).
 
 Qt-free, so the training dialog only shows the result and ``forensic-train`` could print it.
 """
@@ -46,12 +48,20 @@ class InstallReview:
     started_from: str = ""  # the model it was fine-tuned from ("": its initial weights)
     # the validation's images: (all, tampered, authentic), None when the header has no counts
     val_images: tuple[int, int, int] | None = None
+    # the steps the run trained in all (the training dialog's count), when known: more than
+    # ``steps`` when the checkpoint is that of its best validation, from earlier in the run
+    run_steps: int | None = None
 
     def text(self) -> str:
         """Several lines: what was trained, its validation figures, θ, then the warnings."""
         steps = "an unrecorded number of" if self.steps is None else str(self.steps)
         how = f"fine-tuned from {self.started_from}" if self.started_from else "trained"
-        lines = [f"{self.name}: {how} for {steps} steps ({self.path.name})"]
+        earlier = ""
+        if self.steps is not None and self.run_steps is not None and self.run_steps > self.steps:
+            earlier = (
+                f": the checkpoint of its best validation; the run went on to step {self.run_steps}"
+            )
+        lines = [f"{self.name}: {how} for {steps} steps ({self.path.name}{earlier})"]
         if self.figures:
             named = {k.removeprefix(VAL_PREFIX): v for k, v in self.figures.items()}
             on = ""
@@ -101,6 +111,9 @@ def review_checkpoint(path: str | Path) -> InstallReview:
             "no validation figures: nothing measured how well it finds manipulations "
             "(no validation images, or validation was off)"
         )
+    overridden = meta.training.get("masks_as_given")
+    if isinstance(overridden, list) and overridden:  # fit --masks-as-given let them through
+        warnings.append(f"trained on masks that look inverted: {overridden[0]}")
     rule = meta.decision
     threshold = f"θ = {rule.threshold:g} ({rule.provenance})"
     review = InstallReview(path, meta.name or path.stem, steps, figures, threshold, warnings, start)

@@ -33,7 +33,8 @@ from engine.errors import ForensicError
 from engine.files import AtomicFile, not_regular_reason, read_regular_text
 from engine.io import is_image_name
 from engine.metrics import f1_iou
-from trainer.data.records import Sample, read_dataset
+from trainer.check import add_as_given_arg
+from trainer.data.records import Sample, read_dataset, refuse_implausible_masks
 from trainer.data.splits import three_way_split
 from trainer.errors import UsageError
 
@@ -217,6 +218,8 @@ def refresh(
     only: list[str],
     parts: set[str] | None = None,
     params: dict[str, dict[str, Any]] | None = None,
+    as_given: bool = False,
+    given: list[str] | None = None,
 ) -> Iterator[tuple[dict[str, Any], float]]:
     """Re-run only the classic analyses ``only`` on the rows of an earlier features file.
 
@@ -230,6 +233,11 @@ def refresh(
     halves; None: every row) are copied unchanged. ``params`` (per analysis, as ``--params``) tries
     other settings than the defaults, for tuning on the validation part. Each file's SHA-256 must still be the row's:
     the refreshed figures describe the same evidence. Yields each row and its seconds.
+
+    The masks re-read are refused as ``features`` refuses them, before anything is written
+    (:func:`reused_masks_given`: per data set, masks that look inverted or none of which marks
+    a pixel); ``as_given`` (``--masks-as-given``) lets inverted-looking ones through, and their
+    lines are appended to ``given`` for the command to record.
     """
     from engine.io import load_evidence
 
@@ -238,17 +246,22 @@ def refresh(
         raise ValueError(f"--only: unknown analyses {unknown}; choose from {', '.join(CLASSIC)}")
     if reuse.resolve() == out.resolve():
         raise ValueError(f"{out}: --out must differ from --reuse (the old file is kept)")
+    rows = [json.loads(ln) for ln in _read_text(reuse, "features file").splitlines() if ln.strip()]
+    found: dict[Path, dict[Path, Path | None]] = {}
+    chosen = [
+        parts is None or r["part"] in parts or r["part"].split("-")[-1] in parts for r in rows
+    ]
+    masks = [_mask_of(r, found) if c else None for r, c in zip(rows, chosen, strict=True)]
+    lines = reused_masks_given(rows, masks, as_given)
+    if given is not None:
+        given += lines
     old_maps, new_maps = reuse.with_suffix(".maps"), out.with_suffix(".maps")
     new_maps.mkdir(parents=True, exist_ok=True)
-    found: dict[Path, dict[Path, Path | None]] = {}
     with AtomicFile(out, "w", encoding="utf-8") as af:
         assert af.file is not None
-        for line in _read_text(reuse, "features file").splitlines():
-            if not line.strip():
-                continue
-            row = json.loads(line)
+        for row, refreshed, mask in zip(rows, chosen, masks, strict=True):
             t0 = time.perf_counter()
-            if parts is None or row["part"] in parts or row["part"].split("-")[-1] in parts:
+            if refreshed:
                 ev = load_evidence(Path(row["path"]))
                 if ev.sha256 != row["sha256"]:
                     raise ValueError(f"{row['path']}: SHA-256 differs from the one in {reuse}")
@@ -257,7 +270,6 @@ def refresh(
                 if (old_maps / npz).is_file():
                     with np.load(old_maps / npz) as z:
                         saved = {k: z[k] for k in z.files}
-                mask = _mask_of(row, found)
                 truth = None if mask is None else read_truth(mask, ev)
                 saved.pop("truth", None)
                 if truth is not None:
@@ -271,6 +283,23 @@ def refresh(
                     np.savez_compressed(new_maps / npz, **saved)
             af.file.write(json.dumps(row) + "\n")
             yield row, time.perf_counter() - t0
+
+
+def reused_masks_given(
+    rows: list[dict[str, Any]], masks: list[Path | None], as_given: bool
+) -> list[str]:
+    """The masks ``masks`` of the features rows ``rows`` (None: not re-read, or authentic) by
+    the inverted-mask rule, as ``features`` applies it to the masks its rows were measured
+    against (:func:`trainer.data.records.refuse_implausible_masks`): a :class:`DataError`
+    for the first data set (the folder of its ``Gt/``: a row names no data set) whose masks
+    look inverted or none of which marks a pixel; with ``as_given`` the lines of the sets
+    whose inverted-looking masks are used as given."""
+    samples = [
+        Sample(Path(r["path"]), m, int(r["label"]), str(m.parent.parent))
+        for r, m in zip(rows, masks, strict=True)
+        if m is not None
+    ]
+    return refuse_implausible_masks(samples, as_given=as_given)
 
 
 def _read_text(path: Path, what: str) -> str:
@@ -411,6 +440,7 @@ def add_parser(sub: Any) -> None:
         default=None,
         help='with --reuse: JSON settings per analysis, e.g. \'{"clone": {"max_scale": 3}}\'',
     )
+    add_as_given_arg(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -422,13 +452,24 @@ def run(args: argparse.Namespace) -> int:
         if not args.reuse.is_file():
             raise UsageError(args.reuse, "no such features file")
         parts = None if args.parts == "all" else set(args.parts.split(","))  # refresh's doc
+        given: list[str] = []  # the masks used as given (--masks-as-given), said at the end
         try:
             for i, (row, seconds) in enumerate(
-                refresh(args.reuse, args.out, args.only.split(","), parts, args.params)
+                refresh(
+                    args.reuse,
+                    args.out,
+                    args.only.split(","),
+                    parts,
+                    args.params,
+                    args.masks_as_given,
+                    given,
+                )
             ):
                 print(f"{i + 1} {Path(row['path']).name} {seconds:.1f}s", flush=True)
         except ValueError as e:
             raise UsageError(None, str(e)) from e
+        for line in given:
+            print(f"warning: {line}", file=sys.stderr, flush=True)
         return 0
     from engine.assembly import assemble_analyzer
     from trainer.setup import set_threads
@@ -440,12 +481,18 @@ def run(args: argparse.Namespace) -> int:
         for line in _read_text(args.out, "features file to resume").splitlines():
             if line.strip():
                 done.add(json.loads(line)["path"])
-    maps_dir = args.out.with_suffix(".maps")
-    maps_dir.mkdir(parents=True, exist_ok=True)
     classic = tuple(c for c in args.classic.split(",") if c)
     if set(classic) - set(CLASSIC):
         raise UsageError(None, f"--classic: choose from {', '.join(CLASSIC)}")
-    items = work_list(args.casia, args.photos, args.parts.split(","), args.forgeries)[k::n]
+    items = work_list(args.casia, args.photos, args.parts.split(","), args.forgeries)
+    # the pixel F1 of every row is measured against the masks: refused as fit refuses them,
+    # on every shard's images alike (before the shard is taken)
+    given = refuse_implausible_masks([s for s, _ in items], as_given=args.masks_as_given)
+    for line in given:
+        print(f"warning: {line}", file=sys.stderr, flush=True)
+    items = items[k::n]
+    maps_dir = args.out.with_suffix(".maps")
+    maps_dir.mkdir(parents=True, exist_ok=True)
     analyzer = assemble_analyzer(None, device="cpu", faces=False)
     analyzer.detect_side = args.detect_side
     analyzer.prepare()

@@ -1,4 +1,5 @@
-"""Pixel helpers shared by the classic analyses: luminance, JPEG round trips, orientation.
+"""Pixel helpers shared by the classic analyses: luminance, JPEG round trips, orientation, and
+the metadata analysis's thumbnail comparison (``compare_thumbnail``).
 
 Maps of JPEG analyses are computed on the pixels *as stored in the file* (the 8x8 grid of the
 JPEG starts at the stored top-left corner) and then turned by the EXIF orientation that
@@ -114,6 +115,29 @@ def stored_sampling(evidence: Evidence, data: bytes) -> tuple[int, int] | None:
     return luma if luma in JPEG_SAMPLING else None
 
 
+def jpeg_colour_space(img: Image.Image) -> str:
+    """The colour space an opened JPEG's components are in, by libjpeg(-turbo)'s own rules
+    (``default_decompress_parms`` in jdapimin.c), which decoded the evidence: "grey" for one
+    component; for three "YCbCr", or "RGB" when the Adobe APP14 marker says transform 0 and
+    no JFIF marker (which implies YCbCr and comes first) is present, or, with neither marker,
+    when the components are named 'R', 'G', 'B'; for four "CMYK", or "YCCK" when the APP14
+    transform is not 0. Pillow reads the APP14 transform byte (``adobe_transform``) and the
+    JFIF marker (``jfif``); "other" for any other count of components."""
+    layers = getattr(img, "layer", None) or []
+    transform = img.info.get("adobe_transform")
+    if len(layers) == 1:
+        return "grey"
+    if len(layers) == 4:
+        return "CMYK" if transform in (None, 0) else "YCCK"
+    if len(layers) != 3:
+        return "other"
+    if "jfif" in img.info:
+        return "YCbCr"
+    if transform is not None:
+        return "RGB" if transform == 0 else "YCbCr"
+    return "RGB" if [layer[0] for layer in layers] == [0x52, 0x47, 0x42] else "YCbCr"
+
+
 def orient(values: NDArray[np.float32], orientation: int) -> NDArray[np.float32]:
     """Turn a stored-orientation map [h, w] float32 as the evidence pixels were turned."""
     if orientation not in _ORIENT:
@@ -200,6 +224,56 @@ def cells_to_pixels(cells: NDArray[np.float32], block: int, h: int, w: int) -> N
     c0, c1, tc = weights(w, wb)
     out[:, tail:] = rows[:, c0[tail:]] * (1.0 - tc[tail:]) + rows[:, c1[tail:]] * tc[tail:]
     return out
+
+
+def trim_bars(rgb: NDArray[np.uint8]) -> tuple[slice, slice]:
+    """Rows/columns of black letterbox bars at a thumbnail's borders, cut away."""
+    y = luminance(rgb)
+    dark_rows = (y.mean(axis=1) < 16) & (y.std(axis=1) < 8)
+    dark_cols = (y.mean(axis=0) < 16) & (y.std(axis=0) < 8)
+
+    def span(dark: NDArray[np.bool_]) -> slice:
+        n = dark.size
+        a = 0
+        while a < n and dark[a]:
+            a += 1
+        b = n
+        while b > a and dark[b - 1]:
+            b -= 1
+        return slice(0, n) if b - a < n // 3 else slice(a, b)
+
+    return span(dark_rows), span(dark_cols)
+
+
+def compare_thumbnail(
+    image: NDArray[np.uint8], thumb: NDArray[np.uint8]
+) -> tuple[float, NDArray[np.float32], tuple[int, int]]:
+    """(correlation, difference map at the thumbnail content's size, content size (w, h)).
+
+    The image is reduced to the thumbnail's content; both luminances are blurred slightly and
+    standardised (thumbnails are sharpened and toned differently); correlation is Pearson's
+    over the pixels; the difference map is |z_image - z_thumb| / 4, clipped at 1. The content
+    is the whole thumbnail or the thumbnail without black letterbox bars, whichever agrees
+    better (a dark picture's own borders can look like bars).
+    """
+
+    def z(x: NDArray[np.uint8]) -> NDArray[np.float32]:
+        y = cv2.GaussianBlur(luminance(x), (0, 0), 1.0)
+        return (y - y.mean()) / max(float(y.std()), 1e-3)
+
+    best: tuple[float, NDArray[np.float32], tuple[int, int]] | None = None
+    rs, cs = trim_bars(thumb)
+    for content in {(rs.start, rs.stop, cs.start, cs.stop), (0, thumb.shape[0], 0, thumb.shape[1])}:
+        part = thumb[content[0] : content[1], content[2] : content[3]]
+        h, w = part.shape[:2]
+        za = z(cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA))
+        zb = z(part)
+        corr = float((za * zb).mean())
+        if best is None or corr > best[0]:
+            diff = np.clip(np.abs(za - zb) / 4.0, 0.0, 1.0).astype(np.float32)
+            best = (corr, diff, (w, h))
+    assert best is not None
+    return best
 
 
 def colorize(values: NDArray[np.float32]) -> NDArray[np.uint8]:

@@ -838,25 +838,29 @@ def _dedupe(found: list[_Verified]) -> list[_Verified]:
     return kept
 
 
-def _box(mask: NDArray[np.bool_], s: float) -> tuple[int, int, int, int]:
+def _box(mask: NDArray[np.bool_], sx: float, sy: float) -> tuple[int, int, int, int]:
+    """The box (x, y, w, h) in evidence pixels of a working-copy ``mask`` whose columns are
+    ``sx`` and rows ``sy`` evidence pixels' worth (each axis its own: the copy's sides are
+    rounded apart, and on a 1:200 strip one factor put a box up to 4 px off the map)."""
     ys, xs = np.nonzero(mask)
-    x0, y0 = int(xs.min() / s), int(ys.min() / s)
-    x1, y1 = math.ceil((xs.max() + 1) / s), math.ceil((ys.max() + 1) / s)
+    x0, y0 = int(xs.min() / sx), int(ys.min() / sy)
+    x1, y1 = math.ceil((xs.max() + 1) / sx), math.ceil((ys.max() + 1) / sy)
     return x0, y0, x1 - x0, y1 - y0
 
 
-def _pair(v: _Verified, s: float) -> ClonePair:
+def _pair(v: _Verified, sx: float, sy: float) -> ClonePair:
     t = v.cand.t
-    full = (t[0, 0], t[0, 1], t[0, 2] / s, t[1, 0], t[1, 1], t[1, 2] / s)
+    # the working copy's transform in evidence pixels: diag(1/sx, 1/sy) T diag(sx, sy)
+    full = (t[0, 0], t[0, 1] * sy / sx, t[0, 2] / sx, t[1, 0] * sx / sy, t[1, 1], t[1, 2] / sy)
     return ClonePair(
-        source_box=_box(v.source, s),
-        target_box=_box(v.target, s),
+        source_box=_box(v.source, sx, sy),
+        target_box=_box(v.target, sx, sy),
         affine=tuple(round(float(x), 6) for x in full),  # type: ignore[arg-type]
         rotation_deg=round(math.degrees(math.atan2(t[1, 0], t[0, 0])), 3),
         scale=round(math.sqrt(abs(np.linalg.det(t[:, :2]))), 4),
         detector=v.cand.detector,
         matches=len(v.cand.src),
-        area=round(float(v.target.sum()) / (s * s)),
+        area=round(float(v.target.sum()) / (sx * sy)),
         correlation=round(v.correlation, 4),
     )
 
@@ -965,7 +969,7 @@ def clone(evidence: Evidence, p: CloneParams, ctx: Context) -> Output:
     m = union.astype(np.float32)
     if s != 1.0:
         m = cv2.resize(m, (w, h), interpolation=cv2.INTER_NEAREST)
-    pairs = tuple(_pair(v, s) for v in found)
+    pairs = tuple(_pair(v, gray.shape[1] / w, gray.shape[0] / h) for v in found)
     ctx.step(4, 4)
     return Output(
         map=m.astype(np.float32),

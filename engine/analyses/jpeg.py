@@ -20,8 +20,11 @@ Three analyses registered here:
     the image shows such a dip (below the file's own last quality; dips count in patches of
     3x3 cells or more, over at least 5 % of the informative cells, else there is no q*): the distance of each
     location's normalised difference from the image's median there. Every quality's normalised
-    difference is kept as a layer. Only the stored 8x8 grid is tried (Farid also tries shifted
+    difference is kept as a layer; a flat location (its largest difference and its own variance
+    both under ``flat``) has none. Only the stored 8x8 grid is tried (Farid also tries shifted
     grids for a cropped region); luminance only, for speed (Farid averages the three colours).
+    An RGB-coded JPEG (Adobe APP14 transform 0) has no luminance: both analyses read its green
+    component, which it compressed as it is, with that component's table.
 
 ``jpeg-dq``
     Aligned double quantisation (A-DJPG) in the spirit of T. Bianchi and A. Piva, "Image
@@ -54,6 +57,7 @@ from PIL import Image, JpegImagePlugin
 
 from engine.analyses._imaging import (
     block_mean,
+    jpeg_colour_space,
     jpeg_roundtrip,
     luminance,
     open_stored,
@@ -177,15 +181,15 @@ def read_tables(img: Image.Image) -> dict[int, NDArray[np.int64]]:
     return out
 
 
-def luma_table(img: Image.Image) -> int | None:
+def luma_table(img: Image.Image, component: int = 0) -> int | None:
     """The number of the table that quantises the first component (Y of a YCbCr or greyscale
-    JPEG): its selector in the frame header (Pillow's ``layer``: id, h, v, table), not table 0
-    by habit: T.81 lets any component use any of the four. Table 0 when the decoder gives no
-    components (as before); None when the file has no components at all."""
+    JPEG), or the ``component``-th: its selector in the frame header (Pillow's ``layer``: id,
+    h, v, table), not table 0 by habit: T.81 lets any component use any of the four. Table 0
+    when the decoder gives no components (as before); None when the file has no such one."""
     layers = getattr(img, "layer", None)
     if layers is None:
         return 0
-    return int(layers[0][3]) if layers else None
+    return int(layers[component][3]) if len(layers) > component else None
 
 
 _SAMPLING = {0: "4:4:4", 1: "4:2:2", 2: "4:2:0"}
@@ -272,25 +276,35 @@ def jpeg_tables(evidence: Evidence, p: JpegTablesParams, ctx: Context) -> Output
     )
 
 
+# Ghost and DQ read the plane a JPEG compressed: Y, or the green component of an RGB-coded one
+PLANES = {0: "luminance (Y)", 1: "green component (an RGB-coded JPEG: Adobe APP14 transform 0)"}
+
+
 def _stored_luma(
     evidence: Evidence, ctx: Context
-) -> tuple[NDArray[np.float32], Image.Image | None]:
-    """Luminance as stored in the file: the decoder's own Y for a JPEG, else from RGB."""
+) -> tuple[NDArray[np.float32], Image.Image | None, int]:
+    """The plane as stored in the file and the number of its JPEG component (``PLANES``): the
+    decoder's own Y for a JPEG, else Y from RGB. An RGB-coded JPEG (:func:`jpeg_colour_space`)
+    compressed R, G and B as they are and holds no Y: its green component, decoded unchanged
+    (libjpeg could not give it as YCbCr: the file's Y had been a mix of three planes, each
+    quantised on its own, which neither analysis's DCT reasoning describes)."""
     if evidence.format == "JPEG":
         img = open_stored(ctx.file_bytes(), "JPEG")
+        if jpeg_colour_space(img) == "RGB":
+            return np.asarray(img.convert("RGB"))[..., 1].astype(np.float32), img, 1
         if img.mode in ("RGB", "YCbCr"):
             img.draft("YCbCr", img.size)
             ycc = np.asarray(img.convert("YCbCr") if img.mode != "YCbCr" else img)
-            return ycc[..., 0].astype(np.float32), img
-        return luminance(np.asarray(img.convert("RGB"), dtype=np.uint8)), img
+            return ycc[..., 0].astype(np.float32), img, 0
+        return luminance(np.asarray(img.convert("RGB"), dtype=np.uint8)), img, 0
     rgb = (
         stored_rgb(evidence, ctx.file_bytes()) if evidence.orientation_applied else evidence.pixels
     )
-    return luminance(rgb), None
+    return luminance(rgb), None, 0
 
 
-def _last_quality(img: Image.Image | None) -> TableMatch | None:
-    return None if img is None else match_ijg(read_tables(img), luma_table(img))
+def _last_quality(img: Image.Image | None, component: int = 0) -> TableMatch | None:
+    return None if img is None else match_ijg(read_tables(img), luma_table(img, component))
 
 
 # --- ghost --------------------------------------------------------------------------------
@@ -304,9 +318,10 @@ class GhostParams:
     block: int = (
         16  # side of the sliding window the squared difference is averaged over (Farid: 16)
     )
-    flat: float = (
-        1.0  # locations whose largest difference is below this (grey levels²) carry no ghost
-    )
+    flat: float = 1.0  # grey levels²: a location is flat, and carries no ghost, when both its
+    # largest difference and its own variance over the block are below this. The difference
+    # alone blanked textured regions compressed coarsely before (little left to change: the
+    # ghost itself), a quarter of a region recompressed at q60 (docs/ANALYSES.md)
     min_dip_share: float = 0.05  # q* needs a dip in at least this share of informative cells,
     # counted in patches of dip_patch x dip_patch cells. Single-compressed images show dips
     # scattered at 55-65 (raw share up to 0.16 on the 53 camera photographs, 32 of them over
@@ -352,12 +367,29 @@ def ghost_differences(
     return np.stack(out)
 
 
+def local_variance(y: NDArray[np.float32], block: int) -> NDArray[np.float32]:
+    """[ceil(H/8), ceil(W/8)]: the variance of ``y`` over the sliding ``block`` window, per 8x8
+    cell, as :func:`ghost_differences` samples: how much content a location has for a quantiser
+    to remove, whatever its compression history."""
+    mean = cv2.boxFilter(y, -1, (block, block), borderType=cv2.BORDER_REFLECT)
+    square = cv2.boxFilter(y * y, -1, (block, block), borderType=cv2.BORDER_REFLECT)
+    return block_mean(np.maximum(square - mean * mean, 0.0), GHOST_CELL)
+
+
 def ghost_maps(
-    diffs: NDArray[np.float32], qualities: list[int], last_q: int | None, p: GhostParams
+    diffs: NDArray[np.float32],
+    qualities: list[int],
+    last_q: int | None,
+    p: GhostParams,
+    variance: NDArray[np.float32] | None = None,
 ) -> tuple[NDArray[np.float32], NDArray[np.float32], int | None, dict]:
-    """Normalised differences [Q, h, w], the ghost contrast [h, w], q* (or None), statistics."""
+    """Normalised differences [Q, h, w], the ghost contrast [h, w], q* (or None), statistics.
+    A location is informative when its largest difference or its ``variance`` (the content's,
+    :func:`local_variance`; None: the difference alone) reaches ``p.flat``."""
     lo, hi = diffs.min(axis=0), diffs.max(axis=0)
     informative = hi >= p.flat
+    if variance is not None:
+        informative |= variance >= p.flat
     norm = np.where(informative, (diffs - lo) / np.maximum(hi - lo, 1e-6), 0.0).astype(np.float32)
     n_inf = int(informative.sum())
     # Dips: a quality whose difference is below both neighbours' (Farid's ghost signature).
@@ -392,7 +424,10 @@ def ghost_maps(
     GhostParams(),
     method="JPEG ghosts: normalised recompression difference over a range of qualities",
     source="H. Farid, 'Exposing Digital Forgeries from JPEG Ghosts', IEEE TIFS 4(1), 2009",
-    version="3",  # 3: the file's own quality from the table Y's selector names, not table 0
+    version="5",  # 5: flat only where the content's variance is low too (textured regions
+    # compressed coarsely before were blanked as flat); 4: an RGB-coded JPEG's green
+    # component (it has no Y; failed before);
+    # 3: the file's own quality from the table Y's selector names, not table 0
     description="JPEG ghost contrast at the image's dominant earlier quality; one layer per quality",
     needs_file=True,
 )
@@ -401,11 +436,12 @@ def jpeg_ghost(evidence: Evidence, p: GhostParams, ctx: Context) -> Output:
     refusal = cmyk_refusal(evidence)
     if refusal is not None:
         return Output(extras={"qualities": qualities, "ghost_quality": None}, warnings=(refusal,))
-    y, img = _stored_luma(evidence, ctx)
-    match = _last_quality(img)
+    y, img, component = _stored_luma(evidence, ctx)
+    match = _last_quality(img, component)
     last_q = None if match is None else match.quality
     diffs = ghost_differences(y, qualities, p.block, ctx)
-    norm, contrast, q_star, stats = ghost_maps(diffs, qualities, last_q, p)
+    variance = local_variance(y, p.block)
+    norm, contrast, q_star, stats = ghost_maps(diffs, qualities, last_q, p, variance)
     ctx.step(len(qualities), len(qualities) + 1)
     sh, sw = y.shape
     full = orient(upsample_cells(contrast, GHOST_CELL, sh, sw), evidence.orientation)
@@ -431,7 +467,8 @@ def jpeg_ghost(evidence: Evidence, p: GhostParams, ctx: Context) -> Output:
             scale=MapScale.RAW,
             label="JPEG ghost contrast"
             + ("" if q_star is None else f" at quality {q_star}")
-            + ": |normalised difference - image median| x 2",
+            + ": |normalised difference - image median| x 2"
+            + ("" if component == 0 else f", of the {PLANES[component]}"),
             unit="0 = as the image's median location, 1 = half the normalised range or more",
             high="differs from most of the image in its compression history at that quality",
         ),
@@ -439,6 +476,7 @@ def jpeg_ghost(evidence: Evidence, p: GhostParams, ctx: Context) -> Output:
         extras={
             "qualities": qualities,
             "ghost_quality": q_star,
+            "plane": PLANES[component],
             "last_quality": last_q,
             "last_quality_exact": None if match is None else match.exact,
             **stats,
@@ -535,7 +573,8 @@ def _fit_frequency(
     method="aligned double JPEG quantisation (A-DJPG), per-block likelihood ratio",
     source="T. Bianchi, A. Piva, 'Image Forgery Localization via Block-Grained Analysis of "
     "JPEG Artifacts', IEEE TIFS 7(3), 2012 (simplified: coefficients from decoded pixels)",
-    version="2",  # 2: Y quantised by the table its selector names, not table 0
+    version="3",  # 3: an RGB-coded JPEG's green component by its own table (failed before);
+    # 2: Y quantised by the table its selector names, not table 0
     description="probability that each 8x8 block was compressed once in a doubly compressed image",
     needs_file=True,
 )
@@ -550,10 +589,10 @@ def jpeg_dq(evidence: Evidence, p: DqParams, ctx: Context) -> Output:
     refusal = cmyk_refusal(evidence)
     if refusal is not None:
         return Output(extras={"detected": False}, warnings=(refusal,))
-    y, img = _stored_luma(evidence, ctx)
+    y, img, component = _stored_luma(evidence, ctx)
     assert img is not None
     tables = read_tables(img)
-    luma = luma_table(img)
+    luma = luma_table(img, component)
     sh, sw = y.shape
     if luma not in tables or sh < 16 or sw < 16:
         return Output(extras={"detected": False}, warnings=("no luma table or image too small",))
@@ -596,12 +635,14 @@ def jpeg_dq(evidence: Evidence, p: DqParams, ctx: Context) -> Output:
         meaning=MapMeaning(
             scale=MapScale.PROBABILITY,
             label="probability that the 8x8 block was compressed once, in an image "
-            "compressed twice (equal priors); 0 everywhere when no double compression is found",
+            "compressed twice (equal priors); 0 everywhere when no double compression is found"
+            + ("" if component == 0 else f"; of the {PLANES[component]}"),
             unit="probability",
             high="lacks the trace of the first compression that the rest of the image shows",
         ),
         extras={
             "detected": bool(used),
+            "plane": PLANES[component],
             "frequencies_used": len(used),
             "first_quality_estimate": q1_quality,
             "last_quality": _describe(match_ijg(tables, luma)),

@@ -20,8 +20,9 @@ Findings (rows of :class:`Finding`, each with a level and a note saying why it m
   work turned into a direct test ("Digital image authentication from thumbnails", SPIE 2010)
   and of the thumbnail view of tools such as JPEGsnoop and FotoForensics. A HEIF file (phones)
   holds its thumbnail as an image item of its own: decoded by ``engine.heif.decode_thumbnail``
-  (turned by its own irot/imir, or the primary image's when it has none) and compared the same
-  way, as "HEIF thumbnail item". An EXIF thumbnail in a HEIF file is turned by the primary
+  (turned by its own irot/imir alone) and compared the same way, as "HEIF thumbnail item"; when
+  its own irot/imir differ from the primary image's and it matches only turned as the image
+  is, a notice that says so. An EXIF thumbnail in a HEIF file is turned by the primary
   image's irot/imir (libheif turned the picture by them, never the EXIF thumbnail), else by
   the EXIF tag the file holds.
 - **auxiliary**: a HEIF file's depth map and other auxiliary images (an iPhone's HDR gain map)
@@ -51,7 +52,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import ExifTags, Image
 
-from engine.analyses._imaging import luminance, open_stored, orient_rgb
+from engine.analyses._imaging import compare_thumbnail, open_stored, orient_rgb
 from engine.analyses.base import (
     Context,
     Finding,
@@ -61,7 +62,14 @@ from engine.analyses.base import (
     Output,
     register_analysis,
 )
-from engine.heif import DEPTH_TYPES, HeifItemError, apply_transforms, decode_thumbnail, heif_items
+from engine.heif import (
+    DEPTH_TYPES,
+    HeifItemError,
+    apply_transforms,
+    decode_thumbnail,
+    heif_items,
+    undo_transforms,
+)
 from engine.types import Evidence
 
 VALUE_CAP = 200  # characters kept of one metadata value
@@ -433,56 +441,6 @@ def exif_thumbnail(img: Image.Image) -> bytes | None:
     return data if data[:2] == b"\xff\xd8" else None
 
 
-def _trim_bars(rgb: NDArray[np.uint8]) -> tuple[slice, slice]:
-    """Rows/columns of black letterbox bars at the thumbnail's borders, cut away."""
-    y = luminance(rgb)
-    dark_rows = (y.mean(axis=1) < 16) & (y.std(axis=1) < 8)
-    dark_cols = (y.mean(axis=0) < 16) & (y.std(axis=0) < 8)
-
-    def span(dark: NDArray[np.bool_]) -> slice:
-        n = dark.size
-        a = 0
-        while a < n and dark[a]:
-            a += 1
-        b = n
-        while b > a and dark[b - 1]:
-            b -= 1
-        return slice(0, n) if b - a < n // 3 else slice(a, b)
-
-    return span(dark_rows), span(dark_cols)
-
-
-def compare_thumbnail(
-    image: NDArray[np.uint8], thumb: NDArray[np.uint8]
-) -> tuple[float, NDArray[np.float32], tuple[int, int]]:
-    """(correlation, difference map at the thumbnail content's size, content size (w, h)).
-
-    The image is reduced to the thumbnail's content; both luminances are blurred slightly and
-    standardised (thumbnails are sharpened and toned differently); correlation is Pearson's
-    over the pixels; the difference map is |z_image - z_thumb| / 4, clipped at 1. The content
-    is the whole thumbnail or the thumbnail without black letterbox bars, whichever agrees
-    better (a dark picture's own borders can look like bars).
-    """
-
-    def z(x: NDArray[np.uint8]) -> NDArray[np.float32]:
-        y = cv2.GaussianBlur(luminance(x), (0, 0), 1.0)
-        return (y - y.mean()) / max(float(y.std()), 1e-3)
-
-    best: tuple[float, NDArray[np.float32], tuple[int, int]] | None = None
-    rs, cs = _trim_bars(thumb)
-    for content in {(rs.start, rs.stop, cs.start, cs.stop), (0, thumb.shape[0], 0, thumb.shape[1])}:
-        part = thumb[content[0] : content[1], content[2] : content[3]]
-        h, w = part.shape[:2]
-        za = z(cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA))
-        zb = z(part)
-        corr = float((za * zb).mean())
-        if best is None or corr > best[0]:
-            diff = np.clip(np.abs(za - zb) / 4.0, 0.0, 1.0).astype(np.float32)
-            best = (corr, diff, (w, h))
-    assert best is not None
-    return best
-
-
 def _compare(
     evidence: Evidence, thumb: NDArray[np.uint8], key: str, value: str, p: MetadataParams
 ) -> tuple[Finding, NDArray[np.float32], dict] | None:
@@ -565,6 +523,27 @@ def _thumbnail(
     return [row], m, facts
 
 
+def _own_turn(own: tuple, as_image: tuple | None, p: MetadataParams) -> tuple:
+    """A thumbnail item compared as its own irot/imir show it (``own``), which differ from the
+    image's, and turned as the image is (``as_image``): when only the latter matches, the
+    thumbnail shows the image but its boxes turn it otherwise: a notice, neither "matches"
+    (as when it was turned by the image's boxes) nor "other content"; the map is the turned
+    one's (the other compares the picture with a turned copy of itself)."""
+    if as_image is None or as_image[2]["thumbnail_correlation"] < p.thumb_notice:
+        return own
+    row, facts, m = own[0], own[2], as_image[1]
+    r = as_image[2]["thumbnail_correlation"]
+    note = (
+        "the thumbnail item's own rotation or mirroring (irot/imir) differs from the image's: "
+        "it shows the image only when turned as the image is (a writer that turned only the "
+        "picture, or boxes changed after the thumbnail was written)"
+    )
+    row = Finding(
+        row.topic, row.key, f"{row.value}; {r:.3f} turned as the image", Level.NOTICE, note
+    )
+    return row, m, facts | {"thumbnail_turned_as_image_correlation": r}
+
+
 def _heif_items(
     evidence: Evidence, data: bytes, p: MetadataParams
 ) -> tuple[list[Finding], list[tuple[Finding, NDArray[np.float32], dict]], dict]:
@@ -595,6 +574,11 @@ def _heif_items(
             continue
         h, w = rgb.shape[:2]
         if (c := _compare(evidence, rgb, key, f" ({w} x {h})", p)) is not None:
+            if thumb.transforms != items.primary.transforms and c[0].level != Level.INFO:
+                as_image = apply_transforms(
+                    undo_transforms(rgb, thumb.transforms), items.primary.transforms
+                )
+                c = _own_turn(c, _compare(evidence, as_image, key, "", p), p)
             compared.append(c)
     image = items.primary.shown()
     aux_facts = []
@@ -648,8 +632,10 @@ def _heif_items(
     # 2: no EXIF in a format no camera writes (PNG, WebP...) is information; 3: a HEIF file's
     # thumbnail items compared as EXIF thumbnails are, its depth map and auxiliary images listed;
     # 4: a TIFF's own image directory is not counted as EXIF; 5: a HEIF file's EXIF
-    # thumbnail is turned by the primary image's irot/imir (it was compared unturned)
-    version="5",
+    # thumbnail is turned by the primary image's irot/imir (it was compared unturned);
+    # 6: a HEIF thumbnail item by its own irot/imir alone, a notice when they differ from the
+    # image's and only the image's match (none borrowed the image's: "matches")
+    version="6",
     description="metadata findings (editing software, dates, camera, GPS, XMP history) and "
     "the EXIF thumbnail (or a HEIF file's thumbnail items) compared with the image",
     needs_file=True,

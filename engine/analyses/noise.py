@@ -95,14 +95,14 @@ def local_sigma(y: np.ndarray, block: int) -> np.ndarray:
 
 
 def off_level_shares(
-    sigma: np.ndarray, block: int, height: int, width: int
+    sigma: np.ndarray, block: int, height: int, width: int, med: float
 ) -> dict[str, float | None]:
     """How much of a ``height`` x ``width`` image departs from its typical noise level:
     the shares of its area (partial last cells counted by their pixels) whose ``block``-px
-    cell σ (``sigma``, :func:`local_sigma`) is above :data:`OFF_LEVEL_FACTOR` x the median σ
-    (``noisier_share``), below it / the factor (``smoother_share``), and both
-    (``off_level_share``); all None when the median σ is under :data:`MIN_TYPICAL_SIGMA`."""
-    med = float(np.median(sigma))
+    cell σ (``sigma``, :func:`local_sigma`) is above :data:`OFF_LEVEL_FACTOR` x ``med``, the
+    image's median σ (``noisier_share``), below ``med`` / the factor (``smoother_share``), and
+    both (``off_level_share``); all None when ``med`` is under :data:`MIN_TYPICAL_SIGMA`.
+    ``med`` is the caller's median of ``sigma``, computed once for the map and these shares."""
     if med < MIN_TYPICAL_SIGMA:
         return {"off_level_share": None, "noisier_share": None, "smoother_share": None}
     rows = np.minimum(block, height - block * np.arange(sigma.shape[0]))
@@ -202,7 +202,7 @@ def noise(evidence: Evidence, p: NoiseParams, ctx: Context) -> Output:
             "sigma_p5": round(lo, 4),
             "sigma_p95": round(hi, 4),
             "spread_p95_over_p5": round(hi / lo, 4) if lo > 1e-6 else None,
-            **off_level_shares(sigma, p.block, h, w),
+            **off_level_shares(sigma, p.block, h, w, med),
             "off_level_factor": OFF_LEVEL_FACTOR,
             "mean_residual": round(float(residual.mean()), 4),
             "unit": "grey levels (0..255)",

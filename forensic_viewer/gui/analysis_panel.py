@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QBrush, QColor, QPalette
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -241,12 +241,31 @@ class AnalysisPanel(QWidget):
             for key, value, color in self._rows(r):
                 item = QTreeWidgetItem([plain(key, 100), plain(value)])
                 item.setToolTip(1, plain(value))
-                if color is not None:  # WCAG AA on the tree's background
-                    color = legible(color, self.tree.palette().color(QPalette.ColorRole.Base))
-                    item.setForeground(0, QBrush(color))
-                    item.setForeground(1, QBrush(color))
+                if color is not None:
+                    item.setData(0, Qt.ItemDataRole.UserRole, color)
+                    self._color_row(item)
                 top.addChild(item)
         self.tree.expandAll()
+
+    def _color_row(self, item: QTreeWidgetItem) -> None:
+        color = item.data(0, Qt.ItemDataRole.UserRole)
+        if color is not None:  # WCAG AA on the tree's background
+            color = legible(QColor(color), self.tree.palette().color(QPalette.ColorRole.Base))
+            item.setForeground(0, QBrush(color))
+            item.setForeground(1, QBrush(color))
+
+    def changeEvent(self, event: QEvent) -> None:  # Qt override
+        """A theme changed: the rows' colours for the new one, once the tree has its
+        palette (the panel hears of the change before its children's palettes change)."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            QTimer.singleShot(0, self, self._recolor)
+
+    def _recolor(self) -> None:
+        for i in range(self.tree.topLevelItemCount()):
+            top = self.tree.topLevelItem(i)
+            for j in range(top.childCount()):
+                self._color_row(top.child(j))
 
     @staticmethod
     def _rows(r: AnalysisResult) -> list[tuple[str, str, QColor | None]]:

@@ -28,8 +28,9 @@ A file that changed since the scan, or a record without figures, is opened as a 
 instead (the viewer analyses it with its own models) and the dialog says why.
 
 The scan holds its output folder's lock (:class:`~forensic_viewer.scan.lock.OutputLock`) from
-before the listing to its last file: Start into a folder that another scan (the command line,
-another dialog) is writing fails at once with a message naming that scan's PID and start time.
+after the listing to its last file: Start into a folder that another scan (the command line,
+another dialog) is writing fails before any model loads, with a message naming that scan's PID
+and start time; a folder without images is refused before the lock, so nothing is made.
 
 Long file: the dialog and the threads it starts (scan, result loader) are the two ends of one
 mailbox conversation; "Run on" (processes or Ray) lives in :mod:`forensic_viewer.gui.run_on`,
@@ -98,6 +99,7 @@ from forensic_viewer.scan.results import ResultIndex, copies_line
 from forensic_viewer.scan.run import ScanSummary, named, scan_failed
 from forensic_viewer.scan.settings import ScanSettingsMismatch
 from forensic_viewer.scan.triage import TriageRow, triage_row
+from forensic_viewer.scan.upgrade import up_to_date_keys, upgrade_lines
 from forensic_viewer.scan.walk import no_images_line, parse_types, scan_files
 from forensic_viewer.wording import plain
 
@@ -231,22 +233,25 @@ class ScanWorker(QThread):
                 from forensic_viewer.scan.groundtruth import read_truth
 
                 truth = read_truth(job.gt)
-            # the output folder first: a scan already writing there is named at once, before
-            # the listing and the models take their time
-            with OutputLock(job.out, command="the viewer's batch scan") as lock:
-                left_out: list[Path] = []
-                files = scan_files(
-                    job.folder, job.recursive, job.suffixes, exclude=job.out, left_out=left_out
-                )
-                masks: list[Path] = []
-                if truth is not None:  # what the images are scored against, as scan --gt
-                    from forensic_viewer.scan.groundtruth import without_masks
+            left_out: list[Path] = []
+            files = scan_files(
+                job.folder, job.recursive, job.suffixes, exclude=job.out, left_out=left_out
+            )
+            masks: list[Path] = []
+            if truth is not None:  # what the images are scored against, as scan --gt
+                from forensic_viewer.scan.groundtruth import without_masks
 
-                    files, masks = without_masks(files, truth)
-                if not files:  # refused before any model loads, as the command line does
-                    raise ForensicError(None, self._no_images(bool(masks)))
+                files, masks = without_masks(files, truth)
+            # no images: refused before the lock makes the output folder (nothing is left
+            # behind) and before any model loads, as the command line does
+            if not files:
+                raise ForensicError(None, self._no_images(bool(masks)))
+            # the lock before the models: a scan already writing there is named at once,
+            # before the models take their time
+            with OutputLock(job.out, command="the viewer's batch scan") as lock:
                 index = ResultIndex(job.out)
-                self._done_before = {k: index.sha256(k) for k in index.done_keys()}
+                # rows holding an older analysis version are work left (scan/upgrade.py)
+                self._done_before = {k: index.sha256(k) for k in up_to_date_keys(index)}
                 self._left = files_to_analyse(files, self._done_before)
                 if job.jobs == AUTO_JOBS and job.ray is None:
                     # a resume skips the files finished earlier: counted once, when it began
@@ -781,9 +786,11 @@ class BatchDialog(QDialog):
             f"{head} — {summary.done} analysed, {summary.skipped} already done{failed} "
             f"of {summary.total} in {summary.seconds:.1f} s; results in {self.output_folder()}"
         )
-        # under it: the same evidence under two names, as the command line says it, and the
-        # ground-truth figures (every one in the tooltip)
+        # under it: the same evidence under two names, as the command line says it, the
+        # analyses run again because rows held an older version, and the ground-truth
+        # figures (every one in the tooltip)
         lines = [copies_line(summary.copies)] if summary.copies else []
+        lines += [f"upgraded {x}" for x in upgrade_lines(summary.upgraded)]  # as the CLI says
         if self._truth[0]:
             lines += truth_message(*self._truth).splitlines()
             self.message.setToolTip("\n".join(plain(x) for x in (*self._truth[0], *self._truth[1])))

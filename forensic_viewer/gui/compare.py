@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -189,6 +189,7 @@ class ComparePane(QWidget):
         self.title = PaneTitle(plain(title))
         self.chooser = QComboBox()
         self.chooser.setToolTip("show another model or analysis in this pane")
+        self.chooser.setAccessibleName("pane shows")  # the tooltip describes it
         self.chooser.setSizeAdjustPolicy(
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
@@ -225,9 +226,19 @@ class ComparePane(QWidget):
         self.title.setToolTip(plain(source.title))
         # what the pane shows, its verdict in words, for a screen reader on its view
         self.canvas.setAccessibleDescription(plain(source.title))
-        color = None if source.color is None else text_color(self, source.color)
-        self.title.setStyleSheet("" if color is None else f"color: {color.name()};")
+        self._color_title()
         self.canvas.set_layers(self._layers, source.accept())
+
+    def _color_title(self) -> None:
+        source = self.source
+        color = None if source is None or source.color is None else text_color(self, source.color)
+        self.title.setStyleSheet("" if color is None else f"color: {color.name()};")
+
+    def changeEvent(self, event: QEvent) -> None:  # Qt override
+        """A theme changed: the title's verdict colour for the new one."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._color_title()
 
     @property
     def offered(self) -> list[str]:

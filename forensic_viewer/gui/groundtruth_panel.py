@@ -41,7 +41,7 @@ from engine.types import Analysis, Evidence
 from forensic_viewer.gui.report_dialog import ReportJob
 from forensic_viewer.layers import GroundTruthLayer, LayerList
 from forensic_viewer.report import ReportSource
-from forensic_viewer.scan.groundtruth import MASK_TAILS, read_mask
+from forensic_viewer.scan.groundtruth import MASK_TAILS, inverted_line, read_mask
 from forensic_viewer.scan.truth_scores import (
     FIGURE_HEADER,
     Figure,
@@ -92,6 +92,9 @@ class GroundTruthPanel(QWidget):
         self.table.setHorizontalHeaderLabels(FIGURE_HEADER)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
+        # Tab leaves the table (the arrow keys move between its cells): Qt's tables take Tab
+        # from cell to cell and round again, and held the keyboard there
+        self.table.setTabKeyNavigation(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.message)
@@ -130,7 +133,8 @@ class GroundTruthPanel(QWidget):
                 "no ground-truth mask: File ▸ Load ground-truth mask…, or drop one"
             )
         elif analysis is None or evidence is None or analysis.evidence.sha256 != evidence.sha256:
-            self.message.setText(f"{truth.file}: loaded; figures follow the analysis")
+            lines = [f"{truth.file}: loaded; figures follow the analysis", *_problems(truth)]
+            self.message.setText("\n".join(lines))
         else:
             self.message.setText(f"{truth.file}: scoring the maps…")
             job = self._pool.submit(
@@ -178,7 +182,7 @@ class GroundTruthPanel(QWidget):
             return
         label = "tampered" if truth.label else "authentic (empty mask)"
         lines = [f"{truth.file} ({label}, sha256 {str(truth.sha256)[:16]}…)"]
-        lines += truth.warnings
+        lines += _problems(truth)
         lines.append("maps at 8 bits; a pixel is flagged when above the threshold")
         self.message.setText("\n".join(lines))
         self._fill()
@@ -194,7 +198,7 @@ class GroundTruthPanel(QWidget):
             "tampered": truth.label,
             "mask_sha256": truth.sha256,
             "figures": [f.to_json() for f in self.figures],
-            "problems": list(truth.warnings),
+            "problems": _problems(truth),
         }
 
     def _fill(self) -> None:
@@ -207,6 +211,13 @@ class GroundTruthPanel(QWidget):
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight)
                 self.table.setItem(i, j, item)
         self.table.resizeColumnsToContents()
+
+
+def _problems(truth: TruthMask) -> list[str]:
+    """The mask's lines: that it looks inverted (:func:`inverted_line`, the rule the trainer
+    refuses by), then its reader's warnings (a mask of 0 and 1 read as empty, ...)."""
+    inverted = inverted_line(truth)
+    return ([inverted] if inverted else []) + list(truth.warnings)
 
 
 def with_ground_truth(job: ReportJob, ground_truth: dict[str, Any] | None) -> ReportJob:

@@ -148,6 +148,7 @@ class LoupePanel(QWidget):
         for mode in LoupeMode:
             self.mode_box.addItem(MODE_NAMES[mode], str(mode))
         self.mode_box.setToolTip("what the magnifier shows of the pixels under the cursor")
+        self.mode_box.setAccessibleName("magnifier shows")  # the tooltip describes it
         self.magnifier = Magnifier()
         self.caption = QLabel()
         self.caption.setTextFormat(Qt.TextFormat.PlainText)

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QAbstractScrollArea,
     QDockWidget,
     QFileDialog,
     QListWidgetItem,
@@ -34,6 +35,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QStackedWidget,
+    QTabBar,
     QWidget,
 )
 
@@ -50,6 +52,7 @@ from forensic_viewer.gui.canvas import Canvas
 from forensic_viewer.gui.case_log import CaseRecorder
 from forensic_viewer.gui.compare import CompareView
 from forensic_viewer.gui.escape import EditorsKeepEscape
+from forensic_viewer.gui.focus_order import move_focus
 from forensic_viewer.gui.groundtruth_panel import (
     GroundTruthPanel,
     looks_like_mask,
@@ -65,6 +68,7 @@ from forensic_viewer.gui.panels import (
     BADGE_LOADING,
     Badge,
     EvidenceList,
+    PanelScroll,
     verdict_badge,
 )
 from forensic_viewer.gui.probe_dialog import ProbeDialog
@@ -164,6 +168,14 @@ def with_others(words: str, others: int, what: str) -> str:
         return words
     counted = f"{others} other file{'s' if others != 1 else ''} {what} (see the evidence list)"
     return f"{words} — and {counted}" if words else counted
+
+
+def recent_text(number: int, path: str) -> str:
+    """File ▸ Open Recent's entry ``number`` (from 1): its number, the first nine's digit its
+    letter (Alt+F, R, 1 opens the last file), as editors number them, then the path, whose
+    own "&" shows as itself instead of making a letter."""
+    digits = str(number)
+    return f"{digits[:-1]}&{digits[-1]} {plain(path).replace('&', '&&')}"
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[str]:
@@ -272,7 +284,8 @@ class MainWindow(QMainWindow):
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(title)
-        dock.setWidget(widget)
+        # a panel that does not scroll itself scrolls in the dock when the window is short
+        dock.setWidget(widget if isinstance(widget, QAbstractScrollArea) else PanelScroll(widget))
         self.addDockWidget(area, dock)
         return dock
 
@@ -489,12 +502,12 @@ class MainWindow(QMainWindow):
     def _rebuild_recent_menu(self) -> None:
         self.recent_menu.clear()
         recent = self.recent_files()
-        for path in recent:
-            action = self.recent_menu.addAction(plain(path))
+        for number, path in enumerate(recent, start=1):
+            action = self.recent_menu.addAction(recent_text(number, path))
             action.triggered.connect(lambda _=False, p=path: self.open_paths([p]))
         if recent:
             self.recent_menu.addSeparator()
-            self.recent_menu.addAction("Clear the list", self._clear_recent)
+            self.recent_menu.addAction("&Clear the list", self._clear_recent)
         self.recent_menu.setEnabled(bool(recent))
 
     def _clear_recent(self) -> None:
@@ -661,6 +674,8 @@ class MainWindow(QMainWindow):
 
     def _on_model_installed(self, path: str) -> None:
         self.model_panel.refresh()
+        if self.batch is not None:  # filled when first opened, and kept since
+            self.batch.model_list.refresh()
         self.statusBar().showMessage(
             f"new model {Path(path).stem} installed: check it in the Models panel to use or compare it"
         )
@@ -1104,6 +1119,16 @@ class MainWindow(QMainWindow):
         readout = None if self.layers is None else self.layers.readout(x, y)
         self.readout.setText("" if readout is None else readout.text())
         self.loupe.show_at(self.layers if readout is not None else None, x, y)
+
+    def focusNextPrevChild(self, next: bool) -> bool:  # Qt override
+        """Tab and Shift+Tab: left column, centre, right column, top to bottom
+        (gui/focus_order.py); the tabbed docks' tab bars before their pages."""
+        d = self.docks
+        bars = [b for b in self.findChildren(QTabBar) if b.parentWidget() is self]
+        regions = [d["Evidence"], d["Models"], d["Magnifier"], self.centralWidget()]
+        regions += [d["Layers"], d["Verdict"], *bars, d["Metadata"], d["Analyses"]]
+        regions.append(d["Ground truth"])
+        return move_focus(self, regions, next) or super().focusNextPrevChild(next)
 
     # --- closing ---
 

@@ -41,6 +41,11 @@ class ModelList(QListWidget):
             item.setToolTip(plain(path))
             self.addItem(item)
 
+    def refresh(self) -> None:
+        """List the installed models again (one installed since, by the training dialog),
+        keeping what is checked."""
+        self.fill(self.checked_paths())
+
     def checked_paths(self) -> list[str]:
         return [
             self.item(i).data(Qt.ItemDataRole.UserRole)

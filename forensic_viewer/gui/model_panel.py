@@ -57,7 +57,9 @@ class ModelPanel(QWidget):
         use.clicked.connect(self._apply)
         self.status = text_label("")
         row = QHBoxLayout()
-        row.addWidget(QLabel("device"))
+        label = QLabel("device")
+        label.setBuddy(self.device)  # names the list for screen readers
+        row.addWidget(label)
         row.addWidget(self.device, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)

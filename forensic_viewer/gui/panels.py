@@ -9,7 +9,8 @@ Each panel has its module: ``layer_panel`` (the layer list and a layer's control
 ``verdict_panel`` (the verdict cards and their words), ``metadata_panel``, ``model_panel``;
 the magnifier is in ``inspector``. This one holds what they share: plain-text labels,
 :func:`discard`, the dialogs' :func:`pick_folder`, :func:`name_form_fields`,
-:func:`no_enter_button`, :func:`rows_height`, :func:`pixmap_from_rgb`, the verdict colours
+:func:`no_enter_button`, :func:`rows_height`, :class:`PanelScroll` (a dock's panel that
+scrolls), :func:`pixmap_from_rgb`, the verdict colours
 and :func:`legible` (text in them reaches WCAG AA contrast on the theme's background), and the
 evidence list (:class:`EvidenceList`, :class:`Badge`, :func:`verdict_badge`).
 """
@@ -22,8 +23,8 @@ from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QBrush, QColor, QImage, QPalette, QPixmap
+from PySide6.QtCore import QEvent, QObject, QSize, Qt
+from PySide6.QtGui import QBrush, QColor, QImage, QPalette, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QAbstractScrollArea,
@@ -36,6 +37,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QScrollArea,
     QWidget,
 )
 
@@ -128,6 +130,58 @@ def rows_height(view: QAbstractScrollArea, rows: int) -> int:
         if view.model().rowCount() > 0:
             row = max(row, view.sizeHintForRow(0))
     return rows * row + 2 * view.frameWidth()
+
+
+class PanelScroll(QScrollArea):
+    """A dock's panel in a scroll area that scrolls up and down.
+
+    A dock gives its panel no less than the panel's minimum height, so a window that does not
+    fit its screen (a laptop at a large font or scale) squeezed its docks below their contents:
+    the mask line of the layer controls, the ground-truth message and the magnifier's caption
+    were cut. Here the panel is as tall as the dock, but never shorter than its contents need
+    at its width (wrapped labels whole, lists at their minimum), and the dock scrolls beyond
+    that; the width the panel needs is still asked of the dock. Qt's own resizable scroll area
+    would hold a panel with wrapped labels at its preferred height, and scroll where the
+    panel's lists could have shrunk."""
+
+    def __init__(self, panel: QWidget) -> None:
+        super().__init__()
+        self.setWidget(panel)
+        self.setFrameShape(QScrollArea.Shape.NoFrame)
+        # Tab goes to the panel's controls, and the area scrolls to the one focused
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+
+    def _needed_height(self, width: int) -> int:
+        panel = self.widget()
+        layout = panel.layout()
+        least = panel.minimumSizeHint().expandedTo(panel.minimumSize()).height()
+        if layout is not None and layout.hasHeightForWidth():
+            least = max(least, layout.totalMinimumHeightForWidth(width))
+        return least
+
+    def _fit(self) -> None:
+        panel = self.widget()
+        room = self.contentsRect().size()
+        least = panel.minimumSizeHint().expandedTo(panel.minimumSize()).width()
+        width = max(room.width(), least)
+        if self._needed_height(width) > room.height():  # the scroll bar takes its width
+            width = max(room.width() - self.verticalScrollBar().sizeHint().width(), least)
+        panel.resize(width, max(room.height(), self._needed_height(width)))
+
+    def minimumSizeHint(self) -> QSize:  # Qt override
+        panel = self.widget().minimumSizeHint().width()
+        bar = self.verticalScrollBar().sizeHint().width()
+        return QSize(panel + bar + 2 * self.frameWidth(), super().minimumSizeHint().height())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # Qt override
+        super().resizeEvent(event)
+        self._fit()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # Qt override
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()  # the panel's width may have changed: the dock follows
+            self._fit()
+        return super().eventFilter(watched, event)
 
 
 def pixmap_from_rgb(rgb: NDArray[np.uint8]) -> QPixmap:
@@ -246,6 +300,9 @@ def verdict_badge(analysis: Analysis) -> Badge:
     return Badge(f"✓ authentic ({n}/{n} models)", GREEN)
 
 
+BADGE_COLOR_ROLE = Qt.ItemDataRole.UserRole + 1  # an evidence row's badge colour, as chosen
+
+
 class EvidenceList(QListWidget):
     """Opened evidence files, one row each, with a verdict badge."""
 
@@ -269,9 +326,22 @@ class EvidenceList(QListWidget):
     def set_badge(self, item: QListWidgetItem, badge: Badge, detail: str = "") -> None:
         path = item.data(Qt.ItemDataRole.UserRole)
         item.setText(f"{Path(path).name}\n    {badge.text}")
-        base = self.palette().color(QPalette.ColorRole.Base)
-        item.setForeground(QBrush(legible(badge.color, base)))
+        item.setData(BADGE_COLOR_ROLE, badge.color)
+        self._color_badge(item)
         item.setToolTip(plain(path) + (f"\n{plain(detail)}" if detail else ""))
+
+    def _color_badge(self, item: QListWidgetItem) -> None:
+        color = item.data(BADGE_COLOR_ROLE)
+        if color is not None:  # WCAG AA on the list's background
+            base = self.palette().color(QPalette.ColorRole.Base)
+            item.setForeground(QBrush(legible(QColor(color), base)))
+
+    def changeEvent(self, event: QEvent) -> None:  # Qt override
+        """A theme changed: the badges' colours for the new one."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            for i in range(self.count()):
+                self._color_badge(self.item(i))
 
     def path_of(self, item: QListWidgetItem | None) -> str | None:
         return None if item is None else item.data(Qt.ItemDataRole.UserRole)

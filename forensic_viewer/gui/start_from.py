@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QWidget
 
@@ -24,6 +24,7 @@ from trainer.starting import StartingPoint, starting_points
 
 INITIAL = "the architecture's initial weights"
 CHOOSE = "Choose file…"
+SHOWN_CHARACTERS = 24  # the combo's width in characters; longer entries are elided
 
 
 def describe(start: StartingPoint) -> str:
@@ -45,6 +46,14 @@ class StartFromBox(QWidget):
             "fine-tune a model on your data (fit --init), or train the architecture from its "
             "initial weights"
         )
+        # a model's entry names its file and architecture: as wide as the longest, the combo
+        # widened the training dialog past a small screen at a large font. It shows the
+        # first characters of the choice; the list opens as wide as its entries, each one
+        # whole in its tooltip
+        self.combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.combo.setMinimumContentsLength(SHOWN_CHARACTERS)
         self._files: list[str] = []  # files chosen with "Choose file…", kept in the list
         self._current = ""  # the path shown, restored when "Choose file…" is cancelled
         layout = QHBoxLayout(self)
@@ -73,6 +82,8 @@ class StartFromBox(QWidget):
             if path not in listed:
                 self.combo.addItem(f"{Path(path).name} (file: {path})", path)
         self.combo.addItem(CHOOSE, None)
+        for i in range(self.combo.count()):
+            self.combo.setItemData(i, self.combo.itemText(i), Qt.ItemDataRole.ToolTipRole)
         self.combo.blockSignals(False)
         self._show(self._current)
 

@@ -8,10 +8,12 @@ text, and its end into one exit report, with the trainer's last message on stder
 
 from __future__ import annotations
 
+import os
 import sys
 
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Signal
 
+from engine.ending import PARENT_ENV
 from trainer.progress import LineSplitter, is_bar_line, parse_event
 
 EXIT_CRASHED = -1  # the process died without an exit status (killed, segfault)
@@ -36,6 +38,9 @@ class TrainerProcess(QObject):
         env = QProcessEnvironment.systemEnvironment()
         env.insert("PYTHONUNBUFFERED", "1")
         env.insert("PYTHONIOENCODING", "utf-8")
+        # the trainer stops with a checkpoint if the viewer dies without quitting (killed,
+        # crashed): no orphan training on in a run folder that reads as stopped
+        env.insert(PARENT_ENV, str(os.getpid()))
         self.process.setProcessEnvironment(env)
         self.process.readyReadStandardOutput.connect(self._read_stdout)
         self.process.readyReadStandardError.connect(self._read_stderr)

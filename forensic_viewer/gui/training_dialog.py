@@ -73,7 +73,6 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QProgressDialog,
     QPushButton,
-    QScrollArea,
     QSpinBox,
     QSplitter,
     QVBoxLayout,
@@ -86,12 +85,14 @@ from engine.files import open_append
 from engine.formatting import format_duration
 from engine.models.registry import list_models
 from forensic_viewer.gui.panels import (
+    PanelScroll,
     color_style,
     legible,
     name_form_fields,
     pick_folder,
     rows_height,
 )
+from forensic_viewer.gui.screen_fit import fit_to_screen
 from forensic_viewer.gui.start_from import StartFromBox
 from forensic_viewer.gui.trainer_process import EXIT_CRASHED, EXIT_NOT_STARTED, TrainerProcess
 from trainer.plan import (
@@ -292,9 +293,10 @@ class TrainingDialog(QDialog):
         pane = self.settings_pane
         wanted = pane.widget().sizeHint().width() + pane.verticalScrollBar().sizeHint().width()
         wanted += 2 * pane.frameWidth()
-        width = max(1200, -(-wanted * 5 // 3))
-        self.resize(width, 800)
-        settings = min(wanted, width * 3 // 5)
+        self.resize(max(1200, -(-wanted * 5 // 3)), 800)
+        fit_to_screen(self)  # a small screen: the form at its least width, the plots the rest
+        width = self.width()
+        settings = max(min(wanted, width * 3 // 5), pane.minimumSizeHint().width())
         splitter.setSizes([settings, width - settings])
         self._on_arch_changed(self.arch.currentText())
         self.list_earlier_runs()
@@ -302,8 +304,11 @@ class TrainingDialog(QDialog):
 
     # --- construction ---
 
-    def _build_settings(self, runs_dir: Path) -> QScrollArea:
+    def _build_settings(self, runs_dir: Path) -> PanelScroll:
         form = QFormLayout()
+        # a row too narrow for its label beside its field puts the label above (a small
+        # screen at a large font), instead of a horizontal scroll bar
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         self.start_from = StartFromBox()
         self.start_from.changed.connect(self._on_start_changed)
         form.addRow("start from", self.start_from)
@@ -367,6 +372,17 @@ class TrainingDialog(QDialog):
         self.data_problems.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.data_problems.setResizeMode(QListWidget.ResizeMode.Adjust)
         form.addRow("problems", self.data_problems)
+        # the data check refuses masks that look inverted (most marking more than half of their
+        # image); sets of large removals or inpainting do mark that much: the analyst says so
+        # short: at 16 pt a longer text made the dialog wider than a small screen
+        self.masks_as_given = QCheckBox("masks as given")
+        self.masks_as_given.setToolTip(
+            "--masks-as-given: forgeries may cover most of their image (large removals, "
+            "inpainting); masks that look inverted are trained on as they are, and the run "
+            "records it"
+        )
+        self.masks_as_given.toggled.connect(self._data_changed)
+        form.addRow("", self.masks_as_given)
 
         self.val_fraction = QDoubleSpinBox()
         self.val_fraction.setRange(0.01, 0.9)
@@ -374,6 +390,7 @@ class TrainingDialog(QDialog):
         self.val_fraction.setValue(0.15)
         self.val_fraction.valueChanged.connect(self._data_changed)
         self.split_by = QComboBox()
+        self.split_by.setAccessibleName("split by")  # its label beside it says "by" alone
         self.split_by.addItems(["auto", "source", "scene", "seed"])
         self.split_by.currentTextChanged.connect(self._data_changed)
         self.seed = _spin(0, 2**31 - 1, 0)
@@ -418,6 +435,7 @@ class TrainingDialog(QDialog):
         # the runs folder's stopped and finished runs: a run stopped by quitting the viewer is
         # picked here, not found by retyping its name
         self.earlier = QComboBox()
+        self.earlier.setAccessibleName("earlier runs")  # its tooltip describes it
         self.earlier.activated.connect(self._on_run_picked)
         self._earlier: list[EarlierRun] = []
         name_row = QHBoxLayout()
@@ -454,11 +472,7 @@ class TrainingDialog(QDialog):
         box = QVBoxLayout(inner)
         box.addLayout(form)
         box.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(inner)
-        scroll.setMinimumWidth(430)
-        return scroll
+        return PanelScroll(inner)  # as wide as the form at least, and scrolls up and down
 
     def _build_live(self) -> QWidget:
         self.stage_label = QLabel("no run")
@@ -551,6 +565,7 @@ class TrainingDialog(QDialog):
             threads=self.threads.value(),
             processes=self.processes.value(),
             extra=extra,
+            masks_as_given=self.masks_as_given.isChecked(),
         )
 
     def set_config(self, c: TrainingConfig) -> None:
@@ -572,6 +587,7 @@ class TrainingDialog(QDialog):
         self.threads.setValue(c.threads)
         self.processes.setValue(c.processes)
         self.extra.setText(shlex.join(c.extra))
+        self.masks_as_given.setChecked(c.masks_as_given)
         self.runs_dir.setText(c.runs_dir)
         self.name.setText(c.name)
 
@@ -942,6 +958,8 @@ class TrainingDialog(QDialog):
         except CheckpointError as e:
             self._fail(str(e))
             return
+        # a best-validation checkpoint from earlier in the run: "8 steps" of a 22-step run
+        review.run_steps = self.progress.step if self.progress is not None else None
         self.review, self._pending = review, (model, note)
         self._phase = "idle"
         # the run, not its last step ("calibrating θ …"), finished: the header says so
@@ -1268,8 +1286,10 @@ class TrainingDialog(QDialog):
         self.warnings_label.setVisible(False)
 
     def showEvent(self, event: QShowEvent) -> None:  # Qt override
-        """The earlier runs as the runs folder holds them now (a run may have ended since)."""
+        """The earlier runs as the runs folder holds them now (a run may have ended since);
+        the dialog within its screen, title bar and borders included (known once shown)."""
         super().showEvent(event)
+        fit_to_screen(self)
         if not self.busy:
             self.list_earlier_runs()
 

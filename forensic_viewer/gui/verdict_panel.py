@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QMouseEvent
+from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QColor, QMouseEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QToolButton, QVBoxLayout, QWidget
 
 from engine.catalog import BUNDLED_MODELS, user_models_dir
@@ -175,8 +175,11 @@ class VerdictCard:
     provenance, timing, device and precision, window policy, checkpoint): what an analyst
     reads first stays in view, the long technical part one click away."""
 
-    def __init__(self, title: QLabel, body: QLabel, toggle: QToolButton, details: QLabel) -> None:
+    def __init__(
+        self, title: QLabel, body: QLabel, toggle: QToolButton, details: QLabel, color: QColor
+    ) -> None:
         self.title, self.body, self.toggle, self.details = title, body, toggle, details
+        self.color = color  # the verdict's colour, made legible on the theme's background
         self.fold = QWidget()  # the arrow and its words (FoldCaption), on one row
         row = QHBoxLayout(self.fold)
         row.setContentsMargins(0, 0, 0, 0)
@@ -264,8 +267,6 @@ class VerdictPanel(QScrollArea):
         title = self._label(f"{lead}{plain(r.name)} — {verdict} · {confidence_text(r)}")
         # a verdict outside the measured range is neither red nor green: nothing measured it
         color = GREY if r.out_of_range else RED if r.verdict == "manipulated" else GREEN
-        color = text_color(self, color)  # WCAG AA on the theme's background
-        title.setStyleSheet(f"font-weight: bold; color: {color.name()}; margin-top: 6px;")
         # what the verdict is worth before how θ was set: the measured rates are what an
         # analyst weighs; the provenance is long and technical; first, that nothing measured it
         worth = (
@@ -286,13 +287,25 @@ class VerdictPanel(QScrollArea):
         toggle.setAccessibleName(FOLD_WORDS)
         toggle.setAutoRaise(True)
         toggle.setCheckable(True)
-        card = VerdictCard(title, body, toggle, details)
+        card = VerdictCard(title, body, toggle, details, color)
+        self._color_title(card)
         card.set_open(self.details_open)
         toggle.toggled.connect(self.set_details_open)
         index = self._layout.indexOf(self.faces)  # after the cards so far, before the faces
         for offset, widget in enumerate(card.widgets()):
             self._layout.insertWidget(index + offset, widget)
         self.cards.append(card)
+
+    def _color_title(self, card: VerdictCard) -> None:
+        color = text_color(self, card.color)  # WCAG AA on the theme's background
+        card.title.setStyleSheet(f"font-weight: bold; color: {color.name()}; margin-top: 6px;")
+
+    def changeEvent(self, event: QEvent) -> None:  # Qt override
+        """A theme changed while a file is shown: its cards' colours for the new one."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            for card in self.cards:
+                self._color_title(card)
 
     def text(self) -> str:
         """Everything in the cards, folded or not, as text (for tests and copying)."""

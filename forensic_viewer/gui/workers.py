@@ -11,8 +11,9 @@ through the decoder's queue, so a file still waiting to be decoded when the anal
 models is not analysed with the new ones while the file before it got the old ones. Each
 reports through typed signals: ``progress`` (per model, a few times
 a second), then exactly one of ``succeeded``, ``failed`` (a one-line message naming the file;
-for a file that did not decode, ``unreadable`` before it: its size and SHA-256) or
-``cancelled``, emitted as soon as the work stops; a Cancel that leaves something (models that
+for a file that did not decode, ``unreadable`` before it: its size and SHA-256, both from
+the decoder thread as soon as it is refused, ahead of the models loading and the analyses
+queued before it) or ``cancelled``, emitted as soon as the work stops; a Cancel that leaves something (models that
 finished, the running one's partial map) then emits ``kept`` with it (an ``Analysis`` with
 ``cancelled`` set: no ensemble, no verdict for the partial model), and :meth:`keeping` says
 so in the ``cancelled`` slot.
@@ -305,7 +306,8 @@ class _DecodeThread(QThread):
                 error = f"{path}: unexpected error ({type(e).__name__}: {e})"
             if error:  # the file's facts first, then its failure (in this order on the GUI)
                 w.unreadable.emit(job, unread_file(path))
-                w._queue.put(_Analyze(job, path, error=error))
+                if not w._fail_now(job, error):  # cancelled: said in turn by the analysis
+                    w._queue.put(_Analyze(job, path, error=error))
                 continue
             with self._room:
                 self._ahead += evidence.pixels.shape[0] * evidence.pixels.shape[1]
@@ -442,6 +444,18 @@ class AnalysisWorker(QThread):
         self._queue.put(_STOP)
         self.wait(timeout_ms)
         self.mail.rest()  # what is left is not delivered: the window is going away
+
+    def _fail_now(self, job: int, error: str) -> bool:
+        """From the decoder thread: ``failed`` for a file that did not decode (refused over the
+        pixel limit, damaged, missing) at once, not after the model change queued before it
+        (loading takes about 10 s) or the analyses before it; False, with nothing said, when
+        ``job`` is cancelled (its ``cancelled`` goes out in turn from the analysis thread)."""
+        with self._lock:
+            if self._is_cancelled(job):
+                return False
+            self._live.discard(job)  # its last signal goes out: cancel_job has no say
+        self.failed.emit(job, error)
+        return True
 
     # --- the worker thread ---
 

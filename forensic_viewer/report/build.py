@@ -32,6 +32,8 @@ from forensic_viewer.report.figures import (
     encode,
     evidence_figure,
     face_maps_figure,
+    fit_size,
+    fold_pieces,
 )
 from forensic_viewer.report.model import (
     FACE_MODEL,
@@ -131,8 +133,9 @@ def by_ensemble(name: str) -> str:
 @dataclass
 class AnalysisSummary:
     """A classic analysis that ran in the report: method, source, version, parameters (the
-    first file's; ``varied`` when another file's differ), on how many files and how it came to
-    run (``how``: :data:`ASKED`, :func:`by_ensemble`, or both)."""
+    first file's; ``varied`` when another file's differ; ``others``, the versions other files
+    hold: a scan stopped while its rows were upgraded, scan/upgrade.py), on how many files and
+    how it came to run (``how``: :data:`ASKED`, :func:`by_ensemble`, or both)."""
 
     name: str
     method: str
@@ -142,6 +145,13 @@ class AnalysisSummary:
     files: int = 0
     varied: bool = False
     how: list[str] = field(default_factory=list)
+    others: set[str] = field(default_factory=set)
+
+    @property
+    def version_text(self) -> str:
+        """The version, and the others files hold: never one version said for several."""
+        others = ", ".join(sorted(self.others))
+        return self.version + (f" (other files: {others})" if others else "")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -153,6 +163,7 @@ class AnalysisSummary:
             "files_analysed": self.files,
             "params_varied": self.varied,
             "how": self.how,
+            **({"other_versions": sorted(self.others)} if self.others else {}),
         }
 
 
@@ -340,6 +351,8 @@ def overview(
             summary = classic[a.name]
             summary.files += 1
             summary.varied |= dict(r.params) != summary.params
+            if r.provenance.version != summary.version:
+                summary.others.add(r.provenance.version)
             how = [by_ensemble(ens.name)] if ens is not None and a.name in own else []
             if a.name in asked or not how:  # the viewer's: run unless its ensemble ran it
                 how.append(ASKED)
@@ -473,6 +486,7 @@ def item_figures(
     if pixels is not None:
         fig = evidence_figure(pixels, item.faces, style)
         caption = "The evidence as analysed (orientation applied), with the face boxes."
+        caption += _folded(pixels.shape, style)
         out.evidence = Figure.jpeg(caption, fig, q)
     for e in item.entries():
         if not e.ran:
@@ -493,7 +507,8 @@ def item_figures(
         out.entries[e.name] = Figure.jpeg(
             f"Heatmap of {what} ({e.heatmap_precision}); outline: mask "
             f"(heatmap > {threshold_figure(pt)}), at {mask_source_words(e.role)}"
-            + ("" if base is not None else "; evidence not shown"),
+            + ("" if base is not None else "; evidence not shown")
+            + _folded(heat.shape, style),
             fig,
             q,
         )
@@ -533,8 +548,24 @@ def item_figures(
         pairs = " Boxes: clone pairs, source and target joined by a line." if a.record.pairs else ""
         out.analyses[a.name] = Figure.jpeg(
             f"Analysis {a.name}: {a.record.map.meaning.label} ({scale_words(kind)}; "
-            f"{a.map_precision}).{pairs}" + ("" if base is not None else " Evidence not shown."),
+            f"{a.map_precision}).{pairs}"
+            + ("" if base is not None else " Evidence not shown.")
+            + _folded(values.shape, style),
             fig,
             q,
         )
     return out
+
+
+def _folded(shape: tuple[int, ...], style: FigureStyle) -> str:
+    """A caption's words for the figure of an image of ``shape`` when it is drawn folded into
+    pieces (a strip: :func:`~forensic_viewer.report.figures.fold`), else ""."""
+    h, w = shape[:2]
+    n = fold_pieces(*fit_size(h, w, style.max_side), style.max_side)
+    if n == 1:
+        return ""
+    order = "side by side from left to right" if h > w else "one below the other from the top"
+    return (
+        f" The image ({w} x {h} pixels) is drawn cut across its length into {n} pieces, "
+        f"{order}, so that it stays legible."
+    )

@@ -1,7 +1,8 @@
 """Annotated figures for reports, drawn with numpy and OpenCV only (no Qt, no display).
 
 One figure per model and for the ensemble: the evidence, downscaled so its long side is at most
-``max_side`` pixels, with the heatmap blended over it through a colormap (transparent where the
+``max_side`` pixels (a strip keeps a legible short side and is folded: :func:`fit_size`,
+:func:`fold`), with the heatmap blended over it through a colormap (transparent where the
 heatmap is 0, ``opacity`` where it is 1), the mask's outline (heatmap > pixel threshold) and
 the face boxes, above a legend bar that maps colours to probabilities and marks the pixel
 threshold. When the evidence cannot be shown (changed since the analysis, unreadable) the
@@ -19,6 +20,7 @@ the screen's (:mod:`forensic_viewer.overlays`), so a figure shows what the viewe
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +42,12 @@ from forensic_viewer.overlays import (
 from forensic_viewer.wording import threshold_figure
 
 MAX_SIDE = 1024
+# px: a figure's short side is drawn at least this wide (or at the image's own, never
+# enlarged), within the pixels of a MAX_SIDE x MAX_SIDE figure: fitted into 1024 px, a
+# 100 x 20000 receipt was a figure 5 px wide. Such a strip is then folded (fold).
+MIN_SIDE = 96
+FOLD_GAP = 8  # px of white between the pieces of a folded figure
+FOLD_MIN = 4  # px: a strip thinner than this is fitted as before (its pieces would be lines)
 LEGEND_HEIGHT = 46  # at a figure width of TEXT_WIDTH or less; scaled up with wider figures
 TEXT_WIDTH = 480  # pixels: figures wider than this draw their text larger, in proportion, so
 # that it prints at about the same size once the figure is shrunk to the page's width
@@ -82,9 +90,44 @@ class FigureStyle:
 
 
 def fit_size(height: int, width: int, max_side: int) -> tuple[int, int]:
-    """(h, w) scaled so the long side is at most ``max_side``; never enlarged."""
-    scale = min(1.0, max_side / max(height, width))
+    """(h, w) scaled so the long side is at most ``max_side``; never enlarged. An image whose
+    short side would be drawn below :data:`MIN_SIDE` keeps that short side (or its own, when
+    smaller; not below :data:`FOLD_MIN`), within ``max_side`` squared pixels: a 100 x 20000 receipt is 72 x 14480, not
+    5 x 1024; its long side is then beyond ``max_side`` and :func:`fold` cuts it into pieces."""
+    short, scale = min(height, width), min(1.0, max_side / max(height, width))
+    if FOLD_MIN <= short and short * scale < MIN_SIDE:
+        legible = min(MIN_SIDE / short, max_side / math.sqrt(height * width))
+        scale = min(1.0, max(scale, legible))
     return max(1, round(height * scale)), max(1, round(width * scale))
+
+
+def fold_pieces(height: int, width: int, max_side: int) -> int:
+    """Into how many pieces :func:`fold` cuts a figure drawn ``height`` x ``width``: 1 when its
+    long side is within ``max_side``, else about the square root of its aspect ratio (the
+    folded figure near square), each piece at most ``max_side`` long."""
+    long, short = max(height, width), min(height, width)
+    if long <= max_side:
+        return 1
+    return max(math.ceil(long / max_side), round(math.sqrt(long / short)))
+
+
+def fold(img: NDArray[np.uint8], max_side: int) -> NDArray[np.uint8]:
+    """A drawn figure longer than ``max_side`` (a strip: :func:`fit_size`) cut along its long
+    side into :func:`fold_pieces` pieces of equal length, in order: a tall one's side by side
+    from left to right, a wide one's one below the other, :data:`FOLD_GAP` px of white
+    between them (the last piece padded with white). Every piece keeps the figure's scale."""
+    n = fold_pieces(img.shape[0], img.shape[1], max_side)
+    if n == 1:
+        return img
+    wide = img.shape[1] > img.shape[0]
+    tall = img.transpose(1, 0, 2) if wide else img  # folded as a tall one, turned back after
+    length, across = -(-tall.shape[0] // n), tall.shape[1]
+    out = np.full((length, n * across + (n - 1) * FOLD_GAP, 3), 255, np.uint8)
+    for i in range(n):
+        piece = tall[i * length : (i + 1) * length]
+        x = i * (across + FOLD_GAP)
+        out[: piece.shape[0], x : x + across] = piece
+    return np.ascontiguousarray(out.transpose(1, 0, 2)) if wide else out
 
 
 def resize_to(img: NDArray[Any], size: tuple[int, int]) -> NDArray[Any]:
@@ -133,7 +176,7 @@ def draw_face_boxes(
     """Face boxes (``{"box": [x, y, w, h]}`` in evidence pixels) drawn at ``scale``, numbered
     from 1 in the order of the report's face table."""
     out = np.ascontiguousarray(rgb.copy())
-    thickness = max(1, round(max(rgb.shape[:2]) / 300))
+    thickness = max(1, round(min(max(rgb.shape[:2]), MAX_SIDE) / 300))  # a strip's too
     k = text_scale(rgb.shape[1])
     for i, face in enumerate(faces, start=1):
         x, y, w, h = (float(v) * scale for v in face["box"])
@@ -192,7 +235,9 @@ def evidence_figure(
     """The evidence alone (downscaled) with its face boxes: the reference for every layer."""
     size = fit_size(rgb.shape[0], rgb.shape[1], style.max_side)
     small = resize_to(rgb, size)
-    return draw_face_boxes(small, faces, size[0] / rgb.shape[0], style.face_rgb)
+    return fold(
+        draw_face_boxes(small, faces, size[0] / rgb.shape[0], style.face_rgb), style.max_side
+    )
 
 
 def annotated_figure(
@@ -212,7 +257,7 @@ def annotated_figure(
     out, small_heat, scale = _over_evidence(rgb, heat, style, "heatmap")
     out = draw_mask_outline(out, threshold_mask(small_heat, pixel_threshold), style.contour_rgb)
     out = draw_face_boxes(out, faces, scale, style.face_rgb)
-    return above_legend(out, style, pixel_threshold)
+    return above_legend(fold(out, style.max_side), style, pixel_threshold)
 
 
 def _over_evidence(
@@ -312,7 +357,7 @@ def draw_pairs(rgb: NDArray[np.uint8], pairs: Sequence[Any], scale: float) -> ND
     """Clone pairs (objects with ``source_box``/``target_box`` (x, y, w, h) in evidence
     pixels) drawn at ``scale``: both boxes, a line joining their centres, the pair's number."""
     out = np.ascontiguousarray(rgb.copy())
-    thickness = max(1, round(max(rgb.shape[:2]) / 300))
+    thickness = max(1, round(min(max(rgb.shape[:2]), MAX_SIDE) / 300))  # a strip's too
     k = text_scale(rgb.shape[1])
     for i, pair in enumerate(pairs, start=1):
         for box, colour in ((pair.source_box, PAIR_SOURCE_RGB), (pair.target_box, PAIR_TARGET_RGB)):
@@ -344,7 +389,7 @@ def analysis_figure(
     out, small, scale = _over_evidence(rgb, values, style, "map")
     if scale_kind == "region":
         out = draw_mask_outline(out, small > 0.5, style.contour_rgb)
-    return above_legend(draw_pairs(out, pairs, scale), style, None)
+    return above_legend(fold(draw_pairs(out, pairs, scale), style.max_side), style, None)
 
 
 def encode(rgb: NDArray[np.uint8], fmt: str = "JPEG", quality: int = 88) -> bytes:

@@ -6,17 +6,20 @@ PDF and JSON writers, as the rows of :mod:`forensic_viewer.report.text` are.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from engine.resources import resources_dir
 from forensic_viewer.report.model import FACE_MODEL
 
 if TYPE_CHECKING:  # annotations only
-    from forensic_viewer.report.build import Overview
+    from forensic_viewer.report.build import ModelSummary, Overview
 
 LIMITATIONS_FIXED = (
-    "What the networks learned from: CASIA v1.0 splices and copy-moves (hand-made, mostly "
-    "384 x 256 JPEG photographs) and the project's synthetic forgeries made from the same "
-    "photographs; each model card says more.",
+    "What the bundled networks learned from: CASIA v1.0 splices and copy-moves (hand-made, "
+    "mostly 384 x 256 JPEG photographs) and the project's synthetic forgeries made from the "
+    "same photographs; each model card says more.",
     "What they cannot see, because they were neither trained nor measured on it: face swaps and "
     "other face manipulations, and images generated or edited by diffusion or GAN models. An "
     "'authentic' verdict says only that none of the checks found the kinds of edit they were "
@@ -63,9 +66,90 @@ UNSEEN_WITH_FACE_MODELS = (
 )
 
 
+def training_words(training: Mapping[str, Any]) -> str:
+    """How a checkpoint was trained, from its header's ``training`` record: ``fine-tuned from
+    crfd-net-compact.safetensors (SHA-256 b75a32410d5c…) for 8 steps on /data/mine`` ("" when
+    the header records nothing of it). A model fine-tuned in the training dialog carries the
+    figures of its own short run; the report must say so, not leave it to read as the model it
+    started from."""
+    data = [
+        d.get("path", "") if isinstance(d, Mapping) else str(d) for d in training.get("data", [])
+    ]
+    init, sha, steps = training.get("init"), training.get("init_sha256"), training.get("step")
+    if not (data or init or steps):
+        return ""
+    words = f"fine-tuned from {Path(str(init)).name}" if init else "trained"
+    words += f" (SHA-256 {str(sha)[:12]}…)" if init and sha else ""
+    words += f" for {steps} steps" if steps else ""
+    return words + (f" on {', '.join(p for p in data if p)}" if any(data) else "")
+
+
+# The metrics a checkpoint carries were measured by its training run on that run's validation
+# split, which may also have chosen its epoch (the bundled CASIA models': the validation and
+# test parts together, docs/VERDICTS.md); a report must not pass them off as held-out figures.
+TRAINING_RUN_FIGURES = (
+    "measured by its training run on that run's validation split, which may also have chosen "
+    "the checkpoint; the model card's test-part figures, where it has them, are the ones to quote"
+)
+
+
+def training_run_figures(metrics: Mapping[str, Any], training: Mapping[str, Any]) -> str:
+    """:data:`TRAINING_RUN_FIGURES`, then ``; that split: 5 images (3 tampered, 2 authentic)``:
+    a user's split can hold a handful of images, and an image AUC of 1 on five is no rate. The
+    counts are those ``fit`` recorded with its figures (``training.metrics``, as the install
+    review reads them) when the header's ``metrics`` are still those figures, else the
+    ``val_images`` that ``calibrate`` wrote with the figures it measured (the bundled models')."""
+    fit = training.get("metrics")
+    fit = fit if isinstance(fit, Mapping) else {}
+    values = [fit.get(k) for k in ("images", "tampered", "authentic")]
+    same = all(fit.get(k.removeprefix("val_")) == v for k, v in metrics.items())
+    if same and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        n, tampered, authentic = values
+        return f"{TRAINING_RUN_FIGURES}; that split: {n} images ({tampered} tampered, {authentic} authentic)"
+    if isinstance(n := metrics.get("val_images"), int):
+        return f"{TRAINING_RUN_FIGURES}; that split: {n} images"
+    return TRAINING_RUN_FIGURES
+
+
+def is_bundled(checkpoint: str) -> bool:
+    """Whether ``checkpoint`` is one of the product's own models (``resources/models``)."""
+    try:
+        return Path(checkpoint).resolve().parent == (resources_dir() / "models").resolve()
+    except (OSError, ValueError):
+        return False
+
+
+def bundled_training_words(checkpoint: str) -> str:
+    """A bundled model's "Training" row: the recipe that made it, not its header's record,
+    whose data paths and intermediate file names (``best.safetensors``, ``/work/...``) are the
+    build machine's and mean nothing to the report's reader."""
+    recipe = f"packaging/recipes/{Path(checkpoint).stem}.sh"
+    return (
+        f"bundled with the viewer, made by the project's recipe {recipe} from the data the "
+        "limitations below name; its model card gives its figures"
+    )
+
+
+def not_bundled_text(m: ModelSummary) -> str | None:
+    """For a model that is not bundled (trained or fine-tuned by its user), what it learned
+    from, as its checkpoint records it: the paragraph on the bundled networks is not about it."""
+    if is_bundled(m.checkpoint) or m.card is None:
+        return None
+    how = training_words(m.card.training)
+    return f"{m.name} is not a bundled model" + (
+        f": {how}; it learned from that data"
+        + (" (and from what its starting model learned)" if m.card.training.get("init") else "")
+        + ", and its figures are those of its own training run"
+        if how
+        else "; its checkpoint does not record what it learned from"
+    )
+
+
 def limitations_text(ov: Overview) -> list[str]:
-    """The report's limitations section: fixed paragraphs and, per model that ran, its
-    measured reliability at its threshold (from its calibration, when it has one)."""
+    """The report's limitations section: fixed paragraphs, what each model that is not bundled
+    learned from and, per model that ran, its measured reliability at its threshold (from its
+    calibration, when it has one)."""
+    own = [f"{t}." for m in ov.models if (t := not_bundled_text(m))]
     measured = [
         f"{m.name}: {m.reliability}."
         if m.reliability
@@ -78,4 +162,4 @@ def limitations_text(ov: Overview) -> list[str]:
         if face_models
         else LIMITATIONS_FIXED[1]
     )
-    return [LIMITATIONS_FIXED[0], *measured, unseen, *LIMITATIONS_FIXED[2:]]
+    return [LIMITATIONS_FIXED[0], *own, *measured, unseen, *LIMITATIONS_FIXED[2:]]

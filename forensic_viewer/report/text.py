@@ -13,6 +13,12 @@ from engine.ensemble import decided_by_face
 from engine.facepath import FACE_MARGIN, face_out_of_range
 from forensic_viewer.audit import AuditStamp
 from forensic_viewer.environment import computed_by
+from forensic_viewer.report.limitations import (
+    bundled_training_words,
+    is_bundled,
+    training_run_figures,
+    training_words,
+)
 from forensic_viewer.report.metadata import metadata_values
 from forensic_viewer.report.model import (
     FACE_MODEL,
@@ -167,14 +173,11 @@ def summary_note(ov: Overview) -> str:
 
 
 def cell_text(c: Cell | None) -> str:
-    if c is None:
-        return "—"
-    return c.text
+    return "—" if c is None else c.text
 
 
 def summary_header(ov: Overview) -> list[str]:
-    """Columns of the summary table: fixed ones, the default verdict (the ensemble's), one per
-    model, then the rest."""
+    """Columns of the summary table: fixed ones, the default verdict, one per model, the rest."""
     names = ov.model_columns
     ens = ov.ensemble_column
     return [
@@ -412,15 +415,6 @@ def entry_rows(e: ModelEntry) -> Rows:
     return rows
 
 
-# The metrics a checkpoint carries were measured by its training run on that run's validation
-# split, which may also have chosen its epoch (the bundled CASIA models': the validation and
-# test parts together, docs/VERDICTS.md); a report must not pass them off as held-out figures.
-TRAINING_RUN_FIGURES = (
-    "measured by its training run on that run's validation split, which may also have chosen "
-    "the checkpoint; the model card's test-part figures, where it has them, are the ones to quote"
-)
-
-
 FACE_INPUT = {FACE_MODEL: "each face found, on its own (the face path; no whole-image result)"}
 
 
@@ -467,8 +461,14 @@ def model_rows(m: ModelSummary) -> Rows:
         else:
             rows.append(("Model card", card.source))
             if card.metrics:  # the trainer's own figures: say which split they come from
-                rows.append(("Training-run figures", TRAINING_RUN_FIGURES))
+                rows.append(
+                    ("Training-run figures", training_run_figures(card.metrics, card.training))
+                )
                 rows += [(f"Training-run validation: {k}", num(v)) for k, v in card.metrics.items()]
+            if is_bundled(m.checkpoint):  # its record names the build machine's folders
+                rows.append(("Training", bundled_training_words(m.checkpoint)))
+            elif how := training_words(card.training):
+                rows.append(("Training", how))
             if card.created:
                 rows.append(("Checkpoint created", card.created))
     return rows
@@ -538,7 +538,7 @@ def analysis_summary_rows(a: AnalysisSummary) -> Rows:
     return [
         ("Method", a.method),
         ("Source", a.source),
-        ("Implementation version", a.version),
+        ("Implementation version", a.version_text),
         (
             "Parameters",
             _params_text(a.params) + (" (other files: other values)" if a.varied else ""),

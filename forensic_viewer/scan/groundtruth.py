@@ -64,6 +64,7 @@ from engine.masks import (
     AUTHENTIC_FOLDERS,
     MASK_FOLDERS,
     implausible_masks,
+    inverted_masks,
     is_appledouble,
     list_masks,
     subfolder,
@@ -113,7 +114,9 @@ class TruthSource:
     for an authentic image. masks: every mask file, to tell which matched no image.
     mask_folder: a BenCo folder's ``Gt/``, whose every file is a mask (:meth:`mask_rule`).
     appledouble: the files of ``Gt/`` and ``Au/`` that are macOS's AppleDouble files, passed
-    over (:func:`engine.masks.is_appledouble`)."""
+    over (:func:`engine.masks.is_appledouble`). one_mask: a mask file given for one image
+    (``analyze IMAGE --gt MASK``), which may be that image's authentic truth, all black: no
+    set of tampered images' masks (:func:`implausible_line`)."""
 
     origin: Path
     by_path: dict[str, Path | None] = field(default_factory=dict)
@@ -122,6 +125,7 @@ class TruthSource:
     problems: list[str] = field(default_factory=list)
     mask_folder: Path | None = None
     appledouble: list[Path] = field(default_factory=list)
+    one_mask: bool = False
 
     def mask_rule(self) -> Callable[[str | Path], bool]:
         """Whether a file is one of this ground truth's masks, so never evidence: a file below
@@ -240,7 +244,7 @@ def truth_for_images(images: Sequence[str | Path], path: str | Path) -> TruthSou
             raise ForensicError(mask, "no such ground-truth mask")
         if mask is not None and (reason := _unreadable(mask)) is not None:
             raise ForensicError(mask, f"ground-truth mask cannot be read: {reason}")
-        src = TruthSource(path)
+        src = TruthSource(path, one_mask=mask is not None)
         src.by_path[str(image)] = mask
         src.masks += [mask] if mask is not None else []
         return src
@@ -407,9 +411,9 @@ def evaluate_scan(out: Path, truth: TruthSource, keys: Sequence[str] | None = No
         summary.add(image)
         files.append(image)
     problems += truth.unmatched(used)
-    mask_warning = implausible_line(marked, mask_warnings)
+    mask_warning = implausible_line(marked, mask_warnings, tampered=not truth.one_mask)
     if mask_warning is not None:
-        problems.insert(0, mask_warning)
+        problems = [mask_warning, *_not_said_again(problems, marked, mask_warnings)]
     result = ScanTruth(
         summary.figures(),
         files,
@@ -426,15 +430,45 @@ def evaluate_scan(out: Path, truth: TruthSource, keys: Sequence[str] | None = No
     return result
 
 
-def implausible_line(marked: list[tuple[Path, float]], warnings: list[str]) -> str | None:
+def implausible_line(
+    marked: list[tuple[Path, float]], warnings: list[str], tampered: bool = True
+) -> str | None:
     """One line when the tampered images' masks, as (mask, share marked), look inverted or
     none marks a pixel (:func:`engine.masks.implausible_masks`, by which ``forensic-train``
     refuses such a set), saying the figures are computed against them as they are; else None.
-    A warning, not a refusal: the scan's analyses stand without the figures."""
-    found = implausible_masks(marked, warnings)
+    A warning, not a refusal: the scan's analyses stand without the figures. ``tampered``
+    False: the masks are no set of tampered images' but the one mask given for one image
+    (:attr:`TruthSource.one_mask`), and an all-black mask is an authentic image's truth, no
+    defect: only whether it looks inverted (a mask of 0 and 1 says so in its own warning)."""
+    found = implausible_masks(marked, warnings) if tampered else inverted_masks(marked)
     if found is None:
         return None
     return f"{found[0]}: {found[1]}; the ground-truth figures are computed against them as they are"
+
+
+def _not_said_again(
+    problems: list[str], marked: list[tuple[Path, float]], warnings: list[str]
+) -> list[str]:
+    """``problems`` less the own warnings of the mask that :func:`implausible_line` names when
+    no mask marks a pixel: a mask of 0 and 1 is that line's problem, and the mask's warning
+    of it ("read as an empty mask") named the same file again in a second line (one mask,
+    ``analyze --gt``: two lines for one problem). Kept in the file's own warnings."""
+    if any(share > 0 for _, share in marked):  # inverted: the named mask's warnings differ
+        return problems
+    named = f"{marked[0][0]}: "
+    return [p for p in problems if not (p in warnings and p.startswith(named))]
+
+
+def inverted_line(truth: TruthMask) -> str | None:
+    """One line when the single mask ``truth`` (the viewer's Ground truth panel) marks more
+    than half of its image, short of all of it: :func:`engine.masks.inverted_masks`, the rule
+    ``forensic-train`` refuses by and a scan warns by, for one mask; else None. A mask of 0
+    and 1 says so in its own warning (``truth.warnings``)."""
+    share = float(truth.mask.mean()) if truth.mask.size else 0.0
+    found = inverted_masks([(Path(truth.file), share)])
+    if found is None:
+        return None
+    return f"{found[0]}: {found[1]}; the figures are computed against it as it is"
 
 
 def truth_labels(gt: Mapping[str, Any] | None) -> dict[str, int] | None:

@@ -69,11 +69,16 @@ from engine.errors import ForensicError
 from engine.threads import available_cores, core_slots, free_slot, pin_process
 from forensic_viewer.environment import environment
 from forensic_viewer.scan.lock import OutputLock, ScanFailed
-from forensic_viewer.scan.records import EncodedRecord, ErrorRecord, error_record
+from forensic_viewer.scan.records import (
+    EncodedRecord,
+    ErrorRecord,
+    FileRecord,
+    as_record,
+    error_record,
+)
 from forensic_viewer.scan.results import ResultIndex, ResultLog, face_model_figures, write_csv
 from forensic_viewer.scan.run import (
     Prefetched,
-    Recorded,
     ScanLog,
     ScanSummary,
     analyse_item,
@@ -83,12 +88,14 @@ from forensic_viewer.scan.run import (
     encode_outcome,
     end_run,
     load_for_scan,
+    mark_stale,
     named,
     sha256_if_read,
     unchanged,
     write_outcome,
 )
 from forensic_viewer.scan.settings import check_settings, now_text, scan_settings
+from forensic_viewer.scan.upgrade import Recorded, Stale, recorded_rows
 
 if TYPE_CHECKING:  # torch loads in the workers, never in the parent of a pool
     from multiprocessing.process import BaseProcess
@@ -147,7 +154,8 @@ def jobs_arg(text: str) -> int | str:
 
 def files_to_analyse(files: Sequence[tuple[Path, str]], done: Collection[str]) -> int:
     """How many of a scan's ``files`` (path, key) it will analyse: a resume skips the keys in
-    ``done`` (``ResultIndex.done_keys``), so they cost no worker (:func:`auto_jobs`)."""
+    ``done`` (``upgrade.up_to_date_keys``: rows holding an older analysis version are work
+    left), so they cost no worker (:func:`auto_jobs`)."""
     return sum(key not in done for _, key in files)
 
 
@@ -246,12 +254,16 @@ class WorkerReady:
 
 @dataclass(frozen=True)
 class _Task:
-    """One file handed to a worker. previous: the SHA-256 its last row recorded."""
+    """One file handed to a worker. previous: the SHA-256 its last row recorded. stale,
+    whole, row: its row's analyses of an older version (``run.mark_stale``)."""
 
     index: int
     path: Path
     key: str
     previous: str | None
+    stale: Stale = ()
+    whole: bool = False
+    row: FileRecord | None = None
 
 
 @dataclass(frozen=True)
@@ -370,6 +382,7 @@ def analyse_task(
     problems = _Collected()
     item = load_for_scan(task.index, task.path, task.key, thumbnails=thumbnails)
     item.previous = task.previous
+    mark_stale(item, task.stale, task.whole, task.row)
     try:
         outcome = analyse_item(item, analyzer, None, cancel, problems, analyses)
     except Cancelled:
@@ -664,9 +677,7 @@ class _Pool:
         self.results = results = ResultLog(self.out, self.index)
         self.index = None
         self.problems = problems = ScanLog(self.out)
-        self.recorded = {
-            k: Recorded(results.status(k) or "", results.sha256(k)) for k in results.keys()
-        }
+        self.recorded = recorded_rows(results, first.ensemble_analyses)
         self.todo = enumerate(self.files)
         finished = False
         try:
@@ -833,7 +844,13 @@ class _Pool:
                 self.summary.skipped += 1
                 self._report(self.results.get(key))
                 continue
-            return _Task(index, path, key, None if rec is None else rec.sha256)
+            if rec is None:
+                return _Task(index, path, key, None)
+            row = None  # the row whose analyses of an older version alone are run again
+            if rec.stale and not rec.whole:
+                kept = as_record(self.results.get(key))
+                row = kept if isinstance(kept, FileRecord) else None
+            return _Task(index, path, key, rec.sha256, rec.stale, rec.whole, row)
         self.exhausted = True
         return None
 
@@ -854,7 +871,8 @@ class _Pool:
         assert self.results is not None and self.problems is not None
         for message, trace in answer.problems:
             self.problems.problem(message, trace)
-        item = Prefetched(task.index, task.path, task.key)
+        item = Prefetched(task.index, task.path, task.key, previous=task.previous)
+        item.stale, item.whole = task.stale, task.whole  # counted when the bytes were the same
         record = write_outcome(answer.outcome, self.out)
         self._report(append_record(self.results, item, record, self.problems, self.summary))
 

@@ -875,6 +875,9 @@ class EncodedRecord:
 
     record: FileRecord
     files: tuple[tuple[str, bytes], ...] = ()
+    # files of the row this record replaces that it no longer names (an analysis run again
+    # whose new version made no map: scan/upgrade.py), removed once the new files are written
+    dropped: tuple[str, ...] = ()
 
     @property
     def nbytes(self) -> int:
@@ -883,9 +886,11 @@ class EncodedRecord:
 
     def write(self, out: Path) -> FileRecord:
         """Write the files under ``out`` (each atomically, maps before the thumbnail, all
-        before the row that names them); the record."""
+        before the row that names them), remove the ``dropped`` ones; the record."""
         for name, data in self.files:
             atomic_write(out / name, data)
+        for name in self.dropped:
+            (out / name).unlink(missing_ok=True)
         return self.record
 
 

@@ -80,6 +80,7 @@ class ResultIndex:
         self._status: dict[str, str] = {}
         self._sha256: dict[str, str | None] = {}
         self._files: dict[str, str | None] = {}
+        self._versions: dict[str, tuple[tuple[str, str], ...]] = {}
         self.has_ensemble = False
         self.ends_torn = False
         self.read_as: tuple[int, int] | None = None  # the file's size and mtime when indexed
@@ -113,6 +114,7 @@ class ResultIndex:
         self._status = dict(index._status)
         self._sha256 = dict(index._sha256)
         self._files = dict(index._files)
+        self._versions = dict(index._versions)
         self.has_ensemble = index.has_ensemble
         self.ends_torn = index.ends_torn
         self.read_as = index.read_as
@@ -126,6 +128,7 @@ class ResultIndex:
         self._status[record.path] = record.status
         self._sha256[record.path] = record.sha256
         self._files[record.path] = record.file
+        self._versions[record.path] = tuple((a.name, a.provenance.version) for a in record.analyses)
         self.has_ensemble |= record.ensemble is not None
 
     def __contains__(self, key: object) -> bool:
@@ -148,6 +151,12 @@ class ResultIndex:
     def evidence_file(self, key: str) -> str | None:
         """The evidence path the last record of ``key`` names (None in early versions' rows)."""
         return self._files.get(key)
+
+    def analysis_versions(self, key: str) -> tuple[tuple[str, str], ...]:
+        """(name, version) of each classic analysis the last record of ``key`` holds, in its
+        order (none for an error row): what a resume compares with the analyses' versions now
+        (:mod:`forensic_viewer.scan.upgrade`)."""
+        return self._versions.get(key, ())
 
     def duplicates(self, keys: Iterable[str] | None = None) -> dict[str, str]:
         """Each path (of ``keys``; default: all) whose bytes another path of the folder has too

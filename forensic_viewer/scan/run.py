@@ -27,6 +27,7 @@ What stops a scan and what does not:
 Resume: a file whose last row is a finished analysis is skipped only when its bytes still hash
 to that row's SHA-256 (the prefetch thread hashes it); otherwise it is analysed again and the
 new row's ``replaces`` holds the old SHA-256. Files whose last row is an error are retried.
+A row's classic analyses of an older version run again: :mod:`forensic_viewer.scan.upgrade`.
 """
 
 from __future__ import annotations
@@ -42,12 +43,11 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 from engine.analyses import run_analyses
 from engine.ending import stop_signal, stop_words
 from engine.errors import EvidenceError, ForensicError, ImageHeader
-from engine.files import open_append
 from engine.io import MAX_FILE_BYTES, load_evidence
 from engine.types import Analysis, Evidence, Progress
 from forensic_viewer.environment import environment
@@ -56,7 +56,9 @@ from forensic_viewer.scan.maps import encode_jpeg, thumbnail
 from forensic_viewer.scan.records import (
     EncodedRecord,
     ErrorRecord,
+    FileRecord,
     ScanRecord,
+    as_record,
     encode_result,
     error_record,
 )
@@ -64,17 +66,26 @@ from forensic_viewer.scan.results import (
     ResultIndex,
     ResultLog,
     face_model_figures,
-    opened_or_refused,
     write_csv,
 )
+from forensic_viewer.scan.scanlog import SCAN_LOG as SCAN_LOG
+from forensic_viewer.scan.scanlog import ScanLog
 from forensic_viewer.scan.settings import check_settings, record_run, scan_settings
+from forensic_viewer.scan.upgrade import (
+    Recorded,
+    Rerun,
+    Stale,
+    Upgraded,
+    count_upgrade,
+    encode_rerun,
+    recorded_rows,
+)
 from forensic_viewer.scan.walk import sha256_of_file
 
 if TYPE_CHECKING:  # torch loads only when a scan runs, not when results are read
     from engine.pipeline import Analyzer
 
 DEFAULT_PREFETCH = 2  # files decoded ahead of the one being analysed
-SCAN_LOG = "scan.log"
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +96,8 @@ class ScanSummary:
     their finished row's SHA-256. log: ``scan.log`` when this run wrote tracebacks into it.
     interrupted: the signal's name (``SIGINT``, ``SIGTERM``) when one stopped the run (then
     ``cancelled`` too). copies: the files the run went through whose bytes another file of the
-    folder has too, with that file's key (``ResultIndex.duplicates``: from the rows at the end)."""
+    folder has too, with that file's key (``ResultIndex.duplicates``: from the rows at the end).
+    upgraded: per classic analysis run again because rows held an older version of it."""
 
     total: int = 0
     done: int = 0
@@ -97,6 +109,7 @@ class ScanSummary:
     log: Path | None = None
     interrupted: str | None = None
     copies: dict[str, str] = field(default_factory=dict)
+    upgraded: dict[str, Upgraded] = field(default_factory=dict)
 
     @property
     def through(self) -> int:
@@ -113,6 +126,8 @@ class Prefetched:
     when they could be read, ``trace`` the traceback of an unexpected exception), ``evidence``
     (decoded and hashed, with ``thumb`` JPEG bytes when thumbnails are on).
     previous: the SHA-256 the path's last row recorded (None: no row, or none recorded).
+    stale / whole: as :class:`~forensic_viewer.scan.upgrade.Recorded`'s, once the bytes are
+    found unchanged; ``row``, that row, when only its ``stale`` analyses are to run again.
     """
 
     index: int
@@ -126,15 +141,10 @@ class Prefetched:
     skip: bool = False
     previous: str | None = None
     header: ImageHeader | None = None  # with error: what the loader read (kept in its row)
+    stale: Stale = ()
+    whole: bool = False
+    row: FileRecord | None = None
     held: bool = field(default=False, repr=False)  # holds a prefetch slot until released
-
-
-@dataclass(frozen=True)
-class Recorded:
-    """What the output folder already says about a path: its last row's status and SHA-256."""
-
-    status: str
-    sha256: str | None
 
 
 @dataclass
@@ -216,8 +226,9 @@ def load_for_scan(index: int, path: Path, key: str, *, thumbnails: bool = True) 
 
 
 def unchanged(rec: Recorded | None, path: Path) -> bool:
-    """Whether ``rec`` is a finished analysis and ``path``'s bytes still hash to its SHA-256."""
-    if rec is None or rec.status != "ok" or not rec.sha256:
+    """Whether ``rec`` is finished, of the analyses' versions now, and ``path``'s bytes still
+    hash to its SHA-256."""
+    if rec is None or rec.status != "ok" or not rec.sha256 or rec.stale:
         return False
     try:
         return sha256_of_file(path) == rec.sha256
@@ -273,6 +284,8 @@ class Prefetcher:
         item = load_for_scan(i, path, key, thumbnails=self._thumbnails)
         rec = self._recorded.get(key)
         item.previous = None if rec is None else rec.sha256
+        if rec is not None:
+            mark_stale(item, rec.stale, rec.whole)
         return item
 
     def _items(self) -> Iterator[Prefetched]:
@@ -345,38 +358,6 @@ class Prefetcher:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-class ScanLog:
-    """``scan.log`` in the output folder: the traceback of every unexpected per-file error
-    (opened on the first one, appended to across runs), so the terminal and the results show
-    one line and the detail is kept. One line also goes to the program's log (INFO)."""
-
-    def __init__(self, out: Path) -> None:
-        self.path = out / SCAN_LOG
-        self._f: IO[str] | None = None
-
-    @property
-    def written(self) -> bool:
-        return self._f is not None
-
-    def problem(self, message: str, trace: str) -> None:
-        log.info("%s (traceback in %s)", message, self.path)
-        if self._f is None:
-            self._f = self._append()  # closed by close()
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-        self._f.write(f"--- {stamp} {message}\n{trace.rstrip()}\n")
-        self._f.flush()
-
-    def _append(self) -> IO[str]:
-        """``scan.log`` opened for appending (:func:`engine.files.open_append`: a pipe or device
-        there is one line naming it, as for ``results.jsonl``); non-UTF-8 names read ``\\udcXX``."""
-        utf8 = {"encoding": "utf-8", "errors": "backslashreplace"}
-        return opened_or_refused(open_append, self.path, "a", **utf8)
-
-    def close(self) -> None:
-        if self._f is not None:
-            self._f.close()
 
 
 def run_scan(
@@ -456,7 +437,7 @@ def _run_locked(
     summary = ScanSummary(total=total)
     keys: list[str] = []
     faces_checked = analyzer.faces is not None
-    recorded = {k: Recorded(results.status(k) or "", results.sha256(k)) for k in results.keys()}
+    recorded = recorded_rows(results, getattr(analyzer.ensemble, "analyses", None) or ())
     loader = Prefetcher(files, recorded=recorded, depth=prefetch, thumbnails=thumbnails)
     finished = False
     interrupted: KeyboardInterrupt | None = None
@@ -471,6 +452,9 @@ def _run_locked(
                 if on_file is not None:
                     on_file(item.index, total, results.get(item.key))
                 continue
+            if item.stale and not item.whole:  # its row's older analyses alone run again
+                kept = as_record(results.get(item.key))
+                item.row = kept if isinstance(kept, FileRecord) else None
             try:
                 outcome = analyse_item(item, analyzer, progress, cancel, problems, analyses)
                 record = record_outcome(item, outcome, out, faces_checked, problems)
@@ -525,6 +509,8 @@ def end_run(out: Path, summary: ScanSummary, interrupted: KeyboardInterrupt | No
     elif summary.cancelled:
         run["state"] = "cancelled"
     run |= {"analysed": summary.done, "failed": len(summary.failed), "skipped": summary.skipped}
+    if summary.upgraded:  # which analyses ran again, on how many files, why (scan/upgrade.py)
+        run["upgraded"] = {n: u.to_json() for n, u in summary.upgraded.items()}
     if run["state"] == "finished":
         run["note"] = f"finished: {through} of {files} files"
     else:
@@ -547,11 +533,11 @@ def analyse_item(
     cancel: Callable[[], bool] | None,
     problems: ScanLog,
     analyses: tuple[str, ...] = (),
-) -> Analysis | ErrorRecord:
+) -> Analysis | Rerun | ErrorRecord:
     """The analysis of one loaded file (with the classic ``analyses`` an ensemble did not
-    run already), or an error record naming the file (an unexpected exception's traceback
-    goes to ``problems``). Only :class:`~engine.tiling.Cancelled` propagates. The worker
-    processes of :mod:`forensic_viewer.scan.pool` call this too."""
+    run already; of ``item.row``, its analyses of an older version alone), or an error record
+    naming the file (an unexpected exception's traceback goes to ``problems``). Only
+    :class:`~engine.tiling.Cancelled` propagates. The pool's workers call this too."""
     from engine.tiling import Cancelled
 
     if item.evidence is None:
@@ -559,6 +545,11 @@ def analyse_item(
             problems.problem(item.error or "", item.trace)
         return _failed(item, item.sha256, item.error or "not loaded")
     try:
+        if item.row is not None:  # only the row's analyses of an older version
+            names = [n for n, _ in item.stale]
+            return Rerun(
+                item.row, run_analyses(names, item.evidence, cancel=cancel, progress=progress)
+            )
         analysis = analyzer.analyze(item.evidence, progress=progress, cancel=cancel)
         if analyses:  # besides those an ensemble had run already
             todo = [n for n in analyses if n not in analysis.analyses]
@@ -586,7 +577,7 @@ def _failed(item: Prefetched, sha: str | None, message: str) -> ErrorRecord:
 
 def record_outcome(
     item: Prefetched,
-    outcome: Analysis | ErrorRecord,
+    outcome: Analysis | Rerun | ErrorRecord,
     out: Path,
     faces_checked: bool,
     problems: ScanLog,
@@ -604,7 +595,7 @@ def record_outcome(
 
 def encode_outcome(
     item: Prefetched,
-    outcome: Analysis | ErrorRecord,
+    outcome: Analysis | Rerun | ErrorRecord,
     faces_checked: bool,
     problems: ScanLog,
 ) -> EncodedRecord | ErrorRecord:
@@ -618,9 +609,11 @@ def encode_outcome(
     """
     if isinstance(outcome, ErrorRecord):
         return outcome
-    sha = outcome.evidence.sha256
+    sha = outcome.row.sha256 if isinstance(outcome, Rerun) else outcome.evidence.sha256
     replaces = item.previous if item.previous and sha != item.previous else None
     try:
+        if isinstance(outcome, Rerun):
+            return encode_rerun(outcome)
         return encode_result(
             item.key,
             outcome,
@@ -695,4 +688,13 @@ def append_record(
         summary.failed.append((item.key, record.error))
     else:
         summary.done += 1
+        if item.stale and record.sha256 == item.previous:  # an upgrade, not changed bytes
+            count_upgrade(summary.upgraded, item.stale, item.whole)
     return row
+
+
+def mark_stale(item: Prefetched, stale: Stale, whole: bool, row: FileRecord | None = None) -> None:
+    """Give ``item`` its row's analyses of an older version (``whole``: analysed again; else
+    ``row``, whose ``stale`` analyses alone run again) when its bytes are the row's."""
+    if stale and item.evidence is not None and item.sha256 == item.previous:
+        item.stale, item.whole, item.row = stale, whole, None if whole else row

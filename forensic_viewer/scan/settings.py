@@ -77,7 +77,8 @@ def check_settings(
     started: str | None = None,
     command: Mapping[str, Any] | None = None,
 ) -> None:
-    """Refuse an output folder made with other settings, then record ``settings`` in scan.json
+    """Refuse an output folder made with other settings (classic analyses of another version
+    excepted: :func:`upgradable`), then record ``settings`` in scan.json
     (written aside and renamed: a reader never sees half of it), with the run's ``run`` state
     "running" until :func:`record_run` says how it ended; the earlier run's ``run`` joins
     ``earlier_runs`` (:func:`earlier_runs`).
@@ -102,6 +103,8 @@ def check_settings(
         if isinstance(old, dict):
             old = {k: v for k, v in settings.items() if k in SETTINGS_UNRECORDED} | old
             differ = [k for k in settings if old.get(k, SETTING_DEFAULTS.get(k)) != settings[k]]
+            if differ == ["analyses"] and upgradable(old.get("analyses"), settings["analyses"]):
+                differ = []  # the rows of older versions are brought up to date: scan/upgrade.py
             if differ:
                 raise ScanSettingsMismatch(
                     out,
@@ -115,6 +118,19 @@ def check_settings(
     history = earlier_runs(old) if isinstance(old, dict) else {}
     scan = {**(extra or {}), **history, RUN_FIELD: run, **settings}
     atomic_write(info, json.dumps(scan, indent=2) + "\n")
+
+
+def upgradable(old: Any, now: Mapping[str, Any]) -> bool:
+    """Whether scan.json's ``analyses`` ``old`` differ from ``now`` only by analyses' versions
+    (the same analyses; an analysis's parameters may differ only with its version): a resume
+    then runs them again where rows hold an older version (:mod:`forensic_viewer.scan.upgrade`)
+    rather than refuse the folder."""
+    if not isinstance(old, dict) or list(old) != list(now):
+        return False
+    return all(
+        isinstance(o, dict) and (o == now[n] or o.get("version") != now[n].get("version"))
+        for n, o in old.items()
+    )
 
 
 def earlier_runs(old: dict[str, Any]) -> dict[str, Any]:

@@ -17,10 +17,12 @@ import cv2
 import numpy as np
 import pytest
 
+import engine.faces as faces_module
 from engine.faces import (
     WEIGHT_CENTER,
     FaceDetector,
     HaarCascade,
+    RawFace,
     face_score,
     level_weight_to_confidence,
 )
@@ -307,3 +309,28 @@ def test_the_detection_copy_keeps_a_short_side_faces_can_be_found_in(shape, copy
     backend = _Shapes()
     FaceDetector(backend).detect(np.zeros((*shape, 3), np.uint8))
     assert backend.seen == [copy]
+
+
+class _WholeCopy:
+    """A backend that finds one face filling whatever copy it is given, its last landmark on
+    the copy's bottom-right corner."""
+
+    name = "whole"
+
+    def __call__(self, rgb):
+        h, w = rgb.shape[:2]
+        marks = np.array([[w / 2, h / 2]] * 4 + [[w, h]], np.float32)
+        return [RawFace((0.0, 0.0, float(w), float(h)), 0.9, marks)]
+
+
+def test_boxes_map_back_with_each_axis_own_factor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The copy's sides are rounded apart: 147 x 6000 at 1/6 is 24 x 1000 (24.5 rows
+    rounded), so its rows are 24/147 of the evidence's, not 1/6. One factor put a box over the
+    whole copy 3 px short of the evidence's bottom (rows 0-144 of 147). The short-side floor
+    is lowered so that a small image shows it (at 384 px the error is up to half a copy pixel:
+    about 1 px in a 8:3 photograph, 2.6 px in a 105 MP one)."""
+    monkeypatch.setattr(faces_module, "DETECT_MIN_SHORT", 24)
+    found = FaceDetector(_WholeCopy(), max_side=1000).detect(np.zeros((147, 6000, 3), np.uint8))
+    assert [f.box for f in found] == [(0, 0, 6000, 147)]
+    assert found[0].landmarks is not None
+    np.testing.assert_allclose(found[0].landmarks[-1], (6000, 147))

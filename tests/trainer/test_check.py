@@ -274,3 +274,23 @@ def test_a_json_lists_relative_paths_and_a_csv_list_are_explained(tmp_path: Path
     (problem,) = check([str(lists / "pairs.csv")])["problems"]
     assert problem.startswith(f"{lists / 'pairs.csv'}: not a data folder or a .json list (a CSV")
     assert "write its pairs as a JSON list" in problem
+
+
+def test_a_folder_whose_tampered_images_all_lack_masks_is_not_called_empty(
+    tmp_path: Path,
+) -> None:
+    """Tp/ full and Gt/ empty: each image's missing mask is named, and the last line says that
+    none can be used, not that the folder holds no images (it read as the folder's images
+    being unreadable or elsewhere, beside 3 tampered images counted)."""
+    root = make_folder(tmp_path / "d", 3, 0, seed=0, size=32)
+    for mask in (root / "Gt").iterdir():
+        mask.unlink()
+    result = check([str(root)])
+    problems = result["problems"]
+    assert sum("tampered image has no mask" in p for p in problems) == 3
+    assert not any("no images in Tp/ or Au/" in p for p in problems)
+    assert any(
+        p == f"{root}: no usable image: none of the 3 tampered images in Tp/ has a mask in Gt/, "
+        "and there is no Au/ folder"
+        for p in problems
+    ), problems

@@ -352,3 +352,43 @@ def test_the_face_path_on_photographs_counts_photographs_faces_and_flags(
     assert got["faces_flagged"] == len(got["photos_flagged"]) <= 2
     assert set(got["photos_flagged"]) <= {"p0.png", "p1.png"}
     assert got["seconds_per_face"] > 0
+
+
+def _large_masks(folder: Path) -> Path:
+    """The forged crops' masks of ``folder`` made to cover seven eighths of their crop: right
+    for forgeries that large, and inverted-looking to the rule (most mark more than half)."""
+    large = np.zeros((64, 64), np.uint8)
+    large[8:, :] = 255
+    for mask in (folder / "Gt").iterdir():
+        Image.fromarray(large).save(mask)
+    return folder
+
+
+@pytest.mark.parametrize("part", ["val", "test"])
+def test_masks_that_look_inverted_are_refused_unless_given_as_they_are(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], part: str
+) -> None:
+    """face-model chose its pixel threshold (and measured the test part's pixel F1) against
+    masks that fit, eval and calibrate refuse as inverted, without a word. It refuses them
+    now, before any model loads, in a line naming --masks-as-given; with it, the masks are
+    used as they are, said in a warning and recorded in --json and the decision's details."""
+    ckpt = make_tiny_checkpoint(tmp_path / "tiny.safetensors")
+    val, test = _crops(tmp_path / "val", 0), _crops(tmp_path / "test", 1)
+    large = _large_masks(val if part == "val" else test)
+    out, report_ = tmp_path / "faces.safetensors", tmp_path / "fm.json"
+    args = ["face-model", "--model", str(ckpt), "--val", str(val), "--test", str(test)]
+    args += ["--out", str(out), "--json", str(report_), "--device", "cpu", "--mirror", "off"]
+    capsys.readouterr()
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"forensic-train face-model: error: {large / 'Gt'}/ff_00000")
+    assert "the masks look inverted: 3 of 3" in err and "give --masks-as-given" in err
+    assert not out.exists() and not report_.exists()
+
+    assert main([*args, "--masks-as-given"]) == 0
+    (line,) = [ln for ln in capsys.readouterr().err.splitlines() if "--masks-as-given" in ln]
+    assert line.startswith(f"warning: {large / 'Gt'}/ff_00000")
+    assert line.endswith("used as given (--masks-as-given), not refused as inverted")
+    given = [line.removeprefix("warning: ")]
+    assert json.loads(report_.read_text(encoding="utf-8"))["masks_as_given"] == given
+    assert load_checkpoint(out).meta.decision.details["masks_as_given"] == given

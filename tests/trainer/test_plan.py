@@ -590,3 +590,19 @@ def test_an_output_name_of_a_bundled_model_is_refused(tmp_path: Path) -> None:
     assert reason.startswith(f"output name: {bundled.stem} is a bundled model's name")
     c.name = bundled.stem + "-lab"
     assert readiness(c, {"ok": True}, None)[0]
+
+
+def test_the_dialogs_masks_as_given_reaches_face_model_too(tmp_path: Path) -> None:
+    """face-model chooses its pixel threshold on the run's masks by the inverted-mask rule as
+    fit does: the dialog's "masks as given", which let fit train on them, reaches it too, or
+    the run that trained would stop at its decision."""
+    from trainer.cli import build_parser
+
+    face = write_checkpoint(
+        tmp_path / "f.safetensors", "crfd-net-compact", scope="faces", channels=(8, 16, 32)
+    )
+    for as_given in (False, True):
+        c = _config(tmp_path, init=str(face), masks_as_given=as_given)
+        step = c.calibrate_argv(c.final_checkpoint())
+        assert step[0] == "face-model" and ("--masks-as-given" in step) == as_given
+        assert build_parser().parse_args(step).masks_as_given == as_given

@@ -86,3 +86,38 @@ def test_a_calibrated_file_that_cannot_be_written_is_one_line_naming_it(tmp_path
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
     assert errors == [f"forensic-train calibrate: error: {out}: File too large"]
     assert not out.exists()
+
+
+@pytest.mark.skipif(not hasattr(resource, "RLIMIT_FSIZE"), reason="no file size limit here")
+def test_an_install_that_cannot_be_written_leaves_nothing_in_the_models_folder(
+    tmp_path: Path,
+) -> None:
+    """Install for the viewer on a full disk: the dialog says so in one line, and the half
+    copy (``NAME.safetensors.part``) was left in the models folder, taking the space the next
+    try needed."""
+    src = tmp_path / "run" / "calibrated.safetensors"
+    src.parent.mkdir()
+    src.write_bytes(os.urandom(3 * FILE_LIMIT))
+    models = tmp_path / "models"
+
+    def limited() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_LIMIT, FILE_LIMIT))
+
+    code = (
+        "import sys; from pathlib import Path; from trainer.plan import install_checkpoint\n"
+        "try:\n    install_checkpoint(Path(sys.argv[1]), Path(sys.argv[2]))\n"
+        "except OSError as e:\n    print(e.strerror); sys.exit(1)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(src), str(models / "mine.safetensors")],
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=limited,
+    )
+    assert done.returncode == 1 and done.stdout.strip() == "File too large", done.stderr
+    assert list(models.iterdir()) == []
+    assert src.stat().st_size == 3 * FILE_LIMIT  # the run's model is as it was

@@ -205,3 +205,30 @@ def test_synth_makes_forgeries_of_one_camera_half_for_the_features(tmp_path: Pat
     assert all(photo_part(n) == "camera-val" for n in listed["photos"])
     assert len(list((out / "Au").iterdir())) == len(listed["photos"])
     assert forgeries_part(out) == "forgeries-val"
+
+
+def test_refresh_refuses_masks_that_look_inverted_as_features_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``features`` refuses masks that look inverted (its pixel F1 would be measured against
+    them), but ``--reuse`` read every row's mask again and measured against it without the
+    rule. It refuses them now, before anything is written, in a line naming the override;
+    with ``--masks-as-given`` it measures against them and says so at the end."""
+    old, _, truth = _old_features(tmp_path)
+    mask = tmp_path / "data" / "Gt" / "Sp_S_copy_gt.png"
+    Image.fromarray(np.where(truth, 0, 255).astype(np.uint8), mode="L").save(mask)  # inverted
+    out = tmp_path / "new.jsonl"
+    argv = ["features", "--reuse", str(old), "--only", "clone", "--parts", "val"]
+    argv += ["--out", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"forensic-train features: error: {mask}: the masks look inverted")
+    assert "give --masks-as-given" in err and "\n" not in err
+    assert not out.exists() and not out.with_suffix(".maps").exists()
+
+    assert main([*argv, "--masks-as-given"]) == 0
+    (line,) = [ln for ln in capsys.readouterr().err.splitlines() if "--masks-as-given" in ln]
+    assert line.startswith(f"warning: {mask}: the masks look inverted: 1 of 1")
+    assert line.endswith("used as given (--masks-as-given), not refused as inverted")
+    val, _ = (json.loads(r) for r in out.read_text(encoding="utf-8").splitlines())
+    assert val["classic"]["clone"]["pixel_f1"] < 0.5  # measured against the mask as given

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,17 @@ def models_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     folder = tmp_path / "models"
     monkeypatch.setenv("FORENSIC_VIEWER_MODELS", str(folder))
     return folder
+
+
+@pytest.fixture
+def large_font(qapp) -> Iterator[None]:
+    """The application's font at 16 points, as an analyst with low vision sets it."""
+    before = qapp.font()
+    font = qapp.font()
+    font.setPointSize(16)
+    qapp.setFont(font)
+    yield
+    qapp.setFont(before)
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ verdict colours as chosen read 2.9:1 (green) and 3.8:1 (red) on a light theme's 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -144,17 +143,6 @@ def test_the_triage_tables_verdict_colours_read_at_aa_contrast(qapp, dark: bool)
     assert contrast_ratio(brush.color(), base) >= AA_CONTRAST
 
 
-@pytest.fixture
-def large_font(qapp) -> Iterator[None]:
-    """The application's font at 16 points, as an analyst with low vision sets it."""
-    before = qapp.font()
-    font = qapp.font()
-    font.setPointSize(16)
-    qapp.setFont(font)
-    yield
-    qapp.setFont(before)
-
-
 @pytest.mark.usefixtures("large_font")
 @pytest.mark.parametrize("details_open", [False, True], ids=["folded", "open"])
 def test_the_verdict_panel_at_a_large_font_cuts_nothing(qtbot, details_open: bool) -> None:
@@ -222,3 +210,32 @@ def test_the_training_form_keeps_its_width_at_a_large_font(qtbot) -> None:
     qtbot.waitUntil(dialog.isVisible)
     pane = dialog.settings_pane
     assert pane.viewport().width() >= pane.widget().minimumSizeHint().width()
+
+
+@pytest.mark.usefixtures("large_font")
+def test_the_training_dialog_fits_a_small_screen_at_a_large_font(qtbot) -> None:
+    """At 16 pt the dialog opened 1500 pixels wide, wider than a laptop's screen: the form
+    asked 884 (the start-from list as wide as its longest model's name), which could not
+    shrink. Its rows now put a label above its field when short of room, the list shows
+    the start of its entries, each whole in its tooltip, and the dialog keeps to its screen."""
+    from PySide6.QtWidgets import QLabel
+
+    from forensic_viewer.gui.training_dialog import TrainingDialog
+
+    dialog = TrainingDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(dialog.isVisible)
+    screen = dialog.screen().availableGeometry().width()
+    assert dialog.minimumSizeHint().width() <= min(1024, screen)
+    assert dialog.frameGeometry().width() <= screen
+    pane = dialog.settings_pane
+    form = pane.widget()
+    assert pane.viewport().width() >= form.minimumSizeHint().width()
+    assert not pane.horizontalScrollBar().isVisible()
+    for label in form.findChildren(QLabel):
+        if label.isVisibleTo(form) and label.text():
+            assert label.geometry().right() < form.width(), label.text()
+    combo = dialog.start_from.combo
+    for i in range(combo.count()):
+        assert combo.itemData(i, Qt.ItemDataRole.ToolTipRole) == combo.itemText(i)

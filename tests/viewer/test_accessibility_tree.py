@@ -63,22 +63,46 @@ def _qt_part(widget: QWidget) -> bool:
     return False
 
 
+NAME_LENGTH = 60  # characters: a name, not a sentence (a description, the tool tip, says more)
+
+
 def accessible_name(widget: QWidget) -> str:
+    """The name a screen reader reads. A combo box's, on Linux, is its current text (its label
+    is given as a relation); elsewhere it is its accessible name or its label's, and with
+    neither a screen reader falls back on its tool tip: that is the name read here."""
     iface = QAccessible.queryAccessibleInterface(widget)
-    return "" if iface is None else iface.text(QAccessible.Text.Name)
+    if iface is None:
+        return ""
+    if isinstance(widget, QComboBox):
+        labels = iface.relations(QAccessible.RelationFlag.Label)
+        label = labels[0][0].text(QAccessible.Text.Name) if labels else ""
+        return widget.accessibleName() or label or widget.toolTip()
+    return iface.text(QAccessible.Text.Name)
 
 
 def unnamed(root: QWidget) -> list[str]:
     """Interactive widgets under ``root`` that a screen reader would read without a name (or
-    with one of punctuation alone, such as a button "…")."""
+    with one of punctuation alone, such as a button "…"), with a sentence for a name (over
+    ``NAME_LENGTH`` characters), or named by their tool tip alone."""
     found = []
     for widget in root.findChildren(QWidget):
         if not isinstance(widget, INTERACTIVE) or _qt_part(widget):
             continue
-        if not any(c.isalnum() for c in accessible_name(widget)):
+        name = accessible_name(widget)
+        problem = (
+            "unnamed"
+            if not any(c.isalnum() for c in name)
+            else "a sentence"
+            if len(name) > NAME_LENGTH
+            else "its tool tip"
+            if name == widget.toolTip()
+            else ""
+        )
+        if problem:
             where = widget.parentWidget()
             found.append(
-                f"{type(widget).__name__} in {type(where).__name__} ({widget.toolTip()!r})"
+                f"{type(widget).__name__} in {type(where).__name__} ({widget.toolTip()!r}): "
+                + problem
             )
     return found
 
@@ -116,7 +140,20 @@ def test_every_interactive_widget_is_named(qtbot, shown: MainWindow) -> None:
 def test_the_unnamed_widget_finder_finds_one(qapp) -> None:
     box = QWidget()
     QLineEdit(box)
-    assert unnamed(box) == ["QLineEdit in QWidget ('')"]
+    assert unnamed(box) == ["QLineEdit in QWidget (''): unnamed"]
+
+
+def test_the_name_finder_finds_sentences_and_tool_tips(qapp) -> None:
+    """The magnifier's and the compare panes' choosers were read by their tool tips."""
+    box = QWidget()
+    QComboBox(box).setToolTip("what the magnifier shows of the pixels under the cursor")
+    field = QLineEdit(box)
+    field.setAccessibleName("robustness probe: each copy's verdict against the original's map")
+    assert unnamed(box) == [
+        "QComboBox in QWidget ('what the magnifier shows of the pixels under the cursor'): "
+        "its tool tip",
+        "QLineEdit in QWidget (''): a sentence",
+    ]
 
 
 def test_the_pictures_say_what_they_show(qtbot, shown: MainWindow) -> None:
@@ -257,3 +294,172 @@ def test_enter_in_the_report_dialog_writes(qtbot, shown: MainWindow) -> None:
     """Its first button, the folder's Browse…, was the one Enter pressed."""
     dialog = shown.export_report()
     assert dialog is not None and dialog.write_button.isDefault()
+
+
+@pytest.mark.usefixtures("large_font")
+def test_short_docks_scroll_to_their_whole_contents(qtbot, shown: MainWindow) -> None:
+    """At 16 pt the docks asked 811 pixels of height: a window held to a 600-pixel screen
+    squeezed them below that, and the layer controls' mask line, the ground-truth message
+    and the magnifier's caption were cut. Each dock now scrolls to all of its panel."""
+    from PySide6.QtWidgets import QLabel, QScrollArea
+
+    shown.layers.selected = shown.layers["tiny mask"]
+    shown.docks["Ground truth"].raise_()
+    shown.resize(1024, 600)
+    qtbot.wait(50)  # the layouts' pass after the resize
+    assert shown.height() == 600  # the docks no longer hold the window taller
+    for name, dock in shown.docks.items():
+        area = dock.widget()
+        if not isinstance(area, QScrollArea):
+            continue  # a list or a tree: its rows scroll
+        panel = area.widget()
+        reach = area.viewport().height() + area.verticalScrollBar().maximum()
+        assert reach >= panel.height() >= panel.minimumSizeHint().height(), name
+        for label in panel.findChildren(QLabel):
+            if label.isVisibleTo(panel) and label.text():
+                assert label.geometry().bottom() < panel.height(), (name, label.text())
+                if label.wordWrap():
+                    assert label.height() >= label.heightForWidth(label.width()), label.text()
+                else:
+                    assert label.width() >= label.minimumSizeHint().width(), label.text()
+
+
+def test_a_theme_change_recolours_the_shown_file_at_once(
+    qtbot, qapp, tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    """The verdict cards, the evidence list's badges, the compare titles and the classic
+    analyses' findings took their colours when filled: a theme changed while a file was
+    shown kept the old theme's colours (red darkened for white, 2.6:1 on a dark background)
+    until another file was opened."""
+    from PIL import Image
+    from PySide6.QtGui import QPalette
+
+    from forensic_viewer.gui.panels import AA_CONTRAST, contrast_ratio
+    from tests.viewer.conftest import write_image
+    from tests.viewer.test_accessibility import _palette
+
+    image = write_image(tmp_path / "edited.png")
+    exif = Image.Exif()
+    exif[0x0131] = "an editor"  # Software, and no camera: a finding of the notice level
+    Image.open(image).save(image, exif=exif)
+    shown = shown_window(qtbot, tmp_path, tiny_checkpoint, image)
+    shown.analysis_panel.set_checked(["metadata"])
+    shown.run_classic()
+    qtbot.waitUntil(lambda: not shown.analysis_panel.running, timeout=60_000)
+    shown.compare_action.trigger()
+    tree = shown.analysis_panel.tree
+    findings = [
+        tree.topLevelItem(i).child(j)
+        for i in range(tree.topLevelItemCount())
+        for j in range(tree.topLevelItem(i).childCount())
+        if tree.topLevelItem(i).child(j).foreground(0).style() != Qt.BrushStyle.NoBrush
+    ]
+    assert findings  # "EXIF without a camera"
+
+    def colours() -> list[str]:
+        card = shown.verdict_panel.cards[0].title.styleSheet()
+        titles = [p.title.styleSheet() for p in shown.compare.panes if p.source.color]
+        badge = shown.evidence_list.item(0).foreground().color().name()
+        return [card, *titles, badge, *(f.foreground(0).color().name() for f in findings)]
+
+    light = colours()
+    before = qapp.palette()
+    qapp.setPalette(_palette(dark=True))
+    try:
+        qtbot.waitUntil(lambda: all(a != b for a, b in zip(colours(), light, strict=True)))
+        base = shown.evidence_list.palette().color(QPalette.ColorRole.Base)
+        badge = shown.evidence_list.item(0).foreground().color()
+        assert contrast_ratio(badge, base) >= AA_CONTRAST
+    finally:
+        qapp.setPalette(before)
+    qtbot.waitUntil(lambda: colours() == light)  # and back
+
+
+def test_the_recent_files_are_numbered_with_letters(
+    qtbot, shown: MainWindow, tmp_path: Path, monkeypatch
+) -> None:
+    """File ▸ Open Recent's entries were their paths alone: no letter, and a path's "&"
+    (R&D) made one of the letter after it and was not shown."""
+    paths = [str(tmp_path / f"case {i}" / "R&D.png") for i in range(1, 11)]
+    shown.settings.setValue("recent_files", paths)
+    shown._rebuild_recent_menu()
+    entries = [a for a in shown.recent_menu.actions() if not a.isSeparator()]
+    assert [_mnemonic(a.text()) for a in entries] == [*"1234567890", "c"]
+    for number, (action, path) in enumerate(zip(entries, paths, strict=False), start=1):
+        assert action.iconText() == f"{number} {path}"  # shown whole, without the "&"s
+    opened: list[list[str]] = []
+    monkeypatch.setattr(shown, "open_paths", opened.append)
+    shown.recent_menu.popup(shown.mapToGlobal(shown.rect().center()))
+    qtbot.waitUntil(shown.recent_menu.isVisible)
+    QTest.keyClick(shown.recent_menu, Qt.Key.Key_3)
+    assert opened == [[paths[2]]]
+
+
+def _takes_tab(widget: QWidget, window: QWidget) -> bool:
+    """Qt's test of a widget Tab can move the focus to."""
+    policy = widget.focusPolicy()
+    return (
+        policy & Qt.FocusPolicy.TabFocus == Qt.FocusPolicy.TabFocus
+        and widget.focusProxy() is None
+        and widget.window() is window
+        and widget.isVisible()
+        and widget.isEnabled()
+    )
+
+
+def _tab_walk(qtbot, window: QWidget, start: QWidget, key: Qt.Key) -> list[QWidget]:
+    """The widgets ``key`` (Tab or Backtab) moves the focus to from ``start`` until it comes
+    back there; fails when it does not (a trap)."""
+    from PySide6.QtWidgets import QApplication
+
+    start.setFocus()
+    qtbot.waitUntil(start.hasFocus)
+    walk = [start]
+    for _ in range(200):
+        QTest.keyClick(QApplication.focusWidget(), key)
+        now = QApplication.focusWidget()
+        if now is start:
+            return walk
+        walk.append(now)
+    pytest.fail(f"Tab is held: {[type(w).__name__ for w in walk[-5:]]}")
+
+
+def test_tab_walks_the_main_window_in_the_order_it_is_laid_out(
+    qtbot, shown: MainWindow, tmp_path: Path
+) -> None:
+    """Tab followed the order the widgets were made in: from the Ground truth table back to
+    the verdict cards' fold buttons, and the evidence view reached last, after the right
+    column; a scored ground truth's table held Tab for each of its cells."""
+    import numpy as np
+    from PIL import Image
+
+    mask = np.zeros((96, 128), np.uint8)
+    mask[20:50, 30:80] = 255
+    Image.fromarray(mask).save(tmp_path / "evidence_gt.png")
+    shown.load_truth(tmp_path / "evidence_gt.png")
+    table = shown.truth_panel.table
+    qtbot.waitUntil(lambda: table.rowCount() > 0)
+    shown.layers.selected = shown.layers["tiny mask"]
+    controls = shown.layer_panel.controls
+    assert controls is not None
+    qtbot.waitUntil(controls.opacity.isVisible)
+    shown.activateWindow()
+    walk = _tab_walk(qtbot, shown, shown.evidence_list, Qt.Key.Key_Tab)
+    assert len(walk) == len(set(walk))  # each once on the way round
+    reachable = [w for w in shown.findChildren(QWidget) if _takes_tab(w, shown)]
+    assert set(walk) == set(reachable)  # nothing out of Tab's reach
+    laid_out = [
+        shown.evidence_list,  # left column
+        shown.model_panel.list,
+        shown.model_panel.device,
+        shown.loupe.mode_box,
+        shown.canvas,  # centre
+        shown.layer_panel.list,  # right column
+        controls.opacity,
+        shown.verdict_panel,
+        shown.verdict_panel.cards[0].toggle,
+        table,
+    ]
+    assert [walk.index(w) for w in laid_out] == sorted(walk.index(w) for w in laid_out)
+    back = _tab_walk(qtbot, shown, shown.evidence_list, Qt.Key.Key_Backtab)
+    assert back == [walk[0], *reversed(walk[1:])]

@@ -100,6 +100,29 @@ def test_load_mask_makes_a_layer_and_fills_the_panel(
     assert '<section id="ground-truth">' in paths["html"].read_text(encoding="utf-8")
 
 
+def test_an_inverted_mask_is_said_in_one_line_where_the_panel_speaks(
+    qtbot, win: MainWindow, image_path: Path, tmp_path: Path
+) -> None:
+    """A mask saved white = authentic marks most of the image: the panel scored every map
+    against it without a word, where the trainer refuses such masks and a scan warns. It says
+    so now, in one line naming the mask, in its message and the report's problems; a right
+    mask says nothing of the kind."""
+    open_and_wait(qtbot, win, image_path)
+    right, mask = _mask_file(tmp_path / "masks" / "evidence.png")
+    inverted = tmp_path / "masks" / "inverted.png"
+    Image.fromarray(np.where(mask, 0, 255).astype(np.uint8), mode="L").save(inverted)
+    for path, looks_inverted in ((right, False), (inverted, True)):
+        win.load_truth(path)
+        qtbot.waitUntil(lambda: not win.truth_panel.scoring, timeout=30_000)
+        lines = win.truth_panel.message.text().splitlines()
+        said = [ln for ln in lines if "the masks look inverted" in ln]
+        assert len(said) == looks_inverted, lines
+        report = win.truth_panel.report_data()
+        assert report is not None and report["problems"] == said
+    assert said[0].startswith(f"{inverted}: the masks look inverted: 1 of 1 mark more than half")
+    assert said[0].endswith("the figures are computed against it as it is")
+
+
 def test_a_mask_loaded_in_compare_mode_gets_its_pane(
     qtbot, win: MainWindow, image_path: Path, tmp_path: Path
 ) -> None:

@@ -258,3 +258,73 @@ def test_a_scan_scored_against_inverted_masks_warns_in_one_line(tmp_path: Path) 
         assert line.startswith(f"{root / 'Gt' / 'a.png'}: the masks look inverted: 3 of 3")
         assert line.endswith("the ground-truth figures are computed against them as they are")
         assert "Warning: " + line in report_section(gt)[0]
+
+
+@pytest.mark.parametrize("given", ["mask", "folder"])
+def test_analyze_gt_says_a_mask_of_0_and_1_in_one_line(
+    tmp_path: Path, tiny_checkpoint: Path, capsys: pytest.CaptureFixture[str], given: str
+) -> None:
+    """A mask saved as 0 and 1 (read as empty) was said twice by ``analyze --gt``: the mask's
+    own warning and the line that no tampered image's mask marks a pixel, both naming the same
+    file for one problem. It is one line now, naming the file, whether the mask is given as
+    a file or found in a folder's Gt/."""
+    root = tmp_path / "data"
+    image = _rgb(root / "Tp" / "a.png", seed=0)
+    zero_one = root / "Gt" / "a.png"
+    region = np.zeros((24, 32), np.uint8)
+    region[4:12, 8:20] = 1
+    zero_one.parent.mkdir(parents=True)
+    Image.fromarray(region, mode="L").save(zero_one)  # saved as 0 / 1 instead of 0 / 255
+    truth = zero_one if given == "mask" else root
+    argv = ["analyze", str(image), "--out", str(tmp_path / "out"), "--model", str(tiny_checkpoint)]
+    assert main([*argv, "--no-faces", "--gt", str(truth)]) == EXIT_OK
+    err = capsys.readouterr().err.splitlines()
+    (line,) = [ln for ln in err if str(zero_one) in ln]
+    assert line.startswith(f"ground truth: {zero_one}: ")
+    assert "0 and 1" in line or "the brightest is 1" in line
+    gt = json.loads((tmp_path / "out" / GT_NAME).read_text(encoding="utf-8"))
+    assert len(gt["problems"]) == 1
+    (scored,) = gt["files"]
+    assert any("the brightest is 1" in w for w in scored["warnings"])  # the file keeps its own
+
+
+def test_an_all_black_mask_given_for_one_image_is_its_authentic_truth_without_a_warning(
+    tmp_path: Path, tiny_checkpoint: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``analyze IMAGE --gt MASK`` with an all-black mask, an authentic image's ground truth
+    given on purpose, warned that "no tampered image's mask marks a pixel": a warning for sets
+    of tampered images' masks. It is scored as authentic without a word now; one mask given
+    that looks inverted still warns, and a folder of tampered images whose masks mark nothing
+    (a Gt/ of masks of 0 and 1) still warns, through analyze and scan alike."""
+    from forensic_viewer.scan.groundtruth import evaluate_scan
+    from forensic_viewer.scan.run import run_scan
+    from tests.viewer.test_scan_prefetch import StubAnalyzer, files_of
+
+    image = _rgb(tmp_path / "ev" / "a.png", seed=0)
+    black = _mask(tmp_path / "black.png", np.zeros((24, 32), bool))
+    argv = ["analyze", str(image), "--model", str(tiny_checkpoint), "--no-faces"]
+    assert main([*argv, "--out", str(tmp_path / "out"), "--gt", str(black)]) == EXIT_OK
+    assert not [ln for ln in capsys.readouterr().err.splitlines() if "ground truth" in ln]
+    gt = json.loads((tmp_path / "out" / GT_NAME).read_text(encoding="utf-8"))
+    assert gt["problems"] == [] and gt["mask_warning"] is None
+    assert [f["label"] for f in gt["files"]] == [0]  # scored: an authentic image
+
+    inverted = np.ones((24, 32), bool)
+    inverted[4:12, 8:20] = False
+    white = _mask(tmp_path / "white.png", inverted)
+    assert main([*argv, "--out", str(tmp_path / "out2"), "--gt", str(white)]) == EXIT_OK
+    (line,) = [ln for ln in capsys.readouterr().err.splitlines() if "ground truth" in ln]
+    assert line.startswith(f"ground truth: {white}: the masks look inverted: 1 of 1")
+
+    root = tmp_path / "data"  # tampered images whose masks, saved as 0 and 1, mark nothing
+    for i, name in enumerate(("a", "b")):
+        _rgb(root / "Tp" / f"{name}.png", seed=i)
+        (root / "Gt").mkdir(exist_ok=True)
+        Image.fromarray(inverted.astype(np.uint8), mode="L").save(root / "Gt" / f"{name}.png")
+    assert main([*argv, "--out", str(tmp_path / "out3"), "--gt", str(root)]) == EXIT_OK
+    first = next(ln for ln in capsys.readouterr().err.splitlines() if "ground truth: " in ln)
+    assert first.startswith(f"ground truth: {root / 'Gt' / 'a.png'}: no tampered image's mask")
+    run_scan(files_of(root / "Tp"), StubAnalyzer(), tmp_path / "out4", source=str(root / "Tp"))
+    result = evaluate_scan(tmp_path / "out4", read_truth(root))
+    assert result.mask_warning is not None and result.problems[0] == result.mask_warning
+    assert "no tampered image's mask marks a pixel (2 masks" in result.mask_warning

@@ -264,7 +264,7 @@ def test_drop_opens_files_and_the_recent_menu_lists_them(
     entry = window.entries[str(image_path)]
     qtbot.waitUntil(lambda: not entry.running, timeout=60_000)
     actions = [a.text() for a in window.recent_menu.actions()]
-    assert str(image_path) in actions
+    assert f"&1 {image_path}" in actions
 
 
 def test_pixel_readout_magnifier_and_zoom(qtbot, window: MainWindow, image_path: Path) -> None:

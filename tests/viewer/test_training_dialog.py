@@ -5,12 +5,14 @@ are plain Python, tested without Qt in tests/trainer/test_plan.py and test_progr
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
 
 from engine.checkpoints import read_meta
+from forensic_viewer.gui.trainer_process import TrainerProcess
 from forensic_viewer.gui.training_dialog import EXIT_CRASHED, TrainingDialog
 from tests.trainer.conftest import make_folder
 from trainer.plan import RESUME_NAME, default_runs_dir
@@ -270,3 +272,38 @@ def test_the_processes_box_reaches_the_command_and_a_resumed_config(qtbot, tmp_p
 def _stage_argv(dialog: TrainingDialog) -> list[str]:
     config = dialog.config()
     return config.stage_argv(config.stages()[0], resume=False)
+
+
+@pytest.mark.gui
+def test_masks_as_given_reaches_the_check_fit_and_calibrate_and_a_resumed_config(
+    qtbot, tmp_path: Path
+) -> None:
+    """A set of large removals or inpainting is refused by the data check as inverted masks:
+    the dialog's box passes --masks-as-given to every command that applies the rule, so the
+    check lets Start go and fit and calibrate measure the same masks; each command takes it."""
+    from trainer.cli import build_parser
+
+    dialog = _new_dialog(qtbot, tmp_path)
+    dialog.set_data([str(tmp_path / "d")])
+    flag = "--masks-as-given"
+    assert flag not in dialog.config().check_argv() and flag not in _stage_argv(dialog)
+    dialog.masks_as_given.setChecked(True)
+    config = dialog.config()
+    model = tmp_path / "m.safetensors"
+    argvs = [config.check_argv(), _stage_argv(dialog), config.calibrate_argv(model)]
+    for argv in argvs:
+        assert flag in argv
+        assert build_parser().parse_args(argv).masks_as_given
+    dialog.masks_as_given.setChecked(False)
+    dialog.set_config(config)
+    assert dialog.masks_as_given.isChecked()
+
+
+def test_the_trainer_is_told_to_stop_with_the_viewer() -> None:
+    """The dialog's child process carries the viewer's process id, by which ``forensic-train``
+    stops with a checkpoint when the viewer dies without quitting (tests/trainer/
+    test_parent_death.py)."""
+    from engine.ending import PARENT_ENV
+
+    child = TrainerProcess()
+    assert child.process.processEnvironment().value(PARENT_ENV) == str(os.getpid())

@@ -338,3 +338,23 @@ def test_the_review_says_how_many_images_the_figures_were_measured_on(tmp_path: 
     review = review_checkpoint(save_checkpoint(path, loaded.model, loaded.meta))
     line = next(ln for ln in review.text().splitlines() if ln.startswith("validation: "))
     assert line.endswith("image accuracy 0.667 (on 6 images: 4 tampered, 2 authentic)")
+
+
+def test_a_best_checkpoint_from_earlier_in_the_run_is_said_to_be_so(
+    dialog: TrainingDialog, tmp_path: Path
+) -> None:
+    """A run of 22 steps whose best validation came at step 8 installs that checkpoint: the
+    review said "fine-tuned ... for 8 steps" alone, which read as a run cut short."""
+    _running(dialog)
+    _step(dialog, 22)
+    model = _checkpoint(tmp_path / "run" / "best.safetensors", 8, {"val_pixel_f1": 0.4})
+    dialog._install(model, "θ calibrated on the validation split")
+    review = dialog.review_label.text()
+    assert (
+        "for 8 steps (best.safetensors: the checkpoint of its best validation; the run went on to step 22)"
+        in review
+    )
+    _running(dialog)  # a checkpoint of the run's last step: nothing more to say
+    _step(dialog, 8)
+    dialog._install(model, "θ calibrated on the validation split")
+    assert "for 8 steps (best.safetensors)" in dialog.review_label.text()

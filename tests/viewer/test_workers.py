@@ -194,3 +194,38 @@ def test_progress_is_passed_on_at_most_every_interval_and_always_at_a_stage_end(
         for stage, done in reports:
             on_progress(Progress(stage=stage, done=done, total=4))
         assert [(p.stage, p.done) for p in sent] == passed
+
+
+def test_a_file_over_the_pixel_limit_fails_before_the_models_are_loaded(
+    qtbot, worker: AnalysisWorker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The refusal went out from the analysis thread, behind the model change queued before
+    the file: about 10 s of loading for a file refused at its header. The loader here waits
+    until the refusal has arrived."""
+    import threading
+
+    import engine.assembly
+
+    release = threading.Event()
+    load = engine.assembly.assemble_lenient
+
+    def slow_load(*args, **kw):
+        release.wait(30)
+        return load(*args, **kw)
+
+    monkeypatch.setattr(engine.assembly, "assemble_lenient", slow_load)
+    monkeypatch.setenv("FORENSIC_VIEWER_MAX_PIXELS", "3000")
+    big = write_image(tmp_path / "big.png", 60, 70)
+    ready: list[object] = []
+    worker.modelsReady.connect(lambda *a: ready.append(a))
+    try:
+        worker.configure([], "cpu")
+        with qtbot.waitSignal(worker.failed, timeout=10_000) as failed:
+            job = worker.submit(big)
+        assert failed.args[0] == job and ready == []
+        assert (
+            failed.args[1].startswith(f"{big}: declared size") and "3,000-pixel" in failed.args[1]
+        )
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: ready != [], timeout=30_000)  # the models still load after

@@ -34,9 +34,9 @@ generator wrote. So every pixel outside the mask is the source's, bit for bit; p
 hold at least ``weight_floor`` of the new content, and where ``a > 0.5`` more of the new
 content than of the old (a pixel can still come out unchanged where the new content happens
 to equal the old: the tests check that almost none do). The JPEG re-compression applied with
-probability ``jpeg_prob`` afterwards (the same to the untouched crops in ``Au/``, so that
-compression never tells the classes apart) changes every pixel a little; the rule above is
-that of the manipulation.
+probability ``jpeg_prob`` afterwards, and the video coding with ``video_prob`` after it (the
+same to the untouched crops in ``Au/``, so that compression never tells the classes apart),
+change every pixel a little; the rule above is that of the manipulation.
 
 ``generate_faces`` writes format (a) (``Tp/``, ``Gt/``, ``Au/``) plus ``sources.json`` like
 :mod:`trainer.data.synth`, so that :mod:`trainer.data.splits` keeps a person and every forgery
@@ -59,7 +59,7 @@ import numpy as np
 
 from engine.errors import EvidenceError
 from engine.io import load_evidence
-from trainer.data.augment import jpeg
+from trainer.data.augment import check_video, jpeg, maybe_video, video_fields
 from trainer.data.face_geometry import (
     F32,
     U8,
@@ -140,6 +140,18 @@ class SynthFaceConfig:
     min_face: int = 48  # smaller faces (box short side, pixels) are not used: too few pixels
     square: bool = False  # True: every crop resized to max_crop x max_crop (the face path's view)
     swap_candidates: int = 8  # donors tried per swap; the most similar face layout is used
+    # H.264/HEVC coding after the JPEG (trainer.data.augment.video_code; needs PyAV): off, so
+    # that the data sets made before it stay the same; docs/FACES.md, "Video coding augmentation"
+    video_prob: float = 0.0  # probability of coding a crop as a video frame (forgeries and Au/)
+    video_crf: tuple[int, int] = (18, 32)  # its CRF range
+    video_codecs: tuple[str, ...] = ("h264",)  # codecs drawn from, equally: h264, hevc
+    video_preset: str = "medium"  # the encoders' speed preset
+    video_frames: int = 2  # frames coded, the crop the last: a P-frame (video_code)
+
+    def __post_init__(self) -> None:
+        check_video(
+            self.video_prob, self.video_crf, self.video_codecs, self.video_preset, self.video_frames
+        )
 
 
 # ---------------------------------------------------------------------------- the kinds ---
@@ -299,7 +311,7 @@ def make_face_forgery(
     cfg: SynthFaceConfig,
     rng: np.random.Generator,
 ) -> FaceForgery:
-    """One forgery of ``kind`` of ``face`` (no JPEG yet). A swap needs ``donor``."""
+    """One forgery of ``kind`` of ``face`` (no JPEG or video coding yet). A swap needs ``donor``."""
     if kind == "selfblend":
         return self_blend(face, cfg, rng)
     if kind == "swap":
@@ -422,10 +434,12 @@ def _pick_donor(
     return int(min(picks, key=lambda j: _shape_distance(faces[target], faces[int(j)])))
 
 
-def _maybe_jpeg(image: U8, cfg: SynthFaceConfig, rng: np.random.Generator) -> U8:
+def _coded(image: U8, cfg: SynthFaceConfig, rng: np.random.Generator) -> U8:
+    """The JPEG re-compression, then the video coding, each with its probability."""
     if rng.random() < cfg.jpeg_prob:
-        return jpeg(image, int(rng.integers(cfg.jpeg_quality[0], cfg.jpeg_quality[1] + 1)))
-    return image
+        image = jpeg(image, int(rng.integers(cfg.jpeg_quality[0], cfg.jpeg_quality[1] + 1)))
+    v = (cfg.video_prob, cfg.video_crf, cfg.video_codecs, cfg.video_preset, cfg.video_frames)
+    return maybe_video(image, *v, rng)
 
 
 def generate_faces(
@@ -443,7 +457,7 @@ def generate_faces(
     Forgery ``i`` uses face ``i % len(faces)`` and a generator seeded with (seed, i), so a run
     is reproducible and a larger ``count`` only adds files. A swap needs a face of another
     person; with one person only, another kind is made. Everything is written as lossless PNG
-    (after the optional JPEG re-compression; see the module docstring).
+    (after the optional JPEG re-compression and video coding; see the module docstring).
     """
     cfg = cfg or SynthFaceConfig()
     if not faces:
@@ -468,7 +482,7 @@ def generate_faces(
         if not forgery.mask.any():
             continue
         stem = f"ff_{i:05d}_{kind}_{faces[fi].name}"
-        save_image(out / "Tp" / f"{stem}.png", _maybe_jpeg(forgery.image, cfg, rng))
+        save_image(out / "Tp" / f"{stem}.png", _coded(forgery.image, cfg, rng))
         save_image(out / "Gt" / f"{stem}.png", forgery.mask * 255)
         table[f"{stem}.png"] = list(dict.fromkeys(forgery.sources))
         counts[kind] = counts.get(kind, 0) + 1
@@ -476,7 +490,7 @@ def generate_faces(
         for j, face in enumerate(faces):
             rng = np.random.default_rng([seed, 1_000_003, j])
             name = f"au_{face.name}.png"
-            save_image(out / "Au" / name, _maybe_jpeg(face.image, cfg, rng))
+            save_image(out / "Au" / name, _coded(face.image, cfg, rng))
             table[name] = [face.source]
     (out / "sources.json").write_text(json.dumps(table, indent=1), encoding="utf-8")
     return {
@@ -502,6 +516,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(None, f"--count must be >= 0, got {args.count}")
     if (args.out / "Tp").is_dir() and any((args.out / "Tp").iterdir()):
         raise UsageError(args.out, "already holds forgeries in Tp/; choose an empty --out")
+    video = video_fields(args)  # checked (and PyAV) before any photograph is searched
     paths: list[Path] = []
     for folder in args.faces:
         if not folder.is_dir():
@@ -517,7 +532,7 @@ def run(args: argparse.Namespace) -> int:
             f"--kind faces needs face landmarks from the MTCNN detector, which is not "
             f"installed ({e}); `make setup` installs facenet-pytorch",
         ) from e
-    cfg = SynthFaceConfig()
+    cfg = SynthFaceConfig(**video)  # type: ignore[arg-type]
     if getattr(args, "margin", None) is not None:
         if not 0 <= args.margin <= 2:
             raise UsageError(None, f"--margin must be in [0, 2], got {args.margin}")

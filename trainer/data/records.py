@@ -48,9 +48,11 @@ from engine.files import is_listed, not_regular_reason, open_regular, read_regul
 from engine.io import IMAGE_SUFFIXES, load_evidence
 from engine.masks import (
     AUTHENTIC_FOLDERS,
+    INVERT_ADVICE,
     MASK_FOLDERS,
     TAMPERED_FOLDERS,
     implausible_masks,
+    inverted_masks,
     is_appledouble,
     list_masks,
     read_mask,
@@ -228,6 +230,12 @@ def read_folder(root: str | Path, problems: list[tuple[Path, str]] | None = None
             )
     if au.is_dir():
         samples += [Sample(p, None, 0, name) for p in listed_files(au)]
+    if not samples and missing:  # the images are there: none of them can be used
+        raise DataError(
+            root,
+            f"no usable image: none of the {len(missing)} tampered images in {tp.name}/ has a "
+            f"mask in {gt.name}/" + ("" if au.is_dir() else ", and there is no Au/ folder"),
+        )
     if not samples:
         raise DataError(root, "empty data set: no images in Tp/ or Au/")
     return samples
@@ -360,38 +368,81 @@ def empty_mask_warning(images: list[Path]) -> str:
     )
 
 
-def refuse_implausible_masks(samples: list[Sample], *, empty_ok: bool = False) -> None:
+MASKS_AS_GIVEN = "--masks-as-given"  # the override of the inverted-mask rule
+
+
+def implausible_refusal(
+    shares: list[tuple[Path, float]], warnings: list[str], as_given: bool = False
+) -> tuple[Path, str] | None:
+    """:func:`engine.masks.implausible_masks` of one data set's masks (``shares``: mask, share
+    marked), its inverted reason naming :data:`MASKS_AS_GIVEN`, the override; with
+    ``as_given`` only a set none of whose masks marks a pixel."""
+    found = implausible_masks(shares, warnings, as_given=as_given)
+    if found is not None and found == inverted_masks(shares):
+        found = (
+            found[0],
+            f"{found[1]}; or, if they are right as they are (forgeries covering most of their "
+            f"image: large removals, inpainting), give {MASKS_AS_GIVEN}",
+        )
+    return found
+
+
+def taken_as_given(shares: list[tuple[Path, float]], as_given: bool) -> list[str]:
+    """With ``as_given``, the one line a run records when these masks look inverted and
+    :data:`MASKS_AS_GIVEN` had them used as they are (empty otherwise)."""
+    found = inverted_masks(shares) if as_given else None
+    if found is None:
+        return []
+    why = found[1].removesuffix(INVERT_ADVICE)
+    return [f"{found[0]}: {why}: used as given ({MASKS_AS_GIVEN}), not refused as inverted"]
+
+
+def refuse_implausible_masks(
+    samples: list[Sample], *, empty_ok: bool = False, as_given: bool = False
+) -> list[str]:
     """A :class:`DataError` for the first data set among ``samples`` whose tampered masks
-    :func:`engine.masks.implausible_masks` refuses (inverted, or none marking a pixel), as
-    ``check`` and ``fit`` refuse them: for ``eval``, ``ensemble`` and ``calibrate
+    :func:`implausible_refusal` refuses (inverted, or none marking a pixel), as ``check`` and
+    ``fit`` refuse them: for ``eval``, ``ensemble``, ``features`` and ``calibrate
     --pixel-threshold auto``, whose figures against such masks would be wrong without a word.
     ``empty_ok``: a set none of whose masks marks a pixel passes (``calibrate`` then keeps the
-    pixel threshold and says so). Reads every mask of ``samples``."""
+    pixel threshold and says so). ``as_given`` (:data:`MASKS_AS_GIVEN`): inverted-looking
+    masks pass; returned, one line per data set (:func:`taken_as_given`), for the command to
+    record. Reads every mask of ``samples``."""
+    overridden: list[str] = []
     for name in dict.fromkeys(s.dataset for s in samples):
         shares, warnings = marked_shares([s for s in samples if s.dataset == name])
         if empty_ok and not any(share > 0 for _, share in shares):
             continue
-        implausible = implausible_masks(shares, warnings)
+        implausible = implausible_refusal(shares, warnings, as_given)
         if implausible is not None:
             raise DataError(*implausible)
+        overridden += taken_as_given(shares, as_given)
+    return overridden
 
 
 def decoded_masks_findings(
-    decoded: list[tuple[Sample, NDArray[np.uint8]]], skipped: SkipLog, refuse: bool = True
-) -> list[Path]:
+    decoded: list[tuple[Sample, NDArray[np.uint8]]],
+    skipped: SkipLog,
+    refuse: bool = True,
+    as_given: bool = False,
+) -> tuple[list[Path], list[str]]:
     """The tampered images among ``decoded`` (each with its decoded mask) whose mask marks no
     pixel, for ``fit``'s warning; with ``refuse``, first a :class:`DataError` for the first data
-    set whose masks :func:`implausible_masks` refuses, as ``check`` refuses them."""
+    set whose masks :func:`implausible_refusal` refuses, as ``check`` refuses them, and the
+    lines of the sets whose inverted-looking masks ``as_given`` let through
+    (:func:`taken_as_given`), for the run to record."""
+    overridden: list[str] = []
     for name in dict.fromkeys(s.dataset for s, _ in decoded) if refuse else ():
         shares = [
             (s.mask, float(m.mean()))
             for s, m in decoded
             if s.dataset == name and s.mask is not None
         ]
-        implausible = implausible_masks(shares, skipped.mask_warnings)
+        implausible = implausible_refusal(shares, skipped.mask_warnings, as_given)
         if implausible is not None:
             raise DataError(*implausible)
-    return [s.image for s, m in decoded if s.label == 1 and not m.any()]
+        overridden += taken_as_given(shares, as_given)
+    return [s.image for s, m in decoded if s.label == 1 and not m.any()], overridden
 
 
 def marked_shares(samples: list[Sample]) -> tuple[list[tuple[Path, float]], list[str]]:

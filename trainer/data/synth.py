@@ -389,6 +389,8 @@ def run(args: argparse.Namespace) -> int:
         )
     if args.count < 0:
         raise UsageError(None, f"--count must be >= 0, got {args.count}")
+    if any(k.startswith("video_") and v is not None for k, v in vars(args).items()):
+        raise UsageError(None, "--video-* options go with --kind faces (photos: JPEG only)")
     sources = _list_sources(args.src)
     half = args.camera_half
     if half:

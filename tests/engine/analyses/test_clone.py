@@ -266,3 +266,33 @@ def test_a_strip_one_or_two_pixels_across_is_analysed_at_its_own_size(shape) -> 
     r = run_analysis("clone", memory_evidence(img))
     assert r.map is not None and r.map.shape == shape
     assert r.score == 0.0 and not r.pairs
+
+
+def test_pair_boxes_on_a_strip_are_the_maps_copies_each_axis_scaled_alone() -> None:
+    """484 x 4000 at a 500-px working side is 60 x 500: rows 60/484 of the evidence's, not 1/8
+    (60.5 rounded down). One factor put the copy reaching the bottom 4 px short of it (boxes
+    360 rows high where the map's copies are 363) and its top a row off; the map, resized to
+    the evidence's size, was right."""
+    img = natural(484, 4000, 3)
+    img[124:484, 3000:3360] = img[0:360, 600:960]
+    from tests.conftest import memory_evidence
+
+    r = run_analysis("clone", memory_evidence(img), params={"max_side": 500})
+    assert r.extras["working_scale"] == 0.125 and len(r.pairs) == 1
+    n, labels = cv2.connectedComponents((r.map > 0.5).astype(np.uint8))
+    regions = set()
+    for i in range(1, n):
+        ys, xs = np.nonzero(labels == i)
+        x0, y0 = int(xs.min()), int(ys.min())
+        regions.add((x0, y0, int(xs.max()) + 1 - x0, int(ys.max()) + 1 - y0))
+    pair = r.pairs[0]
+    assert {pair.source_box, pair.target_box} == regions
+    assert max(y + h for _x, y, _w, h in regions) == 484  # the copy reaching the bottom
+    tx, ty, tw, th = pair.target_box
+    target = labels == labels[ty + th // 2, tx + tw // 2]
+    assert abs(pair.area - int(target.sum())) <= 0.001 * pair.area
+    # the affine in evidence pixels: the pasted copy's centre onto the original's, or back
+    pasted, original = np.array([3180.0, 304.0]), np.array([780.0, 180.0])
+    a, b = (pasted, original) if pair.source_box[0] > 2000 else (original, pasted)
+    moved = np.array(pair.affine).reshape(2, 3) @ np.array([*a, 1.0])
+    np.testing.assert_allclose(moved, b, atol=0.6)  # one factor: 1.1 px off in y

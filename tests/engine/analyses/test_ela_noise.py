@@ -168,3 +168,22 @@ def test_noise_without_a_typical_level_warns_and_keeps_only_the_sigma_layer(
     # An image with a typical level keeps its map and has no warning.
     typical = run_analysis("noise", write_evidence(jpeg_bytes(natural(64, 64, 0), 90)))
     assert typical.map is not None and typical.warnings == ()
+
+
+def test_noise_off_level_shares_take_the_median_the_map_is_relative_to(write_evidence) -> None:
+    # The median σ is computed once, for the map and the shares alike: the shares follow the
+    # median they are given, and the analysis's shares are those of the median it reports.
+    from engine.analyses._imaging import luminance
+    from engine.analyses.noise import local_sigma, off_level_shares
+
+    sigma = np.array([[1.0, 1.0], [1.0, 5.0]], np.float32)  # 32-px cells of a 64 x 64 image
+    assert off_level_shares(sigma, 32, 64, 64, 1.0)["noisier_share"] == 0.25
+    assert off_level_shares(sigma, 32, 64, 64, 3.0)["noisier_share"] == 0.0
+    assert off_level_shares(sigma, 32, 64, 64, 3.0)["smoother_share"] == 0.75
+    rgb = natural(100, 140, 3)
+    r = run_analysis("noise", write_evidence(png_bytes(rgb), "evidence.png"))
+    cells = local_sigma(luminance(rgb), 32)
+    med = float(np.median(cells))
+    assert r.extras["median_sigma"] == round(med, 4)
+    for key, value in off_level_shares(cells, 32, 100, 140, med).items():
+        assert r.extras[key] == value

@@ -217,3 +217,111 @@ def test_the_luma_table_is_the_one_the_luma_component_names(write_evidence) -> N
     np.testing.assert_array_equal(b.map, a.map)
     ghost = run_analysis("jpeg-ghost", turned).extras
     assert ghost == run_analysis("jpeg-ghost", plain).extras
+
+
+def rgb_coded(rgb: np.ndarray, quality: int, jfif: bool = False) -> bytes:
+    """``rgb`` as an RGB-coded JPEG, as ``cjpeg -rgb`` (libjpeg's JCS_RGB) writes one: an Adobe
+    APP14 marker with transform 0, components 'R', 'G', 'B' at full resolution, each quantised
+    by table 0, IJG's luma table at ``quality``. Pillow writes the planes unconverted when
+    handed them as YCbCr; its JFIF marker is dropped (kept with ``jfif``: it outranks APP14)."""
+    buf = io.BytesIO()
+    table = ijg_table(IJG_LUMA, quality).ravel().tolist()
+    Image.frombytes("YCbCr", rgb.shape[1::-1], rgb.tobytes()).save(
+        buf, "JPEG", qtables=[table, table], subsampling=0
+    )
+    data = buf.getvalue()
+    adobe = b"Adobe" + struct.pack(">HHHB", 100, 0, 0, 0)
+    out, i = bytearray(data[:2] + b"\xff\xee" + struct.pack(">H", len(adobe) + 2) + adobe), 2
+    while True:
+        marker, length = data[i + 1], struct.unpack(">H", data[i + 2 : i + 4])[0]
+        segment = bytearray(data[i : i + 2 + length])
+        if marker == 0xC0:  # per component: id, sampling, table selector
+            for c, name in enumerate(b"RGB"):
+                segment[10 + 3 * c], segment[10 + 3 * c + 2] = name, 0
+        if marker == 0xDA:  # the scan names its components by id too: id, Huffman tables
+            for c, name in enumerate(b"RGB"):
+                segment[5 + 2 * c] = name
+        if marker == 0xDB:  # table 1 is left unused: only table 0 kept, as cjpeg writes
+            kept, j = b"", 4
+            while j < len(segment):
+                size = 1 + 64 * (2 if segment[j] >> 4 else 1)
+                kept += segment[j : j + size] if segment[j] & 15 == 0 else b""
+                j += size
+            segment = bytearray(b"\xff\xdb" + struct.pack(">H", len(kept) + 2) + kept)
+        if (marker != 0xE0 or jfif) and len(segment) > 4:
+            out += segment
+        i += 2 + length
+        if marker == 0xDA:
+            return bytes(out + data[i:])
+
+
+def test_an_rgb_coded_jpeg_is_analysed_on_its_green_component(write_evidence) -> None:
+    # An RGB-coded JPEG (Adobe APP14 transform 0) holds no luminance: its R, G and B were each
+    # quantised as they are. Ghost and DQ asked the decoder for its Y and failed on it ("broken
+    # data stream"); they read its green component now, with that component's table.
+    bg = decode(rgb_coded(natural(H, W, 1), 60))  # compressed at 60 first ...
+    truth = np.zeros((H, W), bool)
+    truth[80:208, 152:312] = True
+    composite = bg.copy()
+    composite[truth] = natural(H, W, 2)[truth]  # ... but for a region pasted in
+    data = rgb_coded(composite, 90)
+    assert np.abs(decode(data).astype(int) - composite).mean() < 2  # decoded as RGB
+    ev = write_evidence(data, "rgb.jpg")
+    ghost = run_analysis("jpeg-ghost", ev)
+    assert ghost.extras["plane"].startswith("green component")
+    assert ghost.extras["ghost_quality"] == 60 and ghost.extras["last_quality"] == 90
+    assert ghost.extras["last_quality_exact"] is True
+    assert "green component" in ghost.meaning.label
+    assert roc_auc(truth, ghost.map) >= 0.8
+    dq = run_analysis("jpeg-dq", ev)
+    assert dq.extras["detected"] is True and dq.extras["first_quality_estimate"] == 60
+    assert roc_auc(truth, dq.map) >= 0.8
+    # A YCbCr JPEG still reads its Y.
+    plain = run_analysis("jpeg-dq", write_evidence(jpeg_bytes(composite, 90), "ycc.jpg"))
+    assert plain.extras["plane"] == "luminance (Y)"
+
+
+def test_the_colour_space_of_a_jpeg_follows_libjpegs_rules() -> None:
+    # libjpeg decodes three components as RGB when an Adobe APP14 marker says transform 0 and
+    # no JFIF marker (which implies YCbCr) is there, or when neither is and they are named R, G,
+    # B; asked for YCbCr from such a file it fails, and from the JFIF one it does not.
+    from engine.analyses._imaging import jpeg_colour_space
+
+    rgb = natural(64, 64, 0)
+    img = Image.open(io.BytesIO(rgb_coded(rgb, 90)))
+    assert img.info["adobe_transform"] == 0 and jpeg_colour_space(img) == "RGB"
+    img.draft("YCbCr", img.size)
+    with pytest.raises(OSError):
+        img.load()
+    with_jfif = Image.open(io.BytesIO(rgb_coded(rgb, 90, jfif=True)))
+    assert "jfif" in with_jfif.info and jpeg_colour_space(with_jfif) == "YCbCr"
+    with_jfif.draft("YCbCr", with_jfif.size)
+    assert with_jfif.load() is not None and with_jfif.mode == "YCbCr"
+    assert jpeg_colour_space(Image.open(io.BytesIO(jpeg_bytes(rgb, 90)))) == "YCbCr"
+    for mode, space in (("L", "grey"), ("CMYK", "CMYK")):
+        buf = io.BytesIO()
+        Image.fromarray(rgb).convert(mode).save(buf, "JPEG", quality=90)
+        assert jpeg_colour_space(Image.open(buf)) == space
+
+
+def test_the_ghost_keeps_a_textured_region_compressed_before_and_leaves_flat_ones_out(
+    write_evidence,
+) -> None:
+    # A location counted as flat (no ghost) when its largest recompression difference was under
+    # 1 grey level²: a low-contrast textured region compressed at 60 before has little left for
+    # recompression to change (that is its ghost), so most of it was blanked (84 % here: no
+    # ghost quality named, a map of 0). The content's own variance now says what is flat too:
+    # a mid-grey patch (its DC exact at every quality, nothing to quantise) stays out.
+    scene = natural(H, W, 1).astype(np.float32)
+    base = np.clip(128 + 0.2 * (scene - 128), 0, 255).astype(np.uint8)  # a low-contrast scene
+    truth = np.zeros((H, W), bool)
+    truth[80:208, 152:312] = True
+    out = base.copy()
+    out[truth] = decode(jpeg_bytes(base, 60))[truth]
+    out[224:296, 24:120] = 128  # flat
+    r = run_analysis("jpeg-ghost", write_evidence(jpeg_bytes(out, 90)))
+    assert r.extras["ghost_quality"] == 60
+    assert roc_auc(truth, r.map) >= 0.75
+    assert r.map[232:288, 32:112].max() == 0.0  # the flat patch: no contrast ...
+    layer = next(m for m in r.layers if m.name == "ghost-q60")
+    assert layer.values[29:36, 4:14].max() == 0.0  # ... and no curve in any layer

@@ -4,6 +4,7 @@ tests/data/heif (README.md, made by make_items.py)."""
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -38,18 +39,94 @@ def test_a_thumbnail_item_that_shows_the_image_is_information() -> None:
     assert r.map is not None and r.map.shape == (64, 96) and r.map.max() < 0.3
 
 
-@pytest.mark.parametrize("name", ["thumbnail-rotated.heic", "thumbnail-unturned.heic"])
-def test_the_thumbnail_is_turned_as_the_image(name: str) -> None:
-    """The picture is turned by irot (shown 64 x 96); its thumbnail item carries the same irot
-    (as libheif writes it) or none (turned here by the primary image's)."""
-    items = heif_items((DATA / name).read_bytes())
-    assert items.primary.transforms == (("irot", 3),)
-    assert items.thumbnails[0].transforms == ((("irot", 3),) if "rotated" in name else ())
-    r = _metadata(name)
+def test_the_thumbnail_is_turned_by_its_own_irot() -> None:
+    """The picture is turned by irot (shown 64 x 96); its thumbnail item carries the same irot,
+    as libheif writes it."""
+    items = heif_items((DATA / "thumbnail-rotated.heic").read_bytes())
+    assert items.primary.transforms == items.thumbnails[0].transforms == (("irot", 3),)
+    r = _metadata("thumbnail-rotated.heic")
     (row,) = _thumbnail_rows(r)
     assert row.level == Level.INFO and row.value.endswith("(32 x 48)")
     assert r.extras["thumbnail_correlation"] > 0.95
     assert r.map is not None and r.map.shape == (96, 64)
+
+
+def with_transforms(data: bytes, item: int, props: list[bytes]) -> bytes:
+    """A HEIF file (``data``, pillow-heif's boxes: ipma version 0, iloc version 0 with 4-byte
+    offsets) whose ``item`` has the properties ``props`` (irot/imir boxes) in place of its own
+    irot/imir: they are added to ipco, the meta box grows and the items' offsets move."""
+    from engine.heif import _boxes
+
+    def box(kind: bytes, payload: bytes) -> bytes:
+        return struct.pack(">I4s", 8 + len(payload), kind) + payload
+
+    _, ms, mc, me = next(b for b in _boxes(data, 0, len(data)) if b[0] == b"meta")
+    _, ps, pc, pe = next(b for b in _boxes(data, mc + 4, me) if b[0] == b"iprp")
+    (_, _, cc, ce), (_, _, ac, _) = _boxes(data, pc, pe)
+    kinds = [k for k, *_ in _boxes(data, cc, ce)]
+    count, at, assoc = struct.unpack_from(">I", data, ac + 4)[0], ac + 8, {}
+    for _ in range(count):
+        key, n = struct.unpack_from(">HB", data, at)
+        assoc[key] = list(data[at + 3 : at + 3 + n])
+        at += 3 + n
+    assoc[item] = [a for a in assoc[item] if kinds[(a & 0x7F) - 1] not in (b"irot", b"imir")]
+    assoc[item] += [len(kinds) + 1 + k for k in range(len(props))]
+    ipma = data[ac : ac + 4] + struct.pack(">I", len(assoc))
+    ipma += b"".join(struct.pack(">HB", k, len(v)) + bytes(v) for k, v in sorted(assoc.items()))
+    iprp = box(b"iprp", box(b"ipco", data[cc:ce] + b"".join(props)) + box(b"ipma", ipma))
+    meta = box(b"meta", data[mc:ps] + iprp + data[pe:me])
+    out = bytearray(data[:ms] + meta + data[me:])
+    _, _, lc, _ = next(b for b in _boxes(out, ms + 12, ms + len(meta)) if b[0] == b"iloc")
+    assert out[lc : lc + 6] == b"\x00\x00\x00\x00\x44\x40"  # version 0, 4-byte offsets
+    count, at = struct.unpack_from(">H", out, lc + 6)[0], lc + 8
+    for _ in range(count):  # base offsets into the data after the meta box move with it
+        base, extents = struct.unpack_from(">IH", out, at + 4)
+        if base >= me:
+            struct.pack_into(">I", out, at + 4, base + len(meta) - (me - ms))
+        at += 10 + 8 * extents
+    return bytes(out)
+
+
+def irot(quarter_turns: int) -> bytes:
+    return struct.pack(">I4sB", 9, b"irot", quarter_turns)
+
+
+def imir(axis: int) -> bytes:
+    return struct.pack(">I4sB", 9, b"imir", axis)
+
+
+@pytest.mark.parametrize(
+    ("name", "item", "props", "shown"),
+    [
+        ("thumbnail-unturned.heic", 3, [], "(48 x 32)"),  # no irot: shown as stored
+        ("thumbnail-rotated.heic", 3, [irot(1)], "(32 x 48)"),  # the other way round
+        ("thumbnail-rotated.heic", 3, [imir(1)], "(48 x 32)"),  # mirrored, not turned
+        ("thumbnail-rotated.heic", 1, [], "(32 x 48)"),  # the picture not turned, its thumbnail
+    ],
+)
+def test_a_thumbnail_turned_otherwise_than_the_image_is_a_notice(
+    name: str, item: int, props: list[bytes], shown: str, tmp_path: Path
+) -> None:
+    """A thumbnail item whose own irot/imir differ from the image's shows what its own boxes
+    say. One without any was turned by the image's and read "matches"; one with others was
+    "other content" (strong), though it is the picture turned otherwise: a notice that names
+    both figures, the map that of the thumbnail turned as the image."""
+    data = (DATA / name).read_bytes()
+    if props or item == 1:
+        data = with_transforms(data, item, props)
+    items = heif_items(data)
+    assert items.thumbnails[0].transforms != items.primary.transforms
+    path = tmp_path / "turned.heic"
+    path.write_bytes(data)
+    ev = load_evidence(path)
+    r = run_analysis("metadata", ev)
+    (row,) = _thumbnail_rows(r)
+    assert row.level == Level.NOTICE and "turned as the image" in row.value, row
+    assert shown in row.value and "irot/imir" in row.note
+    assert r.extras["thumbnail_correlation"] < 0.85
+    assert r.extras["thumbnail_turned_as_image_correlation"] > 0.95
+    assert r.map is not None and r.map.shape == ev.pixels.shape[:2]
+    assert r.map.max() < 0.3  # the turned thumbnail's differences: none
 
 
 def test_a_thumbnail_item_of_other_content_is_the_strong_finding() -> None:

@@ -1,0 +1,119 @@
+"""An image over the pixel limit is refused before any model is loaded.
+
+``analyze`` and ``probe`` loaded every model (about 10 s) and only then read the image and
+refused it. The header is now read first (:func:`engine.precheck.refuse_beyond_limit`): the
+same one line naming the file and its declared size, the same exit code, nothing loaded.
+The model loader is made to fail here, so a run that still loads it fails the test.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+import engine.assembly
+from engine.errors import ImageTooLargeError
+from engine.io import MAX_PIXELS_ENV, load_evidence
+from engine.precheck import refuse_beyond_limit
+from forensic_viewer.cli import EXIT_FILES_FAILED, main
+from tests.conftest import write_rgb
+
+HEIF = Path(__file__).resolve().parents[1] / "data" / "heif" / "plain.heic"
+
+
+@pytest.fixture
+def no_models(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Every call to the model loader, which fails: none may happen."""
+    calls: list[object] = []
+
+    def refuse(*args: object, **kw: object) -> None:
+        calls.append(args)
+        raise AssertionError("models loaded before the image was refused")
+
+    monkeypatch.setattr(engine.assembly, "assemble_analyzer", refuse)
+    return calls
+
+
+def _error_lines(err: str) -> list[str]:
+    return [line for line in err.splitlines() if line.strip()]
+
+
+def test_analyze_refuses_an_image_over_the_limit_before_loading_a_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_models: list[object], capsys
+) -> None:
+    img = write_rgb(tmp_path / "big.png", h=60, w=70)  # 4,200 pixels
+    monkeypatch.setenv(MAX_PIXELS_ENV, "3000")
+    with pytest.raises(ImageTooLargeError) as loaded:
+        load_evidence(img)  # what the scan would have said, once the models were loaded
+    out = tmp_path / "out"
+    monkeypatch.chdir(tmp_path)
+    assert main(["analyze", "big.png", "--out", str(out)]) == EXIT_FILES_FAILED
+    assert no_models == []
+    lines = _error_lines(capsys.readouterr().err)
+    assert lines == [f"forensic-viewer: error: {loaded.value}"]
+    assert str(img) in lines[0] and "70x60" in lines[0] and "3,000-pixel limit" in lines[0]
+    assert not out.exists()  # nothing written for a run that did not start
+
+
+def test_analyze_refuses_each_image_when_all_are_over_the_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_models: list[object], capsys
+) -> None:
+    a = write_rgb(tmp_path / "a.png", h=60, w=70)
+    b = write_rgb(tmp_path / "b.jpg", h=80, w=50, fmt="JPEG")
+    monkeypatch.setenv(MAX_PIXELS_ENV, "3000")
+    assert main(["analyze", str(a), str(b), "--out", str(tmp_path / "o")]) == EXIT_FILES_FAILED
+    lines = _error_lines(capsys.readouterr().err)
+    assert len(lines) == 2 and str(a) in lines[0] and str(b) in lines[1]
+    assert "50x80 (4,000 pixels)" in lines[1]
+
+
+def test_an_image_within_the_limit_among_them_is_analysed_and_the_other_refused_by_the_scan(
+    tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    big = write_rgb(tmp_path / "big.png", h=60, w=70)
+    fine = write_rgb(tmp_path / "fine.png", h=40, w=50)
+    monkeypatch.setenv(MAX_PIXELS_ENV, "3000")
+    argv = ["analyze", str(big), str(fine), "--out", str(tmp_path / "o")]
+    assert main([*argv, "--model", str(tiny_checkpoint), "--no-faces"]) == EXIT_FILES_FAILED
+    err = capsys.readouterr().err
+    assert f"{big}: declared size 70x60" in err and str(fine) not in err
+    assert '"status": "ok"' in (tmp_path / "o" / "results.jsonl").read_text(encoding="utf-8")
+
+
+def test_probe_refuses_an_image_over_the_limit_before_loading_a_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_models: list[object], capsys
+) -> None:
+    img = write_rgb(tmp_path / "big.png", h=60, w=70)
+    monkeypatch.setenv(MAX_PIXELS_ENV, "3000")
+    assert main(["probe", str(img), "--out", str(tmp_path / "o")]) == EXIT_FILES_FAILED
+    assert no_models == []
+    lines = _error_lines(capsys.readouterr().err)
+    assert len(lines) == 1 and str(img) in lines[0] and "beyond the 3,000-pixel limit" in lines[0]
+
+
+def test_the_header_check_words_the_refusal_as_load_evidence_and_leaves_the_rest_to_it(
+    tmp_path: Path,
+) -> None:
+    img = write_rgb(tmp_path / "big.tif", h=60, w=70, fmt="TIFF")
+    with pytest.raises(ImageTooLargeError) as early:
+        refuse_beyond_limit(img, max_pixels=4000)
+    with pytest.raises(ImageTooLargeError) as late:
+        load_evidence(img, max_pixels=4000)
+    assert str(early.value) == str(late.value)
+    assert refuse_beyond_limit(img, max_pixels=4200) is None  # at the limit: admitted
+    cut = tmp_path / "cut.png"
+    cut.write_bytes(img.read_bytes()[:20])
+    for other in (cut, tmp_path / "missing.png", tmp_path):  # load_evidence's to word
+        assert refuse_beyond_limit(other, max_pixels=10) is None
+
+
+def test_the_header_check_reads_a_heif_images_size(tmp_path: Path) -> None:
+    pytest.importorskip("pi_heif")
+    heic = shutil.copy(HEIF, tmp_path / "phone.heic")
+    with pytest.raises(ImageTooLargeError) as early:
+        refuse_beyond_limit(heic, max_pixels=1000)
+    with pytest.raises(ImageTooLargeError) as late:
+        load_evidence(heic, max_pixels=1000)
+    assert str(early.value) == str(late.value)

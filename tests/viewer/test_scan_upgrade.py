@@ -1,0 +1,250 @@
+"""A resume after a classic analysis's version changed (``forensic_viewer.scan.upgrade``).
+
+Each scan here is written by the current code with one analysis's registered version
+monkeypatched lower, as a scan made before its bump; the resume then runs with the real
+version. Calls are counted by wrapping the registered analysis functions and the Analyzer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from engine.analyses import base
+from engine.ensemble import Ensemble, Member
+from engine.pipeline import Analyzer
+from forensic_viewer.audit import LOG_NAME, verify_log
+from forensic_viewer.report import scan_source, write_report
+from forensic_viewer.scan.pool import AnalyzerRecipe, run_pool_scan
+from forensic_viewer.scan.results import ResultIndex
+from forensic_viewer.scan.run import run_scan
+from forensic_viewer.scan.upgrade import recorded_rows
+from tests.conftest import make_tiny_checkpoint
+from tests.viewer.conftest import scan_cli
+from tests.viewer.test_scan_pool import _folder, _rows, _same_output
+from tests.viewer.test_scan_prefetch import files_of
+
+NAMES = ["a.png", "b.jpg", "c.png"]
+CLASSIC = ("ela", "noise")
+
+
+def _older(m: pytest.MonkeyPatch, name: str) -> str:
+    """Register ``name`` as version "1" (as before its bumps) while ``m`` holds; the version
+    now."""
+    spec = base.get_analysis_spec(name)
+    old = replace(spec, provenance=replace(spec.provenance, version="1"))
+    m.setitem(base._REGISTRY, name, old)
+    return spec.provenance.version
+
+
+def _counted(m: pytest.MonkeyPatch, calls: Counter[str], *names: str) -> None:
+    """Count each call of the analyses ``names`` and of ``Analyzer.analyze`` in ``calls``."""
+    for name in names:
+        spec = base.get_analysis_spec(name)
+
+        def fn(ev: Any, params: Any, ctx: Any, _n: str = name, _f: Any = spec.fn) -> Any:
+            calls[_n] += 1
+            return _f(ev, params, ctx)
+
+        m.setitem(base._REGISTRY, name, replace(spec, fn=fn))
+    analyze = Analyzer.analyze
+
+    def counted(self: Analyzer, *a: Any, **kw: Any) -> Any:
+        calls["networks"] += 1
+        return analyze(self, *a, **kw)
+
+    m.setattr(Analyzer, "analyze", counted)
+
+
+def _scan(folder: Path, analyzer: Analyzer, out: Path) -> Any:
+    return run_scan(files_of(folder), analyzer, out, source="t", analyses=CLASSIC)
+
+
+@pytest.fixture
+def analyzer(tiny_checkpoint: Path) -> Analyzer:
+    return AnalyzerRecipe(models=(str(tiny_checkpoint),), device="cpu", faces=False).build()
+
+
+def test_a_resume_runs_only_the_analysis_whose_version_changed(
+    tmp_path: Path, analyzer: Analyzer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _folder(tmp_path / "ev", NAMES)
+    old, fresh = tmp_path / "old", tmp_path / "fresh"
+    with monkeypatch.context() as m:
+        now = _older(m, "noise")
+        _scan(folder, analyzer, old)
+    assert {r["analyses"]["noise"]["provenance"]["version"] for r in _rows(old).values()} == {"1"}
+    _scan(folder, analyzer, fresh)
+    calls: Counter[str] = Counter()
+    _counted(monkeypatch, calls, *CLASSIC)
+    summary = _scan(folder, analyzer, old)  # refused before: "analyses differ"
+    assert calls == {"noise": 3}  # no network, no ELA: only the analysis of another version
+    assert (summary.done, summary.skipped, summary.failed) == (3, 0, [])
+    rows = _same_output(fresh, old)  # rows (timings aside), maps, thumbnails and CSV
+    assert {r["analyses"]["noise"]["provenance"]["version"] for r in rows.values()} == {now}
+    info = json.loads((old / "scan.json").read_text("utf-8"))
+    assert info["analyses"]["noise"]["version"] == now
+    upgraded = info["run"]["upgraded"]["noise"]
+    assert {k: upgraded[k] for k in ("from", "to", "rerun", "reanalysed")} == {
+        "from": ["1"],
+        "to": now,
+        "rerun": 3,
+        "reanalysed": 0,
+    }
+    assert upgraded["note"] == summary.upgraded["noise"].note
+    again = _scan(folder, analyzer, old)  # up to date: nothing runs again
+    assert calls == {"noise": 3} and (again.done, again.skipped, again.upgraded) == (0, 3, {})
+
+
+def test_a_stale_row_of_an_interrupted_upgrade_is_still_found(
+    tmp_path: Path, analyzer: Analyzer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """scan.json holds the new version once a run began; the rows say which are left."""
+    folder = _folder(tmp_path / "ev", NAMES)
+    out = tmp_path / "out"
+    with monkeypatch.context() as m:
+        now = _older(m, "noise")
+        _scan(folder, analyzer, out)
+    first = run_scan(files_of(folder)[:1], analyzer, out, source="t", analyses=CLASSIC)
+    assert first.upgraded["noise"].rerun == 1
+    # a report of the folder now names both versions, not the first file's alone
+    paths = write_report(scan_source(out), tmp_path / "report", ("json", "html"))
+    ran = json.loads(paths["json"].read_text("utf-8"))["analyses"]
+    noise = next(a for a in ran if a["name"] == "noise")
+    assert noise["version"] == now and noise["other_versions"] == ["1"]
+    assert f"<td>{now} (other files: 1)</td>" in paths["html"].read_text("utf-8")
+    calls: Counter[str] = Counter()
+    _counted(monkeypatch, calls, *CLASSIC)
+    rest = _scan(folder, analyzer, out)
+    assert calls == {"noise": 2} and (rest.done, rest.skipped) == (2, 1)
+    assert not any(r.stale for r in recorded_rows(ResultIndex(out), ()).values())
+
+
+def test_an_older_analysis_the_ensemble_uses_has_the_file_analysed_again(
+    tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The ensemble's verdict was made with the older version (and scan.json does not list
+    the ensemble's own analyses): the whole file is analysed again, never kept silently."""
+    folder = _folder(tmp_path / "ev", NAMES)
+    ensemble = Ensemble("pair", [Member("tiny")], localization_analyses={"clone": "replace"})
+    analyzer = Analyzer([str(tiny_checkpoint)], device="cpu", ensemble=ensemble)
+    old, fresh = tmp_path / "old", tmp_path / "fresh"
+    with monkeypatch.context() as m:
+        now = _older(m, "clone")
+        _scan(folder, analyzer, old)
+    _scan(folder, analyzer, fresh)
+    stale = recorded_rows(ResultIndex(old), ensemble.analyses)
+    assert {r.stale for r in stale.values()} == {(("clone", "1"),)}
+    assert all(r.whole for r in stale.values())
+    calls: Counter[str] = Counter()
+    _counted(monkeypatch, calls, "clone", *CLASSIC)
+    summary = _scan(folder, analyzer, old)
+    assert calls == {"networks": 3, "clone": 3, "ela": 3, "noise": 3}
+    assert summary.upgraded["clone"].to_json()["reanalysed"] == 3
+    assert "the ensemble's verdict uses it" in summary.upgraded["clone"].note
+    rows = _same_output(fresh, old)
+    assert {r["analyses"]["clone"]["provenance"]["version"] for r in rows.values()} == {now}
+
+
+def test_worker_processes_run_only_the_older_analysis_too(
+    tmp_path: Path, tiny_checkpoint: Path, analyzer: Analyzer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = _folder(tmp_path / "ev", NAMES)
+    old, fresh = tmp_path / "old", tmp_path / "fresh"
+    with monkeypatch.context() as m:
+        _older(m, "noise")
+        _scan(folder, analyzer, old)
+    _scan(folder, analyzer, fresh)
+    maps = {p.name: p.stat().st_mtime_ns for p in (old / "maps").iterdir()}
+    recipe = AnalyzerRecipe(models=(str(tiny_checkpoint),), device="cpu", faces=False)
+    summary = run_pool_scan(
+        files_of(folder), recipe, old, jobs=2, source="t", threads=1, analyses=CLASSIC
+    )
+    assert summary.upgraded["noise"].rerun == 3 and summary.done == 3
+    _same_output(fresh, old)
+    rewritten = {n for n, t in maps.items() if (old / "maps" / n).stat().st_mtime_ns != t}
+    assert rewritten and all("noise" in n for n in rewritten)  # the networks' maps are kept
+
+
+def test_the_command_line_says_what_ran_again_and_still_refuses_other_models(
+    tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    folder = _folder(tmp_path / "ev", NAMES)
+    out = tmp_path / "out"
+    with monkeypatch.context() as m:
+        now = _older(m, "noise")
+        assert scan_cli(folder, out, tiny_checkpoint, "--analyses", "ela,noise") == 0
+    rows = (out / "results.jsonl").read_bytes()
+    other = make_tiny_checkpoint(tmp_path / "other.safetensors", "tiny", 7)
+    capsys.readouterr()
+    assert scan_cli(folder, out, other, "--analyses", "ela,noise") == 2  # another model file
+    err = capsys.readouterr().err
+    assert "holds results made with other models or settings (models, analyses differ" in err
+    assert (out / "results.jsonl").read_bytes() == rows
+    case = tmp_path / "case"
+    assert (
+        scan_cli(folder, out, tiny_checkpoint, "--analyses", "ela,noise", "--case", str(case)) == 0
+    )
+    said = capsys.readouterr().out
+    assert "3 analysed, 0 already done" in said
+    assert (
+        f"upgraded noise: version 1 in their rows, {now} now: run again on 3 files "
+        "(their network results kept)"
+    ) in said
+    finished = verify_log(case / LOG_NAME).entries[-1]  # the case log says it too
+    assert finished.action == "scan-finished"
+    assert finished.details["upgraded"]["noise"]["rerun"] == 3
+
+
+@pytest.mark.gui
+def test_the_batch_dialog_resumes_an_older_analysis_the_same_way(
+    qtbot: Any, tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.viewer.test_batch import _dialog, _finish
+
+    folder = _folder(tmp_path / "ev", NAMES)
+    out = tmp_path / "out"
+    dialog = _dialog(qtbot, folder, out, tiny_checkpoint)
+    dialog.analyses.set_checked(["noise"])
+    with monkeypatch.context() as m:
+        now = _older(m, "noise")
+        dialog.start()
+        _finish(qtbot, dialog)
+    calls: Counter[str] = Counter()
+    _counted(monkeypatch, calls, "noise")
+    dialog.start()  # refused before ("analyses differ"): the dialog said so and wrote nothing
+    _finish(qtbot, dialog)
+    summary = dialog.summary
+    assert summary is not None and summary.upgraded["noise"].rerun == 3
+    assert calls == {"noise": 3}
+    assert f"upgraded noise: version 1 in their rows, {now} now" in dialog.message.text()
+    assert "3 analysed at" in dialog.progress_text.text()  # work of this run, not skips
+
+
+def test_a_map_the_new_version_no_longer_makes_is_removed_with_its_entry(
+    tmp_path: Path, analyzer: Analyzer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As noise 4 makes no relative map where noise 3 did: the folder holds what a fresh scan
+    of the new version holds, no map file that no row names."""
+    folder = _folder(tmp_path / "ev", NAMES)
+    old, fresh = tmp_path / "old", tmp_path / "fresh"
+    with monkeypatch.context() as m:
+        _older(m, "noise")
+        _scan(folder, analyzer, old)
+    assert any("noise" in p.name for p in (old / "maps").iterdir())
+    spec = base.get_analysis_spec("noise")
+
+    def without_map(ev: Any, params: Any, ctx: Any) -> Any:
+        return replace(spec.fn(ev, params, ctx), map=None, meaning=None, display=None)
+
+    monkeypatch.setitem(base._REGISTRY, "noise", replace(spec, fn=without_map))
+    _scan(folder, analyzer, fresh)
+    _scan(folder, analyzer, old)
+    rows = _same_output(fresh, old)  # the maps folders too
+    assert all(r["analyses"]["noise"]["map"] is None for r in rows.values())
+    assert not any("noise" in p.name for p in (old / "maps").iterdir())
