@@ -89,7 +89,9 @@ class _Styles:
         self.small = ParagraphStyle("small", parent=base, fontSize=7, leading=8.5)
         self.small_red = ParagraphStyle("small_red", parent=self.small, textColor=RED)
         self.mono = ParagraphStyle("mono", parent=base, fontName=f.mono, fontSize=6.8, leading=8.2)
-        self.label = ParagraphStyle("label", parent=self.small, textColor=colors.HexColor("#444"))
+        self.label = ParagraphStyle(
+            "label", parent=self.small, textColor=colors.HexColor("#444444")
+        )
         self.h1 = ParagraphStyle("h1", parent=base, fontName=f.bold, fontSize=17, leading=21)
         self.h2 = ParagraphStyle(
             "h2",

@@ -273,3 +273,13 @@ def test_the_pdf_summary_draws_a_cell_that_fits_one_line_as_text_and_its_red_cel
     red_text = [c for c, st in zip(cells[3], table._cellStyles[3], strict=True) if st.color == RED]
     assert any(isinstance(c, str) for c in red_text), cells[3]  # e.g. a model's "not run"
     w.abort()
+
+
+def test_the_pdf_labels_are_grey_not_navy() -> None:
+    """reportlab reads a three-digit ``#444`` as the number 0x444, a dark navy: the labels and
+    the summary's header were drawn in it since the PDF report began."""
+    from forensic_viewer.report.fonts import fonts
+    from forensic_viewer.report.pdf import _Styles
+
+    colour = _Styles(fonts()).label.textColor
+    assert colour.red == colour.green == colour.blue == 0x44 / 255
