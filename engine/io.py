@@ -471,9 +471,7 @@ def _read_bytes(path: Path) -> bytes:
         with open_evidence(path) as f:
             st = os.fstat(f.fileno())
             if st.st_size > MAX_FILE_BYTES:
-                raise ImageTooLargeError(
-                    path, f"file is {st.st_size} bytes, beyond the {MAX_FILE_BYTES} limit"
-                )
+                raise too_many_bytes(path, st.st_size)
             data = f.read(st.st_size)
             if f.read(1):  # bounded even if the file grows meanwhile
                 raise EvidenceError(path, "file grew while being read (still being written?)")
@@ -545,12 +543,18 @@ def _open(
 
 def too_many_pixels(path: Path, w: int, h: int, max_pixels: int) -> ImageTooLargeError:
     """The refusal of a header declaring ``w`` x ``h`` beyond ``max_pixels`` (also
-    :func:`engine.precheck.refuse_early`'s, in the same words)."""
+    :func:`engine.precheck.refuse_beyond_limit`'s, in the same words)."""
     return ImageTooLargeError(
         path,
         f"declared size {w}x{h} ({w * h:,} pixels) is beyond the {max_pixels:,}-pixel limit "
         f"(raise it with {MAX_PIXELS_ENV})",
     )
+
+
+def too_many_bytes(path: Path, size: int) -> ImageTooLargeError:
+    """The refusal of a file of ``size`` bytes beyond :data:`MAX_FILE_BYTES` (also
+    :func:`engine.precheck.refuse_beyond_limit`'s, in the same words)."""
+    return ImageTooLargeError(path, f"file is {size} bytes, beyond the {MAX_FILE_BYTES} limit")
 
 
 def _check_compression(

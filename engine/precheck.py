@@ -1,9 +1,11 @@
-"""The pixel limit checked from an evidence file's header alone, before anything costly.
+"""The file-size and pixel limits checked from an evidence file's header alone, before anything
+costly.
 
-:func:`engine.io.load_evidence` refuses an image whose header declares more pixels than the
-limit, but a command that loads its models first (about 10 s) only learns it after. Here the
-same refusal, in the same words, from the header only: the file is opened read-only (a
-regular file, never waiting on a pipe: :func:`engine.files.open_evidence`) and its format's
+:func:`engine.io.load_evidence` refuses a file over :data:`~engine.io.MAX_FILE_BYTES` and an
+image whose header declares more pixels than the limit, but a command that loads its models
+first (about 10 s) only learns it after. Here the same refusals, in the same words, from the
+file's size and header only: the file is opened read-only (a regular file, never waiting on a
+pipe: :func:`engine.files.open_evidence`), its size read from the open file and its format's
 allowed opener reads the header; no pixel is decoded. Anything else wrong with the file is
 left to :func:`~engine.io.load_evidence`, whose refusal it would be (this says nothing of a
 file it cannot read, so a missing or damaged file is refused there in its own words).
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import BinaryIO
 
 from PIL import Image
 
@@ -23,15 +26,17 @@ from engine.io import (
     MAX_FILE_BYTES,
     pixel_limit,
     sniff_format,
+    too_many_bytes,
     too_many_pixels,
 )
 
 
 def refuse_beyond_limit(path: str | Path, *, max_pixels: int | None = None) -> None:
     """Raise the :class:`~engine.errors.ImageTooLargeError` that
-    :func:`~engine.io.load_evidence` would raise for ``path`` (same message: the file, its
-    declared size and the limit) when its header declares more pixels than ``max_pixels``
-    (None: :func:`~engine.io.pixel_limit`'s, the environment variable's or the default).
+    :func:`~engine.io.load_evidence` would raise for ``path`` (same message) when the file is
+    larger than :data:`~engine.io.MAX_FILE_BYTES` (checked first, as load_evidence does:
+    whatever the file holds) or its header declares more pixels than ``max_pixels`` (None:
+    :func:`~engine.io.pixel_limit`'s, the environment variable's or the default).
     Returns None for every other file, readable or not: those are load_evidence's to judge.
     """
     path = Path(path)
@@ -39,15 +44,24 @@ def refuse_beyond_limit(path: str | Path, *, max_pixels: int | None = None) -> N
     try:
         with open_evidence(path) as f:
             size = os.fstat(f.fileno()).st_size
-            fmt = sniff_format(f.read(64))
-            if size > MAX_FILE_BYTES or fmt is None:  # load_evidence refuses these first
-                return
-            if fmt == "HEIF" and not heif_decoder_available():
-                return
-            f.seek(0)
-            Image.MAX_IMAGE_PIXELS = limit  # as load_evidence opens it (Pillow's own guard)
-            w, h = _OPENERS[fmt](f).size  # type: ignore[arg-type]
+            declared = _declared_size(f, limit) if size <= MAX_FILE_BYTES else None
     except Exception:  # unreadable, damaged, not an image: load_evidence says which
         return
+    if size > MAX_FILE_BYTES:  # load_evidence's first refusal, whatever the file holds
+        raise too_many_bytes(path, size)
+    if declared is None:
+        return
+    w, h = declared
     if w > 0 and h > 0 and w * h > limit:
         raise too_many_pixels(path, w, h, limit)
+
+
+def _declared_size(f: BinaryIO, limit: int) -> tuple[int, int] | None:
+    """The width and height the header of the open file ``f`` declares, read by its allowed
+    format's opener (no pixel decoded); None when it is of no format load_evidence reads here."""
+    fmt = sniff_format(f.read(64))
+    if fmt is None or (fmt == "HEIF" and not heif_decoder_available()):
+        return None
+    f.seek(0)
+    Image.MAX_IMAGE_PIXELS = limit  # as load_evidence opens it (Pillow's own guard)
+    return _OPENERS[fmt](f).size  # type: ignore[arg-type]

@@ -15,7 +15,7 @@ import pytest
 
 import engine.assembly
 from engine.errors import ImageTooLargeError
-from engine.io import MAX_PIXELS_ENV, load_evidence
+from engine.io import MAX_FILE_BYTES, MAX_PIXELS_ENV, load_evidence
 from engine.precheck import refuse_beyond_limit
 from forensic_viewer.cli import EXIT_FILES_FAILED, main
 from tests.conftest import write_rgb
@@ -80,6 +80,31 @@ def test_an_image_within_the_limit_among_them_is_analysed_and_the_other_refused_
     err = capsys.readouterr().err
     assert f"{big}: declared size 70x60" in err and str(fine) not in err
     assert '"status": "ok"' in (tmp_path / "o" / "results.jsonl").read_text(encoding="utf-8")
+
+
+def _over_the_size_limit(path: Path) -> Path:
+    """A small PNG made longer than the file-size limit (sparse: no disk used)."""
+    write_rgb(path, h=8, w=8)
+    with open(path, "r+b") as f:
+        f.truncate(MAX_FILE_BYTES + 1)
+    return path
+
+
+def test_a_file_over_the_size_limit_is_refused_before_loading_a_model(
+    tmp_path: Path, no_models: list[object], capsys
+) -> None:
+    huge = _over_the_size_limit(tmp_path / "huge.png")
+    with pytest.raises(ImageTooLargeError) as late:
+        load_evidence(huge)
+    with pytest.raises(ImageTooLargeError) as early:
+        refuse_beyond_limit(huge)
+    assert str(early.value) == str(late.value)  # load_evidence's words
+    assert f"file is {MAX_FILE_BYTES + 1} bytes" in str(early.value)
+    out = tmp_path / "out"
+    assert main(["analyze", str(huge), "--out", str(out)]) == EXIT_FILES_FAILED
+    assert no_models == []
+    assert _error_lines(capsys.readouterr().err) == [f"forensic-viewer: error: {late.value}"]
+    assert not out.exists()
 
 
 def test_probe_refuses_an_image_over_the_limit_before_loading_a_model(
