@@ -616,7 +616,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
     """The folder's images listed first: a folder with none is a usage error in one line
     naming it and what was looked for, before any output is written or model loaded (a scan
     of nothing used to load the models, up to half a minute with Ray, and exit 0). A resumed
-    scan whose files are all done has files, and resumes as before."""
+    scan whose files are all done has files, and resumes as before. A listing whose every file
+    is over the file-size or pixel limit is refused then too, each file in its line
+    (:func:`_refused_scan`)."""
     from forensic_viewer.scan.walk import no_images_line, scan_files
 
     folder: Path = args.folder
@@ -654,7 +656,26 @@ def cmd_scan(args: argparse.Namespace) -> int:
     if not files:
         masks = "--gt masks" if args.gt else ""
         raise UsageError(no_images_line(plain(folder), recursive=args.recursive, masks=masks))
+    _report_formats(args), _analyses(args), _check_window_args(args)  # usage errors first
+    if _refused_scan(folder, files, args.out):
+        return EXIT_FILES_FAILED
     return _run_files(args, lambda _index: files, source=str(folder.resolve()))
+
+
+def _refused_scan(folder: Path, files: list[tuple[Path, str]], out: Path) -> bool:
+    """Whether the header check refuses every file of the listing (see
+    :mod:`forensic_viewer.scan.refused`): then the scan's one line and, under ``failed:`` as a
+    scan lists its failures, each file's line, before any model is loaded (about 10 s) or
+    the case log, the output folder or its lock is touched."""
+    from forensic_viewer.scan.refused import refused_by_headers, refused_line
+
+    refusals = refused_by_headers(files, out)
+    if refusals:
+        _error(refused_line(folder, len(refusals)))
+        print("failed:", file=sys.stderr)
+        for line in refusals:
+            print(f"  {plain(line)}", file=sys.stderr)
+    return bool(refusals)
 
 
 def cmd_probe(args: argparse.Namespace) -> int:

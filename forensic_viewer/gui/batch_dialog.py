@@ -30,7 +30,9 @@ instead (the viewer analyses it with its own models) and the dialog says why.
 The scan holds its output folder's lock (:class:`~forensic_viewer.scan.lock.OutputLock`) from
 after the listing to its last file: Start into a folder that another scan (the command line,
 another dialog) is writing fails before any model loads, with a message naming that scan's PID
-and start time; a folder without images is refused before the lock, so nothing is made.
+and start time; a folder without images, or whose every file is over the file-size or pixel
+limit by its size or header (each listed under the message), is refused before the lock, so
+nothing is made.
 
 Long file: the dialog and the threads it starts (scan, result loader) are the two ends of one
 mailbox conversation; "Run on" (processes or Ray) lives in :mod:`forensic_viewer.gui.run_on`,
@@ -94,6 +96,7 @@ from forensic_viewer.gui.workers import throttled
 from forensic_viewer.scan.command import command_record, types_differ, viewer_scan_argv
 from forensic_viewer.scan.lock import OutputLock
 from forensic_viewer.scan.pool import AUTO_JOBS, auto_jobs, cpu_cores, files_to_analyse
+from forensic_viewer.scan.refused import refused_by_headers, refused_line
 from forensic_viewer.scan.replay import ScanAnalysis, analysis_from_record
 from forensic_viewer.scan.results import ResultIndex, copies_line
 from forensic_viewer.scan.run import ScanSummary, named, scan_failed
@@ -105,6 +108,7 @@ from forensic_viewer.wording import plain
 
 PROGRESS_INTERVAL = 0.1  # seconds between window-progress signals
 SETTINGS_WIDTH = 460  # px, the settings column's first width; the table takes the rest
+FILES_SHOWN = 10  # a refused scan's files listed under its message
 
 
 # --- threads ---------------------------------------------------------------------------------
@@ -160,7 +164,9 @@ class ScanWorker(QThread):
     when the scan really stops or goes on, with ground truth ``truth(lines, problems, labels)`` once
     a finished scan is scored (a cancelled one is scored when resumed to its end), and at the end
     exactly one of ``succeeded(ScanSummary)`` (``cancelled`` set when stopped) or
-    ``failed(message)`` (one line naming the file or folder). ``finished`` (Qt's) comes last.
+    ``failed(message[, files])`` (one line naming the file or folder; ``files``: each file's
+    own line when the header check refused every one, before the lock and the models:
+    :mod:`forensic_viewer.scan.refused`). ``finished`` (Qt's) comes last.
     """
 
     def __init__(self, job: ScanJob, parent: QObject | None = None) -> None:
@@ -246,6 +252,11 @@ class ScanWorker(QThread):
             # behind) and before any model loads, as the command line does
             if not files:
                 raise ForensicError(None, self._no_images(bool(masks)))
+            # every file over a limit by its size or header: refused as the command line
+            # refuses it, before the lock and the models (scan/refused.py)
+            if refusals := refused_by_headers(files, job.out):
+                self.mailbox.post("failed", refused_line(job.folder, len(refusals)), refusals)
+                return
             # the lock before the models: a scan already writing there is named at once,
             # before the models take their time
             with OutputLock(job.out, command="the viewer's batch scan") as lock:
@@ -805,9 +816,17 @@ class BatchDialog(QDialog):
         self._truth = (list(lines), list(problems))
         self.table_model.set_truth(labels)
 
-    def _on_failed(self, message: str) -> None:
+    def _on_failed(self, message: str, files: Sequence[str] = ()) -> None:
+        """The scan's one line; under it ``files``' own lines when it was refused for them
+        (the first :data:`FILES_SHOWN`, every one in the tooltip)."""
         self.tally.end()
         self.show_message(message)
+        if files:
+            shown = [plain(x) for x in files[:FILES_SHOWN]]
+            if len(files) > FILES_SHOWN:
+                shown.append(f"… and {len(files) - FILES_SHOWN:,} more (every file in the tooltip)")
+            self.message.setText("\n".join([self.message.text(), *shown]))
+            self.message.setToolTip("\n".join(plain(x) for x in files))
         if not self._announced and self.worker is not None:  # failed before its listing
             self._announced = True
             self.scanStarted.emit(self.worker.job, None)

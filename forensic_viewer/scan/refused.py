@@ -1,0 +1,53 @@
+"""A scan refused before its models load when the header check refuses every file.
+
+A scan loads its models (about 10 s; more with worker processes or Ray) before it reads a
+file, so a folder whose images are all over the file-size or pixel limit cost that load only
+to learn that nothing could be analysed. :func:`refused_by_headers` reads the files' sizes and
+headers first (:func:`engine.precheck.refuse_beyond_limit`: no pixel decoded) and stops at the
+first file it does not refuse, so a folder with a file the limits admit costs one header read
+more and is scanned as before (the refused files get their error rows, in the same words).
+Only a folder of refused files is read to its end here, and it is then not scanned at all.
+The command line and the batch dialog both call it after the listing and before the output
+folder's lock, so a refused scan makes no output folder.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from engine.errors import ImageTooLargeError
+from engine.precheck import refuse_beyond_limit
+from forensic_viewer.scan.results import ResultIndex
+from forensic_viewer.scan.run import named
+
+
+def refused_by_headers(files: Iterable[tuple[Path, str]], out: Path) -> list[str]:
+    """Each file's refusal, :func:`~engine.io.load_evidence`'s one line naming it as a scan
+    names it (:func:`~forensic_viewer.scan.run.named`), when the header check refuses every one
+    of ``files`` ((path, key) pairs, in the listing's order); [] as soon as one is not refused,
+    and also when one of them has a finished row in the output folder ``out`` (a resume skips
+    or upgrades it, as before). ``out`` is read only then, and never made or locked."""
+    lines: list[str] = []
+    keys: list[str] = []
+    for path, key in files:
+        try:
+            refuse_beyond_limit(named(path))
+        except ImageTooLargeError as e:
+            lines.append(str(e))
+            keys.append(key)
+        else:
+            return []
+    if lines and not ResultIndex(out).done_keys().isdisjoint(keys):
+        return []
+    return lines
+
+
+def refused_line(folder: Path | str, count: int) -> str:
+    """The one line of a scan of ``folder`` whose ``count`` files :func:`refused_by_headers`
+    refused (each file's own line follows it), the folder named absolute as a scan names it."""
+    each = "its one image is" if count == 1 else f"each of its {count:,} images is"
+    return (
+        f"{named(folder)}: not scanned: {each} over the file-size or pixel limit by its size or "
+        "header, refused before any model is loaded; nothing was written"
+    )
