@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 from pathlib import Path
 
 import cv2
@@ -164,6 +165,16 @@ def encode_jpeg(rgb: NDArray[np.uint8], quality: int = 85) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(rgb).save(buf, format="JPEG", quality=quality)
     return buf.getvalue()
+
+
+def thumbnail_jpeg(rgb: NDArray[np.uint8], path: Path) -> bytes | None:
+    """The thumbnail file's bytes of the evidence ``rgb`` [H, W, 3]; None, logged naming
+    ``path``, when it cannot be made: no thumbnail is no reason to lose the analysis."""
+    try:
+        return encode_jpeg(thumbnail(rgb))
+    except Exception:
+        logging.getLogger(__name__).info("%s: no thumbnail", path, exc_info=True)
+        return None
 
 
 def read_thumbnail(path: Path, max_side: int = THUMB_SIDE) -> NDArray[np.uint8] | None:

@@ -88,7 +88,6 @@ from forensic_viewer.scan.run import (
     encode_outcome,
     end_run,
     load_for_scan,
-    mark_stale,
     named,
     sha256_if_read,
     unchanged,
@@ -380,9 +379,10 @@ def analyse_task(
     from engine.tiling import Cancelled
 
     problems = _Collected()
-    item = load_for_scan(task.index, task.path, task.key, thumbnails=thumbnails)
-    item.previous = task.previous
-    mark_stale(item, task.stale, task.whole, task.row)
+    item = load_for_scan(
+        task.index, task.path, task.key, thumbnails=thumbnails, previous=task.previous,
+        stale=task.stale, whole=task.whole, row=task.row,
+    )  # fmt: skip
     try:
         outcome = analyse_item(item, analyzer, None, cancel, problems, analyses)
     except Cancelled:

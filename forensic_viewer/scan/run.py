@@ -33,7 +33,6 @@ A row's classic analyses of an older version run again: :mod:`forensic_viewer.sc
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import queue
 import signal
@@ -52,7 +51,7 @@ from engine.io import MAX_FILE_BYTES, load_evidence
 from engine.types import Analysis, Evidence, Progress
 from forensic_viewer.environment import environment
 from forensic_viewer.scan.lock import OutputLock
-from forensic_viewer.scan.maps import encode_jpeg, thumbnail
+from forensic_viewer.scan.maps import thumbnail_jpeg
 from forensic_viewer.scan.records import (
     EncodedRecord,
     ErrorRecord,
@@ -86,8 +85,6 @@ if TYPE_CHECKING:  # torch loads only when a scan runs, not when results are rea
     from engine.pipeline import Analyzer
 
 DEFAULT_PREFETCH = 2  # files decoded ahead of the one being analysed
-
-log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -201,10 +198,15 @@ def sha256_if_read(path: Path) -> str | None:
         return None
 
 
-def load_for_scan(index: int, path: Path, key: str, *, thumbnails: bool = True) -> Prefetched:
+def load_for_scan(
+    index: int, path: Path, key: str, *, thumbnails: bool = True, previous: str | None = None,
+    stale: Stale = (), whole: bool = False, row: FileRecord | None = None,
+) -> Prefetched:  # fmt: skip
     """Decode and hash one file for a scan. Never raises for the file: whatever goes wrong
-    becomes an error item naming it (the traceback of an unexpected exception in ``trace``)."""
-    item = Prefetched(index, path, key)
+    becomes an error item naming it (the traceback of an unexpected exception in ``trace``).
+    previous, stale, whole, row: its last row's (:func:`mark_stale`); a file whose row's older
+    analyses alone run again gets no thumbnail, its row keeping its own."""
+    item = Prefetched(index, path, key, previous=previous)
     try:
         item.evidence = load_evidence(path)
     except (EvidenceError, ForensicError) as e:
@@ -217,11 +219,9 @@ def load_for_scan(index: int, path: Path, key: str, *, thumbnails: bool = True) 
         item.sha256 = item.header.sha256 if item.header is not None else sha256_if_read(path)
         return item
     item.sha256 = item.evidence.sha256
-    if thumbnails:
-        try:
-            item.thumb = encode_jpeg(thumbnail(item.evidence.pixels))
-        except Exception:  # no thumbnail is no reason to lose the analysis
-            log.info("%s: no thumbnail", path, exc_info=True)
+    mark_stale(item, stale, whole, row)
+    if thumbnails and (item.whole or not item.stale):
+        item.thumb = thumbnail_jpeg(item.evidence.pixels, path)
     return item
 
 
@@ -281,12 +281,11 @@ class Prefetcher:
         )
 
     def _load(self, i: int, path: Path, key: str) -> Prefetched:
-        item = load_for_scan(i, path, key, thumbnails=self._thumbnails)
-        rec = self._recorded.get(key)
-        item.previous = None if rec is None else rec.sha256
-        if rec is not None:
-            mark_stale(item, rec.stale, rec.whole)
-        return item
+        rec = self._recorded.get(key) or Recorded("", None)  # no row: nothing recorded
+        return load_for_scan(
+            i, path, key, thumbnails=self._thumbnails, previous=rec.sha256, stale=rec.stale,
+            whole=rec.whole,
+        )  # fmt: skip
 
     def _items(self) -> Iterator[Prefetched]:
         for i, (given, key) in enumerate(self._files):

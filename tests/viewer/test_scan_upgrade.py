@@ -20,7 +20,9 @@ from engine.ensemble import Ensemble, Member
 from engine.pipeline import Analyzer
 from forensic_viewer.audit import LOG_NAME, verify_log
 from forensic_viewer.report import scan_source, write_report
-from forensic_viewer.scan.pool import AnalyzerRecipe, run_pool_scan
+from forensic_viewer.scan import maps
+from forensic_viewer.scan.pool import AnalyzerRecipe, _Task, analyse_task, run_pool_scan
+from forensic_viewer.scan.records import as_record
 from forensic_viewer.scan.results import ResultIndex
 from forensic_viewer.scan.run import run_scan
 from forensic_viewer.scan.upgrade import recorded_rows
@@ -248,3 +250,40 @@ def test_a_map_the_new_version_no_longer_makes_is_removed_with_its_entry(
     rows = _same_output(fresh, old)  # the maps folders too
     assert all(r["analyses"]["noise"]["map"] is None for r in rows.values())
     assert not any("noise" in p.name for p in (old / "maps").iterdir())
+
+
+def test_an_older_analysis_run_again_alone_makes_no_thumbnail(
+    tmp_path: Path, analyzer: Analyzer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The row keeps its thumbnail: one made from the decoded file was thrown away, in this
+    process and in a worker (``pool.analyse_task``) alike. A file analysed whole still gets
+    its own."""
+    folder = _folder(tmp_path / "ev", NAMES)
+    out, pooled = tmp_path / "out", tmp_path / "pooled"
+    with monkeypatch.context() as m:
+        _older(m, "noise")
+        _scan(folder, analyzer, out)
+        _scan(folder, analyzer, pooled)
+    thumbs = {p.name: p.read_bytes() for p in (out / "thumbs").iterdir()}
+    made: list[tuple[int, ...]] = []
+    real = maps.thumbnail
+
+    def counted(rgb: Any, *a: Any, **kw: Any) -> Any:
+        made.append(rgb.shape)
+        return real(rgb, *a, **kw)
+
+    monkeypatch.setattr(maps, "thumbnail", counted)
+    summary = _scan(folder, analyzer, out)
+    assert summary.upgraded["noise"].rerun == 3 and made == []
+    assert {p.name: p.read_bytes() for p in (out / "thumbs").iterdir()} == thumbs
+
+    results = ResultIndex(pooled)
+    rec = recorded_rows(results, ())["a.png"]
+    row = as_record(results.get("a.png"))
+    task = _Task(0, folder / "a.png", "a.png", rec.sha256, rec.stale, rec.whole, row)
+    answer = analyse_task(analyzer, task, lambda: False, True, CLASSIC)
+    assert answer is not None and made == []  # the row's older analysis, no thumbnail
+
+    whole = _Task(0, folder / "a.png", "a.png", rec.sha256, rec.stale, True, None)
+    assert analyse_task(analyzer, whole, lambda: False, True, CLASSIC) is not None
+    assert len(made) == 1  # analysed whole: a new row, with its thumbnail
