@@ -163,3 +163,34 @@ def test_the_batch_dialog_refuses_such_a_scan_before_the_lock_and_the_models(
     assert dialog.message.toolTip().splitlines() == lines
     assert ended == [refused_line(folder, 3)]  # the case log's one line
     assert not out.exists()
+
+
+@pytest.mark.gui
+def test_the_batch_dialog_lists_the_first_files_and_every_one_in_the_tooltip(
+    qtbot,
+    tmp_path: Path,
+    tiny_checkpoint: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    no_models: list[object],
+) -> None:
+    from forensic_viewer.gui.batch_dialog import FILES_SHOWN, BatchDialog
+
+    folder = tmp_path / "evidence"
+    folder.mkdir()
+    monkeypatch.setenv(MAX_PIXELS_ENV, "30")
+    count = FILES_SHOWN + 2
+    for i in range(count):
+        write_rgb(folder / f"{i:02d}.png", h=6, w=6)
+    dialog = BatchDialog(models=[str(tiny_checkpoint)], device="cpu")
+    qtbot.addWidget(dialog)
+    dialog.folder.setText(str(folder))
+    dialog.out.setText(str(tmp_path / "out"))
+    dialog.start()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=TIMEOUT)
+    shown = dialog.message.text().splitlines()
+    assert shown[0] == refused_line(folder, count) and no_models == []
+    assert len(shown) == 1 + FILES_SHOWN + 1 and str(folder / "09.png") in shown[FILES_SHOWN]
+    assert shown[-1] == "… and 2 more (every file in the tooltip)"
+    tips = dialog.message.toolTip().splitlines()
+    assert len(tips) == count and str(folder / "11.png") in tips[-1]
+    assert not (tmp_path / "out").exists()
