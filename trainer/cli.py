@@ -153,7 +153,12 @@ def _add_fit_args(p: argparse.ArgumentParser) -> None:
         help="checkpoint interval (minutes; 0: at each epoch and at the end only)",
     )
     p.add_argument("--checkpoint-steps", type=int, default=0, help="also every N steps (0: off)")
-    p.add_argument("--log-every", type=int, default=10, help="a step event every N steps")
+    p.add_argument(
+        "--log-every",
+        type=int,
+        default=0,
+        help="a step event every N steps (0: at least 50 in the run, at least every 10 steps)",
+    )
     p.add_argument(
         "--keep-epochs",
         action="store_true",

@@ -248,6 +248,7 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
     _check(args.batch_size is None or args.batch_size >= 1, "--batch-size must be >= 1")
     _check(args.lr is None or args.lr > 0, "--lr must be positive")
     _check(args.threads >= 0, "--threads must be >= 0")
+    _check(args.log_every >= 0, f"--log-every must be >= 0 (0: chosen), got {args.log_every}")
     video = video_fields(args)  # checked (and PyAV) before any data is read
     _check(
         args.checkpoint_minutes >= 0,
@@ -375,7 +376,7 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
         checkpoint_steps=args.checkpoint_steps,
         keep_epochs=args.keep_epochs,
         max_steps=args.max_steps,
-        log_every=max(1, args.log_every),
+        log_every=args.log_every,
         extra={
             "stage": stage,
             "data": [{"path": str(s.path), "weight": s.weight} for s in specs],

@@ -98,10 +98,26 @@ class FitConfig:
     checkpoint_steps: int = 0  # also every this many steps (0 = off); tests use it
     max_steps: int = 0  # stop after this many steps in total (0 = epochs); the schedule stays
     # laid out over all epochs, so a run stopped here and resumed matches an unstopped one
-    log_every: int = 10  # a JSON step event every this many steps
+    log_every: int = 0  # a JSON step event every this many steps (0: log_interval's choice)
     best_metric: str = "pixel_f1"  # validation figure (higher is better) that picks best
     keep_epochs: bool = False  # also keep each epoch's end as epoch-N.safetensors (for averaging)
     extra: dict[str, Any] = field(default_factory=dict)  # recorded in the checkpoint as given
+
+
+# A run's loss curve gets at least this many points (the training dialog draws it), and a step
+# event comes at least every LOG_EVERY_MAX steps (the dialog's status and ETA follow them).
+LOG_POINTS = 50
+LOG_EVERY_MAX = 10
+
+
+def log_interval(log_every: int, goal: int) -> int:
+    """Steps between step events: ``log_every`` when given (> 0), else chosen from the run's
+    ``goal`` steps so that a short run shows :data:`LOG_POINTS` points or one a step (a fixed
+    10 gave a 24-step fine-tune's loss curve 3 points), a long one an event every
+    :data:`LOG_EVERY_MAX` steps."""
+    if log_every > 0:
+        return log_every
+    return max(1, min(LOG_EVERY_MAX, goal // LOG_POINTS))
 
 
 def lr_at(step: int, total: int, cfg: FitConfig) -> float:
@@ -373,6 +389,7 @@ def fit(
     # --max-steps 2 the bar read "epoch 1/100 step 1/1100" with an ETA of the whole schedule)
     goal = min(total, cfg.max_steps) if cfg.max_steps > 0 else total
     last_epoch = min(cfg.epochs, -(-goal // per_epoch))
+    log_every = log_interval(cfg.log_every, goal)
     # the peak learning rate would never be reached: by where the run ends (--max-steps), not
     # by the whole schedule (a short --max-steps of a long schedule went without the warning)
     if cfg.warmup_steps > goal and step == 0:
@@ -525,7 +542,7 @@ def fit(
                         batch_index += 1
                     loss_value = float(mean_loss)
                     samples_seen += images.shape[0] * world
-                    if main and (step % cfg.log_every == 0 or step == 1):
+                    if main and (step % log_every == 0 or step == 1):
                         now = time.monotonic()
                         rate = samples_seen / max(now - t_rate, 1e-9)
                         eta = max(0, goal - step) * cfg.batch_size / max(rate, 1e-9)
