@@ -1,4 +1,4 @@
-"""How a command-line program is stopped, and its end: Ctrl+C (SIGINT) and SIGTERM as
+"""How a command-line program is stopped, and its end: Ctrl+C (SIGINT), SIGTERM and SIGHUP as
 interrupts, the exit statuses and the one line of a stop, stop signals ignored once it ends.
 
 Both programs (``forensic-viewer``, ``forensic-train``) handle the first Ctrl+C or SIGTERM
@@ -8,7 +8,10 @@ a signal stopped, 130 or 143. Ctrl+C is Python's own :class:`KeyboardInterrupt`,
 is there from the interpreter's start; SIGTERM's default ends the process at once without a
 word, so the programs have it raise :class:`Terminated`, a KeyboardInterrupt too, which takes
 the same way out (a scan's finished rows kept and its lock released, a training run's ``--out``
-put back). Either carries its signal's number (:func:`stop_signal`).
+put back). Either carries its signal's number (:func:`stop_signal`). SIGHUP, which closing the
+terminal sends to the programs started from it, is handled as SIGTERM (:class:`HungUp`, exit
+status 129), except where it was ignored when the program started (``nohup``): there it stays
+ignored (:func:`termination_signals`).
 
 An impatient user presses Ctrl+C again; the later signals arrive while the program is only
 exiting (its exit hooks and torch's teardown, seconds), where a KeyboardInterrupt is printed as
@@ -33,6 +36,8 @@ from types import FrameType
 
 EXIT_INTERRUPTED = 128 + signal.SIGINT  # 130
 EXIT_TERMINATED = 128 + signal.SIGTERM  # 143
+SIGHUP: int | None = getattr(signal, "SIGHUP", None)  # POSIX only: no terminal hang-up on Windows
+EXIT_HUNG_UP = 128 + 1  # 129: SIGHUP's number wherever it exists
 
 
 class Terminated(KeyboardInterrupt):
@@ -43,9 +48,30 @@ class Terminated(KeyboardInterrupt):
     signum = signal.SIGTERM
 
 
-def raise_terminated(_signum: int, _frame: FrameType | None) -> None:
-    """The SIGTERM handler: :class:`Terminated` in the main thread."""
-    raise Terminated
+class HungUp(Terminated):
+    """SIGHUP (the program's terminal closed): stopped as by SIGTERM, said and counted apart."""
+
+    signum = SIGHUP if SIGHUP is not None else signal.SIGTERM
+
+
+def terminated(signum: int) -> Terminated:
+    """The exception a termination signal ``signum`` (SIGTERM, SIGHUP) raises."""
+    return HungUp() if SIGHUP is not None and signum == SIGHUP else Terminated()
+
+
+def raise_terminated(signum: int, _frame: FrameType | None) -> None:
+    """The handler of SIGTERM and SIGHUP: :class:`Terminated` (:class:`HungUp`) in the main
+    thread."""
+    raise terminated(signum)
+
+
+def termination_signals() -> tuple[int, ...]:
+    """The signals that stop a program as SIGTERM does: SIGTERM, and SIGHUP where it exists and
+    is not ignored (a program started by ``nohup`` must outlive its terminal; it was ignored
+    before the program ran, or the program ignores it as it ends)."""
+    if SIGHUP is None or signal.getsignal(SIGHUP) == signal.SIG_IGN:
+        return (signal.SIGTERM,)
+    return (signal.SIGTERM, SIGHUP)
 
 
 def stop_signal(stop: BaseException) -> int:
@@ -55,26 +81,33 @@ def stop_signal(stop: BaseException) -> int:
 
 
 def exit_status(signum: int) -> int:
-    """The exit status of a program stopped by signal ``signum``: 143 for SIGTERM, else 130."""
-    return EXIT_TERMINATED if signum == signal.SIGTERM else EXIT_INTERRUPTED
+    """The exit status of a program stopped by signal ``signum``: 143 for SIGTERM, 129 for
+    SIGHUP, else 130."""
+    if signum == signal.SIGTERM:
+        return EXIT_TERMINATED
+    return EXIT_HUNG_UP if SIGHUP is not None and signum == SIGHUP else EXIT_INTERRUPTED
 
 
 def stop_status(stop: BaseException) -> int:
-    """The exit status of a program stopped by ``stop``: 143 for SIGTERM, else 130."""
+    """The exit status of a program stopped by ``stop``: 143 for SIGTERM, 129 for SIGHUP, else
+    130."""
     return exit_status(stop_signal(stop))
 
 
 def signal_words(signum: int) -> str:
-    """``terminated (SIGTERM)`` for SIGTERM, else ``interrupted (Ctrl+C)``: how both programs
-    word a stop by ``signum`` wherever a person reads it (the one line, a scan's summary,
-    scan.json's note, a report's first page)."""
+    """``terminated (SIGTERM)`` for SIGTERM, ``hung up (SIGHUP)`` for SIGHUP, else
+    ``interrupted (Ctrl+C)``: how both programs word a stop by ``signum`` wherever a person
+    reads it (the one line, a scan's summary, scan.json's note, a report's first page)."""
     if signum == signal.SIGTERM:
         return "terminated (SIGTERM)"
+    if SIGHUP is not None and signum == SIGHUP:
+        return "hung up (SIGHUP)"
     return "interrupted (Ctrl+C)"
 
 
 def stop_words(stop: BaseException) -> str:
-    """``interrupted (Ctrl+C)`` or ``terminated (SIGTERM)``, for the one line of a stop."""
+    """``interrupted (Ctrl+C)``, ``terminated (SIGTERM)`` or ``hung up (SIGHUP)``, for the
+    one line of a stop."""
     return signal_words(stop_signal(stop))
 
 
@@ -84,10 +117,12 @@ def main_thread() -> bool:
 
 
 def raise_on_sigterm() -> None:
-    """:class:`Terminated` on SIGTERM from now on (main thread only; elsewhere signals are left
-    alone): a program's first act, so that no time is left where SIGTERM's default ends it."""
+    """:class:`Terminated` on SIGTERM (and SIGHUP: :func:`termination_signals`) from now on
+    (main thread only; elsewhere signals are left alone): a program's first act, so that no
+    time is left where SIGTERM's default ends it."""
     if main_thread():
-        signal.signal(signal.SIGTERM, raise_terminated)
+        for signum in termination_signals():
+            signal.signal(signum, raise_terminated)
 
 
 # Set by the training dialog (forensic_viewer.gui.trainer_process) to the viewer's process id:
@@ -120,27 +155,30 @@ def stop_with_parent() -> bool:
 
 @contextlib.contextmanager
 def sigterm_as_interrupt(*, ending: bool = False) -> Iterator[None]:
-    """:class:`Terminated` on SIGTERM while the block runs (main thread only); then the
-    handler that was there before, or with ``ending`` (a program's command, after which it only
+    """:class:`Terminated` on SIGTERM (and SIGHUP: :func:`termination_signals`) while the
+    block runs (main thread only); then the handlers that were there before, or with ``ending`` (a program's command, after which it only
     exits) stop signals ignored (:func:`ignore_stop_signals`) from the moment the block ends:
     the handler put back there (``Terminated``, or Python's own interrupt) turned a signal that
     came after the command, before the program ignored them, into a traceback."""
     if not main_thread():
         yield
         return
-    before = signal.signal(signal.SIGTERM, raise_terminated)
+    before = {signum: signal.signal(signum, raise_terminated) for signum in termination_signals()}
     try:
         yield
     finally:
         if ending:
             ignore_stop_signals()
         else:
-            signal.signal(signal.SIGTERM, before)
+            for signum, handler in before.items():
+                signal.signal(signum, handler)
 
 
 def ignore_stop_signals() -> None:
-    """Ignore SIGINT and SIGTERM from now on: there is nothing left to stop. Only for a
+    """Ignore SIGINT, SIGTERM and SIGHUP from now on: there is nothing left to stop. Only for a
     program's main thread once its command has ended (or its interrupt is being reported), never
     for a caller's process (tests, scripts calling ``main(argv)``)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if SIGHUP is not None:
+        signal.signal(SIGHUP, signal.SIG_IGN)

@@ -1,5 +1,5 @@
-"""``forensic-viewer``'s entry point (the console script, the frozen build): Ctrl+C and SIGTERM
-are handled before anything heavy is imported.
+"""``forensic-viewer``'s entry point (the console script, the frozen build): Ctrl+C, SIGTERM and
+SIGHUP are handled before anything heavy is imported.
 
 The program's own handlers (:mod:`forensic_viewer.cli`) came only once the command line was
 imported, with numpy, OpenCV and the engine's analyses (a quarter of a second; torch and Qt

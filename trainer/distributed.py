@@ -30,7 +30,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from engine.ending import exit_status
+from engine.ending import exit_status, termination_signals
 
 COMMAND_ENV = "FORENSIC_TRAIN_COMMAND"  # the user's command, set by --nproc for its ranks
 
@@ -117,7 +117,7 @@ def without_nproc(argv: Sequence[str]) -> list[str]:
 def launch(argv: Sequence[str], nproc: int, nodes: Rendezvous | None = None) -> int:
     """Run ``forensic-train argv`` (without the launcher's options) as ``nproc`` processes on
     this machine through ``torch.distributed.run``, alone or as one node of ``nodes``; its
-    exit status. SIGTERM (the training dialog's stop) is passed on to the launcher, which
+    exit status. SIGTERM (the training dialog's stop) and SIGHUP are passed on to the launcher, which
     passes it on to every rank: each writes its checkpoint and resume file as in one
     process."""
     if nproc < 1:
@@ -142,7 +142,7 @@ def launch(argv: Sequence[str], nproc: int, nodes: Rendezvous | None = None) -> 
         stopped.append(signum)
         child.send_signal(signum)
 
-    previous = signal.signal(signal.SIGTERM, forward)
+    previous = {signum: signal.signal(signum, forward) for signum in termination_signals()}
     try:
         while True:
             try:
@@ -151,7 +151,8 @@ def launch(argv: Sequence[str], nproc: int, nodes: Rendezvous | None = None) -> 
             except KeyboardInterrupt:  # Ctrl-C reached the launcher too; wait for the ranks
                 stopped.append(signal.SIGINT)
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     # torchrun reports ranks ended by a signal as a failure; they wrote their checkpoint and
     # resume file first, so the caller (the training dialog) hears "stopped" (143 for SIGTERM,
     # 130 for Ctrl-C), as from one process

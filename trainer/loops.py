@@ -31,7 +31,7 @@ when it is the best), so its last checkpoint carries figures too.
   (seed, epoch, position) (see ``trainer.data.datasets``). The resume file holds the weights,
   the optimizer, the scaler, the step and the position in the epoch, so ``--resume`` continues
   with exactly the batches an uninterrupted run would have used and loses at most the steps
-  since the last interval. SIGTERM and Ctrl-C write both files before stopping (a second or
+  since the last interval. SIGTERM, SIGHUP and Ctrl-C write both files before stopping (a second or
   third signal while they are written is ignored: the run is already stopping); a stop during
   the validation at an epoch's end (or where ``max_steps`` ended the run) marks it in the
   resume file, and ``--resume`` runs that validation first (its figures and its claim to
@@ -65,7 +65,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from engine.checkpoints import CheckpointMeta, save_checkpoint
 from engine.devices import resolve_device
-from engine.ending import Terminated, main_thread, stop_signal
+from engine.ending import main_thread, stop_signal, terminated, termination_signals
 from engine.errors import CheckpointError
 from engine.files import atomic_write, temp_path
 from engine.formatting import format_duration
@@ -180,7 +180,7 @@ class FitResult:
     best: float | None
     last_metrics: dict[str, Any]
     out_dir: Path
-    stopped_by: int = 0  # the signal that interrupted the run (SIGTERM, SIGINT); 0 when none
+    stopped_by: int = 0  # the signal that interrupted the run (SIGTERM, SIGHUP, SIGINT); 0: none
 
 
 class StepGuard:
@@ -224,12 +224,13 @@ class StepGuard:
 
 @contextlib.contextmanager
 def sigterm_raises(guard: StepGuard) -> Iterator[None]:
-    """Inside, SIGTERM raises :class:`~engine.ending.Terminated` and Ctrl+C KeyboardInterrupt
-    (as everywhere else in the programs: :mod:`engine.ending`), each held by ``guard`` until a
-    training step is whole; the handlers before are put back (main thread only)."""
+    """Inside, SIGTERM raises :class:`~engine.ending.Terminated` (SIGHUP, the terminal closed:
+    :class:`~engine.ending.HungUp`) and Ctrl+C KeyboardInterrupt (as everywhere else in the
+    programs: :mod:`engine.ending`), each held by ``guard`` until a training step is whole; the
+    handlers before are put back (main thread only)."""
 
     def on_term(signum: int, frame: object) -> None:
-        guard.stop(Terminated())
+        guard.stop(terminated(signum))
 
     def on_int(signum: int, frame: object) -> None:
         guard.stop(KeyboardInterrupt())
@@ -237,13 +238,13 @@ def sigterm_raises(guard: StepGuard) -> Iterator[None]:
     if not main_thread():  # only the main thread may set handlers: leave signals alone
         yield
         return
-    previous = signal.signal(signal.SIGTERM, on_term)
-    previous_int = signal.signal(signal.SIGINT, on_int)
+    previous = {signum: signal.signal(signum, on_term) for signum in termination_signals()}
+    previous[signal.SIGINT] = signal.signal(signal.SIGINT, on_int)
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
-        signal.signal(signal.SIGINT, previous_int)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def _dist_info() -> tuple[int, int, int]:

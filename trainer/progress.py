@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from engine.ending import EXIT_INTERRUPTED, EXIT_TERMINATED
+from engine.ending import EXIT_HUNG_UP, EXIT_INTERRUPTED, EXIT_TERMINATED
 from engine.files import read_regular_text
 from engine.formatting import format_duration
 
@@ -33,8 +33,8 @@ EXIT_FAILED = 1  # the command failed (out of memory, a loss that became NaN)
 EXIT_USAGE = 2  # the command refused its inputs (bad data, settings or checkpoint), said why
 # Stopped by a signal (engine.ending: 128 + its number, as a shell reports it); ``fit`` wrote a
 # checkpoint and its resume file first: Ctrl-C (SIGINT, 130) or SIGTERM (143: ``kill``, the
-# training dialog's Stop).
-EXIT_STOPPED = (EXIT_INTERRUPTED, EXIT_TERMINATED)
+# training dialog's Stop) or SIGHUP (129: the terminal the viewer or the trainer runs in closed).
+EXIT_STOPPED = (EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_HUNG_UP)
 # The fixed fields of a ``step`` event: ``loss`` is the total, any other number a loss term (an
 # objective's term named like one of these is logged as ``term_<name>``, so it cannot hide it).
 # ``total_steps`` is the number of steps the run will take (estimated from the first epoch).

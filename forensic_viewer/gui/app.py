@@ -5,8 +5,8 @@ that cannot be read, a checkpoint that does not fit) are caught where they happe
 one line naming the file. Anything else is a bug: :class:`ExceptionHook`, installed once as
 ``sys.excepthook`` and ``threading.excepthook`` (worker threads report through it too), writes
 the traceback to the log file and shows a short non-blocking dialog that points to it; the
-window carries on. :func:`close_on_signals` has Ctrl+C and SIGTERM close the window as File >
-Quit does.
+window carries on. :func:`close_on_signals` has Ctrl+C, SIGTERM and SIGHUP (its terminal closed)
+close the window as File > Quit does.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from engine.assembly import resolve_models
 from engine.devices import available_devices
-from engine.ending import exit_status
+from engine.ending import exit_status, termination_signals
 from engine.errors import ForensicError
 from engine.resources import resources_dir
 from forensic_viewer.audit import AuditError, AuditLog, case_dir_from, default_case_dir
@@ -34,7 +34,6 @@ from forensic_viewer.audit import AuditError, AuditLog, case_dir_from, default_c
 log = logging.getLogger("forensic_viewer")
 
 APP_ID = "forensic-viewer"  # application name, and the desktop entry's file name without .desktop
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # Ctrl+C in the terminal; kill PID, a logout
 
 
 def log_path() -> Path:
@@ -163,9 +162,12 @@ class SignalClose:
         self._reader, self._writer = socket.socketpair()
         for end in (self._reader, self._writer):
             end.setblocking(False)  # the interpreter's write to it must never block
-        self._previous = {s: signal.getsignal(s) for s in STOP_SIGNALS}
+        # Ctrl+C in the terminal; kill PID, a logout; the terminal closed (SIGHUP, unless nohup
+        # had it ignored)
+        self._stops = (signal.SIGINT, *termination_signals())
+        self._previous = {s: signal.getsignal(s) for s in self._stops}
         self._wakeup_fd = signal.set_wakeup_fd(self._writer.fileno(), warn_on_full_buffer=False)
-        for s in STOP_SIGNALS:
+        for s in self._stops:
             signal.signal(s, self._note)
         self._notifier: QSocketNotifier | None = QSocketNotifier(
             self._reader.fileno(), QSocketNotifier.Type.Read
@@ -183,7 +185,7 @@ class SignalClose:
             received = self._reader.recv(64)
         except OSError:  # BlockingIOError: woken, nothing left to read
             return
-        stops = [n for n in received if n in STOP_SIGNALS]
+        stops = [n for n in received if n in self._stops]
         if not stops:
             return
         if not self.signum:
@@ -205,12 +207,14 @@ class SignalClose:
 
 
 def close_on_signals(window: QWidget) -> SignalClose:
-    """Ctrl+C (SIGINT) and SIGTERM close ``window`` as File > Quit does: its ``closeEvent``
+    """Ctrl+C (SIGINT), SIGTERM and SIGHUP close ``window`` as File > Quit does: its ``closeEvent``
     cancels a batch scan and waits for it (the scan's CSV, scan.json and case-log entry written
     as a cancelled scan's), stops the other workers and closes the case log. Call from the main
     thread; the returned callable puts back the handlers and the wakeup fd found.
 
-    Without this, SIGTERM's default ended the process at once (a scan's scan.json saying
+    SIGHUP comes when the terminal the viewer was started from is closed; the training dialog's
+    trainer, started by the viewer, gets it too and stops with a checkpoint (as the window's
+    close stops it). Without this, SIGHUP's and SIGTERM's defaults ended the process at once (a scan's scan.json saying
     "running", no results.csv) and Ctrl+C did nothing until some Python code ran: Python's
     handlers run only between bytecodes of the main thread, which sits in Qt's event loop.
     The interpreter's C handler writes the signal's number to the ``signal.set_wakeup_fd``
@@ -266,7 +270,7 @@ def run_gui(
             f"forensic-viewer: {name} received: the viewer closed as File > Quit closes it",
             file=sys.stderr,
         )
-        return exit_status(stop.signum)  # 130 or 143, as the command-line programs
+        return exit_status(stop.signum)  # 130, 143 or 129, as the command-line programs
     return status
 
 

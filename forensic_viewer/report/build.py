@@ -271,7 +271,11 @@ def stopped_scan_alert(settings: dict[str, Any], reported: int) -> str | None:
             f"its end; {holds}."
         )
     how = str(run.get("state"))
-    if run.get("signal") in ("SIGINT", "SIGTERM"):  # worded as the command's own stop line
+    if run.get("signal") in (
+        "SIGINT",
+        "SIGTERM",
+        "SIGHUP",
+    ):  # worded as the command's own stop line
         how = signal_words(signal.Signals[run["signal"]])
     elif run.get("signal"):
         how += f" ({run['signal']})"

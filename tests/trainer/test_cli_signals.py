@@ -1,5 +1,7 @@
 """``forensic-train`` stopped by an impatient user: Ctrl+C or SIGTERM sent three times still
-ends with the exit status of the first (130 or 143) and its lines, no traceback.
+ends with the exit status of the first (130 or 143) and its lines, no traceback. SIGHUP (the
+terminal closed) stops it as SIGTERM does (129): it ended the process by its default, the steps
+since the last checkpoint lost; under ``nohup`` (SIGHUP ignored from the start) it trains on.
 
 The first signal was handled (a checkpoint and resume file, "interrupted at step N"); the others
 came while the program was already ending (writing, then its exit hooks and torch's teardown,
@@ -29,7 +31,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize(
-    ("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["int", "term"]
+    ("signum", "status"),
+    [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)],
+    ids=["int", "term", "hup"],
 )
 def test_a_stop_signal_sent_three_times_still_exits_with_the_first_ones_status(
     tmp_path: Path, signum: int, status: int
@@ -60,7 +64,7 @@ def test_a_stop_signal_sent_three_times_still_exits_with_the_first_ones_status(
     assert fit.returncode == status, err[-3000:]
     assert "Traceback" not in err and "Exception ignored" not in err, err[-3000:]
     last = err.strip().splitlines()[-1]
-    assert "interrupted" in last or "terminated" in last, err[-3000:]
+    assert any(w in last for w in ("interrupted", "terminated", "hung up")), err[-3000:]
     # the files of the first stop were written whole: a second SIGTERM had cut them short (a
     # traceback, exit 1) and, before the first checkpoint, --out was put back: the run was lost
     assert (tmp_path / "r" / RESUME_NAME).is_file()
@@ -101,8 +105,12 @@ sys.exit(cli.main())
 @pytest.mark.parametrize("where", ["fit", "main"])
 @pytest.mark.parametrize(
     ("signum", "status", "words"),
-    [(signal.SIGTERM, 143, "terminated (SIGTERM)"), (signal.SIGINT, 130, "interrupted (Ctrl+C)")],
-    ids=["term", "int"],
+    [
+        (signal.SIGTERM, 143, "terminated (SIGTERM)"),
+        (signal.SIGINT, 130, "interrupted (Ctrl+C)"),
+        (signal.SIGHUP, 129, "hung up (SIGHUP)"),
+    ],
+    ids=["term", "int", "hup"],
 )
 def test_a_stop_signal_as_the_command_ends_exits_with_one_line(
     tmp_path: Path, where: str, signum: int, status: int, words: str
@@ -123,3 +131,19 @@ def test_a_stop_signal_as_the_command_ends_exits_with_one_line(
     lines = done.stderr.strip().splitlines()
     assert done.returncode == status, done.stderr
     assert len(lines) == 1 and words in lines[0], done.stderr
+
+
+@pytest.mark.parametrize("where", ["fit", "main"])
+def test_a_hang_up_under_nohup_stops_nothing(tmp_path: Path, where: str) -> None:
+    """``nohup forensic-train fit ...`` starts the program with SIGHUP ignored, so that a run
+    outlives its terminal: the program must not put a handler of its own over that."""
+    done = subprocess.run(
+        [sys.executable, "-c", LATE_TERM, where, str(int(signal.SIGHUP))],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),  # as nohup does
+    )
+    assert done.returncode == 0 and done.stderr.strip() == "", done.stderr

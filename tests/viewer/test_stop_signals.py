@@ -55,14 +55,17 @@ def _run(code: str, args: list[str], tmp_path: Path) -> subprocess.CompletedProc
 
 
 @pytest.mark.parametrize(
-    ("signum", "status"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["int", "term"]
+    ("signum", "status"),
+    [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)],
+    ids=["int", "term", "hup"],
 )
 def test_a_stop_signal_closes_the_viewers_window_as_quit_does(
     tmp_path: Path, tiny_checkpoint: Path, signum: int, status: int
 ) -> None:
     """The window open, no scan: SIGTERM had ended the process by its default (status -15, no
     word, nothing closed); Ctrl+C did nothing until some Python code ran in the event loop, then
-    printed a KeyboardInterrupt traceback and the viewer carried on."""
+    printed a KeyboardInterrupt traceback and the viewer carried on. SIGHUP (its terminal
+    closed) ended the process by its default, as SIGTERM had."""
     shown = f"""\
         import os, sys
         from PySide6.QtCore import QTimer
