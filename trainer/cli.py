@@ -38,7 +38,8 @@ from engine.errors import ForensicError
 from trainer.check import add_as_given_arg, add_check_parser
 from trainer.errors import UsageError
 from trainer.plan import DEFAULT_WINDOW, RESUME_NAME
-from trainer.progress import EXIT_FAILED, EXIT_USAGE, finished_at_stop
+from trainer.progress import EXIT_BUSY, EXIT_FAILED, EXIT_USAGE, finished_at_stop
+from trainer.run_folder import RunLocked
 
 
 def _add_data_args(p: argparse.ArgumentParser, *, training: bool) -> None:
@@ -428,12 +429,13 @@ def _is_oom(e: BaseException) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the exit status (0 ok, 1 failed, 2 usage or data error, 130 and 143
-    interrupted). Run as the program (``argv`` None: the console script, ``python -m``, the
-    training dialog's child), once the command has ended in any way further SIGINT and SIGTERM
-    are ignored (:func:`engine.ending.ignore_stop_signals`): a second or third Ctrl+C while
-    torch was torn down printed a traceback or killed the process (status -2, not 130). Called
-    with ``argv`` (tests, scripts) the caller's handlers stay."""
+    """Entry point; returns the exit status (0 ok, 1 failed, 2 usage or data error, 3 another
+    trainer in the run folder, 130, 143 and 129 interrupted). Run as the program (``argv``
+    None: the console script, ``python -m``, the training dialog's child), once the command has
+    ended in any way further SIGINT, SIGTERM and SIGHUP are ignored
+    (:func:`engine.ending.ignore_stop_signals`): a second or third Ctrl+C while torch was torn
+    down printed a traceback or killed the process (status -2, not 130). Called with ``argv``
+    (tests, scripts) the caller's handlers stay."""
     program = argv is None
     if program:
         # SIGTERM raises Terminated from the program's start until its end, where it is
@@ -513,6 +515,9 @@ def _main(argv: list[str] | None, program: bool) -> int:
 
             return run_features(args)
         return _cmd_synth(args)
+    except RunLocked as e:  # another trainer in --out: refused before reading or writing there
+        print(f"forensic-train {args.command}: error: {e}", file=sys.stderr)
+        return EXIT_BUSY
     except (ForensicError, UsageError) as e:
         print(f"forensic-train {args.command}: error: {e}", file=sys.stderr)
         return EXIT_USAGE

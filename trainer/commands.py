@@ -31,7 +31,6 @@ from engine.checkpoints import (
 from engine.ending import exit_status, sigterm_as_interrupt
 from engine.ensemble import ENSEMBLE_SUFFIX
 from engine.errors import CheckpointError
-from engine.files import atomic_write
 from engine.models.registry import config_from_dict
 from trainer.data.augment import preset, video_fields
 from trainer.data.datasets import ImageDataset, WindowConfig, WindowDataset, load_items
@@ -44,6 +43,7 @@ from trainer.loops import FitConfig, fit
 from trainer.objectives import objective_for
 from trainer.plan import DEFAULT_WINDOW, LAST_CHECKPOINT, RESUME_NAME
 from trainer.progress import Reporter
+from trainer.run_folder import RUN_RECORD, holding_run_folder
 from trainer.setup import (
     base_meta,
     build_model,
@@ -54,8 +54,6 @@ from trainer.setup import (
     set_threads,
     subset_for_validation,
 )
-
-RUN_RECORD = "run.json"
 
 
 def _check(cond: bool, message: str) -> None:
@@ -80,65 +78,6 @@ def _stage_options(args: argparse.Namespace, stage: str) -> dict[str, Any]:
         )
         return {"freeze_encoder": has_weights}
     return {"freeze_encoder": choice == "frozen"}
-
-
-# What fit writes in --out before its first checkpoint: run.json as it starts, and
-# history.jsonl when a validation comes first. The checkpoint's own files say that it came.
-EARLY_FILES = (RUN_RECORD, "history.jsonl")
-CHECKPOINT_FILES = (LAST_CHECKPOINT, RESUME_NAME)
-
-
-def _contents(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except OSError:  # none (or none readable): nothing to put back
-        return None
-
-
-def _stamp(path: Path) -> tuple[int, int, int] | None:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return st.st_ino, st.st_mtime_ns, st.st_size
-
-
-class OutFolder:
-    """``--out`` as a ``fit`` found it, so that a failure before the run's first checkpoint
-    (data that fails to decode, a loss that becomes NaN at once, out of memory, Ctrl-C) leaves
-    it as it was: nothing of the run is in it then that could be resumed, and an empty or
-    half-written folder looked like a run to the next command. The folders ``fit`` made are
-    removed (each only when empty), the :data:`EARLY_FILES` it wrote put back as they were. Once
-    a checkpoint was written, everything stays: the run can be resumed."""
-
-    def __init__(self, out: Path) -> None:
-        self.out = out
-        self.made = [p for p in (out, *out.parents) if not p.exists()]  # deepest first
-        self.files = {name: _contents(out / name) for name in EARLY_FILES}
-        self.checkpoint = {name: _stamp(out / name) for name in CHECKPOINT_FILES}
-
-    def checkpointed(self) -> bool:
-        """Whether this run wrote a checkpoint (or its resume file) since."""
-        return any(_stamp(self.out / n) != stamp for n, stamp in self.checkpoint.items())
-
-    def restore(self) -> None:
-        """Put ``--out`` back as it was, unless a checkpoint was written."""
-        if self.checkpointed():
-            return
-        for name, data in self.files.items():
-            path = self.out / name
-            try:
-                if data is None:
-                    path.unlink(missing_ok=True)
-                elif _contents(path) != data:
-                    atomic_write(path, data)
-            except OSError:
-                pass  # the error that brought us here is the one to report
-        for folder in self.made:
-            try:
-                folder.rmdir()
-            except OSError:
-                break  # not empty: what is in it is not the run's
 
 
 def _init_meta(path: Path, arch: str) -> CheckpointMeta:
@@ -208,21 +147,19 @@ def window_and_stride(
 
 def run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
     """``fit`` and ``pretrain``: validate, load the data, build the model, run the loop. A
-    failure before the first checkpoint, a SIGTERM included, leaves ``--out`` as it was
-    (:class:`OutFolder`). Once the loop has run to its end, ``args.finished`` is the run's last
+    failure before the first checkpoint, a SIGTERM included, leaves ``--out`` as it was, and a
+    second trainer in ``--out`` is refused at once (:func:`trainer.run_folder.holding_run_folder`). Once the loop has run to its end, ``args.finished`` is the run's last
     checkpoint: a stop signal from then on finds a finished run, not one to resume
     (``trainer.cli`` says so, wherever the signal meets it)."""
-    before = OutFolder(args.out) if rank() == 0 else None  # other ranks write nothing
-    try:
-        # SIGTERM's default would end the process at once, with no chance to put --out back
-        # (the dialog's Stop can come while the data are decoded); fit's loop puts its own
-        # handler over this one (a checkpoint first)
-        with sigterm_as_interrupt():
-            return _run_fit(args, stage, command)
-    except BaseException:
-        if before is not None:
-            before.restore()
-        raise
+    # SIGTERM's default would end the process at once, with no chance to put --out back (the
+    # dialog's Stop can come while the data are decoded); fit's loop puts its own handler over
+    # this one (a checkpoint first). The run folder's lock first: a second trainer there is
+    # refused before it reads anything of the run (trainer.run_folder)
+    with (
+        sigterm_as_interrupt(),
+        holding_run_folder(args.out, f"forensic-train {stage}", main_rank=rank() == 0),
+    ):
+        return _run_fit(args, stage, command)
 
 
 def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:

@@ -31,6 +31,7 @@ from engine.formatting import format_duration
 # Exit statuses of ``forensic-train`` (besides 0): what a parent process tells apart.
 EXIT_FAILED = 1  # the command failed (out of memory, a loss that became NaN)
 EXIT_USAGE = 2  # the command refused its inputs (bad data, settings or checkpoint), said why
+EXIT_BUSY = 3  # another trainer is writing into the run folder (trainer.run_folder), said which
 # Stopped by a signal (engine.ending: 128 + its number, as a shell reports it); ``fit`` wrote a
 # checkpoint and its resume file first: Ctrl-C (SIGINT, 130) or SIGTERM (143: ``kill``, the
 # training dialog's Stop) or SIGHUP (129: the terminal the viewer or the trainer runs in closed).

@@ -116,6 +116,7 @@ from trainer.plan import (
     user_models_dir,
 )
 from trainer.progress import (
+    EXIT_BUSY,
     EXIT_STOPPED,
     EXIT_USAGE,
     TrainingProgress,
@@ -1129,6 +1130,8 @@ class TrainingDialog(QDialog):
             return "the trainer could not be started" + last
         if code == EXIT_USAGE:
             return "the trainer refused the data or settings" + last
+        if code == EXIT_BUSY:  # two windows resuming one run, or a trainer run from a shell
+            return "the run folder is in use by another trainer" + last
         return f"training failed (exit status {code})" + last
 
     def _kill_after_grace(self) -> None:

@@ -257,6 +257,27 @@ def test_a_trainer_error_is_shown_with_its_last_message(
 
 
 @pytest.mark.gui
+def test_a_run_folder_another_trainer_holds_is_refused_naming_it(
+    qtbot, tmp_path: Path, models_dir: Path, data: Path
+) -> None:
+    """A second viewer window, or ``forensic-train fit --resume`` in a shell, trains in the run
+    folder: this dialog's trainer is refused at once and the dialog says so, naming the
+    holder, instead of both writing the same checkpoints."""
+    from trainer.run_folder import RunLock
+
+    dialog = _new_dialog(qtbot, tmp_path)
+    _configure(dialog, data, name="busy", epochs=1, max_steps=1)
+    qtbot.waitUntil(dialog.start_button.isEnabled, timeout=30_000)
+    with RunLock(tmp_path / "runs" / "busy", command="forensic-train fit"):
+        dialog.start()
+        qtbot.waitUntil(lambda: not dialog.busy, timeout=60_000)
+    text = dialog.status.text()
+    assert "the run folder is in use by another trainer" in text, text
+    assert f"PID {os.getpid()}" in text and "forensic-train fit" in text, text
+    assert not (tmp_path / "runs" / "busy" / RESUME_NAME).exists()
+
+
+@pytest.mark.gui
 def test_the_processes_box_reaches_the_command_and_a_resumed_config(qtbot, tmp_path: Path) -> None:
     dialog = _new_dialog(qtbot, tmp_path)
     assert dialog.processes.value() == 1 and "--nproc" not in _stage_argv(dialog)

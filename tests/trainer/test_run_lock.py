@@ -1,0 +1,137 @@
+"""One trainer at a time in a run folder (``trainer.run_folder.RunLock``): two trainers in one
+``--out`` (two viewer windows resuming one run, the training dialog and a ``forensic-train fit
+--resume`` in a shell) overwrote each other's checkpoints. A second one is refused at once, in
+one line naming the folder and the holder's PID (exit status 3), and touches nothing there; a
+lock left by a killed trainer is taken over by the next run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.trainer.conftest import make_folder
+from trainer import cli
+from trainer.plan import LAST_CHECKPOINT, RESUME_NAME
+from trainer.progress import EXIT_BUSY
+from trainer.run_folder import RUN_LOCK
+
+ROOT = Path(__file__).resolve().parents[2]
+ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+
+pytestmark = pytest.mark.usefixtures("seeded_single_thread")
+
+HOLDER = """
+import sys
+from pathlib import Path
+from trainer.run_folder import RunLock
+RunLock(Path(sys.argv[1]), command="forensic-train fit").acquire()
+print("held", flush=True)
+sys.stdin.read()
+"""
+
+
+def _fit(data: Path, out: Path, *extra: str) -> list[str]:
+    argv = ["fit", "--arch", "crfd-net-compact", "--data", str(data), "--out", str(out)]
+    argv += ["--model-config", "channels=8,16,32", "--window", "32", "--threads", "1"]
+    return [*argv, "--no-val", "--warmup", "0", "--checkpoint-minutes", "0", *extra]
+
+
+def _files(folder: Path) -> dict[str, tuple[bytes, int]]:
+    return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir())}
+
+
+def _refusal(err: str, out: Path, pid: int) -> None:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in err, err
+    assert lines[0].startswith(f"forensic-train fit: error: {out}: another training run"), err
+    assert f"PID {pid}" in lines[0] and "forensic-train fit" in lines[0].split(f"PID {pid}")[1]
+
+
+@pytest.mark.timeout(600)
+def test_a_second_trainer_is_refused_while_the_first_trains(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = make_folder(tmp_path / "d", 4, 4, seed=0, size=48)
+    out = tmp_path / "run"
+    argv = _fit(data, out, "--epochs", "100000", "--log-every", "1", "--checkpoint-steps", "2")
+    first = subprocess.Popen(
+        [sys.executable, "-m", "trainer.cli", *argv],
+        cwd=ROOT,
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines: list[str] = []
+    threading.Thread(target=lambda: lines.extend(first.stdout or ()), daemon=True).start()
+    try:
+        deadline = time.monotonic() + 300
+        while not any('"event": "checkpoint"' in line for line in lines):
+            assert first.poll() is None, "the first run ended before the second came"
+            assert time.monotonic() < deadline, "no checkpoint"
+            time.sleep(0.05)
+        # the dialog's Resume, or the same command with --resume in a shell
+        code = cli.main([*argv, "--resume", "--max-steps", "1"])
+        _, err = capsys.readouterr()
+        assert code == EXIT_BUSY, err
+        _refusal(err, out, first.pid)
+        assert first.poll() is None  # the first trains on
+    finally:
+        first.send_signal(signal.SIGTERM)
+        _, first_err = first.communicate(timeout=300)
+    assert first.returncode == 143, first_err[-3000:]  # stopped with its checkpoint, as always
+    assert (out / RESUME_NAME).is_file() and (out / LAST_CHECKPOINT).is_file()
+
+
+@pytest.mark.timeout(600)
+def test_a_held_lock_refuses_a_resume_that_touches_nothing_and_a_killed_holders_is_taken_over(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = make_folder(tmp_path / "d", 4, 4, seed=0, size=48)
+    out = tmp_path / "run"
+    assert cli.main(_fit(data, out, "--epochs", "1", "--max-steps", "2")) == 0
+    capsys.readouterr()
+    resume = _fit(data, out, "--epochs", "2", "--max-steps", "4", "--resume")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(out)],
+        cwd=ROOT,
+        env=ENV,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        before = _files(out)
+        assert cli.main(resume) == EXIT_BUSY
+        _refusal(capsys.readouterr().err, out, holder.pid)
+        assert _files(out) == before  # not a byte, not a time stamp of the run changed
+    finally:
+        holder.kill()  # killed: its lock file stays, with its PID in it
+        holder.wait()
+    assert str(holder.pid) in (out / RUN_LOCK).read_text()
+    assert cli.main(resume) == 0, capsys.readouterr().err  # the dead holder blocks nothing
+    assert '"step": 4' in capsys.readouterr().out
+    assert (out / RUN_LOCK).read_text() == ""  # released at the run's end
+
+
+def test_a_refused_fit_leaves_no_folder_and_no_lock_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The lock makes ``--out`` before anything is checked; a run refused (here: nothing to
+    resume) puts it back, the lock file with it, as before there was a lock."""
+    out = tmp_path / "new" / "run"
+    code = cli.main(_fit(tmp_path / "d", out, "--resume"))
+    assert code == 2 and "nothing to resume" in capsys.readouterr().err
+    assert not (tmp_path / "new").exists()
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    assert cli.main(_fit(tmp_path / "d", kept, "--resume")) == 2
+    assert list(kept.iterdir()) == []

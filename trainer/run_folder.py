@@ -1,0 +1,137 @@
+"""``fit``'s and ``pretrain``'s hold on their run folder (``--out``): one trainer at a time,
+and the folder as it was found when a run fails before its first checkpoint. Torch-free.
+
+Two trainers in one run folder (two viewer windows resuming one run, the training dialog and a
+``forensic-train fit --resume`` in a shell) overwrite each other's checkpoints, resume file and
+history. So a run takes :class:`RunLock` (``--out/.train.lock``, :class:`engine.lock.FolderLock`,
+as a scan locks its output folder) before it reads or writes anything there, and holds it to its
+end: a second trainer is refused at once, in one line naming the folder and the holder (PID,
+host, start time, command), and touches nothing. A lock left by a process that was killed is no
+lock: the operating system released it with the process, and the next run takes it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+from engine.files import atomic_write
+from engine.lock import FolderLock, FolderLocked, LockFailed
+from trainer.plan import LAST_CHECKPOINT, RESUME_NAME
+
+RUN_RECORD = "run.json"
+RUN_LOCK = ".train.lock"
+# What fit writes in --out before its first checkpoint: run.json as it starts, and
+# history.jsonl when a validation comes first. The checkpoint's own files say that it came.
+EARLY_FILES = (RUN_RECORD, "history.jsonl")
+CHECKPOINT_FILES = (LAST_CHECKPOINT, RESUME_NAME)
+
+
+class RunLocked(FolderLocked):
+    """Another trainer is writing into the run folder."""
+
+
+class RunLock(FolderLock):
+    """The exclusive lock of a run folder (see the module doc)."""
+
+    name = RUN_LOCK
+    what = "training run"
+    failed = LockFailed
+    refused = RunLocked
+
+
+def _contents(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except OSError:  # none (or none readable): nothing to put back
+        return None
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
+def missing_folders(out: Path) -> list[Path]:
+    """``out`` and those of its parents that do not exist, deepest first."""
+    return [p for p in (out, *out.parents) if not p.exists()]
+
+
+def remove_empty(folders: list[Path]) -> None:
+    """Remove ``folders`` (deepest first), each only when empty; stop at the first that is not."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            break  # not empty: what is in it is not the run's
+
+
+class OutFolder:
+    """``--out`` as a ``fit`` found it, so that a failure before the run's first checkpoint
+    (data that fails to decode, a loss that becomes NaN at once, out of memory, Ctrl-C) leaves
+    it as it was: nothing of the run is in it then that could be resumed, and an empty or
+    half-written folder looked like a run to the next command. The folders ``fit`` made
+    (``made``, found before its lock made them) are removed (each only when empty), the
+    :data:`EARLY_FILES` it wrote put back as they were, the lock file removed when the run made
+    it. Once a checkpoint was written, everything stays: the run can be resumed."""
+
+    def __init__(self, out: Path, made: list[Path]) -> None:
+        self.out = out
+        self.made = made
+        self.files = {name: _contents(out / name) for name in EARLY_FILES}
+        self.checkpoint = {name: _stamp(out / name) for name in CHECKPOINT_FILES}
+
+    def checkpointed(self) -> bool:
+        """Whether this run wrote a checkpoint (or its resume file) since."""
+        return any(_stamp(self.out / n) != stamp for n, stamp in self.checkpoint.items())
+
+    def restore(self, lock: RunLock | None) -> None:
+        """Put ``--out`` back as it was, unless a checkpoint was written; ``lock``, the run's,
+        is released (its file removed when the run made it)."""
+        if self.checkpointed():
+            return
+        for name, data in self.files.items():
+            path = self.out / name
+            try:
+                if data is None:
+                    path.unlink(missing_ok=True)
+                elif _contents(path) != data:
+                    atomic_write(path, data)
+            except OSError:
+                pass  # the error that brought us here is the one to report
+        if lock is not None:
+            lock.release(remove=lock.created)
+        remove_empty(self.made)
+
+
+@contextlib.contextmanager
+def holding_run_folder(out: Path, command: str, *, main_rank: bool = True) -> Iterator[None]:
+    """Inside, this process is the one trainer of ``out``: its :class:`RunLock` held (by the
+    main rank; the other ranks of a distributed run write nothing), and ``out`` put back as it
+    was (:class:`OutFolder`) when the block fails before the run's first checkpoint, a stop
+    signal included. Raises :class:`RunLocked` at once while another trainer holds ``out``."""
+    if not main_rank:
+        yield
+        return
+    made = missing_folders(out)
+    lock = RunLock(out, command=command)
+    try:
+        lock.acquire()
+    except RunLocked:
+        raise  # the holder's folder: nothing of it is ours to put back
+    except BaseException:
+        remove_empty(made)
+        raise
+    try:
+        before = OutFolder(out, made)
+        try:
+            yield
+        except BaseException:
+            before.restore(lock)
+            raise
+    finally:
+        lock.release()
