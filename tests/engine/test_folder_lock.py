@@ -1,0 +1,36 @@
+"""``engine.lock.FolderLock``: a lock file its holder removed (a failed ``fit`` putting back the
+``--out`` it found) must not be locked by a process that opened it just before: that process
+would hold a lock no one else sees, and the next one would lock the new file beside it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.lock import FolderLock
+
+
+def test_a_lock_file_removed_as_it_was_opened_is_taken_again_on_the_new_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "run"
+    holder = FolderLock(out, command="first").acquire()
+    lock = FolderLock(out, command="second")
+    opened = FolderLock._open
+
+    def open_then_holder_removes(self: FolderLock) -> int:
+        fd = opened(self)
+        if holder.held:  # the first opening: the holder removes its file and ends now
+            holder.release(remove=True)
+        return fd
+
+    monkeypatch.setattr(FolderLock, "_open", open_then_holder_removes)
+    lock.acquire()
+    try:
+        monkeypatch.undo()
+        assert lock.path.is_file()  # the file there now is the one locked
+        with pytest.raises(Exception, match="another process is writing into this folder"):
+            FolderLock(out, command="third").acquire()
+    finally:
+        lock.release()
