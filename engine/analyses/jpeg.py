@@ -5,8 +5,10 @@ Three analyses registered here:
 ``jpeg-tables``
     The quantisation tables read from the file (Pillow's ``quantization``, natural order), the
     IJG quality whose scaled Annex K tables they are (exact match) or come closest to, chroma
-    subsampling and coding. Known tables: only the standard IJG tables at each quality, which
-    libjpeg and the many programs built on it write ("libjpeg/IJG quality N (many programs)").
+    subsampling and coding. An RGB-coded JPEG's tables (:func:`match_ijg_rgb`) are each compared
+    with IJG's luma table, which libjpeg's RGB coding uses for all three. Known tables: only
+    the standard IJG tables at each quality, which libjpeg and the many programs built on it
+    write ("libjpeg/IJG quality N (many programs)").
     Camera makers and some editors use tables of their own; we hold no list of them that we
     could justify, so other tables are reported as "not IJG" with the closest IJG quality.
 
@@ -53,7 +55,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image, JpegImagePlugin
+from PIL import Image
 
 from engine.analyses._imaging import (
     block_mean,
@@ -65,6 +67,17 @@ from engine.analyses._imaging import (
     orient_cells,
     stored_rgb,
     upsample_cells,
+)
+from engine.analyses._jpegtables import (
+    IJG_LUMA,
+    RGB_CODED,
+    TableMatch,
+    ijg_table,
+    luma_table,
+    match_file,
+    match_ijg,
+    read_tables,
+    sampling_words,
 )
 from engine.analyses.base import (
     AnalysisMap,
@@ -78,37 +91,11 @@ from engine.analyses.base import (
 )
 from engine.types import Evidence
 
-# ITU-T T.81 Annex K tables (natural order), scaled by libjpeg's jpeg_quality_scaling.
-IJG_LUMA = np.array(
-    [
-        [16, 11, 10, 16, 24, 40, 51, 61],
-        [12, 12, 14, 19, 26, 58, 60, 55],
-        [14, 13, 16, 24, 40, 57, 69, 56],
-        [14, 17, 22, 29, 51, 87, 80, 62],
-        [18, 22, 37, 56, 68, 109, 103, 77],
-        [24, 35, 55, 64, 81, 104, 113, 92],
-        [49, 64, 78, 87, 103, 121, 120, 101],
-        [72, 92, 95, 98, 112, 100, 103, 99],
-    ],
-    dtype=np.int64,
-)
-IJG_CHROMA = np.full((8, 8), 99, dtype=np.int64)
-IJG_CHROMA[:4, :4] = [[17, 18, 24, 47], [18, 21, 26, 66], [24, 26, 56, 99], [47, 66, 99, 99]]
-
 # Zig-zag scan order: ZIGZAG[i] = (row, col) of the i-th coefficient.
 ZIGZAG: list[tuple[int, int]] = sorted(
     ((r, c) for r in range(8) for c in range(8)),
     key=lambda rc: (rc[0] + rc[1], rc[0] if (rc[0] + rc[1]) % 2 else rc[1]),
 )
-
-
-def ijg_table(base: NDArray[np.int64], quality: int, baseline: bool = True) -> NDArray[np.int64]:
-    """libjpeg's table for ``quality`` (1..100): base scaled, rounded, clamped to 1..255, or to
-    1..32767 for 16-bit tables (``jpeg_set_quality(..., force_baseline=FALSE)``, e.g.
-    ``cjpeg -quality 10`` without ``-baseline``: they differ below quality 25)."""
-    q = min(max(int(quality), 1), 100)
-    scale = 5000 // q if q < 50 else 200 - 2 * q
-    return np.clip((base * scale + 50) // 100, 1, 255 if baseline else 32767)
 
 
 def dct_matrix() -> NDArray[np.float64]:
@@ -128,82 +115,6 @@ def block_dct(y: NDArray[np.float32]) -> NDArray[np.float32]:
 
 
 # --- tables -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class TableMatch:
-    """How the file's tables relate to IJG's: exact quality, or closest and how far."""
-
-    quality: int  # the IJG quality that matches, or the closest one
-    exact: bool
-    mean_abs_diff: float  # mean |file - IJG(quality)| over the compared entries
-    baseline: bool = True  # False: IJG's 16-bit tables (entries over 255, not baseline JPEG)
-
-    def describe(self) -> str:
-        if self.exact:
-            kind = "" if self.baseline else ", 16-bit tables (not baseline)"
-            return f"libjpeg/IJG quality {self.quality}{kind} (many programs)"
-        return (
-            f"not the IJG tables: closest IJG quality {self.quality} "
-            f"(mean |Δ| {self.mean_abs_diff:.2f} per entry); cameras and some editors use "
-            "tables of their own"
-        )
-
-
-def match_ijg(tables: dict[int, NDArray[np.int64]], luma: int | None = 0) -> TableMatch | None:
-    """Compare the luma table (number ``luma``: :func:`luma_table`) and every other table
-    (libjpeg writes one, for both chroma components) with IJG's at every quality, the baseline
-    tables (clamped to 255) and the 16-bit ones (entries over 255 kept). A third table (another
-    for Cr) must be IJG's chroma table too: it is no longer passed over."""
-    if luma is None or luma not in tables:
-        return None
-    best: tuple[float, int, bool] | None = None
-    for baseline in (True, False):
-        for q in range(1, 101):
-            diffs = [np.abs(tables[luma] - ijg_table(IJG_LUMA, q, baseline))]
-            chroma = ijg_table(IJG_CHROMA, q, baseline)
-            diffs += [np.abs(t - chroma) for k, t in sorted(tables.items()) if k != luma]
-            d = float(np.mean(np.concatenate([x.ravel() for x in diffs])))
-            if best is None or d < best[0]:
-                best = (d, q, baseline)
-    assert best is not None
-    d, q, baseline = best
-    return TableMatch(q, exact=d == 0.0, mean_abs_diff=round(d, 4), baseline=baseline)
-
-
-def read_tables(img: Image.Image) -> dict[int, NDArray[np.int64]]:
-    """Quantisation tables of an opened JPEG, natural order, as [8, 8] int arrays."""
-    out: dict[int, NDArray[np.int64]] = {}
-    for k, v in (getattr(img, "quantization", None) or {}).items():
-        a = np.asarray(list(v), dtype=np.int64)
-        if a.size == 64:
-            out[int(k)] = a.reshape(8, 8)
-    return out
-
-
-def luma_table(img: Image.Image, component: int = 0) -> int | None:
-    """The number of the table that quantises the first component (Y of a YCbCr or greyscale
-    JPEG), or the ``component``-th: its selector in the frame header (Pillow's ``layer``: id,
-    h, v, table), not table 0 by habit: T.81 lets any component use any of the four. Table 0
-    when the decoder gives no components (as before); None when the file has no such one."""
-    layers = getattr(img, "layer", None)
-    if layers is None:
-        return 0
-    return int(layers[component][3]) if len(layers) > component else None
-
-
-_SAMPLING = {0: "4:4:4", 1: "4:2:2", 2: "4:2:0"}
-
-
-def sampling_words(img: Image.Image) -> str:
-    """Chroma subsampling in plain words, also for one- and four-component JPEGs."""
-    layers = getattr(img, "layer", None) or []
-    if len(layers) == 1:
-        return "none (one component: greyscale)"
-    if len(layers) == 4:
-        factors = ", ".join(f"{h}x{v}" for _, h, v, _ in layers)
-        return f"four components (CMYK or YCCK), sampling factors {factors}"
-    return _SAMPLING.get(JpegImagePlugin.get_sampling(img), "other")
 
 
 def cmyk_refusal(evidence: Evidence) -> str | None:
@@ -226,7 +137,9 @@ class JpegTablesParams:
     JpegTablesParams(),
     method="quantisation tables and IJG quality estimate",
     source="ITU-T T.81 Annex K tables with libjpeg's quality scaling (IJG jcparam.c)",
-    version="3",  # 3: the luma table is the one Y's selector names, not table 0;
+    version="4",  # 4: an RGB-coded JPEG's tables compared with IJG's luma table, each (its
+    # R and B tables were compared with the chroma table), and its coding in the words;
+    # 3: the luma table is the one Y's selector names, not table 0;
     # 2: IJG's 16-bit tables (qualities below 25 without force_baseline) match;
     # a third table is compared too (one for Cr that is not IJG's: not "IJG quality N")
     description="the file's quantisation tables, estimated quality, who writes such tables",
@@ -242,8 +155,9 @@ def jpeg_tables(evidence: Evidence, p: JpegTablesParams, ctx: Context) -> Output
     img = open_stored(ctx.file_bytes(), "JPEG")
     tables = read_tables(img)
     luma = luma_table(img)
-    match = match_ijg(tables, luma)
+    match = match_file(img)
     sampling = sampling_words(img)
+    coding = jpeg_colour_space(img)
     progressive = bool(img.info.get("progressive") or img.info.get("progression"))
     findings = [
         Finding(
@@ -254,7 +168,16 @@ def jpeg_tables(evidence: Evidence, p: JpegTablesParams, ctx: Context) -> Output
             "who writes such tables; an editor's tables on a file that claims to come "
             "straight from a camera deserve a look",
         ),
-        Finding("jpeg", "chroma subsampling", sampling, Level.INFO, ""),
+        Finding(
+            "jpeg",
+            "chroma subsampling",
+            sampling,
+            Level.INFO,
+            "R, G and B compressed as they are, not transformed to YCbCr as most JPEGs are "
+            "(cjpeg -rgb writes such files)"
+            if coding == "RGB"
+            else "",
+        ),
         Finding("jpeg", "coding", "progressive" if progressive else "baseline", Level.INFO, ""),
     ]
     ctx.step(1, 1)
@@ -271,6 +194,7 @@ def jpeg_tables(evidence: Evidence, p: JpegTablesParams, ctx: Context) -> Output
             "ijg_baseline": None if match is None else match.baseline,
             "described": None if match is None else match.describe(),
             "subsampling": sampling,
+            "colour_coding": RGB_CODED if coding == "RGB" else coding,
             "progressive": progressive,
         },
     )

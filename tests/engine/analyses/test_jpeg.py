@@ -11,7 +11,8 @@ import pytest
 from PIL import Image
 
 from engine.analyses import run_analysis
-from engine.analyses.jpeg import IJG_CHROMA, IJG_LUMA, ZIGZAG, ijg_table
+from engine.analyses._jpegtables import IJG_CHROMA, IJG_LUMA, ijg_table
+from engine.analyses.jpeg import ZIGZAG
 from tests.engine.analyses.conftest import decode, jpeg_bytes, natural
 from trainer.metrics import roc_auc
 
@@ -219,15 +220,18 @@ def test_the_luma_table_is_the_one_the_luma_component_names(write_evidence) -> N
     assert ghost == run_analysis("jpeg-ghost", plain).extras
 
 
-def rgb_coded(rgb: np.ndarray, quality: int, jfif: bool = False) -> bytes:
+def rgb_coded(
+    rgb: np.ndarray, quality: int, jfif: bool = False, selectors: tuple[int, int, int] = (0, 0, 0)
+) -> bytes:
     """``rgb`` as an RGB-coded JPEG, as ``cjpeg -rgb`` (libjpeg's JCS_RGB) writes one: an Adobe
     APP14 marker with transform 0, components 'R', 'G', 'B' at full resolution, each quantised
-    by table 0, IJG's luma table at ``quality``. Pillow writes the planes unconverted when
-    handed them as YCbCr; its JFIF marker is dropped (kept with ``jfif``: it outranks APP14)."""
+    by table 0, IJG's luma table at ``quality`` (``selectors``: each component's table instead,
+    every one IJG's luma table). Pillow writes the planes unconverted when handed them as
+    YCbCr; its JFIF marker is dropped (kept with ``jfif``: it outranks APP14)."""
     buf = io.BytesIO()
     table = ijg_table(IJG_LUMA, quality).ravel().tolist()
     Image.frombytes("YCbCr", rgb.shape[1::-1], rgb.tobytes()).save(
-        buf, "JPEG", qtables=[table, table], subsampling=0
+        buf, "JPEG", qtables=[table] * 3, subsampling=0
     )
     data = buf.getvalue()
     adobe = b"Adobe" + struct.pack(">HHHB", 100, 0, 0, 0)
@@ -237,15 +241,15 @@ def rgb_coded(rgb: np.ndarray, quality: int, jfif: bool = False) -> bytes:
         segment = bytearray(data[i : i + 2 + length])
         if marker == 0xC0:  # per component: id, sampling, table selector
             for c, name in enumerate(b"RGB"):
-                segment[10 + 3 * c], segment[10 + 3 * c + 2] = name, 0
+                segment[10 + 3 * c], segment[10 + 3 * c + 2] = name, selectors[c]
         if marker == 0xDA:  # the scan names its components by id too: id, Huffman tables
             for c, name in enumerate(b"RGB"):
                 segment[5 + 2 * c] = name
-        if marker == 0xDB:  # table 1 is left unused: only table 0 kept, as cjpeg writes
+        if marker == 0xDB:  # only the tables the components name kept, as cjpeg writes
             kept, j = b"", 4
             while j < len(segment):
                 size = 1 + 64 * (2 if segment[j] >> 4 else 1)
-                kept += segment[j : j + size] if segment[j] & 15 == 0 else b""
+                kept += segment[j : j + size] if segment[j] & 15 in selectors else b""
                 j += size
             segment = bytearray(b"\xff\xdb" + struct.pack(">H", len(kept) + 2) + kept)
         if (marker != 0xE0 or jfif) and len(segment) > 4:
@@ -325,3 +329,48 @@ def test_the_ghost_keeps_a_textured_region_compressed_before_and_leaves_flat_one
     assert r.map[232:288, 32:112].max() == 0.0  # the flat patch: no contrast ...
     layer = next(m for m in r.layers if m.name == "ghost-q60")
     assert layer.values[29:36, 4:14].max() == 0.0  # ... and no curve in any layer
+
+
+@pytest.mark.parametrize("selectors", [(0, 0, 0), (0, 1, 2), (1, 0, 1)])
+def test_an_rgb_coded_jpegs_tables_are_compared_with_the_luma_table(
+    selectors: tuple[int, int, int], write_evidence
+) -> None:
+    # libjpeg's JCS_RGB (cjpeg -rgb) quantises R, G and B by its luminance table. Every table
+    # other than R's was compared with IJG's chroma table: a file whose components name tables
+    # of their own, each IJG's luma table at 75, was "not the IJG tables" (closest quality
+    # 80); and the words said "4:4:4", as for a YCbCr file.
+    data = rgb_coded(natural(64, 64, 0), 75, selectors=selectors)
+    img = Image.open(io.BytesIO(data))
+    assert [layer[3] for layer in img.layer] == list(selectors)
+    assert sorted(img.quantization) == sorted(set(selectors))
+    r = run_analysis("jpeg-tables", write_evidence(data, "rgb.jpg"))
+    assert r.extras["ijg_quality"] == 75 and r.extras["ijg_exact"] is True
+    assert "IJG quality 75" in r.extras["described"] and "R, G and B" in r.extras["described"]
+    assert r.extras["subsampling"].startswith("RGB-coded (no YCbCr transform)")
+    assert r.extras["colour_coding"] == "RGB-coded (no YCbCr transform)"
+    rows = {f.key: f.value for f in r.findings}
+    assert "RGB-coded (no YCbCr transform)" in rows["chroma subsampling"]
+
+
+def test_an_rgb_coded_jpeg_with_chroma_tables_is_not_what_libjpeg_writes(write_evidence) -> None:
+    # R by IJG's luma table, G and B by its chroma table (a YCbCr file's assignment, on RGB
+    # data): libjpeg never writes this for RGB, so it is not "IJG quality N"; the closest is
+    # still named. The same planes as YCbCr with those tables are IJG's, exactly.
+    rgb = natural(64, 64, 0)
+    luma, chroma = (ijg_table(base, 75).ravel().tolist() for base in (IJG_LUMA, IJG_CHROMA))
+    buf = io.BytesIO()
+    Image.frombytes("YCbCr", (64, 64), rgb.tobytes()).save(
+        buf, "JPEG", qtables=[luma, chroma], subsampling=0
+    )
+    ycc = run_analysis("jpeg-tables", write_evidence(buf.getvalue(), "ycc.jpg"))
+    assert ycc.extras["ijg_exact"] is True and ycc.extras["colour_coding"] == "YCbCr"
+    assert ycc.extras["subsampling"] == "4:4:4"
+    data = buf.getvalue()
+    adobe = b"Adobe" + struct.pack(">HHHB", 100, 0, 0, 0)
+    rgb_data = data[:2] + b"\xff\xee" + struct.pack(">H", len(adobe) + 2) + adobe + data[2:]
+    rgb_data = rgb_data.replace(b"\xff\xe0\x00\x10JFIF", b"\xff\xe1\x00\x10JFIX")  # no JFIF
+    img = Image.open(io.BytesIO(rgb_data))
+    assert "jfif" not in img.info and img.info["adobe_transform"] == 0
+    r = run_analysis("jpeg-tables", write_evidence(rgb_data, "rgb.jpg"))
+    assert r.extras["ijg_exact"] is False and r.extras["colour_coding"].startswith("RGB-coded")
+    assert r.extras["described"].startswith("not the IJG tables")
