@@ -75,7 +75,6 @@ from engine.analyses._jpegtables import (
     ijg_table,
     luma_table,
     match_file,
-    match_ijg,
     read_tables,
     sampling_words,
 )
@@ -227,8 +226,10 @@ def _stored_luma(
     return luminance(rgb), None, 0
 
 
-def _last_quality(img: Image.Image | None, component: int = 0) -> TableMatch | None:
-    return None if img is None else match_ijg(read_tables(img), luma_table(img, component))
+def _last_quality(img: Image.Image | None) -> TableMatch | None:
+    """The file's own (last) IJG quality, as ``jpeg-tables`` estimates it (:func:`match_file`:
+    an RGB-coded file's tables each against IJG's luma table)."""
+    return None if img is None else match_file(img)
 
 
 # --- ghost --------------------------------------------------------------------------------
@@ -348,7 +349,9 @@ def ghost_maps(
     GhostParams(),
     method="JPEG ghosts: normalised recompression difference over a range of qualities",
     source="H. Farid, 'Exposing Digital Forgeries from JPEG Ghosts', IEEE TIFS 4(1), 2009",
-    version="5",  # 5: flat only where the content's variance is low too (textured regions
+    version="6",  # 6: an RGB-coded JPEG's own quality as jpeg-tables 4 estimates it (each of
+    # its tables against IJG's luma table: G's was, R's and B's against the chroma table);
+    # 5: flat only where the content's variance is low too (textured regions
     # compressed coarsely before were blanked as flat); 4: an RGB-coded JPEG's green
     # component (it has no Y; failed before);
     # 3: the file's own quality from the table Y's selector names, not table 0
@@ -361,7 +364,7 @@ def jpeg_ghost(evidence: Evidence, p: GhostParams, ctx: Context) -> Output:
     if refusal is not None:
         return Output(extras={"qualities": qualities, "ghost_quality": None}, warnings=(refusal,))
     y, img, component = _stored_luma(evidence, ctx)
-    match = _last_quality(img, component)
+    match = _last_quality(img)
     last_q = None if match is None else match.quality
     diffs = ghost_differences(y, qualities, p.block, ctx)
     variance = local_variance(y, p.block)
@@ -497,7 +500,8 @@ def _fit_frequency(
     method="aligned double JPEG quantisation (A-DJPG), per-block likelihood ratio",
     source="T. Bianchi, A. Piva, 'Image Forgery Localization via Block-Grained Analysis of "
     "JPEG Artifacts', IEEE TIFS 7(3), 2012 (simplified: coefficients from decoded pixels)",
-    version="3",  # 3: an RGB-coded JPEG's green component by its own table (failed before);
+    version="4",  # 4: an RGB-coded JPEG's last quality described as jpeg-tables 4 does;
+    # 3: an RGB-coded JPEG's green component by its own table (failed before);
     # 2: Y quantised by the table its selector names, not table 0
     description="probability that each 8x8 block was compressed once in a doubly compressed image",
     needs_file=True,
@@ -569,7 +573,7 @@ def jpeg_dq(evidence: Evidence, p: DqParams, ctx: Context) -> Output:
             "plane": PLANES[component],
             "frequencies_used": len(used),
             "first_quality_estimate": q1_quality,
-            "last_quality": _describe(match_ijg(tables, luma)),
+            "last_quality": _describe(_last_quality(img)),
             "fits": [
                 {
                     "zigzag": f.index,

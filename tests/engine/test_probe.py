@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.analyses.jpeg import match_ijg, read_tables
+from engine.analyses._jpegtables import match_ijg, read_tables
 from engine.io import load_evidence
 from engine.probe import (
     DERIVATIONS,

@@ -374,3 +374,16 @@ def test_an_rgb_coded_jpeg_with_chroma_tables_is_not_what_libjpeg_writes(write_e
     r = run_analysis("jpeg-tables", write_evidence(rgb_data, "rgb.jpg"))
     assert r.extras["ijg_exact"] is False and r.extras["colour_coding"].startswith("RGB-coded")
     assert r.extras["described"].startswith("not the IJG tables")
+
+
+def test_ghost_and_dq_take_an_rgb_coded_jpegs_quality_as_the_tables_do(write_evidence) -> None:
+    # The ghost's "file's own quality" (its scan stops below it) and DQ's last quality came
+    # from G's table as luma and the others against IJG's chroma table: on a file whose
+    # components name a table each (all IJG's luma at 90) they read 92, not exact, where
+    # jpeg-tables reads 90 exactly.
+    ev = write_evidence(rgb_coded(natural(H, W, 1), 90, selectors=(0, 1, 2)), "rgb.jpg")
+    tables = run_analysis("jpeg-tables", ev).extras
+    assert tables["ijg_quality"] == 90 and tables["ijg_exact"] is True
+    ghost = run_analysis("jpeg-ghost", ev).extras
+    assert ghost["last_quality"] == 90 and ghost["last_quality_exact"] is True
+    assert run_analysis("jpeg-dq", ev).extras["last_quality"] == tables["described"]
