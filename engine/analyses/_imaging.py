@@ -8,6 +8,7 @@ JPEG starts at the stored top-left corner) and then turned by the EXIF orientati
 
 from __future__ import annotations
 
+import io
 import math
 
 import cv2
@@ -82,6 +83,20 @@ def jpeg_roundtrip(
     return np.ascontiguousarray(cv2.imdecode(buf, cv2.IMREAD_COLOR)[..., ::-1])
 
 
+def jpeg_roundtrip_rgb_coded(image: NDArray[np.uint8], quality: int) -> NDArray[np.uint8]:
+    """Encode [H, W, 3] RGB uint8 as an RGB-coded JPEG (no YCbCr transform) at ``quality`` and
+    decode, as ``cjpeg -rgb -quality Q`` does: libjpeg's JCS_RGB (Pillow's ``keep_rgb``), R, G
+    and B at full resolution, all quantised by IJG's luma table scaled to ``quality``, an
+    Adobe APP14 marker with transform 0. Pillow refuses subsampling with ``keep_rgb`` (OpenCV
+    cannot write RGB-coded JPEGs at all), so there is no subsampled variant. In memory."""
+    buf = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(image)).save(
+        buf, "JPEG", quality=int(quality), keep_rgb=True
+    )
+    with Image.open(buf) as img:
+        return np.ascontiguousarray(np.asarray(img.convert("RGB"), dtype=np.uint8))
+
+
 def open_stored(data: bytes, fmt: str) -> Image.Image:
     """The evidence bytes opened by the allow-list's opener of the format sniffed at load time
     (:func:`engine.io.open_allowed`), at the frame the evidence is: the first, or a HEIF
@@ -100,6 +115,11 @@ def stored_rgb(evidence: Evidence, data: bytes) -> NDArray[np.uint8]:
         return orient_rgb(evidence.pixels, _UNDO.get(evidence.orientation, 1))
     img = open_stored(data, evidence.format)
     return np.ascontiguousarray(np.asarray(img.convert("RGB"), dtype=np.uint8))
+
+
+def stored_colour_space(evidence: Evidence, data: bytes) -> str | None:
+    """A JPEG's colour coding (:func:`jpeg_colour_space`), None for other formats."""
+    return jpeg_colour_space(open_stored(data, "JPEG")) if evidence.format == "JPEG" else None
 
 
 def stored_sampling(evidence: Evidence, data: bytes) -> tuple[int, int] | None:

@@ -18,6 +18,13 @@ stay aligned. The resave keeps a JPEG's own chroma subsampling (4:4:4, 4:2:2, 4:
 swamps the compression history ELA is for (a 4:4:4 photograph saved once at quality 90 read
 3.5 times the error level of the same photograph at 4:2:0, all of it at colour edges). Other
 formats are resaved at 4:2:0, libjpeg's default and that of the tools above.
+
+An RGB-coded JPEG (Adobe APP14 transform 0: R, G and B compressed as they are, no YCbCr) is
+resaved RGB-coded too, as ``cjpeg -rgb`` writes one (all three by IJG's luma table at the
+quality; Pillow's ``keep_rgb``): a YCbCr resave changes every pixel of it by the colour
+transform and the chroma quantisation alone, whatever its history. Pillow writes RGB-coded
+JPEGs only at full resolution; one whose components are subsampled is resaved at full
+resolution with a warning.
 """
 
 from __future__ import annotations
@@ -29,8 +36,10 @@ import numpy as np
 from engine.analyses._imaging import (
     JPEG_SAMPLING,
     jpeg_roundtrip,
+    jpeg_roundtrip_rgb_coded,
     orient,
     orient_rgb,
+    stored_colour_space,
     stored_rgb,
     stored_sampling,
 )
@@ -60,18 +69,31 @@ class ElaParams:
     ElaParams(),
     method="error level analysis (JPEG resave difference)",
     source="N. Krawetz, 'A Picture's Worth', Black Hat 2007; FotoForensics / Forensically ELA",
-    version="2",  # 2: a JPEG is resaved at its own chroma subsampling (was always 4:2:0)
+    version="3",  # 3: an RGB-coded JPEG is resaved RGB-coded (was as YCbCr);
+    # 2: a JPEG is resaved at its own chroma subsampling (was always 4:2:0)
     description="error level at a chosen JPEG quality (raw, display-scaled)",
-    needs_file=True,  # a JPEG's chroma subsampling, a turned image's stored pixels
+    needs_file=True,  # a JPEG's colour coding and subsampling, a turned image's stored pixels
 )
 def ela(evidence: Evidence, p: ElaParams, ctx: Context) -> Output:
     rgb = evidence.pixels
     if evidence.orientation_applied:
         rgb = stored_rgb(evidence, ctx.file_bytes())
-    own = stored_sampling(evidence, ctx.file_bytes()) if evidence.format == "JPEG" else None
+    data = ctx.file_bytes() if evidence.format == "JPEG" else b""
+    rgb_coded = stored_colour_space(evidence, data) == "RGB"
+    own = stored_sampling(evidence, data) if evidence.format == "JPEG" else None
     sampling = own or (2, 2)
+    warnings: tuple[str, ...] = ()
+    if rgb_coded and own != (1, 1):
+        warnings = (
+            "an RGB-coded JPEG with subsampled components: resaved RGB-coded at full "
+            "resolution (Pillow writes RGB-coded JPEGs only so); its error includes the "
+            "subsampling's",
+        )
     ctx.step(0, 3)
-    resaved = jpeg_roundtrip(rgb, p.quality, sampling)
+    if rgb_coded:
+        resaved = jpeg_roundtrip_rgb_coded(rgb, p.quality)
+    else:
+        resaved = jpeg_roundtrip(rgb, p.quality, sampling)
     ctx.step(1, 3)
     diff = np.abs(rgb.astype(np.int16) - resaved.astype(np.int16)).astype(np.float32)  # H, W, 3
     level = diff.mean(axis=2)
@@ -96,8 +118,17 @@ def ela(evidence: Evidence, p: ElaParams, ctx: Context) -> Output:
         extras={
             "mean_error": round(float(level.mean()), 4),
             "display_white_at": round(top, 2),
-            "resave_subsampling": JPEG_SAMPLING[sampling][0],
-            "resave_subsampling_from": "the file" if own else "libjpeg's default",
+            "resave_coding": "RGB-coded (no YCbCr transform)" if rgb_coded else "YCbCr",
+            "resave_subsampling": "4:4:4" if rgb_coded else JPEG_SAMPLING[sampling][0],
+            "resave_subsampling_from": _sampling_from(own, rgb_coded),
             "unit": "grey levels (0..255)",
         },
+        warnings=warnings,
     )
+
+
+def _sampling_from(own: tuple[int, int] | None, rgb_coded: bool) -> str:
+    """Where the resave's subsampling came from, for the extras."""
+    if rgb_coded:
+        return "the file" if own == (1, 1) else "the only one Pillow writes RGB-coded"
+    return "the file" if own else "libjpeg's default"

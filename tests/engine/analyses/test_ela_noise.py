@@ -187,3 +187,49 @@ def test_noise_off_level_shares_take_the_median_the_map_is_relative_to(write_evi
     assert r.extras["median_sigma"] == round(med, 4)
     for key, value in off_level_shares(cells, 32, 100, 140, med).items():
         assert r.extras[key] == value
+
+
+def test_ela_resaves_an_rgb_coded_jpeg_rgb_coded(write_evidence) -> None:
+    # An RGB-coded JPEG (Adobe APP14 transform 0, as cjpeg -rgb writes) saved once at 90 and
+    # resaved at 90: RGB-coded again it hardly changes, as a YCbCr 4:4:4 file resaved as YCbCr
+    # does (0.01 and 0.05 grey levels). Version 2 resaved it as YCbCr, which changed every
+    # pixel by the transform and the chroma tables alone (3.7 grey levels, as on any file).
+    from engine.analyses._imaging import jpeg_roundtrip
+    from tests.engine.analyses.test_jpeg import rgb_coded
+
+    scene = natural(H, W, 1)
+    data = rgb_coded(scene, 90)
+    r = run_analysis("ela", write_evidence(data, "rgb.jpg"), params={"quality": 90})
+    buf = io.BytesIO()
+    Image.fromarray(scene).save(buf, "JPEG", quality=90, subsampling=0)
+    ycc = run_analysis("ela", write_evidence(buf.getvalue(), "ycc.jpg"), params={"quality": 90})
+    assert r.extras["mean_error"] <= max(2 * ycc.extras["mean_error"], 0.1)
+    assert ycc.extras["resave_coding"] == "YCbCr"
+    assert r.extras["resave_coding"] == "RGB-coded (no YCbCr transform)"
+    assert r.extras["resave_subsampling"] == "4:4:4" and not r.warnings
+    pixels = decode(data)
+    as_ycc = np.abs(pixels.astype(np.int16) - jpeg_roundtrip(pixels, 90, (1, 1))).mean()
+    assert as_ycc > 20 * max(r.extras["mean_error"], 0.05)
+    # and a region pasted in (never compressed) into an RGB-coded background saved at 75,
+    # the whole saved RGB-coded at 95, stands out of a background near 0 at ELA 75
+    img = decode(rgb_coded(scene, 75)).copy()
+    truth = np.zeros((H, W), bool)
+    truth[64:192, 96:224] = True
+    img[truth] = natural(H, W, 2)[truth]
+    pasted_ev = write_evidence(rgb_coded(img, 95), "pasted.jpg")
+    pasted = run_analysis("ela", pasted_ev, params={"quality": 75})
+    assert pasted.map[~truth].mean() < 0.05
+    assert roc_auc(truth, pasted.map) >= 0.9
+
+
+def test_ela_warns_that_an_rgb_coded_jpeg_with_subsampling_is_resaved_at_full_resolution(
+    write_evidence,
+) -> None:
+    from tests.engine.analyses.test_jpeg import rgb_coded
+
+    data = rgb_coded(natural(H, W, 1), 90, subsampling=2)  # R 2x2, G and B 1x1
+    assert [layer[1:3] for layer in Image.open(io.BytesIO(data)).layer] == [(2, 2), (1, 1), (1, 1)]
+    r = run_analysis("ela", write_evidence(data, "rgb.jpg"), params={"quality": 90})
+    assert r.extras["resave_coding"].startswith("RGB-coded") and len(r.warnings) == 1
+    assert "full resolution" in r.warnings[0]
+    assert r.extras["resave_subsampling_from"] != "the file"

@@ -221,17 +221,21 @@ def test_the_luma_table_is_the_one_the_luma_component_names(write_evidence) -> N
 
 
 def rgb_coded(
-    rgb: np.ndarray, quality: int, jfif: bool = False, selectors: tuple[int, int, int] = (0, 0, 0)
+    rgb: np.ndarray,
+    quality: int,
+    jfif: bool = False,
+    selectors: tuple[int, int, int] = (0, 0, 0),
+    subsampling: int = 0,
 ) -> bytes:
     """``rgb`` as an RGB-coded JPEG, as ``cjpeg -rgb`` (libjpeg's JCS_RGB) writes one: an Adobe
     APP14 marker with transform 0, components 'R', 'G', 'B' at full resolution, each quantised
     by table 0, IJG's luma table at ``quality`` (``selectors``: each component's table instead,
-    every one IJG's luma table). Pillow writes the planes unconverted when handed them as
+    every one IJG's luma table; ``subsampling`` as Pillow's, G and B subsampled). Pillow writes the planes unconverted when handed them as
     YCbCr; its JFIF marker is dropped (kept with ``jfif``: it outranks APP14)."""
     buf = io.BytesIO()
     table = ijg_table(IJG_LUMA, quality).ravel().tolist()
     Image.frombytes("YCbCr", rgb.shape[1::-1], rgb.tobytes()).save(
-        buf, "JPEG", qtables=[table] * 3, subsampling=0
+        buf, "JPEG", qtables=[table] * 3, subsampling=subsampling
     )
     data = buf.getvalue()
     adobe = b"Adobe" + struct.pack(">HHHB", 100, 0, 0, 0)
