@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import math
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -265,33 +266,83 @@ def trim_bars(rgb: NDArray[np.uint8]) -> tuple[slice, slice]:
     return span(dark_rows), span(dark_cols)
 
 
-def compare_thumbnail(
-    image: NDArray[np.uint8], thumb: NDArray[np.uint8]
-) -> tuple[float, NDArray[np.float32], tuple[int, int]]:
-    """(correlation, difference map at the thumbnail content's size, content size (w, h)).
+# |log(aspect ratio)| under which a thumbnail's content and the image count as one aspect
+# (a 160 x 107 thumbnail of a 3:2 image is 0.3 % off); over it the image is centre-cropped
+# to the thumbnail's aspect, or stretched to it, whichever agrees better
+THUMB_ASPECT_TOLERANCE = 0.02
 
-    The image is reduced to the thumbnail's content; both luminances are blurred slightly and
-    standardised (thumbnails are sharpened and toned differently); correlation is Pearson's
-    over the pixels; the difference map is |z_image - z_thumb| / 4, clipped at 1. The content
-    is the whole thumbnail or the thumbnail without black letterbox bars, whichever agrees
-    better (a dark picture's own borders can look like bars).
+
+@dataclass(frozen=True)
+class ThumbnailFit:
+    """How a thumbnail was laid over the image (:func:`compare_thumbnail`) and how well."""
+
+    correlation: float  # Pearson's, of the standardised, slightly blurred luminances
+    difference: NDArray[np.float32]  # |z_image - z_thumb| / 4, clipped at 1, at content size
+    content: tuple[int, int]  # (w, h) of the thumbnail compared: whole, or bars cut away
+    letterbox: bool  # black bars cut away from the thumbnail
+    fit: str  # "same aspect", "centre crop" or "stretched": how the image was brought to it
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1: the part of the image compared
+
+    def words(self) -> str:
+        """The fit in plain words, for a finding."""
+        fit = {
+            "same aspect": "the whole image",
+            "centre crop": "the image's centre cropped to the thumbnail's aspect",
+            "stretched": "the whole image stretched to the thumbnail's aspect",
+        }[self.fit]
+        return f"letterbox bars removed, {fit}" if self.letterbox else fit
+
+
+def centre_crop(w: int, h: int, aspect: float) -> tuple[int, int, int, int]:
+    """The largest box (x0, y0, x1, y1) of aspect ``aspect`` (w / h) centred in w x h."""
+    if w / h > aspect:
+        cw = min(w, max(1, round(h * aspect)))
+        return (w - cw) // 2, 0, (w - cw) // 2 + cw, h
+    ch = min(h, max(1, round(w / aspect)))
+    return 0, (h - ch) // 2, w, (h - ch) // 2 + ch
+
+
+def compare_thumbnail(image: NDArray[np.uint8], thumb: NDArray[np.uint8]) -> ThumbnailFit:
+    """A thumbnail compared with the image by the fit that agrees best (one rule for an EXIF
+    thumbnail and a HEIF thumbnail item).
+
+    Cameras letterbox a thumbnail (black bars) or crop it to 4:3 or 16:9, so the content is
+    the whole thumbnail or the thumbnail without black bars (a dark picture's own borders can
+    look like bars), and the image is brought to the content's aspect: as it is when the
+    aspects agree (``THUMB_ASPECT_TOLERANCE``), else its centre cropped to that aspect, or
+    all of it stretched. Each candidate: the image part reduced to the content's size, both
+    luminances blurred slightly and standardised (thumbnails are sharpened and toned
+    differently), Pearson's correlation over the pixels; the best one is kept (the first of
+    equals: the whole thumbnail, then a crop, then a stretch). A thumbnail of other content
+    agrees with none, and reads low whichever is kept.
     """
 
     def z(x: NDArray[np.uint8]) -> NDArray[np.float32]:
         y = cv2.GaussianBlur(luminance(x), (0, 0), 1.0)
         return (y - y.mean()) / max(float(y.std()), 1e-3)
 
-    best: tuple[float, NDArray[np.float32], tuple[int, int]] | None = None
+    ih, iw = image.shape[:2]
     rs, cs = trim_bars(thumb)
-    for content in {(rs.start, rs.stop, cs.start, cs.stop), (0, thumb.shape[0], 0, thumb.shape[1])}:
+    contents = [(0, thumb.shape[0], 0, thumb.shape[1])]
+    if (rs.start, rs.stop, cs.start, cs.stop) != contents[0]:
+        contents.append((rs.start, rs.stop, cs.start, cs.stop))
+    best: ThumbnailFit | None = None
+    for content in contents:
         part = thumb[content[0] : content[1], content[2] : content[3]]
         h, w = part.shape[:2]
-        za = z(cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA))
         zb = z(part)
-        corr = float((za * zb).mean())
-        if best is None or corr > best[0]:
-            diff = np.clip(np.abs(za - zb) / 4.0, 0.0, 1.0).astype(np.float32)
-            best = (corr, diff, (w, h))
+        if abs(math.log((iw / ih) / (w / h))) <= THUMB_ASPECT_TOLERANCE:
+            fits = [("same aspect", (0, 0, iw, ih))]
+        else:
+            fits = [("centre crop", centre_crop(iw, ih, w / h)), ("stretched", (0, 0, iw, ih))]
+        for fit, (x0, y0, x1, y1) in fits:
+            za = z(cv2.resize(image[y0:y1, x0:x1], (w, h), interpolation=cv2.INTER_AREA))
+            corr = float((za * zb).mean())
+            if best is None or corr > best.correlation:
+                diff = np.clip(np.abs(za - zb) / 4.0, 0.0, 1.0).astype(np.float32)
+                best = ThumbnailFit(
+                    corr, diff, (w, h), content != contents[0], fit, (x0, y0, x1, y1)
+                )
     assert best is not None
     return best
 

@@ -13,8 +13,10 @@ Findings (rows of :class:`Finding`, each with a level and a note saying why it m
 - **xmp**: an XMP packet with an edit history (xmpMM:History actions and agents), DerivedFrom or
   DocumentAncestors; a Photoshop resource block (APP13).
 - **thumbnail**: the EXIF thumbnail (IFD1 JPEG) decoded, turned by the EXIF orientation like
-  the image, black letterbox bars cut away, and compared with the image reduced to the same
-  size: Pearson correlation of the luminance. A thumbnail that shows other content is strong
+  the image, and compared with the image reduced to the same size: Pearson correlation of
+  the luminance, by the best of the whole thumbnail or without black letterbox bars, against
+  the whole image, its centre cropped to the thumbnail's aspect or all of it stretched to it
+  (``_imaging.compare_thumbnail``; the row and ``thumbnail_fit`` name the fit). A thumbnail that shows other content is strong
   evidence that the picture was changed after the camera wrote it (editors that keep EXIF
   often keep the old thumbnail). This is the comparison of E. Kee and H. Farid's thumbnail
   work turned into a direct test ("Digital image authentication from thumbnails", SPIE 2010)
@@ -30,7 +32,8 @@ Findings (rows of :class:`Finding`, each with a level and a note saying why it m
   (made for another framing). Their content is not analysed.
 
 Map: where the image differs from its thumbnail (after matching mean and contrast of the two),
-at the thumbnail's resolution scaled up; of the thumbnail that agrees least when there are
+at the thumbnail's resolution scaled up over the part of the image compared (0 where a
+cropped thumbnail does not show it); of the thumbnail that agrees least when there are
 several; None without a usable thumbnail.
 
 Hostile metadata: every value is untrusted text. It is decoded leniently, control and format
@@ -448,12 +451,16 @@ def _compare(
     difference map at the image's size and the facts; None when it is too small to compare."""
     if min(thumb.shape[:2]) < 8:
         return None
-    corr, diff, (cw, ch) = compare_thumbnail(evidence.pixels, thumb)
+    fit = compare_thumbnail(evidence.pixels, thumb)
+    corr, (cw, ch) = fit.correlation, fit.content
     facts = {
         "thumbnail": {"width": int(thumb.shape[1]), "height": int(thumb.shape[0])},
         "thumbnail_content": [cw, ch],
+        "thumbnail_fit": fit.fit,
+        "thumbnail_letterbox": fit.letterbox,
+        "thumbnail_image_box": list(fit.box),
         "thumbnail_correlation": round(corr, 4),
-        "thumbnail_mean_difference": round(float(diff.mean()), 4),
+        "thumbnail_mean_difference": round(float(fit.difference.mean()), 4),
     }
     ar_img = evidence.width / evidence.height
     ar_th = cw / ch
@@ -472,8 +479,12 @@ def _compare(
         )
     else:
         level, note = Level.INFO, "the thumbnail matches the image"
-    row = Finding("thumbnail", key, f"correlation {corr:.3f}{value}", level, note)
-    m = cv2.resize(diff, (evidence.width, evidence.height), interpolation=cv2.INTER_LINEAR)
+    row = Finding("thumbnail", key, f"correlation {corr:.3f}, {fit.words()}{value}", level, note)
+    # the difference over the part of the image compared; the rest, which the thumbnail does
+    # not show (a centre crop's sides), 0
+    x0, y0, x1, y1 = fit.box
+    m = np.zeros((evidence.height, evidence.width), np.float32)
+    m[y0:y1, x0:x1] = cv2.resize(fit.difference, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
     return row, np.clip(m, 0.0, 1.0).astype(np.float32), facts
 
 
@@ -634,8 +645,9 @@ def _heif_items(
     # 4: a TIFF's own image directory is not counted as EXIF; 5: a HEIF file's EXIF
     # thumbnail is turned by the primary image's irot/imir (it was compared unturned);
     # 6: a HEIF thumbnail item by its own irot/imir alone, a notice when they differ from the
-    # image's and only the image's match (none borrowed the image's: "matches")
-    version="6",
+    # image's and only the image's match (none borrowed the image's: "matches");
+    # 7: a thumbnail of another aspect compared with the image's centre cropped to it too
+    version="7",
     description="metadata findings (editing software, dates, camera, GPS, XMP history) and "
     "the EXIF thumbnail (or a HEIF file's thumbnail items) compared with the image",
     needs_file=True,

@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import json
 
+import cv2
+import numpy as np
+import pytest
+
 from engine.analyses import Level, run_analysis
 from engine.analyses.metadata import VALUE_CAP, clean
 from tests.engine.analyses.conftest import jpeg_bytes, make_exif, natural
@@ -125,3 +129,59 @@ def test_clean_keeps_ordinary_text() -> None:
     assert clean("Canon EOS 5D") == "Canon EOS 5D"
     assert clean(b"caf\xc3\xa9 \xff") == "café \ufffd"
     assert clean("a\nb") == "a b"
+
+
+def _thumbnail_case(case: str) -> tuple[np.ndarray, np.ndarray]:
+    """A 16:9 scene and its 4:3 thumbnail (160 x 120) as cameras make them, or of other
+    content."""
+    scene = natural(180, 320, 4)
+    if case == "letterbox":  # the whole picture, black bars above and below
+        thumb = np.zeros((120, 160, 3), np.uint8)
+        thumb[15:105] = cv2.resize(scene, (160, 90), interpolation=cv2.INTER_AREA)
+    elif case == "crop":  # the picture's centre, cropped to 4:3
+        thumb = cv2.resize(scene[:, 40:280], (160, 120), interpolation=cv2.INTER_AREA)
+    elif case == "stretch":  # the whole picture squeezed to 4:3
+        thumb = cv2.resize(scene, (160, 120), interpolation=cv2.INTER_AREA)
+    else:  # another picture
+        thumb = cv2.resize(natural(180, 240, 7), (160, 120), interpolation=cv2.INTER_AREA)
+    return scene, thumb
+
+
+@pytest.mark.parametrize(
+    ("case", "fit", "letterbox", "level"),
+    [
+        ("letterbox", "same aspect", True, Level.INFO),
+        ("crop", "centre crop", False, Level.INFO),
+        ("stretch", "stretched", False, Level.INFO),
+        ("other", None, None, Level.STRONG),
+    ],
+)
+def test_a_thumbnail_of_another_aspect_is_compared_by_the_fit_that_agrees(
+    case: str, fit: str | None, letterbox: bool | None, level: Level, write_evidence
+) -> None:
+    # A 4:3 thumbnail of a 16:9 picture: letterboxed, its centre cropped, or squeezed. The
+    # image was only ever stretched to the thumbnail (bars cut when that agreed better): a
+    # cropped thumbnail read correlation 0.47, "other content" (strong). Now the best of the
+    # whole image, its centre cropped to the thumbnail's aspect and the stretch, named in the
+    # row; a thumbnail of other content agrees with none and stays strong.
+    scene, thumb = _thumbnail_case(case)
+    exif = make_exif({0x010F: "Cam", 0x0110: "One"}, thumbnail=jpeg_bytes(thumb, 85))
+    r = run_analysis("metadata", write_evidence(jpeg_bytes(scene, 92, exif=exif)))
+    (row,) = [f for f in r.findings if f.topic == "thumbnail"]
+    assert row.level == level, row
+    if fit is None:
+        assert r.extras["thumbnail_correlation"] < 0.5
+        return
+    assert r.extras["thumbnail_correlation"] > 0.95
+    assert (r.extras["thumbnail_fit"], r.extras["thumbnail_letterbox"]) == (fit, letterbox)
+    words = {
+        "same aspect": "the whole image",
+        "centre crop": "centre cropped",
+        "stretched": "stretched",
+    }
+    assert words[fit] in row.value and ("letterbox" in row.value) == letterbox
+    assert r.map is not None and r.map.shape == (180, 320)
+    if fit == "centre crop":  # compared over the image's centre; its sides, not shown, are 0
+        assert r.extras["thumbnail_image_box"] == [40, 0, 280, 180]
+        assert r.map[:, :40].max() == 0.0 and r.map[:, 280:].max() == 0.0
+    assert r.map.max() < 0.3
