@@ -513,6 +513,9 @@ class BatchDialog(QDialog):
         self.table.setSortingEnabled(True)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        # Tab leaves the table (the arrow keys move between its cells): Qt's tables take Tab
+        # from cell to cell and round again, and held the keyboard there
+        self.table.setTabKeyNavigation(False)
         self.table.verticalHeader().setDefaultSectionSize(TABLE_THUMB + 4)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)

@@ -100,6 +100,7 @@ class NoteDialog(QDialog):
         self.text = QPlainTextEdit()
         self.text.setPlaceholderText("what you saw, checked or decided")
         self.text.setAccessibleName("note")  # a placeholder is no name for a screen reader
+        self.text.setTabChangesFocus(True)  # Tab goes on to OK: it typed a tab, and held
         about = QLabel(f"about: {subject}" if subject else "about the case")
         about.setTextFormat(Qt.TextFormat.PlainText)
         buttons = QDialogButtonBox(

@@ -124,6 +124,7 @@ class ProbeDialog(QDialog):
         self.table.setAccessibleName("robustness probe: each copy's verdict against the original's")
         self.table.setHorizontalHeaderLabels(list(TABLE_COLUMNS))
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setTabKeyNavigation(False)  # Tab leaves the table, the arrows move in it
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.notes = QLabel("", textFormat=Qt.TextFormat.PlainText, wordWrap=True)

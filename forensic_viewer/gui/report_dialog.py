@@ -396,6 +396,7 @@ class ReportDialog(QDialog):
         self.case_id = QLineEdit(case.case_id)
         self.notes = QPlainTextEdit(case.notes)
         self.notes.setMaximumHeight(rows_height(self.notes, 6))
+        self.notes.setTabChangesFocus(True)  # Tab goes on to Formats: it typed a tab, and held
         self.format_boxes = {f: QCheckBox(f.upper()) for f in FORMATS}
         for box in self.format_boxes.values():
             box.setChecked(True)
