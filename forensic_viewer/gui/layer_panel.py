@@ -281,7 +281,9 @@ def _quietly(widget: QWidget, setter: Callable[..., object], value: object) -> N
 
 class LayerPanel(QWidget):
     """napari-style layer list (top layer first, checkbox = visibility) and the selected
-    layer's controls."""
+    layer's controls. Their Tab order is the main window's (gui/focus_order.py): controls
+    made anew for each selected layer join the end of the window's focus chain, and the
+    window puts them after the list, its region keeping its chain's order."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -367,12 +369,3 @@ class LayerPanel(QWidget):
         _quietly(self.list, self.list.setCurrentRow, self._rows().index(selected))
         self.controls = LayerControls(selected)
         self._controls_box.addWidget(self.controls)
-        # Tab goes from the list to these controls: made after every other widget, they came
-        # last in the window's focus chain, behind the Verdict, Metadata and Analyses panels
-        before = self.list
-        for widget in self.controls.findChildren(QWidget):
-            # not the colormap's drop-down list: a window of its own, outside the Tab chain
-            inside = self.controls.isAncestorOf(widget)
-            if inside and widget.focusPolicy() & Qt.FocusPolicy.TabFocus:
-                self.setTabOrder(before, widget)
-                before = widget

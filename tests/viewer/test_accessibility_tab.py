@@ -111,3 +111,40 @@ def test_tab_goes_round_each_dialog_and_shift_tab_back(
     assert set(walk) == set(reachable), names  # nothing out of Tab's reach
     back = _tab_walk(qtbot, dialog, reachable[0], Qt.Key.Key_Backtab)
     assert back == [walk[0], *reversed(walk[1:])]
+
+
+def _layer_controls_in_walk(window: MainWindow, walk: list[QWidget]) -> list[QWidget]:
+    """The selected layer's controls as Tab meets them, after the layer list."""
+    controls = window.layer_panel.controls
+    assert controls is not None
+    laid_out = [w for w in controls.findChildren(QWidget) if _takes_tab(w, window)]
+    assert len(laid_out) > 1  # the opacity slider and more
+    listed = walk.index(window.layer_panel.list)
+    met = [w for w in walk if controls.isAncestorOf(w)]
+    assert walk[listed + 1 : listed + 1 + len(met)] == met  # straight after the list
+    return met
+
+
+@pytest.mark.parametrize("compare", [False, True], ids=["single", "compare"])
+def test_tab_reaches_the_layer_controls_from_the_list_as_they_are_laid_out(
+    qtbot, case_window: MainWindow, compare: bool
+) -> None:
+    """The layer panel ordered its controls' Tab itself, after each change of the selected
+    layer (its controls made anew, last in the window's focus chain); the main window's
+    focus order (gui/focus_order.py) orders them now, in compare mode too."""
+    from forensic_viewer.gui.layer_panel import LayerControls
+
+    window = case_window
+    window.set_compare(compare)
+    window.activateWindow()
+    for name in ("tiny heatmap", "tiny mask", "tiny heatmap"):
+        window.layers.selected = window.layers[name]
+        controls = window.layer_panel.controls
+        assert isinstance(controls, LayerControls)
+        qtbot.waitUntil(controls.opacity.isVisible)
+        walk = _tab_walk(qtbot, window, window.evidence_list, Qt.Key.Key_Tab)
+        met = _layer_controls_in_walk(window, walk)
+        # the controls in the order of their form's rows, top to bottom
+        assert met == sorted(met, key=lambda w: w.mapTo(controls, w.rect().topLeft()).y())
+        back = _tab_walk(qtbot, window, window.evidence_list, Qt.Key.Key_Backtab)
+        assert back == [walk[0], *reversed(walk[1:])]

@@ -12,8 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication
 
 from engine.analyses import MapMeaning, MapScale
 from forensic_viewer.gui.layer_panel import LayerPanel
@@ -104,37 +103,6 @@ def test_a_heatmaps_fade_is_a_checkbox_that_the_layer_follows(qtbot) -> None:
     assert box.isChecked()
     layers.selected = clone  # regions are drawn clear outside them: nothing to fade
     assert panel.controls.fade is None
-
-
-def test_tab_goes_from_the_layer_list_to_the_selected_layers_controls(qtbot, qtlog) -> None:
-    """The controls are made when a layer is selected, after every other widget of the
-    window: Tab from the list reached the panels made after the Layers panel first."""
-    heat = np.random.default_rng(2).random((32, 32)).astype(np.float32)
-    mask = MaskLayer("a mask", heat, model="a", calibrated_threshold=0.5)
-    host = QWidget()
-    qtbot.addWidget(host)
-    panel = LayerPanel()
-    later = QPushButton("a panel made after the Layers panel")
-    box = QVBoxLayout(host)
-    box.addWidget(panel)
-    box.addWidget(later)
-    host.show()
-    host.activateWindow()
-    qtbot.waitUntil(host.isActiveWindow)
-    layers = LayerList([HeatmapLayer("a heatmap", heat, model="a"), mask])
-    panel.set_layers(layers)
-    for selected in (mask, layers[0]):  # and again when another layer's controls replace them
-        layers.selected = selected
-        assert panel.controls is not None
-        qtbot.waitUntil(panel.controls.opacity.isVisible)  # shown by its layout, queued
-        panel.list.setFocus()
-        qtbot.waitUntil(panel.list.hasFocus)
-        QTest.keyClick(panel.list, Qt.Key.Key_Tab)
-        assert QApplication.focusWidget() is panel.controls.opacity, selected.name
-    QTest.keyClick(panel.controls.opacity, Qt.Key.Key_Tab)  # the heatmap's colormap next
-    assert QApplication.focusWidget() is panel.controls.colormap
-    # the colormap's drop-down list is a window of its own: not put in the window's chain
-    assert not [r for r in qtlog.records if "setTabOrder" in r.message]
 
 
 def _many_layers() -> tuple[LayerList, list]:
