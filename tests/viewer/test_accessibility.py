@@ -27,6 +27,7 @@ from forensic_viewer.gui.panels import (
     contrast_ratio,
     legible,
 )
+from forensic_viewer.gui.training_dialog import ERROR_COLOR, WARNING_COLOR
 from tests.conftest import memory_evidence
 
 pytestmark = pytest.mark.gui
@@ -34,6 +35,7 @@ pytestmark = pytest.mark.gui
 WHITE, LIGHT_WINDOW = QColor(255, 255, 255), QColor(239, 239, 239)  # Fusion's light theme
 DARK_BASE, DARK_WINDOW = QColor(30, 30, 30), QColor(53, 53, 53)  # a common dark theme
 VERDICT_COLORS = {"red": RED, "green": GREEN, "grey": GREY, "error": BADGE_ERROR.color}
+VERDICT_COLORS |= {"training error": ERROR_COLOR, "training warning": WARNING_COLOR}
 
 
 def _palette(dark: bool) -> QPalette:
@@ -62,7 +64,7 @@ def test_contrast_ratio_is_wcags() -> None:
 )
 def test_legible_reaches_aa_and_keeps_the_hue(name: str, backgrounds: tuple[QColor, ...]) -> None:
     color = VERDICT_COLORS[name]
-    made = legible(color, *backgrounds)
+    made = QColor(legible(color, *backgrounds).name())  # as a style sheet gives it: #rrggbb
     assert all(contrast_ratio(made, b) >= AA_CONTRAST for b in backgrounds)
     if color.hsvHue() >= 0:  # a colour (not grey) stays that colour: red stays red
         assert abs(made.hsvHue() - color.hsvHue()) <= 10 or made.hsvSaturation() == 0
