@@ -11,7 +11,8 @@ the magnifier is in ``inspector``. This one holds what they share: plain-text la
 :func:`discard`, the dialogs' :func:`pick_folder`, :func:`name_form_fields`,
 :func:`no_enter_button`, :func:`rows_height`, :class:`PanelScroll` (a dock's panel that
 scrolls), :func:`pixmap_from_rgb`, the verdict colours
-and :func:`legible` (text in them reaches WCAG AA contrast on the theme's background), and the
+and :func:`legible` (text in them reaches WCAG AA contrast on the theme's background; a label
+coloured by :func:`tint` is made legible again by :func:`retint` after a theme change), and the
 evidence list (:class:`EvidenceList`, :class:`Badge`, :func:`verdict_badge`).
 """
 
@@ -260,8 +261,27 @@ def text_color(widget: QWidget, color: QColor) -> QColor:
     )
 
 
-def color_style(widget: QWidget, color: QColor) -> str:
-    """A style sheet's ``color:`` for ``widget``'s text in ``color``, made :func:`text_color`."""
+TINT = "tint"  # the property holding a label's text colour as chosen, before legible
+
+
+def tint(label: QLabel, color: QColor | None) -> None:
+    """``label``'s text in ``color`` made :func:`text_color` on its window (None: the theme's
+    own text colour), the colour kept so that :func:`retint` makes it legible again."""
+    label.setProperty(TINT, None if color is None else QColor(color))
+    label.setStyleSheet("" if color is None else _color_style(label.window(), color))
+
+
+def retint(window: QWidget) -> None:
+    """The labels of ``window`` given a colour by :func:`tint`, made legible on its palette
+    again: call it on the window's ``PaletteChange`` (a theme changed), when the window has
+    its new palette and its labels do not yet."""
+    for label in window.findChildren(QLabel):
+        color = label.property(TINT)
+        if isinstance(color, QColor):
+            label.setStyleSheet(_color_style(window, color))
+
+
+def _color_style(widget: QWidget, color: QColor) -> str:
     return f"color: {text_color(widget, color).name()};"
 
 

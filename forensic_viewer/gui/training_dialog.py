@@ -86,11 +86,12 @@ from engine.formatting import format_duration
 from engine.models.registry import list_models
 from forensic_viewer.gui.panels import (
     PanelScroll,
-    color_style,
     legible,
     name_form_fields,
     pick_folder,
+    retint,
     rows_height,
+    tint,
 )
 from forensic_viewer.gui.screen_fit import fit_to_screen
 from forensic_viewer.gui.start_from import StartFromBox
@@ -140,6 +141,8 @@ CHECK_TIMEOUT_MS = 120_000  # a data check that takes longer is killed and repor
 REOPEN = "Models ▸ Train a model… shows it"  # where a closed dialog's run is found again
 ERROR_COLOR = QColor(0xD0, 0x40, 0x40)  # a refusal, an error (made legible: panels.legible)
 WARNING_COLOR = QColor(0xD0, 0x80, 0x00)  # warnings that do not stop the run
+PROBLEM_COLOR = QColor(Qt.GlobalColor.red)  # a data check's problem in its list
+TINT_ROLE = Qt.ItemDataRole.UserRole  # a list row's colour as chosen, before legible
 
 
 def file_identity(path: Path) -> tuple[int, int, int] | None:
@@ -316,7 +319,7 @@ class TrainingDialog(QDialog):
         self.start_note = QLabel()  # what stops fine-tuning the chosen checkpoint
         self.start_note.setTextFormat(Qt.TextFormat.PlainText)
         self.start_note.setWordWrap(True)
-        self.start_note.setStyleSheet(color_style(self.start_note, ERROR_COLOR))
+        tint(self.start_note, ERROR_COLOR)
         form.addRow("", self.start_note)
         self.arch = QComboBox()
         self.arch.addItems(list_models())
@@ -500,7 +503,7 @@ class TrainingDialog(QDialog):
         self.warnings_label = QLabel()
         self.warnings_label.setTextFormat(Qt.TextFormat.PlainText)
         self.warnings_label.setWordWrap(True)
-        self.warnings_label.setStyleSheet(color_style(self.warnings_label, WARNING_COLOR))
+        tint(self.warnings_label, WARNING_COLOR)
         self.warnings_label.setVisible(False)
         self.review_label = QLabel()
         self.review_label.setTextFormat(Qt.TextFormat.PlainText)
@@ -789,9 +792,9 @@ class TrainingDialog(QDialog):
         self.data_problems.clear()
         for p in result.get("problems", []):
             item = QListWidgetItem(f"✗ {p}")
-            base = self.data_problems.palette().color(QPalette.ColorRole.Base)
-            item.setForeground(legible(QColor(Qt.GlobalColor.red), base))
+            item.setData(TINT_ROLE, PROBLEM_COLOR)
             self.data_problems.addItem(item)
+        self._color_problems()
         for w in result.get("warnings", []):
             self.data_problems.addItem(QListWidgetItem(f"• {w}"))
         if self.check_result is None and self.config().data:
@@ -971,9 +974,7 @@ class TrainingDialog(QDialog):
             f"{review.text()}\n{note}.\nInstall it for the viewer (it is then listed in the "
             "Models panel), or leave it in the run folder."
         )
-        self.review_label.setStyleSheet(
-            color_style(self.review_label, WARNING_COLOR) if review.warnings else ""
-        )
+        tint(self.review_label, WARNING_COLOR if review.warnings else None)
         self.review_box.setVisible(True)
         self._set_status(
             "training finished: check the model's figures"
@@ -1269,7 +1270,7 @@ class TrainingDialog(QDialog):
             self.notice.emit(f"training {self.stage_label.text()}; {REOPEN}")
 
     def _set_status(self, text: str, error: bool = False) -> None:
-        self.status.setStyleSheet(color_style(self.status, ERROR_COLOR) if error else "")
+        tint(self.status, ERROR_COLOR if error else None)
         self.status.setText(text)
 
     def _log(self, text: str) -> None:
@@ -1287,6 +1288,23 @@ class TrainingDialog(QDialog):
         """A new process: the previous one's warnings are no longer about what runs."""
         self.warnings_label.clear()
         self.warnings_label.setVisible(False)
+
+    def changeEvent(self, event: QEvent) -> None:  # Qt override
+        """A theme changed: the errors' and warnings' colours made legible on the new one
+        (read from the dialog's palette: its labels and lists get theirs after it)."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            retint(self)
+            self._color_problems()
+
+    def _color_problems(self) -> None:
+        """The data check's problems in their colour, WCAG AA on the list's background."""
+        base = self.palette().color(QPalette.ColorRole.Base)
+        for i in range(self.data_problems.count()):
+            item = self.data_problems.item(i)
+            color = item.data(TINT_ROLE)
+            if isinstance(color, QColor):
+                item.setForeground(legible(color, base))
 
     def showEvent(self, event: QShowEvent) -> None:  # Qt override
         """The earlier runs as the runs folder holds them now (a run may have ended since);

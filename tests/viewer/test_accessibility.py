@@ -241,3 +241,57 @@ def test_the_training_dialog_fits_a_small_screen_at_a_large_font(qtbot) -> None:
     combo = dialog.start_from.combo
     for i in range(combo.count()):
         assert combo.itemData(i, Qt.ItemDataRole.ToolTipRole) == combo.itemText(i)
+
+
+def _style_color(widget) -> QColor:
+    found = re.search(r"color: (#[0-9a-f]{6})", widget.styleSheet())
+    assert found is not None, widget.text()
+    return QColor(found.group(1))
+
+
+def test_a_theme_change_recolours_the_training_dialogs_errors_and_warnings(
+    qtbot, qapp, tmp_path, models_dir
+) -> None:
+    """The training dialog chose its error and warning colours for the theme it opened
+    with: after a change to a dark theme, the start-from refusal, the trainer's warnings, a
+    review's warnings, an error in the status line and a data check's problems kept red and
+    amber darkened for white, under 4.5:1 on the dark background, until set again."""
+    from forensic_viewer.gui.training_dialog import TrainingDialog
+    from tests.viewer.test_training_review import _checkpoint, _running, _step
+
+    dialog = TrainingDialog(runs_dir=tmp_path / "runs")
+    qtbot.addWidget(dialog)
+    dialog.name.setText("short-run")
+    dialog.show()
+    dialog._on_check_finished(1, "killed")  # a check that ended without an answer: a problem
+    _running(dialog)
+    _step(dialog, 9)
+    dialog._install(_checkpoint(tmp_path / "run" / "final.safetensors", 9, {}), "θ not set")
+    dialog._set_status("the trainer failed", error=True)
+    labels = [dialog.start_note, dialog.warnings_label, dialog.review_label, dialog.status]
+    problem = dialog.data_problems.item(0)
+    assert problem.text().startswith("✗")
+
+    def legible_on(palette: QPalette) -> bool:
+        window, base = (
+            palette.color(r) for r in (QPalette.ColorRole.Window, QPalette.ColorRole.Base)
+        )
+        return (
+            all(
+                contrast_ratio(_style_color(label), b) >= AA_CONTRAST
+                for label in labels
+                for b in (window, base)
+            )
+            and contrast_ratio(problem.foreground().color(), base) >= AA_CONTRAST
+        )
+
+    before = qapp.palette()
+    assert legible_on(before)
+    light = [_style_color(label).name() for label in labels]
+    dark = _palette(dark=True)
+    qapp.setPalette(dark)
+    try:
+        qtbot.waitUntil(lambda: legible_on(dark))
+    finally:
+        qapp.setPalette(before)
+    qtbot.waitUntil(lambda: [_style_color(label).name() for label in labels] == light)
