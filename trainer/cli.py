@@ -39,7 +39,7 @@ from trainer.check import add_as_given_arg, add_check_parser
 from trainer.errors import UsageError
 from trainer.plan import DEFAULT_WINDOW, RESUME_NAME
 from trainer.progress import EXIT_BUSY, EXIT_FAILED, EXIT_USAGE, finished_at_stop
-from trainer.run_folder import RunLocked
+from trainer.run_folder import RunLocked, holding_run_folders
 
 
 def _add_data_args(p: argparse.ArgumentParser, *, training: bool) -> None:
@@ -401,6 +401,11 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _cmd_calibrate(args: argparse.Namespace) -> int:
+    """``calibrate`` or ``face-model`` (θ of a checkpoint, written beside it or to ``--out``)."""
+    if args.command == "face-model":
+        from trainer.face_model import run as run_face_model
+
+        return run_face_model(args)
     from trainer.calibrate import run as run_calibrate  # torch and the networks load here
 
     return run_calibrate(args)
@@ -487,8 +492,9 @@ def _main(argv: list[str] | None, program: bool) -> int:
             return _cmd_fit(args, args.command)
         if args.command == "eval":
             return _cmd_eval(args)
-        if args.command == "calibrate":
-            return _cmd_calibrate(args)
+        if args.command in ("calibrate", "face-model"):  # a run folder's weights: held
+            with holding_run_folders([args.model, args.out], f"forensic-train {args.command}"):
+                return _cmd_calibrate(args)
         if args.command == "ensemble":
             from trainer.commands import run_ensemble
 
@@ -502,10 +508,6 @@ def _main(argv: list[str] | None, program: bool) -> int:
             from trainer.check import run as run_check
 
             return run_check(args)
-        if args.command == "face-model":
-            from trainer.face_model import run as run_face_model
-
-            return run_face_model(args)
         if args.command == "verdict":
             from trainer.verdict import run as run_verdict
 

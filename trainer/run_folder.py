@@ -8,12 +8,18 @@ as a scan locks its output folder) before it reads or writes anything there, and
 end: a second trainer is refused at once, in one line naming the folder and the holder (PID,
 host, start time, command), and touches nothing. A lock left by a process that was killed is no
 lock: the operating system released it with the process, and the next run takes it.
+
+``calibrate`` and ``face-model`` take the same lock on the folders of their ``--model`` and
+``--out`` that are run folders (hold a ``run.json``: :func:`holding_run_folders`): in a
+one-stage run the dialog's ``RUN/calibrated.safetensors`` is written into ``fit``'s ``--out``,
+and a ``fit --resume`` in a shell during the calibration changed the weights it described.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import os
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from engine.files import atomic_write
@@ -135,3 +141,25 @@ def holding_run_folder(out: Path, command: str, *, main_rank: bool = True) -> It
             raise
     finally:
         lock.release()
+
+
+@contextlib.contextmanager
+def holding_run_folders(files: Iterable[Path | None], command: str) -> Iterator[None]:
+    """Inside, this process holds the :class:`RunLock` of each folder of ``files`` (a command's
+    checkpoints read and written: ``calibrate``'s and ``face-model``'s ``--model`` and
+    ``--out``; None for one not given) that is a run folder, one holding :data:`RUN_RECORD`;
+    other folders are not locked. Raises :class:`RunLocked` at once, before the command reads
+    anything there, while a trainer (or another such command) holds one. A lock file made
+    here is removed again at the end, so the folder keeps only what the command wrote."""
+    folders = sorted({Path(os.path.abspath(f.parent)) for f in files if f is not None})
+    locks: list[RunLock] = []
+    try:
+        for folder in folders:
+            if (folder / RUN_RECORD).is_file():
+                lock = RunLock(folder, command=command)
+                lock.acquire()
+                locks.append(lock)
+        yield
+    finally:
+        for lock in reversed(locks):
+            lock.release(remove=lock.created)

@@ -12,15 +12,19 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import make_tiny_checkpoint
 from tests.trainer.conftest import make_folder
+from tests.trainer.test_face_model import _crops
 from trainer import cli
 from trainer.plan import LAST_CHECKPOINT, RESUME_NAME
 from trainer.progress import EXIT_BUSY
-from trainer.run_folder import RUN_LOCK
+from trainer.run_folder import RUN_LOCK, RUN_RECORD
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -47,10 +51,10 @@ def _files(folder: Path) -> dict[str, tuple[bytes, int]]:
     return {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.iterdir())}
 
 
-def _refusal(err: str, out: Path, pid: int) -> None:
+def _refusal(err: str, out: Path, pid: int, command: str = "fit") -> None:
     lines = err.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in err, err
-    assert lines[0].startswith(f"forensic-train fit: error: {out}: another training run"), err
+    assert lines[0].startswith(f"forensic-train {command}: error: {out}: another training run"), err
     assert f"PID {pid}" in lines[0] and "forensic-train fit" in lines[0].split(f"PID {pid}")[1]
 
 
@@ -135,3 +139,79 @@ def test_a_refused_fit_leaves_no_folder_and_no_lock_file(
     kept.mkdir()
     assert cli.main(_fit(tmp_path / "d", kept, "--resume")) == 2
     assert list(kept.iterdir()) == []
+
+
+@contextmanager
+def _held(out: Path) -> Iterator[int]:
+    """``out``'s run lock held by another process (a trainer, as far as the lock says) inside;
+    yields its PID. The process is killed at the end: its lock goes with it."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(out)],
+        cwd=ROOT,
+        env=ENV,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        yield holder.pid
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def _run_folder(out: Path) -> Path:
+    """A run folder as ``fit`` leaves it, as far as calibrate and face-model care: its
+    ``run.json`` and a checkpoint (``last.safetensors``)."""
+    out.mkdir(parents=True)
+    (out / RUN_RECORD).write_text("{}", encoding="utf-8")
+    return make_tiny_checkpoint(out / LAST_CHECKPOINT)
+
+
+def test_calibrate_is_refused_while_a_trainer_holds_the_run_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The dialog's calibrate writes ``RUN/calibrated.safetensors`` from the run's checkpoint:
+    with a ``fit --resume`` from a shell training there, it would describe weights that the
+    trainer replaces. It is refused (exit 3, one line naming the holder) and writes nothing;
+    once the trainer has ended it calibrates, and takes no lock of a folder that is no run's."""
+    data = make_folder(tmp_path / "d", 6, 6, seed=5, size=48)
+    out = tmp_path / "run"
+    model = _run_folder(out)
+    argv = ["calibrate", "--model", str(model), "--data", str(data), "--split-by", "seed",
+            "--val-fraction", "0.4", "--pixel-threshold", "keep"]  # fmt: skip
+    calibrated = out / "calibrated.safetensors"
+    with _held(out) as pid:
+        before = _files(out)
+        assert cli.main([*argv, "--out", str(calibrated)]) == EXIT_BUSY
+        _refusal(capsys.readouterr().err, out, pid, "calibrate")
+        assert _files(out) == before
+    assert cli.main([*argv, "--out", str(calibrated)]) == 0, capsys.readouterr().err
+    assert calibrated.is_file() and (out / RUN_LOCK).read_text() == ""  # held, then released
+    other = tmp_path / "models"  # no run.json: not a run folder, nothing of a lock there
+    other.mkdir()
+    assert cli.main([*argv, "--out", str(other / "c.safetensors")]) == 0
+    assert sorted(p.name for p in other.iterdir()) == ["c.safetensors"]
+
+
+def test_face_model_is_refused_while_a_trainer_holds_the_run_folder_it_writes_into(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """face-model, the dialog's step after fine-tuning a face model, locks the run folder of
+    its ``--out`` as calibrate does (here ``--model`` is outside it)."""
+    model = make_tiny_checkpoint(tmp_path / "tiny.safetensors")
+    out = tmp_path / "run"
+    _run_folder(out)
+    argv = [
+        "face-model", "--model", str(model), "--val", str(_crops(tmp_path / "val", 0)),
+        "--test", str(_crops(tmp_path / "test", 1)), "--out", str(out / "calibrated.safetensors"),
+        "--json", str(out / "face-model.json"), "--device", "cpu",
+    ]  # fmt: skip
+    with _held(out) as pid:
+        before = _files(out)
+        assert cli.main(argv) == EXIT_BUSY
+        _refusal(capsys.readouterr().err, out, pid, "face-model")
+        assert _files(out) == before
+    assert cli.main(argv) == 0, capsys.readouterr().err
+    assert (out / "calibrated.safetensors").is_file()
