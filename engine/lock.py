@@ -4,9 +4,11 @@ Two scans appending to one ``results.jsonl``, or two trainers writing one run fo
 checkpoints (two viewer windows resuming one run, the training dialog and a ``forensic-train fit
 --resume`` in a shell), destroy each other's work. So each first takes a :class:`FolderLock` on
 its output folder (``forensic_viewer.scan.lock.OutputLock`` for scans, ``.scan.lock``;
-``trainer.runlock.RunLock`` for ``fit`` and ``pretrain``, ``.train.lock``) and keeps it until it
-has written its last file; a second writer is refused at once with :class:`FolderLocked`, whose
-one-line message names the folder and the holder's PID, host, start time and command.
+``trainer.run_folder.RunLock`` for ``fit``, ``pretrain``, ``calibrate`` and ``face-model``,
+``.train.lock``) and keeps it until it has written its last file; a second writer is refused at
+once with :class:`FolderLocked`, whose one-line message names the folder and the holder's PID,
+host, start time and command. A program that only starts a writer asks first with
+:meth:`FolderLock.probe`, which takes nothing.
 
 How: the lock file is opened and locked with ``fcntl.flock`` (POSIX) or ``msvcrt.locking`` on
 one byte far past its text (Windows). The operating system releases the lock when the holder's
@@ -223,6 +225,34 @@ class FolderLock:
             self.release()
             raise self.failed(self.out, f"cannot be written ({e.strerror or e})") from e
         return self
+
+    def probe(self) -> None:
+        """Raise :attr:`refused` while another process holds the folder, touching nothing: no
+        folder or lock file is made and nothing is written (no lock file is no holder; a link
+        or pipe in its place is left to :meth:`acquire`, which refuses it in its own words).
+        For a program that writes records of its own into the folder before it starts the
+        writer that takes the lock (the training dialog), so that a writer it would start only
+        to be refused leaves nothing of the program's there either. A holder that comes between
+        the probe and its writer's :meth:`acquire` is still refused there."""
+        if self._fd is not None:
+            return
+        flags = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+        flags |= getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+        try:
+            fd = os.open(self.path, flags)
+        except OSError:
+            return
+        try:
+            check_regular(fd, self.path)
+            free = _try_lock(fd)
+            if free:
+                _unlock(fd)
+        except OSError:
+            return
+        finally:
+            os.close(fd)
+        if not free:
+            raise self.refused(self.out, read_holder(self.path), self.what)
 
     def release(self, *, remove: bool = False) -> None:
         """Clear the holder's description and unlock; with ``remove``, delete the lock file

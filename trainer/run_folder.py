@@ -163,3 +163,12 @@ def holding_run_folders(files: Iterable[Path | None], command: str) -> Iterator[
     finally:
         for lock in reversed(locks):
             lock.release(remove=lock.created)
+
+
+def probe_run_folders(folders: Iterable[Path]) -> None:
+    """Raise :class:`RunLocked` when a trainer (or ``calibrate``, ``face-model``) holds one of
+    ``folders``, taking nothing and making nothing (:meth:`engine.lock.FolderLock.probe`): the
+    training dialog asks before it writes its own records into a run's folders, which a
+    trainer it then started would be refused in."""
+    for folder in dict.fromkeys(folders):
+        RunLock(folder).probe()

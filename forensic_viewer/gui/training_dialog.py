@@ -129,6 +129,7 @@ from trainer.progress import (
     is_warning,
 )
 from trainer.review import InstallReview, review_checkpoint
+from trainer.run_folder import RunLocked, probe_run_folders
 from trainer.runs import EarlierRun, earlier_runs, proposed_name
 from trainer.starting import read_starting_point
 
@@ -811,6 +812,8 @@ class TrainingDialog(QDialog):
         if not can_start or self.busy:
             self._set_status(reason, error=True)
             return
+        if self._in_use(config):
+            return
         self.state = RunState(config, [], config.can_calibrate(self.check_result))
         try:
             self.state.save()
@@ -831,6 +834,8 @@ class TrainingDialog(QDialog):
         _, can_resume, reason = readiness(config, self.check_result, state)
         if not can_resume or state is None or self.busy:
             self._set_status(reason, error=True)
+            return
+        if self._in_use(state.config):
             return
         self.state = state
         self.set_config(state.config)
@@ -886,6 +891,19 @@ class TrainingDialog(QDialog):
         note.close()
         note.deleteLater()
 
+    def _in_use(self, config: TrainingConfig) -> bool:
+        """Whether another trainer holds a folder of ``config``'s run (a second viewer window, a
+        ``fit --resume`` in a shell), said as the trainer's refusal is (exit status 3). Asked
+        before the dialog writes its records there (``training-dialog.json``, a stage's
+        ``progress.jsonl``): the holder's window keeps its own, where a trainer started only
+        to be refused had them overwritten first."""
+        try:
+            probe_run_folders([config.run_dir, *(s.out for s in config.stages())])
+        except RunLocked as e:
+            self._fail(self._failure_text(EXIT_BUSY, str(e)))
+            return True
+        return False
+
     @property
     def busy(self) -> bool:
         return self._phase != "idle"
@@ -896,6 +914,8 @@ class TrainingDialog(QDialog):
         nxt = self.state.next_stage()
         if nxt is None:
             self._calibrate_or_install()
+            return
+        if self._in_use(config):  # between stages: a trainer from a shell took the folder
             return
         stage, resume = nxt
         self._stage = stage
@@ -1040,6 +1060,8 @@ class TrainingDialog(QDialog):
                 self._install(calibrated, done)
             elif self._stop_requested:
                 self._idle(f"{step} stopped; " + self._resume_words(calibrated))
+            elif code == EXIT_BUSY:  # a trainer in the run folder: its weights may change yet
+                self._fail(self._failure_text(code, message) + "; Resume runs it again")
             else:
                 self._log(f"{step} failed: {message}")
                 self._install(

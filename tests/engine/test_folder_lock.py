@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.lock import FolderLock
+from engine.lock import FolderLock, FolderLocked
 
 
 def test_a_lock_file_removed_as_it_was_opened_is_taken_again_on_the_new_file(
@@ -34,3 +34,20 @@ def test_a_lock_file_removed_as_it_was_opened_is_taken_again_on_the_new_file(
             FolderLock(out, command="third").acquire()
     finally:
         lock.release()
+
+
+def test_a_probe_refuses_as_acquire_does_and_takes_and_makes_nothing(tmp_path: Path) -> None:
+    """``probe`` (the training dialog's question before it writes its records): no folder or
+    lock file made where there is none, a free folder's lock file left as it was and still
+    free, a held one refused naming its holder."""
+    out = tmp_path / "new" / "run"
+    FolderLock(out).probe()
+    assert not (tmp_path / "new").exists()
+    FolderLock(out, command="first").acquire().release()
+    lock_file = out / FolderLock.name
+    before = (lock_file.read_bytes(), lock_file.stat().st_mtime_ns)
+    FolderLock(out).probe()
+    assert (lock_file.read_bytes(), lock_file.stat().st_mtime_ns) == before
+    with FolderLock(out, command="holder"):  # still free after the probe: taken here
+        with pytest.raises(FolderLocked, match=r"another process is writing .*, holder\)"):
+            FolderLock(out).probe()

@@ -142,7 +142,7 @@ def test_a_refused_fit_leaves_no_folder_and_no_lock_file(
 
 
 @contextmanager
-def _held(out: Path) -> Iterator[int]:
+def held_run_folder(out: Path) -> Iterator[int]:
     """``out``'s run lock held by another process (a trainer, as far as the lock says) inside;
     yields its PID. The process is killed at the end: its lock goes with it."""
     holder = subprocess.Popen(
@@ -182,7 +182,7 @@ def test_calibrate_is_refused_while_a_trainer_holds_the_run_folder(
     argv = ["calibrate", "--model", str(model), "--data", str(data), "--split-by", "seed",
             "--val-fraction", "0.4", "--pixel-threshold", "keep"]  # fmt: skip
     calibrated = out / "calibrated.safetensors"
-    with _held(out) as pid:
+    with held_run_folder(out) as pid:
         before = _files(out)
         assert cli.main([*argv, "--out", str(calibrated)]) == EXIT_BUSY
         _refusal(capsys.readouterr().err, out, pid, "calibrate")
@@ -208,7 +208,7 @@ def test_face_model_is_refused_while_a_trainer_holds_the_run_folder_it_writes_in
         "--test", str(_crops(tmp_path / "test", 1)), "--out", str(out / "calibrated.safetensors"),
         "--json", str(out / "face-model.json"), "--device", "cpu",
     ]  # fmt: skip
-    with _held(out) as pid:
+    with held_run_folder(out) as pid:
         before = _files(out)
         assert cli.main(argv) == EXIT_BUSY
         _refusal(capsys.readouterr().err, out, pid, "face-model")

@@ -4,6 +4,7 @@ are plain Python, tested without Qt in tests/trainer/test_plan.py and test_progr
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -14,8 +15,10 @@ from PySide6.QtCore import QSettings, Qt
 from engine.checkpoints import read_meta
 from forensic_viewer.gui.trainer_process import TrainerProcess
 from forensic_viewer.gui.training_dialog import EXIT_CRASHED, TrainingDialog
+from tests.conftest import make_tiny_checkpoint
 from tests.trainer.conftest import make_folder
-from trainer.plan import RESUME_NAME, default_runs_dir
+from tests.trainer.test_run_lock import held_run_folder
+from trainer.plan import PROGRESS_LOG, RESUME_NAME, RunState, default_runs_dir
 
 
 def test_failure_texts_carry_the_trainers_last_message() -> None:
@@ -275,6 +278,90 @@ def test_a_run_folder_another_trainer_holds_is_refused_naming_it(
     assert "the run folder is in use by another trainer" in text, text
     assert f"PID {os.getpid()}" in text and "forensic-train fit" in text, text
     assert not (tmp_path / "runs" / "busy" / RESUME_NAME).exists()
+
+
+def _records(folder: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file under ``folder``: its bytes and modification time."""
+    return {
+        str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def _refused_untouched(dialog: TrainingDialog, run: Path, pid: int, before: dict) -> None:
+    """The dialog said the refusal as for a trainer's exit status 3, started no trainer, and
+    left every record of the run folder as the holder's window wrote it."""
+    assert _records(run) == before
+    text = dialog.status.text()
+    assert "the run folder is in use by another trainer" in text, text
+    assert f"PID {pid}" in text and "forensic-train fit" in text, text
+    assert not dialog.busy and not dialog.runner.running
+    assert "$ forensic-train" not in dialog.log.toPlainText()
+
+
+@pytest.mark.gui
+def test_a_second_window_starting_a_held_run_leaves_its_records_untouched(
+    qtbot, tmp_path: Path, models_dir: Path, data: Path
+) -> None:
+    """The first window's run has not reached its first checkpoint (Start is offered for it);
+    a second window's Start asks the lock first and writes neither ``training-dialog.json``
+    nor ``progress.jsonl``, which it overwrote before its trainer was refused."""
+    dialog = _new_dialog(qtbot, tmp_path)
+    _configure(dialog, data, name="shared", epochs=1, max_steps=1)
+    qtbot.waitUntil(dialog.start_button.isEnabled, timeout=30_000)
+    run = tmp_path / "runs" / "shared"
+    RunState(dialog.config(), [], True).save()  # the first window's, and its trainer's events
+    (run / PROGRESS_LOG).write_text('{"event": "data", "train": 6}\n', encoding="utf-8")
+    with held_run_folder(run) as pid:
+        before = _records(run)
+        dialog.start()
+        _refused_untouched(dialog, run, pid, before)
+
+
+@pytest.mark.gui
+def test_a_second_window_resuming_a_held_run_leaves_its_records_untouched(
+    qtbot, tmp_path: Path, models_dir: Path, data: Path
+) -> None:
+    """A two-stage run whose first window trains stage 2 (no checkpoint yet): a second
+    window's Resume would begin stage 2 anew, removing its ``progress.jsonl``; it asks the
+    lock of every folder of the run first."""
+    dialog = _new_dialog(qtbot, tmp_path)
+    _configure(dialog, data, name="shared2", epochs=1, max_steps=1)
+    run = tmp_path / "runs" / "shared2"
+    config = dataclasses.replace(dialog.config(), arch="diffforensics-effl0")
+    one, two = (stage.out for stage in config.stages())
+    two.mkdir(parents=True)
+    RunState(config, [str(one)], True).save()
+    (two / PROGRESS_LOG).write_text('{"event": "data", "train": 6}\n', encoding="utf-8")
+    with held_run_folder(two) as pid:
+        before = _records(run)
+        dialog.resume()
+        _refused_untouched(dialog, run, pid, before)
+
+
+@pytest.mark.gui
+def test_a_calibrate_refused_for_a_trainer_in_the_run_folder_offers_no_install(
+    qtbot, tmp_path: Path, models_dir: Path, data: Path
+) -> None:
+    """The run's stage ended and a ``fit --resume`` from a shell took its folder before the
+    dialog's calibrate: calibrate is refused (exit status 3) and the dialog says so, with
+    Resume to run it again, instead of offering the checkpoint the trainer is replacing as a
+    model with θ not calibrated."""
+    dialog = _new_dialog(qtbot, tmp_path)
+    _configure(dialog, data, name="cal", epochs=1, max_steps=1)
+    config = dialog.config()
+    config.run_dir.mkdir(parents=True)
+    (config.run_dir / "run.json").write_text("{}", encoding="utf-8")
+    make_tiny_checkpoint(config.final_checkpoint())
+    dialog.state = RunState(config, [str(config.run_dir)], True)
+    with held_run_folder(config.run_dir) as pid:
+        dialog._calibrate_or_install()  # what follows the last stage's end
+        qtbot.waitUntil(lambda: not dialog.busy, timeout=120_000)
+    text = dialog.status.text()
+    assert "the run folder is in use by another trainer" in text and f"PID {pid}" in text, text
+    assert "Resume runs it again" in text and not dialog.review_box.isVisible()
+    assert not config.calibrated_path().exists()
 
 
 @pytest.mark.gui
