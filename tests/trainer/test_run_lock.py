@@ -103,24 +103,12 @@ def test_a_held_lock_refuses_a_resume_that_touches_nothing_and_a_killed_holders_
     assert cli.main(_fit(data, out, "--epochs", "1", "--max-steps", "2")) == 0
     capsys.readouterr()
     resume = _fit(data, out, "--epochs", "2", "--max-steps", "4", "--resume")
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, str(out)],
-        cwd=ROOT,
-        env=ENV,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    with held_run_folder(out) as pid:
         before = _files(out)
         assert cli.main(resume) == EXIT_BUSY
-        _refusal(capsys.readouterr().err, out, holder.pid)
+        _refusal(capsys.readouterr().err, out, pid)
         assert _files(out) == before  # not a byte, not a time stamp of the run changed
-    finally:
-        holder.kill()  # killed: its lock file stays, with its PID in it
-        holder.wait()
-    assert str(holder.pid) in (out / RUN_LOCK).read_text()
+    assert str(pid) in (out / RUN_LOCK).read_text()  # killed: its lock file stays, its PID in it
     assert cli.main(resume) == 0, capsys.readouterr().err  # the dead holder blocks nothing
     assert '"step": 4' in capsys.readouterr().out
     assert (out / RUN_LOCK).read_text() == ""  # released at the run's end

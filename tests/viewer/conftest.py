@@ -100,3 +100,23 @@ def scan_cli(folder: Path, out: Path, model: Path, *extra: str) -> int:
     from forensic_viewer.cli import main
 
     return main(scan_args(folder, out, model, *extra))
+
+
+@pytest.fixture
+def case_window(qtbot, tmp_path: Path, tiny_checkpoint: Path):
+    """A shown main window with the tiny model and a case log (examiner "A. Examiner") in
+    ``tmp_path / "case"``, its models known."""
+    from PySide6.QtCore import QSettings
+
+    from forensic_viewer.audit import AuditLog
+    from forensic_viewer.gui.main_window import MainWindow
+
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    log = AuditLog(tmp_path / "case", program="test viewer", examiner="A. Examiner")
+    window = MainWindow(
+        models=[str(tiny_checkpoint)], device="cpu", settings=settings, case_log=log
+    )
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window._models_known, timeout=60_000)
+    return window

@@ -10,10 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
-from forensic_viewer.audit import AuditLog
 from forensic_viewer.gui.main_window import MainWindow
 from tests.viewer.test_accessibility_tree import _tab_walk, _takes_tab
 from tests.viewer.test_main_window import open_and_wait
@@ -22,19 +21,10 @@ pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def case_window(qtbot, tmp_path: Path, tiny_checkpoint: Path, image_path: Path) -> MainWindow:
-    """A main window with a case log (Case ▸ Show and verify opens a dialog), the image
-    opened and analysed."""
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    log = AuditLog(tmp_path / "case", program="test viewer", examiner="A. Examiner")
-    window = MainWindow(
-        models=[str(tiny_checkpoint)], device="cpu", settings=settings, case_log=log
-    )
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitUntil(lambda: window._models_known, timeout=60_000)
-    open_and_wait(qtbot, window, image_path)
-    return window
+def analysed_case_window(qtbot, case_window: MainWindow, image_path: Path) -> MainWindow:
+    """The case window (tests/viewer/conftest.py) with the image opened and analysed."""
+    open_and_wait(qtbot, case_window, image_path)
+    return case_window
 
 
 def _batch(qtbot, window: MainWindow) -> QDialog:
@@ -93,12 +83,12 @@ DIALOGS: dict[str, Callable[..., QDialog]] = {
 
 @pytest.mark.parametrize("which", DIALOGS)
 def test_tab_goes_round_each_dialog_and_shift_tab_back(
-    qtbot, case_window: MainWindow, which: str
+    qtbot, analysed_case_window: MainWindow, which: str
 ) -> None:
     """The batch dialog's results table and the probe's table took Tab from cell to cell and
     round again (the ground-truth table's trap, fixed in the main window); the report's and
     the note's text fields took it as a character."""
-    dialog = DIALOGS[which](qtbot, case_window)
+    dialog = DIALOGS[which](qtbot, analysed_case_window)
     dialog.show()
     dialog.raise_()
     dialog.activateWindow()
@@ -127,14 +117,14 @@ def _layer_controls_in_walk(window: MainWindow, walk: list[QWidget]) -> list[QWi
 
 @pytest.mark.parametrize("compare", [False, True], ids=["single", "compare"])
 def test_tab_reaches_the_layer_controls_from_the_list_as_they_are_laid_out(
-    qtbot, case_window: MainWindow, compare: bool
+    qtbot, analysed_case_window: MainWindow, compare: bool
 ) -> None:
     """The layer panel ordered its controls' Tab itself, after each change of the selected
     layer (its controls made anew, last in the window's focus chain); the main window's
     focus order (gui/focus_order.py) orders them now, in compare mode too."""
     from forensic_viewer.gui.layer_panel import LayerControls
 
-    window = case_window
+    window = analysed_case_window
     window.set_compare(compare)
     window.activateWindow()
     for name in ("tiny heatmap", "tiny mask", "tiny heatmap"):

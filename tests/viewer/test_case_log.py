@@ -42,19 +42,6 @@ def _actions(case: Path) -> list[str]:
     return [e.action for e in _entries(case)]
 
 
-@pytest.fixture
-def case_window(qtbot, tmp_path: Path, tiny_checkpoint: Path):
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    log = AuditLog(tmp_path / "case", program="test viewer", examiner="A. Examiner")
-    window = MainWindow(
-        models=[str(tiny_checkpoint)], device="cpu", settings=settings, case_log=log
-    )
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitUntil(lambda: window._models_known, timeout=60_000)
-    return window
-
-
 @pytest.mark.gui
 def test_opening_analysing_and_a_note_are_logged(
     qtbot, case_window: MainWindow, image_path: Path, tiny_checkpoint: Path, tmp_path: Path
