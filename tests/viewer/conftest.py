@@ -120,3 +120,19 @@ def case_window(qtbot, tmp_path: Path, tiny_checkpoint: Path):
     window.show()
     qtbot.waitUntil(lambda: window._models_known, timeout=60_000)
     return window
+
+
+@pytest.fixture
+def no_models(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Every call to the model loader, which fails: a file or folder the product refuses must
+    be refused before any model loads."""
+    import engine.assembly
+
+    calls: list[object] = []
+
+    def refuse(*args: object, **kw: object) -> None:
+        calls.append(args)
+        raise AssertionError("models loaded before the refusal")
+
+    monkeypatch.setattr(engine.assembly, "assemble_analyzer", refuse)
+    return calls

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-import engine.assembly
 from engine.errors import ImageTooLargeError
 from engine.io import MAX_FILE_BYTES, MAX_PIXELS_ENV, load_evidence
 from engine.precheck import refuse_beyond_limit
@@ -21,19 +20,6 @@ from forensic_viewer.cli import EXIT_FILES_FAILED, main
 from tests.conftest import write_rgb
 
 HEIF = Path(__file__).resolve().parents[1] / "data" / "heif" / "plain.heic"
-
-
-@pytest.fixture
-def no_models(monkeypatch: pytest.MonkeyPatch) -> list[object]:
-    """Every call to the model loader, which fails: none may happen."""
-    calls: list[object] = []
-
-    def refuse(*args: object, **kw: object) -> None:
-        calls.append(args)
-        raise AssertionError("models loaded before the image was refused")
-
-    monkeypatch.setattr(engine.assembly, "assemble_analyzer", refuse)
-    return calls
 
 
 def _error_lines(err: str) -> list[str]:

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-import engine.assembly
 import forensic_viewer.scan.refused as refused
 from engine.errors import ImageTooLargeError
 from engine.io import MAX_FILE_BYTES, MAX_PIXELS_ENV, load_evidence
@@ -22,19 +21,6 @@ from tests.conftest import write_rgb
 from tests.viewer.conftest import scan_args
 
 TIMEOUT = 60_000
-
-
-@pytest.fixture
-def no_models(monkeypatch: pytest.MonkeyPatch) -> list[object]:
-    """Every call to the model loader, which fails: none may happen."""
-    calls: list[object] = []
-
-    def refuse(*args: object, **kw: object) -> None:
-        calls.append(args)
-        raise AssertionError("models loaded before the scan was refused")
-
-    monkeypatch.setattr(engine.assembly, "assemble_analyzer", refuse)
-    return calls
 
 
 def _refused_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, list[str]]:
