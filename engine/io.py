@@ -306,10 +306,7 @@ def load_evidence(
                 path, f"not enough memory to decode this {fmt} image ({_short(e)})"
             )
         elif isinstance(e, Image.DecompressionBombError):
-            failure = ImageTooLargeError(
-                path,
-                f"{fmt} frame beyond the pixel limit ({_short(e)}; raise it with {MAX_PIXELS_ENV})",
-            )
+            failure = beyond_pillow_guard(path, fmt, e)
         elif isinstance(e, containers.StructureError):
             failure = CorruptImageError(path, f"damaged {fmt} data ({_short(e)})")
         else:
@@ -548,6 +545,16 @@ def too_many_pixels(path: Path, w: int, h: int, max_pixels: int) -> ImageTooLarg
         path,
         f"declared size {w}x{h} ({w * h:,} pixels) is beyond the {max_pixels:,}-pixel limit "
         f"(raise it with {MAX_PIXELS_ENV})",
+    )
+
+
+def beyond_pillow_guard(
+    path: Path, fmt: str, e: Image.DecompressionBombError
+) -> ImageTooLargeError:
+    """The refusal of a header Pillow's own guard stopped as it opened it (over twice the
+    limit: WebP's), also :func:`engine.precheck.refuse_beyond_limit`'s, in the same words."""
+    return ImageTooLargeError(
+        path, f"{fmt} frame beyond the pixel limit ({_short(e)}; raise it with {MAX_PIXELS_ENV})"
     )
 
 

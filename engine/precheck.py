@@ -24,6 +24,7 @@ from engine.heif import heif_decoder_available
 from engine.io import (
     _OPENERS,
     MAX_FILE_BYTES,
+    beyond_pillow_guard,
     pixel_limit,
     sniff_format,
     too_many_bytes,
@@ -41,10 +42,13 @@ def refuse_beyond_limit(path: str | Path, *, max_pixels: int | None = None) -> N
     """
     path = Path(path)
     limit = pixel_limit(max_pixels)
+    fmt: list[str] = []  # the format sniffed, once read
     try:
         with open_evidence(path) as f:
             size = os.fstat(f.fileno()).st_size
-            declared = _declared_size(f, limit) if size <= MAX_FILE_BYTES else None
+            declared = _declared_size(f, limit, fmt) if size <= MAX_FILE_BYTES else None
+    except Image.DecompressionBombError as e:  # Pillow's guard, at twice the limit (WebP)
+        raise beyond_pillow_guard(path, fmt[0], e) from e
     except Exception:  # unreadable, damaged, not an image: load_evidence says which
         return
     if size > MAX_FILE_BYTES:  # load_evidence's first refusal, whatever the file holds
@@ -56,12 +60,15 @@ def refuse_beyond_limit(path: str | Path, *, max_pixels: int | None = None) -> N
         raise too_many_pixels(path, w, h, limit)
 
 
-def _declared_size(f: BinaryIO, limit: int) -> tuple[int, int] | None:
+def _declared_size(f: BinaryIO, limit: int, sniffed: list[str]) -> tuple[int, int] | None:
     """The width and height the header of the open file ``f`` declares, read by its allowed
-    format's opener (no pixel decoded); None when it is of no format load_evidence reads here."""
+    format's opener (no pixel decoded; the format appended to ``sniffed``); None when it is of
+    no format load_evidence reads here. Pillow's guard raises
+    :class:`~PIL.Image.DecompressionBombError` for a header it refuses itself."""
     fmt = sniff_format(f.read(64))
     if fmt is None or (fmt == "HEIF" and not heif_decoder_available()):
         return None
+    sniffed.append(fmt)
     f.seek(0)
     Image.MAX_IMAGE_PIXELS = limit  # as load_evidence opens it (Pillow's own guard)
     return _OPENERS[fmt](f).size  # type: ignore[arg-type]
