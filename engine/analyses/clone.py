@@ -953,7 +953,7 @@ def suspect_copies(
     "dense correlation of the image with its warped self",
     source="Amerini et al., IEEE TIFS 6(3) 2011 (SIFT g2NN); Fridrich et al., DFRWS 2003 "
     "(block matching); Pan and Lyu, IEEE TIFS 5(4) 2010 (dense verification)",
-    version="3",
+    version="4",  # 4: pairs scaled back per axis (boxes, area, affine of a resized copy)
     description="regions copied within the image (both copies), with linked pairs",
 )
 def clone(evidence: Evidence, p: CloneParams, ctx: Context) -> Output:

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from engine.analyses import clone, run_analysis
+from engine.analyses import analysis_settings, clone, run_analysis
 from tests.engine.analyses.conftest import jpeg_bytes, natural
 
 H, W = 320, 448
@@ -296,3 +296,15 @@ def test_pair_boxes_on_a_strip_are_the_maps_copies_each_axis_scaled_alone() -> N
     a, b = (pasted, original) if pair.source_box[0] > 2000 else (original, pasted)
     moved = np.array(pair.affine).reshape(2, 3) @ np.array([*a, 1.0])
     np.testing.assert_allclose(moved, b, atol=0.6)  # one factor: 1.1 px off in y
+
+
+def test_pairs_scaled_per_axis_are_a_new_version_of_the_analysis() -> None:
+    """Per-axis scaling changed the pairs (boxes, area, affine) of any image whose working copy
+    is resized with its sides rounded apart, a camera's 4288 x 2848 among them, not only
+    strips: a scan begun with version 3's pairs must not be resumed with these rows mixed in
+    (scan.json compares the versions), so the version moved past 3."""
+    h, w = 2848, 4288
+    s = 1536 / w
+    gh, gw = clone.shrunk(np.zeros((h, w), np.float32), s).shape
+    assert gh / h != s or gw / w != s  # the factors the pairs now use differ from the one
+    assert int(analysis_settings(["clone"])["clone"]["version"]) >= 4
