@@ -99,10 +99,19 @@ def signal_words(signum: int) -> str:
     ``interrupted (Ctrl+C)``: how both programs word a stop by ``signum`` wherever a person
     reads it (the one line, a scan's summary, scan.json's note, a report's first page)."""
     if signum == signal.SIGTERM:
-        return "terminated (SIGTERM)"
+        return STOP_WORDS["SIGTERM"]
     if SIGHUP is not None and signum == SIGHUP:
-        return "hung up (SIGHUP)"
-    return "interrupted (Ctrl+C)"
+        return STOP_WORDS["SIGHUP"]
+    return STOP_WORDS["SIGINT"]
+
+
+# :func:`signal_words` by the signal's name, as scan.json's ``run.signal`` records it: a scan
+# folder written on Linux may be reported on Windows, which has no SIGHUP to look up
+STOP_WORDS = {
+    "SIGINT": "interrupted (Ctrl+C)",
+    "SIGTERM": "terminated (SIGTERM)",
+    "SIGHUP": "hung up (SIGHUP)",
+}
 
 
 def stop_words(stop: BaseException) -> str:

@@ -9,7 +9,6 @@ them, so memory does not grow with the number of files.
 
 from __future__ import annotations
 
-import signal
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from engine.ending import signal_words
+from engine.ending import STOP_WORDS
 from engine.ensemble import general_provenance
 from engine.errors import ForensicError
 from engine.types import Progress
@@ -271,13 +270,10 @@ def stopped_scan_alert(settings: dict[str, Any], reported: int) -> str | None:
             f"its end; {holds}."
         )
     how = str(run.get("state"))
-    if run.get("signal") in (
-        "SIGINT",
-        "SIGTERM",
-        "SIGHUP",
-    ):  # worded as the command's own stop line
-        how = signal_words(signal.Signals[run["signal"]])
-    elif run.get("signal"):
+    stop = run.get("signal")
+    if isinstance(stop, str) and stop in STOP_WORDS:  # worded as the command's own stop line
+        how = STOP_WORDS[stop]  # by name: a SIGHUP recorded on Linux, reported on Windows
+    elif stop:
         how += f" ({run['signal']})"
     return (
         f"This scan was {how} after {run.get('through')} of {run.get('files')} files in its "

@@ -10,6 +10,7 @@ half-finished objects to this process's garbage collector.
 from __future__ import annotations
 
 import csv
+import enum
 import json
 import signal
 import subprocess
@@ -411,3 +412,21 @@ def test_a_pooled_scan_stopped_with_a_file_in_flight_leaves_it_out_of_the_csv(
         assert row["sha256"] == hashlib.sha256((folder / key).read_bytes()).hexdigest()
     state = _run_state(out)
     assert (state["files"], state["through"]) == (3, 2)
+
+
+def test_a_report_words_a_hang_up_recorded_on_linux_where_there_is_no_sighup(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """scan.json keeps the stop signal's name. A report of a folder a terminal's closing
+    stopped on Linux, written where the signal module has no SIGHUP (Windows), looked the name
+    up in ``signal.Signals`` and failed with a KeyError instead of writing its first page."""
+    no_sighup = enum.IntEnum("Signals", {"SIGINT": 2, "SIGTERM": 15})
+    monkeypatch.setattr(signal, "Signals", no_sighup)
+    settings: dict[str, Any] = {
+        "run": {"state": "interrupted", "signal": "SIGHUP", "files": 5, "through": 2}
+    }
+    alert = stopped_scan_alert(settings, 2)
+    assert alert is not None and alert.startswith("This scan was hung up (SIGHUP) after 2 of 5")
+    settings["run"]["signal"] = "SIGTERM"
+    alert = stopped_scan_alert(settings, 2)
+    assert alert is not None and signal_words(signal.SIGTERM) in alert
