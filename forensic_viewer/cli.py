@@ -581,7 +581,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             f"`forensic-viewer scan {plain(folders[0])} --out DIR` (--recursive for subfolders)"
         )
     _report_formats(args), _analyses(args), _check_window_args(args)  # usage errors first
-    if _refused_early(args.images):
+    if _refused_early(args.images, args.out):
         return EXIT_FILES_FAILED
     if args.gt is not None:  # checked before any analysis, so a wrong path costs no time
         from forensic_viewer.scan.groundtruth import truth_for_images
@@ -590,23 +590,16 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return _run_files(args, lambda index: file_keys(args.images, index), source="analyze")
 
 
-def _refused_early(images: list[Path]) -> bool:
-    """Whether every image is over the pixel limit by its header (read alone: no pixel
-    decoded), each said in load_evidence's one line naming the file (absolute, as a scan
-    names it); then nothing else is done, no model loaded (about 10 s) to refuse them after.
-    With an image the limit admits, the run goes on and the scan refuses the others."""
-    from engine.errors import ImageTooLargeError
-    from engine.precheck import refuse_beyond_limit
-    from forensic_viewer.scan.run import named
+def _refused_early(images: list[Path], out: Path | None = None) -> bool:
+    """Whether every image is over the file-size or pixel limit by its size or header (read
+    alone: no pixel decoded), each said in load_evidence's one line naming the file (absolute,
+    as a scan names it); then nothing else is done, no model loaded (about 10 s) to refuse them
+    after. With an image the limit admits, the run goes on and the scan refuses the others;
+    so it does with ``out`` (``analyze``) when one of them has a finished row there, which the
+    run resumes as a scan's does (:mod:`forensic_viewer.scan.refused`)."""
+    from forensic_viewer.scan.refused import refused_files, refused_images
 
-    refusals = []
-    for image in images:
-        try:
-            refuse_beyond_limit(named(image))
-        except ImageTooLargeError as e:
-            refusals.append(str(e))
-        else:
-            return False
+    refusals = refused_files(images) if out is None else refused_images(images, out)
     for line in refusals:
         _error(line)
     return bool(refusals)

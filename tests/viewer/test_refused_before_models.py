@@ -128,3 +128,22 @@ def test_the_header_check_reads_a_heif_images_size(tmp_path: Path) -> None:
     with pytest.raises(ImageTooLargeError) as late:
         load_evidence(heic, max_pixels=1000)
     assert str(early.value) == str(late.value)
+
+
+def test_analyze_resumes_a_finished_image_a_lowered_limit_refuses_as_a_scan_does(
+    tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """``analyze IMAGE --out DIR`` run again resumes DIR: the image's finished row is kept and
+    the file skipped. The header check before the models refused it all the same when the
+    pixel limit had been lowered since, where ``scan`` (scan/refused.py) resumes such a folder
+    (docs/LIMITS.md): the check was a copy of the scan's without its finished-row rule."""
+    img = write_rgb(tmp_path / "big.png", h=60, w=70)
+    out = tmp_path / "o"
+    argv = ["analyze", str(img), "--out", str(out), "--model", str(tiny_checkpoint), "--no-faces"]
+    assert main(argv) == 0
+    rows = (out / "results.jsonl").read_text(encoding="utf-8")
+    monkeypatch.setenv(MAX_PIXELS_ENV, "3000")  # lowered since: the image is over it now
+    capsys.readouterr()
+    assert main(argv) == 0
+    assert "declared size" not in capsys.readouterr().err
+    assert (out / "results.jsonl").read_text(encoding="utf-8") == rows  # skipped, as done
