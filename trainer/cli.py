@@ -39,7 +39,7 @@ from trainer.check import add_as_given_arg, add_check_parser
 from trainer.errors import UsageError
 from trainer.plan import DEFAULT_WINDOW, RESUME_NAME
 from trainer.progress import EXIT_BUSY, EXIT_FAILED, EXIT_USAGE, finished_at_stop
-from trainer.run_folder import RunLocked, holding_run_folders
+from trainer.run_folder import RUN_RECORD, RunLocked, holding_run_folders
 
 
 def _add_data_args(p: argparse.ArgumentParser, *, training: bool) -> None:
@@ -495,14 +495,17 @@ def _main(argv: list[str] | None, program: bool) -> int:
         if args.command in ("calibrate", "face-model"):  # a run folder's weights: held
             with holding_run_folders([args.model, args.out], f"forensic-train {args.command}"):
                 return _cmd_calibrate(args)
+        # the commands below lock the run folders their outputs go into, as calibrate does
         if args.command == "ensemble":
             from trainer.commands import run_ensemble
 
-            return run_ensemble(args)
+            with holding_run_folders([args.out, args.json], f"forensic-train {args.command}"):
+                return run_ensemble(args)
         if args.command == "average":
             from trainer.average import run_average
 
-            print(run_average(args.checkpoints, args.out, args.command_line))
+            with holding_run_folders([args.out], f"forensic-train {args.command}"):
+                print(run_average(args.checkpoints, args.out, args.command_line))
             return 0
         if args.command == "check":
             from trainer.check import run as run_check
@@ -511,11 +514,16 @@ def _main(argv: list[str] | None, program: bool) -> int:
         if args.command == "verdict":
             from trainer.verdict import run as run_verdict
 
-            return run_verdict(args)
+            # --models / RUN_RECORD: the checkpoints it rewrites are in that folder
+            outputs = [args.json, *args.ensemble, args.models / RUN_RECORD]
+            with holding_run_folders(outputs, f"forensic-train {args.command}"):
+                return run_verdict(args)
         if args.command == "features":
             from trainer.verdict_features import run as run_features
 
-            return run_features(args)
+            # the folder of --out holds its .maps too
+            with holding_run_folders([args.out], f"forensic-train {args.command}"):
+                return run_features(args)
         return _cmd_synth(args)
     except RunLocked as e:  # another trainer in --out: refused before reading or writing there
         print(f"forensic-train {args.command}: error: {e}", file=sys.stderr)

@@ -13,6 +13,9 @@ lock: the operating system released it with the process, and the next run takes 
 ``--out`` that are run folders (hold a ``run.json``: :func:`holding_run_folders`): in a
 one-stage run the dialog's ``RUN/calibrated.safetensors`` is written into ``fit``'s ``--out``,
 and a ``fit --resume`` in a shell during the calibration changed the weights it described.
+``ensemble``, ``average``, ``verdict`` and ``features`` take it on the folders of the files
+they write (a run folder's ``ensemble.json``, averaged checkpoint, verdict report or features
+file is written there while a trainer might be writing the same folder).
 """
 
 from __future__ import annotations
@@ -147,7 +150,8 @@ def holding_run_folder(out: Path, command: str, *, main_rank: bool = True) -> It
 def holding_run_folders(files: Iterable[Path | None], command: str) -> Iterator[None]:
     """Inside, this process holds the :class:`RunLock` of each folder of ``files`` (a command's
     checkpoints read and written: ``calibrate``'s and ``face-model``'s ``--model`` and
-    ``--out``; None for one not given) that is a run folder, one holding :data:`RUN_RECORD`;
+    ``--out``; the files ``ensemble``, ``average``, ``verdict`` and ``features`` write; None for
+    one not given) that is a run folder, one holding :data:`RUN_RECORD`;
     other folders are not locked. Raises :class:`RunLocked` at once, before the command reads
     anything there, while a trainer (or another such command) holds one. A lock file made
     here is removed again at the end, so the folder keeps only what the command wrote."""

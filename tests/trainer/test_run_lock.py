@@ -203,3 +203,49 @@ def test_face_model_is_refused_while_a_trainer_holds_the_run_folder_it_writes_in
         assert _files(out) == before
     assert cli.main(argv) == 0, capsys.readouterr().err
     assert (out / "calibrated.safetensors").is_file()
+
+
+@pytest.mark.parametrize("command", ["average", "ensemble", "verdict", "features"])
+def test_commands_writing_into_a_held_run_folder_are_refused(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The commands that write a model, an ensemble, a verdict report (and the checkpoints of
+    ``--models``) or a features file lock the run folder they write into as calibrate does:
+    refused (exit 3, one line naming the holder), nothing written there or beside it; with no
+    trainer there, average writes into it."""
+    out = tmp_path / "run"
+    model = _run_folder(out)
+    other = make_tiny_checkpoint(tmp_path / "other.safetensors")
+    data = make_folder(tmp_path / "d", 2, 2, seed=1, size=48)
+    features = tmp_path / "features.jsonl"
+    features.write_text("", encoding="utf-8")
+    argv = {
+        "average": [str(model), str(other), "--out", str(out / "soup.safetensors")],
+        "ensemble": [
+            "--model",
+            str(model),
+            "--model",
+            str(other),
+            "--data",
+            str(data),
+            "--out",
+            str(out / "run.ensemble.json"),
+        ],
+        "verdict": [
+            "--features",
+            str(features),
+            "--models",
+            str(out),
+            "--json",
+            str(tmp_path / "report.json"),
+        ],
+        "features": ["--photos", str(data), "--out", str(out / "features.jsonl")],
+    }[command]
+    with held_run_folder(out) as pid:
+        before = _files(out), sorted(p.name for p in tmp_path.iterdir())
+        assert cli.main([command, *argv]) == EXIT_BUSY
+        _refusal(capsys.readouterr().err, out, pid, command)
+        assert (_files(out), sorted(p.name for p in tmp_path.iterdir())) == before
+    if command == "average":
+        assert cli.main([command, *argv]) == 0, capsys.readouterr().err
+        assert (out / "soup.safetensors").is_file() and (out / RUN_LOCK).read_text() == ""
