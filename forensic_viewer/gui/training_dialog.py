@@ -812,7 +812,7 @@ class TrainingDialog(QDialog):
         if not can_start or self.busy:
             self._set_status(reason, error=True)
             return
-        if self._in_use(config):
+        if self._in_use(config, started=False):
             return
         self.state = RunState(config, [], config.can_calibrate(self.check_result))
         try:
@@ -835,7 +835,7 @@ class TrainingDialog(QDialog):
         if not can_resume or state is None or self.busy:
             self._set_status(reason, error=True)
             return
-        if self._in_use(state.config):
+        if self._in_use(state.config, started=False):
             return
         self.state = state
         self.set_config(state.config)
@@ -891,16 +891,27 @@ class TrainingDialog(QDialog):
         note.close()
         note.deleteLater()
 
-    def _in_use(self, config: TrainingConfig) -> bool:
+    def _in_use(self, config: TrainingConfig, *, started: bool = True) -> bool:
         """Whether another trainer holds a folder of ``config``'s run (a second viewer window, a
         ``fit --resume`` in a shell), said as the trainer's refusal is (exit status 3). Asked
         before the dialog writes its records there (``training-dialog.json``, a stage's
         ``progress.jsonl``): the holder's window keeps its own, where a trainer started only
-        to be refused had them overwritten first."""
+        to be refused had them overwritten first. A run this dialog has not ``started`` (Start,
+        Resume) did not fail: the header says it was not started, and nothing else changes."""
         try:
             probe_run_folders([config.run_dir, *(s.out for s in config.stages())])
         except RunLocked as e:
-            self._fail(self._failure_text(EXIT_BUSY, str(e)))
+            text = self._failure_text(EXIT_BUSY, str(e))
+            if started:
+                self._fail(text)
+                return True
+            pid = e.holder.get("pid", "?")
+            self.stage_label.setText(
+                f"not started: the run folder is in use by another trainer (PID {pid})"
+            )
+            self.eta_label.setText("not started")
+            self._log(text)
+            self._set_status(text, error=True)
             return True
         return False
 

@@ -289,7 +289,9 @@ def _records(folder: Path) -> dict[str, tuple[bytes, int]]:
     }
 
 
-def _refused_untouched(dialog: TrainingDialog, run: Path, pid: int, before: dict) -> None:
+def _refused_untouched(
+    dialog: TrainingDialog, run: Path, pid: int, before: dict, state: RunState | None = None
+) -> None:
     """The dialog said the refusal as for a trainer's exit status 3, started no trainer, and
     left every record of the run folder as the holder's window wrote it."""
     assert _records(run) == before
@@ -298,6 +300,11 @@ def _refused_untouched(dialog: TrainingDialog, run: Path, pid: int, before: dict
     assert f"PID {pid}" in text and "forensic-train fit" in text, text
     assert not dialog.busy and not dialog.runner.running
     assert "$ forensic-train" not in dialog.log.toPlainText()
+    # a run that never started did not fail: the header says so, the dialog's run unchanged
+    assert dialog.stage_label.text() == (
+        f"not started: the run folder is in use by another trainer (PID {pid})"
+    )
+    assert "failed" not in dialog.eta_label.text() and dialog.state is state
 
 
 @pytest.mark.gui
@@ -313,10 +320,12 @@ def test_a_second_window_starting_a_held_run_leaves_its_records_untouched(
     run = tmp_path / "runs" / "shared"
     RunState(dialog.config(), [], True).save()  # the first window's, and its trainer's events
     (run / PROGRESS_LOG).write_text('{"event": "data", "train": 6}\n', encoding="utf-8")
+    earlier = RunState(dialog.config(), [str(run)], True)  # this window's finished run
+    dialog.state = earlier
     with held_run_folder(run) as pid:
         before = _records(run)
         dialog.start()
-        _refused_untouched(dialog, run, pid, before)
+        _refused_untouched(dialog, run, pid, before, earlier)
 
 
 @pytest.mark.gui
