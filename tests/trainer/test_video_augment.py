@@ -217,3 +217,53 @@ def test_fit_codes_its_samples_and_a_resume_must_keep_the_video_options(
     assert cli.main([*argv, "--resume", "--epochs", "2"]) == 2
     assert "--resume with other video than the run was started with" in capsys.readouterr().err
     assert os.listdir(out)  # the run's files are still there
+
+
+def _codec_contexts() -> int:
+    """PyAV codec contexts alive in this process (they take no weak reference)."""
+    import gc
+
+    import av
+
+    kind = av.codec.context.CodecContext  # by type(): isinstance asks lazy modules' __class__
+    return sum(issubclass(type(o), kind) for o in gc.get_objects())
+
+
+def test_a_decode_with_no_frame_is_one_error_naming_the_codec_and_size_and_frees_the_coders(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A decoder that gives back no frame was ``max() arg is an empty sequence``; it is an
+    error naming the codec and the size. Neither coder outlives a call, also one that failed
+    while its exception (and traceback) is still held, as a caller logging it holds it."""
+    import av
+
+    img = photo(24, 30)
+    before = _codec_contexts()
+    for seed in range(3):
+        video_code(img, 23, np.random.default_rng(seed))
+    assert _codec_contexts() == before
+
+    real = av.CodecContext
+
+    class Silent:
+        """The real decoder, which decodes nothing."""
+
+        def __init__(self, context: object) -> None:
+            self.context = context
+
+        def decode(self, packet: object) -> list[object]:
+            return []
+
+    class Contexts:
+        @staticmethod
+        def create(name: str, mode: str) -> object:
+            context = real.create(name, mode)
+            return Silent(context) if mode == "r" else context
+
+    monkeypatch.setattr(av, "CodecContext", Contexts)
+    with pytest.raises(RuntimeError) as info:
+        video_code(img, 23, np.random.default_rng(0), codec="h264")
+    line = str(info.value)
+    assert "\n" not in line and line.startswith("h264 video coding of a 30 x 24 image:"), line
+    assert "decoded no frame" in line, line
+    assert _codec_contexts() == before  # the traceback in info holds neither coder

@@ -243,6 +243,11 @@ def video_code(
     frame and axis, sub-pixel), so it comes back as such a frame (3 frames: x264 at preset
     medium codes the middle one as a B-frame). Odd or small sides are padded (edge pixels repeated: yuv420p
     needs even sides, libx265 16 pixels) and cropped back after decoding.
+
+    PyAV's codec contexts have no ``close()``; each is freed when its last reference goes, so
+    the references are dropped in ``finally``: an exception's traceback (kept by a caller that
+    logs it) held the frame, and with it both coders, until it was let go. A decode that gives
+    no frame raises ``RuntimeError`` naming the codecs and the size.
     """
     import av
 
@@ -256,21 +261,33 @@ def video_code(
     ]
     run = [_moved(padded, m) for m in moves] + [padded]
     enc = av.CodecContext.create(encoder, "w")
-    enc.width, enc.height, enc.pix_fmt = pw, ph, "yuv420p"
-    enc.time_base, enc.framerate = Fraction(1, 25), Fraction(25)
-    enc.thread_count = 1
-    enc.options = {"crf": str(int(crf)), "preset": preset, **_THREADS[codec]}
-    packets = []
-    for pts, rgb in enumerate(run):
-        # BT.601, limited range, bicubic chroma: what the ffmpeg command does with RGB input
-        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
-        frame = frame.reformat(format="yuv420p", interpolation="BICUBIC", threads=1)
-        frame.pts = pts
-        packets += enc.encode(frame)
-    packets += enc.encode(None)
+    try:
+        enc.width, enc.height, enc.pix_fmt = pw, ph, "yuv420p"
+        enc.time_base, enc.framerate = Fraction(1, 25), Fraction(25)
+        enc.thread_count = 1
+        enc.options = {"crf": str(int(crf)), "preset": preset, **_THREADS[codec]}
+        packets = []
+        for pts, rgb in enumerate(run):
+            # BT.601, limited range, bicubic chroma: what the ffmpeg command does with RGB input
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+            frame = frame.reformat(format="yuv420p", interpolation="BICUBIC", threads=1)
+            frame.pts = pts
+            packets += enc.encode(frame)
+        packets += enc.encode(None)
+    finally:
+        del enc  # the encoder freed here (the packets hold no reference to it)
     dec = av.CodecContext.create(decoder, "r")
-    dec.thread_count = 1
-    decoded = [f for p in [*packets, None] for f in dec.decode(p)]
+    try:
+        dec.thread_count = 1
+        decoded = [f for p in [*packets, None] for f in dec.decode(p)]
+    finally:
+        del dec
+    if not decoded:
+        raise RuntimeError(
+            f"{codec} video coding of a {w} x {h} image: {decoder} decoded no frame of what "
+            f"{encoder} coded ({pw} x {ph}, {len(run)} frames, {len(packets)} packets, crf "
+            f"{crf}, preset {preset})"
+        )
     last = max(decoded, key=lambda f: f.pts)  # the image's frame: display order, not coding
     rgb = last.to_ndarray(format="rgb24", interpolation="BICUBIC", threads=1)
     return np.ascontiguousarray(rgb[:h, :w])
