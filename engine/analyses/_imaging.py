@@ -248,13 +248,19 @@ def cells_to_pixels(cells: NDArray[np.float32], block: int, h: int, w: int) -> N
 
 
 def trim_bars(rgb: NDArray[np.uint8]) -> tuple[slice, slice]:
-    """Rows/columns of black letterbox bars at a thumbnail's borders, cut away."""
+    """Rows/columns of black letterbox bars at a thumbnail's borders, cut away.
+
+    What is kept is never empty: when bars would leave less than a third of a side, nothing of
+    it is cut (a dark picture's own borders), and a side under 3 pixels, of which a third is no
+    pixel, is never cut (an all-black one was cut to nothing, and OpenCV failed on it)."""
     y = luminance(rgb)
     dark_rows = (y.mean(axis=1) < 16) & (y.std(axis=1) < 8)
     dark_cols = (y.mean(axis=0) < 16) & (y.std(axis=0) < 8)
 
     def span(dark: NDArray[np.bool_]) -> slice:
         n = dark.size
+        if n < 3:
+            return slice(0, n)
         a = 0
         while a < n and dark[a]:
             a += 1
@@ -314,7 +320,8 @@ def compare_thumbnail(image: NDArray[np.uint8], thumb: NDArray[np.uint8]) -> Thu
     luminances blurred slightly and standardised (thumbnails are sharpened and toned
     differently), Pearson's correlation over the pixels; the best one is kept (the first of
     equals: the whole thumbnail, then a crop, then a stretch). A thumbnail of other content
-    agrees with none, and reads low whichever is kept.
+    agrees with none, and reads low whichever is kept. Any size is compared (a side under 3
+    pixels has no bars cut: :func:`trim_bars`); one without pixels raises ``ValueError``.
     """
 
     def z(x: NDArray[np.uint8]) -> NDArray[np.float32]:
@@ -322,6 +329,11 @@ def compare_thumbnail(image: NDArray[np.uint8], thumb: NDArray[np.uint8]) -> Thu
         return (y - y.mean()) / max(float(y.std()), 1e-3)
 
     ih, iw = image.shape[:2]
+    if thumb.size == 0 or image.size == 0:
+        raise ValueError(
+            f"no pixels to compare: image {iw} x {ih}, thumbnail "
+            f"{thumb.shape[1]} x {thumb.shape[0]}"
+        )
     rs, cs = trim_bars(thumb)
     contents = [(0, thumb.shape[0], 0, thumb.shape[1])]
     if (rs.start, rs.stop, cs.start, cs.stop) != contents[0]:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from engine.analyses import Level, run_analysis
+from engine.analyses._imaging import compare_thumbnail, trim_bars
 from engine.analyses.metadata import VALUE_CAP, clean
 from tests.engine.analyses.conftest import jpeg_bytes, make_exif, natural
 
@@ -185,3 +186,31 @@ def test_a_thumbnail_of_another_aspect_is_compared_by_the_fit_that_agrees(
         assert r.extras["thumbnail_image_box"] == [40, 0, 280, 180]
         assert r.map[:, :40].max() == 0.0 and r.map[:, 280:].max() == 0.0
     assert r.map.max() < 0.3
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (2, 2), (1, 5), (2, 7), (6, 2)])
+@pytest.mark.parametrize("fill", ["black", "a dark first row"])
+def test_a_thumbnail_under_3_pixels_a_side_is_compared_whole(
+    shape: tuple[int, int], fill: str
+) -> None:
+    """The metadata analysis skips thumbnails under 8 pixels; the comparison itself takes any
+    size: a side under 3 pixels has no bars cut (an all-black one was cut to nothing and
+    OpenCV's blur failed on it; a dark row of two was cut as a bar), so the whole thumbnail
+    is compared."""
+    h, w = shape
+    thumb = np.full((h, w, 3), 200, np.uint8)
+    thumb[: h if fill == "black" else 1] = 0
+    rows, cols = trim_bars(thumb)
+    # a side of 3 or more keeps its rule: its dark border is cut when light rows remain
+    assert rows == (slice(1, h) if h >= 3 and fill != "black" else slice(0, h))
+    assert cols == slice(0, w)
+    fit = compare_thumbnail(natural(60, 80, 2), thumb)
+    assert fit.content in {(w, h), (w, rows.stop - rows.start)}  # the fit that agrees best
+    assert fit.letterbox == (fit.content != (w, h))
+    assert fit.difference.shape == fit.content[::-1] and np.isfinite(fit.difference).all()
+    assert np.isfinite(fit.correlation)
+
+
+def test_an_empty_thumbnail_is_refused_in_one_line() -> None:
+    with pytest.raises(ValueError, match=r"^no pixels to compare: image 80 x 60, thumbnail 5 x 0$"):
+        compare_thumbnail(natural(60, 80, 2), np.zeros((0, 5, 3), np.uint8))
