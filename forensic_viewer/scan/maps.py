@@ -5,8 +5,10 @@ the output folder; this module decides those names and reads and writes the pixe
 
 - ``maps/<relative path>.<model>.png``: each heatmap as 8-bit grayscale at the evidence's full
   (orientation-corrected) resolution, value = round(255 x probability);
-- ``maps/<relative path>.<analysis>.analysis.png``: the map of each classic analysis that has
-  one, 8-bit the same way (value = round(255 x map value); what the value means is in the row);
+- ``maps/<relative path>.<analysis>.v<version>.analysis.png``: the map of each classic analysis
+  that has one, 8-bit the same way (value = round(255 x map value); what the value means is in
+  the row), named with the analysis's version so that a resume upgrading it writes the new map
+  beside the old one, which its row names until the new row is appended (scan/upgrade.py);
 - ``thumbs/<relative path>.jpg``: a small JPEG of the evidence (long side :data:`THUMB_SIDE`)
   for triage tables, made while the file was decoded anyway.
 
@@ -72,10 +74,12 @@ def map_name(key: str, model: str) -> str:
     return f"{MAPS}/" + fitted_name(key, f".{model}.png")
 
 
-def analysis_map_name(key: str, analysis: str) -> str:
-    """Where the map of the classic ``analysis`` on the file ``key`` goes (a suffix of its own,
-    so an analysis never takes the file of a model of the same name)."""
-    return f"{MAPS}/" + fitted_name(key, f".{analysis}.analysis.png")
+def analysis_map_name(key: str, analysis: str, version: str) -> str:
+    """Where the map of version ``version`` of the classic ``analysis`` on the file ``key``
+    goes (a suffix of its own, so an analysis never takes the file of a model of the same
+    name; the version in it, so a new version's map never overwrites the file an older row
+    still names)."""
+    return f"{MAPS}/" + fitted_name(key, f".{analysis}.v{version}.analysis.png")
 
 
 def face_map_name(key: str, model: str) -> str:

@@ -90,11 +90,10 @@ from forensic_viewer.scan.run import (
     load_for_scan,
     named,
     sha256_if_read,
-    unchanged,
     write_outcome,
 )
 from forensic_viewer.scan.settings import check_settings, now_text, scan_settings
-from forensic_viewer.scan.upgrade import Recorded, Stale, recorded_rows
+from forensic_viewer.scan.upgrade import Recorded, Stale, recorded_rows, unchanged
 
 if TYPE_CHECKING:  # torch loads in the workers, never in the parent of a pool
     from multiprocessing.process import BaseProcess

@@ -686,7 +686,8 @@ class FileRecord:
             return ModelRecord.from_result(name, r, map_name(key, name) if heatmaps else None)
 
         def classic(name: str, r: AnalysisResult) -> AnalysisRecord:
-            file = analysis_map_name(key, name) if heatmaps and r.map is not None else None
+            made = heatmaps and r.map is not None
+            file = analysis_map_name(key, name, r.provenance.version) if made else None
             return AnalysisRecord.from_result(r, file)
 
         ev = analysis.evidence
@@ -875,9 +876,6 @@ class EncodedRecord:
 
     record: FileRecord
     files: tuple[tuple[str, bytes], ...] = ()
-    # files of the row this record replaces that it no longer names (an analysis run again
-    # whose new version made no map: scan/upgrade.py), removed once the new files are written
-    dropped: tuple[str, ...] = ()
 
     @property
     def nbytes(self) -> int:
@@ -886,11 +884,10 @@ class EncodedRecord:
 
     def write(self, out: Path) -> FileRecord:
         """Write the files under ``out`` (each atomically, maps before the thumbnail, all
-        before the row that names them), remove the ``dropped`` ones; the record."""
+        before the row that names them); the record. Files of a row this one replaces that it
+        no longer names are removed only once it is appended (``run.append_record``)."""
         for name, data in self.files:
             atomic_write(out / name, data)
-        for name in self.dropped:
-            (out / name).unlink(missing_ok=True)
         return self.record
 
 

@@ -75,9 +75,13 @@ from forensic_viewer.scan.upgrade import (
     Rerun,
     Stale,
     Upgraded,
+    analysis_files,
     count_upgrade,
     encode_rerun,
+    not_upgraded,
     recorded_rows,
+    remove_left_behind,
+    unchanged,
 )
 from forensic_viewer.scan.walk import sha256_of_file
 
@@ -217,23 +221,13 @@ def load_for_scan(
         item.error, item.trace = unexpected(path, e, "decoding"), traceback.format_exc()
     if item.evidence is None:  # the SHA-256 of the bytes the loader read, when it read them
         item.sha256 = item.header.sha256 if item.header is not None else sha256_if_read(path)
+        mark_stale(item, stale, whole)  # its finished row is then kept (append_record)
         return item
     item.sha256 = item.evidence.sha256
     mark_stale(item, stale, whole, row)
     if thumbnails and (item.whole or not item.stale):
         item.thumb = thumbnail_jpeg(item.evidence.pixels, path)
     return item
-
-
-def unchanged(rec: Recorded | None, path: Path) -> bool:
-    """Whether ``rec`` is finished, of the analyses' versions now, and ``path``'s bytes still
-    hash to its SHA-256."""
-    if rec is None or rec.status != "ok" or not rec.sha256 or rec.stale:
-        return False
-    try:
-        return sha256_of_file(path) == rec.sha256
-    except (OSError, ValueError):
-        return False  # cannot be verified: analysed again, which says why
 
 
 class Prefetcher:
@@ -668,32 +662,39 @@ def append_record(
     problems: ScanLog,
     summary: ScanSummary,
 ) -> dict[str, Any]:
-    """Append ``record`` to ``results`` and count it in ``summary``; the row as written."""
+    """Append ``record`` to ``results`` and count it in ``summary``; the row as written. An
+    upgrade's error on unchanged bytes appends nothing: the finished row stays (returned),
+    counted as not upgraded. Old maps the new row does not name go once it is appended."""
+    before = analysis_files(results, item.key) if item.previous is not None else set()
+    upgrading = bool(item.stale) and record.sha256 is not None and record.sha256 == item.previous
     try:
-        row = results.append(record)
+        row = None if upgrading and isinstance(record, ErrorRecord) else results.append(record)
     except ValueError as e:  # NaN past the checks: the file's error, not the scan's
         problems.problem(unexpected(item.path, e, "recording"), traceback.format_exc())
+        message = f"{item.path}: its result holds a non-finite number and is not recorded"
         record = error_record(
-            item.key,
-            record.sha256,
-            f"{item.path}: its result holds a non-finite number and is not recorded",
-            file=item.path,
-            replaces=record.replaces,
+            item.key, record.sha256, message, file=item.path, replaces=record.replaces
         )
-        row = results.append(record)
+        row = None
+    if row is None and isinstance(record, ErrorRecord) and upgrading:  # the finished row stays
+        not_upgraded(summary.upgraded, item.stale, record.error)
+        summary.skipped += 1
+        return results.get(item.key)
+    row = results.append(record) if row is None else row
+    remove_left_behind(results.file.parent, before, record)
     if record.replaces is not None:
         summary.changed.append(item.key)
     if isinstance(record, ErrorRecord):
         summary.failed.append((item.key, record.error))
     else:
         summary.done += 1
-        if item.stale and record.sha256 == item.previous:  # an upgrade, not changed bytes
+        if upgrading:  # an upgrade, not changed bytes
             count_upgrade(summary.upgraded, item.stale, item.whole)
     return row
 
 
 def mark_stale(item: Prefetched, stale: Stale, whole: bool, row: FileRecord | None = None) -> None:
     """Give ``item`` its row's analyses of an older version (``whole``: analysed again; else
-    ``row``, whose ``stale`` analyses alone run again) when its bytes are the row's."""
-    if stale and item.evidence is not None and item.sha256 == item.previous:
+    ``row``'s alone) when its bytes are the row's, decoded or not (a failed upgrade's: kept)."""
+    if stale and item.sha256 is not None and item.sha256 == item.previous:
         item.stale, item.whole, item.row = stale, whole, None if whole else row

@@ -15,6 +15,14 @@ versions silently. Per finished row whose bytes still hash the same, now:
 - an older version of an analysis the ensemble runs for its own verdict: the verdict depends
   on it and the float heatmaps it was made from are not kept, so the file is analysed again.
 
+An upgrade that fails (the file no longer decodes, under a lowered pixel limit or a stricter
+decoder; the new version fails on it) while the bytes are still the row's keeps the finished
+row: its results are valid for those bytes, and an error row would supersede them. The run
+names the file and why in one line and counts it as not upgraded (:func:`not_upgraded`); a
+later resume tries again. A new map never takes an old map's file (its name holds the
+version), and the old files are removed only after the new row is appended, so the last row
+of a file always names maps that exist and are of its versions, whenever a scan is killed.
+
 A row is judged by its own recorded versions, not by scan.json's: a cancelled upgrade goes on
 where it stopped, and the ensemble's analyses (which scan.json does not list) are covered.
 Everything else (model files, the ensemble file, parameters, the path, faces) is still compared
@@ -25,8 +33,10 @@ scan.json's ``run.upgraded`` (docs/RESULTS.md, "Resume").
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from forensic_viewer.scan.maps import analysis_map_name, heatmap_png
@@ -34,8 +44,11 @@ from forensic_viewer.scan.records import (
     AnalysisRecord,
     EncodedRecord,
     FileRecord,
+    ScanRecord,
+    as_record,
     check_finite,
 )
+from forensic_viewer.scan.walk import sha256_of_file
 
 if TYPE_CHECKING:
     from engine.analyses import AnalysisResult
@@ -66,6 +79,8 @@ class Upgraded:
     old: set[str] = field(default_factory=set)
     rerun: int = 0
     reanalysed: int = 0
+    kept: int = 0  # files not upgraded (:func:`not_upgraded`): their finished rows kept
+    kept_lines: list[str] = field(default_factory=list)  # why, one line per file
 
     @property
     def note(self) -> str:
@@ -76,6 +91,10 @@ class Upgraded:
             done.append(f"run again on {self.rerun} files (their network results kept)")
         if self.reanalysed:
             done.append(f"{self.reanalysed} files analysed again (the ensemble's verdict uses it)")
+        if self.kept:
+            done.append(
+                f"not upgraded on {self.kept} files, their finished rows kept (each named in a line)"
+            )
         return f"version {was} in their rows, {self.now} now: " + "; ".join(done)
 
     def to_json(self) -> dict[str, Any]:
@@ -84,6 +103,7 @@ class Upgraded:
             "to": self.now,
             "rerun": self.rerun,
             "reanalysed": self.reanalysed,
+            "not_upgraded": self.kept,
             "note": self.note,
         }
 
@@ -115,6 +135,17 @@ def recorded_rows(results: ResultIndex, ensemble: Collection[str]) -> dict[str, 
     return rows
 
 
+def unchanged(rec: Recorded | None, path: Path) -> bool:
+    """Whether ``rec`` is finished, of the analyses' versions now, and ``path``'s bytes still
+    hash to its SHA-256 (a resume skips it)."""
+    if rec is None or rec.status != "ok" or not rec.sha256 or rec.stale:
+        return False
+    try:
+        return sha256_of_file(path) == rec.sha256
+    except (OSError, ValueError):
+        return False  # cannot be verified: analysed again, which says why
+
+
 def up_to_date_keys(results: ResultIndex) -> frozenset[str]:
     """Paths whose last row is a finished analysis holding no classic analysis of an older
     version (``done_keys`` less the rows to upgrade): what the command line's ``--jobs auto``
@@ -134,13 +165,19 @@ class Rerun:
 
 def encode_rerun(rerun: Rerun) -> EncodedRecord:
     """The row with each analysis run again in its old entry's place, and the bytes of their
-    new maps (named as a fresh scan names them, so they replace the old files; an old map the
-    new version does not make is dropped when written); nothing written. Raises :class:`~forensic_viewer.scan.records.NonFiniteResult` as
+    new maps (named as a fresh scan names them, by the new version: never the old map's file,
+    which the old row names until the new one is appended; ``run.append_record`` then removes
+    the old files the new row no longer names); nothing written. Raises
+    :class:`~forensic_viewer.scan.records.NonFiniteResult` as
     :func:`~forensic_viewer.scan.records.encode_result` does."""
     row = rerun.row
 
     def entry(r: AnalysisResult) -> AnalysisRecord:
-        file = analysis_map_name(row.path, r.analysis) if r.map is not None else None
+        file = (
+            analysis_map_name(row.path, r.analysis, r.provenance.version)
+            if r.map is not None
+            else None
+        )
         return AnalysisRecord.from_result(r, file)
 
     fresh = {name: entry(r) for name, r in rerun.results.items()}
@@ -151,13 +188,7 @@ def encode_rerun(rerun: Rerun) -> EncodedRecord:
         for name, a in fresh.items()
         if a.map is not None and a.map.file is not None
     ]
-    named = {a.map.file for a in record.analyses if a.map is not None}
-    dropped = tuple(
-        a.map.file
-        for a in row.analyses
-        if a.name in fresh and a.map is not None and a.map.file and a.map.file not in named
-    )
-    return EncodedRecord(record, tuple(files), dropped)
+    return EncodedRecord(record, tuple(files))
 
 
 def count_upgrade(upgraded: dict[str, Upgraded], stale: Stale, whole: bool) -> None:
@@ -171,6 +202,49 @@ def count_upgrade(upgraded: dict[str, Upgraded], stale: Stale, whole: bool) -> N
             u.rerun += 1
 
 
+def not_upgraded(upgraded: dict[str, Upgraded], stale: Stale, error: str) -> str:
+    """Count one file whose upgrade failed (``error``: why, naming the file: it no longer
+    decodes, e.g. under a lowered pixel limit, or the new version failed on it) while its bytes
+    are those of its finished row: that row is kept, its results being valid for those bytes.
+    The line saying so, naming the file (once, whatever the number of analyses)."""
+    for name, version in stale:
+        u = upgraded.setdefault(name, Upgraded(current_version(name) or "?"))
+        u.old.add(version)
+        u.kept += 1
+    which = ", ".join(f"{n} {v} to {current_version(n) or '?'}" for n, v in stale)
+    line = f"{error}; {which} not run: its finished row, of these same bytes, kept"
+    for name, _ in stale:
+        upgraded[name].kept_lines.append(line)
+    return line
+
+
+def analysis_files(results: ResultIndex, key: str) -> set[str]:
+    """The classic analyses' map files the last row of ``key`` names (none for an error row,
+    or no row)."""
+    if results.status(key) != "ok":
+        return set()
+    record = as_record(results.get(key))
+    assert isinstance(record, FileRecord)
+    return {a.map.file for a in record.analyses if a.map is not None and a.map.file}
+
+
+def remove_left_behind(out: Path, before: Collection[str], record: ScanRecord) -> None:
+    """Remove the maps ``before`` (:func:`analysis_files` of the row ``record`` followed) that
+    ``record``, just appended, no longer names: an upgraded analysis's older version (its map
+    named by its version), or a map the new version no longer makes. Only after the append,
+    so that a scan killed at any moment leaves the last row naming maps that exist and are of
+    its versions; the new maps were written under their own names before it."""
+    named = set()
+    if isinstance(record, FileRecord):
+        named = {a.map.file for a in record.analyses if a.map is not None and a.map.file}
+    for name in set(before) - named:
+        with contextlib.suppress(OSError):  # a file left behind is untidy, never wrong
+            (out / name).unlink(missing_ok=True)
+
+
 def upgrade_lines(upgraded: Mapping[str, Upgraded]) -> list[str]:
-    """One line per analysis a run upgraded: the command line's and the batch dialog's."""
-    return [f"{name}: {u.note}" for name, u in upgraded.items()]
+    """One line per analysis a run upgraded, then one per file it could not upgrade (each
+    once): the command line's and the batch dialog's."""
+    lines = [f"{name}: {u.note}" for name, u in upgraded.items()]
+    files = dict.fromkeys(line for u in upgraded.values() for line in u.kept_lines)
+    return lines + [f"not upgraded: {line}" for line in files]

@@ -18,6 +18,7 @@ import pytest
 from jsonschema import Draft202012Validator
 from PIL import Image
 
+from engine.analyses import get_analysis_spec
 from engine.io import load_evidence
 from forensic_viewer.cli import main
 from forensic_viewer.report import scan_source, write_report
@@ -132,7 +133,8 @@ def test_csv_has_the_analysis_columns_filled(scanned: Path) -> None:
     cloned, plain = rows["cloned.jpg"], rows["plain.png"]
     assert cloned["analysis.clone.score"] == "1.000000"
     assert int(cloned["analysis.clone.pairs"]) >= 1 and plain["analysis.clone.pairs"] == "0"
-    assert cloned["analysis.ela.map"] == "maps/cloned.jpg.ela.analysis.png"
+    ela = get_analysis_spec("ela").provenance.version  # the map's name holds its version
+    assert cloned["analysis.ela.map"] == f"maps/cloned.jpg.ela.v{ela}.analysis.png"
     assert 0.0 < float(cloned["analysis.ela.map_p99"]) <= 1.0
     assert cloned["analysis.ela.score"] == ""  # ELA has no score: never a made-up one
     assert cloned["analysis.ela.pairs"] == ""  # nor pairs: it looks for no copies

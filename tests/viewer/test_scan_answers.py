@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 
+from engine.analyses import get_analysis_spec
 from engine.io import load_evidence
 from forensic_viewer.scan import maps, records
 from forensic_viewer.scan.maps import analysis_map_name, heatmap_png, map_name, thumb_name
@@ -72,7 +73,7 @@ def test_a_workers_answer_holds_the_row_and_8_bit_files_and_the_writer_only_writ
         key = answer.outcome.record.path
         assert [name for name, _ in answer.outcome.files] == [
             map_name(key, "tiny"),
-            analysis_map_name(key, "ela"),
+            analysis_map_name(key, "ela", get_analysis_spec("ela").provenance.version),
             thumb_name(key),
         ]
         heat = analyzer.analyze(load_evidence(folder / key)).results["tiny"].heatmap

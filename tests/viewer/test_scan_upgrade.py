@@ -17,16 +17,18 @@ import pytest
 
 from engine.analyses import base
 from engine.ensemble import Ensemble, Member
+from engine.io import MAX_PIXELS_ENV
 from engine.pipeline import Analyzer
 from forensic_viewer.audit import LOG_NAME, verify_log
+from forensic_viewer.cli import main
 from forensic_viewer.report import scan_source, write_report
 from forensic_viewer.scan import maps
 from forensic_viewer.scan.pool import AnalyzerRecipe, _Task, analyse_task, run_pool_scan
 from forensic_viewer.scan.records import as_record
-from forensic_viewer.scan.results import ResultIndex
+from forensic_viewer.scan.results import ResultIndex, ResultLog
 from forensic_viewer.scan.run import run_scan
-from forensic_viewer.scan.upgrade import recorded_rows
-from tests.conftest import make_tiny_checkpoint
+from forensic_viewer.scan.upgrade import recorded_rows, upgrade_lines
+from tests.conftest import make_tiny_checkpoint, write_rgb
 from tests.viewer.conftest import scan_cli
 from tests.viewer.test_scan_pool import _folder, _rows, _same_output
 from tests.viewer.test_scan_prefetch import files_of
@@ -169,8 +171,10 @@ def test_worker_processes_run_only_the_older_analysis_too(
     )
     assert summary.upgraded["noise"].rerun == 3 and summary.done == 3
     _same_output(fresh, old)
-    rewritten = {n for n, t in maps.items() if (old / "maps" / n).stat().st_mtime_ns != t}
-    assert rewritten and all("noise" in n for n in rewritten)  # the networks' maps are kept
+    now = {p.name: p.stat().st_mtime_ns for p in (old / "maps").iterdir()}
+    untouched = {n for n, t in maps.items() if now.get(n) == t}
+    assert untouched == {n for n in maps if "noise" not in n}  # the networks' maps are kept
+    assert not set(maps) & set(now) - untouched  # the old noise maps are gone, not rewritten
 
 
 def test_the_command_line_says_what_ran_again_and_still_refuses_other_models(
@@ -287,3 +291,119 @@ def test_an_older_analysis_run_again_alone_makes_no_thumbnail(
     whole = _Task(0, folder / "a.png", "a.png", rec.sha256, rec.stale, True, None)
     assert analyse_task(analyzer, whole, lambda: False, True, CLASSIC) is not None
     assert len(made) == 1  # analysed whole: a new row, with its thumbnail
+
+
+def _named_maps(out: Path) -> dict[str, tuple[str, bytes]]:
+    """Each classic analysis map the last rows name: (the row's version of it, its bytes).
+    Fails when a row names a map that does not exist."""
+    named = {}
+    for row in _rows(out).values():
+        for a in row.get("analyses", {}).values():
+            if a.get("map") and a["map"].get("file"):
+                file = out / a["map"]["file"]
+                assert file.is_file(), f"{row['path']}'s row names {file}, which is missing"
+                named[a["map"]["file"]] = (a["provenance"]["version"], file.read_bytes())
+    return named
+
+
+def test_a_file_that_no_longer_decodes_keeps_its_finished_row_not_upgraded(
+    tmp_path: Path, analyzer: Analyzer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pixel limit lowered since (or a stricter decoder): c.png's bytes are still its
+    row's (SHA-256 checked), so its results stay valid for them; an error row replacing the
+    finished one lost its network results. The run says the file was not upgraded, and why."""
+    folder = _folder(tmp_path / "ev", NAMES)  # c.png: 56 x 56 = 3136 pixels
+    out = tmp_path / "out"
+    with monkeypatch.context() as m:
+        now = _older(m, "noise")
+        _scan(folder, analyzer, out)
+    rows = _rows(out)
+    maps = _named_maps(out)
+    with monkeypatch.context() as m:
+        m.setenv(MAX_PIXELS_ENV, "3000")  # lowered since: c.png is over it now
+        summary = _scan(folder, analyzer, out)
+    assert (summary.done, summary.skipped, summary.failed) == (2, 1, [])
+    after = _rows(out)
+    assert after["c.png"] == rows["c.png"]  # the finished row, as it was
+    kept = {f: v for f, v in maps.items() if f.startswith("maps/c.png.")}
+    assert kept and {f: v for f, v in _named_maps(out).items() if f in kept} == kept
+    noise = summary.upgraded["noise"]
+    assert (noise.rerun, noise.kept) == (2, 1)
+    info = json.loads((out / "scan.json").read_text("utf-8"))["run"]["upgraded"]["noise"]
+    assert (info["rerun"], info["not_upgraded"]) == (2, 1)
+    lines = [x for x in upgrade_lines(summary.upgraded) if x.startswith("not upgraded: ")]
+    assert len(lines) == 1 and str(folder / "c.png") in lines[0]
+    assert "pixel limit" in lines[0] and f"noise 1 to {now}" in lines[0]
+    again = _scan(folder, analyzer, out)  # the limit back: the upgrade is done now
+    assert again.upgraded["noise"].rerun == 1 and again.upgraded["noise"].kept == 0
+    assert _rows(out)["c.png"]["analyses"]["noise"]["provenance"]["version"] == now
+
+
+def test_analyze_out_keeps_the_finished_row_the_same_way(
+    tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    img = write_rgb(tmp_path / "big.png", h=60, w=70)
+    out = tmp_path / "o"
+    argv = ["analyze", str(img), "--out", str(out), "--model", str(tiny_checkpoint)]
+    argv += ["--no-faces", "--analyses", "noise"]
+    with monkeypatch.context() as m:
+        _older(m, "noise")
+        assert main(argv) == 0
+    rows = (out / "results.jsonl").read_text(encoding="utf-8")
+    monkeypatch.setenv(MAX_PIXELS_ENV, "3000")  # lowered since: the image is over it now
+    capsys.readouterr()
+    assert main(argv) == 0
+    said = capsys.readouterr().out
+    assert f"not upgraded: {img}" in said and "its finished row" in said
+    assert (out / "results.jsonl").read_text(encoding="utf-8") == rows
+
+
+class Killed(BaseException):
+    """The scan killed between writing a file's new maps and appending its new row."""
+
+
+@pytest.mark.parametrize("new_map", [True, False], ids=["new-map", "map-dropped"])
+def test_a_scan_killed_mid_upgrade_leaves_rows_naming_their_own_maps(
+    tmp_path: Path, analyzer: Analyzer, monkeypatch: pytest.MonkeyPatch, new_map: bool
+) -> None:
+    """The new version's map used to overwrite the old one (or the old one was removed, when
+    the new version makes none) before the row was appended: killed in between, the old row
+    named a map of the new version, or one that was gone, until resumed."""
+    folder = _folder(tmp_path / "ev", NAMES)
+    old, fresh = tmp_path / "old", tmp_path / "fresh"
+    with monkeypatch.context() as m:
+        _older(m, "noise")
+        _scan(folder, analyzer, old)
+    maps = _named_maps(old)
+    assert {v for v, _ in maps.values()} == {"1", base.get_analysis_spec("ela").provenance.version}
+    spec = base.get_analysis_spec("noise")
+
+    def new_version(ev: Any, params: Any, ctx: Any) -> Any:
+        """Another map (halved), or none, as noise 4 makes no relative map where 3 did."""
+        r = spec.fn(ev, params, ctx)
+        if new_map:
+            return replace(r, map=r.map * 0.5)
+        return replace(r, map=None, meaning=None, display=None)
+
+    monkeypatch.setitem(base._REGISTRY, "noise", replace(spec, fn=new_version))
+    with monkeypatch.context() as m:
+        real = ResultLog.append
+
+        def killed(self: ResultLog, record: Any) -> Any:
+            if record.path == "b.jpg":
+                raise Killed
+            return real(self, record)
+
+        m.setattr(ResultLog, "append", killed)
+        with pytest.raises(Killed):
+            _scan(folder, analyzer, old)
+    rows = _rows(old)
+    assert rows["b.jpg"]["analyses"]["noise"]["provenance"]["version"] == "1"
+    now = _named_maps(old)  # every map a last row names exists
+    assert {f: v for f, v in now.items() if f.startswith("maps/b.jpg.")} == {
+        f: v for f, v in maps.items() if f.startswith("maps/b.jpg.")
+    }  # b.jpg's old row names its own maps, byte for byte as its version made them
+    summary = _scan(folder, analyzer, old)  # the resume completes the upgrade
+    assert summary.upgraded["noise"].rerun == 2 and summary.skipped == 1
+    _scan(folder, analyzer, fresh)
+    _same_output(fresh, old)  # no map of the older version left behind
