@@ -70,5 +70,8 @@ def _declared_size(f: BinaryIO, limit: int, sniffed: list[str]) -> tuple[int, in
         return None
     sniffed.append(fmt)
     f.seek(0)
-    Image.MAX_IMAGE_PIXELS = limit  # as load_evidence opens it (Pillow's own guard)
-    return _OPENERS[fmt](f).size  # type: ignore[arg-type]
+    was, Image.MAX_IMAGE_PIXELS = Image.MAX_IMAGE_PIXELS, limit  # as load_evidence opens it
+    try:
+        return _OPENERS[fmt](f).size  # type: ignore[arg-type]
+    finally:  # a header check leaves Pillow's process-wide guard as it found it
+        Image.MAX_IMAGE_PIXELS = was

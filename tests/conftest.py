@@ -56,6 +56,18 @@ def _garbage_collected_in_the_gui_thread(request: pytest.FixtureRequest) -> Iter
 
 
 @pytest.fixture(autouse=True)
+def _pillows_guard_restored() -> Iterator[None]:
+    """``load_evidence`` sets Pillow's process-wide ``MAX_IMAGE_PIXELS`` to its limit: a test
+    that loads with a small ``max_pixels`` must not leave later tests' plain ``Image.open`` at
+    it (CI met tests/engine/test_probe.py refusing its 5,120-pixel copies after one did)."""
+    from PIL import Image
+
+    was = Image.MAX_IMAGE_PIXELS
+    yield
+    Image.MAX_IMAGE_PIXELS = was
+
+
+@pytest.fixture(autouse=True)
 def _per_user_folder_of_the_test(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The per-user folder (``engine.environ.user_data_dir``: the default case, the user's
     models, training runs, reports that cannot go beside the evidence) of each test is in its

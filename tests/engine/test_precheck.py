@@ -32,3 +32,13 @@ def test_a_webp_within_the_limit_passes(tmp_path: Path) -> None:
     Image.fromarray(np.zeros((40, 50, 3), np.uint8)).save(path, "WEBP")
     assert refuse_beyond_limit(path, max_pixels=2_000) is None
     assert load_evidence(path, max_pixels=2_000).width == 50
+
+
+def test_the_header_check_leaves_pillows_guard_as_it_found_it(tmp_path: Path) -> None:
+    """Pillow's guard is process-wide: a header checked at a small limit set it for every
+    later ``Image.open`` of the process (the viewer's thumbnails, the probe's copies)."""
+    path = tmp_path / "fine.webp"
+    Image.fromarray(np.zeros((40, 50, 3), np.uint8)).save(path, "WEBP")
+    before = Image.MAX_IMAGE_PIXELS
+    refuse_beyond_limit(path, max_pixels=2_000)
+    assert Image.MAX_IMAGE_PIXELS == before
