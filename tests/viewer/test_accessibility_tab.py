@@ -115,6 +115,23 @@ def _layer_controls_in_walk(window: MainWindow, walk: list[QWidget]) -> list[QWi
     return met
 
 
+def _reading_order(widgets: list[QWidget], root: QWidget) -> list[QWidget]:
+    """``widgets`` by rows, then left to right in a row: a widget is in the row of the
+    highest widget whose height spans its centre (a slider beside a taller spin box starts a
+    few pixels lower in the same row, which sorting by the top edge took for a row below)."""
+    from PySide6.QtCore import QPoint
+
+    boxes = {id(w): (w.mapTo(root, QPoint(0, 0)), w.height()) for w in widgets}
+
+    def key(w: QWidget) -> tuple[int, int]:
+        top, height = boxes[id(w)]
+        centre = top.y() + height // 2
+        row = min(p.y() for p, h in boxes.values() if p.y() <= centre < p.y() + h)
+        return row, top.x()
+
+    return sorted(widgets, key=key)
+
+
 @pytest.mark.parametrize("compare", [False, True], ids=["single", "compare"])
 def test_tab_reaches_the_layer_controls_from_the_list_as_they_are_laid_out(
     qtbot, analysed_case_window: MainWindow, compare: bool
@@ -134,7 +151,7 @@ def test_tab_reaches_the_layer_controls_from_the_list_as_they_are_laid_out(
         qtbot.waitUntil(controls.opacity.isVisible)
         walk = _tab_walk(qtbot, window, window.evidence_list, Qt.Key.Key_Tab)
         met = _layer_controls_in_walk(window, walk)
-        # the controls in the order of their form's rows, top to bottom
-        assert met == sorted(met, key=lambda w: w.mapTo(controls, w.rect().topLeft()).y())
+        # the controls in the order of their form's rows, top to bottom, left to right
+        assert met == _reading_order(met, controls)
         back = _tab_walk(qtbot, window, window.evidence_list, Qt.Key.Key_Backtab)
         assert back == [walk[0], *reversed(walk[1:])]
