@@ -191,11 +191,18 @@ def encode_rerun(rerun: Rerun) -> EncodedRecord:
     return EncodedRecord(record, tuple(files))
 
 
+def _upgraded(upgraded: dict[str, Upgraded], name: str, version: str) -> Upgraded:
+    """The count of the analysis ``name`` in ``upgraded`` (made at its version now), with the
+    older ``version`` a row held added."""
+    u = upgraded.setdefault(name, Upgraded(current_version(name) or "?"))
+    u.old.add(version)
+    return u
+
+
 def count_upgrade(upgraded: dict[str, Upgraded], stale: Stale, whole: bool) -> None:
     """Count one file whose analyses ``stale`` were run again (``whole``: the file was)."""
     for name, version in stale:
-        u = upgraded.setdefault(name, Upgraded(current_version(name) or "?"))
-        u.old.add(version)
+        u = _upgraded(upgraded, name, version)
         if whole:
             u.reanalysed += 1
         else:
@@ -208,9 +215,7 @@ def not_upgraded(upgraded: dict[str, Upgraded], stale: Stale, error: str) -> str
     are those of its finished row: that row is kept, its results being valid for those bytes.
     The line saying so, naming the file (once, whatever the number of analyses)."""
     for name, version in stale:
-        u = upgraded.setdefault(name, Upgraded(current_version(name) or "?"))
-        u.old.add(version)
-        u.kept += 1
+        _upgraded(upgraded, name, version).kept += 1
     which = ", ".join(f"{n} {v} to {current_version(n) or '?'}" for n, v in stale)
     line = f"{error}; {which} not run: its finished row, of these same bytes, kept"
     for name, _ in stale:
@@ -225,6 +230,13 @@ def analysis_files(results: ResultIndex, key: str) -> set[str]:
         return set()
     record = as_record(results.get(key))
     assert isinstance(record, FileRecord)
+    return _map_files(record)
+
+
+def _map_files(record: ScanRecord) -> set[str]:
+    """The classic analyses' map files ``record`` names (none for an error row)."""
+    if not isinstance(record, FileRecord):
+        return set()
     return {a.map.file for a in record.analyses if a.map is not None and a.map.file}
 
 
@@ -234,10 +246,7 @@ def remove_left_behind(out: Path, before: Collection[str], record: ScanRecord) -
     named by its version), or a map the new version no longer makes. Only after the append,
     so that a scan killed at any moment leaves the last row naming maps that exist and are of
     its versions; the new maps were written under their own names before it."""
-    named = set()
-    if isinstance(record, FileRecord):
-        named = {a.map.file for a in record.analyses if a.map is not None and a.map.file}
-    for name in set(before) - named:
+    for name in set(before) - _map_files(record):
         with contextlib.suppress(OSError):  # a file left behind is untidy, never wrong
             (out / name).unlink(missing_ok=True)
 
