@@ -102,7 +102,36 @@ def check_video(
 
 
 @dataclass(frozen=True)
-class AugmentConfig:
+class VideoCoding:
+    """The video coding step's options (:func:`video_code`), checked when a configuration is
+    made (:func:`check_video`); the training augmentations and the face forgeries have them."""
+
+    video_prob: float = 0.0  # probability of coding the image as a video frame (needs PyAV)
+    video_crf: tuple[int, int] = (18, 32)  # its CRF range (23 and 28: x264's and x265's default)
+    video_codecs: tuple[str, ...] = ("h264",)  # codecs drawn from, equally (VIDEO_CODECS)
+    video_preset: str = "medium"  # the encoders' speed preset (their default)
+    video_frames: int = 2  # frames coded, the image the last: 2 makes it a P-frame (video_code)
+
+    def __post_init__(self) -> None:
+        check_video(
+            self.video_prob, self.video_crf, self.video_codecs, self.video_preset, self.video_frames
+        )
+
+    def video_coded(self, image: U8, rng: np.random.Generator) -> U8:
+        """``image`` coded with probability ``video_prob``, codec and CRF drawn; with
+        ``video_prob`` 0 nothing is drawn from ``rng`` (data sets and runs made before this
+        step stay the same)."""
+        if not self.video_prob or rng.random() >= self.video_prob:
+            return image
+        codec = self.video_codecs[int(rng.integers(len(self.video_codecs)))]
+        q = int(rng.integers(self.video_crf[0], self.video_crf[1] + 1))
+        return video_code(
+            image, q, rng, codec=codec, preset=self.video_preset, frames=self.video_frames
+        )
+
+
+@dataclass(frozen=True)
+class AugmentConfig(VideoCoding):
     scale: tuple[float, float] = (1.0, 1.0)  # random resize factor range (log-uniform); 1 = off
     hflip: float = 0.5  # probability of a horizontal flip (forgeries have no handedness)
     vflip: float = 0.0  # probability of a vertical flip (off for light: photos have an up)
@@ -113,16 +142,7 @@ class AugmentConfig:
     shrink_prob: float = 0.0  # probability of shrinking the image and stretching it back
     shrink: tuple[float, float] = (1.0, 1.0)  # side factor range of that shrink (log-uniform)
     camera_prob: float = 0.0  # probability of one camera processing step (``camera_step``)
-    video_prob: float = 0.0  # probability of coding the result as a video frame (needs PyAV)
-    video_crf: tuple[int, int] = (18, 32)  # its CRF range (23 and 28: x264's and x265's default)
-    video_codecs: tuple[str, ...] = ("h264",)  # codecs drawn from, equally (VIDEO_CODECS)
-    video_preset: str = "medium"  # the encoders' speed preset (their default)
-    video_frames: int = 2  # frames coded, the image the last: 2 makes it a P-frame (video_code)
-
-    def __post_init__(self) -> None:
-        check_video(
-            self.video_prob, self.video_crf, self.video_codecs, self.video_preset, self.video_frames
-        )
+    # and the video coding of the result (VideoCoding's fields), after the JPEG
 
 
 _FACES = AugmentConfig(jpeg_prob=0.5, jpeg_quality=(60, 95), shrink_prob=0.5, shrink=(0.2, 1.0))
@@ -300,24 +320,6 @@ def _moved(image: U8, m: NDArray[np.float32]) -> U8:
     )
 
 
-def maybe_video(
-    image: U8,
-    prob: float,
-    crf: tuple[int, int],
-    codecs: tuple[str, ...],
-    preset: str,
-    frames: int,
-    rng: np.random.Generator,
-) -> U8:
-    """``video_code`` with probability ``prob``, codec and CRF drawn; with ``prob`` 0 nothing is
-    drawn from ``rng`` (data sets and runs made before this step stay the same)."""
-    if not prob or rng.random() >= prob:
-        return image
-    codec = codecs[int(rng.integers(len(codecs)))]
-    q = int(rng.integers(crf[0], crf[1] + 1))
-    return video_code(image, q, rng, codec=codec, preset=preset, frames=frames)
-
-
 def video_fields(args: object) -> dict[str, object]:
     """The video coding fields a command's ``--video-*`` options set (empty when none is
     given), checked now: a run refused for them is refused before any data is read."""
@@ -349,7 +351,7 @@ def video_fields(args: object) -> dict[str, object]:
         fields["video_preset"] = given["video_preset"]
     if "video_frames" in given:
         fields["video_frames"] = int(given["video_frames"])  # type: ignore[call-overload]
-    AugmentConfig(**fields)  # type: ignore[arg-type]  # checks them, and that PyAV is there
+    VideoCoding(**fields)  # type: ignore[arg-type]  # checks them, and that PyAV is there
     return fields
 
 
@@ -392,8 +394,7 @@ def photometric(image: U8, cfg: AugmentConfig, rng: np.random.Generator) -> U8:
         image = camera_step(image, rng)
     if cfg.jpeg_prob and rng.random() < cfg.jpeg_prob:
         image = jpeg(image, int(rng.integers(cfg.jpeg_quality[0], cfg.jpeg_quality[1] + 1)))
-    v = (cfg.video_prob, cfg.video_crf, cfg.video_codecs, cfg.video_preset, cfg.video_frames)
-    image = maybe_video(image, *v, rng)
+    image = cfg.video_coded(image, rng)
     if image.shape[:2] != shape:
         image = cv2.resize(image, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
     return image

@@ -59,7 +59,7 @@ import numpy as np
 
 from engine.errors import EvidenceError
 from engine.io import load_evidence
-from trainer.data.augment import check_video, jpeg, maybe_video, video_fields
+from trainer.data.augment import VideoCoding, jpeg, video_fields
 from trainer.data.face_geometry import (
     F32,
     U8,
@@ -127,7 +127,7 @@ class FaceForgery:
 
 
 @dataclass(frozen=True)
-class SynthFaceConfig:
+class SynthFaceConfig(VideoCoding):
     weight_floor: float = 0.02  # blend weights below this are 0 (the ramp ends; see the rule)
     colour_shift: tuple[float, float] = (6.0, 20.0)  # SBI source jitter: RGB shift range
     scale_jitter: float = 0.05  # SBI source scale jitter, +-share per axis
@@ -140,18 +140,9 @@ class SynthFaceConfig:
     min_face: int = 48  # smaller faces (box short side, pixels) are not used: too few pixels
     square: bool = False  # True: every crop resized to max_crop x max_crop (the face path's view)
     swap_candidates: int = 8  # donors tried per swap; the most similar face layout is used
-    # H.264/HEVC coding after the JPEG (trainer.data.augment.video_code; needs PyAV): off, so
-    # that the data sets made before it stay the same; docs/FACES.md, "Video coding augmentation"
-    video_prob: float = 0.0  # probability of coding a crop as a video frame (forgeries and Au/)
-    video_crf: tuple[int, int] = (18, 32)  # its CRF range
-    video_codecs: tuple[str, ...] = ("h264",)  # codecs drawn from, equally: h264, hevc
-    video_preset: str = "medium"  # the encoders' speed preset
-    video_frames: int = 2  # frames coded, the crop the last: a P-frame (video_code)
-
-    def __post_init__(self) -> None:
-        check_video(
-            self.video_prob, self.video_crf, self.video_codecs, self.video_preset, self.video_frames
-        )
+    # and H.264/HEVC coding after the JPEG (VideoCoding's fields, forgeries and Au/ alike;
+    # needs PyAV): off, so that the data sets made before it stay the same; docs/FACES.md,
+    # "Video coding augmentation"
 
 
 # ---------------------------------------------------------------------------- the kinds ---
@@ -438,8 +429,7 @@ def _coded(image: U8, cfg: SynthFaceConfig, rng: np.random.Generator) -> U8:
     """The JPEG re-compression, then the video coding, each with its probability."""
     if rng.random() < cfg.jpeg_prob:
         image = jpeg(image, int(rng.integers(cfg.jpeg_quality[0], cfg.jpeg_quality[1] + 1)))
-    v = (cfg.video_prob, cfg.video_crf, cfg.video_codecs, cfg.video_preset, cfg.video_frames)
-    return maybe_video(image, *v, rng)
+    return cfg.video_coded(image, rng)
 
 
 def generate_faces(
