@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, Qt, QTimer
-from PySide6.QtGui import QBrush, QColor, QPalette
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from engine.analyses import AnalysisResult, Level, get_analysis_spec, list_analyses
 from engine.types import Evidence
-from forensic_viewer.gui.panels import legible, rows_height
+from forensic_viewer.gui.panels import rows_height, tint
 from forensic_viewer.gui.workers import AnalysisWorker
 from forensic_viewer.report.text import pair_text
 from forensic_viewer.wording import plain, scale_words
@@ -241,31 +241,10 @@ class AnalysisPanel(QWidget):
             for key, value, color in self._rows(r):
                 item = QTreeWidgetItem([plain(key, 100), plain(value)])
                 item.setToolTip(1, plain(value))
-                if color is not None:
-                    item.setData(0, Qt.ItemDataRole.UserRole, color)
-                    self._color_row(item)
                 top.addChild(item)
+                if color is not None:
+                    tint(item, color)  # WCAG AA on the tree's background, theme after theme
         self.tree.expandAll()
-
-    def _color_row(self, item: QTreeWidgetItem) -> None:
-        color = item.data(0, Qt.ItemDataRole.UserRole)
-        if color is not None:  # WCAG AA on the tree's background
-            color = legible(QColor(color), self.tree.palette().color(QPalette.ColorRole.Base))
-            item.setForeground(0, QBrush(color))
-            item.setForeground(1, QBrush(color))
-
-    def changeEvent(self, event: QEvent) -> None:  # Qt override
-        """A theme changed: the rows' colours for the new one, once the tree has its
-        palette (the panel hears of the change before its children's palettes change)."""
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.PaletteChange:
-            QTimer.singleShot(0, self, self._recolor)
-
-    def _recolor(self) -> None:
-        for i in range(self.tree.topLevelItemCount()):
-            top = self.tree.topLevelItem(i)
-            for j in range(top.childCount()):
-                self._color_row(top.child(j))
 
     @staticmethod
     def _rows(r: AnalysisResult) -> list[tuple[str, str, QColor | None]]:

@@ -32,7 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QComboBox,
@@ -49,7 +49,7 @@ from PySide6.QtWidgets import (
 from engine.types import Analysis, ModelResult
 from forensic_viewer.events import Subscriptions
 from forensic_viewer.gui.canvas import Canvas
-from forensic_viewer.gui.panels import GREEN, GREY, RED, discard, text_color
+from forensic_viewer.gui.panels import GREEN, GREY, RED, discard, tint
 from forensic_viewer.layers import (
     AnalysisLayer,
     ClonePairsLayer,
@@ -226,19 +226,8 @@ class ComparePane(QWidget):
         self.title.setToolTip(plain(source.title))
         # what the pane shows, its verdict in words, for a screen reader on its view
         self.canvas.setAccessibleDescription(plain(source.title))
-        self._color_title()
+        tint(self.title, source.color)  # WCAG AA on the pane, theme after theme
         self.canvas.set_layers(self._layers, source.accept())
-
-    def _color_title(self) -> None:
-        source = self.source
-        color = None if source is None or source.color is None else text_color(self, source.color)
-        self.title.setStyleSheet("" if color is None else f"color: {color.name()};")
-
-    def changeEvent(self, event: QEvent) -> None:  # Qt override
-        """A theme changed: the title's verdict colour for the new one."""
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.PaletteChange:
-            self._color_title()
 
     @property
     def offered(self) -> list[str]:

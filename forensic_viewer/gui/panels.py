@@ -11,9 +11,10 @@ the magnifier is in ``inspector``. This one holds what they share: plain-text la
 :func:`discard`, the dialogs' :func:`pick_folder`, :func:`name_form_fields`,
 :func:`no_enter_button`, :func:`rows_height`, :class:`PanelScroll` (a dock's panel that
 scrolls), :func:`pixmap_from_rgb`, the verdict colours
-and :func:`legible` (text in them reaches WCAG AA contrast on the theme's background; a label
-coloured by :func:`tint` is made legible again by :func:`retint` after a theme change), and the
-evidence list (:class:`EvidenceList`, :class:`Badge`, :func:`verdict_badge`).
+and :func:`legible` (text in them reaches WCAG AA contrast on the theme's background), with
+:func:`tint`, the one way a label or a list's or tree's row is given such a colour and keeps
+it legible when the theme changes, and the evidence list (:class:`EvidenceList`,
+:class:`Badge`, :func:`verdict_badge`).
 """
 
 from __future__ import annotations
@@ -39,6 +40,9 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPushButton,
     QScrollArea,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QTreeWidgetItemIterator,
     QWidget,
 )
 
@@ -261,28 +265,89 @@ def text_color(widget: QWidget, color: QColor) -> QColor:
     )
 
 
-TINT = "tint"  # the property holding a label's text colour as chosen, before legible
+TINT, TINT_STYLE = "tint", "tint_style"  # a label's properties: its colour as chosen, its style
+TINT_ROLE = Qt.ItemDataRole.UserRole + 64  # an item's colour as chosen (clear of the views' own)
 
 
-def tint(label: QLabel, color: QColor | None) -> None:
-    """``label``'s text in ``color`` made :func:`text_color` on its window (None: the theme's
-    own text colour), the colour kept so that :func:`retint` makes it legible again."""
-    label.setProperty(TINT, None if color is None else QColor(color))
-    label.setStyleSheet("" if color is None else _color_style(label.window(), color))
+def tint(
+    target: QLabel | QListWidgetItem | QTreeWidgetItem, color: QColor | None, style: str = ""
+) -> None:
+    """``target``'s text in ``color`` (None: the theme's own) made :func:`legible` on its
+    host's palette, now and whenever that palette changes (a theme changed): the one way text
+    coloured by what it says (a verdict, a finding, an error) follows the theme. An item's
+    host is its view, which it must be in (legible on the view's base); a label's is its
+    parent, from when it has one (:func:`text_color`: a label with a style sheet keeps its
+    old palette). ``style``: the rest of a label's style sheet."""
+    if isinstance(target, QLabel):
+        target.setProperty(TINT, color)
+        target.setProperty(TINT_STYLE, style)
+        _watch(target)  # for a new parent
+        _paint_label(target)
+        return
+    chosen = QColor() if color is None else QColor(color)  # invalid: the theme's own
+    if isinstance(target, QTreeWidgetItem):
+        target.setData(0, TINT_ROLE, chosen)
+        view: QWidget | None = target.treeWidget()
+    else:
+        target.setData(TINT_ROLE, chosen)
+        view = target.listWidget()
+    if view is None:
+        raise ValueError("an item is tinted once it is in its view")
+    _watch(view)
+    _paint_item(target, view)
 
 
-def retint(window: QWidget) -> None:
-    """The labels of ``window`` given a colour by :func:`tint`, made legible on its palette
-    again: call it on the window's ``PaletteChange`` (a theme changed), when the window has
-    its new palette and its labels do not yet."""
-    for label in window.findChildren(QLabel):
-        color = label.property(TINT)
-        if isinstance(color, QColor):
-            label.setStyleSheet(_color_style(window, color))
+class _Retint(QObject):
+    """The event filter of :func:`tint`: a host's palette changed, so what is tinted in it
+    (its labels, or its rows when it is a list or a tree) is made legible again; a tinted
+    label has a new parent, its host from now on."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # Qt override
+        if event.type() == QEvent.Type.ParentChange and isinstance(watched, QLabel):
+            _paint_label(watched)
+        elif event.type() == QEvent.Type.PaletteChange and isinstance(watched, QWidget):
+            options = Qt.FindChildOption.FindDirectChildrenOnly
+            for label in watched.findChildren(QLabel, options=options):
+                if label.property(TINT_STYLE) is not None:
+                    _paint_label(label)
+            if isinstance(watched, QListWidget):
+                for i in range(watched.count()):
+                    _paint_item(watched.item(i), watched)
+            elif isinstance(watched, QTreeWidget):
+                for found in QTreeWidgetItemIterator(watched):
+                    _paint_item(found.value(), watched)
+        return False
 
 
-def _color_style(widget: QWidget, color: QColor) -> str:
-    return f"color: {text_color(widget, color).name()};"
+def _watch(widget: QWidget) -> None:
+    if widget.property(_Retint.__name__) is None:
+        widget.setProperty(_Retint.__name__, True)
+        widget.installEventFilter(_Retint(widget))
+
+
+def _paint_label(label: QLabel) -> None:
+    host, color = label.parentWidget(), label.property(TINT)
+    if host is not None:
+        _watch(host)
+    sheet = label.property(TINT_STYLE) or ""
+    if isinstance(color, QColor):
+        sheet += f"color: {text_color(host or label, color).name()};"
+    if label.styleSheet() != sheet:  # a new style sheet gives the label a palette: no loop
+        label.setStyleSheet(sheet)
+
+
+def _paint_item(item: QListWidgetItem | QTreeWidgetItem, view: QWidget) -> None:
+    tree = isinstance(item, QTreeWidgetItem)
+    color = item.data(0, TINT_ROLE) if tree else item.data(TINT_ROLE)
+    if not isinstance(color, QColor):
+        return  # never tinted
+    base = view.palette().color(QPalette.ColorRole.Base)
+    brush = QBrush(legible(color, base)) if color.isValid() else None
+    if tree:
+        for column in range(item.columnCount()):
+            item.setData(column, Qt.ItemDataRole.ForegroundRole, brush)
+    else:
+        item.setData(Qt.ItemDataRole.ForegroundRole, brush)
 
 
 # --- evidence list ---------------------------------------------------------------------------
@@ -323,9 +388,6 @@ def verdict_badge(analysis: Analysis) -> Badge:
     return Badge(f"✓ authentic ({n}/{n} models)", GREEN)
 
 
-BADGE_COLOR_ROLE = Qt.ItemDataRole.UserRole + 1  # an evidence row's badge colour, as chosen
-
-
 class EvidenceList(QListWidget):
     """Opened evidence files, one row each, with a verdict badge."""
 
@@ -349,22 +411,8 @@ class EvidenceList(QListWidget):
     def set_badge(self, item: QListWidgetItem, badge: Badge, detail: str = "") -> None:
         path = item.data(Qt.ItemDataRole.UserRole)
         item.setText(f"{Path(path).name}\n    {badge.text}")
-        item.setData(BADGE_COLOR_ROLE, badge.color)
-        self._color_badge(item)
+        tint(item, badge.color)  # WCAG AA on the list's background
         item.setToolTip(plain(path) + (f"\n{plain(detail)}" if detail else ""))
-
-    def _color_badge(self, item: QListWidgetItem) -> None:
-        color = item.data(BADGE_COLOR_ROLE)
-        if color is not None:  # WCAG AA on the list's background
-            base = self.palette().color(QPalette.ColorRole.Base)
-            item.setForeground(QBrush(legible(QColor(color), base)))
-
-    def changeEvent(self, event: QEvent) -> None:  # Qt override
-        """A theme changed: the badges' colours for the new one."""
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.PaletteChange:
-            for i in range(self.count()):
-                self._color_badge(self.item(i))
 
     def path_of(self, item: QListWidgetItem | None) -> str | None:
         return None if item is None else item.data(Qt.ItemDataRole.UserRole)

@@ -56,7 +56,7 @@ from typing import IO, Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QEventLoop, Qt, QTimer, Signal
-from PySide6.QtGui import QCloseEvent, QColor, QPalette, QShowEvent
+from PySide6.QtGui import QCloseEvent, QColor, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -86,10 +86,8 @@ from engine.formatting import format_duration
 from engine.models.registry import list_models
 from forensic_viewer.gui.panels import (
     PanelScroll,
-    legible,
     name_form_fields,
     pick_folder,
-    retint,
     rows_height,
     tint,
 )
@@ -140,10 +138,9 @@ VAL_SYMBOLS = ("o", "t", "s", "d", "star", "p", "h", "t1", "+")
 STOP_GRACE_MS = 120_000  # after Stop, how long the trainer may take to write its checkpoint
 CHECK_TIMEOUT_MS = 120_000  # a data check that takes longer is killed and reported
 REOPEN = "Models ▸ Train a model… shows it"  # where a closed dialog's run is found again
-ERROR_COLOR = QColor(0xD0, 0x40, 0x40)  # a refusal, an error (made legible: panels.legible)
+ERROR_COLOR = QColor(0xD0, 0x40, 0x40)  # a refusal, an error (made legible: panels.tint)
 WARNING_COLOR = QColor(0xD0, 0x80, 0x00)  # warnings that do not stop the run
 PROBLEM_COLOR = QColor(Qt.GlobalColor.red)  # a data check's problem in its list
-TINT_ROLE = Qt.ItemDataRole.UserRole  # a list row's colour as chosen, before legible
 
 
 def file_identity(path: Path) -> tuple[int, int, int] | None:
@@ -793,9 +790,8 @@ class TrainingDialog(QDialog):
         self.data_problems.clear()
         for p in result.get("problems", []):
             item = QListWidgetItem(f"✗ {p}")
-            item.setData(TINT_ROLE, PROBLEM_COLOR)
             self.data_problems.addItem(item)
-        self._color_problems()
+            tint(item, PROBLEM_COLOR)
         for w in result.get("warnings", []):
             self.data_problems.addItem(QListWidgetItem(f"• {w}"))
         if self.check_result is None and self.config().data:
@@ -1321,23 +1317,6 @@ class TrainingDialog(QDialog):
         """A new process: the previous one's warnings are no longer about what runs."""
         self.warnings_label.clear()
         self.warnings_label.setVisible(False)
-
-    def changeEvent(self, event: QEvent) -> None:  # Qt override
-        """A theme changed: the errors' and warnings' colours made legible on the new one
-        (read from the dialog's palette: its labels and lists get theirs after it)."""
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.PaletteChange:
-            retint(self)
-            self._color_problems()
-
-    def _color_problems(self) -> None:
-        """The data check's problems in their colour, WCAG AA on the list's background."""
-        base = self.palette().color(QPalette.ColorRole.Base)
-        for i in range(self.data_problems.count()):
-            item = self.data_problems.item(i)
-            color = item.data(TINT_ROLE)
-            if isinstance(color, QColor):
-                item.setForeground(legible(color, base))
 
     def showEvent(self, event: QShowEvent) -> None:  # Qt override
         """The earlier runs as the runs folder holds them now (a run may have ended since);

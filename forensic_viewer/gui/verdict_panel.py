@@ -12,15 +12,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, Qt
-from PySide6.QtGui import QColor, QMouseEvent
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QToolButton, QVBoxLayout, QWidget
 
 from engine.catalog import BUNDLED_MODELS, user_models_dir
 from engine.ensemble import FACE_RULE_NOTE, decided_by_face
 from engine.facepath import face_out_of_range
 from engine.types import Analysis, ModelResult
-from forensic_viewer.gui.panels import GREEN, GREY, RED, discard, text_color, text_label
+from forensic_viewer.gui.panels import GREEN, GREY, RED, discard, text_label, tint
 from forensic_viewer.wording import (
     FACE_PROBABILITY_NOTE,
     OUT_OF_RANGE,
@@ -149,6 +149,7 @@ def faces_text(analysis: Analysis) -> str:
 
 
 FOLD_WORDS = "how θ was set, timing, checkpoint"  # what a card's fold holds
+TITLE_STYLE = "font-weight: bold; margin-top: 6px;"  # a card's title, with its verdict's colour
 
 
 class FoldCaption(QLabel):
@@ -175,11 +176,8 @@ class VerdictCard:
     provenance, timing, device and precision, window policy, checkpoint): what an analyst
     reads first stays in view, the long technical part one click away."""
 
-    def __init__(
-        self, title: QLabel, body: QLabel, toggle: QToolButton, details: QLabel, color: QColor
-    ) -> None:
+    def __init__(self, title: QLabel, body: QLabel, toggle: QToolButton, details: QLabel) -> None:
         self.title, self.body, self.toggle, self.details = title, body, toggle, details
-        self.color = color  # the verdict's colour, made legible on the theme's background
         self.fold = QWidget()  # the arrow and its words (FoldCaption), on one row
         row = QHBoxLayout(self.fold)
         row.setContentsMargins(0, 0, 0, 0)
@@ -287,25 +285,14 @@ class VerdictPanel(QScrollArea):
         toggle.setAccessibleName(FOLD_WORDS)
         toggle.setAutoRaise(True)
         toggle.setCheckable(True)
-        card = VerdictCard(title, body, toggle, details, color)
-        self._color_title(card)
+        card = VerdictCard(title, body, toggle, details)
         card.set_open(self.details_open)
         toggle.toggled.connect(self.set_details_open)
         index = self._layout.indexOf(self.faces)  # after the cards so far, before the faces
         for offset, widget in enumerate(card.widgets()):
             self._layout.insertWidget(index + offset, widget)
+        tint(title, color, TITLE_STYLE)  # WCAG AA on the panel, theme after theme
         self.cards.append(card)
-
-    def _color_title(self, card: VerdictCard) -> None:
-        color = text_color(self, card.color)  # WCAG AA on the theme's background
-        card.title.setStyleSheet(f"font-weight: bold; color: {color.name()}; margin-top: 6px;")
-
-    def changeEvent(self, event: QEvent) -> None:  # Qt override
-        """A theme changed while a file is shown: its cards' colours for the new one."""
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.PaletteChange:
-            for card in self.cards:
-                self._color_title(card)
 
     def text(self) -> str:
         """Everything in the cards, folded or not, as text (for tests and copying)."""

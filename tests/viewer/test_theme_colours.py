@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QWidget
 
@@ -154,6 +155,19 @@ def test_each_place_colours_its_text_as_before(qtbot, tmp_path, theme, dark: boo
     assert colours() == {place: pair[dark] for place, pair in RECORDED.items()}
 
 
+def test_a_theme_change_recolours_every_place_at_once(qtbot, qapp, tmp_path, theme) -> None:
+    """One change of theme, no file opened again: every place takes the new theme's colour,
+    the same as if it had been filled on that theme; and back. Only the palette's events are
+    delivered, no timer runs: the classic analyses' findings waited for one."""
+    theme(False)
+    colours = _shown(qtbot, tmp_path)
+    for dark in (True, False):
+        theme(dark)
+        qapp.sendPostedEvents(None, QEvent.Type.ApplicationPaletteChange)
+        qapp.sendPostedEvents(None, QEvent.Type.PaletteChange)
+        assert colours() == {place: pair[dark] for place, pair in RECORDED.items()}
+
+
 def test_the_recorded_colours_read_at_aa_contrast() -> None:
     """The pins above are worth keeping: each reaches 4.5:1 on its theme's backgrounds."""
     from forensic_viewer.gui.panels import AA_CONTRAST, contrast_ratio
@@ -162,3 +176,25 @@ def test_the_recorded_colours_read_at_aa_contrast() -> None:
         for dark, name in enumerate(pair):
             base = _palette(bool(dark)).color(QPalette.ColorRole.Base)
             assert contrast_ratio(QColor(name), base) >= AA_CONTRAST, place
+
+
+def test_a_row_tinted_back_to_none_keeps_the_themes_own_colour(qtbot, qapp, theme) -> None:
+    """A row's colour taken back (None) is the theme's own text colour, also after a change
+    of theme: not the colour it had, nor that colour made for the new theme."""
+    from PySide6.QtWidgets import QListWidgetItem
+
+    from forensic_viewer.gui.panels import tint
+
+    theme(False)
+    evidence = EvidenceList()
+    qtbot.addWidget(evidence)
+    item = evidence.entry("/cases/a.jpg")
+    tint(item, RED)
+    assert item.foreground().color().name() == RECORDED["badge manipulated"][False]
+    tint(item, None)
+    assert item.data(Qt.ItemDataRole.ForegroundRole) is None
+    theme(True)
+    qapp.sendPostedEvents(None, QEvent.Type.ApplicationPaletteChange)
+    assert item.data(Qt.ItemDataRole.ForegroundRole) is None
+    with pytest.raises(ValueError, match="once it is in its view"):
+        tint(QListWidgetItem("not in a list"), RED)
