@@ -279,6 +279,17 @@ def steps_per_epoch(n: int, batch_size: int, world: int = 1) -> int:
     return n // batch_size + int(n % batch_size >= world)
 
 
+def run_goal(step: int, left: int, per_epoch: int, epochs_after: int, max_steps: int) -> int:
+    """Where the run will end, in steps, as an epoch knows it once it starts: ``step`` done,
+    ``left`` batches left in this epoch (its own plan, exact), ``per_epoch`` steps for each of
+    the ``epochs_after`` epochs still to come (an estimate: their plans vary a little), at most
+    ``max_steps`` (> 0). Never below a step this epoch reaches, so a log never reads "step 5
+    of 4"; exact from the last epoch's start (the total estimated from the first epoch alone
+    was passed when a later epoch planned a batch more)."""
+    goal = step + left + per_epoch * max(0, epochs_after)
+    return min(goal, max_steps) if max_steps > 0 else goal
+
+
 def _mean_over_ranks(value: torch.Tensor, world: int) -> torch.Tensor:
     """The mean of a scalar over the ranks (itself in one process). gloo has no AVG."""
     if world == 1:
@@ -380,7 +391,8 @@ def fit(
         reporter.event("resume", step=step, epoch=epoch, batch=start_batch)
 
     # Epoch plans vary a little in length (jitter, weights), so the total is estimated from the
-    # first epoch; it shapes the schedule and the ETA, while epochs (or max_steps) end the run.
+    # first epoch; it shapes the schedule, while epochs (or max_steps) end the run. What the
+    # log, the bar and the ETA count to is taken again as each epoch starts (run_goal).
     train_set.set_epoch(0)  # type: ignore[attr-defined]
     per_epoch = steps_per_epoch(len(train_set), cfg.batch_size, world)  # type: ignore[arg-type]
     if per_epoch == 0:
@@ -512,6 +524,10 @@ def fit(
                 train_set.set_epoch(epoch)  # type: ignore[attr-defined]
                 n = len(train_set)  # type: ignore[arg-type]
                 batches = _batches(n, start_batch, cfg.batch_size, rank, world)
+                # the step events' total and the bar count to this epoch's own plan
+                this_epoch = steps_per_epoch(n, cfg.batch_size, world)
+                after = cfg.epochs - epoch - 1
+                goal = run_goal(step, len(batches), this_epoch, after, cfg.max_steps)
                 loader = DataLoader(train_set, batch_sampler=batches, num_workers=cfg.num_workers)
                 batch_index = start_batch
                 for images, masks, labels in loader:

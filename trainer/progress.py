@@ -38,7 +38,8 @@ EXIT_BUSY = 3  # another trainer is writing into the run folder (trainer.run_fol
 EXIT_STOPPED = (EXIT_INTERRUPTED, EXIT_TERMINATED, EXIT_HUNG_UP)
 # The fixed fields of a ``step`` event: ``loss`` is the total, any other number a loss term (an
 # objective's term named like one of these is logged as ``term_<name>``, so it cannot hide it).
-# ``total_steps`` is the number of steps the run will take (estimated from the first epoch).
+# ``total_steps`` is the number of steps the run will take (estimated from the first epoch,
+# taken again as each epoch starts: never below the event's step; trainer.loops.run_goal).
 STEP_FIELDS = frozenset(
     {"event", "step", "epoch", "loss", "lr", "grad_norm", "samples_per_s", "eta_s", "total_steps"}
 )
