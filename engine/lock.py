@@ -4,10 +4,10 @@ Two scans appending to one ``results.jsonl``, or two trainers writing one run fo
 checkpoints (two viewer windows resuming one run, the training dialog and a ``forensic-train fit
 --resume`` in a shell), destroy each other's work. So each first takes a :class:`FolderLock` on
 its output folder (``forensic_viewer.scan.lock.OutputLock`` for scans, ``.scan.lock``;
-``trainer.run_folder.RunLock`` for ``fit``, ``pretrain``, ``calibrate`` and ``face-model``,
-``.train.lock``) and keeps it until it has written its last file; a second writer is refused at
-once with :class:`FolderLocked`, whose one-line message names the folder and the holder's PID,
-host, start time and command. A program that only starts a writer asks first with
+``trainer.run_folder.RunLock`` for ``fit``, ``pretrain`` and the trainer's commands that write
+into a run folder, ``.train.lock``) and keeps it until it has written its last file; a second
+writer is refused at once with :class:`FolderLocked`, whose one-line message names the folder
+and the holder's PID, host, start time and command. A program that only starts a writer asks first with
 :meth:`FolderLock.probe`, which takes nothing.
 
 How: the lock file is opened and locked with ``fcntl.flock`` (POSIX) or ``msvcrt.locking`` on

@@ -490,10 +490,15 @@ def _main(argv: list[str] | None, program: bool) -> int:
     try:
         if args.command in ("fit", "pretrain"):
             return _cmd_fit(args, args.command)
-        if args.command == "eval":
-            return _cmd_eval(args)
+        if args.command == "eval":  # its --json (beside the checkpoint by default) is written
+            from trainer.commands import eval_json
+
+            args.json = eval_json(args)
+            with holding_run_folders([args.json], f"forensic-train {args.command}"):
+                return _cmd_eval(args)
         if args.command in ("calibrate", "face-model"):  # a run folder's weights: held
-            with holding_run_folders([args.model, args.out], f"forensic-train {args.command}"):
+            written = [args.model, args.out, args.json]  # --json: the figures, written too
+            with holding_run_folders(written, f"forensic-train {args.command}"):
                 return _cmd_calibrate(args)
         # the commands below lock the run folders their outputs go into, as calibrate does
         if args.command == "ensemble":

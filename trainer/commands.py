@@ -501,14 +501,21 @@ def _writable_dir(folder: Path) -> None:
         raise UsageError(folder, f"cannot write here ({e.strerror or e})") from None
 
 
+def eval_json(args: argparse.Namespace) -> Path:
+    """The file ``eval`` writes: ``--json``, by default beside the checkpoint
+    (``CKPT.eval-DATA-SPLIT.json``, in a run folder when the checkpoint is one's)."""
+    if args.json is not None:
+        return Path(args.json)
+    data_name = "+".join(parse_data_spec(d).path.stem for d in args.data)
+    return args.model.with_name(f"{args.model.stem}.eval-{data_name}-{args.split}.json")
+
+
 def run_eval(args: argparse.Namespace) -> int:
     from trainer.metrics import summarize
 
+    args.json = eval_json(args)
     model = _load_model(args.model, args.device)
     samples, overridden = _eval_samples(args, args.split)
-    if args.json is None:
-        data_name = "+".join(parse_data_spec(d).path.stem for d in args.data)
-        args.json = args.model.with_name(f"{args.model.stem}.eval-{data_name}-{args.split}.json")
     _writable_dir(args.json.parent)
     untrusted: set[str] = set()
     if getattr(args, "trusted_masks", False):  # before --limit: sources may be left out by it

@@ -9,13 +9,14 @@ end: a second trainer is refused at once, in one line naming the folder and the 
 host, start time, command), and touches nothing. A lock left by a process that was killed is no
 lock: the operating system released it with the process, and the next run takes it.
 
-``calibrate`` and ``face-model`` take the same lock on the folders of their ``--model`` and
-``--out`` that are run folders (hold a ``run.json``: :func:`holding_run_folders`): in a
+``calibrate`` and ``face-model`` take the same lock on the folders of their ``--model``,
+``--out`` and ``--json`` that are run folders (hold a ``run.json``: :func:`holding_run_folders`): in a
 one-stage run the dialog's ``RUN/calibrated.safetensors`` is written into ``fit``'s ``--out``,
 and a ``fit --resume`` in a shell during the calibration changed the weights it described.
-``ensemble``, ``average``, ``verdict`` and ``features`` take it on the folders of the files
-they write (a run folder's ``ensemble.json``, averaged checkpoint, verdict report or features
-file is written there while a trainer might be writing the same folder).
+``ensemble``, ``average``, ``verdict``, ``features`` and ``eval`` take it on the folders of the
+files they write (a run folder's ``ensemble.json``, averaged checkpoint, verdict report,
+features file or evaluation, which ``eval`` writes beside its checkpoint by default, is written
+there while a trainer might be writing the same folder).
 """
 
 from __future__ import annotations
@@ -150,8 +151,8 @@ def holding_run_folder(out: Path, command: str, *, main_rank: bool = True) -> It
 def holding_run_folders(files: Iterable[Path | None], command: str) -> Iterator[None]:
     """Inside, this process holds the :class:`RunLock` of each folder of ``files`` (a command's
     checkpoints read and written: ``calibrate``'s and ``face-model``'s ``--model`` and
-    ``--out``; the files ``ensemble``, ``average``, ``verdict`` and ``features`` write; None for
-    one not given) that is a run folder, one holding :data:`RUN_RECORD`;
+    ``--out``, and their ``--json``; the files ``ensemble``, ``average``, ``verdict``,
+    ``features`` and ``eval`` write; None for one not given) that is a run folder, one holding :data:`RUN_RECORD`;
     other folders are not locked. Raises :class:`RunLocked` at once, before the command reads
     anything there, while a trainer (or another such command) holds one. A lock file made
     here is removed again at the end, so the folder keeps only what the command wrote."""

@@ -249,3 +249,41 @@ def test_commands_writing_into_a_held_run_folder_are_refused(
     if command == "average":
         assert cli.main([command, *argv]) == 0, capsys.readouterr().err
         assert (out / "soup.safetensors").is_file() and (out / RUN_LOCK).read_text() == ""
+
+
+@pytest.mark.parametrize("command", ["eval", "calibrate", "face-model"])
+def test_a_json_written_into_a_held_run_folder_is_refused(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``eval``, ``calibrate`` and ``face-model`` wrote their JSON file (eval's beside the
+    checkpoint by default: in the run folder when the checkpoint is one's) without the run
+    folder's lock the commands writing a model or an ensemble there take. Refused while a
+    trainer holds the folder (exit 3, one line naming the holder), nothing written there;
+    once it has ended, written, the lock file the command made removed again."""
+    run = tmp_path / "run"
+    in_run = _run_folder(run)
+    elsewhere = make_tiny_checkpoint(tmp_path / "tiny.safetensors")
+    data = make_folder(tmp_path / "d", 6, 6, seed=5, size=48)
+    written = run / f"{command}.json"
+    argv = {  # each command's JSON in the run folder, the rest of what it writes outside
+        "eval": ["--model", str(in_run), "--data", str(data), "--limit", "2"],  # default --json
+        "calibrate": [
+            "--model", str(elsewhere), "--data", str(data), "--split-by", "seed",
+            "--val-fraction", "0.4", "--pixel-threshold", "keep",
+            "--out", str(tmp_path / "calibrated.safetensors"), "--json", str(written),
+        ],
+        "face-model": [
+            "--model", str(elsewhere), "--val", str(_crops(tmp_path / "val", 0)),
+            "--json", str(written), "--device", "cpu",
+        ],
+    }[command]  # fmt: skip
+    if command == "eval":
+        written = run / f"{in_run.stem}.eval-d-all.json"
+    with held_run_folder(run) as pid:
+        before = _files(run), sorted(p.name for p in tmp_path.iterdir())
+        assert cli.main([command, *argv]) == EXIT_BUSY
+        _refusal(capsys.readouterr().err, run, pid, command)
+        assert (_files(run), sorted(p.name for p in tmp_path.iterdir())) == before
+    (run / RUN_LOCK).unlink()  # the holder's, left by its kill: so that this one makes its own
+    assert cli.main([command, *argv]) == 0, capsys.readouterr().err
+    assert written.is_file() and not (run / RUN_LOCK).exists()
