@@ -90,6 +90,7 @@ from forensic_viewer.scan.run import (
     load_for_scan,
     named,
     sha256_if_read,
+    unexpected,
     write_outcome,
 )
 from forensic_viewer.scan.settings import check_settings, now_text, scan_settings
@@ -455,9 +456,8 @@ def _serve(
         except (OSError, EOFError):
             return
         except Exception as e:  # the result cannot be pickled: the file's error, not the scan's
-            message = f"{task.path}: unexpected {type(e).__name__} while passing its result back"
-            failed = error_record(task.key, None, message, file=task.path)
-            if not _send(conn, ("done", _Answer(failed, ((message, traceback.format_exc()),)))):
+            message = unexpected(task.path, e, "passing its result back")
+            if not _send(conn, ("unanswered", message, traceback.format_exc())):
                 return
 
 
@@ -782,6 +782,11 @@ class _Pool:
             assert task is not None
             self._hand_out(w)  # the worker goes on while the parent writes this file's maps
             self._record(task, message[1])
+        elif kind == "unanswered":  # its result could not be sent: the file's error row
+            task, w.task = w.task, None
+            assert task is not None
+            self._hand_out(w)
+            self._unanswered(task, message[1], message[2])
         elif kind == "cancelled":
             w.task = None
 
@@ -887,13 +892,25 @@ class _Pool:
         self._record_death(task, how, pid)
 
     def _record_death(self, task: _Task, how: str, pid: int | str | None) -> None:
-        assert self.results is not None and self.problems is not None
         message = f"{task.path}: the worker process analysing it ended unexpectedly ({how})"
-        self.problems.problem(message, f"worker process {pid} ended ({how}) while analysing it")
+        self._unanswered(task, message, f"worker process {pid} ended ({how}) while analysing it")
+
+    def _unanswered(self, task: _Task, message: str, detail: str) -> None:
+        """The error row of a file whose answer never came (its worker died, or the answer
+        could not be passed back), recorded as a failure in a worker is (:meth:`_record`):
+        ``message`` (one line naming the file) and ``detail`` in ``scan.log``; the row with the
+        SHA-256 of the file's bytes when they can be read and the row it replaces when they
+        changed (that row's classic maps removed); when the file's row was being brought up to
+        date (an analysis of an older version) and its bytes are the row's, that finished row
+        kept, the file counted as not upgraded, as after any other failure (such an error row
+        had taken the finished row's place, and a lost answer's had no SHA-256)."""
+        assert self.results is not None and self.problems is not None
+        self.problems.problem(message, detail)
         sha = sha256_if_read(task.path)
         replaces = task.previous if task.previous and sha != task.previous else None
         record = error_record(task.key, sha, message, file=task.path, replaces=replaces)
-        item = Prefetched(task.index, task.path, task.key)
+        item = Prefetched(task.index, task.path, task.key, previous=task.previous)
+        item.stale, item.whole = task.stale, task.whole  # counted when the bytes were the same
         self._report(append_record(self.results, item, record, self.problems, self.summary))
 
     def _report(self, row: dict[str, Any]) -> None:

@@ -53,6 +53,7 @@ import shutil
 import tempfile
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,9 +76,8 @@ from forensic_viewer.scan.pool import (
     build_worker,
     run_locked,
 )
-from forensic_viewer.scan.records import error_record
 from forensic_viewer.scan.results import ResultIndex
-from forensic_viewer.scan.run import ScanSummary, brief
+from forensic_viewer.scan.run import ScanSummary, brief, unexpected
 
 __all__ = ["DEFAULT_DEPTH", "RayUnavailable", "ray_available", "ray_session", "run_ray_scan"]
 
@@ -358,7 +358,8 @@ class _RayPool(_Pool):
             return
         except Exception as e:  # the answer could not cross back: the file's error
             a.inflight = [(t, r) for t, r in a.inflight if r is not ref]
-            self._failed_over(task, e)
+            message = unexpected(task.path, e, "passing its result back")
+            self._unanswered(task, message, traceback.format_exc())
             return
         a.inflight = [(t, r) for t, r in a.inflight if r is not ref]
         if answer is None:  # cancelled during its analysis: not recorded
@@ -380,16 +381,6 @@ class _RayPool(_Pool):
             self._lost(inflight[0][0], f"{a.name} died: {_brief(e)}", a.name)
         if self._left and not self.cancelled:
             self._start()
-
-    def _failed_over(self, task: _Task, e: BaseException) -> None:
-        assert self.results is not None and self.problems is not None
-        from forensic_viewer.scan.run import Prefetched, append_record, unexpected
-
-        message = unexpected(task.path, e, "passing its result back")
-        self.problems.problem(message, str(e))
-        item = Prefetched(task.index, task.path, task.key)
-        record = error_record(task.key, None, message, file=task.path)
-        self._report(append_record(self.results, item, record, self.problems, self.summary))
 
 
 def _brief(e: BaseException) -> str:

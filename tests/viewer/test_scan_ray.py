@@ -22,6 +22,7 @@ import pytest
 from forensic_viewer.cli import EXIT_FILES_FAILED, EXIT_OK, main
 from forensic_viewer.scan.pool import WorkerReady, _Pool, _Task, analyse_task, build_worker
 from forensic_viewer.scan.run import SCAN_LOG, run_scan
+from tests.conftest import write_rgb
 from tests.viewer.conftest import scan_args
 from tests.viewer.test_scan_answers import no_quantising
 from tests.viewer.test_scan_pool import (
@@ -57,13 +58,15 @@ class _InProcessWorker:
 class _InProcessPool(_Pool):
     """The pool's driver with workers that analyse in this process, one file per pump, and a
     planted death: the worker given ``die_on`` "dies" before analysing it. As Ray's pool,
-    a file is handed out again once before it becomes an error row."""
+    a file is handed out again once before it becomes an error row. The answers for the files
+    named in ``lost_on`` never arrive (they could not be passed back)."""
 
     retries = 1
 
-    def __init__(self, *args: Any, die_on: str, **kw: Any) -> None:
+    def __init__(self, *args: Any, die_on: str, lost_on: tuple[str, ...] = (), **kw: Any) -> None:
         super().__init__(*args, **kw)
         self.die_on = die_on
+        self.lost_on = lost_on
         self.started = 0
         self.built: tuple[Any, WorkerReady] | None = None
 
@@ -97,6 +100,9 @@ class _InProcessPool(_Pool):
                 continue
             answer = analyse_task(w.analyzer, task, lambda: False, self.thumbnails, self.analyses)
             assert answer is not None
+            if task.path.name in self.lost_on:
+                self._unanswered(task, f"{task.path}: planted loss of its answer", "planted")
+                continue
             with pytest.MonkeyPatch.context() as mp:  # the driver writes bytes it received
                 no_quantising(mp)
                 self._record(task, answer)
@@ -138,6 +144,48 @@ def test_the_pool_driver_with_another_executor_writes_a_local_scans_rows(
         "(2 times; the last: planted death)"
     )
     assert _files(tmp_path / "one", "maps").keys() > _files(tmp_path / "two", "maps").keys()
+
+
+def test_a_file_whose_answer_never_came_is_recorded_as_a_failure_in_a_worker_is(
+    tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker that died on a file, or an answer that could not be passed back (Ray's
+    ``_failed_over``, a worker process's unpicklable result): the error row had no SHA-256
+    for a lost answer, and where the file's row was being brought up to date (an analysis of
+    an older version) on unchanged bytes, the error row took the finished row's place, which
+    a failure in a worker keeps (the file "not upgraded"). Recorded alike now: each file named
+    in one line of scan.log, the scan going on."""
+    from tests.viewer.test_scan_upgrade import _older
+
+    folder = _folder(tmp_path / "ev", ["a.png", "b.png", "c.png", "d.png"])
+    out = tmp_path / "out"
+    recipe = _recipe(tiny_checkpoint)
+    with monkeypatch.context() as m:
+        now = _older(m, "ela")  # the rows hold ela 1: a resume brings them up to date
+        run_scan(files_of(folder), recipe.build(), out, source="t", analyses=CLASSIC)
+    before = _rows(out)
+    old_d = before["d.png"]["sha256"]
+    old_maps = [a["map"]["file"] for a in before["d.png"]["analyses"].values() if a.get("map")]
+    write_rgb(folder / "d.png", 48, 56, seed=9)  # changed bytes: its row is replaced
+    pool = _InProcessPool(
+        files_of(folder), recipe, out, jobs=1, source="t", total=None, on_file=None,
+        on_ready=None, cancel=None, thumbnails=True, analyses=CLASSIC, threads=1,
+        die_on="b.png", lost_on=("c.png", "d.png"),
+    )  # fmt: skip
+    summary = pool.run()
+    rows = _rows(out)
+    assert rows["a.png"]["analyses"]["ela"]["provenance"]["version"] == now  # upgraded
+    assert rows["b.png"] == before["b.png"] and rows["c.png"] == before["c.png"]  # kept
+    assert (summary.upgraded["ela"].rerun, summary.upgraded["ela"].kept) == (1, 2)
+    assert [k for k, _ in summary.failed] == ["d.png"] and summary.changed == ["d.png"]
+    died = rows["d.png"]
+    assert (died["sha256"], died["replaces"]) == (_sha(folder / "d.png"), {"sha256": old_d})
+    assert died["error"] == f"{folder / 'd.png'}: planted loss of its answer"
+    # its classic maps gone with the row that named them, as after a failure in a worker
+    assert old_maps and not [f for f in old_maps if (out / f).exists()]
+    log = (out / SCAN_LOG).read_text(encoding="utf-8")
+    for name in ("b.png", "c.png", "d.png"):
+        assert str(folder / name) in log
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
