@@ -240,6 +240,38 @@ def _check_window_args(args: argparse.Namespace) -> None:
         raise UsageError(f"--stride ({args.stride}) must not exceed --window ({args.window})")
 
 
+def _check_workers(args: argparse.Namespace) -> None:
+    """Refuse a --jobs below 1 and --ray without Ray (usage errors)."""
+    jobs = getattr(args, "jobs", None)
+    if isinstance(jobs, int) and jobs < 1:
+        raise UsageError(f"--jobs must be >= 1, got {jobs}")
+    if _on_ray(args):
+        from forensic_viewer.scan.ray_pool import INSTALL_HINT, ray_available
+
+        if not ray_available():
+            raise UsageError(f"--ray needs Ray, which is not installed: {INSTALL_HINT}")
+
+
+def _check_models(args: argparse.Namespace) -> None:
+    """Refuse a --model that names no checkpoint or ensemble, and a --device this machine
+    cannot give (its workers' machine: a Ray cluster's nodes are not this one), without
+    loading any model: what :func:`build_analyzer` would refuse first, for a run that stops
+    before it (every file refused by the header check). A --model that is a file and the
+    devices ``auto`` and ``cpu`` need no look: that refusal stays under a second (the
+    catalog and the device import torch)."""
+    names = [m for m in args.model or () if not os.path.isfile(m)]
+    if names:
+        from engine.assembly import resolve_models
+
+        _, problems = resolve_models(names)
+        if problems:
+            raise UsageError(problems[0])
+    if not _on_ray(args) and args.device not in ("auto", "cpu"):
+        from engine.devices import resolve_device
+
+        resolve_device(args.device)  # ValueError: a usage error, as when the models load
+
+
 def build_analyzer(args: argparse.Namespace):  # -> Analyzer, imported lazily (torch start-up)
     """The Analyzer of ``--model``/``--device``/``--window``/``--stride``/``--no-faces``/
     ``--exact`` (assembled as the batch dialog does: :func:`engine.assembly.assemble_analyzer`);
@@ -247,9 +279,8 @@ def build_analyzer(args: argparse.Namespace):  # -> Analyzer, imported lazily (t
     from engine.assembly import NoModelError, assemble_analyzer
 
     _check_window_args(args)
+    _check_workers(args)
     jobs = _jobs(args)
-    if jobs < 1:
-        raise UsageError(f"--jobs must be >= 1, got {jobs}")
     settings = {
         "device": args.device,
         "window": args.window,
@@ -258,11 +289,6 @@ def build_analyzer(args: argparse.Namespace):  # -> Analyzer, imported lazily (t
         "faces": not args.no_faces,
         "exact": args.exact,
     }
-    if _on_ray(args):
-        from forensic_viewer.scan.ray_pool import INSTALL_HINT, ray_available
-
-        if not ray_available():
-            raise UsageError(f"--ray needs Ray, which is not installed: {INSTALL_HINT}")
     if jobs > 1 or _on_ray(args):  # each worker assembles the same (forensic_viewer.scan.pool)
         from forensic_viewer.scan.pool import AnalyzerRecipe
 
@@ -581,7 +607,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             f"`forensic-viewer scan {plain(folders[0])} --out DIR` (--recursive for subfolders)"
         )
     _report_formats(args), _analyses(args), _check_window_args(args)  # usage errors first
-    if _refused_early(args.images, args.out):
+    _check_workers(args)
+    if _refused_early(args, args.images, args.out):
         return EXIT_FILES_FAILED
     if args.gt is not None:  # checked before any analysis, so a wrong path costs no time
         from forensic_viewer.scan.groundtruth import truth_for_images
@@ -590,16 +617,20 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return _run_files(args, lambda index: file_keys(args.images, index), source="analyze")
 
 
-def _refused_early(images: list[Path], out: Path | None = None) -> bool:
+def _refused_early(args: argparse.Namespace, images: list[Path], out: Path | None = None) -> bool:
     """Whether every image is over the file-size or pixel limit by its size or header (read
     alone: no pixel decoded), each said in load_evidence's one line naming the file (absolute,
     as a scan names it); then nothing else is done, no model loaded (about 10 s) to refuse them
-    after. With an image the limit admits, the run goes on and the scan refuses the others;
-    so it does with ``out`` (``analyze``) when one of them has a finished row there, which the
-    run resumes as a scan's does (:mod:`forensic_viewer.scan.refused`)."""
+    after, but a --model or --device the command could not have run with is said first
+    (:func:`_check_models`: a usage error). With an image the limit admits, the run goes on
+    and the scan refuses the others; so it does with ``out`` (``analyze``) when one of them has
+    a finished row there, which the run resumes as a scan's does
+    (:mod:`forensic_viewer.scan.refused`)."""
     from forensic_viewer.scan.refused import refused_files, refused_images
 
     refusals = refused_files(images) if out is None else refused_images(images, out)
+    if refusals:
+        _check_models(args)
     for line in refusals:
         _error(line)
     return bool(refusals)
@@ -650,20 +681,23 @@ def cmd_scan(args: argparse.Namespace) -> int:
         masks = "--gt masks" if args.gt else ""
         raise UsageError(no_images_line(plain(folder), recursive=args.recursive, masks=masks))
     _report_formats(args), _analyses(args), _check_window_args(args)  # usage errors first
-    if _refused_scan(folder, files, args.out):
+    _check_workers(args)
+    if _refused_scan(args, folder, files):
         return EXIT_FILES_FAILED
     return _run_files(args, lambda _index: files, source=str(folder.resolve()))
 
 
-def _refused_scan(folder: Path, files: list[tuple[Path, str]], out: Path) -> bool:
+def _refused_scan(args: argparse.Namespace, folder: Path, files: list[tuple[Path, str]]) -> bool:
     """Whether the header check refuses every file of the listing (see
     :mod:`forensic_viewer.scan.refused`): then the scan's one line and, under ``failed:`` as a
     scan lists its failures, each file's line, before any model is loaded (about 10 s) or
-    the case log, the output folder or its lock is touched."""
+    the case log, the output folder or its lock is touched; a --model or --device the scan
+    could not have run with is said first instead (:func:`_check_models`: a usage error)."""
     from forensic_viewer.scan.refused import refused_by_headers, refused_line
 
-    refusals = refused_by_headers(files, out)
+    refusals = refused_by_headers(files, args.out)
     if refusals:
+        _check_models(args)
         _error(refused_line(folder, len(refusals)))
         print("failed:", file=sys.stderr)
         for line in refusals:
@@ -683,7 +717,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
 
     formats = _report_formats(args)
     _check_window_args(args)
-    if _refused_early([real_path(args.image)]):  # before the models are loaded, in its words
+    if _refused_early(args, [real_path(args.image)]):  # before the models load, in its words
         return EXIT_FILES_FAILED
     # --case: the probe goes into the case's log, opened first so that a refused one leaves no
     # output folder behind; then one writer per output folder, as for scans.

@@ -14,7 +14,7 @@ import pytest
 import forensic_viewer.scan.refused as refused
 from engine.errors import ImageTooLargeError
 from engine.io import MAX_FILE_BYTES, MAX_PIXELS_ENV, load_evidence
-from forensic_viewer.cli import EXIT_FILES_FAILED, main
+from forensic_viewer.cli import EXIT_FILES_FAILED, EXIT_USAGE, main
 from forensic_viewer.scan.refused import refused_by_headers, refused_line
 from forensic_viewer.scan.results import ResultIndex
 from tests.conftest import write_rgb
@@ -180,3 +180,43 @@ def test_the_batch_dialog_lists_the_first_files_and_every_one_in_the_tooltip(
     tips = dialog.message.toolTip().splitlines()
     assert len(tips) == count and str(folder / "11.png") in tips[-1]
     assert not (tmp_path / "out").exists()
+
+
+MISTAKES = [
+    (("--model", "no-such-model"), "no-such-model: no such checkpoint file or model name"),
+    (("--device", "bogus"), "device must be one of"),
+]
+
+
+@pytest.mark.parametrize(
+    ("command", "extra", "said"),
+    [
+        *(("scan", *m) for m in MISTAKES),
+        ("scan", ("--jobs", "0"), "--jobs must be >= 1, got 0"),
+        *(("analyze", *m) for m in MISTAKES),
+    ],
+)
+def test_a_usage_error_is_said_before_every_file_is_refused(
+    command: str,
+    extra: tuple[str, ...],
+    said: str,
+    tmp_path: Path,
+    tiny_checkpoint: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    no_models: list[object],
+    capsys,
+) -> None:
+    """A command the analyst mistyped (a model that does not exist, no workers, a device
+    there is not) exits 2 with that one line, as it does with files the limits admit, before
+    any model loads: it had exited 1 with the files' refusal, and the mistake came only once
+    the limit was raised. The refusal comes before the output folder's lock and settings,
+    which a scan that writes nothing never reaches (docs/LIMITS.md)."""
+    folder, _ = _refused_folder(tmp_path, monkeypatch)
+    out = tmp_path / "out"
+    argv = scan_args(folder, out, tiny_checkpoint, *extra)
+    if command == "analyze":
+        argv = ["analyze", *(str(p) for p in sorted(folder.iterdir())), *argv[2:]]
+    assert main(argv) == EXIT_USAGE
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1 and err[0].startswith("forensic-viewer: error: ") and said in err[0]
+    assert no_models == [] and not out.exists()
