@@ -103,7 +103,7 @@ from forensic_viewer.scan.run import ScanSummary, named, scan_failed
 from forensic_viewer.scan.settings import ScanSettingsMismatch
 from forensic_viewer.scan.triage import TriageRow, triage_row
 from forensic_viewer.scan.upgrade import up_to_date_keys, upgrade_lines
-from forensic_viewer.scan.walk import no_images_line, parse_types, scan_files
+from forensic_viewer.scan.walk import no_images_line, parse_types, scan_files, unread_line
 from forensic_viewer.wording import plain
 
 PROGRESS_INTERVAL = 0.1  # seconds between window-progress signals
@@ -154,10 +154,10 @@ class ScanWorker(QThread):
     """Runs one scan (listing, model loading, analysis) off the GUI thread.
 
     Messages (through :attr:`mailbox`, see :mod:`forensic_viewer.gui.mailbox` for why not signals),
-    in order: ``listed(total, passed over, done earlier, masks, job)`` (files found; files passed
-    over as not images; files of the listing an earlier run into the output folder finished;
-    ground-truth masks passed over, as ``scan --gt`` passes them over; the job, its ``auto`` worker
-    count resolved), ``ready(names, ensemble or None, device)`` (models loaded), ``file(index,
+    in order: ``listed(total, passed over, done earlier, masks, job, unread)`` (files found; files
+    passed over as not images; files of the listing an earlier run into the output folder
+    finished; ground-truth masks passed over, as ``scan --gt`` passes them over; the job, its
+    ``auto`` worker count resolved; the line of each folder that could not be read, skipped), ``ready(names, ensemble or None, device)`` (models loaded), ``file(index,
     total, analysed, TriageRow, left)`` after every file (done, skipped because finished earlier, or
     failed; ``analysed``: to the end in this run; ``left``: files still to analyse, as far as
     known), ``windows(model, done, total)`` (progress within the current file), ``paused(bool)``
@@ -240,9 +240,9 @@ class ScanWorker(QThread):
 
                 truth = read_truth(job.gt)
             left_out: list[Path] = []
-            files = scan_files(
-                job.folder, job.recursive, job.suffixes, exclude=job.out, left_out=left_out
-            )
+            unread: list[tuple[Path, str]] = []
+            files = scan_files(job.folder, job.recursive, job.suffixes, job.out, left_out, unread)
+            unread_lines = [unread_line(p, why) for p, why in unread]
             masks: list[Path] = []
             if truth is not None:  # what the images are scored against, as scan --gt
                 from forensic_viewer.scan.groundtruth import without_masks
@@ -250,8 +250,8 @@ class ScanWorker(QThread):
                 files, masks = without_masks(files, truth)
             # no images: refused before the lock makes the output folder (nothing is left
             # behind) and before any model loads, as the command line does
-            if not files:
-                raise ForensicError(None, self._no_images(bool(masks)))
+            if not files:  # with the folders that could not be read, which may be why
+                raise ForensicError(None, "; ".join([self._no_images(bool(masks)), *unread_lines]))
             # every file over a limit by its size or header: refused as the command line
             # refuses it, before the lock and the models (scan/refused.py)
             if refusals := refused_by_headers(files, job.out):
@@ -268,8 +268,9 @@ class ScanWorker(QThread):
                     # a resume skips the files finished earlier: counted once, when it began
                     self.job = job = replace(job, jobs=auto_jobs(self._left, job.device))
                 self.mailbox.post(
-                    "listed", len(files), len(left_out), len(files) - self._left, len(masks), job
-                )
+                    "listed", len(files), len(left_out), len(files) - self._left, len(masks), job,
+                    unread_lines,
+                )  # fmt: skip
                 summary = self._scan(files, lock)
                 if truth is not None and not summary.cancelled:
                     from forensic_viewer.gui.truth_choice import score_scan
@@ -715,6 +716,7 @@ class BatchDialog(QDialog):
         done_before: int = 0,
         masks: int = 0,
         job: ScanJob | None = None,
+        unread: list[str] | None = None,
     ) -> None:
         if job is not None:  # logged as the command line logs a scan: with its files counted
             self._announced = True
@@ -726,6 +728,9 @@ class BatchDialog(QDialog):
         passed = f" ({left_out} other files are not images by name or content)" if left_out else ""
         if masks:
             passed += f" ({masks} ground-truth masks are passed over, not analysed as evidence)"
+        if unread:  # a part of the evidence the scan does not see: the first named, all counted
+            more = f", and {len(unread) - 1} more folders" if len(unread) > 1 else ""
+            passed += f" ({unread[0]}{more})"
         earlier = (
             f", {done_before} of them finished by an earlier run into {self.output_folder()} "
             "(skipped, unless changed since)"

@@ -49,21 +49,34 @@ def content_suffix(path: str | Path) -> str | None:
     return None if fmt is None else FORMAT_SUFFIXES[fmt]
 
 
-def iter_images(folder: Path, recursive: bool, others: list[Path] | None = None) -> Iterator[Path]:
+def iter_images(
+    folder: Path,
+    recursive: bool,
+    others: list[Path] | None = None,
+    unread: list[tuple[Path, str]] | None = None,
+) -> Iterator[Path]:
     """Image files below ``folder`` in a stable order: every file named like an image, and
     every other file whose content is one (:func:`content_suffix`).
 
     others: when given, every other file found is appended to it (what the scan leaves out,
-    for the count it reports). Symbolic links to folders are followed once: a folder already
-    visited (same device and inode) is skipped, so link loops end. Folders named like images
-    are never taken as files.
+    for the count it reports). unread: when given, every folder that could not be listed
+    (permission denied, a path beyond the system's limit, an I/O error of a damaged medium)
+    is appended to it with the reason, so that the scan can say which part of the evidence it
+    did not see; it went on with the rest. Symbolic links to folders are followed once: a
+    folder already visited (same device and inode) is skipped, so link loops end. Folders
+    named like images are never taken as files.
     """
     seen: set[tuple[int, int]] = set()
+
+    def cannot_list(d: Path, e: OSError) -> None:
+        if unread is not None:
+            unread.append((d, (e.strerror or str(e)).strip()))
 
     def walk(d: Path) -> Iterator[Path]:
         try:
             st = d.stat()
-        except OSError:
+        except OSError as e:
+            cannot_list(d, e)
             return
         key = (st.st_dev, st.st_ino)
         if key in seen:
@@ -71,7 +84,8 @@ def iter_images(folder: Path, recursive: bool, others: list[Path] | None = None)
         seen.add(key)
         try:
             entries = sorted(os.scandir(d), key=lambda e: e.name)
-        except OSError:
+        except OSError as e:
+            cannot_list(d, e)
             return
         subdirs = []
         for e in entries:
@@ -155,6 +169,7 @@ def scan_files(
     suffixes: Sequence[str] = IMAGE_SUFFIXES,
     exclude: Path | None = None,
     left_out: list[Path] | None = None,
+    unread: list[tuple[Path, str]] | None = None,
 ) -> list[tuple[Path, str]]:
     """(path, key) of the images to scan below ``folder`` of one of the types ``suffixes``:
     by name, or for a file not named like an image, by content (:func:`content_suffix`;
@@ -165,21 +180,36 @@ def scan_files(
     scanned one, holds heatmap PNGs and thumbnails that must not become evidence.
     left_out: when given, every file below ``folder`` (outside ``exclude``) that is not an
     image by name or content is appended to it, so the scan can say how many it passed over.
+    unread: when given, every folder that could not be listed, with the reason
+    (:func:`iter_images`; :func:`unread_line` words it).
     """
     skip = exclude.resolve() if exclude is not None else None
+
+    def kept(p: Path) -> bool:
+        return skip is None or not real_path(p).is_relative_to(skip)
+
     wanted = {_SAME_TYPE.get(s, s) for s in suffixes}
     others: list[Path] = []
+    missed: list[tuple[Path, str]] = []
     files = []
-    for p in iter_images(folder, recursive, others):
-        if skip is not None and real_path(p).is_relative_to(skip):
+    for p in iter_images(folder, recursive, others, missed):
+        if not kept(p):
             continue
         kind = p.suffix.lower() if is_image_name(p) else content_suffix(p)
         if kind is None or _SAME_TYPE.get(kind, kind) not in wanted:
             continue
         files.append((p, rel_key(p, folder)))
     if left_out is not None:
-        left_out.extend(p for p in others if skip is None or not real_path(p).is_relative_to(skip))
+        left_out.extend(p for p in others if kept(p))
+    if unread is not None:
+        unread.extend((p, why) for p, why in missed if kept(p))
     return files
+
+
+def unread_line(path: Path, reason: str) -> str:
+    """The one line of a folder a scan could not list (:func:`scan_files`' ``unread``): the
+    folder, why, and that the scan went on without its files."""
+    return f"{path}: folder cannot be read ({reason}); skipped: none of its files are scanned"
 
 
 def no_images_line(

@@ -1,0 +1,152 @@
+"""A folder a scan cannot list is said, one line naming it and why, and the scan goes on.
+
+An analyst points the scan at a seized disk image's mounted folder: some folders there are
+unreadable to the examiner's account (permissions kept from the seized system), or lie deeper
+than the system's path limit (4,096 bytes on Linux), or fail with an I/O error on a damaged
+medium. The walk dropped each without a word: the scan reported "N analysed" and the files
+in those folders were never seen, nor was the analyst told that a part of the evidence was
+missing. Each such folder is now named in one line (``scan_files``' ``unread``, the command
+line's stderr, the batch dialog's message) and the rest is scanned.
+
+Tests may run as root, whom ``chmod 000`` does not stop: a folder beyond the path limit is
+made for real (through folder descriptors), and permission denied is simulated by the
+listing raising :class:`PermissionError` as it does for an unprivileged examiner.
+
+The checkpoint has random weights: these tests check plumbing, never that a finding is right.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from forensic_viewer.scan.walk import scan_files
+from tests.viewer.conftest import scan_cli, write_image
+
+PATH_MAX = 4096  # Linux's limit on a path given to a system call
+LONG = "d" * 200
+
+
+def deep_folder(root: Path, image: Path) -> Path:
+    """A chain of folders below ``root`` whose path passes :data:`PATH_MAX`, made through
+    folder descriptors (a path that long cannot be named to ``mkdir``), holding a copy of
+    ``image``; the first of those folders whose own path is beyond the limit."""
+    levels = PATH_MAX // (len(LONG) + 1) + 1
+    fd = os.open(root, os.O_RDONLY)
+    try:
+        for _ in range(levels):
+            os.mkdir(LONG, dir_fd=fd)
+            inner = os.open(LONG, os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+        out = os.open("x.png", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+        os.write(out, image.read_bytes())
+        os.close(out)
+    finally:
+        os.close(fd)
+    path = root
+    while len(os.fsencode(path)) < PATH_MAX:
+        path = path / LONG
+    return path
+
+
+def denied(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """Listing ``folder`` raises PermissionError, as ``chmod 000`` makes it for anyone but root."""
+    scandir = os.scandir
+
+    def listing(path: object = ".") -> object:
+        if Path(os.fspath(path)) == folder:  # type: ignore[arg-type]
+            raise PermissionError(13, "Permission denied", os.fspath(path))  # type: ignore[arg-type]
+        return scandir(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "scandir", listing)
+
+
+def test_an_unreadable_sub_folder_is_named_with_its_reason_and_the_rest_listed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "evidence"
+    (folder / "locked").mkdir(parents=True)
+    write_image(folder / "a.png", 32, 32)
+    write_image(folder / "locked" / "hidden.png", 32, 32, seed=1)
+    write_image(folder / "zz.png", 32, 32, seed=2)
+    denied(monkeypatch, folder / "locked")
+    unread: list[tuple[Path, str]] = []
+    files = scan_files(folder, recursive=True, unread=unread)
+    assert [k for _, k in files] == ["a.png", "zz.png"]
+    assert unread == [(folder / "locked", "Permission denied")]
+
+
+def test_a_folder_beyond_the_path_limit_is_named_not_dropped(tmp_path: Path) -> None:
+    folder = tmp_path / "evidence"
+    folder.mkdir()
+    image = write_image(tmp_path / "a.png", 32, 32)
+    too_deep = deep_folder(folder, image)
+    write_image(folder / "b.png", 32, 32, seed=1)
+    unread: list[tuple[Path, str]] = []
+    files = scan_files(folder, recursive=True, unread=unread)
+    assert [k for _, k in files] == ["b.png"]
+    assert unread == [(too_deep, "File name too long")]
+
+
+def test_an_unreadable_output_folder_inside_the_scanned_one_is_not_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The output folder is no evidence: what the walk meets in it is never the scan's news."""
+    folder = tmp_path / "evidence"
+    (folder / "out").mkdir(parents=True)
+    write_image(folder / "a.png", 32, 32)
+    denied(monkeypatch, folder / "out")
+    unread: list[tuple[Path, str]] = []
+    scan_files(folder, recursive=True, exclude=folder / "out", unread=unread)
+    assert unread == []
+
+
+def test_scan_names_an_unreadable_folder_in_one_line_and_scans_the_rest(
+    tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    folder = tmp_path / "evidence"
+    (folder / "locked").mkdir(parents=True)
+    write_image(folder / "a.png", 48, 56)
+    write_image(folder / "locked" / "hidden.png", 48, 56, seed=1)
+    denied(monkeypatch, folder / "locked")
+    out = tmp_path / "out"
+    assert scan_cli(folder, out, tiny_checkpoint, "--recursive", "--jobs", "1") == 0
+    err = capsys.readouterr().err
+    line = f"{folder / 'locked'}: folder cannot be read (Permission denied); skipped: none of "
+    assert [ln for ln in err.splitlines() if ln.startswith(line)], err
+    rows = [json.loads(r) for r in (out / "results.jsonl").read_text().splitlines()]
+    assert [(r["path"], r["status"]) for r in rows] == [("a.png", "ok")]
+
+
+@pytest.mark.gui
+def test_the_batch_dialog_names_an_unreadable_folder_when_it_lists_the_files(
+    qtbot, tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from forensic_viewer.gui.batch_dialog import BatchDialog
+
+    folder = tmp_path / "evidence"
+    (folder / "locked").mkdir(parents=True)
+    write_image(folder / "a.png", 48, 56)
+    denied(monkeypatch, folder / "locked")
+    said: list[str] = []
+    listed = BatchDialog._on_listed
+
+    def on_listed(self: BatchDialog, *args: object) -> None:
+        listed(self, *args)  # type: ignore[arg-type]
+        said.append(self.message.text())
+
+    monkeypatch.setattr(BatchDialog, "_on_listed", on_listed)
+    dialog = BatchDialog(models=[str(tiny_checkpoint)], device="cpu")
+    qtbot.addWidget(dialog)
+    dialog.folder.setText(str(folder))
+    dialog.out.setText(str(tmp_path / "out"))
+    dialog.recursive.setChecked(True)
+    dialog.start()
+    qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=60_000)
+    assert len(said) == 1 and "\n" not in said[0]
+    assert f"{folder / 'locked'}: folder cannot be read (Permission denied)" in said[0]
+    assert dialog.summary.done == 1
