@@ -209,20 +209,33 @@ class AtomicFile:
             self.file = open(self.tmp, mode, **open_kw)
 
     def commit(self) -> Path:
-        if self.file is not None:
-            self.file.flush()
-            if self.fsync:
-                os.fsync(self.file.fileno())
-            self.file.close()
-            self.file = None
-        self.tmp.replace(self.path)
+        """Flush, close and replace the target; on any failure (the disk full as the last
+        buffered bytes are flushed) the temporary file is removed and the error raised."""
+        try:
+            if self.file is not None:
+                self.file.flush()
+                if self.fsync:
+                    os.fsync(self.file.fileno())
+                self.file.close()
+                self.file = None
+            self.tmp.replace(self.path)
+        except BaseException:
+            self.abort()
+            raise
         return self.path
 
     def abort(self) -> None:
-        if self.file is not None:
-            self.file.close()
-            self.file = None
-        self.tmp.unlink(missing_ok=True)
+        """Remove the temporary file. Closing it flushes what is still buffered, which fails
+        again on a full disk: that error is dropped (the one that made the writer abort is on
+        its way), and the file removed all the same, never left to fill the disk further."""
+        file, self.file = self.file, None
+        try:
+            if file is not None:
+                file.close()
+        except OSError:
+            pass
+        finally:
+            self.tmp.unlink(missing_ok=True)
 
     def __enter__(self) -> AtomicFile:
         return self

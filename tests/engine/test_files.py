@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import errno
+import io
 from pathlib import Path
+from typing import IO, Any
 
 import pytest
 
+import engine.files
 from engine.files import AtomicFile, atomic_write, temp_path, temp_target
 from engine.formatting import format_duration
 
@@ -96,3 +100,41 @@ def test_a_temporary_name_says_which_file_it_stands_for(tmp_path: Path) -> None:
     assert temp_target(tmp) == target
     assert temp_target(tmp_path / "report.html.tmp") == target  # the earlier form
     assert temp_target(target) == target
+
+
+class _FullDisk(io.FileIO):
+    """A file on a disk that is full: every write fails with ENOSPC, as the kernel says it."""
+
+    def write(self, data: Any) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def _on_a_full_disk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The atomic writer's files opened on a full disk (buffered as ``open`` buffers them)."""
+
+    def full(path: Any, mode: str = "r", **kw: Any) -> IO[Any]:
+        assert mode == "wb"
+        return io.BufferedWriter(_FullDisk(path, "w"))
+
+    monkeypatch.setattr(engine.files, "open", full, raising=False)
+
+
+@pytest.mark.parametrize("rows", [1, 40])
+def test_a_write_that_fills_the_disk_leaves_no_temporary_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows: int
+) -> None:
+    """A scan on a full disk left ``results.jsonl.~<hex>.tmp`` behind for good (seen on a
+    120 kB tmpfs): a short file fails only as its buffer is flushed at commit, which skipped
+    the removal; a longer one, written row by row as compaction writes it, fails when the
+    buffer first fills, and the abort's close, flushing what was still buffered, failed again
+    and skipped the removal too. The earlier file stays as it was."""
+    target = tmp_path / "results.jsonl"
+    target.write_bytes(b"earlier rows\n")
+    _on_a_full_disk(monkeypatch)
+    with pytest.raises(OSError) as e, AtomicFile(target) as out:
+        assert out.file is not None
+        for _ in range(rows):
+            out.file.write(b"x" * 999 + b"\n")
+    assert e.value.errno == errno.ENOSPC
+    assert [p.name for p in tmp_path.iterdir()] == ["results.jsonl"]
+    assert target.read_bytes() == b"earlier rows\n"
