@@ -183,6 +183,21 @@ def temp_target(path: Path) -> Path:
     return path.with_name(name)
 
 
+def os_problem(e: OSError, where: Path) -> str:
+    """``e`` as "<file>: <problem>" (``[Errno 13] Permission denied: '...'`` becomes
+    "<file>: permission denied"); the file is the one written, not its temporary twin, and
+    ``where`` when the error names none (a write to an open file: the disk full). The one line
+    of a report or a scan's results that cannot be written, the command line's and the
+    dialogs'."""
+    file = Path(str(e.filename)) if e.filename else where
+    file = temp_target(file)  # AtomicFile writes a temporary file first
+    if isinstance(e, FileExistsError):  # the folder to make is a file
+        problem = "a file, not a folder"
+    else:
+        problem = (e.strerror or str(e)).strip().rstrip(".")
+    return f"{file}: {problem[:1].lower()}{problem[1:]}"
+
+
 class AtomicFile:
     """``path`` written through a temporary file beside it.
 

@@ -957,6 +957,7 @@ def _output_failed(e: OSError) -> int:
 def _main(argv: list[str], program: bool) -> int:
     gui = False  # the viewer: its window handles the stop signals while it is open
     command = ""
+    args: argparse.Namespace | None = None
     try:
         if argv and argv[0] in COMMANDS:
             args = build_parser().parse_args(argv)
@@ -1001,7 +1002,9 @@ def _main(argv: list[str], program: bool) -> int:
     except OSError as e:  # writing results: the disk is full, the folder went away
         if command and command not in RESULT_COMMANDS:
             return _output_failed(e)
-        _error(f"the scan failed: {e}; finished results are kept, run again to resume")
+        from forensic_viewer.scan.results import output_failed
+
+        _error(output_failed(e, getattr(args, "out", None) or Path.cwd()))
         return EXIT_SCAN_FAILED
     except SystemExit as e:  # argparse: usage errors exit 2 by themselves
         return int(e.code or 0)

@@ -98,7 +98,7 @@ from forensic_viewer.scan.lock import OutputLock
 from forensic_viewer.scan.pool import AUTO_JOBS, auto_jobs, cpu_cores, files_to_analyse
 from forensic_viewer.scan.refused import refused_by_headers, refused_line
 from forensic_viewer.scan.replay import ScanAnalysis, analysis_from_record
-from forensic_viewer.scan.results import ResultIndex, copies_line
+from forensic_viewer.scan.results import ResultIndex, copies_line, output_failed
 from forensic_viewer.scan.run import ScanSummary, named, scan_failed
 from forensic_viewer.scan.settings import ScanSettingsMismatch
 from forensic_viewer.scan.triage import TriageRow, triage_row
@@ -278,8 +278,10 @@ class ScanWorker(QThread):
                     self.mailbox.post("truth", *score_scan(job.out, truth, self._keys))
         except ScanSettingsMismatch as e:  # names the settings that differ
             self.mailbox.post("failed", str(e))
-        except (ForensicError, ValueError, OSError) as e:
+        except (ForensicError, ValueError) as e:
             self.mailbox.post("failed", str(e))
+        except OSError as e:  # the output folder full or gone: the command line's words
+            self.mailbox.post("failed", output_failed(e, job.out))
         except Exception as e:  # a bug: logged by the one hook, the dialog carries on
             sys.excepthook(*sys.exc_info())  # type: ignore[arg-type]
             self.mailbox.post("failed", scan_failed(e, job.folder))  # the command line's words

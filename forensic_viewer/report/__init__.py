@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from engine.files import temp_target
+from engine.files import os_problem
 from engine.types import Progress
 from forensic_viewer.report.build import (
     CancelFn,
@@ -79,19 +79,6 @@ def parse_formats(text: str | Iterable[str]) -> tuple[str, ...]:
     if bad or not wanted:
         raise ValueError(f"report formats are {', '.join(FORMATS)}, got {text!r}")
     return tuple(f for f in FORMATS if f in wanted or f == "json")
-
-
-def os_problem(e: OSError, where: Path) -> str:
-    """``e`` as "<file>: <problem>" (``[Errno 13] Permission denied: '...'`` becomes
-    "<file>: permission denied"); the file is the one written, not its temporary twin. The
-    command line's and the report dialog's one line when a report cannot be written."""
-    file = Path(str(e.filename)) if e.filename else where
-    file = temp_target(file)  # engine.files.AtomicFile writes a temporary file first
-    if isinstance(e, FileExistsError):  # the folder to make is a file
-        problem = "a file, not a folder"
-    else:
-        problem = (e.strerror or str(e)).strip().rstrip(".")
-    return f"{file}: {problem[:1].lower()}{problem[1:]}"
 
 
 def _writer(fmt: str, path: Path):  # -> HtmlWriter | PdfWriter | JsonWriter

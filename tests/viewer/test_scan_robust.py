@@ -188,7 +188,7 @@ def test_cli_a_failure_of_the_scan_itself_exits_3(
     monkeypatch.setattr(ResultLog, "append", disk_full)
     assert main([*base, "--out", str(tmp_path / "out")]) == EXIT_SCAN_FAILED
     err = capsys.readouterr().err
-    assert "No space left on device" in err and "Traceback" not in err
+    assert f"{tmp_path / 'out'}: no space left on device" in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1
 
 

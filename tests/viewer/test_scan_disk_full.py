@@ -1,0 +1,103 @@
+"""A scan whose output folder fills up in the middle of a run: the rows written are kept, one
+line names the folder and the problem, and running the scan again resumes.
+
+The line said ``the scan failed: [Errno 28] No space left on device`` (the batch dialog: the
+errno text alone), naming no folder: an analyst with several scans running did not know which
+disk was full. A write to an open file carries no file name, so the output folder is named.
+A full disk is simulated by the results log's write failing with ENOSPC after a torn half
+row, as the kernel leaves one; a real one (a 120 kB tmpfs) behaved the same.
+
+The checkpoint has random weights: these tests check plumbing, never that a finding is right.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from forensic_viewer.scan.results import ResultLog
+from tests.viewer.conftest import scan_cli, write_image
+
+ROWS_BEFORE_FULL = 2
+LINE_END = "finished results are kept, run again to resume"
+
+
+def evidence(tmp_path: Path) -> Path:
+    folder = tmp_path / "evidence"
+    folder.mkdir()
+    for i in range(4):
+        write_image(folder / f"f{i}.png", 40, 48, seed=i)
+    return folder
+
+
+def fill_disk_after(monkeypatch: pytest.MonkeyPatch, rows: int) -> Callable[[], None]:
+    """The results log's writes fail with ENOSPC once ``rows`` rows are written, the failing
+    row half written (a torn last line, as a full disk leaves it); returns what frees space."""
+    append = ResultLog.append
+    written = 0
+
+    def append_until_full(self: ResultLog, record: Any) -> dict[str, Any]:
+        nonlocal written
+        if written >= rows:
+            self._log.write(b'{"path": "f')  # a half row reaches the disk
+            self._log.flush()
+            raise OSError(errno.ENOSPC, "No space left on device")
+        written += 1
+        return append(self, record)
+
+    monkeypatch.setattr(ResultLog, "append", append_until_full)
+    return lambda: monkeypatch.setattr(ResultLog, "append", append)
+
+
+def rows_of(out: Path) -> list[dict[str, Any]]:
+    rows = []
+    for line in (out / "results.jsonl").read_text().splitlines():
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            pass  # the torn row
+    return rows
+
+
+def test_a_full_disk_ends_the_scan_in_one_line_naming_the_output_folder_and_resume_works(
+    tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    folder, out = evidence(tmp_path), tmp_path / "out"
+    free_space = fill_disk_after(monkeypatch, ROWS_BEFORE_FULL)
+    assert scan_cli(folder, out, tiny_checkpoint, "--jobs", "1") == 3
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        f"forensic-viewer: error: the scan failed: {out}: no space left on device; {LINE_END}"
+    ]
+    assert [r["path"] for r in rows_of(out)] == ["f0.png", "f1.png"]
+
+    free_space()
+    assert scan_cli(folder, out, tiny_checkpoint, "--jobs", "1") == 0
+    said = capsys.readouterr().out
+    assert "2 analysed, 2 already done, 0 failed of 4" in said
+    assert sorted(r["path"] for r in rows_of(out)) == [f"f{i}.png" for i in range(4)]
+    assert not [p for p in out.rglob("*") if ".tmp" in p.name]
+
+
+@pytest.mark.gui
+def test_the_batch_dialog_says_a_full_disk_in_the_command_lines_words(
+    qtbot, tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from forensic_viewer.gui.batch_dialog import BatchDialog
+
+    folder, out = evidence(tmp_path), tmp_path / "out"
+    fill_disk_after(monkeypatch, ROWS_BEFORE_FULL)
+    dialog = BatchDialog(models=[str(tiny_checkpoint)], device="cpu")
+    qtbot.addWidget(dialog)
+    dialog.folder.setText(str(folder))
+    dialog.out.setText(str(out))
+    dialog.jobs.setValue(1)  # in this process, where the full disk is simulated
+    dialog.start()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=60_000)
+    assert dialog.message.text() == (f"the scan failed: {out}: no space left on device; {LINE_END}")
+    assert [r["path"] for r in rows_of(out)] == ["f0.png", "f1.png"]
