@@ -13,8 +13,9 @@ the output folder; this module decides those names and reads and writes the pixe
   for triage tables, made while the file was decoded anyway.
 
 A relative path whose file name, with the suffix, would pass the file systems' limit on one
-name (:data:`NAME_MAX` bytes) is shortened (:func:`fitted_name`); the rows name every file, so
-readers never rebuild these names.
+name (:data:`NAME_MAX` bytes) is shortened (:func:`fitted_name`), and folders deeper than
+:data:`FOLDERS_MAX` bytes are mirrored as far as they fit (:func:`fitted_folders`); the rows
+name every file, so readers never rebuild these names.
 """
 
 from __future__ import annotations
@@ -46,21 +47,55 @@ THUMB_MIN_SIDE = 16
 
 
 NAME_MAX = 255  # bytes of one file name: ext4, XFS, Btrfs, APFS (NTFS: 255 UTF-16 units, fewer)
+# bytes of a key's folders that the output's file names repeat: with the output folder's own
+# path and the name they stay within the 4,096 bytes a path may have (Linux's PATH_MAX)
+FOLDERS_MAX = 2048
 
 
 def fitted_name(key: str, suffix: str) -> str:
     """``key`` + ``suffix``, the file name within :data:`NAME_MAX` bytes with what the atomic
-    writer adds for its temporary file (:data:`~engine.files.TEMP_ROOM`): a longer one (an evidence file whose name is near the limit, as a long
-    non-ASCII name soon is) keeps its beginning, cut at a character, then ``~`` and 16 hex
-    digits of the key's SHA-256 (two long names alike in their beginning stay apart) and the
-    suffix. Only the name is cut: the key's folders are the evidence's, within the limit."""
+    writer adds for its temporary file (:data:`~engine.files.TEMP_ROOM`): a longer one (an
+    evidence file whose name is near the limit, as a long non-ASCII name soon is) keeps its
+    beginning, cut at a character, then ``~`` and 16 hex digits of the key's SHA-256 (two long
+    names alike in their beginning stay apart) and the suffix. The key's folders are the
+    evidence's, within :data:`FOLDERS_MAX` bytes (:func:`fitted_folders`)."""
     folder, sep, name = key.rpartition("/")
+    folder = fitted_folders(folder)
     room = NAME_MAX - TEMP_ROOM - len(suffix.encode())
     if len(_raw(name)) <= room:
-        return key + suffix
-    tag = "~" + hashlib.sha256(_raw(key)).hexdigest()[:16]
-    cut = _raw(name)[: room - len(tag)].decode(errors="ignore")
-    return f"{folder}{sep}{cut}{tag}{suffix}"
+        return f"{folder}{sep}{name}{suffix}"
+    cut = _cut(name, room - len(_tag(key)))
+    return f"{folder}{sep}{cut}{_tag(key)}{suffix}"
+
+
+def fitted_folders(folder: str) -> str:
+    """A key's folders (``a/b/c``) as the output folder repeats them: each name within
+    :data:`NAME_MAX` bytes (a file system that allows longer, such as NTFS with 255 UTF-16
+    units, gives names this one refuses), and the whole within :data:`FOLDERS_MAX`: the folders
+    that fit kept whole, the rest replaced by one named ``~`` and 16 hex digits of the folders'
+    SHA-256. A file deep in a seized folder tree had its map's path pass the system's limit
+    (4,096 bytes with the output folder's own path), and that one file stopped the scan."""
+    kept: list[str] = []
+    used = 0
+    for part in folder.split("/") if folder else []:
+        if len(_raw(part)) > NAME_MAX:
+            part = _cut(part, NAME_MAX - len(_tag(part))) + _tag(part)
+        used += len(_raw(part)) + 1
+        if used > FOLDERS_MAX - len(_tag(folder)) - 1:
+            kept.append(_tag(folder))
+            break
+        kept.append(part)
+    return "/".join(kept)
+
+
+def _tag(text: str) -> str:
+    """``~`` and 16 hex digits of ``text``'s SHA-256: what keeps two cut names apart."""
+    return "~" + hashlib.sha256(_raw(text)).hexdigest()[:16]
+
+
+def _cut(name: str, size: int) -> str:
+    """The beginning of ``name`` within ``size`` bytes, cut at a character."""
+    return _raw(name)[:size].decode(errors="ignore")
 
 
 def _raw(name: str) -> bytes:
