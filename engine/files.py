@@ -43,7 +43,12 @@ def open_regular(path: str | Path, *, follow_links: bool = True) -> BinaryIO:
     denied, a link loop); :func:`not_regular_reason` words the first two for a one-line
     error."""
     flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
-    fd = _open(path, flags | _no_follow(follow_links))
+    try:
+        fd = _open(path, flags | _no_follow(follow_links))
+    except OSError as e:
+        if e.errno == errno.ENXIO:  # a socket, or a device without its driver: never a file
+            raise NotRegularFile(errno.EINVAL, _NOT_REGULAR, str(path)) from e
+        raise
     try:
         check_regular(fd, path)
         return os.fdopen(fd, "rb")

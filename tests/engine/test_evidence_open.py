@@ -9,6 +9,7 @@ second read of the file, and the scan's hashing and content sniffing.
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -33,7 +34,14 @@ def _dev_null(path: Path) -> Path:
     return path
 
 
-ODD = {"fifo": _fifo, "dev-null link": _dev_null}
+def _socket(path: Path) -> Path:
+    """A Unix socket, as a seized system's folders hold them (its open fails with ENXIO)."""
+    with socket.socket(socket.AF_UNIX) as s:
+        s.bind(str(path))  # the socket file stays when the socket is closed
+    return path
+
+
+ODD = {"fifo": _fifo, "dev-null link": _dev_null, "socket": _socket}
 
 
 @posix
@@ -47,6 +55,18 @@ def test_open_evidence_refuses_what_is_not_a_regular_file_at_once(tmp_path: Path
     with pytest.raises(OSError):  # what the scan's readers catch
         sha256_of_file(path)
     assert content_suffix(path) is None
+
+
+@posix
+def test_a_socket_is_refused_in_the_words_of_a_pipe_not_as_a_missing_device(
+    tmp_path: Path,
+) -> None:
+    """A scan's row for a socket said "cannot be read (No such device or address)", the
+    errno text of its open, where a pipe's said what it is."""
+    path = _socket(tmp_path / "a.png")
+    with pytest.raises(EvidenceError) as e:
+        load_evidence(path)
+    assert str(e.value) == f"{path}: is not a regular file (a device, pipe or socket)"
 
 
 def test_open_evidence_reads_a_regular_file_and_refuses_a_folder(tmp_path: Path) -> None:
