@@ -103,7 +103,7 @@ from forensic_viewer.scan.run import ScanSummary, named, scan_failed
 from forensic_viewer.scan.settings import ScanSettingsMismatch
 from forensic_viewer.scan.triage import TriageRow, triage_row
 from forensic_viewer.scan.upgrade import up_to_date_keys, upgrade_lines
-from forensic_viewer.scan.walk import no_images_line, parse_types, scan_files, unread_line
+from forensic_viewer.scan.walk import Unread, no_images_line, parse_types, scan_files
 from forensic_viewer.wording import plain
 
 PROGRESS_INTERVAL = 0.1  # seconds between window-progress signals
@@ -240,9 +240,9 @@ class ScanWorker(QThread):
 
                 truth = read_truth(job.gt)
             left_out: list[Path] = []
-            unread: list[tuple[Path, str]] = []
+            unread: list[Unread] = []
             files = scan_files(job.folder, job.recursive, job.suffixes, job.out, left_out, unread)
-            unread_lines = [unread_line(p, why) for p, why in unread]
+            unread_lines = [u.line() for u in unread]
             masks: list[Path] = []
             if truth is not None:  # what the images are scored against, as scan --gt
                 from forensic_viewer.scan.groundtruth import without_masks
@@ -731,7 +731,7 @@ class BatchDialog(QDialog):
         if masks:
             passed += f" ({masks} ground-truth masks are passed over, not analysed as evidence)"
         if unread:  # a part of the evidence the scan does not see: the first named, all counted
-            more = f", and {len(unread) - 1} more folders" if len(unread) > 1 else ""
+            more = f", and {len(unread) - 1} more" if len(unread) > 1 else ""
             passed += f" ({unread[0]}{more})"
         earlier = (
             f", {done_before} of them finished by an earlier run into {self.output_folder()} "

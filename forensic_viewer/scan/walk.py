@@ -10,8 +10,9 @@ import hashlib
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
-from engine.files import open_evidence
+from engine.files import NotRegularFile, open_evidence
 from engine.io import IMAGE_SUFFIXES, is_image_name, sniff_format
 from forensic_viewer.scan.results import ResultIndex
 
@@ -39,38 +40,72 @@ def content_suffix(path: str | Path) -> str | None:
     pipe would wait forever). A BMP needs a known header size after its two-letter magic, so a text
     file that starts with "BM" is not taken for one."""
     try:
-        with open_evidence(path) as f:
-            head = f.read(_HEAD)
+        return read_suffix(path)
     except OSError:
         return None
+
+
+def read_suffix(path: str | Path) -> str | None:
+    """:func:`content_suffix`, raising the OSError of a file that cannot be read."""
+    with open_evidence(path) as f:
+        head = f.read(_HEAD)
     fmt = sniff_format(head)
     if fmt == "BMP" and int.from_bytes(head[14:18], "little") not in _BMP_HEADER_SIZES:
         return None
     return None if fmt is None else FORMAT_SUFFIXES[fmt]
 
 
+class Unread(NamedTuple):
+    """A folder, or a file not named like an image, that a scan's walk could not read: the
+    path, the reason (the system's words), whether it is a folder. :meth:`line` words it."""
+
+    path: Path
+    reason: str
+    folder: bool = True
+
+    def line(self) -> str:
+        """One line: the path, why, and what the scan does without it."""
+        what = "none of its files are scanned" if self.folder else "not known to be an image"
+        kind = "folder" if self.folder else "file"
+        return f"{self.path}: {kind} cannot be read ({self.reason}); skipped: {what}"
+
+
 def iter_images(
     folder: Path,
     recursive: bool,
     others: list[Path] | None = None,
-    unread: list[tuple[Path, str]] | None = None,
+    unread: list[Unread] | None = None,
 ) -> Iterator[Path]:
     """Image files below ``folder`` in a stable order: every file named like an image, and
     every other file whose content is one (:func:`content_suffix`).
 
     others: when given, every other file found is appended to it (what the scan leaves out,
     for the count it reports). unread: when given, every folder that could not be listed
-    (permission denied, a path beyond the system's limit, an I/O error of a damaged medium)
-    is appended to it with the reason, so that the scan can say which part of the evidence it
-    did not see; it went on with the rest. Symbolic links to folders are followed once: a
+    (permission denied, a path beyond the system's limit, an I/O error of a damaged medium),
+    and every file not named like an image whose first bytes could not be read (so not known
+    to be no image), is appended to it, so that the scan can say which part of the evidence
+    it did not see; it went on with the rest. A pipe, device or socket is passed over, as a
+    link to nothing is. Symbolic links to folders are followed once: a
     folder already visited (same device and inode) is skipped, so link loops end. Folders
     named like images are never taken as files.
     """
     seen: set[tuple[int, int]] = set()
 
-    def cannot_list(d: Path, e: OSError) -> None:
+    def cannot_list(d: Path, e: OSError, folder: bool = True) -> None:
         if unread is not None:
-            unread.append((d, (e.strerror or str(e)).strip()))
+            unread.append(Unread(d, (e.strerror or str(e)).strip(), folder))
+
+    def is_image(e: os.DirEntry[str]) -> bool | None:
+        """True: named like an image or one by content; None: its content cannot be read."""
+        if is_image_name(e.name):
+            return True
+        try:
+            return read_suffix(e.path) is not None
+        except (NotRegularFile, FileNotFoundError, IsADirectoryError):
+            return False  # no file's content: a pipe, a device, a link to nothing
+        except OSError as err:  # permission denied, an I/O error: not known to be no image
+            cannot_list(Path(e.path), err, folder=False)
+            return None
 
     def walk(d: Path) -> Iterator[Path]:
         try:
@@ -95,9 +130,11 @@ def iter_images(
                 is_dir = False  # listed by its name like any other, never silently dropped
             if is_dir:
                 subdirs.append(Path(e.path))
-            elif is_image_name(e.name) or content_suffix(e.path) is not None:
+                continue
+            image = is_image(e)
+            if image:
                 yield Path(e.path)
-            elif others is not None:
+            elif image is not None and others is not None:
                 others.append(Path(e.path))
         if recursive:
             for s in subdirs:
@@ -169,7 +206,7 @@ def scan_files(
     suffixes: Sequence[str] = IMAGE_SUFFIXES,
     exclude: Path | None = None,
     left_out: list[Path] | None = None,
-    unread: list[tuple[Path, str]] | None = None,
+    unread: list[Unread] | None = None,
 ) -> list[tuple[Path, str]]:
     """(path, key) of the images to scan below ``folder`` of one of the types ``suffixes``:
     by name, or for a file not named like an image, by content (:func:`content_suffix`;
@@ -180,8 +217,8 @@ def scan_files(
     scanned one, holds heatmap PNGs and thumbnails that must not become evidence.
     left_out: when given, every file below ``folder`` (outside ``exclude``) that is not an
     image by name or content is appended to it, so the scan can say how many it passed over.
-    unread: when given, every folder that could not be listed, with the reason
-    (:func:`iter_images`; :func:`unread_line` words it).
+    unread: when given, every folder, or file not named like an image, that could not be read
+    (:func:`iter_images`; :meth:`Unread.line` words it).
     """
     skip = exclude.resolve() if exclude is not None else None
 
@@ -190,7 +227,7 @@ def scan_files(
 
     wanted = {_SAME_TYPE.get(s, s) for s in suffixes}
     others: list[Path] = []
-    missed: list[tuple[Path, str]] = []
+    missed: list[Unread] = []
     files = []
     for p in iter_images(folder, recursive, others, missed):
         if not kept(p):
@@ -202,14 +239,8 @@ def scan_files(
     if left_out is not None:
         left_out.extend(p for p in others if kept(p))
     if unread is not None:
-        unread.extend((p, why) for p, why in missed if kept(p))
+        unread.extend(u for u in missed if kept(u.path))
     return files
-
-
-def unread_line(path: Path, reason: str) -> str:
-    """The one line of a folder a scan could not list (:func:`scan_files`' ``unread``): the
-    folder, why, and that the scan went on without its files."""
-    return f"{path}: folder cannot be read ({reason}); skipped: none of its files are scanned"
 
 
 def no_images_line(

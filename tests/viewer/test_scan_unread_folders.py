@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from forensic_viewer.scan.walk import scan_files
+from forensic_viewer.scan.walk import Unread, scan_files
 from tests.viewer.conftest import scan_cli, write_image
 
 PATH_MAX = 4096  # Linux's limit on a path given to a system call
@@ -74,10 +74,43 @@ def test_an_unreadable_sub_folder_is_named_with_its_reason_and_the_rest_listed(
     write_image(folder / "locked" / "hidden.png", 32, 32, seed=1)
     write_image(folder / "zz.png", 32, 32, seed=2)
     denied(monkeypatch, folder / "locked")
-    unread: list[tuple[Path, str]] = []
+    unread: list[Unread] = []
     files = scan_files(folder, recursive=True, unread=unread)
     assert [k for _, k in files] == ["a.png", "zz.png"]
-    assert unread == [(folder / "locked", "Permission denied")]
+    assert unread == [Unread(folder / "locked", "Permission denied", folder=True)]
+
+
+def test_an_unreadable_file_not_named_like_an_image_is_named_not_passed_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A photograph without a suffix (an app's cache) that the examiner may not read was
+    counted among the files "passed over, not images by name or content": a claim about its
+    content that nobody could check. It is named with its reason instead; a pipe is still
+    passed over, as no file's content."""
+    folder = tmp_path / "evidence"
+    folder.mkdir()
+    write_image(folder / "a.png", 32, 32)
+    write_image(folder / "cache0001", 32, 32, seed=1)
+    (folder / "notes.txt").write_text("no image")
+    os.mkfifo(folder / "pipe")
+    real_open = os.open
+
+    def open_denied(path: object, *args: object, **kw: object) -> int:
+        if Path(os.fspath(path)) == folder / "cache0001":  # type: ignore[arg-type]
+            raise PermissionError(13, "Permission denied", os.fspath(path))  # type: ignore[arg-type]
+        return real_open(path, *args, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "open", open_denied)
+    unread: list[Unread] = []
+    left_out: list[Path] = []
+    files = scan_files(folder, recursive=False, left_out=left_out, unread=unread)
+    assert [k for _, k in files] == ["a.png"]
+    assert unread == [Unread(folder / "cache0001", "Permission denied", folder=False)]
+    assert unread[0].line() == (
+        f"{folder / 'cache0001'}: file cannot be read (Permission denied); skipped: not known "
+        "to be an image"
+    )
+    assert sorted(p.name for p in left_out) == ["notes.txt", "pipe"]
 
 
 def test_a_folder_beyond_the_path_limit_is_named_not_dropped(tmp_path: Path) -> None:
@@ -86,10 +119,10 @@ def test_a_folder_beyond_the_path_limit_is_named_not_dropped(tmp_path: Path) -> 
     image = write_image(tmp_path / "a.png", 32, 32)
     too_deep = deep_folder(folder, image)
     write_image(folder / "b.png", 32, 32, seed=1)
-    unread: list[tuple[Path, str]] = []
+    unread: list[Unread] = []
     files = scan_files(folder, recursive=True, unread=unread)
     assert [k for _, k in files] == ["b.png"]
-    assert unread == [(too_deep, "File name too long")]
+    assert unread == [Unread(too_deep, "File name too long", folder=True)]
 
 
 def test_an_unreadable_output_folder_inside_the_scanned_one_is_not_reported(
@@ -100,7 +133,7 @@ def test_an_unreadable_output_folder_inside_the_scanned_one_is_not_reported(
     (folder / "out").mkdir(parents=True)
     write_image(folder / "a.png", 32, 32)
     denied(monkeypatch, folder / "out")
-    unread: list[tuple[Path, str]] = []
+    unread: list[Unread] = []
     scan_files(folder, recursive=True, exclude=folder / "out", unread=unread)
     assert unread == []
 
