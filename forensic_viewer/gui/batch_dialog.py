@@ -150,6 +150,15 @@ class ScanJob:
         return command_record(argv, "viewer", differs=types_differ(self.suffixes))
 
 
+def unread_note(lines: list[str]) -> str:
+    """What the walk could not read (:class:`~forensic_viewer.scan.walk.Unread` lines), for the
+    dialog's one-line message: the first named, the others counted; "" when none."""
+    if not lines:
+        return ""
+    more = f", and {len(lines) - 1} more" if len(lines) > 1 else ""
+    return f" ({lines[0]}{more})"
+
+
 class ScanWorker(QThread):
     """Runs one scan (listing, model loading, analysis) off the GUI thread.
 
@@ -251,7 +260,7 @@ class ScanWorker(QThread):
             # no images: refused before the lock makes the output folder (nothing is left
             # behind) and before any model loads, as the command line does
             if not files:  # with the folders that could not be read, which may be why
-                raise ForensicError(None, "; ".join([self._no_images(bool(masks)), *unread_lines]))
+                raise ForensicError(None, self._no_images(bool(masks)) + unread_note(unread_lines))
             # every file over a limit by its size or header: refused as the command line
             # refuses it, before the lock and the models (scan/refused.py)
             if refusals := refused_by_headers(files, job.out):
@@ -730,9 +739,7 @@ class BatchDialog(QDialog):
         passed = f" ({left_out} other files are not images by name or content)" if left_out else ""
         if masks:
             passed += f" ({masks} ground-truth masks are passed over, not analysed as evidence)"
-        if unread:  # a part of the evidence the scan does not see: the first named, all counted
-            more = f", and {len(unread) - 1} more" if len(unread) > 1 else ""
-            passed += f" ({unread[0]}{more})"
+        passed += unread_note(unread or [])
         earlier = (
             f", {done_before} of them finished by an earlier run into {self.output_folder()} "
             "(skipped, unless changed since)"

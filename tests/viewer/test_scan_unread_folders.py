@@ -183,3 +183,38 @@ def test_the_batch_dialog_names_an_unreadable_folder_when_it_lists_the_files(
     assert len(said) == 1 and "\n" not in said[0]
     assert f"{folder / 'locked'}: folder cannot be read (Permission denied)" in said[0]
     assert dialog.summary.done == 1
+
+
+@pytest.mark.gui
+def test_a_folder_whose_only_images_cannot_be_read_is_refused_naming_why(
+    qtbot, tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing to scan because the folders holding the images cannot be read: the refusal
+    says so, in one line with the first of them and how many more."""
+    from forensic_viewer.gui.batch_dialog import BatchDialog
+
+    folder = tmp_path / "evidence"
+    for name in ("a", "b", "c"):
+        (folder / name).mkdir(parents=True)
+        write_image(folder / name / "x.png", 32, 32)
+    scandir = os.scandir
+
+    def listing(path: object = ".") -> object:
+        if Path(os.fspath(path)) != folder:  # type: ignore[arg-type]
+            raise PermissionError(13, "Permission denied", os.fspath(path))  # type: ignore[arg-type]
+        return scandir(path)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "scandir", listing)
+    dialog = BatchDialog(models=[str(tiny_checkpoint)], device="cpu")
+    qtbot.addWidget(dialog)
+    dialog.folder.setText(str(folder))
+    dialog.out.setText(str(tmp_path / "out"))
+    dialog.recursive.setChecked(True)
+    dialog.start()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=60_000)
+    text = dialog.message.text()
+    assert text.startswith(f"{folder}: no images to analyse") and "\n" not in text
+    assert text.endswith(
+        f"({folder / 'a'}: folder cannot be read (Permission denied); skipped: none of its "
+        "files are scanned, and 2 more)"
+    )
