@@ -52,7 +52,6 @@ import numpy as np
 
 from engine.errors import ForensicError
 from engine.files import (
-    AtomicFile,
     atomic_write,
     not_regular_reason,
     open_regular,
@@ -71,6 +70,7 @@ from engine.masks import (
 )
 from engine.masks import MASK_TAILS as MASK_TAILS
 from engine.masks import read_mask as engine_read_mask
+from forensic_viewer.scan.escaping import as_written, csv_file, csv_value, json_text
 from forensic_viewer.scan.maps import read_heatmap_png
 from forensic_viewer.scan.records import FileRecord
 from forensic_viewer.scan.results import CSV_NAME, ResultIndex
@@ -425,7 +425,7 @@ def evaluate_scan(out: Path, truth: TruthSource, keys: Sequence[str] | None = No
         appledouble,
         mask_warning,
     )
-    atomic_write(out / GT_NAME, json.dumps(result.to_json(), indent=1, ensure_ascii=False))
+    atomic_write(out / GT_NAME, json_text(result.to_json(), indent=1))
     add_csv_columns(out, files, errors)
     return result
 
@@ -507,11 +507,14 @@ def add_csv_columns(out: Path, files: Sequence[ImageTruth], errors: Mapping[str,
     path = out / CSV_NAME
     if not path.is_file():
         return
-    rows = list(csv.reader(io.StringIO(read_regular_text(path), newline="")))
+    text = read_regular_text(path)
+    rows = [[csv_value(c) for c in r] for r in csv.reader(io.StringIO(text, newline=""))]
     if not rows:
         return
     keep = [i for i, c in enumerate(rows[0]) if not c.startswith("gt.")]
-    by_key = {im.key: im for im in files}
+    # a name that is not UTF-8 reads back as the CSV holds it, \udcXX
+    by_key = {as_written(im.key): im for im in files}
+    errors = {as_written(k): why for k, why in errors.items()}
     names = list(dict.fromkeys(s.name for im in files for s in im.scores))
     header = [rows[0][i] for i in keep] + ["gt.mask", "gt.label", "gt.error", "gt.warning"]
     for n in names:
@@ -521,9 +524,8 @@ def add_csv_columns(out: Path, files: Sequence[ImageTruth], errors: Mapping[str,
     def cell(v: float | None) -> str:
         return "" if v is None else f"{v:.6f}"
 
-    with AtomicFile(path, "w", newline="", encoding="utf-8") as dst:
-        w = csv.writer(dst.file)
-        w.writerow(header)
+    with csv_file(path) as writerow:
+        writerow(header)
         for row in rows[1:]:
             key = row[0] if row else ""
             im = by_key.get(key)
@@ -542,7 +544,7 @@ def add_csv_columns(out: Path, files: Sequence[ImageTruth], errors: Mapping[str,
                         continue
                     cells += [cell(d[at][fig]) for fig, at in CSV_FIGURES]
                     cells.append(cell(d["pixel_auc"]))
-            w.writerow(cells)
+            writerow(cells)
 
 
 def appledouble_line(result: ScanTruth) -> str | None:

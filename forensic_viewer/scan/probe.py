@@ -30,6 +30,7 @@ from typing import Any
 from engine.files import atomic_write, read_regular_text
 from engine.probe import ORIGINAL, ProbeResult, ProbeRow
 from engine.types import Analysis
+from forensic_viewer.scan.escaping import json_text
 from forensic_viewer.scan.maps import fitted_name, save_heatmap_png
 from forensic_viewer.wording import OUT_OF_RANGE, plain, range_words
 
@@ -67,7 +68,7 @@ def write_probe(result: ProbeResult, out: Path) -> Path:
 
 def _write_table(path: Path, table: dict[str, Any]) -> Path:
     """A probe table as the JSON file every reader of probes reads (atomically)."""
-    return atomic_write(path, json.dumps(table, indent=2, ensure_ascii=False) + "\n")
+    return atomic_write(path, json_text(table, indent=2) + "\n")  # names not UTF-8: \udcXX
 
 
 def scan_probe_name(key: str) -> str:

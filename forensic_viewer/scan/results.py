@@ -6,7 +6,6 @@ read, is :mod:`forensic_viewer.scan.records`; the folder layout is in ``docs/RES
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import os
@@ -17,6 +16,7 @@ from typing import IO, Any, BinaryIO
 from engine.analyses import Level
 from engine.errors import ForensicError
 from engine.files import AtomicFile, not_regular_reason, open_append, open_regular, os_problem
+from forensic_viewer.scan.escaping import csv_file
 from forensic_viewer.scan.records import (
     SUMMARY_FIELDS,
     AnalysisRecord,
@@ -440,12 +440,9 @@ def write_csv(
     cols.append("faces")
     cols += [f"faces.{m}.score_max" for m in [*models, *face_models]]
     cols += [f"analysis.{a}.{k}" for a in analyses for k in ANALYSIS_FIGURES.get(a, ())]
-    # errors=: a file name that is not UTF-8 (its bytes as surrogates) is written \udcXX
-    with AtomicFile(
-        out / CSV_NAME, "w", newline="", encoding="utf-8", errors="backslashreplace"
-    ) as dst:
-        w = csv.writer(dst.file)
-        w.writerow(cols)
+    # a file name that is not UTF-8 is written \udcXX; a formula-like cell quoted ('=...)
+    with csv_file(out / CSV_NAME) as writerow:
+        writerow(cols)
         for r in records:
             error = error_naming_file(r.error, r.file) if r.error else ""  # as reports do
             row: list[Any] = [r.path, r.sha256 or "", copies.get(r.path, ""), r.status, error]
@@ -476,4 +473,4 @@ def write_csv(
                 row.append(f"{max(face_scores):.6f}" if face_scores else "")
             for a in analyses:
                 row += analysis_figure_cells(a, r.analysis(a))
-            w.writerow(row)
+            writerow(row)
