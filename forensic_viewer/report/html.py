@@ -21,7 +21,8 @@ its folder of images.
 - Every string that comes from a file name, metadata, a checkpoint or the examiner goes through
   :func:`esc` (``html.escape`` with quotes), in text and in attributes alike; control and bidi
   control characters in it are shown as ``[U+202E]`` (as in the PDF), so a file name cannot
-  reorder what is printed around it.
+  reorder what is printed around it. A link or image source names a file of the report's own
+  (never a scheme) through :func:`href`, percent-encoded: the report's name may hold ``#``.
 - A file's Metadata, folded on screen, prints open: a ``<details class="fold">`` holds only
   its summary and the table after it (``class="folded"``) is hidden by CSS while that is
   closed, except in print. No script: the CSP forbids one, and a browser or PDF converter
@@ -41,6 +42,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TextIO
+from urllib.parse import quote
 
 from forensic_viewer.report import text as T
 from forensic_viewer.report.build import STOPPED_HEADING, Figure, ItemFigures, Overview
@@ -112,6 +114,14 @@ def esc(value: object) -> str:
     return html.escape(marked(value), quote=True)
 
 
+def href(path: str) -> str:
+    """A relative link (``href``, ``src``) to ``path``, a file of the report's: percent-encoded,
+    so that a name with ``#``, ``?``, ``%`` or a space (the report's name is the user's, or the
+    evidence file's) is that file, not a file and a fragment; a name that is not UTF-8 by its
+    bytes. Never a scheme: ``path`` is relative."""
+    return esc(quote(path, safe="/", errors="surrogateescape"))
+
+
 def data_uri(data: bytes, mime: str) -> str:
     return f"data:{mime};base64,{base64.b64encode(data).decode('ascii')}"
 
@@ -161,8 +171,8 @@ class HtmlWriter(TextReportFile):
         (self._tmp_folder / file).write_bytes(data)
         sha = hashlib.sha256(data).hexdigest()
         self._sums.append(f"{sha}  {file}\n")
-        where = file if self._page is not None else f"{esc(self.folder.name)}/{file}"
-        return f'src="{where}" data-sha256="{sha}" loading="lazy"'
+        where = file if self._page is not None else f"{self.folder.name}/{file}"
+        return f'src="{href(where)}" data-sha256="{sha}" loading="lazy"'
 
     def _page_name(self, index: int) -> str:
         """The page of NAME_files/ that holds file ``index``'s section."""
@@ -178,7 +188,7 @@ class HtmlWriter(TextReportFile):
 
     def _page_nav(self, number: int, pages: int) -> str:
         """Links of page ``number`` of ``pages``: the report's file, the page before, after."""
-        links = [f'<a href="../{esc(self.path.name)}">report and summary</a>']
+        links = [f'<a href="{href(f"../{self.path.name}")}">report and summary</a>']
         if number > 1:
             links.append(f'<a href="page-{number - 1:04d}.html">previous page</a>')
         if number < pages:
@@ -202,7 +212,7 @@ class HtmlWriter(TextReportFile):
         self._w(f"<p>{esc(ov.source.title)}</p>\n")
         if ov.alerts:
             self._w(
-                f'<p class="bad"><a href="../{esc(self.path.name)}#integrity-alert">'
+                f'<p class="bad"><a href="{href(f"../{self.path.name}")}#integrity-alert">'
                 "EVIDENCE INTEGRITY ALERT: see the report's first section</a></p>\n"
             )
         self._w(f'<section id="items"><p class="caption">{esc(T.LEGEND_TEXT)}</p>\n')
@@ -322,7 +332,7 @@ class HtmlWriter(TextReportFile):
                 f'<img {self._src(thumb, "image/jpeg", "thumb")} alt="thumbnail">' if thumb else ""
             )
             tds = [f'<td class="thumb">{img}</td>', f"<td>{esc(cells[0])}</td>"]
-            page = f"{esc(self.folder.name)}/{self._page_name(i)}" if self.paged else ""
+            page = href(f"{self.folder.name}/{self._page_name(i)}") if self.paged else ""
             tds.append(f'<td><a href="{page}#item-{i + 1}">{esc(cells[1])}</a></td>')
             status_css = "" if row.status == "ok" else ' class="bad"'
             tds.append(f"<td{status_css}>{esc(cells[2])}</td>")
@@ -440,7 +450,7 @@ class HtmlWriter(TextReportFile):
             )
             for name, sha, first, last in self._pages:
                 self._w(
-                    f'<li><a href="{esc(self.folder.name)}/{name}" data-sha256="{sha}">'
+                    f'<li><a href="{href(f"{self.folder.name}/{name}")}" data-sha256="{sha}">'
                     f'files {first} to {last}</a> <span class="mono">SHA-256 {sha}</span></li>\n'
                 )
             self._w("</ul>")

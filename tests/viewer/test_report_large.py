@@ -63,6 +63,41 @@ def test_above_the_limit_the_html_names_image_files_that_exist_and_embeds_none(
     assert not folder.exists()
 
 
+def test_a_paged_html_report_links_its_folder_whatever_its_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The links and image sources of a paged report name ``NAME_files/``: a report named
+    ``case #7 50%`` (the dialog keeps # and %) linked ``case #7 50%_files/page-0001.html``,
+    which a browser reads as the file ``case `` and a fragment. Every link and source must
+    name, percent-decoded, a file that is there."""
+    from html.parser import HTMLParser
+    from urllib.parse import unquote, urlsplit
+
+    class Refs(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.refs: list[str] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            self.refs += [v or "" for k, v in attrs if k in ("href", "src")]
+
+    monkeypatch.setattr(H, "EMBED_LIMIT", 2)
+    monkeypatch.setattr(H, "PAGE_FILES", 2)
+    page = write_report(_items(3), tmp_path / "r", ["html"], basename="case #7 50%")["html"]
+    assert page.name == "case #7 50%.html"
+    checked = 0
+    for doc in [page, *sorted((tmp_path / "r" / "case #7 50%_files").glob("page-*.html"))]:
+        parser = Refs()
+        parser.feed(doc.read_text("utf-8"))
+        for ref in parser.refs:
+            parts = urlsplit(ref)
+            assert not parts.scheme and not parts.query, ref  # a file of the report's
+            if parts.path:
+                assert (doc.parent / unquote(parts.path)).is_file(), ref
+                checked += 1
+    assert checked >= 3 + 2 + 2  # thumbnails, pages listed, the pages' links back
+
+
 def test_a_cancelled_large_html_report_leaves_no_image_folder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
