@@ -5,6 +5,8 @@
   ground-truth pass, which rewrites the CSV, still finds such a file's row.
 - groundtruth.json and probe.json: a file name that is not UTF-8 no longer fails the whole
   ground-truth pass or probe (UnicodeEncodeError); it is written ``\\udcXX``.
+- the PDF: reportlab's Paragraph reads markup; a name such as ``<img src="/etc/...">`` is
+  printed, never obeyed (a guard: it held before this audit).
 """
 
 from __future__ import annotations
@@ -146,3 +148,39 @@ def test_probe_of_a_file_whose_name_is_not_utf8_writes_its_table(
     table = json.loads((out / "probe.json").read_text("utf-8"))
     assert os.fsdecode(NOT_UTF8) in json.dumps(table, ensure_ascii=False)
     assert "\x1b" not in capsys.readouterr().out
+
+
+def _pdf_images(path: Path) -> int:
+    from pypdf import PdfReader
+
+    return sum(len(page.images) for page in PdfReader(str(path)).pages)
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        '<img src="{local}" width="300" height="300"/>',  # would read a local file into the PDF
+        "<b>unclosed <font name='nope'>",  # would fail the whole report's layout
+        '<a href="javascript:alert(1)">x</a>&bogus;<br/>',
+    ],
+)
+def test_pdf_prints_markup_in_a_file_name_as_text(tmp_path: Path, markup: str) -> None:
+    """reportlab's Paragraph reads its text as markup: every file name and metadata string
+    reaches it escaped (report/fonts.py's para_text), so the name is printed, the local image
+    it names is not embedded and the report builds."""
+    from pypdf import PdfReader
+
+    from forensic_viewer.report import write_report
+    from tests.viewer.test_report_audit import heatmap_item
+
+    local = write_rgb(tmp_path / "local.png", 64, 64, seed=9)
+    name = markup.replace("{local}", str(local)) + ".png"
+    item = heatmap_item(name, 24, 24)
+    item.evidence["metadata"] = {"EXIF:ImageDescription": name}
+    hostile = write_report([item], tmp_path / "hostile", ["pdf"])["pdf"]
+    plain_ = write_report([heatmap_item("plain.png", 24, 24)], tmp_path / "plain", ["pdf"])["pdf"]
+    assert _pdf_images(hostile) == _pdf_images(plain_)
+    pages = PdfReader(str(hostile)).pages
+    assert not any("/Annots" in page for page in pages)  # no link made from the name
+    text = " ".join(p.extract_text() for p in pages)
+    assert markup.split(">")[0].replace("{local}", str(local)) in text.replace("\n", "")
