@@ -51,7 +51,7 @@ from forensic_viewer.casework import add_audit_parser, add_case_arg, cmd_audit
 from forensic_viewer.cli_progress import ProgressBar
 from forensic_viewer.cli_table import TABLE_LIMIT, print_table, table_checks, table_summary
 from forensic_viewer.scan.lock import OutputLock, ScanFailed
-from forensic_viewer.wording import plain
+from forensic_viewer.wording import plain, plain_lines
 
 COMMANDS = ("analyze", "scan", "probe", "models", "selftest", "audit")
 
@@ -851,9 +851,9 @@ def cmd_models(args: argparse.Namespace) -> int:
                     return 0
                 card = _card_text(e.path.with_suffix(".md"), "its header follows")
                 if card is not None:
-                    print(card)
+                    print(plain_lines(card))
                 elif e.meta is not None:
-                    print(_header_summary(e.path, e.meta))
+                    print(plain_lines(_header_summary(e.path, e.meta)))
                     print("\nIts header (JSON; alone with --json):")
                     print(json.dumps(header, indent=2))
                 return 0
@@ -868,7 +868,7 @@ def cmd_models(args: argparse.Namespace) -> int:
                         raise UsageError(
                             f"{e.path}: cannot be read: {_why_unreadable(err)}"
                         ) from None
-                print(card)
+                print(plain_lines(card))
                 return 0
         raise UsageError(f"no checkpoint or ensemble named '{args.name}'")
     print("Architectures:")
@@ -886,16 +886,19 @@ def cmd_models(args: argparse.Namespace) -> int:
             for k, v in metrics.items()
             if isinstance(v, float | int) and not isinstance(v, bool)
         )
-        print(f"  {e.name:<24} {e.meta.architecture:<20} {e.origin:<8} {e.path}")
-        print(f"  {'':<24} θ {e.meta.decision.threshold:.4g} ({e.meta.decision.provenance})")
+        # a checkpoint's name, path and header are the user's files: escapes shown, not obeyed
+        name, arch = plain(e.name), plain(e.meta.architecture)
+        provenance = plain(e.meta.decision.provenance)
+        print(f"  {name:<24} {arch:<20} {e.origin:<8} {plain(e.path)}")
+        print(f"  {'':<24} θ {e.meta.decision.threshold:.4g} ({provenance})")
         if figs:  # the training run's own validation split (report/text.py says why it matters)
             print(f"  {'':<24} training-run validation split: {figs}")
     if listing.ensembles:
         print("\nEnsembles:")
         for e in listing.ensembles:
-            print(f"  {e.name:<24} {e.path}")
+            print(f"  {plain(e.name):<24} {plain(e.path)}")
     for line in listing.problems:
-        print(f"  unreadable: {line}", file=sys.stderr)
+        print(f"  unreadable: {plain(line)}", file=sys.stderr)
     return 0
 
 

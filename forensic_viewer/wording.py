@@ -36,6 +36,12 @@ def plain(text: object, limit: int = 1000) -> str:
     return out + ("…" if len(s) > limit else "")
 
 
+def plain_lines(text: object) -> str:
+    """Text of several lines (a model card, a file the user keeps) for a terminal: each line
+    as :func:`plain` writes it, uncapped, the line breaks kept."""
+    return "\n".join(plain(line, len(line)) for line in str(text).split("\n"))
+
+
 def marked(text: object, keep: str = "\n\t") -> str:
     """``text`` with every :func:`hidden` character but those in ``keep`` shown as
     ``[U+XXXX]``: how the reports (HTML and PDF alike) print file names, metadata and notes."""

@@ -184,3 +184,32 @@ def test_pdf_prints_markup_in_a_file_name_as_text(tmp_path: Path, markup: str) -
     assert not any("/Annots" in page for page in pages)  # no link made from the name
     text = " ".join(p.extract_text() for p in pages)
     assert markup.split(">")[0].replace("{local}", str(local)) in text.replace("\n", "")
+
+
+def test_models_prints_names_and_cards_with_escape_sequences_shown_not_obeyed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``forensic-viewer models`` printed the user's checkpoint names, the unreadable ones'
+    lines and a model card as they are: a model folder handed on with ``x\\x1b[2J.md`` cleared
+    the examiner's terminal. They are printed as the scan prints file names (``\\x1b``), a card
+    keeping its lines."""
+    from forensic_viewer.cli import main
+
+    user = tmp_path / "user"
+    user.mkdir()
+    monkeypatch.setenv("FORENSIC_VIEWER_MODELS", str(user))
+    esc = "\x1b[31m\u202e"
+    from tests.conftest import make_tiny_checkpoint
+
+    make_tiny_checkpoint(user / f"mine{esc}.safetensors", name="mine")
+    (user / f"mine{esc}.md").write_text(f"# Card\n\n\x1b[2Jcleared {esc}\n", encoding="utf-8")
+    (user / f"bad{esc}.safetensors").write_bytes(b"junk")
+    assert main(["models"]) == 0
+    listing = capsys.readouterr()
+    assert main(["models", "mine"]) == 0
+    card = capsys.readouterr().out
+    for text in (listing.out, listing.err, card):
+        assert "\x1b" not in text and "\u202e" not in text
+    assert "mine\\x1b[31m\\u202e.safetensors" in listing.out
+    assert "bad\\x1b[31m\\u202e.safetensors" in listing.err
+    assert card.rstrip("\n").splitlines() == ["# Card", "", "\\x1b[2Jcleared \\x1b[31m\\u202e"]
