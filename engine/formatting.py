@@ -1,4 +1,7 @@
-"""How durations read, everywhere: the trainer's log, the training dialog, the batch dialog."""
+"""How durations read, everywhere: the trainer's log, the training dialog, the batch dialog;
+and how untrusted text (file names, metadata, a model card) reads on a terminal: :func:`plain`,
+:func:`plain_lines` (escape sequences and bidi controls shown as ``\\x1b``, ``\\u202e``, never
+obeyed), for both programs' command lines (``forensic_viewer.wording`` re-exports them)."""
 
 from __future__ import annotations
 
@@ -23,3 +26,37 @@ def estimate_remaining(elapsed: float, fraction: float, min_fraction: float = 0.
     if fraction < min_fraction or fraction >= 1.0 or elapsed < 0:
         return None
     return elapsed * (1.0 - fraction) / fraction
+
+
+# Characters that reorder the text around them without showing themselves: a file named
+# "photo\u202egpj.exe" displays as "photoexe.jpg". Python's str.isprintable() already rejects
+# them (category Cf); they are listed so that the rule does not hang on that detail.
+BIDI_CONTROLS = frozenset(
+    chr(c) for c in (0x061C, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+)
+
+
+def hidden(ch: str) -> bool:
+    """Whether ``ch`` would not show as itself: control and format characters (bidi controls
+    among them), separators other than the space, unassigned code points."""
+    return ch in BIDI_CONTROLS or not ch.isprintable()
+
+
+def _code(ch: str) -> str:
+    cp = ord(ch)
+    return f"\\x{cp:02x}" if cp <= 0xFF else f"\\u{cp:04x}" if cp <= 0xFFFF else f"\\U{cp:08x}"
+
+
+def plain(text: object, limit: int = 1000) -> str:
+    """``text`` as one printable line for a terminal or a widget: every :func:`hidden`
+    character (line breaks, escape sequences, bidi controls) written as its Python escape
+    (``\\x1b``, ``\\u202e``), length capped."""
+    s = str(text)
+    out = "".join(_code(ch) if hidden(ch) else ch for ch in s[:limit])
+    return out + ("…" if len(s) > limit else "")
+
+
+def plain_lines(text: object) -> str:
+    """Text of several lines (a model card, a file the user keeps) for a terminal: each line
+    as :func:`plain` writes it, uncapped, the line breaks kept."""
+    return "\n".join(plain(line, len(line)) for line in str(text).split("\n"))

@@ -29,6 +29,7 @@ from PIL import Image, UnidentifiedImageError
 
 from engine.errors import ForensicError
 from engine.files import is_listed, read_regular
+from engine.formatting import plain_lines
 from engine.masks import mask_key
 from trainer.data.records import (
     MASK_SUFFIXES,
@@ -340,6 +341,6 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         sys.stdout.write(json.dumps(result) + "\n")
     else:
-        print(format_report(result))
+        print(plain_lines(format_report(result)))  # a data set's names are untrusted
     sys.stdout.flush()
     return EXIT_OK if result["ok"] else EXIT_UNUSABLE

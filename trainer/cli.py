@@ -35,6 +35,7 @@ from engine.ending import (
     stop_words,
 )
 from engine.errors import ForensicError
+from engine.formatting import plain_lines
 from trainer.check import add_as_given_arg, add_check_parser
 from trainer.errors import UsageError
 from trainer.plan import DEFAULT_WINDOW, RESUME_NAME
@@ -483,7 +484,7 @@ def _main(argv: list[str] | None, program: bool) -> int:
                 raise ValueError(f"--nproc must be >= 1, got {args.nproc}")
             nodes.check()
         except ValueError as e:
-            print(f"forensic-train {args.command}: error: {e}", file=sys.stderr)
+            print(f"forensic-train {args.command}: error: {plain_lines(e)}", file=sys.stderr)
             return EXIT_USAGE
         return launch(given, args.nproc, nodes)
     t0 = time.monotonic()
@@ -531,10 +532,10 @@ def _main(argv: list[str] | None, program: bool) -> int:
                 return run_features(args)
         return _cmd_synth(args)
     except RunLocked as e:  # another trainer in --out: refused before reading or writing there
-        print(f"forensic-train {args.command}: error: {e}", file=sys.stderr)
+        print(f"forensic-train {args.command}: error: {plain_lines(e)}", file=sys.stderr)
         return EXIT_BUSY
     except (ForensicError, UsageError) as e:
-        print(f"forensic-train {args.command}: error: {e}", file=sys.stderr)
+        print(f"forensic-train {args.command}: error: {plain_lines(e)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt as e:  # Ctrl+C, or SIGTERM: Terminated
         if program:  # before the line: another signal must not cut it or the exit short
@@ -556,11 +557,11 @@ def _main(argv: list[str] | None, program: bool) -> int:
             return EXIT_FAILED
         raise
     except FloatingPointError as e:
-        print(f"forensic-train {args.command}: error: {e}", file=sys.stderr)
+        print(f"forensic-train {args.command}: error: {plain_lines(e)}", file=sys.stderr)
         return EXIT_FAILED
     except OSError as e:  # a file that cannot be written (a full or read-only disk)
         what = f"{e.filename}: {e.strerror}" if e.filename and e.strerror else str(e)
-        print(f"forensic-train {args.command}: error: {what}", file=sys.stderr)
+        print(f"forensic-train {args.command}: error: {plain_lines(what)}", file=sys.stderr)
         return EXIT_FAILED
 
 

@@ -294,3 +294,24 @@ def test_a_folder_whose_tampered_images_all_lack_masks_is_not_called_empty(
         "and there is no Au/ folder"
         for p in problems
     ), problems
+
+
+def test_file_names_with_escape_sequences_are_shown_not_obeyed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A data set is downloaded, so its file names are untrusted: ``check`` printed an image
+    named ``a\\x1b[2J.png`` (and a command's error line a checkpoint named so) as it is, which
+    cleared the terminal. They are printed as the viewer prints evidence names (``\\x1b``)."""
+    esc = "\x1b[2J\u202e"
+    root = make_folder(tmp_path / "d", 2, 1, seed=0, size=48)
+    (root / "Tp" / f"bad{esc}.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 20)
+    cli.main(["check", "--data", str(root)])
+    out, err = capsys.readouterr()
+    assert "bad\\x1b[2J\\u202e.png" in out
+    bad = tmp_path / f"bad{esc}.safetensors"
+    bad.write_bytes(b"junk")
+    assert cli.main(["eval", "--model", str(bad), "--data", str(root)]) == 2
+    out2, err2 = capsys.readouterr()
+    assert "bad\\x1b[2J\\u202e.safetensors: file is too short" in err2
+    for text in (out, err, out2, err2):
+        assert "\x1b" not in text and "\u202e" not in text

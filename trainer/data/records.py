@@ -45,6 +45,7 @@ from PIL import Image, UnidentifiedImageError
 
 from engine.errors import EvidenceError, ForensicError
 from engine.files import is_listed, not_regular_reason, open_regular, read_regular
+from engine.formatting import plain_lines
 from engine.io import IMAGE_SUFFIXES, load_evidence
 from engine.masks import (
     AUTHENTIC_FOLDERS,
@@ -115,7 +116,7 @@ class SkipLog:
     def print_summary(self) -> None:
         """:meth:`summary` on stderr at the end of a command, when there is anything to list."""
         if self.entries or self.mask_warnings:
-            print(self.summary(), file=sys.stderr)
+            print(plain_lines(self.summary()), file=sys.stderr)
 
 
 @contextlib.contextmanager
