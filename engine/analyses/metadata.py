@@ -6,7 +6,10 @@ Findings (rows of :class:`Finding`, each with a level and a note saying why it m
   CreatorTool and history agents naming editing software (a fixed list of editors below);
   camera firmware strings are shown as information only.
 - **dates**: EXIF DateTime (the file's last change) later than DateTimeOriginal (capture): a
-  camera writes both equal. XMP ModifyDate later than CreateDate likewise. Unparseable dates.
+  camera writes both equal; or earlier. XMP ModifyDate against CreateDate likewise. Compared in
+  UTC when both name their offset (EXIF's OffsetTime / OffsetTimeOriginal, XMP's own), else as
+  clock readings, and the finding says which (``_dates``). Unparseable dates and offsets,
+  shown as written.
 - **camera**: EXIF present but no camera Make/Model; no EXIF at all (stripped or re-encoded; in
   a format no camera writes, such as PNG, information only: the format says as much).
 - **gps**: a GPS position present (a checkable claim; also a privacy matter).
@@ -48,13 +51,21 @@ import io
 import re
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import timezone
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 from PIL import ExifTags, Image
 
+from engine.analyses._dates import (
+    EXIF_OFFSET_OF,
+    order_finding,
+    parse_exif_date,
+    parse_offset,
+    parse_xmp_date,
+    with_offset,
+)
 from engine.analyses._imaging import compare_thumbnail, open_stored, orient_rgb
 from engine.analyses.base import (
     Context,
@@ -126,8 +137,9 @@ EDITORS = (
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
-def clean(value: object, cap: int = VALUE_CAP) -> str:
-    """Untrusted metadata as safe display text: escaped, one line, capped at ``cap`` chars."""
+def clean(value: object, cap: int = VALUE_CAP, strip: bool = True) -> str:
+    """Untrusted metadata as safe display text: escaped, one line, capped at ``cap`` chars;
+    leading and trailing blanks dropped unless ``strip`` is False."""
     if isinstance(value, bytes):
         text = value[: cap * 4].decode("utf-8", errors="replace")
     elif isinstance(value, tuple | list):
@@ -148,7 +160,7 @@ def clean(value: object, cap: int = VALUE_CAP) -> str:
             out.append(f"\\u{ord(ch):04x}")
         else:
             out.append(ch)
-    safe = "".join(out).strip()
+    safe = "".join(out).strip() if strip else "".join(out)
     if len(safe) > cap or n > cap * 2:
         safe = safe[:cap] + f"… [{n} characters, cut]"
     return safe
@@ -157,16 +169,6 @@ def clean(value: object, cap: int = VALUE_CAP) -> str:
 def editor_in(text: str) -> str | None:
     low = text.lower()
     return next((e for e in EDITORS if e in low), None)
-
-
-def parse_exif_date(text: str) -> datetime | None:
-    text = text.strip().rstrip("\x00")
-    for fmt in ("%Y:%m:%d %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S"):
-        try:
-            return datetime.strptime(text[:19], fmt)
-        except ValueError:
-            continue
-    return None
 
 
 def _xmp_text(img: Image.Image) -> str | None:
@@ -273,42 +275,31 @@ def _exif_findings(img: Image.Image, p: MetadataParams) -> tuple[list[Finding], 
                     f"names editing software ({ed})" if ed else "camera firmware or other",
                 )
             )
-    shot = sub.get(0x9003)
-    changed = exif.get(0x0132)
-    for key, raw in (("DateTimeOriginal", shot), ("DateTime", changed)):
-        if raw is None or parse_exif_date(str(raw)) is not None:
+    dates = {}
+    for key, raw in (("DateTimeOriginal", sub.get(0x9003)), ("DateTime", exif.get(0x0132))):
+        if raw is None:
             continue
-        if set(str(raw).strip()) <= set("0: "):  # cameras whose clock was never set
-            rows.append(Finding("dates", f"EXIF {key}", clean(raw), Level.INFO, "clock not set"))
+        if (t := parse_exif_date(str(raw))) is not None:
+            dates[key] = (clean(raw), with_offset(t, _exif_offset(sub, key, rows)))
+        elif set(str(raw).strip("\x00")) <= set("0: "):  # cameras whose clock was never set
+            rows.append(
+                Finding("dates", f"EXIF {key}", _verbatim(raw), Level.INFO, "clock not set")
+            )
         else:
             rows.append(
-                Finding("dates", f"EXIF {key}", clean(raw), Level.NOTICE, "not a valid date")
+                Finding("dates", f"EXIF {key}", _verbatim(raw), Level.NOTICE, "not a valid date")
             )
-    if shot is not None and changed is not None:
-        t0, t1 = parse_exif_date(str(shot)), parse_exif_date(str(changed))
-        if t0 is not None and t1 is not None:
-            delta = (t1 - t0).total_seconds()
-            facts["modified_after_capture_s"] = delta
-            if delta > p.date_tolerance_s:
-                rows.append(
-                    Finding(
-                        "dates",
-                        "EXIF DateTime vs DateTimeOriginal",
-                        f"{clean(changed)} vs {clean(shot)}",
-                        Level.NOTICE,
-                        f"file changed {_span(delta)} after capture (a camera writes both equal)",
-                    )
-                )
-            elif delta < -p.date_tolerance_s:
-                rows.append(
-                    Finding(
-                        "dates",
-                        "EXIF DateTime vs DateTimeOriginal",
-                        f"{clean(changed)} vs {clean(shot)}",
-                        Level.NOTICE,
-                        "last change dated before the capture: clock or metadata edited",
-                    )
-                )
+    if len(dates) == 2:
+        row, delta, as_instants = order_finding(
+            "EXIF DateTime vs DateTimeOriginal",
+            dates["DateTime"],
+            dates["DateTimeOriginal"],
+            p.date_tolerance_s,
+            ("file changed", "capture", " (a camera writes both equal)"),
+        )
+        facts["modified_after_capture_s"] = delta
+        facts["dates_compared_in_utc"] = as_instants
+        rows += [row] if row else []
     if gps:
         lat, lon = gps.get(2), gps.get(4)
         where = (
@@ -328,12 +319,25 @@ def _exif_findings(img: Image.Image, p: MetadataParams) -> tuple[list[Finding], 
     return rows, facts
 
 
-def _span(seconds: float) -> str:
-    if seconds < 3600:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 86400 * 2:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.0f} days"
+def _verbatim(raw: object) -> str:
+    """An invalid date as written, its blanks kept and quoted (EXIF's "unknown" is spaces)."""
+    return f'"{clean(raw, strip=False)}"'
+
+
+def _exif_offset(sub: dict, key: str, rows: list[Finding]) -> timezone | None:
+    """The UTC offset EXIF 2.31 records for the date ``key`` (OffsetTime, OffsetTimeOriginal);
+    None when absent, blank or invalid (a notice for the last: the date is then compared as a
+    clock reading)."""
+    raw = sub.get(EXIF_OFFSET_OF[key])
+    if raw is None or not str(raw).strip(" :\x00"):
+        return None
+    offset = parse_offset(str(raw))
+    if offset is None:
+        name = ExifTags.TAGS.get(EXIF_OFFSET_OF[key], hex(EXIF_OFFSET_OF[key]))
+        rows.append(
+            Finding("dates", f"EXIF {name}", _verbatim(raw), Level.NOTICE, "not a valid UTC offset")
+        )
+    return offset
 
 
 def _other_findings(img: Image.Image) -> list[Finding]:
@@ -405,20 +409,16 @@ def _other_findings(img: Image.Image) -> list[Finding]:
             rows.append(Finding("xmp", f"XMP {name}", "present", Level.NOTICE, note))
     created, modified = _xmp_fields(xmp, "xmp:CreateDate"), _xmp_fields(xmp, "xmp:ModifyDate")
     if created and modified:
-        t0, t1 = (
-            parse_exif_date(created[0].replace("T", " ")),
-            parse_exif_date(modified[0].replace("T", " ")),
-        )
-        if t0 and t1 and (t1 - t0).total_seconds() > 60:
-            rows.append(
-                Finding(
-                    "dates",
-                    "XMP ModifyDate vs CreateDate",
-                    f"{clean(modified[0])} vs {clean(created[0])}",
-                    Level.NOTICE,
-                    f"modified {_span((t1 - t0).total_seconds())} after creation",
-                )
+        t0, t1 = parse_xmp_date(created[0]), parse_xmp_date(modified[0])
+        if t0 is not None and t1 is not None:
+            row, _, _ = order_finding(
+                "XMP ModifyDate vs CreateDate",
+                (clean(modified[0]), t1),
+                (clean(created[0]), t0),
+                60.0,
+                ("modified", "creation", ""),
             )
+            rows += [row] if row else []
     return rows
 
 
@@ -646,8 +646,11 @@ def _heif_items(
     # thumbnail is turned by the primary image's irot/imir (it was compared unturned);
     # 6: a HEIF thumbnail item by its own irot/imir alone, a notice when they differ from the
     # image's and only the image's match (none borrowed the image's: "matches");
-    # 7: a thumbnail of another aspect compared with the image's centre cropped to it too
-    version="7",
+    # 7: a thumbnail of another aspect compared with the image's centre cropped to it too;
+    # 8: dates compared in UTC by their offsets when both are recorded (they were compared as
+    # clock readings: 11:00 +02:00 read as after 10:30 +01:00), XMP ModifyDate before
+    # CreateDate flagged as EXIF's is, a date followed by other text invalid
+    version="8",
     description="metadata findings (editing software, dates, camera, GPS, XMP history) and "
     "the EXIF thumbnail (or a HEIF file's thumbnail items) compared with the image",
     needs_file=True,
