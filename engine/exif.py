@@ -6,13 +6,18 @@ characters and the whole at ``METADATA_TOTAL_CAP``; UserComment decoded by its c
 prefix; printable bytes as text, other short ones as hex; a binary value over
 ``METADATA_BINARY_SHOWN`` bytes (a MakerNote) as the size and SHA-256 of the whole value and,
 for a MakerNote, the file's Make (:func:`binary_value_text`); a rational as the
-fraction the file holds, never its float nor ``nan`` (:func:`exif_number_text`). Split from
+fraction the file holds, never its float nor ``nan`` (:func:`exif_number_text`). EXIF dates
+are read as the camera's clock readings they are, their UTC offset from the OffsetTime tags
+(:func:`parse_exif_date`, :func:`parse_offset`), for the metadata analysis and for reports,
+which label each date with its offset or as of an unknown zone. Split from
 ``engine/io.py``, which decodes the pixels and keeps the policy.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
+from datetime import datetime, timedelta, timezone
 
 from PIL import ExifTags, Image, TiffImagePlugin
 
@@ -133,3 +138,48 @@ def read_metadata(img: Image.Image) -> dict[str, str]:
     if "icc_profile" in img.info:
         out["info:icc_profile"] = f"{len(img.info['icc_profile'])} bytes"
     return out
+
+
+# --- dates ---------------------------------------------------------------------------------
+
+# EXIF 2.31, 4.6.5: "YYYY:MM:DD HH:MM:SS" and a NUL; some writers use "-" and "T"
+_EXIF_DATE = re.compile(r"(\d{4})[:-](\d\d)[:-](\d\d)[ T](\d\d):(\d\d):(\d\d)")
+_OFFSET = re.compile(r"([+-])(\d\d):(\d\d)")
+EXIF_OFFSET_OF = {"DateTime": 0x9010, "DateTimeOriginal": 0x9011, "DateTimeDigitized": 0x9012}
+
+
+def trimmed(text: str) -> str:
+    """A metadata value without the blanks and NUL padding around it."""
+    return text.strip().rstrip("\x00").strip()
+
+
+def parse_exif_date(text: str) -> datetime | None:
+    """An EXIF date as the clock reading it is (naive); None when it is not exactly one (a
+    blank "    :  :     ", "0000:00:00 00:00:00", an impossible day or hour, text after it)."""
+    m = _EXIF_DATE.fullmatch(trimmed(text))
+    if m is None:
+        return None
+    try:
+        return datetime(*(int(g) for g in m.groups()))  # type: ignore[misc]
+    except ValueError:
+        return None
+
+
+def parse_offset(text: str) -> timezone | None:
+    """An EXIF OffsetTime value (``+02:00``) as a zone; None when it is not one (blank, out of
+    range)."""
+    m = _OFFSET.fullmatch(trimmed(text))
+    if m is None:
+        return None
+    sign, hours, minutes = m.groups()
+    if int(minutes) > 59 or int(hours) > 23:
+        return None
+    span = timedelta(hours=int(hours), minutes=int(minutes))
+    return timezone(-span if sign == "-" else span)
+
+
+def offset_text(offset: timedelta) -> str:
+    """A UTC offset as ISO 8601 writes it: ``+02:00``, ``-03:30``."""
+    minutes = round(offset.total_seconds() / 60)
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"

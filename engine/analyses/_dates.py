@@ -16,49 +16,17 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 
 from engine.analyses.base import Finding, Level
+from engine.exif import offset_text, parse_offset, trimmed
 
-# EXIF 2.31, 4.6.5: "YYYY:MM:DD HH:MM:SS" and a NUL; some writers use "-" and "T"
-_EXIF_DATE = re.compile(r"(\d{4})[:-](\d\d)[:-](\d\d)[ T](\d\d):(\d\d):(\d\d)")
-_OFFSET = re.compile(r"([+-])(\d\d):(\d\d)")
 # XMP (ISO 16684-1, 8.2.1.1): YYYY-MM-DDThh:mm[:ss[.s+]][TZD]; a date without a time is not
 # compared (its precision is a day)
 _XMP_DATE = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)(?::(\d\d)(\.\d+)?)?(Z|[+-]\d\d:\d\d)?")
-EXIF_OFFSET_OF = {"DateTime": 0x9010, "DateTimeOriginal": 0x9011}  # OffsetTime, ...Original
-
-
-def _trimmed(text: str) -> str:
-    return text.strip().rstrip("\x00").strip()
-
-
-def parse_exif_date(text: str) -> datetime | None:
-    """An EXIF date as the clock reading it is (naive); None when it is not exactly one (a
-    blank "    :  :     ", "0000:00:00 00:00:00", an impossible day or hour, text after it)."""
-    m = _EXIF_DATE.fullmatch(_trimmed(text))
-    if m is None:
-        return None
-    try:
-        return datetime(*(int(g) for g in m.groups()))  # type: ignore[misc]
-    except ValueError:
-        return None
-
-
-def parse_offset(text: str) -> timezone | None:
-    """An EXIF OffsetTime value (``+02:00``) as a zone; None when it is not one (blank, out of
-    range)."""
-    m = _OFFSET.fullmatch(_trimmed(text))
-    if m is None:
-        return None
-    sign, hours, minutes = m.groups()
-    if int(minutes) > 59 or int(hours) > 23:
-        return None
-    span = timedelta(hours=int(hours), minutes=int(minutes))
-    return timezone(-span if sign == "-" else span)
 
 
 def parse_xmp_date(text: str) -> datetime | None:
     """An XMP date with a time: aware when it names its offset (``Z`` is UTC), else naive (a
     clock reading, zone unknown); None when it is not one or has no time of day."""
-    m = _XMP_DATE.fullmatch(_trimmed(text))
+    m = _XMP_DATE.fullmatch(trimmed(text))
     if m is None:
         return None
     y, mo, d, h, mi, s, frac, zone = m.groups()
@@ -83,13 +51,6 @@ def seconds_between(t0: datetime, t1: datetime) -> tuple[float, bool]:
     if t0.tzinfo is not None and t1.tzinfo is not None:
         return (t1 - t0).total_seconds(), True
     return (t1.replace(tzinfo=None) - t0.replace(tzinfo=None)).total_seconds(), False
-
-
-def offset_text(offset: timedelta) -> str:
-    """A UTC offset as ISO 8601 writes it: ``+02:00``, ``-03:30``."""
-    minutes = round(offset.total_seconds() / 60)
-    sign = "-" if minutes < 0 else "+"
-    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 def shown(raw: str, t: datetime) -> str:

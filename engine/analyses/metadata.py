@@ -58,14 +58,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import ExifTags, Image
 
-from engine.analyses._dates import (
-    EXIF_OFFSET_OF,
-    order_finding,
-    parse_exif_date,
-    parse_offset,
-    parse_xmp_date,
-    with_offset,
-)
+from engine.analyses._dates import order_finding, parse_xmp_date, with_offset
 from engine.analyses._imaging import compare_thumbnail, open_stored, orient_rgb
 from engine.analyses.base import (
     Context,
@@ -76,6 +69,7 @@ from engine.analyses.base import (
     Output,
     register_analysis,
 )
+from engine.exif import EXIF_OFFSET_OF, parse_exif_date, parse_offset
 from engine.heif import (
     DEPTH_TYPES,
     HeifItemError,

@@ -17,6 +17,9 @@ from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
+from PIL import ExifTags
+
+from engine.exif import EXIF_OFFSET_OF, offset_text, parse_exif_date, parse_offset
 from engine.io import MAKER_SHOWN, METADATA_BINARY_SHOWN, METADATA_VALUE_CAP, binary_value_text
 
 MAKER_NOTE = "EXIF:MakerNote"
@@ -153,8 +156,10 @@ def readable_value(key: str, text: str, meta: Mapping[str, Any]) -> str:
     """A recorded metadata value as a report prints it: exposure ``1/60 s``, aperture
     ``f/2.8``, focal length ``50 mm``, GPS angles in degrees, minutes and seconds with their
     hemisphere (``meta``'s reference tags) and in decimal degrees, the GPS time ``14:05:09
-    UTC``, other numbers short and exact where they can be (:func:`_plain`), tuples joined
+    UTC``, dates labelled with their zone (:func:`date_value`), other numbers short and exact where they can be (:func:`_plain`), tuples joined
     by commas; text, and numbers with a zero denominator, as recorded."""
+    if (dated := date_value(key, text, meta)) is not None:
+        return dated
     values = _numbers(text) if key.startswith("EXIF:") else None
     if not values:
         return text
@@ -176,3 +181,37 @@ def readable_value(key: str, text: str, meta: Mapping[str, Any]) -> str:
             else (f"{int(h):02d}:{int(m):02d}:{s:06.3f} UTC")
         )
     return ", ".join(_plain(v) for v in values)
+
+
+_SUBSEC_OF = {"DateTime": "SubsecTime", "DateTimeOriginal": "SubsecTimeOriginal"}
+_SUBSEC_OF["DateTimeDigitized"] = "SubsecTimeDigitized"
+
+
+def date_value(key: str, text: str, meta: Mapping[str, Any]) -> str | None:
+    """An EXIF date as written and what it is, never converted: the camera's clock reading
+    with its UTC offset from the OffsetTime tag that goes with it (``2021:05:01 11:00:00
+    (UTC+02:00, OffsetTimeOriginal)``), else ``(camera local time, zone unknown)``; its
+    SubsecTime tag's fraction named; a date that is not one quoted as written with why; the
+    GPS date as UTC, which it is by definition. None for any other key."""
+    if key == "EXIF:GPSDateStamp":
+        return f"{text} (UTC)" if parse_exif_date(f"{text} 00:00:00") else f'"{text}" (not a date)'
+    name = key.removeprefix("EXIF:")
+    if not key.startswith("EXIF:") or name not in EXIF_OFFSET_OF:
+        return None
+    if parse_exif_date(text) is None:
+        blank = set(text.strip("\x00")) <= set("0: ")
+        return f'"{text}" ({"clock not set" if blank else "not a valid date"}, as written)'
+    parts = []
+    sub = str(meta.get(f"EXIF:{_SUBSEC_OF[name]}") or "").strip()
+    if sub.isdigit():
+        parts.append(f"sub-second .{sub}")
+    offset_tag = ExifTags.TAGS[EXIF_OFFSET_OF[name]]
+    raw = str(meta.get(f"EXIF:{offset_tag}") or "")
+    offset = parse_offset(raw)
+    if offset is not None:
+        parts.insert(0, f"UTC{offset_text(offset.utcoffset(None))}, {offset_tag}")
+    else:
+        parts.insert(0, "camera local time, zone unknown")
+        if raw.strip(" :\x00"):
+            parts.insert(1, f'{offset_tag} "{raw}" not a UTC offset')
+    return f"{text} ({'; '.join(parts)})"

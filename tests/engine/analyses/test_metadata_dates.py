@@ -10,7 +10,8 @@ import pytest
 from PIL import Image
 
 from engine.analyses import Level, run_analysis
-from engine.analyses._dates import parse_exif_date, parse_offset, parse_xmp_date
+from engine.analyses._dates import parse_xmp_date
+from engine.exif import parse_exif_date, parse_offset
 from tests.engine.analyses.conftest import jpeg_bytes, make_exif, natural
 
 CAMERA = {0x010F: "Canon", 0x0110: "EOS"}
