@@ -57,7 +57,6 @@ import math
 import numbers
 import os
 import re
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -72,6 +71,7 @@ from engine import sizing
 from engine.decision import AGGREGATES, RULES
 from engine.errors import CheckpointError
 from engine.files import AtomicFile, not_regular_reason, open_regular
+from engine.formatting import time_text
 from engine.models.layers import state_mismatch
 from engine.models.registry import config_from_dict, config_to_dict, create_model, get_spec
 from engine.torchload import load_torch_file
@@ -336,7 +336,7 @@ def save_checkpoint(
         raise ValueError(f"checkpoint files end in .safetensors, got {path.name}")
     check_meta(meta, path)  # what loading would refuse is not written
     if not meta.created:
-        meta.created = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        meta.created = time_text()
     tensors = {}
     for k, v in model.state_dict().items():
         v = v.detach().cpu().contiguous()

@@ -1,9 +1,12 @@
 """How durations read, everywhere: the trainer's log, the training dialog, the batch dialog;
 and how untrusted text (file names, metadata, a model card) reads on a terminal: :func:`plain`,
 :func:`plain_lines` (escape sequences and bidi controls shown as ``\\x1b``, ``\\u202e``, never
-obeyed), for both programs' command lines (``forensic_viewer.wording`` re-exports them)."""
+obeyed), for both programs' command lines (``forensic_viewer.wording`` re-exports them); and
+how the product's own times are written in every file it writes (:func:`time_text`)."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 
 def format_duration(seconds: float | None) -> str:
@@ -60,3 +63,17 @@ def plain_lines(text: object) -> str:
     """Text of several lines (a model card, a file the user keeps) for a terminal: each line
     as :func:`plain` writes it, uncapped, the line breaks kept."""
     return "\n".join(plain(line, len(line)) for line in str(text).split("\n"))
+
+
+def time_text(when: float | None = None, timespec: str = "seconds") -> str:
+    """A time as every file the product writes records it: local time with its UTC offset, in
+    ISO 8601's extended format throughout (RFC 3339): ``2026-12-05T14:02:09+01:00``.
+
+    ``when``: seconds since 1970 (now when None); ``timespec`` as ``datetime.isoformat``'s.
+    The one writer of scan.json's times, the case's report times, locks, logs and checkpoints:
+    ``time.strftime("%z")`` wrote ``+0100``, the basic format beside an extended date, which
+    ISO 8601 does not allow and RFC 3339 parsers refuse. The case log (audit.jsonl) writes UTC
+    (``Z``) instead, its entries ordered across machines.
+    """
+    t = datetime.now() if when is None else datetime.fromtimestamp(when)
+    return t.astimezone().isoformat(timespec=timespec)

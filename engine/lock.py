@@ -32,13 +32,13 @@ import errno
 import json
 import os
 import socket
-import time
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from engine.errors import ForensicError
 from engine.files import check_regular, not_regular_reason, read_regular_text
+from engine.formatting import time_text
 
 _WIN_OFFSET = 1 << 30  # the byte locked on Windows: past the holder's JSON, which stays readable
 _RETRIES = 5  # times a lock is taken again when its file was replaced meanwhile
@@ -214,7 +214,7 @@ class FolderLock:
         holder = {
             "pid": os.getpid(),
             "host": socket.gethostname(),
-            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "started": time_text(),
             "command": self.command,
         }
         try:

@@ -47,6 +47,7 @@ from engine.ending import (
 from engine.ensemble import ENSEMBLE_SUFFIX
 from engine.errors import ForensicError
 from engine.files import not_regular_reason, open_append, read_regular_text
+from engine.formatting import time_text
 from forensic_viewer.casework import add_audit_parser, add_case_arg, cmd_audit
 from forensic_viewer.cli_progress import ProgressBar
 from forensic_viewer.cli_table import TABLE_LIMIT, print_table, table_checks, table_summary
@@ -359,7 +360,7 @@ def _log_traceback(out: Path, message: str) -> str:
 
     try:
         with open_append(out / SCAN_LOG, "a", encoding="utf-8", errors="backslashreplace") as f:
-            f.write(f"--- {time.strftime('%Y-%m-%dT%H:%M:%S%z')} {message}\n")
+            f.write(f"--- {time_text()} {message}\n")
             f.write(traceback.format_exc())
     except OSError:
         return ""

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import platform
 import sys
-import time
 from collections.abc import Mapping
 from importlib import metadata
 from typing import Any
+
+from engine.formatting import time_text
 
 APP_PACKAGE = "forensic-viewer"
 LIBRARIES = (
@@ -90,7 +91,7 @@ def environment() -> dict[str, Any]:
         "machine": platform.machine(),
         "cpu": cpu_description(),
         "libraries": {name: package_version(name) for name in LIBRARIES},
-        "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "time": time_text(),
     }
 
 

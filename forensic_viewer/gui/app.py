@@ -28,6 +28,7 @@ from engine.assembly import resolve_models
 from engine.devices import available_devices
 from engine.ending import exit_status, termination_signals
 from engine.errors import ForensicError
+from engine.formatting import time_text
 from engine.resources import resources_dir
 from forensic_viewer.audit import AuditError, AuditLog, case_dir_from, default_case_dir
 
@@ -42,12 +43,20 @@ def log_path() -> Path:
     return Path(base) / "forensic-viewer" / "viewer.log"
 
 
+class LogFormatter(logging.Formatter):
+    """The log's times as the product's files write them (:func:`engine.formatting.time_text`),
+    to the millisecond: logging's own ``2026-12-05 14:02:09,123`` named no zone."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        return time_text(record.created, "milliseconds")
+
+
 def setup_logging(path: Path | None = None) -> Path:
     """Log to a file (INFO and up) and to stderr (WARNING and up); returns the file's path."""
     path = path or log_path()
     root = logging.getLogger()
     root.setLevel(logging.INFO)
-    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(threadName)s]: %(message)s")
+    fmt = LogFormatter("%(asctime)s %(levelname)s %(name)s [%(threadName)s]: %(message)s")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handler: logging.Handler = logging.FileHandler(path, encoding="utf-8")

@@ -9,7 +9,6 @@ them, so memory does not grow with the number of files.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -21,6 +20,7 @@ from numpy.typing import NDArray
 from engine.ending import STOP_WORDS
 from engine.ensemble import general_provenance
 from engine.errors import ForensicError
+from engine.formatting import time_text
 from engine.types import Progress
 from forensic_viewer.environment import environment
 from forensic_viewer.report.figures import (
@@ -408,7 +408,7 @@ def overview(
         rows=rows,
         integrity=integrity,
         models=[*models.values(), *face_model_summaries(source.settings, judged)],
-        generated=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        generated=time_text(),
         export_environment=environment(),
         options=options,
         analyses=list(classic.values()),

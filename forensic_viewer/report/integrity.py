@@ -6,11 +6,11 @@ from ``model.py`` (the report's data), which re-exports both names.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from engine.formatting import time_text
 from forensic_viewer.scan.walk import digest_of_file
 
 IntegrityStatus = Literal["match", "mismatch", "unreadable", "not recorded"]
@@ -44,7 +44,7 @@ class Integrity:
 
 def verify_integrity(path: str | Path | None, recorded: str | None) -> Integrity:
     """Read the evidence file now and compare its SHA-256 with the one recorded at load."""
-    now = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    now = time_text()
     if not recorded:
         return Integrity(
             "not recorded",

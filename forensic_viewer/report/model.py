@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,6 +34,7 @@ from numpy.typing import NDArray
 
 from engine.errors import CheckpointError, EvidenceError, ForensicError
 from engine.files import not_regular_reason
+from engine.formatting import time_text
 from engine.io import load_evidence
 from engine.types import Analysis, ModelResult
 from forensic_viewer.audit import AuditStamp
@@ -432,7 +432,7 @@ class ReportItem:
                     "mismatch",
                     self.sha256,
                     ev.sha256,
-                    time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                    time_text(),
                     f"{self.file}: THE EVIDENCE FILE CHANGED during the export",
                 )
             return None, "the evidence is not shown: " + self.integrity.message

@@ -5,11 +5,11 @@ go, so the terminal and the rows show one line each (no Qt). Written by the one-
 from __future__ import annotations
 
 import logging
-import time
 from pathlib import Path
 from typing import IO
 
 from engine.files import open_append
+from engine.formatting import time_text
 from forensic_viewer.scan.results import opened_or_refused
 
 SCAN_LOG = "scan.log"
@@ -34,7 +34,7 @@ class ScanLog:
         log.info("%s (traceback in %s)", message, self.path)
         if self._f is None:
             self._f = self._append()  # closed by close()
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        stamp = time_text()
         self._f.write(f"--- {stamp} {message}\n{trace.rstrip()}\n")
         self._f.flush()
 

@@ -10,13 +10,13 @@ Ray scans alike. The file's fields: docs/RESULTS.md, "scan.json".
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.analyses import analysis_settings
 from engine.errors import ForensicError
 from engine.files import atomic_write, not_regular_reason, read_regular_text
+from engine.formatting import time_text
 from forensic_viewer.scan.results import SCAN_INFO
 
 if TYPE_CHECKING:
@@ -153,7 +153,7 @@ def earlier_runs(old: dict[str, Any]) -> dict[str, Any]:
 
 def now_text() -> str:
     """The time as scan.json's ``run`` records it (local time with its UTC offset)."""
-    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    return time_text()
 
 
 def stopped_run(out: Path) -> dict[str, Any] | None:

@@ -4,6 +4,8 @@ converted; the GPS date and time are UTC; a date that is not one is quoted as wr
 
 from __future__ import annotations
 
+import re
+import time
 from pathlib import Path
 
 import pytest
@@ -96,3 +98,48 @@ def test_the_viewers_metadata_panel_labels_dates_as_the_report_does(qtbot) -> No
     assert panel.value("EXIF:DateTimeOriginal") == (
         "2021:05:01 11:00:00 (UTC+02:00, OffsetTimeOriginal)"
     )
+
+
+# --- the product's own times ---------------------------------------------------------------
+
+RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{3})?[+-]\d\d:\d\d")
+
+
+@pytest.fixture
+def kathmandu(monkeypatch):
+    """Local time at UTC+05:45 (no daylight saving), so an offset is written, and how."""
+    monkeypatch.setenv("TZ", "Asia/Kathmandu")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_the_products_own_times_are_iso_8601_with_their_offset(tmp_path: Path, kathmandu) -> None:
+    """scan.json's run and environment times, the report's integrity check, locks, logs and
+    checkpoints wrote ``time.strftime("%z")``: ``2026-12-05T17:47:09+0545``, the basic offset
+    beside an extended date and time, which ISO 8601 does not allow and RFC 3339 parsers
+    (Python before 3.11's ``fromisoformat`` among them) refuse. Now ``+05:45``."""
+    import logging
+
+    from engine.lock import FolderLock, read_holder
+    from forensic_viewer.environment import environment
+    from forensic_viewer.gui.app import LogFormatter
+    from forensic_viewer.report.integrity import verify_integrity
+    from forensic_viewer.scan.settings import now_text
+
+    evidence = tmp_path / "e.bin"
+    evidence.write_bytes(b"x")
+    with FolderLock(tmp_path / "out", command="test") as lock:
+        started = read_holder(lock.path)["started"]
+    record = logging.LogRecord("t", logging.INFO, __file__, 1, "m", None, None)
+    stamps = [
+        now_text(),
+        environment()["time"],
+        verify_integrity(evidence, "0" * 64).checked_at,
+        started,
+        LogFormatter("%(asctime)s").format(record),
+    ]
+    for stamp in stamps:
+        assert RFC3339.fullmatch(stamp), stamp
+        assert stamp.endswith("+05:45"), stamp
