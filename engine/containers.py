@@ -42,6 +42,8 @@ class PngLayout:
     end: the offset just past the IEND chunk (None when the data ends before one).
     significant_bits: the sBIT chunk's bytes, the bits of each channel that the encoder's
         source held (empty without one), e.g. (12,) for 12-bit data in a 16-bit gray PNG.
+    modified: the tIME chunk's 7 bytes, the image's last modification in UTC (None without
+        one; Pillow drops the chunk).
     """
 
     width: int
@@ -51,6 +53,7 @@ class PngLayout:
     idat_bytes: int
     end: int | None = None
     significant_bits: tuple[int, ...] = ()
+    modified: bytes | None = None
 
     @property
     def raw_bytes(self) -> int:
@@ -69,6 +72,7 @@ def png_layout(data: bytes) -> PngLayout | None:
     idat = 0
     stop: int | None = None
     sbit: tuple[int, ...] = ()
+    modified: bytes | None = None
     while pos + 8 <= n:
         length = int.from_bytes(data[pos : pos + 4], "big")
         kind = data[pos + 4 : pos + 8]
@@ -84,6 +88,8 @@ def png_layout(data: bytes) -> PngLayout | None:
             idat += length
         elif kind == b"sBIT" and not sbit and not idat:  # before the image data (PNG spec)
             sbit = tuple(data[pos + 8 : end])
+        elif kind == b"tIME" and length == 7 and modified is None:
+            modified = data[pos + 8 : end]
         elif kind == b"IEND":
             stop = end + 4
             break
@@ -91,7 +97,8 @@ def png_layout(data: bytes) -> PngLayout | None:
     if ihdr is None:
         return None
     width, height, depth, colour = struct.unpack(">IIBB", ihdr[:10])
-    return PngLayout(width, height, depth, _PNG_CHANNELS.get(colour, 0), idat, stop, sbit)
+    channels = _PNG_CHANNELS.get(colour, 0)
+    return PngLayout(width, height, depth, channels, idat, stop, sbit, modified)
 
 
 # --- JPEG --------------------------------------------------------------------------------------

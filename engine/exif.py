@@ -96,8 +96,9 @@ def _maker(make: object) -> str:
     return " ".join(make.replace("\x00", " ").split())[:MAKER_SHOWN]
 
 
-def read_metadata(img: Image.Image) -> dict[str, str]:
-    """``img``'s EXIF and ``info`` entries as capped, readable text (see the module)."""
+def read_metadata(img: Image.Image, png_time: bytes | None = None) -> dict[str, str]:
+    """``img``'s EXIF and ``info`` entries as capped, readable text (see the module); a PNG's
+    tIME chunk (``png_time``, its 7 bytes, which Pillow drops) as ``PNG:tIME``."""
     out: dict[str, str] = {}
     total = 0
     maker = ""
@@ -137,6 +138,8 @@ def read_metadata(img: Image.Image) -> dict[str, str]:
             put(f"info:{key}", value)
     if "icc_profile" in img.info:
         out["info:icc_profile"] = f"{len(img.info['icc_profile'])} bytes"
+    if png_time is not None:
+        out[PNG_TIME] = png_time_text(png_time)
     return out
 
 
@@ -183,3 +186,20 @@ def offset_text(offset: timedelta) -> str:
     minutes = round(offset.total_seconds() / 60)
     sign = "-" if minutes < 0 else "+"
     return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+PNG_TIME = "PNG:tIME"
+
+
+def png_time_text(raw: bytes) -> str:
+    """A PNG tIME chunk (year, month, day, hour, minute, second; UTC by the PNG specification)
+    as ISO 8601 in UTC, ``2021-05-01T09:00:05Z``; fields out of range (a 13th month) written
+    as they are, with ``(not a valid date)``. The second may be 60, a leap second."""
+    year = int.from_bytes(raw[:2], "big")
+    month, day, hour, minute, second = raw[2:7]
+    text = f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}Z"
+    try:
+        datetime(year, month, day, hour, minute)
+    except ValueError:
+        return f"{text} (not a valid date)"
+    return text if second <= 60 else f"{text} (not a valid date)"

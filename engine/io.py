@@ -360,7 +360,7 @@ def _decode(
                 "the first page is marked a reduced-resolution copy of another image (TIFF "
                 "NewSubfileType), such as a raw file's preview: that preview is analysed"
             )
-        metadata = _metadata(img)
+        metadata = _metadata(img, png.modified if png is not None else None)
         if fmt == "HEIF":  # turned by libheif already: nothing left to apply (engine.heif)
             orientation = heif_orientation(img, metadata, warns)
             warns.append(HEIF_VERDICT_NOTE)

@@ -19,7 +19,7 @@ from typing import Any
 
 from PIL import ExifTags
 
-from engine.exif import EXIF_OFFSET_OF, offset_text, parse_exif_date, parse_offset
+from engine.exif import EXIF_OFFSET_OF, PNG_TIME, offset_text, parse_exif_date, parse_offset
 from engine.io import MAKER_SHOWN, METADATA_BINARY_SHOWN, METADATA_VALUE_CAP, binary_value_text
 
 MAKER_NOTE = "EXIF:MakerNote"
@@ -192,7 +192,9 @@ def date_value(key: str, text: str, meta: Mapping[str, Any]) -> str | None:
     with its UTC offset from the OffsetTime tag that goes with it (``2021:05:01 11:00:00
     (UTC+02:00, OffsetTimeOriginal)``), else ``(camera local time, zone unknown)``; its
     SubsecTime tag's fraction named; a date that is not one quoted as written with why; the
-    GPS date as UTC, which it is by definition. None for any other key."""
+    GPS date and a PNG's tIME as UTC, which they are by definition. None for any other key."""
+    if key == PNG_TIME and text.endswith("Z"):
+        return f"{text} (UTC: the image's last modification, the PNG's tIME)"
     if key == "EXIF:GPSDateStamp":
         return f"{text} (UTC)" if parse_exif_date(f"{text} 00:00:00") else f'"{text}" (not a date)'
     name = key.removeprefix("EXIF:")

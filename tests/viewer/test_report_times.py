@@ -4,8 +4,11 @@ converted; the GPS date and time are UTC; a date that is not one is quoted as wr
 
 from __future__ import annotations
 
+import io
 import re
+import struct
 import time
+import zlib
 from pathlib import Path
 
 import pytest
@@ -98,6 +101,30 @@ def test_the_viewers_metadata_panel_labels_dates_as_the_report_does(qtbot) -> No
     assert panel.value("EXIF:DateTimeOriginal") == (
         "2021:05:01 11:00:00 (UTC+02:00, OffsetTimeOriginal)"
     )
+
+
+def _png_with_time(path: Path, fields: tuple[int, ...]) -> Path:
+    """A real PNG with a tIME chunk (year, month, day, hour, minute, second) after IHDR."""
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(buf, "PNG")
+    data = buf.getvalue()
+    body = b"tIME" + struct.pack(">HBBBBB", *fields)
+    chunk = struct.pack(">I", 7) + body + struct.pack(">I", zlib.crc32(body))
+    path.write_bytes(data[:33] + chunk + data[33:])  # 8-byte signature + 25-byte IHDR
+    return path
+
+
+def test_a_pngs_time_is_recorded_and_shown_as_utc(tmp_path: Path) -> None:
+    """A PNG's tIME (its last modification, UTC by the specification) was dropped: Pillow
+    does not read it, and the metadata said nothing of when the file was last changed."""
+    meta = load_evidence(_png_with_time(tmp_path / "t.png", (2021, 5, 1, 9, 0, 5))).metadata
+    assert meta["PNG:tIME"] == "2021-05-01T09:00:05Z"
+    assert dict(metadata_values(meta))["PNG:tIME"] == (
+        "2021-05-01T09:00:05Z (UTC: the image's last modification, the PNG's tIME)"
+    )
+    bad = load_evidence(_png_with_time(tmp_path / "b.png", (2021, 13, 1, 9, 0, 5))).metadata
+    assert bad["PNG:tIME"] == "2021-13-01T09:00:05Z (not a valid date)"
+    assert dict(metadata_values(bad))["PNG:tIME"] == bad["PNG:tIME"]
 
 
 # --- the product's own times ---------------------------------------------------------------
