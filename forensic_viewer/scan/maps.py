@@ -10,7 +10,10 @@ the output folder; this module decides those names and reads and writes the pixe
   the row), named with the analysis's version so that a resume upgrading it writes the new map
   beside the old one, which its row names until the new row is appended (scan/upgrade.py);
 - ``thumbs/<relative path>.jpg``: a small JPEG of the evidence (long side :data:`THUMB_SIDE`)
-  for triage tables, made while the file was decoded anyway.
+  for triage tables, made while the file was decoded anyway;
+- ``maps.2/...`` and ``thumbs.2/...`` (the same names): a file analysed again whole (its bytes
+  changed, or the ensemble's analysis is of an older version) writes its new files where its
+  old row names none (:func:`unnamed`), and the old files go once the new row is appended.
 
 A relative path whose file name, with the suffix, would pass the file systems' limit on one
 name (:data:`NAME_MAX` bytes) is shortened (:func:`fitted_name`), and folders deeper than
@@ -23,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+from collections.abc import Collection
 from pathlib import Path
 
 import cv2
@@ -126,6 +130,22 @@ def face_map_name(key: str, model: str) -> str:
 def thumb_name(key: str) -> str:
     """Where the thumbnail of the file ``key`` goes, relative to the output folder."""
     return f"{THUMBS}/" + fitted_name(key, ".jpg")
+
+
+def unnamed(name: str, taken: Collection[str]) -> str:
+    """``name``, or when the row a new one replaces names it (``taken``), the same file in the
+    first of the folders ``maps.2``, ``maps.3``, ... (``thumbs.2``, ...) that no name of
+    ``taken`` is in: a whole re-analysis wrote its maps over the old ones before its row was
+    appended, so a scan killed in between left the old row (the old SHA-256) naming maps and a
+    thumbnail of the new bytes. The folder changes, never the file name, which stays within
+    :data:`NAME_MAX`; rows name every file, so readers follow."""
+    if name not in taken:
+        return name
+    top, sep, rest = name.partition("/")
+    n = 2
+    while (other := f"{top}.{n}{sep}{rest}") in taken:
+        n += 1
+    return other
 
 
 def heatmap_png(heatmap: NDArray[np.floating]) -> bytes:

@@ -94,7 +94,7 @@ from forensic_viewer.scan.run import (
     write_outcome,
 )
 from forensic_viewer.scan.settings import check_settings, now_text, scan_settings
-from forensic_viewer.scan.upgrade import Recorded, Stale, recorded_rows, unchanged
+from forensic_viewer.scan.upgrade import Recorded, Stale, named_files, recorded_rows, unchanged
 
 if TYPE_CHECKING:  # torch loads in the workers, never in the parent of a pool
     from multiprocessing.process import BaseProcess
@@ -877,7 +877,8 @@ class _Pool:
             self.problems.problem(message, trace)
         item = Prefetched(task.index, task.path, task.key, previous=task.previous)
         item.stale, item.whole = task.stale, task.whole  # counted when the bytes were the same
-        record = write_outcome(answer.outcome, self.out)
+        taken = named_files(self.results, task.key)  # the old row's files: never written over
+        record = write_outcome(answer.outcome, self.out, taken)
         self._report(append_record(self.results, item, record, self.problems, self.summary))
 
     def _lost(self, task: _Task, how: str, pid: int | str | None) -> None:

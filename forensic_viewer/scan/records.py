@@ -40,7 +40,7 @@ import dataclasses
 import json
 import math
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal, TypeAlias
@@ -67,6 +67,7 @@ from forensic_viewer.scan.maps import (
     heatmap_png,
     map_name,
     thumb_name,
+    unnamed,
 )
 
 
@@ -665,6 +666,35 @@ class FileRecord:
     def analysis(self, name: str) -> AnalysisRecord | None:
         return next((a for a in self.analyses if a.name == name), None)
 
+    def files(self) -> frozenset[str]:
+        """Every file of the output folder this row names: heatmaps (the ensemble's too), the
+        classic analyses' maps, face maps and the thumbnail."""
+        heat = [m.heatmap for m in (*self.models, self.ensemble) if m is not None]
+        maps = [a.map.file for a in self.analyses if a.map is not None]
+        return frozenset(f for f in (*heat, *maps, *self.face_maps.values(), self.thumbnail) if f)
+
+    def renamed(self, names: Mapping[str, str]) -> FileRecord:
+        """This row with each file it names that is a key of ``names`` named as its value."""
+
+        def heat(m: ModelRecord) -> ModelRecord:
+            return dataclasses.replace(m, heatmap=names.get(m.heatmap or "", m.heatmap))
+
+        def classic(a: AnalysisRecord) -> AnalysisRecord:
+            if a.map is None or a.map.file is None:
+                return a
+            return dataclasses.replace(
+                a, map=dataclasses.replace(a.map, file=names.get(a.map.file, a.map.file))
+            )
+
+        return dataclasses.replace(
+            self,
+            models=tuple(map(heat, self.models)),
+            ensemble=None if self.ensemble is None else heat(self.ensemble),
+            analyses=tuple(map(classic, self.analyses)),
+            face_maps={n: names.get(f, f) for n, f in self.face_maps.items()},
+            thumbnail=names.get(self.thumbnail or "", self.thumbnail),
+        )
+
     @classmethod
     def from_analysis(
         cls,
@@ -746,6 +776,9 @@ class ErrorRecord:
 
     def analysis(self, name: str) -> None:
         return None
+
+    def files(self) -> frozenset[str]:
+        return frozenset()
 
 
 ScanRecord: TypeAlias = FileRecord | ErrorRecord
@@ -882,13 +915,19 @@ class EncodedRecord:
         """The bytes of the files (what the maps and thumbnail cost to send)."""
         return sum(len(data) for _, data in self.files)
 
-    def write(self, out: Path) -> FileRecord:
+    def write(self, out: Path, taken: Collection[str] = ()) -> FileRecord:
         """Write the files under ``out`` (each atomically, maps before the thumbnail, all
-        before the row that names them); the record. Files of a row this one replaces that it
-        no longer names are removed only once it is appended (``run.append_record``)."""
+        before the row that names them); the record as written. ``taken``: the files the row
+        this one replaces names (:meth:`FileRecord.files`): none of them is written over, a
+        file of that name goes under another (:func:`~forensic_viewer.scan.maps.unnamed`),
+        so a scan killed before the new row is appended leaves the old row naming its own
+        files. Files of the old row that this one no longer names are removed only once it
+        is appended (``run.append_record``)."""
+        names = {name: unnamed(name, taken) for name, _ in self.files}
         for name, data in self.files:
-            atomic_write(out / name, data)
-        return self.record
+            atomic_write(out / names[name], data)
+        moved = {old: new for old, new in names.items() if old != new}
+        return self.record.renamed(moved) if moved else self.record
 
 
 def encode_result(

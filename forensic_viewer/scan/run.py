@@ -39,7 +39,7 @@ import signal
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Sized
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence, Sized
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -75,9 +75,9 @@ from forensic_viewer.scan.upgrade import (
     Rerun,
     Stale,
     Upgraded,
-    analysis_files,
     count_upgrade,
     encode_rerun,
+    named_files,
     not_upgraded,
     recorded_rows,
     remove_left_behind,
@@ -450,7 +450,8 @@ def _run_locked(
                 item.row = kept if isinstance(kept, FileRecord) else None
             try:
                 outcome = analyse_item(item, analyzer, progress, cancel, problems, analyses)
-                record = record_outcome(item, outcome, out, faces_checked, problems)
+                taken = named_files(results, item.key)  # the old row's: never written over
+                record = record_outcome(item, outcome, out, faces_checked, problems, taken)
             except Cancelled:
                 summary.cancelled = True
                 break
@@ -574,16 +575,13 @@ def record_outcome(
     out: Path,
     faces_checked: bool,
     problems: ScanLog,
+    taken: Collection[str] = (),
 ) -> ScanRecord:
-    """The record of what :func:`analyse_item` gave, with the heatmaps and ``item.thumb``
-    written under ``out`` (an error record as it is): :func:`encode_outcome`, then
-    :func:`write_outcome`, the two halves a pooled scan splits between its workers and the
-    process that writes.
-
-    Only an OSError from the file system while writing the files (the output folder is full
-    or gone: the scan's failure, not the file's) propagates.
-    """
-    return write_outcome(encode_outcome(item, outcome, faces_checked, problems), out)
+    """The record of what :func:`analyse_item` gave, its files written under ``out`` (none
+    over one of ``taken``): :func:`encode_outcome` then :func:`write_outcome`, the halves a
+    pooled scan splits between its workers and its writer. Only an OSError of the output
+    folder (full, gone: the scan's failure, not the file's) propagates."""
+    return write_outcome(encode_outcome(item, outcome, faces_checked, problems), out, taken)
 
 
 def encode_outcome(
@@ -624,13 +622,15 @@ def encode_outcome(
         return _failed(item, sha, message)
 
 
-def write_outcome(outcome: EncodedRecord | ErrorRecord, out: Path) -> ScanRecord:
-    """Write the files of an encoded outcome under ``out``; its record (an error record as
-    it is). An OSError here is the output folder's (full, gone) and propagates: the scan
-    fails, rows already written stay."""
+def write_outcome(
+    outcome: EncodedRecord | ErrorRecord, out: Path, taken: Collection[str] = ()
+) -> ScanRecord:
+    """Write an encoded outcome's files under ``out``, none over one the key's last row names
+    (``taken``: ``upgrade.named_files``); its record as written (an error record as it is). An
+    OSError here is the output folder's (full, gone): the scan fails, rows written stay."""
     if isinstance(outcome, ErrorRecord):
         return outcome
-    return outcome.write(out)
+    return outcome.write(out, taken)
 
 
 def csv_analyses(asked: Sequence[str], analyzer: Any) -> list[str]:
@@ -665,7 +665,7 @@ def append_record(
     """Append ``record`` to ``results`` and count it in ``summary``; the row as written. An
     upgrade's error on unchanged bytes appends nothing: the finished row stays (returned),
     counted as not upgraded. Old maps the new row does not name go once it is appended."""
-    before = analysis_files(results, item.key) if item.previous is not None else set()
+    before = named_files(results, item.key)
     upgrading = bool(item.stale) and record.sha256 is not None and record.sha256 == item.previous
     try:
         row = None if upgrading and isinstance(record, ErrorRecord) else results.append(record)

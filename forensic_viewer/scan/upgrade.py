@@ -223,30 +223,24 @@ def not_upgraded(upgraded: dict[str, Upgraded], stale: Stale, error: str) -> str
     return line
 
 
-def analysis_files(results: ResultIndex, key: str) -> set[str]:
-    """The classic analyses' map files the last row of ``key`` names (none for an error row,
-    or no row)."""
+def named_files(results: ResultIndex, key: str) -> frozenset[str]:
+    """The files (maps, face maps, thumbnail) the last row of ``key`` names (none for an
+    error row, or no row): what a new row of ``key`` must not write over
+    (:meth:`~forensic_viewer.scan.records.EncodedRecord.write`), and what
+    :func:`remove_left_behind` removes once it is appended."""
     if results.status(key) != "ok":
-        return set()
-    record = as_record(results.get(key))
-    assert isinstance(record, FileRecord)
-    return _map_files(record)
-
-
-def _map_files(record: ScanRecord) -> set[str]:
-    """The classic analyses' map files ``record`` names (none for an error row)."""
-    if not isinstance(record, FileRecord):
-        return set()
-    return {a.map.file for a in record.analyses if a.map is not None and a.map.file}
+        return frozenset()
+    return as_record(results.get(key)).files()
 
 
 def remove_left_behind(out: Path, before: Collection[str], record: ScanRecord) -> None:
-    """Remove the maps ``before`` (:func:`analysis_files` of the row ``record`` followed) that
+    """Remove the files ``before`` (:func:`named_files` of the row ``record`` followed) that
     ``record``, just appended, no longer names: an upgraded analysis's older version (its map
-    named by its version), or a map the new version no longer makes. Only after the append,
-    so that a scan killed at any moment leaves the last row naming maps that exist and are of
-    its versions; the new maps were written under their own names before it."""
-    for name in set(before) - _map_files(record):
+    named by its version), a map the new version no longer makes, the maps and thumbnail of a
+    file analysed again whole (its new ones written beside them), or of a row an error row
+    replaced. Only after the append, so that a scan killed at any moment leaves the last row
+    naming files that exist and are of its bytes and versions."""
+    for name in set(before) - record.files():
         with contextlib.suppress(OSError):  # a file left behind is untidy, never wrong
             (out / name).unlink(missing_ok=True)
 

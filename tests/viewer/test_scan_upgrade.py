@@ -30,7 +30,7 @@ from forensic_viewer.scan.run import run_scan
 from forensic_viewer.scan.upgrade import recorded_rows, upgrade_lines
 from tests.conftest import make_tiny_checkpoint, write_rgb
 from tests.viewer.conftest import scan_cli
-from tests.viewer.test_scan_pool import _folder, _rows, _same_output
+from tests.viewer.test_scan_pool import _folder, _rows, _same_output, _sha, _untimed
 from tests.viewer.test_scan_prefetch import files_of
 
 NAMES = ["a.png", "b.jpg", "c.png"]
@@ -151,8 +151,38 @@ def test_an_older_analysis_the_ensemble_uses_has_the_file_analysed_again(
     assert calls == {"networks": 3, "clone": 3, "ela": 3, "noise": 3}
     assert summary.upgraded["clone"].to_json()["reanalysed"] == 3
     assert "the ensemble's verdict uses it" in summary.upgraded["clone"].note
-    rows = _same_output(fresh, old)
+    rows = _same_content(fresh, old)
     assert {r["analyses"]["clone"]["provenance"]["version"] for r in rows.values()} == {now}
+
+
+def _same_content(one: Path, two: Path) -> dict[str, dict[str, Any]]:
+    """:func:`_same_output` for a folder ``two`` whose files were analysed again whole: their
+    new maps and thumbnails went beside the old ones (``maps.2/``, ``thumbs.2/``:
+    ``scan.maps.unnamed``), so each file a row or the CSV names is compared by its bytes, and
+    ``two`` holds no other map or thumbnail; the rows of ``two``."""
+
+    def by_content(out: Path) -> tuple[Any, str]:
+        rows = _rows(out)
+        names = {n: f"<{_sha(out / n)}>" for r in rows.values() for n in as_record(r).files()}
+        on_disk = {
+            p.relative_to(out).as_posix()
+            for sub in ("maps", "maps.2", "thumbs", "thumbs.2")
+            if (out / sub).is_dir()
+            for p in (out / sub).rglob("*")
+            if p.is_file()
+        }
+        assert on_disk == set(names)  # nothing left behind, nothing named is missing
+        text = json.dumps({k: _untimed(r) for k, r in rows.items()}, sort_keys=True)
+        csv = (out / "results.csv").read_text(encoding="utf-8")
+        for name, content in names.items():
+            text, csv = (
+                text.replace(json.dumps(name), json.dumps(content)),
+                csv.replace(name, content),
+            )
+        return json.loads(text), csv
+
+    assert by_content(one) == by_content(two)
+    return _rows(two)
 
 
 def test_worker_processes_run_only_the_older_analysis_too(
