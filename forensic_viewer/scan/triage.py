@@ -461,13 +461,16 @@ def load_thumbnail(
     out: Path, row: TriageRow, *, max_side: int = THUMB_SIDE, from_evidence: bool = True
 ) -> NDArray[np.uint8] | None:
     """Thumbnail [h, w, 3] uint8 RGB of a row: the one the scan wrote, else (when
-    ``from_evidence``) decoded again from the evidence file; None when neither works."""
+    ``from_evidence``) decoded again from the evidence file when its bytes still hash to the
+    row's SHA-256 (a file changed since would show pixels the row's figures are not of);
+    None when neither works."""
     img = read_thumbnail(out / (row.thumbnail or thumb_name(row.key)), max_side)
     if img is not None:  # None: missing or unreadable (a pipe named like it included)
         return img
     if from_evidence and row.file and row.status == "ok":
         try:
-            return thumbnail(load_evidence(row.file).pixels, max_side)
+            ev = load_evidence(row.file)
         except (EvidenceError, ForensicError, MemoryError):
             return None
+        return thumbnail(ev.pixels, max_side) if ev.sha256 == row.sha256 else None
     return None
