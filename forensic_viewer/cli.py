@@ -644,7 +644,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     scan whose files are all done has files, and resumes as before. A listing whose every file
     is over the file-size or pixel limit is refused then too, each file in its line
     (:func:`_refused_scan`)."""
-    from forensic_viewer.scan.walk import Unread, no_images_line, scan_files
+    from forensic_viewer.scan.walk import Unread, no_images_line, output_folders_line, scan_files
 
     folder: Path = args.folder
     if not folder.is_dir():
@@ -658,11 +658,19 @@ def cmd_scan(args: argparse.Namespace) -> int:
         # the output folder, when inside the scanned one, holds maps that are not evidence
         left_out: list[Path] = []
         unread: list[Unread] = []
+        outputs: list[Path] = []  # other scans' output folders in it: results, not evidence
         files = scan_files(
-            folder, args.recursive, exclude=args.out, left_out=left_out, unread=unread
+            folder,
+            args.recursive,
+            exclude=args.out,
+            left_out=left_out,
+            unread=unread,
+            outputs=outputs,
         )
         for skipped in unread:  # a part of the evidence not seen: each said
             print(plain(skipped.line()), file=sys.stderr)
+        if outputs:
+            print(plain(output_folders_line(folder, outputs)), file=sys.stderr)
         if left_out:  # said, so that a file the scan passed over is never a surprise
             print(
                 f"{plain(folder)}: {len(left_out)} file(s) passed over, not images by name or "

@@ -250,7 +250,10 @@ class ScanWorker(QThread):
                 truth = read_truth(job.gt)
             left_out: list[Path] = []
             unread: list[Unread] = []
-            files = scan_files(job.folder, job.recursive, job.suffixes, job.out, left_out, unread)
+            outputs: list[Path] = []  # other scans' output folders in it: not evidence
+            files = scan_files(
+                job.folder, job.recursive, job.suffixes, job.out, left_out, unread, outputs
+            )
             unread_lines = [u.line() for u in unread]
             masks: list[Path] = []
             if truth is not None:  # what the images are scored against, as scan --gt
@@ -278,7 +281,7 @@ class ScanWorker(QThread):
                     self.job = job = replace(job, jobs=auto_jobs(self._left, job.device))
                 self.mailbox.post(
                     "listed", len(files), len(left_out), len(files) - self._left, len(masks), job,
-                    unread_lines,
+                    unread_lines, len(outputs),
                 )  # fmt: skip
                 summary = self._scan(files, lock)
                 if truth is not None and not summary.cancelled:
@@ -728,6 +731,7 @@ class BatchDialog(QDialog):
         masks: int = 0,
         job: ScanJob | None = None,
         unread: list[str] | None = None,
+        outputs: int = 0,
     ) -> None:
         if job is not None:  # logged as the command line logs a scan: with its files counted
             self._announced = True
@@ -740,6 +744,8 @@ class BatchDialog(QDialog):
         if masks:
             passed += f" ({masks} ground-truth masks are passed over, not analysed as evidence)"
         passed += unread_note(unread or [])
+        if outputs:
+            passed += f" ({outputs} output folders of earlier scans are passed over, not evidence)"
         earlier = (
             f", {done_before} of them finished by an earlier run into {self.output_folder()} "
             "(skipped, unless changed since)"

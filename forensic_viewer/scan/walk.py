@@ -14,7 +14,8 @@ from typing import NamedTuple
 
 from engine.files import NotRegularFile, open_evidence
 from engine.io import IMAGE_SUFFIXES, is_image_name, sniff_format
-from forensic_viewer.scan.results import ResultIndex
+from forensic_viewer.scan.probe import PROBE_JSON, PROBE_MAPS
+from forensic_viewer.scan.results import RESULTS, SCAN_INFO, ResultIndex
 
 # The suffix a file of each allowed format would carry, for one whose name hides it.
 FORMAT_SUFFIXES = {
@@ -70,11 +71,24 @@ class Unread(NamedTuple):
         return f"{self.path}: {kind} cannot be read ({self.reason}); skipped: {what}"
 
 
+def is_output_folder(d: Path) -> bool:
+    """Whether ``d`` is an output folder of this program: a scan's or ``analyze --out``'s
+    (its ``scan.json`` and ``results.jsonl``) or a probe's (``probe.json`` and
+    ``probe-maps/``). Its maps and thumbnails are results, never evidence."""
+    try:
+        return ((d / SCAN_INFO).is_file() and (d / RESULTS).is_file()) or (
+            (d / PROBE_JSON).is_file() and (d / PROBE_MAPS).is_dir()
+        )
+    except OSError:
+        return False
+
+
 def iter_images(
     folder: Path,
     recursive: bool,
     others: list[Path] | None = None,
     unread: list[Unread] | None = None,
+    outputs: list[Path] | None = None,
 ) -> Iterator[Path]:
     """Image files below ``folder`` in a stable order: every file named like an image, and
     every other file whose content is one (:func:`content_suffix`).
@@ -85,9 +99,12 @@ def iter_images(
     and every file not named like an image whose first bytes could not be read (so not known
     to be no image), is appended to it, so that the scan can say which part of the evidence
     it did not see; it went on with the rest. A pipe, device or socket is passed over, as a
-    link to nothing is. Symbolic links to folders are followed once: a
-    folder already visited (same device and inode) is skipped, so link loops end. Folders
-    named like images are never taken as files.
+    link to nothing is. Symbolic links to folders are followed once: a folder already visited
+    (same device and inode) is skipped, so link loops end. Folders named like images are never
+    taken as files. A folder below ``folder`` that is an output folder of this program (:func:`is_output_folder`: an earlier scan's, or another scan's than the one
+    listing) is not walked: its heatmaps and thumbnails became evidence rows of a scan of
+    ``folder`` (a resume of one scan took the maps of another made since as new files);
+    ``outputs``, when given, gets each such folder.
     """
     seen: set[tuple[int, int]] = set()
 
@@ -138,6 +155,10 @@ def iter_images(
                 others.append(Path(e.path))
         if recursive:
             for s in subdirs:
+                if is_output_folder(s):
+                    if outputs is not None:
+                        outputs.append(s)
+                    continue
                 yield from walk(s)
 
     yield from walk(folder)
@@ -207,6 +228,7 @@ def scan_files(
     exclude: Path | None = None,
     left_out: list[Path] | None = None,
     unread: list[Unread] | None = None,
+    outputs: list[Path] | None = None,
 ) -> list[tuple[Path, str]]:
     """(path, key) of the images to scan below ``folder`` of one of the types ``suffixes``:
     by name, or for a file not named like an image, by content (:func:`content_suffix`;
@@ -219,6 +241,8 @@ def scan_files(
     image by name or content is appended to it, so the scan can say how many it passed over.
     unread: when given, every folder, or file not named like an image, that could not be read
     (:func:`iter_images`; :meth:`Unread.line` words it).
+    outputs: when given, gets every other output folder of this program below ``folder``,
+    which is passed over too (:func:`iter_images`).
     """
     skip = exclude.resolve() if exclude is not None else None
 
@@ -229,7 +253,8 @@ def scan_files(
     others: list[Path] = []
     missed: list[Unread] = []
     files = []
-    for p in iter_images(folder, recursive, others, missed):
+    found = [] if outputs is None else outputs
+    for p in iter_images(folder, recursive, others, missed, found):
         if not kept(p):
             continue
         kind = p.suffix.lower() if is_image_name(p) else content_suffix(p)
@@ -240,7 +265,19 @@ def scan_files(
         left_out.extend(p for p in others if kept(p))
     if unread is not None:
         unread.extend(u for u in missed if kept(u.path))
+    if skip is not None:  # the scan's own output folder goes without saying
+        found[:] = [d for d in found if real_path(d) != skip]
     return files
+
+
+def output_folders_line(folder: Path, outputs: Sequence[Path]) -> str:
+    """The line saying a scan of ``folder`` passed over the output folders ``outputs`` of
+    this program inside it (the first named)."""
+    first = outputs[0].relative_to(folder).as_posix() if outputs else ""
+    return (
+        f"{folder}: {len(outputs)} output folder(s) of this program passed over, their maps "
+        f"and thumbnails not evidence (first: {first})"
+    )
 
 
 def no_images_line(
