@@ -30,7 +30,7 @@ class NotRegularFile(OSError):
     """An evidence path that is not a regular file: a named pipe, a device, a socket."""
 
 
-def open_regular(path: str | Path, *, follow_links: bool = True) -> BinaryIO:
+def open_regular(path: str | Path, *, follow_links: bool = True, flags: int = 0) -> BinaryIO:
     """``path`` opened for reading its bytes: ``O_RDONLY`` (never for writing) and
     ``O_NONBLOCK`` (opening a named pipe does not wait for a writer, which hung a scan that
     Ctrl+C could not end, and any command given a pipe named like a checkpoint), then refused
@@ -41,8 +41,8 @@ def open_regular(path: str | Path, *, follow_links: bool = True) -> BinaryIO:
     is part of what they mean (a case's audit log). Raises :class:`NotRegularFile`,
     :class:`IsADirectoryError` for a folder, or the OSError of the open (missing, permission
     denied, a link loop); :func:`not_regular_reason` words the first two for a one-line
-    error."""
-    flags = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
+    error. ``flags``: more open flags (:func:`open_evidence`'s ``O_NOATIME``)."""
+    flags |= os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
         fd = _open(path, flags | _no_follow(follow_links))
     except OSError as e:
@@ -89,9 +89,24 @@ def check_regular(fd: int, path: str | Path) -> None:
         raise NotRegularFile(errno.EINVAL, _NOT_REGULAR, str(path))
 
 
+_NOATIME = getattr(os, "O_NOATIME", 0)  # Linux only
+
+
 def open_evidence(path: str | Path) -> BinaryIO:
     """An evidence file opened by :func:`open_regular`: every read of evidence goes through
-    here, so none can write it, wait on a pipe or read a device."""
+    here, so none can write it, wait on a pipe or read a device.
+
+    On Linux, with ``O_NOATIME`` where the system allows it (the file's owner, or root, as an
+    examiner's workstation often runs): reading does not update the file's access time, part
+    of the evidence's own metadata (a medium mounted ``relatime`` updated it at the first read
+    after each change, so a scan changed the access times of a whole folder). A file of
+    another owner refuses the flag (EPERM) and is opened without it, as before."""
+    if _NOATIME:
+        try:
+            return open_regular(path, flags=_NOATIME)
+        except PermissionError as e:
+            if e.errno != errno.EPERM:
+                raise
     return open_regular(path)
 
 
