@@ -11,10 +11,12 @@ old file's.
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
+from jsonschema import Draft202012Validator
 
 from engine.pipeline import Analyzer
 from forensic_viewer.scan import records, upgrade
@@ -24,6 +26,7 @@ from forensic_viewer.scan.records import as_record
 from forensic_viewer.scan.results import ResultLog
 from forensic_viewer.scan.run import run_scan
 from tests.conftest import write_rgb
+from tests.viewer.test_records import SCHEMA
 from tests.viewer.test_scan_pool import _folder, _rows
 from tests.viewer.test_scan_prefetch import files_of
 
@@ -171,6 +174,9 @@ def test_the_files_alternate_and_a_third_analysis_writes_over_no_named_file(
     _scan(folder, analyzer, out)
     second = _row_files(out, "b.jpg")
     assert second == {unnamed(f, first) for f in first} and not second & first
+    validator = Draft202012Validator(json.loads(SCHEMA.read_text(encoding="utf-8")))
+    for row in _rows(out).values():  # the published schema knows maps.2/ and thumbs.2/
+        assert not list(validator.iter_errors(row))
     assert not any((out / f).exists() for f in first)
     write_rgb(folder / "b.jpg", 48, 56, seed=97, fmt="JPEG")
     _scan(folder, analyzer, out)
