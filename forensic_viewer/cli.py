@@ -644,11 +644,19 @@ def cmd_scan(args: argparse.Namespace) -> int:
     scan whose files are all done has files, and resumes as before. A listing whose every file
     is over the file-size or pixel limit is refused then too, each file in its line
     (:func:`_refused_scan`)."""
-    from forensic_viewer.scan.walk import Unread, no_images_line, output_folders_line, scan_files
+    from forensic_viewer.scan.walk import (
+        Unread,
+        no_images_line,
+        output_folders_line,
+        output_holds_folder,
+        scan_files,
+    )
 
     folder: Path = args.folder
     if not folder.is_dir():
         raise UsageError(f"{plain(folder)}: not a folder")
+    if (why := output_holds_folder(folder, args.out)) is not None:
+        raise UsageError(plain(f"{folder}: {why}"))
     if args.gt is not None:  # checked before any analysis, so a wrong path costs no time
         from forensic_viewer.scan.groundtruth import read_truth
 

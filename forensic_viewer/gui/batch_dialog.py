@@ -103,7 +103,13 @@ from forensic_viewer.scan.run import ScanSummary, named, scan_failed
 from forensic_viewer.scan.settings import ScanSettingsMismatch
 from forensic_viewer.scan.triage import TriageRow, triage_row
 from forensic_viewer.scan.upgrade import up_to_date_keys, upgrade_lines
-from forensic_viewer.scan.walk import Unread, no_images_line, parse_types, scan_files
+from forensic_viewer.scan.walk import (
+    Unread,
+    no_images_line,
+    output_holds_folder,
+    parse_types,
+    scan_files,
+)
 from forensic_viewer.wording import plain
 
 PROGRESS_INTERVAL = 0.1  # seconds between window-progress signals
@@ -243,6 +249,8 @@ class ScanWorker(QThread):
         try:
             if not job.folder.is_dir():
                 raise ForensicError(job.folder, "not a folder")
+            if (why := output_holds_folder(job.folder, job.out)) is not None:
+                raise ForensicError(job.folder, why)
             truth = None
             if job.gt is not None:  # read before any analysis: a wrong path costs no time
                 from forensic_viewer.scan.groundtruth import read_truth

@@ -270,6 +270,20 @@ def scan_files(
     return files
 
 
+def output_holds_folder(folder: Path, out: Path) -> str | None:
+    """Why a scan of ``folder`` into ``out`` cannot run when ``out`` is the scanned folder or
+    holds it (None otherwise): the listing passes over every file under the output folder,
+    so such a scan found "no images" in a folder full of them, and a scan into the evidence
+    folder itself would put its maps and thumbnails among the evidence."""
+    if real_path(folder).is_relative_to(real_path(out)):
+        where = "is the scanned folder" if real_path(folder) == real_path(out) else "holds it"
+        return (
+            f"the output folder {out} {where}; choose an output folder outside the evidence "
+            "(or a new folder inside it)"
+        )
+    return None
+
+
 def output_folders_line(folder: Path, outputs: Sequence[Path]) -> str:
     """The line saying a scan of ``folder`` passed over the output folders ``outputs`` of
     this program inside it (the first named)."""

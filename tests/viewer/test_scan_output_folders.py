@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from forensic_viewer.scan.walk import is_output_folder, scan_files
+from forensic_viewer.scan.walk import is_output_folder, output_holds_folder, scan_files
 from tests.conftest import write_rgb
 from tests.viewer.conftest import scan_cli
 
@@ -60,3 +60,21 @@ def test_a_resume_does_not_scan_another_scans_maps_as_evidence(
         lines = (out / "results.jsonl").read_text(encoding="utf-8").splitlines()
         assert sorted({json.loads(x)["path"] for x in lines}) == ["a.png", "sub/b.jpg"]
     assert "1 output folder(s) of this program passed over" in said and "scan-2" in said
+
+
+def test_an_output_folder_that_is_or_holds_the_scanned_one_is_refused_saying_so(
+    tmp_path: Path, tiny_checkpoint: Path, capsys: Any
+) -> None:
+    """The listing passes over every file under the output folder: given the scanned folder
+    itself, or a folder holding it, the scan said "no images to analyse" of a folder full of
+    them."""
+    ev = _evidence(tmp_path / "case" / "ev")
+    for out in (ev, tmp_path / "case"):
+        capsys.readouterr()
+        assert scan_cli(ev, out, tiny_checkpoint, "--recursive") == 2
+        said = capsys.readouterr().err
+        assert f"the output folder {out}" in said and "choose an output folder" in said
+        assert "no images" not in said
+        assert not (out / "scan.json").exists() and not (out / "results.jsonl").exists()
+    assert output_holds_folder(ev, ev / "out") is None
+    assert output_holds_folder(ev, tmp_path / "elsewhere") is None
