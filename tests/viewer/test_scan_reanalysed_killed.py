@@ -21,7 +21,7 @@ from jsonschema import Draft202012Validator
 from engine.pipeline import Analyzer
 from forensic_viewer.scan import records, upgrade
 from forensic_viewer.scan.maps import unnamed
-from forensic_viewer.scan.pool import AnalyzerRecipe
+from forensic_viewer.scan.pool import AnalyzerRecipe, run_pool_scan
 from forensic_viewer.scan.records import as_record
 from forensic_viewer.scan.results import ResultLog
 from forensic_viewer.scan.run import run_scan
@@ -191,3 +191,23 @@ def test_unnamed_moves_a_taken_file_to_the_next_free_folder() -> None:
     assert unnamed(name, {name}) == "maps.2/sub/a.png.tiny.png"
     assert unnamed(name, {name, "maps.2/sub/a.png.tiny.png"}) == "maps.3/sub/a.png.tiny.png"
     assert unnamed("thumbs/a.png.jpg", {"thumbs/a.png.jpg"}) == "thumbs.2/a.png.jpg"
+
+
+def test_worker_processes_write_over_no_named_file_either(
+    tmp_path: Path, tiny_checkpoint: Path, analyzer: Analyzer
+) -> None:
+    """A pooled scan's parent writes what its workers send through the same writer: killed
+    before b.jpg's new row is appended, its old row names its own files."""
+    folder = _folder(tmp_path / "ev", NAMES)
+    out = tmp_path / "out"
+    _scan(folder, analyzer, out)
+    before = _named(out)
+    write_rgb(folder / "b.jpg", 48, 56, seed=99, fmt="JPEG")
+    recipe = AnalyzerRecipe(models=(str(tiny_checkpoint),), device="cpu", faces=False)
+    with pytest.MonkeyPatch.context() as m:
+        _kill_at(m, "before-append")
+        with pytest.raises(Killed):
+            run_pool_scan(
+                files_of(folder), recipe, out, jobs=2, source="t", threads=1, analyses=CLASSIC
+            )
+    assert _named(out) == before  # every file each last row names, byte for byte
