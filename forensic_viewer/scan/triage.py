@@ -463,11 +463,15 @@ def load_thumbnail(
     """Thumbnail [h, w, 3] uint8 RGB of a row: the one the scan wrote, else (when
     ``from_evidence``) decoded again from the evidence file when its bytes still hash to the
     row's SHA-256 (a file changed since would show pixels the row's figures are not of);
-    None when neither works."""
+    None when neither works, and for an error row: it has none, and ``thumbs/<key>.jpg`` is
+    then an earlier row's, of other bytes (left by a scan killed before removing it). Rows of
+    early versions name no thumbnail: theirs is read under its usual name."""
+    if row.status != "ok":
+        return None
     img = read_thumbnail(out / (row.thumbnail or thumb_name(row.key)), max_side)
     if img is not None:  # None: missing or unreadable (a pipe named like it included)
         return img
-    if from_evidence and row.file and row.status == "ok":
+    if from_evidence and row.file:
         try:
             ev = load_evidence(row.file)
         except (EvidenceError, ForensicError, MemoryError):

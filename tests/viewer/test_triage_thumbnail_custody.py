@@ -5,6 +5,9 @@ gave a thumbnail of its new pixels beside the figures and SHA-256 of the old one
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from forensic_viewer.scan.pool import AnalyzerRecipe
 from forensic_viewer.scan.run import run_scan
@@ -28,4 +31,33 @@ def test_a_thumbnail_from_the_evidence_needs_the_rows_bytes(
     same = load_thumbnail(out, row)
     assert same is not None and same.shape[2] == 3
     write_rgb(folder / "a.png", 40, 48, seed=2)  # the evidence changed since the scan
+    assert load_thumbnail(out, row) is None
+
+
+class Killed(BaseException):
+    """The scan killed after appending a row, before removing the files it replaced."""
+
+
+def test_an_error_row_shows_no_thumbnail_left_by_the_row_it_replaced(
+    tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error row names no thumbnail, and the table read ``thumbs/<key>.jpg`` for it: the
+    finished row's it replaced, of the bytes before the file changed, when the scan was killed
+    before removing it (before 2026-12-05 never removed at all)."""
+    folder = tmp_path / "ev"
+    folder.mkdir()
+    write_rgb(folder / "a.png", 40, 48, seed=1)
+    out = tmp_path / "out"
+    analyzer = AnalyzerRecipe(models=(str(tiny_checkpoint),), device="cpu", faces=False).build()
+    run_scan(files_of(folder), analyzer, out, source="t")
+    (folder / "a.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 30)  # damaged since
+
+    def killed(*_args: Any) -> None:
+        raise Killed
+
+    monkeypatch.setattr("forensic_viewer.scan.run.remove_left_behind", killed)
+    with pytest.raises(Killed):
+        run_scan(files_of(folder), analyzer, out, source="t")
+    (row,) = triage_rows(out)
+    assert row.status == "error" and (out / "thumbs" / "a.png.jpg").is_file()
     assert load_thumbnail(out, row) is None
