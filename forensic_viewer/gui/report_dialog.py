@@ -59,7 +59,7 @@ from PySide6.QtWidgets import (
 
 from engine.environ import user_data_dir
 from engine.errors import ForensicError
-from engine.types import Analysis, Progress
+from engine.types import Analysis, Evidence, Progress
 from forensic_viewer.audit import AuditError, AuditLog
 from forensic_viewer.gui.mailbox import Mailbox
 from forensic_viewer.gui.panels import name_form_fields, pick_folder, rows_height
@@ -198,7 +198,7 @@ def image_report_job(
     stem = safe_basename(f"{Path(analysis.evidence.path).name}.report")
     if isinstance(analysis, ScanAnalysis):
         job = scan_report_job(analysis.scan_out, [analysis.scan_key])
-        source = _with_viewer(job, analysis.evidence.sha256, probe, viewer_thresholds or {})
+        source = _with_viewer(job, analysis.evidence, probe, viewer_thresholds or {})
         return dataclasses.replace(job, source=source, basename=stem)
 
     def source() -> ReportSource:
@@ -253,12 +253,18 @@ def _equivalent_command(
 
 
 def _with_viewer(
-    job: ReportJob, sha: str, probe: dict[str, Any] | None, thresholds: Mapping[str, float]
-) -> Callable[[], ReportSource | Sequence[ReportItem]]:
-    """``job``'s source, its item of the evidence ``sha`` with ``probe`` as its probe table
-    (when given) and the viewer's slider ``thresholds`` (:func:`with_viewer_thresholds`)."""
-    if probe is None and not thresholds:
-        return job.source
+    job: ReportJob,
+    evidence: Evidence,
+    probe: dict[str, Any] | None,
+    thresholds: Mapping[str, float],
+) -> Callable[[], ReportSource]:
+    """``job``'s source (the scan's row of the file the viewer shows), its item with
+    ``probe`` as its probe table (when given) and the viewer's slider ``thresholds``
+    (:func:`with_viewer_thresholds`). The row is read again as the report is written: one of
+    other bytes than the viewer's ``evidence`` (a resume analysed the changed file again
+    since it was opened) is refused, naming the file; it was reported silently, a report of
+    results and pixels the analyst never saw under the title of the one on screen."""
+    sha = evidence.sha256
 
     def source() -> ReportSource:
         made = job.source()
@@ -272,7 +278,14 @@ def _with_viewer(
 
         def with_viewer() -> Iterator[ReportItem]:
             for item in items():
-                yield viewed(item) if item.sha256 == sha else item
+                if item.sha256 != sha:
+                    raise ForensicError(
+                        evidence.path,
+                        f"its scan result is of other bytes now (SHA-256 {item.sha256}, the "
+                        f"viewer's {sha}): analysed again since it was opened; open it again "
+                        "from the scan",
+                    )
+                yield viewed(item)
 
         return dataclasses.replace(src, items=with_viewer)
 
