@@ -7,17 +7,20 @@ A :class:`Runner` takes a normalised batch ``[B, 3, H, W]`` and returns the mask
 - :class:`TorchRunner` runs the module as it is (any device, autocast as asked) and checks
   ``cancel()`` before every submodule through forward pre-hooks.
 - :class:`OpenVINORunner` runs an OpenVINO model converted from the same module at first use
-  (``openvino.convert_model`` traces the PyTorch module; nothing is downloaded), cached as IR
-  files in the user cache folder under a key made of the checkpoint's SHA-256, the input shape
-  (fixed tile, or dynamic height and width), the OpenVINO version and :data:`EXPORT_VERSION`.
-  A converted model is used only after its outputs matched PyTorch's on a test tile
+  (``openvino.convert_model`` traces the PyTorch module; nothing is downloaded), cached as one
+  file in the user cache folder under a key made of the checkpoint's SHA-256, the input shape
+  (fixed tile, or dynamic height and width), the OpenVINO version and :data:`EXPORT_VERSION`
+  (:mod:`engine.ovcache`: written whole or not at all, read only when its key and SHA-256
+  match; a cache folder that cannot be written leaves the conversion in memory, said once).
+  A conversion is used, and cached, only after its outputs matched PyTorch's on a test tile
   (:data:`TOLERANCE`); a model that does not match, or cannot be converted, leaves the network
   on PyTorch with a warning. It runs one stream of one thread per core, each on its own tile
   (``parallel`` tiles at once). Inference runs asynchronously and ``cancel()`` is polled every
   :data:`POLL_MS` ms; on Cancel the call returns at once and the running request is left to
   finish in the background (at most one tile of CPU time). The precision recorded is the
   runner's: "fp32", or "int8" for a bundled int8 model (below). Its model files are read
-  through :mod:`engine.files` and given to OpenVINO as bytes (:func:`read_ir`), so a named pipe
+  through :mod:`engine.files` and given to OpenVINO as bytes (:func:`read_ir`,
+  :func:`engine.ovcache.read_conversion`), so a named pipe
   at their names is a warning naming it, never a wait inside OpenVINO.
 
 Why OpenVINO: on this project's 2-core AVX2 CPU it runs the four bundled networks 1.3-2.4x
@@ -66,8 +69,6 @@ import hashlib
 import json
 import logging
 import os
-import shutil
-import tempfile
 import threading
 import warnings
 from collections.abc import Callable, Iterator
@@ -79,8 +80,15 @@ import torch
 from torch import nn
 
 from engine.devices import autocast
-from engine.environ import user_cache_dir
 from engine.files import not_regular_reason, read_regular, read_regular_text
+from engine.ovcache import (
+    SUFFIX,
+    cache_dir,
+    one_line,
+    openvino_folder,
+    read_conversion,
+    save_conversion,
+)
 from engine.tiling import Cancelled
 
 log = logging.getLogger(__name__)
@@ -106,16 +114,6 @@ class RuntimeChoice(StrEnum):
     TORCH = "torch"
     OPENVINO = "openvino"  # OpenVINO, int8 where a bundled int8 model matches, else fp32
     OPENVINO_FP32 = "openvino-fp32"  # OpenVINO, fp32 only
-
-
-def cache_dir() -> Path:
-    """``$FORENSIC_VIEWER_CACHE``, else the per-user cache folder
-    (:func:`engine.environ.user_cache_dir`: ``$XDG_CACHE_HOME``, else ``%LOCALAPPDATA%``, else
-    ``~/.cache``, then ``forensic-viewer``)."""
-    env = os.environ.get("FORENSIC_VIEWER_CACHE")
-    if env:
-        return Path(env)
-    return user_cache_dir()
 
 
 class Runner:
@@ -256,25 +254,30 @@ class OpenVINORunner(Runner):
         core = openvino_core()
         if int8 is not None:
             self.precision = "int8"
-            xml = int8
+            file: Path | None = int8
             ov_model = core.read_model(*read_ir(int8))
             fresh = True  # verified below; never written to the cache
         else:
-            folder = (folder or cache_dir()) / "openvino"
-            folder.mkdir(parents=True, exist_ok=True)
+            folder = openvino_folder(folder)  # None: cannot be made (said once), no cache
+            key = conversion_key(sha256, shape)
             tag = "dyn" if shape is None else f"{shape[0]}x{shape[1]}"
-            key = f"{sha256[:20]}-{tag}-ov{ov.__version__.split('-')[0]}-e{EXPORT_VERSION}"
-            xml = folder / f"{key}.xml"
-            ov_model = None
-            try:
-                ov_model = core.read_model(*read_ir(xml))
-            except FileNotFoundError:
-                pass  # not converted yet
-            except (OSError, RuntimeError) as e:
-                log.warning("re-exporting %s: the cached model cannot be read (%s)", xml, e)
-            fresh = ov_model is None
-            if ov_model is None:
+            name = f"{sha256[:20]}-{tag}-ov{ov.__version__.split('-')[0]}-e{EXPORT_VERSION}"
+            file = None if folder is None else folder / f"{name}{SUFFIX}"
+            cached = None if file is None else read_conversion(file, key)
+            fresh = cached is None
+            if cached is None:
                 ov_model = self._convert(model, shape)
+            else:
+                try:
+                    ov_model = core.read_model(*cached)
+                except RuntimeError as e:  # hashed as written: an OpenVINO that cannot read it
+                    log.warning(
+                        "%s: the cached OpenVINO conversion cannot be read (%s); "
+                        "converting it again",
+                        file,
+                        one_line(e),
+                    )
+                    ov_model, fresh = self._convert(model, shape), True
         # One stream of one thread per core, each running its own tile: no thread of one
         # tile waits for another at every layer, which on a shared 2-core machine (other jobs
         # descheduling one of the threads) made one 2-thread request up to 1.7x slower.
@@ -292,9 +295,9 @@ class OpenVINORunner(Runner):
         self.outputs = len(self.compiled.outputs)
         if fresh:
             self._verify(model)
-            if int8 is None:
-                _save_atomically(ov, ov_model, xml)
-        self.cache_file = xml
+            if int8 is None and file is not None:
+                save_conversion(ov_model, file, key)
+        self.cache_file = file  # the int8 model's, or the conversion's; None: not cached
 
     @staticmethod
     def _convert(model: nn.Module, shape: tuple[int, int] | None) -> object:
@@ -464,27 +467,16 @@ def _test_tile(h: int, w: int) -> torch.Tensor:
     return (x - 0.45) / 0.25
 
 
-def _save_atomically(ov: object, ov_model: object, xml: Path) -> None:
-    """Write the IR pair so that a reader never sees half a model: .bin first, then .xml.
+def conversion_key(sha256: str, shape: tuple[int, int] | None) -> dict[str, object]:
+    """What a cached conversion must have been made for to be used (:mod:`engine.ovcache`)."""
+    import openvino as ov
 
-    OpenVINO writes by name, so it writes into a folder of its own made for this write
-    (``mkdtemp``: a new folder only this process can enter), never at a name in the shared cache
-    folder, where a named pipe put at the name would have made the write wait for a reader
-    forever. The replaces then take the place of whatever is at the cache's names."""
-    try:
-        work = Path(tempfile.mkdtemp(prefix=f".{xml.stem}.", dir=xml.parent))
-    except OSError as e:
-        log.warning("could not cache the OpenVINO model in %s (%s)", xml.parent, e)
-        return
-    tmp = work / xml.name
-    try:
-        ov.save_model(ov_model, str(tmp), compress_to_fp16=False)  # type: ignore[attr-defined]
-        tmp.with_suffix(".bin").replace(xml.with_suffix(".bin"))
-        tmp.replace(xml)
-    except OSError as e:
-        log.warning("could not cache the OpenVINO model in %s (%s)", xml.parent, e)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    return {
+        "checkpoint_sha256": sha256,
+        "shape": None if shape is None else list(shape),
+        "openvino": ov.__version__,
+        "export_version": EXPORT_VERSION,
+    }
 
 
 def make_runner(
@@ -519,11 +511,15 @@ def make_runner(
             try:
                 return OpenVINORunner(model, digest, shape, int8=int8)
             except Exception as e:  # the fp32 conversion takes over
-                log.warning("the int8 model %s is not used (%s: %s)", int8, type(e).__name__, e)
+                log.warning(
+                    "the int8 model %s is not used (%s: %s)", int8, type(e).__name__, one_line(e)
+                )
         try:
             return OpenVINORunner(model, digest, shape)
         except Exception as e:  # any failure of an optional accelerator leaves PyTorch in charge
-            log.warning("OpenVINO is not used for this model (%s: %s)", type(e).__name__, e)
+            log.warning(
+                "OpenVINO is not used for this model (%s: %s)", type(e).__name__, one_line(e)
+            )
     return TorchRunner(model, device, precision)
 
 
@@ -548,6 +544,7 @@ __all__ = [
     "bundled_int8",
     "cache_dir",
     "cancel_hooks",
+    "conversion_key",
     "export_openvino",
     "int8_difference",
     "int8_files",
