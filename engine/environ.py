@@ -20,17 +20,32 @@ from pathlib import Path
 APP_FOLDER = "forensic-viewer"  # the program's folder inside the per-user base folder
 
 
+def _base(*names: str) -> Path | None:
+    """The first of the environment variables ``names`` that holds an absolute path.
+
+    Empty and relative values count as unset, as the XDG base directory specification says
+    of its variables ("a relative path ... should be considered invalid and ignored"): read
+    as given, ``XDG_DATA_HOME=data`` put the default case, the user's models and training
+    runs in a folder of whichever folder the program was started from, so the viewer started
+    elsewhere found another case log and none of the models."""
+    for name in names:
+        value = os.environ.get(name)
+        if value and Path(value).is_absolute():
+            return Path(value)
+    return None
+
+
 def user_data_dir() -> Path:
     """The per-user folder: ``forensic-viewer`` in ``$XDG_DATA_HOME``, else in ``%APPDATA%``
-    (Windows), else in ``~/.local/share``. An empty variable counts as unset."""
-    base = os.environ.get("XDG_DATA_HOME") or os.environ.get("APPDATA")
-    root = Path(base) if base else Path.home() / ".local" / "share"
+    (Windows), else in ``~/.local/share``. An empty or relative variable counts as unset."""
+    root = _base("XDG_DATA_HOME", "APPDATA") or Path.home() / ".local" / "share"
     return root / APP_FOLDER
 
 
 def user_cache_dir() -> Path:
     """The per-user cache folder: ``forensic-viewer`` in ``$XDG_CACHE_HOME``, else in
-    ``%LOCALAPPDATA%`` (Windows), else in ``~/.cache``. An empty variable counts as unset.
+    ``%LOCALAPPDATA%`` (Windows), else in ``~/.cache``. An empty or relative variable counts as
+    unset.
 
     The precedence is :func:`user_data_dir`'s, so both folders are chosen by one rule: a set
     XDG variable wins (Windows sets none, so whoever set one meant it, e.g. under MSYS2), then
@@ -38,8 +53,7 @@ def user_cache_dir() -> Path:
     ``%APPDATA%`` as for the data, because a roaming profile copies ``%APPDATA%`` between
     machines at every logon, and a cache (models converted for this machine's OpenVINO, made
     again on demand) belongs to the machine."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.environ.get("LOCALAPPDATA")
-    root = Path(base) if base else Path.home() / ".cache"
+    root = _base("XDG_CACHE_HOME", "LOCALAPPDATA") or Path.home() / ".cache"
     return root / APP_FOLDER
 
 

@@ -29,3 +29,29 @@ def test_the_cache_follows_localappdata_on_windows_and_xdg_and_its_own_variable_
     assert cache_dir() == xdg / "forensic-viewer"
     monkeypatch.setenv("FORENSIC_VIEWER_CACHE", str(own))
     assert cache_dir() == own
+
+
+@pytest.mark.parametrize("variable", ["XDG_DATA_HOME", "XDG_CACHE_HOME"])
+def test_a_relative_xdg_folder_is_ignored_as_the_specification_says(
+    variable: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``XDG_DATA_HOME=data`` (relative) put the default case, the user's models and runs in
+    ``data/forensic-viewer`` of whichever folder the program started in: the viewer started
+    from another folder wrote another case log and found none of the models. The XDG
+    specification calls a relative path invalid, to be ignored."""
+    from engine.environ import user_cache_dir, user_data_dir
+
+    home, elsewhere = tmp_path / "home", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    for name in ("APPDATA", "LOCALAPPDATA"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(elsewhere)
+    monkeypatch.setenv(variable, "relative/folder")
+    expected = {
+        "XDG_DATA_HOME": (user_data_dir, home / ".local" / "share" / "forensic-viewer"),
+        "XDG_CACHE_HOME": (user_cache_dir, home / ".cache" / "forensic-viewer"),
+    }
+    folder, default = expected[variable]
+    assert folder() == default
+    assert folder().is_absolute()
