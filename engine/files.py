@@ -180,6 +180,18 @@ def is_listed(path: Path) -> bool:
         return False
 
 
+def file_above(folder: Path) -> Path | None:
+    """The first of ``folder``'s parents that exists and is not a folder (an ``$XDG_DATA_HOME``
+    naming a file), or None: what ``mkdir`` means by "Not a directory" without naming it."""
+    for parent in folder.parents:
+        try:
+            if parent.exists():
+                return None if parent.is_dir() else parent
+        except OSError:  # unreadable: mkdir says what is wrong
+            return None
+    return None
+
+
 TEMP_SUFFIX = ".tmp"  # how the name of a temporary file of :func:`temp_path` ends
 TEMP_ROOM = len(".~") + 8 + len(TEMP_SUFFIX)  # bytes temp_path adds: a name must leave room
 _TEMP_NAME = re.compile(r"\.~[0-9a-f]{8}" + re.escape(TEMP_SUFFIX) + "$")

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from engine.environ import user_cache_dir
-from engine.files import AtomicFile, not_regular_reason, open_regular
+from engine.files import AtomicFile, file_above, not_regular_reason, open_regular
 
 log = logging.getLogger("engine.runtime")  # the runner's warnings, where they were before
 
@@ -86,7 +86,9 @@ def openvino_folder(folder: Path | None = None) -> Path | None:
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        _unwritable(path, f"it cannot be made: {e.strerror or one_line(e)}")
+        in_the_way = file_above(path)
+        why = f"{in_the_way} is a file" if in_the_way else e.strerror or one_line(e)
+        _unwritable(path, f"it cannot be made: {why}")
         return None
     return path
 

@@ -57,6 +57,7 @@ from engine.environ import user_data_dir  # default_case_dir's; others import it
 from engine.errors import ForensicError
 from engine.files import (
     AtomicFile,
+    file_above,
     not_regular_reason,
     open_append_fd,
     open_regular,
@@ -418,6 +419,9 @@ class AuditLog:
             raise AuditError(
                 self.case_dir, "the case folder is a file, not a folder: --case names a folder"
             )
+        in_the_way = file_above(self.case_dir)  # mkdir says "Not a directory", naming nothing
+        if in_the_way is not None:
+            raise AuditError(self.path, f"cannot make the case folder: {in_the_way} is a file")
         try:
             self.case_dir.mkdir(parents=True, exist_ok=True)
             # never waiting for a reader of a named pipe put in the case folder as the log, nor

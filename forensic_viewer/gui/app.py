@@ -261,7 +261,9 @@ def run_gui(
     problems += model_problems
     case_log, case_problem = open_case_log(case)
     problems += [case_problem] if case_problem else []
-    window = MainWindow(models=model_paths, device=device, case_log=case_log)
+    window = MainWindow(
+        models=model_paths, device=device, case_log=case_log, case_problem=case_problem
+    )
     stop = close_on_signals(window)
     try:
         window.show()

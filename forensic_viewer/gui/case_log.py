@@ -18,7 +18,9 @@ therefore logged once the layer's threshold has rested for :data:`THRESHOLD_SETT
 to), and any change still waiting is logged when the window closes or another image is shown;
 a crash within that half second loses that one change (nothing already logged is lost).
 Writing errors (a full disk) go to the status bar in one line; the window carries on. With no
-log (the case folder could not be opened), the menu says so and nothing is recorded.
+log (the case folder could not be opened: a read-only per-user folder, a broken chain), the
+menu says why, the status bar says "Not logged" for as long as the window is open, and nothing
+is recorded.
 """
 
 from __future__ import annotations
@@ -117,12 +119,15 @@ class NoteDialog(QDialog):
 class CaseRecorder(QObject):
     """Records the window's examination actions in ``log`` (None: records nothing)."""
 
-    def __init__(self, window: Any, log: AuditLog | None) -> None:
+    def __init__(self, window: Any, log: AuditLog | None, problem: str = "") -> None:
         """``window``: the :class:`~forensic_viewer.gui.main_window.MainWindow` (not imported:
-        it imports this module)."""
+        it imports this module); ``problem``: why there is no ``log`` (the line of
+        :func:`~forensic_viewer.gui.app.open_case_log`), "" when none was asked for."""
         super().__init__(window)
         self.window = window
         self.log = log
+        self.problem = problem
+        self.not_logged: QLabel | None = None  # the status bar's mark when there is no log
         self.note_dialog: NoteDialog | None = None
         self._scans: dict[BatchDialog, ScanJob | None] = {}  # batch dialog -> its last scan
         # cancelled job -> its path, until its kept part (or the failure to build it) arrives
@@ -159,7 +164,10 @@ class CaseRecorder(QObject):
 
     def _build_menu(self) -> None:
         menu = self.window.menuBar().addMenu("&Case")
-        where = "no case log (see docs/AUDIT.md)" if self.log is None else f"log: {self.log.path}"
+        if self.log is not None:
+            where = f"log: {self.log.path}"
+        else:  # why not, when a log was asked for and could not be opened
+            where = self.problem or "no case log (see docs/AUDIT.md)"
         menu.addAction(plain(where).replace("&", "&&")).setEnabled(False)  # where it is recorded
         menu.addSeparator()
         self.note_action = self._add(menu, "Add a &note…", self.open_note_dialog, "Ctrl+Shift+N")
@@ -173,6 +181,20 @@ class CaseRecorder(QObject):
         if self.log is None:
             menu.setToolTip("no case log: start with --case DIR (see docs/AUDIT.md)")
             menu.setToolTipsVisible(True)
+            self._say_not_logged()
+
+    def _say_not_logged(self) -> None:
+        """Without a log, a mark in the status bar for as long as the window is open: the one
+        line at the start (why the log could not be opened) went at the next status message,
+        and the examination then went unrecorded with nothing on the screen saying so."""
+        mark = QLabel("Not logged: no case audit log")
+        mark.setToolTip(
+            plain(self.problem or "no case folder; start with --case DIR (see docs/AUDIT.md)")
+        )
+        mark.setAccessibleName("Case log")
+        mark.setAccessibleDescription(mark.toolTip())
+        self.window.statusBar().addPermanentWidget(mark)
+        self.not_logged = mark
 
     def _add(self, menu: QMenu, text: str, slot: Callable[[], object], key: str = "") -> QAction:
         action = QAction(text, self.window)

@@ -197,7 +197,8 @@ def expand_paths(paths: Iterable[str | Path]) -> list[str]:
 class MainWindow(QMainWindow):
     """The analyst's window. ``models``: checkpoint files to load; ``settings``: where the
     recent-files list lives (the user's settings when None); ``case_log``: the case audit log
-    the examination is recorded in (None: nothing is recorded; see docs/AUDIT.md)."""
+    the examination is recorded in (None: nothing is recorded, and the status bar says so;
+    see docs/AUDIT.md), ``case_problem`` why it could not be opened."""
 
     def __init__(
         self,
@@ -206,6 +207,7 @@ class MainWindow(QMainWindow):
         device: str = "auto",
         settings: QSettings | None = None,
         case_log: AuditLog | None = None,
+        case_problem: str = "",
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
@@ -257,7 +259,7 @@ class MainWindow(QMainWindow):
         self._build_docks()
         self._build_status()
         self._build_actions()
-        self.case = CaseRecorder(self, case_log)  # the case audit log (gui/case_log.py)
+        self.case = CaseRecorder(self, case_log, case_problem)  # the case log (gui/case_log.py)
         # after every other slot of a job's last signal (the case log's slots read the job's
         # path): the queued calls of one emit run in the order they were connected
         self.worker.succeeded.connect(self._forget_job)

@@ -86,6 +86,7 @@ def test_a_cache_folder_that_cannot_be_made_leaves_the_conversion_in_memory_said
     folder = not_a_folder / "forensic-viewer" / "openvino"
     assert len(said) == 1 and said[0].startswith(f"{folder}: "), said
     assert "not cached" in said[0] and "\n" not in said[0], said
+    assert f"{not_a_folder} is a file" in said[0], said
 
 
 def test_a_read_only_cache_folder_is_one_warning_and_the_conversions_run(

@@ -515,3 +515,80 @@ def test_the_viewer_logs_files_given_relative_by_their_absolute_path(
     logged = [e for e in _entries(tmp_path / "case") if "path" in e.details]
     assert {e.action for e in logged} >= {"evidence-opened", "analysis-started"}
     assert {e.details["path"] for e in logged} == {real}
+
+
+@pytest.mark.gui
+def test_a_read_only_user_folder_leaves_the_viewer_open_saying_the_work_is_not_logged(
+    qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The per-user folder read-only (a locked-down lab account): the default case cannot be
+    opened. The line saying why was a status message, gone at the next one, and the window
+    then recorded nothing with nothing on the screen saying so. Now the status bar says "Not
+    logged" for as long as the window is open, with the reason, and the Case menu says it;
+    the user's models in that folder are still listed.
+
+    Run as root a read-only folder is still written, so the log's open then fails as on a
+    read-only file system (EROFS) instead of through chmod; the assertion message says which."""
+    import errno
+    import stat
+
+    import forensic_viewer.audit as audit
+    from engine.catalog import discover
+    from forensic_viewer.gui.app import open_case_log
+    from tests.conftest import make_tiny_checkpoint
+
+    data = tmp_path / "data"
+    folder = data / "forensic-viewer"
+    make_tiny_checkpoint(folder / "models" / "mine.safetensors", "mine")
+    monkeypatch.setenv("XDG_DATA_HOME", str(data))
+    for name in ("FORENSIC_VIEWER_CASE", "FORENSIC_VIEWER_MODELS"):
+        monkeypatch.delenv(name, raising=False)
+    for path in (folder / "models", folder, data):
+        path.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    as_root = os.access(folder, os.W_OK)
+    how = "simulated EROFS (running as root)" if as_root else "chmod 0500"
+
+    def read_only(path: object, *args: object, **kwargs: object) -> int:
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+
+    try:
+        with pytest.MonkeyPatch.context() as mp:
+            if as_root:  # folders made and the log opened as on a read-only file system
+                mp.setattr(audit, "open_append_fd", read_only)
+                mp.setattr(Path, "mkdir", read_only)
+            log, problem = open_case_log(None)
+            entries, problems = discover()
+    finally:
+        for path in (data, folder, folder / "models"):
+            path.chmod(stat.S_IRWXU)
+    assert log is None, how
+    assert problem.startswith(f"no case audit log: {folder / 'default-case' / LOG_NAME}: "), how
+    assert "\n" not in problem, (how, problem)
+    assert [e.name for e in entries if e.origin == "user"] == ["mine"], (how, problems)
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(models=[], device="cpu", settings=settings, case_problem=problem)
+    qtbot.addWidget(window)
+    window.show()
+    mark = window.case.not_logged
+    assert mark is not None and mark.text().startswith("Not logged")
+    assert mark.toolTip() == problem
+    window.show_error("another message")  # the start's line goes; the mark stays
+    assert mark.isVisible() and window.statusBar().currentMessage() == "another message"
+    menu = next(a.menu() for a in window.menuBar().actions() if a.text() == "&Case")
+    assert menu.actions()[0].text() == problem.replace("&", "&&")
+
+
+def test_a_user_folder_variable_naming_a_file_is_said_of_that_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # $XDG_DATA_HOME naming a file: the default case's line said "(Not a directory)" of the
+    # log, naming nothing that was wrong
+    from forensic_viewer.gui.app import open_case_log
+
+    not_a_folder = tmp_path / "data"
+    not_a_folder.write_text("a file")
+    monkeypatch.setenv("XDG_DATA_HOME", str(not_a_folder))
+    monkeypatch.delenv("FORENSIC_VIEWER_CASE", raising=False)
+    log, problem = open_case_log(None)
+    assert log is None
+    assert problem.endswith(f"cannot make the case folder: {not_a_folder} is a file"), problem
