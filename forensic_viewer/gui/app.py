@@ -38,9 +38,11 @@ APP_ID = "forensic-viewer"  # application name, and the desktop entry's file nam
 
 
 def log_path() -> Path:
-    """Where the viewer's log goes: ``$XDG_STATE_HOME/forensic-viewer/viewer.log``."""
-    base = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
-    return Path(base) / "forensic-viewer" / "viewer.log"
+    """Where the viewer's log goes: ``$XDG_STATE_HOME/forensic-viewer/viewer.log`` (a relative
+    ``$XDG_STATE_HOME`` ignored, as ``engine.environ`` ignores the other XDG variables')."""
+    base = os.environ.get("XDG_STATE_HOME", "")
+    root = Path(base) if Path(base).is_absolute() else Path.home() / ".local" / "state"
+    return root / "forensic-viewer" / "viewer.log"
 
 
 class LogFormatter(logging.Formatter):
@@ -51,8 +53,10 @@ class LogFormatter(logging.Formatter):
         return time_text(record.created, "milliseconds")
 
 
-def setup_logging(path: Path | None = None) -> Path:
-    """Log to a file (INFO and up) and to stderr (WARNING and up); returns the file's path."""
+def setup_logging(path: Path | None = None) -> Path | None:
+    """Log to a file (INFO and up) and to stderr (WARNING and up); returns the file's path, or
+    None when it cannot be written (a read-only home: everything then goes to stderr, and one
+    warning there says which file and why)."""
     path = path or log_path()
     root = logging.getLogger()
     root.setLevel(logging.INFO)
@@ -60,8 +64,13 @@ def setup_logging(path: Path | None = None) -> Path:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handler: logging.Handler = logging.FileHandler(path, encoding="utf-8")
-    except OSError:
-        handler = logging.StreamHandler()
+    except OSError as e:
+        console = logging.StreamHandler()  # INFO and up: the file's lines, on stderr
+        console.setFormatter(fmt)
+        root.addHandler(console)
+        why = e.strerror or e
+        log.warning("%s: the viewer's log cannot be written (%s); it goes to stderr", path, why)
+        return None
     handler.setFormatter(fmt)
     root.addHandler(handler)
     console = logging.StreamHandler()
@@ -80,7 +89,7 @@ class ExceptionHook(QObject):
 
     show = Signal(str)
 
-    def __init__(self, log_file: Path, parent: QObject | None = None) -> None:
+    def __init__(self, log_file: Path | None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.log_file = log_file
         self.dialogs: list[QMessageBox] = []
@@ -112,11 +121,16 @@ class ExceptionHook(QObject):
 
     def _dialog(self, text: str) -> None:
         parent = QApplication.activeWindow()
+        where = (
+            f"in {self.log_file}"
+            if self.log_file is not None
+            else "on the terminal's standard error (the log file could not be written)"
+        )
         box = QMessageBox(
             QMessageBox.Icon.Warning,
             "Unexpected error",
             f"Something went wrong inside the viewer:\n\n{text}\n\n"
-            f"The details are in {self.log_file}. Work already done is kept.",
+            f"The details are {where}. Work already done is kept.",
             QMessageBox.StandardButton.Ok,
             parent if isinstance(parent, QWidget) else None,
         )

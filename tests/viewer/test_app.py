@@ -150,3 +150,35 @@ def test_cycles_are_collected_in_the_gui_thread_not_where_an_analysis_allocates(
     it): with the application's collector the worker's allocations collect nothing, the GUI
     thread's timer does; without it (the control) the worker collects."""
     assert collected_in[mode] == thread, collected_in
+
+
+@pytest.mark.gui
+def test_a_log_file_that_cannot_be_written_is_said_and_the_error_dialog_points_to_stderr(
+    qtbot, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A read-only home (here: a file where the log's folder would be, which fails as root
+    too): the viewer logged to stderr without a word, and its error dialog still said "The
+    details are in ~/.local/state/forensic-viewer/viewer.log", a file that was never made."""
+    from forensic_viewer.gui.app import setup_logging
+
+    (tmp_path / "state").write_text("a file")
+    path = tmp_path / "state" / "forensic-viewer" / "viewer.log"
+    root = logging.getLogger()
+    before = list(root.handlers)
+    try:
+        with caplog.at_level(logging.WARNING):
+            got = setup_logging(path)
+        added = [h for h in root.handlers if h not in before]
+    finally:
+        for h in [h for h in root.handlers if h not in before]:
+            root.removeHandler(h)
+    assert got is None
+    assert [type(h) for h in added] == [logging.StreamHandler]  # each line once, on stderr
+    said = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(said) == 1 and said[0].startswith(f"{path}: the viewer's log cannot"), said
+    hook = ExceptionHook(got)
+    hook(ValueError, ValueError("boom"), None)
+    qtbot.waitUntil(lambda: bool(hook.dialogs), timeout=5_000)
+    text = hook.dialogs[0].text()
+    assert "standard error" in text and "None" not in text, text
+    hook.dialogs[0].close()
