@@ -100,7 +100,14 @@ def discover(extra: Iterable[str | Path] = ()) -> tuple[list[CatalogEntry], list
     for folder, origin in _labelled_dirs(extra):
         if not folder.is_dir():
             continue
-        for path in sorted(folder.glob("*.safetensors")):
+        try:  # glob says nothing of a folder it cannot list: the models would just be missing
+            names = sorted(
+                n for n in os.listdir(folder) if n.endswith(".safetensors") and n[0] != "."
+            )  # as glob's "*.safetensors": no hidden files (macOS's ._ copies)
+        except OSError as e:
+            problems.append(f"{folder}: cannot list the models folder ({e.strerror or e})")
+            continue
+        for path in (folder / n for n in names):
             real = path.resolve()
             if real in seen:
                 continue

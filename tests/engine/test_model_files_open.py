@@ -113,3 +113,33 @@ def test_eval_with_a_pipe_as_model_exits_2_with_one_line(
     assert code == 2, err
     lines = [ln for ln in err.strip().splitlines() if ln]
     assert len(lines) == 1 and str(path) in lines[0] and NOT_REGULAR in lines[0], err
+
+
+def test_a_models_folder_that_cannot_be_listed_is_a_problem_line_not_silence(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A user models folder the account may not list (a lab's shared folder with the wrong
+    permissions): glob says nothing, and the user's models were simply missing from every
+    list. Root lists any folder, so the refusal is made as the operating system makes it
+    (PermissionError from listing that folder)."""
+    import errno
+
+    from engine import catalog
+    from tests.conftest import make_tiny_checkpoint
+
+    folder = tmp_path / "models"
+    make_tiny_checkpoint(folder / "mine.safetensors", "mine")
+    listdir = os.listdir
+
+    def refused(path: object) -> list[str]:
+        if Path(str(path)) == folder:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return listdir(path)  # type: ignore[arg-type]
+
+    assert [e.name for e in discover([folder])[0] if e.origin == "extra"] == ["mine"]
+    monkeypatch.setattr(catalog.os, "listdir", refused)
+    glob = Path.glob  # which lists nothing of a folder it may not read, without a word
+    monkeypatch.setattr(Path, "glob", lambda p, pat: iter(()) if p == folder else glob(p, pat))
+    entries, problems = discover([folder])
+    assert [e.name for e in entries if e.origin == "extra"] == []
+    assert problems == [f"{folder}: cannot list the models folder (Permission denied)"]
