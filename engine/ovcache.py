@@ -22,6 +22,9 @@ the model's XML, then its weights. Why one file and a key inside it:
   the folder should be) costs the conversion at every start, nothing else: the model converted
   in memory runs, and one warning per folder and process names the folder
   (:func:`openvino_folder`, :func:`save_conversion`), not one per network and tile shape.
+- A write killed before its end (SIGKILL, a power cut) leaves its temporary files; the next
+  runner of the same conversion removes those older than :data:`LEFTOVER_SECONDS`
+  (:func:`remove_leftovers`).
 """
 
 from __future__ import annotations
@@ -33,18 +36,22 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from engine.environ import user_cache_dir
-from engine.files import AtomicFile, file_above, not_regular_reason, open_regular
+from engine.files import TEMP_SUFFIX, AtomicFile, file_above, not_regular_reason, open_regular
 
 log = logging.getLogger("engine.runtime")  # the runner's warnings, where they were before
 
 SUFFIX = ".ovcache"  # a cached conversion's file name ends so
 FORMAT = "forensic-viewer openvino conversion 1"  # the first line's "format"
 HEADER_LIMIT = 64 * 1024  # bytes of the first line read at most (it is a few hundred)
+# A write's leftovers older than this are a killed write's (a conversion and its save take
+# seconds to a few minutes), removed when the same conversion is next read
+LEFTOVER_SECONDS = 3600.0
 
 _WARNED_LOCK = threading.Lock()
 _WARNED: set[Path] = set()  # cache folders already said to be unwritable in this process
@@ -135,7 +142,9 @@ def read_conversion(path: Path, key: Mapping[str, Any]) -> tuple[bytes, bytes] |
     """The XML and weights of the conversion cached at ``path`` for ``key``; None when there is
     none (silently) or it is not one to use (one warning naming the file and why: it is then
     converted again). Read through :func:`engine.files.open_regular`: a named pipe there is
-    refused, never waited on."""
+    refused, never waited on. Killed writes' leftovers are removed first
+    (:func:`remove_leftovers`)."""
+    remove_leftovers(path)
     try:
         with open_regular(path) as f:
             got = _parts(f, key)
@@ -147,6 +156,33 @@ def read_conversion(path: Path, key: Mapping[str, Any]) -> tuple[bytes, bytes] |
         log.warning("%s: the cached OpenVINO conversion %s; converting it again", path, got)
         return None
     return got
+
+
+def remove_leftovers(path: Path, age: float = LEFTOVER_SECONDS) -> None:
+    """Remove what writes of ``path`` killed before their end left in its folder (the folder
+    ``mkdtemp`` made, ``NAME.~<8 hex>.tmp``) when older than ``age`` seconds: a write cleans up
+    after itself on any error or signal it can catch, but not after SIGKILL or a power cut, and
+    a conversion's leftovers (the size of its weights each) would otherwise fill the cache of
+    a lab whose scans are killed. A younger one may be another process's write in progress."""
+    now = time.time()
+    try:
+        entries = list(os.scandir(path.parent))
+    except OSError:
+        return
+    for entry in entries:
+        name = entry.name
+        ours = name.startswith(f".{path.stem}.") or (
+            name.startswith(f"{path.name}.~") and name.endswith(TEMP_SUFFIX)
+        )
+        try:
+            if not ours or now - entry.stat(follow_symlinks=False).st_mtime < age:
+                continue
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+            elif entry.is_file(follow_symlinks=False):
+                os.unlink(entry.path)
+        except OSError:
+            continue  # removed meanwhile by another process, or not ours to remove
 
 
 def save_conversion(ov_model: object, path: Path, key: Mapping[str, Any]) -> bool:
