@@ -15,8 +15,9 @@ the model's XML, then its weights. Why one file and a key inside it:
   (:func:`read_conversion`): a file cut short (a kill while saving, a full disk), damaged
   weights (which OpenVINO read without a word: the outputs moved by 8e-4), or a conversion of
   another checkpoint or OpenVINO build that came to bear the same name (the name holds 20 hex
-  digits of the SHA-256 and OpenVINO's version without its build) is one warning naming the
-  file, and the network is converted again, which replaces it. The cache is never trusted
+  digits of the SHA-256; it held OpenVINO's version without its build, and a file can be
+  copied) is one warning naming the file, and the network is converted again, which replaces
+  it. Two builds sharing one cache (a lab's network home) each have a name of their own. The cache is never trusted
   further than that: a conversion is written only after it matched PyTorch on the test tile.
 - A cache folder that cannot be made or written (a read-only home, a full disk, a file where
   the folder should be) costs the conversion at every start, nothing else: the model converted

@@ -69,6 +69,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import threading
 import warnings
 from collections.abc import Callable, Iterator
@@ -261,7 +262,11 @@ class OpenVINORunner(Runner):
             folder = openvino_folder(folder)  # None: cannot be made (said once), no cache
             key = conversion_key(sha256, shape)
             tag = "dyn" if shape is None else f"{shape[0]}x{shape[1]}"
-            name = f"{sha256[:20]}-{tag}-ov{ov.__version__.split('-')[0]}-e{EXPORT_VERSION}"
+            # OpenVINO's whole version, build included: two installs sharing a home (a lab's
+            # network home) keep a conversion each instead of replacing each other's at every
+            # start (the key inside the file holds it too, so a misnamed one is never used)
+            build = re.sub(r"[^0-9A-Za-z.]+", "_", ov.__version__)
+            name = f"{sha256[:20]}-{tag}-ov{build}-e{EXPORT_VERSION}"
             file = None if folder is None else folder / f"{name}{SUFFIX}"
             cached = None if file is None else read_conversion(file, key)
             fresh = cached is None

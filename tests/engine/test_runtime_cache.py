@@ -168,19 +168,29 @@ def test_a_conversion_of_another_checkpoint_under_the_same_name_is_not_used(
     assert len(said) == 1 and "another model" in said[0] and "checkpoint_sha256" in said[0], said
 
 
-def test_a_conversion_by_another_openvino_build_is_not_used(
+def test_two_openvino_builds_sharing_a_cache_keep_a_conversion_each_and_never_swap(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # The name holds OpenVINO's version without its build ("2026.4.1"): a cache filled by
-    # another build of it (a shared network home, two installs) was used as this one's.
+    # The name held OpenVINO's version without its build ("2026.4.1"): a cache filled by
+    # another build of it (a lab's shared network home, two installs) was used as this one's.
+    # Now each build has its own name, and a file of one under the other's name (copied by
+    # hand) is refused by the key inside it.
     import openvino as ov
 
     model = _tiny()
     release = ov.__version__.split("-")[0]
-    monkeypatch.setattr(ov, "__version__", f"{release}-1111-aaaaaaaa")
-    OpenVINORunner(model, SHA, None, threads=1, folder=tmp_path)
-    monkeypatch.setattr(ov, "__version__", f"{release}-2222-bbbbbbbb")
+    files = {}
+    for build in ("1111-aaaaaaaa", "2222-bbbbbbbb"):
+        monkeypatch.setattr(ov, "__version__", f"{release}-{build}")
+        files[build] = OpenVINORunner(model, SHA, None, threads=1, folder=tmp_path).cache_file
+    assert files["1111-aaaaaaaa"] != files["2222-bbbbbbbb"]
     made = _counting_conversions(monkeypatch)
+    with caplog.at_level(logging.WARNING):
+        for build in ("1111-aaaaaaaa", "2222-bbbbbbbb"):  # each reads its own, no swapping
+            monkeypatch.setattr(ov, "__version__", f"{release}-{build}")
+            OpenVINORunner(model, SHA, None, threads=1, folder=tmp_path)
+    assert made == [] and _warnings(caplog) == []
+    files["1111-aaaaaaaa"].replace(files["2222-bbbbbbbb"])  # one build's file, misnamed
     with caplog.at_level(logging.WARNING):
         runner = OpenVINORunner(model, SHA, None, threads=1, folder=tmp_path)
     assert made == [1] and _matches(runner, model)
