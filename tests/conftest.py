@@ -136,6 +136,25 @@ def write_rgb(path: Path, h: int = 80, w: int = 96, seed: int = 0, fmt: str | No
     return path
 
 
+def deep_copy(root: Path, part: str, levels: int, data: bytes, name: str = "x.png") -> str:
+    """``data`` written as ``name`` at the end of a chain of ``levels`` folders named ``part``
+    below ``root``, made through folder descriptors (a path beyond the system's limit cannot
+    be named to ``mkdir``, and seized folder trees can be that deep); its path below ``root``."""
+    fd = os.open(root, os.O_RDONLY)
+    try:
+        for _ in range(levels):
+            os.mkdir(part, dir_fd=fd)
+            inner = os.open(part, os.O_RDONLY, dir_fd=fd)
+            os.close(fd)
+            fd = inner
+        out = os.open(name, os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
+        os.write(out, data)
+        os.close(out)
+    finally:
+        os.close(fd)
+    return "/".join([part] * levels + [name])
+
+
 def memory_evidence(pixels: np.ndarray, file_size: int = 0) -> Any:
     """An Evidence of ``pixels`` [H, W, 3] uint8 that no file backs (path ``mem.png``)."""
     from engine.types import Evidence

@@ -13,7 +13,7 @@ from forensic_viewer.scan.probe import scan_probe_name
 from forensic_viewer.scan.records import FileRecord
 from forensic_viewer.scan.results import read_records
 from forensic_viewer.scan.run import run_scan
-from tests.conftest import write_rgb
+from tests.conftest import deep_copy, write_rgb
 from tests.viewer.test_scan_prefetch import StubAnalyzer, files_of
 
 LONG = "Ü" * 100 + "x" * 40  # 240 bytes of UTF-8: a legal file name once ".png" is added
@@ -56,21 +56,8 @@ def deep_image(root: Path, depth_bytes: int) -> tuple[Path, str]:
     """An image below ``root`` in a chain of 200-byte folders about ``depth_bytes`` deep, made
     through folder descriptors (as deep as a seized folder tree can be); (path, key)."""
     part = "d" * 200
-    levels = depth_bytes // (len(part) + 1)
     image = write_rgb(root.parent / "source.png", 24, 32)
-    fd = os.open(root, os.O_RDONLY)
-    try:
-        for _ in range(levels):
-            os.mkdir(part, dir_fd=fd)
-            inner = os.open(part, os.O_RDONLY, dir_fd=fd)
-            os.close(fd)
-            fd = inner
-        out = os.open("x.png", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
-        os.write(out, image.read_bytes())
-        os.close(out)
-    finally:
-        os.close(fd)
-    key = "/".join([part] * levels + ["x.png"])
+    key = deep_copy(root, part, depth_bytes // (len(part) + 1), image.read_bytes())
     return root / key, key
 
 

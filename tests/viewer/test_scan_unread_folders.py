@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from forensic_viewer.scan.walk import Unread, scan_files
+from tests.conftest import deep_copy
 from tests.viewer.conftest import scan_cli, write_image
 
 PATH_MAX = 4096  # Linux's limit on a path given to a system call
@@ -34,19 +35,7 @@ def deep_folder(root: Path, image: Path) -> Path:
     """A chain of folders below ``root`` whose path passes :data:`PATH_MAX`, made through
     folder descriptors (a path that long cannot be named to ``mkdir``), holding a copy of
     ``image``; the first of those folders whose own path is beyond the limit."""
-    levels = PATH_MAX // (len(LONG) + 1) + 1
-    fd = os.open(root, os.O_RDONLY)
-    try:
-        for _ in range(levels):
-            os.mkdir(LONG, dir_fd=fd)
-            inner = os.open(LONG, os.O_RDONLY, dir_fd=fd)
-            os.close(fd)
-            fd = inner
-        out = os.open("x.png", os.O_WRONLY | os.O_CREAT, 0o644, dir_fd=fd)
-        os.write(out, image.read_bytes())
-        os.close(out)
-    finally:
-        os.close(fd)
+    deep_copy(root, LONG, PATH_MAX // (len(LONG) + 1) + 1, image.read_bytes())
     path = root
     while len(os.fsencode(path)) < PATH_MAX:
         path = path / LONG
