@@ -392,3 +392,36 @@ def test_masks_that_look_inverted_are_refused_unless_given_as_they_are(
     given = [line.removeprefix("warning: ")]
     assert json.loads(report_.read_text(encoding="utf-8"))["masks_as_given"] == given
     assert load_checkpoint(out).meta.decision.details["masks_as_given"] == given
+
+
+ESC = "\x1b[2J\u202e"  # clears the terminal; reverses what follows
+
+
+def test_names_are_printed_with_escape_sequences_shown_not_obeyed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Face crops and photographs are downloaded, so their names are untrusted: face-model
+    printed a crop it could not read (``skipped: <path>: <problem>``) and the masks-as-given
+    warning with the names as they are, where the rest of the trainer shows them as ``\\x1b``
+    (an image named ``a\\x1b[2J.png`` cleared the terminal)."""
+    from trainer.face_model import _photographs
+
+    ckpt = make_tiny_checkpoint(tmp_path / "tiny.safetensors")
+    val = _large_masks(_crops(tmp_path / f"v{ESC}", 0))
+    (val / "Au" / "au_val_fr_bad_f0.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 20)
+    args = ["face-model", "--model", str(ckpt), "--val", str(val), "--device", "cpu"]
+    args += ["--mirror", "off", "--masks-as-given", "--json", str(tmp_path / "v.json")]
+    capsys.readouterr()
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    shown = f"{tmp_path}/v\\x1b[2J\\u202e"
+    assert f"skipped: {shown}/Au/au_val_fr_bad_f0.png: " in err
+    assert f"warning: {shown}/Gt/ff_00000" in err
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    (photos / f"bad{ESC}.png").write_bytes(b"not an image")
+    assert list(_photographs([photos])) == []
+    err2 = capsys.readouterr().err
+    assert err2.startswith(f"skipped: {photos}/bad\\x1b[2J\\u202e.png: ")
+    for text in (err, err2):
+        assert "\x1b" not in text and "\u202e" not in text

@@ -232,3 +232,66 @@ def test_refresh_refuses_masks_that_look_inverted_as_features_does(
     assert line.endswith("used as given (--masks-as-given), not refused as inverted")
     val, _ = (json.loads(r) for r in out.read_text(encoding="utf-8").splitlines())
     assert val["classic"]["clone"]["pixel_f1"] < 0.5  # measured against the mask as given
+
+
+ESC = "\x1b[2J\u202e"  # clears the terminal; reverses what follows
+
+
+def _no_control(*texts: str) -> None:
+    for text in texts:
+        assert "\x1b" not in text and "\u202e" not in text, text
+
+
+def test_refresh_prints_names_with_escape_sequences_shown_not_obeyed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A data set is downloaded, so its file names are untrusted: ``features --reuse`` printed
+    each image's name on its progress line, and the masks-as-given warning its mask's path,
+    as they are (an image named ``a\\x1b[2J.jpg`` cleared the terminal), where the rest of
+    the trainer shows them as ``\\x1b``."""
+    old, image, truth = _old_features(tmp_path)
+    named = image.with_name(f"Sp_S_copy{ESC}.jpg")
+    image.rename(named)
+    mask = tmp_path / "data" / "Gt" / f"Sp_S_copy{ESC}_gt.png"
+    Image.fromarray(np.where(truth, 0, 255).astype(np.uint8), mode="L").save(mask)  # inverted
+    (tmp_path / "data" / "Gt" / "Sp_S_copy_gt.png").unlink()
+    rows = [json.loads(line) for line in old.read_text(encoding="utf-8").splitlines()]
+    old.write_text("".join(json.dumps({**r, "path": str(named)}) + "\n" for r in rows))
+    out = tmp_path / "new.jsonl"
+    argv = ["features", "--reuse", str(old), "--only", "clone", "--parts", "val"]
+    assert main([*argv, "--out", str(out), "--masks-as-given"]) == 0
+    said, err = capsys.readouterr()
+    lines = said.splitlines()
+    assert [ln.rsplit(" ", 1)[0] for ln in lines] == [
+        "1 Sp_S_copy\\x1b[2J\\u202e.jpg",
+        "2 Sp_S_copy\\x1b[2J\\u202e.jpg",
+    ]
+    (line,) = [ln for ln in err.splitlines() if "--masks-as-given" in ln]
+    assert line.startswith("warning: ") and "Sp_S_copy\\x1b[2J\\u202e_gt.png: " in line
+    _no_control(said, err)
+
+
+def test_features_says_a_file_it_skips_with_escape_sequences_shown(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``features`` said an image it could not read in a ``skip <path>: <error>`` line with
+    the name as it is; it is shown as the other commands show it."""
+    import engine.assembly
+    from engine.checkpoints import load_checkpoint
+    from engine.pipeline import Analyzer
+    from tests.conftest import make_tiny_checkpoint
+
+    loaded = load_checkpoint(make_tiny_checkpoint(tmp_path / "tiny.safetensors"))
+    monkeypatch.setattr(
+        engine.assembly, "assemble_analyzer", lambda *_a, **_k: Analyzer([loaded], device="cpu")
+    )
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    (photos / f"bad{ESC}.jpg").write_bytes(b"\xff\xd8\xff not a JPEG")
+    out = tmp_path / "f.jsonl"
+    argv = ["features", "--photos", str(photos), "--parts", "val,test", "--out", str(out)]
+    assert main(argv) == 0
+    said, err = capsys.readouterr()
+    (line,) = err.splitlines()
+    assert line.startswith(f"skip {photos}/bad\\x1b[2J\\u202e.jpg: ")
+    _no_control(said, err)
