@@ -227,8 +227,7 @@ def score_photo_faces(
 
 
 def _photographs(folders: list[Path]) -> Iterator[tuple[Path, Any]]:
-    """Every file of ``folders`` (sorted) decoded as evidence; what cannot be decoded is said
-    on stderr and skipped."""
+    """Every file of ``folders`` (sorted) decoded as evidence; one that cannot be: said, skipped."""
     from engine.io import load_evidence
 
     for folder in folders:
