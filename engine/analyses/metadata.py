@@ -42,7 +42,9 @@ several; None without a usable thumbnail.
 Hostile metadata: every value is untrusted text. It is decoded leniently, control and format
 characters (including bidirectional overrides) are written as ``\\uXXXX`` escapes, values are
 capped at ``VALUE_CAP`` characters and XMP at ``XMP_CAP`` bytes. Nothing is parsed as XML or
-otherwise interpreted: fields are found by pattern, in the capped text.
+otherwise interpreted: fields are found by pattern, in the capped text, and a value's XML
+references (``&lt;``, ``&#233;``) are decoded once (:func:`engine.analyses._xmp.xml_unescaped`), no entity ever
+defined or fetched.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ from PIL import ExifTags, Image
 
 from engine.analyses._dates import order_finding, parse_xmp_date, with_offset
 from engine.analyses._imaging import compare_thumbnail, open_stored, orient_rgb
+from engine.analyses._xmp import xmp_fields, xmp_text
 from engine.analyses.base import (
     Context,
     Finding,
@@ -81,7 +84,6 @@ from engine.heif import (
 from engine.types import Evidence
 
 VALUE_CAP = 200  # characters kept of one metadata value
-XMP_CAP = 256 * 1024  # bytes of an XMP packet searched
 MAX_HISTORY = 20  # XMP history entries listed
 THUMB_MAX_BYTES = 1 << 20  # an EXIF thumbnail larger than this is not decoded
 THUMB_MAX_SIDE = 1024
@@ -163,25 +165,6 @@ def clean(value: object, cap: int = VALUE_CAP, strip: bool = True) -> str:
 def editor_in(text: str) -> str | None:
     low = text.lower()
     return next((e for e in EDITORS if e in low), None)
-
-
-def _xmp_text(img: Image.Image) -> str | None:
-    raw = img.info.get("xmp") or img.info.get("XML:com.adobe.xmp")
-    if raw is None and img.format == "TIFF":
-        raw = img.getexif().get(700)
-    if raw is None:
-        return None
-    if isinstance(raw, str):
-        raw = raw.encode("utf-8", errors="replace")
-    return bytes(raw[:XMP_CAP]).decode("utf-8", errors="replace")
-
-
-def _xmp_fields(xmp: str, name: str) -> list[str]:
-    """Values of ``name`` (e.g. ``xmp:CreatorTool``) as attribute or element, in order."""
-    esc = re.escape(name)
-    found = re.findall(rf'{esc}\s*=\s*"([^"]{{0,2000}})"', xmp)
-    found += re.findall(rf"<{esc}>([^<]{{0,2000}})</{esc}>", xmp)
-    return found
 
 
 @dataclass(frozen=True)
@@ -359,11 +342,11 @@ def _other_findings(img: Image.Image) -> list[Finding]:
                 "written by Adobe software and some others (also IPTC editors)",
             )
         )
-    xmp = _xmp_text(img)
+    xmp = xmp_text(img)
     if xmp is None:
         return rows
     for name in ("xmp:CreatorTool",):
-        for v in _xmp_fields(xmp, name)[:3]:
+        for v in xmp_fields(xmp, name)[:3]:
             value = clean(v)
             ed = editor_in(value)
             rows.append(
@@ -375,8 +358,8 @@ def _other_findings(img: Image.Image) -> list[Finding]:
                     f"names editing software ({ed})" if ed else "",
                 )
             )
-    actions = _xmp_fields(xmp, "stEvt:action")
-    agents = _xmp_fields(xmp, "stEvt:softwareAgent")
+    actions = xmp_fields(xmp, "stEvt:action")
+    agents = xmp_fields(xmp, "stEvt:softwareAgent")
     if actions or agents:
         hist = "; ".join(
             clean(f"{a} ({g})" if g else a, 60)
@@ -401,7 +384,7 @@ def _other_findings(img: Image.Image) -> list[Finding]:
     ):
         if name in xmp:
             rows.append(Finding("xmp", f"XMP {name}", "present", Level.NOTICE, note))
-    created, modified = _xmp_fields(xmp, "xmp:CreateDate"), _xmp_fields(xmp, "xmp:ModifyDate")
+    created, modified = xmp_fields(xmp, "xmp:CreateDate"), xmp_fields(xmp, "xmp:ModifyDate")
     if created and modified:
         t0, t1 = parse_xmp_date(created[0]), parse_xmp_date(modified[0])
         if t0 is not None and t1 is not None:
@@ -644,7 +627,8 @@ def _heif_items(
     # 8: dates compared in UTC by their offsets when both are recorded (they were compared as
     # clock readings: 11:00 +02:00 read as after 10:30 +01:00), XMP ModifyDate before
     # CreateDate flagged as EXIF's is, a date followed by other text invalid
-    version="8",
+    # 9: XMP values shown with their XML references decoded (``&lt;img&gt;`` was shown so)
+    version="9",
     description="metadata findings (editing software, dates, camera, GPS, XMP history) and "
     "the EXIF thumbnail (or a HEIF file's thumbnail items) compared with the image",
     needs_file=True,

@@ -214,3 +214,37 @@ def test_a_thumbnail_under_3_pixels_a_side_is_compared_whole(
 def test_an_empty_thumbnail_is_refused_in_one_line() -> None:
     with pytest.raises(ValueError, match=r"^no pixels to compare: image 80 x 60, thumbnail 5 x 0$"):
         compare_thumbnail(natural(60, 80, 2), np.zeros((0, 5, 3), np.uint8))
+
+
+def _png_with_xmp(xmp: str) -> bytes:
+    import io
+
+    from PIL import Image, PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", xmp)
+    buf = io.BytesIO()
+    Image.fromarray(natural(64, 80, 3)).save(buf, "PNG", pnginfo=info)
+    return buf.getvalue()
+
+
+def test_xmp_values_are_shown_with_their_xml_references_decoded_once(write_evidence) -> None:
+    """An XMP value is XML text: ``&lt;img&gt;`` is the text ``<img>``, which the findings
+    showed as written (``&lt;img&gt;``) and a report then escaped again (``&amp;lt;``). The
+    five entities XML defines and character references are decoded once; any other entity,
+    one a DOCTYPE declares included, is neither expanded nor fetched; a control character a
+    reference makes is escaped as any value's."""
+    xmp = (
+        '<?xpacket begin=""?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF><rdf:Description '
+        'xmp:CreatorTool="&lt;img&gt; Adobe Photoshop &amp;lt; &#233;&#x41; &xxe; &#0; &#27;">'
+        "<stEvt:action>saved &amp; &quot;cropped&quot;</stEvt:action>"
+        "<stEvt:softwareAgent>GIMP &apos;2.10&apos;</stEvt:softwareAgent>"
+        "</rdf:Description></rdf:RDF></x:xmpmeta>"
+    )
+    r = run_analysis("metadata", write_evidence(_png_with_xmp(xmp), "x.png"))
+    rows = {f.key: f for f in r.findings}
+    tool = rows["XMP xmp:CreatorTool"]
+    assert tool.value == "<img> Adobe Photoshop &lt; éA &xxe; &#0; \\u001b"
+    assert tool.level == Level.NOTICE  # the decoded text still names the editor
+    assert rows["XMP history"].value == "saved & \"cropped\" (GIMP '2.10')"
