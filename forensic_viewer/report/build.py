@@ -250,8 +250,9 @@ STOPPED_HEADING = "WARNING: this report covers part of a scan"
 
 def stopped_scan_alert(settings: dict[str, Any], reported: int) -> str | None:
     """The alert of a scan whose last run did not finish, from scan.json's ``run``
-    (docs/RESULTS.md): cancelled or interrupted after N of M files, or still "running" (killed,
-    or running now). None for a finished run and for folders written before ``run`` existed.
+    (docs/RESULTS.md): cancelled, interrupted or failed after N of M files, or still "running"
+    (killed, or running now). None for a finished run and for folders written before ``run``
+    existed.
 
     reported: the files this report holds. A scan folder keeps the rows of every run, so a
     resumed run stopped after N files leaves a report of the files that run *and earlier ones*
@@ -268,6 +269,11 @@ def stopped_scan_alert(settings: dict[str, Any], reported: int) -> str | None:
         return (
             "scan.json says this scan is still running, or was killed before it could record "
             f"its end; {holds}."
+        )
+    if run.get("state") == "failed":  # the output folder could not be written (docs/RESULTS.md)
+        return (
+            f"This scan failed after {run.get('through')} of {run.get('files')} files in its "
+            f"last run ({run.get('reason')}); {holds}; running the same scan again resumes it."
         )
     how = str(run.get("state"))
     stop = run.get("signal")

@@ -93,7 +93,12 @@ from forensic_viewer.scan.run import (
     unexpected,
     write_outcome,
 )
-from forensic_viewer.scan.settings import check_settings, now_text, scan_settings
+from forensic_viewer.scan.settings import (
+    check_settings,
+    now_text,
+    record_failed_run,
+    scan_settings,
+)
 from forensic_viewer.scan.upgrade import Recorded, Stale, named_files, recorded_rows, unchanged
 
 if TYPE_CHECKING:  # torch loads in the workers, never in the parent of a pool
@@ -615,6 +620,16 @@ class _Pool:
     # --- the run ---
 
     def run(self) -> ScanSummary:
+        """The scan (:meth:`_run`); an exception once scan.json says the run is "running" (the
+        settings checked) is recorded there as the run's failure (:func:`record_failed_run`)."""
+        try:
+            return self._run()
+        except Exception as e:
+            if self.results is not None:
+                record_failed_run(self.out, e, self.summary)
+            raise
+
+    def _run(self) -> ScanSummary:
         t0 = time.perf_counter()
         self.began = now_text()  # scan.json's run.started: the workers load models first
         interrupted: KeyboardInterrupt | None = None

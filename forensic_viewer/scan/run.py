@@ -17,7 +17,8 @@ What stops a scan and what does not:
   ``scan.log`` in the output folder (and one line to the program's log), never to the terminal.
 - **Only the scan itself failing stops it**: the output folder locked by another scan, not
   writable or full (:class:`OSError` while writing results), the file list failing. Finished
-  records are kept and a later run resumes.
+  records are kept and a later run resumes; scan.json's ``run`` says ``failed`` and why, when
+  it can still be written (:func:`~forensic_viewer.scan.settings.record_failed_run`).
 - **Cancel and interrupt** (the ``cancel`` hook; Ctrl+C or, from the command line, SIGTERM as
   a :class:`KeyboardInterrupt`) end the run after the files finished so far, and it leaves what
   a finished run leaves: results.jsonl compacted, results.csv of the files it went through, and
@@ -61,12 +62,7 @@ from forensic_viewer.scan.records import (
     encode_result,
     error_record,
 )
-from forensic_viewer.scan.results import (
-    ResultIndex,
-    ResultLog,
-    face_model_figures,
-    write_csv,
-)
+from forensic_viewer.scan.results import ResultIndex, ResultLog, face_model_figures, write_csv
 from forensic_viewer.scan.scanlog import SCAN_LOG as SCAN_LOG
 from forensic_viewer.scan.scanlog import ScanLog
 from forensic_viewer.scan.settings import check_settings, record_run, scan_settings
@@ -417,6 +413,7 @@ def _run_locked(
     index: ResultIndex | None = None,
 ) -> ScanSummary:
     from engine.tiling import Cancelled
+    from forensic_viewer.scan.settings import failure_recorded
 
     t0 = time.perf_counter()
     recorded_run = {"environment": environment(), "device": str(getattr(analyzer, "device", ""))}
@@ -425,67 +422,68 @@ def _run_locked(
     check_settings(out, settings, recorded_run, command=command)
     if total is None:
         total = len(files) if isinstance(files, Sized) else 0
-    results = ResultLog(out, index)
-    problems = ScanLog(out)
     summary = ScanSummary(total=total)
-    keys: list[str] = []
-    faces_checked = analyzer.faces is not None
-    recorded = recorded_rows(results, getattr(analyzer.ensemble, "analyses", None) or ())
-    loader = Prefetcher(files, recorded=recorded, depth=prefetch, thumbnails=thumbnails)
-    finished = False
-    interrupted: KeyboardInterrupt | None = None
-    try:
-        for item in loader:
-            if cancel is not None and cancel():
-                summary.cancelled = True
-                break
-            if item.skip:
-                summary.skipped += 1
+    with failure_recorded(out, summary):  # scan.json says "running" from here on
+        results = ResultLog(out, index)
+        problems = ScanLog(out)
+        keys: list[str] = []
+        faces_checked = analyzer.faces is not None
+        recorded = recorded_rows(results, getattr(analyzer.ensemble, "analyses", None) or ())
+        loader = Prefetcher(files, recorded=recorded, depth=prefetch, thumbnails=thumbnails)
+        finished = False
+        interrupted: KeyboardInterrupt | None = None
+        try:
+            for item in loader:
+                if cancel is not None and cancel():
+                    summary.cancelled = True
+                    break
+                if item.skip:
+                    summary.skipped += 1
+                    keys.append(item.key)
+                    if on_file is not None:
+                        on_file(item.index, total, results.get(item.key))
+                    continue
+                if item.stale and not item.whole:  # its row's older analyses alone run again
+                    kept = as_record(results.get(item.key))
+                    item.row = kept if isinstance(kept, FileRecord) else None
+                try:
+                    outcome = analyse_item(item, analyzer, progress, cancel, problems, analyses)
+                    taken = named_files(results, item.key)  # the old row's: never written over
+                    record = record_outcome(item, outcome, out, faces_checked, problems, taken)
+                except Cancelled:
+                    summary.cancelled = True
+                    break
+                finally:
+                    loader.release(item)
+                row = append_record(results, item, record, problems, summary)
                 keys.append(item.key)
                 if on_file is not None:
-                    on_file(item.index, total, results.get(item.key))
-                continue
-            if item.stale and not item.whole:  # its row's older analyses alone run again
-                kept = as_record(results.get(item.key))
-                item.row = kept if isinstance(kept, FileRecord) else None
-            try:
-                outcome = analyse_item(item, analyzer, progress, cancel, problems, analyses)
-                taken = named_files(results, item.key)  # the old row's: never written over
-                record = record_outcome(item, outcome, out, faces_checked, problems, taken)
-            except Cancelled:
-                summary.cancelled = True
-                break
-            finally:
-                loader.release(item)
-            row = append_record(results, item, record, problems, summary)
-            keys.append(item.key)
-            if on_file is not None:
-                on_file(item.index, total, row)
-        finished = True
-    except KeyboardInterrupt as e:  # Ctrl+C, or SIGTERM as the command line raises it
-        interrupted = e
-    finally:
-        try:
-            loader.close()
+                    on_file(item.index, total, row)
+            finished = True
+        except KeyboardInterrupt as e:  # Ctrl+C, or SIGTERM as the command line raises it
+            interrupted = e
         finally:
-            close_results(results, problems, finished)
-    if problems.written:
-        summary.log = problems.path
-    if not isinstance(files, Sized):
-        summary.total = max(total, len(keys))
-    summary.copies = results.duplicates(keys)
-    write_csv(
-        out,
-        results.iter_records(keys),
-        analyzer.names,
-        ensemble=results.has_ensemble or analyzer.ensemble is not None,
-        analyses=csv_analyses(analyses, analyzer),
-        face_models=[m.name for m in getattr(analyzer, "face_models", ())],
-        copies=summary.copies,
-    )
-    summary.seconds = time.perf_counter() - t0
-    end_run(out, summary, interrupted)
-    return summary
+            try:
+                loader.close()
+            finally:
+                close_results(results, problems, finished)
+        if problems.written:
+            summary.log = problems.path
+        if not isinstance(files, Sized):
+            summary.total = max(total, len(keys))
+        summary.copies = results.duplicates(keys)
+        write_csv(
+            out,
+            results.iter_records(keys),
+            analyzer.names,
+            ensemble=results.has_ensemble or analyzer.ensemble is not None,
+            analyses=csv_analyses(analyses, analyzer),
+            face_models=[m.name for m in getattr(analyzer, "face_models", ())],
+            copies=summary.copies,
+        )
+        summary.seconds = time.perf_counter() - t0
+        end_run(out, summary, interrupted)
+        return summary
 
 
 def end_run(out: Path, summary: ScanSummary, interrupted: KeyboardInterrupt | None) -> None:

@@ -9,18 +9,20 @@ Ray scans alike. The file's fields: docs/RESULTS.md, "scan.json".
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.analyses import analysis_settings
 from engine.errors import ForensicError
-from engine.files import atomic_write, not_regular_reason, read_regular_text
+from engine.files import atomic_write, not_regular_reason, os_problem, read_regular_text
 from engine.formatting import time_text
 from forensic_viewer.scan.results import SCAN_INFO
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Iterator, Mapping, Sequence
 
     from engine.pipeline import Analyzer
 
@@ -157,17 +159,17 @@ def now_text() -> str:
 
 
 def stopped_run(out: Path) -> dict[str, Any] | None:
-    """scan.json's ``run`` when the scan's last run did not finish (cancelled, interrupted, or
-    still "running": killed, or running now); None when it finished, and for folders without
-    scan.json or written before ``run`` existed. What files made of a scan's rows (the ground
-    truth's ``partial_scan``) say of the part they cover."""
+    """scan.json's ``run`` when the scan's last run did not finish (cancelled, interrupted,
+    failed, or still "running": killed, or running now); None when it finished, and for
+    folders without scan.json or written before ``run`` existed. What files made of a scan's
+    rows (the ground truth's ``partial_scan``) say of the part they cover."""
     try:
         run = json.loads(read_regular_text(out / SCAN_INFO)).get(RUN_FIELD)
     except (OSError, ValueError, AttributeError):
         return None
     if not isinstance(run, dict) or run.get("state") in (None, "finished"):
         return None
-    keep = ("state", "signal", "through", "files", "note")
+    keep = ("state", "signal", "reason", "through", "files", "note")
     return {k: run[k] for k in keep if k in run}
 
 
@@ -181,3 +183,36 @@ def record_run(out: Path, run: dict[str, Any]) -> None:
     kept = {k: began[k] for k in ("command",) if k in began}
     old[RUN_FIELD] = {**run, "started": began.get("started"), "ended": now_text(), **kept}
     atomic_write(info, json.dumps(old, indent=2) + "\n")
+
+
+def record_failed_run(out: Path, e: Exception, summary: Any) -> None:
+    """Record in scan.json that the run failed once its settings were checked (``state``
+    "failed", ``reason`` in words: the output folder could not be written, the disk full, or
+    an unexpected error), with ``summary``'s counts (a ``ScanSummary``) so far, as a stopped
+    run records them; scan.json said "running" until then. The disk being full, that write
+    may fail too: then nothing more, and the error that ended the scan is what is said."""
+    if isinstance(e, OSError):
+        reason = os_problem(e, Path(os.path.abspath(out)))
+    else:
+        reason = f"unexpected {type(e).__name__}: {' '.join(str(e).split())[:200]}"
+    through, files = summary.through, summary.total
+    run = {"state": "failed", "reason": reason, "files": files, "through": through}
+    run |= {"analysed": summary.done, "failed": len(summary.failed), "skipped": summary.skipped}
+    run["note"] = (
+        f"failed after {through} of {files} files ({reason}): the rows written are kept; "
+        "running the same scan again resumes"
+    )
+    with contextlib.suppress(OSError, ValueError):  # ValueError: scan.json itself unreadable
+        record_run(out, run)
+
+
+@contextlib.contextmanager
+def failure_recorded(out: Path, summary: Any) -> Iterator[None]:
+    """An exception out of the block (a run whose settings scan.json holds) recorded by
+    :func:`record_failed_run`, then raised on; a stop (KeyboardInterrupt) is
+    :func:`record_run`'s, through ``end_run``."""
+    try:
+        yield
+    except Exception as e:
+        record_failed_run(out, e, summary)
+        raise

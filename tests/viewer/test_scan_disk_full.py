@@ -82,6 +82,69 @@ def test_a_full_disk_ends_the_scan_in_one_line_naming_the_output_folder_and_resu
     assert "2 analysed, 2 already done, 0 failed of 4" in said
     assert sorted(r["path"] for r in rows_of(out)) == [f"f{i}.png" for i in range(4)]
     assert not [p for p in out.rglob("*") if ".tmp" in p.name]
+    assert run_of(out)["state"] == "finished"
+
+
+def run_of(out: Path) -> dict[str, Any]:
+    run: dict[str, Any] = json.loads((out / "scan.json").read_text(encoding="utf-8"))["run"]
+    return run
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_scan_json_says_the_run_failed_and_why_when_it_can_be_written(
+    tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch, capsys, jobs: str
+) -> None:
+    """After a full disk ended a scan, scan.json still said ``"running"``, as of a scan killed
+    or running now, and a report of the folder said so. It says ``failed`` now, after how
+    many of how many files and why, as a stopped run's ``run`` says where it stopped; the
+    report's first page says the same. One process and worker processes alike."""
+    from forensic_viewer.report.build import stopped_scan_alert
+    from forensic_viewer.scan.settings import stopped_run
+
+    folder, out = evidence(tmp_path), tmp_path / "out"
+    fill_disk_after(monkeypatch, ROWS_BEFORE_FULL)
+    assert scan_cli(folder, out, tiny_checkpoint, "--jobs", jobs) == 3
+    run = run_of(out)
+    reason = f"{out}: no space left on device"
+    assert {k: run[k] for k in ("state", "reason", "files", "analysed")} == {
+        "state": "failed",
+        "reason": reason,
+        "files": 4,
+        "analysed": ROWS_BEFORE_FULL,
+    }
+    assert run["note"].startswith(f"failed after {run['through']} of 4 files ({reason})")
+    assert run["ended"] and run["command"]["line"].startswith("forensic-viewer scan")
+    assert stopped_run(out) == {k: run[k] for k in ("state", "reason", "through", "files", "note")}
+    alert = stopped_scan_alert({"run": run}, ROWS_BEFORE_FULL)
+    assert alert is not None
+    assert alert.startswith(f"This scan failed after {run['through']} of 4 files in its last run")
+    assert f"({reason})" in alert
+    capsys.readouterr()
+
+
+def test_a_full_disk_that_refuses_scan_json_too_ends_the_scan_in_the_same_line(
+    tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """When the disk is full, recording the failure in scan.json fails too: the scan ends as
+    before, one line, exit 3, scan.json left as it was (``"running"``), nothing else said."""
+    import forensic_viewer.scan.settings as settings
+
+    folder, out = evidence(tmp_path), tmp_path / "out"
+    fill_disk_after(monkeypatch, ROWS_BEFORE_FULL)
+    written = settings.atomic_write
+
+    def full_once_results_are(path: Path, text: str) -> None:
+        if (out / "results.jsonl").exists():  # the run's start is written before any row
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        written(path, text)
+
+    monkeypatch.setattr(settings, "atomic_write", full_once_results_are)
+    assert scan_cli(folder, out, tiny_checkpoint, "--jobs", "1") == 3
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        f"forensic-viewer: error: the scan failed: {out}: no space left on device; {LINE_END}"
+    ]
+    assert run_of(out)["state"] == "running"
 
 
 @pytest.mark.gui
