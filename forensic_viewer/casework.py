@@ -115,6 +115,7 @@ def log_started(log: AuditLog | None, args: argparse.Namespace, files: list[Any]
             recursive=bool(getattr(args, "recursive", False)),
             gt=getattr(args, "gt", None),
             command_line=typed_command(args),
+            unread=getattr(args, "unread", None),
         ),
     )
 
@@ -134,6 +135,7 @@ def scan_started_details(
     recursive: bool,
     gt: Path | str | None,
     command_line: Mapping[str, Any] | None = None,
+    unread: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """What ``scan-started`` records, the command line's and the batch dialog's alike (the
     keys of docs/AUDIT.md): ``source``/``images``, ``out`` and ``gt`` absolute (the log keeps
@@ -143,7 +145,9 @@ def scan_started_details(
     them; ``jobs`` the worker processes it runs with (``auto`` resolved; None: Ray's own);
     ``command_line`` the line as typed, or the viewer's equivalent, and the working directory
     it is read against (:func:`forensic_viewer.scan.command.command_record`, as scan.json's
-    ``run.command``; None: a caller's own arguments, parsed by no command line)."""
+    ``run.command``; None: a caller's own arguments, parsed by no command line); ``unread``
+    the folders and files the listing could not read, as scan.json's ``run.unread`` (None:
+    none, or not listed: :func:`forensic_viewer.scan.walk.unread_record`)."""
     return {
         "command": command,
         "source": _real(source),
@@ -160,6 +164,7 @@ def scan_started_details(
         "command_line": None
         if command_line is None
         else {k: command_line.get(k) for k in ("line", "cwd", "origin")},
+        "unread": None if unread is None else dict(unread),
     }
 
 

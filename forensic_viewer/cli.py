@@ -413,6 +413,7 @@ def _scan_and_report(
 
     interrupted: KeyboardInterrupt | None = None
     command = typed_command(args)
+    unread = getattr(args, "unread", None)  # scan's listing: what it could not read
     try:
         if _on_ray(args):
             from forensic_viewer.scan.ray_pool import run_ray_scan
@@ -429,6 +430,7 @@ def _scan_and_report(
                 analyses=analyses,
                 command=command,
                 index=index,
+                unread=unread,
             )
         elif _jobs(args) > 1:
             from forensic_viewer.scan.pool import run_pool_scan
@@ -444,6 +446,7 @@ def _scan_and_report(
                 analyses=analyses,
                 command=command,
                 index=index,
+                unread=unread,
             )
         else:
             summary = run_scan(
@@ -457,6 +460,7 @@ def _scan_and_report(
                 analyses=analyses,
                 command=command,
                 index=index,
+                unread=unread,
             )
     except KeyboardInterrupt as e:  # the scan wrote its CSV and scan.json: say where it stopped
         summary = getattr(e, "summary", None)
@@ -650,6 +654,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
         output_folders_line,
         output_holds_folder,
         scan_files,
+        unread_record,
     )
 
     folder: Path = args.folder
@@ -679,6 +684,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
             print(plain(skipped.line()), file=sys.stderr)
         if outputs:
             print(plain(output_folders_line(folder, outputs)), file=sys.stderr)
+        args.unread = unread_record(unread)  # and recorded: scan.json, the case log
         if left_out:  # said, so that a file the scan passed over is never a surprise
             print(
                 f"{plain(folder)}: {len(left_out)} file(s) passed over, not images by name or "

@@ -109,6 +109,7 @@ from forensic_viewer.scan.walk import (
     output_holds_folder,
     parse_types,
     scan_files,
+    unread_record,
 )
 from forensic_viewer.wording import plain
 
@@ -196,6 +197,7 @@ class ScanWorker(QThread):
         self._done_before: dict[str, str | None] = {}  # finished earlier: key -> SHA-256
         self._left = 0  # files of this run not finished earlier and not reported yet
         self._keys: list[str] = []  # the files of this run, as scan --gt scores them
+        self._unread: dict[str, Any] | None = None  # what the listing could not read
 
     # --- called from any thread ---
 
@@ -263,6 +265,7 @@ class ScanWorker(QThread):
                 job.folder, job.recursive, job.suffixes, job.out, left_out, unread, outputs
             )
             unread_lines = [u.line() for u in unread]
+            self._unread = unread_record(unread)  # scan.json's run.unread, the case log's
             masks: list[Path] = []
             if truth is not None:  # what the images are scored against, as scan --gt
                 from forensic_viewer.scan.groundtruth import without_masks
@@ -289,7 +292,7 @@ class ScanWorker(QThread):
                     self.job = job = replace(job, jobs=auto_jobs(self._left, job.device))
                 self.mailbox.post(
                     "listed", len(files), len(left_out), len(files) - self._left, len(masks), job,
-                    unread_lines, len(outputs),
+                    unread_lines, len(outputs), self._unread,
                 )  # fmt: skip
                 summary = self._scan(files, lock)
                 if truth is not None and not summary.cancelled:
@@ -338,6 +341,7 @@ class ScanWorker(QThread):
             "lock": lock,
             "analyses": job.analyses,
             "command": self.command,
+            "unread": self._unread,
         }
         if job.jobs > 1 or job.ray is not None:  # worker processes, or Ray actors
             return run_on_workers(job, files, recipe, self._on_ready, common)
@@ -403,9 +407,10 @@ class BatchDialog(QDialog):
 
     openAnalysis = Signal(object)
     openFile = Signal(str)
-    # ScanJob (``auto`` jobs resolved) and the files listed, None when the scan failed before
-    # its listing: for the case audit log (gui/case_log.py)
-    scanStarted = Signal(object, object)
+    # ScanJob (``auto`` jobs resolved), the files listed and what the listing could not read
+    # (walk.unread_record), both None when the scan failed before its listing: for the case
+    # audit log (gui/case_log.py)
+    scanStarted = Signal(object, object, object)
     scanEnded = Signal(object)  # ScanSummary, or the one-line failure of the scan itself
     reportOpened = Signal(object)  # the ReportDialog over the scan
 
@@ -740,10 +745,11 @@ class BatchDialog(QDialog):
         job: ScanJob | None = None,
         unread: list[str] | None = None,
         outputs: int = 0,
+        unread_listed: dict[str, Any] | None = None,
     ) -> None:
         if job is not None:  # logged as the command line logs a scan: with its files counted
             self._announced = True
-            self.scanStarted.emit(job, total)
+            self.scanStarted.emit(job, total, unread_listed)
         self.tally.total = total
         self._resumed = done_before
         self.progress.setRange(0, max(1, total))
@@ -860,7 +866,7 @@ class BatchDialog(QDialog):
             self.message.setToolTip("\n".join(plain(x) for x in files))
         if not self._announced and self.worker is not None:  # failed before its listing
             self._announced = True
-            self.scanStarted.emit(self.worker.job, None)
+            self.scanStarted.emit(self.worker.job, None, None)
         self.scanEnded.emit(message)
 
     def _on_finished(self) -> None:

@@ -493,11 +493,13 @@ class CaseRecorder(QObject):
         if self.log is None or dialog in self._scans:
             return
         self._scans[dialog] = None
-        dialog.scanStarted.connect(lambda job, n: self._on_scan_started(dialog, job, n))
+        dialog.scanStarted.connect(lambda job, n, u: self._on_scan_started(dialog, job, n, u))
         dialog.scanEnded.connect(lambda outcome: self._on_scan_ended(dialog, outcome))
         dialog.reportOpened.connect(self.attach_report)
 
-    def _on_scan_started(self, dialog: BatchDialog, job: ScanJob, files: int | None) -> None:
+    def _on_scan_started(
+        self, dialog: BatchDialog, job: ScanJob, files: int | None, unread: Any = None
+    ) -> None:
         """``scan-started`` as the command line writes it (``casework.scan_started_details``):
         the dialog's checked models are the models asked for, its scan a folder's."""
         self._scans[dialog] = job
@@ -517,6 +519,7 @@ class CaseRecorder(QObject):
                 recursive=job.recursive,
                 gt=job.gt,
                 command_line=job.command(),
+                unread=unread,
             ),
         )
 

@@ -508,6 +508,7 @@ def run_pool_scan(
     pin: bool = True,
     command: Mapping[str, Any] | None = None,
     index: ResultIndex | None = None,
+    unread: Mapping[str, Any] | None = None,
 ) -> ScanSummary:
     """:func:`~forensic_viewer.scan.run.run_scan` with ``jobs`` worker processes, each
     building its Analyzer from ``recipe`` (see the module doc).
@@ -519,7 +520,7 @@ def run_pool_scan(
     threads: torch threads per worker (default: :func:`cpu_cores` // ``jobs``, at least 1).
     pin: each worker on its own ``threads`` cores when they fit (:mod:`engine.threads`);
         False leaves them to the scheduler (``bench/bench_scan_jobs.py`` compares the two).
-    command: the command line scan.json's ``run`` records, as ``run_scan`` takes it.
+    command, unread: what scan.json's ``run`` records of the run, as ``run_scan`` takes them.
     On a GPU (``device`` of the recipe) the workers share it, each with its own models.
     """
     if jobs < 1:
@@ -540,6 +541,7 @@ def run_pool_scan(
         pin=pin,
         command=command,
         index=index,
+        unread=unread,
     )
     return run_locked(pool, Path(out), lock, "run_pool_scan")
 
@@ -582,10 +584,12 @@ class _Pool:
         pin: bool = True,
         command: Mapping[str, Any] | None = None,
         index: ResultIndex | None = None,
+        unread: Mapping[str, Any] | None = None,
     ) -> None:
         self.files = files
         self.index = index  # out's index the caller made: ResultLog takes it when unchanged
         self.command = command  # scan.json's run.command (scan/command.py)
+        self.unread = unread  # scan.json's run.unread (walk.unread_record)
         self.analyses = analyses
         self.recipe = recipe
         self.out = out
@@ -687,6 +691,7 @@ class _Pool:
             },
             started=self.began,
             command=self.command,
+            unread=self.unread,
         )
         self.results = results = ResultLog(self.out, self.index)
         self.index = None

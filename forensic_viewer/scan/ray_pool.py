@@ -420,6 +420,7 @@ def run_ray_scan(
     depth: int = DEFAULT_DEPTH,
     command: Mapping[str, Any] | None = None,
     index: ResultIndex | None = None,
+    unread: Mapping[str, Any] | None = None,
 ) -> ScanSummary:
     """:func:`~forensic_viewer.scan.pool.run_pool_scan` with Ray actors as the workers (see
     the module doc): the same arguments, rows, summary and errors.
@@ -430,7 +431,7 @@ def run_ray_scan(
     jobs: actors (default: a local instance, this machine's cores; a cluster, its CPUs //
         ``threads``). threads: torch threads (and Ray CPUs) per actor.
     depth: files in flight per actor (the back-pressure bound).
-    command: the command line scan.json's ``run`` records, as ``run_scan`` takes it.
+    command, unread: what scan.json's ``run`` records of the run, as ``run_scan`` takes them.
     Raises :class:`RayUnavailable` when Ray is missing or the cluster cannot be reached.
     """
     if jobs is not None and jobs < 1:
@@ -461,5 +462,6 @@ def run_ray_scan(
             resources=_resources(recipe, threads, actors),
             command=command,
             index=index,
+            unread=unread,
         )
         return run_locked(pool, Path(out), lock, "run_ray_scan")

@@ -365,6 +365,7 @@ def run_scan(
     analyses: Sequence[str] = (),
     command: Mapping[str, Any] | None = None,
     index: ResultIndex | None = None,
+    unread: Mapping[str, Any] | None = None,
 ) -> ScanSummary:
     """Analyse ``files`` ((path, key) pairs) into ``out``, skipping keys already done.
 
@@ -380,8 +381,8 @@ def run_scan(
     ``lock``: the :class:`OutputLock` of ``out``, already held by the caller (who then keeps
     the folder for what it does after the scan, e.g. reports); None: taken here for the run.
     ``analyses``: classic analyses (``engine.analyses`` names) run on every file after the
-    models; they are part of the settings, like the models. ``command``: the command line
-    scan.json's ``run`` records (:mod:`forensic_viewer.scan.command`; None: none known).
+    models; they are part of the settings, like the models. ``command``, ``unread``: the
+    command line and what its listing could not read, as :func:`check_settings` takes them.
     ``index``: ``out``'s :class:`ResultIndex` the caller made (read again if the file changed).
     Raises :class:`~forensic_viewer.scan.lock.OutputLocked` when another scan holds ``out``,
     :class:`ScanSettingsMismatch`, OSError when the output folder cannot be written.
@@ -393,7 +394,7 @@ def run_scan(
     with OutputLock(out, command="scan") if lock is None else contextlib.nullcontext():
         return _run_locked(
             files, analyzer, out, source, total, on_file, progress, cancel, prefetch, thumbnails,
-            tuple(analyses), command, index,
+            tuple(analyses), command, index, unread,
         )  # fmt: skip
 
 
@@ -411,6 +412,7 @@ def _run_locked(
     analyses: tuple[str, ...] = (),
     command: Mapping[str, Any] | None = None,
     index: ResultIndex | None = None,
+    unread: Mapping[str, Any] | None = None,
 ) -> ScanSummary:
     from engine.tiling import Cancelled
     from forensic_viewer.scan.settings import failure_recorded
@@ -419,7 +421,7 @@ def _run_locked(
     recorded_run = {"environment": environment(), "device": str(getattr(analyzer, "device", ""))}
     recorded_run["face_model_figures"] = face_model_figures(analyzer)
     settings = scan_settings(analyzer, source, analyses)
-    check_settings(out, settings, recorded_run, command=command)
+    check_settings(out, settings, recorded_run, command=command, unread=unread)
     if total is None:
         total = len(files) if isinstance(files, Sized) else 0
     summary = ScanSummary(total=total)

@@ -78,6 +78,7 @@ def check_settings(
     extra: dict[str, Any] | None = None,
     started: str | None = None,
     command: Mapping[str, Any] | None = None,
+    unread: Mapping[str, Any] | None = None,
 ) -> None:
     """Refuse an output folder made with other settings (classic analyses of another version
     excepted: :func:`upgradable`), then record ``settings`` in scan.json
@@ -90,6 +91,8 @@ def check_settings(
     processes checks once they have loaded their models, seconds after it began. None: now.
     command: the run's command line (:func:`forensic_viewer.scan.command.command_record`),
     kept in ``run`` to its end; None: not known (a scan started by a script's own call).
+    unread: what the run's listing could not read (:func:`forensic_viewer.scan.walk.unread_record`),
+    kept in ``run`` to its end as ``unread``; None: it read everything, or it is not known.
     """
     info = out / SCAN_INFO
     old: Any = None
@@ -117,6 +120,8 @@ def check_settings(
     run: dict[str, Any] = {"state": "running", "started": started or now_text()}
     if command is not None:
         run["command"] = dict(command)
+    if unread is not None:
+        run["unread"] = dict(unread)
     history = earlier_runs(old) if isinstance(old, dict) else {}
     scan = {**(extra or {}), **history, RUN_FIELD: run, **settings}
     atomic_write(info, json.dumps(scan, indent=2) + "\n")
@@ -175,12 +180,12 @@ def stopped_run(out: Path) -> dict[str, Any] | None:
 
 def record_run(out: Path, run: dict[str, Any]) -> None:
     """Record in scan.json how the run ended (``run``: its state, counts and note), beside the
-    start time and command :func:`check_settings` recorded; written aside and renamed, so an
-    interrupt while writing leaves the earlier scan.json whole."""
+    start time, command and unread part :func:`check_settings` recorded; written aside and
+    renamed, so an interrupt while writing leaves the earlier scan.json whole."""
     info = out / SCAN_INFO
     old = json.loads(read_regular_text(info))
     began = old.get(RUN_FIELD) or {}
-    kept = {k: began[k] for k in ("command",) if k in began}
+    kept = {k: began[k] for k in ("command", "unread") if k in began}
     old[RUN_FIELD] = {**run, "started": began.get("started"), "ended": now_text(), **kept}
     atomic_write(info, json.dumps(old, indent=2) + "\n")
 

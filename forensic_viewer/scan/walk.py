@@ -10,7 +10,7 @@ import hashlib
 import os
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from engine.files import NotRegularFile, open_evidence
 from engine.io import IMAGE_SUFFIXES, is_image_name, sniff_format
@@ -81,6 +81,28 @@ def is_output_folder(d: Path) -> bool:
         )
     except OSError:
         return False
+
+
+UNREAD_LISTED = 100  # of the folders and files a scan could not read, those scan.json names
+
+
+def unread_record(unread: Sequence[Unread]) -> dict[str, Any] | None:
+    """What scan.json's ``run`` and the case log's ``scan-started`` keep of what the walk
+    could not read (:class:`Unread`), so that a report of the scan can say which part of the
+    evidence it did not cover: ``folders`` and ``files`` counted, and the first
+    :data:`UNREAD_LISTED` of them in the listing's order, each its absolute ``path``, whether
+    it is a ``folder`` and the ``reason``; None when the walk read everything."""
+    if not unread:
+        return None
+    folders = sum(u.folder for u in unread)
+    return {
+        "folders": folders,
+        "files": len(unread) - folders,
+        "first": [
+            {"path": os.path.abspath(u.path), "folder": u.folder, "reason": u.reason}
+            for u in unread[:UNREAD_LISTED]
+        ],
+    }
 
 
 def iter_images(

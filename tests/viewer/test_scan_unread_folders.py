@@ -28,6 +28,7 @@ from tests.conftest import deep_copy
 from tests.viewer.conftest import scan_cli, write_image
 
 PATH_MAX = 4096  # Linux's limit on a path given to a system call
+SCANDIR = os.scandir  # the real one: denied() replaces it
 LONG = "d" * 200
 
 
@@ -144,6 +145,45 @@ def test_scan_names_an_unreadable_folder_in_one_line_and_scans_the_rest(
     assert [(r["path"], r["status"]) for r in rows] == [("a.png", "ok")]
 
 
+def test_scan_json_and_the_case_log_record_the_folders_the_scan_could_not_read(
+    tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """The folders a scan could not list were said on stderr and nowhere else: scan.json and
+    the case log recorded the run's other facts, so nothing kept could tell that the scan did
+    not cover them. scan.json's ``run`` and ``scan-started`` record them now (counted, the
+    first named with why), to the run's end; a run that reads everything records none."""
+    from forensic_viewer.audit import LOG_NAME, verify_log
+
+    folder, case = tmp_path / "evidence", tmp_path / "case"
+    for name in ("locked", "sealed"):
+        (folder / name).mkdir(parents=True)
+        denied(monkeypatch, folder / name)
+    write_image(folder / "a.png", 48, 56)
+    out = tmp_path / "out"
+    args = ("--recursive", "--jobs", "1", "--case", str(case))
+    assert scan_cli(folder, out, tiny_checkpoint, *args) == 0
+    expected = {
+        "folders": 2,
+        "files": 0,
+        "first": [
+            {"path": str(folder / n), "folder": True, "reason": "Permission denied"}
+            for n in ("locked", "sealed")
+        ],
+    }
+    run = json.loads((out / "scan.json").read_text(encoding="utf-8"))["run"]
+    assert run["state"] == "finished" and run["unread"] == expected
+    log = verify_log(case / LOG_NAME)
+    (started,) = [e for e in log.entries if e.action == "scan-started"]
+    assert started.details["unread"] == expected
+
+    monkeypatch.setattr(os, "scandir", SCANDIR)  # the folders readable again
+    assert scan_cli(folder, out, tiny_checkpoint, "--recursive", "--jobs", "1") == 0
+    run = json.loads((out / "scan.json").read_text(encoding="utf-8"))["run"]
+    assert "unread" not in run  # the resumed run read everything
+    assert run["command"]["line"]  # kept beside it, as before
+    capsys.readouterr()
+
+
 @pytest.mark.gui
 def test_the_batch_dialog_names_an_unreadable_folder_when_it_lists_the_files(
     qtbot, tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch
@@ -172,6 +212,9 @@ def test_the_batch_dialog_names_an_unreadable_folder_when_it_lists_the_files(
     assert len(said) == 1 and "\n" not in said[0]
     assert f"{folder / 'locked'}: folder cannot be read (Permission denied)" in said[0]
     assert dialog.summary.done == 1
+    run = json.loads((tmp_path / "out" / "scan.json").read_text(encoding="utf-8"))["run"]
+    assert run["unread"]["folders"] == 1  # recorded as the command line records it
+    assert run["unread"]["first"][0]["path"] == str(folder / "locked")
 
 
 @pytest.mark.gui
