@@ -206,6 +206,11 @@ class Overview:
         part reads like a whole): :func:`stopped_scan_alert`."""
         return stopped_scan_alert(self.source.settings, len(self.rows))
 
+    @property
+    def not_covered(self) -> str | None:
+        """What the scan's listing could not read, in words: :func:`unread_words`."""
+        return unread_words(self.source.settings)
+
     @cached_property
     def truth(self) -> dict[str, int] | None:
         """The true label (1 tampered, 0 authentic) of each file a scan scored against true
@@ -284,6 +289,31 @@ def stopped_scan_alert(settings: dict[str, Any], reported: int) -> str | None:
     return (
         f"This scan was {how} after {run.get('through')} of {run.get('files')} files in its "
         f"last run; {holds}; running the same scan again resumes it."
+    )
+
+
+UNREAD_NAMED = 3  # of the folders and files a scan could not read, those a report names
+
+
+def unread_words(settings: dict[str, Any]) -> str | None:
+    """What the listing of the scan's last run could not read (scan.json's ``run.unread``,
+    docs/RESULTS.md): how many folders and files, the first :data:`UNREAD_NAMED` named with
+    why, and that their files are in no row of the report. None when it read everything, and
+    for folders written before ``unread`` existed."""
+    run = settings.get("run")
+    unread = run.get("unread") if isinstance(run, dict) else None
+    if not isinstance(unread, dict):
+        return None
+    first = [u for u in unread.get("first") or [] if isinstance(u, dict)]
+    folders, files = unread.get("folders") or 0, unread.get("files") or 0
+    counted = [f"{folders} folder(s)" if folders else "", f"{files} file(s)" if files else ""]
+    named = [f"{u.get('path')} ({u.get('reason')})" for u in first[:UNREAD_NAMED]]
+    more = folders + files - len(named)
+    return (
+        f"{' and '.join(c for c in counted if c)} could not be read by the scan: "
+        + "; ".join(named)
+        + (f"; and {more} more (scan.json, run.unread)" if more > 0 else "")
+        + ". Their files are in no row of this report."
     )
 
 

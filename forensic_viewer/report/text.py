@@ -120,6 +120,7 @@ def case_rows(ov: Overview) -> Rows:
         ("Notes", c.notes or "(none)"),
         ("Report generated", ov.generated),
         ("Covers", f"{ov.source.title}: {ov.source.count} evidence file(s)"),
+        *([("Not covered", ov.not_covered)] if ov.not_covered else []),
         *audit_rows(c.audit),
     ]
 

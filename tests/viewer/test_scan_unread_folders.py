@@ -22,6 +22,7 @@ import os
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 
 from forensic_viewer.scan.walk import Unread, scan_files
 from tests.conftest import deep_copy
@@ -160,7 +161,7 @@ def test_scan_json_and_the_case_log_record_the_folders_the_scan_could_not_read(
         denied(monkeypatch, folder / name)
     write_image(folder / "a.png", 48, 56)
     out = tmp_path / "out"
-    args = ("--recursive", "--jobs", "1", "--case", str(case))
+    args = ("--recursive", "--jobs", "1", "--case", str(case), "--report", "html,pdf")
     assert scan_cli(folder, out, tiny_checkpoint, *args) == 0
     expected = {
         "folders": 2,
@@ -175,6 +176,16 @@ def test_scan_json_and_the_case_log_record_the_folders_the_scan_could_not_read(
     log = verify_log(case / LOG_NAME)
     (started,) = [e for e in log.entries if e.action == "scan-started"]
     assert started.details["unread"] == expected
+    # the report's Case section says what the scan did not cover, beside what it covers
+    said = (
+        f"2 folder(s) could not be read by the scan: {folder / 'locked'} (Permission denied); "
+        f"{folder / 'sealed'} (Permission denied). Their files are in no row of this report."
+    )
+    (html,) = out.glob("*.html")
+    assert f"<td>{said}</td>" in html.read_text(encoding="utf-8")
+    (pdf,) = out.glob("*.pdf")
+    pdf_text = " ".join(" ".join(p.extract_text() for p in PdfReader(pdf).pages).split())
+    assert said.replace(" ", "") in pdf_text.replace(" ", "")
 
     monkeypatch.setattr(os, "scandir", SCANDIR)  # the folders readable again
     assert scan_cli(folder, out, tiny_checkpoint, "--recursive", "--jobs", "1") == 0
