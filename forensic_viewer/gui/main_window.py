@@ -73,6 +73,12 @@ from forensic_viewer.gui.panels import (
 )
 from forensic_viewer.gui.probe_dialog import ProbeDialog
 from forensic_viewer.gui.report_dialog import ReportDialog, image_report_job
+from forensic_viewer.gui.retention import (
+    Retention,
+    compact_analysis,
+    compact_evidence,
+    held_bytes,
+)
 from forensic_viewer.gui.screen_fit import fit_to_screen
 from forensic_viewer.gui.status_bar import StatusBar
 from forensic_viewer.gui.training_dialog import TrainingDialog
@@ -100,6 +106,8 @@ PROGRESS_STEPS = 1000
 CLOSE_WAIT_MS = 3000
 # the Verdict panel of a file whose analysis a Cancel stopped before any of it was kept
 CANCELLED_WORDS = "analysis cancelled: Analysis ▸ Analyse again (Ctrl+R)"
+# the Verdict panel of a file shown again after its pixels and maps were let go
+RELEASED_WORDS = "analysing it again: its image and maps were let go to keep memory bounded"
 
 
 # the View menu's entries of the panels: each a letter of its own in that menu (Alt+V, then it)
@@ -129,6 +137,9 @@ class Entry:
     cancelled: bool = False  # a Cancel stopped its analysis and kept nothing of it
     classic: dict[str, AnalysisResult] = field(default_factory=dict)
     unread: UnreadFile | None = None  # size and SHA-256 of a file that did not decode
+    # its pixels and maps were let go to keep memory bounded (gui/retention.py): ``evidence``
+    # and ``analysis`` hold their small parts only; shown again, it is analysed again
+    released: bool = False
 
     def join_classic(self) -> None:
         """Keep only classic results of the evidence as decoded now, shared with the analysis."""
@@ -215,6 +226,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.settings = settings or QSettings("forensic-viewer", "forensic-viewer")
         self.entries: dict[str, Entry] = {}
+        self.retention = Retention()  # whose pixels and maps are held (gui/retention.py)
         # of each analysis job until it ended (_forget_job): its file, the models it was asked
         # with, and (below) the time of its first progress
         self._job_paths: dict[int, str] = {}
@@ -602,9 +614,10 @@ class MainWindow(QMainWindow):
         entry = self.entries.get(path) or Entry(path)
         self.entries[path] = entry
         entry.job, entry.running, entry.error = None, False, ""  # a queued job's result is dropped
-        entry.cancelled = False
+        entry.cancelled = entry.released = False
         entry.evidence, entry.analysis = analysis.evidence, analysis
         entry.join_classic()
+        self.retention.forget(path)  # a scan's result is kept whole: it is not analysed again
         self.evidence_list.set_badge(self.evidence_list.entry(path), verdict_badge(analysis))
         self._remember(path)
         self.show_entry(path)
@@ -742,7 +755,7 @@ class MainWindow(QMainWindow):
         if entry is None:
             return
         entry.evidence, entry.unread = evidence, None
-        entry.analysis = None
+        entry.analysis, entry.released = None, False
         entry.join_classic()  # results of the bytes as they were before are dropped
         self._remember(entry.path)
         if entry.running and job not in self._job_started:  # decoded ahead, analysis waits
@@ -777,7 +790,7 @@ class MainWindow(QMainWindow):
             return
         entry.analysis = analysis
         entry.evidence = analysis.evidence
-        entry.running = False
+        entry.running = entry.released = False
         entry.join_classic()
         badge = verdict_badge(analysis)
         self.evidence_list.set_badge(self.evidence_list.entry(entry.path), badge)
@@ -798,6 +811,7 @@ class MainWindow(QMainWindow):
             self.verdict_panel.set_analysis(analysis)
             self._show_truth()
             self._refresh_compare()
+        self._retain(entry.path)
         self._update_busy()
 
     def _on_failed(self, job: int, message: str) -> None:
@@ -806,10 +820,14 @@ class MainWindow(QMainWindow):
             return
         entry.running = False
         entry.error = message
+        if entry.released:  # analysed again and no longer decodes: its old verdict goes too
+            entry.evidence, entry.analysis, entry.classic = None, None, {}
+            entry.released = False
         self.evidence_list.set_badge(self.evidence_list.entry(entry.path), BADGE_ERROR, message)
         self.show_error(message)
         if entry.path == self.current and entry.evidence is None:
             self.verdict_panel.show_message(message)
+        self._retain(entry.path)
         self._update_busy()
 
     def _on_unreadable(self, job: int, unread: UnreadFile) -> None:
@@ -861,6 +879,7 @@ class MainWindow(QMainWindow):
         if entry is None:
             return
         entry.analysis, entry.evidence = analysis, analysis.evidence
+        entry.released = False
         entry.join_classic()
         self.evidence_list.set_badge(
             self.evidence_list.entry(entry.path),
@@ -870,6 +889,7 @@ class MainWindow(QMainWindow):
         self._say_cancelled(entry, kept_words(analysis))
         if entry.path == self.current:
             self.show_entry(entry.path)
+        self._retain(entry.path)
         self._update_busy()
 
     def _say_cancelled(self, entry: Entry, words: str) -> None:
@@ -942,8 +962,8 @@ class MainWindow(QMainWindow):
 
     def _on_classic_results(self, path: str, results: dict[str, AnalysisResult]) -> None:
         entry = self.entries.get(path)
-        if entry is None or entry.evidence is None:
-            return
+        if entry is None or entry.evidence is None or entry.released:
+            return  # a released file's classic analyses are run again when it is shown
         entry.classic.update(results)
         entry.join_classic()  # drops results of bytes decoded since (the file changed)
         if path == self.current and self.layers is not None:
@@ -980,14 +1000,17 @@ class MainWindow(QMainWindow):
         switched = path != self.current
         self.current = path
         entry = self.entries.get(path)
+        if entry is not None and entry.released and not (entry.running or entry.cancelled):
+            self.analyse(path)  # decoded and analysed again from its file
         item = self.evidence_list.entry(path)
         if self.evidence_list.currentItem() is not item:
             blocked = self.evidence_list.blockSignals(True)
             self.evidence_list.setCurrentItem(item)
             self.evidence_list.blockSignals(blocked)
-        evidence = None if entry is None else entry.evidence
-        analysis = None if entry is None else entry.analysis
-        classic = {} if entry is None else entry.classic
+        released = entry is not None and entry.released  # no pixels, no maps to show
+        evidence = None if entry is None or released else entry.evidence
+        analysis = None if entry is None or released else entry.analysis
+        classic = {} if entry is None or released else entry.classic
         self._show_layers(None if evidence is None else build_layers(evidence, analysis, classic))
         self.metadata_panel.set_evidence(evidence)
         if evidence is None and entry is not None and entry.unread is not None:
@@ -1004,6 +1027,8 @@ class MainWindow(QMainWindow):
             self.verdict_panel.show_message(entry.error)
         elif entry is not None and entry.cancelled:  # it said nothing once shown again
             self.verdict_panel.show_message(CANCELLED_WORDS)
+        elif released:
+            self.verdict_panel.show_message(RELEASED_WORDS)
         elif self._models_known and not self.model_names:
             self.verdict_panel.show_message(no_model_hint())
         else:
@@ -1021,6 +1046,7 @@ class MainWindow(QMainWindow):
         said = self.statusBar().currentMessage()
         if switched and said and said == self._finished_words:  # of the file shown before
             self._say_finished()
+        self._retain(path)
 
     def _on_badge_changed(self, item: QListWidgetItem) -> None:
         if self.evidence_list.path_of(item) == self.current:
@@ -1055,7 +1081,29 @@ class MainWindow(QMainWindow):
 
     def current_analysis(self) -> Analysis | None:
         entry = self.entries.get(self.current) if self.current else None
-        return None if entry is None else entry.analysis
+        return None if entry is None or entry.released else entry.analysis
+
+    def _retain(self, path: str) -> None:
+        """``path`` was shown or its analysis ended: it is the last whose pixels and maps go
+        when the files' full-resolution data is over ``Retention.limit``; those over it are
+        released, except the file shown and those being analysed. A scan's result (no job of
+        the worker) is never released: it is not analysed again."""
+        entry = self.entries.get(path)
+        if entry is None or entry.released or entry.job is None:
+            return
+        self.retention.touch(path, held_bytes(entry.evidence, entry.analysis, entry.classic))
+        busy = {p for p, e in self.entries.items() if e.running}
+        for old in self.retention.over({self.current or "", *busy}):
+            self._release(self.entries[old])
+
+    def _release(self, entry: Entry) -> None:
+        """Let ``entry``'s pixels and maps go; its verdicts, scores and SHA-256 stay."""
+        entry.released = True
+        if entry.evidence is not None:
+            entry.evidence = compact_evidence(entry.evidence)
+        if entry.analysis is not None:
+            entry.analysis = compact_analysis(entry.analysis)
+        entry.classic = {} if entry.analysis is None else entry.analysis.analyses
 
     # --- view ---
 

@@ -1,0 +1,131 @@
+"""A folder of many photographs opened in the viewer at once and walked through: what the
+window keeps of each file is bounded, and a file whose pixels and maps were let go is shown
+again as it was (gui/retention.py)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QSettings
+
+from forensic_viewer.gui.main_window import RELEASED_WORDS, MainWindow
+from forensic_viewer.gui.retention import Retention, held_bytes
+from forensic_viewer.layers import HeatmapLayer
+from tests.viewer.conftest import write_image
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def window(qtbot, tmp_path: Path, tiny_checkpoint: Path) -> MainWindow:
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(models=[str(tiny_checkpoint)], device="cpu", settings=settings)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitUntil(lambda: window._models_known, timeout=60_000)
+    return window
+
+
+def _folder(tmp_path: Path, n: int) -> list[Path]:
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    return [write_image(folder / f"p{i:02d}.png", seed=i) for i in range(n)]
+
+
+def _idle(window: MainWindow) -> bool:
+    return not any(e.running for e in window.entries.values()) and window.renderer.idle
+
+
+def _holding(window: MainWindow) -> list[str]:
+    """The files whose pixels or maps the window holds."""
+    return [p for p, e in window.entries.items() if held_bytes(e.evidence, e.analysis, e.classic)]
+
+
+def _show(qtbot, window: MainWindow, path: Path) -> None:
+    window.evidence_list.setCurrentItem(window.evidence_list.entry(str(path)))
+    qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
+
+
+def test_walking_through_a_folder_holds_the_pixels_and_maps_of_a_bounded_number_of_files(
+    qtbot, window: MainWindow, tmp_path: Path
+) -> None:
+    """Every file analysed kept its decoded pixels, heatmap and mask in the window, so a
+    folder of a few hundred photographs walked through held them all (2 MP: 14 MB a file)."""
+    files = _folder(tmp_path, 6)
+    window.open_paths([files[0].parent])
+    qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
+    one = held_bytes(window.entries[str(files[0])].analysis)
+    window.retention.limit = 2 * one  # two files, the one shown among them
+    verdicts = {p: window.evidence_list.badge_text(p) for p in window.entries}
+    for path in files[1:]:  # the limit binds from the next file shown on
+        _show(qtbot, window, path)
+        assert len(_holding(window)) <= 2
+    assert _holding(window) == [str(files[-2]), str(files[-1])]  # the last two shown
+    # every file keeps its verdict in the list, its row once, its SHA-256 for the case log
+    assert window.evidence_list.count() == 6
+    assert {p: window.evidence_list.badge_text(p) for p in window.entries} == verdicts
+    for path in files:
+        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        assert window.entries[str(path)].evidence.sha256 == sha
+
+
+def test_a_released_file_shown_again_is_decoded_and_analysed_again_as_it_was(
+    qtbot, window: MainWindow, tmp_path: Path
+) -> None:
+    files = _folder(tmp_path, 4)
+    window.open_paths([files[0].parent])
+    qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
+    first = window.entries[str(files[0])]
+    before = first.analysis
+    assert before is not None
+    score = {k: r.score for k, r in before.results.items()}
+    heatmap = {k: r.heatmap.copy() for k, r in before.results.items()}
+    window.retention.limit = 0  # only the file shown and those analysed keep anything
+    _show(qtbot, window, files[1])
+    assert first.released and not held_bytes(first.evidence, first.analysis)
+    assert first.evidence.sha256 == before.evidence.sha256  # said while it is let go
+
+    with qtbot.waitSignal(window.worker.loaded, timeout=60_000):
+        window.show_entry(str(files[0]))
+        assert window.verdict_panel.text() == RELEASED_WORDS
+        assert window.current_analysis() is None  # no report of maps it no longer holds
+    qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
+    again = window.current_analysis()
+    assert again is not None and not first.released
+    assert window.layers is not None
+    assert np.array_equal(window.layers.image.pixels, np.asarray(Image.open(files[0])))
+    assert {k: r.score for k, r in again.results.items()} == score
+    for name, layer in ((la.model, la) for la in window.layers if isinstance(la, HeatmapLayer)):
+        np.testing.assert_allclose(layer.heatmap, heatmap[name], atol=1e-6)
+    sha = hashlib.sha256(files[0].read_bytes()).hexdigest()
+    assert window.metadata_panel.value("SHA-256") == sha
+    assert window.evidence_list.count() == 4
+
+
+def test_a_released_file_removed_from_disk_says_so_in_one_line(
+    qtbot, window: MainWindow, tmp_path: Path
+) -> None:
+    files = _folder(tmp_path, 2)
+    window.open_paths([files[0].parent])
+    qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
+    window.retention.limit = 0
+    _show(qtbot, window, files[1])
+    files[0].unlink()
+    _show(qtbot, window, files[0])
+    said = window.evidence_list.badge_text(str(files[0]))
+    assert "cannot be read" in said or "not found" in said or "no such" in said.lower()
+    assert str(files[0]) in window.statusBar().currentMessage()
+    assert window.current_analysis() is None and window.layers is None
+
+
+def test_retention_releases_the_oldest_beyond_its_limit_never_those_kept() -> None:
+    kept = Retention(limit=100)
+    for path in "abcd":
+        kept.touch(path, 40)
+    kept.touch("a", 40)  # shown again: the last to go
+    assert kept.over(keep={"b"}) == ["c", "d"]
+    assert kept.held == 80
