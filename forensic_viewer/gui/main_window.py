@@ -1002,6 +1002,9 @@ class MainWindow(QMainWindow):
         entry = self.entries.get(path)
         if entry is not None and entry.released and not (entry.running or entry.cancelled):
             self.analyse(path)  # decoded and analysed again from its file
+        waiting = entry is not None and entry.running and entry.job not in self._job_started
+        if waiting and entry.job is not None:
+            self.worker.prefer(entry.job)  # the file looked at goes before the others queued
         item = self.evidence_list.entry(path)
         if self.evidence_list.currentItem() is not item:
             blocked = self.evidence_list.blockSignals(True)

@@ -5,7 +5,9 @@ are loaded once (on the worker, since loading takes seconds) and kept until othe
 another device are asked for. Evidence files are decoded on a second thread as soon as they
 are submitted (``loaded``: the decoded evidence, so a file queued behind a running analysis is
 shown at once; at most ``DECODE_AHEAD_PIXELS`` wait decoded). Analyses run one at a time in
-the order submitted, each with the models chosen when it was submitted: a model change
+the order submitted, except the file the analyst looks at (:meth:`AnalysisWorker.prefer`:
+decoded and analysed before the others waiting, ``gui/job_queue.py``), each with the models
+chosen when it was submitted: a model change
 (:meth:`AnalysisWorker.configure`) and a probe queue behind the files submitted before them,
 through the decoder's queue, so a file still waiting to be decoded when the analyst changes
 models is not analysed with the new ones while the file before it got the old ones. Each
@@ -55,7 +57,6 @@ from __future__ import annotations
 
 import logging
 import os
-import queue
 import sys
 import threading
 import time
@@ -69,6 +70,7 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from engine.errors import ForensicError
 from engine.types import Analysis, Evidence, PartialMap, Progress
 from forensic_viewer.events import Event
+from forensic_viewer.gui.job_queue import JobQueue
 from forensic_viewer.gui.mailbox import Mailbox
 from forensic_viewer.layers import Layer, LayerList, RenderJob
 
@@ -159,6 +161,11 @@ class _Configure:
 _STOP = object()
 
 
+def _model_change(item: object) -> bool:
+    """A file queued after a model change runs with the new models: none passes it."""
+    return isinstance(item, _Configure)
+
+
 def throttled_progress(
     names: list[str], send: Callable[[str, int, int, int, int], None], extra: Sequence[str] = ()
 ) -> Callable[[Progress], None]:
@@ -246,7 +253,7 @@ class _DecodeThread(QThread):
     def __init__(self, worker: AnalysisWorker) -> None:
         super().__init__(worker)
         self._worker = worker
-        self._queue: queue.Queue[object] = queue.Queue()
+        self._queue = JobQueue(_model_change)
         self._room = threading.Condition()
         self._ahead = 0  # pixels decoded, waiting for their analysis
 
@@ -268,7 +275,9 @@ class _DecodeThread(QThread):
             self._room.notify_all()
         self.wait(timeout_ms)
 
-    def _wait_for_room(self, job: int) -> None:
+    def _wait_for_room(self, job: int) -> bool:
+        """Wait while DECODE_AHEAD_PIXELS are decoded ahead; False (at once) when the job the
+        analyst is looking at waits behind ``job``: it is decoded first."""
         w = self._worker
         with self._room:
             while (
@@ -276,21 +285,32 @@ class _DecodeThread(QThread):
                 and not self.isInterruptionRequested()
                 and not w._is_cancelled(job)
             ):
+                if self._queue.preferred_waiting(job):
+                    return False
                 self._room.wait(0.5)
+        return True
+
+    def prefer(self, job: int) -> None:
+        """Decode ``job`` next, beyond DECODE_AHEAD_PIXELS if need be (one file more)."""
+        self._queue.prefer(job)
+        with self._room:
+            self._room.notify_all()
 
     def run(self) -> None:
         from engine.io import load_evidence
 
         w = self._worker
         while not self.isInterruptionRequested():
-            item = self._queue.get()
+            item, preferred = self._queue.get()
             if item is _STOP:
                 break
             if not isinstance(item, _Decode):
                 w._queue.put(item)
                 continue
             job, path = item.job, item.path
-            self._wait_for_room(job)
+            if not preferred and not self._wait_for_room(job):
+                self._queue.put_front(item)  # after the file the analyst is looking at
+                continue
             if w._is_cancelled(job) or self.isInterruptionRequested():
                 w._queue.put(_Analyze(job, path))
                 continue
@@ -330,7 +350,7 @@ class AnalysisWorker(QThread):
 
     def __init__(self, parent: QObject | None = None, *, faces: bool = True) -> None:
         super().__init__(parent)
-        self._queue: queue.Queue[object] = queue.Queue()
+        self._queue = JobQueue(_model_change)
         self._lock = threading.Lock()
         self._next_job = 1
         self._cancel_before = 0  # every job with an id below this is cancelled
@@ -402,6 +422,13 @@ class AnalysisWorker(QThread):
         self._decoder.put(_Probe(job, evidence, original))  # after the model change before it
         return job
 
+    def prefer(self, job: int) -> None:
+        """Decode and analyse the file of ``job`` before the other files queued (the one the
+        analyst is looking at), never before a model change queued ahead of it; the running
+        analysis goes on."""
+        self._decoder.prefer(job)
+        self._queue.prefer(job)
+
     def cancel(self) -> None:
         """Cancel the running job (at its next window batch) and every queued one."""
         with self._lock:
@@ -464,7 +491,7 @@ class AnalysisWorker(QThread):
 
     def run(self) -> None:
         while not self.isInterruptionRequested():
-            item = self._queue.get()
+            item, _ = self._queue.get()
             if item is _STOP:
                 break
             try:

@@ -12,6 +12,8 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import QSettings
 
+from forensic_viewer.gui import workers
+from forensic_viewer.gui.job_queue import JobQueue
 from forensic_viewer.gui.main_window import RELEASED_WORDS, MainWindow
 from forensic_viewer.gui.retention import Retention, held_bytes
 from forensic_viewer.layers import HeatmapLayer
@@ -129,3 +131,37 @@ def test_retention_releases_the_oldest_beyond_its_limit_never_those_kept() -> No
     kept.touch("a", 40)  # shown again: the last to go
     assert kept.over(keep={"b"}) == ["c", "d"]
     assert kept.held == 80
+
+
+def test_the_file_the_analyst_selects_is_analysed_before_the_others_queued(
+    qtbot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files were analysed strictly in the order opened: the analyst who selected the last
+    of a folder waited for every file before it (a few hundred: an hour with real models)."""
+    monkeypatch.setattr(workers, "DECODE_AHEAD_PIXELS", 1)  # later files wait undecoded
+    files = _folder(tmp_path, 6)
+    write_image(files[0], 400, 400)  # long enough to select another file while it runs
+    order: list[str] = []
+    window.worker.succeeded.connect(lambda _job, a: order.append(Path(a.evidence.path).name))
+    window.open_paths([files[0].parent])
+    _show(qtbot, window, files[-1])
+    assert order.index(files[-1].name) <= 1  # at most the file already running before it
+    rest = [name for name in order if name != files[-1].name]
+    assert rest == sorted(rest) and len(order) == 6  # the others in the order opened
+
+
+def test_a_preferred_job_goes_first_but_never_before_a_model_change() -> None:
+    class Job:
+        def __init__(self, job: int) -> None:
+            self.job = job
+
+    queue = JobQueue(lambda item: item == "models")
+    a, b, c = Job(1), Job(2), Job(3)
+    for item in (a, b, "models", c):
+        queue.put(item)
+    queue.prefer(3)  # behind the model change: it waits its turn
+    assert queue.get() == (a, False) and not queue.preferred_waiting(other_than=2)
+    queue.prefer(2)
+    assert queue.preferred_waiting(other_than=1)
+    assert queue.get() == (b, True)
+    assert queue.get() == ("models", False) and queue.get() == (c, False)
