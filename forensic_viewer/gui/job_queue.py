@@ -52,6 +52,15 @@ class JobQueue:
                 return i
         return None
 
+    def claim(self, job: int) -> bool:
+        """Whether ``job``, taken from the queue already, is the preferred one (it is then no
+        longer preferred: it is being handled first)."""
+        with self._cond:
+            if self._preferred != job:
+                return False
+            self._preferred = None
+            return True
+
     def preferred_waiting(self, other_than: int) -> bool:
         """Whether the preferred job, not ``other_than``, is queued where :meth:`get` takes it."""
         with self._cond:

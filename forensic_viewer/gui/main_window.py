@@ -141,6 +141,10 @@ class Entry:
     # and ``analysis`` hold their small parts only; shown again, it is analysed again
     released: bool = False
 
+    def shown(self) -> tuple[Evidence | None, Analysis | None]:
+        """Its evidence and analysis whole, to show, probe or score; none while released."""
+        return (None, None) if self.released else (self.evidence, self.analysis)
+
     def join_classic(self) -> None:
         """Keep only classic results of the evidence as decoded now, shared with the analysis."""
         sha = None if self.evidence is None else self.evidence.sha256
@@ -485,11 +489,12 @@ class MainWindow(QMainWindow):
     def load_truth(self, mask: str | Path) -> None:
         """Ground-truth mode: ``mask`` for the open image, drawn and scored (docs/GROUND_TRUTH.md)."""
         entry = self.entries.get(self.current) if self.current else None
-        if entry is None or entry.evidence is None:
+        evidence = None if entry is None else entry.shown()[0]
+        if entry is None or evidence is None:
             self.show_error(f"{mask}: open an image before loading its ground-truth mask")
             return
         try:
-            self.truth_panel.load(entry.path, entry.evidence, mask)
+            self.truth_panel.load(entry.path, evidence, mask)
         except ForensicError as e:
             self.show_error(str(e))
             return
@@ -499,7 +504,7 @@ class MainWindow(QMainWindow):
 
     def _show_truth(self) -> None:
         entry = self.entries.get(self.current) if self.current else None
-        evidence, analysis = (None, None) if entry is None else (entry.evidence, entry.analysis)
+        evidence, analysis = (None, None) if entry is None else entry.shown()
         self.truth_panel.show_for(self.current, evidence, analysis, self.layers)
 
     def recent_files(self) -> list[str]:
@@ -667,7 +672,8 @@ class MainWindow(QMainWindow):
             self.probe_dialog.on_result = self._on_probe_result
         entry = self.entries.get(self.current) if self.current else None
         if entry is not None:
-            self.probe_dialog.set_target(entry.evidence, _complete(entry.analysis))
+            evidence, analysis = entry.shown()
+            self.probe_dialog.set_target(evidence, _complete(analysis))
         self.probe_dialog.show()
         self.probe_dialog.raise_()
         return self.probe_dialog
@@ -835,7 +841,7 @@ class MainWindow(QMainWindow):
         if entry is None:
             return
         entry.unread = unread
-        if entry.path == self.current and entry.evidence is None:
+        if entry.path == self.current and entry.shown()[0] is None:
             self.metadata_panel.set_unread(unread)
 
     def _on_cancelled(self, job: int) -> None:

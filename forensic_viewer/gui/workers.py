@@ -276,8 +276,9 @@ class _DecodeThread(QThread):
         self.wait(timeout_ms)
 
     def _wait_for_room(self, job: int) -> bool:
-        """Wait while DECODE_AHEAD_PIXELS are decoded ahead; False (at once) when the job the
-        analyst is looking at waits behind ``job``: it is decoded first."""
+        """Wait while DECODE_AHEAD_PIXELS are decoded ahead, unless ``job`` is the one the
+        analyst is looking at; False (at once) when that one waits behind ``job``: it is
+        decoded first."""
         w = self._worker
         with self._room:
             while (
@@ -285,6 +286,8 @@ class _DecodeThread(QThread):
                 and not self.isInterruptionRequested()
                 and not w._is_cancelled(job)
             ):
+                if self._queue.claim(job):
+                    return True
                 if self._queue.preferred_waiting(job):
                     return False
                 self._room.wait(0.5)

@@ -118,10 +118,25 @@ def test_a_released_file_removed_from_disk_says_so_in_one_line(
     _show(qtbot, window, files[1])
     files[0].unlink()
     _show(qtbot, window, files[0])
-    said = window.evidence_list.badge_text(str(files[0]))
-    assert "cannot be read" in said or "not found" in said or "no such" in said.lower()
-    assert str(files[0]) in window.statusBar().currentMessage()
+    assert "cannot be read" in window.evidence_list.badge_text(str(files[0]))
+    assert window.statusBar().currentMessage() == f"{files[0]}: no such file"
+    assert window.verdict_panel.text() == f"{files[0]}: no such file"
+    assert window.metadata_panel.value("SHA-256") == "not read"  # not the bytes it had
     assert window.current_analysis() is None and window.layers is None
+
+
+def test_a_file_removed_before_its_turn_is_one_line_and_the_others_go_on(
+    qtbot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(workers, "DECODE_AHEAD_PIXELS", 1)  # later files wait undecoded
+    files = _folder(tmp_path, 5)
+    write_image(files[0], 400, 400)
+    window.open_paths([files[0].parent])
+    files[2].unlink()
+    qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
+    badges = [window.evidence_list.badge_text(str(p)) for p in files]
+    assert "cannot be read" in badges[2]
+    assert all("manipulated" in b or "authentic" in b for i, b in enumerate(badges) if i != 2)
 
 
 def test_retention_releases_the_oldest_beyond_its_limit_never_those_kept() -> None:
@@ -165,3 +180,5 @@ def test_a_preferred_job_goes_first_but_never_before_a_model_change() -> None:
     assert queue.preferred_waiting(other_than=1)
     assert queue.get() == (b, True)
     assert queue.get() == ("models", False) and queue.get() == (c, False)
+    queue.prefer(3)  # taken already, then looked at: handled first wherever it waits
+    assert queue.claim(3) and not queue.claim(3)
