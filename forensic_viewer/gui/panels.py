@@ -395,17 +395,21 @@ class EvidenceList(QListWidget):
         super().__init__(parent)
         self.setAccessibleName("Evidence files")
         self.setAccessibleDescription("each opened file with its verdict in words")
+        # each path's row (rows are never taken out): found by walking the rows, opening a
+        # folder of 300 files read 45,000 rows on the GUI thread, 1.5 s of the 2.5 s it froze
+        # the window while the decoder thread held the interpreter
+        self._rows: dict[str, QListWidgetItem] = {}
 
     def entry(self, path: str) -> QListWidgetItem:
         """The row of ``path``, created when new."""
-        for i in range(self.count()):
-            item = self.item(i)
-            if item.data(Qt.ItemDataRole.UserRole) == path:
-                return item
+        item = self._rows.get(path)
+        if item is not None:
+            return item
         item = QListWidgetItem(Path(path).name)
         item.setData(Qt.ItemDataRole.UserRole, path)
         item.setToolTip(plain(path))
         self.addItem(item)
+        self._rows[path] = item
         return item
 
     def set_badge(self, item: QListWidgetItem, badge: Badge, detail: str = "") -> None:
