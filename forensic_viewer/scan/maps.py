@@ -19,6 +19,13 @@ A relative path whose file name, with the suffix, would pass the file systems' l
 name (:data:`NAME_MAX` bytes) is shortened (:func:`fitted_name`), and folders deeper than
 :data:`FOLDERS_MAX` bytes are mirrored as far as they fit (:func:`fitted_folders`); the rows
 name every file, so readers never rebuild these names.
+
+Two evidence files whose names differ only in case (``Case.png``, ``case.png``) or in their
+Unicode form (NFC ``é``, NFD ``e`` + accent) are two files here, but one on a drive that folds
+names (macOS APFS and HFS+, exFAT, NTFS): their maps would be one file, the second overwriting
+the first. The later of them mirrors :func:`distinct_name` instead of its path
+(:class:`OutputNames`: names compared as :func:`folded_name` folds them), so every other file
+keeps the name it always had.
 """
 
 from __future__ import annotations
@@ -26,7 +33,8 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
-from collections.abc import Collection
+import unicodedata
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 import cv2
@@ -106,6 +114,53 @@ def _raw(name: str) -> bytes:
     """``name`` as the bytes the file system holds: a name that is not UTF-8 comes from
     ``os.fsdecode`` with its bytes as surrogates, which plain ``encode()`` refuses."""
     return name.encode("utf-8", "surrogateescape")
+
+
+def distinct_name(key: str) -> str:
+    """``key`` with ``~`` and 8 hex digits of its SHA-256 after its file name
+    (``a/case.png~1a2b3c4d``): what a file's output files mirror when its own name folds to
+    another evidence file's (:class:`OutputNames`)."""
+    return f"{key}~{hashlib.sha256(_raw(key)).hexdigest()[:8]}"
+
+
+def folded_name(name: str) -> str:
+    """The thumbnail file name of the mirrored ``name`` as a drive that folds names compares
+    it: NFC (APFS and HFS+ take a name's NFC and NFD forms for one) and case folded. The
+    thumbnail's, since ``.jpg`` is the shortest suffix: two names that fold alike there
+    fold alike with every longer suffix unless one is shortened (:func:`fitted_name`), and a
+    shortened name carries its key's own hash, which tells it apart anyway."""
+    nfc = unicodedata.normalize("NFC", thumb_name(name))
+    return unicodedata.normalize("NFC", nfc.casefold())
+
+
+class OutputNames:
+    """The name each evidence file's output files mirror (its key, or :func:`distinct_name`),
+    for the one output folder of a scan.
+
+    rows: the name each key's last row in results.jsonl mirrors (a key whose row names no file,
+    an error row's, holds none). Such a key keeps its name, so a resume never renames a row's
+    files. Any other key is given a name by :meth:`claim` in the order of the file list (the
+    one-process scan claims as it reaches a file, a pooled or Ray scan's parent as it hands it
+    out, so both give the same names): its key, unless that folds (:func:`folded_name`) to a
+    name another key holds, a row's or one claimed before it; then :func:`distinct_name`.
+    """
+
+    def __init__(self, rows: Mapping[str, str] | None = None) -> None:
+        self._names = dict(rows or {})
+        self._holders: dict[str, str] = {}  # folded name -> the key that holds it
+        for key, name in self._names.items():
+            self._holders.setdefault(folded_name(name), key)
+
+    def claim(self, key: str) -> str:
+        """The name ``key``'s output files mirror, given to it once for the run."""
+        name = self._names.get(key)
+        if name is None:
+            holder = self._holders.setdefault(folded_name(key), key)
+            name = key if holder == key else distinct_name(key)
+            if name != key:
+                self._holders.setdefault(folded_name(name), key)
+            self._names[key] = name
+        return name
 
 
 def map_name(key: str, model: str) -> str:

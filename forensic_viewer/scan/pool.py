@@ -259,7 +259,9 @@ class WorkerReady:
 @dataclass(frozen=True)
 class _Task:
     """One file handed to a worker. previous: the SHA-256 its last row recorded. stale,
-    whole, row: its row's analyses of an older version (``run.mark_stale``)."""
+    whole, row: its row's analyses of an older version (``run.mark_stale``). mirror: what its
+    output files mirror, given by the parent as it hands files out in the list's order
+    (``ResultLog.output_name``), so the workers name them as one process does."""
 
     index: int
     path: Path
@@ -268,6 +270,7 @@ class _Task:
     stale: Stale = ()
     whole: bool = False
     row: FileRecord | None = None
+    mirror: str | None = None
 
 
 @dataclass(frozen=True)
@@ -388,6 +391,7 @@ def analyse_task(
         task.index, task.path, task.key, thumbnails=thumbnails, previous=task.previous,
         stale=task.stale, whole=task.whole, row=task.row,
     )  # fmt: skip
+    item.mirror = task.mirror
     try:
         outcome = analyse_item(item, analyzer, None, cancel, problems, analyses)
     except Cancelled:
@@ -868,13 +872,14 @@ class _Pool:
                 self.summary.skipped += 1
                 self._report(self.results.get(key))
                 continue
+            mirror = self.results.output_name(key)
             if rec is None:
-                return _Task(index, path, key, None)
+                return _Task(index, path, key, None, mirror=mirror)
             row = None  # the row whose analyses of an older version alone are run again
             if rec.stale and not rec.whole:
                 kept = as_record(self.results.get(key))
                 row = kept if isinstance(kept, FileRecord) else None
-            return _Task(index, path, key, rec.sha256, rec.stale, rec.whole, row)
+            return _Task(index, path, key, rec.sha256, rec.stale, rec.whole, row, mirror)
         self.exhausted = True
         return None
 

@@ -63,6 +63,7 @@ from engine.files import atomic_write
 from engine.types import Analysis, Evidence, FaceRegion, FaceScore, ModelResult
 from forensic_viewer.scan.maps import (
     analysis_map_name,
+    distinct_name,
     face_map_name,
     heatmap_png,
     map_name,
@@ -695,6 +696,31 @@ class FileRecord:
             thumbnail=names.get(self.thumbnail or "", self.thumbnail),
         )
 
+    def output_name(self) -> str | None:
+        """The name the output files this row names mirror: its path, or its
+        :func:`~forensic_viewer.scan.maps.distinct_name` when they are named by that (a file
+        whose own name folds to another's, :class:`~forensic_viewer.scan.maps.OutputNames`);
+        None when the row names no file."""
+        entries = (*self.models, *([self.ensemble] if self.ensemble is not None else []))
+        named = {
+            self.thumbnail,
+            *(m.heatmap for m in entries),
+            *(a.map.file for a in self.analyses if a.map is not None),
+            *self.face_maps.values(),
+        } - {None}
+        if not named:
+            return None
+        if self.thumbnail is not None and self.thumbnail == thumb_name(self.path):
+            return self.path  # the usual row, told at once (a resume indexes every row)
+        other = distinct_name(self.path)
+        mine = {
+            thumb_name(other),
+            *(map_name(other, m.name) for m in entries),
+            *(analysis_map_name(other, a.name, a.provenance.version) for a in self.analyses),
+            *(face_map_name(other, n) for n in self.face_maps),
+        }
+        return other if named & mine else self.path
+
     @classmethod
     def from_analysis(
         cls,
@@ -705,19 +731,23 @@ class FileRecord:
         heatmaps: bool = True,
         thumbnail: str | None = None,
         replaces: str | None = None,
+        mirror: str | None = None,
     ) -> FileRecord:
         """The record of ``analysis`` under ``key`` (no file is written here).
 
         heatmaps: whether the maps are (to be) written under their :func:`map_name`; False for
             an analysis that stays in memory.
+        mirror: the name the map files mirror (None: ``key``;
+            :class:`~forensic_viewer.scan.maps.OutputNames` gives it).
         """
+        base = key if mirror is None else mirror
 
         def entry(name: str, r: ModelResult) -> ModelRecord:
-            return ModelRecord.from_result(name, r, map_name(key, name) if heatmaps else None)
+            return ModelRecord.from_result(name, r, map_name(base, name) if heatmaps else None)
 
         def classic(name: str, r: AnalysisResult) -> AnalysisRecord:
             made = heatmaps and r.map is not None
-            file = analysis_map_name(key, name, r.provenance.version) if made else None
+            file = analysis_map_name(base, name, r.provenance.version) if made else None
             return AnalysisRecord.from_result(r, file)
 
         ev = analysis.evidence
@@ -738,7 +768,7 @@ class FileRecord:
             thumbnail=thumbnail,
             replaces=replaces,
             analyses=tuple(classic(n, r) for n, r in analysis.analyses.items()),
-            face_maps={n: face_map_name(key, n) for n in analysis.face_maps} if heatmaps else {},
+            face_maps={n: face_map_name(base, n) for n in analysis.face_maps} if heatmaps else {},
         )
 
 
@@ -779,6 +809,10 @@ class ErrorRecord:
 
     def files(self) -> frozenset[str]:
         return frozenset()
+
+    def output_name(self) -> None:
+        """An error row names no output file."""
+        return None
 
 
 ScanRecord: TypeAlias = FileRecord | ErrorRecord
@@ -937,29 +971,32 @@ def encode_result(
     faces_checked: bool | None = None,
     thumb: bytes | None = None,
     replaces: str | None = None,
+    mirror: str | None = None,
 ) -> EncodedRecord:
     """The record of ``analysis`` with its heatmaps encoded as 8-bit PNG bytes
     (:func:`~forensic_viewer.scan.maps.heatmap_png`) and the ``thumb`` JPEG bytes; nothing is
     written. The figures are checked first (:class:`NonFiniteResult` when one is NaN or
-    infinite). ``replaces``: see :class:`FileRecord`."""
+    infinite). ``replaces``, ``mirror``: see :class:`FileRecord`, :meth:`FileRecord.from_analysis`."""
+    base = key if mirror is None else mirror
     record = FileRecord.from_analysis(
         key,
         analysis,
         faces_checked=faces_checked,
-        thumbnail=None if thumb is None else thumb_name(key),
+        thumbnail=None if thumb is None else thumb_name(base),
         replaces=replaces,
+        mirror=mirror,
     )
     check_finite(record)
-    files = [(map_name(key, name), heatmap_png(r.heatmap)) for name, r in analysis.results.items()]
+    files = [(map_name(base, name), heatmap_png(r.heatmap)) for name, r in analysis.results.items()]
     ens = analysis.ensemble
     if ens is not None:
-        files.append((map_name(key, ens.name), heatmap_png(ens.heatmap)))
+        files.append((map_name(base, ens.name), heatmap_png(ens.heatmap)))
     for a in record.analyses:
         if a.map is not None and a.map.file is not None:
             files.append((a.map.file, heatmap_png(analysis.analyses[a.name].map)))
     files += [(f, heatmap_png(analysis.face_maps[n])) for n, f in record.face_maps.items()]
     if thumb is not None:
-        files.append((thumb_name(key), thumb))
+        files.append((thumb_name(base), thumb))
     return EncodedRecord(record, tuple(files))
 
 

@@ -17,6 +17,7 @@ from engine.analyses import Level
 from engine.errors import ForensicError
 from engine.files import AtomicFile, not_regular_reason, open_append, open_regular, os_problem
 from forensic_viewer.scan.escaping import csv_file
+from forensic_viewer.scan.maps import OutputNames
 from forensic_viewer.scan.records import (
     SUMMARY_FIELDS,
     AnalysisRecord,
@@ -91,6 +92,7 @@ class ResultIndex:
         self._sha256: dict[str, str | None] = {}
         self._files: dict[str, str | None] = {}
         self._versions: dict[str, tuple[tuple[str, str], ...]] = {}
+        self._mirrors: dict[str, str] = {}  # what a key's row's output files mirror, if any
         self.has_ensemble = False
         self.ends_torn = False
         self.read_as: tuple[int, int] | None = None  # the file's size and mtime when indexed
@@ -125,6 +127,7 @@ class ResultIndex:
         self._sha256 = dict(index._sha256)
         self._files = dict(index._files)
         self._versions = dict(index._versions)
+        self._mirrors = dict(index._mirrors)
         self.has_ensemble = index.has_ensemble
         self.ends_torn = index.ends_torn
         self.read_as = index.read_as
@@ -139,6 +142,10 @@ class ResultIndex:
         self._sha256[record.path] = record.sha256
         self._files[record.path] = record.file
         self._versions[record.path] = tuple((a.name, a.provenance.version) for a in record.analyses)
+        if (mirror := record.output_name()) is not None:
+            self._mirrors[record.path] = mirror
+        else:
+            self._mirrors.pop(record.path, None)
         self.has_ensemble |= record.ensemble is not None
 
     def __contains__(self, key: object) -> bool:
@@ -252,6 +259,13 @@ class ResultLog(ResultIndex):
             self._log.write(b"\n")
             self._log.flush()
         self._end = self._log.tell()
+        self._names = OutputNames(self._mirrors)  # the rows' as the run began, then its claims
+
+    def output_name(self, key: str) -> str:
+        """The name the output files of ``key`` mirror in this run: its row's, else given in
+        the order the run reaches its files (:class:`~forensic_viewer.scan.maps.OutputNames`:
+        on a drive that folds case, ``case.png`` would write ``Case.png``'s maps)."""
+        return self._names.claim(key)
 
     def _append(self) -> BinaryIO:
         """``results.jsonl`` opened for appending by :func:`engine.files.open_append` (a pipe

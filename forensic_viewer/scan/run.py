@@ -142,6 +142,7 @@ class Prefetched:
     whole: bool = False
     row: FileRecord | None = None
     held: bool = field(default=False, repr=False)  # holds a prefetch slot until released
+    mirror: str | None = None  # what its output files mirror (ResultLog.output_name; None: key)
 
 
 @dataclass
@@ -445,6 +446,7 @@ def _run_locked(
                     if on_file is not None:
                         on_file(item.index, total, results.get(item.key))
                     continue
+                item.mirror = results.output_name(item.key)  # in file order, as the pool's parent
                 if item.stale and not item.whole:  # its row's older analyses alone run again
                     kept = as_record(results.get(item.key))
                     item.row = kept if isinstance(kept, FileRecord) else None
@@ -606,12 +608,9 @@ def encode_outcome(
         if isinstance(outcome, Rerun):
             return encode_rerun(outcome)
         return encode_result(
-            item.key,
-            outcome,
-            faces_checked=faces_checked,
-            thumb=item.thumb,
-            replaces=replaces,
-        )
+            item.key, outcome, faces_checked=faces_checked, thumb=item.thumb, replaces=replaces,
+            mirror=item.mirror,
+        )  # fmt: skip
     except ForensicError as e:  # NonFiniteResult: names the model
         return _failed(item, sha, str(e))
     except MemoryError:

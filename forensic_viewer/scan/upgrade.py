@@ -165,7 +165,8 @@ class Rerun:
 
 def encode_rerun(rerun: Rerun) -> EncodedRecord:
     """The row with each analysis run again in its old entry's place, and the bytes of their
-    new maps (named as a fresh scan names them, by the new version: never the old map's file,
+    new maps (named as a fresh scan names them, by the new version, beside the row's other
+    files (:meth:`~forensic_viewer.scan.records.FileRecord.output_name`): never the old map's file,
     which the old row names until the new one is appended; ``run.append_record`` then removes
     the old files the new row no longer names); nothing written. Raises
     :class:`~forensic_viewer.scan.records.NonFiniteResult` as
@@ -174,7 +175,7 @@ def encode_rerun(rerun: Rerun) -> EncodedRecord:
 
     def entry(r: AnalysisResult) -> AnalysisRecord:
         file = (
-            analysis_map_name(row.path, r.analysis, r.provenance.version)
+            analysis_map_name(row.output_name() or row.path, r.analysis, r.provenance.version)
             if r.map is not None
             else None
         )
