@@ -33,7 +33,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from engine.errors import CheckpointError, EvidenceError, ForensicError
-from engine.files import not_regular_reason
 from engine.formatting import time_text
 from engine.io import load_evidence
 from engine.types import Analysis, ModelResult
@@ -41,7 +40,7 @@ from forensic_viewer.audit import AuditStamp
 from forensic_viewer.environment import environment
 from forensic_viewer.report.integrity import Integrity, verify_integrity
 from forensic_viewer.scan.groundtruth import read_scan_truth
-from forensic_viewer.scan.maps import read_map_png
+from forensic_viewer.scan.maps import read_map_file
 from forensic_viewer.scan.probe import read_scan_probe
 from forensic_viewer.scan.records import (
     SUMMARY_FIELDS,
@@ -190,24 +189,6 @@ def cards_from_analyzer(analyzer: Any) -> dict[str, ModelCard]:
         m.name: ModelCard.from_meta(m.meta, "checkpoint header as loaded for the analysis")
         for m in analyzer.models
     }
-
-
-def read_map_file(path: Path | None) -> NDArray[np.float32] | None:
-    """A scan's 8-bit map file (a heatmap, a face map, a classic analysis's map) for a report
-    figure: None when there is none (no file named, or nothing at that name); raises
-    :class:`ForensicError` naming the file when something is there but cannot be read (a pipe
-    or device named like it, which a check by name before opening called missing, a damaged
-    PNG). Read once, by :func:`read_map_png` (``engine.files.open_regular``)."""
-    if path is None:
-        return None
-    try:
-        return read_map_png(path)
-    except FileNotFoundError:
-        return None
-    except OSError as e:
-        raise ForensicError(path, f"map cannot be read: {not_regular_reason(e) or e}") from e
-    except ValueError as e:
-        raise ForensicError(path, f"map cannot be read ({e})") from e
 
 
 @dataclass

@@ -232,6 +232,24 @@ def read_map_png(path: Path) -> NDArray[np.float32]:
         return np.asarray(im.convert("L"), dtype=np.float32) / np.float32(255.0)
 
 
+def read_map_file(path: Path | None) -> NDArray[np.float32] | None:
+    """A scan's 8-bit map file (a heatmap, a face map, a classic analysis's map) for a report
+    figure: None when there is none (no file named, or nothing at that name); raises
+    :class:`ForensicError` naming the file when something is there but cannot be read (a pipe
+    or device named like it, which a check by name before opening called missing, a damaged
+    PNG). Read once, by :func:`read_map_png` (``engine.files.open_regular``)."""
+    if path is None:
+        return None
+    try:
+        return read_map_png(path)
+    except FileNotFoundError:
+        return None
+    except OSError as e:
+        raise ForensicError(path, f"map cannot be read: {not_regular_reason(e) or e}") from e
+    except ValueError as e:
+        raise ForensicError(path, f"map cannot be read ({e})") from e
+
+
 def read_heatmap_png(path: Path, size: tuple[int, int]) -> NDArray[np.float32]:
     """The 8-bit heatmap file ``path`` as [H, W] float32 in [0, 1].
 
