@@ -381,6 +381,7 @@ def _scan_and_report(
     """Scan ``files`` (``index``: --out's ResultIndex, made for the listing: the run takes it
     rather than parse results.jsonl again), print the closing table, write the reports."""
     from forensic_viewer.casework import log_finished, typed_command
+    from forensic_viewer.scan.links import outside_line, row_read_from
     from forensic_viewer.scan.records import as_record
     from forensic_viewer.scan.results import copies_line
     from forensic_viewer.scan.run import run_scan
@@ -391,11 +392,14 @@ def _scan_and_report(
     records: list[dict[str, Any]] = []
     table = len(files) <= TABLE_LIMIT  # else a summary (table_summary), no line per file
     verdicts: Counter[str] = Counter()
+    outside: dict[str, str] = {}  # files read through links from outside the scanned folder
 
     def on_file(i: int, total: int, rec: dict[str, Any]) -> None:
         # only what the closing table prints: records also hold evidence facts and EXIF text,
         # and a 10,000-file scan must not keep them all
         records.append({k: rec[k] for k in _TABLE_FIELDS if k in rec})
+        if source != "analyze" and (target := row_read_from(rec)) is not None:
+            outside[rec["path"]] = target
         checks = table_checks(rec)
         if checks and rec.get("status") == "ok":
             verdicts[str(checks[0][1].get("verdict"))] += 1
@@ -492,6 +496,8 @@ def _scan_and_report(
     )
     if summary.copies:  # the same evidence under two names: analysed twice, said once
         print(plain(copies_line(summary.copies)))
+    if outside:  # the examiner's own files, analysed as evidence, if a seized link said so
+        print(plain(outside_line(outside)))
     for line in upgrade_lines(summary.upgraded):  # rows that held an older analysis version
         print(plain(f"upgraded {line}"))
     truth = getattr(args, "truth", None) is not None

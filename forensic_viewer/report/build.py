@@ -180,6 +180,7 @@ class Overview:
     options: ReportOptions
     analyses: list[AnalysisSummary] = field(default_factory=list)
     copies: dict[str, str] = field(default_factory=dict)  # key -> the file it is a copy of
+    outside: dict[str, str] = field(default_factory=dict)  # key -> read through a link there
 
     def settings(self) -> dict[str, Any]:
         """The settings the report records (report.json's ``settings``): the scan's, but with
@@ -247,6 +248,7 @@ class Overview:
             "evidence_changed": sum(i.status == "mismatch" for i in self.integrity),
             "evidence_unreadable": sum(i.status == "unreadable" for i in self.integrity),
             "byte_identical_copies": len(self.copies),
+            "read_from_outside_folder": len(self.outside),
         }
 
 
@@ -365,6 +367,7 @@ def overview(
     classic: dict[str, AnalysisSummary] = {}
     judged: dict[str, int] = {}  # face models (the face path only): files with a face judged
     copies: dict[str, str] = {}  # files whose bytes are another scanned file's
+    outside: dict[str, str] = {}  # files read through links from outside the scanned folder
     asked = set(source.settings.get("analyses") or ())
     for i, item in enumerate(source.items()):
         _check(cancel)
@@ -372,6 +375,8 @@ def overview(
         rows.append(item.triage())
         if item.duplicate_of:
             copies[item.key] = item.duplicate_of
+        if item.read_from:
+            outside[item.key] = item.read_from
         ens = item.ensemble if item.ensemble is not None and item.ensemble.ran else None
         policy = ens.figures.get("input_policy") or {} if ens is not None else {}
         own = policy.get("analyses") or ()  # what the ensemble ran for its verdict
@@ -449,6 +454,7 @@ def overview(
         options=options,
         analyses=list(classic.values()),
         copies=copies,
+        outside=outside,
     )
 
 

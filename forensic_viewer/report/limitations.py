@@ -146,7 +146,8 @@ def not_bundled_text(m: ModelSummary) -> str | None:
 
 
 def limitations_text(ov: Overview) -> list[str]:
-    """The report's limitations section: fixed paragraphs, what each model that is not bundled
+    """The report's limitations section: the files read from outside the scanned folder
+    (:func:`outside_text`), fixed paragraphs, what each model that is not bundled
     learned from and, per model that ran, its measured reliability at its threshold (from its
     calibration, when it has one)."""
     own = [f"{t}." for m in ov.models if (t := not_bundled_text(m))]
@@ -162,4 +163,33 @@ def limitations_text(ov: Overview) -> list[str]:
         if face_models
         else LIMITATIONS_FIXED[1]
     )
-    return [LIMITATIONS_FIXED[0], *own, *measured, unseen, *LIMITATIONS_FIXED[2:]]
+    return [
+        *outside_text(ov),
+        LIMITATIONS_FIXED[0],
+        *own,
+        *measured,
+        unseen,
+        *LIMITATIONS_FIXED[2:],
+    ]
+
+
+OUTSIDE_SHOWN = 5  # files named in the limitations; each file's own section names every one
+
+
+def outside_text(ov: Overview) -> list[str]:
+    """The coverage the report cannot vouch for: files a folder scan read through symbolic
+    links from outside the scanned folder (on a mounted seized image, an absolute link points
+    into the examiner's own machine), each with where it was read; none when there are none."""
+    if not ov.outside:
+        return []
+    shown = [f"{k} read from {t}, outside the scanned folder" for k, t in ov.outside.items()]
+    more = len(shown) - OUTSIDE_SHOWN
+    n = len(shown)
+    return [
+        f"{n} file{'s were' if n > 1 else ' was'} read through symbolic links from outside the "
+        "scanned folder and analysed as evidence; they may not be part of it (a link on a "
+        "mounted image can point into the examining machine): "
+        + "; ".join(shown[:OUTSIDE_SHOWN])
+        + (f"; and {more} more, each named in its own section" if more > 0 else "")
+        + "."
+    ]

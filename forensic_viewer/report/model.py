@@ -40,6 +40,7 @@ from forensic_viewer.audit import AuditStamp
 from forensic_viewer.environment import environment
 from forensic_viewer.report.integrity import Integrity, verify_integrity
 from forensic_viewer.scan.groundtruth import read_scan_truth
+from forensic_viewer.scan.links import read_from_outside
 from forensic_viewer.scan.maps import read_map_file
 from forensic_viewer.scan.probe import read_scan_probe
 from forensic_viewer.scan.records import (
@@ -329,6 +330,8 @@ class ReportItem:
         content, :func:`forensic_viewer.scan.probe.write_probe`), else None.
     duplicate_of: the key of the scan's file whose bytes this one's are (the same SHA-256;
         :meth:`~forensic_viewer.scan.results.ResultIndex.duplicates`), else None.
+    read_from: where a folder scan read the file when a symbolic link took it outside the
+        scanned folder (:func:`~forensic_viewer.scan.links.read_from_outside`), else None.
     """
 
     key: str
@@ -351,6 +354,7 @@ class ReportItem:
     probe: dict[str, Any] | None = None
     face_maps: list[ModelEntry] = field(default_factory=list)  # each model's face map
     duplicate_of: str | None = None
+    read_from: str | None = None
 
     def entries(self) -> list[ModelEntry]:
         """The ensemble's entry (the default verdict) first, then the members'."""
@@ -427,6 +431,7 @@ class ReportItem:
             "error": self.error,
             "sha256_at_load": self.sha256,
             **({"duplicate_of": self.duplicate_of} if self.duplicate_of else {}),
+            **({"read_from_outside_folder": self.read_from} if self.read_from else {}),
             **({"replaces": {"sha256": r.replaces}} if (r := self.record) and r.replaces else {}),
             "integrity": None if self.integrity is None else self.integrity.to_dict(),
             "evidence": self.evidence,
@@ -658,11 +663,14 @@ def scan_source(
     cache = CardCache(cards)
     chosen = [k for k in (keys if keys is not None else index.keys()) if k in index]
     copies = index.duplicates(chosen)  # of the whole folder's files, as the scan's CSV says
+    folder = info.get("source") != "analyze"  # files given one by one have no scanned folder
 
     def items() -> Iterator[ReportItem]:
         for rec in index.iter_records(chosen):
             item = item_from_record(rec, out, models, ensemble, cache, info.get("source"), classic)
-            yield dataclasses.replace(item, duplicate_of=copies.get(rec.path))
+            real = rec.evidence.real_path if isinstance(rec, FileRecord) and rec.evidence else None
+            outside = read_from_outside(rec.file, rec.path, real) if folder else None
+            yield dataclasses.replace(item, duplicate_of=copies.get(rec.path), read_from=outside)
 
     source = str(info.get("source") or out)
     if not title:

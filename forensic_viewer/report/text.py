@@ -29,6 +29,7 @@ from forensic_viewer.report.model import (
 )
 from forensic_viewer.scan import triage
 from forensic_viewer.scan.command import command_summary
+from forensic_viewer.scan.links import outside_words
 from forensic_viewer.scan.results import copies_line
 from forensic_viewer.scan.triage import RAN, TRUTH_HEADERS, Cell, truth_texts
 from forensic_viewer.wording import (
@@ -150,6 +151,16 @@ def counts_text(ov: Overview) -> str:
         f"{c['flagged']} flagged as manipulated by {by}{members}; "
         f"{c['evidence_changed']} changed and {c['evidence_unreadable']} unreadable at export."
         + (f" {copies_line(ov.copies, rest=COPIES_REST)}." if ov.copies else "")
+        + (f" {outside_count(len(ov.outside))}" if ov.outside else "")
+    )
+
+
+def outside_count(n: int) -> str:
+    """The headline's words for ``n`` files read from outside the scanned folder."""
+    files = "1 file was" if n == 1 else f"{n} files were"
+    return (
+        f"{files} read through symbolic links from outside the scanned folder "
+        "(Limitations names them)."
     )
 
 
@@ -261,6 +272,7 @@ def evidence_rows(item: ReportItem) -> Rows:
             else []
         ),
         *([("Identical (SHA-256) to", copy_words(item.duplicate_of))] if item.duplicate_of else []),
+        *([("Read from", outside_words(item.read_from))] if item.read_from else []),
         ("File size", file_size_text(item)),
         *(
             [("Format, dimensions, metadata", UNDECODED_FACTS)]

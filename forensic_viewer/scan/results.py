@@ -17,6 +17,7 @@ from engine.analyses import Level
 from engine.errors import ForensicError
 from engine.files import AtomicFile, not_regular_reason, open_append, open_regular, os_problem
 from forensic_viewer.scan.escaping import csv_file
+from forensic_viewer.scan.links import read_from_outside
 from forensic_viewer.scan.maps import OutputNames
 from forensic_viewer.scan.records import (
     SUMMARY_FIELDS,
@@ -440,12 +441,14 @@ def write_csv(
     :data:`ANALYSIS_FIGURES` after the faces columns, last). ``face_models``:
     models run on the face path only: a ``faces.<model>.score_max`` column each, no other.
     ``copies``: the byte-identical copies among the folder's files (:func:`byte_copies`), for
-    the ``duplicate_of`` column."""
+    the ``duplicate_of`` column. ``read_from``: where a file was read when a symbolic link
+    took the scan outside the scanned folder (:func:`~forensic_viewer.scan.links.read_from_outside`),
+    else empty."""
     copies = copies or {}
     if ensemble is None:
         records = list(records)
         ensemble = any(r.ensemble is not None for r in records)
-    cols = ["path", "sha256", "duplicate_of", "status", "error"]
+    cols = ["path", "sha256", "duplicate_of", "read_from", "status", "error"]
     names = [*models, *(["ensemble"] if ensemble else [])]
     for m in names:
         cols += [f"{m}.{c}" for c in (*SUMMARY_FIELDS, *MODEL_CSV_EXTRA)]
@@ -459,7 +462,10 @@ def write_csv(
         writerow(cols)
         for r in records:
             error = error_naming_file(r.error, r.file) if r.error else ""  # as reports do
-            row: list[Any] = [r.path, r.sha256 or "", copies.get(r.path, ""), r.status, error]
+            ev = getattr(r, "evidence", None)  # an error row's: not recorded
+            outside = read_from_outside(r.file, r.path, ev.real_path if ev is not None else None)
+            row: list[Any] = [r.path, r.sha256 or "", copies.get(r.path, ""), outside or ""]
+            row += [r.status, error]
             for m in names:
                 d = r.ensemble if m == "ensemble" else r.model(m)
                 if d is None:

@@ -352,7 +352,7 @@ def test_csv_gives_the_noise_share_in_a_last_column(tmp_path: Path) -> None:
     write_csv(tmp_path, recs, [], analyses=["ela", "noise"])
     with open(tmp_path / "results.csv", encoding="utf-8") as f:
         header, *rows = csv.reader(f)
-    before = ["path", "sha256", "duplicate_of", "status", "error"]
+    before = ["path", "sha256", "duplicate_of", "read_from", "status", "error"]
     before += [f"analysis.{a}.{c}" for a in ("ela", "noise") for c in ANALYSIS_COLUMNS]
     assert header == [*before, "faces", "analysis.noise.off_level_share"]
     assert [r[-1] for r in rows] == ["0.234500", "", ""]
