@@ -151,3 +151,30 @@ def test_worker_processes_give_the_names_one_process_gives(
     assert {k: _named(r) for k, r in by_two.items()} == {k: _named(r) for k, r in by_one.items()}
     _assert_apart(by_two, two)
     assert by_two["case.png"].thumbnail == f"thumbs/case.png{_tag('case.png')}.jpg"
+
+
+def test_an_upgrade_writes_a_told_apart_rows_new_map_beside_its_other_files(
+    tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A resume that runs an analysis of an older version again names its new map by the
+    row's name: by the key alone, ``case.png``'s new noise map was ``Case.png``'s on a folding
+    drive."""
+    from engine.pipeline import Analyzer
+    from forensic_viewer.scan.pool import AnalyzerRecipe
+    from forensic_viewer.scan.run import run_scan
+    from tests.viewer.test_scan_prefetch import files_of
+    from tests.viewer.test_scan_upgrade import _older
+
+    folder = _folder(tmp_path, ["Case.png", "case.png"])
+    out = tmp_path / "out"
+    analyzer: Analyzer = AnalyzerRecipe((str(tiny_checkpoint),), device="cpu", faces=False).build()
+    with monkeypatch.context() as m:
+        _older(m, "noise")
+        run_scan(files_of(folder), analyzer, out, source="t", analyses=("noise",))
+    summary = run_scan(files_of(folder), analyzer, out, source="t", analyses=("noise",))
+    assert summary.upgraded["noise"].rerun == 2
+    rows = read_records(out)
+    noise = rows["case.png"].analysis("noise")
+    assert noise is not None and noise.map is not None and noise.provenance.version != "1"
+    assert noise.map.file.startswith(f"maps/case.png{_tag('case.png')}.noise.v")
+    _assert_apart(rows, out)
