@@ -42,6 +42,12 @@ def _named(record: ScanRecord) -> set[str]:
     return {n for n in {record.thumbnail, *maps} if n}
 
 
+def _unnumbered(name: str) -> str:
+    """``name`` with its output folder's number left out: ``maps.2/x`` is ``maps/x``."""
+    folder, _, rest = name.partition("/")
+    return f"{folder.split('.')[0]}/{rest}"
+
+
 def _folder(root: Path, names: list[str]) -> Path:
     d = root / "evidence"
     d.mkdir(parents=True, exist_ok=True)
@@ -132,7 +138,8 @@ def test_a_resume_keeps_each_rows_names_and_a_new_file_gives_way_to_a_row(
     assert scan_cli(folder, out, tiny_checkpoint) == 0
     again = read_records(out)
     assert again["case.png"].replaces == first.sha256
-    assert {k: _named(r) for k, r in again.items()} == before
+    # the new files sit in maps.2/ and thumbs.2/ (never over the old row's), under the same names
+    assert {k: {_unnumbered(n) for n in _named(r)} for k, r in again.items()} == before
     _assert_apart(again, out)
 
 
