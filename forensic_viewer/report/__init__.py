@@ -105,7 +105,7 @@ def _thumbnails(source: ReportSource, cancel: CancelFn | None) -> Iterator[bytes
         if item.pixels is not None:
             img = thumbnail(item.pixels, THUMB_SIDE)
         elif item.thumbnail_file is not None:
-            img = read_thumbnail(item.thumbnail_file, THUMB_SIDE)
+            img = read_thumbnail(item.thumbnail_file, THUMB_SIDE, item.thumbnail_sha256)
         yield None if img is None else encode(img, "JPEG", 80)
 
 

@@ -198,7 +198,8 @@ class ModelEntry:
 
     status: :data:`RAN` or :data:`NOT_RUN`; ``note`` says why it did not run.
     figures: every field of :class:`~engine.types.ModelResult` but the arrays (RAN only).
-    heatmap / heatmap_file: the heatmap in memory (viewer) or its 8-bit file (scan).
+    heatmap / heatmap_file: the heatmap in memory (viewer) or its 8-bit file (scan);
+        heatmap_sha256: what the scan's row recorded of the file's bytes (None: nothing).
     viewer_threshold: the threshold the viewer's slider showed this mask at when the report
         was written, when not the calibrated ``figures["pixel_threshold"]`` the report draws.
     """
@@ -212,6 +213,7 @@ class ModelEntry:
     heatmap: NDArray[np.float32] | None = field(default=None, repr=False)
     heatmap_file: Path | None = None
     viewer_threshold: float | None = None
+    heatmap_sha256: str | None = None
 
     @property
     def ran(self) -> bool:
@@ -238,7 +240,7 @@ class ModelEntry:
         :class:`ForensicError` naming it when it cannot be read, see :func:`read_map_file`)."""
         if self.heatmap is not None:
             return self.heatmap
-        return read_map_file(self.heatmap_file)
+        return read_map_file(self.heatmap_file, self.heatmap_sha256)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -259,7 +261,8 @@ class AnalysisEntry:
 
     status: :data:`RAN` or :data:`NOT_RUN` (``note`` says why).
     record: its figures, pairs and findings (RAN only).
-    map / map_file: its map in memory (viewer) or its 8-bit file (scan); None without a map.
+    map / map_file: its map in memory (viewer) or its 8-bit file (scan); None without a map;
+        map_sha256: what the scan's row recorded of the file's bytes (None: nothing).
     """
 
     name: str
@@ -268,6 +271,7 @@ class AnalysisEntry:
     record: AnalysisRecord | None = None
     map: NDArray[np.float32] | None = field(default=None, repr=False)
     map_file: Path | None = None
+    map_sha256: str | None = None
 
     @property
     def ran(self) -> bool:
@@ -281,10 +285,10 @@ class AnalysisEntry:
 
     def load_map(self) -> NDArray[np.float32] | None:
         """[H, W] float32 in [0, 1], from memory or from the 8-bit map file (None: no map;
-        :class:`ForensicError` naming the file when it cannot be read)."""
+        :class:`ForensicError` naming the file when it cannot be read or is not the row's)."""
         if self.map is not None:
             return self.map
-        return read_map_file(self.map_file)
+        return read_map_file(self.map_file, self.map_sha256)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -297,7 +301,11 @@ class AnalysisEntry:
 
 
 def _analysis_entries(
-    found: Sequence[AnalysisRecord], asked: Sequence[str], why: str, out: Path | None
+    found: Sequence[AnalysisRecord],
+    asked: Sequence[str],
+    why: str,
+    out: Path | None,
+    hashes: Mapping[str, str] | None = None,
 ) -> list[AnalysisEntry]:
     """One entry per analysis asked for (not run: ``why``) and per one found besides."""
     by_name = {a.name: a for a in found}
@@ -307,8 +315,10 @@ def _analysis_entries(
         if a is None:
             entries.append(AnalysisEntry(name, NOT_RUN, note=why))
             continue
-        file = None if out is None or a.map is None or not a.map.file else out / a.map.file
-        entries.append(AnalysisEntry(name, RAN, record=a, map_file=file))
+        named = None if out is None or a.map is None else a.map.file
+        sha = (hashes or {}).get(named or "")
+        file = None if out is None or not named else out / named
+        entries.append(AnalysisEntry(name, RAN, record=a, map_file=file, map_sha256=sha))
     return entries
 
 
@@ -355,6 +365,7 @@ class ReportItem:
     face_maps: list[ModelEntry] = field(default_factory=list)  # each model's face map
     duplicate_of: str | None = None
     read_from: str | None = None
+    thumbnail_sha256: str | None = None  # what the row recorded of the thumbnail file's bytes
 
     def entries(self) -> list[ModelEntry]:
         """The ensemble's entry (the default verdict) first, then the members'."""
@@ -541,7 +552,7 @@ def item_from_record(
         not run.
     source: the scanned folder (scan.json), for records written before they held ``file``.
     """
-    file = record.file
+    file, hashes = record.file, record.files_sha256  # hashes: of the files the row names
     if not file and source and source != "analyze":
         file = str(Path(source) / record.path)
     if isinstance(record, ErrorRecord):  # named as everywhere in the report, not as given
@@ -560,8 +571,9 @@ def item_from_record(
             card = cards.get(
                 m.name, *((fig.checkpoint, fig.checkpoint_sha256) if fig else ("", ""))
             )
-        heatmap_file = out / m.heatmap if m.heatmap else None
-        return ModelEntry(m.name, role, RAN, figures=figures, card=card, heatmap_file=heatmap_file)
+        heat = out / m.heatmap if m.heatmap else None
+        entry = ModelEntry(m.name, role, RAN, figures=figures, card=card, heatmap_file=heat)
+        return dataclasses.replace(entry, heatmap_sha256=hashes.get(m.heatmap or ""))
 
     entries: list[ModelEntry] = []
     found = {m.name: m for m in record.models}
@@ -597,15 +609,18 @@ def item_from_record(
         faces_checked=record.faces_checked,
         seconds=record.seconds if isinstance(record, FileRecord) else None,
         thumbnail_file=out / record.thumbnail if record.thumbnail else None,
+        thumbnail_sha256=hashes.get(record.thumbnail or ""),
         analyses=_analysis_entries(
             record.analyses,
             analyses,
             why if isinstance(record, ErrorRecord) else "no result was recorded for this analysis",
             out,
+            hashes,
         ),
         probe=read_scan_probe(out, record.path, record.sha256),  # a viewer probe kept there
         face_maps=[
-            ModelEntry(n, "model", RAN, heatmap_file=out / f) for n, f in record.face_maps.items()
+            ModelEntry(n, "model", RAN, heatmap_file=out / f, heatmap_sha256=hashes.get(f))
+            for n, f in record.face_maps.items()
         ],
     )
 

@@ -304,7 +304,8 @@ def without_masks(
 
 def record_sources(rec: FileRecord, out: Path) -> Iterator[MapSource]:
     """The maps a scan recorded for ``rec`` (its 8-bit files under ``out``), read one at a time.
-    Raises :class:`ForensicError` naming a map file that cannot be read."""
+    Raises :class:`ForensicError` naming a map file that cannot be read or is not the bytes
+    its row recorded."""
     size = (rec.height, rec.width)
     entries = [(m.name, "model", m) for m in rec.models]
     if rec.ensemble is not None:
@@ -313,11 +314,11 @@ def record_sources(rec: FileRecord, out: Path) -> Iterator[MapSource]:
         if not m.heatmap:
             continue
         own = m.figures.pixel_threshold if m.figures is not None else None
-        heat = read_heatmap_png(out / m.heatmap, size)
+        heat = read_heatmap_png(out / m.heatmap, size, rec.files_sha256.get(m.heatmap))
         yield MapSource(name, kind, heat, own, m.score, m.verdict == "manipulated")  # type: ignore[arg-type]
     for a in rec.analyses:
         if a.map is not None and a.map.file:
-            heat = read_heatmap_png(out / a.map.file, size)
+            heat = read_heatmap_png(out / a.map.file, size, rec.files_sha256.get(a.map.file))
             yield MapSource(f"analysis.{a.name}", "analysis", heat, None, a.score, None)
 
 

@@ -15,6 +15,11 @@ the output folder; this module decides those names and reads and writes the pixe
   changed, or the ensemble's analysis is of an older version) writes its new files where its
   old row names none (:func:`unnamed`), and the old files go once the new row is appended.
 
+The row records the SHA-256 of each file's bytes as written (``files_sha256``); every reader
+here takes it (``sha256``) and refuses a file that no longer hashes to it
+(:class:`ChangedSinceScan`, one line naming the file), as it would a missing one, so a map or
+thumbnail swapped or damaged after the scan is never shown as the scan's.
+
 A relative path whose file name, with the suffix, would pass the file systems' limit on one
 name (:data:`NAME_MAX` bytes) is shortened (:func:`fitted_name`), and folders deeper than
 :data:`FOLDERS_MAX` bytes are mirrored as far as they fit (:func:`fitted_folders`); the rows
@@ -224,24 +229,46 @@ def save_heatmap_png(heatmap: NDArray[np.floating], path: Path) -> None:
     atomic_write(path, heatmap_png(heatmap))
 
 
-def read_map_png(path: Path) -> NDArray[np.float32]:
+class ChangedSinceScan(ForensicError):
+    """A file of a scan folder whose bytes no longer hash to the SHA-256 its row recorded."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            path, "does not match the hash its row recorded: changed or replaced since the scan"
+        )
+
+
+def read_named(path: Path, sha256: str | None) -> bytes:
+    """The bytes of a file a row names, opened by :func:`engine.files.open_regular` (Pillow
+    would open a pipe named like it by its name and wait on it). ``sha256``: what the row
+    recorded of them (None: a row of an earlier version, nothing to check). Raises OSError, or
+    :class:`ChangedSinceScan` when they hash otherwise."""
+    with open_regular(path) as f:
+        data = f.read()
+    if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
+        raise ChangedSinceScan(path)
+    return data
+
+
+def read_map_png(path: Path, sha256: str | None = None) -> NDArray[np.float32]:
     """An 8-bit map file of a scan folder (a heatmap, a face map, a classic analysis's map) as
-    [H, W] float32 in [0, 1], opened by :func:`engine.files.open_regular` (Pillow would open a
-    pipe named like the map by its name and wait on it). Raises OSError or ValueError."""
-    with open_regular(path) as f, Image.open(f, formats=["PNG"]) as im:
+    [H, W] float32 in [0, 1], its bytes checked against ``sha256`` (:func:`read_named`).
+    Raises OSError, ValueError or :class:`ChangedSinceScan`."""
+    data = read_named(path, sha256)
+    with Image.open(io.BytesIO(data), formats=["PNG"]) as im:
         return np.asarray(im.convert("L"), dtype=np.float32) / np.float32(255.0)
 
 
-def read_map_file(path: Path | None) -> NDArray[np.float32] | None:
+def read_map_file(path: Path | None, sha256: str | None = None) -> NDArray[np.float32] | None:
     """A scan's 8-bit map file (a heatmap, a face map, a classic analysis's map) for a report
     figure: None when there is none (no file named, or nothing at that name); raises
     :class:`ForensicError` naming the file when something is there but cannot be read (a pipe
     or device named like it, which a check by name before opening called missing, a damaged
-    PNG). Read once, by :func:`read_map_png` (``engine.files.open_regular``)."""
+    PNG) or is not the file its row recorded (``sha256``: :class:`ChangedSinceScan`)."""
     if path is None:
         return None
     try:
-        return read_map_png(path)
+        return read_map_png(path, sha256)
     except FileNotFoundError:
         return None
     except OSError as e:
@@ -250,15 +277,19 @@ def read_map_file(path: Path | None) -> NDArray[np.float32] | None:
         raise ForensicError(path, f"map cannot be read ({e})") from e
 
 
-def read_heatmap_png(path: Path, size: tuple[int, int]) -> NDArray[np.float32]:
+def read_heatmap_png(
+    path: Path, size: tuple[int, int], sha256: str | None = None
+) -> NDArray[np.float32]:
     """The 8-bit heatmap file ``path`` as [H, W] float32 in [0, 1].
 
     size: the evidence's (height, width); a map of another size belongs to another file.
+    sha256: what its row recorded of its bytes (None: nothing recorded).
     Raises :class:`ForensicError` naming the file when it cannot be read (a named pipe or a
-    device put in a scan folder under a map's name included) or its size differs.
+    device put in a scan folder under a map's name included), its size differs, or its bytes
+    are not those the row recorded (:class:`ChangedSinceScan`).
     """
     try:
-        heat = read_map_png(path)
+        heat = read_map_png(path, sha256)
     except OSError as e:
         if (reason := not_regular_reason(e)) is not None:
             raise ForensicError(path, f"heatmap cannot be read: {reason}") from e
@@ -309,11 +340,19 @@ def thumbnail_jpeg(rgb: NDArray[np.uint8], path: Path) -> bytes | None:
         return None
 
 
-def read_thumbnail(path: Path, max_side: int = THUMB_SIDE) -> NDArray[np.uint8] | None:
+def read_thumbnail(
+    path: Path, max_side: int = THUMB_SIDE, sha256: str | None = None
+) -> NDArray[np.uint8] | None:
     """A thumbnail file written by a scan, as [h, w, 3] uint8 RGB (None when unreadable: a
-    pipe or a device named like it included, opened by :func:`engine.files.open_regular`)."""
+    pipe or a device named like it included, opened by :func:`engine.files.open_regular`).
+    sha256: what its row recorded of its bytes; a file that hashes otherwise is None too, its
+    one line (:class:`ChangedSinceScan`) logged."""
     try:
-        with open_regular(path) as f, Image.open(f, formats=["JPEG"]) as im:
+        data = read_named(path, sha256)
+        with Image.open(io.BytesIO(data), formats=["JPEG"]) as im:
             return thumbnail(np.asarray(im.convert("RGB")), max_side)
+    except ChangedSinceScan as e:
+        logging.getLogger(__name__).warning("%s", e)
+        return None
     except (OSError, ValueError):
         return None

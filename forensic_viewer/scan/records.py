@@ -13,7 +13,8 @@ module is the one place that knows the rows' fields:
 - one reader, :func:`record_from_json` (raises :class:`RecordError`; :func:`parse_line` gives
   None for a line that is not a record, which readers skip). Rows of earlier versions read:
   the fields added since the first version (``file``, ``faces_checked``, ``evidence``,
-  ``seconds``, ``ensemble_details``, ``thumbnail``, ``replaces``) get defaults, and so do
+  ``seconds``, ``ensemble_details``, ``thumbnail``, ``replaces``, ``files_sha256``) get
+  defaults, and so do
   ``details``, ``faces`` and ``warnings``, which the other readers never required. A row
   without a field every version wrote, or with a field of another type, is not a record.
 
@@ -23,10 +24,10 @@ lines).
 
 The writer writes exactly what earlier versions wrote, field for field and in the same order,
 so ``record_to_json(record_from_json(row)) == row`` for every row this version writes; fields
-added since (``analyses``, ``replaces``, a face's ``face_scores``) are written only when they
-say something, after the others. It never
-writes NaN or Infinity (not JSON): :func:`check_finite` turns a result holding one into an
-error naming the model, and :func:`record_line` refuses what slipped through.
+added since (``analyses``, ``replaces``, ``files_sha256``, a face's ``face_scores``) are
+written only when they say something, after the others. It never writes NaN or Infinity
+(not JSON): :func:`check_finite` turns a result holding one into an error naming the model,
+and :func:`record_line` refuses what slipped through.
 
 Everything else reads through them: the results files (:mod:`forensic_viewer.scan.results`:
 index, append log, CSV), :mod:`forensic_viewer.scan.replay` (the :class:`~engine.types.Analysis` a
@@ -37,6 +38,7 @@ Heatmap and thumbnail files: :mod:`forensic_viewer.scan.maps`.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import math
 import os
@@ -638,6 +640,9 @@ class FileRecord:
     analyses: one entry per classic analysis run on the file, in the order they ran.
     face_maps: per model the face path ran for, its face map file relative to the output
         folder (:func:`~forensic_viewer.scan.maps.face_map_name`); empty when it did not run.
+    files_sha256: per file the row names (:meth:`files`), the SHA-256 of the bytes written
+        (:meth:`EncodedRecord.write`), which readers check (``maps.read_named``); empty in
+        rows written before it was recorded and for files never written.
     """
 
     path: str
@@ -656,6 +661,7 @@ class FileRecord:
     replaces: str | None = None
     analyses: tuple[AnalysisRecord, ...] = ()
     face_maps: Mapping[str, str] = field(default_factory=dict)
+    files_sha256: Mapping[str, str] = field(default_factory=dict)
 
     status: ClassVar[Literal["ok"]] = "ok"
     error: ClassVar[None] = None
@@ -694,6 +700,7 @@ class FileRecord:
             analyses=tuple(map(classic, self.analyses)),
             face_maps={n: names.get(f, f) for n, f in self.face_maps.items()},
             thumbnail=names.get(self.thumbnail or "", self.thumbnail),
+            files_sha256={names.get(f, f): h for f, h in self.files_sha256.items()},
         )
 
     def output_name(self) -> str | None:
@@ -720,6 +727,14 @@ class FileRecord:
             *(face_map_name(other, n) for n in self.face_maps),
         }
         return other if named & mine else self.path
+
+    def hashed(self, written: Mapping[str, str]) -> FileRecord:
+        """This row with ``written`` (file name -> SHA-256 of the bytes just written) added to
+        its :attr:`files_sha256`, which then holds the files it names only (a re-run analysis's
+        older map, no longer named, leaves with its hash)."""
+        named = self.files()
+        both = {**self.files_sha256, **written}
+        return dataclasses.replace(self, files_sha256={f: h for f, h in both.items() if f in named})
 
     @classmethod
     def from_analysis(
@@ -800,6 +815,7 @@ class ErrorRecord:
     thumbnail: ClassVar[None] = None
     analyses: ClassVar[tuple[AnalysisRecord, ...]] = ()
     face_maps: ClassVar[Mapping[str, str]] = {}
+    files_sha256: ClassVar[Mapping[str, str]] = {}
 
     def model(self, name: str) -> None:
         return None
@@ -875,6 +891,8 @@ def record_to_json(record: ScanRecord) -> dict[str, Any]:
         row["analyses"] = {a.name: a.to_json() for a in record.analyses}
     if record.face_maps:  # written only when the face path ran: other rows are unchanged
         row["face_maps"] = dict(record.face_maps)
+    if record.files_sha256:  # rows of earlier versions have none: written back unchanged
+        row["files_sha256"] = dict(record.files_sha256)
     if record.replaces is not None:
         row["replaces"] = {"sha256": record.replaces}
     return row
@@ -956,12 +974,17 @@ class EncodedRecord:
         file of that name goes under another (:func:`~forensic_viewer.scan.maps.unnamed`),
         so a scan killed before the new row is appended leaves the old row naming its own
         files. Files of the old row that this one no longer names are removed only once it
-        is appended (``run.append_record``)."""
+        is appended (``run.append_record``). The row records the SHA-256 of each file's bytes
+        (:attr:`FileRecord.files_sha256`), hashed here, in the process that writes them,
+        whichever process encoded them: a one-process scan and a pooled one give the same row."""
         names = {name: unnamed(name, taken) for name, _ in self.files}
         for name, data in self.files:
             atomic_write(out / names[name], data)
         moved = {old: new for old, new in names.items() if old != new}
-        return self.record.renamed(moved) if moved else self.record
+        record = self.record.renamed(moved) if moved else self.record
+        return record.hashed(
+            {names[name]: hashlib.sha256(data).hexdigest() for name, data in self.files}
+        )
 
 
 def encode_result(
@@ -1110,6 +1133,7 @@ def _file_record(o: _Obj, path: str) -> FileRecord:
         AnalysisRecord.from_json(name, value, f"row.analyses.{name}")
         for name, value in o.mapping("analyses", {}).items()
     )
+    hashes = _Obj(o.mapping("files_sha256", {}), "row.files_sha256")
     return FileRecord(
         path=path,
         file=o.text("file", None, nullable=True),
@@ -1129,6 +1153,7 @@ def _file_record(o: _Obj, path: str) -> FileRecord:
         replaces=_replaces(o),
         analyses=analyses,
         face_maps={name: face_maps.text(name) for name in face_maps.raw},
+        files_sha256={name: hashes.text(name) for name in hashes.raw},
     )
 
 

@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 from engine.analyses import AnalysisResult
 from engine.errors import ForensicError
 from engine.types import Analysis, Evidence, ModelResult
@@ -48,8 +51,9 @@ def analysis_from_record(
     record: typed, or a row as written (read through :func:`record_from_json`).
     Raises :class:`ForensicError` (naming the file) when the evidence is not the file the scan
     analysed (SHA-256), the record has no figures (not a finished analysis, or written by an
-    older version), or a heatmap file is missing or of another size; :class:`RecordError` when
-    a row is not a record.
+    older version), or a heatmap file is missing, of another size, or not the bytes its row
+    recorded (``files_sha256``: one line saying it does not match the hash its row recorded);
+    :class:`RecordError` when a row is not a record.
     """
     rec = as_record(record)
     if not isinstance(rec, FileRecord):
@@ -61,16 +65,19 @@ def analysis_from_record(
         )
     size = (evidence.height, evidence.width)
 
+    def read(file: str) -> NDArray[np.float32]:  # checked against the hash its row recorded
+        return read_heatmap_png(out / file, size, rec.files_sha256.get(file))
+
     def rebuilt(m: ModelRecord, what: str) -> ModelResult:
         if m.figures is None or not m.heatmap:
             raise ForensicError(evidence.path, f"the scan record of {what} has no figures")
-        return m.figures.to_result(read_heatmap_png(out / m.heatmap, size))
+        return m.figures.to_result(read(m.heatmap))
 
     def classic(a: AnalysisRecord) -> AnalysisResult:
         file = None if a.map is None else a.map.file
         if a.map is not None and not file:
             raise ForensicError(evidence.path, f"the scan record of {a.name} names no map file")
-        return a.to_result(rec.sha256, None if file is None else read_heatmap_png(out / file, size))
+        return a.to_result(rec.sha256, None if file is None else read(file))
 
     return ScanAnalysis(
         evidence=evidence,
@@ -79,7 +86,7 @@ def analysis_from_record(
         ensemble=None if rec.ensemble is None else rebuilt(rec.ensemble, "the ensemble"),
         seconds=float(rec.seconds or 0.0),
         analyses={a.name: classic(a) for a in rec.analyses},
-        face_maps={n: read_heatmap_png(out / f, size) for n, f in rec.face_maps.items()},
+        face_maps={n: read(f) for n, f in rec.face_maps.items()},
         scan_out=out,
         scan_key=rec.path,
     )

@@ -239,7 +239,8 @@ class TriageRow:
     faces: number of faces found; None when face detection did not run (or was not recorded).
     disagreement: spread of the calibrated probabilities (of the scores when a model has none)
         of the models that ran (None with fewer than two).
-    thumbnail: path of the thumbnail relative to the scan output folder, when one was made.
+    thumbnail: path of the thumbnail relative to the scan output folder, when one was made;
+        thumbnail_sha256: the SHA-256 its row recorded of its bytes (None: not recorded).
     analyses: one cell per classic analysis of the scan (those that did not run included).
     verdicts: (check, verdict) of each check that gave a verdict on the file
         (:func:`verdict_votes`); verdicts_disagree: whether they are not all the same.
@@ -259,6 +260,7 @@ class TriageRow:
     thumbnail: str | None
     analyses: tuple[AnalysisCell, ...] = ()
     verdicts: tuple[tuple[str, str], ...] = ()
+    thumbnail_sha256: str | None = None
 
     @property
     def disagreement_text(self) -> str:
@@ -433,6 +435,7 @@ def triage_row(
         disagreement=spread,
         verdicts_disagree=len({v for _, v in votes}) > 1,
         thumbnail=rec.thumbnail,
+        thumbnail_sha256=rec.files_sha256.get(rec.thumbnail or ""),
         analyses=tuple(analysis_cell(n, ran_analyses.get(n)) for n in classic),
         verdicts=votes,
     )
@@ -464,12 +467,15 @@ def load_thumbnail(
     ``from_evidence``) decoded again from the evidence file when its bytes still hash to the
     row's SHA-256 (a file changed since would show pixels the row's figures are not of);
     None when neither works, and for an error row: it has none, and ``thumbs/<key>.jpg`` is
-    then an earlier row's, of other bytes (left by a scan killed before removing it). Rows of
-    early versions name no thumbnail: theirs is read under its usual name."""
+    then an earlier row's, of other bytes (left by a scan killed before removing it). A
+    thumbnail file whose bytes are not those its row recorded is not shown (its one line is
+    logged). Rows of early versions name no thumbnail: theirs is read under its usual name."""
     if row.status != "ok":
         return None
-    img = read_thumbnail(out / (row.thumbnail or thumb_name(row.key)), max_side)
-    if img is not None:  # None: missing or unreadable (a pipe named like it included)
+    img = read_thumbnail(
+        out / (row.thumbnail or thumb_name(row.key)), max_side, row.thumbnail_sha256
+    )
+    if img is not None:  # None: missing, unreadable (a pipe named like it), not the row's bytes
         return img
     if from_evidence and row.file:
         try:

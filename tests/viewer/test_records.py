@@ -451,7 +451,8 @@ def test_a_scan_writes_the_previous_versions_fields_in_its_order(
 ) -> None:
     rows = {r["path"]: r for r in _rows(scanned)}
     new, old = rows["face.jpg"], old_folder[2]
-    assert list(new) == [*old, "face_maps"]  # the previous fields in order, then the face path's
+    # the previous fields in order, then the face path's, then the hashes of the files named
+    assert list(new) == [*old, "face_maps", "files_sha256"]
     for part in ("evidence", "ensemble", "ensemble_details"):
         assert list(new[part]) == list(old[part]), part
     assert list(new["models"]["tiny"]) == list(old["models"]["stub"])

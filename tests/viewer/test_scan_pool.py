@@ -31,6 +31,7 @@ from forensic_viewer.scan.run import SCAN_LOG, run_scan
 from tests.conftest import write_rgb
 from tests.viewer.conftest import scan_args
 from tests.viewer.scan_pool_helpers import DIED, FaultyRecipe
+from tests.viewer.test_scan_file_hashes import assert_hashes_of_files
 from tests.viewer.test_scan_prefetch import files_of
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -128,6 +129,10 @@ def test_two_workers_write_the_rows_of_a_one_process_scan(
         assert sorted(k for k, _ in s.failed) == ["boom.png", "broken.png"] and not s.cancelled
     b = _same_output(tmp_path / "one", tmp_path / "two")
     assert set(b) == {*names, "broken.png"}
+    for out in (tmp_path / "one", tmp_path / "two"):  # the same rows: the same hashes
+        for row in _rows(out).values():
+            if row["status"] == "ok":
+                assert_hashes_of_files(out, row)  # of the bytes the parent wrote
     assert b["boom.png"]["error"] == (
         f"{folder / 'boom.png'}: unexpected RuntimeError while analysing: "
         "planted failure on boom.png"

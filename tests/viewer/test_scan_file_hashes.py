@@ -1,0 +1,121 @@
+"""The files a scan's row names (heatmaps, classic-analysis maps, thumbnail) carry the SHA-256
+of the bytes written, and every reader checks it: a map swapped or damaged after the scan went
+into a report, or the viewer's replay of the row, as if it were the scan's."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine.errors import ForensicError
+from engine.io import load_evidence
+from forensic_viewer.report import scan_source, write_report
+from forensic_viewer.scan.pool import AnalyzerRecipe
+from forensic_viewer.scan.records import FileRecord, record_from_json
+from forensic_viewer.scan.replay import analysis_from_record
+from forensic_viewer.scan.results import RESULTS, ResultIndex
+from forensic_viewer.scan.run import run_scan
+from forensic_viewer.scan.triage import load_thumbnail, triage_rows
+from tests.conftest import write_rgb
+from tests.viewer.test_scan_prefetch import files_of
+
+MISMATCH = "does not match the hash its row recorded"
+
+
+def assert_hashes_of_files(out: Path, row: dict[str, Any]) -> None:
+    """``row`` records the SHA-256 of every file it names, and each is its file's bytes."""
+    rec = record_from_json(row)
+    assert isinstance(rec, FileRecord)
+    assert rec.files() and set(rec.files_sha256) == rec.files()
+    for name, sha in rec.files_sha256.items():
+        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == sha, name
+
+
+@pytest.fixture
+def scanned(tmp_path: Path, tiny_checkpoint: Path) -> tuple[Path, Path]:
+    """(evidence folder, output folder) of a scan of one PNG with the ELA analysis."""
+    folder = tmp_path / "ev"
+    folder.mkdir()
+    write_rgb(folder / "a.png", 40, 48, seed=1)
+    out = tmp_path / "out"
+    analyzer = AnalyzerRecipe(models=(str(tiny_checkpoint),), device="cpu", faces=False).build()
+    run_scan(files_of(folder), analyzer, out, source="t", analyses=("ela",))
+    return folder, out
+
+
+def _row(out: Path) -> dict[str, Any]:
+    return ResultIndex(out).get("a.png")
+
+
+def _altered(path: Path) -> None:
+    """Write ``path`` again as a valid PNG of the same size with one pixel changed."""
+    with Image.open(path) as im:
+        pixels = np.asarray(im).copy()
+    pixels[0, 0] ^= 0xFF
+    Image.fromarray(pixels).save(path)
+
+
+def test_a_scans_row_records_the_hash_of_every_file_it_names(scanned: tuple[Path, Path]) -> None:
+    _, out = scanned
+    row = _row(out)
+    assert_hashes_of_files(out, row)
+    names = set(row["files_sha256"])
+    assert row["thumbnail"] in names and row["models"]["tiny"]["heatmap"] in names
+    assert row["analyses"]["ela"]["map"]["file"] in names
+
+
+def test_a_map_changed_after_the_scan_is_refused_by_the_report_and_the_replay(
+    scanned: tuple[Path, Path], tmp_path: Path
+) -> None:
+    folder, out = scanned
+    row = _row(out)
+    heatmap = out / row["models"]["tiny"]["heatmap"]
+    ela = out / row["analyses"]["ela"]["map"]["file"]
+    _altered(heatmap)
+    _altered(ela)
+    evidence = load_evidence(folder / "a.png")
+    with pytest.raises(ForensicError, match=MISMATCH) as e:
+        analysis_from_record(row, out, evidence)
+    assert str(e.value) == f"{heatmap}: {MISMATCH}: changed or replaced since the scan"
+    written = write_report(scan_source(out), tmp_path / "rep", ["json"])
+    (item,) = json.loads(written["json"].read_text(encoding="utf-8"))["items"]
+    assert (
+        f"tiny: {heatmap}: {MISMATCH}: changed or replaced since the scan; no figure"
+        in (item["figure_notes"])
+    )
+    assert any(str(ela) in n and MISMATCH in n for n in item["figure_notes"])
+    assert item["figures_drawn"] == ["evidence"]  # neither map drawn as if it were the scan's
+
+
+def test_a_thumbnail_changed_after_the_scan_is_not_shown(scanned: tuple[Path, Path]) -> None:
+    _, out = scanned
+    (row,) = triage_rows(out)
+    assert load_thumbnail(out, row, from_evidence=False) is not None
+    thumb = out / str(row.thumbnail)
+    thumb.write_bytes(thumb.read_bytes() + b"\x00")  # still a JPEG, no longer the scan's bytes
+    assert load_thumbnail(out, row, from_evidence=False) is None
+
+
+def test_a_row_of_an_earlier_version_without_hashes_still_reports_and_replays(
+    scanned: tuple[Path, Path], tmp_path: Path
+) -> None:
+    folder, out = scanned
+    rows = [json.loads(line) for line in (out / RESULTS).read_text(encoding="utf-8").splitlines()]
+    for row in rows:
+        del row["files_sha256"]
+    (out / RESULTS).write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    row = _row(out)
+    assert "files_sha256" not in row
+    again = analysis_from_record(row, out, load_evidence(folder / "a.png"))
+    assert set(again.results) == {"tiny"} and again.analyses["ela"].map is not None
+    written = write_report(scan_source(out), tmp_path / "rep", ["json"])
+    (item,) = json.loads(written["json"].read_text(encoding="utf-8"))["items"]
+    assert item["figures_drawn"] == ["evidence", "tiny", "analysis ela"]
+    assert not any(MISMATCH in n for n in item["figure_notes"])
+
