@@ -53,6 +53,8 @@ class JsonWriter(TextReportFile):
             "format_version": FORMAT_VERSION,
             "title": ov.source.title,
             "kind": ov.source.kind,
+            # a scan's: the SHA-256 of the results.jsonl bytes its items were read from
+            **({"results_sha256": r} if (r := ov.source.results_sha256) else {}),
             "generated": ov.generated,
             "case": ov.case.to_dict(),
             "alerts": ov.alerts,

@@ -634,6 +634,8 @@ class ReportSource:
         the alerts first, then each item), so a 10,000-file scan is never all in memory.
     settings: the scan's settings (scan.json: folder, models and their SHA-256, window, stride,
         and the environment at scan time); empty for a viewer report.
+    results_sha256: the SHA-256 of the results.jsonl bytes read (as indexed), so the report
+        names the very rows it shows; None for a viewer report.
     """
 
     kind: Literal["image", "scan"]
@@ -643,6 +645,7 @@ class ReportSource:
     settings: dict[str, Any] = field(default_factory=dict)
     environment: dict[str, Any] = field(default_factory=environment)
     ground_truth: dict[str, Any] | None = None  # a groundtruth.json (its "Ground truth" section)
+    results_sha256: str | None = None  # a scan's: of the results.jsonl bytes its rows came from
 
     @classmethod
     def from_items(
@@ -701,4 +704,5 @@ def scan_source(
         count=len(chosen),
         settings=info,
         ground_truth=read_scan_truth(out),
+        results_sha256=index.read_sha256,
     )

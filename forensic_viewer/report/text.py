@@ -122,8 +122,14 @@ def case_rows(ov: Overview) -> Rows:
         ("Report generated", ov.generated),
         ("Covers", f"{ov.source.title}: {ov.source.count} evidence file(s)"),
         *([("Not covered", ov.not_covered)] if ov.not_covered else []),
+        *results_rows(ov.source.results_sha256),
         *audit_rows(c.audit),
     ]
+
+
+def results_rows(sha256: str | None) -> Rows:
+    """The SHA-256 of the results.jsonl a scan's report was read from (none: a viewer's)."""
+    return [] if sha256 is None else [("Results read from", f"results.jsonl, SHA-256 {sha256}")]
 
 
 def audit_rows(stamp: AuditStamp | None) -> Rows:

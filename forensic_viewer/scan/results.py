@@ -97,12 +97,15 @@ class ResultIndex:
         self.has_ensemble = False
         self.ends_torn = False
         self.read_as: tuple[int, int] | None = None  # the file's size and mtime when indexed
+        self.read_sha256: str | None = None  # of the bytes indexed (a report names them)
         if not self.file.exists():
             return
         with self._open() as f:
             offset = 0
             line = b""
+            digest = hashlib.sha256()
             for line in f:
+                digest.update(line)
                 record = parse_line(line)
                 if record is not None:
                     self._add(record, offset)
@@ -110,6 +113,7 @@ class ResultIndex:
             self.ends_torn = bool(line) and not line.endswith(b"\n")
             st = os.fstat(f.fileno())
             self.read_as = (st.st_size, st.st_mtime_ns)
+            self.read_sha256 = digest.hexdigest()
 
     def unchanged(self) -> bool:
         """Whether ``results.jsonl`` is as it was indexed (same size and modification time;
@@ -132,6 +136,7 @@ class ResultIndex:
         self.has_ensemble = index.has_ensemble
         self.ends_torn = index.ends_torn
         self.read_as = index.read_as
+        self.read_sha256 = index.read_sha256
 
     def _open(self) -> BinaryIO:
         """``results.jsonl`` opened for reading (see the class docstring)."""

@@ -1,6 +1,7 @@
 """The files a scan's row names (heatmaps, classic-analysis maps, thumbnail) carry the SHA-256
 of the bytes written, and every reader checks it: a map swapped or damaged after the scan went
-into a report, or the viewer's replay of the row, as if it were the scan's."""
+into a report, or the viewer's replay of the row, as if it were the scan's. A report of a scan
+names the results.jsonl it was read from by its SHA-256."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from forensic_viewer.scan.results import RESULTS, ResultIndex
 from forensic_viewer.scan.run import run_scan
 from forensic_viewer.scan.triage import load_thumbnail, triage_rows
 from tests.conftest import write_rgb
+from tests.viewer.test_report import flat, pdf_text
 from tests.viewer.test_scan_prefetch import files_of
 
 MISMATCH = "does not match the hash its row recorded"
@@ -119,3 +121,15 @@ def test_a_row_of_an_earlier_version_without_hashes_still_reports_and_replays(
     assert item["figures_drawn"] == ["evidence", "tiny", "analysis ela"]
     assert not any(MISMATCH in n for n in item["figure_notes"])
 
+
+def test_a_scans_report_names_the_results_it_was_read_from(
+    scanned: tuple[Path, Path], tmp_path: Path
+) -> None:
+    _, out = scanned
+    sha = hashlib.sha256((out / RESULTS).read_bytes()).hexdigest()
+    written = write_report(scan_source(out), tmp_path / "rep", ["html", "pdf", "json"])
+    head = json.loads(written["json"].read_text(encoding="utf-8"))
+    assert head["results_sha256"] == sha
+    assert f"results.jsonl, SHA-256 {sha}" in written["html"].read_text(encoding="utf-8")
+    _, text = pdf_text(written["pdf"])
+    assert sha in flat(text).replace(" ", "")
