@@ -4,9 +4,12 @@ re-run reproduce the result? (docs/RESULTS.md, "Reproducing a result").
     python -m bench.reproducibility FOLDER_A FOLDER_B
 
 Prints the verdicts that differ, the largest difference of each figure of the rows
-(``seconds`` and the evidence's own path left out: they differ by design), the map PNGs that
-differ (largest difference in 8-bit levels, share of pixels), and whether ``results.csv`` is
-the same byte for byte. Exit status 0 when nothing but those differs, 1 otherwise.
+(``seconds`` and the evidence's own path left out: they differ by design), the files each row
+names that differ (its heatmaps, classic-analysis maps, face maps and thumbnail, wherever
+they sit: ``maps/``, ``maps.2/`` of a file analysed again whole, sub-folders mirroring the
+evidence's; largest difference in 8-bit levels, share of pixels), and whether
+``results.csv`` is the same byte for byte. Exit status 0 when nothing but those differs, 1
+otherwise.
 """
 
 from __future__ import annotations
@@ -24,18 +27,23 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-# keys whose values differ between re-runs by design: each run's timings, where the file lay
-IGNORED = frozenset({"seconds", "file", "real_path", "path"})
+# keys whose values differ between re-runs by design: each run's timings, where the file lay,
+# and where the output folder put a row's files (maps/ or maps.2/) and so their hashes' keys:
+# the files themselves are compared by content (:func:`named_files`)
+IGNORED = frozenset(
+    {"seconds", "file", "real_path", "path", "heatmap", "thumbnail", "face_maps", "files_sha256"}
+)
 
 
 @dataclass
 class Comparison:
     """What differs between two output folders."""
 
-    only_in_one: list[str] = field(default_factory=list)  # files, or maps, one folder lacks
+    only_in_one: list[str] = field(default_factory=list)  # files, or their maps, one lacks
     texts: list[str] = field(default_factory=list)  # "<file> <where>: <a> vs <b>"
     figures: dict[str, float] = field(default_factory=dict)  # where (no file) -> max |a - b|
-    maps: dict[str, tuple[int, float]] = field(default_factory=dict)  # name -> levels, share
+    # "<file> <what>" (model m, ensemble, analysis a, face map m, thumbnail) -> levels, share
+    maps: dict[str, tuple[int, float]] = field(default_factory=dict)
     csv_same: bool | None = None  # None: a folder has no results.csv
 
     @property
@@ -54,6 +62,27 @@ def read_rows(folder: Path) -> dict[str, dict[str, Any]]:
             if "path" in row:
                 rows[row["path"]] = row
     return rows
+
+
+def named_files(row: dict[str, Any]) -> dict[str, str]:
+    """The files ``row`` names, by what each is (``model <name>``, ``ensemble``,
+    ``analysis <name>``, ``face map <name>``, ``thumbnail``): their paths relative to the
+    output folder, wherever the scan put them."""
+    files: dict[str, str] = {}
+    for name, m in (row.get("models") or {}).items():
+        if isinstance(m, dict) and m.get("heatmap"):
+            files[f"model {name}"] = m["heatmap"]
+    ens = row.get("ensemble")
+    if isinstance(ens, dict) and ens.get("heatmap"):
+        files["ensemble"] = ens["heatmap"]
+    for name, a in (row.get("analyses") or {}).items():
+        m = a.get("map") if isinstance(a, dict) else None
+        if isinstance(m, dict) and m.get("file"):
+            files[f"analysis {name}"] = m["file"]
+    files |= {f"face map {name}": f for name, f in (row.get("face_maps") or {}).items()}
+    if row.get("thumbnail"):
+        files["thumbnail"] = row["thumbnail"]
+    return files
 
 
 def differences(a: Any, b: Any, where: str = "") -> Iterator[tuple[str, Any, Any]]:
@@ -88,24 +117,33 @@ def compare(folder_a: Path, folder_b: Path) -> Comparison:
                 out.figures[general] = max(out.figures.get(general, 0.0), abs(a - b))
             else:
                 out.texts.append(f"{key} {where}: {a!r} vs {b!r}")
-    maps_a = {p.name for p in (folder_a / "maps").glob("*.png")}
-    maps_b = {p.name for p in (folder_b / "maps").glob("*.png")}
-    out.only_in_one += sorted(maps_a ^ maps_b)
-    for name in sorted(maps_a & maps_b):
-        pa, pb = folder_a / "maps" / name, folder_b / "maps" / name
-        if pa.read_bytes() == pb.read_bytes():
-            continue
-        x = np.asarray(Image.open(pa), np.int32)
-        y = np.asarray(Image.open(pb), np.int32)
-        if x.shape != y.shape:
-            out.texts.append(f"map {name}: shape {x.shape} vs {y.shape}")
-            continue
-        d = np.abs(x - y)
-        out.maps[name] = (int(d.max()), float((d > 0).mean()))
+        files_a, files_b = named_files(rows_a[key]), named_files(rows_b[key])
+        out.only_in_one += [f"{key} {what}" for what in sorted(set(files_a) ^ set(files_b))]
+        for what in sorted(set(files_a) & set(files_b)):
+            pa, pb = folder_a / files_a[what], folder_b / files_b[what]
+            _compare_file(out, f"{key} {what}", pa, pb)
     csv_a, csv_b = folder_a / "results.csv", folder_b / "results.csv"
     if csv_a.is_file() and csv_b.is_file():
         out.csv_same = csv_a.read_bytes() == csv_b.read_bytes()
     return out
+
+
+def _compare_file(out: Comparison, label: str, pa: Path, pb: Path) -> None:
+    """Add to ``out`` how the image files ``pa`` and ``pb`` (the same file of a row in each
+    folder) differ: one missing, their shapes, or their pixels (levels apart, share)."""
+    missing = [str(p) for p in (pa, pb) if not p.is_file()]
+    if missing:
+        out.only_in_one += [f"{label}: {p} is missing" for p in missing]
+        return
+    if pa.read_bytes() == pb.read_bytes():
+        return
+    with Image.open(pa) as ia, Image.open(pb) as ib:
+        x, y = np.asarray(ia, np.int32), np.asarray(ib, np.int32)
+    if x.shape != y.shape:
+        out.texts.append(f"{label}: shape {x.shape} vs {y.shape}")
+        return
+    d = np.abs(x - y)
+    out.maps[label] = (int(d.max()), float((d > 0).mean()))
 
 
 def report(c: Comparison) -> list[str]:
@@ -116,7 +154,7 @@ def report(c: Comparison) -> list[str]:
     for where, d in sorted(c.figures.items(), key=lambda kv: -kv[1]):
         lines.append(f"max |difference| {d:.3g}  {where}")
     for name, (levels, share) in sorted(c.maps.items(), key=lambda kv: -kv[1][0]):
-        lines.append(f"map {name}: up to {levels} levels apart on {share:.3%} of its pixels")
+        lines.append(f"{name}: up to {levels} levels apart on {share:.3%} of its pixels")
     if c.csv_same is not None:
         lines.append(f"results.csv {'the same' if c.csv_same else 'differs'} byte for byte")
     lines.append("identical" if c.identical else "NOT identical")

@@ -23,10 +23,12 @@ ROW = {
 
 
 def _folder(root: Path, row: dict, pixels: np.ndarray, csv: str = "path\na.jpg\n") -> Path:
-    (root / "maps").mkdir(parents=True)
+    """An output folder of ``row`` with its heatmap of ``pixels`` where the row names it."""
+    heatmap = root / row["models"]["m"]["heatmap"]
+    heatmap.parent.mkdir(parents=True)
     (root / "results.jsonl").write_text(json.dumps(row) + "\n", encoding="utf-8")
     (root / "results.csv").write_text(csv, encoding="utf-8")
-    Image.fromarray(pixels).save(root / "maps" / "a.jpg.m.png")
+    Image.fromarray(pixels).save(heatmap)
     return root
 
 
@@ -58,9 +60,30 @@ def test_figures_verdicts_maps_and_the_csv_that_differ_are_each_reported(
     assert not c.identical and c.csv_same is False
     assert c.figures["models.m.score"] == abs(0.2500004 - 0.25)
     assert c.figures["faces[].face_scores.m.score"] == abs(0.4 - 0.5)
-    assert c.maps == {"a.jpg.m.png": (3, 2 / 64)}
+    assert c.maps == {"a.jpg model m": (3, 2 / 64)}
     lines = report(c)
     assert "VERDICT differs: a.jpg models.m.verdict: 'authentic' vs 'manipulated'" in lines
     assert "differs: a.jpg details.m.input_policy.runtime: 'openvino' vs 'torch'" in lines
     assert lines[-2:] == ["results.csv differs byte for byte", "NOT identical"]
     assert main([str(a), str(b)]) == 1
+
+
+def test_maps_are_compared_wherever_their_rows_name_them(tmp_path: Path) -> None:
+    """A file analysed again whole has its maps in maps.2/ (and maps mirror the evidence's
+    sub-folders): only maps/*.png was compared, so a differing map there went unseen."""
+    pixels = np.zeros((8, 8), np.uint8)
+    moved = pixels.copy()
+    moved[3, 3] = 9
+    again = copy.deepcopy(ROW)
+    again["models"]["m"]["heatmap"] = "maps.2/a.jpg.m.png"
+    a = _folder(tmp_path / "a", ROW, pixels)
+    b = _folder(tmp_path / "b", again, moved)
+    c = compare(a, b)
+    assert c.maps == {"a.jpg model m": (9, 1 / 64)} and not c.identical
+    assert main([str(a), str(b)]) == 1
+    deep = copy.deepcopy(ROW)
+    deep["models"]["m"]["heatmap"] = "maps/sub/a.jpg.m.png"
+    same = compare(a, _folder(tmp_path / "c", deep, pixels))  # the same bytes elsewhere
+    assert same.identical, report(same)
+    differs = compare(a, _folder(tmp_path / "d", deep, moved))
+    assert differs.maps == {"a.jpg model m": (9, 1 / 64)}
