@@ -587,21 +587,13 @@ def item_from_record(
         ens = ran(record.ensemble, "ensemble")
     elif ensemble:
         ens = ModelEntry(ensemble, "ensemble", NOT_RUN, note=why)
-    # a failed file: what its header said (None: none read, or a row of an earlier version)
-    evidence: dict[str, Any] = {} if record.header is None else record.header.to_json()
-    if isinstance(record, FileRecord):
-        if record.evidence is not None:
-            evidence = record.evidence.to_json()
-        else:  # rows of early versions: the facts they held
-            evidence = {"width": record.width, "height": record.height}
-            evidence["warnings"] = list(record.warnings)
     return ReportItem(
         key=record.path,
         file=file,
         status=record.status,
         error=record.error,
         sha256=record.sha256,
-        evidence=evidence,
+        evidence=record.evidence_facts(),
         models=entries,
         record=record,
         ensemble=ens,

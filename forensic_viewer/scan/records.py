@@ -673,6 +673,13 @@ class FileRecord:
     def analysis(self, name: str) -> AnalysisRecord | None:
         return next((a for a in self.analyses if a.name == name), None)
 
+    def evidence_facts(self) -> dict[str, Any]:
+        """What the row says of its evidence file (``evidence``), as a report shows it; a row
+        of an early version: the size and warnings it held."""
+        if self.evidence is not None:
+            return self.evidence.to_json()
+        return {"width": self.width, "height": self.height, "warnings": list(self.warnings)}
+
     def files(self) -> frozenset[str]:
         """Every file of the output folder this row names: heatmaps (the ensemble's too), the
         classic analyses' maps, face maps and the thumbnail."""
@@ -822,6 +829,10 @@ class ErrorRecord:
 
     def analysis(self, name: str) -> None:
         return None
+
+    def evidence_facts(self) -> dict[str, Any]:
+        """What its header said (empty: none read, or a row of an earlier version)."""
+        return {} if self.header is None else self.header.to_json()
 
     def files(self) -> frozenset[str]:
         return frozenset()
