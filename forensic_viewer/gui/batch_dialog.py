@@ -94,6 +94,7 @@ from forensic_viewer.gui.triage_table import TABLE_THUMB, TriageFilter, TriageMo
 from forensic_viewer.gui.truth_choice import TruthChoice, truth_message
 from forensic_viewer.gui.workers import throttled
 from forensic_viewer.scan.command import command_record, types_differ, viewer_scan_argv
+from forensic_viewer.scan.links import outside_line
 from forensic_viewer.scan.lock import OutputLock
 from forensic_viewer.scan.pool import AUTO_JOBS, auto_jobs, cpu_cores, files_to_analyse
 from forensic_viewer.scan.refused import refused_by_headers, refused_line
@@ -433,6 +434,7 @@ class BatchDialog(QDialog):
         self._announced = False  # this scan's scanStarted emitted
         self._resumed = 0  # files of this run's listing an earlier run finished
         self._truth: tuple[list[str], list[str]] = ([], [])  # the last scan's (score_scan)
+        self._outside: dict[str, str] = {}  # key -> where it was read, outside the folder
         self._build(models, device, exact)
         no_enter_button(self)  # Enter on a row opens it (activated), never a Browse…
         self.resize(1100, 760)
@@ -646,6 +648,7 @@ class BatchDialog(QDialog):
             gt=gt,
         )
         self.summary = None
+        self._outside = {}
         self._truth = ([], [])
         self.table_model.set_truth(None)  # this run's scoring, if any, brings them back
         self.message.setToolTip("")
@@ -798,6 +801,8 @@ class BatchDialog(QDialog):
 
     def _on_file(self, index: int, total: int, analysed: bool, row: TriageRow, left: int) -> None:
         self.table_model.upsert(row)
+        if row.read_from:  # the closing message's line, as the command line's summary
+            self._outside[row.key] = row.read_from
         self.tally.file_done(index, total, analysed, left)
         self.progress.setValue(self.tally.done)
         self._update_text()
@@ -839,6 +844,7 @@ class BatchDialog(QDialog):
         # figures (every one in the tooltip)
         lines = [copies_line(summary.copies)] if summary.copies else []
         lines += [f"upgraded {x}" for x in upgrade_lines(summary.upgraded)]  # as the CLI says
+        lines += [outside_line(self._outside)] if self._outside else []
         if self._truth[0]:
             lines += truth_message(*self._truth).splitlines()
             self.message.setToolTip("\n".join(plain(x) for x in (*self._truth[0], *self._truth[1])))

@@ -34,6 +34,7 @@ from PySide6.QtGui import QBrush, QColor, QGuiApplication, QImage, QPalette, QPi
 
 from forensic_viewer.gui.mailbox import Mailbox
 from forensic_viewer.gui.panels import legible
+from forensic_viewer.scan.links import outside_words
 from forensic_viewer.scan.triage import (
     AGREES,
     DISAGREEMENT_NOTE,
@@ -307,7 +308,8 @@ class TriageModel(QAbstractTableModel):
             if col.id == "disagreement" and row.verdicts:
                 return plain(row.verdicts_text)
             if col.id in ("file", "thumbnail"):
-                return plain(row.file or row.key)
+                where = [f"read from {outside_words(row.read_from)}"] if row.read_from else []
+                return plain("\n".join([row.file or row.key, *where]))
             if col.id == "agreement" and self.truth is not None:
                 label, agreement = self.truth_texts(row)
                 if agreement == "—":
@@ -347,7 +349,7 @@ class TriageModel(QAbstractTableModel):
         if col.id == "thumbnail":
             return ""
         if col.id == "file":
-            return plain(row.key)
+            return plain(row.file_text)
         if col.id in ("model", "ensemble"):
             cell = self._cell(row, col)
             return NOT_RUN if cell is None else cell.text
@@ -444,7 +446,7 @@ class TriageFilter(QSortFilterProxyModel):
         if not self._text:
             return True
         cells = [*row.cells, *([row.ensemble] if row.ensemble else []), *row.analyses]
-        texts = [row.key, row.status, row.error or "", *(c.text for c in cells)]
+        texts = [row.file_text, row.status, row.error or "", *(c.text for c in cells)]
         hay = " ".join([*texts, *model.truth_texts(row)])
         return self._text in hay.lower()
 

@@ -4,8 +4,9 @@ A scan follows links, to files and to folders: a link to evidence on another dri
 legitimate. But on a mounted seized image an absolute link (``/usr/share/...``) points into the
 examiner's own machine, and the examiner's own files are then analysed as evidence. The row
 records it (``evidence.real_path``, every link followed, beside ``file``, as named), and this
-module says it where an analyst reads: the scan's summary line, results.csv's ``read_from``,
-and the report's file section and limitations.
+module says it where an analyst reads: the scan's summary line (also the batch dialog's
+closing message, whose triage table marks each such file), results.csv's ``read_from``, and
+the report's file section and limitations.
 """
 
 from __future__ import annotations

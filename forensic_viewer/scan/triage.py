@@ -43,6 +43,7 @@ from engine.ensemble import decided_by_face
 from engine.errors import EvidenceError, ForensicError
 from engine.files import read_regular_text
 from engine.io import load_evidence
+from forensic_viewer.scan.links import read_from_outside
 from forensic_viewer.scan.maps import THUMB_SIDE, read_thumbnail, thumb_name, thumbnail
 from forensic_viewer.scan.records import AnalysisRecord, ModelRecord, ScanRecord, as_record
 from forensic_viewer.scan.results import SCAN_INFO, ResultIndex
@@ -56,6 +57,10 @@ TRUTH_HEADERS = ("Ground truth", "Default verdict vs truth")
 TRUTH_WORDS = {1: "tampered", 0: "authentic"}
 NO_MASK = "no mask"  # a file the scoring found no usable mask for (a problem line says why)
 AGREES, MISSED, FALSE_ALARM = "agrees", "missed", "false alarm"
+
+# the file cell's mark of a file read through a symbolic link from outside the scanned folder
+# (the scan's summary line says how many; its tooltip, where: scan/links.py)
+OUTSIDE_MARK = "(read from outside the scanned folder)"
 
 # (column id, header) of the triage table; per-model columns come from the row's cells.
 COLUMNS = (
@@ -244,6 +249,8 @@ class TriageRow:
     analyses: one cell per classic analysis of the scan (those that did not run included).
     verdicts: (check, verdict) of each check that gave a verdict on the file
         (:func:`verdict_votes`); verdicts_disagree: whether they are not all the same.
+    read_from: where a folder scan read the file when a symbolic link took it outside the
+        scanned folder (:func:`~forensic_viewer.scan.links.read_from_outside`), else None.
     """
 
     key: str
@@ -261,6 +268,13 @@ class TriageRow:
     analyses: tuple[AnalysisCell, ...] = ()
     verdicts: tuple[tuple[str, str], ...] = ()
     thumbnail_sha256: str | None = None
+    read_from: str | None = None
+
+    @property
+    def file_text(self) -> str:
+        """The file cell: the key, and :data:`OUTSIDE_MARK` when it was read from outside the
+        scanned folder."""
+        return self.key + (f" {OUTSIDE_MARK}" if self.read_from else "")
 
     @property
     def disagreement_text(self) -> str:
@@ -412,6 +426,7 @@ def triage_row(
     ens_name = rec.ensemble.name if rec.ensemble is not None else ensemble
     ens = None if ens_name is None else _cell(ens_name, rec.ensemble)
     votes = verdict_votes(rec, cells)
+    ev = getattr(rec, "evidence", None)  # an error row's: not recorded
     ran = [c for c in cells if c.status == RAN]
     scores = [c.score for c in ran if c.score is not None]
     if ran and all(c.probability is not None for c in ran):  # one scale for every model
@@ -438,6 +453,7 @@ def triage_row(
         thumbnail_sha256=rec.files_sha256.get(rec.thumbnail or ""),
         analyses=tuple(analysis_cell(n, ran_analyses.get(n)) for n in classic),
         verdicts=votes,
+        read_from=read_from_outside(rec.file, rec.path, ev.real_path if ev is not None else None),
     )
 
 

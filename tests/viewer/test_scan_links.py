@@ -128,3 +128,47 @@ def test_a_report_names_each_file_read_from_outside_the_folder(
     _, text = pdf_text(out / "report.pdf")
     assert "outside the scanned folder" in flat(text)
     assert "Read from" in flat(text)
+
+
+@pytest.mark.gui
+def test_the_batch_dialog_says_which_files_it_read_from_outside_the_folder(
+    qtbot, tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    """The command line's summary, results.csv and reports said it; the batch dialog said
+    nothing: its closing message now has the summary's line, and the triage table's file
+    cell marks each such file (its tooltip says where it was read)."""
+    from PySide6.QtCore import Qt
+
+    from forensic_viewer.gui.batch_dialog import BatchDialog
+    from forensic_viewer.scan.triage import OUTSIDE_MARK
+
+    d, mine, _ = _folder(tmp_path)
+    dialog = BatchDialog(models=[str(tiny_checkpoint)], device="cpu")
+    qtbot.addWidget(dialog)
+    dialog.folder.setText(str(d))
+    dialog.out.setText(str(tmp_path / "out"))
+    dialog.recursive.setChecked(True)
+    dialog.show()
+    qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=60_000)
+    assert (
+        "2 files were read through links from outside the scanned folder and analysed as "
+        f"evidence (results.csv's read_from names each), the first: mine.png, read from {mine}"
+    ) in dialog.message.text()
+    model = dialog.table_model
+    col = model.column_of("file")
+    cells = {}
+    for i in range(model.rowCount()):
+        index = model.index(i, col)
+        cells[model.row_at(i).key] = (
+            model.data(index, Qt.ItemDataRole.DisplayRole),
+            model.data(index, Qt.ItemDataRole.ToolTipRole),
+        )
+    assert {k: text for k, (text, _) in cells.items()} == {
+        "a.png": "a.png",
+        "inside.png": "inside.png",
+        "mine.png": f"mine.png {OUTSIDE_MARK}",
+        "home/x.png": f"home/x.png {OUTSIDE_MARK}",
+    }
+    assert f"read from {mine}, outside the scanned folder" in cells["mine.png"][1]
+    assert "outside" not in cells["inside.png"][1]
