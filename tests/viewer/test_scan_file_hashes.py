@@ -6,6 +6,7 @@ names the results.jsonl it was read from by its SHA-256."""
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 from pathlib import Path
 from typing import Any
@@ -102,6 +103,28 @@ def test_a_thumbnail_changed_after_the_scan_is_not_shown(scanned: tuple[Path, Pa
     thumb = out / str(row.thumbnail)
     thumb.write_bytes(thumb.read_bytes() + b"\x00")  # still a JPEG, no longer the scan's bytes
     assert load_thumbnail(out, row, from_evidence=False) is None
+
+
+def test_a_report_says_in_the_files_section_that_its_thumbnail_changed(
+    scanned: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """The summary table leaves a changed thumbnail out and only logged it; the report said
+    nothing of it. The file's section now says it, as it says a changed map."""
+    _, out = scanned
+    thumb = out / str(_row(out)["thumbnail"])
+    said = (
+        f"summary thumbnail: {thumb}: {MISMATCH}: changed or replaced since the scan; "
+        "left out of the summary table"
+    )
+    written = write_report(scan_source(out), tmp_path / "rep", ["json"])
+    (item,) = json.loads(written["json"].read_text(encoding="utf-8"))["items"]
+    assert not any("thumbnail" in n for n in item["figure_notes"])  # unchanged: nothing said
+    thumb.write_bytes(thumb.read_bytes() + b"\x00")
+    written = write_report(scan_source(out), tmp_path / "rep", ["html", "json"])
+    (item,) = json.loads(written["json"].read_text(encoding="utf-8"))["items"]
+    assert said in item["figure_notes"]
+    assert item["figures_drawn"] == ["evidence", "tiny", "analysis ela"]  # the maps are the scan's
+    assert said in flat(html.unescape(written["html"].read_text(encoding="utf-8")))
 
 
 def test_a_row_of_an_earlier_version_without_hashes_still_reports_and_replays(
