@@ -44,7 +44,7 @@ from forensic_viewer.report.model import (
     verify_integrity,
 )
 from forensic_viewer.scan.groundtruth import truth_labels
-from forensic_viewer.scan.maps import ChangedSinceScan, read_named
+from forensic_viewer.scan.maps import ChangedSinceScan, NamedFileTooLarge, read_named
 from forensic_viewer.scan.triage import TriageRow
 from forensic_viewer.wording import mask_source_words, scale_words, threshold_figure
 
@@ -508,14 +508,14 @@ def _map_or_note(
 
 def thumbnail_note(item: ReportItem) -> str | None:
     """The file section's line when the scan's thumbnail file of ``item`` no longer hashes to
-    what its row recorded: the summary table leaves it out
+    what its row recorded (or is too large to be one): the summary table leaves it out
     (:func:`~forensic_viewer.scan.maps.read_thumbnail` only logs it), and the report says why
     in the file's section. None otherwise (no file, unreadable, nothing recorded)."""
     if item.pixels is not None or item.thumbnail_file is None or item.thumbnail_sha256 is None:
         return None
     try:
         read_named(item.thumbnail_file, item.thumbnail_sha256)
-    except ChangedSinceScan as err:
+    except (ChangedSinceScan, NamedFileTooLarge) as err:
         return f"summary thumbnail: {err}; left out of the summary table"
     except OSError:
         return None

@@ -38,6 +38,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import os
 import unicodedata
 from collections.abc import Collection, Mapping
 from pathlib import Path
@@ -49,6 +50,7 @@ from PIL import Image
 
 from engine.errors import ForensicError
 from engine.files import TEMP_ROOM, atomic_write, not_regular_reason, open_regular
+from engine.io import pixel_limit
 from engine.metrics import levels
 
 MAPS = "maps"
@@ -238,13 +240,43 @@ class ChangedSinceScan(ForensicError):
         )
 
 
+# the least a file a row names may hold before it is refused unread (named_file_limit)
+NAMED_FILE_FLOOR = 512 * 2**20
+
+
+def named_file_limit() -> int:
+    """The most bytes a file a row names (a map, a thumbnail) may hold: an 8-bit map PNG of
+    evidence at the pixel limit (:func:`engine.io.pixel_limit`) holds at most about a byte a
+    pixel (a row's filter byte, zlib's stored blocks), so twice that, and never less than
+    :data:`NAMED_FILE_FLOOR` (a scan made under a higher limit stays readable)."""
+    return max(NAMED_FILE_FLOOR, 2 * pixel_limit() + 2**20)
+
+
+class NamedFileTooLarge(ForensicError):
+    """A file of a scan folder under a name a row gives, larger than any map or thumbnail a
+    scan writes (:func:`named_file_limit`): refused before it is read into memory."""
+
+    def __init__(self, path: Path, size: int, limit: int) -> None:
+        super().__init__(
+            path,
+            f"is {size:,} bytes, more than any map or thumbnail a scan writes "
+            f"({limit:,} bytes): not read",
+        )
+
+
 def read_named(path: Path, sha256: str | None) -> bytes:
     """The bytes of a file a row names, opened by :func:`engine.files.open_regular` (Pillow
     would open a pipe named like it by its name and wait on it). ``sha256``: what the row
-    recorded of them (None: a row of an earlier version, nothing to check). Raises OSError, or
-    :class:`ChangedSinceScan` when they hash otherwise."""
+    recorded of them (None: a row of an earlier version, nothing to check). Raises OSError,
+    :class:`NamedFileTooLarge` for a file over :func:`named_file_limit` (a huge file planted
+    under a map's name was read whole), or :class:`ChangedSinceScan` when they hash otherwise."""
+    limit = named_file_limit()
     with open_regular(path) as f:
-        data = f.read()
+        if (size := os.fstat(f.fileno()).st_size) > limit:
+            raise NamedFileTooLarge(path, size, limit)
+        data = f.read(limit + 1)  # a file growing while it is read stops here too
+    if len(data) > limit:
+        raise NamedFileTooLarge(path, len(data), limit)
     if sha256 is not None and hashlib.sha256(data).hexdigest() != sha256:
         raise ChangedSinceScan(path)
     return data
@@ -346,12 +378,13 @@ def read_thumbnail(
     """A thumbnail file written by a scan, as [h, w, 3] uint8 RGB (None when unreadable: a
     pipe or a device named like it included, opened by :func:`engine.files.open_regular`).
     sha256: what its row recorded of its bytes; a file that hashes otherwise is None too, its
-    one line (:class:`ChangedSinceScan`) logged."""
+    one line (:class:`ChangedSinceScan`) logged, as is a file too large to be a thumbnail
+    (:class:`NamedFileTooLarge`)."""
     try:
         data = read_named(path, sha256)
         with Image.open(io.BytesIO(data), formats=["JPEG"]) as im:
             return thumbnail(np.asarray(im.convert("RGB")), max_side)
-    except ChangedSinceScan as e:
+    except (ChangedSinceScan, NamedFileTooLarge) as e:
         logging.getLogger(__name__).warning("%s", e)
         return None
     except (OSError, ValueError):

@@ -156,3 +156,37 @@ def test_a_scans_report_names_the_results_it_was_read_from(
     assert f"results.jsonl, SHA-256 {sha}" in written["html"].read_text(encoding="utf-8")
     _, text = pdf_text(written["pdf"])
     assert sha in flat(text).replace(" ", "")
+
+
+def test_a_file_too_large_to_be_a_map_is_refused_unread(
+    scanned: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """read_named read a whole file into memory before checking it: a huge file planted under
+    a map's name was read whole. A file over named_file_limit is now refused before it is
+    read, in one line naming it (the limit lowered here, so the planted file stays small)."""
+    from forensic_viewer.scan import maps
+
+    assert maps.named_file_limit() >= 512 * 2**20  # generous by default
+    monkeypatch.setenv("FORENSIC_VIEWER_MAX_PIXELS", "2000000000")  # a scan of larger evidence
+    assert maps.named_file_limit() >= 4_000_000_000
+    monkeypatch.delenv("FORENSIC_VIEWER_MAX_PIXELS")
+    folder, out = scanned
+    row = _row(out)
+    heatmap = out / row["models"]["tiny"]["heatmap"]
+    thumb = out / row["thumbnail"]
+    limit = 2**20
+    monkeypatch.setattr(maps, "named_file_limit", lambda: limit)
+    for planted in (heatmap, thumb):
+        planted.write_bytes(planted.read_bytes() + b"\x00" * limit)
+    too_large = f"is {heatmap.stat().st_size:,} bytes, more than any map or thumbnail"
+    with pytest.raises(ForensicError, match=too_large) as e:
+        maps.read_named(heatmap, None)
+    assert str(e.value).startswith(f"{heatmap}: ") and "\n" not in str(e.value)
+    with pytest.raises(ForensicError, match=too_large):
+        analysis_from_record(row, out, load_evidence(folder / "a.png"))
+    (trow,) = triage_rows(out)
+    assert load_thumbnail(out, trow, from_evidence=False) is None
+    written = write_report(scan_source(out), tmp_path / "rep", ["json"])
+    (item,) = json.loads(written["json"].read_text(encoding="utf-8"))["items"]
+    assert any(n.startswith(f"tiny: {heatmap}: is ") for n in item["figure_notes"])
+    assert any(n.startswith(f"summary thumbnail: {thumb}: is ") for n in item["figure_notes"])
