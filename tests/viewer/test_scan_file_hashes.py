@@ -8,6 +8,9 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+import re
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,7 @@ from forensic_viewer.scan.results import RESULTS, ResultIndex
 from forensic_viewer.scan.run import run_scan
 from forensic_viewer.scan.triage import load_thumbnail, triage_rows
 from tests.conftest import write_rgb
+from tests.viewer.conftest import scan_cli
 from tests.viewer.test_report import flat, pdf_text
 from tests.viewer.test_scan_prefetch import files_of
 
@@ -190,3 +194,33 @@ def test_a_file_too_large_to_be_a_map_is_refused_unread(
     (item,) = json.loads(written["json"].read_text(encoding="utf-8"))["items"]
     assert any(n.startswith(f"tiny: {heatmap}: is ") for n in item["figure_notes"])
     assert any(n.startswith(f"summary thumbnail: {thumb}: is ") for n in item["figure_notes"])
+
+
+@pytest.mark.skipif(shutil.which("sha256sum") is None, reason="no sha256sum")
+def test_the_documented_listing_hashes_every_file_the_rows_name(
+    tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    """docs/RESULTS.md advised ``sha256sum results.csv maps/*`` to compare two output folders;
+    maps also sit in sub-folders mirroring the evidence's and in ``maps.2/`` (``thumbs.2/``)
+    of a file analysed again, which that missed. The listing it gives now, run as written,
+    holds every map a row names with the SHA-256 the row recorded (``files_sha256``)."""
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "RESULTS.md").read_text("utf-8")
+    commands = re.findall(r"`(find results\.csv [^`]*)`", " ".join(docs.split()))
+    assert commands, "RESULTS.md gives no find ... sha256sum listing of an output folder"
+    folder = tmp_path / "ev"
+    (folder / "sub").mkdir(parents=True)
+    write_rgb(folder / "a.png", 40, 48, seed=1)
+    write_rgb(folder / "sub" / "b.png", 40, 48, seed=2)
+    out = tmp_path / "out"
+    assert scan_cli(folder, out, tiny_checkpoint, "--recursive") == 0
+    write_rgb(folder / "a.png", 40, 48, seed=3)  # changed: analysed again, its maps in maps.2/
+    assert scan_cli(folder, out, tiny_checkpoint, "--recursive") == 0
+    listing = subprocess.run(
+        commands[0], shell=True, cwd=out, capture_output=True, text=True, check=True
+    ).stdout
+    listed = {name: sha for sha, name in (line.split(maxsplit=1) for line in listing.splitlines())}
+    rows = {key: ResultIndex(out).get(key) for key in ("a.png", "sub/b.png")}
+    maps = {n: s for r in rows.values() for n, s in r["files_sha256"].items() if n.endswith(".png")}
+    assert any(n.startswith("maps.2/") for n in maps) and any("/sub/" in n for n in maps)
+    assert {n: listed.get(n) for n in maps} == maps
+    assert "results.csv" in listed
