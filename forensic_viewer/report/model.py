@@ -609,7 +609,7 @@ def item_from_record(
             out,
             hashes,
         ),
-        probe=read_scan_probe(out, record.path, record.sha256),  # a viewer probe kept there
+        probe=read_scan_probe(out, record.output_name() or record.path, record.sha256),
         face_maps=[
             ModelEntry(n, "model", RAN, heatmap_file=out / f, heatmap_sha256=hashes.get(f))
             for n, f in record.face_maps.items()

@@ -14,7 +14,8 @@ into the output folder, next to a scan's files but of its own kind:
 Written files are replaced atomically; nothing is written next to the evidence.
 
 A probe run in the viewer on a file opened from a scan's results (double-click in the triage
-table) keeps its table in that scan's output folder, ``probes/<key>.probe.json``
+table) keeps its table in that scan's output folder, ``probes/<name>.probe.json`` (``<name>``:
+what its maps' names mirror, the key or the key told apart on a drive that folds case)
 (:func:`keep_scan_probe`, under the folder's lock), and a report of the scan lists it
 (:func:`read_scan_probe`, only while its evidence SHA-256 is the scan record's). The viewer
 keeps the table, not the maps: the report section shows the table.
@@ -71,10 +72,15 @@ def _write_table(path: Path, table: dict[str, Any]) -> Path:
     return atomic_write(path, json_text(table, indent=2) + "\n")  # names not UTF-8: \udcXX
 
 
-def scan_probe_name(key: str) -> str:
-    """Where the probe table of the scanned file ``key`` goes, relative to the scan's output
-    folder (next to its maps' naming: ``maps/<key>.<model>.png``)."""
-    return f"{PROBES}/" + fitted_name(key, ".probe.json")
+def scan_probe_name(name: str) -> str:
+    """Where the probe table of a scanned file goes, relative to the scan's output folder.
+
+    name: the name its row's output files mirror (:meth:`FileRecord.output_name
+    <forensic_viewer.scan.records.FileRecord.output_name>`: its key, or the key told apart
+    from another that folds to the same name), as its maps are named
+    (``maps/<name>.<model>.png``): by the key alone, ``case.png``'s table was written over
+    ``Case.png``'s on a drive that folds case (APFS, exFAT, NTFS)."""
+    return f"{PROBES}/" + fitted_name(name, ".probe.json")
 
 
 def keep_scan_probe(analyses: Iterable[Analysis | None], table: dict[str, Any]) -> Path | None:
@@ -94,17 +100,18 @@ def keep_scan_probe(analyses: Iterable[Analysis | None], table: dict[str, Any]) 
     if scan is None:
         return None
     with OutputLock(scan.scan_out, command="the viewer's robustness probe"):
-        path = scan.scan_out / scan_probe_name(scan.scan_key)
+        path = scan.scan_out / scan_probe_name(scan.scan_name or scan.scan_key)
         path.parent.mkdir(parents=True, exist_ok=True)
         return _write_table(path, table)
 
 
-def read_scan_probe(out: Path, key: str, sha256: str | None) -> dict[str, Any] | None:
-    """The probe table kept for the scanned file ``key`` in ``out`` when its evidence is the
-    bytes the scan recorded (``sha256``); None when there is none, it cannot be read, or it
-    is of other bytes (the file changed and was probed again elsewhere)."""
+def read_scan_probe(out: Path, name: str, sha256: str | None) -> dict[str, Any] | None:
+    """The probe table kept in ``out`` for the scanned file whose output files mirror
+    ``name`` (:func:`scan_probe_name`) when its evidence is the bytes the scan recorded
+    (``sha256``); None when there is none, it cannot be read, or it is of other bytes (the
+    file changed and was probed again elsewhere)."""
     try:
-        table = json.loads(read_regular_text(out / scan_probe_name(key)))
+        table = json.loads(read_regular_text(out / scan_probe_name(name)))
     except (OSError, ValueError):
         return None
     evidence = table.get("evidence") if isinstance(table, dict) else None

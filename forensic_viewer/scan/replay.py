@@ -37,10 +37,13 @@ class ScanAnalysis(Analysis):
     scan_out / scan_key: the scan output folder and the file's key in it, so a report of this
     image is written from the scan's record (:func:`~forensic_viewer.report.scan_source`),
     which says its heatmaps are the 8-bit files.
+    scan_name: the name its output files mirror (the row's ``output_name()``: the key, or the
+    key told apart from one that folds to it), which a probe table kept there is named by.
     """
 
     scan_out: Path = field(default_factory=Path)
     scan_key: str = ""
+    scan_name: str = ""
 
 
 def analysis_from_record(
@@ -89,4 +92,5 @@ def analysis_from_record(
         face_maps={n: read(f) for n, f in rec.face_maps.items()},
         scan_out=out,
         scan_key=rec.path,
+        scan_name=rec.output_name() or rec.path,
     )

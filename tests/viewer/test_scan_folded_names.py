@@ -185,3 +185,40 @@ def test_an_upgrade_writes_a_told_apart_rows_new_map_beside_its_other_files(
     assert noise is not None and noise.map is not None and noise.provenance.version != "1"
     assert noise.map.file.startswith(f"maps/case.png{_tag('case.png')}.noise.v")
     _assert_apart(rows, out)
+
+
+def test_probe_tables_of_names_that_fold_alike_are_kept_apart(
+    tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    """A viewer probe's table kept in the scan's folder was named by the key alone
+    (``probes/<key>.probe.json``): ``case.png``'s was written over ``Case.png``'s on a drive
+    that folds case, as maps were. It now mirrors the name the row's maps mirror; a report
+    reads each file's own."""
+    from engine.io import load_evidence
+    from forensic_viewer.report import scan_source
+    from forensic_viewer.scan.probe import keep_scan_probe, read_scan_probe
+    from forensic_viewer.scan.replay import analysis_from_record
+
+    keys = ["Case.png", "case.png", "Sub/x.png", "sub/x.png"]
+    folder = _folder(tmp_path, keys)
+    out = tmp_path / "out"
+    assert scan_cli(folder, out, tiny_checkpoint, "--recursive") == 0
+    rows = read_records(out)
+    kept: dict[str, Path] = {}
+    for key in keys:
+        analysis = analysis_from_record(rows[key], out, load_evidence(folder / key))
+        table = {"evidence": {"sha256": rows[key].sha256}, "probed": key}
+        path = keep_scan_probe([analysis], table)
+        assert path is not None
+        kept[key] = path
+    folded = {_fold(str(p.relative_to(out))) for p in kept.values()}
+    assert len(folded) == len(keys)  # four tables, also on a drive that folds names
+    assert kept["Case.png"] == out / "probes" / "Case.png.probe.json"  # unchanged names stay
+    assert kept["case.png"] == out / "probes" / f"case.png{_tag('case.png')}.probe.json"
+    for key in keys:
+        name = rows[key].output_name()
+        assert name is not None
+        assert read_scan_probe(out, name, rows[key].sha256)["probed"] == key  # type: ignore[index]
+    assert {i.key: (i.probe or {}).get("probed") for i in scan_source(out).items()} == {
+        k: k for k in keys
+    }
