@@ -187,10 +187,9 @@ class CaseRecorder(QObject):
         """Without a log, a mark in the status bar for as long as the window is open: the one
         line at the start (why the log could not be opened) went at the next status message,
         and the examination then went unrecorded with nothing on the screen saying so."""
-        mark = QLabel("Not logged: no case audit log")
-        mark.setToolTip(
-            plain(self.problem or "no case folder; start with --case DIR (see docs/AUDIT.md)")
-        )
+        mark = QLabel("Not logged")  # short: the status bar's messages keep their room
+        why = "no case audit log: no case folder; start with --case DIR (see docs/AUDIT.md)"
+        mark.setToolTip(plain(self.problem or why))
         mark.setAccessibleName("Case log")
         mark.setAccessibleDescription(mark.toolTip())
         self.window.statusBar().addPermanentWidget(mark)

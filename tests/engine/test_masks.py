@@ -128,9 +128,9 @@ def test_a_mask_with_planes_the_pixels_drop_is_read_and_decoded_once(
             decodes.append(self.mode)
         return load(self)
 
-    def counted_open(p):  # type: ignore[no-untyped-def]
+    def counted_open(p, **options):  # type: ignore[no-untyped-def]
         reads.append(p)
-        return read(p)
+        return read(p, **options)
 
     monkeypatch.setattr(ImageFile.ImageFile, "load", counted_load)
     monkeypatch.setattr(engine.files, "open_regular", counted_open)
