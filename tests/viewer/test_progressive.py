@@ -267,8 +267,12 @@ def test_after_a_cancel_the_status_bar_speaks_of_the_shown_file(
     paths = [write_image(tmp_path / "big.png", 192, 256)]
     paths += [write_image(tmp_path / f"q{i}.png", 96, 128, seed=i) for i in (1, 2)]
     window.open_paths(paths)
-    window.show_entry(str(paths[shown]))
     entries = [window.entries[str(p)] for p in paths]
+    # big.png's analysis begun first: a file selected before it began would go before it
+    begun: set[int] = set()
+    window.worker.progress.connect(lambda job, *_: begun.add(job))
+    qtbot.waitUntil(lambda: entries[0].job in begun, timeout=30_000)
+    window.show_entry(str(paths[shown]))
     qtbot.waitUntil(lambda: not any(e.running for e in entries), timeout=120_000)
     qtbot.waitUntil(lambda: window._job_paths == {}, timeout=30_000)  # every job's end arrived
 
