@@ -230,6 +230,8 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.settings = settings or QSettings("forensic-viewer", "forensic-viewer")
         self.entries: dict[str, Entry] = {}
+        # files opened on their own, listed in File ▸ Open Recent once decoded (open_paths)
+        self._recent_when_decoded: set[str] = set()
         self.retention = Retention()  # whose pixels and maps are held (gui/retention.py)
         # of each analysis job until it ended (_forget_job): its file, the models it was asked
         # with, and (below) the time of its first progress
@@ -455,8 +457,26 @@ class MainWindow(QMainWindow):
             self.open_paths(paths)
 
     def open_paths(self, paths: Iterable[str | Path]) -> None:
-        """Open files (folders: the images inside), analyse each, show the first."""
-        files = expand_paths(paths)
+        """Open files (folders: the images inside), analyse each, show the first.
+
+        File ▸ Open Recent lists what was opened: a folder as the folder (reopening it
+        reopens the folder), a file given on its own once it decodes. A folder's files went
+        there one by one as they decoded, so opening a folder replaced the ten entries with
+        its last ten files and the folder itself was never among them."""
+        files: list[str] = []
+        for given in paths:
+            found = expand_paths([given])
+            if Path(given).is_dir():
+                if found:
+                    self._remember(str(real_path(Path(given))))
+            else:
+                for path in found:
+                    entry = self.entries.get(path)
+                    if entry is not None and entry.shown()[0] is not None:
+                        self._remember(path)  # decoded already (from a folder opened before)
+                    else:
+                        self._recent_when_decoded.add(path)
+            files += found
         if not files:
             self.statusBar().showMessage("no image files to open")
             return
@@ -763,7 +783,9 @@ class MainWindow(QMainWindow):
         entry.evidence, entry.unread = evidence, None
         entry.analysis, entry.released = None, False
         entry.join_classic()  # results of the bytes as they were before are dropped
-        self._remember(entry.path)
+        if entry.path in self._recent_when_decoded:
+            self._recent_when_decoded.discard(entry.path)
+            self._remember(entry.path)
         if entry.running and job not in self._job_started:  # decoded ahead, analysis waits
             self.evidence_list.set_badge(self.evidence_list.entry(entry.path), BADGE_QUEUED)
         if entry.path == self.current:

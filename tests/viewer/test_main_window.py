@@ -267,6 +267,32 @@ def test_drop_opens_files_and_the_recent_menu_lists_them(
     assert f"&1 {image_path}" in actions
 
 
+def test_a_folder_opened_is_one_recent_entry_that_reopens_the_folder(
+    qtbot, window: MainWindow, tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    """Opening a folder put each of its files in File ▸ Open Recent as it decoded: the ten
+    entries became the folder's last ten files, and the folder was never among them."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    files = [write_image(folder / f"p{i:02d}.png", 32, 32, seed=i) for i in range(12)]
+    single = write_image(tmp_path / "single.png", 32, 32)
+    window.open_paths([folder])
+    qtbot.waitUntil(lambda: not any(e.running for e in window.entries.values()), timeout=60_000)
+    assert window.recent_files() == [str(folder.resolve())]
+    open_and_wait(qtbot, window, single)  # a file on its own is its own entry, first
+    assert window.recent_files() == [str(single.resolve()), str(folder.resolve())]
+    assert [a.text() for a in window.recent_menu.actions()][:2] == [
+        f"&1 {single.resolve()}",
+        f"&2 {folder.resolve()}",
+    ]
+    window.settings.sync()
+    later = _window(qtbot, tmp_path, [str(tiny_checkpoint)])  # the next session, same settings
+    later.recent_menu.actions()[1].trigger()  # reopening the entry opens the folder
+    assert list(later.entries) == [str(f.resolve()) for f in files]
+    qtbot.waitUntil(lambda: not any(e.running for e in later.entries.values()), timeout=60_000)
+    assert later.recent_files() == [str(folder.resolve()), str(single.resolve())]
+
+
 def test_pixel_readout_magnifier_and_zoom(qtbot, window: MainWindow, image_path: Path) -> None:
     open_and_wait(qtbot, window, image_path)
     window._on_hover(10.5, 20.5)
