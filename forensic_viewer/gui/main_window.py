@@ -236,6 +236,7 @@ class MainWindow(QMainWindow):
         # of each analysis job until it ended (_forget_job): its file, the models it was asked
         # with, and (below) the time of its first progress
         self._job_paths: dict[int, str] = {}
+        self._show_jobs: set[int] = set()  # of those, files decoded to be shown, not analysed
         self._job_models: dict[int, dict[str, Any]] = {}
         self.current: str | None = None
         self.layers: LayerList | None = None
@@ -778,6 +779,9 @@ class MainWindow(QMainWindow):
 
     def _on_loaded(self, job: int, evidence: Evidence) -> None:
         entry = self._entry_for(job)
+        show_only = job in self._show_jobs
+        if show_only:  # decoded to be shown (_decode_to_show): its last signal
+            self._forget_job(job)
         if entry is None:
             return
         entry.evidence, entry.unread = evidence, None
@@ -790,6 +794,8 @@ class MainWindow(QMainWindow):
             self.evidence_list.set_badge(self.evidence_list.entry(entry.path), BADGE_QUEUED)
         if entry.path == self.current:
             self.show_entry(entry.path)
+        elif show_only:  # looked away meanwhile: its pixels count towards the limit
+            self._retain(entry.path)
 
     def _on_progress(
         self, job: int, model: str, index: int, count: int, done: int, total: int
@@ -961,6 +967,7 @@ class MainWindow(QMainWindow):
         slot): its path, models and start time go. Job ids are never reused, so a message of
         it that comes later (a partial map) finds no file and is dropped."""
         self._job_paths.pop(job, None)
+        self._show_jobs.discard(job)
         self._job_models.pop(job, None)
         self._job_started.pop(job, None)
 
@@ -1028,8 +1035,11 @@ class MainWindow(QMainWindow):
         switched = path != self.current
         self.current = path
         entry = self.entries.get(path)
-        if entry is not None and entry.released and not (entry.running or entry.cancelled):
-            self.analyse(path)  # decoded and analysed again from its file
+        if entry is not None and entry.released and not entry.running:
+            if entry.cancelled and _complete(entry.analysis) is None:
+                self._decode_to_show(entry)  # its image again; its analysis stays cancelled
+            else:
+                self.analyse(path)  # decoded and analysed again from its file
         waiting = entry is not None and entry.running and entry.job not in self._job_started
         if waiting and entry.job is not None:
             self.worker.prefer(entry.job)  # the file looked at goes before the others queued
@@ -1126,6 +1136,18 @@ class MainWindow(QMainWindow):
         busy = {p for p, e in self.entries.items() if e.running}
         for old in self.retention.over({self.current or "", *busy}):
             self._release(self.entries[old])
+
+    def _decode_to_show(self, entry: Entry) -> None:
+        """Decode a released file whose analysis a Cancel stopped before anything finished,
+        to show it as it was: its image, "cancelled", no analysis started (Ctrl+R starts one).
+        Only analysing again decoded a released file, so it was shown without its image
+        until Ctrl+R."""
+        if entry.job in self._show_jobs:
+            return  # being decoded already
+        entry.job = self.worker.submit(entry.path, analyse=False)
+        self._job_paths[entry.job] = entry.path
+        self._show_jobs.add(entry.job)
+        self.worker.prefer(entry.job)  # the file looked at: before the files queued
 
     def _release(self, entry: Entry) -> None:
         """Let ``entry``'s pixels and maps go; its verdicts, scores and SHA-256 stay."""

@@ -105,6 +105,7 @@ DECODE_AHEAD_PIXELS = 400_000_000
 class _Decode:
     job: int
     path: str
+    analyse: bool = True  # False: decoded to be shown, not analysed (AnalysisWorker.submit)
 
 
 @dataclass(frozen=True)
@@ -300,8 +301,6 @@ class _DecodeThread(QThread):
             self._room.notify_all()
 
     def run(self) -> None:
-        from engine.io import load_evidence
-
         w = self._worker
         while not self.isInterruptionRequested():
             item, preferred = self._queue.get()
@@ -311,23 +310,17 @@ class _DecodeThread(QThread):
                 w._queue.put(item)
                 continue
             job, path = item.job, item.path
+            if not item.analyse:
+                self._show_only(job, path)
+                continue
             if not preferred and not self._wait_for_room(job):
                 self._queue.put_front(item)  # after the file the analyst is looking at
                 continue
             if w._is_cancelled(job) or self.isInterruptionRequested():
                 w._queue.put(_Analyze(job, path))
                 continue
-            error = ""
-            try:
-                evidence = load_evidence(path)
-            except ForensicError as e:
-                error = str(e)
-            except MemoryError:
-                error = f"{path}: out of memory while decoding"
-            except Exception as e:  # a bug must not kill the decoder; the hook logs it
-                sys.excepthook(*sys.exc_info())  # type: ignore[arg-type]
-                error = f"{path}: unexpected error ({type(e).__name__}: {e})"
-            if error:  # the file's facts first, then its failure (in this order on the GUI)
+            evidence, error = _decode(path)
+            if evidence is None:  # the file's facts first, then its failure (in this order)
                 w.unreadable.emit(job, unread_file(path))
                 if not w._fail_now(job, error):  # cancelled: said in turn by the analysis
                     w._queue.put(_Analyze(job, path, error=error))
@@ -336,6 +329,33 @@ class _DecodeThread(QThread):
                 self._ahead += evidence.pixels.shape[0] * evidence.pixels.shape[1]
             w.loaded.emit(job, evidence)
             w._queue.put(_Analyze(job, path, evidence))
+
+    def _show_only(self, job: int, path: str) -> None:
+        """A file to show, not to analyse: decoded at once (the analyst is looking at it)
+        whatever a Cancel said, since Cancel stops analyses; ``loaded`` is its last signal,
+        or ``unreadable`` then ``failed``. Never counted ahead: no analysis takes it."""
+        w = self._worker
+        evidence, error = _decode(path)
+        if evidence is None:
+            w.unreadable.emit(job, unread_file(path))
+            w.failed.emit(job, error)
+        else:
+            w.loaded.emit(job, evidence)
+
+
+def _decode(path: str) -> tuple[Evidence | None, str]:
+    """The evidence of ``path``, or None and the one line that says why it did not decode."""
+    from engine.io import load_evidence
+
+    try:
+        return load_evidence(path), ""
+    except ForensicError as e:
+        return None, str(e)
+    except MemoryError:
+        return None, f"{path}: out of memory while decoding"
+    except Exception as e:  # a bug must not kill the decoder; the hook logs it
+        sys.excepthook(*sys.exc_info())  # type: ignore[arg-type]
+        return None, f"{path}: unexpected error ({type(e).__name__}: {e})"
 
 
 class AnalysisWorker(QThread):
@@ -393,15 +413,19 @@ class AnalysisWorker(QThread):
         super().start()
         self._decoder.start()
 
-    def submit(self, path: str | Path) -> int:
+    def submit(self, path: str | Path, *, analyse: bool = True) -> int:
         """Queue the evidence file ``path``: decoded at once on the decoder thread (``loaded``),
-        analysed in turn; returns the job id its signals carry."""
+        analysed in turn; returns the job id its signals carry. ``analyse=False``: decoded
+        only, to be shown (a file whose analysis was cancelled, shown again after its pixels
+        were let go): ``loaded`` is its last signal (or ``unreadable`` and ``failed``), and a
+        Cancel does not stop it."""
         with self._lock:
             job = self._next_job
             self._next_job += 1
-            self._live.add(job)
+            if analyse:
+                self._live.add(job)
         self.mail.start()  # partial heatmaps
-        self._decoder.put(_Decode(job, str(path)))
+        self._decoder.put(_Decode(job, str(path), analyse))
         return job
 
     def submit_analyses(self, evidence: Evidence, names: list[str] | tuple[str, ...]) -> int:

@@ -14,7 +14,7 @@ from PySide6.QtCore import QSettings
 
 from forensic_viewer.gui import workers
 from forensic_viewer.gui.job_queue import JobQueue
-from forensic_viewer.gui.main_window import RELEASED_WORDS, MainWindow
+from forensic_viewer.gui.main_window import CANCELLED_WORDS, RELEASED_WORDS, MainWindow
 from forensic_viewer.gui.panels import EvidenceList
 from forensic_viewer.gui.retention import Retention, held_bytes
 from forensic_viewer.layers import HeatmapLayer
@@ -107,6 +107,48 @@ def test_a_released_file_shown_again_is_decoded_and_analysed_again_as_it_was(
     sha = hashlib.sha256(files[0].read_bytes()).hexdigest()
     assert window.metadata_panel.value("SHA-256") == sha
     assert window.evidence_list.count() == 4
+
+
+def test_a_released_file_whose_analysis_was_cancelled_is_shown_again_still_cancelled(
+    qtbot, window: MainWindow, tmp_path: Path
+) -> None:
+    """A file let go after a Cancel stopped its analysis was shown again as "cancelled" with
+    no image until Ctrl+R: only analysing again decoded a released file."""
+    big = write_image(tmp_path / "big.png", 512, 512)
+    queued = write_image(tmp_path / "queued.png", seed=1)
+    other = write_image(tmp_path / "other.png", seed=2)
+    with qtbot.waitSignal(window.worker.progress, timeout=60_000):
+        window.open_paths([big, queued])  # big runs; queued waits, decoded
+    qtbot.waitUntil(lambda: window.entries[str(queued)].evidence is not None, timeout=60_000)
+    window.cancel()
+    qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
+    entry = window.entries[str(queued)]
+    assert entry.cancelled and entry.analysis is None
+    window.show_entry(str(queued))  # looked at after the Cancel: its image, "cancelled"
+    assert window.layers is not None and window.verdict_panel.text() == CANCELLED_WORDS
+    window.retention.limit = 0
+    window.open_paths([other])
+    qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
+    assert entry.released
+    analysed: list[str | None] = []  # the files analysed from now on
+    window.worker.progress.connect(lambda job, *_: analysed.append(window._job_paths.get(job)))
+    window.show_entry(str(queued))
+    qtbot.waitUntil(lambda: window.layers is not None, timeout=60_000)
+    assert np.array_equal(window.layers.image.pixels, np.asarray(Image.open(queued)))
+    assert window.verdict_panel.text() == CANCELLED_WORDS
+    assert "cancelled" in window.evidence_list.badge_text(str(queued))
+    assert not entry.running and window.current_analysis() is None
+    sha = hashlib.sha256(queued.read_bytes()).hexdigest()
+    assert window.metadata_panel.value("SHA-256") == sha
+    qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
+    assert analysed == []  # shown, not analysed: Ctrl+R does that
+    _show(qtbot, window, other)  # let go again, and shown again the same way
+    assert entry.released
+    window.show_entry(str(queued))
+    qtbot.waitUntil(lambda: window.layers is not None, timeout=60_000)
+    assert window.verdict_panel.text() == CANCELLED_WORDS
+    qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
+    assert str(queued) not in analysed  # other.png was, shown again after it was let go
 
 
 def test_a_released_file_removed_from_disk_says_so_in_one_line(
