@@ -645,6 +645,7 @@ class MainWindow(QMainWindow):
         entry.join_classic()
         self.retention.forget(path)  # a scan's result is kept whole: it is not analysed again
         self.evidence_list.set_badge(self.evidence_list.entry(path), verdict_badge(analysis))
+        self.evidence_list.set_sha256(path, analysis.evidence.sha256)
         self._remember(path)
         self.show_entry(path)
         self._update_busy()
@@ -787,6 +788,7 @@ class MainWindow(QMainWindow):
         entry.evidence, entry.unread = evidence, None
         entry.analysis, entry.released = None, False
         entry.join_classic()  # results of the bytes as they were before are dropped
+        self.evidence_list.set_sha256(entry.path, evidence.sha256)  # a copy of another row?
         if entry.path in self._recent_when_decoded:
             self._recent_when_decoded.discard(entry.path)
             self._remember(entry.path)
@@ -869,6 +871,7 @@ class MainWindow(QMainWindow):
         if entry is None:
             return
         entry.unread = unread
+        self.evidence_list.set_sha256(entry.path, unread.sha256)
         if entry.path == self.current and entry.shown()[0] is None:
             self.metadata_panel.set_unread(unread)
 

@@ -47,6 +47,7 @@ from PySide6.QtWidgets import (
 )
 
 from engine.types import Analysis
+from forensic_viewer.scan.results import EMPTY_SHA256
 from forensic_viewer.wording import OUT_OF_RANGE, plain
 
 # --- shared helpers ------------------------------------------------------------------------
@@ -389,7 +390,9 @@ def verdict_badge(analysis: Analysis) -> Badge:
 
 
 class EvidenceList(QListWidget):
-    """Opened evidence files, one row each, with a verdict badge."""
+    """Opened evidence files, one row each, with a verdict badge; a file whose bytes are
+    those of a file above it (the same SHA-256) says so on its row, as a scan's
+    ``duplicate_of`` does (:meth:`set_sha256`)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -399,6 +402,11 @@ class EvidenceList(QListWidget):
         # folder of 300 files read 45,000 rows on the GUI thread, 1.5 s of the 2.5 s it froze
         # the window while the decoder thread held the interpreter
         self._rows: dict[str, QListWidgetItem] = {}
+        self._order: dict[str, int] = {}  # path -> its row's number
+        self._badges: dict[str, tuple[str, str]] = {}  # path -> its badge's text, detail
+        self._sha256: dict[str, str] = {}  # path -> the SHA-256 of its bytes, when known
+        self._same: dict[str, list[str]] = {}  # SHA-256 -> its paths, in the rows' order
+        self.copy_of: dict[str, str] = {}  # path -> the first row's path with its bytes
 
     def entry(self, path: str) -> QListWidgetItem:
         """The row of ``path``, created when new."""
@@ -409,14 +417,60 @@ class EvidenceList(QListWidget):
         item.setData(Qt.ItemDataRole.UserRole, path)
         item.setToolTip(plain(path))
         self.addItem(item)
+        self._order[path] = len(self._rows)
         self._rows[path] = item
         return item
 
     def set_badge(self, item: QListWidgetItem, badge: Badge, detail: str = "") -> None:
         path = item.data(Qt.ItemDataRole.UserRole)
-        item.setText(f"{Path(path).name}\n    {badge.text}")
+        self._badges[path] = (badge.text, detail)
         tint(item, badge.color)  # WCAG AA on the list's background
-        item.setToolTip(plain(path) + (f"\n{plain(detail)}" if detail else ""))
+        self._paint(path)
+
+    def set_sha256(self, path: str, sha256: str | None) -> None:
+        """The SHA-256 of ``path``'s bytes as last read (None: unknown, the file could not be
+        read). Two files opened under different names with the same bytes had two rows and
+        nothing said they were copies: the later row now says "same bytes as NAME" (its
+        tooltip names the file), as soon as both hashes are known. An empty file is nobody's
+        copy (a scan's rule, ``scan.results.byte_copies``)."""
+        old = self._sha256.pop(path, None)
+        if sha256 and sha256 != EMPTY_SHA256:
+            self._sha256[path] = sha256
+        new = self._sha256.get(path)
+        if old == new:
+            return
+        touched = {path}
+        if old is not None:
+            self._same[old].remove(path)
+            touched.update(self._same[old])
+        if new is not None:
+            self.entry(path)
+            group = self._same.setdefault(new, [])
+            group.append(path)
+            group.sort(key=self._order.__getitem__)
+            touched.update(group)
+        for p in touched:
+            group = self._same.get(self._sha256.get(p, ""), [])
+            if group and group[0] != p:
+                self.copy_of[p] = group[0]
+            else:
+                self.copy_of.pop(p, None)
+            self._paint(p)
+
+    def _paint(self, path: str) -> None:
+        """``path``'s row: its name (and the file it is a copy of), its badge; its tooltip the
+        path, the badge's detail and the copy's original."""
+        item = self.entry(path)
+        name = Path(path).name
+        original = self.copy_of.get(path)
+        if original is not None:
+            name += f" — same bytes as {Path(original).name}"
+        badge, detail = self._badges.get(path, ("", ""))
+        item.setText(f"{name}\n    {badge}" if path in self._badges else name)
+        tip = [plain(path), *([plain(detail)] if detail else [])]
+        if original is not None:
+            tip.append(f"same bytes (SHA-256) as {plain(original)}")
+        item.setToolTip("\n".join(tip))
 
     def path_of(self, item: QListWidgetItem | None) -> str | None:
         return None if item is None else item.data(Qt.ItemDataRole.UserRole)

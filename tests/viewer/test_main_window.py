@@ -293,6 +293,56 @@ def test_a_folder_opened_is_one_recent_entry_that_reopens_the_folder(
     assert later.recent_files() == [str(folder.resolve()), str(single.resolve())]
 
 
+def test_a_file_with_the_same_bytes_as_another_says_so_in_the_evidence_list(
+    qtbot, window: MainWindow, tmp_path: Path
+) -> None:
+    """Two files with the same bytes under different names had two rows and nothing said
+    they were copies (a scan's results.csv says it: duplicate_of)."""
+    original = write_image(tmp_path / "a.png", 32, 32)
+    other = write_image(tmp_path / "b.png", 32, 32, seed=1)
+    copy = tmp_path / "c.png"
+    copy.write_bytes(original.read_bytes())
+    window.open_paths([original, other, copy])
+    qtbot.waitUntil(lambda: not any(e.running for e in window.entries.values()), timeout=60_000)
+    rows = [window.evidence_list.item(i) for i in range(3)]
+    assert [r.text().split("\n")[0] for r in rows] == [
+        "a.png",
+        "b.png",
+        "c.png — same bytes as a.png",
+    ]
+    assert rows[2].toolTip().endswith(f"same bytes (SHA-256) as {original.resolve()}")
+    assert "same bytes" not in rows[0].toolTip() + rows[1].toolTip()
+    assert window.evidence_list.badge_text(str(copy.resolve())) == (
+        window.evidence_list.badge_text(str(original.resolve()))
+    )  # its verdict still said under it
+
+
+def test_the_copy_note_follows_the_bytes_and_the_rows_order(qapp) -> None:
+    from forensic_viewer.gui.panels import BADGE_LOADING, EvidenceList
+
+    evidence = EvidenceList()
+    for path in ("/e/a.jpg", "/e/b.jpg", "/e/c.jpg", "/e/empty1", "/e/empty2"):
+        evidence.entry(path)
+    evidence.set_sha256("/e/c.jpg", "1" * 64)  # the later row's hash known first
+    evidence.set_badge(evidence.entry("/e/c.jpg"), BADGE_LOADING, "decoding")
+    assert evidence.copy_of == {}
+    evidence.set_sha256("/e/a.jpg", "1" * 64)
+    assert evidence.copy_of == {"/e/c.jpg": "/e/a.jpg"}
+    assert evidence.entry("/e/c.jpg").text() == "c.jpg — same bytes as a.jpg\n    … loading"
+    assert evidence.entry("/e/c.jpg").toolTip() == (
+        "/e/c.jpg\ndecoding\nsame bytes (SHA-256) as /e/a.jpg"
+    )
+    evidence.set_sha256("/e/b.jpg", "1" * 64)
+    assert evidence.copy_of == {"/e/b.jpg": "/e/a.jpg", "/e/c.jpg": "/e/a.jpg"}
+    evidence.set_sha256("/e/a.jpg", None)  # a.jpg can no longer be read: b.jpg is the first
+    assert evidence.copy_of == {"/e/c.jpg": "/e/b.jpg"}
+    assert evidence.entry("/e/a.jpg").text() == "a.jpg"
+    empty = hashlib.sha256(b"").hexdigest()
+    evidence.set_sha256("/e/empty1", empty)
+    evidence.set_sha256("/e/empty2", empty)
+    assert evidence.copy_of == {"/e/c.jpg": "/e/b.jpg"}  # no bytes: nobody's copy
+
+
 def test_pixel_readout_magnifier_and_zoom(qtbot, window: MainWindow, image_path: Path) -> None:
     open_and_wait(qtbot, window, image_path)
     window._on_hover(10.5, 20.5)
