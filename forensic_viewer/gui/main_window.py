@@ -891,6 +891,7 @@ class MainWindow(QMainWindow):
             if self.layers is not None:
                 remove_partial_layers(self.layers)
             self.verdict_panel.show_message(CANCELLED_WORDS)
+        self._retain(entry.path)  # its decoded pixels count towards the limit as any file's
         self._update_busy()
 
     def _on_partial(self, job: int, partial: PartialMap) -> None:

@@ -19,6 +19,7 @@ from forensic_viewer.gui.panels import EvidenceList
 from forensic_viewer.gui.retention import Retention, held_bytes
 from forensic_viewer.layers import HeatmapLayer
 from tests.viewer.conftest import write_image
+from tests.viewer.test_progressive import slow_tiles  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.gui
 
@@ -241,3 +242,21 @@ def test_the_evidence_list_finds_a_files_row_without_reading_the_others(
     assert [evidence.entry(p) for p in reversed(paths)] == rows[::-1]  # the same rows
     assert evidence.count() == 300 and len(read) < 300
     assert [evidence.path_of(evidence.item(i)) for i in range(300)] == paths
+
+
+@pytest.mark.usefixtures("slow_tiles")
+def test_files_cancelled_after_their_decode_count_towards_the_limit(
+    qtbot, window: MainWindow, tmp_path: Path
+) -> None:
+    """A Cancel with files decoded ahead and not analysed left their pixels outside the
+    limit (up to DECODE_AHEAD_PIXELS, about 1.2 GB, for each folder opened and cancelled)."""
+    files = _folder(tmp_path, 6)
+    window.retention.limit = 96 * 128 * 3 * 3 // 2  # one decoded file and a half
+    window.open_paths([files[0].parent])
+    entries = [window.entries[str(p)] for p in files]
+    qtbot.waitUntil(lambda: all(e.evidence is not None for e in entries), timeout=60_000)
+    window.cancel()
+    qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
+    assert all(e.cancelled or e.analysis is not None for e in entries)
+    assert sum(e.cancelled for e in entries) >= 4  # decoded, then cancelled unanalysed
+    assert len(_holding(window)) <= 2, _holding(window)  # the file shown and one more
