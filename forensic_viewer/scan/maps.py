@@ -210,6 +210,13 @@ def unnamed(name: str, taken: Collection[str]) -> str:
     return other
 
 
+def unnumbered(name: str) -> str:
+    """``name`` as it was before :func:`unnamed` moved it: ``maps.2/x`` is ``maps/x``."""
+    top, sep, rest = name.partition("/")
+    base, dot, n = top.partition(".")
+    return f"{base}{sep}{rest}" if dot and n.isdigit() else name
+
+
 def heatmap_png(heatmap: NDArray[np.floating]) -> bytes:
     """``heatmap`` [H, W] in [0, 1] as the bytes of its 8-bit grayscale PNG file, value =
     round(255 x probability) computed in float32 (:func:`engine.metrics.levels`, the one

@@ -71,6 +71,7 @@ from forensic_viewer.scan.maps import (
     map_name,
     thumb_name,
     unnamed,
+    unnumbered,
 )
 
 
@@ -715,17 +716,12 @@ class FileRecord:
         :func:`~forensic_viewer.scan.maps.distinct_name` when they are named by that (a file
         whose own name folds to another's, :class:`~forensic_viewer.scan.maps.OutputNames`);
         None when the row names no file."""
-        entries = (*self.models, *([self.ensemble] if self.ensemble is not None else []))
-        named = {
-            self.thumbnail,
-            *(m.heatmap for m in entries),
-            *(a.map.file for a in self.analyses if a.map is not None),
-            *self.face_maps.values(),
-        } - {None}
+        named = {unnumbered(f) for f in self.files()}  # in maps.2/ too: the same names
         if not named:
             return None
-        if self.thumbnail is not None and self.thumbnail == thumb_name(self.path):
+        if self.thumbnail is not None and unnumbered(self.thumbnail) == thumb_name(self.path):
             return self.path  # the usual row, told at once (a resume indexes every row)
+        entries = (*self.models, *([self.ensemble] if self.ensemble is not None else []))
         other = distinct_name(self.path)
         mine = {
             thumb_name(other),

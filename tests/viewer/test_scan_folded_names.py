@@ -19,7 +19,13 @@ from pathlib import Path
 
 import pytest
 
-from forensic_viewer.scan.maps import OutputNames, distinct_name, map_name, thumb_name
+from forensic_viewer.scan.maps import (
+    OutputNames,
+    distinct_name,
+    map_name,
+    thumb_name,
+    unnumbered,
+)
 from forensic_viewer.scan.records import FileRecord, ScanRecord
 from forensic_viewer.scan.results import read_records
 from tests.conftest import write_rgb
@@ -40,12 +46,6 @@ def _named(record: ScanRecord) -> set[str]:
     maps = {m.heatmap for m in record.models} | set(record.face_maps.values())
     maps |= {a.map.file for a in record.analyses if a.map is not None}
     return {n for n in {record.thumbnail, *maps} if n}
-
-
-def _unnumbered(name: str) -> str:
-    """``name`` with its output folder's number left out: ``maps.2/x`` is ``maps/x``."""
-    folder, _, rest = name.partition("/")
-    return f"{folder.split('.')[0]}/{rest}"
 
 
 def _folder(root: Path, names: list[str]) -> Path:
@@ -139,8 +139,16 @@ def test_a_resume_keeps_each_rows_names_and_a_new_file_gives_way_to_a_row(
     again = read_records(out)
     assert again["case.png"].replaces == first.sha256
     # the new files sit in maps.2/ and thumbs.2/ (never over the old row's), under the same names
-    assert {k: {_unnumbered(n) for n in _named(r)} for k, r in again.items()} == before
+    assert {k: {unnumbered(n) for n in _named(r)} for k, r in again.items()} == before
     _assert_apart(again, out)
+    assert again["Case.png"].output_name() == distinct_name("Case.png")  # read from maps.2/
+    write_rgb(
+        folder / "Case.png", 24, 32, seed=10
+    )  # changed again: back to thumbs/, still told apart
+    assert scan_cli(folder, out, tiny_checkpoint) == 0
+    third = read_records(out)
+    assert {k: {unnumbered(n) for n in _named(r)} for k, r in third.items()} == before
+    _assert_apart(third, out)
 
 
 def _maps(record: ScanRecord) -> set[str]:
