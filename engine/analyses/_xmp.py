@@ -1,6 +1,7 @@
 """XMP text for the metadata analysis: the packet as text and a field's values, found by
 pattern (no XML parser: nothing of the packet is interpreted but the references below), with
-XML's references decoded once, so ``&lt;img&gt;`` reads ``<img>`` as every XMP reader shows it.
+XML's references decoded once, so ``&lt;img&gt;`` reads ``<img>`` as every XMP reader shows it,
+and an element's CDATA sections read as the text they hold.
 """
 
 from __future__ import annotations
@@ -48,10 +49,28 @@ def xml_unescaped(text: str) -> str:
     return _XML_REFERENCE.sub(decoded, text)
 
 
+# a CDATA section (XML 1.0, 2.7): text taken as written, to its first "]]>", references and
+# markup in it not decoded; at most 2000 characters, as a value's plain text
+_CDATA = r"<!\[CDATA\[(?>(?:(?!\]\]>)[\s\S]){0,2000})\]\]>"
+_CDATA_SECTION = re.compile(r"<!\[CDATA\[([\s\S]*?)\]\]>")
+
+
+def _element_text(content: str) -> str:
+    """An element's text: its CDATA sections as written, the text around them decoded
+    (:func:`xml_unescaped`)."""
+    out, at = [], 0
+    for m in _CDATA_SECTION.finditer(content):
+        out += [xml_unescaped(content[at : m.start()]), m.group(1)]
+        at = m.end()
+    return "".join(out) + xml_unescaped(content[at:])
+
+
 def xmp_fields(xmp: str, name: str) -> list[str]:
     """Values of ``name`` (e.g. ``xmp:CreatorTool``) as attribute or element, in order, their
-    references decoded (:func:`xml_unescaped`): the text the packet holds, not its markup."""
+    references decoded (:func:`xml_unescaped`): the text the packet holds, not its markup. An
+    element's CDATA sections (``<![CDATA[Adobe <Photoshop>]]>``) are read as the text they
+    hold, as written (version 9 and earlier dropped an element holding one)."""
     esc = re.escape(name)
-    found = re.findall(rf'{esc}\s*=\s*"([^"]{{0,2000}})"', xmp)
-    found += re.findall(rf"<{esc}>([^<]{{0,2000}})</{esc}>", xmp)
-    return [xml_unescaped(v) for v in found]
+    found = [xml_unescaped(v) for v in re.findall(rf'{esc}\s*=\s*"([^"]{{0,2000}})"', xmp)]
+    element = rf"<{esc}>((?>(?:[^<]|{_CDATA}){{0,2000}}))</{esc}>"
+    return found + [_element_text(v) for v in re.findall(element, xmp)]

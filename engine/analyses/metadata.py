@@ -628,7 +628,8 @@ def _heif_items(
     # clock readings: 11:00 +02:00 read as after 10:30 +01:00), XMP ModifyDate before
     # CreateDate flagged as EXIF's is, a date followed by other text invalid
     # 9: XMP values shown with their XML references decoded (``&lt;img&gt;`` was shown so)
-    version="9",
+    # 10: XMP values in CDATA sections read (they were dropped)
+    version="10",
     description="metadata findings (editing software, dates, camera, GPS, XMP history) and "
     "the EXIF thumbnail (or a HEIF file's thumbnail items) compared with the image",
     needs_file=True,

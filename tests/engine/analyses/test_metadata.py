@@ -248,3 +248,22 @@ def test_xmp_values_are_shown_with_their_xml_references_decoded_once(write_evide
     assert tool.value == "<img> Adobe Photoshop &lt; éA &xxe; &#0; \\u001b"
     assert tool.level == Level.NOTICE  # the decoded text still names the editor
     assert rows["XMP history"].value == "saved & \"cropped\" (GIMP '2.10')"
+
+
+def test_xmp_values_in_cdata_sections_are_read_as_written(write_evidence) -> None:
+    """An element's value may be a CDATA section, text taken as written (its ``<`` and
+    ``&amp;`` are characters, not markup or references); such values were dropped, so a
+    CreatorTool naming Photoshop in one named no editor and the history lost its agent."""
+    xmp = (
+        '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF><rdf:Description>'
+        "<xmp:CreatorTool><![CDATA[Adobe Photoshop <2021> &amp;]]></xmp:CreatorTool>"
+        "<stEvt:action>saved</stEvt:action>"
+        "<stEvt:softwareAgent>GIMP &amp; <![CDATA[<b>2.10</b>]]></stEvt:softwareAgent>"
+        "</rdf:Description></rdf:RDF></x:xmpmeta>"
+    )
+    r = run_analysis("metadata", write_evidence(_png_with_xmp(xmp), "x.png"))
+    rows = {f.key: f for f in r.findings}
+    tool = rows["XMP xmp:CreatorTool"]
+    assert tool.value == "Adobe Photoshop <2021> &amp;"
+    assert tool.level == Level.NOTICE and "photoshop" in tool.note
+    assert rows["XMP history"].value == "saved (GIMP & <b>2.10</b>)"
