@@ -1,31 +1,63 @@
 """The metadata analysis's date findings: EXIF and XMP dates parsed as what they are, and
 compared in UTC when their offsets say where they were written.
 
-An EXIF date (``DateTime``, ``DateTimeOriginal``) is the camera's clock reading, without a zone;
-EXIF 2.31 added its UTC offset as a tag of its own (``OffsetTime`` for ``DateTime``,
-``OffsetTimeOriginal`` for ``DateTimeOriginal``). An XMP date (``xmp:CreateDate``) is ISO 8601
-and may carry its offset (``+02:00``, ``Z``) or not. Two dates whose offsets are both known are
-compared as the instants they name (a photograph taken at 11:00 +02:00 and saved at 10:30 +01:00
-was saved half an hour later, not before); otherwise as clock readings, the same zone assumed,
-and the finding says so. A date is never converted as if it were local time or UTC.
+An EXIF date (``DateTime``, ``DateTimeOriginal``, ``DateTimeDigitized``) is the camera's clock
+reading, without a zone; EXIF 2.31 added its UTC offset as a tag of its own (``OffsetTime``,
+``OffsetTimeOriginal``, ``OffsetTimeDigitized``). An XMP date (``xmp:CreateDate``) is ISO 8601
+and may carry its offset (``+02:00``, ``Z``) or not, or stop at its day, month or year
+(``photoshop:DateCreated`` often reads ``2021-05-01``). Two dates whose offsets are both known
+are compared as the instants they name (a photograph taken at 11:00 +02:00 and saved at 10:30
++01:00 was saved half an hour later, not before); otherwise as clock readings, the same zone
+assumed; a date alone by the day (month, year) it names, the other's as written; and the
+finding says which. A date is never converted as if it were local time or UTC. Which pairs are
+compared and why: :func:`exif_date_findings`, :func:`xmp_date_findings`.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Literal
 
 from engine.analyses.base import Finding, Level
 from engine.exif import offset_text, parse_offset, trimmed
 
-# XMP (ISO 16684-1, 8.2.1.1): YYYY-MM-DDThh:mm[:ss[.s+]][TZD]; a date without a time is not
-# compared (its precision is a day)
-_XMP_DATE = re.compile(r"(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)(?::(\d\d)(\.\d+)?)?(Z|[+-]\d\d:\d\d)?")
+# XMP (ISO 16684-1, 8.2.1.1): YYYY[-MM[-DD[Thh:mm[:ss[.s+]][TZD]]]]: a date may stop at its
+# year, month or day, and is then compared by what it says
+_XMP_DATE = re.compile(
+    r"(\d{4})(?:-(\d\d)(?:-(\d\d)(?:T(\d\d):(\d\d)(?::(\d\d)(\.\d+)?)?(Z|[+-]\d\d:\d\d)?)?)?)?"
+)
+
+# EXIF dates that are a program's constant, not a clock reading: shown, never compared.
+# Qualcomm's camera software for Android phones defines 2002:12:08 12:00:00 as the default of
+# DateTimeOriginal and DateTimeDigitized, and many phones leave it in DateTimeDigitized (the
+# unedited Moto G photograph of 2014 among the project's authentic camera photographs)
+PLACEHOLDER_DATES = {
+    "2002:12:08 12:00:00": "a fixed date Qualcomm's camera software for Android phones writes "
+    "when it sets none: not a clock reading, not compared",
+}
+
+Precision = Literal["year", "month", "day", "time"]
+_COARSE_FIRST: tuple[Precision, ...] = ("year", "month", "day", "time")
 
 
-def parse_xmp_date(text: str) -> datetime | None:
-    """An XMP date with a time: aware when it names its offset (``Z`` is UTC), else naive (a
-    clock reading, zone unknown); None when it is not one or has no time of day."""
+@dataclass(frozen=True)
+class Dated:
+    """A date as a finding shows it (``raw``, display text) and as read: ``t`` aware when it
+    names its offset (XMP's own, EXIF's OffsetTime tags), else naive (a clock reading, zone
+    unknown); a date written without a time of day as its first day, naive, its
+    ``precision`` saying how much of it is written."""
+
+    raw: str
+    t: datetime
+    precision: Precision = "time"
+
+
+def parse_xmp_when(text: str) -> tuple[datetime, Precision] | None:
+    """An XMP date and how much of it is written (``2021``, ``2021-05``, ``2021-05-01``: year,
+    month, day; with a time of day: aware when it names its offset, ``Z`` being UTC, else
+    naive); None when it is not one."""
     m = _XMP_DATE.fullmatch(trimmed(text))
     if m is None:
         return None
@@ -33,11 +65,19 @@ def parse_xmp_date(text: str) -> datetime | None:
     tz = UTC if zone == "Z" else parse_offset(zone) if zone else None
     if zone and tz is None:
         return None
+    precision: Precision = "time" if h else "day" if d else "month" if mo else "year"
     try:
-        t = datetime(int(y), int(mo), int(d), int(h), int(mi), int(s or 0), tzinfo=tz)
+        t = datetime(int(y), int(mo or 1), int(d or 1), int(h or 0), int(mi or 0), int(s or 0))
     except ValueError:
         return None
-    return t + timedelta(seconds=float(frac)) if frac else t
+    t = t.replace(tzinfo=tz)
+    return (t + timedelta(seconds=float(frac)) if frac else t), precision
+
+
+def parse_xmp_date(text: str) -> datetime | None:
+    """An XMP date with a time of day (:func:`parse_xmp_when`); None without one."""
+    when = parse_xmp_when(text)
+    return when[0] if when is not None and when[1] == "time" else None
 
 
 def with_offset(t: datetime, offset: timezone | None) -> datetime:
@@ -53,14 +93,16 @@ def seconds_between(t0: datetime, t1: datetime) -> tuple[float, bool]:
     return (t1.replace(tzinfo=None) - t0.replace(tzinfo=None)).total_seconds(), False
 
 
-def shown(raw: str, t: datetime) -> str:
+def shown(d: Dated) -> str:
     """A date as a finding prints it: as written, and the offset it was read with (from its
-    OffsetTime tag for EXIF) or that none is known."""
-    offset = t.utcoffset()
+    OffsetTime tag for EXIF) or that none is known; a date without a time of day as written."""
+    if d.precision != "time":
+        return d.raw
+    offset = d.t.utcoffset()
     if offset is None:
-        return f"{raw} (zone unknown)"
+        return f"{d.raw} (zone unknown)"
     zone = offset_text(offset)
-    return raw if raw.endswith(("Z", zone)) else f"{raw} ({zone})"  # XMP writes its own
+    return d.raw if d.raw.endswith(("Z", zone)) else f"{d.raw} ({zone})"  # XMP writes its own
 
 
 def span(seconds: float) -> str:
@@ -71,33 +113,192 @@ def span(seconds: float) -> str:
     return f"{seconds / 86400:.0f} days"
 
 
-def _how(as_instants: bool) -> str:
-    if as_instants:
-        return "compared in UTC by their offsets"
-    return "compared as clock readings: the UTC offset of one or both is not recorded"
+@dataclass(frozen=True)
+class Gap:
+    """How far one date is after another, by what both say: in seconds when both have a time
+    of day, else in whole days, months or years of their clock readings as written."""
+
+    amount: float  # later minus earlier, in ``unit``s; negative: before
+    unit: Precision  # "time" (seconds), "day", "month" or "year"
+    as_instants: bool  # compared in UTC, both offsets known
+
+    def side(self, tolerance_s: float) -> int:
+        """1: after by more than the tolerance, -1: before by more, 0: within it (a day, a
+        month or a year apart is beyond it)."""
+        limit = tolerance_s if self.unit == "time" else 0.0
+        return (self.amount > limit) - (self.amount < -limit)
+
+    def words(self) -> str:
+        n = abs(self.amount)
+        if self.unit == "time":
+            return span(n)
+        return f"{n:.0f} {self.unit}{'' if n == 1 else 's'}"
+
+    def how(self) -> str:
+        if self.as_instants:
+            return "compared in UTC by their offsets"
+        if self.unit != "time":
+            return f"compared by the {self.unit} only: one names no time of day"
+        return "compared as clock readings: the UTC offset of one or both is not recorded"
+
+
+def gap(earlier: Dated, later: Dated) -> Gap:
+    """``later`` after ``earlier`` (:class:`Gap`). A date without a time of day is compared by
+    the day, month or year it names with the other's clock reading as written (its day is the
+    one its own offset gives, never converted)."""
+    unit = min(earlier.precision, later.precision, key=_COARSE_FIRST.index)
+    if unit == "time":
+        delta, as_instants = seconds_between(earlier.t, later.t)
+        return Gap(delta, unit, as_instants)
+    a, b = earlier.t, later.t
+    if unit == "year":
+        n = b.year - a.year
+    elif unit == "month":
+        n = 12 * (b.year - a.year) + b.month - a.month
+    else:
+        n = (b.date() - a.date()).days
+    return Gap(float(n), unit, False)
 
 
 def order_finding(
-    key: str,
-    later: tuple[str, datetime],
-    earlier: tuple[str, datetime],
-    tolerance_s: float,
-    words: tuple[str, str, str],
-) -> tuple[Finding | None, float, bool]:
-    """The finding when ``later`` (the file's last change, as written and as read) is more
-    than ``tolerance_s`` after or before ``earlier`` (its capture or creation); ``words``: the
-    notes' "file changed", "capture" and why that matters (EXIF), or XMP's. Returns (finding or
-    None, the seconds between, whether compared as instants)."""
-    delta, as_instants = seconds_between(earlier[1], later[1])
-    value = f"{shown(*later)} vs {shown(*earlier)}"
-    changed, made, why = words
-    if delta > tolerance_s:
-        note = f"{changed} {span(delta)} after {made}{why}; {_how(as_instants)}"
-    elif delta < -tolerance_s:
-        note = (
-            f"last change dated {span(-delta)} before the {made}: clock or metadata edited; "
-            f"{_how(as_instants)}"
+    key: str, later: Dated, earlier: Dated, tolerance_s: float, before: str, after: str | None
+) -> tuple[Finding | None, Gap]:
+    """The finding when ``later`` (the file's last change, say) is dated more than
+    ``tolerance_s`` before ``earlier`` (its capture): the note ``before``; or after it, the
+    note ``after`` (None: as it should be, no finding). Notes name the gap as ``{span}`` and
+    end with how the dates were compared."""
+    g = gap(earlier, later)
+    note = {1: after, -1: before, 0: None}[g.side(tolerance_s)]
+    if note is None:
+        return None, g
+    text = f"{note.format(span=g.words())}; {g.how()}"
+    return Finding("dates", key, f"{shown(later)} vs {shown(earlier)}", Level.NOTICE, text), g
+
+
+_EDITED = "clock or metadata edited"
+
+
+def exif_date_findings(dates: dict[str, Dated], tolerance_s: float) -> tuple[list[Finding], dict]:
+    """EXIF's three dates (EXIF 2.32, the tags relating to date and time):
+    ``DateTimeOriginal``, when "the original image data was generated" (a camera: the picture
+    taken); ``DateTimeDigitized``, when it "was stored as digital data", the same as the
+    original for a camera that records the file as it shoots; ``DateTime``, when the file was
+    last changed. A digitising dated after the capture is no finding: a scanned film
+    photograph or print records the day it was shot as the original and the scan as
+    digitised, years apart; one dated before the capture is stored before it existed, and a
+    last change dated before the digitising changes a file before it was stored. The latter
+    is compared only where DateTime against DateTimeOriginal says nothing of it (digitised
+    after the capture, or no capture date): one inconsistency, one finding. Returns
+    (findings, facts)."""
+    rows: list[Finding] = []
+    facts: dict = {}
+    original = dates.get("DateTimeOriginal")
+    changed = dates.get("DateTime")
+    digitized = dates.get("DateTimeDigitized")
+    if original is not None and changed is not None:
+        row, g = order_finding(
+            "EXIF DateTime vs DateTimeOriginal",
+            changed,
+            original,
+            tolerance_s,
+            f"last change dated {{span}} before the capture: {_EDITED}",
+            "file changed {span} after capture (a camera writes both equal)",
         )
-    else:
-        return None, delta, as_instants
-    return Finding("dates", key, value, Level.NOTICE, note), delta, as_instants
+        facts["modified_after_capture_s"] = g.amount
+        facts["dates_compared_in_utc"] = g.as_instants
+        rows += [row] if row else []
+    stored_later = True  # digitised after the capture, or no capture date to say otherwise
+    if original is not None and digitized is not None:
+        row, g = order_finding(
+            "EXIF DateTimeDigitized vs DateTimeOriginal",
+            digitized,
+            original,
+            tolerance_s,
+            "stored as digital data {span} before the capture (EXIF dates the digitising "
+            f"the same as or after the capture): {_EDITED}",
+            None,  # a scan of a photograph taken earlier
+        )
+        facts["digitized_after_capture_s"] = g.amount
+        stored_later = g.side(tolerance_s) > 0
+        rows += [row] if row else []
+    if changed is not None and digitized is not None and stored_later:
+        row, _ = order_finding(
+            "EXIF DateTime vs DateTimeDigitized",
+            changed,
+            digitized,
+            tolerance_s,
+            f"last change dated {{span}} before the file was stored as digital data: {_EDITED}",
+            None,
+        )
+        rows += [row] if row else []
+    return rows, facts
+
+
+XMP_DATES = ("xmp:CreateDate", "xmp:ModifyDate", "xmp:MetadataDate", "photoshop:DateCreated")
+
+
+def xmp_date_findings(
+    dates: dict[str, Dated], exif_original: Dated | None, tolerance_s: float
+) -> list[Finding]:
+    """XMP's dates (``XMP_DATES``, by name; each compared by what both of a pair say):
+
+    - ``xmp:ModifyDate`` after ``xmp:CreateDate`` (as EXIF's DateTime after the capture), or
+      before it;
+    - ``photoshop:DateCreated``, when the content was made (EXIF's DateTimeOriginal, as the
+      Metadata Working Group's guidelines map them; often a date alone), after ``ModifyDate``,
+      unless ModifyDate before CreateDate said so already;
+    - ``photoshop:DateCreated`` and EXIF ``DateTimeOriginal`` (``exif_original``): one date
+      written twice, by software that copies one to the other; apart either way is a finding;
+    - ``xmp:MetadataDate`` (the metadata's last change: XMP asks for the same as or later than
+      ``ModifyDate``) before ``ModifyDate``.
+
+    Dates with a time further apart than ``tolerance_s`` count; a day, month or year apart
+    always does."""
+    rows: list[Finding] = []
+    created, modified = dates.get("xmp:CreateDate"), dates.get("xmp:ModifyDate")
+    made, meta = dates.get("photoshop:DateCreated"), dates.get("xmp:MetadataDate")
+    modified_early = False
+    if created is not None and modified is not None:
+        row, g = order_finding(
+            "XMP ModifyDate vs CreateDate",
+            modified,
+            created,
+            tolerance_s,
+            f"last change dated {{span}} before the creation: {_EDITED}",
+            "modified {span} after creation",
+        )
+        modified_early = g.side(tolerance_s) < 0
+        rows += [row] if row else []
+    if made is not None and modified is not None and not modified_early:
+        row, _ = order_finding(
+            "XMP ModifyDate vs photoshop:DateCreated",
+            modified,
+            made,
+            tolerance_s,
+            f"last change dated {{span}} before the content was made (DateCreated): {_EDITED}",
+            None,
+        )
+        rows += [row] if row else []
+    if made is not None and exif_original is not None:
+        g = gap(exif_original, made)
+        if side := g.side(tolerance_s):
+            note = (
+                f"XMP dates the capture {g.words()} {'after' if side > 0 else 'before'} EXIF "
+                "(software that writes both copies one to the other): one of them was changed "
+                f"or set apart from the other; {g.how()}"
+            )
+            value = f"{shown(made)} vs {shown(exif_original)}"
+            key = "XMP photoshop:DateCreated vs EXIF DateTimeOriginal"
+            rows.append(Finding("dates", key, value, Level.NOTICE, note))
+    if meta is not None and modified is not None:
+        row, _ = order_finding(
+            "XMP MetadataDate vs ModifyDate",
+            meta,
+            modified,
+            tolerance_s,
+            "metadata dated as last changed {span} before the file (XMP writes MetadataDate "
+            f"the same as or after ModifyDate): {_EDITED}",
+            None,
+        )
+        rows += [row] if row else []
+    return rows

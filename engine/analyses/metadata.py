@@ -6,10 +6,13 @@ Findings (rows of :class:`Finding`, each with a level and a note saying why it m
   CreatorTool and history agents naming editing software (a fixed list of editors below);
   camera firmware strings are shown as information only.
 - **dates**: EXIF DateTime (the file's last change) later than DateTimeOriginal (capture): a
-  camera writes both equal; or earlier. XMP ModifyDate against CreateDate likewise. Compared in
-  UTC when both name their offset (EXIF's OffsetTime / OffsetTimeOriginal, XMP's own), else as
-  clock readings, and the finding says which (``_dates``). Unparseable dates and offsets,
-  shown as written.
+  camera writes both equal; or earlier. DateTimeDigitized before the capture, or after the last
+  change (a digitising after the capture is a scan's: no finding). XMP ModifyDate against
+  CreateDate likewise; photoshop:DateCreated after ModifyDate or apart from EXIF's
+  DateTimeOriginal; MetadataDate before ModifyDate. Compared in UTC when both name their offset
+  (EXIF's OffsetTime tags, XMP's own), else as clock readings, by the day, month or year when
+  one names no time, and the finding says which (``_dates``). Unparseable EXIF dates and
+  offsets, and a phone firmware's fixed date, shown as written and not compared.
 - **camera**: EXIF present but no camera Make/Model; no EXIF at all (stripped or re-encoded; in
   a format no camera writes, such as PNG, information only: the format says as much).
 - **gps**: a GPS position present (a checkable claim; also a privacy matter).
@@ -60,7 +63,15 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import ExifTags, Image
 
-from engine.analyses._dates import order_finding, parse_xmp_date, with_offset
+from engine.analyses._dates import (
+    PLACEHOLDER_DATES,
+    XMP_DATES,
+    Dated,
+    exif_date_findings,
+    parse_xmp_when,
+    with_offset,
+    xmp_date_findings,
+)
 from engine.analyses._imaging import compare_thumbnail, open_stored, orient_rgb
 from engine.analyses._xmp import xmp_fields, xmp_text
 from engine.analyses.base import (
@@ -72,7 +83,7 @@ from engine.analyses.base import (
     Output,
     register_analysis,
 )
-from engine.exif import EXIF_OFFSET_OF, parse_exif_date, parse_offset
+from engine.exif import EXIF_OFFSET_OF, parse_exif_date, parse_offset, trimmed
 from engine.heif import (
     DEPTH_TYPES,
     HeifItemError,
@@ -171,7 +182,7 @@ def editor_in(text: str) -> str | None:
 class MetadataParams:
     thumb_strong: float = 0.5  # thumbnail correlation below this: other content (strong)
     thumb_notice: float = 0.85  # below this: differs (notice): crop, local edit, processing
-    date_tolerance_s: float = 60.0  # DateTime later than DateTimeOriginal by more: modified
+    date_tolerance_s: float = 60.0  # seconds two dates with a time may be apart: clocks, saving
 
     def __post_init__(self) -> None:
         if not -1.0 <= self.thumb_strong <= self.thumb_notice <= 1.0:
@@ -183,7 +194,9 @@ class MetadataParams:
 CAMERA_FORMATS = frozenset({"JPEG", "MPO", "TIFF", "HEIF"})
 
 
-def _exif_findings(img: Image.Image, p: MetadataParams) -> tuple[list[Finding], dict]:
+def _exif_findings(
+    img: Image.Image, p: MetadataParams
+) -> tuple[list[Finding], dict, dict[str, Dated]]:
     rows: list[Finding] = []
     facts: dict = {}
     try:
@@ -194,7 +207,7 @@ def _exif_findings(img: Image.Image, p: MetadataParams) -> tuple[list[Finding], 
         rows.append(
             Finding("exif", "EXIF", "unreadable", Level.NOTICE, "the EXIF block is damaged")
         )
-        return rows, {"exif": "damaged"}
+        return rows, {"exif": "damaged"}, {}
     make, model = exif.get(0x010F), exif.get(0x0110)
     if (img.format or "").upper() == "TIFF":
         # A TIFF's IFD0 is its image directory (size, strips, compression), which Pillow
@@ -253,11 +266,17 @@ def _exif_findings(img: Image.Image, p: MetadataParams) -> tuple[list[Finding], 
                 )
             )
     dates = {}
-    for key, raw in (("DateTimeOriginal", sub.get(0x9003)), ("DateTime", exif.get(0x0132))):
+    for key, raw in (
+        ("DateTimeOriginal", sub.get(0x9003)),
+        ("DateTimeDigitized", sub.get(0x9004)),
+        ("DateTime", exif.get(0x0132)),
+    ):
         if raw is None:
             continue
-        if (t := parse_exif_date(str(raw))) is not None:
-            dates[key] = (clean(raw), with_offset(t, _exif_offset(sub, key, rows)))
+        if (fixed := PLACEHOLDER_DATES.get(trimmed(str(raw)))) is not None:
+            rows.append(Finding("dates", f"EXIF {key}", _verbatim(raw), Level.INFO, fixed))
+        elif (t := parse_exif_date(str(raw))) is not None:
+            dates[key] = Dated(clean(raw), with_offset(t, _exif_offset(sub, key, rows)))
         elif set(str(raw).strip("\x00")) <= set("0: "):  # cameras whose clock was never set
             rows.append(
                 Finding("dates", f"EXIF {key}", _verbatim(raw), Level.INFO, "clock not set")
@@ -266,17 +285,9 @@ def _exif_findings(img: Image.Image, p: MetadataParams) -> tuple[list[Finding], 
             rows.append(
                 Finding("dates", f"EXIF {key}", _verbatim(raw), Level.NOTICE, "not a valid date")
             )
-    if len(dates) == 2:
-        row, delta, as_instants = order_finding(
-            "EXIF DateTime vs DateTimeOriginal",
-            dates["DateTime"],
-            dates["DateTimeOriginal"],
-            p.date_tolerance_s,
-            ("file changed", "capture", " (a camera writes both equal)"),
-        )
-        facts["modified_after_capture_s"] = delta
-        facts["dates_compared_in_utc"] = as_instants
-        rows += [row] if row else []
+    date_rows, date_facts = exif_date_findings(dates, p.date_tolerance_s)
+    rows += date_rows
+    facts.update(date_facts)
     if gps:
         lat, lon = gps.get(2), gps.get(4)
         where = (
@@ -293,7 +304,7 @@ def _exif_findings(img: Image.Image, p: MetadataParams) -> tuple[list[Finding], 
                 "a position claim that can be checked against the scene; also personal data",
             )
         )
-    return rows, facts
+    return rows, facts, dates
 
 
 def _verbatim(raw: object) -> str:
@@ -317,7 +328,9 @@ def _exif_offset(sub: dict, key: str, rows: list[Finding]) -> timezone | None:
     return offset
 
 
-def _other_findings(img: Image.Image) -> list[Finding]:
+def _other_findings(
+    img: Image.Image, exif_dates: dict[str, Dated], p: MetadataParams
+) -> list[Finding]:
     rows: list[Finding] = []
     comment = img.info.get("comment")
     if comment:
@@ -384,19 +397,12 @@ def _other_findings(img: Image.Image) -> list[Finding]:
     ):
         if name in xmp:
             rows.append(Finding("xmp", f"XMP {name}", "present", Level.NOTICE, note))
-    created, modified = xmp_fields(xmp, "xmp:CreateDate"), xmp_fields(xmp, "xmp:ModifyDate")
-    if created and modified:
-        t0, t1 = parse_xmp_date(created[0]), parse_xmp_date(modified[0])
-        if t0 is not None and t1 is not None:
-            row, _, _ = order_finding(
-                "XMP ModifyDate vs CreateDate",
-                (clean(modified[0]), t1),
-                (clean(created[0]), t0),
-                60.0,
-                ("modified", "creation", ""),
-            )
-            rows += [row] if row else []
-    return rows
+    dates = {}
+    for name in XMP_DATES:
+        values = xmp_fields(xmp, name)
+        if values and (when := parse_xmp_when(values[0])) is not None:
+            dates[name] = Dated(clean(values[0]), *when)
+    return rows + xmp_date_findings(dates, exif_dates.get("DateTimeOriginal"), p.date_tolerance_s)
 
 
 # --- thumbnail ----------------------------------------------------------------------------
@@ -628,7 +634,8 @@ def _heif_items(
     # clock readings: 11:00 +02:00 read as after 10:30 +01:00), XMP ModifyDate before
     # CreateDate flagged as EXIF's is, a date followed by other text invalid
     # 9: XMP values shown with their XML references decoded (``&lt;img&gt;`` was shown so)
-    # 10: XMP values in CDATA sections read (they were dropped)
+    # 10: XMP values in CDATA sections read (they were dropped); EXIF DateTimeDigitized,
+    # photoshop:DateCreated and xmp:MetadataDate compared; XMP dates without a time by the day
     version="10",
     description="metadata findings (editing software, dates, camera, GPS, XMP history) and "
     "the EXIF thumbnail (or a HEIF file's thumbnail items) compared with the image",
@@ -637,8 +644,8 @@ def _heif_items(
 def metadata(evidence: Evidence, p: MetadataParams, ctx: Context) -> Output:
     ctx.step(0, 2)
     img = open_stored(ctx.file_bytes(), evidence.format)
-    rows, facts = _exif_findings(img, p)
-    rows += _other_findings(img)
+    rows, facts, exif_dates = _exif_findings(img, p)
+    rows += _other_findings(img, exif_dates, p)
     ctx.step(1, 2)
     thumb_rows, m, thumb_facts = _thumbnail(evidence, img, p, ctx.file_bytes())
     rows += thumb_rows
