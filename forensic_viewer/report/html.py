@@ -46,6 +46,7 @@ from urllib.parse import quote
 
 from forensic_viewer.report import text as T
 from forensic_viewer.report.build import STOPPED_HEADING, Figure, ItemFigures, Overview
+from forensic_viewer.report.evidence_text import evidence_rows
 from forensic_viewer.report.limitations import limitations_text
 from forensic_viewer.report.model import ReportItem
 from forensic_viewer.report.textfile import TextReportFile
@@ -362,7 +363,7 @@ class HtmlWriter(TextReportFile):
             )
         css = "alert" if integ.status in ("mismatch", "unreadable") else "ok"
         self._w(f'<div class="{css}">{_kv(T.integrity_rows(integ))}</div>')
-        self._w(f"<h3>Evidence</h3>{_kv(T.evidence_rows(item))}")
+        self._w(f"<h3>Evidence</h3>{_kv(evidence_rows(item))}")
         meta = T.metadata_rows(item)
         if meta:
             self._w(

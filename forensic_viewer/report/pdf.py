@@ -51,6 +51,7 @@ from reportlab.platypus import (
 from engine.files import AtomicFile
 from forensic_viewer.report import text as T
 from forensic_viewer.report.build import STOPPED_HEADING, Figure, ItemFigures, Overview
+from forensic_viewer.report.evidence_text import evidence_rows
 from forensic_viewer.report.fonts import Fonts, drawable, fonts, missing_glyphs_note, para_text
 from forensic_viewer.report.limitations import limitations_text
 from forensic_viewer.report.model import ReportItem
@@ -443,7 +444,7 @@ class PdfWriter:
                 )
             )
         add(self.p("Evidence", s.h3))
-        add(self.kv(T.evidence_rows(item)))
+        add(self.kv(evidence_rows(item)))
         meta = T.metadata_rows(item)
         if meta:
             add(self.p(f"Metadata ({len(meta)} fields, untrusted text from the file)", s.h3))

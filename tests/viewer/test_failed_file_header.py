@@ -18,7 +18,7 @@ from jsonschema import Draft202012Validator
 from engine.errors import CorruptImageError, ImageTooLargeError, UnsupportedFormatError
 from engine.io import load_evidence
 from forensic_viewer.report import scan_source
-from forensic_viewer.report.text import evidence_rows
+from forensic_viewer.report.evidence_text import evidence_rows
 from forensic_viewer.scan.records import parse_line, record_line
 from forensic_viewer.scan.walk import sha256_of_file
 from tests.conftest import write_rgb

@@ -13,8 +13,8 @@ def test_the_panel_and_the_report_say_how_a_heif_was_turned(qtbot) -> None:
     """Its orientation is 1 (nothing left to apply) while its EXIF tag says 6: the orientation
     row says who turned it and keeps the tag, on screen and on paper alike."""
     from forensic_viewer.gui.metadata_panel import MetadataPanel
+    from forensic_viewer.report.evidence_text import evidence_rows
     from forensic_viewer.report.model import ReportItem
-    from forensic_viewer.report.text import evidence_rows
 
     e = load_evidence(Path(__file__).resolve().parents[1] / "data" / "heif" / "rotated.heic")
     words = "turned by the HEIF decoder from the file's own rotation boxes; EXIF tag 6 kept"

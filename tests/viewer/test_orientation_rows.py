@@ -10,8 +10,8 @@ import numpy as np
 from PIL import Image
 
 from engine.io import load_evidence
+from forensic_viewer.report.evidence_text import evidence_rows
 from forensic_viewer.report.model import ReportItem
-from forensic_viewer.report.text import evidence_rows
 
 
 def _orientation_row(path: Path) -> str:

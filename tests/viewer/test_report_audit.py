@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from forensic_viewer.report import CaseInfo, ReportItem, write_report
+from forensic_viewer.report.evidence_text import evidence_rows
 from forensic_viewer.report.model import ModelEntry, verify_integrity
-from forensic_viewer.report.text import evidence_rows
 from forensic_viewer.scan.triage import NOT_RUN
 from tests.viewer.conftest import face_item
 

@@ -1,0 +1,115 @@
+"""A file's evidence table in a report, as (label, value) rows (:mod:`.text`'s convention):
+where the file is and what it is, its size, what its header or decoder said, and its decoding
+notes; for a file that failed, what was read of it before it failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from forensic_viewer.report.model import ReportItem
+from forensic_viewer.report.text import Rows, num, size_bytes
+from forensic_viewer.scan.links import outside_words
+from forensic_viewer.wording import orientation_words
+
+
+def evidence_rows(item: ReportItem) -> Rows:
+    ev = item.evidence
+    w, h = ev.get("width"), ev.get("height")
+    orientation = ev.get("orientation")
+    orient = (
+        "—"
+        if orientation is None
+        else orientation_words(
+            ev.get("format"), orientation, bool(ev.get("orientation_applied")), ev.get("metadata")
+        )
+    )
+    rows: Rows = [
+        ("Path", item.file or "—"),
+        ("Name in this report", item.key),
+        *(
+            [("Changed since an earlier run", replaced_words(old))]
+            if item.record is not None and (old := item.record.replaces) is not None
+            else []
+        ),
+        *([("Identical (SHA-256) to", copy_words(item.duplicate_of))] if item.duplicate_of else []),
+        *([("Read from", outside_words(item.read_from))] if item.read_from else []),
+        ("File size", file_size_text(item)),
+        *(
+            [("Format, dimensions, metadata", UNDECODED_FACTS)]
+            if item.status != "ok" and not ev
+            else header_rows(ev)
+            if item.status != "ok"
+            else [
+                ("Format (by content)", str(ev.get("format") or "—")),
+                ("Dimensions", f"{w} x {h} pixels" if w and h else "—"),
+                ("Pixel mode as stored", str(ev.get("mode") or "—")),
+                ("Frames", num(ev.get("frames"))),
+                ("Orientation", orient),
+            ]
+        ),
+        ("Analysis time", "—" if item.seconds is None else f"{item.seconds:.2f} s"),
+    ]
+    for wtext in ev.get("warnings") or []:
+        rows.append(("Decoding note", str(wtext)))
+    return rows
+
+
+# a failed file's row without a header: its bytes were not read as an image, or a scan of an
+# earlier version kept only the error and the SHA-256
+UNDECODED_FACTS = (
+    "not recorded: the file could not be analysed (its error is given above), and no header "
+    "of it was read (a scan of an earlier version kept only the error and the SHA-256 of a "
+    "file that failed)"
+)
+
+# what a failed file's header does not say: it was not decoded
+NOT_DECODED = "not recorded: the file could not be analysed (its error is given above)"
+
+
+def header_rows(ev: Mapping[str, Any]) -> Rows:
+    """A failed file's facts as far as its header was read (its error row's ``header``): the
+    format by content and the size the header declares, as stored (no orientation applied)."""
+    fmt, w, h = ev.get("format"), ev.get("width"), ev.get("height")
+    return [
+        ("Format (by content)", str(fmt) if fmt else "not an allowed image format"),
+        (
+            "Dimensions",
+            f"{w} x {h} pixels, as its header declares (as stored: no EXIF orientation applied)"
+            if w and h
+            else "—: its header could not be read",
+        ),
+        ("Pixel mode, frames, orientation, metadata", NOT_DECODED),
+    ]
+
+
+def copy_words(original: str) -> str:
+    """What a file's section says when its bytes are another scanned file's (the same SHA-256:
+    a copy, a download renamed): both were analysed, and the same bytes give the same results."""
+    return (
+        f"{original}: the same bytes under another name (a copy); both were analysed, and "
+        "their results are those of the same evidence"
+    )
+
+
+def replaced_words(old: str) -> str:
+    """What a row that replaced an earlier one of the same path says: the file was analysed
+    by an earlier run of the scan as other bytes (``replaces`` in results.jsonl)."""
+    return (
+        f"an earlier run of this scan analysed this file when its SHA-256 was {old}; its bytes "
+        "had changed when it was read again, and it was analysed again: this section is of "
+        "the bytes as read then"
+    )
+
+
+def file_size_text(item: ReportItem) -> str:
+    """The evidence's size as recorded at load; for a file that did not decode (none recorded),
+    the bytes read at export when they hash to the SHA-256 recorded at load: the same bytes."""
+    size = item.evidence.get("file_size")
+    if size is not None:
+        return size_bytes(size)
+    integ = item.integrity
+    if integ is None or not integ.ok or integ.size is None:
+        return "—"
+    return f"{size_bytes(integ.size)}, read at export: its SHA-256 is the one recorded at load"
