@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.fstimes import FileTimes
+
 
 class Cancelled(Exception):
     """Raised between steps (window batches, analysis stages) when the cancel callback returns
@@ -37,22 +39,28 @@ class ForensicError(Exception):
 class ImageHeader:
     """What was read of an evidence file that then could not be analysed: its bytes' SHA-256
     and size, the format its content is, and the size in pixels its header declares (as
-    stored: before any EXIF orientation; None when the header itself could not be read).
-    A scan's error row keeps it, so a report can say what the failed file is."""
+    stored: before any EXIF orientation; None when the header itself could not be read), and
+    its file-system times as found before the read (``fs_times``; None in rows written before
+    they were recorded). A scan's error row keeps it, so a report can say what the failed file
+    is."""
 
     sha256: str
     file_size: int
     format: str | None = None
     width: int | None = None
     height: int | None = None
+    fs_times: FileTimes | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        d: dict[str, Any] = {
             "format": self.format,
             "width": self.width,
             "height": self.height,
             "file_size": self.file_size,
         }
+        if self.fs_times is not None:
+            d["fs_times"] = self.fs_times.to_json()
+        return d
 
 
 class EvidenceError(ForensicError):

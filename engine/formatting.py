@@ -2,11 +2,12 @@
 and how untrusted text (file names, metadata, a model card) reads on a terminal: :func:`plain`,
 :func:`plain_lines` (escape sequences and bidi controls shown as ``\\x1b``, ``\\u202e``, never
 obeyed), for both programs' command lines (``forensic_viewer.wording`` re-exports them); and
-how the product's own times are written in every file it writes (:func:`time_text`)."""
+how the product's own times are written in every file it writes (:func:`time_text`), and an
+evidence file's file-system times (:func:`utc_ns_text`)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 
 def format_duration(seconds: float | None) -> str:
@@ -77,3 +78,19 @@ def time_text(when: float | None = None, timespec: str = "seconds") -> str:
     """
     t = datetime.now() if when is None else datetime.fromtimestamp(when)
     return t.astimezone().isoformat(timespec=timespec)
+
+
+def utc_ns_text(ns: int) -> str:
+    """A file-system time (nanoseconds since 1970, as ``os.stat``'s ``st_mtime_ns``) in UTC,
+    ISO 8601 extended with ``Z`` (RFC 3339): ``2021-05-01T09:00:05Z``, with the nanoseconds
+    when the file system keeps any (``2021-05-01T09:00:05.123456789Z``). UTC, not local time:
+    an evidence file's times are compared across machines and zones (docs/RESULTS.md, "Times").
+    A time beyond the calendar (a year after 9999, which a damaged or forged inode can hold)
+    is written as its count of seconds, never an error."""
+    seconds, fraction = divmod(ns, 1_000_000_000)
+    try:
+        t = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=seconds)
+    except OverflowError:
+        return f"{seconds} s from 1970-01-01T00:00:00Z (beyond the calendar)"
+    text = t.replace(tzinfo=None).isoformat(timespec="seconds")
+    return text + (f".{fraction:09d}" if fraction else "") + "Z"

@@ -5,7 +5,10 @@ Policy, applied to every file the same way (the limits and how to raise them: do
 - **Read-only, hashed.** The file is opened for reading only and read once; the SHA-256 is of
   exactly those bytes, and the pixels are decoded from the same bytes (no second read that
   could see a different file). Only regular files are read (never a device or a pipe, which
-  could stream forever), up to ``MAX_FILE_BYTES``.
+  could stream forever), up to ``MAX_FILE_BYTES`` (``engine.reading``). Its file-system times
+  are taken from the opened file before the first read (``Evidence.fs_times``, and an error's
+  header's: ``engine.fstimes``); a file whose size, modification or status-change time moved
+  while it was read is refused.
 - **Format by content, from an allow-list.** JPEG, PNG, TIFF, WebP, BMP, GIF and HEIF,
   recognised by their magic bytes whatever the file name says; only those Pillow plugins are
   ever called, so a PostScript/EPS file (which would run Ghostscript) is never handed to Pillow.
@@ -85,6 +88,7 @@ Policy, applied to every file the same way (the limits and how to raise them: do
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import os
@@ -108,7 +112,6 @@ from engine import containers
 from engine.environ import parse_limit
 from engine.errors import (
     CorruptImageError,
-    EmptyFileError,
     EvidenceError,
     ForensicError,
     ImageHeader,
@@ -125,7 +128,7 @@ from engine.exif import binary_value_text as binary_value_text
 from engine.exif import exif_bytes_text as exif_bytes_text
 from engine.exif import exif_number_text as exif_number_text
 from engine.exif import read_metadata as _metadata
-from engine.files import NotRegularFile, open_evidence
+from engine.fstimes import FileTimes
 from engine.heif import (
     HEIF_DECODER,
     HEIF_VERDICT_NOTE,
@@ -135,6 +138,9 @@ from engine.heif import (
     open_heif,
 )
 from engine.orientation import apply_orientation, exif_orientation
+from engine.reading import MAX_FILE_BYTES as MAX_FILE_BYTES
+from engine.reading import read_evidence_bytes
+from engine.reading import too_many_bytes as too_many_bytes
 from engine.rgb import WIDE_MODES
 from engine.rgb import to_rgb as _to_rgb
 from engine.types import Evidence
@@ -148,7 +154,6 @@ MAX_PIXELS_ENV = "FORENSIC_VIEWER_MAX_PIXELS"
 # 105 MP baseline RGB JPEG or 8-bit PNG needs 0.74 GB.
 DEFAULT_MAX_DECODE_BYTES = 3 << 29
 MAX_DECODE_BYTES_ENV = "FORENSIC_VIEWER_MAX_DECODE_BYTES"
-MAX_FILE_BYTES = 2 << 30
 MAX_FRAMES = 100_000  # frames counted; beyond, the count stops (with a warning)
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp", ".gif")
 IMAGE_SUFFIXES += (".heic", ".heif", ".hif")
@@ -271,7 +276,7 @@ def load_evidence(
     path = Path(path)
     byte_limit = decode_byte_limit(max_bytes)
     max_pixels = pixel_limit(max_pixels)
-    data = _read_bytes(path)
+    data, times = read_evidence_bytes(path)  # times: as found before the read
     sha256 = hashlib.sha256(data).hexdigest()
     fmt = sniff_format(data[:64])
     failure: EvidenceError
@@ -281,7 +286,7 @@ def load_evidence(
             f"not an image of an allowed format ({', '.join(ALLOWED_FORMATS)}): "
             f"{containers.describe_unknown(data[:512])}",
         )
-        failure.header = ImageHeader(sha256, len(data))
+        failure.header = ImageHeader(sha256, len(data), fs_times=times)
         raise failure
     if fmt == "HEIF" and not heif_decoder_available():
         failure = UnsupportedFormatError(
@@ -289,13 +294,14 @@ def load_evidence(
             f"a HEIF/HEIC image (as phones save photographs), but its decoder is not installed "
             f"(pip install {HEIF_DECODER})",
         )
-        failure.header = ImageHeader(sha256, len(data), fmt)
+        failure.header = ImageHeader(sha256, len(data), fmt, fs_times=times)
         raise failure
     declared: list[tuple[int, int]] = []  # the header's width and height, once read
     try:
-        return _decode(path, data, fmt, sha256, max_pixels, byte_limit, native, declared)
+        ev = _decode(path, data, fmt, sha256, max_pixels, byte_limit, native, declared)
+        return dataclasses.replace(ev, fs_times=times)
     except EvidenceError as e:
-        e.header = _header(sha256, data, fmt, declared)
+        e.header = _header(sha256, data, fmt, declared, times)
         raise
     except Exception as e:
         # The frames of the failed decode may hold large buffers (a partly decoded raster):
@@ -314,13 +320,15 @@ def load_evidence(
                 path, f"damaged {fmt} data ({type(e).__name__}: {_short(e)})"
             )
         failure.__cause__ = e
-    failure.header = _header(sha256, data, fmt, declared)
+    failure.header = _header(sha256, data, fmt, declared, times)
     raise failure
 
 
-def _header(sha256: str, data: bytes, fmt: str, declared: list[tuple[int, int]]) -> ImageHeader:
+def _header(
+    sha256: str, data: bytes, fmt: str, declared: list[tuple[int, int]], times: FileTimes
+) -> ImageHeader:
     w, h = declared[0] if declared else (None, None)
-    return ImageHeader(sha256, len(data), fmt, w, h)
+    return ImageHeader(sha256, len(data), fmt, w, h, times)
 
 
 def _decode(
@@ -460,39 +468,6 @@ def _is_preview(tags: object) -> bool:
     return bool(_tag_int(tags, 254, 0) & 1) or _tag_int(tags, 255, 1) == 2
 
 
-def _read_bytes(path: Path) -> bytes:
-    try:
-        if path.is_dir():
-            raise EvidenceError(path, "is a folder, not an image file")
-        # read-only, never waiting for a pipe's writer, regular files only (engine.files)
-        with open_evidence(path) as f:
-            st = os.fstat(f.fileno())
-            if st.st_size > MAX_FILE_BYTES:
-                raise too_many_bytes(path, st.st_size)
-            data = f.read(st.st_size)
-            if f.read(1):  # bounded even if the file grows meanwhile
-                raise EvidenceError(path, "file grew while being read (still being written?)")
-    except EvidenceError:
-        raise
-    except IsADirectoryError as e:
-        raise EvidenceError(path, "is a folder, not an image file") from e
-    except NotRegularFile as e:
-        raise EvidenceError(path, "is not a regular file (a device, pipe or socket)") from e
-    except MemoryError:
-        raise NotEnoughMemoryError(path, "not enough memory to read the file") from None
-    except FileNotFoundError as e:
-        raise EvidenceError(path, "no such file") from e
-    except PermissionError as e:
-        raise EvidenceError(path, "permission denied") from e
-    except OSError as e:
-        raise EvidenceError(path, f"cannot be read ({e.strerror or e})") from e
-    except ValueError as e:  # e.g. a NUL byte in the name
-        raise EvidenceError(path, f"is not a usable file name ({_short(e)})") from e
-    if not data:
-        raise EmptyFileError(path, "file is empty (0 bytes)")
-    return data
-
-
 def _short(e: BaseException) -> str:
     """A decoder's message as one short line of plain text.
 
@@ -556,12 +531,6 @@ def beyond_pillow_guard(
     return ImageTooLargeError(
         path, f"{fmt} frame beyond the pixel limit ({_short(e)}; raise it with {MAX_PIXELS_ENV})"
     )
-
-
-def too_many_bytes(path: Path, size: int) -> ImageTooLargeError:
-    """The refusal of a file of ``size`` bytes beyond :data:`MAX_FILE_BYTES` (also
-    :func:`engine.precheck.refuse_beyond_limit`'s, in the same words)."""
-    return ImageTooLargeError(path, f"file is {size} bytes, beyond the {MAX_FILE_BYTES} limit")
 
 
 def _check_compression(

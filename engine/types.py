@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from engine.errors import ImageHeader
+from engine.fstimes import FileTimes
 
 
 @dataclass
@@ -30,6 +31,9 @@ class Evidence:
         layer) were rotated/flipped by it.
     metadata: EXIF and text chunks as untrusted, size-capped text.
     warnings: conversions and oddities worth showing to the analyst.
+    fs_times: the file-system times as found before the file was read (``engine.fstimes``:
+        what the file system said at analysis time, not when the photograph was made); None
+        for evidence not read from a file by ``engine.io``.
     """
 
     path: str
@@ -45,16 +49,21 @@ class Evidence:
     metadata: dict[str, str]
     warnings: list[str]
     pixels: NDArray[np.uint8] = field(repr=False)
+    fs_times: FileTimes | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Every fact but the pixels. ``path`` made absolute (a record must not depend on where
         the command ran; symbolic links not followed, as the analyst named the file) and
-        ``real_path`` beside it, every link followed: where the bytes were read."""
-        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "pixels"}
+        ``real_path`` beside it, every link followed: where the bytes were read. ``fs_times``
+        as a JSON object, left out when not recorded."""
+        skip = ("pixels", "fs_times")
+        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in skip}
         d["path"] = os.path.abspath(self.path)
         d["metadata"] = dict(self.metadata)
         d["warnings"] = list(self.warnings)
         d["real_path"] = os.path.realpath(self.path)
+        if self.fs_times is not None:
+            d["fs_times"] = self.fs_times.to_json()
         return d
 
     def header(self) -> ImageHeader:
@@ -62,7 +71,7 @@ class Evidence:
         stored, before the orientation policy turned it (as a failed decode records it)."""
         turned = self.orientation_applied and self.orientation in (5, 6, 7, 8)
         w, h = (self.height, self.width) if turned else (self.width, self.height)
-        return ImageHeader(self.sha256, self.file_size, self.format, w, h)
+        return ImageHeader(self.sha256, self.file_size, self.format, w, h, self.fs_times)
 
 
 @dataclass(frozen=True)

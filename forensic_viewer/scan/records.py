@@ -62,6 +62,7 @@ from engine.analyses import (
 )
 from engine.errors import ForensicError, ImageHeader
 from engine.files import atomic_write
+from engine.fstimes import FileTimes
 from engine.types import Analysis, Evidence, FaceRegion, FaceScore, ModelResult
 from forensic_viewer.scan.maps import (
     analysis_map_name,
@@ -355,6 +356,8 @@ class EvidenceFacts:
     path: the file's absolute path as it was named (symbolic links not followed), never one
         relative to wherever the command ran; real_path: the same with every symbolic link
         followed, i.e. where the bytes were read (None in rows written before it was recorded).
+    fs_times: the file-system times found before the read (:class:`~engine.fstimes.FileTimes`;
+        None in rows written before they were recorded, and left out of the row then).
     """
 
     path: str
@@ -370,11 +373,13 @@ class EvidenceFacts:
     metadata: Mapping[str, str]
     warnings: tuple[str, ...]
     real_path: str | None = None
+    fs_times: FileTimes | None = None
 
     @classmethod
     def from_evidence(cls, ev: Evidence) -> EvidenceFacts:
         d = ev.to_dict()  # path absolute, real_path beside it
-        return cls(**{**d, "metadata": dict(ev.metadata), "warnings": tuple(ev.warnings)})
+        d |= {"metadata": dict(ev.metadata), "warnings": tuple(ev.warnings)}
+        return cls(**{**d, "fs_times": ev.fs_times})
 
     def to_json(self) -> dict[str, Any]:
         d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
@@ -382,6 +387,10 @@ class EvidenceFacts:
         d["warnings"] = list(self.warnings)
         if self.real_path is None:  # a row of a version that did not record it
             del d["real_path"]
+        if self.fs_times is None:  # nor these
+            del d["fs_times"]
+        else:
+            d["fs_times"] = self.fs_times.to_json()
         return d
 
     @classmethod
@@ -405,7 +414,22 @@ class EvidenceFacts:
             metadata=dict(metadata),
             warnings=o.strings("warnings"),
             real_path=o.text("real_path", None, nullable=True),
+            fs_times=_fs_times(o),
         )
+
+
+def _fs_times(o: _Obj) -> FileTimes | None:
+    """An evidence's or a header's ``fs_times`` (None: a row written before they were)."""
+    value = o.mapping("fs_times", None)
+    if value is None:
+        return None
+    t = _Obj(value, f"{o.where}.fs_times")
+    return FileTimes(
+        modified=t.text("modified"),
+        status_changed=t.text("status_changed", nullable=True),
+        accessed=t.text("accessed"),
+        created=t.text("created", nullable=True),
+    )
 
 
 @dataclass(frozen=True)
@@ -1181,6 +1205,7 @@ def _header(o: _Obj) -> ImageHeader | None:
         format=h.text("format", None, nullable=True),
         width=h.integer("width", None, nullable=True),
         height=h.integer("height", None, nullable=True),
+        fs_times=_fs_times(h),
     )
 
 

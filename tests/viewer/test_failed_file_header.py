@@ -9,6 +9,7 @@ it was read; the report's evidence table shows it; results.schema.json describes
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -71,18 +72,23 @@ def test_a_scans_error_rows_and_report_say_the_format_and_size_read(
     write_rgb(folder / "big.png", 60, 70)  # 4,200 pixels: beyond the limit set below
     (folder / "notes.jpg").write_text("not an image\n", encoding="utf-8")
     (folder / "empty.png").write_bytes(b"")
+    os.utime(folder / "cut.jpg", ns=(1_600_000_000 * 10**9, 1_620_000_000 * 10**9 + 25 * 10**7))
     monkeypatch.setenv("FORENSIC_VIEWER_MAX_PIXELS", "3000")
     out = tmp_path / "out"
     assert scan_cli(folder, out, tiny_checkpoint, "--report", "html,json") == 1
 
     rows = _rows(out)
     assert rows["fine.png"]["status"] == "ok" and "header" not in rows["fine.png"]
-    assert rows["cut.jpg"]["header"] == {
+    header = dict(rows["cut.jpg"]["header"])
+    times = header.pop("fs_times")  # the file-system times found before the read, in UTC
+    assert header == {
         "format": "JPEG",
         "width": 64,
         "height": 40,
         "file_size": (folder / "cut.jpg").stat().st_size,
     }
+    assert times["modified"] == "2021-05-03T00:00:00.250000000Z"
+    assert times["accessed"] == "2020-09-13T12:26:40Z"
     assert rows["big.png"]["header"]["format"] == "PNG"
     assert (rows["big.png"]["header"]["width"], rows["big.png"]["header"]["height"]) == (70, 60)
     assert rows["notes.jpg"]["header"]["format"] is None

@@ -453,8 +453,10 @@ def test_a_scan_writes_the_previous_versions_fields_in_its_order(
     new, old = rows["face.jpg"], old_folder[2]
     # the previous fields in order, then the face path's, then the hashes of the files named
     assert list(new) == [*old, "face_maps", "files_sha256"]
-    for part in ("evidence", "ensemble", "ensemble_details"):
+    for part in ("ensemble", "ensemble_details"):
         assert list(new[part]) == list(old[part]), part
+    # the evidence's previous fields in order, then its file-system times (added after)
+    assert list(new["evidence"]) == [*old["evidence"], "fs_times"]
     assert list(new["models"]["tiny"]) == list(old["models"]["stub"])
     assert list(new["details"]["tiny"]) == list(old["details"]["stub"])
     # the previous version's face fields in its order, then the face path's (written after)
