@@ -297,3 +297,31 @@ def heif_orientation_words(metadata: Mapping[str, Any] | None) -> str:
         f"; EXIF tag {plain(tag, 8)} kept in the metadata, not applied again" if tag != "1" else ""
     )
     return f"turned by the HEIF decoder from the file's own rotation boxes{kept}"
+
+
+FS_TIMES_NOTE = (
+    "what the file system said when this program opened the file, before reading it, in UTC; "
+    "copying, downloading or unpacking a file sets them, and any program can change them: "
+    "they are not evidence of when the photograph was made"
+)
+FS_TIMES_NOT_RECORDED = "not recorded (an analysis by a version before 2026-12-05)"
+
+
+def fs_time_rows(times: Mapping[str, Any] | None) -> list[tuple[str, str]]:
+    """An evidence file's file-system times (``evidence.fs_times``, ``engine.fstimes``) as the
+    metadata panel and every report show them, each labelled as the file system's and the note
+    on what they are; one row saying they were not recorded for a row of an earlier version."""
+    if not times:
+        return [("File-system times", FS_TIMES_NOT_RECORDED)]
+
+    def time(key: str, absent: str) -> str:
+        value = times.get(key)
+        return plain(str(value), 80) if value else absent
+
+    return [
+        ("Modified (file system)", time("modified", "—")),
+        ("Status changed (file system)", time("status_changed", "not given by this system")),
+        ("Last accessed (file system)", time("accessed", "—")),
+        ("Created (file system)", time("created", "not given by this file system")),
+        ("File-system times", FS_TIMES_NOTE),
+    ]

@@ -1,4 +1,6 @@
-"""The Metadata panel: the file's facts, the SHA-256 of its bytes, its EXIF as untrusted text.
+"""The Metadata panel: the file's facts, the SHA-256 of its bytes, its file-system times as found
+before the read (as reports word them: :func:`~forensic_viewer.wording.fs_time_rows`), its EXIF
+as untrusted text.
 
 EXIF values are shown as the reports print them
 (:func:`~forensic_viewer.report.metadata.metadata_values`), the recorded text in their
@@ -14,7 +16,7 @@ from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QWidget
 
 from engine.types import Evidence
 from forensic_viewer.report.metadata import metadata_values
-from forensic_viewer.wording import orientation_words, plain
+from forensic_viewer.wording import fs_time_rows, orientation_words, plain
 
 if TYPE_CHECKING:
     from forensic_viewer.gui.workers import UnreadFile
@@ -44,6 +46,7 @@ class MetadataPanel(QTreeWidget):
             ("frames", str(e.frames)),
             ("orientation", orientation),
             ("SHA-256", e.sha256),
+            *fs_time_rows(None if e.fs_times is None else e.fs_times.to_json()),
         ]
         facts = QTreeWidgetItem(["file"])
         for key, value in rows:

@@ -1,6 +1,7 @@
 """A file's evidence table in a report, as (label, value) rows (:mod:`.text`'s convention):
-where the file is and what it is, its size, what its header or decoder said, and its decoding
-notes; for a file that failed, what was read of it before it failed.
+where the file is and what it is, its size, the file-system times found before the analysis
+read it (:func:`~forensic_viewer.wording.fs_time_rows`), what its header or decoder said, and
+its decoding notes; for a file that failed, what was read of it before it failed.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 from forensic_viewer.report.model import ReportItem
 from forensic_viewer.report.text import Rows, num, size_bytes
 from forensic_viewer.scan.links import outside_words
-from forensic_viewer.wording import orientation_words
+from forensic_viewer.wording import fs_time_rows, orientation_words
 
 
 def evidence_rows(item: ReportItem) -> Rows:
@@ -36,6 +37,7 @@ def evidence_rows(item: ReportItem) -> Rows:
         *([("Identical (SHA-256) to", copy_words(item.duplicate_of))] if item.duplicate_of else []),
         *([("Read from", outside_words(item.read_from))] if item.read_from else []),
         ("File size", file_size_text(item)),
+        *(fs_time_rows(ev.get("fs_times")) if ev else []),  # none read of a file that failed
         *(
             [("Format, dimensions, metadata", UNDECODED_FACTS)]
             if item.status != "ok" and not ev

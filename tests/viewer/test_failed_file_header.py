@@ -104,6 +104,7 @@ def test_a_scans_error_rows_and_report_say_the_format_and_size_read(
     cut = dict(evidence_rows(items["cut.jpg"]))
     assert cut["Format (by content)"] == "JPEG"
     assert cut["Dimensions"].startswith("64 x 40 pixels, as its header declares")
+    assert cut["Modified (file system)"] == "2021-05-03T00:00:00.250000000Z"
     big = dict(evidence_rows(items["big.png"]))
     assert big["Dimensions"].startswith("70 x 60 pixels")
     assert "Format, dimensions, metadata" in dict(evidence_rows(items["empty.png"]))

@@ -1,0 +1,107 @@
+"""An evidence file's file-system times, as found before the read, in UTC: a scan's row records
+them (results.schema.json describes them), the HTML, PDF and JSON reports of a scan and of the
+viewer's single file show them with what they are (not when the photograph was made), as the
+metadata panel does; a row written before they were recorded still reads and reports."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from jsonschema import Draft202012Validator
+
+from engine.io import load_evidence
+from engine.types import Analysis
+from forensic_viewer.report import item_from_analysis, scan_source, write_report
+from forensic_viewer.report.evidence_text import evidence_rows
+from forensic_viewer.scan.records import parse_line, record_line
+from forensic_viewer.wording import FS_TIMES_NOT_RECORDED, FS_TIMES_NOTE
+from tests.conftest import write_rgb
+from tests.viewer.conftest import scan_cli
+from tests.viewer.test_records import SCHEMA
+from tests.viewer.test_report import check_html, flat, pdf_text
+
+MTIME_NS = 1_620_000_000 * 10**9 + 250_000_000
+ATIME_NS = 1_600_000_000 * 10**9
+MODIFIED = "2021-05-03T00:00:00.250000000Z"  # MTIME_NS in UTC
+ACCESSED = "2020-09-13T12:26:40Z"  # ATIME_NS in UTC
+
+
+def _evidence(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = write_rgb(folder / "a.png", 40, 48, seed=1)
+    os.utime(path, ns=(ATIME_NS, MTIME_NS))
+    return path
+
+
+def _rows(out: Path) -> list[dict]:
+    return [json.loads(line) for line in (out / "results.jsonl").read_text("utf-8").splitlines()]
+
+
+@pytest.fixture
+def scanned(tmp_path: Path, tiny_checkpoint: Path) -> Path:
+    _evidence(tmp_path / "evidence")
+    out = tmp_path / "out"
+    assert scan_cli(tmp_path / "evidence", out, tiny_checkpoint) == 0
+    return out
+
+
+def test_a_scan_row_and_its_reports_record_the_times_found_before_the_read(
+    scanned: Path, tmp_path: Path
+) -> None:
+    (row,) = _rows(scanned)
+    times = row["evidence"]["fs_times"]
+    assert (times["modified"], times["accessed"]) == (MODIFIED, ACCESSED)
+    assert list(times) == ["modified", "status_changed", "accessed", "created"]
+    Draft202012Validator(json.loads(SCHEMA.read_text("utf-8"))).validate(row)
+    assert json.loads(record_line(parse_line(json.dumps(row)))) == row  # read and written back
+
+    (item,) = scan_source(scanned).items()
+    rows = dict(evidence_rows(item))
+    assert rows["Modified (file system)"] == MODIFIED
+    assert rows["Last accessed (file system)"] == ACCESSED
+    assert rows["File-system times"] == FS_TIMES_NOTE
+    paths = write_report(scan_source(scanned), tmp_path / "report", ("html", "pdf", "json"))
+    html = flat(" ".join(check_html(paths["html"]).text))
+    assert MODIFIED in html and ACCESSED in html and FS_TIMES_NOTE in html
+    assert MODIFIED in flat(pdf_text(paths["pdf"])[1]).replace(" ", "")
+    (entry,) = json.loads(paths["json"].read_text("utf-8"))["items"]
+    assert entry["evidence"]["fs_times"] == times
+
+
+def test_the_viewers_report_and_metadata_panel_show_them(qtbot, tmp_path: Path) -> None:
+    from forensic_viewer.gui.metadata_panel import MetadataPanel
+
+    ev = load_evidence(_evidence(tmp_path / "evidence"))
+    paths = write_report([item_from_analysis(Analysis(ev, {}))], tmp_path / "r", ("html", "json"))
+    assert MODIFIED in flat(" ".join(check_html(paths["html"]).text))
+    (entry,) = json.loads(paths["json"].read_text("utf-8"))["items"]
+    assert entry["evidence"]["fs_times"]["accessed"] == ACCESSED
+
+    panel = MetadataPanel()
+    qtbot.addWidget(panel)
+    panel.set_evidence(ev)
+    assert panel.value("Modified (file system)") == MODIFIED
+    assert panel.value("Last accessed (file system)") == ACCESSED
+    assert panel.value("File-system times") == FS_TIMES_NOTE
+
+
+def test_a_row_written_before_they_were_recorded_still_reads_and_reports(
+    scanned: Path, tmp_path: Path
+) -> None:
+    (row,) = _rows(scanned)
+    del row["evidence"]["fs_times"]
+    line = json.dumps(row)
+    (scanned / "results.jsonl").write_text(line + "\n", encoding="utf-8")
+    record = parse_line(line)
+    assert record is not None and record.evidence_facts().get("fs_times") is None
+    assert json.loads(record_line(record)) == row  # written back as it was: no times made up
+
+    (item,) = scan_source(scanned).items()
+    assert dict(evidence_rows(item))["File-system times"] == FS_TIMES_NOT_RECORDED
+    paths = write_report(scan_source(scanned), tmp_path / "report", ("html", "json"))
+    assert FS_TIMES_NOT_RECORDED in flat(" ".join(check_html(paths["html"]).text))
+    (entry,) = json.loads(paths["json"].read_text("utf-8"))["items"]
+    assert "fs_times" not in entry["evidence"]
