@@ -1039,10 +1039,11 @@ class MainWindow(QMainWindow):
         switched = path != self.current
         self.current = path
         entry = self.entries.get(path)
-        if entry is not None and entry.released and not entry.running:
+        if entry is not None and not entry.running and entry.shown()[0] is None:
             if entry.cancelled and _complete(entry.analysis) is None:
-                self._decode_to_show(entry)  # its image again; its analysis stays cancelled
-            else:
+                if not entry.error:  # a decode to show that failed said why once
+                    self._decode_to_show(entry)  # its image; its analysis stays cancelled
+            elif entry.released:
                 self.analyse(path)  # decoded and analysed again from its file
         waiting = entry is not None and entry.running and entry.job not in self._job_started
         if waiting and entry.job is not None:
@@ -1142,10 +1143,11 @@ class MainWindow(QMainWindow):
             self._release(self.entries[old])
 
     def _decode_to_show(self, entry: Entry) -> None:
-        """Decode a released file whose analysis a Cancel stopped before anything finished,
-        to show it as it was: its image, "cancelled", no analysis started (Ctrl+R starts one).
-        Only analysing again decoded a released file, so it was shown without its image
-        until Ctrl+R."""
+        """Decode a file whose analysis a Cancel stopped before anything finished and whose
+        pixels are not held (let go by the retention limit, or never decoded: it waited
+        beyond the pixels decoded ahead), to show it as it was: its image, "cancelled", no
+        analysis started (Ctrl+R starts one). Only analysing again decoded such a file, so
+        it was shown without its image until Ctrl+R."""
         if entry.job in self._show_jobs:
             return  # being decoded already
         entry.job = self.worker.submit(entry.path, analyse=False)

@@ -260,3 +260,32 @@ def test_files_cancelled_after_their_decode_count_towards_the_limit(
     assert all(e.cancelled or e.analysis is not None for e in entries)
     assert sum(e.cancelled for e in entries) >= 4  # decoded, then cancelled unanalysed
     assert len(_holding(window)) <= 2, _holding(window)  # the file shown and one more
+
+
+def test_a_file_cancelled_before_its_decode_is_shown_with_its_image_still_cancelled(
+    qtbot, window: MainWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file of a folder dropped and cancelled while it waited undecoded (beyond the pixels
+    decoded ahead) was shown as "analysis cancelled" with no image and no metadata until
+    Ctrl+R: only a file let go by the retention limit was decoded again to be shown."""
+    monkeypatch.setattr(workers, "DECODE_AHEAD_PIXELS", 1)  # later files wait undecoded
+    files = _folder(tmp_path, 4)
+    write_image(files[0], 512, 512)
+    with qtbot.waitSignal(window.worker.progress, timeout=60_000):
+        window.open_paths([files[0].parent])
+    window.cancel()
+    qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
+    entry = window.entries[str(files[-1])]
+    assert entry.cancelled and entry.evidence is None and not entry.released
+    analysed: list[str | None] = []  # the files analysed from now on
+    window.worker.progress.connect(lambda job, *_: analysed.append(window._job_paths.get(job)))
+    _show(qtbot, window, files[-1])
+    qtbot.waitUntil(lambda: window.layers is not None, timeout=60_000)
+    assert np.array_equal(window.layers.image.pixels, np.asarray(Image.open(files[-1])))
+    assert window.verdict_panel.text() == CANCELLED_WORDS
+    assert "cancelled" in window.evidence_list.badge_text(str(files[-1]))
+    sha = hashlib.sha256(files[-1].read_bytes()).hexdigest()
+    assert window.metadata_panel.value("SHA-256") == sha
+    qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
+    assert analysed == [] and not entry.running  # shown, not analysed: Ctrl+R does that
+    assert window.current_analysis() is None
