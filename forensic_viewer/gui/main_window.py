@@ -1099,8 +1099,9 @@ class MainWindow(QMainWindow):
             self._describe_view()
 
     def _describe_view(self) -> None:
-        """The evidence view's description for screen readers: the file, its size and its
-        verdict in the badge's words (the picture and the mask colours say it to the eye)."""
+        """The evidence view's description for screen readers: the file, its size, the file
+        above it with the same bytes, and its verdict in the badge's words (the picture and
+        the mask colours say it to the eye; the copy, its row in the evidence list)."""
         path = self.current
         if path is None:
             self.canvas.setAccessibleDescription("no evidence open")
@@ -1108,6 +1109,8 @@ class MainWindow(QMainWindow):
         entry = self.entries.get(path)
         evidence = None if entry is None else entry.evidence
         size = "" if evidence is None else f", {evidence.width} × {evidence.height} pixels"
+        copy = self.evidence_list.copy_note(path)
+        size += f", {copy}" if copy else ""
         badge = self.evidence_list.badge_text(path)
         self.canvas.setAccessibleDescription(plain(f"{Path(path).name}{size}: {badge}"))
 

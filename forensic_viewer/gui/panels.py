@@ -457,20 +457,26 @@ class EvidenceList(QListWidget):
                 self.copy_of.pop(p, None)
             self._paint(p)
 
+    def copy_note(self, path: str) -> str:
+        """``"same bytes as NAME"`` when ``path``'s bytes are those of a file above it (its
+        row says it; the evidence view's screen-reader description too), else ``""``."""
+        original = self.copy_of.get(path)
+        return "" if original is None else f"same bytes as {Path(original).name}"
+
     def _paint(self, path: str) -> None:
         """``path``'s row: its name (and the file it is a copy of), its badge; its tooltip the
-        path, the badge's detail and the copy's original."""
+        path, the badge's detail and the copy's original, which a screen reader reads as the
+        row's description (it reads no item's tooltip)."""
         item = self.entry(path)
-        name = Path(path).name
-        original = self.copy_of.get(path)
-        if original is not None:
-            name += f" — same bytes as {Path(original).name}"
+        note = self.copy_note(path)
+        name = f"{Path(path).name} — {note}" if note else Path(path).name
         badge, detail = self._badges.get(path, ("", ""))
         item.setText(f"{name}\n    {badge}" if path in self._badges else name)
         tip = [plain(path), *([plain(detail)] if detail else [])]
-        if original is not None:
-            tip.append(f"same bytes (SHA-256) as {plain(original)}")
+        if note:
+            tip.append(f"same bytes (SHA-256) as {plain(self.copy_of[path])}")
         item.setToolTip("\n".join(tip))
+        item.setData(Qt.ItemDataRole.AccessibleDescriptionRole, item.toolTip())
 
     def path_of(self, item: QListWidgetItem | None) -> str | None:
         return None if item is None else item.data(Qt.ItemDataRole.UserRole)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import QMimeData, QPoint, QPointF, QRectF, QSettings, Qt, QUrl
-from PySide6.QtGui import QDropEvent, QImage
+from PySide6.QtGui import QAccessible, QDropEvent, QImage
 from PySide6.QtWidgets import QPushButton, QWidget
 
 from engine.ensemble import ENSEMBLE_SUFFIX
@@ -315,6 +315,14 @@ def test_a_file_with_the_same_bytes_as_another_says_so_in_the_evidence_list(
     assert window.evidence_list.badge_text(str(copy.resolve())) == (
         window.evidence_list.badge_text(str(original.resolve()))
     )  # its verdict still said under it
+    # and to a screen reader: the evidence view's description (its name, size and verdict
+    # said it, not the copy) and the row's (the file it copies, as its tooltip names it)
+    window.show_entry(str(copy.resolve()))
+    assert "c.png, 32 × 32 pixels, same bytes as a.png: " in window.canvas.accessibleDescription()
+    window.show_entry(str(other.resolve()))
+    assert "same bytes" not in window.canvas.accessibleDescription()
+    row = QAccessible.queryAccessibleInterface(window.evidence_list).child(2)
+    assert row.text(QAccessible.Text.Description) == rows[2].toolTip()
 
 
 def test_the_copy_note_follows_the_bytes_and_the_rows_order(qapp) -> None:
