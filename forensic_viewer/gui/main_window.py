@@ -52,6 +52,7 @@ from forensic_viewer.gui.canvas import Canvas
 from forensic_viewer.gui.case_log import CaseRecorder
 from forensic_viewer.gui.compare import CompareView
 from forensic_viewer.gui.escape import EditorsKeepEscape
+from forensic_viewer.gui.file_menu import RecentMenu, nothing_to_open, pick_evidence_folder
 from forensic_viewer.gui.focus_order import move_focus
 from forensic_viewer.gui.groundtruth_panel import (
     GroundTruthPanel,
@@ -99,7 +100,6 @@ from forensic_viewer.wording import partial_words, plain
 if TYPE_CHECKING:
     from engine.types import PartialMap
 
-MAX_RECENT = 10
 BADGE_QUEUED = Badge("… analysis queued", BADGE_LOADING.color)
 PROGRESS_STEPS = 1000
 # ms closing waits for a cancelled batch scan to stop before it lets the window stay until then
@@ -183,14 +183,6 @@ def with_others(words: str, others: int, what: str) -> str:
         return words
     counted = f"{others} other file{'s' if others != 1 else ''} {what} (see the evidence list)"
     return f"{words} — and {counted}" if words else counted
-
-
-def recent_text(number: int, path: str) -> str:
-    """File ▸ Open Recent's entry ``number`` (from 1): its number, the first nine's digit its
-    letter (Alt+F, R, 1 opens the last file), as editors number them, then the path, whose
-    own "&" shows as itself instead of making a letter."""
-    digits = str(number)
-    return f"{digits[:-1]}&{digits[-1]} {plain(path).replace('&', '&&')}"
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[str]:
@@ -381,8 +373,10 @@ class MainWindow(QMainWindow):
     def _build_actions(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         file_menu.addAction(self._action("&Open…", self.open_dialog, QKeySequence.StandardKey.Open))
+        file_menu.addAction(self._action("Open &Folder…", self.open_folder_dialog, "Ctrl+Shift+F"))
         self.recent_menu = QMenu("Open &Recent", self)
         file_menu.addMenu(self.recent_menu)
+        self.recent = RecentMenu(self.recent_menu, self.settings, self._open_one, self.show_error)
         file_menu.addAction(self._action("Load &ground-truth mask…", self.load_truth_dialog))
         file_menu.addSeparator()
         file_menu.addAction(self._action("&Scan a folder…", self.open_batch, "Ctrl+Shift+O"))
@@ -445,7 +439,6 @@ class MainWindow(QMainWindow):
             toggle = dock.toggleViewAction()  # its text is the dock's title, with no letter
             toggle.setText(DOCK_MENU_TEXT.get(dock.objectName(), dock.windowTitle()))
             view_menu.addAction(toggle)
-        self._rebuild_recent_menu()
 
     # --- opening ---
 
@@ -457,6 +450,15 @@ class MainWindow(QMainWindow):
         if paths:
             self.open_paths(paths)
 
+    def open_folder_dialog(self) -> None:
+        """File ▸ Open Folder…: the folder chosen opened as one dropped on the window is."""
+        folder = pick_evidence_folder(self)
+        if folder:
+            self.open_paths([folder])
+
+    def _open_one(self, path: str) -> None:
+        self.open_paths([path])
+
     def open_paths(self, paths: Iterable[str | Path]) -> None:
         """Open files (folders: the images inside), analyse each, show the first.
 
@@ -464,22 +466,22 @@ class MainWindow(QMainWindow):
         reopens the folder), a file given on its own once it decodes. A folder's files went
         there one by one as they decoded, so opening a folder replaced the ten entries with
         its last ten files and the folder itself was never among them."""
-        files: list[str] = []
+        paths, files = list(paths), []
         for given in paths:
             found = expand_paths([given])
             if Path(given).is_dir():
                 if found:
-                    self._remember(str(real_path(Path(given))))
+                    self.recent.remember(str(real_path(Path(given))), folder=True)
             else:
                 for path in found:
                     entry = self.entries.get(path)
                     if entry is not None and entry.shown()[0] is not None:
-                        self._remember(path)  # decoded already (from a folder opened before)
+                        self.recent.remember(path)  # decoded already (from a folder opened before)
                     else:
                         self._recent_when_decoded.add(path)
             files += found
         if not files:
-            self.statusBar().showMessage("no image files to open")
+            self.statusBar().showMessage(nothing_to_open(paths))
             return
         for path in files:
             self.analyse(path)
@@ -529,30 +531,8 @@ class MainWindow(QMainWindow):
         self.truth_panel.show_for(self.current, evidence, analysis, self.layers)
 
     def recent_files(self) -> list[str]:
-        value = self.settings.value("recent_files", [])
-        if isinstance(value, str):
-            value = [value]
-        return [str(v) for v in value or []]
-
-    def _remember(self, path: str) -> None:
-        recent = [path] + [p for p in self.recent_files() if p != path]
-        self.settings.setValue("recent_files", recent[:MAX_RECENT])
-        self._rebuild_recent_menu()
-
-    def _rebuild_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        recent = self.recent_files()
-        for number, path in enumerate(recent, start=1):
-            action = self.recent_menu.addAction(recent_text(number, path))
-            action.triggered.connect(lambda _=False, p=path: self.open_paths([p]))
-        if recent:
-            self.recent_menu.addSeparator()
-            self.recent_menu.addAction("&Clear the list", self._clear_recent)
-        self.recent_menu.setEnabled(bool(recent))
-
-    def _clear_recent(self) -> None:
-        self.settings.setValue("recent_files", [])
-        self._rebuild_recent_menu()
+        """File ▸ Open Recent's entries, most recent first (a folder's ends with a separator)."""
+        return self.recent.entries()
 
     # --- models ---
 
@@ -646,7 +626,7 @@ class MainWindow(QMainWindow):
         self.retention.forget(path)  # a scan's result is kept whole: it is not analysed again
         self.evidence_list.set_badge(self.evidence_list.entry(path), verdict_badge(analysis))
         self.evidence_list.set_sha256(path, analysis.evidence.sha256)
-        self._remember(path)
+        self.recent.remember(path)
         self.show_entry(path)
         self._update_busy()
 
@@ -791,7 +771,7 @@ class MainWindow(QMainWindow):
         self.evidence_list.set_sha256(entry.path, evidence.sha256)  # a copy of another row?
         if entry.path in self._recent_when_decoded:
             self._recent_when_decoded.discard(entry.path)
-            self._remember(entry.path)
+            self.recent.remember(entry.path)
         if entry.running and job not in self._job_started:  # decoded ahead, analysis waits
             self.evidence_list.set_badge(self.evidence_list.entry(entry.path), BADGE_QUEUED)
         if entry.path == self.current:

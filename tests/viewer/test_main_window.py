@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -278,19 +279,20 @@ def test_a_folder_opened_is_one_recent_entry_that_reopens_the_folder(
     single = write_image(tmp_path / "single.png", 32, 32)
     window.open_paths([folder])
     qtbot.waitUntil(lambda: not any(e.running for e in window.entries.values()), timeout=60_000)
-    assert window.recent_files() == [str(folder.resolve())]
+    kept = f"{folder.resolve()}{os.sep}"  # a folder's entry ends with a separator
+    assert window.recent_files() == [kept]
     open_and_wait(qtbot, window, single)  # a file on its own is its own entry, first
-    assert window.recent_files() == [str(single.resolve()), str(folder.resolve())]
+    assert window.recent_files() == [str(single.resolve()), kept]
     assert [a.text() for a in window.recent_menu.actions()][:2] == [
         f"&1 {single.resolve()}",
-        f"&2 {folder.resolve()}",
+        f"&2 {kept}",
     ]
     window.settings.sync()
     later = _window(qtbot, tmp_path, [str(tiny_checkpoint)])  # the next session, same settings
     later.recent_menu.actions()[1].trigger()  # reopening the entry opens the folder
     assert list(later.entries) == [str(f.resolve()) for f in files]
     qtbot.waitUntil(lambda: not any(e.running for e in later.entries.values()), timeout=60_000)
-    assert later.recent_files() == [str(folder.resolve()), str(single.resolve())]
+    assert later.recent_files() == [kept, str(single.resolve())]
 
 
 def test_a_file_with_the_same_bytes_as_another_says_so_in_the_evidence_list(

@@ -1,0 +1,150 @@
+"""The File menu's ways to open evidence besides Open…: Open Folder… (the folder picker) and
+Open Recent (the last files and folders opened, kept in the user's settings).
+
+A folder is opened as a folder dropped on the window is (the main window's ``open_paths``:
+the images directly inside it, not its subfolders', which File ▸ Scan a folder… reads). In
+Open Recent a folder is kept and shown with a trailing path separator and the style's folder
+icon, a file with its file icon: both looked alike. An entry whose file or folder is no longer
+there is said in one line and taken out of the list instead of being opened.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QFileDialog, QMenu, QStyle, QWidget
+
+from forensic_viewer.wording import plain
+
+MAX_RECENT = 10
+SETTINGS_KEY = "recent_files"  # the paths, most recent first; a folder's ends with a separator
+_SEPARATORS = tuple({os.sep, os.altsep or os.sep})
+
+
+def pick_evidence_folder(parent: QWidget) -> str | None:
+    """File ▸ Open Folder…: a folder chosen in the picker (None when it was closed). The
+    picker is read-only: nothing in it renames, moves or deletes a file of the evidence."""
+    options = QFileDialog.Option.ShowDirsOnly | QFileDialog.Option.ReadOnly
+    path = QFileDialog.getExistingDirectory(parent, "Open a folder of evidence", "", options)
+    return path or None
+
+
+def nothing_to_open(given: Iterable[str | Path]) -> str:
+    """The status bar's line when the paths ``given`` hold no image to open: a folder's
+    subfolders are not opened (said, with where they are read), as the folder is named."""
+    folders = [Path(p) for p in given if Path(p).is_dir()]
+    if len(folders) != 1:
+        return "no image files to open (a folder's subfolders are not opened)"
+    return (
+        f"{plain(folders[0])}: no image files directly inside (its subfolders are not opened; "
+        "File ▸ Scan a folder… reads them)"
+    )
+
+
+def folder_entry(path: str) -> str:
+    """``path`` as Open Recent keeps a folder: with one trailing separator."""
+    return path if path.endswith(_SEPARATORS) else path + os.sep
+
+
+def is_folder_entry(entry: str) -> bool:
+    return entry.endswith(_SEPARATORS)
+
+
+def entry_path(entry: str) -> str:
+    """The path an Open Recent entry opens (a folder's without its trailing separator)."""
+    return entry.rstrip("".join(_SEPARATORS)) or entry  # the root keeps its one
+
+
+def recent_text(number: int, entry: str) -> str:
+    """File ▸ Open Recent's entry ``number`` (from 1): its number, the first nine's digit its
+    letter (Alt+F, R, 1 opens the last file), as editors number them, then the path (a
+    folder's with its trailing separator), whose own "&" shows as itself instead of making a
+    letter."""
+    digits = str(number)
+    return f"{digits[:-1]}&{digits[-1]} {plain(entry).replace('&', '&&')}"
+
+
+def _gone(path: str) -> bool:
+    """Whether ``path`` is no longer there (a folder it was in gone too); False when it could
+    not be told (permission denied, an I/O error): opening it then says why."""
+    try:
+        os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except (OSError, ValueError):
+        return False
+    return False
+
+
+class RecentMenu:
+    """File ▸ Open Recent: ``menu`` filled from ``settings``; an entry chosen goes to
+    ``open_path`` (a folder's path without its separator), or to ``say`` as one line when
+    its file or folder is gone."""
+
+    def __init__(
+        self,
+        menu: QMenu,
+        settings: QSettings,
+        open_path: Callable[[str], None],
+        say: Callable[[str], None],
+    ) -> None:
+        self.menu = menu
+        self.settings = settings
+        self._open_path = open_path
+        self._say = say
+        self.rebuild()
+
+    def entries(self) -> list[str]:
+        """The entries, most recent first: a file's path, a folder's with a trailing separator."""
+        value = self.settings.value(SETTINGS_KEY, [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in value or []]
+
+    def remember(self, path: str, *, folder: bool = False) -> None:
+        """``path`` first in the list; the same path kept before (as a file or a folder, or a
+        folder kept without its separator by an earlier version) goes."""
+        entry = folder_entry(path) if folder else path
+        key = entry_path(entry)
+        kept = [e for e in self.entries() if entry_path(e) != key]
+        self._store([entry, *kept])
+
+    def forget(self, entry: str) -> None:
+        self._store([e for e in self.entries() if e != entry])
+
+    def clear(self) -> None:
+        self._store([])
+
+    def _store(self, entries: list[str]) -> None:
+        self.settings.setValue(SETTINGS_KEY, entries[:MAX_RECENT])
+        self.rebuild()
+
+    def rebuild(self) -> None:
+        self.menu.clear()
+        entries = self.entries()
+        style = self.menu.style()
+        folder_icon = style.standardIcon(QStyle.StandardPixmap.SP_DirIcon)
+        file_icon = style.standardIcon(QStyle.StandardPixmap.SP_FileIcon)
+        for number, entry in enumerate(entries, start=1):
+            icon = folder_icon if is_folder_entry(entry) else file_icon
+            action = self.menu.addAction(icon, recent_text(number, entry))
+            action.triggered.connect(lambda _=False, e=entry: self.open(e))
+        if entries:
+            self.menu.addSeparator()
+            self.menu.addAction("&Clear the list", self.clear)
+        self.menu.setEnabled(bool(entries))
+
+    def open(self, entry: str) -> None:
+        """Open ``entry``, or say in one line that it is gone and take it out of the list (a
+        missing file had become an evidence row that could not be read, a missing folder one
+        named like the folder, and both stayed in the list)."""
+        path = entry_path(entry)
+        if not _gone(path):
+            self._open_path(path)
+            return
+        what = "folder" if is_folder_entry(entry) else "file"
+        self.forget(entry)
+        self._say(f"{plain(entry)}: no such {what}; taken out of File ▸ Open Recent")

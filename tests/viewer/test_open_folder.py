@@ -1,0 +1,163 @@
+"""File ▸ Open Folder… and the folders of File ▸ Open Recent (pytest-qt, offscreen).
+
+Folders opened only by drag-and-drop, the command line and Open Recent; Open Recent showed a
+folder as it shows a file, and an entry whose folder was gone opened as an unreadable file
+named like the folder, kept in the list.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
+from PySide6.QtGui import QDropEvent, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QStyle
+
+from forensic_viewer.gui.main_window import MainWindow
+from tests.viewer.conftest import write_image
+
+pytestmark = pytest.mark.gui
+
+
+def _window(qtbot, settings_file: Path) -> MainWindow:
+    """A window without models (opening and listing files is what is tested)."""
+    settings = QSettings(str(settings_file), QSettings.Format.IniFormat)
+    window = MainWindow(models=[], device="cpu", settings=settings)
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window._models_known, timeout=60_000)  # its status line said
+    return window
+
+
+def _idle(window: MainWindow) -> bool:
+    return not any(e.running for e in window.entries.values())
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    """Two images directly inside, one in a subfolder."""
+    folder = tmp_path / "case 7"
+    (folder / "sub").mkdir(parents=True)
+    for name in ("b.png", "a.png"):
+        write_image(folder / name, 32, 32)
+    write_image(folder / "sub" / "c.png", 32, 32)
+    return folder.resolve()
+
+
+@pytest.fixture
+def picker(monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], list[tuple]]:
+    """The folder picker replaced: it answers the folders queued ("": closed) and records
+    each call's arguments."""
+    answers: list[str] = []
+    asked: list[tuple] = []
+
+    def answer(*args: object) -> str:
+        asked.append(args)
+        return answers.pop(0)
+
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", answer)
+    return answers, asked
+
+
+def _file_action(window: MainWindow, text: str):
+    (action,) = [a for a in window.menuBar().actions()[0].menu().actions() if a.text() == text]
+    return action
+
+
+def test_open_folder_opens_the_folder_as_a_drop_does(
+    qtbot, tmp_path: Path, folder: Path, picker
+) -> None:
+    answers, asked = picker
+    window = _window(qtbot, tmp_path / "picked.ini")
+    action = _file_action(window, "Open &Folder…")
+    assert action.shortcut() == QKeySequence("Ctrl+Shift+F")
+    answers.append("")  # closed: nothing opens
+    action.trigger()
+    assert window.entries == {} and window.recent_files() == []
+    answers.append(str(folder))
+    action.trigger()
+    (_parent, _title, _start, options) = asked[-1]
+    assert options & QFileDialog.Option.ReadOnly  # nothing renamed or deleted from it
+    assert options & QFileDialog.Option.ShowDirsOnly
+    qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
+    dropped = _window(qtbot, tmp_path / "dropped.ini")
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(folder))])
+    drop = QDropEvent(
+        QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )  # fmt: skip
+    dropped.dropEvent(drop)
+    qtbot.waitUntil(lambda: _idle(dropped), timeout=60_000)
+    # its images, not its subfolder's, in the order a drop takes them
+    assert list(window.entries) == [str(folder / "a.png"), str(folder / "b.png")]
+    assert list(window.entries) == list(dropped.entries)
+    assert window.current == dropped.current == str(folder / "a.png")
+    assert window.recent_files() == dropped.recent_files() == [f"{folder}{os.sep}"]
+
+
+def test_a_folder_with_images_only_in_subfolders_says_so(
+    qtbot, tmp_path: Path, folder: Path, picker
+) -> None:
+    answers, _ = picker
+    window = _window(qtbot, tmp_path / "settings.ini")
+    answers.append(str(folder.parent))  # tmp_path: only "case 7" inside
+    _file_action(window, "Open &Folder…").trigger()
+    assert window.entries == {} and window.recent_files() == []
+    said = window.statusBar().currentMessage()
+    assert said == (
+        f"{folder.parent}: no image files directly inside (its subfolders are not opened; "
+        "File ▸ Scan a folder… reads them)"
+    )
+
+
+def test_open_recent_tells_folders_from_files(qtbot, tmp_path: Path, folder: Path) -> None:
+    window = _window(qtbot, tmp_path / "settings.ini")
+    single = write_image(tmp_path / "single.png", 32, 32).resolve()
+    window.settings.setValue("recent_files", [str(folder)])  # kept by an earlier version
+    window.open_paths([single])
+    qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
+    window.open_paths([folder])  # the earlier entry of it goes
+    qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
+    assert window.recent_files() == [f"{folder}{os.sep}", str(single)]
+    first, second = [a for a in window.recent_menu.actions() if not a.isSeparator()][:2]
+    assert first.text() == f"&1 {folder}{os.sep}" and second.text() == f"&2 {single}"
+    style = window.recent_menu.style()
+    folder_icon = style.standardIcon(QStyle.StandardPixmap.SP_DirIcon).pixmap(16).toImage()
+    file_icon = style.standardIcon(QStyle.StandardPixmap.SP_FileIcon).pixmap(16).toImage()
+    assert folder_icon != file_icon
+    assert first.icon().pixmap(16).toImage() == folder_icon
+    assert second.icon().pixmap(16).toImage() == file_icon
+    window.settings.sync()
+    later = _window(qtbot, tmp_path / "settings.ini")  # the next session: reopened as a folder
+    later.recent_menu.actions()[0].trigger()
+    assert list(later.entries) == [str(folder / "a.png"), str(folder / "b.png")]
+    qtbot.waitUntil(lambda: _idle(later), timeout=60_000)
+
+
+def test_a_recent_folder_or_file_that_is_gone_is_said_and_taken_out(
+    qtbot, tmp_path: Path, folder: Path
+) -> None:
+    """A gone folder was opened as a file named like it ("case 7: no such file", a row in the
+    evidence list), and stayed in the list; so did a gone file."""
+    window = _window(qtbot, tmp_path / "settings.ini")
+    single = write_image(tmp_path / "single.png", 32, 32).resolve()
+    window.open_paths([single])
+    qtbot.waitUntil(lambda: _idle(window), timeout=60_000)  # listed once decoded
+    window.open_paths([folder])
+    qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
+    entries = dict.fromkeys(window.entries)
+    gone = folder.with_name("case 7 (moved)")
+    folder.rename(gone)
+    window.recent_menu.actions()[0].trigger()
+    said = f"{folder}{os.sep}: no such folder; taken out of File ▸ Open Recent"
+    assert window.statusBar().currentMessage() == said
+    assert window.recent_files() == [str(single)]
+    assert window.recent_menu.actions()[0].text() == f"&1 {single}"
+    single.unlink()
+    window.recent_menu.actions()[0].trigger()
+    said = f"{single}: no such file; taken out of File ▸ Open Recent"
+    assert window.statusBar().currentMessage() == said
+    assert window.recent_files() == [] and not window.recent_menu.isEnabled()
+    assert dict.fromkeys(window.entries) == entries  # no row for either
