@@ -22,12 +22,14 @@ from forensic_viewer.wording import plain
 MAX_RECENT = 10
 SETTINGS_KEY = "recent_files"  # the paths, most recent first; a folder's ends with a separator
 _SEPARATORS = tuple({os.sep, os.altsep or os.sep})
+# the pickers of evidence: Qt's own picker renames and deletes files from its context menu
+READ_ONLY = QFileDialog.Option.ReadOnly
 
 
 def pick_evidence_folder(parent: QWidget) -> str | None:
     """File ▸ Open Folder…: a folder chosen in the picker (None when it was closed). The
     picker is read-only: nothing in it renames, moves or deletes a file of the evidence."""
-    options = QFileDialog.Option.ShowDirsOnly | QFileDialog.Option.ReadOnly
+    options = QFileDialog.Option.ShowDirsOnly | READ_ONLY
     path = QFileDialog.getExistingDirectory(parent, "Open a folder of evidence", "", options)
     return path or None
 

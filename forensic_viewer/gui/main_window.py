@@ -52,7 +52,12 @@ from forensic_viewer.gui.canvas import Canvas
 from forensic_viewer.gui.case_log import CaseRecorder
 from forensic_viewer.gui.compare import CompareView
 from forensic_viewer.gui.escape import EditorsKeepEscape
-from forensic_viewer.gui.file_menu import RecentMenu, nothing_to_open, pick_evidence_folder
+from forensic_viewer.gui.file_menu import (
+    READ_ONLY,
+    RecentMenu,
+    nothing_to_open,
+    pick_evidence_folder,
+)
 from forensic_viewer.gui.focus_order import move_focus
 from forensic_viewer.gui.groundtruth_panel import (
     GroundTruthPanel,
@@ -445,7 +450,7 @@ class MainWindow(QMainWindow):
     def open_dialog(self) -> None:
         patterns = " ".join(f"*{s}" for s in IMAGE_SUFFIXES)
         paths, _ = QFileDialog.getOpenFileNames(
-            self, "Open evidence", "", f"Images ({patterns});;All files (*)"
+            self, "Open evidence", "", f"Images ({patterns});;All files (*)", options=READ_ONLY
         )
         if paths:
             self.open_paths(paths)
@@ -504,7 +509,7 @@ class MainWindow(QMainWindow):
     def load_truth_dialog(self) -> None:
         paths = " ".join(f"*{s}" for s in IMAGE_SUFFIXES)
         path, _ = QFileDialog.getOpenFileName(
-            self, "Load ground-truth mask", "", f"Masks ({paths});;All files (*)"
+            self, "Load ground-truth mask", "", f"Masks ({paths});;All files (*)", options=READ_ONLY
         )
         if path:
             self.load_truth(path)

@@ -161,3 +161,25 @@ def test_a_recent_folder_or_file_that_is_gone_is_said_and_taken_out(
     assert window.statusBar().currentMessage() == said
     assert window.recent_files() == [] and not window.recent_menu.isEnabled()
     assert dict.fromkeys(window.entries) == entries  # no row for either
+
+
+def test_the_file_pickers_of_evidence_are_read_only(
+    qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """File ▸ Open… and Load ground-truth mask… opened Qt's picker as it comes: its context
+    menu renames and deletes files, the evidence's included."""
+    asked: list[object] = []
+
+    def answer(*args: object, **kwargs: object) -> tuple[object, str]:
+        asked.append(kwargs.get("options", args[4] if len(args) > 4 else None))
+        return ([] if name == "getOpenFileNames" else ""), ""
+
+    window = _window(qtbot, tmp_path / "settings.ini")
+    for name, text in (
+        ("getOpenFileNames", "&Open…"),
+        ("getOpenFileName", "Load &ground-truth mask…"),
+    ):
+        monkeypatch.setattr(QFileDialog, name, answer)
+        _file_action(window, text).trigger()
+    assert len(asked) == 2
+    assert all(o is not None and o & QFileDialog.Option.ReadOnly for o in asked)
