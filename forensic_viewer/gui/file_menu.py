@@ -38,8 +38,10 @@ def nothing_to_open(given: Iterable[str | Path]) -> str:
     """The status bar's line when the paths ``given`` hold no image to open: a folder's
     subfolders are not opened (said, with where they are read), as the folder is named."""
     folders = [Path(p) for p in given if Path(p).is_dir()]
-    if len(folders) != 1:
-        return "no image files to open (a folder's subfolders are not opened)"
+    if not folders:
+        return "no image files to open"
+    if len(folders) > 1:
+        return "no image files directly inside these folders (their subfolders are not opened)"
     return (
         f"{plain(folders[0])}: no image files directly inside (its subfolders are not opened; "
         "File ▸ Scan a folder… reads them)"

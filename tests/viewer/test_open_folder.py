@@ -110,6 +110,12 @@ def test_a_folder_with_images_only_in_subfolders_says_so(
         f"{folder.parent}: no image files directly inside (its subfolders are not opened; "
         "File ▸ Scan a folder… reads them)"
     )
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    window.open_paths([folder.parent, empty])  # dropped together
+    assert window.statusBar().currentMessage() == (
+        "no image files directly inside these folders (their subfolders are not opened)"
+    )
 
 
 def test_open_recent_tells_folders_from_files(qtbot, tmp_path: Path, folder: Path) -> None:
