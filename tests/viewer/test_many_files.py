@@ -5,6 +5,7 @@ again as it was (gui/retention.py)."""
 from __future__ import annotations
 
 import hashlib
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -198,12 +199,30 @@ def test_the_file_the_analyst_selects_is_analysed_before_the_others_queued(
     """Files were analysed strictly in the order opened: the analyst who selected the last
     of a folder waited for every file before it (a few hundred: an hour with real models)."""
     monkeypatch.setattr(workers, "DECODE_AHEAD_PIXELS", 1)  # later files wait undecoded
+    # The first file's analysis waits at its first progress until the last file is selected:
+    # timed by the image's size alone, it had sometimes finished (and the next begun) first.
+    selected, begun = threading.Event(), threading.Event()
+    real = workers.throttled_partial
+
+    def held(send):
+        inner = real(send)
+
+        def on_progress(p) -> None:
+            inner(p)
+            begun.set()
+            selected.wait(timeout=60)
+
+        return on_progress
+
+    monkeypatch.setattr(workers, "throttled_partial", held)
     files = _folder(tmp_path, 6)
-    write_image(files[0], 400, 400)  # long enough to select another file while it runs
     order: list[str] = []
     window.worker.succeeded.connect(lambda _job, a: order.append(Path(a.evidence.path).name))
     window.open_paths([files[0].parent])
-    _show(qtbot, window, files[-1])
+    qtbot.waitUntil(begun.is_set, timeout=60_000)
+    window.evidence_list.setCurrentItem(window.evidence_list.entry(str(files[-1])))
+    selected.set()
+    qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
     assert order.index(files[-1].name) <= 1  # at most the file already running before it
     rest = [name for name in order if name != files[-1].name]
     assert rest == sorted(rest) and len(order) == 6  # the others in the order opened
