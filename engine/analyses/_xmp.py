@@ -37,7 +37,7 @@ def xml_unescaped(text: str) -> str:
     ``<img>``, ``&#233;`` reads ``é``, ``&amp;lt;`` reads ``&lt;``. Any other ``&name;`` (no
     entity is defined, none is fetched) and a reference to no character (0, a surrogate,
     past U+10FFFF) stay as written; control characters it yields are escaped by
-    :func:`engine.analyses.metadata.clean` as any value's."""
+    :func:`engine.analyses._text.clean` as any value's."""
 
     def decoded(m: re.Match[str]) -> str:
         name, dec, hexa = m.groups()

@@ -44,7 +44,7 @@ several; None without a usable thumbnail.
 
 Hostile metadata: every value is untrusted text. It is decoded leniently, control and format
 characters (including bidirectional overrides) are written as ``\\uXXXX`` escapes, values are
-capped at ``VALUE_CAP`` characters and XMP at ``XMP_CAP`` bytes. Nothing is parsed as XML or
+capped at ``VALUE_CAP`` characters (``_text``) and XMP at ``XMP_CAP`` bytes. Nothing is parsed as XML or
 otherwise interpreted: fields are found by pattern, in the capped text, and a value's XML
 references (``&lt;``, ``&#233;``) are decoded once (:func:`engine.analyses._xmp.xml_unescaped`), no entity ever
 defined or fetched.
@@ -53,8 +53,6 @@ defined or fetched.
 from __future__ import annotations
 
 import io
-import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import timezone
 
@@ -73,6 +71,7 @@ from engine.analyses._dates import (
     xmp_date_findings,
 )
 from engine.analyses._imaging import compare_thumbnail, open_stored, orient_rgb
+from engine.analyses._text import clean, editor_in
 from engine.analyses._xmp import xmp_fields, xmp_text
 from engine.analyses.base import (
     Context,
@@ -94,7 +93,6 @@ from engine.heif import (
 )
 from engine.types import Evidence
 
-VALUE_CAP = 200  # characters kept of one metadata value
 MAX_HISTORY = 20  # XMP history entries listed
 THUMB_MAX_BYTES = 1 << 20  # an EXIF thumbnail larger than this is not decoded
 THUMB_MAX_SIDE = 1024
@@ -103,79 +101,6 @@ HEIF_AUX = 8  # auxiliary items of a HEIF file listed
 # a depth map whose aspect differs from the image's by more (log ratio) is of another framing;
 # phones write one of the same aspect at a fraction of the size (768 x 576 for 4032 x 3024)
 DEPTH_ASPECT_TOLERANCE = 0.02
-
-# Substrings (lower case) of editing programs' names, as they write them in Software or
-# CreatorTool. Raw converters and editors alike: either way the file is not the camera's.
-EDITORS = (
-    "photoshop",
-    "lightroom",
-    "adobe",
-    "gimp",
-    "paint.net",
-    "paintshop",
-    "paint shop",
-    "pixelmator",
-    "affinity",
-    "snapseed",
-    "picasa",
-    "acdsee",
-    "corel",
-    "photoscape",
-    "fotor",
-    "picsart",
-    "facetune",
-    "luminar",
-    "capture one",
-    "darktable",
-    "rawtherapee",
-    "digikam",
-    "irfanview",
-    "xnview",
-    "photo editor",
-    "photopea",
-    "canva",
-    "krita",
-    "imagemagick",
-    "graphicsmagick",
-    "gd-jpeg",
-    "lead technologies",
-)
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-
-
-def clean(value: object, cap: int = VALUE_CAP, strip: bool = True) -> str:
-    """Untrusted metadata as safe display text: escaped, one line, capped at ``cap`` chars;
-    leading and trailing blanks dropped unless ``strip`` is False."""
-    if isinstance(value, bytes):
-        text = value[: cap * 4].decode("utf-8", errors="replace")
-    elif isinstance(value, tuple | list):
-        text = ", ".join(str(v) for v in value[:16])
-    else:
-        text = str(value)
-        try:  # Pillow reads EXIF ASCII as Latin-1; most writers put UTF-8 there
-            text = text.encode("latin-1").decode("utf-8")
-        except (UnicodeEncodeError, UnicodeDecodeError):
-            pass
-    n = len(text)
-    out = []
-    for ch in text[: cap * 2]:
-        cat = unicodedata.category(ch)
-        if ch in "\t\n\r":
-            out.append(" ")
-        elif cat[0] == "C" or cat in ("Zl", "Zp"):
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    safe = "".join(out).strip() if strip else "".join(out)
-    if len(safe) > cap or n > cap * 2:
-        safe = safe[:cap] + f"… [{n} characters, cut]"
-    return safe
-
-
-def editor_in(text: str) -> str | None:
-    low = text.lower()
-    return next((e for e in EDITORS if e in low), None)
 
 
 @dataclass(frozen=True)

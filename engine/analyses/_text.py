@@ -1,0 +1,80 @@
+"""Untrusted metadata as display text, for the metadata analysis and its helpers (``_xmpfields``):
+values escaped and capped (:func:`clean`), and the editing programs a value may name
+(:func:`editor_in`)."""
+
+from __future__ import annotations
+
+import unicodedata
+
+VALUE_CAP = 200  # characters kept of one metadata value
+
+# Substrings (lower case) of editing programs' names, as they write them in Software or
+# CreatorTool. Raw converters and editors alike: either way the file is not the camera's.
+EDITORS = (
+    "photoshop",
+    "lightroom",
+    "adobe",
+    "gimp",
+    "paint.net",
+    "paintshop",
+    "paint shop",
+    "pixelmator",
+    "affinity",
+    "snapseed",
+    "picasa",
+    "acdsee",
+    "corel",
+    "photoscape",
+    "fotor",
+    "picsart",
+    "facetune",
+    "luminar",
+    "capture one",
+    "darktable",
+    "rawtherapee",
+    "digikam",
+    "irfanview",
+    "xnview",
+    "photo editor",
+    "photopea",
+    "canva",
+    "krita",
+    "imagemagick",
+    "graphicsmagick",
+    "gd-jpeg",
+    "lead technologies",
+)
+
+
+def clean(value: object, cap: int = VALUE_CAP, strip: bool = True) -> str:
+    """Untrusted metadata as safe display text: escaped, one line, capped at ``cap`` chars;
+    leading and trailing blanks dropped unless ``strip`` is False."""
+    if isinstance(value, bytes):
+        text = value[: cap * 4].decode("utf-8", errors="replace")
+    elif isinstance(value, tuple | list):
+        text = ", ".join(str(v) for v in value[:16])
+    else:
+        text = str(value)
+        try:  # Pillow reads EXIF ASCII as Latin-1; most writers put UTF-8 there
+            text = text.encode("latin-1").decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            pass
+    n = len(text)
+    out = []
+    for ch in text[: cap * 2]:
+        cat = unicodedata.category(ch)
+        if ch in "\t\n\r":
+            out.append(" ")
+        elif cat[0] == "C" or cat in ("Zl", "Zp"):
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    safe = "".join(out).strip() if strip else "".join(out)
+    if len(safe) > cap or n > cap * 2:
+        safe = safe[:cap] + f"… [{n} characters, cut]"
+    return safe
+
+
+def editor_in(text: str) -> str | None:
+    low = text.lower()
+    return next((e for e in EDITORS if e in low), None)
