@@ -1,16 +1,22 @@
 """XMP text for the metadata analysis: the packet as text and a field's values, found by
 pattern (no XML parser: nothing of the packet is interpreted but the references below), with
 XML's references decoded once, so ``&lt;img&gt;`` reads ``<img>`` as every XMP reader shows it,
-and an element's CDATA sections read as the text they hold.
+an element's CDATA sections read as the text they hold, and an array's items (``rdf:Alt``,
+``rdf:Seq``, ``rdf:Bag``) read as its values (:func:`xmp_array`).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import Literal
 
 from PIL import Image
 
 XMP_CAP = 256 * 1024  # bytes of an XMP packet searched
+# values kept of one XMP array (dc:creator, dc:subject...), as the metadata analysis lists 20
+# history steps (MAX_HISTORY); the items after them are counted, not kept
+XMP_ITEMS = 20
 
 
 def xmp_text(img: Image.Image) -> str | None:
@@ -69,8 +75,76 @@ def xmp_fields(xmp: str, name: str) -> list[str]:
     """Values of ``name`` (e.g. ``xmp:CreatorTool``) as attribute or element, in order, their
     references decoded (:func:`xml_unescaped`): the text the packet holds, not its markup. An
     element's CDATA sections (``<![CDATA[Adobe <Photoshop>]]>``) are read as the text they
-    hold, as written (version 9 and earlier dropped an element holding one)."""
+    hold, as written (version 9 and earlier dropped an element holding one). An array's values
+    follow (:func:`xmp_array`): a language alternative's default, a list's first
+    ``XMP_ITEMS`` items (version 10 and earlier dropped them all)."""
     esc = re.escape(name)
     found = [xml_unescaped(v) for v in re.findall(rf'{esc}\s*=\s*"([^"]{{0,2000}})"', xmp)]
     element = rf"<{esc}>((?>(?:[^<]|{_CDATA}){{0,2000}}))</{esc}>"
-    return found + [_element_text(v) for v in re.findall(element, xmp)]
+    found += [_element_text(v) for v in re.findall(element, xmp)]
+    array = xmp_array(xmp, name)
+    if array is not None:
+        found += [array.default] if array.kind == "Alt" else list(array.items)
+    return found
+
+
+@dataclass(frozen=True)
+class XmpArray:
+    """An XMP array property's text items (ISO 16684-1, 8.2.2.4): an ``rdf:Alt`` of language
+    alternatives (dc:title, dc:rights, dc:description), an ordered ``rdf:Seq`` (dc:creator)
+    or an unordered ``rdf:Bag`` (dc:subject, photoshop:DocumentAncestors)."""
+
+    kind: Literal["Alt", "Seq", "Bag"]
+    items: tuple[str, ...]  # the first XMP_ITEMS items' text, references decoded, in order
+    count: int  # the items the array holds
+    languages: tuple[str, ...]  # the first XMP_ITEMS items' xml:lang ("" without one)
+
+    @property
+    def default(self) -> str:
+        """A language alternative's default: its ``x-default`` item, else its first (XMP
+        readers fall back to it)."""
+        return next(
+            (v for v, g in zip(self.items, self.languages, strict=True) if g == "x-default"),
+            self.items[0],
+        )
+
+    @property
+    def other_languages(self) -> tuple[str, ...]:
+        """The languages of an ``rdf:Alt``'s items besides ``x-default`` (those kept)."""
+        return tuple(g or "no language" for g in self.languages if g != "x-default")
+
+
+_ARRAY_OPEN = re.compile(r"\s*<rdf:(Alt|Seq|Bag)\s*>")
+# a text item: <rdf:li> or <rdf:li xml:lang="..."> holding at most 2000 characters of text or
+# CDATA (a value's cap); an item of another form (a structure, as xmpMM:History's) ends the
+# reading: its fields are found by their own names
+_ITEM = re.compile(
+    r"\s*<rdf:li(?:\s+xml:lang\s*=\s*[\"']([^\"'<>]{0,64})[\"'])?\s*>"
+    rf"((?>(?:[^<]|{_CDATA}){{0,2000}}))</rdf:li>"
+)
+
+
+def xmp_array(xmp: str, name: str) -> XmpArray | None:
+    """The first array ``name`` holds as an element (``<dc:creator><rdf:Seq><rdf:li>...``)
+    whose items are text, read by pattern as its values are; None without one. Linear in the
+    packet: each item is matched where the last ended, the search goes on where a reading
+    stopped, and an item longer than a value's 2000 characters ends the array."""
+    opening = re.compile(rf"<{re.escape(name)}\s*>")
+    at = 0
+    while (m := opening.search(xmp, at)) is not None:
+        at = m.end()
+        if (opened := _ARRAY_OPEN.match(xmp, at)) is None:
+            continue
+        at = opened.end()
+        items: list[str] = []
+        languages: list[str] = []
+        count = 0
+        while (item := _ITEM.match(xmp, at)) is not None:
+            at, count = item.end(), count + 1
+            if count <= XMP_ITEMS:
+                items.append(_element_text(item.group(2)))
+                languages.append(item.group(1) or "")
+        if items:
+            kind: Literal["Alt", "Seq", "Bag"] = opened.group(1)  # as the pattern allows
+            return XmpArray(kind, tuple(items), count, tuple(languages))
+    return None
