@@ -250,14 +250,21 @@ def xmp_date_findings(
     - ``photoshop:DateCreated`` and EXIF ``DateTimeOriginal`` (``exif_original``): one date
       written twice, by software that copies one to the other; apart either way is a finding;
     - ``xmp:MetadataDate`` (the metadata's last change: XMP asks for the same as or later than
-      ``ModifyDate``) before ``ModifyDate``.
+      ``ModifyDate``) before ``ModifyDate``;
+    - ``xmp:CreateDate`` before ``photoshop:DateCreated``, unless DateCreated after ModifyDate
+      said so already. XMP defines CreateDate as when the resource was created (for a file,
+      close to when it was first written); the IPTC Photo Metadata standard, DateCreated as
+      when the content of the image was created, as opposed to its digital representation;
+      the Metadata Working Group maps them to EXIF's DateTimeDigitized and DateTimeOriginal.
+      As for EXIF's pair, a file created before the content it holds is an inconsistency;
+      created after it is none (a scan of an old print, a raw file developed days later).
 
     Dates with a time further apart than ``tolerance_s`` count; a day, month or year apart
     always does."""
     rows: list[Finding] = []
     created, modified = dates.get("xmp:CreateDate"), dates.get("xmp:ModifyDate")
     made, meta = dates.get("photoshop:DateCreated"), dates.get("xmp:MetadataDate")
-    modified_early = False
+    modified_early = made_late = False
     if created is not None and modified is not None:
         row, g = order_finding(
             "XMP ModifyDate vs CreateDate",
@@ -277,6 +284,18 @@ def xmp_date_findings(
             tolerance_s,
             f"last change dated {{span}} before the content was made (DateCreated): {_EDITED}",
             None,
+        )
+        made_late = row is not None
+        rows += [row] if row else []
+    if made is not None and created is not None and not made_late:
+        row, _ = order_finding(
+            "XMP CreateDate vs photoshop:DateCreated",
+            created,
+            made,
+            tolerance_s,
+            "file created {span} before the content it holds was made (XMP dates the file "
+            f"the same as or after its content, DateCreated): {_EDITED}",
+            None,  # a scan, or a raw file developed later
         )
         rows += [row] if row else []
     if made is not None and exif_original is not None:
@@ -301,4 +320,38 @@ def xmp_date_findings(
             None,
         )
         rows += [row] if row else []
+    return rows
+
+
+# XMP's copies of EXIF's dates (the XMP specification's exif: and tiff: namespaces) and the
+# EXIF dates they copy
+XMP_COPIES = {
+    "exif:DateTimeOriginal": "DateTimeOriginal",
+    "exif:DateTimeDigitized": "DateTimeDigitized",
+    "tiff:DateTime": "DateTime",
+}
+
+
+def copy_date_findings(
+    xmp_dates: dict[str, Dated], exif_dates: dict[str, Dated], tolerance_s: float
+) -> list[Finding]:
+    """XMP's copies of EXIF's dates (``XMP_COPIES``) against EXIF's own: software that writes
+    XMP copies EXIF's date into it (with the offset it knows, or none), so one apart from the
+    other by more than ``tolerance_s`` either way (a day, month or year when one names no
+    time of day) was changed or set without the other: EXIF edited and its XMP copy left, or
+    the reverse. Compared by what both say, as every pair is (:func:`gap`)."""
+    rows: list[Finding] = []
+    for name, key in XMP_COPIES.items():
+        copy, own = xmp_dates.get(name), exif_dates.get(key)
+        if copy is None or own is None:
+            continue
+        g = gap(own, copy)
+        if side := g.side(tolerance_s):
+            note = (
+                f"XMP's copy of EXIF {key} is {g.words()} {'after' if side > 0 else 'before'} "
+                "it (software that writes XMP copies the EXIF date): one of them was changed or "
+                f"set without the other; {g.how()}"
+            )
+            value = f"{shown(copy)} vs {shown(own)}"
+            rows.append(Finding("dates", f"XMP {name} vs EXIF {key}", value, Level.NOTICE, note))
     return rows

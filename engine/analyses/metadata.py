@@ -11,13 +11,17 @@ Findings (rows of :class:`Finding`, each with a level and a note saying why it m
   CreateDate likewise; photoshop:DateCreated after ModifyDate or apart from EXIF's
   DateTimeOriginal; MetadataDate before ModifyDate. Compared in UTC when both name their offset
   (EXIF's OffsetTime tags, XMP's own), else as clock readings, by the day, month or year when
-  one names no time, and the finding says which (``_dates``). Unparseable EXIF dates and
-  offsets, and a phone firmware's fixed date, shown as written and not compared.
+  one names no time, and the finding says which (``_dates``). XMP CreateDate before
+  DateCreated; XMP's copies of EXIF's dates (exif:DateTimeOriginal...) apart from EXIF's own.
+  Unparseable EXIF and XMP dates and offsets, and a phone firmware's fixed date, shown as
+  written and not compared.
 - **camera**: EXIF present but no camera Make/Model; no EXIF at all (stripped or re-encoded; in
   a format no camera writes, such as PNG, information only: the format says as much).
 - **gps**: a GPS position present (a checkable claim; also a privacy matter).
 - **xmp**: an XMP packet with an edit history (xmpMM:History actions and agents), DerivedFrom or
-  DocumentAncestors; a Photoshop resource block (APP13).
+  DocumentAncestors (the documents it lists); a Photoshop resource block (APP13); the file's
+  own claims (dc:creator, dc:rights, dc:title, dc:description, dc:subject) as information.
+  XMP's copies of EXIF Make, Model and Software that differ from EXIF's (``_xmpfields``).
 - **thumbnail**: the EXIF thumbnail (IFD1 JPEG) decoded, turned by the EXIF orientation like
   the image, and compared with the image reduced to the same size: Pearson correlation of
   the luminance, by the best of the whole thumbnail or without black letterbox bars, against
@@ -61,18 +65,11 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import ExifTags, Image
 
-from engine.analyses._dates import (
-    PLACEHOLDER_DATES,
-    XMP_DATES,
-    Dated,
-    exif_date_findings,
-    parse_xmp_when,
-    with_offset,
-    xmp_date_findings,
-)
+from engine.analyses._dates import PLACEHOLDER_DATES, Dated, exif_date_findings, with_offset
 from engine.analyses._imaging import compare_thumbnail, open_stored, orient_rgb
 from engine.analyses._text import clean, editor_in
 from engine.analyses._xmp import xmp_fields, xmp_text
+from engine.analyses._xmpfields import listed, xmp_field_findings
 from engine.analyses.base import (
     Context,
     Finding,
@@ -321,13 +318,8 @@ def _other_findings(
         ("photoshop:DocumentAncestors", "Photoshop lists documents this one was made from"),
     ):
         if name in xmp:
-            rows.append(Finding("xmp", f"XMP {name}", "present", Level.NOTICE, note))
-    dates = {}
-    for name in XMP_DATES:
-        values = xmp_fields(xmp, name)
-        if values and (when := parse_xmp_when(values[0])) is not None:
-            dates[name] = Dated(clean(values[0]), *when)
-    return rows + xmp_date_findings(dates, exif_dates.get("DateTimeOriginal"), p.date_tolerance_s)
+            rows.append(Finding("xmp", f"XMP {name}", listed(xmp, name), Level.NOTICE, note))
+    return rows + xmp_field_findings(xmp, img, exif_dates, p.date_tolerance_s)
 
 
 # --- thumbnail ----------------------------------------------------------------------------
@@ -561,7 +553,10 @@ def _heif_items(
     # 9: XMP values shown with their XML references decoded (``&lt;img&gt;`` was shown so)
     # 10: XMP values in CDATA sections read (they were dropped); EXIF DateTimeDigitized,
     # photoshop:DateCreated and xmp:MetadataDate compared; XMP dates without a time by the day
-    version="10",
+    # 11: XMP arrays read (rdf:Alt, Seq, Bag: they were dropped), XMP's copies of EXIF's
+    # dates, Make, Model and Software compared with EXIF's, CreateDate with DateCreated, XMP
+    # dates that are not dates shown
+    version="11",
     description="metadata findings (editing software, dates, camera, GPS, XMP history) and "
     "the EXIF thumbnail (or a HEIF file's thumbnail items) compared with the image",
     needs_file=True,

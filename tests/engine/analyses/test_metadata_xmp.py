@@ -1,14 +1,38 @@
 """Metadata analysis, XMP read as an examiner needs it (version 11): arrays (rdf:Alt, rdf:Seq,
-rdf:Bag) read as their values."""
+rdf:Bag) read as their values, XMP's copies of EXIF fields compared with EXIF's own, CreateDate
+against DateCreated, and XMP dates that are not dates shown as EXIF's are."""
 
 from __future__ import annotations
 
-from engine.analyses._xmp import XMP_ITEMS, xmp_array, xmp_fields
+import io
 
+import pytest
+from PIL import Image
+
+from engine.analyses import Level, run_analysis
+from engine.analyses._xmp import XMP_ITEMS, xmp_array, xmp_fields
+from tests.engine.analyses.conftest import jpeg_bytes, make_exif, natural
+
+CAMERA = {0x010F: "Canon", 0x0110: "Canon EOS 5D"}
 _XMP = (
     '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF><rdf:Description>{}'
     "</rdf:Description></rdf:RDF></x:xmpmeta>"
 )
+
+
+def _run(write_evidence, body: str, ifd0: dict | None = None, sub: dict | None = None):
+    """The metadata analysis of a camera-like JPEG with EXIF (``CAMERA`` and ``ifd0``, ``sub``)
+    and the XMP packet holding ``body``: its findings by key."""
+    data = jpeg_bytes(natural(120, 160, 1), 90, exif=make_exif({**CAMERA, **(ifd0 or {})}, sub))
+    img = Image.open(io.BytesIO(data))
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=90, xmp=_XMP.format(body).encode(), exif=img.info["exif"])
+    r = run_analysis("metadata", write_evidence(buf.getvalue()))
+    return {f.key: f for f in r.findings}
+
+
+def _elements(fields: dict[str, str]) -> str:
+    return "".join(f"<{name}>{value}</{name}>" for name, value in fields.items())
 
 
 TITLE = (
@@ -57,3 +81,128 @@ def test_a_crafted_array_is_read_to_a_bound() -> None:
     array = xmp_array(long, "dc:subject")
     assert array is not None and array.items == ("a",) and array.count == 1
     assert xmp_fields("<dc:subject><rdf:Bag><rdf:li>" * 20_000, "dc:subject") == []
+
+
+def test_the_files_own_claims_are_shown(write_evidence) -> None:
+    """dc:title, dc:creator, dc:subject and photoshop:DocumentAncestors were never shown (their
+    arrays were not read): information rows, ancestors with what they list."""
+    subjects = "".join(f"<rdf:li>k{i}</rdf:li>" for i in range(XMP_ITEMS + 5))
+    ancestors = "<rdf:li>xmp.did:A1</rdf:li><rdf:li>adobe:docid:photoshop:B2</rdf:li>"
+    rows = _run(
+        write_evidence,
+        TITLE
+        + CREATOR
+        + '<dc:rights><rdf:Alt><rdf:li xml:lang="x-default"> </rdf:li></rdf:Alt></dc:rights>'
+        + f"<dc:subject><rdf:Bag>{subjects}</rdf:Bag></dc:subject>"
+        + f"<photoshop:DocumentAncestors><rdf:Bag>{ancestors}</rdf:Bag></photoshop:DocumentAncestors>",
+    )
+    title = rows["XMP dc:title"]
+    assert (title.value, title.level) == ("Harbour & boats", Level.INFO)
+    assert title.note.endswith("also in 2 other language(s): de-DE, fr")
+    assert rows["XMP dc:creator"].value == "Ann Smith; Bo Li"
+    subject = rows["XMP dc:subject"]
+    assert subject.value.startswith("k0; k1;") and subject.value.endswith(f"k{XMP_ITEMS - 1}")
+    assert f"{XMP_ITEMS + 5} items, the first {XMP_ITEMS} shown" in subject.note
+    assert "XMP dc:rights" not in rows  # an empty one is left out
+    found = rows["XMP photoshop:DocumentAncestors"]
+    assert found.value == "2 listed: xmp.did:A1; adobe:docid:photoshop:B2"
+    assert found.level == Level.NOTICE
+
+
+@pytest.mark.parametrize(
+    ("name", "copy", "found"),
+    [
+        ("exif:DateTimeOriginal", "2021-05-01T11:00:00+02:00", None),
+        ("exif:DateTimeOriginal", "2021-05-01T10:00:00+01:00", None),  # the same instant
+        ("exif:DateTimeOriginal", "2021-05-01T11:00:30.25", None),  # within the tolerance
+        ("exif:DateTimeOriginal", "2021-04-29T11:00:00+02:00", "is 2 days before it"),
+        ("exif:DateTimeOriginal", "2021-05-01T12:00:00", "is 1.0 h after it"),
+        ("exif:DateTimeDigitized", "2021-05-01T11:00:00", None),
+        ("exif:DateTimeDigitized", "2021-05-02", "is 1 day after it"),
+        ("tiff:DateTime", "2021-05-01T12:00:00", None),
+        ("tiff:DateTime", "2021-05-01T11:00:00", "is 1.0 h before it"),
+    ],
+)
+def test_xmp_copies_of_exif_dates_are_compared_with_exif(write_evidence, name, copy, found):
+    """XMP's exif:/tiff: copies of EXIF's dates against EXIF's own, by the rules every pair
+    follows (in UTC when both name their offset, else as clock readings, by the day when one
+    is a date alone): apart either way is a notice; they were never compared."""
+    rows = _run(
+        write_evidence,
+        _elements({name: copy}),
+        {0x0132: "2021:05:01 12:00:00"},
+        {0x9003: "2021:05:01 11:00:00", 0x9004: "2021:05:01 11:00:00", 0x9011: "+02:00"},
+    )
+    key = f"XMP {name} vs EXIF {name.split(':')[1]}"
+    pairs = [k for k in rows if k.startswith("XMP ") and " vs EXIF " in k]
+    if found is None:
+        assert pairs == []
+        return
+    assert pairs == [key]
+    assert found in rows[key].note and rows[key].level == Level.NOTICE
+    assert "changed or set without the other" in rows[key].note
+    assert "manipulated" not in rows[key].note
+    assert rows[key].value.startswith(copy)
+
+
+def test_xmp_copies_of_make_model_and_software_are_compared(write_evidence) -> None:
+    """tiff:Make, tiff:Model and tiff:Software against EXIF's, trimmed: a model edited in
+    EXIF with its XMP copy left (or the reverse) is a notice; padding is no difference."""
+    fields = {"tiff:Make": " Canon ", "tiff:Model": "Canon EOS 5D Mark II", "tiff:Software": "1.0"}
+    rows = _run(write_evidence, _elements(fields), {0x0131: "1.0\x00"})
+    model = rows["XMP tiff:Model vs EXIF Model"]
+    assert model.value == '"Canon EOS 5D Mark II" vs "Canon EOS 5D"'
+    assert model.level == Level.NOTICE and model.topic == "camera"
+    assert "XMP tiff:Make vs EXIF Make" not in rows
+    assert "XMP tiff:Software vs EXIF Software" not in rows
+
+
+@pytest.mark.parametrize(
+    ("fields", "found"),
+    [
+        ({"xmp:CreateDate": "2021-05-01T09:00:00+02:00"}, "2.0 h before the content"),
+        ({"xmp:CreateDate": "2021-04-30"}, "1 day before the content"),
+        ({"xmp:CreateDate": "2021-05-01T12:00:00+02:00"}, None),  # at once
+        ({"xmp:CreateDate": "2023-01-09T12:00:00+01:00"}, None),  # a scan, years later
+        # DateCreated after the last change says it: one finding, not two
+        (
+            {
+                "xmp:CreateDate": "2021-05-01T09:00:00+02:00",
+                "xmp:ModifyDate": "2021-05-01T10:00:00+02:00",
+            },
+            "ModifyDate",
+        ),
+    ],
+)
+def test_a_file_created_before_its_content_was_made(write_evidence, fields, found) -> None:
+    """xmp:CreateDate (the file's creation) before photoshop:DateCreated (the content's),
+    XMP's analogue of EXIF's Digitized before Original, is a notice; after it is none."""
+    fields = {**fields, "photoshop:DateCreated": "2021-05-01T11:00:00+02:00"}
+    rows = _run(write_evidence, _elements(fields))
+    # (ModifyDate after CreateDate, a file changed after its creation, is a row of its own)
+    dates = [k for k, f in rows.items() if f.topic == "dates" and "vs CreateDate" not in k]
+    if found is None:
+        assert dates == []
+    elif found == "ModifyDate":
+        assert dates == ["XMP ModifyDate vs photoshop:DateCreated"]
+    else:
+        assert dates == ["XMP CreateDate vs photoshop:DateCreated"]
+        assert found in rows[dates[0]].note and rows[dates[0]].level == Level.NOTICE
+
+
+def test_xmp_dates_that_are_not_dates_are_shown(write_evidence) -> None:
+    """An XMP date that is not one was skipped silently where an EXIF one reads "not a valid
+    date": the same row now (a blank or all-zero one: none written, information)."""
+    fields = {
+        "xmp:CreateDate": "2007-10-04T08:48:290Z",  # seconds and fraction run together
+        "xmp:ModifyDate": "2021:05:01 10:00:00",  # EXIF's form
+        "exif:DateTimeOriginal": "0000-00-00T00:00:00",
+    }
+    rows = _run(write_evidence, _elements(fields), sub={0x9003: "2021:05:01 11:00:00"})
+    assert rows["XMP xmp:CreateDate"].value == '"2007-10-04T08:48:290Z"'
+    assert rows["XMP xmp:CreateDate"].note == "not a valid date"
+    assert rows["XMP xmp:CreateDate"].level == Level.NOTICE
+    assert rows["XMP xmp:ModifyDate"].note == "not a valid date"
+    zeros = rows["XMP exif:DateTimeOriginal"]
+    assert (zeros.level, zeros.note) == (Level.INFO, "no date written")
+    assert not [k for k in rows if " vs " in k]  # none compared

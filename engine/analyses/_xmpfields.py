@@ -1,0 +1,134 @@
+"""The metadata analysis's XMP rows besides editing software and history: XMP's dates read
+(one that is not a date shown as written, as an EXIF date is) and compared with each other and
+with EXIF's (``_dates``); XMP's copies of EXIF's camera and software names (``tiff:Make``,
+``tiff:Model``, ``tiff:Software``) against EXIF's own; the claims a file makes of itself
+(``dc:creator``, ``dc:rights``, ``dc:title``...), read from their arrays (``_xmp.xmp_array``).
+"""
+
+from __future__ import annotations
+
+from PIL import Image
+
+from engine.analyses._dates import (
+    XMP_COPIES,
+    XMP_DATES,
+    Dated,
+    copy_date_findings,
+    parse_xmp_when,
+    xmp_date_findings,
+)
+from engine.analyses._text import clean
+from engine.analyses._xmp import XMP_ITEMS, xmp_array, xmp_fields
+from engine.analyses.base import Finding, Level
+from engine.exif import trimmed
+
+# Dublin Core properties (XMP's dc: namespace) shown as the claims they are: who made the
+# picture, its rights, its title, caption and keywords; information, never checked
+DESCRIPTIVE = (
+    ("dc:creator", "the author(s) the file names"),
+    ("dc:rights", "the rights statement the file carries"),
+    ("dc:title", "the title the file carries"),
+    ("dc:description", "the description or caption the file carries"),
+    ("dc:subject", "the keywords the file carries"),
+)
+
+# XMP's copies of EXIF's IFD0 text tags (the XMP specification's tiff: namespace): the tag, its
+# name, the topic of a finding
+NAME_COPIES = {
+    "tiff:Make": (0x010F, "Make", "camera"),
+    "tiff:Model": (0x0110, "Model", "camera"),
+    "tiff:Software": (0x0131, "Software", "software"),
+}
+
+_NO_DATE = set("0:-T ")  # a blank or all-zero date: none written
+
+
+def listed(xmp: str, name: str) -> str:
+    """What an array property such as ``photoshop:DocumentAncestors`` lists: its count and its
+    first ``XMP_ITEMS`` items; "present" when it holds no text items."""
+    array = xmp_array(xmp, name)
+    if array is None:
+        return "present"
+    return clean(f"{array.count} listed: {'; '.join(array.items)}", 600)
+
+
+def _descriptive(xmp: str) -> list[Finding]:
+    rows: list[Finding] = []
+    for name, what in DESCRIPTIVE:
+        array = xmp_array(xmp, name)
+        if array is None:
+            values = xmp_fields(xmp, name)[:1]  # a value written as plain text, not an array
+            if values and values[0].strip():
+                rows.append(Finding("xmp", f"XMP {name}", clean(values[0]), Level.INFO, what))
+            continue
+        if not any(v.strip() for v in array.items):  # an empty title some writers leave
+            continue
+        note = what
+        if array.kind == "Alt":
+            value = clean(array.default)
+            if others := array.other_languages:
+                note += f"; also in {len(others)} other language(s): {clean(', '.join(others))}"
+        else:
+            value = clean("; ".join(array.items), 600)
+            if array.count > XMP_ITEMS:
+                note += f"; {array.count} items, the first {XMP_ITEMS} shown"
+        rows.append(Finding("xmp", f"XMP {name}", value, Level.INFO, note))
+    return rows
+
+
+def _dates(xmp: str) -> tuple[dict[str, Dated], list[Finding]]:
+    """XMP's dates (``XMP_DATES``) and its copies of EXIF's (``XMP_COPIES``) by name, the first
+    value of each; one that is not a date is a row as EXIF's is ("not a valid date"; a blank
+    or all-zero one "no date written"), never compared (version 10 skipped it silently)."""
+    dates: dict[str, Dated] = {}
+    rows: list[Finding] = []
+    for name in (*XMP_DATES, *XMP_COPIES):
+        values = xmp_fields(xmp, name)
+        if not values:
+            continue
+        if (when := parse_xmp_when(values[0])) is not None:
+            dates[name] = Dated(clean(values[0]), *when)
+            continue
+        raw = f'"{clean(values[0], strip=False)}"'
+        if set(trimmed(values[0])) <= _NO_DATE:
+            rows.append(Finding("dates", f"XMP {name}", raw, Level.INFO, "no date written"))
+        else:
+            rows.append(Finding("dates", f"XMP {name}", raw, Level.NOTICE, "not a valid date"))
+    return dates, rows
+
+
+def _name_copies(xmp: str, img: Image.Image) -> list[Finding]:
+    """XMP's copies of EXIF's Make, Model and Software (``NAME_COPIES``) against EXIF's own,
+    both trimmed and as shown (:func:`clean`): software that writes XMP copies them, so a
+    difference is one of them changed or set without the other."""
+    try:
+        exif = img.getexif()
+    except Exception:  # a damaged EXIF block: its own row says so (metadata._exif_findings)
+        return []
+    rows: list[Finding] = []
+    for name, (tag, key, topic) in NAME_COPIES.items():
+        values, own = xmp_fields(xmp, name), exif.get(tag)
+        if not values or own is None:
+            continue
+        copy = clean(trimmed(values[0]))
+        own_text = clean(own if isinstance(own, bytes) else trimmed(str(own)))
+        if copy != own_text:
+            note = (
+                f"XMP's copy of EXIF {key} differs from it (software that writes XMP copies the "
+                "EXIF value): one of them was changed or set without the other"
+            )
+            value = f'"{copy}" vs "{own_text}"'
+            rows.append(Finding(topic, f"XMP {name} vs EXIF {key}", value, Level.NOTICE, note))
+    return rows
+
+
+def xmp_field_findings(
+    xmp: str, img: Image.Image, exif_dates: dict[str, Dated], tolerance_s: float
+) -> list[Finding]:
+    """The rows this module adds for the packet ``xmp`` of ``img``, whose EXIF dates were read
+    as ``exif_dates``: XMP's dates (compared by ``_dates.xmp_date_findings`` and, its copies of
+    EXIF's, ``_dates.copy_date_findings``), the name copies and the descriptive claims."""
+    dates, rows = _dates(xmp)
+    rows += xmp_date_findings(dates, exif_dates.get("DateTimeOriginal"), tolerance_s)
+    rows += copy_date_findings(dates, exif_dates, tolerance_s)
+    return rows + _name_copies(xmp, img) + _descriptive(xmp)
