@@ -2,7 +2,9 @@
 pattern (no XML parser: nothing of the packet is interpreted but the references below), with
 XML's references decoded once, so ``&lt;img&gt;`` reads ``<img>`` as every XMP reader shows it,
 an element's CDATA sections read as the text they hold, and an array's items (``rdf:Alt``,
-``rdf:Seq``, ``rdf:Bag``) read as its values (:func:`xmp_array`).
+``rdf:Seq``, ``rdf:Bag``) read as its values (:func:`xmp_array`). A property is asked for by
+the prefix the XMP specification uses (``xmp:CreatorTool``) and read under any other the
+packet declares for its namespace (``xap:CreatorTool``, :func:`written_names`).
 """
 
 from __future__ import annotations
@@ -17,6 +19,20 @@ XMP_CAP = 256 * 1024  # bytes of an XMP packet searched
 # values kept of one XMP array (dc:creator, dc:subject...), as the metadata analysis lists 20
 # history steps (MAX_HISTORY); the items after them are counted, not kept
 XMP_ITEMS = 20
+
+# the namespaces of the properties the metadata analysis reads, by the prefixes the XMP
+# specification uses for them. XML leaves a prefix to the packet: Adobe's XMP toolkits before
+# version 4 wrote "xap:" and "xapMM:" (the namespace names still say xap), as Photoshop CS2 did
+# in every CASIA photograph that carries XMP
+NAMESPACES = {
+    "xmp": "http://ns.adobe.com/xap/1.0/",
+    "xmpMM": "http://ns.adobe.com/xap/1.0/mm/",
+    "stEvt": "http://ns.adobe.com/xap/1.0/sType/ResourceEvent#",
+    "photoshop": "http://ns.adobe.com/photoshop/1.0/",
+    "exif": "http://ns.adobe.com/exif/1.0/",
+    "tiff": "http://ns.adobe.com/tiff/1.0/",
+    "dc": "http://purl.org/dc/elements/1.1/",
+}
 
 
 def xmp_text(img: Image.Image) -> str | None:
@@ -71,21 +87,43 @@ def _element_text(content: str) -> str:
     return "".join(out) + xml_unescaped(content[at:])
 
 
+def written_names(xmp: str, name: str) -> list[str]:
+    """``name`` (``xmp:CreatorTool``) and the same property under each other prefix ``xmp``
+    declares for its namespace (``xmlns:xap="http://ns.adobe.com/xap/1.0/"``: ``xap:CreatorTool``);
+    ``name`` alone when its prefix is not one of ``NAMESPACES``."""
+    prefix, _, local = name.partition(":")
+    uri = NAMESPACES.get(prefix)
+    if uri is None:
+        return [name]
+    declared = re.findall(rf"xmlns:([A-Za-z_][\w.-]{{0,40}})\s*=\s*[\"']{re.escape(uri)}[\"']", xmp)
+    return [name] + [f"{p}:{local}" for p in dict.fromkeys(declared) if p != prefix]
+
+
 def xmp_fields(xmp: str, name: str) -> list[str]:
     """Values of ``name`` (e.g. ``xmp:CreatorTool``) as attribute or element, in order, their
     references decoded (:func:`xml_unescaped`): the text the packet holds, not its markup. An
     element's CDATA sections (``<![CDATA[Adobe <Photoshop>]]>``) are read as the text they
     hold, as written (version 9 and earlier dropped an element holding one). An array's values
     follow (:func:`xmp_array`): a language alternative's default, a list's first
-    ``XMP_ITEMS`` items (version 10 and earlier dropped them all)."""
-    esc = re.escape(name)
-    found = [xml_unescaped(v) for v in re.findall(rf'{esc}\s*=\s*"([^"]{{0,2000}})"', xmp)]
-    element = rf"<{esc}>((?>(?:[^<]|{_CDATA}){{0,2000}}))</{esc}>"
-    found += [_element_text(v) for v in re.findall(element, xmp)]
+    ``XMP_ITEMS`` items (version 10 and earlier dropped them all). Under each prefix the
+    packet declares for the property's namespace (:func:`written_names`), the specification's
+    first."""
+    found: list[str] = []
+    for written in written_names(xmp, name):
+        esc = re.escape(written)
+        found += [xml_unescaped(v) for v in re.findall(rf'{esc}\s*=\s*"([^"]{{0,2000}})"', xmp)]
+        element = rf"<{esc}>((?>(?:[^<]|{_CDATA}){{0,2000}}))</{esc}>"
+        found += [_element_text(v) for v in re.findall(element, xmp)]
     array = xmp_array(xmp, name)
     if array is not None:
         found += [array.default] if array.kind == "Alt" else list(array.items)
     return found
+
+
+def xmp_has(xmp: str, name: str) -> bool:
+    """Whether ``name`` is written in ``xmp`` under any of its prefixes (a structure such as
+    ``xmpMM:DerivedFrom`` included)."""
+    return any(written in xmp for written in written_names(xmp, name))
 
 
 @dataclass(frozen=True)
@@ -128,8 +166,10 @@ def xmp_array(xmp: str, name: str) -> XmpArray | None:
     """The first array ``name`` holds as an element (``<dc:creator><rdf:Seq><rdf:li>...``)
     whose items are text, read by pattern as its values are; None without one. Linear in the
     packet: each item is matched where the last ended, the search goes on where a reading
-    stopped, and an item longer than a value's 2000 characters ends the array."""
-    opening = re.compile(rf"<{re.escape(name)}\s*>")
+    stopped, and an item longer than a value's 2000 characters ends the array. Under any
+    prefix of the property's namespace (:func:`written_names`)."""
+    names = "|".join(re.escape(written) for written in written_names(xmp, name))
+    opening = re.compile(rf"<(?:{names})\s*>")
     at = 0
     while (m := opening.search(xmp, at)) is not None:
         at = m.end()

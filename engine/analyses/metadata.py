@@ -68,7 +68,7 @@ from PIL import ExifTags, Image
 from engine.analyses._dates import PLACEHOLDER_DATES, Dated, exif_date_findings, with_offset
 from engine.analyses._imaging import compare_thumbnail, open_stored, orient_rgb
 from engine.analyses._text import clean, editor_in
-from engine.analyses._xmp import xmp_fields, xmp_text
+from engine.analyses._xmp import xmp_fields, xmp_has, xmp_text
 from engine.analyses._xmpfields import listed, xmp_field_findings
 from engine.analyses.base import (
     Context,
@@ -317,7 +317,7 @@ def _other_findings(
         ("xmpMM:DerivedFrom", "the file says it was derived from another document"),
         ("photoshop:DocumentAncestors", "Photoshop lists documents this one was made from"),
     ):
-        if name in xmp:
+        if xmp_has(xmp, name):
             rows.append(Finding("xmp", f"XMP {name}", listed(xmp, name), Level.NOTICE, note))
     return rows + xmp_field_findings(xmp, img, exif_dates, p.date_tolerance_s)
 
@@ -555,7 +555,8 @@ def _heif_items(
     # photoshop:DateCreated and xmp:MetadataDate compared; XMP dates without a time by the day
     # 11: XMP arrays read (rdf:Alt, Seq, Bag: they were dropped), XMP's copies of EXIF's
     # dates, Make, Model and Software compared with EXIF's, CreateDate with DateCreated, XMP
-    # dates that are not dates shown
+    # dates that are not dates shown; properties read under the prefix a packet declares for
+    # their namespace (xap: for xmp:, as Photoshop CS2 wrote: none was read)
     version="11",
     description="metadata findings (editing software, dates, camera, GPS, XMP history) and "
     "the EXIF thumbnail (or a HEIF file's thumbnail items) compared with the image",

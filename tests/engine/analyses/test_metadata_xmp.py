@@ -206,3 +206,26 @@ def test_xmp_dates_that_are_not_dates_are_shown(write_evidence) -> None:
     zeros = rows["XMP exif:DateTimeOriginal"]
     assert (zeros.level, zeros.note) == (Level.INFO, "no date written")
     assert not [k for k in rows if " vs " in k]  # none compared
+
+
+def test_properties_are_read_under_the_prefix_the_packet_declares(write_evidence) -> None:
+    """XML leaves the prefix to the packet: Adobe's toolkits before version 4 (Photoshop CS2,
+    every CASIA photograph with XMP) wrote ``xap:`` and ``xapMM:`` for the namespaces the
+    specification writes ``xmp:`` and ``xmpMM:``, and none of their XMP was read. A prefix
+    declared for another namespace, or not declared, is not read as one of ours."""
+    body = (
+        '<rdf:Description xmlns:xap="http://ns.adobe.com/xap/1.0/" '
+        'xmlns:xapMM="http://ns.adobe.com/xap/1.0/mm/" xmlns:pdf="http://ns.adobe.com/pdf/1.3/">'
+        "<xap:CreatorTool>Adobe Photoshop CS2 Windows</xap:CreatorTool>"
+        "<xap:CreateDate>2008-12-27T02:19:24+08:00</xap:CreateDate>"
+        "<xap:ModifyDate>2008-12-26T02:19:24+08:00</xap:ModifyDate>"
+        "<xapMM:DerivedFrom><stRef:documentID>uuid:1</stRef:documentID></xapMM:DerivedFrom>"
+        "<pdf:Producer>GIMP</pdf:Producer><foo:CreatorTool>GIMP</foo:CreatorTool>"
+        "</rdf:Description>"
+    )
+    rows = _run(write_evidence, body)
+    tool = rows["XMP xmp:CreatorTool"]
+    assert (tool.value, tool.level) == ("Adobe Photoshop CS2 Windows", Level.NOTICE)
+    assert [f.value for f in rows.values() if f.key == "XMP xmp:CreatorTool"] == [tool.value]
+    assert "24.0 h before the creation" in rows["XMP ModifyDate vs CreateDate"].note
+    assert rows["XMP xmpMM:DerivedFrom"].value == "present"
