@@ -146,26 +146,56 @@ def open_append(path: str | Path, mode: str = "ab", **open_kw: Any) -> IO[Any]:
     return os.fdopen(open_append_fd(path), mode, **open_kw)
 
 
-def read_regular(path: str | Path, *, follow_links: bool = True) -> bytes:
+# The largest text file read whole (scan.json, a probe table, a ground-truth list, a lock or
+# run-state file): 64 MiB. The largest the program writes is a scan.json with its 50 earlier
+# runs each listing 100 unreadable paths, a few MB; a file beyond it is not one of these (a
+# disk image or a sparse file dropped under the name) and would be parsed in gigabytes.
+TEXT_FILE_LIMIT = 64 << 20
+
+
+class FileTooLarge(OSError):
+    """A file over the size a reader of :func:`read_regular` takes (``limit``)."""
+
+
+def read_regular(path: str | Path, *, follow_links: bool = True, limit: int | None = None) -> bytes:
     """The bytes of ``path`` read through :func:`open_regular` (small files the user names:
-    ensemble files, JSON lists)."""
+    ensemble files, JSON lists). ``limit``: more bytes than this raise :class:`FileTooLarge`
+    naming the file, checked on the open descriptor and again as it is read (a file growing
+    meanwhile); None: no limit (weight files, checked by their own readers)."""
     with open_regular(path, follow_links=follow_links) as f:
-        return f.read()
+        if limit is None:
+            return f.read()
+        size = os.fstat(f.fileno()).st_size
+        data = f.read(limit + 1) if size <= limit else b""
+        if size > limit or len(data) > limit:
+            size = max(size, len(data))
+            raise FileTooLarge(
+                errno.EFBIG,
+                f"{size} bytes, beyond the {limit} bytes a file of this kind is read up to",
+                str(path),
+            )
+        return data
 
 
-def read_regular_text(path: str | Path, encoding: str = "utf-8") -> str:
+def read_regular_text(
+    path: str | Path, encoding: str = "utf-8", *, limit: int | None = TEXT_FILE_LIMIT
+) -> str:
     """The text of ``path`` read through :func:`open_regular` (JSON and CSV files a user can put
-    in a folder the program reads: a scan's ``scan.json``, a case log, a ground-truth list).
-    Raises as :func:`open_regular` does, and :class:`UnicodeDecodeError` (a ValueError) for
-    bytes that are not ``encoding``."""
-    return read_regular(path).decode(encoding)
+    in a folder the program reads: a scan's ``scan.json``, a probe table, a ground-truth list),
+    at most ``limit`` bytes (:data:`TEXT_FILE_LIMIT`; None: files of the program's own that
+    grow with the work, read whole). Raises as :func:`open_regular` does,
+    :class:`FileTooLarge` beyond ``limit`` (one line by :func:`not_regular_reason` or
+    :func:`os_problem`), and :class:`UnicodeDecodeError` (a ValueError) for bytes that are not
+    ``encoding``."""
+    return read_regular(path, limit=limit).decode(encoding)
 
 
 def not_regular_reason(e: OSError) -> str | None:
     """The reason of :func:`open_regular`'s refusals (``"not a regular file (a device, pipe or
-    socket)"``, ``"is a folder, not a file"``, ``"a symbolic link, not a regular file"``) for a
-    one-line error; None for other errors."""
-    if isinstance(e, NotRegularFile | IsADirectoryError):
+    socket)"``, ``"is a folder, not a file"``, ``"a symbolic link, not a regular file"``) and of
+    :func:`read_regular`'s limit (:class:`FileTooLarge`) for a one-line error; None for other
+    errors."""
+    if isinstance(e, NotRegularFile | IsADirectoryError | FileTooLarge):
         return e.strerror
     return None
 

@@ -328,7 +328,8 @@ class TrainingProgress:
     def replay(self, path: Path) -> None:
         """Apply the events saved in ``path`` (a resumed stage gets its curves back)."""
         try:
-            lines = read_regular_text(path).splitlines()  # a pipe put there: not waited on
+            # a pipe put there: not waited on; the run's own log, a line an event: no limit
+            lines = read_regular_text(path, limit=None).splitlines()
         except (OSError, ValueError):
             return
         for line in lines:

@@ -508,7 +508,7 @@ def add_csv_columns(out: Path, files: Sequence[ImageTruth], errors: Mapping[str,
     path = out / CSV_NAME
     if not path.is_file():
         return
-    text = read_regular_text(path)
+    text = read_regular_text(path, limit=None)  # the scan's own CSV: a line a file
     rows = [[csv_value(c) for c in r] for r in csv.reader(io.StringIO(text, newline=""))]
     if not rows:
         return
