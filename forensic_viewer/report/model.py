@@ -40,7 +40,7 @@ from forensic_viewer.audit import AuditStamp
 from forensic_viewer.environment import environment
 from forensic_viewer.report.integrity import Integrity, verify_integrity
 from forensic_viewer.scan.groundtruth import read_scan_truth
-from forensic_viewer.scan.links import read_from_outside
+from forensic_viewer.scan.links import record_read_from
 from forensic_viewer.scan.maps import read_map_file
 from forensic_viewer.scan.probe import read_scan_probe
 from forensic_viewer.scan.records import (
@@ -678,8 +678,7 @@ def scan_source(
     def items() -> Iterator[ReportItem]:
         for rec in index.iter_records(chosen):
             item = item_from_record(rec, out, models, ensemble, cache, info.get("source"), classic)
-            real = rec.evidence.real_path if isinstance(rec, FileRecord) and rec.evidence else None
-            outside = read_from_outside(rec.file, rec.path, real) if folder else None
+            outside = record_read_from(rec) if folder else None
             yield dataclasses.replace(item, duplicate_of=copies.get(rec.path), read_from=outside)
 
     source = str(info.get("source") or out)

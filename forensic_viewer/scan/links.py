@@ -3,7 +3,8 @@
 A scan follows links, to files and to folders: a link to evidence on another drive is
 legitimate. But on a mounted seized image an absolute link (``/usr/share/...``) points into the
 examiner's own machine, and the examiner's own files are then analysed as evidence. The row
-records it (``evidence.real_path``, every link followed, beside ``file``, as named), and this
+records it (``evidence.real_path``, every link followed, beside ``file``, as named; an error
+row's ``real_path``: a file that failed is named where it was read too), and this
 module says it where an analyst reads: the scan's summary line (also the batch dialog's
 closing message, whose triage table marks each such file), results.csv's ``read_from``, and
 the report's file section and limitations.
@@ -20,7 +21,7 @@ from typing import Any
 def read_from_outside(file: str | None, key: str, real: str | None) -> str | None:
     """Where a row's bytes were read (``real``, its ``evidence.real_path``) when that is
     outside the scanned folder; else None (no link followed, a link within the folder, or a
-    row that recorded no real path: an error row, or one of an earlier version).
+    row that recorded no real path: one of an earlier version).
 
     file: the row's ``file``, absolute as named; key: its ``path``, relative to the scanned
     folder, which is ``file`` less ``key``. That folder is compared with its links followed
@@ -41,9 +42,17 @@ def read_from_outside(file: str | None, key: str, real: str | None) -> str | Non
 
 
 def row_read_from(row: Mapping[str, Any]) -> str | None:
-    """:func:`read_from_outside` of a results.jsonl row (a JSON object)."""
-    evidence = row.get("evidence") or {}
-    return read_from_outside(row.get("file"), str(row.get("path", "")), evidence.get("real_path"))
+    """:func:`read_from_outside` of a results.jsonl row (a JSON object): an analysed file's
+    ``evidence.real_path``, an error row's ``real_path``."""
+    real = (row.get("evidence") or {}).get("real_path") or row.get("real_path")
+    return read_from_outside(row.get("file"), str(row.get("path", "")), real)
+
+
+def record_read_from(rec: Any) -> str | None:
+    """:func:`read_from_outside` of a typed row (``FileRecord`` or ``ErrorRecord``)."""
+    evidence = getattr(rec, "evidence", None)
+    real = evidence.real_path if evidence is not None else getattr(rec, "real_path", None)
+    return read_from_outside(rec.file, rec.path, real)
 
 
 def outside_files(rows: Iterable[Mapping[str, Any]]) -> dict[str, str]:

@@ -824,6 +824,9 @@ class ErrorRecord:
     header: the file's format and declared size in pixels (as stored, before any EXIF
         orientation) and its size in bytes, as far as they were read before it failed; None
         when its bytes were not read as an image at all (or in rows of earlier versions).
+    real_path: ``file`` with every symbolic link followed, as an analysed file's
+        ``evidence.real_path`` (a link out of the scanned folder: :mod:`.links`); None in rows
+        of earlier versions.
     The class attributes give it the read interface of :class:`FileRecord` (nothing ran).
     """
 
@@ -833,6 +836,7 @@ class ErrorRecord:
     sha256: str | None = None
     replaces: str | None = None
     header: ImageHeader | None = None
+    real_path: str | None = None
 
     status: ClassVar[Literal["error"]] = "error"
     models: ClassVar[tuple[ModelRecord, ...]] = ()
@@ -888,6 +892,8 @@ def record_to_json(record: ScanRecord) -> dict[str, Any]:
             failed["header"] = record.header.to_json()
         if record.replaces is not None:
             failed["replaces"] = {"sha256": record.replaces}
+        if record.real_path is not None:  # added after the fields above: written after them
+            failed["real_path"] = record.real_path
         return failed
     row: dict[str, Any] = {"path": record.path}
     if record.file is not None:
@@ -1083,8 +1089,8 @@ def error_record(
     replaces: str | None = None,
     header: ImageHeader | None = None,
 ) -> ErrorRecord:
-    """The record of a file that could not be analysed (``file``: made absolute; ``header``:
-    what was read of it, see :class:`ErrorRecord`)."""
+    """The record of a file that could not be analysed (``file``: made absolute, and with its
+    links followed as ``real_path``; ``header``: what was read of it, see :class:`ErrorRecord`)."""
     return ErrorRecord(
         path=key,
         error=message,
@@ -1092,6 +1098,7 @@ def error_record(
         sha256=sha256,
         replaces=replaces,
         header=header,
+        real_path=None if file is None else os.path.realpath(file),
     )
 
 
@@ -1135,6 +1142,7 @@ def record_from_json(value: object) -> ScanRecord:
                 sha256=o.text("sha256", None, nullable=True),
                 replaces=_replaces(o),
                 header=_header(o),
+                real_path=o.text("real_path", None, nullable=True),
             )
         if status != "ok":
             raise RecordError(f'row.status: expected "ok" or "error", got {status!r}')

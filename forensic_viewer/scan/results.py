@@ -17,7 +17,7 @@ from engine.analyses import Level
 from engine.errors import ForensicError
 from engine.files import AtomicFile, not_regular_reason, open_append, open_regular, os_problem
 from forensic_viewer.scan.escaping import csv_file
-from forensic_viewer.scan.links import read_from_outside
+from forensic_viewer.scan.links import record_read_from
 from forensic_viewer.scan.maps import OutputNames
 from forensic_viewer.scan.records import (
     SUMMARY_FIELDS,
@@ -467,8 +467,7 @@ def write_csv(
         writerow(cols)
         for r in records:
             error = error_naming_file(r.error, r.file) if r.error else ""  # as reports do
-            ev = getattr(r, "evidence", None)  # an error row's: not recorded
-            outside = read_from_outside(r.file, r.path, ev.real_path if ev is not None else None)
+            outside = record_read_from(r)  # an error row's too
             row: list[Any] = [r.path, r.sha256 or "", copies.get(r.path, ""), outside or ""]
             row += [r.status, error]
             for m in names:

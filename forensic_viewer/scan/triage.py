@@ -43,7 +43,7 @@ from engine.ensemble import decided_by_face
 from engine.errors import EvidenceError, ForensicError
 from engine.files import read_regular_text
 from engine.io import load_evidence
-from forensic_viewer.scan.links import read_from_outside
+from forensic_viewer.scan.links import record_read_from
 from forensic_viewer.scan.maps import THUMB_SIDE, read_thumbnail, thumb_name, thumbnail
 from forensic_viewer.scan.records import AnalysisRecord, ModelRecord, ScanRecord, as_record
 from forensic_viewer.scan.results import SCAN_INFO, ResultIndex
@@ -426,7 +426,6 @@ def triage_row(
     ens_name = rec.ensemble.name if rec.ensemble is not None else ensemble
     ens = None if ens_name is None else _cell(ens_name, rec.ensemble)
     votes = verdict_votes(rec, cells)
-    ev = getattr(rec, "evidence", None)  # an error row's: not recorded
     ran = [c for c in cells if c.status == RAN]
     scores = [c.score for c in ran if c.score is not None]
     if ran and all(c.probability is not None for c in ran):  # one scale for every model
@@ -453,7 +452,7 @@ def triage_row(
         thumbnail_sha256=rec.files_sha256.get(rec.thumbnail or ""),
         analyses=tuple(analysis_cell(n, ran_analyses.get(n)) for n in classic),
         verdicts=votes,
-        read_from=read_from_outside(rec.file, rec.path, ev.real_path if ev is not None else None),
+        read_from=record_read_from(rec),
     )
 
 

@@ -462,7 +462,8 @@ def test_a_scan_writes_the_previous_versions_fields_in_its_order(
     # the previous version's face fields in its order, then the face path's (written after)
     assert list(new["faces"][0]) == [*old["faces"][0], "face_scores"]
     error = ["path", "file", "sha256", "status", "error", "models"]
-    assert list(rows["broken.png"]) == [*error, "header"]  # then what its header said
+    # then what its header said, then where it was read (links followed)
+    assert list(rows["broken.png"]) == [*error, "header", "real_path"]
 
 
 def test_a_first_version_row_reads_with_defaults(

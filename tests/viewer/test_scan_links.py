@@ -89,6 +89,42 @@ def test_a_scan_says_which_files_it_read_from_outside_the_folder(
     assert "2 files were read through links from outside" in capsys.readouterr().out
 
 
+def test_a_file_that_failed_through_a_link_out_of_the_folder_is_named_where_it_was_read(
+    tmp_path: Path, tiny_checkpoint: Path, capsys
+) -> None:
+    """An error row recorded no real path: a damaged file of the examiner's, reached through
+    a link out of the scanned folder, failed with ``read_from`` empty, as if it were the
+    evidence's own. Its row records where it was read now, and the CSV, the summary line and
+    the report say it as they do for an analysed file."""
+    d = tmp_path / "evidence"
+    d.mkdir()
+    write_rgb(d / "a.png", 24, 32, seed=1)
+    own = tmp_path / "examiner"
+    own.mkdir()
+    (own / "notes.png").write_bytes(b"\x89PNG\r\n\x1a\n damaged")
+    (d / "notes.png").symlink_to(own / "notes.png")
+    (d / "lost.png").symlink_to(own / "gone.png")  # dangling: cannot be read at all
+    out = tmp_path / "out"
+    assert main(scan_args(d, out, tiny_checkpoint, "--report", "json")) == 1
+    said = capsys.readouterr().out
+    assert "2 files were read through links from outside the scanned folder" in said
+    rows = _csv(out)
+    assert {k: (r["status"], r["read_from"]) for k, r in rows.items()} == {
+        "a.png": ("ok", ""),
+        "lost.png": ("error", str(own.resolve() / "gone.png")),
+        "notes.png": ("error", str(own.resolve() / "notes.png")),
+    }
+    row = next(
+        json.loads(line)
+        for line in (out / "results.jsonl").read_text(encoding="utf-8").splitlines()
+        if '"notes.png"' in line
+    )
+    assert row["real_path"] == str(own.resolve() / "notes.png")
+    report = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    items = {i["path"]: i.get("read_from_outside_folder") for i in report["items"]}
+    assert items["notes.png"] == str(own.resolve() / "notes.png")
+
+
 def test_a_scan_without_links_out_says_nothing_of_them(
     tmp_path: Path, tiny_checkpoint: Path, capsys
 ) -> None:
