@@ -29,6 +29,10 @@ its folder of images.
   that runs none would print it folded.
 - Written item by item to a temporary file that replaces the target at the end; the image
   folder likewise fills a temporary folder that takes its name just before the file does.
+  A folder already there under that name (an earlier report's, whose images and
+  ``SHA256SUMS`` may have been handed over, or anything else) is never removed or written
+  into: the report's folder is then ``NAME_files.2/`` (``.3``, ...), the first name free when
+  the report begins, and the report names it (:meth:`HtmlWriter._free_folder`).
 """
 
 from __future__ import annotations
@@ -247,6 +251,7 @@ class HtmlWriter(TextReportFile):
         self._open()
         csp = CSP
         if ov.source.count > EMBED_LIMIT:
+            self.folder = self._free_folder()  # before any text names it
             prefix = f".{self.folder.name}.~"
             self._tmp_folder = Path(
                 tempfile.mkdtemp(prefix=prefix, suffix=".tmp", dir=self.path.parent)
@@ -458,28 +463,31 @@ class HtmlWriter(TextReportFile):
         self._w("</section>\n<footer><p>End of report.</p></footer>\n</body>\n</html>\n")
         if self._tmp_folder is not None:  # in place before the file that names its images
             (self._tmp_folder / SUMS).write_text("".join(self._sums), encoding="utf-8")
-            self._replace_folder(self._tmp_folder)
+            self._place_folder(self._tmp_folder)
             self._tmp_folder = None
-        elif self.folder.is_dir() and (self.folder / SUMS).is_file():  # an earlier report's
-            shutil.rmtree(self.folder)
         return self._commit()
 
-    def _replace_folder(self, tmp: Path) -> None:
-        """``tmp`` renamed to :attr:`folder`; an earlier report's folder of that name (one
-        holding a SHA256SUMS) is removed, anything else there is refused (OSError)."""
-        old = None
+    def _free_folder(self) -> Path:
+        """``NAME_files``, else the first of ``NAME_files.2``, ``.3``, ... that nothing holds
+        (no file, folder or link): an earlier report's folder stays as it was."""
+        base = self.path.with_name(f"{self.path.stem}_files")
+        folder, n = base, 1
+        while folder.exists() or folder.is_symlink():
+            n += 1
+            folder = base.with_name(f"{base.name}.{n}")
+        return folder
+
+    def _place_folder(self, tmp: Path) -> None:
+        """``tmp`` renamed to :attr:`folder`, the name the report gives it, when that is still
+        free; something put there while the report was written is refused in one line
+        (OSError naming it), never replaced."""
         if self.folder.exists() or self.folder.is_symlink():
-            if not (self.folder.is_dir() and (self.folder / SUMS).is_file()):
-                raise OSError(
-                    errno.ENOTEMPTY,
-                    f"in the way of the report's images (no {SUMS})",
-                    str(self.folder),
-                )
-            old = self.folder.with_name(tmp.name + ".old")
-            self.folder.rename(old)
+            raise OSError(
+                errno.EEXIST,
+                "appeared while the report was written, in the way of its images",
+                str(self.folder),
+            )
         tmp.rename(self.folder)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
 
     def abort(self) -> None:
         super().abort()

@@ -56,11 +56,39 @@ def test_above_the_limit_the_html_names_image_files_that_exist_and_embeds_none(
     assert sorted(sums) == sorted(f"{d}  {n}" for n, d in sha.items() if n != "SHA256SUMS")
     assert len(sums) == len(thumbs) + len(pages) + len(figures)
     assert [p.name for p in page.parent.iterdir() if ".tmp" in p.name] == []
-    # written again below the limit: one file again, the earlier report's folder gone
-    monkeypatch.setattr(H, "EMBED_LIMIT", 200)
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_an_earlier_reports_folder_is_never_deleted_the_new_one_goes_beside_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The HTML writer deleted a same-named ``report_files/`` holding a SHA256SUMS (an earlier
+    report's hashed images and pages, perhaps already handed over) when a report of that name
+    was written again, large or small. It is left as it was now: a large report writes its
+    folder beside it (``report_files.2/``) and names that one; a small one embeds its images
+    and leaves it too."""
+    monkeypatch.setattr(H, "EMBED_LIMIT", 2)
+    monkeypatch.setattr(H, "PAGE_FILES", 2)
+    write_report(_items(3), tmp_path / "r", ["html"])
+    folder = tmp_path / "r" / "report_files"
+    assert (folder / "SHA256SUMS").is_file()
+    before = _tree(folder)
+
+    page = write_report(_items(4), tmp_path / "r", ["html"])["html"]
+    assert _tree(folder) == before
+    text = page.read_text("utf-8")
+    beside = tmp_path / "r" / "report_files.2"
+    assert (beside / "SHA256SUMS").is_file() and "in the folder report_files.2/" in text
+    assert re.findall(r'<img src="(report_files[^/]*)/', text) == ["report_files.2"] * 4
+    assert '<a href="report_files.2/page-0002.html' in text and 'href="report_files/' not in text
+
+    monkeypatch.setattr(H, "EMBED_LIMIT", 200)  # a small report: one file, both folders kept
     page = write_report(_items(3), tmp_path / "r", ["html"])["html"]
     assert "data:image/jpeg;base64," in page.read_text("utf-8")
-    assert not folder.exists()
+    assert _tree(folder) == before and (beside / "SHA256SUMS").is_file()
 
 
 def test_a_paged_html_report_links_its_folder_whatever_its_name(
