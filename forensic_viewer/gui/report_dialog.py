@@ -76,6 +76,7 @@ from forensic_viewer.report import (
 )
 from forensic_viewer.report.build import STOPPED_HEADING, stopped_scan_alert
 from forensic_viewer.report.model import with_viewer_thresholds
+from forensic_viewer.scan.walk import unread_words
 from forensic_viewer.wording import plain
 
 PROGRESS_STEPS = 1000
@@ -321,8 +322,10 @@ def not_run_models(analysis: Analysis, model_paths: Sequence[str]) -> dict[str, 
 class ReportWorker(QThread):
     """Writes one report. Posts to :attr:`mailbox` (not signals: a scan report makes two
     progress steps per file, see :mod:`forensic_viewer.gui.mailbox`) ``progress(stage, done,
-    total)``, then one of ``succeeded(format -> path, stopped)`` (``stopped``: the first page's
-    warning of a scan whose last run did not finish, else None), ``cancelled()`` or
+    total)``, then one of ``succeeded(format -> path, stopped, not_covered)`` (``stopped``: the
+    first page's warning of a scan whose last run did not finish, else None; ``not_covered``:
+    the Case section's words for the folders and files its listing could not read, else
+    None), ``cancelled()`` or
     ``failed(message)``.
     """
 
@@ -375,11 +378,14 @@ class ReportWorker(QThread):
                 "failed", f"cannot write the report: unexpected error ({type(e).__name__}: {e})"
             )
         else:
-            # a report of a stopped scan says so on its first page; the dialog says it too
-            stopped = None
+            # a report of a stopped scan says so on its first page, of a scan that could not
+            # read part of the evidence in its Case section; the dialog says them too
+            stopped = not_covered = None
             if isinstance(source, ReportSource) and source.kind == "scan":
                 stopped = stopped_scan_alert(source.settings, source.count)
-            self.mailbox.post("succeeded", {k: str(v) for k, v in paths.items()}, stopped)
+                not_covered = unread_words(source.settings)
+            written = {k: str(v) for k, v in paths.items()}
+            self.mailbox.post("succeeded", written, stopped, not_covered)
 
 
 class ReportDialog(QDialog):
@@ -570,12 +576,16 @@ class ReportDialog(QDialog):
         self.progress.setValue(round(frac * PROGRESS_STEPS))
         self.message.setText(f"{stage} {done}/{total}")
 
-    def _on_succeeded(self, paths: Mapping[str, str], stopped: str | None = None) -> None:
+    def _on_succeeded(
+        self, paths: Mapping[str, str], stopped: str | None = None, not_covered: str | None = None
+    ) -> None:
         self.paths = dict(paths)
         self.progress.setValue(PROGRESS_STEPS)
         written = "written: " + ", ".join(plain(p) for p in paths.values())
         if stopped:  # the scan's last run did not finish (docs/RESULTS.md, "Stopping a scan")
             written += f"\n{STOPPED_HEADING}: {plain(stopped)}"
+        if not_covered:  # folders or files the scan's listing could not read (run.unread)
+            written += f"\nNot covered: {plain(not_covered)}"
         self.message.setText(written)
         self.written.emit(dict(paths))
 

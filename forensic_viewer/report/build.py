@@ -46,6 +46,8 @@ from forensic_viewer.report.model import (
 from forensic_viewer.scan.groundtruth import truth_labels
 from forensic_viewer.scan.maps import ChangedSinceScan, NamedFileTooLarge, read_named
 from forensic_viewer.scan.triage import TriageRow
+from forensic_viewer.scan.walk import UNREAD_NAMED as UNREAD_NAMED
+from forensic_viewer.scan.walk import not_covered_record, unread_words
 from forensic_viewer.wording import mask_source_words, scale_words, threshold_figure
 
 FigurePolicy = Literal["all", "flagged", "none"]
@@ -213,6 +215,11 @@ class Overview:
         """What the scan's listing could not read, in words: :func:`unread_words`."""
         return unread_words(self.source.settings)
 
+    @property
+    def not_covered_record(self) -> dict[str, Any] | None:
+        """The same for report.json: :func:`not_covered_record`."""
+        return not_covered_record(self.source.settings)
+
     @cached_property
     def truth(self) -> dict[str, int] | None:
         """The true label (1 tampered, 0 authentic) of each file a scan scored against true
@@ -292,31 +299,6 @@ def stopped_scan_alert(settings: dict[str, Any], reported: int) -> str | None:
     return (
         f"This scan was {how} after {run.get('through')} of {run.get('files')} files in its "
         f"last run; {holds}; running the same scan again resumes it."
-    )
-
-
-UNREAD_NAMED = 3  # of the folders and files a scan could not read, those a report names
-
-
-def unread_words(settings: dict[str, Any]) -> str | None:
-    """What the listing of the scan's last run could not read (scan.json's ``run.unread``,
-    docs/RESULTS.md): how many folders and files, the first :data:`UNREAD_NAMED` named with
-    why, and that their files are in no row of the report. None when it read everything, and
-    for folders written before ``unread`` existed."""
-    run = settings.get("run")
-    unread = run.get("unread") if isinstance(run, dict) else None
-    if not isinstance(unread, dict):
-        return None
-    first = [u for u in unread.get("first") or [] if isinstance(u, dict)]
-    folders, files = unread.get("folders") or 0, unread.get("files") or 0
-    counted = [f"{folders} folder(s)" if folders else "", f"{files} file(s)" if files else ""]
-    named = [f"{u.get('path')} ({u.get('reason')})" for u in first[:UNREAD_NAMED]]
-    more = folders + files - len(named)
-    return (
-        f"{' and '.join(c for c in counted if c)} could not be read by the scan: "
-        + "; ".join(named)
-        + (f"; and {more} more (scan.json, run.unread)" if more > 0 else "")
-        + ". Their files are in no row of this report."
     )
 
 

@@ -59,6 +59,8 @@ class JsonWriter(TextReportFile):
             "case": ov.case.to_dict(),
             "alerts": ov.alerts,
             "partial_scan": ov.stopped,  # null, or how the scan stopped before its end
+            # null, or the folders and files the scan's listing could not read: not covered
+            "not_covered": ov.not_covered_record,
             "counts": ov.counts,
             "environment": {
                 "export": ov.export_environment,

@@ -74,7 +74,7 @@ from forensic_viewer.scan.escaping import as_written, csv_file, csv_value, json_
 from forensic_viewer.scan.maps import read_heatmap_png
 from forensic_viewer.scan.records import FileRecord
 from forensic_viewer.scan.results import CSV_NAME, ResultIndex
-from forensic_viewer.scan.settings import stopped_run
+from forensic_viewer.scan.settings import not_covered, stopped_run
 from forensic_viewer.scan.truth_scores import (
     FIGURE_HEADER,
     Figure,
@@ -345,11 +345,15 @@ class ScanTruth:
     # forensic-train refuses by): one line naming a mask, also the first of the problems;
     # the figures are still computed, against the masks as they are
     mask_warning: str | None = None
+    # what the scan's listing could not read (folders, files: their images were never scanned,
+    # so never scored; scan/settings.not_covered); None when it read everything
+    not_covered: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
             "source": self.source,
             "partial_scan": self.partial_scan,
+            "not_covered": self.not_covered,
             "images": self.images,
             "tampered": self.tampered,
             "authentic": self.images - self.tampered,
@@ -425,6 +429,7 @@ def evaluate_scan(out: Path, truth: TruthSource, keys: Sequence[str] | None = No
         stopped_run(out),
         appledouble,
         mask_warning,
+        not_covered(out),
     )
     atomic_write(out / GT_NAME, json_text(result.to_json(), indent=1))
     add_csv_columns(out, files, errors)
@@ -573,6 +578,8 @@ def summary_lines(result: ScanTruth, out: Path) -> list[str]:
             f"  of part of the scan: {part.get('state')} after {part.get('through')} of "
             f"{part.get('files')} files; the others are not scored"
         )
+    if result.not_covered is not None:  # their images were never scanned, so never scored
+        lines.append(f"  not covered: {result.not_covered.get('note')}")
     rows = figure_rows(result.figures)
     width = max((len(r[0]) for r in rows), default=0)
     for row in rows:

@@ -20,6 +20,7 @@ from engine.errors import ForensicError
 from engine.files import atomic_write, not_regular_reason, os_problem, read_regular_text
 from engine.formatting import time_text
 from forensic_viewer.scan.results import SCAN_INFO
+from forensic_viewer.scan.walk import TRUTH_UNREAD, not_covered_record
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
@@ -176,6 +177,18 @@ def stopped_run(out: Path) -> dict[str, Any] | None:
         return None
     keep = ("state", "signal", "reason", "through", "files", "note")
     return {k: run[k] for k in keep if k in run}
+
+
+def not_covered(out: Path) -> dict[str, Any] | None:
+    """What the listing of the scan's last run in ``out`` could not read (groundtruth.json's
+    ``not_covered``: their images were never scored), from its scan.json
+    (:func:`~forensic_viewer.scan.walk.not_covered_record`: ``run.unread`` and its words); None
+    when it read everything, and for folders without scan.json or written before ``unread``."""
+    try:
+        info = json.loads(read_regular_text(out / SCAN_INFO))
+    except (OSError, ValueError):
+        return None
+    return not_covered_record(info, TRUTH_UNREAD) if isinstance(info, dict) else None
 
 
 def record_run(out: Path, run: dict[str, Any]) -> None:

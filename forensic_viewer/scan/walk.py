@@ -105,6 +105,48 @@ def unread_record(unread: Sequence[Unread]) -> dict[str, Any] | None:
     }
 
 
+UNREAD_NAMED = 3  # of the folders and files a scan could not read, those a report names
+REPORT_UNREAD = "Their files are in no row of this report."  # a report's words after them
+TRUTH_UNREAD = "Their files are in no row of the scan and were not scored."  # groundtruth's
+
+
+def unread_words(settings: dict[str, Any], after: str = REPORT_UNREAD) -> str | None:
+    """What the listing of the scan's last run could not read (``settings``: scan.json, whose
+    ``run.unread`` :func:`unread_record` made; docs/RESULTS.md): how many folders and files,
+    the first :data:`UNREAD_NAMED` named with why, then ``after`` (a report's: their files are
+    in no row of it). None when it read everything, and for folders written before
+    ``unread`` existed."""
+    run = settings.get("run")
+    unread = run.get("unread") if isinstance(run, dict) else None
+    if not isinstance(unread, dict):
+        return None
+    first = [u for u in unread.get("first") or [] if isinstance(u, dict)]
+    folders, files = unread.get("folders") or 0, unread.get("files") or 0
+    counted = [f"{folders} folder(s)" if folders else "", f"{files} file(s)" if files else ""]
+    named = [f"{u.get('path')} ({u.get('reason')})" for u in first[:UNREAD_NAMED]]
+    more = folders + files - len(named)
+    return (
+        f"{' and '.join(c for c in counted if c)} could not be read by the scan: "
+        + "; ".join(named)
+        + (f"; and {more} more (scan.json, run.unread)" if more > 0 else "")
+        + f". {after}"
+    )
+
+
+def not_covered_record(
+    settings: dict[str, Any], after: str = REPORT_UNREAD
+) -> dict[str, Any] | None:
+    """What the listing of the scan's last run could not read, for a machine reader
+    (report.json's ``not_covered``, groundtruth.json's): scan.json's ``run.unread`` as
+    recorded (``folders``, ``files``, ``first``) and ``note``, :func:`unread_words`. None when
+    it read everything, and for folders written before ``unread`` existed."""
+    note = unread_words(settings, after)
+    if note is None:
+        return None
+    unread = settings["run"]["unread"]
+    return {k: unread[k] for k in ("folders", "files", "first") if k in unread} | {"note": note}
+
+
 def iter_images(
     folder: Path,
     recursive: bool,
