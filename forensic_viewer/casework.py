@@ -6,7 +6,8 @@ A run with a case folder (``--case DIR``, or ``FORENSIC_VIEWER_CASE``) appends t
 ``DIR/audit.jsonl`` (:mod:`forensic_viewer.audit`): ``scan-started`` once the models are
 assembled (command, source, files, output folder, models asked for, settings), ``scan-finished`` after
 the last file (counts, the models that ran with their checkpoint SHA-256 and the scan's
-settings as ``scan.json`` records them, and the SHA-256 of ``results.jsonl``/``results.csv``),
+settings as ``scan.json`` records them, and the SHA-256 of ``results.jsonl``/``results.csv``;
+after a failure, the error line, and the counts and hashes so far once the run had begun),
 and ``report-exported`` for each report written (paths and SHA-256; the report itself prints
 the head the log had before that entry). Without a case folder nothing is logged: the
 command line has no default case, so that scripted batch runs never write into an examiner's
@@ -22,9 +23,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from engine.errors import ForensicError
 from engine.files import read_regular_text
 from forensic_viewer.audit import (
     Action,
+    AuditError,
     AuditLog,
     AuditStamp,
     case_dir_from,
@@ -216,6 +219,49 @@ def scan_finished_details(out: Path, summary: Any) -> dict[str, Any]:
 def log_finished(log: AuditLog | None, out: Path, summary: Any) -> None:
     if log is not None:
         log.append(Action.SCAN_FINISHED, scan_finished_details(out, summary))
+
+
+def scan_failed_details(out: Path, error: str, summary: Any = None) -> dict[str, Any]:
+    """What ``scan-finished`` records of a scan that failed (exit 3, or the batch dialog's
+    failure): the output folder and ``error``, the one line said (naming the file or folder
+    and the problem); with ``summary`` (the run had begun: its
+    :class:`~forensic_viewer.scan.run.ScanSummary` so far) the counts and the SHA-256 of the
+    results files as the failure left them, which a later report of the partial run or a
+    resume starts from."""
+    from forensic_viewer.scan.results import CSV_NAME, RESULTS
+
+    details: dict[str, Any] = {"out": str(out.resolve()), "error": error}
+    if summary is not None:
+        details |= {
+            "total": summary.total,
+            "through": summary.through,
+            "analysed": summary.done,
+            "already_done": summary.skipped,
+            "failed": len(summary.failed),
+            "results_sha256": {n: file_sha256(out / n) for n in (RESULTS, CSV_NAME)},
+        }
+    return details
+
+
+def log_failed(log: AuditLog | None, out: Path, e: BaseException) -> None:
+    """``scan-finished`` of a scan that an error ended after ``scan-started``, its ``error``
+    the line the command line prints (the batch dialog's words too), with the summary so far
+    on ``e`` once the run had begun (``settings.failure_recorded``). A log that cannot take it
+    (on the full disk too) is passed over: the scan's own error is what is said."""
+    from forensic_viewer.scan.results import output_failed
+    from forensic_viewer.scan.run import scan_failed
+
+    if log is None:
+        return
+    if isinstance(e, OSError):
+        line = output_failed(e, out)
+    else:
+        line = str(e) if isinstance(e, ForensicError) else scan_failed(e)
+    details = scan_failed_details(out, line, getattr(e, "summary", None))
+    try:
+        log.append(Action.SCAN_FINISHED, details)
+    except (AuditError, OSError):
+        pass
 
 
 def report_details(paths: Mapping[str, Path | str], stamp: AuditStamp | None) -> dict[str, Any]:

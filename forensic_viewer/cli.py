@@ -380,7 +380,7 @@ def _scan_and_report(
 ) -> int:
     """Scan ``files`` (``index``: --out's ResultIndex, made for the listing: the run takes it
     rather than parse results.jsonl again), print the closing table, write the reports."""
-    from forensic_viewer.casework import log_finished, typed_command
+    from forensic_viewer.casework import log_failed, log_finished, typed_command
     from forensic_viewer.scan.links import outside_line, row_read_from
     from forensic_viewer.scan.records import as_record
     from forensic_viewer.scan.results import copies_line
@@ -471,6 +471,9 @@ def _scan_and_report(
         if summary is None:
             raise
         interrupted = e
+    except Exception as e:  # the scan failed (exit 3, or 2 for other settings): logged ended
+        log_failed(case_log, args.out, e)
+        raise
     finally:
         bar.close()
     if table:

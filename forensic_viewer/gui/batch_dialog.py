@@ -302,13 +302,15 @@ class ScanWorker(QThread):
                     self.mailbox.post("truth", *score_scan(job.out, truth, self._keys))
         except ScanSettingsMismatch as e:  # names the settings that differ
             self.mailbox.post("failed", str(e))
+        # once the run had begun, the exception carries its summary so far (the case log's)
         except (ForensicError, ValueError) as e:
-            self.mailbox.post("failed", str(e))
+            self.mailbox.post("failed", str(e), (), getattr(e, "summary", None))
         except OSError as e:  # the output folder full or gone: the command line's words
-            self.mailbox.post("failed", output_failed(e, job.out))
+            self.mailbox.post("failed", output_failed(e, job.out), (), getattr(e, "summary", None))
         except Exception as e:  # a bug: logged by the one hook, the dialog carries on
             sys.excepthook(*sys.exc_info())  # type: ignore[arg-type]
-            self.mailbox.post("failed", scan_failed(e, job.folder))  # the command line's words
+            message = scan_failed(e, job.folder)  # the command line's words
+            self.mailbox.post("failed", message, (), getattr(e, "summary", None))
         else:
             self.mailbox.post("succeeded", summary)
 
@@ -427,6 +429,7 @@ class BatchDialog(QDialog):
         self.setWindowTitle("Scan a folder")
         self.worker: ScanWorker | None = None
         self.summary: ScanSummary | None = None
+        self.failed_summary: ScanSummary | None = None  # a failed run's so far
         self.tally = ScanProgress()  # the progress line's counts, speed and ETA
         self._loaders: list[ResultLoader] = []
         self._report: QDialog | None = None
@@ -647,7 +650,7 @@ class BatchDialog(QDialog):
             ray=self.run_on.address(),
             gt=gt,
         )
-        self.summary = None
+        self.summary = self.failed_summary = None
         self._outside = {}
         self._truth = ([], [])
         self.table_model.set_truth(None)  # this run's scoring, if any, brings them back
@@ -859,9 +862,13 @@ class BatchDialog(QDialog):
         self._truth = (list(lines), list(problems))
         self.table_model.set_truth(labels)
 
-    def _on_failed(self, message: str, files: Sequence[str] = ()) -> None:
+    def _on_failed(
+        self, message: str, files: Sequence[str] = (), summary: ScanSummary | None = None
+    ) -> None:
         """The scan's one line; under it ``files``' own lines when it was refused for them
-        (the first :data:`FILES_SHOWN`, every one in the tooltip)."""
+        (the first :data:`FILES_SHOWN`, every one in the tooltip). ``summary``: the run's so
+        far when it had begun (:attr:`failed_summary`, which the case log counts)."""
+        self.failed_summary = summary
         self.tally.end()
         self.show_message(message)
         if files:

@@ -58,6 +58,7 @@ from forensic_viewer.audit import (
 from forensic_viewer.casework import (
     probe_details,
     report_details,
+    scan_failed_details,
     scan_finished_details,
     scan_started_details,
 )
@@ -526,8 +527,9 @@ class CaseRecorder(QObject):
         job = self._scans.get(dialog)
         if job is None:
             return
-        if isinstance(outcome, str):  # the scan itself failed
-            self.append(Action.SCAN_FINISHED, {"out": str(job.out), "error": outcome})
+        if isinstance(outcome, str):  # the scan itself failed: counted once it had begun
+            summary = getattr(dialog, "failed_summary", None)
+            self.append(Action.SCAN_FINISHED, scan_failed_details(job.out, outcome, summary))
         else:
             self.append(Action.SCAN_FINISHED, scan_finished_details(job.out, outcome))
 

@@ -86,7 +86,6 @@ from forensic_viewer.scan.run import (
     close_results,
     csv_analyses,
     encode_outcome,
-    end_run,
     load_for_scan,
     named,
     sha256_if_read,
@@ -95,8 +94,9 @@ from forensic_viewer.scan.run import (
 )
 from forensic_viewer.scan.settings import (
     check_settings,
+    end_run,
+    failure_recorded,
     now_text,
-    record_failed_run,
     scan_settings,
 )
 from forensic_viewer.scan.upgrade import Recorded, Stale, named_files, recorded_rows, unchanged
@@ -624,18 +624,43 @@ class _Pool:
         self.results: ResultLog | None = None
         self.problems: ScanLog | None = None
         self.began: str | None = None  # when run() began, as scan.json records it
+        self.checked = False  # scan.json says "running": the settings were checked
 
     # --- the run ---
 
     def run(self) -> ScanSummary:
         """The scan (:meth:`_run`); an exception once scan.json says the run is "running" (the
-        settings checked) is recorded there as the run's failure (:func:`record_failed_run`)."""
+        settings checked, even if results.jsonl then could not be opened) ends the run as a
+        one-process scan's does (:func:`failure_recorded`: results.csv of the files it went
+        through, scan.json saying "failed"), as far as they can be written."""
         try:
             return self._run()
-        except Exception as e:
-            if self.results is not None:
-                record_failed_run(self.out, e, self.summary)
-            raise
+        except Exception:
+            if not self.checked:
+                raise
+            with failure_recorded(self.out, self.summary, self._write_csv):
+                raise
+
+    def _write_csv(self) -> bool:
+        """results.csv of the files this run went through (False: no results opened). Files
+        handed out but never recorded (in flight when the scan stopped) are left out, as a
+        one-process scan leaves them: their last row is an earlier run's."""
+        if self.results is None or self.first is None:
+            return False
+        if not isinstance(self.files, Sized):
+            self.summary.total = max(self.total, len(self.keys))
+        went_through = [k for k in self.keys if k in self.through]
+        self.summary.copies = self.results.duplicates(went_through)
+        write_csv(
+            self.out,
+            self.results.iter_records(went_through),
+            list(self.first.names),
+            ensemble=self.results.has_ensemble or self.first.ensemble is not None,
+            analyses=csv_analyses([*self.analyses, *self.first.ensemble_analyses], None),
+            face_models=list(self.first.face_models),
+            copies=self.summary.copies,
+        )
+        return True
 
     def _run(self) -> ScanSummary:
         t0 = time.perf_counter()
@@ -659,22 +684,7 @@ class _Pool:
             self._shutdown()
         if self.problems is not None and self.problems.written:
             self.summary.log = self.problems.path
-        if not isinstance(self.files, Sized):
-            self.summary.total = max(self.total, len(self.keys))
-        assert self.results is not None
-        # files handed out but never recorded (in flight when the scan stopped) are left out,
-        # as a one-process scan leaves them: their last row is an earlier run's
-        went_through = [k for k in self.keys if k in self.through]
-        self.summary.copies = self.results.duplicates(went_through)
-        write_csv(
-            self.out,
-            self.results.iter_records(went_through),
-            list(self.first.names),
-            ensemble=self.results.has_ensemble or self.first.ensemble is not None,
-            analyses=csv_analyses([*self.analyses, *self.first.ensemble_analyses], None),
-            face_models=list(self.first.face_models),
-            copies=self.summary.copies,
-        )
+        self._write_csv()
         self.summary.cancelled = self.cancelled
         self.summary.seconds = time.perf_counter() - t0
         end_run(self.out, self.summary, interrupted)
@@ -697,6 +707,7 @@ class _Pool:
             command=self.command,
             unread=self.unread,
         )
+        self.checked = True
         self.results = results = ResultLog(self.out, self.index)
         self.index = None
         self.problems = problems = ScanLog(self.out)

@@ -17,12 +17,15 @@ What stops a scan and what does not:
   ``scan.log`` in the output folder (and one line to the program's log), never to the terminal.
 - **Only the scan itself failing stops it**: the output folder locked by another scan, not
   writable or full (:class:`OSError` while writing results), the file list failing. Finished
-  records are kept and a later run resumes; scan.json's ``run`` says ``failed`` and why, when
-  it can still be written (:func:`~forensic_viewer.scan.settings.record_failed_run`).
+  records are kept and a later run resumes; as far as the output folder can still be written,
+  the run ends as a stop does: results.csv of the files it went through, and scan.json's
+  ``run`` saying ``failed``, why and when
+  (:func:`~forensic_viewer.scan.settings.failure_recorded`).
 - **Cancel and interrupt** (the ``cancel`` hook; Ctrl+C or, from the command line, SIGTERM as
   a :class:`KeyboardInterrupt`) end the run after the files finished so far, and it leaves what
   a finished run leaves: results.jsonl compacted, results.csv of the files it went through, and
-  scan.json's ``run`` saying it stopped after N of M files (:func:`end_run`). Each is written
+  scan.json's ``run`` saying it stopped after N of M files
+  (:func:`~forensic_viewer.scan.settings.end_run`). Each is written
   aside and renamed, so a second interrupt while they are written leaves the earlier file whole.
 
 Resume: a file whose last row is a finished analysis is skipped only when its bytes still hash
@@ -36,7 +39,6 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
-import signal
 import threading
 import time
 import traceback
@@ -46,7 +48,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.analyses import run_analyses
-from engine.ending import stop_signal, stop_words
 from engine.errors import EvidenceError, ForensicError, ImageHeader
 from engine.io import MAX_FILE_BYTES, load_evidence
 from engine.types import Analysis, Evidence, Progress
@@ -65,7 +66,7 @@ from forensic_viewer.scan.records import (
 from forensic_viewer.scan.results import ResultIndex, ResultLog, face_model_figures, write_csv
 from forensic_viewer.scan.scanlog import SCAN_LOG as SCAN_LOG
 from forensic_viewer.scan.scanlog import ScanLog
-from forensic_viewer.scan.settings import check_settings, record_run, scan_settings
+from forensic_viewer.scan.settings import check_settings, end_run, scan_settings
 from forensic_viewer.scan.upgrade import (
     Recorded,
     Rerun,
@@ -426,10 +427,32 @@ def _run_locked(
     if total is None:
         total = len(files) if isinstance(files, Sized) else 0
     summary = ScanSummary(total=total)
-    with failure_recorded(out, summary):  # scan.json says "running" from here on
+    keys: list[str] = []
+    results: ResultLog | None = None
+
+    def write_results_csv() -> bool:
+        """results.csv of the files the run went through (False: no results opened)."""
+        if results is None:
+            return False
+        if not isinstance(files, Sized):
+            summary.total = max(total, len(keys))
+        summary.copies = results.duplicates(keys)
+        write_csv(
+            out,
+            results.iter_records(keys),
+            analyzer.names,
+            ensemble=results.has_ensemble or analyzer.ensemble is not None,
+            analyses=csv_analyses(analyses, analyzer),
+            face_models=[m.name for m in getattr(analyzer, "face_models", ())],
+            copies=summary.copies,
+        )
+        return True
+
+    # scan.json says "running" from here on: a failure ends the run as a stop does, results.csv
+    # of the files it went through and scan.json saying "failed", where they can be written
+    with failure_recorded(out, summary, write_results_csv):
         results = ResultLog(out, index)
         problems = ScanLog(out)
-        keys: list[str] = []
         faces_checked = analyzer.faces is not None
         recorded = recorded_rows(results, getattr(analyzer.ensemble, "analyses", None) or ())
         loader = Prefetcher(files, recorded=recorded, depth=prefetch, thumbnails=thumbnails)
@@ -473,53 +496,10 @@ def _run_locked(
                 close_results(results, problems, finished)
         if problems.written:
             summary.log = problems.path
-        if not isinstance(files, Sized):
-            summary.total = max(total, len(keys))
-        summary.copies = results.duplicates(keys)
-        write_csv(
-            out,
-            results.iter_records(keys),
-            analyzer.names,
-            ensemble=results.has_ensemble or analyzer.ensemble is not None,
-            analyses=csv_analyses(analyses, analyzer),
-            face_models=[m.name for m in getattr(analyzer, "face_models", ())],
-            copies=summary.copies,
-        )
+        write_results_csv()
         summary.seconds = time.perf_counter() - t0
         end_run(out, summary, interrupted)
         return summary
-
-
-def end_run(out: Path, summary: ScanSummary, interrupted: KeyboardInterrupt | None) -> None:
-    """Record in scan.json how the run ended (finished, cancelled, or interrupted by a signal
-    after N of M files, with how to resume), once results.csv is written. An interrupt is then
-    raised again with ``summary`` as its ``summary`` attribute, so the caller can say where the
-    scan stopped before it ends; the signal is the exception's (:func:`engine.ending.stop_signal`).
-    The one-process, worker-process and Ray scans all end here."""
-    through, files = summary.through, summary.total
-    run: dict[str, Any] = {"state": "finished", "files": files, "through": through}
-    if interrupted is not None:
-        summary.cancelled = True
-        summary.interrupted = signal.Signals(stop_signal(interrupted)).name
-        run |= {"state": "interrupted", "signal": summary.interrupted}
-    elif summary.cancelled:
-        run["state"] = "cancelled"
-    run |= {"analysed": summary.done, "failed": len(summary.failed), "skipped": summary.skipped}
-    if summary.upgraded:  # which analyses ran again, on how many files, why (scan/upgrade.py)
-        run["upgraded"] = {n: u.to_json() for n, u in summary.upgraded.items()}
-    if run["state"] == "finished":
-        run["note"] = f"finished: {through} of {files} files"
-    else:
-        # in the programs' words for the signal; run["signal"] keeps its name
-        how = run["state"] if interrupted is None else stop_words(interrupted)
-        run["note"] = (
-            f"{how} after {through} of {files} files: results.csv covers those; "
-            "running the same scan again resumes"
-        )
-    record_run(out, run)
-    if interrupted is not None:
-        interrupted.summary = summary  # type: ignore[attr-defined]
-        raise interrupted
 
 
 def analyse_item(

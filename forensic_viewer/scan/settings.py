@@ -12,10 +12,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.analyses import analysis_settings
+from engine.ending import stop_signal, stop_words
 from engine.errors import ForensicError
 from engine.files import atomic_write, not_regular_reason, os_problem, read_regular_text
 from engine.formatting import time_text
@@ -23,7 +25,7 @@ from forensic_viewer.scan.results import SCAN_INFO
 from forensic_viewer.scan.walk import TRUTH_UNREAD, not_covered_record
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping, Sequence
+    from collections.abc import Callable, Iterator, Mapping, Sequence
 
     from engine.pipeline import Analyzer
 
@@ -203,34 +205,94 @@ def record_run(out: Path, run: dict[str, Any]) -> None:
     atomic_write(info, json.dumps(old, indent=2) + "\n")
 
 
-def record_failed_run(out: Path, e: Exception, summary: Any) -> None:
-    """Record in scan.json that the run failed once its settings were checked (``state``
-    "failed", ``reason`` in words: the output folder could not be written, the disk full, or
-    an unexpected error), with ``summary``'s counts (a ``ScanSummary``) so far, as a stopped
-    run records them; scan.json said "running" until then. The disk being full, that write
-    may fail too: then nothing more, and the error that ended the scan is what is said."""
-    if isinstance(e, OSError):
-        reason = os_problem(e, Path(os.path.abspath(out)))
+def end_run(out: Path, summary: Any, interrupted: KeyboardInterrupt | None) -> None:
+    """Record in scan.json how the run ended (finished, cancelled, or interrupted by a signal
+    after N of M files, with how to resume), once results.csv is written (``summary``: the
+    run's ``ScanSummary``). An interrupt is then raised again with ``summary`` as its
+    ``summary`` attribute, so the caller can say where the scan stopped before it ends; the
+    signal is the exception's (:func:`engine.ending.stop_signal`). The one-process,
+    worker-process and Ray scans all end here (a failure: :func:`failure_recorded`)."""
+    through, files = summary.through, summary.total
+    run: dict[str, Any] = {"state": "finished", "files": files, "through": through}
+    if interrupted is not None:
+        summary.cancelled = True
+        summary.interrupted = signal.Signals(stop_signal(interrupted)).name
+        run |= {"state": "interrupted", "signal": summary.interrupted}
+    elif summary.cancelled:
+        run["state"] = "cancelled"
+    run |= {"analysed": summary.done, "failed": len(summary.failed), "skipped": summary.skipped}
+    if summary.upgraded:  # which analyses ran again, on how many files, why (scan/upgrade.py)
+        run["upgraded"] = {n: u.to_json() for n, u in summary.upgraded.items()}
+    if run["state"] == "finished":
+        run["note"] = f"finished: {through} of {files} files"
     else:
-        reason = f"unexpected {type(e).__name__}: {' '.join(str(e).split())[:200]}"
+        # in the programs' words for the signal; run["signal"] keeps its name
+        how = run["state"] if interrupted is None else stop_words(interrupted)
+        run["note"] = (
+            f"{how} after {through} of {files} files: results.csv covers those; "
+            "running the same scan again resumes"
+        )
+    record_run(out, run)
+    if interrupted is not None:
+        interrupted.summary = summary  # type: ignore[attr-defined]
+        raise interrupted
+
+
+def failure_reason(e: BaseException, out: Path) -> str:
+    """Why a scan failed, in one line: an OSError as "<file>: <problem>" (the output folder
+    when it names none: a write to an open file, the disk full), else the unexpected error's
+    type and message. scan.json's ``run.reason`` and the case log's ``scan-finished``."""
+    if isinstance(e, OSError):
+        return os_problem(e, Path(os.path.abspath(out)))
+    if isinstance(e, ForensicError):
+        return str(e)
+    return f"unexpected {type(e).__name__}: {' '.join(str(e).split())[:200]}"
+
+
+CSV_NOT_REWRITTEN = "results.csv was not rewritten: it is an earlier run's, if any"
+
+
+def record_failed_run(out: Path, e: Exception, summary: Any, csv: str | None = None) -> None:
+    """Record in scan.json that the run failed once its settings were checked (``state``
+    "failed", ``reason``: :func:`failure_reason`), with ``summary``'s counts (a
+    ``ScanSummary``) so far, as a stopped run records them; scan.json said "running" until
+    then. ``csv``: None when results.csv was rewritten with the files the run went through
+    (as a stopped run's), else why not. The disk being full, that write may fail too: then
+    nothing more, and the error that ended the scan is what is said (and the case log's
+    ``scan-finished``, which is often on another disk)."""
+    reason = failure_reason(e, out)
     through, files = summary.through, summary.total
     run = {"state": "failed", "reason": reason, "files": files, "through": through}
     run |= {"analysed": summary.done, "failed": len(summary.failed), "skipped": summary.skipped}
+    covered = "results.csv covers those" if csv is None else csv
     run["note"] = (
         f"failed after {through} of {files} files ({reason}): the rows written are kept; "
-        "running the same scan again resumes"
+        f"{covered}; running the same scan again resumes"
     )
     with contextlib.suppress(OSError, ValueError):  # ValueError: scan.json itself unreadable
         record_run(out, run)
 
 
 @contextlib.contextmanager
-def failure_recorded(out: Path, summary: Any) -> Iterator[None]:
-    """An exception out of the block (a run whose settings scan.json holds) recorded by
-    :func:`record_failed_run`, then raised on; a stop (KeyboardInterrupt) is
-    :func:`record_run`'s, through ``end_run``."""
+def failure_recorded(
+    out: Path, summary: Any, write_csv: Callable[[], bool] | None = None
+) -> Iterator[None]:
+    """An exception out of the block (a run whose settings scan.json holds) ends the run as a
+    stop does, as far as the output folder can still be written: ``write_csv()`` rewrites
+    results.csv with the files the run went through (False: nothing to write, its results
+    never opened), then :func:`record_failed_run` says so; the exception is raised on with
+    ``summary`` as its ``summary`` attribute (the case log's ``scan-finished`` counts it). A
+    stop (KeyboardInterrupt) is :func:`record_run`'s, through ``end_run``."""
     try:
         yield
     except Exception as e:
-        record_failed_run(out, e, summary)
+        csv: str | None = CSV_NOT_REWRITTEN
+        try:
+            if write_csv is not None and write_csv():
+                csv = None
+        except Exception as c:  # the disk still full: said in the note, the scan's error raised
+            csv = f"{CSV_NOT_REWRITTEN} ({failure_reason(c, out)})"
+        with contextlib.suppress(AttributeError):
+            e.summary = summary  # type: ignore[attr-defined]
+        record_failed_run(out, e, summary, csv)
         raise

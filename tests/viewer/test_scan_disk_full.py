@@ -164,3 +164,89 @@ def test_the_batch_dialog_says_a_full_disk_in_the_command_lines_words(
     qtbot.waitUntil(lambda: not dialog.running, timeout=60_000)
     assert dialog.message.text() == (f"the scan failed: {out}: no space left on device; {LINE_END}")
     assert [r["path"] for r in rows_of(out)] == ["f0.png", "f1.png"]
+    # what the case log's scan-finished counts (casework.scan_failed_details)
+    assert dialog.failed_summary is not None and dialog.failed_summary.done == ROWS_BEFORE_FULL
+
+
+def _csv_paths(out: Path) -> list[str]:
+    import csv
+
+    with (out / "results.csv").open(encoding="utf-8", newline="") as f:
+        return [r["path"] for r in csv.DictReader(f)]
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_failed_scan_leaves_the_csv_of_its_rows_and_its_end_in_the_case_log(
+    tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch, capsys, jobs: str
+) -> None:
+    """A failed scan wrote no results.csv of the rows that did finish (an examiner reporting
+    the partial run had an earlier run's CSV, or none, beside rows it did not hold) and no
+    ``scan-finished`` in the case log (``scan-started`` then read as a scan killed or running).
+    It ends as a stop does now, as far as it can write: results.csv of the files it went
+    through, scan.json's note saying so, and ``scan-finished`` with the error line, the counts
+    so far and the results files' SHA-256 as left."""
+    from forensic_viewer.audit import LOG_NAME, file_sha256, verify_log
+
+    folder, out, case = evidence(tmp_path), tmp_path / "out", tmp_path / "case"
+    fill_disk_after(monkeypatch, ROWS_BEFORE_FULL)
+    assert scan_cli(folder, out, tiny_checkpoint, "--jobs", jobs, "--case", str(case)) == 3
+    capsys.readouterr()
+    assert sorted(_csv_paths(out)) == sorted(r["path"] for r in rows_of(out))
+    assert len(_csv_paths(out)) == ROWS_BEFORE_FULL
+    run = run_of(out)
+    assert "): the rows written are kept; results.csv covers those; running" in run["note"]
+    entries = verify_log(case / LOG_NAME).entries
+    assert [e.action for e in entries][-2:] == ["scan-started", "scan-finished"]
+    finished = entries[-1].details
+    line = f"the scan failed: {out}: no space left on device; {LINE_END}"
+    assert finished["error"] == line and finished["analysed"] == ROWS_BEFORE_FULL
+    assert finished["total"] == 4 and finished["through"] == run["through"]
+    assert finished["results_sha256"] == {
+        n: file_sha256(out / n) for n in ("results.jsonl", "results.csv")
+    }
+
+
+def test_a_csv_the_full_disk_refuses_is_said_in_scan_json(
+    tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    import forensic_viewer.scan.run as run_module
+
+    folder, out = evidence(tmp_path), tmp_path / "out"
+    fill_disk_after(monkeypatch, ROWS_BEFORE_FULL)
+
+    def full(out_: Path, *args: Any, **kw: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(out_ / "results.csv"))
+
+    monkeypatch.setattr(run_module, "write_csv", full)
+    assert scan_cli(folder, out, tiny_checkpoint, "--jobs", "1") == 3
+    capsys.readouterr()
+    assert run_of(out)["note"].endswith(
+        "the rows written are kept; results.csv was not rewritten: it is an earlier run's, if "
+        f"any ({out / 'results.csv'}: no space left on device); running the same scan again "
+        "resumes"
+    )
+    assert not (out / "results.csv").exists()
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_results_log_that_cannot_be_opened_once_the_run_began_is_recorded_as_failed(
+    tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch, capsys, jobs: str
+) -> None:
+    """With worker processes, a failure after scan.json said "running" but before
+    results.jsonl was open (the disk full as it is created) left it saying "running": the
+    failure was recorded only once the results were open. One process and workers alike now."""
+    folder, out = evidence(tmp_path), tmp_path / "out"
+
+    def full(self: ResultLog, *args: Any, **kw: Any) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(out / "results.jsonl"))
+
+    monkeypatch.setattr(ResultLog, "__init__", full)
+    assert scan_cli(folder, out, tiny_checkpoint, "--jobs", jobs) == 3
+    capsys.readouterr()
+    run = run_of(out)
+    assert (
+        run["state"] == "failed"
+        and run["reason"] == f"{out / 'results.jsonl'}: no space left on device"
+    )
+    assert run["ended"] and run["through"] == 0
+    assert "results.csv was not rewritten" in run["note"]
