@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.ensemble import decided_by_face
-from forensic_viewer.scan.records import error_naming_file
+from forensic_viewer.scan.links import error_naming_file
 from forensic_viewer.wording import (
     FACE_PROBABILITY_NOTE,
     IMAGE_PROBABILITY_NOTE,

@@ -40,7 +40,7 @@ from forensic_viewer.audit import AuditStamp
 from forensic_viewer.environment import environment
 from forensic_viewer.report.integrity import Integrity, verify_integrity
 from forensic_viewer.scan.groundtruth import read_scan_truth
-from forensic_viewer.scan.links import record_read_from
+from forensic_viewer.scan.links import error_naming_file, record_read_from
 from forensic_viewer.scan.maps import read_map_file
 from forensic_viewer.scan.probe import read_scan_probe
 from forensic_viewer.scan.records import (
@@ -51,7 +51,6 @@ from forensic_viewer.scan.records import (
     FileRecord,
     ModelRecord,
     ScanRecord,
-    error_naming_file,
 )
 from forensic_viewer.scan.results import ResultIndex
 from forensic_viewer.scan.triage import NOT_RUN, RAN, TriageRow, scan_info, triage_row

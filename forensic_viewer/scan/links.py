@@ -7,7 +7,8 @@ records it (``evidence.real_path``, every link followed, beside ``file``, as nam
 row's ``real_path``: a file that failed is named where it was read too), and this
 module says it where an analyst reads: the scan's summary line (also the batch dialog's
 closing message, whose triage table marks each such file), results.csv's ``read_from``, and
-the report's file section and limitations.
+the report's file section and limitations. Also how a row names its file in what is read
+(:func:`error_naming_file`): by its absolute path, never relative to where a scan ran.
 """
 
 from __future__ import annotations
@@ -84,3 +85,25 @@ def outside_words(target: str) -> str:
         f"{target}, outside the scanned folder (reached through a symbolic link in it: check "
         "that it belongs to the evidence)"
     )
+
+
+def error_naming_file(error: str, file: str | None) -> str:
+    """``error`` (an error row's) naming the file by its absolute path ``file`` (the row's),
+    where it names it as the scan was given it: relative to the directory the scan ran from
+    (``case/sub/x.jpg: damaged ...``), which nothing else records. Scans now name it
+    absolutely (``scan.run.named``); reports and results.csv read rows of earlier versions
+    through this. A message that starts with another name, or none, is returned as
+    it is."""
+    if not file:
+        return error
+    parts = Path(file).parts
+    start = 0
+    while (cut := error.find(": ", start)) > 0:
+        head = os.path.normpath(error[:cut])
+        named = [p for p in Path(head).parts if p != ".."]
+        if head == file or (
+            not os.path.isabs(head) and named and tuple(named) == parts[-len(named) :]
+        ):
+            return file + error[cut:]
+        start = cut + 2
+    return error

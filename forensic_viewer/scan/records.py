@@ -1102,28 +1102,6 @@ def error_record(
     )
 
 
-def error_naming_file(error: str, file: str | None) -> str:
-    """``error`` (an error row's) naming the file by its absolute path ``file`` (the row's),
-    where it names it as the scan was given it: relative to the directory the scan ran from
-    (``case/sub/x.jpg: damaged ...``), which nothing else records. Scans now name it
-    absolutely (``scan.run.named``); reports and results.csv read rows of earlier versions
-    through this. A message that starts with another name, or none, is returned as
-    it is."""
-    if not file:
-        return error
-    parts = Path(file).parts
-    start = 0
-    while (cut := error.find(": ", start)) > 0:
-        head = os.path.normpath(error[:cut])
-        named = [p for p in Path(head).parts if p != ".."]
-        if head == file or (
-            not os.path.isabs(head) and named and tuple(named) == parts[-len(named) :]
-        ):
-            return file + error[cut:]
-        start = cut + 2
-    return error
-
-
 # --- the reader ----------------------------------------------------------------------------------
 
 

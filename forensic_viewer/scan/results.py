@@ -17,14 +17,13 @@ from engine.analyses import Level
 from engine.errors import ForensicError
 from engine.files import AtomicFile, not_regular_reason, open_append, open_regular, os_problem
 from forensic_viewer.scan.escaping import csv_file
-from forensic_viewer.scan.links import record_read_from
+from forensic_viewer.scan.links import error_naming_file, record_read_from
 from forensic_viewer.scan.maps import OutputNames
 from forensic_viewer.scan.records import (
     SUMMARY_FIELDS,
     AnalysisRecord,
     RecordError,
     ScanRecord,
-    error_naming_file,
     parse_line,
     record_from_json,
     record_line,

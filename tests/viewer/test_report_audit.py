@@ -62,7 +62,8 @@ def test_a_failed_files_error_names_it_as_the_rest_of_the_report_does(tmp_path: 
     path (its Path row, every other message); results.csv as well."""
     from forensic_viewer.report.model import CardCache, item_from_record
     from forensic_viewer.report.text import summary_cells
-    from forensic_viewer.scan.records import ErrorRecord, error_naming_file
+    from forensic_viewer.scan.links import error_naming_file
+    from forensic_viewer.scan.records import ErrorRecord
     from forensic_viewer.scan.results import write_csv
 
     bad = tmp_path / "case" / "sub" / "bad.jpg"
