@@ -677,7 +677,7 @@ class _Pool:
                 self._pump()
             self._scan()
         except KeyboardInterrupt as e:  # Ctrl+C or SIGTERM: end as a cancel, then raise again
-            if self.results is None:  # before the settings were checked: nothing was written
+            if not self.checked:  # before the settings were checked: nothing was written
                 raise
             interrupted = e
         finally:

@@ -452,9 +452,14 @@ def _run_locked(
     # of the files it went through and scan.json saying "failed", where they can be written
     with failure_recorded(out, summary, write_results_csv):
         results = ResultLog(out, index)
+        try:  # reading every row's versions takes seconds in a large folder: Ctrl+C there too
+            recorded = recorded_rows(results, getattr(analyzer.ensemble, "analyses", None) or ())
+        except KeyboardInterrupt as e:  # ends as a stop does, after 0 files (was "running")
+            results.close()
+            write_results_csv()
+            end_run(out, summary, e)  # which raises it again, the summary on it
         problems = ScanLog(out)
         faces_checked = analyzer.faces is not None
-        recorded = recorded_rows(results, getattr(analyzer.ensemble, "analyses", None) or ())
         loader = Prefetcher(files, recorded=recorded, depth=prefetch, thumbnails=thumbnails)
         finished = False
         interrupted: KeyboardInterrupt | None = None

@@ -430,3 +430,45 @@ def test_a_report_words_a_hang_up_recorded_on_linux_where_there_is_no_sighup(
     settings["run"]["signal"] = "SIGTERM"
     alert = stopped_scan_alert(settings, 2)
     assert alert is not None and signal_words(signal.SIGTERM) in alert
+
+
+def _interrupted_while_opening(*_: Any, **__: Any) -> Any:
+    raise KeyboardInterrupt
+
+
+def test_ctrl_c_while_a_scan_reads_its_rows_versions_ends_the_run_as_a_stop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After scan.json said "running", a one-process scan read every row's classic-analysis
+    versions (``recorded_rows``: seconds in a large folder) outside the part that ends an
+    interrupted run: Ctrl+C there left scan.json saying "running", as of a scan killed. It
+    says interrupted after 0 files now, the interrupt raised again with the summary on it."""
+    import forensic_viewer.scan.run as run_module
+
+    folder, out = make_folder(tmp_path / "ev", 3), tmp_path / "out"
+    monkeypatch.setattr(run_module, "recorded_rows", _interrupted_while_opening)
+    with pytest.raises(KeyboardInterrupt) as caught:
+        run_scan(files_of(folder), StubAnalyzer(), out, source="t")
+    assert caught.value.summary.through == 0  # type: ignore[attr-defined]
+    state = _run_state(out)
+    assert state["state"] == "interrupted" and (state["files"], state["through"]) == (3, 0)
+    assert state["ended"] and _csv_paths(out) == []
+
+
+def test_ctrl_c_while_a_pooled_scan_opens_its_results_ends_the_run_as_a_stop(
+    tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With worker processes, Ctrl+C after scan.json said "running" but before results.jsonl
+    was open was taken for one before the settings were checked and raised on, scan.json
+    left "running". The run ends as a stop does now."""
+    from forensic_viewer.scan.pool import AnalyzerRecipe, run_pool_scan
+    from forensic_viewer.scan.results import ResultLog
+
+    folder, out = make_folder(tmp_path / "ev", 3), tmp_path / "out"
+    monkeypatch.setattr(ResultLog, "__init__", _interrupted_while_opening)
+    recipe = AnalyzerRecipe(models=(str(tiny_checkpoint),), device="cpu", faces=False)
+    with pytest.raises(KeyboardInterrupt) as caught:
+        run_pool_scan(files_of(folder), recipe, out, jobs=2, source="t")
+    assert caught.value.summary.through == 0  # type: ignore[attr-defined]
+    state = _run_state(out)
+    assert state["state"] == "interrupted" and (state["files"], state["through"]) == (3, 0)
