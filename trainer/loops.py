@@ -290,6 +290,20 @@ def run_goal(step: int, left: int, per_epoch: int, epochs_after: int, max_steps:
     return min(goal, max_steps) if max_steps > 0 else goal
 
 
+def last_epoch_of(epoch: int, end: int, per_epoch: int, epochs: int, max_steps: int) -> int:
+    """The number of the epoch the run ends in (1-based: the bar's "epoch 2/N"), as epoch
+    ``epoch`` (0-based) knows it once it starts: it ends at step ``end`` (its own plan),
+    ``per_epoch`` steps for each epoch after it (an estimate), ``epochs`` in all, and
+    ``max_steps`` (> 0) may end the run sooner. Taken again as each epoch starts, as
+    :func:`run_goal`: the first epoch's estimate alone read "epoch 2/3" in a run that ended in
+    its second epoch, a longer one having reached ``max_steps``."""
+    if max_steps <= 0:
+        return epochs
+    if end >= max_steps:
+        return epoch + 1
+    return min(epochs, epoch + 1 + -(-(max_steps - end) // max(1, per_epoch)))
+
+
 def _mean_over_ranks(value: torch.Tensor, world: int) -> torch.Tensor:
     """The mean of a scalar over the ranks (itself in one process). gloo has no AVG."""
     if world == 1:
@@ -392,7 +406,8 @@ def fit(
 
     # Epoch plans vary a little in length (jitter, weights), so the total is estimated from the
     # first epoch; it shapes the schedule, while epochs (or max_steps) end the run. What the
-    # log, the bar and the ETA count to is taken again as each epoch starts (run_goal).
+    # log, the bar and the ETA count to, the bar's last epoch and the steps between step events
+    # are taken again as each epoch starts (run_goal, last_epoch_of, log_interval).
     train_set.set_epoch(0)  # type: ignore[attr-defined]
     per_epoch = steps_per_epoch(len(train_set), cfg.batch_size, world)  # type: ignore[arg-type]
     if per_epoch == 0:
@@ -401,8 +416,6 @@ def fit(
     # where the run will end: the progress bar, its ETA and the events count to it (under
     # --max-steps 2 the bar read "epoch 1/100 step 1/1100" with an ETA of the whole schedule)
     goal = min(total, cfg.max_steps) if cfg.max_steps > 0 else total
-    last_epoch = min(cfg.epochs, -(-goal // per_epoch))
-    log_every = log_interval(cfg.log_every, goal)
     # the peak learning rate would never be reached: by where the run ends (--max-steps), not
     # by the whole schedule (a short --max-steps of a long schedule went without the warning)
     if cfg.warmup_steps > goal and step == 0:
@@ -528,6 +541,9 @@ def fit(
                 this_epoch = steps_per_epoch(n, cfg.batch_size, world)
                 after = cfg.epochs - epoch - 1
                 goal = run_goal(step, len(batches), this_epoch, after, cfg.max_steps)
+                end = step + len(batches)
+                last_epoch = last_epoch_of(epoch, end, this_epoch, cfg.epochs, cfg.max_steps)
+                log_every = log_interval(cfg.log_every, goal)  # as the total it counts to
                 loader = DataLoader(train_set, batch_sampler=batches, num_workers=cfg.num_workers)
                 batch_index = start_batch
                 for images, masks, labels in loader:

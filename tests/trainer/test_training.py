@@ -270,6 +270,66 @@ def test_step_events_carry_the_number_of_steps_the_run_takes(tmp_path: Path) -> 
     assert not any("total_steps" in e for e in rep.events if e["event"] != "step")
 
 
+class _Bars(_Collect):
+    """A reporter that keeps the events and the text of every bar drawn."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bars: list[str] = []
+
+    def bar(self, done: int, total: int, text: str, force: bool = False) -> None:
+        self.bars.append(text)
+
+
+def _fit_with(root: Path, out: Path, cfg: FitConfig, rep: _Collect) -> object:
+    model, config = build_model(ARCH, {"channels": (4, 8, 8)}, seed=0)
+    meta = base_meta(ARCH, config, 32, 16, "m")
+    return fit(model, objective_for(ARCH), _windows(root, share=1.0), cfg, out,
+               lambda s: meta, reporter=rep)  # fmt: skip
+
+
+def test_the_bar_names_the_epoch_the_run_ends_in_as_each_epoch_plans_it(tmp_path: Path) -> None:
+    """The bar's "epoch i/N" is taken again as each epoch starts, as its step total is. Here
+    the first epoch plans 2 steps and the second 3, and --max-steps 5 ends the run at the
+    second's end: the first epoch's estimate alone (5 steps at 2 an epoch: 3 epochs) read
+    "epoch 2/3" in the run's last epoch (the first epoch's bars still read its estimate)."""
+    from trainer.loops import steps_per_epoch
+
+    root = make_folder(tmp_path / "d", 5, 2, seed=3)
+    windows = _windows(root, share=1.0)
+    first = steps_per_epoch(len(windows), 4)
+    windows.set_epoch(1)
+    second = steps_per_epoch(len(windows), 4)
+    assert second > first and 2 * first < first + second  # the data this test is about
+    rep = _Bars()
+    cfg = FitConfig(
+        epochs=3, batch_size=4, warmup_steps=0, checkpoint_minutes=0, max_steps=first + second
+    )
+    result = _fit_with(root, tmp_path / "run", cfg, rep)
+    assert result.steps == first + second  # type: ignore[attr-defined]
+    last = [text for text in rep.bars if text.startswith("epoch 2/")]
+    assert last and all(text.startswith("epoch 2/2 ") for text in last), last
+    assert rep.bars[-1].startswith(f"epoch 2/2 step {first + second}/{first + second} ")
+
+
+def test_the_steps_between_step_events_follow_each_epochs_total(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The interval chosen from the run's length (log_interval) is taken again with the total
+    as each epoch starts. With one point a run (as a long run's 50 points are of its steps), the
+    event of this two-epoch run is its last step: the first epoch's estimate alone (4 steps,
+    where the second epoch plans a step more) put it at step 4 of 5."""
+    import trainer.loops
+
+    monkeypatch.setattr(trainer.loops, "LOG_POINTS", 1)
+    root = make_folder(tmp_path / "d", 5, 2, seed=3)
+    rep = _Collect()
+    cfg = FitConfig(epochs=2, batch_size=4, warmup_steps=0, checkpoint_minutes=0)
+    result = _fit_with(root, tmp_path / "run", cfg, rep)
+    steps = [e["step"] for e in rep.events if e["event"] == "step"]
+    assert steps == [1, result.steps] and result.steps == 5  # type: ignore[attr-defined]
+
+
 def _max_steps_in_epoch_2(root: Path) -> tuple[FitConfig, int]:
     """A config whose ``max_steps`` ends the run after the first batch of epoch 2 (a periodic
     checkpoint falls on that step too), and epoch 2's number of batches."""
