@@ -58,6 +58,7 @@ from engine.checkpoints import (
 )
 from engine.decision import PIXEL_GRID, midpoint_threshold
 from engine.files import AtomicFile
+from engine.formatting import plain
 from trainer.data.records import SkipLog, refuse_implausible_masks
 from trainer.errors import DataError, UsageError
 from trainer.evaluate import analysed, evaluate
@@ -393,14 +394,14 @@ def run(args: argparse.Namespace) -> int:
         meta.metrics, val_res.metrics, table["validation_auc"], pixel_changed
     )
     write_decision(src, dst, meta)
-    print(format_calibration(table, args.choose, meta.decision.provenance))
+    print(format_calibration(table, args.choose, plain(meta.decision.provenance)))
     print(calibration_words(meta.decision.calibration))
     if table["overlap"]:
         print(
             "note: authentic and tampered ranges overlap (p_real_max > p_fake_min); compare the "
             "strategies' balanced accuracy before trusting the stored θ",
         )
-    print(f"wrote θ = {theta:.4g} into {dst}")
+    print(f"wrote θ = {theta:.4g} into {plain(dst)}")
     if args.json:
         write_json(args.json, meta.decision.details)
     skipped.print_summary()

@@ -31,6 +31,7 @@ from engine.checkpoints import (
 from engine.ending import exit_status, sigterm_as_interrupt
 from engine.ensemble import ENSEMBLE_SUFFIX
 from engine.errors import CheckpointError
+from engine.formatting import plain
 from engine.models.registry import config_from_dict
 from trainer.data.augment import preset, video_fields
 from trainer.data.datasets import ImageDataset, WindowConfig, WindowDataset, load_items
@@ -564,7 +565,7 @@ def run_eval(args: argparse.Namespace) -> int:
             "masks_as_given": overridden,
         }
         write_json(args.json, payload)
-        print(f"wrote {args.json}")
+        print(f"wrote {plain(args.json)}")
     skipped.print_summary()
     return 0
 

@@ -36,6 +36,7 @@ import numpy as np
 from engine.checkpoints import LoadedModel
 from engine.decision import MANIPULATED
 from engine.ensemble import ENSEMBLE_SUFFIX, Ensemble, Member
+from engine.formatting import plain
 from engine.pipeline import Analyzer
 from engine.types import ModelResult
 from trainer.data.records import Sample, SkipLog, load_mask
@@ -259,9 +260,9 @@ def run(
     write_json(args.out, ensemble_file(ens))
     if args.json:
         write_json(args.json, payload)
-    print(measured_on(fused, args.split, data))
+    print(measured_on(fused, args.split, plain(data)))
     print(format_comparison(name, fused, members))
-    print(f"wrote {args.out}" + (f" and {args.json}" if args.json else ""))
+    print(f"wrote {plain(args.out)}" + (f" and {plain(args.json)}" if args.json else ""))
     skipped.print_summary()
     return 0
 

@@ -69,7 +69,7 @@ from engine.calibration import (
 )
 from engine.decision import PIXEL_GRID, sigmoid
 from engine.errors import EvidenceError
-from engine.formatting import plain_lines
+from engine.formatting import plain
 from engine.masks import is_appledouble
 from trainer.check import add_as_given_arg
 from trainer.data.records import Sample, refuse_implausible_masks
@@ -153,7 +153,7 @@ def score_files(
         try:
             rgb = load_evidence(path).pixels
         except EvidenceError as e:
-            print(plain_lines(f"skipped: {e}"), file=sys.stderr)
+            print(plain(f"skipped: {e}"), file=sys.stderr)
             continue
         h, w = rgb.shape[:2]
         heat, logit = analyse_crop(
@@ -235,7 +235,7 @@ def _photographs(folders: list[Path]) -> Iterator[tuple[Path, Any]]:
             try:
                 yield path, load_evidence(path)
             except EvidenceError as e:
-                print(plain_lines(f"skipped: {e}"), file=sys.stderr)
+                print(plain(f"skipped: {e}"), file=sys.stderr)
 
 
 def _resize_mask(mask: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -543,7 +543,7 @@ def run(args: argparse.Namespace) -> int:
     if args.test is not None:  # the test part's pixel F1 is measured against its masks too
         given += refuse_crop_masks(crop_files(args.test), args.test.name, args.masks_as_given)
     for line in given:  # said before any model loads, as features says it
-        print(plain_lines(f"warning: {line}"), file=sys.stderr, flush=True)
+        print(plain(f"warning: {line}"), file=sys.stderr, flush=True)
     source["masks_as_given"] = given if args.masks_as_given else None  # in the decision too
     from trainer.setup import set_threads
 

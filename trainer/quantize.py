@@ -31,6 +31,7 @@ import torch
 
 from engine.checkpoints import load_checkpoint
 from engine.fastpath import plan_for
+from engine.formatting import plain
 from engine.io import load_evidence
 from engine.preprocess import to_tensor
 from engine.runtime import export_openvino, int8_files, int8_key
@@ -101,14 +102,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--images", type=int, default=IMAGES, help="calibration images")
     args = p.parse_args(argv)
     if not args.data.is_dir():
-        print(f"{args.data}: not a folder", file=sys.stderr)
+        print(f"{plain(args.data)}: not a folder", file=sys.stderr)
         return 2
     for m in args.model:
         if not m.is_file():
-            print(f"{m}: no such checkpoint", file=sys.stderr)
+            print(f"{plain(m)}: no such checkpoint", file=sys.stderr)
             return 2
     for m in args.model:
-        print(f"{m}: int8 model written to {quantize_checkpoint(m, args.data, args.images)}")
+        written = quantize_checkpoint(m, args.data, args.images)
+        print(f"{plain(m)}: int8 model written to {plain(written)}")
     return 0
 
 

@@ -31,7 +31,7 @@ from PIL import Image
 
 from engine.errors import ForensicError
 from engine.files import AtomicFile, not_regular_reason, read_regular_text
-from engine.formatting import plain, plain_lines
+from engine.formatting import plain
 from engine.io import is_image_name
 from engine.metrics import f1_iou
 from trainer.check import add_as_given_arg
@@ -470,7 +470,7 @@ def run(args: argparse.Namespace) -> int:
         except ValueError as e:
             raise UsageError(None, str(e)) from e
         for line in given:
-            print(plain_lines(f"warning: {line}"), file=sys.stderr, flush=True)
+            print(plain(f"warning: {line}"), file=sys.stderr, flush=True)
         return 0
     from engine.assembly import assemble_analyzer
     from trainer.setup import set_threads
@@ -490,7 +490,7 @@ def run(args: argparse.Namespace) -> int:
     # on every shard's images alike (before the shard is taken)
     given = refuse_implausible_masks([s for s, _ in items], as_given=args.masks_as_given)
     for line in given:
-        print(plain_lines(f"warning: {line}"), file=sys.stderr, flush=True)
+        print(plain(f"warning: {line}"), file=sys.stderr, flush=True)
     items = items[k::n]
     maps_dir = args.out.with_suffix(".maps")
     maps_dir.mkdir(parents=True, exist_ok=True)
@@ -504,7 +504,7 @@ def run(args: argparse.Namespace) -> int:
             try:
                 row = features(analyzer, s.image, s.mask, s.label, part, maps_dir, classic)
             except ForensicError as e:
-                print(plain_lines(f"skip {s.image}: {e}"), file=sys.stderr)
+                print(plain(f"skip {s.image}: {e}"), file=sys.stderr)
                 continue
             fh.write(json.dumps(row) + "\n")
             fh.flush()

@@ -419,9 +419,10 @@ def test_names_are_printed_with_escape_sequences_shown_not_obeyed(
     assert f"warning: {shown}/Gt/ff_00000" in err
     photos = tmp_path / "photos"
     photos.mkdir()
-    (photos / f"bad{ESC}.png").write_bytes(b"not an image")
+    (photos / f"bad{ESC}\n.png").write_bytes(b"not an image")
     assert list(_photographs([photos])) == []
     err2 = capsys.readouterr().err
-    assert err2.startswith(f"skipped: {photos}/bad\\x1b[2J\\u202e.png: ")
+    assert err2.startswith(f"skipped: {photos}/bad\\x1b[2J\\u202e\\x0a.png: ")
+    assert len(err2.splitlines()) == 1  # a line break in the name is shown too
     for text in (err, err2):
         assert "\x1b" not in text and "\u202e" not in text
