@@ -22,7 +22,9 @@ the model's XML, then its weights. Why one file and a key inside it:
 - A cache folder that cannot be made or written (a read-only home, a full disk, a file where
   the folder should be) costs the conversion at every start, nothing else: the model converted
   in memory runs, and one warning per folder and process names the folder
-  (:func:`openvino_folder`, :func:`save_conversion`), not one per network and tile shape.
+  (:func:`openvino_folder`, :func:`save_conversion`), not one per network and tile shape;
+  one per scan for a scan's worker processes (``scan --jobs N``), which share a flag
+  (:func:`share_warning`) instead of each saying it.
 - A write killed before its end (SIGKILL, a power cut) leaves its temporary files; the next
   runner of the same conversion removes those older than :data:`LEFTOVER_SECONDS`
   (:func:`remove_leftovers`).
@@ -56,6 +58,15 @@ LEFTOVER_SECONDS = 3600.0
 
 _WARNED_LOCK = threading.Lock()
 _WARNED: set[Path] = set()  # cache folders already said to be unwritable in this process
+_SHARED: Any = None  # a flag the processes of one scan share (share_warning), or None
+
+
+def share_warning(flag: Any) -> None:
+    """Say that the cache keeps no conversion once across the processes given ``flag`` (a
+    ``multiprocessing`` ``Value("b")`` their parent made: a scan's worker processes, which share
+    one cache folder), not once in each: ``scan --jobs 4`` printed the same line four times."""
+    global _SHARED
+    _SHARED = flag
 
 
 def cache_dir() -> Path:
@@ -79,6 +90,11 @@ def _unwritable(folder: Path, reason: str) -> None:
         if folder in _WARNED:
             return
         _WARNED.add(folder)
+    if _SHARED is not None:
+        with _SHARED.get_lock():
+            if _SHARED.value:
+                return  # another process of the scan said it
+            _SHARED.value = 1
     log.warning(
         "%s: OpenVINO conversions are not cached (%s); the networks are converted in memory, "
         "again at each start",

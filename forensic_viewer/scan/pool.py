@@ -427,11 +427,17 @@ def _serve(
     thumbnails: bool,
     analyses: tuple[str, ...],
     cores: tuple[int, ...] | None = None,
+    cache_said: Any = None,
 ) -> None:
     """Pin to ``cores`` (when given), build the Analyzer, say ``ready``, then one file per
-    message until ``None`` or the parent is gone."""
+    message until ``None`` or the parent is gone. ``cache_said``: the scan's flag by which one
+    worker only says that the OpenVINO cache keeps nothing (:func:`engine.ovcache.share_warning`)."""
     if cores:
         pin_process(cores)  # before any runtime starts a thread: they all inherit it
+    if cache_said is not None:
+        from engine.ovcache import share_warning
+
+        share_warning(cache_said)
     import torch
 
     torch.set_num_threads(threads)
@@ -609,6 +615,7 @@ class _Pool:
         self.slots = core_slots(available_cores(), jobs, threads) if pin else None
         self.ctx = mp.get_context("spawn")
         self.stop = self.ctx.Event()
+        self.cache_said = self.ctx.Value("b", 0)  # one "not cached" line a scan (engine.ovcache)
         self.workers: list[_Worker] = []
         self.first: WorkerReady | None = None
         self.summary = ScanSummary(total=self.total)
@@ -753,7 +760,7 @@ class _Pool:
         args = (theirs, self.recipe, self.source, self.threads, self.stop)
         process = self.ctx.Process(
             target=_work,
-            args=(*args, self.thumbnails, self.analyses, cores),  # those of _serve
+            args=(*args, self.thumbnails, self.analyses, cores, self.cache_said),  # _serve's
             name="scan-worker",
             daemon=True,
         )

@@ -355,3 +355,25 @@ def test_scan_json_says_the_run_started_before_the_workers_loaded_their_models(
     # worker's first line was written 1.5 s before it could say it was ready
     assert run["state"] == "finished"
     assert run["started"] <= min(built.read_text(encoding="utf-8").split())
+
+
+def test_a_cache_that_keeps_nothing_is_said_once_a_scan_not_once_a_worker(
+    tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch, capfd
+) -> None:
+    """The OpenVINO cache folder cannot be made (its place is a file): each worker converts in
+    memory and warns once in its process, so ``scan --jobs 2`` printed the line twice; the
+    scan's workers share one flag and say it once."""
+    pytest.importorskip("openvino")
+    not_a_folder = tmp_path / "cache-file"
+    not_a_folder.write_text("not a folder")
+    monkeypatch.setenv("FORENSIC_VIEWER_CACHE", str(not_a_folder))
+    monkeypatch.setenv("FORENSIC_VIEWER_RUNTIME", "openvino")
+    folder = _folder(tmp_path / "ev", ["a.png", "b.png"])
+    built = tmp_path / "built.log"
+    recipe = _recipe(tiny_checkpoint, build_log=str(built))
+    capfd.readouterr()
+    summary = run_pool_scan(files_of(folder), recipe, tmp_path / "out", jobs=2, source="t")
+    assert summary.done == 2
+    assert len(built.read_text(encoding="utf-8").split()) == 2  # both workers built the models
+    said = [line for line in capfd.readouterr().err.splitlines() if "not cached" in line]
+    assert len(said) == 1 and said[0].startswith(f"{not_a_folder / 'openvino'}: "), said
