@@ -53,9 +53,9 @@ SAMPLES = RESOURCES / "samples"
 def user_models_dir() -> Path:
     """``$FORENSIC_VIEWER_MODELS``, else ``models`` in the per-user folder
     (:func:`engine.environ.user_data_dir`)."""
-    env = os.environ.get("FORENSIC_VIEWER_MODELS")
-    if env:
-        return Path(env)
+    env = os.environ.get("FORENSIC_VIEWER_MODELS", "").strip()
+    if env:  # an absolute path: the programs refuse a relative one (engine.environ)
+        return Path(env).expanduser()
     return user_data_dir() / "models"
 
 

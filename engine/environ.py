@@ -9,6 +9,9 @@ them imports it from here. :func:`user_cache_dir` is its cache counterpart (the 
 conversions, :func:`engine.runtime.cache_dir`), beside it so the two rules are read together.
 They are here, in the engine, because the engine may import neither of the packages that use
 the data folder too.
+
+The program's own folder variables (:data:`PATH_VARIABLES`) must hold absolute paths:
+:func:`relative_path_setting` says which does not, and both programs refuse to start then.
 """
 
 from __future__ import annotations
@@ -18,6 +21,9 @@ import re
 from pathlib import Path
 
 APP_FOLDER = "forensic-viewer"  # the program's folder inside the per-user base folder
+# The program's own variables that name a folder (the OpenVINO cache, the case, the user's
+# models); each must be an absolute path (relative_path_setting)
+PATH_VARIABLES = ("FORENSIC_VIEWER_CACHE", "FORENSIC_VIEWER_CASE", "FORENSIC_VIEWER_MODELS")
 
 
 def _base(*names: str) -> Path | None:
@@ -32,6 +38,29 @@ def _base(*names: str) -> Path | None:
         value = os.environ.get(name)
         if value and Path(value).is_absolute():
             return Path(value)
+    return None
+
+
+def relative_path_setting() -> str | None:
+    """The one-line refusal of the first of :data:`PATH_VARIABLES` set to a relative path
+    (``~`` counts as absolute, as the readers expand it), or None. ``forensic-viewer`` and
+    ``forensic-train`` refuse to start with it (exit 2), before reading any of them.
+
+    Refused, not resolved against the working directory: a relative value names another
+    folder in each process started from elsewhere (a resumed scan, the batch dialog of a
+    viewer started from its desktop entry, a run resumed from another shell), so the case log,
+    the models found or the cache would change without a word; resolving it once at start
+    would still make the next run's folder depend on where it is started. Not ignored, as
+    the XDG variables' relative values are (:func:`_base`): these are this program's own,
+    set for it, and dropping one would log a case into the default case unseen."""
+    for name in PATH_VARIABLES:
+        value = os.environ.get(name, "").strip()
+        if value and not Path(value).expanduser().is_absolute():
+            return (
+                f"{name}={value} is not an absolute path: a relative one would name another "
+                "folder in each process started elsewhere (a resumed scan, the viewer started "
+                "from its desktop entry); set it to an absolute path"
+            )
     return None
 
 

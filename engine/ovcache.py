@@ -73,9 +73,9 @@ def cache_dir() -> Path:
     """``$FORENSIC_VIEWER_CACHE``, else the per-user cache folder
     (:func:`engine.environ.user_cache_dir`: ``$XDG_CACHE_HOME``, else ``%LOCALAPPDATA%``, else
     ``~/.cache``, then ``forensic-viewer``)."""
-    env = os.environ.get("FORENSIC_VIEWER_CACHE")
-    if env:
-        return Path(env)
+    env = os.environ.get("FORENSIC_VIEWER_CACHE", "").strip()
+    if env:  # an absolute path: the programs refuse a relative one (engine.environ)
+        return Path(env).expanduser()
     return user_cache_dir()
 
 

@@ -231,6 +231,15 @@ def _on_ray(args: argparse.Namespace) -> bool:
     return getattr(args, "ray", None) is not None
 
 
+def _check_path_variables() -> None:
+    """Refuse a $FORENSIC_VIEWER_CACHE, _CASE or _MODELS that is a relative path, before any
+    command or the viewer reads it (:func:`engine.environ.relative_path_setting`)."""
+    from engine.environ import relative_path_setting
+
+    if (problem := relative_path_setting()) is not None:
+        raise UsageError(problem)
+
+
 def _check_window_args(args: argparse.Namespace) -> None:
     """Refuse a bad --window or --stride (a usage error)."""
     if args.window is not None and args.window < 1:
@@ -997,6 +1006,7 @@ def _main(argv: list[str], program: bool) -> int:
         if argv and argv[0] in COMMANDS:
             args = build_parser().parse_args(argv)
             command = args.command
+            _check_path_variables()
             args.argv = ["forensic-viewer", *argv]  # as typed: scan.json records it
             commands = {
                 "analyze": cmd_analyze,
@@ -1016,6 +1026,7 @@ def _main(argv: list[str], program: bool) -> int:
 
             print("\n".join(version_lines()))
             return EXIT_OK
+        _check_path_variables()
         gui = True
         # Qt and torch are imported, the window built: seconds
         with sigterm_as_interrupt(ending=program):

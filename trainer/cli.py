@@ -34,6 +34,7 @@ from engine.ending import (
     stop_with_parent,
     stop_words,
 )
+from engine.environ import relative_path_setting
 from engine.errors import ForensicError
 from engine.formatting import plain_lines
 from trainer.check import add_as_given_arg, add_check_parser
@@ -470,6 +471,9 @@ def _main(argv: list[str] | None, program: bool) -> int:
         args = parser.parse_args(argv)
     except SystemExit as e:  # argparse printed its message already
         return int(e.code or 0)
+    if (problem := relative_path_setting()) is not None:  # before any command reads them
+        print(f"forensic-train {args.command}: error: {plain_lines(problem)}", file=sys.stderr)
+        return EXIT_USAGE
     # recorded in checkpoints: the arguments given, also when called as main([...])
     given = sys.argv[1:] if argv is None else argv
     from trainer.distributed import Rendezvous, launch, launched_command, world_size

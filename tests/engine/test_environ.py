@@ -55,3 +55,44 @@ def test_a_relative_xdg_folder_is_ignored_as_the_specification_says(
     folder, default = expected[variable]
     assert folder() == default
     assert folder().is_absolute()
+
+
+@pytest.mark.parametrize(
+    "variable", ["FORENSIC_VIEWER_CACHE", "FORENSIC_VIEWER_CASE", "FORENSIC_VIEWER_MODELS"]
+)
+@pytest.mark.parametrize("program", ["forensic-viewer models", "forensic-viewer", "forensic-train"])
+def test_a_relative_folder_of_the_programs_own_variables_is_refused_at_start(
+    variable: str,
+    program: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``FORENSIC_VIEWER_CASE=case`` (relative) was read as given: each process started from
+    another folder (a resumed scan, the viewer started from its desktop entry) logged into
+    another case, found other models, kept another cache. Both programs refuse it at start,
+    in one line naming the variable (exit 2), before doing anything; ``~`` counts as absolute."""
+    import forensic_viewer.gui.app
+    from engine.environ import relative_path_setting
+    from forensic_viewer.cli import EXIT_USAGE
+    from forensic_viewer.cli import main as viewer
+    from trainer.cli import main as trainer
+
+    started: list[object] = []  # the viewer's window, had it started (never, here)
+    monkeypatch.setattr(forensic_viewer.gui.app, "run_gui", lambda *a: started.append(a) or 0)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(variable, "~/folder")
+    assert relative_path_setting() is None
+    monkeypatch.setenv(variable, "relative\x1b[2J/folder")
+    run = {
+        "forensic-viewer models": lambda: viewer(["models"]),
+        "forensic-viewer": lambda: viewer([str(tmp_path / "no-such.png")]),
+        "forensic-train": lambda: trainer(["check", "--data", str(tmp_path)]),
+    }[program]
+    capsys.readouterr()
+    assert run() == EXIT_USAGE
+    said, err = capsys.readouterr()
+    (line,) = err.splitlines()
+    assert f"error: {variable}=relative\\x1b[2J/folder is not an absolute path: " in line, line
+    assert said == "" and list(tmp_path.iterdir()) == []  # nothing made where it was started
+    assert started == []
