@@ -28,6 +28,10 @@ the model's XML, then its weights. Why one file and a key inside it:
 - A write killed before its end (SIGKILL, a power cut) leaves its temporary files; the next
   runner of the same conversion removes those older than :data:`LEFTOVER_SECONDS`
   (:func:`remove_leftovers`).
+- The IR pairs of the layout before this one (``KEY.xml`` and ``KEY.bin``, named as
+  :data:`OLD_PAIR` says), which nothing reads any more, are removed from the folder the first
+  time a process uses it (:func:`remove_old_pairs`): each was the size of its network's
+  weights, and a cache kept them for good.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -55,10 +60,15 @@ HEADER_LIMIT = 64 * 1024  # bytes of the first line read at most (it is a few hu
 # A write's leftovers older than this are a killed write's (a conversion and its save take
 # seconds to a few minutes), removed when the same conversion is next read
 LEFTOVER_SECONDS = 3600.0
+# A conversion of the layout before this file's (engine.runtime up to 05a686d): the IR pair
+# KEY.xml / KEY.bin, KEY being 20 hex digits of the checkpoint's SHA-256, the tile shape,
+# OpenVINO's version and the export version ("0123...-64x64-ov2025.3.0-e2.xml")
+OLD_PAIR = re.compile(r"[0-9a-f]{20}-(?:dyn|[0-9]+x[0-9]+)-ov[0-9A-Za-z._]+-e[0-9]+\.(?:xml|bin)")
 
 _WARNED_LOCK = threading.Lock()
 _WARNED: set[Path] = set()  # cache folders already said to be unwritable in this process
 _SHARED: Any = None  # a flag the processes of one scan share (share_warning), or None
+_SWEPT: set[Path] = set()  # cache folders whose old pairs this process has removed
 
 
 def share_warning(flag: Any) -> None:
@@ -114,7 +124,36 @@ def openvino_folder(folder: Path | None = None) -> Path | None:
         why = f"{in_the_way} is a file" if in_the_way else e.strerror or one_line(e)
         _unwritable(path, f"it cannot be made: {why}")
         return None
+    with _WARNED_LOCK:
+        swept = path in _SWEPT
+        _SWEPT.add(path)
+    if not swept:
+        remove_old_pairs(path)
     return path
+
+
+def remove_old_pairs(folder: Path) -> int:
+    """Remove the conversions of the layout before this one from ``folder`` (``openvino/`` of
+    the cache), which nothing reads any more; the number removed. Only regular files of that
+    folder itself whose whole name is :data:`OLD_PAIR`'s: never a link, a folder, a file in a
+    subfolder or one named otherwise (a user's own ``notes.xml``, an ``.ovcache``). A file
+    that cannot be removed (a read-only cache, a shared one) is left, without a word: the
+    conversions run all the same."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return 0
+    removed = 0
+    for entry in entries:
+        try:
+            if OLD_PAIR.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
+                os.unlink(entry.path)
+                removed += 1
+        except OSError:
+            continue
+    if removed:
+        log.info("%s: %d file(s) of the former OpenVINO cache layout removed", folder, removed)
+    return removed
 
 
 def _differences(got: Any, want: Mapping[str, Any]) -> str:

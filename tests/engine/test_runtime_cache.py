@@ -296,3 +296,38 @@ def test_a_killed_writes_leftovers_are_removed_once_old(tmp_path: Path) -> None:
     assert sorted(p.name for p in folder.iterdir()) == sorted(
         [name, young_dir.name, young_tmp.name, other.name]
     )
+
+
+def test_the_former_layouts_ir_pairs_are_removed_and_nothing_else(tmp_path: Path) -> None:
+    # The cache of a version before one file per conversion held KEY.xml and KEY.bin pairs,
+    # each the size of its network's weights, which nothing reads now and nothing removed.
+    # Only regular files of openvino/ itself named so go: not a link (nor what it points
+    # to), a folder, a file of a subfolder or of the cache's own folder, a file named
+    # otherwise, nor this layout's conversion.
+    model = _tiny()
+    folder = tmp_path / "openvino"
+    (folder / "sub").mkdir(parents=True)
+    old = [f"{'0123456789abcdef0123'}-{tag}-ov2025.3.0-e2.{ext}" for tag in ("dyn", "64x64")
+           for ext in ("xml", "bin")]  # fmt: skip
+    for name in old:
+        (folder / name).write_bytes(b"\0" * 1000)
+    outside = tmp_path / "mine.xml"
+    outside.write_text("<mine/>")
+    kept = {
+        folder / "sub" / old[0]: b"in a subfolder",
+        tmp_path / old[1]: b"beside the openvino folder",
+        folder / "notes.xml": b"named otherwise",
+        folder / f"{old[0]}.bak": b"named otherwise",
+        folder / "0123456789ABCDEF0123-dyn-ov2025.3.0-e2.xml": b"not lower-case hex",
+    }
+    for path, data in kept.items():
+        path.write_bytes(data)
+    (folder / "ffffffffffffffffffff-dyn-ov2025.3.0-e2.xml").mkdir()  # a folder of the name
+    (folder / "eeeeeeeeeeeeeeeeeeee-dyn-ov2025.3.0-e2.xml").symlink_to(outside)
+    runner = OpenVINORunner(model, SHA, (64, 64), threads=1, folder=tmp_path)
+    assert _matches(runner, model) and runner.cache_file is not None
+    assert not any((folder / name).exists() for name in old)
+    assert all(path.read_bytes() == data for path, data in kept.items())
+    assert (folder / "ffffffffffffffffffff-dyn-ov2025.3.0-e2.xml").is_dir()
+    assert (folder / "eeeeeeeeeeeeeeeeeeee-dyn-ov2025.3.0-e2.xml").is_symlink()
+    assert outside.read_text() == "<mine/>" and runner.cache_file.is_file()
