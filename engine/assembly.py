@@ -227,10 +227,7 @@ def assemble_analyzer(
         chosen = [str(p) for p in default_choice()]
         if all(p.endswith(ENSEMBLE_SUFFIX) for p in chosen):  # no bundled checkpoint
             raise NoModelError(
-                None,
-                "no trained model is installed; train one with `forensic-train fit ...` "
-                "or pass a checkpoint with --model FILE"
-                + "".join(f"; {line}" for line in unreadable),
+                None, catalog.NO_MODEL_INSTALLED + "".join(f"; {line}" for line in unreadable)
             )
     analyzer, skipped = _assemble(
         chosen,

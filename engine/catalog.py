@@ -28,6 +28,11 @@ marked uncalibrated in its provenance).
 Headers are checked when folders are listed (:func:`engine.checkpoints.read_meta`), so a
 checkpoint whose header is out of bounds appears among the problems of :func:`discover`, one
 line naming the file, and is neither listed nor chosen by default; the others are unaffected.
+
+Importing this module imports no torch (the header reader and the registry are imported where
+they are used): :func:`found_by_file_name` and :func:`bundled_checkpoint_files` answer from file
+names alone, so that the command line can refuse a mistyped ``--model`` or an install without
+models in well under a second (``forensic_viewer.cli``), before the seconds torch takes.
 """
 
 from __future__ import annotations
@@ -37,17 +42,24 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from engine.checkpoints import CheckpointMeta, read_meta
 from engine.ensemble import ENSEMBLE_SUFFIX
 from engine.environ import user_data_dir
 from engine.errors import CheckpointError, ModelNotTrainedError
-from engine.models.registry import list_models
 from engine.resources import resources_dir
+
+if TYPE_CHECKING:
+    from engine.checkpoints import CheckpointMeta
 
 RESOURCES = resources_dir()  # package data in a wheel or a frozen build, resources/ in a checkout
 BUNDLED_MODELS = RESOURCES / "models"
 SAMPLES = RESOURCES / "samples"
+# Why a run without --model cannot start: no bundled checkpoint (engine.assembly's NoModelError)
+NO_MODEL_INSTALLED = (
+    "no trained model is installed; train one with `forensic-train fit ...` "
+    "or pass a checkpoint with --model FILE"
+)
 
 
 def user_models_dir() -> Path:
@@ -92,8 +104,49 @@ class CatalogEntry:
     origin: str  # "bundled", "user" or "extra"
 
 
+def _checkpoint_names(folder: Path) -> list[str]:
+    """The checkpoint files' names in ``folder``, sorted: as glob's "*.safetensors", no hidden
+    files (macOS's ._ copies). OSError when it cannot be listed."""
+    return sorted(n for n in os.listdir(folder) if n.endswith(".safetensors") and n[0] != ".")
+
+
+def bundled_checkpoint_files() -> list[Path]:
+    """The bundled checkpoint files by their names alone (no header read, no torch): none
+    means no model is installed for a run without ``--model`` (:data:`NO_MODEL_INSTALLED`)."""
+    try:
+        return [BUNDLED_MODELS / n for n in _checkpoint_names(BUNDLED_MODELS)]
+    except OSError:
+        return []
+
+
+def found_by_file_name(spec: str, extra: Iterable[str | Path] = ()) -> bool:
+    """Whether ``spec`` is an existing file or the file name or stem of a checkpoint or an
+    ensemble in the search folders, from the names alone (no header read, no torch). True
+    means :func:`resolve` finds a file for it (which the assembly may still refuse, as a
+    damaged one); False means only :func:`resolve` can tell (a name in a header, or none)."""
+    path = Path(spec)
+    if path.exists() and not path.is_dir():
+        return True
+    for folder in search_dirs(extra):
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        for name in names:
+            for suffix in (".safetensors", ENSEMBLE_SUFFIX):
+                if (
+                    name.endswith(suffix)
+                    and name[0] != "."
+                    and spec in (name, name[: -len(suffix)])
+                ):
+                    return True
+    return False
+
+
 def discover(extra: Iterable[str | Path] = ()) -> tuple[list[CatalogEntry], list[str]]:
     """Every readable checkpoint in the search folders, and one line per unreadable file."""
+    from engine.checkpoints import read_meta  # torch
+
     entries: list[CatalogEntry] = []
     problems: list[str] = []
     seen: set[Path] = set()
@@ -101,9 +154,7 @@ def discover(extra: Iterable[str | Path] = ()) -> tuple[list[CatalogEntry], list
         if not folder.is_dir():
             continue
         try:  # glob says nothing of a folder it cannot list: the models would just be missing
-            names = sorted(
-                n for n in os.listdir(folder) if n.endswith(".safetensors") and n[0] != "."
-            )  # as glob's "*.safetensors": no hidden files (macOS's ._ copies)
+            names = _checkpoint_names(folder)
         except OSError as e:
             problems.append(f"{folder}: cannot list the models folder ({e.strerror or e})")
             continue
@@ -150,6 +201,8 @@ def resolve(spec: str, extra: Iterable[str | Path] = ()) -> Path:
     for p in discover_ensembles(extra):
         if spec in (p.name, p.name.removesuffix(ENSEMBLE_SUFFIX)):
             return p
+    from engine.models.registry import list_models  # torch
+
     arch, sep, _file = spec.partition(":")
     if sep and arch in list_models():
         raise CheckpointError(

@@ -21,18 +21,12 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Iterator
-from enum import StrEnum
 
 import torch
 
+from engine.device_names import DeviceChoice, device_name_problem
+
 log = logging.getLogger(__name__)
-
-
-class DeviceChoice(StrEnum):
-    AUTO = "auto"
-    CPU = "cpu"
-    CUDA = "cuda"
-    MPS = "mps"
 
 
 def resolve_device(choice: str = "auto") -> torch.device:
@@ -40,12 +34,9 @@ def resolve_device(choice: str = "auto") -> torch.device:
     accelerator is a clear error."""
     asked = str(choice)
     kind, _, index = asked.partition(":")
-    try:
-        choice = DeviceChoice(kind)
-    except ValueError:
-        raise ValueError(
-            f"device must be one of {[c.value for c in DeviceChoice]}, got {asked!r}"
-        ) from None
+    if (problem := device_name_problem(asked)) is not None:
+        raise ValueError(problem)
+    choice = DeviceChoice(kind)
     if index and choice is DeviceChoice.CUDA:
         count = torch.cuda.device_count() if torch.cuda.is_available() else 0
         if not index.isdigit() or int(index) >= count:

@@ -263,21 +263,30 @@ def _check_workers(args: argparse.Namespace) -> None:
 
 
 def _check_models(args: argparse.Namespace) -> None:
-    """Refuse a --model that names no checkpoint or ensemble, and a --device this machine
-    cannot give (its workers' machine: a Ray cluster's nodes are not this one), without
-    loading any model: what :func:`build_analyzer` would refuse first, for a run that stops
-    before it (every file refused by the header check). A --model that is a file and the
-    devices ``auto`` and ``cpu`` need no look: that refusal stays under a second (the
-    catalog and the device import torch)."""
-    names = [m for m in args.model or () if not os.path.isfile(m)]
+    """Refuse, without loading any model, what :func:`build_analyzer` would refuse first, for
+    a run that stops before it (every file refused by the header check); the checks that need
+    no torch first, so a mistake they find is said at once, not after the seconds torch takes:
+    a --device of no kind of device (for --ray too: a name no node has), no model installed
+    for a run without --model, a --model that is a file or the name of one in the models
+    folders (found by the names alone); only then a --model named otherwise (the headers
+    are read) and a --device this machine may lack (its workers' machine: a Ray cluster's
+    nodes are not this one, and are left to them)."""
+    from engine import catalog  # no torch
+    from engine.device_names import device_name_problem
+
+    if (problem := device_name_problem(args.device)) is not None:
+        raise UsageError(problem)
+    if not args.model and not catalog.bundled_checkpoint_files():
+        raise UsageError(catalog.NO_MODEL_INSTALLED)
+    names = [m for m in args.model or () if not catalog.found_by_file_name(m)]
     if names:
-        from engine.assembly import resolve_models
+        from engine.assembly import resolve_models  # torch
 
         _, problems = resolve_models(names)
         if problems:
             raise UsageError(problems[0])
     if not _on_ray(args) and args.device not in ("auto", "cpu"):
-        from engine.devices import resolve_device
+        from engine.devices import resolve_device  # torch
 
         resolve_device(args.device)  # ValueError: a usage error, as when the models load
 

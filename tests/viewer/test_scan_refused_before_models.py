@@ -193,6 +193,7 @@ MISTAKES = [
     [
         *(("scan", *m) for m in MISTAKES),
         ("scan", ("--jobs", "0"), "--jobs must be >= 1, got 0"),
+        ("scan", ("--ray", "--device", "bogus"), "device must be one of"),  # on any node
         *(("analyze", *m) for m in MISTAKES),
     ],
 )
@@ -211,6 +212,11 @@ def test_a_usage_error_is_said_before_every_file_is_refused(
     any model loads: it had exited 1 with the files' refusal, and the mistake came only once
     the limit was raised. The refusal comes before the output folder's lock and settings,
     which a scan that writes nothing never reaches (docs/LIMITS.md)."""
+    if "--ray" in extra:
+        from forensic_viewer.scan.ray_pool import ray_available
+
+        if not ray_available():
+            pytest.skip("Ray is not installed")
     folder, _ = _refused_folder(tmp_path, monkeypatch)
     out = tmp_path / "out"
     argv = scan_args(folder, out, tiny_checkpoint, *extra)
@@ -220,3 +226,73 @@ def test_a_usage_error_is_said_before_every_file_is_refused(
     err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
     assert len(err) == 1 and err[0].startswith("forensic-viewer: error: ") and said in err[0]
     assert no_models == [] and not out.exists()
+
+
+@pytest.mark.parametrize("command", ["scan", "analyze"])
+def test_no_model_installed_is_said_before_every_file_is_refused(
+    command: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    no_models: list[object],
+    capsys,
+) -> None:
+    """Without --model and with no model installed, the run cannot start: that is the line
+    (exit 2), where every file was said to be over a limit (exit 1), and the real problem
+    came only once the limit was raised."""
+    import engine.catalog
+    from engine.catalog import NO_MODEL_INSTALLED
+
+    empty = tmp_path / "resources" / "models"
+    empty.mkdir(parents=True)
+    monkeypatch.setattr(engine.catalog, "BUNDLED_MODELS", empty)
+    folder, _ = _refused_folder(tmp_path, monkeypatch)
+    out = tmp_path / "out"
+    argv = ["scan", str(folder), "--out", str(out), "--no-faces"]
+    if command == "analyze":
+        argv = ["analyze", *(str(p) for p in sorted(folder.iterdir())), *argv[2:]]
+    assert main(argv) == EXIT_USAGE
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert err == [f"forensic-viewer: error: {NO_MODEL_INSTALLED}"]
+    assert no_models == [] and not out.exists()
+
+
+_WITHOUT_TORCH = """
+    import os, sys
+    from pathlib import Path
+    from PIL import Image
+    root = Path(sys.argv[1])
+    os.environ["FORENSIC_VIEWER_MAX_PIXELS"] = "3000"
+    os.environ["FORENSIC_VIEWER_MODELS"] = str(root / "models")
+    os.environ["FORENSIC_VIEWER_RESOURCES"] = str(root / sys.argv[2])
+    folder = root / "evidence"
+    folder.mkdir()
+    Image.new("RGB", (70, 60)).save(folder / "a.png")
+    from forensic_viewer.cli import main
+    for extra in (["--device", "bogus"], ["--model", "mine"], ["--model", "mine.safetensors"],
+                  ["--model", "ours"], []):
+        code = main(["scan", str(folder), "--out", str(root / "out"), "--no-faces", *extra])
+        print(code, "torch" in sys.modules, flush=True)
+"""
+
+
+def test_the_checks_before_a_refusal_import_no_torch(tmp_path: Path, tiny_checkpoint: Path) -> None:
+    """The refusal of every file stays under a second: a --device of no kind, a --model named
+    by its file in the models folders (checkpoint or ensemble) and no model installed are
+    told from the names alone; a --model name was looked up in the headers, which imported
+    torch (seconds) first. Each run in the same process, torch never imported."""
+    from engine.ensemble import ENSEMBLE_SUFFIX
+    from tests.conftest import run_bounded
+
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "mine.safetensors").write_bytes(tiny_checkpoint.read_bytes())
+    (models / f"ours{ENSEMBLE_SUFFIX}").write_text("{}")
+    (tmp_path / "empty" / "models").mkdir(parents=True)
+    said = run_bounded(_WITHOUT_TORCH, tmp_path, "empty", timeout=120).split("\n")
+    assert said[:5] == [
+        f"{EXIT_USAGE} False",  # --device bogus
+        f"{EXIT_FILES_FAILED} False",  # each file refused
+        f"{EXIT_FILES_FAILED} False",
+        f"{EXIT_FILES_FAILED} False",
+        f"{EXIT_USAGE} False",  # no model installed (an empty bundled folder), no --model
+    ], said
