@@ -85,7 +85,8 @@ from forensic_viewer.gui.model_choice import ModelList
 from forensic_viewer.gui.panels import (
     name_form_fields,
     no_enter_button,
-    pick_folder,
+    pick_input_folder,
+    pick_output_folder,
     rows_height,
 )
 from forensic_viewer.gui.run_on import RunOnChoice, run_on_workers
@@ -587,10 +588,10 @@ class BatchDialog(QDialog):
     # --- choosing ---
 
     def _pick_folder(self) -> None:
-        pick_folder(self, "Folder to scan", self.folder)
+        pick_input_folder(self, "Folder to scan", self.folder)
 
     def _pick_out(self) -> None:
-        pick_folder(self, "Output folder", self.out)
+        pick_output_folder(self, "Output folder", self.out)
 
     def output_folder(self) -> Path | None:
         """The output folder typed, else ``<folder>-scan`` next to the scanned folder; absolute

@@ -17,20 +17,18 @@ from pathlib import Path
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog, QMenu, QStyle, QWidget
 
+from forensic_viewer.gui.panels import INPUT_FOLDER
 from forensic_viewer.wording import plain
 
 MAX_RECENT = 10
 SETTINGS_KEY = "recent_files"  # the paths, most recent first; a folder's ends with a separator
 _SEPARATORS = tuple({os.sep, os.altsep or os.sep})
-# the pickers of evidence: Qt's own picker renames and deletes files from its context menu
-READ_ONLY = QFileDialog.Option.ReadOnly
 
 
 def pick_evidence_folder(parent: QWidget) -> str | None:
     """File ▸ Open Folder…: a folder chosen in the picker (None when it was closed). The
     picker is read-only: nothing in it renames, moves or deletes a file of the evidence."""
-    options = QFileDialog.Option.ShowDirsOnly | READ_ONLY
-    path = QFileDialog.getExistingDirectory(parent, "Open a folder of evidence", "", options)
+    path = QFileDialog.getExistingDirectory(parent, "Open a folder of evidence", "", INPUT_FOLDER)
     return path or None
 
 

@@ -53,7 +53,6 @@ from forensic_viewer.gui.case_log import CaseRecorder
 from forensic_viewer.gui.compare import CompareView
 from forensic_viewer.gui.escape import EditorsKeepEscape
 from forensic_viewer.gui.file_menu import (
-    READ_ONLY,
     RecentMenu,
     nothing_to_open,
     pick_evidence_folder,
@@ -72,6 +71,7 @@ from forensic_viewer.gui.panels import (
     BADGE_CANCELLED,
     BADGE_ERROR,
     BADGE_LOADING,
+    READ_ONLY,
     Badge,
     EvidenceList,
     PanelScroll,

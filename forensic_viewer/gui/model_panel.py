@@ -25,7 +25,7 @@ from engine.assembly import ModelEntry, available_models, describe_model
 from engine.catalog import BUNDLED_MODELS, user_models_dir
 from engine.devices import available_devices
 from engine.errors import ForensicError
-from forensic_viewer.gui.panels import text_label
+from forensic_viewer.gui.panels import READ_ONLY, text_label
 from forensic_viewer.wording import plain
 from trainer.progress import figure_words
 
@@ -131,7 +131,11 @@ class ModelPanel(QWidget):
 
     def _pick_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, "Add a checkpoint", str(user_models_dir()), "Checkpoints (*.safetensors)"
+            self,
+            "Add a checkpoint",
+            str(user_models_dir()),
+            "Checkpoints (*.safetensors)",
+            options=READ_ONLY,
         )
         if path:
             self.add_file(path)

@@ -8,7 +8,9 @@ names) goes into plain-text items, never into a label that would interpret it as
 Each panel has its module: ``layer_panel`` (the layer list and a layer's controls),
 ``verdict_panel`` (the verdict cards and their words), ``metadata_panel``, ``model_panel``;
 the magnifier is in ``inspector``. This one holds what they share: plain-text labels,
-:func:`discard`, the dialogs' :func:`pick_folder`, :func:`name_form_fields`,
+:func:`discard`, the dialogs' folder pickers (:func:`pick_input_folder`, read-only, for
+evidence and other input; :func:`pick_output_folder`, where a new folder can be made),
+:func:`name_form_fields`,
 :func:`no_enter_button`, :func:`rows_height`, :class:`PanelScroll` (a dock's panel that
 scrolls), :func:`pixmap_from_rgb`, the verdict colours
 and :func:`legible` (text in them reaches WCAG AA contrast on the theme's background), with
@@ -67,10 +69,33 @@ def discard(widget: QWidget) -> None:
     widget.deleteLater()
 
 
-def pick_folder(parent: QWidget, title: str, field: QLineEdit) -> str | None:
-    """A dialog's Browse…: the folder picker opened at the folder typed in ``field``; the
-    folder chosen is typed there and returned (None, the field unchanged, when closed)."""
-    path = QFileDialog.getExistingDirectory(parent, title, field.text())
+# Qt's own picker (used where the platform gives no native one) renames, moves and deletes
+# files and folders from its context menu: every picker that chooses evidence, training data or
+# any other input opens read-only. An output folder's picker must not (it would make no new
+# folder either).
+READ_ONLY = QFileDialog.Option.ReadOnly
+INPUT_FOLDER = QFileDialog.Option.ShowDirsOnly | READ_ONLY
+OUTPUT_FOLDER = QFileDialog.Option.ShowDirsOnly
+
+
+def pick_input_folder(parent: QWidget, title: str, field: QLineEdit) -> str | None:
+    """A dialog's Browse… for a folder that is read (evidence to scan, ground truth): the
+    picker is read-only (nothing in it renames, moves or deletes a file), opened at the folder
+    typed in ``field``; the folder chosen is typed there and returned (None, the field
+    unchanged, when closed)."""
+    return _pick_folder(parent, title, field, INPUT_FOLDER)
+
+
+def pick_output_folder(parent: QWidget, title: str, field: QLineEdit) -> str | None:
+    """A dialog's Browse… for a folder written to (a scan's output, reports, training runs):
+    as :func:`pick_input_folder`, but the picker can make a new folder. Never for evidence."""
+    return _pick_folder(parent, title, field, OUTPUT_FOLDER)
+
+
+def _pick_folder(
+    parent: QWidget, title: str, field: QLineEdit, options: QFileDialog.Option
+) -> str | None:
+    path = QFileDialog.getExistingDirectory(parent, title, field.text(), options)
     if not path:
         return None
     field.setText(path)

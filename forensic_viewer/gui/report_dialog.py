@@ -62,7 +62,7 @@ from engine.errors import ForensicError
 from engine.types import Analysis, Evidence, Progress
 from forensic_viewer.audit import AuditError, AuditLog
 from forensic_viewer.gui.mailbox import Mailbox
-from forensic_viewer.gui.panels import name_form_fields, pick_folder, rows_height
+from forensic_viewer.gui.panels import name_form_fields, pick_output_folder, rows_height
 from forensic_viewer.report import (
     FORMATS,
     SUFFIX,
@@ -478,7 +478,7 @@ class ReportDialog(QDialog):
         layout.addLayout(buttons)
 
     def _pick_dest(self) -> None:
-        pick_folder(self, "Report folder", self.dest)
+        pick_output_folder(self, "Report folder", self.dest)
 
     def case(self) -> CaseInfo:
         """The case fields as typed."""

@@ -19,6 +19,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import QComboBox, QFileDialog, QHBoxLayout, QWidget
 
+from forensic_viewer.gui.panels import READ_ONLY
 from trainer.plan import user_models_dir
 from trainer.starting import StartingPoint, starting_points
 
@@ -110,6 +111,7 @@ class StartFromBox(QWidget):
                 "Start from a checkpoint",
                 str(user_models_dir()),
                 "Checkpoints (*.safetensors)",
+                options=READ_ONLY,
             )
             if not chosen:
                 self._show(self._current)

@@ -85,9 +85,11 @@ from engine.files import open_append
 from engine.formatting import format_duration
 from engine.models.registry import list_models
 from forensic_viewer.gui.panels import (
+    INPUT_FOLDER,
+    READ_ONLY,
     PanelScroll,
     name_form_fields,
-    pick_folder,
+    pick_output_folder,
     rows_height,
     tint,
 )
@@ -608,12 +610,16 @@ class TrainingDialog(QDialog):
         self.data_list.addItem(item)
 
     def _pick_folder(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Data folder (Tp/, Gt/, Au/)")
+        path = QFileDialog.getExistingDirectory(
+            self, "Data folder (Tp/, Gt/, Au/)", "", INPUT_FOLDER
+        )
         if path:
             self._add_data(path)
 
     def _pick_json(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Data set list", "", "JSON (*.json)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Data set list", "", "JSON (*.json)", options=READ_ONLY
+        )
         if path:
             self._add_data(path)
 
@@ -640,7 +646,7 @@ class TrainingDialog(QDialog):
         self.set_config(self._earlier[index - 1].state.config)
 
     def _pick_runs_dir(self) -> None:
-        pick_folder(self, "Folder for run folders", self.runs_dir)
+        pick_output_folder(self, "Folder for run folders", self.runs_dir)
 
     def _remove_data(self) -> None:
         for item in self.data_list.selectedItems():
@@ -648,7 +654,11 @@ class TrainingDialog(QDialog):
 
     def _pick_pretrained(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
-            self, "Pretrained weights", "", "Weights (*.safetensors *.pth *.pt *.bin)"
+            self,
+            "Pretrained weights",
+            "",
+            "Weights (*.safetensors *.pth *.pt *.bin)",
+            options=READ_ONLY,
         )
         if path:
             self.pretrained.setText(path)

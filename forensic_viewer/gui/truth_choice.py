@@ -17,7 +17,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLineEdit, QPushButton, QWidget
 
-from forensic_viewer.gui.panels import pick_folder
+from forensic_viewer.gui.panels import pick_input_folder
 from forensic_viewer.scan.groundtruth import (
     TruthSource,
     appledouble_line,
@@ -59,7 +59,7 @@ class TruthChoice(QWidget):
         self.browse.setEnabled(on)
 
     def _pick(self) -> None:
-        pick_folder(self, "Ground-truth folder", self.folder)
+        pick_input_folder(self, "Ground-truth folder", self.folder)
 
     def path(self) -> Path | None:
         """The masks' folder or JSON list when the box is checked, else None. Raises
