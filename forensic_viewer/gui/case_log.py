@@ -390,6 +390,13 @@ class CaseRecorder(QObject):
         }
         self.append(Action.ANALYSIS_CANCELLED, details)
 
+    def log_folder_opened(self, folder: str, files: int, left_out: int) -> AuditEntry | None:
+        """A folder opened (File ▸ Open Folder…, a drop, the command line, Open Recent): its
+        path, the images opened from directly inside it, and its subfolders that hold
+        something, which are not opened (``file_menu.unopened_subfolders``)."""
+        details = {"path": folder, "files": files, "subfolders_not_opened": left_out}
+        return self.append(Action.FOLDER_OPENED, details)
+
     def log_probe(self, table: Mapping[str, Any], kept: Path | None = None) -> AuditEntry | None:
         """A robustness probe run from the viewer (its table: ProbeResult.to_dict(); kept:
         the file it was kept in, in the scan folder of a file opened from a scan)."""

@@ -2,7 +2,9 @@
 Open Recent (the last files and folders opened, kept in the user's settings).
 
 A folder is opened as a folder dropped on the window is (the main window's ``open_paths``:
-the images directly inside it, not its subfolders', which File ▸ Scan a folder… reads). In
+the images directly inside it, not its subfolders', which File ▸ Scan a folder… reads; the
+subfolders left out are counted, :func:`unopened_subfolders`, and said once,
+:func:`left_out_words`, in the status bar and the case log). In
 Open Recent a folder is kept and shown with a trailing path separator and the style's folder
 icon, a file with its file icon: both looked alike. An entry whose file or folder is no longer
 there is said in one line and taken out of the list instead of being opened.
@@ -18,6 +20,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog, QMenu, QStyle, QWidget
 
 from forensic_viewer.gui.panels import INPUT_FOLDER
+from forensic_viewer.scan.walk import is_output_folder
 from forensic_viewer.wording import plain
 
 MAX_RECENT = 10
@@ -44,6 +47,52 @@ def nothing_to_open(given: Iterable[str | Path]) -> str:
         f"{plain(folders[0])}: no image files directly inside (its subfolders are not opened; "
         "File ▸ Scan a folder… reads them)"
     )
+
+
+def unopened_subfolders(folder: str | Path) -> int:
+    """How many folders directly inside ``folder`` hold something (a file or a folder): those
+    that opening ``folder`` leaves out, since it opens only the images directly inside.
+
+    Only the immediate subfolders are looked at, each listed until its first entry, so a deep
+    tree costs no more than its top level on the GUI thread: a subfolder holding only empty
+    folders counts though no image is below it, and one that cannot be listed counts (what it
+    holds is not known to be nothing). An output folder of this program (a scan's, a probe's)
+    does not count: Scan a folder… does not read it either. A link to a folder counts as the
+    folder; 0 when ``folder`` itself cannot be listed."""
+    count = 0
+    try:
+        with os.scandir(folder) as entries:
+            subfolders = [Path(e.path) for e in entries if _is_folder(e)]
+    except OSError:
+        return 0
+    for sub in subfolders:
+        if is_output_folder(sub):
+            continue
+        try:
+            with os.scandir(sub) as inside:
+                count += next(inside, None) is not None
+        except OSError:
+            count += 1
+    return count
+
+
+def _is_folder(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=True)
+    except OSError:  # a link loop, a name beyond the limit: listed with the files, not here
+        return False
+
+
+def left_out_words(left_out: dict[str, int]) -> str | None:
+    """The line that says which subfolders the folders opened left out (``left_out``: each
+    folder opened, its :func:`unopened_subfolders`); None when they left none out."""
+    counted = {folder: n for folder, n in left_out.items() if n}
+    total = sum(counted.values())
+    if not total:
+        return None
+    subfolders = "1 subfolder" if total == 1 else f"{total:,} subfolders"
+    where = f"{plain(next(iter(counted)))}: " if len(counted) == 1 else ""
+    return f"{where}{subfolders} not opened (File ▸ Scan a folder… reads them)"
 
 
 def folder_entry(path: str) -> str:

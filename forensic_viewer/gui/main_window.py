@@ -54,8 +54,10 @@ from forensic_viewer.gui.compare import CompareView
 from forensic_viewer.gui.escape import EditorsKeepEscape
 from forensic_viewer.gui.file_menu import (
     RecentMenu,
+    left_out_words,
     nothing_to_open,
     pick_evidence_folder,
+    unopened_subfolders,
 )
 from forensic_viewer.gui.focus_order import move_focus
 from forensic_viewer.gui.groundtruth_panel import (
@@ -470,13 +472,19 @@ class MainWindow(QMainWindow):
         File ▸ Open Recent lists what was opened: a folder as the folder (reopening it
         reopens the folder), a file given on its own once it decodes. A folder's files went
         there one by one as they decoded, so opening a folder replaced the ten entries with
-        its last ten files and the folder itself was never among them."""
-        paths, files = list(paths), []
+        its last ten files and the folder itself was never among them.
+
+        A folder's subfolders are not opened: those that hold something are counted and said
+        once, in the status bar and the case log (``gui/file_menu.py``)."""
+        paths, files, left_out = list(paths), [], {}
         for given in paths:
             found = expand_paths([given])
             if Path(given).is_dir():
+                folder = str(real_path(Path(given)))
+                left_out[folder] = unopened_subfolders(folder)
+                self.case.log_folder_opened(folder, len(found), left_out[folder])
                 if found:
-                    self.recent.remember(str(real_path(Path(given))), folder=True)
+                    self.recent.remember(folder, folder=True)
             else:
                 for path in found:
                     entry = self.entries.get(path)
@@ -491,6 +499,8 @@ class MainWindow(QMainWindow):
         for path in files:
             self.analyse(path)
         self.show_entry(files[0])
+        if said := left_out_words(left_out):
+            self.statusBar().showMessage(said)
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # Qt override
         if event.mimeData().hasUrls():

@@ -189,3 +189,43 @@ def test_the_file_pickers_of_evidence_are_read_only(
         _file_action(window, text).trigger()
     assert len(asked) == 2
     assert all(o is not None and o & QFileDialog.Option.ReadOnly for o in asked)
+
+
+def test_the_subfolders_a_folder_leaves_out_are_said_once_and_logged(
+    qtbot, tmp_path: Path, folder: Path
+) -> None:
+    """A folder opened showed its own images and said nothing of its subfolders': their
+    images were left out without a word. Those that hold something are counted (only the
+    folder's own level is listed), an output folder of this program not."""
+    from forensic_viewer.audit import LOG_NAME, AuditLog, verify_log
+
+    (folder / "deep" / "deeper").mkdir(parents=True)  # holds a folder: counted
+    (folder / "nothing").mkdir()  # empty: not counted
+    (folder / "scan-out").mkdir()  # an earlier scan's output: not evidence
+    for name in ("scan.json", "results.jsonl"):
+        (folder / "scan-out" / name).write_text("{}\n", encoding="utf-8")
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    log = AuditLog(tmp_path / "case", program="test viewer", examiner="A. Examiner")
+    window = MainWindow(models=[], device="cpu", settings=settings, case_log=log)
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window._models_known, timeout=60_000)
+    window.open_paths([folder])
+    said = f"{folder}: 2 subfolders not opened (File ▸ Scan a folder… reads them)"
+    assert window.statusBar().currentMessage() == said
+    assert list(window.entries) == [str(folder / "a.png"), str(folder / "b.png")]
+    qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
+    lone = tmp_path / "lone"
+    lone.mkdir()
+    write_image(lone / "x.png", 32, 32)
+    window.statusBar().clearMessage()
+    window.open_paths([lone])  # nothing left out: nothing said of subfolders
+    assert "subfolder" not in window.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
+    log.close()
+    checked = verify_log(tmp_path / "case" / LOG_NAME)
+    assert checked.ok, checked.message()
+    opened = [e.details for e in checked.entries if e.action == "folder-opened"]
+    assert opened == [
+        {"path": str(folder), "files": 2, "subfolders_not_opened": 2},
+        {"path": str(lone.resolve()), "files": 1, "subfolders_not_opened": 0},
+    ]
