@@ -71,7 +71,7 @@ from forensic_viewer.wording import plain
 if TYPE_CHECKING:
     from forensic_viewer.gui.batch_dialog import BatchDialog, ScanJob
     from forensic_viewer.gui.report_dialog import ReportDialog
-    from forensic_viewer.gui.workers import UnreadFile
+    from forensic_viewer.gui.unread import UnreadFile
 
 THRESHOLD_SETTLE_MS = 500  # a threshold unchanged this long is logged (see the docstring)
 

@@ -90,8 +90,9 @@ from forensic_viewer.gui.retention import (
 from forensic_viewer.gui.screen_fit import fit_to_screen
 from forensic_viewer.gui.status_bar import StatusBar
 from forensic_viewer.gui.training_dialog import TrainingDialog
+from forensic_viewer.gui.unread import UnreadFile
 from forensic_viewer.gui.verdict_panel import VerdictPanel, no_model_hint
-from forensic_viewer.gui.workers import AnalysisWorker, LayerRenderer, UnreadFile
+from forensic_viewer.gui.workers import AnalysisWorker, LayerRenderer
 from forensic_viewer.layers import (
     LayerList,
     add_analysis_layers,

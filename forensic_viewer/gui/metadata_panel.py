@@ -19,7 +19,7 @@ from forensic_viewer.report.metadata import metadata_values
 from forensic_viewer.wording import fs_time_rows, orientation_words, plain
 
 if TYPE_CHECKING:
-    from forensic_viewer.gui.workers import UnreadFile
+    from forensic_viewer.gui.unread import UnreadFile
 
 
 class MetadataPanel(QTreeWidget):
@@ -69,15 +69,18 @@ class MetadataPanel(QTreeWidget):
         self.expandAll()
 
     def set_unread(self, unread: UnreadFile) -> None:
-        """A file that did not decode: its size and the SHA-256 of its bytes, when read."""
+        """A file that did not decode: its size and the SHA-256 of its bytes, when read, and
+        its file-system times as found before the read, when the loader took them."""
         self.clear()
         facts = QTreeWidgetItem(["file"])
         size = "not read" if unread.size is None else f"{unread.size:,} bytes"
+        times = None if unread.fs_times is None else unread.fs_times.to_json()
         for key, value in (
             ("file", unread.path),
             ("size", size),
             ("format", "not decoded (see the message)"),
             ("SHA-256", unread.sha256 or "not read"),
+            *(fs_time_rows(times) if times else []),  # none: the loader read nothing
         ):
             facts.addChild(self._row(key, value))
         self.addTopLevelItem(facts)

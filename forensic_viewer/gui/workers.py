@@ -13,8 +13,9 @@ through the decoder's queue, so a file still waiting to be decoded when the anal
 models is not analysed with the new ones while the file before it got the old ones. Each
 reports through typed signals: ``progress`` (per model, a few times
 a second), then exactly one of ``succeeded``, ``failed`` (a one-line message naming the file;
-for a file that did not decode, ``unreadable`` before it: its size and SHA-256, both from
-the decoder thread as soon as it is refused, ahead of the models loading and the analyses
+for a file that did not decode, ``unreadable`` before it: its size, SHA-256 and file-system
+times (``gui/unread.py``: from the loader's error, no second read), from the decoder thread as
+soon as it is refused, ahead of the models loading and the analyses
 queued before it) or ``cancelled``, emitted as soon as the work stops; a Cancel that leaves something (models that
 finished, the running one's partial map) then emits ``kept`` with it (an ``Analysis`` with
 ``cancelled`` set: no ensemble, no verdict for the partial model), and :meth:`keeping` says
@@ -56,7 +57,6 @@ parts, classic analyses, probes) in one protocol, read in one place.
 from __future__ import annotations
 
 import logging
-import os
 import sys
 import threading
 import time
@@ -67,11 +67,12 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from engine.errors import ForensicError
+from engine.errors import ForensicError, ImageHeader
 from engine.types import Analysis, Evidence, PartialMap, Progress
 from forensic_viewer.events import Event
 from forensic_viewer.gui.job_queue import JobQueue
 from forensic_viewer.gui.mailbox import Mailbox
+from forensic_viewer.gui.unread import unread_file
 from forensic_viewer.layers import Layer, LayerList, RenderJob
 
 if TYPE_CHECKING:
@@ -106,28 +107,6 @@ class _Decode:
     job: int
     path: str
     analyse: bool = True  # False: decoded to be shown, not analysed (AnalysisWorker.submit)
-
-
-@dataclass(frozen=True)
-class UnreadFile:
-    """What is known of an evidence file that did not decode: its size and the SHA-256 of its
-    bytes as they are (None: the file could not be read at all), as a scan's error row."""
-
-    path: str
-    size: int | None
-    sha256: str | None
-
-
-def unread_file(path: str) -> UnreadFile:
-    """The size and SHA-256 of ``path``, read-only (``scan.run.sha256_if_read``)."""
-    from forensic_viewer.scan.run import sha256_if_read
-
-    sha = sha256_if_read(Path(path))
-    try:
-        size = os.stat(path).st_size if sha is not None else None
-    except OSError:
-        size = None
-    return UnreadFile(path, size, sha)
 
 
 @dataclass(frozen=True)
@@ -319,9 +298,9 @@ class _DecodeThread(QThread):
             if w._is_cancelled(job) or self.isInterruptionRequested():
                 w._queue.put(_Analyze(job, path))
                 continue
-            evidence, error = _decode(path)
+            evidence, error, header = _decode(path)
             if evidence is None:  # the file's facts first, then its failure (in this order)
-                w.unreadable.emit(job, unread_file(path))
+                w.unreadable.emit(job, unread_file(path, header))
                 if not w._fail_now(job, error):  # cancelled: said in turn by the analysis
                     w._queue.put(_Analyze(job, path, error=error))
                 continue
@@ -335,27 +314,28 @@ class _DecodeThread(QThread):
         whatever a Cancel said, since Cancel stops analyses; ``loaded`` is its last signal,
         or ``unreadable`` then ``failed``. Never counted ahead: no analysis takes it."""
         w = self._worker
-        evidence, error = _decode(path)
+        evidence, error, header = _decode(path)
         if evidence is None:
-            w.unreadable.emit(job, unread_file(path))
+            w.unreadable.emit(job, unread_file(path, header))
             w.failed.emit(job, error)
         else:
             w.loaded.emit(job, evidence)
 
 
-def _decode(path: str) -> tuple[Evidence | None, str]:
-    """The evidence of ``path``, or None and the one line that says why it did not decode."""
+def _decode(path: str) -> tuple[Evidence | None, str, ImageHeader | None]:
+    """The evidence of ``path``, or None, the one line that says why it did not decode and
+    what the loader had read of it (``EvidenceError.header``; None when it read nothing)."""
     from engine.io import load_evidence
 
     try:
-        return load_evidence(path), ""
+        return load_evidence(path), "", None
     except ForensicError as e:
-        return None, str(e)
+        return None, str(e), getattr(e, "header", None)
     except MemoryError:
-        return None, f"{path}: out of memory while decoding"
+        return None, f"{path}: out of memory while decoding", None
     except Exception as e:  # a bug must not kill the decoder; the hook logs it
         sys.excepthook(*sys.exc_info())  # type: ignore[arg-type]
-        return None, f"{path}: unexpected error ({type(e).__name__}: {e})"
+        return None, f"{path}: unexpected error ({type(e).__name__}: {e})", None
 
 
 class AnalysisWorker(QThread):

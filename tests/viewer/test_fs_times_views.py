@@ -105,3 +105,38 @@ def test_a_row_written_before_they_were_recorded_still_reads_and_reports(
     assert FS_TIMES_NOT_RECORDED in flat(" ".join(check_html(paths["html"]).text))
     (entry,) = json.loads(paths["json"].read_text("utf-8"))["items"]
     assert "fs_times" not in entry["evidence"]
+
+
+def test_a_file_that_did_not_decode_shows_what_the_loader_read_without_a_second_read(
+    qtbot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The viewer's "not decoded" panel read the file again for its SHA-256, took its size
+    from os.stat and showed no file-system times, though the loader's error carried all three
+    as found before its one read."""
+    import hashlib
+
+    from PySide6.QtCore import QSettings
+
+    import forensic_viewer.scan.run
+    from forensic_viewer.gui.main_window import MainWindow
+
+    path = tmp_path / "not an image.png"
+    path.write_bytes(b"plain text, no image\n" * 10)
+    os.utime(path, ns=(ATIME_NS, MTIME_NS))
+    read_again: list[object] = []
+    monkeypatch.setattr(
+        forensic_viewer.scan.run, "sha256_if_read", lambda p: read_again.append(p) or None
+    )
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(models=[], device="cpu", settings=settings)
+    qtbot.addWidget(window)
+    window.open_paths([path])
+    entry = window.entries[str(path)]
+    qtbot.waitUntil(lambda: entry.unread is not None and bool(entry.error), timeout=60_000)
+    panel = window.metadata_panel
+    assert panel.value("SHA-256") == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert panel.value("size") == "210 bytes"
+    assert panel.value("Modified (file system)") == MODIFIED
+    assert panel.value("Last accessed (file system)") == ACCESSED
+    assert panel.value("File-system times") == FS_TIMES_NOTE
+    assert read_again == []  # the evidence was read once, by the loader
