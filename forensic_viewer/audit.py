@@ -86,7 +86,7 @@ class Action(StrEnum):
 
     LOG_OPENED = "log-opened"  # a program started writing: program, version, pid
     TORN_LINE_RECOVERED = "torn-line-recovered"  # a crash's torn last line moved aside
-    EVIDENCE_OPENED = "evidence-opened"  # path, SHA-256, size, format
+    EVIDENCE_OPENED = "evidence-opened"  # path, SHA-256, size, format, file-system times
     FOLDER_OPENED = "folder-opened"  # path, images opened, subfolders not opened
     ANALYSIS_STARTED = "analysis-started"  # path, models asked for, device, exact/fast
     ANALYSIS_FINISHED = "analysis-finished"  # per model: checkpoint SHA-256, θ, verdict, score

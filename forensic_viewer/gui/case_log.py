@@ -319,17 +319,17 @@ class CaseRecorder(QObject):
         return {"path": path, "sha256": sha}
 
     def _on_loaded(self, job: int, evidence: Evidence) -> None:
-        self.append(
-            Action.EVIDENCE_OPENED,
-            {
-                "path": evidence.path,
-                "sha256": evidence.sha256,
-                "file_size": evidence.file_size,
-                "format": evidence.format,
-                "width": evidence.width,
-                "height": evidence.height,
-            },
-        )
+        details = {
+            "path": evidence.path,
+            "sha256": evidence.sha256,
+            "file_size": evidence.file_size,
+            "format": evidence.format,
+            "width": evidence.width,
+            "height": evidence.height,
+        }
+        if evidence.fs_times is not None:  # as a scan's row records them (evidence.fs_times)
+            details["fs_times"] = evidence.fs_times.to_json()
+        self.append(Action.EVIDENCE_OPENED, details)
         w = self.window
         asked = w.job_models(job)  # those chosen when the file was opened: the ones it runs with
         if asked.get("models") or w.model_names:
@@ -358,15 +358,19 @@ class CaseRecorder(QObject):
         self._unread[job] = unread  # its failure follows
 
     def _on_failed(self, job: int, message: str) -> None:
-        """A failure (with the SHA-256 of the bytes tried when the file did not decode); after
-        a cancel whose kept part could not be built, the cancel first (it happened, and kept
-        nothing)."""
+        """A failure (with the SHA-256 and size of the bytes tried when the file did not
+        decode, and the file-system times found before the read when the loader took them, as
+        an error row's header records them); after a cancel whose kept part could not be
+        built, the cancel first (it happened, and kept nothing)."""
         if job in self._kept:
             self.append(Action.ANALYSIS_CANCELLED, {"path": self._kept.pop(job)})
         details: dict[str, Any] = {"path": self.window._job_paths.get(job), "error": message}
         unread = self._unread.pop(job, None)
         if unread is not None and unread.sha256 is not None:
             details["sha256"] = unread.sha256
+            details["file_size"] = unread.size
+            if unread.fs_times is not None:
+                details["fs_times"] = unread.fs_times.to_json()
         self.append(Action.ANALYSIS_FAILED, details)
 
     def _on_cancelled(self, job: int) -> None:

@@ -140,3 +140,36 @@ def test_a_file_that_did_not_decode_shows_what_the_loader_read_without_a_second_
     assert panel.value("Last accessed (file system)") == ACCESSED
     assert panel.value("File-system times") == FS_TIMES_NOTE
     assert read_again == []  # the evidence was read once, by the loader
+
+
+def test_the_case_log_records_them_when_a_file_is_opened_or_fails(qtbot, tmp_path: Path) -> None:
+    """evidence-opened recorded the file's size but not its file-system times, which its scan
+    row and its report carry; a file that did not decode had neither in analysis-failed."""
+    from PySide6.QtCore import QSettings
+
+    from forensic_viewer.audit import LOG_NAME, AuditLog, verify_log
+    from forensic_viewer.gui.main_window import MainWindow
+
+    image = _evidence(tmp_path / "evidence")
+    other = tmp_path / "evidence" / "b.png"
+    other.write_bytes(b"plain text, no image\n")
+    os.utime(other, ns=(ATIME_NS, MTIME_NS))
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    log = AuditLog(tmp_path / "case", program="test viewer", examiner="A. Examiner")
+    window = MainWindow(models=[], device="cpu", settings=settings, case_log=log)
+    qtbot.addWidget(window)
+    window.open_paths([image, other])
+
+    def logged(action: str) -> dict:
+        checked = verify_log(tmp_path / "case" / LOG_NAME)
+        assert checked.ok, checked.message()
+        found = [e.details for e in checked.entries if e.action == action]
+        return found[0] if found else {}
+
+    qtbot.waitUntil(lambda: bool(logged("evidence-opened") and logged("analysis-failed")))
+    opened, failed = logged("evidence-opened"), logged("analysis-failed")
+    assert opened["path"] == str(image.resolve())
+    assert set(opened["fs_times"]) == {"modified", "status_changed", "accessed", "created"}
+    assert (opened["fs_times"]["modified"], opened["fs_times"]["accessed"]) == (MODIFIED, ACCESSED)
+    assert failed["path"] == str(other.resolve()) and failed["file_size"] == 21
+    assert (failed["fs_times"]["modified"], failed["fs_times"]["accessed"]) == (MODIFIED, ACCESSED)
