@@ -4,17 +4,20 @@ re-run reproduce the result? (docs/RESULTS.md, "Reproducing a result").
     python -m bench.reproducibility FOLDER_A FOLDER_B
 
 Prints the verdicts that differ, the largest difference of each figure of the rows
-(``seconds`` and the evidence's own path left out: they differ by design), the files each row
+(``seconds``, the evidence's own path and its file-system times left out: they differ by
+design), the files each row
 names that differ (its heatmaps, classic-analysis maps, face maps and thumbnail, wherever
 they sit: ``maps/``, ``maps.2/`` of a file analysed again whole, sub-folders mirroring the
 evidence's; largest difference in 8-bit levels, share of pixels), and whether
-``results.csv`` is the same byte for byte. Exit status 0 when nothing but those differs, 1
-otherwise.
+``results.csv`` is the same byte for byte but for its ``fs_times.*`` columns. Exit status 0
+when nothing but those differs, 1 otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import io
 import json
 import math
 import re
@@ -27,12 +30,24 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-# keys whose values differ between re-runs by design: each run's timings, where the file lay,
-# and where the output folder put a row's files (maps/ or maps.2/) and so their hashes' keys:
-# the files themselves are compared by content (:func:`named_files`)
+# keys whose values differ between re-runs by design: each run's timings, where the file lay
+# and the times its file system gave it (a copy of the evidence has its own; a read may move
+# its access time), and where the output folder put a row's files (maps/ or maps.2/) and so
+# their hashes' keys: the files themselves are compared by content (:func:`named_files`)
 IGNORED = frozenset(
-    {"seconds", "file", "real_path", "path", "heatmap", "thumbnail", "face_maps", "files_sha256"}
+    {
+        "seconds",
+        "file",
+        "real_path",
+        "path",
+        "fs_times",
+        "heatmap",
+        "thumbnail",
+        "face_maps",
+        "files_sha256",
+    }
 )
+CSV_IGNORED = "fs_times."  # results.csv's columns of the file-system times (as IGNORED's)
 
 
 @dataclass
@@ -124,8 +139,17 @@ def compare(folder_a: Path, folder_b: Path) -> Comparison:
             _compare_file(out, f"{key} {what}", pa, pb)
     csv_a, csv_b = folder_a / "results.csv", folder_b / "results.csv"
     if csv_a.is_file() and csv_b.is_file():
-        out.csv_same = csv_a.read_bytes() == csv_b.read_bytes()
+        out.csv_same = csv_a.read_bytes() == csv_b.read_bytes() or (
+            _without_times(csv_a) == _without_times(csv_b)
+        )
     return out
+
+
+def _without_times(path: Path) -> list[list[str]]:
+    """The cells of ``path`` (a results.csv) but its file-system times' columns."""
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
+    keep = [i for i, c in enumerate(rows[0] if rows else []) if not c.startswith(CSV_IGNORED)]
+    return [[r[i] if i < len(r) else "" for i in keep] for r in rows]
 
 
 def _compare_file(out: Comparison, label: str, pa: Path, pb: Path) -> None:
@@ -156,7 +180,8 @@ def report(c: Comparison) -> list[str]:
     for name, (levels, share) in sorted(c.maps.items(), key=lambda kv: -kv[1][0]):
         lines.append(f"{name}: up to {levels} levels apart on {share:.3%} of its pixels")
     if c.csv_same is not None:
-        lines.append(f"results.csv {'the same' if c.csv_same else 'differs'} byte for byte")
+        same = "the same" if c.csv_same else "differs"
+        lines.append(f"results.csv {same} byte for byte (its file-system times aside)")
     lines.append("identical" if c.identical else "NOT identical")
     return lines
 

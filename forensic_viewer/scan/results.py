@@ -404,6 +404,26 @@ ANALYSIS_COLUMNS = ("score", "pairs", "findings", "strong_findings", "map_p99", 
 ANALYSIS_FIGURES: dict[str, tuple[str, ...]] = {"noise": ("off_level_share",)}
 
 
+# the evidence file's file-system times as found before the read (a row's evidence.fs_times, an
+# error row's header.fs_times: engine/fstimes.py), in UTC: fs_times.<key>, the last columns
+# write_csv writes (only scan --gt's gt.* come after them), so that a reader that counted the
+# columns of a CSV written before them finds each where it was
+FS_TIMES_COLUMNS = ("modified", "status_changed", "accessed", "created")
+
+
+def fs_times_cells(r: ScanRecord) -> list[str]:
+    """The :data:`FS_TIMES_COLUMNS` of one row, as its ``fs_times`` holds them; empty for a
+    row written before they were recorded, a file whose bytes were not read, and a time the
+    system does not give (the status change on Windows, a birth time)."""
+    ev = getattr(r, "evidence", None)  # an analysed row's; an error row's is its header
+    holder = ev if ev is not None else getattr(r, "header", None)
+    times = None if holder is None else holder.fs_times
+    if times is None:
+        return [""] * len(FS_TIMES_COLUMNS)
+    d = times.to_json()
+    return [d[k] or "" for k in FS_TIMES_COLUMNS]
+
+
 def analysis_figure_cells(name: str, a: AnalysisRecord | None) -> list[str]:
     """The :data:`ANALYSIS_FIGURES` of analysis ``name`` on one file, 6 decimals; empty when
     it did not run or recorded None (the noise analysis: no typical noise level)."""
@@ -442,7 +462,8 @@ def write_csv(
     """results.csv from ``records``, streamed. ``ensemble``: whether to add the ensemble
     columns (None: look at the records, which then must be a list). ``analyses``: the classic
     analyses of the scan, :data:`ANALYSIS_COLUMNS` each, after the models (and their
-    :data:`ANALYSIS_FIGURES` after the faces columns, last). ``face_models``:
+    :data:`ANALYSIS_FIGURES` after the faces columns, then the :data:`FS_TIMES_COLUMNS`,
+    last). ``face_models``:
     models run on the face path only: a ``faces.<model>.score_max`` column each, no other.
     ``copies``: the byte-identical copies among the folder's files (:func:`byte_copies`), for
     the ``duplicate_of`` column. ``read_from``: where a file was read when a symbolic link
@@ -461,6 +482,7 @@ def write_csv(
     cols.append("faces")
     cols += [f"faces.{m}.score_max" for m in [*models, *face_models]]
     cols += [f"analysis.{a}.{k}" for a in analyses for k in ANALYSIS_FIGURES.get(a, ())]
+    cols += [f"fs_times.{k}" for k in FS_TIMES_COLUMNS]
     # a file name that is not UTF-8 is written \udcXX; a formula-like cell quoted ('=...)
     with csv_file(out / CSV_NAME) as writerow:
         writerow(cols)
@@ -496,4 +518,5 @@ def write_csv(
                 row.append(f"{max(face_scores):.6f}" if face_scores else "")
             for a in analyses:
                 row += analysis_figure_cells(a, r.analysis(a))
+            row += fs_times_cells(r)
             writerow(row)

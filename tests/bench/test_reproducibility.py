@@ -33,11 +33,17 @@ def _folder(root: Path, row: dict, pixels: np.ndarray, csv: str = "path\na.jpg\n
 
 
 def test_a_rerun_that_differs_in_timings_and_place_only_is_identical(tmp_path: Path) -> None:
+    """A copy of the evidence elsewhere has its own file-system times (rows' fs_times,
+    results.csv's last columns): they differ by design, as its path does."""
     pixels = np.arange(64, dtype=np.uint8).reshape(8, 8)
+    times = {"modified": "2021-05-03T00:00:00Z", "accessed": "2021-05-04T00:00:00Z"}
+    first = ROW | {"evidence": {"fs_times": times}}
     again = copy.deepcopy(ROW) | {"file": "/elsewhere/a.jpg", "seconds": 9.0}
     again["details"]["m"]["seconds"] = 3.0
-    a = _folder(tmp_path / "a", ROW, pixels)
-    b = _folder(tmp_path / "b", again, pixels)
+    again["evidence"] = {"fs_times": {"modified": "2026-12-05T00:00:00Z", "accessed": None}}
+    head = "path,sha256,fs_times.modified,fs_times.accessed\n"
+    a = _folder(tmp_path / "a", first, pixels, f"{head}a.jpg,00,2021-05-03T00:00:00Z,x\n")
+    b = _folder(tmp_path / "b", again, pixels, f"{head}a.jpg,00,2026-12-05T00:00:00Z,\n")
     c = compare(a, b)
     assert c.identical and c.csv_same
     assert report(c)[-1] == "identical"
@@ -64,7 +70,10 @@ def test_figures_verdicts_maps_and_the_csv_that_differ_are_each_reported(
     lines = report(c)
     assert "VERDICT differs: a.jpg models.m.verdict: 'authentic' vs 'manipulated'" in lines
     assert "differs: a.jpg details.m.input_policy.runtime: 'openvino' vs 'torch'" in lines
-    assert lines[-2:] == ["results.csv differs byte for byte", "NOT identical"]
+    assert lines[-2:] == [
+        "results.csv differs byte for byte (its file-system times aside)",
+        "NOT identical",
+    ]
     assert main([str(a), str(b)]) == 1
 
 

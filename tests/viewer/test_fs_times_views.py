@@ -173,3 +173,45 @@ def test_the_case_log_records_them_when_a_file_is_opened_or_fails(qtbot, tmp_pat
     assert (opened["fs_times"]["modified"], opened["fs_times"]["accessed"]) == (MODIFIED, ACCESSED)
     assert failed["path"] == str(other.resolve()) and failed["file_size"] == 21
     assert (failed["fs_times"]["modified"], failed["fs_times"]["accessed"]) == (MODIFIED, ACCESSED)
+
+
+def test_results_csv_gives_them_in_its_last_columns(tmp_path: Path, tiny_checkpoint: Path) -> None:
+    """results.csv listed no file-system times, though every row records them: now the last
+    four columns, an error row's from its header, empty for a row written before them, and
+    text that a spreadsheet would run (a hostile results.jsonl's) quoted as in any cell."""
+    import csv
+
+    from forensic_viewer.scan.results import CSV_NAME, write_csv
+
+    _evidence(tmp_path / "evidence")
+    broken = tmp_path / "evidence" / "b.png"
+    broken.write_bytes(b"plain text, no image\n")
+    os.utime(broken, ns=(ATIME_NS + 10**9, MTIME_NS + 10**9))
+    out = tmp_path / "out"
+    assert scan_cli(tmp_path / "evidence", out, tiny_checkpoint) == 1  # one file failed
+
+    def read(folder: Path) -> tuple[list[str], dict[str, dict[str, str]]]:
+        with open(folder / CSV_NAME, encoding="utf-8", newline="") as f:
+            header, *rows = csv.reader(f)
+        return header, {r[0]: dict(zip(header, r, strict=True)) for r in rows}
+
+    header, rows = read(out)
+    names = ["modified", "status_changed", "accessed", "created"]
+    assert header[-4:] == [f"fs_times.{k}" for k in names]
+    by_row = {r["path"]: r for r in _rows(out)}
+    for key, times in (
+        ("a.png", by_row["a.png"]["evidence"]["fs_times"]),
+        ("b.png", by_row["b.png"]["header"]["fs_times"]),
+    ):
+        assert [rows[key][f"fs_times.{k}"] for k in names] == [times[k] or "" for k in names]
+    assert rows["a.png"]["fs_times.modified"] == MODIFIED
+    assert rows["b.png"]["fs_times.accessed"] == "2020-09-13T12:26:41Z"
+
+    old, hostile = by_row["a.png"], by_row["b.png"]
+    del old["evidence"]["fs_times"]  # a row of an earlier version
+    hostile["header"]["fs_times"]["modified"] = "=HYPERLINK(0)"
+    records = [parse_line(json.dumps(r)) for r in (old, hostile)]
+    write_csv(tmp_path, records, ["tiny"])
+    header, rows = read(tmp_path)
+    assert [rows["a.png"][f"fs_times.{k}"] for k in names] == ["", "", "", ""]
+    assert rows["b.png"]["fs_times.modified"] == "'=HYPERLINK(0)"

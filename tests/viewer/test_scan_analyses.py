@@ -338,7 +338,7 @@ def test_csv_gives_the_noise_share_in_a_last_column(tmp_path: Path) -> None:
     # the faces columns, so that every column a CSV of before had keeps its place.
     from engine.analyses.base import Provenance
     from forensic_viewer.scan.records import AnalysisRecord
-    from forensic_viewer.scan.results import ANALYSIS_COLUMNS, write_csv
+    from forensic_viewer.scan.results import ANALYSIS_COLUMNS, FS_TIMES_COLUMNS, write_csv
     from forensic_viewer.scan.triage import CELL_FIGURES
 
     prov = Provenance("m", "s", "4")
@@ -354,7 +354,8 @@ def test_csv_gives_the_noise_share_in_a_last_column(tmp_path: Path) -> None:
         header, *rows = csv.reader(f)
     before = ["path", "sha256", "duplicate_of", "read_from", "status", "error"]
     before += [f"analysis.{a}.{c}" for a in ("ela", "noise") for c in ANALYSIS_COLUMNS]
-    assert header == [*before, "faces", "analysis.noise.off_level_share"]
-    assert [r[-1] for r in rows] == ["0.234500", "", ""]
+    times = [f"fs_times.{k}" for k in FS_TIMES_COLUMNS]  # added after it, last
+    assert header == [*before, "faces", "analysis.noise.off_level_share", *times]
+    assert [r[-5] for r in rows] == ["0.234500", "", ""]
     # every figure a triage cell shows has its column
     assert all(f"analysis.{n}.{c.key}" in header for n, c in CELL_FIGURES.items())
