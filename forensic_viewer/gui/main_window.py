@@ -144,7 +144,7 @@ class Entry:
     running: bool = False
     cancelled: bool = False  # a Cancel stopped its analysis and kept nothing of it
     classic: dict[str, AnalysisResult] = field(default_factory=dict)
-    unread: UnreadFile | None = None  # size and SHA-256 of a file that did not decode
+    unread: UnreadFile | None = None  # size, SHA-256, times of a file that did not decode
     # its pixels and maps were let go to keep memory bounded (gui/retention.py): ``evidence``
     # and ``analysis`` hold their small parts only; shown again, it is analysed again
     released: bool = False
