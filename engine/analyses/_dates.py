@@ -331,27 +331,56 @@ XMP_COPIES = {
     "tiff:DateTime": "DateTime",
 }
 
+# XMP's own dates that hold EXIF's: the XMP specification (part 2, since 2008) deprecates
+# exif:DateTimeDigitized and tiff:DateTime for xmp:CreateDate and xmp:ModifyDate, and the
+# Metadata Working Group's guidelines map EXIF's DateTimeDigitized and DateTime to them, so
+# current software copies EXIF's dates there (read with XMP_DATES)
+XMP_HOLDS_EXIF = {
+    "xmp:CreateDate": "DateTimeDigitized",
+    "xmp:ModifyDate": "DateTime",
+}
+
 
 def copy_date_findings(
     xmp_dates: dict[str, Dated], exif_dates: dict[str, Dated], tolerance_s: float
 ) -> list[Finding]:
-    """XMP's copies of EXIF's dates (``XMP_COPIES``) against EXIF's own: software that writes
-    XMP copies EXIF's date into it (with the offset it knows, or none), so one apart from the
-    other by more than ``tolerance_s`` either way (a day, month or year when one names no
-    time of day) was changed or set without the other: EXIF edited and its XMP copy left, or
-    the reverse. Compared by what both say, as every pair is (:func:`gap`)."""
+    """XMP's copies of EXIF's dates (``XMP_COPIES``, and ``XMP_HOLDS_EXIF``, where current
+    software writes them) against EXIF's own: software that writes XMP copies EXIF's date
+    into it (with the offset it knows, or none), so one apart from the other by more than
+    ``tolerance_s`` either way (a day, month or year when one names no time of day) was
+    changed or set without the other: EXIF edited and its XMP copy left, or the reverse.
+    Compared by what both say, as every pair is (:func:`gap`). Version 11 compared only
+    ``XMP_COPIES``, which current software no longer writes. Two clock readings apart by
+    whole quarter hours, 14 h at most, with a zone unknown, may be one instant written in
+    two zones (EXIF's in UTC, XMP's local): the note says so."""
     rows: list[Finding] = []
-    for name, key in XMP_COPIES.items():
+    for name, key in {**XMP_COPIES, **XMP_HOLDS_EXIF}.items():
         copy, own = xmp_dates.get(name), exif_dates.get(key)
         if copy is None or own is None:
             continue
         g = gap(own, copy)
         if side := g.side(tolerance_s):
-            note = (
-                f"XMP's copy of EXIF {key} is {g.words()} {'after' if side > 0 else 'before'} "
-                "it (software that writes XMP copies the EXIF date): one of them was changed or "
-                f"set without the other; {g.how()}"
+            what = (
+                f"XMP's copy of EXIF {key}"
+                if name in XMP_COPIES
+                else f"XMP's {name}, where XMP keeps EXIF {key},"
             )
+            note = (
+                f"{what} is {g.words()} {'after' if side > 0 else 'before'} it (software that "
+                "writes XMP copies the EXIF date): one of them was changed or set without the "
+                f"other; {g.how()}"
+            )
+            if name == "xmp:CreateDate":  # XMP's meaning of it before 2008
+                note += "; XMP writers before 2008 dated the file's own creation there"
+            if _zone_apart(g):
+                note += "; whole quarter hours apart: possibly one instant written in two zones"
             value = f"{shown(copy)} vs {shown(own)}"
             rows.append(Finding("dates", f"XMP {name} vs EXIF {key}", value, Level.NOTICE, note))
     return rows
+
+
+def _zone_apart(g: Gap) -> bool:
+    """Whether two clock readings, a zone unknown, are apart as two UTC offsets can be: by a
+    whole number of quarter hours, 14 h at most (UTC-12 to UTC+14)."""
+    seconds = abs(g.amount)
+    return g.unit == "time" and not g.as_instants and seconds <= 14 * 3600 and seconds % 900 == 0

@@ -12,7 +12,8 @@ Findings (rows of :class:`Finding`, each with a level and a note saying why it m
   DateTimeOriginal; MetadataDate before ModifyDate. Compared in UTC when both name their offset
   (EXIF's OffsetTime tags, XMP's own), else as clock readings, by the day, month or year when
   one names no time, and the finding says which (``_dates``). XMP CreateDate before
-  DateCreated; XMP's copies of EXIF's dates (exif:DateTimeOriginal...) apart from EXIF's own.
+  DateCreated; XMP's copies of EXIF's dates (exif:DateTimeOriginal..., and xmp:CreateDate and
+  ModifyDate, which hold DateTimeDigitized and DateTime) apart from EXIF's own.
   Unparseable EXIF and XMP dates and offsets, and a phone firmware's fixed date, shown as
   written and not compared.
 - **camera**: EXIF present but no camera Make/Model; no EXIF at all (stripped or re-encoded; in
@@ -557,7 +558,9 @@ def _heif_items(
     # dates, Make, Model and Software compared with EXIF's, CreateDate with DateCreated, XMP
     # dates that are not dates shown; properties read under the prefix a packet declares for
     # their namespace (xap: for xmp:, as Photoshop CS2 wrote: none was read)
-    version="11",
+    # 12: xmp:CreateDate and xmp:ModifyDate compared with EXIF's DateTimeDigitized and
+    # DateTime, which they hold (only the deprecated exif:/tiff: copies were)
+    version="12",
     description="metadata findings (editing software, dates, camera, GPS, XMP history) and "
     "the EXIF thumbnail (or a HEIF file's thumbnail items) compared with the image",
     needs_file=True,

@@ -1,6 +1,7 @@
-"""Metadata analysis, XMP read as an examiner needs it (version 11): arrays (rdf:Alt, rdf:Seq,
-rdf:Bag) read as their values, XMP's copies of EXIF fields compared with EXIF's own, CreateDate
-against DateCreated, and XMP dates that are not dates shown as EXIF's are."""
+"""Metadata analysis, XMP read as an examiner needs it (versions 11 and 12): arrays (rdf:Alt,
+rdf:Seq, rdf:Bag) read as their values, XMP's copies of EXIF fields (and xmp:CreateDate and
+ModifyDate, which hold EXIF's DateTimeDigitized and DateTime) compared with EXIF's own,
+CreateDate against DateCreated, and XMP dates that are not dates shown as EXIF's are."""
 
 from __future__ import annotations
 
@@ -229,3 +230,44 @@ def test_properties_are_read_under_the_prefix_the_packet_declares(write_evidence
     assert [f.value for f in rows.values() if f.key == "XMP xmp:CreatorTool"] == [tool.value]
     assert "24.0 h before the creation" in rows["XMP ModifyDate vs CreateDate"].note
     assert rows["XMP xmpMM:DerivedFrom"].value == "present"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "found"),
+    [
+        ("xmp:CreateDate", "2021-05-01T11:00:00", None),
+        ("xmp:CreateDate", "2021-05-01T11:00:20+02:00", None),  # EXIF's zone unknown: clocks
+        ("xmp:CreateDate", "2020-12-28T11:00:00+05:30", "is 124 days before it"),
+        ("xmp:ModifyDate", "2021-05-01T12:00:00+02:00", None),
+        ("xmp:ModifyDate", "2021-05-01T17:41:35-08:00", "is 5.7 h after it"),
+        ("xmp:ModifyDate", "2021-05-01T20:00:00+08:00", "is 8.0 h after it"),  # EXIF's in UTC?
+    ],
+)
+def test_xmp_create_and_modify_dates_are_compared_with_exif(write_evidence, name, value, found):
+    """xmp:CreateDate and xmp:ModifyDate are where XMP keeps EXIF's DateTimeDigitized and
+    DateTime (XMP specification part 2, the Metadata Working Group's guidelines; exif:
+    DateTimeDigitized and tiff:DateTime are their deprecated older names): software that
+    writes XMP copies them there, so apart from EXIF's is a notice as any copy's is. Version
+    11 compared only the older names, which no current writer uses: a camera-trap photograph
+    (Issue_308 of the camera photographs) whose XMP dates its creation five months before
+    every EXIF date showed no row of it."""
+    rows = _run(
+        write_evidence,
+        _elements({name: value}),
+        {0x0132: "2021:05:01 12:00:00"},
+        {0x9003: "2021:05:01 11:00:00", 0x9004: "2021:05:01 11:00:00", 0x9011: "+02:00"},
+    )
+    exif_key = {"xmp:CreateDate": "DateTimeDigitized", "xmp:ModifyDate": "DateTime"}[name]
+    key = f"XMP {name} vs EXIF {exif_key}"
+    pairs = [k for k in rows if k.startswith("XMP ") and " vs EXIF " in k]
+    if found is None:
+        assert pairs == []
+        return
+    assert pairs == [key]
+    assert found in rows[key].note and rows[key].level == Level.NOTICE
+    assert "changed or set without the other" in rows[key].note
+    # whole hours apart, EXIF's zone unknown: the note says it may be one instant in two zones
+    assert ("possibly one instant written in two zones" in rows[key].note) == ("8.0 h" in found)
+    assert ("before 2008" in rows[key].note) == (name == "xmp:CreateDate")
+    hour = "12" if exif_key == "DateTime" else "11"
+    assert rows[key].value == f"{value} vs 2021:05:01 {hour}:00:00 (zone unknown)"
