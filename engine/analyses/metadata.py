@@ -58,6 +58,7 @@ defined or fetched.
 from __future__ import annotations
 
 import io
+import math
 from dataclasses import dataclass
 from datetime import timezone
 
@@ -212,22 +213,56 @@ def _exif_findings(
     rows += date_rows
     facts.update(date_facts)
     if gps:
-        lat, lon = gps.get(2), gps.get(4)
-        where = (
-            ""
-            if lat is None or lon is None
-            else f"{clean(lat)} {clean(gps.get(1, ''))}, {clean(lon)} {clean(gps.get(3, ''))}"
-        )
-        rows.append(
-            Finding(
-                "gps",
-                "GPS",
-                where or "present",
-                Level.INFO,
-                "a position claim that can be checked against the scene; also personal data",
-            )
-        )
+        rows.append(_gps_finding(gps))
     return rows, facts, dates
+
+
+def _angle(value: object, ref: object) -> tuple[str, float] | None:
+    """A GPS latitude or longitude (degrees, minutes, seconds) as the reports' metadata table
+    writes it, ``52° 31′ 12.34″ N``, and its signed decimal degrees; None when it is not three
+    finite numbers."""
+    try:
+        d, m, s = (float(v) for v in value)  # type: ignore[attr-defined]
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    if not all(math.isfinite(v) for v in (d, m, s)):
+        return None
+    hemisphere = clean(ref).strip().upper()
+    sign = -1 if hemisphere in ("S", "W") else 1
+    where = f" {hemisphere}" if hemisphere in ("N", "S", "E", "W") else ""
+    return f"{d:g}° {m:g}′ {s:.6g}″{where}", sign * (d + m / 60 + s / 3600) + 0.0  # no -0
+
+
+def _undefined(value: object) -> bool:
+    """Whether a GPS angle is all 0/0 rationals (read as NaN): written without a value."""
+    try:
+        return all(math.isnan(float(v)) for v in value)  # type: ignore[attr-defined]
+    except (TypeError, ValueError, ZeroDivisionError):
+        return False
+
+
+def _gps_finding(gps: dict) -> Finding:
+    """The GPS position as the metadata table writes it, with its decimal degrees (values
+    that are not angles as recorded); 0, 0, what a receiver without a position fix can write,
+    said to be no position."""
+    lat, lon = _angle(gps.get(2), gps.get(1, "")), _angle(gps.get(4), gps.get(3, ""))
+    note = "a position claim that can be checked against the scene; also personal data"
+    if lat is None or lon is None:  # shown as recorded
+        parts = [(gps.get(2), gps.get(1, "")), (gps.get(4), gps.get(3, ""))]
+        missing = any(v is None for v, _ in parts)
+        where = "present" if missing else ", ".join(f"{clean(v)} {clean(r)}" for v, r in parts)
+        if not missing and all(_undefined(v) for v, _ in parts):  # 0/0: a value left unset
+            where = "no position: latitude and longitude written as 0/0"
+            note = "GPS fields without a value (0/0), as a camera with no receiver can leave"
+        return Finding("gps", "GPS", where, Level.INFO, note)
+    if lat[1] == 0 and lon[1] == 0:
+        note = (
+            "latitude and longitude 0: what a receiver with no position fix can write (0° N 0° E "
+            "is open sea off West Africa), so most likely no position; the GPS date and time "
+            "beside it may be a default too"
+        )
+    value = f"{lat[0]}, {lon[0]} ({lat[1]:.6f}, {lon[1]:.6f})"
+    return Finding("gps", "GPS", value, Level.INFO, note)
 
 
 def _verbatim(raw: object) -> str:
@@ -559,7 +594,9 @@ def _heif_items(
     # dates that are not dates shown; properties read under the prefix a packet declares for
     # their namespace (xap: for xmp:, as Photoshop CS2 wrote: none was read)
     # 12: xmp:CreateDate and xmp:ModifyDate compared with EXIF's DateTimeDigitized and
-    # DateTime, which they hold (only the deprecated exif:/tiff: copies were)
+    # DateTime, which they hold (only the deprecated exif:/tiff: copies were); the GPS row
+    # in degrees, minutes and seconds as the metadata table (it printed Python's tuples),
+    # a position of 0, 0 said to be most likely none
     version="12",
     description="metadata findings (editing software, dates, camera, GPS, XMP history) and "
     "the EXIF thumbnail (or a HEIF file's thumbnail items) compared with the image",

@@ -267,3 +267,54 @@ def test_xmp_values_in_cdata_sections_are_read_as_written(write_evidence) -> Non
     assert tool.value == "Adobe Photoshop <2021> &amp;"
     assert tool.level == Level.NOTICE and "photoshop" in tool.note
     assert rows["XMP history"].value == "saved (GIMP & <b>2.10</b>)"
+
+
+@pytest.mark.parametrize(
+    ("lat", "lon", "value", "note"),
+    [
+        (
+            ("N", (52, 31, (1234, 100))),
+            ("W", (13, 24, (1783, 100))),
+            "52° 31′ 12.34″ N, 13° 24′ 17.83″ W (52.520094, -13.404953)",
+            "a position claim that can be checked against the scene",
+        ),
+        (
+            ("N", (0, 0, 0)),
+            ("E", (0, 0, 0)),
+            "0° 0′ 0″ N, 0° 0′ 0″ E (0.000000, 0.000000)",
+            "no position fix",
+        ),
+        (  # the Leica T (Typ 701) of the camera photographs: 0/0 everywhere
+            ("N", ((0, 0), (0, 0), (0, 0))),
+            ("E", ((0, 0), (0, 0), (0, 0))),
+            "no position: latitude and longitude written as 0/0",
+            "without a value",
+        ),
+    ],
+)
+def test_the_gps_position_reads_as_the_metadata_table_writes_it(
+    write_evidence, lat, lon, value, note
+) -> None:
+    """The GPS row read "52.0, 31.0, 12.34 N, 13.0, 24.0, 17.83 W" (Python's tuples) beside
+    the metadata table's "52° 31′ 12.34″ N (52.520094°)", and a position of 0, 0 (what a
+    camera without a fix writes, found in a camera-trap photograph, Issue_308) was called "a
+    position claim that can be checked against the scene": it is open sea off West Africa;
+    angles of 0/0 rationals read "nan, nan, nan"."""
+    import io
+
+    from PIL import Image, TiffImagePlugin
+
+    def angle(parts):
+        return tuple(
+            TiffImagePlugin.IFDRational(*(p if isinstance(p, tuple) else (p,))) for p in parts
+        )
+
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110] = "Canon", "Canon EOS 5D"
+    exif[0x8825] = {1: lat[0], 2: angle(lat[1]), 3: lon[0], 4: angle(lon[1])}
+    buf = io.BytesIO()
+    Image.fromarray(natural(96, 128, 3)).save(buf, "JPEG", quality=90, exif=exif.tobytes())
+    r = run_analysis("metadata", write_evidence(buf.getvalue()))
+    (gps,) = [f for f in r.findings if f.topic == "gps"]
+    assert (gps.key, gps.value, gps.level) == ("GPS", value, Level.INFO)
+    assert note in gps.note
