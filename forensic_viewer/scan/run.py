@@ -666,7 +666,7 @@ def append_record(
         return results.get(item.key)
     row = results.append(record) if row is None else row
     remove_left_behind(results.file.parent, before, record)
-    if record.replaces is not None:
+    if record.replaces is not None and not upgrading:  # an upgrade keeps its row's mark
         summary.changed.append(item.key)
     if isinstance(record, ErrorRecord):
         summary.failed.append((item.key, record.error))

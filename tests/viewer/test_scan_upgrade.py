@@ -437,3 +437,26 @@ def test_a_scan_killed_mid_upgrade_leaves_rows_naming_their_own_maps(
     assert summary.upgraded["noise"].rerun == 2 and summary.skipped == 1
     _scan(folder, analyzer, fresh)
     _same_output(fresh, old)  # no map of the older version left behind
+
+
+def test_an_upgrade_of_a_row_that_replaced_an_earlier_one_is_not_counted_as_changed(
+    tmp_path: Path, analyzer: Analyzer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A row analysed again because its bytes changed keeps ``replaces`` (its section says
+    "Changed since an earlier run"); a later run that only upgrades its classic analyses
+    counted it again among the files "changed since analysed", in its summary line, though
+    no byte had changed since (found resuming an examiner's scan after a metadata version
+    bump: "4 analysed, 0 already done, 1 changed since analysed")."""
+    folder = _folder(tmp_path / "ev", NAMES)
+    out = tmp_path / "out"
+    with monkeypatch.context() as m:
+        _older(m, "noise")
+        _scan(folder, analyzer, out)
+        write_rgb(folder / "a.png", 40, 56, seed=99)  # other bytes
+        changed = _scan(folder, analyzer, out)
+    replaces = _rows(out)["a.png"]["replaces"]
+    assert changed.changed == ["a.png"] and replaces["sha256"] != _rows(out)["a.png"]["sha256"]
+    upgraded = _scan(folder, analyzer, out)
+    assert upgraded.upgraded["noise"].rerun == 3 and upgraded.done == 3
+    assert upgraded.changed == []  # nothing changed in this run
+    assert _rows(out)["a.png"]["replaces"] == replaces  # the row still says it replaced one
