@@ -187,7 +187,7 @@ def outside_text(ov: Overview) -> list[str]:
     n = len(shown)
     return [
         f"{n} file{'s were' if n > 1 else ' was'} read through symbolic links from outside the "
-        "scanned folder and analysed as evidence; they may not be part of it (a link on a "
+        "scanned folder and taken as evidence; they may not be part of it (a link on a "
         "mounted image can point into the examining machine): "
         + "; ".join(shown[:OUTSIDE_SHOWN])
         + (f"; and {more} more, each named in its own section" if more > 0 else "")

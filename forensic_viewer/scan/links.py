@@ -68,13 +68,14 @@ def outside_files(rows: Iterable[Mapping[str, Any]]) -> dict[str, str]:
 
 def outside_line(outside: Mapping[str, str]) -> str:
     """The one line of a scan's summary: how many files were read through links from outside
-    the scanned folder, the first named with where it was read."""
+    the scanned folder, the first named with where it was read. "Taken as evidence", not
+    "analysed": a file that failed there is counted too (its error row's ``real_path``)."""
     key, target = next(iter(outside.items()))
     n = len(outside)
     files = "1 file was" if n == 1 else f"{n} files were"
     first = "" if n == 1 else ", the first"
     return (
-        f"{files} read through links from outside the scanned folder and analysed as evidence "
+        f"{files} read through links from outside the scanned folder and taken as evidence "
         f"(results.csv's read_from names each){first}: {key}, read from {target}"
     )
 

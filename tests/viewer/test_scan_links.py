@@ -73,7 +73,7 @@ def test_a_scan_says_which_files_it_read_from_outside_the_folder(
     assert main(scan_args(d, out, tiny_checkpoint, "--recursive")) == 0
     text = capsys.readouterr().out
     assert (
-        "2 files were read through links from outside the scanned folder and analysed as "
+        "2 files were read through links from outside the scanned folder and taken as "
         f"evidence (results.csv's read_from names each), the first: mine.png, read from {mine}"
     ) in text
     rows = _csv(out)
@@ -108,6 +108,9 @@ def test_a_file_that_failed_through_a_link_out_of_the_folder_is_named_where_it_w
     assert main(scan_args(d, out, tiny_checkpoint, "--report", "json")) == 1
     said = capsys.readouterr().out
     assert "2 files were read through links from outside the scanned folder" in said
+    # taken as evidence, not "analysed": both failed (the line said so of them)
+    assert "outside the scanned folder and taken as evidence" in said
+    assert "analysed as evidence" not in said
     rows = _csv(out)
     assert {k: (r["status"], r["read_from"]) for k, r in rows.items()} == {
         "a.png": ("ok", ""),
@@ -123,6 +126,8 @@ def test_a_file_that_failed_through_a_link_out_of_the_folder_is_named_where_it_w
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     items = {i["path"]: i.get("read_from_outside_folder") for i in report["items"]}
     assert items["notes.png"] == str(own.resolve() / "notes.png")
+    (limit,) = [t for t in report["limitations"] if "symbolic links from outside" in t]
+    assert "taken as evidence" in limit and "analysed" not in limit
 
 
 def test_a_scan_without_links_out_says_nothing_of_them(
@@ -188,7 +193,7 @@ def test_the_batch_dialog_says_which_files_it_read_from_outside_the_folder(
     qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=60_000)
     assert (
-        "2 files were read through links from outside the scanned folder and analysed as "
+        "2 files were read through links from outside the scanned folder and taken as "
         f"evidence (results.csv's read_from names each), the first: mine.png, read from {mine}"
     ) in dialog.message.text()
     model = dialog.table_model
