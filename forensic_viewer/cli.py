@@ -385,6 +385,16 @@ def _log_traceback(out: Path, message: str) -> str:
     return f" (traceback in {out / SCAN_LOG})"
 
 
+def stopped_outputs_line(asked: str, n: int) -> str:
+    """The line said before a stopped scan's ``asked`` ("reports", "scores and reports") of
+    its ``n`` finished files are written."""
+    files = "1 file" if n == 1 else f"{n} files"
+    return (
+        f"writing the {asked} of the {files} finished (they say the scan was stopped); "
+        "Ctrl+C again skips them, leaving no half-written file"
+    )
+
+
 def _scan_and_report(
     args: argparse.Namespace,
     files: list[tuple[Path, str]],
@@ -524,11 +534,7 @@ def _scan_and_report(
     truth = getattr(args, "truth", None) is not None
     if interrupted is not None and (truth or (formats and records)):  # of the finished part
         asked = " and ".join(w for w, on in (("scores", truth), ("reports", formats)) if on)
-        print(
-            f"writing the {asked} of the {len(records)} files finished (the reports say the "
-            "scan was stopped); Ctrl+C again skips them, leaving no half-written file",
-            file=sys.stderr,
-        )
+        print(stopped_outputs_line(asked, len(records)), file=sys.stderr)
     try:
         if truth:
             _ground_truth(args, [r["path"] for r in records])

@@ -472,3 +472,16 @@ def test_ctrl_c_while_a_pooled_scan_opens_its_results_ends_the_run_as_a_stop(
     assert caught.value.summary.through == 0  # type: ignore[attr-defined]
     state = _run_state(out)
     assert state["state"] == "interrupted" and (state["files"], state["through"]) == (3, 0)
+
+
+def test_the_line_before_a_stopped_scans_reports_counts_its_files_in_words() -> None:
+    """Read in an examiner's Ctrl+C of a scan after its first file: "writing the reports of
+    the 1 files finished"."""
+    from forensic_viewer.cli import stopped_outputs_line
+
+    one = stopped_outputs_line("reports", 1)
+    assert one.startswith("writing the reports of the 1 file finished (they say the scan")
+    assert stopped_outputs_line("scores and reports", 3).startswith(
+        "writing the scores and reports of the 3 files finished"
+    )
+    assert one.endswith("Ctrl+C again skips them, leaving no half-written file")
