@@ -215,3 +215,31 @@ def test_results_csv_gives_them_in_its_last_columns(tmp_path: Path, tiny_checkpo
     header, rows = read(tmp_path)
     assert [rows["a.png"][f"fs_times.{k}"] for k in names] == ["", "", "", ""]
     assert rows["b.png"]["fs_times.modified"] == "'=HYPERLINK(0)"
+
+
+def test_a_file_that_did_not_decode_shows_its_times_in_the_panel_as_its_scan_row_has_them(
+    qtbot, tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    """The metadata panel of a file that did not decode showed its size and SHA-256 but not
+    its file-system times, which its scan row (``header.fs_times``) and every report of it
+    give: the panel now shows the times the decoder found before its read, worded as a
+    decoded file's are."""
+    from tests.viewer.test_main_window import _window, open_and_wait
+
+    broken = tmp_path / "evidence" / "broken.png"
+    broken.parent.mkdir()
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"garbage" * 8)
+    os.utime(broken, ns=(ATIME_NS, MTIME_NS))
+    assert scan_cli(broken.parent, tmp_path / "out", tiny_checkpoint) == 1
+    (row,) = _rows(tmp_path / "out")
+    assert row["status"] == "error" and row["header"]["fs_times"]["modified"] == MODIFIED
+
+    os.utime(broken, ns=(ATIME_NS, MTIME_NS))  # as found before the scan's read
+    window = _window(qtbot, tmp_path, [str(tiny_checkpoint)])
+    open_and_wait(qtbot, window, broken)
+    panel = window.metadata_panel
+    assert panel.value("SHA-256") == row["sha256"]
+    assert panel.value("Modified (file system)") == MODIFIED
+    assert panel.value("Last accessed (file system)") == ACCESSED
+    assert panel.value("Status changed (file system)") is not None
+    assert panel.value("File-system times") == FS_TIMES_NOTE
