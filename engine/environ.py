@@ -22,8 +22,14 @@ from pathlib import Path
 
 APP_FOLDER = "forensic-viewer"  # the program's folder inside the per-user base folder
 # The program's own variables that name a folder (the OpenVINO cache, the case, the user's
-# models); each must be an absolute path (relative_path_setting)
-PATH_VARIABLES = ("FORENSIC_VIEWER_CACHE", "FORENSIC_VIEWER_CASE", "FORENSIC_VIEWER_MODELS")
+# models, the resources folder of the bundled models and samples); each must be an absolute
+# path (relative_path_setting)
+PATH_VARIABLES = (
+    "FORENSIC_VIEWER_CACHE",
+    "FORENSIC_VIEWER_CASE",
+    "FORENSIC_VIEWER_MODELS",
+    "FORENSIC_VIEWER_RESOURCES",
+)
 
 
 def _base(*names: str) -> Path | None:

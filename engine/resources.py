@@ -48,9 +48,9 @@ PACKAGE_DATA = (
 
 def resources_dir() -> Path:
     """The folder holding ``models/`` and ``samples/`` (resolution order in the module docstring)."""
-    env = os.environ.get("FORENSIC_VIEWER_RESOURCES")
-    if env:
-        return Path(env)
+    env = os.environ.get("FORENSIC_VIEWER_RESOURCES", "").strip()
+    if env:  # an absolute path: the programs refuse a relative one (engine.environ)
+        return Path(env).expanduser()
     packaged = Path(str(resources.files(PACKAGE).joinpath(DATA_DIR)))
     if packaged.is_dir():
         return packaged.resolve()  # the real folder: the one messages name and paths compare to

@@ -232,8 +232,8 @@ def _on_ray(args: argparse.Namespace) -> bool:
 
 
 def _check_path_variables() -> None:
-    """Refuse a $FORENSIC_VIEWER_CACHE, _CASE or _MODELS that is a relative path, before any
-    command or the viewer reads it (:func:`engine.environ.relative_path_setting`)."""
+    """Refuse a $FORENSIC_VIEWER_CACHE, _CASE, _MODELS or _RESOURCES that is a relative path,
+    before any command or the viewer reads it (:func:`engine.environ.relative_path_setting`)."""
     from engine.environ import relative_path_setting
 
     if (problem := relative_path_setting()) is not None:

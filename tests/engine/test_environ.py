@@ -58,7 +58,13 @@ def test_a_relative_xdg_folder_is_ignored_as_the_specification_says(
 
 
 @pytest.mark.parametrize(
-    "variable", ["FORENSIC_VIEWER_CACHE", "FORENSIC_VIEWER_CASE", "FORENSIC_VIEWER_MODELS"]
+    "variable",
+    [
+        "FORENSIC_VIEWER_CACHE",
+        "FORENSIC_VIEWER_CASE",
+        "FORENSIC_VIEWER_MODELS",
+        "FORENSIC_VIEWER_RESOURCES",
+    ],
 )
 @pytest.mark.parametrize("program", ["forensic-viewer models", "forensic-viewer", "forensic-train"])
 def test_a_relative_folder_of_the_programs_own_variables_is_refused_at_start(
