@@ -605,12 +605,12 @@ def format_table(m: dict[str, Any], model: LoadedModel, split: str) -> str:
     """A plain-text table of the figures with their conventions."""
     from trainer.metrics import CONVENTIONS
 
-    rule = model.meta.decision
+    rule = model.meta.decision  # names and words from the checkpoint's header: printed plain
     lines = [
-        f"{model.name} ({model.meta.architecture}) on {m['images']} images "
-        f"({m['tampered']} tampered, {m['authentic']} authentic), split: {split}",
-        f"decision: {rule.rule}, θ = {rule.threshold:.4g}, pixel threshold {rule.pixel_threshold:.3g} "
-        f"({rule.provenance})",
+        f"{plain(model.name)} ({plain(model.meta.architecture)}) on {m['images']} images "
+        f"({m['tampered']} tampered, {m['authentic']} authentic), split: {plain(split)}",
+        f"decision: {plain(rule.rule)}, θ = {rule.threshold:.4g}, "
+        f"pixel threshold {rule.pixel_threshold:.3g} ({plain(rule.provenance)})",
         "",
         f"{'metric':<15} {'value':>8}  convention",
     ]

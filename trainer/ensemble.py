@@ -297,7 +297,8 @@ def measured_on(fused: dict[str, Any], split: str, data: str) -> str:
 
 def format_comparison(name: str, fused: dict[str, Any], members: dict[str, dict[str, Any]]) -> str:
     keys = ("image_auc", "image_bacc", "pixel_f1", "pixel_iou", "pixel_auc")
-    rows = [(f"{name} (ensemble)", fused), *members.items()]
+    # the members' names come from their checkpoints' headers: printed plain
+    rows = [(plain(f"{name} (ensemble)"), fused), *((plain(k), m) for k, m in members.items())]
     width = max(len(r[0]) for r in rows)
     lines = [f"{'model':<{width}} " + " ".join(f"{k:>10}" for k in keys)]
     for label, m in rows:

@@ -85,3 +85,24 @@ def test_quantize_shows_the_paths_it_was_given(
     assert (
         said == f"{tmp_path}/m{SHOWN}.safetensors: int8 model written to {tmp_path}/q{SHOWN}.xml\n"
     )
+
+
+def test_names_from_a_checkpoints_header_are_printed_plain_in_the_figures_tables() -> None:
+    """eval's table and ensemble's comparison printed the model's name, architecture and
+    decision provenance as its checkpoint header holds them: a crafted header's escape
+    sequence (clear the screen) or line break reached the terminal raw."""
+    from types import SimpleNamespace
+
+    from trainer.commands import format_table
+    from trainer.ensemble import format_comparison
+
+    hostile = "m\x1b[2J\nfake line\u202e"
+    rule = SimpleNamespace(rule=hostile, threshold=0.5, pixel_threshold=0.5, provenance=hostile)
+    model = SimpleNamespace(name=hostile, meta=SimpleNamespace(architecture=hostile, decision=rule))
+    figures = {"images": 2, "tampered": 1, "authentic": 1, "image_auc": 0.5}
+    for text in (
+        format_table(figures, model, "val"),
+        format_comparison(hostile, figures, {hostile: figures}),
+    ):
+        assert "\x1b" not in text and "\u202e" not in text and "fake line" in text
+        assert not any(line.startswith("fake line") for line in text.splitlines())
