@@ -23,6 +23,7 @@ EDITORS = (
     "snapseed",
     "picasa",
     "acdsee",
+    "acd systems",  # ACDSee's maker, as its older versions write Software
     "corel",
     "photoscape",
     "fotor",

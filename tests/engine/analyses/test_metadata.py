@@ -318,3 +318,18 @@ def test_the_gps_position_reads_as_the_metadata_table_writes_it(
     (gps,) = [f for f in r.findings if f.topic == "gps"]
     assert (gps.key, gps.value, gps.level) == ("GPS", value, Level.INFO)
     assert note in gps.note
+
+
+@pytest.mark.parametrize(
+    ("software", "level"),
+    [
+        ("ACD Systems 数码成像", Level.NOTICE),
+        ("ACDSee Pro 3", Level.NOTICE),
+        ("Ver.1.0", Level.INFO),
+    ],
+)
+def test_acdsees_makers_name_in_software_is_an_editor(write_evidence, software, level) -> None:
+    """Older ACDSee versions write their maker, "ACD Systems ..." (three of CASIA's authentic
+    photographs), in EXIF Software, which was not taken for an editor's name."""
+    r = run_analysis("metadata", write_evidence(_photo(make_exif({0x0131: software}))))
+    assert next(f for f in r.findings if f.key == "EXIF Software").level == level
