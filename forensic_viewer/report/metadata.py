@@ -73,6 +73,14 @@ _NUMBER = re.compile(r"-?\d+/\d+|-?\d+(?:\.\d+)?(?:e-?\d+)?")
 _TUPLE = re.compile(r"\((.*)\)")
 _FLOAT_DIGITS = 8  # a float of more decimals than this is a rational's float: rounded to 6
 _EXPOSURE, _FNUMBER, _FOCAL = "EXIF:ExposureTime", "EXIF:FNumber", "EXIF:FocalLength"
+_ALTITUDE, _ALTITUDE_REF = "EXIF:GPSAltitude", "EXIF:GPSAltitudeRef"
+# GPSAltitudeRef, a byte (recorded as 0x00 / 0x01, or as the number): which side of sea level
+_ALTITUDE_SIDES = {
+    "0": "above sea level",
+    "0x00": "above sea level",
+    "1": "below sea level",
+    "0x01": "below sea level",
+}
 _GPS_ANGLES = {
     "EXIF:GPSLatitude": "EXIF:GPSLatitudeRef",
     "EXIF:GPSLongitude": "EXIF:GPSLongitudeRef",
@@ -154,7 +162,7 @@ def _angle(values: Sequence[Fraction | float], ref: str) -> str | None:
 
 def readable_value(key: str, text: str, meta: Mapping[str, Any]) -> str:
     """A recorded metadata value as a report prints it: exposure ``1/60 s``, aperture
-    ``f/2.8``, focal length ``50 mm``, GPS angles in degrees, minutes and seconds with their
+    ``f/2.8``, focal length ``50 mm``, GPS altitude ``12 m above sea level``, GPS angles in degrees, minutes and seconds with their
     hemisphere (``meta``'s reference tags) and in decimal degrees, the GPS time ``14:05:09
     UTC``, dates labelled with their zone (:func:`date_value`), other numbers short and exact where they can be (:func:`_plain`), tuples joined
     by commas; text, and numbers with a zero denominator, as recorded."""
@@ -169,6 +177,9 @@ def readable_value(key: str, text: str, meta: Mapping[str, Any]) -> str:
         return f"f/{float(values[0]):.3g}"
     if len(values) == 1 and key == _FOCAL:
         return f"{_plain(values[0])} mm"
+    if len(values) == 1 and key == _ALTITUDE:  # metres, on the side its reference tag says
+        side = _ALTITUDE_SIDES.get(str(meta.get(_ALTITUDE_REF) or "").strip().lower())
+        return f"{_plain(values[0])} m" + (f" {side}" if side else "")
     if key in _GPS_ANGLES:
         angle = _angle(values, str(meta.get(_GPS_ANGLES[key]) or ""))
         if angle:

@@ -270,6 +270,8 @@ def test_exif_numbers_are_recorded_exactly_and_reported_as_a_camera_reads_them(
     gps[3] = "W"
     gps[4] = (IFDRational(1, 1), IFDRational(54, 1), IFDRational(0, 1))  # GPSLongitude
     gps[7] = (IFDRational(14, 1), IFDRational(5, 1), IFDRational(9, 1))  # GPSTimeStamp
+    gps[5] = b"\x01"  # GPSAltitudeRef: below sea level
+    gps[6] = IFDRational(125, 10)  # GPSAltitude, metres
     p = tmp_path / "camera.jpg"
     Image.new("RGB", (8, 8)).save(p, exif=exif.tobytes())
     meta = load_evidence(p).metadata
@@ -285,6 +287,10 @@ def test_exif_numbers_are_recorded_exactly_and_reported_as_a_camera_reads_them(
     assert shown["EXIF:GPSLatitude"] == "52° 31′ 12.34″ N (52.520094°)"
     assert shown["EXIF:GPSLongitude"] == "1° 54′ 0″ W (-1.900000°)"
     assert shown["EXIF:GPSTimeStamp"] == "14:05:09 UTC"
+    assert shown["EXIF:GPSAltitude"] == "12.5 m below sea level"  # it read "12.5"
+    assert readable_value("EXIF:GPSAltitude", "13595/3412", {"EXIF:GPSAltitudeRef": "0x00"}) == (
+        "13595/3412 (≈ 3.984) m above sea level"
+    )
     # rows written before: the float a rational read as, a Python tuple
     assert readable_value("EXIF:ExposureTime", "0.016666666666666666", {}) == "1/60 s"
     assert readable_value("EXIF:XResolution", "72/1", {}) == "72"
