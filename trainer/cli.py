@@ -148,7 +148,17 @@ def _add_fit_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--val-max-images", type=int, default=0, help="cap validation images per epoch (0: all)"
     )
-    p.add_argument("--no-val", action="store_true", help="skip validation")
+    p.add_argument(
+        "--no-val",
+        action="store_true",
+        help="no validation: every image of --data trains (none is held out)",
+    )
+    p.add_argument(
+        "--keep-split",
+        action="store_true",
+        help="with --no-val: hold the validation split out all the same, unvalidated "
+        "(calibrate measures on it later)",
+    )
     p.add_argument(
         "--checkpoint-minutes",
         type=float,

@@ -177,6 +177,7 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
         f"{MIN_STRIDE_DIVISOR}), got {stride}",
     )
     _check(args.epochs >= 1, f"--epochs must be >= 1, got {args.epochs}")
+    _check(args.no_val or not args.keep_split, "--keep-split goes with --no-val")
     _check(
         0.0 < args.val_fraction < 1.0, f"--val-fraction must be in (0, 1), got {args.val_fraction}"
     )
@@ -228,6 +229,11 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
     uses_masks = bool(getattr(objective, "uses_masks", True))
     specs = [parse_data_spec(d) for d in args.data]
     val_specs = [parse_data_spec(d) for d in args.val_data] if args.val_data else None
+    # a run started before --no-val meant every image (its settings lack every_image) keeps
+    # its split on --resume
+    recorded = before.get("settings")
+    legacy = args.resume and not (isinstance(recorded, dict) and "every_image" in recorded)
+    every_image = args.no_val and not args.keep_split and not val_specs and not legacy
     bundle = read_and_split(
         specs,
         val_specs=val_specs,
@@ -235,6 +241,7 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
         val_fraction=args.val_fraction,
         seed=args.seed,
         need_masks=uses_masks,
+        every_image=every_image,
     )
     set_threads(args.threads)
     init_info = init_from(model, args.init) if args.init is not None else None
@@ -255,6 +262,8 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
     record["settings"] = json.loads(
         json.dumps(run_settings(args, specs, val_specs, optim, sampling), default=str)
     )
+    if not legacy:  # a pre-fix run stays unrecorded: each of its resumes keeps the split
+        record["settings"]["every_image"] = every_image
     if before:
         _check_resume_settings(out, before.get("settings"), record["settings"])
 
@@ -413,6 +422,7 @@ def _versions() -> dict[str, str]:
 RESUME_SETTINGS = (
     "data", "val_data", "seed", "split_by", "val_fraction", "val_max_images", "optimizer", "video",
     "lr", "weight_decay", "schedule", "batch_size", "warmup", "aug", "authentic_share", "init",
+    "every_image",  # --no-val: no split, every image trains (recorded by _run_fit)
 )  # fmt: skip
 
 

@@ -149,7 +149,8 @@ def trained_on_note(
     """A line when ``eval``'s images may include ones the checkpoint was trained on: one of
     ``data`` is a training data set of the checkpoint (its header's ``training.data``) and the
     split is ``all`` or ``train``, or is rebuilt with another seed or share than the run's (its
-    "val" is then not the part the run held out). The table alone read as a held-out result.
+    "val" is then not the part the run held out), or the run held none of it out (``--no-val``,
+    ``--val-data``: every image trained). The table alone read as a held-out result.
     Empty otherwise."""
     trained = {Path(d["path"]).resolve() for d in training.get("data") or [] if isinstance(d, dict)}
     runs = {Path(k).resolve(): v for k, v in (training.get("split") or {}).items()}
@@ -157,7 +158,11 @@ def trained_on_note(
         if path.resolve() not in trained:
             continue
         run = runs.get(path.resolve(), {})
-        if split in ("all", "train"):
+        hint = "--split val or test with the run's split options measures held-out images"
+        if run and "val_images" not in run:  # --no-val or --val-data: nothing held out of it
+            why = f"the run trained on every image of it (split: {run.get('by', '?')})"
+            hint = "data the run did not train on measures held-out images"
+        elif split in ("all", "train"):
             why = f"--split {split} takes its training part"
         elif run.get("seed") != seed or run.get("val_fraction") != val_fraction:
             why = f"--split {split} of another --seed or --val-fraction than the run's"
@@ -165,7 +170,6 @@ def trained_on_note(
             continue
         return (
             f"note: {path} is data this checkpoint was trained on and {why}: these figures "
-            "include training images (optimistic); --split val or test with the run's split "
-            "options measures held-out images"
+            f"include training images (optimistic); {hint}"
         )
     return ""

@@ -250,7 +250,7 @@ class TrainingConfig:
     val_fraction: float = 0.15  # share of the images held out for validation
     split_by: str = "auto"  # how train and validation are separated (forensic-train --split-by)
     seed: int = 0  # seed of the split, weights and augmentation
-    validate: bool = True  # validation after every epoch (--no-val when False)
+    validate: bool = True  # validation after every epoch (--no-val --keep-split when False)
     device: str = "auto"  # auto | cpu | cuda | mps
     threads: int = 1  # torch CPU threads of every process of the run
     processes: int = 1  # training processes (fit --nproc: DDP through torchrun); batch is global
@@ -310,8 +310,8 @@ class TrainingConfig:
             argv += ["--nproc", str(self.processes)]
         if self.max_steps > 0:
             argv += ["--max-steps", str(self.max_steps)]
-        if not self.validate:
-            argv.append("--no-val")
+        if not self.validate:  # the split is kept: calibrate measures θ on its held-out part
+            argv += ["--no-val", "--keep-split"]
         if stage.init is not None:
             argv += ["--init", str(stage.init)]
         if resume:

@@ -65,6 +65,10 @@ def parse_data_spec(text: str) -> DataSpec:
     return DataSpec(Path(text))
 
 
+# How a --no-val run's data sets were "split" (run.json, the checkpoint's training.split)
+NO_VAL_SPLIT = "none (--no-val): every image trains"
+
+
 @dataclass
 class DataBundle:
     """Train and validation samples with per-sample weights and how they were split."""
@@ -83,8 +87,10 @@ def read_and_split(
     val_fraction: float = 0.15,
     seed: int = 0,
     need_masks: bool = True,
+    every_image: bool = False,
 ) -> DataBundle:
-    """Read and validate every data set, then split each one (unless validation is given).
+    """Read and validate every data set, then split each one (unless validation is given, or
+    ``every_image``: fit's ``--no-val``, every image trains and none validates).
 
     Each data set is split on its own, so that a weight or another data set added to the mix
     never moves an image across the split.
@@ -108,6 +114,11 @@ def read_and_split(
                 "by": "separate validation data",
                 "train_images": len(samples),
             }
+            continue
+        if every_image:
+            train += samples
+            weights += [spec.weight] * len(samples)
+            split_info[str(spec.path)] = {"by": NO_VAL_SPLIT, "train_images": len(samples)}
             continue
         sp: Split = split_samples(samples, val_fraction, split_by, seed)
         train += sp.train

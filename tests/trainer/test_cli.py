@@ -677,8 +677,8 @@ def test_eval_on_the_runs_own_training_images_says_so(
     run = tmp_path / "run"
     split = ["--split-by", "seed", "--val-fraction", "0.3", "--seed", "1"]
     tiny = ["--model-config", "channels=8,16,32", "--window", "32", "--epochs", "1"]
-    argv = _fit(root, run, *split, *tiny, "--max-steps", "1", "--no-val", "--threads", "1")
-    assert cli.main(argv) == 0
+    argv = _fit(root, run, *split, *tiny, "--max-steps", "1", "--no-val", "--keep-split")
+    assert cli.main([*argv, "--threads", "1"]) == 0
     capsys.readouterr()
     ckpt = str(run / "last.safetensors")
     other = make_folder(tmp_path / "other", 2, 1, seed=3, size=48)

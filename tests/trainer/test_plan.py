@@ -93,6 +93,7 @@ def test_one_stage_command_lines(tmp_path: Path) -> None:
     ):
         assert any(argv[i : i + 2] == pair for i in range(len(argv))), (pair, argv)
     assert "--no-val" in argv and "--resume" not in argv and "--init" not in argv
+    assert "--keep-split" in argv  # calibrate measures θ on the split's held-out part
     assert c.stage_argv(stage, resume=True)[-1] == "--resume"
     assert c.check_argv()[0] == "check" and c.check_argv()[-1] == "--json"
     cal = c.calibrate_argv(tmp_path / "run1" / "best.safetensors")
