@@ -61,7 +61,7 @@ from engine.files import AtomicFile
 from engine.formatting import plain
 from trainer.data.records import SkipLog, refuse_implausible_masks
 from trainer.errors import DataError, UsageError
-from trainer.evaluate import analysed, evaluate
+from trainer.evaluate import analysed, evaluate, trained_on_note
 from trainer.jsonio import write_json
 from trainer.metrics import balanced_accuracy, roc_auc
 from trainer.progress import Reporter
@@ -288,6 +288,11 @@ def run(args: argparse.Namespace) -> int:
     )
     train_real = [s for s in bundle.train if s.label == 0]
     val = bundle.val
+    if not val_specs:  # its validation part rebuilt from --data, as eval's --split val is
+        data = [sp.path for sp in specs]
+        what = "the validation images that set θ include"
+        if note := trained_on_note(meta.training, data, "val", args.seed, args.val_fraction, what):
+            print(plain(note))
     if not train_real:
         raise DataError(
             specs[0].path, "no authentic images in the training split (Au/ is empty or missing)"

@@ -144,13 +144,19 @@ def evaluate(
 
 
 def trained_on_note(
-    training: dict[str, Any], data: list[Path], split: str, seed: int, val_fraction: float
+    training: dict[str, Any],
+    data: list[Path],
+    split: str,
+    seed: int,
+    val_fraction: float,
+    what: str = "these figures include",
 ) -> str:
     """A line when ``eval``'s images may include ones the checkpoint was trained on: one of
     ``data`` is a training data set of the checkpoint (its header's ``training.data``) and the
     split is ``all`` or ``train``, or is rebuilt with another seed or share than the run's (its
     "val" is then not the part the run held out), or the run held none of it out (``--no-val``,
     ``--val-data``: every image trained). The table alone read as a held-out result.
+    ``what`` names what includes them (``calibrate``: the validation images that set θ).
     Empty otherwise."""
     trained = {Path(d["path"]).resolve() for d in training.get("data") or [] if isinstance(d, dict)}
     runs = {Path(k).resolve(): v for k, v in (training.get("split") or {}).items()}
@@ -169,7 +175,7 @@ def trained_on_note(
         else:
             continue
         return (
-            f"note: {path} is data this checkpoint was trained on and {why}: these figures "
-            f"include training images (optimistic); {hint}"
+            f"note: {path} is data this checkpoint was trained on and {why}: {what} "
+            f"training images (optimistic); {hint}"
         )
     return ""

@@ -75,3 +75,25 @@ def test_a_run_started_before_the_fix_resumes_with_its_split_and_a_changed_choic
     code = cli.main([*_fit(data, new), "--resume"])
     err = capsys.readouterr().err
     assert code == 2 and "--resume with other every_image than the run was started with" in err
+
+
+def test_calibrate_says_when_the_validation_images_that_set_theta_were_trained_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """calibrate rebuilt its validation part from --data without a word about the checkpoint:
+    run by hand on a --no-val model (which trained on every image), θ was set on images it had
+    trained on, unsaid; the dialog's --keep-split run, calibrated with its own split, is not."""
+    data = make_folder(tmp_path / "d", 6, 4, seed=0, size=48)
+    for run, extra in (("all", ["--no-val"]), ("kept", ["--no-val", "--keep-split"])):
+        assert cli.main(_fit(data, tmp_path / run, *extra)) == 0
+        capsys.readouterr()
+        argv = ["calibrate", "--model", str(tmp_path / run / "last.safetensors"),
+                "--data", str(data), "--out", str(tmp_path / f"{run}.safetensors")]  # fmt: skip
+        assert cli.main(argv) == 0
+        out = capsys.readouterr().out.splitlines()
+        notes = [ln for ln in out if ln.startswith("note: ") and "was trained on" in ln]
+        if run == "all":
+            assert len(notes) == 1 and "the run trained on every image of it" in notes[0]
+            assert "the validation images that set θ include training images" in notes[0]
+        else:
+            assert notes == []
