@@ -33,7 +33,7 @@ import os
 import struct
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from engine.formatting import utc_ns_text
@@ -62,12 +62,11 @@ class FileTimes:
     created: str | None
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "modified": self.modified,
-            "status_changed": self.status_changed,
-            "accessed": self.accessed,
-            "created": self.created,
-        }
+        return asdict(self)  # the fields in their order: results.csv's columns follow it
+
+
+# The times' names in the order rows and results.csv's columns give them
+TIME_NAMES = tuple(f.name for f in fields(FileTimes))
 
 
 def file_times(fd: int, st: os.stat_result) -> FileTimes:

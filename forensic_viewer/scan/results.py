@@ -16,6 +16,7 @@ from typing import IO, Any, BinaryIO
 from engine.analyses import Level
 from engine.errors import ForensicError
 from engine.files import AtomicFile, not_regular_reason, open_append, open_regular, os_problem
+from engine.fstimes import TIME_NAMES
 from forensic_viewer.scan.escaping import csv_file
 from forensic_viewer.scan.links import error_naming_file, record_read_from
 from forensic_viewer.scan.maps import OutputNames
@@ -408,7 +409,7 @@ ANALYSIS_FIGURES: dict[str, tuple[str, ...]] = {"noise": ("off_level_share",)}
 # error row's header.fs_times: engine/fstimes.py), in UTC: fs_times.<key>, the last columns
 # write_csv writes (only scan --gt's gt.* come after them), so that a reader that counted the
 # columns of a CSV written before them finds each where it was
-FS_TIMES_COLUMNS = ("modified", "status_changed", "accessed", "created")
+FS_TIMES_COLUMNS = TIME_NAMES
 
 
 def fs_times_cells(r: ScanRecord) -> list[str]:
@@ -420,8 +421,7 @@ def fs_times_cells(r: ScanRecord) -> list[str]:
     times = None if holder is None else holder.fs_times
     if times is None:
         return [""] * len(FS_TIMES_COLUMNS)
-    d = times.to_json()
-    return [d[k] or "" for k in FS_TIMES_COLUMNS]
+    return [getattr(times, k) or "" for k in FS_TIMES_COLUMNS]
 
 
 def analysis_figure_cells(name: str, a: AnalysisRecord | None) -> list[str]:
