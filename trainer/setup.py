@@ -107,18 +107,11 @@ def read_and_split(
                 spec.path,
                 "no tampered images (Tp/ is empty or missing): nothing to learn masks from",
             )
-        if val_specs:
+        if val_specs or every_image:  # no split: every image of it trains
             train += samples
             weights += [spec.weight] * len(samples)
-            split_info[str(spec.path)] = {
-                "by": "separate validation data",
-                "train_images": len(samples),
-            }
-            continue
-        if every_image:
-            train += samples
-            weights += [spec.weight] * len(samples)
-            split_info[str(spec.path)] = {"by": NO_VAL_SPLIT, "train_images": len(samples)}
+            by = "separate validation data" if val_specs else NO_VAL_SPLIT
+            split_info[str(spec.path)] = {"by": by, "train_images": len(samples)}
             continue
         sp: Split = split_samples(samples, val_fraction, split_by, seed)
         train += sp.train
