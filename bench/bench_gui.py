@@ -113,6 +113,7 @@ def run() -> dict:
         meter.start()
         marks["open"] = clock.nsecsElapsed() / 1e6
         window.open_paths([image])
+        run_until(lambda: str(image) in window.entries)  # listed off the GUI thread
         entry = window.entries[str(image)]
         run_until(lambda: not entry.running and window.renderer.idle)
         run_until(lambda: False, 0.5)  # let the last paints happen under the meter

@@ -7,13 +7,15 @@ subfolders left out are counted, :func:`unopened_subfolders`, and said once,
 :func:`left_out_words`, in the status bar and the case log). In
 Open Recent a folder is kept and shown with a trailing path separator and the style's folder
 icon, a file with its file icon: both looked alike. An entry whose file or folder is no longer
-there is said in one line and taken out of the list instead of being opened.
+there is said in one line and taken out of the list instead of being opened: found when it is
+chosen, by its listing off the GUI thread (``gui/opening.py``), never while the menu is built,
+so an entry on a dead mount hangs neither the menu nor the window.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
@@ -35,10 +37,11 @@ def pick_evidence_folder(parent: QWidget) -> str | None:
     return path or None
 
 
-def nothing_to_open(given: Iterable[str | Path]) -> str:
-    """The status bar's line when the paths ``given`` hold no image to open: a folder's
-    subfolders are not opened (said, with where they are read), as the folder is named."""
-    folders = [Path(p) for p in given if Path(p).is_dir()]
+def nothing_to_open(folders: Sequence[str | Path]) -> str:
+    """The status bar's line when the paths given hold no image to open, ``folders`` those of
+    them that are folders (as listed, ``gui/opening.py``: no file system is asked here): a
+    folder's subfolders are not opened (said, with where they are read), as the folder is
+    named."""
     if not folders:
         return "no image files to open"
     if len(folders) > 1:
@@ -54,7 +57,7 @@ def unopened_subfolders(folder: str | Path) -> int:
     that opening ``folder`` leaves out, since it opens only the images directly inside.
 
     Only the immediate subfolders are looked at, each listed until its first entry, so a deep
-    tree costs no more than its top level on the GUI thread: a subfolder holding only empty
+    tree costs no more than its top level (on the listing's thread, ``gui/opening.py``): a subfolder holding only empty
     folders counts though no image is below it, and one that cannot be listed counts (what it
     holds is not known to be nothing). An output folder of this program (a scan's, a probe's)
     does not count: Scan a folder… does not read it either. A link to a folder counts as the
@@ -118,28 +121,17 @@ def recent_text(number: int, entry: str) -> str:
     return f"{digits[:-1]}&{digits[-1]} {plain(entry).replace('&', '&&')}"
 
 
-def _gone(path: str) -> bool:
-    """Whether ``path`` is no longer there (a folder it was in gone too); False when it could
-    not be told (permission denied, an I/O error): opening it then says why."""
-    try:
-        os.stat(path)
-    except (FileNotFoundError, NotADirectoryError):
-        return True
-    except (OSError, ValueError):
-        return False
-    return False
-
-
 class RecentMenu:
     """File ▸ Open Recent: ``menu`` filled from ``settings``; an entry chosen goes to
-    ``open_path`` (a folder's path without its separator), or to ``say`` as one line when
-    its file or folder is gone."""
+    ``open_path(path, entry)`` (a folder's path without its separator, and the entry), whose
+    listing tells whether it is gone (:meth:`gone` then says so to ``say`` in one line).
+    Nothing here asks the file system: building the menu stat-ed no entry, and must not."""
 
     def __init__(
         self,
         menu: QMenu,
         settings: QSettings,
-        open_path: Callable[[str], None],
+        open_path: Callable[[str, str], None],
         say: Callable[[str], None],
     ) -> None:
         self.menu = menu
@@ -189,13 +181,14 @@ class RecentMenu:
         self.menu.setEnabled(bool(entries))
 
     def open(self, entry: str) -> None:
-        """Open ``entry``, or say in one line that it is gone and take it out of the list (a
+        """Open ``entry``: its path goes to be listed, off the GUI thread (a stat of an entry on
+        a dead mount, here, hung the window); :meth:`gone` follows when it is not there."""
+        self._open_path(entry_path(entry), entry)
+
+    def gone(self, entry: str) -> None:
+        """``entry``'s file or folder is gone: said in one line and taken out of the list (a
         missing file had become an evidence row that could not be read, a missing folder one
         named like the folder, and both stayed in the list)."""
-        path = entry_path(entry)
-        if not _gone(path):
-            self._open_path(path)
-            return
         what = "folder" if is_folder_entry(entry) else "file"
         self.forget(entry)
         self._say(f"{plain(entry)}: no such {what}; taken out of File ▸ Open Recent")

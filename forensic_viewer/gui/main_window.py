@@ -57,7 +57,6 @@ from forensic_viewer.gui.file_menu import (
     left_out_words,
     nothing_to_open,
     pick_evidence_folder,
-    unopened_subfolders,
 )
 from forensic_viewer.gui.focus_order import move_focus
 from forensic_viewer.gui.groundtruth_panel import (
@@ -69,6 +68,7 @@ from forensic_viewer.gui.inspector import LoupePanel, ReadoutField
 from forensic_viewer.gui.layer_panel import LayerPanel
 from forensic_viewer.gui.metadata_panel import MetadataPanel
 from forensic_viewer.gui.model_panel import ModelPanel
+from forensic_viewer.gui.opening import LeftOutMark, Lister, Listing
 from forensic_viewer.gui.panels import (
     BADGE_CANCELLED,
     BADGE_ERROR,
@@ -102,7 +102,6 @@ from forensic_viewer.layers import (
     show_partial,
 )
 from forensic_viewer.scan.probe import keep_scan_probe
-from forensic_viewer.scan.walk import iter_images, real_path
 from forensic_viewer.wording import partial_words, plain
 
 if TYPE_CHECKING:
@@ -193,22 +192,6 @@ def with_others(words: str, others: int, what: str) -> str:
     return f"{words} — and {counted}" if words else counted
 
 
-def expand_paths(paths: Iterable[str | Path]) -> list[str]:
-    """Files given, folders replaced by the image files directly inside them, sorted: by name or by
-    content, as a folder scan takes them (:func:`~forensic_viewer.scan.walk.iter_images`); each
-    absolute with its links resolved, as a scan and a probe record their files
-    (:func:`~forensic_viewer.scan.walk.real_path`): the case log keeps no working folder, so
-    ``forensic-viewer a.jpg`` must be logged as the file it was, not as ``a.jpg``."""
-    out: list[str] = []
-    for p in paths:
-        path = Path(p)
-        if path.is_dir():
-            out += [str(real_path(f)) for f in iter_images(path, recursive=False)]
-        else:
-            out.append(str(real_path(path)))
-    return out
-
-
 class MainWindow(QMainWindow):
     """The analyst's window. ``models``: checkpoint files to load; ``settings``: where the
     recent-files list lives (the user's settings when None); ``case_log``: the case audit log
@@ -277,6 +260,10 @@ class MainWindow(QMainWindow):
         self._build_central()
         self._build_docks()
         self._build_status()
+        self.left_out_mark = LeftOutMark(self.statusBar())  # until another folder is opened
+        self.lister = Lister(
+            self._open_listed, self.statusBar(), self
+        )  # what is opened, listed off this thread
         self._build_actions()
         self.case = CaseRecorder(self, case_log, case_problem)  # the case log (gui/case_log.py)
         # after every other slot of a job's last signal (the case log's slots read the job's
@@ -384,7 +371,9 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self._action("Open &Folder…", self.open_folder_dialog, "Ctrl+Shift+F"))
         self.recent_menu = QMenu("Open &Recent", self)
         file_menu.addMenu(self.recent_menu)
-        self.recent = RecentMenu(self.recent_menu, self.settings, self._open_one, self.show_error)
+        self.recent = RecentMenu(
+            self.recent_menu, self.settings, lambda p, e: self.open_paths([p], e), self.show_error
+        )
         file_menu.addAction(self._action("Load &ground-truth mask…", self.load_truth_dialog))
         file_menu.addSeparator()
         file_menu.addAction(self._action("&Scan a folder…", self.open_batch, "Ctrl+Shift+O"))
@@ -464,44 +453,49 @@ class MainWindow(QMainWindow):
         if folder:
             self.open_paths([folder])
 
-    def _open_one(self, path: str) -> None:
-        self.open_paths([path])
+    def open_paths(self, paths: Iterable[str | Path], recent: str | None = None) -> None:
+        """Open files (folders: the images directly inside), analyse each, show the first: once
+        they are listed, off the GUI thread (``gui/opening.py``; "Listing …" meanwhile); a
+        second opening while one lists supersedes it. ``recent``: the Open Recent entry they
+        come from, taken out of it when gone."""
+        if given := [str(p) for p in paths]:
+            self.lister.start(given, recent)
 
-    def open_paths(self, paths: Iterable[str | Path]) -> None:
-        """Open files (folders: the images inside), analyse each, show the first.
-
-        File ▸ Open Recent lists what was opened: a folder as the folder (reopening it
-        reopens the folder), a file given on its own once it decodes. A folder's files went
-        there one by one as they decoded, so opening a folder replaced the ten entries with
-        its last ten files and the folder itself was never among them.
+    def _open_listed(self, listing: Listing, recent: str | None) -> None:
+        """Open what ``listing`` found. File ▸ Open Recent lists what was opened: a folder as
+        the folder (reopening it reopens the folder), a file given on its own once it decodes
+        (a folder's files one by one as they decoded replaced the ten entries).
 
         A folder's subfolders are not opened: those that hold something are counted and said
-        once, in the status bar and the case log (``gui/file_menu.py``)."""
-        paths, files, left_out = list(paths), [], {}
-        for given in paths:
-            found = expand_paths([given])
-            if Path(given).is_dir():
-                folder = str(real_path(Path(given)))
-                left_out[folder] = unopened_subfolders(folder)
-                self.case.log_folder_opened(folder, len(found), left_out[folder])
-                if found:
-                    self.recent.remember(folder, folder=True)
-            else:
-                for path in found:
+        once in the status bar and the case log, and kept in the status bar's mark until
+        another folder is opened (``gui/opening.py``)."""
+        if recent is not None and listing.given[0].gone:
+            self.recent.gone(recent)
+            return
+        for given in listing.given:
+            if given.folder is not None and not given.problem:
+                self.case.log_folder_opened(given.folder, len(given.files), given.left_out)
+                if given.files:
+                    self.recent.remember(given.folder, folder=True)
+            elif given.folder is None:
+                for path in given.files:
                     entry = self.entries.get(path)
                     if entry is not None and entry.shown()[0] is not None:
                         self.recent.remember(path)  # decoded already (from a folder opened before)
                     else:
                         self._recent_when_decoded.add(path)
-            files += found
-        if not files:
-            self.statusBar().showMessage(nothing_to_open(paths))
-            return
-        for path in files:
-            self.analyse(path)
-        self.show_entry(files[0])
-        if said := left_out_words(left_out):
-            self.statusBar().showMessage(said)
+        if listing.folders:
+            self.left_out_mark.show_left_out(listing.left_out())
+        lines = listing.problems
+        if files := listing.files:
+            for path in files:
+                self.analyse(path)
+            self.show_entry(files[0])
+            lines += [said] if (said := left_out_words(listing.left_out())) else []
+        elif not lines:
+            lines = [nothing_to_open([g.path for g in listing.folders])]
+        if lines:
+            self.show_error("\n".join(lines))
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # Qt override
         if event.mimeData().hasUrls():
@@ -1259,6 +1253,7 @@ class MainWindow(QMainWindow):
         for dialog in (self.batch, self.report_dialog, self.probe_dialog):
             if dialog is not None:
                 dialog.shutdown()
+        self.lister.stop()
         self.worker.stop()
         self.renderer.stop()
         self.case.close()

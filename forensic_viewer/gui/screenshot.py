@@ -46,7 +46,8 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     from engine.assembly import resolve_models
-    from forensic_viewer.gui.main_window import MainWindow, expand_paths
+    from forensic_viewer.gui.main_window import MainWindow
+    from forensic_viewer.gui.opening import expand_paths
 
     args = _parse(argv)
     width, height = (int(v) for v in args.size.lower().split("x"))
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         while time.monotonic() < deadline:
             app.processEvents()
             busy = any(e.running for e in window.entries.values())
-            if window._models_known and not busy and window.renderer.idle:
+            if window._models_known and not busy and window.renderer.idle and window.lister.idle:
                 break
             time.sleep(0.02)
         else:

@@ -136,3 +136,10 @@ def no_models(monkeypatch: pytest.MonkeyPatch) -> list[object]:
 
     monkeypatch.setattr(engine.assembly, "assemble_analyzer", refuse)
     return calls
+
+
+def open_listed(qtbot, window: Any, paths: list[Any]) -> None:
+    """``window.open_paths(paths)``, then wait for their listing (off the GUI thread,
+    ``gui/opening.py``) to be opened: their entries are there and their analyses asked for."""
+    window.open_paths(paths)
+    qtbot.waitUntil(lambda: window.lister.idle, timeout=30_000)

@@ -391,7 +391,7 @@ def test_the_recent_files_are_numbered_with_letters(
     for number, (action, path) in enumerate(zip(entries, paths, strict=False), start=1):
         assert action.iconText() == f"{number} {path}"  # shown whole, without the "&"s
     opened: list[list[str]] = []
-    monkeypatch.setattr(shown, "open_paths", opened.append)
+    monkeypatch.setattr(shown, "open_paths", lambda paths, recent=None: opened.append(paths))
     shown.recent_menu.popup(shown.mapToGlobal(shown.rect().center()))
     qtbot.waitUntil(shown.recent_menu.isVisible)
     QTest.keyClick(shown.recent_menu, Qt.Key.Key_3)

@@ -11,7 +11,7 @@ import pytest
 
 from engine.errors import CorruptImageError
 from forensic_viewer.gui.app import APP_ID, ExceptionHook, configure_application
-from forensic_viewer.gui.main_window import expand_paths
+from forensic_viewer.gui.opening import expand_paths
 from tests.viewer.conftest import write_image
 
 

@@ -31,7 +31,7 @@ from forensic_viewer.scan.lock import OutputLock, read_holder
 from forensic_viewer.scan.pool import AUTO_JOBS, cpu_cores
 from forensic_viewer.scan.replay import ScanAnalysis
 from forensic_viewer.scan.walk import parse_types, scan_files
-from tests.viewer.conftest import stop_batch_after, write_image
+from tests.viewer.conftest import open_listed, stop_batch_after, write_image
 
 pytestmark = pytest.mark.gui
 
@@ -396,7 +396,7 @@ def test_export_report_of_the_current_image_writes_three_files(
 ) -> None:
     name = 'case <b>&"x".png'
     path = write_image(tmp_path / name)
-    window.open_paths([path])
+    open_listed(qtbot, window, [path])
     qtbot.waitUntil(lambda: window.current_analysis() is not None, timeout=TIMEOUT)
     assert window.export_action.isEnabled()
     dialog = window.export_report()
@@ -505,7 +505,7 @@ def test_a_second_export_keeps_the_case_fields_and_folder(
     qtbot, window: MainWindow, tmp_path: Path
 ) -> None:
     for name in ("one.png", "two.png"):
-        window.open_paths([write_image(tmp_path / name)])
+        open_listed(qtbot, window, [write_image(tmp_path / name)])
         qtbot.waitUntil(lambda: window.current_analysis() is not None, timeout=TIMEOUT)
         dialog = window.export_report()
         assert dialog is not None and dialog.basename.text() == f"{name}.report"

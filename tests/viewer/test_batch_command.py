@@ -13,7 +13,7 @@ from PySide6.QtCore import Qt
 from forensic_viewer.cli import build_parser
 from forensic_viewer.gui.batch_dialog import BatchDialog
 from forensic_viewer.scan.command import command_summary
-from tests.viewer.conftest import write_image
+from tests.viewer.conftest import open_listed, write_image
 
 pytestmark = pytest.mark.gui
 
@@ -77,7 +77,7 @@ def test_the_report_of_an_image_analysed_in_the_viewer_gives_the_equivalent_anal
     window.show()
     qtbot.waitUntil(lambda: window._models_known, timeout=60_000)
     path = write_image(tmp_path / "photo 1.png")
-    window.open_paths([path])
+    open_listed(qtbot, window, [path])
     qtbot.waitUntil(lambda: window.current_analysis() is not None, timeout=60_000)
     dialog = window.export_report()
     assert dialog is not None

@@ -25,6 +25,7 @@ from forensic_viewer.gui.batch_dialog import BatchDialog
 from forensic_viewer.gui.main_window import MainWindow
 from forensic_viewer.layers import MaskLayer
 from tests.conftest import write_rgb
+from tests.viewer.conftest import open_listed
 from tests.viewer.test_main_window import open_and_wait
 
 
@@ -93,7 +94,7 @@ def test_a_failed_file_and_classic_analyses_are_logged(
     qtbot, case_window: MainWindow, image_path: Path, corrupt_path: Path, tmp_path: Path
 ) -> None:
     case = tmp_path / "case"
-    case_window.open_paths([corrupt_path])
+    open_listed(qtbot, case_window, [corrupt_path])
     qtbot.waitUntil(lambda: "analysis-failed" in _actions(case), timeout=30_000)
     failed = _entries(case)[-1].details
     assert failed["path"] == str(corrupt_path) and str(corrupt_path) in failed["error"]
@@ -389,7 +390,7 @@ def test_without_a_case_log_nothing_is_recorded_and_the_menu_says_so(qtbot, tmp_
     assert window.case.log is None
     assert not window.case.note_action.isEnabled() and not window.case.show_action.isEnabled()
     assert not window.case.export_action.isEnabled()  # no layer to export yet
-    window.open_paths([write_rgb(tmp_path / "a.png")])
+    open_listed(qtbot, window, [write_rgb(tmp_path / "a.png")])
     qtbot.waitUntil(lambda: window.layers is not None)
     window.layers.selected = window.layers[0]
     assert window.case.export_action.isEnabled()  # exporting a layer needs no log
@@ -509,7 +510,7 @@ def test_the_viewer_logs_files_given_relative_by_their_absolute_path(
     monkeypatch.chdir(tmp_path)
     (tmp_path / "ev").mkdir()
     write_rgb(tmp_path / "ev" / "a.png", 40, 48, seed=1)
-    case_window.open_paths(["ev"])  # a folder, typed relative
+    open_listed(qtbot, case_window, ["ev"])  # a folder, typed relative
     real = str(Path(os.path.realpath(tmp_path)) / "ev" / "a.png")
     qtbot.waitUntil(lambda: "analysis-finished" in _actions(tmp_path / "case"), timeout=60_000)
     logged = [e for e in _entries(tmp_path / "case") if "path" in e.details]

@@ -19,7 +19,7 @@ from forensic_viewer.report.evidence_text import evidence_rows
 from forensic_viewer.scan.records import parse_line, record_line
 from forensic_viewer.wording import FS_TIMES_NOT_RECORDED, FS_TIMES_NOTE
 from tests.conftest import write_rgb
-from tests.viewer.conftest import scan_cli
+from tests.viewer.conftest import open_listed, scan_cli
 from tests.viewer.test_records import SCHEMA
 from tests.viewer.test_report import check_html, flat, pdf_text
 
@@ -130,7 +130,7 @@ def test_a_file_that_did_not_decode_shows_what_the_loader_read_without_a_second_
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     window = MainWindow(models=[], device="cpu", settings=settings)
     qtbot.addWidget(window)
-    window.open_paths([path])
+    open_listed(qtbot, window, [path])
     entry = window.entries[str(path)]
     qtbot.waitUntil(lambda: entry.unread is not None and bool(entry.error), timeout=60_000)
     panel = window.metadata_panel
@@ -158,7 +158,7 @@ def test_the_case_log_records_them_when_a_file_is_opened_or_fails(qtbot, tmp_pat
     log = AuditLog(tmp_path / "case", program="test viewer", examiner="A. Examiner")
     window = MainWindow(models=[], device="cpu", settings=settings, case_log=log)
     qtbot.addWidget(window)
-    window.open_paths([image, other])
+    open_listed(qtbot, window, [image, other])
 
     def logged(action: str) -> dict:
         checked = verify_log(tmp_path / "case" / LOG_NAME)

@@ -18,7 +18,7 @@ from forensic_viewer.gui.main_window import MainWindow
 from forensic_viewer.gui.verdict_panel import confidence_text
 from forensic_viewer.layers import HeatmapLayer, MaskLayer
 from forensic_viewer.wording import OUT_OF_RANGE
-from tests.viewer.conftest import write_image
+from tests.viewer.conftest import open_listed, write_image
 
 pytestmark = pytest.mark.gui
 
@@ -44,7 +44,7 @@ def _settled(window: MainWindow) -> bool:
 
 
 def open_and_wait(qtbot, window: MainWindow, path: Path) -> None:
-    window.open_paths([path])
+    open_listed(qtbot, window, [path])
     entry = window.entries[str(path)]
     qtbot.waitUntil(lambda: not entry.running, timeout=60_000)
     qtbot.waitUntil(lambda: _settled(window), timeout=30_000)
@@ -206,7 +206,7 @@ def test_a_compare_pane_keeps_what_the_analyst_chose_when_results_arrive(
 def test_cancel_button_stops_the_analysis(qtbot, window: MainWindow, tmp_path: Path) -> None:
     big = write_image(tmp_path / "big.png", 512, 512)
     with qtbot.waitSignal(window.worker.progress, timeout=60_000):
-        window.open_paths([big])
+        open_listed(qtbot, window, [big])
     assert window.cancel_button.isEnabled()
     with qtbot.waitSignal(window.worker.cancelled, timeout=30_000):
         qtbot.mouseClick(window.cancel_button, Qt.MouseButton.LeftButton)
@@ -261,6 +261,7 @@ def test_drop_opens_files_and_the_recent_menu_lists_them(
         Qt.KeyboardModifier.NoModifier,
     )  # fmt: skip
     window.dropEvent(event)
+    qtbot.waitUntil(lambda: window.lister.idle, timeout=30_000)  # listed off the GUI thread
     assert window.current == str(image_path)
     entry = window.entries[str(image_path)]
     qtbot.waitUntil(lambda: not entry.running, timeout=60_000)
@@ -277,7 +278,7 @@ def test_a_folder_opened_is_one_recent_entry_that_reopens_the_folder(
     folder.mkdir()
     files = [write_image(folder / f"p{i:02d}.png", 32, 32, seed=i) for i in range(12)]
     single = write_image(tmp_path / "single.png", 32, 32)
-    window.open_paths([folder])
+    open_listed(qtbot, window, [folder])
     qtbot.waitUntil(lambda: not any(e.running for e in window.entries.values()), timeout=60_000)
     kept = f"{folder.resolve()}{os.sep}"  # a folder's entry ends with a separator
     assert window.recent_files() == [kept]
@@ -290,6 +291,7 @@ def test_a_folder_opened_is_one_recent_entry_that_reopens_the_folder(
     window.settings.sync()
     later = _window(qtbot, tmp_path, [str(tiny_checkpoint)])  # the next session, same settings
     later.recent_menu.actions()[1].trigger()  # reopening the entry opens the folder
+    qtbot.waitUntil(lambda: later.lister.idle, timeout=30_000)
     assert list(later.entries) == [str(f.resolve()) for f in files]
     qtbot.waitUntil(lambda: not any(e.running for e in later.entries.values()), timeout=60_000)
     assert later.recent_files() == [kept, str(single.resolve())]
@@ -304,7 +306,7 @@ def test_a_file_with_the_same_bytes_as_another_says_so_in_the_evidence_list(
     other = write_image(tmp_path / "b.png", 32, 32, seed=1)
     copy = tmp_path / "c.png"
     copy.write_bytes(original.read_bytes())
-    window.open_paths([original, other, copy])
+    open_listed(qtbot, window, [original, other, copy])
     qtbot.waitUntil(lambda: not any(e.running for e in window.entries.values()), timeout=60_000)
     rows = [window.evidence_list.item(i) for i in range(3)]
     assert [r.text().split("\n")[0] for r in rows] == [
@@ -610,7 +612,7 @@ def test_the_status_bar_speaks_of_the_shown_file_when_another_finishes(
     and counts the other, and speaks of the second once that one is shown."""
     first = write_image(tmp_path / "first.png", seed=1)
     second = write_image(tmp_path / "second.png", seed=2)
-    window.open_paths([first, second])
+    open_listed(qtbot, window, [first, second])
     qtbot.waitUntil(lambda: not any(e.running for e in window.entries.values()), timeout=60_000)
     assert window.current == str(first)
     said = window.statusBar().currentMessage()
@@ -644,7 +646,7 @@ def test_menu_actions_wait_for_what_they_act_on(qtbot, window: MainWindow, tmp_p
     assert not export.isEnabled()
     big = write_image(tmp_path / "big.png", 512, 512)
     with qtbot.waitSignal(window.worker.progress, timeout=60_000):
-        window.open_paths([big])
+        open_listed(qtbot, window, [big])
     assert window.cancel_action.isEnabled() and window.analyse_action.isEnabled()
     qtbot.waitUntil(lambda: not window.entries[str(big)].running, timeout=60_000)
     assert not window.cancel_action.isEnabled()  # nothing left to cancel

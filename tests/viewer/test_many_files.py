@@ -19,7 +19,7 @@ from forensic_viewer.gui.main_window import CANCELLED_WORDS, RELEASED_WORDS, Mai
 from forensic_viewer.gui.panels import EvidenceList
 from forensic_viewer.gui.retention import Retention, held_bytes
 from forensic_viewer.layers import HeatmapLayer
-from tests.viewer.conftest import write_image
+from tests.viewer.conftest import open_listed, write_image
 from tests.viewer.test_progressive import slow_tiles  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.gui
@@ -61,7 +61,7 @@ def test_walking_through_a_folder_holds_the_pixels_and_maps_of_a_bounded_number_
     """Every file analysed kept its decoded pixels, heatmap and mask in the window, so a
     folder of a few hundred photographs walked through held them all (2 MP: 14 MB a file)."""
     files = _folder(tmp_path, 6)
-    window.open_paths([files[0].parent])
+    open_listed(qtbot, window, [files[0].parent])
     qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
     one = held_bytes(window.entries[str(files[0])].analysis)
     window.retention.limit = 2 * one  # two files, the one shown among them
@@ -82,7 +82,7 @@ def test_a_released_file_shown_again_is_decoded_and_analysed_again_as_it_was(
     qtbot, window: MainWindow, tmp_path: Path
 ) -> None:
     files = _folder(tmp_path, 4)
-    window.open_paths([files[0].parent])
+    open_listed(qtbot, window, [files[0].parent])
     qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
     first = window.entries[str(files[0])]
     before = first.analysis
@@ -120,7 +120,7 @@ def test_a_released_file_whose_analysis_was_cancelled_is_shown_again_still_cance
     queued = write_image(tmp_path / "queued.png", seed=1)
     other = write_image(tmp_path / "other.png", seed=2)
     with qtbot.waitSignal(window.worker.progress, timeout=60_000):
-        window.open_paths([big, queued])  # big runs; queued waits, decoded
+        open_listed(qtbot, window, [big, queued])  # big runs; queued waits, decoded
     qtbot.waitUntil(lambda: window.entries[str(queued)].evidence is not None, timeout=60_000)
     window.cancel()
     qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
@@ -129,7 +129,7 @@ def test_a_released_file_whose_analysis_was_cancelled_is_shown_again_still_cance
     window.show_entry(str(queued))  # looked at after the Cancel: its image, "cancelled"
     assert window.layers is not None and window.verdict_panel.text() == CANCELLED_WORDS
     window.retention.limit = 0
-    window.open_paths([other])
+    open_listed(qtbot, window, [other])
     qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
     assert entry.released
     analysed: list[str | None] = []  # the files analysed from now on
@@ -157,7 +157,7 @@ def test_a_released_file_removed_from_disk_says_so_in_one_line(
     qtbot, window: MainWindow, tmp_path: Path
 ) -> None:
     files = _folder(tmp_path, 2)
-    window.open_paths([files[0].parent])
+    open_listed(qtbot, window, [files[0].parent])
     qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
     window.retention.limit = 0
     _show(qtbot, window, files[1])
@@ -176,7 +176,7 @@ def test_a_file_removed_before_its_turn_is_one_line_and_the_others_go_on(
     monkeypatch.setattr(workers, "DECODE_AHEAD_PIXELS", 1)  # later files wait undecoded
     files = _folder(tmp_path, 5)
     write_image(files[0], 400, 400)
-    window.open_paths([files[0].parent])
+    open_listed(qtbot, window, [files[0].parent])
     files[2].unlink()
     qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
     badges = [window.evidence_list.badge_text(str(p)) for p in files]
@@ -218,7 +218,7 @@ def test_the_file_the_analyst_selects_is_analysed_before_the_others_queued(
     files = _folder(tmp_path, 6)
     order: list[str] = []
     window.worker.succeeded.connect(lambda _job, a: order.append(Path(a.evidence.path).name))
-    window.open_paths([files[0].parent])
+    open_listed(qtbot, window, [files[0].parent])
     qtbot.waitUntil(begun.is_set, timeout=60_000)
     window.evidence_list.setCurrentItem(window.evidence_list.entry(str(files[-1])))
     selected.set()
@@ -271,7 +271,7 @@ def test_files_cancelled_after_their_decode_count_towards_the_limit(
     limit (up to DECODE_AHEAD_PIXELS, about 1.2 GB, for each folder opened and cancelled)."""
     files = _folder(tmp_path, 6)
     window.retention.limit = 96 * 128 * 3 * 3 // 2  # one decoded file and a half
-    window.open_paths([files[0].parent])
+    open_listed(qtbot, window, [files[0].parent])
     entries = [window.entries[str(p)] for p in files]
     qtbot.waitUntil(lambda: all(e.evidence is not None for e in entries), timeout=60_000)
     window.cancel()
@@ -291,7 +291,7 @@ def test_a_file_cancelled_before_its_decode_is_shown_with_its_image_still_cancel
     files = _folder(tmp_path, 4)
     write_image(files[0], 512, 512)
     with qtbot.waitSignal(window.worker.progress, timeout=60_000):
-        window.open_paths([files[0].parent])
+        open_listed(qtbot, window, [files[0].parent])
     window.cancel()
     qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
     entry = window.entries[str(files[-1])]

@@ -31,7 +31,12 @@ def _window(qtbot, settings_file: Path) -> MainWindow:
 
 
 def _idle(window: MainWindow) -> bool:
-    return not any(e.running for e in window.entries.values())
+    """Listed (off the GUI thread) and analysed."""
+    return window.lister.idle and not any(e.running for e in window.entries.values())
+
+
+def _listed(qtbot, window: MainWindow) -> None:
+    qtbot.waitUntil(lambda: window.lister.idle, timeout=30_000)
 
 
 @pytest.fixture
@@ -104,6 +109,7 @@ def test_a_folder_with_images_only_in_subfolders_says_so(
     window = _window(qtbot, tmp_path / "settings.ini")
     answers.append(str(folder.parent))  # tmp_path: only "case 7" inside
     _file_action(window, "Open &Folder…").trigger()
+    _listed(qtbot, window)
     assert window.entries == {} and window.recent_files() == []
     said = window.statusBar().currentMessage()
     assert said == (
@@ -113,6 +119,7 @@ def test_a_folder_with_images_only_in_subfolders_says_so(
     empty = tmp_path / "empty"
     empty.mkdir()
     window.open_paths([folder.parent, empty])  # dropped together
+    _listed(qtbot, window)
     assert window.statusBar().currentMessage() == (
         "no image files directly inside these folders (their subfolders are not opened)"
     )
@@ -138,6 +145,7 @@ def test_open_recent_tells_folders_from_files(qtbot, tmp_path: Path, folder: Pat
     window.settings.sync()
     later = _window(qtbot, tmp_path / "settings.ini")  # the next session: reopened as a folder
     later.recent_menu.actions()[0].trigger()
+    _listed(qtbot, later)
     assert list(later.entries) == [str(folder / "a.png"), str(folder / "b.png")]
     qtbot.waitUntil(lambda: _idle(later), timeout=60_000)
 
@@ -157,12 +165,14 @@ def test_a_recent_folder_or_file_that_is_gone_is_said_and_taken_out(
     gone = folder.with_name("case 7 (moved)")
     folder.rename(gone)
     window.recent_menu.actions()[0].trigger()
+    _listed(qtbot, window)
     said = f"{folder}{os.sep}: no such folder; taken out of File ▸ Open Recent"
     assert window.statusBar().currentMessage() == said
     assert window.recent_files() == [str(single)]
     assert window.recent_menu.actions()[0].text() == f"&1 {single}"
     single.unlink()
     window.recent_menu.actions()[0].trigger()
+    _listed(qtbot, window)
     said = f"{single}: no such file; taken out of File ▸ Open Recent"
     assert window.statusBar().currentMessage() == said
     assert window.recent_files() == [] and not window.recent_menu.isEnabled()
@@ -210,6 +220,7 @@ def test_the_subfolders_a_folder_leaves_out_are_said_once_and_logged(
     qtbot.addWidget(window)
     qtbot.waitUntil(lambda: window._models_known, timeout=60_000)
     window.open_paths([folder])
+    _listed(qtbot, window)
     said = f"{folder}: 2 subfolders not opened (File ▸ Scan a folder… reads them)"
     assert window.statusBar().currentMessage() == said
     assert list(window.entries) == [str(folder / "a.png"), str(folder / "b.png")]
@@ -219,6 +230,7 @@ def test_the_subfolders_a_folder_leaves_out_are_said_once_and_logged(
     write_image(lone / "x.png", 32, 32)
     window.statusBar().clearMessage()
     window.open_paths([lone])  # nothing left out: nothing said of subfolders
+    _listed(qtbot, window)
     assert "subfolder" not in window.statusBar().currentMessage()
     qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
     log.close()

@@ -22,7 +22,7 @@ from forensic_viewer.gui.main_window import CANCELLED_WORDS, MainWindow, kept_wo
 from forensic_viewer.gui.report_dialog import image_report_job
 from forensic_viewer.layers import MaskLayer, PartialHeatmapLayer
 from tests.conftest import make_tiny_checkpoint
-from tests.viewer.conftest import write_image
+from tests.viewer.conftest import open_listed, write_image
 
 pytestmark = pytest.mark.gui
 
@@ -142,7 +142,7 @@ def test_the_heatmap_fills_in_while_the_network_runs(
 
     seen = _watch_partials(window, on_each)
     image = write_image(tmp_path / "big.png", 192, 256)  # 5 x 7 tiles of 64 px
-    window.open_paths([image])
+    open_listed(qtbot, window, [image])
     entry = window.entries[str(image)]
     qtbot.waitUntil(lambda: not entry.running, timeout=120_000)
     before_end = [s for s in seen if not s[3]]
@@ -171,7 +171,7 @@ def test_in_compare_mode_the_running_networks_map_fills_its_own_pane(
     window = _window(qtbot, tmp_path, [model])
     window.set_compare(True)
     image = write_image(tmp_path / "big.png", 192, 256)
-    window.open_paths([image])
+    open_listed(qtbot, window, [image])
     entry = window.entries[str(image)]
     qtbot.waitUntil(lambda: window.compare.shows("m1"), timeout=60_000)
     assert entry.running and entry.analysis is None  # held at its first partial map
@@ -197,7 +197,7 @@ def test_cancel_keeps_the_finished_model_and_a_partial_map_without_verdict_then_
     window.worker.cancelled.connect(lambda _job: order.append("cancelled"))
     window.worker.kept.connect(lambda _job, _a: order.append("kept"))
     image = write_image(tmp_path / "big.png", 192, 256)
-    window.open_paths([image])
+    open_listed(qtbot, window, [image])
     entry = window.entries[str(image)]
     qtbot.waitUntil(lambda: not entry.running, timeout=120_000)
     qtbot.waitUntil(lambda: entry.analysis is not None, timeout=30_000)
@@ -268,7 +268,7 @@ def test_after_a_cancel_the_status_bar_speaks_of_the_shown_file(
     _cancel_midway(window)
     paths = [write_image(tmp_path / "big.png", 192, 256)]
     paths += [write_image(tmp_path / f"q{i}.png", 96, 128, seed=i) for i in (1, 2)]
-    window.open_paths(paths)
+    open_listed(qtbot, window, paths)
     entries = [window.entries[str(p)] for p in paths]
     # big.png's analysis begun first: a file selected before it began would go before it
     begun: set[int] = set()
@@ -296,7 +296,7 @@ def test_files_queued_behind_an_analysis_are_decoded_and_shown_at_once(
     window = _window(qtbot, tmp_path, [model])
     first = write_image(tmp_path / "first.png", 192, 256)
     queued = [write_image(tmp_path / f"q{i}.png", 96, 128, seed=i) for i in (1, 2)]
-    window.open_paths([first, *queued])
+    open_listed(qtbot, window, [first, *queued])
     entries = [window.entries[str(p)] for p in (first, *queued)]
     qtbot.waitUntil(lambda: all(e.evidence is not None for e in entries), timeout=30_000)
     assert entries[0].running and entries[0].analysis is None  # still analysing the first
@@ -367,7 +367,7 @@ def test_files_queued_before_a_model_change_run_with_the_models_chosen_when_open
     succeeded: list[int] = []  # every analysis that ran to its end
     window.worker.succeeded.connect(lambda job, _a: succeeded.append(job))
     files = [write_image(tmp_path / f"f{i}.png", 96, 128, seed=i) for i in range(3)]
-    window.open_paths(files)
+    open_listed(qtbot, window, files)
     first, *queued = (window.entries[str(p)] for p in files)
     qtbot.waitUntil(lambda: first.job in window._job_started, timeout=60_000)
     qtbot.waitUntil(lambda: queued[0].evidence is not None, timeout=30_000)
@@ -398,11 +398,11 @@ def test_a_file_asked_for_again_while_queued_or_running_is_analysed_once(
     runs: list[int] = []  # every analysis that ran to its end, in order
     window.worker.succeeded.connect(lambda job, _a: runs.append(job))
     first, second = (write_image(tmp_path / f"{n}.png", 96, 128) for n in ("first", "second"))
-    window.open_paths([first, second])
+    open_listed(qtbot, window, [first, second])
     a, b = window.entries[str(first)], window.entries[str(second)]
     jobs = [a.job, b.job]
     qtbot.waitUntil(lambda: a.job in window._job_started, timeout=60_000)  # running, held
-    window.open_paths([second, first])  # opened again: one running, one queued
+    open_listed(qtbot, window, [second, first])  # opened again: one running, one queued
     window.analyse(str(first))  # and Analyse again
     assert [a.job, b.job] == jobs  # the requests they had stand
     assert "already queued or being analysed" in window.statusBar().currentMessage()
@@ -456,7 +456,7 @@ def test_a_kept_part_that_cannot_be_built_logs_the_cancel_and_the_failure_and_ke
     window = _window(qtbot, tmp_path, [model], log)
     window.worker.mail.on("partial", lambda _job, _p: window.cancel())  # after its first tile
     image = write_image(tmp_path / "big.png", 192, 256)
-    window.open_paths([image])
+    open_listed(qtbot, window, [image])
     entry = window.entries[str(image)]
     qtbot.waitUntil(lambda: bool(entry.error), timeout=120_000)
     assert "no room for the kept part" in entry.error and entry.analysis is None
@@ -483,7 +483,7 @@ def test_a_running_analysis_asked_again_with_other_models_keeps_nothing(
     window.worker.cancelled.connect(lambda job: ended.append(("cancelled", job)))
     window.worker.kept.connect(lambda job, _a: ended.append(("kept", job)))
     image = write_image(tmp_path / "big.png", 192, 256)
-    window.open_paths([image])
+    open_listed(qtbot, window, [image])
     entry = window.entries[str(image)]
     old = entry.job
     qtbot.waitUntil(lambda: old in window._job_started, timeout=60_000)  # running, held
@@ -516,7 +516,7 @@ def test_a_stopping_worker_builds_no_kept_part(
     m1 = make_tiny_checkpoint(tmp_path / "m1.safetensors", "m1", seed=1)
     window = _window(qtbot, tmp_path, [m1])
     image = write_image(tmp_path / "big.png", 192, 256)
-    window.open_paths([image])
+    open_listed(qtbot, window, [image])
     job = window.entries[str(image)].job
     qtbot.waitUntil(lambda: job in window._job_started, timeout=60_000)  # running, held
     threading.Timer(0.3, held.set).start()  # released while stop() waits for the thread
@@ -550,7 +550,7 @@ def test_the_eta_is_shown_whole_in_the_status_bar_while_a_network_runs(
     window = _window(qtbot, tmp_path, [model])
     image = write_image(tmp_path / "Bushnell_Trophy_HD_Aggressor_119775C.png", 192, 256)
     try:
-        window.open_paths([image])
+        open_listed(qtbot, window, [image])
         bar = window.progress
         qtbot.waitUntil(lambda: "left" in bar.text(), timeout=60_000)
         text = bar.text()
@@ -576,7 +576,7 @@ def test_a_file_whose_queued_analysis_was_cancelled_says_so_when_shown(
     _cancel_midway(window)
     big = write_image(tmp_path / "big.png", 192, 256)
     queued = write_image(tmp_path / "queued.png", 96, 128, seed=2)
-    window.open_paths([big, queued])
+    open_listed(qtbot, window, [big, queued])
     entries = [window.entries[str(p)] for p in (big, queued)]
     qtbot.waitUntil(lambda: not any(e.running for e in entries), timeout=120_000)
     qtbot.waitUntil(lambda: window._job_paths == {}, timeout=30_000)
@@ -611,7 +611,7 @@ def test_the_evidence_list_says_the_per_cent_the_progress_bar_shows(
         seen.append((re.search(r"analysing (\d+)%", row).group(1), window.progress.text()))
 
     window.worker.progress.connect(spy)
-    window.open_paths([path])
+    open_listed(qtbot, window, [path])
     qtbot.waitUntil(lambda: not window.entries[str(path)].running, timeout=120_000)
     assert len(seen) > 10
     for row, bar in seen:

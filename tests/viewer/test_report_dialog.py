@@ -19,7 +19,7 @@ from forensic_viewer.gui.report_dialog import (
     scan_report_job,
 )
 from forensic_viewer.report import SUFFIX
-from tests.viewer.conftest import write_image
+from tests.viewer.conftest import open_listed, write_image
 
 pytestmark = pytest.mark.gui
 TIMEOUT = 30_000
@@ -272,7 +272,7 @@ def test_the_image_report_draws_calibrated_masks_and_says_where_the_viewer_s_sli
     qtbot.addWidget(window)
     window.show()
     qtbot.waitUntil(lambda: window._models_known, timeout=TIMEOUT)
-    window.open_paths([write_image(tmp_path / "a.png")])
+    open_listed(qtbot, window, [write_image(tmp_path / "a.png")])
     qtbot.waitUntil(
         lambda: window.layers is not None and bool(window.layers.of_kind("mask")), timeout=TIMEOUT
     )
