@@ -1041,7 +1041,14 @@ def _main(argv: list[str], program: bool) -> int:
 
             print("\n".join(version_lines()))
             return EXIT_OK
-        _check_path_variables()
+        try:
+            _check_path_variables()
+        except UsageError as e:  # from its desktop entry nobody reads stderr: in a box too
+            _error(e)
+            from forensic_viewer.gui.refused import show_refusal
+
+            show_refusal(plain(e))
+            return EXIT_USAGE
         gui = True
         # Qt and torch are imported, the window built: seconds
         with sigterm_as_interrupt(ending=program):
