@@ -87,6 +87,11 @@ def _element_text(content: str) -> str:
     return "".join(out) + xml_unescaped(content[at:])
 
 
+# where an XML name starts: not after a character a name holds, so that ``myxmp:CreateDate``
+# is not read as ``xmp:CreateDate`` nor ``xmpMM:DerivedFromX`` found as ``xmpMM:DerivedFrom``
+_START = r"(?<![\w.:-])"
+
+
 def written_names(xmp: str, name: str) -> list[str]:
     """``name`` (``xmp:CreatorTool``) and the same property under each other prefix ``xmp``
     declares for its namespace (``xmlns:xap="http://ns.adobe.com/xap/1.0/"``: ``xap:CreatorTool``);
@@ -95,7 +100,9 @@ def written_names(xmp: str, name: str) -> list[str]:
     uri = NAMESPACES.get(prefix)
     if uri is None:
         return [name]
-    declared = re.findall(rf"xmlns:([A-Za-z_][\w.-]{{0,40}})\s*=\s*[\"']{re.escape(uri)}[\"']", xmp)
+    declared = re.findall(
+        rf"{_START}xmlns:([A-Za-z_][\w.-]{{0,40}})\s*=\s*[\"']{re.escape(uri)}[\"']", xmp
+    )
     return [name] + [f"{p}:{local}" for p in dict.fromkeys(declared) if p != prefix]
 
 
@@ -111,7 +118,8 @@ def xmp_fields(xmp: str, name: str) -> list[str]:
     found: list[str] = []
     for written in written_names(xmp, name):
         esc = re.escape(written)
-        found += [xml_unescaped(v) for v in re.findall(rf'{esc}\s*=\s*"([^"]{{0,2000}})"', xmp)]
+        attribute = rf'{_START}{esc}\s*=\s*"([^"]{{0,2000}})"'
+        found += [xml_unescaped(v) for v in re.findall(attribute, xmp)]
         element = rf"<{esc}>((?>(?:[^<]|{_CDATA}){{0,2000}}))</{esc}>"
         found += [_element_text(v) for v in re.findall(element, xmp)]
     array = xmp_array(xmp, name)
@@ -123,7 +131,8 @@ def xmp_fields(xmp: str, name: str) -> list[str]:
 def xmp_has(xmp: str, name: str) -> bool:
     """Whether ``name`` is written in ``xmp`` under any of its prefixes (a structure such as
     ``xmpMM:DerivedFrom`` included)."""
-    return any(written in xmp for written in written_names(xmp, name))
+    names = "|".join(re.escape(written) for written in written_names(xmp, name))
+    return re.search(rf"{_START}(?:{names})(?![\w.:-])", xmp) is not None
 
 
 @dataclass(frozen=True)

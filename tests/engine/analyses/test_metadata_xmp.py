@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from engine.analyses import Level, run_analysis
-from engine.analyses._xmp import XMP_ITEMS, xmp_array, xmp_fields
+from engine.analyses._xmp import XMP_ITEMS, xmp_array, xmp_fields, xmp_has
 from tests.engine.analyses.conftest import jpeg_bytes, make_exif, natural
 
 CAMERA = {0x010F: "Canon", 0x0110: "Canon EOS 5D"}
@@ -271,3 +271,25 @@ def test_xmp_create_and_modify_dates_are_compared_with_exif(write_evidence, name
     assert ("before 2008" in rows[key].note) == (name == "xmp:CreateDate")
     hour = "12" if exif_key == "DateTime" else "11"
     assert rows[key].value == f"{value} vs 2021:05:01 {hour}:00:00 (zone unknown)"
+
+
+def test_a_name_is_read_whole_not_inside_a_longer_one(write_evidence) -> None:
+    """A field is found by its whole name: ``myxmp:CreatorTool`` (a prefix declared for
+    another namespace) is not ``xmp:CreatorTool``, ``xmpMM:DerivedFromX`` not
+    ``xmpMM:DerivedFrom``, ``myxmlns:xap`` no declaration of the ``xap:`` prefix (each was,
+    before version 13), ``photoshop:DateCreatedUTC`` not ``photoshop:DateCreated``."""
+    body = (
+        '<rdf:Description xmlns:myxmp="http://example.com/other/" '
+        'myxmlns:xap="http://ns.adobe.com/xap/1.0/" '
+        'myxmp:CreatorTool="Adobe Photoshop CS6" xap:CreateDate="2021-05-01T09:00:00" '
+        'xmpMM:DerivedFromX="uuid:1" photoshop:DateCreatedUTC="2030-01-01" '
+        'xmp:CreatorTool="Camera firmware 1.0"/>'
+    )
+    xmp = _XMP.format(body)
+    assert xmp_fields(xmp, "xmp:CreatorTool") == ["Camera firmware 1.0"]
+    assert xmp_fields(xmp, "xmp:CreateDate") == []
+    assert xmp_fields(xmp, "photoshop:DateCreated") == []
+    assert not xmp_has(xmp, "xmpMM:DerivedFrom")
+    rows = _run(write_evidence, body)
+    assert rows["XMP xmp:CreatorTool"].level == Level.INFO
+    assert "XMP xmpMM:DerivedFrom" not in rows
