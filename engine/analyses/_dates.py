@@ -267,7 +267,7 @@ def xmp_date_findings(
     modified_early = made_late = False
     if created is not None and modified is not None:
         row, g = order_finding(
-            "XMP ModifyDate vs CreateDate",
+            "XMP xmp:ModifyDate vs xmp:CreateDate",
             modified,
             created,
             tolerance_s,
@@ -278,7 +278,7 @@ def xmp_date_findings(
         rows += [row] if row else []
     if made is not None and modified is not None and not modified_early:
         row, _ = order_finding(
-            "XMP ModifyDate vs photoshop:DateCreated",
+            "XMP xmp:ModifyDate vs photoshop:DateCreated",
             modified,
             made,
             tolerance_s,
@@ -289,7 +289,7 @@ def xmp_date_findings(
         rows += [row] if row else []
     if made is not None and created is not None and not made_late:
         row, _ = order_finding(
-            "XMP CreateDate vs photoshop:DateCreated",
+            "XMP xmp:CreateDate vs photoshop:DateCreated",
             created,
             made,
             tolerance_s,
@@ -311,7 +311,7 @@ def xmp_date_findings(
             rows.append(Finding("dates", key, value, Level.NOTICE, note))
     if meta is not None and modified is not None:
         row, _ = order_finding(
-            "XMP MetadataDate vs ModifyDate",
+            "XMP xmp:MetadataDate vs xmp:ModifyDate",
             meta,
             modified,
             tolerance_s,

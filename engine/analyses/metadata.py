@@ -7,13 +7,14 @@ Findings (rows of :class:`Finding`, each with a level and a note saying why it m
   camera firmware strings are shown as information only.
 - **dates**: EXIF DateTime (the file's last change) later than DateTimeOriginal (capture): a
   camera writes both equal; or earlier. DateTimeDigitized before the capture, or after the last
-  change (a digitising after the capture is a scan's: no finding). XMP ModifyDate against
-  CreateDate likewise; photoshop:DateCreated after ModifyDate or apart from EXIF's
-  DateTimeOriginal; MetadataDate before ModifyDate. Compared in UTC when both name their offset
-  (EXIF's OffsetTime tags, XMP's own), else as clock readings, by the day, month or year when
-  one names no time, and the finding says which (``_dates``). XMP CreateDate before
-  DateCreated; XMP's copies of EXIF's dates (exif:DateTimeOriginal..., and xmp:CreateDate and
-  ModifyDate, which hold DateTimeDigitized and DateTime) apart from EXIF's own.
+  change (a digitising after the capture is a scan's: no finding). XMP's xmp:ModifyDate
+  against xmp:CreateDate likewise; photoshop:DateCreated after xmp:ModifyDate or apart from
+  EXIF's DateTimeOriginal; xmp:MetadataDate before xmp:ModifyDate. Compared in UTC when both
+  name their offset (EXIF's OffsetTime tags, XMP's own), else as clock readings, by the day,
+  month or year when one names no time, and the finding says which (``_dates``).
+  xmp:CreateDate before photoshop:DateCreated; XMP's copies of EXIF's dates
+  (exif:DateTimeOriginal..., and xmp:CreateDate and xmp:ModifyDate, which hold
+  DateTimeDigitized and DateTime) apart from EXIF's own.
   Unparseable EXIF and XMP dates and offsets, and a phone firmware's fixed date, shown as
   written and not compared.
 - **camera**: EXIF present but no camera Make/Model; no EXIF at all (stripped or re-encoded; in
@@ -46,6 +47,10 @@ Map: where the image differs from its thumbnail (after matching mean and contras
 at the thumbnail's resolution scaled up over the part of the image compared (0 where a
 cropped thumbnail does not show it); of the thumbnail that agrees least when there are
 several; None without a usable thumbnail.
+
+Rows name a field as its source and the field, an XMP property by the prefix the XMP
+specification writes (``XMP xmp:ModifyDate vs xmp:CreateDate``, ``XMP xmpMM:History``)
+whichever prefix the packet declared for it.
 
 Hostile metadata: every value is untrusted text. It is decoded leniently, control and format
 characters (including bidirectional overrides) are written as ``\\uXXXX`` escapes, values are
@@ -343,7 +348,7 @@ def _other_findings(
         rows.append(
             Finding(
                 "xmp",
-                "XMP history",
+                "XMP xmpMM:History",
                 clean(hist, 600),
                 Level.NOTICE,
                 f"{max(len(actions), len(agents))} recorded step(s) of an editing history",

@@ -247,7 +247,7 @@ def test_xmp_values_are_shown_with_their_xml_references_decoded_once(write_evide
     tool = rows["XMP xmp:CreatorTool"]
     assert tool.value == "<img> Adobe Photoshop &lt; éA &xxe; &#0; \\u001b"
     assert tool.level == Level.NOTICE  # the decoded text still names the editor
-    assert rows["XMP history"].value == "saved & \"cropped\" (GIMP '2.10')"
+    assert rows["XMP xmpMM:History"].value == "saved & \"cropped\" (GIMP '2.10')"
 
 
 def test_xmp_values_in_cdata_sections_are_read_as_written(write_evidence) -> None:
@@ -266,7 +266,7 @@ def test_xmp_values_in_cdata_sections_are_read_as_written(write_evidence) -> Non
     tool = rows["XMP xmp:CreatorTool"]
     assert tool.value == "Adobe Photoshop <2021> &amp;"
     assert tool.level == Level.NOTICE and "photoshop" in tool.note
-    assert rows["XMP history"].value == "saved (GIMP & <b>2.10</b>)"
+    assert rows["XMP xmpMM:History"].value == "saved (GIMP & <b>2.10</b>)"
 
 
 @pytest.mark.parametrize(

@@ -80,7 +80,7 @@ def test_xmp_dates_are_compared_by_their_offsets(write_evidence) -> None:
         {},
         packet.format(c="2021-05-01T11:00:00+02:00", m="2021-05-01T10:00:00Z"),
     )
-    assert [row.key for row in rows] == ["XMP ModifyDate vs CreateDate"]
+    assert [row.key for row in rows] == ["XMP xmp:ModifyDate vs xmp:CreateDate"]
     assert "modified 1.0 h after creation" in rows[0].note
     assert rows[0].value == "2021-05-01T10:00:00Z vs 2021-05-01T11:00:00+02:00"
     _, rows = _dates(
@@ -238,7 +238,7 @@ def test_photoshop_date_created_after_the_last_change(write_evidence, made, foun
     if found is None:
         assert rows == []
         return
-    assert [row.key for row in rows] == ["XMP ModifyDate vs photoshop:DateCreated"]
+    assert [row.key for row in rows] == ["XMP xmp:ModifyDate vs photoshop:DateCreated"]
     assert found in rows[0].note and rows[0].level == Level.NOTICE
     how = "in UTC" if ":" in made else "by the"
     assert how in rows[0].note
@@ -284,7 +284,7 @@ def test_metadata_date_before_the_last_change_and_date_only_xmp_dates(write_evid
     rows = _xmp_dates(
         write_evidence, {"xmp:ModifyDate": modified, "xmp:MetadataDate": "2021-05-01T09:00:00Z"}
     )
-    assert [row.key for row in rows] == ["XMP MetadataDate vs ModifyDate"]
+    assert [row.key for row in rows] == ["XMP xmp:MetadataDate vs xmp:ModifyDate"]
     assert "1.0 h before the file" in rows[0].note and "in UTC" in rows[0].note
     for same in ("2021-05-01", modified, "2021-05-01T12:00:00+02:00"):
         fields = {"xmp:ModifyDate": modified, "xmp:MetadataDate": same}
@@ -292,7 +292,7 @@ def test_metadata_date_before_the_last_change_and_date_only_xmp_dates(write_evid
     rows = _xmp_dates(
         write_evidence, {"xmp:CreateDate": "2021-05-02", "xmp:ModifyDate": "2021-05-01"}
     )
-    assert [row.key for row in rows] == ["XMP ModifyDate vs CreateDate"]
+    assert [row.key for row in rows] == ["XMP xmp:ModifyDate vs xmp:CreateDate"]
     assert "1 day before the creation" in rows[0].note and "by the day only" in rows[0].note
 
 

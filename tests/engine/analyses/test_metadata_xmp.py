@@ -181,13 +181,13 @@ def test_a_file_created_before_its_content_was_made(write_evidence, fields, foun
     fields = {**fields, "photoshop:DateCreated": "2021-05-01T11:00:00+02:00"}
     rows = _run(write_evidence, _elements(fields))
     # (ModifyDate after CreateDate, a file changed after its creation, is a row of its own)
-    dates = [k for k, f in rows.items() if f.topic == "dates" and "vs CreateDate" not in k]
+    dates = [k for k, f in rows.items() if f.topic == "dates" and "vs xmp:CreateDate" not in k]
     if found is None:
         assert dates == []
     elif found == "ModifyDate":
-        assert dates == ["XMP ModifyDate vs photoshop:DateCreated"]
+        assert dates == ["XMP xmp:ModifyDate vs photoshop:DateCreated"]
     else:
-        assert dates == ["XMP CreateDate vs photoshop:DateCreated"]
+        assert dates == ["XMP xmp:CreateDate vs photoshop:DateCreated"]
         assert found in rows[dates[0]].note and rows[dates[0]].level == Level.NOTICE
 
 
@@ -228,7 +228,7 @@ def test_properties_are_read_under_the_prefix_the_packet_declares(write_evidence
     tool = rows["XMP xmp:CreatorTool"]
     assert (tool.value, tool.level) == ("Adobe Photoshop CS2 Windows", Level.NOTICE)
     assert [f.value for f in rows.values() if f.key == "XMP xmp:CreatorTool"] == [tool.value]
-    assert "24.0 h before the creation" in rows["XMP ModifyDate vs CreateDate"].note
+    assert "24.0 h before the creation" in rows["XMP xmp:ModifyDate vs xmp:CreateDate"].note
     assert rows["XMP xmpMM:DerivedFrom"].value == "present"
 
 
