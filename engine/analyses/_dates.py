@@ -188,13 +188,21 @@ def exif_date_findings(dates: dict[str, Dated], tolerance_s: float) -> tuple[lis
     digitised, years apart; one dated before the capture is stored before it existed, and a
     last change dated before the digitising changes a file before it was stored. The latter
     is compared only where DateTime against DateTimeOriginal says nothing of it (digitised
-    after the capture, or no capture date): one inconsistency, one finding. Returns
-    (findings, facts)."""
+    after the capture, or no capture date): one inconsistency, one finding. A scan's last
+    change the same as its digitising (within ``tolerance_s``: the scanner wrote the file as
+    it scanned) is after the capture because the scan is, not because the file was changed:
+    an information row that says so (version 12 called it a change after the capture, a
+    notice). Returns (findings, facts)."""
     rows: list[Finding] = []
     facts: dict = {}
     original = dates.get("DateTimeOriginal")
     changed = dates.get("DateTime")
     digitized = dates.get("DateTimeDigitized")
+    scanned = (
+        original is not None
+        and digitized is not None
+        and gap(original, digitized).side(tolerance_s) > 0
+    )
     if original is not None and changed is not None:
         row, g = order_finding(
             "EXIF DateTime vs DateTimeOriginal",
@@ -206,6 +214,9 @@ def exif_date_findings(dates: dict[str, Dated], tolerance_s: float) -> tuple[lis
         )
         facts["modified_after_capture_s"] = g.amount
         facts["dates_compared_in_utc"] = g.as_instants
+        if row is not None and scanned and digitized is not None and g.side(tolerance_s) > 0:
+            row = _scan_written(row, changed, digitized, g, tolerance_s)
+            facts["changed_when_digitized"] = row.level == Level.INFO
         rows += [row] if row else []
     stored_later = True  # digitised after the capture, or no capture date to say otherwise
     if original is not None and digitized is not None:
@@ -232,6 +243,31 @@ def exif_date_findings(dates: dict[str, Dated], tolerance_s: float) -> tuple[lis
         )
         rows += [row] if row else []
     return rows, facts
+
+
+def _scan_written(
+    row: Finding, changed: Dated, digitized: Dated, after_capture: Gap, tolerance_s: float
+) -> Finding:
+    """The row of a scan's last change after its capture (``row``, ``after_capture``), the
+    digitising dated after the capture: information when the last change is the same as the
+    digitising (the file written as it was scanned), else a notice that dates the change
+    from the scan."""
+    since_scan = gap(digitized, changed)
+    if since_scan.side(tolerance_s) == 0:
+        note = (
+            f"file written {after_capture.words()} after the capture, when it was digitised "
+            "(DateTime the same as DateTimeDigitized): a scan of an earlier photograph or print "
+            f"explains it, not a later change; {after_capture.how()}"
+        )
+        return Finding(row.topic, row.key, row.value, Level.INFO, note)
+    if since_scan.side(tolerance_s) < 0:  # the DateTime vs DateTimeDigitized row says it
+        return row
+    note = (
+        f"file changed {since_scan.words()} after it was digitised (a scan, dated "
+        f"{after_capture.words()} after the capture): a scanner writes both the same; "
+        f"{since_scan.how()}"
+    )
+    return Finding(row.topic, row.key, row.value, Level.NOTICE, note)
 
 
 XMP_DATES = ("xmp:CreateDate", "xmp:ModifyDate", "xmp:MetadataDate", "photoshop:DateCreated")

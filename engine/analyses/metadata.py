@@ -7,7 +7,8 @@ Findings (rows of :class:`Finding`, each with a level and a note saying why it m
   camera firmware strings are shown as information only.
 - **dates**: EXIF DateTime (the file's last change) later than DateTimeOriginal (capture): a
   camera writes both equal; or earlier. DateTimeDigitized before the capture, or after the last
-  change (a digitising after the capture is a scan's: no finding). XMP's xmp:ModifyDate
+  change (a digitising after the capture is a scan's: no finding, and a last change at the
+  scan's digitising is explained by it: information). XMP's xmp:ModifyDate
   against xmp:CreateDate likewise; photoshop:DateCreated after xmp:ModifyDate or apart from
   EXIF's DateTimeOriginal; xmp:MetadataDate before xmp:ModifyDate. Compared in UTC when both
   name their offset (EXIF's OffsetTime tags, XMP's own), else as clock readings, by the day,

@@ -184,6 +184,29 @@ def test_a_scan_digitised_years_after_the_capture_is_no_digitising_finding(write
     assert row.value == "2021:05:01 09:00:00 (zone unknown) vs 2021:05:01 10:00:00 (zone unknown)"
 
 
+@pytest.mark.parametrize(
+    ("changed", "level", "found"),
+    [
+        ("2021:05:01 10:00:00", Level.INFO, "when it was digitised"),  # written as scanned
+        ("2021:05:01 10:00:40", Level.INFO, "when it was digitised"),  # within the tolerance
+        ("2021:05:01 10:05:00", Level.NOTICE, "file changed 5 min after it was digitised"),
+    ],
+)
+def test_a_scans_last_change_at_its_digitising_is_explained(
+    write_evidence, changed, level, found
+) -> None:
+    """A film photograph of 1994 scanned in 2021: DateTime after DateTimeOriginal is the scan's
+    doing when it is the digitising's date (the scanner wrote the file as it scanned), an
+    information row that says so; a change after the scan is one, dated from the scan (version
+    12 said "file changed 9788 days after capture", a notice, either way)."""
+    sub = {0x9003: "1994:07:14 15:00:00", 0x9004: "2021:05:01 10:00:00"}
+    r, rows = _dates(write_evidence, {0x0132: changed}, sub)
+    assert [(row.key, row.level) for row in rows] == [("EXIF DateTime vs DateTimeOriginal", level)]
+    assert found in rows[0].note
+    assert "a scan" in rows[0].note
+    assert r.extras["changed_when_digitized"] is (level == Level.INFO)
+
+
 def test_a_last_change_before_a_camera_digitising_is_one_finding(write_evidence) -> None:
     """A camera writes the original and the digitising equal: a last change dated before
     both is one inconsistency, reported once (DateTime vs DateTimeOriginal); without the
