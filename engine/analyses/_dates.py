@@ -16,6 +16,7 @@ compared and why: :func:`exif_date_findings`, :func:`xmp_date_findings`.
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Literal
@@ -378,7 +379,10 @@ XMP_HOLDS_EXIF = {
 
 
 def copy_date_findings(
-    xmp_dates: dict[str, Dated], exif_dates: dict[str, Dated], tolerance_s: float
+    xmp_dates: dict[str, Dated],
+    exif_dates: dict[str, Dated],
+    tolerance_s: float,
+    exif_written: Collection[str],
 ) -> list[Finding]:
     """XMP's copies of EXIF's dates (``XMP_COPIES``, and ``XMP_HOLDS_EXIF``, where current
     software writes them) against EXIF's own: software that writes XMP copies EXIF's date
@@ -388,10 +392,15 @@ def copy_date_findings(
     Compared by what both say, as every pair is (:func:`gap`). Version 11 compared only
     ``XMP_COPIES``, which current software no longer writes. Two clock readings apart by
     whole quarter hours, 14 h at most, with a zone unknown, may be one instant written in
-    two zones (EXIF's in UTC, XMP's local): the note says so."""
+    two zones (EXIF's in UTC, XMP's local): the note says so. A copy (``XMP_COPIES``) of an
+    EXIF date the file does not write at all (not among ``exif_written``, the EXIF dates
+    written, valid or not) is an information row: a claim XMP alone makes, its EXIF tag
+    removed or never written, not a sign of manipulation (version 12 said nothing of it)."""
     rows: list[Finding] = []
     for name, key in {**XMP_COPIES, **XMP_HOLDS_EXIF}.items():
         copy, own = xmp_dates.get(name), exif_dates.get(key)
+        if copy is not None and name in XMP_COPIES and key not in exif_written:
+            rows.append(copy_alone("dates", shown(copy), name, key))
         if copy is None or own is None:
             continue
         g = gap(own, copy)
@@ -413,6 +422,16 @@ def copy_date_findings(
             value = f"{shown(copy)} vs {shown(own)}"
             rows.append(Finding("dates", f"XMP {name} vs EXIF {key}", value, Level.NOTICE, note))
     return rows
+
+
+def copy_alone(topic: str, value: str, name: str, key: str) -> Finding:
+    """The information row of XMP's copy ``name`` of the EXIF field ``key`` the file does not
+    write (``value``: the copy as shown), keyed as the comparison would be."""
+    note = (
+        f"XMP {name} given, EXIF has none: its EXIF tag was removed, or the XMP was written "
+        "without it (software that writes XMP copies the EXIF field); a claim of XMP alone"
+    )
+    return Finding(topic, f"XMP {name} vs EXIF {key}", f"{value} vs none", Level.INFO, note)
 
 
 def _zone_apart(g: Gap) -> bool:

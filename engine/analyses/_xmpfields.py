@@ -7,12 +7,13 @@ with EXIF's (``_dates``); XMP's copies of EXIF's camera and software names (``ti
 
 from __future__ import annotations
 
-from PIL import Image
+from PIL import ExifTags, Image
 
 from engine.analyses._dates import (
     XMP_COPIES,
     XMP_DATES,
     Dated,
+    copy_alone,
     copy_date_findings,
     parse_xmp_when,
     xmp_date_findings,
@@ -41,6 +42,9 @@ NAME_COPIES = {
 }
 
 _NO_DATE = set("0:-T ")  # a blank or all-zero date: none written
+
+# the EXIF dates XMP copies and their tags (DateTime in IFD0, the others in the Exif IFD)
+_EXIF_DATE_TAGS = {"DateTimeOriginal": 0x9003, "DateTimeDigitized": 0x9004, "DateTime": 0x0132}
 
 
 def listed(xmp: str, name: str) -> str:
@@ -97,10 +101,22 @@ def _dates(xmp: str) -> tuple[dict[str, Dated], list[Finding]]:
     return dates, rows
 
 
+def _exif_dates_written(img: Image.Image) -> set[str] | None:
+    """The EXIF dates ``img`` writes, valid or not (``_EXIF_DATE_TAGS``); None when its EXIF
+    block is damaged (its own row says so: metadata._exif_findings)."""
+    try:
+        exif = img.getexif()
+        sub = exif.get_ifd(ExifTags.IFD.Exif)
+    except Exception:
+        return None
+    return {key for key, tag in _EXIF_DATE_TAGS.items() if tag in exif or tag in sub}
+
+
 def _name_copies(xmp: str, img: Image.Image) -> list[Finding]:
     """XMP's copies of EXIF's Make, Model and Software (``NAME_COPIES``) against EXIF's own,
     both trimmed and as shown (:func:`clean`): software that writes XMP copies them, so a
-    difference is one of them changed or set without the other."""
+    difference is one of them changed or set without the other. A copy of a tag EXIF does
+    not write is an information row (``_dates.copy_alone``)."""
     try:
         exif = img.getexif()
     except Exception:  # a damaged EXIF block: its own row says so (metadata._exif_findings)
@@ -108,6 +124,8 @@ def _name_copies(xmp: str, img: Image.Image) -> list[Finding]:
     rows: list[Finding] = []
     for name, (tag, key, topic) in NAME_COPIES.items():
         values, own = xmp_fields(xmp, name), exif.get(tag)
+        if values and values[0].strip() and own is None:
+            rows.append(copy_alone(topic, f'"{clean(trimmed(values[0]))}"', name, key))
         if not values or own is None:
             continue
         copy = clean(trimmed(values[0]))
@@ -130,5 +148,6 @@ def xmp_field_findings(
     EXIF's, ``_dates.copy_date_findings``), the name copies and the descriptive claims."""
     dates, rows = _dates(xmp)
     rows += xmp_date_findings(dates, exif_dates.get("DateTimeOriginal"), tolerance_s)
-    rows += copy_date_findings(dates, exif_dates, tolerance_s)
+    if (written := _exif_dates_written(img)) is not None:
+        rows += copy_date_findings(dates, exif_dates, tolerance_s, written)
     return rows + _name_copies(xmp, img) + _descriptive(xmp)

@@ -24,7 +24,8 @@ Findings (rows of :class:`Finding`, each with a level and a note saying why it m
 - **xmp**: an XMP packet with an edit history (xmpMM:History actions and agents), DerivedFrom or
   DocumentAncestors (the documents it lists); a Photoshop resource block (APP13); the file's
   own claims (dc:creator, dc:rights, dc:title, dc:description, dc:subject) as information.
-  XMP's copies of EXIF Make, Model and Software that differ from EXIF's (``_xmpfields``).
+  XMP's copies of EXIF Make, Model and Software that differ from EXIF's (``_xmpfields``); a
+  copy (a date's too) of a field EXIF does not write, information ("given, EXIF has none").
 - **thumbnail**: the EXIF thumbnail (IFD1 JPEG) decoded, turned by the EXIF orientation like
   the image, and compared with the image reduced to the same size: Pearson correlation of
   the luminance, by the best of the whole thumbnail or without black letterbox bars, against

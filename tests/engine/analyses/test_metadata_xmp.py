@@ -293,3 +293,26 @@ def test_a_name_is_read_whole_not_inside_a_longer_one(write_evidence) -> None:
     rows = _run(write_evidence, body)
     assert rows["XMP xmp:CreatorTool"].level == Level.INFO
     assert "XMP xmpMM:DerivedFrom" not in rows
+
+
+def test_an_xmp_copy_of_an_exif_field_the_file_lacks_is_information(write_evidence) -> None:
+    """XMP's copy of an EXIF date or name whose EXIF tag the file does not write is a claim of
+    XMP alone: an information row, never a notice (version 12 said nothing of it); a tag
+    EXIF writes, even one that is not a date, is no absence."""
+    fields = {
+        "exif:DateTimeOriginal": "2021-05-01T11:00:00",
+        "exif:DateTimeDigitized": "2021-05-01T11:00:00",
+        "tiff:DateTime": "2021-05-01T11:00:00",
+        "tiff:Software": "Adobe Photoshop CS6",
+    }
+    rows = _run(write_evidence, _elements(fields), {0x0132: "    :  :     "})
+    original = rows["XMP exif:DateTimeOriginal vs EXIF DateTimeOriginal"]
+    assert (original.level, original.topic) == (Level.INFO, "dates")
+    assert original.value == "2021-05-01T11:00:00 (zone unknown) vs none"
+    assert original.note.startswith("XMP exif:DateTimeOriginal given, EXIF has none")
+    assert rows["XMP exif:DateTimeDigitized vs EXIF DateTimeDigitized"].level == Level.INFO
+    assert "XMP tiff:DateTime vs EXIF DateTime" not in rows  # EXIF's unset DateTime is written
+    software = rows["XMP tiff:Software vs EXIF Software"]
+    assert (software.level, software.topic) == (Level.INFO, "software")
+    assert software.value == '"Adobe Photoshop CS6" vs none'
+    assert "XMP tiff:Model vs EXIF Model" not in rows  # no copy given
