@@ -53,6 +53,7 @@ class Dated:
     raw: str
     t: datetime
     precision: Precision = "time"
+    of: int = 1  # the values its property holds that say other dates: this, the first, compared
 
 
 def parse_xmp_when(text: str) -> tuple[datetime, Precision] | None:
@@ -96,14 +97,17 @@ def seconds_between(t0: datetime, t1: datetime) -> tuple[float, bool]:
 
 def shown(d: Dated) -> str:
     """A date as a finding prints it: as written, and the offset it was read with (from its
-    OffsetTime tag for EXIF) or that none is known; a date without a time of day as written."""
+    OffsetTime tag for EXIF) or that none is known; a date without a time of day as written;
+    the first of several values of an XMP date said to be."""
+    first = f" (the first of {d.of} values)" if d.of > 1 else ""
     if d.precision != "time":
-        return d.raw
+        return d.raw + first
     offset = d.t.utcoffset()
     if offset is None:
-        return f"{d.raw} (zone unknown)"
+        return f"{d.raw} (zone unknown){first}"
     zone = offset_text(offset)
-    return d.raw if d.raw.endswith(("Z", zone)) else f"{d.raw} ({zone})"  # XMP writes its own
+    own = d.raw.endswith(("Z", zone))  # XMP writes its own
+    return (d.raw if own else f"{d.raw} ({zone})") + first
 
 
 def span(seconds: float) -> str:

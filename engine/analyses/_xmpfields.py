@@ -15,6 +15,7 @@ from engine.analyses._dates import (
     Dated,
     copy_alone,
     copy_date_findings,
+    gap,
     parse_xmp_when,
     xmp_date_findings,
 )
@@ -80,18 +81,47 @@ def _descriptive(xmp: str) -> list[Finding]:
     return rows
 
 
-def _dates(xmp: str) -> tuple[dict[str, Dated], list[Finding]]:
+def _apart(values: list[str], tolerance_s: float) -> bool:
+    """Whether the values of one XMP date say different dates: written differently, and not
+    all dates within ``tolerance_s`` of the first (``08:00Z`` and ``10:00+02:00`` agree)."""
+    if len({trimmed(v) for v in values}) < 2:
+        return False
+    read = [Dated("", *when) for v in values if (when := parse_xmp_when(v)) is not None]
+    if len(read) < len(values):  # one is not a date
+        return True
+    return any(gap(read[0], d).side(tolerance_s) for d in read[1:])
+
+
+def _dates(xmp: str, tolerance_s: float) -> tuple[dict[str, Dated], list[Finding]]:
     """XMP's dates (``XMP_DATES``) and its copies of EXIF's (``XMP_COPIES``) by name, the first
     value of each; one that is not a date is a row as EXIF's is ("not a valid date"; a blank
-    or all-zero one "no date written"), never compared (version 10 skipped it silently)."""
+    or all-zero one "no date written"), never compared (version 10 skipped it silently).
+
+    An XMP date is one value (ISO 16684-1 gives each of these properties the type Date), but a
+    packet can hold several: the property under two prefixes (``xap:`` and ``xmp:``, two
+    toolkits), twice, or as an array. When they say different dates, the first, the one XMP
+    readers show, is compared, the comparisons say it is "the first of N values", and a
+    notice lists them all: an analyst sees every value and that they disagree, which is a
+    finding in itself (two writers, or one value changed and not the other), without every
+    pair of values compared with every other date (N x M rows repeating one inconsistency).
+    Before version 13 only the first was read, the others never shown."""
     dates: dict[str, Dated] = {}
     rows: list[Finding] = []
     for name in (*XMP_DATES, *XMP_COPIES):
         values = xmp_fields(xmp, name)
         if not values:
             continue
+        of = len(values) if _apart(values, tolerance_s) else 1
+        if of > 1:
+            note = (
+                f"{of} values of a date XMP writes once, saying different dates: the first (the "
+                "one XMP readers show) compared, the others not; two programs wrote it, or one "
+                "value was changed without the other"
+            )
+            listed_values = clean("; ".join(values[:XMP_ITEMS]), 600)
+            rows.append(Finding("dates", f"XMP {name} values", listed_values, Level.NOTICE, note))
         if (when := parse_xmp_when(values[0])) is not None:
-            dates[name] = Dated(clean(values[0]), *when)
+            dates[name] = Dated(clean(values[0]), *when, of=of)
             continue
         raw = f'"{clean(values[0], strip=False)}"'
         if set(trimmed(values[0])) <= _NO_DATE:
@@ -146,7 +176,7 @@ def xmp_field_findings(
     """The rows this module adds for the packet ``xmp`` of ``img``, whose EXIF dates were read
     as ``exif_dates``: XMP's dates (compared by ``_dates.xmp_date_findings`` and, its copies of
     EXIF's, ``_dates.copy_date_findings``), the name copies and the descriptive claims."""
-    dates, rows = _dates(xmp)
+    dates, rows = _dates(xmp, tolerance_s)
     rows += xmp_date_findings(dates, exif_dates.get("DateTimeOriginal"), tolerance_s)
     if (written := _exif_dates_written(img)) is not None:
         rows += copy_date_findings(dates, exif_dates, tolerance_s, written)

@@ -316,3 +316,26 @@ def test_an_xmp_copy_of_an_exif_field_the_file_lacks_is_information(write_eviden
     assert (software.level, software.topic) == (Level.INFO, "software")
     assert software.value == '"Adobe Photoshop CS6" vs none'
     assert "XMP tiff:Model vs EXIF Model" not in rows  # no copy given
+
+
+def test_an_xmp_date_of_several_values_says_so(write_evidence) -> None:
+    """A date XMP writes once, held twice (under xap: and xmp:, or as an array) and saying
+    different dates: the first compared, the comparison saying it is the first of N, and a
+    notice listing every value (before version 13 the others were never read or shown). The
+    same instant written twice is one value."""
+    body = (
+        '<rdf:Description xmlns:xap="http://ns.adobe.com/xap/1.0/">'
+        "<xmp:CreateDate><rdf:Seq><rdf:li>2021-05-01T10:00:00</rdf:li>"
+        "<rdf:li>2019-01-01T00:00:00</rdf:li></rdf:Seq></xmp:CreateDate>"
+        "<xmp:ModifyDate>2021-05-01T08:00:00Z</xmp:ModifyDate>"
+        "<xap:ModifyDate>2021-05-01T10:00:00+02:00</xap:ModifyDate>"
+        "</rdf:Description>"
+    )
+    rows = _run(write_evidence, body)
+    several = rows["XMP xmp:CreateDate values"]
+    assert several.level == Level.NOTICE
+    assert several.value == "2021-05-01T10:00:00; 2019-01-01T00:00:00"
+    assert several.note.startswith("2 values of a date XMP writes once")
+    pair = rows["XMP xmp:ModifyDate vs xmp:CreateDate"]  # 08:00 UTC against 10:00, zone unknown
+    assert pair.value.endswith("vs 2021-05-01T10:00:00 (zone unknown) (the first of 2 values)")
+    assert "XMP xmp:ModifyDate values" not in rows  # one instant, written twice
