@@ -6,7 +6,9 @@ characters and the whole at ``METADATA_TOTAL_CAP``; UserComment decoded by its c
 prefix; printable bytes as text, other short ones as hex; a binary value over
 ``METADATA_BINARY_SHOWN`` bytes (a MakerNote) as the size and SHA-256 of the whole value and,
 for a MakerNote, the file's Make (:func:`binary_value_text`); a rational as the
-fraction the file holds, never its float nor ``nan`` (:func:`exif_number_text`). EXIF dates
+fraction the file holds, never its float nor ``nan`` (:func:`exif_number_text`); an XMP
+packet as its size and SHA-256 (:func:`xmp_packet_text`), followed by the fields the metadata
+analysis reads as rows of their own, ``XMP xmp:CreatorTool`` (``engine.xmp.xmp_rows``). EXIF dates
 are read as the camera's clock readings they are, their UTC offset from the OffsetTime tags
 (:func:`parse_exif_date`, :func:`parse_offset`), for the metadata analysis and for reports,
 which label each date with its offset or as of an unknown zone. Split from
@@ -21,6 +23,8 @@ from datetime import datetime, timedelta, timezone
 
 from PIL import ExifTags, Image, TiffImagePlugin
 
+from engine.xmp import packet_text, xmp_rows
+
 METADATA_VALUE_CAP = 1000
 METADATA_TOTAL_CAP = 64 * 1024
 METADATA_BINARY_SHOWN = 64  # bytes: a longer binary value is its size and SHA-256, not hex
@@ -33,6 +37,10 @@ MAKER_SHOWN = 40  # characters of the file's Make named beside its MakerNote
 # UserComment's 8-byte character-code prefix (EXIF 2.3, 4.6.5) -> the codec of the rest
 _COMMENT_CODES = {b"ASCII\0\0\0": "ascii", b"UNICODE\0": "utf-16", b"\0" * 8: "utf-8"}
 _LINE_BREAKS = str.maketrans("\t\n\r", "   ")  # text, for the printable test
+# where Pillow hands over an XMP packet: a TIFF's tag 700, the info of a JPEG, WebP or HEIF
+# ("xmp") and of a PNG (its iTXt chunk's keyword)
+_XMP_TAG = 700
+_XMP_INFO = ("xmp", "XML:com.adobe.xmp")
 
 
 def binary_value_text(size: int, sha256: str, maker: str = "") -> str:
@@ -41,6 +49,19 @@ def binary_value_text(size: int, sha256: str, maker: str = "") -> str:
     the Make the file names, for its MakerNote (untrusted text, like every value)."""
     kind = f"{maker} binary data" if maker else "binary data"
     return f"{size:,} bytes of {kind} (not decoded), SHA-256 {sha256}"
+
+
+def xmp_packet_text(size: int, sha256: str, fields: bool) -> str:
+    """How an XMP packet is recorded: its size and SHA-256, and whether the fields the
+    metadata analysis reads follow as rows of their own (``engine.xmp.xmp_rows``); its text
+    is never recorded whole (it was "binary data (not decoded)" when it held a byte-order
+    mark, else its first characters of XML)."""
+    where = (
+        "its fields the metadata analysis reads follow as XMP rows"
+        if fields
+        else "none of the fields the metadata analysis reads"
+    )
+    return f"{size:,} bytes of XMP, SHA-256 {sha256}; {where}"
 
 
 def exif_bytes_text(value: bytes, tag: int | None = None, maker: str = "") -> str:
@@ -102,6 +123,7 @@ def read_metadata(img: Image.Image, png_time: bytes | None = None) -> dict[str, 
     out: dict[str, str] = {}
     total = 0
     maker = ""
+    xmp_shown: bool | None = None  # whether the packet's fields were shown; None: none read
 
     def put(key: str, value: object, tag: int | None = None) -> None:
         nonlocal total
@@ -117,11 +139,27 @@ def read_metadata(img: Image.Image, png_time: bytes | None = None) -> dict[str, 
         out[key] = text
         total += len(key) + len(text)
 
+    def put_xmp(key: str, packet: object) -> None:
+        """The packet's row, then its fields as rows of their own (those of one packet: a TIFF
+        may hand it over twice, as tag 700 and as info)."""
+        nonlocal xmp_shown
+        if not isinstance(packet, str | bytes):
+            put(key, packet)
+            return
+        data = packet.encode("utf-8", errors="replace") if isinstance(packet, str) else packet
+        rows = [] if xmp_shown is not None else xmp_rows(packet_text(data))
+        xmp_shown = bool(rows) if xmp_shown is None else xmp_shown
+        put(key, xmp_packet_text(len(data), hashlib.sha256(data).hexdigest(), xmp_shown))
+        for name, value in rows:
+            put(name, value)
+
     try:
         exif = img.getexif()
         maker = _maker(exif.get(_MAKE))
         for tag, value in exif.items():
-            if tag not in _POINTER_TAGS:  # the IFDs they point to are read below
+            if tag == _XMP_TAG:
+                put_xmp(f"EXIF:{ExifTags.TAGS[tag]}", value)
+            elif tag not in _POINTER_TAGS:  # the IFDs they point to are read below
                 put(f"EXIF:{ExifTags.TAGS.get(tag, hex(tag))}", value, tag)
         for ifd_id in (ExifTags.IFD.Exif, ExifTags.IFD.GPSInfo):
             for tag, value in exif.get_ifd(ifd_id).items():
@@ -134,7 +172,9 @@ def read_metadata(img: Image.Image, png_time: bytes | None = None) -> dict[str, 
     for key, value in img.info.items():
         if key in ("exif", "icc_profile", "transparency", "dpi", "duration", "loop"):
             continue
-        if isinstance(value, str | bytes | int | float):
+        if key in _XMP_INFO:
+            put_xmp(f"info:{key}", value)
+        elif isinstance(value, str | bytes | int | float):
             put(f"info:{key}", value)
     if "icc_profile" in img.info:
         out["info:icc_profile"] = f"{len(img.info['icc_profile'])} bytes"

@@ -2,7 +2,7 @@
 (one that is not a date shown as written, as an EXIF date is) and compared with each other and
 with EXIF's (``_dates``); XMP's copies of EXIF's camera and software names (``tiff:Make``,
 ``tiff:Model``, ``tiff:Software``) against EXIF's own; the claims a file makes of itself
-(``dc:creator``, ``dc:rights``, ``dc:title``...), read from their arrays (``_xmp.xmp_array``).
+(``dc:creator``, ``dc:rights``, ``dc:title``...), read from their arrays (``engine.xmp.xmp_array``).
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from engine.analyses._dates import (
     parse_xmp_when,
     xmp_date_findings,
 )
-from engine.analyses._text import clean
-from engine.analyses._xmp import XMP_ITEMS, xmp_array, xmp_fields
 from engine.analyses.base import Finding, Level
 from engine.exif import trimmed
+from engine.metatext import clean
+from engine.xmp import XMP_ITEMS, xmp_array, xmp_fields
 
 # Dublin Core properties (XMP's dc: namespace) shown as the claims they are: who made the
 # picture, its rights, its title, caption and keywords; information, never checked

@@ -56,9 +56,9 @@ whichever prefix the packet declared for it.
 
 Hostile metadata: every value is untrusted text. It is decoded leniently, control and format
 characters (including bidirectional overrides) are written as ``\\uXXXX`` escapes, values are
-capped at ``VALUE_CAP`` characters (``_text``) and XMP at ``XMP_CAP`` bytes. Nothing is parsed as XML or
+capped at ``VALUE_CAP`` characters (``engine.metatext``) and XMP at ``XMP_CAP`` bytes. Nothing is parsed as XML or
 otherwise interpreted: fields are found by pattern, in the capped text, and a value's XML
-references (``&lt;``, ``&#233;``) are decoded once (:func:`engine.analyses._xmp.xml_unescaped`), no entity ever
+references (``&lt;``, ``&#233;``) are decoded once (:func:`engine.xmp.xml_unescaped`), no entity ever
 defined or fetched.
 """
 
@@ -76,8 +76,6 @@ from PIL import ExifTags, Image
 
 from engine.analyses._dates import PLACEHOLDER_DATES, Dated, exif_date_findings, with_offset
 from engine.analyses._imaging import compare_thumbnail, open_stored, orient_rgb
-from engine.analyses._text import clean, editor_in
-from engine.analyses._xmp import xmp_fields, xmp_has, xmp_text
 from engine.analyses._xmpfields import listed, xmp_field_findings
 from engine.analyses.base import (
     Context,
@@ -97,7 +95,9 @@ from engine.heif import (
     heif_items,
     undo_transforms,
 )
+from engine.metatext import clean, editor_in
 from engine.types import Evidence
+from engine.xmp import xmp_fields, xmp_has, xmp_text
 
 MAX_HISTORY = 20  # XMP history entries listed
 THUMB_MAX_BYTES = 1 << 20  # an EXIF thumbnail larger than this is not decoded

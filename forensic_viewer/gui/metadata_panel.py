@@ -1,6 +1,7 @@
 """The Metadata panel: the file's facts, the SHA-256 of its bytes, its file-system times as found
 before the read (as reports word them: :func:`~forensic_viewer.wording.fs_time_rows`), its EXIF
-as untrusted text.
+as untrusted text, and the fields of its XMP packet that the metadata analysis reads in a group
+of their own (``XMP xmp:CreatorTool``..., recorded at load: :func:`engine.xmp.xmp_rows`).
 
 EXIF values are shown as the reports print them
 (:func:`~forensic_viewer.report.metadata.metadata_values`), the recorded text in their
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QWidget
 
 from engine.types import Evidence
+from engine.xmp import XMP_ROW
 from forensic_viewer.report.metadata import metadata_values
 from forensic_viewer.wording import fs_time_rows, orientation_words, plain
 
@@ -59,13 +61,17 @@ class MetadataPanel(QTreeWidget):
             self.addTopLevelItem(warn)
         exif = QTreeWidgetItem(["EXIF (untrusted)"])
         exif.setToolTip(0, "as written in the file: anyone can edit these values")
+        xmp = QTreeWidgetItem(["XMP (untrusted)"])
+        xmp.setToolTip(0, "fields of the file's XMP packet, in its order: anyone can edit them")
         for key, value in metadata_values(e.metadata):  # as reports print them
             row = self._row(key, value)
             row.setToolTip(1, f"as recorded: {plain(e.metadata[key])}")
-            exif.addChild(row)
+            (xmp if key.startswith(XMP_ROW) else exif).addChild(row)
         if not e.metadata:
             exif.addChild(self._row("", "none"))
         self.addTopLevelItem(exif)
+        if xmp.childCount():
+            self.addTopLevelItem(xmp)
         self.expandAll()
 
     def set_unread(self, unread: UnreadFile) -> None:

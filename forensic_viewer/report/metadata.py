@@ -7,6 +7,9 @@ camera's MakerNote) at load as its size, SHA-256 and, for a MakerNote, the maker
 that text as recorded (the panel through :func:`metadata_values`, as reports do). Rows written before recorded such a value as hex (``0x0102…``) cut at
 ``METADATA_VALUE_CAP`` characters: here it is summarised the same way when its hex is whole,
 and as "at least N bytes" when it was cut off (the evidence file is never read again for it).
+An XMP packet is recorded at load as its size and SHA-256, its fields the metadata analysis
+reads following as rows of their own (``XMP xmp:CreatorTool``: :func:`engine.xmp.xmp_rows`),
+shown as recorded; a row recorded before holds only the packet ("binary data (not decoded)").
 """
 
 from __future__ import annotations

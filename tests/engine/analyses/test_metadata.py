@@ -11,7 +11,7 @@ import pytest
 
 from engine.analyses import Level, run_analysis
 from engine.analyses._imaging import compare_thumbnail, trim_bars
-from engine.analyses._text import VALUE_CAP, clean
+from engine.metatext import VALUE_CAP, clean
 from tests.engine.analyses.conftest import jpeg_bytes, make_exif, natural
 
 

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from engine.analyses import Level, run_analysis
-from engine.analyses._xmp import XMP_ITEMS, xmp_array, xmp_fields, xmp_has
+from engine.xmp import XMP_ITEMS, xmp_array, xmp_fields, xmp_has
 from tests.engine.analyses.conftest import jpeg_bytes, make_exif, natural
 
 CAMERA = {0x010F: "Canon", 0x0110: "Canon EOS 5D"}

@@ -1,6 +1,8 @@
-"""Untrusted metadata as display text, for the metadata analysis and its helpers (``_xmpfields``):
-values escaped and capped (:func:`clean`), and the editing programs a value may name
-(:func:`editor_in`)."""
+"""Untrusted metadata as display text: values escaped and capped (:func:`clean`), for the
+metadata analysis (``engine.analyses.metadata`` and its helpers) and the XMP rows recorded at
+load (``engine.xmp.xmp_rows``); the editing programs a value may name (:func:`editor_in`).
+Below ``engine.analyses`` so that the loader (``engine.exif``) uses the same rules without
+importing the analyses."""
 
 from __future__ import annotations
 

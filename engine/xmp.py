@@ -1,19 +1,26 @@
-"""XMP text for the metadata analysis: the packet as text and a field's values, found by
-pattern (no XML parser: nothing of the packet is interpreted but the references below), with
-XML's references decoded once, so ``&lt;img&gt;`` reads ``<img>`` as every XMP reader shows it,
-an element's CDATA sections read as the text they hold, and an array's items (``rdf:Alt``,
-``rdf:Seq``, ``rdf:Bag``) read as its values (:func:`xmp_array`). A property is asked for by
-the prefix the XMP specification uses (``xmp:CreatorTool``) and read under any other the
-packet declares for its namespace (``xap:CreatorTool``, :func:`written_names`).
+"""XMP text for the metadata analysis and the loader: the packet as text and a field's values,
+found by pattern (no XML parser: nothing of the packet is interpreted but the references
+below), with XML's references decoded once, so ``&lt;img&gt;`` reads ``<img>`` as every XMP
+reader shows it, an element's CDATA sections read as the text they hold, and an array's items
+(``rdf:Alt``, ``rdf:Seq``, ``rdf:Bag``) read as its values (:func:`xmp_array`). A property is
+asked for by the prefix the XMP specification uses (``xmp:CreatorTool``) and read under any
+other the packet declares for its namespace (``xap:CreatorTool``, :func:`written_names`).
+
+:func:`xmp_rows`: the fields the metadata analysis reads as rows of their own (``XMP
+xmp:CreatorTool``), in the packet's order, for the file's metadata as ``engine.exif`` records
+it at load (the metadata panel and the reports' metadata table list them).
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Literal
 
 from PIL import Image
+
+from engine.metatext import clean
 
 XMP_CAP = 256 * 1024  # bytes of an XMP packet searched
 # values kept of one XMP array (dc:creator, dc:subject...), as the metadata analysis lists 20
@@ -32,6 +39,7 @@ NAMESPACES = {
     "exif": "http://ns.adobe.com/exif/1.0/",
     "tiff": "http://ns.adobe.com/tiff/1.0/",
     "dc": "http://purl.org/dc/elements/1.1/",
+    "stRef": "http://ns.adobe.com/xap/1.0/sType/ResourceRef#",
 }
 
 
@@ -41,8 +49,11 @@ def xmp_text(img: Image.Image) -> str | None:
     raw = img.info.get("xmp") or img.info.get("XML:com.adobe.xmp")
     if raw is None and img.format == "TIFF":
         raw = img.getexif().get(700)
-    if raw is None:
-        return None
+    return None if raw is None else packet_text(raw)
+
+
+def packet_text(raw: str | bytes) -> str:
+    """An XMP packet as the text searched: its first ``XMP_CAP`` bytes decoded leniently."""
     if isinstance(raw, str):
         raw = raw.encode("utf-8", errors="replace")
     return bytes(raw[:XMP_CAP]).decode("utf-8", errors="replace")
@@ -59,7 +70,7 @@ def xml_unescaped(text: str) -> str:
     ``<img>``, ``&#233;`` reads ``é``, ``&amp;lt;`` reads ``&lt;``. Any other ``&name;`` (no
     entity is defined, none is fetched) and a reference to no character (0, a surrogate,
     past U+10FFFF) stay as written; control characters it yields are escaped by
-    :func:`engine.analyses._text.clean` as any value's."""
+    :func:`engine.metatext.clean` as any value's."""
 
     def decoded(m: re.Match[str]) -> str:
         name, dec, hexa = m.groups()
@@ -106,6 +117,21 @@ def written_names(xmp: str, name: str) -> list[str]:
     return [name] + [f"{p}:{local}" for p in dict.fromkeys(declared) if p != prefix]
 
 
+def _located(xmp: str, name: str, pos: int = 0, endpos: int | None = None) -> list[tuple[int, str]]:
+    """Where in ``xmp`` (between ``pos`` and ``endpos``) ``name`` is written as attribute or
+    element with a text value, and the value (:func:`xmp_fields`), under each of its prefixes:
+    the specification's first, each's attributes before its elements."""
+    end = len(xmp) if endpos is None else endpos
+    found: list[tuple[int, str]] = []
+    for written in written_names(xmp, name):
+        esc = re.escape(written)
+        attribute = re.compile(rf'{_START}{esc}\s*=\s*"([^"]{{0,2000}})"')
+        element = re.compile(rf"<{esc}>((?>(?:[^<]|{_CDATA}){{0,2000}}))</{esc}>")
+        found += [(m.start(), xml_unescaped(m.group(1))) for m in attribute.finditer(xmp, pos, end)]
+        found += [(m.start(), _element_text(m.group(1))) for m in element.finditer(xmp, pos, end)]
+    return found
+
+
 def xmp_fields(xmp: str, name: str) -> list[str]:
     """Values of ``name`` (e.g. ``xmp:CreatorTool``) as attribute or element, in order, their
     references decoded (:func:`xml_unescaped`): the text the packet holds, not its markup. An
@@ -115,13 +141,7 @@ def xmp_fields(xmp: str, name: str) -> list[str]:
     ``XMP_ITEMS`` items (version 10 and earlier dropped them all). Under each prefix the
     packet declares for the property's namespace (:func:`written_names`), the specification's
     first."""
-    found: list[str] = []
-    for written in written_names(xmp, name):
-        esc = re.escape(written)
-        attribute = rf'{_START}{esc}\s*=\s*"([^"]{{0,2000}})"'
-        found += [xml_unescaped(v) for v in re.findall(attribute, xmp)]
-        element = rf"<{esc}>((?>(?:[^<]|{_CDATA}){{0,2000}}))</{esc}>"
-        found += [_element_text(v) for v in re.findall(element, xmp)]
+    found = [value for _, value in _located(xmp, name)]
     array = xmp_array(xmp, name)
     if array is not None:
         found += [array.default] if array.kind == "Alt" else list(array.items)
@@ -177,6 +197,12 @@ def xmp_array(xmp: str, name: str) -> XmpArray | None:
     packet: each item is matched where the last ended, the search goes on where a reading
     stopped, and an item longer than a value's 2000 characters ends the array. Under any
     prefix of the property's namespace (:func:`written_names`)."""
+    found = _array_at(xmp, name)
+    return None if found is None else found[1]
+
+
+def _array_at(xmp: str, name: str) -> tuple[int, XmpArray] | None:
+    """:func:`xmp_array` and where its element starts in ``xmp``."""
     names = "|".join(re.escape(written) for written in written_names(xmp, name))
     opening = re.compile(rf"<(?:{names})\s*>")
     at = 0
@@ -195,5 +221,103 @@ def xmp_array(xmp: str, name: str) -> XmpArray | None:
                 languages.append(item.group(1) or "")
         if items:
             kind: Literal["Alt", "Seq", "Bag"] = opened.group(1)  # as the pattern allows
-            return XmpArray(kind, tuple(items), count, tuple(languages))
+            return m.start(), XmpArray(kind, tuple(items), count, tuple(languages))
     return None
+
+
+# --- the fields as rows of the file's metadata --------------------------------------------
+
+# the fields listed as rows of their own where the file's metadata is shown: those the
+# metadata analysis reads (editing software and history, dates, XMP's copies of EXIF's fields,
+# the file's dc: claims) and the document IDs that tie the file to the documents it came from
+SHOWN_FIELDS = (
+    "xmp:CreatorTool",
+    "xmp:CreateDate",
+    "xmp:ModifyDate",
+    "xmp:MetadataDate",
+    "photoshop:DateCreated",
+    "xmpMM:DocumentID",
+    "xmpMM:InstanceID",
+    "xmpMM:OriginalDocumentID",
+    "stEvt:action",
+    "stEvt:softwareAgent",
+    "photoshop:DocumentAncestors",
+    "dc:creator",
+    "dc:rights",
+    "dc:title",
+    "dc:description",
+    "dc:subject",
+    "exif:DateTimeOriginal",
+    "exif:DateTimeDigitized",
+    "tiff:DateTime",
+    "tiff:Make",
+    "tiff:Model",
+    "tiff:Software",
+)
+# the document xmpMM:DerivedFrom names, a structure: its fields read within it, shown by their
+# XMP path (xmpMM:DerivedFrom/stRef:documentID)
+DERIVED_FROM = "xmpMM:DerivedFrom"
+REFERENCE_FIELDS = ("stRef:documentID", "stRef:instanceID", "stRef:originalDocumentID")
+STRUCT_CAP = 8000  # characters of a structure searched for its fields
+XMP_ROWS = 60  # rows listed of one packet; the rest counted in a last row
+XMP_ROW = "XMP "  # how the name of each row begins
+
+
+def _structures(xmp: str, name: str) -> list[tuple[int, int]]:
+    """Where the first ``XMP_ITEMS`` structures ``name`` holds are written, start and end: an
+    element's attributes (``<xmpMM:DerivedFrom stRef:documentID="..."/>``) and content to its
+    closing tag, at most ``STRUCT_CAP`` characters of it."""
+    spans: list[tuple[int, int]] = []
+    for written in written_names(xmp, name):
+        opening = re.compile(rf"<{re.escape(written)}(?![\w.:-])[^<>]{{0,2000}}?(/?)>")
+        for m in opening.finditer(xmp):
+            close = -1 if m.group(1) else xmp.find(f"</{written}>", m.end(), m.end() + STRUCT_CAP)
+            spans.append((m.start(), max(close, m.end())))
+            if len(spans) == XMP_ITEMS:
+                return spans
+    return spans
+
+
+def _array_words(array: XmpArray) -> str:
+    """An array as one row's value: a language alternative's default, a list's items joined
+    (capped as the metadata analysis's lists are), and what was left out."""
+    if array.kind == "Alt":
+        value = clean(array.default)
+        if others := array.other_languages:
+            value += f" (also in {len(others)} other language(s): {clean(', '.join(others))})"
+        return value
+    value = clean("; ".join(array.items), 600)
+    if array.count > len(array.items):
+        value += f" ({array.count} items, the first {len(array.items)} shown)"
+    return value
+
+
+def xmp_rows(xmp: str) -> list[tuple[str, str]]:
+    """The values of ``SHOWN_FIELDS`` and of DerivedFrom's fields in ``xmp`` as (name, value)
+    rows, in the order the packet writes them: named as the metadata analysis's rows are, by
+    the specification's prefix whatever the packet's (``XMP xmp:CreatorTool``), a field of
+    several values numbered (``XMP stEvt:action [2]``); each value escaped and capped
+    (:func:`engine.metatext.clean`), an array one row (:func:`_array_words`). At most
+    ``XMP_ROWS`` rows, then one that counts those left out."""
+    found: list[tuple[int, str, str]] = []  # where, name, value
+    for name in SHOWN_FIELDS:
+        found += [(at, name, clean(value)) for at, value in _located(xmp, name)]
+        if (array := _array_at(xmp, name)) is not None:
+            found.append((array[0], name, _array_words(array[1])))
+    for start, end in _structures(xmp, DERIVED_FROM):
+        for field in REFERENCE_FIELDS:
+            path = f"{DERIVED_FROM}/{field}"
+            found += [(at, path, clean(value)) for at, value in _located(xmp, field, start, end)]
+    found.sort(key=lambda row: row[0])
+    counts = Counter(name for _, name, _ in found)
+    seen: Counter[str] = Counter()
+    rows: list[tuple[str, str]] = []
+    for _, name, value in found[:XMP_ROWS]:
+        seen[name] += 1
+        rows.append((f"{XMP_ROW}{name}" + (f" [{seen[name]}]" if counts[name] > 1 else ""), value))
+    if len(found) > XMP_ROWS:
+        left = len(found) - XMP_ROWS
+        rows.append(
+            (f"{XMP_ROW}values not shown", f"{left} more, after the first {XMP_ROWS} in the packet")
+        )
+    return rows

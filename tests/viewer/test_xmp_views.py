@@ -1,0 +1,49 @@
+"""The XMP packet as the metadata panel and the reports' metadata table show it: the packet's
+size and SHA-256 (never "binary data (not decoded)"), then the fields the metadata analysis
+reads as rows of their own, the panel grouping them under "XMP (untrusted)"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine.io import load_evidence
+from forensic_viewer.report.metadata import metadata_values
+from tests.engine.test_xmp_rows import PACKET, jpeg_with_xmp
+
+
+def _evidence(tmp_path: Path):
+    path = tmp_path / "edited.jpg"
+    path.write_bytes(jpeg_with_xmp(PACKET.encode()))
+    return load_evidence(path)
+
+
+def test_the_report_table_shows_the_xmp_fields(tmp_path: Path) -> None:
+    shown = dict(metadata_values(_evidence(tmp_path).metadata))
+    assert "binary data" not in shown["info:xmp"]
+    assert shown["XMP xmp:CreatorTool"] == "Adobe Photoshop CS2 Windows"
+    assert shown["XMP stEvt:softwareAgent [2]"] == "GIMP & friends\\u001b[31m"
+
+
+@pytest.mark.gui
+def test_the_panel_groups_the_xmp_fields(qtbot, tmp_path: Path) -> None:
+    from forensic_viewer.gui.metadata_panel import MetadataPanel
+
+    panel = MetadataPanel()
+    qtbot.addWidget(panel)
+    panel.set_evidence(_evidence(tmp_path))
+    groups = {panel.topLevelItem(i).text(0): panel.topLevelItem(i) for i in range(3)}
+    xmp = groups["XMP (untrusted)"]
+    keys = [xmp.child(j).text(0) for j in range(xmp.childCount())]
+    assert keys[:3] == [
+        "XMP xmpMM:DocumentID",
+        "XMP xmpMM:DerivedFrom/stRef:instanceID",
+        "XMP stEvt:action [1]",
+    ]
+    assert panel.value("XMP xmp:CreateDate") == "2008-11-16T22:19:13+08:00"
+    exif = groups["EXIF (untrusted)"]
+    assert not [
+        exif.child(j).text(0) for j in range(exif.childCount()) if "XMP " in exif.child(j).text(0)
+    ]
+    assert panel.topLevelItemCount() == 3  # file, EXIF, XMP: no warnings
