@@ -297,12 +297,14 @@ def xmp_rows(xmp: str) -> list[tuple[str, str]]:
     rows, in the order the packet writes them: named as the metadata analysis's rows are, by
     the specification's prefix whatever the packet's (``XMP xmp:CreatorTool``), a field of
     several values numbered (``XMP stEvt:action [2]``); each value escaped and capped
-    (:func:`engine.metatext.clean`), an array one row (:func:`_array_words`). At most
-    ``XMP_ROWS`` rows, then one that counts those left out."""
+    (:func:`engine.metatext.clean`), an array one row (:func:`_array_words`; one of blank
+    items left out, as the empty ``dc:title`` some writers leave is by the metadata analysis).
+    At most ``XMP_ROWS`` rows, then one that counts those left out."""
     found: list[tuple[int, str, str]] = []  # where, name, value
     for name in SHOWN_FIELDS:
         found += [(at, name, clean(value)) for at, value in _located(xmp, name)]
-        if (array := _array_at(xmp, name)) is not None:
+        array = _array_at(xmp, name)
+        if array is not None and any(v.strip() for v in array[1].items):  # not an empty title
             found.append((array[0], name, _array_words(array[1])))
     for start, end in _structures(xmp, DERIVED_FROM):
         for field in REFERENCE_FIELDS:

@@ -37,6 +37,7 @@ PACKET = (
     "<xap:CreatorTool>Adobe Photoshop CS2 Windows</xap:CreatorTool>"
     "<dc:subject><rdf:Bag><rdf:li>cat</rdf:li><rdf:li>dog</rdf:li></rdf:Bag></dc:subject>"
     "<dc:format>image/jpeg</dc:format>"
+    '<dc:title><rdf:Alt><rdf:li xml:lang="x-default"> </rdf:li></rdf:Alt></dc:title>'  # blank
     "</rdf:Description></rdf:RDF></x:xmpmeta>"
     '<?xpacket end="w"?>'
 )
