@@ -604,7 +604,13 @@ def _heif_items(
     # DateTime, which they hold (only the deprecated exif:/tiff: copies were); the GPS row
     # in degrees, minutes and seconds as the metadata table (it printed Python's tuples),
     # a position of 0, 0 said to be most likely none
-    version="12",
+    # 13: a scan's DateTime at its digitising is explained by it (information; it was "file
+    # changed after capture", a notice); an XMP copy (exif:, tiff:) of a field EXIF lacks is
+    # an information row; an XMP date's several values that disagree listed (a notice) and
+    # its comparisons said to use the first of N (the others went unseen); XMP names read
+    # whole (myxmp:CreatorTool was read as xmp:CreatorTool); XMP date and history rows named
+    # by the prefixed field (XMP xmp:ModifyDate vs xmp:CreateDate, XMP xmpMM:History)
+    version="13",
     description="metadata findings (editing software, dates, camera, GPS, XMP history) and "
     "the EXIF thumbnail (or a HEIF file's thumbnail items) compared with the image",
     needs_file=True,
