@@ -6,7 +6,15 @@ import cv2
 import numpy as np
 import pytest
 
-from engine.analyses import analysis_settings, clone, run_analysis
+from engine.analyses import (
+    _clone_dense,
+    _clone_keypoints,
+    _clone_params,
+    _clone_repeats,
+    analysis_settings,
+    clone,
+    run_analysis,
+)
 from tests.engine.analyses.conftest import jpeg_bytes, natural
 
 H, W = 320, 448
@@ -112,15 +120,15 @@ def test_the_fast_g2nn_test_keeps_exactly_the_descriptors_the_full_one_keeps() -
     rng = np.random.default_rng(1)
     desc = rng.random((900, 128)).astype(np.float32)
     desc[300:340] = desc[:40] + rng.normal(0, 0.01, (40, 128)).astype(np.float32)  # copies
-    desc = clone._root_sift(np.abs(desc))
+    desc = _clone_keypoints._root_sift(np.abs(desc))
     ratio = 0.5
-    idx, dist = clone.knn_self(desc, 3)
+    idx, dist = _clone_keypoints.knn_self(desc, 3)
     expected = []
     for i in range(len(desc)):
         others = [d for j, d in zip(idx[i], dist[i], strict=True) if j != i][:2]
         if others[0] < ratio * others[1]:
             expected.append(i)
-    got = clone.g2nn_candidates(desc, ratio, chunk=256)
+    got = _clone_keypoints.g2nn_candidates(desc, ratio, chunk=256)
     assert len(expected) >= 40
     assert got.tolist() == expected
 
@@ -149,11 +157,13 @@ def test_the_block_pre_test_tells_a_copy_from_a_shift_along_straight_edges() -> 
     ys, xs = np.mgrid[45:95:6, 65:135:6]
     src = np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.float32)
     t = np.array([[1.0, 0.0, 240.0], [0.0, 1.0, 160.0]])
-    assert clone.seed_margin(tex, t, src + np.float32([240, 160]), p) > 0.3
+    assert _clone_dense.seed_margin(tex, t, src + np.float32([240, 160]), p) > 0.3
     stripes = np.repeat(rng.normal(0, 40, (H, 1)).astype(np.float32), W, axis=1)
     stripes = cv2.GaussianBlur(stripes, (0, 0), 1.0)
     shift = np.array([[1.0, 0.0, 20.0], [0.0, 1.0, 0.0]])
-    assert clone.seed_margin(stripes, shift, src + np.float32([20, 0]), p) < p.block_seed_margin
+    assert (
+        _clone_dense.seed_margin(stripes, shift, src + np.float32([20, 0]), p) < p.block_seed_margin
+    )
 
 
 def printed_lattice(seed: int = 0) -> np.ndarray:
@@ -221,13 +231,13 @@ def _pair_at(t: list[float], boxes: list[tuple[int, int, int, int]], corr: float
         m[y0:y1, x0:x1] = True
         masks.append(m)
     t = np.array(t, np.float64).reshape(2, 3)
-    cand = clone._Candidate(
+    cand = _clone_params.Candidate(
         t=t,
         src=np.zeros((6, 2), np.float32),
         dst=np.zeros((6, 2), np.float32),
         detector="keypoints",
     )
-    return clone._Verified(
+    return _clone_params.Verified(
         cand=cand, source=masks[0], target=masks[1], correlation=corr, distinct=0.3
     )
 
@@ -243,15 +253,15 @@ def test_a_region_pasted_twice_is_not_a_lattice() -> None:
         _pair_at([1, 0, 0, 0, 1, 50], [a, c], 0.7),
         _pair_at([1, 0, -60, 0, 1, 50], [b, c], 0.7),
     ]
-    assert clone._lattice_members(twice, p) == set()
+    assert _clone_repeats.lattice_members(twice, p) == set()
     pattern = [
         _pair_at([1, 0, 60, 0, 1, 0], [(0, 0, 120, 45), (60, 0, 180, 45)], 0.7),
         _pair_at([1, 0, 0, 0, 1, 50], [(20, 0, 90, 40), (20, 50, 90, 90)], 0.7),
         _pair_at([1, 0, 60, 0, 1, 50], [(0, 5, 50, 45), (60, 55, 110, 95)], 0.7),
     ]
-    assert clone._lattice_members(pattern, p) == {0, 1, 2}
+    assert _clone_repeats.lattice_members(pattern, p) == {0, 1, 2}
     unrelated = [*pattern[:2], _pair_at([1, 0, 30, 0, 1, 80], [a, b], 0.7)]
-    assert clone._lattice_members(unrelated, p) == set()
+    assert _clone_repeats.lattice_members(unrelated, p) == set()
 
 
 @pytest.mark.parametrize("shape", [(1, 4000), (4000, 1), (2, 3100), (3100, 2)])
