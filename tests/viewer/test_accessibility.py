@@ -27,7 +27,7 @@ from forensic_viewer.gui.panels import (
     contrast_ratio,
     legible,
 )
-from forensic_viewer.gui.training_dialog import ERROR_COLOR, WARNING_COLOR
+from forensic_viewer.gui.training_live import ERROR_COLOR, WARNING_COLOR
 from tests.conftest import memory_evidence
 
 pytestmark = pytest.mark.gui

@@ -12,7 +12,8 @@ from pathlib import Path
 import pyqtgraph as pg
 import pytest
 
-from forensic_viewer.gui.training_dialog import MARKED_POINTS, TrainingDialog
+from forensic_viewer.gui.training_dialog import TrainingDialog
+from forensic_viewer.gui.training_live import MARKED_POINTS
 from tests.conftest import make_tiny_checkpoint
 from trainer.plan import PROGRESS_LOG, RESUME_NAME, RunState
 from trainer.progress import (

@@ -1,0 +1,224 @@
+"""The training dialog's live view: header, progress, curves, status, warnings, review, log.
+
+:class:`TrainingLive` is a part of :class:`~forensic_viewer.gui.training_dialog.TrainingDialog`
+(a mixin: its methods run on the dialog, which calls :meth:`TrainingLive._build_live` and whose
+run state, ``progress``, ``_phase`` and ``_stop_requested``, it reads). It draws the curves
+(each loss term, the learning rate and the validation figures per epoch, each figure with its
+own colour and marker in the legend), a progress bar with ETA, a status line (step of the
+trainer's step total, the last validation's figures), the running process's warnings, the
+finished model's review with Install and Do not install, and a log of the events in words
+(their raw lines stay in the stage's ``progress.jsonl``).
+
+Curves draw a marker at each point while they have few points (a short run's single step is
+otherwise an invisible line of length zero). When a run stops, fails or finishes, the header and
+the ETA say so instead of keeping the last "training" estimate (:meth:`TrainingLive._show_ended`),
+and a dialog closed meanwhile has the main window say it.
+"""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from engine.formatting import format_duration
+from forensic_viewer.gui.panels import tint
+from trainer.progress import epoch_text, figure_name, figure_words, is_warning
+
+MARKED_POINTS = 50  # curves with at most this many points get a marker at each point
+# Markers of the validation curves, one per figure in the order they first arrive (with the
+# curve's own colour and the legend, so a figure is told apart even from a single point).
+VAL_SYMBOLS = ("o", "t", "s", "d", "star", "p", "h", "t1", "+")
+REOPEN = "Models ▸ Train a model… shows it"  # where a closed dialog's run is found again
+ERROR_COLOR = QColor(0xD0, 0x40, 0x40)  # a refusal, an error (made legible: panels.tint)
+WARNING_COLOR = QColor(0xD0, 0x80, 0x00)  # warnings that do not stop the run
+
+
+def _set_points(
+    curve: pg.PlotDataItem, x: list[float], y: list[float], symbol: str = "o", always: bool = False
+) -> None:
+    """Set a curve's points, with a marker at each while there are few (one point of a line
+    is otherwise drawn as nothing), or ``always``."""
+    curve.setData(x, y)
+    pen = pg.mkPen(curve.opts["pen"])
+    curve.setSymbolPen(pen)
+    curve.setSymbolBrush(pen.color())  # the curve's own colour, not pyqtgraph's default blue
+    curve.setSymbolSize(7 if always else 6)
+    curve.setSymbol(symbol if always or len(x) <= MARKED_POINTS else None)
+
+
+class TrainingLive:
+    """The live view of :class:`~forensic_viewer.gui.training_dialog.TrainingDialog`: header,
+    progress bar and ETA, curves, status, warnings, the review of a finished model, the log."""
+
+    def _build_live(self) -> QWidget:
+        self.stage_label = QLabel("no run")
+        self.stage_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setRange(0, 1000)
+        self.eta_label = QLabel(f"ETA {format_duration(None)}")
+        bar_row = QHBoxLayout()
+        bar_row.addWidget(self.progress_bar, 1)
+        bar_row.addWidget(self.eta_label)
+        self.loss_plot = pg.PlotWidget(title="loss terms (by step)")
+        self.lr_plot = pg.PlotWidget(title="learning rate (by step)")
+        self.val_plot = pg.PlotWidget(title="validation (by epoch)")
+        for plot in (self.loss_plot, self.val_plot):
+            plot.addLegend(offset=(-10, 10))
+        self.curves: dict[str, pg.PlotDataItem] = {}
+        self.lr_curve = self.lr_plot.plot(pen=pg.mkPen("y", width=2))
+        self.status = QLabel()
+        self.status.setTextFormat(Qt.TextFormat.PlainText)
+        self.status.setWordWrap(True)
+        # the running process's warnings (a --warmup longer than the run keeps the learning
+        # rate small throughout): the run's length is known only once it has started, so the
+        # trainer's own words are shown here, not lost in the log
+        self.warnings_label = QLabel()
+        self.warnings_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.warnings_label.setWordWrap(True)
+        tint(self.warnings_label, WARNING_COLOR)
+        self.warnings_label.setVisible(False)
+        self.review_label = QLabel()
+        self.review_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.review_label.setWordWrap(True)
+        self.install_button = QPushButton("Install for the viewer")
+        self.install_button.setToolTip("copy the model into the models folder: Models panel")
+        self.discard_button = QPushButton("Do not install")
+        self.discard_button.setToolTip("leave the model in its run folder only")
+        self.install_button.clicked.connect(self.confirm_install)
+        self.discard_button.clicked.connect(self.discard_install)
+        self.review_box = QWidget()
+        review_buttons = QHBoxLayout()
+        review_buttons.addWidget(self.install_button)
+        review_buttons.addWidget(self.discard_button)
+        review_buttons.addStretch(1)
+        review_layout = QVBoxLayout(self.review_box)
+        review_layout.setContentsMargins(0, 0, 0, 0)
+        review_layout.addWidget(self.review_label)
+        review_layout.addLayout(review_buttons)
+        self.review_box.setVisible(False)
+        self.log = QPlainTextEdit()
+        self.log.setAccessibleName("training log")
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(5000)
+        plots = QSplitter(Qt.Orientation.Vertical)
+        for w in (self.loss_plot, self.lr_plot, self.val_plot, self.log):
+            plots.addWidget(w)
+        live = QWidget()
+        box = QVBoxLayout(live)
+        box.addWidget(self.stage_label)
+        box.addLayout(bar_row)
+        box.addWidget(self.status)
+        box.addWidget(self.warnings_label)
+        box.addWidget(self.review_box)
+        box.addWidget(plots, 1)
+        return live
+
+    def _last_val_text(self, prefix: str = "") -> str:
+        """``PREFIX last validation (epoch N): pixel F1 ...`` of the stage, or "" before one."""
+        last = self.progress.last_val() if self.progress is not None else None
+        if last is None:
+            return ""
+        return f"{prefix}last validation (epoch {epoch_text(last[0])}): {figure_words(last[1])}"
+
+    def _redraw(self) -> None:
+        p = self.progress
+        if not self._dirty or p is None:
+            return
+        self._dirty = False
+        for name, series in p.losses.items():
+            _set_points(self._curve(self.loss_plot, f"loss:{name}", name), series.x, series.y)
+        _set_points(self.lr_curve, p.lr.x, p.lr.y)
+        for name, series in p.val.items():
+            curve = self._curve(self.val_plot, f"val:{name}", figure_name(name), VAL_SYMBOLS)
+            _set_points(curve, series.x, series.y, curve.opts["symbol"], always=True)
+        self.progress_bar.setValue(round(1000 * p.fraction()))
+        speed = f", {p.samples_per_s:.1f} samples/s" if p.samples_per_s else ""
+        if self._phase == "train" and not self._stop_requested:
+            self.eta_label.setText(f"ETA {format_duration(p.eta())}")
+        if self._phase == "train" and p.step and not self._stop_requested:
+            of = f" of {p.steps_total}" if p.steps_total else ""
+            self._set_status(
+                f"step {p.step}{of}, epoch {p.epoch + 1}{speed}{self._last_val_text('; ')}"
+            )
+
+    def _curve(
+        self, plot: pg.PlotWidget, key: str, name: str, symbols: tuple[str, ...] = ()
+    ) -> pg.PlotDataItem:
+        """The curve ``key`` of ``plot``, made on first use in the next colour of its plot (and
+        the next of ``symbols`` as its marker)."""
+        curve = self.curves.get(key)
+        if curve is None:
+            kind = key.split(":", 1)[0]
+            index = sum(k.split(":", 1)[0] == kind for k in self.curves)
+            pen = pg.mkPen(pg.intColor(index, hues=9), width=2)
+            symbol = symbols[index % len(symbols)] if symbols else None
+            curve = plot.plot(name=name, pen=pen, symbol=symbol)
+            self.curves[key] = curve
+        return curve
+
+    def _reset_curves(self) -> None:
+        for plot in (self.loss_plot, self.val_plot):
+            plot.clear()
+            legend = plot.plotItem.legend
+            if legend is not None:
+                legend.clear()
+        self.curves.clear()
+        self.lr_curve.setData([], [])
+        self.progress_bar.setValue(0)
+        self.eta_label.setText(f"ETA {format_duration(None)}")
+
+    def plotted(self) -> dict[str, int]:
+        """Points drawn per curve (``loss:NAME``, ``val:NAME`` and ``lr``), for tests and logs."""
+        out = {
+            k: len(c.getData()[0] if c.getData()[0] is not None else [])
+            for k, c in self.curves.items()
+        }
+        x = self.lr_curve.getData()[0]
+        out["lr"] = 0 if x is None else len(x)
+        return out
+
+    def _set_header(self, text: str) -> None:
+        self._header = text
+        self.stage_label.setText(text)
+
+    def _show_ended(self, how: str, detail: str = "") -> None:
+        """Header and ETA say that the run ``how`` (stopped, failed, finished): no estimate;
+        ``detail`` in its place after the header (a finished run: what became of θ)."""
+        step = self.progress.step if self.progress is not None else 0
+        at = f" at step {step}" if step and how != "finished" else ""
+        self.stage_label.setText(f"{self._header} — {detail or how + at}")
+        self.eta_label.setText(how)
+        self.list_earlier_runs()
+        if not self.isVisible():  # closed while it ran: nothing else would say it ended
+            self.notice.emit(f"training {self.stage_label.text()}; {REOPEN}")
+
+    def _set_status(self, text: str, error: bool = False) -> None:
+        tint(self.status, ERROR_COLOR if error else None)
+        self.status.setText(text)
+
+    def _log(self, text: str) -> None:
+        self.log.appendPlainText(text)
+
+    def _on_text(self, line: str) -> None:
+        """A line of the trainer that is no event: logged, and a warning kept in view."""
+        self._log(line)
+        if is_warning(line):
+            shown = self.warnings_label.text()
+            self.warnings_label.setText(f"{shown}\n{line.strip()}" if shown else line.strip())
+            self.warnings_label.setVisible(True)
+
+    def _clear_warnings(self) -> None:
+        """A new process: the previous one's warnings are no longer about what runs."""
+        self.warnings_label.clear()
+        self.warnings_label.setVisible(False)
