@@ -404,6 +404,9 @@ each with its exact mask) made from real faces of the training part: the FASSEG 
 photographs (`packaging/recipes/casia_faces.py`), with the untouched crops as the authentic
 side and CASIA's hand-spliced faces among the forgeries. Not trained on, and not expected to detect: faces made by generative
 networks (GAN or diffusion), reenactment, video deepfakes, faces under about 48 pixels.
+**Video frames:** on the authentic validation faces coded as one H.264 frame (CRF 23 and 28)
+θ flags 5 and 6 of 30, not the 3 % it was set for, and the face AUC falls from 0.857 to 0.783
+and 0.720 (docs/FACES.md, "Video coding in training"): on video frames its verdict is weak.
 **It is small and short-trained**: {wall}. Measure it on your own faces before relying on it.
 
 ## How it was made
