@@ -23,7 +23,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from engine.errors import ForensicError
 from engine.files import read_regular_text
 from forensic_viewer.audit import (
     Action,
@@ -243,21 +242,20 @@ def scan_failed_details(out: Path, error: str, summary: Any = None) -> dict[str,
     return details
 
 
-def log_failed(log: AuditLog | None, out: Path, e: BaseException) -> None:
+def log_failed(
+    log: AuditLog | None, out: Path, e: BaseException, folder: Path | str | None = None
+) -> None:
     """``scan-finished`` of a scan that an error ended after ``scan-started``, its ``error``
-    the line the command line prints (the batch dialog's words too), with the summary so far
-    on ``e`` once the run had begun (``settings.failure_recorded``). A log that cannot take it
-    (on the full disk too) is passed over: the scan's own error is what is said."""
-    from forensic_viewer.scan.results import output_failed
-    from forensic_viewer.scan.run import scan_failed
+    the line the command line prints and the batch dialog shows
+    (:func:`~forensic_viewer.scan.failure.failure_line`; ``folder``: the scanned folder, None
+    for ``analyze``'s files), with the summary so far on ``e`` once the run had begun
+    (``settings.failure_recorded``). A log that cannot take it (on the full disk too) is passed
+    over: the scan's own error is what is said."""
+    from forensic_viewer.scan.failure import failure_line
 
     if log is None:
         return
-    if isinstance(e, OSError):
-        line = output_failed(e, out)
-    else:
-        line = str(e) if isinstance(e, ForensicError) else scan_failed(e)
-    details = scan_failed_details(out, line, getattr(e, "summary", None))
+    details = scan_failed_details(out, failure_line(e, out, folder), getattr(e, "summary", None))
     try:
         log.append(Action.SCAN_FINISHED, details)
     except (AuditError, OSError):

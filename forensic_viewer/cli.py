@@ -363,17 +363,22 @@ def _run_files(
                 args, files, source, analyzer, formats, lock, analyses, case_log, index
             )
         except (UsageError, ForensicError, OSError, KeyboardInterrupt):
-            raise
-        except Exception as e:  # a bug in the scan itself: one line here, the rest in scan.log
-            where = _log_traceback(args.out, f"the scan failed: {type(e).__name__}: {e}")
-            from forensic_viewer.scan.run import scan_failed
+            raise  # their lines and exit codes are main()'s (the same line: failure_line)
+        except Exception as e:  # the one line the dialog and the case log say too
+            from forensic_viewer.scan.failure import failure_line, is_unexpected
 
-            _error(scan_failed(e, where=where))
+            line = failure_line(e, args.out, getattr(args, "folder", None))
+            kept = _log_traceback(args.out, line) if is_unexpected(e) else None
+            _error(line)
+            if kept is not None:  # a bug in the scan itself: the rest is in scan.log
+                where = plain(os.path.abspath(kept))
+                print(f"the traceback of the unexpected error: {where}", file=sys.stderr)
             return EXIT_SCAN_FAILED
 
 
-def _log_traceback(out: Path, message: str) -> str:
-    """Append the traceback being handled to OUT/scan.log; " (traceback in ...)" or ""."""
+def _log_traceback(out: Path, message: str) -> Path | None:
+    """Append the traceback being handled to OUT/scan.log; that file, or None when it cannot
+    be written."""
     from forensic_viewer.scan.run import SCAN_LOG
 
     try:
@@ -381,8 +386,8 @@ def _log_traceback(out: Path, message: str) -> str:
             f.write(f"--- {time_text()} {message}\n")
             f.write(traceback.format_exc())
     except OSError:
-        return ""
-    return f" (traceback in {out / SCAN_LOG})"
+        return None
+    return out / SCAN_LOG
 
 
 def stopped_outputs_line(asked: str, n: int) -> str:
@@ -500,7 +505,7 @@ def _scan_and_report(
             raise
         interrupted = e
     except Exception as e:  # the scan failed (exit 3, or 2 for other settings): logged ended
-        log_failed(case_log, args.out, e)
+        log_failed(case_log, args.out, e, getattr(args, "folder", None))
         raise
     finally:
         bar.close()
@@ -1070,9 +1075,9 @@ def _main(argv: list[str], program: bool) -> int:
     except OSError as e:  # writing results: the disk is full, the folder went away
         if command and command not in RESULT_COMMANDS:
             return _output_failed(e)
-        from forensic_viewer.scan.results import output_failed
+        from forensic_viewer.scan.failure import failure_line
 
-        _error(output_failed(e, getattr(args, "out", None) or Path.cwd()))
+        _error(failure_line(e, getattr(args, "out", None) or Path.cwd()))
         return EXIT_SCAN_FAILED
     except SystemExit as e:  # argparse: usage errors exit 2 by themselves
         return int(e.code or 0)

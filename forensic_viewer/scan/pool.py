@@ -68,6 +68,7 @@ from typing import TYPE_CHECKING, Any
 from engine.errors import ForensicError
 from engine.threads import available_cores, core_slots, free_slot, pin_process
 from forensic_viewer.environment import environment
+from forensic_viewer.scan.failure import named, unexpected
 from forensic_viewer.scan.lock import OutputLock, ScanFailed
 from forensic_viewer.scan.records import (
     EncodedRecord,
@@ -87,9 +88,7 @@ from forensic_viewer.scan.run import (
     csv_analyses,
     encode_outcome,
     load_for_scan,
-    named,
     sha256_if_read,
-    unexpected,
     write_outcome,
 )
 from forensic_viewer.scan.settings import (

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import signal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,8 +18,9 @@ from typing import TYPE_CHECKING, Any
 from engine.analyses import analysis_settings
 from engine.ending import stop_signal, stop_words
 from engine.errors import ForensicError
-from engine.files import atomic_write, not_regular_reason, os_problem, read_regular_text
+from engine.files import atomic_write, not_regular_reason, read_regular_text
 from engine.formatting import time_text
+from forensic_viewer.scan.failure import failure_reason
 from forensic_viewer.scan.results import SCAN_INFO
 from forensic_viewer.scan.walk import TRUTH_UNREAD, not_covered_record
 
@@ -236,17 +236,6 @@ def end_run(out: Path, summary: Any, interrupted: KeyboardInterrupt | None) -> N
     if interrupted is not None:
         interrupted.summary = summary  # type: ignore[attr-defined]
         raise interrupted
-
-
-def failure_reason(e: BaseException, out: Path) -> str:
-    """Why a scan failed, in one line: an OSError as "<file>: <problem>" (the output folder
-    when it names none: a write to an open file, the disk full), else the unexpected error's
-    type and message. scan.json's ``run.reason`` and the case log's ``scan-finished``."""
-    if isinstance(e, OSError):
-        return os_problem(e, Path(os.path.abspath(out)))
-    if isinstance(e, ForensicError):
-        return str(e)
-    return f"unexpected {type(e).__name__}: {' '.join(str(e).split())[:200]}"
 
 
 CSV_NOT_REWRITTEN = "results.csv was not rewritten: it is an earlier run's, if any"
