@@ -7,7 +7,8 @@ A run with a case folder (``--case DIR``, or ``FORENSIC_VIEWER_CASE``) appends t
 assembled (command, source, files, output folder, models asked for, settings), ``scan-finished`` after
 the last file (counts, the models that ran with their checkpoint SHA-256 and the scan's
 settings as ``scan.json`` records them, and the SHA-256 of ``results.jsonl``/``results.csv``;
-after a failure, the error line, and the counts and hashes so far once the run had begun),
+after a failure, the error line, and the counts, seconds, settings and hashes so far once
+the run had begun),
 and ``report-exported`` for each report written (paths and SHA-256; the report itself prints
 the head the log had before that entry). Without a case folder nothing is logged: the
 command line has no default case, so that scripted batch runs never write into an examiner's
@@ -191,13 +192,8 @@ def scan_finished_details(out: Path, summary: Any) -> dict[str, Any]:
     :class:`~forensic_viewer.scan.run.ScanSummary`): counts, what ``scan.json`` records
     (models with their checkpoint SHA-256, settings) and the SHA-256 of the results files as
     they are now. The command line and the viewer's batch dialog both log this."""
-    from forensic_viewer.scan.results import CSV_NAME, RESULTS, SCAN_INFO
+    from forensic_viewer.scan.results import CSV_NAME, RESULTS
 
-    try:
-        settings = json.loads(read_regular_text(out / SCAN_INFO))
-    except (OSError, ValueError):
-        settings = {}
-    keep = ("models", "ensemble", "window", "stride", "exact", "analyses")
     up = getattr(summary, "upgraded", None)
     return {
         "out": str(out.resolve()),
@@ -208,11 +204,25 @@ def scan_finished_details(out: Path, summary: Any) -> dict[str, Any]:
         "cancelled": summary.cancelled,
         "interrupted": getattr(summary, "interrupted", None),  # the signal that stopped it
         "seconds": round(summary.seconds, 3),
-        "settings": {k: settings[k] for k in keep if isinstance(settings, dict) and k in settings},
+        "settings": recorded_settings(out),
         "results_sha256": {n: file_sha256(out / n) for n in (RESULTS, CSV_NAME)},
         # rows that held an older classic analysis version and had it run again (upgrade.py)
         **({"upgraded": {n: u.to_json() for n, u in up.items()}} if up else {}),
     }
+
+
+def recorded_settings(out: Path) -> dict[str, Any]:
+    """The settings ``scan-finished`` records, as ``out``'s ``scan.json`` holds them: the
+    models with their checkpoint SHA-256, the ensemble, window, stride, path and classic
+    analyses ({} when scan.json cannot be read)."""
+    from forensic_viewer.scan.results import SCAN_INFO
+
+    try:
+        settings = json.loads(read_regular_text(out / SCAN_INFO))
+    except (OSError, ValueError):
+        return {}
+    keep = ("models", "ensemble", "window", "stride", "exact", "analyses")
+    return {k: settings[k] for k in keep if isinstance(settings, dict) and k in settings}
 
 
 def log_finished(log: AuditLog | None, out: Path, summary: Any) -> None:
@@ -224,9 +234,12 @@ def scan_failed_details(out: Path, error: str, summary: Any = None) -> dict[str,
     """What ``scan-finished`` records of a scan that failed (exit 3, or the batch dialog's
     failure): the output folder and ``error``, the one line said (naming the file or folder
     and the problem); with ``summary`` (the run had begun: its
-    :class:`~forensic_viewer.scan.run.ScanSummary` so far) the counts and the SHA-256 of the
-    results files as the failure left them, which a later report of the partial run or a
-    resume starts from."""
+    :class:`~forensic_viewer.scan.run.ScanSummary` so far) the counts, the seconds from the
+    run's start to the failure and the settings (as a finished run's entry records them:
+    :func:`recorded_settings`, this run's, which scan.json holds once the run has begun), and
+    the SHA-256 of the results files as the failure left them, which a later report of the
+    partial run or a resume starts from. Before the run began, scan.json holds an earlier
+    run's settings, if any: none are recorded then."""
     from forensic_viewer.scan.results import CSV_NAME, RESULTS
 
     details: dict[str, Any] = {"out": str(out.resolve()), "error": error}
@@ -237,6 +250,8 @@ def scan_failed_details(out: Path, error: str, summary: Any = None) -> dict[str,
             "analysed": summary.done,
             "already_done": summary.skipped,
             "failed": len(summary.failed),
+            "seconds": round(summary.seconds, 3),
+            "settings": recorded_settings(out),
             "results_sha256": {n: file_sha256(out / n) for n in (RESULTS, CSV_NAME)},
         }
     return details

@@ -631,6 +631,7 @@ class _Pool:
         self.problems: ScanLog | None = None
         self.began: str | None = None  # when run() began, as scan.json records it
         self.checked = False  # scan.json says "running": the settings were checked
+        self.t0: float | None = None  # time.perf_counter() when run() began
 
     # --- the run ---
 
@@ -644,7 +645,7 @@ class _Pool:
         except Exception:
             if not self.checked:
                 raise
-            with failure_recorded(self.out, self.summary, self._write_csv):
+            with failure_recorded(self.out, self.summary, self._write_csv, self.t0):
                 raise
 
     def _write_csv(self) -> bool:
@@ -669,7 +670,7 @@ class _Pool:
         return True
 
     def _run(self) -> ScanSummary:
-        t0 = time.perf_counter()
+        self.t0 = t0 = time.perf_counter()
         self.began = now_text()  # scan.json's run.started: the workers load models first
         interrupted: KeyboardInterrupt | None = None
         try:

@@ -419,7 +419,7 @@ def _run_locked(
 
     # scan.json says "running" from here on: a failure ends the run as a stop does, results.csv
     # of the files it went through and scan.json saying "failed", where they can be written
-    with failure_recorded(out, summary, write_results_csv):
+    with failure_recorded(out, summary, write_results_csv, started=t0):
         results = ResultLog(out, index)
         try:  # reading every row's versions takes seconds in a large folder: Ctrl+C there too
             recorded = recorded_rows(results, getattr(analyzer.ensemble, "analyses", None) or ())

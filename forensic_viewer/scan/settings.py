@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import signal
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -264,17 +265,24 @@ def record_failed_run(out: Path, e: Exception, summary: Any, csv: str | None = N
 
 @contextlib.contextmanager
 def failure_recorded(
-    out: Path, summary: Any, write_csv: Callable[[], bool] | None = None
+    out: Path,
+    summary: Any,
+    write_csv: Callable[[], bool] | None = None,
+    started: float | None = None,
 ) -> Iterator[None]:
     """An exception out of the block (a run whose settings scan.json holds) ends the run as a
     stop does, as far as the output folder can still be written: ``write_csv()`` rewrites
     results.csv with the files the run went through (False: nothing to write, its results
     never opened), then :func:`record_failed_run` says so; the exception is raised on with
-    ``summary`` as its ``summary`` attribute (the case log's ``scan-finished`` counts it). A
-    stop (KeyboardInterrupt) is :func:`record_run`'s, through ``end_run``."""
+    ``summary`` as its ``summary`` attribute (the case log's ``scan-finished`` counts it),
+    its ``seconds`` those from ``started`` (``time.perf_counter()`` when the run began, as a
+    finished run counts them) to the failure. A stop (KeyboardInterrupt) is
+    :func:`record_run`'s, through ``end_run``."""
     try:
         yield
     except Exception as e:
+        if started is not None:
+            summary.seconds = time.perf_counter() - started
         csv: str | None = CSV_NOT_REWRITTEN
         try:
             if write_csv is not None and write_csv():
