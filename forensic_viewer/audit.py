@@ -96,6 +96,7 @@ class Action(StrEnum):
     THRESHOLD_CHANGED = "threshold-changed"  # a mask layer's pixel threshold: from, to
     LAYER_EXPORTED = "layer-exported"  # a layer written to a file: path, SHA-256
     REPORT_EXPORTED = "report-exported"  # report files: paths, SHA-256
+    REPORT_MOVED = "report-moved"  # an earlier report moved aside: where to, SHA-256
     NOTE = "note"  # the examiner's note
     PROBE_RUN = "probe-run"  # a robustness probe: evidence, copies, verdicts that changed
     SCAN_STARTED = "scan-started"  # analyze/scan: files, output folder, models, settings

@@ -322,3 +322,12 @@ def log_report(
 ) -> None:
     if log is not None:
         log.append(Action.REPORT_EXPORTED, report_details(paths, stamp))
+
+
+def log_report_moved(log: AuditLog | None, moved: Any) -> None:
+    """``report-moved``: an earlier report moved aside before a new one of its name was
+    written (``moved``: :class:`~forensic_viewer.report.earlier.MovedReport`): the output
+    folder, the folder it went to and each file with its SHA-256 there (a folder named alone),
+    which the earlier ``report-exported`` entry's hashes can be checked against."""
+    if log is not None:
+        log.append(Action.REPORT_MOVED, moved.to_json(file_sha256))

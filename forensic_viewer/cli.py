@@ -7,6 +7,7 @@
         analyze and scan take [--exact]: the paper's sliding-window path (the slow reference)
         analyze and scan also take [--report html,pdf] [--examiner NAME] [--case-id ID]
         [--notes TEXT]: reports (with a JSON sidecar) of the files analysed, written to --out
+        (an earlier report there moved whole into --out/earlier-reports/, never written over)
     forensic-viewer probe IMAGE --out DIR [--model M ...] [--report html,pdf]   robustness probe
     forensic-viewer models [NAME]
     forensic-viewer audit verify|show LOG    the case's hash-chained audit log (docs/AUDIT.md)
@@ -137,7 +138,8 @@ def _add_report_args(p: argparse.ArgumentParser) -> None:
         "--report",
         metavar="FORMATS",
         help="write a report of the files to --out: html, pdf and/or json, comma-separated "
-        "(a JSON sidecar always comes along)",
+        "(a JSON sidecar always comes along; an earlier report there is moved whole into "
+        "--out/earlier-reports/)",
     )
     g.add_argument("--examiner", default="", help="examiner's name, printed in the report")
     g.add_argument("--case-id", default="", help="case identifier, printed on every report page")
@@ -612,14 +614,30 @@ def _write_reports(
 
 
 def _logged_report(
-    args: argparse.Namespace, case_log: Any, write: Callable[[Any], dict[str, Path]]
+    args: argparse.Namespace,
+    case_log: Any,
+    write: Callable[[Any], dict[str, Path]],
+    basename: str = "report",
 ) -> bool:
     """``write(case)``: a report for the --examiner, --case-id and --notes given and the case
     log's head (``case``: a :class:`~forensic_viewer.report.CaseInfo`); each file printed and,
-    with a case log, logged. False, after one error line, when it cannot be written."""
-    from forensic_viewer.casework import log_report
+    with a case log, logged. An earlier report ``basename`` in --out, which may have been
+    handed over, is first moved aside whole into ``earlier-reports/`` (one line says where;
+    the case log records it: :mod:`forensic_viewer.report.earlier`), never written over.
+    False, after one error line, when it cannot be written."""
+    from forensic_viewer.casework import log_report, log_report_moved
     from forensic_viewer.report import CaseInfo, os_problem
+    from forensic_viewer.report.earlier import move_earlier_report
 
+    out = Path(args.out)
+    try:
+        moved = move_earlier_report(out, basename)
+    except OSError as e:  # the earlier report stays where it is, and no report goes over it
+        _error(f"cannot write the report: {os_problem(e, out)}")
+        return False
+    if moved is not None:
+        print(plain(moved.line()))
+        log_report_moved(case_log, moved)
     stamp = None if case_log is None else case_log.stamp()
     case = CaseInfo(examiner=args.examiner, case_id=args.case_id, notes=args.notes, audit=stamp)
     try:
@@ -828,7 +846,7 @@ def _write_probe_report(
     """The probed image's report (``original``: its Analysis) with the probe's table, into
     --out as probe-report.*; with a case log, the report prints its head and is logged."""
     from forensic_viewer.casework import typed_command
-    from forensic_viewer.report.probe import write_probe_report
+    from forensic_viewer.report.probe import BASENAME, write_probe_report
 
     return _logged_report(
         args,
@@ -842,6 +860,7 @@ def _write_probe_report(
             case=case,
             command=typed_command(args),
         ),
+        BASENAME,
     )
 
 
