@@ -37,10 +37,8 @@ docs/AUDIT.md.
 
 Reading: the log is read a line at a time, by ``audit verify`` and ``show`` and by a writer
 catching up, never whole: it is never cut or rotated (it is the case's evidence trail), and a
-case of years holds more than one wants in memory.
-
-Long file: the entry's one byte form, its verifier and its one writer side by side, so that
-what is written and what is checked cannot drift apart.
+case of years holds more than one wants in memory. The ``audit verify`` and ``audit show``
+commands are :mod:`forensic_viewer.casework`'s.
 """
 
 from __future__ import annotations
@@ -84,7 +82,7 @@ GENESIS = "0" * 64  # the ``prev`` of the first entry
 CASE_ENV = "FORENSIC_VIEWER_CASE"
 EXAMINER_ENV = "FORENSIC_VIEWER_EXAMINER"
 FIELDS = ("action", "details", "examiner", "hash", "host", "prev", "seq", "time")
-_HEX64 = re.compile(r"[0-9a-f]{64}")
+HEX64 = re.compile(r"[0-9a-f]{64}")
 _HEX64_IN = re.compile(r"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])")
 
 
@@ -217,7 +215,7 @@ def _lines(f: BinaryIO, limit: int | None = None) -> Iterator[tuple[int, bytes, 
         number += 1
 
 
-def _log_lines(path: Path, lock: bool = True) -> Iterator[tuple[int, bytes, bool]]:
+def log_lines(path: Path, lock: bool = True) -> Iterator[tuple[int, bytes, bool]]:
     """:func:`_lines` of the log at ``path``, opened by :func:`engine.files.open_regular`
     without following a link (a pipe, a device or a link given as the log, or put in the case
     folder under its name, is refused: never waited on nor read without end), under a shared
@@ -233,7 +231,7 @@ def _log_lines(path: Path, lock: bool = True) -> Iterator[tuple[int, bytes, bool
         raise AuditError(path, _unreadable(e)) from e
 
 
-def _parse(raw: bytes) -> tuple[AuditEntry | None, str]:
+def parse_entry(raw: bytes) -> tuple[AuditEntry | None, str]:
     """The entry on one complete line, or None and why not (its hash is checked elsewhere)."""
     try:
         obj = json.loads(raw.decode("ascii"))
@@ -245,7 +243,7 @@ def _parse(raw: bytes) -> tuple[AuditEntry | None, str]:
         type(obj["seq"]) is int
         and all(isinstance(obj[k], str) for k in ("time", "action", "examiner", "host"))
         and isinstance(obj["details"], dict)
-        and all(isinstance(obj[k], str) and _HEX64.fullmatch(obj[k]) for k in ("prev", "hash"))
+        and all(isinstance(obj[k], str) and HEX64.fullmatch(obj[k]) for k in ("prev", "hash"))
     )
     if not ok:
         return None, "has a field of the wrong type"
@@ -292,7 +290,7 @@ def _line_problem(raw: bytes, complete: bool, seq: int, head: str) -> str:
             f"torn last line ({len(raw)} bytes without an end of line: the writer stopped "
             f"mid-entry, e.g. a crash); the {seq - 1} entries before it verify"
         )
-    entry, why = _parse(raw)
+    entry, why = parse_entry(raw)
     if entry is None:
         return f"the line {why}" if raw else "the line is empty"
     if entry.seq != seq:
@@ -359,12 +357,12 @@ def verify_log(
     1, ``prev`` equal to the previous entry's hash, ``hash`` recomputed from the content, the
     line byte for byte canonical; stop at the first problem. ``expect_head``: a hash (e.g. a
     report's) that must be one of the entries'. The file is read a line at a time under a
-    shared ``flock`` (:func:`_log_lines`), never whole; ``keep``: the entries kept in the
+    shared ``flock`` (:func:`log_lines`), never whole; ``keep``: the entries kept in the
     result (False: counted, so that nothing grows with the log). Raises :class:`AuditError`
     when the file cannot be read; a log is verified where it is, as the case that writes it
     finds it."""
     path = Path(path)
-    with contextlib.closing(_log_lines(path)) as lines:
+    with contextlib.closing(log_lines(path)) as lines:
         return verify_lines(path, lines, expect_head, keep=keep)
 
 
@@ -678,59 +676,3 @@ def file_sha256(path: str | Path) -> str:
     except OSError:
         return ""
     return h.hexdigest()
-
-
-# --- the ``forensic-viewer audit`` command ---
-
-
-def log_path_from(arg: str | Path) -> Path:
-    """``LOG`` as given on the command line: the log file, or a case folder holding one."""
-    path = Path(arg).expanduser()
-    return path / LOG_NAME if path.is_dir() else path
-
-
-def verify_command(log: str | Path, expect_head: str | None = None) -> int:
-    """``forensic-viewer audit verify LOG [--head HASH]``: one line; 0 when the chain holds
-    (and holds ``HASH``), 1 when it is broken. Raises :class:`AuditError` when unreadable and
-    ValueError when ``HASH`` is not a whole hash (:func:`head_argument`)."""
-    if expect_head is not None:
-        expect_head = head_argument(expect_head)
-    result = verify_log(log_path_from(log), expect_head, keep=False)
-    print(plain(result.message()))
-    return 0 if result.ok else 1
-
-
-def head_argument(text: str) -> str:
-    """``--head HASH`` as the 64 hex digits it must be (spaces around it, as a copy from a
-    report brings, and upper case are let through). Raises ValueError for anything else: a
-    hash shortened as ``audit show`` prints it, or not a hash, says nothing about the log, and
-    must not read "BROKEN" (exit 1), the verdict on a log whose entries were removed."""
-    head = text.strip().lower()
-    if _HEX64.fullmatch(head):
-        return head
-    got = f"{len(head)} hex digits" if re.fullmatch(r"[0-9a-f]+", head) else repr(plain(text))
-    raise ValueError(
-        f"--head needs the whole hash of an entry, 64 hex digits as a report prints it, got "
-        f"{got} (audit show shortens hashes to 12)"
-    )
-
-
-def show_command(log: str | Path) -> int:
-    """``forensic-viewer audit show LOG``: every entry on one readable line, then the verdict
-    of :func:`verify_log`. Lines past a break are still listed, marked ``?`` (not verified)."""
-    path = log_path_from(log)
-    result = verify_log(path, keep=False)
-    # listed from a second reading, a line at a time and without the lock: a reader paging
-    # through the listing never holds up a program logging into the case
-    with contextlib.closing(_log_lines(path, lock=False)) as lines:
-        for number, raw, complete in lines:
-            if number > result.count and result.ok:
-                break  # appended since the check: not verified
-            entry, _why = _parse(raw) if complete else (None, "")
-            if number <= result.count and entry is not None:
-                print(describe(entry))
-            else:
-                shown = describe(entry) if entry is not None else repr(raw[:120])[2:-1]
-                print(f"?  line {number}: {shown}")
-    print(plain(result.message()))
-    return 0 if result.ok else 1

@@ -18,7 +18,9 @@ log they did not name.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,16 +28,21 @@ from typing import Any
 
 from engine.files import read_regular_text
 from forensic_viewer.audit import (
+    HEX64,
+    LOG_NAME,
     Action,
     AuditError,
     AuditLog,
     AuditStamp,
     case_dir_from,
+    describe,
     file_sha256,
-    show_command,
-    verify_command,
+    log_lines,
+    parse_entry,
+    verify_log,
 )
 from forensic_viewer.scan.command import command_record
+from forensic_viewer.wording import plain
 
 
 def add_case_arg(p: argparse.ArgumentParser, gui: bool = False) -> None:
@@ -72,6 +79,59 @@ def cmd_audit(args: argparse.Namespace) -> int:
     if args.verb == "verify":
         return verify_command(args.log, args.head)
     return show_command(args.log)
+
+
+def log_path_from(arg: str | Path) -> Path:
+    """``LOG`` as given on the command line: the log file, or a case folder holding one."""
+    path = Path(arg).expanduser()
+    return path / LOG_NAME if path.is_dir() else path
+
+
+def verify_command(log: str | Path, expect_head: str | None = None) -> int:
+    """``forensic-viewer audit verify LOG [--head HASH]``: one line; 0 when the chain holds
+    (and holds ``HASH``), 1 when it is broken. Raises :class:`AuditError` when unreadable and
+    ValueError when ``HASH`` is not a whole hash (:func:`head_argument`)."""
+    if expect_head is not None:
+        expect_head = head_argument(expect_head)
+    result = verify_log(log_path_from(log), expect_head, keep=False)
+    print(plain(result.message()))
+    return 0 if result.ok else 1
+
+
+def head_argument(text: str) -> str:
+    """``--head HASH`` as the 64 hex digits it must be (spaces around it, as a copy from a
+    report brings, and upper case are let through). Raises ValueError for anything else: a
+    hash shortened as ``audit show`` prints it, or not a hash, says nothing about the log, and
+    must not read "BROKEN" (exit 1), the verdict on a log whose entries were removed."""
+    head = text.strip().lower()
+    if HEX64.fullmatch(head):
+        return head
+    got = f"{len(head)} hex digits" if re.fullmatch(r"[0-9a-f]+", head) else repr(plain(text))
+    raise ValueError(
+        f"--head needs the whole hash of an entry, 64 hex digits as a report prints it, got "
+        f"{got} (audit show shortens hashes to 12)"
+    )
+
+
+def show_command(log: str | Path) -> int:
+    """``forensic-viewer audit show LOG``: every entry on one readable line, then the verdict
+    of :func:`verify_log`. Lines past a break are still listed, marked ``?`` (not verified)."""
+    path = log_path_from(log)
+    result = verify_log(path, keep=False)
+    # listed from a second reading, a line at a time and without the lock: a reader paging
+    # through the listing never holds up a program logging into the case
+    with contextlib.closing(log_lines(path, lock=False)) as lines:
+        for number, raw, complete in lines:
+            if number > result.count and result.ok:
+                break  # appended since the check: not verified
+            entry, _why = parse_entry(raw) if complete else (None, "")
+            if number <= result.count and entry is not None:
+                print(describe(entry))
+            else:
+                shown = describe(entry) if entry is not None else repr(raw[:120])[2:-1]
+                print(f"?  line {number}: {shown}")
+    print(plain(result.message()))
+    return 0 if result.ok else 1
 
 
 @contextmanager

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 import forensic_viewer.audit as audit
+import forensic_viewer.casework as casework
 from forensic_viewer.audit import GENESIS, LOG_NAME, AuditEntry, AuditLog, verify_log
 
 ENTRIES = 2_000
@@ -90,7 +91,7 @@ def test_audit_verify_reads_a_long_log_a_line_at_a_time(
     tmp_path: Path, most: list[int], capsys
 ) -> None:
     path, head, line = long_log(tmp_path / "case")
-    assert audit.verify_command(path, head) == 0
+    assert casework.verify_command(path, head) == 0
     assert capsys.readouterr().out == f"{path}: OK, {ENTRIES} entries, head {head}\n"
     assert 0 < most[0] <= line
     result = verify_log(path, keep=False)
@@ -118,7 +119,7 @@ def test_audit_show_of_a_broken_long_log_reads_it_a_line_at_a_time(
     lines = path.read_bytes().splitlines(keepends=True)
     lines[30] = lines[30].replace(b"note 31", b"note 3X")
     path.write_bytes(b"".join(lines))
-    assert audit.show_command(path) == 1
+    assert casework.show_command(path) == 1
     out = capsys.readouterr().out.splitlines()
     assert len(out) == 30 + 20 + 1
     assert out[29].lstrip().startswith("30  ") and out[30].startswith("?  line 31: ")
