@@ -36,9 +36,10 @@ per-user default case (:func:`default_case_dir`), and ``analyze``/``scan`` log n
 docs/AUDIT.md.
 
 Reading: the log is read a line at a time, by ``audit verify`` and ``show`` and by a writer
-catching up, never whole: it is never cut or rotated (it is the case's evidence trail), and a
-case of years holds more than one wants in memory. The ``audit verify`` and ``audit show``
-commands are :mod:`forensic_viewer.casework`'s.
+opening it, never whole: it is never cut or rotated (it is the case's evidence trail), and a
+case of years holds more than one wants in memory; a writer then reads only what others
+appended since (:meth:`AuditLog._catch_up`). The ``audit verify`` and ``show`` commands are
+in :mod:`forensic_viewer.casework`.
 """
 
 from __future__ import annotations
@@ -198,12 +199,14 @@ class AuditStamp:
 # --- reading and verifying ---
 
 
-def _lines(f: BinaryIO, limit: int | None = None) -> Iterator[tuple[int, bytes, bool]]:
-    """(line number from 1, bytes without the newline, complete) of every line of ``f`` from
-    where it stands, read one at a time (at most ``limit`` bytes in all): a log grows for the
-    years of a case and is never held whole. The last is incomplete when the bytes read do
-    not end with a newline."""
-    number, left = 1, limit
+def _lines(
+    f: BinaryIO, limit: int | None = None, first: int = 1
+) -> Iterator[tuple[int, bytes, bool]]:
+    """(line number from ``first``, bytes without the newline, complete) of every line of
+    ``f`` from where it stands, read one at a time (at most ``limit`` bytes in all): a log
+    grows for the years of a case and is never held whole. The last is incomplete when the
+    bytes read do not end with a newline."""
+    number, left = first, limit
     while left is None or left > 0:
         raw = f.readline() if left is None else f.readline(left)
         if not raw:
@@ -316,11 +319,14 @@ def verify_lines(
     expect_head: str | None = None,
     *,
     keep: bool = True,
+    after: tuple[int, str, int] = (0, GENESIS, 0),
 ) -> Verification:
     """Verify the chain in ``lines`` (:func:`_lines` of the log at ``path``), one line at a
-    time; see :func:`verify_log`."""
+    time; see :func:`verify_log`. ``after``: the entries before ``lines`` (count, head, bytes),
+    already verified: the first line must hold the entry after them, and the result's count,
+    head, line numbers and offsets count them."""
     entries: list[AuditEntry] = []
-    count, head, offset = 0, GENESIS, 0
+    count, head, offset = after
     want = None if expect_head is None else expect_head.lower()
     found = want is None
     for number, raw, complete in lines:
@@ -513,7 +519,15 @@ class AuditLog:
 
     def _catch_up(self) -> None:
         """Read what other writers appended since we last looked (everything, the first time)
-        and check it; recover a torn last line. Called under the file lock."""
+        and check it; recover a torn last line. Called under the file lock.
+
+        Only the bytes after those this object verified or wrote are read, their first entry
+        checked to follow its head (``prev``, the next ``seq``): reading the whole log at each
+        turn of a viewer and a command line writing one case took longer with every year of
+        it. Not seen: another process editing the bytes before that point in place while the
+        log is open. That is no append (which ``flock`` and this check order) but tampering,
+        which ``audit verify`` and the next program to open the log find at the first entry
+        concerned, as they would had it happened after this program closed the log."""
         st = os.fstat(self._fd)  # type: ignore[arg-type]
         try:
             same = os.path.samestat(st, os.lstat(self.path))  # a link put there is not it
@@ -530,7 +544,10 @@ class AuditLog:
         with open_regular(self.path, follow_links=False) as f:
             if not os.path.samestat(st, os.fstat(f.fileno())):
                 raise AuditError(self.path, "the audit log was replaced while open")
-            result = verify_lines(self.path, _lines(f, size), keep=False)
+            f.seek(self._size)  # what this process verified (or wrote) is not read again
+            done = (self._seq, self._head, self._size)
+            lines = _lines(f, size - self._size, self._seq + 1)
+            result = verify_lines(self.path, lines, keep=False, after=done)
             if result.torn:  # its bytes, kept aside: a crash's part of an entry
                 f.seek(result.torn_offset)
                 torn = f.read(size - result.torn_offset)
