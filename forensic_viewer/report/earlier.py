@@ -1,5 +1,6 @@
 """An earlier report moved aside, never replaced, before a report of the same name is written
-into an output folder by the command line (``analyze``/``scan``/``probe --report``; no Qt).
+into an output folder by the command line (``analyze``/``scan``/``probe --report``) or the
+viewer's report dialog (no Qt).
 
 A report may have been handed over: its files (``report.html`` with its ``report_files/``
 folder, ``report.pdf``, ``report.json``) are evidence of what was said, and a second
