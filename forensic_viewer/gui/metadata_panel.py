@@ -1,7 +1,8 @@
 """The Metadata panel: the file's facts, the SHA-256 of its bytes, its file-system times as found
 before the read (as reports word them: :func:`~forensic_viewer.wording.fs_time_rows`), its EXIF
-as untrusted text, and the fields of its XMP packet that the metadata analysis reads in a group
-of their own (``XMP xmp:CreatorTool``..., recorded at load: :func:`engine.xmp.xmp_rows`).
+as untrusted text, and its XMP packet in a group of its own: the packet's row (its size and
+SHA-256) first, then the fields the metadata analysis reads (``XMP xmp:CreatorTool``...,
+recorded at load: :func:`engine.xmp.xmp_rows`), as the reports' table has them after it.
 
 EXIF values are shown as the reports print them
 (:func:`~forensic_viewer.report.metadata.metadata_values`), the recorded text in their
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QWidget
 
+from engine.exif import XMP_PACKET_KEYS
 from engine.types import Evidence
 from engine.xmp import XMP_ROW
 from forensic_viewer.report.metadata import metadata_values
@@ -66,7 +68,8 @@ class MetadataPanel(QTreeWidget):
         for key, value in metadata_values(e.metadata):  # as reports print them
             row = self._row(key, value)
             row.setToolTip(1, f"as recorded: {plain(e.metadata[key])}")
-            (xmp if key.startswith(XMP_ROW) else exif).addChild(row)
+            in_xmp = key.startswith(XMP_ROW) or key in XMP_PACKET_KEYS
+            (xmp if in_xmp else exif).addChild(row)
         if not e.metadata:
             exif.addChild(self._row("", "none"))
         self.addTopLevelItem(exif)
