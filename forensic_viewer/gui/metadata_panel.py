@@ -6,7 +6,9 @@ recorded at load: :func:`engine.xmp.xmp_rows`), as the reports' table has them a
 
 EXIF values are shown as the reports print them
 (:func:`~forensic_viewer.report.metadata.metadata_values`), the recorded text in their
-tooltips; every value goes into a plain-text item. A file that did not decode shows what was
+tooltips; every value goes into a plain-text item. A name cut by its column loses its middle,
+not its end (:class:`MiddleElided`): the end is what tells ``EXIF:DateTimeOriginal`` from
+``EXIF:DateTimeDigitized`` and ``XMP xmp:CreateDate`` from ``XMP xmp:CreatorTool``. A file that did not decode shows what was
 read of it (:meth:`MetadataPanel.set_unread`).
 """
 
@@ -14,7 +16,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QWidget
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtWidgets import (
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QWidget,
+)
 
 from engine.exif import XMP_PACKET_KEYS
 from engine.types import Evidence
@@ -26,6 +35,16 @@ if TYPE_CHECKING:
     from forensic_viewer.gui.unread import UnreadFile
 
 
+class MiddleElided(QStyledItemDelegate):
+    """A column whose text, cut to its width, loses its middle (``EXIF:Dat…Original``)."""
+
+    def initStyleOption(  # Qt override
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.TextElideMode.ElideMiddle
+
+
 class MetadataPanel(QTreeWidget):
     """File facts, the SHA-256 of the bytes on disk, and EXIF shown as untrusted text."""
 
@@ -33,6 +52,7 @@ class MetadataPanel(QTreeWidget):
         super().__init__(parent)
         self.setHeaderLabels(["", "value"])
         self.setColumnWidth(0, 150)
+        self.setItemDelegateForColumn(0, MiddleElided(self))  # values keep their start
         self.setAccessibleName("Metadata")
         self.setAccessibleDescription("file facts, SHA-256 and EXIF of the evidence shown")
 

@@ -83,3 +83,40 @@ def test_a_packet_without_the_fields_read_is_in_the_xmp_group(qtbot, tmp_path: P
     xmp = {top.text(0): top for top in tops}["XMP (untrusted)"]
     assert xmp.childCount() == 1
     assert xmp.child(0).text(1).endswith("none of the fields the metadata analysis reads")
+
+
+def _shown(panel, item, width: int, column: int = 0) -> str:
+    """``item``'s text in ``column`` as the view paints it in ``width`` pixels: the view's
+    options, then its delegate's for that cell, elided as they say."""
+    from PySide6.QtWidgets import QStyleOptionViewItem
+
+    index = panel.indexFromItem(item, column)
+    option = QStyleOptionViewItem()
+    panel.initViewItemOption(option)
+    panel.itemDelegateForIndex(index).initStyleOption(option, index)
+    return option.fontMetrics.elidedText(option.text, option.textElideMode, width)
+
+
+@pytest.mark.gui
+def test_names_cut_by_their_column_keep_the_end_that_tells_them_apart(
+    qtbot, tmp_path: Path
+) -> None:
+    """Names cut to the column's width stay told apart: 'XMP xmp:CreateDate' and 'XMP
+    xmp:CreatorTool' both read 'XMP xmp:Crea…' when their end was cut, the numbered steps of a
+    history alike, as did EXIF's DateTimeOriginal and DateTimeDigitized ('EXIF:DateTime…')."""
+    from forensic_viewer.gui.metadata_panel import MetadataPanel
+
+    panel = MetadataPanel()
+    qtbot.addWidget(panel)
+    panel.set_evidence(_evidence(tmp_path))
+    width = panel.fontMetrics().horizontalAdvance("XMP xmp:Crea…")
+    rows = {}
+    for i in range(panel.topLevelItemCount()):
+        top = panel.topLevelItem(i)
+        rows |= {top.child(j).text(0): top.child(j) for j in range(top.childCount())}
+    names = ("XMP xmp:CreateDate", "XMP xmp:CreatorTool")
+    names += ("XMP stEvt:softwareAgent [1]", "XMP stEvt:softwareAgent [2]")
+    shown = {_shown(panel, rows[name], width) for name in names}
+    assert len(shown) == 4, shown
+    # a value keeps its start (a date's day and time), cut at its end as before
+    assert _shown(panel, rows["XMP xmp:CreateDate"], width, 1).startswith("2008-")
