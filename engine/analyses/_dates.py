@@ -17,18 +17,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, time, timedelta, timezone
 from typing import Literal
 
 from engine.analyses.base import Finding, Level
 from engine.exif import offset_text, parse_offset, trimmed
+from engine.metatext import clean
 
 # XMP (ISO 16684-1, 8.2.1.1): YYYY[-MM[-DD[Thh:mm[:ss[.s+]][TZD]]]]: a date may stop at its
 # year, month or day, and is then compared by what it says
 _XMP_DATE = re.compile(
     r"(\d{4})(?:-(\d\d)(?:-(\d\d)(?:T(\d\d):(\d\d)(?::(\d\d)(\.\d+)?)?(Z|[+-]\d\d:\d\d)?)?)?)?"
 )
+# Photoshop CS2 wrote XMP dates with their sub-seconds run into the seconds, no point between
+# ("2007-02-08T15:00:2213Z": 15:00:22 and EXIF's SubSecTimeOriginal 13): read so only when
+# 1 to 3 digits follow the two of the seconds, directly before the offset or the end
+_UNDOTTED = re.compile(r"(\d{4}-\d\d-\d\dT(\d\d:\d\d:\d\d))(\d{1,3})(Z|[+-]\d\d:\d\d)?")
+UNDOTTED_NOTE = "written without the decimal point, as Photoshop CS2 did"
 
 # EXIF dates that are a program's constant, not a clock reading: shown, never compared.
 # Qualcomm's camera software for Android phones defines 2002:12:08 12:00:00 as the default of
@@ -54,12 +60,16 @@ class Dated:
     t: datetime
     precision: Precision = "time"
     of: int = 1  # the values its property holds that say other dates: this, the first, compared
+    read: str = ""  # how it was read when not as written (a midnight taken as a date alone)
 
 
 def parse_xmp_when(text: str) -> tuple[datetime, Precision] | None:
     """An XMP date and how much of it is written (``2021``, ``2021-05``, ``2021-05-01``: year,
     month, day; with a time of day: aware when it names its offset, ``Z`` being UTC, else
-    naive); None when it is not one."""
+    naive); None when it is not one. Sub-seconds run into the seconds as Photoshop CS2 wrote
+    them (:func:`undotted`) are read as seconds and fraction."""
+    if (u := _UNDOTTED.fullmatch(trimmed(text))) is not None:
+        text = f"{u[1]}.{u[3]}{u[4] or ''}"
     m = _XMP_DATE.fullmatch(trimmed(text))
     if m is None:
         return None
@@ -74,6 +84,52 @@ def parse_xmp_when(text: str) -> tuple[datetime, Precision] | None:
         return None
     t = t.replace(tzinfo=tz)
     return (t + timedelta(seconds=float(frac)) if frac else t), precision
+
+
+def undotted(text: str) -> tuple[str, str] | None:
+    """An XMP date written without the point before its sub-seconds
+    (``2007-02-08T15:00:2213Z``): its time of day as read (``15:00:22.13``) and the digits
+    (``13``); None for any other text."""
+    u = _UNDOTTED.fullmatch(trimmed(text))
+    return None if u is None else (f"{u[2]}.{u[3]}", u[3])
+
+
+def undotted_findings(values: dict[str, str], subsecs: dict[str, str]) -> list[Finding]:
+    """An information row per XMP date (``values``: its first value by name) read as
+    :func:`undotted`, saying so and whether its digits are the sub-seconds EXIF records
+    (``subsecs``: SubSecTime, SubSecTimeOriginal, SubSecTimeDigitized as written); a date
+    invalid anyway has its "not a valid date" row instead."""
+    rows = []
+    for name, raw in values.items():
+        if (u := undotted(raw)) is None or parse_xmp_when(raw) is None:
+            continue
+        tags = [tag for tag, digits in subsecs.items() if digits == u[1]]
+        whose = (
+            f"its {u[1]} is EXIF {' and '.join(tags)}"
+            if tags
+            else "EXIF records no such sub-seconds"
+        )
+        note = f"{UNDOTTED_NOTE}: read as {u[0]} ({whose})"
+        rows.append(Finding("dates", f"XMP {name}", clean(raw), Level.INFO, note))
+    return rows
+
+
+MIDNIGHT_NOTE = (
+    "00:00:00, most often a date alone as Photoshop's File Info writes it: compared by the day"
+)
+
+
+def date_alone(d: Dated | None) -> Dated | None:
+    """photoshop:DateCreated ``d`` at exactly 00:00:00, in UTC or no zone, as the date alone it
+    most often is (the date field of Photoshop's File Info, written as that day's midnight):
+    compared by the day it writes, as a date written without a time is; other dates as read.
+    Compared to the hour, 2006-09-14T00:00:00Z read as 30 h before a capture at 05:59 the
+    next day."""
+    if d is None or d.precision != "time" or d.t.time() != time(0):
+        return d
+    if d.t.utcoffset() not in (None, timedelta(0)):
+        return d
+    return replace(d, t=d.t.replace(tzinfo=None), precision="day", read=MIDNIGHT_NOTE)
 
 
 def parse_xmp_date(text: str) -> datetime | None:
@@ -100,6 +156,10 @@ def shown(d: Dated) -> str:
     OffsetTime tag for EXIF) or that none is known; a date without a time of day as written;
     the first of several values of an XMP date said to be."""
     first = f" (the first of {d.of} values)" if d.of > 1 else ""
+    if d.read:
+        first = f" ({d.read}){first}"
+    if (u := undotted(d.raw)) is not None:
+        first = f" (no decimal point: read as {u[0]}){first}"
     if d.precision != "time":
         return d.raw + first
     offset = d.t.utcoffset()
@@ -286,8 +346,9 @@ def xmp_date_findings(
     - ``xmp:ModifyDate`` after ``xmp:CreateDate`` (as EXIF's DateTime after the capture), or
       before it;
     - ``photoshop:DateCreated``, when the content was made (EXIF's DateTimeOriginal, as the
-      Metadata Working Group's guidelines map them; often a date alone), after ``ModifyDate``,
-      unless ModifyDate before CreateDate said so already;
+      Metadata Working Group's guidelines map them; often a date alone, and at 00:00:00 taken
+      for one: :func:`date_alone`), after ``ModifyDate``, unless ModifyDate before CreateDate
+      said so already;
     - ``photoshop:DateCreated`` and EXIF ``DateTimeOriginal`` (``exif_original``): one date
       written twice, by software that copies one to the other; apart either way is a finding;
     - ``xmp:MetadataDate`` (the metadata's last change: XMP asks for the same as or later than
@@ -304,7 +365,7 @@ def xmp_date_findings(
     always does."""
     rows: list[Finding] = []
     created, modified = dates.get("xmp:CreateDate"), dates.get("xmp:ModifyDate")
-    made, meta = dates.get("photoshop:DateCreated"), dates.get("xmp:MetadataDate")
+    made, meta = date_alone(dates.get("photoshop:DateCreated")), dates.get("xmp:MetadataDate")
     modified_early = made_late = False
     if created is not None and modified is not None:
         row, g = order_finding(

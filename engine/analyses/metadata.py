@@ -17,7 +17,9 @@ Findings (rows of :class:`Finding`, each with a level and a note saying why it m
   (exif:DateTimeOriginal..., and xmp:CreateDate and xmp:ModifyDate, which hold
   DateTimeDigitized and DateTime) apart from EXIF's own.
   Unparseable EXIF and XMP dates and offsets, and a phone firmware's fixed date, shown as
-  written and not compared.
+  written and not compared; XMP dates Photoshop CS2 wrote with the sub-seconds run into the
+  seconds read so, an information row saying it; photoshop:DateCreated at 00:00:00 compared
+  by the day (most often a date alone).
 - **camera**: EXIF present but no camera Make/Model; no EXIF at all (stripped or re-encoded; in
   a format no camera writes, such as PNG, information only: the format says as much).
 - **gps**: a GPS position present (a checkable claim; also a privacy matter).
@@ -74,7 +76,15 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import ExifTags, Image
 
-from engine.analyses._dates import PLACEHOLDER_DATES, Dated, exif_date_findings, with_offset
+from engine.analyses._dates import (
+    PLACEHOLDER_DATES,
+    XMP_COPIES,
+    XMP_DATES,
+    Dated,
+    exif_date_findings,
+    undotted_findings,
+    with_offset,
+)
 from engine.analyses._imaging import compare_thumbnail, open_stored, orient_rgb
 from engine.analyses._xmpfields import listed, xmp_field_findings
 from engine.analyses.base import (
@@ -362,7 +372,20 @@ def _other_findings(
     ):
         if xmp_has(xmp, name):
             rows.append(Finding("xmp", f"XMP {name}", listed(xmp, name), Level.NOTICE, note))
+    first = {n: v[0] for n in (*XMP_DATES, *XMP_COPIES) if (v := xmp_fields(xmp, n))}
+    rows += undotted_findings(first, _subsecs(img))
     return rows + xmp_field_findings(xmp, img, exif_dates, p.date_tolerance_s)
+
+
+def _subsecs(img: Image.Image) -> dict[str, str]:
+    """EXIF's sub-seconds (SubSecTime, SubSecTimeOriginal, SubSecTimeDigitized) as written,
+    by tag name; none when the EXIF cannot be read."""
+    try:
+        sub = img.getexif().get_ifd(ExifTags.IFD.Exif)
+    except Exception:
+        return {}
+    tags = {0x9290: "SubSecTime", 0x9291: "SubSecTimeOriginal", 0x9292: "SubSecTimeDigitized"}
+    return {name: trimmed(str(sub[tag])) for tag, name in tags.items() if tag in sub}
 
 
 # --- thumbnail ----------------------------------------------------------------------------
@@ -610,7 +633,11 @@ def _heif_items(
     # its comparisons said to use the first of N (the others went unseen); XMP names read
     # whole (myxmp:CreatorTool was read as xmp:CreatorTool); XMP date and history rows named
     # by the prefixed field (XMP xmp:ModifyDate vs xmp:CreateDate, XMP xmpMM:History)
-    version="13",
+    # 14: XMP dates with the sub-seconds run into the seconds (Photoshop CS2,
+    # "15:00:2213Z") read as seconds and fraction (they were "not a valid date"), a row saying
+    # so; photoshop:DateCreated at 00:00:00 compared by the day (it was to the hour: "30.0 h
+    # before" a capture the next morning)
+    version="14",
     description="metadata findings (editing software, dates, camera, GPS, XMP history) and "
     "the EXIF thumbnail (or a HEIF file's thumbnail items) compared with the image",
     needs_file=True,
