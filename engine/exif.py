@@ -2,7 +2,8 @@
 
 Every EXIF value (the Exif and GPS IFDs included) and Pillow's ``info`` entries become text a
 person can read and no renderer can be fooled by: each value capped at ``METADATA_VALUE_CAP``
-characters and the whole at ``METADATA_TOTAL_CAP``; UserComment decoded by its character-code
+characters and the whole at ``METADATA_TOTAL_CAP``; ASCII text as UTF-8, or flagged as of an
+unknown encoding (:func:`exif_text`); UserComment decoded by its character-code
 prefix; printable bytes as text, other short ones as hex; a binary value over
 ``METADATA_BINARY_SHOWN`` bytes (a MakerNote) as the size and SHA-256 of the whole value and,
 for a MakerNote, the file's Make (:func:`binary_value_text`); a rational as the
@@ -94,6 +95,25 @@ def exif_bytes_text(value: bytes, tag: int | None = None, maker: str = "") -> st
     return "0x" + value.hex() if value else ""
 
 
+NOT_UTF8 = "(bytes not in UTF-8; shown as Latin-1)"
+
+
+def exif_text(value: object) -> object:
+    """EXIF ASCII text as Pillow hands it over (each byte read as Latin-1): decoded as UTF-8
+    when its bytes are (what most writers put there, beyond ASCII); else the bytes kept as
+    Latin-1 shows them, followed by :data:`NOT_UTF8`: their encoding is unknown and never
+    guessed (older ACDSee wrote "ACD Systems" and GBK, read "ACD Systems ÊýÂë³ÉÏñ", where a
+    Windows-1252 "é" would read as itself). Other values unchanged."""
+    if not isinstance(value, str) or value.isascii():
+        return value
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeEncodeError:  # not bytes read as Latin-1 (made in memory): as it is
+        return value
+    except UnicodeDecodeError:
+        return f"{value} {NOT_UTF8}"
+
+
 def exif_number_text(value: object) -> str:
     """An EXIF number as text, exactly: a rational as the fraction the file holds (``1/60``,
     ``28/10``; its float, ``0.016666666666666666``, was neither exact nor what the camera
@@ -131,6 +151,8 @@ def read_metadata(img: Image.Image, png_time: bytes | None = None) -> dict[str, 
         nonlocal total
         if isinstance(value, bytes):
             text = exif_bytes_text(value, tag, maker if tag == _MAKER_NOTE else "")
+        elif isinstance(value, str) and tag is not None:  # EXIF ASCII
+            text = str(exif_text(value))
         elif isinstance(value, tuple | list) and len(value) > METADATA_VALUE_CAP:
             text = str(value[:METADATA_VALUE_CAP])  # never format a huge tag whole
         else:

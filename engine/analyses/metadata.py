@@ -96,7 +96,7 @@ from engine.analyses.base import (
     Output,
     register_analysis,
 )
-from engine.exif import EXIF_OFFSET_OF, parse_exif_date, parse_offset, trimmed
+from engine.exif import EXIF_OFFSET_OF, exif_text, parse_exif_date, parse_offset, trimmed
 from engine.heif import (
     DEPTH_TYPES,
     HeifItemError,
@@ -187,7 +187,13 @@ def _exif_findings(
         )
     else:
         rows.append(
-            Finding("camera", "Make/Model", clean(f"{make or ''} {model or ''}"), Level.INFO, "")
+            Finding(
+                "camera",
+                "Make/Model",
+                clean(f"{exif_text(make) or ''} {exif_text(model) or ''}"),
+                Level.INFO,
+                "",
+            )
         )
     for tag, key in (
         (0x0131, "Software"),
@@ -195,7 +201,7 @@ def _exif_findings(
         (0x013C, "HostComputer"),
     ):
         if tag in exif:
-            value = clean(exif[tag])
+            value = clean(exif_text(exif[tag]))
             ed = editor_in(value)
             rows.append(
                 Finding(
