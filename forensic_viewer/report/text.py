@@ -183,12 +183,13 @@ SUMMARY_NOTE = (
 
 def summary_note(ov: Overview) -> str:
     """:data:`SUMMARY_NOTE`, then each analysis column's figure when it found nothing else:
-    the map's percentile said once for the columns that give it (``metadata, ela and clone:
+    the map's percentile said once for the columns that give it (``ela and clone:
     p99: ...``), an analysis's own figure (:data:`~forensic_viewer.scan.triage.CELL_FIGURES`)
-    each."""
+    or its findings alone (:data:`~forensic_viewer.scan.triage.FINDINGS_CELLS`) each."""
     names = list(ov.analysis_columns)
-    p99 = [a for a in names if a not in triage.CELL_FIGURES]
-    notes = [triage.analysis_note(a) for a in names if a in triage.CELL_FIGURES]
+    own = {**triage.CELL_FIGURES, **triage.FINDINGS_CELLS}
+    p99 = [a for a in names if a not in own]
+    notes = [triage.analysis_note(a) for a in names if a in own]
     if p99:
         listed = p99[0] if len(p99) == 1 else f"{', '.join(p99[:-1])} and {p99[-1]}"
         notes.insert(0, f"{listed}: {triage.P99_NOTE}")

@@ -7,7 +7,8 @@ never shown as a pass. Qt-free; the batch dialog turns rows into table items.
 Classic analyses (``engine.analyses``) get one :class:`AnalysisCell` each: pairs found, score,
 findings by level, the figure the analysis records to sum its map up (:data:`CELL_FIGURES`:
 the noise analysis's off-level share) or else the map's 99th percentile, whichever the analysis
-has (a row written before the figure existed shows the percentile). A cell changes no
+has (a row written before the figure existed shows the percentile); the metadata analysis its
+findings alone (:data:`FINDINGS_CELLS`: its map is the thumbnail's difference). A cell changes no
 verdict nor ``flagged``: a clone pair or an editor's name in the EXIF is a lead for the analyst,
 not a decision (an ensemble that uses an analysis does so in its own, calibrated, verdict).
 
@@ -111,9 +112,19 @@ CELL_FIGURES = {
 }
 P99_NOTE = "p99: the 99th percentile of the map, on its scale (raw, probability or region)"
 
+# analyses whose cell gives their findings alone, never their map's percentile: the metadata
+# analysis's map is where the image differs from its EXIF thumbnail, which only files with a
+# thumbnail have, so "p99 0.04 raw" beside "nothing found" said nothing at triage
+FINDINGS_CELLS = {
+    "metadata": "metadata: its strong findings and notices (information rows not counted), "
+    "else 'nothing found'; its map (the image against its thumbnail) is in the file's section",
+}
+
 
 def analysis_note(name: str) -> str:
     """What an analysis's triage cell gives when it has no pairs, score or findings."""
+    if name in FINDINGS_CELLS:
+        return FINDINGS_CELLS[name]
     figure = CELL_FIGURES.get(name)
     return f"{name}: {P99_NOTE}" if figure is None else figure.meaning
 
@@ -150,7 +161,8 @@ class AnalysisCell:
 
     sort: a number that orders files by how much the analysis found (within its column: the
         score and pairs, else strong findings before notices, else its figure
-        (:data:`CELL_FIGURES`) or the map's 99th percentile; -1 when it did not run).
+        (:data:`CELL_FIGURES`) or the map's 99th percentile, except for the analyses of
+        :data:`FINDINGS_CELLS`; -1 when it did not run).
     figure: the analysis's figure when the row holds it (None: a row of another analysis, or
         written before the figure existed); value: its value (None: the analysis had none).
     """
@@ -185,7 +197,7 @@ class AnalysisCell:
         if not parts and self.figure is not None:
             f = self.figure
             parts.append(f.missing if self.value is None else f"{100 * self.value:.0f} % {f.words}")
-        elif not parts and self.p99 is not None:
+        elif not parts and self.p99 is not None and self.name not in FINDINGS_CELLS:
             parts.append(f"p99 {self.p99:.2f} {self.scale}")
         return " · ".join(parts) or "nothing found"
 
@@ -199,7 +211,7 @@ class AnalysisCell:
             return 10.0 * self.strong + self.notices
         if self.figure is not None:
             return -0.5 if self.value is None else self.value
-        return -0.5 if self.p99 is None else self.p99
+        return -0.5 if self.p99 is None or self.name in FINDINGS_CELLS else self.p99
 
     def to_dict(self) -> dict[str, Any]:
         return {

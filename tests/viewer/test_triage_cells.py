@@ -163,5 +163,36 @@ def test_the_report_summary_says_the_percentile_once_for_the_analyses_it_is_give
     ov = SimpleNamespace(analysis_columns=["metadata", "ela", "noise", "clone"])
     note = summary_note(ov)
     assert note.count("the 99th percentile") == 1
-    assert "else metadata, ela and clone: p99: the 99th percentile of the map" in note
+    assert "else ela and clone: p99: the 99th percentile of the map" in note
+    assert "metadata: its strong findings and notices" in note  # no percentile (below)
     assert "noise: the share of the image whose local noise level" in note
+
+
+def _metadata(tmp_path: Path, name: str, thumbnail: bool, software: str) -> AnalysisRecord:
+    import cv2
+
+    from tests.engine.analyses.conftest import jpeg_bytes, make_exif, natural
+
+    scene = natural(240, 320, 1)
+    thumb = jpeg_bytes(cv2.resize(scene, (160, 120), interpolation=cv2.INTER_AREA), 75)
+    exif = make_exif({0x010F: "Canon", 0x0131: software}, thumbnail=thumb if thumbnail else None)
+    path = tmp_path / name
+    path.write_bytes(jpeg_bytes(scene, 92, exif=exif))
+    return AnalysisRecord.from_result(run_analysis("metadata", load_evidence(path)), None)
+
+
+def test_a_metadata_cell_gives_its_findings_whatever_its_map(tmp_path: Path) -> None:
+    """A file with a matching EXIF thumbnail and no notices read 'p99 0.04 raw' (the map of
+    its difference from the thumbnail), one without a thumbnail 'nothing found': the same
+    finding, a figure that meant nothing at triage, and sorted above the other by it."""
+    with_thumb = _metadata(tmp_path, "a.jpg", True, "Ver.1.0")
+    assert with_thumb.map is not None and with_thumb.map.p99 > 0  # the figure it showed
+    cells = [
+        analysis_cell("metadata", with_thumb),
+        analysis_cell("metadata", _metadata(tmp_path, "b.jpg", False, "Ver.1.0")),
+    ]
+    assert [c.text for c in cells] == ["nothing found", "nothing found"]
+    assert cells[0].sort == cells[1].sort
+    assert cells[0].to_dict()["map_p99"] == with_thumb.map.p99  # still recorded
+    edited = analysis_cell("metadata", _metadata(tmp_path, "c.jpg", True, "GIMP 2.10"))
+    assert edited.text == "1 notice" and edited.sort > cells[0].sort
