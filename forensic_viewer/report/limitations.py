@@ -27,14 +27,14 @@ LIMITATIONS_FIXED = (
     "Photographs saved as HEIF/HEIC (HEVC-coded, as iPhones save them) were neither learned "
     "from nor among those the thresholds were set on: the 23 camera photographs of the "
     "validation half, re-encoded so, moved the networks' scores by less than 0.01, but the "
-    "default verdict flagged 3 of them against 1 as JPEG (a copy-move pair and a face more; "
-    "docs/VERDICTS.md section 10).",
+    "bundled default verdict flagged 3 of them against 1 as JPEG (a copy-move pair and a face "
+    "more; docs/VERDICTS.md section 10).",
     "Photographs passed on by a messenger or a social network (reduced, re-compressed, their "
     "metadata dropped) were not learned from either. Measured on the camera photographs' "
     "validation half re-encoded so (long side 2048 px at JPEG quality 80, and 1600 px at 75): "
     "the project's forgeries were found as often or more often (24 and 25 of 46 against 21), "
-    "but the default verdict flagged 2 of the 23 authentic photographs in each re-encoded set "
-    "against 1 as they were (the copy-move analysis paired a net and a repeated letter; "
+    "but the bundled default verdict flagged 2 of the 23 authentic photographs in each "
+    "re-encoded set against 1 as they were (the copy-move analysis paired a net and a repeated letter; "
     "docs/VERDICTS.md section 11), and an authentic face re-saved at quality 90 or reduced "
     "crossed the face model's threshold (docs/FACES.md), so the false-alarm figures understate "
     "for such copies. The same photographs reduced to 2048 px and saved without compression "
