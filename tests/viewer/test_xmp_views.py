@@ -23,7 +23,7 @@ def test_the_report_table_shows_the_xmp_fields(tmp_path: Path) -> None:
     shown = dict(metadata_values(_evidence(tmp_path).metadata))
     assert "binary data" not in shown["info:xmp"]
     assert shown["XMP xmp:CreatorTool"] == "Adobe Photoshop CS2 Windows"
-    assert shown["XMP stEvt:softwareAgent [2]"] == "GIMP & friends\\u001b[31m"
+    assert shown["XMP xmpMM:History [2]"] == "action: saved; software: GIMP & friends\\u001b[31m"
 
 
 @pytest.mark.gui
@@ -39,7 +39,7 @@ def test_the_panel_groups_the_xmp_fields(qtbot, tmp_path: Path) -> None:
     assert keys[1:4] == [  # after the packet's row
         "XMP xmpMM:DocumentID",
         "XMP xmpMM:DerivedFrom/stRef:instanceID",
-        "XMP stEvt:action [1]",
+        "XMP xmpMM:History [1]",
     ]
     assert panel.value("XMP xmp:CreateDate") == "2008-11-16T22:19:13+08:00"
     exif = groups["EXIF (untrusted)"]
