@@ -2,7 +2,10 @@
 (one that is not a date shown as written, as an EXIF date is) and compared with each other and
 with EXIF's (``_dates``); XMP's copies of EXIF's camera and software names (``tiff:Make``,
 ``tiff:Model``, ``tiff:Software``) against EXIF's own; the claims a file makes of itself
-(``dc:creator``, ``dc:rights``, ``dc:title``...), read from their arrays (``engine.xmp.xmp_array``).
+(``dc:creator``, ``dc:rights``, ``dc:title``...), read from their arrays (``engine.xmp.xmp_array``);
+the editing history entry by entry (``engine.xmp.xmp_history``), each step's date against the
+capture and the file's last modification (:func:`history_date_findings`); the document
+``xmpMM:DerivedFrom`` names, or that it names none (:func:`derived_from_findings`).
 """
 
 from __future__ import annotations
