@@ -216,6 +216,14 @@ def _steps_apart(
     return out
 
 
+# a gap's unit in seconds, roughly, to find the furthest of gaps in different units
+_UNIT_S = {"time": 1.0, "day": 86400.0, "month": 30.44 * 86400, "year": 365.25 * 86400}
+
+
+def _seconds(g: Gap) -> float:
+    return abs(g.amount) * _UNIT_S[g.unit]
+
+
 def history_date_findings(
     entries: list[HistoryEntry],
     dates: dict[str, Dated],
@@ -267,7 +275,7 @@ def history_date_findings(
         apart = _steps_apart(entries, date, side, tolerance_s, metadata)
         if not apart:
             continue
-        furthest = max(apart, key=lambda a: abs(a[2].amount))[2]
+        furthest = max((g for _, _, g in apart), key=_seconds)
         listed_steps = "; ".join(f"[{e.number}] {shown(d)}" for e, d, _ in apart[:MAX_HISTORY])
         note = f"{len(apart)} history step(s) " + words.format(span=furthest.words())
         if side < 0:

@@ -135,3 +135,12 @@ def test_a_step_after_the_last_modification_is_a_notice(write_evidence) -> None:
     row = rows["XMP xmpMM:History stEvt:when vs xmp:MetadataDate"]
     assert row.value == "[2] 2021-05-03T12:00:00Z vs 2021-05-02T12:00:00Z"
     assert "changing the metadata alone" in row.note
+
+
+def test_the_furthest_step_is_named_whatever_its_unit(write_evidence) -> None:
+    """Steps dated with and without a time of day: the note names the furthest gap (3 days),
+    not the largest number (10,800 s read against 3)."""
+    body = ">" + _history(("created", "2021-04-28", ""), ("saved", "2021-05-01T07:00:00Z", "/"))
+    rows = _run(write_evidence, body, CAPTURED)
+    row = rows["XMP xmpMM:History stEvt:when vs EXIF DateTimeOriginal"]
+    assert row.note.startswith("2 history step(s) dated 3 days before the capture")
