@@ -115,7 +115,7 @@ def test_names_cut_by_their_column_keep_the_end_that_tells_them_apart(
         top = panel.topLevelItem(i)
         rows |= {top.child(j).text(0): top.child(j) for j in range(top.childCount())}
     names = ("XMP xmp:CreateDate", "XMP xmp:CreatorTool")
-    names += ("XMP stEvt:softwareAgent [1]", "XMP stEvt:softwareAgent [2]")
+    names += ("XMP xmpMM:History [1]", "XMP xmpMM:History [2]")
     shown = {_shown(panel, rows[name], width) for name in names}
     assert len(shown) == 4, shown
     # a value keeps its start (a date's day and time), cut at its end as before
