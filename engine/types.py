@@ -18,6 +18,13 @@ from numpy.typing import NDArray
 from engine.errors import ImageHeader
 from engine.fstimes import FileTimes
 
+# How a record's metadata was written (``Evidence.metadata_format``): 2, binary values over 64
+# bytes recorded as their size and SHA-256 (``engine.exif.exif_bytes_text``, since
+# 2026-12-04), so a longer ``0x…`` value is text the file holds, never bytes. Rows that do
+# not record it (written before 2026-12-05) may hold a binary value as hex cut at 1,000
+# characters, which reports summarise (``forensic_viewer.report.metadata``).
+METADATA_FORMAT = 2
+
 
 @dataclass
 class Evidence:
@@ -34,6 +41,8 @@ class Evidence:
     fs_times: the file-system times as found before the file was read (``engine.fstimes``:
         what the file system said at analysis time, not when the photograph was made); None
         for evidence not read from a file by ``engine.io``.
+    metadata_format: how ``metadata`` was written (``METADATA_FORMAT``): which of its values
+        can be bytes written as hex.
     """
 
     path: str
@@ -50,13 +59,14 @@ class Evidence:
     warnings: list[str]
     pixels: NDArray[np.uint8] = field(repr=False)
     fs_times: FileTimes | None = None
+    metadata_format: int = METADATA_FORMAT
 
     def to_dict(self) -> dict[str, Any]:
         """Every fact but the pixels. ``path`` made absolute (a record must not depend on where
         the command ran; symbolic links not followed, as the analyst named the file) and
         ``real_path`` beside it, every link followed: where the bytes were read. ``fs_times``
         as a JSON object, left out when not recorded."""
-        skip = ("pixels", "fs_times")
+        skip = ("pixels", "fs_times", "metadata_format")
         d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in skip}
         d["path"] = os.path.abspath(self.path)
         d["metadata"] = dict(self.metadata)
@@ -64,6 +74,7 @@ class Evidence:
         d["real_path"] = os.path.realpath(self.path)
         if self.fs_times is not None:
             d["fs_times"] = self.fs_times.to_json()
+        d["metadata_format"] = self.metadata_format  # last, as rows write it
         return d
 
     def header(self) -> ImageHeader:

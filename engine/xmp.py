@@ -8,7 +8,9 @@ other the packet declares for its namespace (``xap:CreatorTool``, :func:`written
 
 :func:`xmp_rows`: the fields the metadata analysis reads as rows of their own (``XMP
 xmp:CreatorTool``), in the packet's order, for the file's metadata as ``engine.exif`` records
-it at load (the metadata panel and the reports' metadata table list them).
+it at load (the metadata panel and the reports' metadata table list them): each entry of
+``xmpMM:History`` one row (:func:`xmp_history`), DerivedFrom's references by their path
+(:func:`derived_from`).
 """
 
 from __future__ import annotations
@@ -118,16 +120,46 @@ def written_names(xmp: str, name: str) -> list[str]:
 
 
 def _located(xmp: str, name: str, pos: int = 0, endpos: int | None = None) -> list[tuple[int, str]]:
-    """Where in ``xmp`` (between ``pos`` and ``endpos``) ``name`` is written as attribute or
-    element with a text value, and the value (:func:`xmp_fields`), under each of its prefixes:
-    the specification's first, each's attributes before its elements."""
-    end = len(xmp) if endpos is None else endpos
-    found: list[tuple[int, str]] = []
+    """Where in ``xmp`` (between ``pos`` and ``endpos``) ``name`` is written as attribute (its
+    value in double or single quotes) or element with a text value (with attributes of its
+    own or none: ``<xmp:ModifyDate rdf:datatype="...">``), and the value (:func:`xmp_fields`),
+    under each of its prefixes: the specification's first, each's attributes before its
+    elements. Before metadata version 14 the single-quoted and the attributed forms, both
+    valid XML, were not read."""
+    return _found(xmp, _patterns(xmp, name), pos, endpos)
+
+
+# an element's attributes (``xml:lang="x-default"``, ``rdf:datatype="..."``), at most 2000
+# characters of them, and not a self-closing tag's (``<xmpMM:DerivedFrom .../>`` holds no text)
+_ATTRIBUTES = r"(?:\s[^<>]{0,2000})?(?<!/)"
+
+Patterns = list[tuple[re.Pattern[str], re.Pattern[str]]]
+
+
+def _patterns(xmp: str, name: str) -> Patterns:
+    """The attribute and the element pattern of ``name`` under each of its prefixes
+    (:func:`written_names`): an attribute's value in double or single quotes (XML allows
+    either), an element's text with or without attributes of its own."""
+    patterns = []
     for written in written_names(xmp, name):
         esc = re.escape(written)
-        attribute = re.compile(rf'{_START}{esc}\s*=\s*"([^"]{{0,2000}})"')
-        element = re.compile(rf"<{esc}>((?>(?:[^<]|{_CDATA}){{0,2000}}))</{esc}>")
-        found += [(m.start(), xml_unescaped(m.group(1))) for m in attribute.finditer(xmp, pos, end)]
+        quoted = "\"([^\"]{0,2000})\"|'([^']{0,2000})'"
+        attribute = re.compile(rf"{_START}{esc}\s*=\s*(?:{quoted})")
+        element = re.compile(rf"<{esc}{_ATTRIBUTES}>((?>(?:[^<]|{_CDATA}){{0,2000}}))</{esc}>")
+        patterns.append((attribute, element))
+    return patterns
+
+
+def _found(
+    xmp: str, patterns: Patterns, pos: int = 0, endpos: int | None = None
+) -> list[tuple[int, str]]:
+    """:func:`_located` with the patterns of a name already made (:func:`_patterns`)."""
+    end = len(xmp) if endpos is None else endpos
+    found: list[tuple[int, str]] = []
+    for attribute, element in patterns:
+        for m in attribute.finditer(xmp, pos, end):
+            value = m.group(1) if m.group(1) is not None else m.group(2)
+            found.append((m.start(), xml_unescaped(value)))
         found += [(m.start(), _element_text(m.group(1))) for m in element.finditer(xmp, pos, end)]
     return found
 
@@ -204,7 +236,7 @@ def xmp_array(xmp: str, name: str) -> XmpArray | None:
 def _array_at(xmp: str, name: str) -> tuple[int, XmpArray] | None:
     """:func:`xmp_array` and where its element starts in ``xmp``."""
     names = "|".join(re.escape(written) for written in written_names(xmp, name))
-    opening = re.compile(rf"<(?:{names})\s*>")
+    opening = re.compile(rf"<(?:{names}){_ATTRIBUTES}>")
     at = 0
     while (m := opening.search(xmp, at)) is not None:
         at = m.end()
@@ -239,8 +271,6 @@ SHOWN_FIELDS = (
     "xmpMM:DocumentID",
     "xmpMM:InstanceID",
     "xmpMM:OriginalDocumentID",
-    "stEvt:action",
-    "stEvt:softwareAgent",
     "photoshop:DocumentAncestors",
     "dc:creator",
     "dc:rights",
@@ -257,25 +287,120 @@ SHOWN_FIELDS = (
 # the document xmpMM:DerivedFrom names, a structure: its fields read within it, shown by their
 # XMP path (xmpMM:DerivedFrom/stRef:documentID)
 DERIVED_FROM = "xmpMM:DerivedFrom"
-REFERENCE_FIELDS = ("stRef:documentID", "stRef:instanceID", "stRef:originalDocumentID")
+REFERENCE_FIELDS = (
+    "stRef:documentID",
+    "stRef:instanceID",
+    "stRef:originalDocumentID",
+    "stRef:filePath",
+)
 STRUCT_CAP = 8000  # characters of a structure searched for its fields
+HISTORY = "xmpMM:History"
+HISTORY_READ = 100  # entries of xmpMM:History read (compared and shown); the rest counted
 XMP_ROWS = 60  # rows listed of one packet; the rest counted in a last row
 XMP_ROW = "XMP "  # how the name of each row begins
 
 
-def _structures(xmp: str, name: str) -> list[tuple[int, int]]:
+def _structures(xmp: str, name: str, cap: int = STRUCT_CAP) -> list[tuple[int, int]]:
     """Where the first ``XMP_ITEMS`` structures ``name`` holds are written, start and end: an
     element's attributes (``<xmpMM:DerivedFrom stRef:documentID="..."/>``) and content to its
-    closing tag, at most ``STRUCT_CAP`` characters of it."""
-    spans: list[tuple[int, int]] = []
+    closing tag, at most ``cap`` characters of it."""
+    return [(start, end) for start, _, end in _structure_parts(xmp, name, cap)]
+
+
+def _structure_parts(xmp: str, name: str, cap: int = STRUCT_CAP) -> list[tuple[int, int, int]]:
+    """:func:`_structures` with where each opening tag ends (start, content start, end)."""
+    spans: list[tuple[int, int, int]] = []
     for written in written_names(xmp, name):
         opening = re.compile(rf"<{re.escape(written)}(?![\w.:-])[^<>]{{0,2000}}?(/?)>")
         for m in opening.finditer(xmp):
-            close = -1 if m.group(1) else xmp.find(f"</{written}>", m.end(), m.end() + STRUCT_CAP)
-            spans.append((m.start(), max(close, m.end())))
+            close = -1 if m.group(1) else xmp.find(f"</{written}>", m.end(), m.end() + cap)
+            spans.append((m.start(), m.end(), max(close, m.end())))
             if len(spans) == XMP_ITEMS:
                 return spans
     return spans
+
+
+# an attribute of the XML or RDF syntax (rdf:parseType, xml:lang), not a field of a structure
+_SYNTAX_ATTRIBUTE = re.compile(r"""\s*(?:rdf|xml):[\w.-]{1,40}\s*=\s*(?:"[^"]*"|'[^']*')""")
+
+
+def derived_from(xmp: str) -> tuple[list[tuple[str, str]], bool] | None:
+    """What ``xmpMM:DerivedFrom`` says of the document this one was made from: its
+    ``REFERENCE_FIELDS`` (``stRef:documentID`` and the others, with their values, in the
+    packet's order) and whether it is written empty (``<xapMM:DerivedFrom
+    rdf:parseType="Resource"/>``: no field, no text, as Photoshop CS3 saved 50 of CASIA's
+    photographs), which names no document; None when the packet does not write it."""
+    if not xmp_has(xmp, DERIVED_FROM):
+        return None
+    found: list[tuple[int, str, str]] = []
+    empty = True
+    for start, inner, end in _structure_parts(xmp, DERIVED_FROM):
+        for field in REFERENCE_FIELDS:
+            found += [(at, field, v) for at, v in _located(xmp, field, start, end)]
+        attributes = re.sub(r"^<[^\s/>]+", "", xmp[start:inner]).rstrip("/>")
+        closed = xmp.endswith("/>", start, inner) or xmp.startswith("</", end)
+        bare = not _SYNTAX_ATTRIBUTE.sub("", attributes).strip()
+        empty = empty and closed and bare and not xmp[inner:end].strip()
+    structures = bool(_structures(xmp, DERIVED_FROM))
+    return [(f, v) for _, f, v in sorted(found)], structures and empty and not found
+
+
+# the fields of a history entry (stEvt: ResourceEvent), shown in this order and these words
+EVENT_FIELDS = {
+    "stEvt:action": "action",
+    "stEvt:when": "when",
+    "stEvt:softwareAgent": "software",
+    "stEvt:changed": "changed",
+    "stEvt:parameters": "parameters",
+    "stEvt:instanceID": "instance",
+}
+_ENTRY = re.compile(r"<rdf:li(?![\w.:-])")
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One entry of ``xmpMM:History`` (an ``rdf:li`` of its ``rdf:Seq``): its number (1 the
+    first written), where it is written, and its fields (``EVENT_FIELDS``, by name; those
+    not written left out), references decoded, not yet escaped."""
+
+    number: int
+    at: int
+    fields: tuple[tuple[str, str], ...]
+
+    def get(self, name: str) -> str:
+        """The value of the field ``name`` (``stEvt:when``); "" when not written."""
+        return next((v for k, v in self.fields if k == name), "")
+
+    def words(self) -> str:
+        """The entry as one row's value: ``action: saved; when: 2020-...; software: ...``,
+        each value escaped and capped (:func:`engine.metatext.clean`)."""
+        words = "; ".join(f"{EVENT_FIELDS[k]}: {clean(v, 120)}" for k, v in self.fields)
+        return words or "no field read"
+
+
+def xmp_history(xmp: str) -> tuple[list[HistoryEntry], int]:
+    """The first ``HISTORY_READ`` entries of ``xmpMM:History`` (of each structure written,
+    under any prefix) and how many it holds. An entry is what lies from one ``<rdf:li`` to
+    the next (or the structure's end): its fields written as attributes
+    (``<rdf:li stEvt:action="saved" .../>``, as current Adobe software writes) or elements
+    (``rdf:parseType="Resource"``, as Photoshop CS2 did) alike, each field's first value.
+    Linear: the history is cut into entries once, each field searched in its entry only."""
+    entries: list[HistoryEntry] = []
+    count = 0
+    patterns = {name: _patterns(xmp, name) for name in EVENT_FIELDS}
+    for _, inner, end in _structure_parts(xmp, HISTORY, XMP_CAP):
+        starts = [m.start() for m in _ENTRY.finditer(xmp, inner, end)]
+        count += len(starts)
+        for a, b in zip(starts, [*starts[1:], end], strict=True):
+            if len(entries) == HISTORY_READ:
+                break
+            fields = []
+            for name, made in patterns.items():
+                values = sorted(_found(xmp, made, a, b))
+                if values:
+                    fields.append((name, values[0][1]))
+            entries.append(HistoryEntry(len(entries) + 1, a, tuple(fields)))
+    return entries, count
 
 
 def _array_words(array: XmpArray) -> str:
@@ -310,6 +435,12 @@ def xmp_rows(xmp: str) -> list[tuple[str, str]]:
         for field in REFERENCE_FIELDS:
             path = f"{DERIVED_FROM}/{field}"
             found += [(at, path, clean(value)) for at, value in _located(xmp, field, start, end)]
+    history, count = xmp_history(xmp)
+    # numbered by entry, always: the fields of one step of the history are one row
+    found += [(entry.at, f"{HISTORY} [{entry.number}]", entry.words()) for entry in history]
+    if count > len(history):
+        left = f"{count} entries, the first {len(history)} shown"
+        found.append((history[-1].at + 1, f"{HISTORY} entries", left))
     found.sort(key=lambda row: row[0])
     counts = Counter(name for _, name, _ in found)
     seen: Counter[str] = Counter()

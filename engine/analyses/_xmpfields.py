@@ -2,7 +2,10 @@
 (one that is not a date shown as written, as an EXIF date is) and compared with each other and
 with EXIF's (``_dates``); XMP's copies of EXIF's camera and software names (``tiff:Make``,
 ``tiff:Model``, ``tiff:Software``) against EXIF's own; the claims a file makes of itself
-(``dc:creator``, ``dc:rights``, ``dc:title``...), read from their arrays (``engine.xmp.xmp_array``).
+(``dc:creator``, ``dc:rights``, ``dc:title``...), read from their arrays (``engine.xmp.xmp_array``);
+the editing history entry by entry (``engine.xmp.xmp_history``), each step's date against the
+capture and the file's last modification (:func:`history_date_findings`); the document
+``xmpMM:DerivedFrom`` names, or that it names none (:func:`derived_from_findings`).
 """
 
 from __future__ import annotations
@@ -13,16 +16,18 @@ from engine.analyses._dates import (
     XMP_COPIES,
     XMP_DATES,
     Dated,
+    Gap,
     copy_alone,
     copy_date_findings,
     gap,
     parse_xmp_when,
+    shown,
     xmp_date_findings,
 )
 from engine.analyses.base import Finding, Level
 from engine.exif import trimmed
 from engine.metatext import clean
-from engine.xmp import XMP_ITEMS, xmp_array, xmp_fields
+from engine.xmp import XMP_ITEMS, HistoryEntry, derived_from, xmp_array, xmp_fields, xmp_history
 
 # Dublin Core properties (XMP's dc: namespace) shown as the claims they are: who made the
 # picture, its rights, its title, caption and keywords; information, never checked
@@ -170,6 +175,136 @@ def _name_copies(xmp: str, img: Image.Image) -> list[Finding]:
     return rows
 
 
+MAX_HISTORY = 20  # history entries listed in the history's row (all read are compared)
+
+
+def _history(xmp: str) -> tuple[list[Finding], list[HistoryEntry]]:
+    """The history's row: how many steps it records and the first ``MAX_HISTORY`` of them
+    (action, when, software); each entry is a row of the metadata table too
+    (``engine.xmp.xmp_rows``). Before version 14 its actions and agents were read apart, any
+    ``stEvt:`` field anywhere, and paired by their order."""
+    entries, count = xmp_history(xmp)
+    if not entries:
+        return [], []
+    steps = []
+    for e in entries[:MAX_HISTORY]:
+        action = " ".join(v for v in (e.get("stEvt:action"), e.get("stEvt:when")) if v)
+        agent = e.get("stEvt:softwareAgent")
+        steps.append(clean(f"{action} ({agent})" if agent else action or "(no action)", 80))
+    note = f"{count} recorded step(s) of an editing history"
+    if count > MAX_HISTORY:
+        note += f", the first {MAX_HISTORY} listed"
+    row = Finding("xmp", "XMP xmpMM:History", clean("; ".join(steps), 1200), Level.NOTICE, note)
+    return [row], entries
+
+
+def _steps_apart(
+    entries: list[HistoryEntry], date: Dated, side: int, tolerance_s: float, metadata: bool
+) -> list[tuple[HistoryEntry, Dated, Gap]]:
+    """The entries (``metadata``: those that changed the metadata alone; else the others)
+    whose ``stEvt:when`` is dated on ``side`` (-1 before, 1 after) of ``date`` by more than
+    ``tolerance_s``, with their date and the gap."""
+    out = []
+    for e in entries:
+        when = parse_xmp_when(e.get("stEvt:when"))
+        if when is None or (e.get("stEvt:changed").strip() == "/metadata") != metadata:
+            continue
+        d = Dated(clean(e.get("stEvt:when")), *when)
+        g = gap(date, d)
+        if g.side(tolerance_s) == side:
+            out.append((e, d, g))
+    return out
+
+
+# a gap's unit in seconds, roughly, to find the furthest of gaps in different units
+_UNIT_S = {"time": 1.0, "day": 86400.0, "month": 30.44 * 86400, "year": 365.25 * 86400}
+
+
+def _seconds(g: Gap) -> float:
+    return abs(g.amount) * _UNIT_S[g.unit]
+
+
+def history_date_findings(
+    entries: list[HistoryEntry],
+    dates: dict[str, Dated],
+    capture: Dated | None,
+    tolerance_s: float,
+) -> list[Finding]:
+    """Each history entry's ``stEvt:when`` (when the step was taken) against the file's other
+    dates, where an analyst expects an order (one finding per rule, listing the entries that
+    break it by number, the furthest gap named):
+
+    - a step dated before the capture (EXIF ``DateTimeOriginal``, else XMP's
+      ``photoshop:DateCreated``): an edit of a photograph not yet taken; the clock or the
+      metadata was edited, or the history was carried over from another document;
+    - a step dated after the file's last modification (``xmp:ModifyDate``, which Adobe's
+      software sets as it saves): the modification date was set back, or a program changed
+      the file and wrote its history without it. A step that changed the metadata alone
+      (``stEvt:changed`` ``/metadata``) need not move ModifyDate and is held against
+      ``xmp:MetadataDate`` instead (the metadata's last change).
+
+    Each is a notice. Dates are compared by what both say (``_dates.gap``), beyond
+    ``tolerance_s``; a ``when`` that is not a date is shown in the history's rows, not
+    compared."""
+    rows: list[Finding] = []
+    capture_name = "EXIF DateTimeOriginal"
+    if capture is None and (capture := dates.get("photoshop:DateCreated")) is not None:
+        capture_name = "XMP photoshop:DateCreated"
+    rules = [
+        (capture, capture_name, -1, False, "dated {span} before the capture"),
+        (
+            dates.get("xmp:ModifyDate"),
+            "XMP xmp:ModifyDate",
+            1,
+            False,
+            "dated {span} after the file's last modification (xmp:ModifyDate): the date set back, "
+            "or a program changed the file and wrote its history without it",
+        ),
+        (
+            dates.get("xmp:MetadataDate"),
+            "XMP xmp:MetadataDate",
+            1,
+            True,
+            "changing the metadata alone, dated {span} after the metadata's last change "
+            "(xmp:MetadataDate): the date set back, or written by another program",
+        ),
+    ]
+    for date, name, side, metadata, words in rules:
+        if date is None:
+            continue
+        apart = _steps_apart(entries, date, side, tolerance_s, metadata)
+        if not apart:
+            continue
+        furthest = max((g for _, _, g in apart), key=_seconds)
+        listed_steps = "; ".join(f"[{e.number}] {shown(d)}" for e, d, _ in apart[:MAX_HISTORY])
+        note = f"{len(apart)} history step(s) " + words.format(span=furthest.words())
+        if side < 0:
+            note += ": the clock or the metadata was edited, or the history is another document's"
+        note += f"; {furthest.how()}"
+        value = clean(f"{listed_steps} vs {shown(date)}", 600)
+        key = f"XMP xmpMM:History stEvt:when vs {name.removeprefix('XMP ')}"
+        rows.append(Finding("dates", key, value, Level.NOTICE, note))
+    return rows
+
+
+def derived_from_findings(xmp: str) -> list[Finding]:
+    """``xmpMM:DerivedFrom``: the document this one says it was made from, its references
+    listed (a notice); written empty (no reference, as Photoshop CS3 left it in 50 of CASIA's
+    photographs), it names none and makes no such claim: information that says so (before
+    version 14 it was the same notice, "present"); holding something not read, "present"."""
+    derived = derived_from(xmp)
+    if derived is None:
+        return []
+    references, empty = derived
+    key = "XMP xmpMM:DerivedFrom"
+    if empty:
+        note = "written empty, naming no document: no claim that the file was derived from one"
+        return [Finding("xmp", key, "empty", Level.INFO, note)]
+    value = clean("; ".join(f"{f} {v}" for f, v in references), 600) if references else "present"
+    note = "the file says it was derived from another document"
+    return [Finding("xmp", key, value, Level.NOTICE, note)]
+
+
 def xmp_field_findings(
     xmp: str, img: Image.Image, exif_dates: dict[str, Dated], tolerance_s: float
 ) -> list[Finding]:
@@ -177,7 +312,10 @@ def xmp_field_findings(
     as ``exif_dates``: XMP's dates (compared by ``_dates.xmp_date_findings`` and, its copies of
     EXIF's, ``_dates.copy_date_findings``), the name copies and the descriptive claims."""
     dates, rows = _dates(xmp, tolerance_s)
+    history, entries = _history(xmp)
+    rows = history + derived_from_findings(xmp) + rows
     rows += xmp_date_findings(dates, exif_dates.get("DateTimeOriginal"), tolerance_s)
+    rows += history_date_findings(entries, dates, exif_dates.get("DateTimeOriginal"), tolerance_s)
     if (written := _exif_dates_written(img)) is not None:
         rows += copy_date_findings(dates, exif_dates, tolerance_s, written)
     return rows + _name_copies(xmp, img) + _descriptive(xmp)

@@ -23,8 +23,11 @@ Findings (rows of :class:`Finding`, each with a level and a note saying why it m
 - **camera**: EXIF present but no camera Make/Model; no EXIF at all (stripped or re-encoded; in
   a format no camera writes, such as PNG, information only: the format says as much).
 - **gps**: a GPS position present (a checkable claim; also a privacy matter).
-- **xmp**: an XMP packet with an edit history (xmpMM:History actions and agents), DerivedFrom or
-  DocumentAncestors (the documents it lists); a Photoshop resource block (APP13); the file's
+- **xmp**: an XMP packet with an edit history (xmpMM:History, entry by entry: action, when,
+  software; each step's date compared with the capture and the file's last modification,
+  ``_xmpfields.history_date_findings``), DerivedFrom naming a document (its references; one
+  written empty names none: information) or DocumentAncestors (the documents it lists); a
+  Photoshop resource block (APP13); the file's
   own claims (dc:creator, dc:rights, dc:title, dc:description, dc:subject) as information.
   XMP's copies of EXIF Make, Model and Software that differ from EXIF's (``_xmpfields``); a
   copy (a date's too) of a field EXIF does not write, information ("given, EXIF has none").
@@ -109,7 +112,6 @@ from engine.metatext import clean, editor_in
 from engine.types import Evidence
 from engine.xmp import xmp_fields, xmp_has, xmp_text
 
-MAX_HISTORY = 20  # XMP history entries listed
 THUMB_MAX_BYTES = 1 << 20  # an EXIF thumbnail larger than this is not decoded
 THUMB_MAX_SIDE = 1024
 HEIF_THUMBS = 4  # thumbnail items of a HEIF file compared (phones write one)
@@ -352,32 +354,10 @@ def _other_findings(
                     f"names editing software ({ed})" if ed else "",
                 )
             )
-    actions = xmp_fields(xmp, "stEvt:action")
-    agents = xmp_fields(xmp, "stEvt:softwareAgent")
-    if actions or agents:
-        hist = "; ".join(
-            clean(f"{a} ({g})" if g else a, 60)
-            for a, g in zip(
-                actions[:MAX_HISTORY] + [""] * max(0, len(agents) - len(actions)),
-                agents[:MAX_HISTORY] + [""] * max(0, len(actions) - len(agents)),
-                strict=True,
-            )
-        )
-        rows.append(
-            Finding(
-                "xmp",
-                "XMP xmpMM:History",
-                clean(hist, 600),
-                Level.NOTICE,
-                f"{max(len(actions), len(agents))} recorded step(s) of an editing history",
-            )
-        )
-    for name, note in (
-        ("xmpMM:DerivedFrom", "the file says it was derived from another document"),
-        ("photoshop:DocumentAncestors", "Photoshop lists documents this one was made from"),
-    ):
-        if xmp_has(xmp, name):
-            rows.append(Finding("xmp", f"XMP {name}", listed(xmp, name), Level.NOTICE, note))
+    if xmp_has(xmp, "photoshop:DocumentAncestors"):
+        note = "Photoshop lists documents this one was made from"
+        value = listed(xmp, "photoshop:DocumentAncestors")
+        rows.append(Finding("xmp", "XMP photoshop:DocumentAncestors", value, Level.NOTICE, note))
     first = {n: v[0] for n in (*XMP_DATES, *XMP_COPIES) if (v := xmp_fields(xmp, n))}
     rows += undotted_findings(first, _subsecs(img))
     return rows + xmp_field_findings(xmp, img, exif_dates, p.date_tolerance_s)
@@ -639,7 +619,13 @@ def _heif_items(
     # its comparisons said to use the first of N (the others went unseen); XMP names read
     # whole (myxmp:CreatorTool was read as xmp:CreatorTool); XMP date and history rows named
     # by the prefixed field (XMP xmp:ModifyDate vs xmp:CreateDate, XMP xmpMM:History)
-    # 14: XMP dates with the sub-seconds run into the seconds (Photoshop CS2,
+    # 14: XMP attributes in single quotes and elements carrying attributes (xml:lang,
+    # rdf:datatype) read (they were skipped); an empty xmpMM:DerivedFrom information that it
+    # names no document (it was the notice "derived from another document"), a named one's
+    # references listed; xmpMM:History read entry by entry (stEvt: fields outside it no
+    # longer taken for steps), its steps' dates listed and compared with the capture,
+    # xmp:ModifyDate and xmp:MetadataDate
+    # also 14: XMP dates with the sub-seconds run into the seconds (Photoshop CS2,
     # "15:00:2213Z") read as seconds and fraction (they were "not a valid date"), a row saying
     # so; photoshop:DateCreated at 00:00:00 compared by the day (it was to the hour: "30.0 h
     # before" a capture the next morning)

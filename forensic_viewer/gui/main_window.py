@@ -455,20 +455,22 @@ class MainWindow(QMainWindow):
 
     def open_paths(self, paths: Iterable[str | Path], recent: str | None = None) -> None:
         """Open files (folders: the images directly inside), analyse each, show the first: once
-        they are listed, off the GUI thread (``gui/opening.py``; "Listing …" meanwhile); a
-        second opening while one lists supersedes it. ``recent``: the Open Recent entry they
-        come from, taken out of it when gone."""
+        they are listed, off the GUI thread (``gui/opening.py``; "Listing …" meanwhile); one
+        listed after a later opening adds its files without taking the view. ``recent``: the
+        Open Recent entry they come from, taken out of it when gone."""
         if given := [str(p) for p in paths]:
             self.lister.start(given, recent)
 
-    def _open_listed(self, listing: Listing, recent: str | None) -> None:
+    def _open_listed(self, listing: Listing, recent: str | None, newest: bool = True) -> None:
         """Open what ``listing`` found. File ▸ Open Recent lists what was opened: a folder as
         the folder (reopening it reopens the folder), a file given on its own once it decodes
         (a folder's files one by one as they decoded replaced the ten entries).
 
         A folder's subfolders are not opened: those that hold something are counted and said
         once in the status bar and the case log, and kept in the status bar's mark until
-        another folder is opened (``gui/opening.py``)."""
+        another folder is opened (``gui/opening.py``). Not ``newest`` (listed after a later
+        opening): its files are analysed and its problems said, but the view, the mark and
+        the status bar's line stay the newest opening's."""
         if recent is not None and listing.given[0].gone:
             self.recent.gone(recent)
             return
@@ -484,14 +486,15 @@ class MainWindow(QMainWindow):
                         self.recent.remember(path)  # decoded already (from a folder opened before)
                     else:
                         self._recent_when_decoded.add(path)
-        if listing.folders:
+        if listing.folders and newest:
             self.left_out_mark.show_left_out(listing.left_out())
         lines = listing.problems
         if files := listing.files:
             for path in files:
                 self.analyse(path)
-            self.show_entry(files[0])
-            lines += [said] if (said := left_out_words(listing.left_out())) else []
+            if newest:
+                self.show_entry(files[0])
+                lines += [said] if (said := left_out_words(listing.left_out())) else []
         elif not lines:
             lines = [nothing_to_open([g.path for g in listing.folders])]
         if lines:

@@ -6,8 +6,10 @@ folder and how many of its subfolders are left out. That ran on the GUI thread, 
 on a network mount that hung, or one of a great many files, froze the window without a word.
 :func:`list_given` does it all, Qt-free; :class:`Lister` runs it on a thread of its own per
 opening (a daemon thread: one stuck on a dead mount never holds the viewer's exit) and hands
-the result to the GUI thread through a :class:`~forensic_viewer.gui.mailbox.Mailbox`. A second
-opening while one lists supersedes it: the first's result, when it comes, is dropped.
+the result to the GUI thread through a :class:`~forensic_viewer.gui.mailbox.Mailbox`. Every
+opening is opened when its listing comes, in whatever order they come: one that comes after a
+later opening's adds its files to the evidence list without taking the view from the newest
+(dropping it would lose files the analyst asked for, without a word).
 
 :class:`LeftOutMark` keeps what the last folder opened left out ("2 subfolders not opened") in
 the status bar until another folder is opened: the status bar's message of it gave way to the
@@ -126,17 +128,18 @@ def _failed(paths: list[str], err: BaseException) -> Listing:
 
 
 class Lister(QObject):
-    """Lists what is opened on a thread per opening; the newest opening's :class:`Listing`
-    goes to ``on_listed(listing, context)`` on the GUI thread, an earlier one's is dropped.
-    ``bar`` says "Listing …" meanwhile (taken away when the listing comes, unless another
-    message replaced it).
+    """Lists what is opened on a thread per opening; each opening's :class:`Listing` goes to
+    ``on_listed(listing, context, newest)`` on the GUI thread when it comes, ``newest`` False
+    for one that came after a later opening's (it adds its files; the view stays on the
+    newest's). ``bar`` says "Listing …" meanwhile (taken away when the newest opening's listing
+    comes, unless another message replaced it).
 
     ``context``: whatever :meth:`start` was given with the paths (e.g. the Open Recent entry
     they came from), handed back with their listing."""
 
     def __init__(
         self,
-        on_listed: Callable[[Listing, Any], None],
+        on_listed: Callable[[Listing, Any, bool], None],
         bar: QStatusBar,
         parent: QObject | None = None,
     ) -> None:
@@ -161,7 +164,8 @@ class Lister(QObject):
         return self._latest in self._waiting
 
     def start(self, paths: Iterable[str | Path], context: Any = None) -> None:
-        """List ``paths`` on a thread of their own; what an earlier start lists is dropped."""
+        """List ``paths`` on a thread of their own; an earlier start still being listed
+        opens its files when they come, without taking the view."""
         given = [str(p) for p in paths]
         self._latest += 1
         number = self._latest
@@ -186,10 +190,12 @@ class Lister(QObject):
         self._waiting.discard(number)
         if not self._waiting:
             self._mail.rest()
-        if number == self._latest and not self._stopped:
-            if self._bar.currentMessage() == self._said:
-                self._bar.clearMessage()
-            self._on_listed(listing, context)
+        if self._stopped:
+            return
+        newest = number == self._latest
+        if newest and self._bar.currentMessage() == self._said:
+            self._bar.clearMessage()
+        self._on_listed(listing, context, newest)
 
     def stop(self) -> None:
         """The window is closing: nothing listed from now on is shown. A listing stuck on

@@ -4,9 +4,13 @@ EXIF numbers as a camera's display reads them (:func:`readable_value`).
 ``engine.io`` records a binary EXIF value longer than ``METADATA_BINARY_SHOWN`` bytes (a
 camera's MakerNote) at load as its size, SHA-256 and, for a MakerNote, the maker the file names
 (:func:`engine.io.binary_value_text`); rows, the viewer's metadata panel and the reports show
-that text as recorded (the panel through :func:`metadata_values`, as reports do). Rows written before recorded such a value as hex (``0x0102…``) cut at
-``METADATA_VALUE_CAP`` characters: here it is summarised the same way when its hex is whole,
-and as "at least N bytes" when it was cut off (the evidence file is never read again for it).
+that text as recorded (the panel through :func:`metadata_values`, as reports do), and a longer
+value that reads ``0x…`` is text the file holds (a hostile Software or CreatorTool written so
+is shown, never taken for bytes). Rows written before (those without
+``evidence.metadata_format``) recorded such a binary value as hex (``0x0102…``) cut at
+``METADATA_VALUE_CAP`` characters: there it is summarised the same way when its hex is whole,
+and as "at least N bytes" when it was cut off (the evidence file is never read again for it);
+in those rows text written as hex cannot be told from it.
 An XMP packet is recorded at load as its size and SHA-256, its fields the metadata analysis
 reads following as rows of their own (``XMP xmp:CreatorTool``: :func:`engine.xmp.xmp_rows`),
 shown as recorded; a row recorded before holds only the packet ("binary data (not decoded)").
@@ -52,22 +56,33 @@ def earlier_binary_text(data: bytes, whole: bool, maker: str = "") -> str:
     )
 
 
-def metadata_values(meta: Mapping[str, Any]) -> list[tuple[str, str]]:
+def metadata_values(meta: Mapping[str, Any], hex_bytes: bool = False) -> list[tuple[str, str]]:
     """``meta`` (``Evidence.metadata``, or a row's ``evidence.metadata``) as (key, text) rows:
     as recorded, but EXIF numbers readable (:func:`readable_value`; the JSON keeps them as
-    recorded) and a hex value longer than ``METADATA_BINARY_SHOWN`` bytes (a row written
-    before binary values were summarised at load) summarised."""
+    recorded); with ``hex_bytes`` (a row written before binary values were summarised at
+    load, :func:`hex_may_be_bytes`) a hex value longer than ``METADATA_BINARY_SHOWN`` bytes
+    summarised. Without it such a value is text (the loader records no longer bytes as hex):
+    before, any value that looked so was summarised, hiding a Software or CreatorTool
+    written as hex."""
     make = " ".join(str(meta.get("EXIF:Make") or "").split())[:MAKER_SHOWN]  # untrusted text
     rows = []
     for k, v in meta.items():
         key, text = str(k), str(v)
-        data = recorded_bytes(text)
+        data = recorded_bytes(text) if hex_bytes else None
         if data is None or len(data) <= METADATA_BINARY_SHOWN:
             rows.append((key, readable_value(key, text, meta)))
             continue
         whole = len(text) < METADATA_VALUE_CAP
         rows.append((key, earlier_binary_text(data, whole, make if key == MAKER_NOTE else "")))
     return rows
+
+
+def hex_may_be_bytes(evidence: Mapping[str, Any]) -> bool:
+    """Whether a record's ``evidence`` (a row's, or ``Evidence.to_dict``) may hold a binary
+    value as long hex: written before ``metadata_format`` was recorded
+    (:data:`engine.types.METADATA_FORMAT`; binary values were summarised at load from
+    2026-12-04)."""
+    return evidence.get("metadata_format") is None
 
 
 # An EXIF number as recorded: the fraction the file holds (engine.exif.exif_number_text), or in

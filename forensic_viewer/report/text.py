@@ -19,7 +19,7 @@ from forensic_viewer.report.limitations import (
     training_run_figures,
     training_words,
 )
-from forensic_viewer.report.metadata import metadata_values
+from forensic_viewer.report.metadata import hex_may_be_bytes, metadata_values
 from forensic_viewer.report.model import (
     FACE_MODEL,
     AnalysisEntry,
@@ -266,9 +266,10 @@ def integrity_rows(integ: Integrity) -> Rows:
 
 
 def metadata_rows(item: ReportItem) -> Rows:
-    """The file's metadata, a binary value (a MakerNote) as its size and SHA-256, never hex."""
+    """The file's metadata, a binary value (a MakerNote) as its size and SHA-256, never hex;
+    text that reads as hex, as text, unless the row may hold bytes so (:func:`hex_may_be_bytes`)."""
     meta: Mapping[str, Any] = item.evidence.get("metadata") or {}
-    return metadata_values(meta)
+    return metadata_values(meta, hex_may_be_bytes(item.evidence))
 
 
 def entry_label(e: ModelEntry) -> str:

@@ -358,6 +358,9 @@ class EvidenceFacts:
         followed, i.e. where the bytes were read (None in rows written before it was recorded).
     fs_times: the file-system times found before the read (:class:`~engine.fstimes.FileTimes`;
         None in rows written before they were recorded, and left out of the row then).
+    metadata_format: how ``metadata`` was written (:data:`engine.types.METADATA_FORMAT`);
+        None in rows written before it was recorded (left out then), whose hex values longer
+        than 64 bytes may be binary values (reports summarise those).
     """
 
     path: str
@@ -374,6 +377,7 @@ class EvidenceFacts:
     warnings: tuple[str, ...]
     real_path: str | None = None
     fs_times: FileTimes | None = None
+    metadata_format: int | None = None
 
     @classmethod
     def from_evidence(cls, ev: Evidence) -> EvidenceFacts:
@@ -391,6 +395,8 @@ class EvidenceFacts:
             del d["fs_times"]
         else:
             d["fs_times"] = self.fs_times.to_json()
+        if self.metadata_format is None:  # nor this
+            del d["metadata_format"]
         return d
 
     @classmethod
@@ -415,6 +421,7 @@ class EvidenceFacts:
             warnings=o.strings("warnings"),
             real_path=o.text("real_path", None, nullable=True),
             fs_times=_fs_times(o),
+            metadata_format=o.integer("metadata_format", None, nullable=True),
         )
 
 

@@ -497,9 +497,8 @@ def analyse_item(
     try:
         if item.row is not None:  # only the row's analyses of an older version
             names = [n for n, _ in item.stale]
-            return Rerun(
-                item.row, run_analyses(names, item.evidence, cancel=cancel, progress=progress)
-            )
+            results = run_analyses(names, item.evidence, cancel=cancel, progress=progress)
+            return Rerun(item.row, results, item.evidence)
         analysis = analyzer.analyze(item.evidence, progress=progress, cancel=cancel)
         if analyses:  # besides those an ensemble had run already
             todo = [n for n in analyses if n not in analysis.analyses]

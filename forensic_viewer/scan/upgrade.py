@@ -11,7 +11,10 @@ versions silently. Per finished row whose bytes still hash the same, now:
 - an older version of an analysis asked for besides the networks (``--analyses``): only those
   analyses run again on the file (decoded again); its network results, faces, thumbnail and
   other analyses are kept, and each new entry replaces the old one in place, so the row is the
-  one a fresh scan writes (timings aside);
+  one a fresh scan writes (timings aside); the metadata analysis's upgrade also replaces the
+  row's metadata table with the one the loader reads now from the same bytes (the rest of
+  what the first load recorded, its file-system times included, stays:
+  :func:`refreshed_evidence`);
 - an older version of an analysis the ensemble runs for its own verdict: the verdict depends
   on it and the float heatmaps it was made from are not kept, so the file is analysed again.
 
@@ -43,6 +46,7 @@ from forensic_viewer.scan.maps import analysis_map_name, heatmap_png
 from forensic_viewer.scan.records import (
     AnalysisRecord,
     EncodedRecord,
+    EvidenceFacts,
     FileRecord,
     ScanRecord,
     as_record,
@@ -52,6 +56,7 @@ from forensic_viewer.scan.walk import sha256_of_file
 
 if TYPE_CHECKING:
     from engine.analyses import AnalysisResult
+    from engine.types import Evidence
     from forensic_viewer.scan.results import ResultIndex
 
 Stale = tuple[tuple[str, str], ...]  # (analysis, the version its row holds) of older versions
@@ -154,17 +159,41 @@ def up_to_date_keys(results: ResultIndex) -> frozenset[str]:
     return frozenset(k for k in results.done_keys() if not rows[k].stale)
 
 
+# the classic analysis whose version follows how the loader reads the file's metadata (the
+# XMP rows, engine.xmp.xmp_rows): upgrading it refreshes the row's metadata table too
+METADATA_ANALYSIS = "metadata"
+
+
 @dataclass(frozen=True)
 class Rerun:
-    """The outcome of running a row's analyses of an older version again: the row, and the
-    new results by name."""
+    """The outcome of running a row's analyses of an older version again: the row, the new
+    results by name, and the evidence as loaded again for them (None: not at hand)."""
 
     row: FileRecord
     results: Mapping[str, AnalysisResult]
+    evidence: Evidence | None = None
+
+
+def refreshed_evidence(rerun: Rerun) -> EvidenceFacts | None:
+    """The row's evidence facts with the metadata table the loader reads now from the same
+    bytes, when the metadata analysis was run again (``METADATA_ANALYSIS``): its version
+    follows how the loader reads the file's metadata, and a row kept its first load's table
+    ("N bytes of binary data" where the XMP fields are rows now) beside the new findings.
+    Only when the evidence loaded again hashes as the row's bytes (the same check the rerun
+    passed); everything else the first load recorded (path, SHA-256, size, file-system
+    times) stays: those belong to the forensic record of that analysis. None: nothing to
+    refresh."""
+    row, ev = rerun.row, rerun.evidence
+    if METADATA_ANALYSIS not in rerun.results or ev is None or row.evidence is None:
+        return None
+    if not ev.sha256 == row.sha256 == row.evidence.sha256:
+        return None
+    return replace(row.evidence, metadata=dict(ev.metadata), metadata_format=ev.metadata_format)
 
 
 def encode_rerun(rerun: Rerun) -> EncodedRecord:
-    """The row with each analysis run again in its old entry's place, and the bytes of their
+    """The row with each analysis run again in its old entry's place (and its metadata table
+    read again, :func:`refreshed_evidence`), and the bytes of their
     new maps (named as a fresh scan names them, by the new version, beside the row's other
     files (:meth:`~forensic_viewer.scan.records.FileRecord.output_name`): never the old map's file,
     which the old row names until the new one is appended; ``run.append_record`` then removes
@@ -183,6 +212,8 @@ def encode_rerun(rerun: Rerun) -> EncodedRecord:
 
     fresh = {name: entry(r) for name, r in rerun.results.items()}
     record = replace(row, analyses=tuple(fresh.get(a.name, a) for a in row.analyses))
+    if (evidence := refreshed_evidence(rerun)) is not None:
+        record = replace(record, evidence=evidence)
     check_finite(record)
     files = [
         (a.map.file, heatmap_png(rerun.results[name].map))

@@ -457,7 +457,7 @@ def test_a_scan_writes_the_previous_versions_fields_in_its_order(
     for part in ("ensemble", "ensemble_details"):
         assert list(new[part]) == list(old[part]), part
     # the evidence's previous fields in order, then its file-system times (added after)
-    assert list(new["evidence"]) == [*old["evidence"], "fs_times"]
+    assert list(new["evidence"]) == [*old["evidence"], "fs_times", "metadata_format"]
     assert list(new["models"]["tiny"]) == list(old["models"]["stub"])
     assert list(new["details"]["tiny"]) == list(old["details"]["stub"])
     # the previous version's face fields in its order, then the face path's (written after)

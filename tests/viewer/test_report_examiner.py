@@ -22,7 +22,7 @@ from engine.io import METADATA_VALUE_CAP, load_evidence
 from engine.types import Analysis
 from forensic_viewer.cli import main
 from forensic_viewer.report import ReportSource, item_from_analysis, scan_source, write_report
-from forensic_viewer.report.metadata import metadata_values
+from forensic_viewer.report.metadata import hex_may_be_bytes, metadata_values
 from tests.engine.analyses.conftest import jpeg_bytes, natural
 from tests.viewer.test_records import SCHEMA
 from tests.viewer.test_report import check_html, flat, pdf_text
@@ -111,6 +111,7 @@ def test_a_report_of_a_row_written_before_summarises_its_hex(
 
     results = camera_scan / "results.jsonl"
     row = json.loads(results.read_text("utf-8"))
+    assert row["evidence"].pop("metadata_format") == 2  # as those rows are: not recorded
     meta = row["evidence"]["metadata"]
     meta["EXIF:MakerNote"] = ("0x" + MAKER_NOTE.hex())[:METADATA_VALUE_CAP]
     meta["EXIF:PrintImageMatching"] = "0x" + PRINT_MATCHING.hex()
@@ -124,7 +125,38 @@ def test_a_report_of_a_row_written_before_summarises_its_hex(
     ) in text
     assert not HEX_RUN.search(paths["html"].read_text("utf-8"))
     meta = {"EXIF:Make": "Canon", "EXIF:MakerNote": MAKER_TEXT, "EXIF:Note": "0x" + "ab" * 64}
-    assert metadata_values(meta) == list(meta.items())  # as recorded: text, 64 bytes of hex
+    assert metadata_values(meta, True) == list(meta.items())  # as recorded: text, 64 bytes
+
+
+HEX_TEXT = "0x" + "ab" * 90  # text that reads as 90 bytes of hex (an XMP value is cut at 200)
+
+
+def test_text_written_as_hex_is_shown_as_text(tmp_path: Path) -> None:
+    """Any value reading ``0x`` and more than 64 bytes of hex was summarised as "binary data"
+    in the panel and every report: a Software tag or an XMP CreatorTool written so was hidden
+    from the analyst. The loader records no longer binary value as hex (its size and
+    SHA-256), so such a value is text and shown as text; only a row written before it
+    recorded ``metadata_format`` may hold bytes so, and is summarised as before."""
+    from forensic_viewer.scan.records import EvidenceFacts
+
+    exif = Image.Exif()
+    exif[0x0131] = HEX_TEXT  # Software
+    path = tmp_path / "edited.jpg"
+    xmp = f'<x:xmpmeta><rdf:Description xmp:CreatorTool="{HEX_TEXT}"/></x:xmpmeta>'
+    Image.fromarray(natural(48, 64, seed=2)).save(path, exif=exif, xmp=xmp.encode())
+    ev = load_evidence(path)
+    assert ev.metadata["EXIF:Software"] == ev.metadata["XMP xmp:CreatorTool"] == HEX_TEXT
+    shown = dict(metadata_values(ev.metadata))  # the panel's
+    assert shown["EXIF:Software"] == shown["XMP xmp:CreatorTool"] == HEX_TEXT
+    paths = write_report([item_from_analysis(Analysis(ev, {}))], tmp_path / "report", ("html",))
+    assert flat(" ".join(check_html(paths["html"]).text)).count(HEX_TEXT) == 2
+    row = EvidenceFacts.from_evidence(ev).to_json()  # as a scan row records it
+    assert row["metadata_format"] == 2 and not hex_may_be_bytes(row)
+    del row["metadata_format"]  # a row written before
+    assert hex_may_be_bytes(row)
+    assert dict(metadata_values(row["metadata"], True))["EXIF:Software"].startswith(
+        "90 bytes of binary data (not decoded)"
+    )
 
 
 def _print_rules(html: str) -> str:

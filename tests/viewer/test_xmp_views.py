@@ -23,7 +23,7 @@ def test_the_report_table_shows_the_xmp_fields(tmp_path: Path) -> None:
     shown = dict(metadata_values(_evidence(tmp_path).metadata))
     assert "binary data" not in shown["info:xmp"]
     assert shown["XMP xmp:CreatorTool"] == "Adobe Photoshop CS2 Windows"
-    assert shown["XMP stEvt:softwareAgent [2]"] == "GIMP & friends\\u001b[31m"
+    assert shown["XMP xmpMM:History [2]"] == "action: saved; software: GIMP & friends\\u001b[31m"
 
 
 @pytest.mark.gui
@@ -39,7 +39,7 @@ def test_the_panel_groups_the_xmp_fields(qtbot, tmp_path: Path) -> None:
     assert keys[1:4] == [  # after the packet's row
         "XMP xmpMM:DocumentID",
         "XMP xmpMM:DerivedFrom/stRef:instanceID",
-        "XMP stEvt:action [1]",
+        "XMP xmpMM:History [1]",
     ]
     assert panel.value("XMP xmp:CreateDate") == "2008-11-16T22:19:13+08:00"
     exif = groups["EXIF (untrusted)"]
@@ -115,7 +115,7 @@ def test_names_cut_by_their_column_keep_the_end_that_tells_them_apart(
         top = panel.topLevelItem(i)
         rows |= {top.child(j).text(0): top.child(j) for j in range(top.childCount())}
     names = ("XMP xmp:CreateDate", "XMP xmp:CreatorTool")
-    names += ("XMP stEvt:softwareAgent [1]", "XMP stEvt:softwareAgent [2]")
+    names += ("XMP xmpMM:History [1]", "XMP xmpMM:History [2]")
     shown = {_shown(panel, rows[name], width) for name in names}
     assert len(shown) == 4, shown
     # a value keeps its start (a date's day and time), cut at its end as before

@@ -238,8 +238,10 @@ def test_xmp_values_are_shown_with_their_xml_references_decoded_once(write_evide
         '<?xpacket begin=""?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'
         '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF><rdf:Description '
         'xmp:CreatorTool="&lt;img&gt; Adobe Photoshop &amp;lt; &#233;&#x41; &xxe; &#0; &#27;">'
+        "<xmpMM:History><rdf:Seq><rdf:li rdf:parseType='Resource'>"
         "<stEvt:action>saved &amp; &quot;cropped&quot;</stEvt:action>"
         "<stEvt:softwareAgent>GIMP &apos;2.10&apos;</stEvt:softwareAgent>"
+        "</rdf:li></rdf:Seq></xmpMM:History>"
         "</rdf:Description></rdf:RDF></x:xmpmeta>"
     )
     r = run_analysis("metadata", write_evidence(_png_with_xmp(xmp), "x.png"))
@@ -257,8 +259,10 @@ def test_xmp_values_in_cdata_sections_are_read_as_written(write_evidence) -> Non
     xmp = (
         '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF><rdf:Description>'
         "<xmp:CreatorTool><![CDATA[Adobe Photoshop <2021> &amp;]]></xmp:CreatorTool>"
+        "<xmpMM:History><rdf:Seq><rdf:li rdf:parseType='Resource'>"
         "<stEvt:action>saved</stEvt:action>"
         "<stEvt:softwareAgent>GIMP &amp; <![CDATA[<b>2.10</b>]]></stEvt:softwareAgent>"
+        "</rdf:li></rdf:Seq></xmpMM:History>"
         "</rdf:Description></rdf:RDF></x:xmpmeta>"
     )
     r = run_analysis("metadata", write_evidence(_png_with_xmp(xmp), "x.png"))

@@ -230,7 +230,7 @@ def test_properties_are_read_under_the_prefix_the_packet_declares(write_evidence
     assert (tool.value, tool.level) == ("Adobe Photoshop CS2 Windows", Level.NOTICE)
     assert [f.value for f in rows.values() if f.key == "XMP xmp:CreatorTool"] == [tool.value]
     assert "24.0 h before the creation" in rows["XMP xmp:ModifyDate vs xmp:CreateDate"].note
-    assert rows["XMP xmpMM:DerivedFrom"].value == "present"
+    assert rows["XMP xmpMM:DerivedFrom"].value == "stRef:documentID uuid:1"
 
 
 @pytest.mark.parametrize(
