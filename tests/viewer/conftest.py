@@ -143,3 +143,38 @@ def open_listed(qtbot, window: Any, paths: list[Any]) -> None:
     ``gui/opening.py``) to be opened: their entries are there and their analyses asked for."""
     window.open_paths(paths)
     qtbot.waitUntil(lambda: window.lister.idle, timeout=30_000)
+
+
+def listening(path: str | Path) -> Any:
+    """A Unix stream socket bound to ``path`` and listening, as a display server's is (close
+    it: the file stays behind, as a crashed server's does, and refuses connections)."""
+    import socket
+
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen()
+    return server
+
+
+@pytest.fixture
+def short_dir() -> Iterator[Path]:
+    """A new folder with a short path (a Unix socket's path is limited to 107 bytes, which a
+    test's tmp_path can exceed), removed afterwards."""
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="fv-", dir="/tmp"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def x11_display(short_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """``:0``, served: the folder of X11's local sockets (``gui.refused.X11_SOCKETS``) is a
+    temporary one where a socket ``X0`` listens, as an X server's would; none else is there."""
+    import forensic_viewer.gui.refused
+
+    monkeypatch.setattr(forensic_viewer.gui.refused, "X11_SOCKETS", short_dir)
+    server = listening(short_dir / "X0")
+    yield ":0"
+    server.close()
