@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.conftest import HANG_MS
+
 
 def write_image(path: Path, h: int = 96, w: int = 128, seed: int = 0) -> Path:
     """A smooth RGB image with some texture (so heatmaps vary), written as PNG."""
@@ -118,7 +120,7 @@ def case_window(qtbot, tmp_path: Path, tiny_checkpoint: Path):
     )
     qtbot.addWidget(window)
     window.show()
-    qtbot.waitUntil(lambda: window._models_known, timeout=60_000)
+    qtbot.waitUntil(lambda: window._models_known, timeout=HANG_MS)
     return window
 
 
@@ -142,7 +144,7 @@ def open_listed(qtbot, window: Any, paths: list[Any]) -> None:
     """``window.open_paths(paths)``, then wait for their listing (off the GUI thread,
     ``gui/opening.py``) to be opened: their entries are there and their analyses asked for."""
     window.open_paths(paths)
-    qtbot.waitUntil(lambda: window.lister.idle, timeout=30_000)
+    qtbot.waitUntil(lambda: window.lister.idle, timeout=HANG_MS)
 
 
 def listening(path: str | Path) -> Any:
