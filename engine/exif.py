@@ -41,6 +41,8 @@ _LINE_BREAKS = str.maketrans("\t\n\r", "   ")  # text, for the printable test
 # ("xmp") and of a PNG (its iTXt chunk's keyword)
 _XMP_TAG = 700
 _XMP_INFO = ("xmp", "XML:com.adobe.xmp")
+# the metadata keys an XMP packet's own row is recorded under (its size and SHA-256)
+XMP_PACKET_KEYS = (f"EXIF:{ExifTags.TAGS[_XMP_TAG]}", *(f"info:{k}" for k in _XMP_INFO))
 
 
 def binary_value_text(size: int, sha256: str, maker: str = "") -> str:

@@ -34,10 +34,17 @@ Where the log lives: ``--case DIR`` (the viewer, ``analyze`` and ``scan``) or th
 variable ``FORENSIC_VIEWER_CASE`` name the case folder; without them the viewer logs into a
 per-user default case (:func:`default_case_dir`), and ``analyze``/``scan`` log nothing. See
 docs/AUDIT.md.
+
+Reading: the log is read a line at a time, by ``audit verify`` and ``show`` and by a writer
+opening it, never whole: it is never cut or rotated (it is the case's evidence trail), and a
+case of years holds more than one wants in memory; a writer then reads only what others
+appended since (:meth:`AuditLog._catch_up`). The ``audit verify`` and ``show`` commands are
+in :mod:`forensic_viewer.casework`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import hashlib
 import json
@@ -46,12 +53,12 @@ import os
 import re
 import socket
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from engine.environ import user_data_dir  # default_case_dir's; others import it from there
 from engine.errors import ForensicError
@@ -61,7 +68,6 @@ from engine.files import (
     not_regular_reason,
     open_append_fd,
     open_regular,
-    read_regular,
 )
 from forensic_viewer.environment import APP_PACKAGE, package_version
 from forensic_viewer.wording import plain
@@ -77,7 +83,7 @@ GENESIS = "0" * 64  # the ``prev`` of the first entry
 CASE_ENV = "FORENSIC_VIEWER_CASE"
 EXAMINER_ENV = "FORENSIC_VIEWER_EXAMINER"
 FIELDS = ("action", "details", "examiner", "hash", "host", "prev", "seq", "time")
-_HEX64 = re.compile(r"[0-9a-f]{64}")
+HEX64 = re.compile(r"[0-9a-f]{64}")
 _HEX64_IN = re.compile(r"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])")
 
 
@@ -96,6 +102,7 @@ class Action(StrEnum):
     THRESHOLD_CHANGED = "threshold-changed"  # a mask layer's pixel threshold: from, to
     LAYER_EXPORTED = "layer-exported"  # a layer written to a file: path, SHA-256
     REPORT_EXPORTED = "report-exported"  # report files: paths, SHA-256
+    REPORT_MOVED = "report-moved"  # an earlier report moved aside: where to, SHA-256
     NOTE = "note"  # the examiner's note
     PROBE_RUN = "probe-run"  # a robustness probe: evidence, copies, verdicts that changed
     SCAN_STARTED = "scan-started"  # analyze/scan: files, output folder, models, settings
@@ -192,20 +199,42 @@ class AuditStamp:
 # --- reading and verifying ---
 
 
-def _lines(data: bytes) -> Iterator[tuple[int, bytes, bool]]:
-    """(line number from 1, bytes without the newline, complete) of every line; the last is
-    incomplete when the data does not end with a newline."""
-    start, number = 0, 1
-    while start < len(data):
-        end = data.find(b"\n", start)
-        if end < 0:
-            yield number, data[start:], False
+def _lines(
+    f: BinaryIO, limit: int | None = None, first: int = 1
+) -> Iterator[tuple[int, bytes, bool]]:
+    """(line number from ``first``, bytes without the newline, complete) of every line of
+    ``f`` from where it stands, read one at a time (at most ``limit`` bytes in all): a log
+    grows for the years of a case and is never held whole. The last is incomplete when the
+    bytes read do not end with a newline."""
+    number, left = first, limit
+    while left is None or left > 0:
+        raw = f.readline() if left is None else f.readline(left)
+        if not raw:
             return
-        yield number, data[start:end], True
-        start, number = end + 1, number + 1
+        if left is not None:
+            left -= len(raw)
+        complete = raw.endswith(b"\n")
+        yield number, raw[:-1] if complete else raw, complete
+        number += 1
 
 
-def _parse(raw: bytes) -> tuple[AuditEntry | None, str]:
+def log_lines(path: Path, lock: bool = True) -> Iterator[tuple[int, bytes, bool]]:
+    """:func:`_lines` of the log at ``path``, opened by :func:`engine.files.open_regular`
+    without following a link (a pipe, a device or a link given as the log, or put in the case
+    folder under its name, is refused: never waited on nor read without end), under a shared
+    ``flock`` with ``lock`` (an entry being appended meanwhile is read whole or not at all).
+    Reading it failing raises :class:`AuditError`; what the caller does with a line (print it
+    to a closed pipe) raises what it raises."""
+    try:
+        with open_regular(path, follow_links=False) as f:
+            if lock and fcntl is not None:  # a write in progress finishes first
+                fcntl.flock(f.fileno(), fcntl.LOCK_SH)
+            yield from _lines(f)
+    except OSError as e:
+        raise AuditError(path, _unreadable(e)) from e
+
+
+def parse_entry(raw: bytes) -> tuple[AuditEntry | None, str]:
     """The entry on one complete line, or None and why not (its hash is checked elsewhere)."""
     try:
         obj = json.loads(raw.decode("ascii"))
@@ -217,7 +246,7 @@ def _parse(raw: bytes) -> tuple[AuditEntry | None, str]:
         type(obj["seq"]) is int
         and all(isinstance(obj[k], str) for k in ("time", "action", "examiner", "host"))
         and isinstance(obj["details"], dict)
-        and all(isinstance(obj[k], str) and _HEX64.fullmatch(obj[k]) for k in ("prev", "hash"))
+        and all(isinstance(obj[k], str) and HEX64.fullmatch(obj[k]) for k in ("prev", "hash"))
     )
     if not ok:
         return None, "has a field of the wrong type"
@@ -229,7 +258,8 @@ class Verification:
     """The result of :func:`verify_log`.
 
     entries: the entries that verified (all of them when ``ok``; otherwise those before the
-        first problem). head: the last verified entry's hash (:data:`GENESIS` when none).
+        first problem), when kept (``keep``: none otherwise). count: how many verified.
+        head: the last verified entry's hash (:data:`GENESIS` when none).
     problem: "" when the chain holds, else what is wrong at ``line`` (``seq``: the entry number
         expected there). torn: the problem is a torn last line (a crash while writing).
     """
@@ -242,6 +272,7 @@ class Verification:
     seq: int | None = None
     torn: bool = False
     torn_offset: int = 0  # where the line with the problem starts (bytes)
+    count: int = 0
 
     @property
     def ok(self) -> bool:
@@ -249,7 +280,7 @@ class Verification:
 
     def message(self) -> str:
         """One line: the verdict on the whole log."""
-        n = len(self.entries)
+        n = self.count
         if self.ok:
             return f"{self.path}: OK, {n} entries, head {self.head}"
         return f"{self.path}: BROKEN at line {self.line} (entry {self.seq}): {self.problem}"
@@ -262,7 +293,7 @@ def _line_problem(raw: bytes, complete: bool, seq: int, head: str) -> str:
             f"torn last line ({len(raw)} bytes without an end of line: the writer stopped "
             f"mid-entry, e.g. a crash); the {seq - 1} entries before it verify"
         )
-    entry, why = _parse(raw)
+    entry, why = parse_entry(raw)
     if entry is None:
         return f"the line {why}" if raw else "the line is empty"
     if entry.seq != seq:
@@ -282,54 +313,63 @@ def _line_problem(raw: bytes, complete: bool, seq: int, head: str) -> str:
     return ""
 
 
-def verify_bytes(path: Path, data: bytes, expect_head: str | None = None) -> Verification:
-    """Verify the chain in ``data`` (the bytes of the log at ``path``); see :func:`verify_log`."""
+def verify_lines(
+    path: Path,
+    lines: Iterable[tuple[int, bytes, bool]],
+    expect_head: str | None = None,
+    *,
+    keep: bool = True,
+    after: tuple[int, str, int] = (0, GENESIS, 0),
+) -> Verification:
+    """Verify the chain in ``lines`` (:func:`_lines` of the log at ``path``), one line at a
+    time; see :func:`verify_log`. ``after``: the entries before ``lines`` (count, head, bytes),
+    already verified: the first line must hold the entry after them, and the result's count,
+    head, line numbers and offsets count them."""
     entries: list[AuditEntry] = []
-    head = GENESIS
-    offset = 0
-    for number, raw, complete in _lines(data):
-        seq = len(entries) + 1
+    count, head, offset = after
+    want = None if expect_head is None else expect_head.lower()
+    found = want is None
+    for number, raw, complete in lines:
+        seq = count + 1
         problem = _line_problem(raw, complete, seq, head)
         if problem:
             return Verification(
-                path, tuple(entries), head, problem, number, seq, not complete, offset
+                path, tuple(entries), head, problem, number, seq, not complete, offset, count
             )
         entry = AuditEntry(**json.loads(raw))
-        entries.append(entry)
-        head = entry.hash
+        if keep:
+            entries.append(entry)
+        count, head = count + 1, entry.hash
+        found = found or head == want
         offset += len(raw) + 1
-    if expect_head is not None and expect_head.lower() not in {e.hash for e in entries}:
+    if not found:
         return Verification(
             path,
             tuple(entries),
             head,
             f"no entry has the hash {expect_head} (entries were removed from the end, or this "
             "is another case's log)",
-            len(entries) + 1,
-            len(entries) + 1,
+            count + 1,
+            count + 1,
+            count=count,
         )
-    return Verification(path, tuple(entries), head)
+    return Verification(path, tuple(entries), head, count=count)
 
 
-def verify_log(path: str | Path, expect_head: str | None = None) -> Verification:
+def verify_log(
+    path: str | Path, expect_head: str | None = None, *, keep: bool = True
+) -> Verification:
     """Check every entry of the log at ``path`` in order: well-formed, ``seq`` consecutive from
     1, ``prev`` equal to the previous entry's hash, ``hash`` recomputed from the content, the
     line byte for byte canonical; stop at the first problem. ``expect_head``: a hash (e.g. a
-    report's) that must be one of the entries'. The file is read under a shared ``flock``, so
-    an entry being appended meanwhile is read whole or not at all. Raises :class:`AuditError`
-    when the file cannot be read (a named pipe, a device or a symbolic link given as the log,
-    or put in the case folder under its name, included: opened by
-    :func:`engine.files.open_regular` without following a link, never waited on nor read
-    without end; a log is verified where it is, as the case that writes it finds it)."""
+    report's) that must be one of the entries'. The file is read a line at a time under a
+    shared ``flock`` (:func:`log_lines`), never whole; ``keep``: the entries kept in the
+    result (False: counted, so that nothing grows with the log). Raises :class:`AuditError`
+    when the file cannot be read; a log is verified where it is, as the case that writes it
+    finds it."""
     path = Path(path)
-    try:
-        with open_regular(path, follow_links=False) as f:
-            if fcntl is not None:  # a shared lock: a write in progress finishes first
-                fcntl.flock(f.fileno(), fcntl.LOCK_SH)
-            data = f.read()
-    except OSError as e:
-        raise AuditError(path, _unreadable(e)) from e
-    return verify_bytes(path, data, expect_head)
+    with contextlib.closing(log_lines(path)) as lines:
+        return verify_lines(path, lines, expect_head, keep=keep)
 
 
 def _unreadable(e: OSError) -> str:
@@ -479,7 +519,15 @@ class AuditLog:
 
     def _catch_up(self) -> None:
         """Read what other writers appended since we last looked (everything, the first time)
-        and check it; recover a torn last line. Called under the file lock."""
+        and check it; recover a torn last line. Called under the file lock.
+
+        Only the bytes after those this object verified or wrote are read, their first entry
+        checked to follow its head (``prev``, the next ``seq``): reading the whole log at each
+        turn of a viewer and a command line writing one case took longer with every year of
+        it. Not seen: another process editing the bytes before that point in place while the
+        log is open. That is no append (which ``flock`` and this check order) but tampering,
+        which ``audit verify`` and the next program to open the log find at the first entry
+        concerned, as they would had it happened after this program closed the log."""
         st = os.fstat(self._fd)  # type: ignore[arg-type]
         try:
             same = os.path.samestat(st, os.lstat(self.path))  # a link put there is not it
@@ -492,15 +540,20 @@ class AuditLog:
             return
         if size < self._size:
             raise AuditError(self.path, "the audit log became shorter while it was open")
-        # the file our descriptor writes, nothing put there
+        # the file our descriptor writes, nothing put there; read a line at a time
         with open_regular(self.path, follow_links=False) as f:
             if not os.path.samestat(st, os.fstat(f.fileno())):
                 raise AuditError(self.path, "the audit log was replaced while open")
-            data = f.read(size)
-        result = verify_bytes(self.path, data)
+            f.seek(self._size)  # what this process verified (or wrote) is not read again
+            done = (self._seq, self._head, self._size)
+            lines = _lines(f, size - self._size, self._seq + 1)
+            result = verify_lines(self.path, lines, keep=False, after=done)
+            if result.torn:  # its bytes, kept aside: a crash's part of an entry
+                f.seek(result.torn_offset)
+                torn = f.read(size - result.torn_offset)
         if result.torn:
             self._adopt(result)
-            self._recover(data[result.torn_offset :], result)
+            self._recover(torn, result)
             return
         if not result.ok:
             raise AuditError(self.path, f"refusing to write to a broken log: {result.message()}")
@@ -508,7 +561,7 @@ class AuditLog:
         self._size = size
 
     def _adopt(self, result: Verification) -> None:
-        self._seq = len(result.entries)
+        self._seq = result.count
         self._head = result.head
 
     def _recover(self, torn: bytes, result: Verification) -> None:
@@ -640,57 +693,3 @@ def file_sha256(path: str | Path) -> str:
     except OSError:
         return ""
     return h.hexdigest()
-
-
-# --- the ``forensic-viewer audit`` command ---
-
-
-def log_path_from(arg: str | Path) -> Path:
-    """``LOG`` as given on the command line: the log file, or a case folder holding one."""
-    path = Path(arg).expanduser()
-    return path / LOG_NAME if path.is_dir() else path
-
-
-def verify_command(log: str | Path, expect_head: str | None = None) -> int:
-    """``forensic-viewer audit verify LOG [--head HASH]``: one line; 0 when the chain holds
-    (and holds ``HASH``), 1 when it is broken. Raises :class:`AuditError` when unreadable and
-    ValueError when ``HASH`` is not a whole hash (:func:`head_argument`)."""
-    if expect_head is not None:
-        expect_head = head_argument(expect_head)
-    result = verify_log(log_path_from(log), expect_head)
-    print(plain(result.message()))
-    return 0 if result.ok else 1
-
-
-def head_argument(text: str) -> str:
-    """``--head HASH`` as the 64 hex digits it must be (spaces around it, as a copy from a
-    report brings, and upper case are let through). Raises ValueError for anything else: a
-    hash shortened as ``audit show`` prints it, or not a hash, says nothing about the log, and
-    must not read "BROKEN" (exit 1), the verdict on a log whose entries were removed."""
-    head = text.strip().lower()
-    if _HEX64.fullmatch(head):
-        return head
-    got = f"{len(head)} hex digits" if re.fullmatch(r"[0-9a-f]+", head) else repr(plain(text))
-    raise ValueError(
-        f"--head needs the whole hash of an entry, 64 hex digits as a report prints it, got "
-        f"{got} (audit show shortens hashes to 12)"
-    )
-
-
-def show_command(log: str | Path) -> int:
-    """``forensic-viewer audit show LOG``: every entry on one readable line, then the verdict
-    of :func:`verify_log`. Lines past a break are still listed, marked ``?`` (not verified)."""
-    path = log_path_from(log)
-    result = verify_log(path)
-    for entry in result.entries:
-        print(describe(entry))
-    if not result.ok:
-        data = read_regular(path, follow_links=False)  # verify_log read it: a regular file
-        for number, raw, complete in _lines(data):
-            if number < (result.line or 0):
-                continue
-            entry, _why = _parse(raw) if complete else (None, "")
-            shown = describe(entry) if entry is not None else repr(raw[:120])[2:-1]
-            print(f"?  line {number}: {shown}")
-    print(plain(result.message()))
-    return 0 if result.ok else 1

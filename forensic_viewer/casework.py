@@ -7,7 +7,8 @@ A run with a case folder (``--case DIR``, or ``FORENSIC_VIEWER_CASE``) appends t
 assembled (command, source, files, output folder, models asked for, settings), ``scan-finished`` after
 the last file (counts, the models that ran with their checkpoint SHA-256 and the scan's
 settings as ``scan.json`` records them, and the SHA-256 of ``results.jsonl``/``results.csv``;
-after a failure, the error line, and the counts and hashes so far once the run had begun),
+after a failure, the error line, and the counts, seconds, settings and hashes so far once
+the run had begun),
 and ``report-exported`` for each report written (paths and SHA-256; the report itself prints
 the head the log had before that entry). Without a case folder nothing is logged: the
 command line has no default case, so that scripted batch runs never write into an examiner's
@@ -17,25 +18,31 @@ log they did not name.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from engine.errors import ForensicError
 from engine.files import read_regular_text
 from forensic_viewer.audit import (
+    HEX64,
+    LOG_NAME,
     Action,
     AuditError,
     AuditLog,
     AuditStamp,
     case_dir_from,
+    describe,
     file_sha256,
-    show_command,
-    verify_command,
+    log_lines,
+    parse_entry,
+    verify_log,
 )
 from forensic_viewer.scan.command import command_record
+from forensic_viewer.wording import plain
 
 
 def add_case_arg(p: argparse.ArgumentParser, gui: bool = False) -> None:
@@ -72,6 +79,59 @@ def cmd_audit(args: argparse.Namespace) -> int:
     if args.verb == "verify":
         return verify_command(args.log, args.head)
     return show_command(args.log)
+
+
+def log_path_from(arg: str | Path) -> Path:
+    """``LOG`` as given on the command line: the log file, or a case folder holding one."""
+    path = Path(arg).expanduser()
+    return path / LOG_NAME if path.is_dir() else path
+
+
+def verify_command(log: str | Path, expect_head: str | None = None) -> int:
+    """``forensic-viewer audit verify LOG [--head HASH]``: one line; 0 when the chain holds
+    (and holds ``HASH``), 1 when it is broken. Raises :class:`AuditError` when unreadable and
+    ValueError when ``HASH`` is not a whole hash (:func:`head_argument`)."""
+    if expect_head is not None:
+        expect_head = head_argument(expect_head)
+    result = verify_log(log_path_from(log), expect_head, keep=False)
+    print(plain(result.message()))
+    return 0 if result.ok else 1
+
+
+def head_argument(text: str) -> str:
+    """``--head HASH`` as the 64 hex digits it must be (spaces around it, as a copy from a
+    report brings, and upper case are let through). Raises ValueError for anything else: a
+    hash shortened as ``audit show`` prints it, or not a hash, says nothing about the log, and
+    must not read "BROKEN" (exit 1), the verdict on a log whose entries were removed."""
+    head = text.strip().lower()
+    if HEX64.fullmatch(head):
+        return head
+    got = f"{len(head)} hex digits" if re.fullmatch(r"[0-9a-f]+", head) else repr(plain(text))
+    raise ValueError(
+        f"--head needs the whole hash of an entry, 64 hex digits as a report prints it, got "
+        f"{got} (audit show shortens hashes to 12)"
+    )
+
+
+def show_command(log: str | Path) -> int:
+    """``forensic-viewer audit show LOG``: every entry on one readable line, then the verdict
+    of :func:`verify_log`. Lines past a break are still listed, marked ``?`` (not verified)."""
+    path = log_path_from(log)
+    result = verify_log(path, keep=False)
+    # listed from a second reading, a line at a time and without the lock: a reader paging
+    # through the listing never holds up a program logging into the case
+    with contextlib.closing(log_lines(path, lock=False)) as lines:
+        for number, raw, complete in lines:
+            if number > result.count and result.ok:
+                break  # appended since the check: not verified
+            entry, _why = parse_entry(raw) if complete else (None, "")
+            if number <= result.count and entry is not None:
+                print(describe(entry))
+            else:
+                shown = describe(entry) if entry is not None else repr(raw[:120])[2:-1]
+                print(f"?  line {number}: {shown}")
+    print(plain(result.message()))
+    return 0 if result.ok else 1
 
 
 @contextmanager
@@ -192,13 +252,8 @@ def scan_finished_details(out: Path, summary: Any) -> dict[str, Any]:
     :class:`~forensic_viewer.scan.run.ScanSummary`): counts, what ``scan.json`` records
     (models with their checkpoint SHA-256, settings) and the SHA-256 of the results files as
     they are now. The command line and the viewer's batch dialog both log this."""
-    from forensic_viewer.scan.results import CSV_NAME, RESULTS, SCAN_INFO
+    from forensic_viewer.scan.results import CSV_NAME, RESULTS
 
-    try:
-        settings = json.loads(read_regular_text(out / SCAN_INFO))
-    except (OSError, ValueError):
-        settings = {}
-    keep = ("models", "ensemble", "window", "stride", "exact", "analyses")
     up = getattr(summary, "upgraded", None)
     return {
         "out": str(out.resolve()),
@@ -209,11 +264,25 @@ def scan_finished_details(out: Path, summary: Any) -> dict[str, Any]:
         "cancelled": summary.cancelled,
         "interrupted": getattr(summary, "interrupted", None),  # the signal that stopped it
         "seconds": round(summary.seconds, 3),
-        "settings": {k: settings[k] for k in keep if isinstance(settings, dict) and k in settings},
+        "settings": recorded_settings(out),
         "results_sha256": {n: file_sha256(out / n) for n in (RESULTS, CSV_NAME)},
         # rows that held an older classic analysis version and had it run again (upgrade.py)
         **({"upgraded": {n: u.to_json() for n, u in up.items()}} if up else {}),
     }
+
+
+def recorded_settings(out: Path) -> dict[str, Any]:
+    """The settings ``scan-finished`` records, as ``out``'s ``scan.json`` holds them: the
+    models with their checkpoint SHA-256, the ensemble, window, stride, path and classic
+    analyses ({} when scan.json cannot be read)."""
+    from forensic_viewer.scan.results import SCAN_INFO
+
+    try:
+        settings = json.loads(read_regular_text(out / SCAN_INFO))
+    except (OSError, ValueError):
+        return {}
+    keep = ("models", "ensemble", "window", "stride", "exact", "analyses")
+    return {k: settings[k] for k in keep if isinstance(settings, dict) and k in settings}
 
 
 def log_finished(log: AuditLog | None, out: Path, summary: Any) -> None:
@@ -225,9 +294,12 @@ def scan_failed_details(out: Path, error: str, summary: Any = None) -> dict[str,
     """What ``scan-finished`` records of a scan that failed (exit 3, or the batch dialog's
     failure): the output folder and ``error``, the one line said (naming the file or folder
     and the problem); with ``summary`` (the run had begun: its
-    :class:`~forensic_viewer.scan.run.ScanSummary` so far) the counts and the SHA-256 of the
-    results files as the failure left them, which a later report of the partial run or a
-    resume starts from."""
+    :class:`~forensic_viewer.scan.run.ScanSummary` so far) the counts, the seconds from the
+    run's start to the failure and the settings (as a finished run's entry records them:
+    :func:`recorded_settings`, this run's, which scan.json holds once the run has begun), and
+    the SHA-256 of the results files as the failure left them, which a later report of the
+    partial run or a resume starts from. Before the run began, scan.json holds an earlier
+    run's settings, if any: none are recorded then."""
     from forensic_viewer.scan.results import CSV_NAME, RESULTS
 
     details: dict[str, Any] = {"out": str(out.resolve()), "error": error}
@@ -238,26 +310,27 @@ def scan_failed_details(out: Path, error: str, summary: Any = None) -> dict[str,
             "analysed": summary.done,
             "already_done": summary.skipped,
             "failed": len(summary.failed),
+            "seconds": round(summary.seconds, 3),
+            "settings": recorded_settings(out),
             "results_sha256": {n: file_sha256(out / n) for n in (RESULTS, CSV_NAME)},
         }
     return details
 
 
-def log_failed(log: AuditLog | None, out: Path, e: BaseException) -> None:
+def log_failed(
+    log: AuditLog | None, out: Path, e: BaseException, folder: Path | str | None = None
+) -> None:
     """``scan-finished`` of a scan that an error ended after ``scan-started``, its ``error``
-    the line the command line prints (the batch dialog's words too), with the summary so far
-    on ``e`` once the run had begun (``settings.failure_recorded``). A log that cannot take it
-    (on the full disk too) is passed over: the scan's own error is what is said."""
-    from forensic_viewer.scan.results import output_failed
-    from forensic_viewer.scan.run import scan_failed
+    the line the command line prints and the batch dialog shows
+    (:func:`~forensic_viewer.scan.failure.failure_line`; ``folder``: the scanned folder, None
+    for ``analyze``'s files), with the summary so far on ``e`` once the run had begun
+    (``settings.failure_recorded``). A log that cannot take it (on the full disk too) is passed
+    over: the scan's own error is what is said."""
+    from forensic_viewer.scan.failure import failure_line
 
     if log is None:
         return
-    if isinstance(e, OSError):
-        line = output_failed(e, out)
-    else:
-        line = str(e) if isinstance(e, ForensicError) else scan_failed(e)
-    details = scan_failed_details(out, line, getattr(e, "summary", None))
+    details = scan_failed_details(out, failure_line(e, out, folder), getattr(e, "summary", None))
     try:
         log.append(Action.SCAN_FINISHED, details)
     except (AuditError, OSError):
@@ -309,3 +382,12 @@ def log_report(
 ) -> None:
     if log is not None:
         log.append(Action.REPORT_EXPORTED, report_details(paths, stamp))
+
+
+def log_report_moved(log: AuditLog | None, moved: Any) -> None:
+    """``report-moved``: an earlier report moved aside before a new one of its name was
+    written (``moved``: :class:`~forensic_viewer.report.earlier.MovedReport`): the output
+    folder, the folder it went to and each file with its SHA-256 there (a folder named alone),
+    which the earlier ``report-exported`` entry's hashes can be checked against."""
+    if log is not None:
+        log.append(Action.REPORT_MOVED, moved.to_json(file_sha256))

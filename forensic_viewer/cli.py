@@ -7,6 +7,7 @@
         analyze and scan take [--exact]: the paper's sliding-window path (the slow reference)
         analyze and scan also take [--report html,pdf] [--examiner NAME] [--case-id ID]
         [--notes TEXT]: reports (with a JSON sidecar) of the files analysed, written to --out
+        (an earlier report there moved whole into --out/earlier-reports/, never written over)
     forensic-viewer probe IMAGE --out DIR [--model M ...] [--report html,pdf]   robustness probe
     forensic-viewer models [NAME]
     forensic-viewer audit verify|show LOG    the case's hash-chained audit log (docs/AUDIT.md)
@@ -137,7 +138,8 @@ def _add_report_args(p: argparse.ArgumentParser) -> None:
         "--report",
         metavar="FORMATS",
         help="write a report of the files to --out: html, pdf and/or json, comma-separated "
-        "(a JSON sidecar always comes along)",
+        "(a JSON sidecar always comes along; an earlier report there is moved whole into "
+        "--out/earlier-reports/)",
     )
     g.add_argument("--examiner", default="", help="examiner's name, printed in the report")
     g.add_argument("--case-id", default="", help="case identifier, printed on every report page")
@@ -363,17 +365,22 @@ def _run_files(
                 args, files, source, analyzer, formats, lock, analyses, case_log, index
             )
         except (UsageError, ForensicError, OSError, KeyboardInterrupt):
-            raise
-        except Exception as e:  # a bug in the scan itself: one line here, the rest in scan.log
-            where = _log_traceback(args.out, f"the scan failed: {type(e).__name__}: {e}")
-            from forensic_viewer.scan.run import scan_failed
+            raise  # their lines and exit codes are main()'s (the same line: failure_line)
+        except Exception as e:  # the one line the dialog and the case log say too
+            from forensic_viewer.scan.failure import failure_line, is_unexpected
 
-            _error(scan_failed(e, where=where))
+            line = failure_line(e, args.out, getattr(args, "folder", None))
+            kept = _log_traceback(args.out, line) if is_unexpected(e) else None
+            _error(line)
+            if kept is not None:  # a bug in the scan itself: the rest is in scan.log
+                where = plain(os.path.abspath(kept))
+                print(f"the traceback of the unexpected error: {where}", file=sys.stderr)
             return EXIT_SCAN_FAILED
 
 
-def _log_traceback(out: Path, message: str) -> str:
-    """Append the traceback being handled to OUT/scan.log; " (traceback in ...)" or ""."""
+def _log_traceback(out: Path, message: str) -> Path | None:
+    """Append the traceback being handled to OUT/scan.log; that file, or None when it cannot
+    be written."""
     from forensic_viewer.scan.run import SCAN_LOG
 
     try:
@@ -381,8 +388,8 @@ def _log_traceback(out: Path, message: str) -> str:
             f.write(f"--- {time_text()} {message}\n")
             f.write(traceback.format_exc())
     except OSError:
-        return ""
-    return f" (traceback in {out / SCAN_LOG})"
+        return None
+    return out / SCAN_LOG
 
 
 def stopped_outputs_line(asked: str, n: int) -> str:
@@ -500,7 +507,7 @@ def _scan_and_report(
             raise
         interrupted = e
     except Exception as e:  # the scan failed (exit 3, or 2 for other settings): logged ended
-        log_failed(case_log, args.out, e)
+        log_failed(case_log, args.out, e, getattr(args, "folder", None))
         raise
     finally:
         bar.close()
@@ -607,14 +614,30 @@ def _write_reports(
 
 
 def _logged_report(
-    args: argparse.Namespace, case_log: Any, write: Callable[[Any], dict[str, Path]]
+    args: argparse.Namespace,
+    case_log: Any,
+    write: Callable[[Any], dict[str, Path]],
+    basename: str = "report",
 ) -> bool:
     """``write(case)``: a report for the --examiner, --case-id and --notes given and the case
     log's head (``case``: a :class:`~forensic_viewer.report.CaseInfo`); each file printed and,
-    with a case log, logged. False, after one error line, when it cannot be written."""
-    from forensic_viewer.casework import log_report
+    with a case log, logged. An earlier report ``basename`` in --out, which may have been
+    handed over, is first moved aside whole into ``earlier-reports/`` (one line says where;
+    the case log records it: :mod:`forensic_viewer.report.earlier`), never written over.
+    False, after one error line, when it cannot be written."""
+    from forensic_viewer.casework import log_report, log_report_moved
     from forensic_viewer.report import CaseInfo, os_problem
+    from forensic_viewer.report.earlier import move_earlier_report
 
+    out = Path(args.out)
+    try:
+        moved = move_earlier_report(out, basename)
+    except OSError as e:  # the earlier report stays where it is, and no report goes over it
+        _error(f"cannot write the report: {os_problem(e, out)}")
+        return False
+    if moved is not None:
+        print(plain(moved.line()))
+        log_report_moved(case_log, moved)
     stamp = None if case_log is None else case_log.stamp()
     case = CaseInfo(examiner=args.examiner, case_id=args.case_id, notes=args.notes, audit=stamp)
     try:
@@ -823,7 +846,7 @@ def _write_probe_report(
     """The probed image's report (``original``: its Analysis) with the probe's table, into
     --out as probe-report.*; with a case log, the report prints its head and is logged."""
     from forensic_viewer.casework import typed_command
-    from forensic_viewer.report.probe import write_probe_report
+    from forensic_viewer.report.probe import BASENAME, write_probe_report
 
     return _logged_report(
         args,
@@ -837,6 +860,7 @@ def _write_probe_report(
             case=case,
             command=typed_command(args),
         ),
+        BASENAME,
     )
 
 
@@ -1075,9 +1099,9 @@ def _main(argv: list[str], program: bool) -> int:
     except OSError as e:  # writing results: the disk is full, the folder went away
         if command and command not in RESULT_COMMANDS:
             return _output_failed(e)
-        from forensic_viewer.scan.results import output_failed
+        from forensic_viewer.scan.failure import failure_line
 
-        _error(output_failed(e, getattr(args, "out", None) or Path.cwd()))
+        _error(failure_line(e, getattr(args, "out", None) or Path.cwd()))
         return EXIT_SCAN_FAILED
     except SystemExit as e:  # argparse: usage errors exit 2 by themselves
         return int(e.code or 0)

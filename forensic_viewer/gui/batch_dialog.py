@@ -95,14 +95,14 @@ from forensic_viewer.gui.triage_table import TABLE_THUMB, TriageFilter, TriageMo
 from forensic_viewer.gui.truth_choice import TruthChoice, truth_message
 from forensic_viewer.gui.workers import throttled
 from forensic_viewer.scan.command import command_record, types_differ, viewer_scan_argv
+from forensic_viewer.scan.failure import failure_line, is_unexpected, named
 from forensic_viewer.scan.links import outside_line
 from forensic_viewer.scan.lock import OutputLock
 from forensic_viewer.scan.pool import AUTO_JOBS, auto_jobs, cpu_cores, files_to_analyse
 from forensic_viewer.scan.refused import refused_by_headers, refused_line
 from forensic_viewer.scan.replay import ScanAnalysis, analysis_from_record
-from forensic_viewer.scan.results import ResultIndex, copies_line, output_failed
-from forensic_viewer.scan.run import ScanSummary, named, scan_failed
-from forensic_viewer.scan.settings import ScanSettingsMismatch
+from forensic_viewer.scan.results import ResultIndex, copies_line
+from forensic_viewer.scan.run import ScanSummary
 from forensic_viewer.scan.triage import TriageRow, triage_row
 from forensic_viewer.scan.upgrade import up_to_date_keys, upgrade_lines
 from forensic_viewer.scan.walk import (
@@ -301,16 +301,11 @@ class ScanWorker(QThread):
                     from forensic_viewer.gui.truth_choice import score_scan
 
                     self.mailbox.post("truth", *score_scan(job.out, truth, self._keys))
-        except ScanSettingsMismatch as e:  # names the settings that differ
-            self.mailbox.post("failed", str(e))
-        # once the run had begun, the exception carries its summary so far (the case log's)
-        except (ForensicError, ValueError) as e:
-            self.mailbox.post("failed", str(e), (), getattr(e, "summary", None))
-        except OSError as e:  # the output folder full or gone: the command line's words
-            self.mailbox.post("failed", output_failed(e, job.out), (), getattr(e, "summary", None))
-        except Exception as e:  # a bug: logged by the one hook, the dialog carries on
-            sys.excepthook(*sys.exc_info())  # type: ignore[arg-type]
-            message = scan_failed(e, job.folder)  # the command line's words
+        except Exception as e:  # the command line's one line (scan/failure.py)
+            if is_unexpected(e):  # a bug: logged by the one hook, the dialog carries on
+                sys.excepthook(*sys.exc_info())  # type: ignore[arg-type]
+            # once the run had begun, the exception carries its summary so far (the case log's)
+            message = failure_line(e, job.out, job.folder)
             self.mailbox.post("failed", message, (), getattr(e, "summary", None))
         else:
             self.mailbox.post("succeeded", summary)
@@ -595,7 +590,7 @@ class BatchDialog(QDialog):
 
     def output_folder(self) -> Path | None:
         """The output folder typed, else ``<folder>-scan`` next to the scanned folder; absolute
-        (:func:`~forensic_viewer.scan.run.named`, as the scanned folder is), so a folder typed
+        (:func:`~forensic_viewer.scan.failure.named`, as the scanned folder is), so a folder typed
         relative is shown, written and named in every message by the path it was at start,
         not by words relative to a directory nothing records."""
         if self.out.text().strip():

@@ -1,11 +1,14 @@
 """The Metadata panel: the file's facts, the SHA-256 of its bytes, its file-system times as found
 before the read (as reports word them: :func:`~forensic_viewer.wording.fs_time_rows`), its EXIF
-as untrusted text, and the fields of its XMP packet that the metadata analysis reads in a group
-of their own (``XMP xmp:CreatorTool``..., recorded at load: :func:`engine.xmp.xmp_rows`).
+as untrusted text, and its XMP packet in a group of its own: the packet's row (its size and
+SHA-256) first, then the fields the metadata analysis reads (``XMP xmp:CreatorTool``...,
+recorded at load: :func:`engine.xmp.xmp_rows`), as the reports' table has them after it.
 
 EXIF values are shown as the reports print them
 (:func:`~forensic_viewer.report.metadata.metadata_values`), the recorded text in their
-tooltips; every value goes into a plain-text item. A file that did not decode shows what was
+tooltips; every value goes into a plain-text item. A name cut by its column loses its middle,
+not its end (:class:`MiddleElided`): the end is what tells ``EXIF:DateTimeOriginal`` from
+``EXIF:DateTimeDigitized`` and ``XMP xmp:CreateDate`` from ``XMP xmp:CreatorTool``. A file that did not decode shows what was
 read of it (:meth:`MetadataPanel.set_unread`).
 """
 
@@ -13,8 +16,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem, QWidget
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtWidgets import (
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QWidget,
+)
 
+from engine.exif import XMP_PACKET_KEYS
 from engine.types import Evidence
 from engine.xmp import XMP_ROW
 from forensic_viewer.report.metadata import metadata_values
@@ -24,6 +35,16 @@ if TYPE_CHECKING:
     from forensic_viewer.gui.unread import UnreadFile
 
 
+class MiddleElided(QStyledItemDelegate):
+    """A column whose text, cut to its width, loses its middle (``EXIF:Dat…Original``)."""
+
+    def initStyleOption(  # Qt override
+        self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        super().initStyleOption(option, index)
+        option.textElideMode = Qt.TextElideMode.ElideMiddle
+
+
 class MetadataPanel(QTreeWidget):
     """File facts, the SHA-256 of the bytes on disk, and EXIF shown as untrusted text."""
 
@@ -31,6 +52,7 @@ class MetadataPanel(QTreeWidget):
         super().__init__(parent)
         self.setHeaderLabels(["", "value"])
         self.setColumnWidth(0, 150)
+        self.setItemDelegateForColumn(0, MiddleElided(self))  # values keep their start
         self.setAccessibleName("Metadata")
         self.setAccessibleDescription("file facts, SHA-256 and EXIF of the evidence shown")
 
@@ -66,7 +88,8 @@ class MetadataPanel(QTreeWidget):
         for key, value in metadata_values(e.metadata):  # as reports print them
             row = self._row(key, value)
             row.setToolTip(1, f"as recorded: {plain(e.metadata[key])}")
-            (xmp if key.startswith(XMP_ROW) else exif).addChild(row)
+            in_xmp = key.startswith(XMP_ROW) or key in XMP_PACKET_KEYS
+            (xmp if in_xmp else exif).addChild(row)
         if not e.metadata:
             exif.addChild(self._row("", "none"))
         self.addTopLevelItem(exif)

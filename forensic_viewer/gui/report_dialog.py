@@ -14,8 +14,11 @@ Two kinds of report come through here, both written by
   in the words of the report's first page: it covers part of the scan.
 
 Building the report's source (reading results.jsonl, model cards from checkpoint headers) also
-runs on the worker thread. Cancelling leaves no report file behind (an earlier report of the
-same name stays as it was). Write asks before it replaces an earlier report of the same name.
+runs on the worker thread. Cancelling leaves no report file behind. An earlier report of the
+same name (which may have been handed over) is never replaced: Write asks, and on Yes moves it
+whole into ``earlier-reports/<UTC time it was written>/`` in the folder, as the command line's
+``--report`` does (:mod:`forensic_viewer.report.earlier`), logs ``report-moved`` when a case
+log is open, and says where it went beside the outcome, a cancelled or failed write's too.
 
 The folder offered at first (:attr:`ReportJob.folder`): the scan's output folder for a scan or
 an image opened from one; for any other image, ``<evidence folder>-reports`` beside the
@@ -61,11 +64,11 @@ from engine.environ import user_data_dir
 from engine.errors import ForensicError
 from engine.types import Analysis, Evidence, Progress
 from forensic_viewer.audit import AuditError, AuditLog
+from forensic_viewer.casework import log_report_moved
 from forensic_viewer.gui.mailbox import Mailbox
 from forensic_viewer.gui.panels import name_form_fields, pick_output_folder, rows_height
 from forensic_viewer.report import (
     FORMATS,
-    SUFFIX,
     CaseInfo,
     ReportCancelled,
     ReportItem,
@@ -75,6 +78,12 @@ from forensic_viewer.report import (
     write_report,
 )
 from forensic_viewer.report.build import STOPPED_HEADING, stopped_scan_alert
+from forensic_viewer.report.earlier import (
+    EARLIER_REPORTS,
+    MovedReport,
+    move_earlier_report,
+    report_names,
+)
 from forensic_viewer.report.model import with_viewer_thresholds
 from forensic_viewer.scan.walk import unread_words
 from forensic_viewer.wording import plain
@@ -409,6 +418,7 @@ class ReportDialog(QDialog):
         self._busy = False
         self.audit_log: AuditLog | None = None  # the case log whose head reports print
         self.written_case: CaseInfo | None = None  # the case fields of the last write
+        self.moved: MovedReport | None = None  # the earlier report the last write moved aside
         self.setWindowTitle(f"Report: {plain(job.title)}")
         case = case or CaseInfo()
         self.examiner = QLineEdit(case.examiner)
@@ -508,20 +518,22 @@ class ReportDialog(QDialog):
             self.message.setText(f"cannot write the report: {problem}")
             return
         basename = safe_basename(self.basename.text())
-        there = [dest / f"{basename}{SUFFIX[f]}" for f in self.formats()]
-        there = [p for p in there if p.exists()]
-        if there and not self._replace(there):
+        earlier = report_names(dest, basename)
+        if earlier and not self._move_asked(dest, earlier):
             self.message.setText(
-                f"not written: {', '.join(plain(p) for p in there)} already "
-                f"{'exists' if len(there) == 1 else 'exist'}; choose another file name or folder"
+                f"not written: an earlier report ({', '.join(plain(n) for n in earlier)}) is in "
+                f"{plain(dest)}; choose another file name or folder"
             )
+            return
+        self.moved = None
+        if earlier and not self._move_earlier(dest, basename):
             return
         case = self.case()
         if self.audit_log is not None:
             try:
                 case = dataclasses.replace(case, audit=self.audit_log.stamp())
             except AuditError as e:
-                self.message.setText(f"no report written: {e}")
+                self.message.setText(self._with_moved(f"no report written: {e}"))
                 return
         self.written_case = case
         self.paths = {}
@@ -541,8 +553,11 @@ class ReportDialog(QDialog):
         mail = self.worker.mailbox
         mail.on("progress", self._on_progress)
         mail.on("succeeded", self._on_succeeded)
-        mail.on("cancelled", lambda: self.message.setText("cancelled: no report written"))
-        mail.on("failed", self.message.setText)
+        mail.on(
+            "cancelled",
+            lambda: self.message.setText(self._with_moved("cancelled: no report written")),
+        )
+        mail.on("failed", lambda text: self.message.setText(self._with_moved(text)))
         self.worker.finished.connect(self._on_finished)
         mail.start()
         self.write_button.setEnabled(False)
@@ -551,17 +566,42 @@ class ReportDialog(QDialog):
         self.message.setText("writing…")
         self.worker.start()
 
-    def _replace(self, files: Sequence[Path]) -> bool:
-        """Ask whether to replace the earlier report ``files``; No unless the analyst says Yes."""
+    def _move_asked(self, dest: Path, names: Sequence[str]) -> bool:
+        """Ask whether to move the earlier report ``names`` in ``dest`` aside and write the new
+        one; No unless the analyst says Yes."""
         yes, no = QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.No
-        box = QMessageBox(QMessageBox.Icon.Question, "Replace the report?", "", yes | no, self)
+        box = QMessageBox(QMessageBox.Icon.Question, "Move the earlier report?", "", yes | no, self)
         box.setTextFormat(Qt.TextFormat.PlainText)  # a file name is never markup
         box.setText(
-            "An earlier report of this name is there; writing replaces it:\n"
-            + "\n".join(plain(p) for p in files)
+            "An earlier report of this name is there. Writing moves it, whole and unchanged, "
+            f"into a folder of its own in {plain(dest / EARLIER_REPORTS)} (it is not replaced):\n"
+            + "\n".join(plain(dest / n) for n in names)
         )
         box.setDefaultButton(no)
         return box.exec() == yes
+
+    def _move_earlier(self, dest: Path, basename: str) -> bool:
+        """Move the earlier report ``basename`` in ``dest`` into ``earlier-reports/``, as the
+        command line does (:func:`~forensic_viewer.report.earlier.move_earlier_report`), and
+        log ``report-moved`` in the case log, if any, before the new report takes its head.
+        False, after one line saying why, when the report is not to be written."""
+        try:
+            self.moved = move_earlier_report(dest, basename)
+        except OSError as e:  # the earlier report stays where it is; nothing goes over it
+            self.message.setText(f"cannot write the report: {os_problem(e, dest)}")
+            return False
+        if self.moved is None:  # gone since it was asked about: nothing moved, nothing to log
+            return True
+        try:
+            log_report_moved(self.audit_log, self.moved)
+        except AuditError as e:
+            self.message.setText(self._with_moved(f"no report written: {e}"))
+            return False
+        return True
+
+    def _with_moved(self, text: str) -> str:
+        """``text``, and where the earlier report went when this write moved it."""
+        return text if self.moved is None else f"{text}\n{plain(self.moved.line())}"
 
     def cancel(self) -> None:
         if self.running:
@@ -581,7 +621,7 @@ class ReportDialog(QDialog):
     ) -> None:
         self.paths = dict(paths)
         self.progress.setValue(PROGRESS_STEPS)
-        written = "written: " + ", ".join(plain(p) for p in paths.values())
+        written = self._with_moved("written: " + ", ".join(plain(p) for p in paths.values()))
         if stopped:  # the scan's last run did not finish (docs/RESULTS.md, "Stopping a scan")
             written += f"\n{STOPPED_HEADING}: {plain(stopped)}"
         if not_covered:  # folders or files the scan's listing could not read (run.unread)

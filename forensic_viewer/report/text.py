@@ -182,10 +182,18 @@ SUMMARY_NOTE = (
 
 
 def summary_note(ov: Overview) -> str:
-    """:data:`SUMMARY_NOTE`, then each analysis column's figure when it found nothing else."""
-    notes = "; ".join(triage.analysis_note(a) for a in ov.analysis_columns)
+    """:data:`SUMMARY_NOTE`, then each analysis column's figure when it found nothing else:
+    the map's percentile said once for the columns that give it (``metadata, ela and clone:
+    p99: ...``), an analysis's own figure (:data:`~forensic_viewer.scan.triage.CELL_FIGURES`)
+    each."""
+    names = list(ov.analysis_columns)
+    p99 = [a for a in names if a not in triage.CELL_FIGURES]
+    notes = [triage.analysis_note(a) for a in names if a in triage.CELL_FIGURES]
+    if p99:
+        listed = p99[0] if len(p99) == 1 else f"{', '.join(p99[:-1])} and {p99[-1]}"
+        notes.insert(0, f"{listed}: {triage.P99_NOTE}")
     where = "Analysis columns: copy pairs, a score or findings where the analysis has them, else"
-    return f"{SUMMARY_NOTE} {where} {notes}." if notes else SUMMARY_NOTE
+    return f"{SUMMARY_NOTE} {where} {'; '.join(notes)}." if notes else SUMMARY_NOTE
 
 
 def cell_text(c: Cell | None) -> str:

@@ -92,7 +92,7 @@ def error_naming_file(error: str, file: str | None) -> str:
     """``error`` (an error row's) naming the file by its absolute path ``file`` (the row's),
     where it names it as the scan was given it: relative to the directory the scan ran from
     (``case/sub/x.jpg: damaged ...``), which nothing else records. Scans now name it
-    absolutely (``scan.run.named``); reports and results.csv read rows of earlier versions
+    absolutely (``scan.failure.named``); reports and results.csv read rows of earlier versions
     through this. A message that starts with another name, or none, is returned as
     it is."""
     if not file:

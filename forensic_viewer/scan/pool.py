@@ -68,6 +68,7 @@ from typing import TYPE_CHECKING, Any
 from engine.errors import ForensicError
 from engine.threads import available_cores, core_slots, free_slot, pin_process
 from forensic_viewer.environment import environment
+from forensic_viewer.scan.failure import named, unexpected
 from forensic_viewer.scan.lock import OutputLock, ScanFailed
 from forensic_viewer.scan.records import (
     EncodedRecord,
@@ -87,9 +88,7 @@ from forensic_viewer.scan.run import (
     csv_analyses,
     encode_outcome,
     load_for_scan,
-    named,
     sha256_if_read,
-    unexpected,
     write_outcome,
 )
 from forensic_viewer.scan.settings import (
@@ -632,6 +631,7 @@ class _Pool:
         self.problems: ScanLog | None = None
         self.began: str | None = None  # when run() began, as scan.json records it
         self.checked = False  # scan.json says "running": the settings were checked
+        self.t0: float | None = None  # time.perf_counter() when run() began
 
     # --- the run ---
 
@@ -645,7 +645,7 @@ class _Pool:
         except Exception:
             if not self.checked:
                 raise
-            with failure_recorded(self.out, self.summary, self._write_csv):
+            with failure_recorded(self.out, self.summary, self._write_csv, self.t0):
                 raise
 
     def _write_csv(self) -> bool:
@@ -670,7 +670,7 @@ class _Pool:
         return True
 
     def _run(self) -> ScanSummary:
-        t0 = time.perf_counter()
+        self.t0 = t0 = time.perf_counter()
         self.began = now_text()  # scan.json's run.started: the workers load models first
         interrupted: KeyboardInterrupt | None = None
         try:

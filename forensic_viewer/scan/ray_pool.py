@@ -61,6 +61,7 @@ from typing import Any
 
 from engine.ensemble import ENSEMBLE_SUFFIX
 from engine.files import read_regular
+from forensic_viewer.scan.failure import brief, unexpected
 from forensic_viewer.scan.lock import OutputLock, ScanFailed
 from forensic_viewer.scan.pool import (
     POLL_SECONDS,
@@ -77,7 +78,7 @@ from forensic_viewer.scan.pool import (
     run_locked,
 )
 from forensic_viewer.scan.results import ResultIndex
-from forensic_viewer.scan.run import ScanSummary, brief, unexpected
+from forensic_viewer.scan.run import ScanSummary
 
 __all__ = ["DEFAULT_DEPTH", "RayUnavailable", "ray_available", "ray_session", "run_ray_scan"]
 

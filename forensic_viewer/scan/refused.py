@@ -19,14 +19,14 @@ from pathlib import Path
 
 from engine.errors import ImageTooLargeError
 from engine.precheck import refuse_beyond_limit
+from forensic_viewer.scan.failure import named
 from forensic_viewer.scan.results import ResultIndex
-from forensic_viewer.scan.run import named
 from forensic_viewer.scan.walk import file_keys
 
 
 def refused_files(paths: Iterable[Path]) -> list[str]:
     """Each file's refusal, :func:`~engine.io.load_evidence`'s one line naming it as a scan
-    names it (:func:`~forensic_viewer.scan.run.named`), when the header check refuses every one
+    names it (:func:`~forensic_viewer.scan.failure.named`), when the header check refuses every one
     of ``paths`` (in their order); [] as soon as one is not refused. ``probe`` calls it alone
     (its output folder holds no rows to resume)."""
     lines: list[str] = []

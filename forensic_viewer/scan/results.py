@@ -15,7 +15,7 @@ from typing import IO, Any, BinaryIO
 
 from engine.analyses import Level
 from engine.errors import ForensicError
-from engine.files import AtomicFile, not_regular_reason, open_append, open_regular, os_problem
+from engine.files import AtomicFile, not_regular_reason, open_append, open_regular
 from engine.fstimes import TIME_NAMES
 from forensic_viewer.scan.escaping import csv_file
 from forensic_viewer.scan.links import error_naming_file, record_read_from
@@ -42,16 +42,6 @@ SCAN_INFO = "scan.json"
 
 
 EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()  # a file of no bytes: nobody's copy
-
-
-def output_failed(e: OSError, out: Path | str) -> str:
-    """The one line of a scan whose output folder could not be written once it ran (the disk
-    full, the folder gone): the file or, when the error names none (a write to an open file),
-    the output folder, absolute, and the problem in words (:func:`engine.files.os_problem`,
-    never errno text), then that the rows written are kept. The command line's and the batch
-    dialog's."""
-    where = os_problem(e, Path(os.path.abspath(out)))
-    return f"the scan failed: {where}; finished results are kept, run again to resume"
 
 
 def opened_or_refused(opener: Callable[..., IO[Any]], path: Path, *args: Any, **kw: Any) -> IO[Any]:

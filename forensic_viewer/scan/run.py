@@ -52,6 +52,7 @@ from engine.errors import EvidenceError, ForensicError, ImageHeader
 from engine.io import MAX_FILE_BYTES, load_evidence
 from engine.types import Analysis, Evidence, Progress
 from forensic_viewer.environment import environment
+from forensic_viewer.scan.failure import named, unexpected
 from forensic_viewer.scan.lock import OutputLock
 from forensic_viewer.scan.maps import thumbnail_jpeg
 from forensic_viewer.scan.records import (
@@ -155,38 +156,6 @@ class _Crash:
 
 
 _END = object()
-
-
-def named(path: Path | str) -> Path:
-    """``path`` as a scan names the file in every message and row: absolute as named
-    (``os.path.abspath``: symbolic links not followed, as the row's ``file``). A folder given
-    relative to where the scan runs named its files relative to a directory nothing records."""
-    return Path(os.path.abspath(path))
-
-
-def brief(e: BaseException) -> str:
-    """An exception's message on one line, cut at 200 characters, for a one-line error."""
-    return " ".join(str(e).split())[:200]
-
-
-def unexpected(path: Path | str, e: BaseException, stage: str) -> str:
-    """The one-line message of an exception nobody planned for, naming the file."""
-    text = brief(e)
-    return f"{path}: unexpected {type(e).__name__} while {stage}" + (f": {text}" if text else "")
-
-
-def scan_failed(e: BaseException, folder: Path | str | None = None, where: str = "") -> str:
-    """The one line of a whole scan that a bug ended (the listing, the models, the results,
-    not one file: :func:`unexpected`), as the command line and the batch dialog both say it:
-    ``[<folder>: ]the scan failed: unexpected <type>: <message>[<where>]``; the folder named
-    absolute (:func:`named`), ``where`` saying where the traceback was kept."""
-    at = f"{named(folder)}: " if folder is not None else ""
-    text = brief(e)
-    return (
-        f"{at}the scan failed: unexpected {type(e).__name__}"
-        + (f": {text}" if text else "")
-        + where
-    )
 
 
 def sha256_if_read(path: Path) -> str | None:
@@ -450,7 +419,7 @@ def _run_locked(
 
     # scan.json says "running" from here on: a failure ends the run as a stop does, results.csv
     # of the files it went through and scan.json saying "failed", where they can be written
-    with failure_recorded(out, summary, write_results_csv):
+    with failure_recorded(out, summary, write_results_csv, started=t0):
         results = ResultLog(out, index)
         try:  # reading every row's versions takes seconds in a large folder: Ctrl+C there too
             recorded = recorded_rows(results, getattr(analyzer.ensemble, "analyses", None) or ())

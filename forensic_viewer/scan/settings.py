@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import signal
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.analyses import analysis_settings
 from engine.ending import stop_signal, stop_words
 from engine.errors import ForensicError
-from engine.files import atomic_write, not_regular_reason, os_problem, read_regular_text
+from engine.files import atomic_write, not_regular_reason, read_regular_text
 from engine.formatting import time_text
+from forensic_viewer.scan.failure import failure_reason
 from forensic_viewer.scan.results import SCAN_INFO
 from forensic_viewer.scan.walk import TRUTH_UNREAD, not_covered_record
 
@@ -238,17 +239,6 @@ def end_run(out: Path, summary: Any, interrupted: KeyboardInterrupt | None) -> N
         raise interrupted
 
 
-def failure_reason(e: BaseException, out: Path) -> str:
-    """Why a scan failed, in one line: an OSError as "<file>: <problem>" (the output folder
-    when it names none: a write to an open file, the disk full), else the unexpected error's
-    type and message. scan.json's ``run.reason`` and the case log's ``scan-finished``."""
-    if isinstance(e, OSError):
-        return os_problem(e, Path(os.path.abspath(out)))
-    if isinstance(e, ForensicError):
-        return str(e)
-    return f"unexpected {type(e).__name__}: {' '.join(str(e).split())[:200]}"
-
-
 CSV_NOT_REWRITTEN = "results.csv was not rewritten: it is an earlier run's, if any"
 
 
@@ -275,17 +265,24 @@ def record_failed_run(out: Path, e: Exception, summary: Any, csv: str | None = N
 
 @contextlib.contextmanager
 def failure_recorded(
-    out: Path, summary: Any, write_csv: Callable[[], bool] | None = None
+    out: Path,
+    summary: Any,
+    write_csv: Callable[[], bool] | None = None,
+    started: float | None = None,
 ) -> Iterator[None]:
     """An exception out of the block (a run whose settings scan.json holds) ends the run as a
     stop does, as far as the output folder can still be written: ``write_csv()`` rewrites
     results.csv with the files the run went through (False: nothing to write, its results
     never opened), then :func:`record_failed_run` says so; the exception is raised on with
-    ``summary`` as its ``summary`` attribute (the case log's ``scan-finished`` counts it). A
-    stop (KeyboardInterrupt) is :func:`record_run`'s, through ``end_run``."""
+    ``summary`` as its ``summary`` attribute (the case log's ``scan-finished`` counts it),
+    its ``seconds`` those from ``started`` (``time.perf_counter()`` when the run began, as a
+    finished run counts them) to the failure. A stop (KeyboardInterrupt) is
+    :func:`record_run`'s, through ``end_run``."""
     try:
         yield
     except Exception as e:
+        if started is not None:
+            summary.seconds = time.perf_counter() - started
         csv: str | None = CSV_NOT_REWRITTEN
         try:
             if write_csv is not None and write_csv():

@@ -683,8 +683,8 @@ def test_a_scan_a_bug_ends_is_worded_as_the_command_line_words_it_naming_the_fol
 ) -> None:
     """The dialog said "evidence: unexpected error (RuntimeError: ...)" where the command line
     says "the scan failed: unexpected RuntimeError: ...", and named a folder typed relative as
-    typed. Both now say it in one wording (``scan.run.scan_failed``), the dialog naming the
-    folder by its absolute path."""
+    typed. Both now say it in one line (``scan.failure.failure_line``), naming the folder by
+    its absolute path; the command line says where the traceback went on a line of its own."""
     import sys
 
     import forensic_viewer.scan.run as scan_run
@@ -709,8 +709,8 @@ def test_a_scan_a_bug_ends_is_worded_as_the_command_line_words_it_naming_the_fol
     assert main([*scan, "--jobs", "1", "--no-faces"]) == 3
     err = capsys.readouterr().err
     (line,) = [ln for ln in err.splitlines() if ln.startswith("forensic-viewer: error: ")]
-    assert line.startswith("forensic-viewer: error: the scan failed: unexpected RuntimeError: ")
-    assert said.removeprefix(f"{folder}: ") in line
+    assert line == f"forensic-viewer: error: {said}"
+    assert f"the traceback of the unexpected error: {folder.parent / 'cli-out' / 'scan.log'}" in err
 
 
 def test_the_window_progress_of_each_file_reaches_the_dialog_with_its_end(

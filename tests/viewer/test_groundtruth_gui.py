@@ -169,8 +169,8 @@ def test_a_dropped_mask_is_ground_truth_and_an_image_still_opens(
     assert win.truth_panel.figures and all(
         f.figure == "flagged share" or f.figure == "pixel AUC" for f in win.truth_panel.figures
     )  # an all-zero mask: authentic, F1/IoU undefined
-    _drop(win, other)
-    assert str(other) in win.entries
+    _drop(win, other)  # opened as evidence once its listing (off the GUI thread) is back
+    qtbot.waitUntil(lambda: str(other) in win.entries, timeout=HANG_MS)
 
 
 def test_the_ground_truth_layer_has_no_threshold_to_move(qtbot) -> None:

@@ -434,6 +434,9 @@ def test_keeping_is_said_in_the_cancelled_slot_then_forgotten_once_kept_arrived(
         qtbot.waitUntil(lambda: kept == [job], timeout=HANG_MS)
         assert said == [True]
         qtbot.waitUntil(lambda: not worker.keeping(job), timeout=HANG_MS)
+        # the worker thread forgets the job (``_live``) in its ``finally``, which may run just
+        # after ``kept`` reached this thread: wait for it, then nothing of the job is left
+        qtbot.waitUntil(lambda: job not in worker._live, timeout=HANG_MS)
         assert worker._keeping == set() and worker._live == set() == worker._dropped
     finally:
         worker.stop()

@@ -1,8 +1,9 @@
-"""The report dialog (offscreen): the folder it offers first, an earlier report replaced only
-when the analyst says so, and failures as one line naming the file."""
+"""The report dialog (offscreen): the folder it offers first, an earlier report moved aside
+(never replaced) only when the analyst says so, and failures as one line naming the file."""
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from forensic_viewer.gui.report_dialog import (
     scan_report_job,
 )
 from forensic_viewer.report import SUFFIX
+from forensic_viewer.report.earlier import EARLIER_REPORTS
 from tests.conftest import HANG_MS
 from tests.viewer.conftest import open_listed, write_image
 
@@ -51,32 +53,105 @@ def _answer(monkeypatch, answer: QMessageBox.StandardButton) -> list[str]:
     return asked
 
 
-def test_an_earlier_report_is_replaced_only_when_the_analyst_says_so(
+def _earlier(dest: Path) -> dict[str, str]:
+    """An earlier report in ``dest``: its files as the writers leave them, each holding "old"
+    and its name; their contents by name."""
+    (dest / "report_files").mkdir(parents=True)
+    files = {"report.json": "old json", "report.html": "old html", "report_files/a.png": "png"}
+    for name, text in files.items():
+        (dest / name).write_text(text, encoding="utf-8")
+    return files
+
+
+def test_an_earlier_report_is_moved_aside_only_when_the_analyst_says_so(
     qtbot, tmp_path: Path, monkeypatch
 ) -> None:
+    """Never replaced: a handed-over report is evidence of what was said. Yes moved (it
+    replaced the files, as the command line's --report did before it moved them too)."""
     monkeypatch.setattr(report_dialog, "write_report", _write_new)
     dest = tmp_path / "reports"
-    dest.mkdir()
-    earlier = dest / "report.json"
-    earlier.write_text("old", encoding="utf-8")
+    earlier = _earlier(dest)
     dialog = _dialog(qtbot, dest)
     asked = _answer(monkeypatch, QMessageBox.StandardButton.No)
     dialog.write()
-    assert len(asked) == 1 and str(earlier) in asked[0]
+    assert len(asked) == 1 and str(dest / "report.json") in asked[0]
+    assert f"into a folder of its own in {dest / EARLIER_REPORTS}" in asked[0]
+    assert "not replaced" in asked[0]
     assert not dialog.running and dialog.worker is None
-    assert dialog.message.text().startswith(f"not written: {earlier} already exists")
-    assert earlier.read_text(encoding="utf-8") == "old" and not (dest / "report.html").exists()
+    assert dialog.message.text() == (
+        f"not written: an earlier report (report.html, report.json, report_files) is in {dest}; "
+        "choose another file name or folder"
+    )
+    assert all((dest / n).read_text(encoding="utf-8") == t for n, t in earlier.items())
+    assert not (dest / EARLIER_REPORTS).exists()
 
     asked = _answer(monkeypatch, QMessageBox.StandardButton.Yes)
     dialog.write()
     qtbot.waitUntil(lambda: bool(dialog.paths) and not dialog.running, timeout=HANG_MS)
-    assert len(asked) == 1 and earlier.read_text(encoding="utf-8") == "new"
+    (kept,) = (dest / EARLIER_REPORTS).iterdir()
+    assert len(asked) == 1
+    assert all((kept / n).read_text(encoding="utf-8") == t for n, t in earlier.items())
+    assert (dest / "report.json").read_text(encoding="utf-8") == "new"
+    assert not (dest / "report_files").exists()  # the HTML's folder went with it
+    said = dialog.message.text().splitlines()
+    assert said[0].startswith("written: ") and said[1] == (
+        f"the earlier report (report.html, report.json, report_files) moved to {kept}"
+    )
 
     dialog.basename.setText("other")  # no earlier report of that name: nothing to ask
     asked = _answer(monkeypatch, QMessageBox.StandardButton.No)
     dialog.write()
     qtbot.waitUntil(lambda: not dialog.running, timeout=HANG_MS)
     assert asked == [] and (dest / "other.json").read_text(encoding="utf-8") == "new"
+    assert "moved" not in dialog.message.text()
+
+
+def test_the_move_is_logged_before_the_head_the_new_report_prints(
+    qtbot, tmp_path: Path, monkeypatch
+) -> None:
+    from forensic_viewer.audit import LOG_NAME, AuditLog, verify_log
+
+    monkeypatch.setattr(report_dialog, "write_report", _write_new)
+    dest = tmp_path / "scan"
+    _earlier(dest)
+    old_json = hashlib.sha256(b"old json").hexdigest()
+    log = AuditLog(tmp_path / "case", program="test")
+    try:
+        dialog = _dialog(qtbot, dest)
+        dialog.audit_log = log  # as the case recorder attaches it (the batch dialog's too)
+        _answer(monkeypatch, QMessageBox.StandardButton.Yes)
+        dialog.write()
+        qtbot.waitUntil(lambda: bool(dialog.paths) and not dialog.running, timeout=HANG_MS)
+    finally:
+        log.close()
+    (kept,) = (dest / EARLIER_REPORTS).iterdir()
+    moved = verify_log(tmp_path / "case" / LOG_NAME).entries[-1]
+    assert moved.action == "report-moved"
+    assert moved.details["from"] == str(dest) and moved.details["to"] == str(kept)
+    assert moved.details["files"] == {
+        "report.html": hashlib.sha256(b"old html").hexdigest(),
+        "report.json": old_json,
+        "report_files": None,
+    }
+    stamp = dialog.written_case.audit if dialog.written_case is not None else None
+    assert stamp is not None and (stamp.head, stamp.entries) == (moved.hash, moved.seq)
+
+
+def test_an_earlier_report_that_cannot_be_moved_stays_and_nothing_is_written(
+    qtbot, tmp_path: Path, monkeypatch
+) -> None:
+    monkeypatch.setattr(report_dialog, "write_report", _write_new)
+    dest = tmp_path / "reports"
+    earlier = _earlier(dest)
+    (dest / EARLIER_REPORTS).write_text("in the way", encoding="utf-8")
+    dialog = _dialog(qtbot, dest)
+    _answer(monkeypatch, QMessageBox.StandardButton.Yes)
+    dialog.write()
+    assert not dialog.running and dialog.worker is None
+    text = dialog.message.text()
+    assert text.startswith(f"cannot write the report: {dest / EARLIER_REPORTS}: "), text
+    assert "\n" not in text and "Errno" not in text
+    assert all((dest / n).read_text(encoding="utf-8") == t for n, t in earlier.items())
 
 
 def test_a_failure_is_one_line_naming_the_file_and_the_problem(

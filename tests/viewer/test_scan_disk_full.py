@@ -207,6 +207,30 @@ def test_a_failed_scan_leaves_the_csv_of_its_rows_and_its_end_in_the_case_log(
     }
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_failed_scans_end_in_the_case_log_has_the_seconds_and_settings_a_finished_ones_has(
+    tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch, capsys, jobs: str
+) -> None:
+    """A failed run's ``scan-finished`` had no ``seconds`` and no ``settings`` (models with
+    their checkpoint SHA-256, window, path, analyses): which models wrote the rows it hashes
+    was only in an earlier entry. Now it has both, the settings as the finished run's entry
+    of the same scan records them, the seconds from the run's start to the failure."""
+    from forensic_viewer.audit import LOG_NAME, verify_log
+
+    folder, out, case = evidence(tmp_path), tmp_path / "out", tmp_path / "case"
+    free_space = fill_disk_after(monkeypatch, ROWS_BEFORE_FULL)
+    assert scan_cli(folder, out, tiny_checkpoint, "--jobs", jobs, "--case", str(case)) == 3
+    free_space()
+    assert scan_cli(folder, out, tiny_checkpoint, "--jobs", jobs, "--case", str(case)) == 0
+    capsys.readouterr()
+    ends = [e.details for e in verify_log(case / LOG_NAME).entries if e.action == "scan-finished"]
+    failed, finished = ends
+    assert "error" in failed and "error" not in finished
+    assert failed["settings"] == finished["settings"]
+    assert set(finished["settings"]) >= {"models", "window", "stride", "exact", "analyses"}
+    assert isinstance(failed["seconds"], float) and failed["seconds"] > 0
+
+
 def test_a_csv_the_full_disk_refuses_is_said_in_scan_json(
     tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:

@@ -150,3 +150,18 @@ def test_the_report_summary_says_what_the_analysis_and_disagreement_cells_give()
     note = summary_note(ov)
     assert "the default verdict" in note and "copy-move analysis the ensemble uses" in note
     assert "else clone: p99: the 99th percentile of the map" in note
+
+
+def test_the_report_summary_says_the_percentile_once_for_the_analyses_it_is_given_for() -> None:
+    """With metadata, ela and clone columns the note read 'else metadata: p99: the 99th
+    percentile ...; ela: p99: the 99th percentile ...; clone: p99: the 99th percentile ...',
+    one sentence three times (seen in this session's QA of a scan's report.html)."""
+    from types import SimpleNamespace
+
+    from forensic_viewer.report.text import summary_note
+
+    ov = SimpleNamespace(analysis_columns=["metadata", "ela", "noise", "clone"])
+    note = summary_note(ov)
+    assert note.count("the 99th percentile") == 1
+    assert "else metadata, ela and clone: p99: the 99th percentile of the map" in note
+    assert "noise: the share of the image whose local noise level" in note
