@@ -1073,6 +1073,11 @@ def _main(argv: list[str], program: bool) -> int:
 
             show_refusal(plain(e))
             return EXIT_USAGE
+        from forensic_viewer.gui.refused import unreachable_display
+
+        if no_display := unreachable_display():  # Qt would abort the process: exit 134
+            _error(no_display)
+            return EXIT_USAGE
         gui = True
         # Qt and torch are imported, the window built: seconds
         with sigterm_as_interrupt(ending=program):

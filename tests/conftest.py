@@ -23,6 +23,42 @@ import torch
 torch.set_num_threads(1)  # 2 threads on 2 shared cores run several times slower
 
 
+def _timeout_scale() -> float:
+    """``$FORENSIC_VIEWER_TEST_TIMEOUT_SCALE``: how many times longer than the defaults every
+    hang guard waits (1 unless set; the defaults pass a 2-core machine four times loaded)."""
+    raw = os.environ.get("FORENSIC_VIEWER_TEST_TIMEOUT_SCALE", "1")
+    try:
+        scale = float(raw)
+    except ValueError:
+        scale = 0.0
+    if not 0 < scale < float("inf"):
+        raise pytest.UsageError(
+            f"FORENSIC_VIEWER_TEST_TIMEOUT_SCALE={raw!r} is not a number above 0 (a factor on "
+            "every hang guard of the tests, 1 by default)"
+        )
+    return scale
+
+
+TIMEOUT_SCALE = _timeout_scale()
+# The one hang guard of every wait in the tests on a child process, a thread or a Qt signal
+# (qtbot.waitUntil/waitSignal take HANG_MS): a wait that lasts this long is a hang, and the
+# test fails saying what it waited for, rather than the suite waiting forever. Never a
+# measure of speed (benchmarks are): a loaded machine makes a test slower, not red. The
+# longest wait, a training run started from the training dialog, takes 67 s with the load
+# average at 6 on 2 cores, and ran past 240 s at 11; 600 s leaves room for twice that load.
+HANG_S = 600.0 * TIMEOUT_SCALE
+HANG_MS = int(HANG_S * 1000)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """pytest-timeout's limit of a whole test (``--timeout``, pyproject.toml's addopts) scaled
+    as the hang guards are, before the plugin reads it: it stays above any one wait's guard."""
+    limit = getattr(config.option, "timeout", None)
+    if limit:
+        config.option.timeout = float(limit) * TIMEOUT_SCALE
+
+
 @pytest.fixture(autouse=True, scope="module")
 def _unfrozen_after_each_module() -> Iterator[None]:
     """What :func:`_garbage_collected_in_the_gui_thread` froze is collectable again once the
@@ -167,7 +203,7 @@ def memory_evidence(pixels: np.ndarray, file_size: int = 0) -> Any:
     )  # fmt: skip
 
 
-def run_bounded(code: str, *args: str | Path, timeout: float = 60) -> str:
+def run_bounded(code: str, *args: str | Path, timeout: float = HANG_S) -> str:
     """``code`` (dedented) run by a child Python in this checkout with ``args`` as its
     ``sys.argv[1:]``; its stdout. For readers that could wait on a named pipe: a wait inside
     native code is not ended by pytest-timeout's signal, so a child still running after

@@ -80,3 +80,64 @@ def test_long_files_say_why() -> None:
             if lines > MAX_LINES and LONG_FILE_MARK not in _docstring(path):
                 too_long.append(f"{path.relative_to(ROOT)} ({lines} lines)")
     assert too_long == [], f"over {MAX_LINES} lines without a '{LONG_FILE_MARK}' reason"
+
+
+WAITS_IN_MS = {"waitUntil", "waitSignal", "waitSignals", "waitCallback", "waitActive"}
+LONGEST_FIXED_WAIT_S = 10.0  # longer, it is a hang guard: tests/conftest.py's HANG_S
+
+
+def _fixed_waits(source: str) -> list[tuple[int, float]]:
+    """(line, seconds) of every wait in ``source`` bounded by a number written in it: a
+    ``timeout=`` (milliseconds for qtbot's waits), ``x.wait(n)`` (not ``qtbot.wait``, a pause),
+    ``pytest.mark.timeout(n)`` and ``time.monotonic() + n``."""
+    found: list[tuple[int, float]] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            name = node.func.attr
+            owner = node.func.value
+            scale = 0.001 if name in WAITS_IN_MS else 1.0
+            values = [k.value for k in node.keywords if k.arg == "timeout"]
+            if name == "wait" and not (isinstance(owner, ast.Name) and owner.id == "qtbot"):
+                values += node.args[:1]
+            if name == "timeout" and isinstance(owner, ast.Attribute) and owner.attr == "mark":
+                values += node.args[:1]
+            if name == "monotonic" or not values:
+                continue
+            found += [
+                (node.lineno, v.value * scale)
+                for v in values
+                if isinstance(v, ast.Constant) and isinstance(v.value, int | float)
+            ]
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            left = node.left
+            if (
+                isinstance(left, ast.Call)
+                and isinstance(left.func, ast.Attribute)
+                and left.func.attr == "monotonic"
+                and isinstance(node.right, ast.Constant)
+            ):
+                found.append((node.lineno, float(node.right.value)))
+    return sorted(found)
+
+
+def test_no_test_waits_a_fixed_time_that_a_loaded_machine_can_exceed() -> None:
+    """Hang guards are HANG_S/HANG_MS (tests/conftest.py, scaled by
+    FORENSIC_VIEWER_TEST_TIMEOUT_SCALE): fixed budgets of their own (30-240 s) failed tests on
+    CI's loaded 2-core machine that a slower run would have passed."""
+    fixed = [
+        f"{path.relative_to(ROOT)}:{line}: {seconds:g} s"
+        for path in sorted((ROOT / "tests").rglob("*.py"))
+        for line, seconds in _fixed_waits(path.read_text(encoding="utf-8"))
+        if seconds >= LONGEST_FIXED_WAIT_S
+    ]
+    assert fixed == [], "use tests.conftest.HANG_S / HANG_MS"
+
+
+def test_the_fixed_wait_finder_finds_each_kind() -> None:
+    source = (
+        "qtbot.waitUntil(f, timeout=60_000)\nqtbot.waitSignal(s, timeout=5_000)\n"
+        "subprocess.run(a, timeout=120)\nchild.wait(30)\nqtbot.wait(50)\n"
+        "@pytest.mark.timeout(600)\ndef t(): d = time.monotonic() + 300\n"
+        "x.communicate(timeout=HANG_S)\n"
+    )
+    assert _fixed_waits(source) == [(1, 60.0), (2, 5.0), (3, 120), (4, 30), (6, 600), (7, 300.0)]

@@ -19,7 +19,7 @@ from engine.errors import EvidenceError
 from engine.files import NotRegularFile, open_evidence
 from engine.io import load_evidence
 from forensic_viewer.scan.walk import content_suffix, sha256_of_file
-from tests.conftest import write_rgb
+from tests.conftest import HANG_S, write_rgb
 
 posix = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
 
@@ -45,7 +45,7 @@ ODD = {"fifo": _fifo, "dev-null link": _dev_null, "socket": _socket}
 
 
 @posix
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(HANG_S)
 @pytest.mark.parametrize("odd", ODD)
 def test_open_evidence_refuses_what_is_not_a_regular_file_at_once(tmp_path: Path, odd) -> None:
     path = ODD[odd](tmp_path / "a.jpg")
@@ -79,7 +79,7 @@ def test_open_evidence_reads_a_regular_file_and_refuses_a_folder(tmp_path: Path)
 
 
 @posix
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(HANG_S)
 @pytest.mark.parametrize("odd", ODD)
 def test_an_analysis_reading_the_file_again_refuses_a_pipe_put_in_its_place(
     tmp_path: Path, odd

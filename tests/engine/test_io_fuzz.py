@@ -20,6 +20,7 @@ import pytest
 
 from engine.errors import EvidenceError
 from engine.io import MAX_DECODE_BYTES_ENV
+from tests.conftest import HANG_S
 from tests.engine import fuzz_images
 
 REPO = Path(__file__).resolve().parents[2]
@@ -57,12 +58,12 @@ def _check(summary: dict[str, Any], cases: int) -> None:
 
 
 def test_fuzz_every_outcome_is_evidence_or_a_clear_error() -> None:
-    _check(_fuzz(1000, seed=16, timeout=300), 1000)
+    _check(_fuzz(1000, seed=16, timeout=HANG_S), 1000)
 
 
 @pytest.mark.slow
 def test_fuzz_many_mutants() -> None:
-    _check(_fuzz(20000, seed=1, timeout=3600), 20000)
+    _check(_fuzz(20000, seed=1, timeout=6 * HANG_S), 20000)
 
 
 # --- the harness itself can fail --------------------------------------------------------------

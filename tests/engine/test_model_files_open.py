@@ -20,11 +20,11 @@ from engine.ensemble import Ensemble
 from engine.errors import CheckpointError
 from engine.models.backbones import read_state_dict
 from engine.torchload import load_torch_file
-from tests.conftest import write_rgb
+from tests.conftest import HANG_S, write_rgb
 
 pytestmark = [
     pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX"),
-    pytest.mark.timeout(60),  # each of these waited for a writer forever
+    pytest.mark.timeout(HANG_S),  # each of these waited for a writer forever
 ]
 
 NOT_REGULAR = "not a regular file"

@@ -18,6 +18,7 @@ from engine.runtime import (
     openvino_available,
 )
 from engine.tiling import Cancelled
+from tests.conftest import HANG_S
 
 needs_openvino = pytest.mark.skipif(not openvino_available(), reason="openvino not installed")
 
@@ -294,7 +295,7 @@ def openvino_child(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]
         [sys.executable, "-c", _OPENVINO_CHILD, str(root / "runners")],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=HANG_S,
         env=env,
         cwd=Path(__file__).resolve().parents[2],
     )

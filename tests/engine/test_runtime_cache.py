@@ -252,7 +252,7 @@ def test_two_processes_converting_into_one_empty_cache(
     outs: dict[str, str] = {}
 
     def child(me: str) -> None:
-        outs[me] = run_bounded(_RACE, tmp_path, me, timeout=240)
+        outs[me] = run_bounded(_RACE, tmp_path, me)
 
     threads = [threading.Thread(target=child, args=(me,)) for me in "ab"]
     for t in threads:

@@ -20,9 +20,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.conftest import HANG_S
+
 ROOT = Path(__file__).resolve().parents[2]
-# builds and a fresh torch install take minutes, more on a busy machine than pytest's default 600 s
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
+# builds and a fresh torch install take minutes, more on a busy machine than pytest's default
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(6 * HANG_S)]
 
 
 def _clean_env(home: Path) -> dict[str, str]:

@@ -23,13 +23,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import HANG_S
 from tests.trainer.conftest import make_folder
 from trainer.plan import RESUME_NAME
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.timeout(600)
 @pytest.mark.parametrize(
     ("signum", "status"),
     [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)],
@@ -52,7 +52,7 @@ def test_a_stop_signal_sent_three_times_still_exits_with_the_first_ones_status(
     out: list[str] = []
     reader = threading.Thread(target=lambda: out.extend(fit.stdout or ()), daemon=True)
     reader.start()
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + HANG_S
     while not any('"event": "step"' in line for line in out):
         assert fit.poll() is None, "the run ended before it could be stopped"
         assert time.monotonic() < deadline, "no training step"
@@ -60,7 +60,7 @@ def test_a_stop_signal_sent_three_times_still_exits_with_the_first_ones_status(
     for _ in range(3):
         fit.send_signal(signum)
         time.sleep(0.2)
-    _, err = fit.communicate(timeout=300)
+    _, err = fit.communicate(timeout=HANG_S)
     assert fit.returncode == status, err[-3000:]
     assert "Traceback" not in err and "Exception ignored" not in err, err[-3000:]
     last = err.strip().splitlines()[-1]
@@ -126,7 +126,7 @@ def test_a_stop_signal_as_the_command_ends_exits_with_one_line(
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=HANG_S,
     )
     lines = done.stderr.strip().splitlines()
     assert done.returncode == status, done.stderr
@@ -143,7 +143,7 @@ def test_a_hang_up_under_nohup_stops_nothing(tmp_path: Path, where: str) -> None
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=HANG_S,
         preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN),  # as nohup does
     )
     assert done.returncode == 0 and done.stderr.strip() == "", done.stderr

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import HANG_S
 from tests.trainer.conftest import make_folder
 from trainer import cli
 from trainer.check import check
@@ -22,7 +23,7 @@ from trainer.errors import DataError
 
 pytestmark = [
     pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX"),
-    pytest.mark.timeout(60),
+    pytest.mark.timeout(HANG_S),
     pytest.mark.usefixtures("seeded_single_thread"),
 ]
 

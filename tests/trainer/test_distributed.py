@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from engine.checkpoints import read_meta
+from tests.conftest import HANG_S
 from tests.trainer.conftest import make_folder
 from trainer.cli import main
 from trainer.distributed import COMMAND_ENV, launched_command, without_nproc
@@ -108,7 +109,7 @@ def test_two_processes_follow_one_and_only_rank_0_writes(
         env={**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"},
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=HANG_S,
     )  # fmt: skip
     assert run.returncode == 0, run.stderr[-2000:]
     ddp = _steps(run.stdout)
@@ -242,8 +243,8 @@ def test_two_nodes_follow_one_process_only_global_rank_0_writes_and_one_process_
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
-        out0, err0 = node0.communicate(timeout=600)
-        out1, err1 = node1.communicate(timeout=120)
+        out0, err0 = node0.communicate(timeout=HANG_S)
+        out1, err1 = node1.communicate(timeout=HANG_S)
     finally:
         for p in (node0, node1):
             if p.poll() is None:

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from engine.ending import PARENT_ENV
+from tests.conftest import HANG_S
 from tests.trainer.conftest import make_folder
 from trainer.plan import LAST_CHECKPOINT, RESUME_NAME
 
@@ -45,7 +46,6 @@ def _running(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
-@pytest.mark.timeout(600)
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="prctl(PR_SET_PDEATHSIG)")
 def test_the_trainer_stops_with_a_checkpoint_when_its_viewer_is_killed(tmp_path: Path) -> None:
     assert PARENT_ENV in PARENT
@@ -64,14 +64,14 @@ def test_the_trainer_stops_with_a_checkpoint_when_its_viewer_is_killed(tmp_path:
     assert parent.stdout is not None
     trainer = int(parent.stdout.readline())
     try:
-        deadline = time.monotonic() + 300
+        deadline = time.monotonic() + HANG_S
         while '"event": "step"' not in log.read_text(encoding="utf-8"):
             assert _running(trainer), log.read_text(encoding="utf-8")[-2000:]
             assert time.monotonic() < deadline, "no training step"
             time.sleep(0.05)
         parent.send_signal(signal.SIGKILL)  # the viewer dies without quitting
         parent.wait()
-        deadline = time.monotonic() + 300
+        deadline = time.monotonic() + HANG_S
         while _running(trainer) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert not _running(trainer), "the trainer trains on without its viewer"

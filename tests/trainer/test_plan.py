@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import HANG_S
 from trainer.plan import (
     BEST_CHECKPOINT,
     RESUME_NAME,
@@ -50,7 +51,7 @@ def test_the_plan_and_the_progress_protocol_import_without_torch() -> None:
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=HANG_S,
     )
     assert done.returncode == 0, done.stderr
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import HANG_S
 from trainer.plan import RESUME_NAME, TrainingConfig, known_architectures, pretrained_field
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,7 +59,7 @@ def _run(tmp_path: Path, recipe: str, **env: str) -> list[list[str]]:
         env=full,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=HANG_S,
     )
     assert done.returncode == 0, done.stderr
     return [shlex.split(line) for line in log.read_text().splitlines()]
@@ -308,7 +309,7 @@ def test_split_script_with_a_relative_data_folder_writes_lists_readable_from_any
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=HANG_S,
     )
     assert done.returncode == 0, done.stderr
     train = read_dataset(work / "runs" / "split" / "train.json")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_tiny_checkpoint
+from tests.conftest import HANG_S, make_tiny_checkpoint
 from tests.trainer.conftest import make_folder
 from tests.trainer.test_face_model import _crops
 from trainer import cli
@@ -58,7 +58,6 @@ def _refusal(err: str, out: Path, pid: int, command: str = "fit") -> None:
     assert f"PID {pid}" in lines[0] and "forensic-train fit" in lines[0].split(f"PID {pid}")[1]
 
 
-@pytest.mark.timeout(600)
 def test_a_second_trainer_is_refused_while_the_first_trains(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -76,7 +75,7 @@ def test_a_second_trainer_is_refused_while_the_first_trains(
     lines: list[str] = []
     threading.Thread(target=lambda: lines.extend(first.stdout or ()), daemon=True).start()
     try:
-        deadline = time.monotonic() + 300
+        deadline = time.monotonic() + HANG_S
         while not any('"event": "checkpoint"' in line for line in lines):
             assert first.poll() is None, "the first run ended before the second came"
             assert time.monotonic() < deadline, "no checkpoint"
@@ -89,12 +88,11 @@ def test_a_second_trainer_is_refused_while_the_first_trains(
         assert first.poll() is None  # the first trains on
     finally:
         first.send_signal(signal.SIGTERM)
-        _, first_err = first.communicate(timeout=300)
+        _, first_err = first.communicate(timeout=HANG_S)
     assert first.returncode == 143, first_err[-3000:]  # stopped with its checkpoint, as always
     assert (out / RESUME_NAME).is_file() and (out / LAST_CHECKPOINT).is_file()
 
 
-@pytest.mark.timeout(600)
 def test_a_held_lock_refuses_a_resume_that_touches_nothing_and_a_killed_holders_is_taken_over(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import HANG_S
 from tests.trainer.conftest import make_folder
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,7 +42,7 @@ def _with_file_limit(argv: list[str], limit: int) -> subprocess.CompletedProcess
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=HANG_S,
         preexec_fn=limited,
     )
 
@@ -115,7 +116,7 @@ def test_an_install_that_cannot_be_written_leaves_nothing_in_the_models_folder(
         env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONDONTWRITEBYTECODE": "1"},
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=HANG_S,
         preexec_fn=limited,
     )
     assert done.returncode == 1 and done.stdout.strip() == "File too large", done.stderr

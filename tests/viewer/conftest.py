@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.conftest import HANG_MS
+
 
 def write_image(path: Path, h: int = 96, w: int = 128, seed: int = 0) -> Path:
     """A smooth RGB image with some texture (so heatmaps vary), written as PNG."""
@@ -118,7 +120,7 @@ def case_window(qtbot, tmp_path: Path, tiny_checkpoint: Path):
     )
     qtbot.addWidget(window)
     window.show()
-    qtbot.waitUntil(lambda: window._models_known, timeout=60_000)
+    qtbot.waitUntil(lambda: window._models_known, timeout=HANG_MS)
     return window
 
 
@@ -142,4 +144,39 @@ def open_listed(qtbot, window: Any, paths: list[Any]) -> None:
     """``window.open_paths(paths)``, then wait for their listing (off the GUI thread,
     ``gui/opening.py``) to be opened: their entries are there and their analyses asked for."""
     window.open_paths(paths)
-    qtbot.waitUntil(lambda: window.lister.idle, timeout=30_000)
+    qtbot.waitUntil(lambda: window.lister.idle, timeout=HANG_MS)
+
+
+def listening(path: str | Path) -> Any:
+    """A Unix stream socket bound to ``path`` and listening, as a display server's is (close
+    it: the file stays behind, as a crashed server's does, and refuses connections)."""
+    import socket
+
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(path))
+    server.listen()
+    return server
+
+
+@pytest.fixture
+def short_dir() -> Iterator[Path]:
+    """A new folder with a short path (a Unix socket's path is limited to 107 bytes, which a
+    test's tmp_path can exceed), removed afterwards."""
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="fv-", dir="/tmp"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def x11_display(short_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """``:0``, served: the folder of X11's local sockets (``gui.refused.X11_SOCKETS``) is a
+    temporary one where a socket ``X0`` listens, as an X server's would; none else is there."""
+    import forensic_viewer.gui.refused
+
+    monkeypatch.setattr(forensic_viewer.gui.refused, "X11_SOCKETS", short_dir)
+    server = listening(short_dir / "X0")
+    yield ":0"
+    server.close()

@@ -14,6 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialog, QWidget
 
 from forensic_viewer.gui.main_window import MainWindow
+from tests.conftest import HANG_MS
 from tests.viewer.test_accessibility_tree import _tab_walk, _takes_tab
 from tests.viewer.test_main_window import open_and_wait
 
@@ -43,7 +44,7 @@ def _probe(qtbot, window: MainWindow) -> QDialog:
     """The probe dialog once its probe ran: its table filled, the maps' chooser enabled."""
     dialog = window.open_probe()
     assert dialog.run() is not None
-    qtbot.waitUntil(lambda: dialog.result is not None, timeout=120_000)
+    qtbot.waitUntil(lambda: dialog.result is not None, timeout=HANG_MS)
     assert dialog.table.rowCount() > 1
     dialog.table.setCurrentCell(0, 0)
     return dialog

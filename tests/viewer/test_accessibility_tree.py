@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from forensic_viewer.gui.main_window import MainWindow
+from tests.conftest import HANG_MS
 from tests.viewer.test_main_window import shown_window
 
 pytestmark = pytest.mark.gui
@@ -345,7 +346,7 @@ def test_a_theme_change_recolours_the_shown_file_at_once(
     shown = shown_window(qtbot, tmp_path, tiny_checkpoint, image)
     shown.analysis_panel.set_checked(["metadata"])
     shown.run_classic()
-    qtbot.waitUntil(lambda: not shown.analysis_panel.running, timeout=60_000)
+    qtbot.waitUntil(lambda: not shown.analysis_panel.running, timeout=HANG_MS)
     shown.compare_action.trigger()
     tree = shown.analysis_panel.tree
     findings = [

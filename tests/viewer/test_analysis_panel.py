@@ -16,6 +16,7 @@ from forensic_viewer.gui.main_window import MainWindow
 from forensic_viewer.layers import AnalysisLayer
 from forensic_viewer.overlays import box_centre
 from forensic_viewer.report import item_from_analysis
+from tests.conftest import HANG_MS
 from tests.engine.analyses.conftest import jpeg_bytes, make_exif, natural
 from tests.viewer.test_main_window import _settled, open_and_wait
 from tests.viewer.test_scan_analyses import HOSTILE, TARGET, cloned_scene
@@ -29,7 +30,7 @@ def window(qtbot, tmp_path: Path, tiny_checkpoint: Path) -> Iterator[MainWindow]
     window = MainWindow(models=[str(tiny_checkpoint)], device="cpu", settings=settings)
     qtbot.addWidget(window)
     window.show()
-    qtbot.waitUntil(lambda: window._models_known, timeout=60_000)
+    qtbot.waitUntil(lambda: window._models_known, timeout=HANG_MS)
     yield window
 
 
@@ -45,8 +46,8 @@ def cloned(tmp_path: Path) -> Path:
 def run_and_wait(qtbot, window: MainWindow, names: list[str]) -> None:
     window.analysis_panel.set_checked(names)
     assert window.run_classic() is not None
-    qtbot.waitUntil(lambda: not window.analysis_panel.running, timeout=60_000)
-    qtbot.waitUntil(lambda: _settled(window), timeout=30_000)
+    qtbot.waitUntil(lambda: not window.analysis_panel.running, timeout=HANG_MS)
+    qtbot.waitUntil(lambda: _settled(window), timeout=HANG_MS)
 
 
 def test_analyses_run_on_the_open_image_and_become_layers(
@@ -153,10 +154,10 @@ def test_cancel_stops_the_analyses_and_adds_no_layer(
     window.run_classic()
     assert window.cancel_button.isEnabled()
     status = window.analysis_panel.status
-    qtbot.waitUntil(lambda: status.text().startswith("analysing big.jpg: "), timeout=30_000)
+    qtbot.waitUntil(lambda: status.text().startswith("analysing big.jpg: "), timeout=HANG_MS)
     assert window.progress.isVisible()  # progress in the status bar, as for the networks
     window.cancel()  # while an analysis runs: it stops at its next step
-    qtbot.waitUntil(lambda: not window.analysis_panel.running, timeout=60_000)
+    qtbot.waitUntil(lambda: not window.analysis_panel.running, timeout=HANG_MS)
     assert window.analysis_panel.status.text() == "big.jpg: analyses cancelled"
     assert not any(la.analysis for la in window.layers)
     assert window.current_analysis().analyses == {}
@@ -181,7 +182,7 @@ def test_batch_scan_with_analyses_fills_their_columns_and_opens_with_their_layer
     dialog.analyses.set_checked(["clone", "metadata"])
     dialog.start()
     assert not dialog.analyses.isEnabled()  # not changed under a running scan
-    qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=60_000)
+    qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=HANG_MS)
     assert dialog.summary.done == 2
     model = dialog.table_model
     headers = [c.header for c in model.columns]
@@ -198,7 +199,7 @@ def test_batch_scan_with_analyses_fills_their_columns_and_opens_with_their_layer
     dialog.open_row(row)  # as a double-click: the scan's result, nothing analysed again
     path = str(folder / "cloned.jpg")
     qtbot.waitUntil(
-        lambda: window.current == path and window.current_analysis() is not None, timeout=60_000
+        lambda: window.current == path and window.current_analysis() is not None, timeout=HANG_MS
     )
     names = [la.name for la in window.layers]
     assert "clone map" in names and "clone pairs" in names

@@ -12,6 +12,7 @@ import pytest
 from engine.errors import CorruptImageError
 from forensic_viewer.gui.app import APP_ID, ExceptionHook, configure_application
 from forensic_viewer.gui.opening import expand_paths
+from tests.conftest import HANG_S
 from tests.viewer.conftest import write_image
 
 
@@ -134,7 +135,7 @@ def collected_in(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         [sys.executable, str(script)],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=HANG_S,
         cwd=Path(__file__).resolve().parents[2],
     )
     assert out.returncode == 0, out.stderr

@@ -25,6 +25,7 @@ from forensic_viewer.audit import (
     verify_log,
 )
 from forensic_viewer.cli import main
+from tests.conftest import HANG_S
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -222,7 +223,7 @@ def test_a_torn_line_longer_than_its_repair_entry_is_cut_off(tmp_path: Path) -> 
     assert result.entries[-2].details["bytes"] == len(torn)
 
 
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(HANG_S)
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
 def test_a_pipe_put_in_place_of_the_log_during_a_repair_is_refused_without_waiting(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -328,7 +329,7 @@ def test_a_writer_killed_with_sigkill_loses_no_reported_entry(tmp_path: Path) ->
     while reported[-1] < 60:
         reported.append(int(proc.stdout.readline()))
     proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
+    proc.wait(timeout=HANG_S)
     result = verify_log(case / LOG_NAME)
     assert result.ok or result.torn, result.message()
     assert len(result.entries) >= reported[-1]
@@ -380,7 +381,7 @@ def test_audit_show_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     assert proc.stdout is not None and proc.stderr is not None
     proc.stdout.close()  # the reader is gone before the first line
     err = proc.stderr.read().decode()
-    assert proc.wait(timeout=60) == 141
+    assert proc.wait(timeout=HANG_S) == 141
     assert err == ""
 
 

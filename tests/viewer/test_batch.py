@@ -31,13 +31,13 @@ from forensic_viewer.scan.lock import OutputLock, read_holder
 from forensic_viewer.scan.pool import AUTO_JOBS, cpu_cores
 from forensic_viewer.scan.replay import ScanAnalysis
 from forensic_viewer.scan.walk import parse_types, scan_files
+from tests.conftest import HANG_MS
 from tests.viewer.conftest import open_listed, stop_batch_after, write_image
 
 pytestmark = pytest.mark.gui
 
 GOOD = ["a.png", "b.png", "c.png", "d.png"]
 CORRUPT = "broken.png"
-TIMEOUT = 60_000
 
 
 @pytest.fixture
@@ -61,7 +61,7 @@ def _dialog(qtbot, folder: Path, out: Path, checkpoint: Path) -> BatchDialog:
 
 
 def _finish(qtbot, dialog: BatchDialog) -> None:
-    qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=HANG_MS)
 
 
 def _records(out: Path) -> list[dict]:
@@ -152,7 +152,7 @@ def test_pause_blocks_the_scan_and_resume_completes_it(
     out = tmp_path / "out"
     dialog = _dialog(qtbot, folder, out, tiny_checkpoint)
     dialog.start()
-    qtbot.waitUntil(lambda: dialog.pause_button.text() == "Resume", timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: dialog.pause_button.text() == "Resume", timeout=HANG_MS)
     assert "paused" in dialog.message.text()
     # a running scan's folders cannot be changed, by typing or by Browse…
     assert not dialog.out.isEnabled() and not dialog.browse_out.isEnabled()
@@ -244,7 +244,7 @@ def test_a_scan_with_other_models_into_the_same_folder_is_refused(
     (out / "scan.json").write_text(json.dumps({"source": "elsewhere", "models": {}}))
     dialog = _dialog(qtbot, folder, out, tiny_checkpoint)
     dialog.start()
-    qtbot.waitUntil(lambda: not dialog.running, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: not dialog.running, timeout=HANG_MS)
     assert dialog.summary is None
     text = dialog.message.text()
     assert "choose another output folder" in text
@@ -266,7 +266,7 @@ def test_a_folder_another_scan_is_writing_is_refused_at_once_naming_it(
     with OutputLock(out, command="forensic-viewer scan"):
         started = read_holder(out)["started"]
         dialog.start()
-        qtbot.waitUntil(lambda: not dialog.running, timeout=TIMEOUT)
+        qtbot.waitUntil(lambda: not dialog.running, timeout=HANG_MS)
     text = dialog.message.text()
     assert dialog.summary is None
     assert f"PID {os.getpid()}" in text and started in text and "forensic-viewer scan" in text
@@ -335,7 +335,7 @@ def window(qtbot, tmp_path: Path, tiny_checkpoint: Path) -> Iterator[MainWindow]
     w = MainWindow(models=[str(tiny_checkpoint)], device="cpu", settings=settings)
     qtbot.addWidget(w)
     w.show()
-    qtbot.waitUntil(lambda: w._models_known, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: w._models_known, timeout=HANG_MS)
     yield w
 
 
@@ -365,7 +365,7 @@ def test_double_click_opens_the_file_with_the_scans_result_without_analysing_aga
     qtbot.mouseDClick(dialog.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     path = str(folder / "b.png")
     qtbot.waitUntil(
-        lambda: window.current == path and window.current_analysis() is not None, timeout=TIMEOUT
+        lambda: window.current == path and window.current_analysis() is not None, timeout=HANG_MS
     )
     analysis = window.current_analysis()
     assert isinstance(analysis, ScanAnalysis) and analysis.scan_key == "b.png"
@@ -387,7 +387,7 @@ def test_double_click_opens_the_file_with_the_scans_result_without_analysing_aga
     dialog.open_row(dialog.proxy.row_at(broken))
     qtbot.waitUntil(lambda: window.entries.get(str(folder / CORRUPT)) is not None, timeout=5000)
     entry = window.entries[str(folder / CORRUPT)]
-    qtbot.waitUntil(lambda: not entry.running, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: not entry.running, timeout=HANG_MS)
     assert CORRUPT in entry.error
 
 
@@ -397,7 +397,7 @@ def test_export_report_of_the_current_image_writes_three_files(
     name = 'case <b>&"x".png'
     path = write_image(tmp_path / name)
     open_listed(qtbot, window, [path])
-    qtbot.waitUntil(lambda: window.current_analysis() is not None, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: window.current_analysis() is not None, timeout=HANG_MS)
     assert window.export_action.isEnabled()
     dialog = window.export_report()
     assert dialog is not None
@@ -407,7 +407,7 @@ def test_export_report_of_the_current_image_writes_three_files(
     dialog.case_id.setText("C-17")
     dialog.notes.setPlainText("seized laptop, folder DCIM")
     qtbot.mouseClick(dialog.write_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: bool(dialog.paths) and not dialog.running, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: bool(dialog.paths) and not dialog.running, timeout=HANG_MS)
     assert set(dialog.paths) == {"html", "pdf", "json"}
     for p in dialog.paths.values():
         assert Path(p).is_file() and Path(p).parent == dest
@@ -438,13 +438,13 @@ def test_scan_report_from_the_dialog_is_written_off_the_gui_thread_and_can_be_ca
     monkeypatch.setattr(ReportWorker, "_on_progress", lambda self, p: self.requestInterruption())
     report.write()
     assert report.running and not report.write_button.isEnabled()
-    qtbot.waitUntil(lambda: not report.running, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: not report.running, timeout=HANG_MS)
     assert "cancelled" in report.message.text() and report.paths == {}
     assert not any(out.glob("report.*"))
 
     monkeypatch.setattr(ReportWorker, "_on_progress", original)
     report.write()
-    qtbot.waitUntil(lambda: bool(report.paths), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: bool(report.paths), timeout=HANG_MS)
     assert set(report.paths) == {"html", "pdf", "json"}
     sidecar = json.loads((out / "report.json").read_text(encoding="utf-8"))
     text = json.dumps(sidecar)
@@ -506,7 +506,7 @@ def test_a_second_export_keeps_the_case_fields_and_folder(
 ) -> None:
     for name in ("one.png", "two.png"):
         open_listed(qtbot, window, [write_image(tmp_path / name)])
-        qtbot.waitUntil(lambda: window.current_analysis() is not None, timeout=TIMEOUT)
+        qtbot.waitUntil(lambda: window.current_analysis() is not None, timeout=HANG_MS)
         dialog = window.export_report()
         assert dialog is not None and dialog.basename.text() == f"{name}.report"
         if name == "one.png":
@@ -699,7 +699,7 @@ def test_a_scan_a_bug_ends_is_worded_as_the_command_line_words_it_naming_the_fol
     monkeypatch.chdir(folder.parent)
     dialog = _dialog(qtbot, Path(folder.name), tmp_path / "out", tiny_checkpoint)
     dialog.start()
-    qtbot.waitUntil(lambda: not dialog.running, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: not dialog.running, timeout=HANG_MS)
     said = dialog.message.text()
     assert said == f"{folder}: the scan failed: unexpected RuntimeError: the results index broke"
     assert len(hooked) == 1 and dialog.summary is None

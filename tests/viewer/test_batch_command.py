@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt
 from forensic_viewer.cli import build_parser
 from forensic_viewer.gui.batch_dialog import BatchDialog
 from forensic_viewer.scan.command import command_summary
+from tests.conftest import HANG_MS
 from tests.viewer.conftest import open_listed, write_image
 
 pytestmark = pytest.mark.gui
@@ -38,7 +39,7 @@ def test_a_scan_started_in_the_dialog_records_the_equivalent_command(
     dialog.jobs.setValue(1)
     dialog.show()
     qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=60_000)
+    qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=HANG_MS)
     assert dialog.summary.done == 2
 
     info = json.loads((out / "scan.json").read_text(encoding="utf-8"))
@@ -75,15 +76,15 @@ def test_the_report_of_an_image_analysed_in_the_viewer_gives_the_equivalent_anal
     window = MainWindow(models=[str(tiny_checkpoint)], device="cpu", settings=settings)
     qtbot.addWidget(window)
     window.show()
-    qtbot.waitUntil(lambda: window._models_known, timeout=60_000)
+    qtbot.waitUntil(lambda: window._models_known, timeout=HANG_MS)
     path = write_image(tmp_path / "photo 1.png")
     open_listed(qtbot, window, [path])
-    qtbot.waitUntil(lambda: window.current_analysis() is not None, timeout=60_000)
+    qtbot.waitUntil(lambda: window.current_analysis() is not None, timeout=HANG_MS)
     dialog = window.export_report()
     assert dialog is not None
     dialog.dest.setText(str(tmp_path / "reports"))
     qtbot.mouseClick(dialog.write_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: bool(dialog.paths) and not dialog.running, timeout=60_000)
+    qtbot.waitUntil(lambda: bool(dialog.paths) and not dialog.running, timeout=HANG_MS)
 
     said = json.loads(Path(dialog.paths["json"]).read_text(encoding="utf-8"))["command"]
     head = "analysed in the viewer; equivalent command: "

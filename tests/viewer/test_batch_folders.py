@@ -13,11 +13,10 @@ from pathlib import Path
 import pytest
 
 from forensic_viewer.gui.batch_dialog import BatchDialog
+from tests.conftest import HANG_MS
 from tests.viewer.conftest import write_image
 
 pytestmark = pytest.mark.gui
-
-TIMEOUT = 60_000
 
 
 def test_an_output_folder_typed_relative_is_made_absolute_at_start(
@@ -36,7 +35,7 @@ def test_an_output_folder_typed_relative_is_made_absolute_at_start(
     dialog.start()
     out = tmp_path / "out"
     assert dialog.out.text() == str(out)  # shown absolute from the start
-    qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=HANG_MS)
     assert (out / "results.jsonl").is_file()
     assert dialog.message.text().endswith(f"results in {out}")
 
@@ -74,7 +73,7 @@ def test_a_folder_without_images_is_refused_before_any_model_loads(
     dialog.out.setText(str(tmp_path / "out"))
     dialog.recursive.setChecked(recursive)
     dialog.start()
-    qtbot.waitUntil(lambda: not dialog.running, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: not dialog.running, timeout=HANG_MS)
     text = dialog.message.text()
     assert loaded == [] and dialog.summary is None
     assert text.startswith(f"{folder}: no images to analyse") and "\n" not in text

@@ -20,12 +20,12 @@ from PySide6.QtCore import QSettings, Qt
 
 from forensic_viewer.gui.batch_dialog import BatchDialog
 from forensic_viewer.report.build import STOPPED_HEADING
+from tests.conftest import HANG_MS, HANG_S
 from tests.viewer.conftest import stop_batch_after, write_image
 
 pytestmark = pytest.mark.gui
 
 NAMES = [f"img{i}.png" for i in range(6)]
-TIMEOUT = 60_000
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def _write_report(qtbot, dialog: BatchDialog):
     report.format_boxes["pdf"].setChecked(False)
     report.basename.setText(f"report-{len(list(dialog.output_folder().glob('report*.json')))}")
     qtbot.mouseClick(report.write_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: bool(report.paths) and not report.running, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: bool(report.paths) and not report.running, timeout=HANG_MS)
     return report
 
 
@@ -84,9 +84,9 @@ def test_cancel_mid_scan_then_report_then_resume_agree_everywhere(
     dialog.out.setText(str(out))
     dialog.show()
     qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: dialog.tally.done == 3, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: dialog.tally.done == 3, timeout=HANG_MS)
     qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=HANG_MS)
 
     # the table, the progress display and the files say the same: 3 of 6
     table = [r.key for r in dialog.table_model.rows()]
@@ -110,7 +110,7 @@ def test_cancel_mid_scan_then_report_then_resume_agree_everywhere(
     resume_fully()
     assert dialog.start_button.text() == "Resume"
     qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=HANG_MS)
     summary = dialog.summary
     assert not summary.cancelled and (summary.skipped, summary.done) == (3, 3)
     assert "3 already done" in dialog.message.text()
@@ -140,7 +140,7 @@ def test_starting_again_after_a_restart_says_it_resumes_before_it_skips(
     first.folder.setText(str(folder))
     first.out.setText(str(out))
     first.start()
-    qtbot.waitUntil(lambda: first.summary is not None and not first.running, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: first.summary is not None and not first.running, timeout=HANG_MS)
     assert first.summary.cancelled
     first.shutdown()
     resume_fully()
@@ -154,7 +154,7 @@ def test_starting_again_after_a_restart_says_it_resumes_before_it_skips(
         dialog, "show_message", lambda text: (shown.append(text), dialog.message.setText(text))
     )
     qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=HANG_MS)
     listed = next(m for m in shown if m.startswith("6 files to scan"))
     assert "2 of them finished by an earlier run" in listed, shown
     scanning = next(m for m in shown if m.startswith("scanning with"))
@@ -175,15 +175,17 @@ def test_closing_the_viewer_while_the_scan_loads_models_waits_for_it_instead_of_
 
     release = threading.Event()
     build = AnalyzerRecipe.build
-    monkeypatch.setattr(AnalyzerRecipe, "build", lambda self: (release.wait(10), build(self))[1])
+    monkeypatch.setattr(
+        AnalyzerRecipe, "build", lambda self: (release.wait(HANG_S), build(self))[1]
+    )
     monkeypatch.setattr(main_window, "CLOSE_WAIT_MS", 200)
     window, dialog, out = _scan_from_the_viewer(qtbot, tmp_path, tiny_checkpoint, folder)
-    qtbot.waitUntil(lambda: "loading models" in dialog.message.text(), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: "loading models" in dialog.message.text(), timeout=HANG_MS)
     window.close()
     assert window.isVisible() and dialog.worker.isRunning()
     assert "once the batch scan has stopped" in window.statusBar().currentMessage()
     release.set()
-    qtbot.waitUntil(lambda: not window.isVisible(), timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=HANG_MS)
     assert not dialog.worker.isRunning()
     run = json.loads((out / "scan.json").read_text())["run"]
     assert (run["state"], run["through"]) == ("cancelled", 0)
@@ -201,11 +203,11 @@ def test_sigterm_or_ctrl_c_to_the_viewer_stops_its_batch_scan_as_closing_does(
 
     stop_batch_after(monkeypatch, 0, "pause")
     window, dialog, out = _scan_from_the_viewer(qtbot, tmp_path, tiny_checkpoint, folder)
-    qtbot.waitUntil(lambda: dialog.tally.done == 1, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: dialog.tally.done == 1, timeout=HANG_MS)
     restore = close_on_signals(window)
     try:
         os.kill(os.getpid(), signum)
-        qtbot.waitUntil(lambda: not window.isVisible(), timeout=TIMEOUT)
+        qtbot.waitUntil(lambda: not window.isVisible(), timeout=HANG_MS)
     finally:
         restore()
     assert not dialog.worker.isRunning()

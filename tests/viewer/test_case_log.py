@@ -24,7 +24,7 @@ from forensic_viewer.cli import main
 from forensic_viewer.gui.batch_dialog import BatchDialog
 from forensic_viewer.gui.main_window import MainWindow
 from forensic_viewer.layers import MaskLayer
-from tests.conftest import write_rgb
+from tests.conftest import HANG_MS, write_rgb
 from tests.viewer.conftest import open_listed
 from tests.viewer.test_main_window import open_and_wait
 
@@ -49,7 +49,7 @@ def test_opening_analysing_and_a_note_are_logged(
 ) -> None:
     case = tmp_path / "case"
     open_and_wait(qtbot, case_window, image_path)
-    qtbot.waitUntil(lambda: "analysis-finished" in _actions(case), timeout=30_000)
+    qtbot.waitUntil(lambda: "analysis-finished" in _actions(case), timeout=HANG_MS)
     entries = _entries(case)
     assert [e.action for e in entries] == [
         "log-opened",
@@ -95,7 +95,7 @@ def test_a_failed_file_and_classic_analyses_are_logged(
 ) -> None:
     case = tmp_path / "case"
     open_listed(qtbot, case_window, [corrupt_path])
-    qtbot.waitUntil(lambda: "analysis-failed" in _actions(case), timeout=30_000)
+    qtbot.waitUntil(lambda: "analysis-failed" in _actions(case), timeout=HANG_MS)
     failed = _entries(case)[-1].details
     assert failed["path"] == str(corrupt_path) and str(corrupt_path) in failed["error"]
     assert failed["sha256"] == _sha(corrupt_path)  # the bytes that were tried
@@ -103,7 +103,7 @@ def test_a_failed_file_and_classic_analyses_are_logged(
     open_and_wait(qtbot, case_window, image_path)
     case_window.analysis_panel.set_checked(["ela"])
     assert case_window.run_classic() is not None
-    qtbot.waitUntil(lambda: "classic-analyses" in _actions(case), timeout=60_000)
+    qtbot.waitUntil(lambda: "classic-analyses" in _actions(case), timeout=HANG_MS)
     classic = next(e for e in _entries(case) if e.action == "classic-analyses").details
     assert classic["path"] == str(image_path) and set(classic["analyses"]) == {"ela"}
     ela = classic["analyses"]["ela"]
@@ -121,7 +121,7 @@ def test_the_window_forgets_a_job_once_it_ended_after_the_log_named_its_file(
     open_and_wait(qtbot, w, corrupt_path)
     open_and_wait(qtbot, w, image_path)
     job = w.entries[str(image_path)].job
-    qtbot.waitUntil(lambda: "analysis-finished" in _actions(case), timeout=30_000)
+    qtbot.waitUntil(lambda: "analysis-finished" in _actions(case), timeout=HANG_MS)
     qtbot.waitUntil(lambda: not w._job_paths, timeout=5_000)
     assert w._job_models == {} and w._job_started == {}
     ended = {e.action: e.details["path"] for e in _entries(case) if "path" in e.details}
@@ -142,7 +142,7 @@ def test_a_probe_from_the_viewer_is_logged(
     open_and_wait(qtbot, case_window, image_path)
     dialog = case_window.open_probe()
     assert dialog.run() is not None
-    qtbot.waitUntil(lambda: "probe-run" in _actions(tmp_path / "case"), timeout=60_000)
+    qtbot.waitUntil(lambda: "probe-run" in _actions(tmp_path / "case"), timeout=HANG_MS)
     probe = next(e for e in _entries(tmp_path / "case") if e.action == "probe-run").details
     assert probe["path"] == str(image_path) and probe["sha256"] == _sha(image_path)
     assert probe["copies"] and all(len(c["sha256"]) == 64 for c in probe["copies"])
@@ -160,7 +160,7 @@ def test_threshold_changes_and_a_layer_export_are_logged(
     calibrated = mask.threshold
     for value in (0.2, 0.3, 0.45):  # a slider drag: one entry once it rests
         mask.threshold = value
-    qtbot.waitUntil(lambda: "threshold-changed" in _actions(case), timeout=10_000)
+    qtbot.waitUntil(lambda: "threshold-changed" in _actions(case), timeout=HANG_MS)
     changed = [e for e in _entries(case) if e.action == "threshold-changed"]
     assert len(changed) == 1
     assert changed[0].details["from"] == pytest.approx(calibrated)
@@ -172,7 +172,7 @@ def test_threshold_changes_and_a_layer_export_are_logged(
     last = _entries(case)[-1]
     assert last.action == "threshold-changed" and last.details["from"] == pytest.approx(0.45)
 
-    qtbot.waitUntil(lambda: mask.is_current, timeout=10_000)
+    qtbot.waitUntil(lambda: mask.is_current, timeout=HANG_MS)
     out = tmp_path / "exports" / "mask.png"
     entry = case_window.case.export_layer(mask, out)
     assert entry is not None and entry.action == "layer-exported"
@@ -194,7 +194,7 @@ def test_a_map_of_cells_is_exported_at_the_evidence_size_as_drawn(
     assert case_window.run_classic() is not None
     qtbot.waitUntil(lambda: "noise: noise-sigma" in [la.name for la in case_window.layers])
     layer = case_window.layers["noise: noise-sigma"]
-    qtbot.waitUntil(lambda: layer.is_current, timeout=10_000)
+    qtbot.waitUntil(lambda: layer.is_current, timeout=HANG_MS)
     assert layer.cell == 32
     entry = case_window.case.export_layer(layer, tmp_path / "sigma.png")
     assert entry is not None
@@ -218,14 +218,14 @@ def test_a_report_prints_the_head_and_is_logged(
 ) -> None:
     case = tmp_path / "case"
     open_and_wait(qtbot, case_window, image_path)
-    qtbot.waitUntil(lambda: "analysis-finished" in _actions(case), timeout=30_000)
+    qtbot.waitUntil(lambda: "analysis-finished" in _actions(case), timeout=HANG_MS)
     dialog = case_window.export_report()
     assert dialog is not None
     dialog.format_boxes["pdf"].setChecked(False)
     dialog.dest.setText(str(tmp_path / "reports"))
     head_before = _entries(case)[-1].hash
     dialog.write()
-    qtbot.waitUntil(lambda: "report-exported" in _actions(case), timeout=60_000)
+    qtbot.waitUntil(lambda: "report-exported" in _actions(case), timeout=HANG_MS)
     entries = _entries(case)
     logged = entries[-1].details
     assert entries[-1].prev == head_before == logged["head_in_report"]
@@ -364,7 +364,7 @@ def test_a_scan_and_its_report_from_the_batch_dialog_are_logged(
 ) -> None:
     case = tmp_path / "case"
     folder, out, dialog = _batch_scan(case_window, tmp_path, 2)
-    qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=60_000)
+    qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=HANG_MS)
     started, finished = _entries(case)[-2:]
     assert started.action == "scan-started" and started.details["source"] == str(folder)
     assert started.details["models_asked"] == [str(tiny_checkpoint)]
@@ -375,7 +375,7 @@ def test_a_scan_and_its_report_from_the_batch_dialog_are_logged(
     assert report is not None
     report.format_boxes["pdf"].setChecked(False)
     report.write()
-    qtbot.waitUntil(lambda: _entries(case)[-1].action == "report-exported", timeout=60_000)
+    qtbot.waitUntil(lambda: _entries(case)[-1].action == "report-exported", timeout=HANG_MS)
     logged = _entries(case)[-1].details
     assert logged["head_in_report"] == finished.hash
     sidecar = json.loads(Path(logged["files"]["json"]["path"]).read_text(encoding="utf-8"))
@@ -418,7 +418,7 @@ def test_closing_the_window_during_a_batch_scan_logs_the_scans_end(
     monkeypatch.setattr(ScanWorker, "_on_file", pause_after_first)
     case = tmp_path / "case"
     _, out, dialog = _batch_scan(case_window, tmp_path, 3)
-    qtbot.waitUntil(lambda: dialog.tally.done == 1, timeout=60_000)
+    qtbot.waitUntil(lambda: dialog.tally.done == 1, timeout=HANG_MS)
     assert dialog.running
     case_window.close()
     assert not dialog.worker.isRunning()
@@ -474,7 +474,7 @@ def test_the_batch_dialog_logs_scan_started_as_the_command_line_does(
     dialog.truth.enabled.setChecked(True)
     dialog.truth.folder.setText(str(data))
     dialog.start()
-    qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=60_000)
+    qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=HANG_MS)
     from_dialog = next(e for e in reversed(_entries(case)) if e.action == "scan-started")
     args = ["scan", str(data / "Tp"), "--out", "out-cli", "--model", str(tiny_checkpoint)]
     args += ["--device", "cpu", "--jobs", "1", "--gt", str(data), "--case", str(case)]
@@ -512,7 +512,7 @@ def test_the_viewer_logs_files_given_relative_by_their_absolute_path(
     write_rgb(tmp_path / "ev" / "a.png", 40, 48, seed=1)
     open_listed(qtbot, case_window, ["ev"])  # a folder, typed relative
     real = str(Path(os.path.realpath(tmp_path)) / "ev" / "a.png")
-    qtbot.waitUntil(lambda: "analysis-finished" in _actions(tmp_path / "case"), timeout=60_000)
+    qtbot.waitUntil(lambda: "analysis-finished" in _actions(tmp_path / "case"), timeout=HANG_MS)
     logged = [e for e in _entries(tmp_path / "case") if "path" in e.details]
     assert {e.action for e in logged} >= {"evidence-opened", "analysis-started"}
     folder = [e.details["path"] for e in logged if e.action == "folder-opened"]

@@ -20,7 +20,7 @@ from PIL import Image
 
 from engine.ensemble import ENSEMBLE_SUFFIX
 from forensic_viewer.cli import main
-from tests.conftest import write_calibrated_pair, write_rgb
+from tests.conftest import HANG_S, write_calibrated_pair, write_rgb
 from tests.viewer.conftest import scan_args
 
 
@@ -362,7 +362,7 @@ def test_sigterm_stops_a_scan_like_an_interrupt_keeping_every_finished_row(
         "sys.exit(code)\n"
     )
     res = subprocess.run(
-        [sys.executable, "-c", child, *args], capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", child, *args], capture_output=True, text=True, timeout=HANG_S
     )
     assert res.returncode == 128 + signal.SIGTERM, res.stderr[-2000:]
     assert "terminated (SIGTERM); results so far are kept" in res.stderr

@@ -18,7 +18,7 @@ from forensic_viewer.report import item_from_analysis, scan_source, write_report
 from forensic_viewer.report.evidence_text import evidence_rows
 from forensic_viewer.scan.records import parse_line, record_line
 from forensic_viewer.wording import FS_TIMES_NOT_RECORDED, FS_TIMES_NOTE
-from tests.conftest import write_rgb
+from tests.conftest import HANG_MS, write_rgb
 from tests.viewer.conftest import open_listed, scan_cli
 from tests.viewer.test_records import SCHEMA
 from tests.viewer.test_report import check_html, flat, pdf_text
@@ -132,7 +132,7 @@ def test_a_file_that_did_not_decode_shows_what_the_loader_read_without_a_second_
     qtbot.addWidget(window)
     open_listed(qtbot, window, [path])
     entry = window.entries[str(path)]
-    qtbot.waitUntil(lambda: entry.unread is not None and bool(entry.error), timeout=60_000)
+    qtbot.waitUntil(lambda: entry.unread is not None and bool(entry.error), timeout=HANG_MS)
     panel = window.metadata_panel
     assert panel.value("SHA-256") == hashlib.sha256(path.read_bytes()).hexdigest()
     assert panel.value("size") == "210 bytes"

@@ -49,6 +49,7 @@ from forensic_viewer.scan.truth_scores import (
     image_figures,
     score_image,
 )
+from tests.conftest import HANG_S
 from tests.conftest import write_rgb as _write_rgb
 
 
@@ -116,7 +117,7 @@ def test_unreadable_mask_is_one_line_naming_it(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(HANG_S)
 def test_a_mask_that_is_a_pipe_is_worded_without_nested_brackets(tmp_path: Path) -> None:
     """It read "ground-truth mask cannot be read (is not a regular file (a device, pipe or
     socket))": the loader's reason is said once, after a colon."""
@@ -486,7 +487,7 @@ def test_a_link_loop_named_like_an_image_or_mask_is_no_crash(tmp_path: Path) -> 
     assert one.lookup(ev / "loop.png", "loop.png") == (True, truth / "Gt" / "a_gt.png")
 
 
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(HANG_S)
 def test_a_named_pipe_among_the_masks_or_as_the_truth_is_one_line_naming_it(
     tmp_path: Path, capsys
 ) -> None:

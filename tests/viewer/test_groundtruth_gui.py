@@ -22,7 +22,7 @@ from forensic_viewer.layers import GroundTruthLayer
 from forensic_viewer.report import scan_source, write_report
 from forensic_viewer.scan.groundtruth import GT_NAME
 from forensic_viewer.scan.triage import TRUTH_HEADERS
-from tests.conftest import write_rgb
+from tests.conftest import HANG_MS, write_rgb
 from tests.viewer.test_main_window import _window, open_and_wait
 
 pytestmark = pytest.mark.gui
@@ -71,7 +71,7 @@ def test_load_mask_makes_a_layer_and_fills_the_panel(
     open_and_wait(qtbot, win, image_path)
     mask_path, mask = _mask_file(tmp_path / "masks" / "evidence.png")
     win.load_truth(mask_path)
-    qtbot.waitUntil(lambda: not win.truth_panel.scoring, timeout=30_000)
+    qtbot.waitUntil(lambda: not win.truth_panel.scoring, timeout=HANG_MS)
     layers = win.layers.of_kind("groundtruth")
     assert len(layers) == 1 and isinstance(layers[0], GroundTruthLayer)
     assert np.array_equal(layers[0].truth, mask)
@@ -80,7 +80,7 @@ def test_load_mask_makes_a_layer_and_fills_the_panel(
     layers[0].opacity = 0.3
     win._show_truth()
     assert win.layers[len(win.layers) - 1] is layers[0] and layers[0].opacity == 0.3
-    qtbot.waitUntil(lambda: not win.truth_panel.scoring, timeout=30_000)
+    qtbot.waitUntil(lambda: not win.truth_panel.scoring, timeout=HANG_MS)
     result = win.current_analysis().results["tiny"]
     flagged = levels(result.heatmap) > 0.5 * 255
     assert _value(win, "tiny", "pixel F1", "0.5") == pytest.approx(f1_iou(flagged, mask)[0])
@@ -113,7 +113,7 @@ def test_an_inverted_mask_is_said_in_one_line_where_the_panel_speaks(
     Image.fromarray(np.where(mask, 0, 255).astype(np.uint8), mode="L").save(inverted)
     for path, looks_inverted in ((right, False), (inverted, True)):
         win.load_truth(path)
-        qtbot.waitUntil(lambda: not win.truth_panel.scoring, timeout=30_000)
+        qtbot.waitUntil(lambda: not win.truth_panel.scoring, timeout=HANG_MS)
         lines = win.truth_panel.message.text().splitlines()
         said = [ln for ln in lines if "the masks look inverted" in ln]
         assert len(said) == looks_inverted, lines
@@ -135,7 +135,7 @@ def test_a_mask_loaded_in_compare_mode_gets_its_pane(
     (pane,) = [p for p in win.compare.panes if p.source.name == "ground truth"]
     (truth,) = win.layers.of_kind("groundtruth")
     assert [v.layer for v in pane.canvas.visuals if v.layer.kind != "image"] == [truth]
-    qtbot.waitUntil(lambda: not win.truth_panel.scoring, timeout=30_000)
+    qtbot.waitUntil(lambda: not win.truth_panel.scoring, timeout=HANG_MS)
 
 
 def test_a_dropped_mask_is_ground_truth_and_an_image_still_opens(
@@ -148,7 +148,7 @@ def test_a_dropped_mask_is_ground_truth_and_an_image_still_opens(
     mask, _ = _mask_file(tmp_path / "evidence_gt.png")
     assert looks_like_mask(mask) and not looks_like_mask(image_path)
     _drop(win, mask)
-    qtbot.waitUntil(lambda: not win.truth_panel.scoring, timeout=30_000)
+    qtbot.waitUntil(lambda: not win.truth_panel.scoring, timeout=HANG_MS)
     assert win.layers.of_kind("groundtruth")
     assert str(mask) not in win.entries  # not opened as evidence
     small, _ = _mask_file(tmp_path / "small_gt.png", 48, 64)  # half size: refused, not resized
@@ -164,13 +164,13 @@ def test_a_dropped_mask_is_ground_truth_and_an_image_still_opens(
     other = tmp_path / "other.png"
     Image.fromarray(np.zeros((96, 128), np.uint8), mode="L").save(other)
     _drop(win, other, shift=True)
-    qtbot.waitUntil(lambda: not win.truth_panel.scoring, timeout=30_000)
+    qtbot.waitUntil(lambda: not win.truth_panel.scoring, timeout=HANG_MS)
     assert str(other) not in win.entries
     assert win.truth_panel.figures and all(
         f.figure == "flagged share" or f.figure == "pixel AUC" for f in win.truth_panel.figures
     )  # an all-zero mask: authentic, F1/IoU undefined
     _drop(win, other)  # opened as evidence once its listing (off the GUI thread) is back
-    qtbot.waitUntil(lambda: str(other) in win.entries, timeout=30_000)
+    qtbot.waitUntil(lambda: str(other) in win.entries, timeout=HANG_MS)
 
 
 def test_the_ground_truth_layer_has_no_threshold_to_move(qtbot) -> None:
@@ -221,7 +221,7 @@ def test_the_batch_dialog_scores_a_finished_scan_against_a_mask_folder(
     assert not dialog.running and "ground-truth folder" in dialog.message.text()
     dialog.truth.folder.setText(str(tmp_path / "nowhere"))
     dialog.start()
-    qtbot.waitUntil(lambda: not dialog.running, timeout=60_000)
+    qtbot.waitUntil(lambda: not dialog.running, timeout=HANG_MS)
     assert dialog.message.text().startswith(str(tmp_path / "nowhere"))
     assert "no such ground-truth folder" in dialog.message.text()
     assert not (out / "results.jsonl").exists()  # refused before any analysis
@@ -229,7 +229,7 @@ def test_the_batch_dialog_scores_a_finished_scan_against_a_mask_folder(
     dialog.truth.folder.setText(str(root))
     dialog.start()
     assert not dialog.truth.isEnabled()  # fixed while the scan runs
-    qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=60_000)
+    qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=HANG_MS)
     gt = json.loads((out / GT_NAME).read_text())
     assert gt["source"] == str(root) and [f["path"] for f in gt["files"]] == ["a.png"]
     assert any(str(root / "Gt" / "b.png") in p for p in gt["problems"])
@@ -270,7 +270,7 @@ def test_the_batch_dialog_scores_a_finished_scan_against_a_mask_folder(
     dialog.proxy.set_text("")
     dialog.truth.enabled.setChecked(False)  # the same scan again, without ground truth
     dialog.start()
-    qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=60_000)
+    qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=HANG_MS)
     assert not set(TRUTH_HEADERS) & {c.header for c in model.columns}
     assert model.rowCount() == 2
     dialog.shutdown()
@@ -310,7 +310,7 @@ def test_the_batch_dialog_passes_over_the_masks_of_its_ground_truth(
         dialog, "show_message", lambda text: (shown.append(text), dialog.message.setText(text))
     )
     dialog.start()
-    qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=60_000)
+    qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=HANG_MS)
     listed = next(m for m in shown if m.startswith("2 files to scan"))
     assert "(2 ground-truth masks are passed over, not analysed as evidence)" in listed, shown
     assert sorted(r.key for r in dialog.table_model.rows()) == ["Au/f.png", "Tp/a.png"]

@@ -18,6 +18,7 @@ from forensic_viewer.gui.main_window import MainWindow
 from forensic_viewer.gui.verdict_panel import confidence_text
 from forensic_viewer.layers import HeatmapLayer, MaskLayer
 from forensic_viewer.wording import OUT_OF_RANGE
+from tests.conftest import HANG_MS
 from tests.viewer.conftest import open_listed, write_image
 
 pytestmark = pytest.mark.gui
@@ -28,7 +29,7 @@ def _window(qtbot, tmp_path: Path, models: list[str]) -> MainWindow:
     window = MainWindow(models=models, device="cpu", settings=settings)
     qtbot.addWidget(window)
     window.show()
-    qtbot.waitUntil(lambda: window._models_known, timeout=60_000)
+    qtbot.waitUntil(lambda: window._models_known, timeout=HANG_MS)
     return window
 
 
@@ -46,8 +47,8 @@ def _settled(window: MainWindow) -> bool:
 def open_and_wait(qtbot, window: MainWindow, path: Path) -> None:
     open_listed(qtbot, window, [path])
     entry = window.entries[str(path)]
-    qtbot.waitUntil(lambda: not entry.running, timeout=60_000)
-    qtbot.waitUntil(lambda: _settled(window), timeout=30_000)
+    qtbot.waitUntil(lambda: not entry.running, timeout=HANG_MS)
+    qtbot.waitUntil(lambda: _settled(window), timeout=HANG_MS)
 
 
 def shown_window(qtbot, tmp_path: Path, checkpoint: Path, image: Path) -> MainWindow:
@@ -57,7 +58,7 @@ def shown_window(qtbot, tmp_path: Path, checkpoint: Path, image: Path) -> MainWi
     window = MainWindow(models=[str(checkpoint)], device="cpu", settings=settings)
     qtbot.addWidget(window)
     window.show()
-    qtbot.waitUntil(lambda: window._models_known, timeout=60_000)
+    qtbot.waitUntil(lambda: window._models_known, timeout=HANG_MS)
     open_and_wait(qtbot, window, image)
     return window
 
@@ -133,7 +134,7 @@ def test_layer_visibility_and_opacity_change_the_rendered_pixels(
     opaque = pixels(window.canvas)
     assert np.abs(opaque.astype(int) - shown.astype(int)).sum() > 0
     window.layer_panel.controls.colormap.setCurrentText("gray")
-    qtbot.waitUntil(lambda: _settled(window), timeout=10_000)
+    qtbot.waitUntil(lambda: _settled(window), timeout=HANG_MS)
     assert np.abs(pixels(window.canvas).astype(int) - opaque.astype(int)).sum() > 0
 
 
@@ -155,7 +156,7 @@ def test_threshold_slider_changes_the_mask_and_the_forged_fraction(
     before_text = controls.stats.text()
     controls.threshold.setValue(round(target * 1000))
     assert mask.threshold == pytest.approx(round(target * 1000) / 1000)
-    qtbot.waitUntil(lambda: _settled(window), timeout=10_000)
+    qtbot.waitUntil(lambda: _settled(window), timeout=HANG_MS)
     expected = float((heat > mask.threshold).mean())
     assert mask.stats.fraction == pytest.approx(expected, abs=1e-12)
     assert mask.stats.fraction != pytest.approx(result.forged_fraction)
@@ -195,7 +196,7 @@ def test_a_compare_pane_keeps_what_the_analyst_chose_when_results_arrive(
     window.compare.panes[1].choose("original")  # the model's pane shows the original instead
     window.analysis_panel.set_checked(["ela"])
     assert window.run_classic() is not None
-    qtbot.waitUntil(lambda: len(window.compare.panes) == 3, timeout=30_000)  # ela's pane too
+    qtbot.waitUntil(lambda: len(window.compare.panes) == 3, timeout=HANG_MS)  # ela's pane too
     assert [p.source.name for p in window.compare.panes] == ["original", "original", "ela"]
     assert window.compare.panes[1].chooser.currentText() == "original"
     assert window.compare.panes[1].title.text() == "original"
@@ -205,10 +206,10 @@ def test_a_compare_pane_keeps_what_the_analyst_chose_when_results_arrive(
 
 def test_cancel_button_stops_the_analysis(qtbot, window: MainWindow, tmp_path: Path) -> None:
     big = write_image(tmp_path / "big.png", 512, 512)
-    with qtbot.waitSignal(window.worker.progress, timeout=60_000):
+    with qtbot.waitSignal(window.worker.progress, timeout=HANG_MS):
         open_listed(qtbot, window, [big])
     assert window.cancel_button.isEnabled()
-    with qtbot.waitSignal(window.worker.cancelled, timeout=30_000):
+    with qtbot.waitSignal(window.worker.cancelled, timeout=HANG_MS):
         qtbot.mouseClick(window.cancel_button, Qt.MouseButton.LeftButton)
     entry = window.entries[str(big)]
     assert not entry.running and entry.analysis is None
@@ -261,10 +262,10 @@ def test_drop_opens_files_and_the_recent_menu_lists_them(
         Qt.KeyboardModifier.NoModifier,
     )  # fmt: skip
     window.dropEvent(event)
-    qtbot.waitUntil(lambda: window.lister.idle, timeout=30_000)  # listed off the GUI thread
+    qtbot.waitUntil(lambda: window.lister.idle, timeout=HANG_MS)  # listed off the GUI thread
     assert window.current == str(image_path)
     entry = window.entries[str(image_path)]
-    qtbot.waitUntil(lambda: not entry.running, timeout=60_000)
+    qtbot.waitUntil(lambda: not entry.running, timeout=HANG_MS)
     actions = [a.text() for a in window.recent_menu.actions()]
     assert f"&1 {image_path}" in actions
 
@@ -279,7 +280,7 @@ def test_a_folder_opened_is_one_recent_entry_that_reopens_the_folder(
     files = [write_image(folder / f"p{i:02d}.png", 32, 32, seed=i) for i in range(12)]
     single = write_image(tmp_path / "single.png", 32, 32)
     open_listed(qtbot, window, [folder])
-    qtbot.waitUntil(lambda: not any(e.running for e in window.entries.values()), timeout=60_000)
+    qtbot.waitUntil(lambda: not any(e.running for e in window.entries.values()), timeout=HANG_MS)
     kept = f"{folder.resolve()}{os.sep}"  # a folder's entry ends with a separator
     assert window.recent_files() == [kept]
     open_and_wait(qtbot, window, single)  # a file on its own is its own entry, first
@@ -291,9 +292,9 @@ def test_a_folder_opened_is_one_recent_entry_that_reopens_the_folder(
     window.settings.sync()
     later = _window(qtbot, tmp_path, [str(tiny_checkpoint)])  # the next session, same settings
     later.recent_menu.actions()[1].trigger()  # reopening the entry opens the folder
-    qtbot.waitUntil(lambda: later.lister.idle, timeout=30_000)
+    qtbot.waitUntil(lambda: later.lister.idle, timeout=HANG_MS)
     assert list(later.entries) == [str(f.resolve()) for f in files]
-    qtbot.waitUntil(lambda: not any(e.running for e in later.entries.values()), timeout=60_000)
+    qtbot.waitUntil(lambda: not any(e.running for e in later.entries.values()), timeout=HANG_MS)
     assert later.recent_files() == [kept, str(single.resolve())]
 
 
@@ -307,7 +308,7 @@ def test_a_file_with_the_same_bytes_as_another_says_so_in_the_evidence_list(
     copy = tmp_path / "c.png"
     copy.write_bytes(original.read_bytes())
     open_listed(qtbot, window, [original, other, copy])
-    qtbot.waitUntil(lambda: not any(e.running for e in window.entries.values()), timeout=60_000)
+    qtbot.waitUntil(lambda: not any(e.running for e in window.entries.values()), timeout=HANG_MS)
     rows = [window.evidence_list.item(i) for i in range(3)]
     assert [r.text().split("\n")[0] for r in rows] == [
         "a.png",
@@ -435,7 +436,7 @@ def test_the_exact_path_action_analyses_again_on_the_reference_path(
     window.exact_action.trigger()  # Analysis ▸ Exact sliding-window path (slow reference)
     assert window.exact_action.isChecked()
     entry = window.entries[str(image_path)]
-    qtbot.waitUntil(lambda: not entry.running, timeout=60_000)
+    qtbot.waitUntil(lambda: not entry.running, timeout=HANG_MS)
     analysis = window.current_analysis()
     assert analysis is not None
     policy = analysis.results["tiny"].input_policy
@@ -443,7 +444,7 @@ def test_the_exact_path_action_analyses_again_on_the_reference_path(
     assert "exact path: sliding window 64, stride 32" in window.verdict_panel.text()
     assert window.open_batch().exact.isChecked()  # a scan starts on the path in use
     window.exact_action.trigger()
-    qtbot.waitUntil(lambda: not entry.running, timeout=60_000)
+    qtbot.waitUntil(lambda: not entry.running, timeout=HANG_MS)
     analysis = window.current_analysis()
     assert (
         analysis is not None and analysis.results["tiny"].input_policy["tiling"] == "overlap-crop"
@@ -613,7 +614,7 @@ def test_the_status_bar_speaks_of_the_shown_file_when_another_finishes(
     first = write_image(tmp_path / "first.png", seed=1)
     second = write_image(tmp_path / "second.png", seed=2)
     open_listed(qtbot, window, [first, second])
-    qtbot.waitUntil(lambda: not any(e.running for e in window.entries.values()), timeout=60_000)
+    qtbot.waitUntil(lambda: not any(e.running for e in window.entries.values()), timeout=HANG_MS)
     assert window.current == str(first)
     said = window.statusBar().currentMessage()
     assert said.startswith("first.png: ") and "second.png" not in said
@@ -645,10 +646,10 @@ def test_menu_actions_wait_for_what_they_act_on(qtbot, window: MainWindow, tmp_p
     assert not window.cancel_action.isEnabled()
     assert not export.isEnabled()
     big = write_image(tmp_path / "big.png", 512, 512)
-    with qtbot.waitSignal(window.worker.progress, timeout=60_000):
+    with qtbot.waitSignal(window.worker.progress, timeout=HANG_MS):
         open_listed(qtbot, window, [big])
     assert window.cancel_action.isEnabled() and window.analyse_action.isEnabled()
-    qtbot.waitUntil(lambda: not window.entries[str(big)].running, timeout=60_000)
+    qtbot.waitUntil(lambda: not window.entries[str(big)].running, timeout=HANG_MS)
     assert not window.cancel_action.isEnabled()  # nothing left to cancel
     window.layers.selected = None
     assert not export.isEnabled()

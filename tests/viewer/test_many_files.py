@@ -19,6 +19,7 @@ from forensic_viewer.gui.main_window import CANCELLED_WORDS, RELEASED_WORDS, Mai
 from forensic_viewer.gui.panels import EvidenceList
 from forensic_viewer.gui.retention import Retention, held_bytes
 from forensic_viewer.layers import HeatmapLayer
+from tests.conftest import HANG_MS, HANG_S
 from tests.viewer.conftest import open_listed, write_image
 from tests.viewer.test_progressive import slow_tiles  # noqa: F401 (a fixture)
 
@@ -31,7 +32,7 @@ def window(qtbot, tmp_path: Path, tiny_checkpoint: Path) -> MainWindow:
     window = MainWindow(models=[str(tiny_checkpoint)], device="cpu", settings=settings)
     qtbot.addWidget(window)
     window.show()
-    qtbot.waitUntil(lambda: window._models_known, timeout=60_000)
+    qtbot.waitUntil(lambda: window._models_known, timeout=HANG_MS)
     return window
 
 
@@ -52,7 +53,7 @@ def _holding(window: MainWindow) -> list[str]:
 
 def _show(qtbot, window: MainWindow, path: Path) -> None:
     window.evidence_list.setCurrentItem(window.evidence_list.entry(str(path)))
-    qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
+    qtbot.waitUntil(lambda: _idle(window), timeout=HANG_MS)
 
 
 def test_walking_through_a_folder_holds_the_pixels_and_maps_of_a_bounded_number_of_files(
@@ -62,7 +63,7 @@ def test_walking_through_a_folder_holds_the_pixels_and_maps_of_a_bounded_number_
     folder of a few hundred photographs walked through held them all (2 MP: 14 MB a file)."""
     files = _folder(tmp_path, 6)
     open_listed(qtbot, window, [files[0].parent])
-    qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
+    qtbot.waitUntil(lambda: _idle(window), timeout=HANG_MS)
     one = held_bytes(window.entries[str(files[0])].analysis)
     window.retention.limit = 2 * one  # two files, the one shown among them
     verdicts = {p: window.evidence_list.badge_text(p) for p in window.entries}
@@ -83,7 +84,7 @@ def test_a_released_file_shown_again_is_decoded_and_analysed_again_as_it_was(
 ) -> None:
     files = _folder(tmp_path, 4)
     open_listed(qtbot, window, [files[0].parent])
-    qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
+    qtbot.waitUntil(lambda: _idle(window), timeout=HANG_MS)
     first = window.entries[str(files[0])]
     before = first.analysis
     assert before is not None
@@ -94,11 +95,11 @@ def test_a_released_file_shown_again_is_decoded_and_analysed_again_as_it_was(
     assert first.released and not held_bytes(first.evidence, first.analysis)
     assert first.evidence.sha256 == before.evidence.sha256  # said while it is let go
 
-    with qtbot.waitSignal(window.worker.loaded, timeout=60_000):
+    with qtbot.waitSignal(window.worker.loaded, timeout=HANG_MS):
         window.show_entry(str(files[0]))
         assert window.verdict_panel.text() == RELEASED_WORDS
         assert window.current_analysis() is None  # no report of maps it no longer holds
-    qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
+    qtbot.waitUntil(lambda: _idle(window), timeout=HANG_MS)
     again = window.current_analysis()
     assert again is not None and not first.released
     assert window.layers is not None
@@ -119,37 +120,37 @@ def test_a_released_file_whose_analysis_was_cancelled_is_shown_again_still_cance
     big = write_image(tmp_path / "big.png", 512, 512)
     queued = write_image(tmp_path / "queued.png", seed=1)
     other = write_image(tmp_path / "other.png", seed=2)
-    with qtbot.waitSignal(window.worker.progress, timeout=60_000):
+    with qtbot.waitSignal(window.worker.progress, timeout=HANG_MS):
         open_listed(qtbot, window, [big, queued])  # big runs; queued waits, decoded
-    qtbot.waitUntil(lambda: window.entries[str(queued)].evidence is not None, timeout=60_000)
+    qtbot.waitUntil(lambda: window.entries[str(queued)].evidence is not None, timeout=HANG_MS)
     window.cancel()
-    qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
+    qtbot.waitUntil(lambda: _idle(window), timeout=HANG_MS)
     entry = window.entries[str(queued)]
     assert entry.cancelled and entry.analysis is None
     window.show_entry(str(queued))  # looked at after the Cancel: its image, "cancelled"
     assert window.layers is not None and window.verdict_panel.text() == CANCELLED_WORDS
     window.retention.limit = 0
     open_listed(qtbot, window, [other])
-    qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
+    qtbot.waitUntil(lambda: _idle(window), timeout=HANG_MS)
     assert entry.released
     analysed: list[str | None] = []  # the files analysed from now on
     window.worker.progress.connect(lambda job, *_: analysed.append(window._job_paths.get(job)))
     window.show_entry(str(queued))
-    qtbot.waitUntil(lambda: window.layers is not None, timeout=60_000)
+    qtbot.waitUntil(lambda: window.layers is not None, timeout=HANG_MS)
     assert np.array_equal(window.layers.image.pixels, np.asarray(Image.open(queued)))
     assert window.verdict_panel.text() == CANCELLED_WORDS
     assert "cancelled" in window.evidence_list.badge_text(str(queued))
     assert not entry.running and window.current_analysis() is None
     sha = hashlib.sha256(queued.read_bytes()).hexdigest()
     assert window.metadata_panel.value("SHA-256") == sha
-    qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
+    qtbot.waitUntil(lambda: _idle(window), timeout=HANG_MS)
     assert analysed == []  # shown, not analysed: Ctrl+R does that
     _show(qtbot, window, other)  # let go again, and shown again the same way
     assert entry.released
     window.show_entry(str(queued))
-    qtbot.waitUntil(lambda: window.layers is not None, timeout=60_000)
+    qtbot.waitUntil(lambda: window.layers is not None, timeout=HANG_MS)
     assert window.verdict_panel.text() == CANCELLED_WORDS
-    qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
+    qtbot.waitUntil(lambda: _idle(window), timeout=HANG_MS)
     assert str(queued) not in analysed  # other.png was, shown again after it was let go
 
 
@@ -158,7 +159,7 @@ def test_a_released_file_removed_from_disk_says_so_in_one_line(
 ) -> None:
     files = _folder(tmp_path, 2)
     open_listed(qtbot, window, [files[0].parent])
-    qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
+    qtbot.waitUntil(lambda: _idle(window), timeout=HANG_MS)
     window.retention.limit = 0
     _show(qtbot, window, files[1])
     files[0].unlink()
@@ -178,7 +179,7 @@ def test_a_file_removed_before_its_turn_is_one_line_and_the_others_go_on(
     write_image(files[0], 400, 400)
     open_listed(qtbot, window, [files[0].parent])
     files[2].unlink()
-    qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
+    qtbot.waitUntil(lambda: _idle(window), timeout=HANG_MS)
     badges = [window.evidence_list.badge_text(str(p)) for p in files]
     assert "cannot be read" in badges[2]
     assert all("manipulated" in b or "authentic" in b for i, b in enumerate(badges) if i != 2)
@@ -210,7 +211,7 @@ def test_the_file_the_analyst_selects_is_analysed_before_the_others_queued(
         def on_progress(p) -> None:
             inner(p)
             begun.set()
-            selected.wait(timeout=60)
+            selected.wait(HANG_S)
 
         return on_progress
 
@@ -219,10 +220,10 @@ def test_the_file_the_analyst_selects_is_analysed_before_the_others_queued(
     order: list[str] = []
     window.worker.succeeded.connect(lambda _job, a: order.append(Path(a.evidence.path).name))
     open_listed(qtbot, window, [files[0].parent])
-    qtbot.waitUntil(begun.is_set, timeout=60_000)
+    qtbot.waitUntil(begun.is_set, timeout=HANG_MS)
     window.evidence_list.setCurrentItem(window.evidence_list.entry(str(files[-1])))
     selected.set()
-    qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
+    qtbot.waitUntil(lambda: _idle(window), timeout=HANG_MS)
     assert order.index(files[-1].name) <= 1  # at most the file already running before it
     rest = [name for name in order if name != files[-1].name]
     assert rest == sorted(rest) and len(order) == 6  # the others in the order opened
@@ -273,9 +274,9 @@ def test_files_cancelled_after_their_decode_count_towards_the_limit(
     window.retention.limit = 96 * 128 * 3 * 3 // 2  # one decoded file and a half
     open_listed(qtbot, window, [files[0].parent])
     entries = [window.entries[str(p)] for p in files]
-    qtbot.waitUntil(lambda: all(e.evidence is not None for e in entries), timeout=60_000)
+    qtbot.waitUntil(lambda: all(e.evidence is not None for e in entries), timeout=HANG_MS)
     window.cancel()
-    qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
+    qtbot.waitUntil(lambda: _idle(window), timeout=HANG_MS)
     assert all(e.cancelled or e.analysis is not None for e in entries)
     assert sum(e.cancelled for e in entries) >= 4  # decoded, then cancelled unanalysed
     assert len(_holding(window)) <= 2, _holding(window)  # the file shown and one more
@@ -290,21 +291,21 @@ def test_a_file_cancelled_before_its_decode_is_shown_with_its_image_still_cancel
     monkeypatch.setattr(workers, "DECODE_AHEAD_PIXELS", 1)  # later files wait undecoded
     files = _folder(tmp_path, 4)
     write_image(files[0], 512, 512)
-    with qtbot.waitSignal(window.worker.progress, timeout=60_000):
+    with qtbot.waitSignal(window.worker.progress, timeout=HANG_MS):
         open_listed(qtbot, window, [files[0].parent])
     window.cancel()
-    qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
+    qtbot.waitUntil(lambda: _idle(window), timeout=HANG_MS)
     entry = window.entries[str(files[-1])]
     assert entry.cancelled and entry.evidence is None and not entry.released
     analysed: list[str | None] = []  # the files analysed from now on
     window.worker.progress.connect(lambda job, *_: analysed.append(window._job_paths.get(job)))
     _show(qtbot, window, files[-1])
-    qtbot.waitUntil(lambda: window.layers is not None, timeout=60_000)
+    qtbot.waitUntil(lambda: window.layers is not None, timeout=HANG_MS)
     assert np.array_equal(window.layers.image.pixels, np.asarray(Image.open(files[-1])))
     assert window.verdict_panel.text() == CANCELLED_WORDS
     assert "cancelled" in window.evidence_list.badge_text(str(files[-1]))
     sha = hashlib.sha256(files[-1].read_bytes()).hexdigest()
     assert window.metadata_panel.value("SHA-256") == sha
-    qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
+    qtbot.waitUntil(lambda: _idle(window), timeout=HANG_MS)
     assert analysed == [] and not entry.running  # shown, not analysed: Ctrl+R does that
     assert window.current_analysis() is None

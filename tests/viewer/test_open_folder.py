@@ -16,6 +16,7 @@ from PySide6.QtGui import QDropEvent, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QStyle
 
 from forensic_viewer.gui.main_window import MainWindow
+from tests.conftest import HANG_MS
 from tests.viewer.conftest import write_image
 
 pytestmark = pytest.mark.gui
@@ -26,7 +27,7 @@ def _window(qtbot, settings_file: Path) -> MainWindow:
     settings = QSettings(str(settings_file), QSettings.Format.IniFormat)
     window = MainWindow(models=[], device="cpu", settings=settings)
     qtbot.addWidget(window)
-    qtbot.waitUntil(lambda: window._models_known, timeout=60_000)  # its status line said
+    qtbot.waitUntil(lambda: window._models_known, timeout=HANG_MS)  # its status line said
     return window
 
 
@@ -36,7 +37,7 @@ def _idle(window: MainWindow) -> bool:
 
 
 def _listed(qtbot, window: MainWindow) -> None:
-    qtbot.waitUntil(lambda: window.lister.idle, timeout=30_000)
+    qtbot.waitUntil(lambda: window.lister.idle, timeout=HANG_MS)
 
 
 @pytest.fixture
@@ -85,7 +86,7 @@ def test_open_folder_opens_the_folder_as_a_drop_does(
     (_parent, _title, _start, options) = asked[-1]
     assert options & QFileDialog.Option.ReadOnly  # nothing renamed or deleted from it
     assert options & QFileDialog.Option.ShowDirsOnly
-    qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
+    qtbot.waitUntil(lambda: _idle(window), timeout=HANG_MS)
     dropped = _window(qtbot, tmp_path / "dropped.ini")
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(folder))])
@@ -94,7 +95,7 @@ def test_open_folder_opens_the_folder_as_a_drop_does(
         Qt.KeyboardModifier.NoModifier,
     )  # fmt: skip
     dropped.dropEvent(drop)
-    qtbot.waitUntil(lambda: _idle(dropped), timeout=60_000)
+    qtbot.waitUntil(lambda: _idle(dropped), timeout=HANG_MS)
     # its images, not its subfolder's, in the order a drop takes them
     assert list(window.entries) == [str(folder / "a.png"), str(folder / "b.png")]
     assert list(window.entries) == list(dropped.entries)
@@ -130,9 +131,9 @@ def test_open_recent_tells_folders_from_files(qtbot, tmp_path: Path, folder: Pat
     single = write_image(tmp_path / "single.png", 32, 32).resolve()
     window.settings.setValue("recent_files", [str(folder)])  # kept by an earlier version
     window.open_paths([single])
-    qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
+    qtbot.waitUntil(lambda: _idle(window), timeout=HANG_MS)
     window.open_paths([folder])  # the earlier entry of it goes
-    qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
+    qtbot.waitUntil(lambda: _idle(window), timeout=HANG_MS)
     assert window.recent_files() == [f"{folder}{os.sep}", str(single)]
     first, second = [a for a in window.recent_menu.actions() if not a.isSeparator()][:2]
     assert first.text() == f"&1 {folder}{os.sep}" and second.text() == f"&2 {single}"
@@ -147,7 +148,7 @@ def test_open_recent_tells_folders_from_files(qtbot, tmp_path: Path, folder: Pat
     later.recent_menu.actions()[0].trigger()
     _listed(qtbot, later)
     assert list(later.entries) == [str(folder / "a.png"), str(folder / "b.png")]
-    qtbot.waitUntil(lambda: _idle(later), timeout=60_000)
+    qtbot.waitUntil(lambda: _idle(later), timeout=HANG_MS)
 
 
 def test_a_recent_folder_or_file_that_is_gone_is_said_and_taken_out(
@@ -158,9 +159,9 @@ def test_a_recent_folder_or_file_that_is_gone_is_said_and_taken_out(
     window = _window(qtbot, tmp_path / "settings.ini")
     single = write_image(tmp_path / "single.png", 32, 32).resolve()
     window.open_paths([single])
-    qtbot.waitUntil(lambda: _idle(window), timeout=60_000)  # listed once decoded
+    qtbot.waitUntil(lambda: _idle(window), timeout=HANG_MS)  # listed once decoded
     window.open_paths([folder])
-    qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
+    qtbot.waitUntil(lambda: _idle(window), timeout=HANG_MS)
     entries = dict.fromkeys(window.entries)
     gone = folder.with_name("case 7 (moved)")
     folder.rename(gone)
@@ -218,13 +219,13 @@ def test_the_subfolders_a_folder_leaves_out_are_said_once_and_logged(
     log = AuditLog(tmp_path / "case", program="test viewer", examiner="A. Examiner")
     window = MainWindow(models=[], device="cpu", settings=settings, case_log=log)
     qtbot.addWidget(window)
-    qtbot.waitUntil(lambda: window._models_known, timeout=60_000)
+    qtbot.waitUntil(lambda: window._models_known, timeout=HANG_MS)
     window.open_paths([folder])
     _listed(qtbot, window)
     said = f"{folder}: 2 subfolders not opened (File ▸ Scan a folder… reads them)"
     assert window.statusBar().currentMessage() == said
     assert list(window.entries) == [str(folder / "a.png"), str(folder / "b.png")]
-    qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
+    qtbot.waitUntil(lambda: _idle(window), timeout=HANG_MS)
     lone = tmp_path / "lone"
     lone.mkdir()
     write_image(lone / "x.png", 32, 32)
@@ -232,7 +233,7 @@ def test_the_subfolders_a_folder_leaves_out_are_said_once_and_logged(
     window.open_paths([lone])  # nothing left out: nothing said of subfolders
     _listed(qtbot, window)
     assert "subfolder" not in window.statusBar().currentMessage()
-    qtbot.waitUntil(lambda: _idle(window), timeout=60_000)
+    qtbot.waitUntil(lambda: _idle(window), timeout=HANG_MS)
     log.close()
     checked = verify_log(tmp_path / "case" / LOG_NAME)
     assert checked.ok, checked.message()

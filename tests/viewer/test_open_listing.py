@@ -16,6 +16,7 @@ import pytest
 from PySide6.QtCore import QSettings, QTimer
 
 from forensic_viewer.gui.main_window import MainWindow
+from tests.conftest import HANG_MS
 from tests.viewer.conftest import write_image
 
 pytestmark = pytest.mark.gui
@@ -27,7 +28,7 @@ def _window(qtbot, tmp_path: Path) -> MainWindow:
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     window = MainWindow(models=[], device="cpu", settings=settings)
     qtbot.addWidget(window)
-    qtbot.waitUntil(lambda: window._models_known, timeout=60_000)
+    qtbot.waitUntil(lambda: window._models_known, timeout=HANG_MS)
     return window
 
 
@@ -70,25 +71,25 @@ def test_a_folder_is_listed_off_the_gui_thread_and_opened_when_it_comes_after_a_
     held = Held(monkeypatch, "scandir", slow)
     window.open_paths([slow])  # returned while its listing is held
     assert window.statusBar().currentMessage() == f"Listing {slow}…"
-    qtbot.waitUntil(held.entered.is_set, timeout=10_000)
+    qtbot.waitUntil(held.entered.is_set, timeout=HANG_MS)
     assert held.calls and held.calls[0] != threading.main_thread().name
     ticked: list[bool] = []
     QTimer.singleShot(0, lambda: ticked.append(True))  # the event loop runs meanwhile
-    qtbot.waitUntil(lambda: bool(ticked), timeout=10_000)
+    qtbot.waitUntil(lambda: bool(ticked), timeout=HANG_MS)
     assert window.entries == {} and window.lister.listing
     window.open_paths([quick])  # a second Open while the first lists: shown first
-    qtbot.waitUntil(lambda: not window.lister.listing, timeout=30_000)
+    qtbot.waitUntil(lambda: not window.lister.listing, timeout=HANG_MS)
     assert not window.lister.idle  # the first listing is still held
     opened = [str(quick / "a.png"), str(quick / "b.png")]
     assert list(window.entries) == opened and window.current == opened[0]
     held.release()
-    qtbot.waitUntil(lambda: window.lister.idle, timeout=30_000)  # its late result came
+    qtbot.waitUntil(lambda: window.lister.idle, timeout=HANG_MS)  # its late result came
     # and was opened too (the analyst asked for it), without taking the view from the newest
     assert list(window.entries) == [*opened, str(slow / "x.png")]
     assert window.current == opened[0]
     assert set(window.recent_files()) == {f"{quick}{os.sep}", f"{slow}{os.sep}"}
     assert str(slow) not in window.statusBar().currentMessage()
-    qtbot.waitUntil(lambda: not any(e.running for e in window.entries.values()), timeout=60_000)
+    qtbot.waitUntil(lambda: not any(e.running for e in window.entries.values()), timeout=HANG_MS)
 
 
 def test_a_folder_that_cannot_be_listed_is_one_line_naming_it(
@@ -112,7 +113,7 @@ def test_a_folder_that_cannot_be_listed_is_one_line_naming_it(
     bar = window.statusBar()
     for folder, why in ((locked, "Permission denied"), (gone, "No such file or directory")):
         window.open_paths([folder])
-        qtbot.waitUntil(lambda: not bar.currentMessage().startswith("Listing"), timeout=30_000)
+        qtbot.waitUntil(lambda: not bar.currentMessage().startswith("Listing"), timeout=HANG_MS)
         assert bar.currentMessage() == (
             f"{folder}: the folder cannot be listed ({why}); nothing in it was opened"
         )
@@ -135,11 +136,11 @@ def test_open_recent_checks_an_entry_when_chosen_off_the_gui_thread(
     assert not stats.calls and not kept.calls  # building the menu stats no entry
     window.recent_menu.actions()[0].trigger()  # returned while its stat is held
     assert window.statusBar().currentMessage() == f"Listing {gone}…"
-    qtbot.waitUntil(stats.entered.is_set, timeout=10_000)
+    qtbot.waitUntil(stats.entered.is_set, timeout=HANG_MS)
     assert stats.calls[0] != threading.main_thread().name
     assert window.recent_files() == entries  # not known to be gone yet
     stats.release()
-    qtbot.waitUntil(lambda: window.lister.idle, timeout=30_000)
+    qtbot.waitUntil(lambda: window.lister.idle, timeout=HANG_MS)
     said = f"{gone}{os.sep}: no such folder; taken out of File ▸ Open Recent"
     assert window.statusBar().currentMessage() == said
     assert window.recent_files() == entries[1:] and window.entries == {}
@@ -160,7 +161,7 @@ def test_the_subfolders_left_out_stay_said_until_another_folder_is_opened(
     mark = window.left_out_mark
     assert mark.isHidden()
     window.open_paths([folder])
-    qtbot.waitUntil(lambda: window.lister.idle, timeout=30_000)
+    qtbot.waitUntil(lambda: window.lister.idle, timeout=HANG_MS)
     line = f"{folder}: 2 subfolders not opened (File ▸ Scan a folder… reads them)"
     window.statusBar().showMessage("analysing a.png: 10 %")  # the next progress message
     assert not mark.isHidden() and mark.text() == "2 subfolders not opened"
@@ -168,9 +169,9 @@ def test_the_subfolders_left_out_stay_said_until_another_folder_is_opened(
     assert mark.accessibleName() == "Subfolders not opened"
     assert mark in window.statusBar().findChildren(type(mark))
     window.open_paths([single])  # a file: the folder's mark stays
-    qtbot.waitUntil(lambda: window.lister.idle, timeout=30_000)
+    qtbot.waitUntil(lambda: window.lister.idle, timeout=HANG_MS)
     assert not mark.isHidden() and mark.toolTip() == line
     window.open_paths([lone])  # another folder, which leaves nothing out
-    qtbot.waitUntil(lambda: window.lister.idle, timeout=30_000)
+    qtbot.waitUntil(lambda: window.lister.idle, timeout=HANG_MS)
     assert mark.isHidden() and mark.accessibleDescription() == ""
-    qtbot.waitUntil(lambda: not any(e.running for e in window.entries.values()), timeout=60_000)
+    qtbot.waitUntil(lambda: not any(e.running for e in window.entries.values()), timeout=HANG_MS)

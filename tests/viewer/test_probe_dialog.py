@@ -26,7 +26,7 @@ from forensic_viewer.scan.probe import (
 )
 from forensic_viewer.scan.replay import analysis_from_record
 from forensic_viewer.scan.results import ResultIndex
-from tests.conftest import memory_evidence, write_calibrated_pair
+from tests.conftest import HANG_MS, memory_evidence, write_calibrated_pair
 from tests.viewer.conftest import write_image
 from tests.viewer.test_main_window import _window, open_and_wait
 
@@ -46,7 +46,7 @@ def test_the_probe_action_fills_the_table_and_the_maps(
     assert dialog is not None and dialog.isVisible() and dialog.table.rowCount() == 0
     job = dialog.run()
     assert job is not None and dialog.running and not dialog.run_button.isEnabled()
-    qtbot.waitUntil(lambda: not dialog.running, timeout=60_000)
+    qtbot.waitUntil(lambda: not dialog.running, timeout=HANG_MS)
     assert dialog.status.text().startswith("probe done"), dialog.status.text()
 
     # the original's row (the window's own analysis, reused), then one per copy
@@ -84,7 +84,7 @@ def test_cancel_stops_the_probe(qtbot, tmp_path: Path, tiny_checkpoint: Path, im
     dialog = window.open_probe()
     dialog.run()
     dialog.cancel()
-    qtbot.waitUntil(lambda: not dialog.running, timeout=60_000)
+    qtbot.waitUntil(lambda: not dialog.running, timeout=HANG_MS)
     assert dialog.status.text() == "probe cancelled"
     assert dialog.table.rowCount() == 0 and dialog.result is None
     assert dialog.run_button.isEnabled()
@@ -98,9 +98,9 @@ def test_cancel_during_the_probe_stops_it(qtbot, tmp_path: Path, tiny_checkpoint
     open_and_wait(qtbot, window, big)
     dialog = window.open_probe()
     dialog.run()
-    qtbot.waitUntil(lambda: "jpeg-q95 · tiny" in dialog.status.text(), timeout=60_000)
+    qtbot.waitUntil(lambda: "jpeg-q95 · tiny" in dialog.status.text(), timeout=HANG_MS)
     dialog.cancel()
-    qtbot.waitUntil(lambda: not dialog.running, timeout=60_000)
+    qtbot.waitUntil(lambda: not dialog.running, timeout=HANG_MS)
     assert dialog.status.text() == "probe cancelled"
     assert dialog.result is None and dialog.table.rowCount() == 0
     assert window.probe_tables == {}
@@ -127,14 +127,14 @@ def test_a_probe_of_a_file_opened_from_a_scan_joins_that_scans_folder_and_report
         models=[str(tiny_checkpoint)], device="cpu", settings=settings, case_log=log
     )
     qtbot.addWidget(window)
-    qtbot.waitUntil(lambda: window._models_known, timeout=60_000)
+    qtbot.waitUntil(lambda: window._models_known, timeout=HANG_MS)
     record = ResultIndex(out).get("f1.png")
     window.show_analysis(analysis_from_record(record, out, load_evidence(folder / "f1.png")))
 
     def probe() -> None:
         dialog = window.open_probe()
         dialog.run()
-        qtbot.waitUntil(lambda: not dialog.running, timeout=60_000)
+        qtbot.waitUntil(lambda: not dialog.running, timeout=HANG_MS)
 
     with OutputLock(out, command="a test scan"):  # a scan writing there: not kept, said so
         probe()

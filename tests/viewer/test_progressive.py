@@ -21,7 +21,7 @@ from forensic_viewer.gui import workers
 from forensic_viewer.gui.main_window import CANCELLED_WORDS, MainWindow, kept_words
 from forensic_viewer.gui.report_dialog import image_report_job
 from forensic_viewer.layers import MaskLayer, PartialHeatmapLayer
-from tests.conftest import make_tiny_checkpoint
+from tests.conftest import HANG_MS, HANG_S, make_tiny_checkpoint
 from tests.viewer.conftest import open_listed, write_image
 
 pytestmark = pytest.mark.gui
@@ -62,7 +62,7 @@ def held(slow_tiles: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[threadin
 
         def on_progress(p) -> None:
             inner(p)
-            gate.wait(60)
+            gate.wait(HANG_S)
 
         return on_progress
 
@@ -78,7 +78,7 @@ def _window(qtbot, tmp_path: Path, models: list[Path], log: AuditLog | None = No
     )
     qtbot.addWidget(window)
     window.show()
-    qtbot.waitUntil(lambda: window._models_known, timeout=60_000)
+    qtbot.waitUntil(lambda: window._models_known, timeout=HANG_MS)
     return window
 
 
@@ -144,7 +144,7 @@ def test_the_heatmap_fills_in_while_the_network_runs(
     image = write_image(tmp_path / "big.png", 192, 256)  # 5 x 7 tiles of 64 px
     open_listed(qtbot, window, [image])
     entry = window.entries[str(image)]
-    qtbot.waitUntil(lambda: not entry.running, timeout=120_000)
+    qtbot.waitUntil(lambda: not entry.running, timeout=HANG_MS)
     before_end = [s for s in seen if not s[3]]
     assert len(before_end) >= 2  # partial maps arrived before the result
     fractions = [s[1] for s in before_end]
@@ -173,14 +173,14 @@ def test_in_compare_mode_the_running_networks_map_fills_its_own_pane(
     image = write_image(tmp_path / "big.png", 192, 256)
     open_listed(qtbot, window, [image])
     entry = window.entries[str(image)]
-    qtbot.waitUntil(lambda: window.compare.shows("m1"), timeout=60_000)
+    qtbot.waitUntil(lambda: window.compare.shows("m1"), timeout=HANG_MS)
     assert entry.running and entry.analysis is None  # held at its first partial map
     (pane,) = [p for p in window.compare.panes if p.source.name == "m1"]
     (drawn,) = [v.layer for v in pane.canvas.visuals if v.layer.kind != "image"]
     assert isinstance(drawn, PartialHeatmapLayer) and drawn.visible
     assert pane.title.text().startswith("partial (") and "no verdict" in pane.title.text()
     held.set()
-    qtbot.waitUntil(lambda: not entry.running, timeout=120_000)
+    qtbot.waitUntil(lambda: not entry.running, timeout=HANG_MS)
     (pane,) = [p for p in window.compare.panes if p.source.name == "m1"]
     assert pane.title.text().startswith(entry.analysis.results["m1"].verdict.upper())
 
@@ -199,13 +199,13 @@ def test_cancel_keeps_the_finished_model_and_a_partial_map_without_verdict_then_
     image = write_image(tmp_path / "big.png", 192, 256)
     open_listed(qtbot, window, [image])
     entry = window.entries[str(image)]
-    qtbot.waitUntil(lambda: not entry.running, timeout=120_000)
-    qtbot.waitUntil(lambda: entry.analysis is not None, timeout=30_000)
+    qtbot.waitUntil(lambda: not entry.running, timeout=HANG_MS)
+    qtbot.waitUntil(lambda: entry.analysis is not None, timeout=HANG_MS)
     # the window's slot and this test's are two queued calls: the second may come a turn later
-    qtbot.waitUntil(lambda: len(order) == 2, timeout=30_000)
+    qtbot.waitUntil(lambda: len(order) == 2, timeout=HANG_MS)
     assert order == ["cancelled", "kept"]  # cancelled at once, what it kept built after
     assert window._job_paths == {} == window._job_models  # the job ended with its kept part
-    qtbot.waitUntil(lambda: window.renderer.idle, timeout=30_000)
+    qtbot.waitUntil(lambda: window.renderer.idle, timeout=HANG_MS)
 
     kept = entry.analysis
     assert kept is not None and kept.cancelled and kept.ensemble is None
@@ -245,8 +245,8 @@ def test_cancel_keeps_the_finished_model_and_a_partial_map_without_verdict_then_
     assert export["partial"] == fraction and "partial" in export["layer"]
 
     window.analyse()  # a later full run replaces the partial result
-    qtbot.waitUntil(lambda: entry.running, timeout=10_000)
-    qtbot.waitUntil(lambda: not entry.running, timeout=120_000)
+    qtbot.waitUntil(lambda: entry.running, timeout=HANG_MS)
+    qtbot.waitUntil(lambda: not entry.running, timeout=HANG_MS)
     assert entry.analysis is not None and not entry.analysis.cancelled
     assert set(entry.analysis.results) == {"m1", "m2"} and not entry.analysis.partial
     assert not any(isinstance(la, PartialHeatmapLayer) for la in window.layers)
@@ -273,10 +273,10 @@ def test_after_a_cancel_the_status_bar_speaks_of_the_shown_file(
     # big.png's analysis begun first: a file selected before it began would go before it
     begun: set[int] = set()
     window.worker.progress.connect(lambda job, *_: begun.add(job))
-    qtbot.waitUntil(lambda: entries[0].job in begun, timeout=30_000)
+    qtbot.waitUntil(lambda: entries[0].job in begun, timeout=HANG_MS)
     window.show_entry(str(paths[shown]))
-    qtbot.waitUntil(lambda: not any(e.running for e in entries), timeout=120_000)
-    qtbot.waitUntil(lambda: window._job_paths == {}, timeout=30_000)  # every job's end arrived
+    qtbot.waitUntil(lambda: not any(e.running for e in entries), timeout=HANG_MS)
+    qtbot.waitUntil(lambda: window._job_paths == {}, timeout=HANG_MS)  # every job's end arrived
 
     said = window.statusBar().currentMessage()
     kept = entries[0].analysis
@@ -298,7 +298,7 @@ def test_files_queued_behind_an_analysis_are_decoded_and_shown_at_once(
     queued = [write_image(tmp_path / f"q{i}.png", 96, 128, seed=i) for i in (1, 2)]
     open_listed(qtbot, window, [first, *queued])
     entries = [window.entries[str(p)] for p in (first, *queued)]
-    qtbot.waitUntil(lambda: all(e.evidence is not None for e in entries), timeout=30_000)
+    qtbot.waitUntil(lambda: all(e.evidence is not None for e in entries), timeout=HANG_MS)
     assert entries[0].running and entries[0].analysis is None  # still analysing the first
     assert all(e.analysis is None for e in entries[1:])  # their analyses are only queued
     assert "analysis queued" in window.evidence_list.entry(str(queued[0])).text()
@@ -307,7 +307,7 @@ def test_files_queued_behind_an_analysis_are_decoded_and_shown_at_once(
     assert window.layers.image.pixels is entries[2].evidence.pixels  # shown, not analysed yet
     assert window.canvas.isVisible()
     assert "queued" in window.verdict_panel.text()
-    qtbot.waitUntil(lambda: not any(e.running for e in entries), timeout=120_000)
+    qtbot.waitUntil(lambda: not any(e.running for e in entries), timeout=HANG_MS)
     assert all(e.analysis is not None and "m1" in e.analysis.results for e in entries)
     assert "m1 heatmap" in [la.name for la in window.layers]  # the shown file's result arrived
 
@@ -369,17 +369,17 @@ def test_files_queued_before_a_model_change_run_with_the_models_chosen_when_open
     files = [write_image(tmp_path / f"f{i}.png", 96, 128, seed=i) for i in range(3)]
     open_listed(qtbot, window, files)
     first, *queued = (window.entries[str(p)] for p in files)
-    qtbot.waitUntil(lambda: first.job in window._job_started, timeout=60_000)
-    qtbot.waitUntil(lambda: queued[0].evidence is not None, timeout=30_000)
+    qtbot.waitUntil(lambda: first.job in window._job_started, timeout=HANG_MS)
+    qtbot.waitUntil(lambda: queued[0].evidence is not None, timeout=HANG_MS)
     assert queued[1].evidence is None  # not decoded yet: it waits for the first to finish
     with_m1 = first.job
     window._on_models_chosen([str(m2)], "cpu")  # the Models panel's choice
     assert "2 files already queued keep the models" in window.statusBar().currentMessage()
     gate.set()
-    qtbot.waitUntil(lambda: not any(e.running for e in (first, *queued)), timeout=180_000)
+    qtbot.waitUntil(lambda: not any(e.running for e in (first, *queued)), timeout=HANG_MS)
     assert [list(e.analysis.results) for e in queued] == [["m1"], ["m1"]]
     assert list(first.analysis.results) == ["m2"]  # the current file, analysed again
-    qtbot.waitUntil(lambda: first.job in succeeded, timeout=30_000)  # the last to end
+    qtbot.waitUntil(lambda: first.job in succeeded, timeout=HANG_MS)  # the last to end
     assert with_m1 not in succeeded  # its m1 run, whose result nobody would see, was cancelled
 
     lines = [json.loads(x) for x in (tmp_path / "case" / LOG_NAME).read_text().splitlines()]
@@ -401,16 +401,16 @@ def test_a_file_asked_for_again_while_queued_or_running_is_analysed_once(
     open_listed(qtbot, window, [first, second])
     a, b = window.entries[str(first)], window.entries[str(second)]
     jobs = [a.job, b.job]
-    qtbot.waitUntil(lambda: a.job in window._job_started, timeout=60_000)  # running, held
+    qtbot.waitUntil(lambda: a.job in window._job_started, timeout=HANG_MS)  # running, held
     open_listed(qtbot, window, [second, first])  # opened again: one running, one queued
     window.analyse(str(first))  # and Analyse again
     assert [a.job, b.job] == jobs  # the requests they had stand
     assert "already queued or being analysed" in window.statusBar().currentMessage()
     gate.set()
-    qtbot.waitUntil(lambda: not a.running and not b.running, timeout=120_000)
+    qtbot.waitUntil(lambda: not a.running and not b.running, timeout=HANG_MS)
     assert a.analysis is not None and b.analysis is not None
     window.analyse(str(first))  # finished: asked again, it runs again
-    qtbot.waitUntil(lambda: a.job in runs, timeout=120_000)  # and nothing else ran before it
+    qtbot.waitUntil(lambda: a.job in runs, timeout=HANG_MS)  # and nothing else ran before it
     assert runs == [*jobs, a.job]
 
 
@@ -423,7 +423,7 @@ def test_keeping_is_said_in_the_cancelled_slot_then_forgotten_once_kept_arrived(
     worker = workers.AnalysisWorker(faces=False)
     worker.start()
     try:
-        with qtbot.waitSignal(worker.modelsReady, timeout=60_000):
+        with qtbot.waitSignal(worker.modelsReady, timeout=HANG_MS):
             worker.configure([str(model)], "cpu")
         said: list[bool] = []
         kept: list[int] = []
@@ -431,12 +431,12 @@ def test_keeping_is_said_in_the_cancelled_slot_then_forgotten_once_kept_arrived(
         worker.kept.connect(lambda job, _a: kept.append(job))
         worker.mail.on("partial", lambda _job, _p: worker.cancel())  # after its first tile
         job = worker.submit(write_image(tmp_path / "big.png", 192, 256))
-        qtbot.waitUntil(lambda: kept == [job], timeout=120_000)
+        qtbot.waitUntil(lambda: kept == [job], timeout=HANG_MS)
         assert said == [True]
-        qtbot.waitUntil(lambda: not worker.keeping(job), timeout=10_000)
+        qtbot.waitUntil(lambda: not worker.keeping(job), timeout=HANG_MS)
         # the worker thread forgets the job (``_live``) in its ``finally``, which may run just
         # after ``kept`` reached this thread: wait for it, then nothing of the job is left
-        qtbot.waitUntil(lambda: job not in worker._live, timeout=10_000)
+        qtbot.waitUntil(lambda: job not in worker._live, timeout=HANG_MS)
         assert worker._keeping == set() and worker._live == set() == worker._dropped
     finally:
         worker.stop()
@@ -461,7 +461,7 @@ def test_a_kept_part_that_cannot_be_built_logs_the_cancel_and_the_failure_and_ke
     image = write_image(tmp_path / "big.png", 192, 256)
     open_listed(qtbot, window, [image])
     entry = window.entries[str(image)]
-    qtbot.waitUntil(lambda: bool(entry.error), timeout=120_000)
+    qtbot.waitUntil(lambda: bool(entry.error), timeout=HANG_MS)
     assert "no room for the kept part" in entry.error and entry.analysis is None
     assert window.case._kept == {} and window.worker._keeping == set()
     assert window._job_paths == {}
@@ -489,11 +489,11 @@ def test_a_running_analysis_asked_again_with_other_models_keeps_nothing(
     open_listed(qtbot, window, [image])
     entry = window.entries[str(image)]
     old = entry.job
-    qtbot.waitUntil(lambda: old in window._job_started, timeout=60_000)  # running, held
+    qtbot.waitUntil(lambda: old in window._job_started, timeout=HANG_MS)  # running, held
     window._on_models_chosen([str(m2)], "cpu")  # the current file runs again with m2
     assert entry.job != old
     gate.set()
-    qtbot.waitUntil(lambda: not entry.running, timeout=120_000)
+    qtbot.waitUntil(lambda: not entry.running, timeout=HANG_MS)
     assert ended == [("cancelled", old)]  # and no kept part built
     assert list(entry.analysis.results) == ["m2"] and not entry.analysis.cancelled
     lines = [json.loads(x) for x in (tmp_path / "case" / LOG_NAME).read_text().splitlines()]
@@ -521,7 +521,7 @@ def test_a_stopping_worker_builds_no_kept_part(
     image = write_image(tmp_path / "big.png", 192, 256)
     open_listed(qtbot, window, [image])
     job = window.entries[str(image)].job
-    qtbot.waitUntil(lambda: job in window._job_started, timeout=60_000)  # running, held
+    qtbot.waitUntil(lambda: job in window._job_started, timeout=HANG_MS)  # running, held
     threading.Timer(0.3, held.set).start()  # released while stop() waits for the thread
     window.worker.stop(60_000)
     assert window.worker.isFinished()
@@ -544,7 +544,7 @@ def test_the_eta_is_shown_whole_in_the_status_bar_while_a_network_runs(
         def on_progress(p) -> None:
             inner(p)
             if p.done >= 10:
-                gate.wait(60)
+                gate.wait(HANG_S)
 
         return on_progress
 
@@ -555,7 +555,7 @@ def test_the_eta_is_shown_whole_in_the_status_bar_while_a_network_runs(
     try:
         open_listed(qtbot, window, [image])
         bar = window.progress
-        qtbot.waitUntil(lambda: "left" in bar.text(), timeout=60_000)
+        qtbot.waitUntil(lambda: "left" in bar.text(), timeout=HANG_MS)
         text = bar.text()
         assert re.fullmatch(r"\d+% · about \d+:\d\d left", text), text
         assert bar.isVisible()
@@ -563,7 +563,7 @@ def test_the_eta_is_shown_whole_in_the_status_bar_while_a_network_runs(
     finally:
         gate.set()
     entry = window.entries[str(image)]
-    qtbot.waitUntil(lambda: not entry.running, timeout=60_000)
+    qtbot.waitUntil(lambda: not entry.running, timeout=HANG_MS)
     assert "left" not in bar.text()  # nothing runs: no time left to show
 
 
@@ -581,8 +581,8 @@ def test_a_file_whose_queued_analysis_was_cancelled_says_so_when_shown(
     queued = write_image(tmp_path / "queued.png", 96, 128, seed=2)
     open_listed(qtbot, window, [big, queued])
     entries = [window.entries[str(p)] for p in (big, queued)]
-    qtbot.waitUntil(lambda: not any(e.running for e in entries), timeout=120_000)
-    qtbot.waitUntil(lambda: window._job_paths == {}, timeout=30_000)
+    qtbot.waitUntil(lambda: not any(e.running for e in entries), timeout=HANG_MS)
+    qtbot.waitUntil(lambda: window._job_paths == {}, timeout=HANG_MS)
     assert entries[1].analysis is None and entries[1].evidence is not None
 
     window.show_entry(str(queued))
@@ -593,7 +593,7 @@ def test_a_file_whose_queued_analysis_was_cancelled_says_so_when_shown(
     assert window.verdict_panel.text() == CANCELLED_WORDS
 
     window.analyse(str(queued))
-    qtbot.waitUntil(lambda: entries[1].analysis is not None, timeout=120_000)
+    qtbot.waitUntil(lambda: entries[1].analysis is not None, timeout=HANG_MS)
     window.show_entry(str(queued))
     assert CANCELLED_WORDS not in window.verdict_panel.text()
 
@@ -615,7 +615,7 @@ def test_the_evidence_list_says_the_per_cent_the_progress_bar_shows(
 
     window.worker.progress.connect(spy)
     open_listed(qtbot, window, [path])
-    qtbot.waitUntil(lambda: not window.entries[str(path)].running, timeout=120_000)
+    qtbot.waitUntil(lambda: not window.entries[str(path)].running, timeout=HANG_MS)
     assert len(seen) > 10
     for row, bar in seen:
         assert bar.startswith(f"{row}%"), (row, bar)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from tests.conftest import HANG_S
+
 CHILD = """
 import sys
 from PySide6.QtCore import QCoreApplication, QObject, Signal
@@ -26,6 +28,8 @@ print(before - sys.getrefcount(True))
 
 
 def test_many_emits_from_python_keep_the_interpreter_alive() -> None:
-    res = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True, timeout=120)
+    res = subprocess.run(
+        [sys.executable, "-c", CHILD], capture_output=True, text=True, timeout=HANG_S
+    )
     assert res.returncode == 0, res.stderr[-500:]
     assert int(res.stdout.strip()) == 0  # no reference to True lost

@@ -17,6 +17,7 @@ from forensic_viewer.report import CaseInfo, ReportItem, write_report
 from forensic_viewer.report.evidence_text import evidence_rows
 from forensic_viewer.report.model import ModelEntry, verify_integrity
 from forensic_viewer.scan.triage import NOT_RUN
+from tests.conftest import HANG_S
 from tests.viewer.conftest import face_item
 
 
@@ -351,7 +352,7 @@ def test_the_viewers_metadata_panel_reads_exif_numbers_as_the_report_does(qtbot)
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(HANG_S)
 def test_an_evidence_file_become_a_pipe_is_worded_without_nested_brackets(tmp_path: Path) -> None:
     """The integrity alert of an evidence file replaced by a named pipe read "cannot be read
     (not a regular file (a device, pipe or socket))": the reason is said once, after a colon."""

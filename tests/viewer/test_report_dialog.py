@@ -21,10 +21,10 @@ from forensic_viewer.gui.report_dialog import (
 )
 from forensic_viewer.report import SUFFIX
 from forensic_viewer.report.earlier import EARLIER_REPORTS
+from tests.conftest import HANG_MS
 from tests.viewer.conftest import open_listed, write_image
 
 pytestmark = pytest.mark.gui
-TIMEOUT = 30_000
 
 
 def _dialog(qtbot, dest: Path) -> ReportDialog:
@@ -87,7 +87,7 @@ def test_an_earlier_report_is_moved_aside_only_when_the_analyst_says_so(
 
     asked = _answer(monkeypatch, QMessageBox.StandardButton.Yes)
     dialog.write()
-    qtbot.waitUntil(lambda: bool(dialog.paths) and not dialog.running, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: bool(dialog.paths) and not dialog.running, timeout=HANG_MS)
     (kept,) = (dest / EARLIER_REPORTS).iterdir()
     assert len(asked) == 1
     assert all((kept / n).read_text(encoding="utf-8") == t for n, t in earlier.items())
@@ -101,7 +101,7 @@ def test_an_earlier_report_is_moved_aside_only_when_the_analyst_says_so(
     dialog.basename.setText("other")  # no earlier report of that name: nothing to ask
     asked = _answer(monkeypatch, QMessageBox.StandardButton.No)
     dialog.write()
-    qtbot.waitUntil(lambda: not dialog.running, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: not dialog.running, timeout=HANG_MS)
     assert asked == [] and (dest / "other.json").read_text(encoding="utf-8") == "new"
     assert "moved" not in dialog.message.text()
 
@@ -121,7 +121,7 @@ def test_the_move_is_logged_before_the_head_the_new_report_prints(
         dialog.audit_log = log  # as the case recorder attaches it (the batch dialog's too)
         _answer(monkeypatch, QMessageBox.StandardButton.Yes)
         dialog.write()
-        qtbot.waitUntil(lambda: bool(dialog.paths) and not dialog.running, timeout=TIMEOUT)
+        qtbot.waitUntil(lambda: bool(dialog.paths) and not dialog.running, timeout=HANG_MS)
     finally:
         log.close()
     (kept,) = (dest / EARLIER_REPORTS).iterdir()
@@ -165,7 +165,7 @@ def test_a_failure_is_one_line_naming_the_file_and_the_problem(
     monkeypatch.setattr(report_dialog, "write_report", denied)
     dialog = _dialog(qtbot, dest)
     dialog.write()
-    qtbot.waitUntil(lambda: not dialog.running, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: not dialog.running, timeout=HANG_MS)
     text = dialog.message.text()
     assert text == f"cannot write the report: {dest / 'report.html'}: permission denied", text
 
@@ -175,7 +175,7 @@ def test_a_failure_is_one_line_naming_the_file_and_the_problem(
     dialog = _dialog(qtbot, in_the_way)
     dialog.dest.setText(str(in_the_way))  # offered the per-user folder instead; chosen again
     dialog.write()
-    qtbot.waitUntil(lambda: not dialog.running, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: not dialog.running, timeout=HANG_MS)
     text = dialog.message.text()
     assert text == f"cannot write the report: {in_the_way}: a file, not a folder", text
     assert "Errno" not in text
@@ -259,7 +259,7 @@ def test_a_folder_on_read_only_evidence_is_not_offered_and_not_written(
 
         dialog.dest.setText(str(instead))  # the folder offered: written there
         dialog.write()
-        qtbot.waitUntil(lambda: not dialog.running, timeout=TIMEOUT)
+        qtbot.waitUntil(lambda: not dialog.running, timeout=HANG_MS)
         assert (instead / "a.png.report.json").is_file(), dialog.message.text()
     finally:
         medium.chmod(0o755)
@@ -285,7 +285,7 @@ def test_a_file_where_the_report_folder_would_go_is_not_offered(
     assert text == f"{offered}: a file, not a folder; the report goes to {instead} instead", text
 
     dialog.write()
-    qtbot.waitUntil(lambda: not dialog.running, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: not dialog.running, timeout=HANG_MS)
     assert (instead / "a.png.report.json").is_file(), dialog.message.text()
     assert offered.read_text(encoding="utf-8") == "the analyst's notes"
 
@@ -346,10 +346,10 @@ def test_the_image_report_draws_calibrated_masks_and_says_where_the_viewer_s_sli
     window = MainWindow(models=[str(tiny_checkpoint)], device="cpu", settings=settings)
     qtbot.addWidget(window)
     window.show()
-    qtbot.waitUntil(lambda: window._models_known, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: window._models_known, timeout=HANG_MS)
     open_listed(qtbot, window, [write_image(tmp_path / "a.png")])
     qtbot.waitUntil(
-        lambda: window.layers is not None and bool(window.layers.of_kind("mask")), timeout=TIMEOUT
+        lambda: window.layers is not None and bool(window.layers.of_kind("mask")), timeout=HANG_MS
     )
     source = "the model's calibrated pixel threshold, from its checkpoint"
 

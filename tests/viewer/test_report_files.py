@@ -16,11 +16,11 @@ from PIL import Image
 
 from forensic_viewer.cli import main
 from forensic_viewer.report import scan_source, write_report
-from tests.conftest import run_bounded
+from tests.conftest import HANG_S, run_bounded
 
 pytestmark = [
     pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX"),
-    pytest.mark.timeout(120),
+    pytest.mark.timeout(HANG_S),
 ]
 
 NOT_REGULAR = "not a regular file (a device, pipe or socket)"

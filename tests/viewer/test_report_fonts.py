@@ -13,6 +13,7 @@ import pytest
 from pypdf import PdfReader
 
 from forensic_viewer.report import fonts, write_report
+from tests.conftest import HANG_S
 from tests.viewer.test_report_audit import heatmap_item
 
 NAME = "证据照片.png"  # U+8BC1 U+636E U+7167 U+7247
@@ -55,7 +56,7 @@ def _embeddable_cjk_font() -> str | None:
     if shutil.which("fc-list") is None:
         return None
     listed = subprocess.run(
-        ["fc-list", ":lang=zh", "file"], capture_output=True, text=True, timeout=60
+        ["fc-list", ":lang=zh", "file"], capture_output=True, text=True, timeout=HANG_S
     ).stdout
     for line in listed.splitlines():
         path = Path(line.strip().rstrip(":"))

@@ -12,6 +12,7 @@ from PySide6.QtCore import QPoint, QPointF
 
 from forensic_viewer.gui.inspector import LoupeMode, ReadoutField, loupe_patch, stretch_channels
 from forensic_viewer.layers import build_layers
+from tests.conftest import HANG_MS
 from tests.viewer.conftest import write_image
 from tests.viewer.test_main_window import _window, open_and_wait
 
@@ -215,7 +216,7 @@ def test_compare_panes_show_the_whole_image_fitted_once_laid_out_until_navigated
     open_and_wait(qtbot, window, image)
     window.analysis_panel.set_checked(["ela", "noise", "clone"])
     window.run_classic()
-    qtbot.waitUntil(lambda: not window.analysis_panel.running, timeout=60_000)
+    qtbot.waitUntil(lambda: not window.analysis_panel.running, timeout=HANG_MS)
     window.set_compare(True)
     panes = window.compare.panes
     assert len(panes) == 5
@@ -271,7 +272,7 @@ def test_a_compare_panes_title_shows_the_verdict_and_score_whole(
     open_and_wait(qtbot, window, write_image(tmp_path / "photo.png", h=240, w=320))
     window.analysis_panel.set_checked(["ela", "noise", "clone"])
     window.run_classic()
-    qtbot.waitUntil(lambda: not window.analysis_panel.running, timeout=60_000)
+    qtbot.waitUntil(lambda: not window.analysis_panel.running, timeout=HANG_MS)
     for dock in window.docks.values():  # the panes as wide as on a large screen's window
         dock.hide()
     window.set_compare(True)

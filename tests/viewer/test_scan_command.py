@@ -17,6 +17,7 @@ from typing import Any
 
 from forensic_viewer.cli import build_parser, main
 from forensic_viewer.scan.settings import MAX_EARLIER_RUNS, earlier_runs
+from tests.conftest import HANG_S
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALLEST_SAMPLE = min(
@@ -33,7 +34,7 @@ def _entry(argv: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=HANG_S,
     )
 
 

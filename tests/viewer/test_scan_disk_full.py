@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from forensic_viewer.scan.results import ResultLog
+from tests.conftest import HANG_MS
 from tests.viewer.conftest import scan_cli, write_image
 
 ROWS_BEFORE_FULL = 2
@@ -161,7 +162,7 @@ def test_the_batch_dialog_says_a_full_disk_in_the_command_lines_words(
     dialog.out.setText(str(out))
     dialog.jobs.setValue(1)  # in this process, where the full disk is simulated
     dialog.start()
-    qtbot.waitUntil(lambda: not dialog.running, timeout=60_000)
+    qtbot.waitUntil(lambda: not dialog.running, timeout=HANG_MS)
     assert dialog.message.text() == (f"the scan failed: {out}: no space left on device; {LINE_END}")
     assert [r["path"] for r in rows_of(out)] == ["f0.png", "f1.png"]
     # what the case log's scan-finished counts (casework.scan_failed_details)

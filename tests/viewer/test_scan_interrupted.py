@@ -24,6 +24,7 @@ from engine.ending import Terminated, signal_words
 from forensic_viewer.report.build import stopped_scan_alert
 from forensic_viewer.scan.results import CSV_NAME, SCAN_INFO
 from forensic_viewer.scan.run import ScanSummary, run_scan
+from tests.conftest import HANG_S
 from tests.viewer.test_scan_prefetch import StubAnalyzer, files_of, make_folder
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -225,7 +226,6 @@ def test_the_first_page_of_a_resumed_scan_stopped_again_counts_every_run_s_files
     assert "this report holds 3 file(s)" in paths["html"].read_text(encoding="utf-8")
 
 
-@pytest.mark.timeout(600)
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 def test_the_command_stopped_by_a_signal_leaves_csv_and_summary(
     tmp_path: Path, tiny_checkpoint: Path, signum: signal.Signals
@@ -255,7 +255,7 @@ def test_the_command_stopped_by_a_signal_leaves_csv_and_summary(
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=500,
+        timeout=HANG_S,
     )
     assert res.returncode == 128 + signum, res.stderr[-2000:]
     assert "Traceback" not in res.stderr
@@ -275,7 +275,6 @@ def test_the_command_stopped_by_a_signal_leaves_csv_and_summary(
     assert report["counts"]["files"] == 2
 
 
-@pytest.mark.timeout(600)
 def test_a_pooled_scan_interrupted_writes_the_same_files(
     tmp_path: Path, tiny_checkpoint: Path
 ) -> None:
@@ -299,7 +298,6 @@ def test_a_pooled_scan_interrupted_writes_the_same_files(
     assert state["through"] == summary.through
 
 
-@pytest.mark.timeout(600)
 @pytest.mark.parametrize("gap", [0.02, 0.2])
 def test_ctrl_c_pressed_three_times_still_exits_130_with_one_line(
     tmp_path: Path, tiny_checkpoint: Path, gap: float
@@ -323,7 +321,7 @@ def test_ctrl_c_pressed_three_times_still_exits_130_with_one_line(
         stderr=subprocess.PIPE,
         text=True,
     )
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + HANG_S
     while not ((out / "results.jsonl").exists() and (out / "results.jsonl").read_text()):
         assert scan.poll() is None, "the scan ended before it could be interrupted"
         assert time.monotonic() < deadline, "no row written"
@@ -331,7 +329,7 @@ def test_ctrl_c_pressed_three_times_still_exits_130_with_one_line(
     for _ in range(3):
         scan.send_signal(signal.SIGINT)
         time.sleep(gap)
-    _out, err = scan.communicate(timeout=300)
+    _out, err = scan.communicate(timeout=HANG_S)
     assert scan.returncode == 130, err[-3000:]
     assert "Traceback" not in err and "Exception ignored" not in err, err[-3000:]
     assert err.strip().splitlines()[-1].startswith("interrupted (Ctrl+C); results so far are kept")
@@ -369,7 +367,6 @@ def _csv_rows(out: Path) -> dict[str, dict[str, str]]:
         return {row["path"]: row for row in csv.DictReader(f)}
 
 
-@pytest.mark.timeout(600)
 @pytest.mark.parametrize("stop", ["cancel", "interrupt"])
 def test_a_pooled_scan_stopped_with_a_file_in_flight_leaves_it_out_of_the_csv(
     tmp_path: Path, tiny_checkpoint: Path, stop: str

@@ -20,7 +20,7 @@ import pytest
 
 from forensic_viewer.cli import main
 from forensic_viewer.scan.links import read_from_outside
-from tests.conftest import write_rgb
+from tests.conftest import HANG_MS, write_rgb
 from tests.viewer.conftest import scan_args
 from tests.viewer.test_report import flat, pdf_text
 
@@ -191,7 +191,7 @@ def test_the_batch_dialog_says_which_files_it_read_from_outside_the_folder(
     dialog.recursive.setChecked(True)
     dialog.show()
     qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=60_000)
+    qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=HANG_MS)
     assert (
         "2 files were read through links from outside the scanned folder and taken as "
         f"evidence (results.csv's read_from names each), the first: mine.png, read from {mine}"

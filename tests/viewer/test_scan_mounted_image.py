@@ -70,7 +70,6 @@ def rows(out: Path) -> dict[str, dict[str, Any]]:
     return {r["path"]: r for r in map(json.loads, lines)}
 
 
-@pytest.mark.timeout(300)
 def test_a_mounted_folder_of_links_pipes_and_odd_names_is_scanned_and_resumed(
     tmp_path: Path, tiny_checkpoint: Path, capsys
 ) -> None:

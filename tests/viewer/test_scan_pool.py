@@ -28,7 +28,7 @@ from forensic_viewer.cli import EXIT_OK, EXIT_USAGE, main
 from forensic_viewer.scan.pool import AnalyzerRecipe, run_pool_scan
 from forensic_viewer.scan.results import SCAN_INFO
 from forensic_viewer.scan.run import SCAN_LOG, run_scan
-from tests.conftest import write_rgb
+from tests.conftest import HANG_S, write_rgb
 from tests.viewer.conftest import scan_args
 from tests.viewer.scan_pool_helpers import DIED, FaultyRecipe
 from tests.viewer.test_scan_file_hashes import assert_hashes_of_files
@@ -226,9 +226,9 @@ def test_a_worker_that_cannot_load_its_models_fails_the_scan_with_the_same_error
 
 
 @contextmanager
-def _killed_after_its_first_row(args: list[str], out: Path, wait_s: float) -> Iterator[Any]:
+def _killed_after_its_first_row(args: list[str], out: Path) -> Iterator[Any]:
     """The command-line scan of ``args`` (into ``out``) started in a process group of its own
-    and killed with SIGKILL, the parent only, once it has written a row (within ``wait_s``);
+    and killed with SIGKILL, the parent only, once it has written a row (within ``HANG_S``);
     yields the process and the rows it left. The group is killed when the block ends."""
     scan = subprocess.Popen(
         [sys.executable, "-m", "forensic_viewer.cli", *args],
@@ -239,13 +239,13 @@ def _killed_after_its_first_row(args: list[str], out: Path, wait_s: float) -> It
         start_new_session=True,  # its workers share its process group
     )
     try:
-        deadline = time.monotonic() + wait_s
+        deadline = time.monotonic() + HANG_S
         while not ((out / "results.jsonl").exists() and _lines(out)):
             assert scan.poll() is None, "the scan ended before it could be killed"
             assert time.monotonic() < deadline, "no row written"
             time.sleep(0.01)
         scan.send_signal(signal.SIGKILL)  # the parent only: its workers are left behind
-        scan.wait(30)
+        scan.wait(HANG_S)
         yield scan, _rows(out)
     finally:
         try:
@@ -275,10 +275,10 @@ def test_a_pooled_scan_killed_midway_resumes_without_duplicates(
     folder = _folder(tmp_path / "ev", names)
     out = tmp_path / "out"
     args = scan_args(folder, out, tiny_checkpoint, "--jobs", "2", "--exact")
-    with _killed_after_its_first_row(args, out, 180) as (scan, before):
+    with _killed_after_its_first_row(args, out) as (scan, before):
         assert 0 < len(before) < len(names)
         # the workers see their pipe close and end by themselves
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + HANG_S
         while True:
             try:
                 os.killpg(scan.pid, 0)

@@ -297,7 +297,7 @@ def test_a_ray_scan_killed_midway_resumes_without_duplicates(
     folder = _folder(tmp_path / "ev", names)
     out = tmp_path / "out"
     args = scan_args(folder, out, tiny_checkpoint, "--exact", "--ray", "--jobs", "2")
-    with _killed_after_its_first_row(args, out, 300) as (_, before):
+    with _killed_after_its_first_row(args, out) as (_, before):
         assert 0 < len(before) < len(names)
     capsys.readouterr()
     # the rerun on Ray again (this test's instance): only the rest is analysed, each file once

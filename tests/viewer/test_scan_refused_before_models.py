@@ -17,10 +17,8 @@ from engine.io import MAX_FILE_BYTES, MAX_PIXELS_ENV, load_evidence
 from forensic_viewer.cli import EXIT_FILES_FAILED, EXIT_USAGE, main
 from forensic_viewer.scan.refused import refused_by_headers, refused_line
 from forensic_viewer.scan.results import ResultIndex
-from tests.conftest import write_rgb
+from tests.conftest import HANG_MS, write_rgb
 from tests.viewer.conftest import scan_args
-
-TIMEOUT = 60_000
 
 
 def _refused_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, list[str]]:
@@ -143,7 +141,7 @@ def test_the_batch_dialog_refuses_such_a_scan_before_the_lock_and_the_models(
     dialog.folder.setText(str(folder))
     dialog.out.setText(str(out))
     dialog.start()
-    qtbot.waitUntil(lambda: not dialog.running, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: not dialog.running, timeout=HANG_MS)
     assert no_models == [] and dialog.summary is None
     assert dialog.message.text().splitlines() == [refused_line(folder, 3), *lines]
     assert dialog.message.toolTip().splitlines() == lines
@@ -172,7 +170,7 @@ def test_the_batch_dialog_lists_the_first_files_and_every_one_in_the_tooltip(
     dialog.folder.setText(str(folder))
     dialog.out.setText(str(tmp_path / "out"))
     dialog.start()
-    qtbot.waitUntil(lambda: not dialog.running, timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: not dialog.running, timeout=HANG_MS)
     shown = dialog.message.text().splitlines()
     assert shown[0] == refused_line(folder, count) and no_models == []
     assert len(shown) == 1 + FILES_SHOWN + 1 and str(folder / "09.png") in shown[FILES_SHOWN]
@@ -288,7 +286,7 @@ def test_the_checks_before_a_refusal_import_no_torch(tmp_path: Path, tiny_checkp
     (models / "mine.safetensors").write_bytes(tiny_checkpoint.read_bytes())
     (models / f"ours{ENSEMBLE_SUFFIX}").write_text("{}")
     (tmp_path / "empty" / "models").mkdir(parents=True)
-    said = run_bounded(_WITHOUT_TORCH, tmp_path, "empty", timeout=120).split("\n")
+    said = run_bounded(_WITHOUT_TORCH, tmp_path, "empty").split("\n")
     assert said[:5] == [
         f"{EXIT_USAGE} False",  # --device bogus
         f"{EXIT_FILES_FAILED} False",  # each file refused

@@ -40,7 +40,7 @@ from forensic_viewer.scan.run import SCAN_LOG, run_scan
 from forensic_viewer.scan.triage import triage_rows
 from forensic_viewer.scan.walk import scan_files, sha256_of_file
 from forensic_viewer.wording import marked, plain
-from tests.conftest import write_rgb
+from tests.conftest import HANG_S, write_rgb
 from tests.viewer.conftest import scan_args
 from tests.viewer.test_scan_prefetch import StubAnalyzer, files_of, make_folder
 
@@ -246,7 +246,7 @@ def test_a_lock_left_by_a_killed_process_does_not_block(tmp_path: Path) -> None:
         assert refused.value.holder["command"] == "child"
     finally:
         child.send_signal(signal.SIGKILL)
-        child.wait(30)
+        child.wait(HANG_S)
     assert read_holder(out)["pid"] == child.pid  # the killed holder's text is still there
     with OutputLock(out) as lock:  # but the OS released its lock
         assert lock.held and read_holder(out)["pid"] == os.getpid()
@@ -448,7 +448,7 @@ def test_a_device_named_like_an_image_is_an_error_row_without_a_sha256(tmp_path:
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
-@pytest.mark.timeout(60)  # before the fix the open waited for a writer forever
+@pytest.mark.timeout(HANG_S)  # before the fix the open waited for a writer forever
 def test_hashing_a_named_pipe_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
     fifo = tmp_path / "pipe.jpg"
     os.mkfifo(fifo)

@@ -25,7 +25,7 @@ import pytest
 from pypdf import PdfReader
 
 from forensic_viewer.scan.walk import Unread, scan_files
-from tests.conftest import deep_copy
+from tests.conftest import HANG_MS, deep_copy
 from tests.viewer.conftest import scan_cli, write_image
 
 PATH_MAX = 4096  # Linux's limit on a path given to a system call
@@ -219,7 +219,7 @@ def test_the_batch_dialog_names_an_unreadable_folder_when_it_lists_the_files(
     dialog.out.setText(str(tmp_path / "out"))
     dialog.recursive.setChecked(True)
     dialog.start()
-    qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=60_000)
+    qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=HANG_MS)
     assert len(said) == 1 and "\n" not in said[0]
     assert f"{folder / 'locked'}: folder cannot be read (Permission denied)" in said[0]
     assert dialog.summary.done == 1
@@ -254,7 +254,7 @@ def test_a_folder_whose_only_images_cannot_be_read_is_refused_naming_why(
     dialog.out.setText(str(tmp_path / "out"))
     dialog.recursive.setChecked(True)
     dialog.start()
-    qtbot.waitUntil(lambda: not dialog.running, timeout=60_000)
+    qtbot.waitUntil(lambda: not dialog.running, timeout=HANG_MS)
     text = dialog.message.text()
     assert text.startswith(f"{folder}: no images to analyse") and "\n" not in text
     assert text.endswith(

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from tests.conftest import HANG_MS
 from tests.viewer.conftest import scan_cli, write_image
 from tests.viewer.test_scan_unread_folders import denied
 
@@ -83,7 +84,7 @@ def test_the_report_dialog_says_what_the_scan_did_not_cover(
     dialog = ReportDialog(scan_report_job(out))
     qtbot.addWidget(dialog)
     dialog.write()
-    qtbot.waitUntil(lambda: not dialog.running, timeout=60_000)
+    qtbot.waitUntil(lambda: not dialog.running, timeout=HANG_MS)
     lines = dialog.message.text().splitlines()
     assert lines[0].startswith("written: ")
     assert lines[1:] == [

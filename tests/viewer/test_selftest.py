@@ -14,6 +14,7 @@ from engine.catalog import BUNDLED_MODELS, SAMPLES
 from forensic_viewer.cli import main
 from forensic_viewer.scan.groundtruth import read_mask as read_truth_mask
 from forensic_viewer.selftest import run_selftest
+from tests.conftest import HANG_S
 
 
 @pytest.fixture
@@ -115,6 +116,6 @@ def test_version_and_help_do_not_import_torch() -> None:
         "print('torch' in sys.modules)\n"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=HANG_S
     ).stdout
     assert out.splitlines()[-1] == "False"

@@ -19,10 +19,11 @@ pytestmark = pytest.mark.gui
 
 
 @pytest.fixture
-def boxes(qapp, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[tuple]:
+def boxes(qapp, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, x11_display: str) -> list[tuple]:
     """Every message box shown (its icon, title, text, text format), none left waiting; the
-    viewer's window never opens; a desktop session's display named (the application made
-    offscreen by the test session is the one used); FORENSIC_VIEWER_CASE relative."""
+    viewer's window never opens; a desktop session's display named, with a server listening
+    (the application made offscreen by the test session is the one used);
+    FORENSIC_VIEWER_CASE relative."""
     shown: list[tuple] = []
 
     def exec_(box: QMessageBox) -> int:
@@ -32,7 +33,7 @@ def boxes(qapp, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[tuple]:
     monkeypatch.setattr(QMessageBox, "exec", exec_)
     monkeypatch.setattr(forensic_viewer.gui.app, "run_gui", lambda *a: pytest.fail("started"))
     monkeypatch.setenv("QT_QPA_PLATFORM", "xcb")
-    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.setenv("DISPLAY", x11_display)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("FORENSIC_VIEWER_CASE", "case <b>1</b>")
     return shown
@@ -66,9 +67,10 @@ def test_the_subcommands_refused_print_only(
 def test_without_a_display_seen_the_viewer_refused_prints_only(
     boxes: list[tuple], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """No display to connect to (Qt would abort the process), or one nobody sees (offscreen:
-    the box would wait for a click forever): stderr alone, as before."""
-    for platform, display in (("xcb", ""), ("offscreen", ":0")):
+    """No display to connect to (Qt would abort the process: none named, or one named that
+    no server serves), or one nobody sees (offscreen: the box would wait for a click
+    forever): stderr alone, as before."""
+    for platform, display in (("xcb", ""), ("xcb", ":1"), ("offscreen", ":0")):
         monkeypatch.setenv("QT_QPA_PLATFORM", platform)
         monkeypatch.setenv("DISPLAY", display)
         capsys.readouterr()

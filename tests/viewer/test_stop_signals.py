@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import HANG_S
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -46,7 +48,7 @@ def _run(code: str, args: list[str], tmp_path: Path) -> subprocess.CompletedProc
         text=True,
     )
     try:
-        out, err = child.communicate(timeout=120)
+        out, err = child.communicate(timeout=HANG_S)
     except subprocess.TimeoutExpired:
         child.kill()
         out, err = child.communicate()
@@ -157,7 +159,7 @@ def test_python_dash_m_runs_the_console_scripts_program(tmp_path: Path) -> None:
             text=True,
             env=env,
             cwd=tmp_path,
-            timeout=120,
+            timeout=HANG_S,
         )
         for args in (["-m", "forensic_viewer"], ["-c", "import sys\n" + _console_script()])
     ]

@@ -15,7 +15,7 @@ from PySide6.QtCore import QSettings, Qt
 from engine.checkpoints import read_meta
 from forensic_viewer.gui.trainer_process import TrainerProcess
 from forensic_viewer.gui.training_dialog import EXIT_CRASHED, TrainingDialog
-from tests.conftest import make_tiny_checkpoint
+from tests.conftest import HANG_MS, make_tiny_checkpoint
 from tests.trainer.conftest import make_folder
 from tests.trainer.test_run_lock import held_run_folder
 from trainer.plan import PROGRESS_LOG, RESUME_NAME, RunState, default_runs_dir
@@ -135,7 +135,7 @@ def test_a_problem_is_shown_whole_file_and_reason(qtbot, tmp_path: Path) -> None
     dialog.name.setText("whole")
     dialog.set_data([data])
     problems = dialog.data_problems
-    qtbot.waitUntil(lambda: problems.count() > 0, timeout=30_000)
+    qtbot.waitUntil(lambda: problems.count() > 0, timeout=HANG_MS)
     item = problems.item(0)
     assert "mask is 24x24 but its image" in item.text()
     assert problems.horizontalScrollBar().maximum() == 0
@@ -161,17 +161,17 @@ def test_tiny_run_completes_and_the_model_appears_in_the_selector(
     qtbot.addWidget(window)
     dialog = window.open_training()
     _configure(dialog, data, name="tiny-run", epochs=2, max_steps=0)
-    qtbot.waitUntil(dialog.start_button.isEnabled, timeout=30_000)
+    qtbot.waitUntil(dialog.start_button.isEnabled, timeout=HANG_MS)
     assert "6 tampered images, 6 masks, 2 authentic images" in dialog.data_summary.text()
     assert "θ will be calibrated" in dialog.data_summary.text()
 
     qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
     assert dialog.busy and not dialog.start_button.isEnabled()
     # nothing is installed before the analyst has seen the model's figures and confirmed
-    qtbot.waitUntil(dialog.install_button.isVisible, timeout=240_000)
+    qtbot.waitUntil(dialog.install_button.isVisible, timeout=HANG_MS)
     assert not models_dir.exists() or not any(models_dir.iterdir())
     assert "validation: " in dialog.review_label.text()
-    with qtbot.waitSignal(dialog.modelInstalled, timeout=10_000) as installed:
+    with qtbot.waitSignal(dialog.modelInstalled, timeout=HANG_MS) as installed:
         qtbot.mouseClick(dialog.install_button, Qt.MouseButton.LeftButton)
     path = Path(installed.args[0])
     assert path == models_dir / "tiny-run.safetensors"
@@ -205,14 +205,14 @@ def test_stop_saves_a_checkpoint_and_offers_resume(
 ) -> None:
     dialog = _new_dialog(qtbot, tmp_path)
     _configure(dialog, data, name="long-run", epochs=100_000, max_steps=0)
-    qtbot.waitUntil(dialog.start_button.isEnabled, timeout=30_000)
+    qtbot.waitUntil(dialog.start_button.isEnabled, timeout=HANG_MS)
     dialog.start()
     qtbot.waitUntil(
-        lambda: dialog.progress is not None and dialog.progress.step >= 1, timeout=120_000
+        lambda: dialog.progress is not None and dialog.progress.step >= 1, timeout=HANG_MS
     )
     assert dialog.stop_button.isEnabled()
     qtbot.mouseClick(dialog.stop_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not dialog.busy, timeout=60_000)
+    qtbot.waitUntil(lambda: not dialog.busy, timeout=HANG_MS)
     run = tmp_path / "runs" / "long-run"
     assert not dialog.runner.running
     assert (run / "last.safetensors").is_file() and (run / RESUME_NAME).is_file()
@@ -230,7 +230,7 @@ def test_bad_folder_shows_the_problem_and_never_starts(
     (data / "Gt" / "t001.png").unlink()
     dialog = _new_dialog(qtbot, tmp_path)
     _configure(dialog, data, name="bad", epochs=1, max_steps=1)
-    qtbot.waitUntil(lambda: dialog.data_problems.count() > 0, timeout=30_000)
+    qtbot.waitUntil(lambda: dialog.data_problems.count() > 0, timeout=HANG_MS)
     assert "t001.png: tampered image has no mask" in _problems(dialog)
     assert "6 tampered images, 5 masks, 2 authentic images" in dialog.data_summary.text()
     assert not dialog.start_button.isEnabled()
@@ -239,7 +239,7 @@ def test_bad_folder_shows_the_problem_and_never_starts(
     assert not (tmp_path / "runs" / "bad").exists()
 
     dialog.set_data([tmp_path / "nowhere"])
-    qtbot.waitUntil(lambda: "no such data folder" in _problems(dialog), timeout=30_000)
+    qtbot.waitUntil(lambda: "no such data folder" in _problems(dialog), timeout=HANG_MS)
     assert not dialog.start_button.isEnabled()
 
 
@@ -250,9 +250,9 @@ def test_a_trainer_error_is_shown_with_its_last_message(
     dialog = _new_dialog(qtbot, tmp_path)
     _configure(dialog, data, name="refused", epochs=1, max_steps=1)
     dialog.extra.setText("--no-such-option")
-    qtbot.waitUntil(dialog.start_button.isEnabled, timeout=30_000)
+    qtbot.waitUntil(dialog.start_button.isEnabled, timeout=HANG_MS)
     dialog.start()
-    qtbot.waitUntil(lambda: not dialog.busy, timeout=60_000)
+    qtbot.waitUntil(lambda: not dialog.busy, timeout=HANG_MS)
     text = dialog.status.text()
     assert "the trainer refused the data or settings" in text
     assert "unrecognized arguments: --no-such-option" in text
@@ -270,10 +270,10 @@ def test_a_run_folder_another_trainer_holds_is_refused_naming_it(
 
     dialog = _new_dialog(qtbot, tmp_path)
     _configure(dialog, data, name="busy", epochs=1, max_steps=1)
-    qtbot.waitUntil(dialog.start_button.isEnabled, timeout=30_000)
+    qtbot.waitUntil(dialog.start_button.isEnabled, timeout=HANG_MS)
     with RunLock(tmp_path / "runs" / "busy", command="forensic-train fit"):
         dialog.start()
-        qtbot.waitUntil(lambda: not dialog.busy, timeout=60_000)
+        qtbot.waitUntil(lambda: not dialog.busy, timeout=HANG_MS)
     text = dialog.status.text()
     assert "the run folder is in use by another trainer" in text, text
     assert f"PID {os.getpid()}" in text and "forensic-train fit" in text, text
@@ -316,7 +316,7 @@ def test_a_second_window_starting_a_held_run_leaves_its_records_untouched(
     nor ``progress.jsonl``, which it overwrote before its trainer was refused."""
     dialog = _new_dialog(qtbot, tmp_path)
     _configure(dialog, data, name="shared", epochs=1, max_steps=1)
-    qtbot.waitUntil(dialog.start_button.isEnabled, timeout=30_000)
+    qtbot.waitUntil(dialog.start_button.isEnabled, timeout=HANG_MS)
     run = tmp_path / "runs" / "shared"
     RunState(dialog.config(), [], True).save()  # the first window's, and its trainer's events
     (run / PROGRESS_LOG).write_text('{"event": "data", "train": 6}\n', encoding="utf-8")
@@ -366,7 +366,7 @@ def test_a_calibrate_refused_for_a_trainer_in_the_run_folder_offers_no_install(
     dialog.state = RunState(config, [str(config.run_dir)], True)
     with held_run_folder(config.run_dir) as pid:
         dialog._calibrate_or_install()  # what follows the last stage's end
-        qtbot.waitUntil(lambda: not dialog.busy, timeout=120_000)
+        qtbot.waitUntil(lambda: not dialog.busy, timeout=HANG_MS)
     text = dialog.status.text()
     assert "the run folder is in use by another trainer" in text and f"PID {pid}" in text, text
     assert "Resume runs it again" in text and not dialog.review_box.isVisible()

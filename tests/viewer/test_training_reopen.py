@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from forensic_viewer.gui.training_dialog import TrainingDialog
+from tests.conftest import HANG_MS
 from tests.viewer.test_training_review import _running
 from trainer.plan import RESUME_NAME, RunState, TrainingConfig
 
@@ -168,7 +169,7 @@ def test_quitting_during_a_run_shows_that_the_checkpoint_is_being_written(
     codes: list[int] = []
     dialog.runner.finished.connect(lambda code, _message: codes.append(code))
     dialog.runner.start(["fit"])
-    qtbot.waitUntil(lambda: "ready" in lines, timeout=30_000)
+    qtbot.waitUntil(lambda: "ready" in lines, timeout=HANG_MS)
     seen: list[str] = []
 
     def look() -> None:  # runs only if the viewer's event loop turns during the wait

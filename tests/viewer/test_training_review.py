@@ -14,7 +14,7 @@ import pytest
 
 from forensic_viewer.gui.training_dialog import TrainingDialog
 from forensic_viewer.gui.training_live import MARKED_POINTS
-from tests.conftest import make_tiny_checkpoint
+from tests.conftest import HANG_S, make_tiny_checkpoint
 from trainer.plan import PROGRESS_LOG, RESUME_NAME, RunState
 from trainer.progress import (
     EXIT_INTERRUPTED,
@@ -253,7 +253,7 @@ def test_each_validation_figure_has_its_own_colour_marker_and_legend_entry(
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
-@pytest.mark.timeout(60)
+@pytest.mark.timeout(HANG_S)
 def test_a_pipe_as_a_stages_event_log_is_worded_without_nested_brackets(
     dialog: TrainingDialog,
 ) -> None:

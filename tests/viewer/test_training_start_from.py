@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QFileDialog
 from engine.checkpoints import read_meta
 from forensic_viewer.gui.start_from import CHOOSE, INITIAL
 from forensic_viewer.gui.training_dialog import TrainingDialog
-from tests.conftest import make_tiny_checkpoint
+from tests.conftest import HANG_MS, make_tiny_checkpoint
 from tests.trainer.conftest import make_folder
 from tests.trainer.test_plan import write_checkpoint
 from tests.viewer.test_training_dialog import ready_to_check
@@ -141,7 +141,7 @@ def test_a_face_model_is_fine_tuned_then_decided_by_face_model_and_a_missing_fil
     config = dialog.config()
     steps = [config.stage_argv(s, resume=False)[0] for s in config.stages()]
     assert [*steps, config.calibrate_argv(config.final_checkpoint())[0]] == ["fit", "face-model"]
-    qtbot.waitUntil(lambda: dialog.check_result is not None, timeout=30_000)
+    qtbot.waitUntil(lambda: dialog.check_result is not None, timeout=HANG_MS)
     assert dialog.check_result["ok"] and dialog.start_button.isEnabled()
 
     combo.setCurrentIndex(combo.count() - 1)  # "Choose file…" cancelled: the choice stays
@@ -181,10 +181,10 @@ def test_a_fine_tune_started_from_the_dialog_trains_the_checkpoints_network(
     dialog.window.setValue(32)  # the images are 48 pixels
     dialog.epochs.setValue(1)
     dialog.max_steps.setValue(2)
-    qtbot.waitUntil(dialog.start_button.isEnabled, timeout=30_000)
+    qtbot.waitUntil(dialog.start_button.isEnabled, timeout=HANG_MS)
     qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
     assert f"--init {tiny}" in dialog.log.toPlainText()
-    qtbot.waitUntil(dialog.install_button.isVisible, timeout=240_000)
+    qtbot.waitUntil(dialog.install_button.isVisible, timeout=HANG_MS)
 
     run = tmp_path / "runs" / "tuned"
     assert not (run / "stage1").exists()
@@ -215,9 +215,9 @@ def test_a_face_model_fine_tuned_from_the_dialog_is_decided_on_the_runs_faces(
     assert dialog.window.value() == 64  # the face model's window: the crops' size
     dialog.epochs.setValue(1)
     dialog.max_steps.setValue(2)
-    qtbot.waitUntil(dialog.start_button.isEnabled, timeout=30_000)
+    qtbot.waitUntil(dialog.start_button.isEnabled, timeout=HANG_MS)
     qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(dialog.install_button.isVisible, timeout=240_000)
+    qtbot.waitUntil(dialog.install_button.isVisible, timeout=HANG_MS)
 
     run = tmp_path / "runs" / "tuned-faces"
     commands = [
@@ -248,7 +248,7 @@ def test_the_checks_calibration_line_follows_the_starting_point(
     dialog.arch.setCurrentText("crfd-net-compact")
     ready_to_check(dialog, data, "follows")
     dialog.val_fraction.setValue(0.2)  # no authentic image in the validation part
-    qtbot.waitUntil(lambda: dialog.check_result is not None, timeout=30_000)
+    qtbot.waitUntil(lambda: dialog.check_result is not None, timeout=HANG_MS)
     assert dialog.check_result["split"]["val_authentic"] == 0, dialog.check_result["split"]
     assert "θ will be calibrated after training" in dialog.data_summary.text()
     _choose(dialog, face)

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from forensic_viewer.gui.training_dialog import TrainingDialog
-from tests.conftest import make_tiny_checkpoint
+from tests.conftest import HANG_MS, make_tiny_checkpoint
 from trainer.plan import LAST_CHECKPOINT, RESUME_NAME, RunState
 from trainer.progress import EXIT_TERMINATED, TrainingProgress
 
@@ -93,9 +93,9 @@ def _said_all(dialog: TrainingDialog, mode: str) -> bool:
 def _stop_once_trained(qtbot, dialog: TrainingDialog, mode: str, calibrate: bool) -> None:
     dialog.state = RunState(dialog.config(), [], calibrate)
     dialog._launch_next()
-    qtbot.waitUntil(lambda: _said_all(dialog, mode), timeout=60_000)
+    qtbot.waitUntil(lambda: _said_all(dialog, mode), timeout=HANG_MS)
     dialog.stop()
-    qtbot.waitUntil(lambda: not dialog.runner.running and not dialog.busy, timeout=60_000)
+    qtbot.waitUntil(lambda: not dialog.runner.running and not dialog.busy, timeout=HANG_MS)
 
 
 @pytest.mark.parametrize("mode", ["done-event", "line-only"])

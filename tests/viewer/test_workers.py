@@ -10,6 +10,7 @@ import pytest
 
 from forensic_viewer.gui.workers import AnalysisWorker, LayerRenderer
 from forensic_viewer.layers import HeatmapLayer, LayerList, MaskLayer
+from tests.conftest import HANG_MS, HANG_S
 from tests.viewer.conftest import write_image
 
 pytestmark = pytest.mark.gui
@@ -24,7 +25,7 @@ def worker(qtbot) -> Iterator[AnalysisWorker]:
 
 
 def _configure(qtbot, worker: AnalysisWorker, models: list[str]) -> list:
-    with qtbot.waitSignal(worker.modelsReady, timeout=60_000) as ready:
+    with qtbot.waitSignal(worker.modelsReady, timeout=HANG_MS) as ready:
         worker.configure(models, "cpu")
     return list(ready.args)
 
@@ -40,7 +41,7 @@ def test_analysis_loads_then_succeeds_and_keeps_the_models(
     worker.progress.connect(lambda *a: progress.append(a))
     worker.loaded.connect(lambda *a: events.append(("loaded", *a)))
     worker.succeeded.connect(lambda *a: events.append(("succeeded", *a)))
-    with qtbot.waitSignal(worker.succeeded, timeout=60_000):
+    with qtbot.waitSignal(worker.succeeded, timeout=HANG_MS):
         job = worker.submit(image_path)
     assert [(e[0], e[1]) for e in events] == [("loaded", job), ("succeeded", job)]
     evidence, analysis = events[0][2], events[1][2]
@@ -49,7 +50,7 @@ def test_analysis_loads_then_succeeds_and_keeps_the_models(
     assert analysis.results["tiny"].heatmap.shape == (96, 128)
     # two stages from the first call: the network, then the face path (its detector is on)
     assert progress and progress[-1][1:] == ("tiny", 0, 2, progress[-1][4], progress[-1][4])
-    with qtbot.waitSignal(worker.succeeded, timeout=60_000):
+    with qtbot.waitSignal(worker.succeeded, timeout=HANG_MS):
         worker.submit(image_path)
     assert worker._analyzer is analyzer  # models loaded once, kept across jobs
 
@@ -63,14 +64,14 @@ def test_cancel_stops_a_running_analysis(
     cancelled: list[int] = []
     worker.succeeded.connect(lambda job, _a: succeeded.append(job))
     worker.cancelled.connect(cancelled.append)
-    with qtbot.waitSignal(worker.progress, timeout=60_000):
+    with qtbot.waitSignal(worker.progress, timeout=HANG_MS):
         job = worker.submit(big)
         queued = worker.submit(big)
     worker.cancel()
-    qtbot.waitUntil(lambda: len(cancelled) == 2, timeout=30_000)
+    qtbot.waitUntil(lambda: len(cancelled) == 2, timeout=HANG_MS)
     assert cancelled == [job, queued]
     assert succeeded == []
-    with qtbot.waitSignal(worker.succeeded, timeout=60_000):  # later jobs run normally
+    with qtbot.waitSignal(worker.succeeded, timeout=HANG_MS):  # later jobs run normally
         worker.submit(write_image(tmp_path / "small.png"))
 
 
@@ -79,7 +80,7 @@ def test_unreadable_evidence_fails_with_one_line_naming_the_file(
 ) -> None:
     _configure(qtbot, worker, [])
     for path in (corrupt_path, tmp_path / "missing.jpg"):
-        with qtbot.waitSignal(worker.failed, timeout=30_000) as blocker:
+        with qtbot.waitSignal(worker.failed, timeout=HANG_MS) as blocker:
             job = worker.submit(path)
         assert blocker.args[0] == job
         message = blocker.args[1]
@@ -91,7 +92,7 @@ def test_no_models_still_decodes_the_evidence(
     qtbot, worker: AnalysisWorker, image_path: Path
 ) -> None:
     assert _configure(qtbot, worker, []) == [[], "cpu"]
-    with qtbot.waitSignal(worker.succeeded, timeout=30_000) as blocker:
+    with qtbot.waitSignal(worker.succeeded, timeout=HANG_MS) as blocker:
         worker.submit(image_path)
     analysis = blocker.args[1]
     assert analysis.results == {} and analysis.evidence.width == 128
@@ -102,10 +103,10 @@ def test_a_bad_checkpoint_is_reported_and_the_others_load(
 ) -> None:
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(b"not a checkpoint at all")
-    with qtbot.waitSignal(worker.modelsFailed, timeout=60_000) as failed:
+    with qtbot.waitSignal(worker.modelsFailed, timeout=HANG_MS) as failed:
         worker.configure([str(bad), str(tiny_checkpoint)], "cpu")
     assert str(bad) in failed.args[0]
-    qtbot.waitUntil(lambda: worker.model_names == ["tiny"], timeout=60_000)
+    qtbot.waitUntil(lambda: worker.model_names == ["tiny"], timeout=HANG_MS)
 
 
 def test_an_ensemble_with_a_member_that_does_not_load_is_dropped_with_its_reasons(
@@ -121,13 +122,13 @@ def test_an_ensemble_with_a_member_that_does_not_load_is_dropped_with_its_reason
     half.write_text(json.dumps({"name": "half", "members": members}))
     other = tmp_path / f"other{ENSEMBLE_SUFFIX}"
     other.write_text(json.dumps({"name": "other", "members": [{"model": "tiny.safetensors"}]}))
-    with qtbot.waitSignal(worker.modelsFailed, timeout=60_000) as failed:
+    with qtbot.waitSignal(worker.modelsFailed, timeout=HANG_MS) as failed:
         worker.configure([str(half), str(other)], "cpu")
     lines = failed.args[0].split("\n")
     assert lines[0] == f"one ensemble at a time: using {half}"
     assert lines[1].startswith(f"{tmp_path / 'broken.safetensors'}: ")
     assert lines[2] == f"{half}: member 'broken.safetensors' is not loaded; no ensemble"
-    qtbot.waitUntil(lambda: worker.model_names == ["tiny"], timeout=60_000)
+    qtbot.waitUntil(lambda: worker.model_names == ["tiny"], timeout=HANG_MS)
     assert worker._analyzer.ensemble is None
 
 
@@ -139,13 +140,13 @@ def test_renderer_renders_layers_off_thread_and_coalesces(qtbot) -> None:
     renderer = LayerRenderer()
     try:
         renderer.watch(layers)
-        qtbot.waitUntil(lambda: renderer.idle and mask.stats is not None, timeout=10_000)
+        qtbot.waitUntil(lambda: renderer.idle and mask.stats is not None, timeout=HANG_MS)
         assert heatmap.rendered.shape == (64, 64, 4)
         applied: list[float] = []
         mask.events.rendered.connect(lambda e: applied.append(e.value.threshold))
         for t in np.linspace(0.1, 0.9, 30):
             mask.threshold = float(t)
-        qtbot.waitUntil(lambda: renderer.idle, timeout=10_000)
+        qtbot.waitUntil(lambda: renderer.idle, timeout=HANG_MS)
         assert mask.is_current and mask.stats.threshold == pytest.approx(0.9)
         assert applied == sorted(applied) and len(applied) <= 30
         assert mask.stats.fraction == pytest.approx(float((heat > 0.9).mean()))
@@ -210,7 +211,7 @@ def test_a_file_over_the_pixel_limit_fails_before_the_models_are_loaded(
     load = engine.assembly.assemble_lenient
 
     def slow_load(*args, **kw):
-        release.wait(30)
+        release.wait(HANG_S)
         return load(*args, **kw)
 
     monkeypatch.setattr(engine.assembly, "assemble_lenient", slow_load)
@@ -220,7 +221,7 @@ def test_a_file_over_the_pixel_limit_fails_before_the_models_are_loaded(
     worker.modelsReady.connect(lambda *a: ready.append(a))
     try:
         worker.configure([], "cpu")
-        with qtbot.waitSignal(worker.failed, timeout=10_000) as failed:
+        with qtbot.waitSignal(worker.failed, timeout=HANG_MS) as failed:
             job = worker.submit(big)
         assert failed.args[0] == job and ready == []
         assert (
@@ -228,4 +229,4 @@ def test_a_file_over_the_pixel_limit_fails_before_the_models_are_loaded(
         )
     finally:
         release.set()
-    qtbot.waitUntil(lambda: ready != [], timeout=30_000)  # the models still load after
+    qtbot.waitUntil(lambda: ready != [], timeout=HANG_MS)  # the models still load after
