@@ -15,7 +15,7 @@ so an entry on a dead mount hangs neither the menu nor the window.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
@@ -52,22 +52,18 @@ def nothing_to_open(folders: Sequence[str | Path]) -> str:
     )
 
 
-def unopened_subfolders(folder: str | Path) -> int:
-    """How many folders directly inside ``folder`` hold something (a file or a folder): those
-    that opening ``folder`` leaves out, since it opens only the images directly inside.
+def unopened_subfolders(subfolders: Iterable[Path]) -> int:
+    """How many of ``subfolders``, the folders directly inside a folder opened (as its one
+    listing found them: ``scan.walk.iter_images(subfolders=)``, links to folders included),
+    hold something (a file or a folder): those that opening the folder leaves out, since it
+    opens only the images directly inside.
 
-    Only the immediate subfolders are looked at, each listed until its first entry, so a deep
-    tree costs no more than its top level (on the listing's thread, ``gui/opening.py``): a subfolder holding only empty
-    folders counts though no image is below it, and one that cannot be listed counts (what it
-    holds is not known to be nothing). An output folder of this program (a scan's, a probe's)
-    does not count: Scan a folder… does not read it either. A link to a folder counts as the
-    folder; 0 when ``folder`` itself cannot be listed."""
+    Each is listed until its first entry, so a deep tree costs no more than its top level (on
+    the listing's thread, ``gui/opening.py``): a subfolder holding only empty folders counts
+    though no image is below it, and one that cannot be listed counts (what it holds is not
+    known to be nothing). An output folder of this program (a scan's, a probe's) does not
+    count: Scan a folder… does not read it either."""
     count = 0
-    try:
-        with os.scandir(folder) as entries:
-            subfolders = [Path(e.path) for e in entries if _is_folder(e)]
-    except OSError:
-        return 0
     for sub in subfolders:
         if is_output_folder(sub):
             continue
@@ -77,13 +73,6 @@ def unopened_subfolders(folder: str | Path) -> int:
         except OSError:
             count += 1
     return count
-
-
-def _is_folder(entry: os.DirEntry[str]) -> bool:
-    try:
-        return entry.is_dir(follow_symlinks=True)
-    except OSError:  # a link loop, a name beyond the limit: listed with the files, not here
-        return False
 
 
 def left_out_words(left_out: dict[str, int]) -> str | None:

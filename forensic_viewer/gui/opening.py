@@ -92,13 +92,14 @@ def list_one(given: str | Path) -> Given:
         return Given(path, files=(str(real_path(path)),))
     folder = real_path(path)
     unread: list[Unread] = []
-    found = iter_images(Path(path), recursive=False, unread=unread)
+    subfolders: list[Path] = []
+    found = iter_images(Path(path), recursive=False, unread=unread, subfolders=subfolders)
     files = tuple(str(real_path(f)) for f in found)
     for u in unread:
         if u.folder and u.path == Path(path):  # the folder itself: nothing in it is known
             why = f"the folder cannot be listed ({u.reason}); nothing in it was opened"
             return Given(path, folder=str(folder), problem=f"{plain(folder)}: {why}")
-    return Given(path, files, folder=str(folder), left_out=unopened_subfolders(folder))
+    return Given(path, files, folder=str(folder), left_out=unopened_subfolders(subfolders))
 
 
 def list_given(paths: Iterable[str | Path]) -> Listing:

@@ -153,6 +153,7 @@ def iter_images(
     others: list[Path] | None = None,
     unread: list[Unread] | None = None,
     outputs: list[Path] | None = None,
+    subfolders: list[Path] | None = None,
 ) -> Iterator[Path]:
     """Image files below ``folder`` in a stable order: every file named like an image, and
     every other file whose content is one (:func:`content_suffix`).
@@ -168,7 +169,9 @@ def iter_images(
     taken as files. A folder below ``folder`` that is an output folder of this program (:func:`is_output_folder`: an earlier scan's, or another scan's than the one
     listing) is not walked: its heatmaps and thumbnails became evidence rows of a scan of
     ``folder`` (a resume of one scan took the maps of another made since as new files);
-    ``outputs``, when given, gets each such folder.
+    ``outputs``, when given, gets each such folder. ``subfolders``, when given, gets every
+    folder directly inside ``folder`` (links to folders too, output folders too), as the one
+    listing of ``folder`` found them (the viewer counts those an opening leaves out from it).
     """
     seen: set[tuple[int, int]] = set()
 
@@ -188,7 +191,7 @@ def iter_images(
             cannot_list(Path(e.path), err, folder=False)
             return None
 
-    def walk(d: Path) -> Iterator[Path]:
+    def walk(d: Path, top: bool = False) -> Iterator[Path]:
         try:
             st = d.stat()
         except OSError as e:
@@ -217,6 +220,8 @@ def iter_images(
                 yield Path(e.path)
             elif image is not None and others is not None:
                 others.append(Path(e.path))
+        if top and subfolders is not None:
+            subfolders.extend(subdirs)
         if recursive:
             for s in subdirs:
                 if is_output_folder(s):
@@ -225,7 +230,7 @@ def iter_images(
                     continue
                 yield from walk(s)
 
-    yield from walk(folder)
+    yield from walk(folder, top=True)
 
 
 def rel_key(path: Path, root: Path | None) -> str:
