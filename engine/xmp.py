@@ -15,6 +15,7 @@ it at load (the metadata panel and the reports' metadata table list them): each 
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -113,10 +114,19 @@ def written_names(xmp: str, name: str) -> list[str]:
     uri = NAMESPACES.get(prefix)
     if uri is None:
         return [name]
+    return [name] + [f"{p}:{local}" for p in _declared(xmp, uri) if p != prefix]
+
+
+@functools.lru_cache(maxsize=16)
+def _declared(xmp: str, uri: str) -> tuple[str, ...]:
+    """The prefixes ``xmp`` declares for the namespace ``uri``, each once, in the packet's
+    order: the same for every field of that namespace, so worked out once per packet (a
+    packet's rows and findings look up some fifty fields, each of which searched the whole
+    packet, up to ``XMP_CAP``, for these declarations)."""
     declared = re.findall(
         rf"{_START}xmlns:([A-Za-z_][\w.-]{{0,40}})\s*=\s*[\"']{re.escape(uri)}[\"']", xmp
     )
-    return [name] + [f"{p}:{local}" for p in dict.fromkeys(declared) if p != prefix]
+    return tuple(dict.fromkeys(declared))
 
 
 def _located(xmp: str, name: str, pos: int = 0, endpos: int | None = None) -> list[tuple[int, str]]:
@@ -334,15 +344,15 @@ def derived_from(xmp: str) -> tuple[list[tuple[str, str]], bool] | None:
         return None
     found: list[tuple[int, str, str]] = []
     empty = True
-    for start, inner, end in _structure_parts(xmp, DERIVED_FROM):
+    parts = _structure_parts(xmp, DERIVED_FROM)
+    for start, inner, end in parts:
         for field in REFERENCE_FIELDS:
             found += [(at, field, v) for at, v in _located(xmp, field, start, end)]
         attributes = re.sub(r"^<[^\s/>]+", "", xmp[start:inner]).rstrip("/>")
         closed = xmp.endswith("/>", start, inner) or xmp.startswith("</", end)
         bare = not _SYNTAX_ATTRIBUTE.sub("", attributes).strip()
         empty = empty and closed and bare and not xmp[inner:end].strip()
-    structures = bool(_structures(xmp, DERIVED_FROM))
-    return [(f, v) for _, f, v in sorted(found)], structures and empty and not found
+    return [(f, v) for _, f, v in sorted(found)], bool(parts) and empty and not found
 
 
 # the fields of a history entry (stEvt: ResourceEvent), shown in this order and these words
