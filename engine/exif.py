@@ -24,7 +24,7 @@ from datetime import datetime, timedelta, timezone
 
 from PIL import ExifTags, Image, TiffImagePlugin
 
-from engine.xmp import packet_text, xmp_rows
+from engine.xmp import XMP_INFO_KEYS, XMP_TIFF_TAG, packet_text, xmp_rows
 
 METADATA_VALUE_CAP = 1000
 METADATA_TOTAL_CAP = 64 * 1024
@@ -38,12 +38,8 @@ MAKER_SHOWN = 40  # characters of the file's Make named beside its MakerNote
 # UserComment's 8-byte character-code prefix (EXIF 2.3, 4.6.5) -> the codec of the rest
 _COMMENT_CODES = {b"ASCII\0\0\0": "ascii", b"UNICODE\0": "utf-16", b"\0" * 8: "utf-8"}
 _LINE_BREAKS = str.maketrans("\t\n\r", "   ")  # text, for the printable test
-# where Pillow hands over an XMP packet: a TIFF's tag 700, the info of a JPEG, WebP or HEIF
-# ("xmp") and of a PNG (its iTXt chunk's keyword)
-_XMP_TAG = 700
-_XMP_INFO = ("xmp", "XML:com.adobe.xmp")
 # the metadata keys an XMP packet's own row is recorded under (its size and SHA-256)
-XMP_PACKET_KEYS = (f"EXIF:{ExifTags.TAGS[_XMP_TAG]}", *(f"info:{k}" for k in _XMP_INFO))
+XMP_PACKET_KEYS = (f"EXIF:{ExifTags.TAGS[XMP_TIFF_TAG]}", *(f"info:{k}" for k in XMP_INFO_KEYS))
 
 
 def binary_value_text(size: int, sha256: str, maker: str = "") -> str:
@@ -181,7 +177,7 @@ def read_metadata(img: Image.Image, png_time: bytes | None = None) -> dict[str, 
         exif = img.getexif()
         maker = _maker(exif.get(_MAKE))
         for tag, value in exif.items():
-            if tag == _XMP_TAG:
+            if tag == XMP_TIFF_TAG:
                 put_xmp(f"EXIF:{ExifTags.TAGS[tag]}", value)
             elif tag not in _POINTER_TAGS:  # the IFDs they point to are read below
                 put(f"EXIF:{ExifTags.TAGS.get(tag, hex(tag))}", value, tag)
@@ -196,7 +192,7 @@ def read_metadata(img: Image.Image, png_time: bytes | None = None) -> dict[str, 
     for key, value in img.info.items():
         if key in ("exif", "icc_profile", "transparency", "dpi", "duration", "loop"):
             continue
-        if key in _XMP_INFO:
+        if key in XMP_INFO_KEYS:
             put_xmp(f"info:{key}", value)
         elif isinstance(value, str | bytes | int | float):
             put(f"info:{key}", value)

@@ -46,12 +46,19 @@ NAMESPACES = {
 }
 
 
+# where Pillow hands over a file's XMP packet: the info of a JPEG, WebP or HEIF ("xmp") and of a
+# PNG (its iTXt chunk's keyword), and a TIFF's tag 700 (XMLPacket); the loader's metadata rows
+# (engine.exif) read the same places
+XMP_INFO_KEYS = ("xmp", "XML:com.adobe.xmp")
+XMP_TIFF_TAG = 700
+
+
 def xmp_text(img: Image.Image) -> str | None:
     """The XMP packet of ``img`` (a PNG's iTXt, a JPEG's APP1, a TIFF's tag 700) as text, its
     first ``XMP_CAP`` bytes decoded leniently; None without one."""
-    raw = img.info.get("xmp") or img.info.get("XML:com.adobe.xmp")
+    raw = img.info.get(XMP_INFO_KEYS[0]) or img.info.get(XMP_INFO_KEYS[1])
     if raw is None and img.format == "TIFF":
-        raw = img.getexif().get(700)
+        raw = img.getexif().get(XMP_TIFF_TAG)
     return None if raw is None else packet_text(raw)
 
 
