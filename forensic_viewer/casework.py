@@ -19,14 +19,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from engine.files import read_regular_text
 from forensic_viewer.audit import (
     HEX64,
     LOG_NAME,
@@ -275,12 +273,9 @@ def recorded_settings(out: Path) -> dict[str, Any]:
     """The settings ``scan-finished`` records, as ``out``'s ``scan.json`` holds them: the
     models with their checkpoint SHA-256, the ensemble, window, stride, path and classic
     analyses ({} when scan.json cannot be read)."""
-    from forensic_viewer.scan.results import SCAN_INFO
+    from forensic_viewer.scan.triage import scan_info
 
-    try:
-        settings = json.loads(read_regular_text(out / SCAN_INFO))
-    except (OSError, ValueError):
-        return {}
+    settings = scan_info(out)
     keep = ("models", "ensemble", "window", "stride", "exact", "analyses")
     return {k: settings[k] for k in keep if isinstance(settings, dict) and k in settings}
 
