@@ -29,6 +29,16 @@ X11_SOCKETS = Path("/tmp/.X11-unix")  # X<n>: the local socket of display :n (li
 X11_TCP_PORT = 6000  # + n: display n of another host (or localhost:10, ssh -X)
 CONNECT_TIMEOUT_S = 5.0  # a display server answers a connection at once, even far away
 NO_WINDOW = "set QT_QPA_PLATFORM=offscreen for no window"
+# the variable naming the display each platform that shows a window here connects to
+DISPLAY_VARIABLES = {"xcb": "DISPLAY", "wayland": "WAYLAND_DISPLAY"}
+DEFAULT_PLATFORMS = ["wayland", "xcb"]  # what Qt tries, in turn, when none is named
+
+
+def _named_platforms(env: Mapping[str, str]) -> list[str]:
+    """The platforms ``$QT_QPA_PLATFORM`` names (``wayland;xcb``: any of them, as Qt tries
+    them in turn; their options after ``:`` dropped); [] when it names none."""
+    names = [n.split(":")[0].strip() for n in env.get("QT_QPA_PLATFORM", "").split(";")]
+    return [n for n in names if n]
 
 
 def display_available(environ: Mapping[str, str] | None = None, platform: str = "") -> bool:
@@ -44,12 +54,10 @@ def display_available(environ: Mapping[str, str] | None = None, platform: str = 
     platform = platform or sys.platform
     if platform in ("win32", "darwin"):
         return True
-    names = [n.split(":")[0].strip() for n in env.get("QT_QPA_PLATFORM", "").split(";")]
-    needs = {"xcb": "DISPLAY", "wayland": "WAYLAND_DISPLAY"}
-    for name in [n for n in names if n] or ["wayland", "xcb"]:
+    for name in _named_platforms(env) or DEFAULT_PLATFORMS:
         if name in _UNSEEN:
             continue
-        if name not in needs or env.get(needs[name]):
+        if name not in DISPLAY_VARIABLES or env.get(DISPLAY_VARIABLES[name]):
             return True
     return False
 
@@ -114,11 +122,10 @@ def unreachable_display(environ: Mapping[str, str] | None = None, platform: str 
     platform = platform or sys.platform
     if platform in ("win32", "darwin"):
         return ""
-    names = [n.split(":")[0].strip() for n in env.get("QT_QPA_PLATFORM", "").split(";")]
-    variables = {"xcb": "DISPLAY", "wayland": "WAYLAND_DISPLAY"}
+    named = _named_platforms(env)
     reasons: list[str] = []
-    for name in [n for n in names if n] or ["wayland", "xcb"]:
-        variable = variables.get(name)
+    for name in named or DEFAULT_PLATFORMS:
+        variable = DISPLAY_VARIABLES.get(name)
         if variable is None:
             return ""  # offscreen, minimal, or a platform whoever named it knows
         value = env.get(variable, "")
@@ -129,7 +136,7 @@ def unreachable_display(environ: Mapping[str, str] | None = None, platform: str 
             return ""
         reasons.append(f"the display {value} named by {variable}: {said}")
     if not reasons:
-        unset = list(dict.fromkeys(variables[n] for n in names if n)) or [
+        unset = list(dict.fromkeys(DISPLAY_VARIABLES[n] for n in named)) or [
             "DISPLAY",
             "WAYLAND_DISPLAY",
         ]
