@@ -486,15 +486,16 @@ class MainWindow(QMainWindow):
                         self.recent.remember(path)  # decoded already (from a folder opened before)
                     else:
                         self._recent_when_decoded.add(path)
+        left_out = listing.left_out()
         if listing.folders and newest:
-            self.left_out_mark.show_left_out(listing.left_out())
+            self.left_out_mark.show_left_out(left_out)
         lines = listing.problems
         if files := listing.files:
             for path in files:
                 self.analyse(path)
             if newest:
                 self.show_entry(files[0])
-                lines += [said] if (said := left_out_words(listing.left_out())) else []
+                lines += [said] if (said := left_out_words(left_out)) else []
         elif not lines:
             lines = [nothing_to_open([g.path for g in listing.folders])]
         if lines:
