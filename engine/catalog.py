@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine.ensemble import ENSEMBLE_SUFFIX
-from engine.environ import user_data_dir
+from engine.environ import path_setting, user_data_dir
 from engine.errors import CheckpointError, ModelNotTrainedError
 from engine.resources import resources_dir
 
@@ -65,10 +65,7 @@ NO_MODEL_INSTALLED = (
 def user_models_dir() -> Path:
     """``$FORENSIC_VIEWER_MODELS``, else ``models`` in the per-user folder
     (:func:`engine.environ.user_data_dir`)."""
-    env = os.environ.get("FORENSIC_VIEWER_MODELS", "").strip()
-    if env:  # an absolute path: the programs refuse a relative one (engine.environ)
-        return Path(env).expanduser()
-    return user_data_dir() / "models"
+    return path_setting("FORENSIC_VIEWER_MODELS") or user_data_dir() / "models"
 
 
 def search_dirs(extra: Iterable[str | Path] = ()) -> list[Path]:

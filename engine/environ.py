@@ -32,6 +32,15 @@ PATH_VARIABLES = (
 )
 
 
+def path_setting(name: str) -> Path | None:
+    """The folder one of :data:`PATH_VARIABLES` names (``~`` expanded), None when it is unset
+    or empty: read as its readers (the cache, the user's models, the resources folder) take
+    it; a relative value never reaches them, the programs refuse it at start
+    (:func:`relative_path_setting`)."""
+    value = os.environ.get(name, "").strip()
+    return Path(value).expanduser() if value else None
+
+
 def _base(*names: str) -> Path | None:
     """The first of the environment variables ``names`` that holds an absolute path.
 

@@ -49,7 +49,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from engine.environ import user_cache_dir
+from engine.environ import path_setting, user_cache_dir
 from engine.files import TEMP_SUFFIX, AtomicFile, file_above, not_regular_reason, open_regular
 
 log = logging.getLogger("engine.runtime")  # the runner's warnings, where they were before
@@ -83,10 +83,7 @@ def cache_dir() -> Path:
     """``$FORENSIC_VIEWER_CACHE``, else the per-user cache folder
     (:func:`engine.environ.user_cache_dir`: ``$XDG_CACHE_HOME``, else ``%LOCALAPPDATA%``, else
     ``~/.cache``, then ``forensic-viewer``)."""
-    env = os.environ.get("FORENSIC_VIEWER_CACHE", "").strip()
-    if env:  # an absolute path: the programs refuse a relative one (engine.environ)
-        return Path(env).expanduser()
-    return user_cache_dir()
+    return path_setting("FORENSIC_VIEWER_CACHE") or user_cache_dir()
 
 
 def one_line(e: BaseException) -> str:

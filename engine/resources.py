@@ -23,9 +23,10 @@ must ship every file it matches, which ``tests/packaging/test_package_data.py`` 
 
 from __future__ import annotations
 
-import os
 from importlib import resources
 from pathlib import Path
+
+from engine.environ import path_setting
 
 PACKAGE = "engine"
 DATA_DIR = "bundled_resources"  # the package-data folder inside ``engine``
@@ -48,9 +49,8 @@ PACKAGE_DATA = (
 
 def resources_dir() -> Path:
     """The folder holding ``models/`` and ``samples/`` (resolution order in the module docstring)."""
-    env = os.environ.get("FORENSIC_VIEWER_RESOURCES", "").strip()
-    if env:  # an absolute path: the programs refuse a relative one (engine.environ)
-        return Path(env).expanduser()
+    if (given := path_setting("FORENSIC_VIEWER_RESOURCES")) is not None:
+        return given
     packaged = Path(str(resources.files(PACKAGE).joinpath(DATA_DIR)))
     if packaged.is_dir():
         return packaged.resolve()  # the real folder: the one messages name and paths compare to
