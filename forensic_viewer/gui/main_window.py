@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMainWindow,
     QMenu,
-    QProgressBar,
     QPushButton,
     QStackedWidget,
     QTabBar,
@@ -88,7 +87,7 @@ from forensic_viewer.gui.retention import (
     held_bytes,
 )
 from forensic_viewer.gui.screen_fit import fit_to_screen
-from forensic_viewer.gui.status_bar import StatusBar
+from forensic_viewer.gui.status_bar import StatusBar, progress_bar
 from forensic_viewer.gui.training_dialog import TrainingDialog
 from forensic_viewer.gui.unread import UnreadFile
 from forensic_viewer.gui.verdict_panel import VerdictPanel, no_model_hint
@@ -337,17 +336,10 @@ class MainWindow(QMainWindow):
         self.docks = {d.objectName(): d for d in self.findChildren(QDockWidget)}  # in made order
 
     def _build_status(self) -> None:
-        bar = StatusBar()  # its messages elided visibly, whole in their tooltip
+        bar = StatusBar()  # its messages elided visibly, whole in their tooltip, and kept
         self.setStatusBar(bar)
         self.readout = ReadoutField()  # bounded and elided: messages keep their room
-        self.progress = QProgressBar()
-        self.progress.setRange(0, PROGRESS_STEPS)
-        self.progress.setFormat("%p%")
-        # room for the ETA it shows (_show_progress) when the window is narrow
-        widest = self.progress.fontMetrics().horizontalAdvance("100% · about 00:00:00 left")
-        self.progress.setMinimumWidth(widest + 24)
-        self.progress.setMaximumWidth(max(220, widest + 24))
-        self.progress.setVisible(False)
+        self.progress = progress_bar(PROGRESS_STEPS)  # with room for the ETA (_show_progress)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setEnabled(False)
         self.cancel_button.clicked.connect(self.cancel)
@@ -436,6 +428,9 @@ class MainWindow(QMainWindow):
             toggle = dock.toggleViewAction()  # its text is the dock's title, with no letter
             toggle.setText(DOCK_MENU_TEXT.get(dock.objectName(), dock.windowTitle()))
             view_menu.addAction(toggle)
+        view_menu.addSeparator()  # every status message, with its time (gui/status_bar.py)
+        history = self._action("Message &history…", self.statusBar().show_history, "Ctrl+Shift+M")
+        view_menu.addAction(history)
 
     # --- opening ---
 
@@ -584,6 +579,8 @@ class MainWindow(QMainWindow):
         self._on_models_chosen(self.model_paths, self.device)
 
     def _on_models_ready(self, names: list[str], device: str) -> None:
+        """The models loaded: news from the background, which waits while a message of the
+        analyst's own action is fresh (``StatusBar.notify``)."""
         self.model_names = names
         self._models_known = True
         if names:
@@ -592,9 +589,9 @@ class MainWindow(QMainWindow):
             said = ", ".join(names)
             if faces:
                 said += f"; face model{'s' if len(faces) != 1 else ''}: {', '.join(faces)}"
-            self.statusBar().showMessage(f"models: {said} on {device}{path}")
+            self.statusBar().notify(f"models: {said} on {device}{path}")
         else:
-            self.statusBar().showMessage(
+            self.statusBar().notify(
                 "No trained model is installed: images are shown, not analysed (see the Verdict panel)"
             )
             if self.current is None:
@@ -608,7 +605,7 @@ class MainWindow(QMainWindow):
         if self.training is None:
             self.training = TrainingDialog(self)
             self.training.modelInstalled.connect(self._on_model_installed)
-            self.training.notice.connect(self.statusBar().showMessage)
+            self.training.notice.connect(self.statusBar().notify)
         self.training.show()
         self.training.raise_()
         return self.training
@@ -805,7 +802,7 @@ class MainWindow(QMainWindow):
             self.verdict_panel.show_message("analysing…")  # it said: queued behind another
         started = self._job_started.setdefault(job, time.monotonic())
         self._show_progress(fraction, estimate_remaining(time.monotonic() - started, fraction))
-        self.statusBar().showMessage(
+        self.statusBar().show_progress(
             f"analysing {name}: {model} ({index + 1}/{count}), "
             f"{done}/{total} {'windows' if model in self.worker.model_names else 'steps'}"
         )
@@ -977,7 +974,7 @@ class MainWindow(QMainWindow):
 
     def _on_classic_progress(self, text: str, fraction: float) -> None:
         self._show_progress(fraction)
-        self.statusBar().showMessage(text)
+        self.statusBar().show_progress(text)
 
     def _show_progress(self, fraction: float, left: float | None = None) -> None:
         """The progress bar at ``fraction``, with the time ``left`` (seconds) when known. The

@@ -1,4 +1,4 @@
-"""The main window's status bar: its messages are cut with an ellipsis, whole in the tooltip.
+"""The main window's status bar: its messages elided, whole in the tooltip, and all kept.
 
 Qt draws a status bar's message itself, in the room the permanent widgets (the pixel
 read-out, the progress bar, Cancel) leave, and cuts a long one at that room's edge with no
@@ -6,45 +6,165 @@ ellipsis: after a Cancel "… no default verdi" lost "and 1 other file cancelled
 said that anything was lost. :class:`StatusBar` shows the messages of :meth:`showMessage` in a
 :class:`MessageField` instead, which takes that room, elides the end visibly (…) and keeps the
 whole message in its tooltip; ``currentMessage()`` is the whole message. Qt's own messages
-(a menu item's status tip, shown while the pointer is on it) still go the usual way.
+(a menu item's status tip, shown while the pointer is on it) still go the usual way, and are
+not kept.
+
+Every message is kept, with its local time, in the bar's
+:class:`~forensic_viewer.gui.message_history.MessageHistory` (View ▸ Message history…, or a
+click on the message). One message replacing another lost what the analyst had not read yet:
+"N files opened, 1 subfolder not opened" went when the models finished loading, a finished
+analysis's words at the next file's first progress line, anything at a training run's
+notice. So a message has a kind, and a message of the analyst's own action (``showMessage``)
+stays for :data:`FRESH_S` against the other two: a progress line (``show_progress``) waits
+(the progress bar shows it meanwhile), a background notice (``notify``) goes to the history
+and the :class:`NewMessagesMark` beside the message ("1 new message", its text in the
+tooltip). A notice is not shown later in the message's place: by then it would replace a
+message of the analyst's as surely, and it is news the analyst can read when they choose.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, QTimer
-from PySide6.QtWidgets import QStatusBar, QWidget
+import time
+from collections import deque
+from collections.abc import Callable
+from datetime import datetime
+
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QLabel, QProgressBar, QStatusBar, QWidget
 
 from forensic_viewer.gui.inspector import ReadoutField
+from forensic_viewer.gui.message_history import Kind, Message, MessageHistory, MessagesDialog
+
+FRESH_S = 10.0  # s a message of the analyst's action is not replaced by progress or news:
+# long enough to read a long line twice, short enough that progress is soon shown again
 
 
 class MessageField(ReadoutField):
     """The status bar's message: as wide as the room the bar leaves it, never wider (a long
-    message never widens the window), elided at the end, whole in its tooltip."""
+    message never widens the window), elided at the end, whole in its tooltip; a click opens
+    the message history (``clicked``)."""
+
+    clicked = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setMinimumWidth(0)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
 
     def sizeHint(self) -> QSize:  # Qt override: the stretch gives it its room
         return QSize(0, super().sizeHint().height())
 
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # Qt override
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.clicked.emit()
+        else:
+            super().mousePressEvent(event)
 
-class StatusBar(QStatusBar):
-    """A status bar whose :meth:`showMessage` messages are elided with their whole text in the
-    tooltip (:class:`MessageField`, left of the permanent widgets)."""
+
+class NewMessagesMark(QLabel):
+    """The status bar's mark of the background notices not shown in the message's place
+    ("2 new messages"): the newest few with their times in its tooltip and accessible
+    description; hidden until one is held, and again once the history is opened."""
+
+    clicked = Signal()
+    LISTED = 5  # notices named in the tooltip, newest first
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.setAccessibleName("New messages")
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setVisible(False)
+        self._count = 0
+        self._newest: deque[Message] = deque(maxlen=self.LISTED)
+
+    def add(self, message: Message) -> None:
+        self._count += 1
+        self._newest.append(message)
+        n = self._count
+        self.setText(f"{n:,} new message{'s' if n != 1 else ''}")
+        lines = [m.line() for m in reversed(self._newest)]
+        if n > len(lines):
+            lines.append(f"… and {n - len(lines):,} earlier")
+        lines.append("Click: the message history (View ▸ Message history…)")
+        self.setToolTip("\n".join(lines))
+        self.setAccessibleDescription(self.toolTip())
+        self.setVisible(True)
+
+    def clear(self) -> None:
+        self._count = 0
+        self._newest.clear()
+        self.setText("")
+        self.setToolTip("")
+        self.setAccessibleDescription("")
+        self.setVisible(False)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:  # Qt override
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.clicked.emit()
+        else:
+            super().mousePressEvent(event)
+
+
+class StatusBar(QStatusBar):
+    """A status bar whose messages are elided with their whole text in the tooltip
+    (:class:`MessageField`, left of the permanent widgets), kept in ``history`` and, by kind,
+    kept from replacing a fresh message of the analyst's (see the module's docstring).
+    ``clock``: monotonic seconds, ``now``: the local time (a test's clocks)."""
+
+    def __init__(
+        self,
+        parent: QWidget | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = datetime.now,
+    ) -> None:
+        super().__init__(parent)
         self.message = MessageField()
         self.addWidget(self.message, 1)
+        self.history = MessageHistory(now=now)
+        self.clock = clock
+        self.new_mark = NewMessagesMark()
+        self.addPermanentWidget(self.new_mark)
+        self.message.clicked.connect(self.show_history)
+        self.new_mark.clicked.connect(self.show_history)
+        self.dialog: MessagesDialog | None = None  # made when first opened
+        self._kind: Kind | None = None  # of the message shown (None: none)
+        self._shown_at = 0.0  # clock() when it was shown
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.clearMessage)
 
     def showMessage(self, text: str, timeout: int = 0) -> None:  # shadows Qt's, for Python
-        """Show ``text`` (cleared after ``timeout`` ms when above 0), as Qt's does."""
+        """Show ``text``, a message of the analyst's own action (an opening, an outcome, an
+        error), in place of whatever is shown (cleared after ``timeout`` ms when above 0)."""
+        self._show(text, "said", timeout)
+
+    def show_progress(self, text: str) -> None:
+        """A running analysis's progress line; it waits while a message of the analyst's is
+        fresh (the history keeps the run's latest line either way)."""
+        if self._fresh():
+            self.history.add(text, "progress")
+        else:
+            self._show(text, "progress")
+
+    def notify(self, text: str) -> None:
+        """News from the background (models loaded, a training run's state); while a message
+        of the analyst's is fresh it goes to the history and the new-messages mark only."""
+        if self._fresh():
+            self.new_mark.add(self.history.add(text, "notice"))
+        else:
+            self._show(text, "notice")
+
+    def _fresh(self) -> bool:
+        return self._kind == "said" and self.clock() - self._shown_at < FRESH_S
+
+    def _show(self, text: str, kind: Kind, timeout: int = 0) -> None:
         self._timer.stop()
         self.message.setText(text)
+        self._kind, self._shown_at = (kind if text else None), self.clock()
+        if text:
+            self.history.add(text, kind)
         if timeout > 0:
             self._timer.start(timeout)
         self.messageChanged.emit(text)
@@ -52,8 +172,32 @@ class StatusBar(QStatusBar):
     def clearMessage(self) -> None:  # shadows Qt's, for Python
         self._timer.stop()
         self.message.setText("")
+        self._kind = None
         super().clearMessage()  # a status tip of Qt's too
 
     def currentMessage(self) -> str:  # shadows Qt's, for Python
         """The whole message shown (a status tip of Qt's while one is up)."""
         return super().currentMessage() or self.message.text()
+
+    def show_history(self) -> MessagesDialog:
+        """The message history's window (not modal), raised; the new-messages mark goes."""
+        if self.dialog is None:
+            self.dialog = MessagesDialog(self.history, self.window())
+        self.new_mark.clear()
+        self.dialog.show()
+        self.dialog.raise_()
+        self.dialog.activateWindow()
+        return self.dialog
+
+
+def progress_bar(steps: int) -> QProgressBar:
+    """The status bar's progress bar (0 to ``steps``, hidden), with room for the ETA the
+    window writes in it ("100% · about 00:00:00 left") when the window is narrow."""
+    bar = QProgressBar()
+    bar.setRange(0, steps)
+    bar.setFormat("%p%")
+    widest = bar.fontMetrics().horizontalAdvance("100% · about 00:00:00 left")
+    bar.setMinimumWidth(widest + 24)
+    bar.setMaximumWidth(max(220, widest + 24))
+    bar.setVisible(False)
+    return bar
