@@ -11,9 +11,10 @@ opening is opened when its listing comes, in whatever order they come: one that 
 later opening's adds its files to the evidence list without taking the view from the newest
 (dropping it would lose files the analyst asked for, without a word).
 
-:class:`LeftOutMark` keeps what the last folder opened left out ("2 subfolders not opened") in
+:class:`LeftOutMark` keeps what the last folders opened left out ("2 subfolders not opened") in
 the status bar until another folder is opened: the status bar's message of it gave way to the
-next progress line within moments, and only the case log kept it.
+next progress line within moments, and only the case log kept it. Its tooltip names each
+folder with its count (:func:`left_out_tip`).
 """
 
 from __future__ import annotations
@@ -205,10 +206,33 @@ class Lister(QObject):
         self._mail.rest()
 
 
+LISTED_FOLDERS = 10  # folders the left-out mark's tooltip names; the others are counted
+
+
+def _subfolders(n: int) -> str:
+    return f"{n:,} subfolder{'s' if n != 1 else ''}"
+
+
+def left_out_tip(left_out: dict[str, int]) -> str | None:
+    """The left-out mark's whole words: of one folder, the status bar's line; of several,
+    that line (their total), then each folder with its count, the first
+    :data:`LISTED_FOLDERS` of them (the others counted in one last line). The line alone
+    gave a total without naming any folder. None when they left none out."""
+    line = left_out_words(left_out)
+    counted = [(folder, n) for folder, n in left_out.items() if n]
+    if line is None or len(counted) == 1:
+        return line
+    rows = [f"{line}:"] + [f"{plain(f)}: {_subfolders(n)}" for f, n in counted[:LISTED_FOLDERS]]
+    if rest := [n for _, n in counted[LISTED_FOLDERS:]]:
+        rows.append(f"… and {len(rest):,} other folders: {_subfolders(sum(rest))}")
+    return "\n".join(rows)
+
+
 class LeftOutMark(QLabel):
-    """The status bar's mark of the subfolders the last folder opened left out: short
-    ("2 subfolders not opened"), its whole line (which folder, where they are read) in its
-    tooltip and accessible description; hidden when that folder left none out."""
+    """The status bar's mark of the subfolders the last folders opened left out: short
+    ("2 subfolders not opened"), its whole words (which folder, each folder's count when
+    there are several, where they are read: :func:`left_out_tip`) in its tooltip and
+    accessible description; hidden when those folders left none out."""
 
     def __init__(self, bar: QStatusBar) -> None:
         super().__init__()
@@ -219,9 +243,8 @@ class LeftOutMark(QLabel):
     def show_left_out(self, left_out: dict[str, int]) -> None:
         """Say what the folders just opened left out (``left_out``: each folder, its count),
         replacing what an earlier folder left out."""
-        line = left_out_words(left_out)
-        total = sum(left_out.values())
-        self.setText(f"{total:,} subfolder{'s' if total != 1 else ''} not opened" if line else "")
+        line = left_out_tip(left_out)
+        self.setText(f"{_subfolders(sum(left_out.values()))} not opened" if line else "")
         self.setToolTip(line or "")
         self.setAccessibleDescription(line or "")
         self.setVisible(line is not None)

@@ -174,3 +174,32 @@ def test_a_menu_items_status_tip_is_not_kept(qtbot, tmp_path: Path) -> None:
     QApplication.sendEvent(window, QStatusTipEvent(""))
     assert bar.currentMessage() == "kept"
     assert [m.text for m in bar.history.messages()] == ["kept"]
+
+
+def test_the_left_out_marks_tooltip_names_each_folder_with_its_count(qtbot, tmp_path: Path) -> None:
+    """With several folders opened the tooltip gave a total without naming the folders."""
+    one = _folder(tmp_path, "one", ("a.png",), ("x", "y"))
+    two = _folder(tmp_path, "two", ("b.png",), ("z",))
+    three = _folder(tmp_path, "three", ("c.png",))  # leaves nothing out: not named
+    window, _, _ = _window(qtbot, tmp_path)
+    open_listed(qtbot, window, [one, two, three])
+    mark = window.left_out_mark
+    assert mark.text() == "3 subfolders not opened"
+    assert mark.toolTip().splitlines() == [
+        "3 subfolders not opened (File ▸ Scan a folder… reads them):",
+        f"{one}: 2 subfolders",
+        f"{two}: 1 subfolder",
+    ]
+    assert mark.accessibleDescription() == mark.toolTip()
+    qtbot.waitUntil(lambda: not any(e.running for e in window.entries.values()), timeout=HANG_MS)
+
+
+def test_the_left_out_marks_tooltip_lists_a_bounded_number_of_folders() -> None:
+    from forensic_viewer.gui.opening import LISTED_FOLDERS, left_out_tip
+
+    left_out = {f"/evidence/f{i:02d}": 1 + i % 2 for i in range(LISTED_FOLDERS + 4)}
+    rows = left_out_tip(left_out).splitlines()
+    assert len(rows) == 1 + LISTED_FOLDERS + 1
+    assert rows[1] == "/evidence/f00: 1 subfolder" and rows[2] == "/evidence/f01: 2 subfolders"
+    rest = list(left_out.values())[LISTED_FOLDERS:]
+    assert rows[-1] == f"… and 4 other folders: {sum(rest)} subfolders"
