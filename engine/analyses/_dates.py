@@ -31,9 +31,11 @@ _XMP_DATE = re.compile(
     r"(\d{4})(?:-(\d\d)(?:-(\d\d)(?:T(\d\d):(\d\d)(?::(\d\d)(\.\d+)?)?(Z|[+-]\d\d:\d\d)?)?)?)?"
 )
 # Photoshop CS2 wrote XMP dates with their sub-seconds run into the seconds, no point between
-# ("2007-02-08T15:00:2213Z": 15:00:22 and EXIF's SubSecTimeOriginal 13): read so only when
-# 1 to 3 digits follow the two of the seconds, directly before the offset or the end
-_UNDOTTED = re.compile(r"(\d{4}-\d\d-\d\dT(\d\d:\d\d:\d\d))(\d{1,3})(Z|[+-]\d\d:\d\d)?")
+# ("2007-02-08T15:00:2213Z": 15:00:22 and EXIF's SubSecTimeOriginal 13): read so when digits
+# follow the two of the seconds, directly before the offset or the end, as many as EXIF's
+# SubSecTime may hold ("15:00:221345Z": 22.1345 s; version 14 read 1 to 3, a fourth left the
+# date "not a valid date"), as a dotted fraction's are
+_UNDOTTED = re.compile(r"(\d{4}-\d\d-\d\dT(\d\d:\d\d:\d\d))(\d+)(Z|[+-]\d\d:\d\d)?")
 UNDOTTED_NOTE = "written without the decimal point, as Photoshop CS2 did"
 
 # EXIF dates that are a program's constant, not a clock reading: shown, never compared.
@@ -120,14 +122,13 @@ MIDNIGHT_NOTE = (
 
 
 def date_alone(d: Dated | None) -> Dated | None:
-    """photoshop:DateCreated ``d`` at exactly 00:00:00, in UTC or no zone, as the date alone it
-    most often is (the date field of Photoshop's File Info, written as that day's midnight):
-    compared by the day it writes, as a date written without a time is; other dates as read.
+    """photoshop:DateCreated ``d`` at exactly 00:00:00, in any zone or none, as the date alone
+    it most often is (the date field of Photoshop's File Info, written as that day's midnight,
+    with the offset of the computer that wrote it or Z): compared by the day it writes, as a
+    date written without a time is (that day, never converted to UTC); other dates as read.
     Compared to the hour, 2006-09-14T00:00:00Z read as 30 h before a capture at 05:59 the
-    next day."""
+    next day; version 14 read a midnight with another offset than Z (``+08:00``) so still."""
     if d is None or d.precision != "time" or d.t.time() != time(0):
-        return d
-    if d.t.utcoffset() not in (None, timedelta(0)):
         return d
     return replace(d, t=d.t.replace(tzinfo=None), precision="day", read=MIDNIGHT_NOTE)
 

@@ -18,8 +18,8 @@ Findings (rows of :class:`Finding`, each with a level and a note saying why it m
   DateTimeDigitized and DateTime) apart from EXIF's own.
   Unparseable EXIF and XMP dates and offsets, and a phone firmware's fixed date, shown as
   written and not compared; XMP dates Photoshop CS2 wrote with the sub-seconds run into the
-  seconds read so, an information row saying it; photoshop:DateCreated at 00:00:00 compared
-  by the day (most often a date alone).
+  seconds read so, an information row saying it; photoshop:DateCreated at 00:00:00, in any
+  zone, compared by the day (most often a date alone).
 - **camera**: EXIF present but no camera Make/Model; no EXIF at all (stripped or re-encoded; in
   a format no camera writes, such as PNG, information only: the format says as much).
 - **gps**: a GPS position present (a checkable claim; also a privacy matter).

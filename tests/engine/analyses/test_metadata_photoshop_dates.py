@@ -41,10 +41,27 @@ def test_sub_seconds_without_their_point_are_read_as_a_fraction() -> None:
     assert parse_xmp_when("2007-02-08T15:00:2213+02:00")[0].utcoffset().total_seconds() == 7200
 
 
+def test_four_or_more_run_together_digits_are_read_as_a_fraction_too(write_evidence) -> None:
+    """Version 15: sub-seconds of 4 digits and more run into the seconds are read as 1 to 3
+    are (version 14 left "15:00:221345Z" "not a valid date"), and the row says so."""
+    assert parse_xmp_when("2007-02-08T15:00:221345Z") == (
+        datetime(2007, 2, 8, 15, 0, 22, 134500, tzinfo=UTC),
+        "time",
+    )
+    assert parse_xmp_when("2007-02-08T15:00:22123456")[0].microsecond == 123456
+    rows = _rows(
+        write_evidence,
+        {0x9003: "2007:02:08 15:00:22", 0x9291: "1345"},
+        {"exif:DateTimeOriginal": "2007-02-08T15:00:221345Z"},
+    )
+    assert [(r.key, r.level) for r in rows] == [("XMP exif:DateTimeOriginal", Level.INFO)]
+    assert "written without the decimal point" in rows[0].note
+    assert "read as 15:00:22.1345 (its 1345 is EXIF SubSecTimeOriginal)" in rows[0].note
+
+
 @pytest.mark.parametrize(
     "not_a_date",
     [
-        "2007-02-08T15:00:221300Z",  # four digits and more: not sub-seconds run in
         "2007-02-08T15:00:2213.5Z",  # a point after them
         "2007-02-08T15:00:2213x",
         "2007-02-08T15:0013Z",  # no seconds
@@ -90,10 +107,19 @@ def test_digits_that_are_not_exifs_sub_seconds_are_said_not_to_be(write_evidence
     assert "EXIF records no such sub-seconds" in rows[0].note
 
 
-@pytest.mark.parametrize("midnight", ["2006-09-14T00:00:00Z", "2006-09-14T00:00:00"])
+@pytest.mark.parametrize(
+    "midnight",
+    [
+        "2006-09-14T00:00:00Z",
+        "2006-09-14T00:00:00",
+        "2006-09-14T00:00:00+08:00",  # version 15: with any offset (it kept its time)
+        "2006-09-14T00:00:00-05:00",
+    ],
+)
 def test_date_created_at_midnight_is_compared_by_the_day(write_evidence, midnight) -> None:
     """Au_cha_0093: DateCreated 2006-09-14T00:00:00Z, EXIF's capture 2006:09:15 05:59:00: a
-    day apart (still a notice), not "30.0 h before"; the row says it was taken as a date."""
+    day apart (still a notice), not "30.0 h before"; the row says it was taken as a date.
+    File Info writes the computer's offset as often as Z: the day is the one written."""
     rows = _rows(
         write_evidence,
         {0x9003: "2006:09:15 05:59:00"},
