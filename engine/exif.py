@@ -94,20 +94,29 @@ def exif_bytes_text(value: bytes, tag: int | None = None, maker: str = "") -> st
 NOT_UTF8 = "(bytes not in UTF-8; shown as Latin-1)"
 
 
-def exif_text(value: object) -> object:
-    """EXIF ASCII text as Pillow hands it over (each byte read as Latin-1): decoded as UTF-8
-    when its bytes are (what most writers put there, beyond ASCII); else the bytes kept as
-    Latin-1 shows them, followed by :data:`NOT_UTF8`: their encoding is unknown and never
-    guessed (older ACDSee wrote "ACD Systems" and GBK, read "ACD Systems ÊýÂë³ÉÏñ", where a
-    Windows-1252 "é" would read as itself). Other values unchanged."""
+def exif_decoded(value: object) -> tuple[object, bool]:
+    """EXIF ASCII text as Pillow hands it over (each byte read as Latin-1), decoded, and
+    whether its bytes are UTF-8 (ASCII included): the text they say when they are (what most
+    writers put there, beyond ASCII); else the bytes as Latin-1 shows them, their encoding
+    unknown and never guessed. Other values, and text not read from bytes (made in memory),
+    unchanged and True. The one place EXIF text is decoded (:func:`exif_text` flags it)."""
     if not isinstance(value, str) or value.isascii():
-        return value
+        return value, True
     try:
-        return value.encode("latin-1").decode("utf-8")
+        return value.encode("latin-1").decode("utf-8"), True
     except UnicodeEncodeError:  # not bytes read as Latin-1 (made in memory): as it is
-        return value
+        return value, True
     except UnicodeDecodeError:
-        return f"{value} {NOT_UTF8}"
+        return value, False
+
+
+def exif_text(value: object) -> object:
+    """EXIF ASCII text as :func:`exif_decoded` reads it, followed by :data:`NOT_UTF8` when its
+    bytes are not UTF-8: their encoding is unknown and never guessed (older ACDSee wrote "ACD
+    Systems" and GBK, read "ACD Systems ÊýÂë³ÉÏñ", where a Windows-1252 "é" would read as
+    itself). Other values unchanged."""
+    text, utf8 = exif_decoded(value)
+    return text if utf8 else f"{text} {NOT_UTF8}"
 
 
 def exif_number_text(value: object) -> str:

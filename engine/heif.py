@@ -227,7 +227,8 @@ def _item(data: bytes, item_id: int, props: list[tuple[bytes, int, int]]) -> Hei
         elif kind == b"imir":
             transforms.append(("imir", _uint(data, c, 1, e) & 1))
         elif kind == b"auxC":
-            aux = data[c + 4 : min(e, c + 260)].split(b"\x00")[0].decode("latin-1")
+            # a null-terminated UTF-8 string (ISO/IEC 23008-12, AuxiliaryTypeProperty)
+            aux = data[c + 4 : min(e, c + 260)].split(b"\x00")[0].decode("utf-8", "replace")
     return HeifItem(item_id, size, tuple(transforms), aux)
 
 

@@ -51,17 +51,21 @@ EDITORS = (
 
 def clean(value: object, cap: int = VALUE_CAP, strip: bool = True) -> str:
     """Untrusted metadata as safe display text: escaped, one line, capped at ``cap`` chars;
-    leading and trailing blanks dropped unless ``strip`` is False."""
+    leading and trailing blanks dropped unless ``strip`` is False.
+
+    Text is shown as it arrives: decoding is the job of the one reader that knows the bytes
+    (EXIF text: :func:`engine.exif.exif_text`; XMP, UTF-8 by its specification:
+    :func:`engine.xmp.packet_text`). Before version 15 of the metadata analysis, every str
+    was also tried as Latin-1 bytes in UTF-8, so a value decoded already was decoded twice:
+    XMP's "Ã©" read "é", and EXIF text flagged as not UTF-8 could read otherwise in a finding
+    than in the metadata table. Bytes (a JPEG comment) are read as UTF-8, what cannot be
+    shown as U+FFFD."""
     if isinstance(value, bytes):
         text = value[: cap * 4].decode("utf-8", errors="replace")
     elif isinstance(value, tuple | list):
         text = ", ".join(str(v) for v in value[:16])
     else:
         text = str(value)
-        try:  # Pillow reads EXIF ASCII as Latin-1; most writers put UTF-8 there
-            text = text.encode("latin-1").decode("utf-8")
-        except (UnicodeEncodeError, UnicodeDecodeError):
-            pass
     n = len(text)
     out = []
     for ch in text[: cap * 2]:

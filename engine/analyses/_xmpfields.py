@@ -1,7 +1,8 @@
 """The metadata analysis's XMP rows besides editing software and history: XMP's dates read
 (one that is not a date shown as written, as an EXIF date is) and compared with each other and
 with EXIF's (``_dates``); XMP's copies of EXIF's camera and software names (``tiff:Make``,
-``tiff:Model``, ``tiff:Software``) against EXIF's own; the claims a file makes of itself
+``tiff:Model``, ``tiff:Software``) against EXIF's own, decoded (one that is EXIF's bytes in a
+legacy code page the same text, information); the claims a file makes of itself
 (``dc:creator``, ``dc:rights``, ``dc:title``...), read from their arrays (``engine.xmp.xmp_array``);
 the editing history entry by entry (``engine.xmp.xmp_history``), each step's date against the
 capture and the file's last modification (:func:`history_date_findings`); the document
@@ -25,7 +26,7 @@ from engine.analyses._dates import (
     xmp_date_findings,
 )
 from engine.analyses.base import Finding, Level
-from engine.exif import trimmed
+from engine.exif import NOT_UTF8, exif_decoded, trimmed
 from engine.metatext import clean
 from engine.xmp import XMP_ITEMS, HistoryEntry, derived_from, xmp_array, xmp_fields, xmp_history
 
@@ -147,11 +148,50 @@ def _exif_dates_written(img: Image.Image) -> set[str] | None:
     return {key for key, tag in _EXIF_DATE_TAGS.items() if tag in exif or tag in sub}
 
 
+# code pages EXIF text is written in by software that does not write UTF-8 (Windows' and
+# East Asian systems' defaults), by Python's name and as a row names them: XMP's copy of a
+# name written in one of them as EXIF's very bytes is the same text, the copy showing which
+# (tried only to compare the two, never to read EXIF's text: engine.exif.exif_decoded)
+LEGACY_CODECS = {
+    "cp1252": "Windows-1252",
+    "cp1250": "Windows-1250",
+    "cp1251": "Windows-1251",
+    "gbk": "GBK",
+    "big5": "Big5",
+    "cp932": "Shift_JIS (Windows-31J)",
+    "cp949": "EUC-KR (Windows-949)",
+    "latin-1": "Latin-1",
+}
+
+
+def _written_as(copy: str, own: str) -> str | None:
+    """The name of the code page (``LEGACY_CODECS``) in which XMP's ``copy`` is the bytes of
+    EXIF's ``own`` (text as Pillow reads it, each byte as Latin-1); None in none of them."""
+    try:
+        raw = own.encode("latin-1")
+    except UnicodeEncodeError:  # not read from bytes
+        return None
+    for codec, name in LEGACY_CODECS.items():
+        try:
+            if copy.encode(codec) == raw:
+                return name
+        except UnicodeEncodeError:
+            continue
+    return None
+
+
 def _name_copies(xmp: str, img: Image.Image) -> list[Finding]:
     """XMP's copies of EXIF's Make, Model and Software (``NAME_COPIES``) against EXIF's own,
-    both trimmed and as shown (:func:`clean`): software that writes XMP copies them, so a
-    difference is one of them changed or set without the other. A copy of a tag EXIF does
-    not write is an information row (``_dates.copy_alone``)."""
+    both trimmed and decoded (EXIF's by :func:`engine.exif.exif_decoded`, as its own row
+    shows it) and compared as shown (:func:`clean`): software that writes XMP copies them, so
+    a difference is one of them changed or set without the other. A copy of a tag EXIF does
+    not write is an information row (``_dates.copy_alone``).
+
+    EXIF text whose bytes are not UTF-8 has no encoding to read it by; XMP is Unicode. When
+    the copy, written in one of the ``LEGACY_CODECS``, is EXIF's bytes exactly (GBK "ACD
+    Systems 数码成像" beside XMP's "ACD Systems 数码成像"), the two are one text: an
+    information row naming the code page, not "differs" (version 14 compared EXIF's bytes as
+    Latin-1, or as UTF-8 when they happened to be valid, with the copy)."""
     try:
         exif = img.getexif()
     except Exception:  # a damaged EXIF block: its own row says so (metadata._exif_findings)
@@ -163,15 +203,25 @@ def _name_copies(xmp: str, img: Image.Image) -> list[Finding]:
             rows.append(copy_alone(topic, f'"{clean(trimmed(values[0]))}"', name, key))
         if not values or own is None:
             continue
-        copy = clean(trimmed(values[0]))
-        own_text = clean(own if isinstance(own, bytes) else trimmed(str(own)))
-        if copy != own_text:
+        copy = trimmed(values[0])
+        read = own.decode("latin-1") if isinstance(own, bytes) else str(own)
+        decoded, utf8 = exif_decoded(trimmed(read))
+        own_text = f'"{clean(decoded)}"' + ("" if utf8 else f" {NOT_UTF8}")
+        if clean(copy) == clean(decoded):
+            continue
+        value = f'"{clean(copy)}" vs {own_text}'
+        if not utf8 and (codec := _written_as(copy, str(decoded))) is not None:
             note = (
-                f"XMP's copy of EXIF {key} differs from it (software that writes XMP copies the "
-                "EXIF value): one of them was changed or set without the other"
+                f"the same text: EXIF's bytes are XMP's copy written in {codec} (EXIF does not "
+                "say its encoding; the copy shows it)"
             )
-            value = f'"{copy}" vs "{own_text}"'
-            rows.append(Finding(topic, f"XMP {name} vs EXIF {key}", value, Level.NOTICE, note))
+            rows.append(Finding(topic, f"XMP {name} vs EXIF {key}", value, Level.INFO, note))
+            continue
+        note = (
+            f"XMP's copy of EXIF {key} differs from it (software that writes XMP copies the "
+            "EXIF value): one of them was changed or set without the other"
+        )
+        rows.append(Finding(topic, f"XMP {name} vs EXIF {key}", value, Level.NOTICE, note))
     return rows
 
 

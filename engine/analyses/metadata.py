@@ -59,7 +59,8 @@ Rows name a field as its source and the field, an XMP property by the prefix the
 specification writes (``XMP xmp:ModifyDate vs xmp:CreateDate``, ``XMP xmpMM:History``)
 whichever prefix the packet declared for it.
 
-Hostile metadata: every value is untrusted text. It is decoded leniently, control and format
+Hostile metadata: every value is untrusted text. It is decoded once, by its reader (EXIF
+text by ``engine.exif.exif_text``, XMP as UTF-8 by ``engine.xmp``), leniently; control and format
 characters (including bidirectional overrides) are written as ``\\uXXXX`` escapes, values are
 capped at ``VALUE_CAP`` characters (``engine.metatext``) and XMP at ``XMP_CAP`` bytes. Nothing is parsed as XML or
 otherwise interpreted: fields are found by pattern, in the capped text, and a value's XML
@@ -99,7 +100,15 @@ from engine.analyses.base import (
     Output,
     register_analysis,
 )
-from engine.exif import EXIF_OFFSET_OF, exif_text, parse_exif_date, parse_offset, trimmed
+from engine.exif import (
+    EXIF_OFFSET_OF,
+    NOT_UTF8,
+    exif_decoded,
+    exif_text,
+    parse_exif_date,
+    parse_offset,
+    trimmed,
+)
 from engine.heif import (
     DEPTH_TYPES,
     HeifItemError,
@@ -275,7 +284,11 @@ def _gps_finding(gps: dict) -> Finding:
     if lat is None or lon is None:  # shown as recorded
         parts = [(gps.get(2), gps.get(1, "")), (gps.get(4), gps.get(3, ""))]
         missing = any(v is None for v, _ in parts)
-        where = "present" if missing else ", ".join(f"{clean(v)} {clean(r)}" for v, r in parts)
+        where = (
+            "present"
+            if missing
+            else ", ".join(f"{clean(v)} {clean(exif_text(r))}" for v, r in parts)
+        )
         if not missing and all(_undefined(v) for v, _ in parts):  # 0/0: a value left unset
             where = "no position: latitude and longitude written as 0/0"
             note = "GPS fields without a value (0/0), as a camera with no receiver can leave"
@@ -291,8 +304,11 @@ def _gps_finding(gps: dict) -> Finding:
 
 
 def _verbatim(raw: object) -> str:
-    """An invalid date as written, its blanks kept and quoted (EXIF's "unknown" is spaces)."""
-    return f'"{clean(raw, strip=False)}"'
+    """An invalid EXIF date or offset as written, its blanks kept and quoted (EXIF's "unknown"
+    is spaces), decoded as EXIF text is (:func:`engine.exif.exif_decoded`; not UTF-8: said so
+    after the quotes)."""
+    text, utf8 = exif_decoded(raw)
+    return f'"{clean(text, strip=False)}"' + ("" if utf8 else f" {NOT_UTF8}")
 
 
 def _exif_offset(sub: dict, key: str, rows: list[Finding]) -> timezone | None:
