@@ -5,7 +5,8 @@ with EXIF's (``_dates``); XMP's copies of EXIF's camera and software names (``ti
 legacy code page the same text, information); the claims a file makes of itself
 (``dc:creator``, ``dc:rights``, ``dc:title``...), read from their arrays (``engine.xmp.xmp_array``);
 the editing history entry by entry (``engine.xmp.xmp_history``), each step's date against the
-capture and the file's last modification (:func:`history_date_findings`); the document
+capture and the file's last modification (:func:`history_date_findings`), its last save's
+instance against the document's ``xmpMM:InstanceID`` (:func:`instance_findings`); the document
 ``xmpMM:DerivedFrom`` names, or that it names none (:func:`derived_from_findings`).
 """
 
@@ -23,6 +24,7 @@ from engine.analyses._dates import (
     gap,
     parse_xmp_when,
     shown,
+    undotted_findings,
     xmp_date_findings,
 )
 from engine.analyses.base import Finding, Level
@@ -98,7 +100,20 @@ def _apart(values: list[str], tolerance_s: float) -> bool:
     return any(gap(read[0], d).side(tolerance_s) for d in read[1:])
 
 
-def _dates(xmp: str, tolerance_s: float) -> tuple[dict[str, Dated], list[Finding]]:
+def _subsecs(img: Image.Image) -> dict[str, str]:
+    """EXIF's sub-seconds (SubSecTime, SubSecTimeOriginal, SubSecTimeDigitized) as written,
+    by tag name; none when the EXIF cannot be read."""
+    try:
+        sub = img.getexif().get_ifd(ExifTags.IFD.Exif)
+    except Exception:
+        return {}
+    tags = {0x9290: "SubSecTime", 0x9291: "SubSecTimeOriginal", 0x9292: "SubSecTimeDigitized"}
+    return {name: trimmed(str(sub[tag])) for tag, name in tags.items() if tag in sub}
+
+
+def _dates(
+    xmp: str, tolerance_s: float, subsecs: dict[str, str]
+) -> tuple[dict[str, Dated], list[Finding]]:
     """XMP's dates (``XMP_DATES``) and its copies of EXIF's (``XMP_COPIES``) by name, the first
     value of each; one that is not a date is a row as EXIF's is ("not a valid date"; a blank
     or all-zero one "no date written"), never compared (version 10 skipped it silently).
@@ -110,13 +125,20 @@ def _dates(xmp: str, tolerance_s: float) -> tuple[dict[str, Dated], list[Finding
     notice lists them all: an analyst sees every value and that they disagree, which is a
     finding in itself (two writers, or one value changed and not the other), without every
     pair of values compared with every other date (N x M rows repeating one inconsistency).
-    Before version 13 only the first was read, the others never shown."""
+    Before version 13 only the first was read, the others never shown.
+
+    A date written without the point before its sub-seconds, as Photoshop CS2 did, is read so
+    and an information row says it (``_dates.undotted_findings``, against EXIF's sub-seconds
+    ``subsecs``), from the same read of the packet (before version 15 the metadata analysis
+    looked every date up twice, once for these rows)."""
     dates: dict[str, Dated] = {}
     rows: list[Finding] = []
+    first: dict[str, str] = {}
     for name in (*XMP_DATES, *XMP_COPIES):
         values = xmp_fields(xmp, name)
         if not values:
             continue
+        first[name] = values[0]
         of = len(values) if _apart(values, tolerance_s) else 1
         if of > 1:
             note = (
@@ -134,7 +156,7 @@ def _dates(xmp: str, tolerance_s: float) -> tuple[dict[str, Dated], list[Finding
             rows.append(Finding("dates", f"XMP {name}", raw, Level.INFO, "no date written"))
         else:
             rows.append(Finding("dates", f"XMP {name}", raw, Level.NOTICE, "not a valid date"))
-    return dates, rows
+    return dates, undotted_findings(first, subsecs) + rows
 
 
 def _exif_dates_written(img: Image.Image) -> set[str] | None:
@@ -246,6 +268,43 @@ def _history(xmp: str) -> tuple[list[Finding], list[HistoryEntry]]:
         note += f", the first {MAX_HISTORY} listed"
     row = Finding("xmp", "XMP xmpMM:History", clean("; ".join(steps), 1200), Level.NOTICE, note)
     return [row], entries
+
+
+def instance_findings(xmp: str, entries: list[HistoryEntry]) -> list[Finding]:
+    """The instance the history's last "saved" step names (``stEvt:instanceID``) against the
+    document's (``xmpMM:InstanceID``). Adobe's software gives each save a new instance ID and
+    writes it both as the document's InstanceID and as that step's instanceID, so the two
+    normally agree. Apart, the file was most likely written after that step by a program that
+    set a new InstanceID without adding to the history, or the history is another document's
+    or an ID was edited; one equal to an earlier step's says the history records saves after
+    the file's own.
+
+    Information, not a notice: programs that write XMP without a history (an asset manager,
+    a metadata editor, a converter) do this in ordinary work, it says nothing of the picture,
+    and the history's own row is a notice already. No row without either ID (Photoshop CS2's
+    steps have none; the IDs are compared as text, ignoring case, as UUIDs are)."""
+    saved = [e for e in entries if e.get("stEvt:action").strip() == "saved"]
+    step = next((e for e in reversed(saved) if e.get("stEvt:instanceID").strip()), None)
+    document = next((v for v in xmp_fields(xmp, "xmpMM:InstanceID") if v.strip()), None)
+    if step is None or document is None:
+        return []
+    ids = trimmed(step.get("stEvt:instanceID")).casefold(), trimmed(document).casefold()
+    if ids[0] == ids[1]:
+        return []
+    note = (
+        "the document's instance (xmpMM:InstanceID) is not the one the history's last save "
+        "names, as the program that saves and records history writes them: the file was most "
+        "likely written since by a program that keeps no history (or the history is another "
+        "document's, or an ID was edited); not in itself a sign that the picture was changed"
+    )
+    earlier = [e.number for e in saved if trimmed(e.get("stEvt:instanceID")).casefold() == ids[1]]
+    if earlier:
+        note += f"; it is step [{earlier[-1]}]'s: the history records saves after the file's own"
+    value = clean(
+        f"[{step.number}] {trimmed(step.get('stEvt:instanceID'))} vs {trimmed(document)}", 600
+    )
+    key = "XMP xmpMM:History stEvt:instanceID vs xmpMM:InstanceID"
+    return [Finding("xmp", key, value, Level.INFO, note)]
 
 
 def _steps_apart(
@@ -361,9 +420,9 @@ def xmp_field_findings(
     """The rows this module adds for the packet ``xmp`` of ``img``, whose EXIF dates were read
     as ``exif_dates``: XMP's dates (compared by ``_dates.xmp_date_findings`` and, its copies of
     EXIF's, ``_dates.copy_date_findings``), the name copies and the descriptive claims."""
-    dates, rows = _dates(xmp, tolerance_s)
+    dates, rows = _dates(xmp, tolerance_s, _subsecs(img))
     history, entries = _history(xmp)
-    rows = history + derived_from_findings(xmp) + rows
+    rows = history + instance_findings(xmp, entries) + derived_from_findings(xmp) + rows
     rows += xmp_date_findings(dates, exif_dates.get("DateTimeOriginal"), tolerance_s)
     rows += history_date_findings(entries, dates, exif_dates.get("DateTimeOriginal"), tolerance_s)
     if (written := _exif_dates_written(img)) is not None:

@@ -27,9 +27,12 @@ Findings (rows of :class:`Finding`, each with a level and a note saying why it m
   software; each step's date compared with the capture and the file's last modification,
   ``_xmpfields.history_date_findings``), DerivedFrom naming a document (its references; one
   written empty names none: information) or DocumentAncestors (the documents it lists); a
-  Photoshop resource block (APP13); the file's
-  own claims (dc:creator, dc:rights, dc:title, dc:description, dc:subject) as information.
-  XMP's copies of EXIF Make, Model and Software that differ from EXIF's (``_xmpfields``); a
+  Photoshop resource block (APP13); the history's last save naming another instance
+  (``stEvt:instanceID``) than the document's ``xmpMM:InstanceID``, information
+  (``_xmpfields.instance_findings``); the file's own claims (dc:creator, dc:rights,
+  dc:title, dc:description, dc:subject) as information.
+  XMP's copies of EXIF Make, Model and Software that differ from EXIF's decoded text
+  (``_xmpfields``; a copy that is EXIF's bytes in a legacy code page, information); a
   copy (a date's too) of a field EXIF does not write, information ("given, EXIF has none").
 - **thumbnail**: the EXIF thumbnail (IFD1 JPEG) decoded, turned by the EXIF orientation like
   the image, and compared with the image reduced to the same size: Pearson correlation of
@@ -80,15 +83,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import ExifTags, Image
 
-from engine.analyses._dates import (
-    PLACEHOLDER_DATES,
-    XMP_COPIES,
-    XMP_DATES,
-    Dated,
-    exif_date_findings,
-    undotted_findings,
-    with_offset,
-)
+from engine.analyses._dates import PLACEHOLDER_DATES, Dated, exif_date_findings, with_offset
 from engine.analyses._imaging import compare_thumbnail, open_stored, orient_rgb
 from engine.analyses._xmpfields import listed, xmp_field_findings
 from engine.analyses.base import (
@@ -374,20 +369,7 @@ def _other_findings(
         note = "Photoshop lists documents this one was made from"
         value = listed(xmp, "photoshop:DocumentAncestors")
         rows.append(Finding("xmp", "XMP photoshop:DocumentAncestors", value, Level.NOTICE, note))
-    first = {n: v[0] for n in (*XMP_DATES, *XMP_COPIES) if (v := xmp_fields(xmp, n))}
-    rows += undotted_findings(first, _subsecs(img))
     return rows + xmp_field_findings(xmp, img, exif_dates, p.date_tolerance_s)
-
-
-def _subsecs(img: Image.Image) -> dict[str, str]:
-    """EXIF's sub-seconds (SubSecTime, SubSecTimeOriginal, SubSecTimeDigitized) as written,
-    by tag name; none when the EXIF cannot be read."""
-    try:
-        sub = img.getexif().get_ifd(ExifTags.IFD.Exif)
-    except Exception:
-        return {}
-    tags = {0x9290: "SubSecTime", 0x9291: "SubSecTimeOriginal", 0x9292: "SubSecTimeDigitized"}
-    return {name: trimmed(str(sub[tag])) for tag, name in tags.items() if tag in sub}
 
 
 # --- thumbnail ----------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Metadata analysis, version 14: XMP written in the forms XML allows (single-quoted
 attributes, elements with attributes), an empty xmpMM:DerivedFrom said to name no document,
-and xmpMM:History read entry by entry, each step's date compared with the file's dates."""
+and xmpMM:History read entry by entry, each step's date compared with the file's dates;
+version 15: the last save's instance ID compared with the document's, the dates read once."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import io
 from PIL import Image
 
 from engine.analyses import Level, run_analysis
+from engine.xmp import xmp_fields
 from tests.engine.analyses.conftest import jpeg_bytes, make_exif, natural
 
 CAMERA = {0x010F: "Canon", 0x0110: "Canon EOS 5D"}
@@ -144,3 +146,63 @@ def test_the_furthest_step_is_named_whatever_its_unit(write_evidence) -> None:
     rows = _run(write_evidence, body, CAPTURED)
     row = rows["XMP xmpMM:History stEvt:when vs EXIF DateTimeOriginal"]
     assert row.note.startswith("2 history step(s) dated 3 days before the capture")
+
+
+def _saves(document: str | None, *instances: str) -> str:
+    """A description whose xmpMM:InstanceID is ``document`` (None: not written) and whose
+    history records a save per instance ID in ``instances`` (after a creation without one)."""
+    head = f'xapMM:InstanceID="{document}">' if document is not None else ">"
+    items = '<rdf:li stEvt:action="created" stEvt:instanceID="xmp.iid:0"/>' + "".join(
+        f'<rdf:li stEvt:action="saved" stEvt:instanceID="{i}" stEvt:changed="/"/>'
+        for i in instances
+    )
+    return head + f"<xapMM:History><rdf:Seq>{items}</rdf:Seq></xapMM:History>"
+
+
+INSTANCE = "XMP xmpMM:History stEvt:instanceID vs xmpMM:InstanceID"
+
+
+def test_the_last_saves_instance_is_compared_with_the_documents(write_evidence) -> None:
+    """Version 15: the history's instance IDs were shown, never compared. The last save's
+    normally is the document's InstanceID (Adobe's software writes both as it saves); apart,
+    a program that keeps no history most likely wrote the file since: information."""
+    assert INSTANCE not in _run(write_evidence, _saves("xmp.iid:B", "xmp.iid:A", "xmp.iid:B"))
+    assert INSTANCE not in _run(write_evidence, _saves("XMP.IID:b", "xmp.iid:B"))  # case
+    rows = _run(write_evidence, _saves("xmp.iid:C", "xmp.iid:A", "xmp.iid:B"))
+    row = rows[INSTANCE]
+    assert (row.level, row.topic) == (Level.INFO, "xmp")
+    assert row.value == "[3] xmp.iid:B vs xmp.iid:C"
+    assert "a program that keeps no history" in row.note
+    assert "not in itself a sign that the picture was changed" in row.note
+    assert "step [" not in row.note
+    earlier = _run(write_evidence, _saves("xmp.iid:A", "xmp.iid:A", "xmp.iid:B"))[INSTANCE]
+    assert "it is step [2]'s: the history records saves after the file's own" in earlier.note
+
+
+def test_no_instance_row_without_both_ids(write_evidence) -> None:
+    """Photoshop CS2's steps name no instance; a packet may have no InstanceID."""
+    assert INSTANCE not in _run(write_evidence, _saves(None, "xmp.iid:A"))
+    assert INSTANCE not in _run(write_evidence, _saves("xmp.iid:C", ""))
+    assert INSTANCE not in _run(write_evidence, ">" + _history(("saved", "2021-05-01", "/")))
+
+
+def test_the_xmp_dates_are_read_once(write_evidence, monkeypatch) -> None:
+    """Version 14 looked each XMP date up twice per file (the undotted sub-seconds rows, then
+    the comparisons); now once, the rows and comparisons the same."""
+    import engine.analyses._xmpfields as xmpfields
+    import engine.analyses.metadata as metadata
+    from engine.analyses._dates import XMP_COPIES, XMP_DATES
+
+    asked: list[str] = []
+
+    def counted(xmp: str, name: str) -> list[str]:
+        asked.append(name)
+        return xmp_fields(xmp, name)
+
+    for module in (xmpfields, metadata):
+        monkeypatch.setattr(module, "xmp_fields", counted, raising=False)
+    body = 'xmp:ModifyDate="2007-02-08T15:00:2213Z" xmp:CreateDate="2007-02-08T15:00:22Z">'
+    rows = _run(write_evidence, body, {0x9290: "13"})
+    dates = (*XMP_DATES, *XMP_COPIES)
+    assert {n: asked.count(n) for n in dates} == dict.fromkeys(dates, 1)
+    assert "its 13 is EXIF SubSecTime" in rows["XMP xmp:ModifyDate"].note
