@@ -627,7 +627,14 @@ def _heif_items(
     # "15:00:2213Z") read as seconds and fraction (they were "not a valid date"), a row saying
     # so; photoshop:DateCreated at 00:00:00 compared by the day (it was to the hour: "30.0 h
     # before" a capture the next morning)
-    version="14",
+    # 15: text decoded once, by its reader (EXIF's by exif_text, XMP's as UTF-8): clean no
+    # longer tried every value as Latin-1 bytes in UTF-8 (XMP's "Ã©" read "é"); XMP's copy
+    # of a name compared with EXIF's decoded text, one written in a legacy code page as
+    # EXIF's bytes information (it was "differs"); undotted sub-seconds of any length read
+    # (4 or more digits were "not a valid date"); a midnight photoshop:DateCreated with any
+    # offset compared by the day (only Z's or none's were); the history's last saved
+    # instanceID against xmpMM:InstanceID (information); the XMP dates read once
+    version="15",
     description="metadata findings (editing software, dates, camera, GPS, XMP history) and "
     "the EXIF thumbnail (or a HEIF file's thumbnail items) compared with the image",
     needs_file=True,
