@@ -1,5 +1,5 @@
 """EXIF ASCII text in another encoding than UTF-8: Pillow reads every byte as Latin-1, so
-older ACDSee's GBK "ACD Systems 数码成像" (three of CASIA's authentic photographs) was shown
+older ACDSee's GBK "ACD Systems 数码成像" (26 of CASIA's authentic photographs) was shown
 as "ACD Systems ÊýÂë³ÉÏñ" with nothing to say it is not what the file says. UTF-8 is decoded;
 other bytes are shown as Latin-1 and said to be, their encoding never guessed."""
 
