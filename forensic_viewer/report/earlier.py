@@ -44,11 +44,18 @@ class MovedReport:
 
     def to_json(self, sha256: Any = None) -> dict[str, Any]:
         """The case log's record of the move; ``sha256(path)``, when given, hashes each file
-        moved (a folder is named alone)."""
-        moved = {}
+        moved (a folder is named alone). A symbolic link, moved as a link, is recorded as one:
+        ``{"link": <its target as written>}``, never followed (its target's SHA-256 recorded
+        a link as if it were the report file, and the target may change or be another's)."""
+        moved: dict[str, Any] = {}
         for name in self.names:
             path = self.folder / name
-            moved[name] = sha256(path) if sha256 is not None and path.is_file() else None
+            if path.is_symlink():
+                moved[name] = {"link": os.readlink(path)}
+            elif sha256 is not None and path.is_file():
+                moved[name] = sha256(path)
+            else:
+                moved[name] = None
         return {"from": str(self.folder.parent.parent), "to": str(self.folder), "files": moved}
 
 

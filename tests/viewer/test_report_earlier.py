@@ -153,3 +153,24 @@ def test_scan_report_twice_keeps_the_first_report_and_logs_where_it_went(
     }
     # moved before the second report was written: that report's head counts the move
     assert moves[0].seq <= exported[1]["entries_in_report"]
+
+
+def test_a_report_file_that_was_a_link_is_logged_as_the_link_never_its_targets_hash(
+    tmp_path: Path,
+) -> None:
+    """An earlier ``report.pdf`` that was a symbolic link is moved as a link, but the case
+    log's ``report-moved`` recorded its target's SHA-256, as if the link were the report file.
+    It records the link as a link now: its target as written, nothing followed."""
+    from forensic_viewer.audit import file_sha256
+
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere.pdf"
+    out.mkdir()
+    elsewhere.write_bytes(b"%PDF-1.4 not the report")
+    (out / "report.json").write_text("{}", encoding="utf-8")
+    (out / "report.pdf").symlink_to(elsewhere)
+    moved = move_earlier_report(out)
+    assert moved is not None and (moved.folder / "report.pdf").is_symlink()
+    assert moved.to_json(file_sha256)["files"] == {
+        "report.json": sha(moved.folder / "report.json"),
+        "report.pdf": {"link": str(elsewhere)},
+    }
