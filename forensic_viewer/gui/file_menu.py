@@ -10,10 +10,15 @@ icon, a file with its file icon: both looked alike. An entry whose file or folde
 there is said in one line and taken out of the list instead of being opened: found when it is
 chosen, by its listing off the GUI thread (``gui/opening.py``), never while the menu is built,
 so an entry on a dead mount hangs neither the menu nor the window.
+
+When the settings cannot be written (a read-only or full configuration folder), the list is
+kept for the session in the settings' memory and the analyst is told once, in the status bar
+and the viewer's log (:func:`not_kept_line`): it was lost at the end of the session unsaid.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -24,6 +29,8 @@ from PySide6.QtWidgets import QFileDialog, QMenu, QStyle, QWidget
 from forensic_viewer.gui.panels import INPUT_FOLDER
 from forensic_viewer.scan.walk import is_output_folder
 from forensic_viewer.wording import plain
+
+log = logging.getLogger(__name__)
 
 MAX_RECENT = 10
 SETTINGS_KEY = "recent_files"  # the paths, most recent first; a folder's ends with a separator
@@ -110,6 +117,13 @@ def recent_text(number: int, entry: str) -> str:
     return f"{digits[:-1]}&{digits[-1]} {plain(entry).replace('&', '&&')}"
 
 
+def not_kept_line(settings_file: str) -> str:
+    """The one line said when the settings file cannot be written: the list of this session
+    is not kept for the next."""
+    where = plain(settings_file) or "the viewer's settings"
+    return f"{where}: cannot be written; File ▸ Open Recent is kept for this session only"
+
+
 class RecentMenu:
     """File ▸ Open Recent: ``menu`` filled from ``settings``; an entry chosen goes to
     ``open_path(path, entry)`` (a folder's path without its separator, and the entry), whose
@@ -127,6 +141,7 @@ class RecentMenu:
         self.settings = settings
         self._open_path = open_path
         self._say = say
+        self._not_kept_said = False  # the settings could not be written, said once
         self.rebuild()
 
     def entries(self) -> list[str]:
@@ -152,6 +167,12 @@ class RecentMenu:
 
     def _store(self, entries: list[str]) -> None:
         self.settings.setValue(SETTINGS_KEY, entries[:MAX_RECENT])
+        self.settings.sync()  # now, so that a settings file that cannot be written is known
+        if self.settings.status() == QSettings.Status.AccessError and not self._not_kept_said:
+            self._not_kept_said = True  # the list stays in the settings' memory meanwhile
+            line = not_kept_line(self.settings.fileName())
+            log.warning(line)
+            self._say(line)
         self.rebuild()
 
     def rebuild(self) -> None:

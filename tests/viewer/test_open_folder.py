@@ -242,3 +242,24 @@ def test_the_subfolders_a_folder_leaves_out_are_said_once_and_logged(
         {"path": str(folder), "files": 2, "subfolders_not_opened": 2},
         {"path": str(lone.resolve()), "files": 1, "subfolders_not_opened": 0},
     ]
+
+
+def test_open_recent_that_cannot_be_saved_is_said_once_and_kept_for_the_session(
+    qtbot, tmp_path: Path, folder: Path, caplog
+) -> None:
+    """With a settings file that cannot be written (its folder is a file here, which stops
+    root too), File ▸ Open Recent was lost at the end of the session and nobody was told. It
+    is said once, in the status bar and the log, and the list is kept for the session."""
+    (tmp_path / "config").write_text("a file where the settings folder should be")
+    settings_file = tmp_path / "config" / "settings.ini"
+    window = _window(qtbot, settings_file)
+    single = write_image(tmp_path / "single.png", 32, 32).resolve()
+    line = f"{settings_file}: cannot be written; File ▸ Open Recent is kept for this session only"
+    with caplog.at_level("WARNING", logger="forensic_viewer.gui.file_menu"):
+        window.open_paths([single])
+        qtbot.waitUntil(lambda: _idle(window), timeout=HANG_MS)
+        assert window.statusBar().currentMessage() == line
+        window.open_paths([folder])
+        qtbot.waitUntil(lambda: _idle(window), timeout=HANG_MS)
+    assert [r.getMessage() for r in caplog.records] == [line]
+    assert window.recent_files() == [f"{folder}{os.sep}", str(single)]
