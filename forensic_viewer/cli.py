@@ -451,6 +451,7 @@ def _scan_and_report(
             records[-1]["analyses"] = {c.name: c.text for c in cells}
 
     interrupted: KeyboardInterrupt | None = None
+    failed: Exception | None = None
     command = typed_command(args)
     unread = getattr(args, "unread", None)  # scan's listing: what it could not read
     try:
@@ -508,9 +509,17 @@ def _scan_and_report(
         interrupted = e
     except Exception as e:  # the scan failed (exit 3, or 2 for other settings): logged ended
         log_failed(case_log, args.out, e, getattr(args, "folder", None))
-        raise
+        if getattr(e, "summary", None) is None:  # before its run began: nothing to report
+            raise
+        failed = e
     finally:
         bar.close()
+    if failed is not None:  # its one line is main()'s or _run_files', said last
+        if (unrecorded := getattr(failed, "unrecorded", None)) is not None:
+            _error(unrecorded)  # scan.json says "running": its readers find it is not
+        if formats and records:
+            _report_failed_run(args, formats, [r["path"] for r in records], case_log, failed)
+        raise failed
     if table:
         print_table(records)
     else:
@@ -587,6 +596,35 @@ def _ground_truth(args: argparse.Namespace, keys: list[str]) -> None:
         print(f"ground truth: {plain(line)}", file=sys.stderr)
 
 
+def failed_outputs_line(n: int) -> str:
+    """The line said before the reports of a failed scan's ``n`` finished files are written."""
+    files = "1 file" if n == 1 else f"{n} files"
+    return (
+        f"writing the reports of the {files} finished (they say the scan failed); "
+        "Ctrl+C skips them, leaving no half-written file"
+    )
+
+
+def _report_failed_run(
+    args: argparse.Namespace,
+    formats: tuple[str, ...],
+    keys: list[str],
+    case_log: Any,
+    failed: Exception,
+) -> None:
+    """The reports of the files a failed run went through, as a stopped run's are written:
+    their first page says the scan failed, after how many files and why (scan.json's run, or
+    the run's own record, ``failed.ended_run``, when scan.json could not take it). A run that
+    failed made no report at all, and the analyst had nothing of the part analysed to hand
+    over. Ctrl+C (or SIGTERM) skips them; the scan's failure is still what ends the program."""
+    print(failed_outputs_line(len(keys)), file=sys.stderr)
+    ended = getattr(failed, "ended_run", None) if getattr(failed, "unrecorded", None) else None
+    try:
+        _write_reports(args, formats, keys, case_log, ended=ended)
+    except KeyboardInterrupt:  # the writers removed their half-written files
+        print("reports skipped", file=sys.stderr)
+
+
 def _report_formats(args: argparse.Namespace) -> tuple[str, ...]:
     """The --report formats, checked before any analysis so a typo costs no time."""
     if not getattr(args, "report", None):
@@ -600,17 +638,24 @@ def _report_formats(args: argparse.Namespace) -> tuple[str, ...]:
 
 
 def _write_reports(
-    args: argparse.Namespace, formats: tuple[str, ...], keys: list[str], case_log: Any = None
+    args: argparse.Namespace,
+    formats: tuple[str, ...],
+    keys: list[str],
+    case_log: Any = None,
+    ended: dict[str, Any] | None = None,
 ) -> bool:
     """Reports of the files of this run (done, resumed or failed) into --out; with a case
-    log, the reports print its head and their files are logged."""
+    log, the reports print its head and their files are logged. ``ended``: how the run
+    ended, when scan.json could not record it (:func:`_report_failed_run`)."""
     from forensic_viewer.report import scan_source, write_report
 
-    return _logged_report(
-        args,
-        case_log,
-        lambda case: write_report(scan_source(args.out, keys), args.out, formats, case=case),
-    )
+    def write(case: Any) -> dict[str, Path]:
+        source = scan_source(args.out, keys)
+        if ended is not None:  # in place of the "running" scan.json was left saying
+            source.settings["run"] = dict(ended)
+        return write_report(source, args.out, formats, case=case)
+
+    return _logged_report(args, case_log, write)
 
 
 def _logged_report(

@@ -45,6 +45,7 @@ from forensic_viewer.report.model import (
 )
 from forensic_viewer.scan.groundtruth import truth_labels
 from forensic_viewer.scan.maps import ChangedSinceScan, NamedFileTooLarge, read_named
+from forensic_viewer.scan.settings import NOT_RUNNING
 from forensic_viewer.scan.triage import TriageRow
 from forensic_viewer.scan.walk import UNREAD_NAMED as UNREAD_NAMED
 from forensic_viewer.scan.walk import not_covered_record, unread_words
@@ -280,15 +281,24 @@ def stopped_scan_alert(settings: dict[str, Any], reported: int) -> str | None:
         f"this report holds {reported} file(s), recorded by that run or earlier ones: "
         "the files no run reached are not in it"
     )
+    if run.get("state") == "running" and run.get(NOT_RUNNING):  # settings.marked_run
+        return (
+            "scan.json says this scan is running, but no scan holds its output folder: its "
+            "last run ended without recording its end (killed, or scan.json could not be "
+            f"written); {holds}; running the same scan again resumes it."
+        )
     if run.get("state") == "running":
         return (
             "scan.json says this scan is still running, or was killed before it could record "
             f"its end; {holds}."
         )
     if run.get("state") == "failed":  # the output folder could not be written (docs/RESULTS.md)
+        unrecorded = run.get("unrecorded")  # scan.json could not say so: the run's own report
+        said = f" (scan.json could not record it: {unrecorded})" if unrecorded else ""
         return (
             f"This scan failed after {run.get('through')} of {run.get('files')} files in its "
-            f"last run ({run.get('reason')}); {holds}; running the same scan again resumes it."
+            f"last run ({run.get('reason')}){said}; {holds}; running the same scan again "
+            "resumes it."
         )
     how = str(run.get("state"))
     stop = run.get("signal")

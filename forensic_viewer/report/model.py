@@ -53,6 +53,7 @@ from forensic_viewer.scan.records import (
     ScanRecord,
 )
 from forensic_viewer.scan.results import ResultIndex
+from forensic_viewer.scan.settings import run_as_found
 from forensic_viewer.scan.triage import NOT_RUN, RAN, TriageRow, scan_info, triage_row
 from forensic_viewer.scan.walk import sha256_of_file
 from forensic_viewer.wording import mask_source_words, moved_threshold_words
@@ -662,7 +663,7 @@ def scan_source(
 ) -> ReportSource:
     """A report over the scan output folder ``out`` (default: every file it holds; ``keys``:
     those files, in that order). Raises :class:`ForensicError` when ``out`` holds no results."""
-    info = scan_info(out)  # before the rows: a scan that ends meanwhile left them a part
+    info = run_as_found(out, scan_info(out))  # before the rows: a scan ending leaves them a part
     index = ResultIndex(out)
     if not len(index):
         raise ForensicError(out, "holds no scan results (results.jsonl is missing or empty)")

@@ -19,9 +19,10 @@ from typing import TYPE_CHECKING, Any
 from engine.analyses import analysis_settings
 from engine.ending import stop_signal, stop_words
 from engine.errors import ForensicError
-from engine.files import atomic_write, not_regular_reason, read_regular_text
+from engine.files import atomic_write, not_regular_reason, os_problem, read_regular_text
 from engine.formatting import time_text
-from forensic_viewer.scan.failure import failure_reason
+from forensic_viewer.scan.failure import brief, failure_reason, named
+from forensic_viewer.scan.lock import OutputLock, OutputLocked
 from forensic_viewer.scan.results import SCAN_INFO
 from forensic_viewer.scan.walk import TRUTH_UNREAD, not_covered_record
 
@@ -167,18 +168,67 @@ def now_text() -> str:
     return time_text()
 
 
-def stopped_run(out: Path) -> dict[str, Any] | None:
-    """scan.json's ``run`` when the scan's last run did not finish (cancelled, interrupted,
-    failed, or still "running": killed, or running now); None when it finished, and for
-    folders without scan.json or written before ``run`` existed. What files made of a scan's
-    rows (the ground truth's ``partial_scan``) say of the part they cover."""
+# a reader's mark on a "running" run that no scan holds the folder of: its end was never
+# recorded (killed, or scan.json could not be written as it ended: a full disk)
+NOT_RUNNING = "not_running"
+NOT_RUNNING_NOTE = (
+    "scan.json says running, but no scan holds the output folder: the run ended without "
+    "recording its end (killed, or scan.json could not be written); running the same scan "
+    "again resumes"
+)
+
+
+def _recorded_run(out: Path) -> Any:
+    """scan.json's ``run`` as written now (None when it cannot be read)."""
     try:
-        run = json.loads(read_regular_text(out / SCAN_INFO)).get(RUN_FIELD)
+        return json.loads(read_regular_text(out / SCAN_INFO)).get(RUN_FIELD)
     except (OSError, ValueError, AttributeError):
         return None
+
+
+def no_longer_running(out: Path, run: Any) -> bool:
+    """Whether ``run``, scan.json's ``run`` just read from ``out``, says "running" of a run
+    that is no more: no scan holds ``out``'s lock (:meth:`OutputLock.probe`: the operating
+    system lets it go when its holder ends, however it ends) and scan.json still says the
+    same once the lock is seen free (a run records its end before it lets the lock go, so one
+    ending between the two reads is not taken for dead). A scan of this process holds the
+    lock on another open file, which the probe sees held too."""
+    if not isinstance(run, dict) or run.get("state") != "running":
+        return False
+    try:
+        OutputLock(out).probe()
+    except OutputLocked:
+        return False
+    return _recorded_run(out) == run
+
+
+def marked_run(out: Path, run: Any) -> Any:
+    """``run`` (scan.json's, just read from ``out``) as a reader should take it: marked
+    :data:`NOT_RUNNING` (with :data:`NOT_RUNNING_NOTE` as its ``note``) when it says
+    "running" of a run that is no more (:func:`no_longer_running`), else as it is."""
+    if no_longer_running(out, run):
+        return {**run, NOT_RUNNING: True, "note": NOT_RUNNING_NOTE}
+    return run
+
+
+def run_as_found(out: Path, info: dict[str, Any]) -> dict[str, Any]:
+    """``info``, scan.json just read from ``out``, with its ``run`` as a reader should take
+    it (:func:`marked_run`): the reports' scan.json."""
+    if RUN_FIELD in info:
+        return {**info, RUN_FIELD: marked_run(out, info[RUN_FIELD])}
+    return info
+
+
+def stopped_run(out: Path) -> dict[str, Any] | None:
+    """scan.json's ``run`` when the scan's last run did not finish (cancelled, interrupted,
+    failed, or still "running": running now, or, marked :data:`NOT_RUNNING`, killed or unable
+    to record its end: :func:`marked_run`); None when it finished, and for folders without
+    scan.json or written before ``run`` existed. What files made of a scan's rows (the ground
+    truth's ``partial_scan``) say of the part they cover."""
+    run = marked_run(out, _recorded_run(out))
     if not isinstance(run, dict) or run.get("state") in (None, "finished"):
         return None
-    keep = ("state", "signal", "reason", "through", "files", "note")
+    keep = ("state", "signal", "reason", "through", "files", "note", NOT_RUNNING)
     return {k: run[k] for k in keep if k in run}
 
 
@@ -242,14 +292,17 @@ def end_run(out: Path, summary: Any, interrupted: KeyboardInterrupt | None) -> N
 CSV_NOT_REWRITTEN = "results.csv was not rewritten: it is an earlier run's, if any"
 
 
-def record_failed_run(out: Path, e: Exception, summary: Any, csv: str | None = None) -> None:
+def record_failed_run(
+    out: Path, e: Exception, summary: Any, csv: str | None = None
+) -> tuple[dict[str, Any], str | None]:
     """Record in scan.json that the run failed once its settings were checked (``state``
     "failed", ``reason``: :func:`failure_reason`), with ``summary``'s counts (a
     ``ScanSummary``) so far, as a stopped run records them; scan.json said "running" until
     then. ``csv``: None when results.csv was rewritten with the files the run went through
-    (as a stopped run's), else why not. The disk being full, that write may fail too: then
-    nothing more, and the error that ended the scan is what is said (and the case log's
-    ``scan-finished``, which is often on another disk)."""
+    (as a stopped run's), else why not. The run's record, and None when it was written, else
+    why not, naming scan.json (:func:`unrecorded_problem`): the disk being full, that
+    write may fail too, and scan.json then says "running" of a run that is no more (its
+    readers find it so: :func:`run_as_found`)."""
     reason = failure_reason(e, out)
     through, files = summary.through, summary.total
     run = {"state": "failed", "reason": reason, "files": files, "through": through}
@@ -259,8 +312,27 @@ def record_failed_run(out: Path, e: Exception, summary: Any, csv: str | None = N
         f"failed after {through} of {files} files ({reason}): the rows written are kept; "
         f"{covered}; running the same scan again resumes"
     )
-    with contextlib.suppress(OSError, ValueError):  # ValueError: scan.json itself unreadable
+    try:
         record_run(out, run)
+    except (OSError, ValueError) as problem:  # ValueError: scan.json itself unreadable
+        return run, unrecorded_problem(problem, out)
+    return run, None
+
+
+def unrecorded_problem(problem: Exception, out: Path) -> str:
+    """Why scan.json could not record how a run ended, as "<file>: <problem>"
+    (:func:`engine.files.os_problem`, scan.json named when the error names no file; a
+    scan.json that is no JSON said so)."""
+    info = named(out / SCAN_INFO)
+    if isinstance(problem, OSError):
+        return os_problem(problem, info)
+    return f"{info}: not readable as JSON ({brief(problem)})"
+
+
+def unrecorded_line(where: str) -> str:
+    """The one line said when scan.json could not record that a run failed (``where``:
+    :func:`unrecorded_problem`), and what that leaves."""
+    return f"{where}; it could not record that the run failed: it says running, though it is not"
 
 
 @contextlib.contextmanager
@@ -276,8 +348,11 @@ def failure_recorded(
     never opened), then :func:`record_failed_run` says so; the exception is raised on with
     ``summary`` as its ``summary`` attribute (the case log's ``scan-finished`` counts it),
     its ``seconds`` those from ``started`` (``time.perf_counter()`` when the run began, as a
-    finished run counts them) to the failure. A stop (KeyboardInterrupt) is
-    :func:`record_run`'s, through ``end_run``."""
+    finished run counts them) to the failure; ``ended_run``, the run's record (with
+    ``unrecorded``, :func:`unrecorded_problem`, when scan.json could not take it), and
+    ``unrecorded``, None when scan.json holds it, else the one line of why not
+    (:func:`unrecorded_line`): a report of the run then says how it ended all the same.
+    A stop (KeyboardInterrupt) is :func:`record_run`'s, through ``end_run``."""
     try:
         yield
     except Exception as e:
@@ -289,7 +364,9 @@ def failure_recorded(
                 csv = None
         except Exception as c:  # the disk still full: said in the note, the scan's error raised
             csv = f"{CSV_NOT_REWRITTEN} ({failure_reason(c, out)})"
+        run, where = record_failed_run(out, e, summary, csv)
+        ended = run if where is None else {**run, "unrecorded": where}
+        line = None if where is None else unrecorded_line(where)
         with contextlib.suppress(AttributeError):
-            e.summary = summary  # type: ignore[attr-defined]
-        record_failed_run(out, e, summary, csv)
+            e.summary, e.ended_run, e.unrecorded = summary, ended, line  # type: ignore[attr-defined]
         raise

@@ -127,7 +127,9 @@ def test_a_full_disk_that_refuses_scan_json_too_ends_the_scan_in_the_same_line(
     tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
     """When the disk is full, recording the failure in scan.json fails too: the scan ends as
-    before, one line, exit 3, scan.json left as it was (``"running"``), nothing else said."""
+    before, its line last, exit 3, scan.json left as it was (``"running"``). Nothing said that
+    scan.json now says "running" of a run that is no more; one line names it now (its readers
+    find the run dead by its lock: test_scan_failed_report.py)."""
     import forensic_viewer.scan.settings as settings
 
     folder, out = evidence(tmp_path), tmp_path / "out"
@@ -143,7 +145,9 @@ def test_a_full_disk_that_refuses_scan_json_too_ends_the_scan_in_the_same_line(
     assert scan_cli(folder, out, tiny_checkpoint, "--jobs", "1") == 3
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [
-        f"forensic-viewer: error: the scan failed: {out}: no space left on device; {LINE_END}"
+        f"forensic-viewer: error: {out / 'scan.json'}: no space left on device; it could not "
+        "record that the run failed: it says running, though it is not",
+        f"forensic-viewer: error: the scan failed: {out}: no space left on device; {LINE_END}",
     ]
     assert run_of(out)["state"] == "running"
 

@@ -175,17 +175,20 @@ def test_a_report_begun_while_its_scan_runs_says_so_though_the_scan_ends_meanwhi
     scan's end is simulated at the moment the rows have been indexed."""
     import forensic_viewer.report.model as model
     from forensic_viewer.report import scan_source
+    from forensic_viewer.scan.lock import OutputLock
     from forensic_viewer.scan.results import ResultIndex
     from forensic_viewer.scan.settings import record_run
 
     folder, out = make_folder(tmp_path / "ev", 4), tmp_path / "out"
     _cancelled_after_one_file(folder, out)
     record_run(out, {"state": "running"})  # as a scan still at work leaves it
+    scan = OutputLock(out, command="scan").acquire()  # and its lock, held until it ends
 
     class ScanEndsOnceIndexed(ResultIndex):
         def _load(self) -> None:
             super()._load()
             record_run(out, {"state": "finished", "files": 4, "through": 4})
+            scan.release()
 
     monkeypatch.setattr(model, "ResultIndex", ScanEndsOnceIndexed)
     source = scan_source(out)
