@@ -147,12 +147,15 @@ def upgradable(old: Any, now: Mapping[str, Any]) -> bool:
 
 def earlier_runs(old: dict[str, Any]) -> dict[str, Any]:
     """scan.json's ``earlier_runs`` (and ``earlier_runs_left_out``) once the run recorded in
-    ``old`` (the scan.json found) is an earlier one: its runs before, then its ``run``. At most
+    ``old`` (the scan.json found) is an earlier one: its runs before, then its ``run`` (one
+    that still says "running" marked :data:`NOT_RUNNING`: the run beginning holds the folder's
+    lock, so that one ended without recording its end and is taken for no more). At most
     :data:`MAX_EARLIER_RUNS`: the first run and the latest, the others counted, so a folder
     resumed by a script thousands of times keeps a scan.json of a few pages."""
     runs = [r for r in old.get(EARLIER_RUNS) or [] if isinstance(r, dict)]
-    if isinstance(old.get(RUN_FIELD), dict):
-        runs.append(old[RUN_FIELD])
+    if isinstance(last := old.get(RUN_FIELD), dict):  # a "running" one is no more: a run begins
+        dead = last.get("state") == "running"
+        runs.append({**last, NOT_RUNNING: True, "note": EARLIER_NOT_RUNNING} if dead else last)
     left_out = old.get(EARLIER_LEFT_OUT)
     left_out = left_out if isinstance(left_out, int) and left_out > 0 else 0
     if len(runs) > MAX_EARLIER_RUNS:
@@ -171,6 +174,10 @@ def now_text() -> str:
 # a reader's mark on a "running" run that no scan holds the folder of: its end was never
 # recorded (killed, or scan.json could not be written as it ended: a full disk)
 NOT_RUNNING = "not_running"
+EARLIER_NOT_RUNNING = (
+    "its end was never recorded (killed, or scan.json could not be written): the next run "
+    "found no scan holding the output folder"
+)
 NOT_RUNNING_NOTE = (
     "scan.json says running, but no scan holds the output folder: the run ended without "
     "recording its end (killed, or scan.json could not be written); running the same scan "

@@ -160,3 +160,25 @@ def test_readers_take_running_for_a_dead_run_only_when_no_scan_holds_the_folder(
         assert alert is not None and alert.startswith("scan.json says this scan is still running")
         found = stopped_run(out)
         assert found is not None and "note" not in found
+
+
+def test_the_resume_records_the_run_left_running_as_one_that_never_recorded_its_end(
+    tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """The resume moved the dead run into ``earlier_runs`` still saying "running", so
+    scan.json kept calling it running for ever. It is marked there as a run that ended
+    without recording its end."""
+    from forensic_viewer.scan.settings import EARLIER_NOT_RUNNING, NOT_RUNNING
+
+    folder, out = evidence(tmp_path), tmp_path / "out"
+    fill_disk_after(monkeypatch, ROWS_BEFORE_FULL)
+    refuse_scan_json_once_results_are(monkeypatch, out)
+    assert scan_cli(folder, out, tiny_checkpoint, "--jobs", "1") == 3
+    monkeypatch.undo()  # space freed
+    assert scan_cli(folder, out, tiny_checkpoint, "--jobs", "1") == 0
+    capsys.readouterr()
+    info = json.loads((out / "scan.json").read_text(encoding="utf-8"))
+    (dead,) = info["earlier_runs"]
+    assert dead["state"] == "running" and dead[NOT_RUNNING] is True
+    assert dead["note"] == EARLIER_NOT_RUNNING
+    assert info["run"]["state"] == "finished"
