@@ -211,6 +211,40 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+# An option asked for by a name it does not have, with what the command does instead
+RESUME_HINTS = {
+    "scan": "a scan resumes when run again with the same --out",
+    "analyze": "analyze resumes when run again with the same --out",
+}
+
+
+def parse_command(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
+    """``argv`` parsed by ``parser``; arguments no option or positional takes are refused by
+    the (sub)command they were given to, with its usage, not the top-level usage that
+    ``parse_args`` printed (``usage: forensic-viewer [-h] {analyze,scan,...}`` for a
+    ``scan ... --resume``), and ``--resume`` with what the command does instead."""
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        sub = _chosen_subparser(parser, args)
+        hint = RESUME_HINTS.get(args.command) if "--resume" in extra else None
+        sub.error(
+            f"unrecognized arguments: {' '.join(extra)}" + (f" ({hint})" if hint else "")
+        )  # exits 2, as argparse's own usage errors do
+    return args
+
+
+def _chosen_subparser(
+    parser: argparse.ArgumentParser, args: argparse.Namespace
+) -> argparse.ArgumentParser:
+    """The innermost (sub)parser ``args`` went through (``audit verify``: verify's)."""
+    for action in parser._actions:  # argparse offers no public way to the chosen subparser
+        if isinstance(action, argparse._SubParsersAction):
+            chosen = action.choices.get(getattr(args, action.dest, None) or "")
+            if chosen is not None:
+                return _chosen_subparser(chosen, args)
+    return parser
+
+
 def _jobs(args: argparse.Namespace) -> int:
     """--jobs as given (after :func:`_resolve_jobs`), else 1 (or for a command without it)."""
     jobs = getattr(args, "jobs", None)
@@ -1088,7 +1122,7 @@ def _main(argv: list[str], program: bool) -> int:
     args: argparse.Namespace | None = None
     try:
         if argv and argv[0] in COMMANDS:
-            args = build_parser().parse_args(argv)
+            args = parse_command(build_parser(), argv)
             command = args.command
             _check_path_variables()
             args.argv = ["forensic-viewer", *argv]  # as typed: scan.json records it
