@@ -315,6 +315,12 @@ def load_evidence(
             failure = beyond_pillow_guard(path, fmt, e)
         elif isinstance(e, containers.StructureError):
             failure = CorruptImageError(path, f"damaged {fmt} data ({_short(e)})")
+        elif _ends_early(e):  # Pillow's words alone read as a little missing, however much is
+            failure = CorruptImageError(
+                path,
+                f"damaged {fmt} data: the file ends after {len(data):,} bytes, before its image "
+                f"data does ({type(e).__name__}: {_short(e)})",
+            )
         else:
             failure = CorruptImageError(
                 path, f"damaged {fmt} data ({type(e).__name__}: {_short(e)})"
@@ -466,6 +472,17 @@ def _is_preview(tags: object) -> bool:
     """Whether TIFF ``tags`` mark their image a reduced-resolution copy: NewSubfileType bit 0,
     or OldSubfileType 2 (as raw files mark the preview in their first page)."""
     return bool(_tag_int(tags, 254, 0) & 1) or _tag_int(tags, 255, 1) == 2
+
+
+# Pillow's messages when the file's bytes run out before the decoder has its image data:
+# "image file is truncated (103 bytes not processed)" counts the bytes Pillow held unused, not
+# those missing, and was all a JPEG cut in half said
+_TRUNCATED = ("image file is truncated", "truncated file read", "truncated png file")
+
+
+def _ends_early(e: BaseException) -> bool:
+    """Whether ``e`` is Pillow saying the file ended before its image data did."""
+    return isinstance(e, OSError) and str(e).casefold().startswith(_TRUNCATED)
 
 
 def _short(e: BaseException) -> str:

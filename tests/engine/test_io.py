@@ -103,7 +103,12 @@ def test_truncated_jpeg(tmp_path: Path) -> None:
     p.write_bytes(full[: len(full) // 2])
     with pytest.raises(CorruptImageError) as e:
         load_evidence(p)
-    assert "damaged JPEG" in _one_line(e.value, p)
+    line = _one_line(e.value, p)
+    assert "damaged JPEG" in line
+    # Pillow's "(N bytes not processed)" alone read as a few bytes lost, with half the file
+    # gone (analyst walk-through, 2026-12-05): the file's end is said, and its size
+    assert f"the file ends after {len(full) // 2:,} bytes, before its image data does" in line
+    assert "(OSError: image file is truncated" in line  # Pillow's detail kept
 
 
 def test_png_with_broken_checksum(tmp_path: Path) -> None:
