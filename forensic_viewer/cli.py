@@ -51,7 +51,13 @@ from engine.files import not_regular_reason, open_append, read_regular_text
 from engine.formatting import time_text
 from forensic_viewer.casework import add_audit_parser, add_case_arg, cmd_audit
 from forensic_viewer.cli_progress import ProgressBar
-from forensic_viewer.cli_table import TABLE_LIMIT, print_table, table_checks, table_summary
+from forensic_viewer.cli_table import (
+    TABLE_LIMIT,
+    print_table,
+    table_checks,
+    table_summary,
+    warning_lines,
+)
 from forensic_viewer.scan.lock import OutputLock, ScanFailed
 from forensic_viewer.wording import plain, plain_lines
 
@@ -467,6 +473,8 @@ def _scan_and_report(
         # only what the closing table prints: records also hold evidence facts and EXIF text,
         # and a 10,000-file scan must not keep them all
         records.append({k: rec[k] for k in _TABLE_FIELDS if k in rec})
+        if rec.get("warnings"):  # the decoder's: said under the table, in both its forms
+            records[-1]["warnings"] = list(rec["warnings"])
         if source != "analyze" and (target := row_read_from(rec)) is not None:
             outside[rec["path"]] = target
         checks = table_checks(rec)
@@ -559,6 +567,8 @@ def _scan_and_report(
     else:
         errors = sum(r["status"] != "ok" for r in records)
         print(table_summary(len(records), verdicts, errors, TABLE_LIMIT))
+    for line in warning_lines(records):
+        print(plain(line))
     changed = f", {len(summary.changed)} changed since analysed" if summary.changed else ""
     stopped = (
         f"{stop_words(interrupted)} after {summary.through} of {summary.total} files: "

@@ -77,10 +77,39 @@ def error_reason(r: Mapping[str, Any]) -> str:
     return error[len(head) :] if r.get("file") and error.startswith(head) else error
 
 
+WARNING_LINES = 20  # the decoders' warnings printed after the table; the rest counted
+
+
+def warnings_mark(n: int) -> str:
+    """The cell that marks a file's first line in the table when its decoding warned."""
+    return f"{n} warning{'' if n == 1 else 's'} (below)"
+
+
+def warning_lines(records: list[dict[str, Any]], limit: int = WARNING_LINES) -> list[str]:
+    """The decoders' warnings of the files (each record's ``warnings``: a name that is not
+    its format, frames left out, colours converted, bytes after the image's end), one line
+    each naming the file, the first ``limit`` of them, then how many more and where: a
+    10,000-file scan of phone photographs with trailers must not bury its summary line. None
+    when no file warned. results.csv's ``warnings`` column and results.jsonl hold every one."""
+    every = [(r["path"], w) for r in records for w in r.get("warnings") or ()]
+    if not every:
+        return []
+    files = sum(bool(r.get("warnings")) for r in records)
+    lines = [
+        f"warnings: {len(every):,} on {files:,} file{'' if files == 1 else 's'} "
+        "(results.csv's warnings column and results.jsonl hold each):"
+    ]
+    lines += [f"  {path}: {w}" for path, w in every[:limit]]
+    if len(every) > limit:
+        lines.append(f"  … and {len(every) - limit:,} more in results.jsonl")
+    return lines
+
+
 def print_table(records: list[dict[str, Any]]) -> None:
     """One line per check of each file, the default verdict (the ensemble's) first, each with
-    what was compared with θ; a line per face the face path judged; then, once per ensemble,
-    what its θ was measured to do (the calibrated p is quoted with it)."""
+    what was compared with θ, the first marked when the file's decoding warned
+    (:func:`warning_lines` prints the warnings); a line per face the face path judged; then,
+    once per ensemble, what its θ was measured to do (the calibrated p is quoted with it)."""
     reliability: dict[str, str] = {}
     face_p = against = False
     for r in records:
@@ -88,6 +117,9 @@ def print_table(records: list[dict[str, Any]]) -> None:
         if r["status"] != "ok":
             print(f"{path}: ERROR {plain(error_reason(r))}")
             continue
+        mark = f"\t{warnings_mark(len(r['warnings']))}" if r.get("warnings") else ""
+        if mark and not r["checks"]:  # no line of its own to mark
+            print(f"{path}{mark}")
         for label, d in r["checks"]:
             p = d.get("probability")
             against = against or odds_words(str(d.get("verdict")), p) is not None
@@ -103,7 +135,8 @@ def print_table(records: list[dict[str, Any]]) -> None:
                 line += f"\tforged {100 * d['forged_fraction']:.2f}%"
             if off:  # beside the verdict it qualifies, never in a note below the table
                 line += f"\t{plain(off)}"
-            print(line)
+            print(line + mark)
+            mark = ""  # the file's first line only
             if d.get("rule") == "ensemble" and d.get("reliability"):
                 reliability.setdefault(str(d["name"]), str(d["reliability"]))
         whole = {d.get("name") for _, d in r["checks"] if d.get("rule") != "ensemble"}

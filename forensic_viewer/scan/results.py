@@ -401,6 +401,12 @@ ANALYSIS_FIGURES: dict[str, tuple[str, ...]] = {"noise": ("off_level_share",)}
 # columns of a CSV written before them finds each where it was
 FS_TIMES_COLUMNS = TIME_NAMES
 
+# the decoder's warnings of an analysed file (its row's ``warnings``: a name that is not its
+# format, frames left out, colours converted, bytes after the image's end), joined by this;
+# the column after FS_TIMES_COLUMNS, for the same reason they are last
+WARNINGS_COLUMN = "warnings"
+WARNINGS_JOIN = " | "
+
 
 def fs_times_cells(r: ScanRecord) -> list[str]:
     """The :data:`FS_TIMES_COLUMNS` of one row, as its ``fs_times`` holds them; empty for a
@@ -452,8 +458,8 @@ def write_csv(
     """results.csv from ``records``, streamed. ``ensemble``: whether to add the ensemble
     columns (None: look at the records, which then must be a list). ``analyses``: the classic
     analyses of the scan, :data:`ANALYSIS_COLUMNS` each, after the models (and their
-    :data:`ANALYSIS_FIGURES` after the faces columns, then the :data:`FS_TIMES_COLUMNS`,
-    last). ``face_models``:
+    :data:`ANALYSIS_FIGURES` after the faces columns, then the :data:`FS_TIMES_COLUMNS` and
+    :data:`WARNINGS_COLUMN`, last). ``face_models``:
     models run on the face path only: a ``faces.<model>.score_max`` column each, no other.
     ``copies``: the byte-identical copies among the folder's files (:func:`byte_copies`), for
     the ``duplicate_of`` column. ``read_from``: where a file was read when a symbolic link
@@ -473,6 +479,7 @@ def write_csv(
     cols += [f"faces.{m}.score_max" for m in [*models, *face_models]]
     cols += [f"analysis.{a}.{k}" for a in analyses for k in ANALYSIS_FIGURES.get(a, ())]
     cols += [f"fs_times.{k}" for k in FS_TIMES_COLUMNS]
+    cols.append(WARNINGS_COLUMN)
     # a file name that is not UTF-8 is written \udcXX; a formula-like cell quoted ('=...)
     with csv_file(out / CSV_NAME) as writerow:
         writerow(cols)
@@ -509,4 +516,5 @@ def write_csv(
             for a in analyses:
                 row += analysis_figure_cells(a, r.analysis(a))
             row += fs_times_cells(r)
+            row.append(WARNINGS_JOIN.join(getattr(r, "warnings", ())))  # an error row has none
             writerow(row)

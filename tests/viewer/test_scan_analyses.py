@@ -355,7 +355,8 @@ def test_csv_gives_the_noise_share_in_a_last_column(tmp_path: Path) -> None:
     before = ["path", "sha256", "duplicate_of", "read_from", "status", "error"]
     before += [f"analysis.{a}.{c}" for a in ("ela", "noise") for c in ANALYSIS_COLUMNS]
     times = [f"fs_times.{k}" for k in FS_TIMES_COLUMNS]  # added after it, last
-    assert header == [*before, "faces", "analysis.noise.off_level_share", *times]
-    assert [r[-5] for r in rows] == ["0.234500", "", ""]
+    last = [*times, "warnings"]  # each added after the columns before it
+    assert header == [*before, "faces", "analysis.noise.off_level_share", *last]
+    assert [r[-6] for r in rows] == ["0.234500", "", ""]
     # every figure a triage cell shows has its column
     assert all(f"analysis.{n}.{c.key}" in header for n, c in CELL_FIGURES.items())
