@@ -29,13 +29,14 @@ that what each option does can be read where it is declared.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
 import time
 import traceback
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -463,6 +464,11 @@ def _scan_and_report(
     from forensic_viewer.scan.triage import analysis_cell
     from forensic_viewer.scan.upgrade import upgrade_lines
 
+    gone: list[Any] = []  # rows of files an earlier run analysed that have left the folder since
+    if source != "analyze" and index is not None:
+        from forensic_viewer.scan.gone import gone_files
+
+        gone = gone_files(index, (key for _, key in files), Path(source))
     bar = ProgressBar(len(files), sys.stderr.isatty())
     records: list[dict[str, Any]] = []
     table = len(files) <= TABLE_LIMIT  # else a summary (table_summary), no line per file
@@ -589,6 +595,11 @@ def _scan_and_report(
         print(plain(copies_line(summary.copies)))
     if outside:  # the examiner's own files, analysed as evidence, if a seized link said so
         print(plain(outside_line(outside)))
+    if gone:
+        from forensic_viewer.scan.gone import gone_lines
+
+        for line in gone_lines(gone):
+            print(plain(line))
     for line in upgrade_lines(summary.upgraded):  # rows that held an older analysis version
         print(plain(f"upgraded {line}"))
     truth = getattr(args, "truth", None) is not None
@@ -601,7 +612,8 @@ def _scan_and_report(
     finally:  # after --gt's columns, so the CSV is hashed as it stays
         log_finished(case_log, args.out, summary)
     if formats and records:
-        written = _write_reports(args, formats, [r["path"] for r in records], case_log)
+        keys = [r["path"] for r in records]
+        written = _write_reports(args, formats, keys, case_log, gone=gone)
         if not written and interrupted is None:
             return EXIT_SCAN_FAILED
     if interrupted is not None:  # main() says it in one line and exits 130 or 143
@@ -687,14 +699,17 @@ def _write_reports(
     keys: list[str],
     case_log: Any = None,
     ended: dict[str, Any] | None = None,
+    gone: Sequence[Any] = (),
 ) -> bool:
     """Reports of the files of this run (done, resumed or failed) into --out; with a case
     log, the reports print its head and their files are logged. ``ended``: how the run
-    ended, when scan.json could not record it (:func:`_report_failed_run`)."""
+    ended, when scan.json could not record it (:func:`_report_failed_run`). ``gone``: the
+    files an earlier run analysed that have left the folder (:mod:`forensic_viewer.scan.gone`),
+    an alert of the reports."""
     from forensic_viewer.report import scan_source, write_report
 
     def write(case: Any) -> dict[str, Path]:
-        source = scan_source(args.out, keys)
+        source = dataclasses.replace(scan_source(args.out, keys), gone=tuple(gone))
         if ended is not None:  # in place of the "running" scan.json was left saying
             source.settings["run"] = dict(ended)
         return write_report(source, args.out, formats, case=case)

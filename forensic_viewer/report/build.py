@@ -43,6 +43,7 @@ from forensic_viewer.report.model import (
     ReportSource,
     verify_integrity,
 )
+from forensic_viewer.scan.gone import gone_alert
 from forensic_viewer.scan.groundtruth import truth_labels
 from forensic_viewer.scan.maps import ChangedSinceScan, NamedFileTooLarge, read_named
 from forensic_viewer.scan.settings import NOT_RUNNING
@@ -202,8 +203,11 @@ class Overview:
 
     @property
     def alerts(self) -> list[str]:
-        """Loud first-page messages: evidence changed or unreadable at export."""
-        return [i.message for i in self.integrity if i.status in ("mismatch", "unreadable")]
+        """Loud first-page messages: evidence changed or unreadable at export; files a
+        resumed scan found gone from its folder (:func:`gone_alert`)."""
+        alerts = [i.message for i in self.integrity if i.status in ("mismatch", "unreadable")]
+        gone = gone_alert(self.source.gone, self.source.settings.get("run"))
+        return alerts if gone is None else [*alerts, gone]
 
     @property
     def stopped(self) -> str | None:

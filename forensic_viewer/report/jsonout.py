@@ -58,6 +58,8 @@ class JsonWriter(TextReportFile):
             "generated": ov.generated,
             "case": ov.case.to_dict(),
             "alerts": ov.alerts,
+            # files an earlier run analysed that a resumed scan found gone from its folder
+            "no_longer_in_folder": [g.to_json() for g in ov.source.gone],
             "partial_scan": ov.stopped,  # null, or how the scan stopped before its end
             # null, or the folders and files the scan's listing could not read: not covered
             "not_covered": ov.not_covered_record,

@@ -39,6 +39,7 @@ from engine.types import Analysis, ModelResult
 from forensic_viewer.audit import AuditStamp
 from forensic_viewer.environment import environment
 from forensic_viewer.report.integrity import Integrity, verify_integrity
+from forensic_viewer.scan.gone import GoneFile
 from forensic_viewer.scan.groundtruth import read_scan_truth
 from forensic_viewer.scan.links import error_naming_file, record_read_from
 from forensic_viewer.scan.maps import read_map_file
@@ -638,6 +639,7 @@ class ReportSource:
     environment: dict[str, Any] = field(default_factory=environment)
     ground_truth: dict[str, Any] | None = None  # a groundtruth.json (its "Ground truth" section)
     results_sha256: str | None = None  # a scan's: of the results.jsonl bytes its rows came from
+    gone: tuple[GoneFile, ...] = ()  # a resumed scan's files analysed before, left the folder
 
     @classmethod
     def from_items(
