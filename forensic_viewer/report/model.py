@@ -1,10 +1,9 @@
 """The report's data: what was examined, what ran on it, what it found, and with what.
 
-A :class:`ReportItem` is one evidence file. It is built either from an in-memory
+A :class:`ReportItem` is one evidence file, built from an in-memory
 :class:`~engine.types.Analysis` (the viewer: one image, full-precision heatmaps, the decoded
 pixels at hand) or from a scan output folder (a results.jsonl record and its 8-bit heatmap
-files; the evidence is decoded again at export). Writers (HTML, PDF, JSON) read only these
-objects, so the three formats always show the same figures.
+files, the evidence decoded again at export). Writers (HTML, PDF, JSON) read only these objects.
 
 Honesty rules encoded here rather than in each writer:
 
