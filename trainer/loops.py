@@ -189,9 +189,12 @@ class StepGuard:
     Raised where it arrived, a Stop (or Ctrl+C) could land between the optimiser's update and
     the step count, so the resumed run updated on that batch twice, or inside the forward pass,
     after batch-norm statistics had moved on a batch the checkpoint says was never trained on.
-    Inside :meth:`step` the signal is noted and raised when the step ends (at most one step
-    later); elsewhere (validation, data loading, checkpoints) it is raised at once. Once the
-    run is :attr:`stopping` (writing the files of a stop), further signals are ignored: an
+    From :meth:`step` to :meth:`raise_pending` (the step and its log event) the signal is noted
+    and raised once that step is logged, at most one step later: raised as the step's block
+    ended, the step the stop kept was saved but never logged (no loss in the log, the
+    progress file or the dialog's curve). Elsewhere (validation, data loading, checkpoints) it
+    is raised at once. Once the run is :attr:`stopping` (writing the files of a stop), further
+    signals are ignored: an
     impatient second Ctrl+C or a repeated SIGTERM cut that writing short, losing the steps since
     the last checkpoint (before the first one, the whole run: ``--out`` was put back)."""
 
@@ -212,11 +215,18 @@ class StepGuard:
 
     @contextlib.contextmanager
     def step(self) -> Iterator[None]:
+        """The step's own work; signals stay held after it until :meth:`raise_pending`."""
         self.inside = True
         try:
             yield
-        finally:
+        except BaseException:
             self.inside = False
+            raise
+
+    def raise_pending(self) -> None:
+        """Raise the signal held since the last step began (called once that step is logged);
+        from here a signal is raised at once by :meth:`stop`."""
+        self.inside = False
         pending, self.pending = self.pending, None
         if pending is not None:
             raise pending
@@ -575,7 +585,9 @@ def fit(
                         batch_index += 1
                     loss_value = float(mean_loss)
                     samples_seen += images.shape[0] * world
-                    if main and (step % log_every == 0 or step == 1):
+                    # the step a stop ends the run at is logged (before the stop is raised)
+                    stopping = guard.pending is not None
+                    if main and (step % log_every == 0 or step == 1 or stopping):
                         now = time.monotonic()
                         rate = samples_seen / max(now - t_rate, 1e-9)
                         eta = max(0, goal - step) * cfg.batch_size / max(rate, 1e-9)
@@ -601,6 +613,7 @@ def fit(
                             f"loss {loss_value:.4f} {rate:.1f}/s ETA {format_duration(eta)}",
                         )
                         samples_seen, t_rate = 0, now
+                    guard.raise_pending()
                     due_steps = cfg.checkpoint_steps and step % cfg.checkpoint_steps == 0
                     due_time = time.monotonic() - last_ckpt_time >= 60.0 * cfg.checkpoint_minutes
                     if due_steps or (cfg.checkpoint_minutes > 0 and due_time):

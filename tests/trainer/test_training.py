@@ -407,3 +407,34 @@ def test_a_stop_during_the_max_steps_validation_is_validated_first_on_resume(
     assert events[1]["epoch"] == round(1 + 1 / batches, 4) and events[1]["step"] == cfg.max_steps
     assert result.best == pytest.approx(0.3) and not result.interrupted
     assert read_meta(out / "best.safetensors").training["step"] == cfg.max_steps
+
+
+@pytest.mark.parametrize("log_every", [1, 100])
+def test_the_step_a_stop_keeps_is_logged(tmp_path: Path, log_every: int) -> None:
+    """SIGTERM (the dialog's Stop) during step 3: the step is finished and saved, and it used
+    to be raised as the step's block ended, before its step event: the log read "step 2",
+    "interrupted at step 3", with step 3's loss in neither the log nor the dialog's curve."""
+    import os
+    import signal
+
+    real = objective_for(ARCH)
+    calls = [0]
+
+    def signalled(*args: object) -> object:
+        calls[0] += 1
+        if calls[0] == 3:
+            os.kill(os.getpid(), signal.SIGTERM)  # held by the loop until the step is whole
+        return real(*args)
+
+    root = make_folder(tmp_path / "d", 5, 2, seed=3)
+    model, config = build_model(ARCH, {"channels": (4, 8, 8)}, seed=0)
+    meta = base_meta(ARCH, config, 32, 16, "m")
+    rep = _Collect()
+    cfg = FitConfig(epochs=5, batch_size=4, warmup_steps=0, checkpoint_minutes=0,
+                    log_every=log_every)  # fmt: skip
+    result = fit(model, signalled, _windows(root, share=1.0), cfg, tmp_path / "run",
+                 lambda s: meta, reporter=rep)  # fmt: skip
+    assert result.interrupted and result.steps == 3 and result.stopped_by == signal.SIGTERM
+    steps = [e for e in rep.events if e["event"] == "step"]
+    assert steps[-1]["step"] == 3 and np.isfinite(steps[-1]["loss"])
+    assert [e["step"] for e in steps] == ([1, 2, 3] if log_every == 1 else [1, 3])
