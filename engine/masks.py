@@ -19,7 +19,10 @@ The rule (:func:`read_mask`):
   as **empty**, its image as authentic, with a warning naming its brightest value at the file's
   own depth: a 16-bit grey mask of 0 and 1 says "the brightest is 1 of 65535" (the 8-bit
   pixels hold 0 there). A 16-bit colour mask, which the decoder reads at its high byte, says
-  that instead when it reads as empty.
+  that instead when it reads as empty. Such a mask's :attr:`MaskFile.faint` gives the reason
+  in a phrase ("its brightest value is 100; only values above 127 count as tampered"): the
+  trainer refuses it for a tampered image, which would otherwise train its forged region as
+  untouched (``trainer.data.records.load_mask``, ``forensic-train check``).
 - A **32-bit or signed** grey mask (a TIFF; the evidence decoder min-max rescales such data,
   so a pixel's 8-bit value depends on the others: a mask of 0 and 1 marked its 1s, one of
   all 1s nothing) is read from its samples by the same rule at its declared range: tampered
@@ -85,11 +88,13 @@ class MaskSizeError(ForensicError):
 @dataclass(frozen=True)
 class MaskFile:
     """A decoded mask. mask: [H, W] bool, True = tampered; sha256 of the file's bytes;
-    warnings: one line each, naming the file."""
+    warnings: one line each, naming the file; faint: why a mask that is not black marks no
+    pixel (its brightest value at or below half the range), else empty."""
 
     mask: NDArray[np.bool_]
     sha256: str
     warnings: list[str] = field(default_factory=list)
+    faint: str = ""
 
 
 def read_mask(path: str | Path, size: tuple[int, int] | None = None) -> MaskFile:
@@ -111,6 +116,7 @@ def read_mask(path: str | Path, size: tuple[int, int] | None = None) -> MaskFile
     # mask is read from its samples, above half its declared highest value
     mask = brightest > 127 if wide is None or of == 65535 else wide > of // 2
     warnings: list[str] = []
+    faint = ""
     if alpha is not None and alpha.min() <= 127 < alpha.max():
         opaque = alpha > 127
         if (mask & opaque).any():
@@ -128,6 +134,10 @@ def read_mask(path: str | Path, size: tuple[int, int] | None = None) -> MaskFile
             top, of = (int(brightest.max()) if brightest.size else 0), 255
         if 0 < top <= of // 2:  # e.g. a mask of 0 and 1: else its image counts as authentic unsaid
             depth = "" if of == 255 else f" of {of}"
+            faint = (
+                f"its brightest value is {top}{depth}; only values above {of // 2} count as "
+                "tampered"
+            )
             warnings.append(
                 f"{path}: no pixel is above {of // 2}{depth} (the brightest is {top}{depth}): "
                 "read as an empty mask (authentic); a tampered pixel is one above half the "
@@ -139,7 +149,7 @@ def read_mask(path: str | Path, size: tuple[int, int] | None = None) -> MaskFile
                 "an empty mask (authentic); if it holds 0 and 1, save it as 0 and 255"
             )
     check_mask_size(path, mask, size)
-    return MaskFile(mask, ev.sha256, warnings)
+    return MaskFile(mask, ev.sha256, warnings, faint)
 
 
 def check_mask_size(

@@ -159,12 +159,15 @@ def check_dataset(
     if found:
         report.problems += [f"{file}: {why}" for file, why in found]
         return report
-    shares, mask_warnings = marked_shares(samples)
-    empty = empty_masks(samples, shares)
+    faint: list[tuple[Path, str]] = []
+    shares, mask_warnings = marked_shares(samples, faint)
     implausible = implausible_refusal(shares, mask_warnings, as_given) if stage == "fit" else None
     if implausible is not None:
         report.problems.append(f"{implausible[0]}: {implausible[1]}")
         return report
+    # refused by fit and eval (load_mask): a problem, not one of the empty masks' warning
+    report.problems += [f"{file}: {why}" for file, why in faint]
+    empty = empty_masks(samples, [m for m in shares if m[0] not in {f for f, _ in faint}])
     if stage == "fit":
         report.warnings += taken_as_given(shares, as_given)
     if empty:

@@ -109,6 +109,32 @@ def test_a_tampered_image_whose_mask_marks_nothing_is_a_warning(
     assert "t003.png: tampered image whose mask marks no tampered pixel" in err
 
 
+def test_a_mask_drawn_below_128_is_a_problem_for_check_and_fit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A mask whose tampered pixels are 100 reads as marking nothing: check warned that the
+    image "gives no forged window", said "ready to train", and fit trained its forged region
+    as untouched texture. It is a problem naming the value now, and fit refuses it."""
+    root = make_folder(tmp_path / "d", 4, 2, seed=0, size=48)
+    faint = np.zeros((48, 48), np.uint8)
+    faint[10:30, 10:30] = 100
+    assert cv2.imwrite(str(root / "Gt" / "t003.png"), faint)
+    r = check([str(root)], val_fraction=0.3, split_by="seed")
+    assert not r["ok"]
+    reason = "its brightest value is 100; only values above 127 count as tampered"
+    assert [p for p in r["problems"] if "t003.png" in p] == [
+        f"{root / 'Gt' / 't003.png'}: {reason}: save the tampered region as 255"
+    ]
+    assert not any("t003.png" in w for w in r["warnings"])
+    argv = ["fit", "--arch", "crfd-net-compact", "--model-config", "channels=8,16,32"]
+    argv += ["--data", str(root), "--out", str(tmp_path / "run"), "--window", "32"]
+    argv += ["--epochs", "1", "--max-steps", "1", "--no-val", "--threads", "1"]
+    assert cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert f"{root / 'Gt' / 't003.png'}: {reason}" in err
+    assert not (tmp_path / "run" / "last.safetensors").exists()
+
+
 def test_a_json_list_names_every_missing_file_like_a_folder(tmp_path: Path) -> None:
     """A JSON pair list with two missing masks and a missing image: check names all three
     (it stopped at the first missing mask), and fit still refuses at the first."""
@@ -166,20 +192,24 @@ def test_other_layouts_are_refused_in_one_line_saying_what_to_do(tmp_path: Path)
 
 
 @pytest.mark.parametrize(
-    ("encode", "words"),
+    ("encode", "words", "fit_words"),
     [
-        (lambda m: 255 - 255 * m, "the masks look inverted: 4 of 4 mark more than half"),
-        (lambda m: m, "no tampered image's mask marks a pixel (4 masks; some hold values up"),
+        (lambda m: 255 - 255 * m, "the masks look inverted: 4 of 4 mark more than half", None),
+        (
+            lambda m: m,
+            "no tampered image's mask marks a pixel (4 masks; some hold values up",
+            "t000.png: its brightest value is 1; only values above 127 count as tampered",
+        ),
     ],
     ids=["inverted", "zero-one"],
 )
 def test_inverted_or_all_empty_masks_stop_check_and_fit(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], encode, words: str
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], encode, words: str, fit_words: str | None
 ) -> None:
     """Masks saved white = authentic (as some sets ship them), or as 0 and 1 (read as empty):
     check said "ready to train" and fit trained the network on the opposite of the forgeries,
     or on nothing, without a word. Both refuse, in one line naming a mask; fit before it makes
-    its run folder."""
+    its run folder (a mask of 0 and 1 by its own reason, as it decodes the first)."""
     root = make_folder(tmp_path / "d", 4, 2, seed=0, size=48)
     for mask in sorted((root / "Gt").iterdir()):
         marked = (cv2.imread(str(mask), cv2.IMREAD_GRAYSCALE) > 127).astype(np.uint8)
@@ -193,7 +223,8 @@ def test_inverted_or_all_empty_masks_stop_check_and_fit(
     argv += ["--val-fraction", "0.3", "--split-by", "seed"]
     assert cli.main(argv) == 2
     err = capsys.readouterr().err
-    assert words.split(":")[0].split(" (")[0] in err and not (tmp_path / "run").exists()
+    assert (fit_words or words.split(":")[0].split(" (")[0]) in err
+    assert not (tmp_path / "run").exists()
 
 
 @pytest.mark.parametrize("command", ["eval", "calibrate"])

@@ -40,12 +40,29 @@ def test_another_size_is_refused_in_training_naming_the_file(tmp_path: Path) -> 
 
 
 def test_the_trainer_lists_the_readers_warnings(tmp_path: Path) -> None:
+    rgba = np.zeros((4, 6, 4), np.uint8)
+    rgba[:, :3, 3] = 255  # drawn in the transparency alone
+    path = _save(tmp_path / "alpha.png", rgba, "RGBA")
+    sample = Sample(tmp_path / "img.png", path, 1)
+    skipped = SkipLog()
+    assert load_mask(sample, (4, 6), skipped).sum() == 12
+    load_mask(sample, (4, 6), skipped)  # said once
+    assert len(skipped.mask_warnings) == 1 and "the transparency does" in skipped.summary()
+
+
+def test_a_tampered_images_mask_of_0_and_1_is_refused_not_read_as_empty(tmp_path: Path) -> None:
+    """Read as empty with a warning, a mask of 0 and 1 trained its image's forged region as
+    untouched texture; the scan's reader still reads it as empty and warns (engine.masks)."""
     m = np.zeros((4, 6), np.uint8)
     m[:, :3] = 1
     path = _save(tmp_path / "m01.png", m, "L")
-    sample = Sample(tmp_path / "img.png", path, 1)
-    skipped = SkipLog()
-    assert not load_mask(sample, (4, 6), skipped).any()
-    load_mask(sample, (4, 6), skipped)  # said once
-    assert len(skipped.mask_warnings) == 1 and "the brightest is 1" in skipped.summary()
+    with pytest.raises(DataError) as e:
+        load_mask(Sample(tmp_path / "img.png", path, 1), (4, 6), SkipLog())
+    assert str(e.value) == (
+        f"{path}: its brightest value is 1; only values above 127 count as tampered: "
+        "save the tampered region as 255"
+    )
+    black = _save(tmp_path / "black.png", np.zeros((4, 6), np.uint8), "L")
+    sample = Sample(tmp_path / "img2.png", black, 1)
+    assert not load_mask(sample, (4, 6), SkipLog()).any()  # all black: an empty mask, not refused
     assert empty_masks([sample]) == [sample.image]

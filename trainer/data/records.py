@@ -446,9 +446,13 @@ def decoded_masks_findings(
     return [s.image for s, m in decoded if s.label == 1 and not m.any()], overridden
 
 
-def marked_shares(samples: list[Sample]) -> tuple[list[tuple[Path, float]], list[str]]:
+def marked_shares(
+    samples: list[Sample], faint: list[tuple[Path, str]] | None = None
+) -> tuple[list[tuple[Path, float]], list[str]]:
     """(mask, share of its pixels marked tampered) of each tampered sample's mask that can be
-    read, and their warnings (reads every mask: for ``check``)."""
+    read, and their warnings (reads every mask: for ``check``). With ``faint``, each tampered
+    image's mask that is not black but marks no pixel is appended to it with the reason
+    (:attr:`engine.masks.MaskFile.faint`), a problem as :func:`load_mask` refuses it."""
     out: list[tuple[Path, float]] = []
     warnings: list[str] = []
     for s in samples:
@@ -458,6 +462,8 @@ def marked_shares(samples: list[Sample]) -> tuple[list[tuple[Path, float]], list
             read = read_mask(s.mask)
         except ForensicError:
             continue  # unreadable: validate() says so
+        if faint is not None and read.faint and s.label == 1:
+            faint.append((s.mask, faint_reason(read.faint)))
         out.append((s.mask, float(read.mask.mean()) if read.mask.size else 0.0))
         warnings += read.warnings
     return out, warnings
@@ -474,6 +480,11 @@ def empty_masks(
     return [image[m] for m, share in shares if share == 0]
 
 
+def faint_reason(faint: str) -> str:
+    """The refusal of a tampered image's mask whose brightest value is at most half the range."""
+    return f"{faint}: save the tampered region as 255"
+
+
 def load_image(sample: Sample) -> NDArray[np.uint8]:
     """RGB [H, W, 3] uint8 exactly as the viewer decodes it; raises EvidenceError if unreadable."""
     return load_evidence(sample.image).pixels
@@ -485,14 +496,18 @@ def load_mask(
     """Mask [H, W] uint8 in {0, 1} read by :func:`engine.masks.read_mask`, the rule ``scan
     --gt`` reads masks by (a channel above 127; transparency; warnings); zeros for an authentic
     image. A mask that cannot be read or is not of ``shape`` is a :class:`DataError` naming
-    it: never resized, a misaligned mask would train on wrong pixels. Its warnings go to
-    ``skipped``, listed at the end of the command."""
+    it: never resized, a misaligned mask would train on wrong pixels; so is a tampered image's
+    mask that is not black but marks no pixel (a mask of 0 and 1, or drawn at 100): read as
+    empty, it trained the forged region as untouched, said only in a warning. Its warnings go
+    to ``skipped``, listed at the end of the command."""
     if sample.mask is None:
         return np.zeros(shape, dtype=np.uint8)
     try:
         read = read_mask(sample.mask, shape)
     except ForensicError as e:
         raise DataError(sample.mask, e.reason) from e
+    if read.faint and sample.label == 1:
+        raise DataError(sample.mask, faint_reason(read.faint))
     if skipped is not None:
         skipped.warn(read.warnings)
     return read.mask.astype(np.uint8)
