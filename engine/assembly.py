@@ -101,11 +101,14 @@ class ModelEntry:
 
 @dataclass(frozen=True)
 class ModelListing:
-    """Every model in the search folders, and one line per checkpoint file that cannot be read."""
+    """Every model in the search folders, one line per checkpoint file that cannot be read,
+    and one per name two checkpoints carry (:func:`engine.catalog.name_clashes`: the files,
+    which one ``--model NAME`` uses or that it is refused)."""
 
     checkpoints: tuple[ModelEntry, ...]
     ensembles: tuple[ModelEntry, ...]
     problems: tuple[str, ...]
+    clashes: tuple[str, ...] = ()
 
 
 def available_models(extra: Iterable[str | Path] = ()) -> ModelListing:
@@ -119,6 +122,7 @@ def available_models(extra: Iterable[str | Path] = ()) -> ModelListing:
             for p in catalog.discover_ensembles(extra)
         ),
         problems=tuple(problems),
+        clashes=tuple(catalog.name_clashes(entries)),
     )
 
 

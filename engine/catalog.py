@@ -4,6 +4,11 @@ A model argument (``--model X``) is resolved in this order:
 
 1. a path to an existing file: a ``.safetensors`` checkpoint or an ensemble file;
 2. the name of a checkpoint in a search folder: its file stem or the ``name`` in its header.
+   A bundled model comes first; then a file named so (its stem or name); then the one
+   checkpoint whose header names it. Two or more whose headers carry the name (no file is
+   named so) are **refused**, naming the files (:func:`name_clashes`): picked by the order of
+   the folders' listing, the analysis would run a model the user did not choose and report it
+   under a name that says nothing of which, in outputs meant as evidence.
    Search folders: ``resources/models`` (bundled; :func:`engine.resources.resources_dir`), the user folder
    (``$FORENSIC_VIEWER_MODELS``, else ``models`` in the per-user folder,
    :func:`engine.environ.user_data_dir`: ``~/.local/share/forensic-viewer/models``), and any
@@ -50,7 +55,7 @@ from engine.errors import CheckpointError, ModelNotTrainedError
 from engine.resources import resources_dir
 
 if TYPE_CHECKING:
-    from engine.checkpoints import CheckpointMeta
+    from engine.checkpoints import CheckpointMeta, LoadedModel
 
 RESOURCES = resources_dir()  # package data in a wheel or a frozen build, resources/ in a checkout
 BUNDLED_MODELS = RESOURCES / "models"
@@ -192,9 +197,9 @@ def resolve(spec: str, extra: Iterable[str | Path] = ()) -> Path:
     if path.exists() and not path.is_dir():  # a pipe or device too: its loader says what it is
         return path
     entries, _ = discover(extra)
-    for e in entries:
-        if spec in (e.name, e.path.stem, e.path.name):
-            return e.path
+    found = _by_name(spec, entries)
+    if found is not None:
+        return found
     for p in discover_ensembles(extra):
         if spec in (p.name, p.name.removesuffix(ENSEMBLE_SUFFIX)):
             return p
@@ -223,6 +228,68 @@ def resolve(spec: str, extra: Iterable[str | Path] = ()) -> Path:
         + (f"; known models: {', '.join(names)}" if names else "; no checkpoints are installed")
         + (f"; known ensembles: {', '.join(ensembles)}" if ensembles else ""),
     )
+
+
+def _by_name(spec: str, entries: list[CatalogEntry]) -> Path | None:
+    """The checkpoint ``spec`` names among ``entries`` (the module docstring's order), None
+    when none; a :class:`CheckpointError` naming the files when only headers name it, twice."""
+    named = [e for e in entries if spec in (e.name, e.path.stem, e.path.name)]
+    bundled = [e for e in named if e.origin == "bundled"]
+    by_file = [e for e in named if spec in (e.path.stem, e.path.name)]
+    for first in (bundled, by_file):
+        if first:
+            return first[0].path
+    if len(named) > 1:
+        files = " and ".join(str(e.path) for e in named)
+        raise CheckpointError(
+            spec,
+            f"two models are named so, by their headers: {files}; pass the file with "
+            "--model PATH, or give one another name (forensic-train calibrate --model FILE "
+            "--name NEW --out NEW.safetensors)",
+        )
+    return named[0].path if named else None
+
+
+def name_clashes(entries: list[CatalogEntry]) -> list[str]:
+    """One line per model name that more than one listed checkpoint carries, naming the files
+    and which one ``--model NAME`` uses (:func:`resolve`), or that it is refused."""
+    lines: list[str] = []
+    for name in sorted({e.name for e in entries}):
+        same = [e for e in entries if e.name == name]
+        if len(same) < 2:
+            continue
+        files = ", ".join(f"{e.path} ({e.origin})" for e in same)
+        try:
+            used = _by_name(name, entries)
+        except CheckpointError:
+            used = None
+        what = (
+            f"`--model {name}` uses {used}"
+            if used is not None
+            else f"`--model {name}` is refused as ambiguous"
+        )
+        lines.append(
+            f"{len(same)} checkpoints are named {name}: {files}; {what} and outputs name "
+            "them alike: pass the file with --model PATH, or give one another name "
+            "(forensic-train calibrate --model FILE --name NEW --out NEW.safetensors)"
+        )
+    return lines
+
+
+def distinct_names(models: list[LoadedModel]) -> None:
+    """A ValueError naming the files of two models that carry one name (the
+    :class:`~engine.pipeline.Analyzer`'s): the outputs (a report's rows, a scan's columns) are
+    keyed by it and could not tell them apart."""
+    seen: dict[str, LoadedModel] = {}
+    for m in models:
+        other = seen.setdefault(m.name, m)
+        if other is not m:
+            raise ValueError(
+                f"two models share the name {m.name}: {other.path or 'a model in memory'} and "
+                f"{m.path or 'a model in memory'}; their outputs would be named alike: leave "
+                "one out, or give one another name (forensic-train calibrate --model FILE "
+                "--name NEW --out NEW.safetensors)"
+            )
 
 
 def default_models(extra: Iterable[str | Path] = ()) -> list[Path]:

@@ -32,6 +32,7 @@ import torch.nn.functional as F
 from numpy.typing import NDArray
 
 from engine.calibration import Calibration
+from engine.catalog import distinct_names
 from engine.checkpoints import LoadedModel, load_checkpoint
 from engine.decision import aggregate_logits, decide, min_verdict_side, statistic, verdict_range
 from engine.devices import autocast, device_text, precision_for, resolve_device
@@ -152,9 +153,7 @@ class Analyzer:
                 raise ValueError(f"model '{loaded.name}' is not a face model (scope 'faces')")
             loaded.model.to(self.device).eval()
             self.face_models.append(loaded)
-        names = [m.name for m in [*self.models, *self.face_models]]
-        if len(set(names)) != len(names):
-            raise ValueError(f"two models share a name: {names}")
+        distinct_names([*self.models, *self.face_models])
         self.ensemble = ensemble
         self.faces = faces
         self.face_path = face_path

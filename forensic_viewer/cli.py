@@ -1083,6 +1083,8 @@ def cmd_models(args: argparse.Namespace) -> int:
             print(f"  {plain(e.name):<24} {plain(e.path)}")
     for line in listing.problems:
         print(f"  unreadable: {plain(line)}", file=sys.stderr)
+    for line in listing.clashes:
+        print(f"warning: {plain(line)}", file=sys.stderr)
     return 0
 
 

@@ -68,6 +68,7 @@ from trainer.progress import Reporter
 from trainer.setup import (
     parse_data_spec,
     read_and_split,
+    refuse_bundled_name,
     set_threads,
     subset_for_validation,
     today,
@@ -275,6 +276,9 @@ def run(args: argparse.Namespace) -> int:
                 args.pixel_threshold, "--pixel-threshold must be keep, auto or a number in (0, 1)"
             )
     meta = read_meta(src)
+    if args.name:  # checked before any image is analysed
+        refuse_bundled_name(args.name, given=True)
+        meta.name = args.name
     rule = meta.decision.rule
     specs = [parse_data_spec(d) for d in args.data]
     val_specs = [parse_data_spec(d) for d in args.val_data or []]

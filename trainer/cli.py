@@ -264,6 +264,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", type=Path, help="write the calibrated checkpoint here (default: in place)"
     )
     c.add_argument(
+        "--name",
+        default="",
+        help="the model name the calibrated checkpoint carries (default: the checkpoint's)",
+    )
+    c.add_argument(
         "--choose",
         choices=("midpoint", "real-max", "fake-min"),
         default="midpoint",

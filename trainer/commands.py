@@ -52,6 +52,7 @@ from trainer.setup import (
     parse_data_spec,
     parse_overrides,
     read_and_split,
+    refuse_bundled_name,
     set_threads,
     subset_for_validation,
 )
@@ -198,6 +199,7 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
     except ValueError as e:
         raise UsageError(None, str(e)) from None
     out: Path = args.out
+    refuse_bundled_name(args.name or out.name, bool(args.name))  # before any data is read
     resume_file = out / RESUME_NAME
     if args.resume:
         _check(

@@ -234,3 +234,19 @@ def base_meta(
 
 def today() -> str:
     return time.strftime("%Y-%m-%d")
+
+
+def refuse_bundled_name(name: str, given: bool) -> None:
+    """A :class:`UsageError` when ``name``, the model name a checkpoint is to carry, is a
+    bundled model's: ``--model NAME`` finds the bundled one first, and the outputs (report
+    rows, a scan's columns) could not tell the two apart (the training dialog refuses it
+    too: ``trainer.plan``). ``given``: by ``--name``, else taken from ``--out``."""
+    from engine.catalog import bundled_names
+
+    if name in bundled_names():
+        where = "--name" if given else f"the model name (from --out: {name})"
+        raise UsageError(
+            None,
+            f"{where}: {name} is a bundled model's name, which `--model {name}` finds first "
+            "and the outputs cannot tell apart; choose another with --name",
+        )

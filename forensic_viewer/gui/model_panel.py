@@ -86,7 +86,7 @@ class ModelPanel(QWidget):
         for path in extra_paths:
             self.add_file(path)
         self.set_checked(checked)
-        problems = list(listing.problems)
+        problems = [*listing.problems, *listing.clashes]
         if not listing.checkpoints:
             problems.insert(0, f"no checkpoints in {BUNDLED_MODELS} or {user_models_dir()}")
         self.status.setText("\n".join(problems))

@@ -172,3 +172,22 @@ def test_calibrate_refuses_a_pixel_threshold_outside_0_1(
     argv = ["calibrate", "--model", str(src), "--data", str(root), "--pixel-threshold", "1.5"]
     assert cli.main(argv) == 2
     assert "--pixel-threshold must be" in capsys.readouterr().err
+
+
+def test_calibrate_names_its_model_and_refuses_a_bundled_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """calibrate had no --name: a model named after its run folder ("run2"), or one whose name
+    clashes with another's, could only be renamed by training again."""
+    _src, dst = _calibrated(tmp_path, "--name", "casia-ft")
+    assert read_meta(dst).name == "casia-ft"
+    capsys.readouterr()
+    root = make_folder(tmp_path / "d2", 4, 4, seed=5)
+    src = tiny_checkpoint(tmp_path / "m2.safetensors")
+    again = tmp_path / "again.safetensors"
+    argv = ["calibrate", "--model", str(src), "--data", str(root), "--out", str(again),
+            "--name", "crfd-net-compact"]  # fmt: skip
+    assert cli.main(argv) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "--name: crfd-net-compact is a bundled model's name" in line
+    assert not again.exists()

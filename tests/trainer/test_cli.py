@@ -695,3 +695,20 @@ def test_eval_on_the_runs_own_training_images_says_so(
     (line,) = note("--split", "val", "--split-by", "seed", "--val-fraction", "0.3")
     assert "--split val of another --seed or --val-fraction than the run's" in line
     assert note(data=other) == []
+
+
+@pytest.mark.parametrize("named", [True, False])
+def test_fit_refuses_a_bundled_models_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], named: bool
+) -> None:
+    """The training dialog refused a bundled name; fit --name crfd-net-compact was accepted,
+    and the model, installed, reported its rows under the bundled model's name. Refused in one
+    line before any data is read: by --name, or by --out's folder name it would default to."""
+    root = make_folder(tmp_path / "d", 3, 1, seed=0)
+    out = tmp_path / ("run" if named else "crfd-net-compact")
+    extra = ["--name", "crfd-net-compact"] if named else []
+    code, _, err = _run(capsys, _fit(root, out, *extra))
+    assert code == 2
+    line = _one_error_line(err)
+    assert "crfd-net-compact is a bundled model's name" in line and "--name" in line
+    assert not out.exists()

@@ -1,0 +1,63 @@
+"""Two checkpoints that carry one model name: the lookup refuses to guess, the listing and the
+analyzer name the files (the 2026-12-05 walk-through: `analyze --model run2` silently used the
+first of two files alphabetically; "two models share a name: ['x', 'x']" named no file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from engine import catalog
+from engine.assembly import available_models
+from engine.checkpoints import load_checkpoint
+from engine.errors import CheckpointError
+from engine.pipeline import Analyzer
+from tests.conftest import make_tiny_checkpoint
+
+
+def test_a_name_two_headers_carry_is_refused_naming_both_files(
+    folders: tuple[Path, Path],
+) -> None:
+    _bundled, user = folders
+    a = make_tiny_checkpoint(user / "a.safetensors", name="run2")
+    b = make_tiny_checkpoint(user / "b.safetensors", name="run2", seed=1)
+    with pytest.raises(CheckpointError) as e:
+        catalog.resolve("run2")
+    assert f"{a} and {b}" in str(e.value) and "--model PATH" in str(e.value)
+    assert catalog.resolve("b") == b  # a file name is unambiguous
+    (line,) = available_models().clashes
+    assert str(a) in line and str(b) in line and "`--model run2` is refused" in line
+
+
+def test_forensic_viewer_models_warns_of_the_clash(
+    folders: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from forensic_viewer.cli import main
+
+    _bundled, user = folders
+    a = make_tiny_checkpoint(user / "a.safetensors", name="run2")
+    b = make_tiny_checkpoint(user / "b.safetensors", name="run2", seed=1)
+    assert main(["models"]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: 2 checkpoints are named run2: {a} (user), {b} (user)" in err
+
+
+def test_a_user_model_named_like_a_bundled_one_is_listed_as_a_clash(
+    folders: tuple[Path, Path],
+) -> None:
+    bundled, user = folders
+    ours = make_tiny_checkpoint(bundled / "x.safetensors", name="x")
+    mine = make_tiny_checkpoint(user / "mine.safetensors", name="x", seed=1)
+    assert catalog.resolve("x") == ours and catalog.resolve("mine") == mine
+    (line,) = available_models().clashes
+    assert f"{ours} (bundled), {mine} (user)" in line and f"`--model x` uses {ours}" in line
+
+
+def test_the_analyzer_names_the_files_of_two_models_of_one_name(tmp_path: Path) -> None:
+    a = make_tiny_checkpoint(tmp_path / "mine.safetensors", name="x")
+    b = make_tiny_checkpoint(tmp_path / "x.safetensors", name="x", seed=1)
+    with pytest.raises(ValueError) as e:
+        Analyzer([load_checkpoint(a), load_checkpoint(b)], device="cpu")
+    assert f"two models share the name x: {a} and {b}" in str(e.value)
+    assert "--name NEW" in str(e.value)
