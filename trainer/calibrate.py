@@ -388,7 +388,7 @@ def run(args: argparse.Namespace) -> int:
     meta.decision.details = {
         "strategy": args.choose,
         "quantity": "forged_fraction" if rule == "forged_fraction" else "image score",
-        "data": [str(s.path) for s in specs],
+        "data": [str(s.path.resolve()) for s in specs],
         "split": bundle.split,
         "date": date,
         "pixel_threshold": meta.decision.pixel_threshold,

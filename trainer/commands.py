@@ -328,8 +328,9 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
         log_every=args.log_every,
         extra={
             "stage": stage,
-            "data": [{"path": str(s.path), "weight": s.weight} for s in specs],
-            "val_data": [str(s.path) for s in val_specs or []],
+            # absolute, as run.json's: typed ("data") they named no folder once read elsewhere
+            "data": [{"path": str(Path(s.path).resolve()), "weight": s.weight} for s in specs],
+            "val_data": [str(Path(s.path).resolve()) for s in val_specs or []],
             "split": bundle.split,
             "sampling": sampling,
             "sample_counts": counts,

@@ -157,13 +157,22 @@ def trained_on_note(
     "val" is then not the part the run held out), or the run held none of it out (``--no-val``,
     ``--val-data``: every image trained). The table alone read as a held-out result.
     ``what`` names what includes them (``calibrate``: the validation images that set θ).
-    Empty otherwise."""
-    trained = {Path(d["path"]).resolve() for d in training.get("data") or [] if isinstance(d, dict)}
-    runs = {Path(k).resolve(): v for k, v in (training.get("split") or {}).items()}
+    Empty otherwise.
+
+    A checkpoint written before 2026-12-05 records its data paths as typed (``--data data``:
+    ``"data"``), relative to a working folder it does not record: resolved against this
+    command's, they matched nothing when it ran elsewhere, and the note was left out. Such a
+    path is matched by its last parts (``data`` or ``../data``: any folder named ``data``),
+    and the note says that it cannot be decided."""
+    recorded = [d["path"] for d in training.get("data") or [] if isinstance(d, dict)]
+    runs = training.get("split") or {}
     for path in data:
-        if path.resolve() not in trained:
+        sure = [p for p in recorded if _same_folder(p, path) == "same"]
+        maybe = [p for p in recorded if _same_folder(p, path) == "maybe"]
+        if not (sure or maybe):
             continue
-        run = runs.get(path.resolve(), {})
+        keys = [k for k in runs if _same_folder(k, path) == ("same" if sure else "maybe")]
+        run = runs[keys[0]] if keys else {}
         hint = "--split val or test with the run's split options measures held-out images"
         if run and "val_images" not in run:  # --no-val or --val-data: nothing held out of it
             why = f"the run trained on every image of it (split: {run.get('by', '?')})"
@@ -174,8 +183,26 @@ def trained_on_note(
             why = f"--split {split} of another --seed or --val-fraction than the run's"
         else:
             continue
+        if sure:
+            return (
+                f"note: {path} is data this checkpoint was trained on and {why}: {what} "
+                f"training images (optimistic); {hint}"
+            )
         return (
-            f"note: {path} is data this checkpoint was trained on and {why}: {what} "
-            f"training images (optimistic); {hint}"
+            f"note: {path} may be data this checkpoint was trained on, which it records as "
+            f"typed, '{maybe[0]}', relative to a working folder it does not record (it cannot "
+            f"be decided), and {why}: {what} training images if so (optimistic); {hint}"
         )
     return ""
+
+
+def _same_folder(recorded: str, path: Path) -> str:
+    """``"same"`` when ``recorded`` (a data path in a checkpoint's header) is absolute and names
+    ``path``; ``"maybe"`` when it is relative (as older checkpoints stored it) and ``path``'s
+    last parts are its own, less any leading ``..``; else ``""``."""
+    stored = Path(recorded)
+    if stored.is_absolute():
+        return "same" if stored.resolve() == path.resolve() else ""
+    tail = [part for part in stored.parts if part not in (".", "..")]
+    parts = path.resolve().parts
+    return "maybe" if tail and list(parts[-len(tail) :]) == tail else ""

@@ -111,22 +111,29 @@ def read_and_split(
             train += samples
             weights += [spec.weight] * len(samples)
             by = "separate validation data" if val_specs else NO_VAL_SPLIT
-            split_info[str(spec.path)] = {"by": by, "train_images": len(samples)}
+            split_info[_key(spec.path)] = {"by": by, "train_images": len(samples)}
             continue
         sp: Split = split_samples(samples, val_fraction, split_by, seed)
         train += sp.train
         weights += [spec.weight] * len(sp.train)
         val += sp.val
-        split_info[str(spec.path)] = sp.describe()
+        split_info[_key(spec.path)] = sp.describe()
     for spec in val_specs or []:
         samples = read_dataset(spec.path)
         validate(samples)
         val += samples
-        split_info[f"val:{spec.path}"] = {
+        split_info[f"val:{_key(spec.path)}"] = {
             "by": "separate validation data",
             "val_images": len(samples),
         }
     return DataBundle(train, weights, val, split_info)
+
+
+def _key(path: str | Path) -> str:
+    """A data set's key in the split record (run.json, the checkpoint's ``training.split``):
+    its absolute path, as ``training.data`` holds it, so that ``eval`` and ``calibrate`` run
+    from another folder still know the data (``trainer.evaluate.trained_on_note``)."""
+    return str(Path(path).resolve())
 
 
 def subset_for_validation(samples: list[Sample], limit: int, seed: int) -> list[Sample]:

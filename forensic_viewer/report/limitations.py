@@ -75,7 +75,8 @@ def training_words(training: Mapping[str, Any]) -> str:
     figures of its own short run; the report must say so, not leave it to read as the model it
     started from."""
     data = [
-        d.get("path", "") if isinstance(d, Mapping) else str(d) for d in training.get("data", [])
+        _folder_words(d.get("path", "") if isinstance(d, Mapping) else str(d))
+        for d in training.get("data", [])
     ]
     init, sha, steps = training.get("init"), training.get("init_sha256"), training.get("step")
     if not (data or init or steps):
@@ -84,6 +85,15 @@ def training_words(training: Mapping[str, Any]) -> str:
     words += f" (SHA-256 {str(sha)[:12]}…)" if init and sha else ""
     words += f" for {steps} steps" if steps else ""
     return words + (f" on {', '.join(p for p in data if p)}" if any(data) else "")
+
+
+def _folder_words(path: str) -> str:
+    """A data path of a checkpoint's header in words: a relative one (as checkpoints written
+    before 2026-12-05 stored ``--data data``) read "on data", a word, not a folder; it is
+    quoted and said to be relative to where the model was trained, which is not recorded."""
+    if not path or Path(path).is_absolute():
+        return path
+    return f"'{path}' (a folder relative to where it was trained, which is not recorded)"
 
 
 # The metrics a checkpoint carries were measured by its training run on that run's validation

@@ -111,3 +111,15 @@ def test_a_fine_tunes_probability_against_its_verdict_is_not_explained_by_false_
     assert "a probability above 0.5 with an authentic verdict" in text
     assert "θ is set to flag few authentic" not in text
     assert "θ was chosen by its own rule (its provenance says which" in text
+
+
+def test_a_data_path_recorded_as_typed_is_not_read_as_a_word() -> None:
+    """Checkpoints written before 2026-12-05 recorded ``fit --data data`` as ``"data"``: the
+    report read "fine-tuned from ... for 8 steps on data"."""
+    from forensic_viewer.report.limitations import training_words
+
+    said = training_words({"step": 8, "data": [{"path": "data"}, {"path": "/cases/x"}]})
+    assert said == (
+        "trained for 8 steps on 'data' (a folder relative to where it was trained, which is not "
+        "recorded), /cases/x"
+    )
