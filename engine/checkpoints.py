@@ -441,14 +441,27 @@ def read_safetensors(path: str | Path) -> dict[str, torch.Tensor]:
     """The tensors of the ``.safetensors`` file ``path`` on the CPU, read from one descriptor
     opened by :func:`engine.files.open_regular` (safetensors' own ``load_file`` opens the file
     by its name, so a pipe put there would make it wait). For files already known to be ours
-    (the trainer's copies and initialisations); :func:`load_checkpoint` checks first."""
+    (the trainer's copies and initialisations); :func:`load_checkpoint` checks first. A file
+    of another size than its header describes (cut short in a copy) is refused in the words
+    :func:`load_checkpoint` uses, not in safetensors' ("incomplete metadata")."""
     path = Path(path)
     try:
         with open_regular(path) as f:
-            data = _file_bytes(f, path)
+            end = _declared_end(_header_of(f, path))
+            data = _file_bytes(f, path, None if end is None else f.tell() + end)
     except OSError as e:
         raise unreadable(e, path) from e
     return _tensors_of(data, path)
+
+
+def _declared_end(header: dict[str, Any]) -> int | None:
+    """Where the tensor data end, after the header, by the header's ``data_offsets`` (None when
+    they cannot be read: safetensors' own reader then says what is wrong)."""
+    offsets = [entry.get("data_offsets") if isinstance(entry, dict) else None
+               for name, entry in header.items() if name != "__metadata__"]  # fmt: skip
+    if not all(isinstance(o, list) and len(o) == 2 and _is_int(o[1]) for o in offsets):
+        return None
+    return max((o[1] for o in offsets), default=0)  # type: ignore[index]
 
 
 def _tensors_of(data: bytes, path: Path) -> dict[str, torch.Tensor]:

@@ -44,7 +44,7 @@ from trainer.loops import FitConfig, fit
 from trainer.objectives import objective_for
 from trainer.plan import DEFAULT_WINDOW, LAST_CHECKPOINT, RESUME_NAME
 from trainer.progress import Reporter
-from trainer.run_folder import RUN_RECORD, holding_run_folder
+from trainer.run_folder import RUN_RECORD, check_resume_file, holding_run_folder
 from trainer.setup import (
     base_meta,
     build_model,
@@ -206,6 +206,7 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
             resume_file.is_file(),
             f"{out}: nothing to resume (no {RESUME_NAME}); start without --resume",
         )
+        check_resume_file(out)  # before the data are decoded
     else:
         _check(
             not resume_file.exists(),
@@ -301,6 +302,8 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
     reporter.event(
         "data",
         train_images=len(items),
+        # beside the split's count of them: the images that could not be decoded (at the end)
+        unreadable_train_images=len(skipped),
         val_images=len(val_samples),
         split=bundle.split,
         sampling=sampling,
@@ -461,8 +464,22 @@ def _check_resume_settings(out: Path, before: object, now: dict[str, Any]) -> No
     _check(
         not differ,
         f"{out}: --resume with other {', '.join(differ)} than the run was started with "
-        f"({', '.join(f'{k} {before[k]!r}' for k in differ)}); use the original command",
+        f"({', '.join(f'{k} {_setting_words(before[k])}' for k in differ)}); use the original "
+        "command",
     )
+
+
+def _setting_words(value: object) -> str:
+    """A recorded setting in words: data sets as their paths (and weights other than 1), not
+    as the Python repr of the record (``[{'path': ..., 'weight': 1.0}]``)."""
+    if not (isinstance(value, list) and all(isinstance(v, dict | str) for v in value)):
+        return repr(value)
+    words = []
+    for v in value:
+        weight = 1.0 if isinstance(v, str) else v.get("weight", 1.0)
+        words.append(str(v if isinstance(v, str) else v.get("path")))
+        words[-1] += "" if weight == 1.0 else f" (weight {weight})"
+    return " + ".join(words) or "none"
 
 
 def _eval_samples(args: argparse.Namespace, which: str) -> tuple[list, list[str] | None]:

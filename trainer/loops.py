@@ -73,6 +73,7 @@ from engine.torchload import load_torch_file
 from trainer.objectives import trainable_parameters
 from trainer.plan import BEST_CHECKPOINT, LAST_CHECKPOINT, RESUME_NAME
 from trainer.progress import STEP_FIELDS, Reporter
+from trainer.run_folder import resume_advice
 
 ValidateFn = Callable[[nn.Module], dict[str, Any]]
 MetaFn = Callable[[dict[str, Any]], CheckpointMeta]
@@ -393,7 +394,10 @@ def fit(
     if resume:
         if not resume_path.is_file():
             raise FileNotFoundError(f"{resume_path}: no resume file to continue from")
-        state = load_torch_file(resume_path, "resume file")
+        try:
+            state = load_torch_file(resume_path, "resume file")
+        except CheckpointError as e:  # what to do, as fit's check before the data says it
+            raise CheckpointError(resume_path, f"{e.reason}; {resume_advice(out_dir)}") from e
         try:
             model.load_state_dict(state["model"])
             optimizer.load_state_dict(state["optimizer"])
@@ -410,7 +414,7 @@ def fit(
             raise CheckpointError(
                 resume_path,
                 f"not a resume file of this run ({type(e).__name__}: {brief}); "
-                "start again without --resume",
+                + resume_advice(out_dir),
             ) from e
         reporter.event("resume", step=step, epoch=epoch, batch=start_batch)
 

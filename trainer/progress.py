@@ -397,6 +397,9 @@ def _step_words(event: dict[str, Any]) -> str:
     return f"{head} (epoch {epoch}): " + ", ".join(words)
 
 
+UNREADABLE_TRAIN = "unreadable_train_images"  # the data event's: not among train_images
+
+
 def describe_event(event: dict[str, Any]) -> str:
     """One readable line for an event (the training dialog's log; its raw JSON line stays in the
     run folder's ``progress.jsonl``)."""
@@ -431,11 +434,15 @@ def describe_event(event: dict[str, Any]) -> str:
         counts = ", ".join(
             f"{k.replace('_', ' ')} {v}"
             for k, v in event.items()
-            if k not in ("event", "split", "sampling", "train_images", "val_images")
+            if k
+            not in ("event", "split", "sampling", "train_images", "val_images", UNREADABLE_TRAIN)
             and not isinstance(v, dict | list)
         )
+        unreadable = _number(event.get(UNREADABLE_TRAIN)) or 0
+        left_out = f" ({int(unreadable)} could not be decoded, left out)" if unreadable else ""
         return (
-            f"data: {event.get('train_images')} training images, {event.get('val_images')} "
+            f"data: {event.get('train_images')} training images{left_out}, "
+            f"{event.get('val_images')} "
             f"validation images, sampled by {event.get('sampling')}"
             + (f" ({counts})" if counts else "")
         )

@@ -177,3 +177,40 @@ def probe_run_folders(folders: Iterable[Path]) -> None:
     trainer it then started would be refused in."""
     for folder in dict.fromkeys(folders):
         RunLock(folder).probe()
+
+
+def resume_advice(out: Path) -> str:
+    """What to do when ``out``'s resume file cannot be read: a new ``--out``, or ``--init`` of
+    the run's last checkpoint, whose weights survive (the optimiser and position do not)."""
+    last = out / LAST_CHECKPOINT
+    init = (
+        f", or train on from its weights with --init {last} and another --out"
+        if last.is_file()
+        else ""
+    )
+    return f"start the run again with another --out{init}"
+
+
+def check_resume_file(out: Path) -> None:
+    """Refuse (:class:`~engine.errors.CheckpointError`, one line with what to do) a resume file
+    that begins as the ``torch.save`` archive fit writes but is not whole: cut short by a full
+    disk or a copy. Its zip directory, at the end of the file, is read (not the tensors), so
+    ``fit --resume`` says so before it decodes the training images, not after. Any other file
+    is left to the loader (:func:`engine.torchload.load_torch_file`), which says what it is."""
+    import zipfile
+
+    from engine.errors import CheckpointError
+    from engine.files import open_regular
+
+    path = out / RESUME_NAME
+    try:
+        with open_regular(path) as f:  # a pipe: refused, not waited on
+            if f.read(4) != b"PK\x03\x04":
+                return
+            with zipfile.ZipFile(f):
+                return
+    except (zipfile.BadZipFile, EOFError) as e:
+        why = "cut short or damaged: its archive directory is missing"
+        raise CheckpointError(path, f"damaged resume file ({why}); {resume_advice(out)}") from e
+    except OSError:
+        return  # the loader says why it cannot be read

@@ -196,7 +196,8 @@ def test_a_resume_with_other_settings_is_refused_and_the_first_command_is_kept(
     other = make_folder(tmp_path / "d2", 4, 2, seed=1)
     code, _, err = _run(capsys, [*_fit(other, out, *config, "--epochs", "1", "--max-steps", "2",
                                         "--no-val"), "--resume"])  # fmt: skip
-    assert code == 2 and "other data" in _one_error_line(err)
+    line = _one_error_line(err)  # the data in words, not as a Python repr
+    assert code == 2 and f"other data than the run was started with (data {data.resolve()})" in line
     # the same settings, more epochs: resumed; run.json keeps the first command
     again = [*first[: first.index("--epochs")], "--epochs", "2", "--max-steps", "3", "--no-val"]
     assert _run(capsys, [*again, "--resume"])[0] == 0
