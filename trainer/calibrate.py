@@ -24,6 +24,10 @@ it is never kept. Its ``fitted_on`` and reliability sentence say that these are 
 images that chose θ, not a held-out part. Without authentic validation images no curve can be
 fitted, and the checkpoint is left without one (its score then reads "not a probability").
 
+The validation images are the validation half of the held-out part
+(:func:`trainer.data.splits.validation_part`), as ``fit`` validates on them: the test half
+chooses nothing, so ``eval --split test`` measures images that neither trained nor chose.
+
 ``--pixel-threshold keep`` keeps the header's pixel threshold. After ``fit --init`` that is the
 starting checkpoint's (``trainer.commands._carry_over``), the threshold fit validated and chose
 the fine-tuned weights' best epoch with; it is kept rather than measured anew because a user's
@@ -72,6 +76,7 @@ from trainer.setup import (
     set_threads,
     subset_for_validation,
     today,
+    whole_held_out_notes,
 )
 
 # where a calibrate-fitted calibration was measured, as its reliability sentence says it
@@ -292,6 +297,8 @@ def run(args: argparse.Namespace) -> int:
     )
     train_real = [s for s in bundle.train if s.label == 0]
     val = bundle.val
+    for note in whole_held_out_notes(bundle.split):
+        print(plain(note))
     if not val_specs:  # its validation part rebuilt from --data, as eval's --split val is
         data = [sp.path for sp in specs]
         what = "the validation images that set θ include"

@@ -7,7 +7,9 @@ cannot be read (they would be skipped), and every problem that would stop ``fit`
 folder, tampered image without a mask, mask of another size, masks that look inverted (unless
 ``--masks-as-given``: a warning then) or of which none marks a pixel, nothing to learn from, a
 split that cannot be made). Then the train/validation split ``fit`` would make with the same
-``--split-by``, ``--val-fraction`` and ``--seed``, and whether θ can be calibrated on it.
+``--split-by``, ``--val-fraction`` and ``--seed`` (validation: the held-out part's validation
+half, what ``fit`` and ``calibrate`` choose on; test: the other half, counted apart), and
+whether θ can be calibrated on it.
 
 It reads file headers only and never imports torch, so it answers in about a second: the
 viewer's training dialog runs it (as a child process) on every change of its data list and
@@ -46,7 +48,7 @@ from trainer.data.records import (
     taken_as_given,
     validate,
 )
-from trainer.data.splits import SPLIT_MODES, split_samples
+from trainer.data.splits import SPLIT_MODES, validation_part
 
 EXIT_OK = 0
 EXIT_UNUSABLE = 2
@@ -224,6 +226,7 @@ def check(
     if not problems:
         train: list[Sample] = []
         val: list[Sample] = []
+        test: list[Sample] = []  # the held-out part's test half: it chooses nothing
         for r in reports:
             if r.role == "validation":
                 val += r.samples
@@ -231,20 +234,25 @@ def check(
                 train += r.samples
             else:
                 try:
-                    sp = split_samples(r.samples, val_fraction, split_by, seed)
+                    # the validation half, as fit and calibrate take it (trainer.setup)
+                    sp, held_out, _ = validation_part(r.samples, val_fraction, split_by, seed)
                 except ForensicError as e:
                     problems.append(f"{r.path}: {e.reason}")
                     continue
                 train += sp.train
-                val += sp.val
+                val += held_out
+                test += [s for s in sp.val if s not in held_out]
         unreadable = {p for r in reports for p in r.unreadable}
         train = [s for s in train if str(s.image) not in unreadable]
         val = [s for s in val if str(s.image) not in unreadable]
+        test = [s for s in test if str(s.image) not in unreadable]
         split = {
             "train_tampered": sum(s.label == 1 for s in train),
             "train_authentic": sum(s.label == 0 for s in train),
             "val_tampered": sum(s.label == 1 for s in val),
             "val_authentic": sum(s.label == 0 for s in val),
+            "test_tampered": sum(s.label == 1 for s in test),
+            "test_authentic": sum(s.label == 0 for s in test),
         }
     totals = {
         key: sum(getattr(r, key) for r in reports) for key in ("tampered", "masks", "authentic")
@@ -286,7 +294,8 @@ def format_report(result: dict[str, Any]) -> str:
         lines.append(
             f"split: train {split['train_tampered']} tampered + {split['train_authentic']} "
             f"authentic, validation {split['val_tampered']} tampered + "
-            f"{split['val_authentic']} authentic"
+            f"{split['val_authentic']} authentic, test {split['test_tampered']} tampered + "
+            f"{split['test_authentic']} authentic (chooses nothing)"
         )
     lines += [f"warning: {w}" for w in result["warnings"]]
     lines += [f"problem: {p}" for p in result["problems"]]

@@ -226,8 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--split",
         choices=("val", "train", "all", "choose", "test"),
         default="all",
-        help="which images to use: val = the whole held-out part (what the recipes validated "
-        "on); choose / test = its two halves (docs/VERDICTS.md): test chose nothing",
+        help="which images to use: val = the whole held-out part; choose / test = its two "
+        "halves (docs/VERDICTS.md): choose is what fit and calibrate choose on, test chose "
+        "nothing (its note says when an older checkpoint chose on it too)",
     )
     e.add_argument(
         "--trusted-masks",

@@ -36,9 +36,10 @@ from engine.models.registry import config_from_dict
 from trainer.data.augment import preset, video_fields
 from trainer.data.datasets import ImageDataset, WindowConfig, WindowDataset, load_items
 from trainer.data.records import SkipLog, decoded_masks_findings, empty_mask_warning
+from trainer.data.splits import CHOOSE_HALF, CHOSE_ON
 from trainer.distributed import rank
 from trainer.errors import DataError, UsageError
-from trainer.evaluate import evaluate, model_device, trained_on_note
+from trainer.evaluate import evaluate, model_device, test_chose_note, trained_on_note
 from trainer.jsonio import write_json
 from trainer.loops import FitConfig, fit
 from trainer.objectives import objective_for
@@ -55,6 +56,7 @@ from trainer.setup import (
     refuse_bundled_name,
     set_threads,
     subset_for_validation,
+    whole_held_out_notes,
 )
 
 
@@ -237,6 +239,9 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
     recorded = before.get("settings")
     legacy = args.resume and not (isinstance(recorded, dict) and "every_image" in recorded)
     every_image = args.no_val and not args.keep_split and not val_specs and not legacy
+    # one started before it validated on the held-out part's validation half (its settings lack
+    # CHOSE_ON) keeps validating on the whole part: its best epoch so far was chosen there
+    whole = args.resume and not (isinstance(recorded, dict) and CHOSE_ON in recorded)
     bundle = read_and_split(
         specs,
         val_specs=val_specs,
@@ -245,6 +250,7 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
         seed=args.seed,
         need_masks=uses_masks,
         every_image=every_image,
+        whole_held_out=whole,
     )
     set_threads(args.threads)
     init_info = init_from(model, args.init) if args.init is not None else None
@@ -267,6 +273,8 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
     )
     if not legacy:  # a pre-fix run stays unrecorded: each of its resumes keeps the split
         record["settings"]["every_image"] = every_image
+    if not whole:
+        record["settings"][CHOSE_ON] = CHOOSE_HALF
     if before:
         _check_resume_settings(out, before.get("settings"), record["settings"])
 
@@ -309,6 +317,8 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
         sampling=sampling,
         **counts,
     )
+    for note in whole_held_out_notes(bundle.split):
+        reporter.message(note)
 
     cfg = FitConfig(
         epochs=args.epochs,
@@ -509,6 +519,7 @@ def _eval_samples(args: argparse.Namespace, which: str) -> tuple[list, list[str]
             val_fraction=args.val_fraction,
             seed=args.seed,
             need_masks=False,
+            whole_held_out=True,
         )
         samples = bundle.val if which == "val" else bundle.train
     overridden = refuse_implausible_masks(samples, as_given=args.masks_as_given)
@@ -578,6 +589,12 @@ def run_eval(args: argparse.Namespace) -> int:
     data = [parse_data_spec(d).path for d in args.data]
     if note := trained_on_note(model.meta.training, data, args.split, args.seed, args.val_fraction):
         print(note)
+    elif args.split == "test" and (
+        note := test_chose_note(
+            model.meta.training, model.meta.decision.details, data, args.seed, args.val_fraction
+        )
+    ):
+        print(plain(note))
     if args.json:
         payload = {
             "checkpoint": str(args.model),

@@ -23,6 +23,7 @@ from engine.io import load_evidence
 from engine.pipeline import Analyzer
 from engine.types import Analysis
 from trainer.data.records import Sample, SkipLog, load_mask
+from trainer.data.splits import CHOOSE_HALF, CHOSE_ON
 from trainer.metrics import MetricAccumulator
 
 
@@ -173,7 +174,13 @@ def trained_on_note(
             continue
         keys = [k for k in runs if _same_folder(k, path) == ("same" if sure else "maybe")]
         run = runs[keys[0]] if keys else {}
-        hint = "--split val or test with the run's split options measures held-out images"
+        hint = (
+            "--split test with the run's split options measures images it neither trained "
+            "nor chose on"
+            if run.get(CHOSE_ON) == CHOOSE_HALF
+            else "--split val or test with the run's split options leaves its training images "
+            "out (it chose its best checkpoint on both)"
+        )
         if run and "val_images" not in run:  # --no-val or --val-data: nothing held out of it
             why = f"the run trained on every image of it (split: {run.get('by', '?')})"
             hint = "data the run did not train on measures held-out images"
@@ -206,3 +213,43 @@ def _same_folder(recorded: str, path: Path) -> str:
     tail = [part for part in stored.parts if part not in (".", "..")]
     parts = path.resolve().parts
     return "maybe" if tail and list(parts[-len(tail) :]) == tail else ""
+
+
+def test_chose_note(
+    training: dict[str, Any],
+    details: dict[str, Any],
+    data: list[Path],
+    seed: int,
+    val_fraction: float,
+) -> str:
+    """A line when ``eval --split test``'s images chose something of the checkpoint: its run
+    (the header's ``training.split``) or its ``calibrate`` (``decision.details.split``) split
+    one of ``data`` with the same seed and share and chose on the whole held-out part, test
+    half included (every run and calibration before 2026-12-05, whose record has no
+    :data:`~trainer.data.splits.CHOSE_ON`; :func:`trainer.data.splits.validation_part`).
+    A θ that ``forensic-train verdict`` chose later (``details`` with ``evidence_size``, the
+    bundled models') was chosen on the validation half: not counted. Empty otherwise."""
+    chose: list[str] = []
+    theta_by_verdict = "evidence_size" in details
+    for what, split in (
+        ("its training run chose its best epoch", training.get("split")),
+        ("calibrate chose its θ", None if theta_by_verdict else details.get("split")),
+    ):
+        records = {Path(k).resolve(): v for k, v in (split or {}).items() if isinstance(v, dict)}
+        for path in data:
+            run = records.get(path.resolve(), {})
+            if (
+                "val_images" in run
+                and run.get("seed") == seed
+                and run.get("val_fraction") == val_fraction
+                and run.get(CHOSE_ON) != CHOOSE_HALF
+            ):
+                chose.append(f"{what} on {path}'s whole held-out part")
+                break
+    if not chose:
+        return ""
+    return (
+        f"note: these test images are not held out: {' and '.join(chose)}, these images "
+        "among it (as every run and calibration before 2026-12-05 did): the figures are "
+        "optimistic"
+    )

@@ -26,7 +26,7 @@ from engine.checkpoints import (
 from engine.errors import CheckpointError
 from engine.models.registry import config_to_dict, create_model, get_spec
 from trainer.data.records import Sample, read_dataset, validate
-from trainer.data.splits import Split, split_samples
+from trainer.data.splits import CHOSE_ON, WHOLE_HELD_OUT, split_samples, validation_part
 from trainer.errors import DataError, UsageError
 
 
@@ -88,9 +88,15 @@ def read_and_split(
     seed: int = 0,
     need_masks: bool = True,
     every_image: bool = False,
+    whole_held_out: bool = False,
 ) -> DataBundle:
     """Read and validate every data set, then split each one (unless validation is given, or
     ``every_image``: fit's ``--no-val``, every image trains and none validates).
+
+    The validation samples are the held-out part's validation half
+    (:func:`trainer.data.splits.validation_part`: what ``fit`` and ``calibrate`` choose on; the
+    test half is left out of both), or with ``whole_held_out`` the whole held-out part (eval's
+    ``--split val``).
 
     Each data set is split on its own, so that a weight or another data set added to the mix
     never moves an image across the split.
@@ -113,11 +119,15 @@ def read_and_split(
             by = "separate validation data" if val_specs else NO_VAL_SPLIT
             split_info[_key(spec.path)] = {"by": by, "train_images": len(samples)}
             continue
-        sp: Split = split_samples(samples, val_fraction, split_by, seed)
+        if whole_held_out:  # eval's --split val and train: the split itself
+            sp = split_samples(samples, val_fraction, split_by, seed)
+            held_out, record = sp.val, sp.describe()
+        else:
+            sp, held_out, record = validation_part(samples, val_fraction, split_by, seed)
         train += sp.train
         weights += [spec.weight] * len(sp.train)
-        val += sp.val
-        split_info[_key(spec.path)] = sp.describe()
+        val += held_out
+        split_info[_key(spec.path)] = record
     for spec in val_specs or []:
         samples = read_dataset(spec.path)
         validate(samples)
@@ -134,6 +144,19 @@ def _key(path: str | Path) -> str:
     its absolute path, as ``training.data`` holds it, so that ``eval`` and ``calibrate`` run
     from another folder still know the data (``trainer.evaluate.trained_on_note``)."""
     return str(Path(path).resolve())
+
+
+def whole_held_out_notes(split: dict[str, Any]) -> list[str]:
+    """A line for each data set whose validation is its whole held-out part
+    (:func:`trainer.data.splits.validation_part`): its ``eval --split test`` chose too."""
+    return [
+        f"note: {path}: the validation half of its held-out part ({record.get('held_out_images')} "
+        "images) would hold no tampered image, so the whole held-out part validates; "
+        "eval --split test of it is then no held-out measure (a larger --val-fraction or more "
+        "images keeps a test half apart)"
+        for path, record in split.items()
+        if isinstance(record, dict) and record.get(CHOSE_ON) == WHOLE_HELD_OUT
+    ]
 
 
 def subset_for_validation(samples: list[Sample], limit: int, seed: int) -> list[Sample]:

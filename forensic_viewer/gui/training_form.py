@@ -96,6 +96,12 @@ def summarize_check(result: dict[str, Any], calibrates: bool | None = None) -> s
             f"split: training {split['train_tampered']} tampered + {split['train_authentic']} "
             f"authentic, validation {split['val_tampered']} tampered + "
             f"{split['val_authentic']} authentic"
+            + (
+                f", test {split['test_tampered']} tampered + {split['test_authentic']} "
+                "authentic (chooses nothing)"
+                if split.get("test_tampered") or split.get("test_authentic")
+                else ""
+            )
         )
         lines.append(
             "θ will be calibrated after training"

@@ -13,6 +13,7 @@ from tests.trainer.conftest import make_folder, save_mask
 from trainer import cli
 from trainer.check import check, split_weight
 from trainer.data.records import read_dataset
+from trainer.data.splits import three_way_split
 from trainer.errors import DataError
 from trainer.setup import parse_data_spec
 
@@ -31,8 +32,12 @@ def test_counts_split_and_calibration(tmp_path: Path, capsys: pytest.CaptureFixt
     assert code == 0 and r["ok"]
     assert (r["tampered"], r["masks"], r["authentic"], r["unreadable"]) == (6, 6, 2, 0)
     split = r["split"]
-    assert sum(split.values()) == 8
-    assert split["val_tampered"] + split["val_authentic"] >= 2
+    # validation is the held-out part's validation half, as fit and calibrate take it; the
+    # test half (chooses nothing) is counted on neither side
+    train, choose, test = three_way_split(read_dataset(root), 0.3, "seed", 0)
+    assert test and split["val_tampered"] + split["val_authentic"] == len(choose)
+    assert split["test_tampered"] + split["test_authentic"] == len(test)
+    assert sum(split.values()) == len(train) + len(choose) + len(test) == 8
     assert r["calibration"] == (split["train_authentic"] > 0 and split["val_tampered"] > 0)
     assert r["problems"] == []
 

@@ -424,3 +424,21 @@ def test_the_trainer_is_told_to_stop_with_the_viewer() -> None:
 
     child = TrainerProcess()
     assert child.process.processEnvironment().value(PARENT_ENV) == str(os.getpid())
+
+
+def test_the_data_check_counts_the_test_half_apart_from_validation(tmp_path: Path) -> None:
+    """fit and calibrate choose on the held-out part's validation half: the dialog's split
+    line said "validation" for the whole held-out part, test half included."""
+    from forensic_viewer.gui.training_form import summarize_check
+    from trainer.check import check
+
+    root = make_folder(tmp_path / "d", 6, 2, seed=0, size=48)
+    result = check([str(root)], split_by="seed", val_fraction=0.3)
+    split = result["split"]
+    assert split["test_tampered"] + split["test_authentic"] > 0
+    text = summarize_check(result)
+    assert (
+        f"validation {split['val_tampered']} tampered + {split['val_authentic']} authentic, "
+        f"test {split['test_tampered']} tampered + {split['test_authentic']} authentic "
+        "(chooses nothing)"
+    ) in text

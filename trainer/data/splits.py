@@ -205,6 +205,13 @@ def three_way_split(
     order beyond its own group, on file order or on the machine.
     """
     sp = split_samples(samples, held_out, by, seed)
+    val, test = _halves(sp)
+    return sp.train, val, test
+
+
+def _halves(sp: Split) -> tuple[list[Sample], list[Sample]]:
+    """The validation and test halves of ``sp``'s held-out part (:func:`three_way_split`)."""
+    seed = sp.seed
     table = _sources_table(sp.val)
     members: dict[str, list[Sample]] = {}
     uf = _UnionFind()
@@ -229,7 +236,37 @@ def three_way_split(
         parts[name].extend(members[k])
         for g in group:
             counts[name][g] += 1
-    return sp.train, val, test
+    return val, test
+
+
+# How a run's validation part was taken from its held-out part, under CHOSE_ON in the split's
+# record (run.json, the checkpoint's ``training.split``, calibrate's ``decision.details``):
+CHOSE_ON = "validation"
+CHOOSE_HALF = "validation half of the held-out part"  # the test half chose nothing
+# the whole held-out part: every run before 2026-12-05 (the record has no CHOSE_ON then), or
+# a held-out part whose validation half would hold no tampered image; its test half chose too
+WHOLE_HELD_OUT = "whole held-out part"
+
+
+def validation_part(
+    samples: list[Sample], val_fraction: float = 0.15, by: str = "auto", seed: int = 0
+) -> tuple[Split, list[Sample], dict[str, object]]:
+    """The split of ``samples``, the images that choose (best epoch, θ, pixel threshold,
+    calibration: the validation half of :func:`three_way_split`, so that ``eval --split test``
+    measures images that neither trained nor chose), and the split's record, which says so.
+
+    A held-out part too small for its validation half to hold a tampered image is used whole
+    (nothing would be validated otherwise), and the record says that instead: its test half
+    then chose too.
+    """
+    sp = split_samples(samples, val_fraction, by, seed)
+    choose, test = _halves(sp)
+    record = {**sp.describe(), "held_out_images": len(sp.val)}
+    if choose and (any(s.label == 1 for s in choose) or not any(s.label == 1 for s in sp.val)):
+        record.update({CHOSE_ON: CHOOSE_HALF, "val_images": len(choose), "test_images": len(test)})
+        return sp, choose, record
+    record[CHOSE_ON] = WHOLE_HELD_OUT
+    return sp, sp.val, record
 
 
 _KINDS = ("authentic", "copy-move", "splice")
