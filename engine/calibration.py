@@ -30,6 +30,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
+from engine.metrics import roc_auc
+
 EPS = 1e-6
 RELIABILITY_BINS = 5
 
@@ -129,13 +131,16 @@ class Calibration:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> Calibration | None:
-        """The calibration stored in ``data``, or None when there is none (or it is unusable)."""
+        """The calibration stored in ``data``, or None when there is none or it is unusable: not
+        finite, or a slope ``a <= 0`` (a higher score would read as less likely tampered; such
+        a curve was stored by ``calibrate`` before 2026-12-05, :func:`platt_refusal`)."""
         if not data:
             return None
         try:
             a, b = float(data["a"]), float(data["b"])
             if (
                 not (math.isfinite(a) and math.isfinite(b))
+                or a <= 0.0  # a curve that runs backwards (platt_refusal): no probability
                 or data.get("method", "platt") != "platt"
             ):
                 return None
@@ -150,6 +155,36 @@ class Calibration:
             return cls(a, b, str(data.get("fitted_on", "")), reliability)
         except (KeyError, TypeError, ValueError, IndexError):
             return None
+
+
+# The fewest validation images of each class a calibration is fitted on. With fewer, one
+# image's score swings the curve from "probably authentic" to "probably tampered" (4 tampered
+# and 2 authentic images give the AUC 8 possible values), and the viewer would print that swing
+# as a probability. The bundled models' calibrations stand on about a hundred images.
+MIN_IMAGES_PER_CLASS = 5
+
+
+def platt_refusal(
+    statistics: ArrayLike, labels: ArrayLike, min_per_class: int = MIN_IMAGES_PER_CLASS
+) -> str:
+    """Why no Platt curve may be fitted on validation ``statistics`` and 0/1 ``labels``, in
+    words ("" when one may): too few images of a class (``min_per_class``), or a statistic that
+    does not rank tampered above authentic (image AUC <= 0.5: a fitted curve would run
+    backwards, a high score reading "authentic" with a high probability)."""
+    y = np.asarray(labels, dtype=np.int64).ravel()
+    tampered, authentic = int((y == 1).sum()), int((y == 0).sum())
+    if min(tampered, authentic) < max(min_per_class, 1):
+        return (
+            f"on the {y.size} validation images ({tampered} tampered, {authentic} authentic) "
+            f"there are too few to calibrate (at least {min_per_class} of each class)"
+        )
+    auc = roc_auc(y == 1, np.asarray(statistics, dtype=np.float64).ravel())
+    if not auc > 0.5:
+        return (
+            f"on the {y.size} validation images the score does not rank tampered above "
+            f"authentic (AUC {auc:.2f})"
+        )
+    return ""
 
 
 def fit_platt(statistics: ArrayLike, labels: ArrayLike, fitted_on: str = "") -> Calibration:

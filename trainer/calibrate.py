@@ -22,7 +22,11 @@ verdict) is fitted anew on the same validation images, as ``forensic-train verdi
 or a θ this run did not measure (a fine-tune's starting checkpoint, an earlier calibration), so
 it is never kept. Its ``fitted_on`` and reliability sentence say that these are the validation
 images that chose θ, not a held-out part. Without authentic validation images no curve can be
-fitted, and the checkpoint is left without one (its score then reads "not a probability").
+fitted, and none is stored either on fewer than ``MIN_IMAGES_PER_CLASS`` (5) validation images of
+a class or when the statistic does not rank tampered above authentic on them (image AUC <= 0.5:
+the curve would run backwards, :func:`engine.calibration.platt_refusal`); the checkpoint is then
+left without one (its score reads "not calibrated"), the reason printed and kept in
+``details["no_calibration"]``.
 
 The validation images are the validation half of the held-out part
 (:func:`trainer.data.splits.validation_part`), as ``fit`` validates on them: the test half
@@ -51,7 +55,13 @@ from numpy.typing import ArrayLike
 from safetensors import SafetensorError
 from safetensors.torch import save_file
 
-from engine.calibration import Reliability, fit_platt, flagged_counts, reliability_bins
+from engine.calibration import (
+    Reliability,
+    fit_platt,
+    flagged_counts,
+    platt_refusal,
+    reliability_bins,
+)
 from engine.checkpoints import (
     META_KEY,
     CheckpointMeta,
@@ -221,13 +231,21 @@ def _quantity(records: list, label: int, rule: str) -> np.ndarray:
     return np.array([getattr(r, key) for r in records if r.label == label], dtype=np.float64)
 
 
-def validation_calibration(records: list, rule: str, theta: float) -> dict[str, Any]:
+def validation_calibration(records: list, rule: str, theta: float) -> tuple[dict[str, Any], str]:
     """Platt scaling of the rule's statistic on the validation ``records`` (those θ was set on),
-    with what θ flags among them; ``{}`` when they hold one class only (no curve to fit)."""
+    with what θ flags among them, and ""; or ``{}`` and why none is stored: one class only, too
+    few images of a class, or a statistic that does not rank tampered above authentic
+    (:func:`engine.calibration.platt_refusal`: a curve fitted on such images runs backwards,
+    and the viewer showed "authentic, p 0.99 (calibrated)" for a tampered image)."""
     labels = np.array([r.label for r in records], dtype=np.int64)
     if labels.size == 0 or labels.min() == labels.max():
-        return {}
+        return {}, (
+            "the validation split has one class only (a Platt curve needs tampered and "
+            "authentic images)"
+        )
     stats = np.array([r.statistic for r in records], dtype=np.float64)
+    if why := platt_refusal(stats, labels):
+        return {}, why
     tampered, authentic = int(labels.sum()), int((labels == 0).sum())
     cal = fit_platt(
         stats,
@@ -235,6 +253,8 @@ def validation_calibration(records: list, rule: str, theta: float) -> dict[str, 
         fitted_on=f"{labels.size} validation images of the run's split ({tampered} tampered, "
         f"{authentic} authentic): the images that chose θ, not held out",
     )
+    if cal.a <= 0:  # ranked right, yet the regularised fit runs flat or backwards
+        return {}, f"the curve fitted on the {labels.size} validation images has slope {cal.a:.3g}"
     cal.reliability = Reliability(
         flagged={
             "authentic validation images": flagged_counts(_quantity(records, 0, rule), theta),
@@ -243,7 +263,7 @@ def validation_calibration(records: list, rule: str, theta: float) -> dict[str, 
         bins=reliability_bins([cal.probability(x) for x in stats], labels),
         split=CHOSEN_ON,
     )
-    return cal.to_dict()
+    return cal.to_dict(), ""
 
 
 def kept_metrics(
@@ -391,7 +411,7 @@ def run(args: argparse.Namespace) -> int:
             f"; pixel threshold {pixel_t:.2f} of {Path(pixel_from).name}, which it was "
             "fine-tuned from and validated with"
         )
-    meta.decision.calibration = validation_calibration(val_res.records, rule, theta)
+    meta.decision.calibration, no_calibration = validation_calibration(val_res.records, rule, theta)
     meta.decision.details = {
         "strategy": args.choose,
         "quantity": "forged_fraction" if rule == "forged_fraction" else "image score",
@@ -404,6 +424,7 @@ def run(args: argparse.Namespace) -> int:
         "pixel_figures": {k: val_res.metrics[k] for k in THETA_FREE if k in val_res.metrics},
         "masks_as_given": given,
         **({"pixel_threshold_from": pixel_from} if pixel_from and not pixel_changed else {}),
+        **({"no_calibration": no_calibration} if no_calibration else {}),
         **table,
     }
     meta.metrics = kept_metrics(
@@ -411,7 +432,7 @@ def run(args: argparse.Namespace) -> int:
     )
     write_decision(src, dst, meta)
     print(format_calibration(table, args.choose, plain(meta.decision.provenance)))
-    print(calibration_words(meta.decision.calibration))
+    print(calibration_words(meta.decision.calibration, no_calibration))
     if table["overlap"]:
         print(
             "note: authentic and tampered ranges overlap (p_real_max > p_fake_min); compare the "
@@ -424,12 +445,12 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def calibration_words(calibration: dict[str, Any]) -> str:
+def calibration_words(calibration: dict[str, Any], why_none: str = "") -> str:
     """One line on the probability the checkpoint now gives, or why it gives none."""
     if not calibration:
         return (
-            "no score calibration: the validation split has one class only (a Platt curve "
-            "needs tampered and authentic images); the viewer shows the score, not a probability"
+            f"no probability calibration: {why_none or 'none fitted'}; the viewer shows the "
+            "score, not a probability (not calibrated)"
         )
     return f"score calibration (Platt) fitted on {calibration['fitted_on']}"
 

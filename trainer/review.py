@@ -14,7 +14,11 @@ where θ came from, and warnings:
   so: it starts from a trained network (:func:`started_from`);
 - no validation figures (no validation images, or validation switched off);
 - masks that look inverted, trained on as given (``fit --masks-as-given``, recorded in the
-  checkpoint's training summary as ``masks_as_given``).
+  checkpoint's training summary as ``masks_as_given``);
+- a validation image AUC below 0.5 (the score ranks authentic above tampered), and the reason
+  ``calibrate`` stored no probability calibration (``decision.details["no_calibration"]``).
+
+θ is said once (its provenance starts with it), with the images ``calibrate`` chose it on.
 
 Qt-free, so the training dialog only shows the result and ``forensic-train`` could print it.
 """
@@ -115,10 +119,49 @@ def review_checkpoint(path: str | Path) -> InstallReview:
     if isinstance(overridden, list) and overridden:  # fit --masks-as-given let them through
         warnings.append(f"trained on masks that look inverted: {overridden[0]}")
     rule = meta.decision
-    threshold = f"θ = {rule.threshold:g} ({rule.provenance})"
+    # the provenance of a calibrated θ starts with θ itself ("θ = 0.4139: ..."): said once
+    threshold = (
+        rule.provenance if "θ" in rule.provenance else f"θ = {rule.threshold:g} ({rule.provenance})"
+    )
+    warnings += _calibration_warnings(meta)
+    if counts := _theta_counts(rule.details):
+        threshold += f"\nθ chosen on {counts}"
     review = InstallReview(path, meta.name or path.stem, steps, figures, threshold, warnings, start)
     review.val_images = _validation_counts(meta) if figures else None
     return review
+
+
+def _theta_counts(details: dict) -> str:
+    """The images ``calibrate`` chose θ on, in words ("4 tampered / 2 authentic validation
+    images ..."), "" when it did not record them: a θ from a handful reads like any other."""
+    counts = details.get("counts")
+    if not isinstance(counts, dict) or "evidence_size" in details:  # verdict's θ: its own words
+        return ""
+    try:
+        tampered, authentic = int(counts["val_tampered"]), int(counts["val_authentic"])
+        train = int(counts["train_authentic"])
+    except (KeyError, TypeError, ValueError):
+        return ""
+    return (
+        f"{tampered} tampered / {authentic} authentic validation images (the authentic "
+        f"maximum of {train} training images)"
+    )
+
+
+def _calibration_warnings(meta: CheckpointMeta) -> list[str]:
+    """A score that ranks authentic above tampered on validation (image AUC < 0.5: its
+    verdicts run backwards), the AUC ``calibrate`` measured or else the run's; and why no
+    probability calibration was stored, when ``calibrate`` refused one."""
+    out: list[str] = []
+    auc = meta.decision.details.get("validation_auc", meta.metrics.get("val_image_auc"))
+    if isinstance(auc, int | float) and auc < 0.5:
+        out.append(
+            f"validation image AUC {auc:.2f} (below 0.5): its score ranks authentic images "
+            "above tampered ones, so its verdicts are worse than chance on this data"
+        )
+    if isinstance(why := meta.decision.details.get("no_calibration"), str) and why:
+        out.append(f"no probability calibration: {why}")
+    return out
 
 
 def _validation_counts(meta: CheckpointMeta) -> tuple[int, int, int] | None:

@@ -20,8 +20,15 @@ from tests.trainer.conftest import TINY, make_folder
 from tests.trainer.test_cli import tiny_checkpoint
 from trainer import cli
 from trainer.calibrate import CHOSEN_ON
+from trainer.data.augment import preset
+from trainer.data.datasets import WindowConfig, WindowDataset, load_items
+from trainer.data.records import SkipLog, read_dataset, read_folder
+from trainer.data.splits import three_way_split
 from trainer.evaluate import evaluate
-from trainer.setup import build_model, parse_data_spec, read_and_split
+from trainer.loops import FitConfig, fit
+from trainer.objectives import objective_for
+from trainer.progress import Reporter
+from trainer.setup import build_model
 
 pytestmark = pytest.mark.usefixtures("seeded_single_thread")
 
@@ -29,14 +36,25 @@ STALE = {"a": 3.0, "b": -1.0, "fitted_on": "other weights", "reliability": {"spl
 SPLIT = ["--split-by", "seed", "--val-fraction", "0.5", "--seed", "0"]
 
 
-def _starting_checkpoint(path: Path) -> Path:
+def _starting_checkpoint(path: Path, learned_from: Path | None = None) -> Path:
     """A tiny checkpoint holding what a bundled one holds: its own pixel threshold and a
-    calibration fitted for its weights."""
+    calibration fitted for its weights. With ``learned_from``, trained on that folder's
+    windows first (as tests/trainer/test_training.py's learner), so that its forged fraction
+    ranks tampered above authentic and ``calibrate`` may fit a curve for it: an untrained
+    network's ranking is a coin toss, and a curve on a backwards one is refused."""
     tiny_checkpoint(path)
     meta = read_meta(path)
     meta.decision.pixel_threshold = 0.46  # amid the tiny network's heatmap values
     meta.decision.calibration = dict(STALE)
     model, _ = build_model("crfd-net-compact", dict(TINY), seed=0)
+    if learned_from is not None:
+        items = load_items(read_folder(learned_from), SkipLog())
+        windows = WindowDataset(items, WindowConfig(window=32, authentic_share=0.5), preset("none"))
+        cfg = FitConfig(
+            epochs=5, batch_size=8, lr=3e-3, warmup_steps=5, checkpoint_minutes=0, seed=0
+        )
+        fit(model, objective_for("crfd-net-compact"), windows, cfg, path.parent / "learn",
+            lambda _s: meta, reporter=Reporter(enabled=False))  # fmt: skip
     return save_checkpoint(path, model, meta)
 
 
@@ -48,8 +66,10 @@ def _calibrate(model: Path, data: Path, out: Path) -> None:
 def test_a_fine_tune_is_calibrated_for_its_own_weights(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    data = make_folder(tmp_path / "d", 6, 6, seed=3, size=48)
-    init = _starting_checkpoint(tmp_path / "start.safetensors")
+    # the validation half of the held-out half holds at least 5 images of each class
+    data = make_folder(tmp_path / "d", 20, 30, seed=3, size=48)
+    learned = make_folder(tmp_path / "learn", 24, 6, seed=0)
+    init = _starting_checkpoint(tmp_path / "start.safetensors", learned)
     run = tmp_path / "run"
     fit = ["fit", "--arch", "crfd-net-compact", "--data", str(data), "--out", str(run)]
     fit += ["--init", str(init), "--window", "32", "--max-steps", "1", "--lr", "1e-3"]
@@ -73,10 +93,8 @@ def test_a_fine_tune_is_calibrated_for_its_own_weights(
     assert "not held out" in calibration["fitted_on"]
     assert calibration["reliability"]["split"] == CHOSEN_ON
     # the Platt curve of the fine-tuned network's own statistic on the validation images
-    bundle = read_and_split(
-        [parse_data_spec(str(data))], split_by="seed", val_fraction=0.5, seed=0, need_masks=True
-    )
-    records = evaluate(load_checkpoint(cal, device="cpu"), bundle.val).records
+    _, choose, _ = three_way_split(read_dataset(data), 0.5, "seed", 0)  # the validation half
+    records = evaluate(load_checkpoint(cal, device="cpu"), choose).records
     own = fit_platt([r.statistic for r in records], [r.label for r in records])
     assert (calibration["a"], calibration["b"]) == pytest.approx((own.a, own.b))
     # ... which other weights on the same images do not give
@@ -117,4 +135,4 @@ def test_a_calibration_of_other_weights_is_never_kept(
     argv = ["calibrate", "--model", str(src), "--data", str(train), "--val-data", str(val)]
     assert cli.main([*argv, "--out", str(dst), "--threads", "1"]) == 0
     assert read_meta(dst).decision.calibration == {}
-    assert "no score calibration" in capsys.readouterr().out
+    assert "no probability calibration" in capsys.readouterr().out

@@ -98,7 +98,8 @@ def test_a_fine_tunes_probability_against_its_verdict_is_not_explained_by_false_
         loaded.meta.decision,
         threshold=1.0,  # no forged fraction exceeds it: authentic
         provenance="θ = 1: midpoint of max real / min fake forged fraction (fixture)",
-        calibration={"a": 0.0, "b": 3.0, "fitted_on": "5 validation images (fixture)"},
+        # a slope > 0 (a flat or backwards curve is read as none); p > 0.94 at any fraction
+        calibration={"a": 0.01, "b": 3.0, "fitted_on": "5 validation images (fixture)"},
     )
     model = save_checkpoint(model, loaded.model, replace(loaded.meta, decision=rule))
     analyzer = Analyzer([load_checkpoint(model)], device="cpu")
