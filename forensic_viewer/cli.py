@@ -999,6 +999,7 @@ def _header_summary(path: Path, meta: Any) -> str:
     words the training dialog's install review uses (:mod:`trainer.review`: steps, validation
     figures with their image counts, θ and where it came from, warnings), and what it was
     trained on; the raw header alone was all ``models NAME`` printed for it."""
+    from engine.calibration import Calibration
     from trainer.review import review_checkpoint
 
     lines = [f"No model card beside {path.name}; from its header:", ""]
@@ -1013,9 +1014,10 @@ def _header_summary(path: Path, meta: Any) -> str:
     if training.get("init"):
         sha = training.get("init_sha256") or "not recorded"
         lines.append(f"started from: {training['init']} (SHA-256 {sha})")
-    if calibration := meta.decision.calibration:
-        fitted = calibration.get("fitted_on") if isinstance(calibration, dict) else None
-        lines.append(f"probability calibrated on: {fitted or 'not recorded'}")
+    if calibration := Calibration.from_dict(meta.decision.calibration):
+        lines.append(f"probability calibrated on: {calibration.fitted_on or 'not recorded'}")
+    elif meta.decision.calibration:  # as the analyses read it: none (a slope <= 0, say)
+        lines.append("probability: not calibrated (its stored calibration is unusable)")
     if training.get("command"):
         lines.append(f"command: {training['command']}")
     return "\n".join(lines)
