@@ -144,17 +144,31 @@ class Calibration:
                 or data.get("method", "platt") != "platt"
             ):
                 return None
-            rel = data.get("reliability") or {}
-            reliability = Reliability(
-                flagged={
-                    str(k): [int(v[0]), int(v[1])] for k, v in dict(rel.get("flagged", {})).items()
-                },
-                bins=[[float(x) for x in row] for row in rel.get("bins", [])],
-                split=str(rel.get("split", "")),
-            )
+            reliability = _reliability(data.get("reliability") or {})
             return cls(a, b, str(data.get("fitted_on", "")), reliability)
         except (KeyError, TypeError, ValueError, IndexError):
             return None
+
+
+def _reliability(rel: dict[str, Any]) -> Reliability:
+    return Reliability(
+        flagged={str(k): [int(v[0]), int(v[1])] for k, v in dict(rel.get("flagged", {})).items()},
+        bins=[[float(x) for x in row] for row in rel.get("bins", [])],
+        split=str(rel.get("split", "")),
+    )
+
+
+def reliability_sentence(data: dict[str, Any] | None) -> str:
+    """The measured reliability stored with a calibration, in words ("" when none is stored
+    or it cannot be read). Read even where :meth:`Calibration.from_dict` refuses the curve (a
+    slope <= 0): what θ does on the test part was counted on the verdicts, not on the curve,
+    so a model whose probability is refused still says how often its θ flags authentic
+    photographs (m2f-swin-nano's stored curve runs backwards; its 3 of 30 stands)."""
+    try:
+        rel = (data or {}).get("reliability") or {}
+        return _reliability(rel).sentence() if rel else ""
+    except (AttributeError, TypeError, ValueError, IndexError):
+        return ""
 
 
 # The fewest validation images of each class a calibration is fitted on. With fewer, one

@@ -70,7 +70,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from engine.analyses.clone import suspect_copies
-from engine.calibration import Calibration, logit, sigmoid
+from engine.calibration import Calibration, logit, reliability_sentence, sigmoid
 from engine.decision import AUTHENTIC, MANIPULATED, forged_fraction, statistic
 from engine.errors import CheckpointError
 from engine.files import not_regular_reason, read_regular
@@ -345,7 +345,7 @@ class Ensemble:
             probability=None
             if calibration is None
             else calibration.probability(float(logit(score))),
-            reliability="" if calibration is None else calibration.reliability.sentence(),
+            reliability=reliability_sentence(self.calibration),
             out_of_range=members_out_of_range([r for _, r in picked]),
         )
 

@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from numpy.typing import NDArray
 
-from engine.calibration import Calibration
+from engine.calibration import Calibration, reliability_sentence
 from engine.catalog import distinct_names
 from engine.checkpoints import LoadedModel, load_checkpoint
 from engine.decision import aggregate_logits, decide, min_verdict_side, statistic, verdict_range
@@ -613,7 +613,7 @@ class Analyzer:
             mask=mask,
             image_logit=logit,
             probability=probability,
-            reliability=calibration.reliability.sentence() if calibration is not None else "",
+            reliability=reliability_sentence(rule.calibration),
             out_of_range=verdict_range(evidence.pixels.shape[:2], self.min_side_of(loaded)),
         )
 

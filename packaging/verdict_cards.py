@@ -72,9 +72,26 @@ calibration half's complement; touched once, to report):
 | tampered CASIA images flagged, by kind | {kinds} |
 {chr(10).join(f"| {g} flagged at θ | {_pct(v)} |" for g, v in flagged.items())}
 
-Reliability diagram of the calibrated probability on the test part:
+{_diagram(c["calibration"])}"""
 
-{_reliability_table(c["calibration"])}"""
+
+def _runs_backwards(calibration: dict[str, Any]) -> bool:
+    """A stored Platt curve with a slope <= 0: the analyses show no probability for it
+    (``engine.calibration.Calibration.from_dict``), so neither does its card."""
+    return float(calibration.get("a", 1.0)) <= 0.0
+
+
+def _diagram(calibration: dict[str, Any]) -> str:
+    if _runs_backwards(calibration):
+        return (
+            "No reliability diagram: its stored probability curve runs backwards (slope "
+            f"{float(calibration['a']):.3g}: a higher statistic would read as less likely "
+            "tampered), so no probability is shown for it."
+        )
+    return (
+        "Reliability diagram of the calibrated probability on the test part:\n\n"
+        + _reliability_table(calibration)
+    )
 
 
 def model_section(name: str, c: dict[str, Any]) -> str:
@@ -98,11 +115,18 @@ def model_section(name: str, c: dict[str, Any]) -> str:
         if c["at_chance"]
         else ""
     )
+    probability = (
+        "Its Platt scaling, fitted on {on}, came out with a negative slope (the statistic ranks "
+        "tampered images below authentic ones), so the viewer, scan rows and reports show no "
+        'probability for it ("not calibrated"); the measured reliability at θ below is shown.'
+        if _runs_backwards(c["calibration"])
+        else "Next to its verdict the viewer, scan rows and reports show a calibrated\n"
+        "probability: Platt scaling of the statistic, fitted on {on}."
+    ).format(on=c["calibration"]["fitted_on"])
     return f"""## Verdict at evidence size (issue 17)
 
 Image statistic: {stat}. {c["provenance"]}. Validation image AUC {c["val_image_auc"]:.3f} (95 % interval
-{lo:.2f}-{hi:.2f}). Next to its verdict the viewer, scan rows and reports show a calibrated
-probability: Platt scaling of the statistic, fitted on {c["calibration"]["fitted_on"]}.
+{lo:.2f}-{hi:.2f}). {probability}
 
 {chance}{_test_block(c)}
 """

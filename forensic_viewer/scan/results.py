@@ -359,12 +359,11 @@ def face_model_figures(analyzer: Any) -> dict[str, dict[str, Any]]:
     """What a report says of each face model (scope "faces", run on the face path only): its
     checkpoint, θ and where θ came from, what θ was measured to do. Face models leave no
     figures of their own in the rows (only per-face scores), so scan.json keeps these."""
-    from engine.calibration import Calibration
+    from engine.calibration import reliability_sentence
 
     out: dict[str, dict[str, Any]] = {}
     for m in getattr(analyzer, "face_models", ()):
         rule = m.meta.decision
-        calibration = Calibration.from_dict(rule.calibration)
         out[m.name] = {
             "architecture": m.meta.architecture,
             "checkpoint": str(m.path) if m.path else "",
@@ -373,7 +372,7 @@ def face_model_figures(analyzer: Any) -> dict[str, dict[str, Any]]:
             "threshold": rule.threshold,
             "pixel_threshold": rule.pixel_threshold,
             "threshold_provenance": rule.provenance,
-            "reliability": "" if calibration is None else calibration.reliability.sentence(),
+            "reliability": reliability_sentence(rule.calibration),
             # where and how it ran, as a whole-image model's result says of itself
             "device": str(getattr(analyzer, "device", "")),
             "precision": str(analyzer.precision_of(m)) if hasattr(analyzer, "precision_of") else "",

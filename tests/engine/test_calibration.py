@@ -12,6 +12,7 @@ from engine.calibration import (
     fit_logistic,
     fit_platt,
     reliability_bins,
+    reliability_sentence,
     threshold_for_false_alarms,
 )
 from engine.decision import aggregate_logits, statistic
@@ -98,6 +99,34 @@ def test_a_probability_on_a_bin_edge_is_in_the_bin_it_starts(bins: int) -> None:
 )
 def test_unusable_calibrations_read_as_none(data: object) -> None:
     assert Calibration.from_dict(data) is None  # type: ignore[arg-type]
+
+
+def test_a_curve_that_runs_backwards_gives_no_probability_but_keeps_its_measured_reliability() -> (
+    None
+):
+    """What θ flags on the test part was counted on verdicts, not read off the curve: a model
+    whose stored slope is negative says "not calibrated" and still how often θ flags."""
+    stored = {
+        "a": -0.457,
+        "b": 0.1,
+        "fitted_on": "113 validation images",
+        "reliability": {"flagged": {"authentic camera photographs": [3, 30]}, "split": "test part"},
+    }
+    assert Calibration.from_dict(stored) is None
+    assert reliability_sentence(stored) == (
+        "at this threshold (test part): 10 % of authentic camera photographs (3 of 30) are flagged"
+    )
+    assert reliability_sentence(None) == reliability_sentence({"a": 1, "b": 0}) == ""
+
+
+def test_the_bundled_model_at_chance_still_says_what_its_threshold_flags() -> None:
+    from engine.catalog import bundled_checkpoint_files
+    from engine.checkpoints import read_meta
+
+    (path,) = [p for p in bundled_checkpoint_files() if p.name == "m2f-swin-nano.safetensors"]
+    meta = read_meta(path)
+    assert Calibration.from_dict(meta.decision.calibration) is None  # its curve runs backwards
+    assert "(3 of 30)" in reliability_sentence(meta.decision.calibration)
 
 
 def test_mean_aggregate_does_not_grow_with_the_number_of_windows() -> None:

@@ -104,3 +104,34 @@ def test_main_reads_the_ensemble_files_calibration(cards, tmp_path: Path, monkey
     )
     assert cards.main(str(report)) == 0
     _assert_stored_figures(card.read_text(encoding="utf-8"))
+
+
+def _member_figures(a: float) -> dict:
+    return {
+        "aggregate": "mean",
+        "at_chance": True,
+        "provenance": "θ = 0.7134 on the mean of the window logits",
+        "val_image_auc": 0.46,
+        "val_image_auc_interval": [0.33, 0.59],
+        "calibration": {**STORED, "a": a},
+        "test_image_auc": 0.528,
+        "test_image_auc_interval": [0.42, 0.64],
+        "test_balanced_accuracy": 0.489,
+        "test_detection_by_kind": {"splice": 0.0, "copy-move": 0.0},
+        "test_images": {"tampered": 65, "authentic": 44, "camera": 30},
+    }
+
+
+def test_a_member_whose_curve_runs_backwards_is_said_uncalibrated_with_its_flags_kept(
+    cards,
+) -> None:
+    """m2f-swin-nano's stored slope is negative: the analyses show no probability for it
+    (engine.calibration), so its card must not promise one, nor draw its diagram."""
+    backwards = cards.model_section("m2f-swin-nano", _member_figures(-0.457))
+    assert "show no probability for it" in backwards
+    assert "show a calibrated" not in backwards
+    assert "No reliability diagram" in backwards and "| 0.2-0.4 |" not in backwards
+    assert "| authentic camera photographs flagged at θ | 2 of 30 (7 %) |" in backwards
+    forwards = cards.model_section("m2f-swin-nano", _member_figures(1.96))
+    assert "show a calibrated\nprobability: Platt scaling" in forwards
+    _assert_stored_figures(forwards)
