@@ -23,6 +23,11 @@ def marked(text: object, keep: str = "\n\t") -> str:
     )
 
 
+def evidence_files_words(n: int) -> str:
+    """How many evidence files a report covers: "1 evidence file", "23 evidence files"."""
+    return f"{n} evidence file" + ("" if n == 1 else "s")
+
+
 def policy_text(policy: Mapping[str, Any]) -> str:
     """How a model saw the evidence, in the words of both the viewer's panel and reports (an
     ensemble's policy names its members); where its image score came from a reduced view of

@@ -56,7 +56,7 @@ from forensic_viewer.scan.results import ResultIndex
 from forensic_viewer.scan.settings import run_as_found
 from forensic_viewer.scan.triage import NOT_RUN, RAN, TriageRow, scan_info, triage_row
 from forensic_viewer.scan.walk import sha256_of_file
-from forensic_viewer.wording import mask_source_words, moved_threshold_words
+from forensic_viewer.wording import evidence_files_words, mask_source_words, moved_threshold_words
 
 if TYPE_CHECKING:  # reading a checkpoint header needs no torch; engine.checkpoints imports it
     from engine.checkpoints import CheckpointMeta
@@ -648,7 +648,7 @@ class ReportSource:
         kind: Literal["image", "scan"] = "image" if len(items) == 1 else "scan"
         return cls(
             kind=kind,
-            title=title or (items[0].key if len(items) == 1 else f"{len(items)} evidence files"),
+            title=title or (items[0].key if len(items) == 1 else evidence_files_words(len(items))),
             items=lambda: iter(items),
             count=len(items),
             settings=dict(settings or {}),
@@ -685,7 +685,7 @@ def scan_source(
     source = str(info.get("source") or out)
     if not title:
         title = (
-            f"Analysis of {len(chosen)} evidence file(s)"
+            f"Analysis of {evidence_files_words(len(chosen))}"
             if source == "analyze"
             else f"Scan of {source}"
         )

@@ -34,6 +34,7 @@ from forensic_viewer.scan.triage import RAN, TRUTH_HEADERS, Cell, truth_texts
 from forensic_viewer.wording import (
     FACE_PROBABILITY_NOTE,
     decision_words,
+    evidence_files_words,
     face_range_words,
     face_verdict_words,
     mask_source_words,
@@ -118,11 +119,18 @@ def case_rows(ov: Overview) -> Rows:
         ("Case ID", c.case_id or "(not given)"),
         ("Notes", c.notes or "(none)"),
         ("Report generated", ov.generated),
-        ("Covers", f"{ov.source.title}: {ov.source.count} evidence file(s)"),
+        ("Covers", covers_text(ov.source.title, ov.source.count)),
         *([("Not covered", ov.not_covered)] if ov.not_covered else []),
         *results_rows(ov.source.results_sha256),
         *audit_rows(c.audit),
     ]
+
+
+def covers_text(title: str, count: int) -> str:
+    """What a report covers: its title and how many files, the count said once ("Analysis
+    of 1 evidence file", not "Analysis of 1 evidence file(s): 1 evidence file(s)")."""
+    files = evidence_files_words(count)
+    return title if title.endswith(files) else f"{title}: {files}"
 
 
 def results_rows(sha256: str | None) -> Rows:
@@ -150,8 +158,9 @@ def counts_text(ov: Overview) -> str:
     by = f"the default verdict ({ens})" if ens else "at least one model (no ensemble ran)"
     extra = c["flagged_by_any"] - c["flagged"]
     members = f" ({extra} more by a single member only)" if ens and extra > 0 else ""
+    files = f"{c['files']} file" + ("" if c["files"] == 1 else "s")
     return (
-        f"{c['files']} file(s): {c['analysed']} analysed, {c['failed']} failed; "
+        f"{files}: {c['analysed']} analysed, {c['failed']} failed; "
         f"{c['flagged']} flagged as manipulated by {by}{members}; "
         f"{c['evidence_changed']} changed and {c['evidence_unreadable']} unreadable at export."
         + (f" {copies_line(ov.copies, rest=COPIES_REST)}." if ov.copies else "")
