@@ -13,14 +13,22 @@ file changed between the loader's read and a classic analysis's second read
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
-from engine.errors import EmptyFileError, EvidenceError, ImageTooLargeError, NotEnoughMemoryError
+from engine.errors import (
+    EmptyFileError,
+    EvidenceError,
+    ImageHeader,
+    ImageTooLargeError,
+    NotEnoughMemoryError,
+)
 from engine.files import NotRegularFile, open_evidence
 from engine.fstimes import FileTimes, changed_during_read, file_times
 
 MAX_FILE_BYTES = 2 << 30
+EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 
 # the refusal of a file whose times moved while it was read
 CHANGED_WHILE_READ = (
@@ -69,6 +77,8 @@ def read_evidence_bytes(path: Path) -> tuple[bytes, FileTimes]:
         raise EvidenceError(path, f"cannot be read ({e.strerror or e})") from e
     except ValueError as e:  # e.g. a NUL byte in the name
         raise EvidenceError(path, f"is not a usable file name ({' '.join(str(e).split())})") from e
-    if not data:
-        raise EmptyFileError(path, "file is empty (0 bytes)")
+    if not data:  # its times were found all the same: the error's header carries them
+        empty = EmptyFileError(path, "file is empty (0 bytes)")
+        empty.header = ImageHeader(EMPTY_SHA256, 0, fs_times=times)
+        raise empty
     return data, times

@@ -12,6 +12,7 @@ from typing import Any
 from forensic_viewer.report.model import ReportItem
 from forensic_viewer.report.text import Rows, num, size_bytes
 from forensic_viewer.scan.links import outside_words
+from forensic_viewer.scan.records import ErrorRecord
 from forensic_viewer.wording import fs_time_rows, orientation_words
 
 
@@ -39,7 +40,7 @@ def evidence_rows(item: ReportItem) -> Rows:
         ("File size", file_size_text(item)),
         *(fs_time_rows(ev.get("fs_times")) if ev else []),  # none read of a file that failed
         *(
-            [("Format, dimensions, metadata", UNDECODED_FACTS)]
+            [("Format, dimensions, metadata", undecoded_facts(item))]
             if item.status != "ok" and not ev
             else header_rows(ev)
             if item.status != "ok"
@@ -58,13 +59,33 @@ def evidence_rows(item: ReportItem) -> Rows:
     return rows
 
 
-# a failed file's row without a header: its bytes were not read as an image, or a scan of an
-# earlier version kept only the error and the SHA-256
-UNDECODED_FACTS = (
+# a failed file's row without a header, each case in its own words: they had been one
+# sentence, which told of "a scan of an earlier version" under the current scan's own row
+UNREAD_FACTS = "not recorded: the file's bytes could not be read (its error is given above)"
+NO_HEADER_FACTS = (
     "not recorded: the file could not be analysed (its error is given above), and no header "
-    "of it was read (a scan of an earlier version kept only the error and the SHA-256 of a "
-    "file that failed)"
+    "of it was recorded with the error"
 )
+EARLIER_ROW_FACTS = (
+    "not recorded: the file could not be analysed (its error is given above); an earlier "
+    "version of this program wrote its row, with no header of the file (versions before "
+    "2026-12-05 kept only the error and the SHA-256 of a file that failed)"
+)
+
+
+def undecoded_facts(item: ReportItem) -> str:
+    """Why a failed file's section gives no format, dimensions or metadata when its row holds
+    no header: its bytes were not read (no SHA-256); its row is of an earlier version (the
+    error rows of this one name the file's ``real_path``: ``scan.records.error_record``, a
+    field added after the header); else its error came with no header (a worker that died,
+    a decoder's unexpected failure)."""
+    if not item.sha256:
+        return UNREAD_FACTS
+    rec = item.record
+    if isinstance(rec, ErrorRecord) and rec.file and rec.real_path is None:
+        return EARLIER_ROW_FACTS
+    return NO_HEADER_FACTS
+
 
 # what a failed file's header does not say: it was not decoded
 NOT_DECODED = "not recorded: the file could not be analysed (its error is given above)"
@@ -74,12 +95,22 @@ def header_rows(ev: Mapping[str, Any]) -> Rows:
     """A failed file's facts as far as its header was read (its error row's ``header``): the
     format by content and the size the header declares, as stored (no orientation applied)."""
     fmt, w, h = ev.get("format"), ev.get("width"), ev.get("height")
+    empty = ev.get("file_size") == 0
     return [
-        ("Format (by content)", str(fmt) if fmt else "not an allowed image format"),
+        (
+            "Format (by content)",
+            str(fmt)
+            if fmt
+            else "none: the file is empty"
+            if empty
+            else "not an allowed image format",
+        ),
         (
             "Dimensions",
             f"{w} x {h} pixels, as its header declares (as stored: no EXIF orientation applied)"
             if w and h
+            else "—: the file is empty"
+            if empty
             else "—: its header could not be read",
         ),
         ("Pixel mode, frames, orientation, metadata", NOT_DECODED),

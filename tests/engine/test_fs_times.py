@@ -113,3 +113,22 @@ def test_statx_gives_the_birth_time_only_when_its_mask_says_so(tmp_path: Path) -
         assert os.fstat(fd).st_ctime_ns - 60 * 10**9 <= born <= os.fstat(fd).st_ctime_ns
     finally:
         os.close(fd)
+
+
+def test_an_empty_file_is_refused_with_its_times_and_sha256(tmp_path: Path) -> None:
+    """A zero-byte file's error carried no header, so a scan's row kept neither its times nor
+    its size while an undecodable text file's row kept both (the 2026-12-05 walk-through's
+    ``zero.jpg`` and ``text.png``)."""
+    import hashlib
+
+    path = tmp_path / "zero.jpg"
+    path.write_bytes(b"")
+    os.utime(path, ns=(ATIME_NS, MTIME_NS))
+    with pytest.raises(EvidenceError, match="file is empty") as e:
+        load_evidence(path)
+    header = e.value.header
+    assert header is not None and header.file_size == 0 and header.format is None
+    assert header.sha256 == hashlib.sha256(b"").hexdigest()
+    assert header.fs_times is not None
+    assert header.fs_times.to_json()["modified"] == utc_ns_text(MTIME_NS)
+    assert header.fs_times.to_json()["accessed"] == utc_ns_text(ATIME_NS)
