@@ -350,6 +350,10 @@ class HtmlWriter(TextReportFile):
             css = "ok" if integ.ok else "bad"
             tds.append(f'<td class="{css}">{esc(cells[-1])}</td>')
             self._w(f'<tr id="row-{i + 1}">{"".join(tds)}</tr>\n')
+            if (error := T.summary_error(ov, i)) is not None:  # as wide as the table
+                self._w(
+                    f'<tr><td></td><td class="bad" colspan="{len(header)}">{esc(error)}</td></tr>\n'
+                )
         self._w(f'</tbody></table><p class="caption">{esc(T.summary_note(ov))}</p></section>\n')
 
     def item(self, index: int, item: ReportItem, ov: Overview, figs: ItemFigures) -> None:

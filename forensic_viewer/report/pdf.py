@@ -366,26 +366,37 @@ class PdfWriter:
             ("FONT", (0, 1), (-1, -1), s.small.fontName, s.small.fontSize, s.small.leading),
         ]
         red: set[tuple[int, int]] = set()  # TEXTCOLOR colours a text cell, not a Paragraph
-        for r, i in enumerate(files, start=1):
+        errors: dict[int, str] = {}  # table row -> a failed file's error, the row's whole width
+        for i in files:
             cells = T.summary_cells(ov, i)
+            r = len(rows)
             rows.append([cells[j] for j in columns])
             for k, j in enumerate(columns):
                 c = cells[j]
                 if c.startswith("manipulated"):
                     style.append(("BACKGROUND", (k, r), (k, r), colors.HexColor("#ffe0e0")))
                 elif (
-                    c == "not run" or c.startswith("ERROR") or (j == sha and not ov.integrity[i].ok)
+                    c == "not run"
+                    or c.startswith(T.NOT_ANALYSED)
+                    or (j == sha and not ov.integrity[i].ok)
                 ):
                     style.append(("TEXTCOLOR", (k, r), (k, r), RED))
                     red.add((k, r))
+            error = T.summary_error(ov, i)
+            if error is not None and 2 in columns:  # the table with the Status column
+                errors[r + 1] = error
+                style += [("SPAN", (1, r + 1), (-1, r + 1)), ("NOSPLIT", (0, r), (-1, r + 1))]
+                rows.append([""] * len(columns))
 
         def cell_style(k: int, r: int) -> ParagraphStyle:
             return s.label if r == 0 else s.small_red if (k, r) in red else s.small
 
-        data = [
+        data: list[list[Paragraph | str]] = [
             [self.cell(c, cell_style(k, r), widths[k], CELL_PAD) for k, c in enumerate(row)]
             for r, row in enumerate(rows)
         ]
+        for r, error in errors.items():  # from the File column on, under the file's row
+            data[r][1] = self.p(error, s.small_red)
         t = Table(data, colWidths=widths, repeatRows=1, hAlign="LEFT")
         t.setStyle(TableStyle(style))
         return t
@@ -394,9 +405,10 @@ class PdfWriter:
         """Widths for the summary table of ``columns`` (column 1 the file name) across the
         page: each column at least as wide as its longest word, so no word is cut in the
         middle, and the room left shared by how much longer each column's texts are. A word
-        longer than :data:`LONG_WORD`, a file name longer than :data:`FILE_COLUMN` and an
-        error's text (its path) break where they must. The characters no font draws are added
-        to ``self.missing`` on the way (every row is read here, before any is laid out)."""
+        longer than :data:`LONG_WORD` and a file name longer than :data:`FILE_COLUMN` break
+        where they must (a failed file's error has a row of its own, as wide as the table).
+        The characters no font draws are added to ``self.missing`` on the way (every row is
+        read here, before any is laid out)."""
         font, size = self.f.regular, self.s.small.fontSize
 
         def width(text: str) -> float:
@@ -410,11 +422,11 @@ class PdfWriter:
             for k, j in enumerate(columns):
                 c = cells[j]
                 para_text(c, self.f, self.missing)
-                if c.startswith("ERROR"):
-                    continue
                 cap = FILE_COLUMN if k == 1 else LONG_WORD
                 need[k] = max(need[k], *(min(width(w), cap) for w in c.split()), 0.0)
                 want[k] = max(want[k], width(c))
+            if i >= 0 and 2 in columns and (error := T.summary_error(ov, i)):
+                para_text(error, self.f, self.missing)  # its own row's, under the file's
         want[1:2] = [min(w, FILE_COLUMN) for w in want[1:2]]
         room = self.width - sum(need)
         if room <= 0:  # more columns than the page holds: all shrink, long words break

@@ -57,6 +57,9 @@ INTEGRITY_WORDS = {
     "not recorded": "no SHA-256 recorded",
 }
 SUMMARY_HEADER = ("#", "File", "Status")
+# a failed file's Status cell starts so, then "see §N": its error goes in a row of its own
+# (summary_error) and whole in the file's section
+NOT_ANALYSED = "not analysed:"
 # the summary's last column: the check at export, then the digest the file was analysed with
 # (``integrity_cell``); for a file changed since, its digest now is in the file's own section
 INTEGRITY_HEADER = "Check at export; SHA-256 at load"
@@ -237,7 +240,7 @@ def summary_analysis_columns(ov: Overview) -> range:
 def summary_cells(ov: Overview, i: int) -> list[str]:
     """The summary-table cells of item ``i`` (same order as :func:`summary_header`)."""
     r = ov.rows[i]
-    status = "analysed" if r.status == "ok" else f"ERROR: {r.error}"
+    status = "analysed" if r.status == "ok" else f"{NOT_ANALYSED} see §{i + 1}"
     cells = [str(i + 1), r.key, status]
     if ov.ensemble_column:
         cells.append(cell_text(r.ensemble))
@@ -253,6 +256,20 @@ def summary_cells(ov: Overview, i: int) -> list[str]:
         integrity_cell(ov.integrity[i]),
     ]
     return cells
+
+
+def summary_error(ov: Overview, i: int) -> str | None:
+    """The error of item ``i`` when it could not be analysed, for a row of the summary as wide
+    as the table under the file's own (None for a file analysed): the problem, without the
+    file's absolute path, which the row above names by its key and the file's section
+    (§N) by its path with the whole error. In the Status column, with its path, it stood one
+    word of a few letters a line, 15 to 20 lines a file."""
+    r = ov.rows[i]
+    if r.status == "ok":
+        return None
+    error = r.error or "(no error recorded)"
+    named = f"{r.file}: " if r.file else None
+    return "error: " + (error[len(named) :] if named and error.startswith(named) else error)
 
 
 def integrity_cell(integ: Integrity) -> str:

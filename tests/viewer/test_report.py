@@ -188,8 +188,10 @@ def test_failed_file_is_in_the_table_and_the_report_and_no_check_reads_as_a_pass
     raw = (scanned / "report.html").read_text(encoding="utf-8")
     n = re.search(r'href="#item-(\d+)">broken\.jpg</a>', raw).group(1)
     row = raw[raw.index(f'href="#item-{n}"') :]
-    row = row[: row.index("</tr>")]
-    assert "ERROR" in row and "cannot be decoded" in row and "not run" in row
+    row, error = row[: row.index("</tr>")], row[row.index("</tr>") :]
+    assert f"not analysed: see §{n}" in row and "not run" in row
+    error = error[: error.index("</tr>", 5)]  # the row under it, as wide as the table
+    assert "colspan" in error and "error: " in error and "cannot be decoded" in error
     section = raw[raw.index(f'id="item-{n}"') :]
     section = section[: section.index("</section>")]
     assert "NOT ANALYSED" in section and "cannot be decoded" in section

@@ -331,7 +331,9 @@ def test_the_pdf_summary_draws_a_cell_that_fits_one_line_as_text_and_its_red_cel
     cells = table._cellvalues
     assert cells[1][:3] == ["1", "f0.png", "analysed"]  # text, not Paragraphs
     assert cells[0][0] == "#"
-    error = cells[3][2]
+    status = cells[3][2]  # short, the error in the row under it (a Paragraph: it may wrap)
+    assert status == "not analysed: see §3" and table._cellStyles[3][2].color == RED
+    error = cells[4][1]
     assert isinstance(error, Paragraph) and error.style.textColor == RED
     red_text = [c for c, st in zip(cells[3], table._cellStyles[3], strict=True) if st.color == RED]
     assert any(isinstance(c, str) for c in red_text), cells[3]  # e.g. a model's "not run"

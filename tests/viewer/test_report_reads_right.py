@@ -89,3 +89,38 @@ def test_a_failed_row_without_a_header_says_which_case_it_is(tmp_path: Path) -> 
     assert facts(now) == NO_HEADER_FACTS and "earlier" not in NO_HEADER_FACTS
     assert facts(earlier) == EARLIER_ROW_FACTS
     assert facts(unread) == UNREAD_FACTS
+
+
+def test_a_failed_files_error_has_a_row_of_its_own_under_a_short_status(analysed: Path) -> None:
+    """The PDF summary crushed the whole error, its absolute path first, into the narrow
+    Status column: "ERROR: / tmp/s35/ walkA/sc anin/text .png: not ...", 15 to 20 lines a
+    file. The Status says where to read it; a row as wide as the table under the file's
+    gives the problem (its path is the file's: in its section, with the whole error)."""
+    from reportlab.platypus import Paragraph
+
+    from forensic_viewer.report.pdf import PdfWriter
+
+    ov = overview(scan_source(analysed), CaseInfo(), ReportOptions())
+    keys = [r.key for r in ov.rows]
+    z = keys.index("zero.jpg")
+    assert T.summary_cells(ov, z)[2] == f"not analysed: see §{z + 1}"
+    assert T.summary_error(ov, z) == "error: file is empty (0 bytes)"
+    assert T.summary_error(ov, keys.index("a.png")) is None
+    folder = str(analysed.parent / "ev")
+    w = PdfWriter(analysed / "r.pdf")
+    columns = list(range(len(T.summary_header(ov))))
+    table = w._summary_chunk(ov, columns, w._column_widths(ov, columns), range(len(keys)))
+    w.abort()
+    texts = [c.text if isinstance(c, Paragraph) else c for row in table._cellvalues for c in row]
+    assert not [t for t in texts if folder in t], texts  # no path in the summary
+    assert "error: file is empty (0 bytes)" in texts
+    assert any(t.startswith("error: not an image of an allowed format") for t in texts)
+    assert len(table._cellvalues) == 1 + len(keys) + 2  # the header, a row a file, 2 errors
+
+    paths = write_report(scan_source(analysed), analysed / "r", ["html"])
+    raw = paths["html"].read_text(encoding="utf-8")
+    summary = raw[raw.index('<section id="summary">') :]
+    summary = summary[: summary.index("</section>")]
+    assert folder not in summary
+    span = len(T.summary_header(ov))
+    assert f'colspan="{span}">error: file is empty (0 bytes)</td>' in summary
