@@ -5,7 +5,7 @@ No Qt: the reports use it headless, the panels on screen.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 # a terminal's words for untrusted text are engine.formatting's (the trainer prints them too)
@@ -26,6 +26,29 @@ def marked(text: object, keep: str = "\n\t") -> str:
 def evidence_files_words(n: int) -> str:
     """How many evidence files a report covers: "1 evidence file", "23 evidence files"."""
     return f"{n} evidence file" + ("" if n == 1 else "s")
+
+
+NO_PARAMETERS = "none: this analysis has no settings"
+
+
+def parameters_words(params: Mapping[str, Any], value: Callable[[Any], str] = str) -> str:
+    """A classic analysis's parameters as the reports' "Parameters" row and the analysis
+    panel give them (``value`` writes each value), an empty one said, never left blank:
+    the analysis's without settings (jpeg-tables' ``{}``) is :data:`NO_PARAMETERS`, an empty
+    list "none", jpeg-ghost's ``qualities`` what its emptiness stands for (the range
+    ``GhostParams.quality_list`` takes then). Both had printed as nothing, or "—"."""
+    if not params:
+        return NO_PARAMETERS
+
+    def words(key: str, v: Any) -> str:
+        if not isinstance(v, (list, tuple)) or v:
+            return value(v)
+        if key == "qualities" and {"q_min", "q_max", "q_step"} <= params.keys():
+            lo, hi, step = (params[k] for k in ("q_min", "q_max", "q_step"))
+            return f"none listed: q_min to q_max by q_step ({lo} to {hi} in steps of {step})"
+        return "none"
+
+    return ", ".join(f"{k} {words(k, v)}" for k, v in params.items())
 
 
 def policy_text(policy: Mapping[str, Any]) -> str:

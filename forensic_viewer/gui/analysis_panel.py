@@ -35,7 +35,7 @@ from engine.types import Evidence
 from forensic_viewer.gui.panels import rows_height, tint
 from forensic_viewer.gui.workers import AnalysisWorker
 from forensic_viewer.report.text import pair_text
-from forensic_viewer.wording import plain, scale_words
+from forensic_viewer.wording import parameters_words, plain, scale_words
 
 LEVEL_COLORS = {Level.STRONG: QColor(220, 60, 50), Level.NOTICE: QColor(200, 130, 0)}
 LEVEL_ORDER = {Level.STRONG: 0, Level.NOTICE: 1, Level.INFO: 2}
@@ -262,7 +262,7 @@ class AnalysisPanel(QWidget):
                 (f"{f.level} · {f.topic}", f"{f.key}: {f.value}{note}", LEVEL_COLORS.get(f.level))
             )
         rows += [("warning", w, None) for w in r.warnings]
-        params = ", ".join(f"{k} {v}" for k, v in r.params.items())
+        params = parameters_words(r.params)
         rows.append(("method", f"{r.provenance.method} (version {r.provenance.version})", None))
         rows.append(("parameters", params, None))
         return rows

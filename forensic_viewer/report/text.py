@@ -39,6 +39,7 @@ from forensic_viewer.wording import (
     face_verdict_words,
     mask_source_words,
     odds_words,
+    parameters_words,
     policy_text,
     range_words,
     scale_words,
@@ -427,7 +428,7 @@ def model_rows(m: ModelSummary) -> Rows:
 
 
 def _params_text(params: Mapping[str, Any]) -> str:
-    return ", ".join(f"{k} {num(v)}" for k, v in params.items()) or "—"
+    return parameters_words(params, num)
 
 
 def analysis_rows(a: AnalysisEntry) -> Rows:

@@ -124,3 +124,24 @@ def test_a_failed_files_error_has_a_row_of_its_own_under_a_short_status(analysed
     assert folder not in summary
     span = len(T.summary_header(ov))
     assert f'colspan="{span}">error: file is empty (0 bytes)</td>' in summary
+
+
+def test_empty_parameters_are_said_not_left_blank() -> None:
+    """jpeg-ghost's ``qualities`` (an empty list: the range q_min..q_max by q_step is used)
+    and jpeg-tables' parameters (``{}``: it has none) printed as blanks ("—")."""
+    import dataclasses
+
+    from engine.analyses.jpeg import GhostParams
+    from forensic_viewer.report.build import AnalysisSummary
+    from forensic_viewer.wording import NO_PARAMETERS, parameters_words
+
+    ghost = dataclasses.asdict(GhostParams())
+    assert ghost["qualities"] == ()  # as every scan records it unless asked otherwise
+    row = dict(T.analysis_summary_rows(AnalysisSummary("jpeg-ghost", "m", "s", "6", ghost)))
+    words = "qualities none listed: q_min to q_max by q_step (50 to 95 in steps of 5)"
+    assert words in row["Parameters"]
+    assert list(range(50, 96, 5)) == GhostParams().quality_list()  # what those words say
+    tables = dict(T.analysis_summary_rows(AnalysisSummary("jpeg-tables", "m", "s", "4", {})))
+    assert tables["Parameters"] == NO_PARAMETERS == "none: this analysis has no settings"
+    assert parameters_words({"sizes": []}) == "sizes none"
+    assert parameters_words({"block": 16, "qualities": (60, 70)}) == "block 16, qualities (60, 70)"
