@@ -99,8 +99,16 @@ def exif_decoded(value: object) -> tuple[object, bool]:
     whether its bytes are UTF-8 (ASCII included): the text they say when they are (what most
     writers put there, beyond ASCII); else the bytes as Latin-1 shows them, their encoding
     unknown and never guessed. Other values, and text not read from bytes (made in memory),
-    unchanged and True. The one place EXIF text is decoded (:func:`exif_text` flags it)."""
-    if not isinstance(value, str) or value.isascii():
+    unchanged and True. The one place EXIF text is decoded (:func:`exif_text` flags it).
+
+    Trailing NULs are dropped first: a field's padding to its declared count (a Leica T's
+    Make "LEICA CAMERA AG" and 8 NULs, its Software and 23), which findings showed as
+    ``\\u0000`` escapes while the metadata table, which drops every NUL, did not. A NUL
+    inside the text is the file's, kept (a finding escapes it)."""
+    if not isinstance(value, str):
+        return value, True
+    value = value.rstrip("\x00")
+    if value.isascii():
         return value, True
     try:
         return value.encode("latin-1").decode("utf-8"), True

@@ -633,7 +633,8 @@ def _heif_items(
     # EXIF's bytes information (it was "differs"); undotted sub-seconds of any length read
     # (4 or more digits were "not a valid date"); a midnight photoshop:DateCreated with any
     # offset compared by the day (only Z's or none's were); the history's last saved
-    # instanceID against xmpMM:InstanceID (information); the XMP dates read once
+    # instanceID against xmpMM:InstanceID (information); the XMP dates read once; EXIF
+    # text's trailing NUL padding dropped as it is decoded (findings showed \u0000 escapes)
     version="15",
     description="metadata findings (editing software, dates, camera, GPS, XMP history) and "
     "the EXIF thumbnail (or a HEIF file's thumbnail items) compared with the image",

@@ -140,3 +140,33 @@ def test_a_heif_auxiliary_type_is_read_as_utf_8(tmp_path) -> None:
     r = run_analysis("metadata", load_evidence(path))
     row = next(f for f in r.findings if f.key == "HEIF auxiliary image")
     assert row.value.startswith("urn:com:apple:foté:2020:aux:hdrgainmap")
+
+
+LEICA = Path("/work/shared/data/camera-photos/Leica_T__Typ_701_.jpg")
+
+
+def test_exif_nul_padding_is_dropped_once_so_findings_and_table_agree(write_evidence) -> None:
+    """A Leica T pads its Make and Software with NULs to their declared counts: the findings
+    showed "LEICA CAMERA AG\\u0000\\u0000... LEICA T (Typ 701)" and "v7H1-74e\\u0000...", the
+    metadata table "LEICA CAMERA AG" (it drops every NUL). A NUL inside the text stays, escaped
+    in a finding."""
+    ifd0 = {
+        0x010F: b"LEICA CAMERA AG" + b"\0" * 8,
+        0x0110: "LEICA T (Typ 701)",
+        0x0131: b"v7H1-74e" + b"\0" * 23,
+        0x013C: b"host\0name\0\0",
+    }
+    ev = _evidence(write_evidence, ifd0)
+    found = {f.key: f.value for f in run_analysis("metadata", ev).findings}
+    assert found["Make/Model"] == "LEICA CAMERA AG LEICA T (Typ 701)"
+    assert found["EXIF Software"] == "v7H1-74e" == ev.metadata["EXIF:Software"]
+    assert found["EXIF HostComputer"] == "host\\u0000name"  # inside: the file's, escaped
+    assert exif_text("ab\x00\x00") == "ab" and exif_text("\x00") == ""
+
+
+@pytest.mark.skipif(not LEICA.is_file(), reason="the shared camera photographs are not here")
+def test_the_leica_ts_padded_make_reads_as_its_table_row() -> None:
+    ev = load_evidence(LEICA)
+    found = {f.key: f.value for f in run_analysis("metadata", ev).findings}
+    assert found["Make/Model"] == f"{ev.metadata['EXIF:Make']} {ev.metadata['EXIF:Model']}"
+    assert "\\u0000" not in " ".join(found.values())
