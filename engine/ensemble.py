@@ -465,6 +465,18 @@ def decided_by_face(provenance: str) -> bool:
     return FACE_RULE_NOTE in provenance
 
 
+_REPLACED = re.compile(r"the heatmap is the (\S+) analysis's map")
+
+
+def heatmap_replaced_by(provenance: str) -> str | None:
+    """The analysis whose map replaced an ensemble result's heatmap on its file, as its θ
+    provenance says (``localization_analyses``: the copy-move analysis found a pair; rows
+    written before :data:`ON_THIS_FILE` say it in the same words), else None. Such a heatmap
+    is that analysis's region map (1 inside a region, 0 outside), not a probability."""
+    found = _REPLACED.search(provenance)
+    return found.group(1) if found else None
+
+
 def general_provenance(text: str) -> str:
     """An ensemble result's θ provenance without what holds on its file only (what follows
     :data:`ON_THIS_FILE`, or in rows written before it the notes appended then): what a

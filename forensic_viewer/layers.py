@@ -37,6 +37,7 @@ from numpy.typing import NDArray
 
 from engine.analyses import AnalysisResult, ClonePair, MapMeaning, MapScale
 from engine.decision import MANIPULATED
+from engine.ensemble import heatmap_replaced_by
 from engine.facepath import face_out_of_range
 from engine.types import Analysis, Evidence, FaceRegion, PartialMap
 from forensic_viewer import overlays
@@ -45,6 +46,7 @@ from forensic_viewer.overlays import MaskRender, Raster
 from forensic_viewer.wording import (
     MEMBER_FACE_WORDS,
     OUT_OF_RANGE,
+    copy_map_words,
     face_decision_words,
     partial_words,
     scale_words,
@@ -231,6 +233,9 @@ class HeatmapLayer(Layer):
     fade: each pixel as opaque as its value (``overlays.heatmap_raster``), the default for a
         network's heatmap: drawn opaque, the colormap's dark low end tinted the whole
         photograph and hid what a low value lies over; off, every pixel is coloured.
+    regions_of: the copy-move analysis whose map of regions (1 inside, 0 outside) replaced
+        the ensemble's heatmap on this file (``engine.ensemble.heatmap_replaced_by``), which
+        the layer's controls say (:attr:`about`) and its legend's ends; None: a heatmap.
     """
 
     kind = "heatmap"
@@ -246,11 +251,17 @@ class HeatmapLayer(Layer):
         visible: bool = True,
         opacity: float = 0.5,
         fade: bool = True,
+        regions_of: str | None = None,
     ) -> None:
         super().__init__(name, model=model, visible=visible, opacity=opacity)
         self.heatmap = heatmap
         self._colormap = _colormap(colormap)
         self._fade = bool(fade)
+        self.regions_of = regions_of
+
+    @property
+    def about(self) -> str:
+        return "" if self.regions_of is None else copy_map_words(self.regions_of)
 
     @property
     def fade(self) -> bool:
@@ -983,12 +994,15 @@ def add_analysis_layers(layers: LayerList, analysis: Analysis) -> None:
     masks: list[MaskLayer] = []
     for name, result, color in sources:
         assert result.heatmap is not None
+        ensemble = result is analysis.ensemble  # its heatmap may be the copy-move regions
+        copies = heatmap_replaced_by(result.threshold_provenance) if ensemble else None
         heatmaps.append(
             HeatmapLayer(
                 f"{name} heatmap",
                 result.heatmap,
                 model=name,
                 visible=name == shown and not analysis.partial,
+                regions_of=copies,
             )
         )
         masks.append(

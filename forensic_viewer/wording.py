@@ -28,6 +28,17 @@ def evidence_files_words(n: int) -> str:
     return f"{n} evidence file" + ("" if n == 1 else "s")
 
 
+def copy_map_words(analysis: str) -> str:
+    """What an ensemble's heatmap shows when the copy-move ``analysis``'s map replaced it on
+    the file (``engine.ensemble.heatmap_replaced_by``): regions, not a probability. The
+    report's figure caption and the viewer's layer say it; they had called it the ensemble's
+    heatmap on a probability scale, only the θ provenance row saying otherwise."""
+    return (
+        f"copy-move regions found by the {analysis} analysis (1 inside, 0 outside), in place "
+        "of the ensemble's heatmap: it found a pair"
+    )
+
+
 NO_PARAMETERS = "none: this analysis has no settings"
 
 

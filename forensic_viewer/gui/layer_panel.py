@@ -106,6 +106,8 @@ class LayerControls(QWidget):
             self.legend.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
             self.legend.setMinimumWidth(LEGEND_MIN_WIDTH)
             low, high = ("0", "1") if isinstance(layer, HeatmapLayer) else ("no model", "all")
+            if getattr(layer, "regions_of", None):  # the copy-move regions, not a heatmap
+                low, high = ("0 outside", "1 inside")
             self._legend_range = (low, high)
             self.legend.setAccessibleName("legend")
             legend_row = QHBoxLayout()

@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from engine.ending import STOP_WORDS
-from engine.ensemble import general_provenance
+from engine.ensemble import general_provenance, heatmap_replaced_by
 from engine.errors import ForensicError
 from engine.formatting import time_text
 from engine.types import Progress
@@ -50,7 +50,12 @@ from forensic_viewer.scan.settings import NOT_RUNNING
 from forensic_viewer.scan.triage import TriageRow
 from forensic_viewer.scan.walk import UNREAD_NAMED as UNREAD_NAMED
 from forensic_viewer.scan.walk import not_covered_record, unread_words
-from forensic_viewer.wording import mask_source_words, scale_words, threshold_figure
+from forensic_viewer.wording import (
+    copy_map_words,
+    mask_source_words,
+    scale_words,
+    threshold_figure,
+)
 
 FigurePolicy = Literal["all", "flagged", "none"]
 ProgressFn = Callable[[Progress], None]
@@ -559,11 +564,15 @@ def item_figures(
             )
             base = None
         pt = float(e.figures.get("pixel_threshold", 0.5))
-        fig = annotated_figure(base, heat, pt, item.faces, style)
+        provenance = str(e.figures.get("threshold_provenance", ""))
+        copies = heatmap_replaced_by(provenance) if e.role == "ensemble" else None
+        fig = annotated_figure(base, heat, pt, item.faces, style, regions=copies is not None)
         what = "the ensemble" if e.role == "ensemble" else f"model {e.name}"
+        drawn = f"Heatmap of {what}" if copies is None else "C" + copy_map_words(copies)[1:]
         out.entries[e.name] = Figure.jpeg(
-            f"Heatmap of {what} ({e.heatmap_precision}); outline: mask "
-            f"(heatmap > {threshold_figure(pt)}), at {mask_source_words(e.role)}"
+            f"{drawn} ({e.heatmap_precision}); outline: mask "
+            f"({'map' if copies else 'heatmap'} > {threshold_figure(pt)}), at "
+            f"{mask_source_words(e.role)}"
             + ("" if base is not None else "; evidence not shown")
             + _folded(heat.shape, style),
             fig,

@@ -58,6 +58,7 @@ def text_scale(width: int) -> float:
     return max(1.0, width / TEXT_WIDTH)
 
 
+TICKS = (0.0, 0.25, 0.5, 0.75, 1.0)  # a probability scale's labelled values
 FACE_TILE = 256  # side of one face's tile in a face-map figure (the face path's window)
 FACE_TILES = 12  # faces drawn in one face-map figure at most (a crowd would fill pages)
 
@@ -200,10 +201,13 @@ def legend_bar(
     colormap: str = "inferno",
     pixel_threshold: float | None = None,
     contour_rgb: tuple[int, int, int] = (0, 255, 255),
+    regions: bool = False,
 ) -> NDArray[np.uint8]:
     """A colour scale from probability 0 (left) to 1 (right) with ticks at 0, .25, .5, .75, 1
     below it and, when given, a marker at the pixel threshold (labelled above the scale) in
-    the mask outline's colour."""
+    the mask outline's colour. ``regions``: the scale of a map of regions (the copy-move
+    analysis's, when it replaced the ensemble's heatmap), its two ends alone labelled
+    "0 outside" and "1 inside", no marker: no value between them is drawn."""
     width = max(width, 160)
     k = text_scale(width)  # every length below grows with it: the text prints alike
     out = np.full((round(LEGEND_HEIGHT * k), width, 3), 255, np.uint8)
@@ -217,11 +221,12 @@ def legend_bar(
         tx = min(max(x - tw // 2 if centred else x, 0), width - tw)
         cv2.putText(out, label, (tx, y), font, 0.38 * k, black, stroke, cv2.LINE_AA)
 
-    for v in (0.0, 0.25, 0.5, 0.75, 1.0):
+    ticks = {0.0: "0 outside", 1.0: "1 inside"} if regions else {v: f"{v:g}" for v in TICKS}
+    for v, label in ticks.items():
         x = round(x0 + v * (x1 - x0 - 1))
         cv2.line(out, (x, y1), (x, y1 + round(3 * k)), black, stroke)
-        text(f"{v:g}", x, y1 + round(14 * k))
-    if pixel_threshold is not None and 0.0 <= pixel_threshold <= 1.0:
+        text(label, x, y1 + round(14 * k))
+    if pixel_threshold is not None and 0.0 <= pixel_threshold <= 1.0 and not regions:
         x = round(x0 + pixel_threshold * (x1 - x0 - 1))
         cv2.rectangle(out, (x - 2 * stroke, y0 - 3 * stroke), (x + stroke, y1 + 1), black, stroke)
         cv2.line(out, (x, y0 - 2), (x, y1), contour_rgb, 2 * stroke)
@@ -246,6 +251,7 @@ def annotated_figure(
     pixel_threshold: float,
     faces: Sequence[dict[str, Any]] = (),
     style: FigureStyle = FigureStyle(),
+    regions: bool = False,
 ) -> NDArray[np.uint8]:
     """Evidence + heatmap + mask outline + face boxes, above the legend bar.
 
@@ -253,11 +259,13 @@ def annotated_figure(
         heatmap on black (evidence not shown).
     heat: [H, W] probabilities; the mask is taken as heat > ``pixel_threshold`` after
         downscaling (area average), which is what the eye sees at the figure's size.
+    regions: ``heat`` is a map of regions (1 inside, 0 outside: the copy-move analysis's,
+        which replaced the ensemble's heatmap), drawn above that scale's legend.
     """
     out, small_heat, scale = _over_evidence(rgb, heat, style, "heatmap")
     out = draw_mask_outline(out, threshold_mask(small_heat, pixel_threshold), style.contour_rgb)
     out = draw_face_boxes(out, faces, scale, style.face_rgb)
-    return above_legend(fold(out, style.max_side), style, pixel_threshold)
+    return above_legend(fold(out, style.max_side), style, pixel_threshold, regions)
 
 
 def _over_evidence(
@@ -277,10 +285,13 @@ def _over_evidence(
 
 
 def above_legend(
-    img: NDArray[np.uint8], style: FigureStyle, pixel_threshold: float | None
+    img: NDArray[np.uint8],
+    style: FigureStyle,
+    pixel_threshold: float | None,
+    regions: bool = False,
 ) -> NDArray[np.uint8]:
     """``img`` above the legend bar of its width (padded with white when narrower)."""
-    legend = legend_bar(img.shape[1], style.colormap, pixel_threshold, style.contour_rgb)
+    legend = legend_bar(img.shape[1], style.colormap, pixel_threshold, style.contour_rgb, regions)
     if legend.shape[1] != img.shape[1]:
         pad = np.full((img.shape[0], legend.shape[1], 3), 255, np.uint8)
         pad[:, : img.shape[1]] = img
@@ -384,12 +395,14 @@ def analysis_figure(
     """A classic analysis's map over the evidence (or on black), above the legend bar.
 
     scale_kind: the map's scale (``probability``, ``raw`` or ``region``); a region map is also
-    outlined. pairs: clone pairs, drawn linked (:func:`draw_pairs`).
+    outlined, its legend's ends labelled "0 outside" and "1 inside". pairs: clone pairs,
+    drawn linked (:func:`draw_pairs`).
     """
     out, small, scale = _over_evidence(rgb, values, style, "map")
     if scale_kind == "region":
         out = draw_mask_outline(out, small > 0.5, style.contour_rgb)
-    return above_legend(fold(draw_pairs(out, pairs, scale), style.max_side), style, None)
+    drawn = fold(draw_pairs(out, pairs, scale), style.max_side)
+    return above_legend(drawn, style, None, scale_kind == "region")
 
 
 def encode(rgb: NDArray[np.uint8], fmt: str = "JPEG", quality: int = 88) -> bytes:

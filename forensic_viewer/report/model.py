@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
+from engine.ensemble import heatmap_replaced_by
 from engine.errors import CheckpointError, EvidenceError, ForensicError
 from engine.formatting import time_text
 from engine.io import load_evidence
@@ -63,8 +64,7 @@ if TYPE_CHECKING:  # reading a checkpoint header needs no torch; engine.checkpoi
 
 HEATMAP_FULL = "float32 at full resolution (in memory)"
 HEATMAP_8BIT = "8-bit map file (value = round(255 x probability))"
-
-
+REGIONS_8BIT = "8-bit map file of the copy-move regions (value 255 inside, 0 outside)"
 FACE_MODEL = "face model"  # the role of a checkpoint of scope "faces" in a report's models
 
 
@@ -233,7 +233,9 @@ class ModelEntry:
 
     @property
     def heatmap_precision(self) -> str:
-        return HEATMAP_FULL if self.heatmap is not None else HEATMAP_8BIT
+        provenance = str(self.figures.get("threshold_provenance", ""))  # copy-move regions?
+        eight = REGIONS_8BIT if heatmap_replaced_by(provenance) else HEATMAP_8BIT
+        return HEATMAP_FULL if self.heatmap is not None else eight
 
     def load_heatmap(self) -> NDArray[np.float32] | None:
         """[H, W] float32 in [0, 1], from memory or from the 8-bit map file (None: no file;

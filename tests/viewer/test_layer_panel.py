@@ -42,6 +42,7 @@ def test_selecting_any_layer_needs_no_more_width_than_a_models_mask(qtbot) -> No
     mask = MaskLayer("crfd-net mask", heat, model="crfd-net", calibrated_threshold=0.5)
     others = [
         HeatmapLayer("crfd-net heatmap", heat, model="crfd-net"),
+        HeatmapLayer("ens heatmap", (heat > 0.5) * np.float32(1), model="ens", regions_of="clone"),
         AgreementLayer([mask]),
         GroundTruthLayer(heat > 0.5),
         FacesLayer([]),
@@ -157,3 +158,24 @@ def test_the_layer_list_grows_with_its_dock_and_the_controls_stay_whole(qtbot, t
     assert panel.list.height() - before_list == grown  # all of it to the list
     assert panel.list.height() > 220
     assert panel.controls.geometry().bottom() < panel.height()
+
+
+def test_the_ensemble_layer_that_shows_the_copy_move_regions_says_so(qtbot) -> None:
+    """When the copy-move analysis's map replaced the ensemble's heatmap on the file, its
+    layer's controls said nothing of it: a "0 ... 1" legend, as for a probability."""
+    from PySide6.QtWidgets import QLabel
+
+    regions = np.zeros((32, 32), np.float32)
+    regions[4:12, 4:12] = 1.0
+    layer = HeatmapLayer("ens heatmap", regions, model="ens", regions_of="clone")
+    layers = LayerList([layer])
+    panel = LayerPanel()
+    qtbot.addWidget(panel)
+    panel.set_layers(layers)
+    layers.selected = layer
+    controls = panel.controls
+    assert controls is not None and controls.about.text().startswith(
+        "copy-move regions found by the clone analysis (1 inside, 0 outside)"
+    )
+    texts = [w.text() for w in controls.findChildren(QLabel)]
+    assert "0 outside" in texts and "1 inside" in texts

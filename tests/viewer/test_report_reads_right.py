@@ -145,3 +145,101 @@ def test_empty_parameters_are_said_not_left_blank() -> None:
     assert tables["Parameters"] == NO_PARAMETERS == "none: this analysis has no settings"
     assert parameters_words({"sizes": []}) == "sizes none"
     assert parameters_words({"block": 16, "qualities": (60, 70)}) == "block 16, qualities (60, 70)"
+
+
+COPIES = (
+    "θ = 0.5986 on the stacked probability: logistic stacking; when the clone analysis finds "
+    "a pair, its map replaces the heatmap; on this file: the heatmap is the clone analysis's "
+    "map (it found a pair), the copies whose mean fused heatmap reaches 0.7 of the hottest "
+    "copy's"
+)
+
+
+def test_heatmap_replaced_by_reads_the_provenance_of_this_and_earlier_rows() -> None:
+    from engine.ensemble import heatmap_replaced_by
+
+    assert heatmap_replaced_by(COPIES) == "clone"
+    old = "θ = 0.6 on the mean; the heatmap is the clone analysis's map (it found a pair)"
+    assert heatmap_replaced_by(old) == "clone"  # before "; on this file: "
+    general = "θ = 0.6; when the clone analysis finds a pair, its map replaces the heatmap"
+    assert heatmap_replaced_by(general) is None and heatmap_replaced_by("") is None
+
+
+def _copied_item() -> object:
+    """A file whose ensemble heatmap is the copy-move analysis's regions (CASIA's
+    ``Sp_S_CNN_A_pla0052``, the walk-through's page 8)."""
+    import numpy as np
+
+    from forensic_viewer.report.model import ModelEntry, ReportItem
+
+    regions = np.zeros((40, 48), np.float32)
+    regions[4:12, 4:12] = regions[20:28, 30:38] = 1.0
+    figures = {"verdict": "manipulated", "pixel_threshold": 0.45, "rule": "ensemble"}
+    ens = ModelEntry("ens", "ensemble", "ran", heatmap=regions,
+                     figures={**figures, "threshold_provenance": COPIES})  # fmt: skip
+    member = ModelEntry("m", "model", "ran", heatmap=regions * 0.8,
+                        figures={**figures, "threshold_provenance": "θ set on validation"})  # fmt: skip
+    return ReportItem(
+        key="Sp_S_CNN_A_pla0052.jpg", file=None, status="ok", error=None, sha256=None,
+        evidence={"width": 48, "height": 40}, models=[member], ensemble=ens,
+        pixels=np.full((40, 48, 3), 128, np.uint8),
+    )  # fmt: skip
+
+
+def test_a_copy_move_map_in_the_ensembles_place_is_captioned_and_scaled_as_regions() -> None:
+    """The figure said "Heatmap of the ensemble (value = round(255 x probability))" above a
+    0-1 probability scale marked "mask > 0.45", while it drew the copy-move analysis's on/off
+    regions (only the θ provenance row said so)."""
+    import dataclasses
+
+    import numpy as np
+
+    from forensic_viewer.report.build import item_figures
+    from forensic_viewer.report.figures import annotated_figure, legend_bar
+    from forensic_viewer.report.model import HEATMAP_8BIT, REGIONS_8BIT
+
+    item = _copied_item()
+    figs = item_figures(item, item.triage(), ReportOptions())  # type: ignore[attr-defined]
+    ens = figs.entries["ens"].caption
+    assert ens.startswith(
+        "Copy-move regions found by the clone analysis (1 inside, 0 outside), in place of the "
+        "ensemble's heatmap: it found a pair"
+    ), ens
+    assert "Heatmap of" not in ens and "probability" not in ens
+    assert figs.entries["m"].caption.startswith("Heatmap of model m")  # a member: a heatmap
+    on_file = dataclasses.replace(item.ensemble, heatmap=None)  # type: ignore[attr-defined]
+    assert on_file.heatmap_precision == REGIONS_8BIT  # a scan's: its row and caption say so
+    member = dataclasses.replace(item.models[0], heatmap=None)  # type: ignore[attr-defined]
+    assert member.heatmap_precision == HEATMAP_8BIT
+
+    heat, rgb = item.ensemble.heatmap, item.pixels  # type: ignore[attr-defined]
+    drawn = annotated_figure(rgb, heat, 0.45, regions=True)
+    regions_legend = legend_bar(drawn.shape[1], regions=True)
+    assert np.array_equal(drawn[-regions_legend.shape[0] :], regions_legend)
+    assert not np.array_equal(regions_legend, legend_bar(drawn.shape[1], pixel_threshold=0.45))
+
+
+def test_the_viewers_ensemble_layer_says_it_shows_the_copy_move_regions() -> None:
+    """The viewer's ensemble heatmap layer had nothing to say it was the copy-move map."""
+    import dataclasses
+
+    import numpy as np
+
+    from engine.types import Analysis
+    from forensic_viewer.layers import HeatmapLayer, build_layers
+    from tests.conftest import memory_evidence
+    from tests.viewer.test_layers import _result
+
+    ev = memory_evidence(np.full((40, 60, 3), 128, np.uint8), file_size=1)
+    regions = np.zeros((40, 60), np.float32)
+    regions[5:15, 5:20] = 1.0
+    member = _result("m", regions * 0.8)
+    ens = dataclasses.replace(_result("ens", regions, 0.45), threshold_provenance=COPIES)
+    layers = build_layers(ev, Analysis(evidence=ev, results={"m": member}, ensemble=ens))
+    heat = {la.model: la for la in layers if isinstance(la, HeatmapLayer)}
+    assert heat["ens"].about.startswith("copy-move regions found by the clone analysis")
+    assert heat["ens"].regions_of == "clone"
+    assert heat["m"].about == "" and heat["m"].regions_of is None
+    plain = dataclasses.replace(ens, threshold_provenance="θ set on validation")
+    layers = build_layers(ev, Analysis(evidence=ev, results={"m": member}, ensemble=plain))
+    assert all(la.about == "" for la in layers if isinstance(la, HeatmapLayer))
