@@ -30,14 +30,13 @@ from forensic_viewer.report.build import (
     item_figures,
     overview,
 )
+from forensic_viewer.report.cards import ModelCard, cards_from_analyzer
 from forensic_viewer.report.figures import FigureStyle, encode
 from forensic_viewer.report.model import (
     CaseInfo,
     Integrity,
-    ModelCard,
     ReportItem,
     ReportSource,
-    cards_from_analyzer,
     item_from_analysis,
     scan_source,
     verify_integrity,

@@ -23,6 +23,7 @@ from engine.errors import ForensicError
 from engine.formatting import time_text
 from engine.types import Progress
 from forensic_viewer.environment import environment
+from forensic_viewer.report.cards import ModelCard
 from forensic_viewer.report.figures import (
     FACE_TILES,
     FigureStyle,
@@ -38,7 +39,6 @@ from forensic_viewer.report.model import (
     FACE_MODEL,
     CaseInfo,
     Integrity,
-    ModelCard,
     ReportItem,
     ReportSource,
     verify_integrity,

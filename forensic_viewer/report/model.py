@@ -32,12 +32,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from engine.ensemble import heatmap_replaced_by
-from engine.errors import CheckpointError, EvidenceError, ForensicError
+from engine.errors import EvidenceError, ForensicError
 from engine.formatting import time_text
 from engine.io import load_evidence
 from engine.types import Analysis, ModelResult
 from forensic_viewer.audit import AuditStamp
 from forensic_viewer.environment import environment
+from forensic_viewer.report.cards import CardCache, ModelCard
 from forensic_viewer.report.integrity import Integrity, verify_integrity
 from forensic_viewer.scan.gone import GoneFile
 from forensic_viewer.scan.groundtruth import read_scan_truth
@@ -56,11 +57,10 @@ from forensic_viewer.scan.records import (
 from forensic_viewer.scan.results import ResultIndex
 from forensic_viewer.scan.settings import run_as_found
 from forensic_viewer.scan.triage import NOT_RUN, RAN, TriageRow, scan_info, triage_row
-from forensic_viewer.scan.walk import sha256_of_file
 from forensic_viewer.wording import evidence_files_words, mask_source_words, moved_threshold_words
 
 if TYPE_CHECKING:  # reading a checkpoint header needs no torch; engine.checkpoints imports it
-    from engine.checkpoints import CheckpointMeta
+    pass
 
 HEATMAP_FULL = "float32 at full resolution (in memory)"
 HEATMAP_8BIT = "8-bit map file (value = round(255 x probability))"
@@ -86,110 +86,6 @@ class CaseInfo:
         if self.audit is not None:
             d["audit_log"] = self.audit.to_dict()
         return d
-
-
-@dataclass
-class ModelCard:
-    """What a checkpoint says about itself: measured metrics, the figures behind θ, training.
-
-    source: where these came from, in words (e.g. that the checkpoint's SHA-256 matched, or why
-        no card is shown).
-    """
-
-    source: str
-    metrics: dict[str, Any] = field(default_factory=dict)
-    threshold_details: dict[str, Any] = field(default_factory=dict)
-    training: dict[str, Any] = field(default_factory=dict)
-    created: str = ""
-
-    @classmethod
-    def from_meta(cls, meta: CheckpointMeta, source: str) -> ModelCard:
-        return cls(
-            source=source,
-            metrics=dict(meta.metrics),
-            threshold_details=threshold_details(meta.decision.details),
-            training=dict(meta.training),
-            created=meta.created,
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "source": self.source,
-            "metrics": self.metrics,
-            "threshold_details": self.threshold_details,
-            "training": self.training,
-            "created": self.created,
-        }
-
-
-SUPERSEDED = (
-    "the training run's own choice of θ (forensic-train calibrate), replaced by the θ of the "
-    "decision rule, set at evidence size by forensic-train verdict (evidence_size)"
-)
-
-
-def threshold_details(details: dict[str, Any]) -> dict[str, Any]:
-    """A checkpoint's ``decision.details`` as a report shows them. Once the verdict step has set
-    θ at evidence size (``evidence_size``), the training run's calibration figures left beside
-    it (its strategies, its θ) describe a θ no longer used: kept, under a name that says so, so
-    a report never shows two θs side by side as if both applied."""
-    if "evidence_size" not in details:
-        return dict(details)
-    rest = {k: v for k, v in details.items() if k != "evidence_size"}
-    out: dict[str, Any] = {"evidence_size": details["evidence_size"]}
-    if rest:
-        out["training_run_calibration"] = {"superseded": SUPERSEDED, **rest}
-    return out
-
-
-def card_from_checkpoint(path: str | Path, expected_sha256: str) -> ModelCard:
-    """The model card in the header of checkpoint ``path``, if it is still the file analysed."""
-    path = Path(path)
-    if not expected_sha256:
-        return ModelCard(source="no checkpoint SHA-256 was recorded: no model card shown")
-    try:
-        actual = sha256_of_file(path)
-    except OSError:
-        return ModelCard(source=f"checkpoint {path} cannot be read at export: no model card")
-    if actual != expected_sha256:
-        return ModelCard(
-            source=f"checkpoint {path} has changed since the analysis (SHA-256 {actual}): "
-            "its model card is not shown"
-        )
-    from engine.checkpoints import read_meta
-
-    try:
-        meta = read_meta(path)
-    except CheckpointError as e:
-        return ModelCard(source=f"checkpoint header unreadable: {e}")
-    return ModelCard.from_meta(meta, "checkpoint header; file SHA-256 matches the analysis")
-
-
-class CardCache:
-    """Model cards by (checkpoint, SHA-256), read once per report."""
-
-    def __init__(self, known: Mapping[str, ModelCard] | None = None) -> None:
-        self.known = dict(known or {})
-        self._cache: dict[tuple[str, str], ModelCard] = {}
-
-    def get(self, name: str, checkpoint: str, sha256: str) -> ModelCard | None:
-        if name in self.known:
-            return self.known[name]
-        if not checkpoint:
-            return None
-        k = (checkpoint, sha256)
-        if k not in self._cache:
-            self._cache[k] = card_from_checkpoint(checkpoint, sha256)
-        return self._cache[k]
-
-
-def cards_from_analyzer(analyzer: Any) -> dict[str, ModelCard]:
-    """Model cards of the checkpoints an :class:`~engine.pipeline.Analyzer` holds in memory
-    (the viewer's case: the headers it loaded are the ones that ran)."""
-    return {
-        m.name: ModelCard.from_meta(m.meta, "checkpoint header as loaded for the analysis")
-        for m in analyzer.models
-    }
 
 
 @dataclass

@@ -678,7 +678,7 @@ def test_a_card_does_not_show_the_training_runs_theta_beside_the_verdict_steps()
     it was replaced, so two θs never read as both in force."""
     from engine.catalog import BUNDLED_MODELS
     from engine.checkpoints import read_meta
-    from forensic_viewer.report.model import SUPERSEDED, ModelCard
+    from forensic_viewer.report.cards import SUPERSEDED, ModelCard
 
     meta = read_meta(BUNDLED_MODELS / "diffforensics-effl0.safetensors")
     details = meta.decision.details

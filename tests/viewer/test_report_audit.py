@@ -61,7 +61,8 @@ def test_a_failed_files_error_names_it_as_the_rest_of_the_report_does(tmp_path: 
     """A scan of ``case`` run from its parent wrote ``case/sub/bad.jpg: damaged ...``: a path
     relative to a directory the report never names. The report names the file by its absolute
     path (its Path row, every other message); results.csv as well."""
-    from forensic_viewer.report.model import CardCache, item_from_record
+    from forensic_viewer.report.cards import CardCache
+    from forensic_viewer.report.model import item_from_record
     from forensic_viewer.report.text import summary_cells, summary_error
     from forensic_viewer.scan.links import error_naming_file
     from forensic_viewer.scan.records import ErrorRecord

@@ -68,13 +68,14 @@ def test_a_failed_row_without_a_header_says_which_case_it_is(tmp_path: Path) -> 
     scan even for this version's rows: each case has its words now."""
     import dataclasses
 
+    from forensic_viewer.report.cards import CardCache
     from forensic_viewer.report.evidence_text import (
         EARLIER_ROW_FACTS,
         NO_HEADER_FACTS,
         UNREAD_FACTS,
         evidence_rows,
     )
-    from forensic_viewer.report.model import CardCache, item_from_record
+    from forensic_viewer.report.model import item_from_record
     from forensic_viewer.scan.records import error_record
 
     bad = tmp_path / "bad.jpg"
