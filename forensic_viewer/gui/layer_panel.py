@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QIcon, QPixmap, QResizeEvent
+from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -52,23 +52,6 @@ LEGEND_MIN_WIDTH = 64  # a colormap's legend is drawn at least this wide
 THRESHOLD_DECIMALS = 4
 
 
-class WholeLabel(QLabel):
-    """A wrapped plain-text label that asks for the height its whole text needs at its width.
-
-    A dock does not honour a label's height for its width: a short Layers dock squeezed a
-    classic map's "shows" (what its values mean) to a line and a half, cut at top and bottom,
-    and the panels below took the room. Its minimum height follows its width instead."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__(text, textFormat=Qt.TextFormat.PlainText, wordWrap=True)
-
-    def resizeEvent(self, event: QResizeEvent) -> None:  # Qt override
-        super().resizeEvent(event)
-        need = self.heightForWidth(self.width())
-        if need > 0 and need != self.minimumHeight():
-            self.setMinimumHeight(need)
-
-
 class LayerControls(QWidget):
     """Controls of one layer: opacity; colormap and legend; threshold and mask statistics."""
 
@@ -78,7 +61,12 @@ class LayerControls(QWidget):
         self._bind = Subscriptions()
         form = QFormLayout(self)
         form.setContentsMargins(4, 4, 4, 4)
-        self.about = WholeLabel(layer.about)  # what a classic analysis's values mean, if one
+        # what a classic analysis's values mean, if one: a plain wrapped label, whose height
+        # for its width the form and the dock's PanelScroll give it in the same layout pass. A
+        # label that set its own minimum height from its last width (to be read whole in a
+        # short dock, before the docks scrolled) was drawn over the opacity slider until the
+        # next pass ("scaled." on the slider in a 1600 x 1000 screenshot).
+        self.about = text_label(layer.about)
         if layer.about:
             form.addRow("shows", self.about)
         self.opacity = QSlider(Qt.Orientation.Horizontal)

@@ -179,3 +179,47 @@ def test_the_ensemble_layer_that_shows_the_copy_move_regions_says_so(qtbot) -> N
     )
     texts = [w.text() for w in controls.findChildren(QLabel)]
     assert "0 outside" in texts and "1 inside" in texts
+
+
+def test_a_long_shows_line_is_never_drawn_over_the_opacity_slider(qtbot, tmp_path) -> None:
+    """A 1600 x 1000 screenshot showed the clone map's "shows" line (what its values mean,
+    six lines) drawn over the opacity slider: its label set its own minimum height from its
+    last width, so for a layout pass the label was taller than its row. Checked after every
+    turn of the event loop (each may paint), at several dock widths."""
+    from PySide6.QtCore import QSettings
+
+    from forensic_viewer.gui.main_window import MainWindow
+
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window = MainWindow(models=[], device="cpu", settings=settings)
+    qtbot.addWidget(window)
+    window.resize(1600, 1000)
+    window.show()
+    heat = np.random.default_rng(4).random((32, 32)).astype(np.float32)
+    region = MapMeaning(
+        scale=MapScale.REGION,
+        label="regions found copied within the image (both copies of each pair)",
+        unit="1 inside a verified copy, 0 elsewhere",
+        high="this region repeats elsewhere in the image, possibly rotated or scaled",
+    )
+    raw = MapMeaning(scale=MapScale.RAW, label="error level", unit="difference", high="high")
+    clone = AnalysisLayer("clone map", heat, analysis="clone", meaning=region)
+    ela = AnalysisLayer("ela map", heat, analysis="ela", meaning=raw)
+    mask = MaskLayer("a mask", heat, model="a", calibrated_threshold=0.5)
+    layers = LayerList([mask, ela, clone])
+    panel = window.layer_panel
+    panel.set_layers(layers)
+    _settle()
+    for width in (300, 360, 440):
+        window.resizeDocks([window.docks["Layers"]], [width], Qt.Orientation.Horizontal)
+        for layer in (mask, clone, ela, clone):
+            layers.selected = layer
+            for _ in range(6):
+                QApplication.processEvents()
+                about, opacity = panel.controls.about, panel.controls.opacity
+                if about.text() and about.isVisible():
+                    assert not about.geometry().intersects(opacity.geometry()), (width, layer)
+        about = panel.controls.about
+        assert (
+            about.height() >= about.heightForWidth(about.width()) > 3 * about.fontMetrics().height()
+        )
