@@ -16,11 +16,12 @@ draws it) and after a Cancel kept it, titled as partial with no verdict (in grey
 view marks it), its share of the image following the map. A loaded ground-truth mask has a pane
 too (``ground truth``: the true mask outlined over the image), to set beside a model's.
 
-The panes never widen the window past the screen: a title is cut with an ellipsis (whole in its
-tooltip) on its own line above the chooser, so the verdict and score keep the pane's whole
-width (beside the chooser a 250-pixel pane cut "score 0.388" to "score 0", read as a score of
-zero); a chooser is as wide as a short name (the list opens wider), and the grid sits in a
-scroll area, so the panes shrink with the window down
+The panes never widen the window past the screen: a title takes two lines above the chooser,
+wrapped and then cut with an ellipsis (whole in its tooltip, with the card's word on a
+probability and verdict that point opposite ways), so the verdict, score and θ keep the pane's
+whole width (beside the chooser a 250-pixel pane cut "score 0.388" to "score 0", read as a
+score of zero); a chooser is as wide as the pane and asks for no more than a short name (the
+list opens wider), and the grid sits in a scroll area, so the panes shrink with the window down
 to a small minimum and scroll below it (the main window also keeps itself within the screen's
 available area, ``forensic_viewer.gui.screen_fit``).
 """
@@ -32,13 +33,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QRect, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
     QGridLayout,
-    QHBoxLayout,
     QLabel,
     QScrollArea,
     QSizePolicy,
@@ -46,6 +46,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.ensemble import decided_by_face
 from engine.types import Analysis, ModelResult
 from forensic_viewer.events import Subscriptions
 from forensic_viewer.gui.canvas import Canvas
@@ -57,7 +58,14 @@ from forensic_viewer.layers import (
     LayerList,
     PartialHeatmapLayer,
 )
-from forensic_viewer.wording import OUT_OF_RANGE, confidence_words, partial_words, plain
+from forensic_viewer.wording import (
+    OUT_OF_RANGE,
+    confidence_words,
+    decision_words,
+    odds_words,
+    partial_words,
+    plain,
+)
 
 SCALE_SHORT = {
     "raw": "raw values, not a probability",
@@ -66,18 +74,50 @@ SCALE_SHORT = {
 
 
 def pane_title(name: str, result: ModelResult | None) -> str:
-    """``VERDICT · probability 0.50 (calibrated) — name`` (or just the name for the
-    original): the verdict first, since a narrow pane cuts its title's end and the pane's
-    chooser names the model anyway; how sure, in the Verdict panel's words
-    (:func:`~forensic_viewer.wording.confidence_words`: the raw score only where there is no
-    calibration), where "score 0.430" beside the card's "probability 0.50" read as two
-    models disagreeing."""
+    """``VERDICT · probability 0.52 (calibrated) · forged fraction 29.33 % ≤ θ 34.23 % —
+    name`` (or just the name for the original): the verdict first, since a narrow pane cuts
+    its title's end and the pane's chooser names the model anyway; how sure, in the Verdict
+    panel's words (:func:`~forensic_viewer.wording.confidence_words`: the raw score only where
+    there is no calibration), where "score 0.430" beside the card's "probability 0.50" read
+    as two models disagreeing; then the rule as applied, θ in its unit (without calibration,
+    the score said once: ``score 0.430 ≤ θ 0.5 (not a probability: no calibration)``)
+    (:func:`~forensic_viewer.wording.decision_words`, as the card and the reports say it):
+    "AUTHENTIC · probability 0.52" over a large mask read as a contradiction until it said
+    that the verdict is the mask's share of the image against θ, not the probability."""
     if result is None:
         return name
     sure = confidence_words(result.probability, result.score)
+    rule = rule_words(result)
+    said = f"score {result.score:.3f}"
+    if result.probability is None and rule.startswith(said):  # the same figure, said once
+        how = f"{rule}{sure.removeprefix(said)}"  # score 0.430 ≤ θ 0.5 (not a probability: ...)
+    else:
+        how = f"{sure} · {rule}"
     # marked as its card is: a verdict outside the measured range is never shown bare
     marked = f" ({OUT_OF_RANGE})" if result.out_of_range else ""
-    return f"{result.verdict.upper()}{marked} · {sure} — {name}"
+    return f"{result.verdict.upper()}{marked} · {how} — {name}"
+
+
+def rule_words(r: ModelResult) -> str:
+    """The image-level rule as applied, θ in its unit (``score 0.956 > θ 0.5986``), with the
+    face rule said when a face decided an ensemble's verdict, as the Verdict panel's card."""
+    by_face = r.rule == "ensemble" and decided_by_face(r.threshold_provenance)
+    return decision_words(
+        {
+            "rule": r.rule,
+            "verdict": r.verdict,
+            "score": r.score,
+            "forged_fraction": r.forged_fraction,
+            "threshold": r.threshold,
+            "face_rule_applied": by_face,
+        }
+    )
+
+
+def pane_note(result: ModelResult) -> str:
+    """Why the pane's probability and verdict point opposite ways, when they do, in the card's
+    words (:func:`~forensic_viewer.wording.odds_words`), for the title's tooltip; else ""."""
+    return odds_words(result.verdict, result.probability) or ""
 
 
 def pane_color(result: ModelResult) -> QColor:
@@ -104,6 +144,12 @@ class Source:
     name: str
     title: str
     color: QColor | None = None
+    note: str = ""  # said in the title's tooltip, after the title (pane_note)
+
+    @property
+    def tooltip(self) -> str:
+        """The whole title, and the note when there is one."""
+        return f"{self.title}\n{self.note}" if self.note else self.title
 
     def accept(self) -> Callable[[Layer], bool]:
         """Layers drawn in the pane: the image, plus the source's own (a model's with the faces)."""
@@ -132,7 +178,7 @@ def compare_sources(layers: LayerList, analysis: Analysis | None) -> list[Source
         if analysis.ensemble is not None:
             results.insert(0, (f"{analysis.ensemble.name} (default verdict)", analysis.ensemble))
         for label, r in results:
-            out.append(Source("model", r.name, pane_title(label, r), pane_color(r)))
+            out.append(Source("model", r.name, pane_title(label, r), pane_color(r), pane_note(r)))
     for la in partial_layers(layers):  # the running network's, or what a Cancel kept
         name = la.model or ""
         if all(s.name != name for s in out):
@@ -161,24 +207,63 @@ def partial_layers(layers: LayerList) -> list[PartialHeatmapLayer]:
 
 
 class PaneTitle(QLabel):
-    """A pane's title on one line that never widens the pane (and the window): cut at its end
-    with an ellipsis when the pane is narrow, whole in ``text()`` and the tooltip."""
+    """A pane's title on two lines that never widens the pane (and the window): wrapped at a
+    word, at a ``·`` between its parts where that leaves the first line at least half full
+    (the separator itself not drawn), the second line cut at its end with an ellipsis when
+    the pane is narrow; whole in ``text()`` and the tooltip. On one line, cut at its end, the
+    verdict's rule and the model's name were lost in a pane a third of a 1600-pixel window
+    wide ("MANIPULATED · probability 0.96 (calibrated) — bu…")."""
+
+    LINES = 2
 
     def __init__(self, text: str, parent: QWidget | None = None) -> None:
         super().__init__(text, parent)
         self.setTextFormat(Qt.TextFormat.PlainText)
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+
+    def _height(self) -> int:
+        margins = self.contentsMargins()
+        return self.LINES * self.fontMetrics().lineSpacing() + margins.top() + margins.bottom()
+
+    def sizeHint(self) -> QSize:  # Qt override: two lines, never as wide as the text
+        return QSize(0, self._height())
+
+    def minimumSizeHint(self) -> QSize:  # Qt override
+        return self.sizeHint()
+
+    def shown_lines(self) -> list[str]:
+        """The lines drawn now: the text wrapped to the title's width, the second line cut
+        with an ellipsis where the rest does not fit."""
+        metrics, width = self.fontMetrics(), self.contentsRect().width()
+        words = self.text().split(" ")
+        first = 0
+        while (
+            first < len(words) and metrics.horizontalAdvance(" ".join(words[: first + 1])) <= width
+        ):
+            first += 1
+        if first == 0:  # not one word fits: its start, cut
+            return [metrics.elidedText(self.text(), Qt.TextElideMode.ElideRight, width)]
+        if first == len(words):
+            return [self.text()]
+        at_dot = [i for i in range(1, first) if words[i] == "·"]
+        if at_dot and 2 * metrics.horizontalAdvance(" ".join(words[: at_dot[-1]])) >= width:
+            head, rest = words[: at_dot[-1]], words[at_dot[-1] + 1 :]
+        else:
+            head, rest = words[:first], words[first:]
+        tail = metrics.elidedText(" ".join(rest), Qt.TextElideMode.ElideRight, width)
+        return [" ".join(head), tail]
 
     def shown_text(self) -> str:
-        """What fits in the title now (the text, or its start and an ellipsis)."""
-        return self.fontMetrics().elidedText(
-            self.text(), Qt.TextElideMode.ElideRight, self.contentsRect().width()
-        )
+        """What the title shows now, its lines joined by newlines."""
+        return "\n".join(self.shown_lines())
 
     def paintEvent(self, _event: QPaintEvent) -> None:  # Qt override
         painter = QPainter(self)
+        rect = self.contentsRect()
+        step = self.fontMetrics().lineSpacing()
         align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter
-        painter.drawText(self.contentsRect(), align, self.shown_text())
+        for i, line in enumerate(self.shown_lines()):
+            painter.drawText(QRect(rect.x(), rect.y() + i * step, rect.width(), step), align, line)
 
 
 class ComparePane(QWidget):
@@ -194,19 +279,18 @@ class ComparePane(QWidget):
             QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
         )
         self.chooser.setMinimumContentsLength(10)  # characters; the opened list is wider
+        # as wide as the pane: held to ten characters, "bundled-ensemble" read "bundled-ensembl"
+        self.chooser.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.canvas = Canvas()
         self.source: Source | None = None
         self.made_for = ""  # the source the pane was made to show (CompareView.set_content)
         self._layers: LayerList | None = None
         self._sources: list[Source] = []
-        choice = QHBoxLayout()
-        choice.addWidget(self.chooser)
-        choice.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(1, 1, 1, 1)
         layout.setSpacing(1)
         layout.addWidget(self.title)  # the pane's whole width (module doc)
-        layout.addLayout(choice)
+        layout.addWidget(self.chooser)
         layout.addWidget(self.canvas, 1)
         self.chooser.currentIndexChanged.connect(self._on_chosen)
 
@@ -222,10 +306,11 @@ class ComparePane(QWidget):
     def show_source(self, source: Source) -> None:
         """Draw ``source``'s layers in this pane (the views stay linked)."""
         self.source = source
+        self.chooser.setToolTip(f"{plain(source.name)}: show another model or analysis here")
         self.title.setText(plain(source.title))
-        self.title.setToolTip(plain(source.title))
+        self.title.setToolTip(plain(source.tooltip))
         # what the pane shows, its verdict in words, for a screen reader on its view
-        self.canvas.setAccessibleDescription(plain(source.title))
+        self.canvas.setAccessibleDescription(plain(source.tooltip))
         tint(self.title, source.color)  # WCAG AA on the pane, theme after theme
         self.canvas.set_layers(self._layers, source.accept())
 
@@ -243,7 +328,7 @@ class ComparePane(QWidget):
             if same is not None and same != self.source:
                 self.source = same
                 self.title.setText(plain(same.title))
-                self.title.setToolTip(plain(same.title))
+                self.title.setToolTip(plain(same.tooltip))
 
     def choose(self, name: str) -> None:
         """Show the source called ``name`` (as the chooser does)."""

@@ -72,11 +72,16 @@ def test_a_panes_title_says_how_sure_the_model_is_as_its_verdict_card_does(
     titles = {p.source.name: p.title.text() for p in window.compare.panes}
     card = window.verdict_panel.text()
     sure = f"probability {ensemble.probability:.2f} (calibrated)"
-    assert titles["pair"].startswith(f"{ensemble.verdict.upper()} · {sure} — ")
+    assert titles["pair"].startswith(f"{ensemble.verdict.upper()} · {sure} · ")
     assert f"{ensemble.verdict} · {sure}" in card or f") · {sure}" in card
-    assert f"{ensemble.score:.3f}" not in titles["pair"]  # no second, raw figure
+    # the raw score only as the rule compares it with θ, never as how sure the model is
+    op = ">" if ensemble.verdict == "manipulated" else "≤"
+    assert titles["pair"].count(f"{ensemble.score:.3f}") == 1
+    assert f"score {ensemble.score:.3f} {op} θ" in titles["pair"]
     raw = f"score {tiny.score:.3f} (not a probability: no calibration)"
-    assert titles["tiny"].startswith(f"{tiny.verdict.upper()} · {raw} — ") and raw in card
+    assert raw in card
+    assert tiny.rule == "forged_fraction"  # its θ is on the mask's share: both figures said
+    assert titles["tiny"].startswith(f"{tiny.verdict.upper()} · {raw} · forged fraction ")
 
 
 def _drawn(pane) -> list:

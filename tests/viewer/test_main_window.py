@@ -416,9 +416,13 @@ def test_two_models_and_an_ensemble(qtbot, tmp_path: Path, tiny_checkpoint: Path
     names = [t.split(" — ")[-1] for t in titles]
     assert names == ["original", "duo (default verdict)", "tiny", "tiny2"]
     duo = analysis.ensemble
-    sure = confidence_text(duo)  # as its card says it
+    sure = confidence_text(duo)  # as its card says it, the score said once beside θ
+    assert sure.startswith(f"score {duo.score:.3f}") and duo.probability is None
+    op = ">" if duo.verdict == "manipulated" else "≤"
+    rule = f"score {duo.score:.3f} {op} θ {duo.threshold:.4g}"
     assert duo.out_of_range  # a small image: the pane marks it as its card does
-    assert titles[1].startswith(f"{duo.verdict.upper()} ({OUT_OF_RANGE}) · {sure} — ")
+    lead = f"{duo.verdict.upper()} ({OUT_OF_RANGE}) · {rule}"
+    assert titles[1].startswith(f"{lead}{sure.removeprefix(f'score {duo.score:.3f}')} — ")
     assert all(window.layers[f"{m} heatmap"].visible for m in ("tiny", "tiny2", "duo"))
     window.set_compare(False)
     assert not window.layers["tiny heatmap"].visible  # restored on leaving compare mode
