@@ -6,10 +6,13 @@ recorded at load: :func:`engine.xmp.xmp_rows`), as the reports' table has them a
 
 EXIF values are shown as the reports print them
 (:func:`~forensic_viewer.report.metadata.metadata_values`), the recorded text in their
-tooltips; every value goes into a plain-text item. A name cut by its column loses its middle,
-not its end (:class:`MiddleElided`): the end is what tells ``EXIF:DateTimeOriginal`` from
-``EXIF:DateTimeDigitized`` and ``XMP xmp:CreateDate`` from ``XMP xmp:CreatorTool``. A file that did not decode shows what was
-read of it (:meth:`MetadataPanel.set_unread`).
+tooltips; every value goes into a plain-text item. The names' column is as wide as its longest
+name up to half the panel (the analyst may drag it wider); a name cut by it keeps the part
+that tells it from the names beside it (:class:`KeyElided`): its start where that is enough
+("Status changed (fi…", the file-system rows), else its end (the end is what tells
+``EXIF:DateTimeOriginal`` from ``EXIF:DateTimeDigitized`` and ``XMP xmp:CreateDate`` from
+``XMP xmp:CreatorTool``); every name is whole in its tooltip. A file that did not decode
+shows what was read of it (:meth:`MetadataPanel.set_unread`).
 """
 
 from __future__ import annotations
@@ -17,7 +20,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtGui import QFontMetrics, QResizeEvent
 from PySide6.QtWidgets import (
+    QApplication,
+    QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QTreeWidget,
@@ -35,14 +41,49 @@ if TYPE_CHECKING:
     from forensic_viewer.gui.unread import UnreadFile
 
 
-class MiddleElided(QStyledItemDelegate):
-    """A column whose text, cut to its width, loses its middle (``EXIF:Dat…Original``)."""
+KEY_WIDTH = 150  # the names' column's least width, pixels
+KEY_SHARE = 0.5  # the names' column takes at most this share of the panel: values keep the rest
+
+
+class KeyElided(QStyledItemDelegate):
+    """The names' column: a name cut to its width loses its end where its start still tells it
+    from the names beside it, else its middle. Cut in the middle alone, the file-system rows
+    read "Modifie…system)", "Status …system)", "Last ac…system)", "Create…system)"."""
 
     def initStyleOption(  # Qt override
         self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
     ) -> None:
         super().initStyleOption(option, index)
-        option.textElideMode = Qt.TextElideMode.ElideMiddle
+        model, parent = index.model(), index.parent()
+        siblings = [
+            str(model.index(row, 0, parent).data() or "")
+            for row in range(model.rowCount(parent))
+            if row != index.row()
+        ]
+        option.textElideMode = key_elision(
+            option.text, siblings, option.fontMetrics, text_room(option)
+        )
+
+
+def text_room(option: QStyleOptionViewItem) -> int:
+    """The width an item view's style leaves for the text of the cell ``option`` describes."""
+    widget = option.widget
+    style = widget.style() if widget is not None else QApplication.style()
+    rect = style.subElementRect(QStyle.SubElement.SE_ItemViewItemText, option, widget)
+    margin = style.pixelMetric(QStyle.PixelMetric.PM_FocusFrameHMargin, None, widget) + 1
+    return rect.width() - 2 * margin
+
+
+def key_elision(
+    key: str, siblings: list[str], metrics: QFontMetrics, width: int
+) -> Qt.TextElideMode:
+    """Cut at its end when the start that fits in ``width`` is not the start of any sibling's
+    name cut so, else in its middle (``XMP xmp:Creat…`` would name two fields)."""
+    cut = metrics.elidedText(key, Qt.TextElideMode.ElideRight, width)
+    if cut == key:
+        return Qt.TextElideMode.ElideRight
+    others = {metrics.elidedText(s, Qt.TextElideMode.ElideRight, width) for s in siblings}
+    return Qt.TextElideMode.ElideMiddle if cut in others else Qt.TextElideMode.ElideRight
 
 
 class MetadataPanel(QTreeWidget):
@@ -51,8 +92,11 @@ class MetadataPanel(QTreeWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setHeaderLabels(["", "value"])
-        self.setColumnWidth(0, 150)
-        self.setItemDelegateForColumn(0, MiddleElided(self))  # values keep their start
+        self.setColumnWidth(0, KEY_WIDTH)
+        self.setItemDelegateForColumn(0, KeyElided(self))  # values keep their start
+        self._fitting = False
+        self.key_width_chosen = False  # the analyst dragged the names' column: left so
+        self.header().sectionResized.connect(self._on_section_resized)
         self.setAccessibleName("Metadata")
         self.setAccessibleDescription("file facts, SHA-256 and EXIF of the evidence shown")
 
@@ -96,6 +140,7 @@ class MetadataPanel(QTreeWidget):
         if xmp.childCount():
             self.addTopLevelItem(xmp)
         self.expandAll()
+        self.fit_keys()
 
     def set_unread(self, unread: UnreadFile) -> None:
         """A file that did not decode: its size and the SHA-256 of its bytes, when read, and
@@ -114,6 +159,52 @@ class MetadataPanel(QTreeWidget):
             facts.addChild(self._row(key, value))
         self.addTopLevelItem(facts)
         self.expandAll()
+        self.fit_keys()
+
+    def fit_keys(self) -> None:
+        """The names' column as wide as its longest name, between ``KEY_WIDTH`` and
+        ``KEY_SHARE`` of the panel; not once the analyst has dragged it."""
+        if self.key_width_chosen:
+            return
+        cap = max(KEY_WIDTH, int(self.viewport().width() * KEY_SHARE))
+        width = max(KEY_WIDTH, min(self.sizeHintForColumn(0), cap))
+        self._fitting = True
+        try:
+            self.setColumnWidth(0, width)
+        finally:
+            self._fitting = False
+
+    def _on_section_resized(self, column: int, _old: int, _new: int) -> None:
+        if column == 0 and not self._fitting:
+            self.key_width_chosen = True
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # Qt override
+        super().resizeEvent(event)
+        self.fit_keys()
+
+    def shown_key(self, key: str) -> str | None:
+        """The name ``key`` as its row shows it now, cut as :class:`KeyElided` cuts it (for
+        tests)."""
+        for item in self._items():
+            if item.text(0) == key:
+                index = self.indexFromItem(item, 0)
+                option = QStyleOptionViewItem()
+                option.initFrom(self.viewport())
+                option.rect = self.visualRect(index)
+                option.widget = self
+                delegate = self.itemDelegateForColumn(0)
+                assert isinstance(delegate, KeyElided)
+                delegate.initStyleOption(option, index)
+                room = text_room(option)
+                return option.fontMetrics.elidedText(option.text, option.textElideMode, room)
+        return None
+
+    def _items(self) -> list[QTreeWidgetItem]:
+        items = []
+        for i in range(self.topLevelItemCount()):
+            top = self.topLevelItem(i)
+            items += [top.child(j) for j in range(top.childCount())]
+        return items
 
     @staticmethod
     def _row(key: str, value: str) -> QTreeWidgetItem:
