@@ -138,7 +138,7 @@ def loupe_patch(
 
 
 class LoupePanel(QWidget):
-    """The magnifier, its mode chooser and a caption saying what the patch shows."""
+    """The magnifier's mode chooser, a caption saying what the patch shows, and the patch."""
 
     RADIUS = Magnifier.RADIUS
 
@@ -157,8 +157,11 @@ class LoupePanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.mode_box)
-        layout.addWidget(self.magnifier)
+        # the caption under the chooser that sets it, above the patch: below it, a dock
+        # shorter than the panel (a window under 1600 x 1000) scrolled the words away, cut
+        # mid-line, where now it is the close-up's lower edge, away from the cursor's pixel
         layout.addWidget(self.caption)
+        layout.addWidget(self.magnifier)
         layout.addStretch(1)
         self._layers: LayerList | None = None
         self._point: tuple[float, float] | None = None

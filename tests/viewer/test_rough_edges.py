@@ -402,3 +402,23 @@ def test_a_long_status_message_is_cut_with_an_ellipsis_and_whole_in_its_tooltip(
     assert shown_at.shown_text() == "short" and shown_at.toolTip() == "short"
     bar.clearMessage()
     assert bar.currentMessage() == ""
+
+
+def test_the_magnifiers_caption_is_read_whole_in_a_window_smaller_than_1600_by_1000(
+    qtbot, window
+) -> None:
+    """Below the patch, the caption saying what the magnifier shows was cut mid-line by the
+    Magnifier dock's scroll area in a 1400 x 900 window ("raw evidence pixels, enlarged
+    without"): it is now read whole without scrolling, in every mode, down to 1280 x 800."""
+    area = window.docks["Magnifier"].widget()
+    caption = window.loupe.caption
+    for size in ((1400, 900), (1280, 800)):
+        window.resize(*size)
+        for mode in LoupeMode:
+            window.loupe.set_mode(mode)
+            qtbot.wait(10)  # the layouts' pass
+            assert area.verticalScrollBar().value() == 0
+            top = caption.mapTo(area.viewport(), caption.rect().topLeft()).y()
+            bottom = caption.mapTo(area.viewport(), caption.rect().bottomLeft()).y()
+            assert 0 <= top and bottom < area.viewport().height(), (size, mode)
+            assert caption.height() >= caption.heightForWidth(caption.width()), (size, mode)
