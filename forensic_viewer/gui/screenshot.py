@@ -25,6 +25,11 @@ from PySide6.QtWidgets import QApplication
 from engine.catalog import SAMPLES
 from forensic_viewer.gui.app import collect_garbage_in_gui_thread
 
+# Turns of the event loop before the picture is taken: with one, the window was grabbed in
+# the middle of its layout passes (a wrapped label one pass behind its row: the Layers dock's
+# "shows" drawn over the opacity slider, or cut at top and bottom), which a user never sees.
+SETTLE_TURNS = 10
+
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
@@ -98,7 +103,9 @@ def main(argv: list[str] | None = None) -> int:
             window._on_hover(w * 0.5, h * 0.5)
         for problem in problems:
             window.show_error(problem)
-        app.processEvents()
+        for _ in range(SETTLE_TURNS):  # the layouts' passes done and painted, as a user sees it
+            app.processEvents()
+            time.sleep(0.02)
         args.out.parent.mkdir(parents=True, exist_ok=True)
         if app.platformName() == "xcb":  # what the X server shows: the window really mapped
             picture = window.screen().grabWindow(window.winId())
