@@ -27,7 +27,11 @@ Two optional blocks go beyond the paper (issue 17 and 19; docs/VERDICTS.md says 
   (``analysis:NAME``, :mod:`engine.analyses`). Fitted on the validation part, the score is then
   itself a calibrated probability, and a weight says how much a member adds given the others
   (equation 6's weights cannot: a member at chance still pulls the mean towards 0.5). The
-  members' ``detection_weight`` is not used when stacking is present.
+  members' ``detection_weight`` is not used when stacking is present. Each term w_k · x_k and
+  the bias go into the result (``ModelResult.contributions``), so every display can say what
+  moved the score, and when whole-image statistics carried a "manipulated" verdict that its
+  mask need not show why (:func:`whole_image_decided`; the 2026-12-05 walk-through's authentic
+  12 MP photograph read "manipulated, p 0.75" over 1.45 % of scattered specks).
 - ``"localization_analyses": {"clone": "replace"}``: when the copy-move analysis finds a pair,
   its map of both copies replaces the fused heatmap (measured on the validation part: copy-move
   pixel F1 up, splices unchanged); otherwise the fused heatmap stands. With
@@ -105,6 +109,15 @@ _OLD_PER_FILE = re.compile(
     r"; the heatmap is the \S+ analysis's map|; " + re.escape(FACE_RULE_NOTE)
 )
 FACE_RULES = ("", "any")  # "": face models do not change the verdict; "any": module docstring
+# the kinds of a stacked logit's terms (ModelResult.contributions): a member's image logit, the
+# logit of a member's forged fraction, a classic analysis's score, the bias
+IMAGE_STATISTIC, FORGED_FRACTION, ANALYSIS, BIAS = (
+    "image_statistic",
+    "forged_fraction",
+    "analysis",
+    "bias",
+)
+CONTRIBUTION_KINDS = (IMAGE_STATISTIC, FORGED_FRACTION, ANALYSIS, BIAS)
 
 
 @dataclass(frozen=True)
@@ -257,16 +270,23 @@ class Ensemble:
         for name in self.analyses:
             if name not in analyses:
                 raise KeyError(f"ensemble '{self.name}' needs the '{name}' analysis")
+        contributions: list[dict[str, Any]] | None = None
         if self.stacking is not None:
             by_model = {m.model: r for m, r in picked}
             z = self.stacking.bias
+            contributions = []
             for key, w in self.stacking.weights.items():
                 if key.startswith(ANALYSIS_PREFIX):
-                    x = analyses[key.removeprefix(ANALYSIS_PREFIX)].output.score or 0.0
+                    name = key.removeprefix(ANALYSIS_PREFIX)
+                    x = analyses[name].output.score or 0.0
+                    label, kind = analysis_label(name, x), ANALYSIS
                 else:
                     r = by_model[key]
                     x = statistic(r.rule, r.forged_fraction, r.image_logit)
+                    label, kind = member_label(r)
                 z += w * x
+                contributions.append(_contribution(key, label, kind, x, w))
+            contributions.append(_contribution(BIAS, BIAS, BIAS, 1.0, self.stacking.bias))
             score = float(sigmoid(z))
             what = "stacked probability"
             how = (
@@ -347,6 +367,7 @@ class Ensemble:
             else calibration.probability(float(logit(score))),
             reliability=reliability_sentence(self.calibration),
             out_of_range=members_out_of_range([r for _, r in picked]),
+            contributions=contributions,
         )
 
     def with_faces(
@@ -418,6 +439,70 @@ class Ensemble:
             + f"{FACE_RULE_NOTE}{len(flagged)} face verdict(s) of {names} flag the image"
             + where,
         )
+
+
+def _contribution(key: str, label: str, kind: str, x: float, w: float) -> dict[str, Any]:
+    """One term w · x of a stacked logit (``ModelResult.contributions``)."""
+    return {
+        "input": key,
+        "label": label,
+        "kind": kind,
+        "value": float(x),
+        "weight": float(w),
+        "contribution": float(w * x),
+    }
+
+
+def member_label(r: ModelResult) -> tuple[str, str]:
+    """How a member's stacking input is named to the analyst, and its kind. A logit rule's
+    statistic is its image logit: the mean (or max, ``input_policy["image_logit"]``) of its
+    window logits, of the photograph reduced to ``detect_size`` when it was larger
+    (``engine.pipeline.reduced_shape``), so of the whole photograph and not of the mask. A
+    forged-fraction rule's statistic is the logit of the share of its own mask's pixels (below
+    0 for every mask under half the image: such a member pulls the score down, less so the
+    more it marks)."""
+    if r.rule == "logit":
+        size = r.input_policy.get("detect_size")
+        how = (
+            f"photo reduced to {max(int(v) for v in size)} px"
+            if isinstance(size, (list, tuple)) and size
+            else f"{r.input_policy.get('image_logit', 'max')} of its window logits"
+        )
+        return f"{r.name} (whole-image statistic, {how})", IMAGE_STATISTIC
+    return f"{r.name} (forged fraction)", FORGED_FRACTION
+
+
+def analysis_label(name: str, score: float) -> str:
+    """A classic analysis's stacking input as the analyst reads it: the copy-move analysis's
+    score is 1 when it found a cloned pair, 0 when not."""
+    if name == "clone":
+        return f"copy-move analysis ({'pair found' if score > 0 else 'no pair'})"
+    return f"{name} analysis (score {score:.3g})"
+
+
+def whole_image_decided(
+    contributions: Sequence[Mapping[str, Any]] | None,
+    verdict: str,
+    threshold: float,
+    provenance: str,
+) -> bool:
+    """Whether a stacked "manipulated" verdict was carried over θ by whole-image statistics
+    (:data:`IMAGE_STATISTIC` inputs), so that its mask need not show what decided it.
+
+    True when the verdict is "manipulated", no face decided it (:func:`decided_by_face`: that
+    case has its own words and map), and the other terms (bias, forged fractions, analyses)
+    sum to at most logit(θ): without the whole-image statistics (at 0, no evidence either way)
+    the stacked score would not have passed θ. Not "the largest positive term is a whole-image
+    statistic": when the copy-move analysis found a pair its term alone can pass θ (bundled
+    ensemble: -0.72 + 2.22 > logit 0.5986 = 0.40), and the mask is then that pair's map, which
+    does show what decided, however large the whole-image term beside it. The other inputs
+    are tied to the mask: a forged fraction counts the pixels of its member's mask, whose
+    heatmap the fused one averages, and a found pair is drawn as the mask (module docstring,
+    ``localization_analyses``)."""
+    if not contributions or verdict != MANIPULATED or decided_by_face(provenance):
+        return False
+    rest = sum(float(c["contribution"]) for c in contributions if c["kind"] != IMAGE_STATISTIC)
+    return rest <= float(logit(threshold))
 
 
 def _inside_faces(fmap: NDArray[np.float32], faces: Sequence[FaceRegion]) -> NDArray[np.float32]:

@@ -168,6 +168,12 @@ class ModelResult:
         ensemble's also names the ``members`` that were). The verdict is what the rule gave,
         but the reliability sentence does not describe it; every display says so beside it
         (docs/VERDICTS.md, "Images too small for a verdict").
+    contributions: for a stacked ensemble's result, what made its logit z = bias + Σ w_k · x_k
+        (``engine.ensemble.Ensemble.combine``): per input ``{"input", "label", "kind",
+        "value", "weight", "contribution"}`` (x_k, w_k and w_k · x_k; ``kind`` one of
+        ``engine.ensemble.CONTRIBUTION_KINDS``), the bias last as an input of value 1, so the
+        contributions sum to z, the logit of the stacked score (before the face rule, which can
+        raise the score); None for every other result and in rows written before 2026-12-05.
     """
 
     name: str
@@ -191,6 +197,7 @@ class ModelResult:
     probability: float | None = None
     reliability: str = ""
     out_of_range: dict[str, Any] | None = None
+    contributions: list[dict[str, Any]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         skip = {"heatmap", "mask"}

@@ -176,6 +176,7 @@ class ModelFigures:
     probability: float | None = None
     reliability: str = ""
     out_of_range: Mapping[str, Any] | None = None  # docs/VERDICTS.md, "Images too small ..."
+    contributions: list[dict[str, Any]] | None = None  # a stacked ensemble's terms, since 12-05
 
     @classmethod
     def from_result(cls, r: ModelResult) -> ModelFigures:
@@ -187,7 +188,7 @@ class ModelFigures:
         d["input_policy"] = dict(self.input_policy)
         # probability, reliability added by issue 17, out_of_range later: absent when not
         # known (or in range), so earlier rows are written back byte for byte
-        for key in ("probability", "reliability", "out_of_range"):
+        for key in ("probability", "reliability", "out_of_range", "contributions"):
             if d[key] is None or d[key] == "":
                 del d[key]
         if "out_of_range" in d:
@@ -217,6 +218,7 @@ class ModelFigures:
             probability=o.number("probability", None, nullable=True),
             reliability=o.text("reliability", ""),
             out_of_range=o.mapping("out_of_range", None, nullable=True),
+            contributions=_contributions(o),
         )
 
     def to_result(self, heatmap: NDArray[np.float32]) -> ModelResult:
@@ -224,6 +226,19 @@ class ModelFigures:
         r = ModelResult(**self.to_json(), heatmap=heatmap)
         r.mask = heatmap > r.pixel_threshold
         return r
+
+
+def _contributions(o: _Obj) -> list[dict[str, Any]] | None:
+    """A stacked ensemble's ``contributions`` (absent in older rows and other results), each
+    term checked as its readers use it."""
+    terms = o.array("contributions", None)
+    for i, term in enumerate(terms or []):
+        t = _Obj(term, f"{o.where}.contributions[{i}]")
+        for key in ("label", "kind"):
+            t.text(key)
+        for key in ("value", "weight", "contribution"):
+            t.number(key)
+    return None if terms is None else [dict(t) for t in terms]
 
 
 # the figures of a model that its results row, the CSV and the triage table show

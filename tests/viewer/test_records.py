@@ -270,14 +270,17 @@ def test_figures_and_evidence_facts_are_the_engines_field_for_field(tmp_path: Pa
         device="cpu", precision="fp32", seconds=0.5, heatmap=heat, mask=heat > 0.5,
         image_logit=-1.1, probability=0.3, reliability="at this threshold: ... are flagged",
         out_of_range={"short_side": 8, "min_side": 192},
+        contributions=[{"input": "bias", "label": "bias", "kind": "bias", "value": 1.0,
+                        "weight": -0.5, "contribution": -0.5}],
     )  # fmt: skip
     figures = ModelFigures.from_result(result).to_json()
     assert list(figures) == list(result.to_dict()) and figures == result.to_dict()
-    # an uncalibrated model's row on an image in range has none of these fields (rows of
-    # earlier versions round-trip)
+    # an uncalibrated, unstacked model's row on an image in range has none of these fields
+    # (rows of earlier versions round-trip)
     result.probability, result.reliability, result.out_of_range = None, "", None
+    result.contributions = None
     figures = ModelFigures.from_result(result).to_json()
-    assert not {"probability", "reliability", "out_of_range"} & set(figures)
+    assert not {"probability", "reliability", "out_of_range", "contributions"} & set(figures)
     facts = EvidenceFacts.from_evidence(ev).to_json()
     assert list(facts) == list(ev.to_dict()) and facts == ev.to_dict()
     again = ModelFigures.from_result(result).to_result(heat)
