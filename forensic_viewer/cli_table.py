@@ -1,19 +1,21 @@
-"""The table ``analyze`` and ``scan`` print when they end: per file the default verdict first,
-then each member, each with its calibrated probability and what was compared with θ; a line per
-face the face path judged; the classic analyses' cells; then the default verdict's measured
-reliability, once."""
+"""The table ``analyze`` and ``scan`` print when they end: per file the default verdict first
+(with, when stacked, a line saying what moved its score), then each member, each with its
+calibrated probability and what was compared with θ; a line per face the face path judged; the
+classic analyses' cells; then the default verdict's measured reliability, once."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-from engine.ensemble import decided_by_face
+from engine.ensemble import decided_by_face, whole_image_decided
 from forensic_viewer.scan.links import error_naming_file
 from forensic_viewer.wording import (
     FACE_PROBABILITY_NOTE,
     IMAGE_PROBABILITY_NOTE,
+    MASK_NOT_THE_REASON,
     OUT_OF_RANGE,
+    contribution_words,
     decision_words,
     face_decision_words,
     face_effect_words,
@@ -42,7 +44,16 @@ def table_checks(rec: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
     if rec.get("ensemble"):
         ens = {"rule": "ensemble", **rec["ensemble"], **(rec.get("ensemble_details") or {})}
         kept = {k: ens.get(k) for k in (*_CHECK_FIELDS, "reliability")}
-        kept["face_rule_applied"] = decided_by_face(str(ens.get("threshold_provenance") or ""))
+        provenance = str(ens.get("threshold_provenance") or "")
+        kept["face_rule_applied"] = decided_by_face(provenance)
+        # what moved a stacked score, and whether the mask need not show it: one line under it
+        kept["moved"] = contribution_words(
+            ens.get("contributions"), by_face=kept["face_rule_applied"]
+        )
+        if kept["moved"] and whole_image_decided(
+            ens["contributions"], str(ens.get("verdict")), float(ens["threshold"]), provenance
+        ):
+            kept["moved"] += f"; {MASK_NOT_THE_REASON}"
         checks.append((f"default verdict: {ens['name']} (ensemble)", kept))
     details = rec.get("details") or {}
     for name, d in (rec.get("models") or {}).items():
@@ -137,6 +148,8 @@ def print_table(records: list[dict[str, Any]]) -> None:
                 line += f"\t{plain(off)}"
             print(line + mark)
             mark = ""  # the file's first line only
+            if d.get("moved"):
+                print(f"{path}\t{plain(label)}\t{plain(d['moved'])}")
             if d.get("rule") == "ensemble" and d.get("reliability"):
                 reliability.setdefault(str(d["name"]), str(d["reliability"]))
         whole = {d.get("name") for _, d in r["checks"] if d.get("rule") != "ensemble"}

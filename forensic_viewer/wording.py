@@ -364,3 +364,72 @@ def fs_time_rows(times: Mapping[str, Any] | None) -> list[tuple[str, str]]:
         ("Created (file system)", time("created", "not given by this file system")),
         ("File-system times", FS_TIMES_NOTE),
     ]
+
+
+# Beside a stacked "manipulated" verdict that whole-image statistics carried over θ
+# (engine.ensemble.whole_image_decided): its mask cannot show what decided.
+MASK_NOT_THE_REASON = (
+    "the mask marks where the networks' heatmaps are high; this verdict came from a statistic "
+    "of the whole photograph, so the mask need not point at a manipulated region"
+)
+MASK_NOT_THE_REASON_LINE = f"{MASK_NOT_THE_REASON[0].upper()}{MASK_NOT_THE_REASON[1:]}."  # alone
+MOVED_WORDS = "what moved the stacked score"
+FACE_DECIDED_AFTER = " (then the face rule decided the verdict)"
+
+
+def signed(v: float) -> str:
+    """A term of a stacked logit: ``+1.92``, ``−0.72`` (a minus sign, not a hyphen), ``0``."""
+    text = f"{float(v):+.2f}"
+    return "0" if text in ("+0.00", "-0.00") else text.replace("-", "−")
+
+
+def _figure(v: Any) -> str:
+    return f"{float(v):.3g}".replace("-", "−")
+
+
+def _terms(contributions: list[Mapping[str, Any]]) -> tuple[list[Mapping[str, Any]], float]:
+    """The inputs, largest |contribution| first, and the bias."""
+    inputs = [c for c in contributions if c.get("kind") != "bias"]
+    inputs.sort(key=lambda c: -abs(float(c["contribution"])))
+    return inputs, sum(float(c["contribution"]) for c in contributions if c.get("kind") == "bias")
+
+
+def contribution_words(
+    contributions: list[Mapping[str, Any]] | None, *, by_face: bool = False
+) -> str | None:
+    """What moved a stacked score, in one line for the Verdict panel's default-verdict card and
+    the command line: ``what moved the stacked score: diffforensics-effl0 (whole-image
+    statistic, photo reduced to 512 px) +1.92, crfd-net-compact (forged fraction) −0.74,
+    copy-move analysis (no pair) 0; bias −0.72``, the largest |contribution| first
+    (``ModelResult.contributions``); with ``by_face``, that the face rule then decided. None
+    for a result that was not stacked (and rows written before the terms were recorded)."""
+    if not contributions:
+        return None
+    inputs, bias = _terms(contributions)
+    terms = ", ".join(f"{c['label']} {signed(c['contribution'])}" for c in inputs)
+    return f"{MOVED_WORDS}: {terms}; bias {signed(bias)}" + (FACE_DECIDED_AFTER if by_face else "")
+
+
+def contribution_details(
+    contributions: list[Mapping[str, Any]] | None, *, by_face: bool = False
+) -> str | None:
+    """:func:`contribution_words` with each term's statistic and weight and their sum, the
+    logit of the stacked score: ``diffforensics-effl0 (...) +2.43 (statistic 3.2 × weight
+    0.761), crfd-net-compact (forged fraction) −0.68 (statistic −4.22, the logit of its forged
+    fraction, × weight 0.161), ...; bias −0.72; sum +1.04 (the stacked score is its
+    sigmoid)``; for the reports' default-verdict section and the card's fold. None as
+    :func:`contribution_words`."""
+    if not contributions:
+        return None
+    inputs, bias = _terms(contributions)
+    terms = ", ".join(
+        f"{c['label']} {signed(c['contribution'])} (statistic {_figure(c['value'])}"
+        + (", the logit of its forged fraction," if c.get("kind") == "forged_fraction" else "")
+        + f" × weight {_figure(c['weight'])})"
+        for c in inputs
+    )
+    total = sum(float(c["contribution"]) for c in contributions)
+    return (
+        f"{terms}; bias {signed(bias)}; sum {signed(total)} (the stacked score is its sigmoid)"
+        + (FACE_DECIDED_AFTER if by_face else "")
+    )

@@ -5,7 +5,8 @@ one line per face the face path judged (:func:`faces_text`); before them, a mess
 analysis's time, what a Cancel kept (:func:`cancelled_text`) or, with no model installed, how
 to add one (:func:`no_model_hint`). The cards' lines are in the words of the command line and
 the reports (:mod:`forensic_viewer.wording`): :func:`threshold_text`, :func:`confidence_text`,
-:func:`odds_text`, :func:`decision_text`.
+:func:`odds_text`, :func:`decision_text`, :func:`moved_text` and :func:`mask_text` (what moved a
+stacked default verdict, and when its mask need not show why).
 """
 
 from __future__ import annotations
@@ -17,14 +18,17 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QToolButton, QVBoxLayout, QWidget
 
 from engine.catalog import BUNDLED_MODELS, user_models_dir
-from engine.ensemble import FACE_RULE_NOTE, decided_by_face
+from engine.ensemble import FACE_RULE_NOTE, decided_by_face, whole_image_decided
 from engine.facepath import face_out_of_range
 from engine.types import Analysis, ModelResult
 from forensic_viewer.gui.panels import GREEN, GREY, RED, discard, text_label, tint
 from forensic_viewer.wording import (
     FACE_PROBABILITY_NOTE,
+    MASK_NOT_THE_REASON_LINE,
     OUT_OF_RANGE,
     confidence_words,
+    contribution_details,
+    contribution_words,
     decision_words,
     face_range_words,
     face_verdict_words,
@@ -106,6 +110,22 @@ def decision_text(r: ModelResult) -> str:
     if r.rule == "forged_fraction":
         return f"{words} (mask: heatmap > {threshold_figure(r.pixel_threshold)})"
     return f"{words} (the score: the sigmoid of the image logit)"
+
+
+def moved_text(r: ModelResult) -> str | None:
+    """For a stacked verdict, what moved its score, largest term first, in one line
+    (:func:`~forensic_viewer.wording.contribution_words`); None for any other result."""
+    return contribution_words(r.contributions, by_face=decided_by_face(r.threshold_provenance))
+
+
+def mask_text(r: ModelResult) -> str | None:
+    """When whole-image statistics carried a stacked "manipulated" verdict
+    (:func:`engine.ensemble.whole_image_decided`), that its mask need not show why: an
+    authentic 12 MP photograph read "manipulated, p 0.75" over a mask of scattered specks, and
+    nothing said the mask was not the reason. None otherwise."""
+    if not whole_image_decided(r.contributions, r.verdict, r.threshold, r.threshold_provenance):
+        return None
+    return MASK_NOT_THE_REASON_LINE
 
 
 def faces_text(analysis: Analysis) -> str:
@@ -270,16 +290,22 @@ class VerdictPanel(QScrollArea):
         worth = (
             range_words(r.out_of_range),
             decision_text(r),
+            moved_text(r),
+            mask_text(r),
             odds_text(r),
             r.reliability or "reliability not measured for this model",
         )
         body = self._label("\n".join(plain(line) for line in worth if line))
+        terms = contribution_details(
+            r.contributions, by_face=decided_by_face(r.threshold_provenance)
+        )
         how = (
             threshold_text(r),
+            f"the stacked score's terms: {terms}" if terms else None,
             f"{r.seconds:.2f} s on {r.device} ({r.precision}) · " + policy_text(r.input_policy),
             f"checkpoint {Path(r.checkpoint).name} · sha256 {r.checkpoint_sha256[:16]}…",
         )
-        details = self._label("\n".join(plain(line) for line in how))
+        details = self._label("\n".join(plain(line) for line in how if line))
         details.setToolTip(plain(r.checkpoint))
         toggle = QToolButton()
         toggle.setAccessibleName(FOLD_WORDS)

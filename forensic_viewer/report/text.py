@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
-from engine.ensemble import decided_by_face
+from engine.ensemble import decided_by_face, whole_image_decided
 from engine.facepath import FACE_MARGIN, face_out_of_range
 from forensic_viewer.audit import AuditStamp
 from forensic_viewer.environment import computed_by
@@ -33,6 +33,8 @@ from forensic_viewer.scan.results import copies_line
 from forensic_viewer.scan.triage import RAN, TRUTH_HEADERS, Cell, truth_texts
 from forensic_viewer.wording import (
     FACE_PROBABILITY_NOTE,
+    MASK_NOT_THE_REASON_LINE,
+    contribution_details,
     decision_words,
     evidence_files_words,
     face_range_words,
@@ -332,6 +334,7 @@ def entry_rows(e: ModelEntry) -> Rows:
                 {**f, "face_rule_applied": decided_by_face(str(f.get("threshold_provenance")))}
             ),
         ),
+        *moved_rows(f),
         ("Score", num(f.get("score"))),
         ("Forged fraction", f"{percent(f.get('forged_fraction'))} of the pixels"),
         ("θ (threshold)", f"{num(f.get('threshold'))}, rule {f.get('rule', '—')}"),
@@ -365,6 +368,22 @@ def entry_rows(e: ModelEntry) -> Rows:
         ("Time", "—" if f.get("seconds") is None else f"{float(f['seconds']):.2f} s"),
         ("Heatmap used for the figure", e.heatmap_precision),
     ]
+    return rows
+
+
+def moved_rows(f: Mapping[str, Any]) -> Rows:
+    """A stacked default verdict's terms, largest first, each with its statistic and weight
+    (:func:`~forensic_viewer.wording.contribution_details`), and, when whole-image statistics
+    carried a "manipulated" verdict (:func:`engine.ensemble.whole_image_decided`), that its
+    mask need not show why; no rows for other results and rows written before 2026-12-05."""
+    provenance = str(f.get("threshold_provenance") or "")
+    terms = f.get("contributions")
+    words = contribution_details(terms, by_face=decided_by_face(provenance))
+    if words is None:
+        return []
+    rows: Rows = [("What moved the stacked score", words)]
+    if whole_image_decided(terms, str(f.get("verdict")), float(f["threshold"]), provenance):
+        rows.append(("What the mask shows", MASK_NOT_THE_REASON_LINE))
     return rows
 
 
