@@ -50,6 +50,7 @@ from forensic_viewer.wording import (
     face_decision_words,
     partial_words,
     scale_words,
+    tile_grid_words,
 )
 
 # The masks' colours: Okabe and Ito's palette ("Color Universal Design", 2008), whose colours
@@ -236,6 +237,9 @@ class HeatmapLayer(Layer):
     regions_of: the copy-move analysis whose map of regions (1 inside, 0 outside) replaced
         the ensemble's heatmap on this file (``engine.ensemble.heatmap_replaced_by``), which
         the layer's controls say (:attr:`about`) and its legend's ends; None: a heatmap.
+    tiles: how the network's tiles lay over the image, in words
+        (:func:`~forensic_viewer.wording.tile_grid_words`), said by :attr:`about`; "" when it
+        ran on one tile or is no network's map.
     """
 
     kind = "heatmap"
@@ -252,16 +256,18 @@ class HeatmapLayer(Layer):
         opacity: float = 0.5,
         fade: bool = True,
         regions_of: str | None = None,
+        tiles: str = "",
     ) -> None:
         super().__init__(name, model=model, visible=visible, opacity=opacity)
         self.heatmap = heatmap
         self._colormap = _colormap(colormap)
         self._fade = bool(fade)
         self.regions_of = regions_of
+        self.tiles = tiles
 
     @property
     def about(self) -> str:
-        return "" if self.regions_of is None else copy_map_words(self.regions_of)
+        return self.tiles if self.regions_of is None else copy_map_words(self.regions_of)
 
     @property
     def fade(self) -> bool:
@@ -1003,6 +1009,9 @@ def add_analysis_layers(layers: LayerList, analysis: Analysis) -> None:
                 model=name,
                 visible=name == shown and not analysis.partial,
                 regions_of=copies,
+                tiles=""
+                if ensemble
+                else tile_grid_words(result.input_policy, result.heatmap.shape),
             )
         )
         masks.append(

@@ -39,6 +39,29 @@ def copy_map_words(analysis: str) -> str:
     )
 
 
+def tile_grid_words(policy: Mapping[str, Any], shape: tuple[int, int]) -> str:
+    """A network heatmap computed tile by tile over an image larger than one tile, in words
+    ("" otherwise): the spacing of its tiles, and that a change of level on that grid is the
+    tiling's. diffforensics-effl0 normalises its decoder over each tile, so at evidence size
+    its map differs tile by tile (a 224-pixel grid on a 16 MP photograph, docs/BENCHMARKS.md,
+    "tile seams"); an analyst saw square blobs on a book cover and nothing said why.
+    ``policy``: the result's ``input_policy`` (the fast path's ``tile`` and ``margin``, the
+    exact path's ``window`` and ``stride``)."""
+    if "tile" in policy:
+        size, step = int(policy["tile"]), int(policy["tile"]) - 2 * int(policy.get("margin", 0))
+    elif "window" in policy and "stride" in policy:
+        size, step = int(policy["window"]), int(policy["stride"])
+    else:
+        return ""
+    h, w = shape
+    if step <= 0 or (h <= size and w <= size):
+        return ""
+    return (
+        f"computed tile by tile ({size}-pixel tiles, one every {step} pixels): where the map "
+        f"changes level on a {step}-pixel grid, the tiling made the change, not the photograph"
+    )
+
+
 NO_PARAMETERS = "none: this analysis has no settings"
 
 

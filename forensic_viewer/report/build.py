@@ -55,6 +55,7 @@ from forensic_viewer.wording import (
     mask_source_words,
     scale_words,
     threshold_figure,
+    tile_grid_words,
 )
 
 FigurePolicy = Literal["all", "flagged", "none"]
@@ -491,6 +492,16 @@ def face_model_summaries(settings: dict[str, Any], judged: dict[str, int]) -> li
     return out
 
 
+def _tiles(role: str, policy: Any, shape: tuple[int, ...]) -> str:
+    """A network's figure caption: how its tiles lay over the image, when more than one
+    (:func:`~forensic_viewer.wording.tile_grid_words`); the ensemble's fused map has no grid
+    of its own."""
+    if role == "ensemble" or not isinstance(policy, dict):
+        return ""
+    words = tile_grid_words(policy, (int(shape[0]), int(shape[1])))
+    return f"; {words}" if words else ""
+
+
 def _map_or_note(
     load: Callable[[], NDArray[np.float32] | None], who: str, what: str, notes: list[str]
 ) -> NDArray[np.float32] | None:
@@ -574,6 +585,7 @@ def item_figures(
             f"({'map' if copies else 'heatmap'} > {threshold_figure(pt)}), at "
             f"{mask_source_words(e.role)}"
             + ("" if base is not None else "; evidence not shown")
+            + _tiles(e.role, e.figures.get("input_policy"), heat.shape)
             + _folded(heat.shape, style),
             fig,
             q,

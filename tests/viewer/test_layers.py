@@ -373,3 +373,36 @@ def test_face_maps_become_hidden_layers_with_their_own_readout() -> None:
     readout = layers.readout(4, 3)
     assert readout is not None and readout.heat["a face map"] == pytest.approx(0.75)
     assert readout.heat["a"] == pytest.approx(float(heat[3, 4]))
+
+
+def test_a_network_heatmap_over_several_tiles_says_where_its_tile_grid_lies() -> None:
+    """An analyst saw square blobs laid out on a grid over a 12 MP photograph's
+    diffforensics-effl0 heatmap and nothing said that they were its tiles (the network
+    normalises each tile on its own). The layer's "shows" line gives the grid's spacing: the
+    fast path's tile less its two margins, the exact path's stride; one tile, nothing."""
+    ev = _evidence(300, 520)
+    heat = np.full((300, 520), 0.2, np.float32)
+    fast = dataclasses.replace(
+        _result("fast", heat), input_policy={"mode": "window", "tile": 256, "margin": 16}
+    )
+    exact = dataclasses.replace(
+        _result("exact", heat), input_policy={"mode": "window", "window": 256, "stride": 128}
+    )
+    one = dataclasses.replace(
+        _result("one", heat), input_policy={"mode": "window", "tile": 1024, "margin": 64}
+    )
+    layers = build_layers(ev, Analysis(ev, {"fast": fast, "exact": exact, "one": one}))
+    assert "256-pixel tiles, one every 224 pixels" in layers["fast heatmap"].about
+    assert "on a 224-pixel grid, the tiling made the change" in layers["fast heatmap"].about
+    assert "one every 128 pixels" in layers["exact heatmap"].about
+    assert layers["one heatmap"].about == ""
+
+
+def test_a_report_figure_of_a_network_over_several_tiles_says_its_grid() -> None:
+    from forensic_viewer.report.build import _tiles
+
+    policy = {"mode": "window", "tile": 256, "margin": 16}
+    assert "one every 224 pixels" in _tiles("model", policy, (2848, 4288))
+    assert _tiles("ensemble", policy, (2848, 4288)) == ""  # a fused map: no grid of its own
+    assert _tiles("model", policy, (200, 240)) == ""  # one tile
+    assert _tiles("model", None, (2848, 4288)) == ""  # a row without its input policy
