@@ -29,7 +29,6 @@ that what each option does can be read where it is declared.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import sys
@@ -674,7 +673,9 @@ def _report_failed_run(
     failed made no report at all, and the analyst had nothing of the part analysed to hand
     over. Ctrl+C (or SIGTERM) skips them; the scan's failure is still what ends the program."""
     print(failed_outputs_line(len(keys)), file=sys.stderr)
-    ended = getattr(failed, "ended_run", None) if getattr(failed, "unrecorded", None) else None
+    from forensic_viewer.scan.settings import unrecorded_end
+
+    ended = unrecorded_end(failed)
     try:
         _write_reports(args, formats, keys, case_log, ended=ended)
     except KeyboardInterrupt:  # the writers removed their half-written files
@@ -706,12 +707,11 @@ def _write_reports(
     ended, when scan.json could not record it (:func:`_report_failed_run`). ``gone``: the
     files an earlier run analysed that have left the folder (:mod:`forensic_viewer.scan.gone`),
     an alert of the reports."""
-    from forensic_viewer.report import scan_source, write_report
+    from forensic_viewer.report import write_report
+    from forensic_viewer.report.model import run_source
 
     def write(case: Any) -> dict[str, Path]:
-        source = dataclasses.replace(scan_source(args.out, keys), gone=tuple(gone))
-        if ended is not None:  # in place of the "running" scan.json was left saying
-            source.settings["run"] = dict(ended)
+        source = run_source(args.out, keys, ended=ended, gone=gone)  # the batch dialog's too
         return write_report(source, args.out, formats, case=case)
 
     return _logged_report(args, case_log, write)

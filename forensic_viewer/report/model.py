@@ -596,3 +596,26 @@ def scan_source(
         ground_truth=read_scan_truth(out),
         results_sha256=index.read_sha256,
     )
+
+
+def run_source(
+    out: Path,
+    keys: Sequence[str] | None = None,
+    *,
+    ended: Mapping[str, Any] | None = None,
+    gone: Sequence[GoneFile] = (),
+) -> ReportSource:
+    """The report of a scan run into ``out``, as the command line's ``--report`` and the batch
+    dialog's Write report… both make it: :func:`scan_source` of ``keys`` (None: every row but
+    those of ``gone``, which the alert names instead: "in no section of this report");
+    ``ended``: how the run ended when scan.json could not record it (a failed run's own
+    record, ``failure_recorded``'s ``ended_run``), in place of the "running" scan.json was
+    left saying; ``gone``: the files an earlier run analysed that have left the folder
+    (:mod:`forensic_viewer.scan.gone`), the report's alert."""
+    if keys is None and gone:
+        left = {g.key for g in gone}
+        keys = [k for k in ResultIndex(out).keys() if k not in left]
+    source = dataclasses.replace(scan_source(out, keys), gone=tuple(gone))
+    if ended is not None:
+        source.settings["run"] = dict(ended)
+    return source

@@ -342,6 +342,14 @@ def unrecorded_line(where: str) -> str:
     return f"{where}; it could not record that the run failed: it says running, though it is not"
 
 
+def unrecorded_end(e: BaseException) -> dict[str, Any] | None:
+    """How the failed run that raised ``e`` ended (:func:`failure_recorded`'s ``ended_run``)
+    when scan.json could not record it, else None (scan.json holds it): what the run's report
+    says in place of the "running" scan.json was left saying (the command line's and the
+    batch dialog's)."""
+    return getattr(e, "ended_run", None) if getattr(e, "unrecorded", None) else None
+
+
 @contextlib.contextmanager
 def failure_recorded(
     out: Path,
