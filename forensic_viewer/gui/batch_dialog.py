@@ -38,7 +38,8 @@ Long file: the dialog and the threads it starts (scan, result loader) are the tw
 mailbox conversation; "Run on" (processes or Ray) lives in :mod:`forensic_viewer.gui.run_on`,
 "Ground truth" in :mod:`forensic_viewer.gui.truth_choice`, "Models" in
 :mod:`forensic_viewer.gui.model_choice`, the progress line in
-:mod:`forensic_viewer.gui.scan_progress`.
+:mod:`forensic_viewer.gui.scan_progress`, what a run's messages say and what Write report…
+reports of it (warnings, files gone, a failed run) in :mod:`forensic_viewer.gui.batch_end`.
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ from PySide6.QtWidgets import (
 from engine.errors import ForensicError
 from engine.io import IMAGE_SUFFIXES
 from forensic_viewer.gui.analysis_panel import AnalysisChoices
+from forensic_viewer.gui.batch_end import RunEnd, listed_line, unread_note
 from forensic_viewer.gui.mailbox import Mailbox
 from forensic_viewer.gui.model_choice import ModelList
 from forensic_viewer.gui.panels import (
@@ -96,15 +98,16 @@ from forensic_viewer.gui.truth_choice import TruthChoice, truth_message
 from forensic_viewer.gui.workers import throttled
 from forensic_viewer.scan.command import command_record, types_differ, viewer_scan_argv
 from forensic_viewer.scan.failure import failure_line, is_unexpected, named
-from forensic_viewer.scan.links import outside_line
+from forensic_viewer.scan.gone import gone_files
 from forensic_viewer.scan.lock import OutputLock
 from forensic_viewer.scan.pool import AUTO_JOBS, auto_jobs, cpu_cores, files_to_analyse
 from forensic_viewer.scan.refused import refused_by_headers, refused_line
 from forensic_viewer.scan.replay import ScanAnalysis, analysis_from_record
-from forensic_viewer.scan.results import ResultIndex, copies_line
+from forensic_viewer.scan.results import ResultIndex
 from forensic_viewer.scan.run import ScanSummary
+from forensic_viewer.scan.settings import unrecorded_end
 from forensic_viewer.scan.triage import TriageRow, triage_row
-from forensic_viewer.scan.upgrade import up_to_date_keys, upgrade_lines
+from forensic_viewer.scan.upgrade import up_to_date_keys
 from forensic_viewer.scan.walk import (
     Unread,
     no_images_line,
@@ -159,15 +162,6 @@ class ScanJob:
         return command_record(argv, "viewer", differs=types_differ(self.suffixes))
 
 
-def unread_note(lines: list[str]) -> str:
-    """What the walk could not read (:class:`~forensic_viewer.scan.walk.Unread` lines), for the
-    dialog's one-line message: the first named, the others counted; "" when none."""
-    if not lines:
-        return ""
-    more = f", and {len(lines) - 1} more" if len(lines) > 1 else ""
-    return f" ({lines[0]}{more})"
-
-
 class ScanWorker(QThread):
     """Runs one scan (listing, model loading, analysis) off the GUI thread.
 
@@ -175,16 +169,19 @@ class ScanWorker(QThread):
     in order: ``listed(total, passed over, done earlier, masks, job, unread)`` (files found; files
     passed over as not images; files of the listing an earlier run into the output folder
     finished; ground-truth masks passed over, as ``scan --gt`` passes them over; the job, its
-    ``auto`` worker count resolved; the line of each folder that could not be read, skipped), ``ready(names, ensemble or None, device)`` (models loaded), ``file(index,
+    ``auto`` worker count resolved; the line of each folder that could not be read, skipped), ``gone(files)``
+    (:func:`~forensic_viewer.scan.gone.gone_files`), ``ready(names, ensemble or None, device)`` (models loaded), ``file(index,
     total, analysed, TriageRow, left)`` after every file (done, skipped because finished earlier, or
     failed; ``analysed``: to the end in this run; ``left``: files still to analyse, as far as
     known), ``windows(model, done, total)`` (progress within the current file), ``paused(bool)``
     when the scan really stops or goes on, with ground truth ``truth(lines, problems, labels)`` once
     a finished scan is scored (a cancelled one is scored when resumed to its end), and at the end
     exactly one of ``succeeded(ScanSummary)`` (``cancelled`` set when stopped) or
-    ``failed(message[, files])`` (one line naming the file or folder; ``files``: each file's
-    own line when the header check refused every one, before the lock and the models:
-    :mod:`forensic_viewer.scan.refused`). ``finished`` (Qt's) comes last.
+    ``failed(message[, files, summary, unrecorded, ended])`` (one line naming the file or
+    folder; ``files``: each file's own line when the header check refused every one, before
+    the lock and the models: :mod:`forensic_viewer.scan.refused`; once the run had begun its
+    summary so far, and when scan.json could not record the failure the line saying so and
+    the run's own record: :func:`~forensic_viewer.scan.settings.unrecorded_end`). ``finished`` (Qt's) comes last.
     """
 
     def __init__(self, job: ScanJob, parent: QObject | None = None) -> None:
@@ -296,6 +293,8 @@ class ScanWorker(QThread):
                     "listed", len(files), len(left_out), len(files) - self._left, len(masks), job,
                     unread_lines, len(outputs), self._unread,
                 )  # fmt: skip
+                # rows of files an earlier run analysed that have left the folder since
+                self.mailbox.post("gone", gone_files(index, (k for _, k in files), job.folder))
                 summary = self._scan(files, lock)
                 if truth is not None and not summary.cancelled:
                     from forensic_viewer.gui.truth_choice import score_scan
@@ -305,8 +304,10 @@ class ScanWorker(QThread):
             if is_unexpected(e):  # a bug: logged by the one hook, the dialog carries on
                 sys.excepthook(*sys.exc_info())  # type: ignore[arg-type]
             # once the run had begun, the exception carries its summary so far (the case log's)
-            message = failure_line(e, job.out, job.folder)
-            self.mailbox.post("failed", message, (), getattr(e, "summary", None))
+            # and, when scan.json could not record the failure, its line and the run's record
+            message, summary = failure_line(e, job.out, job.folder), getattr(e, "summary", None)
+            unrecorded = getattr(e, "unrecorded", None)
+            self.mailbox.post("failed", message, (), summary, unrecorded, unrecorded_end(e))
         else:
             self.mailbox.post("succeeded", summary)
 
@@ -433,7 +434,7 @@ class BatchDialog(QDialog):
         self._announced = False  # this scan's scanStarted emitted
         self._resumed = 0  # files of this run's listing an earlier run finished
         self._truth: tuple[list[str], list[str]] = ([], [])  # the last scan's (score_scan)
-        self._outside: dict[str, str] = {}  # key -> where it was read, outside the folder
+        self.run_end = RunEnd()  # what the last run leaves for its closing message and report
         self._build(models, device, exact)
         no_enter_button(self)  # Enter on a row opens it (activated), never a Browse…
         self.resize(1100, 760)
@@ -647,7 +648,7 @@ class BatchDialog(QDialog):
             gt=gt,
         )
         self.summary = self.failed_summary = None
-        self._outside = {}
+        self.run_end = RunEnd()
         self._truth = ([], [])
         self.table_model.set_truth(None)  # this run's scoring, if any, brings them back
         self.message.setToolTip("")
@@ -666,6 +667,7 @@ class BatchDialog(QDialog):
             ("windows", self._on_windows),
             ("paused", self._on_paused),
             ("truth", self._on_truth),
+            ("gone", lambda gone: setattr(self.run_end, "gone", tuple(gone))),
             ("succeeded", self._on_succeeded),
             ("failed", self._on_failed),
         ):
@@ -756,20 +758,10 @@ class BatchDialog(QDialog):
         self._resumed = done_before
         self.progress.setRange(0, max(1, total))
         self.progress.setValue(0)
-        passed = f" ({left_out} other files are not images by name or content)" if left_out else ""
-        if masks:
-            passed += f" ({masks} ground-truth masks are passed over, not analysed as evidence)"
-        passed += unread_note(unread or [])
-        if outputs:
-            passed += f" ({outputs} output folders of earlier scans are passed over, not evidence)"
-        earlier = (
-            f", {done_before} of them finished by an earlier run into {self.output_folder()} "
-            "(skipped, unless changed since)"
-            if done_before
-            else ""
-        )
         # a folder without images never gets here: refused before the models load (_no_images)
-        self.show_message(f"{total} files to scan{earlier}; loading models…{passed}")
+        self.show_message(
+            listed_line(total, left_out, done_before, masks, unread, outputs, self.output_folder())
+        )
 
     def _fit_headers(self) -> None:
         """Every column at least as wide as its header: at the default 100 px the table read
@@ -800,8 +792,7 @@ class BatchDialog(QDialog):
 
     def _on_file(self, index: int, total: int, analysed: bool, row: TriageRow, left: int) -> None:
         self.table_model.upsert(row)
-        if row.read_from:  # the closing message's line, as the command line's summary
-            self._outside[row.key] = row.read_from
+        self.run_end.file(row)
         self.tally.file_done(index, total, analysed, left)
         self.progress.setValue(self.tally.done)
         self._update_text()
@@ -838,12 +829,9 @@ class BatchDialog(QDialog):
             f"{head} — {summary.done} analysed, {summary.skipped} already done{failed} "
             f"of {summary.total} in {summary.seconds:.1f} s; results in {self.output_folder()}"
         )
-        # under it: the same evidence under two names, as the command line says it, the
-        # analyses run again because rows held an older version, and the ground-truth
+        # under it what the command line says (gui/batch_end.py), then the ground-truth
         # figures (every one in the tooltip)
-        lines = [copies_line(summary.copies)] if summary.copies else []
-        lines += [f"upgraded {x}" for x in upgrade_lines(summary.upgraded)]  # as the CLI says
-        lines += [outside_line(self._outside)] if self._outside else []
+        lines = self.run_end.lines(summary)
         if self._truth[0]:
             lines += truth_message(*self._truth).splitlines()
             self.message.setToolTip("\n".join(plain(x) for x in (*self._truth[0], *self._truth[1])))
@@ -859,14 +847,23 @@ class BatchDialog(QDialog):
         self.table_model.set_truth(labels)
 
     def _on_failed(
-        self, message: str, files: Sequence[str] = (), summary: ScanSummary | None = None
+        self,
+        message: str,
+        files: Sequence[str] = (),
+        summary: ScanSummary | None = None,
+        unrecorded: str | None = None,
+        ended: dict[str, Any] | None = None,
     ) -> None:
         """The scan's one line; under it ``files``' own lines when it was refused for them
-        (the first :data:`FILES_SHOWN`, every one in the tooltip). ``summary``: the run's so
-        far when it had begun (:attr:`failed_summary`, which the case log counts)."""
+        (the first :data:`FILES_SHOWN`, every one in the tooltip), else :meth:`RunEnd.lines`.
+        ``summary``: the run's so far when it had begun (:attr:`failed_summary`, which the
+        case log counts); ``unrecorded`` and ``ended``: :meth:`RunEnd.fail`'s."""
         self.failed_summary = summary
+        self.run_end.fail(summary, unrecorded, ended)
         self.tally.end()
         self.show_message(message)
+        if lines := self.run_end.lines():  # under it what the command line says of the run
+            self.message.setText("\n".join(plain(x) for x in [self.message.text(), *lines]))
         if files:
             shown = [plain(x) for x in files[:FILES_SHOWN]]
             if len(files) > FILES_SHOWN:
@@ -923,9 +920,9 @@ class BatchDialog(QDialog):
         out = self.output_folder()
         if out is None:
             return None
-        from forensic_viewer.gui.report_dialog import ReportDialog, scan_report_job
+        from forensic_viewer.gui.report_dialog import ReportDialog
 
-        self._report = ReportDialog(scan_report_job(out), self, default_dir=out)
+        self._report = ReportDialog(self.run_end.report_job(out), self, default_dir=out)
         self.reportOpened.emit(self._report)
         self._report.show()
         return self._report

@@ -85,6 +85,7 @@ from forensic_viewer.report.earlier import (
     report_names,
 )
 from forensic_viewer.report.model import with_viewer_thresholds
+from forensic_viewer.scan.gone import GoneFile
 from forensic_viewer.scan.walk import unread_words
 from forensic_viewer.wording import plain
 
@@ -101,11 +102,20 @@ class ReportJob:
     folder: Path | None = None  # where the report goes unless chosen (None: the home folder)
 
 
-def scan_report_job(out: Path, keys: Sequence[str] | None = None) -> ReportJob:
-    """The report of the scan output folder ``out`` (every file, or ``keys``), written there."""
-    from forensic_viewer.report import scan_source
+def scan_report_job(
+    out: Path,
+    keys: Sequence[str] | None = None,
+    *,
+    ended: Mapping[str, Any] | None = None,
+    gone: Sequence[GoneFile] = (),
+) -> ReportJob:
+    """The report of the scan output folder ``out`` (every file, or ``keys``), written there;
+    ``ended`` and ``gone`` as the command line's report of a run has them
+    (:func:`~forensic_viewer.report.model.run_source`)."""
+    from forensic_viewer.report.model import run_source
 
-    return ReportJob(lambda: scan_source(out, keys), f"scan in {out}", "report", out)
+    source = lambda: run_source(out, keys, ended=ended, gone=gone)  # noqa: E731
+    return ReportJob(source, f"scan in {out}", "report", out)
 
 
 def reports_beside(evidence: str | Path) -> Path | None:

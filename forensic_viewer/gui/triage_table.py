@@ -41,6 +41,7 @@ from forensic_viewer.scan.triage import (
     NOT_RUN,
     RAN,
     TRUTH_HEADERS,
+    WARNINGS_NOTE,
     TriageRow,
     analysis_note,
     load_thumbnail,
@@ -138,7 +139,8 @@ class TriageModel(QAbstractTableModel):
     """The rows of a scan, one per file (a file scanned again replaces its row).
 
     Columns: thumbnail, file, one per model, the ensemble (when the scan has one), one per
-    classic analysis, forged fraction, faces, model disagreement, with ground truth
+    classic analysis, forged fraction, faces, model disagreement, the decoder's warnings
+    (their count, each in the tooltip), with ground truth
     (:meth:`set_truth`) the file's label and the default verdict against it, status.
     ``SORT_ROLE`` gives numbers for the figure columns (-1 for "not run", so those sort below
     every score). Thumbnails come from the scan output folder ``out`` through a :class:`ThumbnailLoader` when a view first asks for them;
@@ -175,6 +177,7 @@ class TriageModel(QAbstractTableModel):
             Column("forged_fraction", "Forged fraction"),
             Column("faces", "Faces"),
             Column("disagreement", "Model disagreement"),
+            Column("warnings", "Warnings"),
         ]
         if truth:
             cols += [Column("truth", TRUTH_HEADERS[0]), Column("agreement", TRUTH_HEADERS[1])]
@@ -282,6 +285,8 @@ class TriageModel(QAbstractTableModel):
                 return plain(analysis_note(col.model or ""))
             if col.id == "disagreement":
                 return DISAGREEMENT_NOTE
+            if col.id == "warnings":
+                return WARNINGS_NOTE
         return None
 
     def _cell(self, row: TriageRow, col: Column) -> Any:
@@ -307,6 +312,8 @@ class TriageModel(QAbstractTableModel):
                 return plain("\n".join([analysis_note(a.name), *a.warnings]))
             if col.id == "disagreement" and row.verdicts:
                 return plain(row.verdicts_text)
+            if col.id == "warnings" and row.warnings:
+                return "\n".join(plain(w) for w in row.warnings)  # one a line
             if col.id in ("file", "thumbnail"):
                 where = [f"read from {outside_words(row.read_from)}"] if row.read_from else []
                 return plain("\n".join([row.file or row.key, *where]))
@@ -364,6 +371,8 @@ class TriageModel(QAbstractTableModel):
             return self.truth_texts(row)[col.id == "agreement"]
         if col.id == "disagreement":
             return row.disagreement_text
+        if col.id == "warnings":
+            return row.warnings_text
         if row.status == "ok":
             return "ok"
         return plain(f"error: {row.error}")
@@ -382,6 +391,8 @@ class TriageModel(QAbstractTableModel):
             return -1.0 if row.faces is None else float(row.faces)
         if col.id == "disagreement":
             return -1.0 if row.disagreement is None else row.disagreement
+        if col.id == "warnings":
+            return float(len(row.warnings))
         if col.id in ("truth", "agreement"):
             return self.truth_texts(row)[col.id == "agreement"]
         return f"{row.status} {row.error or ''}".lower()
@@ -409,8 +420,8 @@ class TriageModel(QAbstractTableModel):
 
 
 class TriageFilter(QSortFilterProxyModel):
-    """Sorts on :data:`SORT_ROLE`; shows rows whose file, status, error, verdicts or ground
-    truth contain the filter text (case-insensitive), and only flagged rows when
+    """Sorts on :data:`SORT_ROLE`; shows rows whose file, status, error, verdicts, warnings or
+    ground truth contain the filter text (case-insensitive), and only flagged rows when
     ``flagged_only``."""
 
     def __init__(self, parent: QObject | None = None) -> None:
@@ -447,6 +458,7 @@ class TriageFilter(QSortFilterProxyModel):
             return True
         cells = [*row.cells, *([row.ensemble] if row.ensemble else []), *row.analyses]
         texts = [row.file_text, row.status, row.error or "", *(c.text for c in cells)]
+        texts += row.warnings
         hay = " ".join([*texts, *model.truth_texts(row)])
         return self._text in hay.lower()
 

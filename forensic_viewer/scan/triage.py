@@ -72,6 +72,7 @@ COLUMNS = (
     ("forged_fraction", "Forged fraction"),
     ("faces", "Faces"),
     ("disagreement", "Model disagreement"),
+    ("warnings", "Warnings"),
     ("status", "Status"),
 )
 
@@ -84,6 +85,13 @@ DISAGREEMENT_NOTE = (
     "each model that ran, the default verdict (the ensemble's, also when its face rule or a "
     "copy pair decided it) and a copy-move analysis the ensemble uses when it found a pair "
     "(which votes manipulated; finding none is no vote)."
+)
+
+# What the warnings column gives: its header's tooltip (each file's warnings in its cell's).
+WARNINGS_NOTE = (
+    "Warnings: what the decoder said of the file as it read it (a name that is not its "
+    "format, frames left out, colours converted, bytes after the image's end); each one in "
+    "the cell's tooltip, and in results.csv's warnings column"
 )
 
 
@@ -263,6 +271,7 @@ class TriageRow:
         (:func:`verdict_votes`); verdicts_disagree: whether they are not all the same.
     read_from: where a folder scan read the file when a symbolic link took it outside the
         scanned folder (:func:`~forensic_viewer.scan.links.read_from_outside`), else None.
+    warnings: what the decoder said of the file (:data:`WARNINGS_NOTE`); () for none.
     """
 
     key: str
@@ -281,6 +290,13 @@ class TriageRow:
     verdicts: tuple[tuple[str, str], ...] = ()
     thumbnail_sha256: str | None = None
     read_from: str | None = None
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def warnings_text(self) -> str:
+        """The warnings cell: ``"2 warnings"``, "" for none (each in its tooltip)."""
+        n = len(self.warnings)
+        return f"{n} warning{'' if n == 1 else 's'}" if n else ""
 
     @property
     def file_text(self) -> str:
@@ -465,6 +481,7 @@ def triage_row(
         analyses=tuple(analysis_cell(n, ran_analyses.get(n)) for n in classic),
         verdicts=votes,
         read_from=record_read_from(rec),
+        warnings=tuple(getattr(rec, "warnings", ())),  # an error row has none
     )
 
 
