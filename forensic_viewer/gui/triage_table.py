@@ -64,6 +64,13 @@ RED = QColor(200, 40, 40)
 GREY = QColor(130, 130, 130)
 
 
+def tip_lines(lines: Sequence[str]) -> str:
+    """A tooltip of several lines, each :func:`plain` (a line break inside one, from a file
+    name or metadata, shown escaped); ``plain`` of the joined text had escaped the breaks
+    between them too, and the tooltip read ``a: authentic\x0ab: ...`` on one line."""
+    return "\n".join(plain(x) for x in lines)
+
+
 def to_qimage(rgb: NDArray[np.uint8]) -> QImage:
     """[h, w, 3] uint8 RGB as a QImage that owns its pixels (safe to hand to another thread)."""
     rgb = np.ascontiguousarray(rgb)
@@ -309,14 +316,14 @@ class TriageModel(QAbstractTableModel):
             if col.id == "status" and row.error:
                 return plain(row.error)
             if col.id == "analysis" and (a := row.analysis(col.model or "")) is not None:
-                return plain("\n".join([analysis_note(a.name), *a.warnings]))
+                return tip_lines([analysis_note(a.name), *a.warnings])
             if col.id == "disagreement" and row.verdicts:
-                return plain(row.verdicts_text)
+                return tip_lines(row.verdicts_text.splitlines())
             if col.id == "warnings" and row.warnings:
-                return "\n".join(plain(w) for w in row.warnings)  # one a line
+                return tip_lines(row.warnings)
             if col.id in ("file", "thumbnail"):
                 where = [f"read from {outside_words(row.read_from)}"] if row.read_from else []
-                return plain("\n".join([row.file or row.key, *where]))
+                return tip_lines([row.file or row.key, *where])
             if col.id == "agreement" and self.truth is not None:
                 label, agreement = self.truth_texts(row)
                 if agreement == "—":

@@ -196,3 +196,27 @@ def test_a_metadata_cell_gives_its_findings_whatever_its_map(tmp_path: Path) -> 
     assert cells[0].to_dict()["map_p99"] == with_thumb.map.p99  # still recorded
     edited = analysis_cell("metadata", _metadata(tmp_path, "c.jpg", True, "GIMP 2.10"))
     assert edited.text == "1 notice" and edited.sort > cells[0].sort
+
+
+@pytest.mark.usefixtures("qapp")
+def test_the_tables_tooltips_of_several_lines_keep_their_line_breaks() -> None:
+    """plain() escapes a line break: the tooltips made of several lines (who said what, an
+    analysis's note and warnings, where a file was read) read 'a: authentic\\x0ab: ...' on
+    one line."""
+    from PySide6.QtCore import Qt
+
+    from forensic_viewer.gui.triage_table import TriageModel
+    from forensic_viewer.scan.triage import AnalysisCell, analysis_note
+
+    model = TriageModel()
+    model.set_models(["a", "b"], "ens", ["noise"])
+    row = triage_row(_record("authentic", "manipulated"))
+    noise = AnalysisCell("noise", "ran", warnings=("the map is coarse", "second warning"))
+    model.upsert(replace(row, analyses=(noise,), file="/ev/x.jpg", read_from="/elsewhere/x.jpg"))
+    tip = Qt.ItemDataRole.ToolTipRole
+    lines = model.index(0, model.column_of("disagreement")).data(tip).splitlines()
+    assert lines == [f"{check}: {verdict}" for check, verdict in row.verdicts]
+    lines = model.index(0, model.column_of("analysis", "noise")).data(tip).splitlines()
+    assert lines == [analysis_note("noise"), "the map is coarse", "second warning"]
+    lines = model.index(0, model.column_of("file")).data(tip).splitlines()
+    assert lines[0] == "/ev/x.jpg" and lines[1].startswith("read from ")
