@@ -565,7 +565,8 @@ def _scan_and_report(
         if (unrecorded := getattr(failed, "unrecorded", None)) is not None:
             _error(unrecorded)  # scan.json says "running": its readers find it is not
         if formats and records:
-            _report_failed_run(args, formats, [r["path"] for r in records], case_log, failed)
+            keys = [r["path"] for r in records]
+            _report_failed_run(args, formats, keys, case_log, failed, gone)
         raise failed
     if table:
         print_table(records)
@@ -666,18 +667,20 @@ def _report_failed_run(
     keys: list[str],
     case_log: Any,
     failed: Exception,
+    gone: Sequence[Any] = (),
 ) -> None:
     """The reports of the files a failed run went through, as a stopped run's are written:
     their first page says the scan failed, after how many files and why (scan.json's run, or
     the run's own record, ``failed.ended_run``, when scan.json could not take it). A run that
     failed made no report at all, and the analyst had nothing of the part analysed to hand
-    over. Ctrl+C (or SIGTERM) skips them; the scan's failure is still what ends the program."""
+    over. Ctrl+C (or SIGTERM) skips them; the scan's failure is still what ends the program.
+    ``gone``: as :func:`_write_reports`' (a failed run's report had no alert of them)."""
     print(failed_outputs_line(len(keys)), file=sys.stderr)
     from forensic_viewer.scan.settings import unrecorded_end
 
     ended = unrecorded_end(failed)
     try:
-        _write_reports(args, formats, keys, case_log, ended=ended)
+        _write_reports(args, formats, keys, case_log, ended=ended, gone=gone)
     except KeyboardInterrupt:  # the writers removed their half-written files
         print("reports skipped", file=sys.stderr)
 

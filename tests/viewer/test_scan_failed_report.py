@@ -182,3 +182,24 @@ def test_the_resume_records_the_run_left_running_as_one_that_never_recorded_its_
     assert dead["state"] == "running" and dead[NOT_RUNNING] is True
     assert dead["note"] == EARLIER_NOT_RUNNING
     assert info["run"]["state"] == "finished"
+
+
+def test_a_failed_resumes_report_names_the_files_gone_from_the_folder(
+    tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    """The report of a failed run had no alert for the files an earlier run analysed that
+    have left the folder, where a finished or stopped run's report has one."""
+    from tests.conftest import write_rgb
+
+    folder, out = evidence(tmp_path), tmp_path / "out"
+    assert scan_cli(folder, out, tiny_checkpoint, "--jobs", "1") == 0
+    (folder / "f3.png").unlink()
+    for i in range(3):  # changed since: analysed again, and the disk fills up after two
+        write_rgb(folder / f"f{i}.png", 40, 48, seed=10 + i)
+    fill_disk_after(monkeypatch, ROWS_BEFORE_FULL)
+    assert scan_cli(folder, out, tiny_checkpoint, "--jobs", "1", "--report", "json") == 3
+    capsys.readouterr()
+    data = report_json(out)
+    assert data["partial_scan"].startswith("This scan failed after 2 of 3 files")
+    assert [g["path"] for g in data["no_longer_in_folder"]] == ["f3.png"]
+    assert any("f3.png (SHA-256" in a for a in data["alerts"])
