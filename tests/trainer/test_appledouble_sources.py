@@ -13,7 +13,7 @@ from PIL import Image
 
 from trainer.data.synth import _list_sources, source_images
 from trainer.errors import DataError
-from trainer.face_model import crop_files
+from trainer.face_crops import crop_files
 
 FORK = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        "  # an AppleDouble header
 

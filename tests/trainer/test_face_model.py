@@ -17,7 +17,8 @@ from PIL import Image
 from engine.checkpoints import load_checkpoint
 from tests.conftest import make_tiny_checkpoint
 from trainer.cli import main
-from trainer.face_model import PIXEL_GRID, choose, crop_group, crop_kind, report, theta_gap
+from trainer.face_crops import crop_group, crop_kind
+from trainer.face_model import PIXEL_GRID, choose, report, theta_gap
 
 
 def _row(label: int, logit: float, f1: float = 0.0, kind: str = "selfblend", group: str = "fr"):
@@ -261,7 +262,7 @@ def test_photo_faces_are_scored_on_the_face_paths_own_crop(tmp_path: Path) -> No
     from engine.facepath import crop_box, face_window, resize_crop
     from engine.io import load_evidence
     from tests.engine.test_facepath import FakeDetector
-    from trainer.face_model import score_crops, score_photo_faces
+    from trainer.face_crops import score_crops, score_photo_faces
 
     # the fine-tuned checkpoint as the command reads it (scope "image" until it is written)
     face = load_checkpoint(make_tiny_checkpoint(tmp_path / "face.safetensors", name="face"))
@@ -333,7 +334,7 @@ def test_the_face_path_on_photographs_counts_photographs_faces_and_flags(
 ) -> None:
     import engine.faces
     from tests.engine.test_facepath import FakeDetector
-    from trainer.face_model import face_path_on_photos
+    from trainer.face_crops import face_path_on_photos
 
     monkeypatch.setattr(engine.faces, "FaceDetector", lambda: FakeDetector((20, 20, 30, 30)))
     ckpt = make_tiny_checkpoint(tmp_path / "tiny.safetensors")
@@ -404,7 +405,7 @@ def test_names_are_printed_with_escape_sequences_shown_not_obeyed(
     printed a crop it could not read (``skipped: <path>: <problem>``) and the masks-as-given
     warning with the names as they are, where the rest of the trainer shows them as ``\\x1b``
     (an image named ``a\\x1b[2J.png`` cleared the terminal)."""
-    from trainer.face_model import _photographs
+    from trainer.face_crops import _photographs
 
     ckpt = make_tiny_checkpoint(tmp_path / "tiny.safetensors")
     val = _large_masks(_crops(tmp_path / f"v{ESC}", 0))
