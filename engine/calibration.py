@@ -207,6 +207,31 @@ def fit_platt(statistics: ArrayLike, labels: ArrayLike, fitted_on: str = "") -> 
     return Calibration(a=float(w[0]), b=b, fitted_on=fitted_on)
 
 
+def platt_or_refusal(
+    statistics: ArrayLike, labels: ArrayLike, fitted_on: str = ""
+) -> tuple[Calibration | None, str]:
+    """:func:`fit_platt` on validation ``statistics`` and 0/1 ``labels`` and "", or None and
+    why no curve may be stored: :func:`platt_refusal`'s reasons, or a slope <= 0 from a
+    statistic that ranks right (the regularised fit can run flat or backwards all the same).
+    ``calibrate``, ``verdict`` and ``face-model`` store no curve on None: a backwards curve
+    read a tampered image as "authentic, p 0.99" (m2f-swin-nano's slope -0.457)."""
+    if why := platt_refusal(statistics, labels):
+        return None, why
+    cal = fit_platt(statistics, labels, fitted_on)
+    if cal.a <= 0:
+        n = np.asarray(labels).size
+        return None, f"the curve fitted on the {n} validation images has slope {cal.a:.3g}"
+    return cal, ""
+
+
+def refused_calibration(why: str, fitted_on: str, reliability: Reliability) -> dict[str, Any]:
+    """What is stored in a calibration's place when :func:`platt_or_refusal` refuses one: no
+    curve (:meth:`Calibration.from_dict` reads it as none: "not calibrated"), the images it
+    would have been fitted on, why (``no_calibration``) and the reliability counted at θ, which
+    :func:`reliability_sentence` still reads (the verdicts, not the curve, were counted)."""
+    return {"fitted_on": fitted_on, "no_calibration": why, "reliability": asdict(reliability)}
+
+
 def reliability_bins(
     probabilities: ArrayLike, labels: ArrayLike, bins: int = RELIABILITY_BINS
 ) -> list[list[float]]:

@@ -75,19 +75,26 @@ calibration half's complement; touched once, to report):
 {_diagram(c["calibration"])}"""
 
 
-def _runs_backwards(calibration: dict[str, Any]) -> bool:
-    """A stored Platt curve with a slope <= 0: the analyses show no probability for it
-    (``engine.calibration.Calibration.from_dict``), so neither does its card."""
-    return float(calibration.get("a", 1.0)) <= 0.0
+def _no_probability(calibration: dict[str, Any]) -> str:
+    """Why no probability is shown for a stored calibration, "" when one is: a Platt curve with
+    a slope <= 0 (stored before 2026-12-05: the analyses show no probability for it,
+    ``engine.calibration.Calibration.from_dict``), or none fitted at all (``forensic-train
+    verdict`` refused one: ``engine.calibration.refused_calibration``), so neither does its
+    card."""
+    if "a" not in calibration:
+        why = calibration.get("no_calibration") or "none was stored"
+        return f"no probability curve was fitted ({why})"
+    if float(calibration["a"]) <= 0.0:
+        return (
+            f"its stored probability curve runs backwards (slope {float(calibration['a']):.3g}: "
+            "a higher statistic would read as less likely tampered)"
+        )
+    return ""
 
 
 def _diagram(calibration: dict[str, Any]) -> str:
-    if _runs_backwards(calibration):
-        return (
-            "No reliability diagram: its stored probability curve runs backwards (slope "
-            f"{float(calibration['a']):.3g}: a higher statistic would read as less likely "
-            "tampered), so no probability is shown for it."
-        )
+    if why := _no_probability(calibration):
+        return f"No reliability diagram: {why}, so no probability is shown for it."
     return (
         "Reliability diagram of the calibrated probability on the test part:\n\n"
         + _reliability_table(calibration)
@@ -115,14 +122,26 @@ def model_section(name: str, c: dict[str, Any]) -> str:
         if c["at_chance"]
         else ""
     )
-    probability = (
-        "Its Platt scaling, fitted on {on}, came out with a negative slope (the statistic ranks "
-        "tampered images below authentic ones), so the viewer, scan rows and reports show no "
-        'probability for it ("not calibrated"); the measured reliability at θ below is shown.'
-        if _runs_backwards(c["calibration"])
-        else "Next to its verdict the viewer, scan rows and reports show a calibrated\n"
-        "probability: Platt scaling of the statistic, fitted on {on}."
-    ).format(on=c["calibration"]["fitted_on"])
+    cal = c["calibration"]
+    if "a" not in cal:
+        probability = (
+            f"No Platt scaling was stored ({cal.get('no_calibration') or 'none was fitted'}), "
+            "so the viewer, scan rows and "
+            'reports show no probability for it ("not calibrated"); the measured reliability '
+            "at θ below is shown."
+        )
+    elif _no_probability(cal):
+        probability = (
+            f"Its Platt scaling, fitted on {cal['fitted_on']}, came out with a negative slope "
+            "(the statistic ranks tampered images below authentic ones), so the viewer, scan "
+            'rows and reports show no probability for it ("not calibrated"); the measured '
+            "reliability at θ below is shown."
+        )
+    else:
+        probability = (
+            "Next to its verdict the viewer, scan rows and reports show a calibrated\n"
+            f"probability: Platt scaling of the statistic, fitted on {cal['fitted_on']}."
+        )
     return f"""## Verdict at evidence size (issue 17)
 
 Image statistic: {stat}. {c["provenance"]}. Validation image AUC {c["val_image_auc"]:.3f} (95 % interval

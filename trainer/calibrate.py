@@ -57,9 +57,8 @@ from safetensors.torch import save_file
 
 from engine.calibration import (
     Reliability,
-    fit_platt,
     flagged_counts,
-    platt_refusal,
+    platt_or_refusal,
     reliability_bins,
 )
 from engine.checkpoints import (
@@ -244,17 +243,15 @@ def validation_calibration(records: list, rule: str, theta: float) -> tuple[dict
             "authentic images)"
         )
     stats = np.array([r.statistic for r in records], dtype=np.float64)
-    if why := platt_refusal(stats, labels):
-        return {}, why
     tampered, authentic = int(labels.sum()), int((labels == 0).sum())
-    cal = fit_platt(
+    cal, why = platt_or_refusal(
         stats,
         labels,
         fitted_on=f"{labels.size} validation images of the run's split ({tampered} tampered, "
         f"{authentic} authentic): the images that chose θ, not held out",
     )
-    if cal.a <= 0:  # ranked right, yet the regularised fit runs flat or backwards
-        return {}, f"the curve fitted on the {labels.size} validation images has slope {cal.a:.3g}"
+    if cal is None:
+        return {}, why
     cal.reliability = Reliability(
         flagged={
             "authentic validation images": flagged_counts(_quantity(records, 0, rule), theta),

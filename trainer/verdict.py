@@ -14,7 +14,11 @@ and, for each network and the ensemble:
    that flag at most 5 % (:data:`FALSE_ALARM_TARGET`) of the validation half of the camera
    photographs (1-16 MP): the false-alarm bound where evidence is, CASIA for the rest.
 3. **Calibrated probability.** Platt scaling of the statistic on the validation part
-   (:mod:`engine.calibration`), the reliability measured on the test part.
+   (:mod:`engine.calibration`), the reliability measured on the test part. None is stored when
+   the statistic does not rank tampered above authentic there (AUC <= 0.5), a class has fewer
+   than 5 images, or the fitted slope is <= 0 (:func:`engine.calibration.platt_or_refusal`:
+   m2f-swin-nano's curve ran backwards, slope -0.457): the calibration then keeps the test
+   part's counts at θ and says why (``no_calibration``), with no curve and no diagram.
 4. **Members that know nothing get no vote.** A network whose validation image AUC has a
    bootstrap 95 % interval containing 0.5 gets no stacking weight; the others and the copy-move
    analysis's score are stacked by an L2 logistic regression fitted on the validation part,
@@ -52,9 +56,10 @@ from engine.calibration import (
     Reliability,
     centred_in_gap,
     fit_logistic,
-    fit_platt,
     flagged_counts,
     logit,
+    platt_or_refusal,
+    refused_calibration,
     reliability_bins,
     sigmoid,
     threshold_for_false_alarms,
@@ -179,9 +184,11 @@ def threshold_at_evidence_size(
 def test_reliability(
     rows: list[dict[str, Any]],
     score: Callable[[dict[str, Any]], float],
-    probability: Callable[[dict[str, Any]], float],
+    probability: Callable[[dict[str, Any]], float] | None,
     theta: float,
 ) -> Reliability:
+    """What θ flags per test group and, with a ``probability`` (None: no curve), the test
+    part's reliability diagram."""
     flagged = {
         name: flagged_counts(
             [score(r) for r in rows if r["part"] == part and r["label"] == label], theta
@@ -191,7 +198,11 @@ def test_reliability(
     test = [r for r in rows if r["part"] in ("casia-test", "camera-test")]
     if not test:  # --validation-only: nothing measured, and the calibration says so
         return Reliability()
-    bins = reliability_bins([probability(r) for r in test], [r["label"] for r in test])
+    bins = (
+        reliability_bins([probability(r) for r in test], [r["label"] for r in test])
+        if probability is not None
+        else []
+    )
     return Reliability(flagged=flagged, bins=bins, split="test part")
 
 
@@ -263,17 +274,10 @@ def choose_model(rows: list[dict[str, Any]], model: str, rule: str) -> dict[str,
     y = np.array([r["label"] for r in casia_val])
     auc, lo, hi = auc_interval(y, np.array([stat(r) for r in casia_val]))
     theta, val_flagged = threshold_at_evidence_size(rows, score)
-    calibration = fit_platt(
-        [stat(r) for r in val],
-        [r["label"] for r in val],
-        fitted_on=f"{len(val)} validation images (CASIA validation part and the camera "
-        "photographs' validation half)",
-    )
-
-    def probability(r: dict[str, Any]) -> float:
-        return calibration.probability(stat(r))
-
-    calibration.reliability = test_reliability(rows, score, probability, theta)
+    on = f"{len(val)} validation images (CASIA validation part and the camera photographs' half)"
+    cal, why = platt_or_refusal([stat(r) for r in val], [r["label"] for r in val], on)
+    curve = None if cal is None else (lambda r: cal.probability(stat(r)))
+    reliability = test_reliability(rows, score, curve, theta)
     return {
         "model": model,
         "rule": rule,
@@ -284,9 +288,19 @@ def choose_model(rows: list[dict[str, Any]], model: str, rule: str) -> dict[str,
         "val_image_auc_interval": [lo, hi],
         "at_chance": lo <= 0.5,
         "val_flagged": val_flagged,
-        "calibration": calibration.to_dict(),
+        "calibration": stored_calibration(cal, why, on, reliability),
         **test_figures(rows, score, theta),
     }
+
+
+def stored_calibration(
+    cal: Calibration | None, why: str, fitted_on: str, reliability: Reliability
+) -> dict[str, Any]:
+    """The curve with its test reliability; or, refused (:func:`platt_or_refusal`), no curve
+    and the reliability counted at θ (:func:`engine.calibration.refused_calibration`)."""
+    if cal is None:
+        return refused_calibration(why, fitted_on, reliability)
+    return replace(cal, reliability=reliability).to_dict()
 
 
 def _stack_features(
@@ -527,19 +541,17 @@ def choose_ensemble(
 
         theta, val_flagged = threshold_at_evidence_size(rows, score)
         val = [r for r in rows if r["part"] in ("casia-val", "camera-val")]
-        cal = fit_platt(
-            [stat(r) for r in val],
-            [r["label"] for r in val],
-            fitted_on=f"{len(val)} validation images",
-        )
-        cal.reliability = test_reliability(rows, score, lambda r: cal.probability(stat(r)), theta)
+        on = f"{len(val)} validation images"
+        cal, why = platt_or_refusal([stat(r) for r in val], [r["label"] for r in val], on)
+        curve = None if cal is None else (lambda r: cal.probability(stat(r)))
+        reliability = test_reliability(rows, score, curve, theta)
         figures["detection"] = {
             "threshold": theta,
             "val_flagged": val_flagged,
             **test_figures(rows, score, theta),
         }
         out["threshold"] = theta
-        out["calibration"] = cal.to_dict()
+        out["calibration"] = stored_calibration(cal, why, on, reliability)
     if maps:
         # a member at chance on detection is out of the default set (issue 17, item 4)
         members = [m for m in members if m not in choices or not choices[m]["at_chance"]]

@@ -135,3 +135,24 @@ def test_a_member_whose_curve_runs_backwards_is_said_uncalibrated_with_its_flags
     forwards = cards.model_section("m2f-swin-nano", _member_figures(1.96))
     assert "show a calibrated\nprobability: Platt scaling" in forwards
     _assert_stored_figures(forwards)
+
+
+def test_a_member_verdict_fitted_no_curve_for_is_said_uncalibrated_with_its_flags_kept(
+    cards,
+) -> None:
+    """Since 2026-12-05 `forensic-train verdict` stores no curve for a statistic that ranks
+    backwards: the calibration holds no slope, only why and the counts at θ. Its card said
+    "show a calibrated probability" (a missing slope read as 1.0) and drew no diagram's
+    reason."""
+    why = "on the 113 validation images the score does not rank tampered above authentic (AUC 0.46)"
+    refused = {k: v for k, v in STORED.items() if k not in ("a", "b", "method")}
+    refused["no_calibration"] = why
+    refused["reliability"] = {**STORED["reliability"], "bins": []}
+    section = cards.model_section("m2f-swin-nano", {**_member_figures(1.0), "calibration": refused})
+    assert f"No Platt scaling was stored ({why})" in section
+    assert "show no probability for it" in section and "show a calibrated" not in section
+    assert f"No reliability diagram: no probability curve was fitted ({why})" in section
+    assert "| authentic camera photographs flagged at θ | 2 of 30 (7 %) |" in section
+    ensemble = cards.ensemble_section("m2f-ensemble", FIGURES, {}, refused)
+    assert "No reliability diagram: no probability curve was fitted" in ensemble
+    assert "| authentic CASIA images flagged at θ | 1 of 44 (2 %) |" in ensemble

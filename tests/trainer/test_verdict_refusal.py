@@ -1,0 +1,62 @@
+"""`forensic-train verdict` stores no Platt curve that runs backwards (m2f-swin-nano's slope
+-0.457 came from here): the calibration keeps the test part's counts at θ and says why."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from engine.calibration import Calibration, reliability_sentence
+from tests.trainer.test_verdict import _row
+from trainer.verdict import choose_ensemble, choose_model
+
+
+@pytest.fixture
+def rows() -> list[dict[str, Any]]:
+    """The features rows of test_verdict with a member 'back' whose statistic ranks tampered
+    images below authentic ones (the 'good' member's, negated)."""
+    rng = np.random.default_rng(0)
+    out = []
+    for part in ("casia-val", "casia-test"):
+        out += [_row(part, 0, rng) for _ in range(60)]
+        out += [_row(part, 1, rng, kind) for _ in range(30) for kind in ("splice", "copy-move")]
+    for part in ("camera-val", "camera-test"):
+        out += [_row(part, 0, rng) for _ in range(40)]
+    for r in out:
+        good = r["models"]["good"]["windows"]
+        r["models"]["back"] = {"rule": "logit", "windows": {k: -v for k, v in good.items()}}
+    return out
+
+
+def _assert_refused_with_counts(stored: dict[str, Any]) -> None:
+    assert "a" not in stored and Calibration.from_dict(stored) is None
+    assert "does not rank tampered above authentic" in stored["no_calibration"]
+    assert stored["fitted_on"].startswith("160 validation images")
+    flagged = stored["reliability"]["flagged"]
+    assert flagged["authentic camera photographs"][1] == 40
+    assert flagged["tampered CASIA images"][1] == 60
+    assert stored["reliability"]["bins"] == []  # no curve, no diagram
+    assert reliability_sentence(stored).startswith("at this threshold (test part): ")
+
+
+def test_a_backwards_member_gets_no_curve_and_keeps_its_counts(rows: list) -> None:
+    back = choose_model(rows, "back", "logit")
+    _assert_refused_with_counts(back["calibration"])
+    good = choose_model(rows, "good", "logit")
+    assert good["calibration"]["a"] > 0 and "no_calibration" not in good["calibration"]
+    assert good["calibration"]["reliability"]["bins"]
+
+
+def test_an_equation_6_ensemble_of_a_backwards_member_gets_no_curve(rows: list) -> None:
+    choices = {"back": choose_model(rows, "back", "logit")}
+    assert choices["back"]["at_chance"]  # no voter: equation 6 stays, θ set on its score
+    data = {
+        "members": [{"model": "back", "detection_weight": 1.0, "localization_weight": 1.0}],
+        "threshold": 0.5,
+        "pixel_threshold": 0.5,
+    }
+    content, _ = choose_ensemble(rows, data, choices, None, set())
+    assert "stacking" not in content
+    _assert_refused_with_counts(content["calibration"])
