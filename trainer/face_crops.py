@@ -24,7 +24,7 @@ from engine.decision import PIXEL_GRID
 from engine.errors import EvidenceError
 from engine.formatting import plain
 from engine.masks import is_appledouble
-from trainer.data.records import Sample, refuse_implausible_masks
+from trainer.data.records import Sample, faint_reason, refuse_implausible_masks
 from trainer.errors import DataError
 
 _FORGERY = re.compile(r"^ff_\d+_([a-z]+)_")
@@ -127,8 +127,10 @@ def score_files(
                     path,
                     "a forged face crop without a mask (the pixel threshold is chosen on masks)",
                 )
-            gt = read_mask(mask).mask  # the one rule of masks (engine.masks)
-            gt = _resize_mask(gt, heat.shape)
+            read = read_mask(mask)  # the one rule of masks (engine.masks)
+            if read.faint:  # read as empty, the crop's F1 chose the pixel threshold on nothing
+                raise DataError(mask, faint_reason(read.faint))  # as fit's load_mask refuses it
+            gt = _resize_mask(read.mask, heat.shape)
             row["f1"] = [f1_iou(heat > t, gt)[0] for t in PIXEL_GRID]
         rows.append(row)
     return rows

@@ -61,7 +61,7 @@ import numpy as np
 from engine.calibration import (
     Reliability,
     centred_in_gap,
-    fit_platt,
+    platt_or_refusal,
     reliability_bins,
     threshold_for_false_alarms,
 )
@@ -121,7 +121,10 @@ def theta_from_normal(statistics: list[float], false_alarms: float) -> float:
 def choose(
     val: list[dict[str, Any]], rule: str, false_alarms: float, theta_from: str = "max"
 ) -> tuple[int, float, dict[str, Any]]:
-    """Grid index of the pixel threshold, θ, and the Platt calibration, all from ``val``.
+    """Grid index of the pixel threshold, θ, and the Platt calibration, all from ``val``; in
+    the calibration's place, when :func:`engine.calibration.platt_or_refusal` refuses a curve
+    (fewer than 5 faces of a class, a statistic that does not rank forged above authentic, a
+    slope <= 0), ``fitted_on`` and why (``no_calibration``): no probability, θ kept.
 
     theta_from: ``max``: at most ``false_alarms`` of the authentic faces above θ (counted), θ
     in the middle of the gap between the highest face that must stay unflagged and the next
@@ -141,12 +144,10 @@ def choose(
         unflagged = [s for s, r in zip(scores, val, strict=True) if r["label"] == 0]
         theta = centred_in_gap(threshold_for_false_alarms(unflagged, false_alarms), scores)
     stats = [statistic_of(r, rule, k) for r in val]
-    cal = fit_platt(
-        stats,
-        [r["label"] for r in val],
-        fitted_on=f"face crops of the validation part ({len(tampered)} forged, "
-        f"{len(authentic)} authentic), moved to even odds",
-    )
+    on = f"face crops of the validation part ({len(tampered)} forged, {len(authentic)} authentic)"
+    cal, why = platt_or_refusal(stats, [r["label"] for r in val], f"{on}, moved to even odds")
+    if cal is None:  # a handful of user faces, or a backwards ranking: no curve (θ stands)
+        return k, theta, {"fitted_on": on, "no_calibration": why}
     # The validation part holds eight forgeries per real face; a probability fitted there says
     # "forged" to most faces before looking. Moved to even prior odds (the intercept less the
     # log of the part's odds), it answers: how likely forged, were forged and real equally common.
@@ -317,7 +318,7 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from engine.checkpoints import load_checkpoint
-    from trainer.calibrate import write_decision
+    from trainer.calibrate import calibration_words, write_decision
 
     if not 0.0 <= args.false_alarms < 1.0:
         raise UsageError(None, f"--false-alarms must be in [0, 1), got {args.false_alarms}")
@@ -367,6 +368,8 @@ def run(args: argparse.Namespace) -> int:
     )
     val = val + live  # authentic faces as the product cuts them, for θ and the calibration
     k, theta, calibration = choose(val, rule, args.false_alarms, args.theta_from)
+    if "no_calibration" in calibration:  # one line, as calibrate says it
+        print(plain(calibration_words({}, calibration["no_calibration"])), file=sys.stderr)
     chosen: dict[str, Any] = {
         "model": str(args.model),
         "rule": rule,
@@ -480,7 +483,7 @@ def _validation_part(
         words = f"the validation part of the project's face crops ({args.val.name})"
         files = crop_files(args.val)
         given = refuse_crop_masks(files, args.val.name, args.masks_as_given)
-        return files, words, {"val": str(args.val)}, given
+        return files, words, {"val": str(args.val.resolve())}, given
     from trainer.setup import parse_data_spec, read_and_split
 
     specs = [parse_data_spec(d) for d in args.data]
@@ -492,4 +495,5 @@ def _validation_part(
     words = f"the {names} validation split ({split_by}) of the run's data"
     files = [(s.image, s.label, s.mask) for s in bundle.val]
     given = refuse_implausible_masks(bundle.val, as_given=args.masks_as_given)  # per data set
-    return files, words, {"data": [str(s.path) for s in specs], "split": bundle.split}, given
+    data = [str(s.path.resolve()) for s in specs]  # as fit records it (trainer.setup._key)
+    return files, words, {"data": data, "split": bundle.split}, given
