@@ -35,9 +35,9 @@ from engine.formatting import plain
 from engine.io import is_image_name
 from engine.metrics import f1_iou
 from trainer.check import add_as_given_arg
-from trainer.data.records import Sample, read_dataset, refuse_implausible_masks
+from trainer.data.records import Sample, faint_reason, read_dataset, refuse_implausible_masks
 from trainer.data.splits import three_way_split
-from trainer.errors import UsageError
+from trainer.errors import DataError, UsageError
 
 if TYPE_CHECKING:  # torch and the networks load when features are made, not for --help
     from engine.pipeline import Analyzer
@@ -106,8 +106,9 @@ def features(
 
     t0 = time.perf_counter()
     ev = load_evidence(path)
+    # read first: a mask refused (read_truth) skips the image before its analysis
+    truth = None if mask_path is None else read_truth(mask_path, ev, label == 1)
     analysis = analyzer.analyze(ev)
-    truth = None if mask_path is None else read_truth(mask_path, ev)
     row: dict[str, Any] = {
         "path": str(path),
         "sha256": ev.sha256,
@@ -154,13 +155,19 @@ def features(
     return row
 
 
-def read_truth(mask_path: Path, ev: Evidence) -> NDArray[np.bool_] | None:
+def read_truth(mask_path: Path, ev: Evidence, tampered: bool = True) -> NDArray[np.bool_] | None:
     """The true mask of ``ev`` by :func:`engine.masks.read_mask` (the one rule: a channel above
     127, transparency; a pipe refused at once); None when it is of another size than the image
-    (no pixel figure then)."""
+    (no pixel figure then). A ``tampered`` image's mask that is not black but marks no pixel (a
+    mask of 0 and 1) is a :class:`DataError`, as ``fit`` refuses it
+    (:func:`trainer.data.records.load_mask`): read as empty, it gave the row's pixel F1 against
+    nothing (``features`` skips the image saying so; ``--reuse`` stops, writing nothing)."""
     from engine.masks import read_mask
 
-    m = read_mask(mask_path).mask
+    read = read_mask(mask_path)
+    if read.faint and tampered:
+        raise DataError(mask_path, faint_reason(read.faint))
+    m = read.mask
     return m if m.shape == ev.pixels.shape[:2] else None
 
 
@@ -271,7 +278,7 @@ def refresh(
                 if (old_maps / npz).is_file():
                     with np.load(old_maps / npz) as z:
                         saved = {k: z[k] for k in z.files}
-                truth = None if mask is None else read_truth(mask, ev)
+                truth = None if mask is None else read_truth(mask, ev, row["label"] == 1)
                 saved.pop("truth", None)
                 if truth is not None:
                     saved["truth"] = truth.astype(np.uint8) * 255

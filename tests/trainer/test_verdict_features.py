@@ -295,3 +295,24 @@ def test_features_says_a_file_it_skips_with_escape_sequences_shown(
     (line,) = err.splitlines()  # one line: a line break in the name is shown too
     assert line.startswith(f"skip {photos}/bad\\x1b[2J\\u202e\\x0a.jpg: ")
     _no_control(said, err)
+
+
+def test_a_tampered_rows_faint_mask_is_refused_as_fit_refuses_it(tmp_path: Path) -> None:
+    """A mask of 0 and 1 reads as empty: a row's pixel F1 was measured against nothing. As
+    ``fit`` (trainer.data.records.load_mask) it is refused naming the mask; ``--reuse`` writes
+    nothing. An authentic image's such mask stays what it reads: empty."""
+    from trainer.errors import DataError
+    from trainer.verdict_features import read_truth
+
+    old, image, truth = _old_features(tmp_path)
+    faint = tmp_path / "data" / "Gt" / "Sp_S_copy_faint.png"
+    Image.fromarray(truth.astype(np.uint8)).save(faint)  # 0 and 1
+    good = tmp_path / "data" / "Gt" / "Sp_S_copy_gt.png"
+    val, test = (json.loads(line) for line in old.read_text(encoding="utf-8").splitlines())
+    old.write_text(json.dumps({**val, "mask": str(faint)}) + "\n" + json.dumps(test) + "\n")
+    with pytest.raises(DataError, match=r"its brightest value is 1; .*save the tampered region"):
+        list(refresh(old, tmp_path / "new.jsonl", ["clone"]))
+    assert not (tmp_path / "new.jsonl").exists()
+    ev = load_evidence(image)
+    assert not read_truth(faint, ev, tampered=False).any()
+    assert (read_truth(good, ev) == truth).all()
