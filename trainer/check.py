@@ -14,7 +14,8 @@ whether θ can be calibrated on it.
 It reads file headers only and never imports torch, so it answers in about a second: the
 viewer's training dialog runs it (as a child process) on every change of its data list and
 keeps Start disabled until it passes. Exit status 0 when training can start, 2 when it cannot;
-``--json`` prints one JSON object instead of the human summary.
+``--json`` prints one JSON object instead of the human summary, which says the problems before
+the warnings.
 """
 
 from __future__ import annotations
@@ -131,6 +132,30 @@ def _count(path: Path, report: DatasetReport) -> None:
         )
 
 
+# From this many tampered images without a mask, check's list of them opens with one line on
+# the likely cause: authentic images put with the tampered ones (images/ + masks/ read as Tp/ +
+# Gt/), each listed as "tampered image has no mask", 20 lines and not a word about Au/
+MANY_WITHOUT_MASKS = 3
+_NO_MASK = "tampered image has no mask"
+
+
+def _named(path: Path, found: list[tuple[Path, str]]) -> list[str]:
+    """``found`` as problem lines, each naming its file; led, when many tampered images of a
+    folder have no mask, by one line saying where authentic images go."""
+    lines = [f"{file}: {why}" for file, why in found]
+    missing = sum(why.startswith(_NO_MASK) for _, why in found)
+    if missing < MANY_WITHOUT_MASKS or path.suffix.lower() == ".json":
+        return lines
+    tp, gt, _ = data_folders(path)
+    n = len(listed_files(tp))
+    return [
+        f"{path}: {missing} of the {n} images in {tp.name}/ have no mask in {gt.name}/: every "
+        f"image in {tp.name}/ is read as tampered and needs its mask; authentic images go in "
+        "Au/ (docs/TRAINING.md, Data)",
+        *lines,
+    ]
+
+
 def check_dataset(
     text: str, *, role: str = "train", stage: str = "fit", as_given: bool = False
 ) -> DatasetReport:
@@ -147,7 +172,7 @@ def check_dataset(
         samples = read_dataset(path, found)
         validate(samples, found)
     except ForensicError as e:
-        report.problems += [f"{file}: {why}" for file, why in found] + [str(e)]
+        report.problems += [*_named(path, found), str(e)]
         return report
     # the images' own findings come with the problems too: fixing a mask and checking again
     # showed an unreadable image only then
@@ -159,7 +184,7 @@ def check_dataset(
             + (f", and {n - 1} more image(s)" if n > 1 else "")
         )
     if found:
-        report.problems += [f"{file}: {why}" for file, why in found]
+        report.problems += _named(path, found)
         return report
     faint: list[tuple[Path, str]] = []
     shares, mask_warnings = marked_shares(samples, faint)
@@ -297,8 +322,10 @@ def format_report(result: dict[str, Any]) -> str:
             f"{split['val_authentic']} authentic, test {split['test_tampered']} tampered + "
             f"{split['test_authentic']} authentic (chooses nothing)"
         )
-    lines += [f"warning: {w}" for w in result["warnings"]]
+    # the problems first: what stops training is read before what is worth knowing (a
+    # folder of another layout was said after "mask without a tampered image (ignored)")
     lines += [f"problem: {p}" for p in result["problems"]]
+    lines += [f"warning: {w}" for w in result["warnings"]]
     lines.append("ready to train" if result["ok"] else "cannot train on this data")
     return "\n".join(lines)
 

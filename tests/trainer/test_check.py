@@ -351,3 +351,47 @@ def test_file_names_with_escape_sequences_are_shown_not_obeyed(
     assert "bad\\x1b[2J\\u202e.safetensors: file is too short" in err2
     for text in (out, err, out2, err2):
         assert "\x1b" not in text and "\u202e" not in text
+
+
+def test_authentic_images_among_the_tampered_ones_are_said_in_one_line_first(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An ML engineer's images/ + masks/ folder held its authentic images in images/: check
+    printed 20 lines "tampered image has no mask" and not a word of Au/. One line opens them,
+    saying where authentic images go; a mask or two missing gets no such line."""
+    root = make_folder(tmp_path / "d", 2, 4, seed=0, size=32)
+    (root / "Tp").rename(root / "images")
+    (root / "Gt").rename(root / "masks")
+    for image in sorted((root / "Au").iterdir()):
+        image.rename(root / "images" / image.name)
+    (root / "Au").rmdir()
+    problems = check([str(root)])["problems"]
+    assert problems[0] == (
+        f"{root}: 4 of the 6 images in images/ have no mask in masks/: every image in images/ "
+        "is read as tampered and needs its mask; authentic images go in Au/ "
+        "(docs/TRAINING.md, Data)"
+    )
+    assert sum("tampered image has no mask" in p for p in problems) == 4  # each still named
+    assert sum("authentic images go in Au/" in p for p in problems) == 1
+    assert cli.main(["check", "--data", str(root)]) == 2
+    first = capsys.readouterr().out.splitlines()[1]
+    assert first.startswith("problem: ") and "authentic images go in Au/" in first
+    few = make_folder(tmp_path / "few", 3, 1, seed=0, size=32)
+    for stem in ("t000", "t001"):
+        (few / "Gt" / f"{stem}.png").unlink()
+    assert not any("Au/" in p for p in check([str(few)])["problems"])
+
+
+def test_a_folder_of_another_layout_is_said_before_its_masks_warning(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """tampered/ masks/ authentic/: the line saying the layout was printed after "mask without
+    a tampered image (ignored), and 19 more", which sent the reader after the masks."""
+    root = make_folder(tmp_path / "d", 3, 1, seed=0, size=32)
+    (root / "Tp").rename(root / "tampered")
+    (root / "Gt").rename(root / "masks")
+    (root / "Au").rename(root / "authentic")
+    assert cli.main(["check", "--data", str(root)]) == 2
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].startswith(f"problem: {root}: not a data folder")
+    assert lines[2].startswith("warning: ") and "mask without a tampered image" in lines[2]
