@@ -160,13 +160,34 @@ class TruthSource:
         return False, None
 
     def unmatched(self, used: Iterable[Path]) -> list[str]:
-        """One line per mask file that no scored image used."""
+        """The mask files no scored image used: one line naming the file, or for several one
+        line with their count and the first :data:`UNMATCHED_NAMED` names (an ``analyze`` of 2
+        images with ``--gt`` a whole Tp/ + Gt/ folder printed 19 lines, one per other mask)."""
         seen = {real_path(p) for p in used}
+        left = [m for m in self.masks if real_path(m) not in seen]
+        if len(left) == 1:
+            return [f"{left[0]}: ground-truth mask matches no scanned image"]
+        if not left:
+            return []
+        names = [_below(m, self.origin) for m in left[:UNMATCHED_NAMED]]
+        more = f", and {len(left) - len(names)} more" if len(left) > len(names) else ""
         return [
-            f"{m}: ground-truth mask matches no scanned image"
-            for m in self.masks
-            if real_path(m) not in seen
+            f"{self.origin}: {len(left)} ground-truth masks match no scanned image "
+            f"({', '.join(names)}{more})"
         ]
+
+
+# the masks a line of unmatched masks names before "and N more" (GroundTruth.unmatched)
+UNMATCHED_NAMED = 3
+
+
+def _below(path: Path, origin: Path) -> str:
+    """``path`` from ``origin``'s folder (``Gt/m.png``) when it lies below it, else whole."""
+    base = origin if origin.is_dir() else origin.parent
+    try:
+        return str(path.relative_to(base))
+    except ValueError:
+        return str(path)
 
 
 def _unreadable(path: Path) -> str | None:

@@ -328,3 +328,23 @@ def test_an_all_black_mask_given_for_one_image_is_its_authentic_truth_without_a_
     result = evaluate_scan(tmp_path / "out4", read_truth(root))
     assert result.mask_warning is not None and result.problems[0] == result.mask_warning
     assert "no tampered image's mask marks a pixel (2 masks" in result.mask_warning
+
+
+def test_masks_no_scanned_image_used_are_one_line_with_their_count(tmp_path: Path) -> None:
+    """``analyze`` of 2 images with ``--gt`` a whole Tp/ + Gt/ folder printed one line per
+    other mask, 19 of them; now one line gives their count and the first names. A single
+    unmatched mask keeps its own line naming it."""
+    for stem in "abcdef":
+        _mask(tmp_path / "Gt" / f"{stem}.png", np.ones((2, 2), bool))
+    truth = read_truth(tmp_path)
+    used = [tmp_path / "Gt" / "a.png", tmp_path / "Gt" / "c.png"]
+    gt = Path("Gt")
+    assert truth.unmatched(used) == [
+        f"{tmp_path}: 4 ground-truth masks match no scanned image "
+        f"({gt / 'b.png'}, {gt / 'd.png'}, {gt / 'e.png'}, and 1 more)"
+    ]
+    every_but_f = [tmp_path / "Gt" / f"{s}.png" for s in "abcde"]
+    assert truth.unmatched(every_but_f) == [
+        f"{tmp_path / 'Gt' / 'f.png'}: ground-truth mask matches no scanned image"
+    ]
+    assert truth.unmatched([*every_but_f, tmp_path / "Gt" / "f.png"]) == []
