@@ -260,6 +260,22 @@ def os_problem(e: OSError, where: Path) -> str:
     return f"{file}: {problem[:1].lower()}{problem[1:]}"
 
 
+def new_file_mode(probe: Path) -> int | None:
+    """The permission bits ``open()`` gives a new file under the process umask, read from
+    ``probe`` (a name free beside the file to write, created and removed at once): no umask
+    is set and put back, which would let another thread's file be created under umask 0.
+    None when ``probe`` cannot be created (the writer then meets the same error, its own)."""
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except OSError:
+        return None
+    try:
+        return os.fstat(fd).st_mode & 0o777
+    finally:
+        os.close(fd)
+        probe.unlink(missing_ok=True)
+
+
 class AtomicFile:
     """``path`` written through a temporary file beside it.
 
@@ -268,6 +284,11 @@ class AtomicFile:
     replaces the target, :meth:`abort` removes the temporary file. As a context manager it
     commits on success and aborts on an exception. The parent folder is created.
     ``fsync``: flush to the disk before replacing (for files that must survive a power cut).
+
+    The file gets the permissions ``open()`` gives a new file under the process umask (0644
+    under the usual 022), whoever wrote it: safetensors' ``save_file`` creates its file 0600,
+    so checkpoints came out 0600 beside a run's 0644 files, unreadable to a team sharing the
+    run folder (:func:`new_file_mode`).
     """
 
     def __init__(
@@ -284,6 +305,8 @@ class AtomicFile:
                     f"AtomicFile writes a new file; mode must start with 'w', got {mode}"
                 )
             self.file = open(self.tmp, mode, **open_kw)
+        # a library writing by file name may create the file with its own (0600) permissions
+        self._mode = None if mode is not None else new_file_mode(self.tmp)
 
     def commit(self) -> Path:
         """Flush, close and replace the target; on any failure (the disk full as the last
@@ -295,6 +318,8 @@ class AtomicFile:
                     os.fsync(self.file.fileno())
                 self.file.close()
                 self.file = None
+            if self._mode is not None:
+                os.chmod(self.tmp, self._mode)
             self.tmp.replace(self.path)
         except BaseException:
             self.abort()

@@ -138,3 +138,38 @@ def test_a_write_that_fills_the_disk_leaves_no_temporary_file(
     assert e.value.errno == errno.ENOSPC
     assert [p.name for p in tmp_path.iterdir()] == ["results.jsonl"]
     assert target.read_bytes() == b"earlier rows\n"
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027, 0o077])
+def test_every_writer_gets_the_permissions_open_gives_under_the_umask(
+    tmp_path: Path, umask: int
+) -> None:
+    """A checkpoint (safetensors' save_file, writing by file name) was 0600 while the run's
+    other files were 0644: a team sharing the run folder could not read it. Whatever writes
+    the temporary file, the file gets what ``open()`` gives a new file (0666 less the umask),
+    and the probe that reads it leaves nothing behind."""
+    import os
+
+    from tests.conftest import make_tiny_checkpoint
+
+    def private(out: AtomicFile) -> None:  # a library that creates its file 0600
+        fd = os.open(out.tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.write(fd, b"x")
+        os.close(fd)
+
+    old = os.umask(umask)
+    try:
+        expected = 0o666 & ~umask
+        with AtomicFile(tmp_path / "by_name.bin", mode=None) as out:
+            private(out)
+        atomic_write(tmp_path / "run.json", "{}")
+        checkpoint = make_tiny_checkpoint(tmp_path / "best.safetensors")
+    finally:
+        os.umask(old)
+    for name in ("by_name.bin", "run.json", checkpoint.name):
+        assert oct((tmp_path / name).stat().st_mode & 0o777) == oct(expected), name
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "best.safetensors",
+        "by_name.bin",
+        "run.json",
+    ]
