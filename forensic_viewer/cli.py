@@ -1019,6 +1019,8 @@ def _header_summary(path: Path, meta: Any) -> str:
         lines.append(f"started from: {training['init']} (SHA-256 {sha})")
     if calibration := Calibration.from_dict(meta.decision.calibration):
         lines.append(f"probability calibrated on: {calibration.fitted_on or 'not recorded'}")
+    elif isinstance(why := meta.decision.calibration.get("no_calibration"), str) and why:
+        lines.append(f"probability: not calibrated ({why})")  # refused when fitted (verdict)
     elif meta.decision.calibration:  # as the analyses read it: none (a slope <= 0, say)
         lines.append("probability: not calibrated (its stored calibration is unusable)")
     if training.get("command"):

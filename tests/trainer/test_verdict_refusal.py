@@ -60,3 +60,23 @@ def test_an_equation_6_ensemble_of_a_backwards_member_gets_no_curve(rows: list) 
     content, _ = choose_ensemble(rows, data, choices, None, set())
     assert "stacking" not in content
     _assert_refused_with_counts(content["calibration"])
+
+
+def test_models_says_why_a_verdict_written_checkpoint_has_no_probability(tmp_path) -> None:
+    """``forensic-viewer models NAME`` on a checkpoint whose verdict stored no curve said "its
+    stored calibration is unusable"; it says the reason stored with it."""
+    from engine.checkpoints import read_meta, save_checkpoint
+    from forensic_viewer.cli import _header_summary
+    from tests.trainer.conftest import TINY
+    from tests.trainer.test_cli import tiny_checkpoint
+    from trainer.setup import build_model
+
+    path = tiny_checkpoint(tmp_path / "refused.safetensors")
+    meta = read_meta(path)
+    why = "on the 160 validation images the score does not rank tampered above authentic (AUC 0.04)"
+    meta.decision.calibration = {"fitted_on": "160 validation images", "no_calibration": why}
+    model, _ = build_model("crfd-net-compact", dict(TINY), seed=0)
+    save_checkpoint(path, model, meta)
+    summary = _header_summary(path, read_meta(path))
+    assert f"probability: not calibrated ({why})" in summary
+    assert "unusable" not in summary and "probability calibrated on" not in summary
