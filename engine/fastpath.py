@@ -33,10 +33,14 @@ the exact path. ``Analyzer(exact=True)`` runs the exact path for every model.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from engine.checkpoints import InputPolicy
 from engine.tiling import Tiling, Weighting
+from engine.types import ModelResult
 
 CRFD_TILE = 512  # px; larger tiles cost more per pixel on a CPU (cache), smaller ones more margin
 CRFD_MARGIN = 16  # px; the convolutional receptive field's reach is about 22 px (module doc)
@@ -44,6 +48,13 @@ WINDOW_MARGIN_SHARE = 16  # m = P / 16 for networks whose tile must stay the win
 # How fast-path tiles meet: cut at the middle of their overlap (constant) or cross-faded over
 # it (gaussian, no visible seam); chosen on CASIA val pixel F1 (docs/BENCHMARKS.md, seams).
 TILE_WEIGHTING = Weighting.GAUSSIAN
+CRFD_FAMILY = "crfd-net"  # architectures tiled T = 512, m = 16
+WINDOW_FAMILIES = ("diffforensics", "m2f-")  # architectures tiled T = P, m = P / 16
+# Beside the reliability sentence of a result made on the exact path of a network that the fast
+# path tiles: what θ does (and the calibration) was counted on the fast path's statistics
+# (docs/VERDICTS.md), and the exact path's differ (a crop's diffforensics-effl0 score 0.664
+# exact, 0.722 fast), so the sentence describes the fast path's verdicts, not this one.
+EXACT_PATH_CAVEAT = "; measured on the fast path; this result is the exact path's"
 
 
 @dataclass(frozen=True)
@@ -82,7 +93,7 @@ def plan_for(architecture: str, policy: InputPolicy, *, exact: bool = False) -> 
     """The tiling of a window-policy network on the fast path (or the exact one)."""
     if exact or policy.mode != "window":
         return exact_plan(policy)
-    if architecture.startswith("crfd-net"):
+    if architecture.startswith(CRFD_FAMILY):
         return TilePlan(
             Tiling.OVERLAP_CROP,
             max(CRFD_TILE, policy.window),
@@ -90,7 +101,7 @@ def plan_for(architecture: str, policy: InputPolicy, *, exact: bool = False) -> 
             shrink=True,
             reason="fully convolutional but for a tile-wide context vector",
         )
-    if architecture.startswith(("diffforensics", "m2f-")):
+    if architecture.startswith(WINDOW_FAMILIES):
         return TilePlan(
             Tiling.OVERLAP_CROP,
             policy.window,
@@ -98,3 +109,24 @@ def plan_for(architecture: str, policy: InputPolicy, *, exact: bool = False) -> 
             reason="window-wide GroupNorm/attention/pooling: tiles are windows, less overlap",
         )
     return exact_plan(policy)
+
+
+def ran_exact(architecture: str, input_policy: Mapping[str, Any]) -> bool:
+    """Whether a result with this ``input_policy`` (as :class:`engine.types.ModelResult`
+    records it) ran the exact path's sliding windows where the fast path tiles its network
+    otherwise; False for a network the fast path does not tile (both paths are its windows)."""
+    return (
+        input_policy.get("mode") == "window"
+        and input_policy.get("tiling") == str(Tiling.SLIDING)
+        and architecture.startswith((CRFD_FAMILY, *WINDOW_FAMILIES))
+    )
+
+
+def exact_noted(result: ModelResult, ran: Iterable[ModelResult] = ()) -> ModelResult:
+    """``result`` with :data:`EXACT_PATH_CAVEAT` after its reliability sentence when it, or a
+    result in ``ran`` (those an ensemble's result was combined from), ran the exact path where
+    the fast path tiles otherwise (:func:`ran_exact`); as it is when it has no sentence."""
+    made = [result, *ran]
+    if not result.reliability or not any(ran_exact(r.architecture, r.input_policy) for r in made):
+        return result
+    return dataclasses.replace(result, reliability=result.reliability + EXACT_PATH_CAVEAT)

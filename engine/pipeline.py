@@ -37,15 +37,8 @@ from engine.checkpoints import LoadedModel, load_checkpoint
 from engine.decision import aggregate_logits, decide, min_verdict_side, statistic, verdict_range
 from engine.devices import autocast, device_text, precision_for, resolve_device
 from engine.errors import DeviceMemoryError, ModelOutputError
-from engine.facepath import (
-    analyse_crop,
-    crop_box,
-    face_decision,
-    face_window,
-    paste,
-    resize_crop,
-)
-from engine.fastpath import TILE_WEIGHTING, TilePlan, plan_for
+from engine.facepath import analyse_crop, crop_box, face_decision, face_window, paste, resize_crop
+from engine.fastpath import TILE_WEIGHTING, TilePlan, exact_noted, plan_for
 from engine.models.registry import get_spec
 from engine.preprocess import IMAGENET_MEAN, IMAGENET_STD, to_tensor
 from engine.runtime import Runner, RuntimeChoice, bundled_int8, cancel_hooks, make_runner
@@ -228,7 +221,8 @@ class Analyzer:
         if self.ensemble is not None:
             for name in self.ensemble.analyses:  # type: ignore[attr-defined]
                 analysis.analyses[name] = self._run_analysis(name, evidence, progress, cancel)
-            analysis.ensemble = self.ensemble.combine(results, analysis.analyses)  # type: ignore[attr-defined]
+            combined = self.ensemble.combine(results, analysis.analyses)  # type: ignore[attr-defined]
+            analysis.ensemble = exact_noted(combined, results.values())
         if self.faces is not None:
             analysis.faces = self.faces.find(evidence, results)  # type: ignore[attr-defined]
             if self.face_path and analysis.faces:
@@ -593,7 +587,7 @@ class Analyzer:
             policy["threads"] = torch.get_num_threads()
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
-        return ModelResult(
+        result = ModelResult(
             name=loaded.name,
             architecture=loaded.meta.architecture,
             checkpoint=str(loaded.path) if loaded.path else "",
@@ -616,6 +610,7 @@ class Analyzer:
             reliability=reliability_sentence(rule.calibration),
             out_of_range=verdict_range(evidence.pixels.shape[:2], self.min_side_of(loaded)),
         )
+        return exact_noted(result)  # its reliability was counted on the fast path
 
     def min_side_of(self, loaded: LoadedModel) -> int:
         """The smallest short side of an image whose verdict by ``loaded`` is within the
