@@ -46,11 +46,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.ensemble import decided_by_face
 from engine.types import Analysis, ModelResult
 from forensic_viewer.events import Subscriptions
 from forensic_viewer.gui.canvas import Canvas
 from forensic_viewer.gui.panels import GREEN, GREY, RED, discard, tint
+from forensic_viewer.gui.verdict_panel import rule_text
 from forensic_viewer.layers import (
     AnalysisLayer,
     ClonePairsLayer,
@@ -61,7 +61,6 @@ from forensic_viewer.layers import (
 from forensic_viewer.wording import (
     OUT_OF_RANGE,
     confidence_words,
-    decision_words,
     odds_words,
     partial_words,
     plain,
@@ -89,7 +88,7 @@ def pane_title(name: str, result: ModelResult | None) -> str:
     sure = confidence_words(result.probability, result.score)
     rule = rule_words(result)
     said = f"score {result.score:.3f}"
-    if result.probability is None and rule.startswith(said):  # the same figure, said once
+    if result.probability is None and said in rule:  # the same figure, said once
         how = f"{rule}{sure.removeprefix(said)}"  # score 0.430 ≤ θ 0.5 (not a probability: ...)
     else:
         how = f"{sure} · {rule}"
@@ -99,19 +98,11 @@ def pane_title(name: str, result: ModelResult | None) -> str:
 
 
 def rule_words(r: ModelResult) -> str:
-    """The image-level rule as applied, θ in its unit (``score 0.956 > θ 0.5986``), with the
-    face rule said when a face decided an ensemble's verdict, as the Verdict panel's card."""
-    by_face = r.rule == "ensemble" and decided_by_face(r.threshold_provenance)
-    return decision_words(
-        {
-            "rule": r.rule,
-            "verdict": r.verdict,
-            "score": r.score,
-            "forged_fraction": r.forged_fraction,
-            "threshold": r.threshold,
-            "face_rule_applied": by_face,
-        }
-    )
+    """The image-level rule as applied, θ in its unit, in the Verdict panel card's words
+    (:func:`~forensic_viewer.gui.verdict_panel.rule_text`: an ensemble's ``stacked score 0.956
+    > θ 0.5986``, the face rule said when a face decided its verdict): the pane said "score"
+    where the card beside it said "stacked score" (walk-through 2026-12-05)."""
+    return rule_text(r)
 
 
 def pane_note(result: ModelResult) -> str:

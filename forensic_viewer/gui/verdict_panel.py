@@ -86,11 +86,12 @@ def odds_text(r: ModelResult) -> str | None:
     return odds_words(r.verdict, r.probability)
 
 
-def decision_text(r: ModelResult) -> str:
+def rule_text(r: ModelResult) -> str:
     """The image-level rule as applied, in the words of the command line and the reports
     (:func:`~forensic_viewer.wording.decision_words`: θ's value, and when a face decided an
-    ensemble's verdict, so; the score is then the face's, not the stacking's), plus what the
-    compared figure is."""
+    ensemble's verdict, so; the score is then the face's, not the stacking's); an ensemble's
+    score named for what it is (``stacked score 0.956 > θ 0.5986``), as the card and the
+    compare pane both say it."""
     by_face = r.rule == "ensemble" and decided_by_face(r.threshold_provenance)
     words = decision_words(
         {
@@ -102,11 +103,17 @@ def decision_text(r: ModelResult) -> str:
             "face_rule_applied": by_face,
         }
     )
+    if r.rule != "ensemble" or by_face:
+        return words
+    fused = "stacked" if "stacking" in r.threshold_provenance else "weighted member"
+    return f"{fused} {words}"
+
+
+def decision_text(r: ModelResult) -> str:
+    """:func:`rule_text`, plus what a network's compared figure is."""
+    words = rule_text(r)
     if r.rule == "ensemble":
-        if by_face:
-            return words
-        fused = "stacked" if "stacking" in r.threshold_provenance else "weighted member"
-        return f"{fused} {words}"
+        return words
     if r.rule == "forged_fraction":
         return f"{words} (mask: heatmap > {threshold_figure(r.pixel_threshold)})"
     return f"{words} (the score: the sigmoid of the image logit)"

@@ -63,6 +63,24 @@ def test_a_panes_title_says_why_an_authentic_verdict_has_a_probability_above_a_h
     assert "score 0.956 > θ 0.5986" in ensemble.title and ensemble.tooltip == ensemble.title
 
 
+def test_the_ensembles_pane_names_its_score_as_its_card_does() -> None:
+    """The walk-through's ensemble pane said "score 0.956 > θ 0.5986" where its verdict card
+    said "stacked score 0.956 > θ 0.5986"; without a calibration the score is said once."""
+    from forensic_viewer.gui.verdict_panel import decision_text
+
+    analysis = _analysis()
+    assert analysis.ensemble is not None
+    card = decision_text(analysis.ensemble)
+    assert card == "stacked score 0.956 > θ 0.5986"
+    (pane,) = (s for s in compare_sources(LayerList(), analysis) if s.name == "bundled-ensemble")
+    assert f"· {card} —" in pane.title
+    weighted = dataclasses.replace(analysis.ensemble, probability=None, threshold_provenance="")
+    analysis = dataclasses.replace(analysis, ensemble=weighted)
+    (pane,) = (s for s in compare_sources(LayerList(), analysis) if s.name == "bundled-ensemble")
+    assert "weighted member score 0.956 > θ 0.5986 (not a probability" in pane.title
+    assert pane.title.count("0.956") == 1
+
+
 def _edit_width(chooser) -> int:
     """The width the chooser's style leaves for its text."""
     option = QStyleOptionComboBox()
