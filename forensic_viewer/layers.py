@@ -668,14 +668,21 @@ class PixelReadout:
     heat: dict[str, float]
     agreement: float | None = None
     analyses: dict[str, tuple[float, str]] = field(default_factory=dict)  # value, map scale
+    # the names in ``heat`` whose map is the copy-move regions (1 inside, 0 outside) that
+    # replaced the ensemble's heatmap (:attr:`HeatmapLayer.regions_of`), not a heatmap
+    regions: frozenset[str] = frozenset()
 
     def text(self) -> str:
-        """Coordinates, RGB, each model's heatmap, the agreement, then each classic analysis's
-        value with its scale (``ela 0.125 raw``), so raw values never read as probabilities."""
+        """Coordinates, RGB, each model's heatmap (a copy-move region map as ``inside
+        copy-move region`` or ``outside``: its 1 and 0 are no heatmap values), the agreement,
+        then each classic analysis's value with its scale (``ela 0.125 raw``), so raw values
+        never read as probabilities."""
         r, g, b = self.rgb
         parts = [f"x {self.x}  y {self.y}", f"RGB {r} {g} {b}"]
         parts += [
-            f"{name} {'not computed' if np.isnan(value) else f'{value:.3f}'}"
+            f"{name} {'inside' if value >= 0.5 else 'outside'} copy-move region"
+            if name in self.regions
+            else f"{name} {'not computed' if np.isnan(value) else f'{value:.3f}'}"
             for name, value in self.heat.items()
         ]
         if self.agreement is not None:
@@ -812,12 +819,15 @@ class LayerList:
         if not (0 <= col < w and 0 <= row < h):
             return None
         rgb = tuple(int(v) for v in image.pixels[row, col])
-        heat = {
-            (la.model or la.name)
-            + (" (partial)" if isinstance(la, PartialHeatmapLayer) else ""): la.value_at(col, row)
-            for la in self.of_kind("heatmap")
-            if isinstance(la, HeatmapLayer)
-        }
+        heatmaps = [la for la in self.of_kind("heatmap") if isinstance(la, HeatmapLayer)]
+
+        def named(la: HeatmapLayer) -> str:
+            return (la.model or la.name) + (
+                " (partial)" if isinstance(la, PartialHeatmapLayer) else ""
+            )
+
+        heat = {named(la): la.value_at(col, row) for la in heatmaps}
+        regions = frozenset(named(la) for la in heatmaps if la.regions_of is not None)
         agreement = next(
             (la.share_at(col, row) for la in self._layers if isinstance(la, AgreementLayer)),
             None,
@@ -827,7 +837,7 @@ class LayerList:
             for la in self._layers
             if isinstance(la, AnalysisLayer) and (la.kind == "analysis" or la.visible)
         }
-        return PixelReadout(col, row, rgb, heat, agreement, classic)  # type: ignore[arg-type]
+        return PixelReadout(col, row, rgb, heat, agreement, classic, regions)  # type: ignore[arg-type]
 
     def magnify(self, x: float, y: float, radius: int) -> NDArray[np.uint8] | None:
         """RGB [2r+1, 2r+1, 3] of the visible layers around scene point (x, y) (for a

@@ -359,6 +359,28 @@ def test_threshold_text_states_theta_once() -> None:
     assert threshold_text(result("set by hand", 0.45678)) == "θ = 0.4568: set by hand"
 
 
+def test_the_readout_says_inside_or_outside_the_copy_move_regions() -> None:
+    """Where the copy-move regions replaced the ensemble's heatmap, the status bar read its
+    1 and 0 as heatmap values ("ens 1.000"): it says inside or outside the region instead;
+    a member's heatmap is read out as before."""
+    from engine.ensemble import ON_THIS_FILE
+
+    ev = _evidence()
+    regions = np.zeros(ev.pixels.shape[:2], np.float32)
+    regions[5:15, 5:20] = 1.0
+    provenance = (
+        f"θ on the stacked probability{ON_THIS_FILE}the heatmap is the clone analysis's map"
+    )
+    ens = dataclasses.replace(_result("ens", regions), threshold_provenance=provenance)
+    member = _result("m", regions * 0.8)
+    layers = build_layers(ev, Analysis(ev, {"m": member}, ensemble=ens))
+    inside, outside = layers.readout(7.5, 6.5), layers.readout(30.5, 30.5)
+    assert inside is not None and outside is not None
+    assert "ens inside copy-move region" in inside.text() and "m 0.800" in inside.text()
+    assert "ens outside copy-move region" in outside.text() and "m 0.000" in outside.text()
+    assert "ens 1.000" not in inside.text() and "ens 0.000" not in outside.text()
+
+
 def test_face_maps_become_hidden_layers_with_their_own_readout() -> None:
     ev = _evidence()
     heat = _two_blobs()
