@@ -4,7 +4,8 @@ The results rows (:mod:`forensic_viewer.scan.records`) name these files by paths
 the output folder; this module decides those names and reads and writes the pixels:
 
 - ``maps/<relative path>.<model>.png``: each heatmap as 8-bit grayscale at the evidence's full
-  (orientation-corrected) resolution, value = round(255 x probability);
+  (orientation-corrected) resolution, value = round(255 x probability) (the ensemble's, where the
+  copy-move regions replaced its heatmap: 255 inside, 0 outside);
 - ``maps/<relative path>.<analysis>.v<version>.analysis.png``: the map of each classic analysis
   that has one, 8-bit the same way (value = round(255 x map value); what the value means is in
   the row), named with the analysis's version so that a resume upgrading it writes the new map

@@ -244,3 +244,27 @@ def test_the_viewers_ensemble_layer_says_it_shows_the_copy_move_regions() -> Non
     plain = dataclasses.replace(ens, threshold_provenance="θ set on validation")
     layers = build_layers(ev, Analysis(evidence=ev, results={"m": member}, ensemble=plain))
     assert all(la.about == "" for la in layers if isinstance(la, HeatmapLayer))
+
+
+def test_the_results_docs_say_what_the_ensembles_map_file_holds_when_regions_replaced_it() -> None:
+    """docs/results.schema.json and docs/RESULTS.md described every heatmap file as
+    round(255 x probability) while reports said the ensemble's could be the copy-move regions
+    (``REGIONS_8BIT``); both documents now say what the reports say, and when."""
+    import json
+    import re
+    from pathlib import Path
+
+    from engine.ensemble import heatmap_replaced_by
+    from forensic_viewer.report.model import REGIONS_8BIT
+
+    found = re.search(r"\((value 255 inside, 0 outside)\)", REGIONS_8BIT)
+    assert found is not None
+    values = found.group(1)
+    docs = Path(__file__).parents[2] / "docs"
+    schema = json.loads((docs / "results.schema.json").read_text(encoding="utf-8"))
+    said = schema["$defs"]["ensembleSummary"]["properties"]["heatmap"]["description"]
+    assert values in said and "heatmap_replaced_by" in said
+    quoted = re.search(r"'(the heatmap is the clone analysis's map)'", said)
+    assert quoted is not None and heatmap_replaced_by(f"θ = 0.5; {quoted.group(1)}") == "clone"
+    maps = (docs / "RESULTS.md").read_text(encoding="utf-8").split("## maps/ and thumbs/")[1]
+    assert values in " ".join(maps.split("\n- ")[1].split())
