@@ -63,6 +63,29 @@ class TableMatch:
         )
 
 
+# Who writes such tables, beside the "tables" finding. Nothing here knows a camera's or an
+# editor's tables (no list of either is consulted), so no note may call a file's tables an
+# editor's: the earlier note did ("an editor's tables on a file that claims to come straight
+# from a camera deserve a look") under every file, an authentic Leica T photograph's IJG
+# quality-99 tables among them (walk-through 2026-12-05).
+IJG_TABLES_NOTE = (
+    "libjpeg's standard tables, which many programs (editors among them) and some cameras "
+    "write: on their own they point to neither"
+)
+OWN_TABLES_NOTE = (
+    "tables of the file's own, as most cameras and some editors write; this analysis holds no "
+    "list of camera or editor tables, so they name no maker"
+)
+NO_TABLES_NOTE = "no luminance table to compare with IJG's, so who writes such tables is not told"
+
+
+def tables_note(match: TableMatch | None) -> str:
+    """The "tables" finding's note for ``match`` (:func:`match_file`'s; None: no luma table)."""
+    if match is None:
+        return NO_TABLES_NOTE
+    return IJG_TABLES_NOTE if match.exact else OWN_TABLES_NOTE
+
+
 def _closest_ijg(
     compared: list[tuple[NDArray[np.int64], NDArray[np.int64]]], rgb: bool = False
 ) -> TableMatch:

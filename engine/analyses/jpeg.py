@@ -77,6 +77,7 @@ from engine.analyses._jpegtables import (
     match_file,
     read_tables,
     sampling_words,
+    tables_note,
 )
 from engine.analyses.base import (
     AnalysisMap,
@@ -136,7 +137,9 @@ class JpegTablesParams:
     JpegTablesParams(),
     method="quantisation tables and IJG quality estimate",
     source="ITU-T T.81 Annex K tables with libjpeg's quality scaling (IJG jcparam.c)",
-    version="4",  # 4: an RGB-coded JPEG's tables compared with IJG's luma table, each (its
+    version="5",  # 5: the tables' note says what the match says (IJG's: many programs and some
+    # cameras; else the file's own), no longer "an editor's tables ... deserve a look" on all;
+    # 4: an RGB-coded JPEG's tables compared with IJG's luma table, each (its
     # R and B tables were compared with the chroma table), and its coding in the words;
     # 3: the luma table is the one Y's selector names, not table 0;
     # 2: IJG's 16-bit tables (qualities below 25 without force_baseline) match;
@@ -164,8 +167,7 @@ def jpeg_tables(evidence: Evidence, p: JpegTablesParams, ctx: Context) -> Output
             "tables",
             "none" if match is None else match.describe(),
             Level.INFO,
-            "who writes such tables; an editor's tables on a file that claims to come "
-            "straight from a camera deserve a look",
+            tables_note(match),
         ),
         Finding(
             "jpeg",

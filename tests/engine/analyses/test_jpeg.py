@@ -391,3 +391,22 @@ def test_ghost_and_dq_take_an_rgb_coded_jpegs_quality_as_the_tables_do(write_evi
     ghost = run_analysis("jpeg-ghost", ev).extras
     assert ghost["last_quality"] == 90 and ghost["last_quality_exact"] is True
     assert run_analysis("jpeg-dq", ev).extras["last_quality"] == tables["described"]
+
+
+def test_the_tables_note_never_calls_the_tables_an_editors(write_evidence) -> None:
+    """The note under every file's tables read "an editor's tables on a file that claims to
+    come straight from a camera deserve a look", an authentic Leica T photograph's IJG
+    quality-99 tables among them; nothing here knows an editor's tables from a camera's."""
+    from engine.analyses._jpegtables import IJG_TABLES_NOTE, OWN_TABLES_NOTE
+
+    ijg = run_analysis("jpeg-tables", write_evidence(jpeg_bytes(natural(64, 64, 0), 99)))
+    assert ijg.extras["ijg_exact"] is True
+    assert ijg.findings[0].note == IJG_TABLES_NOTE and "cameras" in IJG_TABLES_NOTE
+    luma, chroma = ijg_table(IJG_LUMA, 90), ijg_table(IJG_CHROMA, 90)
+    buf = io.BytesIO()
+    own = [(luma + 1).ravel().tolist(), chroma.ravel().tolist()]
+    Image.fromarray(natural(64, 64, 0)).save(buf, "JPEG", qtables=own)
+    other = run_analysis("jpeg-tables", write_evidence(buf.getvalue()))
+    assert other.extras["ijg_exact"] is False and other.findings[0].note == OWN_TABLES_NOTE
+    for r in (ijg, other):
+        assert "editor's" not in r.findings[0].note and "deserve a look" not in r.findings[0].note
