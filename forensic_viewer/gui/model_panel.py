@@ -1,7 +1,8 @@
 """The Models panel: the checkpoints and ensembles to analyse with, and the device.
 
-:class:`ModelPanel` lists the bundled and user models (:func:`model_label`, also the batch
-dialog's rows), adds a checkpoint file, and asks for the checked ones with ``apply``.
+:class:`ModelPanel` lists the bundled and user models (:func:`dock_label`, the details in each
+row's tooltip; :func:`model_label`, the batch dialog's rows), adds a checkpoint file, and asks for
+the checked ones with ``apply``.
 """
 
 from __future__ import annotations
@@ -38,6 +39,25 @@ def model_label(entry: ModelEntry) -> str:
     return f"{entry.name}  [{entry.origin}, {entry.meta.architecture}]"
 
 
+def dock_label(entry: ModelEntry) -> str:
+    """A Models dock row, short enough for the dock's width: the name, and where it comes from
+    only when not bundled (``tiny  [user]``, ``duo  [ensemble]``); the architecture and the
+    origin are in the row's tooltip (:func:`origin_words`). The batch dialog's rows, wider,
+    keep :func:`model_label`: at 1600 x 1000 the dock cut "[bundled, crfd-net-co…" and
+    scrolled sideways."""
+    if entry.meta is None:
+        return f"{entry.name}  [ensemble{' file' if entry.origin == 'file' else ''}]"
+    return entry.name if entry.origin == "bundled" else f"{entry.name}  [{entry.origin}]"
+
+
+def origin_words(entry: ModelEntry) -> str:
+    """What a model is and where it comes from, the first line of its dock row's tooltip
+    (``checkpoint (bundled), architecture crfd-net-compact``, ``ensemble (user)``)."""
+    if entry.meta is None:
+        return f"ensemble ({entry.origin})"
+    return f"checkpoint ({entry.origin}), architecture {entry.meta.architecture}"
+
+
 class ModelPanel(QWidget):
     """Choose the checkpoints (bundled, user, or a file) and the device; ``apply`` asks for them."""
 
@@ -49,6 +69,7 @@ class ModelPanel(QWidget):
         self.list = QListWidget()
         self.list.setAccessibleName("Models")
         self.list.setAccessibleDescription("checked models analyse the images")
+        self.list.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # a long user name: both ends
         self.device = QComboBox()
         self.device.addItems(available_devices())
         add = QPushButton("Add checkpoint…")
@@ -103,13 +124,13 @@ class ModelPanel(QWidget):
                 for k, v in (meta.metrics if meta is not None else {}).items()
             }
         )
-        item = QListWidgetItem(plain(model_label(entry)))
+        item = QListWidgetItem(plain(dock_label(entry)))
         item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
         item.setCheckState(Qt.CheckState.Unchecked)
         item.setData(Qt.ItemDataRole.UserRole, path)
         item.setData(Qt.ItemDataRole.UserRole + 1, picked)
         item.setToolTip(
-            f"{plain(path)}\nθ: {plain(provenance)}"
+            f"{plain(origin_words(entry))}\n{plain(path)}\nθ: {plain(provenance)}"
             + (f"\ntraining-run validation split: {plain(figures)}" if figures else "")
         )
         self.list.addItem(item)
