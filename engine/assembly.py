@@ -206,6 +206,7 @@ def assemble_analyzer(
     max_batch_seconds: float | None = None,
     faces: bool | FaceDetector = True,
     exact: bool = False,
+    weights: bool = True,
 ) -> Analyzer:
     """An Analyzer over ``specs`` (checkpoint names or files, ensemble files), or an error.
 
@@ -217,6 +218,9 @@ def assemble_analyzer(
         not: results then record that faces were not checked); False: never; a detector: use it.
     exact: the paper's sliding-window path on PyTorch for every model (the slow reference)
         instead of the fast path (see :class:`~engine.pipeline.Analyzer`).
+    weights: False: every ``.safetensors`` checkpoint only described
+        (:func:`engine.checkpoints.describe_checkpoint`: header and SHA-256, a network that
+        refuses to run), for a scan's settings when no file is left to analyse.
     The other keywords go to :class:`~engine.pipeline.Analyzer`.
     Raises :class:`NoModelError` when nothing is chosen or installed,
     :class:`~engine.errors.ForensicError` for a checkpoint or ensemble that cannot be used,
@@ -243,6 +247,7 @@ def assemble_analyzer(
         batch_size=batch_size,
         max_batch_seconds=max_batch_seconds,
         exact=exact,
+        weights=weights,
     )
     for line in unreadable + skipped:
         log.warning("%s (not used)", line)
@@ -298,6 +303,7 @@ def _assemble(
     batch_size: int,
     max_batch_seconds: float | None,
     exact: bool,
+    weights: bool = True,
 ) -> tuple[Analyzer | None, list[str]]:
     """The steps of every mode: resolve, read the ensemble, load, bind, build.
 
@@ -333,7 +339,7 @@ def _assemble(
             ensemble, members = _read_ensemble(ensembles[0])
         except ForensicError as e:
             problem(e)
-    loaded = _load_all(_unique(paths + members), problem)
+    loaded = _load_all(_unique(paths + members), problem, weights)
     face_models = [m for m in loaded if m.meta.scope == "faces"]
     loaded = [m for m in loaded if m.meta.scope != "faces"]
     if face_models and not loaded:
@@ -396,13 +402,16 @@ def _unique(paths: list[Path]) -> list[Path]:
     return out
 
 
-def _load_all(paths: list[Path], problem: Callable[[ForensicError], None]) -> list[LoadedModel]:
-    from engine.checkpoints import load_checkpoint
+def _load_all(
+    paths: list[Path], problem: Callable[[ForensicError], None], weights: bool = True
+) -> list[LoadedModel]:
+    from engine.checkpoints import describe_checkpoint, load_checkpoint
 
     loaded = []
     for path in paths:
+        described = not weights and path.suffix == ".safetensors"
         try:
-            loaded.append(load_checkpoint(path))
+            loaded.append(describe_checkpoint(path) if described else load_checkpoint(path))
         except ForensicError as e:
             problem(e)
     return loaded

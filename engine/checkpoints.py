@@ -312,6 +312,31 @@ class LoadedModel:
         return self.meta.name or (self.path.stem if self.path else self.meta.architecture)
 
 
+class NotLoaded(nn.Module):
+    """The network of a checkpoint described but not loaded (:func:`describe_checkpoint`):
+    running it is a programming error, never a result."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+
+    def forward(self, *_args: Any, **_kwargs: Any) -> Any:
+        raise RuntimeError(f"{self.path}: only described, its weights were not loaded")
+
+
+def describe_checkpoint(path: str | Path) -> LoadedModel:
+    """What a scan's settings need of a ``.safetensors`` checkpoint, without its network: the
+    header (checked as :func:`read_meta` checks it) and the file's SHA-256 (what
+    :func:`load_checkpoint` records: the hash of the whole file it read); the ``model`` is
+    :class:`NotLoaded`. A resume with nothing to analyse is settled on this (the networks of
+    the bundled set took 6-8 s to load)."""
+    path = Path(path)
+    try:
+        return LoadedModel(NotLoaded(path), read_meta(path), path, file_sha256(path))
+    except OSError as e:
+        raise unreadable(e, path) from e
+
+
 def file_sha256(path: str | Path) -> str:
     h = hashlib.sha256()
     with open_regular(path) as f:

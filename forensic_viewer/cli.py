@@ -333,10 +333,12 @@ def _check_models(args: argparse.Namespace) -> None:
         resolve_device(args.device)  # ValueError: a usage error, as when the models load
 
 
-def build_analyzer(args: argparse.Namespace):  # -> Analyzer, imported lazily (torch start-up)
+def build_analyzer(args: argparse.Namespace, weights: bool | None = None):  # -> Analyzer
     """The Analyzer of ``--model``/``--device``/``--window``/``--stride``/``--no-faces``/
     ``--exact`` (assembled as the batch dialog does: :func:`engine.assembly.assemble_analyzer`);
-    with ``--jobs N`` > 1 the recipe each worker process assembles it from."""
+    with ``--jobs N`` > 1 the recipe each worker process assembles it from. ``weights`` given:
+    in this process whatever --jobs says, False: its checkpoints only described (settings, no
+    network: a resume with nothing new to analyse)."""
     from engine.assembly import NoModelError, assemble_analyzer
 
     _check_window_args(args)
@@ -350,12 +352,12 @@ def build_analyzer(args: argparse.Namespace):  # -> Analyzer, imported lazily (t
         "faces": not args.no_faces,
         "exact": args.exact,
     }
-    if jobs > 1 or _on_ray(args):  # each worker assembles the same (forensic_viewer.scan.pool)
+    if weights is None and (jobs > 1 or _on_ray(args)):  # each worker assembles the same
         from forensic_viewer.scan.pool import AnalyzerRecipe
 
         return AnalyzerRecipe(models=None if args.model is None else tuple(args.model), **settings)
     try:
-        return assemble_analyzer(args.model, **settings)
+        return assemble_analyzer(args.model, **settings, weights=weights is not False)
     except NoModelError as e:
         raise UsageError(str(e)) from e
 
@@ -395,15 +397,21 @@ def _run_files(
         OutputLock(args.out, command=f"forensic-viewer {args.command}") as lock,
     ):
         files = list_files(index := ResultIndex(args.out))
-        _resolve_jobs(args, files_to_analyse(files, up_to_date_keys(index)))
+        _resolve_jobs(args, files_to_analyse(files, done := up_to_date_keys(index)))
         t0 = time.perf_counter()
-        analyzer = build_analyzer(args)
-        args.load_seconds = time.perf_counter() - t0  # said apart from the analysis time
+        # nothing new: every file finished, or failed before (tried again: models only if one
+        # now loads); then the models are loaded only when a file needs them, if one does
+        new = sum(key not in done and index.status(key) in (None, "ok") for _, key in files)
+        later = not new and not _on_ray(args)  # in this process: no worker loads them either
+        analyzer = build_analyzer(args, weights=False if later else None)
+        if not later:
+            args.load_seconds = time.perf_counter() - t0  # said apart from the analysis time
         log_started(case_log, args, files)
         try:
             return _scan_and_report(
-                args, files, source, analyzer, formats, lock, analyses, case_log, index
-            )
+                args, files, source, analyzer, formats, lock, analyses, case_log, index,
+                _loader(args) if later else None,
+            )  # fmt: skip
         except (UsageError, ForensicError, OSError, KeyboardInterrupt):
             raise  # their lines and exit codes are main()'s (the same line: failure_line)
         except Exception as e:  # the one line the dialog and the case log say too
@@ -416,6 +424,20 @@ def _run_files(
                 where = plain(os.path.abspath(kept))
                 print(f"the traceback of the unexpected error: {where}", file=sys.stderr)
             return EXIT_SCAN_FAILED
+
+
+def _loader(args: argparse.Namespace) -> Callable[[], Any]:
+    """The models of ``args`` loaded when a resume that seemed to have nothing new to analyse
+    meets a file that needs them (changed since, or failed before); the time it took is kept
+    as ``args.load_seconds``, said with the closing line."""
+
+    def load() -> Any:
+        t0 = time.perf_counter()
+        analyzer = build_analyzer(args, weights=True)
+        args.load_seconds = time.perf_counter() - t0
+        return analyzer
+
+    return load
 
 
 def _log_traceback(out: Path, message: str) -> Path | None:
@@ -452,9 +474,12 @@ def _scan_and_report(
     analyses: tuple[str, ...] = (),
     case_log: Any = None,
     index: Any = None,
+    load: Callable[[], Any] | None = None,
 ) -> int:
     """Scan ``files`` (``index``: --out's ResultIndex, made for the listing: the run takes it
-    rather than parse results.jsonl again), print the closing table, write the reports."""
+    rather than parse results.jsonl again), print the closing table, write the reports.
+    ``load``: ``analyzer`` is only described and ``load()`` makes it whole when a file needs
+    it (:func:`forensic_viewer.scan.run.run_scan`)."""
     from forensic_viewer.casework import log_failed, log_finished, typed_command
     from forensic_viewer.scan.links import outside_line, row_read_from
     from forensic_viewer.scan.records import as_record
@@ -519,7 +544,7 @@ def _scan_and_report(
                 index=index,
                 unread=unread,
             )
-        elif _jobs(args) > 1:
+        elif _jobs(args) > 1 and load is None:
             from forensic_viewer.scan.pool import run_pool_scan
 
             summary = run_pool_scan(
@@ -548,6 +573,7 @@ def _scan_and_report(
                 command=command,
                 index=index,
                 unread=unread,
+                load=load,
             )
     except KeyboardInterrupt as e:  # the scan wrote its CSV and scan.json: say where it stopped
         summary = getattr(e, "summary", None)
@@ -581,11 +607,14 @@ def _scan_and_report(
         if interrupted is not None
         else ""
     )
+    if load is not None and "load_seconds" not in args and interrupted is None:
+        print("nothing new to analyse: no model was loaded")
     print(
         f"{stopped}{summary.done} analysed, {summary.skipped} already done{changed}, "
         f"{len(summary.failed)} failed of {summary.total} in {summary.seconds:.1f} s"
         + (
-            f" (models loaded in {args.load_seconds:.1f} s before)"
+            f" (models loaded in {args.load_seconds:.1f} s "
+            + ("when a file needed them)" if load is not None else "before)")
             if "load_seconds" in args
             else ""
         )

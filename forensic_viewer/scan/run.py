@@ -337,6 +337,7 @@ def run_scan(
     command: Mapping[str, Any] | None = None,
     index: ResultIndex | None = None,
     unread: Mapping[str, Any] | None = None,
+    load: Callable[[], Analyzer] | None = None,
 ) -> ScanSummary:
     """Analyse ``files`` ((path, key) pairs) into ``out``, skipping keys already done.
 
@@ -355,6 +356,9 @@ def run_scan(
     models; they are part of the settings, like the models. ``command``, ``unread``: the
     command line and what its listing could not read, as :func:`check_settings` takes them.
     ``index``: ``out``'s :class:`ResultIndex` the caller made (read again if the file changed).
+    ``load``: when given, ``analyzer`` is only described (``assemble_analyzer(weights=False)``:
+    its settings, no network) and ``load()`` makes the real one, called before the first file
+    that has to be analysed, if any: a resume with nothing new to analyse loads no model.
     Raises :class:`~forensic_viewer.scan.lock.OutputLocked` when another scan holds ``out``,
     :class:`ScanSettingsMismatch`, OSError when the output folder cannot be written.
     """
@@ -365,7 +369,7 @@ def run_scan(
     with OutputLock(out, command="scan") if lock is None else contextlib.nullcontext():
         return _run_locked(
             files, analyzer, out, source, total, on_file, progress, cancel, prefetch, thumbnails,
-            tuple(analyses), command, index, unread,
+            tuple(analyses), command, index, unread, load,
         )  # fmt: skip
 
 
@@ -384,6 +388,7 @@ def _run_locked(
     command: Mapping[str, Any] | None = None,
     index: ResultIndex | None = None,
     unread: Mapping[str, Any] | None = None,
+    load: Callable[[], Analyzer] | None = None,
 ) -> ScanSummary:
     from engine.tiling import Cancelled
     from forensic_viewer.scan.settings import failure_recorded
@@ -447,6 +452,8 @@ def _run_locked(
                 if item.stale and not item.whole:  # its row's older analyses alone run again
                     kept = as_record(results.get(item.key))
                     item.row = kept if isinstance(kept, FileRecord) else None
+                if load is not None and item.evidence is not None:  # the first to analyse
+                    analyzer, load = loaded_as(load(), settings, source, analyses), None
                 try:
                     outcome = analyse_item(item, analyzer, progress, cancel, problems, analyses)
                     taken = named_files(results, item.key)  # the old row's: never written over
@@ -474,6 +481,16 @@ def _run_locked(
         summary.seconds = time.perf_counter() - t0
         end_run(out, summary, interrupted)
         return summary
+
+
+def loaded_as(
+    analyzer: Analyzer, settings: Mapping[str, Any], source: str, analyses: Sequence[str]
+) -> Analyzer:
+    """``analyzer``, loaded for a scan whose ``settings`` were taken of its description; a
+    RuntimeError if they differ (a checkpoint changed between the two readings)."""
+    if scan_settings(analyzer, source, analyses) != settings:
+        raise RuntimeError("a checkpoint changed while the scan started; run the scan again")
+    return analyzer
 
 
 def analyse_item(
