@@ -397,12 +397,13 @@ def _run_files(
         OutputLock(args.out, command=f"forensic-viewer {args.command}") as lock,
     ):
         files = list_files(index := ResultIndex(args.out))
-        _resolve_jobs(args, files_to_analyse(files, done := up_to_date_keys(index)))
-        t0 = time.perf_counter()
+        done = up_to_date_keys(index)
         # nothing new: every file finished, or failed before (tried again: models only if one
         # now loads); then the models are loaded only when a file needs them, if one does
         new = sum(key not in done and index.status(key) in (None, "ok") for _, key in files)
         later = not new and not _on_ray(args)  # in this process: no worker loads them either
+        _resolve_jobs(args, files_to_analyse(files, done) if not later else 0)
+        t0 = time.perf_counter()
         analyzer = build_analyzer(args, weights=False if later else None)
         if not later:
             args.load_seconds = time.perf_counter() - t0  # said apart from the analysis time
