@@ -419,7 +419,8 @@ def test_two_models_and_an_ensemble(qtbot, tmp_path: Path, tiny_checkpoint: Path
     sure = confidence_text(duo)  # as its card says it, the score said once beside θ
     assert sure.startswith(f"score {duo.score:.3f}") and duo.probability is None
     op = ">" if duo.verdict == "manipulated" else "≤"
-    rule = f"score {duo.score:.3f} {op} θ {duo.threshold:.4g}"
+    # named as its card names it: a weighted (unstacked) ensemble's score
+    rule = f"weighted member score {duo.score:.3f} {op} θ {duo.threshold:.4g}"
     assert duo.out_of_range  # a small image: the pane marks it as its card does
     lead = f"{duo.verdict.upper()} ({OUT_OF_RANGE}) · {rule}"
     assert titles[1].startswith(f"{lead}{sure.removeprefix(f'score {duo.score:.3f}')} — ")
