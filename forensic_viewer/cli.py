@@ -404,7 +404,7 @@ def _run_files(
         later = not new and not _on_ray(args)  # in this process: no worker loads them either
         _resolve_jobs(args, files_to_analyse(files, done) if not later else 0)
         t0 = time.perf_counter()
-        analyzer = build_analyzer(args, weights=False if later else None)
+        analyzer = build_analyzer(args, weights=False) if later else build_analyzer(args)
         if not later:
             args.load_seconds = time.perf_counter() - t0  # said apart from the analysis time
         log_started(case_log, args, files)
