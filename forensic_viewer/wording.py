@@ -46,7 +46,10 @@ def tile_grid_words(policy: Mapping[str, Any], shape: tuple[int, int]) -> str:
     its map differs tile by tile (a 224-pixel grid on a 16 MP photograph, docs/BENCHMARKS.md,
     "tile seams"); an analyst saw square blobs on a book cover and nothing said why.
     ``policy``: the result's ``input_policy`` (the fast path's ``tile`` and ``margin``, the
-    exact path's ``window`` and ``stride``)."""
+    exact path's ``window`` and ``stride``); a model that resizes the whole image (mode
+    "resize", whose policy still carries the default window and stride) ran on no tiles."""
+    if policy.get("mode") != "window":
+        return ""
     if "tile" in policy:
         size, step = int(policy["tile"]), int(policy["tile"]) - 2 * int(policy.get("margin", 0))
     elif "window" in policy and "stride" in policy:

@@ -428,3 +428,5 @@ def test_a_report_figure_of_a_network_over_several_tiles_says_its_grid() -> None
     assert _tiles("ensemble", policy, (2848, 4288)) == ""  # a fused map: no grid of its own
     assert _tiles("model", policy, (200, 240)) == ""  # one tile
     assert _tiles("model", None, (2848, 4288)) == ""  # a row without its input policy
+    resized = {"mode": "resize", "window": 128, "stride": 64}  # asdict(InputPolicy) keeps them
+    assert _tiles("model", resized, (2848, 4288)) == ""  # one pass over the resized image
