@@ -672,13 +672,18 @@ def _add_gt_arg(p: argparse.ArgumentParser, one_mask: bool = False) -> None:
 def _ground_truth(args: argparse.Namespace, keys: list[str]) -> None:
     """``scan --gt``: score this run's files against the masks (a problem is one line on
     stderr, and the others are scored)."""
-    from forensic_viewer.scan.groundtruth import appledouble_line, evaluate_scan, summary_lines
+    from forensic_viewer.scan.groundtruth import (
+        appledouble_line,
+        evaluate_scan,
+        fold_unmatched,
+        summary_lines,
+    )
 
     result = evaluate_scan(args.out, args.truth, keys)
     print("\n".join(summary_lines(result, args.out)))
     if (passed := appledouble_line(result)) is not None:
         print(plain(passed), file=sys.stderr)
-    for line in result.problems:
+    for line in fold_unmatched(result.problems):
         print(f"ground truth: {plain(line)}", file=sys.stderr)
 
 

@@ -22,6 +22,7 @@ from forensic_viewer.scan.groundtruth import (
     TruthSource,
     appledouble_line,
     evaluate_scan,
+    fold_unmatched,
     summary_lines,
 )
 
@@ -96,6 +97,7 @@ def truth_message(lines: Sequence[str], problems: Sequence[str]) -> str:
     the report, and the message's tooltip)."""
     if not lines:
         return ""
+    problems = fold_unmatched(problems)
     out = [lines[0]]
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""

@@ -43,6 +43,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -160,34 +161,38 @@ class TruthSource:
         return False, None
 
     def unmatched(self, used: Iterable[Path]) -> list[str]:
-        """The mask files no scored image used: one line naming the file, or for several one
-        line with their count and the first :data:`UNMATCHED_NAMED` names (an ``analyze`` of 2
-        images with ``--gt`` a whole Tp/ + Gt/ folder printed 19 lines, one per other mask)."""
+        """One line per mask file that no scored image used (the record, groundtruth.json,
+        names each; :func:`fold_unmatched` folds them where they are printed)."""
         seen = {real_path(p) for p in used}
-        left = [m for m in self.masks if real_path(m) not in seen]
-        if len(left) == 1:
-            return [f"{left[0]}: ground-truth mask matches no scanned image"]
-        if not left:
-            return []
-        names = [_below(m, self.origin) for m in left[:UNMATCHED_NAMED]]
-        more = f", and {len(left) - len(names)} more" if len(left) > len(names) else ""
-        return [
-            f"{self.origin}: {len(left)} ground-truth masks match no scanned image "
-            f"({', '.join(names)}{more})"
-        ]
+        return [f"{m}{UNMATCHED_TAIL}" for m in self.masks if real_path(m) not in seen]
 
 
-# the masks a line of unmatched masks names before "and N more" (GroundTruth.unmatched)
+# the end of a problem line naming a mask no scanned image used (TruthSource.unmatched)
+UNMATCHED_TAIL = ": ground-truth mask matches no scanned image"
+# the masks a folded line of unmatched masks names before "and N more" (fold_unmatched)
 UNMATCHED_NAMED = 3
 
 
-def _below(path: Path, origin: Path) -> str:
-    """``path`` from ``origin``'s folder (``Gt/m.png``) when it lies below it, else whole."""
-    base = origin if origin.is_dir() else origin.parent
-    try:
-        return str(path.relative_to(base))
+def fold_unmatched(problems: Sequence[str]) -> list[str]:
+    """``problems`` as printed: several unmatched-mask lines become one, where the first was,
+    with their count and the first :data:`UNMATCHED_NAMED` names below their common folder
+    (an ``analyze`` of 2 images with ``--gt`` a whole Tp/ + Gt/ folder printed 19 lines, one
+    per other mask). groundtruth.json keeps every line."""
+    masks = [p.removesuffix(UNMATCHED_TAIL) for p in problems if p.endswith(UNMATCHED_TAIL)]
+    if len(masks) < 2:
+        return list(problems)
+    try:  # paths relative and absolute have no common folder
+        base: str | None = os.path.commonpath([str(Path(m).parent) for m in masks])
     except ValueError:
-        return str(path)
+        base = None
+    shown = masks[:UNMATCHED_NAMED]
+    names = shown if base is None else [os.path.relpath(m, base) for m in shown]
+    more = f", and {len(masks) - len(names)} more" if len(masks) > len(names) else ""
+    line = f"{len(masks)} ground-truth masks match no scanned image ({', '.join(names)}{more})"
+    line = line if base is None else f"{base}: {line}"
+    first = next(i for i, p in enumerate(problems) if p.endswith(UNMATCHED_TAIL))
+    rest = [p for p in problems[first:] if not p.endswith(UNMATCHED_TAIL)]
+    return [*problems[:first], line, *rest]
 
 
 def _unreadable(path: Path) -> str | None:

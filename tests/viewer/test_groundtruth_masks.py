@@ -330,21 +330,45 @@ def test_an_all_black_mask_given_for_one_image_is_its_authentic_truth_without_a_
     assert "no tampered image's mask marks a pixel (2 masks" in result.mask_warning
 
 
-def test_masks_no_scanned_image_used_are_one_line_with_their_count(tmp_path: Path) -> None:
+def test_masks_no_scanned_image_used_are_each_recorded_and_printed_as_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """``analyze`` of 2 images with ``--gt`` a whole Tp/ + Gt/ folder printed one line per
-    other mask, 19 of them; now one line gives their count and the first names. A single
-    unmatched mask keeps its own line naming it."""
-    for stem in "abcdef":
-        _mask(tmp_path / "Gt" / f"{stem}.png", np.ones((2, 2), bool))
+    other mask, 19 of them; the console and the dialog now print one line with their count
+    and the first names. groundtruth.json, the record, folded them too and so named 3 of
+    19: it keeps one problem per mask. A single unmatched mask keeps its own line."""
+    from argparse import Namespace
+
+    from forensic_viewer.cli import _ground_truth
+    from forensic_viewer.gui.truth_choice import truth_message
+    from forensic_viewer.scan.groundtruth import evaluate_scan, fold_unmatched
+    from forensic_viewer.scan.results import ResultIndex
+    from forensic_viewer.scan.run import run_scan
+    from tests.viewer.test_scan_prefetch import StubAnalyzer, files_of
+
+    for i, stem in enumerate("abcdef"):
+        _mask(tmp_path / "Gt" / f"{stem}.png", np.ones((24, 32), bool))
+        if stem in "ac":
+            _rgb(tmp_path / "Tp" / f"{stem}.png", seed=i)
+    out = tmp_path / "out"
+    run_scan(files_of(tmp_path / "Tp"), StubAnalyzer(), out, source=str(tmp_path / "Tp"))
     truth = read_truth(tmp_path)
-    used = [tmp_path / "Gt" / "a.png", tmp_path / "Gt" / "c.png"]
+    result = evaluate_scan(out, truth)
+    each = [
+        f"{tmp_path / 'Gt' / s}.png: ground-truth mask matches no scanned image" for s in "bdef"
+    ]
+    assert result.problems == each
+    assert json.loads((out / GT_NAME).read_text(encoding="utf-8"))["problems"] == each
     gt = Path("Gt")
-    assert truth.unmatched(used) == [
-        f"{tmp_path}: 4 ground-truth masks match no scanned image "
-        f"({gt / 'b.png'}, {gt / 'd.png'}, {gt / 'e.png'}, and 1 more)"
-    ]
-    every_but_f = [tmp_path / "Gt" / f"{s}.png" for s in "abcde"]
-    assert truth.unmatched(every_but_f) == [
-        f"{tmp_path / 'Gt' / 'f.png'}: ground-truth mask matches no scanned image"
-    ]
-    assert truth.unmatched([*every_but_f, tmp_path / "Gt" / "f.png"]) == []
+    folded = (
+        f"{tmp_path / 'Gt'}: 4 ground-truth masks match no scanned image "
+        f"(b.png, d.png, e.png, and 1 more)"
+    )
+    assert fold_unmatched(["x: other", *each, "y: other"]) == ["x: other", folded, "y: other"]
+    assert fold_unmatched(each[:1]) == each[:1]
+    _ground_truth(Namespace(out=out, truth=truth), list(ResultIndex(out).keys()))
+    printed = [ln for ln in capsys.readouterr().err.splitlines() if "ground truth: " in ln]
+    assert printed == [f"ground truth: {folded}"]
+    assert f"ground truth: {folded}\n" in truth_message(["counts", "where"], each)
+    every_but_f = [tmp_path / gt / f"{s}.png" for s in "abcde"]
+    assert truth.unmatched(every_but_f) == each[-1:]
