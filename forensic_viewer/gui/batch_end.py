@@ -132,7 +132,7 @@ class RunEnd:
             lines += [copies_line(summary.copies)] if summary.copies else []
             lines += [f"upgraded {x}" for x in upgrade_lines(summary.upgraded)]  # as the CLI
             lines += [outside_line(self.outside)] if self.outside else []
-        lines += gone_lines(self.gone)
+        lines += gone_lines(self.gone, listed_by="the report Write report… makes")
         warned = warnings_line(self.warned)
         return lines + ([warned] if warned else [])
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from forensic_viewer.scan.results import ResultIndex
 
-GONE_LINES = 10  # files named on the console and in a report's alert; the rest counted
+GONE_LINES = 10  # files named on the console and in the dialog; the rest counted
 
 
 @dataclass(frozen=True)
@@ -70,38 +70,35 @@ def _head(n: int) -> str:
     return f"{files} no longer in the folder"
 
 
-def gone_lines(gone: Sequence[GoneFile], limit: int = GONE_LINES) -> list[str]:
+def gone_lines(
+    gone: Sequence[GoneFile], limit: int = GONE_LINES, listed_by: str = "a --report"
+) -> list[str]:
     """What the command line says of ``gone``: a line, then a line per file (the first
-    ``limit``), then how many more; none when no file is gone."""
+    ``limit``), then how many more and that ``listed_by`` (what writes a report, which lists
+    each: the dialog names its own button) lists each; none when no file is gone."""
     if not gone:
         return []
     rows = "its row stays" if len(gone) == 1 else "their rows stay"
     lines = [f"{_head(len(gone))} ({rows} in results.jsonl):"]
     lines += [f"  {g.words()}" for g in gone[:limit]]
     if len(gone) > limit:
-        lines.append(f"  … and {len(gone) - limit:,} more (a --report's report.json lists each)")
+        lines.append(f"  … and {len(gone) - limit:,} more ({listed_by} lists each)")
     return lines
 
 
-def gone_alert(
-    gone: Sequence[GoneFile], run: Mapping[str, Any] | None = None, limit: int = GONE_LINES
-) -> str | None:
-    """A report's first-page alert for ``gone`` (None when no file is gone): the files named
-    with their SHA-256 and when they were analysed, as far as the rows say (they record no
-    time: before ``run``'s ``started``, the run the report is of)."""
+def gone_alert(gone: Sequence[GoneFile], run: Mapping[str, Any] | None = None) -> str | None:
+    """A report's first-page alert for ``gone`` (None when no file is gone): every file named
+    with its SHA-256 (the report may be the only file that names them: an HTML or PDF report
+    has no report.json beside it) and when they were analysed, as far as the rows say (they
+    record no time: before ``run``'s ``started``, the run the report is of)."""
     if not gone:
         return None
     started = (run or {}).get("started")
     when = f"by a run before this one (which began {started})" if started else "by an earlier run"
-    named = "; ".join(g.words() for g in gone[:limit])
-    more = (
-        f"; … and {len(gone) - limit:,} more (report.json's no_longer_in_folder lists each)"
-        if len(gone) > limit
-        else ""
-    )
+    named = "; ".join(g.words() for g in gone)
     one = len(gone) == 1
     return (
         f"{_head(len(gone))}: analysed {when} into this output folder, then moved or deleted from "
         f"the scanned folder, so {'it is' if one else 'they are'} in no section of this report "
-        f"({'its row stays' if one else 'their rows stay'} in results.jsonl): {named}{more}"
+        f"({'its row stays' if one else 'their rows stay'} in results.jsonl): {named}"
     )

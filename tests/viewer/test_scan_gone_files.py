@@ -68,7 +68,12 @@ def test_a_resume_names_the_files_that_left_the_folder(
     assert not any("no longer in the folder" in a for a in report["alerts"])
 
 
-def test_gone_lines_are_capped() -> None:
+def test_gone_lines_are_capped_and_the_report_names_every_file() -> None:
+    """Past GONE_LINES gone files, the HTML and PDF alert said "report.json's
+    no_longer_in_folder lists each" with no report.json written, and the dialog showed the
+    CLI's "(a --report's report.json lists each)": the report's alert names every file now,
+    and the dialog's line names its own button."""
+    from forensic_viewer.gui.batch_end import RunEnd
     from forensic_viewer.scan.gone import GONE_LINES, GoneFile, gone_alert, gone_lines
 
     gone = [
@@ -76,9 +81,12 @@ def test_gone_lines_are_capped() -> None:
     ]
     lines = gone_lines(gone)
     assert len(lines) == GONE_LINES + 2
-    assert lines[-1] == "  … and 3 more (a --report's report.json lists each)"
+    assert lines[-1] == "  … and 3 more (a --report lists each)"
     alert = gone_alert(gone, {"started": "2026-12-05T20:08:27+00:00"})
-    assert alert is not None and "f9.jpg" in alert and "f10.jpg" not in alert
+    assert alert is not None and all(f"f{i}.jpg (SHA-256 {i:064x})" in alert for i in range(13))
     assert "before this one (which began 2026-12-05T20:08:27+00:00)" in alert
-    assert alert.endswith("… and 3 more (report.json's no_longer_in_folder lists each)")
+    assert "report.json" not in alert and "more" not in alert
+    end = RunEnd()
+    end.gone = tuple(gone)
+    assert end.lines()[-1] == "  … and 3 more (the report Write report… makes lists each)"
     assert gone_lines([]) == [] and gone_alert([]) is None
