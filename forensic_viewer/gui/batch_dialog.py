@@ -860,6 +860,8 @@ class BatchDialog(QDialog):
         case log counts); ``unrecorded`` and ``ended``: :meth:`RunEnd.fail`'s."""
         self.failed_summary = summary
         self.run_end.fail(summary, unrecorded, ended)
+        if self.run_end.no_report:  # an earlier run's files enabled it
+            self.report_button.setEnabled(False)
         self.tally.end()
         self.show_message(message)
         if lines := self.run_end.lines():  # under it what the command line says of the run

@@ -136,6 +136,12 @@ class RunEnd:
         warned = warnings_line(self.warned)
         return lines + ([warned] if warned else [])
 
+    @property
+    def no_report(self) -> bool:
+        """A run that failed after it began but before any file finished: no report to
+        write (the command line writes none; Write report… would make one of 0 files)."""
+        return self.failed and not self.keys
+
     def report_job(self, out: Path) -> ReportJob:
         """Write report…'s job: a failed run's report holds the files it went through, as
         the command line's; else every file of the folder but those gone from it."""

@@ -169,3 +169,19 @@ def test_a_failed_runs_report_holds_the_files_it_went_through_marked_failed(
     assert data["partial_scan"].startswith(
         f"This scan failed after 2 of 4 files in its last run ({out}: no space left on device)"
     )
+
+
+def test_a_run_that_fails_before_any_file_finished_leaves_no_report_to_write(
+    qtbot, dialog: BatchDialog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Write report…, enabled by an earlier run's files, made a report of 0 files after a
+    run that failed before any file finished (the command line writes none): disabled."""
+    folder, out = evidence(tmp_path), tmp_path / "out"
+    _run(qtbot, dialog, folder, out)
+    assert dialog.report_button.isEnabled()
+    for f in folder.glob("f*.png"):  # changed since: analysed again, and the disk is full
+        write_rgb(f, 40, 48, seed=20 + int(f.stem[1:]))
+    fill_disk_after(monkeypatch, 0)
+    _run(qtbot, dialog, folder, out)
+    assert dialog.failed_summary is not None and dialog.run_end.keys == []
+    assert not dialog.report_button.isEnabled()
