@@ -482,6 +482,7 @@ def _scan_and_report(
     ``load``: ``analyzer`` is only described and ``load()`` makes it whole when a file needs
     it (:func:`forensic_viewer.scan.run.run_scan`)."""
     from forensic_viewer.casework import log_failed, log_finished, typed_command
+    from forensic_viewer.scan.gone import gone_lines
     from forensic_viewer.scan.links import outside_line, row_read_from
     from forensic_viewer.scan.records import as_record
     from forensic_viewer.scan.results import copies_line
@@ -591,6 +592,8 @@ def _scan_and_report(
     if failed is not None:  # its one line is main()'s or _run_files', said last
         if (unrecorded := getattr(failed, "unrecorded", None)) is not None:
             _error(unrecorded)  # scan.json says "running": its readers find it is not
+        for line in [*warning_lines(records), *gone_lines(gone)]:  # as the dialog says them
+            print(plain(line))
         if formats and records:
             keys = [r["path"] for r in records]
             _report_failed_run(args, formats, keys, case_log, failed, gone)
@@ -625,11 +628,8 @@ def _scan_and_report(
         print(plain(copies_line(summary.copies)))
     if outside:  # the examiner's own files, analysed as evidence, if a seized link said so
         print(plain(outside_line(outside)))
-    if gone:
-        from forensic_viewer.scan.gone import gone_lines
-
-        for line in gone_lines(gone):
-            print(plain(line))
+    for line in gone_lines(gone):
+        print(plain(line))
     for line in upgrade_lines(summary.upgraded):  # rows that held an older analysis version
         print(plain(f"upgraded {line}"))
     truth = getattr(args, "truth", None) is not None

@@ -188,17 +188,25 @@ def test_a_failed_resumes_report_names_the_files_gone_from_the_folder(
     tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch, capsys
 ) -> None:
     """The report of a failed run had no alert for the files an earlier run analysed that
-    have left the folder, where a finished or stopped run's report has one."""
+    have left the folder, where a finished or stopped run's report has one. Its console
+    said neither those files nor the decoders' warnings, which the dialog says of a failed
+    run: it raised before printing them."""
     from tests.conftest import write_rgb
 
     folder, out = evidence(tmp_path), tmp_path / "out"
     assert scan_cli(folder, out, tiny_checkpoint, "--jobs", "1") == 0
     (folder / "f3.png").unlink()
-    for i in range(3):  # changed since: analysed again, and the disk fills up after two
-        write_rgb(folder / f"f{i}.png", 40, 48, seed=10 + i)
+    for i in range(3):  # changed since (TIFF data named .png: a warning each): analysed
+        write_rgb(folder / f"f{i}.png", 40, 48, seed=10 + i, fmt="TIFF")  # again, disk full
     fill_disk_after(monkeypatch, ROWS_BEFORE_FULL)
     assert scan_cli(folder, out, tiny_checkpoint, "--jobs", "1", "--report", "json") == 3
-    capsys.readouterr()
+    printed = capsys.readouterr().out.splitlines()
+    assert (
+        "1 file analysed earlier is no longer in the folder (its row stays in results.jsonl):"
+        in printed
+    )
+    assert any(line.startswith("  f3.png (SHA-256 ") for line in printed)
+    assert any(line.startswith("warnings: 2 on 2 files") for line in printed)
     data = report_json(out)
     assert data["partial_scan"].startswith("This scan failed after 2 of 3 files")
     assert [g["path"] for g in data["no_longer_in_folder"]] == ["f3.png"]
