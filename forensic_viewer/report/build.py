@@ -52,6 +52,7 @@ from forensic_viewer.scan.walk import UNREAD_NAMED as UNREAD_NAMED
 from forensic_viewer.scan.walk import not_covered_record, unread_words
 from forensic_viewer.wording import (
     copy_map_words,
+    evidence_files_words,
     mask_source_words,
     scale_words,
     threshold_figure,
@@ -288,7 +289,7 @@ def stopped_scan_alert(settings: dict[str, Any], reported: int) -> str | None:
     if not isinstance(run, dict) or run.get("state") in (None, "finished"):
         return None
     holds = (
-        f"this report holds {reported} file(s), recorded by that run or earlier ones: "
+        f"this report holds {evidence_files_words(reported)}, recorded by that run or earlier ones: "
         "the files no run reached are not in it"
     )
     if run.get("state") == "running" and run.get(NOT_RUNNING):  # settings.marked_run

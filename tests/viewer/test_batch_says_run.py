@@ -140,7 +140,7 @@ def test_a_failed_run_says_scan_json_could_not_record_it_and_its_report_says_it_
     assert data["partial_scan"].startswith(
         f"This scan failed after 2 of 4 files in its last run ({out}: no space left on device) "
         f"(scan.json could not record it: {info}: no space left on device); "
-        "this report holds 2 file(s)"
+        "this report holds 2 evidence files"
     )
     assert "This scan failed after 2 of 4 files" in report.message.text()
 

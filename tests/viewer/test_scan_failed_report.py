@@ -58,7 +58,7 @@ def test_a_failed_scan_writes_the_report_of_its_finished_files_saying_it_failed(
     run = run_of(out)
     assert data["partial_scan"].startswith(
         f"This scan failed after {run['through']} of 4 files in its last run "
-        f"({out}: no space left on device); this report holds 2 file(s)"
+        f"({out}: no space left on device); this report holds 2 evidence files"
     )
     assert "covers part of a scan" in (out / "report.html").read_text(encoding="utf-8")
 
@@ -123,7 +123,7 @@ def test_a_run_end_scan_json_cannot_take_is_said_and_its_report_says_the_run_fai
     assert partial.startswith(
         f"This scan failed after 2 of 4 files in its last run ({out}: no space left on device) "
         f"(scan.json could not record it: {info}: no space left on device); "
-        "this report holds 2 file(s)"
+        "this report holds 2 evidence files"
     )
 
 

@@ -155,7 +155,7 @@ def test_a_report_of_a_stopped_scan_says_on_its_first_page_that_it_covers_a_part
 
     partial, html = report("partial")
     assert partial is not None and partial.startswith("This scan was cancelled after 1 of 4")
-    assert "this report holds 1 file(s)" in partial
+    assert "this report holds 1 evidence file," in partial
     assert 'id="partial-scan"' in html and "covers part of a scan" in html
     from pypdf import PdfReader
 
@@ -224,9 +224,9 @@ def test_the_first_page_of_a_resumed_scan_stopped_again_counts_every_run_s_files
     assert len(data["items"]) == 3
     partial = data["partial_scan"]
     assert partial.startswith("This scan was cancelled after 1 of 5 files in its last run")
-    assert "this report holds 3 file(s), recorded by that run or earlier ones" in partial
+    assert "this report holds 3 evidence files, recorded by that run or earlier ones" in partial
     assert "the other files are not in this report" not in partial
-    assert "this report holds 3 file(s)" in paths["html"].read_text(encoding="utf-8")
+    assert "this report holds 3 evidence files" in paths["html"].read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
