@@ -86,7 +86,7 @@ def pane_title(name: str, result: ModelResult | None) -> str:
     if result is None:
         return name
     sure = confidence_words(result.probability, result.score)
-    rule = rule_words(result)
+    rule = rule_text(result)  # the Verdict panel card's words: "stacked score" for an ensemble
     said = f"score {result.score:.3f}"
     if result.probability is None and said in rule:  # the same figure, said once
         how = f"{rule}{sure.removeprefix(said)}"  # score 0.430 ≤ θ 0.5 (not a probability: ...)
@@ -95,14 +95,6 @@ def pane_title(name: str, result: ModelResult | None) -> str:
     # marked as its card is: a verdict outside the measured range is never shown bare
     marked = f" ({OUT_OF_RANGE})" if result.out_of_range else ""
     return f"{result.verdict.upper()}{marked} · {how} — {name}"
-
-
-def rule_words(r: ModelResult) -> str:
-    """The image-level rule as applied, θ in its unit, in the Verdict panel card's words
-    (:func:`~forensic_viewer.gui.verdict_panel.rule_text`: an ensemble's ``stacked score 0.956
-    > θ 0.5986``, the face rule said when a face decided its verdict): the pane said "score"
-    where the card beside it said "stacked score" (walk-through 2026-12-05)."""
-    return rule_text(r)
 
 
 def pane_note(result: ModelResult) -> str:

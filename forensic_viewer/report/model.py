@@ -26,7 +26,7 @@ import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
@@ -58,9 +58,6 @@ from forensic_viewer.scan.results import ResultIndex
 from forensic_viewer.scan.settings import run_as_found
 from forensic_viewer.scan.triage import NOT_RUN, RAN, TriageRow, scan_info, triage_row
 from forensic_viewer.wording import evidence_files_words, mask_source_words, moved_threshold_words
-
-if TYPE_CHECKING:  # reading a checkpoint header needs no torch; engine.checkpoints imports it
-    pass
 
 HEATMAP_FULL = "float32 at full resolution (in memory)"
 HEATMAP_8BIT = "8-bit map file (value = round(255 x probability))"
