@@ -25,8 +25,9 @@ images that chose θ, not a held-out part. Without authentic validation images n
 fitted, and none is stored either on fewer than ``MIN_IMAGES_PER_CLASS`` (5) validation images of
 a class or when the statistic does not rank tampered above authentic on them (image AUC <= 0.5:
 the curve would run backwards, :func:`engine.calibration.platt_refusal`); the checkpoint is then
-left without one (its score reads "not calibrated"), the reason printed and kept in
-``details["no_calibration"]``.
+left without one (its score reads "not calibrated"), the reason printed and kept with the
+counts at θ in the calibration's place (``calibration["no_calibration"]``,
+:func:`engine.calibration.refused_calibration`, as ``verdict`` and ``face-model`` keep it).
 
 The validation images are the validation half of the held-out part
 (:func:`trainer.data.splits.validation_part`), as ``fit`` validates on them: the test half
@@ -59,6 +60,7 @@ from engine.calibration import (
     Reliability,
     flagged_counts,
     platt_or_refusal,
+    refused_calibration,
     reliability_bins,
 )
 from engine.checkpoints import (
@@ -90,6 +92,9 @@ from trainer.setup import (
 
 # where a calibrate-fitted calibration was measured, as its reliability sentence says it
 CHOSEN_ON = "the validation images that chose it, not held out"
+ONE_CLASS = (
+    "the validation split has one class only (a Platt curve needs tampered and authentic images)"
+)
 # the θ-free validation figures written when the header holds none (module docstring)
 THETA_FREE = ("pixel_f1", "pixel_iou", "pixel_auc", "pixel_f1_best")
 
@@ -232,31 +237,32 @@ def _quantity(records: list, label: int, rule: str) -> np.ndarray:
 
 def validation_calibration(records: list, rule: str, theta: float) -> tuple[dict[str, Any], str]:
     """Platt scaling of the rule's statistic on the validation ``records`` (those θ was set on),
-    with what θ flags among them, and ""; or ``{}`` and why none is stored: one class only, too
-    few images of a class, or a statistic that does not rank tampered above authentic
-    (:func:`engine.calibration.platt_refusal`: a curve fitted on such images runs backwards,
-    and the viewer showed "authentic, p 0.99 (calibrated)" for a tampered image)."""
+    with what θ flags among them, and ""; or, refused, no curve but the same counts at θ and
+    why (:func:`engine.calibration.refused_calibration`, as ``verdict`` and ``face-model`` store
+    it), and why: one class only, too few images of a class, or a statistic that does not rank
+    tampered above authentic (:func:`engine.calibration.platt_refusal`: a curve fitted on such
+    images runs backwards, and the viewer showed "authentic, p 0.99 (calibrated)" for a
+    tampered image)."""
     labels = np.array([r.label for r in records], dtype=np.int64)
-    if labels.size == 0 or labels.min() == labels.max():
-        return {}, (
-            "the validation split has one class only (a Platt curve needs tampered and "
-            "authentic images)"
-        )
     stats = np.array([r.statistic for r in records], dtype=np.float64)
     tampered, authentic = int(labels.sum()), int((labels == 0).sum())
-    cal, why = platt_or_refusal(
-        stats,
-        labels,
-        fitted_on=f"{labels.size} validation images of the run's split ({tampered} tampered, "
-        f"{authentic} authentic): the images that chose θ, not held out",
+    fitted_on = (
+        f"{labels.size} validation images of the run's split ({tampered} tampered, "
+        f"{authentic} authentic): the images that chose θ, not held out"
     )
+    flagged = {
+        "authentic validation images": flagged_counts(_quantity(records, 0, rule), theta),
+        "tampered validation images": flagged_counts(_quantity(records, 1, rule), theta),
+    }
+    if tampered and authentic:
+        cal, why = platt_or_refusal(stats, labels, fitted_on=fitted_on)
+    else:
+        cal, why = None, ONE_CLASS
     if cal is None:
-        return {}, why
+        refused = refused_calibration(why, fitted_on, Reliability(flagged=flagged, split=CHOSEN_ON))
+        return refused, why
     cal.reliability = Reliability(
-        flagged={
-            "authentic validation images": flagged_counts(_quantity(records, 0, rule), theta),
-            "tampered validation images": flagged_counts(_quantity(records, 1, rule), theta),
-        },
+        flagged=flagged,
         bins=reliability_bins([cal.probability(x) for x in stats], labels),
         split=CHOSEN_ON,
     )
@@ -421,7 +427,6 @@ def run(args: argparse.Namespace) -> int:
         "pixel_figures": {k: val_res.metrics[k] for k in THETA_FREE if k in val_res.metrics},
         "masks_as_given": given,
         **({"pixel_threshold_from": pixel_from} if pixel_from and not pixel_changed else {}),
-        **({"no_calibration": no_calibration} if no_calibration else {}),
         **table,
     }
     meta.metrics = kept_metrics(
@@ -444,9 +449,10 @@ def run(args: argparse.Namespace) -> int:
 
 def calibration_words(calibration: dict[str, Any], why_none: str = "") -> str:
     """One line on the probability the checkpoint now gives, or why it gives none."""
-    if not calibration:
+    if not calibration or "no_calibration" in calibration:
+        why = why_none or calibration.get("no_calibration")
         return (
-            f"no probability calibration: {why_none or 'none fitted'}; the viewer shows the "
+            f"no probability calibration: {why or 'none fitted'}; the viewer shows the "
             "score, not a probability (not calibrated)"
         )
     return f"score calibration (Platt) fitted on {calibration['fitted_on']}"

@@ -16,7 +16,8 @@ where θ came from, and warnings:
 - masks that look inverted, trained on as given (``fit --masks-as-given``, recorded in the
   checkpoint's training summary as ``masks_as_given``);
 - a validation image AUC below 0.5 (the score ranks authentic above tampered), and the reason
-  ``calibrate`` stored no probability calibration (``decision.details["no_calibration"]``).
+  ``calibrate``, ``verdict`` or ``face-model`` stored no probability calibration
+  (``decision.calibration["no_calibration"]``; ``details`` in files written before).
 
 θ is said once (its provenance starts with it), with the images ``calibrate`` chose it on.
 
@@ -151,7 +152,8 @@ def _theta_counts(details: dict) -> str:
 def _calibration_warnings(meta: CheckpointMeta) -> list[str]:
     """A score that ranks authentic above tampered on validation (image AUC < 0.5: its
     verdicts run backwards), the AUC ``calibrate`` measured or else the run's; and why no
-    probability calibration was stored, when ``calibrate`` refused one."""
+    probability calibration was stored, when ``calibrate``, ``verdict`` or ``face-model``
+    refused one."""
     out: list[str] = []
     auc = meta.decision.details.get("validation_auc", meta.metrics.get("val_image_auc"))
     if isinstance(auc, int | float) and auc < 0.5:
@@ -159,7 +161,12 @@ def _calibration_warnings(meta: CheckpointMeta) -> list[str]:
             f"validation image AUC {auc:.2f} (below 0.5): its score ranks authentic images "
             "above tampered ones, so its verdicts are worse than chance on this data"
         )
-    if isinstance(why := meta.decision.details.get("no_calibration"), str) and why:
+    # in the calibration's place (refused_calibration); in details in the files calibrate
+    # wrote on 2026-12-05, before it kept it there
+    why = meta.decision.calibration.get("no_calibration") or meta.decision.details.get(
+        "no_calibration"
+    )
+    if isinstance(why, str) and why:
         out.append(f"no probability calibration: {why}")
     return out
 

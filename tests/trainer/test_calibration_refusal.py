@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.calibration import Calibration, platt_refusal
+from engine.calibration import Calibration, platt_refusal, reliability_sentence
 from engine.checkpoints import load_checkpoint, read_meta, save_checkpoint
 from engine.io import load_evidence
 from engine.pipeline import Analyzer
@@ -44,16 +44,29 @@ def test_a_backwards_score_gets_no_calibration_and_says_why() -> None:
     # 2 of the 36 (tampered, authentic) pairs ranked right: AUC 0.06
     backwards = _records([0.02, 0.03, 0.04, 0.05, 0.3, 0.06], [0.2, 0.25, 0.35, 0.4, 0.45, 0.5])
     calibration, why = validation_calibration(backwards, "forged_fraction", 0.1)
-    assert calibration == {}
     assert why == (
         "on the 12 validation images the score does not rank tampered above authentic (AUC 0.06)"
+    )
+    # no curve, but the reason and the counts at θ where verdict and face-model keep them
+    # (refused_calibration), so the analyses still say what θ flags
+    assert Calibration.from_dict(calibration) is None and "a" not in calibration
+    assert calibration["no_calibration"] == why
+    assert calibration["fitted_on"].startswith("12 validation images of the run's split")
+    assert calibration["reliability"]["flagged"] == {
+        "authentic validation images": [6, 6],
+        "tampered validation images": [1, 6],
+    }
+    assert reliability_sentence(calibration).startswith(
+        "at this threshold (the validation images that chose it, not held out): 100 % of "
+        "authentic validation images (6 of 6)"
     )
 
 
 def test_too_few_validation_images_get_no_calibration() -> None:
     few = _records([0.3, 0.4, 0.5, 0.6], [0.01, 0.02])  # the walk-through's 4 and 2
     calibration, why = validation_calibration(few, "forged_fraction", 0.1)
-    assert calibration == {}
+    assert "a" not in calibration and calibration["no_calibration"] == why
+    assert calibration["reliability"]["flagged"]["tampered validation images"] == [4, 4]
     assert why == (
         "on the 6 validation images (4 tampered, 2 authentic) there are too few to calibrate "
         "(at least 5 of each class)"
@@ -64,7 +77,19 @@ def test_too_few_validation_images_get_no_calibration() -> None:
 def test_a_score_that_ranks_right_is_calibrated_upwards() -> None:
     good = _records([0.2, 0.3, 0.05, 0.5, 0.6], [0.01, 0.02, 0.1, 0.03, 0.04])
     calibration, why = validation_calibration(good, "forged_fraction", 0.1)
-    assert why == "" and calibration["a"] > 0
+    assert why == "" and calibration["a"] > 0 and "no_calibration" not in calibration
+    assert calibration["reliability"]["flagged"] == {
+        "authentic validation images": [0, 5],
+        "tampered validation images": [4, 5],
+    }
+
+
+def test_one_class_of_validation_images_keeps_its_counts_at_theta() -> None:
+    only_tampered = _records([0.2, 0.3, 0.05], [])
+    calibration, why = validation_calibration(only_tampered, "forged_fraction", 0.1)
+    assert why.startswith("the validation split has one class only")
+    assert calibration["no_calibration"] == why and "a" not in calibration
+    assert calibration["reliability"]["flagged"]["tampered validation images"] == [2, 3]
 
 
 def test_the_viewer_shows_a_stored_backwards_calibration_as_not_calibrated(tmp_path: Path) -> None:
@@ -120,7 +145,9 @@ def test_calibrate_refuses_a_backwards_curve_and_the_review_warns(
         "tampered above authentic (AUC 0."
     )
     rule = read_meta(out).decision
-    assert rule.calibration == {} and rule.details["no_calibration"] in said
+    assert Calibration.from_dict(rule.calibration) is None
+    assert rule.calibration["no_calibration"] in said and "no_calibration" not in rule.details
+    assert reliability_sentence(rule.calibration).startswith("at this threshold")
     auc = rule.details["validation_auc"]
     assert auc < 0.5
 
@@ -129,3 +156,20 @@ def test_calibrate_refuses_a_backwards_curve_and_the_review_warns(
     assert "θ chosen on 6 tampered / 6 authentic validation images" in review
     assert f"warning: validation image AUC {auc:.2f} (below 0.5)" in review
     assert "warning: no probability calibration: on the 12 validation images" in review
+
+
+@pytest.mark.parametrize("kept_in", ["calibration", "details"])
+def test_the_review_says_why_wherever_the_reason_was_kept(tmp_path: Path, kept_in: str) -> None:
+    """A refused ``face-model`` or ``verdict`` run keeps the reason in the calibration's place
+    (``refused_calibration``), as ``calibrate`` now does; the review read only ``details``, where
+    ``calibrate`` kept it in files written before, which it still reads."""
+    path = tiny_checkpoint(tmp_path / "refused.safetensors")
+    meta = read_meta(path)
+    why = "on the 8 validation faces (6 forged, 2 authentic) there are too few to calibrate"
+    if kept_in == "calibration":
+        meta.decision.calibration = {"fitted_on": "8 validation faces", "no_calibration": why}
+    else:
+        meta.decision.details = {**meta.decision.details, "no_calibration": why}
+    model, _ = build_model("crfd-net-compact", dict(TINY), seed=0)
+    save_checkpoint(path, model, meta)
+    assert f"warning: no probability calibration: {why}" in review_checkpoint(path).text()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.calibration import fit_platt
+from engine.calibration import Calibration, fit_platt
 from engine.checkpoints import load_checkpoint, read_meta, save_checkpoint
 from tests.trainer.conftest import TINY, make_folder
 from tests.trainer.test_cli import tiny_checkpoint
@@ -134,5 +134,7 @@ def test_a_calibration_of_other_weights_is_never_kept(
     dst = tmp_path / "cal.safetensors"
     argv = ["calibrate", "--model", str(src), "--data", str(train), "--val-data", str(val)]
     assert cli.main([*argv, "--out", str(dst), "--threads", "1"]) == 0
-    assert read_meta(dst).decision.calibration == {}
+    kept = read_meta(dst).decision.calibration
+    assert "a" not in kept and Calibration.from_dict(kept) is None
+    assert kept["no_calibration"].startswith("the validation split has one class only")
     assert "no probability calibration" in capsys.readouterr().out
