@@ -172,8 +172,7 @@ def trained_on_note(
         maybe = [p for p in recorded if _same_folder(p, path) == "maybe"]
         if not (sure or maybe):
             continue
-        keys = [k for k in runs if _same_folder(k, path) == ("same" if sure else "maybe")]
-        run = runs[keys[0]] if keys else {}
+        run = _split_record(runs, path, "same" if sure else "maybe")
         hint = (
             "--split test with the run's split options measures images it neither trained "
             "nor chose on"
@@ -215,6 +214,13 @@ def _same_folder(recorded: str, path: Path) -> str:
     return "maybe" if tail and list(parts[-len(tail) :]) == tail else ""
 
 
+def _split_record(runs: dict[str, Any], path: Path, match: str) -> dict[str, Any]:
+    """The record in ``runs`` (a header's split, keyed by data path as stored) whose key
+    :func:`_same_folder` finds ``match`` (``"same"``, ``"maybe"``) for ``path``; ``{}`` if none."""
+    keys = [k for k, v in runs.items() if isinstance(v, dict) and _same_folder(k, path) == match]
+    return runs[keys[0]] if keys else {}
+
+
 def test_chose_note(
     training: dict[str, Any],
     details: dict[str, Any],
@@ -235,9 +241,11 @@ def test_chose_note(
         ("its training run chose its best epoch", training.get("split")),
         ("calibrate chose its θ", None if theta_by_verdict else details.get("split")),
     ):
-        records = {Path(k).resolve(): v for k, v in (split or {}).items() if isinstance(v, dict)}
         for path in data:
-            run = records.get(path.resolve(), {})
+            # typed relative keys (before 2026-12-05) matched by their last parts
+            run = _split_record(split or {}, path, "same") or _split_record(
+                split or {}, path, "maybe"
+            )
             if (
                 "val_images" in run
                 and run.get("seed") == seed

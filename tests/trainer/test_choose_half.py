@@ -149,3 +149,22 @@ def test_a_run_started_before_the_fix_resumes_validating_on_its_whole_held_out_p
     assert CHOSE_ON not in split  # so eval --split test says that it chose
     assert meta.training["metrics"]["images"] == split["val_images"] == 8
     assert CHOSE_ON not in json.loads(run_json.read_text(encoding="utf-8"))["settings"]
+
+
+def test_an_older_checkpoints_typed_split_keys_are_matched_from_another_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Checkpoints written before 2026-12-05 key their split by the path as typed (``data``);
+    resolved against another working folder it matched nothing and the note vanished. It is
+    matched by its last parts, as :func:`trainer.evaluate.trained_on_note` matches it."""
+    from trainer.evaluate import test_chose_note as chose_note  # not collected as a test
+
+    data = tmp_path / "project" / "data"
+    data.mkdir(parents=True)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    old_record = {"by": "seed", "seed": 0, "val_fraction": 0.5, "val_images": 8}
+    note = chose_note({"split": {"data": old_record}}, {}, [data], 0, 0.5)
+    assert note.startswith("note: these test images are not held out: its training run chose")
+    assert chose_note({"split": {"other": old_record}}, {}, [data], 0, 0.5) == ""
