@@ -60,6 +60,12 @@ if TYPE_CHECKING:
 RESOURCES = resources_dir()  # package data in a wheel or a frozen build, resources/ in a checkout
 BUNDLED_MODELS = RESOURCES / "models"
 SAMPLES = RESOURCES / "samples"
+# How to give one of two models of one name another: no command only renames, and calibrate
+# (which writes --name) requires --data and chooses θ anew on it, so the advice says so.
+RENAME_ADVICE = (
+    "give one another name (forensic-train calibrate --model FILE --data DIR --name NEW "
+    "--out NEW.safetensors; this calibrates it again: θ is chosen anew on DIR)"
+)
 # Why a run without --model cannot start: no bundled checkpoint (engine.assembly's NoModelError)
 NO_MODEL_INSTALLED = (
     "no trained model is installed; train one with `forensic-train fit ...` "
@@ -243,9 +249,8 @@ def _by_name(spec: str, entries: list[CatalogEntry]) -> Path | None:
         files = " and ".join(str(e.path) for e in named)
         raise CheckpointError(
             spec,
-            f"two models are named so, by their headers: {files}; pass the file with "
-            "--model PATH, or give one another name (forensic-train calibrate --model FILE "
-            "--name NEW --out NEW.safetensors)",
+            f"two models are named so, by their headers: {files}; pass the file itself with "
+            f"--model PATH, or {RENAME_ADVICE}",
         )
     return named[0].path if named else None
 
@@ -270,8 +275,7 @@ def name_clashes(entries: list[CatalogEntry]) -> list[str]:
         )
         lines.append(
             f"{len(same)} checkpoints are named {name}: {files}; {what} and outputs name "
-            "them alike: pass the file with --model PATH, or give one another name "
-            "(forensic-train calibrate --model FILE --name NEW --out NEW.safetensors)"
+            f"them alike: pass the file itself with --model PATH, or {RENAME_ADVICE}"
         )
     return lines
 
@@ -287,8 +291,7 @@ def distinct_names(models: list[LoadedModel]) -> None:
             raise ValueError(
                 f"two models share the name {m.name}: {other.path or 'a model in memory'} and "
                 f"{m.path or 'a model in memory'}; their outputs would be named alike: leave "
-                "one out, or give one another name (forensic-train calibrate --model FILE "
-                "--name NEW --out NEW.safetensors)"
+                f"one out, or {RENAME_ADVICE}"
             )
 
 

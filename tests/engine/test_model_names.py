@@ -61,3 +61,28 @@ def test_the_analyzer_names_the_files_of_two_models_of_one_name(tmp_path: Path) 
         Analyzer([load_checkpoint(a), load_checkpoint(b)], device="cpu")
     assert f"two models share the name x: {a} and {b}" in str(e.value)
     assert "--name NEW" in str(e.value)
+
+
+def test_the_advice_to_rename_is_a_calibrate_command_that_runs(folders: tuple[Path, Path]) -> None:
+    """The three messages advised ``forensic-train calibrate --model FILE --name NEW --out
+    NEW.safetensors``, which calibrate refuses (``--data`` is required) and which is no rename:
+    it chooses θ anew. Each now gives one advice that parses and says that it calibrates again."""
+    import re
+    import shlex
+
+    from trainer.cli import build_parser
+
+    _bundled, user = folders
+    a = make_tiny_checkpoint(user / "a.safetensors", name="run2")
+    make_tiny_checkpoint(user / "b.safetensors", name="run2", seed=1)
+    with pytest.raises(CheckpointError) as refused:
+        catalog.resolve("run2")
+    with pytest.raises(ValueError) as shared:
+        Analyzer([load_checkpoint(a), load_checkpoint(a)], device="cpu")
+    (clash,) = available_models().clashes
+    for message in (str(refused.value), str(shared.value), clash):
+        (command,) = re.findall(r"forensic-train (calibrate [^;:)]*)", message)
+        args = build_parser().parse_args(shlex.split(command))
+        assert args.command == "calibrate" and args.data and args.name == "NEW"
+        assert "this calibrates it again" in message
+    assert "pass the file itself with --model PATH" in str(refused.value)
