@@ -274,7 +274,10 @@ def choose_model(rows: list[dict[str, Any]], model: str, rule: str) -> dict[str,
     y = np.array([r["label"] for r in casia_val])
     auc, lo, hi = auc_interval(y, np.array([stat(r) for r in casia_val]))
     theta, val_flagged = threshold_at_evidence_size(rows, score)
-    on = f"{len(val)} validation images (CASIA validation part and the camera photographs' half)"
+    on = (
+        f"{len(val)} validation images (CASIA validation part and the camera photographs' "
+        "validation half)"
+    )
     cal, why = platt_or_refusal([stat(r) for r in val], [r["label"] for r in val], on)
     curve = None if cal is None else (lambda r: cal.probability(stat(r)))
     reliability = test_reliability(rows, score, curve, theta)

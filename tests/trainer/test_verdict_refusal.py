@@ -46,6 +46,9 @@ def test_a_backwards_member_gets_no_curve_and_keeps_its_counts(rows: list) -> No
     _assert_refused_with_counts(back["calibration"])
     good = choose_model(rows, "good", "logit")
     assert good["calibration"]["a"] > 0 and "no_calibration" not in good["calibration"]
+    # as the bundled models' cards and verdict_cards name these images
+    on = "160 validation images (CASIA validation part and the camera photographs' validation half)"
+    assert good["calibration"]["fitted_on"] == back["calibration"]["fitted_on"] == on
     assert good["calibration"]["reliability"]["bins"]
 
 
