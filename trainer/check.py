@@ -260,13 +260,15 @@ def check(
             else:
                 try:
                     # the validation half, as fit and calibrate take it (trainer.setup)
-                    sp, held_out, _ = validation_part(r.samples, val_fraction, split_by, seed)
+                    sp, held_out, test_half, _ = validation_part(
+                        r.samples, val_fraction, split_by, seed
+                    )
                 except ForensicError as e:
                     problems.append(f"{r.path}: {e.reason}")
                     continue
                 train += sp.train
                 val += held_out
-                test += [s for s in sp.val if s not in held_out]
+                test += test_half
         unreadable = {p for r in reports for p in r.unreadable}
         train = [s for s in train if str(s.image) not in unreadable]
         val = [s for s in val if str(s.image) not in unreadable]

@@ -123,7 +123,7 @@ def read_and_split(
             sp = split_samples(samples, val_fraction, split_by, seed)
             held_out, record = sp.val, sp.describe()
         else:
-            sp, held_out, record = validation_part(samples, val_fraction, split_by, seed)
+            sp, held_out, _, record = validation_part(samples, val_fraction, split_by, seed)
         train += sp.train
         weights += [spec.weight] * len(sp.train)
         val += held_out

@@ -20,7 +20,13 @@ from tests.trainer.conftest import make_folder
 from trainer import cli
 from trainer.calibrate import write_decision
 from trainer.data.records import read_dataset
-from trainer.data.splits import CHOOSE_HALF, CHOSE_ON, three_way_split
+from trainer.data.splits import (
+    CHOOSE_HALF,
+    CHOSE_ON,
+    WHOLE_HELD_OUT,
+    three_way_split,
+    validation_part,
+)
 
 pytestmark = pytest.mark.usefixtures("seeded_single_thread")
 
@@ -168,3 +174,21 @@ def test_an_older_checkpoints_typed_split_keys_are_matched_from_another_folder(
     note = chose_note({"split": {"data": old_record}}, {}, [data], 0, 0.5)
     assert note.startswith("note: these test images are not held out: its training run chose")
     assert chose_note({"split": {"other": old_record}}, {}, [data], 0, 0.5) == ""
+
+
+def test_the_validation_part_comes_with_its_test_half(tmp_path: Path) -> None:
+    """``check`` rebuilt the test half as the held-out images not in the validation half, a
+    search of a list per image (quadratic in a CASIA-sized part, run on every data change in
+    the dialog); ``validation_part`` returns the halves it made. They partition the held-out
+    part; used whole (no tampered image in the validation half), the test half is empty."""
+    samples = read_dataset(make_folder(tmp_path / "one", 1, 12, seed=0, size=32))
+    seen = set()
+    for seed in range(12):
+        sp, choose, test, record = validation_part(samples, 0.5, "seed", seed)
+        names = sorted(str(s.image) for s in choose + test)
+        assert names == sorted(str(s.image) for s in sp.val) and len(set(names)) == len(names)
+        assert (
+            not test if record[CHOSE_ON] == WHOLE_HELD_OUT else len(test) == record["test_images"]
+        )
+        seen.add(record[CHOSE_ON])
+    assert seen == {CHOOSE_HALF, WHOLE_HELD_OUT}

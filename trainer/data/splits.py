@@ -250,23 +250,24 @@ WHOLE_HELD_OUT = "whole held-out part"
 
 def validation_part(
     samples: list[Sample], val_fraction: float = 0.15, by: str = "auto", seed: int = 0
-) -> tuple[Split, list[Sample], dict[str, object]]:
+) -> tuple[Split, list[Sample], list[Sample], dict[str, object]]:
     """The split of ``samples``, the images that choose (best epoch, θ, pixel threshold,
     calibration: the validation half of :func:`three_way_split`, so that ``eval --split test``
-    measures images that neither trained nor chose), and the split's record, which says so.
+    measures images that neither trained nor chose), those that choose nothing (its test
+    half), and the split's record, which says so.
 
     A held-out part too small for its validation half to hold a tampered image is used whole
     (nothing would be validated otherwise), and the record says that instead: its test half
-    then chose too.
+    then chose too, and none is left that chose nothing.
     """
     sp = split_samples(samples, val_fraction, by, seed)
     choose, test = _halves(sp)
     record = {**sp.describe(), "held_out_images": len(sp.val)}
     if choose and (any(s.label == 1 for s in choose) or not any(s.label == 1 for s in sp.val)):
         record.update({CHOSE_ON: CHOOSE_HALF, "val_images": len(choose), "test_images": len(test)})
-        return sp, choose, record
+        return sp, choose, test, record
     record[CHOSE_ON] = WHOLE_HELD_OUT
-    return sp, sp.val, record
+    return sp, sp.val, [], record
 
 
 _KINDS = ("authentic", "copy-move", "splice")
