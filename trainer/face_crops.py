@@ -24,7 +24,12 @@ from engine.decision import PIXEL_GRID
 from engine.errors import EvidenceError
 from engine.formatting import plain
 from engine.masks import is_appledouble
-from trainer.data.records import Sample, faint_reason, refuse_implausible_masks
+from trainer.data.records import (
+    Sample,
+    faint_reason,
+    marked_shares,
+    refuse_implausible_masks,
+)
 from trainer.errors import DataError
 
 _FORGERY = re.compile(r"^ff_\d+_([a-z]+)_")
@@ -79,8 +84,16 @@ def refuse_crop_masks(
     files: list[tuple[Path, int, Path | None]], dataset: str, as_given: bool
 ) -> list[str]:
     """The forged crops' masks (``files``, of ``dataset``) by the inverted-mask rule, as ``fit``
-    applies it: the pixel threshold is chosen, the test part's pixel F1 measured, against them."""
+    applies it: the pixel threshold is chosen, the test part's pixel F1 measured, against them.
+    First a :class:`DataError` naming every mask that is not black but marks no pixel (as
+    ``check`` lists them, :func:`trainer.data.records.marked_shares`), before any crop is
+    scored: read as empty, such a crop's F1 would choose the pixel threshold on nothing."""
     samples = [Sample(p, m, label, dataset) for p, label, m in files if m is not None]
+    faint: list[tuple[Path, str]] = []
+    marked_shares(samples, faint)
+    if faint:
+        listed = "; ".join(f"{mask}: {why}" for mask, why in faint)
+        raise DataError(None, f"forged face crops' masks that mark no pixel: {listed}")
     return refuse_implausible_masks(samples, as_given=as_given)
 
 

@@ -81,3 +81,22 @@ def test_a_forged_crops_faint_mask_is_refused(
     err = capsys.readouterr().err
     assert f"{faint}: its brightest value is 1" in err and "save the tampered region as 255" in err
     assert not (tmp_path / "x.json").exists()
+
+
+def test_every_faint_crop_mask_is_refused_before_any_crop_is_scored(tmp_path: Path) -> None:
+    """``score_files`` refused a faint mask when it reached it, after the crops before it were
+    scored, and named one file a run; ``refuse_crop_masks``, called before any model loads,
+    names them all."""
+    from trainer.errors import DataError
+    from trainer.face_crops import crop_files, refuse_crop_masks
+
+    val = _crops(tmp_path / "val", 0)
+    gt = np.zeros((64, 64), np.uint8)
+    gt[16:48, 16:48] = 1  # a mask of 0 and 1: read as empty
+    faint = sorted((val / "Gt").glob("*.png"))[-2:]
+    for mask in faint:
+        Image.fromarray(gt).save(mask)
+    with pytest.raises(DataError) as e:
+        refuse_crop_masks(crop_files(val), val.name, as_given=False)
+    for mask in faint:
+        assert f"{mask}: its brightest value is 1" in str(e.value)
