@@ -151,9 +151,9 @@ def whole_held_out_notes(split: dict[str, Any]) -> list[str]:
     (:func:`trainer.data.splits.validation_part`): its ``eval --split test`` chose too."""
     return [
         f"note: {path}: the validation half of its held-out part ({record.get('held_out_images')} "
-        "images) would hold no tampered image, so the whole held-out part validates; "
-        "eval --split test of it is then no held-out measure (a larger --val-fraction or more "
-        "images keeps a test half apart)"
+        "images) would hold no tampered or no authentic image, so the whole held-out part "
+        "validates; eval --split test of it is then no held-out measure (a larger "
+        "--val-fraction or more images keeps a test half apart)"
         for path, record in split.items()
         if isinstance(record, dict) and record.get(CHOSE_ON) == WHOLE_HELD_OUT
     ]

@@ -192,3 +192,17 @@ def test_the_validation_part_comes_with_its_test_half(tmp_path: Path) -> None:
         )
         seen.add(record[CHOSE_ON])
     assert seen == {CHOOSE_HALF, WHOLE_HELD_OUT}
+
+
+def test_a_validation_half_without_authentic_images_is_not_chosen_on(tmp_path: Path) -> None:
+    """The held-out part was used whole only when its validation half lacked a tampered image;
+    one without an authentic image chose θ on tampered images alone (no calibration, no
+    authentic image's false alarm counted) while the test half held the authentic ones."""
+    samples = read_dataset(make_folder(tmp_path / "one", 12, 1, seed=0, size=32))
+    whole = 0
+    for seed in range(12):
+        sp, choose, _, record = validation_part(samples, 0.5, "seed", seed)
+        if any(s.label == 0 for s in sp.val):
+            assert any(s.label == 0 for s in choose)
+            whole += record[CHOSE_ON] == WHOLE_HELD_OUT
+    assert whole  # the case arose, and was used whole

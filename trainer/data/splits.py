@@ -244,7 +244,8 @@ def _halves(sp: Split) -> tuple[list[Sample], list[Sample]]:
 CHOSE_ON = "validation"
 CHOOSE_HALF = "validation half of the held-out part"  # the test half chose nothing
 # the whole held-out part: every run before 2026-12-05 (the record has no CHOSE_ON then), or
-# a held-out part whose validation half would hold no tampered image; its test half chose too
+# a held-out part whose validation half would hold no tampered (or no authentic) image; its
+# test half chose too
 WHOLE_HELD_OUT = "whole held-out part"
 
 
@@ -256,14 +257,17 @@ def validation_part(
     measures images that neither trained nor chose), those that choose nothing (its test
     half), and the split's record, which says so.
 
-    A held-out part too small for its validation half to hold a tampered image is used whole
-    (nothing would be validated otherwise), and the record says that instead: its test half
-    then chose too, and none is left that chose nothing.
+    A held-out part too small for its validation half to hold a tampered image (nothing would
+    be validated otherwise) or an authentic one (θ would be chosen and calibrated on tampered
+    images alone) while the part holds one is used whole, and the record says that instead:
+    its test half then chose too, and none is left that chose nothing.
     """
     sp = split_samples(samples, val_fraction, by, seed)
     choose, test = _halves(sp)
     record = {**sp.describe(), "held_out_images": len(sp.val)}
-    if choose and (any(s.label == 1 for s in choose) or not any(s.label == 1 for s in sp.val)):
+    if choose and all(
+        any(s.label == c for s in choose) or not any(s.label == c for s in sp.val) for c in (0, 1)
+    ):
         record.update({CHOSE_ON: CHOOSE_HALF, "val_images": len(choose), "test_images": len(test)})
         return sp, choose, test, record
     record[CHOSE_ON] = WHOLE_HELD_OUT
