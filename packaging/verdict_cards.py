@@ -123,19 +123,10 @@ def model_section(name: str, c: dict[str, Any]) -> str:
         else ""
     )
     cal = c["calibration"]
-    if "a" not in cal:
+    if why := _no_probability(cal):
         probability = (
-            f"No Platt scaling was stored ({cal.get('no_calibration') or 'none was fitted'}), "
-            "so the viewer, scan rows and "
-            'reports show no probability for it ("not calibrated"); the measured reliability '
-            "at θ below is shown."
-        )
-    elif _no_probability(cal):
-        probability = (
-            f"Its Platt scaling, fitted on {cal['fitted_on']}, came out with a negative slope "
-            "(the statistic ranks tampered images below authentic ones), so the viewer, scan "
-            'rows and reports show no probability for it ("not calibrated"); the measured '
-            "reliability at θ below is shown."
+            f"{why[:1].upper()}{why[1:]}, so the viewer, scan rows and reports show no "
+            'probability for it ("not calibrated"); the measured reliability at θ below is shown.'
         )
     else:
         probability = (

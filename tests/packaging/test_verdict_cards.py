@@ -128,6 +128,7 @@ def test_a_member_whose_curve_runs_backwards_is_said_uncalibrated_with_its_flags
     """m2f-swin-nano's stored slope is negative: the analyses show no probability for it
     (engine.calibration), so its card must not promise one, nor draw its diagram."""
     backwards = cards.model_section("m2f-swin-nano", _member_figures(-0.457))
+    assert "Its stored probability curve runs backwards (slope -0.457: " in backwards
     assert "show no probability for it" in backwards
     assert "show a calibrated" not in backwards
     assert "No reliability diagram" in backwards and "| 0.2-0.4 |" not in backwards
@@ -149,10 +150,14 @@ def test_a_member_verdict_fitted_no_curve_for_is_said_uncalibrated_with_its_flag
     refused["no_calibration"] = why
     refused["reliability"] = {**STORED["reliability"], "bins": []}
     section = cards.model_section("m2f-swin-nano", {**_member_figures(1.0), "calibration": refused})
-    assert f"No Platt scaling was stored ({why})" in section
+    # the sentence and the diagram give one reason, as _no_probability words it
+    assert f"No probability curve was fitted ({why}), so the viewer" in section
     assert "show no probability for it" in section and "show a calibrated" not in section
     assert f"No reliability diagram: no probability curve was fitted ({why})" in section
     assert "| authentic camera photographs flagged at θ | 2 of 30 (7 %) |" in section
+    del refused["no_calibration"]  # a reason not stored: the same words in both places
+    unsaid = cards.model_section("m2f-swin-nano", {**_member_figures(1.0), "calibration": refused})
+    assert unsaid.lower().count("no probability curve was fitted (none was stored)") == 2
     ensemble = cards.ensemble_section("m2f-ensemble", FIGURES, {}, refused)
     assert "No reliability diagram: no probability curve was fitted" in ensemble
     assert "| authentic CASIA images flagged at θ | 1 of 44 (2 %) |" in ensemble
