@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.analyses import run_analyses
-from engine.errors import EvidenceError, ForensicError, ImageHeader
+from engine.errors import CheckpointError, EvidenceError, ForensicError, ImageHeader
 from engine.io import MAX_FILE_BYTES, load_evidence
 from engine.types import Analysis, Evidence, Progress
 from forensic_viewer.environment import environment
@@ -487,10 +487,30 @@ def loaded_as(
     analyzer: Analyzer, settings: Mapping[str, Any], source: str, analyses: Sequence[str]
 ) -> Analyzer:
     """``analyzer``, loaded for a scan whose ``settings`` were taken of its description; a
-    RuntimeError if they differ (a checkpoint changed between the two readings)."""
-    if scan_settings(analyzer, source, analyses) != settings:
-        raise RuntimeError("a checkpoint changed while the scan started; run the scan again")
-    return analyzer
+    RuntimeError if they differ, naming the models that differ: a checkpoint that changed
+    between the two readings, or one that was described but could not be loaded (a default
+    model whose weights fail to load is left out with a warning, and "a checkpoint changed"
+    sent the analyst to run again into the same failure)."""
+    now = scan_settings(analyzer, source, analyses)
+    if now == settings:
+        return analyzer
+    missing, changed = [], []
+    for key in ("models", "face_models"):
+        before, after = settings.get(key) or {}, now.get(key) or {}
+        missing += [name for name in before if name not in after]
+        changed += [name for name in before if name in after and after[name] != before[name]]
+    if missing:  # the analyst's to fix, in one line: not a bug
+        raise CheckpointError(
+            None,
+            f"{', '.join(missing)} could not be loaded (see the warning above), though its "
+            "checkpoint was read when the scan started; choose the models with --model",
+        )
+    if changed:
+        raise RuntimeError(
+            f"the checkpoint of {', '.join(changed)} changed while the scan started; run the "
+            "scan again"
+        )
+    raise RuntimeError("the models loaded differ from those the scan started with; run it again")
 
 
 def analyse_item(
