@@ -458,10 +458,16 @@ def _log_traceback(out: Path, message: str) -> Path | None:
 def stopped_outputs_line(asked: str, n: int) -> str:
     """The line said before a stopped scan's ``asked`` ("reports", "scores and reports") of
     its ``n`` finished files are written."""
+    return _outputs_line(asked, n, "was stopped", "Ctrl+C again")
+
+
+def _outputs_line(asked: str, n: int, ended: str, skip: str) -> str:
+    """The line said before the ``asked`` outputs of a scan's ``n`` finished files are written,
+    the scan having ``ended`` so; ``skip``, the keys that skip them."""
     files = "1 file" if n == 1 else f"{n} files"
     return (
-        f"writing the {asked} of the {files} finished (they say the scan was stopped); "
-        "Ctrl+C again skips them, leaving no half-written file"
+        f"writing the {asked} of the {files} finished (they say the scan {ended}); "
+        f"{skip} skips them, leaving no half-written file"
     )
 
 
@@ -689,11 +695,7 @@ def _ground_truth(args: argparse.Namespace, keys: list[str]) -> None:
 
 def failed_outputs_line(n: int) -> str:
     """The line said before the reports of a failed scan's ``n`` finished files are written."""
-    files = "1 file" if n == 1 else f"{n} files"
-    return (
-        f"writing the reports of the {files} finished (they say the scan failed); "
-        "Ctrl+C skips them, leaving no half-written file"
-    )
+    return _outputs_line("reports", n, "failed", "Ctrl+C")
 
 
 def _report_failed_run(
