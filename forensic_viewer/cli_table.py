@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from engine.ensemble import decided_by_face, whole_image_decided
-from forensic_viewer.scan.links import error_naming_file
+from forensic_viewer.scan.links import error_without_file
 from forensic_viewer.wording import (
     FACE_PROBABILITY_NOTE,
     IMAGE_PROBABILITY_NOTE,
@@ -83,9 +83,7 @@ def error_reason(r: Mapping[str, Any]) -> str:
     """An error row's message without the evidence path it begins with (the row's ``file``):
     the table's line names the file by its key already, and the absolute path is in the list of
     failed files printed after it. A message naming no file, or another, is kept whole."""
-    error = error_naming_file(str(r.get("error") or ""), r.get("file"))
-    head = f"{r.get('file')}: "
-    return error[len(head) :] if r.get("file") and error.startswith(head) else error
+    return error_without_file(str(r.get("error") or ""), r.get("file"))
 
 
 WARNING_LINES = 20  # the decoders' warnings printed after the table; the rest counted

@@ -29,6 +29,7 @@ from forensic_viewer.report.model import (
 )
 from forensic_viewer.scan import triage
 from forensic_viewer.scan.command import command_summary
+from forensic_viewer.scan.links import error_without_file
 from forensic_viewer.scan.results import copies_line
 from forensic_viewer.scan.triage import RAN, TRUTH_HEADERS, Cell, truth_texts
 from forensic_viewer.wording import (
@@ -270,9 +271,7 @@ def summary_error(ov: Overview, i: int) -> str | None:
     r = ov.rows[i]
     if r.status == "ok":
         return None
-    error = r.error or "(no error recorded)"
-    named = f"{r.file}: " if r.file else None
-    return "error: " + (error[len(named) :] if named and error.startswith(named) else error)
+    return "error: " + error_without_file(r.error or "(no error recorded)", r.file)
 
 
 def integrity_cell(integ: Integrity) -> str:

@@ -108,3 +108,12 @@ def error_naming_file(error: str, file: str | None) -> str:
             return file + error[cut:]
         start = cut + 2
     return error
+
+
+def error_without_file(error: str, file: str | None) -> str:
+    """An error row's problem without the file it begins with (``file``, the row's, however
+    the row's version named it: :func:`error_naming_file`): where the file is named already,
+    by its key beside the problem. A message naming no file, or another, is kept whole."""
+    error = error_naming_file(error, file)
+    head = f"{file}: "
+    return error[len(head) :] if file and error.startswith(head) else error
