@@ -17,181 +17,48 @@ but many, and they share the one state the window owns (entries, the current fil
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
-from PySide6.QtWidgets import (
-    QAbstractScrollArea,
-    QDockWidget,
-    QFileDialog,
-    QListWidgetItem,
-    QMainWindow,
-    QMenu,
-    QPushButton,
-    QStackedWidget,
-    QTabBar,
-    QWidget,
-)
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import QFileDialog, QListWidgetItem, QMainWindow, QTabBar, QWidget
 
-from engine.analyses import AnalysisResult
 from engine.errors import ForensicError
-from engine.formatting import estimate_remaining, format_duration
 from engine.io import IMAGE_SUFFIXES
 from engine.probe import ProbeResult
-from engine.types import Analysis, Evidence
+from engine.types import Analysis
 from forensic_viewer.audit import AuditLog
-from forensic_viewer.gui.analysis_panel import AnalysisPanel
 from forensic_viewer.gui.batch_dialog import BatchDialog
-from forensic_viewer.gui.canvas import Canvas
 from forensic_viewer.gui.case_log import CaseRecorder
-from forensic_viewer.gui.compare import CompareView
-from forensic_viewer.gui.escape import EditorsKeepEscape
-from forensic_viewer.gui.file_menu import (
-    RecentMenu,
-    left_out_words,
-    nothing_to_open,
-    pick_evidence_folder,
-)
+from forensic_viewer.gui.file_menu import left_out_words, nothing_to_open, pick_evidence_folder
 from forensic_viewer.gui.focus_order import move_focus
-from forensic_viewer.gui.groundtruth_panel import (
-    GroundTruthPanel,
-    looks_like_mask,
-    with_ground_truth,
-)
-from forensic_viewer.gui.inspector import LoupePanel, ReadoutField
-from forensic_viewer.gui.layer_panel import LayerPanel
-from forensic_viewer.gui.metadata_panel import MetadataPanel
-from forensic_viewer.gui.model_panel import ModelPanel
+from forensic_viewer.gui.groundtruth_panel import looks_like_mask, with_ground_truth
 from forensic_viewer.gui.opening import LeftOutMark, Lister, Listing
-from forensic_viewer.gui.panels import (
-    BADGE_CANCELLED,
-    BADGE_ERROR,
-    BADGE_LOADING,
-    READ_ONLY,
-    Badge,
-    EvidenceList,
-    PanelScroll,
-    verdict_badge,
-)
+from forensic_viewer.gui.panels import READ_ONLY, verdict_badge
 from forensic_viewer.gui.probe_dialog import ProbeDialog
 from forensic_viewer.gui.report_dialog import ReportDialog, image_report_job
-from forensic_viewer.gui.retention import (
-    Retention,
-    compact_analysis,
-    compact_evidence,
-    held_bytes,
-)
+from forensic_viewer.gui.retention import Retention, compact_analysis, compact_evidence, held_bytes
 from forensic_viewer.gui.screen_fit import fit_to_screen
-from forensic_viewer.gui.status_bar import StatusBar, progress_bar
 from forensic_viewer.gui.training_dialog import TrainingDialog
-from forensic_viewer.gui.unread import UnreadFile
-from forensic_viewer.gui.verdict_panel import VerdictPanel, no_model_hint
+from forensic_viewer.gui.verdict_panel import no_model_hint
+from forensic_viewer.gui.window_analysis import CANCELLED_WORDS, WindowAnalysis
+from forensic_viewer.gui.window_entry import Entry, complete_analysis
+from forensic_viewer.gui.window_layout import WindowLayout
+from forensic_viewer.gui.window_view import WindowView
 from forensic_viewer.gui.workers import AnalysisWorker, LayerRenderer
-from forensic_viewer.layers import (
-    LayerList,
-    add_analysis_layers,
-    add_classic_layers,
-    build_layers,
-    remove_partial_layers,
-    show_partial,
-)
+from forensic_viewer.layers import LayerList, build_layers
 from forensic_viewer.scan.probe import keep_scan_probe
-from forensic_viewer.wording import partial_words, plain
+from forensic_viewer.wording import plain
 
-if TYPE_CHECKING:
-    from engine.types import PartialMap
-
-BADGE_QUEUED = Badge("… analysis queued", BADGE_LOADING.color)
-PROGRESS_STEPS = 1000
 # ms closing waits for a cancelled batch scan to stop before it lets the window stay until then
 CLOSE_WAIT_MS = 3000
-# the Verdict panel of a file whose analysis a Cancel stopped before any of it was kept
-CANCELLED_WORDS = "analysis cancelled: Analysis ▸ Analyse again (Ctrl+R)"
 # the Verdict panel of a file shown again after its pixels and maps were let go
 RELEASED_WORDS = "analysing it again: its image and maps were let go to keep memory bounded"
 
 
-# the View menu's entries of the panels: each a letter of its own in that menu (Alt+V, then it)
-DOCK_MENU_TEXT = {
-    "Evidence": "&Evidence",
-    "Models": "&Models",
-    "Layers": "&Layers",
-    "Verdict": "&Verdict",
-    "Magnifier": "Ma&gnifier",
-    "Analyses": "&Analyses",
-    "Ground truth": "Ground &truth",
-    "Metadata": "Meta&data",
-}
-
-
-@dataclass
-class Entry:
-    """One opened evidence file and what is known about it. ``classic``: the classic analyses
-    run on it (the same dict as ``analysis.analyses`` once there is an analysis)."""
-
-    path: str
-    job: int | None = None
-    evidence: Evidence | None = None
-    analysis: Analysis | None = None
-    error: str = ""
-    running: bool = False
-    cancelled: bool = False  # a Cancel stopped its analysis and kept nothing of it
-    classic: dict[str, AnalysisResult] = field(default_factory=dict)
-    unread: UnreadFile | None = None  # size, SHA-256, times of a file that did not decode
-    # its pixels and maps were let go to keep memory bounded (gui/retention.py): ``evidence``
-    # and ``analysis`` hold their small parts only; shown again, it is analysed again
-    released: bool = False
-
-    def shown(self) -> tuple[Evidence | None, Analysis | None]:
-        """Its evidence and analysis whole, to show, probe or score; none while released."""
-        return (None, None) if self.released else (self.evidence, self.analysis)
-
-    def join_classic(self) -> None:
-        """Keep only classic results of the evidence as decoded now, shared with the analysis."""
-        sha = None if self.evidence is None else self.evidence.sha256
-        kept = {k: r for k, r in self.classic.items() if r.evidence_sha256 == sha}
-        if self.analysis is not None:
-            self.analysis.analyses.update(kept)
-            kept = self.analysis.analyses
-        self.classic = kept
-
-
-def _complete(analysis: Analysis | None) -> Analysis | None:
-    """``analysis`` unless a Cancel cut it short (the probe then analyses the original anew)."""
-    return None if analysis is None or analysis.cancelled else analysis
-
-
-def kept_words(analysis: Analysis) -> str:
-    """One line on what a cancelled analysis kept (status bar, evidence list tooltip)."""
-    n = len(analysis.results)
-    parts = [f"{n} finished model{'s' if n != 1 else ''}" if n else "no finished model"]
-    parts += [f"{name} {partial_words(p.fraction)}" for name, p in analysis.partial.items()]
-    return "analysis cancelled: kept " + "; ".join(parts) + "; no default verdict"
-
-
-def percent_done(fraction: float) -> int:
-    """``fraction`` as the progress bar's ``%p`` shows it (Qt truncates its value's per cent),
-    for words beside the bar: the evidence list rounded, and said 2 % or 100 % where the bar
-    said 1 % or 99 %."""
-    return round(fraction * PROGRESS_STEPS) * 100 // PROGRESS_STEPS
-
-
-def with_others(words: str, others: int, what: str) -> str:
-    """The status bar's words on the shown file with the ``others`` files the same event ended
-    only counted beside them (each says it in the evidence list): ``"a.png: ... — and 2 other
-    files cancelled (see the evidence list)"``; either part alone when the other is empty."""
-    if not others:
-        return words
-    counted = f"{others} other file{'s' if others != 1 else ''} {what} (see the evidence list)"
-    return f"{words} — and {counted}" if words else counted
-
-
-class MainWindow(QMainWindow):
+class MainWindow(WindowLayout, WindowAnalysis, WindowView, QMainWindow):
     """The analyst's window. ``models``: checkpoint files to load; ``settings``: where the
     recent-files list lives (the user's settings when None); ``case_log``: the case audit log
     the examination is recorded in (None: nothing is recorded, and the status bar says so;
@@ -277,160 +144,6 @@ class MainWindow(QMainWindow):
         fit_to_screen(self)
 
     # --- construction ---
-
-    def _build_central(self) -> None:
-        self.canvas = Canvas()
-        self.compare = CompareView()
-        self.stack = QStackedWidget()
-        self.stack.addWidget(self.canvas)
-        self.stack.addWidget(self.compare)
-        self.setCentralWidget(self.stack)
-        self.canvas.hovered.connect(self._on_hover)
-        self.compare.hovered.connect(self._on_hover)
-
-    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
-        dock = QDockWidget(title, self)
-        dock.setObjectName(title)
-        # a panel that does not scroll itself scrolls in the dock when the window is short
-        dock.setWidget(widget if isinstance(widget, QAbstractScrollArea) else PanelScroll(widget))
-        self.addDockWidget(area, dock)
-        return dock
-
-    def _build_docks(self) -> None:
-        left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
-        self.evidence_list = EvidenceList()
-        self.evidence_list.currentItemChanged.connect(self._on_evidence_selected)
-        self.evidence_list.itemChanged.connect(self._on_badge_changed)
-        self.model_panel = ModelPanel()
-        self.model_panel.apply.connect(self._on_models_chosen)
-        self.model_panel.problem.connect(self.show_error)
-        self.layer_panel = LayerPanel()
-        self.verdict_panel = VerdictPanel()
-        self.metadata_panel = MetadataPanel()
-        self.analysis_panel = AnalysisPanel(self.worker)
-        self.analysis_panel.on_results = self._on_classic_results
-        self.analysis_panel.on_progress = self._on_classic_progress
-        self.analysis_panel.on_finished = self._on_classic_finished
-        self.loupe = LoupePanel()
-        self.magnifier = self.loupe.magnifier
-        evidence_dock = self._dock("Evidence", self.evidence_list, left)
-        models_dock = self._dock("Models", self.model_panel, left)
-        self.splitDockWidget(evidence_dock, models_dock, Qt.Orientation.Vertical)
-        layers_dock = self._dock("Layers", self.layer_panel, right)
-        verdict_dock = self._dock("Verdict", self.verdict_panel, right)
-        metadata_dock = self._dock("Metadata", self.metadata_panel, right)
-        self._dock("Magnifier", self.loupe, left)
-        self.splitDockWidget(layers_dock, verdict_dock, Qt.Orientation.Vertical)
-        self.splitDockWidget(verdict_dock, metadata_dock, Qt.Orientation.Vertical)
-        analyses_dock = self._dock("Analyses", self.analysis_panel, right)
-        self.tabifyDockWidget(metadata_dock, analyses_dock)
-        self.truth_panel = GroundTruthPanel()
-        self.tabifyDockWidget(analyses_dock, self._dock("Ground truth", self.truth_panel, right))
-        metadata_dock.raise_()  # the tab in front holds something before any action
-        self.resizeDocks([evidence_dock, layers_dock], [260, 360], Qt.Orientation.Horizontal)
-        # the verdict card (default verdict, θ, reliability, members) gets the most height: it
-        # is what the analyst reads first; the layer list and the tabs below get what is left
-        self.resizeDocks(
-            [layers_dock, verdict_dock, metadata_dock], [240, 440, 220], Qt.Orientation.Vertical
-        )
-        self.docks = {d.objectName(): d for d in self.findChildren(QDockWidget)}  # in made order
-
-    def _build_status(self) -> None:
-        bar = StatusBar()  # its messages elided visibly, whole in their tooltip, and kept
-        self.setStatusBar(bar)
-        self.readout = ReadoutField()  # bounded and elided: messages keep their room
-        self.progress = progress_bar(PROGRESS_STEPS)  # with room for the ETA (_show_progress)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setEnabled(False)
-        self.cancel_button.clicked.connect(self.cancel)
-        bar.addPermanentWidget(self.readout)
-        bar.addPermanentWidget(self.progress)
-        bar.addPermanentWidget(self.cancel_button)
-
-    def _action(
-        self, text: str, slot: object, shortcut: str | QKeySequence | None = None
-    ) -> QAction:
-        action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        action.triggered.connect(slot)
-        self.addAction(action)
-        return action
-
-    def _build_actions(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        file_menu.addAction(self._action("&Open…", self.open_dialog, QKeySequence.StandardKey.Open))
-        file_menu.addAction(self._action("Open &Folder…", self.open_folder_dialog, "Ctrl+Shift+F"))
-        self.recent_menu = QMenu("Open &Recent", self)
-        file_menu.addMenu(self.recent_menu)
-        self.recent = RecentMenu(
-            self.recent_menu, self.settings, lambda p, e: self.open_paths([p], e), self.show_error
-        )
-        file_menu.addAction(self._action("Load &ground-truth mask…", self.load_truth_dialog))
-        file_menu.addSeparator()
-        file_menu.addAction(self._action("&Scan a folder…", self.open_batch, "Ctrl+Shift+O"))
-        self.export_action = self._action("&Export report…", self.export_report, "Ctrl+E")
-        self.export_action.setEnabled(False)
-        file_menu.addAction(self.export_action)
-        file_menu.addSeparator()
-        file_menu.addAction(self._action("&Quit", self.close, QKeySequence.StandardKey.Quit))
-        analysis_menu = self.menuBar().addMenu("&Analysis")
-        self.analyse_action = self._action("&Analyse again", lambda: self.analyse(), "Ctrl+R")
-        self.cancel_action = self._action("&Cancel", self.cancel, "Esc")
-        self._editors_keep_escape = EditorsKeepEscape(self, self.cancel_action)  # not in a field
-        # until there is an image to analyse again, and an analysis to cancel (_update_busy)
-        self.analyse_action.setEnabled(False)
-        self.cancel_action.setEnabled(False)
-        analysis_menu.addAction(self.analyse_action)
-        classic = self._action(
-            "Run the checked classic a&nalyses", self.run_classic, "Ctrl+Shift+A"
-        )
-        analysis_menu.addAction(classic)
-        analysis_menu.addAction(self.cancel_action)
-        self.probe_action = self._action("Robustness &probe…", self.open_probe, "Ctrl+Shift+P")
-        self.probe_action.setToolTip("re-analyse copies of this image (JPEG, resize, blur, shared)")
-        analysis_menu.addAction(self.probe_action)
-        toolbar = self.addToolBar("Examination")
-        toolbar.setObjectName("examination-toolbar")
-        toolbar.addAction(self.probe_action)
-        exact = self._action("&Exact sliding-window path (slow reference)", self._on_exact)
-        exact.setCheckable(True)
-        exact.setToolTip(
-            "the paper's sliding-window fusion on PyTorch: the reference, much slower; on large "
-            "photographs its diffforensics-effl0 heatmap localizes better than the fast path's "
-            "(docs/BENCHMARKS.md)"
-        )
-        analysis_menu.addSeparator()
-        analysis_menu.addAction(exact)
-        self.exact_action = exact
-        models_menu = self.menuBar().addMenu("&Models")
-        models_menu.addAction(self._action("&Train a model…", self.open_training))
-        view_menu = self.menuBar().addMenu("&View")
-        view_menu.addAction(self._action("&Fit", self.fit, "Ctrl+0"))
-        view_menu.addAction(self._action("&100 %", self.actual_size, "Ctrl+1"))
-        zoom_in = self._action("Zoom &in", lambda: self.zoom(1.25), "Ctrl+=")
-        # and Ctrl++ (Shift and =, or the keypad's +: the keypad's - zooms out), as viewers do
-        zoom_in.setShortcuts([QKeySequence("Ctrl+="), QKeySequence("Ctrl++")])
-        view_menu.addAction(zoom_in)
-        view_menu.addAction(self._action("Zoom &out", lambda: self.zoom(0.8), "Ctrl+-"))
-        view_menu.addSeparator()
-        self.compare_action = self._action("&Compare side by side", self.set_compare, "Ctrl+K")
-        self.compare_action.setCheckable(True)
-        self.original_action = self._action(
-            "Show the o&riginal in the comparison", self._refresh_compare
-        )
-        self.original_action.setCheckable(True)
-        self.original_action.setChecked(True)
-        view_menu.addAction(self.compare_action)
-        view_menu.addAction(self.original_action)
-        view_menu.addSeparator()
-        for dock in self.docks.values():
-            toggle = dock.toggleViewAction()  # its text is the dock's title, with no letter
-            toggle.setText(DOCK_MENU_TEXT.get(dock.objectName(), dock.windowTitle()))
-            view_menu.addAction(toggle)
-        view_menu.addSeparator()  # every status message, with its time (gui/status_bar.py)
-        history = self._action("Message &history…", self.statusBar().show_history, "Ctrl+Shift+M")
-        view_menu.addAction(history)
 
     # --- opening ---
 
@@ -686,7 +399,7 @@ class MainWindow(QMainWindow):
         entry = self.entries.get(self.current) if self.current else None
         if entry is not None:
             evidence, analysis = entry.shown()
-            self.probe_dialog.set_target(evidence, _complete(analysis))
+            self.probe_dialog.set_target(evidence, complete_analysis(analysis))
         self.probe_dialog.show()
         self.probe_dialog.raise_()
         return self.probe_dialog
@@ -714,306 +427,6 @@ class MainWindow(QMainWindow):
             f"new model {Path(path).stem} installed: check it in the Models panel to use or compare it"
         )
 
-    # --- analysis ---
-
-    def analyse(self, path: str | None = None) -> None:
-        """(Re-)analyse ``path`` (the current file when None) with the models in use.
-
-        A file asked for again while its analysis is queued or running (opened again, Analyse
-        again, a folder dropped twice) runs once: with the same models, device and path the
-        request it already has stands (it keeps its place in the queue, and what has run of it
-        is not thrown away); with others, that request is cancelled and this one queued, since
-        the analyst asks for the result of the models chosen last and the earlier result would
-        be dropped on arrival anyway."""
-        path = path or self.current
-        if path is None:
-            return
-        entry = self.entries.get(path) or Entry(path)
-        self.entries[path] = entry
-        asked = {
-            "models": list(self.model_paths),
-            "device": self.device,
-            "path_kind": "exact" if self.exact_action.isChecked() else "fast",
-        }
-        if entry.running and entry.job is not None and not self.worker.was_cancelled(entry.job):
-            if self._job_models.get(entry.job) == asked:
-                self.statusBar().showMessage(
-                    f"{Path(path).name}: already queued or being analysed with these models"
-                )
-                return
-            self.worker.cancel_job(entry.job)
-        entry.job = self.worker.submit(path)
-        entry.running = True
-        entry.cancelled = False
-        entry.error = ""
-        self._job_paths[entry.job] = path
-        self._job_models[entry.job] = asked
-        self.evidence_list.set_badge(self.evidence_list.entry(path), BADGE_LOADING)
-        self._update_busy()
-
-    def cancel(self) -> None:
-        """Stop the running analysis (within one window batch or analysis step) and drop the
-        queued ones, classic analyses included."""
-        if any(e.running for e in self.entries.values()) or self.analysis_panel.running:
-            self.worker.cancel()
-            self._cancel_words, self._cancelled_elsewhere = "", set()
-            self.statusBar().showMessage("cancelling…")
-
-    def job_models(self, job: int) -> dict[str, Any]:
-        """The models, device and path (fast or exact) chosen when ``job`` was asked for: the
-        ones it runs with (the worker keeps jobs and model changes in order)."""
-        return dict(self._job_models.get(job, {}))
-
-    def _entry_for(self, job: int) -> Entry | None:
-        path = self._job_paths.get(job)
-        entry = None if path is None else self.entries.get(path)
-        return entry if entry is not None and entry.job == job else None
-
-    def _on_loaded(self, job: int, evidence: Evidence) -> None:
-        entry = self._entry_for(job)
-        show_only = job in self._show_jobs
-        if show_only:  # decoded to be shown (_decode_to_show): its last signal
-            self._forget_job(job)
-        if entry is None:
-            return
-        entry.evidence, entry.unread = evidence, None
-        entry.analysis, entry.released = None, False
-        entry.join_classic()  # results of the bytes as they were before are dropped
-        self.evidence_list.set_sha256(entry.path, evidence.sha256)  # a copy of another row?
-        if entry.path in self._recent_when_decoded:
-            self._recent_when_decoded.discard(entry.path)
-            self.recent.remember(entry.path)
-        if entry.running and job not in self._job_started:  # decoded ahead, analysis waits
-            self.evidence_list.set_badge(self.evidence_list.entry(entry.path), BADGE_QUEUED)
-        if entry.path == self.current:
-            self.show_entry(entry.path)
-        elif show_only:  # looked away meanwhile: its pixels count towards the limit
-            self._retain(entry.path)
-
-    def _on_progress(
-        self, job: int, model: str, index: int, count: int, done: int, total: int
-    ) -> None:
-        entry = self._entry_for(job)
-        if entry is None:
-            return
-        fraction = (index + (done / total if total else 1.0)) / max(1, count)
-        name = Path(entry.path).name
-        if job not in self._job_started and entry.path == self.current:
-            self.verdict_panel.show_message("analysing…")  # it said: queued behind another
-        started = self._job_started.setdefault(job, time.monotonic())
-        self._show_progress(fraction, estimate_remaining(time.monotonic() - started, fraction))
-        self.statusBar().show_progress(
-            f"analysing {name}: {model} ({index + 1}/{count}), "
-            f"{done}/{total} {'windows' if model in self.worker.model_names else 'steps'}"
-        )
-        self.evidence_list.set_badge(
-            self.evidence_list.entry(entry.path),
-            Badge(f"… analysing {percent_done(fraction)}%", BADGE_LOADING.color),
-        )
-
-    def _on_succeeded(self, job: int, analysis: Analysis) -> None:
-        entry = self._entry_for(job)
-        if entry is None:
-            return
-        entry.analysis = analysis
-        entry.evidence = analysis.evidence
-        entry.running = entry.released = False
-        entry.join_classic()
-        badge = verdict_badge(analysis)
-        self.evidence_list.set_badge(self.evidence_list.entry(entry.path), badge)
-        if analysis.results:
-            self._say_finished(entry.path)
-        if entry.path == self.current:
-            if (
-                self.layers is not None
-                and self.layers.image is not None
-                and (self.layers.image.pixels is analysis.evidence.pixels)
-            ):
-                remove_partial_layers(self.layers)  # the whole maps replace them
-                add_analysis_layers(self.layers, analysis)
-                add_classic_layers(self.layers, analysis.analyses, show=False, replace=False)
-                self._align_for_compare()
-            else:
-                self._show_layers(build_layers(analysis.evidence, analysis))
-            self.verdict_panel.set_analysis(analysis)
-            self._show_truth()
-            self._refresh_compare()
-        self._retain(entry.path)
-        self._update_busy()
-
-    def _on_failed(self, job: int, message: str) -> None:
-        entry = self._entry_for(job)
-        if entry is None:
-            return
-        entry.running = False
-        entry.error = message
-        if entry.released:  # analysed again and no longer decodes: its old verdict goes too
-            entry.evidence, entry.analysis, entry.classic = None, None, {}
-            entry.released = False
-        self.evidence_list.set_badge(self.evidence_list.entry(entry.path), BADGE_ERROR, message)
-        self.show_error(message)
-        if entry.path == self.current and entry.evidence is None:
-            self.verdict_panel.show_message(message)
-        self._retain(entry.path)
-        self._update_busy()
-
-    def _on_unreadable(self, job: int, unread: UnreadFile) -> None:
-        entry = self._entry_for(job)
-        if entry is None:
-            return
-        entry.unread = unread
-        self.evidence_list.set_sha256(entry.path, unread.sha256)
-        if entry.path == self.current and entry.shown()[0] is None:
-            self.metadata_panel.set_unread(unread)
-
-    def _on_cancelled(self, job: int) -> None:
-        entry = self._entry_for(job)
-        if entry is None:
-            return
-        entry.running = False
-        if self.worker.keeping(job):  # what finished follows (_on_kept); the view stays
-            self._say_cancelled(entry, "analysis cancelled; keeping what finished…")
-            self._update_busy()
-            return
-        entry.cancelled = True
-        self.evidence_list.set_badge(self.evidence_list.entry(entry.path), BADGE_CANCELLED)
-        self._say_cancelled(entry, "analysis cancelled")
-        if entry.path == self.current:
-            if self.layers is not None:
-                remove_partial_layers(self.layers)
-            self.verdict_panel.show_message(CANCELLED_WORDS)
-        self._retain(entry.path)  # its decoded pixels count towards the limit as any file's
-        self._update_busy()
-
-    def _on_partial(self, job: int, partial: PartialMap) -> None:
-        """A running network's map so far: its partial layer, when its file is shown."""
-        entry = self._entry_for(job)
-        if entry is None or not entry.running or entry.path != self.current:
-            return  # a late message of an ended job, or a file not shown
-        if self.layers is None or entry.evidence is None:
-            return
-        image = self.layers.image
-        if image is None or image.pixels is not entry.evidence.pixels:
-            return
-        layer = show_partial(self.layers, partial)
-        self._align_for_compare()
-        if self.stack.currentWidget() is self.compare and not self.compare.shows(layer.model):
-            self._refresh_compare()  # its pane, filled in as the map grows
-
-    def _on_kept(self, job: int, analysis: Analysis) -> None:
-        """What a Cancel left (after its ``cancelled``): the finished models whole, the running
-        one's partial map; shown and kept as the file's analysis (marked cancelled) until it is
-        analysed again."""
-        entry = self._entry_for(job)
-        if entry is None:
-            return
-        entry.analysis, entry.evidence = analysis, analysis.evidence
-        entry.released = False
-        entry.join_classic()
-        self.evidence_list.set_badge(
-            self.evidence_list.entry(entry.path),
-            verdict_badge(analysis),
-            kept_words(analysis),
-        )
-        self._say_cancelled(entry, kept_words(analysis))
-        if entry.path == self.current:
-            self.show_entry(entry.path)
-        self._retain(entry.path)
-        self._update_busy()
-
-    def _say_cancelled(self, entry: Entry, words: str) -> None:
-        """The status bar after a Cancel speaks of the shown file: its ``words`` stay, and
-        every other file the Cancel stopped (queued ones arrive after the running one) is only
-        counted beside them; each of those says what it kept in the evidence list (badge and
-        tooltip). Before, the last queued file's "analysis cancelled" replaced the shown
-        file's "kept what finished"."""
-        if entry.path == self.current:
-            self._cancel_words = f"{Path(entry.path).name}: {words}"
-        else:
-            self._cancelled_elsewhere.add(entry.path)
-        said = with_others(self._cancel_words, len(self._cancelled_elsewhere), "cancelled")
-        self.statusBar().showMessage(said)
-
-    def _say_finished(self, path: str | None = None) -> None:
-        """The status bar after an analysis finished speaks of the shown file: its verdict
-        and time, and every other file finished since (``path``, when it is not the shown
-        one) only counted beside it; each says its verdict in the evidence list. Before, the
-        last file to finish put its verdict there while another file was on screen."""
-        if path is not None and path == self.current:
-            self._finished_elsewhere = set()
-        elif path is not None:
-            self._finished_elsewhere.add(path)
-        self._finished_elsewhere.discard(self.current or "")
-        shown = self.entries.get(self.current) if self.current else None
-        analysis = None if shown is None or shown.running else shown.analysis
-        words = ""
-        if analysis is not None and analysis.results and not analysis.cancelled:
-            badge = verdict_badge(analysis).text
-            words = f"{Path(shown.path).name}: {badge} in {analysis.seconds:.1f} s"
-        self._finished_words = with_others(words, len(self._finished_elsewhere), "analysed")
-        self.statusBar().showMessage(self._finished_words)
-
-    def _forget_cancelled_job(self, job: int) -> None:
-        if not self.worker.keeping(job):  # else kept (or failed) follows: the job ends there
-            self._forget_job(job)
-
-    def _forget_job(self, job: int, *_: object) -> None:
-        """``job`` ended (its result, failure, bare cancel or kept part has reached every
-        slot): its path, models and start time go. Job ids are never reused, so a message of
-        it that comes later (a partial map) finds no file and is dropped."""
-        self._job_paths.pop(job, None)
-        self._show_jobs.discard(job)
-        self._job_models.pop(job, None)
-        self._job_started.pop(job, None)
-
-    def run_classic(self) -> int | None:
-        """Analyses ▸ Run the checked classic analyses on the current image (worker thread)."""
-        job = self.analysis_panel.run()
-        self._update_busy()
-        return job
-
-    def _on_classic_progress(self, text: str, fraction: float) -> None:
-        self._show_progress(fraction)
-        self.statusBar().show_progress(text)
-
-    def _show_progress(self, fraction: float, left: float | None = None) -> None:
-        """The progress bar at ``fraction``, with the time ``left`` (seconds) when known. The
-        ETA is in the bar, not at the end of the status message: the message gets the room the
-        read-out, the bar and Cancel leave, and a file's name and the model's cut the ETA off
-        at the window's first size."""
-        eta = "" if left is None else f" · about {format_duration(left)} left"
-        self.progress.setFormat(f"%p%{eta}")
-        self.progress.setValue(round(fraction * PROGRESS_STEPS))
-        self.progress.setVisible(True)
-
-    def _on_classic_finished(self, message: str) -> None:
-        self.statusBar().showMessage(message)
-        self._update_busy()
-
-    def _on_classic_results(self, path: str, results: dict[str, AnalysisResult]) -> None:
-        entry = self.entries.get(path)
-        if entry is None or entry.evidence is None or entry.released:
-            return  # a released file's classic analyses are run again when it is shown
-        entry.classic.update(results)
-        entry.join_classic()  # drops results of bytes decoded since (the file changed)
-        if path == self.current and self.layers is not None:
-            shown = {k: r for k, r in results.items() if k in entry.classic}
-            add_classic_layers(self.layers, shown)
-            self._align_for_compare()
-            self.analysis_panel.set_target(path, entry.evidence, entry.classic)
-            self._show_truth()
-            self._refresh_compare()
-
-    def _update_busy(self) -> None:
-        self.export_action.setEnabled(self.current_analysis() is not None)
-        busy = any(e.running for e in self.entries.values()) or self.analysis_panel.running
-        self.cancel_button.setEnabled(busy)
-        self.cancel_action.setEnabled(busy)
-        self.progress.setVisible(busy)
-        if not busy:
-            self.progress.setValue(0)
-            self.progress.setFormat("%p%")
-
     def show_error(self, message: str) -> None:
         """A user-caused problem, in one line that names the file; the window carries on."""
         self.statusBar().showMessage(message.replace("\n", "  |  "))
@@ -1031,7 +444,7 @@ class MainWindow(QMainWindow):
         self.current = path
         entry = self.entries.get(path)
         if entry is not None and not entry.running and entry.shown()[0] is None:
-            if entry.cancelled and _complete(entry.analysis) is None:
+            if entry.cancelled and complete_analysis(entry.analysis) is None:
                 if not entry.error:  # a decode to show that failed said why once
                     self._decode_to_show(entry)  # its image; its analysis stays cancelled
             elif entry.released:
@@ -1054,7 +467,7 @@ class MainWindow(QMainWindow):
             self.metadata_panel.set_unread(entry.unread)
         self.analysis_panel.set_target(path, evidence, classic)
         if self.probe_dialog is not None:
-            self.probe_dialog.set_target(evidence, _complete(analysis))
+            self.probe_dialog.set_target(evidence, complete_analysis(analysis))
         self.setWindowTitle(f"Forensic viewer — {Path(path).name}")
         self.export_action.setEnabled(analysis is not None)
         self.analyse_action.setEnabled(True)
@@ -1159,69 +572,6 @@ class MainWindow(QMainWindow):
         entry.classic = {} if entry.analysis is None else entry.analysis.analyses
 
     # --- view ---
-
-    def set_compare(self, on: bool) -> None:
-        """Side-by-side panes (one per model, the ensemble, the original) or the single canvas.
-
-        Entering shows, in every pane, the layer kinds (heatmap, mask) shown now; leaving
-        puts the layers' visibility back as it was."""
-        if self.compare_action.isChecked() != on:
-            self.compare_action.setChecked(on)
-        was_on = self.stack.currentWidget() is self.compare
-        self.stack.setCurrentWidget(self.compare if on else self.canvas)
-        if on and not was_on:
-            self._align_for_compare()
-        elif not on and was_on and self._visibility_before is not None:
-            layers, before = self._visibility_before
-            if layers is self.layers:
-                layers.restore_visibility(before)
-            self._visibility_before = None
-        self._refresh_compare()
-        fit_to_screen(self)
-
-    def _align_for_compare(self) -> None:
-        """In compare mode, show every model's layers of the kinds shown (remembering what was
-        shown before, for leaving compare mode)."""
-        if self.layers is None or self.stack.currentWidget() is not self.compare:
-            return
-        before = self.layers.align_visibility_by_kind()
-        if self._visibility_before is not None and self._visibility_before[0] is self.layers:
-            before.update(self._visibility_before[1])
-        self._visibility_before = (self.layers, before)
-
-    def _refresh_compare(self) -> None:
-        if self.stack.currentWidget() is not self.compare:
-            self.compare.set_content(None, None)
-            return
-        self.compare.set_content(
-            self.layers, self.current_analysis(), original=self.original_action.isChecked()
-        )
-
-    def _active_canvas(self) -> Canvas | None:
-        if self.stack.currentWidget() is self.compare:
-            return self.compare.panes[0].canvas if self.compare.panes else None
-        return self.canvas
-
-    def fit(self) -> None:
-        if self.stack.currentWidget() is self.compare:
-            self.compare.fit()  # every pane follows the fit on a resize again
-        else:
-            self.canvas.fit()
-
-    def actual_size(self) -> None:
-        canvas = self._active_canvas()
-        if canvas is not None:
-            canvas.actual_size()
-
-    def zoom(self, factor: float) -> None:
-        canvas = self._active_canvas()
-        if canvas is not None:
-            canvas.zoom(factor)
-
-    def _on_hover(self, x: float, y: float) -> None:
-        readout = None if self.layers is None else self.layers.readout(x, y)
-        self.readout.setText("" if readout is None else readout.text())
-        self.loupe.show_at(self.layers if readout is not None else None, x, y)
 
     def focusNextPrevChild(self, next: bool) -> bool:  # Qt override
         """Tab and Shift+Tab: left column, centre, right column, top to bottom

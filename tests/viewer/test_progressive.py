@@ -18,8 +18,9 @@ from PySide6.QtCore import QSettings, Qt
 from engine.types import PartialMap
 from forensic_viewer.audit import LOG_NAME, AuditLog
 from forensic_viewer.gui import workers
-from forensic_viewer.gui.main_window import CANCELLED_WORDS, MainWindow, kept_words
+from forensic_viewer.gui.main_window import CANCELLED_WORDS, MainWindow
 from forensic_viewer.gui.report_dialog import image_report_job
+from forensic_viewer.gui.window_analysis import kept_words
 from forensic_viewer.layers import MaskLayer, PartialHeatmapLayer
 from tests.conftest import HANG_MS, HANG_S, make_tiny_checkpoint
 from tests.viewer.conftest import open_listed, write_image

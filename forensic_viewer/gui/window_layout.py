@@ -1,0 +1,211 @@
+"""The main window's parts and menus: the centre, the docks, the status bar, the actions.
+
+:class:`WindowLayout` is a part of :class:`~forensic_viewer.gui.main_window.MainWindow` (a
+mixin: its methods run on the window, whose ``__init__`` calls them once, in this order:
+:meth:`WindowLayout._build_central`, :meth:`WindowLayout._build_docks`,
+:meth:`WindowLayout._build_status`, :meth:`WindowLayout._build_actions`). It makes the canvas
+and the compare panes in one stack; the panels in their docks (a panel that does not scroll
+itself scrolls in its dock when the window is short), left and right, tabbed, sized so that the
+verdict card gets the most height; the status bar with the pixel read-out, the progress bar and
+Cancel; and the File, Analysis, Models and View menus with their shortcuts, each panel's entry
+in View with a letter of its own (:data:`DOCK_MENU_TEXT`). The slots the actions call are the
+window's.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (
+    QAbstractScrollArea,
+    QDockWidget,
+    QMenu,
+    QPushButton,
+    QStackedWidget,
+    QWidget,
+)
+
+from forensic_viewer.gui.analysis_panel import AnalysisPanel
+from forensic_viewer.gui.canvas import Canvas
+from forensic_viewer.gui.compare import CompareView
+from forensic_viewer.gui.escape import EditorsKeepEscape
+from forensic_viewer.gui.file_menu import RecentMenu
+from forensic_viewer.gui.groundtruth_panel import GroundTruthPanel
+from forensic_viewer.gui.inspector import LoupePanel, ReadoutField
+from forensic_viewer.gui.layer_panel import LayerPanel
+from forensic_viewer.gui.metadata_panel import MetadataPanel
+from forensic_viewer.gui.model_panel import ModelPanel
+from forensic_viewer.gui.panels import EvidenceList, PanelScroll
+from forensic_viewer.gui.status_bar import StatusBar, progress_bar
+from forensic_viewer.gui.verdict_panel import VerdictPanel
+from forensic_viewer.gui.window_analysis import PROGRESS_STEPS
+
+# the View menu's entries of the panels: each a letter of its own in that menu (Alt+V, then it)
+DOCK_MENU_TEXT = {
+    "Evidence": "&Evidence",
+    "Models": "&Models",
+    "Layers": "&Layers",
+    "Verdict": "&Verdict",
+    "Magnifier": "Ma&gnifier",
+    "Analyses": "&Analyses",
+    "Ground truth": "Ground &truth",
+    "Metadata": "Meta&data",
+}
+
+
+class WindowLayout:
+    """How :class:`~forensic_viewer.gui.main_window.MainWindow` is laid out, and its menus."""
+
+    def _build_central(self) -> None:
+        self.canvas = Canvas()
+        self.compare = CompareView()
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.canvas)
+        self.stack.addWidget(self.compare)
+        self.setCentralWidget(self.stack)
+        self.canvas.hovered.connect(self._on_hover)
+        self.compare.hovered.connect(self._on_hover)
+
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(title)
+        # a panel that does not scroll itself scrolls in the dock when the window is short
+        dock.setWidget(widget if isinstance(widget, QAbstractScrollArea) else PanelScroll(widget))
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_docks(self) -> None:
+        left, right = Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea
+        self.evidence_list = EvidenceList()
+        self.evidence_list.currentItemChanged.connect(self._on_evidence_selected)
+        self.evidence_list.itemChanged.connect(self._on_badge_changed)
+        self.model_panel = ModelPanel()
+        self.model_panel.apply.connect(self._on_models_chosen)
+        self.model_panel.problem.connect(self.show_error)
+        self.layer_panel = LayerPanel()
+        self.verdict_panel = VerdictPanel()
+        self.metadata_panel = MetadataPanel()
+        self.analysis_panel = AnalysisPanel(self.worker)
+        self.analysis_panel.on_results = self._on_classic_results
+        self.analysis_panel.on_progress = self._on_classic_progress
+        self.analysis_panel.on_finished = self._on_classic_finished
+        self.loupe = LoupePanel()
+        self.magnifier = self.loupe.magnifier
+        evidence_dock = self._dock("Evidence", self.evidence_list, left)
+        models_dock = self._dock("Models", self.model_panel, left)
+        self.splitDockWidget(evidence_dock, models_dock, Qt.Orientation.Vertical)
+        layers_dock = self._dock("Layers", self.layer_panel, right)
+        verdict_dock = self._dock("Verdict", self.verdict_panel, right)
+        metadata_dock = self._dock("Metadata", self.metadata_panel, right)
+        self._dock("Magnifier", self.loupe, left)
+        self.splitDockWidget(layers_dock, verdict_dock, Qt.Orientation.Vertical)
+        self.splitDockWidget(verdict_dock, metadata_dock, Qt.Orientation.Vertical)
+        analyses_dock = self._dock("Analyses", self.analysis_panel, right)
+        self.tabifyDockWidget(metadata_dock, analyses_dock)
+        self.truth_panel = GroundTruthPanel()
+        self.tabifyDockWidget(analyses_dock, self._dock("Ground truth", self.truth_panel, right))
+        metadata_dock.raise_()  # the tab in front holds something before any action
+        self.resizeDocks([evidence_dock, layers_dock], [260, 360], Qt.Orientation.Horizontal)
+        # the verdict card (default verdict, θ, reliability, members) gets the most height: it
+        # is what the analyst reads first; the layer list and the tabs below get what is left
+        self.resizeDocks(
+            [layers_dock, verdict_dock, metadata_dock], [240, 440, 220], Qt.Orientation.Vertical
+        )
+        self.docks = {d.objectName(): d for d in self.findChildren(QDockWidget)}  # in made order
+
+    def _build_status(self) -> None:
+        bar = StatusBar()  # its messages elided visibly, whole in their tooltip, and kept
+        self.setStatusBar(bar)
+        self.readout = ReadoutField()  # bounded and elided: messages keep their room
+        self.progress = progress_bar(PROGRESS_STEPS)  # with room for the ETA (_show_progress)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        bar.addPermanentWidget(self.readout)
+        bar.addPermanentWidget(self.progress)
+        bar.addPermanentWidget(self.cancel_button)
+
+    def _action(
+        self, text: str, slot: object, shortcut: str | QKeySequence | None = None
+    ) -> QAction:
+        action = QAction(text, self)
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(slot)
+        self.addAction(action)
+        return action
+
+    def _build_actions(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(self._action("&Open…", self.open_dialog, QKeySequence.StandardKey.Open))
+        file_menu.addAction(self._action("Open &Folder…", self.open_folder_dialog, "Ctrl+Shift+F"))
+        self.recent_menu = QMenu("Open &Recent", self)
+        file_menu.addMenu(self.recent_menu)
+        self.recent = RecentMenu(
+            self.recent_menu, self.settings, lambda p, e: self.open_paths([p], e), self.show_error
+        )
+        file_menu.addAction(self._action("Load &ground-truth mask…", self.load_truth_dialog))
+        file_menu.addSeparator()
+        file_menu.addAction(self._action("&Scan a folder…", self.open_batch, "Ctrl+Shift+O"))
+        self.export_action = self._action("&Export report…", self.export_report, "Ctrl+E")
+        self.export_action.setEnabled(False)
+        file_menu.addAction(self.export_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self._action("&Quit", self.close, QKeySequence.StandardKey.Quit))
+        analysis_menu = self.menuBar().addMenu("&Analysis")
+        self.analyse_action = self._action("&Analyse again", lambda: self.analyse(), "Ctrl+R")
+        self.cancel_action = self._action("&Cancel", self.cancel, "Esc")
+        self._editors_keep_escape = EditorsKeepEscape(self, self.cancel_action)  # not in a field
+        # until there is an image to analyse again, and an analysis to cancel (_update_busy)
+        self.analyse_action.setEnabled(False)
+        self.cancel_action.setEnabled(False)
+        analysis_menu.addAction(self.analyse_action)
+        classic = self._action(
+            "Run the checked classic a&nalyses", self.run_classic, "Ctrl+Shift+A"
+        )
+        analysis_menu.addAction(classic)
+        analysis_menu.addAction(self.cancel_action)
+        self.probe_action = self._action("Robustness &probe…", self.open_probe, "Ctrl+Shift+P")
+        self.probe_action.setToolTip("re-analyse copies of this image (JPEG, resize, blur, shared)")
+        analysis_menu.addAction(self.probe_action)
+        toolbar = self.addToolBar("Examination")
+        toolbar.setObjectName("examination-toolbar")
+        toolbar.addAction(self.probe_action)
+        exact = self._action("&Exact sliding-window path (slow reference)", self._on_exact)
+        exact.setCheckable(True)
+        exact.setToolTip(
+            "the paper's sliding-window fusion on PyTorch: the reference, much slower; on large "
+            "photographs its diffforensics-effl0 heatmap localizes better than the fast path's "
+            "(docs/BENCHMARKS.md)"
+        )
+        analysis_menu.addSeparator()
+        analysis_menu.addAction(exact)
+        self.exact_action = exact
+        models_menu = self.menuBar().addMenu("&Models")
+        models_menu.addAction(self._action("&Train a model…", self.open_training))
+        view_menu = self.menuBar().addMenu("&View")
+        view_menu.addAction(self._action("&Fit", self.fit, "Ctrl+0"))
+        view_menu.addAction(self._action("&100 %", self.actual_size, "Ctrl+1"))
+        zoom_in = self._action("Zoom &in", lambda: self.zoom(1.25), "Ctrl+=")
+        # and Ctrl++ (Shift and =, or the keypad's +: the keypad's - zooms out), as viewers do
+        zoom_in.setShortcuts([QKeySequence("Ctrl+="), QKeySequence("Ctrl++")])
+        view_menu.addAction(zoom_in)
+        view_menu.addAction(self._action("Zoom &out", lambda: self.zoom(0.8), "Ctrl+-"))
+        view_menu.addSeparator()
+        self.compare_action = self._action("&Compare side by side", self.set_compare, "Ctrl+K")
+        self.compare_action.setCheckable(True)
+        self.original_action = self._action(
+            "Show the o&riginal in the comparison", self._refresh_compare
+        )
+        self.original_action.setCheckable(True)
+        self.original_action.setChecked(True)
+        view_menu.addAction(self.compare_action)
+        view_menu.addAction(self.original_action)
+        view_menu.addSeparator()
+        for dock in self.docks.values():
+            toggle = dock.toggleViewAction()  # its text is the dock's title, with no letter
+            toggle.setText(DOCK_MENU_TEXT.get(dock.objectName(), dock.windowTitle()))
+            view_menu.addAction(toggle)
+        view_menu.addSeparator()  # every status message, with its time (gui/status_bar.py)
+        history = self._action("Message &history…", self.statusBar().show_history, "Ctrl+Shift+M")
+        view_menu.addAction(history)
