@@ -11,45 +11,47 @@ from the :class:`~forensic_viewer.gui.analysis_panel.AnalysisPanel`; their resul
 file's :class:`~engine.types.Analysis` (``analyses``) and its layers. Errors a user can cause arrive as one line
 that names the file and go to the status bar and the evidence list; the window carries on.
 
-Long file: the window is where every panel, dialog and worker meets; its handlers are short
-but many, and they share the one state the window owns (entries, the current file, layers).
+:class:`MainWindow` owns the state its parts share: ``entries`` (an
+:class:`~forensic_viewer.gui.window_entry.Entry` per file opened), the current file and its
+layers, the jobs in flight, the dialogs made. Here stay its making, showing a file
+(:meth:`MainWindow.show_entry`: its image and panels, what the Verdict panel says of it, the
+screen reader's description), which files keep their pixels and maps (``gui/retention.py``),
+the Tab order and closing. Its parts are mixins, each one idea: the layout and menus
+(``gui/window_layout.py``), opening (``gui/window_opening.py``), the models in use
+(``gui/window_models.py``), the analyses (``gui/window_analysis.py``), the view
+(``gui/window_view.py``) and the scan, report and probe dialogs (``gui/window_dialogs.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QFileDialog, QListWidgetItem, QMainWindow, QTabBar, QWidget
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QListWidgetItem, QMainWindow, QTabBar, QWidget
 
-from engine.errors import ForensicError
-from engine.io import IMAGE_SUFFIXES
-from engine.probe import ProbeResult
 from engine.types import Analysis
 from forensic_viewer.audit import AuditLog
 from forensic_viewer.gui.batch_dialog import BatchDialog
 from forensic_viewer.gui.case_log import CaseRecorder
-from forensic_viewer.gui.file_menu import left_out_words, nothing_to_open, pick_evidence_folder
 from forensic_viewer.gui.focus_order import move_focus
-from forensic_viewer.gui.groundtruth_panel import looks_like_mask, with_ground_truth
-from forensic_viewer.gui.opening import LeftOutMark, Lister, Listing
-from forensic_viewer.gui.panels import READ_ONLY, verdict_badge
+from forensic_viewer.gui.opening import LeftOutMark, Lister
 from forensic_viewer.gui.probe_dialog import ProbeDialog
-from forensic_viewer.gui.report_dialog import ReportDialog, image_report_job
+from forensic_viewer.gui.report_dialog import ReportDialog
 from forensic_viewer.gui.retention import Retention, compact_analysis, compact_evidence, held_bytes
 from forensic_viewer.gui.screen_fit import fit_to_screen
 from forensic_viewer.gui.training_dialog import TrainingDialog
 from forensic_viewer.gui.verdict_panel import no_model_hint
 from forensic_viewer.gui.window_analysis import CANCELLED_WORDS, WindowAnalysis
+from forensic_viewer.gui.window_dialogs import WindowDialogs
 from forensic_viewer.gui.window_entry import Entry, complete_analysis
 from forensic_viewer.gui.window_layout import WindowLayout
+from forensic_viewer.gui.window_models import WindowModels
+from forensic_viewer.gui.window_opening import WindowOpening
 from forensic_viewer.gui.window_view import WindowView
 from forensic_viewer.gui.workers import AnalysisWorker, LayerRenderer
 from forensic_viewer.layers import LayerList, build_layers
-from forensic_viewer.scan.probe import keep_scan_probe
 from forensic_viewer.wording import plain
 
 # ms closing waits for a cancelled batch scan to stop before it lets the window stay until then
@@ -58,7 +60,15 @@ CLOSE_WAIT_MS = 3000
 RELEASED_WORDS = "analysing it again: its image and maps were let go to keep memory bounded"
 
 
-class MainWindow(WindowLayout, WindowAnalysis, WindowView, QMainWindow):
+class MainWindow(
+    WindowLayout,
+    WindowOpening,
+    WindowModels,
+    WindowAnalysis,
+    WindowView,
+    WindowDialogs,
+    QMainWindow,
+):
     """The analyst's window. ``models``: checkpoint files to load; ``settings``: where the
     recent-files list lives (the user's settings when None); ``case_log``: the case audit log
     the examination is recorded in (None: nothing is recorded, and the status bar says so;
@@ -142,290 +152,6 @@ class MainWindow(WindowLayout, WindowAnalysis, WindowView, QMainWindow):
         self.set_models(models or [], device)
         self.resize(1400, 900)
         fit_to_screen(self)
-
-    # --- construction ---
-
-    # --- opening ---
-
-    def open_dialog(self) -> None:
-        patterns = " ".join(f"*{s}" for s in IMAGE_SUFFIXES)
-        paths, _ = QFileDialog.getOpenFileNames(
-            self, "Open evidence", "", f"Images ({patterns});;All files (*)", options=READ_ONLY
-        )
-        if paths:
-            self.open_paths(paths)
-
-    def open_folder_dialog(self) -> None:
-        """File ▸ Open Folder…: the folder chosen opened as one dropped on the window is."""
-        folder = pick_evidence_folder(self)
-        if folder:
-            self.open_paths([folder])
-
-    def open_paths(self, paths: Iterable[str | Path], recent: str | None = None) -> None:
-        """Open files (folders: the images directly inside), analyse each, show the first: once
-        they are listed, off the GUI thread (``gui/opening.py``; "Listing …" meanwhile); one
-        listed after a later opening adds its files without taking the view. ``recent``: the
-        Open Recent entry they come from, taken out of it when gone."""
-        if given := [str(p) for p in paths]:
-            self.lister.start(given, recent)
-
-    def _open_listed(self, listing: Listing, recent: str | None, newest: bool = True) -> None:
-        """Open what ``listing`` found. File ▸ Open Recent lists what was opened: a folder as
-        the folder (reopening it reopens the folder), a file given on its own once it decodes
-        (a folder's files one by one as they decoded replaced the ten entries).
-
-        A folder's subfolders are not opened: those that hold something are counted and said
-        once in the status bar and the case log, and kept in the status bar's mark until
-        another folder is opened (``gui/opening.py``). Not ``newest`` (listed after a later
-        opening): its files are analysed and its problems said, but the view, the mark and
-        the status bar's line stay the newest opening's."""
-        if recent is not None and listing.given[0].gone:
-            self.recent.gone(recent)
-            return
-        for given in listing.given:
-            if given.folder is not None and not given.problem:
-                self.case.log_folder_opened(given.folder, len(given.files), given.left_out)
-                if given.files:
-                    self.recent.remember(given.folder, folder=True)
-            elif given.folder is None:
-                for path in given.files:
-                    entry = self.entries.get(path)
-                    if entry is not None and entry.shown()[0] is not None:
-                        self.recent.remember(path)  # decoded already (from a folder opened before)
-                    else:
-                        self._recent_when_decoded.add(path)
-        left_out = listing.left_out()
-        if listing.folders and newest:
-            self.left_out_mark.show_left_out(left_out)
-        lines = listing.problems
-        if files := listing.files:
-            for path in files:
-                self.analyse(path)
-            if newest:
-                self.show_entry(files[0])
-                lines += [said] if (said := left_out_words(left_out)) else []
-        elif not lines:
-            lines = [nothing_to_open([g.path for g in listing.folders])]
-        if lines:
-            self.show_error("\n".join(lines))
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # Qt override
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
-
-    def dropEvent(self, event: QDropEvent) -> None:  # Qt override
-        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
-        if paths:
-            event.acceptProposedAction()
-            shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
-            if len(paths) == 1 and self.layers is not None and (shift or looks_like_mask(paths[0])):
-                self.load_truth(paths[0])  # a mask dropped on the open image
-                return
-            self.open_paths(paths)
-
-    def load_truth_dialog(self) -> None:
-        paths = " ".join(f"*{s}" for s in IMAGE_SUFFIXES)
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Load ground-truth mask", "", f"Masks ({paths});;All files (*)", options=READ_ONLY
-        )
-        if path:
-            self.load_truth(path)
-
-    def load_truth(self, mask: str | Path) -> None:
-        """Ground-truth mode: ``mask`` for the open image, drawn and scored (docs/GROUND_TRUTH.md)."""
-        entry = self.entries.get(self.current) if self.current else None
-        evidence = None if entry is None else entry.shown()[0]
-        if entry is None or evidence is None:
-            self.show_error(f"{mask}: open an image before loading its ground-truth mask")
-            return
-        try:
-            self.truth_panel.load(entry.path, evidence, mask)
-        except ForensicError as e:
-            self.show_error(str(e))
-            return
-        self._show_truth()
-        self._refresh_compare()  # its pane
-        self.docks["Ground truth"].raise_()
-
-    def _show_truth(self) -> None:
-        entry = self.entries.get(self.current) if self.current else None
-        evidence, analysis = (None, None) if entry is None else entry.shown()
-        self.truth_panel.show_for(self.current, evidence, analysis, self.layers)
-
-    def recent_files(self) -> list[str]:
-        """File ▸ Open Recent's entries, most recent first (a folder's ends with a separator)."""
-        return self.recent.entries()
-
-    # --- models ---
-
-    def set_models(self, paths: list[str], device: str = "auto") -> None:
-        """Use these checkpoint files on ``device`` from the next analysis on."""
-        self.model_panel.set_checked(set())
-        for path in paths:
-            self.model_panel.add_file(path)
-        self.model_panel.set_device(device)
-        self._configure(paths, device)
-
-    def _configure(self, paths: list[str], device: str) -> None:
-        """The worker loads ``paths`` on ``device``, on the path the Analysis menu says."""
-        self._models_known = False
-        self.model_paths, self.device = list(paths), device
-        self.worker.configure(list(paths), device, exact=self.exact_action.isChecked())
-
-    def _on_models_chosen(self, paths: list[str], device: str) -> None:
-        """Other models: for the current image (analysed again) and the files opened from now
-        on. Files already queued keep the models chosen when they were opened (the worker runs
-        jobs in order, each with its models), and the status bar says so."""
-        waiting = sum(e.running for p, e in self.entries.items() if p != self.current)
-        self._configure(paths, device)
-        if self.current is not None:
-            self.analyse(self.current)
-        if waiting:
-            self.statusBar().showMessage(
-                f"{waiting} file{'s' if waiting != 1 else ''} already queued keep the models "
-                "chosen when opened; the new models run after them"
-            )
-
-    def _on_exact(self, checked: bool) -> None:
-        """Analysis ▸ Exact sliding-window path: the same models again on the other path, and
-        the current image analysed again with them (the status bar names the path)."""
-        self._on_models_chosen(self.model_paths, self.device)
-
-    def _on_models_ready(self, names: list[str], device: str) -> None:
-        """The models loaded: news from the background, which waits while a message of the
-        analyst's own action is fresh (``StatusBar.notify``)."""
-        self.model_names = names
-        self._models_known = True
-        if names:
-            path = ", exact sliding-window path" if self.exact_action.isChecked() else ""
-            faces = self.worker.face_model_names  # Analyzer.names has no face model
-            said = ", ".join(names)
-            if faces:
-                said += f"; face model{'s' if len(faces) != 1 else ''}: {', '.join(faces)}"
-            self.statusBar().notify(f"models: {said} on {device}{path}")
-        else:
-            self.statusBar().notify(
-                "No trained model is installed: images are shown, not analysed (see the Verdict panel)"
-            )
-            if self.current is None:
-                self.verdict_panel.show_message(no_model_hint())
-
-    def _on_models_failed(self, message: str) -> None:
-        self.show_error(message)
-
-    def open_training(self) -> TrainingDialog:
-        """Show the training dialog; a run goes on while it is hidden."""
-        if self.training is None:
-            self.training = TrainingDialog(self)
-            self.training.modelInstalled.connect(self._on_model_installed)
-            self.training.notice.connect(self.statusBar().notify)
-        self.training.show()
-        self.training.raise_()
-        return self.training
-
-    def open_batch(self) -> BatchDialog:
-        """File ▸ Scan a folder…: the batch dialog, first with the models and device in use.
-        A double-clicked row comes back here with the scan's result (:meth:`show_analysis`)."""
-        if self.batch is None:
-            device = self.model_panel.device.currentText()
-            self.batch = BatchDialog(
-                self, models=self.model_paths, device=device, exact=self.exact_action.isChecked()
-            )
-            self.batch.openAnalysis.connect(self.show_analysis)
-            self.batch.openFile.connect(lambda path: self.open_paths([path]))
-            self.case.attach_batch(self.batch)
-        self.batch.show()
-        self.batch.raise_()
-        return self.batch
-
-    def show_analysis(self, analysis: Analysis) -> None:
-        """Show an analysis finished elsewhere (a scan's result), without analysing again."""
-        path = analysis.evidence.path
-        entry = self.entries.get(path) or Entry(path)
-        self.entries[path] = entry
-        entry.job, entry.running, entry.error = None, False, ""  # a queued job's result is dropped
-        entry.cancelled = entry.released = False
-        entry.evidence, entry.analysis = analysis.evidence, analysis
-        entry.join_classic()
-        self.retention.forget(path)  # a scan's result is kept whole: it is not analysed again
-        self.evidence_list.set_badge(self.evidence_list.entry(path), verdict_badge(analysis))
-        self.evidence_list.set_sha256(path, analysis.evidence.sha256)
-        self.recent.remember(path)
-        self.show_entry(path)
-        self._update_busy()
-
-    def export_report(self) -> ReportDialog | None:
-        """File ▸ Export report…: the report of the current image (written off the GUI thread)."""
-        analysis = self.current_analysis()
-        if analysis is None:
-            return None
-        analyzer = self.worker._analyzer  # read only: its checkpoint headers become model cards
-        faces = getattr(analyzer, "faces", None) if analyzer else self.worker._detector
-        try:
-            job = image_report_job(
-                analysis,
-                analyzer=analyzer,
-                model_paths=self.model_paths,
-                faces_checked=faces is not None,
-                probe=self.probe_tables.get(analysis.evidence.sha256),
-                # the report draws the calibrated masks and says where the sliders were
-                viewer_thresholds=None if self.layers is None else self.layers.moved_thresholds(),
-            )
-        except ValueError as e:  # a cancelled analysis: reports hold complete analyses only
-            if not analysis.cancelled:
-                raise
-            self.show_error(f"{e} (Ctrl+R)")
-            return None
-        job = with_ground_truth(job, self.truth_panel.report_data())
-        old = self.report_dialog
-        if old is not None and not old.running:  # a new one for this image, same case fields
-            self.report_dialog = ReportDialog(
-                job, self, default_dir=Path(old.dest.text()), case=old.case()
-            )
-            old.deleteLater()
-        if self.report_dialog is None:  # never next to the evidence by default
-            self.report_dialog = ReportDialog(job, self)
-        self.case.attach_report(self.report_dialog)
-        self.report_dialog.show()
-        self.report_dialog.raise_()
-        return self.report_dialog
-
-    def open_probe(self) -> ProbeDialog:
-        """Analysis ▸ Robustness probe…: the dialog, aimed at the current image; its table
-        joins that image's report (docs/PROBE.md)."""
-        if self.probe_dialog is None:
-            self.probe_dialog = ProbeDialog(self.worker, self)
-            self.probe_dialog.on_result = self._on_probe_result
-        entry = self.entries.get(self.current) if self.current else None
-        if entry is not None:
-            evidence, analysis = entry.shown()
-            self.probe_dialog.set_target(evidence, complete_analysis(analysis))
-        self.probe_dialog.show()
-        self.probe_dialog.raise_()
-        return self.probe_dialog
-
-    def _on_probe_result(self, result: ProbeResult) -> None:
-        """A finished probe: its table joins the image's report and the case log; of a file
-        opened from a scan's results, also that scan's folder and so its report."""
-        table = result.to_dict()
-        self.probe_tables[result.original.evidence.sha256] = table
-        kept = None
-        try:
-            kept = keep_scan_probe((e.analysis for e in self.entries.values()), table)
-        except (ForensicError, OSError) as e:
-            self.show_error(f"probe not kept in the scan's folder: {e}")
-        if kept is not None and self.probe_dialog is not None:
-            status = self.probe_dialog.status
-            status.setText(f"{status.text()}; kept in the scan's folder: {plain(kept)}")
-        self.case.log_probe(table, kept)
-
-    def _on_model_installed(self, path: str) -> None:
-        self.model_panel.refresh()
-        if self.batch is not None:  # filled when first opened, and kept since
-            self.batch.model_list.refresh()
-        self.statusBar().showMessage(
-            f"new model {Path(path).stem} installed: check it in the Models panel to use or compare it"
-        )
 
     def show_error(self, message: str) -> None:
         """A user-caused problem, in one line that names the file; the window carries on."""
@@ -571,7 +297,7 @@ class MainWindow(WindowLayout, WindowAnalysis, WindowView, QMainWindow):
             entry.analysis = compact_analysis(entry.analysis)
         entry.classic = {} if entry.analysis is None else entry.analysis.analyses
 
-    # --- view ---
+    # --- Tab order ---
 
     def focusNextPrevChild(self, next: bool) -> bool:  # Qt override
         """Tab and Shift+Tab: left column, centre, right column, top to bottom

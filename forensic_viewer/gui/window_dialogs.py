@@ -1,0 +1,128 @@
+"""The main window's examination dialogs: Scan a folder…, Export report…, Robustness probe….
+
+:class:`WindowDialogs` is a part of :class:`~forensic_viewer.gui.main_window.MainWindow` (a
+mixin: its methods run on the window). Each dialog is made when first opened and kept: the
+batch dialog starts with the models and device in use, and a row double-clicked there comes
+back as the scan's analysis, shown without analysing again (:meth:`WindowDialogs.show_analysis`);
+the report dialog writes the current image's report, with its probe table, the moved mask
+thresholds and the ground truth loaded (a new dialog per image keeps the case fields); the
+probe dialog is aimed at the current image, and its finished table joins that image's report,
+the case log, and the scan's folder of a file opened from a scan's results.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.errors import ForensicError
+from engine.probe import ProbeResult
+from engine.types import Analysis
+from forensic_viewer.gui.batch_dialog import BatchDialog
+from forensic_viewer.gui.groundtruth_panel import with_ground_truth
+from forensic_viewer.gui.panels import verdict_badge
+from forensic_viewer.gui.probe_dialog import ProbeDialog
+from forensic_viewer.gui.report_dialog import ReportDialog, image_report_job
+from forensic_viewer.gui.window_entry import Entry, complete_analysis
+from forensic_viewer.scan.probe import keep_scan_probe
+from forensic_viewer.wording import plain
+
+
+class WindowDialogs:
+    """The scan, report and probe dialogs of
+    :class:`~forensic_viewer.gui.main_window.MainWindow`, and what they bring back."""
+
+    def open_batch(self) -> BatchDialog:
+        """File ▸ Scan a folder…: the batch dialog, first with the models and device in use.
+        A double-clicked row comes back here with the scan's result (:meth:`show_analysis`)."""
+        if self.batch is None:
+            device = self.model_panel.device.currentText()
+            self.batch = BatchDialog(
+                self, models=self.model_paths, device=device, exact=self.exact_action.isChecked()
+            )
+            self.batch.openAnalysis.connect(self.show_analysis)
+            self.batch.openFile.connect(lambda path: self.open_paths([path]))
+            self.case.attach_batch(self.batch)
+        self.batch.show()
+        self.batch.raise_()
+        return self.batch
+
+    def show_analysis(self, analysis: Analysis) -> None:
+        """Show an analysis finished elsewhere (a scan's result), without analysing again."""
+        path = analysis.evidence.path
+        entry = self.entries.get(path) or Entry(path)
+        self.entries[path] = entry
+        entry.job, entry.running, entry.error = None, False, ""  # a queued job's result is dropped
+        entry.cancelled = entry.released = False
+        entry.evidence, entry.analysis = analysis.evidence, analysis
+        entry.join_classic()
+        self.retention.forget(path)  # a scan's result is kept whole: it is not analysed again
+        self.evidence_list.set_badge(self.evidence_list.entry(path), verdict_badge(analysis))
+        self.evidence_list.set_sha256(path, analysis.evidence.sha256)
+        self.recent.remember(path)
+        self.show_entry(path)
+        self._update_busy()
+
+    def export_report(self) -> ReportDialog | None:
+        """File ▸ Export report…: the report of the current image (written off the GUI thread)."""
+        analysis = self.current_analysis()
+        if analysis is None:
+            return None
+        analyzer = self.worker._analyzer  # read only: its checkpoint headers become model cards
+        faces = getattr(analyzer, "faces", None) if analyzer else self.worker._detector
+        try:
+            job = image_report_job(
+                analysis,
+                analyzer=analyzer,
+                model_paths=self.model_paths,
+                faces_checked=faces is not None,
+                probe=self.probe_tables.get(analysis.evidence.sha256),
+                # the report draws the calibrated masks and says where the sliders were
+                viewer_thresholds=None if self.layers is None else self.layers.moved_thresholds(),
+            )
+        except ValueError as e:  # a cancelled analysis: reports hold complete analyses only
+            if not analysis.cancelled:
+                raise
+            self.show_error(f"{e} (Ctrl+R)")
+            return None
+        job = with_ground_truth(job, self.truth_panel.report_data())
+        old = self.report_dialog
+        if old is not None and not old.running:  # a new one for this image, same case fields
+            self.report_dialog = ReportDialog(
+                job, self, default_dir=Path(old.dest.text()), case=old.case()
+            )
+            old.deleteLater()
+        if self.report_dialog is None:  # never next to the evidence by default
+            self.report_dialog = ReportDialog(job, self)
+        self.case.attach_report(self.report_dialog)
+        self.report_dialog.show()
+        self.report_dialog.raise_()
+        return self.report_dialog
+
+    def open_probe(self) -> ProbeDialog:
+        """Analysis ▸ Robustness probe…: the dialog, aimed at the current image; its table
+        joins that image's report (docs/PROBE.md)."""
+        if self.probe_dialog is None:
+            self.probe_dialog = ProbeDialog(self.worker, self)
+            self.probe_dialog.on_result = self._on_probe_result
+        entry = self.entries.get(self.current) if self.current else None
+        if entry is not None:
+            evidence, analysis = entry.shown()
+            self.probe_dialog.set_target(evidence, complete_analysis(analysis))
+        self.probe_dialog.show()
+        self.probe_dialog.raise_()
+        return self.probe_dialog
+
+    def _on_probe_result(self, result: ProbeResult) -> None:
+        """A finished probe: its table joins the image's report and the case log; of a file
+        opened from a scan's results, also that scan's folder and so its report."""
+        table = result.to_dict()
+        self.probe_tables[result.original.evidence.sha256] = table
+        kept = None
+        try:
+            kept = keep_scan_probe((e.analysis for e in self.entries.values()), table)
+        except (ForensicError, OSError) as e:
+            self.show_error(f"probe not kept in the scan's folder: {e}")
+        if kept is not None and self.probe_dialog is not None:
+            status = self.probe_dialog.status
+            status.setText(f"{status.text()}; kept in the scan's folder: {plain(kept)}")
+        self.case.log_probe(table, kept)
