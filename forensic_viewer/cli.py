@@ -49,7 +49,17 @@ from engine.ensemble import ENSEMBLE_SUFFIX
 from engine.errors import ForensicError
 from engine.files import not_regular_reason, open_append, read_regular_text
 from engine.formatting import time_text
-from forensic_viewer.casework import add_audit_parser, add_case_arg, cmd_audit
+from forensic_viewer.casework import cmd_audit
+from forensic_viewer.cli_exit import (
+    EXIT_FILES_FAILED,
+    EXIT_OK,
+    EXIT_PIPE_CLOSED,
+    EXIT_SCAN_FAILED,
+    EXIT_USAGE,
+    UsageError,
+    _error,
+)
+from forensic_viewer.cli_parser import COMMANDS, build_parser, gui_parser, parse_command
 from forensic_viewer.cli_progress import ProgressBar
 from forensic_viewer.cli_table import (
     TABLE_LIMIT,
@@ -61,194 +71,8 @@ from forensic_viewer.cli_table import (
 from forensic_viewer.scan.lock import OutputLock, ScanFailed
 from forensic_viewer.wording import plain, plain_lines
 
-COMMANDS = ("analyze", "scan", "probe", "models", "selftest", "audit")
-
-EXIT_OK = 0  # every file analysed
-EXIT_FILES_FAILED = 1  # some files could not be analysed; the others were
-EXIT_USAGE = 2  # the command cannot run as given
-EXIT_SCAN_FAILED = 3  # the scan itself failed (output folder locked, unwritable, full)
-EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE: stdout's reader stopped reading, as a shell reports it
 # The commands that write a scan's results (a failure to write is the scan's: rows kept, rerun)
 RESULT_COMMANDS = ("analyze", "scan", "probe")
-
-
-class UsageError(Exception):
-    """Bad arguments: printed as one line, exit code 2."""
-
-
-def _error(message: object) -> None:
-    """One line on stderr; names from evidence files are shown, never obeyed (control and
-    bidi characters escaped)."""
-    print(f"forensic-viewer: error: {plain(message)}", file=sys.stderr)
-
-
-def _add_model_args(p: argparse.ArgumentParser, *, analyses: bool = True) -> None:
-    """The model options; ``analyses=False`` for a command that runs no classic analyses
-    (``probe`` compares the models' results), so its --help does not offer --analyses."""
-    p.add_argument(
-        "--model",
-        action="append",
-        metavar="NAME_OR_FILE",
-        help="checkpoint name or file, or an ensemble file; repeat for several "
-        "(default: the first ensemble found and the bundled checkpoints it names, with the "
-        "bundled face models; every bundled checkpoint when there is no ensemble)",
-    )
-    p.add_argument(
-        "--device", default="auto", help="auto | cpu | cuda | cuda:N | mps (default: auto)"
-    )
-    p.add_argument(
-        "--window",
-        type=int,
-        help="sliding-window size P (default: the checkpoint's); given, the models run the "
-        "exact sliding-window path with it",
-    )
-    p.add_argument(
-        "--stride",
-        type=int,
-        help="sliding-window step S (default: the checkpoint's); given, the models run the "
-        "exact sliding-window path with it",
-    )
-    p.add_argument(
-        "--batch-size",
-        type=int,
-        default=8,
-        help="windows per forward pass on the exact path; on the fast path, tiles per pass "
-        "on CUDA only (default: 8)",
-    )
-    p.add_argument("--no-faces", action="store_true", help="skip face detection")
-    if analyses:
-        p.add_argument(
-            "--analyses",
-            default="",
-            metavar="LIST",
-            help="classic analyses to run as well, comma-separated (clone, ela, jpeg-dq, "
-            "jpeg-ghost, jpeg-tables, metadata, noise) or 'all'; see docs/ANALYSES.md",
-        )
-    p.add_argument(
-        "--exact",
-        action="store_true",
-        help="the paper's sliding-window path on PyTorch (the slow reference) instead of the "
-        + (
-            "fast path; every result's input policy says which ran, and a scan records it in "
-            "scan.json"
-            if analyses
-            else "fast path, for the original and every copy; a --report's input policies "
-            "say which ran (probe.json does not record it)"
-        ),
-    )
-
-
-def _add_report_args(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("report")
-    g.add_argument(
-        "--report",
-        metavar="FORMATS",
-        help="write a report of the files to --out: html, pdf and/or json, comma-separated "
-        "(a JSON sidecar always comes along; an earlier report there is moved whole into "
-        "--out/earlier-reports/)",
-    )
-    g.add_argument("--examiner", default="", help="examiner's name, printed in the report")
-    g.add_argument("--case-id", default="", help="case identifier, printed on every report page")
-    g.add_argument("--notes", default="", help="case notes for the report")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="forensic-viewer", description=__doc__.split("\n\n")[0])
-    sub = p.add_subparsers(dest="command", required=True)
-    a = sub.add_parser("analyze", help="analyse image files")
-    a.add_argument("images", nargs="+", type=Path)
-    a.add_argument("--out", type=Path, required=True, help="output folder")
-    _add_gt_arg(a, one_mask=True)
-    _add_model_args(a)
-    _add_report_args(a)
-    add_case_arg(a)
-    from forensic_viewer.scan.pool import jobs_arg
-
-    s = sub.add_parser("scan", help="analyse every image in a folder (resumable)")
-    s.add_argument("folder", type=Path)
-    s.add_argument("--out", type=Path, required=True, help="output folder")
-    s.add_argument("--recursive", action="store_true", help="descend into sub-folders")
-    s.add_argument(
-        "--jobs",
-        type=jobs_arg,
-        default=None,
-        metavar="N",
-        help="worker processes (own models, cores // N threads each); 1: this process; auto "
-        "(default): one per core on the CPU for 30+ files; with --ray, actors (every CPU)",
-    )
-    s.add_argument(
-        "--ray",
-        nargs="?",
-        const="",
-        default=None,
-        metavar="ADDRESS",
-        help="analyse on Ray actors (pip install 'forensic-viewer[cluster]'): the cluster at "
-        "ADDRESS, or without one a local Ray instance on this machine (docs/CLUSTER.md)",
-    )
-    _add_gt_arg(s)
-    _add_model_args(s)
-    _add_report_args(s)
-    add_case_arg(s)
-    r = sub.add_parser(
-        "probe",
-        help="robustness probe: analyse derived copies of IMAGE (JPEG re-saves, 50 %%, blur, "
-        "social-media chain) and compare them with it; writes probe.json and maps (docs/PROBE.md)",
-    )
-    r.add_argument("image", type=Path)
-    r.add_argument("--out", type=Path, required=True, help="output folder")
-    _add_model_args(r, analyses=False)
-    _add_report_args(r)
-    add_case_arg(r)
-    t = sub.add_parser(
-        "selftest",
-        help="check the installation: versions, bundled model files against their cards, and "
-        "an analysis of the bundled samples against the cards' regression floors (exit 0/1)",
-    )
-    t.add_argument("--device", default="cpu", help="device of the test analyses (default: cpu)")
-    m = sub.add_parser("models", help="list architectures and checkpoints, or print a model card")
-    m.add_argument("name", nargs="?")
-    m.add_argument("--extra", action="append", default=[], help="another folder of checkpoints")
-    m.add_argument(
-        "--json",
-        action="store_true",
-        help="with NAME: a checkpoint's header as JSON alone (for scripts), not its card",
-    )
-    add_audit_parser(sub)
-    return p
-
-
-# An option asked for by a name it does not have, with what the command does instead
-RESUME_HINTS = {
-    "scan": "a scan resumes when run again with the same --out",
-    "analyze": "analyze resumes when run again with the same --out",
-}
-
-
-def parse_command(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace:
-    """``argv`` parsed by ``parser``; arguments no option or positional takes are refused by
-    the (sub)command they were given to, with its usage, not the top-level usage that
-    ``parse_args`` printed (``usage: forensic-viewer [-h] {analyze,scan,...}`` for a
-    ``scan ... --resume``), and ``--resume`` with what the command does instead."""
-    args, extra = parser.parse_known_args(argv)
-    if extra:
-        sub = _chosen_subparser(parser, args)
-        hint = RESUME_HINTS.get(args.command) if "--resume" in extra else None
-        sub.error(
-            f"unrecognized arguments: {' '.join(extra)}" + (f" ({hint})" if hint else "")
-        )  # exits 2, as argparse's own usage errors do
-    return args
-
-
-def _chosen_subparser(
-    parser: argparse.ArgumentParser, args: argparse.Namespace
-) -> argparse.ArgumentParser:
-    """The innermost (sub)parser ``args`` went through (``audit verify``: verify's)."""
-    for action in parser._actions:  # argparse offers no public way to the chosen subparser
-        if isinstance(action, argparse._SubParsersAction):
-            chosen = action.choices.get(getattr(args, action.dest, None) or "")
-            if chosen is not None:
-                return _chosen_subparser(chosen, args)
-    return parser
 
 
 def _jobs(args: argparse.Namespace) -> int:
@@ -662,17 +486,6 @@ def _scan_and_report(
             print(f"tracebacks of unexpected errors: {plain(summary.log)}", file=sys.stderr)
         return EXIT_FILES_FAILED
     return EXIT_OK
-
-
-def _add_gt_arg(p: argparse.ArgumentParser, one_mask: bool = False) -> None:
-    also = "; for one image also its mask file, or Negative (authentic)" if one_mask else ""
-    p.add_argument(
-        "--gt",
-        type=Path,
-        metavar="DIR",
-        help="score the results against true masks: an IMDL-BenCo folder (Tp/ + Gt/, optional "
-        f"Au/) or a JSON list of [image, mask] pairs{also}; docs/GROUND_TRUTH.md",
-    )
 
 
 def _ground_truth(args: argparse.Namespace, keys: list[str]) -> None:
@@ -1136,28 +949,6 @@ def cmd_selftest(args: argparse.Namespace) -> int:
     from forensic_viewer.selftest import run_selftest
 
     return EXIT_OK if run_selftest(device=args.device) else 1
-
-
-def gui_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="forensic-viewer",
-        description="Open the viewer (or run: forensic-viewer "
-        "{analyze,scan,probe,models,selftest,audit} --help).",
-    )
-    p.add_argument("--version", action="store_true", help="print the versions and exit")
-    p.add_argument("images", nargs="*", help="image files or folders to open")
-    p.add_argument(
-        "--model",
-        action="append",
-        metavar="NAME_OR_FILE",
-        help="checkpoint name or file, or an ensemble file, to load at start; repeat for several "
-        "(default: the bundled models)",
-    )
-    p.add_argument(
-        "--device", default="auto", help="auto | cpu | cuda | cuda:N | mps (default: auto)"
-    )
-    add_case_arg(p, gui=True)
-    return p
 
 
 def main(argv: list[str] | None = None) -> int:
