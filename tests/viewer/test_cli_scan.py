@@ -551,13 +551,13 @@ def test_a_folder_without_images_is_said_in_one_line_before_any_model_is_loaded(
 ) -> None:
     # It loaded the models (up to 37 s with Ray), scanned nothing and exited 0.
     import engine.assembly
-    import forensic_viewer.cli as cli
+    import forensic_viewer.cli_scan as cli_scan
 
     def loaded(*_a, **_k):
         raise AssertionError("models loaded for a folder without images")
 
     monkeypatch.setattr(engine.assembly, "assemble_analyzer", loaded)
-    monkeypatch.setattr(cli, "build_analyzer", loaded)
+    monkeypatch.setattr(cli_scan, "build_analyzer", loaded)
     empty = tmp_path / "empty"
     (empty / "sub").mkdir(parents=True)
     (empty / "notes.txt").write_text("no image")

@@ -339,7 +339,7 @@ def test_masks_no_scanned_image_used_are_each_recorded_and_printed_as_one_line(
     19: it keeps one problem per mask. A single unmatched mask keeps its own line."""
     from argparse import Namespace
 
-    from forensic_viewer.cli import _ground_truth
+    from forensic_viewer.cli_scan import _ground_truth
     from forensic_viewer.gui.truth_choice import truth_message
     from forensic_viewer.scan.groundtruth import evaluate_scan, fold_unmatched
     from forensic_viewer.scan.results import ResultIndex

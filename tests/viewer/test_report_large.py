@@ -148,7 +148,7 @@ def test_a_scan_above_the_table_limit_prints_the_verdicts_counted_not_a_line_a_f
     TABLE_LIMIT files it prints the default verdicts counted, which match the rows."""
     import json
 
-    from forensic_viewer import cli
+    from forensic_viewer import cli_scan
     from tests.conftest import write_rgb
     from tests.viewer.conftest import scan_cli
 
@@ -157,7 +157,7 @@ def test_a_scan_above_the_table_limit_prints_the_verdicts_counted_not_a_line_a_f
     for i in range(3):
         write_rgb(folder / f"p{i}.png", 40, 40, seed=i)
     (folder / "bad.png").write_bytes(b"not a png")
-    monkeypatch.setattr(cli, "TABLE_LIMIT", 3)
+    monkeypatch.setattr(cli_scan, "TABLE_LIMIT", 3)
     scan_cli(folder, tmp_path / "out", tiny_checkpoint, "--jobs", "1")
     out = capsys.readouterr().out
     assert not any(line.startswith(("p0.png", "bad.png")) for line in out.splitlines()), out
@@ -167,7 +167,7 @@ def test_a_scan_above_the_table_limit_prints_the_verdicts_counted_not_a_line_a_f
     for v in set(verdicts):
         assert f"{verdicts.count(v):,} {v}" in out
     assert "1 not analysed" in out
-    monkeypatch.setattr(cli, "TABLE_LIMIT", 4)  # at the limit: the table, a line per check
+    monkeypatch.setattr(cli_scan, "TABLE_LIMIT", 4)  # at the limit: the table, a line per check
     scan_cli(folder, tmp_path / "out2", tiny_checkpoint, "--jobs", "1")
     out = capsys.readouterr().out
     assert any(line.startswith("p0.png\t") for line in out.splitlines())

@@ -209,6 +209,7 @@ import contextlib, io
 import numpy as np
 from PIL import Image
 import forensic_viewer.cli as cli
+import forensic_viewer.cli_scan as cli_scan
 
 Image.fromarray(np.zeros((8, 8, 3), np.uint8)).save({str(folder / "a.png")!r})
 
@@ -221,7 +222,7 @@ class Broken(StubAnalyzer):
         raise RuntimeError("a model bug")  # an unexpected error: its traceback goes to scan.log
 
 
-cli.build_analyzer = lambda args: Broken()
+cli_scan.build_analyzer = lambda args: Broken()
 err = io.StringIO()
 with contextlib.redirect_stderr(err):
     code = cli.main(["scan", "--out", str(out), {str(folder)!r}])

@@ -477,7 +477,7 @@ def test_ctrl_c_while_a_pooled_scan_opens_its_results_ends_the_run_as_a_stop(
 def test_the_line_before_a_stopped_scans_reports_counts_its_files_in_words() -> None:
     """Read in an examiner's Ctrl+C of a scan after its first file: "writing the reports of
     the 1 files finished"."""
-    from forensic_viewer.cli import stopped_outputs_line
+    from forensic_viewer.cli_scan import stopped_outputs_line
 
     one = stopped_outputs_line("reports", 1)
     assert one.startswith("writing the reports of the 1 file finished (they say the scan")
