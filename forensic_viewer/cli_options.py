@@ -11,10 +11,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from forensic_viewer.cli_exit import (
-    UsageError,
-    _error,
-)
+from forensic_viewer.cli_exit import UsageError, _error
 from forensic_viewer.wording import plain
 
 

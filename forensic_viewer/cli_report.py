@@ -11,9 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import ForensicError
-from forensic_viewer.cli_exit import (
-    _error,
-)
+from forensic_viewer.cli_exit import _error
 from forensic_viewer.wording import plain
 
 

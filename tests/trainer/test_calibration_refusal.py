@@ -107,7 +107,7 @@ def test_the_viewer_shows_a_stored_backwards_calibration_as_not_calibrated(tmp_p
     assert result.probability is None
     assert confidence_words(result.probability, result.score).endswith("no calibration)")
     # and `forensic-viewer models NAME` on it does not call it calibrated either
-    from forensic_viewer.cli import _header_summary
+    from forensic_viewer.cli_models import _header_summary
 
     summary = _header_summary(path, read_meta(path))
     assert "probability calibrated on" not in summary

@@ -69,7 +69,7 @@ def test_models_says_why_a_verdict_written_checkpoint_has_no_probability(tmp_pat
     """``forensic-viewer models NAME`` on a checkpoint whose verdict stored no curve said "its
     stored calibration is unusable"; it says the reason stored with it."""
     from engine.checkpoints import read_meta, save_checkpoint
-    from forensic_viewer.cli import _header_summary
+    from forensic_viewer.cli_models import _header_summary
     from tests.trainer.conftest import TINY
     from tests.trainer.test_cli import tiny_checkpoint
     from trainer.setup import build_model

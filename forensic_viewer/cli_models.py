@@ -1,0 +1,142 @@
+"""``forensic-viewer models [NAME]``: the architectures, checkpoints and ensembles installed,
+or one of them described: its model card, or for a checkpoint without one (trained by the user)
+what its header says of its training, and its header as JSON (alone with --json).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from engine.ensemble import ENSEMBLE_SUFFIX
+from engine.errors import ForensicError
+from engine.files import not_regular_reason, read_regular_text
+from forensic_viewer.cli_exit import UsageError
+from forensic_viewer.wording import plain, plain_lines
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from engine.assembly import available_models  # torch: not for --help or --version
+    from engine.models import get_spec, list_models
+
+    listing = available_models(args.extra)
+    if args.name:
+        for e in listing.checkpoints:
+            if args.name in (e.name, e.path.stem):
+                header = None if e.meta is None else json.loads(e.meta.to_json())
+                if args.json and header is not None:
+                    print(json.dumps(header, indent=2))
+                    return 0
+                card = _card_text(e.path.with_suffix(".md"), "its header follows")
+                if card is not None:
+                    print(plain_lines(card))
+                elif e.meta is not None:
+                    print(plain_lines(_header_summary(e.path, e.meta)))
+                    print("\nIts header (JSON; alone with --json):")
+                    print(json.dumps(header, indent=2))
+                return 0
+        for e in listing.ensembles:
+            if args.name in (e.path.name, e.name):
+                stem = e.path.name.removesuffix(ENSEMBLE_SUFFIX)
+                card = _card_text(e.path.with_name(stem + ".md"), "the ensemble file follows")
+                if card is None:
+                    try:
+                        card = read_regular_text(e.path)
+                    except (OSError, ValueError) as err:
+                        raise UsageError(
+                            f"{e.path}: cannot be read: {_why_unreadable(err)}"
+                        ) from None
+                print(plain_lines(card))
+                return 0
+        raise UsageError(f"no checkpoint or ensemble named '{args.name}'")
+    print("Architectures:")
+    for name in list_models():
+        print(f"  {name:<24} {get_spec(name).description}")
+    print("\nCheckpoints:")
+    if not listing.checkpoints:
+        print("  (none installed: train one with `forensic-train fit`)")
+    for e in listing.checkpoints:
+        if e.meta is None:
+            continue
+        metrics = e.meta.metrics
+        figs = ", ".join(
+            f"{k} {v}" if isinstance(v, int) else f"{k} {v:.3f}"  # counts stay counts
+            for k, v in metrics.items()
+            if isinstance(v, float | int) and not isinstance(v, bool)
+        )
+        # a checkpoint's name, path and header are the user's files: escapes shown, not obeyed
+        name, arch = plain(e.name), plain(e.meta.architecture)
+        provenance = plain(e.meta.decision.provenance)
+        print(f"  {name:<24} {arch:<20} {e.origin:<8} {plain(e.path)}")
+        print(f"  {'':<24} θ {e.meta.decision.threshold:.4g} ({provenance})")
+        if figs:  # the training run's own validation split (report/text.py says why it matters)
+            print(f"  {'':<24} training-run validation split: {figs}")
+    if listing.ensembles:
+        print("\nEnsembles:")
+        for e in listing.ensembles:
+            print(f"  {plain(e.name):<24} {plain(e.path)}")
+    for line in listing.problems:
+        print(f"  unreadable: {plain(line)}", file=sys.stderr)
+    for line in listing.clashes:
+        print(f"warning: {plain(line)}", file=sys.stderr)
+    return 0
+
+
+def _header_summary(path: Path, meta: Any) -> str:
+    """What a checkpoint without a model card (one the user trained) says of itself, in the
+    words the training dialog's install review uses (:mod:`trainer.review`: steps, validation
+    figures with their image counts, θ and where it came from, warnings), and what it was
+    trained on; the raw header alone was all ``models NAME`` printed for it."""
+    from engine.calibration import Calibration
+    from trainer.review import review_checkpoint
+
+    lines = [f"No model card beside {path.name}; from its header:", ""]
+    try:
+        lines.append(review_checkpoint(path).text())
+    except ForensicError as err:
+        lines.append(f"(its training summary cannot be read: {err})")
+    training = meta.training
+    data = [d.get("path") for d in training.get("data") or [] if isinstance(d, dict)]
+    if data:
+        lines.append("trained on: " + ", ".join(map(str, data)))
+    if training.get("init"):
+        sha = training.get("init_sha256") or "not recorded"
+        lines.append(f"started from: {training['init']} (SHA-256 {sha})")
+    if calibration := Calibration.from_dict(meta.decision.calibration):
+        lines.append(f"probability calibrated on: {calibration.fitted_on or 'not recorded'}")
+    elif isinstance(why := meta.decision.calibration.get("no_calibration"), str) and why:
+        lines.append(f"probability: not calibrated ({why})")  # refused when fitted (verdict)
+    elif meta.decision.calibration:  # as the analyses read it: none (a slope <= 0, say)
+        lines.append("probability: not calibrated (its stored calibration is unusable)")
+    if training.get("command"):
+        lines.append(f"command: {training['command']}")
+    return "\n".join(lines)
+
+
+def _card_text(card: Path, instead: str) -> str | None:
+    """The model card ``card`` (beside a checkpoint or an ensemble, which may be in a folder of
+    the user's), or None when there is none. It is read through
+    :func:`engine.files.read_regular_text`: a named pipe named like a card had ``models NAME``
+    wait for a writer forever. One that cannot be read is a note on stderr naming it, and what
+    is shown ``instead``."""
+    try:
+        return read_regular_text(card)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as e:
+        print(
+            f"forensic-viewer: note: {plain(card)}: cannot be read: {_why_unreadable(e)}; "
+            f"{instead}",
+            file=sys.stderr,
+        )
+        return None
+
+
+def _why_unreadable(e: OSError | ValueError) -> str:
+    """The reason in a one-line "<file>: cannot be read: <reason>"."""
+    if isinstance(e, OSError):
+        return not_regular_reason(e) or e.strerror or str(e)
+    return "not UTF-8 text" if isinstance(e, UnicodeDecodeError) else str(e)
