@@ -25,8 +25,14 @@ MODELS = ROOT / "resources" / "models"
 BEGIN = "<!-- verdict-section: written by packaging/verdict_cards.py -->"
 END = "<!-- /verdict-section -->"
 OLD_HEADING = "## Measured on the held-out validation split"
-NEW_HEADING = (
+# the validation half of that part and the test part together, as the card's first figures were
+# measured: these images chose the checkpoint's epoch and the θ (and weights) of that time
+PREVIOUS_HEADING = (
     "## Measured on the validation split (not held out: it chose the checkpoint, θ and weights)"
+)
+NEW_HEADING = (
+    "## Measured when the card was written, on the whole held-out part (not held out: these "
+    "images chose the checkpoint's epoch and that day's θ and weights)"
 )
 DEVIATIONS = {
     "m2f-ensemble": "Deviation from the paper: the paper's ensemble pairs Swin-T and Swin-S "
@@ -56,14 +62,71 @@ def _reliability_table(cal: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _test_block(c: dict[str, Any]) -> str:
+def held_out_part(split: dict[str, Any], test_images: int) -> int:
+    """The number of images of the held-out part on which the run or calibration whose split
+    record is ``split`` (a checkpoint's ``training.split`` or ``decision.details.split``) chose,
+    when that part held the test part too; 0 when it chose on the validation half alone.
+
+    A record chose on the test part when its validation images are not the validation half
+    (no ``CHOSE_ON`` of :data:`~trainer.data.splits.CHOOSE_HALF`) and outnumber the
+    ``test_images``: the two-way split's held-out part, of which the test part is a half
+    (every bundled run before 2026-12-05: 199 images, these 109 among them). A separate
+    validation file of the validation half alone is smaller than the test part."""
+    from trainer.data.splits import CHOOSE_HALF, CHOSE_ON
+
+    return max(
+        (
+            int(r["val_images"])
+            for r in split.values()
+            if isinstance(r, dict)
+            and "val_images" in r
+            and r.get(CHOSE_ON) != CHOOSE_HALF
+            and int(r["val_images"]) > test_images
+        ),
+        default=0,
+    )
+
+
+def checkpoint_choices(training: dict[str, Any], details: dict[str, Any], test_images: int) -> str:
+    """What of a network the test part took part in choosing, in words ("" when nothing):
+    the epoch its run kept (``best.safetensors``) and the pixel threshold its calibrate chose
+    on the same part (``pixel_threshold_choice``); θ and the probability curve of issue 17 are
+    the validation half's."""
+    epoch = held_out_part(training.get("split") or {}, test_images)
+    if not epoch:
+        return ""
+    pixel = (
+        ", and so was its pixel threshold (the mask's)"
+        if "pixel_threshold_choice" in details
+        and held_out_part(details.get("split") or {}, test_images)
+        else ""
+    )
+    kept = (
+        "its weights average the best epoch of its training on the {n}-image held-out part of "
+        'the two-way split (`fit/best.safetensors` under "How it was made") with epochs '
+        "fine-tuned from it"
+        if training.get("averaged_from")
+        else "its checkpoint is the best epoch of its training on the {n}-image held-out part of "
+        'the two-way split (`best.safetensors` under "How it was made")'
+    ).format(n=epoch)
+    return (
+        f"But {kept}, these {test_images} CASIA images among them{pixel}: for that choice the "
+        "test figures are optimistic."
+    )
+
+
+def _test_block(c: dict[str, Any], chosen: str = "", caveat: str = "") -> str:
+    """The test part's figures; ``chosen`` says what the validation half chose (θ, curve,
+    weights), ``caveat`` what the test part itself took part in choosing ("" when nothing)."""
     lo, hi = c["test_image_auc_interval"]
     flagged = c["calibration"].get("reliability", {}).get("flagged", {})
     kinds = ", ".join(f"{k} {v:.0%}" for k, v in c.get("test_detection_by_kind", {}).items())
     n = c["test_images"]
-    return f"""Held-out **test part** ({n["tampered"]} tampered and {n["authentic"]} authentic CASIA images
+    chosen = chosen or "Its θ and probability curve"
+    return f"""**Test part** ({n["tampered"]} tampered and {n["authentic"]} authentic CASIA images
 from source photographs in no other part, and {n["camera"]} camera photographs of 1-16 MP in the
-calibration half's complement; touched once, to report):
+calibration half's complement). {chosen} were chosen on the CASIA validation
+half and the camera photographs' validation half, not on these images.{" " + caveat if caveat else ""}
 
 | figure | value |
 | --- | --- |
@@ -101,7 +164,8 @@ def _diagram(calibration: dict[str, Any]) -> str:
     )
 
 
-def model_section(name: str, c: dict[str, Any]) -> str:
+def model_section(name: str, c: dict[str, Any], caveat: str = "") -> str:
+    """A network's section; ``caveat`` is :func:`checkpoint_choices` of its checkpoint."""
     lo, hi = c["val_image_auc_interval"]
     stat = (
         "the mean of its window logits (the largest, used before, grows with the number of "
@@ -138,16 +202,22 @@ def model_section(name: str, c: dict[str, Any]) -> str:
 Image statistic: {stat}. {c["provenance"]}. Validation image AUC {c["val_image_auc"]:.3f} (95 % interval
 {lo:.2f}-{hi:.2f}). {probability}
 
-{chance}{_test_block(c)}
+{chance}{_test_block(c, caveat=caveat)}
 """
 
 
 def ensemble_section(
-    name: str, e: dict[str, Any], models: dict[str, Any], stored: dict[str, Any] | None = None
+    name: str,
+    e: dict[str, Any],
+    models: dict[str, Any],
+    stored: dict[str, Any] | None = None,
+    weights_chosen_on: int = 0,
 ) -> str:
     """The ensemble card's section from its figures ``e`` in the report and ``stored``, the
     ensemble file's calibration (``forensic-train verdict`` writes an equation-6 ensemble's
-    test reliability and flagged counts into the file only, not into the report's figures)."""
+    test reliability and flagged counts into the file only, not into the report's figures).
+    ``weights_chosen_on``: the images of the held-out part, test part included, on which an
+    equation-6 ensemble's weights and pixel threshold were chosen (:func:`eq6_chosen_on`)."""
     d = e["detection"]
     from trainer.verdict import FORGERIES_VAL
 
@@ -225,17 +295,41 @@ def ensemble_section(
     )
     calibration = d.get("calibration") or stored or {"reliability": {"flagged": {}}}
     block = {**d, "calibration": calibration}
+    members = "its members' checkpoints are the best epochs on the whole held-out part"
+    if "weights" in d:
+        chosen = "Its stacking weights, θ" + (" and localization" if loc else "")
+        caveat = f"But {members}, these images among them (see their cards): optimistic for that."
+    else:
+        chosen = "Its θ and probability curve"
+        caveat = (
+            f"But its equation-6 weights and pixel threshold were chosen before issue 17 on the "
+            f'{weights_chosen_on}-image held-out part ("How the weights were chosen"), these '
+            f"images among them, and {members}: the test figures are measured on images that "
+            "chose its weights, and are optimistic."
+            if weights_chosen_on
+            else ""
+        )
     return (
         "## Verdict at evidence size (issue 17)\n\n"
         + "\n\n".join(parts)
         + "\n\n"
-        + _test_block(block)
+        + _test_block(block, chosen, caveat)
         + "\n"
     )
 
 
+def eq6_chosen_on(card_text: str) -> int:
+    """The number of images on which an equation-6 ensemble's weights were chosen, from its
+    card's "How the weights were chosen" (``forensic-train ensemble``'s description), when they
+    were the two-way split's held-out part (``--split val``: the test part among them); 0 when
+    they were the validation half (``--split choose``) or the card does not say."""
+    found = re.search(r"weights and thresholds chosen on (\d+) images \(val split", card_text)
+    return int(found.group(1)) if found else 0
+
+
 def write_section(card: Path, section: str) -> None:
-    text = card.read_text(encoding="utf-8").replace(OLD_HEADING, NEW_HEADING)
+    text = card.read_text(encoding="utf-8")
+    text = text.replace(OLD_HEADING, NEW_HEADING).replace(PREVIOUS_HEADING, NEW_HEADING)
     text = re.sub(re.escape(BEGIN) + r".*?" + re.escape(END) + r"\n*", "", text, flags=re.S)
     block = f"{BEGIN}\n{section}{END}\n\n"
     at = text.find("\n## ", text.find("\n## ") + 1) if "\n## " in text else -1
@@ -276,6 +370,8 @@ OLD_WEIGHTS = "## How the weights were chosen\n"
 OLD_WEIGHTS_NOW = (
     "## How the weights were chosen before issue 17 (equation 6; replaced, kept for the record)\n"
 )
+# an equation-6 ensemble keeps its weights and pixel threshold: only θ was set by issue 17
+KEPT_WEIGHTS_NOW = "## How the weights were chosen (before issue 17; equation 6, still in use)\n"
 
 
 def refresh_ensemble_head(card: Path, ensemble: Path) -> None:
@@ -329,16 +425,25 @@ def refresh_ensemble_head(card: Path, ensemble: Path) -> None:
     start = text.index("\n\n") + 2  # after the title
     end = text.index("## How the weights")
     text = text[:start] + head + text[end:]
-    card.write_text(text.replace(OLD_WEIGHTS, OLD_WEIGHTS_NOW), encoding="utf-8")
+    now = OLD_WEIGHTS_NOW if stack else KEPT_WEIGHTS_NOW
+    text = text.replace(OLD_WEIGHTS, now).replace(OLD_WEIGHTS_NOW, now)
+    card.write_text(text, encoding="utf-8")
 
 
 def main(report_path: str) -> int:
+    from engine.checkpoints import read_meta
+
     report = json.loads(Path(report_path).read_text(encoding="utf-8"))
     for name, c in report["models"].items():
         card = MODELS / f"{name}.md"
         if card.is_file():
             extra = f"\n{DEVIATIONS[name]}\n" if name in DEVIATIONS else ""
-            write_section(card, model_section(name, c) + extra)
+            meta = read_meta(MODELS / f"{name}.safetensors")
+            n = c["test_images"]
+            caveat = checkpoint_choices(
+                meta.training, meta.decision.details, n["tampered"] + n["authentic"]
+            )
+            write_section(card, model_section(name, c, caveat) + extra)
             refresh_sha(card, MODELS / f"{name}.safetensors")
             print(f"wrote the verdict section of {card}")
     for file_name, e in report["ensembles"].items():
@@ -346,7 +451,10 @@ def main(report_path: str) -> int:
         card = MODELS / f"{name}.md"
         if card.is_file():
             stored = json.loads((MODELS / file_name).read_text(encoding="utf-8"))
-            section = ensemble_section(name, e, report["models"], stored.get("calibration"))
+            chosen_on = eq6_chosen_on(card.read_text(encoding="utf-8"))
+            section = ensemble_section(
+                name, e, report["models"], stored.get("calibration"), chosen_on
+            )
             write_section(card, section)
             refresh_ensemble_floor(card, MODELS / file_name)
             refresh_ensemble_head(card, MODELS / file_name)

@@ -161,3 +161,61 @@ def test_a_member_verdict_fitted_no_curve_for_is_said_uncalibrated_with_its_flag
     ensemble = cards.ensemble_section("m2f-ensemble", FIGURES, {}, refused)
     assert "No reliability diagram: no probability curve was fitted" in ensemble
     assert "| authentic CASIA images flagged at θ | 1 of 44 (2 %) |" in ensemble
+
+
+TWO_WAY = {"casia1-dev": {"by": "source", "seed": 0, "val_fraction": 0.15, "val_images": 199}}
+
+
+def test_a_checkpoint_whose_epoch_the_test_part_chose_says_so(cards) -> None:
+    """Every bundled network kept its best epoch on the two-way split's 199-image held-out
+    part, of which the 109-image test part is a half; the cards said the test part was
+    "touched once, to report" (found by the docs review of 2026-12-05)."""
+    said = cards.checkpoint_choices({"split": TWO_WAY}, {}, 109)
+    assert "best epoch of its training on the 199-image held-out part" in said
+    assert "these 109 CASIA images among them" in said and "optimistic" in said
+    assert "pixel threshold" not in said  # calibrate chose none on that part
+    details = {"pixel_threshold_choice": "auto", "split": TWO_WAY}
+    assert "so was its pixel threshold" in cards.checkpoint_choices(
+        {"split": TWO_WAY}, details, 109
+    )
+    averaged = cards.checkpoint_choices({"split": TWO_WAY, "averaged_from": [{}]}, {}, 109)
+    assert averaged.startswith("But its weights average the best epoch")
+    half = {"casia1-dev": {**TWO_WAY["casia1-dev"], "val_images": 90}}
+    half["casia1-dev"]["validation"] = "validation half of the held-out part"
+    assert cards.checkpoint_choices({"split": half}, details, 109) == ""
+    section = cards.model_section("m2f-swin-nano", _member_figures(1.96), said)
+    assert "touched once" not in section and said in section
+
+
+def test_an_equation_6_ensemble_says_its_weights_were_chosen_on_the_test_part(cards) -> None:
+    """m2f-ensemble keeps the equation-6 weights and pixel threshold chosen on 2026-11-29 on
+    the 199 images (its card's "How the weights were chosen"); its card called them
+    "replaced" and its test part "touched once, to report"."""
+    how = "weights and thresholds chosen on 199 images (val split of casia1-dev, split by auto)"
+    assert cards.eq6_chosen_on(how) == 199
+    assert cards.eq6_chosen_on(how.replace("(val split", "(choose split")) == 0
+    section = cards.ensemble_section("m2f-ensemble", FIGURES, {}, STORED, 199)
+    assert "equation-6 weights and pixel threshold were chosen before issue 17 on the " in section
+    assert "measured on images that chose its weights" in section
+    assert "touched once" not in section
+
+
+def test_the_bundled_cards_say_what_their_test_part_chose() -> None:
+    """The generated cards agree with the generator: each network card states what its
+    checkpoint's header records the test part chose, and no card says it chose nothing."""
+    cards = packaging_script("verdict_cards")
+    from engine.checkpoints import read_meta
+
+    for card in sorted(cards.MODELS.glob("*.md")):
+        text = card.read_text(encoding="utf-8")
+        if cards.BEGIN not in text:
+            continue
+        assert "touched once, to report" not in text, card.name
+        assert cards.PREVIOUS_HEADING not in text, card.name
+        weights = card.with_suffix(".safetensors")
+        if weights.is_file():
+            meta = read_meta(weights)
+            said = cards.checkpoint_choices(meta.training, meta.decision.details, 109)
+            assert said and said in " ".join(text.split()), card.name
+        elif "equation 6, still in use" in text:
+            assert "measured on images that chose its weights" in text, card.name
