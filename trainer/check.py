@@ -343,7 +343,7 @@ def add_check_parser(sub: argparse._SubParsersAction) -> None:
         help="a Tp/+Gt/(+Au/) folder or a JSON list of [image, mask] pairs; repeat to combine",
     )
     c.add_argument("--val-data", action="append", help="separate validation data (no split then)")
-    c.add_argument("--split-by", default="auto", help="as fit: auto | source | scene | seed")
+    c.add_argument("--split-by", default="auto", choices=SPLIT_MODES, help="as fit")
     c.add_argument("--val-fraction", type=float, default=0.15, help="as fit")
     c.add_argument("--seed", type=int, default=0, help="as fit")
     c.add_argument(

@@ -38,6 +38,7 @@ from engine.environ import relative_path_setting
 from engine.errors import ForensicError
 from engine.formatting import plain_lines
 from trainer.check import add_as_given_arg, add_check_parser
+from trainer.data.splits import SPLIT_MODES
 from trainer.errors import UsageError
 from trainer.plan import DEFAULT_WINDOW, RESUME_NAME
 from trainer.progress import EXIT_BUSY, EXIT_FAILED, EXIT_USAGE, finished_at_stop
@@ -56,7 +57,7 @@ def _add_data_args(p: argparse.ArgumentParser, *, training: bool) -> None:
     p.add_argument(
         "--split-by",
         default="auto",
-        choices=("auto", "source", "scene", "seed"),
+        choices=SPLIT_MODES,
         help="how train and validation are separated (auto: by source photograph when the "
         "names carry ids, else by seed)",
     )

@@ -69,6 +69,7 @@ from engine.decision import PIXEL_GRID, sigmoid
 from engine.formatting import plain
 from trainer.check import add_as_given_arg
 from trainer.data.records import refuse_implausible_masks
+from trainer.data.splits import SPLIT_MODES
 from trainer.errors import DataError, UsageError
 from trainer.face_crops import (
     GROUPS,
@@ -257,9 +258,7 @@ def add_parser(sub: Any) -> None:
         "made with the same --val-fraction, --split-by and --seed) chooses; then --out needs "
         "no --test, and the figures written are that split's",
     )
-    p.add_argument(
-        "--split-by", default="auto", choices=("auto", "source", "scene", "seed"), help="of --data"
-    )
+    p.add_argument("--split-by", default="auto", choices=SPLIT_MODES, help="of --data")
     p.add_argument("--val-fraction", type=float, default=0.15, help="of --data")
     p.add_argument("--seed", type=int, default=0, help="of --data's split")
     p.add_argument(

@@ -395,3 +395,34 @@ def test_a_folder_of_another_layout_is_said_before_its_masks_warning(
     lines = capsys.readouterr().out.splitlines()
     assert lines[1].startswith(f"problem: {root}: not a data folder")
     assert lines[2].startswith("warning: ") and "mask without a tampered image" in lines[2]
+
+
+def test_one_pair_names_what_would_split_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """One images/+masks/ pair cannot be split; the problem said "use --split source or
+    --split seed": an option fit and check do not have (theirs is --split-by), and seed is
+    what had just failed (found by the docs review of 2026-12-05)."""
+    root = tmp_path / "one"
+    rng = np.random.default_rng(0)
+    (root / "images").mkdir(parents=True)
+    (root / "masks").mkdir()
+    cv2.imwrite(str(root / "images" / "a.png"), rng.integers(0, 255, (48, 48, 3), np.uint8))
+    mask = np.zeros((48, 48), np.uint8)
+    mask[8:24, 8:24] = 255
+    cv2.imwrite(str(root / "masks" / "a.png"), mask)
+    code, r = _run(capsys, ["--data", str(root)])
+    assert code == 2
+    (problem,) = [p for p in r["problems"] if "split" in p]
+    assert "a split needs at least 2 images" in problem and "--val-data" in problem
+    assert "--split " not in problem
+
+
+def test_check_takes_only_fits_split_choices(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = make_folder(tmp_path / "d", 3, 1, seed=0, size=48)
+    # it was a problem among the data's, found after reading every image; now a usage error
+    assert cli.main(["check", "--data", str(root), "--split-by", "random", "--json"]) == 2
+    out, err = capsys.readouterr()
+    assert "invalid choice: 'random'" in err and out == ""

@@ -98,8 +98,10 @@ def test_scene_split_refuses_when_categories_are_chained() -> None:
         Sample(Path("Sp_D_NNN_A_ani0001_art0002_0001.jpg"), Path("m"), 1),
         Sample(Path("Sp_D_NNN_A_art0003_pla0004_0002.jpg"), Path("m"), 1),
     ]
-    with pytest.raises(DataError, match="cannot split by scene"):
+    with pytest.raises(DataError, match="cannot split by scene") as e:
         split_samples(samples, 0.5, "scene")
+    # the --split-by choices that could still split them (fit's and check's option)
+    assert "use --split-by source or --split-by seed, or give validation data" in str(e.value)
 
 
 def test_seed_split_for_names_without_ids() -> None:

@@ -123,6 +123,25 @@ def _key_hash(seed: int, key: str) -> str:
     return hashlib.sha256(f"{seed}/{key}".encode()).hexdigest()
 
 
+# The finer --split-by choices that may still split images a coarser choice keeps together
+FINER_SPLITS = {"scene": ("source", "seed"), "source": ("seed",)}
+
+
+def _one_group(by: str, images: int) -> str:
+    """Why ``images`` images split ``by`` form one group, and the ``--split-by`` choices (fit's,
+    check's, face-model's) or ``--val-data`` that would split them."""
+    if by in FINER_SPLITS:
+        finer = " or ".join(f"--split-by {x}" for x in FINER_SPLITS[by])
+        return (
+            f"cannot split by {by}: all {images} images share sources and form one group; "
+            f"use {finer}, or give validation data with --val-data"
+        )
+    return (
+        f"cannot split {images} image{'s' if images != 1 else ''} in two: a split needs at least "
+        "2 images; add images or give validation data with --val-data"
+    )
+
+
 def split_samples(
     samples: list[Sample], val_fraction: float = 0.15, by: str = "auto", seed: int = 0
 ) -> Split:
@@ -155,11 +174,7 @@ def split_samples(
     for i, k in enumerate(keys):
         members.setdefault(uf.find(k), []).append(i)
     if len(members) < 2:
-        raise DataError(
-            None,
-            f"cannot split by {by}: all {len(samples)} images share sources and form one group; "
-            "use --split source or --split seed",
-        )
+        raise DataError(None, _one_group(by, len(samples)))
     order = sorted(members, key=lambda k: _key_hash(seed, k))
     target = val_fraction * len(samples)
     val_idx: set[int] = set()
