@@ -71,6 +71,7 @@ def cmd_models(args: argparse.Namespace) -> int:
         name, arch = plain(e.name), plain(e.meta.architecture)
         provenance = plain(e.meta.decision.provenance)
         print(f"  {name:<24} {arch:<20} {e.origin:<8} {plain(e.path)}")
+        print(f"  {'':<24} input: {input_words(e.meta)}")
         print(f"  {'':<24} θ {e.meta.decision.threshold:.4g} ({provenance})")
         if figs:  # the training run's own validation split (report/text.py says why it matters)
             print(f"  {'':<24} training-run validation split: {figs}")
@@ -140,3 +141,14 @@ def _why_unreadable(e: OSError | ValueError) -> str:
     if isinstance(e, OSError):
         return not_regular_reason(e) or e.strerror or str(e)
     return "not UTF-8 text" if isinstance(e, UnicodeDecodeError) else str(e)
+
+
+def input_words(meta: Any) -> str:
+    """What a checkpoint is run on, from its header's input policy (an architecture's own
+    description cannot say it: one architecture is trained at several window sizes)."""
+    policy = meta.input_policy
+    if meta.scope == "faces":
+        return f"each detected face cropped and resized to {policy.window} px"
+    if policy.mode == "resize":
+        return f"the whole image resized to {policy.window} px"
+    return f"sliding windows of {policy.window} px at stride {policy.stride}"

@@ -16,6 +16,13 @@ COMMANDS = ("analyze", "scan", "probe", "models", "selftest", "audit")
 DESCRIPTION = "``forensic-viewer``: the GUI, and every analysis it can do, headless."
 
 
+# What is loaded when no --model is given (engine.assembly.default_choice), as every --help says
+DEFAULT_MODELS_HELP = (
+    "(default: the first ensemble found and the bundled checkpoints it names, with the bundled "
+    "face models; every bundled checkpoint when there is no ensemble)"
+)
+
+
 def _add_model_args(p: argparse.ArgumentParser, *, analyses: bool = True) -> None:
     """The model options; ``analyses=False`` for a command that runs no classic analyses
     (``probe`` compares the models' results), so its --help does not offer --analyses."""
@@ -23,9 +30,7 @@ def _add_model_args(p: argparse.ArgumentParser, *, analyses: bool = True) -> Non
         "--model",
         action="append",
         metavar="NAME_OR_FILE",
-        help="checkpoint name or file, or an ensemble file; repeat for several "
-        "(default: the first ensemble found and the bundled checkpoints it names, with the "
-        "bundled face models; every bundled checkpoint when there is no ensemble)",
+        help=f"checkpoint name or file, or an ensemble file; repeat for several {DEFAULT_MODELS_HELP}",
     )
     p.add_argument(
         "--device", default="auto", help="auto | cpu | cuda | cuda:N | mps (default: auto)"
@@ -209,7 +214,7 @@ def gui_parser() -> argparse.ArgumentParser:
         action="append",
         metavar="NAME_OR_FILE",
         help="checkpoint name or file, or an ensemble file, to load at start; repeat for several "
-        "(default: the bundled models)",
+        + DEFAULT_MODELS_HELP,
     )
     p.add_argument(
         "--device", default="auto", help="auto | cpu | cuda | cuda:N | mps (default: auto)"

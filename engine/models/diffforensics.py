@@ -667,7 +667,8 @@ def _upsample(x: torch.Tensor, size: torch.Size | tuple[int, int]) -> torch.Tens
 # --------------------------------------------------------------------------- variants
 
 _MIT_WIDE = (64, 128, 320, 512)  # MiT-B1..B5 stage widths
-_WINDOW_NOTE = "512x512 sliding windows"
+# the paper's window; a checkpoint's own (often 256 here) is in its header, listed per checkpoint
+_WINDOW_NOTE = "sliding windows (512 px in the paper; each checkpoint's own in its header)"
 
 
 def _variant(depths: tuple[int, int, int, int], wide: bool = True) -> DiffForensicsConfig:

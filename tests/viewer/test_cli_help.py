@@ -1,0 +1,49 @@
+"""The command line's --help texts say what the code does."""
+
+from __future__ import annotations
+
+import argparse
+
+from forensic_viewer import cli, cli_parser
+
+
+def _model_help(parser: argparse.ArgumentParser) -> str:
+    (action,) = [a for a in parser._actions if "--model" in a.option_strings]
+    return " ".join(str(action.help).split())
+
+
+def _subparser(name: str) -> argparse.ArgumentParser:
+    parser = cli.build_parser()
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return sub.choices[name]
+
+
+def test_the_viewers_model_default_is_the_set_analyze_and_scan_load() -> None:
+    """`forensic-viewer --help` said --model defaults to "the bundled models"; with none given
+    the viewer loads engine.assembly.default_choice (the first ensemble, its members and the
+    face models), as analyze and scan do and say (found by the docs review of 2026-12-05)."""
+    default = " ".join(cli_parser.DEFAULT_MODELS_HELP.split())
+    assert "face models" in default and "first ensemble found" in default
+    assert default in _model_help(cli.gui_parser())
+    for command in ("analyze", "scan"):
+        assert default in _model_help(_subparser(command))
+
+
+def test_models_lists_each_checkpoints_own_windows(capsys) -> None:
+    """`forensic-viewer models` gave diffforensics-effl0 only its architecture's line,
+    "512x512 sliding windows", while the bundled checkpoint runs 256-pixel windows (its
+    header's input policy): each checkpoint's line now says what it runs on."""
+    from engine.checkpoints import read_meta
+    from engine.resources import resources_dir
+
+    meta = read_meta(resources_dir() / "models" / "diffforensics-effl0.safetensors")
+    assert meta.input_policy.window == 256
+    assert cli.main(["models"]) == 0
+    out = capsys.readouterr().out
+    architectures, checkpoints = out.split("\nCheckpoints:")
+    assert "512x512" not in architectures
+    lines = checkpoints.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.split()[:1] == ["diffforensics-effl0"])
+    assert lines[at + 1].split() == "input: sliding windows of 256 px at stride 128".split()
+    faces = next(i for i, line in enumerate(lines) if line.split()[:1] == ["diffforensics-faces"])
+    assert "input: each detected face cropped and resized to 256 px" in lines[faces + 1]
