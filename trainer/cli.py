@@ -280,7 +280,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--pixel-threshold",
         default="keep",
         help="heatmap threshold of the mask (and so of the forged fraction): keep the "
-        "checkpoint's, a number, or auto (best mean pixel F1 on the validation split)",
+        "checkpoint's, a number, or auto (best mean pixel F1 on the validation part) "
+        "(default: keep)",
     )
     c.add_argument("--json", type=Path, help="write the calibration figures here")
     c.add_argument(

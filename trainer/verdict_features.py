@@ -418,13 +418,15 @@ def add_parser(sub: Any) -> None:
     p.add_argument(
         "--classic",
         default=",".join(CLASSIC),
-        help="the classic analyses to run (default: all five; the verdict step needs clone)",
+        help=f"the classic analyses to run, comma-separated (default: {','.join(CLASSIC)}, "
+        "not jpeg-tables or metadata; the verdict step needs clone)",
     )
     p.add_argument(
         "--parts",
         default="val,test",
         help="which parts: train, val, test (CASIA's, and the camera photographs' half of that "
-        "name), or one source's alone: casia-val, camera-test, ...; with --reuse also all",
+        "name), or one source's alone: casia-val, camera-test, ...; with --reuse also all "
+        "(default: val,test)",
     )
     p.add_argument("--out", type=Path, required=True, help="the JSON-lines file (resumed)")
     p.add_argument("--shard", default="0/1", help="K/N: this process takes every N-th image")
