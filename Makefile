@@ -68,7 +68,8 @@ samples: $(STAMP)
 # recipe resumes when run again): make weights DATA=../shared/data/casia1-dev
 # One model only: make weights DATA=... MODELS=m2f-swin-nano FACE_MODELS=
 # The face model comes after the ensemble: it is fine-tuned from diffforensics-effl0 and sets
-# the default ensemble's face rule (it reads faces-real and camera-photos beside DATA).
+# the default ensemble's face rule (it reads faces-real and camera-photos beside DATA; the
+# ensemble's verdict step reads the same camera-photos, or PHOTOS=DIR for both).
 MODELS ?= crfd-net-compact m2f-swin-nano m2f-effl0 diffforensics-effl0
 FACE_MODELS ?= diffforensics-faces
 weights: $(STAMP)

@@ -38,7 +38,9 @@ fi
 # rewritten.
 # The logit-rule networks decide on the photograph reduced to DETECT_SIDE pixels on its long
 # side (docs/VERDICTS.md section 6); the verdict step writes the rows' setting into the headers.
-PHOTOS=${PHOTOS:-../shared/data/camera-photos}
+# The authentic camera photographs: camera-photos beside DATA (as diffforensics-faces.sh reads
+# them), or PHOTOS.
+PHOTOS=${PHOTOS:-$(dirname "$DATA")/camera-photos}
 VERDICT_RUN=${VERDICT_RUN:-runs/verdict}
 DETECT_SIDE=${DETECT_SIDE:-512}
 mkdir -p "$VERDICT_RUN"

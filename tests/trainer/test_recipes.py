@@ -270,6 +270,10 @@ def test_ensemble_recipe_takes_every_model_in_models_out(tmp_path: Path) -> None
     assert sorted(_value(c, "--shard") for c in plain) == ["0/2", "1/2"]
     assert sorted(_value(c, "--shard") for c in forged) == ["0/2", "1/2"]
     assert all(_value(c, "--classic") == "clone" for c in forged)
+    # the camera photographs beside DATA, as README and the Makefile say (it read
+    # ../shared/data/camera-photos whatever DATA was)
+    assert [c[3] for c in halves] == ["/data/camera-photos"] * 2
+    assert all(_value(c, "--photos") == "/data/camera-photos" for c in plain)
     made = [_value(c, "--out") for c in halves]
     assert all(c[c.index("--forgeries") + 1 : c.index("--forgeries") + 3] == made for c in forged)
     verdict = calls[10]
