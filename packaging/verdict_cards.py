@@ -4,10 +4,12 @@
 
 From the report of ``forensic-train verdict`` (choices made on the validation part, figures on
 the test part), each card gets a section "Verdict at evidence size (issue 17)": the image
-statistic, θ and why, the calibrated probability, the figures of the **held-out test part**
-(image AUC with its bootstrap interval, balanced accuracy, what is flagged per group, a
-reliability diagram), and the card's old "held-out validation split" heading is corrected: that
-split chose checkpoints, θ and weights, so its figures are optimistic. The ensemble card also
+statistic, θ and why, the calibrated probability, the figures of the **test part** (image AUC
+with its bootstrap interval, balanced accuracy, what is flagged per group, a reliability
+diagram) with what the test part nonetheless took part in choosing (a checkpoint's epoch and
+pixel threshold, an equation-6 ensemble's weights: :func:`checkpoint_choices`,
+:func:`eq6_chosen_on`), and the card's old "held-out validation split" heading is corrected:
+those images chose checkpoints and that day's θ and weights, so its figures are optimistic. The ensemble card also
 gets its stacking weights, localization choice and a new regression floor (its heatmap changed).
 The section is replaced when the script runs again.
 """
