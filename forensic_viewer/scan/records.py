@@ -2,25 +2,24 @@
 
 Users script against ``results.jsonl``, so its rows are a public contract: published as a JSON
 Schema in ``docs/results.schema.json``, with the folder layout in ``docs/RESULTS.md``. This
-module is the one place that knows the rows' fields:
+module and the entries it is made of are the one place that knows the rows' fields:
 
 - typed records: :class:`FileRecord` (a file that was analysed: :class:`ModelRecord` per model
   and for the ensemble, with their :class:`ModelFigures`; :class:`AnalysisRecord` per classic
   analysis, with its :class:`MapRecord`; :class:`FaceRecord`; :class:`EvidenceFacts`) and
-  :class:`ErrorRecord` (a file that could not be analysed);
+  :class:`ErrorRecord` (a file that could not be analysed). Each entry is written and read in
+  its own module, :mod:`forensic_viewer.scan.record_parts` (models, faces, evidence) or
+  :mod:`forensic_viewer.scan.analysis_record` (classic analyses), and imported from here;
 - one writer, :func:`record_to_json` (one row; :func:`result_record` also writes the maps,
   in two steps that may run in two processes: :func:`encode_result`, :meth:`EncodedRecord.write`);
-- one reader, :func:`record_from_json` (raises :class:`RecordError`; :func:`parse_line` gives
+- one reader, :func:`record_from_json` (raises :class:`RecordError`, every field read through
+  :mod:`forensic_viewer.scan.rowjson`; :func:`parse_line` gives
   None for a line that is not a record, which readers skip). Rows of earlier versions read:
   the fields added since the first version (``file``, ``faces_checked``, ``evidence``,
   ``seconds``, ``ensemble_details``, ``thumbnail``, ``replaces``, ``files_sha256``) get
   defaults, and so do
   ``details``, ``faces`` and ``warnings``, which the other readers never required. A row
   without a field every version wrote, or with a field of another type, is not a record.
-
-Long file: the whole row format, every field in both directions, is kept in one module so that
-the writer and the reader cannot drift apart (the classic analyses' entries made it pass 700
-lines).
 
 The writer writes exactly what earlier versions wrote, field for field and in the same order,
 so ``record_to_json(record_from_json(row)) == row`` for every row this version writes; fields
@@ -42,28 +41,16 @@ import hashlib
 import json
 import math
 import os
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal, TypeAlias
 
-import numpy as np
-from numpy.typing import NDArray
-
-from engine.analyses import (
-    AnalysisResult,
-    ClonePair,
-    Finding,
-    Level,
-    MapMeaning,
-    MapScale,
-    Output,
-    Provenance,
-)
+from engine.analyses import AnalysisResult
 from engine.errors import ForensicError, ImageHeader
 from engine.files import atomic_write
-from engine.fstimes import FileTimes
-from engine.types import Analysis, Evidence, FaceRegion, FaceScore, ModelResult
+from engine.types import Analysis, ModelResult
+from forensic_viewer.scan.analysis_record import AnalysisRecord, MapRecord
 from forensic_viewer.scan.maps import (
     analysis_map_name,
     distinct_name,
@@ -74,597 +61,41 @@ from forensic_viewer.scan.maps import (
     unnamed,
     unnumbered,
 )
-
-
-class RecordError(ValueError):
-    """A JSON value that is not a results row of this format; the message says which field."""
-
-
-# --- reading JSON values with the field named in every error --------------------------------
-
-_MISSING: Any = object()
-
-
-def _kind(value: object) -> str:
-    return "null" if value is None else type(value).__name__
-
-
-def _is_num(v: object) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool)
-
-
-def _is_int(v: object) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-class _Obj:
-    """A JSON object being read. Getters check the type of a field and name it when it is
-    missing or of another type; ``default`` makes a field optional, ``nullable`` accepts null."""
-
-    def __init__(self, value: object, where: str) -> None:
-        if not isinstance(value, dict):
-            raise RecordError(f"{where}: expected an object, got {_kind(value)}")
-        self.raw: dict[str, Any] = value
-        self.where = where
-
-    def _get(
-        self, key: str, ok: Callable[[Any], bool], what: str, default: Any, nullable: bool
-    ) -> Any:
-        v = self.raw.get(key, _MISSING)
-        if v is _MISSING:
-            if default is _MISSING:
-                raise RecordError(f"{self.where}.{key}: missing")
-            return default
-        if v is None and nullable:
-            return None
-        if not ok(v):
-            raise RecordError(f"{self.where}.{key}: expected {what}, got {_kind(v)}")
-        return v
-
-    def text(self, key: str, default: Any = _MISSING, nullable: bool = False) -> Any:
-        return self._get(key, lambda v: isinstance(v, str), "a string", default, nullable)
-
-    def number(self, key: str, default: Any = _MISSING, nullable: bool = False) -> Any:
-        return self._get(key, _is_num, "a number", default, nullable)
-
-    def integer(self, key: str, default: Any = _MISSING, nullable: bool = False) -> Any:
-        return self._get(key, _is_int, "an integer", default, nullable)
-
-    def flag(self, key: str, default: Any = _MISSING, nullable: bool = False) -> Any:
-        return self._get(key, lambda v: isinstance(v, bool), "true or false", default, nullable)
-
-    def mapping(self, key: str, default: Any = _MISSING, nullable: bool = False) -> Any:
-        return self._get(key, lambda v: isinstance(v, dict), "an object", default, nullable)
-
-    def array(self, key: str, default: Any = _MISSING) -> Any:
-        return self._get(key, lambda v: isinstance(v, list), "a list", default, False)
-
-    def strings(self, key: str, default: Any = _MISSING) -> tuple[str, ...]:
-        items = self.array(key, default)
-        if items is default:
-            return items
-        for i, v in enumerate(items):
-            if not isinstance(v, str):
-                raise RecordError(f"{self.where}.{key}[{i}]: expected a string, got {_kind(v)}")
-        return tuple(items)
-
-
-# --- typed records -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ModelFigures:
-    """Every figure of one :class:`~engine.types.ModelResult` but its arrays: a row's
-    ``details`` (or ``ensemble_details``) entry. The fields are ModelResult's, in its order."""
-
-    name: str
-    architecture: str
-    checkpoint: str
-    checkpoint_sha256: str
-    rule: str
-    score: float
-    verdict: str
-    forged_fraction: float
-    threshold: float
-    pixel_threshold: float
-    threshold_provenance: str
-    input_policy: Mapping[str, Any]
-    device: str
-    precision: str
-    seconds: float
-    image_logit: float | None = None
-    probability: float | None = None
-    reliability: str = ""
-    out_of_range: Mapping[str, Any] | None = None  # docs/VERDICTS.md, "Images too small ..."
-    contributions: list[dict[str, Any]] | None = None  # a stacked ensemble's terms, since 12-05
-
-    @classmethod
-    def from_result(cls, r: ModelResult) -> ModelFigures:
-        kw = {f.name: getattr(r, f.name) for f in dataclasses.fields(cls)}
-        return cls(**{**kw, "input_policy": dict(r.input_policy)})
-
-    def to_json(self) -> dict[str, Any]:
-        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        d["input_policy"] = dict(self.input_policy)
-        # probability, reliability added by issue 17, out_of_range later: absent when not
-        # known (or in range), so earlier rows are written back byte for byte
-        for key in ("probability", "reliability", "out_of_range", "contributions"):
-            if d[key] is None or d[key] == "":
-                del d[key]
-        if "out_of_range" in d:
-            d["out_of_range"] = dict(d["out_of_range"])
-        return d
-
-    @classmethod
-    def from_json(cls, value: object, where: str) -> ModelFigures:
-        o = _Obj(value, where)
-        return cls(
-            name=o.text("name"),
-            architecture=o.text("architecture"),
-            checkpoint=o.text("checkpoint"),
-            checkpoint_sha256=o.text("checkpoint_sha256"),
-            rule=o.text("rule"),
-            score=o.number("score"),
-            verdict=o.text("verdict"),
-            forged_fraction=o.number("forged_fraction"),
-            threshold=o.number("threshold"),
-            pixel_threshold=o.number("pixel_threshold"),
-            threshold_provenance=o.text("threshold_provenance"),
-            input_policy=o.mapping("input_policy"),
-            device=o.text("device"),
-            precision=o.text("precision"),
-            seconds=o.number("seconds"),
-            image_logit=o.number("image_logit", None, nullable=True),
-            probability=o.number("probability", None, nullable=True),
-            reliability=o.text("reliability", ""),
-            out_of_range=o.mapping("out_of_range", None, nullable=True),
-            contributions=_contributions(o),
-        )
-
-    def to_result(self, heatmap: NDArray[np.float32]) -> ModelResult:
-        """The :class:`ModelResult` with ``heatmap`` [H, W] float32 and its mask."""
-        r = ModelResult(**self.to_json(), heatmap=heatmap)
-        r.mask = heatmap > r.pixel_threshold
-        return r
-
-
-def _contributions(o: _Obj) -> list[dict[str, Any]] | None:
-    """A stacked ensemble's ``contributions`` (absent in older rows and other results), each
-    term checked as its readers use it."""
-    terms = o.array("contributions", None)
-    for i, term in enumerate(terms or []):
-        t = _Obj(term, f"{o.where}.contributions[{i}]")
-        for key in ("label", "kind"):
-            t.text(key)
-        for key in ("value", "weight", "contribution"):
-            t.number(key)
-    return None if terms is None else [dict(t) for t in terms]
-
-
-# the figures of a model that its results row, the CSV and the triage table show
-SUMMARY_FIELDS = ("score", "verdict", "forged_fraction", "threshold")
-
-
-@dataclass(frozen=True)
-class ModelRecord:
-    """One model's (or the ensemble's) result on one file: the figures a triage table shows,
-    its heatmap file and, when the row holds them, the full :class:`ModelFigures`.
-
-    heatmap: the 8-bit map, relative to the output folder (None: no file, e.g. a viewer
-        analysis that was never written).
-    """
-
-    name: str
-    score: float
-    verdict: str
-    forged_fraction: float
-    threshold: float
-    heatmap: str | None = None
-    figures: ModelFigures | None = None
-
-    @classmethod
-    def from_result(cls, name: str, r: ModelResult, heatmap: str | None) -> ModelRecord:
-        return cls(
-            name=name,
-            score=r.score,
-            verdict=r.verdict,
-            forged_fraction=r.forged_fraction,
-            threshold=r.threshold,
-            heatmap=heatmap,
-            figures=ModelFigures.from_result(r),
-        )
-
-    def summary_json(self) -> dict[str, Any]:
-        """The row's ``models`` entry (no name: the key gives it)."""
-        d: dict[str, Any] = {k: getattr(self, k) for k in SUMMARY_FIELDS}
-        if self.heatmap is not None:
-            d["heatmap"] = self.heatmap
-        return d
-
-    def all_figures(self) -> dict[str, Any]:
-        """Every figure recorded (the full figures when the row has them, else the summary)."""
-        base = self.figures.to_json() if self.figures is not None else {}
-        return {**base, **{k: getattr(self, k) for k in SUMMARY_FIELDS}}
-
-    @classmethod
-    def from_json(
-        cls, name: str, value: object, figures: ModelFigures | None, where: str
-    ) -> ModelRecord:
-        o = _Obj(value, where)
-        return cls(
-            name=name,
-            score=o.number("score"),
-            verdict=o.text("verdict"),
-            forged_fraction=o.number("forged_fraction"),
-            threshold=o.number("threshold"),
-            heatmap=o.text("heatmap", None, nullable=True),
-            figures=figures,
-        )
-
-
-@dataclass(frozen=True)
-class FaceRecord:
-    """A face found in the evidence: box (x, y, w, h) in image pixels, detector confidence,
-    the mean heatmap inside the box per model, and per model its decision on the face analysed
-    at the model's own scale (``face_scores``: the face path, ``engine.facepath``).
-
-    ``face_scores`` is written only when the face path ran (rows of earlier versions have none
-    and are written back byte for byte); each entry's ``probability`` only when the model has a
-    calibration, as in :class:`ModelFigures`.
-    """
-
-    box: tuple[int, int, int, int]
-    confidence: float
-    scores: Mapping[str, float] = field(default_factory=dict)
-    face_scores: Mapping[str, FaceScore] = field(default_factory=dict)
-
-    @classmethod
-    def from_region(cls, f: FaceRegion) -> FaceRecord:
-        return cls(tuple(f.box), f.confidence, dict(f.scores), dict(f.face_scores))  # type: ignore[arg-type]
-
-    def to_region(self) -> FaceRegion:
-        return FaceRegion(
-            box=tuple(int(v) for v in self.box),  # type: ignore[arg-type]
-            confidence=float(self.confidence),
-            scores={k: float(v) for k, v in self.scores.items()},
-            face_scores=dict(self.face_scores),
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        d: dict[str, Any] = {
-            "box": list(self.box),
-            "confidence": self.confidence,
-            "scores": dict(self.scores),
-        }
-        if self.face_scores:
-            d["face_scores"] = {k: v.to_dict() for k, v in self.face_scores.items()}
-        return d
-
-    @classmethod
-    def from_json(cls, value: object, where: str) -> FaceRecord:
-        o = _Obj(value, where)
-        box = o.array("box")
-        if len(box) != 4 or not all(_is_int(v) for v in box):
-            raise RecordError(f"{where}.box: expected 4 integers, got {box!r}")
-        scores = o.mapping("scores", {})
-        bad = [k for k, v in scores.items() if not _is_num(v)]
-        if bad:
-            raise RecordError(f"{where}.scores.{bad[0]}: expected a number")
-        face_scores = {}
-        for name, entry in o.mapping("face_scores", {}).items():
-            e = _Obj(entry, f"{where}.face_scores.{name}")
-            face_scores[name] = FaceScore(
-                score=e.number("score"),
-                verdict=e.text("verdict"),
-                probability=e.number("probability", None, nullable=True),
-                threshold=e.number("threshold", None, nullable=True),
-                rule=e.text("rule", ""),
-                forged_fraction=e.number("forged_fraction", None, nullable=True),
-            )
-        return cls(tuple(box), o.number("confidence"), dict(scores), face_scores)  # type: ignore[arg-type]
-
-
-@dataclass(frozen=True)
-class EvidenceFacts:
-    """Every fact of :class:`~engine.types.Evidence` but the pixels: a row's ``evidence``.
-
-    path: the file's absolute path as it was named (symbolic links not followed), never one
-        relative to wherever the command ran; real_path: the same with every symbolic link
-        followed, i.e. where the bytes were read (None in rows written before it was recorded).
-    fs_times: the file-system times found before the read (:class:`~engine.fstimes.FileTimes`;
-        None in rows written before they were recorded, and left out of the row then).
-    metadata_format: how ``metadata`` was written (:data:`engine.types.METADATA_FORMAT`);
-        None in rows written before it was recorded (left out then), whose hex values longer
-        than 64 bytes may be binary values (reports summarise those).
-    """
-
-    path: str
-    sha256: str
-    file_size: int
-    format: str
-    width: int
-    height: int
-    mode: str
-    frames: int
-    orientation: int
-    orientation_applied: bool
-    metadata: Mapping[str, str]
-    warnings: tuple[str, ...]
-    real_path: str | None = None
-    fs_times: FileTimes | None = None
-    metadata_format: int | None = None
-
-    @classmethod
-    def from_evidence(cls, ev: Evidence) -> EvidenceFacts:
-        d = ev.to_dict()  # path absolute, real_path beside it
-        d |= {"metadata": dict(ev.metadata), "warnings": tuple(ev.warnings)}
-        return cls(**{**d, "fs_times": ev.fs_times})
-
-    def to_json(self) -> dict[str, Any]:
-        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
-        d["metadata"] = dict(self.metadata)
-        d["warnings"] = list(self.warnings)
-        if self.real_path is None:  # a row of a version that did not record it
-            del d["real_path"]
-        if self.fs_times is None:  # nor these
-            del d["fs_times"]
-        else:
-            d["fs_times"] = self.fs_times.to_json()
-        if self.metadata_format is None:  # nor this
-            del d["metadata_format"]
-        return d
-
-    @classmethod
-    def from_json(cls, value: object, where: str) -> EvidenceFacts:
-        o = _Obj(value, where)
-        metadata = o.mapping("metadata")
-        bad = [k for k, v in metadata.items() if not isinstance(v, str)]
-        if bad:
-            raise RecordError(f"{where}.metadata.{bad[0]}: expected a string")
-        return cls(
-            path=o.text("path"),
-            sha256=o.text("sha256"),
-            file_size=o.integer("file_size"),
-            format=o.text("format"),
-            width=o.integer("width"),
-            height=o.integer("height"),
-            mode=o.text("mode"),
-            frames=o.integer("frames"),
-            orientation=o.integer("orientation"),
-            orientation_applied=o.flag("orientation_applied"),
-            metadata=dict(metadata),
-            warnings=o.strings("warnings"),
-            real_path=o.text("real_path", None, nullable=True),
-            fs_times=_fs_times(o),
-            metadata_format=o.integer("metadata_format", None, nullable=True),
-        )
-
-
-def _fs_times(o: _Obj) -> FileTimes | None:
-    """An evidence's or a header's ``fs_times`` (None: a row written before they were)."""
-    value = o.mapping("fs_times", None)
-    if value is None:
-        return None
-    t = _Obj(value, f"{o.where}.fs_times")
-    return FileTimes(
-        modified=t.text("modified"),
-        status_changed=t.text("status_changed", nullable=True),
-        accessed=t.text("accessed"),
-        created=t.text("created", nullable=True),
-    )
-
-
-@dataclass(frozen=True)
-class MapRecord:
-    """What a classic analysis's map says and where it is: its meaning, size and statistics.
-
-    file: the 8-bit map relative to the output folder (value = round(255 x map value)); None
-        when no file was written (an analysis that stays in memory).
-    """
-
-    meaning: MapMeaning
-    shape: tuple[int, int]
-    mean: float
-    max: float
-    p99: float
-    file: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        d: dict[str, Any] = {
-            "meaning": self.meaning.to_dict(),
-            "shape": list(self.shape),
-            "mean": self.mean,
-            "max": self.max,
-            "p99": self.p99,
-        }
-        if self.file is not None:
-            d["file"] = self.file
-        return d
-
-    @classmethod
-    def from_json(cls, value: object, where: str) -> MapRecord:
-        o = _Obj(value, where)
-        m = _Obj(o.mapping("meaning"), f"{where}.meaning")
-        scale = m.text("scale")
-        if scale not in set(MapScale):
-            raise RecordError(f"{where}.meaning.scale: expected one of {list(map(str, MapScale))}")
-        shape = o.array("shape")
-        if len(shape) != 2 or not all(_is_int(v) for v in shape):
-            raise RecordError(f"{where}.shape: expected 2 integers, got {shape!r}")
-        return cls(
-            meaning=MapMeaning(MapScale(scale), m.text("label"), m.text("unit"), m.text("high")),
-            shape=(shape[0], shape[1]),
-            mean=o.number("mean"),
-            max=o.number("max"),
-            p99=o.number("p99"),
-            file=o.text("file", None, nullable=True),
-        )
-
-
-def _finding(value: object, where: str) -> Finding:
-    o = _Obj(value, where)
-    level = o.text("level")
-    if level not in set(Level):
-        raise RecordError(f"{where}.level: expected one of {list(map(str, Level))}")
-    return Finding(o.text("topic"), o.text("key"), o.text("value"), Level(level), o.text("note"))
-
-
-def _box(o: _Obj, key: str) -> tuple[int, int, int, int]:
-    box = o.array(key)
-    if len(box) != 4 or not all(_is_int(v) for v in box):
-        raise RecordError(f"{o.where}.{key}: expected 4 integers, got {box!r}")
-    return (box[0], box[1], box[2], box[3])
-
-
-def _pair(value: object, where: str) -> ClonePair:
-    o = _Obj(value, where)
-    affine = o.array("affine")
-    if len(affine) != 6 or not all(_is_num(v) for v in affine):
-        raise RecordError(f"{where}.affine: expected 6 numbers")
-    return ClonePair(
-        source_box=_box(o, "source_box"),
-        target_box=_box(o, "target_box"),
-        affine=tuple(affine),  # type: ignore[arg-type]
-        rotation_deg=o.number("rotation_deg"),
-        scale=o.number("scale"),
-        detector=o.text("detector"),
-        matches=o.integer("matches"),
-        area=o.integer("area"),
-        correlation=o.number("correlation"),
-    )
-
-
-@dataclass(frozen=True)
-class AnalysisRecord:
-    """One classic analysis (``engine.analyses``) on one file: a row's ``analyses`` entry.
-
-    Everything of :meth:`engine.analyses.AnalysisResult.to_dict` but the evidence's SHA-256
-    (the row's own): score and what it is, the map's meaning, statistics and file, clone pairs,
-    findings (untrusted values, escaped by the engine), parameters, provenance, time, the extra
-    maps' statistics (``layers``), whether a display picture existed, extras and warnings.
-    """
-
-    name: str
-    provenance: Provenance
-    params: Mapping[str, Any]
-    seconds: float
-    score: float | None = None
-    score_label: str | None = None
-    map: MapRecord | None = None
-    pairs: tuple[ClonePair, ...] = ()
-    findings: tuple[Finding, ...] = ()
-    layers: tuple[Mapping[str, Any], ...] = ()
-    display: bool = False
-    extras: Mapping[str, Any] = field(default_factory=dict)
-    warnings: tuple[str, ...] = ()
-
-    @classmethod
-    def from_result(cls, r: AnalysisResult, map_file: str | None) -> AnalysisRecord:
-        """The record of ``r``; ``map_file``: where its map is (to be) written, if anywhere."""
-        d = r.to_dict()  # JSON-safe: numpy values, NaN and tuples already turned
-        m = d["map"]
-        return cls(
-            name=r.analysis,
-            provenance=r.provenance,
-            params=d["params"],
-            seconds=d["seconds"],
-            score=d["score"],
-            score_label=d["score_label"],
-            map=None
-            if m is None or r.meaning is None
-            else MapRecord(
-                r.meaning,
-                (m["shape"][0], m["shape"][1]),
-                m["mean"],
-                m["max"],
-                m["p99"],
-                map_file,
-            ),
-            pairs=r.pairs,
-            findings=r.findings,
-            layers=tuple(d["layers"]),
-            display=d["display"],
-            extras=d["extras"],
-            warnings=tuple(d["warnings"]),
-        )
-
-    def to_result(self, sha256: str, heatmap: NDArray[np.float32] | None) -> AnalysisResult:
-        """The :class:`AnalysisResult` this record describes, with ``heatmap`` as its map
-        (None: without a map). Extra maps and the display picture are not in a scan."""
-        return AnalysisResult(
-            analysis=self.name,
-            provenance=self.provenance,
-            params=dict(self.params),
-            evidence_sha256=sha256,
-            seconds=self.seconds,
-            output=Output(
-                map=heatmap,
-                meaning=None if self.map is None else self.map.meaning,
-                score=self.score,
-                score_label=self.score_label,
-                pairs=self.pairs,
-                findings=self.findings,
-                extras=dict(self.extras),
-                warnings=self.warnings,
-            ),
-        )
-
-    @property
-    def pairs_found(self) -> int | None:
-        """Copy pairs found: the count where the analysis looks for them (the copy-move
-        analysis, whose ``extras`` say how many), 0 included; None for one that does not, so
-        that no summary reads "0 pairs" where copy-move detection never ran."""
-        return len(self.pairs) if self.pairs or "pairs" in self.extras else None
-
-    def count(self, level: Level | None = None) -> int:
-        """Findings at ``level`` (all when None)."""
-        return sum(1 for f in self.findings if level is None or f.level == level)
-
-    def to_json(self) -> dict[str, Any]:
-        """The row's ``analyses`` entry (no name: the key gives it)."""
-        return {
-            "score": self.score,
-            "score_label": self.score_label,
-            "map": None if self.map is None else self.map.to_json(),
-            "pairs": [p.to_dict() for p in self.pairs],
-            "findings": [f.to_dict() for f in self.findings],
-            "params": dict(self.params),
-            "provenance": self.provenance.to_dict(),
-            "seconds": self.seconds,
-            "layers": [dict(x) for x in self.layers],
-            "display": self.display,
-            "extras": dict(self.extras),
-            "warnings": list(self.warnings),
-        }
-
-    @classmethod
-    def from_json(cls, name: str, value: object, where: str) -> AnalysisRecord:
-        o = _Obj(value, where)
-        p = _Obj(o.mapping("provenance"), f"{where}.provenance")
-        m = o.mapping("map", None, nullable=True)
-        layers = o.array("layers", [])
-        for i, x in enumerate(layers):
-            if not isinstance(x, dict):
-                raise RecordError(f"{where}.layers[{i}]: expected an object, got {_kind(x)}")
-        return cls(
-            name=name,
-            provenance=Provenance(p.text("method"), p.text("source"), p.text("version")),
-            params=o.mapping("params"),
-            seconds=o.number("seconds"),
-            score=o.number("score", None, nullable=True),
-            score_label=o.text("score_label", None, nullable=True),
-            map=None if m is None else MapRecord.from_json(m, f"{where}.map"),
-            pairs=tuple(
-                _pair(x, f"{where}.pairs[{i}]") for i, x in enumerate(o.array("pairs", []))
-            ),
-            findings=tuple(
-                _finding(x, f"{where}.findings[{i}]") for i, x in enumerate(o.array("findings", []))
-            ),
-            layers=tuple(layers),
-            display=o.flag("display", False),
-            extras=o.mapping("extras", {}),
-            warnings=o.strings("warnings", ()),
-        )
+from forensic_viewer.scan.record_parts import (
+    SUMMARY_FIELDS,
+    EvidenceFacts,
+    FaceRecord,
+    ModelFigures,
+    ModelRecord,
+    fs_times_field,
+)
+from forensic_viewer.scan.rowjson import RecordError, RowObject
+
+# the row's entries are written and read in their own modules; their readers import them from here
+__all__ = [
+    "SUMMARY_FIELDS",
+    "AnalysisRecord",
+    "EncodedRecord",
+    "ErrorRecord",
+    "EvidenceFacts",
+    "FaceRecord",
+    "FileRecord",
+    "MapRecord",
+    "ModelFigures",
+    "ModelRecord",
+    "NonFiniteResult",
+    "RecordError",
+    "ScanRecord",
+    "as_record",
+    "check_finite",
+    "encode_result",
+    "error_record",
+    "parse_line",
+    "record_from_json",
+    "record_line",
+    "record_to_json",
+    "result_record",
+]
 
 
 @dataclass(frozen=True)
@@ -1130,7 +561,7 @@ def error_record(
 def record_from_json(value: object) -> ScanRecord:
     """The record of one results.jsonl row (a parsed JSON value), from this version or an
     earlier one. Raises :class:`RecordError` naming the row's path and the field at fault."""
-    o = _Obj(value, "row")
+    o = RowObject(value, "row")
     path = o.text("path")
     try:
         status = o.text("status")
@@ -1151,8 +582,8 @@ def record_from_json(value: object) -> ScanRecord:
         raise RecordError(f"{path}: not a results record ({e})") from None
 
 
-def _file_record(o: _Obj, path: str) -> FileRecord:
-    details = _Obj(o.mapping("details", {}), "row.details")
+def _file_record(o: RowObject, path: str) -> FileRecord:
+    details = RowObject(o.mapping("details", {}), "row.details")
     models = []
     for name, value in o.mapping("models").items():
         where = f"row.details.{name}"
@@ -1164,15 +595,15 @@ def _file_record(o: _Obj, path: str) -> FileRecord:
     if ens is not None:
         fig = o.mapping("ensemble_details", None, nullable=True)
         figures = None if fig is None else ModelFigures.from_json(fig, "row.ensemble_details")
-        name = _Obj(ens, "row.ensemble").text("name")
+        name = RowObject(ens, "row.ensemble").text("name")
         ensemble = ModelRecord.from_json(name, ens, figures, "row.ensemble")
     evidence = o.mapping("evidence", None, nullable=True)
-    face_maps = _Obj(o.mapping("face_maps", {}), "row.face_maps")
+    face_maps = RowObject(o.mapping("face_maps", {}), "row.face_maps")
     analyses = tuple(
         AnalysisRecord.from_json(name, value, f"row.analyses.{name}")
         for name, value in o.mapping("analyses", {}).items()
     )
-    hashes = _Obj(o.mapping("files_sha256", {}), "row.files_sha256")
+    hashes = RowObject(o.mapping("files_sha256", {}), "row.files_sha256")
     return FileRecord(
         path=path,
         file=o.text("file", None, nullable=True),
@@ -1196,24 +627,24 @@ def _file_record(o: _Obj, path: str) -> FileRecord:
     )
 
 
-def _replaces(o: _Obj) -> str | None:
+def _replaces(o: RowObject) -> str | None:
     value = o.mapping("replaces", None, nullable=True)
-    return None if value is None else _Obj(value, "row.replaces").text("sha256")
+    return None if value is None else RowObject(value, "row.replaces").text("sha256")
 
 
-def _header(o: _Obj) -> ImageHeader | None:
+def _header(o: RowObject) -> ImageHeader | None:
     """An error row's ``header`` (None: not read, or a row of an earlier version)."""
     value = o.mapping("header", None, nullable=True)
     if value is None:
         return None
-    h = _Obj(value, "row.header")
+    h = RowObject(value, "row.header")
     return ImageHeader(
         sha256=o.text("sha256", None, nullable=True) or "",
         file_size=h.integer("file_size"),
         format=h.text("format", None, nullable=True),
         width=h.integer("width", None, nullable=True),
         height=h.integer("height", None, nullable=True),
-        fs_times=_fs_times(h),
+        fs_times=fs_times_field(h),
     )
 
 
