@@ -165,8 +165,8 @@ def _answer_bytes(tmp: Path) -> dict[str, Any]:
     import torch
 
     from bench.bench_scan_jobs import make_photo as photo
+    from forensic_viewer.scan.encoded import EncodedRecord
     from forensic_viewer.scan.pool import AnalyzerRecipe, _Answer, _Collected, build_worker
-    from forensic_viewer.scan.records import EncodedRecord
     from forensic_viewer.scan.run import analyse_item, encode_outcome, load_for_scan, write_outcome
     from tests.conftest import make_tiny_checkpoint
 

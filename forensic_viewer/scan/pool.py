@@ -68,10 +68,10 @@ from typing import TYPE_CHECKING, Any
 from engine.errors import ForensicError
 from engine.threads import available_cores, core_slots, free_slot, pin_process
 from forensic_viewer.environment import environment
+from forensic_viewer.scan.encoded import EncodedRecord
 from forensic_viewer.scan.failure import named, unexpected
 from forensic_viewer.scan.lock import OutputLock, ScanFailed
 from forensic_viewer.scan.records import (
-    EncodedRecord,
     ErrorRecord,
     FileRecord,
     as_record,

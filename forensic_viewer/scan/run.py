@@ -52,16 +52,15 @@ from engine.errors import CheckpointError, EvidenceError, ForensicError, ImageHe
 from engine.io import MAX_FILE_BYTES, load_evidence
 from engine.types import Analysis, Evidence, Progress
 from forensic_viewer.environment import environment
+from forensic_viewer.scan.encoded import EncodedRecord, encode_result
 from forensic_viewer.scan.failure import named, unexpected
 from forensic_viewer.scan.lock import OutputLock
 from forensic_viewer.scan.maps import thumbnail_jpeg
 from forensic_viewer.scan.records import (
-    EncodedRecord,
     ErrorRecord,
     FileRecord,
     ScanRecord,
     as_record,
-    encode_result,
     error_record,
 )
 from forensic_viewer.scan.results import ResultIndex, ResultLog, face_model_figures, write_csv

@@ -42,10 +42,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from forensic_viewer.scan.encoded import EncodedRecord
 from forensic_viewer.scan.maps import analysis_map_name, heatmap_png
 from forensic_viewer.scan.records import (
     AnalysisRecord,
-    EncodedRecord,
     EvidenceFacts,
     FileRecord,
     ScanRecord,
@@ -199,7 +199,7 @@ def encode_rerun(rerun: Rerun) -> EncodedRecord:
     which the old row names until the new one is appended; ``run.append_record`` then removes
     the old files the new row no longer names); nothing written. Raises
     :class:`~forensic_viewer.scan.records.NonFiniteResult` as
-    :func:`~forensic_viewer.scan.records.encode_result` does."""
+    :func:`~forensic_viewer.scan.encoded.encode_result` does."""
     row = rerun.row
 
     def entry(r: AnalysisResult) -> AnalysisRecord:
@@ -258,7 +258,7 @@ def not_upgraded(upgraded: dict[str, Upgraded], stale: Stale, error: str) -> str
 def named_files(results: ResultIndex, key: str) -> frozenset[str]:
     """The files (maps, face maps, thumbnail) the last row of ``key`` names (none for an
     error row, or no row): what a new row of ``key`` must not write over
-    (:meth:`~forensic_viewer.scan.records.EncodedRecord.write`), and what
+    (:meth:`~forensic_viewer.scan.encoded.EncodedRecord.write`), and what
     :func:`remove_left_behind` removes once it is appended."""
     if results.status(key) != "ok":
         return frozenset()

@@ -293,7 +293,8 @@ def test_the_report_figure_draws_each_pair_linked() -> None:
 def test_an_analysis_map_holding_nan_makes_the_file_an_error_row(tmp_path: Path) -> None:
     from engine.analyses import AnalysisResult, MapMeaning, MapScale, Output, Provenance
     from engine.types import Analysis
-    from forensic_viewer.scan.records import NonFiniteResult, result_record
+    from forensic_viewer.scan.encoded import result_record
+    from forensic_viewer.scan.records import NonFiniteResult
 
     Image.fromarray(natural(64, 64, seed=1)).save(tmp_path / "e.png")
     ev = load_evidence(tmp_path / "e.png")

@@ -17,10 +17,11 @@ import pytest
 
 from engine.analyses import get_analysis_spec
 from engine.io import load_evidence
-from forensic_viewer.scan import maps, records
+from forensic_viewer.scan import encoded, maps
+from forensic_viewer.scan.encoded import EncodedRecord
 from forensic_viewer.scan.maps import analysis_map_name, heatmap_png, map_name, thumb_name
 from forensic_viewer.scan.pool import _Task, analyse_task, build_worker
-from forensic_viewer.scan.records import EncodedRecord, ErrorRecord, record_to_json
+from forensic_viewer.scan.records import ErrorRecord, record_to_json
 from forensic_viewer.scan.run import run_scan, write_outcome
 from tests.viewer.test_scan_pool import _files, _folder, _recipe, _rows, _untimed
 from tests.viewer.test_scan_prefetch import files_of
@@ -48,7 +49,7 @@ def no_quantising(monkeypatch: pytest.MonkeyPatch) -> None:
     def refused(*args: Any, **kw: Any) -> None:
         raise AssertionError("the writing process quantised a map")
 
-    for module in (maps, records):
+    for module in (maps, encoded):
         monkeypatch.setattr(module, "heatmap_png", refused)
     monkeypatch.setattr(maps, "levels", refused)
 
@@ -100,7 +101,7 @@ def test_a_result_that_cannot_be_encoded_is_the_files_error_row_made_in_the_work
     def broken(heatmap: Any) -> bytes:
         raise OSError("encoder gave up")  # no errno: the encoder's complaint, not a disk's
 
-    monkeypatch.setattr(records, "heatmap_png", broken)
+    monkeypatch.setattr(encoded, "heatmap_png", broken)
     answer = analyse_task(
         analyzer, _Task(0, folder / "a.png", "a.png", None), lambda: False, True, ()
     )

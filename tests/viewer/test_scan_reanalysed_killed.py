@@ -19,7 +19,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from engine.pipeline import Analyzer
-from forensic_viewer.scan import records, upgrade
+from forensic_viewer.scan import encoded, upgrade
 from forensic_viewer.scan.maps import unnamed
 from forensic_viewer.scan.pool import AnalyzerRecipe, run_pool_scan
 from forensic_viewer.scan.records import as_record
@@ -90,7 +90,7 @@ def _kill_at(m: pytest.MonkeyPatch, point: str) -> None:
     """Raise :class:`Killed` at ``point`` of writing b.jpg's new result: after its first new
     file, before its row is appended, or after the append before the old files are removed."""
     if point == "mid-files":
-        real_write = records.atomic_write
+        real_write = encoded.atomic_write
 
         def write(path: Path, data: bytes) -> Path:
             real_write(path, data)
@@ -98,7 +98,7 @@ def _kill_at(m: pytest.MonkeyPatch, point: str) -> None:
                 raise Killed
             return path
 
-        m.setattr(records, "atomic_write", write)
+        m.setattr(encoded, "atomic_write", write)
     elif point == "before-append":
         real_append = ResultLog.append
 
