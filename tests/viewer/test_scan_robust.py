@@ -12,6 +12,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import signal
 import struct
 import subprocess
@@ -518,4 +519,5 @@ def test_the_cli_documents_its_exit_codes() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     results = (ROOT / "docs" / "RESULTS.md").read_text(encoding="utf-8")
     for doc in (readme, results):
-        assert "3 when the scan itself failed" in " ".join(doc.split())
+        # exit 3 is said with its main cause (README's sentence names more than the scan)
+        assert re.search(r"3 when [^.;]{0,60}the scan itself failed", " ".join(doc.split()))
