@@ -504,6 +504,11 @@ class Analyzer:
         got = {r.precision for (n, _), r in self._runners.items() if n == loaded.name}
         return "int8" if got == {"int8"} else self.precision
 
+    def files_of(self, loaded: LoadedModel) -> dict[str, str]:
+        """The int8 files' SHA-256 or fp32 conversion OpenVINO ran for ``loaded``; {}: PyTorch."""
+        runners = [r for (n, _), r in self._runners.items() if n == loaded.name]
+        return {k: v for r in runners for k, v in (getattr(r, "files", None) or {}).items()}
+
     def _runner(self, loaded: LoadedModel, shape: tuple[int, int] | None) -> Runner:
         key = (loaded.name, shape)
         if key not in self._runners:
@@ -580,6 +585,7 @@ class Analyzer:
             else:
                 policy["tiling"], policy["runtime"] = str(plan.tiling), self.runtime_name(loaded)
                 policy["tile"], policy["margin"] = plan.tile, plan.margin
+                policy |= {"model_files": files} if (files := self.files_of(loaded)) else {}
             # the fusion actually used (the checkpoint's flag, the fast path's default or an override)
             policy["gaussian"] = self.weighting_for(loaded) is Weighting.GAUSSIAN
         if self.device.type == "cpu" and policy.get("runtime", "torch") == "torch":

@@ -271,12 +271,12 @@ def scan_finished_details(out: Path, summary: Any) -> dict[str, Any]:
 
 def recorded_settings(out: Path) -> dict[str, Any]:
     """The settings ``scan-finished`` records, as ``out``'s ``scan.json`` holds them: the
-    models with their checkpoint SHA-256, the ensemble, window, stride, path and classic
-    analyses ({} when scan.json cannot be read)."""
+    models with their checkpoint SHA-256 (and the int8 files' run in place of one), the
+    ensemble, window, stride, path and classic analyses ({} when scan.json cannot be read)."""
     from forensic_viewer.scan.triage import scan_info
 
     settings = scan_info(out)
-    keep = ("models", "ensemble", "window", "stride", "exact", "analyses")
+    keep = ("models", "int8_files", "ensemble", "window", "stride", "exact", "analyses")
     return {k: settings[k] for k in keep if isinstance(settings, dict) and k in settings}
 
 

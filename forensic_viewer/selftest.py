@@ -6,7 +6,9 @@ Checks, each printed as one line (``ok`` / ``FAIL`` and why), exit status 0 only
    inference would use; the HEIF decoder's libraries load (pi-heif's libheif and libde265, which
    a frozen build must carry beside its extension: ``engine.heif``).
 2. Every bundled checkpoint's SHA-256 equals the one its model card states: a damaged or swapped
-   file is caught before it decides anything. Every bundled ensemble names bundled members.
+   file is caught before it decides anything. The int8 OpenVINO model beside one (``NAME.int8.*``,
+   run by the fast path in its place) was made from it and its files hash to the SHA-256 its
+   ``.json`` records. Every bundled ensemble names bundled members.
 3. A headless analysis of the bundled sample each card names in its regression floor, by that
    model (and the default ensemble), reaches the card's pixel-F1 and pixel-AUC floors: the
    decoding, the tiling, the runtime and the decision still find what they found when the card
@@ -70,6 +72,27 @@ def heif_line() -> tuple[bool, str]:
         f"HEIF decoder: pi-heif {package_version('pi-heif')}, libheif {info.get('libheif')}, "
         f"HEVC decoders: {decoders}"
     )
+
+
+def int8_line(checkpoint: Path, sha256: str) -> tuple[bool, str] | None:
+    """Whether the int8 model shipped beside ``checkpoint`` (``NAME.int8.*``; None: there is
+    none) was made from it (its key names ``sha256``) and its ``.xml`` and ``.bin`` hash to the
+    SHA-256 its ``.json`` records: the fast path runs those files in place of the checked
+    checkpoint, so a changed one would otherwise go unseen here (it falls back to fp32)."""
+    from engine.runtime import Int8FileError, IRFileError, checked_int8_files, int8_files, read_ir
+
+    meta, xml = int8_files(checkpoint)
+    if not meta.exists():
+        return None
+    try:
+        record = json.loads(read_regular_text(meta))
+        made_for = (record.get("key") or {}).get("checkpoint_sha256")
+        checked_int8_files(xml, read_ir(xml))
+    except (OSError, ValueError, AttributeError, IRFileError, Int8FileError) as e:
+        return False, _unreadable(meta, e) if isinstance(e, (OSError, ValueError)) else str(e)
+    if made_for != sha256:
+        return False, f"{meta.name}: made for another checkpoint (SHA-256 {str(made_for)[:16]}…)"
+    return True, f"{xml.stem}.xml and .bin: SHA-256 match {meta.name}, made from this checkpoint"
 
 
 def pixel_auc(heat: NDArray[np.floating], truth: NDArray[np.bool_]) -> float:
@@ -200,6 +223,8 @@ def run_selftest(
             check(False, f"{path.name}: SHA-256 {sha[:16]}… is not the one its card states")
             continue
         check(True, f"{path.name}: SHA-256 matches its card")
+        if (int8 := int8_line(path, sha)) is not None:
+            check(*int8)
         try:
             loaded = load_checkpoint(path)
         except ForensicError as e:

@@ -103,6 +103,19 @@ def policy_text(policy: Mapping[str, Any]) -> str:
     return text
 
 
+def model_files_words(files: Any) -> list[str]:
+    """A result's ``input_policy.model_files`` (what OpenVINO ran on the fast path:
+    :meth:`engine.pipeline.Analyzer.files_of`) as ``"NAME SHA-256 HEX"`` for each int8 file and
+    ``"fp32 conversion KEY"``; none for rows that ran on PyTorch or were written before
+    2026-12-05 (they did not record it)."""
+    if not isinstance(files, Mapping):
+        return []
+    return [
+        f"{plain(str(k))} {v}" if k == "fp32 conversion" else f"{plain(str(k))} SHA-256 {v}"
+        for k, v in files.items()
+    ]
+
+
 def _tiling_text(policy: Mapping[str, Any]) -> str:
     if "members" in policy:
         return "members " + ", ".join(str(m) for m in policy["members"])

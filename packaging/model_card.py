@@ -161,14 +161,26 @@ def int8_words(checkpoint: Path) -> str:
     """A sentence on the int8 model shipped beside ``checkpoint`` (``make int8``), if any."""
     from engine.runtime import int8_files
 
-    if not int8_files(checkpoint)[0].is_file():
+    meta = int8_files(checkpoint)[0]
+    if not meta.is_file():
         return ""
-    return (
+    text = (
         "\nOn the CPU the fast path runs it as the int8 OpenVINO model beside this file "
         f"(`{checkpoint.stem}.int8.*`, `make int8`; results record precision int8; "
         "`FORENSIC_VIEWER_RUNTIME=openvino-fp32` runs fp32); the exact path runs these "
         "fp32 weights. Its accuracy against the exact path: docs/BENCHMARKS.md, int8."
     )
+    try:
+        files = json.loads(meta.read_text(encoding="utf-8")).get("files")
+    except (OSError, ValueError, AttributeError):
+        files = None
+    if isinstance(files, dict) and files:  # recorded by trainer/quantize.py, checked at load
+        listed = ", ".join(f"`{name}` `{digest}`" for name, digest in files.items())
+        text += (
+            f" Its files' SHA-256 (recorded in `{meta.name}`, checked as they load and by "
+            f"`selftest`, named in every result): {listed}."
+        )
+    return text
 
 
 def _file_name(record: dict) -> str:

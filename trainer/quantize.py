@@ -12,8 +12,8 @@ seeded draw over file names; crfd-net sees each image whole (on CASIA, one tile 
 the fast path), a window-tiled network one window-sized crop of it at a seeded position.
 
 Writes ``NAME.int8.xml`` / ``.bin`` beside the checkpoint and ``NAME.int8.json`` with the key
-:func:`engine.runtime.bundled_int8` checks (checkpoint SHA-256, shape, precision, recipe version)
-and how it was made. The same checkpoint, data and library versions give the same three files
+:func:`engine.runtime.bundled_int8` checks (checkpoint SHA-256, shape, precision, recipe version),
+the SHA-256 of the ``.xml`` and ``.bin`` (``files``, checked at every load) and how it was made. The same checkpoint, data and library versions give the same three files
 byte for byte (checked: the shipped crfd-net-compact model was remade identically). Why the int8 model is made here and shipped, not made on the analyst's
 machine: ``engine/runtime.py``. Whether it is kept: ``bench/bench_fastpath_accuracy.py`` on
 CASIA validation (a network whose int8 model misses the bound ships no int8 files).
@@ -34,7 +34,7 @@ from engine.fastpath import plan_for
 from engine.formatting import plain
 from engine.io import load_evidence
 from engine.preprocess import to_tensor
-from engine.runtime import export_openvino, int8_files, int8_key
+from engine.runtime import export_openvino, int8_digests, int8_files, int8_key, read_ir
 from trainer.data.records import read_dataset
 from trainer.data.splits import three_way_split
 
@@ -78,21 +78,32 @@ def quantize_checkpoint(checkpoint: Path, data: Path, count: int = IMAGES) -> Pa
     q = nncf.quantize(fp32, nncf.Dataset(inputs), subset_size=len(inputs))
     meta, xml = int8_files(checkpoint)
     ov.save_model(q, str(xml), compress_to_fp16=False)
-    record = {
-        "key": int8_key(loaded.sha256, shape),
-        "checkpoint": checkpoint.name,
+    versions = {"nncf": nncf.__version__, "openvino": ov.__version__.split("-")[0]}
+    record = int8_record(loaded.sha256, shape, xml, checkpoint.name, data.name, len(inputs))
+    record["versions"] = versions
+    record["made_by"] = "trainer/quantize.py"
+    meta.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    return xml
+
+
+def int8_record(
+    sha256: str, shape: tuple[int, int] | None, xml: Path, checkpoint: str, data: str, images: int
+) -> dict[str, object]:
+    """``NAME.int8.json`` but its versions: the key :func:`engine.runtime.bundled_int8` checks,
+    the SHA-256 of the ``.xml`` and ``.bin`` at ``xml`` (``files``: checked at every load and
+    named in every result, :func:`engine.runtime.checked_int8_files`), and the calibration."""
+    return {
+        "key": int8_key(sha256, shape),
+        "files": int8_digests(xml, read_ir(xml)),
+        "checkpoint": checkpoint,
         "calibration": {
-            "data": "training part of three_way_split (seed 0) of " + data.name,
-            "images": len(inputs),
+            "data": "training part of three_way_split (seed 0) of " + data,
+            "images": images,
             "input": "whole image" if shape is None else f"one {shape[0]}x{shape[1]} crop",
             "seed": SEED,
             "method": "nncf.quantize, default preset, fast bias correction",
         },
-        "versions": {"nncf": nncf.__version__, "openvino": ov.__version__.split("-")[0]},
-        "made_by": "trainer/quantize.py",
     }
-    meta.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-    return xml
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -54,6 +54,7 @@ from forensic_viewer.wording import (
     copy_map_words,
     evidence_files_words,
     mask_source_words,
+    model_files_words,
     scale_words,
     threshold_figure,
     tile_grid_words,
@@ -99,6 +100,9 @@ class ModelSummary:
     devices: set[str]
     precisions: set[str]
     card: ModelCard | None
+    # what OpenVINO ran on the fast path, as "NAME: SHA-256" (int8 files) or "fp32 conversion:
+    # KEY" (engine.pipeline.Analyzer.files_of); more than one when files' rows differ
+    model_files: set[str] = field(default_factory=set)
     files: int = 0
     reliability: str = ""  # what its θ did on the test part, as a sentence ("" not measured)
     # files whose image score came from a reduced view, and that view's largest and smallest
@@ -128,6 +132,7 @@ class ModelSummary:
             },
             "devices": sorted(self.devices),
             "precisions": sorted(self.precisions),
+            "model_files": sorted(self.model_files),
             "model_card": None if self.card is None else self.card.to_dict(),
             "files_analysed": self.files,
         }
@@ -422,7 +427,9 @@ def overview(
                     if e.role == "ensemble"
                     else str(f.get("threshold_provenance", "")),
                     input_policy={
-                        k: v for k, v in (f.get("input_policy") or {}).items() if k != "detect_size"
+                        k: v
+                        for k, v in (f.get("input_policy") or {}).items()
+                        if k not in ("detect_size", "model_files")
                     },
                     devices=set(),
                     precisions=set(),
@@ -441,6 +448,9 @@ def overview(
                 m.devices.add(str(f["device"]))
             if f.get("precision"):
                 m.precisions.add(str(f["precision"]))
+            m.model_files.update(
+                model_files_words((f.get("input_policy") or {}).get("model_files"))
+            )
         whole = {e.name for e in item.entries()}
         for name in dict.fromkeys(n for face in item.faces for n in face.get("face_scores") or {}):
             if name not in whole:

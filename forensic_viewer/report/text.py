@@ -41,6 +41,7 @@ from forensic_viewer.wording import (
     face_range_words,
     face_verdict_words,
     mask_source_words,
+    model_files_words,
     odds_words,
     parameters_words,
     policy_text,
@@ -362,6 +363,8 @@ def entry_rows(e: ModelEntry) -> Rows:
             ("Checkpoint SHA-256", str(f.get("checkpoint_sha256") or "—")),
             ("Input", policy_text(policy)),
         ]
+    if ran := model_files_words(policy.get("model_files")):
+        rows.append(("Model files run", "; ".join(ran)))
     rows += [
         ("Device, precision", f"{f.get('device', '—')}, {f.get('precision', '—')}"),
         ("Time", "—" if f.get("seconds") is None else f"{float(f['seconds']):.2f} s"),
@@ -425,6 +428,8 @@ def model_rows(m: ModelSummary) -> Rows:
         ),
         ("Files analysed", str(m.files)),
     ]
+    if m.model_files:  # what OpenVINO ran beside the checkpoint (more than one: rows differ)
+        rows.insert(-1, ("Model files run", "; ".join(sorted(m.model_files))))
     card = m.card
     if m.role == "model":
         if card is None:

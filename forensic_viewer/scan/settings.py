@@ -1,5 +1,5 @@
 """What a scan records of its settings in ``scan.json`` and what a resume must match: the
-models (their SHA-256), the ensemble file, the window overrides, the classic analyses and their
+models (their SHA-256, and that of the int8 files the fast path runs for them), the ensemble file, the window overrides, the classic analyses and their
 parameters, the path (exact or fast), face detection and the face path; and of each run, how it
 ended and the command that started it (``run``, the earlier runs in ``earlier_runs``).
 
@@ -46,6 +46,8 @@ def scan_settings(analyzer: Analyzer, source: str, analyses: Sequence[str] = ())
         "source": source,
         "models": {m.name: m.sha256 for m in analyzer.models},
         "face_models": {m.name: m.sha256 for m in getattr(analyzer, "face_models", ())},
+        # the int8 OpenVINO files the fast path runs in place of a checkpoint's fp32 weights
+        "int8_files": int8_planned(analyzer),
         "window": analyzer.window,
         "stride": analyzer.stride,
         "ensemble": getattr(analyzer.ensemble, "name", None),
@@ -61,6 +63,29 @@ def scan_settings(analyzer: Analyzer, source: str, analyses: Sequence[str] = ())
     }
 
 
+def int8_planned(analyzer: Analyzer) -> dict[str, dict[str, str]]:
+    """Per network whose fast path will run a bundled int8 model, its files' SHA-256 by name
+    (:func:`engine.runtime.int8_to_run`): recorded beside the checkpoints' SHA-256, so that a
+    resume with other int8 files is refused like one with another checkpoint (2026-12-05
+    review: swapping the .bin between two runs mixed the rows of two models in one folder)."""
+    from engine.fastpath import Tiling
+    from engine.runtime import int8_to_run
+
+    detector = getattr(analyzer, "faces", None)
+    faces = getattr(analyzer, "face_models", []) if getattr(analyzer, "face_path", False) else []
+    out = {}
+    for loaded in [*analyzer.models, *(faces if detector is not None else [])]:
+        if not hasattr(analyzer, "plan"):  # a stand-in analyzer (tests) runs no network
+            break
+        plan = analyzer.plan(loaded)
+        if plan.tiling is Tiling.OVERLAP_CROP and loaded.meta.input_policy.mode == "window":
+            shape = None if plan.shrink else (plan.tile, plan.tile)
+            run = int8_to_run(analyzer.runtime, analyzer.device, analyzer.precision, loaded, shape)
+            if run:
+                out[loaded.name] = run
+    return out
+
+
 RUN_FIELD = "run"  # scan.json's record of the last run: running, or how it ended (docs/RESULTS.md)
 # the runs before the last (their ``run`` records, commands included), oldest first: a resumed
 # scan's rows come from several runs, each perhaps started by another command line
@@ -73,8 +98,8 @@ EARLIER_LEFT_OUT = "earlier_runs_left_out"
 SETTING_DEFAULTS: dict[str, Any] = {"analyses": {}, "face_models": {}}
 # settings added since whose value a folder written before them cannot say: not compared then
 # (the ensemble file's SHA-256, whose θ and weights decide the default verdict; whether faces
-# were detected, by which detector, and analysed on their own)
-SETTINGS_UNRECORDED: tuple[str, ...] = ("ensemble_sha256", "faces")
+# were detected, by which detector, and analysed on their own; the int8 model files' SHA-256)
+SETTINGS_UNRECORDED: tuple[str, ...] = ("ensemble_sha256", "faces", "int8_files")
 
 
 def check_settings(

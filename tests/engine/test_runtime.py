@@ -155,17 +155,26 @@ def _sample_pixels(h: int = 200, w: int = 296):
 
 
 def _write_key(xml: Path, key: dict) -> None:
+    """``NAME.int8.json`` with ``key`` and, as trainer/quantize.py records them, the SHA-256
+    of the ``.xml`` and ``.bin`` when both are there."""
     import json
 
-    xml.with_suffix(".json").write_text(json.dumps({"key": key}), encoding="utf-8")
+    from engine.runtime import int8_digests, read_ir
+
+    record: dict = {"key": key}
+    if xml.exists() and xml.with_suffix(".bin").exists():
+        record["files"] = int8_digests(xml, read_ir(xml))
+    xml.with_suffix(".json").write_text(json.dumps(record), encoding="utf-8")
 
 
 @needs_openvino
 def test_bundled_int8_model_is_current_close_to_torch_and_recorded(
     tmp_path: Path, monkeypatch
 ) -> None:
+    import json
+
     from engine.pipeline import Analyzer
-    from engine.runtime import bundled_int8
+    from engine.runtime import bundled_int8, int8_files
     from tests.conftest import memory_evidence
 
     monkeypatch.setenv("FORENSIC_VIEWER_CACHE", str(tmp_path))
@@ -182,6 +191,12 @@ def test_bundled_int8_model_is_current_close_to_torch_and_recorded(
     assert (exact.precision, torch_fast.precision) == ("fp32", "fp32")
     assert (int8.precision, fp32.precision) == ("int8", "fp32")
     assert int8.input_policy["runtime"] == fp32.input_policy["runtime"] == "openvino"
+    # each result names what ran: the int8 files with the SHA-256 recorded when they were made
+    # (and checked as they load), or the fp32 conversion; the exact path ran the checkpoint only
+    shipped = json.loads(int8_files(loaded.path)[0].read_text(encoding="utf-8"))["files"]
+    assert int8.input_policy["model_files"] == shipped
+    assert list(fp32.input_policy["model_files"]) == ["fp32 conversion"]
+    assert "model_files" not in exact.input_policy
     # against PyTorch fp32 on the same tiles (the fast path's tiling on PyTorch)
     mad = float(abs(int8.heatmap - torch_fast.heatmap).mean())
     assert 0 < mad <= INT8_HEATMAP_MAD  # 0 would mean the int8 model did not run
@@ -218,12 +233,51 @@ def test_int8_key_of_another_checkpoint_or_missing_files_keep_fp32(tmp_path: Pat
 
 
 @needs_openvino
+def test_int8_files_that_differ_from_their_recorded_sha256_are_not_run(
+    tmp_path: Path, caplog
+) -> None:
+    # 2026-12-05 review: bits flipped in the shipped .bin ran as "int8" without a word (the
+    # outputs test passed), and no result named the files
+    import json
+
+    import openvino as ov
+
+    from engine.runtime import bundled_int8, export_openvino, int8_files, int8_key
+
+    model = _tiny()
+    ckpt = tmp_path / "net.safetensors"
+    meta, xml = int8_files(ckpt)
+    ov.save_model(export_openvino(model, None), str(xml))
+    _write_key(xml, int8_key("c" * 64, None))
+    args = {"device": torch.device("cpu"), "precision": "fp32", "sha256": "c" * 64}
+    assert bundled_int8(ckpt, "c" * 64, None) == xml
+    runner = make_runner(model, shape=None, choice="openvino", int8=xml, **args)
+    assert runner.precision == "int8"
+    recorded = json.loads(meta.read_text())["files"]
+    assert runner.files == recorded and set(recorded) == {"net.int8.xml", "net.int8.bin"}
+    weights = xml.with_suffix(".bin")
+    data = bytearray(weights.read_bytes())
+    data[len(data) // 2] ^= 0x01  # one bit
+    weights.write_bytes(bytes(data))
+    assert bundled_int8(ckpt, "c" * 64, None) is None
+    assert f"{weights}: its SHA-256" in caplog.text and "fp32 is used" in caplog.text
+    caplog.clear()
+    runner = make_runner(model, shape=None, choice="openvino", int8=xml, **args)
+    assert runner.precision == "fp32" and set(runner.files) == {"fp32 conversion"}
+    assert f"{weights}: its SHA-256" in caplog.text and "is not used" in caplog.text
+    # a key that records no SHA-256 (made before they were recorded) runs no int8 model either
+    meta.write_text(json.dumps({"key": int8_key("c" * 64, None)}), encoding="utf-8")
+    assert bundled_int8(ckpt, "c" * 64, None) is None
+    assert "records no SHA-256 of net.int8.xml, net.int8.bin" in caplog.text
+
+
+@needs_openvino
 def test_an_int8_model_that_does_not_load_or_match_leaves_fp32(
     tmp_path: Path, monkeypatch, caplog
 ) -> None:
     import openvino as ov
 
-    from engine.runtime import export_openvino
+    from engine.runtime import export_openvino, int8_key
 
     monkeypatch.setenv("FORENSIC_VIEWER_CACHE", str(tmp_path / "cache"))
     model = _tiny()
@@ -241,6 +295,7 @@ def test_an_int8_model_that_does_not_load_or_match_leaves_fp32(
         last.bias += 2.0
     wrong = tmp_path / "wrong.int8.xml"
     ov.save_model(export_openvino(other, None), str(wrong))
+    _write_key(wrong, int8_key("c" * 64, None))
     caplog.clear()
     runner = make_runner(model, shape=None, choice="openvino", int8=wrong, **args)
     assert runner.precision == "fp32" and "int8 output differs from PyTorch" in caplog.text
@@ -248,6 +303,7 @@ def test_an_int8_model_that_does_not_load_or_match_leaves_fp32(
     # the check is on outputs, and these match)
     same = tmp_path / "same.int8.xml"
     ov.save_model(export_openvino(model, None), str(same))
+    _write_key(same, int8_key("c" * 64, None))
     assert make_runner(model, shape=None, choice="openvino", int8=same, **args).precision == "int8"
     fp32 = make_runner(model, shape=None, choice="openvino-fp32", int8=same, **args)
     assert fp32.precision == "fp32"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -59,7 +60,11 @@ def test_card_names_the_int8_model_only_where_one_ships(tmp_path: Path) -> None:
     assert "`net.int8.*`" in text and "precision int8" in text
     # the bundled files: crfd-net-compact ships one, diffforensics-effl0 does not
     models = ROOT / "resources/models"
-    assert words(models / "crfd-net-compact.safetensors")
+    shipped = words(models / "crfd-net-compact.safetensors")
+    recorded = json.loads((models / "crfd-net-compact.int8.json").read_text())["files"]
+    for name, digest in recorded.items():  # the int8 files' SHA-256, as the card lists its own
+        assert f"`{name}` `{digest}`" in shipped
+    assert shipped.strip() in (models / "crfd-net-compact.md").read_text(encoding="utf-8")
     assert words(models / "diffforensics-effl0.safetensors") == ""
 
 

@@ -3,6 +3,7 @@ found by the fast path and runs close to PyTorch."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -46,6 +47,10 @@ def test_quantized_checkpoint_is_found_and_runs_close_to_torch(tmp_path: Path, m
     assert xml is not None and xml.with_suffix(".bin").is_file()
     record = json.loads(xml.with_suffix(".json").read_text())
     assert record["calibration"]["images"] == 8 and "training part" in record["calibration"]["data"]
+    # the files' SHA-256, which every load checks and every result names
+    assert record["files"] == {
+        p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in (xml, xml.with_suffix(".bin"))
+    }
     runner = make_runner(
         loaded.model, device=torch.device("cpu"), precision="fp32", sha256=loaded.sha256,
         shape=None, choice="openvino", int8=xml,

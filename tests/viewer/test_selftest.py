@@ -37,6 +37,23 @@ def test_selftest_passes_on_an_intact_model_and_says_what_it_checked(one_model: 
     assert "ok   HEIF decoder: pi-heif " in text and "libde265" in text
 
 
+def test_selftest_checks_the_int8_files_the_fast_path_runs(one_model: Path) -> None:
+    """2026-12-05 review: bits flipped in the int8 .bin passed the self-test, which checked the
+    .safetensors only."""
+    for suffix in (".int8.xml", ".int8.bin", ".int8.json"):
+        shutil.copy(BUNDLED_MODELS / f"crfd-net-compact{suffix}", one_model)
+    lines: list[str] = []
+    assert run_selftest(one_model, say=lines.append)
+    assert "ok   crfd-net-compact.int8.xml and .bin: SHA-256 match" in "\n".join(lines)
+    weights = one_model / "crfd-net-compact.int8.bin"
+    data = bytearray(weights.read_bytes())
+    data[100] ^= 0x10
+    weights.write_bytes(bytes(data))
+    lines.clear()
+    assert not run_selftest(one_model, say=lines.append)
+    assert any(line.startswith(f"FAIL {weights}: its SHA-256") for line in lines), lines
+
+
 def test_selftest_fails_when_the_heif_decoder_cannot_load(
     one_model: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
