@@ -69,7 +69,7 @@ from engine.files import (
     open_append_fd,
     open_regular,
 )
-from forensic_viewer.environment import APP_PACKAGE, package_version
+from forensic_viewer.environment import APP_PACKAGE, code_identity, package_version
 from forensic_viewer.wording import plain
 
 try:
@@ -495,6 +495,7 @@ class AuditLog:
             {
                 "program": program,
                 "version": package_version(APP_PACKAGE),
+                "code": dict(code_identity()),  # which code: the version alone does not say
                 "pid": os.getpid(),
                 **(opened or {}),
             },

@@ -35,7 +35,7 @@ from numpy.typing import NDArray
 
 from engine.files import not_regular_reason, read_regular_text
 from engine.metrics import f1_iou, roc_auc
-from forensic_viewer.environment import APP_PACKAGE, package_version
+from forensic_viewer.environment import APP_PACKAGE, code_identity, code_text, package_version
 
 if TYPE_CHECKING:
     from engine.masks import MaskFile
@@ -49,7 +49,7 @@ def version_lines() -> list[str]:
     import sys
 
     return [
-        f"{APP_PACKAGE} {package_version(APP_PACKAGE)}",
+        f"{APP_PACKAGE} {package_version(APP_PACKAGE)} ({code_text(code_identity())})",
         f"Python {sys.version.split()[0]}",
         f"torch {package_version('torch')}",
         f"Qt (PySide6) {package_version('PySide6-Essentials')}",

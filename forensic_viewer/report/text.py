@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from engine.ensemble import decided_by_face, whole_image_decided
 from engine.facepath import FACE_MARGIN, face_out_of_range
 from forensic_viewer.audit import AuditStamp
-from forensic_viewer.environment import computed_by
+from forensic_viewer.environment import app_text, computed_by
 from forensic_viewer.report.limitations import (
     bundled_training_words,
     is_bundled,
@@ -602,7 +602,7 @@ def face_rows(item: ReportItem) -> list[list[str]]:
 def environment_rows(ov: Overview) -> Rows:
     env = ov.export_environment
     rows: Rows = [
-        ("Application", f"{env.get('app')} {env.get('app_version')}"),
+        ("Application", app_text(env)),
         ("Python", str(env.get("python"))),
         ("Platform", str(env.get("platform"))),
     ]
@@ -626,7 +626,7 @@ def environment_rows(ov: Overview) -> Rows:
             rows.append(
                 (
                     "At scan time",
-                    f"{scan_env.get('app')} {scan_env.get('app_version')}, Python "
+                    f"{app_text(scan_env)}, Python "
                     f"{scan_env.get('python')}, {computed_by(scan_env)}, {scan_env.get('time')}",
                 )
             )

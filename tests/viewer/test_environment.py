@@ -3,12 +3,25 @@ reproduce it bit for bit (docs/RESULTS.md, "Reproducing a result")."""
 
 from __future__ import annotations
 
+import hashlib
+import shutil
+import subprocess
+import sys
 from importlib import metadata
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-from forensic_viewer.environment import cpu_description, environment
+from forensic_viewer.environment import (
+    code_identity,
+    code_text,
+    cpu_description,
+    environment,
+    git_commit,
+    git_modified,
+    sources_sha256,
+)
 from forensic_viewer.report.text import environment_rows
 
 CPUINFO = """processor\t: 0
@@ -72,3 +85,87 @@ def test_a_report_names_the_processor_and_openvino_of_the_scan_and_reads_older_s
     older = {k: v for k, v in scan_env.items() if k != "cpu"} | {"libraries": {"torch": "2"}}
     rows = dict(environment_rows(_overview(older)))  # type: ignore[arg-type]
     assert rows["At scan time"] == "forensic-viewer 1, Python 3.11, torch 2, T"
+
+
+def _fake_checkout(root: Path, sha: str) -> None:
+    (root / ".git" / "refs" / "heads").mkdir(parents=True)
+    (root / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (root / ".git" / "refs" / "heads" / "main").write_text(sha + "\n")
+
+
+def test_the_commit_is_read_from_a_checkout_a_worktree_and_packed_refs(tmp_path: Path) -> None:
+    """2026-12-05 review: reports, scan.json and the case log said "forensic-viewer 0.1.0"
+    across many commits that changed results; the commit is read from .git without git."""
+    a, b = "1a2b3c4d" + "0" * 32, "f" * 40
+    main = tmp_path / "main"
+    _fake_checkout(main, a)
+    assert git_commit(main) == a
+    (main / ".git" / "refs" / "heads" / "main").unlink()
+    (main / ".git" / "packed-refs").write_text(
+        f"# pack-refs\n{b} refs/heads/other\n{a} refs/heads/main\n"
+    )
+    assert git_commit(main) == a
+    # a worktree: .git is a file naming its folder, whose commondir leads to the shared refs
+    wt = tmp_path / "wt"
+    own = main / ".git" / "worktrees" / "wt"
+    own.mkdir(parents=True)
+    (own / "HEAD").write_text("ref: refs/heads/topic\n")
+    (own / "commondir").write_text("../..\n")
+    (main / ".git" / "refs" / "heads" / "topic").write_text(b + "\n")
+    wt.mkdir()
+    (wt / ".git").write_text(f"gitdir: {own}\n")
+    assert git_commit(wt) == b
+    (own / "HEAD").write_text(a + "\n")  # detached
+    assert git_commit(wt) == a
+    assert git_commit(tmp_path / "nowhere") is None
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")
+def test_modified_sources_are_said_and_the_sources_hash_follows_them(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    (root / "engine").mkdir(parents=True)
+    (root / "engine" / "a.py").write_text("x = 1\n")
+    (root / "notes.txt").write_text("not code\n")
+    git = ["git", "-C", str(root), "-c", "user.name=t", "-c", "user.email=t@t"]
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "one"]):
+        subprocess.run([*git, *args], check=True, capture_output=True)
+    assert git_modified(root) is False
+    before = sources_sha256(root)
+    (root / "notes.txt").write_text("other\n")  # not the program's sources
+    assert git_modified(root) is False and sources_sha256(root) == before
+    (root / "engine" / "a.py").write_text("x = 2\n")
+    assert git_modified(root) is True and sources_sha256(root) != before
+    assert git_modified(tmp_path) is None  # no checkout: not known
+
+
+def test_the_code_is_recorded_and_shown_beside_the_version(capsys) -> None:
+    code = environment()["code"]
+    assert code == code_identity() and set(code) >= {"commit", "modified"}
+    assert code.get("sources_sha256") or code.get("build_sha256")
+    assert code_text({"commit": "1a2b3c4d" + "0" * 32, "modified": True}) == (
+        "commit 1a2b3c4d, modified files"
+    )
+    assert code_text({"commit": "1a2b3c4d" + "0" * 32, "modified": False}) == "commit 1a2b3c4d"
+    assert code_text({"commit": None, "sources_sha256": "ab" * 32}) == (
+        "sources SHA-256 abababababababab"
+    )
+    scan_env = {"app": "forensic-viewer", "app_version": "1", "python": "3.11", "time": "T"}
+    scan_env |= {"libraries": {"torch": "2"}, "code": {"commit": "9" * 40, "modified": False}}
+    rows = dict(environment_rows(_overview(scan_env)))  # type: ignore[arg-type]
+    assert rows["At scan time"].startswith("forensic-viewer 1 (commit 99999999), Python 3.11")
+    # --version keeps its first token and adds the code
+    from forensic_viewer.cli import main
+
+    assert main(["--version"]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.startswith("forensic-viewer ") and f"({code_text(code)})" in first
+
+
+def test_a_frozen_build_is_identified_by_its_program_file(tmp_path: Path, monkeypatch) -> None:
+    program = tmp_path / "forensic-viewer"
+    program.write_bytes(b"a frozen program holding its modules")
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "executable", str(program))
+    code = code_identity.__wrapped__()
+    assert code["build_sha256"] == hashlib.sha256(program.read_bytes()).hexdigest()
+    assert "sources_sha256" not in code
