@@ -7,6 +7,7 @@ evidence file's file-system times (:func:`utc_ns_text`)."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 
@@ -78,6 +79,17 @@ def time_text(when: float | None = None, timespec: str = "seconds") -> str:
     """
     t = datetime.now() if when is None else datetime.fromtimestamp(when)
     return t.astimezone().isoformat(timespec=timespec)
+
+
+_BASIC_OFFSET = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d(?:\.\d+)?)?)([+-])(\d\d)(\d\d)")
+
+
+def extended_time(text: str) -> str:
+    """A recorded time in :func:`time_text`'s form: an offset written without its colon
+    (``2026-11-22T03:34:01+0000``, as checkpoints and scan files of versions before 2026-12-05
+    hold it) gets one (``+00:00``); any other text is returned as it is."""
+    m = _BASIC_OFFSET.fullmatch(text.strip())
+    return f"{m.group(1)}{m.group(2)}{m.group(3)}:{m.group(4)}" if m else text
 
 
 def utc_ns_text(ns: int) -> str:

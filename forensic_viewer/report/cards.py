@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import CheckpointError
+from engine.formatting import extended_time
 from forensic_viewer.scan.walk import sha256_of_file
 
 if TYPE_CHECKING:  # reading a checkpoint header needs no torch; engine.checkpoints imports it
@@ -37,7 +38,7 @@ class ModelCard:
             metrics=dict(meta.metrics),
             threshold_details=threshold_details(meta.decision.details),
             training=dict(meta.training),
-            created=meta.created,
+            created=extended_time(meta.created),  # old checkpoints wrote "+0000"
         )
 
     def to_dict(self) -> dict[str, Any]:
