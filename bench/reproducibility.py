@@ -4,8 +4,8 @@ re-run reproduce the result? (docs/RESULTS.md, "Reproducing a result").
     python -m bench.reproducibility FOLDER_A FOLDER_B
 
 Prints the verdicts that differ, the largest difference of each figure of the rows
-(``seconds``, the evidence's own path and its file-system times left out: they differ by
-design), the files each row
+(``seconds``, the row's ``run``, the evidence's own path and its file-system times left out:
+they differ by design), the files each row
 names that differ (its heatmaps, classic-analysis maps, face maps and thumbnail, wherever
 they sit: ``maps/``, ``maps.2/`` of a file analysed again whole, sub-folders mirroring the
 evidence's; largest difference in 8-bit levels, share of pixels), and whether
@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-# keys whose values differ between re-runs by design: each run's timings, where the file lay
+# keys whose values differ between re-runs by design: each run's timings and start, where the file lay
 # and the times its file system gave it (a copy of the evidence has its own; a read may move
 # its access time), and where the output folder put a row's files (maps/ or maps.2/) and so
 # their hashes' keys: the files themselves are compared by content (:func:`named_files`)
@@ -45,6 +45,7 @@ IGNORED = frozenset(
         "thumbnail",
         "face_maps",
         "files_sha256",
+        "run",  # the start time of the run that wrote the row (since 2026-12-06)
     }
 )
 CSV_IGNORED = "fs_times."  # results.csv's columns of the file-system times (as IGNORED's)

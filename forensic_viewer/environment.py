@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import platform
 import re
 import subprocess
@@ -241,3 +242,44 @@ def computed_by(env: Mapping[str, Any]) -> str:
     said = [f"torch {libs.get('torch')}"]
     said += [f"OpenVINO {libs['openvino']}"] if libs.get("openvino") else []
     return ", ".join(said + ([str(env["cpu"])] if env.get("cpu") else []))
+
+
+# what of two runs' environments may change a figure (docs/RESULTS.md, "Reproducing a result")
+RUN_COMPARED = ("app_version", "code", "python", "platform", "cpu", "libraries")
+
+
+def run_environments(scan: Mapping[str, Any]) -> list[str]:
+    """One line per run of a scan (scan.json ``scan``: its ``earlier_runs``, then its ``run``),
+    oldest first, when the runs that recorded an environment did not all run in the same one
+    (:data:`RUN_COMPARED`, and the device): a resumed scan's rows may come from each. Empty
+    when they agree, or fewer than two recorded one (runs before 2026-12-06 kept none in
+    ``earlier_runs``)."""
+    runs = [r for r in scan.get("earlier_runs") or [] if isinstance(r, Mapping)]
+    last = scan.get("run")
+    runs.append(
+        {**(last if isinstance(last, Mapping) else {}), **{k: scan.get(k) for k in RUN_OWN_KEYS}}
+    )
+    known = [r for r in runs if isinstance(r.get("environment"), Mapping)]
+
+    def key(r: Mapping[str, Any]) -> str:
+        env = r["environment"]
+        return json.dumps([[env.get(k) for k in RUN_COMPARED], r.get("device")], sort_keys=True)
+
+    if len({key(r) for r in known}) < 2:
+        return []
+    libraries = [r["environment"].get("libraries") or {} for r in known]
+    differ = sorted(
+        {n for libs in libraries for n in libs if len({str(x.get(n)) for x in libraries}) > 1}
+        - {"torch", "openvino"}  # computed_by names them
+    )
+    out = []
+    for r, libs in zip(known, libraries, strict=True):
+        env = r["environment"]
+        said = [app_text(env), f"Python {env.get('python')}", computed_by(env)]
+        said += [f"{n} {libs.get(n, 'not recorded')}" for n in differ]
+        said += [str(env.get("platform")), f"device {r.get('device') or 'not recorded'}"]
+        out.append(f"run started {r.get('started') or 'at a time not recorded'}: {', '.join(said)}")
+    return out
+
+
+RUN_OWN_KEYS = ("environment", "device")  # scan.json's own fields of its last run

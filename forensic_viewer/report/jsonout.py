@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from forensic_viewer.environment import run_environments
 from forensic_viewer.report.build import ItemFigures, Overview
 from forensic_viewer.report.limitations import limitations_text
 from forensic_viewer.report.model import ReportItem
@@ -67,6 +68,8 @@ class JsonWriter(TextReportFile):
             "environment": {
                 "export": ov.export_environment,
                 "scan": ov.source.settings.get("environment"),
+                # a resumed scan's runs, when they ran in different environments (else [])
+                "runs_differ": run_environments(ov.source.settings),
             },
             "command": command_summary(
                 ov.source.settings, scan="source" in ov.source.settings

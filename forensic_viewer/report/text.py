@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from engine.ensemble import decided_by_face, whole_image_decided
 from engine.facepath import FACE_MARGIN, face_out_of_range
 from forensic_viewer.audit import AuditStamp
-from forensic_viewer.environment import app_text, computed_by
+from forensic_viewer.environment import app_text, computed_by, run_environments
 from forensic_viewer.report.limitations import (
     bundled_training_words,
     is_bundled,
@@ -628,6 +628,14 @@ def environment_rows(ov: Overview) -> Rows:
                     "At scan time",
                     f"{app_text(scan_env)}, Python "
                     f"{scan_env.get('python')}, {computed_by(scan_env)}, {scan_env.get('time')}",
+                )
+            )
+        if runs := run_environments(s):  # a resumed scan's rows, from runs that differ
+            rows.append(
+                (
+                    "Runs in other environments",
+                    "the rows come from runs that ran in different environments (each row's "
+                    "run field names the run that made it): " + "; ".join(runs),
                 )
             )
     return rows

@@ -715,7 +715,7 @@ class _Pool:
             unread=self.unread,
         )
         self.checked = True
-        self.results = results = ResultLog(self.out, self.index)
+        self.results = results = ResultLog(self.out, self.index, run=self.began)
         self.index = None
         self.problems = problems = ScanLog(self.out)
         self.recorded = recorded_rows(results, first.ensemble_analyses)

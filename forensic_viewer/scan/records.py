@@ -115,6 +115,9 @@ class FileRecord:
         (:meth:`~forensic_viewer.scan.encoded.EncodedRecord.write`), which readers check
         (``maps.read_named``); empty in rows written before it was recorded and for files
         never written.
+    run: the start time of the scan's run that wrote the row (scan.json's ``run.started``, or
+        an ``earlier_runs`` entry's, which holds that run's environment); None in rows
+        written before 2026-12-06 and outside a scan.
     """
 
     path: str
@@ -134,6 +137,7 @@ class FileRecord:
     analyses: tuple[AnalysisRecord, ...] = ()
     face_maps: Mapping[str, str] = field(default_factory=dict)
     files_sha256: Mapping[str, str] = field(default_factory=dict)
+    run: str | None = None
 
     status: ClassVar[Literal["ok"]] = "ok"
     error: ClassVar[None] = None
@@ -274,6 +278,7 @@ class ErrorRecord:
     real_path: ``file`` with every symbolic link followed, as an analysed file's
         ``evidence.real_path`` (a link out of the scanned folder: :mod:`.links`); None in rows
         of earlier versions.
+    run: as in :class:`FileRecord`.
     The class attributes give it the read interface of :class:`FileRecord` (nothing ran).
     """
 
@@ -284,6 +289,7 @@ class ErrorRecord:
     replaces: str | None = None
     header: ImageHeader | None = None
     real_path: str | None = None
+    run: str | None = None
 
     status: ClassVar[Literal["error"]] = "error"
     models: ClassVar[tuple[ModelRecord, ...]] = ()
@@ -341,6 +347,8 @@ def record_to_json(record: ScanRecord) -> dict[str, Any]:
             failed["replaces"] = {"sha256": record.replaces}
         if record.real_path is not None:  # added after the fields above: written after them
             failed["real_path"] = record.real_path
+        if record.run is not None:
+            failed["run"] = record.run
         return failed
     row: dict[str, Any] = {"path": record.path}
     if record.file is not None:
@@ -379,6 +387,8 @@ def record_to_json(record: ScanRecord) -> dict[str, Any]:
         row["files_sha256"] = dict(record.files_sha256)
     if record.replaces is not None:
         row["replaces"] = {"sha256": record.replaces}
+    if record.run is not None:  # rows of earlier versions have none: written back unchanged
+        row["run"] = record.run
     return row
 
 
@@ -474,6 +484,7 @@ def record_from_json(value: object) -> ScanRecord:
                 replaces=_replaces(o),
                 header=_header(o),
                 real_path=o.text("real_path", None, nullable=True),
+                run=o.text("run", None, nullable=True),
             )
         if status != "ok":
             raise RecordError(f'row.status: expected "ok" or "error", got {status!r}')
@@ -524,6 +535,7 @@ def _file_record(o: RowObject, path: str) -> FileRecord:
         analyses=analyses,
         face_maps={name: face_maps.text(name) for name in face_maps.raw},
         files_sha256={name: hashes.text(name) for name in hashes.raw},
+        run=o.text("run", None, nullable=True),
     )
 
 

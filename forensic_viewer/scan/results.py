@@ -6,6 +6,7 @@ read, is :mod:`forensic_viewer.scan.records`; the folder layout is in ``docs/RES
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -242,9 +243,12 @@ class ResultLog(ResultIndex):
 
     ``index``: the folder's :class:`ResultIndex` the caller made already (the command line
     lists the files with it); taken as it is when the file has not changed since, so a run
-    parses every row once, not twice (about 2 s of a 10,000-file resume)."""
+    parses every row once, not twice (about 2 s of a 10,000-file resume).
 
-    def __init__(self, out: Path, index: ResultIndex | None = None) -> None:
+    ``run``: the start time of the run appending (scan.json's ``run.started``)."""
+
+    def __init__(self, out: Path, index: ResultIndex | None = None, run: str | None = None) -> None:
+        self.run = run  # the run's start time, written into each row it appends without one
         if index is not None and index.file == out / RESULTS and index.unchanged():
             self._adopt(index)
         else:
@@ -270,7 +274,10 @@ class ResultLog(ResultIndex):
 
     def append(self, record: ScanRecord) -> dict[str, Any]:
         """Write ``record`` as the last row; returns the row as written. Raises ValueError
-        (nothing written) for a record holding NaN or an infinity."""
+        (nothing written) for a record holding NaN or an infinity. A record that names no
+        run gets this log's (:attr:`run`): each row says which run made it."""
+        if record.run is None and self.run is not None:
+            record = dataclasses.replace(record, run=self.run)
         row = record_to_json(record)
         line = record_line(record)
         self._log.write(line)

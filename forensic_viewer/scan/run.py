@@ -66,7 +66,7 @@ from forensic_viewer.scan.records import (
 from forensic_viewer.scan.results import ResultIndex, ResultLog, face_model_figures, write_csv
 from forensic_viewer.scan.scanlog import SCAN_LOG as SCAN_LOG
 from forensic_viewer.scan.scanlog import ScanLog
-from forensic_viewer.scan.settings import check_settings, end_run, scan_settings
+from forensic_viewer.scan.settings import check_settings, end_run, now_text, scan_settings
 from forensic_viewer.scan.upgrade import (
     Recorded,
     Rerun,
@@ -396,7 +396,8 @@ def _run_locked(
     recorded_run = {"environment": environment(), "device": str(getattr(analyzer, "device", ""))}
     recorded_run["face_model_figures"] = face_model_figures(analyzer)
     settings = scan_settings(analyzer, source, analyses)
-    check_settings(out, settings, recorded_run, command=command, unread=unread)
+    started = now_text()  # scan.json's run.started, and each row's run
+    check_settings(out, settings, recorded_run, started, command=command, unread=unread)
     if total is None:
         total = len(files) if isinstance(files, Sized) else 0
     summary = ScanSummary(total=total)
@@ -424,7 +425,7 @@ def _run_locked(
     # scan.json says "running" from here on: a failure ends the run as a stop does, results.csv
     # of the files it went through and scan.json saying "failed", where they can be written
     with failure_recorded(out, summary, write_results_csv, started=t0):
-        results = ResultLog(out, index)
+        results = ResultLog(out, index, run=started)
         try:  # reading every row's versions takes seconds in a large folder: Ctrl+C there too
             recorded = recorded_rows(results, getattr(analyzer.ensemble, "analyses", None) or ())
         except KeyboardInterrupt as e:  # ends as a stop does, after 0 files (was "running")

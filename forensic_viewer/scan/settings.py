@@ -90,6 +90,7 @@ RUN_FIELD = "run"  # scan.json's record of the last run: running, or how it ende
 # the runs before the last (their ``run`` records, commands included), oldest first: a resumed
 # scan's rows come from several runs, each perhaps started by another command line
 EARLIER_RUNS = "earlier_runs"
+RUN_OWN = ("environment", "device")  # scan.json's fields of the last run, kept in earlier_runs
 MAX_EARLIER_RUNS = 50  # kept: the first run and the latest ones; the others are counted
 EARLIER_LEFT_OUT = "earlier_runs_left_out"
 
@@ -172,7 +173,8 @@ def upgradable(old: Any, now: Mapping[str, Any]) -> bool:
 
 def earlier_runs(old: dict[str, Any]) -> dict[str, Any]:
     """scan.json's ``earlier_runs`` (and ``earlier_runs_left_out``) once the run recorded in
-    ``old`` (the scan.json found) is an earlier one: its runs before, then its ``run`` (one
+    ``old`` (the scan.json found) is an earlier one: its runs before, then its ``run`` with
+    its ``environment`` and ``device`` (:data:`RUN_OWN`, until then scan.json's own) (one
     that still says "running" marked :data:`NOT_RUNNING`: the run beginning holds the folder's
     lock, so that one ended without recording its end and is taken for no more). At most
     :data:`MAX_EARLIER_RUNS`: the first run and the latest, the others counted, so a folder
@@ -180,6 +182,9 @@ def earlier_runs(old: dict[str, Any]) -> dict[str, Any]:
     runs = [r for r in old.get(EARLIER_RUNS) or [] if isinstance(r, dict)]
     if isinstance(last := old.get(RUN_FIELD), dict):  # a "running" one is no more: a run begins
         dead = last.get("state") == "running"
+        # scan.json's environment and device are the last run's: kept with it, since the next
+        # run's replace them (a resumed scan's report showed one environment for rows of three)
+        last = {**{k: old[k] for k in RUN_OWN if k in old and k not in last}, **last}
         runs.append({**last, NOT_RUNNING: True, "note": EARLIER_NOT_RUNNING} if dead else last)
     left_out = old.get(EARLIER_LEFT_OUT)
     left_out = left_out if isinstance(left_out, int) and left_out > 0 else 0

@@ -37,8 +37,9 @@ def test_a_rerun_that_differs_in_timings_and_place_only_is_identical(tmp_path: P
     results.csv's last columns): they differ by design, as its path does."""
     pixels = np.arange(64, dtype=np.uint8).reshape(8, 8)
     times = {"modified": "2021-05-03T00:00:00Z", "accessed": "2021-05-04T00:00:00Z"}
-    first = ROW | {"evidence": {"fs_times": times}}
+    first = ROW | {"evidence": {"fs_times": times}, "run": "2026-12-06T10:00:00+00:00"}
     again = copy.deepcopy(ROW) | {"file": "/elsewhere/a.jpg", "seconds": 9.0}
+    again["run"] = "2026-12-06T11:00:00+00:00"  # each row names the run that wrote it
     again["details"]["m"]["seconds"] = 3.0
     again["evidence"] = {"fs_times": {"modified": "2026-12-05T00:00:00Z", "accessed": None}}
     head = "path,sha256,fs_times.modified,fs_times.accessed\n"

@@ -72,3 +72,52 @@ def test_int8_files_are_named_everywhere_and_other_ones_refuse_a_resume(
         ("fp32 conversion",)
     }
     assert json.loads((again / "scan.json").read_text())["int8_files"] == {}
+
+
+def test_each_row_names_its_run_and_each_run_keeps_its_environment(
+    tmp_path: Path, tiny_checkpoint: Path
+) -> None:
+    """2026-12-05 review: a resumed scan kept only the last run's environment, and its report
+    showed one environment for rows made by three runs."""
+    evidence = tmp_path / "evidence"
+    evidence.mkdir()
+    write_rgb(evidence / "a.png", 40, 32, seed=1)
+    out = tmp_path / "out"
+    assert scan_cli(evidence, out, tiny_checkpoint) == 0
+    write_rgb(evidence / "b.png", 40, 32, seed=2)
+    (evidence / "c.jpg").write_bytes(b"\xff\xd8\xff\xe0" + b"\x00" * 40)  # an error row
+    assert scan_cli(evidence, out, tiny_checkpoint) == 1
+    info = json.loads((out / "scan.json").read_text())
+    first, last = info["earlier_runs"][0], info["run"]
+    assert first["environment"]["code"] == info["environment"]["code"]
+    assert first["device"] == info["device"] == "cpu"
+    rows = {r["path"]: r for r in map(json.loads, (out / "results.jsonl").read_text().splitlines())}
+    assert rows["a.png"]["run"] == first["started"]
+    assert rows["b.png"]["run"] == rows["c.jpg"]["run"] == last["started"]
+    assert rows["c.jpg"]["status"] == "error"
+    env_rows = _environment_rows(info)
+    assert "Runs in other environments" not in env_rows  # the same environment twice
+    # the first run with another numpy and code: the report says so and lists both runs
+    first["environment"]["libraries"]["numpy"] = "0.1"
+    first["environment"]["code"] = {"commit": "1" * 40, "modified": False}
+    said = _environment_rows(info)["Runs in other environments"]
+    assert f"run started {first['started']}: forensic-viewer " in said
+    assert "(commit 11111111)" in said and "numpy 0.1" in said
+    assert f"run started {last['started']}: " in said and "device cpu" in said
+    # report.json holds the same lines
+    (out / "scan.json").write_text(json.dumps(info), encoding="utf-8")
+    from forensic_viewer.report import scan_source, write_report
+
+    write_report(scan_source(out), out, formats=("json",))
+    runs = json.loads((out / "report.json").read_text(encoding="utf-8"))["environment"]
+    assert len(runs["runs_differ"]) == 2 and all(r in said for r in runs["runs_differ"])
+
+
+def _environment_rows(scan_json: dict) -> dict[str, str]:
+    """The report's environment rows of a scan whose scan.json is ``scan_json``."""
+    from types import SimpleNamespace
+
+    from forensic_viewer.report.text import environment_rows
+
+    source = SimpleNamespace(settings=scan_json)
+    return dict(environment_rows(SimpleNamespace(export_environment={}, source=source)))  # type: ignore[arg-type]

@@ -455,8 +455,9 @@ def test_a_scan_writes_the_previous_versions_fields_in_its_order(
 ) -> None:
     rows = {r["path"]: r for r in _rows(scanned)}
     new, old = rows["face.jpg"], old_folder[2]
-    # the previous fields in order, then the face path's, then the hashes of the files named
-    assert list(new) == [*old, "face_maps", "files_sha256"]
+    # the previous fields in order, then the face path's, then the hashes of the files named,
+    # then the run that wrote the row
+    assert list(new) == [*old, "face_maps", "files_sha256", "run"]
     for part in ("ensemble", "ensemble_details"):
         assert list(new[part]) == list(old[part]), part
     # the evidence's previous fields in order, then its file-system times (added after)
@@ -466,8 +467,8 @@ def test_a_scan_writes_the_previous_versions_fields_in_its_order(
     # the previous version's face fields in its order, then the face path's (written after)
     assert list(new["faces"][0]) == [*old["faces"][0], "face_scores"]
     error = ["path", "file", "sha256", "status", "error", "models"]
-    # then what its header said, then where it was read (links followed)
-    assert list(rows["broken.png"]) == [*error, "header", "real_path"]
+    # then what its header said, then where it was read (links followed), then its run
+    assert list(rows["broken.png"]) == [*error, "header", "real_path", "run"]
 
 
 def test_a_first_version_row_reads_with_defaults(

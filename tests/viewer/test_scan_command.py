@@ -43,11 +43,12 @@ def _scan_json(out: Path) -> dict[str, Any]:
 
 
 def _rows(out: Path) -> list[dict[str, Any]]:
-    """results.jsonl's rows without their timings (``seconds``, at any depth)."""
+    """results.jsonl's rows without their timings (``seconds``, at any depth) and the start
+    time of the run that wrote them (``run``)."""
 
     def timeless(v: Any) -> Any:
         if isinstance(v, dict):
-            return {k: timeless(x) for k, x in v.items() if k != "seconds"}
+            return {k: timeless(x) for k, x in v.items() if k not in ("seconds", "run")}
         return [timeless(x) for x in v] if isinstance(v, list) else v
 
     lines = (out / "results.jsonl").read_text(encoding="utf-8").splitlines()
