@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
 import platform
 import re
 import subprocess
@@ -166,6 +167,7 @@ def git_modified(root: Path) -> bool | None:
             text=True,
             timeout=GIT_SECONDS,
             check=False,
+            env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"},  # a status that writes no index
         )
     except (OSError, subprocess.SubprocessError):
         return None
