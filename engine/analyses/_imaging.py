@@ -123,17 +123,29 @@ def stored_colour_space(evidence: Evidence, data: bytes) -> str | None:
     return jpeg_colour_space(open_stored(data, "JPEG")) if evidence.format == "JPEG" else None
 
 
+def reduced_sampling(layers: list[tuple[int, int, int, int]]) -> tuple[int, int] | None:
+    """Three components' sampling factors (Pillow's ``layer``: id, h, v, table) reduced to the
+    luma factors (h, v) over chroma 1x1 of the same geometry, a key of ``JPEG_SAMPLING``, or
+    None: not three components, Cb's factors not Cr's, or a ratio libjpeg does not write by
+    name. Cameras store the same geometry with other factors: luma 2x2 over chroma 1x2 is
+    4:2:2 (luma 2x1 over chroma 1x1) as a decoder reconstructs it."""
+    if len(layers) != 3 or layers[1][1:3] != layers[2][1:3]:
+        return None
+    (lh, lv), (ch, cv) = layers[0][1:3], layers[1][1:3]
+    if min(lh, lv, ch, cv) < 1 or lh % ch or lv % cv:
+        return None
+    ratio = (lh // ch, lv // cv)
+    return ratio if ratio in JPEG_SAMPLING else None
+
+
 def stored_sampling(evidence: Evidence, data: bytes) -> tuple[int, int] | None:
     """A colour JPEG's luma sampling factors (h, v) over chroma 1x1 as ``JPEG_SAMPLING`` knows
-    them (4:4:4 is (1, 1), 4:2:0 (2, 2)), or None: not a JPEG, not three components, or a
-    sampling libjpeg does not write by name."""
+    them (4:4:4 is (1, 1), 4:2:0 (2, 2)), its factors reduced to that geometry
+    (:func:`reduced_sampling`), or None: not a JPEG, not three components, or a sampling
+    libjpeg does not write by name."""
     if evidence.format != "JPEG":
         return None
-    layers = getattr(open_stored(data, "JPEG"), "layer", None) or []
-    if len(layers) != 3 or any((h, v) != (1, 1) for _, h, v, _ in layers[1:]):
-        return None
-    luma = (layers[0][1], layers[0][2])
-    return luma if luma in JPEG_SAMPLING else None
+    return reduced_sampling(getattr(open_stored(data, "JPEG"), "layer", None) or [])
 
 
 def jpeg_colour_space(img: Image.Image) -> str:

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image, JpegImagePlugin
+from PIL import Image
 
-from engine.analyses._imaging import jpeg_colour_space
+from engine.analyses._imaging import JPEG_SAMPLING, jpeg_colour_space, reduced_sampling
 
 # ITU-T T.81 Annex K tables (natural order), scaled by libjpeg's jpeg_quality_scaling.
 IJG_LUMA = np.array(
@@ -162,9 +162,6 @@ def luma_table(img: Image.Image, component: int = 0) -> int | None:
     return int(layers[component][3]) if len(layers) > component else None
 
 
-_SAMPLING = {0: "4:4:4", 1: "4:2:2", 2: "4:2:0"}
-
-
 RGB_CODED = "RGB-coded (no YCbCr transform)"
 
 
@@ -182,4 +179,10 @@ def sampling_words(img: Image.Image) -> str:
     if len(layers) == 4:
         factors = ", ".join(f"{h}x{v}" for _, h, v, _ in layers)
         return f"four components (CMYK or YCCK), sampling factors {factors}"
-    return _SAMPLING.get(JpegImagePlugin.get_sampling(img), "other")
+    ratio = reduced_sampling(layers)
+    factors = ", ".join(f"{h}x{v}" for _, h, v, _ in layers)
+    if ratio is None:
+        return f"other (sampling factors {factors})"
+    name = JPEG_SAMPLING[ratio][0]
+    # Cameras write some geometries with factors of their own (luma 2x2, chroma 1x2: 4:2:2)
+    return name if layers[1][1:3] == (1, 1) else f"{name} (stored as sampling factors {factors})"

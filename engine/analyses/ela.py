@@ -16,7 +16,9 @@ EXIF orientation was applied, and the map is turned back), so a rotated photogra
 stay aligned. The resave keeps a JPEG's own chroma subsampling (4:4:4, 4:2:2, 4:2:0...): a
 4:4:4 file resaved at 4:2:0 changes at every colour edge by the subsampling alone, which
 swamps the compression history ELA is for (a 4:4:4 photograph saved once at quality 90 read
-3.5 times the error level of the same photograph at 4:2:0, all of it at colour edges). Other
+3.5 times the error level of the same photograph at 4:2:0, all of it at colour edges). A
+subsampling stored with factors of the camera's own (luma 2x2 over chroma 1x2) is resaved at
+the subsampling of the same geometry (4:2:2). Other
 formats are resaved at 4:2:0, libjpeg's default and that of the tools above.
 
 An RGB-coded JPEG (Adobe APP14 transform 0: R, G and B compressed as they are, no YCbCr) is
@@ -69,7 +71,8 @@ class ElaParams:
     ElaParams(),
     method="error level analysis (JPEG resave difference)",
     source="N. Krawetz, 'A Picture's Worth', Black Hat 2007; FotoForensics / Forensically ELA",
-    version="3",  # 3: an RGB-coded JPEG is resaved RGB-coded (was as YCbCr);
+    version="4",  # 4: a subsampling stored with other factors (luma 2x2 over chroma 1x2)
+    # resaved at its geometry (4:2:2), was at 4:2:0; 3: an RGB-coded JPEG is resaved RGB-coded (was as YCbCr);
     # 2: a JPEG is resaved at its own chroma subsampling (was always 4:2:0)
     description="error level at a chosen JPEG quality (raw, display-scaled)",
     needs_file=True,  # a JPEG's colour coding and subsampling, a turned image's stored pixels

@@ -137,7 +137,9 @@ class JpegTablesParams:
     JpegTablesParams(),
     method="quantisation tables and IJG quality estimate",
     source="ITU-T T.81 Annex K tables with libjpeg's quality scaling (IJG jcparam.c)",
-    version="5",  # 5: the tables' note says what the match says (IJG's: many programs and some
+    version="6",  # 6: a subsampling stored with other factors named by its geometry (luma
+    # 2x2 over chroma 1x2: "4:2:2 (stored as ...)", was "other"), 4:4:0 and 4:1:1 by name;
+    # 5: the tables' note says what the match says (IJG's: many programs and some
     # cameras; else the file's own), no longer "an editor's tables ... deserve a look" on all;
     # 4: an RGB-coded JPEG's tables compared with IJG's luma table, each (its
     # R and B tables were compared with the chroma table), and its coding in the words;
