@@ -39,12 +39,14 @@ from engine.analyses._imaging import (
     JPEG_SAMPLING,
     jpeg_roundtrip,
     jpeg_roundtrip_rgb_coded,
+    open_stored,
     orient,
     orient_rgb,
     stored_colour_space,
     stored_rgb,
     stored_sampling,
 )
+from engine.analyses._jpegtables import match_file
 from engine.analyses.base import Context, MapMeaning, MapScale, Output, register_analysis
 from engine.types import Evidence
 
@@ -72,7 +74,8 @@ class ElaParams:
     method="error level analysis (JPEG resave difference)",
     source="N. Krawetz, 'A Picture's Worth', Black Hat 2007; FotoForensics / Forensically ELA",
     version="4",  # 4: a subsampling stored with other factors (luma 2x2 over chroma 1x2)
-    # resaved at its geometry (4:2:2), was at 4:2:0; 3: an RGB-coded JPEG is resaved RGB-coded (was as YCbCr);
+    # resaved at its geometry (4:2:2), was at 4:2:0; a warning when the resave quality is at
+    # or above the file's own (error levels near 0 everywhere: nothing stands out); 3: an RGB-coded JPEG is resaved RGB-coded (was as YCbCr);
     # 2: a JPEG is resaved at its own chroma subsampling (was always 4:2:0)
     description="error level at a chosen JPEG quality (raw, display-scaled)",
     needs_file=True,  # a JPEG's colour coding and subsampling, a turned image's stored pixels
@@ -92,6 +95,10 @@ def ela(evidence: Evidence, p: ElaParams, ctx: Context) -> Output:
             "resolution (Pillow writes RGB-coded JPEGs only so); its error includes the "
             "subsampling's",
         )
+    match = match_file(open_stored(data, "JPEG")) if evidence.format == "JPEG" else None
+    own_q = None if match is None else match.quality
+    if own_q is not None and p.quality >= own_q:
+        warnings += (blind_warning(own_q, p.quality),)
     ctx.step(0, 3)
     if rgb_coded:
         resaved = jpeg_roundtrip_rgb_coded(rgb, p.quality)
@@ -120,6 +127,7 @@ def ela(evidence: Evidence, p: ElaParams, ctx: Context) -> Output:
         display=display,
         extras={
             "mean_error": round(float(level.mean()), 4),
+            "file_quality": own_q,  # the file's own (last) IJG quality, as jpeg-tables estimates
             "display_white_at": round(top, 2),
             "resave_coding": "RGB-coded (no YCbCr transform)" if rgb_coded else "YCbCr",
             "resave_subsampling": "4:4:4" if rgb_coded else JPEG_SAMPLING[sampling][0],
@@ -127,6 +135,22 @@ def ela(evidence: Evidence, p: ElaParams, ctx: Context) -> Output:
             "unit": "grey levels (0..255)",
         },
         warnings=warnings,
+    )
+
+
+def blind_warning(own_q: int, quality: int) -> str:
+    """What ELA at ``quality`` cannot show on a file last saved at about ``own_q`` (<= it).
+
+    A JPEG resaved at its own quality, tables and grid is almost its own fixed point (mean
+    error 0.00 grey levels on a 12 MP crop saved at 90 then resaved at 90), and one resaved
+    finer changes by little more than rounding (0.1-0.2 at 90 and 95 on one saved at 80): every
+    region reads near 0, whatever its history (a q70 background with a region pasted in, saved
+    at 90: pixel AUC 0.50 at ELA 90, 0.61-0.80 at 85-70). A quality some 15 below the file's
+    own (75 for 90, FotoForensics' and Sherloq's range) resaves coarser than its last save."""
+    return (
+        f"the file's own quality (about {own_q}) is at or below the resave quality {quality}: "
+        "error levels are near 0 everywhere and a region with another history hardly stands "
+        f"out; a lower quality (e.g. {max(own_q - 15, 10)}) shows more"
     )
 
 
