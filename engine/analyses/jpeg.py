@@ -43,8 +43,12 @@ Three analyses registered here:
     summed over those frequencies (averaged over a small neighbourhood of blocks) gives the map:
     the probability, with equal priors, that the block was compressed once while the image as a
     whole was compressed twice. A pasted region from another source (or one saved at another
-    grid or quality) lacks the first compression's trace. When no frequency shows double
-    compression the question does not arise and the map is 0 everywhere.
+    grid or quality) lacks the first compression's trace. When fewer than
+    ``MIN_DQ_FREQUENCIES`` (4) frequencies show double compression the question does not
+    arise: no map (a map of 0 read as "every block compressed twice"), a warning, and for 1-3
+    an information finding that the trace is too thin. Detected, a notice names the first
+    quality and the frequencies it rests on. The ghost's finding names its quality, the share
+    of the image it covers and whether that is the whole image (a resave) or a region.
 """
 
 from __future__ import annotations
@@ -68,6 +72,7 @@ from engine.analyses._imaging import (
     stored_rgb,
     upsample_cells,
 )
+from engine.analyses._jpegfindings import MIN_DQ_FREQUENCIES, dq_findings, ghost_finding
 from engine.analyses._jpegtables import (
     IJG_LUMA,
     RGB_CODED,
@@ -353,7 +358,9 @@ def ghost_maps(
     GhostParams(),
     method="JPEG ghosts: normalised recompression difference over a range of qualities",
     source="H. Farid, 'Exposing Digital Forgeries from JPEG Ghosts', IEEE TIFS 4(1), 2009",
-    version="6",  # 6: an RGB-coded JPEG's own quality as jpeg-tables 4 estimates it (each of
+    version="7",  # 7: a finding says what the ghost found: the quality, over how much of
+    # the image, whole-image recompression or a region (was the map's label alone);
+    # 6: an RGB-coded JPEG's own quality as jpeg-tables 4 estimates it (each of
     # its tables against IJG's luma table: G's was, R's and B's against the chroma table);
     # 5: flat only where the content's variance is low too (textured regions
     # compressed coarsely before were blanked as flat); 4: an RGB-coded JPEG's green
@@ -392,7 +399,9 @@ def jpeg_ghost(evidence: Evidence, p: GhostParams, ctx: Context) -> Output:
         for values, cell in [orient_cells(norm[i], GHOST_CELL, (sh, sw), evidence.orientation)]
     )
     warnings = () if q_star is not None else ("no JPEG ghost found below the last quality",)
+    findings = () if q_star is None else (ghost_finding(q_star, stats, last_q),)
     return Output(
+        findings=findings,
         map=full,
         meaning=MapMeaning(
             scale=MapScale.RAW,
@@ -504,7 +513,9 @@ def _fit_frequency(
     method="aligned double JPEG quantisation (A-DJPG), per-block likelihood ratio",
     source="T. Bianchi, A. Piva, 'Image Forgery Localization via Block-Grained Analysis of "
     "JPEG Artifacts', IEEE TIFS 7(3), 2012 (simplified: coefficients from decoded pixels)",
-    version="4",  # 4: an RGB-coded JPEG's last quality described as jpeg-tables 4 does;
+    version="5",  # 5: a finding says what was found (first quality, on how many frequencies);
+    # no map, a warning, when fewer than 4 frequencies fit (the map of 0 read "compressed twice");
+    # 4: an RGB-coded JPEG's last quality described as jpeg-tables 4 does;
     # 3: an RGB-coded JPEG's green component by its own table (failed before);
     # 2: Y quantised by the table its selector names, not table 0
     description="probability that each 8x8 block was compressed once in a doubly compressed image",
@@ -548,7 +559,8 @@ def jpeg_dq(evidence: Evidence, p: DqParams, ctx: Context) -> Output:
             llr += np.clip(lp1[idx] - lp0[idx], -p.clip, p.clip)
         ctx.step(i + 2, total)
     used = [f for f in fits if f.used]
-    if used:
+    detected = len(used) >= MIN_DQ_FREQUENCIES
+    if detected:
         if p.neighbourhood > 1:
             llr = cv2.blur(llr, (p.neighbourhood, p.neighbourhood), borderType=cv2.BORDER_REFLECT)
         prob_single = (1.0 / (1.0 + np.exp(np.clip(llr, -50, 50)))).astype(np.float32)
@@ -556,24 +568,34 @@ def jpeg_dq(evidence: Evidence, p: DqParams, ctx: Context) -> Output:
         prob_single = np.zeros((by, bx), np.float32)
     cells = np.zeros((-(-sh // 8), -(-sw // 8)), np.float32)
     cells[:by, :bx] = prob_single
-    if used:  # partial border blocks (outside the 8x8 grid) borrow their neighbour's value
+    if detected:  # partial border blocks (outside the 8x8 grid) borrow their neighbour's value
         cells[by:, :] = cells[by - 1 : by, :] if by > 0 else 0
         cells[:, bx:] = cells[:, bx - 1 : bx] if bx > 0 else 0
-    full = orient(upsample_cells(cells, 8, sh, sw), evidence.orientation)
     q1_quality = _q1_quality([(ZIGZAG[f.index], f.q1) for f in used])
     ctx.step(total, total)
     return Output(
-        map=full,
+        map=orient(upsample_cells(cells, 8, sh, sw), evidence.orientation) if detected else None,
         meaning=MapMeaning(
             scale=MapScale.PROBABILITY,
             label="probability that the 8x8 block was compressed once, in an image "
-            "compressed twice (equal priors); 0 everywhere when no double compression is found"
+            "compressed twice (equal priors)"
             + ("" if component == 0 else f"; of the {PLANES[component]}"),
             unit="probability",
             high="lacks the trace of the first compression that the rest of the image shows",
+        )
+        if detected
+        else None,
+        findings=dq_findings(len(used), p.n_freqs, q1_quality),
+        warnings=()
+        if detected
+        else (
+            f"no aligned double compression found ({len(used)} of {p.n_freqs} frequencies fit "
+            f"one, under {MIN_DQ_FREQUENCIES}): no map; a first save at a finer quality than "
+            "the last, or on another 8x8 grid, leaves no trace this test sees",
         ),
         extras={
-            "detected": bool(used),
+            "detected": detected,
+            "frequencies_tested": p.n_freqs,
             "plane": PLANES[component],
             "frequencies_used": len(used),
             "first_quality_estimate": q1_quality,

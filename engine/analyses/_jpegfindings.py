@@ -1,0 +1,72 @@
+"""The findings of ``jpeg.py``'s ghost and double-quantisation analyses in words: what an
+examiner reads first ("saved before at about quality 70: not a camera original"), beside
+their maps. Apart so that ``jpeg.py`` stays under 700 lines."""
+
+from __future__ import annotations
+
+from engine.analyses.base import Finding, Level
+
+WHOLE_IMAGE_SHARE = 0.5  # a ghost's dip share from which it is the whole image's, not a
+# region's: a region recompressed from q60 over 11 % of an image gives 0.061, whole images
+# 0.75-0.92 (docs/ANALYSES.md); 0.93 on the review's camera photograph saved at 70 then 90
+
+
+def ghost_finding(q_star: int, stats: dict, last_q: int | None) -> Finding:
+    """The ghost at ``q_star`` in words: over how much of the image (its dip share of the
+    informative cells, ``jpeg.ghost_maps``) and whether that is the whole image or a region."""
+    share = stats["dip_share"][str(q_star)]
+    whole = share >= WHOLE_IMAGE_SHARE
+    last = "" if last_q is None else f", then at about {last_q}"
+    return Finding(
+        "jpeg",
+        "earlier compression (ghost)",
+        f"an earlier save at about quality {q_star} shows over {share * 100:.0f} % of the "
+        "image's areas with detail "
+        + ("(whole-image recompression)" if whole else "(a region: see the map)"),
+        Level.NOTICE,
+        f"the file was saved as a JPEG at about {q_star}{last}: a resave, not a camera "
+        "original as it left the camera; a region without the ghost (pasted in after the "
+        "first save) shows on the map"
+        if whole
+        else f"part of the image was compressed at about {q_star} before the last save and the "
+        "rest was not: a region with another history (pasted or edited), or flat and textured "
+        "areas that answer differently; see the map",
+    )
+
+
+MIN_DQ_FREQUENCIES = 4  # fewer frequencies that fit a double quantisation make no finding
+# and no map. Measured 2026-12-05 on crops of 9 camera photographs: saved at 70, 85 or 80
+# and then at 90 or 95, 8-20 of 20 fit (all with a first quality); saved once at 90, or at 95
+# then 90 (a first quality finer than the last, which aligned DQ cannot see), 0-2 fit (no first
+# quality); two CASIA v1 splices 1 and 2 (first quality 79: no IJG table fits the steps).
+
+
+def dq_findings(n_used: int, n_tested: int, q1: int | None) -> tuple[Finding, ...]:
+    """The double compression in words: detected (a notice: many editors' resaves, not only
+    forgeries, show it), a trace too thin to count (information), or nothing (the warning)."""
+    first = "first quality not an IJG one" if q1 is None else f"first quality about {q1}"
+    rests = f"rests on {n_used} of {n_tested} frequencies"
+    if n_used >= MIN_DQ_FREQUENCIES:
+        return (
+            Finding(
+                "jpeg",
+                "double compression",
+                f"aligned double JPEG compression: {first} ({rests})",
+                Level.NOTICE,
+                "saved as a JPEG at least twice on the same 8x8 grid: not a camera original "
+                "as it left the camera; blocks without the first compression's trace show "
+                "on the map",
+            ),
+        )
+    if n_used:
+        return (
+            Finding(
+                "jpeg",
+                "double compression",
+                f"a trace too thin to count ({rests}; {MIN_DQ_FREQUENCIES} needed)",
+                Level.INFO,
+                "single-compressed files show as many by chance: not taken as a double "
+                "compression, no map",
+            ),
+        )
+    return ()

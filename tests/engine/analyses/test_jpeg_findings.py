@@ -1,0 +1,56 @@
+"""Ghost and DQ say in words what they found: an earlier save, at which quality, over how
+much of the image (the expert review of 2026-12-05: both said it in extras and map labels
+only, and a camera photograph saved at 70 then 90 printed what camera originals print)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine.analyses import Level, run_analysis
+from tests.engine.analyses.conftest import decode, jpeg_bytes, natural
+from tests.engine.analyses.test_jpeg import H, W, composite
+
+
+def test_a_whole_image_saved_before_at_70_is_named_by_ghost_and_dq(write_evidence) -> None:
+    ev = write_evidence(jpeg_bytes(decode(jpeg_bytes(natural(H, W, 1), 70)), 90))
+    dq = run_analysis("jpeg-dq", ev)
+    (f,) = dq.findings
+    assert f.level == Level.NOTICE and f.topic == "jpeg"
+    assert f.value.startswith("aligned double JPEG compression: first quality about 70")
+    n = dq.extras["frequencies_used"]
+    assert f"rests on {n} of 20 frequencies" in f.value and n >= 4
+    assert dq.map is not None and not dq.warnings
+    ghost = run_analysis("jpeg-ghost", ev)
+    (g,) = ghost.findings
+    assert g.level == Level.NOTICE
+    assert g.value.startswith("an earlier save at about quality 70 shows over")
+    assert g.value.endswith("(whole-image recompression)")
+    assert "then at about 90" in g.note
+
+
+def test_a_region_saved_before_at_60_is_named_a_region_by_the_ghost(write_evidence) -> None:
+    scene = natural(H, W, 1)
+    img = scene.copy()
+    region = np.s_[64:160, 96:224]  # 15 % of the image, on the 8x8 grid
+    img[region] = decode(jpeg_bytes(scene, 60))[region]
+    ghost = run_analysis("jpeg-ghost", write_evidence(jpeg_bytes(img, 90)))
+    assert ghost.extras["ghost_quality"] == 60
+    (g,) = ghost.findings
+    assert "about quality 60" in g.value and g.value.endswith("(a region: see the map)")
+
+
+def test_a_pasted_region_names_the_background_s_first_quality(write_evidence) -> None:
+    data, _ = composite(60, None, 90)
+    dq = run_analysis("jpeg-dq", write_evidence(data))
+    assert "first quality about 60" in dq.findings[0].value
+
+
+def test_a_thin_trace_is_information_without_a_map() -> None:
+    from engine.analyses._jpegfindings import MIN_DQ_FREQUENCIES, dq_findings
+
+    (thin,) = dq_findings(2, 20, None)
+    assert thin.level == Level.INFO and "rests on 2 of 20 frequencies" in thin.value
+    assert "no map" in thin.note
+    (found,) = dq_findings(MIN_DQ_FREQUENCIES, 20, 75)
+    assert found.level == Level.NOTICE and "first quality about 75" in found.value
+    assert dq_findings(0, 20, None) == ()
