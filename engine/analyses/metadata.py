@@ -279,11 +279,11 @@ def _gps_finding(gps: dict) -> Finding:
     if lat is None or lon is None:  # shown as recorded
         parts = [(gps.get(2), gps.get(1, "")), (gps.get(4), gps.get(3, ""))]
         missing = any(v is None for v, _ in parts)
-        where = (
-            "present"
-            if missing
-            else ", ".join(f"{clean(v)} {clean(exif_text(r))}" for v, r in parts)
-        )
+        where = ", ".join(f"{clean(v)} {clean(exif_text(r))}" for v, r in parts)
+        if missing:  # Nikon D90: GPSVersionID alone, a block with nothing to check
+            where = f"GPS block without a position (only {_gps_tags(gps)})"
+            note = "no latitude or longitude: no position claim (cameras that accept a GPS "
+            note += "unit write the block without one when none is attached)"
         if not missing and all(_undefined(v) for v, _ in parts):  # 0/0: a value left unset
             where = "no position: latitude and longitude written as 0/0"
             note = "GPS fields without a value (0/0), as a camera with no receiver can leave"
@@ -296,6 +296,13 @@ def _gps_finding(gps: dict) -> Finding:
         )
     value = f"{lat[0]}, {lon[0]} ({lat[1]:.6f}, {lon[1]:.6f})"
     return Finding("gps", "GPS", value, Level.INFO, note)
+
+
+def _gps_tags(gps: dict) -> str:
+    """The names of the tags a GPS block holds, as stored (the first 8)."""
+    names = [ExifTags.GPSTAGS.get(k, hex(k)) if isinstance(k, int) else clean(k) for k in gps]
+    more = f" and {len(names) - 8} more" if len(names) > 8 else ""
+    return (", ".join(names[:8]) if names else "no tags") + more
 
 
 def _verbatim(raw: object) -> str:
@@ -327,6 +334,8 @@ def _other_findings(
 ) -> list[Finding]:
     rows: list[Finding] = []
     comment = img.info.get("comment")
+    if isinstance(comment, bytes):  # NUL padding as cameras write it (Minolta: "PADBYTES\0")
+        comment = comment.rstrip(b"\x00")
     if comment:
         value = clean(comment)
         ed = editor_in(value)
@@ -635,7 +644,9 @@ def _heif_items(
     # offset compared by the day (only Z's or none's were); the history's last saved
     # instanceID against xmpMM:InstanceID (information); the XMP dates read once; EXIF
     # text's trailing NUL padding dropped as it is decoded (findings showed \u0000 escapes)
-    version="15",
+    # 16: a GPS block without latitude or longitude says so and lists its tags (it was
+    # "present — a position claim"); a JPEG comment's trailing NULs dropped too
+    version="16",
     description="metadata findings (editing software, dates, camera, GPS, XMP history) and "
     "the EXIF thumbnail (or a HEIF file's thumbnail items) compared with the image",
     needs_file=True,

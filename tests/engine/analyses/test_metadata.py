@@ -337,3 +337,34 @@ def test_acdsees_makers_name_in_software_is_an_editor(write_evidence, software, 
     photographs), in EXIF Software, which was not taken for an editor's name."""
     r = run_analysis("metadata", write_evidence(_photo(make_exif({0x0131: software}))))
     assert next(f for f in r.findings if f.key == "EXIF Software").level == level
+
+
+def test_a_gps_block_without_a_position_is_no_position_claim(write_evidence) -> None:
+    """A Nikon D90's GPS block holds GPSVersionID alone (exiftool -GPS:all): it read "GPS =
+    present — a position claim that can be checked against the scene"."""
+    import io
+
+    from PIL import Image
+
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110] = "NIKON CORPORATION", "NIKON D90"
+    exif[0x8825] = {0: b"\x02\x02\x00\x00", 18: "WGS-84"}
+    buf = io.BytesIO()
+    Image.fromarray(natural(96, 128, 3)).save(buf, "JPEG", quality=90, exif=exif.tobytes())
+    r = run_analysis("metadata", write_evidence(buf.getvalue()))
+    (gps,) = [f for f in r.findings if f.topic == "gps"]
+    assert gps.value == "GPS block without a position (only GPSVersionID, GPSMapDatum)"
+    assert "position claim that can be checked" not in gps.note and "no position" in gps.note
+
+
+def test_a_jpeg_comment_s_trailing_nuls_are_dropped(write_evidence) -> None:
+    """A Minolta DiMAGE EX's comment is "PADBYTES" and a NUL: it showed PADBYTES\\u0000."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(natural(96, 128, 3)).save(buf, "JPEG", quality=90, comment=b"PADBYTES\0\0")
+    r = run_analysis("metadata", write_evidence(buf.getvalue()))
+    (row,) = [f for f in r.findings if f.key == "JPEG comment"]
+    assert row.value == "PADBYTES"
