@@ -34,11 +34,13 @@ import numpy as np
 from engine.analyses._imaging import (
     cells_to_pixels,
     luminance,
+    open_stored,
     orient,
     orient_cells,
     orient_rgb,
     stored_rgb,
 )
+from engine.analyses._jpegtables import match_file
 from engine.analyses.base import (
     AnalysisMap,
     Context,
@@ -52,6 +54,9 @@ from engine.types import Evidence
 MAD_TO_SIGMA = 1.0 / 0.6745  # σ of a Gaussian from the median of |x|
 OFF_LEVEL_FACTOR = 2.0  # a block is off level above 2x or below 1/2 the image's median σ
 MIN_TYPICAL_SIGMA = 0.1  # grey levels: a median σ below it is no level to compare with
+JPEG_EXPLAINS_BELOW = 97  # a JPEG's IJG quality under which its quantisation can wipe the
+# noise out: Gaussian noise of σ 1 over a camera scene reads median σ 0.00-0.01 at qualities
+# 75-95 and 0.57-0.74 at 97-99; σ 2: 0.00-0.24 at 75-90, 1.09-1.48 at 97-99 (2026-12-05)
 
 
 @dataclass(frozen=True)
@@ -117,13 +122,45 @@ def off_level_shares(
     }
 
 
+def no_level_warning(med: float, quality: int | None) -> str:
+    """Why there is no relative map when the median σ is under :data:`MIN_TYPICAL_SIGMA`,
+    naming the causes the file's JPEG quality (None: unknown or not a JPEG) leaves open."""
+    if quality is not None and quality >= JPEG_EXPLAINS_BELOW:
+        cause = (
+            f"at JPEG quality about {quality} the compression keeps such detail: in-camera noise "
+            "reduction or flat content (sky, walls, saturated areas) removed it"
+        )
+    elif quality is not None:
+        cause = (
+            f"in-camera noise reduction, flat content, or the JPEG compression (quality about "
+            f"{quality}) removed it"
+        )
+    else:
+        cause = "in-camera noise reduction, flat content or an earlier compression removed it"
+    return (
+        f"no typical noise level (median σ {med:.2f} grey levels, under {MIN_TYPICAL_SIGMA:g}: "
+        f"the finest detail is gone; {cause}): no relative noise map; see the noise-sigma layer"
+    )
+
+
+def _file_quality(evidence: Evidence, ctx: Context) -> int | None:
+    """A JPEG's own IJG quality as ``jpeg-tables`` estimates it, else None."""
+    if evidence.format != "JPEG":
+        return None
+    match = match_file(open_stored(ctx.file_bytes(), "JPEG"))
+    return None if match is None else match.quality
+
+
 @register_analysis(
     "noise",
     NoiseParams(),
     method="median-filter noise residual and blockwise robust (MAD) Haar-HH noise level",
     source="B. Mahdian, S. Saic, 'Using noise inconsistencies for blind image forensics', "
     "Image and Vision Computing 27(10), 2009; residual as in Forensically / Sherloq",
-    version="4",  # 4: no relative map (a warning) without a typical level (median σ < 0.1);
+    version="5",  # 5: the no-level warning names noise reduction and flat content, JPEG
+    # only below quality 97 (a quality-99 Leica T was blamed on it); no spread_p95_over_p5 when
+    # σ's 5th percentile is under 0.1 (a fraction of a step gave 131072);
+    # 4: no relative map (a warning) without a typical level (median σ < 0.1);
     # 3: a one-pixel last row/column of cells borrows its neighbour's σ, not 0;
     # the residual's median is of the float Y, not of Y rounded to 8 bits; computed on the
     # pixels as stored (Haar pairs inside the JPEG blocks) and turned by the EXIF orientation
@@ -159,11 +196,7 @@ def noise(evidence: Evidence, p: NoiseParams, ctx: Context) -> Output:
     if med < MIN_TYPICAL_SIGMA:
         # σ / (2 x median σ) of a median near 0 is 0 or 1 in every cell: a map of the JPEG's
         # rounding, not of the noise. The σ layer still shows the levels measured.
-        warnings = (
-            f"no typical noise level (median σ {med:.2f} grey levels, under "
-            f"{MIN_TYPICAL_SIGMA:g}: the finest detail is quantised away, e.g. by the JPEG "
-            "compression): no relative noise map; see the noise-sigma layer",
-        )
+        warnings = (no_level_warning(med, _file_quality(evidence, ctx)),)
     else:
         rel = np.clip(sigma / (2.0 * med), 0.0, 1.0).astype(np.float32)
         # Bilinear between cell centres so that the map has no blocky steps at full resolution.
@@ -201,7 +234,10 @@ def noise(evidence: Evidence, p: NoiseParams, ctx: Context) -> Output:
             "median_sigma": round(med, 4),
             "sigma_p5": round(lo, 4),
             "sigma_p95": round(hi, 4),
-            "spread_p95_over_p5": round(hi / lo, 4) if lo > 1e-6 else None,
+            # a p5 under 0.1 grey levels is no level to divide by: the 8-bit band's σ moves in
+            # steps of 0.37, and a percentile between a cell of 0 and one of 0.37 is a fraction
+            # of a step (1.1e-5 gave a Panasonic LX3 a spread of 131072)
+            "spread_p95_over_p5": round(hi / lo, 4) if lo >= MIN_TYPICAL_SIGMA else None,
             **off_level_shares(sigma, p.block, h, w, med),
             "off_level_factor": OFF_LEVEL_FACTOR,
             "mean_residual": round(float(residual.mean()), 4),

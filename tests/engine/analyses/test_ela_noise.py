@@ -255,3 +255,40 @@ def test_ela_warns_when_it_resaves_at_or_above_the_files_own_quality(write_evide
     assert not below.warnings
     assert roc_auc(truth, below.map) > roc_auc(truth, at_own.map) + 0.1
     assert not run_analysis("ela", write_evidence(png_bytes(img), "x.png")).warnings
+
+
+def _flat_but_a_corner(size: int = 128) -> np.ndarray:
+    """A flat grey image with a noisy quarter: median σ 0, no typical noise level."""
+    rng = np.random.default_rng(2)
+    img = np.full((size, size, 3), 128.0, np.float32)
+    img[: size // 2, : size // 2] += rng.normal(0, 6, (size // 2, size // 2, 1))
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def test_noise_without_a_level_blames_jpeg_only_at_a_quality_that_explains_it(
+    write_evidence,
+) -> None:
+    # A Leica T photograph (IJG quality 99) read "the finest detail is quantised away, e.g. by
+    # the JPEG compression": at 99 the compression keeps noise of σ 1 (median σ 0.57-0.74)
+    img = _flat_but_a_corner()
+    fine = run_analysis("noise", write_evidence(jpeg_bytes(img, 99), "q99.jpg"))
+    coarse = run_analysis("noise", write_evidence(jpeg_bytes(img, 80), "q80.jpg"))
+    png = run_analysis("noise", write_evidence(png_bytes(img), "x.png"))
+    for r in (fine, coarse, png):
+        assert r.map is None and len(r.warnings) == 1
+        assert "noise reduction" in r.warnings[0] and "flat content" in r.warnings[0]
+    assert "quality about 99 the compression keeps" in fine.warnings[0]
+    assert "JPEG compression (quality about 80)" in coarse.warnings[0]
+    assert "JPEG" not in png.warnings[0]
+
+
+def test_noise_spread_needs_a_fifth_percentile_of_a_grey_level_scale(write_evidence) -> None:
+    # 22 cells of 32 px, 2 of them flat: the 5th percentile falls 5 % of the way from a cell
+    # of σ 0 to one of σ ~0.74, a fraction of the band's 0.37 step, and the spread became
+    # a large number (131072 on a Panasonic LX3, beside a sigma_p5 of 0.0)
+    rng = np.random.default_rng(3)
+    img = np.clip(128.0 + rng.normal(0, 1.0, (64, 352, 1)), 0, 255).repeat(3, axis=2)
+    img[:32, :64] = 128.0
+    r = run_analysis("noise", write_evidence(png_bytes(img.astype(np.uint8)), "x.png"))
+    assert 0 < r.extras["sigma_p5"] < 0.1 and r.extras["median_sigma"] >= 0.1
+    assert r.extras["spread_p95_over_p5"] is None
