@@ -561,10 +561,10 @@ class AnalysisLayer(HeatmapLayer):
         cell: int = 1,
         colormap: str | None = None,
         visible: bool = False,
-        opacity: float = 0.6,
+        opacity: float = overlays.ANALYSIS_OPACITY,
     ) -> None:
         if colormap is None:
-            colormap = "inferno" if meaning.scale == MapScale.PROBABILITY else "viridis"
+            colormap = overlays.analysis_colormap(meaning.scale)
         # not faded: a classic analysis's low values are readings to see (smoother, no error)
         super().__init__(
             name, values, model=None, colormap=colormap, visible=visible, opacity=opacity,
@@ -582,9 +582,10 @@ class AnalysisLayer(HeatmapLayer):
 
     def _render_fn(self) -> Callable[[], Any]:
         values, colormap, fade = self.heatmap, self._colormap, self._fade
-        if self.meaning.scale == MapScale.REGION:
-            return lambda: overlays.region_raster(values, colormap)
-        return lambda: overlays.heatmap_raster(values, colormap, fade)
+        if fade and self.meaning.scale != MapScale.REGION:  # the analyst asked for it
+            return lambda: overlays.heatmap_raster(values, colormap, fade)
+        scale = str(self.meaning.scale)
+        return lambda: overlays.analysis_raster(values, scale, colormap)
 
     def value_at(self, x: int, y: int) -> float:
         h, w = self.heatmap.shape

@@ -133,6 +133,37 @@ def region_raster(values: NDArray[np.float32], colormap: str, alpha: float = 0.5
     return _apply_lut(to_u8(values), _bgra_lut(colormap_lut(colormap), a))
 
 
+# A classic analysis's map as the viewer first draws it (AnalysisLayer) and a report's figure
+# draws it: probabilities in the networks' colormap, raw values and regions in another so that
+# they never look like a network's heatmap; every value opaque (no fade: a low reading is a
+# reading to see, not "nothing found"), the whole layer at this opacity.
+ANALYSIS_OPACITY = 0.6
+
+
+def analysis_colormap(scale: str) -> str:
+    """The colormap a classic analysis's map of ``scale`` (``probability``, ``raw``,
+    ``region``) is drawn in, on screen and in reports."""
+    return "inferno" if scale == "probability" else "viridis"
+
+
+def analysis_raster(values: NDArray[np.float32], scale: str, colormap: str) -> Raster:
+    """A classic analysis's map [H, W] in [0, 1] as drawn: a map of regions transparent outside
+    them (:func:`region_raster`), any other map opaque at every value (:func:`heatmap_raster`
+    without fade)."""
+    if scale == "region":
+        return region_raster(values, colormap)
+    return heatmap_raster(values, colormap, fade=False)
+
+
+def over_rgb(rgb: NDArray[np.uint8], raster: Raster, opacity: float) -> NDArray[np.uint8]:
+    """``raster`` (premultiplied B, G, R, A) painted over ``rgb`` [H, W, 3] at ``opacity``, as
+    the canvas paints a layer (source over): the picture [H, W, 3] RGB the analyst saw."""
+    a = raster[..., 3:4].astype(np.float32) * (opacity / 255.0)
+    colour = raster[..., 2::-1].astype(np.float32) * opacity  # premultiplied R, G, B
+    out = rgb.astype(np.float32) * (1.0 - a) + colour
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
 def box_centre(box: tuple[float, float, float, float]) -> tuple[float, float]:
     """Centre of an (x, y, w, h) box in scene coordinates."""
     x, y, w, h = box

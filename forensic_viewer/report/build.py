@@ -23,6 +23,7 @@ from engine.errors import ForensicError
 from engine.formatting import time_text
 from engine.types import Progress
 from forensic_viewer.environment import environment
+from forensic_viewer.overlays import ANALYSIS_OPACITY, analysis_colormap
 from forensic_viewer.report.cards import ModelCard
 from forensic_viewer.report.figures import (
     FACE_TILES,
@@ -637,7 +638,8 @@ def item_figures(
         pairs = " Boxes: clone pairs, source and target joined by a line." if a.record.pairs else ""
         out.analyses[a.name] = Figure.jpeg(
             f"Analysis {a.name}: {a.record.map.meaning.label} ({scale_words(kind)}; "
-            f"{a.map_precision}).{pairs}"
+            f"{a.map_precision}), drawn as the viewer draws it: {analysis_colormap(kind)}, "
+            f"every value coloured, at opacity {ANALYSIS_OPACITY:g}.{pairs}"
             + ("" if base is not None else " Evidence not shown.")
             + _folded(values.shape, style),
             fig,

@@ -8,8 +8,9 @@ the face boxes, above a legend bar that maps colours to probabilities and marks 
 threshold. When the evidence cannot be shown (changed since the analysis, unreadable) the
 heatmap is drawn alone on black, so no layer is ever drawn over pixels it was not computed on.
 
-Classic analyses get a figure of their own (:func:`analysis_figure`): their map blended the same
-way over the evidence (the legend bar without a mask marker: their maps have no threshold),
+Classic analyses get a figure of their own (:func:`analysis_figure`): their map drawn over the
+evidence as the viewer's layer draws it (its colormap, every value opaque, the layer's opacity;
+the legend bar in that colormap, without a mask marker: their maps have no threshold),
 region maps outlined, and clone pairs drawn linked: the source box, the target box and a line
 between their centres, numbered as in the report's pair table.
 
@@ -19,6 +20,7 @@ the screen's (:mod:`forensic_viewer.overlays`), so a figure shows what the viewe
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 from collections.abc import Sequence
@@ -31,11 +33,15 @@ from numpy.typing import NDArray
 from PIL import Image
 
 from forensic_viewer.overlays import (
+    ANALYSIS_OPACITY,
     COLORMAPS,
     PAIR_LINK_RGB,
     PAIR_SOURCE_RGB,
     PAIR_TARGET_RGB,
+    analysis_colormap,
+    analysis_raster,
     colorize,
+    over_rgb,
     pair_link,
     threshold_mask,
 )
@@ -394,15 +400,31 @@ def analysis_figure(
 ) -> NDArray[np.uint8]:
     """A classic analysis's map over the evidence (or on black), above the legend bar.
 
+    Drawn as the viewer draws the analysis's layer (:func:`~forensic_viewer.overlays.
+    analysis_raster` at :data:`~forensic_viewer.overlays.ANALYSIS_OPACITY`, in
+    :func:`~forensic_viewer.overlays.analysis_colormap`'s colormap, ``style``'s colormap and
+    opacity aside: those are the networks'): every value coloured, a low reading as visible as
+    on screen, not faded into the photograph like a network's "nothing found".
+
     scale_kind: the map's scale (``probability``, ``raw`` or ``region``); a region map is also
     outlined, its legend's ends labelled "0 outside" and "1 inside". pairs: clone pairs,
     drawn linked (:func:`draw_pairs`).
     """
-    out, small, scale = _over_evidence(rgb, values, style, "map")
+    h, w = values.shape[:2]
+    if rgb is not None and rgb.shape[:2] != (h, w):
+        raise ValueError(f"evidence is {rgb.shape[1]}x{rgb.shape[0]}, the map {w}x{h}")
+    size = fit_size(h, w, style.max_side)
+    small = resize_to(np.asarray(values, dtype=np.float32), size)
+    colormap = analysis_colormap(scale_kind)
+    base = np.zeros((*size, 3), np.uint8) if rgb is None else resize_to(rgb, size)
+    raster = analysis_raster(small, scale_kind, colormap)
+    out = over_rgb(base, raster, 1.0 if rgb is None else ANALYSIS_OPACITY)
+    scale = size[0] / h
     if scale_kind == "region":
         out = draw_mask_outline(out, small > 0.5, style.contour_rgb)
     drawn = fold(draw_pairs(out, pairs, scale), style.max_side)
-    return above_legend(drawn, style, None, scale_kind == "region")
+    legend_style = dataclasses.replace(style, colormap=colormap)
+    return above_legend(drawn, legend_style, None, scale_kind == "region")
 
 
 def encode(rgb: NDArray[np.uint8], fmt: str = "JPEG", quality: int = 88) -> bytes:

@@ -290,6 +290,30 @@ def test_the_report_figure_draws_each_pair_linked() -> None:
         analysis_figure(np.full((10, 160, 3), 128, np.uint8), values, "region")
 
 
+def test_the_report_figure_draws_an_analysis_as_the_viewer_draws_its_layer() -> None:
+    """A report's figure of a raw map is the picture the viewer's layer paints (its colormap,
+    every value opaque, the layer's opacity): an ELA reading of 0.018 beside 0.054 was drawn
+    as the bare photograph, faded like a network's 'nothing found' (found in a report of
+    Sp_D_NNN_A_sec0037, whose ELA figure showed no map at all)."""
+    from engine.analyses import MapMeaning, MapScale
+    from forensic_viewer.layers import AnalysisLayer
+    from forensic_viewer.overlays import colormap_lut, over_rgb
+    from forensic_viewer.report.figures import analysis_figure
+
+    rgb = np.full((120, 160, 3), 128, np.uint8)
+    values = np.full((120, 160), 0.018, np.float32)
+    values[30:90, 40:120] = 0.054
+    fig = analysis_figure(rgb, values, "raw")
+    layer = AnalysisLayer("ela map", values, analysis="ela",
+                          meaning=MapMeaning(MapScale.RAW, "error level", "u", "h"))  # fmt: skip
+    seen = over_rgb(rgb, layer._render_fn()(), layer.opacity)  # what the canvas paints
+    assert np.array_equal(fig[:120], seen)
+    assert np.abs(fig[:120].astype(int) - 128).mean() > 20  # the low readings are seen
+    assert not np.array_equal(fig[10, 10], fig[60, 80])  # and told apart
+    legend = fig[120:]  # in the layer's colormap (viridis' yellow at 1), not inferno's
+    assert (np.abs(legend.astype(int) - colormap_lut("viridis")[-1]).sum(axis=2) < 12).any()
+
+
 def test_an_analysis_map_holding_nan_makes_the_file_an_error_row(tmp_path: Path) -> None:
     from engine.analyses import AnalysisResult, MapMeaning, MapScale, Output, Provenance
     from engine.types import Analysis
