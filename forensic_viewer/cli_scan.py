@@ -44,6 +44,7 @@ from forensic_viewer.cli_progress import ProgressBar
 from forensic_viewer.cli_report import _write_reports
 from forensic_viewer.cli_table import (
     TABLE_LIMIT,
+    analysis_lines,
     print_table,
     table_checks,
     table_summary,
@@ -272,7 +273,6 @@ def _scan_and_report(
     from forensic_viewer.scan.records import as_record
     from forensic_viewer.scan.results import copies_line
     from forensic_viewer.scan.run import run_scan
-    from forensic_viewer.scan.triage import analysis_cell
     from forensic_viewer.scan.upgrade import upgrade_lines
 
     gone: list[Any] = []  # rows of files an earlier run analysed that have left the folder since
@@ -304,10 +304,8 @@ def _scan_and_report(
         records[-1]["faces"] = [
             {k: f[k] for k in ("box", "face_scores") if k in f} for f in rec.get("faces") or []
         ]
-        if rec.get("analyses"):  # one line each, as the triage table words it
-            kept = as_record(rec)
-            cells = (analysis_cell(a.name, a) for a in kept.analyses)
-            records[-1]["analyses"] = {c.name: c.text for c in cells}
+        if rec.get("analyses"):  # as the triage table words them, with their findings
+            records[-1]["analyses"] = analysis_lines(as_record(rec).analyses)
 
     interrupted: KeyboardInterrupt | None = None
     failed: Exception | None = None

@@ -1,12 +1,13 @@
 """The table ``analyze`` and ``scan`` print when they end: per file the default verdict first
 (with, when stacked, a line saying what moved its score), then each member, each with its
 calibrated probability and what was compared with θ; a line per face the face path judged; the
-classic analyses' cells; then the default verdict's measured reliability, once."""
+classic analyses' cells, each followed by its strong findings and notices; then the default
+verdict's measured reliability, once."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from engine.ensemble import decided_by_face, whole_image_decided
 from forensic_viewer.scan.links import error_without_file
@@ -23,6 +24,11 @@ from forensic_viewer.wording import (
     plain,
     range_words,
 )
+
+if TYPE_CHECKING:
+    from forensic_viewer.scan.records import AnalysisRecord
+
+FINDINGS_SHOWN = 5  # strong findings and notices of one analysis in the table; the rest counted
 
 _CHECK_FIELDS = (
     "name",
@@ -165,7 +171,7 @@ def print_table(records: list[dict[str, Any]]) -> None:
                 face_p = face_p or any(
                     fs.get("probability") is not None for fs in face["face_scores"].values()
                 )
-        for name, text in r.get("analyses", {}).items():
+        for name, text in r.get("analyses") or ():
             print(f"{path}\t{plain(name)}\t{plain(text)}")
     for name, sentence in reliability.items():
         print(f"default verdict {plain(name)}: {plain(sentence)}")
@@ -173,6 +179,27 @@ def print_table(records: list[dict[str, Any]]) -> None:
         print(f"probabilities: {IMAGE_PROBABILITY_NOTE}")
     if face_p:
         print(f"faces: {FACE_PROBABILITY_NOTE}")
+
+
+def analysis_lines(analyses: Sequence[AnalysisRecord]) -> list[tuple[str, str]]:
+    """(analysis, text) lines of the table for one file's classic analyses: each one's cell as
+    the triage table words it, then its strong findings and notices (of any analysis: the
+    metadata analysis's, the JPEG analyses' "aligned double JPEG compression ...") in the
+    panel's order, at most :data:`FINDINGS_SHOWN` each; information rows stay in the files."""
+    from forensic_viewer.scan.triage import analysis_cell  # the scan's modules: at first use
+
+    lines = []
+    for a in analyses:
+        lines.append((a.name, analysis_cell(a.name, a).text))
+        said = [f for f in a.findings if f.level in ("strong", "notice")]
+        said.sort(key=lambda f: f.level != "strong")
+        for f in said[:FINDINGS_SHOWN]:
+            note = f" ({f.note})" if f.note else ""
+            lines.append((a.name, f"{f.level}: {f.topic}, {f.key}: {f.value}{note}"))
+        if len(said) > FINDINGS_SHOWN:
+            more = len(said) - FINDINGS_SHOWN
+            lines.append((a.name, f"… and {more:,} more findings in results.jsonl"))
+    return lines
 
 
 def _effect(face_model: bool, fs: Mapping[str, Any]) -> str:

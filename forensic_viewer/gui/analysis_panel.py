@@ -6,7 +6,7 @@ quantisation, copy-move, metadata) run as jobs of the viewer's
 report through its mailbox; Cancel (the panel's, the status bar's, Esc) stops them at their
 next step. Their results become layers (:func:`~forensic_viewer.layers.add_classic_layers`,
 done by the window through ``on_results``) and rows here: per analysis its map's meaning (raw
-values are called raw values), score, clone pairs and findings. Every text that comes from the
+values are called raw values; what a high value means), score, clone pairs and findings. Every text that comes from the
 file (metadata values, already escaped by the engine) is shown as plain text through
 :func:`~forensic_viewer.wording.plain`, never as markup.
 """
@@ -35,6 +35,7 @@ from engine.types import Evidence
 from forensic_viewer.gui.panels import rows_height, tint
 from forensic_viewer.gui.workers import AnalysisWorker
 from forensic_viewer.report.text import pair_text
+from forensic_viewer.scan.triage import pairs_words
 from forensic_viewer.wording import parameters_words, plain, scale_words
 
 LEVEL_COLORS = {Level.STRONG: QColor(220, 60, 50), Level.NOTICE: QColor(200, 130, 0)}
@@ -46,8 +47,8 @@ NO_IMAGE = "open an image, check analyses, Run"
 def result_summary(name: str, r: AnalysisResult) -> str:
     """The one-line title of a result: pairs, findings by level, or what its map holds."""
     parts = []
-    if r.pairs:
-        parts.append(f"{len(r.pairs)} pair{'s' if len(r.pairs) != 1 else ''} of copies")
+    if r.pairs or "pairs" in r.output.extras:  # copy-move detection ran ("no pair", not 0.00)
+        parts.append(f"{pairs_words(len(r.pairs))} of copies")
     elif r.score is not None:
         parts.append(f"score {r.score:.2f}")
     for level in (Level.STRONG, Level.NOTICE):
@@ -253,6 +254,7 @@ class AnalysisPanel(QWidget):
             m = r.meaning
             rows.append(("map", f"{m.label} ({scale_words(m.scale)})", None))
             rows.append(("map unit", m.unit, None))
+            rows.append(("high values", m.high, None))  # as the report and the layer panel say
         if r.score is not None:
             rows.append(("score", f"{r.score:.3f}: {r.output.score_label or ''}", None))
         rows += [(f"pair {i}", pair_text(p), None) for i, p in enumerate(r.pairs, start=1)]

@@ -129,6 +129,11 @@ FINDINGS_CELLS = {
 }
 
 
+def pairs_words(pairs: int) -> str:
+    """``"no pair"``, ``"1 pair"``, ``"2 pairs"``: what copy-move detection found."""
+    return "no pair" if pairs == 0 else f"{pairs} pair{'s' if pairs != 1 else ''}"
+
+
 def analysis_note(name: str) -> str:
     """What an analysis's triage cell gives when it has no pairs, score or findings."""
     if name in FINDINGS_CELLS:
@@ -189,13 +194,14 @@ class AnalysisCell:
 
     @property
     def text(self) -> str:
-        """E.g. ``"2 pairs"``, ``"score 0.00"``, ``"1 strong · 2 notices"``,
-        ``"23 % off-level noise"``, ``"p99 0.41 raw"``."""
+        """E.g. ``"2 pairs"``, ``"no pair"`` (copy-move detection ran and found none: its score
+        0, which read "score 0.00"), ``"score 0.40"``, ``"1 strong · 2 notices"`` (the findings
+        of any analysis), ``"23 % off-level noise"``, ``"p99 0.41 raw"``."""
         if self.status != RAN:
             return NOT_RUN
         parts = []
-        if self.pairs:
-            parts.append(f"{self.pairs} pair{'s' if self.pairs != 1 else ''}")
+        if self.pairs is not None:
+            parts.append(pairs_words(self.pairs))
         elif self.score is not None:
             parts.append(f"score {self.score:.2f}")
         if self.strong:

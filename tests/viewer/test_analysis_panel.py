@@ -189,7 +189,7 @@ def test_batch_scan_with_analyses_fills_their_columns_and_opens_with_their_layer
     assert "clone (analysis)" in headers and "metadata (analysis)" in headers
     col = model.column_of("analysis", "clone")
     texts = {r.key: model.index(i, col).data() for i, r in enumerate(model.rows())}
-    assert texts == {"cloned.jpg": "1 pair", "plain.png": "score 0.00"}
+    assert texts == {"cloned.jpg": "1 pair", "plain.png": "no pair"}  # not "score 0.00"
     dialog.table.sortByColumn(col, Qt.SortOrder.DescendingOrder)
     assert dialog.proxy.row_at(0).key == "cloned.jpg"
     meta = model.index(0, model.column_of("analysis", "metadata")).data()

@@ -186,7 +186,7 @@ def test_triage_rows_carry_one_cell_per_analysis(scanned: Path) -> None:
     rows = {r.key: r for r in triage_rows(scanned)}
     cloned = rows["cloned.jpg"].analysis("clone")
     assert cloned is not None and cloned.text.endswith("pair") and cloned.sort >= 2.0
-    assert rows["plain.png"].analysis("clone").text == "score 0.00"  # type: ignore[union-attr]
+    assert rows["plain.png"].analysis("clone").text == "no pair"  # type: ignore[union-attr]
     ela = rows["plain.png"].analysis("ela")
     assert ela is not None and ela.text.startswith("p99 ") and ela.text.endswith(" raw")
     meta = rows["hostile.jpg"].analysis("metadata")
