@@ -233,7 +233,8 @@ def suspect_copies(
     "dense correlation of the image with its warped self",
     source="Amerini et al., IEEE TIFS 6(3) 2011 (SIFT g2NN); Fridrich et al., DFRWS 2003 "
     "(block matching); Pan and Lyu, IEEE TIFS 5(4) 2010 (dense verification)",
-    version="4",  # 4: pairs scaled back per axis (boxes, area, affine of a resized copy)
+    version="5",  # 5: the map's meaning says that repeated structures repeat innocently (its
+    # words are in every row); 4: pairs scaled back per axis (boxes, area, affine of a resized copy)
     description="regions copied within the image (both copies), with linked pairs",
 )
 def clone(evidence: Evidence, p: CloneParams, ctx: Context) -> Output:
@@ -257,7 +258,9 @@ def clone(evidence: Evidence, p: CloneParams, ctx: Context) -> Output:
             scale=MapScale.REGION,
             label="regions found copied within the image (both copies of each pair)",
             unit="1 inside a verified copy, 0 elsewhere",
-            high="this region repeats elsewhere in the image, possibly rotated or scaled",
+            high="this region repeats elsewhere in the image, possibly rotated or scaled; "
+            "repeated structures (text, patterns, architecture, tiles, windows) repeat "
+            "innocently",
         ),
         score=1.0 if pairs else 0.0,
         score_label="1 when at least one copy pair is verified by dense correlation, else 0",
