@@ -38,10 +38,10 @@ torch-heavy modules (the pipeline, face detection) are imported only when an ana
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from engine import catalog
 from engine.checkpoints import CheckpointMeta, read_meta
@@ -444,3 +444,16 @@ def _face_detector(faces: bool | FaceDetector, problems: list[str]) -> FaceDetec
     except (ImportError, RuntimeError) as e:
         problems.append(f"face detection is off: {e}")
         return None
+
+
+def choose_analysis_params(analyzer: Analyzer, params: Mapping[str, Mapping[str, Any]]) -> None:
+    """Have ``analyzer`` run the classic analyses asked for with ``params`` (per analysis, its
+    parameters' values: ``--param``). ValueError for an analysis its ensemble runs for its
+    verdict: the ensemble's weights were fitted on that analysis at its defaults."""
+    own = sorted(set(params) & set(getattr(analyzer.ensemble, "analyses", ()) or ()))
+    if own:
+        raise ValueError(
+            f"analysis {own[0]} is run by the ensemble for its verdict, with the parameters "
+            "it was fitted with; its parameters cannot be changed"
+        )
+    analyzer.analysis_params = {name: dict(p) for name, p in params.items()}

@@ -150,6 +150,8 @@ class Analyzer:
         self.ensemble = ensemble
         self.faces = faces
         self.face_path = face_path
+        # parameters an examiner chose per classic analysis: engine.assembly.choose_analysis_params
+        self.analysis_params: dict[str, dict[str, Any]] = {}
 
     @property
     def names(self) -> list[str]:

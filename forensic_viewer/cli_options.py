@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from forensic_viewer.cli_exit import UsageError, _error
 from forensic_viewer.wording import plain
@@ -93,9 +95,26 @@ def _analyses(args: argparse.Namespace) -> tuple[str, ...]:
     from engine.analyses import parse_analyses
 
     try:
-        return parse_analyses(getattr(args, "analyses", "") or "")
+        names = parse_analyses(getattr(args, "analyses", "") or "")
     except ValueError as e:
         raise UsageError(f"--analyses: {e}") from e
+    _analysis_params(args, names)
+    return names
+
+
+def _analysis_params(args: argparse.Namespace, names: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The --param values per analysis (``engine.analyses.parse_overrides``: each checked by
+    its analysis's own rules), only for analyses of ``names`` (--analyses)."""
+    from engine.analyses import parse_overrides
+
+    try:
+        params = parse_overrides(getattr(args, "param", None) or ())
+    except ValueError as e:
+        raise UsageError(f"--param {e}") from e
+    for name in params:
+        if name not in names:
+            raise UsageError(f"--param: analysis {name} is not among --analyses; add it there")
+    return params
 
 
 def _report_formats(args: argparse.Namespace) -> tuple[str, ...]:
@@ -116,7 +135,7 @@ def build_analyzer(args: argparse.Namespace, weights: bool | None = None):  # ->
     with ``--jobs N`` > 1 the recipe each worker process assembles it from. ``weights`` given:
     in this process whatever --jobs says, False: its checkpoints only described (settings, no
     network: a resume with nothing new to analyse)."""
-    from engine.assembly import NoModelError, assemble_analyzer
+    from engine.assembly import NoModelError, assemble_analyzer, choose_analysis_params
 
     _check_window_args(args)
     _check_workers(args)
@@ -129,14 +148,21 @@ def build_analyzer(args: argparse.Namespace, weights: bool | None = None):  # ->
         "faces": not args.no_faces,
         "exact": args.exact,
     }
+    params = _analysis_params(args, _analyses(args)) if hasattr(args, "analyses") else {}
     if weights is None and (jobs > 1 or _on_ray(args)):  # each worker assembles the same
         from forensic_viewer.scan.pool import AnalyzerRecipe
 
-        return AnalyzerRecipe(models=None if args.model is None else tuple(args.model), **settings)
+        models = None if args.model is None else tuple(args.model)
+        return AnalyzerRecipe(models=models, **settings, analysis_params=params)
     try:
-        return assemble_analyzer(args.model, **settings, weights=weights is not False)
+        analyzer = assemble_analyzer(args.model, **settings, weights=weights is not False)
     except NoModelError as e:
         raise UsageError(str(e)) from e
+    try:
+        choose_analysis_params(analyzer, params)
+    except ValueError as e:  # an analysis the ensemble runs for its verdict
+        raise UsageError(f"--param: {e}") from e
+    return analyzer
 
 
 def _refused_early(args: argparse.Namespace, images: list[Path], out: Path | None = None) -> bool:

@@ -63,6 +63,15 @@ def _add_model_args(p: argparse.ArgumentParser, *, analyses: bool = True) -> Non
             help="classic analyses to run as well, comma-separated (clone, ela, jpeg-dq, "
             "jpeg-ghost, jpeg-tables, metadata, noise) or 'all'; see docs/ANALYSES.md",
         )
+        p.add_argument(
+            "--param",
+            action="append",
+            default=[],
+            metavar="ANALYSIS.NAME=VALUE",
+            help="a parameter of an analysis of --analyses, e.g. ela.quality=75 (Sherloq's; "
+            "default 90); repeat for several. Recorded with every result and in scan.json: a "
+            "scan is resumed only with the same parameters",
+        )
     p.add_argument(
         "--exact",
         action="store_true",

@@ -533,13 +533,79 @@ def parse_analyses(text: str | Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def analysis_settings(names: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """Per analysis of ``names``: its implementation's version and default parameters (JSON):
-    what a scan records so that results of other analyses or settings are not mixed."""
+# Parameters an examiner chose, per analysis: {"ela": {"quality": 75}} (the rest stay default).
+Overrides = Mapping[str, Mapping[str, Any]]
+TRUE_WORDS, FALSE_WORDS = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
+
+
+def parse_override(text: str) -> tuple[str, str, Any]:
+    """``"ela.quality=75"``: (analysis, parameter, value), the value read as the parameter's
+    type (that of its default: int, float, bool or text) and held to the analysis's own checks.
+    ValueError in one line naming the analysis and the parameter otherwise."""
+    head, eq, raw = text.partition("=")
+    name, dot, param = head.strip().partition(".")
+    if not eq or not dot or not name or not param.strip():
+        raise ValueError(f"{text!r}: expected ANALYSIS.PARAMETER=VALUE, e.g. ela.quality=75")
+    try:
+        spec = get_analysis_spec(name)
+    except KeyError as e:  # its words name the valid analyses
+        raise ValueError(f"{text!r}: {e.args[0]}") from None
+    param, raw = param.strip(), raw.strip()
+    fields = {f.name for f in dataclasses.fields(spec.params_cls)}
+    if param not in fields:
+        raise ValueError(
+            f"analysis {name} has no parameter {param!r}; its parameters: {', '.join(sorted(fields))}"
+        )
+    default = getattr(spec.defaults, param)
+    what = f"analysis {name}, parameter {param}"
+    try:
+        if isinstance(default, bool):
+            if raw.lower() not in TRUE_WORDS + FALSE_WORDS:
+                raise ValueError(f"expected true or false, got {raw!r}")
+            value: Any = raw.lower() in TRUE_WORDS
+        elif isinstance(default, int):
+            value = int(raw)
+        elif isinstance(default, float):
+            value = float(raw)
+            if not math.isfinite(value):
+                raise ValueError(f"expected a finite number, got {raw!r}")
+        elif isinstance(default, str):
+            value = raw
+        else:
+            raise ValueError(f"a {type(default).__name__} is not set from text")
+        spec.make_params(**{param: value})  # the analysis's own range checks
+    except ValueError as e:
+        msg = str(e)
+        if msg.startswith(("invalid literal", "could not convert")):
+            kind = "a whole number" if isinstance(default, int) else "a number"
+            msg = f"expected {kind}, got {raw!r}"
+        raise ValueError(f"{what}: {msg}") from None
+    return name, param, value
+
+
+def parse_overrides(items: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Every ``ANALYSIS.PARAMETER=VALUE`` of ``items`` (:func:`parse_override`) per analysis;
+    the same parameter given twice is refused (which one was meant is not known)."""
+    out: dict[str, dict[str, Any]] = {}
+    for text in items:
+        name, param, value = parse_override(text)
+        if param in out.get(name, {}):
+            raise ValueError(f"analysis {name}, parameter {param}: given twice")
+        out.setdefault(name, {})[param] = value
+    return out
+
+
+def analysis_settings(
+    names: Iterable[str], overrides: Overrides | None = None
+) -> dict[str, dict[str, Any]]:
+    """Per analysis of ``names``: its implementation's version and the parameters it runs with
+    (JSON: its defaults, with ``overrides``' values): what a scan records so that results of
+    other analyses or settings are not mixed."""
     out = {}
     for n in names:
         spec = get_analysis_spec(n)
-        params = json_safe(dataclasses.asdict(spec.defaults))
+        chosen = spec.make_params(**dict((overrides or {}).get(n, {})))
+        params = json_safe(dataclasses.asdict(chosen))
         out[n] = {"version": spec.provenance.version, "params": params}
     return out
 
@@ -551,14 +617,16 @@ def run_analyses(
     data: bytes | None = None,
     cancel: CancelFn | None = None,
     progress: ProgressFn | None = None,
+    params: Overrides | None = None,
 ) -> dict[str, AnalysisResult]:
-    """Run the analyses ``names`` (default parameters) on ``evidence`` one after the other.
+    """Run the analyses ``names`` on ``evidence`` one after the other, each with its default
+    parameters overridden by its entry in ``params`` (none: the defaults).
 
     The file's bytes are read (and their SHA-256 checked) once, when one of them needs them.
     ``progress`` gets each analysis's own :class:`Progress` (``stage`` = its name). Raises
     :class:`Cancelled` when ``cancel()`` turns True, ``EvidenceError`` when the file changed.
     """
-    chosen = [create_analysis(n) for n in names]
+    chosen = [create_analysis(n, **dict((params or {}).get(n, {}))) for n in names]
     if data is None and any(a.spec.needs_file for a in chosen):
         data = Context(evidence, "reading the file", cancel=cancel).file_bytes()
     return {a.name: a.run(evidence, data=data, cancel=cancel, progress=progress) for a in chosen}

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QSpinBox,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -110,6 +111,15 @@ class AnalysisPanel(QWidget):
         self.choices = AnalysisChoices()
         self.choices.setAccessibleName("classic analyses to run")
         self.choices.setMaximumHeight(rows_height(self.choices, 7))
+        ela = get_analysis_spec("ela").defaults.quality
+        self.ela_quality = QSpinBox()  # the one parameter examiners change (Sherloq uses 75)
+        self.ela_quality.setRange(1, 100)
+        self.ela_quality.setValue(ela)
+        self.ela_quality.setAccessibleName("ELA's JPEG quality")
+        self.ela_quality.setToolTip(
+            f"JPEG quality of ELA's resave (default {ela}, as FotoForensics; Sherloq uses 75); "
+            "recorded with the result"
+        )
         self.run_button = QPushButton("Run on this image")
         self.run_button.setEnabled(False)  # until there is an image (set_target)
         self.run_button.clicked.connect(lambda: self.run())
@@ -123,12 +133,17 @@ class AnalysisPanel(QWidget):
         self.tree.setAccessibleName("classic analyses' results and findings")
         self.tree.setHeaderLabels(["", "value"])
         self.tree.setColumnWidth(0, 150)
+        quality = QHBoxLayout()
+        quality.addWidget(QLabel("ELA quality"))
+        quality.addWidget(self.ela_quality)
+        quality.addStretch(1)
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button, 1)
         buttons.addWidget(self.cancel_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(self.choices)
+        layout.addLayout(quality)
         layout.addLayout(buttons)
         layout.addWidget(self.status)
         layout.addWidget(self.tree, 1)
@@ -178,11 +193,15 @@ class AnalysisPanel(QWidget):
         if not names:
             self.status.setText("check at least one analysis")
             return None
-        job = self.worker.submit_analyses(self._evidence, names)
+        job = self.worker.submit_analyses(self._evidence, names, self.params(names))
         self._jobs[job] = self._path
         self.cancel_button.setEnabled(True)
         self.status.setText(f"queued: {', '.join(names)}")
         return job
+
+    def params(self, names: Sequence[str]) -> dict[str, dict[str, int]]:
+        """The parameters chosen here for the analyses ``names`` (ELA's quality)."""
+        return {"ela": {"quality": self.ela_quality.value()}} if "ela" in names else {}
 
     def cancel(self) -> None:
         if self._jobs:

@@ -60,8 +60,8 @@ import logging
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -122,6 +122,7 @@ class _Classic:
     job: int
     evidence: Evidence
     names: tuple[str, ...]
+    params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # chosen, per analysis
 
 
 @dataclass(frozen=True)
@@ -408,14 +409,20 @@ class AnalysisWorker(QThread):
         self._decoder.put(_Decode(job, str(path), analyse))
         return job
 
-    def submit_analyses(self, evidence: Evidence, names: list[str] | tuple[str, ...]) -> int:
-        """Queue the classic analyses ``names`` of ``evidence``; returns the job id of the
-        messages posted to :attr:`mail`."""
+    def submit_analyses(
+        self,
+        evidence: Evidence,
+        names: list[str] | tuple[str, ...],
+        params: Mapping[str, Mapping[str, Any]] | None = None,
+    ) -> int:
+        """Queue the classic analyses ``names`` of ``evidence`` (``params``: parameters chosen
+        per analysis, the rest default); returns the job id of the messages posted to
+        :attr:`mail`."""
         with self._lock:
             job = self._next_job
             self._next_job += 1
         self.mail.start()
-        self._queue.put(_Classic(job, evidence, tuple(names)))
+        self._queue.put(_Classic(job, evidence, tuple(names), dict(params or {})))
         return job
 
     def submit_probe(self, evidence: Evidence, original: Analysis | None = None) -> int:
@@ -663,6 +670,7 @@ class AnalysisWorker(QThread):
                 item.evidence,
                 cancel=lambda: self._is_cancelled(job),
                 progress=on_progress,
+                params=item.params,
             ),
         )
 

@@ -225,11 +225,12 @@ class AnalyzerRecipe:
     batch_size: int = 8
     faces: bool = True
     exact: bool = False
+    analysis_params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # --param
 
     def build(self) -> Analyzer:
-        from engine.assembly import assemble_analyzer
+        from engine.assembly import assemble_analyzer, choose_analysis_params
 
-        return assemble_analyzer(
+        analyzer = assemble_analyzer(
             None if self.models is None else list(self.models),
             device=self.device,
             window=self.window,
@@ -238,6 +239,8 @@ class AnalyzerRecipe:
             faces=self.faces,
             exact=self.exact,
         )
+        choose_analysis_params(analyzer, self.analysis_params)
+        return analyzer
 
 
 @dataclass(frozen=True)

@@ -531,16 +531,19 @@ def analyse_item(
         if item.trace is not None:
             problems.problem(item.error or "", item.trace)
         return _failed(item, item.sha256, item.error or "not loaded")
+    chosen = getattr(analyzer, "analysis_params", None)  # --param, the Analyses panel's
     try:
         if item.row is not None:  # only the row's analyses of an older version
             names = [n for n, _ in item.stale]
-            results = run_analyses(names, item.evidence, cancel=cancel, progress=progress)
+            results = run_analyses(
+                names, item.evidence, cancel=cancel, progress=progress, params=chosen
+            )
             return Rerun(item.row, results, item.evidence)
         analysis = analyzer.analyze(item.evidence, progress=progress, cancel=cancel)
         if analyses:  # besides those an ensemble had run already
             todo = [n for n in analyses if n not in analysis.analyses]
             analysis.analyses.update(
-                run_analyses(todo, item.evidence, cancel=cancel, progress=progress)
+                run_analyses(todo, item.evidence, cancel=cancel, progress=progress, params=chosen)
             )
         return analysis
     except Cancelled:

@@ -52,7 +52,7 @@ def scan_settings(analyzer: Analyzer, source: str, analyses: Sequence[str] = ())
         "stride": analyzer.stride,
         "ensemble": getattr(analyzer.ensemble, "name", None),
         "ensemble_sha256": getattr(analyzer.ensemble, "sha256", None) or None,
-        "analyses": analysis_settings(analyses),
+        "analyses": analysis_settings(analyses, getattr(analyzer, "analysis_params", None)),
         "exact": bool(getattr(analyzer, "exact", False)),
         "faces": None
         if detector is None
@@ -142,10 +142,11 @@ def check_settings(
             if differ == ["analyses"] and upgradable(old.get("analyses"), settings["analyses"]):
                 differ = []  # the rows of older versions are brought up to date: scan/upgrade.py
             if differ:
+                said = params_difference(old.get("analyses"), settings["analyses"])
                 raise ScanSettingsMismatch(
                     out,
                     f"holds results made with other models or settings ({', '.join(differ)} "
-                    "differ: scan.json); choose another output folder",
+                    f"differ: scan.json{said}); choose another output folder",
                 )
     out.mkdir(parents=True, exist_ok=True)
     run: dict[str, Any] = {"state": "running", "started": started or now_text()}
@@ -156,6 +157,26 @@ def check_settings(
     history = earlier_runs(old) if isinstance(old, dict) else {}
     scan = {**(extra or {}), **history, RUN_FIELD: run, **settings}
     atomic_write(info, json.dumps(scan, indent=2) + "\n")
+
+
+def params_difference(old: Any, now: Mapping[str, Any]) -> str:
+    """``"; ela's quality 90 there, 75 now"``: the parameters of an analysis of both scan.json's
+    ``analyses`` ``old`` and ``now`` (of one version) that differ, for the refusal of a resume
+    with other --param values; "" when none does."""
+    if not isinstance(old, dict):
+        return ""
+    parts = []
+    for name, o in old.items():
+        n = now.get(name)
+        if not isinstance(o, dict) or not isinstance(n, dict) or o.get("version") != n["version"]:
+            continue
+        was, chosen = o.get("params") or {}, n.get("params") or {}
+        parts += [
+            f"{name}'s {k} {was.get(k)} there, {v} now"
+            for k, v in chosen.items()
+            if was.get(k) != v
+        ]
+    return "; " + ", ".join(parts) if parts else ""
 
 
 def upgradable(old: Any, now: Mapping[str, Any]) -> bool:

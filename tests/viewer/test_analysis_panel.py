@@ -261,3 +261,21 @@ def test_run_buttons_wait_for_an_image(qtbot, window: MainWindow, cloned: Path) 
     window.open_probe()
     assert window.analysis_panel.run_button.isEnabled()
     assert probe.run_button.isEnabled()
+
+
+def test_ela_runs_at_the_quality_the_panel_sets(qtbot, window: MainWindow, cloned: Path) -> None:
+    """The viewer ran ELA at 90 only (its parameters were the Python API's); the panel's spin
+    box sets its quality (Sherloq uses 75) and the result, its map's label and a report of the
+    file record the value used."""
+    assert window.analysis_panel.ela_quality.value() == 90  # the default stays
+    window.analysis_panel.ela_quality.setValue(75)
+    open_and_wait(qtbot, window, cloned)
+    run_and_wait(qtbot, window, ["ela"])
+    analysis = window.current_analysis()
+    assert analysis is not None
+    ela = analysis.analyses["ela"]
+    assert ela.params["quality"] == 75 and ela.meaning is not None
+    assert ela.meaning.label == "error level at JPEG quality 75"
+    assert "parameters: quality 75," in window.analysis_panel.text()
+    record = item_from_analysis(analysis).analyses[0].record
+    assert record is not None and record.params["quality"] == 75
