@@ -35,6 +35,8 @@ from forensic_viewer.report.figures import (
     face_maps_figure,
     fit_size,
     fold_pieces,
+    picture_figure,
+    picture_scale,
 )
 from forensic_viewer.report.model import (
     FACE_MODEL,
@@ -354,6 +356,7 @@ class ItemFigures:
     evidence: Figure | None = None
     entries: dict[str, Figure] = field(default_factory=dict)
     analyses: dict[str, Figure] = field(default_factory=dict)
+    pictures: dict[str, Figure] = field(default_factory=dict)  # an analysis's picture, by name
     face_maps: dict[str, Figure] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
@@ -627,6 +630,14 @@ def item_figures(
             q,
         )
     for a in item.analyses:
+        if a.ran and a.record is not None and a.display is not None:
+            ends, words = picture_scale(a.name, a.record.params, a.record.extras)
+            out.pictures[a.name] = Figure.jpeg(
+                f"Picture of analysis {a.name}, as the viewer's '{a.name} picture' layer shows "
+                f"it: {words}. Not a probability." + _folded(a.display.shape, style),
+                picture_figure(a.display, ends, style),
+                q,
+            )
         if not a.ran or a.record is None or a.record.map is None:
             continue
         values = _map_or_note(a.load_map, f"analysis {a.name}", "the map file", out.notes)
@@ -641,11 +652,18 @@ def item_figures(
             f"{a.map_precision}), drawn as the viewer draws it: {analysis_colormap(kind)}, "
             f"every value coloured, at opacity {ANALYSIS_OPACITY:g}.{pairs}"
             + ("" if base is not None else " Evidence not shown.")
+            + (NO_PICTURE if a.record.display and a.display is None else "")
             + _folded(values.shape, style),
             fig,
             q,
         )
     return out
+
+
+NO_PICTURE = (
+    " Its picture for the eye (the viewer's picture layer) is not kept by a scan: open the "
+    "file in the viewer to see it."
+)
 
 
 def _folded(shape: tuple[int, ...], style: FigureStyle) -> str:

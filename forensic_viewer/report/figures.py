@@ -23,7 +23,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -425,6 +425,55 @@ def analysis_figure(
     drawn = fold(draw_pairs(out, pairs, scale), style.max_side)
     legend_style = dataclasses.replace(style, colormap=colormap)
     return above_legend(drawn, legend_style, None, scale_kind == "region")
+
+
+def picture_scale(
+    name: str, params: Mapping[str, Any], extras: Mapping[str, Any]
+) -> tuple[tuple[str, str], str]:
+    """How analysis ``name``'s picture maps what it measured to grey levels: (the legend's two
+    ends, the caption's words), from the parameters and extras it recorded."""
+    white, pct = extras.get("display_white_at"), params.get("display_percentile")
+    if name == "ela" and isinstance(white, int | float):
+        return (("0", f"{white:g} or more"), (
+            f"each channel's error |Δ| (grey levels) stretched so that {white:g}, the "
+            f"{pct:g}th percentile of the image's differences, and more are white"
+        ))  # fmt: skip
+    gain = params.get("residual_gain")
+    if name == "noise" and isinstance(gain, int | float) and gain > 0:
+        top = 255.0 / gain
+        return (("0", f"{top:.3g} or more"), (
+            f"the median-filter noise residual |Y - median3(Y)| x {gain:g} (grey levels), "
+            f"white at {top:.3g} or more"
+        ))  # fmt: skip
+    return (("0", "255"), "as the analysis drew it (its scaling is not recorded)")
+
+
+def picture_figure(
+    display: NDArray[np.uint8], ends: tuple[str, str], style: FigureStyle = FigureStyle()
+) -> NDArray[np.uint8]:
+    """A classic analysis's picture for the eye (its ``display`` [H, W, 3], e.g. ELA's error
+    levels stretched to white: what the viewer's picture layer shows, opaque) at the figure's
+    size, above a grey scale from black to white whose ends are labelled ``ends`` (what a
+    channel's 0 and 255 stand for, e.g. ``("0", "12.3 or more")``)."""
+    size = fit_size(display.shape[0], display.shape[1], style.max_side)
+    img = fold(resize_to(np.ascontiguousarray(display), size), style.max_side)
+    width = max(img.shape[1], 160)
+    k = text_scale(width)
+    legend = np.full((round(LEGEND_HEIGHT * k), width, 3), 255, np.uint8)
+    x0, x1, y0, y1 = round(8 * k), width - round(8 * k), round(16 * k), round(28 * k)
+    ramp = np.linspace(0.0, 1.0, x1 - x0, dtype=np.float32)[None, :].repeat(y1 - y0, 0)
+    legend[y0:y1, x0:x1] = colorize(ramp, "gray")
+    font, stroke = cv2.FONT_HERSHEY_SIMPLEX, max(1, round(k))
+    for label, x, left in ((ends[0], x0, True), (ends[1], x1, False)):
+        (tw, _), _ = cv2.getTextSize(label, font, 0.38 * k, stroke)
+        tx = x if left else max(0, x - tw)
+        cv2.putText(legend, label, (tx, y1 + round(14 * k)), font, 0.38 * k, (0, 0, 0), stroke,
+                    cv2.LINE_AA)  # fmt: skip
+    if img.shape[1] < width:
+        pad = np.full((img.shape[0], width, 3), 255, np.uint8)
+        pad[:, : img.shape[1]] = img
+        img = pad
+    return np.vstack([img, legend])
 
 
 def encode(rgb: NDArray[np.uint8], fmt: str = "JPEG", quality: int = 88) -> bytes:

@@ -426,6 +426,9 @@ class HtmlWriter(TextReportFile):
             fig = figs.analyses.get(a.name)
             if fig is not None:
                 self._w(self._figure(fig, f"analysis {a.name} on {item.key}"))
+            picture = figs.pictures.get(a.name)
+            if picture is not None:
+                self._w(self._figure(picture, f"picture of analysis {a.name} on {item.key}"))
             self._w(f"{_kv(T.analysis_rows(a))}</div>")
             findings = T.finding_rows(a)
             if findings:

@@ -99,6 +99,7 @@ class JsonWriter(TextReportFile):
             *figs.entries,
             *(f"face map {name}" for name in figs.face_maps),
             *(f"analysis {name}" for name in figs.analyses),
+            *(f"analysis {name} picture" for name in figs.pictures),
         ]
         self._f.write(("" if self._first else ",\n") + dumps(d))
         self._first = False

@@ -158,6 +158,8 @@ class AnalysisEntry:
     record: its figures, pairs and findings (RAN only).
     map / map_file: its map in memory (viewer) or its 8-bit file (scan); None without a map;
         map_sha256: what the scan's row recorded of the file's bytes (None: nothing).
+    display: its picture for the eye (the viewer's picture layer), in memory only: a scan
+        does not keep it.
     """
 
     name: str
@@ -167,6 +169,7 @@ class AnalysisEntry:
     map: NDArray[np.float32] | None = field(default=None, repr=False)
     map_file: Path | None = None
     map_sha256: str | None = None
+    display: NDArray[np.uint8] | None = field(default=None, repr=False)  # in memory (viewer)
 
     @property
     def ran(self) -> bool:
@@ -412,6 +415,7 @@ def item_from_analysis(
     analyses = _analysis_entries(record.analyses, [], "", None)
     for a in analyses:
         a.map = analysis.analyses[a.name].map
+        a.display = analysis.analyses[a.name].display
     return ReportItem(
         key=key,
         file=os.path.abspath(ev.path),

@@ -540,6 +540,9 @@ class PdfWriter:
             else:
                 table = self.kv(T.analysis_rows(a), label_width=3.2 * cm, width=half)
                 block = [self.p(a.name, s.h3), self._side_by_side(fig, table, half)]
+            picture = figs.pictures.get(a.name)
+            if picture is not None:
+                block += [self.image(picture, half, 9 * cm), self.p(picture.caption, s.small)]
             add(KeepTogether([*heading, *block]))
             heading = []
             findings = T.finding_rows(a)

@@ -5,6 +5,7 @@ and the viewer's Analyses panel; and a copy-move analysis that found no pair say
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 import numpy as np
@@ -107,3 +108,52 @@ def test_the_analyses_panel_says_what_high_values_mean_and_every_finding(qtbot) 
     assert f"high values: {HIGH}" in text
     assert "notice · jpeg: double compression: aligned double JPEG compression" in text
     assert "clone — no pair of copies" in text  # not "score 0.00"
+
+
+def test_a_viewer_report_shows_the_ela_picture_with_its_scaling(tmp_path: Path) -> None:
+    """ELA's map (mean error x 8 / 255) is dark where a resave changed little: its picture,
+    stretched to white at a percentile of the differences, is what shows an examiner the
+    pasted region. The viewer's report carried the map alone; now the picture too, its
+    scaling in the caption and on its legend (the review's S2). A scan keeps no picture."""
+    from PIL import Image
+
+    from engine.analyses import run_analyses
+    from engine.io import load_evidence
+    from engine.types import Analysis
+    from forensic_viewer.report import ReportOptions, item_from_analysis
+    from forensic_viewer.report.build import item_figures
+    from tests.engine.analyses.conftest import jpeg_bytes, natural
+
+    (tmp_path / "e.jpg").write_bytes(jpeg_bytes(natural(120, 160, seed=2), 90))
+    ev = load_evidence(tmp_path / "e.jpg")
+    ela = run_analyses(["ela"], ev)["ela"]
+    item = item_from_analysis(Analysis(ev, {}, analyses={"ela": ela}))
+    figs = item_figures(item, item.triage(), ReportOptions())  # type: ignore[attr-defined]
+    picture = figs.pictures["ela"]
+    assert ela.display is not None
+    white = ela.output.extras["display_white_at"]
+    assert f"stretched so that {white:g}, the 99.5th percentile" in picture.caption
+    assert "Not a probability" in picture.caption
+    drawn = np.asarray(Image.open(io.BytesIO(picture.data)))
+    assert drawn.shape[1] == 160 and drawn.shape[0] > 120  # the picture above its legend
+    shown = drawn[:120].astype(float).ravel()
+    assert np.corrcoef(shown, ela.display.astype(float).ravel())[0, 1] > 0.8  # JPEG'd
+    assert "ela" in figs.analyses  # the map as the viewer's layer draws it, besides
+
+
+def test_a_scan_report_says_where_the_picture_is(tmp_path: Path) -> None:
+    import dataclasses
+
+    from engine.analyses import run_analyses
+    from engine.io import load_evidence
+    from engine.types import Analysis
+    from forensic_viewer.report import ReportOptions, item_from_analysis
+    from forensic_viewer.report.build import NO_PICTURE, item_figures
+    from tests.engine.analyses.conftest import jpeg_bytes, natural
+
+    (tmp_path / "e.jpg").write_bytes(jpeg_bytes(natural(120, 160, seed=2), 90))
+    ev = load_evidence(tmp_path / "e.jpg")
+    item = item_from_analysis(Analysis(ev, {}, analyses=run_analyses(["ela"], ev)))
+    item.analyses[0] = dataclasses.replace(item.analyses[0], display=None)  # as from a scan
+    figs = item_figures(item, item.triage(), ReportOptions())  # type: ignore[attr-defined]
+    assert not figs.pictures and NO_PICTURE in figs.analyses["ela"].caption
