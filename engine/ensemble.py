@@ -457,7 +457,7 @@ def member_label(r: ModelResult) -> tuple[str, str]:
     """How a member's stacking input is named to the analyst, and its kind. A logit rule's
     statistic is its image logit: the mean (or max, ``input_policy["image_logit"]``) of its
     window logits, of the photograph reduced to ``detect_size`` when it was larger
-    (``engine.pipeline.reduced_shape``), so of the whole photograph and not of the mask. A
+    (``engine.preprocess.reduced_shape``), so of the whole photograph and not of the mask. A
     forged-fraction rule's statistic is the logit of the share of its own mask's pixels (below
     0 for every mask under half the image: such a member pulls the score down, less so the
     more it marks)."""

@@ -21,7 +21,6 @@ from __future__ import annotations
 import logging
 import math
 import time
-import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import asdict
 from typing import Any
@@ -40,7 +39,7 @@ from engine.errors import DeviceMemoryError, ModelOutputError
 from engine.facepath import analyse_crop, crop_box, face_decision, face_window, paste, resize_crop
 from engine.fastpath import TILE_WEIGHTING, TilePlan, exact_noted, plan_for
 from engine.models.registry import get_spec
-from engine.preprocess import IMAGENET_MEAN, IMAGENET_STD, to_tensor
+from engine.preprocess import normalized, reduced_shape, resize_to_fit, to_tensor
 from engine.runtime import Runner, RuntimeChoice, bundled_int8, cancel_hooks, make_runner
 from engine.tiling import (
     Cancelled,
@@ -360,7 +359,7 @@ class Analyzer:
             if cancel is not None and cancel():
                 raise Cancelled("cancelled before the model ran")
             h, w = rgb.shape[:2]
-            x = to_tensor(_resize_to_fit(rgb, policy.size)).to(self.device)
+            x = to_tensor(resize_to_fit(rgb, policy.size)).to(self.device)
             with torch.inference_mode():
                 prob = predictor(x)
             prob = F.interpolate(prob, size=(h, w), mode="bilinear", align_corners=False)
@@ -637,52 +636,6 @@ class _WindowOutOfMemory(torch.OutOfMemoryError):
     def __init__(self, model: str, message: str) -> None:
         super().__init__(message)
         self.model = model
-
-
-def normalized(rgb: NDArray[np.uint8]) -> torch.Tensor:
-    """``rgb: [H, W, 3] uint8`` -> ``[3, H, W]`` float32 scaled and normalised, on the CPU.
-
-    Made once per analysis and shared by the fast-path models (12 MP: 147 MB), instead of each
-    model normalising each of its tiles."""
-    h, w = rgb.shape[:2]
-    out = torch.empty((3, h, w), dtype=torch.float32)
-    with warnings.catch_warnings():  # evidence pixels are read-only; they are only read here
-        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
-        out.copy_(torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1))
-    mean = torch.tensor(IMAGENET_MEAN).view(3, 1, 1)
-    std = torch.tensor(IMAGENET_STD).view(3, 1, 1)
-    return out.div_(255.0).sub_(mean).div_(std)  # in place: no second copy of the image
-
-
-def reduced_shape(shape: tuple[int, int], side: int, min_short: int = 0) -> tuple[int, int] | None:
-    """[height, width] with the long side brought down to ``side`` (aspect kept), or None when
-    ``side`` is 0 or the image is not larger: then the full-resolution pass decides.
-
-    min_short: the view's short side is not brought below this nor the image's own (the
-    verdicts' measured range, :func:`engine.decision.min_verdict_side`): a 20000 x 3000
-    panorama is seen 1280 x 192, not 512 x 77 padded up to the window with copies of its last
-    row; photographs up to 8:3 are not affected."""
-    h, w = shape
-    if side <= 0 or max(h, w) <= side:
-        return None
-    s = max(side / max(h, w), min(1.0, min_short / min(h, w)))
-    if s >= 1.0:
-        return None
-    return max(1, round(h * s)), max(1, round(w * s))
-
-
-def _resize_to_fit(rgb: NDArray[np.uint8], size: tuple[int, int]) -> NDArray[np.uint8]:
-    """Resize so the long side fits size[0] and the short side size[1], aspect kept."""
-    import cv2
-
-    h, w = rgb.shape[:2]
-    long_side, short_side = max(size), min(size)
-    scale = min(long_side / max(h, w), short_side / min(h, w))
-    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
-    if (nh, nw) == (h, w):
-        return rgb
-    interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-    return cv2.resize(rgb, (nw, nh), interpolation=interp)
 
 
 def face_model_map(

@@ -109,7 +109,7 @@ class ModelSummary:
     files: int = 0
     reliability: str = ""  # what its θ did on the test part, as a sentence ("" not measured)
     # files whose image score came from a reduced view, and that view's largest and smallest
-    # long side (a panorama's view is longer: engine.pipeline.reduced_shape): the view's size
+    # long side (a panorama's view is longer: engine.preprocess.reduced_shape): the view's size
     # is each file's own (its section says it), never one for the whole report
     reduced: int = 0
     detect_side: int = 0
