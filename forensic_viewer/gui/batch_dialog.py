@@ -95,6 +95,7 @@ from forensic_viewer.gui.run_on import RunOnChoice, run_on_workers
 from forensic_viewer.gui.scan_progress import ScanProgress
 from forensic_viewer.gui.triage_table import TABLE_THUMB, TriageFilter, TriageModel
 from forensic_viewer.gui.truth_choice import TruthChoice, truth_message
+from forensic_viewer.gui.wheel_guard import guard_wheel
 from forensic_viewer.gui.workers import throttled
 from forensic_viewer.scan.command import command_record, types_differ, viewer_scan_argv
 from forensic_viewer.scan.failure import failure_line, is_unexpected, named
@@ -580,6 +581,7 @@ class BatchDialog(QDialog):
         split.setStretchFactor(1, 1)  # a wider dialog widens the table
         split.setSizes([SETTINGS_WIDTH, 1])
         QVBoxLayout(self).addWidget(split)
+        guard_wheel(settings)  # device, worker processes, run on: changed only when chosen
 
     # --- choosing ---
 

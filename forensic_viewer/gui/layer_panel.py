@@ -33,6 +33,7 @@ from engine.analyses import MapScale
 from forensic_viewer import overlays
 from forensic_viewer.events import Event, Subscriptions
 from forensic_viewer.gui.panels import discard, name_form_fields, pixmap_from_rgb, text_label
+from forensic_viewer.gui.wheel_guard import guard_wheel
 from forensic_viewer.layers import (
     FACES_LEGEND,
     AgreementLayer,
@@ -128,6 +129,7 @@ class LayerControls(QWidget):
             form.addRow("faces", text_label(text or "no face found"))
             form.addRow("", text_label(FACES_LEGEND))
         name_form_fields(form)
+        guard_wheel(self)  # scrolling the dock over the threshold changed it on the way
 
     def _build_mask(self, form: QFormLayout, layer: MaskLayer) -> None:
         """A model's mask: its threshold (slider, box, back to the calibrated one), the mask's

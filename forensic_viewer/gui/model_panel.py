@@ -27,6 +27,7 @@ from engine.catalog import BUNDLED_MODELS, user_models_dir
 from engine.devices import available_devices
 from engine.errors import ForensicError
 from forensic_viewer.gui.panels import READ_ONLY, text_label
+from forensic_viewer.gui.wheel_guard import guard_wheel
 from forensic_viewer.wording import plain
 from trainer.progress import figure_words
 
@@ -89,6 +90,7 @@ class ModelPanel(QWidget):
         layout.addWidget(add)
         layout.addWidget(use)
         layout.addWidget(self.status)
+        guard_wheel(self.device)  # the dock scrolls under the wheel; the device stays
         self.refresh()
 
     def refresh(self) -> None:

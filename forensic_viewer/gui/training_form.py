@@ -59,6 +59,7 @@ from forensic_viewer.gui.panels import (
 )
 from forensic_viewer.gui.start_from import StartFromBox
 from forensic_viewer.gui.training_live import ERROR_COLOR
+from forensic_viewer.gui.wheel_guard import guard_wheel
 from trainer.plan import (
     TrainingConfig,
     check_answer,
@@ -306,6 +307,7 @@ class TrainingForm:
         box = QVBoxLayout(inner)
         box.addLayout(form)
         box.addStretch(1)
+        guard_wheel(inner)  # the wheel scrolls the form; it changed the batch size on its way
         return PanelScroll(inner)  # as wide as the form at least, and scrolls up and down
 
     def config(self) -> TrainingConfig:
