@@ -81,7 +81,13 @@ from PySide6.QtWidgets import (
 from engine.errors import ForensicError
 from engine.io import IMAGE_SUFFIXES
 from forensic_viewer.gui.analysis_panel import AnalysisChoices
-from forensic_viewer.gui.batch_end import RunEnd, listed_line, unread_note
+from forensic_viewer.gui.batch_end import (
+    RunEnd,
+    failed_words,
+    listed_line,
+    scanning_line,
+    unread_note,
+)
 from forensic_viewer.gui.mailbox import Mailbox
 from forensic_viewer.gui.model_choice import ModelList
 from forensic_viewer.gui.panels import (
@@ -121,6 +127,7 @@ from forensic_viewer.wording import plain
 
 PROGRESS_INTERVAL = 0.1  # seconds between window-progress signals
 SETTINGS_WIDTH = 460  # px, the settings column's first width; the table takes the rest
+STATUS_WIDTH = 200  # px: the Status column's least width once the models are known
 FILES_SHOWN = 10  # a refused scan's files listed under its message
 
 
@@ -241,10 +248,12 @@ class ScanWorker(QThread):
         self._keys.append(row.key)
         self.mailbox.post("file", index, total, analysed, row, max(0, self._left))
 
-    def _on_ready(self, names: list[str], ensemble: str | None, device: str) -> None:
+    def _on_ready(
+        self, names: list[str], ensemble: str | None, device: str, face_models: list[str]
+    ) -> None:
         self._names = list(names)
         self._ensemble = ensemble
-        self.mailbox.post("ready", list(names), ensemble, device)
+        self.mailbox.post("ready", list(names), ensemble, device, list(face_models))
 
     def run(self) -> None:
         job = self.job
@@ -348,7 +357,10 @@ class ScanWorker(QThread):
             return run_on_workers(job, files, recipe, self._on_ready, common)
         analyzer = recipe.build()  # engine.assembly.assemble_analyzer, as the command line
         self._on_ready(
-            analyzer.names, getattr(analyzer.ensemble, "name", None), str(analyzer.device)
+            analyzer.names,
+            getattr(analyzer.ensemble, "name", None),
+            str(analyzer.device),
+            [m.name for m in analyzer.face_models],
         )
         windows = throttled(
             lambda p: self.mailbox.post("windows", p.stage, p.done, p.total), PROGRESS_INTERVAL
@@ -542,6 +554,7 @@ class BatchDialog(QDialog):
         )
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
+        self.table.sortByColumn(*self.table_model.default_sort())
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         # Tab leaves the table (the arrow keys move between its cells): Qt's tables take Tab
@@ -772,7 +785,9 @@ class BatchDialog(QDialog):
         for i in range(self.table_model.columnCount()):
             self.table.setColumnWidth(i, max(self.table.columnWidth(i), header.sectionSizeHint(i)))
 
-    def _on_ready(self, names: list[str], ensemble: str | None, device: str) -> None:
+    def _on_ready(
+        self, names: list[str], ensemble: str | None, device: str, face_models: list[str]
+    ) -> None:
         self.table_model.set_models(
             names, ensemble, self.worker.job.analyses if self.worker else ()
         )
@@ -783,14 +798,18 @@ class BatchDialog(QDialog):
             for i, col in enumerate(self.table_model.columns):
                 if col.model is not None:  # room for "manipulated 0.93"
                     self.table.setColumnWidth(i, max(self.table.columnWidth(i), 140))
+            # a failed file's problem on two lines ("ok" sized it for "error: damaged …")
+            status = self.table_model.column_of("status")
+            self.table.setColumnWidth(status, max(self.table.columnWidth(status), STATUS_WIDTH))
         self._fit_headers()
+        self.table.sortByColumn(*self.table_model.default_sort())  # the columns were made anew
         self.tally.meter.start()
         resuming = (
             f"; resuming: {self._resumed} files finished earlier are skipped"
             if self._resumed
             else ""
         )
-        self.show_message(f"scanning with {', '.join(names)} on {device}{resuming}")
+        self.show_message(scanning_line(names, ensemble, face_models, device) + resuming)
 
     def _on_file(self, index: int, total: int, analysed: bool, row: TriageRow, left: int) -> None:
         self.table_model.upsert(row)
@@ -819,7 +838,7 @@ class BatchDialog(QDialog):
     def _on_succeeded(self, summary: ScanSummary) -> None:
         self.summary = summary
         self.tally.end()
-        failed = f", {len(summary.failed)} failed" if summary.failed else ""
+        failed = f", {failed_words(summary.failed)}" if summary.failed else ""
         head = "done"
         if summary.cancelled:  # as scan.json's run says it, with what the results lack
             missing = summary.total - summary.through

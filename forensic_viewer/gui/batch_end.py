@@ -15,7 +15,8 @@ file, so the dialog says the same:
   report of the files the run went through, marked failed, by the command line's own path
   (:func:`~forensic_viewer.report.model.run_source`);
 - what it said before: byte-identical copies, analyses upgraded, files read from outside the
-  folder; and, as a run begins, what its listing found and passed over (:func:`listed_line`).
+  folder; and, as a run begins, what its listing found and passed over (:func:`listed_line`);
+- the files that failed, named in the closing message (the first few, :func:`failed_words`).
 
 No computation of its own beyond counting: the words are the command line's.
 """
@@ -42,6 +43,34 @@ def unread_note(lines: list[str]) -> str:
         return ""
     more = f", and {len(lines) - 1} more" if len(lines) > 1 else ""
     return f" ({lines[0]}{more})"
+
+
+def scanning_line(
+    names: Sequence[str], ensemble: str | None, face_models: Sequence[str], device: str
+) -> str:
+    """The message once the models are loaded, naming every model that runs: the whole-image
+    models, the face models (run on each face found; the message left them out although
+    they were checked and ran) and the ensemble that gives the default verdict."""
+    runs = ", ".join(names) or "no whole-image model"
+    if face_models:
+        s = "s" if len(face_models) > 1 else ""
+        runs += f"; face model{s} {', '.join(face_models)}"
+    if ensemble:
+        runs += f"; default verdict: ensemble {ensemble}"
+    return f"scanning with {runs} on {device}"
+
+
+FAILED_NAMED = 3  # failed files named in the closing message; the rest counted
+
+
+def failed_words(failed: Sequence[tuple[str, str]]) -> str:
+    """The closing message's failures (:attr:`ScanSummary.failed`, key and error): "1 failed
+    (broken.png)", "5 failed (a.png, b.png, c.png and 2 more)": "1 failed" alone sent the
+    analyst looking for it through the table."""
+    keys = [key for key, _ in failed]
+    named = ", ".join(keys[:FAILED_NAMED])
+    more = f" and {len(keys) - FAILED_NAMED} more" if len(keys) > FAILED_NAMED else ""
+    return f"{len(keys)} failed ({named}{more})"
 
 
 def listed_line(

@@ -57,7 +57,7 @@ def run_on_workers(
     job: Any,
     files: list[tuple[Path, str]],
     recipe: AnalyzerRecipe,
-    on_ready: Callable[[list[str], str | None, str], None],
+    on_ready: Callable[[list[str], str | None, str, list[str]], None],
     common: dict[str, Any],
 ) -> ScanSummary:
     """The scan of ``job`` (a ``ScanJob``) on Ray actors when ``job.ray`` is set (``jobs``

@@ -5,8 +5,10 @@ on the scan's thread; slots only insert them) with thumbnails as decoration, rea
 :class:`ThumbnailLoader` thread and kept in a bounded cache. :class:`TriageFilter` sorts, filters
 by text and can show flagged files only. Used by the batch dialog.
 
-Once a scan has been scored against true masks (:meth:`TriageModel.set_truth`), two columns
-before the status give each file's label and how the default verdict stands against it
+The default verdict (the ensemble's, else the first model's) and the status come first after
+the file, and the table opens sorted by that verdict's score, highest first, failed files above
+(:meth:`TriageModel.default_sort`). Once a scan has been scored against true masks
+(:meth:`TriageModel.set_truth`), two columns after the status give each file's label and how the default verdict stands against it
 (:func:`~forensic_viewer.scan.triage.truth_texts`); a scan without ground truth has neither.
 """
 
@@ -34,7 +36,7 @@ from PySide6.QtGui import QBrush, QColor, QGuiApplication, QImage, QPalette, QPi
 
 from forensic_viewer.gui.mailbox import Mailbox
 from forensic_viewer.gui.panels import legible
-from forensic_viewer.scan.links import outside_words
+from forensic_viewer.scan.links import error_without_file, outside_words
 from forensic_viewer.scan.triage import (
     AGREES,
     DISAGREEMENT_NOTE,
@@ -59,6 +61,9 @@ SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
 RED = QColor(200, 40, 40)
+
+
+FAILED_SORT = float("inf")  # a failed file's place in a verdict column: above every score
 
 
 GREY = QColor(130, 130, 130)
@@ -145,12 +150,12 @@ def _cell_sort(cell: Any) -> float:
 class TriageModel(QAbstractTableModel):
     """The rows of a scan, one per file (a file scanned again replaces its row).
 
-    Columns: thumbnail, file, one per model, the ensemble (when the scan has one), one per
-    classic analysis, forged fraction, faces, model disagreement, the decoder's warnings
-    (their count, each in the tooltip), with ground truth
-    (:meth:`set_truth`) the file's label and the default verdict against it, status.
+    Columns: thumbnail, file, the default verdict (the ensemble's when the scan has one, else
+    the first model's), status, with ground truth (:meth:`set_truth`) the file's label and the
+    default verdict against it, the other models, one per classic analysis, forged fraction,
+    faces, model disagreement, the decoder's warnings (their count, each in the tooltip).
     ``SORT_ROLE`` gives numbers for the figure columns (-1 for "not run", so those sort below
-    every score). Thumbnails come from the scan output folder ``out`` through a :class:`ThumbnailLoader` when a view first asks for them;
+    every score; a failed file above every score in a verdict column). Thumbnails come from the scan output folder ``out`` through a :class:`ThumbnailLoader` when a view first asks for them;
     at most :data:`THUMB_CACHE` are kept.
     """
 
@@ -175,10 +180,18 @@ class TriageModel(QAbstractTableModel):
         analyses: Sequence[str] = (),
         truth: bool = False,
     ) -> list[Column]:
-        cols = [Column("thumbnail", ""), Column("file", "File")]
-        cols += [Column("model", m, m) for m in models]
+        # the default verdict and the status first, beside the file: at the dialog's 1100
+        # pixels the ensemble's column came after every model's and read "bu…" at the edge
+        members = [Column("model", m, m) for m in models]
         if ensemble:
-            cols.append(Column("ensemble", f"{ensemble} (ensemble)", ensemble))
+            verdict = [Column("ensemble", f"{ensemble} (ensemble)", ensemble)]
+        else:  # without an ensemble the first model's column leads
+            verdict, members = members[:1], members[1:]
+        cols = [Column("thumbnail", ""), Column("file", "File"), *verdict]
+        cols.append(Column("status", "Status"))
+        if truth:
+            cols += [Column("truth", TRUTH_HEADERS[0]), Column("agreement", TRUTH_HEADERS[1])]
+        cols += members
         cols += [Column("analysis", f"{a} (analysis)", a) for a in analyses]
         cols += [
             Column("forged_fraction", "Forged fraction"),
@@ -186,10 +199,17 @@ class TriageModel(QAbstractTableModel):
             Column("disagreement", "Model disagreement"),
             Column("warnings", "Warnings"),
         ]
-        if truth:
-            cols += [Column("truth", TRUTH_HEADERS[0]), Column("agreement", TRUTH_HEADERS[1])]
-        cols.append(Column("status", "Status"))
         return cols
+
+    def default_sort(self) -> tuple[int, Qt.SortOrder]:
+        """The column and order a table opens in: the default verdict's (the ensemble's, else
+        the first model's) score, highest first, failed files above them; before the models
+        are known, the file names A to Z. Qt's own default (the first column, descending)
+        listed the files in reverse alphabetical order under the thumbnail column's arrow."""
+        lead = self.columns[2] if len(self.columns) > 2 else self.columns[1]
+        if lead.id in ("model", "ensemble"):
+            return 2, Qt.SortOrder.DescendingOrder
+        return self.column_of("file"), Qt.SortOrder.AscendingOrder
 
     def set_models(
         self, models: Sequence[str], ensemble: str | None, analyses: Sequence[str] = ()
@@ -314,7 +334,7 @@ class TriageModel(QAbstractTableModel):
             return self._thumbnail(row)
         if role == Qt.ItemDataRole.ToolTipRole:
             if col.id == "status" and row.error:
-                return plain(row.error)
+                return plain(row.error)  # the whole line, the file named
             if col.id == "analysis" and (a := row.analysis(col.model or "")) is not None:
                 return tip_lines([analysis_note(a.name), *a.warnings])
             if col.id == "disagreement" and row.verdicts:
@@ -382,12 +402,16 @@ class TriageModel(QAbstractTableModel):
             return row.warnings_text
         if row.status == "ok":
             return "ok"
-        return plain(f"error: {row.error}")
+        # the problem, not the folder: the file's path first cut it to "error: /tmp/…/folder/…"
+        # (the file is in its own column; the whole line in the tooltip)
+        return plain(f"error: {error_without_file(row.error or '', row.file)}")
 
     def _sort_value(self, row: TriageRow, col: Column) -> Any:
         if col.id in ("thumbnail", "file"):
             return row.key.lower()
         if col.id in ("model", "ensemble"):
+            if row.status != "ok":  # above every score: a failed file is seen, not last
+                return FAILED_SORT
             return _cell_sort(self._cell(row, col))
         if col.id == "analysis":
             a = row.analysis(col.model or "")

@@ -511,7 +511,7 @@ def run_pool_scan(
     source: str,
     total: int | None = None,
     on_file: Callable[[int, int, dict[str, Any]], None] | None = None,
-    on_ready: Callable[[list[str], str | None, str], None] | None = None,
+    on_ready: Callable[[list[str], str | None, str, list[str]], None] | None = None,
     cancel: Callable[[], bool] | None = None,
     thumbnails: bool = True,
     lock: OutputLock | None = None,
@@ -527,7 +527,7 @@ def run_pool_scan(
 
     The same arguments, results and errors as ``run_scan``, except: ``on_file(index, total,
     row)`` comes in the order files finish, ``index`` being how many files were reported
-    before this one; ``on_ready(names, ensemble, device)`` is called once the first worker has
+    before this one; ``on_ready(names, ensemble, device, face_models)`` is called once the first worker has
     its models (before any ``on_file``); no window progress is reported.
     threads: torch threads per worker (default: :func:`cpu_cores` // ``jobs``, at least 1).
     pin: each worker on its own ``threads`` cores when they fit (:mod:`engine.threads`);
@@ -588,7 +588,7 @@ class _Pool:
         source: str,
         total: int | None,
         on_file: Callable[[int, int, dict[str, Any]], None] | None,
-        on_ready: Callable[[list[str], str | None, str], None] | None,
+        on_ready: Callable[[list[str], str | None, str, list[str]], None] | None,
         cancel: Callable[[], bool] | None,
         thumbnails: bool,
         analyses: tuple[str, ...],
@@ -840,7 +840,9 @@ class _Pool:
         if self.first is None:
             self.first = ready
             if self.on_ready is not None:
-                self.on_ready(list(ready.names), ready.ensemble, ready.device)
+                self.on_ready(
+                    list(ready.names), ready.ensemble, ready.device, list(ready.face_models)
+                )
         elif ready.settings != self.first.settings:
             raise WorkerFailed(
                 self.out,

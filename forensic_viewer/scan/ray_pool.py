@@ -412,7 +412,7 @@ def run_ray_scan(
     jobs: int | None = None,
     total: int | None = None,
     on_file: Callable[[int, int, dict[str, Any]], None] | None = None,
-    on_ready: Callable[[list[str], str | None, str], None] | None = None,
+    on_ready: Callable[[list[str], str | None, str, list[str]], None] | None = None,
     cancel: Callable[[], bool] | None = None,
     thumbnails: bool = True,
     lock: OutputLock | None = None,

@@ -250,7 +250,7 @@ def test_the_batch_dialog_scores_a_finished_scan_against_a_mask_folder(
     assert finished["results_sha256"]["results.csv"] == file_sha256(out / "results.csv")
 
     model = dialog.table_model  # the triage table: the label and the default verdict against it
-    assert [c.header for c in model.columns][-3:] == [*TRUTH_HEADERS, "Status"]
+    assert [c.header for c in model.columns][3:6] == ["Status", *TRUTH_HEADERS]
     where = {model.row_at(i).key: i for i in range(model.rowCount())}
 
     def cell(key: str, column: str) -> str:

@@ -122,7 +122,7 @@ def test_two_workers_write_the_rows_of_a_one_process_scan(
         analyses=classic,
     )
     assert not multiprocessing.active_children()  # every worker ended with the scan
-    assert ready == [(["tiny"], None, "cpu")]
+    assert ready == [(["tiny"], None, "cpu", [])]
     assert reported == list(range(8)) and two.total == 8
     assert (one.done, one.skipped, two.done, two.skipped) == (6, 0, 4, 2)
     for s in (one, two):
