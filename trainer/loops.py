@@ -432,10 +432,13 @@ def fit(
     goal = min(total, cfg.max_steps) if cfg.max_steps > 0 else total
     # the peak learning rate would never be reached: by where the run ends (--max-steps), not
     # by the whole schedule (a short --max-steps of a long schedule went without the warning)
+    # the count said is the one planned (the review of the model later says the steps done,
+    # which the epochs' lengths can make a few more: "the run (18 steps)", then "trained for 19")
     if cfg.warmup_steps > goal and step == 0:
+        how = "" if goal < total else ", estimated from the first epoch"
         reporter.message(
-            f"warning: --warmup {cfg.warmup_steps} is longer than the run ({goal} steps): "
-            f"the learning rate never reaches {cfg.lr:g}"
+            f"warning: --warmup {cfg.warmup_steps} is longer than the run ({goal} steps "
+            f"planned{how}): the learning rate never reaches {cfg.lr:g}"
         )
 
     def more_steps() -> bool:

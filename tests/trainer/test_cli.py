@@ -217,12 +217,16 @@ def test_a_warm_up_longer_than_the_run_is_said(
     assert code == 0 and "--warmup 100 is longer than the run" not in err  # --quiet: nothing
     code, _, err = _run(capsys, _fit(data, tmp_path / "b", *config, *short[:-1]))
     assert code == 0 and "warning: --warmup 100 is longer than the run (" in err
+    # the count said is the planned one (the model's review says the steps done): estimated
+    # from the first epoch when the epochs end the run
+    code, _, err = _run(capsys, _fit(data, tmp_path / "f", *config, "--epochs", "1", "--no-val"))
+    assert code == 0 and "steps planned, estimated from the first epoch):" in err
     code, _, err = _run(capsys, _fit(data, tmp_path / "c", *config, *short[:-1], "--warmup", "1"))
     assert code == 0 and "--warmup" not in err
     # a long schedule ended early by --max-steps: the run is its 1 step, not the schedule
     long = ["--epochs", "500", "--max-steps", "1", "--no-val"]
     code, _, err = _run(capsys, _fit(data, tmp_path / "e", *config, *long))
-    assert code == 0 and "warning: --warmup 100 is longer than the run (1 steps)" in err
+    assert code == 0 and "warning: --warmup 100 is longer than the run (1 steps planned)" in err
 
 
 @pytest.mark.parametrize("name", ["missing.safetensors", "corrupt.safetensors", "weights.pth"])
