@@ -45,7 +45,7 @@ from engine.files import open_append
 from forensic_viewer.gui.panels import tint
 from forensic_viewer.gui.screen_fit import fit_to_screen
 from forensic_viewer.gui.trainer_process import EXIT_CRASHED, EXIT_NOT_STARTED, TrainerProcess
-from forensic_viewer.gui.training_form import TrainingForm
+from forensic_viewer.gui.training_form import TrainingForm, calibration_missing
 from forensic_viewer.gui.training_live import REOPEN, WARNING_COLOR, TrainingLive
 from trainer.plan import (
     LAST_CHECKPOINT,
@@ -138,13 +138,15 @@ class TrainingDialog(TrainingForm, TrainingLive, QDialog):
         splitter = QSplitter(Qt.Orientation.Horizontal)
         self.settings_pane = self._build_settings(runs_dir or default_runs_dir())
         # Start, Stop, Resume and the readiness line under the scrolled form, always in view:
-        # at the end of the form they were below the fold at the dialog's own 1200x800
+        # at the end of the form they were below the fold at the dialog's own 1200x800. The
+        # buttons last, at the dialog's foot: above a readiness line of one to five lines
+        # they moved as it changed, and a click aimed at Start missed
         left = QWidget()
         left_box = QVBoxLayout(left)
         left_box.setContentsMargins(0, 0, 0, 0)
         left_box.addWidget(self.settings_pane, 1)
-        left_box.addLayout(self._run_row)
         left_box.addWidget(self.readiness_label)
+        left_box.addLayout(self._run_row)
         splitter.addWidget(left)
         splitter.addWidget(self._build_live())
         splitter.setStretchFactor(1, 1)
@@ -347,9 +349,8 @@ class TrainingDialog(TrainingForm, TrainingLive, QDialog):
             self.runner.start(argv)
             self._update_buttons()
             return
-        self._install(
-            model, "θ not calibrated (no authentic training or tampered validation images)"
-        )
+        faces = config.face_start()
+        self._install(model, f"θ not calibrated ({calibration_missing(self.check_result, faces)})")
 
     def _install(self, model: Path, note: str) -> None:
         """The run is over: show ``model``'s review and wait for Install or Do not install."""
@@ -366,6 +367,7 @@ class TrainingDialog(TrainingForm, TrainingLive, QDialog):
         assert self.state is not None
         self._set_header(f"{self.state.config.name}: run finished")
         self._show_ended("finished", note)
+        self.renew_proposed_name()  # a next run is not refused for this one's folder
         self.review_label.setText(
             f"{review.text()}\n{note}.\nInstall it for the viewer (it is then listed in the "
             "Models panel), or leave it in the run folder."
@@ -564,6 +566,8 @@ class TrainingDialog(TrainingForm, TrainingLive, QDialog):
         if self.progress is not None and self._phase == "train":
             self.progress.apply(event)
             self._dirty = True
+        if self._stop_requested:  # its time left was the run's, which is stopping
+            event = {k: v for k, v in event.items() if k != "eta_s"}
         self._log(describe_event(event))  # the raw line stays in the stage's progress log
 
     # --- state shown ---
@@ -574,6 +578,7 @@ class TrainingDialog(TrainingForm, TrainingLive, QDialog):
         ready = assess(config, self.check_result, state)  # Start, Resume and their words
         self.start_note.setText("\n".join(config.start_problems()))
         busy = self.busy
+        self.set_form_enabled(not busy)
         self.earlier.setEnabled(bool(self._earlier) and not busy)
         self.start_button.setEnabled(ready.can_start and not busy)
         self.resume_button.setEnabled(ready.can_resume and not busy)
@@ -593,6 +598,7 @@ class TrainingDialog(TrainingForm, TrainingLive, QDialog):
         fit_to_screen(self)
         if not self.busy:
             self.list_earlier_runs()
+            self.renew_proposed_name()  # a run finished under it since it was proposed
 
     def closeEvent(self, event: QCloseEvent) -> None:  # Qt override
         """Closing hides the dialog; a run goes on (Stop ends it), and the main window says so."""

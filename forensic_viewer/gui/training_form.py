@@ -61,6 +61,7 @@ from forensic_viewer.gui.start_from import StartFromBox
 from forensic_viewer.gui.training_live import ERROR_COLOR
 from forensic_viewer.gui.wheel_guard import guard_wheel
 from trainer.plan import (
+    RunState,
     TrainingConfig,
     check_answer,
     default_pretrained,
@@ -77,10 +78,13 @@ from trainer.starting import read_starting_point
 PROBLEM_COLOR = QColor(Qt.GlobalColor.red)  # a data check's problem in its list
 
 
-def summarize_check(result: dict[str, Any], calibrates: bool | None = None) -> str:
+def summarize_check(
+    result: dict[str, Any], calibrates: bool | None = None, faces: bool = False
+) -> str:
     """One paragraph of counts from a ``forensic-train check --json`` answer; ``calibrates``:
     whether θ can be set after training (:meth:`TrainingConfig.can_calibrate`; None: the
-    check's own ``calibration``)."""
+    check's own ``calibration``), and if not, why (:func:`calibration_missing`; ``faces``: a
+    face model's)."""
     lines = [
         f"{result.get('tampered', 0)} tampered images, {result.get('masks', 0)} masks, "
         f"{result.get('authentic', 0)} authentic images"
@@ -107,9 +111,32 @@ def summarize_check(result: dict[str, Any], calibrates: bool | None = None) -> s
         lines.append(
             "θ will be calibrated after training"
             if (result.get("calibration") if calibrates is None else calibrates)
-            else "θ cannot be calibrated on this split (the default θ is kept)"
+            else f"θ cannot be calibrated on this split ({calibration_missing(result, faces)}; "
+            "the default θ is kept)"
         )
     return "\n".join(lines)
+
+
+def calibration_missing(result: dict[str, Any] | None, faces: bool = False) -> str:
+    """Why θ cannot be set after training, from the data check's split (``result``): only the
+    causes that hold ("no tampered validation image"), where one fixed sentence named both
+    possible ones although the split had authentic training images; ``faces``: a face model,
+    whose θ is set on the validation split's faces (``face-model``)."""
+    split = (result or {}).get("split")
+    if not split:  # a run resumed from an earlier session: its check's split is not at hand
+        return "the run's split allowed no calibration"
+    if faces:
+        needed = (
+            ("val_tampered", "tampered validation"),
+            ("val_authentic", "authentic validation"),
+        )
+    else:
+        needed = (
+            ("train_authentic", "authentic training"),
+            ("val_tampered", "tampered validation"),
+        )
+    missing = [f"no {words} image" for key, words in needed if not split.get(key)]
+    return " and ".join(missing) or "the split allows it, but the run was planned without it"
 
 
 def _spin(low: int, high: int, value: int, special: str = "") -> QSpinBox:
@@ -321,8 +348,9 @@ class TrainingForm:
             arch=self.arch.currentText(),
             data=self.data_paths(),
             runs_dir=self.runs_dir.text().strip(),
-            model_config=self.model_config.text().split() if self.model_config.isEnabled() else [],
-            pretrained=self.pretrained.text().strip() if self.pretrained.isEnabled() else "",
+            # enabled by the start chosen (isEnabledTo: the form itself is off during a run)
+            model_config=self.model_config.text().split() if self._own(self.model_config) else [],
+            pretrained=self.pretrained.text().strip() if self._own(self.pretrained) else "",
             init=self.start_from.path,
             window=self.window.value(),
             epochs=self.epochs.value(),
@@ -338,6 +366,28 @@ class TrainingForm:
             extra=extra,
             masks_as_given=self.masks_as_given.isChecked(),
         )
+
+    def _own(self, field: QWidget) -> bool:
+        """Whether ``field`` is enabled for the start chosen, whether or not a run has the
+        form disabled meanwhile."""
+        return field.isEnabledTo(self.settings_pane.widget())
+
+    def set_form_enabled(self, on: bool) -> None:
+        """The settings editable, or not while a run goes on: epochs, batch size and window
+        stayed editable during a run, though the run had its own and ignored them."""
+        self.settings_pane.widget().setEnabled(on)
+
+    def renew_proposed_name(self) -> None:
+        """A proposed name whose run folder now holds a run this dialog cannot continue (a
+        finished one: a second run the same day) gives way to the next free one, ``-2``,
+        ``-3``, ...; Start was refused until the analyst renamed it. A stopped run keeps its
+        name, which Resume continues; a name the analyst typed is theirs."""
+        name = self.name.text().strip()
+        if self.busy or not name or name != self._proposed:
+            return
+        state = RunState.load(self.config().run_dir)
+        if state is not None and state.next_stage() is None:
+            self._propose_name()
 
     def set_config(self, c: TrainingConfig) -> None:
         """Show ``c`` in the widgets (a resumed run's own settings)."""
@@ -557,7 +607,10 @@ class TrainingForm:
         """The check's counts and whether θ can be set after training: on the split for a
         whole-image model (calibrate), on its validation faces for a face model (face-model),
         so a change of starting point changes the answer without a new check."""
-        self.data_summary.setText(summarize_check(result, self.config().can_calibrate(result)))
+        config = self.config()
+        self.data_summary.setText(
+            summarize_check(result, config.can_calibrate(result), config.face_start())
+        )
 
     def _on_check_finished(self, code: int, message: str) -> None:
         self._check_deadline.stop()

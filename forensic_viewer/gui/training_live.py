@@ -44,6 +44,31 @@ ERROR_COLOR = QColor(0xD0, 0x40, 0x40)  # a refusal, an error (made legible: pan
 WARNING_COLOR = QColor(0xD0, 0x80, 0x00)  # warnings that do not stop the run
 
 
+# the trainer's advice to a shell user, and what it means in the dialog
+DIALOG_WORDS = (("continue with --resume", "the Resume button continues it"),)
+
+
+def in_dialog_words(line: str) -> str:
+    """A trainer's line with its command-line advice said as the dialog's (after Stop the log
+    read "continue with --resume", an option the analyst never types here)."""
+    for shell, dialog in DIALOG_WORDS:
+        line = line.replace(shell, dialog)
+    return line
+
+
+LEGEND_BELOW_ROW = 4  # a PlotItem's layout: title 0, top axis 1, view 2, bottom axis 3
+
+
+def legend_below(plot: pg.PlotWidget) -> pg.LegendItem:
+    """``plot``'s legend in a row of its own under the x axis, its entries side by side: in the
+    plot's corner (pyqtgraph's place) it hid the curves that ran there."""
+    item = plot.getPlotItem()
+    legend = pg.LegendItem(colCount=2, frame=False)  # two a row: the pane can be narrow
+    item.layout.addItem(legend, LEGEND_BELOW_ROW, 1)
+    item.legend = legend  # where plot(name=...) adds its entry
+    return legend
+
+
 def _set_points(
     curve: pg.PlotDataItem, x: list[float], y: list[float], symbol: str = "o", always: bool = False
 ) -> None:
@@ -74,7 +99,11 @@ class TrainingLive:
         self.lr_plot = pg.PlotWidget(title="learning rate (by step)")
         self.val_plot = pg.PlotWidget(title="validation (by epoch)")
         for plot in (self.loss_plot, self.val_plot):
-            plot.addLegend(offset=(-10, 10))
+            legend_below(plot)
+        # the validation figures are fractions (accuracy, F1, IoU, AUC): their axis is 0..1,
+        # where pyqtgraph's auto range drew -0.4..0.4 around a run of zeros
+        self.val_plot.setYRange(0.0, 1.0, padding=0.02)
+        self.val_plot.getPlotItem().getViewBox().setMouseEnabled(y=False)
         self.curves: dict[str, pg.PlotDataItem] = {}
         self.lr_curve = self.lr_plot.plot(pen=pg.mkPen("y", width=2))
         self.status = QLabel()
@@ -211,7 +240,9 @@ class TrainingLive:
         self.log.appendPlainText(text)
 
     def _on_text(self, line: str) -> None:
-        """A line of the trainer that is no event: logged, and a warning kept in view."""
+        """A line of the trainer that is no event: logged (its command-line advice in the
+        dialog's words), and a warning kept in view."""
+        line = in_dialog_words(line)
         self._log(line)
         if is_warning(line):
             shown = self.warnings_label.text()

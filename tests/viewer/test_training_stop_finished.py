@@ -110,8 +110,7 @@ def test_stop_just_after_the_last_stage_finished_shows_the_review(
     assert dialog.status.text().startswith("training finished: check the model's figures")
     assert dialog.review_box.isVisible() and dialog.install_button.isVisible()
     assert dialog.stage_label.text() == (
-        "just-done: run finished — θ not calibrated (no authentic training or tampered "
-        "validation images)"
+        "just-done: run finished — θ not calibrated (the run's split allowed no calibration)"
     )
     assert "training: finished before the stop reached it" in dialog.log.toPlainText()
     assert not dialog.resume_button.isEnabled()  # nothing of the run is left to resume
