@@ -98,6 +98,11 @@ class MainWindow(
         self._show_jobs: set[int] = set()  # of those, files decoded to be shown, not analysed
         self._job_models: dict[int, dict[str, Any]] = {}
         self.current: str | None = None
+        self._metadata_of: tuple = (
+            None,
+            None,
+            None,
+        )  # what the Metadata panel shows (_show_panels)
         self.layers: LayerList | None = None
         self.model_names: list[str] = []
         self._models_known = False
@@ -188,15 +193,41 @@ class MainWindow(
         analysis = None if entry is None or released else entry.analysis
         classic = {} if entry is None or released else entry.classic
         self._show_layers(None if evidence is None else build_layers(evidence, analysis, classic))
-        self.metadata_panel.set_evidence(evidence)
-        if evidence is None and entry is not None and entry.unread is not None:
-            self.metadata_panel.set_unread(entry.unread)
+        self.setWindowTitle(f"Forensic viewer — {Path(path).name}")
+        self.analyse_action.setEnabled(True)
+        self._show_panels()
+        self._describe_view()
+        said = self.statusBar().currentMessage()
+        if switched and said and said == self._finished_words:  # of the file shown before
+            self._say_finished()
+        self._retain(path)
+
+    def _show_panels(self) -> None:
+        """Every panel that shows the current file says what is known of it now: metadata,
+        verdict, classic analyses, ground truth, the probe's target, the compare panes.
+
+        The one place they are refreshed, called when a file is shown and when any result
+        of the shown file arrives (its analysis, a Cancel's kept part, classic analyses).
+        Before, a finished analysis drew its clone pair on the canvas while the Analyses
+        panel still said "check analyses, Run" over an empty tree, and the probe kept the
+        analysis-less target, until the file was selected again."""
+        path = self.current
+        entry = self.entries.get(path) if path else None
+        released = entry is not None and entry.released  # no pixels, no maps to show
+        evidence = None if entry is None or released else entry.evidence
+        analysis = None if entry is None or released else entry.analysis
+        classic = {} if entry is None or released else entry.classic
+        unread = None if entry is None or evidence is not None else entry.unread
+        shows = (path, evidence, unread)
+        if any(a is not b for a, b in zip(self._metadata_of, shows, strict=True)):
+            self._metadata_of = shows  # the same again: no rebuild folding what was opened
+            self.metadata_panel.set_evidence(evidence)
+            if unread is not None:
+                self.metadata_panel.set_unread(unread)
         self.analysis_panel.set_target(path, evidence, classic)
         if self.probe_dialog is not None:
             self.probe_dialog.set_target(evidence, complete_analysis(analysis))
-        self.setWindowTitle(f"Forensic viewer — {Path(path).name}")
         self.export_action.setEnabled(analysis is not None)
-        self.analyse_action.setEnabled(True)
         if analysis is not None:
             self.verdict_panel.set_analysis(analysis)
         elif entry is not None and entry.error:
@@ -218,11 +249,6 @@ class MainWindow(
             )
         self._show_truth()
         self._refresh_compare()
-        self._describe_view()
-        said = self.statusBar().currentMessage()
-        if switched and said and said == self._finished_words:  # of the file shown before
-            self._say_finished()
-        self._retain(path)
 
     def _on_badge_changed(self, item: QListWidgetItem) -> None:
         if self.evidence_list.path_of(item) == self.current:

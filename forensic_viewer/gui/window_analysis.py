@@ -195,9 +195,7 @@ class WindowAnalysis:
                 self._align_for_compare()
             else:
                 self._show_layers(build_layers(analysis.evidence, analysis))
-            self.verdict_panel.set_analysis(analysis)
-            self._show_truth()
-            self._refresh_compare()
+            self._show_panels()  # verdict, classic analyses, probe, ground truth, panes
         self._retain(entry.path)
         self._update_busy()
 
@@ -360,9 +358,7 @@ class WindowAnalysis:
             shown = {k: r for k, r in results.items() if k in entry.classic}
             add_classic_layers(self.layers, shown)
             self._align_for_compare()
-            self.analysis_panel.set_target(path, entry.evidence, entry.classic)
-            self._show_truth()
-            self._refresh_compare()
+            self._show_panels()
 
     def _update_busy(self) -> None:
         self.export_action.setEnabled(self.current_analysis() is not None)
