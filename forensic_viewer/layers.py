@@ -674,6 +674,10 @@ class PixelReadout:
     regions: frozenset[str] = frozenset()
 
     def text(self) -> str:
+        """:meth:`lines` on one line (the status bar's read-out)."""
+        return "   ".join(self.lines())
+
+    def lines(self) -> list[str]:
         """Coordinates, RGB, each model's heatmap (a copy-move region map as ``inside
         copy-move region`` or ``outside``: its 1 and 0 are no heatmap values), the agreement,
         then each classic analysis's value with its scale (``ela 0.125 raw``), so raw values
@@ -689,7 +693,7 @@ class PixelReadout:
         if self.agreement is not None:
             parts.append(f"agreement {self.agreement:.0%}")
         parts += [f"{name} {v:.3f} {scale}" for name, (v, scale) in self.analyses.items()]
-        return "   ".join(parts)
+        return parts
 
 
 class LayerList:

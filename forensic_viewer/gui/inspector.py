@@ -20,7 +20,8 @@ not left blank until the mouse moves.
 
 :class:`ReadoutField` is the status bar's read-out: a permanent widget of bounded width (so a
 long read-out never widens the window nor takes the room of the status messages), whose text is
-elided at the end when it does not fit; the whole text is in its tooltip.
+elided at the end when it does not fit; the whole text is in its tooltip, and in the
+magnifier panel under the close-up, one value a line (:meth:`LoupePanel.show_values`).
 """
 
 from __future__ import annotations
@@ -162,6 +163,14 @@ class LoupePanel(QWidget):
         # mid-line, where now it is the close-up's lower edge, away from the cursor's pixel
         layout.addWidget(self.caption)
         layout.addWidget(self.magnifier)
+        # the whole read-out, a line each: the status bar's field elides it, and with a few
+        # models and analyses their values were never visible there (docs/ANALYSES.md)
+        self.values = QLabel()
+        self.values.setTextFormat(Qt.TextFormat.PlainText)
+        self.values.setWordWrap(True)
+        self.values.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.values.setAccessibleName("values under the cursor")
+        layout.addWidget(self.values)
         layout.addStretch(1)
         self._layers: LayerList | None = None
         self._point: tuple[float, float] | None = None
@@ -182,10 +191,15 @@ class LoupePanel(QWidget):
         self._layers, self._point = layers, (x, y)
         self.magnifier.set_patch(loupe_patch(layers, x, y, self.RADIUS, self.mode))
 
+    def show_values(self, lines: list[str]) -> None:
+        """The read-out of the pixel under the cursor, whole, one value a line."""
+        self.values.setText("\n".join(lines))
+
     def clear(self) -> None:
         """Forget the point and the image (the image changed)."""
         self._layers, self._point = None, None
         self.magnifier.set_patch(None)
+        self.values.setText("")
 
     def _on_mode(self, *_args: object) -> None:
         self.caption.setText(MODE_CAPTIONS[self.mode])

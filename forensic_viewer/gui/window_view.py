@@ -77,5 +77,8 @@ class WindowView:
 
     def _on_hover(self, x: float, y: float) -> None:
         readout = None if self.layers is None else self.layers.readout(x, y)
-        self.readout.setText("" if readout is None else readout.text())
+        lines = [] if readout is None else readout.lines()
+        self.readout.setText("   ".join(lines))  # the short form, elided in the status bar
+        self.readout.setToolTip("\n".join(lines))
+        self.loupe.show_values(lines)  # whole, a value a line
         self.loupe.show_at(self.layers if readout is not None else None, x, y)
