@@ -37,10 +37,13 @@ SETTINGS_KEY = "recent_files"  # the paths, most recent first; a folder's ends w
 _SEPARATORS = tuple({os.sep, os.altsep or os.sep})
 
 
-def pick_evidence_folder(parent: QWidget) -> str | None:
-    """File ▸ Open Folder…: a folder chosen in the picker (None when it was closed). The
-    picker is read-only: nothing in it renames, moves or deletes a file of the evidence."""
-    path = QFileDialog.getExistingDirectory(parent, "Open a folder of evidence", "", INPUT_FOLDER)
+def pick_evidence_folder(parent: QWidget, start: str = "") -> str | None:
+    """File ▸ Open Folder…: a folder chosen in the picker, which opens in ``start`` (None when
+    it was closed). The picker is read-only: nothing in it renames, moves or deletes a file of
+    the evidence."""
+    path = QFileDialog.getExistingDirectory(
+        parent, "Open a folder of evidence", start, INPUT_FOLDER
+    )
     return path or None
 
 

@@ -26,6 +26,8 @@ from forensic_viewer.gui.groundtruth_panel import looks_like_mask
 from forensic_viewer.gui.opening import Listing
 from forensic_viewer.gui.panels import READ_ONLY
 
+LAST_FOLDER_KEY = "last_open_folder"  # the folder the last file or folder opened was in
+
 
 class WindowOpening:
     """The openings of :class:`~forensic_viewer.gui.main_window.MainWindow`: evidence and masks."""
@@ -33,16 +35,33 @@ class WindowOpening:
     def open_dialog(self) -> None:
         patterns = " ".join(f"*{s}" for s in IMAGE_SUFFIXES)
         paths, _ = QFileDialog.getOpenFileNames(
-            self, "Open evidence", "", f"Images ({patterns});;All files (*)", options=READ_ONLY
+            self,
+            "Open evidence",
+            self.start_folder(),
+            f"Images ({patterns});;All files (*)",
+            options=READ_ONLY,
         )
         if paths:
+            self.settings.setValue(LAST_FOLDER_KEY, str(Path(paths[0]).parent))
             self.open_paths(paths)
 
     def open_folder_dialog(self) -> None:
         """File ▸ Open Folder…: the folder chosen opened as one dropped on the window is."""
-        folder = pick_evidence_folder(self)
+        folder = pick_evidence_folder(self, self.start_folder())
         if folder:
+            self.settings.setValue(LAST_FOLDER_KEY, str(Path(folder).parent))
             self.open_paths([folder])
+
+    def start_folder(self) -> str:
+        """Where File ▸ Open… and Open Folder… start: the shown evidence's folder, else the
+        last folder a picker opened from (kept in the settings, as Open Recent is), else the
+        home folder. They started in the process's working directory, wherever the viewer
+        was launched from. No file system is asked: Qt's picker falls back on its own when
+        the folder is gone."""
+        if self.current:
+            return str(Path(self.current).parent)
+        last = self.settings.value(LAST_FOLDER_KEY, "")
+        return str(last) if last else str(Path.home())
 
     def open_paths(self, paths: Iterable[str | Path], recent: str | None = None) -> None:
         """Open files (folders: the images directly inside), analyse each, show the first: once
