@@ -119,6 +119,8 @@ class MainWindow(
         self._finished_words = ""
         self._finished_elsewhere: set[str] = set()
         self.report_dialog: ReportDialog | None = None
+        # the examiner and case id last typed in a report dialog: the analyst's, carried
+        self.analyst_fields: dict[str, str] = {"examiner": "", "case_id": ""}
         self.probe_dialog: ProbeDialog | None = None  # made when first opened
         self.probe_tables: dict[str, dict] = {}  # evidence SHA-256 -> its probe's table
         self.model_paths: list[str] = []  # checkpoint files in use (for scans and reports)

@@ -5,7 +5,9 @@ mixin: its methods run on the window). Each dialog is made when first opened and
 batch dialog starts with the models and device in use, and a row double-clicked there comes
 back as the scan's analysis, shown without analysing again (:meth:`WindowDialogs.show_analysis`);
 the report dialog writes the current image's report, with its probe table, the moved mask
-thresholds and the ground truth loaded (a new dialog per image keeps the case fields); the
+thresholds and the ground truth loaded (a new dialog per image: the folder offered is the
+evidence's rule unless the last dialog's was for the same folder; the examiner and case id
+typed in any report dialog, the scan's too, are carried to the next); the
 probe dialog is aimed at the current image, and its finished table joins that image's report,
 the case log, and the scan's folder of a file opened from a scan's results.
 """
@@ -21,8 +23,9 @@ from forensic_viewer.gui.batch_dialog import BatchDialog
 from forensic_viewer.gui.groundtruth_panel import with_ground_truth
 from forensic_viewer.gui.panels import verdict_badge
 from forensic_viewer.gui.probe_dialog import ProbeDialog
-from forensic_viewer.gui.report_dialog import ReportDialog, image_report_job
+from forensic_viewer.gui.report_dialog import ReportDialog, ReportJob, image_report_job
 from forensic_viewer.gui.window_entry import Entry, complete_analysis
+from forensic_viewer.report import CaseInfo
 from forensic_viewer.scan.probe import keep_scan_probe
 from forensic_viewer.wording import plain
 
@@ -30,6 +33,26 @@ from forensic_viewer.wording import plain
 class WindowDialogs:
     """The scan, report and probe dialogs of
     :class:`~forensic_viewer.gui.main_window.MainWindow`, and what they bring back."""
+
+    def _next_report_dialog(self, job: ReportJob, old: ReportDialog) -> ReportDialog:
+        """The report dialog of ``job`` after ``old``'s: the folder and notes typed there kept
+        for evidence of the same folder; for other evidence the folder README's rule gives
+        (``<evidence folder>-reports``) and no notes. Every dialog took the last one's folder,
+        so an image's report was offered a scan's folder (walk-through 55.png)."""
+        same = old.job.folder is not None and old.job.folder == job.folder
+        if not same:
+            return ReportDialog(job, self)
+        case = CaseInfo(notes=old.case().notes)
+        return ReportDialog(job, self, default_dir=Path(old.dest.text()), case=case)
+
+    def _carry_case_fields(self, dialog: ReportDialog) -> None:
+        """The examiner and case id typed in any report dialog (an image's, a scan's) are the
+        analyst's, not the evidence's: each later dialog starts with the last typed. The scan's
+        dialog started empty after an image's had them (walk-through 54.png)."""
+        for key, field in (("examiner", dialog.examiner), ("case_id", dialog.case_id)):
+            if not field.text() and self.analyst_fields.get(key):
+                field.setText(self.analyst_fields[key])
+            field.textChanged.connect(lambda text, k=key: self.analyst_fields.update({k: text}))
 
     def open_batch(self) -> BatchDialog:
         """File ▸ Scan a folder…: the batch dialog, first with the models and device in use.
@@ -41,6 +64,7 @@ class WindowDialogs:
             )
             self.batch.openAnalysis.connect(self.show_analysis)
             self.batch.openFile.connect(lambda path: self.open_paths([path]))
+            self.batch.reportOpened.connect(self._carry_case_fields)
             self.case.attach_batch(self.batch)
         self.batch.show()
         self.batch.raise_()
@@ -86,13 +110,12 @@ class WindowDialogs:
             return None
         job = with_ground_truth(job, self.truth_panel.report_data())
         old = self.report_dialog
-        if old is not None and not old.running:  # a new one for this image, same case fields
-            self.report_dialog = ReportDialog(
-                job, self, default_dir=Path(old.dest.text()), case=old.case()
-            )
+        if old is not None and not old.running:  # a new one for this image
+            self.report_dialog = self._next_report_dialog(job, old)
             old.deleteLater()
         if self.report_dialog is None:  # never next to the evidence by default
             self.report_dialog = ReportDialog(job, self)
+        self._carry_case_fields(self.report_dialog)
         self.case.attach_report(self.report_dialog)
         self.report_dialog.show()
         self.report_dialog.raise_()
