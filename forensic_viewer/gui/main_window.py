@@ -201,7 +201,7 @@ class MainWindow(
         self._describe_view()
         said = self.statusBar().currentMessage()
         if switched and said and said == self._finished_words:  # of the file shown before
-            self._say_finished()
+            self._say_finished(again=True)
         self._retain(path)
 
     def _show_panels(self) -> None:

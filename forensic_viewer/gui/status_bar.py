@@ -140,6 +140,15 @@ class StatusBar(QStatusBar):
         error), in place of whatever is shown (cleared after ``timeout`` ms when above 0)."""
         self._show(text, "said", timeout)
 
+    def show_again(self, text: str) -> None:
+        """Show ``text`` again, a message said before (a finished analysis's verdict when its
+        file is selected again), without keeping it a second time: the history listed the
+        verdict anew at the time of the selection, read as a second analysis."""
+        self._timer.stop()
+        self.message.setText(text)
+        self._kind, self._shown_at = (None if not text else "said"), self.clock()
+        self.messageChanged.emit(text)
+
     def show_progress(self, text: str) -> None:
         """A running analysis's progress line; it waits while a message of the analyst's is
         fresh (the history keeps the run's latest line either way)."""

@@ -292,11 +292,13 @@ class WindowAnalysis:
         said = with_others(self._cancel_words, len(self._cancelled_elsewhere), "cancelled")
         self.statusBar().showMessage(said)
 
-    def _say_finished(self, path: str | None = None) -> None:
+    def _say_finished(self, path: str | None = None, *, again: bool = False) -> None:
         """The status bar after an analysis finished speaks of the shown file: its verdict
         and time, and every other file finished since (``path``, when it is not the shown
         one) only counted beside it; each says its verdict in the evidence list. Before, the
-        last file to finish put its verdict there while another file was on screen."""
+        last file to finish put its verdict there while another file was on screen.
+        ``again``: the shown file changed, nothing finished: said without joining the
+        message history, which keeps a result once, when it was made."""
         if path is not None and path == self.current:
             self._finished_elsewhere = set()
         elif path is not None:
@@ -309,7 +311,10 @@ class WindowAnalysis:
             badge = verdict_badge(analysis).text
             words = f"{Path(shown.path).name}: {badge} in {analysis.seconds:.1f} s"
         self._finished_words = with_others(words, len(self._finished_elsewhere), "analysed")
-        self.statusBar().showMessage(self._finished_words)
+        if again:
+            self.statusBar().show_again(self._finished_words)
+        else:
+            self.statusBar().showMessage(self._finished_words)
 
     def _forget_cancelled_job(self, job: int) -> None:
         if not self.worker.keeping(job):  # else kept (or failed) follows: the job ends there

@@ -53,6 +53,15 @@ class WindowDialogs:
             if not field.text() and self.analyst_fields.get(key):
                 field.setText(self.analyst_fields[key])
             field.textChanged.connect(lambda text, k=key: self.analyst_fields.update({k: text}))
+        dialog.written.connect(lambda _paths: self._say_ended(dialog, "report"))
+
+    def _say_ended(self, dialog: BatchDialog | ReportDialog, what: str) -> None:
+        """A scan's or a report's outcome, as its dialog says it, joins the status bar's
+        message history (a notice: it does not replace the analyst's fresh message); the
+        history kept none of them, so what a closed dialog said was lost."""
+        said = dialog.message.text().strip()
+        if said:
+            self.statusBar().notify(f"{what}: " + said.replace("\n", "; "))
 
     def open_batch(self) -> BatchDialog:
         """File ▸ Scan a folder…: the batch dialog, first with the models and device in use.
@@ -65,6 +74,7 @@ class WindowDialogs:
             self.batch.openAnalysis.connect(self.show_analysis)
             self.batch.openFile.connect(lambda path: self.open_paths([path]))
             self.batch.reportOpened.connect(self._carry_case_fields)
+            self.batch.scanEnded.connect(lambda _outcome: self._say_ended(self.batch, "scan"))
             self.case.attach_batch(self.batch)
         self.batch.show()
         self.batch.raise_()
@@ -110,12 +120,13 @@ class WindowDialogs:
             return None
         job = with_ground_truth(job, self.truth_panel.report_data())
         old = self.report_dialog
-        if old is not None and not old.running:  # a new one for this image
-            self.report_dialog = self._next_report_dialog(job, old)
-            old.deleteLater()
-        if self.report_dialog is None:  # never next to the evidence by default
-            self.report_dialog = ReportDialog(job, self)
-        self._carry_case_fields(self.report_dialog)
+        if old is None or not old.running:  # a new one for this image (a running one stays)
+            if old is None:  # never next to the evidence by default
+                self.report_dialog = ReportDialog(job, self)
+            else:
+                self.report_dialog = self._next_report_dialog(job, old)
+                old.deleteLater()
+            self._carry_case_fields(self.report_dialog)
         self.case.attach_report(self.report_dialog)
         self.report_dialog.show()
         self.report_dialog.raise_()
