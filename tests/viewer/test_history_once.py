@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import HANG_MS
 from tests.viewer.conftest import write_image
 from tests.viewer.test_main_window import open_and_wait, shown_window
 
@@ -37,7 +38,7 @@ def test_a_verdict_shown_again_is_not_kept_again_and_a_report_written_is(
     dialog = window.export_report()
     dialog.dest.setText(str(tmp_path / "out"))
     dialog.write()
-    qtbot.waitUntil(lambda: not dialog.running, timeout=60_000)
+    qtbot.waitUntil(lambda: not dialog.running, timeout=HANG_MS)
     (line,) = _said(window, "report: written: ")
     assert str(tmp_path / "out") in line
     batch = window.open_batch()  # a scan's end, as its dialog says it, joins the history too
