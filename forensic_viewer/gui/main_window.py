@@ -36,6 +36,7 @@ from forensic_viewer.audit import AuditLog
 from forensic_viewer.gui.batch_dialog import BatchDialog
 from forensic_viewer.gui.case_log import CaseRecorder
 from forensic_viewer.gui.focus_order import move_focus
+from forensic_viewer.gui.help_menu import HelpMenu
 from forensic_viewer.gui.opening import LeftOutMark, Lister
 from forensic_viewer.gui.probe_dialog import ProbeDialog
 from forensic_viewer.gui.report_dialog import ReportDialog
@@ -149,6 +150,7 @@ class MainWindow(
         )  # what is opened, listed off this thread
         self._build_actions()
         self.case = CaseRecorder(self, case_log, case_problem)  # the case log (gui/case_log.py)
+        self.help = HelpMenu(self)  # the last menu: About, keyboard shortcuts (gui/help_menu.py)
         # after every other slot of a job's last signal (the case log's slots read the job's
         # path): the queued calls of one emit run in the order they were connected
         self.worker.succeeded.connect(self._forget_job)
