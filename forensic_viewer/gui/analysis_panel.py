@@ -133,6 +133,9 @@ class AnalysisPanel(QWidget):
         self.tree.setAccessibleName("classic analyses' results and findings")
         self.tree.setHeaderLabels(["", "value"])
         self.tree.setColumnWidth(0, 150)
+        # rows to read however short the dock (it scrolls beyond): at 1280 x 800 the tree
+        # was squeezed to its header, the results unreadable
+        self.tree.setMinimumHeight(rows_height(self.tree, 6))
         quality = QHBoxLayout()
         quality.addWidget(QLabel("ELA quality"))
         quality.addWidget(self.ela_quality)

@@ -21,7 +21,7 @@ not left blank until the mouse moves.
 :class:`ReadoutField` is the status bar's read-out: a permanent widget of bounded width (so a
 long read-out never widens the window nor takes the room of the status messages), whose text is
 elided at the end when it does not fit; the whole text is in its tooltip, and in the
-magnifier panel under the close-up, one value a line (:meth:`LoupePanel.show_values`).
+magnifier panel above the close-up, one value a line (:meth:`LoupePanel.show_values`).
 """
 
 from __future__ import annotations
@@ -162,15 +162,16 @@ class LoupePanel(QWidget):
         # shorter than the panel (a window under 1600 x 1000) scrolled the words away, cut
         # mid-line, where now it is the close-up's lower edge, away from the cursor's pixel
         layout.addWidget(self.caption)
-        layout.addWidget(self.magnifier)
         # the whole read-out, a line each: the status bar's field elides it, and with a few
-        # models and analyses their values were never visible there (docs/ANALYSES.md)
+        # models and analyses their values were never visible there (docs/ANALYSES.md).
+        # Above the close-up: below it, a short dock (1280 x 800) scrolled them away
         self.values = QLabel()
         self.values.setTextFormat(Qt.TextFormat.PlainText)
         self.values.setWordWrap(True)
         self.values.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.values.setAccessibleName("values under the cursor")
         layout.addWidget(self.values)
+        layout.addWidget(self.magnifier)
         layout.addStretch(1)
         self._layers: LayerList | None = None
         self._point: tuple[float, float] | None = None

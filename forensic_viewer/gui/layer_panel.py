@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QColor, QIcon, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QSlider,
     QVBoxLayout,
@@ -32,7 +33,13 @@ from PySide6.QtWidgets import (
 from engine.analyses import MapScale
 from forensic_viewer import overlays
 from forensic_viewer.events import Event, Subscriptions
-from forensic_viewer.gui.panels import discard, name_form_fields, pixmap_from_rgb, text_label
+from forensic_viewer.gui.panels import (
+    discard,
+    name_form_fields,
+    pixmap_from_rgb,
+    rows_height,
+    text_label,
+)
 from forensic_viewer.gui.wheel_guard import guard_wheel
 from forensic_viewer.layers import (
     FACES_LEGEND,
@@ -47,6 +54,8 @@ from forensic_viewer.layers import (
 from forensic_viewer.wording import threshold_figure
 
 THRESHOLD_STEPS = 1000  # threshold slider resolution: 0.001
+LIST_MIN_ROWS = 7  # the layer list's rows however short the dock (it scrolls beyond them)
+CONTROLS_MIN_ROWS = 4  # the controls' lines shown however short the dock (they scroll)
 LEGEND_MIN_WIDTH = 64  # a colormap's legend is drawn at least this wide
 # The threshold box's decimals: the four of wording.threshold_figure for a threshold in
 # [0.1, 1), so a calibrated 0.4567 reads 0.4567 there as in the report (three read 0.457).
@@ -271,6 +280,29 @@ def _quietly(widget: QWidget, setter: Callable[..., object], value: object) -> N
         widget.blockSignals(blocked)
 
 
+class ControlsScroll(QScrollArea):
+    """The selected layer's controls, asking for the height they need at the width they have
+    (their wrapped "shows" line whole) and scrolling when the dock gives them less."""
+
+    def sizeHint(self) -> QSize:  # Qt override
+        hint = super().sizeHint()
+        panel = self.widget()
+        if panel is None:
+            return hint
+        width = self.viewport().width() or hint.width()
+        layout = panel.layout()
+        if layout is not None and layout.hasHeightForWidth():
+            needed = layout.totalHeightForWidth(width)
+        else:
+            needed = panel.sizeHint().height()
+        return QSize(hint.width(), max(needed, self.minimumHeight()) + 2 * self.frameWidth())
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # Qt override: wrapped anew
+        super().resizeEvent(event)
+        if event.size().width() != event.oldSize().width():
+            self.updateGeometry()
+
+
 class LayerPanel(QWidget):
     """napari-style layer list (top layer first, checkbox = visibility) and the selected
     layer's controls. Their Tab order is the main window's (gui/focus_order.py): controls
@@ -285,19 +317,35 @@ class LayerPanel(QWidget):
             "top layer first; the check box shows or hides a layer, the selected layer's "
             "controls follow the list"
         )
-        self._controls_box = QVBoxLayout()
+        # the selected layer's controls scroll on their own below the list: in a short dock
+        # (1280 x 800) a long "shows" and the colormap pushed opacity out of the dock, and the
+        # list of ~25 layers (the JPEG ghost's qualities) was left 4 rows
+        self._controls_host = QWidget()
+        self._controls_box = QVBoxLayout(self._controls_host)
+        self._controls_box.setContentsMargins(0, 0, 0, 0)
+        self.controls_scroll = ControlsScroll()
+        self.controls_scroll.setWidgetResizable(True)
+        self.controls_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.controls_scroll.setWidget(self._controls_host)
+        self.controls_scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Tab goes to the controls
+        self.controls_scroll.setMinimumHeight(CONTROLS_MIN_ROWS * self._row_height())
+        self.list.setMinimumHeight(rows_height(self.list, LIST_MIN_ROWS))
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
-        # the list takes the height the controls leave: with the JPEG ghosts there are 20 and
-        # more layers, and a list held to 220 pixels (about 6 rows) stayed so in a tall dock
+        # the list takes the height the controls leave (with the JPEG ghosts there are 20 and
+        # more layers, and a list held to 220 pixels stayed so in a tall dock), never fewer
+        # than LIST_MIN_ROWS rows; the controls as tall as they need, scrolling when short
         layout.addWidget(self.list, 1)
-        layout.addLayout(self._controls_box)
+        layout.addWidget(self.controls_scroll)
         self.controls: LayerControls | None = None
         self._layers: LayerList | None = None
         self._bind = Subscriptions()
         self._bind_rows = Subscriptions()
         self.list.itemChanged.connect(self._on_item_changed)
         self.list.currentRowChanged.connect(self._on_row)
+
+    def _row_height(self) -> int:
+        return self.fontMetrics().lineSpacing() + 10  # a form row: a slider's, a combo's
 
     def set_layers(self, layers: LayerList | None) -> None:
         self._bind.clear()
@@ -361,3 +409,4 @@ class LayerPanel(QWidget):
         _quietly(self.list, self.list.setCurrentRow, self._rows().index(selected))
         self.controls = LayerControls(selected)
         self._controls_box.addWidget(self.controls)
+        self.controls_scroll.updateGeometry()  # the new layer's controls' height

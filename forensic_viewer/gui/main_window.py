@@ -335,7 +335,7 @@ class MainWindow(
         d = self.docks
         bars = [b for b in self.findChildren(QTabBar) if b.parentWidget() is self]
         regions = [d["Evidence"], d["Models"], d["Magnifier"], self.centralWidget()]
-        regions += [d["Layers"], d["Verdict"], *bars, d["Metadata"], d["Analyses"]]
+        regions += [d["Layers"], *bars, d["Verdict"], d["Metadata"], d["Analyses"]]
         regions.append(d["Ground truth"])
         return move_focus(self, regions, next) or super().focusNextPrevChild(next)
 

@@ -5,8 +5,8 @@ mixin: its methods run on the window, whose ``__init__`` calls them once, in thi
 :meth:`WindowLayout._build_central`, :meth:`WindowLayout._build_docks`,
 :meth:`WindowLayout._build_status`, :meth:`WindowLayout._build_actions`). It makes the canvas
 and the compare panes in one stack; the panels in their docks (a panel that does not scroll
-itself scrolls in its dock when the window is short), left and right, tabbed, sized so that the
-verdict card gets the most height; the status bar with the pixel read-out, the progress bar and
+itself scrolls in its dock when the window is short), left and right: on the right the layers
+over one tabbed area (verdict in front, metadata, analyses, ground truth); the status bar with the pixel read-out, the progress bar and
 Cancel; and the File, Analysis, Models and View menus with their shortcuts, each panel's entry
 in View with a letter of its own (:data:`DOCK_MENU_TEXT`). The slots the actions call are the
 window's.
@@ -96,21 +96,22 @@ class WindowLayout:
         self.splitDockWidget(evidence_dock, models_dock, Qt.Orientation.Vertical)
         layers_dock = self._dock("Layers", self.layer_panel, right)
         verdict_dock = self._dock("Verdict", self.verdict_panel, right)
-        metadata_dock = self._dock("Metadata", self.metadata_panel, right)
         self._dock("Magnifier", self.loupe, left)
         self.splitDockWidget(layers_dock, verdict_dock, Qt.Orientation.Vertical)
-        self.splitDockWidget(verdict_dock, metadata_dock, Qt.Orientation.Vertical)
+        # the verdict, the metadata, the classic analyses and the ground truth are tabs of one
+        # dock area under the layers: split three ways, the right column of a 1280 x 800 or
+        # 1400 x 900 window left the Analyses tree its header alone and the layer list 4 rows
+        # of ~25 (walk-through 24, 26, 29, 81.png); tabbed, each gets the half of the height
+        metadata_dock = self._dock("Metadata", self.metadata_panel, right)
+        self.tabifyDockWidget(verdict_dock, metadata_dock)
         analyses_dock = self._dock("Analyses", self.analysis_panel, right)
         self.tabifyDockWidget(metadata_dock, analyses_dock)
         self.truth_panel = GroundTruthPanel()
         self.tabifyDockWidget(analyses_dock, self._dock("Ground truth", self.truth_panel, right))
-        metadata_dock.raise_()  # the tab in front holds something before any action
+        verdict_dock.raise_()  # what the analyst reads first is in front
         self.resizeDocks([evidence_dock, layers_dock], [260, 360], Qt.Orientation.Horizontal)
-        # the verdict card (default verdict, θ, reliability, members) gets the most height: it
-        # is what the analyst reads first; the layer list and the tabs below get what is left
-        self.resizeDocks(
-            [layers_dock, verdict_dock, metadata_dock], [240, 440, 220], Qt.Orientation.Vertical
-        )
+        # the tabs get a little more than the layers: the verdict card, the analyses' results
+        self.resizeDocks([layers_dock, verdict_dock], [420, 480], Qt.Orientation.Vertical)
         self.docks = {d.objectName(): d for d in self.findChildren(QDockWidget)}  # in made order
 
     def _build_status(self) -> None:
