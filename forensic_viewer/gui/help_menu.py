@@ -2,8 +2,8 @@
 keyboard shortcuts.
 
 About says what an examiner quotes when a result is questioned: the program's version (and
-the code's identity, a commit or source hash, when :func:`forensic_viewer.environment.environment`
-records one: :func:`code_identity` is the hook), each bundled model with its architecture,
+the code's identity, a commit or source hash, as :func:`forensic_viewer.environment.environment`
+records it: :func:`code_identity`), each bundled model with its architecture,
 creation date and the start of its file's SHA-256, the versions of torch, OpenVINO, PySide6
 and the Qt it runs on, and where the documentation is. Keyboard shortcuts lists the window's
 actions as they are now, from the QActions themselves (their menu, text and every shortcut),
@@ -36,14 +36,14 @@ from forensic_viewer import environment as environment_module
 from forensic_viewer.audit import file_sha256
 
 SHA_SHOWN = 12  # hex digits of a model file's SHA-256 shown (the report has them whole)
-IDENTITY_KEYS = ("commit", "source_hash", "source", "code_identity")  # environment() hook
 
 
 def code_identity(env: Mapping[str, Any] | None = None) -> str:
-    """The code's identity (a commit or source hash) as the recorded environment gives it under
-    one of :data:`IDENTITY_KEYS`; "" when it records none (before that was added)."""
+    """The code's identity as the recorded environment gives it (its ``code`` entry, in
+    :func:`forensic_viewer.environment.code_text`'s words: ``commit 1a2b3c4d, modified
+    files``, a sources' or build's SHA-256); "" when it records none (recorded before that was)."""
     env = environment_module.environment() if env is None else env
-    return next((str(env[k]) for k in IDENTITY_KEYS if env.get(k)), "")
+    return environment_module.code_text(env["code"]) if "code" in env else ""
 
 
 def docs_folder() -> Path | None:

@@ -40,9 +40,12 @@ def test_help_is_the_last_menu_and_about_names_program_models_and_libraries(
 
 def test_the_code_identity_hook_reads_what_the_environment_records() -> None:
     assert code_identity({"app_version": "1"}) == ""
-    assert code_identity({"commit": "abc1234"}) == "abc1234"
-    text = about_text({"app_version": "2.0", "commit": "abc1234", "libraries": {}}, models=[])
-    assert "Forensic viewer 2.0\ncode: abc1234" in text
+    code = {"commit": "abc1234def", "modified": True}
+    assert code_identity({"code": code}) == "commit abc1234d, modified files"
+    assert code_identity({"code": {"sources_sha256": "0" * 64}}) == "sources SHA-256 " + "0" * 16
+    assert code_identity() != ""  # this checkout or installation records one
+    env = {"app_version": "2.0", "code": {"commit": "abc1234", "modified": False}, "libraries": {}}
+    assert "Forensic viewer 2.0\ncode: commit abc1234\n" in about_text(env, models=[])
 
 
 def test_an_unreadable_model_is_named_with_its_problem(tmp_path: Path) -> None:
