@@ -40,8 +40,8 @@ def damage_rows_once_opened(monkeypatch: pytest.MonkeyPatch) -> None:
     a skipped file's row where it was indexed, finds none, and none on indexing again."""
     opened = ResultLog.__init__
 
-    def then_damaged(self: ResultLog, out: Path, index: Any = None) -> None:
-        opened(self, out, index)
+    def then_damaged(self: ResultLog, out: Path, index: Any = None, **kw: Any) -> None:
+        opened(self, out, index, **kw)
         size = self.file.stat().st_size
         with open(self.file, "r+b") as f:
             f.write(b" " * (size - 1) + b"\n")
@@ -61,7 +61,7 @@ def disk_full(monkeypatch: pytest.MonkeyPatch) -> None:
 def a_bug(monkeypatch: pytest.MonkeyPatch) -> None:
     """An exception nobody planned for, raised by the run itself (not one file's)."""
 
-    def broken(self: ResultLog, out: Path, index: Any = None) -> None:
+    def broken(self: ResultLog, out: Path, index: Any = None, **kw: Any) -> None:
         raise RuntimeError("the results\n  index broke")
 
     monkeypatch.setattr(ResultLog, "__init__", broken)
