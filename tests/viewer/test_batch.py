@@ -22,7 +22,7 @@ from PySide6.QtCore import QSettings, Qt
 
 from engine.ensemble import ENSEMBLE_SUFFIX
 from engine.errors import ForensicError
-from forensic_viewer.gui import batch_dialog
+from forensic_viewer.gui import scan_worker
 from forensic_viewer.gui.batch_dialog import BatchDialog
 from forensic_viewer.gui.main_window import MainWindow
 from forensic_viewer.gui.scan_progress import RateMeter
@@ -616,7 +616,7 @@ def test_worker_processes_cancel_at_once_and_a_resume_in_one_process_completes(
         asked.append((files, device))
         return 2
 
-    monkeypatch.setattr(batch_dialog, "auto_jobs", two_workers)
+    monkeypatch.setattr(scan_worker, "auto_jobs", two_workers)
     dialog = _dialog(qtbot, folder, out, tiny_checkpoint)
     assert (dialog.jobs.minimum(), dialog.jobs.maximum()) == (AUTO_JOBS, cpu_cores())
     assert dialog.jobs.value() == AUTO_JOBS and dialog.jobs.text() == "auto"  # the default
