@@ -12,14 +12,11 @@ file, thumbnails as decoration) behind a :class:`TriageFilter` (sorting, filter 
 only"). Rows and thumbnails are made on the worker thread; slots only insert them. A scan
 scored against true masks adds the ground-truth columns once scored (none otherwise).
 
-Double-clicking a row opens the file in the viewer *with the scan's result*: a
-:class:`ResultLoader` thread decodes the evidence, checks that its SHA-256 is the one the scan
-recorded, and rebuilds the :class:`~engine.types.Analysis` from the record's figures and the
-scan's heatmap PNGs (:func:`analysis_from_record`). Nothing is analysed again. The heatmaps are
-the scan's 8-bit maps (value = round(255 x p)), so the layers drawn from them are within 1/255
-of the live ones; the verdicts, scores and forged fractions shown are the recorded figures.
-A file that changed since the scan, or a record without figures, is opened as a new file
-instead (the viewer analyses it with its own models) and the dialog says why.
+Double-clicking a row opens the file in the viewer *with the scan's result*, rebuilt from the
+record's figures and the scan's heatmap PNGs on a
+:class:`~forensic_viewer.gui.result_loader.ResultLoader` thread (nothing is analysed again). A
+file that changed since the scan, or a record without figures, is opened as a new file instead
+(the viewer analyses it with its own models) and the dialog says why.
 
 Its rows live apart: "Run on" (processes or Ray) in :mod:`forensic_viewer.gui.run_on`,
 "Ground truth" in :mod:`forensic_viewer.gui.truth_choice`, "Models" in
@@ -30,18 +27,11 @@ reports of it (warnings, files gone, a failed run) in :mod:`forensic_viewer.gui.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import (
-    QModelIndex,
-    QObject,
-    Qt,
-    QThread,
-    Signal,
-)
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QHideEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -62,7 +52,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from engine.errors import ForensicError
 from forensic_viewer.gui.analysis_panel import AnalysisChoices
 from forensic_viewer.gui.batch_end import RunEnd, failed_words, listed_line, scanning_line
 from forensic_viewer.gui.model_choice import ModelList
@@ -73,6 +62,7 @@ from forensic_viewer.gui.panels import (
     pick_output_folder,
     rows_height,
 )
+from forensic_viewer.gui.result_loader import ResultLoader
 from forensic_viewer.gui.run_on import RunOnChoice
 from forensic_viewer.gui.scan_progress import ScanProgress
 from forensic_viewer.gui.scan_worker import ScanJob, ScanWorker
@@ -81,8 +71,7 @@ from forensic_viewer.gui.truth_choice import TruthChoice, truth_message
 from forensic_viewer.gui.wheel_guard import guard_wheel
 from forensic_viewer.scan.failure import named
 from forensic_viewer.scan.pool import AUTO_JOBS, cpu_cores
-from forensic_viewer.scan.replay import ScanAnalysis, analysis_from_record
-from forensic_viewer.scan.results import ResultIndex
+from forensic_viewer.scan.replay import ScanAnalysis
 from forensic_viewer.scan.run import ScanSummary
 from forensic_viewer.scan.triage import TriageRow
 from forensic_viewer.scan.walk import parse_types
@@ -91,50 +80,6 @@ from forensic_viewer.wording import plain
 SETTINGS_WIDTH = 460  # px, the settings column's first width; the table takes the rest
 STATUS_WIDTH = 200  # px: the Status column's least width once the models are known
 FILES_SHOWN = 10  # a refused scan's files listed under its message
-
-
-# --- threads ---------------------------------------------------------------------------------
-
-
-class ResultLoader(QThread):
-    """Decodes one scanned file and rebuilds its :class:`ScanAnalysis` (see the module doc).
-
-    Emits ``loaded`` with the analysis, or ``failed`` with the evidence path ("" when unknown)
-    and a one-line reason.
-    """
-
-    loaded = Signal(object)  # ScanAnalysis
-    failed = Signal(str, str)  # evidence path, message
-
-    def __init__(self, out: Path, key: str, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.out = out
-        self.key = key
-
-    def run(self) -> None:
-        from engine.io import load_evidence
-
-        file = ""
-        try:
-            index = ResultIndex(self.out)
-            if self.key not in index:
-                raise ForensicError(self.out, f"holds no result for {self.key}")
-            record = index.get(self.key)
-            file = str(record.get("file") or "")
-            if not file:
-                raise ForensicError(self.key, "the scan did not record where the file is")
-            evidence = load_evidence(file)
-            analysis = analysis_from_record(record, self.out, evidence)
-        except (ForensicError, OSError, ValueError) as e:
-            self.failed.emit(file, str(e))
-        except Exception as e:
-            sys.excepthook(*sys.exc_info())  # type: ignore[arg-type]
-            self.failed.emit(file, f"{self.key}: unexpected error ({type(e).__name__}: {e})")
-        else:
-            self.loaded.emit(analysis)
-
-
-# --- dialog ----------------------------------------------------------------------------------
 
 
 class BatchDialog(QDialog):
