@@ -222,8 +222,13 @@ def test_the_file_the_analyst_selects_is_analysed_before_the_others_queued(
     open_listed(qtbot, window, [files[0].parent])
     qtbot.waitUntil(begun.is_set, timeout=HANG_MS)
     window.evidence_list.setCurrentItem(window.evidence_list.entry(str(files[-1])))
+    # decoded (and so queued for analysis) before the first file ends: else, on a loaded
+    # machine, the analysis thread took the file already waiting before this one was queued
+    qtbot.waitUntil(lambda: window.entries[str(files[-1])].evidence is not None, timeout=HANG_MS)
     selected.set()
-    qtbot.waitUntil(lambda: _idle(window), timeout=HANG_MS)
+    # every result recorded: the window's own slot can mark the last file done a turn of the
+    # event loop before this test's slot records it
+    qtbot.waitUntil(lambda: _idle(window) and len(order) == 6, timeout=HANG_MS)
     assert order.index(files[-1].name) <= 1  # at most the file already running before it
     rest = [name for name in order if name != files[-1].name]
     assert rest == sorted(rest) and len(order) == 6  # the others in the order opened
