@@ -23,14 +23,16 @@ or read beyond the header, in this order:
    resize sides of :data:`MIN_WINDOW` to :data:`MAX_RESIZE_SIDE`; a known decision rule whose
    θ and pixel threshold are finite and in [0, 1];
 2. the network's size, from the network built on the ``meta`` device (no memory, see
-   :mod:`engine.sizing`): at most :data:`engine.sizing.MAX_PARAMETERS` parameters;
+   :mod:`engine.sizing`; :func:`~engine.checkpoint_network.check_size`): at most
+   :data:`engine.sizing.MAX_PARAMETERS` parameters;
 3. the file's tensors as the header lists them (no bytes read): exactly the names and shapes of
    the network's state dict, floating-point tensors stored as F32, F16 or BF16 and integer
    buffers as integers (F32 bytes relabelled I32 would load as huge integers and make NaN
    heatmaps);
 4. the activation memory of one window (or of the resize bound), from the meta network run on
-   a meta input: at most :data:`engine.sizing.MAX_ACTIVATION_BYTES`; a network that cannot run
-   on that input size is refused here too;
+   a meta input (:func:`~engine.checkpoint_network.check_activation`): at most
+   :data:`engine.sizing.MAX_ACTIVATION_BYTES`; a network that cannot run on that input size is
+   refused here too;
 5. the weights: no NaN or infinity in any floating-point tensor;
 
 and then the network is built and loaded all or nothing (no missing or unexpected keys). Every
@@ -39,18 +41,16 @@ are listed in ``docs/LIMITS.md``. Facts measured on the meta device are cached p
 architecture, config and input size for the life of the process.
 
 The header itself (:class:`CheckpointMeta`, its input policy and decision rule, non-finite
-figures read and written as ``null``) and step 1 are :mod:`engine.checkpoint_meta`; their users
-import them from here. This module keeps the order of the checks and the one reading of a
-file: header, checks, weights and hash from one descriptor.
+figures read and written as ``null``) and step 1 are :mod:`engine.checkpoint_meta`; the network
+a header describes (:func:`build_model`) and steps 2 to 4 are :mod:`engine.checkpoint_network`;
+their users import them from here. This module keeps the order of the checks and the one
+reading of a file: header, checks, weights and hash from one descriptor.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import hashlib
 import json
-import math
 import os
 import re
 from dataclasses import dataclass
@@ -63,7 +63,6 @@ from safetensors.torch import load as load_safetensors_bytes
 from safetensors.torch import save_file
 from torch import nn
 
-from engine import sizing
 from engine.checkpoint_meta import (
     FORMAT_VERSION,
     MAX_RESIZE_SIDE,
@@ -80,16 +79,30 @@ from engine.checkpoint_meta import (
     decision_problem,
     policy_problem,
 )
+from engine.checkpoint_network import (
+    _DTYPE_NAMES,
+    INIT_WEIGHT_SUFFIX,
+    Blueprint,
+    _check_tensors,
+    _data_bytes,
+    _header_tensors,
+    build_model,
+    check_activation,
+    check_size,
+    input_size,
+)
 from engine.errors import CheckpointError
 from engine.files import AtomicFile, not_regular_reason, open_regular
 from engine.formatting import time_text
 from engine.models.layers import state_mismatch
-from engine.models.registry import config_from_dict, config_to_dict, create_model, get_spec
+from engine.models.registry import config_to_dict, get_spec
 from engine.torchload import load_torch_file
 
-# the header and its checks live in engine.checkpoint_meta; their users import them from here
+# the header and its checks live in engine.checkpoint_meta, the network it describes in
+# engine.checkpoint_network; their users import them from here
 __all__ = [
     "FORMAT_VERSION",
+    "INIT_WEIGHT_SUFFIX",
     "MAX_RESIZE_SIDE",
     "MAX_WINDOW",
     "META_KEY",
@@ -407,208 +420,6 @@ def _spec_defaults(name: str, path: Path) -> Any:
         return get_spec(name).defaults
     except KeyError as e:
         raise CheckpointError(path, str(e.args[0])) from e
-
-
-INIT_WEIGHT_SUFFIX = "_weights"
-
-
-def _create_kwargs(meta: CheckpointMeta) -> dict[str, Any]:
-    """The keyword arguments of :func:`create_model` for ``meta`` (``*_weights`` fields None,
-    see :func:`build_model`)."""
-    config = config_from_dict(meta.architecture, meta.config)
-    return {
-        f.name: None if f.name.endswith(INIT_WEIGHT_SUFFIX) else getattr(config, f.name)
-        for f in dataclasses.fields(config)
-    }
-
-
-def build_model(meta: CheckpointMeta, path: str | Path | None = None) -> nn.Module:
-    """An untrained network with the architecture and config of ``meta``.
-
-    Config fields named ``*_weights`` (``backbone_weights``, ``encoder_weights``) point at files
-    that *initialise* a part of the network before training. The checkpoint's own tensors
-    replace them, so they are not opened here: a checkpoint rebuilt on another machine must not
-    depend on a file that only existed where it was trained.
-    """
-    try:
-        return create_model(meta.architecture, **_create_kwargs(meta))
-    except KeyError as e:
-        raise CheckpointError(path, str(e.args[0])) from e
-    except (ValueError, TypeError) as e:
-        raise CheckpointError(path, f"config does not fit '{meta.architecture}' ({e})") from e
-
-
-# --------------------------------------------------------------------------- size and tensors
-
-_FLOAT_DTYPES = ("F32", "F16", "BF16")  # how a floating-point tensor may be stored
-_INT_DTYPES = ("I64", "I32", "I16", "I8", "U8")  # how an integer buffer may be stored
-_DTYPE_NAMES = {
-    torch.float64: "F64",
-    torch.float32: "F32",
-    torch.float16: "F16",
-    torch.bfloat16: "BF16",
-    torch.int64: "I64",
-    torch.int32: "I32",
-    torch.int16: "I16",
-    torch.int8: "I8",
-    torch.uint8: "U8",
-    torch.bool: "BOOL",
-}
-
-
-@dataclass(frozen=True)
-class Blueprint:
-    """A network built on the meta device (no memory) and what it asks of a checkpoint file.
-
-    parameters: how many; tensors: name -> (dtype, shape) of its state dict.
-    """
-
-    model: nn.Module
-    parameters: int
-    tensors: dict[str, tuple[torch.dtype, tuple[int, ...]]]
-
-
-def _config_key(meta: CheckpointMeta) -> str:
-    return json.dumps(meta.config, sort_keys=True)
-
-
-@functools.lru_cache(maxsize=8)
-def _blueprint(architecture: str, config_json: str) -> Blueprint:
-    meta = CheckpointMeta(architecture=architecture, config=json.loads(config_json))
-    kwargs = _create_kwargs(meta)
-    model = sizing.build_on_meta(lambda: create_model(architecture, **kwargs)).eval()
-    tensors = {k: (v.dtype, tuple(v.shape)) for k, v in model.state_dict().items()}
-    return Blueprint(model, sizing.parameter_count(model), tensors)
-
-
-def check_size(meta: CheckpointMeta, path: str | Path | None = None) -> Blueprint:
-    """Step 2 of the module docstring: the network of ``meta`` built on the meta device, or a
-    :class:`CheckpointError` when it cannot be built or has too many parameters."""
-    try:
-        blueprint = _blueprint(meta.architecture, _config_key(meta))
-    except Exception as e:  # a builder refusing the config (ValueError, AssertionError, ...)
-        raise CheckpointError(
-            path, f"config does not fit '{meta.architecture}' ({type(e).__name__}: {e})"
-        ) from e
-    try:
-        limit = sizing.max_parameters()
-    except ValueError as e:
-        raise CheckpointError(path, str(e)) from e
-    if blueprint.parameters > limit:
-        raise CheckpointError(
-            path,
-            f"the network would have {blueprint.parameters:,} parameters, more than the limit "
-            f"of {limit:,} (raise it with {sizing.PARAMETERS_ENV})",
-        )
-    return blueprint
-
-
-def input_size(policy: InputPolicy) -> tuple[int, int]:
-    """(height, width) of the largest input the network gets under ``policy``: one window, or
-    the resize bound (its short side by its long side)."""
-    if policy.mode == "window":
-        return policy.window, policy.window
-    return min(policy.size), max(policy.size)
-
-
-@functools.lru_cache(maxsize=32)
-def _activation(architecture: str, config_json: str, height: int, width: int) -> int:
-    model = _blueprint(architecture, config_json).model
-    return sizing.peak_activation_bytes(model, height, width)
-
-
-def check_activation(meta: CheckpointMeta, path: str | Path | None = None) -> int:
-    """Step 4 of the module docstring: the activation bytes of one input of ``meta``'s policy,
-    or a :class:`CheckpointError` when the network cannot run on it or needs too much."""
-    height, width = input_size(meta.input_policy)
-    try:
-        need = _activation(meta.architecture, _config_key(meta), height, width)
-    except Exception as e:  # the network refuses this input size (shape errors, asserts, ...)
-        reason = str(e).strip().split("\n")[0][:200]
-        raise CheckpointError(
-            path,
-            f"the network cannot run on its {height}x{width} input ({type(e).__name__}: {reason})",
-        ) from e
-    try:
-        limit = sizing.max_activation_bytes()
-    except ValueError as e:
-        raise CheckpointError(path, str(e)) from e
-    if need > limit:
-        raise CheckpointError(
-            path,
-            f"one {height}x{width} input would need about {sizing.human_bytes(need)} of "
-            f"activations, more than the limit of {sizing.human_bytes(limit)} "
-            f"(raise it with {sizing.ACTIVATION_ENV})",
-        )
-    return need
-
-
-def _header_tensors(header: dict[str, Any], path: Path) -> dict[str, tuple[str, tuple[int, ...]]]:
-    """name -> (safetensors dtype, shape) of every tensor the header lists."""
-    out = {}
-    for name, entry in header.items():
-        if name == "__metadata__":
-            continue
-        shape = entry.get("shape") if isinstance(entry, dict) else None
-        dtype = entry.get("dtype") if isinstance(entry, dict) else None
-        if (
-            not isinstance(dtype, str)
-            or not isinstance(shape, list)
-            or not all(_is_int(n) and n >= 0 for n in shape)
-        ):
-            raise CheckpointError(path, f"damaged safetensors header (tensor '{name}')")
-        out[name] = (dtype, tuple(shape))
-    return out
-
-
-_ITEM_BYTES = {  # bytes per element of each dtype _check_tensors allows
-    **{"F32": 4, "F16": 2, "BF16": 2},
-    **{"I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1},
-}
-
-
-def _data_bytes(stored: dict[str, tuple[str, tuple[int, ...]]]) -> int:
-    """How many bytes of tensor data follow the header, from the dtypes and shapes it lists
-    (checked by :func:`_check_tensors` first: every dtype is one of :data:`_ITEM_BYTES`)."""
-    return sum(_ITEM_BYTES[dtype] * math.prod(shape) for dtype, shape in stored.values())
-
-
-@dataclass(frozen=True)
-class _Declared:
-    """A tensor as a header declares it (for :func:`state_mismatch`; nothing allocated)."""
-
-    shape: tuple[int, ...]
-
-
-def _check_tensors(
-    expected: dict[str, tuple[torch.dtype, tuple[int, ...]]],
-    stored: dict[str, tuple[str, tuple[int, ...]]],
-    path: Path,
-) -> None:
-    """Step 3 of the module docstring: names and shapes as the network's, and each tensor
-    stored in a dtype of its kind."""
-    problem = state_mismatch(
-        {k: _Declared(shape) for k, (_, shape) in expected.items()},
-        {k: _Declared(shape) for k, (_, shape) in stored.items()},
-    )
-    if problem:
-        raise CheckpointError(path, f"weights do not fit the architecture: {problem}")
-    for name, (dtype, _shape) in expected.items():
-        found = stored[name][0]
-        allowed = (
-            _FLOAT_DTYPES
-            if dtype.is_floating_point
-            else ("BOOL",)
-            if dtype == torch.bool
-            else _INT_DTYPES
-        )
-        if found not in allowed:
-            kind = "floating-point" if dtype.is_floating_point else "integer"
-            raise CheckpointError(
-                path,
-                f"tensor '{name}' is stored as {found}, but the network holds {kind} values "
-                f"there ({', '.join(allowed)})",
-            )
 
 
 def _load_state(model: nn.Module, state: dict[str, torch.Tensor], path: Path) -> None:

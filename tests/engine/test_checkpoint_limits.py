@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 import torch
 
-from engine import catalog, checkpoints, sizing
+from engine import catalog, checkpoint_network, checkpoints, sizing
 from engine.assembly import assemble_analyzer, assemble_lenient, available_models, default_choice
 from engine.checkpoints import (
     CheckpointMeta,
@@ -88,7 +88,7 @@ def _never_built(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*_a: object, **_k: object) -> None:
         raise AssertionError("a network was built")
 
-    monkeypatch.setattr(checkpoints, "create_model", refuse)
+    monkeypatch.setattr(checkpoint_network, "create_model", refuse)
 
 
 # --- configuration bounds, before building ---------------------------------------------------
