@@ -44,6 +44,9 @@ from forensic_viewer import overlays
 from forensic_viewer.events import EmitterGroup, Event, Subscriptions
 from forensic_viewer.overlays import MaskRender, Raster
 from forensic_viewer.wording import (
+    AGREEMENT_MEANING,
+    ENSEMBLE_HEATMAP_MEANING,
+    HEATMAP_MEANING,
     MEMBER_FACE_WORDS,
     OUT_OF_RANGE,
     copy_map_words,
@@ -240,6 +243,11 @@ class HeatmapLayer(Layer):
     tiles: how the network's tiles lay over the image, in words
         (:func:`~forensic_viewer.wording.tile_grid_words`), said by :attr:`about`; "" when it
         ran on one tile or is no network's map.
+    ensemble: the ensemble's heatmap (its members' combined), said so by :attr:`about`.
+
+    :attr:`about` says what the values mean in the report legend's words
+    (``wording.HEATMAP_MEANING``): the ensemble's layer had said nothing, a tiled network's
+    only how it was tiled.
     """
 
     kind = "heatmap"
@@ -257,6 +265,7 @@ class HeatmapLayer(Layer):
         fade: bool = True,
         regions_of: str | None = None,
         tiles: str = "",
+        ensemble: bool = False,
     ) -> None:
         super().__init__(name, model=model, visible=visible, opacity=opacity)
         self.heatmap = heatmap
@@ -264,10 +273,14 @@ class HeatmapLayer(Layer):
         self._fade = bool(fade)
         self.regions_of = regions_of
         self.tiles = tiles
+        self.ensemble = ensemble
 
     @property
     def about(self) -> str:
-        return self.tiles if self.regions_of is None else copy_map_words(self.regions_of)
+        if self.regions_of is not None:
+            return copy_map_words(self.regions_of)
+        meaning = ENSEMBLE_HEATMAP_MEANING if self.ensemble else HEATMAP_MEANING
+        return f"{meaning}; {self.tiles}" if self.tiles else meaning
 
     @property
     def fade(self) -> bool:
@@ -323,7 +336,9 @@ class PartialHeatmapLayer(HeatmapLayer):
 
     @property
     def about(self) -> str:
-        return "hatched: not computed yet (not a low value)"
+        if self.fraction >= 1.0:  # nothing hatched: the whole map, before its result
+            return f"{HEATMAP_MEANING}; its mask and verdict come with the model's result"
+        return f"{HEATMAP_MEANING}; hatched: not computed yet (not a low value)"
 
     def value_at(self, x: int, y: int) -> float:
         h, w = self.heatmap.shape
@@ -466,6 +481,10 @@ class AgreementLayer(Layer):
         self.invalidate()
 
     @property
+    def about(self) -> str:
+        return AGREEMENT_MEANING
+
+    @property
     def colormap(self) -> str:
         return self._colormap
 
@@ -578,6 +597,8 @@ class AnalysisLayer(HeatmapLayer):
     @property
     def about(self) -> str:
         m = self.meaning
+        if m.scale == MapScale.REGION:  # its unit says what 1 and 0 are: said once, not twice
+            return f"{m.label}. Unit: {m.unit}. High: {m.high}."
         return f"{m.label} ({scale_words(m.scale)}). Unit: {m.unit}. High: {m.high}."
 
     def _render_fn(self) -> Callable[[], Any]:
@@ -1024,6 +1045,7 @@ def add_analysis_layers(layers: LayerList, analysis: Analysis) -> None:
                 model=name,
                 visible=name == shown and not analysis.partial,
                 regions_of=copies,
+                ensemble=ensemble,
                 tiles=""
                 if ensemble
                 else tile_grid_words(result.input_policy, result.heatmap.shape),

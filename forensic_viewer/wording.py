@@ -137,6 +137,25 @@ def _tiling_text(policy: Mapping[str, Any]) -> str:
     return "—"
 
 
+# What a network's (or an ensemble's) heatmap holds, in the words of the viewer's layer controls
+# and of every report's colour legend: the report had said "probability of manipulation from 0
+# to 1" while the viewer's layer said nothing (walk-through 2026-12-05). A network's pixel
+# output is trained towards the probability that a pixel is manipulated but never calibrated,
+# unlike the image's probability (docs/GLOSSARY.md, "heatmap").
+HEATMAP_MEANING = (
+    "per pixel, how strongly the model marks the pixel as manipulated, from 0 to 1 (its "
+    "per-pixel output, not calibrated: not the image's probability)"
+)
+ENSEMBLE_HEATMAP_MEANING = (
+    "per pixel, its members' heatmaps combined as its θ provenance says, from 0 to 1 (not "
+    "calibrated: not the image's probability)"
+)
+AGREEMENT_MEANING = (
+    "per pixel, the share of the models whose mask is on there, each at its mask's threshold "
+    "as set now: not a probability"
+)
+
+
 def scale_words(scale: object) -> str:
     """How to read a classic analysis's map of this scale (``engine.analyses.MapScale``), in
     the words of the viewer's panels and every report format: raw values and regions are
@@ -148,10 +167,19 @@ def scale_words(scale: object) -> str:
     }.get(str(scale), str(scale))
 
 
+# A running network's map once every tile is computed, before its mask and verdict are made
+# (they come with the model's result, when the analysis ends; a Cancel keeps the map alone).
+WHOLE_MAP_WORDS = "whole image computed — no mask or verdict yet"
+
+
 def partial_words(fraction: float) -> str:
     """How a partial map is labelled everywhere (layer names, the Verdict panel, exports):
     ``partial (40 % of the image) — no verdict``; a map that covers part of the image never
-    gets a verdict (issue 18)."""
+    gets a verdict (issue 18). A map computed over the whole image is not partial: it is
+    :data:`WHOLE_MAP_WORDS` (a finished model's layer had read "partial (100 % of the
+    image)" while the next model ran, walk-through 2026-12-05)."""
+    if fraction >= 1.0:
+        return WHOLE_MAP_WORDS
     percent = int(fraction * 100)  # rounded down: never "100 %" for a map with a gap
     return f"partial ({percent} % of the image) — no verdict"
 

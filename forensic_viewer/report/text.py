@@ -33,7 +33,9 @@ from forensic_viewer.scan.links import error_without_file
 from forensic_viewer.scan.results import copies_line
 from forensic_viewer.scan.triage import RAN, TRUTH_HEADERS, Cell, truth_texts
 from forensic_viewer.wording import (
+    ENSEMBLE_HEATMAP_MEANING,
     FACE_PROBABILITY_NOTE,
+    HEATMAP_MEANING,
     MASK_NOT_THE_REASON_LINE,
     contribution_details,
     decision_words,
@@ -69,9 +71,10 @@ NOT_ANALYSED = "not analysed:"
 # (``integrity_cell``); for a file changed since, its digest now is in the file's own section
 INTEGRITY_HEADER = "Check at export; SHA-256 at load"
 LEGEND_TEXT = (
-    "Colours: heatmap probability of manipulation from 0 (left of the scale) to 1 (right); "
-    "the heatmap is more opaque where it is higher. Cyan outline: the mask (heatmap above the "
-    "pixel threshold marked on the scale). Green numbered boxes: faces."
+    f"Colours: heatmap, {HEATMAP_MEANING}; an ensemble's, {ENSEMBLE_HEATMAP_MEANING}; 0 at "
+    "the left of the scale, 1 at the right; the heatmap is more opaque where it is higher. "
+    "Cyan outline: the mask (heatmap above the pixel threshold marked on the scale). Green "
+    "numbered boxes: faces."
 )
 
 

@@ -25,6 +25,7 @@ from forensic_viewer.layers import (
     build_layers,
     link_layers,
 )
+from forensic_viewer.wording import HEATMAP_MEANING
 from tests.conftest import memory_evidence
 
 
@@ -417,7 +418,7 @@ def test_a_network_heatmap_over_several_tiles_says_where_its_tile_grid_lies() ->
     assert "256-pixel tiles, one every 224 pixels" in layers["fast heatmap"].about
     assert "on a 224-pixel grid, the tiling made the change" in layers["fast heatmap"].about
     assert "one every 128 pixels" in layers["exact heatmap"].about
-    assert layers["one heatmap"].about == ""
+    assert layers["one heatmap"].about == HEATMAP_MEANING  # what it means, no grid
 
 
 def test_a_report_figure_of_a_network_over_several_tiles_says_its_grid() -> None:
