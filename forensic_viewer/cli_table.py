@@ -13,9 +13,9 @@ from engine.ensemble import decided_by_face, whole_image_decided
 from forensic_viewer.scan.links import error_without_file
 from forensic_viewer.wording import (
     FACE_PROBABILITY_NOTE,
+    FLAGGED,
     IMAGE_PROBABILITY_NOTE,
     MASK_NOT_THE_REASON,
-    OUT_OF_RANGE,
     contribution_words,
     decision_words,
     face_decision_words,
@@ -23,6 +23,7 @@ from forensic_viewer.wording import (
     odds_words,
     plain,
     range_words,
+    verdict_words,
 )
 
 if TYPE_CHECKING:
@@ -77,7 +78,9 @@ def table_summary(
     """The closing line of a scan of more than ``limit`` files, in place of the
     table: the default verdicts counted (the ensemble's, else the first model's, as the
     table's first line of each file), the errors, and where the table is."""
-    counted = ", ".join(f"{n:,} {v}" for v, n in sorted(verdicts.items(), key=lambda x: -x[1]))
+    counted = ", ".join(
+        f"{n:,} {verdict_words(v)}" for v, n in sorted(verdicts.items(), key=lambda x: -x[1])
+    )
     return (
         f"{total:,} files (over {limit:,}: no line per file here): default verdicts "
         f"{counted or 'none'}; {errors:,} not analysed. Every file's line is in results.csv "
@@ -144,7 +147,8 @@ def print_table(records: list[dict[str, Any]]) -> None:
                 else f"score {d['score']:.3f} (not calibrated)"
             )
             off = range_words(d.get("out_of_range"))
-            verdict = f"{d['verdict']} ({OUT_OF_RANGE})" if off else f"{d['verdict']:<11}"
+            verdict = verdict_words(d["verdict"], out_of_range=bool(off))
+            verdict = verdict if off else f"{verdict:<{len(FLAGGED)}}"
             line = f"{path}\t{plain(label)}\t{verdict}\t{confidence}\t" + plain(decision_words(d))
             if d.get("rule") != "forged_fraction":  # that rule's line says it already
                 line += f"\tforged {100 * d['forged_fraction']:.2f}%"
@@ -161,7 +165,7 @@ def print_table(records: list[dict[str, Any]]) -> None:
             if face.get("face_scores"):
                 x, y, w, h = face.get("box", (0, 0, 0, 0))
                 verdicts = "; ".join(
-                    f"{plain(name)} {fs.get('verdict')} ({face_decision_words(fs)}"
+                    f"{plain(name)} {verdict_words(fs.get('verdict'))} ({face_decision_words(fs)}"
                     + (f", p {fs['probability']:.2f}" if fs.get("probability") is not None else "")
                     + _effect(name not in whole, fs)
                     + ")"

@@ -46,14 +46,17 @@ from forensic_viewer.overlays import MaskRender, Raster
 from forensic_viewer.wording import (
     AGREEMENT_MEANING,
     ENSEMBLE_HEATMAP_MEANING,
+    FLAGGED,
     HEATMAP_MEANING,
     MEMBER_FACE_WORDS,
+    NOT_FLAGGED,
     OUT_OF_RANGE,
     copy_map_words,
     face_decision_words,
     partial_words,
     scale_words,
     tile_grid_words,
+    verdict_words,
 )
 
 # The masks' colours: Okabe and Ito's palette ("Color Universal Design", 2008), whose colours
@@ -511,9 +514,9 @@ class AgreementLayer(Layer):
 
 # what a face label's figures are (the faces panel says it under the list)
 FACES_LEGEND = (
-    "score: mean heatmap inside the box; face VERDICT score: the model on the face alone, "
-    "cropped with a margin at its training scale; a whole-image model's face MANIPULATED is "
-    f"{MEMBER_FACE_WORDS}"
+    f"score: mean heatmap inside the box; face {FLAGGED} or {NOT_FLAGGED} (score): the model "
+    "on the face alone, cropped with a margin at its training scale; a whole-image model's "
+    f"face {FLAGGED} is {MEMBER_FACE_WORDS}"
 )
 
 
@@ -532,16 +535,16 @@ class FacesLayer(Layer):
         narrow): each model's verdict and score on the face analysed alone at its own scale
         (the face path) with the θ it was decided by: the face models' first (those trained on
         faces; a whole-image model has a mean heatmap in the box, ``face.scores``, a face model
-        none), "manipulated" before "authentic" within each; then the detection confidence and
-        each whole-image model's mean heatmap in the box, e.g. ``f: face MANIPULATED 0.9839
-        (θ 0.9829) · a: face AUTHENTIC 0.20 · face 0.98 · a 0.41`` (the score alone for a row
-        written before θ was recorded)."""
+        none), flagged before not flagged within each; then the detection confidence and
+        each whole-image model's mean heatmap in the box, e.g. ``f: face flagged as manipulated
+        (score 0.9839 > θ 0.9829) · a: face not flagged 0.20 · face 0.98 · a 0.41`` (the score
+        alone for a row written before θ was recorded)."""
         judged = sorted(
             face.face_scores.items(),
             key=lambda kv: (kv[0] in face.scores, kv[1].verdict != MANIPULATED),
         )
         parts = [
-            f"{name}: face {fs.verdict.upper()} "
+            f"{name}: face {verdict_words(fs.verdict)} "
             + (
                 f"{fs.score:.2f}"
                 if fs.threshold is None

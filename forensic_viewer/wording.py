@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from engine.decision import AUTHENTIC, MANIPULATED
+
 # a terminal's words for untrusted text are engine.formatting's (the trainer prints them too)
 from engine.formatting import BIDI_CONTROLS as BIDI_CONTROLS
 from engine.formatting import hidden as hidden
@@ -184,6 +186,39 @@ def partial_words(fraction: float) -> str:
     return f"partial ({percent} % of the image) — no verdict"
 
 
+# How a verdict reads wherever a person reads one (the Verdict panel, the compare panes, the
+# evidence list, the triage table, the command line's tables, every report's text); the stored
+# values stay engine.decision's "manipulated" and "authentic" (results.jsonl, the CSV and the
+# JSON report's "verdict" fields; docs/RESULTS.md). A score on the authentic side of θ says only
+# that this model did not flag the image: crfd-net-compact leaves 68 % of tampered CASIA images
+# unflagged, and "authentic p=0.43" on a real splice overstated what is measured (expert-witness
+# review, 2026-12-05). docs/GLOSSARY.md defines both words.
+FLAGGED = "flagged as manipulated"
+NOT_FLAGGED = "not flagged"
+
+
+def verdict_words(
+    verdict: object,
+    probability: float | None = None,
+    score: float | None = None,
+    *,
+    out_of_range: bool = False,
+) -> str:
+    """A verdict as a person reads it: ``flagged as manipulated, p 0.94``, ``not flagged, p
+    0.43``; with no calibration the score, said as such (``not flagged, score 0.12``); the word
+    alone without figures; ``out_of_range``: marked :data:`OUT_OF_RANGE` after the word.
+    ``verdict``: ``engine.decision``'s stored value (anything else, e.g. a row of a later
+    version, is printed as it is)."""
+    word = {MANIPULATED: FLAGGED, AUTHENTIC: NOT_FLAGGED}.get(str(verdict), str(verdict))
+    if out_of_range:
+        word += f" ({OUT_OF_RANGE})"
+    if probability is not None:
+        return f"{word}, p {probability:.2f}"
+    if score is not None:
+        return f"{word}, score {score:.2f}"
+    return word
+
+
 def confidence_words(probability: float | None, score: float) -> str:
     """How sure a model is, as the Verdict panel's cards and the compare panes' titles say it:
     ``probability 0.81 (calibrated)``, or with no calibration the raw score said as such
@@ -248,7 +283,7 @@ def face_effect_words(*, face_model: bool, verdict: str) -> str | None:
 
 def face_verdict_words(name: str, fs: Mapping[str, Any], *, face_model: bool) -> str:
     """One model's verdict on one face analysed alone, in the words of the reports' faces text
-    and table and the Verdict panel: ``diffforensics-faces MANIPULATED (score 0.9839 > θ
+    and table and the Verdict panel: ``diffforensics-faces flagged as manipulated (score 0.9839 > θ
     0.9829, probability 0.8)``; a whole-image model's flag adds :data:`MEMBER_FACE_WORDS`
     (``face_model`` False). ``fs``: a ``face_scores`` entry (``FaceScore.to_dict()``)."""
     figures = face_decision_words(fs)
@@ -257,7 +292,7 @@ def face_verdict_words(name: str, fs: Mapping[str, Any], *, face_model: bool) ->
     effect = face_effect_words(face_model=face_model, verdict=str(fs.get("verdict")))
     if effect:
         figures += f"; {effect}"
-    return f"{name} {str(fs.get('verdict', '')).upper()} ({figures})"
+    return f"{name} {verdict_words(fs.get('verdict', ''))} ({figures})"
 
 
 def face_range_words(out: Mapping[str, Any] | None) -> str:
@@ -285,24 +320,47 @@ def odds_words(verdict: str, probability: float | None) -> str | None:
     """Why an image verdict's calibrated probability and the verdict point opposite ways, when
     they do (compared as printed, to two decimals: "0.50" is not above 0.5): the probability
     answers at the validation data's even mix of tampered and authentic images, θ by its own
-    rule (the bundled models': the false-alarm rate), so a verdict can read authentic at p 0.54.
+    rule (the bundled models': the false-alarm rate), so an image can be not flagged at p 0.54.
     Not "θ is set to flag few authentic ones" for every model: a θ set by ``forensic-train
     calibrate`` (a fine-tune of the training dialog) is a midpoint between the split's figures."""
-    if probability is None:
-        return None
-    p = round(probability, 2)
-    if verdict == "authentic" and p > 0.5:
+    side = _odds_against(verdict, probability)
+    if side == "above":
         return (
-            "a probability above 0.5 with an authentic verdict: the probability answers at even "
+            f"a probability above 0.5, {NOT_FLAGGED}: the probability answers at even "
             "odds of tampered and authentic images, while θ was chosen by its own rule (its "
             "provenance says which; the bundled models' to flag few authentic images, as the "
             "measured rates say)"
         )
-    if verdict == "manipulated" and p < 0.5:
+    if side == "below":
         return (
-            "a probability below 0.5 with a manipulated verdict: θ lies below the even-odds "
+            f"a probability below 0.5, {FLAGGED}: θ lies below the even-odds "
             "point of this model's scale (the measured rates say what that costs)"
         )
+    return None
+
+
+def odds_short(verdict: str, probability: float | None) -> str | None:
+    """:func:`odds_words` in a few words, where space is short (a compare pane's title, whose
+    tooltip holds the whole sentence): a pane had read "AUTHENTIC · probability 0.57" without
+    the explanation its card gives (walk-through 2026-12-05)."""
+    side = _odds_against(verdict, probability)
+    if side == "above":
+        return "p above 0.5 yet not flagged: p is at even odds, θ set by its own rule"
+    if side == "below":
+        return "p below 0.5 yet flagged: θ lies below the even-odds point"
+    return None
+
+
+def _odds_against(verdict: str, probability: float | None) -> str | None:
+    """ "above" (p above 0.5, not flagged), "below" (p below 0.5, flagged), else None; compared
+    as printed, to two decimals."""
+    if probability is None:
+        return None
+    p = round(probability, 2)
+    if verdict == AUTHENTIC and p > 0.5:
+        return "above"
+    if verdict == MANIPULATED and p < 0.5:
+        return "below"
     return None
 
 
@@ -310,7 +368,7 @@ def odds_words(verdict: str, probability: float | None) -> str | None:
 IMAGE_PROBABILITY_NOTE = (
     "an image's probability is calibrated at even odds of tampered and authentic images, while "
     "each θ is chosen by its own rule (its provenance says which; the bundled models' to flag "
-    "few authentic photographs, as the measured rates say), so a verdict can read authentic "
+    f"few authentic photographs, as the measured rates say), so an image can be {NOT_FLAGGED} "
     "with a probability above 0.5"
 )
 

@@ -16,9 +16,10 @@ draws it) and after a Cancel kept it, titled as partial with no verdict (in grey
 view marks it), its share of the image following the map. A loaded ground-truth mask has a pane
 too (``ground truth``: the true mask outlined over the image), to set beside a model's.
 
-The panes never widen the window past the screen: a title takes two lines above the chooser,
-wrapped and then cut with an ellipsis (whole in its tooltip, with the card's word on a
-probability and verdict that point opposite ways), so the verdict, score and θ keep the pane's
+The panes never widen the window past the screen: a title above the chooser is wrapped on as
+many lines as it takes (up to six, then cut with an ellipsis; whole in its tooltip, with the
+card's sentence on a probability and verdict that point opposite ways, said short in the title
+itself), so the verdict, score and θ keep the pane's
 whole width (beside the chooser a 250-pixel pane cut "score 0.388" to "score 0", read as a
 score of zero); a chooser is as wide as the pane and asks for no more than a short name (the
 list opens wider), and the grid sits in a scroll area, so the panes shrink with the window down
@@ -34,7 +35,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from PySide6.QtCore import QRect, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPaintEvent
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -59,11 +60,12 @@ from forensic_viewer.layers import (
     PartialHeatmapLayer,
 )
 from forensic_viewer.wording import (
-    OUT_OF_RANGE,
     confidence_words,
+    odds_short,
     odds_words,
     partial_words,
     plain,
+    verdict_words,
 )
 
 SCALE_SHORT = {
@@ -93,8 +95,10 @@ def pane_title(name: str, result: ModelResult | None) -> str:
     else:
         how = f"{sure} · {rule}"
     # marked as its card is: a verdict outside the measured range is never shown bare
-    marked = f" ({OUT_OF_RANGE})" if result.out_of_range else ""
-    return f"{result.verdict.upper()}{marked} · {how} — {name}"
+    verdict = verdict_words(result.verdict, out_of_range=bool(result.out_of_range))
+    # a probability that points against the verdict is explained in the pane as on the card
+    short = odds_short(result.verdict, result.probability)
+    return f"{verdict} · {how}" + (f" · {short}" if short else "") + f" — {name}"
 
 
 def pane_note(result: ModelResult) -> str:
@@ -190,51 +194,84 @@ def partial_layers(layers: LayerList) -> list[PartialHeatmapLayer]:
 
 
 class PaneTitle(QLabel):
-    """A pane's title on two lines that never widens the pane (and the window): wrapped at a
-    word, at a ``·`` between its parts where that leaves the first line at least half full
-    (the separator itself not drawn), the second line cut at its end with an ellipsis when
-    the pane is narrow; whole in ``text()`` and the tooltip. On one line, cut at its end, the
-    verdict's rule and the model's name were lost in a pane a third of a 1600-pixel window
-    wide ("MANIPULATED · probability 0.96 (calibrated) — bu…")."""
+    """A pane's title that never widens the pane (and the window): wrapped at words, at a
+    ``·`` between its parts where that leaves a line at least half full (the separator itself
+    not drawn), on as many lines as it takes up to :attr:`MAX_LINES` (its height follows), the
+    last cut with an ellipsis only beyond them; whole in ``text()`` and the tooltip. On one
+    line, then on two, the verdict's rule and the model's name were cut in a pane a third of
+    a 1600-pixel window wide ("MANIPULATED · probability 0.94 (calibrated) · stacked score
+    0.940 > θ 0…", walk-through 2026-12-05).
 
-    LINES = 2
+    The titles of one compare view (``group``) take the same height, that of the one with
+    the most lines: linked views show one region, which a shorter canvas beside a taller
+    one cannot show whole."""
+
+    MAX_LINES = 6
 
     def __init__(self, text: str, parent: QWidget | None = None) -> None:
         super().__init__(text, parent)
         self.setTextFormat(Qt.TextFormat.PlainText)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
+        self._lines = 2  # before its first layout: two lines, as wide as it will be
+        self._needed = 2  # the lines its own text takes at its width
+        self.group: list[PaneTitle] = [self]  # the titles that share one height
 
     def _height(self) -> int:
         margins = self.contentsMargins()
-        return self.LINES * self.fontMetrics().lineSpacing() + margins.top() + margins.bottom()
+        return self._lines * self.fontMetrics().lineSpacing() + margins.top() + margins.bottom()
 
-    def sizeHint(self) -> QSize:  # Qt override: two lines, never as wide as the text
+    def sizeHint(self) -> QSize:  # Qt override: the lines it takes, never as wide as the text
         return QSize(0, self._height())
 
     def minimumSizeHint(self) -> QSize:  # Qt override
         return self.sizeHint()
 
+    def setText(self, text: str) -> None:  # Qt override: the height follows the text
+        super().setText(text)
+        self._fit()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # Qt override: and the width
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        self._needed = max(1, len(self.shown_lines()))
+        lines = max(t._needed for t in self.group)
+        for title in self.group:
+            if title._lines != lines:
+                title._lines = lines
+                title.updateGeometry()
+
     def shown_lines(self) -> list[str]:
-        """The lines drawn now: the text wrapped to the title's width, the second line cut
-        with an ellipsis where the rest does not fit."""
+        """The lines drawn now: the text wrapped to the title's width, the last cut with an
+        ellipsis only where :attr:`MAX_LINES` do not hold it."""
         metrics, width = self.fontMetrics(), self.contentsRect().width()
-        words = self.text().split(" ")
-        first = 0
-        while (
-            first < len(words) and metrics.horizontalAdvance(" ".join(words[: first + 1])) <= width
-        ):
-            first += 1
-        if first == 0:  # not one word fits: its start, cut
-            return [metrics.elidedText(self.text(), Qt.TextElideMode.ElideRight, width)]
-        if first == len(words):
-            return [self.text()]
-        at_dot = [i for i in range(1, first) if words[i] == "·"]
-        if at_dot and 2 * metrics.horizontalAdvance(" ".join(words[: at_dot[-1]])) >= width:
-            head, rest = words[: at_dot[-1]], words[at_dot[-1] + 1 :]
-        else:
-            head, rest = words[:first], words[first:]
-        tail = metrics.elidedText(" ".join(rest), Qt.TextElideMode.ElideRight, width)
-        return [" ".join(head), tail]
+        words, lines = self.text().split(" "), []
+        while words:
+            if len(lines) == self.MAX_LINES - 1:  # the last line: what is left, cut if need be
+                rest = " ".join(words)
+                lines.append(metrics.elidedText(rest, Qt.TextElideMode.ElideRight, width))
+                break
+            fit = 0
+            while (
+                fit < len(words) and metrics.horizontalAdvance(" ".join(words[: fit + 1])) <= width
+            ):
+                fit += 1
+            if fit == 0:  # not one word fits: its start, cut
+                lines.append(metrics.elidedText(words[0], Qt.TextElideMode.ElideRight, width))
+                words = words[1:]
+                continue
+            if fit == len(words):
+                lines.append(" ".join(words))
+                break
+            at_dot = [i for i in range(1, fit + 1) if i < len(words) and words[i] == "·"]
+            if at_dot and 2 * metrics.horizontalAdvance(" ".join(words[: at_dot[-1]])) >= width:
+                lines.append(" ".join(words[: at_dot[-1]]))
+                words = words[at_dot[-1] + 1 :]
+            else:
+                lines.append(" ".join(words[:fit]))
+                words = words[fit:]
+        return lines
 
     def shown_text(self) -> str:
         """What the title shows now, its lines joined by newlines."""
@@ -377,11 +414,14 @@ class CompareView(QWidget):
         shown = [s for s in sources if s.kind != "original" or original or len(sources) == 1]
         self.empty.setVisible(not shown)
         columns = max(1, math.ceil(math.sqrt(len(shown))))
+        titles: list[PaneTitle] = []  # one height for all (PaneTitle)
         for i, source in enumerate(shown):
             assert layers is not None
             made_for = source.name
             source = next((s for s in sources if s.name == chosen.get(made_for)), source)
             pane = ComparePane(source.title)
+            pane.title.group = titles
+            titles.append(pane.title)
             pane.made_for = made_for
             pane.set_sources(layers, sources, source)
             pane.canvas.hovered.connect(self.hovered)
@@ -410,6 +450,17 @@ class CompareView(QWidget):
         for pane in self.panes[1:]:
             pane.canvas.view.setXLink(first)
             pane.canvas.view.setYLink(first)
+        for pane in self.panes:  # after each canvas's own fit on a resize (connected first)
+            pane.canvas.view.sigResized.connect(self._fit_tallest)
+
+    def _fit_tallest(self, *_args: object) -> None:
+        """Fitted linked panes show one region: that of the pane tallest for its width, which
+        every other pane then shows whole. A grid's rows can differ by a pixel, and the last
+        pane resized had set the region, cutting the image's sides in the taller panes (by
+        luck the taller ones had come last while every title took two lines)."""
+        fitted = [p.canvas for p in self.panes if p.canvas.fitted and p.canvas.width() > 0]
+        if len(fitted) > 1:
+            max(fitted, key=lambda c: c.height() / c.width()).fit()
 
     def _release_fit(self) -> None:
         """One pane was zoomed or panned: the linked panes stop fitting on resize too (else

@@ -50,7 +50,7 @@ from PySide6.QtWidgets import (
 
 from engine.types import Analysis
 from forensic_viewer.scan.results import EMPTY_SHA256
-from forensic_viewer.wording import OUT_OF_RANGE, plain
+from forensic_viewer.wording import FLAGGED, NOT_FLAGGED, OUT_OF_RANGE, plain, verdict_words
 
 # --- shared helpers ------------------------------------------------------------------------
 
@@ -400,9 +400,10 @@ def verdict_badge(analysis: Analysis) -> Badge:
     if analysis.ensemble is not None:
         manipulated = analysis.ensemble.verdict == "manipulated"
         if analysis.ensemble.out_of_range:  # not a measured verdict: never red or green
-            return Badge(f"? {analysis.ensemble.verdict} (ensemble) · {OUT_OF_RANGE}", GREY)
+            words = verdict_words(analysis.ensemble.verdict)
+            return Badge(f"? {words} (ensemble) · {OUT_OF_RANGE}", GREY)
         return Badge(
-            f"{'⚠' if manipulated else '✓'} {analysis.ensemble.verdict} (ensemble)",
+            f"{'⚠' if manipulated else '✓'} {verdict_words(analysis.ensemble.verdict)} (ensemble)",
             RED if manipulated else GREEN,
         )
     if not analysis.results:
@@ -410,8 +411,8 @@ def verdict_badge(analysis: Analysis) -> Badge:
     n = len(analysis.results)
     k = sum(r.verdict == "manipulated" for r in analysis.results.values())
     if k:
-        return Badge(f"⚠ manipulated ({k}/{n} models)", RED)
-    return Badge(f"✓ authentic ({n}/{n} models)", GREEN)
+        return Badge(f"⚠ {FLAGGED} ({k}/{n} models)", RED)
+    return Badge(f"✓ {NOT_FLAGGED} ({n}/{n} models)", GREEN)
 
 
 class EvidenceList(QListWidget):

@@ -49,7 +49,7 @@ from forensic_viewer.scan.triage import (
     load_thumbnail,
     truth_texts,
 )
-from forensic_viewer.wording import plain
+from forensic_viewer.wording import FLAGGED, NOT_FLAGGED, plain
 
 TABLE_THUMB = 64  # px, long side of a thumbnail in the table
 
@@ -348,7 +348,7 @@ class TriageModel(QAbstractTableModel):
                 label, agreement = self.truth_texts(row)
                 if agreement == "—":
                     return None  # no mask, or no check ran: nothing was compared
-                verdict = "manipulated" if row.flagged else "authentic"
+                verdict = FLAGGED if row.flagged else NOT_FLAGGED
                 return f"default verdict {verdict}; ground truth {label}"
             return None
         if role == Qt.ItemDataRole.ForegroundRole:

@@ -25,7 +25,6 @@ from forensic_viewer.gui.panels import GREEN, GREY, RED, discard, text_label, ti
 from forensic_viewer.wording import (
     FACE_PROBABILITY_NOTE,
     MASK_NOT_THE_REASON_LINE,
-    OUT_OF_RANGE,
     confidence_words,
     contribution_details,
     contribution_words,
@@ -38,6 +37,7 @@ from forensic_viewer.wording import (
     policy_text,
     range_words,
     threshold_figure,
+    verdict_words,
 )
 
 NO_MODEL_HINT = (
@@ -164,7 +164,7 @@ def faces_text(analysis: Analysis) -> str:
     e = analysis.ensemble
     if e is not None and decided_by_face(e.threshold_provenance):
         flagged = e.threshold_provenance.split(FACE_RULE_NOTE, 1)[1]
-        lines.append(f"default verdict {e.verdict} by its {FACE_RULE_NOTE}{flagged}")
+        lines.append(f"default verdict {verdict_words(e.verdict)} by its {FACE_RULE_NOTE}{flagged}")
     if any(
         fs.probability is not None
         for f in analysis.faces
@@ -288,7 +288,7 @@ class VerdictPanel(QScrollArea):
         self.faces.setVisible(bool(self.faces.text()))
 
     def _add_card(self, r: ModelResult, lead: str) -> None:
-        verdict = f"{r.verdict} ({OUT_OF_RANGE})" if r.out_of_range else r.verdict
+        verdict = verdict_words(r.verdict, out_of_range=bool(r.out_of_range))
         title = self._label(f"{lead}{plain(r.name)} — {verdict} · {confidence_text(r)}")
         # a verdict outside the measured range is neither red nor green: nothing measured it
         color = GREY if r.out_of_range else RED if r.verdict == "manipulated" else GREEN

@@ -327,6 +327,7 @@ class HtmlWriter(TextReportFile):
     def _summary(self, ov: Overview, thumbnails: Iterable[bytes | None]) -> None:
         header = T.summary_header(ov)
         self._w(f'<section id="summary"><h2>Summary</h2><p>{esc(T.counts_text(ov))}</p>')
+        self._w(f'<p class="caveat">{esc(T.caveat_text(ov))}</p>')
         self._w('<table class="summary"><thead><tr><th></th>')
         self._w("".join(f'<th scope="col">{esc(h)}</th>' for h in header))
         self._w("</tr></thead><tbody>\n")

@@ -18,6 +18,7 @@ from forensic_viewer.environment import run_environments
 from forensic_viewer.report.build import ItemFigures, Overview
 from forensic_viewer.report.limitations import limitations_text
 from forensic_viewer.report.model import ReportItem
+from forensic_viewer.report.text import caveat_text
 from forensic_viewer.report.textfile import TextReportFile
 from forensic_viewer.scan.command import command_summary
 
@@ -65,6 +66,7 @@ class JsonWriter(TextReportFile):
             # null, or the folders and files the scan's listing could not read: not covered
             "not_covered": ov.not_covered_record,
             "counts": ov.counts,
+            "caveat": caveat_text(ov),  # the words beside the other formats' headline
             "environment": {
                 "export": ov.export_environment,
                 "scan": ov.source.settings.get("environment"),

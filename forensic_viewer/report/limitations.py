@@ -16,6 +16,10 @@ from forensic_viewer.report.model import FACE_MODEL
 if TYPE_CHECKING:  # annotations only
     from forensic_viewer.report.build import ModelSummary, Overview
 
+# Said on the report's first page beside the headline (report.text.caveat_text) and again
+# under Limitations: it had first appeared on page 5 of 33.
+LEAD_WORDS = "Every verdict is a lead for an examiner to check, never a finding on its own"
+
 LIMITATIONS_FIXED = (
     "What the bundled networks learned from: CASIA v1.0 splices and copy-moves (hand-made, "
     "mostly 384 x 256 JPEG photographs) and the project's synthetic forgeries made from the "
@@ -42,7 +46,7 @@ LIMITATIONS_FIXED = (
     "A calibrated probability is calibrated to the validation data, about as many tampered as "
     "authentic images; where manipulations are rarer, as in most seized collections, it "
     "overstates the chance that a flagged file was manipulated.",
-    "Every verdict is a lead for an examiner to check, never a finding on its own.",
+    f"{LEAD_WORDS}.",
 )
 
 

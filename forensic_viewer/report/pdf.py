@@ -296,6 +296,7 @@ class PdfWriter:
             self._noted = set(self.missing)
         add(self.p("Summary", s.h2))
         add(self.p(T.counts_text(ov), s.body))
+        add(self.p(T.caveat_text(ov), s.body))
         add(Spacer(1, 3))
         self._summary_table(ov, tables[0], widths[0])
         add(self.p(T.summary_note(ov), s.small))

@@ -14,6 +14,7 @@ from engine.facepath import FACE_MARGIN, face_out_of_range
 from forensic_viewer.audit import AuditStamp
 from forensic_viewer.environment import app_text, computed_by, run_environments
 from forensic_viewer.report.limitations import (
+    LEAD_WORDS,
     bundled_training_words,
     is_bundled,
     training_run_figures,
@@ -35,8 +36,10 @@ from forensic_viewer.scan.triage import RAN, TRUTH_HEADERS, Cell, truth_texts
 from forensic_viewer.wording import (
     ENSEMBLE_HEATMAP_MEANING,
     FACE_PROBABILITY_NOTE,
+    FLAGGED,
     HEATMAP_MEANING,
     MASK_NOT_THE_REASON_LINE,
+    NOT_FLAGGED,
     contribution_details,
     decision_words,
     evidence_files_words,
@@ -50,6 +53,7 @@ from forensic_viewer.wording import (
     range_words,
     scale_words,
     threshold_figure,
+    verdict_words,
 )
 
 if TYPE_CHECKING:  # annotations only: the text of a report does not build it
@@ -176,6 +180,24 @@ def counts_text(ov: Overview) -> str:
         f"{c['evidence_changed']} changed and {c['evidence_unreadable']} unreadable at export."
         + (f" {copies_line(ov.copies, rest=COPIES_REST)}." if ov.copies else "")
         + (f" {outside_count(len(ov.outside))}" if ov.outside else "")
+    )
+
+
+def caveat_text(ov: Overview) -> str:
+    """Beside the headline, on the first page: what a verdict is worth (:data:`~forensic_viewer.
+    report.limitations.LEAD_WORDS`), what the verdict words say, and the measured rates of the
+    default verdict (of each model when no ensemble ran). The caveat had stood on page 5 of 33
+    and "authentic" on page 1 (expert-witness review, 2026-12-05)."""
+    ensembles = [m for m in ov.models if m.role == "ensemble"]
+    measured = [
+        f"{m.name}: {m.reliability}" if m.reliability else f"{m.name}: not measured"
+        for m in (ensembles or ov.models)
+    ]
+    rates = "; ".join(measured) if measured else "none (no model ran)"
+    return (
+        f"{LEAD_WORDS}: '{FLAGGED}' says that a check's score is above its θ, '{NOT_FLAGGED}' "
+        "that it is not (never that the image is authentic), and each check misses some "
+        f"manipulations and flags some authentic images. Measured rates: {rates}."
     )
 
 
@@ -328,7 +350,7 @@ def entry_rows(e: ModelEntry) -> Rows:
     policy = f.get("input_policy") or {}
     off = range_words(f.get("out_of_range"))
     rows: Rows = [
-        ("Verdict", f"{f.get('verdict')} ({off})" if off else str(f.get("verdict"))),
+        ("Verdict", verdict_words(f.get("verdict")) + (f" ({off})" if off else "")),
         ("Probability (calibrated)", probability_cell(f)),
         ("Reliability at θ", str(f.get("reliability") or "not measured")),
         (

@@ -20,8 +20,9 @@ never about the evidence, and there are none without ground truth.
 Model disagreement is the spread of the calibrated probabilities of the models that ran on the
 file (largest minus smallest; needs two models, else None), or of their image-level scores when
 one of them has no calibration (scores flip at each model's own θ, so their spread can be small
-across two verdicts and large across one). A spread near 1 means one model is sure of a
-manipulation that another rules out: such files deserve a look whatever the ensemble says.
+across two verdicts and large across one). A spread near 1 means one model's probability is
+near 1 and another's near 0, their scores far on opposite sides of their θ (a measurement, not
+a certainty): such files deserve a look whatever the ensemble says.
 A separate flag, :attr:`TriageRow.verdicts_disagree`, says whether the checks that give a
 verdict on the file do not all give the same one: every model that ran, the default verdict
 (the ensemble's, which its face rule or the copy pair of an analysis it uses may decide) and
@@ -48,7 +49,7 @@ from forensic_viewer.scan.links import record_read_from
 from forensic_viewer.scan.maps import THUMB_SIDE, read_thumbnail, thumb_name, thumbnail
 from forensic_viewer.scan.records import AnalysisRecord, ModelRecord, ScanRecord, as_record
 from forensic_viewer.scan.results import SCAN_INFO, ResultIndex
-from forensic_viewer.wording import OUT_OF_RANGE
+from forensic_viewer.wording import FLAGGED, verdict_words
 
 RAN = "ran"
 NOT_RUN = "not run"
@@ -80,11 +81,12 @@ COLUMNS = (
 DISAGREEMENT_NOTE = (
     "Disagreement: the spread of the models' calibrated probabilities on the file, largest "
     "minus smallest (of their scores when one has no calibration; '—' with fewer than two "
-    "models); near 1, one model is sure of a manipulation another rules out. '(verdicts "
+    "models); near 1, one model's probability is near 1 and another's near 0: their scores "
+    "lie far on opposite sides of their θ. '(verdicts "
     "differ)' when the checks that give a verdict on the file do not all give the same one: "
     "each model that ran, the default verdict (the ensemble's, also when its face rule or a "
     "copy pair decided it) and a copy-move analysis the ensemble uses when it found a pair "
-    "(which votes manipulated; finding none is no vote)."
+    f"(which counts as {FLAGGED}; finding none is no vote)."
 )
 
 # What the warnings column gives: its header's tooltip (each file's warnings in its cell's).
@@ -157,15 +159,14 @@ class Cell:
 
     @property
     def text(self) -> str:
-        """``"manipulated p=0.93"`` (calibrated probability), ``"authentic 0.12"`` (score of an
-        uncalibrated model) or ``"not run"``; ``"manipulated (outside the measured range)
-        p=0.74"`` for a verdict on an image smaller than any it was measured on."""
+        """``"flagged as manipulated, p 0.93"`` (calibrated probability), ``"not flagged, score
+        0.12"`` (score of an uncalibrated model) or ``"not run"``; ``"flagged as manipulated
+        (outside the measured range), p 0.74"`` for a verdict on an image smaller than any it
+        was measured on (:func:`~forensic_viewer.wording.verdict_words`)."""
         if self.status != RAN or self.score is None:
             return NOT_RUN
-        verdict = f"{self.verdict} ({OUT_OF_RANGE})" if self.out_of_range else self.verdict
-        if self.probability is not None:
-            return f"{verdict} p={self.probability:.2f}"
-        return f"{verdict} {self.score:.2f}"
+        score = self.score if self.probability is None else None
+        return verdict_words(self.verdict, self.probability, score, out_of_range=self.out_of_range)
 
 
 @dataclass(frozen=True)
@@ -319,7 +320,7 @@ class TriageRow:
     @property
     def verdicts_text(self) -> str:
         """Who said what, one check a line (the disagreement cell's tooltip)."""
-        return "\n".join(f"{check}: {verdict}" for check, verdict in self.verdicts)
+        return "\n".join(f"{check}: {verdict_words(verdict)}" for check, verdict in self.verdicts)
 
     @property
     def flagged(self) -> bool:

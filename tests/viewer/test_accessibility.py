@@ -114,7 +114,7 @@ def test_the_verdict_cards_read_at_aa_contrast_and_say_the_verdict(qapp, dark: b
     panel.setPalette(_palette(dark))
     panel.set_analysis(analysis)
     palette = panel.palette()
-    for card, verdict in zip(panel.cards, ("manipulated", "authentic"), strict=True):
+    for card, verdict in zip(panel.cards, ("flagged as manipulated", "not flagged"), strict=True):
         found = re.search(r"color: (#[0-9a-f]{6})", card.title.styleSheet())
         assert found is not None
         color = QColor(found.group(1))

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from forensic_viewer.gui.main_window import MainWindow
+from forensic_viewer.wording import FLAGGED, NOT_FLAGGED
 from tests.conftest import HANG_MS
 from tests.viewer.test_main_window import shown_window
 
@@ -162,7 +163,7 @@ def test_the_pictures_say_what_they_show(qtbot, shown: MainWindow) -> None:
     description = shown.canvas.accessibleDescription()
     badge = shown.evidence_list.badge_text(shown.current or "")
     assert "evidence.png, 128 × 96 pixels" in description
-    assert badge in description and ("authentic" in badge or "manipulated" in badge)
+    assert badge in description and ("not flagged" in badge or "flagged as" in badge)
     assert "enlarged" in shown.magnifier.accessibleDescription()
     shown.layers.selected = shown.layers["tiny heatmap"]
     legend = shown.layer_panel.controls.legend
@@ -171,7 +172,7 @@ def test_the_pictures_say_what_they_show(qtbot, shown: MainWindow) -> None:
     shown.compare_action.trigger()
     described = [pane.canvas.accessibleDescription() for pane in shown.compare.panes]
     assert described[0] == "original"
-    assert any(d.startswith(("AUTHENTIC", "MANIPULATED")) for d in described[1:])
+    assert any(d.startswith((FLAGGED, NOT_FLAGGED)) for d in described[1:])
 
 
 def _actions_keys(root: QWidget) -> dict[str, list[str]]:

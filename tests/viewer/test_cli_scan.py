@@ -474,9 +474,9 @@ def test_the_table_gives_each_face_verdict_with_its_threshold(capsys) -> None:
     }
     print_table([{"path": "a.jpg", "status": "ok", "checks": [], "faces": [face]}])
     out = capsys.readouterr().out
-    assert "faces manipulated (score 0.9839 > θ 0.9829)" in out
-    assert "crfd manipulated (forged fraction 41.00% > θ 34.23%)" in out
-    assert "old authentic (score 0.250)" in out
+    assert "faces flagged as manipulated (score 0.9839 > θ 0.9829)" in out
+    assert "crfd flagged as manipulated (forged fraction 41.00% > θ 34.23%)" in out
+    assert "old not flagged (score 0.250)" in out
 
 
 def test_the_table_says_once_why_a_probability_points_against_its_verdict(capsys) -> None:

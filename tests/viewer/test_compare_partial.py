@@ -16,7 +16,7 @@ from forensic_viewer.layers import (
     build_layers,
     show_partial,
 )
-from forensic_viewer.wording import partial_words
+from forensic_viewer.wording import partial_words, verdict_words
 from tests.conftest import memory_evidence
 from tests.viewer.test_layers import _result, _two_blobs
 
@@ -40,11 +40,11 @@ def test_a_partial_map_a_cancel_kept_has_its_pane_marked_partial_without_verdict
     view.set_content(layers, kept)
 
     titles = [pane.title.text() for pane in view.panes]
-    assert titles[0] == "original" and titles[1].startswith("MANIPULATED · score")
+    assert titles[0] == "original" and titles[1].startswith("flagged as manipulated · score")
     (pane,) = [p for p in view.panes if p.source is not None and p.source.name == "m2"]
     assert pane.title.text() == partial_title("m2", 0.5)
     assert pane.title.text().startswith(partial_words(0.5))  # "partial (50 % …) — no verdict"
-    assert "AUTHENTIC" not in pane.title.text() and "MANIPULATED" not in pane.title.text()
+    assert "flagged" not in pane.title.text()  # "not flagged" neither: no verdict
     # neither red nor green: no verdict (grey, made legible on the theme)
     assert text_color(pane, GREY).name() in pane.title.styleSheet()
     drawn = [v.layer for v in pane.canvas.visuals if v.layer.kind != "image"]
@@ -72,8 +72,10 @@ def test_a_panes_title_says_how_sure_the_model_is_as_its_verdict_card_does(
     titles = {p.source.name: p.title.text() for p in window.compare.panes}
     card = window.verdict_panel.text()
     sure = f"probability {ensemble.probability:.2f} (calibrated)"
-    assert titles["pair"].startswith(f"{ensemble.verdict.upper()} · {sure} · ")
-    assert f"{ensemble.verdict} · {sure}" in card or f") · {sure}" in card
+    verdict = verdict_words(ensemble.verdict)
+    assert titles["pair"].startswith(f"{verdict} · {sure}")  # then the rule (or why p and
+    # the verdict point opposite ways)
+    assert f"{verdict} · {sure}" in card or f") · {sure}" in card
     # the raw score only as the rule compares it with θ, never as how sure the model is
     op = ">" if ensemble.verdict == "manipulated" else "≤"
     assert titles["pair"].count(f"{ensemble.score:.3f}") == 1
@@ -81,7 +83,7 @@ def test_a_panes_title_says_how_sure_the_model_is_as_its_verdict_card_does(
     raw = f"score {tiny.score:.3f} (not a probability: no calibration)"
     assert raw in card
     assert tiny.rule == "forged_fraction"  # its θ is on the mask's share: both figures said
-    assert titles["tiny"].startswith(f"{tiny.verdict.upper()} · {raw} · forged fraction ")
+    assert titles["tiny"].startswith(f"{verdict_words(tiny.verdict)} · {raw} · forged fraction ")
 
 
 def _drawn(pane) -> list:

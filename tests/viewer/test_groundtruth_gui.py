@@ -261,7 +261,7 @@ def test_the_batch_dialog_scores_a_finished_scan_against_a_mask_folder(
     assert cell("a.png", "agreement") == ("agrees" if flagged else "missed")
     assert (cell("b.png", "truth"), cell("b.png", "agreement")) == ("no mask", "—")  # unreadable
     tip = model.index(where["a.png"], model.column_of("agreement"))
-    verdict = "manipulated" if flagged else "authentic"
+    verdict = "flagged as manipulated" if flagged else "not flagged"
     assert model.data(tip, Qt.ItemDataRole.ToolTipRole) == (
         f"default verdict {verdict}; ground truth tampered"
     )

@@ -275,9 +275,9 @@ def test_a_face_label_gives_each_models_verdict_on_the_face_alone() -> None:
     # box: it runs on faces only), then "manipulated" before the others, each with the θ it
     # was decided by when the row recorded it; the detector's figures last
     assert FacesLayer.label(face) == (
-        "f: face MANIPULATED (score 0.9839 > θ 0.9829) · a: face MANIPULATED (score 0.7340 > "
-        "θ 0.5000) · "
-        "b: face AUTHENTIC 0.20 · face 0.80 · a 0.50 · b 0.25"
+        "f: face flagged as manipulated (score 0.9839 > θ 0.9829) · a: face flagged as "
+        "manipulated (score 0.7340 > θ 0.5000) · "
+        "b: face not flagged 0.20 · face 0.80 · a 0.50 · b 0.25"
     )
     # a face smaller than any the face verdicts were measured on says so first (its box is
     # narrow: the label's end is elided); one the face path did not judge has nothing to mark

@@ -17,7 +17,7 @@ from engine.ensemble import ENSEMBLE_SUFFIX
 from forensic_viewer.gui.main_window import MainWindow
 from forensic_viewer.gui.verdict_panel import confidence_text
 from forensic_viewer.layers import HeatmapLayer, MaskLayer
-from forensic_viewer.wording import OUT_OF_RANGE
+from forensic_viewer.wording import OUT_OF_RANGE, verdict_words
 from tests.conftest import HANG_MS
 from tests.viewer.conftest import open_listed, write_image
 
@@ -78,7 +78,10 @@ def test_open_analyse_and_fill_the_panels(qtbot, window: MainWindow, image_path:
     # the fixture carries no calibration: its score is shown and said not to be a probability
     # the test image is smaller than any verdict was measured on (docs/VERDICTS.md), and says so
     mark = " (outside the measured range)" if result.out_of_range else ""
-    assert f"tiny — {result.verdict}{mark} · score {result.score:.3f} (not a probability" in verdict
+    assert (
+        f"tiny — {verdict_words(result.verdict)}{mark} · score {result.score:.3f} (not a probability"
+        in verdict
+    )
     assert "reliability not measured" in verdict
     assert "θ = 0.1: test fixture, random weights" in verdict
     # what the verdict is worth comes before how θ was set
@@ -422,7 +425,7 @@ def test_two_models_and_an_ensemble(qtbot, tmp_path: Path, tiny_checkpoint: Path
     # named as its card names it: a weighted (unstacked) ensemble's score
     rule = f"weighted member score {duo.score:.3f} {op} θ {duo.threshold:.4g}"
     assert duo.out_of_range  # a small image: the pane marks it as its card does
-    lead = f"{duo.verdict.upper()} ({OUT_OF_RANGE}) · {rule}"
+    lead = f"{verdict_words(duo.verdict)} ({OUT_OF_RANGE}) · {rule}"
     assert titles[1].startswith(f"{lead}{sure.removeprefix(f'score {duo.score:.3f}')} — ")
     assert all(window.layers[f"{m} heatmap"].visible for m in ("tiny", "tiny2", "duo"))
     window.set_compare(False)
@@ -523,8 +526,8 @@ def test_a_probability_that_points_against_the_verdict_is_explained() -> None:
         input_policy={}, device="cpu", precision="fp32", seconds=0.1, heatmap=heat,
         mask=heat > 0.5, probability=0.54,
     )  # fmt: skip
-    assert "above 0.5 with an authentic verdict" in odds_text(r)
-    assert "below 0.5 with a manipulated verdict" in odds_text(
+    assert "above 0.5, not flagged" in odds_text(r)
+    assert "below 0.5, flagged as manipulated" in odds_text(
         replace(r, verdict="manipulated", probability=0.4)
     )
     for agreeing in (
@@ -584,10 +587,10 @@ def test_the_verdict_panel_lists_the_face_models_verdicts_in_the_reports_words(q
     lines = panel.text().splitlines()
     face_lines = [line for line in lines if line.startswith("face ")]
     assert face_lines == [
-        "face 1: diffforensics-faces MANIPULATED (score 0.9839 > θ 0.9829, probability 0.8), "
-        f"tiny MANIPULATED (score 0.7000 > θ 0.5000; {MEMBER_FACE_WORDS})",
-        "face 2: diffforensics-faces AUTHENTIC (score 0.5100 ≤ θ 0.9829), "
-        "tiny AUTHENTIC (score 0.2000 ≤ θ 0.5000) (outside the measured range: a face of 10 px, "
+        "face 1: diffforensics-faces flagged as manipulated (score 0.9839 > θ 0.9829, probability 0.8), "
+        f"tiny flagged as manipulated (score 0.7000 > θ 0.5000; {MEMBER_FACE_WORDS})",
+        "face 2: diffforensics-faces not flagged (score 0.5100 ≤ θ 0.9829), "
+        "tiny not flagged (score 0.2000 ≤ θ 0.5000) (outside the measured range: a face of 10 px, "
         "the face verdicts were measured on faces of 48 px and more)",
     ]
     whole = {"tiny"}  # the report's words for each model's verdict on the same face

@@ -22,6 +22,7 @@ from forensic_viewer.gui.main_window import CANCELLED_WORDS, MainWindow
 from forensic_viewer.gui.report_dialog import image_report_job
 from forensic_viewer.gui.window_analysis import kept_words
 from forensic_viewer.layers import MaskLayer, PartialHeatmapLayer
+from forensic_viewer.wording import verdict_words
 from tests.conftest import HANG_MS, HANG_S, make_tiny_checkpoint
 from tests.viewer.conftest import open_listed, write_image
 
@@ -183,7 +184,7 @@ def test_in_compare_mode_the_running_networks_map_fills_its_own_pane(
     held.set()
     qtbot.waitUntil(lambda: not entry.running, timeout=HANG_MS)
     (pane,) = [p for p in window.compare.panes if p.source.name == "m1"]
-    assert pane.title.text().startswith(entry.analysis.results["m1"].verdict.upper())
+    assert pane.title.text().startswith(verdict_words(entry.analysis.results["m1"].verdict))
 
 
 def test_cancel_keeps_the_finished_model_and_a_partial_map_without_verdict_then_rerun_replaces_it(

@@ -559,12 +559,14 @@ def test_the_report_shows_each_faces_own_verdict(tmp_path: Path, tiny_checkpoint
     paths = write_report([item], tmp_path / "report")
     text = flat(" ".join(check_html(paths["html"]).text))
     assert fs.threshold == 0.0
-    said = f"face 1: tiny MANIPULATED (forged fraction {fs.forged_fraction:.2%} > θ 0.00%; "
+    said = (
+        f"face 1: tiny flagged as manipulated (forged fraction {fs.forged_fraction:.2%} > θ 0.00%; "
+    )
     said += f"{MEMBER_FACE_WORDS})"  # tiny is a whole-image model: the file's verdict stays
     assert "found 1 face(s). Each face was also analysed on its own" in text
     assert said in text and "Verdict of the face alone" in text
     _, ptext = pdf_text(paths["pdf"])
-    assert "tiny MANIPULATED" in flat(ptext)
+    assert "tiny flagged as manipulated" in flat(ptext)
     doc = json.loads(paths["json"].read_text(encoding="utf-8"))
     assert doc["items"][0]["faces"][0]["face_scores"]["tiny"]["verdict"] == MANIPULATED
     # the face map, drawn on the face's crop (every face window judged forged: outlined)
@@ -712,7 +714,7 @@ def test_a_face_models_probability_is_explained_beside_its_verdict() -> None:
         return face_item(face, [ModelEntry("whole", "model", "ran")])
 
     text = faces_text(item("diffforensics-faces"))  # a face model: not among the whole-image
-    assert "AUTHENTIC" in text and "probability 0.65" in text
+    assert "not flagged" in text and "probability 0.65" in text
     assert FACE_PROBABILITY_NOTE in text
     assert FACE_PROBABILITY_NOTE not in faces_text(item("whole"))  # a whole-image model's face
 
@@ -775,7 +777,7 @@ def test_a_probability_against_its_verdict_is_explained_in_the_reports_row() -> 
     from forensic_viewer.report.text import probability_cell
 
     cell = probability_cell({"verdict": "authentic", "probability": 0.54})
-    assert cell.startswith("0.54 (a probability above 0.5 with an authentic verdict")
+    assert cell.startswith("0.54 (a probability above 0.5, not flagged")
     assert probability_cell({"verdict": "authentic", "probability": 0.3}) == "0.30"
     assert probability_cell({"verdict": "manipulated", "probability": None}) == "not calibrated"
 

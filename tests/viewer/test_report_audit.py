@@ -163,7 +163,7 @@ def flagged_face_item() -> ReportItem:
 
 
 def test_a_member_models_face_flag_says_it_leaves_the_files_verdict_alone() -> None:
-    """ "crfd MANIPULATED" on a face beside an authentic file read as a contradiction: a
+    """ "crfd flagged as manipulated" on a face beside an authentic file read as a contradiction: a
     whole-image model's verdict on a face never changes the file's verdict (the face rule
     counts face models only). Said where the face is listed, in the viewer's words too."""
     from forensic_viewer.layers import FACES_LEGEND
@@ -172,7 +172,7 @@ def test_a_member_models_face_flag_says_it_leaves_the_files_verdict_alone() -> N
 
     item = flagged_face_item()
     text = faces_text(item)
-    crfd, faces_model = text.split("crfd MANIPULATED")[1].split("faces-model")
+    crfd, faces_model = text.split("crfd flagged as manipulated")[1].split("faces-model")
     assert MEMBER_FACE_WORDS in crfd and MEMBER_FACE_WORDS not in faces_model
     assert MEMBER_FACE_WORDS in face_rows(item)[0][4]
     assert face_effect_words(face_model=False, verdict="manipulated") == MEMBER_FACE_WORDS

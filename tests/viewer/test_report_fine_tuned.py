@@ -109,7 +109,7 @@ def test_a_fine_tunes_probability_against_its_verdict_is_not_explained_by_false_
     item = item_from_analysis(analysis, cards=cards_from_analyzer(analyzer))
     paths = write_report([item], tmp_path / "report", ["html"])
     text = flat(" ".join(check_html(paths["html"]).text))
-    assert "a probability above 0.5 with an authentic verdict" in text
+    assert "a probability above 0.5, not flagged" in text
     assert "θ is set to flag few authentic" not in text
     assert "θ was chosen by its own rule (its provenance says which" in text
 

@@ -149,6 +149,7 @@ def test_a_scan_above_the_table_limit_prints_the_verdicts_counted_not_a_line_a_f
     import json
 
     from forensic_viewer import cli_scan
+    from forensic_viewer.wording import verdict_words
     from tests.conftest import write_rgb
     from tests.viewer.conftest import scan_cli
 
@@ -165,7 +166,7 @@ def test_a_scan_above_the_table_limit_prints_the_verdicts_counted_not_a_line_a_f
     verdicts = [r["models"]["tiny"]["verdict"] for r in rows if r["status"] == "ok"]
     assert "4 files (over 3: no line per file here)" in out
     for v in set(verdicts):
-        assert f"{verdicts.count(v):,} {v}" in out
+        assert f"{verdicts.count(v):,} {verdict_words(v)}" in out  # the stored value, said
     assert "1 not analysed" in out
     monkeypatch.setattr(cli_scan, "TABLE_LIMIT", 4)  # at the limit: the table, a line per check
     scan_cli(folder, tmp_path / "out2", tiny_checkpoint, "--jobs", "1")

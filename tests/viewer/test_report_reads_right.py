@@ -15,6 +15,7 @@ from forensic_viewer.report import CaseInfo, ReportOptions, scan_source, write_r
 from forensic_viewer.report import text as T
 from forensic_viewer.report.build import overview
 from forensic_viewer.scan.run import run_scan
+from forensic_viewer.wording import ENSEMBLE_HEATMAP_MEANING, HEATMAP_MEANING
 from tests.conftest import write_rgb
 from tests.viewer.test_scan_prefetch import StubAnalyzer, files_of
 
@@ -240,10 +241,11 @@ def test_the_viewers_ensemble_layer_says_it_shows_the_copy_move_regions() -> Non
     heat = {la.model: la for la in layers if isinstance(la, HeatmapLayer)}
     assert heat["ens"].about.startswith("copy-move regions found by the clone analysis")
     assert heat["ens"].regions_of == "clone"
-    assert heat["m"].about == "" and heat["m"].regions_of is None
+    assert heat["m"].about == HEATMAP_MEANING and heat["m"].regions_of is None
     plain = dataclasses.replace(ens, threshold_provenance="θ set on validation")
     layers = build_layers(ev, Analysis(evidence=ev, results={"m": member}, ensemble=plain))
-    assert all(la.about == "" for la in layers if isinstance(la, HeatmapLayer))
+    heat = {la.model: la for la in layers if isinstance(la, HeatmapLayer)}
+    assert heat["ens"].about == ENSEMBLE_HEATMAP_MEANING and heat["m"].about == HEATMAP_MEANING
 
 
 def test_the_results_docs_say_what_the_ensembles_map_file_holds_when_regions_replaced_it() -> None:

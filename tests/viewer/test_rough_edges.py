@@ -12,6 +12,7 @@ from PySide6.QtCore import QPoint, QPointF
 
 from forensic_viewer.gui.inspector import LoupeMode, ReadoutField, loupe_patch, stretch_channels
 from forensic_viewer.layers import build_layers
+from forensic_viewer.wording import verdict_words
 from tests.conftest import HANG_MS
 from tests.viewer.conftest import write_image
 from tests.viewer.test_main_window import _window, open_and_wait
@@ -281,12 +282,13 @@ def test_a_compare_panes_title_shows_the_verdict_and_score_whole(
     qtbot.waitUntil(lambda: all(p.canvas.isVisible() and p.canvas.width() < 640 for p in panes))
     result = window.current_analysis().results["tiny"]
     title = next(p.title for p in panes if p.source.name == "tiny")
-    lead = f"{result.verdict.upper()} · score {result.score:.3f}"
+    lead = f"{verdict_words(result.verdict)} · score {result.score:.3f}"
     assert title.text().startswith(lead)
     assert title.fontMetrics().horizontalAdvance(lead) <= title.contentsRect().width()
     assert title.toolTip() == title.text()
     long = next(p.title for p in panes if p.source.name == "ela")
-    long.setText(long.text() + " and a great deal more that no pane is wide enough to show")
+    more = " and a great deal more that no pane is wide enough to show" * 8  # over 6 lines
+    long.setText(long.text() + more)
     assert long.shown_text().endswith("…")  # cut, and saying so
 
 

@@ -20,6 +20,7 @@ from forensic_viewer.scan.records import (
     record_to_json,
 )
 from forensic_viewer.scan.triage import analysis_cell, triage_row
+from forensic_viewer.wording import verdict_words
 from tests.engine.analyses.conftest import png_bytes
 
 
@@ -95,7 +96,7 @@ def test_verdicts_differ_compares_the_default_verdict_and_a_copy_pair_with_the_m
     assert by_face.verdicts_disagree
     assert ("default verdict (ens, decided by its face rule)", "manipulated") in by_face.verdicts
     assert by_face.disagreement_text == "0.00 (verdicts differ)"
-    assert "b: authentic" in by_face.verdicts_text.splitlines()
+    assert "b: not flagged" in by_face.verdicts_text.splitlines()
     assert not triage_row(_record("authentic", "authentic")).verdicts_disagree
     no_pair = triage_row(_record("manipulated", "manipulated", pairs=0))  # no pair: no vote
     assert not no_pair.verdicts_disagree and len(no_pair.verdicts) == 3
@@ -133,7 +134,7 @@ def test_the_table_says_what_the_columns_compare_and_who_said_what() -> None:
     assert "default verdict" in header and "copy pair" in header
     cell = model.index(0, col)
     assert cell.data() == "0.00 (verdicts differ)"
-    assert "default verdict (ens): manipulated" in cell.data(tip)
+    assert "default verdict (ens): flagged as manipulated" in cell.data(tip)
     noise = model.headerData(model.column_of("analysis", "noise"), Qt.Orientation.Horizontal, tip)
     assert "twice or under half the image's median" in noise
 
@@ -215,7 +216,7 @@ def test_the_tables_tooltips_of_several_lines_keep_their_line_breaks() -> None:
     model.upsert(replace(row, analyses=(noise,), file="/ev/x.jpg", read_from="/elsewhere/x.jpg"))
     tip = Qt.ItemDataRole.ToolTipRole
     lines = model.index(0, model.column_of("disagreement")).data(tip).splitlines()
-    assert lines == [f"{check}: {verdict}" for check, verdict in row.verdicts]
+    assert lines == [f"{check}: {verdict_words(verdict)}" for check, verdict in row.verdicts]
     lines = model.index(0, model.column_of("analysis", "noise")).data(tip).splitlines()
     assert lines == [analysis_note("noise"), "the map is coarse", "second warning"]
     lines = model.index(0, model.column_of("file")).data(tip).splitlines()
