@@ -33,7 +33,7 @@ from engine.probe import ORIGINAL, ProbeResult, ProbeRow
 from engine.types import Analysis
 from forensic_viewer.scan.escaping import json_text
 from forensic_viewer.scan.maps import fitted_name, save_heatmap_png
-from forensic_viewer.wording import OUT_OF_RANGE, plain, range_words
+from forensic_viewer.wording import plain, range_words, verdict_words
 
 PROBE_JSON = "probe.json"
 PROBE_MAPS = "probe-maps"
@@ -129,7 +129,7 @@ def row_cells(row: ProbeRow | dict[str, Any]) -> list[str]:
     d = row.to_dict() if isinstance(row, ProbeRow) else row
     verdict = verdict_cell(d)
     if d.get("verdict_changed"):
-        verdict += f" (was {d['original_verdict']})"
+        verdict += f" (was {verdict_words(d['original_verdict'])})"
     name = str(d["model"]) + (" (ensemble)" if d.get("role") == "ensemble" else "")
     return [
         plain(d["derivation"]),
@@ -145,8 +145,7 @@ def verdict_cell(d: dict[str, Any]) -> str:
     """A verdict as every display of the product shows it: marked beside it when it is
     outside the measured range (a copy, or an original, smaller than the images the verdicts
     were measured on; docs/VERDICTS.md section 7), the sentence in :func:`table_notes`."""
-    verdict = str(d["verdict"])
-    return f"{verdict} ({OUT_OF_RANGE})" if d.get("out_of_range") else verdict
+    return verdict_words(d["verdict"], out_of_range=bool(d.get("out_of_range")))
 
 
 def table_rows(table: dict[str, Any]) -> list[list[str]]:

@@ -26,6 +26,7 @@ from forensic_viewer.scan.probe import (
 )
 from forensic_viewer.scan.replay import analysis_from_record
 from forensic_viewer.scan.results import ResultIndex
+from forensic_viewer.wording import verdict_words
 from tests.conftest import HANG_MS, memory_evidence, write_calibrated_pair
 from tests.viewer.conftest import write_image
 from tests.viewer.test_main_window import _window, open_and_wait
@@ -58,7 +59,7 @@ def test_the_probe_action_fills_the_table_and_the_maps(
     assert dialog.result is not None and dialog.result.original is analysis
     # an image this small is outside the verdicts' measured range: marked beside the verdict
     assert analysis.results["tiny"].out_of_range is not None
-    marked = f"{analysis.results['tiny'].verdict} (outside the measured range)"
+    marked = f"{verdict_words(analysis.results['tiny'].verdict)} (outside the measured range)"
     assert cells[0][:3] == ["original", "tiny", marked]
     assert "original: outside the measured range: the image's short side" in dialog.notes.text()
     assert cells[1][0] == "jpeg-q95" and cells[1][1] == "tiny"

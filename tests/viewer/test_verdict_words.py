@@ -13,6 +13,7 @@ from pypdf import PdfReader
 
 from forensic_viewer.cli_table import print_table, table_summary
 from forensic_viewer.report.limitations import LEAD_WORDS
+from forensic_viewer.scan.probe import row_cells
 from forensic_viewer.scan.triage import DISAGREEMENT_NOTE, Cell
 from forensic_viewer.wording import FLAGGED, NOT_FLAGGED, verdict_words
 from tests.viewer.conftest import scan_cli
@@ -28,6 +29,10 @@ def test_one_function_says_every_verdict_in_the_same_words() -> None:
     assert Cell("m", "ran", 0.4, "authentic", probability=0.43).text == "not flagged, p 0.43"
     cell = Cell("m", "ran", 0.9, "manipulated", probability=0.74, out_of_range=True)
     assert cell.text == "flagged as manipulated (outside the measured range), p 0.74"
+    # the robustness probe's table (its dialog, the command line, the reports)
+    row = {"derivation": "jpeg-70", "model": "m", "verdict": "authentic", "verdict_changed": True,
+           "original_verdict": "manipulated", "score": 0.3, "probability": None, "iou": None}  # fmt: skip
+    assert row_cells(row)[2] == "not flagged (was flagged as manipulated)"
     # the disagreement column says what is measured, not who is "sure"
     assert "sure" not in DISAGREEMENT_NOTE and "opposite sides of their θ" in DISAGREEMENT_NOTE
 
