@@ -62,7 +62,7 @@ def test_analyses_run_on_the_open_image_and_become_layers(
     assert isinstance(shown, AnalysisLayer) and shown.visible and shown.rendered is not None
     assert window.layers.selected is shown
     controls = window.layer_panel.controls
-    assert controls is not None and "1 inside the regions found" in controls.about.text()
+    assert controls is not None and "1 inside a verified copy, 0 elsewhere" in controls.about.text()
     window.layers.selected = window.layers["ela map"]
     about = window.layer_panel.controls.about.text()
     assert "raw values, not a probability of manipulation" in about

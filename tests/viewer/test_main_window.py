@@ -604,7 +604,7 @@ def test_the_verdict_panel_lists_the_face_models_verdicts_in_the_reports_words(q
     }
     assert face_verdicts(small, whole) == face_lines[1].split(", ", 1)[1]
     assert face_verdicts({**small, "box": list(faces[0].box)}, whole).endswith("0.5000)")
-    assert f"default verdict manipulated by its {flagged}" in lines
+    assert f"default verdict flagged as manipulated by its {flagged}" in lines
     assert f"Note: {FACE_PROBABILITY_NOTE}." in lines
     assert panel.faces.isVisibleTo(panel)
 
