@@ -25,8 +25,8 @@ LIMITATIONS_FIXED = (
     "mostly 384 x 256 JPEG photographs) and the project's synthetic forgeries made from the "
     "same photographs; each model card says more.",
     "What they cannot see, because they were neither trained nor measured on it: face swaps and "
-    "other face manipulations, and images generated or edited by diffusion or GAN models. An "
-    "'authentic' verdict says only that none of the checks found the kinds of edit they were "
+    "other face manipulations, and images generated or edited by diffusion or GAN models. A "
+    "'not flagged' verdict says only that none of the checks found the kinds of edit they were "
     "trained on.",
     "Photographs saved as HEIF/HEIC (HEVC-coded, as iPhones save them) were neither learned "
     "from nor among those the thresholds were set on: the 23 camera photographs of the "
@@ -67,7 +67,7 @@ UNSEEN_WITH_FACE_MODELS = (
     "coded as one H.264 frame (CRF 23 / 28) it flagged 5 and 6 of 30 where its threshold was "
     "set to flag 3 %, so a face verdict on a video frame is weak evidence either way; the "
     "other models' face verdicts "
-    "use thresholds set on whole images. An 'authentic' verdict says only that none of the "
+    "use thresholds set on whole images. A 'not flagged' verdict says only that none of the "
     "checks found the kinds of edit they were trained on."
 )
 

@@ -71,4 +71,5 @@ def test_the_reports_say_the_caveat_beside_the_headline_and_flagged_words(
     said = flat(summary)
     assert ("not flagged" in said or FLAGGED in said) and "authentic p=" not in said
     text = flat(" ".join(p.extract_text() for p in PdfReader(str(out / "report.pdf")).pages))
+    assert "'authentic' verdict" not in text and "A 'not flagged' verdict says only" in text
     assert "Verdict not flagged" in text or f"Verdict {FLAGGED}" in text
