@@ -376,6 +376,7 @@ class Ensemble:
         faces: Sequence[FaceRegion],
         face_models: Mapping[str, LoadedModel],
         face_maps: Mapping[str, NDArray[np.float32]],
+        image_size: tuple[int, int] | None = None,
     ) -> ModelResult:
         """``result`` (this ensemble's) with the face rule applied (module docstring).
 
@@ -389,17 +390,25 @@ class Ensemble:
         inside the flagged faces' crops and 0 elsewhere (module docstring). Without
         a flagged face ``result`` is returned as it is, but for its reliability sentence, which
         then says it was counted without the face rule (:data:`FACE_RULE_CAVEAT`).
+
+        When the face rule alone decides and every flagged face is outside the face verdicts'
+        measured range (smaller than measured, or its crop cut by the border of the image of
+        ``image_size``, width x height: :func:`engine.facepath.face_out_of_range`), the
+        result's ``out_of_range`` says so (:func:`faces_out_of_range`), as a member's small
+        image does: the verdict stands on no measured face.
         """
         if self.face_rule != "any":
             return result
         if result.reliability and face_models:  # measured without the rule that now applies
             result = dataclasses.replace(result, reliability=result.reliability + FACE_RULE_CAVEAT)
         flagged: list[tuple[str, FaceScore, FaceRegion]] = []
-        for face in faces:
+        numbers: dict[int, int] = {}  # id(face) -> its number (1-based) among ``faces``
+        for i, face in enumerate(faces, start=1):
             for name in face_models:
                 fs = face.face_scores.get(name)
                 if fs is not None and fs.verdict == MANIPULATED:
                     flagged.append((name, fs, face))
+                    numbers[id(face)] = i
         if not flagged:
             return result
         score, probability = result.score, result.probability
@@ -426,10 +435,19 @@ class Ensemble:
             if faces_alone
             else ""
         )
+        out_of_range = result.out_of_range
+        if faces_alone:
+            unique = {id(f): f for _, _, f in flagged}
+            out_of_range = faces_out_of_range(
+                result.out_of_range,
+                [(numbers[k], f.box) for k, f in unique.items()],
+                image_size,
+            )
         return dataclasses.replace(
             result,
             score=float(score),
             verdict=MANIPULATED,
+            out_of_range=out_of_range,
             heatmap=heat,
             mask=mask,
             forged_fraction=result.forged_fraction if mask is None else forged_fraction(mask),
@@ -542,6 +560,26 @@ def members_out_of_range(results: Sequence[ModelResult]) -> dict[str, Any] | Non
         "min_side": max(int(r.out_of_range["min_side"]) for r in out),  # type: ignore[index]
         "members": [r.name for r in out],
     }
+
+
+def faces_out_of_range(
+    out_of_range: Mapping[str, Any] | None,
+    flagged: Sequence[tuple[int, Sequence[int]]],
+    image_size: tuple[int, int] | None,
+) -> dict[str, Any] | None:
+    """An ensemble's ``out_of_range`` when the face rule alone decided its verdict on the
+    ``flagged`` faces ((number, box) each): its own (``out_of_range``, its members' small
+    image) with ``"faces"``, one entry per flagged face (``{"face": number, **why}``,
+    :func:`engine.facepath.face_out_of_range`), when every flagged face is outside the face
+    verdicts' measured range; else its own unchanged. One face in range carries the verdict
+    on a measured face."""
+    # imported here: engine.facepath brings torch (as _inside_faces says)
+    from engine.facepath import face_out_of_range
+
+    why = [(n, face_out_of_range(list(box), image_size)) for n, box in flagged]
+    if not why or any(w is None for _, w in why):
+        return None if out_of_range is None else dict(out_of_range)
+    return {**(out_of_range or {}), "faces": [{"face": n, **(w or {})} for n, w in why]}
 
 
 def decided_by_face(provenance: str) -> bool:

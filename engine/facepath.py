@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -53,11 +54,45 @@ FACE_MARGIN = 0.3  # share of the face box's side added on every side (module do
 MIN_MEASURED_FACE_SIDE = 48
 
 
-def face_out_of_range(box: tuple[int, int, int, int] | list[int]) -> dict[str, int] | None:
-    """``{"short_side": s, "min_side": 48}`` when the face box ``(x, y, w, h)``'s shorter side
-    is below :data:`MIN_MEASURED_FACE_SIDE`, else None (:func:`engine.decision.verdict_range`
-    of the box). Derived from the box, so rows written before it read the same way."""
-    return verdict_range((int(box[3]), int(box[2])), MIN_MEASURED_FACE_SIDE)
+def face_out_of_range(
+    box: tuple[int, int, int, int] | list[int], image_size: tuple[int, int] | None = None
+) -> dict[str, Any] | None:
+    """Why a face's verdicts are outside the measured range, None when they are within:
+    ``{"short_side": s, "min_side": 48}`` when the face box ``(x, y, w, h)``'s shorter side
+    is below :data:`MIN_MEASURED_FACE_SIDE` (:func:`engine.decision.verdict_range` of the
+    box); ``"cut_by_border": True`` besides when ``image_size`` (width, height) is given and
+    the face's crop reaches past the image (:func:`cut_by_border`: it was cut and stretched
+    to the square, as no measured face crop was). Derived from the box, so rows written
+    before it read the same way."""
+    out: dict[str, Any] = dict(
+        verdict_range((int(box[3]), int(box[2])), MIN_MEASURED_FACE_SIDE) or {}
+    )
+    if image_size is not None and cut_by_border(box, *image_size):
+        out["cut_by_border"] = True
+    return out or None
+
+
+def _square(box: tuple[int, int, int, int] | list[int], margin: float) -> tuple[int, ...]:
+    """The face crop's square before it is clamped to the image: x0, y0, x1, y1."""
+    x, y, w, h = (int(v) for v in box)
+    side = max(w, h) * (1.0 + 2.0 * margin)
+    cx, cy = x + w / 2.0, y + h / 2.0
+    return (
+        round(cx - side / 2.0),
+        round(cy - side / 2.0),
+        round(cx + side / 2.0),
+        round(cy + side / 2.0),
+    )
+
+
+def cut_by_border(
+    box: tuple[int, int, int, int] | list[int], width: int, height: int, margin: float = FACE_MARGIN
+) -> bool:
+    """Whether the crop of the face box (x, y, w, h) in an image ``width`` x ``height``
+    (:func:`crop_box`) had to be cut at the image's border: its square reaches past an edge,
+    so the crop lost part of its margin or of the face and was stretched to the square."""
+    x0, y0, x1, y1 = _square(box, margin)
+    return x0 < 0 or y0 < 0 or x1 > width or y1 > height
 
 
 __all__ = [
@@ -65,7 +100,9 @@ __all__ = [
     "CropBox",
     "analyse_crop",
     "crop_box",
+    "cut_by_border",
     "face_decision",
+    "face_out_of_range",
     "face_window",
     "paste",
     "resize_crop",
@@ -99,13 +136,11 @@ def crop_box(
         raise ValueError(f"margin must be >= 0, got {margin}")
     if width < 1 or height < 1:
         raise ValueError(f"image must be at least 1 x 1, got {width} x {height}")
-    x, y, w, h = box
-    side = max(w, h) * (1.0 + 2.0 * margin)
-    cx, cy = x + w / 2.0, y + h / 2.0
-    x0 = min(width - 1, max(0, round(cx - side / 2.0)))
-    y0 = min(height - 1, max(0, round(cy - side / 2.0)))
-    x1 = max(x0 + 1, min(width, round(cx + side / 2.0)))
-    y1 = max(y0 + 1, min(height, round(cy + side / 2.0)))
+    sx0, sy0, sx1, sy1 = _square(box, margin)
+    x0 = min(width - 1, max(0, sx0))
+    y0 = min(height - 1, max(0, sy0))
+    x1 = max(x0 + 1, min(width, sx1))
+    y1 = max(y0 + 1, min(height, sy1))
     return CropBox(x0, y0, x1, y1)
 
 

@@ -234,6 +234,7 @@ class Analyzer:
                     analysis.faces,
                     {m.name: m for m in self.face_models},
                     analysis.face_maps,
+                    image_size=(evidence.pixels.shape[1], evidence.pixels.shape[0]),
                 )
         analysis.seconds = time.perf_counter() - t0
         return analysis

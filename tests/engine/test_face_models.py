@@ -264,3 +264,45 @@ def test_the_measured_reliability_says_it_was_counted_without_the_face_rule(
     assert out.verdict == AUTHENTIC and out.reliability == measured + FACE_RULE_CAVEAT
     assert "counted without the face rule" in out.reliability
     assert _ensemble("").with_faces(before, [real], {"face": face}, {}).reliability == measured
+
+
+def test_a_verdict_the_face_rule_decides_on_faces_outside_the_measured_range_says_so(
+    tmp_path: Path,
+) -> None:
+    """A face smaller than the face verdicts were measured on (22 x 28 px: walk-through,
+    tiny swap) or whose crop the image's border cut, flagging the image alone, leaves the
+    verdict manipulated but outside the measured range (its ``out_of_range`` names the face
+    and why), as a member's small image does; a flagged face in range, or a stacked verdict
+    that flags the image by itself, leaves it as it was."""
+    face = _face_model(tmp_path / "face.safetensors")
+    size = (400, 300)  # width, height
+
+    def flagged(box: tuple[int, int, int, int]) -> FaceRegion:
+        f = FaceRegion(box, 0.99)
+        f.face_scores["face"] = FaceScore(score=0.4, verdict=MANIPULATED)
+        return f
+
+    real = FaceRegion((200, 100, 60, 60), 0.99)
+    real.face_scores["face"] = FaceScore(score=0.05, verdict=AUTHENTIC)
+    tiny, cut, fine = (
+        flagged((50, 60, 22, 28)),
+        flagged((0, 100, 60, 70)),
+        flagged((150, 80, 60, 70)),
+    )
+    ens = _ensemble("any")
+    out = ens.with_faces(_result(), [real, tiny], {"face": face}, {}, image_size=size)
+    assert out.verdict == MANIPULATED
+    assert out.out_of_range == {"faces": [{"face": 2, "short_side": 22, "min_side": 48}]}
+    out = ens.with_faces(_result(), [cut], {"face": face}, {}, image_size=size)
+    assert out.out_of_range == {"faces": [{"face": 1, "cut_by_border": True}]}
+    members = {"short_side": 150, "min_side": 192, "members": ["whole"]}
+    small = dataclasses.replace(_result(), out_of_range=members)
+    out = ens.with_faces(small, [tiny], {"face": face}, {}, image_size=size)
+    assert out.out_of_range == {**members, "faces": [{"face": 1, "short_side": 22, "min_side": 48}]}
+    assert (
+        ens.with_faces(_result(), [fine], {"face": face}, {}, image_size=size).out_of_range is None
+    )
+    both = ens.with_faces(_result(), [tiny, fine], {"face": face}, {}, image_size=size)
+    assert both.verdict == MANIPULATED and both.out_of_range is None  # one measured face
+    stacked = dataclasses.replace(_result(), verdict=MANIPULATED, score=0.8)
+    assert ens.with_faces(stacked, [tiny], {"face": face}, {}, image_size=size).out_of_range is None
