@@ -171,6 +171,21 @@ def reliability_sentence(data: dict[str, Any] | None) -> str:
         return ""
 
 
+def face_rate_sentence(name: str, reliability: str) -> str:
+    """The face model ``name``'s measured rates (``reliability``: its
+    :func:`reliability_sentence`) as said beside the default verdict under the face rule,
+    whose caveat (``engine.ensemble.FACE_RULE_CAVEAT``) promises them: each face the face model
+    calls manipulated flags its photograph, so its own rate on authentic faces is what the
+    rule adds. "" when its rates were not measured. The command line's closing lines and the
+    viewer's default card say this one sentence."""
+    if not reliability:
+        return ""
+    return (
+        f"face model {name}, whose every flagged face flags its photograph under the face "
+        f"rule: {reliability}"
+    )
+
+
 # The fewest validation images of each class a calibration is fitted on. With fewer, one
 # image's score swings the curve from "probably authentic" to "probably tampered" (4 tampered
 # and 2 authentic images give the AUC 8 possible values), and the viewer would print that swing

@@ -207,6 +207,18 @@ def _run_files(
             return EXIT_SCAN_FAILED
 
 
+def _face_rates(out: Path) -> dict[str, str]:
+    """Each face model's reliability sentence as the run recorded it (scan.json's
+    ``face_model_figures``, the report's source too); {} when none or unreadable."""
+    from forensic_viewer.scan.settings import recorded_face_models
+
+    return {
+        str(name): str(f.get("reliability") or "")
+        for name, f in recorded_face_models(out).items()
+        if isinstance(f, dict)
+    }
+
+
 def _loader(args: argparse.Namespace) -> Callable[[], Any]:
     """The models of ``args`` loaded when a resume that seemed to have nothing new to analyse
     meets a file that needs them (changed since, or failed before); the time it took is kept
@@ -304,6 +316,10 @@ def _scan_and_report(
         records[-1]["faces"] = [
             {k: f[k] for k in ("box", "face_scores") if k in f} for f in rec.get("faces") or []
         ]
+        # whether detection ran ("faces: none found"), the image's size (a face's border cut)
+        for key in ("faces_checked", "width", "height"):
+            if key in rec:
+                records[-1][key] = rec[key]
         if rec.get("analyses"):  # as the triage table words them, with their findings
             records[-1]["analyses"] = analysis_lines(as_record(rec).analyses)
 
@@ -382,7 +398,7 @@ def _scan_and_report(
             _report_failed_run(args, formats, keys, case_log, failed, gone)
         raise failed
     if table:
-        print_table(records)
+        print_table(records, _face_rates(args.out))
     else:
         errors = sum(r["status"] != "ok" for r in records)
         print(table_summary(len(records), verdicts, errors, TABLE_LIMIT))

@@ -9,17 +9,21 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from engine.ensemble import decided_by_face, whole_image_decided
+from engine.calibration import face_rate_sentence
+from engine.ensemble import FACE_RULE_CAVEAT, decided_by_face, whole_image_decided
 from forensic_viewer.scan.links import error_without_file
 from forensic_viewer.wording import (
     FACE_PROBABILITY_NOTE,
     FLAGGED,
     IMAGE_PROBABILITY_NOTE,
     MASK_NOT_THE_REASON,
+    calibration_word,
     contribution_words,
     decision_words,
     face_decision_words,
     face_effect_words,
+    face_models_first,
+    face_range_words,
     odds_words,
     plain,
     range_words,
@@ -123,11 +127,21 @@ def warning_lines(records: list[dict[str, Any]], limit: int = WARNING_LINES) -> 
     return lines
 
 
-def print_table(records: list[dict[str, Any]]) -> None:
+def print_table(records: list[dict[str, Any]], face_rates: Mapping[str, str] | None = None) -> None:
     """One line per check of each file, the default verdict (the ensemble's) first, each with
     what was compared with θ, the first marked when the file's decoding warned
-    (:func:`warning_lines` prints the warnings); a line per face the face path judged; then,
-    once per ensemble, what its θ was measured to do (the calibrated p is quoted with it)."""
+    (:func:`warning_lines` prints the warnings); a line per face the face path judged (the
+    face models' verdicts first, then the whole-image models', and why the face is outside
+    the measured range when it is: small, or cut by the image's border), or "none found"
+    when detection ran and found none; then, once per ensemble, what its θ was measured to
+    do (the calibrated p is quoted with it), and when that sentence says the face rule is
+    on, each face model's own rates (``face_rates``: name -> its reliability sentence,
+    scan.json's ``face_model_figures``; :func:`engine.calibration.face_rate_sentence`)."""
+    # imported here: engine.facepath brings torch, and this module is read by the command
+    # line's light paths; the table is printed after a scan, which loaded it
+    from engine.facepath import face_out_of_range
+
+    face_rates = face_rates or {}
     reliability: dict[str, str] = {}
     face_p = against = False
     for r in records:
@@ -141,12 +155,12 @@ def print_table(records: list[dict[str, Any]]) -> None:
         for label, d in r["checks"]:
             p = d.get("probability")
             against = against or odds_words(str(d.get("verdict")), p) is not None
+            off = range_words(d.get("out_of_range"))
             confidence = (
-                f"p {p:.2f} (calibrated)"
+                f"p {p:.2f} ({calibration_word(d.get('out_of_range'))})"
                 if p is not None
                 else f"score {d['score']:.3f} (not calibrated)"
             )
-            off = range_words(d.get("out_of_range"))
             verdict = verdict_words(d["verdict"], out_of_range=bool(off))
             verdict = verdict if off else f"{verdict:<{len(FLAGGED)}}"
             line = f"{path}\t{plain(label)}\t{verdict}\t{confidence}\t" + plain(decision_words(d))
@@ -169,16 +183,26 @@ def print_table(records: list[dict[str, Any]]) -> None:
                     + (f", p {fs['probability']:.2f}" if fs.get("probability") is not None else "")
                     + _effect(name not in whole, fs)
                     + ")"
-                    for name, fs in face["face_scores"].items()
+                    for name, fs in face_models_first(face["face_scores"], whole)
                 )
+                size = (r["width"], r["height"]) if r.get("width") and r.get("height") else None
+                marked = face_range_words(face_out_of_range(face.get("box", (0, 0, 0, 0)), size))
+                if marked:
+                    verdicts += f"\t{marked}"
                 print(f"{path}\tface {i} (x {x}, y {y}, {w} x {h})\t{verdicts}")
                 face_p = face_p or any(
                     fs.get("probability") is not None for fs in face["face_scores"].values()
                 )
+        if r.get("faces_checked") and not r.get("faces"):  # else read as --no-faces
+            print(f"{path}\tfaces\tnone found")
         for name, text in r.get("analyses") or ():
             print(f"{path}\t{plain(name)}\t{plain(text)}")
     for name, sentence in reliability.items():
         print(f"default verdict {plain(name)}: {plain(sentence)}")
+    if any(FACE_RULE_CAVEAT in sentence for sentence in reliability.values()):
+        for name, rates in face_rates.items():  # the caveat's promise: the face model's rates
+            if line := face_rate_sentence(name, rates):
+                print(plain(line))
     if against:
         print(f"probabilities: {IMAGE_PROBABILITY_NOTE}")
     if face_p:

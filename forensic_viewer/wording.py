@@ -5,7 +5,7 @@ No Qt: the reports use it headless, the panels on screen.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from engine.decision import AUTHENTIC, MANIPULATED
@@ -219,13 +219,28 @@ def verdict_words(
     return word
 
 
-def confidence_words(probability: float | None, score: float) -> str:
+# In place of "calibrated" beside the probability of a verdict the face rule decided on faces
+# outside the face verdicts' measured range (engine.ensemble.faces_out_of_range): that
+# probability is a flagged face's, whose calibration was fitted on measured faces only.
+UNCALIBRATED_HERE = "calibration not measured here"
+
+
+def calibration_word(out_of_range: Mapping[str, Any] | None) -> str:
+    """What the command line, the Verdict panel's cards, the compare panes and the reports
+    say beside a verdict's probability: "calibrated", or :data:`UNCALIBRATED_HERE` when the
+    face rule decided the verdict on faces outside their measured range (``out_of_range``'s
+    ``faces``). A small image's verdict keeps "calibrated": its range sentence says the rest."""
+    return UNCALIBRATED_HERE if out_of_range and out_of_range.get("faces") else "calibrated"
+
+
+def confidence_words(probability: float | None, score: float, out_of_range: object = None) -> str:
     """How sure a model is, as the Verdict panel's cards and the compare panes' titles say it:
-    ``probability 0.81 (calibrated)``, or with no calibration the raw score said as such
-    (beside a card's probability, a pane's "score 0.430" read as a second, disagreeing
-    figure for the same model)."""
+    ``probability 0.81 (calibrated)`` (:func:`calibration_word`: not "calibrated" where the
+    face rule decided on faces outside the measured range), or with no calibration the raw score said as such (beside a card's
+    probability, a pane's "score 0.430" read as a second, disagreeing figure for the same
+    model)."""
     if probability is not None:
-        return f"probability {probability:.2f} (calibrated)"
+        return f"probability {probability:.2f} ({calibration_word(out_of_range)})"
     return f"score {score:.3f} (not a probability: no calibration)"
 
 
@@ -241,8 +256,15 @@ def decision_words(d: Mapping[str, Any]) -> str:
     if theta is None:
         return "θ not recorded"
     if d.get("rule") == "forged_fraction":
-        return f"forged fraction {d.get('forged_fraction', 0.0):.2%} {op} θ {theta:.2%}"
-    words = f"score {d.get('score', 0.0):.3f} {op} θ {theta:.4g}"
+        return "forged fraction " + _compared_percent(d.get("forged_fraction", 0.0), op, theta)
+    score, theta = float(d.get("score", 0.0)), float(theta)
+    # when the score's usual three decimals equal θ's at three ("score 0.599 > θ 0.5986" read
+    # as the threshold's edge, or worse), both to the decimals that tell them apart
+    if f"{score:.3f}" == f"{theta:.3f}":
+        n = separating_decimals(score, theta, 4)
+        words = f"score {score:.{n}f} {op} θ {theta:.{n}f}"
+    else:
+        words = f"score {score:.3f} {op} θ {theta:.4g}"
     if d.get("face_rule_applied"):  # the score is a flagged face's, moved onto this scale
         words += " (by the face rule: a face the face model flagged, its score on this scale)"
     return words
@@ -258,8 +280,28 @@ def face_decision_words(fs: Mapping[str, Any]) -> str:
         return f"score {fs.get('score', 0.0):.3f}"
     op = ">" if fs.get("verdict") == "manipulated" else "≤"
     if fs.get("rule") == "forged_fraction" and fs.get("forged_fraction") is not None:
-        return f"forged fraction {fs['forged_fraction']:.2%} {op} θ {theta:.2%}"
-    return f"score {fs.get('score', 0.0):.4f} {op} θ {theta:.4f}"
+        return "forged fraction " + _compared_percent(fs["forged_fraction"], op, theta)
+    score, theta = float(fs.get("score", 0.0)), float(theta)
+    n = separating_decimals(score, theta, 4)
+    return f"score {score:.{n}f} {op} θ {theta:.{n}f}"
+
+
+def separating_decimals(a: float, b: float, usual: int, most: int = 8) -> int:
+    """The decimals to print ``a`` beside ``b`` with (a score beside its θ): the fewest, from
+    ``usual`` up to ``most``, at which the two print differently, so that a verdict at the
+    threshold's edge does not read as a contradiction ("score 0.9829 > θ 0.9829": 0.982907
+    against 0.982867); ``usual`` when they are equal."""
+    n = usual
+    while a != b and n < most and f"{a:.{n}f}" == f"{b:.{n}f}":
+        n += 1
+    return n
+
+
+def _compared_percent(value: float, op: str, theta: float) -> str:
+    """``7.88 % ≤ θ 32.70 %``: a forged fraction beside its θ, two decimals of a percent,
+    more when two would print them alike (:func:`separating_decimals`)."""
+    n = separating_decimals(100 * float(value), 100 * float(theta), 2)
+    return f"{float(value):.{n}%} {op} θ {float(theta):.{n}%}"
 
 
 # Beside a whole-image model's verdict on a face analysed alone (the face path): it never changes
@@ -295,15 +337,34 @@ def face_verdict_words(name: str, fs: Mapping[str, Any], *, face_model: bool) ->
     return f"{name} {verdict_words(fs.get('verdict', ''))} ({figures})"
 
 
+# Beside the verdicts on a face whose crop the image's border cut (engine.facepath.cut_by_border)
+BORDER_CUT = "cut by the image border: its crop was cut and stretched to the square, weak evidence"
+
+
+def face_models_first(
+    face_scores: Mapping[str, Any], whole: Collection[str]
+) -> list[tuple[str, Any]]:
+    """One face's (model, verdict) pairs in the order every face line gives them: the face
+    models' first (those not in ``whole``, the whole-image models: their verdict is the one the
+    face rule reads), then the whole-image models', each group in its stored order."""
+    return sorted(face_scores.items(), key=lambda item: item[0] in whole)
+
+
 def face_range_words(out: Mapping[str, Any] | None) -> str:
-    """Beside the verdicts on a face smaller than any the face verdicts were measured on
-    (``engine.facepath.face_out_of_range``), what that means; "" for a face in range."""
+    """Beside the verdicts on a face outside the range the face verdicts were measured on
+    (``engine.facepath.face_out_of_range``), what that means: smaller than any measured face,
+    cut by the image border (:data:`BORDER_CUT`), or both; "" for a face in range."""
     if not out:
         return ""
-    return (
-        f"{OUT_OF_RANGE}: a face of {int(out['short_side'])} px, the face verdicts "
-        f"were measured on faces of {int(out['min_side'])} px and more"
-    )
+    why = []
+    if out.get("short_side") is not None:
+        why.append(
+            f"a face of {int(out['short_side'])} px, the face verdicts were measured on faces "
+            f"of {int(out['min_side'])} px and more"
+        )
+    if out.get("cut_by_border"):
+        why.append(BORDER_CUT)
+    return f"{OUT_OF_RANGE}: " + "; ".join(why) if why else ""
 
 
 # Beside a face model's verdict: its calibrated probability answers at even odds of forged and
@@ -387,17 +448,41 @@ def range_words(out_of_range: Mapping[str, Any] | None) -> str | None:
     verdict``."""
     if not out_of_range:
         return None
-    members = out_of_range.get("members") or []
-    whose = (
-        "its members' (" + ", ".join(str(m) for m in members) + ") verdicts were"
-        if members
-        else "its verdicts were"
-    )
+    why = []
+    if out_of_range.get("short_side") is not None:
+        members = out_of_range.get("members") or []
+        whose = (
+            "its members' (" + ", ".join(str(m) for m in members) + ") verdicts were"
+            if members
+            else "its verdicts were"
+        )
+        why.append(
+            f"the image's short side is {out_of_range.get('short_side')} px, below "
+            f"the {out_of_range.get('min_side')} px {whose} measured down to"
+        )
+    faces = out_of_range.get("faces") or []
+    if faces:
+        why.append(
+            "the face rule decided it on "
+            + ", ".join(_face_limit(f) for f in faces)
+            + ", outside the range the face verdicts were measured on"
+        )
     return (
-        f"{OUT_OF_RANGE}: the image's short side is {out_of_range.get('short_side')} px, below "
-        f"the {out_of_range.get('min_side')} px {whose} measured down to, so the reliability "
-        "sentence does not describe this verdict"
+        f"{OUT_OF_RANGE}: "
+        + "; ".join(why)
+        + ", so the reliability sentence does not describe this verdict"
     )
+
+
+def _face_limit(f: Mapping[str, Any]) -> str:
+    """One flagged face of an ensemble's ``out_of_range`` (``engine.ensemble.faces_out_of_range``),
+    why it is outside the measured range: ``face 1 (22 px, below the 48 px measured)``."""
+    why = []
+    if f.get("short_side") is not None:
+        why.append(f"{int(f['short_side'])} px, below the {int(f['min_side'])} px measured")
+    if f.get("cut_by_border"):
+        why.append("cut by the image border")
+    return f"face {f.get('face')} ({'; '.join(why)})"
 
 
 def threshold_figure(v: float | None) -> str:

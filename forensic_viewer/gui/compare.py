@@ -87,7 +87,7 @@ def pane_title(name: str, result: ModelResult | None) -> str:
     that the verdict is the mask's share of the image against θ, not the probability."""
     if result is None:
         return name
-    sure = confidence_words(result.probability, result.score)
+    sure = confidence_words(result.probability, result.score, result.out_of_range)
     rule = rule_text(result)  # the Verdict panel card's words: "stacked score" for an ensemble
     said = f"score {result.score:.3f}"
     if result.probability is None and said in rule:  # the same figure, said once

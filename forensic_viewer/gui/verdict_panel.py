@@ -76,7 +76,7 @@ def threshold_text(r: ModelResult) -> str:
 def confidence_text(r: ModelResult) -> str:
     """``probability 0.81 (calibrated)``, or the uncalibrated score said as such
     (:func:`~forensic_viewer.wording.confidence_words`, the compare panes' words too)."""
-    return confidence_words(r.probability, r.score)
+    return confidence_words(r.probability, r.score, r.out_of_range)
 
 
 def odds_text(r: ModelResult) -> str | None:

@@ -40,9 +40,12 @@ from forensic_viewer.wording import (
     HEATMAP_MEANING,
     MASK_NOT_THE_REASON_LINE,
     NOT_FLAGGED,
+    UNCALIBRATED_HERE,
+    calibration_word,
     contribution_details,
     decision_words,
     evidence_files_words,
+    face_models_first,
     face_range_words,
     face_verdict_words,
     mask_source_words,
@@ -338,6 +341,8 @@ def probability_cell(f: Mapping[str, Any]) -> str:
     if f.get("probability") is None:
         return "not calibrated"
     words = odds_words(str(f.get("verdict")), f["probability"])
+    if calibration_word(f.get("out_of_range")) != "calibrated":  # the column says it is
+        words = UNCALIBRATED_HERE + (f"; {words}" if words else "")
     return f"{f['probability']:.2f}" + (f" ({words})" if words else "")
 
 
@@ -563,7 +568,8 @@ def faces_text(item: ReportItem) -> str:
     if not judged:
         return found
     whole = {m.name for m in item.models}
-    verdicts = "; ".join(f"face {i}: {face_verdicts(f, whole)}" for i, f in judged)
+    size = image_size(item)
+    verdicts = "; ".join(f"face {i}: {face_verdicts(f, whole, size)}" for i, f in judged)
     face_models = list(
         dict.fromkeys(n for _, f in judged for n in f["face_scores"] if n not in whole)
     )
@@ -585,19 +591,31 @@ def faces_text(item: ReportItem) -> str:
     )
 
 
-def face_verdicts(face: dict[str, Any], whole: Collection[str] = ()) -> str:
+def image_size(item: ReportItem) -> tuple[int, int] | None:
+    """The evidence's width and height as analysed (its ``evidence`` facts), None when not
+    recorded: a face's border cut is judged against them."""
+    w, h = item.evidence.get("width"), item.evidence.get("height")
+    return (int(w), int(h)) if isinstance(w, int) and isinstance(h, int) else None
+
+
+def face_verdicts(
+    face: dict[str, Any], whole: Collection[str] = (), size: tuple[int, int] | None = None
+) -> str:
     """A face's per-model verdicts on the face path, e.g. ``tiny MANIPULATED (score 0.6250 >
     θ 0.5000, probability 0.800)`` or, for a forged-fraction model, ``(forged fraction
     54.52 % > θ 34.23 %)``, joined by commas; "" when the face path did not run. A row
     written before face thresholds were recorded gives the score alone. ``whole``: the
     whole-image models (the others are face models); a face one of them flags says that this
     leaves the file's verdict alone (:func:`~forensic_viewer.wording.face_verdict_words`, the
-    Verdict panel's words too)."""
+    Verdict panel's words too); the face models' verdicts first
+    (:func:`~forensic_viewer.wording.face_models_first`). ``size``: the image's width and
+    height, to say when the face's crop was cut by its border."""
     words = ", ".join(
         face_verdict_words(name, fs, face_model=name not in whole)
-        for name, fs in (face.get("face_scores") or {}).items()
+        for name, fs in face_models_first(face.get("face_scores") or {}, whole)
     )
-    marked = face_range_words(face_out_of_range(face["box"])) if face.get("box") else ""
+    box = face.get("box")
+    marked = face_range_words(face_out_of_range(box, size)) if box else ""
     return f"{words} ({marked})" if words and marked else words
 
 
@@ -609,6 +627,7 @@ def face_rows(item: ReportItem) -> list[list[str]]:
     the face analysed alone] per face (:data:`FACE_COLUMNS`)."""
     out = []
     whole = {m.name for m in item.models}
+    size = image_size(item)
     for i, f in enumerate(item.faces, start=1):
         x, y, w, h = f.get("box", [0, 0, 0, 0])
         scores = ", ".join(f"{k} {num(v, 3)}" for k, v in (f.get("scores") or {}).items())
@@ -618,7 +637,7 @@ def face_rows(item: ReportItem) -> list[list[str]]:
                 f"x {x}, y {y}, {w} x {h}",
                 num(f.get("confidence"), 3),
                 scores or "—",
-                face_verdicts(f, whole) or "—",
+                face_verdicts(f, whole, size) or "—",
             ]
         )
     return out

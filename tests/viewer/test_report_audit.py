@@ -172,7 +172,8 @@ def test_a_member_models_face_flag_says_it_leaves_the_files_verdict_alone() -> N
 
     item = flagged_face_item()
     text = faces_text(item)
-    crfd, faces_model = text.split("crfd flagged as manipulated")[1].split("faces-model")
+    # the face model's verdict first (as the viewer and the command line give it)
+    faces_model, crfd = text.split("face 1: faces-model")[1].split("crfd flagged as manipulated")
     assert MEMBER_FACE_WORDS in crfd and MEMBER_FACE_WORDS not in faces_model
     assert MEMBER_FACE_WORDS in face_rows(item)[0][4]
     assert face_effect_words(face_model=False, verdict="manipulated") == MEMBER_FACE_WORDS
@@ -245,7 +246,7 @@ def test_the_command_lines_table_says_it_too(capsys) -> None:
     check = {"name": "crfd", "verdict": "authentic", "score": 0.3, "forged_fraction": 0.1}
     print_table([{"path": "f.jpg", "status": "ok", "checks": [("crfd", check)], "faces": [face]}])
     line = next(x for x in capsys.readouterr().out.splitlines() if "face 1" in x)
-    crfd, faces_model = line.split("faces-model")
+    faces_model, crfd = line.split("\tfaces-model")[1].split("; crfd")  # the face model first
     assert MEMBER_FACE_WORDS in crfd and MEMBER_FACE_WORDS not in faces_model
 
 
