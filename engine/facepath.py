@@ -61,8 +61,8 @@ def face_out_of_range(
     ``{"short_side": s, "min_side": 48}`` when the face box ``(x, y, w, h)``'s shorter side
     is below :data:`MIN_MEASURED_FACE_SIDE` (:func:`engine.decision.verdict_range` of the
     box); ``"cut_by_border": True`` besides when ``image_size`` (width, height) is given and
-    the face's crop reaches past the image (:func:`cut_by_border`: it was cut and stretched
-    to the square, as no measured face crop was). Derived from the box, so rows written
+    the face box reaches the image's border (:func:`cut_by_border`: the face itself is cut,
+    its crop part of a face stretched to the square). Derived from the box, so rows written
     before it read the same way."""
     out: dict[str, Any] = dict(
         verdict_range((int(box[3]), int(box[2])), MIN_MEASURED_FACE_SIDE) or {}
@@ -72,27 +72,15 @@ def face_out_of_range(
     return out or None
 
 
-def _square(box: tuple[int, int, int, int] | list[int], margin: float) -> tuple[int, ...]:
-    """The face crop's square before it is clamped to the image: x0, y0, x1, y1."""
+def cut_by_border(box: tuple[int, int, int, int] | list[int], width: int, height: int) -> bool:
+    """Whether the face box (x, y, w, h) reaches the border of an image ``width`` x ``height``:
+    the face itself is cut there (the walk-through's quarter-cut swap, box at x 0), so its crop
+    holds part of a face, stretched to the square. A crop whose margin alone the border cuts is
+    not: the face model's crops were cut the same way when it was trained and measured
+    (``trainer.data.faces``, margin 0.6, cut and stretched), and 42 of the 66 faces of the
+    walk-through's scan have such a crop."""
     x, y, w, h = (int(v) for v in box)
-    side = max(w, h) * (1.0 + 2.0 * margin)
-    cx, cy = x + w / 2.0, y + h / 2.0
-    return (
-        round(cx - side / 2.0),
-        round(cy - side / 2.0),
-        round(cx + side / 2.0),
-        round(cy + side / 2.0),
-    )
-
-
-def cut_by_border(
-    box: tuple[int, int, int, int] | list[int], width: int, height: int, margin: float = FACE_MARGIN
-) -> bool:
-    """Whether the crop of the face box (x, y, w, h) in an image ``width`` x ``height``
-    (:func:`crop_box`) had to be cut at the image's border: its square reaches past an edge,
-    so the crop lost part of its margin or of the face and was stretched to the square."""
-    x0, y0, x1, y1 = _square(box, margin)
-    return x0 < 0 or y0 < 0 or x1 > width or y1 > height
+    return x <= 0 or y <= 0 or x + w >= width or y + h >= height
 
 
 __all__ = [
@@ -136,11 +124,13 @@ def crop_box(
         raise ValueError(f"margin must be >= 0, got {margin}")
     if width < 1 or height < 1:
         raise ValueError(f"image must be at least 1 x 1, got {width} x {height}")
-    sx0, sy0, sx1, sy1 = _square(box, margin)
-    x0 = min(width - 1, max(0, sx0))
-    y0 = min(height - 1, max(0, sy0))
-    x1 = max(x0 + 1, min(width, sx1))
-    y1 = max(y0 + 1, min(height, sy1))
+    x, y, w, h = box
+    side = max(w, h) * (1.0 + 2.0 * margin)
+    cx, cy = x + w / 2.0, y + h / 2.0
+    x0 = min(width - 1, max(0, round(cx - side / 2.0)))
+    y0 = min(height - 1, max(0, round(cy - side / 2.0)))
+    x1 = max(x0 + 1, min(width, round(cx + side / 2.0)))
+    y1 = max(y0 + 1, min(height, round(cy + side / 2.0)))
     return CropBox(x0, y0, x1, y1)
 
 

@@ -337,8 +337,11 @@ def face_verdict_words(name: str, fs: Mapping[str, Any], *, face_model: bool) ->
     return f"{name} {verdict_words(fs.get('verdict', ''))} ({figures})"
 
 
-# Beside the verdicts on a face whose crop the image's border cut (engine.facepath.cut_by_border)
-BORDER_CUT = "cut by the image border: its crop was cut and stretched to the square, weak evidence"
+# Beside the verdicts on a face the image's border cuts (engine.facepath.cut_by_border)
+BORDER_CUT = (
+    "cut by the image border: the face reaches the image's edge, so its crop holds part of a "
+    "face stretched to the square, weak evidence"
+)
 
 
 def face_models_first(

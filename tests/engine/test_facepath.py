@@ -255,16 +255,17 @@ def test_the_face_path_mirrors_when_the_policy_says_so(marker: LoadedModel, mirr
         assert left.min() > 0.99 and right.max() < 0.01
 
 
-def test_a_face_whose_crop_reaches_past_the_border_is_cut_by_it() -> None:
-    """The crop's square (30 % margin on every side) reaching past any edge is a border cut
-    (its crop is clamped and stretched, :func:`crop_box`); a face well inside is not."""
+def test_a_face_that_reaches_the_image_border_is_cut_by_it() -> None:
+    """A face box at an edge (the walk-through's quarter-cut swap, x 0) is cut by the border;
+    a face whose crop's margin alone passes the edge is not (the face model's crops were cut
+    so when it was measured), nor one well inside."""
     from engine.facepath import crop_box, cut_by_border, face_out_of_range
 
     assert not cut_by_border((100, 100, 50, 50), 300, 300)
     assert cut_by_border((0, 100, 60, 60), 300, 300)  # the walk-through's box at x 0
-    assert cut_by_border((100, 270, 30, 30), 300, 300)  # its margin passes the bottom
-    assert crop_box((10, 100, 60, 60), 300, 300).width < 96  # clamped: the cut crop
-    assert cut_by_border((10, 100, 60, 60), 300, 300)
+    assert cut_by_border((100, 250, 30, 50), 300, 300)  # reaches the bottom row
+    assert crop_box((10, 100, 60, 60), 300, 300).width < 96  # its margin cut at x 0
+    assert not cut_by_border((10, 100, 60, 60), 300, 300)  # the face itself whole
     assert face_out_of_range((0, 100, 60, 60)) is None  # no image size: the size alone
     assert face_out_of_range((0, 100, 60, 60), (300, 300)) == {"cut_by_border": True}
     assert face_out_of_range((0, 100, 22, 28), (300, 300)) == {
