@@ -24,6 +24,7 @@ from forensic_viewer.wording import (
     face_effect_words,
     face_models_first,
     face_range_words,
+    image_size,
     odds_words,
     plain,
     range_words,
@@ -185,8 +186,7 @@ def print_table(records: list[dict[str, Any]], face_rates: Mapping[str, str] | N
                     + ")"
                     for name, fs in face_models_first(face["face_scores"], whole)
                 )
-                size = (r["width"], r["height"]) if r.get("width") and r.get("height") else None
-                marked = face_range_words(face_out_of_range(face.get("box", (0, 0, 0, 0)), size))
+                marked = face_range_words(face_out_of_range((x, y, w, h), image_size(r)))
                 if marked:
                     verdicts += f"\t{marked}"
                 print(f"{path}\tface {i} (x {x}, y {y}, {w} x {h})\t{verdicts}")

@@ -353,6 +353,14 @@ def face_models_first(
     return sorted(face_scores.items(), key=lambda item: item[0] in whole)
 
 
+def image_size(facts: Mapping[str, Any]) -> tuple[int, int] | None:
+    """(width, height) of an image from a row's or its ``evidence`` facts' ``width`` and
+    ``height``, None when not recorded: a face's border cut is judged against them
+    (``engine.facepath.face_out_of_range``)."""
+    w, h = facts.get("width"), facts.get("height")
+    return (w, h) if isinstance(w, int) and isinstance(h, int) and w > 0 and h > 0 else None
+
+
 def face_range_words(out: Mapping[str, Any] | None) -> str:
     """Beside the verdicts on a face outside the range the face verdicts were measured on
     (``engine.facepath.face_out_of_range``), what that means: smaller than any measured face,

@@ -48,6 +48,7 @@ from forensic_viewer.wording import (
     face_models_first,
     face_range_words,
     face_verdict_words,
+    image_size,
     mask_source_words,
     model_files_words,
     odds_words,
@@ -568,7 +569,7 @@ def faces_text(item: ReportItem) -> str:
     if not judged:
         return found
     whole = {m.name for m in item.models}
-    size = image_size(item)
+    size = image_size(item.evidence)
     verdicts = "; ".join(f"face {i}: {face_verdicts(f, whole, size)}" for i, f in judged)
     face_models = list(
         dict.fromkeys(n for _, f in judged for n in f["face_scores"] if n not in whole)
@@ -591,13 +592,6 @@ def faces_text(item: ReportItem) -> str:
     )
 
 
-def image_size(item: ReportItem) -> tuple[int, int] | None:
-    """The evidence's width and height as analysed (its ``evidence`` facts), None when not
-    recorded: a face's border cut is judged against them."""
-    w, h = item.evidence.get("width"), item.evidence.get("height")
-    return (int(w), int(h)) if isinstance(w, int) and isinstance(h, int) else None
-
-
 def face_verdicts(
     face: dict[str, Any], whole: Collection[str] = (), size: tuple[int, int] | None = None
 ) -> str:
@@ -607,9 +601,8 @@ def face_verdicts(
     written before face thresholds were recorded gives the score alone. ``whole``: the
     whole-image models (the others are face models); a face one of them flags says that this
     leaves the file's verdict alone (:func:`~forensic_viewer.wording.face_verdict_words`, the
-    Verdict panel's words too); the face models' verdicts first
-    (:func:`~forensic_viewer.wording.face_models_first`). ``size``: the image's width and
-    height, to say when the face's crop was cut by its border."""
+    Verdict panel's words too); the face models' first. ``size``: the image's (width, height),
+    to say when the border cuts the face."""
     words = ", ".join(
         face_verdict_words(name, fs, face_model=name not in whole)
         for name, fs in face_models_first(face.get("face_scores") or {}, whole)
@@ -627,7 +620,7 @@ def face_rows(item: ReportItem) -> list[list[str]]:
     the face analysed alone] per face (:data:`FACE_COLUMNS`)."""
     out = []
     whole = {m.name for m in item.models}
-    size = image_size(item)
+    size = image_size(item.evidence)
     for i, f in enumerate(item.faces, start=1):
         x, y, w, h = f.get("box", [0, 0, 0, 0])
         scores = ", ".join(f"{k} {num(v, 3)}" for k, v in (f.get("scores") or {}).items())
