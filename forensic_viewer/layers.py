@@ -38,10 +38,11 @@ from numpy.typing import NDArray
 from engine.analyses import AnalysisResult, ClonePair, MapMeaning, MapScale
 from engine.decision import MANIPULATED
 from engine.ensemble import heatmap_replaced_by
-from engine.facepath import face_out_of_range
+from engine.facepath import crop_box, face_out_of_range
 from engine.types import Analysis, Evidence, FaceRegion, PartialMap
 from forensic_viewer import overlays
 from forensic_viewer.events import EmitterGroup, Event, Subscriptions
+from forensic_viewer.face_marks import face_name, face_verdict_short
 from forensic_viewer.overlays import MaskRender, Raster
 from forensic_viewer.wording import (
     AGREEMENT_MEANING,
@@ -312,6 +313,68 @@ class HeatmapLayer(Layer):
         return float(self.heatmap[y, x])
 
 
+class FaceMapLayer(HeatmapLayer):
+    """One model's face map (the face path: its heatmaps of the face crops pasted back at full
+    resolution, 0 outside them; ``engine.facepath``), hidden at first, dimmed and hatched over
+    the crops of the faces the model did not flag.
+
+    The map is a per-pixel output; the model's verdict on a face is its score against θ. The
+    face model's map read 0.973 over a face it judged authentic (score 0.9089 ≤ θ 0.9829) and
+    all four faces of a montage glowed alike, the flagged one no brighter (walk-through
+    2026-12-05). Where two crops overlap, the map holds the larger value (``engine.facepath.
+    paste``): :meth:`face_note` names both faces.
+    """
+
+    def __init__(self, name: str, face_map: NDArray[np.float32], faces: Sequence[FaceRegion]):
+        super().__init__(f"{name} face map", face_map, model=None, visible=False)
+        self.face_model = name
+        self.faces = list(faces)
+        h, w = face_map.shape
+        self.crops = [crop_box(f.box, w, h) for f in self.faces]
+        flagged = np.zeros((h, w), bool)
+        judged = np.zeros((h, w), bool)
+        for face, c in zip(self.faces, self.crops, strict=True):
+            fs = face.face_scores.get(name)
+            area = (slice(c.y0, c.y1), slice(c.x0, c.x1))
+            if fs is not None and fs.verdict == MANIPULATED:
+                flagged[area] = True
+            else:
+                judged[area] = True
+        self.dimmed = judged & ~flagged  # inside unflagged faces' crops only
+
+    @property
+    def about(self) -> str:
+        return (
+            f"{self.face_model} on each face's crop alone, per pixel; dimmed and hatched over "
+            "the faces it did not flag: the map is a per-pixel output, the face's verdict is "
+            "its score against θ, so a face can read high here and stay unflagged (the "
+            "read-out gives the face's verdict beside the value)"
+        )
+
+    def _render_fn(self) -> Callable[[], Any]:
+        heatmap, colormap, fade, dimmed = self.heatmap, self._colormap, self._fade, self.dimmed
+        return lambda: overlays.dim_and_hatch(
+            overlays.heatmap_raster(heatmap, colormap, fade), dimmed
+        )
+
+    def face_note(self, x: int, y: int) -> str:
+        """Whose crop pixel (x, y) lies in and the model's verdict on that face (``face 3, x 68
+        y 114: not flagged, score 0.9089 ≤ θ 0.9829``); with overlapping crops, each, and that
+        the value is the larger of theirs; "" outside every crop."""
+        inside = [
+            (i, f)
+            for i, (f, c) in enumerate(zip(self.faces, self.crops, strict=True), start=1)
+            if c.x0 <= x < c.x1 and c.y0 <= y < c.y1
+        ]
+        notes = []
+        for i, face in inside:
+            fs = face.face_scores.get(self.face_model)
+            said = "not judged" if fs is None else face_verdict_short(fs)
+            notes.append(f"{face_name(i, face)}: {said}")
+        lead = "the larger value of the overlapping crops of " if len(inside) > 1 else ""
+        return lead + "; ".join(notes)
+
+
 class PartialHeatmapLayer(HeatmapLayer):
     """A network's heatmap of which only part is computed (``engine.types.PartialMap``: NaN
     where not computed): while the network runs, filled in as its tiles finish
@@ -520,6 +583,14 @@ FACES_LEGEND = (
 )
 
 
+# what the faces layer draws (its "shows" line in the layer panel)
+FACES_SHOWS = (
+    "a box per detected face, numbered as in the report; red: a face model flagged the face "
+    "(the face rule counts it), cyan: no face model did; its label (elided at the box's "
+    "width, whole in the box's tooltip) leads with the face model's verdict"
+)
+
+
 class FacesLayer(Layer):
     """Detected faces: boxes with the detector's confidence and each model's score."""
 
@@ -529,10 +600,14 @@ class FacesLayer(Layer):
         super().__init__(name)
         self.faces = list(faces)
 
+    @property
+    def about(self) -> str:
+        return FACES_SHOWS
+
     @staticmethod
-    def label(face: FaceRegion) -> str:
-        """One line per face, what matters first (the canvas elides its end when the box is
-        narrow): each model's verdict and score on the face analysed alone at its own scale
+    def label(face: FaceRegion, number: int | None = None) -> str:
+        """One line per face, what matters first (the canvas elides its end at the box's
+        width): its ``number`` when given (as the reports number faces), then each model's verdict and score on the face analysed alone at its own scale
         (the face path) with the θ it was decided by: the face models' first (those trained on
         faces; a whole-image model has a mean heatmap in the box, ``face.scores``, a face model
         none), flagged before not flagged within each; then the detection confidence and
@@ -557,6 +632,8 @@ class FacesLayer(Layer):
         out = face_out_of_range(face.box)
         if out and judged:  # first: a small face's box is narrow and the label's end elided
             parts.insert(0, f"{OUT_OF_RANGE} ({out['short_side']} px < {out['min_side']})")
+        if number is not None:
+            parts.insert(0, str(number))
         return " · ".join(parts)
 
 
@@ -696,6 +773,9 @@ class PixelReadout:
     # the names in ``heat`` whose map is the copy-move regions (1 inside, 0 outside) that
     # replaced the ensemble's heatmap (:attr:`HeatmapLayer.regions_of`), not a heatmap
     regions: frozenset[str] = frozenset()
+    # by face map's name in ``heat``, whose face crop the pixel is in and that face's verdict
+    # (:meth:`FaceMapLayer.face_note`): the value alone read as a verdict on the face
+    face_notes: dict[str, str] = field(default_factory=dict)
 
     def text(self) -> str:
         """:meth:`lines` on one line (the status bar's read-out)."""
@@ -712,6 +792,7 @@ class PixelReadout:
             f"{name} {'inside' if value >= 0.5 else 'outside'} copy-move region"
             if name in self.regions
             else f"{name} {'not computed' if np.isnan(value) else f'{value:.3f}'}"
+            + (f" ({self.face_notes[name]})" if name in self.face_notes else "")
             for name, value in self.heat.items()
         ]
         if self.agreement is not None:
@@ -856,6 +937,11 @@ class LayerList:
             )
 
         heat = {named(la): la.value_at(col, row) for la in heatmaps}
+        face_notes = {
+            named(la): note
+            for la in heatmaps
+            if isinstance(la, FaceMapLayer) and (note := la.face_note(col, row))
+        }
         regions = frozenset(named(la) for la in heatmaps if la.regions_of is not None)
         agreement = next(
             (la.share_at(col, row) for la in self._layers if isinstance(la, AgreementLayer)),
@@ -866,7 +952,7 @@ class LayerList:
             for la in self._layers
             if isinstance(la, AnalysisLayer) and (la.kind == "analysis" or la.visible)
         }
-        return PixelReadout(col, row, rgb, heat, agreement, classic, regions)  # type: ignore[arg-type]
+        return PixelReadout(col, row, rgb, heat, agreement, classic, regions, face_notes)  # type: ignore[arg-type]
 
     def magnify(self, x: float, y: float, radius: int) -> NDArray[np.uint8] | None:
         """RGB [2r+1, 2r+1, 3] of the visible layers around scene point (x, y) (for a
@@ -1074,7 +1160,7 @@ def add_analysis_layers(layers: LayerList, analysis: Analysis) -> None:
     for name, face_map in analysis.face_maps.items():
         # the face path's maps, hidden; no model, so a model's pane and its readout keep the
         # whole-image heatmap and the readout lists "<model> face map" apart
-        layers.append(HeatmapLayer(f"{name} face map", face_map, model=None, visible=False))
+        layers.append(FaceMapLayer(name, face_map, analysis.faces))
     for i, partial in enumerate(analysis.partial.values()):  # what a Cancel left running
         heatmaps.append(PartialHeatmapLayer(partial, visible=i == 0))
         layers.append(heatmaps[-1])

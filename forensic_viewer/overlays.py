@@ -108,6 +108,23 @@ HATCH_PX = 8  # width of the stripes drawn over pixels a partial heatmap has not
 HATCH_BGRA = (96, 96, 96, 160)  # premultiplied grey, more than half opaque
 
 
+DIMMED = 0.35  # share of a heatmap's opacity kept where :func:`dim_and_hatch` dims it
+
+
+def dim_and_hatch(raster: Raster, where: NDArray[np.bool_]) -> Raster:
+    """``raster`` (premultiplied BGRA) dimmed to :data:`DIMMED` of its opacity and crossed by
+    thin grey stripes where ``where`` is true, so that part reads as set aside, not as a
+    finding, while its colours stay readable (a face map over the faces its model did not
+    flag: ``forensic_viewer.layers.FaceMapLayer``)."""
+    if where.any():
+        h, w = where.shape
+        yy, xx = np.ogrid[:h, :w]
+        stripe = (xx + yy) % (2 * HATCH_PX) < 2
+        raster[where] = (raster[where] * DIMMED).astype(np.uint8)
+        raster[where & stripe] = HATCH_BGRA
+    return raster
+
+
 def partial_heatmap_raster(
     heatmap: NDArray[np.float32], colormap: str, fade: bool = False
 ) -> Raster:

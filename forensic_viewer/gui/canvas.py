@@ -45,6 +45,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsLineItem, QGraphicsRectItem, QWidget
 
 from forensic_viewer.events import Event, Subscriptions
+from forensic_viewer.face_marks import flagged_by
 from forensic_viewer.layers import ClonePairsLayer, FacesLayer, Layer, LayerList, MaskLayer
 from forensic_viewer.overlays import (
     PAIR_LINK_RGB,
@@ -57,6 +58,7 @@ from forensic_viewer.overlays import (
 
 BACKGROUND = QColor(40, 42, 46)
 FACE_COLOR = QColor(80, 220, 255)
+FLAGGED_FACE_COLOR = QColor(255, 70, 70)  # a face a face model flagged (face_marks)
 LABEL_FILL = QColor(0, 0, 0, 170)  # behind face labels
 PAN_STEP, PAN_STEP_SHIFT = 0.1, 0.5  # an arrow key pans by this share of the view
 FOCUS_FRAME = 2  # pixels: the frame a focused canvas wears over its edge
@@ -229,13 +231,16 @@ def _set_polylines(curve: pg.PlotCurveItem, lines: Polylines | None) -> None:
 
 
 class FacesVisual(LayerVisual):
-    """Face boxes with a label: detector confidence and each model's score.
+    """Face boxes, numbered as the reports number them, each with a label: its number, each
+    model's verdict on the face (the face model's first) and scores. A face that a face model
+    flagged is drawn in :data:`FLAGGED_FACE_COLOR`, thicker, the others in :data:`FACE_COLOR`.
 
-    A label is drawn inside its box, at the top, and kept within the part of the image in view:
-    above the box it ran off the canvas for a face at the top of the image, and a long label
-    ran off its right side. Text that does not fit between the label's start and the image's
-    right edge (at the current zoom) is elided; the whole label is in its tooltip. Labels are
-    placed again whenever the view moves or is resized.
+    A label is drawn inside its box, at the top, and kept within its box's width and the part
+    of the image in view: elided at the image's right edge, a label ran over the neighbouring
+    faces' boxes and labels (walk-through 2026-12-05: the forged face's label was hidden under
+    its neighbour's, which read "face AUTHENTIC" on the forged face). Text that does not fit
+    (at the current zoom) is elided, the number always kept; the whole label is in the box's
+    and the label's tooltip. Labels are placed again whenever the view moves or is resized.
     """
 
     layer: FacesLayer
@@ -244,16 +249,18 @@ class FacesVisual(LayerVisual):
         super().__init__(layer, view)
         self.shape = shape
         self.labels: list[tuple[pg.TextItem, tuple[int, int, int, int], str]] = []
-        pen = QPen(FACE_COLOR, 2)
-        pen.setCosmetic(True)
-        for face in layer.faces:
+        self.rects: list[QGraphicsRectItem] = []
+        for i, face in enumerate(layer.faces, start=1):
+            color = FLAGGED_FACE_COLOR if flagged_by(face) else FACE_COLOR
             x, y, w, h = face.box
+            full = FacesLayer.label(face, i)
             rect = QGraphicsRectItem(QRectF(x, y, w, h))
-            rect.setPen(pen)
+            rect.setPen(_cosmetic(color, 3 if color is FLAGGED_FACE_COLOR else 2))
+            rect.setToolTip(full)
             self._add(rect)
-            full = FacesLayer.label(face)
+            self.rects.append(rect)
             # on a dark backing: readable over any heatmap colour and over grey
-            label = pg.TextItem(full, color=FACE_COLOR, anchor=(0, 0), fill=LABEL_FILL)
+            label = pg.TextItem(full, color=color, anchor=(0, 0), fill=LABEL_FILL)
             label.setToolTip(full)
             self._add(label)
             self.labels.append((label, face.box, full))
@@ -269,12 +276,16 @@ class FacesVisual(LayerVisual):
         h, w = self.shape
         (vx0, vx1), (vy0, vy1) = self.view.viewRange()
         left, right, top, bottom = max(0.0, vx0), min(float(w), vx1), max(0.0, vy0), min(h, vy1)
-        for label, (x, y, _bw, _bh), full in self.labels:
+        for label, (x, y, bw, _bh), full in self.labels:
             metrics = QFontMetrics(label.textItem.font())
             pad = 2 * label.textItem.document().documentMargin()  # px around the text
             start = min(max(float(x), left), right)
-            room = max(0, int((right - start) / sx - pad))
+            end = min(float(x + bw), right)  # the box's right side, or the view's
+            number = full.split(" · ", 1)[0]
+            room = max(int((end - start) / sx - pad), metrics.horizontalAdvance(number))
             text = metrics.elidedText(full, Qt.TextElideMode.ElideRight, room)
+            if not text.startswith(number):  # too narrow even for "2…": the number alone
+                text = number
             label.setText(text)
             tw = (metrics.horizontalAdvance(text) + pad) * sx
             th = (metrics.height() + pad) * sy

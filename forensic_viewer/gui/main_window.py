@@ -233,7 +233,7 @@ class MainWindow(
             self.probe_dialog.set_target(evidence, complete_analysis(analysis))
         self.export_action.setEnabled(analysis is not None)
         if analysis is not None:
-            self.verdict_panel.set_analysis(analysis)
+            self.verdict_panel.set_analysis(analysis, self.worker.face_model_reliability)
         elif entry is not None and entry.error:
             self.verdict_panel.show_message(entry.error)
         elif entry is not None and entry.cancelled:  # it said nothing once shown again

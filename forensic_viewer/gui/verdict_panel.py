@@ -11,6 +11,7 @@ stacked default verdict, and when its mask need not show why).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -21,6 +22,7 @@ from engine.catalog import BUNDLED_MODELS, user_models_dir
 from engine.ensemble import FACE_RULE_NOTE, decided_by_face, whole_image_decided
 from engine.facepath import face_out_of_range
 from engine.types import Analysis, ModelResult
+from forensic_viewer.face_marks import face_name, flagged_by
 from forensic_viewer.gui.panels import GREEN, GREY, RED, discard, text_label, tint
 from forensic_viewer.wording import (
     FACE_PROBABILITY_NOTE,
@@ -135,13 +137,17 @@ def mask_text(r: ModelResult) -> str | None:
     return MASK_NOT_THE_REASON_LINE
 
 
-def faces_text(analysis: Analysis) -> str:
-    """The faces the face path judged, one line per face with each model's verdict on it as
-    the reports give it (:func:`~forensic_viewer.wording.face_verdict_words`: score against
-    θ, the face model's first; a whole-image model's flag says it leaves the file's verdict
-    alone), and, when a face model's verdict made the default verdict manipulated, that line;
-    "" when no face was judged. Before, the face model's verdicts were only in the face boxes'
-    labels on the canvas and in the report."""
+def faces_text(analysis: Analysis, reliability: Mapping[str, str] | None = None) -> str:
+    """The faces the face path judged, one line per face named by its number and place as the
+    report names it (``face 2, x 428 y 635``: numbered alone, a face could not be found among
+    several), with each model's verdict on it as the reports give it
+    (:func:`~forensic_viewer.wording.face_verdict_words`: score against θ, the face model's
+    first; a whole-image model's flag says it leaves the file's verdict alone); when a face
+    model's verdict made the default verdict manipulated, that line with the faces it flagged;
+    then each face model's measured reliability at its θ (``reliability``: by model, the
+    sentence the report gives, :func:`forensic_viewer.scan.results.face_model_figures`): the
+    face model has no card, and the default verdict's caveat says its rate is given with it.
+    "" when no face was judged."""
     whole = set(analysis.results)
     lines = []
     for i, face in enumerate(analysis.faces, start=1):
@@ -152,7 +158,7 @@ def faces_text(analysis: Analysis) -> str:
         )
         if words:
             marked = face_range_words(face_out_of_range(face.box))
-            lines.append(f"face {i}: {words}" + (f" ({marked})" if marked else ""))
+            lines.append(f"{face_name(i, face)}: {words}" + (f" ({marked})" if marked else ""))
     if not lines:
         return ""
     face_models = {n for f in analysis.faces for n in f.face_scores if n not in whole}
@@ -164,7 +170,14 @@ def faces_text(analysis: Analysis) -> str:
     e = analysis.ensemble
     if e is not None and decided_by_face(e.threshold_provenance):
         flagged = e.threshold_provenance.split(FACE_RULE_NOTE, 1)[1]
-        lines.append(f"default verdict {verdict_words(e.verdict)} by its {FACE_RULE_NOTE}{flagged}")
+        which = "; ".join(
+            face_name(i, f)
+            for i, f in enumerate(analysis.faces, start=1)
+            if any(n in face_models for n in flagged_by(f))
+        )
+        count, sep, rest = flagged.partition(";")  # the faces named after "flag the image"
+        named = f"{count} ({which}){sep}{rest}" if which else flagged
+        lines.append(f"default verdict {verdict_words(e.verdict)} by its {FACE_RULE_NOTE}{named}")
     if any(
         fs.probability is not None
         for f in analysis.faces
@@ -172,6 +185,9 @@ def faces_text(analysis: Analysis) -> str:
         if n in face_models
     ):
         lines.append(f"Note: {FACE_PROBABILITY_NOTE}.")
+    for name in sorted(face_models):
+        rate = (reliability or {}).get(name) or "reliability not measured for this model"
+        lines.append(f"{name}, the face model: {rate}")
     return "\n".join(plain(line) for line in [f"{head}:", *lines])
 
 
@@ -267,7 +283,11 @@ class VerdictPanel(QScrollArea):
         for card in self.cards:
             card.set_open(shown)
 
-    def set_analysis(self, analysis: Analysis | None) -> None:
+    def set_analysis(
+        self, analysis: Analysis | None, face_reliability: Mapping[str, str] | None = None
+    ) -> None:
+        """Cards for ``analysis``'s models and the faces section (:func:`faces_text`, with
+        ``face_reliability``: by face model, its measured reliability at θ)."""
         if analysis is None:
             self.show_message("")
             return
@@ -284,7 +304,7 @@ class VerdictPanel(QScrollArea):
             results.insert(0, analysis.ensemble)
         for r in results:
             self._add_card(r, lead="default verdict: " if r is analysis.ensemble else "")
-        self.faces.setText(faces_text(analysis))
+        self.faces.setText(faces_text(analysis, face_reliability))
         self.faces.setVisible(bool(self.faces.text()))
 
     def _add_card(self, r: ModelResult, lead: str) -> None:

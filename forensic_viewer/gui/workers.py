@@ -200,6 +200,18 @@ def face_model_names(analyzer: Any) -> list[str]:
     return [m.name for m in getattr(analyzer, "face_models", [])]
 
 
+def face_model_reliability(analyzer: Any) -> dict[str, str]:
+    """By face model an analysis by ``analyzer`` runs, its measured reliability at θ in the
+    words the report gives it (:func:`forensic_viewer.scan.results.face_model_figures`; "":
+    not measured). A face model has no card in the Verdict panel (cards are built from
+    whole-image results), so the faces section gives it."""
+    from forensic_viewer.scan.results import face_model_figures
+
+    names = face_model_names(analyzer)
+    figures = face_model_figures(analyzer)
+    return {n: str(figures[n].get("reliability") or "") for n in names if n in figures}
+
+
 def throttled_partial(send: Callable[[PartialMap], None]) -> Callable[[Progress], None]:
     """A progress callback that builds a network's partial map (``Progress.partial``) and
     passes it to ``send`` at most every PARTIAL_INTERVAL seconds, or PARTIAL_COST_FACTOR times
@@ -371,6 +383,8 @@ class AnalysisWorker(QThread):
         # the face models that run on the faces found (Analyzer.names lists the whole-image
         # models only): set with model_names, before modelsReady
         self.face_model_names: list[str] = []
+        # by face model, its measured reliability at θ (the report's sentence), with the names
+        self.face_model_reliability: dict[str, str] = {}
         self.device = "cpu"
         self.mail = Mailbox(self)  # the classic analyses' messages (see the module doc)
         self._decoder = _DecodeThread(self)
@@ -547,6 +561,7 @@ class AnalysisWorker(QThread):
 
         self._analyzer = None
         self.model_names, self.face_model_names = [], []
+        self.face_model_reliability = {}
         detector = self._face_detector()
         assembly = assemble_lenient(
             item.models,
@@ -560,6 +575,7 @@ class AnalysisWorker(QThread):
             self._analyzer.prepare()  # fast-path runtimes now, not in the first analysis
         self.model_names = assembly.names
         self.face_model_names = face_model_names(assembly.analyzer)
+        self.face_model_reliability = face_model_reliability(assembly.analyzer)
         self.device = str(assembly.analyzer.device) if assembly.analyzer is not None else "cpu"
         if assembly.problems:
             self.modelsFailed.emit("\n".join(assembly.problems))

@@ -587,9 +587,10 @@ def test_the_verdict_panel_lists_the_face_models_verdicts_in_the_reports_words(q
     lines = panel.text().splitlines()
     face_lines = [line for line in lines if line.startswith("face ")]
     assert face_lines == [
-        "face 1: diffforensics-faces flagged as manipulated (score 0.9839 > θ 0.9829, probability 0.8), "
+        "face 1, x 1 y 2: diffforensics-faces flagged as manipulated (score 0.9839 > θ 0.9829, "
+        "probability 0.8), "
         f"tiny flagged as manipulated (score 0.7000 > θ 0.5000; {MEMBER_FACE_WORDS})",
-        "face 2: diffforensics-faces not flagged (score 0.5100 ≤ θ 0.9829), "
+        "face 2, x 30 y 2: diffforensics-faces not flagged (score 0.5100 ≤ θ 0.9829), "
         "tiny not flagged (score 0.2000 ≤ θ 0.5000) (outside the measured range: a face of 10 px, "
         "the face verdicts were measured on faces of 48 px and more)",
     ]
@@ -602,9 +603,9 @@ def test_the_verdict_panel_lists_the_face_models_verdicts_in_the_reports_words(q
         "box": list(faces[1].box),
         "face_scores": {"tiny": faces[1].face_scores["tiny"].to_dict()},
     }
-    assert face_verdicts(small, whole) == face_lines[1].split(", ", 1)[1]
+    assert face_verdicts(small, whole) == face_lines[1].split("), ", 1)[1]
     assert face_verdicts({**small, "box": list(faces[0].box)}, whole).endswith("0.5000)")
-    assert f"default verdict flagged as manipulated by its {flagged}" in lines
+    assert f"default verdict flagged as manipulated by its {flagged} (face 1, x 1 y 2)" in lines
     assert f"Note: {FACE_PROBABILITY_NOTE}." in lines
     assert panel.faces.isVisibleTo(panel)
 

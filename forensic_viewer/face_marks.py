@@ -1,0 +1,56 @@
+"""Which detected face is which, the same way everywhere: its number (1-based, in the
+analysis's order, as the reports' faces table and face-map tiles number it), its place
+(``face 2, x 428 y 635``) and whether a face model flagged it.
+
+A face model (scope ``"faces"``) runs on the face path only, so it has a verdict on a face
+(``FaceRegion.face_scores``) and no whole-image heatmap mean in its box (``FaceRegion.scores``);
+its "manipulated" is what the default verdict's face rule counts. A whole-image model's face
+verdict leaves the file's verdict alone, so it does not mark a face flagged here.
+
+In a photograph of several faces, the viewer drew every box alike and named a face in the
+Verdict panel by its number only, so an analyst could not tell which face was flagged
+(walk-through 2026-12-05). Qt-free: the canvas, the layer panel, the read-out and the Verdict
+panel use it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from engine.decision import MANIPULATED
+from engine.types import FaceRegion, FaceScore
+from forensic_viewer.wording import face_decision_words
+
+
+def face_models_of(face: FaceRegion) -> list[str]:
+    """The face models that judged ``face``: those with a face verdict and no heatmap mean."""
+    return [name for name in face.face_scores if name not in face.scores]
+
+
+def flagged_by(face: FaceRegion) -> list[str]:
+    """The face models that called ``face`` manipulated (empty: no face model flagged it)."""
+    return [n for n in face_models_of(face) if face.face_scores[n].verdict == MANIPULATED]
+
+
+def face_name(number: int, face: FaceRegion) -> str:
+    """``face 2, x 428 y 635``: the face's number and its box's top-left corner, as the
+    reports' faces table gives them."""
+    x, y = face.box[0], face.box[1]
+    return f"face {number}, x {x} y {y}"
+
+
+def faces_at(faces: Sequence[FaceRegion], x: int, y: int) -> list[tuple[int, FaceRegion]]:
+    """The numbered faces whose box holds pixel (x, y), in their order."""
+    return [
+        (i, f)
+        for i, f in enumerate(faces, start=1)
+        if f.box[0] <= x < f.box[0] + f.box[2] and f.box[1] <= y < f.box[1] + f.box[3]
+    ]
+
+
+def face_verdict_short(fs: FaceScore) -> str:
+    """A model's verdict on one face in a few words: ``flagged, score 0.9965 > θ 0.9829`` or
+    ``not flagged, score 0.9089 ≤ θ 0.9829`` (:func:`~forensic_viewer.wording.
+    face_decision_words`)."""
+    words = "flagged" if fs.verdict == MANIPULATED else "not flagged"
+    return f"{words}, {face_decision_words(fs.to_dict())}"
