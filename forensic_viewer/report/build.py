@@ -611,14 +611,15 @@ def item_figures(
             continue
         base = pixels if pixels is not None and pixels.shape[:2] == values.shape else None
         pt = (pixel_thresholds or {}).get(fm.name)
-        fig = face_maps_figure(base, values, pt, item.faces, style)
+        fig = face_maps_figure(base, values, pt, item.faces, style, model=fm.name)
         if fig is None:
             continue
         outline = (
             ""
             if pt is None
             else f"; outline: mask (face map > {threshold_figure(pt)}), "
-            f"at {mask_source_words('model')}"
+            f"at {mask_source_words('model')}, on the faces it flagged only (the map is a "
+            "per-pixel output; a face's verdict is its score against θ)"
         )
         shown = len(item.faces) if len(item.faces) <= FACE_TILES else f"the first {FACE_TILES}"
         out.face_maps[fm.name] = Figure.jpeg(

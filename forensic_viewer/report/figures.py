@@ -305,6 +305,15 @@ def above_legend(
     return np.vstack([img, legend])
 
 
+def outlined(face: dict[str, Any], model: str | None) -> bool:
+    """Whether a face map's mask outline is drawn on ``face`` (a faces-table entry): not when
+    ``model`` judged the face and did not flag it (the map is a per-pixel output, the face's
+    verdict its score against θ); drawn for a face it flagged, or did not judge (a row
+    written before face verdicts), or without ``model``."""
+    fs = (face.get("face_scores") or {}).get(model) if model is not None else None
+    return not isinstance(fs, dict) or fs.get("verdict") == "manipulated"
+
+
 def face_maps_figure(
     rgb: NDArray[np.uint8] | None,
     face_map: NDArray[np.floating],
@@ -312,6 +321,7 @@ def face_maps_figure(
     faces: Sequence[dict[str, Any]],
     style: FigureStyle = FigureStyle(),
     tile: int = FACE_TILE,
+    model: str | None = None,
 ) -> NDArray[np.uint8] | None:
     """One model's face map (the face path: its maps of the face crops pasted back, 0
     elsewhere) shown where it lives: each face's crop (``engine.facepath.crop_box``, the
@@ -322,6 +332,9 @@ def face_maps_figure(
     rgb: the analysed pixels [H, W, 3] at the map's resolution, or None (maps on black).
     pixel_threshold: the model's, for the mask outline and the legend's mark (None: neither).
     Only the first :data:`FACE_TILES` faces are drawn (numbered as in the faces table).
+    model: the map's model; given, a face it judged and did not flag gets no outline
+    (:func:`outlined`): the map read above the pixel threshold over the authentic faces of a
+    montage, and their outlines matched the flagged face's.
     """
     from engine.facepath import crop_box  # the face path's geometry (engine.facepath imports torch)
 
@@ -341,7 +354,7 @@ def face_maps_figure(
         else:
             t = blend(resize_to(rgb[c.y0 : c.y1, c.x0 : c.x1], size), small, style.colormap,
                       style.opacity)  # fmt: skip
-        if pixel_threshold is not None:
+        if pixel_threshold is not None and outlined(face, model):
             t = draw_mask_outline(t, threshold_mask(small, pixel_threshold), style.contour_rgb)
         k = size[0] / heat.shape[0]
         p0 = (round((x - c.x0) * k), round((y - c.y0) * k))

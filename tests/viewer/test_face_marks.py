@@ -150,3 +150,21 @@ def test_the_face_map_is_dimmed_over_unflagged_faces_and_the_readout_says_the_ve
     line = next(s for s in both.lines() if s.startswith("f face map"))
     assert "the larger value of the overlapping crops of face 1, x 10 y 40" in line
     assert "face 2, x 90 y 40: flagged, score 0.9965 > θ 0.9829" in line
+
+
+def test_the_report_outlines_a_face_maps_mask_only_on_the_faces_its_model_flagged() -> None:
+    from forensic_viewer.report.figures import FACE_TILE, FigureStyle, face_maps_figure
+
+    style = FigureStyle(max_side=600)
+    face_map = np.full((120, 200), 0.97, np.float32)
+    faces = [f.to_dict() for f in _faces()]
+    fig = face_maps_figure(None, face_map, 0.45, faces, style, model="f")
+    assert fig is not None
+    first, second = fig[:FACE_TILE, :FACE_TILE], fig[:FACE_TILE, FACE_TILE + 4 : 2 * FACE_TILE + 4]
+
+    def outline(tile: np.ndarray) -> int:
+        return int(np.all(tile == style.contour_rgb, axis=-1).sum())
+
+    assert outline(first) == 0 and outline(second) > 0
+    both = face_maps_figure(None, face_map, 0.45, faces, style)  # no model named: as before
+    assert both is not None and outline(both[:FACE_TILE, :FACE_TILE]) > 0
