@@ -32,6 +32,15 @@ def flagged_by(face: FaceRegion) -> list[str]:
     return [n for n in face_models_of(face) if face.face_scores[n].verdict == MANIPULATED]
 
 
+def flag_words(face: FaceRegion) -> str:
+    """What the face models said of ``face`` in the fewest words, for the head of its label
+    (a narrow box shows little more): ``flagged`` when one flagged it, ``not flagged`` when
+    face models judged it and none did, "" when no face model judged it."""
+    if not face_models_of(face):
+        return ""
+    return FLAGGED_WORDS if flagged_by(face) else NOT_FLAGGED_WORDS
+
+
 def face_name(number: int, face: FaceRegion) -> str:
     """``face 2, x 428 y 635``: the face's number and its box's top-left corner, as the
     reports' faces table gives them."""
@@ -48,9 +57,12 @@ def faces_at(faces: Sequence[FaceRegion], x: int, y: int) -> list[tuple[int, Fac
     ]
 
 
+FLAGGED_WORDS, NOT_FLAGGED_WORDS = "flagged", "not flagged"  # a face model's verdict, short
+
+
 def face_verdict_short(fs: FaceScore) -> str:
     """A model's verdict on one face in a few words: ``flagged, score 0.9965 > θ 0.9829`` or
     ``not flagged, score 0.9089 ≤ θ 0.9829`` (:func:`~forensic_viewer.wording.
     face_decision_words`)."""
-    words = "flagged" if fs.verdict == MANIPULATED else "not flagged"
+    words = FLAGGED_WORDS if fs.verdict == MANIPULATED else NOT_FLAGGED_WORDS
     return f"{words}, {face_decision_words(fs.to_dict())}"

@@ -42,7 +42,7 @@ from engine.facepath import crop_box, face_out_of_range
 from engine.types import Analysis, Evidence, FaceRegion, PartialMap
 from forensic_viewer import overlays
 from forensic_viewer.events import EmitterGroup, Event, Subscriptions
-from forensic_viewer.face_marks import face_name, face_verdict_short
+from forensic_viewer.face_marks import face_name, face_verdict_short, flag_words
 from forensic_viewer.overlays import MaskRender, Raster
 from forensic_viewer.wording import (
     AGREEMENT_MEANING,
@@ -607,7 +607,8 @@ class FacesLayer(Layer):
     @staticmethod
     def label(face: FaceRegion, number: int | None = None) -> str:
         """One line per face, what matters first (the canvas elides its end at the box's
-        width): its ``number`` when given (as the reports number faces), then each model's verdict and score on the face analysed alone at its own scale
+        width): its ``number`` when given (as the reports number faces) and whether a face
+        model flagged it (:func:`~forensic_viewer.face_marks.flag_words`), then each model's verdict and score on the face analysed alone at its own scale
         (the face path) with the θ it was decided by: the face models' first (those trained on
         faces; a whole-image model has a mean heatmap in the box, ``face.scores``, a face model
         none), flagged before not flagged within each; then the detection confidence and
@@ -632,8 +633,8 @@ class FacesLayer(Layer):
         out = face_out_of_range(face.box)
         if out and judged:  # first: a small face's box is narrow and the label's end elided
             parts.insert(0, f"{OUT_OF_RANGE} ({out['short_side']} px < {out['min_side']})")
-        if number is not None:
-            parts.insert(0, str(number))
+        if number is not None:  # the number, then the face models' word on the face
+            parts[:0] = [str(number), *([said] if (said := flag_words(face)) else [])]
         return " · ".join(parts)
 
 

@@ -64,7 +64,8 @@ def test_each_face_label_is_numbered_and_ends_at_its_own_box(qtbot) -> None:
         assert rect.left() >= x - 0.5 and rect.right() <= x + w + 0.5, (rect, x, w)
         shown = label.textItem.toPlainText()
         assert shown.startswith(f"{number} · ") and shown.endswith("…")
-        assert full.startswith(f"{number} · f: face ")  # the face model's verdict first
+        said = "not flagged" if number == 1 else "flagged"  # the face model's verdict first
+        assert full.startswith(f"{number} · {said} · f: face ")
         assert label.toolTip() == full
     assert [r.pen().color() for r in visual.rects] == [FACE_COLOR, FLAGGED_FACE_COLOR]
     assert visual.rects[1].toolTip() == visual.labels[1][2]
