@@ -15,11 +15,9 @@ panel use it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from engine.decision import MANIPULATED
 from engine.types import FaceRegion, FaceScore
-from forensic_viewer.wording import face_decision_words
+from forensic_viewer.wording import FLAGGED, NOT_FLAGGED, face_decision_words
 
 
 def face_models_of(face: FaceRegion) -> list[str]:
@@ -34,11 +32,11 @@ def flagged_by(face: FaceRegion) -> list[str]:
 
 def flag_words(face: FaceRegion) -> str:
     """What the face models said of ``face`` in the fewest words, for the head of its label
-    (a narrow box shows little more): ``flagged`` when one flagged it, ``not flagged`` when
-    face models judged it and none did, "" when no face model judged it."""
+    (a narrow box shows little more): ``flagged as manipulated`` when one flagged it, ``not
+    flagged`` when face models judged it and none did, "" when no face model judged it."""
     if not face_models_of(face):
         return ""
-    return FLAGGED_WORDS if flagged_by(face) else NOT_FLAGGED_WORDS
+    return FLAGGED if flagged_by(face) else NOT_FLAGGED
 
 
 def face_name(number: int, face: FaceRegion) -> str:
@@ -48,21 +46,9 @@ def face_name(number: int, face: FaceRegion) -> str:
     return f"face {number}, x {x} y {y}"
 
 
-def faces_at(faces: Sequence[FaceRegion], x: int, y: int) -> list[tuple[int, FaceRegion]]:
-    """The numbered faces whose box holds pixel (x, y), in their order."""
-    return [
-        (i, f)
-        for i, f in enumerate(faces, start=1)
-        if f.box[0] <= x < f.box[0] + f.box[2] and f.box[1] <= y < f.box[1] + f.box[3]
-    ]
-
-
-FLAGGED_WORDS, NOT_FLAGGED_WORDS = "flagged", "not flagged"  # a face model's verdict, short
-
-
 def face_verdict_short(fs: FaceScore) -> str:
-    """A model's verdict on one face in a few words: ``flagged, score 0.9965 > θ 0.9829`` or
-    ``not flagged, score 0.9089 ≤ θ 0.9829`` (:func:`~forensic_viewer.wording.
-    face_decision_words`)."""
-    words = FLAGGED_WORDS if fs.verdict == MANIPULATED else NOT_FLAGGED_WORDS
+    """A model's verdict on one face in a few words, in every display's verdict words:
+    ``flagged as manipulated, score 0.9965 > θ 0.9829`` or ``not flagged, score 0.9089 ≤
+    θ 0.9829`` (:func:`~forensic_viewer.wording.face_decision_words`)."""
+    words = FLAGGED if fs.verdict == MANIPULATED else NOT_FLAGGED
     return f"{words}, {face_decision_words(fs.to_dict())}"

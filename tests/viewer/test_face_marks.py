@@ -64,7 +64,7 @@ def test_each_face_label_is_numbered_and_ends_at_its_own_box(qtbot) -> None:
         assert rect.left() >= x - 0.5 and rect.right() <= x + w + 0.5, (rect, x, w)
         shown = label.textItem.toPlainText()
         assert shown.startswith(f"{number} · ") and shown.endswith("…")
-        said = "not flagged" if number == 1 else "flagged"  # the face model's verdict first
+        said = "not flagged" if number == 1 else "flagged as manipulated"  # the face model's
         assert full.startswith(f"{number} · {said} · f: face ")
         assert label.toolTip() == full
     assert [r.pen().color() for r in visual.rects] == [FACE_COLOR, FLAGGED_FACE_COLOR]
@@ -96,8 +96,8 @@ def test_the_verdict_panel_names_each_face_and_gives_the_face_models_rates() -> 
         "face 2, x 90 y 40",
     ]
     assert (
-        f"default verdict manipulated by its {rule} (face 2, x 90 y 40); the heatmap is theirs"
-        in lines
+        f"default verdict flagged as manipulated by its {rule} (face 2, x 90 y 40); the heatmap "
+        "is theirs" in lines
     )
     assert f"f, the face model: {rates}" in lines
     assert "f, the face model: reliability not measured for this model" in faces_text(analysis)
@@ -150,7 +150,7 @@ def test_the_face_map_is_dimmed_over_unflagged_faces_and_the_readout_says_the_ve
     assert both is not None and readout.heat["f face map"] == both.heat["f face map"]
     line = next(s for s in both.lines() if s.startswith("f face map"))
     assert "the larger value of the overlapping crops of face 1, x 10 y 40" in line
-    assert "face 2, x 90 y 40: flagged, score 0.9965 > θ 0.9829" in line
+    assert "face 2, x 90 y 40: flagged as manipulated, score 0.9965 > θ 0.9829" in line
 
 
 def test_the_report_outlines_a_face_maps_mask_only_on_the_faces_its_model_flagged() -> None:
