@@ -605,7 +605,9 @@ class FacesLayer(Layer):
         return FACES_SHOWS
 
     @staticmethod
-    def label(face: FaceRegion, number: int | None = None) -> str:
+    def label(
+        face: FaceRegion, number: int | None = None, image_size: tuple[int, int] | None = None
+    ) -> str:
         """One line per face, what matters first (the canvas elides its end at the box's
         width): its ``number`` when given (as the reports number faces) and whether a face
         model flagged it (:func:`~forensic_viewer.face_marks.flag_words`), then each model's verdict and score on the face analysed alone at its own scale
@@ -630,9 +632,11 @@ class FacesLayer(Layer):
         ]
         parts.append(f"face {face.confidence:.2f}")
         parts += [f"{name} {score:.2f}" for name, score in face.scores.items()]
-        out = face_out_of_range(face.box)
+        out = face_out_of_range(face.box, image_size)  # image_size (w, h): border cuts too
         if out and judged:  # first: a small face's box is narrow and the label's end elided
-            parts.insert(0, f"{OUT_OF_RANGE} ({out['short_side']} px < {out['min_side']})")
+            why = [f"{out['short_side']} px < {out['min_side']}"] if "short_side" in out else []
+            why += ["cut by the image border"] if out.get("cut_by_border") else []
+            parts.insert(0, f"{OUT_OF_RANGE} ({'; '.join(why)})")
         if number is not None:  # the number, then the face models' word on the face
             parts[:0] = [str(number), *([said] if (said := flag_words(face)) else [])]
         return " · ".join(parts)

@@ -253,7 +253,7 @@ class FacesVisual(LayerVisual):
         for i, face in enumerate(layer.faces, start=1):
             color = FLAGGED_FACE_COLOR if flagged_by(face) else FACE_COLOR
             x, y, w, h = face.box
-            full = FacesLayer.label(face, i)
+            full = FacesLayer.label(face, i, (shape[1], shape[0]))
             rect = QGraphicsRectItem(QRectF(x, y, w, h))
             rect.setPen(_cosmetic(color, 3 if color is FLAGGED_FACE_COLOR else 2))
             rect.setToolTip(full)

@@ -157,7 +157,8 @@ def faces_text(analysis: Analysis, reliability: Mapping[str, str] | None = None)
             for name, fs in scores
         )
         if words:
-            marked = face_range_words(face_out_of_range(face.box))
+            size = (analysis.evidence.width, analysis.evidence.height)  # border cuts too
+            marked = face_range_words(face_out_of_range(face.box, size))
             lines.append(f"{face_name(i, face)}: {words}" + (f" ({marked})" if marked else ""))
     if not lines:
         return ""

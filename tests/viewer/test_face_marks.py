@@ -169,3 +169,23 @@ def test_the_report_outlines_a_face_maps_mask_only_on_the_faces_its_model_flagge
     assert outline(first) == 0 and outline(second) > 0
     both = face_maps_figure(None, face_map, 0.45, faces, style)  # no model named: as before
     assert both is not None and outline(both[:FACE_TILE, :FACE_TILE]) > 0
+
+
+def test_a_face_at_the_image_border_is_said_cut_in_the_panel_and_on_its_label() -> None:
+    """The command line and the report said a face reaching the image's edge was "cut by the
+    image border"; the viewer's face lines and labels judged its size alone (no image size)."""
+    from forensic_viewer.gui.verdict_panel import faces_text
+
+    at_edge = FaceRegion((0, 40, 60, 60), 0.99, {}, face_scores={"f": FLAGGED})
+    inside = FaceRegion((90, 40, 60, 60), 0.99, {}, face_scores={"f": FLAGGED})
+    analysis = Analysis(
+        evidence=memory_evidence(np.zeros((120, 200, 3), np.uint8)),
+        results={},
+        faces=[at_edge, inside],
+    )
+    lines = faces_text(analysis).splitlines()
+    (first,) = [line for line in lines if line.startswith("face 1, x 0 y 40")]
+    (second,) = [line for line in lines if line.startswith("face 2, x 90 y 40")]
+    assert "cut by the image border" in first and "cut by the image border" not in second
+    assert "cut by the image border" in FacesLayer.label(at_edge, 1, (200, 120))
+    assert "cut by the image border" not in FacesLayer.label(inside, 2, (200, 120))
