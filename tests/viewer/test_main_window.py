@@ -577,7 +577,8 @@ def test_the_verdict_panel_lists_the_face_models_verdicts_in_the_reports_words(q
         }),
     ]  # fmt: skip
     analysis = Analysis(
-        evidence=memory_evidence(np.zeros((40, 60, 3), np.uint8)),
+        # large enough that neither face reaches the image's border (that is said too)
+        evidence=memory_evidence(np.zeros((80, 120, 3), np.uint8)),
         results={"tiny": result("tiny", "logit", "θ = 0.5986: test")},
         ensemble=ensemble,
         faces=faces,
