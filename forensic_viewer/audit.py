@@ -107,6 +107,8 @@ class Action(StrEnum):
     PROBE_RUN = "probe-run"  # a robustness probe: evidence, copies, verdicts that changed
     SCAN_STARTED = "scan-started"  # analyze/scan: files, output folder, models, settings
     SCAN_FINISHED = "scan-finished"  # counts, results file SHA-256
+    RESULTS_EDITED = "results-edited"  # results.jsonl differs from its run's recorded SHA-256
+    ROWS_SET_ASIDE = "rows-set-aside"  # results.jsonl lines not whole rows, saved beside it
 
 
 class AuditError(ForensicError):

@@ -386,3 +386,25 @@ def log_report_moved(log: AuditLog | None, moved: Any) -> None:
     which the earlier ``report-exported`` entry's hashes can be checked against."""
     if log is not None:
         log.append(Action.REPORT_MOVED, moved.to_json(file_sha256))
+
+
+def case_recorded_end(log: AuditLog | None, out: Path) -> tuple[str, str] | None:
+    """(when, SHA-256) of ``out``'s results.jsonl as the case log's last ``scan-finished`` of
+    ``out`` recorded it; None without a log, without such an entry, or when a ``scan-started``
+    of ``out`` came after it (a run killed since: it recorded no end, its rows came after)."""
+    from forensic_viewer.audit import log_lines, parse_entry
+    from forensic_viewer.scan.results import RESULTS
+
+    if log is None:
+        return None
+    where, found = str(out.resolve()), None
+    for _n, raw, complete in log_lines(log.path):
+        entry, _why = parse_entry(raw) if complete else (None, "")
+        if entry is None or entry.details.get("out") != where:
+            continue
+        if entry.action == Action.SCAN_STARTED:
+            found = None
+        elif entry.action == Action.SCAN_FINISHED:
+            sha = (entry.details.get("results_sha256") or {}).get(RESULTS)
+            found = (entry.time, sha) if isinstance(sha, str) and sha else None
+    return found

@@ -100,6 +100,16 @@ def _add_report_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--notes", default="", help="case notes for the report")
 
 
+def _add_resume_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--accept-edited-results",
+        action="store_true",
+        help="resume although --out/results.jsonl changed after its last run ended (its rows "
+        "are taken as they now read; scan.json, the report and the case log say so). Without "
+        "it such a folder is refused (exit 2): docs/RESULTS.md",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="forensic-viewer", description=DESCRIPTION)
     sub = p.add_subparsers(dest="command", required=True)
@@ -109,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_gt_arg(a, one_mask=True)
     _add_model_args(a)
     _add_report_args(a)
+    _add_resume_args(a)
     add_case_arg(a)
     from forensic_viewer.scan.pool import jobs_arg
 
@@ -136,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_gt_arg(s)
     _add_model_args(s)
     _add_report_args(s)
+    _add_resume_args(s)
     add_case_arg(s)
     r = sub.add_parser(
         "probe",

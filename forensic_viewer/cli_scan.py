@@ -176,6 +176,7 @@ def _run_files(
         case_session(args) as case_log,  # --case: the run goes into the case's audit log
         OutputLock(args.out, command=f"forensic-viewer {args.command}") as lock,
     ):
+        _results_unchanged(args, case_log)
         files = list_files(index := ResultIndex(args.out))
         done = up_to_date_keys(index)
         # nothing new: every file finished, or failed before (tried again: models only if one
@@ -217,6 +218,54 @@ def _face_rates(out: Path) -> dict[str, str]:
         for name, f in recorded_face_models(out).items()
         if isinstance(f, dict)
     }
+
+
+def _results_unchanged(args: argparse.Namespace, case_log: Any) -> None:
+    """Refuse a resume of --out whose results.jsonl changed since its last run ended (the
+    SHA-256 the case log's last ``scan-finished`` of it recorded, else scan.json's ``run``):
+    one line saying so, a ``results-edited`` entry in the case log, and a ForensicError (exit
+    2) with the ways forward. With ``--accept-edited-results`` the line is said and recorded
+    (the case log; scan.json's last run, which the report's alerts read) and the run goes on."""
+    from forensic_viewer.audit import Action
+    from forensic_viewer.casework import case_recorded_end
+    from forensic_viewer.scan.integrity import RESULTS_EDITED, edited_since, note_run, recorded_end
+    from forensic_viewer.scan.results import RESULTS, SCAN_INFO
+
+    results = args.out / RESULTS
+    edited = edited_since(results, case_recorded_end(case_log, args.out), "the case log")
+    edited = edited or edited_since(results, recorded_end(args.out / SCAN_INFO), SCAN_INFO)
+    if edited is None:
+        return
+    accepted = bool(getattr(args, "accept_edited_results", False))
+    record = {**edited.to_json(), "accepted": accepted}
+    if case_log is not None:
+        case_log.append(Action.RESULTS_EDITED, {"out": str(args.out.resolve()), **record})
+    if not accepted:
+        raise ForensicError(
+            None,
+            f"{edited.line}; nothing was analysed: scan into a new --out, or resume with "
+            "--accept-edited-results to take its rows as they now read (scan.json, the report "
+            "and the case log then say so)",
+        )
+    note_run(args.out / SCAN_INFO, RESULTS_EDITED, record)
+    accepted_line = f"{edited.line} (taken as they read: --accept-edited-results)"
+    print(f"forensic-viewer: warning: {plain(accepted_line)}", file=sys.stderr)
+
+
+def _say_rows_set_aside(out: Path, case_log: Any) -> None:
+    """Say on stderr, and record in the case log (``rows-set-aside``), the lines of
+    results.jsonl the run found not whole rows and set aside (scan.json's
+    ``run.rows_set_aside``: :mod:`forensic_viewer.scan.integrity`), if any."""
+    from forensic_viewer.audit import Action
+    from forensic_viewer.scan.integrity import ROWS_SET_ASIDE, run_field
+    from forensic_viewer.scan.results import SCAN_INFO
+
+    aside = run_field(out / SCAN_INFO, ROWS_SET_ASIDE)
+    if not isinstance(aside, dict):
+        return
+    print(f"forensic-viewer: warning: {plain(aside.get('note', ''))}", file=sys.stderr)
+    if case_log is not None:
+        case_log.append(Action.ROWS_SET_ASIDE, {"out": str(out.resolve()), **aside})
 
 
 def _loader(args: argparse.Namespace) -> Callable[[], Any]:
@@ -388,6 +437,7 @@ def _scan_and_report(
         failed = e
     finally:
         bar.close()
+    _say_rows_set_aside(args.out, case_log)  # the run began: its scan.json is this run's
     if failed is not None:  # its one line is main()'s or _run_files', said last
         if (unrecorded := getattr(failed, "unrecorded", None)) is not None:
             _error(unrecorded)  # scan.json says "running": its readers find it is not

@@ -538,6 +538,7 @@ class ReportSource:
     ground_truth: dict[str, Any] | None = None  # a groundtruth.json (its "Ground truth" section)
     results_sha256: str | None = None  # a scan's: of the results.jsonl bytes its rows came from
     gone: tuple[GoneFile, ...] = ()  # a resumed scan's files analysed before, left the folder
+    bad_lines: tuple[int, ...] = ()  # results.jsonl's lines that are not whole rows (numbers)
 
     @classmethod
     def from_items(
@@ -596,6 +597,7 @@ def scan_source(
         settings=info,
         ground_truth=read_scan_truth(out),
         results_sha256=index.read_sha256,
+        bad_lines=tuple(b.number for b in index.bad_lines),
     )
 
 

@@ -181,7 +181,10 @@ def counts_text(ov: Overview) -> str:
     return (
         f"{files}: {c['analysed']} analysed, {c['failed']} failed; "
         f"{c['flagged']} flagged as manipulated by {by}{members}; "
-        f"{c['evidence_changed']} changed and {c['evidence_unreadable']} unreadable at export."
+        f"{c['evidence_changed']} changed and {c['evidence_unreadable']} unreadable at export"
+        + (f", {n} changed between runs" if (n := c["evidence_changed_between_runs"]) else "")
+        + (f"; {n} map files not as the scan wrote them" if (n := c["map_files_changed"]) else "")
+        + "."
         + (f" {copies_line(ov.copies, rest=COPIES_REST)}." if ov.copies else "")
         + (f" {outside_count(len(ov.outside))}" if ov.outside else "")
     )

@@ -19,6 +19,7 @@ from engine.errors import ForensicError
 from engine.files import AtomicFile, not_regular_reason, open_append, open_regular
 from engine.fstimes import TIME_NAMES
 from forensic_viewer.scan.escaping import csv_file
+from forensic_viewer.scan.integrity import ROWS_SET_ASIDE, BadLine, note_run, row_fault, set_aside
 from forensic_viewer.scan.links import error_naming_file, record_read_from
 from forensic_viewer.scan.maps import OutputNames
 from forensic_viewer.scan.records import (
@@ -26,7 +27,6 @@ from forensic_viewer.scan.records import (
     AnalysisRecord,
     RecordError,
     ScanRecord,
-    parse_line,
     record_from_json,
     record_line,
     record_to_json,
@@ -64,8 +64,10 @@ class ResultIndex:
 
     Reading a record back costs one seek, so resume, CSV and reports work on 10,000-file
     folders without holding every record in memory. The last record of a path wins (a retried
-    file appends a second one); lines that are not records (a torn or half-written last line)
-    are ignored. A reader may run while a scan writes the folder: when the file was rewritten
+    file appends a second one); lines that are not whole rows (a torn or half-written last
+    line, overwritten bytes, a row with a field the format does not know:
+    :func:`~forensic_viewer.scan.integrity.row_fault`) are not records; :attr:`bad_lines` keeps
+    them (a :class:`ResultLog` sets them aside before compaction drops them). A reader may run while a scan writes the folder: when the file was rewritten
     under it (the scan's compaction moves rows), a read that no longer finds its row at the
     indexed offset indexes the file again once.
 
@@ -89,17 +91,20 @@ class ResultIndex:
         self.ends_torn = False
         self.read_as: tuple[int, int] | None = None  # the file's size and mtime when indexed
         self.read_sha256: str | None = None  # of the bytes indexed (a report names them)
+        self.bad_lines: list[BadLine] = []  # lines that are not whole rows, in file order
         if not self.file.exists():
             return
         with self._open() as f:
             offset = 0
             line = b""
             digest = hashlib.sha256()
-            for line in f:
+            for number, line in enumerate(f, 1):
                 digest.update(line)
-                record = parse_line(line)
+                record, fault = _row_of(line)
                 if record is not None:
                     self._add(record, offset)
+                elif line.strip():  # an empty line (the end of a torn one's repair) holds nothing
+                    self.bad_lines.append(BadLine(number, line, fault))
                 offset += len(line)
             self.ends_torn = bool(line) and not line.endswith(b"\n")
             st = os.fstat(f.fileno())
@@ -128,6 +133,7 @@ class ResultIndex:
         self.ends_torn = index.ends_torn
         self.read_as = index.read_as
         self.read_sha256 = index.read_sha256
+        self.bad_lines = list(index.bad_lines)
 
     def _open(self) -> BinaryIO:
         """``results.jsonl`` opened for reading (see the class docstring)."""
@@ -234,6 +240,20 @@ class ResultIndex:
         return row if isinstance(row, dict) else None
 
 
+def _row_of(line: bytes) -> tuple[ScanRecord | None, str]:
+    """The record of one line of results.jsonl, or None and why it is not a whole row."""
+    try:
+        row = json.loads(line)
+    except ValueError:  # JSONDecodeError, UnicodeDecodeError
+        return None, "not JSON (torn, or bytes overwritten)"
+    if (fault := row_fault(row)) is not None:
+        return None, fault
+    try:
+        return record_from_json(row), ""
+    except ValueError as e:  # RecordError: names the field
+        return None, str(e)
+
+
 class ResultLog(ResultIndex):
     """``results.jsonl`` opened for appending; every record is flushed as it is written.
 
@@ -245,6 +265,11 @@ class ResultLog(ResultIndex):
     lists the files with it); taken as it is when the file has not changed since, so a run
     parses every row once, not twice (about 2 s of a 10,000-file resume).
 
+    Lines that are not whole rows (:attr:`bad_lines`) are saved beside the file first
+    (:func:`~forensic_viewer.scan.integrity.set_aside`; :attr:`rows_set_aside` is its record,
+    also written into scan.json's ``run`` when there is one; None when there were none):
+    compaction leaves them out, and their files are analysed again.
+
     ``run``: the start time of the run appending (scan.json's ``run.started``)."""
 
     def __init__(self, out: Path, index: ResultIndex | None = None, run: str | None = None) -> None:
@@ -253,6 +278,9 @@ class ResultLog(ResultIndex):
             self._adopt(index)
         else:
             super().__init__(out)
+        self.rows_set_aside = set_aside(self.file, self.bad_lines) if self.bad_lines else None
+        if self.rows_set_aside is not None:
+            note_run(out / SCAN_INFO, ROWS_SET_ASIDE, self.rows_set_aside)
         self._reader: BinaryIO | None = None  # for get(); appended rows are read through it
         self._log = self._append()  # closed by close()
         if self.ends_torn:  # the torn line stays unparseable; the next record starts clean

@@ -22,8 +22,14 @@ from engine.errors import ForensicError
 from engine.files import atomic_write, not_regular_reason, os_problem, read_regular_text
 from engine.formatting import time_text
 from forensic_viewer.scan.failure import brief, failure_reason, named
+from forensic_viewer.scan.integrity import (
+    RESULTS_EDITED,
+    RESULTS_SHA256,
+    ROWS_SET_ASIDE,
+    file_sha256,
+)
 from forensic_viewer.scan.lock import OutputLock, OutputLocked
-from forensic_viewer.scan.results import SCAN_INFO
+from forensic_viewer.scan.results import RESULTS, SCAN_INFO
 from forensic_viewer.scan.walk import TRUTH_UNREAD, not_covered_record
 
 if TYPE_CHECKING:
@@ -315,13 +321,18 @@ def not_covered(out: Path) -> dict[str, Any] | None:
 
 def record_run(out: Path, run: dict[str, Any]) -> None:
     """Record in scan.json how the run ended (``run``: its state, counts and note), beside the
-    start time, command and unread part :func:`check_settings` recorded; written aside and
-    renamed, so an interrupt while writing leaves the earlier scan.json whole."""
+    start time, command and unread part :func:`check_settings` recorded (and what the run
+    found of results.jsonl as it began: :mod:`~forensic_viewer.scan.integrity`), with the
+    SHA-256 of results.jsonl as the run leaves it, which the next resume compares it with;
+    written aside and renamed, so an interrupt while writing leaves the earlier scan.json
+    whole."""
     info = out / SCAN_INFO
     old = json.loads(read_regular_text(info))
     began = old.get(RUN_FIELD) or {}
-    kept = {k: began[k] for k in ("command", "unread") if k in began}
-    old[RUN_FIELD] = {**run, "started": began.get("started"), "ended": now_text(), **kept}
+    keep = ("command", "unread", RESULTS_EDITED, ROWS_SET_ASIDE)
+    kept = {k: began[k] for k in keep if k in began}
+    left = {RESULTS_SHA256: sha} if (sha := file_sha256(out / RESULTS)) else {}
+    old[RUN_FIELD] = {**run, "started": began.get("started"), "ended": now_text(), **kept, **left}
     atomic_write(info, json.dumps(old, indent=2) + "\n")
 
 
