@@ -38,13 +38,7 @@ from forensic_viewer.report.figures import (
     picture_figure,
     picture_scale,
 )
-from forensic_viewer.report.integrity_alerts import (
-    changed_between_runs,
-    changed_maps,
-    count_alert,
-    figures_disagree,
-    results_alerts,
-)
+from forensic_viewer.report.integrity_alerts import OwnFiles
 from forensic_viewer.report.model import (
     FACE_MODEL,
     CaseInfo,
@@ -208,9 +202,7 @@ class Overview:
     analyses: list[AnalysisSummary] = field(default_factory=list)
     copies: dict[str, str] = field(default_factory=dict)  # key -> the file it is a copy of
     outside: dict[str, str] = field(default_factory=dict)  # key -> read through a link there
-    changed_since: list[str] = field(default_factory=list)  # keys: bytes changed between runs
-    maps_changed: list[str] = field(default_factory=list)  # map files not as their row recorded
-    disagree: list[str] = field(default_factory=list)  # integrity_alerts.figures_disagree's
+    own: OwnFiles = field(default_factory=OwnFiles)  # the scan's own files not as recorded
 
     def settings(self) -> dict[str, Any]:
         """The settings the report records (report.json's ``settings``): the scan's, but with
@@ -234,20 +226,7 @@ class Overview:
         results.jsonl edited or torn, map files changed, recorded figures that disagree)."""
         alerts = [i.message for i in self.integrity if i.status in ("mismatch", "unreadable")]
         gone = gone_alert(self.source.gone, self.source.settings.get("run"))
-        between = count_alert(
-            len(self.changed_since),
-            "file's bytes changed between runs of the scan (analysed again; its section says so)",
-            "files' bytes changed between runs of the scan (analysed again; their sections say so)",
-            self.changed_since,
-        )
-        maps = count_alert(
-            len(self.maps_changed),
-            "map file is not as the scan wrote it",
-            "map files are not as the scan wrote them",
-            self.maps_changed,
-        )
-        more = [gone, between, maps, *self.disagree]
-        more += results_alerts(self.source.settings, self.source.bad_lines)
+        more = [gone, *self.own.alerts(self.source.settings, self.source.bad_lines)]
         return [*alerts, *(a for a in more if a is not None)]
 
     @property
@@ -301,8 +280,7 @@ class Overview:
             "flagged_by_any": sum(r.flagged_by_any for r in self.rows),
             "evidence_changed": sum(i.status == "mismatch" for i in self.integrity),
             "evidence_unreadable": sum(i.status == "unreadable" for i in self.integrity),
-            "evidence_changed_between_runs": len(self.changed_since),
-            "map_files_changed": len(self.maps_changed),
+            **self.own.counts(),
             "byte_identical_copies": len(self.copies),
             "read_from_outside_folder": len(self.outside),
         }
@@ -409,9 +387,7 @@ def overview(
     judged: dict[str, int] = {}  # face models (the face path only): files with a face judged
     copies: dict[str, str] = {}  # files whose bytes are another scanned file's
     outside: dict[str, str] = {}  # files read through links from outside the scanned folder
-    changed_since: list[str] = []
-    maps_changed: list[str] = []
-    disagree: list[str] = []
+    own = OwnFiles()
     asked = set(source.settings.get("analyses") or ())
     for i, item in enumerate(source.items()):
         _check(cancel)
@@ -421,11 +397,7 @@ def overview(
             copies[item.key] = item.duplicate_of
         if item.read_from:
             outside[item.key] = item.read_from
-        if changed_between_runs(item):
-            changed_since.append(item.key)
-        maps_changed += changed_maps(item)
-        if (odd := figures_disagree(item)) is not None:
-            disagree.append(odd)
+        own.add(item)
         ens = item.ensemble if item.ensemble is not None and item.ensemble.ran else None
         policy = ens.figures.get("input_policy") or {} if ens is not None else {}
         own = policy.get("analyses") or ()  # what the ensemble ran for its verdict
@@ -509,9 +481,7 @@ def overview(
         analyses=list(classic.values()),
         copies=copies,
         outside=outside,
-        changed_since=changed_since,
-        maps_changed=maps_changed,
-        disagree=disagree,
+        own=own,
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -118,3 +119,43 @@ def count_alert(n: int, one: str, many: str, names: Sequence[str]) -> str | None
         return None
     shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
     return f"{n} {one if n == 1 else many}: {shown}"
+
+
+@dataclass
+class OwnFiles:
+    """What pass 1 found of the scan's own files, item by item (:meth:`add`): the first page's
+    alerts (:meth:`alerts`) and counts (:meth:`counts`)."""
+
+    changed_since: list[str] = field(default_factory=list)  # keys: bytes changed between runs
+    maps_changed: list[str] = field(default_factory=list)  # map files not as their row recorded
+    disagree: list[str] = field(default_factory=list)  # figures_disagree's alerts
+
+    def add(self, item: ReportItem) -> None:
+        if changed_between_runs(item):
+            self.changed_since.append(item.key)
+        self.maps_changed += changed_maps(item)
+        if (odd := figures_disagree(item)) is not None:
+            self.disagree.append(odd)
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "evidence_changed_between_runs": len(self.changed_since),
+            "map_files_changed": len(self.maps_changed),
+        }
+
+    def alerts(self, settings: Mapping[str, Any], bad_lines: Sequence[int]) -> list[str]:
+        """Its alerts, then :func:`results_alerts`'s."""
+        between = count_alert(
+            len(self.changed_since),
+            "file's bytes changed between runs of the scan (analysed again; its section says so)",
+            "files' bytes changed between runs of the scan (analysed again; their sections say so)",
+            self.changed_since,
+        )
+        maps = count_alert(
+            len(self.maps_changed),
+            "map file is not as the scan wrote it",
+            "map files are not as the scan wrote them",
+            self.maps_changed,
+        )
+        found = [a for a in (between, maps) if a is not None]
+        return [*found, *self.disagree, *results_alerts(settings, bad_lines)]
