@@ -188,7 +188,8 @@ class AuditEntry:
 
 @dataclass(frozen=True)
 class AuditStamp:
-    """What a report prints of the case log: where it is, how many entries, the head hash."""
+    """What a report prints of the case log: where it is (absolute), how many entries, the head
+    hash."""
 
     log: str
     entries: int
@@ -644,7 +645,7 @@ class AuditLog:
                         self._catch_up()
             except OSError as e:
                 raise AuditError(self.path, _unreadable(e)) from e
-            return AuditStamp(str(self.path), self._seq, self._head)
+            return AuditStamp(os.path.abspath(self.path), self._seq, self._head)
 
     @property
     def entries(self) -> int:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -69,13 +70,19 @@ def add_audit_parser(sub: Any) -> None:
         metavar="HASH",
         help="also require an entry with this hash (the head a report printed)",
     )
+    v.add_argument(
+        "--files",
+        action="store_true",
+        help="also re-hash every file the entries name (reports, results files, evidence, "
+        "checkpoints): one line per file changed or missing, exit 1 on any",
+    )
     s = verbs.add_parser("show", help="every entry on one readable line, then the check")
     s.add_argument("log", type=Path, help="the audit.jsonl file, or its case folder")
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
     if args.verb == "verify":
-        return verify_command(args.log, args.head)
+        return verify_command(args.log, args.head, files=args.files)
     return show_command(args.log)
 
 
@@ -85,15 +92,34 @@ def log_path_from(arg: str | Path) -> Path:
     return path / LOG_NAME if path.is_dir() else path
 
 
-def verify_command(log: str | Path, expect_head: str | None = None) -> int:
-    """``forensic-viewer audit verify LOG [--head HASH]``: one line; 0 when the chain holds
-    (and holds ``HASH``), 1 when it is broken. Raises :class:`AuditError` when unreadable and
-    ValueError when ``HASH`` is not a whole hash (:func:`head_argument`)."""
+def verify_command(log: str | Path, expect_head: str | None = None, *, files: bool = False) -> int:
+    """``forensic-viewer audit verify LOG [--head HASH] [--files]``: one line; 0 when the chain
+    holds (and holds ``HASH``), 1 when it is broken. ``files``: then one line per file the
+    entries name whose bytes no longer hash to their last record, or that is missing, and a
+    count (:func:`~forensic_viewer.audit_files.check_files`): 1 on any. Raises
+    :class:`AuditError` when unreadable or not an audit log at all (a report given by mistake
+    is no broken log), ValueError when ``HASH`` is not a whole hash (:func:`head_argument`)."""
+    from forensic_viewer.audit_files import check_files, not_an_audit_log
+
     if expect_head is not None:
         expect_head = head_argument(expect_head)
-    result = verify_log(log_path_from(log), expect_head, keep=False)
+    path = log_path_from(log)
+    result = verify_log(path, expect_head, keep=False)
+    if not result.ok and result.count == 0 and not_an_audit_log(path):
+        raise AuditError(
+            path,
+            "not an audit log: no line of it is a case log entry (give the case folder or its "
+            "audit.jsonl)",
+        )
     print(plain(result.message()))
-    return 0 if result.ok else 1
+    code = 0 if result.ok else 1
+    if files:
+        problems, checked = check_files(path)
+        for line in problems:
+            print(plain(line))
+        print(f"files named by the log: {checked} checked, {len(problems)} changed or missing")
+        code = code or (1 if problems else 0)
+    return code
 
 
 def head_argument(text: str) -> str:
@@ -336,7 +362,10 @@ def report_details(paths: Mapping[str, Path | str], stamp: AuditStamp | None) ->
     """What ``report-exported`` records: each file with its SHA-256, and the head (hash and
     entry number) the report printed."""
     return {
-        "files": {fmt: {"path": str(p), "sha256": file_sha256(p)} for fmt, p in paths.items()},
+        # absolute, as scan-started's ``out``: the log keeps no working folder to read them by
+        "files": {
+            fmt: {"path": os.path.abspath(p), "sha256": file_sha256(p)} for fmt, p in paths.items()
+        },
         "head_in_report": "" if stamp is None else stamp.head,
         "entries_in_report": 0 if stamp is None else stamp.entries,
     }

@@ -1,0 +1,73 @@
+"""``audit verify`` given a file that is no case log says so (exit 2), not "BROKEN at line 1";
+``audit verify --files`` re-hashes the files the entries name; the case log's report paths and
+a report's stamp of the log are absolute (evidence-integrity review 2026-12-05)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from forensic_viewer.audit import AuditLog, log_lines, parse_entry
+from forensic_viewer.casework import log_report
+from forensic_viewer.cli import main
+from tests.conftest import write_rgb
+from tests.viewer.conftest import scan_args
+
+
+def test_a_file_that_is_no_audit_log_is_named_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    report = tmp_path / "report.json"
+    report.write_text(json.dumps({"format": "report", "alerts": []}, indent=2))
+    assert main(["audit", "verify", str(report)]) == 2
+    err = capsys.readouterr().err
+    assert "not an audit log" in err and "BROKEN" not in err
+    log = AuditLog(tmp_path / "case")
+    log.append("note", {"text": "x"})
+    log.close()
+    lines = (tmp_path / "case" / "audit.jsonl").read_bytes().splitlines(keepends=True)
+    (tmp_path / "case" / "audit.jsonl").write_bytes(b"GARBAGE\n" + b"".join(lines[1:]))
+    assert main(["audit", "verify", str(tmp_path / "case")]) == 1  # a damaged log stays broken
+    assert "BROKEN at line 1" in capsys.readouterr().out
+
+
+def test_verify_files_names_each_changed_or_missing_file(
+    tmp_path: Path, tiny_checkpoint: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "ev"
+    folder.mkdir()
+    write_rgb(folder / "a.png", 40, 48, seed=1)
+    out, case = tmp_path / "out", tmp_path / "case"
+    assert (
+        main([*scan_args(folder, out, tiny_checkpoint), "--case", str(case), "--report", "json"])
+        == 0
+    )
+    capsys.readouterr()
+    assert main(["audit", "verify", str(case), "--files"]) == 0
+    assert "0 changed or missing" in capsys.readouterr().out
+    (out / "report.json").write_text("{}")
+    (out / "results.csv").unlink()
+    assert main(["audit", "verify", str(case), "--files"]) == 1
+    text = capsys.readouterr().out
+    assert f"CHANGED {out.resolve() / 'report.json'}: SHA-256 now" in text
+    assert f"MISSING {out.resolve() / 'results.csv'}" in text
+    assert "2 changed or missing" in text
+
+
+def test_the_reports_stamp_and_report_paths_are_absolute(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "report.html").write_text("<html></html>")
+    log = AuditLog("case")
+    stamp = log.stamp()
+    assert stamp.log == str(tmp_path / "case" / "audit.jsonl")
+    log_report(log, {"html": Path("out/report.html")}, stamp)
+    log.close()
+    *_, (_, raw, _) = log_lines(tmp_path / "case" / "audit.jsonl")
+    entry = parse_entry(raw)[0]
+    assert entry is not None
+    assert entry.details["files"]["html"]["path"] == str(tmp_path / "out" / "report.html")
