@@ -72,10 +72,14 @@ class Comparison:
 def read_rows(folder: Path) -> dict[str, dict[str, Any]]:
     """The rows of ``folder/results.jsonl`` by their ``path`` (the file's key in the scan)."""
     rows = {}
-    for line in (folder / "results.jsonl").read_text(encoding="utf-8").splitlines():
+    path = folder / "results.jsonl"
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if line.strip():
-            row = json.loads(line)
-            if "path" in row:
+            try:
+                row = json.loads(line)
+            except ValueError as e:
+                raise ValueError(f"{path}: line {number} is not a JSON row ({e})") from None
+            if isinstance(row, dict) and "path" in row:
                 rows[row["path"]] = row
     return rows
 
@@ -192,7 +196,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("folder_a", type=Path)
     ap.add_argument("folder_b", type=Path)
     args = ap.parse_args(argv)
-    c = compare(args.folder_a, args.folder_b)
+    for folder in (args.folder_a, args.folder_b):
+        if not (folder / "results.jsonl").is_file():  # one line, not a traceback
+            print(
+                f"reproducibility: {folder} holds no results.jsonl: not a scan output folder",
+                file=sys.stderr,
+            )
+            return 2
+    try:
+        c = compare(args.folder_a, args.folder_b)
+    except (OSError, ValueError) as e:  # unreadable, or a row that is not JSON
+        print(f"reproducibility: {e}", file=sys.stderr)
+        return 2
     print("\n".join(report(c)))
     return 0 if c.identical else 1
 

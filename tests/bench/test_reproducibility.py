@@ -97,3 +97,14 @@ def test_maps_are_compared_wherever_their_rows_name_them(tmp_path: Path) -> None
     assert same.identical, report(same)
     differs = compare(a, _folder(tmp_path / "d", deep, moved))
     assert differs.maps == {"a.jpg model m": (9, 1 / 64)}
+
+
+def test_a_folder_without_results_is_one_line_not_a_traceback(tmp_path: Path, capsys) -> None:
+    a = _folder(tmp_path / "a", ROW, np.zeros((4, 4), np.uint8))
+    (tmp_path / "empty").mkdir()
+    assert main([str(a), str(tmp_path / "empty")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "empty holds no results.jsonl" in err
+    (tmp_path / "empty" / "results.jsonl").write_text('{"path": "a.jpg", "sta\n')
+    assert main([str(a), str(tmp_path / "empty")]) == 2
+    assert "results.jsonl: line 1 is not a JSON row" in capsys.readouterr().err
