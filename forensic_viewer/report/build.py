@@ -387,7 +387,7 @@ def overview(
     judged: dict[str, int] = {}  # face models (the face path only): files with a face judged
     copies: dict[str, str] = {}  # files whose bytes are another scanned file's
     outside: dict[str, str] = {}  # files read through links from outside the scanned folder
-    own = OwnFiles()
+    own_files = OwnFiles()  # the scan's own files not as recorded
     asked = set(source.settings.get("analyses") or ())
     for i, item in enumerate(source.items()):
         _check(cancel)
@@ -397,7 +397,7 @@ def overview(
             copies[item.key] = item.duplicate_of
         if item.read_from:
             outside[item.key] = item.read_from
-        own.add(item)
+        own_files.add(item)
         ens = item.ensemble if item.ensemble is not None and item.ensemble.ran else None
         policy = ens.figures.get("input_policy") or {} if ens is not None else {}
         own = policy.get("analyses") or ()  # what the ensemble ran for its verdict
@@ -481,7 +481,7 @@ def overview(
         analyses=list(classic.values()),
         copies=copies,
         outside=outside,
-        own=own,
+        own=own_files,
     )
 
 
