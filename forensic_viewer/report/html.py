@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import TextIO
 from urllib.parse import quote
 
+from forensic_viewer.report import face_text as F
 from forensic_viewer.report import text as T
 from forensic_viewer.report.build import STOPPED_HEADING, Figure, ItemFigures, Overview
 from forensic_viewer.report.evidence_text import evidence_rows
@@ -404,10 +405,10 @@ class HtmlWriter(TextReportFile):
             self._analyses(n, item, figs)
         if item.probe is not None:
             self._probe(item.probe)
-        self._w(f"<h3>Faces</h3><p>{esc(T.faces_text(item))}</p>")
-        faces = T.face_rows(item)
+        self._w(f"<h3>Faces</h3><p>{esc(F.faces_text(item))}</p>")
+        faces = F.face_rows(item)
         if faces:
-            head = "".join(f"<th>{h}</th>" for h in T.FACE_COLUMNS)
+            head = "".join(f"<th>{h}</th>" for h in F.FACE_COLUMNS)
             body = "".join(
                 "<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>" for r in faces
             )

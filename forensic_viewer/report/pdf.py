@@ -49,6 +49,7 @@ from reportlab.platypus import (
 )
 
 from engine.files import AtomicFile
+from forensic_viewer.report import face_text as F
 from forensic_viewer.report import text as T
 from forensic_viewer.report.build import STOPPED_HEADING, Figure, ItemFigures, Overview
 from forensic_viewer.report.evidence_text import evidence_rows
@@ -490,10 +491,10 @@ class PdfWriter:
             self._analyses(item, figs)
         if item.probe is not None:
             self._probe(item.probe)
-        add(KeepTogether([self.p("Faces", s.h3), self.p(T.faces_text(item), s.body)]))
-        faces = T.face_rows(item)
+        add(KeepTogether([self.p("Faces", s.h3), self.p(F.faces_text(item), s.body)]))
+        faces = F.face_rows(item)
         if faces:
-            data = [[self.p(h, s.label) for h in T.FACE_COLUMNS]]
+            data = [[self.p(h, s.label) for h in F.FACE_COLUMNS]]
             data += [[self.p(c, s.small) for c in r] for r in faces]
             t = Table(data, hAlign="LEFT")
             t.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#bbbbbb"))]))

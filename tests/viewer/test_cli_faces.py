@@ -178,7 +178,8 @@ def test_the_report_and_viewer_words_say_it_too() -> None:
     """The report's probability cell and the viewer's card title ("probability 0.75
     (calibrated)" on the walk-through's tiny face) drop "calibrated" for a verdict the face
     rule decided out of range; the report's face line says a border cut."""
-    from forensic_viewer.report.text import face_verdicts, probability_cell
+    from forensic_viewer.report.face_text import face_verdicts
+    from forensic_viewer.report.text import probability_cell
     from forensic_viewer.wording import confidence_words
 
     off = {"faces": [{"face": 1, "short_side": 22, "min_side": 48}]}

@@ -546,7 +546,7 @@ def test_the_verdict_panel_lists_the_face_models_verdicts_in_the_reports_words(q
     from engine.ensemble import FACE_RULE_NOTE, ON_THIS_FILE
     from engine.types import Analysis, FaceRegion, FaceScore, ModelResult
     from forensic_viewer.gui.verdict_panel import VerdictPanel
-    from forensic_viewer.report.text import face_verdicts
+    from forensic_viewer.report.face_text import face_verdicts
     from forensic_viewer.wording import FACE_PROBABILITY_NOTE, MEMBER_FACE_WORDS
     from tests.conftest import memory_evidence
 

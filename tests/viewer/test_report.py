@@ -705,7 +705,7 @@ def test_a_face_models_probability_is_explained_beside_its_verdict() -> None:
     authentic faces flagged) leaves unflagged; the faces text says so, and only then."""
     from forensic_viewer.report import ReportItem
     from forensic_viewer.report.model import ModelEntry
-    from forensic_viewer.report.text import faces_text
+    from forensic_viewer.report.face_text import faces_text
     from forensic_viewer.wording import FACE_PROBABILITY_NOTE
 
     def item(name: str) -> ReportItem:
