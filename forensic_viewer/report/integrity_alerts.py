@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.ensemble import decided_by_face
+from engine.files import open_regular
 from forensic_viewer.report.model import ReportItem
 from forensic_viewer.scan.integrity import RESULTS_EDITED, ROWS_SET_ASIDE
 
@@ -93,7 +94,7 @@ def changed_maps(item: ReportItem) -> list[str]:
     for path, recorded in _named_files(item):
         h = hashlib.sha256()
         try:
-            with open(path, "rb") as f:
+            with open_regular(path) as f:  # a pipe named like a map must not hang the report
                 for block in iter(lambda: f.read(1 << 20), b""):
                     h.update(block)
         except FileNotFoundError:
