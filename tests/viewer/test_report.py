@@ -704,8 +704,8 @@ def test_a_face_models_probability_is_explained_beside_its_verdict() -> None:
     """A face model's calibrated probability (even odds) can exceed 0.5 on a face its θ (few
     authentic faces flagged) leaves unflagged; the faces text says so, and only then."""
     from forensic_viewer.report import ReportItem
-    from forensic_viewer.report.model import ModelEntry
     from forensic_viewer.report.face_text import faces_text
+    from forensic_viewer.report.model import ModelEntry
     from forensic_viewer.wording import FACE_PROBABILITY_NOTE
 
     def item(name: str) -> ReportItem:
