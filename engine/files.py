@@ -17,6 +17,7 @@ command that waits forever.
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import re
 import secrets
@@ -175,6 +176,20 @@ def read_regular(path: str | Path, *, follow_links: bool = True, limit: int | No
                 str(path),
             )
         return data
+
+
+def sha256_of(path: str | Path) -> str | None:
+    """SHA-256 of the regular file at ``path`` (:func:`open_regular`: a pipe or device named
+    like it is refused at once, never waited on); None when there is no such file. Other
+    problems raise their OSError (:func:`not_regular_reason` words a pipe's)."""
+    h = hashlib.sha256()
+    try:
+        with open_regular(path) as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    except FileNotFoundError:
+        return None
+    return h.hexdigest()
 
 
 def read_regular_text(

@@ -12,13 +12,13 @@ last record: a scan resumed rewrites results.jsonl, a report written again repla
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from engine.files import sha256_of
 from forensic_viewer.audit import log_lines, parse_entry
 
 HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -72,17 +72,6 @@ def named_files(path: Path) -> dict[str, tuple[str, int]]:
     return found
 
 
-def _sha256(path: str) -> str | None:
-    h = hashlib.sha256()
-    try:
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-    except FileNotFoundError:
-        return None
-    return h.hexdigest()
-
-
 def check_files(path: Path) -> tuple[list[str], int]:
     """Re-hash every file the log at ``path`` names (:func:`named_files`): one line per file
     that changed, is missing or cannot be read, and how many were checked. A path recorded
@@ -93,7 +82,7 @@ def check_files(path: Path) -> tuple[list[str], int]:
     for file, (recorded, seq) in files.items():
         relative = "" if os.path.isabs(file) else " (recorded relative: read from here)"
         try:
-            now = _sha256(file)
+            now = sha256_of(file)  # a pipe named like a report: refused, not waited on
         except OSError as e:
             problems.append(f"UNREADABLE {file}{relative}: {e.strerror or e} (entry {seq})")
             continue

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from engine.files import AtomicFile, atomic_write, read_regular_text
+from engine.files import AtomicFile, atomic_write, read_regular_text, sha256_of
 
 # the fields of a row of each status (docs/results.schema.json's fileRow and errorRow,
 # "additionalProperties": false; tests/viewer/test_results_integrity.py checks they agree)
@@ -120,15 +120,9 @@ def _numbers(numbers: list[int], shown: int = 10) -> str:
 
 
 def file_sha256(path: Path) -> str | None:
-    """SHA-256 of ``path``'s bytes; None when there is no such file."""
-    h = hashlib.sha256()
-    try:
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-    except FileNotFoundError:
-        return None
-    return h.hexdigest()
+    """SHA-256 of ``path``'s bytes; None when there is no such file (a pipe put in its place
+    is refused, never waited on: :func:`engine.files.sha256_of`)."""
+    return sha256_of(path)
 
 
 @dataclass(frozen=True)

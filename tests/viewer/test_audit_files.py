@@ -5,6 +5,7 @@ a report's stamp of the log are absolute (evidence-integrity review 2026-12-05).
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,10 @@ def test_verify_files_names_each_changed_or_missing_file(
     assert f"CHANGED {out.resolve() / 'report.json'}: SHA-256 now" in text
     assert f"MISSING {out.resolve() / 'results.csv'}" in text
     assert "2 changed or missing" in text
+    (out / "results.jsonl").unlink()
+    os.mkfifo(out / "results.jsonl")  # a pipe in a logged file's place: refused, not waited on
+    assert main(["audit", "verify", str(case), "--files"]) == 1
+    assert f"UNREADABLE {out.resolve() / 'results.jsonl'}" in capsys.readouterr().out
 
 
 def test_the_reports_stamp_and_report_paths_are_absolute(
