@@ -191,13 +191,13 @@ def test_a_command_line_scan_parses_each_row_of_results_jsonl_once(
         write_rgb(folder / f"p{i}.png", 40, 40, seed=i)
     assert scan_cli(folder, tmp_path / "out", tiny_checkpoint, "--jobs", "1") == 0
     parsed: list[bytes] = []
-    parse = results.parse_line
+    parse = results._row_of  # each line read as a row (or set aside, with why)
 
     def counting(line: bytes):  # type: ignore[no-untyped-def]
         parsed.append(line)
         return parse(line)
 
-    monkeypatch.setattr(results, "parse_line", counting)
+    monkeypatch.setattr(results, "_row_of", counting)
     assert scan_cli(folder, tmp_path / "out", tiny_checkpoint, "--jobs", "1") == 0
     assert len(parsed) == 3, len(parsed)
     # a file changed between the listing and the run is indexed again, not taken as it was
