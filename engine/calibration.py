@@ -176,8 +176,8 @@ def face_rate_sentence(name: str, reliability: str) -> str:
     :func:`reliability_sentence`) as said beside the default verdict under the face rule,
     whose caveat (``engine.ensemble.FACE_RULE_CAVEAT``) promises them: each face the face model
     calls manipulated flags its photograph, so its own rate on authentic faces is what the
-    rule adds. "" when its rates were not measured. The command line's closing lines and the
-    viewer's default card say this one sentence."""
+    rule adds. "" when its rates were not measured. The command line's closing lines say this
+    sentence; the viewer's Verdict panel gives the same reliability in its faces section."""
     if not reliability:
         return ""
     return (

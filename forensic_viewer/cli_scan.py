@@ -211,13 +211,10 @@ def _run_files(
 def _face_rates(out: Path) -> dict[str, str]:
     """Each face model's reliability sentence as the run recorded it (scan.json's
     ``face_model_figures``, the report's source too); {} when none or unreadable."""
+    from forensic_viewer.scan.results import face_model_reliabilities
     from forensic_viewer.scan.settings import recorded_face_models
 
-    return {
-        str(name): str(f.get("reliability") or "")
-        for name, f in recorded_face_models(out).items()
-        if isinstance(f, dict)
-    }
+    return face_model_reliabilities(recorded_face_models(out))
 
 
 def _results_unchanged(args: argparse.Namespace, case_log: Any) -> None:

@@ -205,11 +205,10 @@ def face_model_reliability(analyzer: Any) -> dict[str, str]:
     words the report gives it (:func:`forensic_viewer.scan.results.face_model_figures`; "":
     not measured). A face model has no card in the Verdict panel (cards are built from
     whole-image results), so the faces section gives it."""
-    from forensic_viewer.scan.results import face_model_figures
+    from forensic_viewer.scan.results import face_model_figures, face_model_reliabilities
 
-    names = face_model_names(analyzer)
-    figures = face_model_figures(analyzer)
-    return {n: str(figures[n].get("reliability") or "") for n in names if n in figures}
+    said = face_model_reliabilities(face_model_figures(analyzer))
+    return {n: said[n] for n in face_model_names(analyzer) if n in said}  # those that run
 
 
 def throttled_partial(send: Callable[[PartialMap], None]) -> Callable[[Progress], None]:
