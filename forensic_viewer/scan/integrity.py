@@ -153,22 +153,28 @@ class Edited:
         }
 
 
-def run_field(scan_info: Path, key: str) -> Any:
-    """``key`` of ``scan_info`` (scan.json)'s ``run``; None when it cannot be read."""
+def recorded_run(scan_info: Path) -> dict[str, Any] | None:
+    """``scan_info`` (scan.json)'s ``run`` as written now; None when it cannot be read."""
     try:
         run = json.loads(read_regular_text(scan_info)).get("run")
     except (OSError, ValueError, AttributeError):
         return None
-    return run.get(key) if isinstance(run, dict) else None
+    return run if isinstance(run, dict) else None
+
+
+def run_field(scan_info: Path, key: str) -> Any:
+    """``key`` of ``scan_info`` (scan.json)'s ``run``; None when it cannot be read."""
+    return (recorded_run(scan_info) or {}).get(key)
 
 
 def recorded_end(scan_info: Path) -> tuple[str, str] | None:
     """(when, SHA-256) of ``results.jsonl`` as ``scan_info`` (scan.json)'s ``run`` says its last
     run left it; None when no run recorded one (a folder of an earlier version, a run going)."""
-    sha = run_field(scan_info, RESULTS_SHA256)
+    run = recorded_run(scan_info) or {}
+    sha = run.get(RESULTS_SHA256)
     if not isinstance(sha, str):
         return None
-    return str(run_field(scan_info, "ended") or "?"), sha
+    return str(run.get("ended") or "?"), sha
 
 
 def edited_since(results: Path, recorded: tuple[str, str] | None, where: str) -> Edited | None:

@@ -27,6 +27,7 @@ from forensic_viewer.scan.integrity import (
     RESULTS_SHA256,
     ROWS_SET_ASIDE,
     file_sha256,
+    recorded_run,
 )
 from forensic_viewer.scan.lock import OutputLock, OutputLocked
 from forensic_viewer.scan.results import RESULTS, SCAN_INFO
@@ -243,11 +244,8 @@ NOT_RUNNING_NOTE = (
 
 
 def _recorded_run(out: Path) -> Any:
-    """scan.json's ``run`` as written now (None when it cannot be read)."""
-    try:
-        return json.loads(read_regular_text(out / SCAN_INFO)).get(RUN_FIELD)
-    except (OSError, ValueError, AttributeError):
-        return None
+    """scan.json's ``run`` as written now (None when it cannot be read, or is no record)."""
+    return recorded_run(out / SCAN_INFO)
 
 
 def recorded_face_models(out: Path) -> dict[str, Any]:
