@@ -9,7 +9,8 @@ with its bootstrap interval, balanced accuracy, what is flagged per group, a rel
 diagram) with what the test part nonetheless took part in choosing (a checkpoint's epoch and
 pixel threshold, an equation-6 ensemble's weights: :func:`checkpoint_choices`,
 :func:`eq6_chosen_on`), and the card's old "held-out validation split" heading is corrected:
-those images chose checkpoints and that day's θ and weights, so its figures are optimistic. The ensemble card also
+those images chose checkpoints and that day's θ and weights, so its figures are optimistic; its
+"Threshold θ" section, written with the checkpoint, is headed as replaced. The ensemble card also
 gets its stacking weights, localization choice and a new regression floor (its heatmap changed).
 The section is replaced when the script runs again.
 """
@@ -35,6 +36,12 @@ PREVIOUS_HEADING = (
 NEW_HEADING = (
     "## Measured when the card was written, on the whole held-out part (not held out: these "
     "images chose the checkpoint's epoch and that day's θ and weights)"
+)
+# the θ section model_card.py wrote with the checkpoint: replaced by the verdict section's θ
+OLD_THETA_HEADING = "## Threshold θ\n"
+NEW_THETA_HEADING = (
+    "## Threshold θ when the card was written (replaced: the θ in use is the one under "
+    '"Verdict at evidence size" above)\n'
 )
 DEVIATIONS = {
     "m2f-ensemble": "Deviation from the paper: the paper's ensemble pairs Swin-T and Swin-S "
@@ -332,6 +339,7 @@ def eq6_chosen_on(card_text: str) -> int:
 def write_section(card: Path, section: str) -> None:
     text = card.read_text(encoding="utf-8")
     text = text.replace(OLD_HEADING, NEW_HEADING).replace(PREVIOUS_HEADING, NEW_HEADING)
+    text = text.replace(OLD_THETA_HEADING, NEW_THETA_HEADING)
     text = re.sub(re.escape(BEGIN) + r".*?" + re.escape(END) + r"\n*", "", text, flags=re.S)
     block = f"{BEGIN}\n{section}{END}\n\n"
     at = text.find("\n## ", text.find("\n## ") + 1) if "\n## " in text else -1

@@ -212,6 +212,7 @@ def test_the_bundled_cards_say_what_their_test_part_chose() -> None:
             continue
         assert "touched once, to report" not in text, card.name
         assert cards.PREVIOUS_HEADING not in text, card.name
+        assert cards.OLD_THETA_HEADING not in text, card.name  # a θ no longer in use
         weights = card.with_suffix(".safetensors")
         if weights.is_file():
             meta = read_meta(weights)
@@ -219,3 +220,17 @@ def test_the_bundled_cards_say_what_their_test_part_chose() -> None:
             assert said and said in " ".join(text.split()), card.name
         elif "equation 6, still in use" in text:
             assert "measured on images that chose its weights" in text, card.name
+
+
+def test_the_theta_section_written_with_the_checkpoint_is_headed_as_replaced(tmp_path) -> None:
+    """model_card.py's "Threshold θ" section states the θ of the day the card was written; once
+    the verdict section states the θ in use, a reader must not take the old one for it."""
+    cards = packaging_script("verdict_cards")
+    card = tmp_path / "x.md"
+    card.write_text("# x\n\nintro\n\n## How it was made\n\nrecipe\n\n## Threshold θ\n\nθ = 0.5\n")
+    cards.write_section(card, "## Verdict at evidence size (issue 17)\n\nθ = 0.3\n")
+    text = card.read_text(encoding="utf-8")
+    assert "## Threshold θ\n" not in text
+    assert text.index(cards.BEGIN) < text.index(cards.NEW_THETA_HEADING)
+    cards.write_section(card, "## Verdict at evidence size (issue 17)\n\nθ = 0.3\n")
+    assert card.read_text(encoding="utf-8").count("## Threshold θ") == 1  # rewritten, not stacked
