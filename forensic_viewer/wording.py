@@ -219,24 +219,26 @@ def verdict_words(
     return word
 
 
-# In place of "calibrated" beside the probability of a verdict the face rule decided on faces
-# outside the face verdicts' measured range (engine.ensemble.faces_out_of_range): that
-# probability is a flagged face's, whose calibration was fitted on measured faces only.
+# In place of "calibrated" beside the probability of a verdict outside the measured range: an
+# image below the measured size (engine.decision.min_verdict_side), or a verdict the face rule
+# decided on faces outside the face verdicts' range (engine.ensemble.faces_out_of_range). The
+# curves were fitted on images of 256 px and more (and on measured faces); below 192 px the
+# default verdict ranks at chance (docs/VERDICTS.md section 7), so "calibrated" would be untrue.
 UNCALIBRATED_HERE = "calibration not measured here"
 
 
 def calibration_word(out_of_range: Mapping[str, Any] | None) -> str:
     """What the command line, the Verdict panel's cards, the compare panes and the reports
-    say beside a verdict's probability: "calibrated", or :data:`UNCALIBRATED_HERE` when the
-    face rule decided the verdict on faces outside their measured range (``out_of_range``'s
-    ``faces``). A small image's verdict keeps "calibrated": its range sentence says the rest."""
-    return UNCALIBRATED_HERE if out_of_range and out_of_range.get("faces") else "calibrated"
+    say beside a verdict's probability: "calibrated", or :data:`UNCALIBRATED_HERE` for a
+    verdict outside the measured range (any ``out_of_range``: a small image's short side, or
+    the face rule's faces)."""
+    return UNCALIBRATED_HERE if out_of_range else "calibrated"
 
 
 def confidence_words(probability: float | None, score: float, out_of_range: object = None) -> str:
     """How sure a model is, as the Verdict panel's cards and the compare panes' titles say it:
-    ``probability 0.81 (calibrated)`` (:func:`calibration_word`: not "calibrated" where the
-    face rule decided on faces outside the measured range), or with no calibration the raw score said as such (beside a card's
+    ``probability 0.81 (calibrated)`` (:func:`calibration_word`: not "calibrated" outside the
+    measured range), or with no calibration the raw score said as such (beside a card's
     probability, a pane's "score 0.430" read as a second, disagreeing figure for the same
     model)."""
     if probability is not None:

@@ -186,7 +186,10 @@ def test_the_report_and_viewer_words_say_it_too() -> None:
     f = {"probability": 0.75, "verdict": "manipulated", "out_of_range": off}
     assert probability_cell(f) == f"0.75 ({UNCALIBRATED_HERE})"
     assert confidence_words(0.75, 0.735, off) == f"probability 0.75 ({UNCALIBRATED_HERE})"
-    small = {"short_side": 150, "min_side": 192}  # a small image's keeps its word
-    assert confidence_words(0.75, 0.735, small) == "probability 0.75 (calibrated)"
+    # a small image's curve is unmeasured too: below 192 px the default verdict ranks at chance
+    small = {"short_side": 150, "min_side": 192}
+    assert confidence_words(0.75, 0.735, small) == f"probability 0.75 ({UNCALIBRATED_HERE})"
+    assert probability_cell({**f, "out_of_range": small}) == f"0.75 ({UNCALIBRATED_HERE})"
+    assert confidence_words(0.75, 0.735, None) == "probability 0.75 (calibrated)"
     assert BORDER_CUT in face_verdicts(_face([0, 100, 60, 70]), {"crfd"}, (400, 300))
     assert BORDER_CUT not in face_verdicts(_face([0, 100, 60, 70]), {"crfd"})
