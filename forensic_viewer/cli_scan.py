@@ -225,16 +225,15 @@ def _results_unchanged(args: argparse.Namespace, case_log: Any) -> None:
     (the case log; scan.json's last run, which the report's alerts read) and the run goes on."""
     from forensic_viewer.audit import Action
     from forensic_viewer.casework import case_recorded_end
-    from forensic_viewer.scan.integrity import RESULTS_EDITED, edited_since, note_run, recorded_end
+    from forensic_viewer.scan.integrity import RESULTS_EDITED, edited_results, note_run
     from forensic_viewer.scan.results import RESULTS, SCAN_INFO
 
-    results = args.out / RESULTS
-    edited = edited_since(results, case_recorded_end(case_log, args.out), "the case log")
-    edited = edited or edited_since(results, recorded_end(args.out / SCAN_INFO), SCAN_INFO)
+    recorded = case_recorded_end(case_log, args.out)
+    edited = edited_results(args.out / RESULTS, args.out / SCAN_INFO, recorded)
     if edited is None:
         return
     accepted = bool(getattr(args, "accept_edited_results", False))
-    record = {**edited.to_json(), "accepted": accepted}
+    record = edited.record(accepted)
     if case_log is not None:
         case_log.append(Action.RESULTS_EDITED, {"out": str(args.out.resolve()), **record})
     if not accepted:

@@ -27,7 +27,7 @@ reports of it (warnings, files gone, a failed run) in :mod:`forensic_viewer.gui.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QSpinBox,
@@ -70,8 +71,10 @@ from forensic_viewer.gui.triage_table import TABLE_THUMB, TriageFilter, TriageMo
 from forensic_viewer.gui.truth_choice import TruthChoice, truth_message
 from forensic_viewer.gui.wheel_guard import guard_wheel
 from forensic_viewer.scan.failure import named
+from forensic_viewer.scan.integrity import RESULTS_EDITED, Edited, edited_results, note_run
 from forensic_viewer.scan.pool import AUTO_JOBS, cpu_cores
 from forensic_viewer.scan.replay import ScanAnalysis
+from forensic_viewer.scan.results import RESULTS, SCAN_INFO
 from forensic_viewer.scan.run import ScanSummary
 from forensic_viewer.scan.triage import TriageRow
 from forensic_viewer.scan.walk import parse_types
@@ -99,6 +102,9 @@ class BatchDialog(QDialog):
     scanStarted = Signal(object, object, object)
     scanEnded = Signal(object)  # ScanSummary, or the one-line failure of the scan itself
     reportOpened = Signal(object)  # the ReportDialog over the scan
+    # a resume found results.jsonl edited since its last run: the case log's "results-edited"
+    # record (the output folder, what differs, whether the analyst accepted it)
+    resultsEdited = Signal(object)
 
     def __init__(
         self,
@@ -121,6 +127,9 @@ class BatchDialog(QDialog):
         self._resumed = 0  # files of this run's listing an earlier run finished
         self._truth: tuple[list[str], list[str]] = ([], [])  # the last scan's (score_scan)
         self.run_end = RunEnd()  # what the last run leaves for its closing message and report
+        # (when, SHA-256) of an output folder's results.jsonl as the case log last recorded it
+        # (casework.case_recorded_end), set by the case log when one is open
+        self.case_end: Callable[[Path], tuple[str, str] | None] | None = None
         self._build(models, device, exact)
         no_enter_button(self)  # Enter on a row opens it (activated), never a Browse…
         self.resize(1100, 760)
@@ -322,6 +331,8 @@ class BatchDialog(QDialog):
         out = self.output_folder()
         assert out is not None
         self.out.setText(str(out))
+        if not self._results_unchanged(out):
+            return
         job = ScanJob(
             folder=named(Path(folder).expanduser()),  # messages name it as a scan does
             out=out,
@@ -366,6 +377,44 @@ class BatchDialog(QDialog):
         self.show_message(f"listing {job.folder}…")
         self._announced = False  # scanStarted, once the files are counted
         self.worker.start()
+
+    def _results_unchanged(self, out: Path) -> bool:
+        """Whether a resume into ``out`` may go on, as the command line decides it
+        (:func:`~forensic_viewer.scan.integrity.edited_results`): True unless its results.jsonl
+        differs from the SHA-256 its last run recorded (in the case log, else scan.json) and
+        the analyst, asked, does not take its rows as they now read. Accepted, scan.json's run
+        records it as ``scan --accept-edited-results`` does; refused, nothing starts and the
+        dialog says why. Either way the case log records the answer (:attr:`resultsEdited`)."""
+        recorded = self.case_end(out) if self.case_end is not None else None
+        edited = edited_results(out / RESULTS, out / SCAN_INFO, recorded)
+        if edited is None:
+            return True
+        accepted = self._accept_edited(edited)
+        self.resultsEdited.emit({"out": str(out.resolve()), **edited.record(accepted)})
+        if not accepted:
+            self.show_message(
+                f"{edited.line}; nothing was analysed: choose a new output folder, or Start "
+                "again and accept its rows as they now read"
+            )
+            return False
+        note_run(out / SCAN_INFO, RESULTS_EDITED, edited.record(True))
+        return True
+
+    def _accept_edited(self, edited: Edited) -> bool:
+        """Ask whether to resume over ``edited`` results.jsonl; No unless the analyst says Yes."""
+        yes, no = QMessageBox.StandardButton.Yes, QMessageBox.StandardButton.No
+        title = "Resume over an edited results.jsonl?"
+        box = QMessageBox(QMessageBox.Icon.Warning, title, "", yes | no, self)
+        box.setTextFormat(Qt.TextFormat.PlainText)  # a file name is never markup
+        box.setText(
+            f"{plain(edited.line)}.\n\nResuming takes its rows as they now read: the files they "
+            "list as done are not analysed again and the report is written from them. "
+            "Accepting is recorded in scan.json's run (results_edited), as forensic-viewer "
+            "scan --accept-edited-results records it, and the report says so on its first "
+            "page.\n\nNo: nothing starts; scan into a new output folder instead."
+        )
+        box.setDefaultButton(no)
+        return box.exec() == yes
 
     def toggle_pause(self) -> None:
         if self.worker is None or not self.running:

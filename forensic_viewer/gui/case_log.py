@@ -56,6 +56,7 @@ from forensic_viewer.audit import (
     verify_log,
 )
 from forensic_viewer.casework import (
+    case_recorded_end,
     probe_details,
     report_details,
     scan_failed_details,
@@ -504,6 +505,9 @@ class CaseRecorder(QObject):
         if self.log is None or dialog in self._scans:
             return
         self._scans[dialog] = None
+        log = self.log
+        dialog.case_end = lambda out: case_recorded_end(log, out)  # a resume checks it too
+        dialog.resultsEdited.connect(lambda record: self.append(Action.RESULTS_EDITED, record))
         dialog.scanStarted.connect(lambda job, n, u: self._on_scan_started(dialog, job, n, u))
         dialog.scanEnded.connect(lambda outcome: self._on_scan_ended(dialog, outcome))
         dialog.reportOpened.connect(self.attach_report)

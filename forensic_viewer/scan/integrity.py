@@ -152,6 +152,11 @@ class Edited:
             "note": self.line,
         }
 
+    def record(self, accepted: bool) -> dict[str, Any]:
+        """What scan.json's run (:data:`RESULTS_EDITED`) and the case log's ``results-edited``
+        keep of it: whether the analyst took its rows as they now read."""
+        return {**self.to_json(), "accepted": accepted}
+
 
 def recorded_run(scan_info: Path) -> dict[str, Any] | None:
     """``scan_info`` (scan.json)'s ``run`` as written now; None when it cannot be read."""
@@ -186,6 +191,19 @@ def edited_since(results: Path, recorded: tuple[str, str] | None, where: str) ->
     if now == recorded[1]:
         return None
     return Edited(recorded[0], recorded[1], now, where, str(results.resolve()))
+
+
+def edited_results(
+    results: Path, scan_info: Path, case_end: tuple[str, str] | None = None
+) -> Edited | None:
+    """How ``results`` (a scan's results.jsonl) differs from what its last run recorded as it
+    ended: first as the case log recorded it (``case_end``:
+    :func:`~forensic_viewer.casework.case_recorded_end`; scan.json may have been edited to
+    agree), else as ``scan_info`` (scan.json) did; None when it is as recorded, or nothing
+    was. The check a resume makes before it takes the rows as done, the command line's and
+    the batch dialog's alike."""
+    edited = edited_since(results, case_end, "the case log")
+    return edited or edited_since(results, recorded_end(scan_info), scan_info.name)
 
 
 def note_run(scan_info: Path, key: str, value: Any) -> None:

@@ -13,14 +13,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtWidgets import QMessageBox
 
 from forensic_viewer.audit import log_lines, parse_entry
 from forensic_viewer.cli import main
+from forensic_viewer.gui.batch_dialog import BatchDialog
 from forensic_viewer.report import scan_source, write_report
 from forensic_viewer.scan.integrity import EARLIER_ABSENT, ROW_FIELDS, ROW_REQUIRED, row_fault
 from forensic_viewer.scan.results import ResultIndex, read_records
 from forensic_viewer.scan.run import run_scan
-from tests.conftest import write_rgb
+from tests.conftest import HANG_MS, write_rgb
 from tests.viewer.conftest import scan_args
 from tests.viewer.test_scan_prefetch import StubAnalyzer, files_of, make_folder
 
@@ -194,3 +196,83 @@ def test_page_one_counts_bytes_changed_between_runs_and_replaced_maps(
     assert any(str(heatmap.resolve()) in a for a in report["alerts"])
     html = paths["html"].read_text(encoding="utf-8")
     assert "1 changed between runs; 1 map files not as the scan wrote them" in html
+
+
+def _answer(monkeypatch: pytest.MonkeyPatch, answer: QMessageBox.StandardButton) -> list[str]:
+    """Every question box answers ``answer``; returns the texts it asked."""
+    asked: list[str] = []
+
+    def exec_(box: QMessageBox) -> int:
+        asked.append(box.text())
+        return answer
+
+    monkeypatch.setattr(QMessageBox, "exec", exec_)
+    return asked
+
+
+def _dialog_scan(qtbot: Any, dialog: BatchDialog, folder: Path, out: Path) -> None:
+    """Start ``dialog`` on ``folder`` into ``out``, to the end of the scan."""
+    dialog.folder.setText(str(folder))
+    dialog.out.setText(str(out))
+    dialog.summary = None
+    dialog.start()
+    qtbot.waitUntil(lambda: dialog.summary is not None and not dialog.running, timeout=HANG_MS)
+
+
+@pytest.mark.gui
+def test_the_batch_dialog_asks_before_resuming_over_an_edited_results_file(
+    qtbot: Any, tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = make_folder(tmp_path / "ev", 2)
+    out = tmp_path / "out"
+    dialog = BatchDialog(models=[str(tiny_checkpoint)], device="cpu")
+    qtbot.addWidget(dialog)
+    _dialog_scan(qtbot, dialog, folder, out)
+    rows = _rows(out)
+    rows[0]["models"]["tiny"]["verdict"] = "authentic"  # a verdict turned by hand
+    _write_rows(out, rows)
+    edited = (out / "results.jsonl").read_bytes()
+
+    asked = _answer(monkeypatch, QMessageBox.StandardButton.No)
+    dialog.start()
+    assert not dialog.running  # nothing started
+    (question,) = asked
+    assert str((out / "results.jsonl").resolve()) in question and "scan.json" in question
+    assert "--accept-edited-results" in question
+    message = dialog.message.text()
+    assert "changed since the run of" in message and "nothing was analysed" in message
+    assert "\n" not in message
+    assert (out / "results.jsonl").read_bytes() == edited
+    assert "results_edited" not in _info(out)["run"]
+
+    asked = _answer(monkeypatch, QMessageBox.StandardButton.Yes)
+    _dialog_scan(qtbot, dialog, folder, out)
+    assert len(asked) == 1 and dialog.summary is not None and dialog.summary.skipped == 2
+    record = _info(out)["earlier_runs"][-1]["results_edited"]  # as the command line records it
+    assert record["accepted"] is True and record["recorded_in"] == "scan.json"
+    asked = _answer(monkeypatch, QMessageBox.StandardButton.No)
+    _dialog_scan(qtbot, dialog, folder, out)  # the accepted file is the new run's end
+    assert asked == []
+
+
+@pytest.mark.gui
+def test_the_batch_dialog_checks_the_case_logs_hash_and_logs_the_answer(
+    qtbot: Any, case_window: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = make_folder(tmp_path / "ev", 2)
+    out = tmp_path / "out"
+    dialog = case_window.open_batch()
+    _dialog_scan(qtbot, dialog, folder, out)
+    rows = _rows(out)
+    rows[1]["models"]["tiny"]["verdict"] = "authentic"
+    _write_rows(out, rows)
+    info = _info(out)  # the hash scan.json keeps, made to agree with the edit
+    info["run"]["results_sha256"] = hashlib.sha256((out / "results.jsonl").read_bytes()).hexdigest()
+    (out / "scan.json").write_text(json.dumps(info))
+
+    asked = _answer(monkeypatch, QMessageBox.StandardButton.No)
+    dialog.start()
+    assert not dialog.running and "recorded in the case log" in asked[0]
+    last = _entries(tmp_path / "case")[-1]
+    assert last.action == "results-edited" and last.details["accepted"] is False
+    assert last.details["out"] == str(out.resolve())
