@@ -72,7 +72,9 @@ def unopened_subfolders(subfolders: Iterable[Path]) -> int:
     the listing's thread, ``gui/opening.py``): a subfolder holding only empty folders counts
     though no image is below it, and one that cannot be listed counts (what it holds is not
     known to be nothing). An output folder of this program (a scan's, a probe's) does not
-    count: Scan a folder… does not read it either."""
+    count: Scan a folder… does not read it either. Nor does the opened images' own
+    ground-truth masks folder, which ``gui/opening.py`` takes out before
+    (:func:`~forensic_viewer.gui.groundtruth_panel.masks_of`)."""
     count = 0
     for sub in subfolders:
         if is_output_folder(sub):

@@ -22,6 +22,8 @@ window stays responsive.
 from __future__ import annotations
 
 import dataclasses
+import os
+from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +39,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from engine.io import IMAGE_SUFFIXES
+from engine.masks import mask_key
 from engine.types import Analysis, Evidence
 from forensic_viewer.gui.report_dialog import ReportJob
 from forensic_viewer.layers import GroundTruthLayer, LayerList
@@ -61,6 +65,30 @@ def looks_like_mask(path: str | Path) -> bool:
     p = Path(path)
     stem = p.stem.lower()
     return any(stem.endswith(t) for t in MASK_TAILS) or p.parent.name.lower() in MASK_FOLDERS
+
+
+def masks_of(folder: Path, images: Iterable[str | Path]) -> bool:
+    """Whether ``folder`` holds the ground-truth masks of ``images`` and nothing else: named
+    as :func:`looks_like_mask` takes a mask's folder (``Gt/``, ``masks/``), every entry in it
+    a file named like an image that is the mask of one of them by its stem
+    (:func:`engine.masks.mask_key`: ``x.png`` or ``x_gt.png`` for ``x.jpg``), as the bundled
+    samples' ``masks/`` is. Opening a folder does not count such a subfolder as left out
+    (``gui/opening.py``): its files are no evidence to open. Lists the whole folder: call it
+    off the GUI thread; one that cannot be listed is not taken for masks."""
+    if folder.name.lower() not in MASK_FOLDERS:
+        return False
+    stems = {Path(p).stem for p in images}
+    try:
+        with os.scandir(folder) as inside:
+            entries = list(inside)
+    except OSError:
+        return False
+    return bool(entries) and all(
+        Path(e.name).suffix.lower() in IMAGE_SUFFIXES
+        and e.is_file()
+        and mask_key(Path(e.name).stem) in stems
+        for e in entries
+    )
 
 
 @dataclass

@@ -32,6 +32,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QLabel, QStatusBar
 
 from forensic_viewer.gui.file_menu import left_out_words, unopened_subfolders
+from forensic_viewer.gui.groundtruth_panel import masks_of
 from forensic_viewer.gui.mailbox import Mailbox
 from forensic_viewer.scan.walk import Unread, iter_images, real_path
 from forensic_viewer.wording import plain
@@ -94,12 +95,14 @@ def list_one(given: str | Path) -> Given:
     folder = real_path(path)
     unread: list[Unread] = []
     subfolders: list[Path] = []
-    found = iter_images(Path(path), recursive=False, unread=unread, subfolders=subfolders)
+    found = list(iter_images(Path(path), recursive=False, unread=unread, subfolders=subfolders))
     files = tuple(str(real_path(f)) for f in found)
     for u in unread:
         if u.folder and u.path == Path(path):  # the folder itself: nothing in it is known
             why = f"the folder cannot be listed ({u.reason}); nothing in it was opened"
             return Given(path, folder=str(folder), problem=f"{plain(folder)}: {why}")
+    # the opened images' own ground-truth masks (the bundled samples' masks/) are not left out
+    subfolders = [s for s in subfolders if not masks_of(s, found)]
     return Given(path, files, folder=str(folder), left_out=unopened_subfolders(subfolders))
 
 

@@ -244,6 +244,29 @@ def test_the_subfolders_a_folder_leaves_out_are_said_once_and_logged(
     ]
 
 
+def test_the_opened_images_own_masks_folder_is_not_counted_as_left_out(
+    tmp_path: Path, folder: Path
+) -> None:
+    """``make run`` opened the bundled samples and said "1 subfolder not opened" of their
+    ``masks/``: the ground-truth masks of the images opened, which the viewer reads as masks
+    (a file in it dropped on its image is loaded as its ground truth), not evidence left out.
+    A folder of that name holding anything else is still counted, and so are other folders."""
+    from forensic_viewer.gui.opening import list_one
+
+    samples = Path(__file__).resolve().parents[2] / "resources" / "samples"
+    assert (samples / "masks").is_dir() and list_one(samples).left_out == 0
+    masks = folder / "masks"
+    masks.mkdir()
+    write_image(masks / "a.png", 16, 16)
+    write_image(masks / "b_gt.png", 16, 16)  # BenCo's name for b.png's mask
+    assert list_one(folder).left_out == 1  # sub/ alone
+    write_image(masks / "c.png", 16, 16)  # the mask of no image opened: evidence, perhaps
+    assert list_one(folder).left_out == 2
+    (masks / "c.png").unlink()
+    (masks / "notes.txt").write_text("not a mask", encoding="utf-8")
+    assert list_one(folder).left_out == 2
+
+
 def test_open_recent_that_cannot_be_saved_is_said_once_and_kept_for_the_session(
     qtbot, tmp_path: Path, folder: Path, caplog
 ) -> None:
