@@ -391,6 +391,9 @@ BADGE_LOADING = Badge("… loading", QColor(150, 150, 150))
 BADGE_CANCELLED = Badge("■ cancelled", QColor(150, 150, 150))
 BADGE_ERROR = Badge("✗ cannot be read", QColor(200, 60, 60))
 RED, GREEN, GREY = QColor(230, 80, 70), QColor(70, 170, 90), QColor(140, 140, 140)
+# a neutral mark for "not flagged": a check mark read as "authentic" or "verified", which no
+# model's verdict can say (a lead, not a finding of authenticity: report/limitations.py)
+NOT_FLAGGED_MARK = "○"
 
 
 def verdict_badge(analysis: Analysis) -> Badge:
@@ -403,7 +406,8 @@ def verdict_badge(analysis: Analysis) -> Badge:
             words = verdict_words(analysis.ensemble.verdict)
             return Badge(f"? {words} (ensemble) · {OUT_OF_RANGE}", GREY)
         return Badge(
-            f"{'⚠' if manipulated else '✓'} {verdict_words(analysis.ensemble.verdict)} (ensemble)",
+            f"{'⚠' if manipulated else NOT_FLAGGED_MARK} "
+            f"{verdict_words(analysis.ensemble.verdict)} (ensemble)",
             RED if manipulated else GREEN,
         )
     if not analysis.results:
@@ -412,7 +416,7 @@ def verdict_badge(analysis: Analysis) -> Badge:
     k = sum(r.verdict == "manipulated" for r in analysis.results.values())
     if k:
         return Badge(f"⚠ {FLAGGED} ({k}/{n} models)", RED)
-    return Badge(f"✓ {NOT_FLAGGED} ({n}/{n} models)", GREEN)
+    return Badge(f"{NOT_FLAGGED_MARK} {NOT_FLAGGED} ({n}/{n} models)", GREEN)
 
 
 class EvidenceList(QListWidget):

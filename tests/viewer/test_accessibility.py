@@ -78,7 +78,11 @@ def test_legible_leaves_a_colour_that_already_reads_alone() -> None:
 @pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
 @pytest.mark.parametrize(
     "badge",
-    [Badge("✓ authentic (ensemble)", GREEN), Badge("⚠ manipulated (ensemble)", RED), BADGE_LOADING],
+    [
+        Badge("○ not flagged (ensemble)", GREEN),
+        Badge("⚠ manipulated (ensemble)", RED),
+        BADGE_LOADING,
+    ],
     ids=["authentic", "manipulated", "loading"],
 )
 def test_the_evidence_list_badges_read_at_aa_contrast(qapp, dark: bool, badge: Badge) -> None:
@@ -295,3 +299,20 @@ def test_a_theme_change_recolours_the_training_dialogs_errors_and_warnings(
     finally:
         qapp.setPalette(before)
     qtbot.waitUntil(lambda: [_style_color(label).name() for label in labels] == light)
+
+
+def test_a_badge_not_flagged_wears_a_neutral_mark_not_a_check(qapp) -> None:
+    """A badge "✓ not flagged" read as "authentic, verified", which the tool cannot say: the
+    mark is neutral; the colour still tells the two verdicts apart, and the words say it."""
+    from forensic_viewer.gui.panels import verdict_badge
+
+    evidence = memory_evidence(np.zeros((4, 4, 3), np.uint8))
+    models = {"a": _result("a", "authentic"), "b": _result("b", "authentic")}
+    by_models = verdict_badge(Analysis(evidence=evidence, results=models))
+    by_ensemble = verdict_badge(
+        Analysis(evidence=evidence, results=models, ensemble=_result("ens", "authentic"))
+    )
+    assert by_models.text == "○ not flagged (2/2 models)" and by_models.color == GREEN
+    assert by_ensemble.text == "○ not flagged (ensemble)" and by_ensemble.color == GREEN
+    flagged = {"a": _result("a", "manipulated"), "b": _result("b", "authentic")}
+    assert verdict_badge(Analysis(evidence=evidence, results=flagged)).color == RED

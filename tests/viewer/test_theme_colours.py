@@ -73,7 +73,7 @@ def _shown(qtbot, tmp_path: Path) -> Callable[[], dict[str, str]]:
     evidence = EvidenceList()
     qtbot.addWidget(evidence)
     badges = {
-        "authentic": Badge("✓ authentic (ensemble)", GREEN),
+        "authentic": Badge("○ not flagged (ensemble)", GREEN),
         "manipulated": Badge("⚠ manipulated (ensemble)", RED),
         "out of range": Badge("? out of range", GREY),
         "loading": BADGE_LOADING,
