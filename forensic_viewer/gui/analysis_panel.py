@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 from engine.analyses import AnalysisResult, Level, get_analysis_spec, list_analyses
 from engine.types import Evidence
 from forensic_viewer.gui.panels import rows_height, tint
+from forensic_viewer.gui.wheel_guard import guard_wheel
 from forensic_viewer.gui.workers import AnalysisWorker
 from forensic_viewer.report.text import pair_text
 from forensic_viewer.scan.triage import pairs_words
@@ -120,6 +121,7 @@ class AnalysisPanel(QWidget):
             f"JPEG quality of ELA's resave (default {ela}, as FotoForensics; Sherloq uses 75); "
             "recorded with the result"
         )
+        guard_wheel(self.ela_quality)  # a wheel over the panel in passing changed the quality
         self.run_button = QPushButton("Run on this image")
         self.run_button.setEnabled(False)  # until there is an image (set_target)
         self.run_button.clicked.connect(lambda: self.run())

@@ -52,6 +52,7 @@ from forensic_viewer.events import Subscriptions
 from forensic_viewer.gui.canvas import Canvas
 from forensic_viewer.gui.panels import GREEN, GREY, RED, discard, tint
 from forensic_viewer.gui.verdict_panel import rule_text
+from forensic_viewer.gui.wheel_guard import guard_wheel
 from forensic_viewer.layers import (
     AnalysisLayer,
     ClonePairsLayer,
@@ -301,6 +302,7 @@ class ComparePane(QWidget):
         self.chooser.setMinimumContentsLength(10)  # characters; the opened list is wider
         # as wide as the pane: held to ten characters, "bundled-ensemble" read "bundled-ensembl"
         self.chooser.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        guard_wheel(self.chooser)  # a wheel in passing changed what the pane shows
         self.canvas = Canvas()
         self.source: Source | None = None
         self.made_for = ""  # the source the pane was made to show (CompareView.set_content)

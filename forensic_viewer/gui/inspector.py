@@ -36,6 +36,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QSizePolicy, QVBoxLayout, QWidg
 
 from forensic_viewer.events import Event, Subscriptions
 from forensic_viewer.gui.panels import pixmap_from_rgb
+from forensic_viewer.gui.wheel_guard import guard_wheel
 from forensic_viewer.layers import Layer, LayerList
 from forensic_viewer.overlays import composite_patch
 
@@ -150,6 +151,7 @@ class LoupePanel(QWidget):
             self.mode_box.addItem(MODE_NAMES[mode], str(mode))
         self.mode_box.setToolTip("what the magnifier shows of the pixels under the cursor")
         self.mode_box.setAccessibleName("magnifier shows")  # the tooltip describes it
+        guard_wheel(self.mode_box)  # changed only when chosen, not by a wheel in passing
         self.magnifier = Magnifier()
         self.caption = QLabel()
         self.caption.setTextFormat(Qt.TextFormat.PlainText)

@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
 from engine.probe import DERIVATIONS, ORIGINAL, ProbeResult
 from engine.types import Analysis, Evidence
 from forensic_viewer.gui.panels import discard
+from forensic_viewer.gui.wheel_guard import guard_wheel
 from forensic_viewer.gui.workers import AnalysisWorker
 from forensic_viewer.overlays import colorize
 from forensic_viewer.scan.probe import TABLE_COLUMNS, table_notes, table_rows, verdict_cell
@@ -157,6 +158,7 @@ class ProbeDialog(QDialog):
         layout.addLayout(chooser)
         layout.addWidget(scroll, 3)
         self.resize(1000, 800)
+        guard_wheel(self)  # the maps' model: changed only when chosen, not in passing
 
         mail = worker.mail
         mail.on("probe-progress", self._on_progress)

@@ -67,6 +67,7 @@ from forensic_viewer.audit import AuditError, AuditLog
 from forensic_viewer.casework import log_report_moved
 from forensic_viewer.gui.mailbox import Mailbox
 from forensic_viewer.gui.panels import name_form_fields, pick_output_folder, rows_height
+from forensic_viewer.gui.wheel_guard import guard_wheel
 from forensic_viewer.report import (
     FORMATS,
     CaseInfo,
@@ -496,6 +497,7 @@ class ReportDialog(QDialog):
         layout.addWidget(self.progress)
         layout.addWidget(self.message)
         layout.addLayout(buttons)
+        guard_wheel(self)  # the figures' choice: changed only when chosen, not in passing
 
     def _pick_dest(self) -> None:
         pick_output_folder(self, "Report folder", self.dest)

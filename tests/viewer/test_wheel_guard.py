@@ -94,3 +94,36 @@ def test_the_wheel_over_the_batch_dialogs_settings_leaves_them(qtbot) -> None:
     wheel_down(dialog.jobs)
     wheel_down(dialog.device)
     assert (dialog.jobs.value(), dialog.device.currentIndex()) == (jobs, device)
+
+
+def test_the_wheel_over_the_dialogs_and_panels_settings_leaves_them(qtbot, tmp_path: Path) -> None:
+    """The report dialog, probe dialog, compare panes, magnifier and analysis panel still
+    changed a setting under a passing wheel (the ELA quality 90 -> 89, the report's figures
+    "all" -> "flagged"): guarded as the batch dialog and training form are."""
+    from forensic_viewer.gui.analysis_panel import AnalysisPanel
+    from forensic_viewer.gui.compare import ComparePane
+    from forensic_viewer.gui.inspector import LoupePanel
+    from forensic_viewer.gui.probe_dialog import ProbeDialog
+    from forensic_viewer.gui.report_dialog import ReportDialog, ReportJob
+    from forensic_viewer.gui.workers import AnalysisWorker
+    from tests.viewer.test_probe_dialog import _Worker
+
+    panel = AnalysisPanel(AnalysisWorker())  # not started: no job runs
+    report = ReportDialog(ReportJob(list, "a test"), default_dir=tmp_path)
+    probe = ProbeDialog(_Worker(["a", "b"]))  # type: ignore[arg-type]
+    pane, loupe = ComparePane("a"), LoupePanel()
+    for widget in (panel, report, probe, pane, loupe):
+        qtbot.addWidget(widget)
+        widget.show()
+    probe.model_choice.addItems(["a", "b"])
+    pane.chooser.addItems(["a", "b"])
+    spin = panel.ela_quality
+    quality = spin.value()
+    assert not spin.hasFocus()
+    wheel_down(spin)
+    assert spin.value() == quality
+    for combo in (report.figures, probe.model_choice, pane.chooser, loupe.mode_box):
+        assert combo.count() > 1 and not combo.hasFocus()
+        combo.setCurrentIndex(0)
+        wheel_down(combo)
+        assert combo.currentIndex() == 0, combo.accessibleName() or combo.toolTip()
