@@ -657,6 +657,13 @@ def run(args: Any) -> int:
     new_files: dict[Path, dict[str, Any]] = {}
     for ens in args.ensemble:
         data = json.loads(ens.read_text(encoding="utf-8"))
+        missing = sorted({m["model"] for m in data.get("members", [])} - set(names))
+        if missing:  # a KeyError deep in the fit said none of this
+            raise UsageError(
+                ens,
+                f"members {', '.join(missing)} have no figures in the features rows (features "
+                "runs the default set: leave this ensemble out, or make the default set hold them)",
+            )
         maps = args.maps if ens == args.ensemble[0] else None
         content, figures = choose_ensemble(rows, data, choices, maps, trusted)
         report["ensembles"][ens.name] = figures

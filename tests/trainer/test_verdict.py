@@ -482,3 +482,23 @@ def test_equation_6_without_voters_sets_theta_on_the_scores_the_engine_averages(
     assert cal is not None  # a NaN fit is read back as no calibration at all
     top = max(rows, key=engine_score)
     assert 0.0 < cal.probability(float(logit(engine_score(top)))) <= 1.0
+
+
+def test_an_ensemble_whose_members_have_no_features_is_refused_in_one_line(
+    rows: list, tmp_path: Path, capsys
+) -> None:
+    """m2f-ensemble's members are not in the default set, so `features` made no figures of
+    them; the verdict step ended in a KeyError traceback deep in the fit."""
+    from trainer.cli import main
+
+    features = tmp_path / "features.jsonl"
+    features.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    ensemble = tmp_path / "pair.ensemble.json"
+    members = [{"model": m, "detection_weight": 1.0, "localization_weight": 1.0}
+               for m in ("good", "absent")]  # fmt: skip
+    ensemble.write_text(json.dumps({"members": members, "threshold": 0.5}))
+    argv = ["verdict", "--features", str(features), "--models", str(tmp_path)]
+    assert main([*argv, "--ensemble", str(ensemble), "--json", str(tmp_path / "r.json")]) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "pair.ensemble.json" in err[0] and "absent" in err[0]
+    assert "Traceback" not in err[0]
