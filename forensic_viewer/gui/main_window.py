@@ -197,7 +197,7 @@ class MainWindow(
         analysis = None if entry is None or released else entry.analysis
         classic = {} if entry is None or released else entry.classic
         self._show_layers(None if evidence is None else build_layers(evidence, analysis, classic))
-        self.setWindowTitle(f"Forensic viewer — {Path(path).name}")
+        self.setWindowTitle(f"Forensic viewer — {plain(Path(path).name)}")
         self.analyse_action.setEnabled(True)
         self._show_panels()
         self._describe_view()

@@ -422,7 +422,14 @@ def verdict_badge(analysis: Analysis) -> Badge:
 class EvidenceList(QListWidget):
     """Opened evidence files, one row each, with a verdict badge; a file whose bytes are
     those of a file above it (the same SHA-256) says so on its row, as a scan's
-    ``duplicate_of`` does (:meth:`set_sha256`)."""
+    ``duplicate_of`` does (:meth:`set_sha256`).
+
+    A row's path stays on the Python side: the row holds only its number. A path stored on
+    the row as text came back from Qt without the bytes of a name that is not UTF-8 (their
+    surrogates dropped), so selecting such a file showed a path that does not exist and its
+    badge made a second row. Names are shown as the command line writes them
+    (:func:`plain`): a line break or an undecodable byte escaped, each row one line of name
+    and one of badge."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -432,6 +439,7 @@ class EvidenceList(QListWidget):
         # folder of 300 files read 45,000 rows on the GUI thread, 1.5 s of the 2.5 s it froze
         # the window while the decoder thread held the interpreter
         self._rows: dict[str, QListWidgetItem] = {}
+        self._paths: list[str] = []  # row number -> its path, as given (never through Qt)
         self._order: dict[str, int] = {}  # path -> its row's number
         self._badges: dict[str, tuple[str, str]] = {}  # path -> its badge's text, detail
         self._sha256: dict[str, str] = {}  # path -> the SHA-256 of its bytes, when known
@@ -443,16 +451,19 @@ class EvidenceList(QListWidget):
         item = self._rows.get(path)
         if item is not None:
             return item
-        item = QListWidgetItem(Path(path).name)
-        item.setData(Qt.ItemDataRole.UserRole, path)
+        item = QListWidgetItem(plain(Path(path).name))
+        self._order[path] = len(self._paths)
+        item.setData(Qt.ItemDataRole.UserRole, self._order[path])
         item.setToolTip(plain(path))
         self.addItem(item)
-        self._order[path] = len(self._rows)
+        self._paths.append(path)
         self._rows[path] = item
         return item
 
     def set_badge(self, item: QListWidgetItem, badge: Badge, detail: str = "") -> None:
-        path = item.data(Qt.ItemDataRole.UserRole)
+        path = self.path_of(item)
+        if path is None:
+            raise ValueError("a badge is set on a row of this list")
         self._badges[path] = (badge.text, detail)
         tint(item, badge.color)  # WCAG AA on the list's background
         self._paint(path)
@@ -491,7 +502,7 @@ class EvidenceList(QListWidget):
         """``"same bytes as NAME"`` when ``path``'s bytes are those of a file above it (its
         row says it; the evidence view's screen-reader description too), else ``""``."""
         original = self.copy_of.get(path)
-        return "" if original is None else f"same bytes as {Path(original).name}"
+        return "" if original is None else f"same bytes as {plain(Path(original).name)}"
 
     def _paint(self, path: str) -> None:
         """``path``'s row: its name (and the file it is a copy of), its badge; its tooltip the
@@ -499,7 +510,7 @@ class EvidenceList(QListWidget):
         row's description (it reads no item's tooltip)."""
         item = self.entry(path)
         note = self.copy_note(path)
-        name = f"{Path(path).name} — {note}" if note else Path(path).name
+        name = plain(Path(path).name) + (f" — {note}" if note else "")
         badge, detail = self._badges.get(path, ("", ""))
         item.setText(f"{name}\n    {badge}" if path in self._badges else name)
         tip = [plain(path), *([plain(detail)] if detail else [])]
@@ -509,7 +520,10 @@ class EvidenceList(QListWidget):
         item.setData(Qt.ItemDataRole.AccessibleDescriptionRole, item.toolTip())
 
     def path_of(self, item: QListWidgetItem | None) -> str | None:
-        return None if item is None else item.data(Qt.ItemDataRole.UserRole)
+        """The path of ``item``, a row of this list, as it was given (None: no row)."""
+        row = None if item is None else item.data(Qt.ItemDataRole.UserRole)
+        return self._paths[row] if isinstance(row, int) else None
 
     def badge_text(self, path: str) -> str:
-        return self.entry(path).text().split("\n", 1)[-1].strip()
+        """The words of ``path``'s badge (``""`` before it has one)."""
+        return self._badges.get(path, ("", ""))[0]
