@@ -3,7 +3,9 @@
 :class:`VerdictPanel` shows a :class:`VerdictCard` per model, the default verdict first, then
 one line per face the face path judged (:func:`faces_text`); before them, a message: the
 analysis's time, what a Cancel kept (:func:`cancelled_text`) or, with no model installed, how
-to add one (:func:`no_model_hint`). The cards' lines are in the words of the command line and
+to add one (:func:`no_model_hint`), and the decoding warnings that limit what was analysed
+(:func:`limits_text`: frames left out, bits per channel reduced, alpha discarded, CMYK without
+colour management), in the loader's words, as the command line and the reports print them. The cards' lines are in the words of the command line and
 the reports (:mod:`forensic_viewer.wording`): :func:`threshold_text`, :func:`confidence_text`,
 :func:`odds_text`, :func:`decision_text`, :func:`moved_text` and :func:`mask_text` (what moved a
 stacked default verdict, and when its mask need not show why).
@@ -19,6 +21,7 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QScrollArea, QToolButton, QVBoxLayout, QWidget
 
 from engine.catalog import BUNDLED_MODELS, user_models_dir
+from engine.decode_limits import analysis_limits
 from engine.ensemble import FACE_RULE_NOTE, decided_by_face, whole_image_decided
 from engine.facepath import face_out_of_range
 from engine.types import Analysis, ModelResult
@@ -65,6 +68,18 @@ def cancelled_text(analysis: Analysis) -> str:
         f"{plain(name)} — {partial_words(p.fraction)}" for name, p in analysis.partial.items()
     ]
     return "\n".join(lines)
+
+
+LIMITS_HEAD = "what was analysed is limited by its decoding:"
+
+
+def limits_text(analysis: Analysis) -> str:
+    """The decoding warnings of ``analysis``'s evidence that limit what was analysed
+    (:func:`engine.decode_limits.analysis_limits`), one a line under :data:`LIMITS_HEAD`, in
+    the loader's words; ``""`` when none does. The panel said nothing of a GIF's 12 frames or
+    a 16-bit PNG reduced to 8 bits: only the Metadata tab listed them among every warning."""
+    limits = analysis_limits(analysis.evidence.warnings)
+    return "\n".join([LIMITS_HEAD, *(f"• {plain(w)}" for w in limits)]) if limits else ""
 
 
 def threshold_text(r: ModelResult) -> str:
@@ -250,6 +265,9 @@ class VerdictPanel(QScrollArea):
         self._layout.setContentsMargins(4, 4, 4, 4)
         self.message = self._label("")
         self._layout.addWidget(self.message)
+        self.limits = self._label("")  # limits_text, before the cards
+        self.limits.setVisible(False)
+        self._layout.addWidget(self.limits)
         self.faces = self._label("")  # under the cards (faces_text)
         self.faces.setStyleSheet("margin-top: 6px;")
         self.faces.setVisible(False)
@@ -275,6 +293,8 @@ class VerdictPanel(QScrollArea):
     def show_message(self, text: str) -> None:
         self._clear_cards()
         self.message.setText(text)
+        self.limits.setText("")
+        self.limits.setVisible(False)
         self.faces.setText("")
         self.faces.setVisible(False)
 
@@ -300,6 +320,8 @@ class VerdictPanel(QScrollArea):
             if analysis.cancelled
             else f"analysis took {analysis.seconds:.2f} s"
         )
+        self.limits.setText(limits_text(analysis))
+        self.limits.setVisible(bool(self.limits.text()))
         results = list(analysis.results.values())
         if analysis.ensemble is not None:  # the default verdict leads, the members follow
             results.insert(0, analysis.ensemble)
@@ -350,7 +372,7 @@ class VerdictPanel(QScrollArea):
 
     def text(self) -> str:
         """Everything in the cards, folded or not, as text (for tests and copying)."""
-        lines = [self.message.text()] if self.message.text() else []
+        lines = [label.text() for label in (self.message, self.limits) if label.text()]
         for card in self.cards:
             lines += [card.title.text(), card.body.text(), card.details.text()]
         if self.faces.text():
