@@ -397,7 +397,10 @@ NOT_FLAGGED_MARK = "○"
 
 
 def verdict_badge(analysis: Analysis) -> Badge:
-    """The badge of an analysis: the ensemble's verdict, else how many models say manipulated."""
+    """The badge of an analysis: the ensemble's verdict, else how many models say manipulated;
+    a verdict outside the measured range (an image smaller than any its model was measured on)
+    never red or green but grey with "?", and said to be (a 5x5 image's one member flag read
+    as a plain red flag)."""
     if analysis.cancelled:
         return Badge(f"◐ partial: {len(analysis.results)} finished", GREY)
     if analysis.ensemble is not None:
@@ -412,10 +415,18 @@ def verdict_badge(analysis: Analysis) -> Badge:
         )
     if not analysis.results:
         return Badge("○ no model", GREY)
-    n = len(analysis.results)
-    k = sum(r.verdict == "manipulated" for r in analysis.results.values())
+    # a member's verdict outside the measured range is as the ensemble's: grey, "?", said so
+    results = analysis.results.values()
+    n = len(results)
+    k = sum(r.verdict == "manipulated" and not r.out_of_range for r in results)
+    unmeasured = sum(r.verdict == "manipulated" and bool(r.out_of_range) for r in results)
     if k:
-        return Badge(f"⚠ {FLAGGED} ({k}/{n} models)", RED)
+        more = f" · {unmeasured} more {OUT_OF_RANGE}" if unmeasured else ""
+        return Badge(f"⚠ {FLAGGED} ({k}/{n} models){more}", RED)
+    if unmeasured:
+        return Badge(f"? {FLAGGED} ({unmeasured}/{n} models) · {OUT_OF_RANGE}", GREY)
+    if all(r.out_of_range for r in results):
+        return Badge(f"? {NOT_FLAGGED} ({n}/{n} models) · {OUT_OF_RANGE}", GREY)
     return Badge(f"{NOT_FLAGGED_MARK} {NOT_FLAGGED} ({n}/{n} models)", GREEN)
 
 

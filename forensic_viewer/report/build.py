@@ -278,6 +278,7 @@ class Overview:
             "failed": sum(r.status != "ok" for r in self.rows),
             "flagged": sum(r.flagged for r in self.rows),
             "flagged_by_any": sum(r.flagged_by_any for r in self.rows),
+            "flagged_out_of_range": sum(r.flagged_out_of_range for r in self.rows),
             "evidence_changed": sum(i.status == "mismatch" for i in self.integrity),
             "evidence_unreadable": sum(i.status == "unreadable" for i in self.integrity),
             **self.own.counts(),

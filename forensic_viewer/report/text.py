@@ -38,6 +38,7 @@ from forensic_viewer.wording import (
     HEATMAP_MEANING,
     MASK_NOT_THE_REASON_LINE,
     NOT_FLAGGED,
+    OUT_OF_RANGE,
     UNCALIBRATED_HERE,
     calibration_word,
     contribution_details,
@@ -165,16 +166,20 @@ def audit_rows(stamp: AuditStamp | None) -> Rows:
 
 def counts_text(ov: Overview) -> str:
     """The headline: files, and how many the default verdict flags (issue 17: not "at least
-    one check", which flags most authentic photographs when several weak models vote)."""
+    one check", which flags most authentic photographs when several weak models vote); those
+    it flags only by verdicts outside the measured range counted apart (a 5x5 image's single
+    unmeasured flag read "1 flagged as manipulated")."""
     c = ov.counts
     ens = ov.ensemble_column
     by = f"the default verdict ({ens})" if ens else "at least one model (no ensemble ran)"
     extra = c["flagged_by_any"] - c["flagged"]
     members = f" ({extra} more by a single member only)" if ens and extra > 0 else ""
     files = f"{c['files']} file" + ("" if c["files"] == 1 else "s")
+    unmeasured = c["flagged_out_of_range"]
+    apart = f"; {unmeasured} more {FLAGGED} only by verdicts {OUT_OF_RANGE}" if unmeasured else ""
     return (
         f"{files}: {c['analysed']} analysed, {c['failed']} failed; "
-        f"{c['flagged']} flagged as manipulated by {by}{members}; "
+        f"{c['flagged'] - unmeasured} {FLAGGED} by {by}{members}{apart}; "
         f"{c['evidence_changed']} changed and {c['evidence_unreadable']} unreadable at export"
         + (f", {n} changed between runs" if (n := c["evidence_changed_between_runs"]) else "")
         + (f"; {n} map files not as the scan wrote them" if (n := c["map_files_changed"]) else "")

@@ -336,6 +336,16 @@ class TriageRow:
         cells = [*self.cells, *([self.ensemble] if self.ensemble else [])]
         return any(c.status == RAN and c.verdict == MANIPULATED for c in cells)
 
+    @property
+    def flagged_out_of_range(self) -> bool:
+        """Whether the default verdict (:attr:`flagged`) flags the file only by verdicts
+        outside the measured range: the ensemble's, or without one every model's that flags it
+        (a 5x5 image). Nothing measured such a flag, so the report counts it apart."""
+        if self.ensemble is not None and self.ensemble.status == RAN:
+            return self.flagged and self.ensemble.out_of_range
+        flags = [c for c in self.cells if c.status == RAN and c.verdict == MANIPULATED]
+        return bool(flags) and all(c.out_of_range for c in flags)
+
     def cell(self, name: str) -> Cell | None:
         for c in self.cells:
             if c.name == name:
