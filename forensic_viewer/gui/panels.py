@@ -390,6 +390,9 @@ class Badge:
 BADGE_LOADING = Badge("… loading", QColor(150, 150, 150))
 BADGE_CANCELLED = Badge("■ cancelled", QColor(150, 150, 150))
 BADGE_ERROR = Badge("✗ cannot be read", QColor(200, 60, 60))
+# refused before decoding, over the file-size, pixel or decoding-memory limit (a
+# decompression bomb): the file may be sound, and its badge must not say it is unreadable
+BADGE_REFUSED = Badge("✗ refused: beyond the size limit", BADGE_ERROR.color)
 RED, GREEN, GREY = QColor(230, 80, 70), QColor(70, 170, 90), QColor(140, 140, 140)
 # a neutral mark for "not flagged": a check mark read as "authentic" or "verified", which no
 # model's verdict can say (a lead, not a finding of authenticity: report/limitations.py)

@@ -31,13 +31,19 @@ class UnreadFile:
     size: int | None
     sha256: str | None
     fs_times: FileTimes | None = None
+    # refused over a limit (file size, pixels, decoding memory: ImageTooLargeError), not a
+    # file that cannot be read: its badge says which (a decompression bomb read "cannot be read")
+    refused: bool = False
 
 
-def unread_file(path: str, header: ImageHeader | None = None) -> UnreadFile:
+def unread_file(
+    path: str, header: ImageHeader | None = None, *, refused: bool = False
+) -> UnreadFile:
     """The size, SHA-256 and file-system times of ``path`` from the loader's ``header`` when it
-    left one; else its size and SHA-256 read now, read-only (no times)."""
+    left one; else its size and SHA-256 read now, read-only (no times). ``refused``: the loader
+    refused it over a size limit (:attr:`UnreadFile.refused`)."""
     if header is not None:
-        return UnreadFile(path, header.file_size, header.sha256, header.fs_times)
+        return UnreadFile(path, header.file_size, header.sha256, header.fs_times, refused)
     from forensic_viewer.scan.run import sha256_if_read
 
     sha = sha256_if_read(Path(path))
@@ -45,4 +51,4 @@ def unread_file(path: str, header: ImageHeader | None = None) -> UnreadFile:
         size = os.stat(path).st_size if sha is not None else None
     except OSError:
         size = None
-    return UnreadFile(path, size, sha)
+    return UnreadFile(path, size, sha, refused=refused)

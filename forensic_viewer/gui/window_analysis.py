@@ -24,6 +24,7 @@ from forensic_viewer.gui.panels import (
     BADGE_CANCELLED,
     BADGE_ERROR,
     BADGE_LOADING,
+    BADGE_REFUSED,
     Badge,
     verdict_badge,
 )
@@ -208,7 +209,9 @@ class WindowAnalysis:
         if entry.released:  # analysed again and no longer decodes: its old verdict goes too
             entry.evidence, entry.analysis, entry.classic = None, None, {}
             entry.released = False
-        self.evidence_list.set_badge(self.evidence_list.entry(entry.path), BADGE_ERROR, message)
+        refused = entry.unread is not None and entry.unread.refused  # said just before
+        badge = BADGE_REFUSED if refused else BADGE_ERROR
+        self.evidence_list.set_badge(self.evidence_list.entry(entry.path), badge, message)
         self.show_error(message)
         if entry.path == self.current and entry.evidence is None:
             self.verdict_panel.show_message(message)

@@ -67,12 +67,12 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from engine.errors import ForensicError, ImageHeader
+from engine.errors import ForensicError, ImageTooLargeError
 from engine.types import Analysis, Evidence, PartialMap, Progress
 from forensic_viewer.events import Event
 from forensic_viewer.gui.job_queue import JobQueue
 from forensic_viewer.gui.mailbox import Mailbox
-from forensic_viewer.gui.unread import unread_file
+from forensic_viewer.gui.unread import UnreadFile, unread_file
 from forensic_viewer.layers import Layer, LayerList, RenderJob
 
 if TYPE_CHECKING:
@@ -310,9 +310,9 @@ class _DecodeThread(QThread):
             if w._is_cancelled(job) or self.isInterruptionRequested():
                 w._queue.put(_Analyze(job, path))
                 continue
-            evidence, error, header = _decode(path)
+            evidence, error, unread = _decode(path)
             if evidence is None:  # the file's facts first, then its failure (in this order)
-                w.unreadable.emit(job, unread_file(path, header))
+                w.unreadable.emit(job, unread)
                 if not w._fail_now(job, error):  # cancelled: said in turn by the analysis
                     w._queue.put(_Analyze(job, path, error=error))
                 continue
@@ -326,23 +326,26 @@ class _DecodeThread(QThread):
         whatever a Cancel said, since Cancel stops analyses; ``loaded`` is its last signal,
         or ``unreadable`` then ``failed``. Never counted ahead: no analysis takes it."""
         w = self._worker
-        evidence, error, header = _decode(path)
+        evidence, error, unread = _decode(path)
         if evidence is None:
-            w.unreadable.emit(job, unread_file(path, header))
+            w.unreadable.emit(job, unread)
             w.failed.emit(job, error)
         else:
             w.loaded.emit(job, evidence)
 
 
-def _decode(path: str) -> tuple[Evidence | None, str, ImageHeader | None]:
-    """The evidence of ``path``, or None, the one line that says why it did not decode and
-    what the loader had read of it (``EvidenceError.header``; None when it read nothing)."""
+def _decode(path: str) -> tuple[Evidence | None, str, UnreadFile | None]:
+    """The evidence of ``path``; or None, the one line that says why it did not decode and
+    what is known of the file (:func:`unread_file`: what the loader had read of it, and
+    whether it refused it over a size limit rather than failing to read it)."""
     from engine.io import load_evidence
 
     try:
         return load_evidence(path), "", None
     except ForensicError as e:
-        return None, str(e), getattr(e, "header", None)
+        header = getattr(e, "header", None)
+        refused = isinstance(e, ImageTooLargeError)
+        return None, str(e), unread_file(path, header, refused=refused)
     except MemoryError:
         return None, f"{path}: out of memory while decoding", None
     except Exception as e:  # a bug must not kill the decoder; the hook logs it
