@@ -413,6 +413,7 @@ class ReportDialog(QDialog):
     destination; Write starts a :class:`ReportWorker`, Cancel stops it."""
 
     written = Signal(dict)  # format -> path
+    failed = Signal(str)  # why no report was written (the line the dialog shows)
 
     def __init__(
         self,
@@ -527,7 +528,7 @@ class ReportDialog(QDialog):
         dest = Path(self.dest.text().strip()).expanduser()
         problem = folder_problem(dest)
         if problem is not None:  # nothing started, the fields as typed
-            self.message.setText(f"cannot write the report: {problem}")
+            self._say_failed(f"cannot write the report: {problem}")
             return
         basename = safe_basename(self.basename.text())
         earlier = report_names(dest, basename)
@@ -545,7 +546,7 @@ class ReportDialog(QDialog):
             try:
                 case = dataclasses.replace(case, audit=self.audit_log.stamp())
             except AuditError as e:
-                self.message.setText(self._with_moved(f"no report written: {e}"))
+                self._say_failed(self._with_moved(f"no report written: {e}"))
                 return
         self.written_case = case
         self.paths = {}
@@ -569,7 +570,7 @@ class ReportDialog(QDialog):
             "cancelled",
             lambda: self.message.setText(self._with_moved("cancelled: no report written")),
         )
-        mail.on("failed", lambda text: self.message.setText(self._with_moved(text)))
+        mail.on("failed", lambda text: self._say_failed(self._with_moved(text)))
         self.worker.finished.connect(self._on_finished)
         mail.start()
         self.write_button.setEnabled(False)
@@ -600,16 +601,23 @@ class ReportDialog(QDialog):
         try:
             self.moved = move_earlier_report(dest, basename)
         except OSError as e:  # the earlier report stays where it is; nothing goes over it
-            self.message.setText(f"cannot write the report: {os_problem(e, dest)}")
+            self._say_failed(f"cannot write the report: {os_problem(e, dest)}")
             return False
         if self.moved is None:  # gone since it was asked about: nothing moved, nothing to log
             return True
         try:
             log_report_moved(self.audit_log, self.moved)
         except AuditError as e:
-            self.message.setText(self._with_moved(f"no report written: {e}"))
+            self._say_failed(self._with_moved(f"no report written: {e}"))
             return False
         return True
+
+    def _say_failed(self, text: str) -> None:
+        """Say why no report was written, and emit :attr:`failed` with it: the main window
+        keeps it in its message history, as it keeps a report written (a failed write, disk
+        full or permission denied, was said here once and then lost)."""
+        self.message.setText(text)
+        self.failed.emit(text)
 
     def _with_moved(self, text: str) -> str:
         """``text``, and where the earlier report went when this write moved it."""

@@ -54,6 +54,7 @@ class WindowDialogs:
                 field.setText(self.analyst_fields[key])
             field.textChanged.connect(lambda text, k=key: self.analyst_fields.update({k: text}))
         dialog.written.connect(lambda _paths: self._say_ended(dialog, "report"))
+        dialog.failed.connect(lambda _why: self._say_ended(dialog, "report"))
 
     def _say_ended(self, dialog: BatchDialog | ReportDialog, what: str) -> None:
         """A scan's or a report's outcome, as its dialog says it, joins the status bar's

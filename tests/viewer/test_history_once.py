@@ -46,3 +46,29 @@ def test_a_verdict_shown_again_is_not_kept_again_and_a_report_written_is(
     batch.scanEnded.emit("the scan's one-line outcome")
     (line,) = _said(window, "scan: done — 2 analysed")
     assert line.endswith("results in out")
+
+
+def test_a_report_that_fails_to_write_joins_the_history(
+    qtbot, tmp_path: Path, tiny_checkpoint: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A report written joined the history, one that failed (disk full) did not: its error was
+    said once in the report dialog and then lost. A folder refused before writing is kept too."""
+    import errno
+
+    import forensic_viewer.gui.report_dialog as report_dialog
+
+    def disk_full(*_args: object, **_kwargs: object) -> dict[str, Path]:
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "out"))
+
+    monkeypatch.setattr(report_dialog, "write_report", disk_full)
+    window = shown_window(qtbot, tmp_path, tiny_checkpoint, write_image(tmp_path / "a.png"))
+    dialog = window.export_report()
+    dialog.dest.setText(str(tmp_path / "out"))
+    dialog.write()
+    qtbot.waitUntil(lambda: not dialog.running, timeout=HANG_MS)
+    (line,) = _said(window, "report: cannot write the report: ")
+    assert "no space left on device" in line and line.endswith(dialog.message.text())
+    (tmp_path / "taken").write_bytes(b"a file where the folder would go")
+    dialog.dest.setText(str(tmp_path / "taken"))
+    dialog.write()
+    assert len(_said(window, "report: cannot write the report: ")) == 2
