@@ -26,7 +26,8 @@ finished (the trainer exits 143 all the same, saying so) leaves that stage finis
 stopped (:func:`trainer.progress.finished_despite_stop`); one that reaches ``calibrate`` once
 it has written this run's calibrated file leaves the run finished. Closing the dialog hides it;
 a run goes on, and :attr:`TrainingDialog.notice` has the main window's status bar say so (and
-that quitting the viewer stops it), then say when it has stopped, failed or finished.
+that quitting the viewer stops it). When a run stops, fails or finishes, ``notice`` says so at
+once, the dialog open or closed, so the outcome joins the main window's message history.
 """
 
 from __future__ import annotations
@@ -366,7 +367,7 @@ class TrainingDialog(TrainingForm, TrainingLive, QDialog):
         # the run, not its last step ("calibrating θ …"), finished: the header says so
         assert self.state is not None
         self._set_header(f"{self.state.config.name}: run finished")
-        self._show_ended("finished", note)
+        self._show_ended("finished", note, why="its model waits for Install after its review")
         self.renew_proposed_name()  # a next run is not refused for this one's folder
         self.review_label.setText(
             f"{review.text()}\n{note}.\nInstall it for the viewer (it is then listed in the "
@@ -512,12 +513,13 @@ class TrainingDialog(TrainingForm, TrainingLive, QDialog):
         nxt = self.state.next_stage()
         left = nxt[0].title if nxt is not None else self.state.config.calibrate_words()[0]
         self._phase = "idle"
-        self._show_ended("finished")
-        self._set_status(
+        said = (
             f"{stage.title} had finished before the stop: checkpoint "
             f"{stage.out / LAST_CHECKPOINT}{self._last_val_text('; ')}; Resume continues the "
             f"run with {left}"
         )
+        self._show_ended("finished", why=said)
+        self._set_status(said)
         self._update_buttons()
 
     @staticmethod
@@ -549,7 +551,7 @@ class TrainingDialog(TrainingForm, TrainingLive, QDialog):
 
     def _fail(self, text: str) -> None:
         self._phase = "idle"
-        self._show_ended("failed")
+        self._show_ended("failed", why=text)
         self._log(text)
         self._set_status(text, error=True)
         self._update_buttons()

@@ -221,16 +221,20 @@ class TrainingLive:
         self._header = text
         self.stage_label.setText(text)
 
-    def _show_ended(self, how: str, detail: str = "") -> None:
+    def _show_ended(self, how: str, detail: str = "", why: str = "") -> None:
         """Header and ETA say that the run ``how`` (stopped, failed, finished): no estimate;
-        ``detail`` in its place after the header (a finished run: what became of θ)."""
+        ``detail`` in its place after the header (a finished run: what became of θ). The main
+        window's message history gets the outcome at once, with ``why`` (a failure's reason,
+        what a finished run waits for), whether the dialog is open or closed; it was told only when the
+        dialog had been closed, so a run that ended in view was in no history. Where to find
+        the dialog again is said only when it is closed."""
         step = self.progress.step if self.progress is not None else 0
         at = f" at step {step}" if step and how != "finished" else ""
         self.stage_label.setText(f"{self._header} — {detail or how + at}")
         self.eta_label.setText(how)
         self.list_earlier_runs()
-        if not self.isVisible():  # closed while it ran: nothing else would say it ended
-            self.notice.emit(f"training {self.stage_label.text()}; {REOPEN}")
+        said = f"training {self.stage_label.text()}" + (f": {why}" if why else "")
+        self.notice.emit(said if self.isVisible() else f"{said}; {REOPEN}")
 
     def _set_status(self, text: str, error: bool = False) -> None:
         tint(self.status, ERROR_COLOR if error else None)

@@ -203,3 +203,28 @@ def test_the_left_out_marks_tooltip_lists_a_bounded_number_of_folders() -> None:
     assert rows[1] == "/evidence/f00: 1 subfolder" and rows[2] == "/evidence/f01: 2 subfolders"
     rest = list(left_out.values())[LISTED_FOLDERS:]
     assert rows[-1] == f"… and 4 other folders: {sum(rest)} subfolders"
+
+
+def test_a_training_run_that_ends_in_view_joins_the_history_at_once(
+    qtbot, tmp_path: Path, models_dir: Path
+) -> None:
+    """A run's end reached the main window's history only when its dialog had been closed:
+    a run that failed (or finished, or was stopped) in view was in no history, even after the
+    dialog was closed."""
+    from forensic_viewer.gui.trainer_process import EXIT_CRASHED
+    from forensic_viewer.gui.training_live import REOPEN
+    from tests.viewer.test_training_review import _running
+
+    window, bar, _clock = _window(qtbot, tmp_path)
+    training = window.open_training()
+    assert training.isVisible()
+    _running(training)
+    training._on_run_finished(EXIT_CRASHED, "out of memory")
+    (said,) = [m for m in bar.history.messages() if m.text.startswith("training ")]
+    assert said.kind == "notice" and "failed" in said.text and "out of memory" in said.text
+    assert REOPEN not in said.text  # the dialog is open: nothing to find again
+    _running(training)
+    training.hide()  # closed while it runs: the same outcome, and where the dialog is
+    training._on_run_finished(EXIT_CRASHED, "out of memory")
+    last = bar.history.messages()[0].text  # newest first
+    assert "out of memory" in last and last.endswith(REOPEN)
