@@ -287,6 +287,10 @@ class TrainingProgress:
         total = _number(event.get("total_steps"))
         self.steps_total = int(total) if total else self.steps_total
 
+    def step_text(self) -> str:
+        """Where the run is, in words (:func:`step_words`): "step 120 of 3198"."""
+        return step_words(self.step, self.steps_total)
+
     def total_steps(self) -> int | None:
         """Steps this stage will take: the trainer's count when its step events carry one,
         else estimated from the last step event."""
@@ -373,10 +377,23 @@ def figure_words(figures: dict[str, Any]) -> str:
     return ", ".join(f"{figure_name(k)} {shown[k]:.3f}" for k in keys)
 
 
+def step_words(step: object, total: float | None) -> str:
+    """How far a run is: "step 12 of 18"; "step 12" without a total; a step past its total,
+    "step 19, past the 18 estimated": the total is an estimate until the run's last epoch
+    starts (run_goal), and the dialog's step comes from any event, its total only from step
+    events, so a validation at the end of an epoch without a step event of its own read
+    "step 19 of 18"."""
+    if not total:
+        return f"step {step}"
+    n = _number(step)
+    if n is not None and n > total:
+        return f"step {step}, past the {int(total)} estimated"
+    return f"step {step} of {int(total)}"
+
+
 def _step_words(event: dict[str, Any]) -> str:
-    total = _number(event.get("total_steps"))
     epoch = int(_number(event.get("epoch")) or 0) + 1
-    head = f"step {event.get('step')}" + (f" of {int(total)}" if total else "")
+    head = step_words(event.get("step"), _number(event.get("total_steps")))
     words: list[str] = []
     terms = loss_terms(event)
     loss = terms.pop("loss", None)

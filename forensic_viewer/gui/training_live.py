@@ -176,9 +176,8 @@ class TrainingLive:
         if self._phase == "train" and not self._stop_requested:
             self.eta_label.setText(f"ETA {format_duration(p.eta())}")
         if self._phase == "train" and p.step and not self._stop_requested:
-            of = f" of {p.steps_total}" if p.steps_total else ""
             self._set_status(
-                f"step {p.step}{of}, epoch {p.epoch + 1}{speed}{self._last_val_text('; ')}"
+                f"{p.step_text()}, epoch {p.epoch + 1}{speed}{self._last_val_text('; ')}"
             )
 
     def _curve(

@@ -242,3 +242,19 @@ def test_the_step_is_the_latest_any_event_reports() -> None:
     assert p.step == 9
     p.apply({"event": "resume", "step": 4, "epoch": 0, "batch": 4})  # a resume goes back
     assert p.step == 4
+
+
+def test_a_step_past_its_estimated_total_is_said_as_past_the_estimate() -> None:
+    """The dialog's step comes from any event, its total only from step events: a validation
+    at the end of an epoch that logged no step event of its own (its one more batch than the
+    estimate) read "step 19 of 18". The log's own step lines of an older trainer, which
+    passed its first epoch's estimate ("step 5 of 4"), read the same way."""
+    p = TrainingProgress(batch_size=4)
+    p.apply({"event": "step", "step": 10, "epoch": 0, "loss": 0.5, "total_steps": 18})
+    assert p.step_text() == "step 10 of 18"
+    p.apply({"event": "val", "epoch": 2, "step": 19, "pixel_f1": 0.2})
+    assert p.step_text() == "step 19, past the 18 estimated"
+    assert "5 of 4" not in describe_event(
+        {"event": "step", "step": 5, "epoch": 1, "loss": 0.5, "total_steps": 4}
+    )
+    assert TrainingProgress(batch_size=4).step_text() == "step 0"

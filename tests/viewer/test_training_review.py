@@ -359,3 +359,12 @@ def test_a_best_checkpoint_from_earlier_in_the_run_is_said_to_be_so(
     _step(dialog, 8)
     dialog._install(model, "θ calibrated on the validation split")
     assert "for 8 steps (best.safetensors)" in dialog.review_label.text()
+
+
+def test_the_status_never_says_a_step_past_its_total(dialog: TrainingDialog) -> None:
+    """A validation at step 19 after step events counting to 18 read "step 19 of 18"."""
+    _running(dialog)
+    dialog._on_event({"event": "step", "step": 18, "epoch": 1, "loss": 0.5, "total_steps": 18})
+    dialog._on_event({"event": "val", "epoch": 2, "step": 19, "pixel_f1": 0.25})
+    dialog._redraw()
+    assert dialog.status.text().startswith("step 19, past the 18 estimated, epoch 2")
