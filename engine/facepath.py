@@ -200,4 +200,5 @@ def face_decision(loaded: LoadedModel, heat: NDArray[np.float32], logit: float |
         threshold=float(rule.threshold),
         rule=rule.rule,
         forged_fraction=float(decision.forged_fraction),
+        checkpoint_sha256=loaded.sha256 or None,
     )

@@ -97,6 +97,10 @@ class FaceScore:
         with θ; ``forged_fraction``: the face window's forged fraction is, and the score maps θ
         to 0.5) and that fraction, so a face verdict carries its threshold in θ's own unit as
         every other verdict does (None / "" in rows written before they were recorded).
+    checkpoint_sha256: the SHA-256 of the checkpoint that made this decision, as a
+        ``ModelResult`` names its own: a face model has no whole-image result, and its
+        measured rates may be worded beside its faces only when they are this checkpoint's
+        (None: unknown, in rows written before it was recorded, 2026-12-06).
     """
 
     score: float
@@ -105,6 +109,7 @@ class FaceScore:
     threshold: float | None = None
     rule: str = ""
     forged_fraction: float | None = None
+    checkpoint_sha256: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"score": self.score, "verdict": self.verdict}
@@ -116,6 +121,8 @@ class FaceScore:
             d["rule"] = self.rule
         if self.forged_fraction is not None:
             d["forged_fraction"] = self.forged_fraction
+        if self.checkpoint_sha256:
+            d["checkpoint_sha256"] = self.checkpoint_sha256
         return d
 
 

@@ -208,13 +208,24 @@ def _run_files(
             return EXIT_SCAN_FAILED
 
 
-def _face_rates(out: Path) -> dict[str, str]:
+def _face_rates(out: Path, records: list[dict[str, Any]]) -> dict[str, str]:
     """Each face model's reliability sentence as the run recorded it (scan.json's
-    ``face_model_figures``, the report's source too); {} when none or unreadable."""
-    from forensic_viewer.scan.results import face_model_reliabilities
-    from forensic_viewer.scan.settings import recorded_face_models
+    ``face_model_figures``, the report's source too), or that the rates of the checkpoint
+    that scored the faces of ``records`` are not at hand (another checkpoint's:
+    :func:`~forensic_viewer.scan.face_rates.face_rates_for`; a row that records none is the
+    folder's); {} when none or unreadable."""
+    from forensic_viewer.scan.face_rates import (
+        face_checkpoints,
+        face_rates_for,
+        recorded_face_models,
+    )
 
-    return face_model_reliabilities(recorded_face_models(out))
+    figures = recorded_face_models(out)
+    scored = face_checkpoints(f for r in records for f in r.get("faces") or ())
+    # the face models the run recorded (a resume keeps them), each with its faces' checkpoints
+    return face_rates_for(
+        figures, {n: scored.get(n, set()) for n in figures}, unrecorded_theirs=True
+    )
 
 
 def _results_unchanged(args: argparse.Namespace, case_log: Any) -> None:
@@ -444,7 +455,7 @@ def _scan_and_report(
             _report_failed_run(args, formats, keys, case_log, failed, gone)
         raise failed
     if table:
-        print_table(records, _face_rates(args.out))
+        print_table(records, _face_rates(args.out, records))
     else:
         errors = sum(r["status"] != "ok" for r in records)
         print(table_summary(len(records), verdicts, errors, TABLE_LIMIT))

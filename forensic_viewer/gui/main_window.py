@@ -43,7 +43,7 @@ from forensic_viewer.gui.report_dialog import ReportDialog
 from forensic_viewer.gui.retention import Retention, compact_analysis, compact_evidence, held_bytes
 from forensic_viewer.gui.screen_fit import fit_to_screen
 from forensic_viewer.gui.training_dialog import TrainingDialog
-from forensic_viewer.gui.verdict_panel import no_model_hint
+from forensic_viewer.gui.verdict_panel import face_rates, no_model_hint
 from forensic_viewer.gui.window_analysis import CANCELLED_WORDS, WindowAnalysis
 from forensic_viewer.gui.window_dialogs import WindowDialogs
 from forensic_viewer.gui.window_entry import Entry, complete_analysis
@@ -233,7 +233,8 @@ class MainWindow(
             self.probe_dialog.set_target(evidence, complete_analysis(analysis))
         self.export_action.setEnabled(analysis is not None)
         if analysis is not None:
-            self.verdict_panel.set_analysis(analysis, self.worker.face_model_reliability)
+            rates = face_rates(analysis, self.worker.face_model_figures)
+            self.verdict_panel.set_analysis(analysis, rates)
         elif entry is not None and entry.error:
             self.verdict_panel.show_message(entry.error)
         elif entry is not None and entry.cancelled:  # it said nothing once shown again

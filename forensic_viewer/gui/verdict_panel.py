@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QMouseEvent
@@ -27,6 +28,8 @@ from engine.facepath import face_out_of_range
 from engine.types import Analysis, ModelResult
 from forensic_viewer.face_marks import face_name, flagged_by
 from forensic_viewer.gui.panels import GREEN, GREY, RED, discard, text_label, tint
+from forensic_viewer.scan.face_rates import face_checkpoints, face_rates_for
+from forensic_viewer.scan.replay import ScanAnalysis
 from forensic_viewer.wording import (
     FACE_PROBABILITY_NOTE,
     MASK_NOT_THE_REASON_LINE,
@@ -152,6 +155,20 @@ def mask_text(r: ModelResult) -> str | None:
     return MASK_NOT_THE_REASON_LINE
 
 
+def face_rates(analysis: Analysis, loaded: Mapping[str, Any]) -> dict[str, str]:
+    """By face model that judged ``analysis``'s faces, the measured rates :func:`faces_text`
+    gives beside them: those of the face model ``loaded`` in the viewer now (by name, its
+    report figures: ``AnalysisWorker.face_model_figures``), or a scan row's own scan.json's
+    (``ScanAnalysis.face_model_figures``), each only when its checkpoint scored the faces
+    (``FaceScore.checkpoint_sha256``), else a sentence saying they are not at hand
+    (:func:`forensic_viewer.scan.face_rates.face_rates_for`). The loaded model's rates had been
+    given beside every face, those of a scan made with another face checkpoint too."""
+    scored = face_checkpoints(f.to_dict() for f in analysis.faces)
+    if isinstance(analysis, ScanAnalysis):  # its folder's rows: an older one names none
+        return face_rates_for(analysis.face_model_figures, scored, unrecorded_theirs=True)
+    return face_rates_for(loaded, scored)
+
+
 def faces_text(analysis: Analysis, reliability: Mapping[str, str] | None = None) -> str:
     """The faces the face path judged, one line per face named by its number and place as the
     report names it (``face 2, x 428 y 635``: numbered alone, a face could not be found among
@@ -160,8 +177,9 @@ def faces_text(analysis: Analysis, reliability: Mapping[str, str] | None = None)
     first; a whole-image model's flag says it leaves the file's verdict alone); when a face
     model's verdict made the default verdict manipulated, that line with the faces it flagged;
     then each face model's measured reliability at its θ (``reliability``: by model, the
-    sentence the report gives, :func:`forensic_viewer.scan.results.face_model_figures`): the
-    face model has no card, and the default verdict's caveat says its rate is given with it.
+    sentence the report gives, :func:`forensic_viewer.scan.results.face_model_figures`, or that
+    the scoring checkpoint's are not at hand: :func:`face_rates`): the face model has no card,
+    and the default verdict's caveat says its rate is given with it.
     "" when no face was judged."""
     whole = set(analysis.results)
     lines = []

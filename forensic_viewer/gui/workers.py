@@ -200,15 +200,17 @@ def face_model_names(analyzer: Any) -> list[str]:
     return [m.name for m in getattr(analyzer, "face_models", [])]
 
 
-def face_model_reliability(analyzer: Any) -> dict[str, str]:
-    """By face model an analysis by ``analyzer`` runs, its measured reliability at θ in the
-    words the report gives it (:func:`forensic_viewer.scan.results.face_model_figures`; "":
-    not measured). A face model has no card in the Verdict panel (cards are built from
-    whole-image results), so the faces section gives it."""
-    from forensic_viewer.scan.results import face_model_figures, face_model_reliabilities
+def running_face_model_figures(analyzer: Any) -> dict[str, dict[str, Any]]:
+    """By face model an analysis by ``analyzer`` runs, what the report says of it
+    (:func:`forensic_viewer.scan.results.face_model_figures`: its checkpoint's SHA-256 and its
+    measured reliability at θ in the report's words, "" when not measured). A face model has
+    no card in the Verdict panel (cards are built from whole-image results), so the faces
+    section gives its rates, when the faces shown were scored by this checkpoint
+    (:func:`forensic_viewer.scan.face_rates.face_rates_for`)."""
+    from forensic_viewer.scan.results import face_model_figures
 
-    said = face_model_reliabilities(face_model_figures(analyzer))
-    return {n: said[n] for n in face_model_names(analyzer) if n in said}  # those that run
+    figures = face_model_figures(analyzer)
+    return {n: figures[n] for n in face_model_names(analyzer) if n in figures}  # those that run
 
 
 def throttled_partial(send: Callable[[PartialMap], None]) -> Callable[[Progress], None]:
@@ -385,8 +387,9 @@ class AnalysisWorker(QThread):
         # the face models that run on the faces found (Analyzer.names lists the whole-image
         # models only): set with model_names, before modelsReady
         self.face_model_names: list[str] = []
-        # by face model, its measured reliability at θ (the report's sentence), with the names
-        self.face_model_reliability: dict[str, str] = {}
+        # by face model, its checkpoint's SHA-256 and measured reliability at θ (the report's
+        # figures), with the names
+        self.face_model_figures: dict[str, dict[str, Any]] = {}
         self.device = "cpu"
         self.mail = Mailbox(self)  # the classic analyses' messages (see the module doc)
         self._decoder = _DecodeThread(self)
@@ -563,7 +566,7 @@ class AnalysisWorker(QThread):
 
         self._analyzer = None
         self.model_names, self.face_model_names = [], []
-        self.face_model_reliability = {}
+        self.face_model_figures = {}
         detector = self._face_detector()
         assembly = assemble_lenient(
             item.models,
@@ -577,7 +580,7 @@ class AnalysisWorker(QThread):
             self._analyzer.prepare()  # fast-path runtimes now, not in the first analysis
         self.model_names = assembly.names
         self.face_model_names = face_model_names(assembly.analyzer)
-        self.face_model_reliability = face_model_reliability(assembly.analyzer)
+        self.face_model_figures = running_face_model_figures(assembly.analyzer)
         self.device = str(assembly.analyzer.device) if assembly.analyzer is not None else "cpu"
         if assembly.problems:
             self.modelsFailed.emit("\n".join(assembly.problems))

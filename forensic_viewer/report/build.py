@@ -24,7 +24,6 @@ from engine.formatting import time_text
 from engine.types import Progress
 from forensic_viewer.environment import environment
 from forensic_viewer.overlays import ANALYSIS_OPACITY, analysis_colormap
-from forensic_viewer.report.cards import ModelCard
 from forensic_viewer.report.figures import (
     FACE_TILES,
     FigureStyle,
@@ -40,13 +39,14 @@ from forensic_viewer.report.figures import (
 )
 from forensic_viewer.report.integrity_alerts import OwnFiles
 from forensic_viewer.report.model import (
-    FACE_MODEL,
     CaseInfo,
     Integrity,
     ReportItem,
     ReportSource,
     verify_integrity,
 )
+from forensic_viewer.report.model_summary import ModelSummary, face_model_summaries
+from forensic_viewer.scan.face_rates import face_checkpoints
 from forensic_viewer.scan.gone import gone_alert
 from forensic_viewer.scan.groundtruth import truth_labels
 from forensic_viewer.scan.maps import ChangedSinceScan, NamedFileTooLarge, read_named
@@ -85,61 +85,6 @@ class ReportOptions:
     style: FigureStyle = field(default_factory=FigureStyle)
     figures: FigurePolicy = "all"
     jpeg_quality: int = 88
-
-
-@dataclass
-class ModelSummary:
-    """A model that ran in the report, with its checkpoint and model card (one per checkpoint)."""
-
-    name: str
-    role: str
-    architecture: str
-    checkpoint: str
-    checkpoint_sha256: str
-    rule: str
-    threshold: float | None
-    pixel_threshold: float | None
-    provenance: str
-    input_policy: dict[str, Any]
-    devices: set[str]
-    precisions: set[str]
-    card: ModelCard | None
-    # what OpenVINO ran on the fast path, as "NAME: SHA-256" (int8 files) or "fp32 conversion:
-    # KEY" (engine.pipeline.Analyzer.files_of); more than one when files' rows differ
-    model_files: set[str] = field(default_factory=set)
-    files: int = 0
-    reliability: str = ""  # what its θ did on the test part, as a sentence ("" not measured)
-    # files whose image score came from a reduced view, and that view's largest and smallest
-    # long side (a panorama's view is longer: engine.preprocess.reduced_shape): the view's size
-    # is each file's own (its section says it), never one for the whole report
-    reduced: int = 0
-    detect_side: int = 0
-    detect_side_min: int = 0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "role": self.role,
-            "architecture": self.architecture,
-            "checkpoint": self.checkpoint,
-            "checkpoint_sha256": self.checkpoint_sha256,
-            "rule": self.rule,
-            "threshold": self.threshold,
-            "pixel_threshold": self.pixel_threshold,
-            "threshold_provenance": self.provenance,
-            "reliability": self.reliability,
-            "input_policy": self.input_policy,
-            "image_score_reduced": {
-                "files": self.reduced,
-                "long_side": self.detect_side,
-                "long_side_min": self.detect_side_min or self.detect_side,
-            },
-            "devices": sorted(self.devices),
-            "precisions": sorted(self.precisions),
-            "model_files": sorted(self.model_files),
-            "model_card": None if self.card is None else self.card.to_dict(),
-            "files_analysed": self.files,
-        }
 
 
 ASKED = "asked for"  # --analyses, the Analyses panel: shown and recorded, no verdict changed
@@ -386,6 +331,7 @@ def overview(
     models: dict[tuple[str, str], ModelSummary] = {}
     classic: dict[str, AnalysisSummary] = {}
     judged: dict[str, int] = {}  # face models (the face path only): files with a face judged
+    scored: dict[str, set[str | None]] = {}  # their checkpoints, as the face scores record them
     copies: dict[str, str] = {}  # files whose bytes are another scanned file's
     outside: dict[str, str] = {}  # files read through links from outside the scanned folder
     own_files = OwnFiles()  # the scan's own files not as recorded
@@ -465,9 +411,10 @@ def overview(
                 model_files_words((f.get("input_policy") or {}).get("model_files"))
             )
         whole = {e.name for e in item.entries()}
-        for name in dict.fromkeys(n for face in item.faces for n in face.get("face_scores") or {}):
+        for name, shas in face_checkpoints(item.faces).items():
             if name not in whole:
                 judged[name] = judged.get(name, 0) + 1
+                scored.setdefault(name, set()).update(shas)
         if progress is not None:
             progress(Progress("verifying evidence", i + 1, source.count))
     return Overview(
@@ -475,7 +422,13 @@ def overview(
         case=case,
         rows=rows,
         integrity=integrity,
-        models=[*models.values(), *face_model_summaries(source.settings, judged)],
+        models=[
+            *models.values(),
+            # a scan's rows were judged by its scan.json's face models (a resume keeps them)
+            *face_model_summaries(
+                source.settings, judged, scored, source.results_sha256 is not None
+            ),
+        ],
         generated=time_text(),
         export_environment=environment(),
         options=options,
@@ -484,37 +437,6 @@ def overview(
         outside=outside,
         own=own_files,
     )
-
-
-def face_model_summaries(settings: dict[str, Any], judged: dict[str, int]) -> list[ModelSummary]:
-    """The face models that judged a face in the report (``judged``: name -> files), with the
-    figures the scan recorded of them (scan.json's ``face_model_figures``); a face model of a
-    scan written before those were recorded is listed with its SHA-256 only."""
-    recorded = settings.get("face_model_figures") or {}
-    shas = settings.get("face_models") or {}
-    out = []
-    for name, files in judged.items():
-        f = recorded.get(name) or {}
-        out.append(
-            ModelSummary(
-                name=name,
-                role=FACE_MODEL,
-                architecture=str(f.get("architecture", "")),
-                checkpoint=str(f.get("checkpoint", "")),
-                checkpoint_sha256=str(f.get("checkpoint_sha256") or shas.get(name) or ""),
-                rule=str(f.get("rule", "")),
-                threshold=f.get("threshold"),
-                pixel_threshold=f.get("pixel_threshold"),
-                provenance=str(f.get("threshold_provenance", "")),
-                input_policy={},
-                devices={str(f["device"])} if f.get("device") else set(),
-                precisions={str(f["precision"])} if f.get("precision") else set(),
-                card=None,
-                files=files,
-                reliability=str(f.get("reliability", "")),
-            )
-        )
-    return out
 
 
 def _tiles(role: str, policy: Any, shape: tuple[int, ...]) -> str:

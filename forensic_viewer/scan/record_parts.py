@@ -179,7 +179,8 @@ class FaceRecord:
 
     ``face_scores`` is written only when the face path ran (rows of earlier versions have none
     and are written back byte for byte); each entry's ``probability`` only when the model has a
-    calibration, as in :class:`ModelFigures`.
+    calibration, as in :class:`ModelFigures`, and its ``checkpoint_sha256`` (the checkpoint that
+    judged the face) only in rows written since it was recorded (None: unknown).
     """
 
     box: tuple[int, int, int, int]
@@ -229,6 +230,7 @@ class FaceRecord:
                 threshold=e.number("threshold", None, nullable=True),
                 rule=e.text("rule", ""),
                 forged_fraction=e.number("forged_fraction", None, nullable=True),
+                checkpoint_sha256=e.text("checkpoint_sha256", None) or None,
             )
         return cls(tuple(box), o.number("confidence"), dict(scores), face_scores)  # type: ignore[arg-type]
 

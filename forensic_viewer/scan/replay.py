@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from engine.analyses import AnalysisResult
 from engine.errors import ForensicError
 from engine.types import Analysis, Evidence, ModelResult
+from forensic_viewer.scan.face_rates import recorded_face_models
 from forensic_viewer.scan.maps import read_heatmap_png
 from forensic_viewer.scan.records import (
     AnalysisRecord,
@@ -39,11 +40,16 @@ class ScanAnalysis(Analysis):
     which says its heatmaps are the 8-bit files.
     scan_name: the name its output files mirror (the row's ``output_name()``: the key, or the
     key told apart from one that folds to it), which a probe table kept there is named by.
+    face_model_figures: the scan's face models as its scan.json recorded them (checkpoint
+        SHA-256, θ, measured reliability): the rates worded beside this row's faces are these
+        when they are the scoring checkpoint's, never the viewer's face model's
+        (:mod:`forensic_viewer.scan.face_rates`); {} when scan.json could not be read.
     """
 
     scan_out: Path = field(default_factory=Path)
     scan_key: str = ""
     scan_name: str = ""
+    face_model_figures: dict[str, Any] = field(default_factory=dict)
 
 
 def analysis_from_record(
@@ -93,4 +99,5 @@ def analysis_from_record(
         scan_out=out,
         scan_key=rec.path,
         scan_name=rec.output_name() or rec.path,
+        face_model_figures=recorded_face_models(out) if rec.faces else {},
     )

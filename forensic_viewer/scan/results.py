@@ -390,16 +390,6 @@ def copies_line(
     return f"{n} {what} (same SHA-256; each was analysed too): {pairs}{more}"
 
 
-def face_model_reliabilities(figures: Mapping[str, Any]) -> dict[str, str]:
-    """By face model, its reliability sentence from :func:`face_model_figures` (as made now, or
-    as a scan.json recorded them); "" when not measured, non-dict entries skipped."""
-    return {
-        str(name): str(f.get("reliability") or "")
-        for name, f in figures.items()
-        if isinstance(f, dict)
-    }
-
-
 def face_model_figures(analyzer: Any) -> dict[str, dict[str, Any]]:
     """What a report says of each face model (scope "faces", run on the face path only): its
     checkpoint, θ and where θ came from, what θ was measured to do. Face models leave no

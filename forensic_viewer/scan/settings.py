@@ -248,17 +248,6 @@ def _recorded_run(out: Path) -> Any:
     return recorded_run(out / SCAN_INFO)
 
 
-def recorded_face_models(out: Path) -> dict[str, Any]:
-    """scan.json's ``face_model_figures`` (the face models' checkpoint, θ and measured
-    reliability: ``forensic_viewer.scan.results.face_model_figures``); {} when it cannot be
-    read or holds none."""
-    try:
-        figures = json.loads(read_regular_text(out / SCAN_INFO)).get("face_model_figures")
-    except (OSError, ValueError, AttributeError):
-        return {}
-    return figures if isinstance(figures, dict) else {}
-
-
 def no_longer_running(out: Path, run: Any) -> bool:
     """Whether ``run``, scan.json's ``run`` just read from ``out``, says "running" of a run
     that is no more: no scan holds ``out``'s lock (:meth:`OutputLock.probe`: the operating

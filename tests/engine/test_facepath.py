@@ -182,8 +182,13 @@ def test_face_scores_follow_the_models_rule_and_whole_image_results_do_not_chang
             "threshold": fs.threshold,
             "rule": "forged_fraction",
             "forged_fraction": fs.forged_fraction,
+            # the checkpoint that judged the face, as a whole-image result names its own
+            "checkpoint_sha256": marker.sha256,
         }
     }
+    assert (
+        len(marker.sha256) == 64 and with_faces.results["tiny"].checkpoint_sha256 == marker.sha256
+    )
 
     rule = dataclasses.replace(marker.meta.decision, threshold=0.01)
     lower = dataclasses.replace(marker, meta=dataclasses.replace(marker.meta, decision=rule))

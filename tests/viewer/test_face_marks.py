@@ -105,7 +105,7 @@ def test_the_verdict_panel_names_each_face_and_gives_the_face_models_rates() -> 
 
 def test_the_worker_hands_the_face_models_reliability_as_the_report_words_it() -> None:
     from engine.calibration import reliability_sentence
-    from forensic_viewer.gui.workers import face_model_reliability
+    from forensic_viewer.gui.workers import running_face_model_figures
     from forensic_viewer.scan.results import face_model_figures
 
     calibration = {"reliability": {"flagged": {"authentic FASSEG faces": [1, 36]}, "split": "t"}}
@@ -117,10 +117,11 @@ def test_the_worker_hands_the_face_models_reliability_as_the_report_words_it() -
         name="f", meta=SimpleNamespace(architecture="a", decision=decision), path=None, sha256="0"
     )
     analyzer = SimpleNamespace(faces=object(), face_path=True, face_models=[model], device="cpu")
-    said = face_model_reliability(analyzer)
-    assert said == {"f": reliability_sentence(calibration)} and "(1 of 36)" in said["f"]
-    assert said["f"] == face_model_figures(analyzer)["f"]["reliability"]  # the report's words
-    assert face_model_reliability(SimpleNamespace(**{**vars(analyzer), "faces": None})) == {}
+    said = running_face_model_figures(analyzer)
+    assert said["f"]["reliability"] == reliability_sentence(calibration)
+    assert "(1 of 36)" in said["f"]["reliability"] and said["f"]["checkpoint_sha256"] == "0"
+    assert said == face_model_figures(analyzer)  # the report's words
+    assert running_face_model_figures(SimpleNamespace(**{**vars(analyzer), "faces": None})) == {}
 
 
 def test_the_face_map_is_dimmed_over_unflagged_faces_and_the_readout_says_the_verdict() -> None:

@@ -105,6 +105,8 @@ def test_every_row_of_a_real_scan_matches_the_schema(
     face = rows["face.jpg"]  # the scan covered what the schema describes
     assert face["faces_checked"] is True and face["faces"] and face["ensemble"]["name"] == "pair"
     assert set(face["faces"][0]["face_scores"]) == {"tiny", "tiny2"}  # the face path ran
+    for name, fs in face["faces"][0]["face_scores"].items():  # the checkpoint that judged it
+        assert fs["checkpoint_sha256"] == face["details"][name]["checkpoint_sha256"]
     broken = rows["broken.png"]
     assert broken["status"] == "error"
     # the bytes were read though not decoded: their SHA-256 is recorded
