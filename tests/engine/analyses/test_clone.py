@@ -324,8 +324,8 @@ def test_a_small_copy_in_a_busy_large_image_keeps_enough_keypoints(write_evidenc
     # A 120-px square pasted into a 12 MP Nikon D90 was missed (46 keypoint matches, none
     # linking the copies): SIFT kept the strongest 8000 of its 24k keypoints, the busy texture
     # elsewhere, and 12 of the 44 on the copy's source. Here: ~17k keypoints, the copy in a
-    # quieter strip; at 8000 (the default, which the bundled ensemble was fitted with) it has
-    # no match at all, at 16000 it is found.
+    # quieter strip; at 8000 (the default until version 6) it has no match at all, at 16000
+    # (the default since) it is found.
     h, w = 1020, 1536
 
     def texture(amp: float, seed: int) -> np.ndarray:
@@ -340,9 +340,10 @@ def test_a_small_copy_in_a_busy_large_image_keeps_enough_keypoints(write_evidenc
     from tests.engine.analyses.conftest import png_bytes
 
     ev = write_evidence(png_bytes(img), "busy.png")
-    capped = run_analysis("clone", ev, params={"blocks": False})  # the default cap, 8000
+    capped = run_analysis("clone", ev, params={"blocks": False, "max_keypoints": 8000})
     assert capped.score == 0.0 and not capped.pairs
-    r = run_analysis("clone", ev, params={"blocks": False, "max_keypoints": 16000})
+    r = run_analysis("clone", ev, params={"blocks": False})  # the default cap
+    assert int(analysis_settings(["clone"])["clone"]["version"]) >= 6
     assert r.score == 1.0 and len(r.pairs) == 1
     boxes = sorted([r.pairs[0].source_box, r.pairs[0].target_box], key=lambda b: b[1])
     assert abs(boxes[0][1] - 100) < 40 and abs(boxes[1][1] - 700) < 40
