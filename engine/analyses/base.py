@@ -168,6 +168,14 @@ class Finding:
         }
 
 
+def too_small(topic: str, height: int, width: int, need: str) -> Finding:
+    """The information an analysis gives in place of any finding on an image below its floor:
+    ``need`` says, in words, what it needs that a ``height`` x ``width`` image lacks."""
+    return Finding(
+        topic, "image size", f"{width} x {height} px: too small to assess", Level.INFO, need
+    )
+
+
 @dataclass(frozen=True, eq=False)
 class Output:
     """What an analysis function returns; :func:`run_analysis` wraps it in an AnalysisResult.

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.analyses import Level, run_analysis
-from tests.engine.analyses.conftest import decode, jpeg_bytes, natural
+from tests.engine.analyses.conftest import decode, jpeg_bytes, natural, png_bytes
 from tests.engine.analyses.test_jpeg import H, W, composite
 
 
@@ -54,3 +54,36 @@ def test_a_thin_trace_is_information_without_a_map() -> None:
     (found,) = dq_findings(MIN_DQ_FREQUENCIES, 20, 75)
     assert found.level == Level.NOTICE and "first quality about 75" in found.value
     assert dq_findings(0, 20, None) == ()
+
+
+def _gradient(side: int) -> np.ndarray:
+    ramp = np.linspace(0, 255, side).astype(np.uint8)
+    return np.ascontiguousarray(np.repeat(np.tile(ramp, (side, 1))[..., None], 3, axis=2))
+
+
+def test_an_image_under_the_ghosts_floor_is_too_small_to_assess(write_evidence) -> None:
+    # The intake walk-through of 2026-12-06: 8x8 and 5x5 PNGs, never JPEGs, read "saved as a
+    # JPEG at about 70: a resave" (one 8x8 cell: any dip in it was 100 % of the image).
+    scene = natural(256, 256, 0)
+    tiny = [
+        _gradient(5),  # read "an earlier save at about quality 55"
+        np.ascontiguousarray(scene[0:8, 40:48]),  # "... about quality 65"
+        np.ascontiguousarray(scene[144:152, 40:48]),  # "... about quality 55"
+        np.ascontiguousarray(scene[0:16, 0:200]),  # a strip 16 px high
+        scene[:1, :1].copy(),
+    ]
+    for rgb in tiny:
+        ghost = run_analysis("jpeg-ghost", write_evidence(png_bytes(rgb)))
+        h, w = rgb.shape[:2]
+        (f,) = ghost.findings
+        assert f.level == Level.INFO and f.value == f"{w} x {h} px: too small to assess"
+        assert "at least 24 px a side" in f.note
+        assert ghost.map is None and ghost.extras["ghost_quality"] is None
+
+
+def test_the_ghosts_floor_follows_its_patch_and_block() -> None:
+    from engine.analyses.jpeg import GhostParams, ghost_floor
+
+    assert ghost_floor(GhostParams()) == 24  # 3 cells of 8 px
+    assert ghost_floor(GhostParams(dip_patch=1)) == 16  # the 16-px block
+    assert ghost_floor(GhostParams(dip_patch=4, block=16)) == 32
