@@ -87,3 +87,18 @@ def test_the_ghosts_floor_follows_its_patch_and_block() -> None:
     assert ghost_floor(GhostParams()) == 24  # 3 cells of 8 px
     assert ghost_floor(GhostParams(dip_patch=1)) == 16  # the 16-px block
     assert ghost_floor(GhostParams(dip_patch=4, block=16)) == 32
+
+
+def test_a_jpeg_under_16_px_is_too_small_for_dq_and_says_so_as_information(
+    write_evidence,
+) -> None:
+    # It was a warning, "no luma table or image too small", which named neither cause.
+    for h, w in ((12, 12), (8, 300), (15, 16)):
+        rgb = np.ascontiguousarray(natural(256, 300, 1)[:h, :w])
+        dq = run_analysis("jpeg-dq", write_evidence(jpeg_bytes(rgb, 90)))
+        (f,) = dq.findings
+        assert f.level == Level.INFO and f.value == f"{w} x {h} px: too small to assess"
+        assert "at least 16 px a side" in f.note
+        assert dq.map is None and not dq.warnings and dq.extras["detected"] is False
+    dq = run_analysis("jpeg-dq", write_evidence(jpeg_bytes(natural(256, 300, 1)[:16, :16], 90)))
+    assert not dq.findings  # 16 x 16 is tested (nothing found)
