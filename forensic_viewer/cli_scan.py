@@ -59,7 +59,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     :func:`~forensic_viewer.scan.walk.file_keys`): never another file's row. A folder among
     files fails as a missing file does (its row, its line at the end, exit 1), the rest are
     analysed; folders alone are a usage error, before any output is written."""
-    from forensic_viewer.scan.walk import file_keys
+    from forensic_viewer.scan.walk import file_keys, same_file_line
 
     folders = [p for p in args.images if p.is_dir()]
     if folders and len(folders) == len(args.images):  # a folder is scan's work, with its resume
@@ -75,7 +75,16 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         from forensic_viewer.scan.groundtruth import truth_for_images
 
         args.truth = truth_for_images(args.images, args.gt)
-    return _run_files(args, lambda index: file_keys(args.images, index), source="analyze")
+
+    def listing(index: Any) -> list[tuple[Path, str]]:
+        same: list[tuple[Path, Path]] = []
+        files = file_keys(args.images, index, same)
+        for later, first in same:  # each name given is accounted for: the count line adds up
+            print(plain(same_file_line(later, first)), file=sys.stderr)
+        args.same_names = len(same)
+        return files
+
+    return _run_files(args, listing, source="analyze")
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
@@ -303,6 +312,16 @@ def _log_traceback(out: Path, message: str) -> Path | None:
     return out / SCAN_LOG
 
 
+def _same_names(args: argparse.Namespace) -> str:
+    """The count line's account of the names given that were a file given before
+    (``analyze``: a link and its target), so that its files and the names given add up."""
+    n = getattr(args, "same_names", 0)
+    if not n:
+        return ""
+    given = len(args.images)
+    return f" ({given} names given, {n} of them {'a file' if n == 1 else 'files'} given before)"
+
+
 def stopped_outputs_line(asked: str, n: int) -> str:
     """The line said before a stopped scan's ``asked`` ("reports", "scores and reports") of
     its ``n`` finished files are written."""
@@ -471,7 +490,8 @@ def _scan_and_report(
         print("nothing new to analyse: no model was loaded")
     print(
         f"{stopped}{summary.done} analysed, {summary.skipped} already done{changed}, "
-        f"{len(summary.failed)} failed of {summary.total} in {summary.seconds:.1f} s"
+        f"{len(summary.failed)} failed of {summary.total}{_same_names(args)} "
+        f"in {summary.seconds:.1f} s"
         + (
             f" (models loaded in {args.load_seconds:.1f} s "
             + ("when a file needed them)" if load is not None else "before)")

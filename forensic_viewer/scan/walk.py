@@ -240,7 +240,9 @@ def rel_key(path: Path, root: Path | None) -> str:
     return path.relative_to(root).as_posix()
 
 
-def file_keys(paths: Iterable[Path], index: ResultIndex) -> list[tuple[Path, str]]:
+def file_keys(
+    paths: Iterable[Path], index: ResultIndex, same: list[tuple[Path, Path]] | None = None
+) -> list[tuple[Path, str]]:
     """(path, key) of files given one by one (``analyze``), into an output folder whose
     results are ``index``.
 
@@ -248,7 +250,9 @@ def file_keys(paths: Iterable[Path], index: ResultIndex) -> list[tuple[Path, str
     second run resumes it (and re-analyses it if its bytes changed since: the resume rule);
     any other file gets its name, made unique with ``-2``, ``-3``, ... against every key of
     the folder and of this run, so ``A/x.jpg`` and ``B/x.jpg`` never share a row, whichever
-    run saw them. A file given twice is analysed once.
+    run saw them. A file given twice is analysed once, under the first of its names given
+    (a symbolic link and its target, ``a.jpg`` and ``./a.jpg``): ``same`` gets each later
+    name with that first one, (later, first), for the run to say.
     """
     known: dict[str, str] = {}
     for key in index.keys():
@@ -256,13 +260,15 @@ def file_keys(paths: Iterable[Path], index: ResultIndex) -> list[tuple[Path, str
         if file:
             known.setdefault(os.path.realpath(file), key)
     used = set(index.keys())
-    seen: set[str] = set()
+    seen: dict[str, Path] = {}
     out: list[tuple[Path, str]] = []
     for p in paths:
         real = os.path.realpath(p)
         if real in seen:
+            if same is not None:
+                same.append((p, seen[real]))
             continue
-        seen.add(real)
+        seen[real] = p
         key = known.get(real)
         if key is None:
             key, n = p.name, 2
@@ -272,6 +278,11 @@ def file_keys(paths: Iterable[Path], index: ResultIndex) -> list[tuple[Path, str
         used.add(key)
         out.append((p, key))
     return out
+
+
+def same_file_line(later: Path, first: Path) -> str:
+    """What a run says of a file given under two names (:func:`file_keys`' ``same``)."""
+    return f"{later} is the same file as {first}: analysed once"
 
 
 def parse_types(text: str) -> tuple[str, ...]:
