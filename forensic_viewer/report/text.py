@@ -599,6 +599,33 @@ def environment_rows(ov: Overview) -> Rows:
     return rows
 
 
+def runs_text(said: Mapping[str, Any]) -> str:
+    """The "Runs" row of a scan resumed over several runs (:func:`command_summary`'s): how
+    many the analyses come from (not a run that analysed no file: a rerun for its reports),
+    and each one whose end was never recorded (killed), by its start."""
+    runs, idle = int(said["runs"]), int(said.get("runs_without_analyses") or 0)
+    killed = [str(k) for k in said.get("runs_killed") or []]
+    if not idle:
+        text = f"{runs}: the analyses come from all of them"
+    elif idle >= runs:
+        text = f"{runs}: none of them analysed a file (their files failed)"
+    else:
+        their = "its" if idle == 1 else "their"
+        text = (
+            f"{runs}: the analyses come from {runs - idle} of them ({idle} analysed no "
+            f"file: {their} files were done before, or failed again)"
+        )
+    if killed:
+        who = "one" if len(killed) == 1 else f"{len(killed)}"
+        text += (
+            f"; {who} ended without recording its end (killed, or scan.json could not be "
+            "written; the rows it finished are kept): started " + ", ".join(killed)
+        )
+    return text + (
+        "; the command above is the last one's (scan.json's earlier_runs holds the others')"
+    )
+
+
 def command_rows(settings: Mapping[str, Any]) -> Rows:
     """The command that made the results and where it ran (:func:`command_summary`): a scan's
     from scan.json, one image's or a probe's from the report's settings."""
@@ -608,12 +635,6 @@ def command_rows(settings: Mapping[str, Any]) -> Rows:
         rows.append(("Working directory", str(said["cwd"])))
     rows += [("About the command", d) for d in said.get("differs", [])]
     if "runs" in said:
-        rows.append(
-            (
-                "Runs",
-                f"{said['runs']}: the results come from all of them; the command above is the "
-                "last one's (scan.json's earlier_runs holds the others')",
-            )
-        )
+        rows.append(("Runs", runs_text(said)))
         rows.append(("Command of the first run", said["first_run"]))
     return rows

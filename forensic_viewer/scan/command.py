@@ -152,8 +152,10 @@ def command_text(command: Mapping[str, Any]) -> str:
 def command_summary(settings: Mapping[str, Any], scan: bool = True) -> dict[str, Any]:
     """What a report says of the command that made its results (its "Command" rows, and
     report.json's ``command``): ``text`` (:func:`command_text`, or why there is none), ``cwd``,
-    ``differs``; for a scan resumed over several runs ``runs`` (how many) and ``first_run``
-    (the first one's command in words, with its working directory).
+    ``differs``; for a scan resumed over several runs ``runs`` (how many), ``first_run``
+    (the first one's command in words, with its working directory), ``runs_without_analyses``
+    (how many of the runs kept analysed no file) and ``runs_killed`` (the start of each run kept
+    whose end was never recorded).
 
     settings: a scan's scan.json (``scan``), the command in ``run.command``; else a report's
     own settings (one image, a probe), the command in ``command`` when one made it."""
@@ -178,7 +180,20 @@ def command_summary(settings: Mapping[str, Any], scan: bool = True) -> dict[str,
             if isinstance(first, Mapping)
             else not_recorded_text()
         )
+        last = settings.get("run")
+        kept = [*earlier, *([last] if isinstance(last, Mapping) else [])]
+        # a run that recorded its end with no file analysed and no row upgraded made no
+        # analysis (a rerun for its reports: its files done before, or failing again)
+        said["runs_without_analyses"] = sum(_analysed_none(r) for r in kept)
+        # a run whose end was never recorded (killed, or scan.json unwritable): by its start
+        said["runs_killed"] = [str(r.get("started")) for r in kept if r.get("not_running")]
     return said
+
+
+def _analysed_none(run: Mapping[str, Any]) -> bool:
+    """Whether scan.json's record of a ``run`` says it analysed no file and upgraded no row
+    (a run killed, or recorded without its counts, may have)."""
+    return not run.get("not_running") and run.get("analysed") == 0 and not run.get("upgraded")
 
 
 def not_recorded_text(version: str | None = None) -> str:
