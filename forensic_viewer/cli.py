@@ -94,6 +94,19 @@ def main(argv: list[str] | None = None) -> int:
             ignore_stop_signals()
 
 
+def _line_buffered(stream: object) -> None:
+    """Each line the program prints reaches a redirected stdout as it is printed: Python
+    buffers a file's or a pipe's output in blocks, so a run ended by SIGKILL (an out-of-memory
+    killer, a batch system's time limit) lost the lines it had said (the intake walk-through
+    of 2026-12-06: ``analyze ... > log`` killed with ``kill -9`` left the log empty)."""
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None:
+        try:
+            reconfigure(line_buffering=True)
+        except (OSError, ValueError):  # a closed stream or one that cannot: as it was
+            pass
+
+
 def _output_failed(e: OSError) -> int:
     """A command that writes no results (``models``, ``selftest``, ``audit``) failed to write
     its output: a reader that stopped reading (``| head``, ``| less`` quit) ends it without a
@@ -127,6 +140,8 @@ def _main(argv: list[str], program: bool) -> int:
                 "selftest": cmd_selftest,
                 "audit": cmd_audit,
             }
+            if program:
+                _line_buffered(sys.stdout)
             with sigterm_as_interrupt(ending=program):  # then further signals are ignored
                 status = commands[args.command](args)
                 sys.stdout.flush()  # a closed pipe is reported here, not as the program exits
