@@ -47,7 +47,23 @@ def hidden(ch: str) -> bool:
     return ch in BIDI_CONTROLS or not ch.isprintable()
 
 
+def byte_text(ch: str) -> str | None:
+    """``\\xNN`` for a character that stands for the byte 0xNN of a file name that is not
+    UTF-8 (``os.fsdecode`` gives each such byte as U+DC80..U+DCFF, Python's
+    surrogateescape), else None: the byte the name holds, not the code point Python chose
+    for it (``bad\\xff.jpg``, never ``bad\\udcff.jpg`` or ``bad[U+DCFF].jpg``)."""
+    cp = ord(ch)
+    return f"\\x{cp - 0xDC00:02x}" if 0xDC80 <= cp <= 0xDCFF else None
+
+
+def bytes_as_text(text: str) -> str:
+    """``text`` with each :func:`byte_text` character written as its byte's escape."""
+    return "".join(byte_text(ch) or ch for ch in text)
+
+
 def _code(ch: str) -> str:
+    if (byte := byte_text(ch)) is not None:
+        return byte
     cp = ord(ch)
     return f"\\x{cp:02x}" if cp <= 0xFF else f"\\u{cp:04x}" if cp <= 0xFFFF else f"\\U{cp:08x}"
 

@@ -12,6 +12,7 @@ from engine.decision import AUTHENTIC, MANIPULATED
 
 # a terminal's words for untrusted text are engine.formatting's (the trainer prints them too)
 from engine.formatting import BIDI_CONTROLS as BIDI_CONTROLS
+from engine.formatting import byte_text
 from engine.formatting import hidden as hidden
 from engine.formatting import plain as plain
 from engine.formatting import plain_lines as plain_lines
@@ -19,9 +20,12 @@ from engine.formatting import plain_lines as plain_lines
 
 def marked(text: object, keep: str = "\n\t") -> str:
     """``text`` with every :func:`hidden` character but those in ``keep`` shown as
-    ``[U+XXXX]``: how the reports (HTML and PDF alike) print file names, metadata and notes."""
+    ``[U+XXXX]``, and a byte of a name that is not UTF-8 as that byte, ``\\xff``
+    (:func:`engine.formatting.byte_text`): how the reports (HTML and PDF alike) print file
+    names, metadata and notes."""
     return "".join(
-        f"[U+{ord(ch):04X}]" if hidden(ch) and ch not in keep else ch for ch in str(text)
+        (byte_text(ch) or f"[U+{ord(ch):04X}]") if hidden(ch) and ch not in keep else ch
+        for ch in str(text)
     )
 
 

@@ -7,7 +7,7 @@ Fallback, WenQuanYi, Noto CJK, ... among ``FALLBACK_DIRS``; none is bundled or r
 printed as its code point (``[U+8BC1]``), and the report says so once
 (:func:`missing_glyphs_note`). A control or bidi-control character
 (:func:`~forensic_viewer.wording.hidden`) is always printed as its code point (``[U+202E]``),
-never obeyed. Every font file is read through :func:`engine.files.read_regular`.
+never obeyed; a byte of a file name that is not UTF-8 as that byte (``\\xff``). Every font file is read through :func:`engine.files.read_regular`.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
 from engine.files import read_regular
+from engine.formatting import byte_text
 from forensic_viewer.wording import hidden
 
 FONT_CANDIDATES = (
@@ -183,8 +184,8 @@ def _runs(
         alt = False
         if ch in "\n\t":
             text = ch
-        elif hidden(ch):
-            text = f"[U+{cp:04X}]"
+        elif hidden(ch):  # a byte of a name that is not UTF-8 as that byte, as marked() does
+            text = byte_text(ch) or f"[U+{cp:04X}]"
         elif cp in f.coverage if f.coverage is not None else _cp1252(ch):
             text = ch
         elif fallback and (fb := fallback_font()) is not None and cp in fb.coverage:

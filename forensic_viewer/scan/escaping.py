@@ -8,7 +8,9 @@ plain-text formats, one helper per format (no Qt):
   cell, and one that already starts with ``'``, is written with one ``'`` before it (the
   text otherwise as it is), so the sheet shows it as text and :func:`csv_value` gives the
   value back exactly; a plain number (``-0.5``) is no formula and stays as it is.
-  :func:`csv_file` opens the CSV so that a name that is not UTF-8 is written ``\\udcXX``.
+  A name's byte that is not UTF-8 is written as that byte's escape, ``\\xff`` (as the
+  reports and the terminal show it; it was ``\\udcff``, the code point Python stands it
+  for); :func:`csv_file` writes any other lone surrogate ``\\udcXX``.
 - JSON (``groundtruth.json``, ``probe.json``): :func:`json_text`. A file name that is not
   UTF-8 reaches Python as lone surrogates (``os.fsdecode``); ``json.dumps(...,
   ensure_ascii=False)`` kept them and encoding the text as UTF-8 raised, so ``scan --gt`` and
@@ -30,16 +32,25 @@ from pathlib import Path
 from typing import Any
 
 from engine.files import AtomicFile
+from engine.formatting import bytes_as_text
 
 FORMULA_START = frozenset("=+-@\t\r")  # what makes a spreadsheet read a cell as a formula
 QUOTE = "'"
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 
+def csv_text(value: object) -> str:
+    """``value`` as a CSV cell holds its text: a byte of a name that is not UTF-8 as that
+    byte's escape ``\\xff`` (:func:`engine.formatting.bytes_as_text`), any other lone
+    surrogate ``\\udcXX`` as :func:`csv_file` writes it."""
+    return as_written(bytes_as_text(str(value)))
+
+
 def csv_cell(value: object) -> str:
     """``value`` as a CSV cell no spreadsheet runs: ``'`` before text that starts with a
-    formula character or with ``'`` itself (reversible: :func:`csv_value`); numbers as they are."""
-    text = str(value)
+    formula character or with ``'`` itself (reversible: :func:`csv_value`); numbers as they
+    are; a name's bytes that are not UTF-8 as :func:`csv_text` writes them."""
+    text = csv_text(value)
     first = text[:1]
     if first == QUOTE or (first in FORMULA_START and not _NUMBER.fullmatch(text)):
         return QUOTE + text

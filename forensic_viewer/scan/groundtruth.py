@@ -71,7 +71,7 @@ from engine.masks import (
 )
 from engine.masks import MASK_TAILS as MASK_TAILS
 from engine.masks import read_mask as engine_read_mask
-from forensic_viewer.scan.escaping import as_written, csv_file, csv_value, json_text
+from forensic_viewer.scan.escaping import csv_file, csv_text, csv_value, json_text
 from forensic_viewer.scan.maps import read_heatmap_png
 from forensic_viewer.scan.records import FileRecord
 from forensic_viewer.scan.results import CSV_NAME, ResultIndex
@@ -544,9 +544,9 @@ def add_csv_columns(out: Path, files: Sequence[ImageTruth], errors: Mapping[str,
     if not rows:
         return
     keep = [i for i, c in enumerate(rows[0]) if not c.startswith("gt.")]
-    # a name that is not UTF-8 reads back as the CSV holds it, \udcXX
-    by_key = {as_written(im.key): im for im in files}
-    errors = {as_written(k): why for k, why in errors.items()}
+    # a name that is not UTF-8 reads back as the CSV holds it, \xff
+    by_key = {csv_text(im.key): im for im in files}
+    errors = {csv_text(k): why for k, why in errors.items()}
     names = list(dict.fromkeys(s.name for im in files for s in im.scores))
     header = [rows[0][i] for i in keep] + ["gt.mask", "gt.label", "gt.error", "gt.warning"]
     for n in names:

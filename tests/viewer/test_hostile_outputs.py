@@ -102,7 +102,7 @@ def test_ground_truth_of_hostile_names_is_written_and_finds_each_row(tmp_path: P
     """A BenCo folder whose image and mask names are ``=evil`` and bytes that are not UTF-8:
     groundtruth.json was never written (UnicodeEncodeError: the scan failed); the CSV's
     ``gt.*`` columns must find the row of ``=evil.png`` though its cell is quoted, and those of
-    the names the CSV holds as ``\\udcXX`` (a file without a mask: its ``gt.error``)."""
+    the names the CSV holds as ``\\xNN`` (a file without a mask: its ``gt.error``)."""
     benco = tmp_path / "set"
     (benco / "Tp").mkdir(parents=True)
     (benco / "Gt").mkdir()
@@ -122,8 +122,8 @@ def test_ground_truth_of_hostile_names_is_written_and_finds_each_row(tmp_path: P
     assert os.fsdecode(NOT_UTF8) in json.dumps(doc, ensure_ascii=False)
     header, *rows = _csv_rows(out)
     by_path = {csv_value(r[0]): r for r in rows}
-    assert set(by_path) == {"=evil.png", "\\udcff\\udcfe.png", "\\udcfe-no-mask.png"}
-    assert "no-mask.png" in by_path.pop("\\udcfe-no-mask.png")[header.index("gt.error")]
+    assert set(by_path) == {"=evil.png", "\\xff\\xfe.png", "\\xfe-no-mask.png"}
+    assert "no-mask.png" in by_path.pop("\\xfe-no-mask.png")[header.index("gt.error")]
     for row in by_path.values():
         assert row[header.index("gt.label")] == "1"
         assert not _runs_as_formula(row[header.index("gt.mask")])

@@ -49,7 +49,8 @@ def test_a_file_whose_name_is_not_utf8_is_scanned_written_and_resumed(tmp_path: 
         assert name is not None and (out / name).is_file()
     with open(out / CSV_NAME, encoding="utf-8", newline="") as f:  # still UTF-8 throughout
         paths = [row["path"] for row in csv.DictReader(f)]
-    assert sorted(paths) == ["caf\\udce9 \\udcff.png", "ok.png"]
+    # each byte as itself, as the reports and the terminal write it (was \\udce9 \\udcff)
+    assert sorted(paths) == ["caf\\xe9 \\xff.png", "ok.png"]
     again = run_scan(files_of(folder), StubAnalyzer(), out, source="t")
     assert again.done == 0 and again.skipped == 2  # the row's key read back is the file's
 
@@ -70,4 +71,20 @@ def test_the_report_of_such_a_scan_is_written_and_its_json_names_the_file(tmp_pa
     written = write_report(scan_source(out), tmp_path / "rep", ["json", "html"])
     items = json.loads(written["json"].read_text("utf-8"))["items"]  # still UTF-8
     assert sorted(i["path"] for i in items) == [os.fsdecode(RAW), "ok.png"]
-    assert "caf[U+DCE9] [U+DCFF].png" in written["html"].read_text("utf-8")
+    html = written["html"].read_text("utf-8")
+    assert "caf\\xe9 \\xff.png" in html and "[U+DC" not in html  # the bytes, not code points
+
+
+def test_every_writer_shows_a_names_undecodable_byte_as_that_byte() -> None:
+    # The intake walk-through of 2026-12-06: results.csv held bad\udcff\udcfename.jpg and
+    # the report bad[U+DCFF][U+DCFE]name.jpg, the code points Python stands the bytes for.
+    from engine.formatting import plain
+    from forensic_viewer.report.fonts import _runs, fonts
+    from forensic_viewer.scan.escaping import csv_cell
+    from forensic_viewer.wording import marked
+
+    name = os.fsdecode(b"bad\xff\xfename.jpg")
+    shown = "bad\\xff\\xfename.jpg"
+    assert plain(name) == marked(name) == csv_cell(name) == shown
+    assert "".join(text for text, _ in _runs(name, fonts())) == shown  # the PDF's
+    assert marked("a\u202eb") == "a[U+202E]b" and plain("a\u202eb") == "a\\u202eb"
