@@ -1,7 +1,8 @@
 """What a command's options ask for, checked before anything is loaded or written, and the
 Analyzer they make: --window/--stride, --jobs/--ray, --model/--device (without loading a model:
 ``_check_models``), --analyses, --report; the header check that refuses every file of a run
-before its models load (``_refused_early``, ``_refused_scan``); ``build_analyzer``, or with
+before its models load (``_refused_early``, ``_refused_scan``; ``analyze``'s ``_all_refused``
+loads none and writes their rows); ``build_analyzer``, or with
 worker processes the recipe each assembles it from.
 """
 
@@ -165,23 +166,36 @@ def build_analyzer(args: argparse.Namespace, weights: bool | None = None):  # ->
     return analyzer
 
 
-def _refused_early(args: argparse.Namespace, images: list[Path], out: Path | None = None) -> bool:
+def _refused_early(args: argparse.Namespace, images: list[Path]) -> bool:
     """Whether every image is over the file-size or pixel limit by its size or header (read
     alone: no pixel decoded), each said in load_evidence's one line naming the file (absolute,
     as a scan names it); then nothing else is done, no model loaded (about 10 s) to refuse them
     after, but a --model or --device the command could not have run with is said first
-    (:func:`_check_models`: a usage error). With an image the limit admits, the run goes on
-    and the scan refuses the others; so it does with ``out`` (``analyze``) when one of them has
-    a finished row there, which the run resumes as a scan's does
-    (:mod:`forensic_viewer.scan.refused`)."""
-    from forensic_viewer.scan.refused import refused_files, refused_images
+    (:func:`_check_models`: a usage error). With an image the limit admits, the run goes on.
+    ``probe``'s (its output folder holds no rows); ``analyze``'s is :func:`_all_refused`."""
+    from forensic_viewer.scan.refused import refused_files
 
-    refusals = refused_files(images) if out is None else refused_images(images, out)
+    refusals = refused_files(images)
     if refusals:
         _check_models(args)
     for line in refusals:
         _error(line)
     return bool(refusals)
+
+
+def _all_refused(args: argparse.Namespace, images: list[Path], out: Path) -> bool:
+    """Whether ``analyze`` refuses every image by its size or header (read alone: no pixel
+    decoded) and none has a finished row in ``out`` (:func:`~forensic_viewer.scan.refused.refused_images`):
+    its run then loads no model (about 10 s) and writes each file's error row, with its
+    SHA-256, as a run among other files does. A --model or --device the command could not
+    have run with is said first (:func:`_check_models`: a usage error). Until 2026-12-06 such
+    a run wrote nothing: a file refused alone had no row, where among others it had one."""
+    from forensic_viewer.scan.refused import refused_images
+
+    if not refused_images(images, out):
+        return False
+    _check_models(args)
+    return True
 
 
 def _refused_scan(args: argparse.Namespace, folder: Path, files: list[tuple[Path, str]]) -> bool:

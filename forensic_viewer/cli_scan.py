@@ -29,12 +29,12 @@ from forensic_viewer.cli_exit import (
     _error,
 )
 from forensic_viewer.cli_options import (
+    _all_refused,
     _analyses,
     _check_window_args,
     _check_workers,
     _jobs,
     _on_ray,
-    _refused_early,
     _refused_scan,
     _report_formats,
     _resolve_jobs,
@@ -69,8 +69,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         )
     _report_formats(args), _analyses(args), _check_window_args(args)  # usage errors first
     _check_workers(args)
-    if _refused_early(args, args.images, args.out):
-        return EXIT_FILES_FAILED
+    args.all_refused = _all_refused(args, args.images, args.out)  # rows, no model loaded
     if args.gt is not None:  # checked before any analysis, so a wrong path costs no time
         from forensic_viewer.scan.groundtruth import truth_for_images
 
@@ -191,7 +190,8 @@ def _run_files(
         # nothing new: every file finished, or failed before (tried again: models only if one
         # now loads); then the models are loaded only when a file needs them, if one does
         new = sum(key not in done and index.status(key) in (None, "ok") for _, key in files)
-        later = not new and not _on_ray(args)  # in this process: no worker loads them either
+        # in this process: no worker loads them either; so for analyze's files all refused
+        later = (not new or getattr(args, "all_refused", False)) and not _on_ray(args)
         _resolve_jobs(args, files_to_analyse(files, done) if not later else 0)
         t0 = time.perf_counter()
         analyzer = build_analyzer(args, weights=False) if later else build_analyzer(args)
@@ -487,7 +487,12 @@ def _scan_and_report(
         else ""
     )
     if load is not None and "load_seconds" not in args and interrupted is None:
-        print("nothing new to analyse: no model was loaded")
+        refused = getattr(args, "all_refused", False)
+        print(
+            "every file refused by its size or header: no model was loaded"
+            if refused
+            else "nothing new to analyse: no model was loaded"
+        )
     print(
         f"{stopped}{summary.done} analysed, {summary.skipped} already done{changed}, "
         f"{len(summary.failed)} failed of {summary.total}{_same_names(args)} "

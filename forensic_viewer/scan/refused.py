@@ -9,7 +9,8 @@ more and is scanned as before (the refused files get their error rows, in the sa
 Only a folder of refused files is read to its end here, and it is then not scanned at all.
 The command line and the batch dialog both call it after the listing and before the output
 folder's lock, so a refused scan makes no output folder; ``analyze`` calls the same rule on
-the images it is given (:func:`refused_images`), ``probe`` the header check alone.
+the images it is given (:func:`refused_images`) and then loads no model but writes their
+error rows (a file refused alone had none), ``probe`` the header check alone.
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ The model loader is made to fail here, so a run that still loads it fails the te
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 from pathlib import Path
 
@@ -26,8 +28,30 @@ def _error_lines(err: str) -> list[str]:
     return [line for line in err.splitlines() if line.strip()]
 
 
+@pytest.fixture
+def no_weights(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Every call to the model loader that would load weights, which fails; the models'
+    settings, read from their files' headers only (``weights=False``), are read as before."""
+    import engine.assembly
+
+    real, calls = engine.assembly.assemble_analyzer, []
+
+    def assemble(*args: object, **kw: object) -> object:
+        if kw.get("weights", True):
+            calls.append(args)
+            raise AssertionError("models loaded for files all refused")
+        return real(*args, **kw)
+
+    monkeypatch.setattr(engine.assembly, "assemble_analyzer", assemble)
+    return calls
+
+
+def _rows(out: Path) -> list[dict]:
+    return [json.loads(line) for line in (out / "results.jsonl").read_text("utf-8").splitlines()]
+
+
 def test_analyze_refuses_an_image_over_the_limit_before_loading_a_model(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_models: list[object], capsys
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_weights: list[object], capsys
 ) -> None:
     img = write_rgb(tmp_path / "big.png", h=60, w=70)  # 4,200 pixels
     monkeypatch.setenv(MAX_PIXELS_ENV, "3000")
@@ -36,23 +60,32 @@ def test_analyze_refuses_an_image_over_the_limit_before_loading_a_model(
     out = tmp_path / "out"
     monkeypatch.chdir(tmp_path)
     assert main(["analyze", "big.png", "--out", str(out)]) == EXIT_FILES_FAILED
-    assert no_models == []
-    lines = _error_lines(capsys.readouterr().err)
-    assert lines == [f"forensic-viewer: error: {loaded.value}"]
-    assert str(img) in lines[0] and "70x60" in lines[0] and "3,000-pixel limit" in lines[0]
-    assert not out.exists()  # nothing written for a run that did not start
+    assert no_weights == []
+    said = capsys.readouterr()
+    assert f"  {loaded.value}" in said.err.splitlines()  # under "failed:", as a scan lists it
+    assert str(img) in str(loaded.value) and "70x60" in str(loaded.value)
+    assert "every file refused by its size or header: no model was loaded" in said.out
+    # Its row, with its SHA-256 and the error, as among other files (intake walk-through of
+    # 2026-12-06: a file refused alone had none, and --out was not made)
+    (row,) = _rows(out)
+    assert row["path"] == "big.png" and row["status"] == "error"
+    assert row["sha256"] == hashlib.sha256(img.read_bytes()).hexdigest()
+    assert "3,000-pixel limit" in row["error"]
 
 
 def test_analyze_refuses_each_image_when_all_are_over_the_limit(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_models: list[object], capsys
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_weights: list[object], capsys
 ) -> None:
     a = write_rgb(tmp_path / "a.png", h=60, w=70)
     b = write_rgb(tmp_path / "b.jpg", h=80, w=50, fmt="JPEG")
     monkeypatch.setenv(MAX_PIXELS_ENV, "3000")
     assert main(["analyze", str(a), str(b), "--out", str(tmp_path / "o")]) == EXIT_FILES_FAILED
+    assert no_weights == []
     lines = _error_lines(capsys.readouterr().err)
-    assert len(lines) == 2 and str(a) in lines[0] and str(b) in lines[1]
-    assert "50x80 (4,000 pixels)" in lines[1]
+    assert lines[0] == "failed:" and len(lines) == 3
+    assert str(a) in lines[1] and str(b) in lines[2] and "50x80 (4,000 pixels)" in lines[2]
+    rows = _rows(tmp_path / "o")
+    assert [r["status"] for r in rows] == ["error", "error"] and all(r["sha256"] for r in rows)
 
 
 def test_an_image_within_the_limit_among_them_is_analysed_and_the_other_refused_by_the_scan(
@@ -77,7 +110,7 @@ def _over_the_size_limit(path: Path) -> Path:
 
 
 def test_a_file_over_the_size_limit_is_refused_before_loading_a_model(
-    tmp_path: Path, no_models: list[object], capsys
+    tmp_path: Path, no_weights: list[object], capsys
 ) -> None:
     huge = _over_the_size_limit(tmp_path / "huge.png")
     with pytest.raises(ImageTooLargeError) as late:
@@ -88,9 +121,10 @@ def test_a_file_over_the_size_limit_is_refused_before_loading_a_model(
     assert f"file is {MAX_FILE_BYTES + 1} bytes" in str(early.value)
     out = tmp_path / "out"
     assert main(["analyze", str(huge), "--out", str(out)]) == EXIT_FILES_FAILED
-    assert no_models == []
-    assert _error_lines(capsys.readouterr().err) == [f"forensic-viewer: error: {late.value}"]
-    assert not out.exists()
+    assert no_weights == []
+    assert _error_lines(capsys.readouterr().err) == ["failed:", f"  {late.value}"]
+    (row,) = _rows(out)  # refused by its size alone: its bytes were never read to hash
+    assert row["status"] == "error" and f"file is {MAX_FILE_BYTES + 1} bytes" in row["error"]
 
 
 def test_probe_refuses_an_image_over_the_limit_before_loading_a_model(
