@@ -44,16 +44,21 @@ from engine.analyses._jpegtables import match_file
 from engine.analyses.base import (
     AnalysisMap,
     Context,
+    Finding,
     MapMeaning,
     MapScale,
     Output,
     register_analysis,
+    too_small,
 )
 from engine.types import Evidence
 
 MAD_TO_SIGMA = 1.0 / 0.6745  # σ of a Gaussian from the median of |x|
 OFF_LEVEL_FACTOR = 2.0  # a block is off level above 2x or below 1/2 the image's median σ
 MIN_TYPICAL_SIGMA = 0.1  # grey levels: a median σ below it is no level to compare with
+MIN_CELLS = 2  # blocks the image must span for a relative map: the median of one block is
+# that block (the map 0.5 everywhere, no block off level: "consistent" where nothing was
+# compared); too small to assess below
 JPEG_EXPLAINS_BELOW = 97  # a JPEG's IJG quality under which its quantisation can wipe the
 # noise out: Gaussian noise of σ 1 over a camera scene reads median σ 0.00-0.01 at qualities
 # 75-95 and 0.57-0.74 at 97-99; σ 2: 0.00-0.24 at 75-90, 1.09-1.48 at 97-99 (2026-12-05)
@@ -157,7 +162,9 @@ def _file_quality(evidence: Evidence, ctx: Context) -> int | None:
     method="median-filter noise residual and blockwise robust (MAD) Haar-HH noise level",
     source="B. Mahdian, S. Saic, 'Using noise inconsistencies for blind image forensics', "
     "Image and Vision Computing 27(10), 2009; residual as in Forensically / Sherloq",
-    version="5",  # 5: the no-level warning names noise reduction and flat content, JPEG
+    version="6",  # 6: an image within one block (or under 4 px a side) is too
+    # small to assess: an information finding, no relative map, no off-level share (its
+    # one block read 0.5 everywhere and off-level share 0); 5: the no-level warning names noise reduction and flat content, JPEG
     # only below quality 97 (a quality-99 Leica T was blamed on it); no spread_p95_over_p5 when
     # σ's 5th percentile is under 0.1 (a fraction of a step gave 131072);
     # 4: no relative map (a warning) without a typical level (median σ < 0.1);
@@ -183,11 +190,29 @@ def noise(evidence: Evidence, p: NoiseParams, ctx: Context) -> Output:
     shown = np.rint(np.minimum(residual * p.residual_gain, 255.0)).astype(np.uint8)
     display = orient_rgb(np.repeat(shown[..., None], 3, axis=2), turn)
     ctx.step(1, 3)
-    if min(h, w) < 4:
-        return Output(display=display, warnings=("image too small for a noise-level map",))
+    cells = -(-h // p.block) * -(-w // p.block)
+    if min(h, w) < 4:  # no 2 x 2 Haar coefficients: no σ at all
+        return Output(display=display, findings=(_too_small(evidence, p.block),))
     sigma = local_sigma(y, p.block)
     ctx.step(2, 3)
     med = float(np.median(sigma))
+    if cells < MIN_CELLS:
+        sigma_cells, sigma_cell = orient_cells(
+            np.clip(sigma / p.sigma_cap, 0.0, 1.0).astype(np.float32), p.block, (h, w), turn
+        )
+        return Output(
+            display=display,
+            findings=(_too_small(evidence, p.block),),
+            layers=(_sigma_layer(sigma_cells, sigma_cell, p),),
+            extras={
+                "median_sigma": round(med, 4),
+                "off_level_share": None,
+                "noisier_share": None,
+                "smoother_share": None,
+                "mean_residual": round(float(residual.mean()), 4),
+                "unit": "grey levels (0..255)",
+            },
+        )
     sigma_cells, sigma_cell = orient_cells(
         np.clip(sigma / p.sigma_cap, 0.0, 1.0).astype(np.float32), p.block, (h, w), turn
     )
@@ -217,19 +242,7 @@ def noise(evidence: Evidence, p: NoiseParams, ctx: Context) -> Output:
         meaning=meaning,
         warnings=warnings,
         display=display,
-        layers=(
-            AnalysisMap(
-                name="noise-sigma",
-                meaning=MapMeaning(
-                    scale=MapScale.RAW,
-                    label="local noise σ in grey levels",
-                    unit=f"σ / {p.sigma_cap:g} grey levels, clipped at 1",
-                    high="noisier",
-                ),
-                values=sigma_cells,
-                cell=sigma_cell,
-            ),
-        ),
+        layers=(_sigma_layer(sigma_cells, sigma_cell, p),),
         extras={
             "median_sigma": round(med, 4),
             "sigma_p5": round(lo, 4),
@@ -244,3 +257,27 @@ def noise(evidence: Evidence, p: NoiseParams, ctx: Context) -> Output:
             "unit": "grey levels (0..255)",
         },
     )
+
+
+def _sigma_layer(values: np.ndarray, cell: int, p: NoiseParams) -> AnalysisMap:
+    """The layer "noise-sigma": each block's σ in grey levels, ``values`` per ``cell`` px."""
+    return AnalysisMap(
+        name="noise-sigma",
+        meaning=MapMeaning(
+            scale=MapScale.RAW,
+            label="local noise σ in grey levels",
+            unit=f"σ / {p.sigma_cap:g} grey levels, clipped at 1",
+            high="noisier",
+        ),
+        values=values,
+        cell=cell,
+    )
+
+
+def _too_small(evidence: Evidence, block: int) -> Finding:
+    """The information that ``evidence`` is under the noise map's floor (:data:`MIN_CELLS`)."""
+    need = (
+        f"the map compares each {block}-px block's noise level with the median of at least "
+        f"{MIN_CELLS} blocks, and σ needs 4 px a side: no relative map and no off-level share"
+    )
+    return too_small("noise", evidence.height, evidence.width, need)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from engine.analyses import MapScale, run_analysis
+from engine.analyses import Level, MapScale, run_analysis
 from tests.engine.analyses.conftest import decode, jpeg_bytes, natural, png_bytes
 from trainer.metrics import roc_auc
 
@@ -292,3 +292,22 @@ def test_noise_spread_needs_a_fifth_percentile_of_a_grey_level_scale(write_evide
     r = run_analysis("noise", write_evidence(png_bytes(img.astype(np.uint8)), "x.png"))
     assert 0 < r.extras["sigma_p5"] < 0.1 and r.extras["median_sigma"] >= 0.1
     assert r.extras["spread_p95_over_p5"] is None
+
+
+def test_noise_on_an_image_within_one_block_is_too_small_to_assess(
+    write_evidence,
+) -> None:
+    # The intake walk-through of 2026-12-06 (classic analyses on tiny images): one 32-px
+    # block is its own median, so the map read 0.5 everywhere and the off-level share 0,
+    # "consistent" where nothing was compared; a 2 x 2 image gave a warning, not information.
+    for h, w in ((32, 32), (20, 30), (3, 50), (1, 1)):
+        rgb = np.ascontiguousarray(natural(64, 96, 3)[:h, :w])
+        r = run_analysis("noise", write_evidence(png_bytes(rgb), "evidence.png"))
+        (f,) = r.findings
+        assert f.level == Level.INFO and f.value == f"{w} x {h} px: too small to assess"
+        assert "at least 2 blocks" in f.note
+        assert r.map is None and not r.warnings and r.display is not None
+        assert r.extras.get("off_level_share") is None
+    r = run_analysis("noise", write_evidence(png_bytes(natural(64, 96, 3)[:32, :40]), "e.png"))
+    assert not r.findings and r.map is not None  # 2 blocks: compared
+    assert r.extras["off_level_share"] is not None
