@@ -251,6 +251,7 @@ def test_analyzer_reports_faces_in_its_json(tmp_path: Path, detector: FaceDetect
     assert set(face["scores"]) == {"tiny"} and 0.0 <= face["scores"]["tiny"] <= 1.0
     # the face path ran too (on by default with a detector): the model's decision on the face
     assert set(face["face_scores"]["tiny"]) == {
+        "checkpoint_sha256",  # which checkpoint scored the face (its rates are that one's)
         "score",
         "verdict",
         "threshold",

@@ -48,12 +48,12 @@ def _named(record: ScanRecord) -> set[str]:
     return {n for n in {record.thumbnail, *maps} if n}
 
 
-def _folder(root: Path, names: list[str]) -> Path:
+def _folder(root: Path, names: list[str], h: int = 24, w: int = 32) -> Path:
     d = root / "evidence"
     d.mkdir(parents=True, exist_ok=True)
     for i, name in enumerate(names):
         (d / name).parent.mkdir(parents=True, exist_ok=True)
-        write_rgb(d / name, 24, 32, seed=i + 1)
+        write_rgb(d / name, h, w, seed=i + 1)
     listed = {p.name for p in d.iterdir()}
     if "Case.png" in names and not {"Case.png", "case.png"} <= listed:
         pytest.skip("this file system folds case: Case.png and case.png are one file")
@@ -180,7 +180,8 @@ def test_an_upgrade_writes_a_told_apart_rows_new_map_beside_its_other_files(
     from tests.viewer.test_scan_prefetch import files_of
     from tests.viewer.test_scan_upgrade import _older
 
-    folder = _folder(tmp_path, ["Case.png", "case.png"])
+    # larger than one 32-px block: on less, noise makes no relative map (too small to assess)
+    folder = _folder(tmp_path, ["Case.png", "case.png"], 48, 64)
     out = tmp_path / "out"
     analyzer: Analyzer = AnalyzerRecipe((str(tiny_checkpoint),), device="cpu", faces=False).build()
     with monkeypatch.context() as m:
