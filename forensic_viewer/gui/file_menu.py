@@ -11,6 +11,11 @@ there is said in one line and taken out of the list instead of being opened: fou
 chosen, by its listing off the GUI thread (``gui/opening.py``), never while the menu is built,
 so an entry on a dead mount hangs neither the menu nor the window.
 
+Each entry is kept as its path's bytes (``os.fsencode``), not as text: QSettings holds text
+as Qt does, which dropped the bytes of a name that is not UTF-8, so such an entry reopened as
+a file that does not exist and was taken out of the list. A list an earlier version kept as
+text (:data:`TEXT_SETTINGS_KEY`) is read until the list is next changed.
+
 When the settings cannot be written (a read-only or full configuration folder), the list is
 kept for the session in the settings' memory and the analyst is told once, in the status bar
 and the viewer's log (:func:`not_kept_line`): it was lost at the end of the session unsaid.
@@ -23,7 +28,7 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtWidgets import QFileDialog, QMenu, QStyle, QWidget
 
 from forensic_viewer.gui.panels import INPUT_FOLDER
@@ -33,7 +38,9 @@ from forensic_viewer.wording import plain
 log = logging.getLogger(__name__)
 
 MAX_RECENT = 10
-SETTINGS_KEY = "recent_files"  # the paths, most recent first; a folder's ends with a separator
+# the paths, most recent first, each as its bytes (os.fsencode); a folder's ends with a separator
+SETTINGS_KEY = "recent_paths"
+TEXT_SETTINGS_KEY = "recent_files"  # the same as text, as versions before 2026-12-06 kept it
 _SEPARATORS = tuple({os.sep, os.altsep or os.sep})
 
 
@@ -151,10 +158,12 @@ class RecentMenu:
 
     def entries(self) -> list[str]:
         """The entries, most recent first: a file's path, a folder's with a trailing separator."""
+        if not self.settings.contains(SETTINGS_KEY):
+            value = self.settings.value(TEXT_SETTINGS_KEY, [])
+            return [str(v) for v in ([value] if isinstance(value, str) else value or [])]
         value = self.settings.value(SETTINGS_KEY, [])
-        if isinstance(value, str):
-            value = [value]
-        return [str(v) for v in value or []]
+        value = value if isinstance(value, list) else [value]
+        return [os.fsdecode(bytes(v)) for v in value if isinstance(v, QByteArray | bytes)]
 
     def remember(self, path: str, *, folder: bool = False) -> None:
         """``path`` first in the list; the same path kept before (as a file or a folder, or a
@@ -171,7 +180,9 @@ class RecentMenu:
         self._store([])
 
     def _store(self, entries: list[str]) -> None:
-        self.settings.setValue(SETTINGS_KEY, entries[:MAX_RECENT])
+        kept = [QByteArray(os.fsencode(e)) for e in entries[:MAX_RECENT]]
+        self.settings.setValue(SETTINGS_KEY, kept)
+        self.settings.remove(TEXT_SETTINGS_KEY)  # replaced (Clear the list clears it too)
         self.settings.sync()  # now, so that a settings file that cannot be written is known
         if self.settings.status() == QSettings.Status.AccessError and not self._not_kept_said:
             self._not_kept_said = True  # the list stays in the settings' memory meanwhile

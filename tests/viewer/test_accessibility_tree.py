@@ -386,8 +386,8 @@ def test_the_recent_files_are_numbered_with_letters(
     for path in paths:  # there: an entry whose file is gone is taken out, not opened
         Path(path).parent.mkdir()
         Path(path).write_bytes(b"")
-    shown.settings.setValue("recent_files", paths)
-    shown.recent.rebuild()
+    for path in reversed(paths):  # the last remembered first
+        shown.recent.remember(path)
     entries = [a for a in shown.recent_menu.actions() if not a.isSeparator()]
     assert [_mnemonic(a.text()) for a in entries] == [*"1234567890", "c"]
     for number, (action, path) in enumerate(zip(entries, paths, strict=False), start=1):

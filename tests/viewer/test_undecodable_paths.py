@@ -1,0 +1,68 @@
+"""Paths whose names are not UTF-8 through the viewer's other ways in besides the evidence
+list (pytest-qt, offscreen): File ▸ Open Recent, a drop, the Models panel, and the error line
+said of such a file. Qt holds text as UTF-16 and dropped a name's undecodable bytes (Python's
+surrogates), so each of these opened, or named, a file that does not exist."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from forensic_viewer.gui.main_window import MainWindow
+from tests.conftest import HANG_MS
+from tests.viewer.conftest import write_image
+
+pytestmark = pytest.mark.gui
+
+NOT_UTF8 = os.fsdecode(b"bad\xff.png")  # its byte 0xff as the surrogate Python lists it with
+
+
+def _window(qtbot, settings_file: Path) -> MainWindow:
+    settings = QSettings(str(settings_file), QSettings.Format.IniFormat)
+    window = MainWindow(models=[], device="cpu", settings=settings)
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window._models_known, timeout=HANG_MS)
+    return window
+
+
+def _idle(window: MainWindow) -> bool:
+    return window.lister.idle and not any(e.running for e in window.entries.values())
+
+
+def test_open_recent_keeps_and_reopens_a_name_that_is_not_utf8(qtbot, tmp_path: Path) -> None:
+    """The entry came back from QSettings as ``bad.png``: reopening it said "no such file"
+    and took it out of the list, in this session and the next."""
+    odd = write_image(tmp_path / NOT_UTF8, 32, 40).resolve()
+    window = _window(qtbot, tmp_path / "settings.ini")
+    window.open_paths([odd])
+    qtbot.waitUntil(lambda: _idle(window), timeout=HANG_MS)
+    assert window.recent_files() == [str(odd)]
+    assert window.recent_menu.actions()[0].text() == f"&1 {tmp_path.resolve()}/bad\\udcff.png"
+    window.settings.sync()
+    later = _window(qtbot, tmp_path / "settings.ini")  # the next session
+    assert later.recent_files() == [str(odd)]
+    later.recent_menu.actions()[0].trigger()
+    qtbot.waitUntil(lambda: _idle(later), timeout=HANG_MS)
+    assert list(later.entries) == [str(odd)]
+    assert later.layers is not None and later.layers.image is not None
+    assert later.layers.image.shape == (32, 40)  # the real file, decoded
+    assert later.recent_files() == [str(odd)]  # still listed: it is there
+
+
+def test_open_recent_reads_the_list_an_earlier_version_kept(qtbot, tmp_path: Path) -> None:
+    """Entries kept as text by versions before the bytes were kept are read, and a new entry
+    replaces that list (its paths kept with it)."""
+    kept = write_image(tmp_path / "kept.png", 32, 32).resolve()
+    window = _window(qtbot, tmp_path / "settings.ini")
+    window.settings.setValue("recent_files", [str(kept)])
+    assert window.recent_files() == [str(kept)]
+    new = write_image(tmp_path / "new.png", 32, 32).resolve()
+    window.open_paths([new])
+    qtbot.waitUntil(lambda: _idle(window), timeout=HANG_MS)
+    assert window.recent_files() == [str(new), str(kept)]
+    window.recent.clear()
+    window.settings.sync()
+    assert _window(qtbot, tmp_path / "settings.ini").recent_files() == []  # cleared, both
