@@ -12,10 +12,12 @@ goes to the Ground truth panel (docs/GROUND_TRUTH.md).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from pathlib import Path
+from urllib.parse import unquote_to_bytes
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QFileDialog
 
@@ -27,6 +29,18 @@ from forensic_viewer.gui.opening import Listing
 from forensic_viewer.gui.panels import READ_ONLY
 
 LAST_FOLDER_KEY = "last_open_folder"  # the folder the last file or folder opened was in
+
+
+def dropped_path(url: QUrl) -> str:
+    """The local path of a dropped ``file:`` URL, its name's bytes as the file system holds
+    them: from the URL's percent-encoded path (``%FF`` as a file manager writes a byte that is
+    not UTF-8), decoded as Python names files (``os.fsdecode``). ``QUrl.toLocalFile`` replaced
+    such a byte by U+FFFD, so the drop opened a file that does not exist. On Windows, and for
+    a URL naming another host (a network share), Qt's own reading."""
+    if os.name == "nt" or url.host() not in ("", "localhost"):
+        return url.toLocalFile()
+    encoded = url.path(QUrl.ComponentFormattingOption.FullyEncoded)
+    return os.fsdecode(unquote_to_bytes(encoded))
 
 
 class WindowOpening:
@@ -116,7 +130,7 @@ class WindowOpening:
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:  # Qt override
-        paths = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
+        paths = [dropped_path(u) for u in event.mimeData().urls() if u.isLocalFile()]
         if paths:
             event.acceptProposedAction()
             shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import quote_from_bytes
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
+from PySide6.QtGui import QDropEvent
 
 from forensic_viewer.gui.main_window import MainWindow
 from tests.conftest import HANG_MS
@@ -66,3 +68,30 @@ def test_open_recent_reads_the_list_an_earlier_version_kept(qtbot, tmp_path: Pat
     window.recent.clear()
     window.settings.sync()
     assert _window(qtbot, tmp_path / "settings.ini").recent_files() == []  # cleared, both
+
+
+def _drop(window: MainWindow, uri_list: bytes) -> None:
+    """A drop as a file manager makes one: ``text/uri-list``, a name's bytes percent-encoded."""
+    mime = QMimeData()
+    mime.setData("text/uri-list", uri_list)
+    event = QDropEvent(
+        QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )  # fmt: skip
+    window.dropEvent(event)
+
+
+def test_a_dropped_file_whose_name_is_not_utf8_is_that_file(qtbot, tmp_path: Path) -> None:
+    """``QUrl.toLocalFile`` gave ``bad\\ufffd.png`` (the byte replaced): the drop opened a
+    file that does not exist. The URL's percent-encoded bytes carry the name whole."""
+    odd = write_image(tmp_path / NOT_UTF8, 32, 40).resolve()
+    window = _window(qtbot, tmp_path / "settings.ini")
+    _drop(window, b"file://" + quote_from_bytes(os.fsencode(odd)).encode() + b"\r\n")
+    qtbot.waitUntil(lambda: _idle(window), timeout=HANG_MS)
+    assert list(window.entries) == [str(odd)]
+    assert window.layers is not None and window.layers.image is not None
+    assert window.layers.image.shape == (32, 40)
+    plain_name = write_image(tmp_path / "a b#1.png", 24, 24).resolve()  # quoted: space, '#'
+    _drop(window, QUrl.fromLocalFile(str(plain_name)).toEncoded().data() + b"\r\n")
+    qtbot.waitUntil(lambda: _idle(window), timeout=HANG_MS)
+    assert list(window.entries) == [str(odd), str(plain_name)]
