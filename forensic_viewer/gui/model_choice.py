@@ -18,15 +18,21 @@ from forensic_viewer.wording import plain
 
 
 class ModelList(QListWidget):
-    """Installed checkpoints and ensembles, checkable; files passed in are added and checked."""
+    """Installed checkpoints and ensembles, checkable; files passed in are added and checked.
+
+    A row's path stays on the Python side, the row holding its number (as the Models panel's):
+    as Qt item data a name that is not UTF-8 lost its bytes, and the scan asked for a file
+    that does not exist."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._paths: list[str] = []  # row number -> its path, as listed or given
 
     def fill(self, checked: Sequence[str]) -> None:
         from engine.assembly import available_models
 
         self.clear()
+        self._paths = []
         listing = available_models()
         rows = [(str(e.path), model_label(e)) for e in (*listing.ensembles, *listing.checkpoints)]
         wanted = {str(Path(p).resolve()) for p in checked}
@@ -37,7 +43,8 @@ class ModelList(QListWidget):
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             on = str(Path(path).resolve()) in wanted
             item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
-            item.setData(Qt.ItemDataRole.UserRole, path)
+            item.setData(Qt.ItemDataRole.UserRole, len(self._paths))
+            self._paths.append(path)
             item.setToolTip(plain(path))
             self.addItem(item)
 
@@ -46,9 +53,15 @@ class ModelList(QListWidget):
         keeping what is checked."""
         self.fill(self.checked_paths())
 
+    def paths(self) -> list[str]:
+        """Every row's path, in the list's order."""
+        return [
+            self._paths[self.item(i).data(Qt.ItemDataRole.UserRole)] for i in range(self.count())
+        ]
+
     def checked_paths(self) -> list[str]:
         return [
-            self.item(i).data(Qt.ItemDataRole.UserRole)
+            self._paths[self.item(i).data(Qt.ItemDataRole.UserRole)]
             for i in range(self.count())
             if self.item(i).checkState() == Qt.CheckState.Checked
         ]

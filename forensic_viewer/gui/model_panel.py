@@ -60,9 +60,13 @@ def origin_words(entry: ModelEntry) -> str:
 
 
 class ModelPanel(QWidget):
-    """Choose the checkpoints (bundled, user, or a file) and the device; ``apply`` asks for them."""
+    """Choose the checkpoints (bundled, user, or a file) and the device; ``apply`` asks for them.
 
-    apply = Signal(list, str)  # checkpoint paths, device
+    A row's path stays on the Python side, the row holding only its number (as the evidence
+    list's): a path kept as Qt item data came back without the bytes of a name that is not
+    UTF-8, so the checked model asked for was a file that does not exist."""
+
+    apply = Signal(object, str)  # checkpoint paths (a list: object, never through Qt), device
     problem = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -78,6 +82,7 @@ class ModelPanel(QWidget):
         use = QPushButton("Use checked models")
         use.clicked.connect(self._apply)
         self.status = text_label("")
+        self._rows: list[tuple[str, bool]] = []  # row number -> its path, added by hand
         row = QHBoxLayout()
         label = QLabel("device")
         label.setBuddy(self.device)  # names the list for screen readers
@@ -96,13 +101,9 @@ class ModelPanel(QWidget):
     def refresh(self) -> None:
         """List the checkpoints found in the bundled and user folders (checks are kept)."""
         checked = set(self.checked_paths())
-        extra = [self.list.item(i) for i in range(self.list.count())]
-        extra_paths = [
-            it.data(Qt.ItemDataRole.UserRole)
-            for it in extra
-            if it.data(Qt.ItemDataRole.UserRole + 1)
-        ]
+        extra_paths = [path for path, picked in self._rows if picked]
         self.list.clear()
+        self._rows = []
         listing = available_models()
         for entry in (*listing.ensembles, *listing.checkpoints):
             self._add(entry)
@@ -129,8 +130,8 @@ class ModelPanel(QWidget):
         item = QListWidgetItem(plain(dock_label(entry)))
         item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
         item.setCheckState(Qt.CheckState.Unchecked)
-        item.setData(Qt.ItemDataRole.UserRole, path)
-        item.setData(Qt.ItemDataRole.UserRole + 1, picked)
+        item.setData(Qt.ItemDataRole.UserRole, len(self._rows))
+        self._rows.append((path, picked))
         item.setToolTip(
             f"{plain(origin_words(entry))}\n{plain(path)}\nθ: {plain(provenance)}"
             + (f"\ntraining-run validation split: {plain(figures)}" if figures else "")
@@ -163,12 +164,16 @@ class ModelPanel(QWidget):
         if path:
             self.add_file(path)
 
+    def path_of(self, row: int) -> str:
+        """The path of row ``row`` as it was listed or given (never through Qt)."""
+        return self._rows[self.list.item(row).data(Qt.ItemDataRole.UserRole)][0]
+
     def paths(self) -> list[str]:
-        return [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())]
+        return [self.path_of(i) for i in range(self.list.count())]
 
     def checked_paths(self) -> list[str]:
         return [
-            self.list.item(i).data(Qt.ItemDataRole.UserRole)
+            self.path_of(i)
             for i in range(self.list.count())
             if self.list.item(i).checkState() == Qt.CheckState.Checked
         ]
@@ -177,7 +182,7 @@ class ModelPanel(QWidget):
         wanted = {str(Path(p).resolve()) for p in paths}
         for i in range(self.list.count()):
             item = self.list.item(i)
-            on = str(Path(item.data(Qt.ItemDataRole.UserRole)).resolve()) in wanted
+            on = str(Path(self.path_of(i)).resolve()) in wanted
             item.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
 
     def set_device(self, device: str) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings
 
 from forensic_viewer.gui.main_window import MainWindow
 from tests.conftest import make_tiny_checkpoint
@@ -34,7 +34,7 @@ def test_a_model_installed_after_the_batch_dialog_opened_is_listed_there(
     new = make_tiny_checkpoint(models_dir / "mine-ft.safetensors", name="mine-ft")
     window.open_training().modelInstalled.emit(str(new))  # Install for the viewer
 
-    listed = [rows.item(i).data(Qt.ItemDataRole.UserRole) for i in range(rows.count())]
+    listed = rows.paths()
     assert str(new.resolve()) in _resolved(listed)
     assert str(new.resolve()) in _resolved(window.model_panel.paths())
     # what the analyst had checked stays checked; the new model is offered, not chosen

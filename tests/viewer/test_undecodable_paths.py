@@ -14,7 +14,7 @@ from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 from forensic_viewer.gui.main_window import MainWindow
-from tests.conftest import HANG_MS
+from tests.conftest import HANG_MS, make_tiny_checkpoint
 from tests.viewer.conftest import write_image
 
 pytestmark = pytest.mark.gui
@@ -95,3 +95,46 @@ def test_a_dropped_file_whose_name_is_not_utf8_is_that_file(qtbot, tmp_path: Pat
     _drop(window, QUrl.fromLocalFile(str(plain_name)).toEncoded().data() + b"\r\n")
     qtbot.waitUntil(lambda: _idle(window), timeout=HANG_MS)
     assert list(window.entries) == [str(odd), str(plain_name)]
+
+
+def test_the_models_panel_keeps_a_checkpoint_name_that_is_not_utf8(
+    qtbot, tmp_path: Path, models_dir: Path
+) -> None:
+    """The row's path was kept as Qt item data and came back without its byte: "Use checked
+    models" asked for ``tiny.safetensors``, a file that does not exist, and adding the file
+    again made a second row."""
+    from forensic_viewer.gui.model_panel import ModelPanel
+
+    models_dir.mkdir()
+    listed = make_tiny_checkpoint(models_dir / os.fsdecode(b"mine\xfe.safetensors")).resolve()
+    picked = make_tiny_checkpoint(tmp_path / os.fsdecode(b"tiny\xff.safetensors")).resolve()
+    panel = ModelPanel()
+    qtbot.addWidget(panel)
+    assert str(listed) in panel.paths()  # the user models folder's
+    assert panel.add_file(str(picked))
+    rows = panel.list.count()
+    assert panel.add_file(str(picked)) and panel.list.count() == rows  # the same row
+    panel.set_checked({str(listed), str(picked)})
+    assert set(panel.checked_paths()) == {str(listed), str(picked)}
+    asked: list[list[str]] = []
+    panel.apply.connect(lambda paths, _device: asked.append(paths))
+    panel._apply()
+    assert [set(a) for a in asked] == [{str(listed), str(picked)}]
+    panel.refresh()  # the file added by hand stays, still that file
+    assert str(picked) in panel.paths() and str(picked) in panel.checked_paths()
+
+
+def test_the_batch_dialogs_model_list_keeps_a_checkpoint_name_that_is_not_utf8(
+    qtbot, tmp_path: Path, models_dir: Path
+) -> None:
+    """The batch dialog's Models row kept its paths as Qt item data too: a scan asked for
+    ``tiny.safetensors``."""
+    from forensic_viewer.gui.model_choice import ModelList
+
+    picked = make_tiny_checkpoint(tmp_path / os.fsdecode(b"tiny\xff.safetensors")).resolve()
+    models = ModelList()
+    qtbot.addWidget(models)
+    models.fill([str(picked)])
+    assert models.checked_paths() == [str(picked)]
+    models.refresh()
+    assert models.checked_paths() == [str(picked)]
