@@ -163,8 +163,10 @@ class MainWindow(
         fit_to_screen(self)
 
     def show_error(self, message: str) -> None:
-        """A user-caused problem, in one line that names the file; the window carries on."""
-        self.statusBar().showMessage(message.replace("\n", "  |  "))
+        """A user-caused problem, in one line that names the file; the window carries on. Each
+        line of ``message`` as the command line writes it (:func:`plain`: a name's line break,
+        escape sequence or byte that is not UTF-8 escaped), the lines joined by "  |  "."""
+        self.statusBar().showMessage("  |  ".join(plain(line) for line in message.split("\n")))
 
     # --- showing ---
 

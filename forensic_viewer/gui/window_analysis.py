@@ -37,7 +37,7 @@ from forensic_viewer.layers import (
     remove_partial_layers,
     show_partial,
 )
-from forensic_viewer.wording import partial_words
+from forensic_viewer.wording import partial_words, plain
 
 if TYPE_CHECKING:
     from engine.types import PartialMap
@@ -212,9 +212,10 @@ class WindowAnalysis:
         refused = entry.unread is not None and entry.unread.refused  # said just before
         badge = BADGE_REFUSED if refused else BADGE_ERROR
         self.evidence_list.set_badge(self.evidence_list.entry(entry.path), badge, message)
-        self.show_error(message)
+        said = plain(message)  # one line: a line break in the file's name is not a second
+        self.show_error(said)
         if entry.path == self.current and entry.evidence is None:
-            self.verdict_panel.show_message(message)
+            self.verdict_panel.show_message(said)
         self._retain(entry.path)
         self._update_busy()
 

@@ -361,7 +361,9 @@ class AnalysisWorker(QThread):
     loaded = Signal(int, object)  # job, engine.types.Evidence
     progress = Signal(int, str, int, int, int, int)  # job, model, model index, models, done, total
     succeeded = Signal(int, object)  # job, engine.types.Analysis (no results without models)
-    failed = Signal(int, str)  # job, one-line message naming the file
+    # job, one-line message naming the file: a Python str (object), whose name's bytes that are
+    # not UTF-8 Qt's text would drop
+    failed = Signal(int, object)
     unreadable = Signal(int, object)  # job, UnreadFile: before ``failed``, when it did not decode
     cancelled = Signal(int)  # job
     kept = Signal(int, object)  # job, the Analysis a Cancel left (after cancelled; see keeping)

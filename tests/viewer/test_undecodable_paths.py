@@ -14,6 +14,7 @@ from PySide6.QtCore import QMimeData, QPointF, QSettings, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 from forensic_viewer.gui.main_window import MainWindow
+from forensic_viewer.wording import plain
 from tests.conftest import HANG_MS, make_tiny_checkpoint
 from tests.viewer.conftest import write_image
 
@@ -138,3 +139,22 @@ def test_the_batch_dialogs_model_list_keeps_a_checkpoint_name_that_is_not_utf8(
     assert models.checked_paths() == [str(picked)]
     models.refresh()
     assert models.checked_paths() == [str(picked)]
+
+
+def test_a_file_that_fails_is_named_in_the_error_as_the_command_line_writes_it(
+    qtbot, tmp_path: Path
+) -> None:
+    """The loader's "<path>: reason" went to the status bar and the Verdict panel raw: a
+    name's line break split the status line in two ("  |  "), its escape sequence was shown
+    as it is and its byte that is not UTF-8 was dropped (Qt's text), naming another file."""
+    bad = tmp_path / os.fsdecode(b"bro\xffken\n\x1b[31m.png")
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"garbage" * 8)
+    window = _window(qtbot, tmp_path / "settings.ini")
+    window.open_paths([bad])
+    qtbot.waitUntil(lambda: _idle(window), timeout=HANG_MS)
+    error = window.entries[str(bad)].error
+    assert error is not None and error.startswith(f"{bad}: ")  # as the loader said it
+    said = window.statusBar().currentMessage()
+    assert said == plain(error)  # as the command line prints it
+    assert said.startswith(f"{plain(tmp_path)}/bro\\udcffken\\x0a\\x1b[31m.png: ")
+    assert window.verdict_panel.message.text() == plain(error)
