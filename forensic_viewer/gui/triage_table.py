@@ -49,7 +49,7 @@ from forensic_viewer.scan.triage import (
     load_thumbnail,
     truth_texts,
 )
-from forensic_viewer.wording import FLAGGED, NOT_FLAGGED, plain
+from forensic_viewer.wording import FLAGGED, NOT_FLAGGED, OUT_OF_RANGE, plain
 
 TABLE_THUMB = 64  # px, long side of a thumbnail in the table
 
@@ -349,6 +349,8 @@ class TriageModel(QAbstractTableModel):
                 if agreement == "—":
                     return None  # no mask, or no check ran: nothing was compared
                 verdict = FLAGGED if row.flagged else NOT_FLAGGED
+                if row.flagged_out_of_range:  # said apart, as the report's headline counts it
+                    verdict = f"{FLAGGED} only by verdicts {OUT_OF_RANGE}"
                 return f"default verdict {verdict}; ground truth {label}"
             return None
         if role == Qt.ItemDataRole.ForegroundRole:

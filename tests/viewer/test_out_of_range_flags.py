@@ -97,3 +97,43 @@ def test_an_ensembles_unmeasured_flag_is_counted_apart_too(tmp_path: Path) -> No
     html = paths["html"].read_text(encoding="utf-8")
     assert "0 flagged as manipulated by the default verdict (pair)" in html
     assert f"1 more flagged as manipulated only by verdicts {OUT_OF_RANGE}" in html
+
+
+@pytest.mark.gui
+def test_the_ground_truth_tooltip_says_a_flag_rests_on_unmeasured_verdicts(
+    qapp, tmp_path: Path
+) -> None:
+    """The batch table's agreement tooltip said "default verdict flagged as manipulated" of
+    c.png, flagged only by a verdict outside the measured range, as of b.png's measured flag."""
+    from PySide6.QtCore import Qt
+
+    from forensic_viewer.gui.triage_table import TriageModel
+
+    ev, out = tmp_path / "ev", tmp_path / "out"
+    ev.mkdir()
+    out.mkdir()
+    lines = []
+    for i, name in enumerate(("b.png", "c.png")):
+        row = previous_row(write_rgb(ev / name, 24, 32, seed=i))
+        del row["ensemble"], row["ensemble_details"]
+        row["models"]["stub"]["verdict"] = row["details"]["stub"]["verdict"] = "manipulated"
+        if name == "c.png":
+            row["details"]["stub"] = {**row["details"]["stub"], "out_of_range": SMALL}
+        lines.append(json.dumps(row))
+    (out / "results.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    model = TriageModel()
+    model.set_models(["stub"], None)
+    for row in triage_rows(out):
+        model.upsert(row)
+    model.set_truth({"b.png": 0, "c.png": 0})
+    where = {model.row_at(i).key: i for i in range(model.rowCount())}
+
+    def tip(key: str) -> str:
+        index = model.index(where[key], model.column_of("agreement"))
+        return model.data(index, Qt.ItemDataRole.ToolTipRole)
+
+    assert tip("b.png") == "default verdict flagged as manipulated; ground truth authentic"
+    assert tip("c.png") == (
+        f"default verdict flagged as manipulated only by verdicts {OUT_OF_RANGE}; "
+        "ground truth authentic"
+    )
