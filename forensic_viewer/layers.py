@@ -54,7 +54,9 @@ from forensic_viewer.wording import (
     OUT_OF_RANGE,
     copy_map_words,
     face_decision_words,
+    map_layer_name,
     partial_words,
+    picture_layer_name,
     scale_words,
     tile_grid_words,
     verdict_words,
@@ -1013,6 +1015,13 @@ def build_layers(
     return layers
 
 
+# Analyses whose picture for the eye is what an examiner reads, shown after their run instead
+# of their map: ELA's map (mean error x 8 / 255) is nearly uniform where a resave changes a few
+# grey levels, where its stretched picture (what FotoForensics, Forensically and Sherloq show)
+# shows the pasted region.
+PICTURE_FIRST = frozenset({"ela"})
+
+
 def add_classic_layers(
     layers: LayerList,
     results: Mapping[str, AnalysisResult],
@@ -1023,11 +1032,14 @@ def add_classic_layers(
     """Add the layers of classic analysis ``results``.
 
     Per analysis: its map (:class:`AnalysisLayer`), its picture, its extra maps (hidden) and
-    its clone pairs (shown). With ``show`` (the analyst just ran them), the first map added is
-    shown and selected and every other analysis map hidden, so one analysis is seen at a time
-    (the layer panel and the compare panes show the others); without, the maps wait hidden in
-    the list. ``replace``: layers of the same analyses already listed are replaced; without,
-    results already drawn are skipped. Returns the layers added.
+    its clone pairs (shown). With ``show`` (the analyst just ran them), the first analysis's
+    lead layer is shown and selected and every other analysis map and picture hidden, so one
+    analysis is seen at a time (the layer panel and the compare panes show the others);
+    without, the maps wait hidden in the list. The lead is the map, or for the analyses of
+    :data:`PICTURE_FIRST` the picture (its map stays, hidden, still read out). A map beside
+    a picture is named apart from it (:func:`~forensic_viewer.wording.map_layer_name`).
+    ``replace``: layers of the same analyses already listed are replaced; without, results
+    already drawn are skipped. Returns the layers added.
     """
     if replace:
         remove_classic_layers(layers, results)
@@ -1035,11 +1047,19 @@ def add_classic_layers(
         drawn = {la.analysis for la in layers}
         results = {k: r for k, r in results.items() if k not in drawn}
     added: list[Layer] = []
+    leads: list[Layer] = []  # each analysis's layer shown after its run
     for name, r in results.items():
+        picture = None if r.display is None else PictureLayer(
+            picture_layer_name(name), r.display, analysis=name
+        )  # fmt: skip
         if r.map is not None and r.meaning is not None:
-            added.append(AnalysisLayer(f"{name} map", r.map, analysis=name, meaning=r.meaning))
-        if r.display is not None:
-            added.append(PictureLayer(f"{name} picture", r.display, analysis=name))
+            main = AnalysisLayer(
+                map_layer_name(name, picture is not None), r.map, analysis=name, meaning=r.meaning
+            )
+            added.append(main)
+            leads.append(picture if picture is not None and name in PICTURE_FIRST else main)
+        if picture is not None:
+            added.append(picture)
         for m in r.layers:
             added.append(
                 AnalysisMapLayer(
@@ -1053,9 +1073,9 @@ def add_classic_layers(
             )
         if r.pairs:
             added.append(ClonePairsLayer(f"{name} pairs", r.pairs, analysis=name))
-    shown = next((la for la in added if la.kind == "analysis"), None) if show else None
+    shown = leads[0] if show and leads else None
     if shown is not None:
-        for la in layers.of_kind("analysis"):
+        for la in (*layers.of_kind("analysis"), *layers.of_kind("analysis-picture")):
             la.visible = False
         shown.visible = True
     layers.extend(added)

@@ -173,6 +173,20 @@ def scale_words(scale: object) -> str:
     }.get(str(scale), str(scale))
 
 
+def picture_layer_name(analysis: str) -> str:
+    """The viewer's layer of a classic analysis's picture for the eye (ELA's error levels
+    stretched to white, the noise residual), as the layer list and a report's caption name
+    it."""
+    return f"{analysis} picture (for the eye)"
+
+
+def map_layer_name(analysis: str, picture: bool) -> str:
+    """The viewer's layer of a classic analysis's map; beside a picture (``picture``), named
+    apart from it as the map a scan keeps (and its figures and the report's are made from):
+    "ela map" and "ela picture" did not say which to read."""
+    return f"{analysis} map (what scans keep)" if picture else f"{analysis} map"
+
+
 # A running network's map once every tile is computed, before its mask and verdict are made
 # (they come with the model's result, when the analysis ends; a Cancel keeps the map alone).
 WHOLE_MAP_WORDS = "whole image computed — no mask or verdict yet"

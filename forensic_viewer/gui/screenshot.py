@@ -6,7 +6,7 @@ without one it falls back to rendering the window offscreen. It opens what ``mak
 images or ``--model`` are given), waits until every file is analysed and every layer drawn, puts
 the cursor read-out and the magnifier on the middle of the image, and grabs the window. With
 ``--analyses``, those classic analyses are run on the file shown first (the Analyses panel
-raised, the first analysis's map shown, the networks' layers hidden). The user's recent-files list is left alone (a
+raised, the first analysis's map (ELA's picture) shown, the networks' layers hidden). The user's recent-files list is left alone (a
 temporary settings file is used).
 """
 

@@ -59,6 +59,7 @@ from forensic_viewer.wording import (
     evidence_files_words,
     mask_source_words,
     model_files_words,
+    picture_layer_name,
     scale_words,
     threshold_figure,
     tile_grid_words,
@@ -566,7 +567,8 @@ def item_figures(
         if a.ran and a.record is not None and a.display is not None:
             ends, words = picture_scale(a.name, a.record.params, a.record.extras)
             out.pictures[a.name] = Figure.jpeg(
-                f"Picture of analysis {a.name}, as the viewer's '{a.name} picture' layer shows "
+                f"Picture of analysis {a.name}, as the viewer's '{picture_layer_name(a.name)}' "
+                "layer shows "
                 f"it: {words}. Not a probability." + _folded(a.display.shape, style),
                 picture_figure(a.display, ends, style),
                 q,

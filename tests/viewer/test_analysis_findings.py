@@ -134,6 +134,7 @@ def test_a_viewer_report_shows_the_ela_picture_with_its_scaling(tmp_path: Path) 
     white = ela.output.extras["display_white_at"]
     assert f"stretched so that {white:g}, the 99.5th percentile" in picture.caption
     assert "Not a probability" in picture.caption
+    assert "as the viewer's 'ela picture (for the eye)' layer shows it" in picture.caption
     drawn = np.asarray(Image.open(io.BytesIO(picture.data)))
     assert drawn.shape[1] == 160 and drawn.shape[0] > 120  # the picture above its legend
     shown = drawn[:120].astype(float).ravel()

@@ -63,23 +63,24 @@ def test_each_result_becomes_its_map_picture_extra_maps_and_pairs() -> None:
     layers = build_layers(_evidence())
     added = add_classic_layers(layers, {"ela": _ela(), "clone": _clone()})
     assert [(la.name, la.kind) for la in added] == [
-        ("ela map", "analysis"),
-        ("ela picture", "analysis-picture"),
+        ("ela map (what scans keep)", "analysis"),
+        ("ela picture (for the eye)", "analysis-picture"),
         ("ela: ela-coarse", "analysis-map"),
         ("clone map", "analysis"),
         ("clone pairs", "pairs"),
     ]
     shown = {la.name for la in layers if la.visible}
-    assert shown == {"evidence", "ela map", "clone pairs"}  # one analysis map at a time
-    assert layers.selected is layers["ela map"]
+    # one analysis at a time: ELA's picture, the one ELA's readers read (its map hidden)
+    assert shown == {"evidence", "ela picture (for the eye)", "clone pairs"}
+    assert layers.selected is layers["ela picture (for the eye)"]
     assert classic_sources(layers) == ["ela", "clone"]
-    ela = layers["ela map"]
+    ela = layers["ela map (what scans keep)"]
     assert isinstance(ela, AnalysisLayer) and ela.colormap == "viridis"  # not a heatmap's
     assert "raw values, not a probability of manipulation" in ela.about
-    assert "not a probability" in layers["ela picture"].about
+    assert "not a probability" in layers["ela picture (for the eye)"].about
     again = add_classic_layers(layers, {"clone": _clone()})  # running again replaces
     assert [la.name for la in layers].count("clone map") == 1 and len(again) == 2
-    assert layers["clone map"].visible and not layers["ela map"].visible
+    assert layers["clone map"].visible and not layers["ela picture (for the eye)"].visible
 
 
 def test_the_readout_gives_each_analysis_value_with_its_scale() -> None:
@@ -137,4 +138,22 @@ def test_an_analysis_carries_its_classic_results_into_its_layers() -> None:
     added = add_classic_layers(
         layers, {"clone": _clone(), "ela": _ela()}, replace=False, show=False
     )
-    assert added[0].name == "ela map" and layers["clone map"] is before
+    assert added[0].name == "ela map (what scans keep)" and layers["clone map"] is before
+
+
+def test_elas_picture_is_what_shows_after_its_run_and_its_map_waits_hidden() -> None:
+    """ELA's map (mean error x 8 / 255) is nearly uniform where a resave changes a few grey
+    levels; its stretched picture is what Forensically and Sherloq show and what an examiner
+    reads. After an ELA run the map was shown and the picture hidden, both named alike."""
+    layers = build_layers(_evidence())
+    add_classic_layers(layers, {"clone": _clone()})  # an earlier run's map, shown
+    add_classic_layers(layers, {"ela": _ela()})
+    picture, values = layers["ela picture (for the eye)"], layers["ela map (what scans keep)"]
+    assert picture.kind == "analysis-picture" and values.kind == "analysis"
+    assert picture.visible and layers.selected is picture
+    assert not values.visible and not layers["clone map"].visible  # one analysis at a time
+    r = layers.readout(45.5, 22.5)  # the map's value is read out, hidden or not
+    assert r is not None and "ela" in r.analyses
+    add_classic_layers(layers, {"clone": _clone()})  # another run: its map, the picture hidden
+    assert layers["clone map"].visible and not picture.visible
+    assert classic_sources(layers) == ["ela", "clone"]  # a compare pane for each, as before

@@ -57,13 +57,18 @@ def test_analyses_run_on_the_open_image_and_become_layers(
     run_and_wait(qtbot, window, ["clone", "ela", "metadata"])
     names = [la.name for la in window.layers]
     assert names[:3] == ["evidence", "tiny heatmap", "tiny mask"]  # the network's stay
-    assert {"clone map", "clone pairs", "ela map", "ela picture"} <= set(names)
+    assert {
+        "clone map",
+        "clone pairs",
+        "ela map (what scans keep)",
+        "ela picture (for the eye)",
+    } <= set(names)
     shown = window.layers["clone map"]
     assert isinstance(shown, AnalysisLayer) and shown.visible and shown.rendered is not None
     assert window.layers.selected is shown
     controls = window.layer_panel.controls
     assert controls is not None and "1 inside a verified copy, 0 elsewhere" in controls.about.text()
-    window.layers.selected = window.layers["ela map"]
+    window.layers.selected = window.layers["ela map (what scans keep)"]
     about = window.layer_panel.controls.about.text()
     assert "raw values, not a probability of manipulation" in about
     analysis = window.current_analysis()  # the file's analysis carries them (reports, scans)
@@ -134,14 +139,21 @@ def test_compare_panes_offer_the_analyses(qtbot, window: MainWindow, cloned: Pat
     assert titles[2] == "clone — 1 copied pair"
     kinds = sorted(type(v).__name__ for v in panes[2].canvas.visuals)
     assert kinds == ["PairsVisual", "RasterVisual", "RasterVisual"]  # image, map, pairs
-    assert window.layers["ela map"].visible  # every pane draws its analysis's map
+    assert window.layers["ela map (what scans keep)"].visible  # every pane draws its analysis's map
     panes[0].choose("ela")  # the original pane switched to ELA
     assert panes[0].source.name == "ela"
     drawn = [v.layer.name for v in panes[0].canvas.visuals]
-    assert drawn == ["evidence", "ela map", "ela picture"]  # the picture there, hidden
-    assert [n for n in drawn if window.layers[n].visible] == ["evidence", "ela map"]
+    assert drawn == [
+        "evidence",
+        "ela map (what scans keep)",
+        "ela picture (for the eye)",
+    ]  # the picture there, hidden
+    assert [n for n in drawn if window.layers[n].visible] == [
+        "evidence",
+        "ela map (what scans keep)",
+    ]
     window.set_compare(False)
-    assert not window.layers["ela map"].visible  # as it was before comparing
+    assert not window.layers["ela map (what scans keep)"].visible  # as it was before comparing
 
 
 def test_cancel_stops_the_analyses_and_adds_no_layer(
@@ -163,7 +175,7 @@ def test_cancel_stops_the_analyses_and_adds_no_layer(
     assert window.current_analysis().analyses == {}
     assert not window.cancel_button.isEnabled()
     run_and_wait(qtbot, window, ["noise"])  # the worker carries on
-    assert "noise map" in [la.name for la in window.layers]
+    assert "noise map (what scans keep)" in [la.name for la in window.layers]
     assert np.isfinite(window.current_analysis().analyses["noise"].map).all()
 
 
@@ -237,9 +249,13 @@ def test_a_classic_maps_shows_line_is_read_whole_in_a_short_window(
     window.resize(1024, 700)
     open_and_wait(qtbot, window, cloned)
     run_and_wait(qtbot, window, ["ela"])
-    window.layers.selected = window.layers["ela map"]
+    picture = window.layers["ela picture (for the eye)"]  # what ELA's readers read, shown
+    assert picture.visible and window.layers.selected is picture
+    assert window.layer_panel.list.currentItem().text() == "ela picture (for the eye)"
+    assert not window.layers["ela map (what scans keep)"].visible
+    window.layers.selected = window.layers["ela map (what scans keep)"]
     controls = window.layer_panel.controls
-    assert controls is not None and controls.layer.name == "ela map"
+    assert controls is not None and controls.layer.name == "ela map (what scans keep)"
     about = controls.about
     qtbot.waitUntil(lambda: about.isVisible() and about.width() > 0, timeout=5000)
     # the docks laid out again at the height the label asks for (before: never, at 18 px)
