@@ -35,7 +35,7 @@ from typing import Any, ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
-from engine.analyses import AnalysisResult, ClonePair, MapMeaning, MapScale
+from engine.analyses import AnalysisMap, AnalysisResult, ClonePair, MapMeaning, MapScale
 from engine.decision import MANIPULATED
 from engine.ensemble import heatmap_replaced_by
 from engine.facepath import crop_box, face_out_of_range
@@ -707,6 +707,51 @@ class AnalysisMapLayer(AnalysisLayer):
     kind = "analysis-map"
 
 
+class MapChoiceLayer(AnalysisMapLayer):
+    """An analysis's several extra maps of one grid (the JPEG ghost at each quality) as one
+    layer that shows one of them, :attr:`chosen` (its controls' chooser): ten rows, one per
+    quality, drowned the layer list. Its name says which map it shows and of how many
+    (``jpeg-ghost: ghost-q75 (6 of 10 maps)``), its :attr:`about` that map's meaning, the
+    read-out that map's name; a choice emits ``chosen`` and draws the layer again."""
+
+    EVENTS = (*AnalysisMapLayer.EVENTS, "chosen")
+
+    def __init__(self, analysis: str, maps: Sequence[AnalysisMap], *, chosen: int = 0) -> None:
+        if len({(m.cell, m.values.shape) for m in maps}) != 1:
+            raise ValueError(f"{analysis}: the maps to choose from must share one grid")
+        self.maps = list(maps)
+        first = self.maps[chosen]
+        super().__init__(
+            self._label(analysis, chosen), first.values, analysis=analysis,
+            meaning=first.meaning, readout_name=first.name, cell=first.cell,
+        )  # fmt: skip
+        self._chosen = chosen
+
+    def _label(self, analysis: str, index: int) -> str:
+        return f"{analysis}: {self.maps[index].name} ({index + 1} of {len(self.maps)} maps)"
+
+    @property
+    def choices(self) -> list[str]:
+        """The maps' names, in the analysis's order (the chooser's entries)."""
+        return [m.name for m in self.maps]
+
+    @property
+    def chosen(self) -> int:
+        return self._chosen
+
+    @chosen.setter
+    def chosen(self, index: int) -> None:
+        index = int(index)
+        if not 0 <= index < len(self.maps):
+            raise ValueError(f"choose a map from 0 to {len(self.maps) - 1}, got {index}")
+        if index == self._chosen:
+            return
+        m = self.maps[index]
+        self.heatmap, self.meaning, self.readout_name = m.values, m.meaning, m.name
+        self.name = self._label(str(self.analysis), index)
+        self._set("chosen", index, invalidate=True)
+
+
 class PictureLayer(Layer):
     """A classic analysis's picture for the analyst [H, W, 3] RGB (e.g. amplified error
     levels, the noise residual), opaque: a raw display, never a probability."""
@@ -1031,8 +1076,8 @@ def add_classic_layers(
 ) -> list[Layer]:
     """Add the layers of classic analysis ``results``.
 
-    Per analysis: its map (:class:`AnalysisLayer`), its picture, its extra maps (hidden) and
-    its clone pairs (shown). With ``show`` (the analyst just ran them), the first analysis's
+    Per analysis: its map (:class:`AnalysisLayer`), its picture, its extra maps (hidden; several
+    of them one :class:`MapChoiceLayer`) and its clone pairs (shown). With ``show`` (the analyst just ran them), the first analysis's
     lead layer is shown and selected and every other analysis map and picture hidden, so one
     analysis is seen at a time (the layer panel and the compare panes show the others);
     without, the maps wait hidden in the list. The lead is the map, or for the analyses of
@@ -1060,7 +1105,9 @@ def add_classic_layers(
             leads.append(picture if picture is not None and name in PICTURE_FIRST else main)
         if picture is not None:
             added.append(picture)
-        for m in r.layers:
+        if len(r.layers) > 1:
+            added.append(MapChoiceLayer(name, r.layers))
+        for m in r.layers if len(r.layers) == 1 else ():
             added.append(
                 AnalysisMapLayer(
                     f"{name}: {m.name}",

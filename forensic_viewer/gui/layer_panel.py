@@ -49,6 +49,7 @@ from forensic_viewer.layers import (
     HeatmapLayer,
     Layer,
     LayerList,
+    MapChoiceLayer,
     MaskLayer,
 )
 from forensic_viewer.wording import threshold_figure
@@ -76,6 +77,16 @@ class LayerControls(QWidget):
         # label that set its own minimum height from its last width (to be read whole in a
         # short dock, before the docks scrolled) was drawn over the opacity slider until the
         # next pass ("scaled." on the slider in a 1600 x 1000 screenshot).
+        # an analysis's several maps (the JPEG ghost's qualities) in one layer: which it shows
+        self.choice: QComboBox | None = None
+        if isinstance(layer, MapChoiceLayer):
+            self.choice = QComboBox()
+            self.choice.addItems(layer.choices)
+            self.choice.setCurrentIndex(layer.chosen)
+            self.choice.setAccessibleName(f"map of {layer.analysis} shown")
+            self.choice.currentIndexChanged.connect(self._set_chosen)
+            self._bind.on(layer.events.chosen, self._on_chosen)
+            form.addRow("map", self.choice)
         self.about = text_label(layer.about)
         if layer.about:
             form.addRow("shows", self.about)
@@ -191,6 +202,16 @@ class LayerControls(QWidget):
         self._on_threshold(None)
 
     # user -> layer
+
+    def _set_chosen(self, index: int) -> None:
+        if index >= 0:
+            self.layer.chosen = index  # type: ignore[attr-defined]
+
+    def _on_chosen(self, _event: Event | None) -> None:
+        chosen = self.layer.chosen  # type: ignore[attr-defined]
+        assert self.choice is not None
+        _quietly(self.choice, self.choice.setCurrentIndex, chosen)
+        self.about.setText(self.layer.about)  # that map's meaning, its quality named
 
     def _set_opacity(self, value: int) -> None:
         self.layer.opacity = value / 100.0
