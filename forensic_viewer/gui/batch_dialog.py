@@ -95,7 +95,7 @@ class BatchDialog(QDialog):
     """
 
     openAnalysis = Signal(object)
-    openFile = Signal(str)
+    openFile = Signal(object)  # the path as a Python str: Signal(str) dropped a name's bytes
     # ScanJob (``auto`` jobs resolved), the files listed and what the listing could not read
     # (walk.unread_record), both None when the scan failed before its listing: for the case
     # audit log (gui/case_log.py)

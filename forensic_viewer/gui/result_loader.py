@@ -32,7 +32,9 @@ class ResultLoader(QThread):
     """
 
     loaded = Signal(object)  # ScanAnalysis
-    failed = Signal(str, str)  # evidence path, message
+    # evidence path, message: Python str (object), whose name's bytes that are not UTF-8
+    # Qt's text would drop
+    failed = Signal(object, object)
 
     def __init__(self, out: Path, key: str, parent: QObject | None = None) -> None:
         super().__init__(parent)

@@ -158,3 +158,23 @@ def test_a_file_that_fails_is_named_in_the_error_as_the_command_line_writes_it(
     assert said == plain(error)  # as the command line prints it
     assert said.startswith(f"{plain(tmp_path)}/bro\\udcffken\\x0a\\x1b[31m.png: ")
     assert window.verdict_panel.message.text() == plain(error)
+
+
+def test_a_failed_scan_row_whose_name_is_not_utf8_opens_that_file(qtbot, tmp_path: Path) -> None:
+    """A double-clicked row with no result opens its file as a new one: the path went through
+    ``Signal(str)`` and arrived without its byte."""
+    from forensic_viewer.gui.batch_dialog import BatchDialog
+    from forensic_viewer.scan.triage import TriageRow
+
+    odd = str(tmp_path / NOT_UTF8)
+    dialog = BatchDialog(None, models=[], device="cpu")
+    qtbot.addWidget(dialog)
+    opened: list[str] = []
+    dialog.openFile.connect(opened.append)
+    row = TriageRow(
+        key=NOT_UTF8, file=odd, status="error", error=f"{odd}: damaged", sha256=None, cells=(),
+        ensemble=None, forged_fraction=None, faces=None, disagreement=None,
+        verdicts_disagree=False, thumbnail=None,
+    )  # fmt: skip
+    dialog.open_row(row)
+    assert opened == [odd]
