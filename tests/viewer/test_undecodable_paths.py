@@ -43,7 +43,7 @@ def test_open_recent_keeps_and_reopens_a_name_that_is_not_utf8(qtbot, tmp_path: 
     window.open_paths([odd])
     qtbot.waitUntil(lambda: _idle(window), timeout=HANG_MS)
     assert window.recent_files() == [str(odd)]
-    assert window.recent_menu.actions()[0].text() == f"&1 {tmp_path.resolve()}/bad\\udcff.png"
+    assert window.recent_menu.actions()[0].text() == f"&1 {tmp_path.resolve()}/bad\\xff.png"
     window.settings.sync()
     later = _window(qtbot, tmp_path / "settings.ini")  # the next session
     assert later.recent_files() == [str(odd)]
@@ -156,7 +156,7 @@ def test_a_file_that_fails_is_named_in_the_error_as_the_command_line_writes_it(
     assert error is not None and error.startswith(f"{bad}: ")  # as the loader said it
     said = window.statusBar().currentMessage()
     assert said == plain(error)  # as the command line prints it
-    assert said.startswith(f"{plain(tmp_path)}/bro\\udcffken\\x0a\\x1b[31m.png: ")
+    assert said.startswith(f"{plain(tmp_path)}/bro\\xffken\\x0a\\x1b[31m.png: ")
     assert window.verdict_panel.message.text() == plain(error)
 
 
