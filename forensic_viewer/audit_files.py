@@ -7,6 +7,11 @@ An entry names a file with its SHA-256 in a few shapes (docs/AUDIT.md): ``{"path
 model's ``checkpoint``), and a scan's ``out`` with ``results_sha256`` by file name; a moved
 report's ``to`` with ``files`` by name. A file recorded several times is checked against its
 last record: a scan resumed rewrites results.jsonl, a report written again replaces the file.
+
+Each file is read where the log recorded it, or under ``--moved OLD=NEW`` (:class:`Moved`) where
+the examiner says that folder is now (a case handed over as a copy: a walk-through of
+2026-12-06 found ``--files`` from inside a copy hashing the first examiner's originals and
+saying OK, and no way to check the copy when they were absent); every line names the path read.
 """
 
 from __future__ import annotations
@@ -14,7 +19,8 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -72,25 +78,112 @@ def named_files(path: Path) -> dict[str, tuple[str, int]]:
     return found
 
 
-def check_files(path: Path) -> tuple[list[str], int]:
-    """Re-hash every file the log at ``path`` names (:func:`named_files`): one line per file
-    that changed, is missing or cannot be read, and how many were checked. A path recorded
-    relative (report-exported entries before 2026-12-06) is read against the current folder,
-    and its line says so."""
-    problems: list[str] = []
-    files = named_files(path)
-    for file, (recorded, seq) in files.items():
-        relative = "" if os.path.isabs(file) else " (recorded relative: read from here)"
-        try:
-            now = sha256_of(file)  # a pipe named like a report: refused, not waited on
-        except OSError as e:
-            problems.append(f"UNREADABLE {file}{relative}: {e.strerror or e} (entry {seq})")
-            continue
-        if now is None:
-            problems.append(f"MISSING {file}{relative} (entry {seq} recorded {recorded[:12]}…)")
-        elif now != recorded:
-            problems.append(
-                f"CHANGED {file}{relative}: SHA-256 now {now[:12]}…, entry {seq} recorded "
-                f"{recorded[:12]}…"
+@dataclass(frozen=True)
+class Moved:
+    """``--moved OLD=NEW``: the files the log recorded under the folder ``OLD`` are read under
+    ``NEW`` instead (a case handed over as a copy, evidence at another mount point); never at
+    ``OLD`` as well, so a line of ``verify --files`` is about the copy the examiner named."""
+
+    old: str  # as the log records paths: absolute, normalised
+    new: str  # absolute
+
+    @classmethod
+    def parse(cls, text: str) -> Moved:
+        """``OLD=NEW`` (split at the first ``=``). Raises ValueError naming what arrived."""
+        old, sep, new = text.partition("=")
+        if not sep or not old.strip() or not new.strip():
+            raise ValueError(
+                "--moved needs OLD=NEW, the folder as the log recorded it, then where it is now, "
+                f"got {text!r}"
             )
-    return problems, len(files)
+        return cls(os.path.normpath(old), os.path.abspath(os.path.expanduser(new)))
+
+    def apply(self, recorded: str) -> str | None:
+        """Where ``recorded`` is now under this mapping; None when it is not under ``old``."""
+        if recorded == self.old:
+            return self.new
+        prefix = self.old if self.old.endswith(os.sep) else self.old + os.sep
+        return (
+            os.path.join(self.new, recorded[len(prefix) :]) if recorded.startswith(prefix) else None
+        )
+
+
+def relocated(recorded: str, moved: Sequence[Moved]) -> tuple[str, str]:
+    """The path to read for a file the log recorded as ``recorded`` (the longest ``--moved``
+    folder holding it, else as recorded) and the words its line adds after that path: where
+    it was recorded, or that a relative record is read against the current folder."""
+    for m in sorted(moved, key=lambda m: len(m.old), reverse=True):
+        if (now := m.apply(recorded)) is not None:
+            return now, f" (recorded as {recorded}: read under --moved)"
+    return recorded, "" if os.path.isabs(recorded) else " (recorded relative: read from here)"
+
+
+@dataclass
+class FilesCheck:
+    """What ``audit verify --files`` found: a line per file checked (the path read), how many
+    were checked, changed/missing/unreadable, read under ``--moved``, and missing where the
+    log recorded them (no ``--moved`` covering them)."""
+
+    lines: list[str] = field(default_factory=list)
+    checked: int = 0
+    problems: int = 0
+    moved: int = 0
+    missing_as_recorded: int = 0
+
+    def summary(self) -> list[str]:
+        """The closing line, and a hint when files are missing where the log recorded them."""
+        where = (
+            f"{self.moved} read under --moved, {self.checked - self.moved} at the path the log "
+            "recorded"
+            if self.moved
+            else "each at the path the log recorded"
+        )
+        lines = [
+            f"files named by the log: {self.checked} checked ({where}), {self.problems} changed "
+            "or missing"
+        ]
+        if self.missing_as_recorded:
+            lines.append(
+                f"{self.missing_as_recorded} missing at the path the log recorded: if the case's "
+                "files were moved or copied, give --moved OLD=NEW (the folder as recorded, then "
+                "where it is now) to check them there"
+            )
+        return lines
+
+
+def check_file(
+    result: FilesCheck, recorded: str, sha: str, seq: int, moved: Sequence[Moved]
+) -> None:
+    """Re-hash the file recorded as ``recorded`` with ``sha`` by entry ``seq`` where
+    :func:`relocated` puts it, and add its line to ``result``."""
+    file, note = relocated(recorded, moved)
+    result.checked += 1
+    result.moved += file != recorded
+    try:
+        now = sha256_of(file)  # a pipe named like a report: refused, not waited on
+    except OSError as e:
+        result.problems += 1
+        result.lines.append(f"UNREADABLE {file}{note}: {e.strerror or e} (entry {seq})")
+        return
+    if now is None:
+        result.problems += 1
+        result.missing_as_recorded += file == recorded
+        result.lines.append(f"MISSING {file}{note} (entry {seq} recorded {sha[:12]}…)")
+    elif now != sha:
+        result.problems += 1
+        result.lines.append(
+            f"CHANGED {file}{note}: SHA-256 now {now[:12]}…, entry {seq} recorded {sha[:12]}…"
+        )
+    else:
+        result.lines.append(f"OK {file}{note}: as entry {seq} recorded")
+
+
+def check_files(path: Path, moved: Sequence[Moved] = ()) -> FilesCheck:
+    """Re-hash every file the log at ``path`` names (:func:`named_files`), each where
+    :func:`relocated` puts it: one line per file naming the path read (OK, CHANGED, MISSING,
+    UNREADABLE). A path recorded relative (report-exported entries before 2026-12-06) is read
+    against the current folder, and its line says so."""
+    result = FilesCheck()
+    for file, (recorded, seq) in named_files(path).items():
+        check_file(result, file, recorded, seq, moved)
+    return result

@@ -74,7 +74,15 @@ def add_audit_parser(sub: Any) -> None:
         "--files",
         action="store_true",
         help="also re-hash every file the entries name (reports, results files, evidence, "
-        "checkpoints): one line per file changed or missing, exit 1 on any",
+        "checkpoints): one line per file naming the path read, exit 1 on any changed or missing",
+    )
+    v.add_argument(
+        "--moved",
+        action="append",
+        default=[],
+        metavar="OLD=NEW",
+        help="with --files: read the files the log recorded under the folder OLD under NEW "
+        "instead (a copy of the case, evidence at another mount point); repeatable",
     )
     s = verbs.add_parser("show", help="every entry on one readable line, then the check")
     s.add_argument("log", type=Path, help="the audit.jsonl file, or its case folder")
@@ -82,7 +90,8 @@ def add_audit_parser(sub: Any) -> None:
 
 def cmd_audit(args: argparse.Namespace) -> int:
     if args.verb == "verify":
-        return verify_command(args.log, args.head, files=args.files)
+        moved = getattr(args, "moved", None) or []
+        return verify_command(args.log, args.head, files=args.files or bool(moved), moved=moved)
     return show_command(args.log)
 
 
@@ -92,17 +101,26 @@ def log_path_from(arg: str | Path) -> Path:
     return path / LOG_NAME if path.is_dir() else path
 
 
-def verify_command(log: str | Path, expect_head: str | None = None, *, files: bool = False) -> int:
-    """``forensic-viewer audit verify LOG [--head HASH] [--files]``: one line; 0 when the chain
-    holds (and holds ``HASH``), 1 when it is broken. ``files``: then one line per file the
-    entries name whose bytes no longer hash to their last record, or that is missing, and a
-    count (:func:`~forensic_viewer.audit_files.check_files`): 1 on any. Raises
+def verify_command(
+    log: str | Path,
+    expect_head: str | None = None,
+    *,
+    files: bool = False,
+    moved: Sequence[str] = (),
+) -> int:
+    """``forensic-viewer audit verify LOG [--head HASH] [--files [--moved OLD=NEW]...]``: one
+    line; 0 when the chain holds (and holds ``HASH``), 1 when it is broken. ``files``: then one
+    line per file the entries name, naming the path read (``moved``: the folders recorded as
+    OLD read under NEW) and whether its bytes still hash to their last record, and a count
+    (:func:`~forensic_viewer.audit_files.check_files`): 1 on any changed or missing. Raises
     :class:`AuditError` when unreadable or not an audit log at all (a report given by mistake
-    is no broken log), ValueError when ``HASH`` is not a whole hash (:func:`head_argument`)."""
-    from forensic_viewer.audit_files import check_files, not_an_audit_log
+    is no broken log), ValueError when ``HASH`` is not a whole hash (:func:`head_argument`) or
+    a ``moved`` is not OLD=NEW."""
+    from forensic_viewer.audit_files import Moved, check_files, not_an_audit_log
 
     if expect_head is not None:
         expect_head = head_argument(expect_head)
+    mapping = [Moved.parse(m) for m in moved]
     path = log_path_from(log)
     result = verify_log(path, expect_head, keep=False)
     if not result.ok and result.count == 0 and not_an_audit_log(path):
@@ -114,11 +132,10 @@ def verify_command(log: str | Path, expect_head: str | None = None, *, files: bo
     print(plain(result.message()))
     code = 0 if result.ok else 1
     if files:
-        problems, checked = check_files(path)
-        for line in problems:
+        checked = check_files(path, mapping)
+        for line in [*checked.lines, *checked.summary()]:
             print(plain(line))
-        print(f"files named by the log: {checked} checked, {len(problems)} changed or missing")
-        code = code or (1 if problems else 0)
+        code = code or (1 if checked.problems else 0)
     return code
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,39 @@ def test_the_reports_stamp_and_report_paths_are_absolute(
     entry = parse_entry(raw)[0]
     assert entry is not None
     assert entry.details["files"]["html"]["path"] == str(tmp_path / "out" / "report.html")
+
+
+def test_verify_files_names_the_path_read_and_checks_a_moved_copy(
+    tmp_path: Path, tiny_checkpoint: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A case handed over as a copy (walk-through 2026-12-06): ``--files`` from the copy hashed
+    the first examiner's originals and said OK; ``--moved OLD=NEW`` reads the copy instead."""
+    folder = tmp_path / "ev"
+    folder.mkdir()
+    write_rgb(folder / "a.png", 40, 48, seed=1)
+    out, case = tmp_path / "a" / "out", tmp_path / "a" / "case"
+    args = [*scan_args(folder, out, tiny_checkpoint), "--case", str(case), "--report", "json"]
+    assert main(args) == 0
+    copy = tmp_path / "b"
+    shutil.copytree(tmp_path / "a", copy)
+    (copy / "out" / "report.json").write_text("{}")  # the copy altered, the original not
+    capsys.readouterr()
+    assert main(["audit", "verify", str(copy / "case"), "--files"]) == 0
+    text = capsys.readouterr().out
+    assert f"OK {out.resolve() / 'report.json'}" in text  # it says it read the original
+    assert "each at the path the log recorded" in text
+    moved = f"{out.resolve()}={copy / 'out'}"
+    assert main(["audit", "verify", str(copy / "case"), "--moved", moved]) == 1
+    text = capsys.readouterr().out
+    assert (
+        f"CHANGED {copy / 'out' / 'report.json'} (recorded as {out.resolve() / 'report.json'}: "
+        "read under --moved)" in text
+    )
+    assert f"OK {copy / 'out' / 'results.jsonl'}" in text
+    assert str(out.resolve() / "report.json") + " " not in text.replace("recorded as ", "")
+    shutil.rmtree(tmp_path / "a")  # a second machine: the originals are not there
+    assert main(["audit", "verify", str(copy / "case"), "--files"]) == 1
+    text = capsys.readouterr().out
+    assert f"MISSING {out.resolve() / 'results.jsonl'}" in text and "give --moved OLD=NEW" in text
+    assert main(["audit", "verify", str(copy / "case"), "--moved", str(copy)]) == 2
+    assert "--moved needs OLD=NEW" in capsys.readouterr().err
