@@ -28,6 +28,8 @@ from engine.files import sha256_of
 from forensic_viewer.audit import log_lines, parse_entry
 
 HEX64 = re.compile(r"[0-9a-f]{64}")
+SCAN_FINISHED = "scan-finished"  # audit.Action's: a scan's entry naming its results' SHA-256
+RESULTS = "results.jsonl"  # scan.results'; its rows hold each evidence file's SHA-256
 
 
 def not_an_audit_log(path: Path) -> bool:
@@ -64,9 +66,12 @@ def _pairs(value: Any) -> Iterator[tuple[str, str]]:
             yield from _pairs(v)
 
 
-def named_files(path: Path) -> dict[str, tuple[str, int]]:
+def named_files(
+    path: Path, scans: dict[str, tuple[str, int]] | None = None
+) -> dict[str, tuple[str, int]]:
     """Each file the log's complete entries name with a SHA-256 -> (its last recorded SHA-256,
-    the entry that recorded it)."""
+    the entry that recorded it). ``scans``: filled with each scan's output folder -> (the
+    SHA-256 of its results.jsonl, the entry) as its last ``scan-finished`` recorded them."""
     found: dict[str, tuple[str, int]] = {}
     with contextlib.closing(log_lines(path)) as lines:
         for _number, raw, complete in lines:
@@ -75,6 +80,11 @@ def named_files(path: Path) -> dict[str, tuple[str, int]]:
                 continue
             for file, sha in _pairs(entry.details):
                 found[file] = (sha, entry.seq)
+            out, results = entry.details.get("out"), entry.details.get("results_sha256")
+            if scans is not None and entry.action == SCAN_FINISHED and isinstance(out, str):
+                sha = results.get(RESULTS) if isinstance(results, Mapping) else None
+                if isinstance(sha, str) and HEX64.fullmatch(sha):
+                    scans[out] = (sha, entry.seq)
     return found
 
 
@@ -129,6 +139,9 @@ class FilesCheck:
     problems: int = 0
     moved: int = 0
     missing_as_recorded: int = 0
+    evidence: int = 0  # of ``checked``: evidence files against their scan's rows
+    scans: int = 0  # scans whose evidence was checked against their rows
+    scans_not_checked: int = 0  # scans whose results.jsonl is not as recorded
 
     def summary(self) -> list[str]:
         """The closing line, and a hint when files are missing where the log recorded them."""
@@ -138,10 +151,18 @@ class FilesCheck:
             if self.moved
             else "each at the path the log recorded"
         )
+        if self.scans:
+            scans = "1 scan" if self.scans == 1 else f"{self.scans} scans"
+            where += f"; {self.evidence} of them the evidence of {scans}, against its rows"
         lines = [
             f"files named by the log: {self.checked} checked ({where}), {self.problems} changed "
             "or missing"
         ]
+        if self.scans_not_checked:
+            lines.append(
+                f"the evidence of {self.scans_not_checked} scan(s) was not checked: their "
+                "results.jsonl is not the one the log recorded (see NOT CHECKED above)"
+            )
         if self.missing_as_recorded:
             lines.append(
                 f"{self.missing_as_recorded} missing at the path the log recorded: if the case's "
@@ -152,10 +173,10 @@ class FilesCheck:
 
 
 def check_file(
-    result: FilesCheck, recorded: str, sha: str, seq: int, moved: Sequence[Moved]
+    result: FilesCheck, recorded: str, sha: str, by: str, moved: Sequence[Moved]
 ) -> None:
-    """Re-hash the file recorded as ``recorded`` with ``sha`` by entry ``seq`` where
-    :func:`relocated` puts it, and add its line to ``result``."""
+    """Re-hash the file recorded as ``recorded`` with ``sha`` (``by``: the record, "entry 7")
+    where :func:`relocated` puts it, and add its line to ``result``."""
     file, note = relocated(recorded, moved)
     result.checked += 1
     result.moved += file != recorded
@@ -163,19 +184,65 @@ def check_file(
         now = sha256_of(file)  # a pipe named like a report: refused, not waited on
     except OSError as e:
         result.problems += 1
-        result.lines.append(f"UNREADABLE {file}{note}: {e.strerror or e} (entry {seq})")
+        result.lines.append(f"UNREADABLE {file}{note}: {e.strerror or e} ({by})")
         return
     if now is None:
         result.problems += 1
         result.missing_as_recorded += file == recorded
-        result.lines.append(f"MISSING {file}{note} (entry {seq} recorded {sha[:12]}…)")
+        result.lines.append(f"MISSING {file}{note} ({by} recorded {sha[:12]}…)")
     elif now != sha:
         result.problems += 1
         result.lines.append(
-            f"CHANGED {file}{note}: SHA-256 now {now[:12]}…, entry {seq} recorded {sha[:12]}…"
+            f"CHANGED {file}{note}: SHA-256 now {now[:12]}…, {by} recorded {sha[:12]}…"
         )
     else:
-        result.lines.append(f"OK {file}{note}: as entry {seq} recorded")
+        result.lines.append(f"OK {file}{note}: as {by} recorded")
+
+
+def check_scan_evidence(
+    result: FilesCheck, out: str, sha: str, seq: int, moved: Sequence[Moved]
+) -> None:
+    """Re-hash the evidence of the scan into ``out`` against the SHA-256 its rows recorded, read
+    from its results.jsonl (where :func:`relocated` puts it) only when that file is the one
+    entry ``seq`` recorded (``sha``): rows edited since vouch for nothing, and that is said in
+    one line instead. A row of an early version without the evidence's absolute path, or whose
+    bytes were never read, is counted as not checked."""
+    from engine.errors import ForensicError
+    from forensic_viewer.scan.results import ResultIndex
+
+    where, _note = relocated(os.path.join(out, RESULTS), moved)
+    try:
+        index = ResultIndex(Path(where).parent)
+    except (ForensicError, OSError) as e:
+        index, why = None, f"it cannot be read ({e})"
+    else:
+        if index.read_sha256 is None:
+            why = "it is missing"
+        elif index.read_sha256 != sha:
+            why = f"it is not the file entry {seq} recorded"
+        else:
+            why = ""
+    if index is None or why:
+        result.scans_not_checked += 1
+        result.lines.append(
+            f"NOT CHECKED the evidence of the scan into {out}: its rows in {where} hold each "
+            f"file's SHA-256, but {why}"
+        )
+        return
+    result.scans += 1
+    unchecked = 0
+    for key in index.keys():
+        file, recorded = index.evidence_file(key), index.sha256(key)
+        if file is None or recorded is None:
+            unchecked += 1
+            continue
+        result.evidence += 1
+        check_file(result, file, recorded, f"its row in {where} (entry {seq})", moved)
+    if unchecked:
+        result.lines.append(
+            f"NOT CHECKED {unchecked} of the rows in {where}: they name no evidence path, or "
+            "their bytes were never read"
+        )
 
 
 def check_files(path: Path, moved: Sequence[Moved] = ()) -> FilesCheck:
@@ -184,6 +251,9 @@ def check_files(path: Path, moved: Sequence[Moved] = ()) -> FilesCheck:
     UNREADABLE). A path recorded relative (report-exported entries before 2026-12-06) is read
     against the current folder, and its line says so."""
     result = FilesCheck()
-    for file, (recorded, seq) in named_files(path).items():
-        check_file(result, file, recorded, seq, moved)
+    scans: dict[str, tuple[str, int]] = {}
+    for file, (recorded, seq) in named_files(path, scans).items():
+        check_file(result, file, recorded, f"entry {seq}", moved)
+    for out, (sha, seq) in scans.items():
+        check_scan_evidence(result, out, sha, seq, moved)
     return result

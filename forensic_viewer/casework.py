@@ -73,8 +73,11 @@ def add_audit_parser(sub: Any) -> None:
     v.add_argument(
         "--files",
         action="store_true",
-        help="also re-hash every file the entries name (reports, results files, evidence, "
-        "checkpoints): one line per file naming the path read, exit 1 on any changed or missing",
+        help="also re-hash the files the entries name with a SHA-256 (evidence opened, reports "
+        "and layers exported, results files, checkpoints) and each scan's evidence against "
+        "the rows of its results.jsonl when that file is as recorded (else one line says it "
+        "was not checked): one line per file naming the path read, exit 1 on any changed or "
+        "missing",
     )
     v.add_argument(
         "--moved",

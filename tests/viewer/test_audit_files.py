@@ -113,3 +113,41 @@ def test_verify_files_names_the_path_read_and_checks_a_moved_copy(
     assert f"MISSING {out.resolve() / 'results.jsonl'}" in text and "give --moved OLD=NEW" in text
     assert main(["audit", "verify", str(copy / "case"), "--moved", str(copy)]) == 2
     assert "--moved needs OLD=NEW" in capsys.readouterr().err
+
+
+def test_verify_files_checks_a_scans_evidence_against_its_rows(
+    tmp_path: Path, tiny_checkpoint: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Scan entries record results.jsonl's SHA-256, not the evidence's (walk-through
+    2026-12-06): a file replaced and one gone from the scanned folder went unseen, "0 changed
+    or missing". The rows of the recorded results.jsonl hold each file's SHA-256."""
+    folder = tmp_path / "ev"
+    folder.mkdir()
+    for i, name in enumerate(("a.png", "b.png", "c.png")):
+        write_rgb(folder / name, 40, 48, seed=i)
+    out, case = tmp_path / "out", tmp_path / "case"
+    assert main([*scan_args(folder, out, tiny_checkpoint), "--case", str(case)]) == 0
+    capsys.readouterr()
+    assert main(["audit", "verify", str(case), "--files"]) == 0
+    text = capsys.readouterr().out
+    row = f"its row in {out.resolve() / 'results.jsonl'}"
+    assert f"OK {folder.resolve() / 'a.png'}: as {row}" in text
+    assert "3 of them the evidence of 1 scan, against its rows" in text
+    write_rgb(folder / "b.png", 40, 48, seed=9)  # replaced
+    (folder / "c.png").unlink()  # gone
+    assert main(["audit", "verify", str(case), "--files"]) == 1
+    text = capsys.readouterr().out
+    assert f"CHANGED {folder.resolve() / 'b.png'}: SHA-256 now" in text and row in text
+    assert f"MISSING {folder.resolve() / 'c.png'} ({row}" in text
+    assert "2 changed or missing" in text
+    shutil.copytree(folder, tmp_path / "mnt")  # the evidence at another mount point
+    moved = f"{folder.resolve()}={tmp_path / 'mnt'}"
+    assert main(["audit", "verify", str(case), "--moved", moved]) == 1
+    text = capsys.readouterr().out
+    assert f"OK {tmp_path / 'mnt' / 'a.png'} (recorded as {folder.resolve() / 'a.png'}" in text
+    rows = (out / "results.jsonl").read_text()
+    (out / "results.jsonl").write_text(rows.replace('"status": "ok"', '"status":  "ok"', 1))
+    assert main(["audit", "verify", str(case), "--files"]) == 1
+    text = capsys.readouterr().out
+    assert f"NOT CHECKED the evidence of the scan into {out.resolve()}" in text
+    assert "b.png" not in text  # rows edited since vouch for nothing
