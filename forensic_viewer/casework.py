@@ -291,11 +291,15 @@ def _resolved(path: Path | str | None) -> str | None:
     return str(Path(path).resolve())
 
 
-def scan_finished_details(out: Path, summary: Any) -> dict[str, Any]:
+def scan_finished_details(out: Path, summary: Any, gone: Sequence[Any] = ()) -> dict[str, Any]:
     """What ``scan-finished`` records of a scan into ``out`` (``summary``: its
     :class:`~forensic_viewer.scan.run.ScanSummary`): counts, what ``scan.json`` records
-    (models with their checkpoint SHA-256, settings) and the SHA-256 of the results files as
-    they are now. The command line and the viewer's batch dialog both log this."""
+    (models with their checkpoint SHA-256, settings), the SHA-256 of the results files as
+    they are now, and what the run changed (:func:`~forensic_viewer.scan.changes.run_changes`:
+    rows made now and kept from earlier runs, files replaced with their SHA-256 before and now,
+    ``gone``: the files an earlier run analysed that have left the folder). The command line
+    and the viewer's batch dialog both log this."""
+    from forensic_viewer.scan.changes import run_changes
     from forensic_viewer.scan.results import CSV_NAME, RESULTS
 
     up = getattr(summary, "upgraded", None)
@@ -312,6 +316,7 @@ def scan_finished_details(out: Path, summary: Any) -> dict[str, Any]:
         "results_sha256": {n: file_sha256(out / n) for n in (RESULTS, CSV_NAME)},
         # rows that held an older classic analysis version and had it run again (upgrade.py)
         **({"upgraded": {n: u.to_json() for n, u in up.items()}} if up else {}),
+        **run_changes(out, summary.done + len(summary.failed), gone),
     }
 
 
@@ -326,9 +331,9 @@ def recorded_settings(out: Path) -> dict[str, Any]:
     return {k: settings[k] for k in keep if isinstance(settings, dict) and k in settings}
 
 
-def log_finished(log: AuditLog | None, out: Path, summary: Any) -> None:
+def log_finished(log: AuditLog | None, out: Path, summary: Any, gone: Sequence[Any] = ()) -> None:
     if log is not None:
-        log.append(Action.SCAN_FINISHED, scan_finished_details(out, summary))
+        log.append(Action.SCAN_FINISHED, scan_finished_details(out, summary, gone))
 
 
 def scan_failed_details(out: Path, error: str, summary: Any = None) -> dict[str, Any]:

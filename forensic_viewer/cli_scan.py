@@ -521,7 +521,7 @@ def _scan_and_report(
         if truth:
             _ground_truth(args, [r["path"] for r in records])
     finally:  # after --gt's columns, so the CSV is hashed as it stays
-        log_finished(case_log, args.out, summary)
+        log_finished(case_log, args.out, summary, gone)
     if formats and records:
         keys = [r["path"] for r in records]
         written = _write_reports(args, formats, keys, case_log, gone=gone)

@@ -546,7 +546,8 @@ class CaseRecorder(QObject):
             summary = getattr(dialog, "failed_summary", None)
             self.append(Action.SCAN_FINISHED, scan_failed_details(job.out, outcome, summary))
         else:
-            self.append(Action.SCAN_FINISHED, scan_finished_details(job.out, outcome))
+            gone = getattr(getattr(dialog, "run_end", None), "gone", ())  # said at its end too
+            self.append(Action.SCAN_FINISHED, scan_finished_details(job.out, outcome, gone))
 
     def close(self) -> None:
         """The window closes: log what is waiting, then let the log go."""

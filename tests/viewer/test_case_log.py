@@ -371,6 +371,8 @@ def test_a_scan_and_its_report_from_the_batch_dialog_are_logged(
     assert finished.action == "scan-finished" and finished.details["analysed"] == 2
     assert finished.details["settings"]["models"] == {"tiny": _sha(tiny_checkpoint)}
     assert finished.details["results_sha256"]["results.jsonl"] == _sha(out / "results.jsonl")
+    assert finished.details["rows"]["made"] == 2 and finished.details["rows"]["kept"] == 0
+    assert finished.details["gone"] == {"count": 0, "files": []}
     report = dialog.open_report()
     assert report is not None
     report.format_boxes["pdf"].setChecked(False)
