@@ -442,23 +442,92 @@ def log_report_moved(log: AuditLog | None, moved: Any) -> None:
         log.append(Action.REPORT_MOVED, moved.to_json(file_sha256))
 
 
-def case_recorded_end(log: AuditLog | None, out: Path) -> tuple[str, str] | None:
-    """(when, SHA-256) of ``out``'s results.jsonl as the case log's last ``scan-finished`` of
-    ``out`` recorded it; None without a log, without such an entry, or when a ``scan-started``
-    of ``out`` came after it (a run killed since: it recorded no end, its rows came after)."""
-    from forensic_viewer.audit import log_lines, parse_entry
-    from forensic_viewer.scan.results import RESULTS
+def case_recorded_end(log: AuditLog | None, out: Path) -> Any:
+    """The run's end of ``out`` as the case log recorded it
+    (:class:`~forensic_viewer.scan.integrity.CaseEnd`: when, the SHA-256 of its results.jsonl,
+    the entry): the last ``scan-finished`` of ``out``; None without a log, or when a
+    ``scan-started`` of ``out`` came after it (a run killed since: it recorded no end, its rows
+    came after). A folder the log never scanned into may be a copy of one it did (a case
+    handed over: the log's ``out`` is where the first examiner scanned; a walk-through of
+    2026-12-06 found the check falling back to a scan.json edited to agree): then the entry
+    whose recorded results.jsonl or results.csv is this folder's now, or the one scan.json's
+    run recorded, else the last end of the folder its scan.json's command scanned into
+    (:func:`_copied_from`), its ``how`` saying which; None when nothing ties it to one."""
+    from forensic_viewer.scan.integrity import CaseEnd
+    from forensic_viewer.scan.results import CSV_NAME, RESULTS
 
     if log is None:
         return None
-    where, found = str(out.resolve()), None
+    where = str(out.resolve())
+    ends: dict[str, CaseEnd | None] = {}  # each output folder's last end (None: killed since)
+    finished: list[tuple[CaseEnd, str | None]] = []  # every end, with its results.csv's hash
     for _n, raw, complete in log_lines(log.path):
         entry, _why = parse_entry(raw) if complete else (None, "")
-        if entry is None or entry.details.get("out") != where:
+        folder = None if entry is None else entry.details.get("out")
+        if entry is None or not isinstance(folder, str):
             continue
         if entry.action == Action.SCAN_STARTED:
-            found = None
+            ends[folder] = None
         elif entry.action == Action.SCAN_FINISHED:
-            sha = (entry.details.get("results_sha256") or {}).get(RESULTS)
-            found = (entry.time, sha) if isinstance(sha, str) and sha else None
+            hashes = entry.details.get("results_sha256") or {}
+            sha = hashes.get(RESULTS) if isinstance(hashes, Mapping) else None
+            end = CaseEnd(entry.time, sha, entry.seq, folder) if _is_sha(sha) else None
+            ends[folder] = end
+            if end is not None and folder != where:
+                finished.append((end, hashes.get(CSV_NAME)))
+    if where in ends:
+        return ends[where]
+    own = _folder_hashes(out)
+    for end, csv in reversed(finished):
+        for sha, (name, what) in own.items():
+            if sha == (csv if name == CSV_NAME else end.sha):
+                return end._replace(how=f"{what} is the one entry {end.seq} recorded")
+    original = _copied_from(out)
+    if original is not None and (end := ends.get(original)) is not None:
+        return end._replace(how=f"its scan.json's command scanned into {original}")
+    return None
+
+
+def _is_sha(value: object) -> bool:
+    return isinstance(value, str) and HEX64.fullmatch(value) is not None
+
+
+def _folder_hashes(out: Path) -> dict[str, tuple[str, str]]:
+    """SHA-256 -> (the results file it is of, in words) of what in the scan folder ``out`` ties
+    it to a case log entry: its results.jsonl and results.csv now, and the results.jsonl its
+    scan.json's run recorded."""
+    from forensic_viewer.scan.integrity import recorded_end
+    from forensic_viewer.scan.results import CSV_NAME, RESULTS, SCAN_INFO
+
+    found: dict[str, tuple[str, str]] = {}
+    recorded = recorded_end(out / SCAN_INFO)
+    if recorded is not None and _is_sha(recorded[1]):
+        found[recorded[1]] = (RESULTS, f"the {RESULTS} its {SCAN_INFO} records")
+    for name in (CSV_NAME, RESULTS):  # the file itself before what scan.json says of it
+        if sha := file_sha256(out / name):
+            found[sha] = (name, f"its {name}")
     return found
+
+
+def _copied_from(out: Path) -> str | None:
+    """The output folder the last run recorded in ``out``'s scan.json scanned into (its
+    command's ``--out``, read against its ``cwd``), when that is not ``out`` itself: the
+    folder ``out`` was copied from. None when scan.json says nothing of it."""
+    from forensic_viewer.scan.integrity import run_field
+    from forensic_viewer.scan.results import SCAN_INFO
+
+    command = run_field(out / SCAN_INFO, "command")
+    argv = command.get("argv") if isinstance(command, Mapping) else None
+    if not isinstance(argv, list):
+        return None
+    given = None
+    for i, arg in enumerate(argv):
+        if arg == "--out" and i + 1 < len(argv):
+            given = argv[i + 1]
+        elif isinstance(arg, str) and arg.startswith("--out="):
+            given = arg[len("--out=") :]
+    cwd = command.get("cwd")
+    if not isinstance(given, str) or not (os.path.isabs(given) or isinstance(cwd, str)):
+        return None
+    folder = os.path.normpath(os.path.join(cwd or "", given))
+    return None if folder == str(out.resolve()) else folder

@@ -250,6 +250,19 @@ def _results_unchanged(args: argparse.Namespace, case_log: Any) -> None:
 
     recorded = case_recorded_end(case_log, args.out)
     edited = edited_results(args.out / RESULTS, args.out / SCAN_INFO, recorded)
+    if case_log is not None and recorded is not None and recorded.how and edited is None:
+        print(  # which record vouched for the rows of a copied folder
+            f"forensic-viewer: {plain(args.out / RESULTS)} is as the case log's "
+            f"{plain(recorded.words())} recorded",
+            file=sys.stderr,
+        )
+    elif case_log is not None and recorded is None and (args.out / RESULTS).exists():
+        print(
+            f"forensic-viewer: warning: the case log holds no recorded end of the last run "
+            f"into {plain(args.out)}, nor of a folder it was copied from: {RESULTS} was "
+            f"checked against {SCAN_INFO} alone",
+            file=sys.stderr,
+        )
     if edited is None:
         return
     accepted = bool(getattr(args, "accept_edited_results", False))

@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from engine.files import AtomicFile, atomic_write, read_regular_text, sha256_of
 
@@ -125,6 +125,26 @@ def file_sha256(path: Path) -> str | None:
     return sha256_of(path)
 
 
+class CaseEnd(NamedTuple):
+    """A run's end as the case log's ``scan-finished`` recorded it
+    (:func:`~forensic_viewer.casework.case_recorded_end`): when, the SHA-256 of results.jsonl,
+    the entry's number and the output folder it names; ``how``: "" when that folder is the one
+    resumed, else how the folder resumed was found to be a copy of it."""
+
+    when: str
+    sha: str
+    seq: int = 0
+    out: str = ""
+    how: str = ""
+
+    def words(self) -> str:
+        """Which record: the entry, and for a copy the folder it recorded and why that one."""
+        entry = f"entry {self.seq}" if self.seq else "its last scan-finished"
+        if not self.how:
+            return entry
+        return f"{entry}, of {self.out}, of which this folder is a copy: {self.how}"
+
+
 @dataclass(frozen=True)
 class Edited:
     """``results.jsonl`` differs from the SHA-256 a run recorded as it ended."""
@@ -134,13 +154,18 @@ class Edited:
     now: str | None  # the file's SHA-256 now (None: the file is gone)
     where: str  # what recorded it: scan.json, or the case log
     file: str  # results.jsonl, absolute
+    which: str = ""  # the record within ``where`` (the case log's entry; CaseEnd.words)
+    other: str = ""  # what the other record (scan.json's) says, when it disagrees
 
     @property
     def line(self) -> str:
         now = "the file is gone" if self.now is None else f"now {self.now[:12]}…"
+        which = f" ({self.which})" if self.which else ""
+        other = f"; {self.other}" if self.other else ""
         return (
             f"{self.file} changed since the run of {self.ended} ended (SHA-256 "
-            f"{self.recorded[:12]}… recorded in {self.where}, {now}): rows may have been edited"
+            f"{self.recorded[:12]}… recorded in {self.where}{which}, {now}{other}): rows may "
+            "have been edited"
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -149,6 +174,7 @@ class Edited:
             "recorded_sha256": self.recorded,
             "sha256": self.now,
             "recorded_in": self.where,
+            **({"record": self.which} if self.which else {}),
             "note": self.line,
         }
 
@@ -182,15 +208,19 @@ def recorded_end(scan_info: Path) -> tuple[str, str] | None:
     return str(run.get("ended") or "?"), sha
 
 
-def edited_since(results: Path, recorded: tuple[str, str] | None, where: str) -> Edited | None:
+def edited_since(
+    results: Path, recorded: tuple[str, str] | None, where: str, other: str = ""
+) -> Edited | None:
     """How ``results`` (results.jsonl) differs from ``recorded`` ((when, SHA-256) of a run's
-    end, as ``where`` holds it); None when it does not, or nothing was recorded."""
+    end, as ``where`` holds it: a :class:`CaseEnd` names its entry); None when it does not, or
+    nothing was recorded. ``other``: what another record says, when it disagrees."""
     if recorded is None:
         return None
     now = file_sha256(results)
     if now == recorded[1]:
         return None
-    return Edited(recorded[0], recorded[1], now, where, str(results.resolve()))
+    which = recorded.words() if isinstance(recorded, CaseEnd) else ""
+    return Edited(recorded[0], recorded[1], now, where, str(results.resolve()), which, other)
 
 
 def edited_results(
@@ -198,12 +228,22 @@ def edited_results(
 ) -> Edited | None:
     """How ``results`` (a scan's results.jsonl) differs from what its last run recorded as it
     ended: first as the case log recorded it (``case_end``:
-    :func:`~forensic_viewer.casework.case_recorded_end`; scan.json may have been edited to
-    agree), else as ``scan_info`` (scan.json) did; None when it is as recorded, or nothing
-    was. The check a resume makes before it takes the rows as done, the command line's and
-    the batch dialog's alike."""
-    edited = edited_since(results, case_end, "the case log")
-    return edited or edited_since(results, recorded_end(scan_info), scan_info.name)
+    :func:`~forensic_viewer.casework.case_recorded_end`, of this folder or of the one it was
+    copied from; scan.json may have been edited to agree), else as ``scan_info`` (scan.json)
+    did; None when it is as recorded, or nothing was. When the two records disagree, the line
+    says what scan.json holds beside the case log's record it used. The check a resume makes
+    before it takes the rows as done, the command line's and the batch dialog's alike."""
+    own = recorded_end(scan_info)
+    if case_end is None or own is None or own[1] == case_end[1]:
+        return edited_since(results, case_end, "the case log") or edited_since(
+            results, own, scan_info.name
+        )
+    # the two records disagree: the case log's is checked first, and each line names both
+    which = case_end.words() if isinstance(case_end, CaseEnd) else "its last scan-finished"
+    other = f"{scan_info.name} records {own[1][:12]}… for its run of {own[0]}"
+    return edited_since(results, case_end, "the case log", other) or edited_since(
+        results, own, scan_info.name, f"the case log's {which} records the file as it is now"
+    )
 
 
 def note_run(scan_info: Path, key: str, value: Any) -> None:

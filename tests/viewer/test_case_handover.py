@@ -4,8 +4,12 @@ case log's record of a copied output folder."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
 from pathlib import Path
+
+import pytest
 
 from forensic_viewer.audit import AuditEntry, log_lines, parse_entry
 from forensic_viewer.cli import main
@@ -61,3 +65,62 @@ def test_scan_finished_records_the_files_replaced_gone_and_the_rows_kept(
     assert details["gone"]["count"] == 1
     assert details["gone"]["files"][0]["path"] == "c.png"
     assert details["gone"]["files"][0]["sha256"] == c_sha
+
+
+def _flip_and_rehash(out: Path) -> None:
+    """A verdict turned by hand in results.jsonl, and its new SHA-256 put in scan.json."""
+    rows = [json.loads(x) for x in (out / "results.jsonl").read_text().splitlines()]
+    rows[0]["models"]["tiny"]["verdict"] = "authentic"
+    data = "".join(json.dumps(r) + "\n" for r in rows).encode()
+    (out / "results.jsonl").write_bytes(data)
+    info = json.loads((out / "scan.json").read_text())
+    info["run"]["results_sha256"] = hashlib.sha256(data).hexdigest()
+    (out / "scan.json").write_text(json.dumps(info))
+
+
+def test_a_copied_folders_resume_checks_the_case_logs_record_of_its_original(
+    tmp_path: Path, tiny_checkpoint: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The copy's rows edited and scan.json made to agree: the case log's entry names the
+    first examiner's folder, not the copy's, and the check fell back to scan.json: "already
+    done", no warning."""
+    folder = tmp_path / "ev"
+    folder.mkdir()
+    write_rgb(folder / "a.png", 40, 48, seed=1)
+    original = tmp_path / "a"
+    assert (
+        main(
+            [
+                *scan_args(folder, original / "out", tiny_checkpoint),
+                "--case",
+                str(original / "case"),
+            ]
+        )
+        == 0
+    )
+    copies = {name: tmp_path / name for name in ("b", "c", "d")}
+    for copy in copies.values():
+        shutil.copytree(original, copy)
+    out_a = (original / "out").resolve()
+
+    b = copies["b"]  # its results.csv still the one the log recorded
+    _flip_and_rehash(b / "out")
+    capsys.readouterr()
+    assert main([*scan_args(folder, b / "out", tiny_checkpoint), "--case", str(b / "case")]) == 2
+    err = capsys.readouterr().err
+    assert "recorded in the case log (entry 3, of " + str(out_a) in err
+    assert "of which this folder is a copy: its results.csv is the one entry 3 recorded" in err
+    assert "scan.json records" in err  # the other record, which disagrees, named too
+    last = entries(b / "case")[-1]
+    assert last.action == "results-edited" and last.details["recorded_in"] == "the case log"
+    assert last.details["record"].startswith(f"entry 3, of {out_a}")
+
+    c = copies["c"]  # results.csv remade too: its scan.json's command still names the original
+    _flip_and_rehash(c / "out")
+    (c / "out" / "results.csv").write_text("path\n")
+    assert main([*scan_args(folder, c / "out", tiny_checkpoint), "--case", str(c / "case")]) == 2
+    assert f"its scan.json's command scanned into {out_a}" in capsys.readouterr().err
+
+    d = copies["d"]  # an untouched copy resumes, and says which record vouched for it
+    assert main([*scan_args(folder, d / "out", tiny_checkpoint), "--case", str(d / "case")]) == 0
+    assert "results.jsonl is as the case log's entry 3, of " + str(out_a) in capsys.readouterr().err
