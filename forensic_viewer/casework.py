@@ -450,17 +450,17 @@ def case_recorded_end(log: AuditLog | None, out: Path) -> Any:
     came after). A folder the log never scanned into may be a copy of one it did (a case
     handed over: the log's ``out`` is where the first examiner scanned; a walk-through of
     2026-12-06 found the check falling back to a scan.json edited to agree): then the entry
-    whose recorded results.jsonl or results.csv is this folder's now, or the one scan.json's
-    run recorded, else the last end of the folder its scan.json's command scanned into
+    whose recorded results.jsonl is this folder's now, or the one its scan.json's run
+    recorded, else the last end of the folder its scan.json's command scanned into
     (:func:`_copied_from`), its ``how`` saying which; None when nothing ties it to one."""
     from forensic_viewer.scan.integrity import CaseEnd
-    from forensic_viewer.scan.results import CSV_NAME, RESULTS
+    from forensic_viewer.scan.results import RESULTS
 
     if log is None:
         return None
     where = str(out.resolve())
     ends: dict[str, CaseEnd | None] = {}  # each output folder's last end (None: killed since)
-    finished: list[tuple[CaseEnd, str | None]] = []  # every end, with its results.csv's hash
+    finished: list[CaseEnd] = []  # every end of another folder
     for _n, raw, complete in log_lines(log.path):
         entry, _why = parse_entry(raw) if complete else (None, "")
         folder = None if entry is None else entry.details.get("out")
@@ -474,14 +474,13 @@ def case_recorded_end(log: AuditLog | None, out: Path) -> Any:
             end = CaseEnd(entry.time, sha, entry.seq, folder) if _is_sha(sha) else None
             ends[folder] = end
             if end is not None and folder != where:
-                finished.append((end, hashes.get(CSV_NAME)))
+                finished.append(end)
     if where in ends:
         return ends[where]
     own = _folder_hashes(out)
-    for end, csv in reversed(finished):
-        for sha, (name, what) in own.items():
-            if sha == (csv if name == CSV_NAME else end.sha):
-                return end._replace(how=f"{what} is the one entry {end.seq} recorded")
+    for end in reversed(finished):
+        if (what := own.get(end.sha)) is not None:
+            return end._replace(how=f"{what} is the one entry {end.seq} recorded")
     original = _copied_from(out)
     if original is not None and (end := ends.get(original)) is not None:
         return end._replace(how=f"its scan.json's command scanned into {original}")
@@ -492,20 +491,20 @@ def _is_sha(value: object) -> bool:
     return isinstance(value, str) and HEX64.fullmatch(value) is not None
 
 
-def _folder_hashes(out: Path) -> dict[str, tuple[str, str]]:
-    """SHA-256 -> (the results file it is of, in words) of what in the scan folder ``out`` ties
-    it to a case log entry: its results.jsonl and results.csv now, and the results.jsonl its
-    scan.json's run recorded."""
+def _folder_hashes(out: Path) -> dict[str, str]:
+    """SHA-256 -> what it is of, in words, of what in the scan folder ``out`` ties it to a
+    case log entry: its results.jsonl now, and the one its scan.json's run recorded. Each
+    run's rows hold its timings, so no other run's file has that hash; results.csv does not
+    tie a folder (a scan of the same evidence elsewhere writes it byte for byte)."""
     from forensic_viewer.scan.integrity import recorded_end
-    from forensic_viewer.scan.results import CSV_NAME, RESULTS, SCAN_INFO
+    from forensic_viewer.scan.results import RESULTS, SCAN_INFO
 
-    found: dict[str, tuple[str, str]] = {}
+    found: dict[str, str] = {}
     recorded = recorded_end(out / SCAN_INFO)
     if recorded is not None and _is_sha(recorded[1]):
-        found[recorded[1]] = (RESULTS, f"the {RESULTS} its {SCAN_INFO} records")
-    for name in (CSV_NAME, RESULTS):  # the file itself before what scan.json says of it
-        if sha := file_sha256(out / name):
-            found[sha] = (name, f"its {name}")
+        found[recorded[1]] = f"the {RESULTS} its {SCAN_INFO} records"
+    if sha := file_sha256(out / RESULTS):  # the file itself before what scan.json says of it
+        found[sha] = f"its {RESULTS}"
     return found
 
 

@@ -103,24 +103,32 @@ def test_a_copied_folders_resume_checks_the_case_logs_record_of_its_original(
         shutil.copytree(original, copy)
     out_a = (original / "out").resolve()
 
-    b = copies["b"]  # its results.csv still the one the log recorded
+    b = copies["b"]
     _flip_and_rehash(b / "out")
     capsys.readouterr()
     assert main([*scan_args(folder, b / "out", tiny_checkpoint), "--case", str(b / "case")]) == 2
     err = capsys.readouterr().err
     assert "recorded in the case log (entry 3, of " + str(out_a) in err
-    assert "of which this folder is a copy: its results.csv is the one entry 3 recorded" in err
+    assert f"of which this folder is a copy: its scan.json's command scanned into {out_a}" in err
     assert "scan.json records" in err  # the other record, which disagrees, named too
     last = entries(b / "case")[-1]
     assert last.action == "results-edited" and last.details["recorded_in"] == "the case log"
     assert last.details["record"].startswith(f"entry 3, of {out_a}")
 
-    c = copies["c"]  # results.csv remade too: its scan.json's command still names the original
-    _flip_and_rehash(c / "out")
-    (c / "out" / "results.csv").write_text("path\n")
+    c = copies["c"]  # rows edited, scan.json left as the run wrote it
+    rows = (c / "out" / "results.jsonl").read_text()
+    (c / "out" / "results.jsonl").write_text(rows.replace('"verdict": ', '"verdict":  ', 1))
     assert main([*scan_args(folder, c / "out", tiny_checkpoint), "--case", str(c / "case")]) == 2
-    assert f"its scan.json's command scanned into {out_a}" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "the results.jsonl its scan.json records is the one entry 3 recorded" in err
 
     d = copies["d"]  # an untouched copy resumes, and says which record vouched for it
     assert main([*scan_args(folder, d / "out", tiny_checkpoint), "--case", str(d / "case")]) == 0
     assert "results.jsonl is as the case log's entry 3, of " + str(out_a) in capsys.readouterr().err
+
+    # a scan of the same evidence elsewhere, without the case log (the same results.csv, byte
+    # for byte), resumed with it: no copy of the logged folder, not refused
+    other = tmp_path / "e" / "out"
+    assert main(scan_args(folder, other, tiny_checkpoint)) == 0
+    assert main([*scan_args(folder, other, tiny_checkpoint), "--case", str(d / "case")]) == 0
+    assert "checked against scan.json alone" in capsys.readouterr().err
