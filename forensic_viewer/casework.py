@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from forensic_viewer.audit import (
     HEX64,
@@ -42,6 +42,9 @@ from forensic_viewer.audit import (
 )
 from forensic_viewer.scan.command import command_record
 from forensic_viewer.wording import plain
+
+if TYPE_CHECKING:
+    from forensic_viewer.scan.integrity import CaseEnd
 
 
 def add_case_arg(p: argparse.ArgumentParser, gui: bool = False) -> None:
@@ -442,7 +445,7 @@ def log_report_moved(log: AuditLog | None, moved: Any) -> None:
         log.append(Action.REPORT_MOVED, moved.to_json(file_sha256))
 
 
-def case_recorded_end(log: AuditLog | None, out: Path) -> Any:
+def case_recorded_end(log: AuditLog | None, out: Path) -> CaseEnd | None:
     """The run's end of ``out`` as the case log recorded it
     (:class:`~forensic_viewer.scan.integrity.CaseEnd`: when, the SHA-256 of its results.jsonl,
     the entry): the last ``scan-finished`` of ``out``; None without a log, or when a
