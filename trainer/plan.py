@@ -10,7 +10,9 @@ A run, as the viewer's training dialog makes one (each step is its own child pro
    ``RUN/stage2`` (:meth:`TrainingConfig.stages`, :meth:`TrainingConfig.stage_argv`).
    Pretrained encoder/backbone weights go to the first stage only: a later stage starts from
    the previous stage's checkpoint, which holds them already. A stage that was stopped holds
-   :data:`RESUME_NAME` and continues with the same command plus ``--resume``.
+   :data:`RESUME_NAME` and continues with the same command plus ``--resume``. The form's
+   "more arguments" go to the stages; those that change the split go to every step, or are
+   refused naming the field that sets them (:mod:`trainer.plan_args`).
    **Fine-tuning** (:attr:`TrainingConfig.init`, a bundled, installed or chosen checkpoint:
    :mod:`trainer.starting`) is one stage, ``fit --init FILE`` in
    ``RUN``, whatever the architecture: DiffForensics' pretraining stage is skipped, because the
@@ -69,6 +71,7 @@ from engine.environ import user_data_dir
 from engine.errors import CheckpointError
 from engine.files import atomic_write, read_regular_text
 from trainer.check import EXIT_OK, EXIT_UNUSABLE
+from trainer.plan_args import config_argument, more_args_problems, shared_args, stage_args
 from trainer.starting import read_starting_point
 
 DEFAULT_WINDOW = 128  # training window / crop size P when neither the user nor --init sets one
@@ -195,23 +198,6 @@ def default_pretrained(arch: str, current: str) -> str:
     return "" if current == imagenet else current
 
 
-# --- fine-tuning: a checkpoint's configuration as arguments --------------------------------
-
-
-def config_argument(key: str, value: Any) -> str:
-    """``KEY=VALUE`` of ``--model-config`` that the trainer reads back as ``value``
-    (``trainer.setup.parse_overrides``): a sequence of two or more as a comma list (a tuple),
-    a string as it is unless JSON would read it as something else, anything else as JSON."""
-    if isinstance(value, list | tuple) and len(value) >= 2:
-        return f"{key}=" + ",".join(json.dumps(v) for v in value)
-    if isinstance(value, str) and "," not in value and not value.startswith("["):
-        try:
-            json.loads(value)
-        except ValueError:
-            return f"{key}={value}"
-    return f"{key}={json.dumps(value)}"
-
-
 # --- settings and stages ---------------------------------------------------------------------
 
 
@@ -254,7 +240,7 @@ class TrainingConfig:
     device: str = "auto"  # auto | cpu | cuda | mps
     threads: int = 1  # torch CPU threads of every process of the run
     processes: int = 1  # training processes (fit --nproc: DDP through torchrun); batch is global
-    extra: list[str] = field(default_factory=list)  # further fit/pretrain arguments
+    extra: list[str] = field(default_factory=list)  # further arguments: trainer.plan_args
     masks_as_given: bool = False  # --masks-as-given: masks that look inverted used as they are
 
     @property
@@ -287,7 +273,7 @@ class TrainingConfig:
         out = [a for d in self.data for a in ("--data", d)]
         out += ["--val-fraction", f"{self.val_fraction:g}", "--split-by", self.split_by]
         out += ["--masks-as-given"] if self.masks_as_given else []
-        return [*out, "--seed", str(self.seed)]
+        return [*out, "--seed", str(self.seed), *shared_args(self.extra)]  # --val-data: all
 
     def check_argv(self) -> list[str]:
         """``forensic-train`` arguments of the data check (the split the stages will use)."""
@@ -316,7 +302,7 @@ class TrainingConfig:
             argv += ["--init", str(stage.init)]
         if resume:
             argv.append("--resume")
-        return argv + list(self.extra)
+        return argv + stage_args(self.extra)  # the rest of "more arguments" (plan_args)
 
     def init_config(self) -> list[str]:
         """``KEY=VALUE`` of each field of :attr:`init`'s configuration that differs from its
@@ -444,7 +430,7 @@ class TrainingConfig:
             out.append(f"unknown architecture {self.arch!r}")
         # fine-tuning: the checkpoint holds the weights a pretrained setting would give
         out += self.start_problems() if self.init else self._pretrained_problems()
-        return out
+        return out + more_args_problems(self.extra, self.face_start())
 
     def start_problems(self) -> list[str]:
         """What stops the run from fine-tuning :attr:`init`, one line each (empty: fine, or no

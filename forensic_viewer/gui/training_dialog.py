@@ -60,6 +60,7 @@ from trainer.plan import (
     install_checkpoint,
     readiness,
 )
+from trainer.plan_args import calibrate_caveat
 from trainer.progress import (
     EXIT_BUSY,
     EXIT_STOPPED,
@@ -117,6 +118,7 @@ class TrainingDialog(TrainingForm, TrainingLive, QDialog):
         self._header = "no run"  # the stage label without its ended state
         self.review: InstallReview | None = None  # of the model waiting to be installed
         self._pending: tuple[Path, str] | None = None  # (checkpoint, θ note) awaiting confirmation
+        self._caveats: list[str] = []  # calibrate's notes that θ was set on training images
 
         self._check_lines: list[str] = []  # what the running data check printed
         self.checker = TrainerProcess(self)
@@ -125,6 +127,7 @@ class TrainingDialog(TrainingForm, TrainingLive, QDialog):
         self.runner = TrainerProcess(self)
         self.runner.event.connect(self._on_event)
         self.runner.text.connect(self._on_text)
+        self.runner.text.connect(self._keep_caveat)
         self.runner.finished.connect(self._on_run_finished)
         self._check_timer = QTimer(self, singleShot=True, interval=300)
         self._check_timer.timeout.connect(self.validate_data)
@@ -344,6 +347,7 @@ class TrainingDialog(TrainingForm, TrainingLive, QDialog):
             self._set_header(f"{config.name}: {doing}")
             argv = config.calibrate_argv(model)
             self._calibrated_before = file_identity(config.calibrated_path())
+            self._caveats = []
             self._clear_warnings()
             self._log("$ forensic-train " + shlex.join(argv))
             self._set_status(f"{doing}…")
@@ -353,8 +357,16 @@ class TrainingDialog(TrainingForm, TrainingLive, QDialog):
         faces = config.face_start()
         self._install(model, f"θ not calibrated ({calibration_missing(self.check_result, faces)})")
 
-    def _install(self, model: Path, note: str) -> None:
-        """The run is over: show ``model``'s review and wait for Install or Do not install."""
+    def _keep_caveat(self, line: str) -> None:
+        """A line of the running step: calibrate's note that the validation images that set θ
+        include training images is kept for the review (it was only in the log)."""
+        if self._phase == "calibrate" and (caveat := calibrate_caveat(line)) is not None:
+            self._caveats.append(caveat)
+
+    def _install(self, model: Path, note: str, caveats: list[str] | None = None) -> None:
+        """The run is over: show ``model``'s review and wait for Install or Do not install.
+        ``caveats``, calibrate's notes that θ was set on images the model was trained on, are
+        shown with it, and Install then waits for the analyst to tick that they accept it."""
         try:
             review = review_checkpoint(model)
         except CheckpointError as e:
@@ -369,22 +381,35 @@ class TrainingDialog(TrainingForm, TrainingLive, QDialog):
         self._set_header(f"{self.state.config.name}: run finished")
         self._show_ended("finished", note, why="its model waits for Install after its review")
         self.renew_proposed_name()  # a next run is not refused for this one's folder
+        caveats = caveats or []
+        said = "".join(f"\nwarning: calibrate: {c.removeprefix('note: ')}" for c in caveats)
         self.review_label.setText(
-            f"{review.text()}\n{note}.\nInstall it for the viewer (it is then listed in the "
-            "Models panel), or leave it in the run folder."
+            f"{review.text()}{said}\n{note}.\nInstall it for the viewer (it is then listed in "
+            "the Models panel), or leave it in the run folder."
         )
-        tint(self.review_label, WARNING_COLOR if review.warnings else None)
+        tint(self.review_label, WARNING_COLOR if review.warnings or caveats else None)
+        self.caveat_check.setChecked(False)
+        self.caveat_check.setVisible(bool(caveats))
+        self.install_button.setEnabled(not caveats)
         self.review_box.setVisible(True)
         self._set_status(
             "training finished: check the model's figures"
-            + (" and warnings" if review.warnings else "")
+            + (" and warnings" if review.warnings or caveats else "")
             + " before installing it"
         )
         self._log(review.text())
         self._update_buttons()
 
     def confirm_install(self) -> None:
-        """Install the reviewed model (the analyst confirmed)."""
+        """Install the reviewed model (the analyst confirmed; when θ was set on training
+        images, once they ticked that they accept it)."""
+        if self.caveat_check.isVisible() and not self.caveat_check.isChecked():
+            self._set_status(
+                f"not installed: θ was set on images the model was trained on; tick "
+                f"'{self.caveat_check.text()}' to install it all the same",
+                error=True,
+            )
+            return
         pending = self._pending
         self._close_review()
         if pending is not None:
@@ -401,6 +426,7 @@ class TrainingDialog(TrainingForm, TrainingLive, QDialog):
     def _close_review(self) -> None:
         self._pending = None
         self.review_box.setVisible(False)
+        self.caveat_check.setVisible(False)
         self._update_buttons()
 
     def _do_install(self, model: Path, note: str) -> None:
@@ -431,12 +457,12 @@ class TrainingDialog(TrainingForm, TrainingLive, QDialog):
             step = self.state.config.calibrate_argv(calibrated)[0]  # calibrate or face-model
             done = self.state.config.calibrate_words()[1]
             if code == 0 and calibrated.is_file():
-                self._install(calibrated, done)
+                self._install(calibrated, done, self._caveats)
             elif self._stop_requested and self._calibrated_here(calibrated):
                 # the stop came once it had written its file: the run folder reads as
                 # finished (Resume is off), so the run is, and its review follows
                 self._log(f"{step}: finished before the stop reached it")
-                self._install(calibrated, done)
+                self._install(calibrated, done, self._caveats)
             elif self._stop_requested:
                 self._idle(f"{step} stopped; " + self._resume_words(calibrated))
             elif code == EXIT_BUSY:  # a trainer in the run folder: its weights may change yet

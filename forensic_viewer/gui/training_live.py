@@ -21,6 +21,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
+    QCheckBox,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
@@ -126,6 +127,11 @@ class TrainingLive:
         self.discard_button.setToolTip("leave the model in its run folder only")
         self.install_button.clicked.connect(self.confirm_install)
         self.discard_button.clicked.connect(self.discard_install)
+        # calibrate said that θ was set on images the model was trained on: Install waits
+        # for this tick (the dialog's _install shows it with the note)
+        self.caveat_check = QCheckBox("install all the same: θ was set on training images")
+        self.caveat_check.setVisible(False)
+        self.caveat_check.toggled.connect(self.install_button.setEnabled)
         self.review_box = QWidget()
         review_buttons = QHBoxLayout()
         review_buttons.addWidget(self.install_button)
@@ -134,6 +140,7 @@ class TrainingLive:
         review_layout = QVBoxLayout(self.review_box)
         review_layout.setContentsMargins(0, 0, 0, 0)
         review_layout.addWidget(self.review_label)
+        review_layout.addWidget(self.caveat_check)
         review_layout.addLayout(review_buttons)
         self.review_box.setVisible(False)
         self.log = QPlainTextEdit()
