@@ -44,10 +44,10 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from engine.ensemble import ENSEMBLE_SUFFIX
 from engine.environ import path_setting, user_data_dir
@@ -110,6 +110,18 @@ class CatalogEntry:
     path: Path
     meta: CheckpointMeta
     origin: str  # "bundled", "user" or "extra"
+
+
+class NamedEntry(Protocol):
+    """What :func:`by_name` reads of a listed checkpoint (a :class:`CatalogEntry`, or
+    ``engine.assembly``'s ``ModelEntry``)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def path(self) -> Path: ...
+    @property
+    def origin(self) -> str: ...
 
 
 def _checkpoint_names(folder: Path) -> list[str]:
@@ -203,7 +215,7 @@ def resolve(spec: str, extra: Iterable[str | Path] = ()) -> Path:
     if path.exists() and not path.is_dir():  # a pipe or device too: its loader says what it is
         return path
     entries, _ = discover(extra)
-    found = _by_name(spec, entries)
+    found = by_name(spec, entries)
     if found is not None:
         return found
     for p in discover_ensembles(extra):
@@ -236,9 +248,10 @@ def resolve(spec: str, extra: Iterable[str | Path] = ()) -> Path:
     )
 
 
-def _by_name(spec: str, entries: list[CatalogEntry]) -> Path | None:
+def by_name(spec: str, entries: Sequence[NamedEntry]) -> Path | None:
     """The checkpoint ``spec`` names among ``entries`` (the module docstring's order), None
-    when none; a :class:`CheckpointError` naming the files when only headers name it, twice."""
+    when none; a :class:`CheckpointError` naming the files when only headers name it, twice
+    or more. ``--model NAME`` and ``forensic-viewer models NAME`` choose by it."""
     named = [e for e in entries if spec in (e.name, e.path.stem, e.path.name)]
     bundled = [e for e in named if e.origin == "bundled"]
     by_file = [e for e in named if spec in (e.path.stem, e.path.name)]
@@ -249,8 +262,8 @@ def _by_name(spec: str, entries: list[CatalogEntry]) -> Path | None:
         files = " and ".join(str(e.path) for e in named)
         raise CheckpointError(
             spec,
-            f"two models are named so, by their headers: {files}; pass the file itself with "
-            f"--model PATH, or {RENAME_ADVICE}",
+            f"{len(named)} models are named so, by their headers: {files}; pass the file "
+            f"itself with --model PATH, or {RENAME_ADVICE}",
         )
     return named[0].path if named else None
 
@@ -265,7 +278,7 @@ def name_clashes(entries: list[CatalogEntry]) -> list[str]:
             continue
         files = ", ".join(f"{e.path} ({e.origin})" for e in same)
         try:
-            used = _by_name(name, entries)
+            used = by_name(name, entries)
         except CheckpointError:
             used = None
         what = (

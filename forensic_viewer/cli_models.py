@@ -8,14 +8,18 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.ensemble import ENSEMBLE_SUFFIX
-from engine.errors import ForensicError
+from engine.errors import CheckpointError, ForensicError
 from engine.files import not_regular_reason, read_regular_text
 from forensic_viewer.cli_exit import UsageError
 from forensic_viewer.wording import plain, plain_lines
+
+if TYPE_CHECKING:
+    from engine.assembly import ModelEntry
 
 
 def cmd_models(args: argparse.Namespace) -> int:
@@ -24,20 +28,20 @@ def cmd_models(args: argparse.Namespace) -> int:
 
     listing = available_models(args.extra)
     if args.name:
-        for e in listing.checkpoints:
-            if args.name in (e.name, e.path.stem):
-                header = None if e.meta is None else json.loads(e.meta.to_json())
-                if args.json and header is not None:
-                    print(json.dumps(header, indent=2))
-                    return 0
-                card = _card_text(e.path.with_suffix(".md"), "its header follows")
-                if card is not None:
-                    print(plain_lines(card))
-                elif e.meta is not None:
-                    print(plain_lines(_header_summary(e.path, e.meta)))
-                    print("\nIts header (JSON; alone with --json):")
-                    print(json.dumps(header, indent=2))
+        entry = _named_checkpoint(args.name, listing.checkpoints)
+        if entry is not None:
+            header = None if entry.meta is None else json.loads(entry.meta.to_json())
+            if args.json and header is not None:
+                print(json.dumps(header, indent=2))
                 return 0
+            card = _card_text(entry.path.with_suffix(".md"), "its header follows")
+            if card is not None:
+                print(plain_lines(card))
+            elif entry.meta is not None:
+                print(plain_lines(_header_summary(entry.path, entry.meta)))
+                print("\nIts header (JSON; alone with --json):")
+                print(json.dumps(header, indent=2))
+            return 0
         for e in listing.ensembles:
             if args.name in (e.path.name, e.name):
                 stem = e.path.name.removesuffix(ENSEMBLE_SUFFIX)
@@ -84,6 +88,37 @@ def cmd_models(args: argparse.Namespace) -> int:
     for line in listing.clashes:
         print(f"warning: {plain(line)}", file=sys.stderr)
     return 0
+
+
+def _named_checkpoint(name: str, checkpoints: Sequence[ModelEntry]) -> ModelEntry | None:
+    """The checkpoint ``name`` names, chosen as ``--model NAME`` chooses
+    (:func:`engine.catalog.by_name`: a bundled model first, then a file named so, then the one
+    header of that name), None when none. When others answer to the name too, a note on stderr
+    names them and says which is described and why. When only headers carry the name, twice
+    or more, a :class:`UsageError` lists the files: it took the first of them silently, though
+    the listing warns that ``--model NAME`` refuses such a name (a run's best, last and
+    calibrated checkpoints all carry the run's name)."""
+    from engine.catalog import by_name
+
+    named = [e for e in checkpoints if name in (e.name, e.path.stem, e.path.name)]
+    files = ", ".join(f"{plain(e.path)} ({e.origin})" for e in named)
+    try:
+        path = by_name(name, checkpoints)
+    except CheckpointError:
+        stems = " or ".join(f"`models {plain(e.path.stem)}`" for e in named[:2])
+        raise UsageError(
+            f"{len(named)} checkpoints are named {plain(name)} by their headers: {files}; name "
+            f"one by its file name ({stems}, with the same --extra)"
+        ) from None
+    chosen = next((e for e in named if e.path == path), None)
+    if chosen is not None and len(named) > 1:
+        why = "bundled" if chosen.origin == "bundled" else "its file is named so"
+        print(
+            f"forensic-viewer: note: {len(named)} checkpoints answer to {plain(name)}: {files}; "
+            f"described: {plain(chosen.path)} ({why}), the one `--model {plain(name)}` uses",
+            file=sys.stderr,
+        )
+    return chosen
 
 
 def _header_summary(path: Path, meta: Any) -> str:

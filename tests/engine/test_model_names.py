@@ -86,3 +86,46 @@ def test_the_advice_to_rename_is_a_calibrate_command_that_runs(folders: tuple[Pa
         assert args.command == "calibrate" and args.data and args.name == "NEW"
         assert "this calibrates it again" in message
     assert "pass the file itself with --model PATH" in str(refused.value)
+
+
+def test_models_name_refuses_a_name_only_headers_carry_listing_the_files(
+    folders: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The fine-tune walk-through (2026-12-06): ``models lab-crfd --extra runs/ft2`` described
+    the first of a run's three checkpoints carrying that name (best.safetensors, not the
+    calibrated one) while the listing warned that ``--model lab-crfd`` is refused as
+    ambiguous. It is refused here too, in one line naming the files; a file name picks one."""
+    from forensic_viewer.cli import main
+
+    run = tmp_path / "runs" / "ft2"
+    files = [
+        make_tiny_checkpoint(run / f"{stem}.safetensors", name="lab-crfd", seed=i)
+        for i, stem in enumerate(("best", "calibrated", "last"))
+    ]
+    assert main(["models", "lab-crfd", "--extra", str(run)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1
+    assert "error: 3 checkpoints are named lab-crfd by their headers: " in err
+    assert all(f"{f} (extra)" in err for f in files)
+    assert "`models best`" in err
+    assert main(["models", "calibrated", "--extra", str(run)]) == 0
+    out, err = capsys.readouterr()
+    assert "calibrated.safetensors" in out and err == ""
+
+
+def test_models_name_says_which_of_several_it_describes_and_why(
+    folders: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A name a bundled model and a user's model carry: ``models x`` describes the one
+    ``--model x`` uses (the bundled one) and says so, naming the other."""
+    from forensic_viewer.cli import main
+
+    bundled, user = folders
+    ours = make_tiny_checkpoint(bundled / "x.safetensors", name="x")
+    mine = make_tiny_checkpoint(user / "mine.safetensors", name="x", seed=1)
+    assert main(["models", "x"]) == 0
+    out, err = capsys.readouterr()
+    assert "beside x.safetensors" in out and "mine.safetensors" not in out
+    (note,) = err.strip().splitlines()
+    assert note.startswith("forensic-viewer: note: 2 checkpoints answer to x: ")
+    assert f"described: {ours} (bundled), the one `--model x` uses" in note and str(mine) in note
