@@ -392,6 +392,7 @@ class TrainingDialog(TrainingForm, TrainingLive, QDialog):
         self.caveat_check.setVisible(bool(caveats))
         self.install_button.setEnabled(not caveats)
         self.review_box.setVisible(True)
+        self._show_notes()
         self._set_status(
             "training finished: check the model's figures"
             + (" and warnings" if review.warnings or caveats else "")
@@ -427,6 +428,7 @@ class TrainingDialog(TrainingForm, TrainingLive, QDialog):
         self._pending = None
         self.review_box.setVisible(False)
         self.caveat_check.setVisible(False)
+        self._show_notes()
         self._update_buttons()
 
     def _do_install(self, model: Path, note: str) -> None:

@@ -13,20 +13,27 @@ Curves draw a marker at each point while they have few points (a short run's sin
 otherwise an invisible line of length zero). When a run stops, fails or finishes, the header and
 the ETA say so instead of keeping the last "training" estimate (:meth:`TrainingLive._show_ended`),
 and a dialog closed meanwhile has the main window say it.
+
+The charts keep their height when a review shows: the warnings and the review's text scroll in
+a :class:`NotesArea` of a few lines, the loss and learning-rate charts sit side by side, and the
+legends are set in small type, three figures a row under the validation chart.
 """
 
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QSize, Qt
+from PySide6.QtGui import QColor, QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QScrollArea,
+    QSizePolicy,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -58,16 +65,58 @@ def in_dialog_words(line: str) -> str:
 
 
 LEGEND_BELOW_ROW = 4  # a PlotItem's layout: title 0, top axis 1, view 2, bottom axis 3
+# The least height of each chart widget (title, axis, legend and the curves' area), which the
+# review and the warnings above them cannot take: with the review shown at the dialog's own
+# 1200x800 the loss and validation charts were squeezed to a few pixels (2026-12-06)
+PLOT_MIN_HEIGHT = 170
+NOTES_LINES = 9  # the warnings and the review's text above the charts: at most this tall
+NOTES_MIN_LINES = 3  # ... and at least this tall when it holds that much (then it scrolls)
 
 
-def legend_below(plot: pg.PlotWidget) -> pg.LegendItem:
-    """``plot``'s legend in a row of its own under the x axis, its entries side by side: in the
-    plot's corner (pyqtgraph's place) it hid the curves that ran there."""
+def legend_below(plot: pg.PlotWidget, columns: int = 2) -> pg.LegendItem:
+    """``plot``'s legend in a row of its own under the x axis, its entries side by side
+    (``columns`` a row), in small type: in the plot's corner (pyqtgraph's place) it hid the
+    curves that ran there, and two a row in full-size type the validation chart's eight took
+    four rows of its height."""
     item = plot.getPlotItem()
-    legend = pg.LegendItem(colCount=2, frame=False)  # two a row: the pane can be narrow
+    legend = pg.LegendItem(colCount=columns, frame=False, labelTextSize="8pt", verSpacing=-6)
     item.layout.addItem(legend, LEGEND_BELOW_ROW, 1)
     item.legend = legend  # where plot(name=...) adds its entry
     return legend
+
+
+class NotesArea(QScrollArea):
+    """The running step's warnings and a finished model's review above the charts: as tall as
+    its text, up to :data:`NOTES_LINES` lines, then it scrolls. Unbounded, a long review and a
+    few warnings took the height the charts needed."""
+
+    def __init__(self, inner: QWidget) -> None:
+        super().__init__()
+        self.setWidget(inner)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+
+    def _height(self) -> int:
+        inner = self.widget()
+        width = self.viewport().width()
+        text = inner.heightForWidth(width) if inner.hasHeightForWidth() else -1
+        text = text if text >= 0 else inner.sizeHint().height()
+        return min(text, NOTES_LINES * self.fontMetrics().lineSpacing())
+
+    def sizeHint(self) -> QSize:  # Qt override
+        return QSize(super().sizeHint().width(), self._height())
+
+    def minimumSizeHint(self) -> QSize:  # Qt override
+        """Three lines at least when the dialog is short of height (a large font): the
+        charts' least height goes first, and the dialog stays within its screen."""
+        return QSize(0, min(self._height(), NOTES_MIN_LINES * self.fontMetrics().lineSpacing()))
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # Qt override
+        """A new width wraps the text anew: its height follows."""
+        super().resizeEvent(event)
+        self.updateGeometry()
 
 
 def _set_points(
@@ -99,8 +148,10 @@ class TrainingLive:
         self.loss_plot = pg.PlotWidget(title="loss terms (by step)")
         self.lr_plot = pg.PlotWidget(title="learning rate (by step)")
         self.val_plot = pg.PlotWidget(title="validation (by epoch)")
-        for plot in (self.loss_plot, self.val_plot):
-            legend_below(plot)
+        legend_below(self.loss_plot)  # beside the learning rate: half the pane's width
+        legend_below(self.val_plot, columns=3)  # up to eight figures: three rows at most
+        for plot in (self.loss_plot, self.lr_plot, self.val_plot):
+            plot.setMinimumHeight(PLOT_MIN_HEIGHT)
         # the validation figures are fractions (accuracy, F1, IoU, AUC): their axis is 0..1,
         # where pyqtgraph's auto range drew -0.4..0.4 around a run of zeros
         self.val_plot.setYRange(0.0, 1.0, padding=0.02)
@@ -139,26 +190,52 @@ class TrainingLive:
         review_buttons.addStretch(1)
         review_layout = QVBoxLayout(self.review_box)
         review_layout.setContentsMargins(0, 0, 0, 0)
-        review_layout.addWidget(self.review_label)
         review_layout.addWidget(self.caveat_check)
         review_layout.addLayout(review_buttons)
         self.review_box.setVisible(False)
+        self.review_label.setVisible(False)  # shown with review_box (_show_review)
+        notes = QWidget()
+        notes_box = QVBoxLayout(notes)
+        notes_box.setContentsMargins(0, 0, 0, 0)
+        notes_box.addWidget(self.warnings_label)
+        notes_box.addWidget(self.review_label)
+        notes_box.addStretch(1)
+        self.notes_area = NotesArea(notes)
+        self.notes_area.setVisible(False)
         self.log = QPlainTextEdit()
         self.log.setAccessibleName("training log")
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(5000)
+        # the loss terms and the learning rate side by side: the pane is wider than it is tall
+        steps = QSplitter(Qt.Orientation.Horizontal)
+        steps.addWidget(self.loss_plot)
+        steps.addWidget(self.lr_plot)
+        steps.setStretchFactor(0, 3)
+        steps.setStretchFactor(1, 2)
         plots = QSplitter(Qt.Orientation.Vertical)
-        for w in (self.loss_plot, self.lr_plot, self.val_plot, self.log):
+        for w in (steps, self.val_plot, self.log):
             plots.addWidget(w)
+            plots.setCollapsible(plots.count() - 1, False)
+        for index, stretch in enumerate((3, 3, 1)):
+            plots.setStretchFactor(index, stretch)
         live = QWidget()
         box = QVBoxLayout(live)
         box.addWidget(self.stage_label)
         box.addLayout(bar_row)
         box.addWidget(self.status)
-        box.addWidget(self.warnings_label)
+        box.addWidget(self.notes_area)
         box.addWidget(self.review_box)
         box.addWidget(plots, 1)
         return live
+
+    def _show_notes(self) -> None:
+        """The notes area shown while it holds a warning or a review, its height renewed."""
+        # isHidden: hidden by its own setVisible (the area itself may be hidden meanwhile)
+        self.review_label.setVisible(not self.review_box.isHidden())
+        self.notes_area.setVisible(
+            not self.warnings_label.isHidden() or not self.review_label.isHidden()
+        )
+        self.notes_area.updateGeometry()
 
     def _last_val_text(self, prefix: str = "") -> str:
         """``PREFIX last validation (epoch N): pixel F1 ...`` of the stage, or "" before one."""
@@ -258,8 +335,10 @@ class TrainingLive:
             shown = self.warnings_label.text()
             self.warnings_label.setText(f"{shown}\n{line.strip()}" if shown else line.strip())
             self.warnings_label.setVisible(True)
+            self._show_notes()
 
     def _clear_warnings(self) -> None:
         """A new process: the previous one's warnings are no longer about what runs."""
         self.warnings_label.clear()
         self.warnings_label.setVisible(False)
+        self._show_notes()
