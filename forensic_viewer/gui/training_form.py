@@ -290,6 +290,7 @@ class TrainingForm:
         form.addRow("processes", self.processes)
         self.extra = QLineEdit()
         self.extra.setPlaceholderText("more fit arguments, e.g. --lr 2e-4 --aug full")
+        self.extra.textChanged.connect(self._on_extra_changed)
         form.addRow("more arguments", self.extra)
 
         self.name = QLineEdit()  # proposed by _propose_name once the architecture is set
@@ -557,6 +558,15 @@ class TrainingForm:
         self.check_result = None
         self._check_timer.start()
         self._update_buttons()
+
+    def _on_extra_changed(self, *_args: object) -> None:
+        """ "More arguments" edited: a ``--val-data`` there changes what the data check reads
+        (``trainer.plan_args``), so the data are checked again; an option refused there is
+        said at once. The answer of a check of other arguments was kept, and Start with it."""
+        if self._checked_args is not None and self.config().check_argv() != self._checked_args:
+            self._data_changed()
+        else:
+            self._update_buttons()
 
     def _propose_name(self, *_args: object) -> None:
         """Offer an output name for the start chosen now (``MODEL-ft-YYYYMMDD`` when fine-tuning

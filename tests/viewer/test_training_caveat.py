@@ -80,3 +80,24 @@ def test_without_the_note_install_takes_one_click(qtbot, dialog: TrainingDialog)
     assert not dialog.caveat_check.isVisible() and dialog.install_button.isEnabled()
     dialog.install_button.click()
     assert len(installed) == 1
+
+
+def test_val_data_typed_in_more_arguments_has_the_data_checked_again(
+    qtbot, dialog: TrainingDialog, tmp_path: Path
+) -> None:
+    """--val-data reaches the check now: typed after a check passed, that check's answer (of
+    other arguments) no longer lets Start go; other arguments keep it. A refused option is
+    said as soon as it is typed."""
+    dialog.set_data([tmp_path / "data"])
+    dialog._check_timer.stop()
+    dialog._checked_args = dialog.config().check_argv()  # as validate_data records it
+    passed = {"ok": True, "problems": [], "warnings": [], "calibration": True}
+    dialog.check_result = passed
+    dialog.extra.setText("--warmup 5")
+    assert dialog.check_result is passed and not dialog._check_timer.isActive()
+    dialog.extra.setText("--warmup 5 --val-data /v")
+    assert dialog.check_result is None and dialog._check_timer.isActive()
+    dialog._check_timer.stop()
+    dialog.extra.setText("--seed 1")
+    assert "more arguments: --seed is set by the field 'seed" in dialog.readiness_label.text()
+    assert not dialog.start_button.isEnabled()
