@@ -166,14 +166,41 @@ class Overview:
 
     @property
     def alerts(self) -> list[str]:
-        """Loud first-page messages: evidence changed or unreadable at export, or changed
-        between runs; files a resumed scan found gone from its folder (:func:`gone_alert`);
-        the scan's own files not as recorded (:mod:`~forensic_viewer.report.integrity_alerts`:
-        results.jsonl edited or torn, map files changed, recorded figures that disagree)."""
-        alerts = [i.message for i in self.integrity if i.status in ("mismatch", "unreadable")]
+        """Loud first-page messages: :attr:`export_alerts`, then :attr:`scan_alerts`."""
+        return [*self.export_alerts, *self.scan_alerts]
+
+    @property
+    def export_alerts(self) -> list[str]:
+        """Evidence files whose SHA-256 read again at export is not the one recorded, or that
+        could not be read then."""
+        return [i.message for i in self.integrity if i.status in ("mismatch", "unreadable")]
+
+    @property
+    def scan_alerts(self) -> list[str]:
+        """What is not as recorded other than at export: files a resumed scan found gone from
+        its folder (:func:`gone_alert`), evidence changed between runs, the scan's own files
+        not as recorded (:mod:`~forensic_viewer.report.integrity_alerts`: results.jsonl edited
+        or torn, map files changed, recorded figures that disagree)."""
         gone = gone_alert(self.source.gone, self.source.settings.get("run"))
         more = [gone, *self.own.alerts(self.source.settings, self.source.bad_lines)]
-        return [*alerts, *(a for a in more if a is not None)]
+        return [a for a in more if a is not None]
+
+    @property
+    def alert_sections(self) -> list[tuple[str, str, list[str]]]:
+        """The first page's alert boxes, (heading, what it means, alerts), each heading true
+        of the alerts under it: an export check that found every file as recorded is never
+        said to have failed because files left the folder or changed between runs."""
+        sections = []
+        if self.export_alerts:
+            sections.append((EXPORT_HEADING, EXPORT_MEANING, self.export_alerts))
+        if self.scan_alerts:
+            sections.append((SCAN_HEADING, SCAN_MEANING, self.scan_alerts))
+        return sections
+
+    @property
+    def alert_banner(self) -> str:
+        """The line each later page shows while the first page has alerts."""
+        return "EVIDENCE INTEGRITY ALERT" if self.export_alerts else "ALERT"
 
     @property
     def stopped(self) -> str | None:
@@ -234,6 +261,17 @@ class Overview:
 
 
 STOPPED_HEADING = "WARNING: this report covers part of a scan"
+EXPORT_HEADING = "WARNING: evidence integrity check failed at export"
+EXPORT_MEANING = (
+    "The SHA-256 of these evidence files, read again now, is not the one recorded when they "
+    "were analysed (or they could not be read). Findings describe the files as they were at "
+    "analysis, not as they are now."
+)
+SCAN_HEADING = "WARNING: the scan's files are not all as its runs recorded them"
+SCAN_MEANING = (
+    "Evidence files gone from the folder or changed between runs of the scan, or the scan's "
+    "own files (results, maps) not as it wrote them; the check at export is a separate one."
+)
 
 
 def stopped_scan_alert(settings: dict[str, Any], reported: int) -> str | None:

@@ -219,7 +219,7 @@ class HtmlWriter(TextReportFile):
         if ov.alerts:
             self._w(
                 f'<p class="bad"><a href="{href(f"../{self.path.name}")}#integrity-alert">'
-                "EVIDENCE INTEGRITY ALERT: see the report's first section</a></p>\n"
+                f"{ov.alert_banner}: see the report's first section</a></p>\n"
             )
         self._w(f'<section id="items"><p class="caption">{esc(T.LEGEND_TEXT)}</p>\n')
 
@@ -272,16 +272,12 @@ class HtmlWriter(TextReportFile):
                 "file (Evidence files, at the end), each image's in the page that shows it, "
                 f"and all of them in {esc(self.folder.name)}/{SUMS}.</p>\n"
             )
-        alerts = ov.alerts
-        if alerts:
+        # the first box has the id later pages link to
+        for n, (heading, meaning, alerts) in enumerate(ov.alert_sections):
             items = "".join(f"<li>{esc(a)}</li>" for a in alerts)
             self._w(
-                '<section class="alert" id="integrity-alert">'
-                "<h2>WARNING: evidence integrity check failed at export</h2>"
-                "<p>The SHA-256 of these evidence files, read again now, is not the one "
-                "recorded when they were analysed (or they could not be read). Findings below "
-                "describe the files as they were at analysis, not as they are now.</p>"
-                f"<ul>{items}</ul></section>\n"
+                f'<section class="alert" id="{"integrity-alert" if n == 0 else "scan-alert"}">'
+                f"<h2>{esc(heading)}</h2><p>{esc(meaning)}</p><ul>{items}</ul></section>\n"
             )
         if ov.stopped:
             self._w(

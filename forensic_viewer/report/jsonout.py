@@ -60,6 +60,8 @@ class JsonWriter(TextReportFile):
             "generated": ov.generated,
             "case": ov.case.to_dict(),
             "alerts": ov.alerts,
+            # the same under the first page's headings: the export check's, then the scan's
+            "alert_sections": [{"heading": h, "alerts": a} for h, _, a in ov.alert_sections],
             # files an earlier run analysed that a resumed scan found gone from its folder
             "no_longer_in_folder": [g.to_json() for g in ov.source.gone],
             "partial_scan": ov.stopped,  # null, or how the scan stopped before its end

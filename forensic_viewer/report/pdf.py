@@ -266,18 +266,8 @@ class PdfWriter:
         if ov.stopped:
             add(self.alert_box(STOPPED_HEADING, [ov.stopped]))
             add(Spacer(1, 6))
-        if ov.alerts:
-            add(
-                self.alert_box(
-                    "WARNING: evidence integrity check failed at export",
-                    [
-                        "The SHA-256 of these evidence files, read again now, is not the one "
-                        "recorded when they were analysed (or they could not be read). "
-                        "Findings describe the files as they were at analysis.",
-                        *ov.alerts,
-                    ],
-                )
-            )
+        for heading, meaning, alerts in ov.alert_sections:
+            add(self.alert_box(heading, [meaning, *alerts]))
             add(Spacer(1, 6))
         add(self.p("Case", s.h2))
         # Notes go below the table, one paragraph per line: a table row cannot break across
@@ -591,7 +581,7 @@ class PdfWriter:
         )
         if self.ov.alerts:
             canvas.setFillColor(RED)
-            canvas.drawCentredString(A4[0] / 2, 0.8 * cm, "EVIDENCE INTEGRITY ALERT: see page 1")
+            canvas.drawCentredString(A4[0] / 2, 0.8 * cm, f"{self.ov.alert_banner}: see page 1")
         canvas.restoreState()
 
     def finish(self) -> Path:
