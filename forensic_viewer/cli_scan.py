@@ -160,7 +160,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     return _run_files(args, lambda _index: files, source=str(folder.resolve()))
 
 
-_TABLE_FIELDS = ("path", "file", "status", "error")
+_TABLE_FIELDS = ("path", "file", "status", "error", "sha256")  # sha256: a gone file renamed
 
 
 def _run_files(
@@ -476,6 +476,10 @@ def _scan_and_report(
         failed = e
     finally:
         bar.close()
+    if gone:  # a gone file whose bytes the run went through under another name: a rename
+        from forensic_viewer.scan.gone import renamed
+
+        gone = list(renamed(gone, ((r["path"], r.get("sha256")) for r in records)))
     _say_rows_set_aside(args.out, case_log)  # the run began: its scan.json is this run's
     if failed is not None:  # its one line is main()'s or _run_files', said last
         if (unrecorded := getattr(failed, "unrecorded", None)) is not None:

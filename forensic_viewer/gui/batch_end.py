@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from forensic_viewer.gui.report_dialog import ReportJob, scan_report_job
-from forensic_viewer.scan.gone import GoneFile, gone_lines
+from forensic_viewer.scan.gone import GoneFile, gone_lines, renamed
 from forensic_viewer.scan.links import outside_line
 from forensic_viewer.scan.results import copies_line
 from forensic_viewer.scan.run import ScanSummary
@@ -129,7 +129,8 @@ class RunEnd:
         self.keys: list[str] = []
         self.outside: dict[str, str] = {}
         self.warned: dict[str, int] = {}
-        self.gone: tuple[GoneFile, ...] = ()
+        self._gone: tuple[GoneFile, ...] = ()
+        self.hashes: dict[str, str | None] = {}  # file key -> its row's SHA-256
         self.failed = False
         self.unrecorded: str | None = None
         self.ended: dict[str, Any] | None = None
@@ -137,12 +138,23 @@ class RunEnd:
     def file(self, row: TriageRow) -> None:
         """One file the run went through (done, skipped as done earlier, or failed)."""
         self.keys.append(row.key)
+        self.hashes[row.key] = row.sha256
         if row.read_from:  # the closing message's line, as the command line's summary
             self.outside[row.key] = row.read_from
         if row.warnings:
             self.warned[row.key] = len(row.warnings)
         else:
             self.warned.pop(row.key, None)
+
+    @property
+    def gone(self) -> tuple[GoneFile, ...]:
+        """The files gone from the folder, each one whose bytes the run went through under
+        another name said renamed (:func:`~forensic_viewer.scan.gone.renamed`)."""
+        return renamed(self._gone, self.hashes.items())
+
+    @gone.setter
+    def gone(self, gone: tuple[GoneFile, ...]) -> None:
+        self._gone = gone
 
     def fail(
         self, summary: ScanSummary | None, unrecorded: str | None, ended: dict[str, Any] | None

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,15 +38,38 @@ class GoneFile:
     sha256: str | None
     file: str | None
     status: str
+    now_as: str | None = (
+        None  # a file of the run's with the same SHA-256: renamed (:func:`renamed`)
+    )
 
     def to_json(self) -> dict[str, Any]:
-        return {"path": self.key, "sha256": self.sha256, "file": self.file, "status": self.status}
+        return {
+            "path": self.key,
+            "sha256": self.sha256,
+            "file": self.file,
+            "status": self.status,
+            **({"renamed_to": self.now_as} if self.now_as else {}),
+        }
 
     def words(self) -> str:
-        """``multi.tif (SHA-256 a108...)``, and ``could not be analysed`` for an error row."""
+        """``multi.tif (SHA-256 a108...)``, and ``could not be analysed`` for an error row;
+        ``renamed to NAME`` when the run went through a file of the same bytes."""
         sha = f"SHA-256 {self.sha256}" if self.sha256 else "its bytes never read"
         failed = ", could not be analysed" if self.status != "ok" else ""
-        return f"{self.key} ({sha}{failed})"
+        rename = f", renamed to {self.now_as}: the same SHA-256" if self.now_as else ""
+        return f"{self.key} ({sha}{failed}{rename})"
+
+
+def renamed(
+    gone: Sequence[GoneFile], now: Iterable[tuple[str, str | None]]
+) -> tuple[GoneFile, ...]:
+    """``gone`` with each file whose SHA-256 one of ``now`` (key, SHA-256 of the files the run
+    went through) has too marked renamed to it (the first such key in sorted order): a rename
+    in the scanned folder, said as one, not as a file gone and a new file that copies it."""
+    by_sha: dict[str, str] = {}
+    for key, sha in sorted((k, s) for k, s in now if s):
+        by_sha.setdefault(sha, key)
+    return tuple(replace(g, now_as=by_sha.get(g.sha256)) if g.sha256 in by_sha else g for g in gone)
 
 
 def gone_files(index: ResultIndex, listed: Iterable[str], folder: Path) -> list[GoneFile]:

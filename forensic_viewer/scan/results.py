@@ -179,12 +179,26 @@ class ResultIndex:
         return self._versions.get(key, ())
 
     def duplicates(self, keys: Iterable[str] | None = None) -> dict[str, str]:
-        """Each path (of ``keys``; default: all) whose bytes another path of the folder has too
+        """Each path of ``keys`` (default: all) whose bytes another path of ``keys`` has too
         (the same SHA-256) -> the first of them (:func:`byte_copies`). Derived from the rows
         once a run has ended, so every kind of scan (one process, worker processes, Ray,
-        resumed) names the same files, whatever order the rows were written in."""
-        copies = byte_copies(self._sha256.items())
-        return copies if keys is None else {k: copies[k] for k in keys if k in copies}
+        resumed) names the same files, whatever order the rows were written in. Only among
+        ``keys`` and the rows whose evidence file is still there: a row of a file gone since
+        is nobody's original (a renamed file was said to be a copy of its own old name, a
+        name in no row of results.csv)."""
+        if keys is None:
+            return byte_copies(self._sha256.items())
+        asked = list(dict.fromkeys(keys))
+        given = set(asked)
+        there = ((k, s) for k, s in self._sha256.items() if k in given or self._there(k))
+        copies = byte_copies(there)
+        return {k: copies[k] for k in asked if k in copies}
+
+    def _there(self, key: str) -> bool:
+        """Whether the evidence file ``key``'s row names is still there (rows of early
+        versions name none: taken as there)."""
+        where = self._files.get(key)
+        return where is None or os.path.lexists(where)
 
     def done_keys(self) -> frozenset[str]:
         """Paths whose last record is a finished analysis (a resume skips them)."""
