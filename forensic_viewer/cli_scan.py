@@ -13,7 +13,7 @@ import sys
 import time
 import traceback
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -160,7 +160,23 @@ def cmd_scan(args: argparse.Namespace) -> int:
     return _run_files(args, lambda _index: files, source=str(folder.resolve()))
 
 
-_TABLE_FIELDS = ("path", "file", "status", "error", "sha256")  # sha256: a gone file renamed
+# sha256: a gone file renamed; replaces: a changed file said with its SHA-256 then
+_TABLE_FIELDS = ("path", "file", "status", "error", "sha256", "replaces")
+
+
+def _changed(
+    keys: Sequence[str], records: Sequence[Mapping[str, Any]]
+) -> list[tuple[str, str | None, str | None]]:
+    """(key, SHA-256 then, now) of each file of ``keys`` (a run's ``changed``), from the
+    closing table's ``records``."""
+    wanted = set(keys)
+    by_key: dict[str, Mapping[str, Any]] = {r["path"]: r for r in records if r["path"] in wanted}
+
+    def then(row: Mapping[str, Any]) -> str | None:
+        replaces = row.get("replaces")  # {"sha256": ...} in a row
+        return replaces.get("sha256") if isinstance(replaces, dict) else None
+
+    return [(k, then(by_key.get(k, {})), by_key.get(k, {}).get("sha256")) for k in keys]
 
 
 def _run_files(
@@ -368,7 +384,7 @@ def _scan_and_report(
     ``load``: ``analyzer`` is only described and ``load()`` makes it whole when a file needs
     it (:func:`forensic_viewer.scan.run.run_scan`)."""
     from forensic_viewer.casework import log_failed, log_finished, typed_command
-    from forensic_viewer.scan.gone import gone_lines
+    from forensic_viewer.scan.gone import changed_lines, gone_lines
     from forensic_viewer.scan.links import outside_line, row_read_from
     from forensic_viewer.scan.records import as_record
     from forensic_viewer.scan.results import copies_line
@@ -526,6 +542,8 @@ def _scan_and_report(
         print(plain(copies_line(summary.copies)))
     if outside:  # the examiner's own files, analysed as evidence, if a seized link said so
         print(plain(outside_line(outside)))
+    for line in changed_lines(_changed(summary.changed, records)):
+        print(plain(line))
     for line in gone_lines(gone):
         print(plain(line))
     for line in upgrade_lines(summary.upgraded):  # rows that held an older analysis version

@@ -568,8 +568,9 @@ class BatchDialog(QDialog):
                 f"cancelled after {summary.through} of {summary.total} files "
                 f"({missing} not scanned): Start resumes"
             )
+        changed = f", {len(summary.changed)} changed since analysed" if summary.changed else ""
         self.show_message(
-            f"{head} — {summary.done} analysed, {summary.skipped} already done{failed} "
+            f"{head} — {summary.done} analysed, {summary.skipped} already done{changed}{failed} "
             f"of {summary.total} in {summary.seconds:.1f} s; results in {self.output_folder()}"
         )
         # under it what the command line says (gui/batch_end.py), then the ground-truth

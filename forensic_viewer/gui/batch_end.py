@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from forensic_viewer.gui.report_dialog import ReportJob, scan_report_job
-from forensic_viewer.scan.gone import GoneFile, gone_lines, renamed
+from forensic_viewer.scan.gone import GoneFile, changed_lines, gone_lines, renamed
 from forensic_viewer.scan.links import outside_line
 from forensic_viewer.scan.results import copies_line
 from forensic_viewer.scan.run import ScanSummary
@@ -131,6 +131,7 @@ class RunEnd:
         self.warned: dict[str, int] = {}
         self._gone: tuple[GoneFile, ...] = ()
         self.hashes: dict[str, str | None] = {}  # file key -> its row's SHA-256
+        self.replaced: dict[str, str] = {}  # file key -> its earlier row's SHA-256 (replaces)
         self.failed = False
         self.unrecorded: str | None = None
         self.ended: dict[str, Any] | None = None
@@ -139,6 +140,8 @@ class RunEnd:
         """One file the run went through (done, skipped as done earlier, or failed)."""
         self.keys.append(row.key)
         self.hashes[row.key] = row.sha256
+        if row.replaces:
+            self.replaced[row.key] = row.replaces
         if row.read_from:  # the closing message's line, as the command line's summary
             self.outside[row.key] = row.read_from
         if row.warnings:
@@ -166,13 +169,16 @@ class RunEnd:
 
     def lines(self, summary: ScanSummary | None = None) -> list[str]:
         """The lines under the closing message: a failed run's scan.json line first; then
-        the copies, upgrades and links of a run that ended (``summary``), the files gone from
+        the copies, upgrades, links and files changed since analysed (named) of a run that
+        ended (``summary``), the files gone from
         the folder and the warnings' count."""
         lines = [self.unrecorded] if self.unrecorded else []
         if summary is not None:
             lines += [copies_line(summary.copies)] if summary.copies else []
             lines += [f"upgraded {x}" for x in upgrade_lines(summary.upgraded)]  # as the CLI
             lines += [outside_line(self.outside)] if self.outside else []
+            changed = [(k, self.replaced.get(k), self.hashes.get(k)) for k in summary.changed]
+            lines += changed_lines(changed)
         lines += gone_lines(self.gone, listed_by="the report Write report… makes")
         warned = warnings_line(self.warned)
         return lines + ([warned] if warned else [])

@@ -36,6 +36,7 @@ from PySide6.QtGui import QBrush, QColor, QGuiApplication, QImage, QPalette, QPi
 
 from forensic_viewer.gui.mailbox import Mailbox
 from forensic_viewer.gui.panels import legible
+from forensic_viewer.scan.gone import changed_words
 from forensic_viewer.scan.links import error_without_file, outside_words
 from forensic_viewer.scan.triage import (
     AGREES,
@@ -343,6 +344,8 @@ class TriageModel(QAbstractTableModel):
                 return tip_lines(row.warnings)
             if col.id in ("file", "thumbnail"):
                 where = [f"read from {outside_words(row.read_from)}"] if row.read_from else []
+                if row.replaces:
+                    where.append(changed_words(row.replaces, row.sha256))
                 return tip_lines([row.file or row.key, *where])
             if col.id == "agreement" and self.truth is not None:
                 label, agreement = self.truth_texts(row)

@@ -88,6 +88,33 @@ def gone_files(index: ResultIndex, listed: Iterable[str], folder: Path) -> list[
     return gone
 
 
+def changed_words(before: str | None, now: str | None) -> str:
+    """What a file whose bytes changed between runs is said to be: "bytes changed since an
+    earlier run analysed them (SHA-256 then X, now Y): analysed again"."""
+    return (
+        f"bytes changed since an earlier run analysed them (SHA-256 then {before or 'not known'}, "
+        f"now {now or 'not known'}): analysed again"
+    )
+
+
+def changed_lines(
+    changed: Sequence[tuple[str, str | None, str | None]], limit: int = GONE_LINES
+) -> list[str]:
+    """What the command line and the batch dialog say of the files a run analysed again
+    because their bytes changed since an earlier run analysed them (key, SHA-256 then, now):
+    a line, then a line per file (the first ``limit``), then how many more; none when none
+    changed. The summary line only counted them ("1 changed since analysed")."""
+    if not changed:
+        return []
+    n = len(changed)
+    head = "1 file's bytes" if n == 1 else f"{n:,} files' bytes"
+    lines = [f"{head} changed since an earlier run analysed {'it' if n == 1 else 'them'}:"]
+    lines += [f"  {key}: {changed_words(then, now)}" for key, then, now in changed[:limit]]
+    if n > limit:
+        lines.append(f"  … and {n - limit:,} more (each file's section of a report says so)")
+    return lines
+
+
 def _head(n: int) -> str:
     files = "1 file analysed earlier is" if n == 1 else f"{n:,} files analysed earlier are"
     return f"{files} no longer in the folder"

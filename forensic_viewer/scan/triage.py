@@ -63,6 +63,8 @@ AGREES, MISSED, FALSE_ALARM = "agrees", "missed", "false alarm"
 # the file cell's mark of a file read through a symbolic link from outside the scanned folder
 # (the scan's summary line says how many; its tooltip, where: scan/links.py)
 OUTSIDE_MARK = "(read from outside the scanned folder)"
+# a file whose bytes changed since an earlier run of the scan analysed it (its row's replaces)
+CHANGED_MARK = "(changed since analysed: analysed again)"
 
 # (column id, header) of the triage table; per-model columns come from the row's cells.
 COLUMNS = (
@@ -279,6 +281,8 @@ class TriageRow:
     read_from: where a folder scan read the file when a symbolic link took it outside the
         scanned folder (:func:`~forensic_viewer.scan.links.read_from_outside`), else None.
     warnings: what the decoder said of the file (:data:`WARNINGS_NOTE`); () for none.
+    replaces: the SHA-256 of an earlier run's row of the file when its bytes changed since
+        (the row's ``replaces``: analysed again), else None.
     """
 
     key: str
@@ -298,6 +302,7 @@ class TriageRow:
     thumbnail_sha256: str | None = None
     read_from: str | None = None
     warnings: tuple[str, ...] = ()
+    replaces: str | None = None
 
     @property
     def warnings_text(self) -> str:
@@ -307,9 +312,12 @@ class TriageRow:
 
     @property
     def file_text(self) -> str:
-        """The file cell: the key, and :data:`OUTSIDE_MARK` when it was read from outside the
-        scanned folder."""
-        return self.key + (f" {OUTSIDE_MARK}" if self.read_from else "")
+        """The file cell: the key, :data:`OUTSIDE_MARK` when it was read from outside the
+        scanned folder, :data:`CHANGED_MARK` when its bytes changed since an earlier run."""
+        marks = [
+            m for m, on in ((OUTSIDE_MARK, self.read_from), (CHANGED_MARK, self.replaces)) if on
+        ]
+        return " ".join([self.key, *marks])
 
     @property
     def disagreement_text(self) -> str:
@@ -499,6 +507,7 @@ def triage_row(
         verdicts=votes,
         read_from=record_read_from(rec),
         warnings=tuple(getattr(rec, "warnings", ())),  # an error row has none
+        replaces=rec.replaces,
     )
 
 

@@ -58,7 +58,7 @@ def test_the_batch_dialogs_closing_lines_say_the_rename() -> None:
         GoneFile("d.png", "d" * 64, None, "ok"),
     )
     for key, sha in (("a.png", "a" * 64), ("new_b.png", "b" * 64)):
-        end.file(SimpleNamespace(key=key, sha256=sha, read_from=None, warnings=()))
+        end.file(SimpleNamespace(key=key, sha256=sha, read_from=None, warnings=(), replaces=None))
     lines = end.lines()
     assert f"  b.png (SHA-256 {'b' * 64}, renamed to new_b.png: the same SHA-256)" in lines
     assert f"  d.png (SHA-256 {'d' * 64})" in lines
