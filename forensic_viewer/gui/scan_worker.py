@@ -230,9 +230,17 @@ class ScanWorker(QThread):
                     "listed", len(files), len(left_out), len(files) - self._left, len(masks), job,
                     unread_lines, len(outputs), self._unread,
                 )  # fmt: skip
-                # rows of files an earlier run analysed that have left the folder since
-                self.mailbox.post("gone", gone_files(index, (k for _, k in files), job.folder))
-                summary = self._scan(files, lock)
+                # rows of files an earlier run analysed that have left the folder since: said
+                # once the run has begun, as the command line says them (a scan refused for
+                # its settings, a folder at a new path, is no run: nothing left its folder)
+                gone = gone_files(index, (k for _, k in files), job.folder)
+                try:
+                    summary = self._scan(files, lock)
+                except Exception as e:
+                    if getattr(e, "summary", None) is not None:
+                        self.mailbox.post("gone", gone)
+                    raise
+                self.mailbox.post("gone", gone)
                 if truth is not None and not summary.cancelled:
                     from forensic_viewer.gui.truth_choice import score_scan
 
