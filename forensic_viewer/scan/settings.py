@@ -148,6 +148,8 @@ def check_settings(
             differ = [k for k in settings if old.get(k, SETTING_DEFAULTS.get(k)) != settings[k]]
             if differ == ["analyses"] and upgradable(old.get("analyses"), settings["analyses"]):
                 differ = []  # the rows of older versions are brought up to date: scan/upgrade.py
+            if differ == ["source"] and ANALYZE not in (old.get("source"), settings["source"]):
+                raise ScanSettingsMismatch(out, moved_words(old.get("source"), settings["source"]))
             if differ:
                 said = params_difference(old.get("analyses"), settings["analyses"])
                 raise ScanSettingsMismatch(
@@ -164,6 +166,22 @@ def check_settings(
     history = earlier_runs(old) if isinstance(old, dict) else {}
     scan = {**(extra or {}), **history, RUN_FIELD: run, **settings}
     atomic_write(info, json.dumps(scan, indent=2) + "\n")
+
+
+ANALYZE = "analyze"  # scan.json's source of files given one by one (no folder)
+
+
+def moved_words(was: Any, now: str) -> str:
+    """The refusal of a resume whose only other setting is the scanned folder's path (the
+    evidence copied or mounted elsewhere): both paths, and what to do. It said "other models
+    or settings (source differ)", naming neither path (a hand-over walk-through, 2026-12-06)."""
+    return (
+        f"holds the results of a scan of {was}, not of {now}: the same models and settings, "
+        f"only the folder's path differs, and a resume goes on only in the folder it began "
+        f"with; to resume, make the evidence readable at {was} again (mount it there) and "
+        f"scan that path, or choose another output folder to analyse {now} anew (no command "
+        "writes a report of an output folder without a run)"
+    )
 
 
 def params_difference(old: Any, now: Mapping[str, Any]) -> str:
