@@ -60,6 +60,25 @@ def no_model_hint() -> str:
     return NO_MODEL_HINT.format(bundled=BUNDLED_MODELS, user=user_models_dir())
 
 
+def timing_text(analysis: Analysis) -> str:
+    """The Verdict panel's head for a finished analysis: how long it took, or, for one loaded
+    from a scan, that it is that scan's recorded result and which run made it. A row opened
+    from a scan's table said "analysis took 0.23 s" as if it had run now, though an earlier
+    run (another examiner's, a case handed over) made it (a hand-over walk-through,
+    2026-12-06, finding 9)."""
+    if not isinstance(analysis, ScanAnalysis):
+        return f"analysis took {analysis.seconds:.2f} s"
+    when = (
+        f"made by its run that began {analysis.scan_run}"
+        if analysis.scan_run
+        else "its run not recorded in the row (written before 2026-12-06)"
+    )
+    return (
+        f"recorded result of the scan in {plain(str(analysis.scan_out))}, not analysed now: "
+        f"{when}; that analysis took {analysis.seconds:.2f} s"
+    )
+
+
 def cancelled_text(analysis: Analysis) -> str:
     """The Verdict panel's head for a cancelled analysis: what was kept, the partial maps."""
     finished = "the models below finished" if analysis.results else "no model finished"
@@ -333,11 +352,7 @@ class VerdictPanel(QScrollArea):
         if not analysis.results and not analysis.partial:
             self.show_message(no_model_hint())
             return
-        self.show_message(
-            cancelled_text(analysis)
-            if analysis.cancelled
-            else f"analysis took {analysis.seconds:.2f} s"
-        )
+        self.show_message(cancelled_text(analysis) if analysis.cancelled else timing_text(analysis))
         self.limits.setText(limits_text(analysis))
         self.limits.setVisible(bool(self.limits.text()))
         results = list(analysis.results.values())

@@ -16,7 +16,25 @@ from forensic_viewer.scan.records import ErrorRecord
 from forensic_viewer.wording import fs_time_rows, orientation_words
 
 
-def evidence_rows(item: ReportItem) -> Rows:
+def run_words(item: ReportItem, settings: Mapping[str, Any] | None) -> str | None:
+    """Which run of a scan made ``item``'s row (its ``run``), when the scan's settings
+    (scan.json) record more than one run: "the run that began T", and whether it is the last
+    one. A report of a resumed scan gave one examiner and "Runs 2" with no file saying which
+    run made it (a hand-over walk-through, 2026-12-06, finding 9). None: one run, or not
+    recorded."""
+    run = getattr(item.record, "run", None)
+    if not run or not settings or not settings.get("earlier_runs"):
+        return None
+    last = (settings.get("run") or {}).get("started")
+    if run == last:
+        return f"the run that began {run} (the last run)"
+    later = f" (an earlier run than the last, which began {last})" if last else ""
+    return f"the run that began {run}{later}: a recorded result of that run"
+
+
+def evidence_rows(item: ReportItem, settings: Mapping[str, Any] | None = None) -> Rows:
+    """The rows; ``settings``: the scan's (scan.json), for which run made the row
+    (:func:`run_words`)."""
     ev = item.evidence
     w, h = ev.get("width"), ev.get("height")
     orientation = ev.get("orientation")
@@ -30,6 +48,7 @@ def evidence_rows(item: ReportItem) -> Rows:
     rows: Rows = [
         ("Path", item.file or "—"),
         ("Name in this report", item.key),
+        *([("Analysed by", by)] if (by := run_words(item, settings)) else []),
         *(
             [("Changed since an earlier run", replaced_words(old))]
             if item.record is not None and (old := item.record.replaces) is not None

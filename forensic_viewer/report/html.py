@@ -370,7 +370,8 @@ class HtmlWriter(TextReportFile):
             )
         css = "alert" if integ.status in ("mismatch", "unreadable") else "ok"
         self._w(f'<div class="{css}">{_kv(T.integrity_rows(integ))}</div>')
-        self._w(f"<h3>Evidence</h3>{_kv(evidence_rows(item))}")
+        settings = self._ov.source.settings if self._ov is not None else None
+        self._w(f"<h3>Evidence</h3>{_kv(evidence_rows(item, settings))}")
         meta = T.metadata_rows(item)
         if meta:
             self._w(

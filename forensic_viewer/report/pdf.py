@@ -448,7 +448,7 @@ class PdfWriter:
                 )
             )
         add(self.p("Evidence", s.h3))
-        add(self.kv(evidence_rows(item)))
+        add(self.kv(evidence_rows(item, self.ov.source.settings if self.ov else None)))
         meta = T.metadata_rows(item)
         if meta:
             add(self.p(f"Metadata ({len(meta)} fields, untrusted text from the file)", s.h3))
