@@ -43,6 +43,7 @@ from engine.types import Analysis, Evidence, FaceRegion, PartialMap
 from forensic_viewer import overlays
 from forensic_viewer.events import EmitterGroup, Event, Subscriptions
 from forensic_viewer.face_marks import face_name, face_verdict_short, flag_words
+from forensic_viewer.map_choice import found_map
 from forensic_viewer.overlays import MaskRender, Raster
 from forensic_viewer.wording import (
     AGREEMENT_MEANING,
@@ -712,14 +713,26 @@ class MapChoiceLayer(AnalysisMapLayer):
     layer that shows one of them, :attr:`chosen` (its controls' chooser): ten rows, one per
     quality, drowned the layer list. Its name says which map it shows and of how many
     (``jpeg-ghost: ghost-q75 (6 of 10 maps)``), its :attr:`about` that map's meaning, the
-    read-out that map's name; a choice emits ``chosen`` and draws the layer again."""
+    read-out that map's name; a choice emits ``chosen`` and draws the layer again. ``found``
+    (:func:`~forensic_viewer.map_choice.found_map`): the map at what the analysis found (the
+    ghost's quality) and its words; the layer starts on it, its row saying so while shown."""
 
     EVENTS = (*AnalysisMapLayer.EVENTS, "chosen")
 
-    def __init__(self, analysis: str, maps: Sequence[AnalysisMap], *, chosen: int = 0) -> None:
+    def __init__(
+        self,
+        analysis: str,
+        maps: Sequence[AnalysisMap],
+        *,
+        chosen: int | None = None,
+        found: tuple[int, str] | None = None,
+    ) -> None:
         if len({(m.cell, m.values.shape) for m in maps}) != 1:
             raise ValueError(f"{analysis}: the maps to choose from must share one grid")
         self.maps = list(maps)
+        self.found = found
+        if chosen is None:
+            chosen = 0 if found is None else found[0]
         first = self.maps[chosen]
         super().__init__(
             self._label(analysis, chosen), first.values, analysis=analysis,
@@ -728,7 +741,8 @@ class MapChoiceLayer(AnalysisMapLayer):
         self._chosen = chosen
 
     def _label(self, analysis: str, index: int) -> str:
-        return f"{analysis}: {self.maps[index].name} ({index + 1} of {len(self.maps)} maps)"
+        found = "" if self.found is None or self.found[0] != index else f", {self.found[1]}"
+        return f"{analysis}: {self.maps[index].name} ({index + 1} of {len(self.maps)} maps{found})"
 
     @property
     def choices(self) -> list[str]:
@@ -1106,7 +1120,7 @@ def add_classic_layers(
         if picture is not None:
             added.append(picture)
         if len(r.layers) > 1:
-            added.append(MapChoiceLayer(name, r.layers))
+            added.append(MapChoiceLayer(name, r.layers, found=found_map(r)))
         for m in r.layers if len(r.layers) == 1 else ():
             added.append(
                 AnalysisMapLayer(

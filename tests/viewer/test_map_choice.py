@@ -8,7 +8,7 @@ import pytest
 
 from engine.analyses import AnalysisMap, AnalysisResult, MapMeaning, MapScale, Output, Provenance
 from engine.types import Evidence
-from forensic_viewer.layers import AnalysisLayer, add_classic_layers, build_layers
+from forensic_viewer.layers import AnalysisLayer, MapChoiceLayer, add_classic_layers, build_layers
 
 H, W = 40, 64
 QUALITIES = (50, 60, 70)
@@ -28,11 +28,11 @@ def _ghost() -> AnalysisResult:
     return AnalysisResult("ghost", Provenance("m", "s", "1"), {}, "0" * 64, 0.01, output)
 
 
-def _layers():
+def _layers(results: dict[str, AnalysisResult] | None = None):
     pixels = np.zeros((H, W, 3), np.uint8)
     ev = Evidence("e.jpg", "0" * 64, 1, "JPEG", W, H, "RGB", 1, 1, False, {}, [], pixels)
     layers = build_layers(ev)
-    add_classic_layers(layers, {"ghost": _ghost()})
+    add_classic_layers(layers, {"ghost": _ghost()} if results is None else results)
     return layers
 
 
@@ -58,6 +58,39 @@ def test_the_ghosts_qualities_are_one_layer_whose_quality_is_chosen() -> None:
     assert "ghost-q50" not in r.analyses
     with pytest.raises(ValueError, match="0 to 2"):
         choice.chosen = 3
+
+
+def _jpeg_ghost(found: int | None) -> dict[str, AnalysisResult]:
+    """The ghost as ``jpeg-ghost`` reports it: its quality q* in ``extras["ghost_quality"]``."""
+    r = _ghost()
+    output = Output(map=r.map, meaning=r.meaning, layers=r.layers, extras={"ghost_quality": found})
+    return {
+        "jpeg-ghost": AnalysisResult(
+            "jpeg-ghost", r.provenance, {}, r.evidence_sha256, 0.01, output
+        )
+    }
+
+
+def test_the_chooser_starts_on_the_quality_the_ghost_found_and_says_so() -> None:
+    layers = _layers(_jpeg_ghost(60))
+    choice = layers.of_kind("analysis-map")[0]
+    assert isinstance(choice, MapChoiceLayer)
+    assert choice.chosen == 1 and choice.readout_name == "ghost-q60"
+    assert choice.name == "jpeg-ghost: ghost-q60 (2 of 3 maps, the earlier save's quality)"
+    assert "quality 60" in choice.about
+    np.testing.assert_array_equal(choice.heatmap, np.full((5, 8), 0.25, np.float32))
+    choice.chosen = 0  # another quality: the row no longer says it is the ghost's
+    assert choice.name == "jpeg-ghost: ghost-q50 (1 of 3 maps)"
+    choice.chosen = 1
+    assert choice.name.endswith("(2 of 3 maps, the earlier save's quality)")
+
+
+@pytest.mark.parametrize("found", [None, 90])  # no ghost found; a quality with no map
+def test_without_a_ghost_quality_among_the_maps_the_chooser_starts_on_the_first(found) -> None:
+    layers = _layers(_jpeg_ghost(found))
+    choice = layers.of_kind("analysis-map")[0]
+    assert isinstance(choice, MapChoiceLayer)
+    assert choice.chosen == 0 and choice.name == "jpeg-ghost: ghost-q50 (1 of 3 maps)"
 
 
 def test_the_layers_controls_choose_the_quality_and_follow_it(qtbot) -> None:
