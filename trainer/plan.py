@@ -430,7 +430,7 @@ class TrainingConfig:
             out.append(f"unknown architecture {self.arch!r}")
         # fine-tuning: the checkpoint holds the weights a pretrained setting would give
         out += self.start_problems() if self.init else self._pretrained_problems()
-        return out + more_args_problems(self.extra, self.face_start())
+        return out + more_args_problems(self.extra, self.face_start(), bool(self.init))
 
     def start_problems(self) -> list[str]:
         """What stops the run from fine-tuning :attr:`init`, one line each (empty: fine, or no

@@ -12,6 +12,12 @@ takes it or is refused:
 - :data:`FIELD_OPTIONS`, the options a field of the form sets for every step (the seed, the
   validation share, ...): typed here as well they reached ``fit`` alone, where argparse's last
   value won. Refused in one line naming the field (:func:`more_args_problems`).
+- :data:`STAGE_FIELD_OPTIONS`, the options a field sets for the training stages (epochs, max
+  steps, batch size, window, processes; the configuration unless the run fine-tunes, when
+  that field is locked and ``--model-config`` here adds to the checkpoint's own): typed here
+  as well they overrode the field for ``fit`` alone, so the dialog's step total and ETA,
+  counted from the fields (``trainer.progress.TrainingProgress``), were wrong. Refused in one
+  line naming the field, too.
 - ``--val-data`` (separate validation data), which the form has no field for: given to
   ``check``, the stages and ``calibrate`` alike (:func:`shared_args`, :func:`stage_args`);
   refused when a face model's θ is set by ``face-model``, which takes no ``--val-data``.
@@ -27,6 +33,7 @@ A fine-tune's checkpoint configuration becomes ``--model-config`` arguments thro
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Any
 
 VAL_DATA = "--val-data"  # every step takes it: check, fit/pretrain, calibrate
@@ -42,6 +49,15 @@ FIELD_OPTIONS = {
     "--device": "device",
     "--threads": "CPU threads",
     "--name": "output name",
+}
+# option -> the form's field that sets it for the training stages alone (fit and pretrain)
+STAGE_FIELD_OPTIONS = {
+    "--epochs": "epochs",
+    "--max-steps": "max steps",
+    "--batch-size": "batch size",
+    "--window": "window",
+    "--nproc": "processes",
+    "--model-config": "configuration",  # not when fine-tuning: that field is locked then
 }
 # the words of calibrate's note (trainer.calibrate: trained_on_note's `what`)
 CAVEAT_WORDS = "the validation images that set θ include"
@@ -66,14 +82,14 @@ def _option(arg: str) -> str:
     return arg.split("=", 1)[0] if arg.startswith("--") else ""
 
 
-def _field_option(arg: str) -> str | None:
-    """The option of :data:`FIELD_OPTIONS` ``arg`` is, in full or abbreviated as argparse
-    accepts it (``--see 1`` is ``--seed 1``), else None."""
-    opt = _option(arg)
+def _field_option(arg: str, options: Iterable[str]) -> str | None:
+    """The option of ``options`` ``arg`` is, in full or abbreviated as argparse accepts it
+    (``--see 1`` is ``--seed 1``), else None."""
+    opt, options = _option(arg), list(options)
     if len(opt) < 3:
         return None
-    return next((o for o in FIELD_OPTIONS if o == opt), None) or next(
-        (o for o in FIELD_OPTIONS if o.startswith(opt)), None
+    return next((o for o in options if o == opt), None) or next(
+        (o for o in options if o.startswith(opt)), None
     )
 
 
@@ -82,15 +98,24 @@ def _is_val_data(arg: str) -> bool:
     return len(opt) > len("--val-") and VAL_DATA.startswith(opt)  # --val-d, ... --val-data
 
 
-def more_args_problems(extra: list[str], face_model: bool) -> list[str]:
+def more_args_problems(extra: list[str], face_model: bool, fine_tune: bool = False) -> list[str]:
     """One line per option of ``extra`` that the run cannot take there (empty: fine): one a
-    field sets, naming the field; ``--val-data`` when ``face-model`` sets θ (``face_model``)."""
+    field sets, naming the field (``--model-config`` not when ``fine_tune``); ``--val-data``
+    when ``face-model`` sets θ (``face_model``)."""
+    stage_fields = {
+        o: f for o, f in STAGE_FIELD_OPTIONS.items() if not (fine_tune and o == "--model-config")
+    }
     out = []
     for arg in extra:
-        if (opt := _field_option(arg)) is not None:
+        if (opt := _field_option(arg, [*FIELD_OPTIONS, *stage_fields])) in FIELD_OPTIONS:
             out.append(
                 f"more arguments: {_option(arg)} is set by the field '{FIELD_OPTIONS[opt]}', "
                 "which check, training and calibration all take; set it there"
+            )
+        elif opt is not None:
+            out.append(
+                f"more arguments: {_option(arg)} is set by the field '{stage_fields[opt]}': "
+                "set it there"
             )
         elif face_model and _is_val_data(arg):
             out.append(

@@ -16,7 +16,7 @@ import pytest
 from tests.trainer.conftest import make_folder
 from trainer import cli
 from trainer.plan import TrainingConfig
-from trainer.plan_args import calibrate_caveat
+from trainer.plan_args import calibrate_caveat, more_args_problems
 
 
 def _config(tmp_path: Path, arch: str = "crfd-net-compact", **kw: object) -> TrainingConfig:
@@ -41,6 +41,15 @@ def _pairs(argv: list[str], option: str) -> list[str]:
         (["--threads", "4"], "'CPU threads'"),
         (["--name", "other"], "'output name'"),
         (["--see", "1"], "'seed"),  # argparse takes an abbreviation for the option
+        # the stages' fields: fit read the last value, so the dialog's step total and ETA,
+        # counted from the fields, were wrong
+        (["--epochs", "3"], "'epochs'"),
+        (["--max-steps=10"], "'max steps'"),
+        (["--batch-size", "8"], "'batch size'"),
+        (["--window", "64"], "'window'"),
+        (["--nproc", "2"], "'processes'"),
+        (["--model-config", "channels=8,16,32"], "'configuration'"),
+        (["--epoch", "3"], "'epochs'"),
     ],
 )
 def test_an_option_a_field_sets_is_refused_in_more_arguments_naming_the_field(
@@ -51,6 +60,25 @@ def test_an_option_a_field_sets_is_refused_in_more_arguments_naming_the_field(
     assert len(problems) == 1, problems
     assert problems[0].startswith(f"more arguments: {extra[0].split('=')[0]} is set by")
     assert field in problems[0] and "\n" not in problems[0]
+
+
+def test_a_stage_option_is_refused_in_one_line_saying_where_to_set_it() -> None:
+    assert more_args_problems(["--lr", "1e-3", "--epochs", "3"], face_model=False) == [
+        "more arguments: --epochs is set by the field 'epochs': set it there"
+    ]
+
+
+def test_model_config_adds_to_a_fine_tunes_checkpoint_configuration(tmp_path: Path) -> None:
+    """Fine-tuning, the configuration field is locked (the checkpoint's is passed): a
+    ``--model-config`` in more arguments is fit's documented way to change a field of it."""
+    from tests.trainer.test_plan import write_checkpoint
+
+    tiny = write_checkpoint(tmp_path / "t.safetensors", "crfd-net-compact", channels=(8, 16, 32))
+    extra = ["--model-config", "channels=8,16,32"]
+    assert _config(tmp_path, init=str(tiny), extra=extra).problems() == []
+    assert _config(tmp_path, extra=extra).problems() == [
+        "more arguments: --model-config is set by the field 'configuration': set it there"
+    ]
 
 
 def test_other_more_arguments_stay_fit_arguments(tmp_path: Path) -> None:
