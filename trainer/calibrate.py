@@ -284,6 +284,25 @@ def kept_metrics(
     }
 
 
+def refuse_in_place(src: Path, out: Path | None) -> None:
+    """A :class:`UsageError` when ``calibrate`` without ``--out`` would write into ``src``, a
+    bundled or installed model (a file of the bundled models folder or the user models folder,
+    :func:`engine.catalog.origin_of`): its θ and calibration, chosen on the bundled model's
+    validation part, were replaced by ones chosen on a few images, its SHA-256 no longer the
+    card's (the self-test failed) and its int8 model no longer matched it. An explicit
+    ``--out`` is written as given (the recipes' ``MODELS_OUT`` replaces bundled files so)."""
+    if out is not None:
+        return
+    from engine.catalog import origin_of
+
+    where = {"bundled": "a bundled model", "user": "an installed model"}.get(origin_of(src))
+    if where:
+        raise UsageError(
+            src,
+            f"is {where}; calibrate without --out would overwrite it: give --out NEW.safetensors",
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     """``forensic-train calibrate``: measure, print the Table-3 comparison, write θ."""
     src: Path = args.model
@@ -291,6 +310,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(src, "no such checkpoint file")
     if src.suffix != ".safetensors":
         raise UsageError(src, "calibration writes into .safetensors checkpoints only")
+    refuse_in_place(src, args.out)
     dst: Path = args.out or src
     if dst.suffix != ".safetensors":
         raise UsageError(dst, "--out must end in .safetensors")

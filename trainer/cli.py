@@ -263,7 +263,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="separate validation data (no split then: every --data image is training data)",
     )
     c.add_argument(
-        "--out", type=Path, help="write the calibrated checkpoint here (default: in place)"
+        "--out",
+        type=Path,
+        help="write the calibrated checkpoint here (default: in place; required for a "
+        "bundled or installed model, which is never overwritten without it)",
     )
     c.add_argument(
         "--name",

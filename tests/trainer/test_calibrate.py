@@ -191,3 +191,38 @@ def test_calibrate_names_its_model_and_refuses_a_bundled_name(
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert "--name: crfd-net-compact is a bundled model's name" in line
     assert not again.exists()
+
+
+@pytest.mark.parametrize("folder", ["bundled", "installed"])
+def test_calibrate_without_out_refuses_to_overwrite_a_bundled_or_installed_model(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    folder: str,
+) -> None:
+    """``calibrate --model $RES/models/crfd-net-compact.safetensors --data mine`` wrote θ
+    chosen on six images over the bundled file (its card's SHA-256 and int8 model then no
+    longer matched it). Without --out a bundled or installed model is refused in one line,
+    before any image is read; with --out it is calibrated into the new file."""
+    import engine.catalog
+
+    models = tmp_path / "models"
+    models.mkdir()
+    if folder == "bundled":
+        monkeypatch.setattr(engine.catalog, "BUNDLED_MODELS", models)
+    else:
+        monkeypatch.setenv("FORENSIC_VIEWER_MODELS", str(models))
+    src = tiny_checkpoint(models / "m.safetensors")
+    before = src.read_bytes()
+    root = make_folder(tmp_path / "d", 12, 12, seed=5)
+    argv = ["calibrate", "--model", str(src), "--data", str(root),
+            "--split-by", "seed", "--val-fraction", "0.4"]  # fmt: skip
+    assert cli.main(argv) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    what = {"bundled": "a bundled", "installed": "an installed"}[folder]
+    assert line.endswith(f"{src}: is {what} model; calibrate without --out would overwrite it: "
+                         "give --out NEW.safetensors")  # fmt: skip
+    assert src.read_bytes() == before
+    out = tmp_path / "mine.safetensors"
+    assert cli.main([*argv, "--out", str(out)]) == 0
+    assert src.read_bytes() == before and read_meta(out).decision.details["counts"]
