@@ -39,7 +39,7 @@ from trainer.data.records import SkipLog, decoded_masks_findings, empty_mask_war
 from trainer.data.splits import CHOOSE_HALF, CHOSE_ON
 from trainer.distributed import rank
 from trainer.errors import DataError, UsageError
-from trainer.evaluate import evaluate, model_device, test_chose_note, trained_on_note
+from trainer.evaluate import eval_note, evaluate, model_device
 from trainer.jsonio import write_json
 from trainer.loops import FitConfig, fit
 from trainer.objectives import objective_for
@@ -587,13 +587,8 @@ def run_eval(args: argparse.Namespace) -> int:
     m = result.metrics
     print(format_table(m, model, args.split))
     data = [parse_data_spec(d).path for d in args.data]
-    if note := trained_on_note(model.meta.training, data, args.split, args.seed, args.val_fraction):
-        print(note)
-    elif args.split == "test" and (
-        note := test_chose_note(
-            model.meta.training, model.meta.decision.details, data, args.seed, args.val_fraction
-        )
-    ):
+    meta = model.meta
+    if note := eval_note(meta.training, meta.decision.details, data, args):
         print(plain(note))
     if args.json:
         payload = {

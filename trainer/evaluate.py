@@ -261,3 +261,71 @@ def test_chose_note(
         "among it (as every run and calibration before 2026-12-05 did): the figures are "
         "optimistic"
     )
+
+
+def chose_note(
+    training: dict[str, Any],
+    details: dict[str, Any],
+    data: list[Path],
+    split: str,
+    seed: int,
+    val_fraction: float,
+) -> str:
+    """A line when ``eval --split val`` or ``--split choose`` measures images that chose
+    something of the checkpoint: its training run validated on them (they chose its best
+    epoch; the header's ``training.split`` of one of ``data`` with the same seed and share, and
+    validation figures in ``training.metrics``) or its ``calibrate`` chose θ on them
+    (``decision.details.split``; a θ of ``forensic-train verdict``, ``details`` with
+    ``evidence_size``, records no such split). ``--split all`` says that its figures include
+    training images (:func:`trained_on_note`); these splits said nothing, and their table read
+    as a held-out result. Empty otherwise."""
+    chose: list[str] = []
+    part = ""
+    validated = bool(training.get("metrics"))
+    theta_by_verdict = "evidence_size" in details
+    for what, record in (
+        ("chose its best epoch", training.get("split") if validated else None),
+        ("chose its θ", None if theta_by_verdict else details.get("split")),
+    ):
+        for path in data:
+            run = _split_record(record or {}, path, "same") or _split_record(
+                record or {}, path, "maybe"
+            )
+            if (
+                "val_images" in run
+                and run.get("seed") == seed
+                and run.get("val_fraction") == val_fraction
+            ):
+                who = "its training run" if what.endswith("epoch") else "calibrate"
+                chose.append(f"{who} {what}")
+                part = part or (
+                    "its validation half"
+                    if run.get(CHOSE_ON) == CHOOSE_HALF and split == "val"
+                    else "these images"
+                )
+                break
+    if not chose:
+        return ""
+    on = "on them" if part == "these images" else f"on {part}, among them"
+    return (
+        f"note: these images are not held out: {' and '.join(chose)} {on}: the figures are "
+        "optimistic; --split test with the run's split options measures images that chose "
+        "nothing"
+    )
+
+
+def eval_note(
+    training: dict[str, Any], details: dict[str, Any], data: list[Path], args: Any
+) -> str:
+    """The line ``eval`` prints under its table when its images are not held out for the
+    checkpoint of ``training`` and ``details`` (its header's): training images
+    (:func:`trained_on_note`), or images that chose its best epoch or θ (``--split test``:
+    :func:`test_chose_note`; ``val`` and ``choose``: :func:`chose_note`); "" when none."""
+    split, seed, fraction = args.split, args.seed, args.val_fraction
+    if note := trained_on_note(training, data, split, seed, fraction):
+        return note
+    if split == "test":
+        return test_chose_note(training, details, data, seed, fraction)
+    if split in ("val", "choose"):
+        return chose_note(training, details, data, split, seed, fraction)
+    return ""

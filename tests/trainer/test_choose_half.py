@@ -78,6 +78,23 @@ def test_fit_and_calibrate_choose_on_the_validation_half_and_eval_test_is_held_o
     assert details["split"][str(data)][CHOSE_ON] == CHOOSE_HALF
     capsys.readouterr()
     assert _notes(capsys, _eval_test(cal, data, tmp_path)) == []
+    # the validation half chose the best epoch and θ: --split choose and val said nothing,
+    # and their tables read as held-out results (--split all says it includes training images)
+    choose = _eval_test(cal, data, tmp_path)
+    choose[choose.index("test")] = "choose"
+    (note,) = _notes(capsys, choose)
+    assert note == (
+        "note: these images are not held out: its training run chose its best epoch and "
+        "calibrate chose its θ on them: the figures are optimistic; --split test with the "
+        "run's split options measures images that chose nothing"
+    )
+    choose[choose.index("choose")] = "val"
+    (note,) = _notes(capsys, choose)
+    assert "chose its θ on its validation half, among them: the figures are optimistic" in note
+    # rebuilt with another seed, the split is no longer the run's: the training note says so
+    choose[choose.index("--seed") + 1] = "3"
+    (note,) = _notes(capsys, choose)
+    assert "another --seed or --val-fraction than the run's" in note
 
 
 def test_eval_test_says_when_an_older_checkpoint_chose_on_the_whole_held_out_part(
@@ -107,10 +124,11 @@ def test_eval_test_says_when_an_older_checkpoint_chose_on_the_whole_held_out_par
     write_decision(src, old, meta)
     (note,) = _notes(capsys, _eval_test(old, data, tmp_path))
     assert "its best epoch on" in note and f"calibrate chose its θ on {data}'s whole" in note
-    # --split choose is what chose: no such note there
+    # --split choose is what chose: it says that it did, not that it holds the test half
     choose = _eval_test(old, data, tmp_path)
     choose[choose.index("test")] = "choose"
-    assert _notes(capsys, choose) == []
+    (note,) = _notes(capsys, choose)
+    assert note.startswith("note: these images are not held out: its training run chose")
 
 
 def test_a_bundled_models_header_is_not_described_as_choosing_on_the_test_half(
