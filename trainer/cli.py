@@ -241,7 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--json",
         type=Path,
         help="write metrics and per-image results here (default: next to the checkpoint, "
-        "CKPT.eval-DATA-SPLIT.json)",
+        "CKPT.eval-DATA-SPLIT.json; in the working folder for a bundled or installed model)",
     )
     e.add_argument("--inverted", action="store_true", help="pixel figures as max(map, 1 - map)")
     e.add_argument("--limit", type=int, default=0, help="at most this many images (0: all)")

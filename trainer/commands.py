@@ -545,11 +545,18 @@ def _writable_dir(folder: Path) -> None:
 
 def eval_json(args: argparse.Namespace) -> Path:
     """The file ``eval`` writes: ``--json``, by default beside the checkpoint
-    (``CKPT.eval-DATA-SPLIT.json``, in a run folder when the checkpoint is one's)."""
+    (``CKPT.eval-DATA-SPLIT.json``, in a run folder when the checkpoint is one's), but in the
+    working folder for a bundled or installed model: the models folders hold models, not
+    the figures of whoever evaluated one (a bundled one's folder is the product's)."""
+    from engine.catalog import origin_of
+
     if args.json is not None:
         return Path(args.json)
     data_name = "+".join(parse_data_spec(d).path.stem for d in args.data)
-    return args.model.with_name(f"{args.model.stem}.eval-{data_name}-{args.split}.json")
+    name = f"{args.model.stem}.eval-{data_name}-{args.split}.json"
+    return (
+        Path(name) if origin_of(args.model) in ("bundled", "user") else args.model.with_name(name)
+    )
 
 
 def run_eval(args: argparse.Namespace) -> int:
