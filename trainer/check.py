@@ -6,7 +6,7 @@ For each data set: how many tampered images, masks and authentic images it holds
 cannot be read (they would be skipped), and every problem that would stop ``fit`` (missing
 folder, tampered image without a mask, mask of another size, masks that look inverted (unless
 ``--masks-as-given``: a warning then) or of which none marks a pixel, nothing to learn from, a
-split that cannot be made). Then the train/validation split ``fit`` would make with the same
+split that cannot be made, ``--val-data`` images that are ``--data``'s). Then the train/validation split ``fit`` would make with the same
 ``--split-by``, ``--val-fraction`` and ``--seed`` (validation: the held-out part's validation
 half, what ``fit`` and ``calibrate`` choose on; test: the other half, counted apart), and
 whether θ can be calibrated on it.
@@ -49,7 +49,12 @@ from trainer.data.records import (
     taken_as_given,
     validate,
 )
-from trainer.data.splits import SPLIT_MODES, validation_part
+from trainer.data.splits import (
+    SPLIT_MODES,
+    shared_images,
+    shared_images_reason,
+    validation_part,
+)
 
 EXIT_OK = 0
 EXIT_UNUSABLE = 2
@@ -245,6 +250,10 @@ def check(
     ]
     for r in reports:
         problems += r.problems
+    training = [s for r in reports if r.role == "train" for s in r.samples]
+    for r in reports:  # --val-data that repeats --data: refused as fit refuses it
+        if r.role == "validation" and (shared := shared_images(training, r.samples)):
+            problems.append(f"{r.path}: {shared_images_reason(shared, len(r.samples))}")
     warnings = [w for r in reports for w in r.warnings]
 
     split: dict[str, int] | None = None

@@ -26,7 +26,14 @@ from engine.checkpoints import (
 from engine.errors import CheckpointError
 from engine.models.registry import config_to_dict, create_model, get_spec
 from trainer.data.records import Sample, read_dataset, validate
-from trainer.data.splits import CHOSE_ON, WHOLE_HELD_OUT, split_samples, validation_part
+from trainer.data.splits import (
+    CHOSE_ON,
+    WHOLE_HELD_OUT,
+    shared_images,
+    shared_images_reason,
+    split_samples,
+    validation_part,
+)
 from trainer.errors import DataError, UsageError
 
 
@@ -131,6 +138,8 @@ def read_and_split(
     for spec in val_specs or []:
         samples = read_dataset(spec.path)
         validate(samples)
+        if shared := shared_images(train, samples):
+            raise DataError(spec.path, shared_images_reason(shared, len(samples)))
         val += samples
         split_info[f"val:{_key(spec.path)}"] = {
             "by": "separate validation data",

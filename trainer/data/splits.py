@@ -298,3 +298,58 @@ def _kind(s: Sample) -> str:
     if s.label == 0:
         return "authentic"
     return "copy-move" if s.image.name.startswith(("Sp_S_", "Tp_S_")) else "splice"
+
+
+def shared_images(train: list[Sample], val: list[Sample]) -> list[tuple[Path, Path]]:
+    """(validation image, training image) for each image of ``val`` that is one of ``train``:
+    the same file (by resolved path: a JSON list of a folder's files, a symbolic link) or the
+    same bytes (a copy, by SHA-256; only files of a size found on both sides are hashed, so
+    two disjoint data sets cost a ``stat`` per image). ``--val-data`` that repeats ``--data``
+    chose the best epoch and θ on training images without a word (fine-tune walk-through,
+    2026-12-06). A file that cannot be read is left to the decoding that reports it."""
+    from engine.files import sha256_of
+
+    def size(p: Path) -> int | None:
+        try:
+            return p.stat().st_size
+        except OSError:
+            return None
+
+    own = {s.image.resolve(): s.image for s in train}
+    by_size: dict[int, list[Path]] = {}
+    for s in train:
+        if (n := size(s.image)) is not None:
+            by_size.setdefault(n, []).append(s.image)
+    digests: dict[Path, str | None] = {}
+
+    def digest(p: Path) -> str | None:
+        if p not in digests:
+            try:
+                digests[p] = sha256_of(p)
+            except OSError:
+                digests[p] = None
+        return digests[p]
+
+    shared: list[tuple[Path, Path]] = []
+    for s in val:
+        if (same := own.get(s.image.resolve())) is not None:
+            shared.append((s.image, same))
+            continue
+        n = size(s.image)
+        if n not in by_size or (mine := digest(s.image)) is None:
+            continue
+        if twin := next((p for p in by_size[n] if digest(p) == mine), None):
+            shared.append((s.image, twin))
+    return shared
+
+
+def shared_images_reason(shared: list[tuple[Path, Path]], total: int) -> str:
+    """The one line ``fit``, ``calibrate`` and ``check`` refuse ``--val-data`` with."""
+    val, train = shared[0]
+    how = "the same file as" if val.resolve() == train.resolve() else "a copy of"
+    return (
+        f"{len(shared)} of its {total} images are also training images of --data (e.g. {val} "
+        f"is {how} {train}): validating on them would choose the best epoch and θ on images "
+        "the model trained on; give validation images that are not in --data, or leave "
+        "--val-data out to split --data"
+    )
