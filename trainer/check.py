@@ -53,6 +53,7 @@ from trainer.data.splits import (
     SPLIT_MODES,
     shared_images,
     shared_images_reason,
+    ungrouped_warning,
     validation_part,
 )
 
@@ -269,12 +270,14 @@ def check(
             else:
                 try:
                     # the validation half, as fit and calibrate take it (trainer.setup)
-                    sp, held_out, test_half, _ = validation_part(
+                    sp, held_out, test_half, record = validation_part(
                         r.samples, val_fraction, split_by, seed
                     )
                 except ForensicError as e:
                     problems.append(f"{r.path}: {e.reason}")
                     continue
+                if ungrouped := ungrouped_warning(r.path, record):
+                    warnings.append(ungrouped)
                 train += sp.train
                 val += held_out
                 test += test_half

@@ -36,7 +36,7 @@ from engine.models.registry import config_from_dict
 from trainer.data.augment import preset, video_fields
 from trainer.data.datasets import ImageDataset, WindowConfig, WindowDataset, load_items
 from trainer.data.records import SkipLog, decoded_masks_findings, empty_mask_warning
-from trainer.data.splits import CHOOSE_HALF, CHOSE_ON
+from trainer.data.splits import CHOOSE_HALF, CHOSE_ON, ungrouped_warning
 from trainer.distributed import rank
 from trainer.errors import DataError, UsageError
 from trainer.evaluate import eval_note, evaluate, model_device
@@ -44,7 +44,7 @@ from trainer.jsonio import write_json
 from trainer.loops import FitConfig, fit
 from trainer.objectives import objective_for
 from trainer.plan import DEFAULT_WINDOW, LAST_CHECKPOINT, RESUME_NAME
-from trainer.progress import Reporter
+from trainer.progress import WARNING, Reporter
 from trainer.run_folder import RUN_RECORD, check_resume_file, holding_run_folder
 from trainer.setup import (
     base_meta,
@@ -319,6 +319,9 @@ def _run_fit(args: argparse.Namespace, stage: str, command: str) -> int:
     )
     for note in whole_held_out_notes(bundle.split):
         reporter.message(note)
+    for path, split_record in bundle.split.items():
+        if ungrouped := ungrouped_warning(path, split_record):
+            reporter.message(WARNING + ungrouped)
 
     cfg = FitConfig(
         epochs=args.epochs,

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from engine.checkpoints import CheckpointMeta, read_meta
 from engine.errors import CheckpointError
+from trainer.data.splits import ungrouped_warning
 from trainer.progress import figure_words, validation_figures
 
 # Below this many optimiser steps a network has seen too few windows (1000 steps of batch 16:
@@ -116,6 +117,9 @@ def review_checkpoint(path: str | Path) -> InstallReview:
             "no validation figures: nothing measured how well it finds manipulations "
             "(no validation images, or validation was off)"
         )
+    for path, record in (meta.training.get("split") or {}).items():  # no source groups
+        if ungrouped := ungrouped_warning(path, record):
+            warnings.append(ungrouped)
     overridden = meta.training.get("masks_as_given")
     if isinstance(overridden, list) and overridden:  # fit --masks-as-given let them through
         warnings.append(f"trained on masks that look inverted: {overridden[0]}")

@@ -90,6 +90,9 @@ class Split:
     seed: int
     val_fraction: float
     groups: int  # number of leak-free groups the images fell into
+    # "auto" that fell back to "seed": how many images' names carry no source photograph
+    # (0 otherwise); recorded as UNGROUPED and warned of (ungrouped_warning)
+    ungrouped: int = 0
 
     def describe(self) -> dict[str, object]:
         return {
@@ -99,7 +102,33 @@ class Split:
             "groups": self.groups,
             "train_images": len(self.train),
             "val_images": len(self.val),
+            **({UNGROUPED: self.ungrouped} if self.ungrouped else {}),
         }
+
+
+# In a split's record (run.json, the checkpoint's training.split): the images whose names
+# carry no source photograph when --split-by auto fell back to a per-image shuffle
+UNGROUPED = "auto_without_sources"
+
+
+def ungrouped_warning(path: str | Path, record: object) -> str:
+    """The one-line warning (without its ``warning:``) for a data set whose ``--split-by
+    auto`` split image by image because most names carry no source photograph (``record``:
+    its split's record); "" otherwise. ``check``, ``fit`` and the training review say it:
+    recorded only as ``"by": "seed"``, a held-out authentic photograph could be the source
+    of a training forgery without a word (fine-tune walk-through, 2026-12-06)."""
+    if not isinstance(record, dict) or not record.get(UNGROUPED):
+        return ""
+    n = int(record.get("train_images", 0)) + int(
+        record.get("held_out_images", record.get("val_images", 0))
+    )
+    return (
+        f"{path}: {record[UNGROUPED]} of its {n} images have names that carry no source "
+        "photograph (as CASIA's Sp_D_CNN_A_ani0049_ani0084_0266, Au_ani_0049 do), so "
+        "--split-by auto split it image by image: a forgery and a photograph it was made from "
+        "can fall on both sides; a sources.json beside its Tp/ naming each file's source "
+        "photographs (docs/TRAINING.md) keeps them together"
+    )
 
 
 class _UnionFind:
@@ -155,8 +184,10 @@ def split_samples(
         raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction}")
     table = _sources_table(samples)
     ids = [source_ids(s, table) for s in samples]
+    ungrouped = 0
     if by == "auto":
         by = "source" if sum(1 for i in ids if i) * 2 >= len(samples) else "seed"
+        ungrouped = sum(1 for i in ids if not i) if by == "seed" else 0
     uf = _UnionFind()
     keys: list[str] = []
     for s, sid in zip(samples, ids, strict=True):
@@ -190,7 +221,7 @@ def split_samples(
         raise DataError(None, f"cannot split by {by}: every group landed in validation")
     train = [s for i, s in enumerate(samples) if i not in val_idx]
     val = [s for i, s in enumerate(samples) if i in val_idx]
-    return Split(train, val, by, seed, val_fraction, len(members))
+    return Split(train, val, by, seed, val_fraction, len(members), ungrouped)
 
 
 def group_of(samples: list[Sample], by: str = "source") -> dict[str, list[str]]:

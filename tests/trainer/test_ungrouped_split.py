@@ -1,0 +1,55 @@
+"""``--split-by auto`` on names that carry no source photograph is said, not only recorded.
+
+Fine-tune walk-through (2026-12-06): ``check --data mydata/B`` (``case_000.jpg``,
+``real_000.jpg``) fell back to a per-image shuffle, recorded only as ``"by": "seed"`` in fit's
+data event; neither check nor the dialog said so, and a held-out ``real_038.jpg`` was a source
+photograph of a training forgery. ``check``, ``fit`` and the training review now warn in one
+line pointing to ``sources.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.trainer.conftest import make_folder
+from tests.trainer.test_cli import _fit, _run
+from trainer.check import check
+from trainer.review import review_checkpoint
+
+pytestmark = pytest.mark.usefixtures("seeded_single_thread")
+
+
+def _ungrouped(lines: list[str]) -> list[str]:
+    return [w for w in lines if "--split-by auto split it image by image" in w]
+
+
+def test_check_warns_when_auto_cannot_group_by_source(tmp_path: Path) -> None:
+    lab = make_folder(tmp_path / "B", 4, 4, seed=0, size=32)  # t000.png, a000.png
+    (warning,) = _ungrouped(check([str(lab)])["warnings"])
+    assert warning.startswith(f"{lab}: 8 of its 8 images have names that carry no source")
+    assert "sources.json beside its Tp/" in warning and "\n" not in warning
+    assert _ungrouped(check([str(lab)], split_by="seed")["warnings"]) == []  # asked for
+    casia = make_folder(tmp_path / "C", 4, 4, seed=0, size=32, casia_names=True)
+    assert _ungrouped(check([str(casia)])["warnings"]) == []
+    table = {f"t{i:03d}.png": [f"photo{i}"] for i in range(4)}
+    table |= {f"a{i:03d}.png": [f"photo{i}"] for i in range(4)}
+    (lab / "sources.json").write_text(json.dumps(table), encoding="utf-8")
+    assert _ungrouped(check([str(lab)])["warnings"]) == []
+
+
+def test_fit_and_the_review_warn_when_auto_cannot_group_by_source(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lab = make_folder(tmp_path / "B", 4, 4, seed=0, size=32)
+    run = tmp_path / "run"
+    tiny = ["--model-config", "channels=8,16,32", "--window", "32", "--epochs", "1"]
+    argv = _fit(lab, run, *tiny, "--max-steps", "1", "--threads", "1", "--val-fraction", "0.5")
+    code, _, err = _run(capsys, argv)
+    assert code == 0
+    (line,) = _ungrouped(err.splitlines())
+    assert line.startswith(f"warning: {lab}: 8 of its 8 images have names")
+    (said,) = _ungrouped(review_checkpoint(run / "last.safetensors").warnings)
+    assert f"warning: {said}" == line
