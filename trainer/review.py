@@ -117,8 +117,8 @@ def review_checkpoint(path: str | Path) -> InstallReview:
             "no validation figures: nothing measured how well it finds manipulations "
             "(no validation images, or validation was off)"
         )
-    for path, record in (meta.training.get("split") or {}).items():  # no source groups
-        if ungrouped := ungrouped_warning(path, record):
+    for data, record in (meta.training.get("split") or {}).items():  # no source groups
+        if ungrouped := ungrouped_warning(data, record):
             warnings.append(ungrouped)
     overridden = meta.training.get("masks_as_given")
     if isinstance(overridden, list) and overridden:  # fit --masks-as-given let them through

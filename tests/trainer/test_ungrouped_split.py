@@ -51,5 +51,9 @@ def test_fit_and_the_review_warn_when_auto_cannot_group_by_source(
     assert code == 0
     (line,) = _ungrouped(err.splitlines())
     assert line.startswith(f"warning: {lab}: 8 of its 8 images have names")
-    (said,) = _ungrouped(review_checkpoint(run / "last.safetensors").warnings)
+    review = review_checkpoint(run / "last.safetensors")
+    (said,) = _ungrouped(review.warnings)
     assert f"warning: {said}" == line
+    text = review.text()  # as the dialog shows it (a data path once took the file's place)
+    assert text.startswith(f"{review.name}: trained for ") and "(last.safetensors)" in text
+    assert line in text.splitlines()
