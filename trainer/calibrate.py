@@ -7,7 +7,9 @@ tampered images, as the paper defines them. The two alternatives of Table 3 (θ 
 balanced accuracy, precision, recall, F1 of "manipulated"), because extremes are fragile: one
 noisy authentic image sets p_real_max, one nearly invisible forgery sets p_fake_min, and with a
 model that is not yet good the two ranges overlap (p_real_max > p_fake_min) and the midpoint
-can be far from useful. The figures are printed and stored so a human can judge.
+can be far from useful. The figures are printed and stored so a human can judge. On fewer
+than ``MIN_IMAGES_PER_CLASS`` (5) authentic training or tampered validation images one image
+sets θ: it is refused then (:func:`refuse_few`), nothing written.
 
 The chosen θ is written into the checkpoint's :class:`~engine.checkpoints.DecisionRule` with a
 provenance sentence the viewer shows next to every verdict, and the figures in ``details``. The
@@ -57,6 +59,7 @@ from safetensors import SafetensorError
 from safetensors.torch import save_file
 
 from engine.calibration import (
+    MIN_IMAGES_PER_CLASS,
     Reliability,
     flagged_counts,
     platt_or_refusal,
@@ -284,6 +287,27 @@ def kept_metrics(
     }
 
 
+def refuse_few(
+    path: Path, authentic: int, tampered: int, rule: str, readable: bool = False
+) -> None:
+    """A :class:`DataError` when θ would be set by fewer than ``MIN_IMAGES_PER_CLASS`` (5,
+    :mod:`engine.calibration`'s minimum for a probability curve) ``authentic`` training
+    images (their largest statistic) or ``tampered`` validation images (their smallest): one
+    image then sets θ, which was stored from 1 + 1 images and read as a calibrated threshold
+    (fine-tune walk-through, 2026-12-06). ``readable``: counted after decoding."""
+    if min(authentic, tampered) >= MIN_IMAGES_PER_CLASS:
+        return
+    what = "forged fraction" if rule == "forged_fraction" else "image score"
+    which = "readable " if readable else ""
+    raise DataError(
+        path,
+        f"θ is set by the largest {what} of the authentic training images and the smallest "
+        f"of the tampered validation images, and there are {authentic} and {tampered} "
+        f"{which}images, fewer than {MIN_IMAGES_PER_CLASS} of one: one image would set it, so "
+        "none is stored; give more images, a larger --val-fraction or --val-data",
+    )
+
+
 def refuse_in_place(src: Path, out: Path | None) -> None:
     """A :class:`UsageError` when ``calibrate`` without ``--out`` would write into ``src``, a
     bundled or installed model (a file of the bundled models folder or the user models folder,
@@ -361,6 +385,7 @@ def run(args: argparse.Namespace) -> int:
         # kept, with a warning below
         given = refuse_implausible_masks(val, empty_ok=True, as_given=args.masks_as_given)
         given = given if args.masks_as_given else None
+    refuse_few(specs[0].path, len(train_real), sum(s.label == 1 for s in val), rule)
     set_threads(args.threads)
     loaded = load_checkpoint(src, device="cpu")
     skipped = SkipLog()
@@ -416,6 +441,7 @@ def run(args: argparse.Namespace) -> int:
     p_real_val = _quantity(val_res.records, 0, rule)
     if p_real.size == 0 or p_fake.size == 0:
         raise DataError(specs[0].path, "no readable images left on one side of the calibration")
+    refuse_few(specs[0].path, p_real.size, p_fake.size, rule, readable=True)
     table = calibration_table(p_real, p_fake, p_real_val)
     key = STRATEGIES[args.choose][0]
     theta = float(table[key])

@@ -30,6 +30,7 @@ from typing import Any
 
 from PIL import Image, UnidentifiedImageError
 
+from engine.calibration import MIN_IMAGES_PER_CLASS
 from engine.errors import ForensicError
 from engine.files import is_listed, read_regular
 from engine.formatting import plain_lines
@@ -304,6 +305,14 @@ def check(
         if stage == "fit" and split["val_tampered"] == 0:
             warnings.append(
                 "no tampered image in the validation split: no validation figures, no calibration"
+            )
+        few = min(split["train_authentic"], split["val_tampered"])
+        if stage == "fit" and 0 < few < MIN_IMAGES_PER_CLASS:  # as calibrate refuses it
+            warnings.append(
+                f"θ is set by the authentic training images and the tampered validation "
+                f"images, and the split has {split['train_authentic']} and "
+                f"{split['val_tampered']}, fewer than {MIN_IMAGES_PER_CLASS} of one: calibrate "
+                "will refuse to set θ (more images, a larger --val-fraction or --val-data)"
             )
     return {
         "ok": not problems,

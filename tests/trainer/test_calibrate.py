@@ -16,6 +16,7 @@ from tests.trainer.conftest import make_folder
 from tests.trainer.test_cli import tiny_checkpoint
 from trainer import cli
 from trainer.calibrate import calibration_table, provenance, score_threshold
+from trainer.check import check
 
 pytestmark = pytest.mark.usefixtures("seeded_single_thread")
 
@@ -73,13 +74,14 @@ def test_provenance_sentence() -> None:
 
 def _calibrated(tmp_path: Path, *extra: str) -> tuple[Path, Path]:
     """``forensic-train calibrate`` of a tiny checkpoint on a folder of 12 forged and 12
-    authentic images split by seed (40 % validation), with ``extra`` arguments; asserts that it
-    succeeded. The checkpoint and its calibrated copy."""
+    authentic images split by seed (half held out: its validation half holds 5 tampered
+    images, the fewest θ is set by), with ``extra`` arguments; asserts that it succeeded.
+    The checkpoint and its calibrated copy."""
     root = make_folder(tmp_path / "d", 12, 12, seed=5)
     src = tiny_checkpoint(tmp_path / "m.safetensors")
     dst = tmp_path / "cal.safetensors"
     argv = ["calibrate", "--model", str(src), "--data", str(root), "--out", str(dst),
-            "--split-by", "seed", "--val-fraction", "0.4", *extra]  # fmt: skip
+            "--split-by", "seed", "--val-fraction", "0.5", *extra]  # fmt: skip
     assert cli.main(argv) == 0
     return src, dst
 
@@ -134,7 +136,7 @@ def test_auto_keeps_the_pixel_threshold_when_no_mask_marks_a_pixel(
     src = tiny_checkpoint(tmp_path / "m.safetensors")
     dst = tmp_path / "cal.safetensors"
     argv = ["calibrate", "--model", str(src), "--data", str(data), "--out", str(dst),
-            "--split-by", "seed", "--val-fraction", "0.4", "--pixel-threshold", "auto"]  # fmt: skip
+            "--split-by", "seed", "--val-fraction", "0.5", "--pixel-threshold", "auto"]  # fmt: skip
     assert cli.main(argv) == 0
     out = capsys.readouterr().out
     assert "no tampered validation image has a mask that marks a pixel" in out
@@ -216,7 +218,7 @@ def test_calibrate_without_out_refuses_to_overwrite_a_bundled_or_installed_model
     before = src.read_bytes()
     root = make_folder(tmp_path / "d", 12, 12, seed=5)
     argv = ["calibrate", "--model", str(src), "--data", str(root),
-            "--split-by", "seed", "--val-fraction", "0.4"]  # fmt: skip
+            "--split-by", "seed", "--val-fraction", "0.5"]  # fmt: skip
     assert cli.main(argv) == 2
     (line,) = capsys.readouterr().err.strip().splitlines()
     what = {"bundled": "a bundled", "installed": "an installed"}[folder]
@@ -226,3 +228,30 @@ def test_calibrate_without_out_refuses_to_overwrite_a_bundled_or_installed_model
     out = tmp_path / "mine.safetensors"
     assert cli.main([*argv, "--out", str(out)]) == 0
     assert src.read_bytes() == before and read_meta(out).decision.details["counts"]
+
+
+def test_calibrate_refuses_to_set_theta_on_fewer_than_five_images_of_a_side(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """θ is the midpoint of the authentic training images' largest forged fraction and the
+    tampered validation images' smallest: it was stored from 1 + 1 images, read as a
+    calibrated threshold, while Platt's curve was refused below 5 images of a class. Refused
+    in one line with the counts, before any image is analysed; nothing written."""
+    root = make_folder(tmp_path / "d", 12, 12, seed=5)  # split 0.4: 4 tampered validate
+    src = tiny_checkpoint(tmp_path / "m.safetensors")
+    dst = tmp_path / "cal.safetensors"
+    argv = ["calibrate", "--model", str(src), "--data", str(root), "--out", str(dst),
+            "--split-by", "seed", "--val-fraction", "0.4"]  # fmt: skip
+    assert cli.main(argv) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.endswith(
+        f"{root}: θ is set by the largest forged fraction of the authentic training images and "
+        "the smallest of the tampered validation images, and there are 9 and 4 images, fewer "
+        "than 5 of one: one image would set it, so none is stored; give more images, a larger "
+        "--val-fraction or --val-data"
+    )
+    assert not dst.exists()
+    # check says it before a run
+    (warning,) = [w for w in check([str(root)], split_by="seed", val_fraction=0.4)["warnings"]
+                  if "calibrate will refuse to set θ" in w]  # fmt: skip
+    assert "the split has 9 and 4, fewer than 5 of one" in warning

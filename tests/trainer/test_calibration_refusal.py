@@ -132,7 +132,7 @@ def test_calibrate_refuses_a_backwards_curve_and_the_review_warns(
     learner = _starting_checkpoint(
         tmp_path / "m.safetensors", make_folder(tmp_path / "learn", 24, 6, seed=0)
     )
-    train = make_folder(tmp_path / "train", 2, 4, seed=1, size=48)
+    train = make_folder(tmp_path / "train", 2, 5, seed=1, size=48)
     val = _backwards_folder(tmp_path / "val", 6)
     out = tmp_path / "cal.safetensors"
     argv = ["calibrate", "--model", str(learner), "--data", str(train), "--val-data", str(val)]

@@ -55,8 +55,9 @@ def data(tmp_path: Path) -> Path:
 
 
 def test_fit_and_calibrate_choose_on_the_validation_half_and_eval_test_is_held_out(
-    tmp_path: Path, data: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    data = make_folder(tmp_path / "d", 12, 12, seed=0, size=48)  # θ needs 5 images a side
     _, choose, test = three_way_split(read_dataset(data), 0.5, "seed", 0)
     assert choose and test and any(s.label == 1 for s in choose)
     run = tmp_path / "run"

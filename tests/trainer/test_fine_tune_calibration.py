@@ -129,8 +129,8 @@ def test_a_calibration_of_other_weights_is_never_kept(
 ) -> None:
     """Without authentic validation images no curve can be fitted: the checkpoint is left
     without one, not with the calibration it came with."""
-    train = make_folder(tmp_path / "train", 2, 4, seed=1, size=48)
-    val = make_folder(tmp_path / "val", 3, 0, seed=2, size=48)
+    train = make_folder(tmp_path / "train", 2, 5, seed=1, size=48)
+    val = make_folder(tmp_path / "val", 5, 0, seed=2, size=48)
     src = _starting_checkpoint(tmp_path / "start.safetensors")
     dst = tmp_path / "cal.safetensors"
     argv = ["calibrate", "--model", str(src), "--data", str(train), "--val-data", str(val)]

@@ -86,7 +86,7 @@ def test_fit_trains_on_them_with_the_override_and_records_it(
 def test_eval_calibrate_and_ensemble_measure_against_them_with_the_override(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
 ) -> None:
-    root = _large_forgeries(tmp_path / "d", 4, 4)
+    root = _large_forgeries(tmp_path / "d", 12, 12)  # calibrate: θ needs 5 images a side
     models = [_checkpoint(tmp_path / "m.safetensors", "tiny")]
     if command == "ensemble":
         models.append(_checkpoint(tmp_path / "m2.safetensors", "tiny2"))

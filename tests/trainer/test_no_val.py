@@ -83,11 +83,12 @@ def test_calibrate_says_when_the_validation_images_that_set_theta_were_trained_o
     """calibrate rebuilt its validation part from --data without a word about the checkpoint:
     run by hand on a --no-val model (which trained on every image), θ was set on images it had
     trained on, unsaid; the dialog's --keep-split run, calibrated with its own split, is not."""
-    data = make_folder(tmp_path / "d", 6, 4, seed=0, size=48)
+    data = make_folder(tmp_path / "d", 12, 12, seed=0, size=48)  # θ needs 5 images a side
+    split = ["--split-by", "seed", "--val-fraction", "0.5"]
     for run, extra in (("all", ["--no-val"]), ("kept", ["--no-val", "--keep-split"])):
-        assert cli.main(_fit(data, tmp_path / run, *extra)) == 0
+        assert cli.main(_fit(data, tmp_path / run, *split, *extra)) == 0
         capsys.readouterr()
-        argv = ["calibrate", "--model", str(tmp_path / run / "last.safetensors"),
+        argv = ["calibrate", "--model", str(tmp_path / run / "last.safetensors"), *split,
                 "--data", str(data), "--out", str(tmp_path / f"{run}.safetensors")]  # fmt: skip
         assert cli.main(argv) == 0
         out = capsys.readouterr().out.splitlines()

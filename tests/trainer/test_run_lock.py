@@ -162,11 +162,11 @@ def test_calibrate_is_refused_while_a_trainer_holds_the_run_folder(
     with a ``fit --resume`` from a shell training there, it would describe weights that the
     trainer replaces. It is refused (exit 3, one line naming the holder) and writes nothing;
     once the trainer has ended it calibrates, and takes no lock of a folder that is no run's."""
-    data = make_folder(tmp_path / "d", 6, 6, seed=5, size=48)
+    data = make_folder(tmp_path / "d", 12, 12, seed=5, size=48)  # θ needs 5 images a side
     out = tmp_path / "run"
     model = _run_folder(out)
     argv = ["calibrate", "--model", str(model), "--data", str(data), "--split-by", "seed",
-            "--val-fraction", "0.4", "--pixel-threshold", "keep"]  # fmt: skip
+            "--val-fraction", "0.5", "--pixel-threshold", "keep"]  # fmt: skip
     calibrated = out / "calibrated.safetensors"
     with held_run_folder(out) as pid:
         before = _files(out)
@@ -261,13 +261,13 @@ def test_a_json_written_into_a_held_run_folder_is_refused(
     run = tmp_path / "run"
     in_run = _run_folder(run)
     elsewhere = make_tiny_checkpoint(tmp_path / "tiny.safetensors")
-    data = make_folder(tmp_path / "d", 6, 6, seed=5, size=48)
+    data = make_folder(tmp_path / "d", 12, 12, seed=5, size=48)  # calibrate: 5 a side
     written = run / f"{command}.json"
     argv = {  # each command's JSON in the run folder, the rest of what it writes outside
         "eval": ["--model", str(in_run), "--data", str(data), "--limit", "2"],  # default --json
         "calibrate": [
             "--model", str(elsewhere), "--data", str(data), "--split-by", "seed",
-            "--val-fraction", "0.4", "--pixel-threshold", "keep",
+            "--val-fraction", "0.5", "--pixel-threshold", "keep",
             "--out", str(tmp_path / "calibrated.safetensors"), "--json", str(written),
         ],
         "face-model": [

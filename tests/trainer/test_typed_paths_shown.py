@@ -35,7 +35,7 @@ def _checkpoint(path: Path, name: str) -> Path:
 def test_the_paths_written_are_shown_not_obeyed(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
 ) -> None:
-    root = make_folder(tmp_path / f"d{HOSTILE}", 4, 4, seed=0, size=48)
+    root = make_folder(tmp_path / f"d{HOSTILE}", 24, 12, seed=0, size=48)  # θ: 5 a side
     models = [_checkpoint(tmp_path / "m.safetensors", "tiny")]
     if command == "ensemble":
         models.append(_checkpoint(tmp_path / "m2.safetensors", "tiny2"))

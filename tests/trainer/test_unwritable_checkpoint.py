@@ -79,10 +79,10 @@ def test_a_calibrated_file_that_cannot_be_written_is_one_line_naming_it(tmp_path
     the training dialog showed as why θ was not calibrated."""
     from tests.trainer.test_cli import tiny_checkpoint
 
-    data = make_folder(tmp_path / "d", 6, 4, seed=0, size=48)
+    data = make_folder(tmp_path / "d", 12, 12, seed=0, size=48)  # θ needs 5 images a side
     model, out = tiny_checkpoint(tmp_path / "m.safetensors"), tmp_path / "calibrated.safetensors"
     argv = ["calibrate", "--model", str(model), "--data", str(data), "--out", str(out)]
-    done = _with_file_limit([*argv, "--val-fraction", "0.4", "--split-by", "seed"], FILE_LIMIT)
+    done = _with_file_limit([*argv, "--val-fraction", "0.5", "--split-by", "seed"], FILE_LIMIT)
     errors = [ln for ln in done.stderr.splitlines() if "error" in ln or "Traceback" in ln]
     assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
     assert errors == [f"forensic-train calibrate: error: {out}: File too large"]

@@ -38,19 +38,28 @@ def data(tmp_path: Path) -> Path:
 
 
 def _configure(
-    dialog: TrainingDialog, data: Path, *, name: str, epochs: int, max_steps: int
+    dialog: TrainingDialog,
+    data: Path,
+    *,
+    name: str,
+    epochs: int,
+    max_steps: int,
+    val_fraction: float = 0.3,
 ) -> None:
     dialog.arch.setCurrentText("crfd-net-compact")
     dialog.model_config.setText("channels=8,16,32")
     dialog.window.setValue(32)
     dialog.epochs.setValue(epochs)
     dialog.max_steps.setValue(max_steps)
-    ready_to_check(dialog, data, name)
+    ready_to_check(dialog, data, name, val_fraction)
 
 
-def ready_to_check(dialog: TrainingDialog, data: Path, name: str) -> None:
+def ready_to_check(
+    dialog: TrainingDialog, data: Path, name: str, val_fraction: float = 0.3
+) -> None:
     """The split, device and name of a tiny run, then the data (which starts the check)."""
-    dialog.val_fraction.setValue(0.3)  # 3 tampered validation images, 2 authentic training ones
+    # 0.3 of data: 3 tampered validation images, 2 authentic training ones (too few for θ)
+    dialog.val_fraction.setValue(val_fraction)
     dialog.split_by.setCurrentText("seed")
     dialog.device.setCurrentText("cpu")
     dialog.threads.setValue(1)
@@ -152,17 +161,19 @@ def _problems(dialog: TrainingDialog) -> str:
 
 @pytest.mark.gui
 def test_tiny_run_completes_and_the_model_appears_in_the_selector(
-    qtbot, tmp_path: Path, models_dir: Path, data: Path
+    qtbot, tmp_path: Path, models_dir: Path
 ) -> None:
     from forensic_viewer.gui.main_window import MainWindow
 
+    # calibrate sets θ on 5 authentic training and 5 tampered validation images at least
+    data = make_folder(tmp_path / "big", 22, 14, seed=0, size=48)
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     window = MainWindow(models=[], device="cpu", settings=settings)
     qtbot.addWidget(window)
     dialog = window.open_training()
-    _configure(dialog, data, name="tiny-run", epochs=2, max_steps=0)
+    _configure(dialog, data, name="tiny-run", epochs=2, max_steps=0, val_fraction=0.5)
     qtbot.waitUntil(dialog.start_button.isEnabled, timeout=HANG_MS)
-    assert "6 tampered images, 6 masks, 2 authentic images" in dialog.data_summary.text()
+    assert "22 tampered images, 22 masks, 14 authentic images" in dialog.data_summary.text()
     assert "θ will be calibrated" in dialog.data_summary.text()
 
     qtbot.mouseClick(dialog.start_button, Qt.MouseButton.LeftButton)
