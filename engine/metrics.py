@@ -20,6 +20,9 @@ Conventions, each stated where it applies:
   is 0.
 - **Balanced accuracy** (:func:`balanced_accuracy`): the mean of the recalls of the classes
   present (scikit-learn's definition), so an all-authentic folder gives the specificity alone.
+  Reported, it is :func:`two_class_balanced_accuracy`: NaN (undefined) unless both classes
+  are present, as ``scan --gt`` says "undefined" (a folder of authentic images all called
+  authentic read as balanced accuracy 1.0 in ``eval``, ``calibrate`` and ``fit``'s validation).
 """
 
 from __future__ import annotations
@@ -77,6 +80,16 @@ def balanced_accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     y, p = np.asarray(y_true).astype(bool).ravel(), np.asarray(y_pred).astype(bool).ravel()
     recalls = [float((p[y == c] == c).mean()) for c in (False, True) if (y == c).any()]
     return float(np.mean(recalls)) if recalls else float("nan")
+
+
+def two_class_balanced_accuracy(y_true: ArrayLike, y_pred: ArrayLike) -> float:
+    """:func:`balanced_accuracy` when ``y_true`` holds both classes; NaN (undefined) otherwise:
+    of one class it is that class's recall alone, which reads as a balanced figure it is not
+    (the module docstring)."""
+    y = np.asarray(y_true).astype(bool).ravel()
+    if not (y.any() and not y.all()):
+        return float("nan")
+    return balanced_accuracy(y, y_pred)
 
 
 @dataclass(frozen=True)

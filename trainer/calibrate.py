@@ -81,7 +81,7 @@ from trainer.data.records import SkipLog, refuse_implausible_masks
 from trainer.errors import DataError, UsageError
 from trainer.evaluate import analysed, evaluate, trained_on_note
 from trainer.jsonio import write_json
-from trainer.metrics import balanced_accuracy, roc_auc
+from trainer.metrics import roc_auc, two_class_balanced_accuracy
 from trainer.progress import Reporter
 from trainer.setup import (
     parse_data_spec,
@@ -116,12 +116,12 @@ STRATEGIES = {
 def score_threshold(theta: float, real: ArrayLike, fake: ArrayLike) -> dict[str, float]:
     """Image-level figures of "manipulated when p > θ" on authentic ``real`` and tampered ``fake``.
 
-    The balanced accuracy is :func:`engine.metrics.balanced_accuracy`'s, the one ``eval``,
-    ``ensemble`` and ``scan --gt`` report: the mean of the recalls of the classes present. With
-    no authentic (or no tampered) validation image it is the other class's recall, not half of
-    it as an absent class counted as recall 0 would make it, so the stored ``val_image_bacc``
-    and ``eval``'s ``image_bacc`` of the same images agree; ``counts`` in the table says which
-    classes there were.
+    The balanced accuracy is :func:`engine.metrics.two_class_balanced_accuracy`'s, the one
+    ``eval`` and ``fit`` report: the mean of the two classes' recalls. With no authentic (or
+    no tampered) validation image it is undefined (NaN, printed "undef."), as ``scan --gt``
+    says: the other class's recall alone was printed as "bal.acc 1.000" beside "image AUC
+    nan", and half of it, as an absent class counted as recall 0 would make it, means
+    nothing either; ``counts`` in the table says which classes there were.
     """
     r, f = np.asarray(real, dtype=np.float64), np.asarray(fake, dtype=np.float64)
     tp = float((f > theta).sum())
@@ -134,7 +134,7 @@ def score_threshold(theta: float, real: ArrayLike, fake: ArrayLike) -> dict[str,
     return {
         "threshold": float(theta),
         "accuracy": (tp + tn) / n if n else float("nan"),
-        "balanced_accuracy": balanced_accuracy(
+        "balanced_accuracy": two_class_balanced_accuracy(
             np.r_[np.zeros(r.size, bool), np.ones(f.size, bool)], np.r_[r > theta, f > theta]
         ),
         "precision": precision,
@@ -509,15 +509,21 @@ def format_calibration(table: dict[str, Any], choose: str, prov: str) -> str:
     lines = [
         f"p_real_max = {table['p_real_max']:.4g} ({c['train_authentic']} authentic training images), "
         f"p_fake_min = {table['p_fake_min']:.4g} ({c['val_tampered']} tampered validation images)",
-        f"image AUC of the forged fraction on validation: {table['validation_auc']:.4f}",
+        f"image AUC of the forged fraction on validation: {_figure(table['validation_auc'], 4)}",
         "",
         f"{'strategy':<10} {'θ':>9} {'acc':>7} {'bal.acc':>7} {'prec':>7} {'recall':>7} {'F1':>7}",
     ]
     for name, s in table["strategies"].items():
         mark = " <- stored" if name == choose else ""
         lines.append(
-            f"{name:<10} {s['threshold']:>9.4g} {s['accuracy']:>7.3f} {s['balanced_accuracy']:>7.3f} "
+            f"{name:<10} {s['threshold']:>9.4g} {s['accuracy']:>7.3f} "
+            f"{_figure(s['balanced_accuracy'], 3):>7} "
             f"{s['precision']:>7.3f} {s['recall']:>7.3f} {s['f1']:>7.3f}{mark}"
         )
     lines += ["", prov]
     return "\n".join(lines)
+
+
+def _figure(value: float, digits: int) -> str:
+    """A figure of the table, "undef." when it is undefined (NaN: one class only)."""
+    return "undef." if value != value else f"{value:.{digits}f}"

@@ -669,7 +669,7 @@ def format_table(m: dict[str, Any], model: LoadedModel, split: str) -> str:
     for key, conv in CONVENTIONS.items():
         if key in m:
             v = m[key]
-            text = "n/a" if v != v else f"{v:.4f}"
+            text = "undefined" if v != v else f"{v:.4f}"  # NaN: one class only (scan --gt)
             lines.append(f"{key:<15} {text:>8}  {conv}")
     if m.get("empty_masks"):
         lines.append(

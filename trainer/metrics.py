@@ -7,7 +7,10 @@ Conventions (recorded next to every figure by :func:`summarize`):
   (accuracy of the checkpoint's decision rule with its θ), ``image_bacc`` (balanced accuracy:
   mean of the two class recalls), ``image_eer`` (equal error rate: where the false-positive
   rate equals the false-negative rate on the ROC, linearly interpolated). ``image_auc`` and
-  ``image_eer`` are NaN (undefined) when a score is NaN: it cannot be ranked.
+  ``image_eer`` are NaN (undefined) when a score is NaN: it cannot be ranked; ``image_auc``
+  and ``image_bacc`` when the images are of one class only
+  (:func:`engine.metrics.two_class_balanced_accuracy`: its one recall read as 1.000 on five
+  authentic images, where ``scan --gt`` says "undefined").
 - **Pixel level**, computed per tampered image and averaged over tampered images; authentic
   images are excluded, as IMDL-BenCo does (their F1 is undefined: no positive pixel):
   ``pixel_f1`` and ``pixel_iou`` of the mask (heatmap > pixel threshold, 0.5 unless the
@@ -31,12 +34,19 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from engine.metrics import accuracy, balanced_accuracy, f1_iou, roc_auc
+from engine.metrics import (
+    accuracy,
+    balanced_accuracy,  # noqa: F401 (re-exported: the module docstring)
+    f1_iou,
+    roc_auc,
+    two_class_balanced_accuracy,
+)
 
 CONVENTIONS = {
     "image_auc": "ROC AUC of the image score over all images (ties count half)",
     "image_acc": "accuracy of the decision rule at the checkpoint's θ",
-    "image_bacc": "balanced accuracy (mean recall of authentic and manipulated)",
+    "image_bacc": "balanced accuracy (mean recall of authentic and manipulated; undefined "
+    "with one class)",
     "image_eer": "equal error rate of the image score (FPR = FNR, interpolated)",
     "pixel_f1": "F1 of heatmap > pixel threshold, mean over tampered images",
     "pixel_iou": "IoU of heatmap > pixel threshold, mean over tampered images",
@@ -173,7 +183,7 @@ class MetricAccumulator:
             "authentic": int((~y).sum()),
             "image_auc": roc_auc(y, s) if ranked else float("nan"),
             "image_acc": accuracy(y, self.verdicts),
-            "image_bacc": balanced_accuracy(y, self.verdicts),
+            "image_bacc": two_class_balanced_accuracy(y, self.verdicts),
             "image_eer": eer(y, s) if ranked else float("nan"),
         }
         if self.pixel:

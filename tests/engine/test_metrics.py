@@ -16,6 +16,7 @@ from engine.metrics import (
     levels,
     pixel_counts,
     roc_auc,
+    two_class_balanced_accuracy,
 )
 
 
@@ -100,6 +101,17 @@ def test_balanced_accuracy() -> None:
     assert balanced_accuracy(y, p) == pytest.approx((3 / 4 + 1 / 2) / 2)
     assert balanced_accuracy([0, 0], [0, 1]) == 0.5  # one class: its recall
     assert math.isnan(balanced_accuracy([], []))
+
+
+def test_the_reported_balanced_accuracy_is_undefined_with_one_class() -> None:
+    """``eval`` printed image_bacc 1.0000 on five authentic images all called authentic, and
+    ``calibrate`` "bal.acc 1.000" beside "image AUC nan", where ``scan --gt`` says
+    "balanced accuracy undefined": one class's recall is no balanced figure."""
+    y, p = [0, 0, 0, 0, 1, 1], [0, 0, 0, 1, 1, 0]
+    assert two_class_balanced_accuracy(y, p) == balanced_accuracy(y, p)
+    assert math.isnan(two_class_balanced_accuracy([0] * 5, [0] * 5))
+    assert math.isnan(two_class_balanced_accuracy([1, 1], [1, 0]))
+    assert math.isnan(two_class_balanced_accuracy([], []))
 
 
 def test_level_histogram_pools_images_exactly() -> None:

@@ -15,7 +15,12 @@ from engine.metrics import balanced_accuracy
 from tests.trainer.conftest import make_folder
 from tests.trainer.test_cli import tiny_checkpoint
 from trainer import cli
-from trainer.calibrate import calibration_table, provenance, score_threshold
+from trainer.calibrate import (
+    calibration_table,
+    format_calibration,
+    provenance,
+    score_threshold,
+)
 from trainer.check import check
 
 pytestmark = pytest.mark.usefixtures("seeded_single_thread")
@@ -52,14 +57,21 @@ def test_score_threshold_is_strict_like_the_decision_rule() -> None:
     assert s["recall"] == 0.0 and s["accuracy"] == 0.5
 
 
-def test_score_threshold_balanced_accuracy_is_the_engines_with_a_class_missing() -> None:
-    """No authentic validation image: the mean of the recalls of the classes present (the
-    tampered recall, 2/3), as eval's image_bacc gives for the same images; not (2/3 + 0) / 2."""
+def test_score_threshold_balanced_accuracy_is_undefined_with_a_class_missing() -> None:
+    """No authentic validation image: the tampered recall alone (2/3; 1.000 when every
+    tampered image is above θ) was printed as "bal.acc" beside "image AUC nan"; scan --gt
+    says "balanced accuracy undefined" there, and so does eval now. Printed "undef."."""
     s = score_threshold(0.2, real=[], fake=[0.1, 0.3, 0.5])
-    assert s["balanced_accuracy"] == pytest.approx(2 / 3)
-    assert s["balanced_accuracy"] == balanced_accuracy([1, 1, 1], [False, True, True])
+    assert np.isnan(s["balanced_accuracy"]) and s["recall"] == pytest.approx(2 / 3)
     only_real = score_threshold(0.2, real=[0.1, 0.3], fake=[])
-    assert only_real["balanced_accuracy"] == pytest.approx(1 / 2)  # the specificity alone
+    assert np.isnan(only_real["balanced_accuracy"])
+    both = score_threshold(0.2, real=[0.1, 0.3], fake=[0.1, 0.3, 0.5])
+    assert both["balanced_accuracy"] == balanced_accuracy([0, 0, 1, 1, 1], [0, 1, 0, 1, 1])
+    table = calibration_table([0.0, 0.1], [0.3, 0.5], [])
+    printed = format_calibration(table, "midpoint", "θ = 0.2")
+    assert "image AUC of the forged fraction on validation: undef." in printed
+    (row,) = [ln for ln in printed.splitlines() if ln.startswith("midpoint ")]
+    assert row.split()[2:4] == ["1.000", "undef."]  # accuracy, then balanced accuracy
 
 
 def test_provenance_sentence() -> None:

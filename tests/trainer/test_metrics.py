@@ -124,3 +124,17 @@ def test_a_nan_score_leaves_the_ranking_figures_undefined_and_the_rest_measured(
     s = acc.summary()
     assert np.isnan(s["image_auc"]) and np.isnan(s["image_eer"])
     assert s["image_bacc"] == pytest.approx(0.75)
+
+
+def test_image_bacc_of_one_class_is_undefined_as_scan_gt_says() -> None:
+    """fit on tampered images only reported "image_bacc": 1.0 with 0 authentic; eval on five
+    authentic images printed 1.0000. Undefined (NaN, null in fit's events, "undefined" in
+    eval's table), as image_auc is."""
+    authentic = M.MetricAccumulator()
+    for _ in range(5):
+        authentic.add(0, 0.1, False, 0.0)
+    s = authentic.summary()
+    assert np.isnan(s["image_bacc"]) and np.isnan(s["image_auc"]) and s["image_acc"] == 1.0
+    tampered = M.MetricAccumulator()
+    tampered.add(1, 0.9, True, 0.5)
+    assert np.isnan(tampered.summary()["image_bacc"])
