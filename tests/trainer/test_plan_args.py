@@ -123,10 +123,11 @@ def test_the_plans_steps_split_alike_and_calibrates_note_is_picked_out(
     Calibrate on another seed than fit's (what "more arguments" --seed 1 did): its note that
     the validation images that set θ include training images, which the dialog's review must
     show, is the line :func:`calibrate_caveat` picks out."""
-    data = make_folder(tmp_path / "d", 8, 8, seed=0, size=48)
+    # calibrate sets θ on at least 5 images of a side (MIN_IMAGES_PER_CLASS): 20 + 20 at 0.5
+    data = make_folder(tmp_path / "d", 20, 20, seed=0, size=48)
     c = TrainingConfig(
         name="run1", arch="crfd-net-compact", data=[str(data)], runs_dir=str(tmp_path / "runs"),
-        model_config=["channels=8,16,32"], window=32, epochs=1, max_steps=1, val_fraction=0.3,
+        model_config=["channels=8,16,32"], window=32, epochs=1, max_steps=1, val_fraction=0.5,
         seed=1, device="cpu", threads=1,
     )  # fmt: skip
     assert c.problems() == []
