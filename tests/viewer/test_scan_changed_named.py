@@ -15,6 +15,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from forensic_viewer.gui.batch_dialog import BatchDialog
+from forensic_viewer.scan import pool
 from forensic_viewer.scan.triage import CHANGED_MARK
 from tests.conftest import HANG_MS, write_rgb
 from tests.viewer.conftest import scan_cli
@@ -47,6 +48,36 @@ def test_the_command_line_names_a_file_changed_since_analysed(
     assert printed[at + 1] == (
         f"  b.png: bytes changed since an earlier run analysed them (SHA-256 then {then}, "
         f"now {_sha(ev / 'b.png')}): analysed again"
+    )
+
+
+def test_a_resume_with_worker_processes_names_a_file_changed_since_analysed(
+    tmp_path: Path, tiny_checkpoint: Path, capsys, monkeypatch
+) -> None:
+    """The worker processes' summary names it too (a helper's doubt of 2026-12-06: only the
+    one-process scan seemed to fill ``changed``). A new file besides the changed one, since a
+    resume that would load no model for a new file runs in one process whatever --jobs says."""
+    pooled = []
+    real = pool.run_pool_scan
+
+    def counted(*args, **kw):
+        pooled.append(kw["jobs"])
+        return real(*args, **kw)
+
+    monkeypatch.setattr(pool, "run_pool_scan", counted)
+    ev, out = _folder(tmp_path), tmp_path / "out"
+    assert scan_cli(ev, out, tiny_checkpoint, "--jobs", "1") in (0, 1)
+    then = _sha(ev / "b.png")
+    write_rgb(ev / "b.png", 40, 48, seed=9)
+    write_rgb(ev / "d.png", 40, 48, seed=4)
+    capsys.readouterr()
+    assert scan_cli(ev, out, tiny_checkpoint, "--jobs", "2") in (0, 1)
+    assert pooled == [2]
+    printed = capsys.readouterr().out.splitlines()
+    assert any("2 analysed, 2 already done, 1 changed since analysed" in x for x in printed)
+    at = printed.index("1 file's bytes changed since an earlier run analysed it:")
+    assert printed[at + 1].startswith(
+        f"  b.png: bytes changed since an earlier run analysed them (SHA-256 then {then}, "
     )
 
 
